@@ -1,0 +1,16 @@
+"""qualipress: compress images and film frames to the smallest file that provably meets a quality target.
+
+The shared core is :mod:`qualipress.io` (one :class:`~qualipress.io.Image` type), :mod:`qualipress.codecs`
+(one codec table), :mod:`qualipress.metrics` (fast full-reference metrics with per-tile statistics),
+:mod:`qualipress.search` (quality-targeted search) and :mod:`qualipress.pipeline` (safe batch runs).
+Capabilities (``film``, ``roi``, ``preprocess``, ``learned``, ``review``) build on that core; data flows one way.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("qualipress")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,191 @@
+"""The contract every codec implements, and the description of its capabilities."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qualipress.errors import UnsupportedError
+from qualipress.io.image import Image, as_image
+
+
+@dataclass(frozen=True)
+class QualityParam:
+    """A codec's native quality parameter.
+
+    Parameters
+    ----------
+    name : str
+        Its name in the codec's own terms (``"quality"``, ``"distance"``, ``"psnr"``).
+    low, high : float
+        Valid range, inclusive.
+    higher_is_better : bool
+        Direction: True when a larger value gives better quality and more bytes.
+    grid : tuple of float
+        The settings the search and the exhaustive sweep try, ordered from **lowest quality to highest**.
+    default : float
+        A sensible setting for ``encode`` without a quality.
+    """
+
+    name: str
+    low: float
+    high: float
+    higher_is_better: bool
+    grid: tuple[float, ...]
+    default: float
+
+    def check(self, value: float) -> float:
+        """Validate a setting and return it as float."""
+        v = float(value)
+        if not self.low <= v <= self.high:
+            raise UnsupportedError(f"{self.name}={value} is outside {self.low}..{self.high}")
+        return v
+
+
+@dataclass(frozen=True)
+class CodecInfo:
+    """What a codec can carry.
+
+    Parameters
+    ----------
+    bit_depths : tuple of int
+        Integer bit depths it stores natively. Other depths are converted by :meth:`Codec.prepare`.
+    channels : tuple of int
+        Channel counts accepted (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA).
+    lossy, lossless : bool
+        Whether it has a lossy mode / a mathematically lossless mode.
+    quality : QualityParam or None
+        Lossy quality parameter (None for lossless-only codecs).
+    extension : str
+        File extension with the dot.
+    mime : str
+    library : str
+        Backend library name, for ``qualipress codecs``.
+    lossless_fallback : str or None
+        Codec to use when no lossy setting meets a target and this codec has no lossless mode.
+    """
+
+    bit_depths: tuple[int, ...]
+    channels: tuple[int, ...]
+    lossy: bool
+    lossless: bool
+    quality: QualityParam | None
+    extension: str
+    mime: str
+    library: str
+    lossless_fallback: str | None = None
+    notes: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def alpha(self) -> bool:
+        return 2 in self.channels or 4 in self.channels
+
+
+class Codec(ABC):
+    """One encoder/decoder pair.
+
+    Subclasses set :attr:`name`, :attr:`info`, and implement :meth:`_encode`, :meth:`decode`,
+    :meth:`version` and :meth:`is_available`. :meth:`encode` validates and converts the input first.
+    """
+
+    name: str = ""
+    info: CodecInfo
+
+    # -- availability ----------------------------------------------------------------------------------
+    @classmethod
+    def is_available(cls) -> bool:
+        """True when the backend library imports."""
+        return True
+
+    @classmethod
+    def version(cls) -> str:
+        """Backend library version string."""
+        return ""
+
+    # -- public API ------------------------------------------------------------------------------------
+    def encode(
+        self,
+        image: Image | np.ndarray,
+        *,
+        quality: float | None = None,
+        lossless: bool = False,
+        **options: Any,
+    ) -> bytes:
+        """Encode an image.
+
+        Parameters
+        ----------
+        image : Image or numpy.ndarray
+            Arrays are wrapped with :func:`qualipress.io.as_image`.
+        quality : float, optional
+            Native quality setting (see ``info.quality``); the codec's default when omitted.
+        lossless : bool
+            Use the codec's lossless mode.
+        **options
+            Codec-specific options (documented per codec).
+
+        Returns
+        -------
+        bytes
+        """
+        img = self.prepare(as_image(image))
+        if lossless:
+            if not self.info.lossless:
+                raise UnsupportedError(f"codec {self.name!r} has no lossless mode")
+            return self._encode(img, quality=None, lossless=True, **options)
+        if not self.info.lossy:
+            return self._encode(img, quality=None, lossless=True, **options)
+        q = self.info.quality
+        assert q is not None
+        value = q.default if quality is None else q.check(quality)
+        return self._encode(img, quality=value, lossless=False, **options)
+
+    @abstractmethod
+    def decode(self, data: bytes) -> Image:
+        """Decode bytes written by :meth:`encode` into an :class:`Image`."""
+
+    def prepare(self, image: Image) -> Image:
+        """Check the image fits this codec and convert what can be converted without surprise.
+
+        Float images are refused here (callers convert them with :func:`qualipress.io.to_perceptual_image`
+        first, so the conversion is explicit and recorded). An integer bit depth above what the codec stores
+        is refused; a depth that fits in a larger native container (10-bit in a 12/16-bit codec) is kept.
+        """
+        if image.is_float:
+            raise UnsupportedError(
+                f"codec {self.name!r} needs integer pixels; convert float images with "
+                "qualipress.io.to_perceptual_image first"
+            )
+        if image.n_channels not in self.info.channels:
+            what = "alpha" if image.has_alpha else f"{image.layout} images"
+            raise UnsupportedError(f"codec {self.name!r} cannot carry {what} (channels {self.info.channels})")
+        if self.storage_depth(image.bit_depth) is None:
+            raise UnsupportedError(
+                f"codec {self.name!r} stores {self.info.bit_depths}-bit samples; "
+                f"the image is {image.bit_depth}-bit"
+            )
+        return image
+
+    def storage_depth(self, bit_depth: int) -> int | None:
+        """Smallest native depth that holds ``bit_depth`` bits, or None when none does."""
+        fits = [d for d in sorted(self.info.bit_depths) if d >= bit_depth]
+        return fits[0] if fits else None
+
+    def supports(self, image: Image) -> bool:
+        """True when :meth:`prepare` would accept the image."""
+        try:
+            self.prepare(image)
+        except UnsupportedError:
+            return False
+        return True
+
+    @abstractmethod
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        """Encode a prepared image; ``quality`` is None exactly when ``lossless`` is True."""
+
+    def __repr__(self) -> str:
+        return f"<Codec {self.name}>"
