@@ -1,0 +1,393 @@
+"""Read image files into :class:`~qualipress.io.Image`, choosing the backend by content, not by extension."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qualipress.errors import InputError, UnsupportedError
+from qualipress.io.image import MAX_PIXELS, Image, as_image, check_dimensions
+
+#: Format names by leading bytes; the first match wins.
+_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "png"),
+    (b"\xff\xd8\xff", 0, "jpeg"),
+    (b"II*\x00", 0, "tiff"),
+    (b"MM\x00*", 0, "tiff"),
+    (b"II+\x00", 0, "tiff"),
+    (b"MM\x00+", 0, "tiff"),
+    (b"SDPX", 0, "dpx"),
+    (b"XPDS", 0, "dpx"),
+    (b"v/1\x01", 0, "exr"),
+    (b"RIFF", 0, "webp"),
+    (b"\xff\x0a", 0, "jpegxl"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", 0, "jpegxl"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", 0, "jpeg2000"),
+    (b"\xff\x4f\xff\x51", 0, "jpeg2000"),
+    (b"P5", 0, "pnm"),
+    (b"P6", 0, "pnm"),
+)
+
+#: Extensions each format is normally given (a mismatch is noted in the metadata, not fatal).
+EXTENSIONS = {
+    "png": {".png"},
+    "jpeg": {".jpg", ".jpeg", ".jpe", ".jfif"},
+    "tiff": {".tif", ".tiff"},
+    "dpx": {".dpx"},
+    "exr": {".exr"},
+    "webp": {".webp"},
+    "jpegxl": {".jxl"},
+    "jpeg2000": {".jp2", ".j2k", ".j2c", ".jpc"},
+    "avif": {".avif"},
+    "heif": {".heif", ".heic", ".hif"},
+    "pnm": {".ppm", ".pgm", ".pnm"},
+    "qlc": {".qlc"},
+}
+
+#: Suffixes that :func:`read_image` and input expansion treat as images.
+IMAGE_SUFFIXES = frozenset(s for group in EXTENSIONS.values() for s in group)
+
+
+def sniff(head: bytes) -> str | None:
+    """Name the format of a file from its first bytes, or None when unknown."""
+    for magic, offset, name in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            if name == "webp" and head[8:12] != b"WEBP":
+                continue
+            return name
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"avif", b"avis"):
+            return "avif"
+        if brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
+            return "heif"
+    if head[:4] == b"QLC1":
+        return "qlc"
+    return None
+
+
+def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
+    """Read an image file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+    max_pixels : int
+        Refuse images with more pixels (decompression-bomb guard).
+
+    Returns
+    -------
+    Image
+
+    Raises
+    ------
+    InputError
+        Missing, empty, truncated, corrupt or unrecognised file; zero or enormous dimensions; NaN/Inf.
+    UnsupportedError
+        A readable file with a pixel format qualipress does not handle (e.g. 32-bit integer samples).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory")
+    size = p.stat().st_size
+    if size == 0:
+        raise InputError(f"{p}: empty file (0 bytes)")
+    with p.open("rb") as fh:
+        head = fh.read(32)
+    fmt = sniff(head)
+    if fmt is None:
+        raise InputError(f"{p}: not a recognised image format (first bytes {head[:8]!r})")
+    reader = _READERS[fmt]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image = reader(p, max_pixels)
+    except (InputError, UnsupportedError):
+        raise
+    except MemoryError as exc:
+        raise InputError(f"{p}: too large to decode in memory") from exc
+    except Exception as exc:  # backends raise many unrelated types for bad data
+        raise InputError(f"{p}: cannot read {fmt.upper()} data, the file is truncated or corrupt ({exc})") from exc
+    meta = dict(image.metadata)
+    meta["format"] = fmt
+    meta["file_bytes"] = size
+    if p.suffix.lower() not in EXTENSIONS.get(fmt, set()):
+        meta["extension_mismatch"] = f"content is {fmt} but the name ends in {p.suffix or '(nothing)'}"
+    return Image(
+        image.pixels, image.bit_depth, image.transfer, image.colorspace, meta, source=p
+    )
+
+
+# -- per-format readers --------------------------------------------------------------------------------------
+def _finish(pixels: np.ndarray, bit_depth: int | None, **kw: Any) -> Image:
+    arr = np.asarray(pixels)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3:
+        raise UnsupportedError(f"cannot handle pixel array of shape {arr.shape}")
+    if arr.dtype in (np.float16, np.float64):
+        arr = arr.astype(np.float32)
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.uint8) * 255
+    if arr.dtype == np.int16:
+        raise UnsupportedError("signed 16-bit samples are not supported")
+    if arr.dtype not in (np.uint8, np.uint16, np.float32):
+        raise UnsupportedError(f"{arr.dtype} samples are not supported (8/16-bit integer or float)")
+    if arr.dtype == np.float32 and not np.isfinite(arr).all():
+        bad = int((~np.isfinite(arr)).sum())
+        raise InputError(f"float image contains {bad} NaN/Inf sample(s)")
+    if arr.shape[2] > 4:
+        arr = arr[..., :4]
+    img = as_image(np.ascontiguousarray(arr), bit_depth=bit_depth)
+    meta = kw.pop("metadata", {})
+    return Image(img.pixels, img.bit_depth, kw.get("transfer", img.transfer), kw.get("colorspace", "srgb"), meta)
+
+
+def _pillow_size_check(path: Path, max_pixels: int) -> dict[str, Any]:
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as im:
+        check_dimensions(im.width, im.height, max_pixels=max_pixels)
+        info = {k: v for k, v in im.info.items() if isinstance(v, str | int | float | bytes)}
+        return {"pil_mode": im.mode, **{k: v for k, v in info.items() if not isinstance(v, bytes)},
+                "icc_profile": bool(im.info.get("icc_profile"))}
+
+
+def _read_png(path: Path, max_pixels: int) -> Image:
+    import imagecodecs
+
+    meta = _pillow_size_check(path, max_pixels)
+    data = path.read_bytes()
+    arr = imagecodecs.png_decode(data)
+    if meta.get("pil_mode") == "P" or (arr.ndim == 2 and meta.get("pil_mode") not in ("L", "I;16", "I", "1")):
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as im:
+            rgba = "transparency" in im.info
+            arr = np.asarray(im.convert("RGBA" if rgba else "RGB"))
+        meta["converted"] = "palette expanded to RGB(A)"
+    return _finish(arr, None, metadata=meta)
+
+
+def _read_jpeg(path: Path, max_pixels: int) -> Image:
+    from PIL import Image as PILImage
+
+    data = path.read_bytes()
+    try:
+        with PILImage.open(path) as im:
+            check_dimensions(im.width, im.height, max_pixels=max_pixels)
+            mode = im.mode
+            im.load()
+            meta: dict[str, Any] = {"pil_mode": mode, "exif": bool(im.info.get("exif"))}
+            if mode == "CMYK":
+                im = im.convert("RGB")
+                meta["converted"] = "CMYK converted to RGB"
+            elif mode not in ("L", "RGB"):
+                im = im.convert("RGB")
+            return _finish(np.asarray(im), 8, metadata=meta)
+    except OSError:
+        # 12-bit and lossless JPEG: Pillow cannot open them; libjpeg-turbo via imagecodecs can.
+        import imagecodecs
+
+        arr = imagecodecs.jpeg8_decode(data)
+        check_dimensions(arr.shape[1], arr.shape[0], max_pixels=max_pixels)
+        bits = 12 if arr.dtype == np.uint16 and int(arr.max()) < 4096 else None
+        return _finish(arr, bits, metadata={"jpeg": "12-bit or lossless"})
+
+
+def _read_tiff(path: Path, max_pixels: int) -> Image:
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        shape = dict(zip(page.axes, page.shape, strict=False))
+        check_dimensions(shape.get("X", 0), shape.get("Y", 0), max_pixels=max_pixels)
+        arr = page.asarray()
+        axes = page.axes
+        if axes.startswith("S") and arr.ndim == 3:  # planar configuration 'separate'
+            arr = np.moveaxis(arr, 0, -1)
+        bits = int(page.bitspersample)
+        meta: dict[str, Any] = {
+            "tiff:compression": str(page.compression.name) if page.compression else None,
+            "tiff:photometric": str(page.photometric.name) if page.photometric else None,
+            "tiff:bitspersample": bits,
+        }
+        if page.photometric is not None and page.photometric.name == "PALETTE":
+            cmap = page.colormap
+            arr = np.moveaxis(cmap[:, arr], 0, -1)
+            bits = 16
+        for tag in ("Software", "DateTime", "Make", "Model", "ImageDescription"):
+            t = page.tags.get(tag)
+            if t is not None:
+                meta[f"tiff:{tag}"] = str(t.value)[:200]
+    if arr.dtype == np.uint16 and bits not in range(9, 17):
+        bits = 16
+    if arr.dtype == np.uint8:
+        bits = 8
+    if arr.dtype.kind == "f":
+        return _finish(arr, 32, metadata=meta, transfer="linear")
+    return _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
+
+
+#: DPX header fields copied into Image.metadata (OpenImageIO attribute names).
+DPX_FIELDS = (
+    "dpx:Transfer", "dpx:Colorimetric", "dpx:Packing", "dpx:ImageDescriptor", "dpx:FrameRate",
+    "dpx:TimeCode", "smpte:TimeCode", "dpx:SourceDateTime", "DateTime", "dpx:InputDevice",
+    "dpx:InputDeviceSerialNumber", "Software", "dpx:Format", "dpx:Creator", "dpx:Copyright",
+    "dpx:EndOfImagePadding", "dpx:DataOffset", "oiio:BitsPerSample", "dpx:HighData", "dpx:LowData",
+)
+
+
+def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[str, Any], int]:
+    import OpenImageIO as oiio
+
+    inp = oiio.ImageInput.open(str(path))
+    if inp is None:
+        raise InputError(f"{path}: {oiio.geterror() or 'cannot open'}")
+    try:
+        spec = inp.spec()
+        check_dimensions(spec.width, spec.height, max_pixels=max_pixels)
+        meta: dict[str, Any] = {"channel_names": list(spec.channelnames)}
+        for attr in spec.extra_attribs:
+            if attr.name in DPX_FIELDS or attr.name.startswith(("dpx:", "smpte:", "openexr:", "exr:")) or \
+                    attr.name in ("compression", "chromaticities", "FramesPerSecond", "DateTime", "Software"):
+                value = attr.value
+                meta[attr.name] = value if isinstance(value, str | int | float) else str(value)
+        bits = spec.get_int_attribute("oiio:BitsPerSample", 0)
+        arr = inp.read_image(0, 0, 0, spec.nchannels, oiio.UNKNOWN)
+        if arr is None:
+            raise InputError(f"{path}: {inp.geterror() or 'pixel data unreadable'}")
+    finally:
+        inp.close()
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    expected = spec.width * spec.height * spec.nchannels
+    if arr.size != expected:
+        raise InputError(f"{path}: header says {spec.width}x{spec.height}x{spec.nchannels}, data disagrees")
+    return arr, meta, bits
+
+
+def _read_dpx(path: Path, max_pixels: int) -> Image:
+    arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
+    _check_dpx_size(path, meta)
+    if arr.dtype == np.uint16 and 8 < bits < 16:
+        # OpenImageIO widens 10/12-bit samples to 16 bits by bit replication; shifting back is exact.
+        arr = arr >> (16 - bits)
+    elif arr.dtype == np.uint8:
+        bits = 8
+    elif arr.dtype == np.uint16:
+        bits = 16
+    transfer = {
+        "Printing density": "log", "Logarithmic": "log", "Linear": "linear",
+        "ITU-R 709-4": "bt709", "SMPTE 274M": "bt709", "User defined": "unknown",
+    }.get(str(meta.get("dpx:Transfer", "")), "unknown")
+    if arr.dtype.kind == "f":
+        return _finish(arr, 32, metadata=meta, transfer="linear")
+    img = _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
+    return Image(img.pixels, img.bit_depth, transfer, "unknown" if transfer == "log" else "srgb", meta)
+
+
+def _check_dpx_size(path: Path, meta: dict[str, Any]) -> None:
+    """Refuse DPX files shorter than their header's image data claims (truncated or lying headers)."""
+    head = path.read_bytes()[:32]
+    big = head[:4] == b"SDPX"
+    offset = int.from_bytes(head[4:8], "big" if big else "little")
+    file_size = int.from_bytes(head[16:20], "big" if big else "little")
+    actual = path.stat().st_size
+    if file_size and actual < file_size:
+        raise InputError(f"{path}: DPX header says {file_size} bytes but the file has {actual} (truncated)")
+    if offset > actual:
+        raise InputError(f"{path}: DPX image data offset {offset} lies beyond the end of the file ({actual} bytes)")
+
+
+def _read_exr(path: Path, max_pixels: int) -> Image:
+    try:
+        arr, meta, _ = _read_oiio(path, max_pixels, "exr")
+    except InputError as exc:
+        if "Subsampled" not in str(exc) and "sampling" not in str(exc):
+            raise
+        arr, meta = _read_exr_luminance_chroma(path, max_pixels)
+    names = [n.upper() for n in meta.get("channel_names", [])]
+    if names and len(names) == arr.shape[2] and set("RGB") <= set(names):
+        order = [names.index(c) for c in "RGB"] + ([names.index("A")] if "A" in names else [])
+        arr = arr[..., order]
+    meta["exr:alpha_dropped"] = False
+    return _finish(arr.astype(np.float32), 32, metadata=meta, transfer="linear")
+
+
+def _read_exr_luminance_chroma(path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """Y/RY/BY EXR (chroma subsampled 2x2) to RGB with Rec.709 luminance weights, as OpenEXR's RgbaYca does."""
+    import OpenEXR
+
+    with OpenEXR.File(str(path), separate_channels=True) as f:
+        ch = {k: np.asarray(v.pixels, dtype=np.float32) for k, v in f.channels().items()}
+    if not {"Y", "RY", "BY"} <= set(ch):
+        raise InputError(f"{path}: EXR channels {sorted(ch)} are not RGB nor Y/RY/BY")
+    y = ch["Y"]
+    check_dimensions(y.shape[1], y.shape[0], max_pixels=max_pixels)
+
+    def up(c: np.ndarray) -> np.ndarray:
+        big = np.repeat(np.repeat(c, 2, axis=0), 2, axis=1)
+        return big[: y.shape[0], : y.shape[1]]
+
+    r = (up(ch["RY"]) + 1.0) * y
+    b = (up(ch["BY"]) + 1.0) * y
+    g = (y - 0.2126 * r - 0.0722 * b) / 0.7152
+    return np.stack([r, g, b], axis=-1), {"channel_names": ["R", "G", "B"], "exr:layout": "luminance-chroma"}
+
+
+def _read_pnm(path: Path, max_pixels: int) -> Image:
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as im:
+        check_dimensions(im.width, im.height, max_pixels=max_pixels)
+        arr = np.asarray(im)
+    if arr.dtype.kind == "i" or arr.dtype == np.uint16:
+        arr = arr.astype(np.uint16)
+    return _finish(arr, None, metadata={})
+
+
+def _via_codec(name: str) -> Callable[[Path, int], Image]:
+    def read(path: Path, max_pixels: int) -> Image:
+        from qualipress import codecs
+
+        try:
+            from PIL import Image as PILImage
+
+            if name in ("heif",):
+                import pillow_heif
+
+                pillow_heif.register_heif_opener()
+            with PILImage.open(path) as im:
+                check_dimensions(im.width, im.height, max_pixels=max_pixels)
+        except InputError:
+            raise
+        except Exception:  # Pillow cannot size this one; the decoder's result is checked instead
+            pass
+        image = codecs.decode_as(name, path.read_bytes())
+        check_dimensions(image.width, image.height, max_pixels=max_pixels)
+        return image
+
+    return read
+
+
+_READERS: dict[str, Callable[[Path, int], Image]] = {
+    "png": _read_png,
+    "jpeg": _read_jpeg,
+    "tiff": _read_tiff,
+    "dpx": _read_dpx,
+    "exr": _read_exr,
+    "pnm": _read_pnm,
+    "webp": _via_codec("webp"),
+    "jpegxl": _via_codec("jpegxl"),
+    "jpeg2000": _via_codec("jpeg2000"),
+    "avif": _via_codec("avif"),
+    "heif": _via_codec("heif"),
+    "qlc": _via_codec("qlc"),
+}

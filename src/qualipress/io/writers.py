@@ -1,0 +1,119 @@
+"""Lossless writers for working files (PNG, TIFF, DPX, EXR); every write is atomic."""
+
+from __future__ import annotations
+
+import contextlib
+import io as _io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qualipress.errors import OutputError, UnsupportedError
+from qualipress.io.files import atomic_write_bytes
+from qualipress.io.image import Image
+
+
+def encode_png(image: Image) -> bytes:
+    """Lossless PNG bytes (8 or 16 bit; deeper-than-8 integers are stored in 16-bit containers unscaled)."""
+    import imagecodecs
+
+    if image.is_float:
+        raise UnsupportedError("PNG cannot store float pixels; use TIFF or EXR")
+    return bytes(imagecodecs.png_encode(np.squeeze(image.pixels, axis=-1) if image.n_channels == 1
+                                        else image.pixels, level=6))
+
+
+def encode_tiff(image: Image, *, compression: str = "zlib") -> bytes:
+    """Lossless TIFF bytes (8/16-bit integer or 32-bit float), deflate + predictor."""
+    import tifffile
+
+    buf = _io.BytesIO()
+    px = image.pixels
+    photometric = "rgb" if image.n_channels >= 3 else "minisblack"
+    extra = ("unassalpha",) if image.has_alpha else None
+    tifffile.imwrite(buf, px if image.n_channels > 1 else px[..., 0], photometric=photometric,
+                     compression=compression, predictor=True, extrasamples=extra,
+                     metadata=None, software="qualipress")
+    return buf.getvalue()
+
+
+def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **options: Any) -> Path:
+    """Write an image losslessly, atomically; the format follows the suffix.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        ``.png``, ``.tif``/``.tiff``, ``.dpx`` or ``.exr``.
+    image : Image
+    overwrite : bool
+    **options
+        DPX: ``transfer`` (DPX transfer name), ``bits`` (10/12/16). EXR: ``half`` (default True).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix == ".png":
+        return atomic_write_bytes(p, encode_png(image), overwrite=overwrite)
+    if suffix in (".tif", ".tiff"):
+        return atomic_write_bytes(p, encode_tiff(image), overwrite=overwrite)
+    if suffix in (".dpx", ".exr"):
+        return _write_oiio(p, image, overwrite=overwrite, **options)
+    raise UnsupportedError(f"{p}: write_image writes .png, .tif, .dpx or .exr, not {suffix or 'no suffix'}")
+
+
+def _write_oiio(path: Path, image: Image, *, overwrite: bool, **options: Any) -> Path:
+    import OpenImageIO as oiio
+
+    if not overwrite and path.exists():
+        raise OutputError(f"{path}: exists (use --overwrite to replace it)")
+    names = {1: ("Y",), 2: ("Y", "A"), 3: ("R", "G", "B"), 4: ("R", "G", "B", "A")}[image.n_channels]
+    px = image.pixels
+    if path.suffix.lower() == ".exr":
+        fmt = oiio.HALF if options.get("half", True) else oiio.FLOAT
+        data = px.astype(np.float32)
+        spec = oiio.ImageSpec(image.width, image.height, image.n_channels, fmt)
+        spec.attribute("compression", options.get("compression", "zip"))
+    else:
+        if image.is_float:
+            raise UnsupportedError("DPX needs integer pixels")
+        bits = int(options.get("bits", image.bit_depth))
+        spec = oiio.ImageSpec(image.width, image.height, image.n_channels, oiio.UINT16 if bits > 8 else oiio.UINT8)
+        spec.attribute("oiio:BitsPerSample", bits)
+        if "transfer" in options:
+            spec.attribute("dpx:Transfer", str(options["transfer"]))
+        if "colorimetric" in options:
+            spec.attribute("dpx:Colorimetric", str(options["colorimetric"]))
+        for key in ("dpx:FrameRate", "smpte:TimeCode"):
+            if key in options:
+                spec.attribute(key, options[key])
+        data = px
+        if bits > 8 and bits < 16:
+            # OpenImageIO expects full-range 16-bit data; widen by bit replication (exactly undone on read).
+            v = px.astype(np.uint32)
+            data = ((v << (16 - bits)) | (v >> (2 * bits - 16))).astype(np.uint16)
+    spec.channelnames = names
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"{path.parent}: cannot write here ({exc.strerror or exc})") from exc
+    try:
+        out = oiio.ImageOutput.create(tmp)
+        if out is None or not out.open(tmp, spec):
+            raise OutputError(f"{path}: {oiio.geterror() or 'cannot open for writing'}")
+        ok = out.write_image(np.ascontiguousarray(data))
+        out.close()
+        if not ok:
+            raise OutputError(f"{path}: {out.geterror() or 'write failed'}")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    return path
