@@ -1,0 +1,175 @@
+"""The codec table: the single source of truth for codec names.
+
+The table is plain data (name → ``"module:Class"``), imported lazily, so a codec whose backend is missing costs
+nothing until asked for, and capabilities (``jpeg-roi``, ``learned:<arch>``) provide codecs without the core
+importing them up front.
+
+Examples
+--------
+>>> from qualipress import codecs
+>>> jpeg = codecs.get("jpeg")
+>>> data = jpeg.encode(np.zeros((16, 16, 3), np.uint8), quality=80)   # doctest: +SKIP
+>>> jpeg.decode(data).pixels.shape                                        # doctest: +SKIP
+(16, 16, 3)
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+import numpy as np
+
+from qualipress.codecs.base import Codec, CodecInfo, QualityParam
+from qualipress.errors import CodecUnavailableError, UnsupportedError
+from qualipress.io.image import Image
+
+#: name → "module:Class". Order is the order ``qualipress codecs`` lists them and ``--codec auto`` tries them.
+CODECS: dict[str, str] = {
+    "jpeg": "qualipress.codecs.builtin:JpegCodec",
+    "jpegli": "qualipress.codecs.builtin:JpegliCodec",
+    "jpeg2000": "qualipress.codecs.builtin:Jpeg2000Codec",
+    "jpegxl": "qualipress.codecs.builtin:JpegXlCodec",
+    "avif": "qualipress.codecs.builtin:AvifCodec",
+    "webp": "qualipress.codecs.builtin:WebpCodec",
+    "heif": "qualipress.codecs.builtin:HeifCodec",
+    "png": "qualipress.codecs.builtin:PngCodec",
+    "tiff": "qualipress.codecs.builtin:TiffCodec",
+    "jpegxl-lossless": "qualipress.codecs.builtin:JpegXlLosslessCodec",
+    "jpeg2000-reversible": "qualipress.codecs.builtin:Jpeg2000ReversibleCodec",
+    "jpegls": "qualipress.codecs.builtin:JpegLsCodec",
+    "jpeg-roi": "qualipress.roi.codec:RoiJpegCodec",
+}
+
+#: Name prefixes resolved by a factory: ``learned:bmshj2018-hyperprior`` → ``make_codec("bmshj2018-hyperprior")``.
+PREFIXES: dict[str, str] = {
+    "learned": "qualipress.learned.codec:make_codec",
+}
+
+#: Codecs ``--codec auto`` tries (lossy, standard, decodable by common software).
+AUTO_CANDIDATES = ("jpeg", "jpegli", "jpeg2000", "jpegxl", "avif", "webp", "heif")
+
+#: Pip extra that provides each codec's backend, for install hints.
+EXTRAS = {"jpegli": "jpegli", "heif": "heif", "jpeg-roi": "roi", "learned": "learned"}
+
+#: Codecs that store a shallower image scaled up into a deeper container (e.g. 10-bit into 12-bit JPEG).
+SCALES_TO_CONTAINER = frozenset({"jpeg", "avif", "heif"})
+
+
+def _load(target: str) -> object:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@cache
+def get(name: str) -> Codec:
+    """The codec registered under ``name``.
+
+    Raises
+    ------
+    UnsupportedError
+        Unknown name (the message lists the known ones).
+    CodecUnavailableError
+        Backend not installed (the message names the pip extra).
+    """
+    prefix, sep, rest = name.partition(":")
+    if sep:
+        if prefix not in PREFIXES:
+            raise UnsupportedError(f"unknown codec {name!r}; known prefixes: {', '.join(PREFIXES)}")
+        try:
+            factory = _load(PREFIXES[prefix])
+        except ImportError as exc:
+            raise CodecUnavailableError(
+                f"codec {name!r} needs the '{EXTRAS.get(prefix, prefix)}' extra: "
+                f"pip install 'qualipress[{EXTRAS.get(prefix, prefix)}]' ({exc})"
+            ) from exc
+        codec = factory(rest)  # type: ignore[operator]
+        assert isinstance(codec, Codec)
+        return codec
+    if name not in CODECS:
+        raise UnsupportedError(f"unknown codec {name!r}; known: {', '.join(CODECS)}")
+    try:
+        cls = _load(CODECS[name])
+    except ImportError as exc:
+        raise CodecUnavailableError(
+            f"codec {name!r} is not installed: pip install 'qualipress[{EXTRAS.get(name, 'all')}]' ({exc})"
+        ) from exc
+    if not cls.is_available():  # type: ignore[attr-defined]
+        raise CodecUnavailableError(
+            f"codec {name!r}: backend library unavailable; pip install 'qualipress[{EXTRAS.get(name, 'all')}]'"
+        )
+    return cls()  # type: ignore[operator, no-any-return]
+
+
+def names() -> list[str]:
+    """Every registered codec name (prefixed families not expanded)."""
+    return list(CODECS)
+
+
+def available_names() -> list[str]:
+    """Registered codecs whose backends import on this machine."""
+    out = []
+    for n in CODECS:
+        try:
+            get(n)
+        except Exception:
+            continue
+        out.append(n)
+    return out
+
+
+def decode_as(fmt: str, data: bytes) -> Image:
+    """Decode bytes of a known file format (as named by :func:`qualipress.io.sniff`)."""
+    name = {"jpegxl": "jpegxl", "jpeg2000": "jpeg2000", "avif": "avif", "webp": "webp", "heif": "heif",
+            "png": "png", "tiff": "tiff", "jpeg": "jpeg"}.get(fmt)
+    if fmt == "qlc":
+        from qualipress.learned.codec import decode_qlc  # type: ignore[import-not-found]
+
+        return decode_qlc(data)  # type: ignore[no-any-return]
+    if name is None:
+        raise UnsupportedError(f"no decoder for {fmt}")
+    return get(name).decode(data)
+
+
+def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
+    """Decode ``data`` and describe it like ``reference`` (same bit depth and transfer), ready for metrics.
+
+    Codecs that scale a shallow image into a deeper container (10-bit into 12-bit JPEG) are scaled back.
+    """
+    out = codec.decode(data)
+    px = out.pixels
+    if reference.is_float:
+        raise UnsupportedError("decode_like needs an integer reference; compare perceptual images")
+    if codec.name in SCALES_TO_CONTAINER:
+        stored = codec.storage_depth(reference.bit_depth) or reference.bit_depth
+        shift = stored - reference.bit_depth
+        if shift > 0:
+            px = ((px.astype(np.uint32) + (1 << (shift - 1))) >> shift).astype(px.dtype)
+            px = np.minimum(px, (1 << reference.bit_depth) - 1).astype(px.dtype)
+    target_dtype = reference.pixels.dtype
+    if px.dtype != target_dtype:
+        if px.dtype == np.uint16 and target_dtype == np.uint8 and int(px.max(initial=0)) < 256:
+            px = px.astype(np.uint8)
+        else:
+            raise UnsupportedError(f"decoded {px.dtype} does not match reference {target_dtype}")
+    if px.shape != reference.pixels.shape:
+        if px.ndim == 3 and px.shape[:2] == reference.pixels.shape[:2] and px.shape[2] == 1:
+            px = np.repeat(px, reference.n_channels, axis=2)
+        else:
+            raise UnsupportedError(f"decoded shape {px.shape} differs from the source {reference.pixels.shape}")
+    return Image(px, reference.bit_depth, reference.transfer, reference.colorspace)
+
+
+__all__ = [
+    "AUTO_CANDIDATES",
+    "CODECS",
+    "PREFIXES",
+    "Codec",
+    "CodecInfo",
+    "QualityParam",
+    "available_names",
+    "decode_as",
+    "decode_like",
+    "get",
+    "names",
+]

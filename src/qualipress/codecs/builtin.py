@@ -1,0 +1,416 @@
+"""Codecs backed by imagecodecs, pyjpegli and pillow-heif.
+
+Every lossy encoder here is called with an explicit lossy setting: imagecodecs' WebP and JPEG XL encoders are
+lossless unless told otherwise (see ``shared/notes/packages.md``), so a forgotten argument would silently
+produce huge files.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from qualipress.codecs.base import Codec, CodecInfo, QualityParam
+from qualipress.errors import CodecError, UnsupportedError
+from qualipress.io.image import Image, as_image
+
+
+def _int_grid(low: int, high: int) -> tuple[float, ...]:
+    return tuple(float(q) for q in range(low, high + 1))
+
+
+def _plane(image: Image) -> np.ndarray:
+    """Pixels as imagecodecs expects them: 2-D for one channel."""
+    return image.pixels[..., 0] if image.n_channels == 1 else image.pixels
+
+
+def _decoded(arr: np.ndarray, bit_depth: int | None = None) -> Image:
+    arr = np.asarray(arr)
+    if bit_depth is None:
+        bit_depth = 8 if arr.dtype == np.uint8 else 16
+    return as_image(arr, bit_depth=bit_depth)
+
+
+def _bits_of(arr: np.ndarray) -> int:
+    """Smallest standard depth (8, 10, 12, 16) holding every sample of a decoded array."""
+    if arr.dtype == np.uint8:
+        return 8
+    top = int(arr.max()) if arr.size else 0
+    for bits in (10, 12, 14, 16):
+        if top < (1 << bits):
+            return bits
+    return 16
+
+
+class _ImagecodecsMixin:
+    module_attr: str = ""
+
+    @classmethod
+    def is_available(cls) -> bool:
+        try:
+            import imagecodecs
+
+            return bool(getattr(imagecodecs, cls.module_attr.upper(), None) is not None and
+                        getattr(imagecodecs, cls.module_attr.upper()).available)
+        except Exception:
+            return False
+
+    @classmethod
+    def version(cls) -> str:
+        import imagecodecs
+
+        fn = getattr(imagecodecs, f"{cls.module_attr}_version", None)
+        lib = fn() if fn else ""
+        return f"{lib} (imagecodecs {imagecodecs.__version__})".strip()
+
+
+class JpegCodec(_ImagecodecsMixin, Codec):
+    """Baseline JPEG by libjpeg-turbo: 8-bit, and 12-bit for deeper sources; 4:2:0 chroma, optimised Huffman.
+
+    Options: ``subsampling`` ("444", "422", "420"; default "420"), ``optimize`` (default True).
+    """
+
+    name = "jpeg"
+    module_attr = "jpeg8"
+    info = CodecInfo(
+        bit_depths=(8, 12), channels=(1, 3), lossy=True, lossless=False,
+        quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85),
+        extension=".jpg", mime="image/jpeg", library="libjpeg-turbo", lossless_fallback="png",
+        notes="12-bit JPEG opens in libjpeg-turbo/imagecodecs but not in Pillow or browsers",
+    )
+
+    def prepare(self, image: Image) -> Image:
+        image = super().prepare(image)
+        if image.bit_depth in (9, 10, 11):
+            # 10-bit data goes into the 12-bit container, scaled so the full range is used.
+            shift = 12 - image.bit_depth
+            meta = dict(image.metadata, container_shift=shift)
+            return Image(image.pixels << shift, 12, image.transfer, image.colorspace, meta, image.source)
+        return image
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        import imagecodecs
+
+        sub = str(options.get("subsampling", "420"))
+        return bytes(imagecodecs.jpeg8_encode(
+            _plane(image), level=int(round(quality or 85)), optimize=bool(options.get("optimize", True)),
+            subsampling=sub if image.n_channels == 3 else None,
+            bitspersample=12 if image.bit_depth > 8 else 8,
+        ))
+
+    def decode(self, data: bytes) -> Image:
+        import imagecodecs
+
+        arr = imagecodecs.jpeg8_decode(data)
+        return _decoded(arr, 12 if arr.dtype == np.uint16 else 8)
+
+
+class JpegliCodec(Codec):
+    """jpegli (libjxl's JPEG encoder) through pyjpegli: 8-bit RGB, standard JPEG output."""
+
+    name = "jpegli"
+    info = CodecInfo(
+        bit_depths=(8,), channels=(3,), lossy=True, lossless=False,
+        quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85),
+        extension=".jpg", mime="image/jpeg", library="jpegli (pyjpegli)", lossless_fallback="png",
+    )
+
+    @classmethod
+    def is_available(cls) -> bool:
+        try:
+            import pyjpegli  # noqa: F401
+
+            return True
+        except Exception:
+            return False
+
+    @classmethod
+    def version(cls) -> str:
+        from importlib.metadata import version
+
+        return f"pyjpegli {version('pyjpegli')}"
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        import pyjpegli
+
+        px = np.ascontiguousarray(image.pixels)
+        return bytes(pyjpegli.encode(px.tobytes(), image.width, image.height, int(round(quality or 85))))
+
+    def decode(self, data: bytes) -> Image:
+        return JpegCodec().decode(data)
+
+
+class Jpeg2000Codec(_ImagecodecsMixin, Codec):
+    """JPEG 2000 (OpenJPEG), 8–16 bit. Quality is OpenJPEG's target PSNR in dB (its ``level``);
+    ``lossless=True`` uses the reversible 5/3 wavelet."""
+
+    name = "jpeg2000"
+    module_attr = "jpeg2k"
+    info = CodecInfo(
+        bit_depths=tuple(range(8, 17)), channels=(1, 3, 4), lossy=True, lossless=True,
+        quality=QualityParam("psnr", 20, 90, True, tuple(float(v) for v in np.arange(20.0, 80.01, 0.5)), 45),
+        extension=".jp2", mime="image/jp2", library="OpenJPEG",
+    )
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        import imagecodecs
+
+        kw: dict[str, Any] = {"bitspersample": image.bit_depth, "codecformat": "jp2", "numthreads": 2}
+        if lossless:
+            return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=0, reversible=True, **kw))
+        return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=float(quality or 45), reversible=False, **kw))
+
+    def decode(self, data: bytes) -> Image:
+        import imagecodecs
+
+        arr = imagecodecs.jpeg2k_decode(data)
+        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
+
+
+class Jpeg2000ReversibleCodec(Jpeg2000Codec):
+    """JPEG 2000 reversible (mathematically lossless)."""
+
+    name = "jpeg2000-reversible"
+    info = CodecInfo(
+        bit_depths=tuple(range(8, 17)), channels=(1, 3, 4), lossy=False, lossless=True, quality=None,
+        extension=".jp2", mime="image/jp2", library="OpenJPEG",
+    )
+
+
+def _jxl_grid() -> tuple[float, ...]:
+    # Butteraugli distances from 15 (poor) down to 0.05 (near lossless), log-spaced: ~6% per step.
+    d = np.exp(np.linspace(np.log(15.0), np.log(0.05), 96))
+    return tuple(float(round(v, 4)) for v in d)
+
+
+class JpegXlCodec(_ImagecodecsMixin, Codec):
+    """JPEG XL (libjxl), 8–16 bit, alpha. Quality is the butteraugli ``distance`` (lower is better; 1.0 ≈ visually
+    lossless). Options: ``effort`` (1–9, default 7)."""
+
+    name = "jpegxl"
+    module_attr = "jpegxl"
+    info = CodecInfo(
+        bit_depths=tuple(range(8, 17)), channels=(1, 2, 3, 4), lossy=True, lossless=True,
+        quality=QualityParam("distance", 0.01, 25.0, False, _jxl_grid(), 1.0),
+        extension=".jxl", mime="image/jxl", library="libjxl",
+    )
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        import imagecodecs
+
+        kw: dict[str, Any] = {"bitspersample": image.bit_depth, "effort": int(options.get("effort", 7)),
+                              "numthreads": 2}
+        if lossless:
+            return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=True, **kw))
+        return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=False, distance=float(quality or 1.0), **kw))
+
+    def decode(self, data: bytes) -> Image:
+        import imagecodecs
+
+        arr = imagecodecs.jpegxl_decode(data)
+        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
+
+
+class JpegXlLosslessCodec(JpegXlCodec):
+    """JPEG XL lossless (modular)."""
+
+    name = "jpegxl-lossless"
+    info = CodecInfo(
+        bit_depths=tuple(range(8, 17)), channels=(1, 2, 3, 4), lossy=False, lossless=True, quality=None,
+        extension=".jxl", mime="image/jxl", library="libjxl",
+    )
+
+
+class AvifCodec(_ImagecodecsMixin, Codec):
+    """AVIF (libavif + AOM), 8/10/12-bit. Quality 0–100 (libavif's quality; 100 = lossless).
+    Options: ``speed`` (0–10, default 6)."""
+
+    name = "avif"
+    module_attr = "avif"
+    info = CodecInfo(
+        bit_depths=(8, 10, 12), channels=(1, 3, 4), lossy=True, lossless=True,
+        quality=QualityParam("quality", 0, 99, True, _int_grid(1, 99), 70),
+        extension=".avif", mime="image/avif", library="libavif/aom",
+    )
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        import imagecodecs
+
+        depth = self.storage_depth(image.bit_depth) or image.bit_depth
+        px = _plane(image)
+        if depth != image.bit_depth:
+            px = px << (depth - image.bit_depth)
+        level = 100 if lossless else int(round(quality or 70))
+        return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
+                                             bitspersample=depth, numthreads=2))
+
+    def decode(self, data: bytes) -> Image:
+        import imagecodecs
+
+        arr = imagecodecs.avif_decode(data)
+        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
+
+
+class WebpCodec(_ImagecodecsMixin, Codec):
+    """WebP (libwebp), 8-bit with alpha. Quality 0–100 (always with ``lossless=False`` for lossy)."""
+
+    name = "webp"
+    module_attr = "webp"
+    info = CodecInfo(
+        bit_depths=(8,), channels=(3, 4), lossy=True, lossless=True,
+        quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 80),
+        extension=".webp", mime="image/webp", library="libwebp",
+    )
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        import imagecodecs
+
+        method = int(options.get("method", 4))
+        if lossless:
+            return bytes(imagecodecs.webp_encode(image.pixels, level=100, lossless=True, method=method))
+        return bytes(imagecodecs.webp_encode(image.pixels, level=float(quality or 80), lossless=False,
+                                             method=method))
+
+    def decode(self, data: bytes) -> Image:
+        import imagecodecs
+
+        return _decoded(imagecodecs.webp_decode(data))
+
+
+class HeifCodec(Codec):
+    """HEIF/HEVC (x265 via pillow-heif), 8/10/12-bit. Quality 0–100."""
+
+    name = "heif"
+    info = CodecInfo(
+        bit_depths=(8, 10, 12), channels=(3, 4), lossy=True, lossless=False,
+        quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 75),
+        extension=".heic", mime="image/heic", library="libheif/x265 (pillow-heif)", lossless_fallback="png",
+    )
+
+    @classmethod
+    def is_available(cls) -> bool:
+        try:
+            import pillow_heif  # noqa: F401
+
+            return True
+        except Exception:
+            return False
+
+    @classmethod
+    def version(cls) -> str:
+        import pillow_heif
+
+        return f"libheif {pillow_heif.libheif_version()} (pillow-heif {pillow_heif.__version__})"
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        import pillow_heif
+
+        depth = self.storage_depth(image.bit_depth) or 8
+        alpha = image.has_alpha
+        if depth == 8:
+            mode = "RGBA" if alpha else "RGB"
+            data = np.ascontiguousarray(image.pixels).tobytes()
+        else:
+            mode = "RGBA;16" if alpha else "RGB;16"
+            data = np.ascontiguousarray(image.pixels.astype(np.uint16) << (16 - image.bit_depth)).tobytes()
+        pillow_heif.options.SAVE_HDR_TO_12_BIT = depth == 12
+        try:
+            heif = pillow_heif.from_bytes(mode=mode, size=(image.width, image.height), data=data)
+            buf = io.BytesIO()
+            heif.save(buf, quality=int(round(quality if quality is not None else 75)),
+                      chroma=int(options.get("chroma", 420)))
+        finally:
+            pillow_heif.options.SAVE_HDR_TO_12_BIT = False
+        return buf.getvalue()
+
+    def decode(self, data: bytes) -> Image:
+        import pillow_heif
+
+        heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=False)
+        depth = int(heif.info.get("bit_depth", 8))
+        arr = np.asarray(heif[0])
+        if arr.dtype == np.uint16 and depth < 16:
+            arr = (arr >> (16 - depth)).astype(np.uint16)
+        return _decoded(arr, depth if arr.dtype == np.uint16 else 8)
+
+
+class PngCodec(_ImagecodecsMixin, Codec):
+    """PNG (lossless), 8/16-bit; deeper-than-8 integer sources are stored unscaled in 16-bit samples."""
+
+    name = "png"
+    module_attr = "png"
+    info = CodecInfo(
+        bit_depths=(8, 16), channels=(1, 2, 3, 4), lossy=False, lossless=True, quality=None,
+        extension=".png", mime="image/png", library="libpng",
+    )
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        from qualipress.io.writers import encode_png
+
+        return encode_png(image)
+
+    def decode(self, data: bytes) -> Image:
+        import imagecodecs
+
+        arr = imagecodecs.png_decode(data)
+        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
+
+
+class TiffCodec(Codec):
+    """TIFF with deflate + predictor (lossless), 8/16-bit."""
+
+    name = "tiff"
+    info = CodecInfo(
+        bit_depths=(8, 16), channels=(1, 2, 3, 4), lossy=False, lossless=True, quality=None,
+        extension=".tif", mime="image/tiff", library="tifffile/zlib",
+    )
+
+    @classmethod
+    def version(cls) -> str:
+        import tifffile
+
+        return f"tifffile {tifffile.__version__}"
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        from qualipress.io.writers import encode_tiff
+
+        return encode_tiff(image)
+
+    def decode(self, data: bytes) -> Image:
+        import tifffile
+
+        arr = tifffile.imread(io.BytesIO(data))
+        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
+
+
+class JpegLsCodec(_ImagecodecsMixin, Codec):
+    """JPEG-LS (CharLS), lossless, 2–16 bit."""
+
+    name = "jpegls"
+    module_attr = "jpegls"
+    info = CodecInfo(
+        bit_depths=tuple(range(8, 17)), channels=(1, 3), lossy=False, lossless=True, quality=None,
+        extension=".jls", mime="image/jls", library="CharLS",
+    )
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        import imagecodecs
+
+        try:
+            return bytes(imagecodecs.jpegls_encode(_plane(image)))
+        except Exception as exc:  # CharLS sizes its buffer for compressible data
+            raise CodecError(f"jpegls: {exc}") from exc
+
+    def decode(self, data: bytes) -> Image:
+        import imagecodecs
+
+        arr = imagecodecs.jpegls_decode(data)
+        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
+
+
+def reject_alpha(codec: Codec, image: Image) -> None:
+    """Raise the standard message for codecs that cannot carry alpha."""
+    if image.has_alpha and image.n_channels not in codec.info.channels:
+        raise UnsupportedError(f"codec {codec.name!r} cannot carry alpha; drop it or use png/webp/jpegxl/avif")
