@@ -1,0 +1,278 @@
+"""Frame analysis: the measures recorded per frame and used to choose codecs and checks.
+
+Every measure works on the frame's **perceptual code values** in ``[0, 1]`` (integer frames divided by their
+nominal peak; linear float frames PQ-coded, see :func:`qualipress.io.to_perceptual`), except
+:func:`bits_used` (raw integer samples) and the stop count of :func:`dynamic_range` (linear light).
+Luma is ``0.2126 R + 0.7152 G + 0.0722 B`` of the code values (a weighting, not a colorimetric conversion).
+
+Block measures use non-overlapping square blocks of :data:`BLOCK` pixels (edges that do not fill a block are
+ignored). A block is described by a least-squares plane fit ``a + b·x + c·y`` of its luma:
+
+* **slope**: ``sqrt(b² + c²)`` in code values per pixel;
+* **residual**: RMS of luma minus the plane (texture + noise the plane cannot explain).
+
+Measures and their known answers (tests in ``tests/film/test_analysis.py``):
+
+==================== =========================================================== ==============================
+measure              definition                                                  known answer
+==================== =========================================================== ==============================
+bits_used            declared depth minus the trailing zero bits common to all   8-bit data shifted into 16 → 8
+                     samples; ``levels``: distinct values (max over channels)
+dynamic_range        luma code-value percentiles 0.1/1/50/99/99.9; ``stops`` =   two patches 0.01 and 1.0 (linear)
+                     log2(p99.9/p0.1) of linear luminance (float frames, or         → log2(100) = 6.64 stops
+                     integer frames whose transfer is linear/log/sRGB/PQ)
+smooth_gradient      fraction of blocks with slope ≥ 1e-4/px and residual ≤          a ramp → 1.0; noise → 0.0;
+                     :data:`SMOOTH_RESIDUAL` (where banding shows first)            flat field → 0.0
+colour               chroma = max(RGB) − min(RGB); mean and p99; monochrome when     grey → monochrome, chroma 0;
+                     p99 chroma ≤ :data:`MONO_CHROMA`; palette = occupied cells      8 colour bars → palette 8
+                     of a 16×16×16 RGB histogram holding ≥ 0.1% of pixels
+texture              fraction of blocks whose residual exceeds                     flat → 0; checkerboard → 1
+                     :data:`TEXTURE_RESIDUAL` after removing the noise estimate;
+                     mean block residual
+noise                Immerkær's estimator: σ = sqrt(π/2)/(6(W−2)(H−2)) ·            flat + N(0, σ) → σ ± 10%;
+                     Σ|L ∗ I| with L = [[1,−2,1],[−2,4,−2],[1,−2,1]] on luma,        a plane → 0
+                     over blocks with residual below the median (textures excluded)
+==================== =========================================================== ==============================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qualipress.errors import InputError
+from qualipress.io import Image, as_image, to_perceptual
+
+#: Block size (pixels) of the block measures.
+BLOCK = 16
+#: Residual (code values, [0, 1] scale) under which a sloped block counts as a smooth gradient (~0.6 8-bit codes).
+SMOOTH_RESIDUAL = 0.0025
+#: Minimum slope (code values per pixel) of a smooth gradient (flatter blocks are "flat", not gradients).
+MIN_SLOPE = 1e-4
+#: Residual above which a block counts as textured (~5 8-bit codes RMS).
+TEXTURE_RESIDUAL = 0.02
+#: p99 chroma below which a frame is black-and-white (~2.5 8-bit codes).
+MONO_CHROMA = 0.01
+
+_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+def luma(code: np.ndarray) -> np.ndarray:
+    """Luma ``(H, W)`` of perceptual code values ``(H, W, C)`` (grey: the channel itself)."""
+    if code.shape[2] == 1:
+        return code[..., 0]
+    return code[..., :3] @ _LUMA
+
+
+# -- block plane fits ------------------------------------------------------------------------------------------
+@dataclass
+class BlockStats:
+    """Per-block plane fit of luma: ``slope`` and ``residual`` arrays of shape (rows, cols)."""
+
+    slope: np.ndarray
+    residual: np.ndarray
+    block: int
+
+
+def block_stats(y: np.ndarray, *, block: int = BLOCK) -> BlockStats:
+    """Least-squares plane fit in every ``block``×``block`` tile of ``y``.
+
+    Raises
+    ------
+    InputError
+        The image is smaller than one block.
+    """
+    h, w = y.shape
+    rows, cols = h // block, w // block
+    if rows == 0 or cols == 0:
+        raise InputError(f"frame {w}x{h} is smaller than one {block}x{block} analysis block")
+    t = y[: rows * block, : cols * block].astype(np.float64).reshape(rows, block, cols, block).transpose(0, 2, 1, 3)
+    c = (np.arange(block) - (block - 1) / 2.0)
+    xs = c[None, :]
+    ys = c[:, None]
+    norm = float((c**2).sum() * block)
+    mean = t.mean(axis=(2, 3))
+    bx = (t * xs).sum(axis=(2, 3)) / norm
+    by = (t * ys).sum(axis=(2, 3)) / norm
+    fit = mean[..., None, None] + bx[..., None, None] * xs + by[..., None, None] * ys
+    res = np.sqrt(((t - fit) ** 2).mean(axis=(2, 3)))
+    return BlockStats(np.hypot(bx, by).astype(np.float32), res.astype(np.float32), block)
+
+
+# -- individual measures --------------------------------------------------------------------------------------
+def bits_used(pixels: np.ndarray, bit_depth: int) -> dict[str, Any]:
+    """Bit depth really used by integer samples.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        Integer ``(H, W, C)`` samples (alpha included or not, as the caller prefers).
+    bit_depth : int
+        Declared significant bits.
+
+    Returns
+    -------
+    dict
+        ``declared``, ``used`` (declared minus the low bits that are zero in every sample), ``levels``
+        (most distinct values in one channel) and ``level_bits`` = log2(levels). Float frames return
+        ``{"declared": bit_depth, "used": None, ...}``.
+    """
+    if pixels.dtype.kind == "f":
+        return {"declared": bit_depth, "used": None, "levels": None, "level_bits": None}
+    acc = int(np.bitwise_or.reduce(pixels.reshape(-1).astype(np.uint32)))
+    zeros = bit_depth if acc == 0 else (acc & -acc).bit_length() - 1
+    levels = max(int(np.unique(pixels[..., i]).size) for i in range(pixels.shape[2]))
+    return {"declared": bit_depth, "used": bit_depth - zeros, "levels": levels,
+            "level_bits": round(math.log2(levels), 3) if levels > 0 else 0.0}
+
+
+_SRGB_CUT = 0.04045
+
+
+def linear_light(image: Image) -> np.ndarray | None:
+    """Linear luminance-like values of a frame (for stop counts), or None when the transfer is unknown.
+
+    Linear float frames are used as they are; integer frames are decoded by their transfer: ``log`` as ACEScct
+    (the film test set's encoding, see :mod:`qualipress.film.testset`), ``srgb``/``bt709`` with the sRGB curve,
+    ``pq`` with ST 2084, ``linear`` as is.
+    """
+    code = to_perceptual(image) if not image.is_float else image.color().pixels
+    y = luma(np.asarray(code, np.float32))
+    if image.is_float and image.transfer == "linear":
+        return y
+    from qualipress.film.transfer import acescct_to_linear
+
+    t = image.transfer
+    if t == "linear":
+        return y
+    if t == "log":
+        return luma(acescct_to_linear(code))
+    if t in ("srgb", "bt709", "gamma"):
+        lin = np.where(code <= _SRGB_CUT, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)
+        return luma(lin.astype(np.float32))
+    if t == "pq":
+        from qualipress.io.transfer import pq_decode
+
+        return luma(pq_decode(code))
+    return None
+
+
+def dynamic_range(image: Image, code: np.ndarray | None = None) -> dict[str, Any]:
+    """Percentiles of luma code values and the scene's range in stops (see module table)."""
+    code = to_perceptual(image) if code is None else code
+    y = luma(code)
+    pct = np.percentile(y, [0.1, 1, 50, 99, 99.9])
+    out: dict[str, Any] = {f"p{k}": round(float(v), 5) for k, v in zip(("0.1", "1", "50", "99", "99.9"), pct,
+                                                                           strict=True)}
+    lin = linear_light(image)
+    stops = None
+    if lin is not None:
+        lo, hi = np.percentile(lin, [0.1, 99.9])
+        floor = 1e-6
+        stops = round(math.log2(max(float(hi), floor) / max(float(lo), floor)), 3) if hi > 0 else 0.0
+    out["stops"] = stops
+    out["code_range"] = round(float(pct[4] - pct[0]), 5)
+    return out
+
+
+def smooth_gradient(stats: BlockStats) -> dict[str, Any]:
+    """Fraction of blocks that are smooth gradients (banding risk) and their mask.
+
+    Grainy blocks (residual above :data:`SMOOTH_RESIDUAL`) do not count: grain dithers banding away.
+    """
+    mask = (stats.slope >= MIN_SLOPE) & (stats.residual <= SMOOTH_RESIDUAL)
+    return {"fraction": round(float(mask.mean()), 4), "blocks": int(mask.sum()), "mask": mask}
+
+
+def colour(code: np.ndarray) -> dict[str, Any]:
+    """Saturation and palette spread (see module table)."""
+    if code.shape[2] < 3:
+        return {"chroma_mean": 0.0, "chroma_p99": 0.0, "monochrome": True, "palette": None}
+    rgb = code[..., :3]
+    chroma = rgb.max(axis=2) - rgb.min(axis=2)
+    p99 = float(np.percentile(chroma, 99))
+    q = np.minimum((rgb * 16).astype(np.int32), 15)
+    cells = np.bincount((q[..., 0] * 256 + q[..., 1] * 16 + q[..., 2]).ravel(), minlength=4096)
+    palette = int((cells >= max(1, 0.001 * chroma.size)).sum())
+    return {"chroma_mean": round(float(chroma.mean()), 5), "chroma_p99": round(p99, 5),
+            "monochrome": p99 <= MONO_CHROMA, "palette": palette}
+
+
+def noise_sigma(y: np.ndarray, stats: BlockStats | None = None) -> float:
+    """Immerkær's fast noise σ estimate of luma, restricted to the less textured half of the blocks."""
+    h, w = y.shape
+    if h < 3 or w < 3:
+        return 0.0
+    yd = y.astype(np.float64)
+    lap = (yd[:-2, :-2] - 2 * yd[:-2, 1:-1] + yd[:-2, 2:]
+           - 2 * yd[1:-1, :-2] + 4 * yd[1:-1, 1:-1] - 2 * yd[1:-1, 2:]
+           + yd[2:, :-2] - 2 * yd[2:, 1:-1] + yd[2:, 2:])
+    absl = np.abs(lap)
+    if stats is not None and stats.residual.size >= 4:
+        b = stats.block
+        keep = stats.residual <= np.median(stats.residual)
+        full = np.zeros((h, w), bool)
+        full[: keep.shape[0] * b, : keep.shape[1] * b] = np.repeat(np.repeat(keep, b, 0), b, 1)
+        sel = full[1:-1, 1:-1]
+        if sel.any():
+            return float(math.sqrt(math.pi / 2) * absl[sel].mean() / 6.0)
+    return float(math.sqrt(math.pi / 2) * absl.mean() / 6.0)
+
+
+def texture(stats: BlockStats, *, noise: float = 0.0) -> dict[str, Any]:
+    """Texture complexity: fraction and mask of blocks whose noise-corrected residual exceeds the threshold."""
+    signal = np.sqrt(np.maximum(stats.residual.astype(np.float64) ** 2 - noise**2, 0.0))
+    mask = signal > TEXTURE_RESIDUAL
+    return {"fraction": round(float(mask.mean()), 4), "mean_residual": round(float(signal.mean()), 5),
+            "mask": mask}
+
+
+# -- everything -----------------------------------------------------------------------------------------------
+def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool = False) -> dict[str, Any]:
+    """All frame measures as plain data (masks only with ``keep_masks``).
+
+    Parameters
+    ----------
+    image : Image or numpy.ndarray
+    block : int
+        Block size of the block measures.
+    keep_masks : bool
+        Also return ``smooth_mask`` and ``texture_mask`` (boolean block arrays) for the decision module.
+
+    Returns
+    -------
+    dict
+        ``size``, ``bits``, ``dynamic_range``, ``smooth_gradient``, ``colour``, ``texture``, ``noise_sigma``
+        and, with ``keep_masks``, the two masks.
+
+    Raises
+    ------
+    InputError
+        Non-finite float samples, or a frame smaller than one block.
+    """
+    img = as_image(image)
+    if img.is_float and not np.isfinite(img.pixels).all():
+        raise InputError("frame has NaN or Inf samples; analysis needs finite values")
+    code = np.asarray(to_perceptual(img), np.float32)
+    y = luma(code)
+    stats = block_stats(y, block=block)
+    sigma = noise_sigma(y, stats)
+    smooth = smooth_gradient(stats)
+    tex = texture(stats, noise=sigma)
+    out: dict[str, Any] = {
+        "size": [img.width, img.height],
+        "bits": bits_used(img.color().pixels, img.bit_depth),
+        "dynamic_range": dynamic_range(img, code),
+        "smooth_gradient": {k: v for k, v in smooth.items() if k != "mask"},
+        "colour": colour(code),
+        "texture": {k: v for k, v in tex.items() if k != "mask"},
+        "noise_sigma": round(sigma, 6),
+        "block": block,
+    }
+    if keep_masks:
+        out["smooth_mask"] = smooth["mask"]
+        out["texture_mask"] = tex["mask"]
+    return out

@@ -1,0 +1,133 @@
+"""Frame sequences: discover files, parse frame numbers, group them into sequences, report gaps.
+
+A frame file is ``<prefix><sep><digits>.<ext>`` where ``sep`` is ``.``, ``_`` or ``-`` (or nothing) and the
+extension is one of :data:`FRAME_EXTENSIONS` (case-insensitive), e.g. ``reel1.0001234.dpx``. Files sharing the
+directory, prefix, separator and extension form one sequence; a file without a number is a sequence of one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qualipress.errors import InputError
+
+FRAME_EXTENSIONS = (".dpx", ".tif", ".tiff", ".exr", ".cin")
+
+_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<sep>[._-]?)(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
+
+
+@dataclass(frozen=True)
+class FrameName:
+    """A parsed frame file name."""
+
+    path: Path
+    sequence: str  # display key: "<dir>/<prefix><sep>#.<ext>"
+    number: int | None
+    padding: int
+
+
+def parse_name(path: Path) -> FrameName:
+    """Split a frame file name into its sequence key and frame number."""
+    m = _NUMBERED.match(path.name)
+    if not m or m.group("ext").lower() not in FRAME_EXTENSIONS:
+        return FrameName(path, str(path.parent / path.name), None, 0)
+    digits = m.group("num")
+    key = f"{path.parent}/{m.group('prefix')}{m.group('sep')}#{m.group('ext').lower()}"
+    return FrameName(path, key, int(digits), len(digits))
+
+
+@dataclass
+class Sequence:
+    """Frames of one sequence, sorted by number, with what is missing or odd."""
+
+    key: str
+    frames: list[FrameName] = field(default_factory=list)
+
+    @property
+    def numbers(self) -> list[int]:
+        return [f.number for f in self.frames if f.number is not None]
+
+    @property
+    def first(self) -> int | None:
+        return min(self.numbers) if self.numbers else None
+
+    @property
+    def last(self) -> int | None:
+        return max(self.numbers) if self.numbers else None
+
+    def gaps(self) -> list[tuple[int, int]]:
+        """Missing frame ranges ``(first_missing, last_missing)``, inclusive."""
+        nums = sorted(set(self.numbers))
+        return [(a + 1, b - 1) for a, b in itertools.pairwise(nums) if b - a > 1]
+
+    def missing_count(self) -> int:
+        return sum(b - a + 1 for a, b in self.gaps())
+
+    def duplicates(self) -> list[int]:
+        """Frame numbers given by more than one file (``f.001.dpx`` and ``f.0001.dpx``)."""
+        seen: dict[int, int] = {}
+        for n in self.numbers:
+            seen[n] = seen.get(n, 0) + 1
+        return sorted(n for n, c in seen.items() if c > 1)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sequence": self.key,
+            "frames": len(self.frames),
+            "first": self.first,
+            "last": self.last,
+            "gaps": [list(g) for g in self.gaps()],
+            "missing": self.missing_count(),
+            "duplicates": self.duplicates(),
+        }
+
+
+def expand_inputs(inputs: Iterable[str | Path], *, extensions: tuple[str, ...] = FRAME_EXTENSIONS) -> list[Path]:
+    """Files named directly plus frame files found (recursively) in named directories, sorted, deduplicated.
+
+    Raises
+    ------
+    InputError
+        An input that does not exist, or no frame file found at all.
+    """
+    found: dict[Path, None] = {}
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            for q in sorted(p.rglob("*")):
+                if q.is_file() and q.suffix.lower() in extensions and not q.name.startswith("."):
+                    found[q] = None
+        elif p.is_file():
+            found[p] = None
+        else:
+            raise InputError(f"{p}: no such file or directory")
+    if not found:
+        raise InputError("no frame files (" + ", ".join(extensions) + ") found in the inputs")
+    return sorted(found, key=lambda q: (str(q.parent), parse_name(q).sequence, parse_name(q).number or 0, q.name))
+
+
+def group(paths: Iterable[Path]) -> list[Sequence]:
+    """Group frame paths into sequences sorted by key; frames sorted by number."""
+    seqs: dict[str, Sequence] = {}
+    for p in paths:
+        fn = parse_name(Path(p))
+        seqs.setdefault(fn.sequence, Sequence(fn.sequence)).frames.append(fn)
+    for s in seqs.values():
+        s.frames.sort(key=lambda f: (f.number if f.number is not None else -1, f.path.name))
+    return [seqs[k] for k in sorted(seqs)]
+
+
+def previous_frames(paths: Iterable[Path]) -> dict[Path, Path | None]:
+    """For each path, the previous frame of its sequence (None for the first): the warm-start chain."""
+    out: dict[Path, Path | None] = {}
+    for s in group(paths):
+        prev = None
+        for f in s.frames:
+            out[f.path] = prev
+            prev = f.path
+    return out

@@ -1,0 +1,109 @@
+"""Each frame measure on synthetic frames with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from qualipress.errors import InputError
+from qualipress.film import analysis
+from qualipress.io import Image, as_image
+
+
+def _ramp(h: int = 128, w: int = 256, lo: float = 0.2, hi: float = 0.6) -> np.ndarray:
+    return np.tile(np.linspace(lo, hi, w, dtype=np.float32), (h, 1))
+
+
+def _u16(arr: np.ndarray, bits: int = 16) -> Image:
+    peak = (1 << bits) - 1
+    a = np.rint(np.clip(arr, 0, 1) * peak).astype(np.uint16)
+    if a.ndim == 2:
+        a = np.repeat(a[..., None], 3, axis=2)
+    return as_image(a, bit_depth=bits)
+
+
+def test_bits_used_finds_8_bit_data_in_16_bit_container() -> None:
+    eight = np.repeat((np.arange(32 * 32, dtype=np.uint16) % 256).reshape(32, 32, 1), 3, axis=2)
+    r = analysis.bits_used(eight << 8, 16)
+    assert r["used"] == 8 and r["declared"] == 16
+    assert r["levels"] == 256 and r["level_bits"] == pytest.approx(8.0)
+    full = analysis.bits_used(eight << 8 | 1, 16)
+    assert full["used"] == 16
+
+
+def test_dynamic_range_counts_stops_of_linear_light() -> None:
+    px = np.full((64, 64, 3), 0.01, np.float32)
+    px[:, 32:] = 1.0
+    r = analysis.dynamic_range(as_image(px))
+    assert r["stops"] == pytest.approx(math.log2(100), abs=1e-3)
+    assert r["p0.1"] < r["p50"] <= r["p99.9"]
+
+
+def test_dynamic_range_of_log_frame_decodes_acescct() -> None:
+    from qualipress.film.transfer import linear_to_acescct
+
+    lin = np.full((64, 64, 3), 0.05, np.float32)
+    lin[:, 32:] = 0.05 * 2**8  # eight stops apart
+    code = np.rint(linear_to_acescct(lin) * 1023).astype(np.uint16)
+    img = Image(code, 10, transfer="log")
+    assert analysis.dynamic_range(img)["stops"] == pytest.approx(8.0, abs=0.05)
+
+
+def test_smooth_gradient_fraction_ramp_noise_flat() -> None:
+    ramp = analysis.analyse(_u16(_ramp()))
+    assert ramp["smooth_gradient"]["fraction"] == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    noisy = analysis.analyse(_u16(np.clip(_ramp() + rng.normal(0, 0.05, (128, 256)), 0, 1)))
+    assert noisy["smooth_gradient"]["fraction"] < 0.05
+    flat = analysis.analyse(_u16(np.full((128, 256), 0.5, np.float32)))
+    assert flat["smooth_gradient"]["fraction"] == 0.0
+
+
+def test_colour_grey_is_monochrome_and_bars_have_eight_cells() -> None:
+    grey = analysis.analyse(_u16(_ramp()))["colour"]
+    assert grey["monochrome"] and grey["chroma_p99"] == 0.0
+    bars = np.zeros((64, 256, 3), np.float32)
+    colours = [(1, 1, 1), (1, 1, 0), (0, 1, 1), (0, 1, 0), (1, 0, 1), (1, 0, 0), (0, 0, 1), (0, 0, 0)]
+    for i, c in enumerate(colours):
+        bars[:, i * 32:(i + 1) * 32] = np.array(c, np.float32) * 0.75
+    c = analysis.colour(bars)
+    assert c["palette"] == 8 and not c["monochrome"]
+    assert c["chroma_p99"] == pytest.approx(0.75)
+
+
+def test_texture_flat_vs_checkerboard() -> None:
+    flat = analysis.analyse(_u16(np.full((128, 128), 0.4, np.float32)))
+    assert flat["texture"]["fraction"] == 0.0
+    yy, xx = np.mgrid[0:128, 0:128]
+    checker = ((yy // 2 + xx // 2) % 2).astype(np.float32) * 0.5 + 0.25
+    tex = analysis.analyse(_u16(checker))
+    assert tex["texture"]["fraction"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("sigma", [0.005, 0.02])
+def test_noise_sigma_recovers_gaussian_noise(sigma: float) -> None:
+    rng = np.random.default_rng(3)
+    px = np.clip(0.5 + rng.normal(0, sigma, (256, 256)), 0, 1).astype(np.float32)
+    est = analysis.analyse(_u16(px))["noise_sigma"]
+    assert est == pytest.approx(sigma, rel=0.1)
+
+
+def test_noise_sigma_ignores_a_plane() -> None:
+    assert analysis.analyse(_u16(_ramp()))["noise_sigma"] < 1e-4
+
+
+def test_analyse_refuses_tiny_frames_and_nan() -> None:
+    with pytest.raises(InputError):
+        analysis.analyse(np.zeros((8, 8, 3), np.uint8))
+    bad = np.zeros((32, 32, 3), np.float32)
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(InputError):
+        analysis.analyse(Image(bad, 32, transfer="linear"))
+
+
+def test_masks_are_block_shaped() -> None:
+    r = analysis.analyse(_u16(_ramp(100, 200)), keep_masks=True)
+    assert r["smooth_mask"].shape == (100 // 16, 200 // 16)
+    assert r["texture_mask"].dtype == bool
