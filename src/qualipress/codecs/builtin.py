@@ -69,7 +69,9 @@ class _ImagecodecsMixin:
 class JpegCodec(_ImagecodecsMixin, Codec):
     """Baseline JPEG by libjpeg-turbo: 8-bit, and 12-bit for deeper sources; 4:2:0 chroma, optimised Huffman.
 
-    Options: ``subsampling`` ("444", "422", "420"; default "420"), ``optimize`` (default True).
+    Options: ``subsampling`` ("444", "422", "420" or "auto"; default "auto" = 4:2:0 below quality 90 and 4:4:4
+    from 90 up, as jpegli, mozjpeg and most photo tools do, so high-fidelity targets are reachable), ``optimize``
+    (default True).
     """
 
     name = "jpeg"
@@ -93,7 +95,9 @@ class JpegCodec(_ImagecodecsMixin, Codec):
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
 
-        sub = str(options.get("subsampling", "420"))
+        sub = str(options.get("subsampling", "auto"))
+        if sub == "auto":
+            sub = "444" if (quality or 85) >= 90 else "420"
         return bytes(imagecodecs.jpeg8_encode(
             _plane(image), level=int(round(quality or 85)), optimize=bool(options.get("optimize", True)),
             subsampling=sub if image.n_channels == 3 else None,

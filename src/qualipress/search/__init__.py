@@ -1,0 +1,25 @@
+"""Quality-targeted search: the smallest encoding that meets every constraint, proven by decoding it.
+
+Examples
+--------
+>>> from qualipress.search import search
+>>> r = search(image, "jpeg", ["ssim>=0.95", "psnr>=38"])   # doctest: +SKIP
+>>> r.setting, len(r.data), r.encodes                         # doctest: +SKIP
+"""
+
+from qualipress.search.search import CheckOutcome, Hint, Probe, SearchResult, best_of, search
+from qualipress.search.targets import STATS, Constraint, Target, parse_constraint, parse_target
+
+__all__ = [
+    "STATS",
+    "CheckOutcome",
+    "Constraint",
+    "Hint",
+    "Probe",
+    "SearchResult",
+    "Target",
+    "best_of",
+    "parse_constraint",
+    "parse_target",
+    "search",
+]

@@ -1,0 +1,394 @@
+"""Find the codec setting with the fewest bytes that meets every constraint of a target.
+
+Method (see ``docs/search.md``): settings are the codec's grid, ordered from lowest to highest quality; the
+binding constraint's margin (a roughly linear function of the grid index, see
+:meth:`Constraint.margin`) is probed at a warm-started first guess, then the search steps to bracket the
+threshold and interpolates (secant, regula falsi) inside the bracket rather than bisecting. It stops when the
+passing and failing probes are neighbours on the grid, or when the bytes still at stake between them are under a
+tolerance. Every probe is decoded and measured; only a probe that met the target is returned. When even the best
+setting fails, the codec's lossless mode (or its declared lossless fallback codec) is used and the result says so.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from qualipress import codecs as _codecs
+from qualipress import metrics as _metrics
+from qualipress.codecs.base import Codec
+from qualipress.errors import UnsupportedError
+from qualipress.io.image import Image
+from qualipress.io.transfer import to_perceptual_image
+from qualipress.metrics import MetricResult
+from qualipress.search.targets import Target, parse_target
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """Result of an extra check (decision module): passed, its name and a human-readable detail."""
+
+    passed: bool
+    name: str
+    detail: str = ""
+
+
+class Check(Protocol):
+    def __call__(self, reference: Image, decoded: Image) -> CheckOutcome: ...
+
+
+@dataclass
+class Probe:
+    """One encode + decode + measure."""
+
+    setting: float | None
+    bytes: int
+    passed: bool
+    margin: float
+    metrics: dict[str, float]
+    checks: list[CheckOutcome] = field(default_factory=list)
+    lossless: bool = False
+    codec: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"codec": self.codec, "setting": self.setting, "bytes": self.bytes,
+                             "passed": self.passed, "margin": round(self.margin, 5),
+                             "metrics": {k: round(v, 6) for k, v in self.metrics.items()},
+                             "seconds": round(self.seconds, 4)}
+        if self.lossless:
+            d["lossless"] = True
+        if self.checks:
+            d["checks"] = [{"name": c.name, "passed": c.passed, "detail": c.detail} for c in self.checks]
+        return d
+
+
+@dataclass
+class SearchResult:
+    """The chosen encoding and how it was found.
+
+    Attributes
+    ----------
+    data : bytes
+        The encoded file.
+    codec : str
+    setting : float or None
+        Native quality setting (None when lossless).
+    lossless : bool
+    met : bool
+        Whether the target is met (always True unless no mode of the codec could meet it).
+    metrics : dict of str to MetricResult
+        Measurements of ``data`` decoded (keys like ``"ssim"`` and ``"roi:ssim"``).
+    probes : list of Probe
+        Every encode tried, in order.
+    fallback : str or None
+        Why a lossless mode was used, when it was.
+    decoded : Image or None
+        ``data`` decoded (integer image as the codec saw it).
+    """
+
+    data: bytes
+    codec: str
+    setting: float | None
+    lossless: bool
+    met: bool
+    metrics: dict[str, MetricResult]
+    probes: list[Probe]
+    fallback: str | None = None
+    decoded: Image | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def encodes(self) -> int:
+        return len(self.probes)
+
+    def params(self) -> dict[str, Any]:
+        """Codec parameters for reports."""
+        codec = _codecs.get(self.codec)
+        if self.lossless or codec.info.quality is None:
+            return {"lossless": True, **self.options}
+        return {codec.info.quality.name: self.setting, **self.options}
+
+
+@dataclass
+class Hint:
+    """Warm start carried from one image (or frame) to the next: where the last search ended and how steep the
+    margin was per grid step there."""
+
+    index: float
+    slope: float | None = None
+
+
+def search(
+    image: Image,
+    codec: str | Codec,
+    target: Target | str | Sequence[str],
+    *,
+    reference: Image | None = None,
+    masks: Mapping[str, np.ndarray] | None = None,
+    start: float | Hint | None = None,
+    encode_options: Mapping[str, Any] | None = None,
+    checks: Sequence[Check] = (),
+    lossless_fallback: bool = True,
+    tolerance: float = 0.004,
+    tile: int = _metrics.DEFAULT_TILE,
+    max_probes: int = 24,
+) -> SearchResult:
+    """Smallest encoding of ``image`` with ``codec`` that meets ``target``.
+
+    Parameters
+    ----------
+    image : Image
+        What is encoded (float images are PQ-coded to 16-bit integers first, see
+        :func:`qualipress.io.to_perceptual_image`).
+    codec : str or Codec
+    target : Target or str or sequence of str
+    reference : Image, optional
+        What quality is measured against (default ``image``; preprocessing passes the original here).
+    masks : mapping of str to numpy.ndarray, optional
+        Boolean (H, W) masks for scoped constraints (``"roi:ssim>=0.97"`` reads ``masks["roi"]``).
+    start : float or Hint, optional
+        Warm start: a native setting, or the :class:`Hint` of a previous search.
+    encode_options : mapping, optional
+        Passed to ``codec.encode``.
+    checks : sequence of callables
+        Extra pass/fail checks on every probe (decision module).
+    lossless_fallback : bool
+        Fall back to lossless when no lossy setting meets the target (otherwise return the best probe with
+        ``met=False``).
+    tolerance : float
+        Stop when the bytes between the best passing and a failing neighbour differ by less than this fraction.
+    tile : int
+    max_probes : int
+
+    Returns
+    -------
+    SearchResult
+    """
+    tgt = parse_target(target)
+    cdc = _codecs.get(codec) if isinstance(codec, str) else codec
+    targeted = getattr(cdc, "targeted_encode", None)
+    if targeted is not None:
+        return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
+    runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
+    q = cdc.info.quality
+    if not cdc.info.lossy or q is None:
+        probe = runner.run(None, lossless=True)
+        return runner.result(probe, met=probe.passed)
+
+    grid = q.grid
+    n = len(grid)
+    hint = start if isinstance(start, Hint) else (Hint(_nearest(grid, start)) if start is not None else None)
+    passing: dict[int, Probe] = {}
+    failing: dict[int, Probe] = {}
+
+    def probe(i: int) -> Probe:
+        p = runner.run(grid[i])
+        (passing if p.passed else failing)[i] = p
+        return p
+
+    i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
+    i0 = min(max(i0, 0), n - 1)
+    probe(i0)
+    slope = hint.slope if hint is not None and hint.slope else None
+
+    while len(runner.probes) < max_probes:
+        lo = max(failing) if failing else None        # highest failing index
+        hi = min(passing) if passing else None        # lowest passing index
+        if hi is not None and lo is not None and lo > hi:
+            # Non-monotone: a failing probe above a passing one. Trust the passing one; forget stale failures.
+            failing = {k: v for k, v in failing.items() if k < hi}
+            lo = max(failing) if failing else None
+        if hi == 0 or lo == n - 1:
+            break
+        if hi is not None and lo is not None:
+            if hi - lo <= 1:
+                break
+            if passing[hi].bytes and (passing[hi].bytes - failing[lo].bytes) / passing[hi].bytes < tolerance:
+                break
+            m_lo, m_hi = failing[lo].margin, passing[hi].margin
+            # Illinois rule: an end of the bracket that survived the last two probes has its margin halved, so
+            # the interpolation does not creep towards the other end one grid step at a time.
+            if len(runner.probes) >= 2:
+                last2 = {id(runner.probes[-1]), id(runner.probes[-2])}
+                if id(failing[lo]) not in last2:
+                    m_lo /= 2
+                elif id(passing[hi]) not in last2:
+                    m_hi /= 2
+            x = _crossing(lo, m_lo, hi, m_hi)
+            c = min(max(math.ceil(x - 1e-9), lo + 1), hi - 1)
+        else:
+            # Local slope from the two probes closest to the threshold (the margin curve is not a line).
+            near = sorted({**passing, **failing}.items(), key=lambda kv: abs(kv[1].margin))[:2]
+            if len(near) == 2 and near[0][0] != near[1][0]:
+                (ia, pa), (ib, pb) = sorted(near)
+                s_new = (pb.margin - pa.margin) / (ib - ia)
+                if s_new > 1e-6:
+                    slope = s_new
+            base_i = hi if hi is not None else lo
+            assert base_i is not None
+            base = (passing if hi is not None else failing)[base_i]
+            s_use = slope if slope and slope > 0 else _default_slope(n)
+            step = max(-n / 3, min(n / 3, -base.margin / s_use))
+            c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
+        # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
+        while c in passing or c in failing:
+            c = c - 1 if c in passing else c + 1
+            if not 0 <= c < n:
+                break
+        if not 0 <= c < n or c in passing or c in failing:
+            break
+        probe(c)
+
+    if passing:
+        best = passing[min(passing)]
+        return runner.result(best, met=True, hint=_hint_from(min(passing), passing, failing))
+    # Nothing lossy passed.
+    if not lossless_fallback:
+        best_i = max(failing)
+        return runner.result(failing[best_i], met=False, hint=Hint(float(best_i)))
+    return runner.fallback()
+
+
+def _nearest(grid: Sequence[float], value: float) -> float:
+    return float(np.argmin(np.abs(np.asarray(grid) - float(value))))
+
+
+def _default_slope(n: int) -> float:
+    # A margin change of ~2 units (e.g. SSIM 0.9 -> 0.999) across the grid.
+    return 2.0 / max(1, n - 1)
+
+
+def _crossing(lo: int, m_lo: float, hi: int, m_hi: float) -> float:
+    """Grid position where the margin crosses zero, linearly between a failing and a passing probe."""
+    if m_hi - m_lo <= 1e-12:
+        return (lo + hi) / 2
+    return lo + (0.0 - m_lo) * (hi - lo) / (m_hi - m_lo)
+
+
+def _hint_from(i: int, passing: dict[int, Probe], failing: dict[int, Probe]) -> Hint:
+    pts = sorted({**passing, **failing}.items())
+    slope = None
+    if len(pts) >= 2:
+        near = sorted(pts, key=lambda kv: abs(kv[0] - i))[:2]
+        (ia, pa), (ib, pb) = sorted(near)
+        if ib != ia:
+            s = (pb.margin - pa.margin) / (ib - ia)
+            slope = s if s > 0 else None
+    return Hint(float(i), slope)
+
+
+class _Runner:
+    """Encodes, decodes and measures probes; keeps them in order."""
+
+    def __init__(self, image: Image, codec: Codec, target: Target, reference: Image | None,
+                 masks: Mapping[str, np.ndarray] | None, options: dict[str, Any], checks: Sequence[Check],
+                 tile: int) -> None:
+        self.codec = codec
+        self.target = target
+        self.options = options
+        self.checks = list(checks)
+        self.tile = tile
+        self.source = image
+        self.encodable = to_perceptual_image(image) if image.is_float else image
+        ref = reference if reference is not None else image
+        self.reference = ref
+        self.masks = dict(masks or {})
+        missing = [s for s in target.scoped_metrics() if s not in self.masks]
+        if missing:
+            raise UnsupportedError(f"target {target} needs mask(s) {', '.join(missing)} (e.g. from --roi)")
+        self.probes: list[Probe] = []
+        self._last: dict[int, tuple[bytes, Image, dict[str, MetricResult]]] = {}
+        self._extra_metrics: tuple[str, ...] = ()
+
+    def _measure(self, decoded: Image) -> dict[str, MetricResult]:
+        ref = self.reference
+        if not self.reference.is_float and self.encodable.has_alpha and not ref.has_alpha:
+            pass
+        names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr", *self._extra_metrics]))
+        res = _metrics.measure(ref, decoded, names, tile=self.tile)
+        for scope, metric_names in self.target.scoped_metrics().items():
+            scoped = _metrics.measure(ref, decoded, metric_names, tile=self.tile, mask=self.masks[scope])
+            res.update({f"{scope}:{k}": v for k, v in scoped.items()})
+        return res
+
+    def run(self, setting: float | None, *, lossless: bool = False, codec: Codec | None = None) -> Probe:
+        cdc = codec or self.codec
+        t0 = time.perf_counter()
+        data = cdc.encode(self.encodable, quality=setting, lossless=lossless, **self.options)
+        decoded = _codecs.decode_like(cdc, data, self.encodable)
+        res = self._measure(decoded)
+        outcomes = [chk(self.reference, decoded) for chk in self.checks]
+        passed = self.target.satisfied(res) and all(o.passed for o in outcomes)
+        margin = self.target.margin(res)
+        if not all(o.passed for o in outcomes):
+            margin = min(margin, -1e-3)
+        p = Probe(setting, len(data), passed, margin, {k: v.value for k, v in res.items()}, outcomes, lossless,
+                  cdc.name, time.perf_counter() - t0)
+        self.probes.append(p)
+        self._last[id(p)] = (data, decoded, res)
+        return p
+
+    def result(self, probe: Probe, *, met: bool, hint: Hint | None = None, fallback: str | None = None,
+               codec: str | None = None) -> SearchResult:
+        data, decoded, res = self._last[id(probe)]
+        out = SearchResult(data, codec or probe.codec or self.codec.name, probe.setting, probe.lossless, met, res,
+                           list(self.probes), fallback, decoded, dict(self.options))
+        out.hint = hint  # type: ignore[attr-defined]
+        return out
+
+    def fallback(self) -> SearchResult:
+        best = self.codec.info.quality.grid[-1] if self.codec.info.quality else None
+        why = f"no {self.codec.name} setting up to {best} met {self.target}"
+        if self.codec.info.lossless:
+            p = self.run(None, lossless=True)
+            return self.result(p, met=p.passed, fallback=f"{why}; used {self.codec.name} lossless mode")
+        alt_name = self.codec.info.lossless_fallback or "png"
+        alt = _codecs.get(alt_name)
+        p = self.run(None, lossless=True, codec=alt)
+        return self.result(p, met=p.passed, fallback=f"{why}; {self.codec.name} has no lossless mode, used {alt_name}",
+                           codec=alt_name)
+
+
+def best_of(
+    image: Image,
+    codec_names: Sequence[str],
+    target: Target | str | Sequence[str],
+    *,
+    starts: Mapping[str, float | Hint] | None = None,
+    on_skip: Callable[[str, str], None] | None = None,
+    **kwargs: Any,
+) -> tuple[SearchResult, dict[str, SearchResult]]:
+    """Search several codecs and keep the smallest result that meets the target (``--codec auto``).
+
+    Codecs that cannot carry the image (bit depth, alpha) are skipped; ``on_skip(codec, reason)`` is told why.
+
+    Returns
+    -------
+    (best, per_codec)
+    """
+    results: dict[str, SearchResult] = {}
+    enc = to_perceptual_image(image) if image.is_float else image
+    for name in codec_names:
+        try:
+            cdc = _codecs.get(name)
+        except Exception as exc:
+            if on_skip:
+                on_skip(name, str(exc))
+            continue
+        if not cdc.supports(enc):
+            if on_skip:
+                on_skip(name, f"cannot carry {enc.bit_depth}-bit {enc.layout}")
+            continue
+        results[name] = search(image, cdc, target, start=(starts or {}).get(name), **kwargs)
+    if not results:
+        raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
+    met = [r for r in results.values() if r.met]
+    pool = met or list(results.values())
+    best = min(pool, key=lambda r: len(r.data))
+    return best, results

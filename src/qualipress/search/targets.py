@@ -1,0 +1,173 @@
+"""Quality targets: ``[SCOPE:]METRIC[@STAT](>=|<=)VALUE`` constraints, all of which must hold."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from qualipress import metrics as _metrics
+from qualipress.errors import TargetError
+from qualipress.metrics import MetricResult
+
+#: Tile statistics a constraint may use: ``mean`` is the whole-image value.
+STATS = ("mean", "min", "p1", "p5")
+
+_PATTERN = re.compile(
+    r"^\s*(?:(?P<scope>[a-z][a-z0-9_-]*):)?(?P<metric>[a-z][a-z0-9-]*)(?:@(?P<stat>[a-z0-9]+))?\s*"
+    r"(?P<op>>=|<=)\s*(?P<value>[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One requirement on one metric.
+
+    Attributes
+    ----------
+    metric : str
+    value : float
+    stat : str
+        ``mean`` (whole image, default), ``min``, ``p1`` or ``p5`` over tiles.
+    op : str
+        ``">="`` (higher is better metrics) or ``"<="`` (lower is better, e.g. butteraugli).
+    scope : str or None
+        A mask name (``"roi"``) to measure over, or None for the whole image.
+    """
+
+    metric: str
+    value: float
+    stat: str = "mean"
+    op: str = ">="
+    scope: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Name of the measurement it reads: ``"ssim"`` or ``"roi:ssim"``."""
+        return f"{self.scope}:{self.metric}" if self.scope else self.metric
+
+    def __str__(self) -> str:
+        stat = f"@{self.stat}" if self.stat != "mean" else ""
+        return f"{self.key}{stat}{self.op}{self.value:g}"
+
+    def observed(self, results: Mapping[str, MetricResult]) -> float:
+        """The value this constraint reads from measurements keyed like :attr:`key`."""
+        return results[self.key].stat(self.stat)
+
+    def satisfied(self, results: Mapping[str, MetricResult]) -> bool:
+        v = self.observed(results)
+        return v >= self.value if self.op == ">=" else v <= self.value
+
+    def margin(self, results: Mapping[str, MetricResult]) -> float:
+        """Signed distance to the threshold in a roughly linear, comparable unit (positive = passes).
+
+        SSIM-like scores in [0, 1] are compared as ``-log10(1 - v)`` (one unit = ten times less error), PSNR in
+        tens of dB, SSIMULACRA 2 in tens of points, butteraugli as ``-log2(distance)``.
+        """
+        return _transform(self.metric, self.observed(results)) - _transform(self.metric, self.value) \
+            if self.op == ">=" else _transform(self.metric, self.value) - _transform(self.metric, self.observed(results))
+
+
+def _transform(metric: str, v: float) -> float:
+    if metric in ("ssim", "ms-ssim"):
+        return -math.log10(max(1e-9, 1.0 - min(v, 1.0)))
+    if metric == "psnr":
+        return v / 10.0
+    if metric == "ssimulacra2":
+        return v / 10.0
+    if metric == "butteraugli":
+        return -math.log2(max(v, 1e-6))
+    return v
+
+
+@dataclass(frozen=True)
+class Target:
+    """A conjunction of constraints."""
+
+    constraints: tuple[Constraint, ...]
+
+    def __str__(self) -> str:
+        return " and ".join(str(c) for c in self.constraints)
+
+    @property
+    def metrics(self) -> list[str]:
+        """Metric names needed for the whole image (unscoped)."""
+        return _unique(c.metric for c in self.constraints if c.scope is None)
+
+    def scoped_metrics(self) -> dict[str, list[str]]:
+        """Metric names needed per scope (mask name)."""
+        out: dict[str, list[str]] = {}
+        for c in self.constraints:
+            if c.scope is not None:
+                out.setdefault(c.scope, [])
+                if c.metric not in out[c.scope]:
+                    out[c.scope].append(c.metric)
+        return out
+
+    def satisfied(self, results: Mapping[str, MetricResult]) -> bool:
+        return all(c.satisfied(results) for c in self.constraints)
+
+    def margin(self, results: Mapping[str, MetricResult]) -> float:
+        """Smallest constraint margin (the binding constraint)."""
+        return min(c.margin(results) for c in self.constraints)
+
+    def to_list(self) -> list[str]:
+        return [str(c) for c in self.constraints]
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for i in items:
+        if i not in seen:
+            seen.append(i)
+    return seen
+
+
+def parse_constraint(text: str) -> Constraint:
+    """Parse one constraint such as ``"ssim>=0.95"``, ``"psnr@p5>=38"``, ``"roi:ssim>=0.97"``.
+
+    Raises
+    ------
+    TargetError
+    """
+    m = _PATTERN.match(text.lower())
+    if m is None:
+        raise TargetError(
+            f"cannot read target {text!r}: expected [SCOPE:]METRIC[@STAT]>=VALUE, e.g. 'ssim>=0.95' or 'psnr@p5>=38'"
+        )
+    metric, stat = m["metric"], m["stat"] or "mean"
+    spec = _metrics.spec(metric)
+    if stat not in STATS:
+        raise TargetError(f"{text!r}: unknown statistic @{stat}; use one of {', '.join(STATS)}")
+    if stat != "mean" and not spec.tiled:
+        raise TargetError(f"{text!r}: {metric} has no per-tile values; only ssim and psnr take @{stat}")
+    if m["scope"] and not spec.tiled:
+        raise TargetError(f"{text!r}: {metric} cannot be measured over a region; use ssim or psnr")
+    op = m["op"]
+    if spec.higher_is_better != (op == ">="):
+        raise TargetError(f"{text!r}: {metric} is {'higher' if spec.higher_is_better else 'lower'}-is-better; "
+                          f"write {metric}{'>=' if spec.higher_is_better else '<='}VALUE")
+    value = float(m["value"])
+    if metric in ("ssim", "ms-ssim") and not 0.0 < value <= 1.0:
+        raise TargetError(f"{text!r}: {metric} thresholds lie in (0, 1]")
+    return Constraint(metric, value, stat, op, m["scope"])
+
+
+def parse_target(target: str | Iterable[str] | Target) -> Target:
+    """Parse constraints; a string may hold several separated by commas or ``and``.
+
+    Examples
+    --------
+    >>> str(parse_target(["ssim>=0.95", "psnr>=38"]))
+    'ssim>=0.95 and psnr>=38'
+    """
+    if isinstance(target, Target):
+        return target
+    parts = [target] if isinstance(target, str) else list(target)
+    texts: list[str] = []
+    for p in parts:
+        texts += [t for t in re.split(r",|\band\b", p) if t.strip()]
+    if not texts:
+        raise TargetError("empty target: give at least one constraint such as 'ssim>=0.95'")
+    return Target(tuple(parse_constraint(t) for t in texts))
