@@ -1,0 +1,120 @@
+"""Learned preprocessing before standard codecs ("Kuchen").
+
+A pool of classical methods (:mod:`.pool`), their combination groups (:mod:`.groups`), a labelling system that
+picks the best group per image for a codec by quality *and* bits (:mod:`.label`, the paper's Algorithm 1), a small
+U-Net that learns to reproduce the labels (:mod:`.model`, :mod:`.train`) and its evaluation. Decoders are
+unchanged: the preprocessed image is encoded by any standard codec.
+
+Examples
+--------
+>>> from qualipress.preprocess import get_preprocessor          # doctest: +SKIP
+>>> pre = get_preprocessor("kuchen")                            # the shipped network (trained for JPEG)
+>>> smaller = codec.encode(pre(image), quality=75)              # quality is then measured against ``image``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from qualipress.errors import UnsupportedError
+from qualipress.io import Image
+from qualipress.preprocess.groups import NONE, Group, make_groups, parse_group
+from qualipress.preprocess.pool import DEFAULT_POOL, POOL, method_names
+
+#: Name of the shipped network.
+KUCHEN = "kuchen"
+#: The shipped weights (trained for JPEG) and their training record.
+SHIPPED_MODEL = Path(__file__).parent / "models" / "kuchen_jpeg.pt"
+SHIPPED_RECORD = SHIPPED_MODEL.with_suffix(".json")
+
+Preprocessor = Callable[[Image], Image]
+
+
+@lru_cache(maxsize=8)
+def _cached_model(path: str) -> Any:
+    from qualipress.preprocess.model import load_model
+
+    return load_model(path)
+
+
+class NetworkPreprocessor:
+    """A trained Kuchen network as an ``Image -> Image`` callable (tiled, 8- to 16-bit).
+
+    Parameters
+    ----------
+    path : path
+        Model file written by :func:`qualipress.preprocess.model.save_model`.
+    tile : int
+        Tile edge for large frames.
+    """
+
+    def __init__(self, path: str | Path, *, tile: int = 512) -> None:
+        self.path = Path(path)
+        self.tile = tile
+        self.model = _cached_model(str(self.path.resolve()))
+
+    def __call__(self, image: Image) -> Image:
+        from qualipress.preprocess.model import apply_network
+
+        return apply_network(self.model, image, tile=self.tile)
+
+    def __repr__(self) -> str:
+        return f"<NetworkPreprocessor {self.path}>"
+
+
+def preprocessor_names() -> list[str]:
+    """Names :func:`get_preprocessor` accepts (besides ``.pt`` paths and any ``a+b`` combination)."""
+    return [NONE, *method_names(), KUCHEN]
+
+
+def get_preprocessor(name: str) -> Preprocessor:
+    """Resolve a preprocessing name into an ``Image -> Image`` callable.
+
+    Parameters
+    ----------
+    name : str
+        ``"none"``; a pool method (``"nlm"``, ``"detail"``, ...); a combination such as ``"nlm+detail"``
+        (applied in canonical pool order); ``"kuchen"`` for the shipped network; or a path to a ``.pt`` model.
+
+    Returns
+    -------
+    callable
+        Maps an :class:`~qualipress.io.Image` to a new one of the same shape, dtype and bit depth.
+
+    Raises
+    ------
+    UnsupportedError
+        Unknown name.
+    qualipress.errors.ModelError
+        A model file that is missing, corrupt or for another architecture.
+    """
+    key = name.strip()
+    if key.lower() == KUCHEN:
+        return NetworkPreprocessor(SHIPPED_MODEL)
+    if key.lower().endswith(".pt") or (("/" in key or "\\" in key) and Path(key).exists()):
+        return NetworkPreprocessor(Path(key).expanduser())
+    try:
+        return parse_group(key.lower())
+    except UnsupportedError:
+        raise UnsupportedError(
+            f"unknown preprocessing {name!r}; use one of {', '.join(preprocessor_names())}, "
+            "a combination like 'nlm+detail', or a path to a .pt model"
+        ) from None
+
+
+__all__ = [
+    "DEFAULT_POOL",
+    "KUCHEN",
+    "NONE",
+    "POOL",
+    "SHIPPED_MODEL",
+    "Group",
+    "NetworkPreprocessor",
+    "get_preprocessor",
+    "make_groups",
+    "parse_group",
+    "preprocessor_names",
+]

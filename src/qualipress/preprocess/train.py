@@ -1,0 +1,277 @@
+"""Training the Kuchen U-Net on a label directory (input = original image, target = its label).
+
+Paper settings, kept as defaults: MSE loss, Adam with lr 1e-4, batch 4, 320×180 patches taken with stride 160.
+Additions (documented in ``docs/preprocess.md``): random horizontal/vertical flips, a held-out validation split
+of whole images (default 10%) whose loss is reported next to the *identity* loss (MSE between input and label, i.e.
+what doing nothing scores), a wall-time budget, and a checkpoint written atomically after every epoch.
+Images smaller than a patch are padded by edge replication up to the patch size.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qualipress.errors import InputError, UnsupportedError
+from qualipress.io import atomic_write_bytes, read_image, sha256_file
+from qualipress.preprocess.label import LabelConfig, load_records
+from qualipress.preprocess.model import _torch, build_unet, count_parameters, save_model
+
+
+@dataclass
+class TrainOptions:
+    """Training hyper-parameters (defaults = the paper's, plus a CPU-friendly width)."""
+
+    epochs: int = 40
+    batch: int = 4
+    lr: float = 1e-4
+    patch_h: int = 180
+    patch_w: int = 320
+    stride: int = 160
+    base: int = 16
+    val_fraction: float = 0.1
+    flips: bool = True
+    seed: int = 0
+    device: str = "cpu"
+    threads: int | None = None
+    max_minutes: float | None = None
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`train_model`."""
+
+    model_path: Path
+    record_path: Path
+    record: dict[str, Any] = field(repr=False)
+
+
+def _load_pair(rec: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    src = Path(rec["source"])
+    if not src.is_file():
+        raise InputError(f"label source {src} is missing (labels refer to their source images by path)")
+    if sha256_file(src) != rec["sha256"]:
+        raise InputError(f"label source {src} changed since it was labelled (sha256 differs)")
+    a, b = read_image(src), read_image(rec["label_path"])
+    a = a.color()
+    if a.pixels.shape[:2] != b.pixels.shape[:2]:
+        raise InputError(f"label {rec['label_path']} does not match its source size")
+    maxv = float((1 << int(rec["bit_depth"])) - 1)
+
+    def rgb(px: np.ndarray) -> np.ndarray:
+        x = px.astype(np.float32) / np.float32(maxv)
+        return np.repeat(x, 3, axis=2) if x.shape[2] == 1 else x[..., :3]
+
+    return rgb(a.pixels), rgb(b.pixels)
+
+
+def _pad_to(x: np.ndarray, h: int, w: int) -> np.ndarray:
+    ph, pw = max(0, h - x.shape[0]), max(0, w - x.shape[1])
+    if ph or pw:
+        x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="edge")
+    return x
+
+
+def patch_positions(height: int, width: int, *, patch_h: int, patch_w: int, stride: int) -> list[tuple[int, int]]:
+    """Top-left corners of the patches of one image (stride ``stride``; at least one patch)."""
+    ys = list(range(0, max(1, height - patch_h + 1), stride))
+    xs = list(range(0, max(1, width - patch_w + 1), stride))
+    return [(y, x) for y in ys for x in xs]
+
+
+def check_label_dirs(dirs: Sequence[str | Path], *, codec: str | None = None) -> tuple[LabelConfig, list[dict]]:
+    """Load label directories and refuse a mix of codecs / settings / pools, or a codec other than ``codec``.
+
+    Raises
+    ------
+    InputError
+    """
+    if not dirs:
+        raise InputError("no label directory given")
+    config: LabelConfig | None = None
+    records: list[dict] = []
+    for d in dirs:
+        c, recs = load_records(d)
+        if config is None:
+            config = c
+        else:
+            why = config.mismatch(c)
+            if why:
+                raise InputError(f"{d}: label directories disagree ({why}); train on one setup at a time")
+        records.extend(recs)
+    assert config is not None
+    if codec is not None and config.codec != codec:
+        raise InputError(f"labels were made for codec {config.codec!r}, not {codec!r}")
+    if not records:
+        raise InputError(f"no labelled images in {', '.join(map(str, dirs))}")
+    return config, records
+
+
+def train_model(
+    label_dirs: Sequence[str | Path],
+    output: str | Path,
+    options: TrainOptions | None = None,
+    *,
+    codec: str | None = None,
+    log: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainResult:
+    """Train a Kuchen U-Net on label directories and write the model plus a JSON training record.
+
+    Parameters
+    ----------
+    label_dirs : sequence of path
+        Label directories made by :func:`qualipress.preprocess.label.label_dataset` for one setup.
+    output : path
+        Model file (``.pt``); the record goes to the same path with ``.json``.
+    options : TrainOptions, optional
+    codec : str, optional
+        Refuse labels made for another codec.
+    log : callable, optional
+        Called after every epoch with that epoch's entry of the loss curve.
+
+    Returns
+    -------
+    TrainResult
+    """
+    torch = _torch()
+    opt = options or TrainOptions()
+    if opt.device not in ("cpu", "cuda"):
+        raise UnsupportedError(f"device must be 'cpu' or 'cuda', not {opt.device!r}")
+    if opt.device == "cuda" and not torch.cuda.is_available():
+        raise UnsupportedError("device 'cuda' requested but PyTorch sees no CUDA GPU")
+    if opt.threads:
+        torch.set_num_threads(int(opt.threads))
+    config, records = check_label_dirs(label_dirs, codec=codec)
+    out = Path(output)
+    rng = random.Random(opt.seed)
+    torch.manual_seed(opt.seed)
+
+    order = sorted(range(len(records)), key=lambda i: records[i]["sha256"])
+    rng.shuffle(order)
+    n_val = int(round(len(order) * opt.val_fraction)) if len(order) > 1 else 0
+    val_ids, train_ids = set(order[:n_val]), order[n_val:]
+
+    pairs = [_load_pair(r) for r in records]
+    padded = 0
+    for i, (a, b) in enumerate(pairs):
+        if a.shape[0] < opt.patch_h or a.shape[1] < opt.patch_w:
+            padded += 1
+            pairs[i] = (_pad_to(a, opt.patch_h, opt.patch_w), _pad_to(b, opt.patch_h, opt.patch_w))
+
+    def patches(ids: Sequence[int]) -> list[tuple[int, int, int]]:
+        out_: list[tuple[int, int, int]] = []
+        for i in ids:
+            h, w = pairs[i][0].shape[:2]
+            out_ += [(i, y, x) for y, x in patch_positions(h, w, patch_h=opt.patch_h, patch_w=opt.patch_w,
+                                                          stride=opt.stride)]
+        return out_
+
+    train_p, val_p = patches(train_ids), patches(sorted(val_ids))
+
+    def batch_tensors(items: Sequence[tuple[int, int, int]], augment: bool) -> tuple[Any, Any]:
+        xs, ys = [], []
+        for i, y, x in items:
+            a = pairs[i][0][y : y + opt.patch_h, x : x + opt.patch_w]
+            b = pairs[i][1][y : y + opt.patch_h, x : x + opt.patch_w]
+            if augment and opt.flips:
+                if rng.random() < 0.5:
+                    a, b = a[:, ::-1], b[:, ::-1]
+                if rng.random() < 0.5:
+                    a, b = a[::-1], b[::-1]
+            xs.append(np.ascontiguousarray(a.transpose(2, 0, 1)))
+            ys.append(np.ascontiguousarray(b.transpose(2, 0, 1)))
+        return (torch.from_numpy(np.stack(xs)).to(opt.device), torch.from_numpy(np.stack(ys)).to(opt.device))
+
+    model = build_unet(base=opt.base).to(opt.device)
+    optim = torch.optim.Adam(model.parameters(), lr=opt.lr)
+    mse = torch.nn.MSELoss()
+
+    def evaluate() -> tuple[float, float]:
+        if not val_p:
+            return float("nan"), float("nan")
+        model.eval()
+        tot = ident = 0.0
+        with torch.inference_mode():
+            for k in range(0, len(val_p), opt.batch):
+                xb, yb = batch_tensors(val_p[k : k + opt.batch], False)
+                tot += float(mse(model(xb), yb)) * len(xb)
+                ident += float(mse(xb, yb)) * len(xb)
+        model.train()
+        return tot / len(val_p), ident / len(val_p)
+
+    curve: list[dict[str, Any]] = []
+    t0 = time.time()
+    best_counts: dict[str, int] = {}
+    for r in records:
+        best_counts[r["best"]] = best_counts.get(r["best"], 0) + 1
+    record: dict[str, Any] = {
+        "format": "qualipress-kuchen-training",
+        "model": out.name,
+        "architecture": dict(model.arch),
+        "parameters": count_parameters(model),
+        "labels": {
+            "directories": [str(Path(d)) for d in label_dirs],
+            "config": config.to_dict(),
+            "images": len(records),
+            "train_images": len(train_ids),
+            "val_images": len(val_ids),
+            "train_patches": len(train_p),
+            "val_patches": len(val_p),
+            "padded_small_images": padded,
+            "best_group_counts": dict(sorted(best_counts.items(), key=lambda kv: -kv[1])),
+            "sources": sorted({str(Path(r["source"]).parent) for r in records}),
+        },
+        "options": {k: getattr(opt, k) for k in opt.__dataclass_fields__},
+        "environment": {
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "threads": torch.get_num_threads(),
+        },
+        "loss_curve": curve,
+    }
+    model.train()
+    stopped = "epochs"
+    for epoch in range(1, opt.epochs + 1):
+        rng.shuffle(train_p)
+        tot, n = 0.0, 0
+        te = time.time()
+        for k in range(0, len(train_p), opt.batch):
+            xb, yb = batch_tensors(train_p[k : k + opt.batch], True)
+            loss = mse(model(xb), yb)
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+            tot += loss.item() * len(xb)
+            n += len(xb)
+        val, ident = evaluate()
+        entry = {
+            "epoch": epoch,
+            "train_mse": tot / max(1, n),
+            "val_mse": val,
+            "val_identity_mse": ident,
+            "epoch_seconds": round(time.time() - te, 2),
+            "elapsed_seconds": round(time.time() - t0, 1),
+        }
+        curve.append(entry)
+        record["epochs_run"] = epoch
+        record["wall_seconds"] = round(time.time() - t0, 1)
+        save_model(out, model.to("cpu"), record={"epochs_run": epoch, "labels": config.to_dict()})
+        model.to(opt.device)
+        atomic_write_bytes(out.with_suffix(".json"), json.dumps(record, indent=1).encode())
+        if log is not None:
+            log(entry)
+        if opt.max_minutes is not None and (time.time() - t0) / 60.0 >= opt.max_minutes and epoch < opt.epochs:
+            stopped = f"wall-time budget of {opt.max_minutes} min reached"
+            break
+    record["stopped"] = stopped
+    atomic_write_bytes(out.with_suffix(".json"), json.dumps(record, indent=1).encode())
+    return TrainResult(out, out.with_suffix(".json"), record)

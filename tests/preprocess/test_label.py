@@ -1,0 +1,149 @@
+import json
+
+import numpy as np
+import pytest
+
+from qualipress.errors import InputError
+from qualipress.io import Image, write_image
+from qualipress.preprocess.label import (
+    LabelConfig,
+    label_dataset,
+    load_records,
+    read_manifest,
+    score_image,
+    zscores,
+)
+
+from .conftest import textured
+
+SMALL = LabelConfig(codec="jpeg", quality=75, metric="psnr", pool=("bilateral", "guided", "detail"), max_combo=2)
+
+
+def test_zscores():
+    z = zscores([1.0, 2.0, 3.0])
+    assert z.mean() == pytest.approx(0.0)
+    assert z.std() == pytest.approx(1.0)
+    assert (zscores([5.0, 5.0, 5.0]) == 0).all()
+
+
+def _fake_backend(sizes, qualities):
+    """encode_decode/measure returning fixed bytes and quality per group, in call order."""
+    calls = []
+
+    def ed(image, codec, quality):
+        calls.append(image)
+        return sizes[len(calls) - 1], image
+
+    def ms(ref, dist, metric):
+        assert dist is calls[-1]
+        return qualities[len(calls) - 1]
+
+    return ed, ms
+
+
+def test_score_is_zquality_minus_zbpp():
+    # groups: none, bilateral, detail (k=1). detail: more bytes, lower quality -> worst.
+    cfg = LabelConfig(pool=("bilateral", "detail"), max_combo=1, metric="psnr")
+    img = textured()
+    ed, ms = _fake_backend([1000, 800, 1500], [40.0, 39.9, 35.0])
+    res = score_image(img, cfg, encode_decode=ed, measure=ms)
+    names = [s.group for s in res.scores]
+    assert names == ["none", "bilateral", "detail"]
+    zq = zscores([40.0, 39.9, 35.0])
+    zb = zscores([8000 / img.width / img.height * x for x in (1, 0.8, 1.5)])
+    for s, a, b in zip(res.scores, zq, zb, strict=True):
+        assert s.score == pytest.approx(a - b)
+    assert res.best == "bilateral"  # almost the same quality for 20% fewer bits
+
+
+def test_lower_is_better_metric_is_negated():
+    cfg = LabelConfig(pool=("bilateral", "detail"), max_combo=1, metric="butteraugli")
+    img = textured()
+    # same bytes; butteraugli distance: bilateral lowest (best)
+    ed, ms = _fake_backend([1000, 1000, 1000], [2.0, 1.0, 3.0])
+    assert score_image(img, cfg, encode_decode=ed, measure=ms).best == "bilateral"
+
+
+def _dataset(tmp_path, n=3):
+    d = tmp_path / "data"
+    d.mkdir()
+    for i in range(n):
+        write_image(d / f"img{i}.png", textured(seed=i, h=40, w=56))
+    return d
+
+
+def test_label_dataset_core_backend_resume_and_records(tmp_path):
+    data = _dataset(tmp_path)
+    out = tmp_path / "labels"
+    s1 = label_dataset([data], out, SMALL)
+    assert s1.labelled == 3 and s1.skipped == 0 and not s1.errors
+    cfg, recs = load_records(out)
+    assert cfg == SMALL
+    assert len(recs) == 3
+    for r in recs:
+        groups = [s["group"] for s in r["scores"]]
+        assert groups == [g.name for g in SMALL.groups()]
+        best = max(r["scores"], key=lambda s: s["score"])
+        assert r["best"] == best["group"]
+        assert all(s["bpp"] > 0 for s in r["scores"])
+        # quality is measured against the original: "none" is the codec alone
+        assert r["scores"][0]["quality"] < 100
+    s2 = label_dataset([data], out, SMALL)
+    assert s2.labelled == 0 and s2.skipped == 3
+
+
+def test_label_dir_from_other_codec_or_pool_is_refused(tmp_path):
+    data = _dataset(tmp_path, n=1)
+    out = tmp_path / "labels"
+    label_dataset([data], out, SMALL)
+    other = LabelConfig(codec="webp", quality=75, metric="psnr", pool=SMALL.pool)
+    with pytest.raises(InputError, match="codec: labels have 'jpeg', expected 'webp'"):
+        label_dataset([data], out, other)
+    other_pool = LabelConfig(codec="jpeg", quality=75, metric="psnr", pool=("nlm", "detail"))
+    with pytest.raises(InputError, match="pool"):
+        label_dataset([data], out, other_pool)
+
+
+def test_bad_file_is_reported_and_skipped(tmp_path):
+    data = _dataset(tmp_path, n=2)
+    (data / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    s = label_dataset([data], tmp_path / "labels", SMALL)
+    assert s.labelled == 2
+    assert len(s.errors) == 1 and "broken.png" in s.errors[0][0]
+
+
+def test_greyscale_and_alpha_inputs(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write_image(data / "grey.png", textured(channels=1, h=40, w=48))
+    write_image(data / "rgba.png", textured(channels=4, h=40, w=48))
+    s = label_dataset([data], tmp_path / "labels", SMALL)
+    assert s.labelled == 2, s.errors
+    _, recs = load_records(tmp_path / "labels")
+    assert sorted(r["channels"] for r in recs) == [1, 3]  # alpha dropped before labelling
+
+
+def test_parallel_jobs(tmp_path):
+    data = _dataset(tmp_path, n=2)
+    s = label_dataset([data], tmp_path / "labels", SMALL, jobs=2)
+    assert s.labelled == 2
+
+
+def test_missing_input_and_corrupt_manifest(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        label_dataset([tmp_path / "nope"], tmp_path / "labels", SMALL)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "manifest.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(InputError, match="not a qualipress label manifest"):
+        read_manifest(bad)
+    with pytest.raises(InputError, match="not a label directory"):
+        read_manifest(tmp_path)
+
+
+def test_input_not_modified(tmp_path):
+    img = textured()
+    before = img.pixels.copy()
+    score_image(img, SMALL)
+    assert np.array_equal(img.pixels, before)
+    assert isinstance(img, Image)
