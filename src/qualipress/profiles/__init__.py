@@ -1,0 +1,78 @@
+"""Quality profiles: named targets (C0, C1, C2 built in; more from a user TOML file).
+
+A profile file has one table per profile::
+
+    [web]
+    description = "small but clean"
+    target = ["ssim>=0.93", "ssim@p5>=0.85"]
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from qualipress.errors import TargetError
+from qualipress.search.targets import Target, parse_target
+
+#: Environment variable naming an extra profile file.
+ENV_VAR = "QUALIPRESS_PROFILES"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named target."""
+
+    name: str
+    target: Target
+    description: str = ""
+
+
+def _parse(data: dict, origin: str) -> dict[str, Profile]:
+    out: dict[str, Profile] = {}
+    for name, body in data.items():
+        if not isinstance(body, dict) or "target" not in body:
+            raise TargetError(f"{origin}: profile [{name}] needs a 'target' list")
+        tgt = body["target"]
+        if isinstance(tgt, str):
+            tgt = [tgt]
+        out[name] = Profile(name, parse_target(tgt), str(body.get("description", "")))
+    return out
+
+
+def builtin_profiles() -> dict[str, Profile]:
+    """C0, C1, C2 from the packaged ``profiles.toml``."""
+    text = resources.files(__package__).joinpath("profiles.toml").read_text(encoding="utf-8")
+    return _parse(tomllib.loads(text), "built-in profiles.toml")
+
+
+def load_profiles(path: str | Path | None = None) -> dict[str, Profile]:
+    """Built-in profiles, updated with those in ``path`` (or ``$QUALIPRESS_PROFILES``)."""
+    profiles = builtin_profiles()
+    src = path if path is not None else os.environ.get(ENV_VAR)
+    if src:
+        p = Path(src)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise TargetError(f"{p}: profile file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise TargetError(f"{p}: not valid TOML ({exc})") from exc
+        profiles.update(_parse(data, str(p)))
+    return profiles
+
+
+def get_profile(name: str, *, path: str | Path | None = None) -> Profile:
+    """A profile by name (case-insensitive for the built-ins)."""
+    profiles = load_profiles(path)
+    if name in profiles:
+        return profiles[name]
+    if name.upper() in profiles:
+        return profiles[name.upper()]
+    raise TargetError(f"unknown profile {name!r}; known: {', '.join(profiles)}")
+
+
+__all__ = ["ENV_VAR", "Profile", "builtin_profiles", "get_profile", "load_profiles"]
