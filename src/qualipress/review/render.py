@@ -1,0 +1,166 @@
+"""Turn any image qualipress reads into an 8-bit PNG a browser can show, and say how.
+
+Browsers show 8 bits per channel and cannot decode DPX, EXR, 16-bit TIFF or most JPEG XL files, so the
+server decodes both images of a pair itself and sends PNGs made by one *display transform*:
+
+1. ``qualipress.io.to_perceptual`` maps the samples to ``[0, 1]``: integer samples are divided by their
+   peak ``2**bit_depth - 1`` (they are already display-referred: sRGB, BT.709, log...); float / linear
+   samples go through SMPTE ST 2084 (PQ) with linear 1.0 = 100 cd/m² (so scene white sits near the middle
+   of the display range and highlights up to 10 000 cd/m² stay visible instead of clipping).
+2. The result is rounded to 8 bits, **without dithering** (dither noise would hide banding).
+
+Both sides of a pair go through the same transform, so differences below one 8-bit step of the
+perceptual signal are invisible in the page — said on the page next to the images.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image as PILImage
+
+from qualipress.errors import InputError
+from qualipress.io import read_image, to_perceptual
+
+#: One-line statement of the display transform, shown in the page.
+TRANSFORM_STATEMENT = (
+    "Display transform: both images are decoded by qualipress and sent as 8-bit PNG. Integer samples are "
+    "divided by their peak (2^bits − 1) and shown as stored (display-referred); float/linear samples are "
+    "encoded with SMPTE ST 2084 (PQ, linear 1.0 = 100 cd/m²). Rounded to 8 bits, no dithering: differences "
+    "smaller than one 8-bit step of that signal cannot be seen here."
+)
+
+
+@dataclass(frozen=True)
+class DisplayImage:
+    """An image prepared for the browser."""
+
+    png: bytes
+    width: int
+    height: int
+    transform: str
+
+
+def describe_transform(dtype: str, bit_depth: int, transfer: str) -> str:
+    """Short description of how one image is mapped to the 8-bit display signal.
+
+    Parameters
+    ----------
+    dtype : str
+        ``"uint8"``, ``"uint16"`` or ``"float32"``.
+    bit_depth : int
+    transfer : str
+
+    Returns
+    -------
+    str
+    """
+    if dtype == "float32":
+        if transfer == "linear":
+            return "float linear → PQ (ST 2084, 1.0 = 100 cd/m²) → 8-bit (no dither)"
+        return f"float {transfer}, clipped to [0, 1] → 8-bit (no dither)"
+    if dtype == "uint8":
+        return f"8-bit {transfer}, shown as stored"
+    return f"{bit_depth}-bit {transfer} → value/{(1 << bit_depth) - 1} → 8-bit (no dither)"
+
+
+def _decode(path: Path) -> tuple[np.ndarray, str]:
+    """Perceptual float pixels (alpha re-attached) and the description of the transform used."""
+    image = read_image(path)
+    transform = describe_transform(str(image.pixels.dtype), image.bit_depth, image.transfer)
+    perceptual = np.asarray(to_perceptual(image), dtype=np.float32)
+    if perceptual.ndim == 2:
+        perceptual = perceptual[..., None]
+    if image.has_alpha:
+        alpha = image.pixels[..., -1:].astype(np.float32) / np.float32(image.max_value)
+        perceptual = np.concatenate([perceptual, np.clip(alpha, 0.0, 1.0)], axis=2)
+    return perceptual, transform
+
+
+def render(path: str | Path) -> DisplayImage:
+    """Decode ``path`` and encode it as an 8-bit PNG through the display transform.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+
+    Returns
+    -------
+    DisplayImage
+
+    Raises
+    ------
+    QualipressError
+        The file cannot be decoded (``InputError``, ``UnsupportedError``...).
+    """
+    path = Path(path)
+    perceptual, transform = _decode(path)
+    if not np.isfinite(perceptual).all():
+        perceptual = np.nan_to_num(perceptual, nan=0.0, posinf=1.0, neginf=0.0)
+    eight = np.clip(np.rint(perceptual * 255.0), 0, 255).astype(np.uint8)
+    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}.get(eight.shape[2])
+    if mode is None:
+        raise InputError(f"{path.name}: {eight.shape[2]} channels cannot be displayed")
+    arr = eight[..., 0] if mode == "L" else eight
+    buf = io.BytesIO()
+    PILImage.fromarray(np.ascontiguousarray(arr), mode=mode).save(buf, format="PNG", compress_level=1)
+    return DisplayImage(buf.getvalue(), int(eight.shape[1]), int(eight.shape[0]), transform)
+
+
+class DisplayCache:
+    """Bounded in-memory cache of rendered images, keyed by path, size and modification time.
+
+    Concurrent requests for the same file render it once (per-key lock).
+
+    Parameters
+    ----------
+    max_bytes : int
+        Upper bound on the PNG bytes kept.
+    """
+
+    def __init__(self, max_bytes: int = 512 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[str, int, int], DisplayImage] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[str, int, int], threading.Lock] = {}
+
+    def get(self, path: str | Path) -> DisplayImage:
+        """The rendered image of ``path`` (rendered on first use).
+
+        Raises
+        ------
+        InputError
+            The file vanished or cannot be decoded.
+        """
+        path = Path(path)
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise InputError(f"{path.name} is no longer readable: {exc}") from exc
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                hit = self._items.get(key)
+                if hit is not None:
+                    return hit
+            shown = render(path)
+            with self._lock:
+                self._items[key] = shown
+                self._bytes += len(shown.png)
+                while self._bytes > self.max_bytes and len(self._items) > 1:
+                    _, old = self._items.popitem(last=False)
+                    self._bytes -= len(old.png)
+                self._key_locks.pop(key, None)
+        return shown
