@@ -1,0 +1,114 @@
+"""Collection manifests: ``manifest.jsonl`` (one JSON record per processed frame, appended as frames finish)
+and ``SHA256SUMS`` (``sha256sum -c`` compatible list of every output file).
+
+The manifest is the resume point of a batch: a record is appended (and fsync'ed) only after its output file has
+been written atomically and checked, so after a kill the manifest lists exactly the frames that are done; a torn
+last line (killed mid-append) is ignored on reading. Later records for the same source supersede earlier ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from qualipress.errors import InputError
+from qualipress.io import atomic_write_bytes, sha256_file
+
+MANIFEST = "manifest.jsonl"
+SUMS = "SHA256SUMS"
+#: Files of a collection directory that are not frame outputs.
+COLLECTION_FILES = (MANIFEST, SUMS, "report.html", "report.csv", "report.json", "catalogue.json")
+
+
+def append(outdir: Path, record: dict[str, Any]) -> None:
+    """Append one record to ``outdir/manifest.jsonl`` durably (flush + fsync)."""
+    line = json.dumps(record, sort_keys=True, default=_plain) + "\n"
+    path = Path(outdir) / MANIFEST
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _plain(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def load(outdir: Path) -> list[dict[str, Any]]:
+    """All records of ``outdir/manifest.jsonl`` in order ([] when absent); a torn final line is skipped.
+
+    Raises
+    ------
+    InputError
+        A damaged line that is not the last one (the manifest was edited or corrupted).
+    """
+    path = Path(outdir) / MANIFEST
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError as exc:
+            if i == len(lines) - 1:
+                break  # interrupted append
+            raise InputError(f"{path}: line {i + 1} is not valid JSON ({exc})") from exc
+    return out
+
+
+def latest(records: Iterable[dict[str, Any]], key: str = "source") -> dict[str, dict[str, Any]]:
+    """The last record per ``key`` value."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if key in r:
+            out[str(r[key])] = r
+    return out
+
+
+def write_sums(outdir: Path, records: Iterable[dict[str, Any]]) -> Path:
+    """Rewrite ``SHA256SUMS`` atomically from the successful records (``output`` + ``output_sha256``)."""
+    rows = sorted({(r["output"], r["output_sha256"]) for r in latest(records).values()
+                   if r.get("status") == "ok" and r.get("output") and r.get("output_sha256")})
+    text = "".join(f"{sha}  {out}\n" for out, sha in rows)
+    return atomic_write_bytes(Path(outdir) / SUMS, text.encode())
+
+
+def read_sums(outdir: Path) -> dict[str, str]:
+    """``{relative path: sha256}`` from ``SHA256SUMS`` ({} when absent)."""
+    path = Path(outdir) / SUMS
+    if not path.is_file():
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            sha, _, name = line.partition("  ")
+            out[name.lstrip("*")] = sha.strip()
+    return out
+
+
+def check_sums(outdir: Path) -> dict[str, list[str]]:
+    """Compare files with ``SHA256SUMS``: ``{"ok": [...], "missing": [...], "altered": [...]}``."""
+    result: dict[str, list[str]] = {"ok": [], "missing": [], "altered": []}
+    for name, sha in read_sums(outdir).items():
+        p = Path(outdir) / name
+        if not p.is_file():
+            result["missing"].append(name)
+        elif sha256_file(p) != sha:
+            result["altered"].append(name)
+        else:
+            result["ok"].append(name)
+    return result

@@ -1,0 +1,148 @@
+"""Base configuration selection: which codecs to try and where each search starts.
+
+Rules (each decision is returned as a note and recorded in the frame's report):
+
+1. **Candidates.** A codec named by the user is used alone. ``auto`` starts from :data:`FILM_CODECS` and drops
+   codecs that are not installed or cannot carry the frame's stored bit depth (AVIF and HEIF stop at 12 bits:
+   16-bit TIFF and PQ-coded float frames go to JPEG XL / JPEG 2000 only).
+2. **Sequence warm start.** When the previous frame of the same sequence was compressed with a lossy codec and
+   this frame looks alike (same size; texture and smooth-gradient fractions within :data:`SIMILAR`), only that
+   codec is searched, starting from its setting: neighbouring frames need nearly the same setting, so the search
+   usually ends after two probes. Every :data:`REOPEN_EVERY`-th frame of a sequence, or after a frame that
+   differs, all candidates are searched again.
+3. **Cold start.** Otherwise each codec starts at its grid default moved by the analysis: textured or grainy
+   frames start a quarter of the grid higher in quality (they need more bits), frames that are mostly smooth
+   gradients start higher too (banding), flat clean frames start lower.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Lossy codecs considered for film frames with ``--codec auto``, in order of preference.
+FILM_CODECS = ("jpegxl", "jpeg2000", "avif", "heif")
+#: Bit depth each codec can store (frames deeper than this are not given to it).
+MAX_BITS = {"jpegxl": 16, "jpeg2000": 16, "avif": 12, "heif": 12}
+#: Maximum change of texture / smooth-gradient fraction for two frames to count as alike.
+SIMILAR = 0.15
+#: Re-search every codec at least this often within a sequence.
+REOPEN_EVERY = 24
+
+
+@dataclass
+class BaseConfig:
+    codecs: list[str]
+    start: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _available() -> set[str]:
+    try:
+        from qualipress import codecs
+
+        return set(codecs.available_names())
+    except Exception:  # core codecs absent: assume the four film codecs
+        return set(FILM_CODECS)
+
+
+def _grid(codec: str) -> tuple[tuple[float, ...], float] | None:
+    try:
+        from qualipress import codecs
+
+        q = codecs.get(codec).info.quality
+    except Exception:
+        return None
+    if q is None:
+        return None
+    return tuple(q.grid), float(q.default)
+
+
+def _alike(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if not a or not b or a.get("size") != b.get("size"):
+        return False
+    for key in ("texture", "smooth_gradient"):
+        if abs(float(a.get(key, {}).get("fraction", 0)) - float(b.get(key, {}).get("fraction", 0))) > SIMILAR:
+            return False
+    return True
+
+
+def cold_start(codec: str, analysis: dict[str, Any]) -> tuple[float | None, str]:
+    """Starting setting for a codec from the frame analysis (rule 3)."""
+    g = _grid(codec)
+    if g is None:
+        return None, f"{codec}: no quality grid, search starts at its own default"
+    grid, default = g
+    i = min(range(len(grid)), key=lambda k: abs(grid[k] - default))
+    tex = float(analysis.get("texture", {}).get("fraction", 0.0))
+    smooth = float(analysis.get("smooth_gradient", {}).get("fraction", 0.0))
+    grain = float(analysis.get("noise_sigma", 0.0))
+    shift = 0
+    why = []
+    if tex > 0.3 or grain > 0.01:
+        shift += len(grid) // 4
+        why.append(f"texture {tex:.0%} / grain σ {grain:.4f}")
+    if smooth > 0.3:
+        shift += len(grid) // 8
+        why.append(f"smooth gradients {smooth:.0%}")
+    if not why and tex < 0.05 and grain < 0.002:
+        shift -= len(grid) // 8
+        why.append("flat, clean frame")
+    j = max(0, min(len(grid) - 1, i + shift))
+    return float(grid[j]), f"{codec}: cold start at {grid[j]:g} ({', '.join(why) or 'typical frame'})"
+
+
+def select(analysis: dict[str, Any], *, codec: str = "auto", stored_bits: int = 16,
+           previous: dict[str, Any] | None = None, position: int = 0) -> BaseConfig:
+    """Candidate codecs and starting settings for one frame.
+
+    Parameters
+    ----------
+    analysis : dict
+        :func:`qualipress.film.analysis.analyse` of this frame.
+    codec : str
+        User's choice, or ``"auto"``.
+    stored_bits : int
+        Bit depth the codec must store (16 for float frames, which are PQ-coded to 16 bits).
+    previous : dict, optional
+        Report record of the previous frame of the sequence (``codec``, ``setting``, ``lossless``,
+        ``analysis``).
+    position : int
+        Index of the frame within its sequence (0 = first).
+
+    Returns
+    -------
+    BaseConfig
+    """
+    notes: list[str] = []
+    if codec != "auto":
+        cands = [codec]
+        notes.append(f"codec {codec} set by the user")
+    else:
+        avail = _available()
+        cands = [c for c in FILM_CODECS if c in avail and MAX_BITS[c] >= stored_bits]
+        dropped = [c for c in FILM_CODECS if c not in cands]
+        notes.append(f"auto: candidates {', '.join(cands)}" +
+                     (f" (not {', '.join(dropped)}: unavailable or < {stored_bits}-bit)" if dropped else ""))
+    start: dict[str, float] = {}
+    prev_codec = (previous or {}).get("codec")
+    prev_setting = (previous or {}).get("setting")
+    warm = (previous is not None and prev_codec in cands and prev_setting is not None
+            and not previous.get("lossless") and position % REOPEN_EVERY != 0
+            and _alike(analysis, previous.get("analysis") or {}))
+    if warm:
+        assert prev_codec is not None
+        cands = [prev_codec]
+        start[prev_codec] = float(prev_setting)
+        notes.append(f"warm start: previous frame alike, search {prev_codec} only from {prev_setting:g}")
+    else:
+        if previous is not None:
+            why = ("re-opening all candidates every {REOPEN_EVERY} frames" if position % REOPEN_EVERY == 0
+                   else "previous frame differs or was lossless")
+            notes.append(f"no warm start: {why}")
+        for c in cands:
+            s, note = cold_start(c, analysis)
+            if s is not None:
+                start[c] = s
+            notes.append(note)
+    return BaseConfig(cands, start, notes)
