@@ -196,6 +196,7 @@ def search(
     i0 = min(max(i0, 0), n - 1)
     probe(i0)
     slope = hint.slope if hint is not None and hint.slope else None
+    widths: list[int] = []
 
     while len(runner.probes) < max_probes:
         lo = max(failing) if failing else None        # highest failing index
@@ -221,6 +222,12 @@ def search(
                 elif id(passing[hi]) not in last2:
                     m_hi /= 2
             x = _crossing(lo, m_lo, hi, m_hi)
+            width = hi - lo
+            if widths and width > 0.6 * widths[-1] and len(widths) >= 2 and widths[-1] > 0.6 * widths[-2]:
+                # Safeguard (as in Brent's method): interpolation is not shrinking the bracket (a plateau or a
+                # step in the curve), so bisect.
+                x = (lo + hi) / 2
+            widths.append(width)
             c = min(max(math.ceil(x - 1e-9), lo + 1), hi - 1)
         else:
             # Local slope from the two probes closest to the threshold (the margin curve is not a line).

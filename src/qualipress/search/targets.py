@@ -65,8 +65,9 @@ class Constraint:
         SSIM-like scores in [0, 1] are compared as ``-log10(1 - v)`` (one unit = ten times less error), PSNR in
         tens of dB, SSIMULACRA 2 in tens of points, butteraugli as ``-log2(distance)``.
         """
-        return _transform(self.metric, self.observed(results)) - _transform(self.metric, self.value) \
-            if self.op == ">=" else _transform(self.metric, self.value) - _transform(self.metric, self.observed(results))
+        observed = _transform(self.metric, self.observed(results))
+        threshold = _transform(self.metric, self.value)
+        return observed - threshold if self.op == ">=" else threshold - observed
 
 
 def _transform(metric: str, v: float) -> float:

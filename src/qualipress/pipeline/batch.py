@@ -1,0 +1,455 @@
+"""Safe batch compression: expand inputs, resume, search, write atomically, verify, report."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import importlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qualipress import __version__
+from qualipress import codecs as _codecs
+from qualipress import metrics as _metrics
+from qualipress.errors import InputError, OutputError, QualipressError
+from qualipress.io import (
+    IMAGE_SUFFIXES,
+    MAX_PIXELS,
+    Image,
+    atomic_write_bytes,
+    read_image,
+    remove_partials,
+    sha256_bytes,
+    sha256_file,
+)
+from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
+from qualipress.search import Hint, SearchResult, Target, best_of
+
+REPORT_NAME = "qualipress-report.jsonl"
+
+
+@dataclass
+class CompressOptions:
+    """Settings of one ``compress`` run (plain, picklable data).
+
+    Attributes
+    ----------
+    target : Target
+    codec : str
+        A codec name, a comma-separated list, or ``"auto"``.
+    profile : str or None
+        Profile name the target came from (recorded).
+    jobs : int
+    overwrite : bool
+    encode_options : dict
+        Options for every codec's ``encode`` (e.g. ROI settings for ``jpeg-roi``).
+    preprocess : str or None
+        Name resolved by ``preprocess_resolver`` (``"module:function"`` returning ``Image -> Image``).
+    hooks : PipelineHooks
+    scheduler : str or None
+        Address of a Dask distributed scheduler (``tcp://host:8786``) to run files on.
+    max_pixels : int
+    """
+
+    target: Target
+    codec: str = "auto"
+    profile: str | None = None
+    jobs: int = 1
+    overwrite: bool = False
+    encode_options: dict[str, Any] = field(default_factory=dict)
+    preprocess: str | None = None
+    preprocess_resolver: str = "qualipress.preprocess:get_preprocessor"
+    hooks: Any = field(default_factory=DefaultHooks)
+    scheduler: str | None = None
+    max_pixels: int = MAX_PIXELS
+    tile: int = _metrics.DEFAULT_TILE
+
+    def settings_key(self) -> str:
+        """Hash of everything that changes the output: reruns with the same key skip finished inputs."""
+        blob = json.dumps({"target": self.target.to_list(), "codec": self.codec, "options": self.encode_options,
+                           "preprocess": self.preprocess, "hooks": type(self.hooks).__name__, "tile": self.tile},
+                          sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Job:
+    """One input file and where its output goes (without extension, chosen once the codec is known)."""
+
+    source: Path
+    rel: Path
+
+    def out_stem(self, outdir: Path) -> Path:
+        return outdir / self.rel.parent / self.rel.stem
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did."""
+
+    records: list[dict[str, Any]]
+    skipped: list[dict[str, Any]]
+    report: Path
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r.get("error") or not r.get("target_met", False)]
+
+    def totals(self) -> dict[str, Any]:
+        done = [r for r in self.records + self.skipped if not r.get("error")]
+        bin_ = sum(int(r["input_bytes"]) for r in done)
+        bout = sum(int(r["bytes"]) for r in done)
+        dist: dict[str, dict[str, float]] = {}
+        for name in ("ssim", "psnr"):
+            vals = [r["metrics"][name]["value"] for r in done if name in r.get("metrics", {})]
+            if vals:
+                dist[name] = {"min": float(np.min(vals)), "mean": float(np.mean(vals)),
+                              "p5": float(np.percentile(vals, 5)), "max": float(np.max(vals))}
+        return {
+            "files": len(self.records) + len(self.skipped),
+            "processed": len(self.records),
+            "resumed": len(self.skipped),
+            "failures": len(self.failures),
+            "bytes_in": bin_,
+            "bytes_out": bout,
+            "saved_percent": round(100.0 * (1 - bout / bin_), 2) if bin_ else 0.0,
+            "ratio": round(bin_ / bout, 3) if bout else None,
+            "encodes_mean": round(float(np.mean([r["encodes"] for r in done])), 3) if done else None,
+            "metrics": dist,
+        }
+
+
+# -- inputs -----------------------------------------------------------------------------------------------
+def expand_inputs(inputs: Iterable[str | Path]) -> list[Job]:
+    """Files, directories (recursive) and glob patterns → jobs with their relative output paths.
+
+    Raises
+    ------
+    InputError
+        An input that names nothing.
+    """
+    jobs: list[Job] = []
+    seen: set[Path] = set()
+
+    def add(src: Path, rel: Path) -> None:
+        key = src.resolve()
+        if key not in seen:
+            seen.add(key)
+            jobs.append(Job(src, rel))
+
+    for raw in inputs:
+        text = str(raw)
+        p = Path(text)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith("."):
+                    add(f, f.relative_to(p))
+        elif p.is_file():
+            add(p, Path(p.name))
+        elif glob.has_magic(text):
+            root = Path(text.split("*")[0].split("?")[0].split("[")[0])
+            root = root if root.is_dir() else root.parent
+            matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
+            if not matches:
+                raise InputError(f"{text}: pattern matches no file")
+            for m in matches:
+                if m.is_file():
+                    add(m, m.relative_to(root) if m.is_relative_to(root) else Path(m.name))
+        else:
+            raise InputError(f"{text}: no such file or directory")
+    return jobs
+
+
+# -- report -----------------------------------------------------------------------------------------------
+def read_report(path: Path) -> list[dict[str, Any]]:
+    """Records of a report file; a torn last line (interrupted write) is ignored."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(rec, dict) and "input" in rec:
+            out.append(rec)
+    return out
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, sort_keys=False, default=_json_default) + "\n"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    return str(o)
+
+
+# -- one file ---------------------------------------------------------------------------------------------
+_STATE: dict[str, Any] = {"hints": {}, "previous": None}
+
+
+def _resolve(spec: str) -> Callable[..., Any]:
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str) -> dict[str, Any]:
+    """Compress one file; never raises for a bad input (the record's ``error`` says what went wrong)."""
+    t0 = time.perf_counter()
+    record: dict[str, Any] = {
+        "input": str(job.source), "output": None, "input_sha256": input_sha, "output_sha256": None,
+        "width": None, "height": None, "bit_depth": None, "codec": None, "params": None,
+        "bytes": 0, "input_bytes": job.source.stat().st_size if job.source.exists() else 0,
+        "bpp": None, "ratio": None, "metrics": {}, "target": options.target.to_list(),
+        "profile": options.profile, "target_met": False, "encodes": 0, "seconds": None, "error": None,
+        "settings_key": options.settings_key(), "qualipress": __version__,
+    }
+    try:
+        _process(job, outdir, options, record)
+    except QualipressError as exc:
+        record["error"] = str(exc)
+    except MemoryError:
+        record["error"] = f"{job.source}: out of memory"
+    except Exception as exc:  # a bug or an unexpected backend failure: reported, the batch goes on
+        record["error"] = f"{job.source}: unexpected {type(exc).__name__}: {exc}"
+    record["seconds"] = round(time.perf_counter() - t0, 3)
+    if record["error"] is None:
+        _STATE["previous"] = record
+    return record
+
+
+def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str, Any]) -> None:
+    image = read_image(job.source, max_pixels=options.max_pixels)
+    record.update(width=image.width, height=image.height, bit_depth=image.bit_depth, channels=image.layout,
+                  transfer=image.transfer)
+    if "extension_mismatch" in image.metadata:
+        record.setdefault("warnings", []).append(image.metadata["extension_mismatch"])
+    hooks: PipelineHooks = options.hooks
+    previous = _STATE["previous"]
+    plan = hooks.plan(image, path=job.source, codec=options.codec, target=options.target, previous=previous)
+    encoded_image: Image = image
+    if options.preprocess:
+        pre = _resolve(options.preprocess_resolver)(options.preprocess)
+        encoded_image = pre(image)
+        record["preprocess"] = options.preprocess
+    skipped: list[str] = []
+    starts: dict[str, float | Hint] = dict(plan.start)
+    for name in plan.codecs:
+        key = f"{name}|{options.target}"
+        if name not in starts and key in _STATE["hints"]:
+            starts[name] = _STATE["hints"][key]
+    enc_opts = dict(options.encode_options)
+    best, per_codec = _search_codecs(encoded_image, image, plan, options, starts, enc_opts, skipped)
+    for name, res in per_codec.items():
+        h = getattr(res, "hint", None)
+        if h is not None and not res.lossless:
+            _STATE["hints"][f"{name}|{options.target}"] = h
+    codec = _codecs.get(best.codec)
+    out_path = job.out_stem(outdir).with_suffix(codec.info.extension)
+    if out_path.resolve() == job.source.resolve():
+        raise OutputError(f"{out_path}: output would replace the input; choose another output directory")
+    if out_path.exists() and not options.overwrite:
+        raise OutputError(f"{out_path}: exists and was not made by this run's settings (use --overwrite)")
+    record.update(
+        codec=best.codec, codec_version=codec.version(), params=best.params(),
+        metrics={k: v.to_dict() for k, v in best.metrics.items()}, target_met=best.met,
+        encodes=sum(r.encodes for r in per_codec.values()),
+        probes=[p.to_dict() for r in per_codec.values() for p in r.probes],
+        analysis=plan.analysis or None, decisions=plan.notes + skipped or None,
+    )
+    if best.fallback:
+        record["fallback"] = best.fallback
+    data = hooks.seal(best.data, codec=best.codec, record=record)
+    atomic_write_bytes(out_path, data, overwrite=options.overwrite)
+    try:
+        _verify_written(out_path, data, codec, encoded_image, image, options, best, plan.masks)
+    except QualipressError:
+        out_path.unlink(missing_ok=True)
+        raise
+    record.update(output=str(out_path), output_sha256=sha256_bytes(data), bytes=len(data),
+                  bpp=round(8 * len(data) / (image.width * image.height), 5),
+                  ratio=round(record["input_bytes"] / len(data), 4) if data else None, verified=True)
+
+
+def _search_codecs(encoded: Image, original: Image, plan: Any, options: CompressOptions,
+                   starts: dict[str, float | Hint], enc_opts: dict[str, Any],
+                   skipped: list[str]) -> tuple[SearchResult, dict[str, SearchResult]]:
+    results: dict[str, SearchResult] = {}
+    best: SearchResult | None = None
+    for name in plan.codecs:
+        opts = {**enc_opts, **plan.encode_options.get(name, {})}
+        try:
+            b, res = best_of(encoded, [name], options.target, starts=starts, reference=original,
+                             masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
+                             on_skip=lambda c, why: skipped.append(f"skipped {c}: {why}"))
+        except QualipressError as exc:
+            if len(plan.codecs) == 1:
+                raise
+            skipped.append(f"skipped {name}: {exc}")
+            continue
+        results.update(res)
+        if best is None or (b.met and (not best.met or len(b.data) < len(best.data))):
+            best = b
+    if best is None:
+        raise InputError(f"no codec of {', '.join(plan.codecs)} could encode this image: " + "; ".join(skipped))
+    return best, results
+
+
+def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, original: Image,
+                    options: CompressOptions, best: SearchResult, masks: dict[str, Any]) -> None:
+    """Read the file back, check its hash, decode it and re-measure the target against the original."""
+    on_disk = path.read_bytes()
+    if sha256_bytes(on_disk) != sha256_bytes(data):
+        raise OutputError(f"{path}: file on disk differs from what was written")
+    from qualipress.io.transfer import to_perceptual_image
+
+    like = to_perceptual_image(encoded) if encoded.is_float else encoded
+    decoded = _codecs.decode_like(codec, on_disk, like)
+    tgt = options.target
+    names = list(dict.fromkeys([*tgt.metrics, "ssim"]))
+    res = _metrics.measure(original, decoded, names, tile=options.tile)
+    for scope, metric_names in tgt.scoped_metrics().items():
+        mask = masks.get(scope)
+        if mask is None:
+            continue
+        scoped = _metrics.measure(original, decoded, metric_names, tile=options.tile, mask=mask)
+        res.update({f"{scope}:{k}": v for k, v in scoped.items()})
+    checkable = [c for c in tgt.constraints if c.key in res]
+    if best.met and not all(c.satisfied(res) for c in checkable):
+        raise OutputError(f"{path}: re-measured output misses {tgt} (bug or non-deterministic decoder)")
+
+
+# -- batch ------------------------------------------------------------------------------------------------
+def compress_paths(
+    inputs: Iterable[str | Path],
+    outdir: str | Path,
+    options: CompressOptions,
+    *,
+    report: str | Path | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> BatchSummary:
+    """Compress every input into ``outdir``; resumable and safe to interrupt.
+
+    Parameters
+    ----------
+    inputs : iterable of str or Path
+        Files, directories (recursive) or glob patterns.
+    outdir : str or Path
+    options : CompressOptions
+    report : str or Path, optional
+        JSONL report (default ``OUTDIR/qualipress-report.jsonl``); also the resume point.
+    progress : callable, optional
+        Called with each finished record (and each resumed one, with ``"resumed": True``).
+
+    Returns
+    -------
+    BatchSummary
+    """
+    out = Path(outdir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create output directory ({exc.strerror or exc})") from exc
+    if not os.access(out, os.W_OK):
+        raise OutputError(f"{out}: output directory is not writable")
+    report_path = Path(report) if report else out / REPORT_NAME
+    remove_partials(out)
+    jobs = expand_inputs(inputs)
+    key = options.settings_key()
+    done = {}
+    for rec in read_report(report_path):
+        if rec.get("error") is None and rec.get("settings_key") == key and rec.get("output"):
+            done[(rec["input_sha256"], rec["input"])] = rec
+    records: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    todo: list[tuple[Job, str]] = []
+    for job in jobs:
+        try:
+            sha = sha256_file(job.source)
+        except OSError as exc:
+            rec = {"input": str(job.source), "error": f"{job.source}: cannot read ({exc.strerror})",
+                   "target_met": False, "encodes": 0, "bytes": 0, "input_bytes": 0, "metrics": {}}
+            records.append(rec)
+            _append(report_path, rec)
+            if progress:
+                progress(rec)
+            continue
+        prev = done.get((sha, str(job.source)))
+        if prev and Path(prev["output"]).exists() and sha256_file(prev["output"]) == prev.get("output_sha256"):
+            skipped.append(prev)
+            if progress:
+                progress({**prev, "resumed": True})
+            continue
+        todo.append((job, sha))
+
+    def finished(rec: dict[str, Any]) -> None:
+        records.append(rec)
+        _append(report_path, rec)
+        if progress:
+            progress(rec)
+
+    for rec in _run(todo, out, options):
+        finished(rec)
+    options.hooks.finish(out, [*skipped, *records])
+    return BatchSummary(records, skipped, report_path)
+
+
+def _run(todo: list[tuple[Job, str]], out: Path, options: CompressOptions) -> Iterator[dict[str, Any]]:
+    if options.scheduler:
+        yield from _run_dask(todo, out, options)
+        return
+    if options.jobs <= 1 or len(todo) <= 1:
+        for job, sha in todo:
+            yield process_one(job, out, options, sha)
+        return
+    with ProcessPoolExecutor(max_workers=options.jobs) as pool:
+        futures: list[Future[dict[str, Any]]] = [pool.submit(process_one, job, out, options, sha)
+                                                 for job, sha in todo]
+        for fut in futures:
+            yield fut.result()
+
+
+def _run_dask(todo: list[tuple[Job, str]], out: Path, options: CompressOptions) -> Iterator[dict[str, Any]]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise QualipressError("--scheduler needs Dask: pip install 'qualipress[film]'") from exc
+    try:
+        client = Client(options.scheduler, timeout="10s")
+    except Exception as exc:
+        raise QualipressError(f"cannot reach Dask scheduler {options.scheduler}: {exc}") from exc
+    try:
+        futs = [client.submit(process_one, job, out, options, sha, pure=False) for job, sha in todo]
+        for fut in as_completed(futs):
+            yield fut.result()
+    finally:
+        client.close()
+
+
+def summary_dict(summary: BatchSummary) -> dict[str, Any]:
+    """Plain-data summary (for ``--json``)."""
+    return {"report": str(summary.report), **summary.totals(),
+            "failed": [{"input": r["input"], "error": r.get("error") or "target not met"} for r in summary.failures]}
+
+
+__all__ = ["REPORT_NAME", "BatchSummary", "CompressOptions", "Job", "compress_paths", "expand_inputs",
+           "process_one", "read_report", "summary_dict"]

@@ -1,0 +1,69 @@
+"""How capabilities shape a ``compress`` run without the core importing them (see ``docs/design.md``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from qualipress.io.image import Image
+from qualipress.search.search import Check
+from qualipress.search.targets import Target
+
+
+@dataclass
+class Plan:
+    """What to try for one image.
+
+    Attributes
+    ----------
+    codecs : list of str
+        Candidate codecs; the smallest result that meets the target wins.
+    start : dict of str to float
+        Starting setting per codec (warm start).
+    checks : list
+        Extra pass/fail checks run on every probe (decision module).
+    encode_options : dict of str to dict
+        Per-codec encode options.
+    analysis : dict
+        Recorded in the report under ``"analysis"``.
+    notes : list of str
+        Decisions, recorded under ``"decisions"``.
+    masks : dict
+        Named boolean masks for scoped constraints (``"roi"``).
+    """
+
+    codecs: list[str]
+    start: dict[str, float] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+    encode_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    analysis: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    masks: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class PipelineHooks(Protocol):
+    """Customisation points of :func:`qualipress.pipeline.compress_paths`."""
+
+    def plan(self, image: Image, *, path: Path, codec: str, target: Target, previous: dict | None) -> Plan: ...
+
+    def seal(self, data: bytes, *, codec: str, record: dict) -> bytes: ...
+
+    def finish(self, outdir: Path, records: list[dict]) -> None: ...
+
+
+class DefaultHooks:
+    """Plan = the requested codec (or every codec that can carry the image for ``auto``); no sealing."""
+
+    def plan(self, image: Image, *, path: Path, codec: str, target: Target, previous: dict | None) -> Plan:
+        from qualipress.codecs import AUTO_CANDIDATES
+
+        codecs = list(AUTO_CANDIDATES) if codec == "auto" else [c.strip() for c in codec.split(",") if c.strip()]
+        return Plan(codecs=codecs)
+
+    def seal(self, data: bytes, *, codec: str, record: dict) -> bytes:
+        return data
+
+    def finish(self, outdir: Path, records: list[dict]) -> None:
+        return None
