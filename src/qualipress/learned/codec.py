@@ -1,0 +1,256 @@
+"""``learned:<arch>`` codecs: CompressAI models writing real entropy-coded ``.qlc`` files.
+
+The core's codec table resolves ``learned:<arch>`` through :func:`make_codec`; ``qualipress decode`` routes
+``.qlc`` files through :func:`is_qlc` / :func:`decode_qlc`.
+
+Quality: levels 1 (lowest) .. 8 (6 for Cheng 2020). With official CompressAI weights each integer level is
+its own checkpoint. With a variable-rate qualipress model (the shipped one) a level selects a quantisation
+step and fractional levels (e.g. 4.5) are allowed, which the quality search can use.
+
+Images: 8-bit RGB or grey (grey is coded as RGB and returned as grey). 16-bit (or 10/12-bit) input is
+converted to 8 bits with a :class:`LearnedCodecWarning`. Any size is padded (edge replication) to a multiple
+of the model's downsampling factor and cropped after decoding, so images smaller than that factor work too.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+from qualipress.codecs.base import Codec, CodecInfo, QualityParam
+from qualipress.errors import CodecError, InputError, ModelError, UnsupportedError
+from qualipress.io.image import Image
+from qualipress.learned import qlc
+from qualipress.learned._compressai import (
+    ARCH_BY_ID,
+    Architecture,
+    architecture,
+    compressai_version,
+    is_available,
+)
+
+__all__ = ["LearnedCodec", "LearnedCodecWarning", "decode_qlc", "is_qlc", "make_codec"]
+
+
+class LearnedCodecWarning(UserWarning):
+    """An input was converted (e.g. 16-bit to 8-bit) before learned coding."""
+
+
+def is_qlc(data: bytes) -> bool:
+    """True when ``data`` is (the start of) a ``.qlc`` file."""
+    return qlc.is_qlc(data)
+
+
+def _step_for(steps: dict[int, float], quality: float) -> float:
+    """Log-linear interpolation of the quality -> step table."""
+    levels = sorted(steps)
+    q = min(max(quality, levels[0]), levels[-1])
+    lo = max(v for v in levels if v <= q)
+    hi = min(v for v in levels if v >= q)
+    if lo == hi:
+        return steps[lo]
+    t = (q - lo) / (hi - lo)
+    return float(math.exp((1 - t) * math.log(steps[lo]) + t * math.log(steps[hi])))
+
+
+class LearnedCodec(Codec):
+    """A CompressAI architecture as a qualipress codec.
+
+    Parameters
+    ----------
+    arch : str
+        Architecture name, e.g. ``"bmshj2018-hyperprior"``.
+    weights : path, optional
+        Weights file; default: CompressAI's cache, then the shipped model (see :mod:`.weights`).
+    device : str
+        ``"cpu"`` (default) or ``"cuda"``. Decode on the same kind of device you encoded on: learned entropy
+        coding needs bit-identical scales on both sides.
+    """
+
+    def __init__(self, arch: str, *, weights: str | os.PathLike[str] | None = None, device: str = "cpu") -> None:
+        self.arch: Architecture = architecture(arch)
+        self.name = f"learned:{self.arch.name}"
+        self.weights = weights
+        self.device = device
+        top = max(self.arch.qualities)
+        self.info = CodecInfo(
+            bit_depths=(8,),
+            channels=(1, 3),
+            lossy=True,
+            lossless=False,
+            quality=QualityParam("quality", 1.0, float(top), True, tuple(float(q) for q in range(1, top + 1)), 4.0),
+            extension=".qlc",
+            mime="application/x-qualipress-qlc",
+            library="compressai",
+            lossless_fallback="png",
+            notes="learned codec; weights from --weights, CompressAI's cache or the shipped model",
+        )
+
+    @classmethod
+    def is_available(cls) -> bool:
+        return is_available()
+
+    @classmethod
+    def version(cls) -> str:
+        return f"compressai {compressai_version()} qlc{qlc.VERSION}"
+
+    def cache_version(self, quality: float | None = None) -> str:
+        """Version plus the weights fingerprint used at ``quality`` (keys the RD harness's row cache)."""
+        loaded, step, _ = self._model_for(self.info.quality.default if quality is None else quality)  # type: ignore[union-attr]
+        return f"{self.version()} weights {loaded.fingerprint.hex()} step {step:.6g}"
+
+    def with_weights(self, weights: str | os.PathLike[str] | None) -> LearnedCodec:
+        """The same codec with another weights file."""
+        return LearnedCodec(self.arch.name, weights=weights, device=self.device)
+
+    # -- input conversion -------------------------------------------------------------------------------
+    def prepare(self, image: Image) -> Image:
+        """Refuse float and alpha; convert deeper integer images to 8 bits with a warning."""
+        if image.is_float:
+            raise UnsupportedError(
+                f"codec {self.name!r} needs integer pixels; convert float images with "
+                "qualipress.io.to_perceptual_image first"
+            )
+        if image.n_channels not in self.info.channels:
+            what = "alpha" if image.has_alpha else f"{image.layout} images"
+            raise UnsupportedError(f"codec {self.name!r} cannot carry {what} (8-bit RGB or grey only)")
+        if image.bit_depth != 8 or image.pixels.dtype != np.uint8:
+            warnings.warn(
+                f"{self.name}: the model codes 8-bit samples; converting the {image.bit_depth}-bit image to 8 bits",
+                LearnedCodecWarning,
+                stacklevel=3,
+            )
+            scale = 255.0 / float((1 << image.bit_depth) - 1)
+            px = np.clip(np.rint(image.pixels.astype(np.float64) * scale), 0, 255).astype(np.uint8)
+            image = image.with_pixels(px, bit_depth=8)
+        return image
+
+    # -- model selection ---------------------------------------------------------------------------------
+    def _model_for(self, quality: float, weights: Any = None) -> tuple[Any, float, int]:
+        """(loaded model, step, flags) for a quality level."""
+        from qualipress.learned.weights import resolve
+
+        w = weights if weights is not None else self.weights
+        integer = float(quality).is_integer()
+        loaded = resolve(self.arch.name, int(quality) if integer else -1, weights=w)
+        if loaded.steps:
+            return loaded, _step_for(loaded.steps, quality), qlc.FLAG_STEP
+        if not integer:
+            raise UnsupportedError(
+                f"{self.name}: weights {loaded.path.name} have one checkpoint per quality; use an integer quality"
+            )
+        return loaded, 1.0, 0
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        import torch
+
+        from qualipress.learned import ops
+
+        unknown = set(options) - {"weights", "device"}
+        if unknown:
+            raise UnsupportedError(f"{self.name}: unknown options {sorted(unknown)}")
+        assert quality is not None
+        loaded, step, flags = self._model_for(quality, options.get("weights"))
+        device = options.get("device", self.device)
+        px = image.pixels
+        channels = px.shape[2]
+        if channels == 1:
+            px = np.repeat(px, 3, axis=2)
+        h, w = px.shape[:2]
+        factor = int(getattr(loaded.model, "downsampling_factor", 64))
+        ph, pw = -h % factor, -w % factor
+        padded = np.pad(px, ((0, ph), (0, pw), (0, 0)), mode="edge")
+        model = loaded.model.to(device)
+        with torch.inference_mode():
+            x = torch.from_numpy(padded.transpose(2, 0, 1).copy()).float().div_(255.0).unsqueeze(0).to(device)
+            try:
+                strings, shape = ops.compress(model, x, step)
+            except Exception as exc:
+                raise CodecError(f"{self.name}: compression failed: {exc}") from exc
+        header = qlc.QlcHeader(
+            model_id=self.arch.model_id,
+            quality=float(quality),
+            step=float(step),
+            width=w,
+            height=h,
+            fingerprint=loaded.fingerprint,
+            latent_shape=(int(shape[0]), int(shape[1])),
+            channels=channels,
+            flags=flags,
+        )
+        return qlc.pack(header, strings)
+
+    def decode(self, data: bytes, *, weights: str | os.PathLike[str] | None = None) -> Image:
+        """Decode a ``.qlc`` file written by this architecture.
+
+        Raises
+        ------
+        InputError
+            Not a ``.qlc`` file, truncated or corrupt.
+        CodecError
+            Written by another architecture.
+        ModelError
+            The available weights are not the ones the file was written with.
+        """
+        header, strings = qlc.unpack(bytes(data))
+        if header.model_id != self.arch.model_id:
+            other = ARCH_BY_ID.get(header.model_id, f"unknown model id {header.model_id}")
+            raise CodecError(f"this .qlc file was written by learned:{other}, not {self.name}")
+        return self._decode(header, strings, weights)
+
+    def _decode(self, header: qlc.QlcHeader, strings: list[list[bytes]], weights: Any) -> Image:
+        import torch
+
+        from qualipress.learned import ops
+
+        loaded, _, _ = self._model_for(header.quality, weights)
+        if loaded.fingerprint != header.fingerprint:
+            raise ModelError(
+                f"this .qlc file was encoded with {self.name} weights {header.fingerprint.hex()}, but the weights "
+                f"found ({loaded.source}: {loaded.path}) are {loaded.fingerprint.hex()}; pass the right --weights"
+            )
+        model = loaded.model.to(self.device)
+        try:
+            with torch.inference_mode():
+                x_hat = ops.decompress(model, strings, header.latent_shape, header.step)
+        except CodecError:
+            raise
+        except Exception as exc:
+            raise InputError(f"{self.name}: the .qlc payload does not decode: {exc}") from exc
+        arr = x_hat[0, :, : header.height, : header.width].mul(255.0).round_().clamp_(0, 255)
+        px = arr.to(torch.uint8).cpu().numpy().transpose(1, 2, 0)
+        if px.shape[:2] != (header.height, header.width):
+            raise InputError(f"{self.name}: decoded {px.shape[1]}x{px.shape[0]}, header says "
+                             f"{header.width}x{header.height}")
+        if header.channels == 1:
+            px = np.rint(px.astype(np.float32).mean(axis=2, keepdims=True)).astype(np.uint8)
+        return Image(np.ascontiguousarray(px), bit_depth=8)
+
+
+def make_codec(arch: str) -> LearnedCodec:
+    """Factory the core codec table calls for ``learned:<arch>``.
+
+    Raises
+    ------
+    ModelError
+        Unknown architecture (the message lists the known ones).
+    """
+    return LearnedCodec(arch)
+
+
+def decode_qlc(data: bytes, *, weights: str | os.PathLike[str] | None = None, device: str = "cpu") -> Image:
+    """Decode any ``.qlc`` file: the architecture comes from its header.
+
+    Raises
+    ------
+    InputError, UnsupportedError, CodecError, ModelError
+    """
+    header, strings = qlc.unpack(bytes(data))
+    name = ARCH_BY_ID.get(header.model_id)
+    if name is None:
+        raise UnsupportedError(f".qlc file names unknown model id {header.model_id} (newer qualipress?)")
+    return LearnedCodec(name, weights=weights, device=device)._decode(header, strings, weights)

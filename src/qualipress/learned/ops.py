@@ -1,0 +1,105 @@
+"""Forward pass, compression and decompression of CompressAI models, with a variable quantisation step.
+
+For the factorized-prior and scale-hyperprior models qualipress can code the latent ``y`` with a
+quantisation step ``s`` other than 1: the encoder codes ``round(y / s)`` with the (hyper)prior's scales
+divided by ``s`` and the decoder multiplies back. A model *trained* with random steps (see
+:mod:`qualipress.learned.train`) then covers a whole rate range with one set of weights; with ``s = 1`` the
+computation is exactly CompressAI's own ``compress`` / ``decompress``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qualipress.errors import CodecError
+
+
+def _kind(model: Any) -> str:
+    name = type(model).__name__
+    if name in ("ScaleHyperprior",):
+        return "hyperprior"
+    if name in ("FactorizedPrior", "FactorizedPriorReLU"):
+        return "factorized"
+    return "other"
+
+
+def supports_step(model: Any) -> bool:
+    """True when the model's quantisation step can be changed at run time."""
+    return _kind(model) != "other"
+
+
+def forward(model: Any, x: Any, step: Any = 1.0) -> dict[str, Any]:
+    """Training forward pass with additive-noise quantisation and step ``step``.
+
+    Parameters
+    ----------
+    model : compressai.models.CompressionModel
+    x : torch.Tensor
+        ``(B, 3, H, W)`` in ``[0, 1]``.
+    step : float or torch.Tensor
+        Quantisation step, a scalar or a ``(B, 1, 1, 1)`` tensor (one step per sample).
+
+    Returns
+    -------
+    dict
+        ``x_hat`` and ``likelihoods`` (``{"y": ..., "z": ...}``) like CompressAI's ``forward``.
+    """
+    kind = _kind(model)
+    if kind == "other":
+        return dict(model(x))
+    y = model.g_a(x)
+    if kind == "factorized":
+        y_q, y_lik = model.entropy_bottleneck(y / step)
+        return {"x_hat": model.g_s(y_q * step), "likelihoods": {"y": y_lik}}
+    import torch
+
+    z = model.h_a(torch.abs(y))
+    z_hat, z_lik = model.entropy_bottleneck(z)
+    scales = model.h_s(z_hat)
+    y_q, y_lik = model.gaussian_conditional(y / step, scales / step)
+    return {"x_hat": model.g_s(y_q * step), "likelihoods": {"y": y_lik, "z": z_lik}}
+
+
+def compress(model: Any, x: Any, step: float = 1.0) -> tuple[list[list[bytes]], tuple[int, int]]:
+    """Entropy-code a padded ``(1, 3, H, W)`` tensor; returns ``(strings, latent_shape)``."""
+    kind = _kind(model)
+    if kind == "other":
+        if step != 1.0:
+            raise CodecError(f"{type(model).__name__} supports only the quantisation step 1")
+        out = model.compress(x)
+        return [list(s) for s in out["strings"]], tuple(int(v) for v in out["shape"])  # type: ignore[return-value]
+    import torch
+
+    y = model.g_a(x)
+    if kind == "factorized":
+        strings = model.entropy_bottleneck.compress(y / step)
+        return [list(strings)], (int(y.shape[-2]), int(y.shape[-1]))
+    z = model.h_a(torch.abs(y))
+    shape = (int(z.shape[-2]), int(z.shape[-1]))
+    z_strings = model.entropy_bottleneck.compress(z)
+    z_hat = model.entropy_bottleneck.decompress(z_strings, shape)
+    scales = model.h_s(z_hat)
+    indexes = model.gaussian_conditional.build_indexes(scales / step)
+    y_strings = model.gaussian_conditional.compress(y / step, indexes)
+    return [list(y_strings), list(z_strings)], shape
+
+
+def decompress(model: Any, strings: list[list[bytes]], shape: tuple[int, int], step: float = 1.0) -> Any:
+    """Inverse of :func:`compress`; returns ``x_hat`` clamped to ``[0, 1]`` (still padded)."""
+    kind = _kind(model)
+    if kind == "other":
+        if step != 1.0:
+            raise CodecError(f"{type(model).__name__} supports only the quantisation step 1")
+        return model.decompress(strings, list(shape))["x_hat"].clamp_(0, 1)
+    if kind == "factorized":
+        if len(strings) != 1:
+            raise CodecError("factorized-prior bitstream must hold one string group")
+        y_hat = model.entropy_bottleneck.decompress(strings[0], list(shape))
+        return model.g_s(y_hat * step).clamp_(0, 1)
+    if len(strings) != 2:
+        raise CodecError("hyperprior bitstream must hold two string groups")
+    z_hat = model.entropy_bottleneck.decompress(strings[1], list(shape))
+    scales = model.h_s(z_hat)
+    indexes = model.gaussian_conditional.build_indexes(scales / step)
+    y_hat = model.gaussian_conditional.decompress(strings[0], indexes, z_hat.dtype)
+    return model.g_s(y_hat * step).clamp_(0, 1)

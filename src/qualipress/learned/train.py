@@ -1,0 +1,436 @@
+"""Training a learned codec (``qualipress train-codec``).
+
+The standard recipe (Ballé et al. 2018, CompressAI's ``examples/train.py``): loss = rate (bits per pixel from
+the likelihoods) + λ·255²·MSE, additive uniform noise in place of rounding during training, a second optimiser
+for the entropy bottleneck's auxiliary (quantile) loss, gradient clipping, and ``update()`` before the model is
+saved so that it can entropy-code.
+
+One addition: **variable-rate training**. With ``variable_rate=True`` every sample in a batch gets a random
+quantisation step ``s`` (log-uniform in ``step_range``) and the distortion weight ``λ / s²`` (for a uniform
+quantiser at high rate, the slope of the RD curve scales as ``1 / s²``). One set of weights then serves all
+quality levels: quality ``q`` = 1..8 maps to log-spaced steps from ``step_range[1]`` (q=1) to ``step_range[0]``
+(q=8). On a CPU budget this is what makes a full RD curve (and a BD-rate) possible from one training run.
+
+Training is resumable: a checkpoint (model, both optimisers, step, elapsed time, RNG state, loss log) is
+written atomically every ``checkpoint_seconds`` and at the end; running again with the same output resumes.
+The loss curve is appended to a JSON-lines log.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import platform
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qualipress.errors import InputError, ModelError
+from qualipress.learned import ops
+from qualipress.learned._compressai import architecture, build_model, compressai, compressai_version
+from qualipress.learned.weights import _atomic_write, save_model
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run (recorded in the model's training record).
+
+    Parameters
+    ----------
+    arch : str
+        Architecture name (see :data:`qualipress.learned._compressai.ARCHITECTURES`).
+    config : tuple of int
+        Constructor arguments (``N, M`` for the Ballé models; ``N`` for Cheng 2020).
+    lmbda : float
+        λ at quantisation step 1 (MSE, on 0..255 scale ×255² as in CompressAI).
+    variable_rate : bool
+        Random per-sample quantisation steps (one model for all qualities).
+    step_range : tuple of float
+        (smallest, largest) step for variable-rate training.
+    crop, batch_size : int
+        Random square crops per batch.
+    lr, aux_lr : float
+        Adam learning rates (main and auxiliary). The main rate drops ×0.1 after ``decay_at`` of the run.
+    decay_at : float
+        Fraction of the run (steps or time, whichever is further) after which the LR drops.
+    steps : int or None
+        Stop after this many steps.
+    max_minutes : float or None
+        Stop after this much training time (summed over resumed sessions).
+    clip : float
+        Gradient-norm clip.
+    seed : int
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+    threads : int or None
+        ``torch.set_num_threads`` (None: leave torch's default).
+    log_every, val_every : int
+        Steps between loss-log lines / validation runs.
+    checkpoint_seconds : float
+        Seconds between checkpoints.
+    """
+
+    arch: str = "bmshj2018-hyperprior"
+    config: tuple[int, ...] = (64, 96)
+    lmbda: float = 0.013
+    variable_rate: bool = True
+    step_range: tuple[float, float] = (0.35, 2.8)
+    crop: int = 256
+    batch_size: int = 4
+    lr: float = 5e-4
+    aux_lr: float = 1e-3
+    decay_at: float = 0.8
+    steps: int | None = None
+    max_minutes: float | None = 50.0
+    clip: float = 1.0
+    seed: int = 0
+    device: str = "cpu"
+    threads: int | None = None
+    log_every: int = 25
+    val_every: int = 250
+    checkpoint_seconds: float = 120.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def quality_steps(step_range: tuple[float, float], levels: int = 8) -> dict[int, float]:
+    """Quality level (1 = lowest) -> quantisation step, log-spaced over ``step_range``."""
+    lo, hi = step_range
+    if not 0 < lo < hi:
+        raise ModelError(f"step_range must be 0 < low < high, got {step_range}")
+    return {
+        q: float(math.exp(math.log(hi) + (math.log(lo) - math.log(hi)) * (q - 1) / (levels - 1)))
+        for q in range(1, levels + 1)
+    }
+
+
+def list_images(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Image files under the given files/directories (recursive, sorted).
+
+    Raises
+    ------
+    InputError
+        When a path does not exist or no image is found (empty dataset).
+    """
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file()))
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise InputError(f"dataset path {p} does not exist")
+    if not found:
+        raise InputError(f"no images found in {', '.join(map(str, paths))} (empty dataset)")
+    return found
+
+
+def _load_rgb(path: Path) -> np.ndarray | None:
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(path) as im:
+            arr = np.asarray(im.convert("RGB"))
+    except Exception:
+        return None
+    return np.ascontiguousarray(arr)
+
+
+class CropSampler:
+    """Random crops (with random horizontal flip) from images held in memory."""
+
+    def __init__(self, files: Sequence[Path], crop: int, rng: random.Random) -> None:
+        self.images: list[np.ndarray] = []
+        self.skipped: list[str] = []
+        for f in files:
+            arr = _load_rgb(f)
+            if arr is None or arr.shape[0] < crop or arr.shape[1] < crop:
+                self.skipped.append(str(f))
+                continue
+            self.images.append(arr)
+        if not self.images:
+            raise InputError(f"no readable training image is at least {crop}x{crop} pixels")
+        self.crop = crop
+        self.rng = rng
+
+    def batch(self, n: int) -> np.ndarray:
+        out = np.empty((n, 3, self.crop, self.crop), dtype=np.float32)
+        for i in range(n):
+            img = self.images[self.rng.randrange(len(self.images))]
+            y = self.rng.randrange(img.shape[0] - self.crop + 1)
+            x = self.rng.randrange(img.shape[1] - self.crop + 1)
+            c = img[y : y + self.crop, x : x + self.crop]
+            if self.rng.random() < 0.5:
+                c = c[:, ::-1]
+            out[i] = c.transpose(2, 0, 1) / 255.0
+        return out
+
+
+def _center_crops(files: Sequence[Path], crop: int) -> np.ndarray:
+    crops = []
+    for f in files:
+        arr = _load_rgb(f)
+        if arr is None or arr.shape[0] < crop or arr.shape[1] < crop:
+            continue
+        y, x = (arr.shape[0] - crop) // 2, (arr.shape[1] - crop) // 2
+        crops.append(arr[y : y + crop, x : x + crop].transpose(2, 0, 1) / 255.0)
+    return np.asarray(crops, dtype=np.float32)
+
+
+def _rd_terms(out: dict[str, Any], x: Any) -> tuple[Any, Any]:
+    """Per-sample bpp and MSE tensors."""
+    import torch
+
+    n_pixels = x.shape[2] * x.shape[3]
+    bits = sum(torch.log(lik).flatten(1).sum(1) for lik in out["likelihoods"].values()) / -math.log(2)
+    bpp = bits / n_pixels
+    mse = ((out["x_hat"] - x) ** 2).flatten(1).mean(1)
+    return bpp, mse
+
+
+def evaluate(model: Any, crops: np.ndarray, step: float, device: str = "cpu") -> dict[str, float]:
+    """Estimated bpp (from the likelihoods, rounding quantisation) and PSNR on validation crops."""
+    import torch
+
+    model.eval()
+    bpps, psnrs = [], []
+    with torch.no_grad():
+        for i in range(len(crops)):
+            x = torch.from_numpy(crops[i : i + 1]).to(device)
+            out = ops.forward(model, x, step)
+            out["x_hat"] = out["x_hat"].clamp(0, 1)
+            bpp, mse = _rd_terms(out, x)
+            bpps.append(float(bpp))
+            psnrs.append(float(10 * math.log10(1.0 / max(float(mse), 1e-12))))
+    model.train()
+    return {"step_size": step, "bpp": float(np.mean(bpps)), "psnr": float(np.mean(psnrs))}
+
+
+def _state_bytes(obj: dict[str, Any]) -> bytes:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+def train_codec(
+    dataset: Sequence[str | os.PathLike[str]],
+    output: str | os.PathLike[str],
+    cfg: TrainConfig,
+    *,
+    validation: Sequence[str | os.PathLike[str]] | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    log: str | os.PathLike[str] | None = None,
+    resume: bool = True,
+    progress: Callable[[int, int | None, dict[str, float]], None] | None = None,
+) -> dict[str, Any]:
+    """Train a model and write it (with its training record) to ``output``.
+
+    Parameters
+    ----------
+    dataset : sequence of path
+        Directories / files of training images (at least ``cfg.crop`` pixels on each side).
+    output : path
+        Model file to write (qualipress model format, see :mod:`qualipress.learned.weights`).
+    cfg : TrainConfig
+    validation : sequence of path, optional
+        Held-out images (centre crops) for the validation curve; default: 4 training images.
+    checkpoint : path, optional
+        Resumable checkpoint (default ``<output>.ckpt``).
+    log : path, optional
+        JSON-lines loss log (default ``<output>.log.jsonl``).
+    resume : bool
+        Continue from ``checkpoint`` when it exists.
+    progress : callable, optional
+        Called as ``progress(step, total_steps_or_None, latest_values)`` after each step.
+
+    Returns
+    -------
+    dict
+        The training record that is also stored in the model file.
+
+    Raises
+    ------
+    InputError
+        Empty dataset / no usable image.
+    ModelError
+        Bad configuration, CUDA requested but unavailable, or a checkpoint of another architecture.
+    """
+    compressai()
+    import torch
+
+    arch = architecture(cfg.arch)
+    if cfg.steps is None and cfg.max_minutes is None:
+        raise ModelError("give a step count or a time budget (steps or max_minutes)")
+    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelError("--device cuda requested but no CUDA device is available")
+    if cfg.variable_rate and not arch.step_scaling:
+        raise ModelError(f"variable-rate training needs a factorized or hyperprior model, not {arch.name!r}")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out_path = Path(output)
+    ckpt_path = Path(checkpoint) if checkpoint else out_path.with_name(out_path.name + ".ckpt")
+    log_path = Path(log) if log else out_path.with_name(out_path.name + ".log.jsonl")
+
+    files = list_images(dataset)
+    rng = random.Random(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    sampler = CropSampler(files, cfg.crop, rng)
+    val_files = list_images(validation) if validation else files[:4]
+    val_crops = _center_crops(val_files, cfg.crop)
+
+    model = build_model(arch.name, tuple(cfg.config)).to(cfg.device)
+    main_params = [p for n, p in model.named_parameters() if not n.endswith(".quantiles")]
+    aux_params = [p for n, p in model.named_parameters() if n.endswith(".quantiles")]
+    opt = torch.optim.Adam(main_params, lr=cfg.lr)
+    aux_opt = torch.optim.Adam(aux_params, lr=cfg.aux_lr)
+    step, elapsed = 0, 0.0
+    history: list[dict[str, Any]] = []
+    if resume and ckpt_path.is_file():
+        try:
+            ck = torch.load(ckpt_path, map_location=cfg.device, weights_only=True)
+        except Exception as exc:
+            raise ModelError(f"checkpoint {ckpt_path} is unreadable: {exc}") from exc
+        if ck.get("arch") != arch.name or tuple(ck.get("config", ())) != tuple(cfg.config):
+            raise ModelError(
+                f"checkpoint {ckpt_path} is for {ck.get('arch')} {ck.get('config')}, "
+                f"not {arch.name} {tuple(cfg.config)}"
+            )
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        aux_opt.load_state_dict(ck["aux_opt"])
+        step, elapsed = int(ck["step"]), float(ck["elapsed"])
+        history = list(ck.get("history", []))
+        rng.setstate(ck["py_rng"])
+        torch.set_rng_state(ck["torch_rng"])
+    model.train()
+
+    def fraction() -> float:
+        f = 0.0
+        if cfg.steps:
+            f = max(f, step / cfg.steps)
+        if cfg.max_minutes:
+            f = max(f, elapsed / (60 * cfg.max_minutes))
+        return f
+
+    def save_checkpoint() -> None:
+        _atomic_write(
+            ckpt_path,
+            _state_bytes(
+                {
+                    "arch": arch.name,
+                    "config": list(cfg.config),
+                    "model": model.state_dict(),
+                    "opt": opt.state_dict(),
+                    "aux_opt": aux_opt.state_dict(),
+                    "step": step,
+                    "elapsed": elapsed,
+                    "history": history,
+                    "py_rng": rng.getstate(),
+                    "torch_rng": torch.get_rng_state(),
+                    "cfg": asdict(cfg),
+                }
+            ),
+        )
+
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    lo, hi = cfg.step_range
+    acc: dict[str, float] = {"loss": 0.0, "bpp": 0.0, "mse1": 0.0, "aux": 0.0, "n": 0}
+    last_ckpt = time.monotonic()
+    with open(log_path, "a", encoding="utf-8") as logf:
+        while fraction() < 1.0:
+            t0 = time.perf_counter()
+            for g in opt.param_groups:
+                g["lr"] = cfg.lr * (0.1 if fraction() >= cfg.decay_at else 1.0)
+            x = torch.from_numpy(sampler.batch(cfg.batch_size)).to(cfg.device)
+            if cfg.variable_rate:
+                u = torch.rand(cfg.batch_size, 1, 1, 1, generator=None)
+                s = torch.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * u).to(cfg.device)
+            else:
+                s = torch.ones(cfg.batch_size, 1, 1, 1, device=cfg.device)
+            lam = cfg.lmbda / s.flatten() ** 2
+            out = ops.forward(model, x, s)
+            bpp, mse = _rd_terms(out, x)
+            loss = (bpp + lam * 255.0**2 * mse).mean()
+            opt.zero_grad()
+            loss.backward()
+            if cfg.clip:
+                torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
+            opt.step()
+            aux = model.aux_loss()
+            aux_opt.zero_grad()
+            aux.backward()
+            aux_opt.step()
+            if not math.isfinite(float(loss)):
+                raise ModelError(f"training diverged at step {step} (loss {float(loss)}); lower --lr")
+            step += 1
+            elapsed += time.perf_counter() - t0
+            # normalise distortion to step 1 for a comparable curve: mse * λ(s)/λ
+            acc["loss"] += float(loss)
+            acc["bpp"] += float(bpp.mean())
+            acc["mse1"] += float((mse * lam / cfg.lmbda).mean())
+            acc["aux"] += float(aux)
+            acc["n"] += 1
+            if step % cfg.log_every == 0:
+                n = acc.pop("n")
+                row: dict[str, Any] = {"step": step, "elapsed_s": round(elapsed, 1), "lr": opt.param_groups[0]["lr"]}
+                row.update({k: v / n for k, v in acc.items()})
+                acc = {"loss": 0.0, "bpp": 0.0, "mse1": 0.0, "aux": 0.0, "n": 0}
+                if step % cfg.val_every == 0 and len(val_crops):
+                    row["val"] = [evaluate(model, val_crops, st, cfg.device) for st in (hi, 1.0, lo)]
+                history.append(row)
+                logf.write(json.dumps(row) + "\n")
+                logf.flush()
+            if progress is not None:
+                progress(step, cfg.steps, {"loss": float(loss), "bpp": float(bpp.mean())})
+            if time.monotonic() - last_ckpt > cfg.checkpoint_seconds:
+                save_checkpoint()
+                last_ckpt = time.monotonic()
+        save_checkpoint()
+
+    model.eval()
+    steps_table = quality_steps(cfg.step_range) if cfg.variable_rate else None
+    final_val = [evaluate(model, val_crops, st, cfg.device) for st in (steps_table or {1: 1.0}).values()]
+    model.to("cpu")
+    record = {
+        "arch": arch.name,
+        "config": list(cfg.config),
+        "settings": {k: v for k, v in asdict(cfg).items() if k != "extra"} | cfg.extra,
+        "train_images": len(sampler.images),
+        "train_skipped": sampler.skipped,
+        "train_files_sha256": _files_digest(files),
+        "validation_images": [str(f) for f in val_files],
+        "steps_done": step,
+        "train_seconds": round(elapsed, 1),
+        "crops_seen": step * cfg.batch_size,
+        "final_validation": final_val,
+        "quality_steps": steps_table,
+        "torch": str(torch.__version__),
+        "compressai": compressai_version(),
+        "machine": f"{platform.machine()} {platform.processor() or ''} ({os.cpu_count()} cpus)".strip(),
+        "device": cfg.device,
+        "history": history,
+    }
+    save_model(
+        out_path, model, arch=arch.name, config=tuple(cfg.config), steps=steps_table, lmbda=cfg.lmbda, record=record
+    )
+    return record
+
+
+def _files_digest(files: Sequence[Path]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode())
+        h.update(str(f.stat().st_size).encode())
+    return h.hexdigest()

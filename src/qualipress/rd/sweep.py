@@ -1,0 +1,526 @@
+"""The rate–distortion sweep: datasets × codecs × quality settings × metrics, cached per row.
+
+Every row (one image, one codec, one setting) is cached in ``<outdir>/cache.jsonl`` under the key
+``(image sha256, codec, codec version, setting)``; a rerun computes only rows that are missing, whose codec
+version changed (for learned codecs the version includes the weights fingerprint), or that lack a requested
+metric. Outputs are written atomically:
+
+- ``<codec>.json`` per codec, in CompressAI's results format
+  (``{"name", "description", "results": {"bpp": [...], "psnr-rgb": [...], ...}}``, one entry per setting,
+  each the mean over images, as ``compressai.utils.bench`` averages);
+- ``rows.csv``: one row per image and setting;
+- ``summary.json``: what ran, the BD tables (see :mod:`qualipress.rd.bd`), errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qualipress.errors import InputError, QualipressError, UnsupportedError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
+
+#: CLI metric name -> column name in the CompressAI-style JSON.
+METRIC_KEYS = {"psnr": "psnr-rgb", "ms-ssim": "ms-ssim-rgb", "ssim": "ssim-rgb"}
+
+#: Tasks of ``--task`` (coding for machines) -> detector class in :mod:`qualipress.detect`.
+TASKS = {"faces": "faces", "persons": "persons"}
+
+
+def _r(lo: float, hi: float, step: float) -> list[float]:
+    n = int(round((hi - lo) / step))
+    return [round(lo + i * step, 6) for i in range(n + 1)]
+
+
+#: Default quality sweeps per codec (lowest quality first). Others: 8 points of the codec's own grid.
+DEFAULT_SWEEPS: dict[str, list[float]] = {
+    "jpeg": [*_r(10, 90, 10), 95],
+    "pillow-jpeg": [*_r(10, 90, 10), 95],
+    "jpegli": [*_r(10, 90, 10), 95],
+    "webp": [*_r(10, 90, 10), 95],
+    "avif": _r(20, 90, 10),
+    "heif": _r(10, 90, 10),
+    "jpeg2000": _r(26, 44, 2),
+    "jpegxl": [10.0, 7.0, 5.0, 3.5, 2.5, 1.8, 1.2, 0.8, 0.5],
+}
+
+
+def metric_key(name: str) -> str:
+    """Results column of a metric (``psnr`` -> ``psnr-rgb`` as in CompressAI)."""
+    return METRIC_KEYS.get(name, name)
+
+
+def default_sweep(codec: Any) -> list[float]:
+    """Quality settings swept for ``codec`` when the user gives none."""
+    if codec.name in DEFAULT_SWEEPS:
+        return list(DEFAULT_SWEEPS[codec.name])
+    q = codec.info.quality
+    if q is None:
+        raise UnsupportedError(f"codec {codec.name!r} has no lossy quality setting to sweep")
+    grid = list(q.grid)
+    if len(grid) <= 8:
+        return grid
+    idx = np.linspace(0, len(grid) - 1, 8).round().astype(int)
+    return [grid[i] for i in idx]
+
+
+def parse_qualities(specs: Sequence[str], codecs: Sequence[str]) -> dict[str, list[float]]:
+    """Parse ``--qualities`` values.
+
+    Each spec is ``LIST`` (applies to every codec) or ``CODEC=LIST``; ``LIST`` is comma-separated numbers
+    and ``lo:hi:step`` ranges, e.g. ``jpeg=5:95:5`` or ``learned:bmshj2018-hyperprior=1,2,3,4``.
+
+    Raises
+    ------
+    InputError
+        Malformed spec or a codec that is not being benchmarked.
+    """
+    out: dict[str, list[float]] = {}
+    for spec in specs:
+        for part in spec.split(";"):
+            part = part.strip()
+            if not part:
+                continue
+            target, values = None, part
+            if "=" in part:
+                target, values = part.rsplit("=", 1)
+                target = target.strip()
+                if target not in codecs:
+                    raise InputError(f"--qualities names {target!r}, which is not in --codecs")
+            vals: list[float] = []
+            try:
+                for tok in values.split(","):
+                    tok = tok.strip()
+                    if tok.count(":") == 2:
+                        lo, hi, st = (float(v) for v in tok.split(":"))
+                        if st <= 0 or hi < lo:
+                            raise ValueError
+                        vals.extend(_r(lo, hi, st))
+                    elif tok:
+                        vals.append(float(tok))
+            except ValueError:
+                raise InputError(f"cannot parse quality list {values!r} (numbers, or lo:hi:step)") from None
+            if not vals:
+                raise InputError(f"empty quality list in {part!r}")
+            for name in [target] if target else codecs:
+                out[name] = vals
+    return out
+
+
+def list_dataset(
+    dataset: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], limit: int | None = None
+) -> list[Path]:
+    """Image files of a dataset directory (recursive, sorted) or an explicit list of files.
+
+    Raises
+    ------
+    InputError
+        Missing path or no images (empty dataset).
+    """
+    paths = [dataset] if isinstance(dataset, (str, os.PathLike)) else list(dataset)
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise InputError(f"dataset {p} does not exist")
+    if not found:
+        raise InputError(f"dataset {', '.join(map(str, paths))} holds no images (empty dataset)")
+    return found[:limit] if limit else found
+
+
+def _read(path: Path) -> Any:
+    from qualipress.io import read_image
+
+    img = read_image(path)
+    if img.is_float:
+        raise UnsupportedError(f"{path.name}: float images are not part of RD sweeps")
+    if img.has_alpha:
+        img = img.color()
+    return img
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def codec_version(codec: Any, setting: float | None = None) -> str:
+    """Version string that keys the cache (learned codecs add their weights fingerprint)."""
+    fn = getattr(codec, "cache_version", None)
+    if callable(fn):
+        return str(fn(setting))
+    return str(codec.version())
+
+
+def _setting_key(v: float) -> str:
+    return f"{float(v):g}"
+
+
+def row_key(image_hash: str, codec: str, version: str, setting: float) -> str:
+    """Cache key of one row."""
+    return f"{image_hash}|{codec}|{version}|{_setting_key(setting)}"
+
+
+@dataclass
+class Unit:
+    """Work for one worker: one image, one codec, the settings still missing."""
+
+    path: Path
+    image_hash: str
+    codec: str
+    settings: list[float]
+    versions: dict[str, str]
+    metrics: list[str]
+    task: str | None
+    encode_options: dict[str, Any] = field(default_factory=dict)
+
+
+def _task_regions(image: Any, task: str) -> list[Any]:
+    from qualipress.detect import detect
+
+    return detect(image, (TASKS[task],))
+
+
+def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Encode, decode and measure one image at each missing setting of one codec.
+
+    Returns ``(rows, errors)``; an error in one setting is reported and the others still run.
+    """
+    from qualipress.codecs import decode_like
+    from qualipress.metrics import measure
+    from qualipress.rd.reference import get_codec
+
+    rows: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    try:
+        codec = get_codec(unit.codec)
+        options = dict(unit.encode_options)
+        if "weights" in options and hasattr(codec, "with_weights"):
+            codec = codec.with_weights(options.pop("weights"))
+        image = _read(unit.path)
+        ref_regions = _task_regions(image, unit.task) if unit.task else None
+    except QualipressError as exc:
+        return [], [{"image": str(unit.path), "codec": unit.codec, "setting": None, "error": str(exc)}]
+    n_pix = image.width * image.height
+    for setting in unit.settings:
+        try:
+            t0 = time.perf_counter()
+            data = codec.encode(image, quality=setting, **options)
+            t1 = time.perf_counter()
+            decoded = decode_like(codec, data, image)
+            t2 = time.perf_counter()
+            row: dict[str, Any] = {
+                "key": row_key(unit.image_hash, unit.codec, unit.versions[_setting_key(setting)], setting),
+                "image": unit.path.name,
+                "image_sha256": unit.image_hash,
+                "codec": unit.codec,
+                "version": unit.versions[_setting_key(setting)],
+                "setting": float(setting),
+                "width": image.width,
+                "height": image.height,
+                "bytes": len(data),
+                "bpp": len(data) * 8.0 / n_pix,
+                "encoding_time": t1 - t0,
+                "decoding_time": t2 - t1,
+                "metrics": {},
+            }
+            res = measure(image, decoded, unit.metrics)
+            for name in unit.metrics:
+                row["metrics"][metric_key(name)] = float(res[name].value)
+            if unit.task:
+                from qualipress.detect import match_regions
+
+                agree = match_regions(ref_regions or [], _task_regions(decoded, unit.task), iou_threshold=0.5)
+                row["metrics"][f"f1-{unit.task}"] = float(agree.f1)
+                row["task"] = {"matched": agree.matched, "n_reference": agree.n_reference,
+                               "n_candidate": agree.n_candidate}
+            rows.append(row)
+        except QualipressError as exc:
+            errors.append({"image": str(unit.path), "codec": unit.codec, "setting": float(setting), "error": str(exc)})
+    return rows, errors
+
+
+class RowCache:
+    """Append-only JSON-lines cache of result rows (later lines win)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[str, dict[str, Any]] = {}
+        if path.is_file():
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    line = line.strip()
+                    if not line:
+                        continue
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue  # a line cut short by a crash: recomputed
+                    if isinstance(row, dict) and "key" in row:
+                        self.rows[row["key"]] = row
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.rows.get(key)
+
+    def add(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as fh:
+            for row in rows:
+                old = self.rows.get(row["key"])
+                if old is not None:  # keep metrics computed earlier that this run did not ask for
+                    merged = dict(old.get("metrics", {}))
+                    merged.update(row["metrics"])
+                    row = {**row, "metrics": merged}
+                self.rows[row["key"]] = row
+                fh.write(json.dumps(row) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+@dataclass
+class RdResult:
+    """What :func:`run_rd` produced."""
+
+    outdir: Path
+    rows: list[dict[str, Any]]
+    curves: dict[str, dict[str, Any]]
+    bd: dict[str, Any]
+    errors: list[dict[str, Any]]
+    computed: int
+    cached: int
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def safe_name(codec: str) -> str:
+    """File-name form of a codec name (``learned:x`` -> ``learned_x``)."""
+    return codec.replace(":", "_").replace("/", "_")
+
+
+def aggregate(rows: Sequence[dict[str, Any]], codec: str, settings: Sequence[float], n_images: int) -> dict[str, Any]:
+    """Mean over images per setting (CompressAI's way), as ``{"bpp": [...], metric: [...], ...}``.
+
+    A setting is kept only when every image has a row (so every point averages the same images).
+    Task F1 is the micro-F1 over all images (matches summed), not the mean of per-image F1.
+    """
+    by_setting: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["codec"] == codec:
+            by_setting.setdefault(_setting_key(r["setting"]), []).append(r)
+    out: dict[str, list[float]] = {"quality": [], "bpp": [], "encoding_time": [], "decoding_time": []}
+    metric_names: list[str] = []
+    for rr in by_setting.values():
+        for r in rr:
+            for m in r["metrics"]:
+                if m not in metric_names:
+                    metric_names.append(m)
+    for m in metric_names:
+        out[m] = []
+    for s in settings:
+        rr = by_setting.get(_setting_key(s), [])
+        if len(rr) < n_images or not rr:
+            continue
+        out["quality"].append(float(s))
+        for k in ("bpp", "encoding_time", "decoding_time"):
+            out[k].append(float(np.mean([r[k] for r in rr])))
+        for m in metric_names:
+            if m.startswith("f1-"):
+                matched = sum(r["task"]["matched"] for r in rr)
+                nref = sum(r["task"]["n_reference"] for r in rr)
+                ncand = sum(r["task"]["n_candidate"] for r in rr)
+                out[m].append(2 * matched / (nref + ncand) if nref + ncand else 1.0)
+            else:
+                vals = [r["metrics"].get(m, math.nan) for r in rr]
+                out[m].append(float(np.mean(vals)))
+    return out
+
+
+def run_rd(
+    dataset: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    outdir: str | os.PathLike[str],
+    *,
+    codecs: Sequence[str],
+    qualities: dict[str, list[float]] | None = None,
+    metrics: Sequence[str] = ("psnr", "ms-ssim"),
+    anchor: str | None = "jpeg",
+    task: str | None = None,
+    jobs: int = 1,
+    limit: int | None = None,
+    encode_options: dict[str, dict[str, Any]] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> RdResult:
+    """Run (or continue) an RD benchmark and write its outputs.
+
+    Parameters
+    ----------
+    dataset : path or sequence of paths
+        Directory of images (recursive) or explicit files.
+    outdir : path
+        Output directory (holds the row cache, so reruns are incremental).
+    codecs : sequence of str
+        Codec names (core table, ``learned:<arch>``, or ``pillow-jpeg``).
+    qualities : dict, optional
+        Codec -> settings; default :func:`default_sweep`.
+    metrics : sequence of str
+        Metric names from :mod:`qualipress.metrics` (``psnr``, ``ms-ssim``, ``ssim``, ``ssimulacra2``...).
+    anchor : str or None
+        Codec the BD tables are relative to (must be among ``codecs``).
+    task : {"faces", "persons"} or None
+        Coding for machines: also measure detector agreement (F1 at IoU 0.5) between original and decoded.
+    jobs : int
+        Worker processes (1: in this process).
+    limit : int, optional
+        Use only the first ``limit`` images.
+    encode_options : dict, optional
+        Codec -> extra encode options (e.g. ``{"learned:...": {"weights": "model.pt"}}``).
+    progress : callable, optional
+        ``progress(done, total, label)`` after each unit.
+
+    Returns
+    -------
+    RdResult
+
+    Raises
+    ------
+    InputError
+        Empty dataset, unknown task, anchor not among the codecs.
+    UnsupportedError, CodecUnavailableError
+        A codec name that does not resolve.
+    """
+    from qualipress.metrics import spec
+    from qualipress.rd.bd import bd_tables
+    from qualipress.rd.reference import get_codec
+
+    out = Path(outdir)
+    if not codecs:
+        raise InputError("no codecs given")
+    if task is not None and task not in TASKS:
+        raise InputError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+    if anchor is not None and anchor not in codecs:
+        raise InputError(f"anchor {anchor!r} is not among the codecs {list(codecs)}")
+    for m in metrics:
+        spec(m)
+    files = list_dataset(dataset, limit)
+    codec_objs = {name: get_codec(name) for name in codecs}
+    encode_options = encode_options or {}
+    for name, c in list(codec_objs.items()):
+        w = encode_options.get(name, {}).get("weights")
+        if w is not None and hasattr(c, "with_weights"):
+            codec_objs[name] = c.with_weights(w)
+    sweeps = {n: list((qualities or {}).get(n) or default_sweep(c)) for n, c in codec_objs.items()}
+    for n, c in codec_objs.items():
+        q = c.info.quality
+        if q is None:
+            raise UnsupportedError(f"codec {n!r} has no quality setting to sweep")
+        for s in sweeps[n]:
+            q.check(s)
+    versions = {n: {_setting_key(s): codec_version(c, s) for s in sweeps[n]} for n, c in codec_objs.items()}
+    wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
+
+    cache = RowCache(out / "cache.jsonl")
+    hashes = {f: _sha256(f) for f in files}
+    units: list[Unit] = []
+    rows: list[dict[str, Any]] = []
+    cached = 0
+    for f in files:
+        for n in codecs:
+            missing = []
+            for s in sweeps[n]:
+                row = cache.get(row_key(hashes[f], n, versions[n][_setting_key(s)], s))
+                if row is not None and all(k in row.get("metrics", {}) for k in wanted):
+                    rows.append({**row, "image": f.name})
+                    cached += 1
+                else:
+                    missing.append(s)
+            if missing:
+                opts = {k: v for k, v in encode_options.get(n, {}).items()}
+                units.append(Unit(f, hashes[f], n, missing, versions[n], list(metrics), task, opts))
+    errors: list[dict[str, Any]] = []
+    computed = 0
+    done = 0
+
+    def collect(res: tuple[list[dict[str, Any]], list[dict[str, Any]]], label: str) -> None:
+        nonlocal computed, done
+        new_rows, errs = res
+        cache.add(new_rows)
+        rows.extend(cache.rows[r["key"]] for r in new_rows)
+        computed += len(new_rows)
+        errors.extend(errs)
+        done += 1
+        if progress is not None:
+            progress(done, len(units), label)
+
+    if jobs > 1 and len(units) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futs = {pool.submit(run_unit, u): f"{u.codec} {u.path.name}" for u in units}
+            for fut in as_completed(futs):
+                collect(fut.result(), futs[fut])
+    else:
+        for u in units:
+            collect(run_unit(u), f"{u.codec} {u.path.name}")
+
+    curves: dict[str, dict[str, Any]] = {}
+    for n in codecs:
+        res = aggregate(rows, n, sweeps[n], len(files))
+        curves[n] = {
+            "name": n,
+            "description": f"qualipress bench rd; {codec_objs[n].version()}; "
+            f"{len(files)} images; settings = {codec_objs[n].info.quality.name}",  # type: ignore[union-attr]
+            "results": res,
+        }
+        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curves[n], indent=2))
+    bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
+    _write_csv(out / "rows.csv", rows, wanted)
+    summary = {
+        "dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
+        "images": [f.name for f in files],
+        "codecs": list(codecs),
+        "versions": {n: sorted(set(v.values())) for n, v in versions.items()},
+        "settings": sweeps,
+        "metrics": wanted,
+        "anchor": anchor,
+        "task": task,
+        "bd": bd,
+        "errors": errors,
+        "rows_computed": computed,
+        "rows_cached": cached,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    _atomic_text(out / "summary.json", json.dumps(summary, indent=2))
+    return RdResult(out, rows, curves, bd, errors, computed, cached)
+
+
+def _write_csv(path: Path, rows: Sequence[dict[str, Any]], metric_cols: Sequence[str]) -> None:
+    buf = io.StringIO()
+    cols = ["image", "image_sha256", "codec", "version", "setting", "width", "height", "bytes", "bpp",
+            *metric_cols, "encoding_time", "decoding_time"]
+    w = csv.writer(buf)
+    w.writerow(cols)
+    for r in sorted(rows, key=lambda r: (r["codec"], r["image"], r["setting"])):
+        w.writerow([r.get(c, r["metrics"].get(c, "")) if c not in r["metrics"] else r["metrics"][c] for c in cols])
+    _atomic_text(path, buf.getvalue())
