@@ -1,0 +1,419 @@
+"""The ``qualipress`` command line. Parses arguments, calls the library, prints; the only layer that exits.
+
+Tests call :func:`main` with an argument list and get the exit code: 0 success, 1 some inputs failed or missed
+their target, 2 usage or setup error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from qualipress import __version__
+from qualipress.errors import QualipressError
+
+app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Compress images and film frames to the smallest file that provably meets a quality target.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (search efficiency, metric speed, RD curves).")
+app.add_typer(bench_app, name="bench")
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+#: Capability modules that add commands through ``register(app, bench)``.
+PLUGINS = (
+    "qualipress.film.cli",
+    "qualipress.roi.cli",
+    "qualipress.preprocess.cli",
+    "qualipress.learned.cli",
+    "qualipress.rd.cli",
+    "qualipress.review.cli",
+)
+
+
+class ExitCode(Exception):  # noqa: N818 - an exit code, not an error
+    """Raised by commands to set the process exit code without printing."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _dump(obj: Any) -> None:
+    console.print_json(json.dumps(obj, default=str))
+
+
+# -- compress ---------------------------------------------------------------------------------------------
+@app.command()
+def compress(
+    inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or glob patterns.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")],
+    codec: Annotated[str, typer.Option(help="Codec name, comma-separated list, or 'auto'.")] = "auto",
+    profile: Annotated[str | None, typer.Option(help="C0, C1, C2 or a profile from --profiles.")] = None,
+    target: Annotated[list[str] | None, typer.Option(help="Constraint like 'ssim>=0.95' (repeatable).")] = None,
+    profiles: Annotated[Path | None, typer.Option(help="TOML file with extra profiles.")] = None,
+    jobs: Annotated[int, typer.Option("-j", "--jobs", help="Parallel worker processes.")] = 1,
+    report: Annotated[Path | None, typer.Option(help="JSONL report (default OUTDIR/qualipress-report.jsonl).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")] = False,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")] = None,
+    preprocess: Annotated[str | None, typer.Option(help="Preprocessing before encoding (e.g. 'kuchen').")] = None,
+    film: Annotated[bool | None, typer.Option("--film/--no-film",
+                                              help="Frame analysis, decision checks and seals (default: on when "
+                                                   "the film extra is installed).")] = None,
+    roi: Annotated[str | None, typer.Option(help="jpeg-roi: classes, e.g. faces,persons,text.")] = None,
+    roi_mask: Annotated[Path | None, typer.Option(help="jpeg-roi: user mask PNG.")] = None,
+    roi_quality: Annotated[float | None, typer.Option(help="jpeg-roi: ROI quality.")] = None,
+    bg_quality: Annotated[float | None, typer.Option(help="jpeg-roi: background quality.")] = None,
+    block_threshold: Annotated[float | None, typer.Option(help="jpeg-roi: ROI coverage per block.")] = None,
+    save_mask: Annotated[bool, typer.Option(help="jpeg-roi: save the block mask next to outputs.")] = False,
+    codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
+) -> None:
+    """Compress inputs to the smallest files that meet a profile or target."""
+    from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
+
+    tgt, profile_name = _target(profile, target, profiles)
+    options: dict[str, Any] = {}
+    for key, value in (("roi", roi.split(",") if roi else None), ("roi_mask", roi_mask),
+                       ("roi_quality", roi_quality), ("bg_quality", bg_quality),
+                       ("block_threshold", block_threshold)):
+        if value is not None:
+            options[key] = str(value) if isinstance(value, Path) else value
+    if save_mask:
+        options["save_mask"] = True
+    for kv in codec_opt or []:
+        k, sep, v = kv.partition("=")
+        if not sep:
+            raise QualipressError(f"--codec-opt {kv!r}: expected KEY=VALUE")
+        options[k.strip()] = _coerce(v.strip())
+    hooks = _film_hooks(film)
+    opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
+                           encode_options=options, preprocess=preprocess, scheduler=scheduler,
+                           **({"hooks": hooks} if hooks is not None else {}))
+    summary = _with_progress(lambda cb: compress_paths(inputs, output, opts, report=report, progress=cb),
+                             enabled=not as_json)
+    if as_json:
+        _dump(summary_dict(summary))
+    else:
+        _print_summary(summary)
+    if summary.failures:
+        raise ExitCode(1)
+
+
+def _coerce(v: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(v)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(v.lower(), v)
+
+
+def _film_hooks(film: bool | None) -> Any:
+    if film is False:
+        return None
+    try:
+        mod = importlib.import_module("qualipress.film.hooks")
+    except ImportError:
+        if film:
+            raise QualipressError("--film needs the film extra: pip install 'qualipress[film]'") from None
+        return None
+    return mod.FilmHooks()
+
+
+def _target(profile: str | None, target: list[str] | None, profiles: Path | None) -> tuple[Any, str | None]:
+    from qualipress.profiles import get_profile
+    from qualipress.search import parse_target
+
+    if profile and target:
+        raise QualipressError("give --profile or --target, not both")
+    if target:
+        return parse_target(target), None
+    prof = get_profile(profile or "C1", path=profiles)
+    return prof.target, prof.name
+
+
+def _with_progress(run: Any, *, enabled: bool) -> Any:
+    if not enabled or not sys.stdout.isatty():
+        def plain(rec: dict[str, Any]) -> None:
+            if not enabled:
+                return
+            status = "resumed" if rec.get("resumed") else ("FAILED" if rec.get("error") else "ok")
+            console.print(f"{status:8s} {rec['input']}" + (f"  {rec['error']}" if rec.get("error") else ""))
+        return run(plain)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as prog:
+        task = prog.add_task("compressing", total=None)
+
+        def cb(rec: dict[str, Any]) -> None:
+            prog.advance(task)
+            if rec.get("error"):
+                prog.console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
+        return run(cb)
+
+
+def _print_summary(summary: Any) -> None:
+    t = summary.totals()
+    table = Table(title="qualipress summary", show_header=False)
+    table.add_row("files", f"{t['files']} ({t['processed']} processed, {t['resumed']} already done)")
+    table.add_row("failures", str(t["failures"]))
+    table.add_row("bytes in → out", f"{t['bytes_in']:,} → {t['bytes_out']:,}")
+    table.add_row("storage saved", f"{t['saved_percent']}% (ratio {t['ratio']})")
+    table.add_row("encodes per file", str(t["encodes_mean"]))
+    for name, d in t["metrics"].items():
+        table.add_row(name, f"min {d['min']:.4f}  p5 {d['p5']:.4f}  mean {d['mean']:.4f}")
+    table.add_row("report", str(summary.report))
+    console.print(table)
+    for rec in summary.failures:
+        err_console.print(f"[red]failed[/] {rec['input']}: {rec.get('error') or 'target not met'}")
+
+
+# -- encode / decode / compare / info / codecs ------------------------------------------------------------
+@app.command()
+def encode(
+    input: Annotated[Path, typer.Argument(help="Image file.")],
+    output: Annotated[Path, typer.Option("-o", "--output")],
+    codec: Annotated[str, typer.Option(help="Codec name.")] = "jpeg",
+    quality: Annotated[float | None, typer.Option(help="Native quality setting (codec default if omitted).")] = None,
+    lossless: Annotated[bool, typer.Option(help="Lossless mode.")] = False,
+    weights: Annotated[Path | None, typer.Option(help="Weights file for learned codecs.")] = None,
+    overwrite: Annotated[bool, typer.Option()] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Encode one image at one fixed setting (no search); the output is decoded and measured."""
+    from qualipress import codecs, metrics
+    from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image
+
+    image = read_image(input)
+    cdc = codecs.get(codec)
+    opts = {"weights": str(weights)} if weights else {}
+    enc_img = to_perceptual_image(image) if image.is_float else image
+    data = cdc.encode(enc_img, quality=quality, lossless=lossless, **opts)
+    atomic_write_bytes(output, data, overwrite=overwrite)
+    decoded = codecs.decode_like(cdc, output.read_bytes(), enc_img)
+    res = metrics.measure(image, decoded, ("ssim", "psnr"))
+    out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
+           "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
+           "metrics": {k: v.to_dict() for k, v in res.items()}}
+    if as_json:
+        _dump(out)
+    else:
+        console.print(f"{output}: {len(data):,} bytes, {out['bpp']} bpp, SSIM {res['ssim'].value:.5f}, "
+                      f"PSNR {res['psnr'].value:.2f} dB")
+
+
+@app.command()
+def decode(
+    input: Annotated[Path, typer.Argument(help="Encoded file (any supported format, incl. .qlc).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help=".png, .tif, .dpx or .exr")],
+    overwrite: Annotated[bool, typer.Option()] = False,
+) -> None:
+    """Decode a compressed file to a lossless working format."""
+    from qualipress.io import read_image, write_image
+
+    image = read_image(input)
+    write_image(output, image, overwrite=overwrite)
+    console.print(f"{output}: {image.width}x{image.height} {image.layout} {image.bit_depth}-bit")
+
+
+@app.command()
+def compare(
+    reference: Annotated[Path, typer.Argument()],
+    distorted: Annotated[Path, typer.Argument()],
+    metric: Annotated[list[str] | None, typer.Option(help="Metric (repeatable); default ssim, psnr, ms-ssim.")] = None,
+    tile: Annotated[int, typer.Option(help="Tile size for per-tile statistics.")] = 256,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Print quality metrics of DISTORTED against REFERENCE."""
+    from qualipress import metrics
+    from qualipress.io import read_image
+
+    ref, dis = read_image(reference), read_image(distorted)
+    if (ref.height, ref.width) != (dis.height, dis.width):
+        raise QualipressError(f"sizes differ: {ref.width}x{ref.height} vs {dis.width}x{dis.height}")
+    if ref.n_channels != dis.n_channels:
+        ref, dis = ref.color(), dis.color()
+    names = metric or ["ssim", "psnr", "ms-ssim"]
+    res = metrics.measure(ref, dis, names, tile=tile)
+    if as_json:
+        _dump({k: v.to_dict() for k, v in res.items()})
+        return
+    table = Table("metric", "value", "min tile", "p1", "p5")
+    for k, v in res.items():
+        d = v.to_dict()
+        table.add_row(k, f"{v.value:.6g}", *(f"{d[s]:.6g}" if s in d else "-" for s in ("min", "p1", "p5")))
+    console.print(table)
+
+
+@app.command()
+def info(
+    file: Annotated[Path, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Size, dtype, bit depth, channels, transfer and metadata of an image file."""
+    import numpy as np
+
+    from qualipress.io import read_image
+
+    image = read_image(file)
+    px = image.pixels
+    out: dict[str, Any] = {"file": str(file), "bytes": file.stat().st_size, **image.describe(),
+                           "min": float(np.min(px)), "max": float(np.max(px)),
+                           "metadata": {k: v for k, v in image.metadata.items() if not isinstance(v, bytes)}}
+    if as_json:
+        _dump(out)
+        return
+    for k, v in out.items():
+        if k != "metadata":
+            console.print(f"[bold]{k:11s}[/] {v}")
+    for k, v in out["metadata"].items():
+        console.print(f"  {k}: {v}")
+
+
+@app.command(name="codecs")
+def list_codecs(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Available codecs, library versions, bit depths and quality parameters."""
+    from qualipress import codecs
+
+    rows = []
+    for name in codecs.names():
+        try:
+            c = codecs.get(name)
+            q = c.info.quality
+            rows.append({"codec": name, "available": True, "library": c.info.library, "version": c.version(),
+                         "bit_depths": list(c.info.bit_depths), "channels": list(c.info.channels),
+                         "lossy": c.info.lossy, "lossless": c.info.lossless,
+                         "quality": None if q is None else {"name": q.name, "range": [q.low, q.high],
+                                                            "higher_is_better": q.higher_is_better,
+                                                            "default": q.default},
+                         "extension": c.info.extension})
+        except QualipressError as exc:
+            rows.append({"codec": name, "available": False, "reason": str(exc)})
+    if as_json:
+        _dump(rows)
+        return
+    table = Table("codec", "library / version", "bit depths", "alpha", "quality", "lossless")
+    for r in rows:
+        if not r["available"]:
+            table.add_row(r["codec"], f"[dim]unavailable: {r['reason'][:60]}[/]", "", "", "", "")
+            continue
+        q = r["quality"]
+        qs = "-" if q is None else f"{q['name']} {q['range'][0]:g}–{q['range'][1]:g} " \
+                                   f"({'higher' if q['higher_is_better'] else 'lower'} is better)"
+        bd = r["bit_depths"]
+        table.add_row(r["codec"], r["version"][:48], f"{bd[0]}–{bd[-1]}" if len(bd) > 2 else "/".join(map(str, bd)),
+                      "yes" if (2 in r["channels"] or 4 in r["channels"]) else "no", qs,
+                      "yes" if r["lossless"] else "no")
+    console.print(table)
+
+
+@app.command(name="profiles")
+def list_profiles(profiles: Annotated[Path | None, typer.Option(help="Extra TOML file.")] = None) -> None:
+    """The quality profiles and their targets."""
+    from qualipress.profiles import load_profiles
+
+    for p in load_profiles(profiles).values():
+        console.print(f"[bold]{p.name}[/]  {p.target}\n    {p.description}")
+
+
+@app.command()
+def demo(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write results.")] = Path("demo-output"),
+    codec: Annotated[list[str] | None, typer.Option(help="Codecs to try (default jpeg, webp, jpegxl, avif).")] = None,
+) -> None:
+    """Compress scikit-image's sample photographs under C0/C1/C2 and write a summary (the first thing to run)."""
+    from qualipress.demo import run_demo
+
+    result = run_demo(output, codecs=codec, log=console.print)
+    console.print(f"\nsummary: {result['markdown']}\n         {result['html']}")
+    if result["failures"]:
+        raise ExitCode(1)
+
+
+@bench_app.command("search")
+def bench_search(
+    dataset: Annotated[Path, typer.Argument(help="Directory of images (e.g. ../shared/data/kodak).")],
+    output: Annotated[Path, typer.Option("-o", "--output")] = Path("results/search"),
+    codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl",
+    targets: Annotated[str, typer.Option(help="Semicolon-separated targets.")] = "ssim>=0.90;ssim>=0.95;ssim>=0.99",
+    limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
+) -> None:
+    """Search efficiency: misses, encodes per image and bytes vs an exhaustive sweep of the same settings."""
+    from qualipress.bench.search_bench import run_search_bench
+
+    res = run_search_bench(dataset, output, codecs=codecs.split(","), targets=targets.split(";"), limit=limit,
+                           log=console.print)
+    console.print(res["markdown"])
+
+
+@bench_app.command("ssim")
+def bench_ssim(
+    width: Annotated[int, typer.Option()] = 4096,
+    height: Annotated[int, typer.Option()] = 2160,
+    repeats: Annotated[int, typer.Option()] = 3,
+) -> None:
+    """SSIM speed on a synthetic 16-bit RGB frame: qualipress vs scikit-image."""
+    from qualipress.bench.metrics_bench import run_ssim_bench
+
+    res = run_ssim_bench(width=width, height=height, repeats=repeats)
+    console.print(res["markdown"])
+
+
+@app.callback(invoke_without_command=True)
+def _root(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
+    if version:
+        console.print(f"qualipress {__version__}")
+        raise typer.Exit(0)
+
+
+def _load_plugins() -> None:
+    for mod_name in PLUGINS:
+        try:
+            mod = importlib.import_module(mod_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == mod_name:  # the capability is not part of this install
+                continue
+            raise
+        mod.register(app, bench_app)
+
+
+_load_plugins()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=args, prog_name="qualipress", standalone_mode=False)
+    except ExitCode as exc:
+        return exc.code
+    except QualipressError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        return 2
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("interrupted: rerun the same command to resume")
+        return 130
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
