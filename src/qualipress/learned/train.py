@@ -370,15 +370,16 @@ def train_codec(
             aux_opt.zero_grad()
             aux.backward()
             aux_opt.step()
-            if not math.isfinite(float(loss)):
-                raise ModelError(f"training diverged at step {step} (loss {float(loss)}); lower --lr")
+            lval = float(loss.detach())
+            if not math.isfinite(lval):
+                raise ModelError(f"training diverged at step {step} (loss {lval}); lower --lr")
             step += 1
             elapsed += time.perf_counter() - t0
             # normalise distortion to step 1 for a comparable curve: mse * λ(s)/λ
-            acc["loss"] += float(loss)
-            acc["bpp"] += float(bpp.mean())
-            acc["mse1"] += float((mse * lam / cfg.lmbda).mean())
-            acc["aux"] += float(aux)
+            acc["loss"] += lval
+            acc["bpp"] += float(bpp.detach().mean())
+            acc["mse1"] += float((mse.detach() * lam / cfg.lmbda).mean())
+            acc["aux"] += float(aux.detach())
             acc["n"] += 1
             if step % cfg.log_every == 0:
                 n = acc.pop("n")
@@ -391,7 +392,7 @@ def train_codec(
                 logf.write(json.dumps(row) + "\n")
                 logf.flush()
             if progress is not None:
-                progress(step, cfg.steps, {"loss": float(loss), "bpp": float(bpp.mean())})
+                progress(step, cfg.steps, {"loss": lval, "bpp": float(bpp.detach().mean())})
             if time.monotonic() - last_ckpt > cfg.checkpoint_seconds:
                 save_checkpoint()
                 last_ckpt = time.monotonic()
