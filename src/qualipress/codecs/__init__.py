@@ -155,6 +155,10 @@ def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
     if px.shape != reference.pixels.shape:
         if px.ndim == 3 and px.shape[:2] == reference.pixels.shape[:2] and px.shape[2] == 1:
             px = np.repeat(px, reference.n_channels, axis=2)
+        elif px.shape[:2] == reference.pixels.shape[:2] and reference.n_channels in (1, 2) and px.shape[2] in (3, 4):
+            # A grey source carried as RGB: back to grey (mean of the colour planes), alpha kept.
+            grey = np.rint(px[..., :3].astype(np.float32).mean(axis=2, keepdims=True)).astype(px.dtype)
+            px = np.concatenate([grey, px[..., 3:]], axis=2) if reference.n_channels == 2 else grey
         else:
             raise UnsupportedError(f"decoded shape {px.shape} differs from the source {reference.pixels.shape}")
     return Image(px, reference.bit_depth, reference.transfer, reference.colorspace)

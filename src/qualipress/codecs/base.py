@@ -160,6 +160,12 @@ class Codec(ABC):
                 f"codec {self.name!r} needs integer pixels; convert float images with "
                 "qualipress.io.to_perceptual_image first"
             )
+        if image.n_channels in (1, 2) and image.n_channels + 2 in self.info.channels:
+            # Grey into an RGB-only codec: replicate the grey plane (lossless; decode_like folds it back).
+            grey = np.repeat(image.pixels[..., :1], 3, axis=2)
+            px = np.concatenate([grey, image.pixels[..., 1:]], axis=2) if image.n_channels == 2 else grey
+            image = Image(np.ascontiguousarray(px), image.bit_depth, image.transfer, image.colorspace,
+                          dict(image.metadata, converted="grey replicated to RGB"), image.source)
         if image.n_channels not in self.info.channels:
             what = "alpha" if image.has_alpha else f"{image.layout} images"
             raise UnsupportedError(f"codec {self.name!r} cannot carry {what} (channels {self.info.channels})")
