@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from qualipress.errors import InputError
 from qualipress.io import atomic_write_bytes, sha256_file
 
 MANIFEST = "manifest.jsonl"
@@ -27,6 +26,11 @@ def append(outdir: Path, record: dict[str, Any]) -> None:
     """Append one record to ``outdir/manifest.jsonl`` durably (flush + fsync)."""
     line = json.dumps(record, sort_keys=True, default=_plain) + "\n"
     path = Path(outdir) / MANIFEST
+    if path.is_file() and path.stat().st_size:
+        with path.open("rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":  # a torn line from a killed run: start a fresh line
+                line = "\n" + line
     with path.open("a", encoding="utf-8") as fh:
         fh.write(line)
         fh.flush()
@@ -46,27 +50,23 @@ def _plain(obj: Any) -> Any:
 
 
 def load(outdir: Path) -> list[dict[str, Any]]:
-    """All records of ``outdir/manifest.jsonl`` in order ([] when absent); a torn final line is skipped.
+    """All records of ``outdir/manifest.jsonl`` in order ([] when absent).
 
-    Raises
-    ------
-    InputError
-        A damaged line that is not the last one (the manifest was edited or corrupted).
+    A line that is not valid JSON is a record torn by a killed run (:func:`append` starts the next record on a
+    fresh line); it is skipped, so that frame counts as not done and is processed again.
     """
     path = Path(outdir) / MANIFEST
     if not path.is_file():
         return []
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     out = []
-    for i, line in enumerate(lines):
+    for line in lines:
         if not line.strip():
             continue
         try:
             out.append(json.loads(line))
-        except ValueError as exc:
-            if i == len(lines) - 1:
-                break  # interrupted append
-            raise InputError(f"{path}: line {i + 1} is not valid JSON ({exc})") from exc
+        except ValueError:
+            continue  # torn by an interrupted append
     return out
 
 

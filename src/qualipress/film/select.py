@@ -137,7 +137,7 @@ def select(analysis: dict[str, Any], *, codec: str = "auto", stored_bits: int = 
         notes.append(f"warm start: previous frame alike, search {prev_codec} only from {prev_setting:g}")
     else:
         if previous is not None:
-            why = ("re-opening all candidates every {REOPEN_EVERY} frames" if position % REOPEN_EVERY == 0
+            why = (f"re-opening all candidates every {REOPEN_EVERY} frames" if position % REOPEN_EVERY == 0
                    else "previous frame differs or was lossless")
             notes.append(f"no warm start: {why}")
         for c in cands:

@@ -33,6 +33,20 @@ FPS = 24
 CREATED = "2026:11:22:00:00:00"
 
 
+def default_source() -> Path:
+    """``$QUALIPRESS_DATA/hdr_film`` or ``../shared/data/hdr_film`` beside the repository / working directory."""
+    import os
+
+    env = os.environ.get("QUALIPRESS_DATA")
+    candidates = [Path(env) / "hdr_film"] if env else []
+    candidates += [Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "hdr_film",
+                   Path.cwd() / ".." / "shared" / "data" / "hdr_film"]
+    for c in candidates:
+        if c.is_dir():
+            return c.resolve()
+    raise InputError("no hdr_film data found: pass --source or set QUALIPRESS_DATA")
+
+
 def _clean(px: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
     finite = np.isfinite(px)
     counts = {"nan": int(np.isnan(px).sum()), "inf": int((~finite & ~np.isnan(px)).sum()),

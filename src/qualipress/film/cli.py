@@ -1,0 +1,177 @@
+"""Film commands: ``analyse``, ``archive``, ``restore``, ``verify``, ``report`` and ``film make-testset``.
+
+Exit codes: 0 everything worked; 1 some frames failed (or ``verify`` found a problem); 2 the command could not
+run at all (bad input, unwritable output). Only this module prints.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:8786): send frames to an existing cluster"
+
+
+def _exit(code: int) -> Exception:
+    """The core CLI's exit-code exception (``typer.Exit`` is swallowed by ``main``'s non-standalone mode)."""
+    from qualipress.cli import ExitCode
+
+    return ExitCode(code)
+
+
+def _progress(verb: str) -> Any:
+    def show(rec: dict[str, Any]) -> None:
+        name = rec.get("source") or rec.get("archive") or rec.get("output")
+        if rec.get("status") == "ok":
+            extra = ""
+            if "archive_bytes" in rec:
+                extra = f" {rec['source_bytes'] / rec['archive_bytes']:.2f}:1 ({rec['model']}, {rec['codec']})"
+            typer.echo(f"{verb} {name}{extra}")
+        else:
+            typer.echo(f"FAILED {name}: {rec.get('error')}", err=True)
+    return show
+
+
+def register(app: typer.Typer, bench: typer.Typer) -> None:
+    """Add the film commands to the ``qualipress`` app (``bench`` is unused: benchmarks are scripts)."""
+    film = typer.Typer(help="Film test-set utilities.", no_args_is_help=True)
+    app.add_typer(film, name="film")
+
+    @app.command("analyse")
+    def analyse_cmd(
+        inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
+        as_json: Annotated[bool, typer.Option("--json", help="print the whole catalogue as JSON")] = False,
+        output: Annotated[Path | None, typer.Option("-o", "--output", help="also write the JSON here")] = None,
+        text: Annotated[bool, typer.Option("--text/--no-text", help="detect text/subtitles")] = True,
+        jobs: Annotated[int, typer.Option("--jobs", "-j")] = 1,
+        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+    ) -> None:
+        """Catalogue and analyse frame sequences (no output files besides --output)."""
+        from qualipress.film.catalogue import catalogue
+        from qualipress.io import atomic_write_bytes
+
+        cat = catalogue(inputs, text=text, jobs=jobs, scheduler=scheduler)
+        blob = json.dumps(cat, indent=1, default=str)
+        if output is not None:
+            atomic_write_bytes(output, blob.encode())
+        if as_json:
+            typer.echo(blob)
+        else:
+            for s in cat["sequences"]:
+                typer.echo(f"{s['sequence']}: {s['frames']} frame(s) {s['first']}..{s['last']} "
+                           f"{', '.join(s['resolutions'])} bits {s['bit_depths']}")
+                for p in s["problems"]:
+                    typer.echo(f"  problem: {p}")
+            for f in cat["frames"]:
+                if f.get("status") != "ok":
+                    typer.echo(f"  UNREADABLE {f['name']}: {f.get('error')}", err=True)
+                    continue
+                a = f["analysis"]
+                txt = (f.get("content") or {}).get("text")
+                t = "n/a" if txt is None else ("yes" if txt["present"] else "no")
+                typer.echo(f"  {f['name']}: {f['width']}x{f['height']} {f['bit_depth']}-bit {f['transfer']} "
+                           f"{f['content']['colour']}, text {t}, bits used {a['bits']['used']}, "
+                           f"stops {a['dynamic_range']['stops']}, smooth {a['smooth_gradient']['fraction']:.0%}, "
+                           f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f}"
+                           + "".join(f"\n    warning: {w}" for w in f["header"].get("warnings", [])))
+        if any(f.get("status") != "ok" for f in cat["frames"]):
+            raise _exit(1)
+
+    @app.command("archive")
+    def archive_cmd(
+        inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
+        output: Annotated[Path, typer.Option("-o", "--output", help="archive directory")],
+        jobs: Annotated[int, typer.Option("--jobs", "-j")] = 1,
+        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+        codecs: Annotated[str, typer.Option(help="lossless pixel codecs to try")] = "jpegxl,jpeg2000,jpegls",
+        effort: Annotated[int, typer.Option(help="JPEG XL effort 1-9")] = 5,
+    ) -> None:
+        """Archive frames mathematically losslessly; `restore` rebuilds every file byte for byte."""
+        from qualipress.film.archive import archive_paths
+
+        res = archive_paths(inputs, output, jobs=jobs, scheduler=scheduler,
+                            codecs=tuple(c.strip() for c in codecs.split(",") if c.strip()), effort=effort,
+                            progress=_progress("archived"))
+        ok = [r for r in res.records if r.get("status") == "ok"]
+        before = sum(r["source_bytes"] for r in ok)
+        after = sum(r["archive_bytes"] for r in ok)
+        typer.echo(f"{len(ok)} archived, {len(res.skipped)} already done, {len(res.errors)} failed"
+                   + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
+        if res.errors:
+            raise _exit(1)
+
+    @app.command("restore")
+    def restore_cmd(
+        archive: Annotated[Path, typer.Argument(help="archive directory")],
+        output: Annotated[Path, typer.Option("-o", "--output", help="where to rebuild the original files")],
+        jobs: Annotated[int, typer.Option("--jobs", "-j")] = 1,
+        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+    ) -> None:
+        """Rebuild the original files byte for byte (each checked against its recorded SHA-256)."""
+        from qualipress.film.archive import restore_archive
+
+        res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, progress=_progress("restored"))
+        ok = sum(r.get("status") == "ok" for r in res.records)
+        typer.echo(f"{ok}/{len(res.records)} restored bit-exact (SHA-256 verified)")
+        if res.errors:
+            raise _exit(1)
+
+    @app.command("verify")
+    def verify_cmd(
+        root: Annotated[Path, typer.Argument(help="collection directory (archive or compress output)")],
+        sample: Annotated[float, typer.Option(help="fraction of lossy outputs to re-measure")] = 0.1,
+        remeasure: Annotated[bool, typer.Option("--remeasure/--no-remeasure")] = True,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
+        """Fixity: hashes, decodability (bit-exact restore for archives), stored metrics still hold."""
+        from qualipress.film.verify import verify_collection
+
+        rep = verify_collection(root, sample=sample, remeasure=remeasure)
+        d = rep.to_dict()
+        if as_json:
+            typer.echo(json.dumps(d, indent=1))
+        else:
+            typer.echo(f"{rep.checked} file(s) checked, {rep.remeasured} re-measured: "
+                       + ("OK" if rep.ok else "PROBLEMS FOUND"))
+            for key in ("missing", "altered", "unlisted", "unreadable", "metric_mismatch"):
+                for item in d[key]:
+                    typer.echo(f"  {key}: {item}")
+            for note in rep.notes:
+                typer.echo(f"  note: {note}")
+        if not rep.ok:
+            raise _exit(1)
+
+    @app.command("report")
+    def report_cmd(
+        roots: Annotated[list[Path], typer.Argument(help="collection directories")],
+        output: Annotated[Path, typer.Option("-o", "--output", help="report .html (CSV/JSON beside it)")],
+    ) -> None:
+        """Collection report: storage before/after, quality, worst frames, sequences, encodes, time."""
+        from qualipress.film.report import build_report
+
+        data = build_report(roots, output)
+        for s in data["summary"]:
+            typer.echo(f"{s['profile']:>8} {s['codec']:>10}: {s['files']} files "
+                       f"{s['bytes_before'] / 1e6:.1f} MB -> {s['bytes_after'] / 1e6:.1f} MB "
+                       f"({s['ratio']}:1, {s['saved_pct']}% saved)"
+                       + (f", SSIM mean {s['ssim_mean']} min {s['ssim_min']}" if s["ssim_mean"] else ""))
+        typer.echo(f"wrote {output} (+ .csv, .json)")
+
+    @film.command("make-testset")
+    def make_testset_cmd(
+        output: Annotated[Path, typer.Option("-o", "--output", help="test-set directory")],
+        source: Annotated[Path | None, typer.Option(help="directory of EXRs (default ../shared/data/hdr_film)")]
+        = None,
+        frames_per_shot: Annotated[int, typer.Option(help="frames made from each EXR (a slow pan)")] = 2,
+        pan: Annotated[int, typer.Option(help="pixels of pan between frames")] = 8,
+    ) -> None:
+        """Convert the shared EXRs to 10-bit ACEScct DPX and 16-bit TIFF sequences, deterministically."""
+        from qualipress.film.testset import default_source, make_testset
+
+        s = make_testset(source or default_source(), output, frames_per_shot=frames_per_shot, pan=pan)
+        typer.echo(f"{len(s['frames'])} frames from {len({f['shot'] for f in s['frames']})} shots -> {output}")
+        for sk in s["skipped"]:
+            typer.echo(f"skipped {sk['source']}: {sk['reason']}", err=True)

@@ -1,0 +1,196 @@
+"""``FilmHooks``: the film capability's implementation of :class:`qualipress.pipeline.PipelineHooks`.
+
+* ``plan`` analyses the frame (:mod:`qualipress.film.analysis`), chooses the candidate codecs and their starting
+  settings (:mod:`qualipress.film.select`, warm start from the previous frame of the *same* sequence) and adds
+  the decision checks (:mod:`qualipress.film.decisions`). Everything decided is returned as notes, which the
+  pipeline records under ``"decisions"``; the analysis is recorded under ``"analysis"``.
+* ``seal`` embeds the XMP seal in JPEG XL / JPEG 2000 outputs (:mod:`qualipress.film.seal`) and notes where the
+  seal went in the record (``"seal"``).
+* ``finish`` writes the collection files: ``manifest.jsonl`` (one record per frame, merged with earlier runs),
+  ``SHA256SUMS`` and a sidecar ``<output>.xmp`` for containers that cannot carry the seal (AVIF, HEIF).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from qualipress import __version__
+from qualipress.errors import InputError
+from qualipress.film import analysis as _analysis
+from qualipress.film import decisions, manifest, seal, select
+from qualipress.film.sequence import FRAME_EXTENSIONS, parse_name
+from qualipress.io import Image, atomic_write_bytes, sha256_file
+from qualipress.pipeline.hooks import Plan
+from qualipress.search import Target
+
+
+def _target_values(target: Target) -> tuple[float | None, float | None]:
+    """(global SSIM threshold, worst-tile ``ssim@min`` floor) of a target, when present."""
+    ssim = floor = None
+    for c in target.constraints:
+        if c.metric == "ssim" and c.scope is None:
+            if c.stat == "mean":
+                ssim = c.value
+            elif c.stat == "min":
+                floor = c.value
+    return ssim, floor
+
+
+def _profile_of(target: Target) -> str | None:
+    try:
+        from qualipress.profiles import builtin_profiles
+
+        for name, prof in builtin_profiles().items():
+            if list(prof.target.to_list() if hasattr(prof.target, "to_list") else prof.target) == target.to_list():
+                return name
+    except Exception:  # profiles are optional for the hooks
+        return None
+    return None
+
+
+class FilmHooks:
+    """Pipeline hooks for film frames (see module docstring).
+
+    Parameters
+    ----------
+    profile : str, optional
+        Profile name for the check parameters (default: recognised from the target, else C1's).
+    checks : tuple of str
+        Decision checks to use (``"worst-tile"``, ``"banding"``, ``"detail"``); ``()`` disables them.
+    sidecars : bool
+        Write ``<output>.xmp`` for outputs whose container cannot carry the seal.
+    """
+
+    def __init__(self, profile: str | None = None, *,
+                 checks: tuple[str, ...] = ("worst-tile", "banding", "detail"), sidecars: bool = True) -> None:
+        self.profile = profile
+        self.checks = tuple(checks)
+        self.sidecars = sidecars
+
+    # -- plan ----------------------------------------------------------------------------------------------
+    def plan(self, image: Image, *, path: Path, codec: str, target: Target, previous: dict | None) -> Plan:
+        """Analysis, candidate codecs, starting settings and checks for one frame.
+
+        Files that are not film frames (PNG, JPEG, ...: not one of :data:`FRAME_EXTENSIONS`) get the core's
+        default plan, so that ``compress`` of ordinary photographs is unchanged; they are still sealed and
+        listed in the manifest.
+        """
+        if Path(path).suffix.lower() not in FRAME_EXTENSIONS:
+            from qualipress.pipeline.hooks import DefaultHooks
+
+            plan = DefaultHooks().plan(image, path=path, codec=codec, target=target, previous=previous)
+            plan.notes.append("not a film frame: core default plan, no film checks")
+            return plan
+        try:
+            ana = _analysis.analyse(image)
+        except InputError as exc:  # e.g. smaller than one analysis block: plain search, said so
+            from qualipress.pipeline.hooks import DefaultHooks
+
+            plan = DefaultHooks().plan(image, path=path, codec=codec, target=target, previous=previous)
+            plan.notes.append(f"no frame analysis ({exc}): core default plan")
+            return plan
+        name = parse_name(Path(path))
+        prev = previous if self._same_sequence(previous, name) else None
+        position = 0
+        if prev is not None:
+            position = int((prev.get("analysis") or {}).get("sequence_position", 0)) + 1
+        ana["sequence"] = name.sequence
+        ana["frame"] = name.number
+        ana["sequence_position"] = position
+        stored_bits = 16 if image.is_float else image.bit_depth
+        prev_view = None
+        if prev is not None:
+            params = prev.get("params") or {}
+            setting = next((v for k, v in params.items() if isinstance(v, int | float) and k != "lossless"), None)
+            prev_view = {"codec": prev.get("codec"), "setting": setting,
+                         "lossless": bool(params.get("lossless")), "analysis": prev.get("analysis")}
+        cfg = select.select(ana, codec=codec if "," not in codec else "auto", stored_bits=stored_bits,
+                            previous=prev_view, position=position)
+        if "," in codec:
+            cfg.codecs = [c.strip() for c in codec.split(",") if c.strip()]
+            cfg.notes.insert(0, f"codecs {', '.join(cfg.codecs)} set by the user")
+        start = dict(cfg.start)
+        if prev_view is not None and cfg.codecs == [prev_view["codec"]]:
+            start.pop(prev_view["codec"], None)  # the core's hint from the previous frame also knows the slope
+        ssim, floor = _target_values(target)
+        profile = self.profile or _profile_of(target)
+        checks, check_notes = decisions.checks_for(profile, target_ssim=ssim, analysis_result=ana,
+                                                   enabled=self.checks, tile_floor=floor)
+        if profile:
+            check_notes.insert(0, f"check parameters of profile {profile}")
+        return Plan(codecs=cfg.codecs, start=start, checks=checks, analysis=ana, notes=cfg.notes + check_notes)
+
+    @staticmethod
+    def _same_sequence(previous: dict | None, name: Any) -> bool:
+        if not previous or previous.get("error") or not previous.get("input"):
+            return False
+        other = parse_name(Path(previous["input"]))
+        if other.sequence != name.sequence or other.number is None or name.number is None:
+            return False
+        return 0 < name.number - other.number <= 2
+
+    # -- seal ----------------------------------------------------------------------------------------------
+    def seal(self, data: bytes, *, codec: str, record: dict) -> bytes:
+        """Embed the XMP seal where the container allows; note where it went in ``record["seal"]``."""
+        packet = seal.xmp_packet(self.seal_fields(record, codec))
+        out, where = seal.embed(data, codec, packet)
+        record["seal"] = where
+        return out
+
+    @staticmethod
+    def seal_fields(record: dict, codec: str) -> dict[str, Any]:
+        metrics = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in (record.get("metrics") or {}).items()}
+        params = record.get("params") or {}
+        setting = next((v for k, v in params.items() if isinstance(v, int | float) and k != "lossless"), None)
+        return {"profile": record.get("profile"), "target": ",".join(record.get("target") or []),
+                "codec": codec, "codec_version": record.get("codec_version"), "setting": setting,
+                "params": params, "metrics": metrics, "source": Path(str(record.get("input", ""))).name,
+                "source_sha256": record.get("input_sha256"), "qualipress_version": __version__}
+
+    # -- finish --------------------------------------------------------------------------------------------
+    def finish(self, outdir: Path, records: list[dict]) -> None:
+        """Write ``manifest.jsonl``, ``SHA256SUMS`` and AVIF/HEIF seal sidecars for the whole collection."""
+        out = Path(outdir)
+        merged = {r.get("source_path"): r for r in manifest.load(out) if r.get("kind") == "lossy"}
+        for rec in records:
+            m = self.manifest_record(out, rec)
+            merged[m["source_path"]] = m
+            if m["status"] == "ok" and self.sidecars and rec.get("seal") == "sidecar":
+                side = out / (m["output"] + ".xmp")
+                atomic_write_bytes(side, seal.xmp_packet(self.seal_fields(rec, str(rec.get("codec")))))
+        lines = "".join(json.dumps(m, sort_keys=True, default=str) + "\n"
+                        for m in sorted(merged.values(), key=lambda m: str(m.get("source_path"))))
+        atomic_write_bytes(out / manifest.MANIFEST, lines.encode())
+        manifest.write_sums(out, merged.values())
+
+    @staticmethod
+    def manifest_record(outdir: Path, rec: dict[str, Any]) -> dict[str, Any]:
+        """A pipeline report record in the collection manifest's terms."""
+        src = str(rec.get("input", ""))
+        name = parse_name(Path(src))
+        ok = not rec.get("error") and rec.get("output")
+        output = None
+        if ok:
+            try:
+                output = Path(rec["output"]).resolve().relative_to(outdir.resolve()).as_posix()
+            except ValueError:
+                output = str(rec["output"])
+        m: dict[str, Any] = {
+            "kind": "lossy", "source": Path(src).name, "source_path": str(Path(src).resolve()) if src else src,
+            "source_sha256": rec.get("input_sha256"), "source_bytes": rec.get("input_bytes"),
+            "sequence": name.sequence, "frame": name.number,
+            "status": "ok" if ok else "error", "error": rec.get("error"),
+            "output": output, "output_sha256": rec.get("output_sha256"), "output_bytes": rec.get("bytes"),
+            "codec": rec.get("codec"), "codec_version": rec.get("codec_version"), "params": rec.get("params"),
+            "profile": rec.get("profile"), "target": rec.get("target"), "target_met": rec.get("target_met"),
+            "metrics": {k: (v.get("value") if isinstance(v, dict) else v) for k, v in
+                        (rec.get("metrics") or {}).items()},
+            "size": [rec.get("width"), rec.get("height")], "encodes": rec.get("encodes"),
+            "seconds": rec.get("seconds"), "lossless": bool((rec.get("params") or {}).get("lossless")),
+            "seal": rec.get("seal"), "decisions": rec.get("decisions"),
+        }
+        if ok and m["output_sha256"] is None and output:
+            m["output_sha256"] = sha256_file(outdir / output)
+        return m

@@ -1,0 +1,166 @@
+"""Fixity check of a collection directory (``qualipress verify``).
+
+1. **Hashes**: every file listed in ``SHA256SUMS`` exists and has its hash; frame files present but unlisted are
+   reported; every ``ok`` manifest record's output is listed.
+2. **Decodability**: every output is decoded: ``.qpl`` frames are fully restored in memory and the rebuilt bytes
+   must have the source's SHA-256 (bit-exactness proven without the source); lossy outputs are decoded with their
+   codec and their size compared with the record.
+3. **Stored metrics**: for a deterministic sample of lossy outputs whose source is still at the recorded path
+   with the recorded hash, SSIM/PSNR are measured again and must match the manifest within
+   :data:`TOLERANCE`; the embedded seal (JXL/JP2) must name the same source hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qualipress.errors import QualipressError
+from qualipress.film import lossless, manifest
+from qualipress.io import sha256_bytes, sha256_file
+
+#: Allowed difference between stored and re-measured metric values.
+TOLERANCE = {"ssim": 1e-4, "psnr": 0.01, "ms-ssim": 1e-4}
+
+
+@dataclass
+class VerifyReport:
+    """Findings of :func:`verify_collection`; ``ok`` is True when nothing is missing, altered or unreadable."""
+
+    checked: int = 0
+    missing: list[str] = field(default_factory=list)
+    altered: list[str] = field(default_factory=list)
+    unlisted: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    metric_mismatch: list[str] = field(default_factory=list)
+    remeasured: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.altered or self.unreadable or self.metric_mismatch or self.unlisted)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checked": self.checked, "missing": self.missing, "altered": self.altered,
+                "unlisted": self.unlisted, "unreadable": self.unreadable, "metric_mismatch": self.metric_mismatch,
+                "remeasured": self.remeasured, "notes": self.notes}
+
+
+def _sample(n: int, fraction: float) -> set[int]:
+    if n == 0 or fraction <= 0:
+        return set()
+    k = max(1, round(n * min(1.0, fraction)))
+    return {round(i * (n - 1) / max(1, k - 1)) for i in range(k)} if k > 1 else {0}
+
+
+def _decode_lossy(path: Path, rec: dict[str, Any]) -> Any:
+    from qualipress import codecs
+
+    codec = rec.get("codec")
+    if not codec:
+        raise QualipressError("record names no codec")
+    return codecs.get(str(codec)).decode(path.read_bytes())
+
+
+def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool = True) -> VerifyReport:
+    """Verify a collection written by ``qualipress archive`` or ``qualipress compress``.
+
+    Parameters
+    ----------
+    root : path
+        The collection directory (holding ``manifest.jsonl`` and ``SHA256SUMS``).
+    sample : float
+        Fraction of lossy outputs whose metrics are measured again (at least one when > 0).
+    remeasure : bool
+        Set False to skip step 3.
+
+    Returns
+    -------
+    VerifyReport
+    """
+    base = Path(root)
+    rep = VerifyReport()
+    sums = manifest.read_sums(base)
+    records = manifest.latest(manifest.load(base))
+    if not sums and not records:
+        rep.missing.append(f"{manifest.SUMS} and {manifest.MANIFEST} (not a qualipress collection?)")
+        return rep
+    if not sums:
+        rep.missing.append(manifest.SUMS)
+    by_output = {r["output"]: r for r in records.values() if r.get("status") == "ok" and r.get("output")}
+    for out in by_output:
+        if out not in sums and sums:
+            rep.unlisted.append(f"{out} (in the manifest, not in {manifest.SUMS})")
+    listed = set(sums)
+    for p in sorted(base.rglob("*")):
+        if not p.is_file() or p.name.startswith(".") or p.name in manifest.COLLECTION_FILES:
+            continue
+        rel = p.relative_to(base).as_posix()
+        if rel not in listed and rel not in by_output and not rel.endswith(".xmp"):
+            rep.unlisted.append(rel)
+    lossy_seen = 0
+    pick = _sample(sum(1 for o in sums if not o.endswith(lossless.SUFFIX)), sample)
+    for name, sha in sorted(sums.items()):
+        p = base / name
+        rep.checked += 1
+        if not p.is_file():
+            rep.missing.append(name)
+            continue
+        data = p.read_bytes()
+        if sha256_bytes(data) != sha:
+            rep.altered.append(name)
+            continue
+        rec = by_output.get(name, {})
+        if name.endswith(lossless.SUFFIX):
+            try:
+                rebuilt = lossless.restore_bytes(data)
+            except QualipressError as exc:
+                rep.unreadable.append(f"{name}: {exc}")
+                continue
+            want = rec.get("source_sha256")
+            if want and sha256_bytes(rebuilt) != want:
+                rep.unreadable.append(f"{name}: restores to bytes that differ from the manifest's source hash")
+            continue
+        try:
+            decoded = _decode_lossy(p, rec)
+        except Exception as exc:  # any decoder failure is a finding, not a crash
+            rep.unreadable.append(f"{name}: does not decode ({exc})")
+            continue
+        size = rec.get("size") or rec.get("source_size")
+        if isinstance(size, list | tuple) and len(size) == 2 and [decoded.width, decoded.height] != list(size):
+            rep.unreadable.append(f"{name}: decodes to {decoded.width}x{decoded.height}, recorded {size}")
+            continue
+        idx = lossy_seen
+        lossy_seen += 1
+        if remeasure and idx in pick:
+            _remeasure(rep, name, rec, decoded, data)
+    return rep
+
+
+def _remeasure(rep: VerifyReport, name: str, rec: dict[str, Any], decoded: Any, data: bytes) -> None:
+    from qualipress import metrics
+    from qualipress.film.seal import read_seal
+    from qualipress.io import read_image
+
+    src = rec.get("source_path")
+    stored = rec.get("metrics") or {}
+    if not src or not Path(src).is_file():
+        rep.notes.append(f"{name}: source {src!r} not available; metrics not re-measured")
+        return
+    if rec.get("source_sha256") and sha256_file(src) != rec["source_sha256"]:
+        rep.notes.append(f"{name}: source file changed since compression; metrics not re-measured")
+        return
+    seal = read_seal(data)
+    if seal is not None and rec.get("source_sha256") and seal.get("source_sha256") != rec["source_sha256"]:
+        rep.metric_mismatch.append(f"{name}: embedded seal names another source hash")
+    names = [m for m in ("ssim", "psnr") if isinstance(stored.get(m), int | float)]
+    if not names:
+        rep.notes.append(f"{name}: no stored SSIM/PSNR to compare")
+        return
+    ref = read_image(src)
+    got = metrics.measure(ref, decoded, names)
+    rep.remeasured += 1
+    for m in names:
+        if abs(got[m].value - float(stored[m])) > TOLERANCE.get(m, 1e-3):
+            rep.metric_mismatch.append(f"{name}: {m} stored {stored[m]:.6f}, measured {got[m].value:.6f}")

@@ -1,0 +1,107 @@
+"""Batch archive / restore / verify, resume, bad inputs, and the CLI commands around them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from qualipress.cli import main
+from qualipress.film import manifest
+from qualipress.film.archive import archive_paths, restore_archive
+from qualipress.film.verify import verify_collection
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_archive_restore_is_bit_exact_and_resumes(dpx_sequence: Path, tmp_path: Path) -> None:
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    res = archive_paths([dpx_sequence], arch)
+    assert len(res.records) == 4 and not res.errors
+    assert all(r["archive_bytes"] < r["source_bytes"] for r in res.records)
+    again = archive_paths([dpx_sequence], arch)
+    assert again.records == [] and len(again.skipped) == 4
+    restore_archive(arch, back)
+    assert _files(back) == _files(dpx_sequence)
+    assert verify_collection(arch).ok
+    sums = manifest.read_sums(arch)
+    assert len(sums) == 4 and all(k.endswith(".dpx.qpl") for k in sums)
+
+
+def test_resume_after_interruption_processes_only_missing(dpx_sequence: Path, tmp_path: Path) -> None:
+    arch = tmp_path / "arch"
+    archive_paths([dpx_sequence], arch)
+    lines = (arch / manifest.MANIFEST).read_text().splitlines()
+    # a run killed after two frames, mid-way through appending the third record, with a temp file left over
+    (arch / manifest.MANIFEST).write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
+    (arch / ".reel.0001004.dpx.qpl.abc.part").write_bytes(b"partial")
+    res = archive_paths([dpx_sequence], arch)
+    assert len(res.skipped) == 2 and len(res.records) == 2
+    assert not list(arch.rglob("*.part"))
+    assert verify_collection(arch).ok
+
+
+def test_bad_frames_are_reported_and_others_proceed(dpx_sequence: Path, tmp_path: Path) -> None:
+    bad = dpx_sequence / "reel.0001003.dpx"
+    good = (dpx_sequence / "reel.0001002.dpx").read_bytes()
+    bad.write_bytes(good[: len(good) // 2])  # truncated
+    res = archive_paths([dpx_sequence], tmp_path / "arch")
+    errs = res.errors
+    assert len(errs) == 1 and "truncated" in errs[0]["error"] and errs[0]["source"] == "reel.0001003.dpx"
+    assert sum(r["status"] == "ok" for r in res.records) == 4
+    assert not (tmp_path / "arch" / "reel.0001003.dpx.qpl").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_output_dir(dpx_sequence: Path, tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    assert main(["archive", str(dpx_sequence), "-o", str(ro / "x")]) == 2
+
+
+def test_unwritable_output_is_a_clear_error(dpx_sequence: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert main(["archive", str(dpx_sequence), "-o", str(blocker / "arch")]) == 2
+
+
+def test_verify_finds_missing_altered_unlisted(dpx_sequence: Path, tmp_path: Path) -> None:
+    arch = tmp_path / "arch"
+    archive_paths([dpx_sequence], arch)
+    files = sorted(arch.glob("*.qpl"))
+    files[0].unlink()
+    data = bytearray(files[1].read_bytes())
+    data[-1] ^= 1
+    files[1].write_bytes(bytes(data))
+    (arch / "stray.bin").write_bytes(b"?")
+    rep = verify_collection(arch)
+    assert not rep.ok
+    assert rep.missing == [files[0].name] and rep.altered == [files[1].name] and rep.unlisted == ["stray.bin"]
+    assert main(["verify", str(arch)]) == 1
+
+
+def test_cli_archive_restore_verify_report(dpx_sequence: Path, tmp_path: Path) -> None:
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    assert main(["archive", str(dpx_sequence), "-o", str(arch), "--codecs", "jpegls,jpeg2000"]) == 0
+    assert main(["verify", str(arch)]) == 0
+    assert main(["restore", str(arch), "-o", str(back)]) == 0
+    assert _files(back) == _files(dpx_sequence)
+    assert main(["restore", str(arch), "-o", str(back)]) == 0  # identical files already there: fine
+    assert main(["report", str(arch), "-o", str(tmp_path / "r" / "report.html")]) == 0
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "lossless" in html and "Per sequence" in html
+    assert (tmp_path / "r" / "report.csv").read_text().count("\n") == 5
+
+
+def test_restore_never_overwrites_other_content(dpx_sequence: Path, tmp_path: Path) -> None:
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    archive_paths([dpx_sequence], arch)
+    back.mkdir()
+    (back / "reel.0001001.dpx").write_bytes(b"something else")
+    res = restore_archive(arch, back)
+    assert len(res.errors) == 1 and "never overwrites" in res.errors[0]["error"]
+    assert (back / "reel.0001001.dpx").read_bytes() == b"something else"
