@@ -10,12 +10,15 @@ no extra rows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
 import numpy as np
 from PIL import Image as PILImage
 
@@ -107,20 +110,59 @@ def expected_score(evaluator: int, step: int) -> int:
     return (evaluator * 7 + step) % 6
 
 
+class _Connection:
+    """A minimal persistent HTTP/1.1 JSON client (one per simulated evaluator).
+
+    httpx costs more CPU per request than the server itself; on a 2-core machine that would measure the
+    client. This speaks just enough HTTP for the review API: JSON bodies with Content-Length, keep-alive.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, payload: dict) -> tuple[int, Any]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        body = json.dumps(payload).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value.strip())
+        data = await self.reader.readexactly(length)
+        return status, json.loads(data) if data else None
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+
+
 async def _evaluator(
-    client: httpx.AsyncClient, index: int, submissions: int, result: LoadResult, acked: dict[str, tuple]
+    conn: _Connection, index: int, submissions: int, result: LoadResult, acked: dict[str, tuple]
 ) -> None:
-    r = await client.post("/api/evaluators", json={"name": f"load-evaluator-{index:03d}"})
-    if r.status_code != 200:
-        result.errors.append(f"evaluator {index}: register {r.status_code}")
+    status, data = await conn.post("/api/evaluators", {"name": f"load-evaluator-{index:03d}"})
+    if status != 200:
+        result.errors.append(f"evaluator {index}: register {status}")
         return
-    eid = r.json()["id"]
+    eid = data["id"]
     arts = list(ARTIFACTS)
     for step in range(submissions):
-        r = await client.post("/api/next", json={"evaluator_id": eid})
-        data = r.json() if r.status_code == 200 else {}
-        if data.get("done", True):
-            result.errors.append(f"evaluator {index} step {step}: no pair offered ({r.status_code})")
+        status, data = await conn.post("/api/next", {"evaluator_id": eid})
+        if status != 200 or data.get("done", True):
+            result.errors.append(f"evaluator {index} step {step}: no pair offered ({status})")
             return
         token = data["trial"]["token"]
         body = {
@@ -131,21 +173,21 @@ async def _evaluator(
             "comment": f"e{index} s{step}",
         }
         t0 = time.perf_counter()
-        r = await client.post("/api/scores", json=body)
+        status, data = await conn.post("/api/scores", body)
         result.latencies_ms.append((time.perf_counter() - t0) * 1000)
-        if r.status_code != 201:
-            result.errors.append(f"evaluator {index} step {step}: score {r.status_code} {r.text[:80]}")
+        if status != 201:
+            result.errors.append(f"evaluator {index} step {step}: score {status} {str(data)[:80]}")
             continue
-        score_id = r.json()["id"]
+        score_id = data["id"]
         result.acknowledged += 1
         acked[token] = (score_id, eid, body["score"], tuple(sorted(body["artifacts"])), body["comment"])
         if step % 10 == 0:
             result.retries += 1
-            again = await client.post("/api/scores", json=body)
-            if again.status_code == 200 and again.json() == {"id": score_id, "duplicate": True}:
+            status, again = await conn.post("/api/scores", body)
+            if status == 200 and again == {"id": score_id, "duplicate": True}:
                 result.duplicates_answered += 1
             else:
-                result.errors.append(f"evaluator {index} step {step}: retry answered {again.status_code}")
+                result.errors.append(f"evaluator {index} step {step}: retry answered {status}")
 
 
 async def run_load(base_url: str, *, evaluators: int = 20, submissions: int = 200) -> tuple[LoadResult, dict]:
@@ -154,6 +196,7 @@ async def run_load(base_url: str, *, evaluators: int = 20, submissions: int = 20
     Parameters
     ----------
     base_url : str
+        ``http://HOST:PORT`` of a running review server.
     evaluators : int
     submissions : int
         Scores each evaluator submits (the server must offer at least this many pairs).
@@ -163,13 +206,17 @@ async def run_load(base_url: str, *, evaluators: int = 20, submissions: int = 20
     tuple
         The :class:`LoadResult` (audit fields not filled yet) and the acknowledged submissions by token.
     """
+    url = urlsplit(base_url)
     result = LoadResult(evaluators, submissions, 0, 0, 0, [], 0.0)
     acked: dict[str, tuple] = {}
-    limits = httpx.Limits(max_connections=evaluators, max_keepalive_connections=evaluators)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0) as client:
-        t0 = time.perf_counter()
-        await asyncio.gather(*(_evaluator(client, i, submissions, result, acked) for i in range(evaluators)))
+    conns = [_Connection(url.hostname or "127.0.0.1", url.port or 80) for _ in range(evaluators)]
+    t0 = time.perf_counter()
+    try:
+        await asyncio.gather(*(_evaluator(c, i, submissions, result, acked) for i, c in enumerate(conns)))
+    finally:
         result.seconds = time.perf_counter() - t0
+        for c in conns:
+            await c.close()
     return result, acked
 
 

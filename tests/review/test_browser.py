@@ -1,0 +1,100 @@
+"""Real-browser end-to-end test: headless Debian Chromium driven by Playwright scores a pair by keyboard."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qualipress.review.app import build_app
+from qualipress.review.db import ReviewDB
+from qualipress.review.pairs import scan_collections
+from qualipress.review.server import background_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str:
+    path = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
+    if not path:
+        pytest.skip("Debian chromium is not installed")
+    return path
+
+
+@pytest.fixture
+def browser():
+    executable = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        try:
+            b = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        except Exception as exc:  # a browser that cannot start here is an environment problem, not ours
+            pytest.skip(f"chromium does not start: {exc}")
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("blind", [False, True])
+def test_keyboard_scoring_reaches_sqlite(browser, collection: Path, tmp_path: Path, blind: bool) -> None:
+    db = ReviewDB(tmp_path / "e2e.sqlite")
+    app = build_app(scan_collections([collection]), db, blind=blind)
+    with background_server(app) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        requests: list[str] = []
+        errors: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(url + "/")
+        page.fill("#name", "Playwright Evaluator")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("body[data-trial]")
+        first = page.get_attribute("body", "data-trial")
+        tags = (page.inner_text("#tagL"), page.inner_text("#tagR"))
+        assert tags == (("A", "B") if blind else ("original", "compressed"))
+        # both images decoded by the browser
+        assert page.evaluate(
+            "() => [...document.querySelectorAll('img.imgL, img.imgR')].every(i => i.complete && i.naturalWidth === 48)"
+        )
+        # view controls by keyboard: flicker, wipe, 1:1, zoom, back to side by side
+        for key in ("f", "Space", "w", "]", "x", "+", "ArrowLeft", "z", "s"):
+            page.keyboard.press(key)
+        assert page.inner_text("#zoomLevel").endswith("%")
+        # the two side-by-side layers share one transform (synchronised zoom and pan)
+        page.keyboard.press("x")
+        page.keyboard.press("ArrowRight")
+        transforms = page.evaluate("() => [...document.querySelectorAll('#side .layer')].map(l => l.style.transform)")
+        assert len(transforms) == 2 and transforms[0] == transforms[1] and "scale(1)" in transforms[0]
+        # score 3, tick banding (B) and blur (L), comment via N ... Esc, save with Enter
+        page.keyboard.press("3")
+        page.keyboard.press("b")
+        page.keyboard.press("l")
+        page.keyboard.press("n")
+        page.keyboard.type("bands in the gradient")
+        page.keyboard.press("Escape")
+        page.keyboard.press("Enter")
+        page.wait_for_function("t => document.body.dataset.trial !== t", arg=first)
+        assert page.inner_text("#progress").startswith("1 / 6")
+        page.close()
+    rows = db.judgements()
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["score"] == 3 and row["artifacts"] == ["banding", "blur"]
+    assert row["comment"] == "bands in the gradient" and row["evaluator"] == "Playwright Evaluator"
+    assert row["blind"] is blind
+    assert row["elapsed_ms"] is not None and row["elapsed_ms"] > 0
+    assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
+    assert errors == []
