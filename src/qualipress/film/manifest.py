@@ -19,7 +19,8 @@ from qualipress.io import atomic_write_bytes, sha256_file
 MANIFEST = "manifest.jsonl"
 SUMS = "SHA256SUMS"
 #: Files of a collection directory that are not frame outputs.
-COLLECTION_FILES = (MANIFEST, SUMS, "report.html", "report.csv", "report.json", "catalogue.json")
+COLLECTION_FILES = (MANIFEST, SUMS, "qualipress-report.jsonl", "report.html", "report.csv", "report.json",
+                    "catalogue.json")
 
 
 def append(outdir: Path, record: dict[str, Any]) -> None:

@@ -1,0 +1,89 @@
+"""FilmHooks through the core pipeline: plan, checks, seals, manifest, verify, report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qualipress.cli import main
+from qualipress.film import dpx, manifest, seal
+from qualipress.film.hooks import FilmHooks
+from qualipress.film.verify import verify_collection
+from qualipress.io import Image
+from qualipress.pipeline.hooks import PipelineHooks
+from qualipress.search import parse_target
+
+from .synth import photo_like
+
+
+def _sequence(d: Path, names: list[str]) -> Path:
+    d.mkdir()
+    for i, n in enumerate(names):
+        (d / n).write_bytes(dpx.encode_dpx(photo_like(seed=i % 2), frame_rate=24, frame=i))
+    return d
+
+
+def test_film_hooks_satisfy_the_protocol() -> None:
+    assert isinstance(FilmHooks(), PipelineHooks)
+
+
+def test_plan_warm_starts_within_a_sequence_only(tmp_path: Path) -> None:
+    hooks = FilmHooks()
+    img = Image(photo_like(), 10, transfer="log")
+    tgt = parse_target(["ssim>=0.95", "ssim@min>=0.9"])
+    first = hooks.plan(img, path=tmp_path / "r_0001.dpx", codec="auto", target=tgt, previous=None)
+    assert len(first.codecs) >= 2 and first.start
+    assert any("worst tile guarded by the target" in n for n in first.notes)
+    prev = {"input": str(tmp_path / "r_0001.dpx"), "codec": first.codecs[0], "params": {"distance": 1.5},
+            "analysis": first.analysis}
+    second = hooks.plan(img, path=tmp_path / "r_0002.dpx", codec="auto", target=tgt, previous=prev)
+    assert second.codecs == [first.codecs[0]]
+    assert any("warm start" in n for n in second.notes)
+    other = hooks.plan(img, path=tmp_path / "s_0002.dpx", codec="auto", target=tgt, previous=prev)
+    assert len(other.codecs) == len(first.codecs)
+    png = hooks.plan(img, path=tmp_path / "photo.png", codec="auto", target=tgt, previous=None)
+    assert not png.checks and "not a film frame" in png.notes[-1]
+
+
+def test_compress_sequence_with_film_hooks(tmp_path: Path) -> None:
+    src = _sequence(tmp_path / "scans", ["reel_1001.dpx", "reel_1002.dpx", "reel_1003.dpx"])
+    out = tmp_path / "out"
+    code = main(["compress", str(src), "-o", str(out), "--profile", "C2", "--codec", "jpegxl", "--film"])
+    assert code == 0
+    recs = manifest.load(out)
+    assert len(recs) == 3 and all(r["status"] == "ok" and r["kind"] == "lossy" for r in recs)
+    assert all(r["seal"] == "jxl xml box" for r in recs)
+    assert any("warm start" in " ".join(r["decisions"]) for r in recs[1:])
+    sums = manifest.read_sums(out)
+    assert sorted(sums) == sorted(r["output"] for r in recs)
+    sealed = seal.read_seal((out / recs[0]["output"]).read_bytes())
+    assert sealed is not None and sealed["source_sha256"] == recs[0]["source_sha256"]
+    assert sealed["profile"] == "C2" and sealed["metrics"]["ssim"] == pytest.approx(recs[0]["metrics"]["ssim"])
+    rep = verify_collection(out, sample=1.0)
+    assert rep.ok and rep.remeasured == 3, rep.to_dict()
+    assert main(["report", str(out), "-o", str(tmp_path / "rep.html")]) == 0
+    data = json.loads((tmp_path / "rep.json").read_text())
+    row = data["summary"][0]
+    assert row["profile"] == "C2" and row["files"] == 3 and row["ratio"] > 1
+    # an altered stored metric is caught by the re-measurement
+    lines = (out / manifest.MANIFEST).read_text().splitlines()
+    first = json.loads(lines[0])
+    first["metrics"]["ssim"] -= 0.01
+    (out / manifest.MANIFEST).write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    assert verify_collection(out, sample=1.0).metric_mismatch
+
+
+def test_dot_numbered_frames_get_distinct_outputs(tmp_path: Path) -> None:
+    """``reel.0001001.dpx`` and ``reel.0001002.dpx`` must not both become ``reel.jxl``."""
+    from qualipress.pipeline.batch import Job
+
+    probe = Job(Path("a.0001.dpx"), Path("a.0001.dpx")).out_stem(Path("o"))
+    if probe.with_suffix(".jxl").name == "a.jxl":
+        pytest.xfail("core pipeline names outputs with Path.with_suffix on the stem: dotted frame numbers "
+                     "collide (reported to the lead; see docs/film.md)")
+    src = _sequence(tmp_path / "scans", ["reel.0001001.dpx", "reel.0001002.dpx"])
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--profile", "C2", "--codec", "jpegxl"]) == 0
+    assert len(manifest.read_sums(out)) == 2

@@ -1,0 +1,53 @@
+"""The film test set is deterministic and decodes to the ACEScct code of the source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from qualipress.cli import main
+from qualipress.film.testset import make_testset
+from qualipress.film.transfer import acescct_to_linear, linear_to_acescct
+from qualipress.io import Image, read_image, sha256_file, write_image
+
+
+def _exrs(d: Path) -> Path:
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    lin = np.exp2(rng.uniform(-6, 6, (40, 96, 3))).astype(np.float32)
+    lin[0, 0, 0] = -1.0
+    write_image(d / "Shot.exr", Image(lin, 32, transfer="linear"))
+    return d
+
+
+def test_acescct_round_trip() -> None:
+    x = np.array([0.0, 0.001, 0.0078125, 0.18, 1.0, 100.0], np.float32)
+    assert np.allclose(acescct_to_linear(linear_to_acescct(x)), x, rtol=1e-5, atol=1e-7)
+    assert linear_to_acescct(np.array([0.18]))[0] == np.float32((np.log2(0.18) + 9.72) / 17.52)
+
+
+def test_testset_is_deterministic_and_exact(tmp_path: Path) -> None:
+    src = _exrs(tmp_path / "exr")
+    a = make_testset(src, tmp_path / "a", frames_per_shot=3, pan=4)
+    b = make_testset(src, tmp_path / "b", frames_per_shot=3, pan=4)
+    assert [f["dpx"]["sha256"] for f in a["frames"]] == [f["dpx"]["sha256"] for f in b["frames"]]
+    assert [f["tiff"]["sha256"] for f in a["frames"]] == [f["tiff"]["sha256"] for f in b["frames"]]
+    f0 = a["frames"][0]
+    assert f0["source_fixes"]["negative"] == 1 and f0["width"] == 96 - 8
+    d = read_image(tmp_path / "a" / f0["dpx"]["path"])
+    t = read_image(tmp_path / "a" / f0["tiff"]["path"])
+    assert d.bit_depth == 10 and d.transfer == "log" and t.bit_depth == 16
+    lin = read_image(src / "Shot.exr").pixels[:, :88]
+    want = np.rint(np.clip(linear_to_acescct(np.maximum(lin, 0)), 0, 1) * 1023)
+    assert np.array_equal(d.pixels, want.astype(np.uint16))
+    assert abs(int(t.pixels[5, 5, 1]) / 65535 - int(d.pixels[5, 5, 1]) / 1023) < 1 / 1023
+    second = read_image(tmp_path / "a" / a["frames"][1]["dpx"]["path"])
+    assert np.array_equal(second.pixels[:, :-4], d.pixels[:, 4:])  # a 4-pixel pan
+    assert sha256_file(tmp_path / "a" / f0["dpx"]["path"]) == f0["dpx"]["sha256"]
+
+
+def test_cli_make_testset(tmp_path: Path) -> None:
+    src = _exrs(tmp_path / "exr")
+    assert main(["film", "make-testset", "--source", str(src), "-o", str(tmp_path / "ts")]) == 0
+    assert len(list((tmp_path / "ts" / "dpx" / "Shot").glob("Shot.*.dpx"))) == 2
