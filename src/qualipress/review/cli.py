@@ -9,13 +9,15 @@ from pathlib import Path
 
 import typer
 
-from qualipress.errors import InputError, QualipressError
+from qualipress.errors import InputError
 from qualipress.review.results import DEFAULT_THRESHOLD, ReviewResults
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(2)
+def _exit(code: int) -> Exception:
+    """The core CLI's way to set an exit code (``qualipress.cli.main`` returns it)."""
+    from qualipress.cli import ExitCode
+
+    return ExitCode(code)
 
 
 def _fmt(v: float | None, pct: bool = False) -> str:
@@ -89,11 +91,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from qualipress.review.pairs import scan_collections
         from qualipress.review.server import serve
 
-        try:
-            scan = scan_collections([str(c) for c in collections])
-            web = build_app(scan, db, blind=blind, allowed_hosts=allowed_hosts_for(host))
-        except QualipressError as exc:
-            raise _fail(exc) from exc
+        scan = scan_collections([str(c) for c in collections])  # errors: the core CLI prints them, exit 2
+        web = build_app(scan, db, blind=blind, allowed_hosts=allowed_hosts_for(host))
         for line in scan.skipped:
             typer.echo(f"skipped: {line}", err=True)
         typer.echo(
@@ -119,18 +118,15 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from qualipress.review.db import ReviewDB
         from qualipress.review.results import compute_results, results_csv, write_csv_atomic
 
+        if not db.is_file():
+            raise InputError(f"{db} does not exist (run `qualipress review ... --db {db}` first)")
+        store = ReviewDB(db)
         try:
-            if not db.is_file():
-                raise InputError(f"{db} does not exist (run `qualipress review ... --db {db}` first)")
-            store = ReviewDB(db)
-            try:
-                res = compute_results(store.judgements(), threshold=threshold)
-            finally:
-                store.close()
-            if csv is not None:
-                write_csv_atomic(csv, results_csv(res))
-        except QualipressError as exc:
-            raise _fail(exc) from exc
+            res = compute_results(store.judgements(), threshold=threshold)
+        finally:
+            store.close()
+        if csv is not None:
+            write_csv_atomic(csv, results_csv(res))
         if as_json:
             typer.echo(json.dumps(asdict(res), indent=2))
         elif res.overall is None:
@@ -164,4 +160,4 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         for e in result.errors[:10]:
             typer.echo(f"error: {e}", err=True)
         if not result.ok:
-            raise typer.Exit(1)
+            raise _exit(1)
