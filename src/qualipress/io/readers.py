@@ -179,6 +179,9 @@ def _read_jpeg(path: Path, max_pixels: int) -> Image:
     from PIL import Image as PILImage
 
     data = path.read_bytes()
+    if b"\xff\xd9" not in data[-4096:]:
+        # Decoders fill a cut-off JPEG with grey and carry on; an archive must not.
+        raise InputError(f"{path}: JPEG has no end-of-image marker, the file is truncated")
     try:
         with PILImage.open(path) as im:
             check_dimensions(im.width, im.height, max_pixels=max_pixels)

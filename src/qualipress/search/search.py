@@ -56,6 +56,10 @@ class Probe:
     codec: str = ""
     seconds: float = 0.0
 
+    @property
+    def check_failed(self) -> bool:
+        return any(not c.passed for c in self.checks)
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"codec": self.codec, "setting": self.setting, "bytes": self.bytes,
                              "passed": self.passed, "margin": round(self.margin, 5),
@@ -222,8 +226,10 @@ def search(
                 elif id(passing[hi]) not in last2:
                     m_hi /= 2
             x = _crossing(lo, m_lo, hi, m_hi)
+            if failing[lo].check_failed:
+                x = (lo + hi) / 2  # a failed check gives no distance to interpolate on
             width = hi - lo
-            if widths and width > 0.6 * widths[-1] and len(widths) >= 2 and widths[-1] > 0.6 * widths[-2]:
+            if len(widths) >= 2 and widths[-1] > 0.6 * widths[-2]:
                 # Safeguard (as in Brent's method): interpolation is not shrinking the bracket (a plateau or a
                 # step in the curve), so bisect.
                 x = (lo + hi) / 2
@@ -243,6 +249,8 @@ def search(
             s_use = slope if slope and slope > 0 else _default_slope(n)
             step = max(-n / 3, min(n / 3, -base.margin / s_use))
             c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
+            if hi is None and base.check_failed:
+                c = math.ceil((base_i + n - 1) / 2)  # only a check failed: halve the distance to the top
         # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
         while c in passing or c in failing:
             c = c - 1 if c in passing else c + 1

@@ -1,0 +1,72 @@
+import json
+
+import numpy as np
+
+from qualipress.cli import main
+from qualipress.io import as_image, write_image
+from tests.conftest import photo_like
+
+
+def _img(tmp_path, name="a.png", **kw):
+    p = tmp_path / name
+    write_image(p, as_image(photo_like(**kw)))
+    return p
+
+
+def test_compress_json_and_exit_codes(tmp_path, capsys):
+    src = _img(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--codec", "jpeg", "--profile", "C2",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["files"] == 1 and out["failures"] == 0
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    assert main(["compress", str(tmp_path / "bad.png"), str(src), "-o", str(tmp_path / "o2"),
+                 "--codec", "jpeg", "--target", "ssim>=0.9"]) == 1
+    captured = capsys.readouterr()
+    assert "bad.png" in captured.out + captured.err and "Traceback" not in captured.out + captured.err
+
+
+def test_usage_errors_exit_2_without_traceback(tmp_path, capsys):
+    src = _img(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "o"), "--target", "ssim>0.9"]) == 2
+    assert main(["compress", str(src), "-o", str(tmp_path / "o"), "--profile", "C9"]) == 2
+    assert main(["compress", str(tmp_path / "missing.png"), "-o", str(tmp_path / "o")]) == 2
+    assert main(["info", str(tmp_path / "missing.png")]) == 2
+    assert main(["encode", str(src), "-o", str(tmp_path / "x.jpg"), "--codec", "nope"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_encode_compare_info_codecs_profiles(tmp_path, capsys):
+    src = _img(tmp_path, h=80, w=96)
+    assert main(["encode", str(src), "-o", str(tmp_path / "a.webp"), "--codec", "webp", "--quality", "70",
+                 "--json"]) == 0
+    enc = json.loads(capsys.readouterr().out)
+    assert enc["bytes"] == (tmp_path / "a.webp").stat().st_size
+    assert main(["compare", str(src), str(tmp_path / "a.webp"), "--json"]) == 0
+    cmp_ = json.loads(capsys.readouterr().out)
+    assert abs(cmp_["ssim"]["value"] - enc["metrics"]["ssim"]["value"]) < 1e-6
+    assert main(["info", str(tmp_path / "a.webp"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["width"] == 96
+    assert main(["codecs", "--json"]) == 0
+    rows = {r["codec"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["jpeg"]["available"] and rows["jpegxl"]["quality"]["name"] == "distance"
+    assert main(["profiles"]) == 0 and "C1" in capsys.readouterr().out
+    assert main(["decode", str(tmp_path / "a.webp"), "-o", str(tmp_path / "back.png")]) == 0
+
+
+def test_user_profile_file(tmp_path, capsys):
+    prof = tmp_path / "p.toml"
+    prof.write_text('[web]\ndescription = "x"\ntarget = ["ssim>=0.91"]\n')
+    src = _img(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "o"), "--codec", "jpeg", "--profile", "web",
+                 "--profiles", str(prof), "--json"]) == 0
+    rep = [json.loads(x) for x in (tmp_path / "o" / "qualipress-report.jsonl").read_text().splitlines()]
+    assert rep[0]["target"] == ["ssim>=0.91"] and rep[0]["profile"] == "web"
+
+
+def test_grey_alpha_odd_sizes(tmp_path):
+    write_image(tmp_path / "g.png", as_image(photo_like(33, 47, channels=1)))
+    rgba = np.concatenate([photo_like(31, 29), np.full((31, 29, 1), 200, np.uint8)], axis=2)
+    write_image(tmp_path / "rgba.png", as_image(rgba))
+    assert main(["compress", str(tmp_path / "g.png"), str(tmp_path / "rgba.png"), "-o", str(tmp_path / "o"),
+                 "--codec", "webp", "--target", "ssim>=0.9", "--json"]) == 0

@@ -1,0 +1,123 @@
+import numpy as np
+import pytest
+import tifffile
+
+from qualipress.errors import InputError
+from qualipress.io import Image, as_image, read_image, to_perceptual, write_image
+from qualipress.io.files import atomic_write_bytes, remove_partials
+from tests.conftest import photo_like, shared_data
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_png_round_trip(tmp_path, bits):
+    arr = photo_like(bits=bits)
+    write_image(tmp_path / "a.png", as_image(arr))
+    img = read_image(tmp_path / "a.png")
+    assert img.bit_depth == bits and np.array_equal(img.pixels, arr)
+
+
+def test_dpx_10bit_round_trip_keeps_real_values(tmp_path):
+    arr = photo_like(bits=10).astype(np.uint16) >> 6 << 0  # values < 1024 after the next line
+    arr = (photo_like(bits=16) >> 6).astype(np.uint16)
+    write_image(tmp_path / "f.dpx", Image(arr, 10), bits=10, transfer="Printing density")
+    img = read_image(tmp_path / "f.dpx")
+    assert img.bit_depth == 10 and img.transfer == "log"
+    assert int(img.pixels.max()) < 1024 and np.array_equal(img.pixels, arr)
+
+
+def test_float_tiff_is_linear_and_perceptual_is_bounded(tmp_path):
+    arr = (photo_like().astype(np.float32) / 255.0) * 8.0  # scene light above 1.0
+    tifffile.imwrite(tmp_path / "f.tif", arr)
+    img = read_image(tmp_path / "f.tif")
+    assert img.is_float and img.transfer == "linear"
+    p = to_perceptual(img)
+    assert p.dtype == np.float32 and p.min() >= 0.0 and p.max() <= 1.0
+
+
+def test_nan_in_float_tiff_is_refused(tmp_path):
+    arr = np.ones((8, 8, 3), np.float32)
+    arr[2, 3, 1] = np.nan
+    tifffile.imwrite(tmp_path / "nan.tif", arr)
+    with pytest.raises(InputError, match="NaN"):
+        read_image(tmp_path / "nan.tif")
+
+
+@pytest.mark.parametrize("content,match", [(b"", "empty"), (b"hello world, not an image", "not a recognised")])
+def test_empty_and_garbage_files(tmp_path, content, match):
+    p = tmp_path / "x.png"
+    p.write_bytes(content)
+    with pytest.raises(InputError, match=match):
+        read_image(p)
+
+
+def test_truncated_png_and_jpeg(tmp_path):
+    from qualipress import codecs
+
+    arr = photo_like()
+    for name, data in (("t.png", codecs.get("png").encode(arr)), ("t.jpg", codecs.get("jpeg").encode(arr))):
+        p = tmp_path / name
+        p.write_bytes(data[: len(data) // 2])
+        with pytest.raises(InputError):
+            read_image(p)
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path):
+    from qualipress import codecs
+
+    p = tmp_path / "big.png"
+    p.write_bytes(codecs.get("png").encode(np.zeros((64, 64, 3), np.uint8)))
+    with pytest.raises(InputError, match="decompression bomb"):
+        read_image(p, max_pixels=1000)
+
+
+def test_wrong_extension_is_read_by_content_and_noted(tmp_path):
+    from qualipress import codecs
+
+    p = tmp_path / "photo.tif"
+    p.write_bytes(codecs.get("png").encode(photo_like()))
+    img = read_image(p)
+    assert "extension_mismatch" in img.metadata
+
+
+def test_palette_and_grey_and_alpha_png(tmp_path):
+    from PIL import Image as PILImage
+
+    rgb = PILImage.fromarray(photo_like())
+    rgb.convert("P").save(tmp_path / "pal.png")
+    rgb.convert("L").save(tmp_path / "grey.png")
+    rgb.convert("RGBA").save(tmp_path / "rgba.png")
+    assert read_image(tmp_path / "pal.png").layout == "rgb"
+    assert read_image(tmp_path / "grey.png").layout == "gray"
+    assert read_image(tmp_path / "rgba.png").has_alpha
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        read_image(tmp_path / "nope.png")
+    with pytest.raises(InputError, match="directory"):
+        read_image(tmp_path)
+
+
+def test_atomic_write_leaves_no_partial_on_failure(tmp_path, monkeypatch):
+    import os
+
+    def boom(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(Exception, match="No space"):
+        atomic_write_bytes(tmp_path / "out.bin", b"x" * 100)
+    assert not list(tmp_path.iterdir())
+
+
+def test_remove_partials(tmp_path):
+    (tmp_path / ".a.jpg.123.part").write_bytes(b"x")
+    assert remove_partials(tmp_path) == 1 and not list(tmp_path.iterdir())
+
+
+def test_real_hdr_film_files_read():
+    d = shared_data("hdr_film")
+    crissy = read_image(d / "CrissyField.exr")  # luminance/chroma layout OpenImageIO refuses
+    assert crissy.layout == "rgb" and crissy.is_float
+    dpx = read_image(d / "dpx_nuke_10bits_rgb.dpx")
+    assert dpx.bit_depth == 10 and int(dpx.pixels.max()) <= 1023

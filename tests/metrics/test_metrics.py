@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+from skimage.metrics import structural_similarity
+
+from qualipress import metrics
+from qualipress.errors import InputError, UnsupportedError
+from qualipress.io import Image, as_image
+from tests.conftest import photo_like
+
+
+def _distort(arr, sigma, seed=1):
+    rng = np.random.default_rng(seed)
+    peak = np.iinfo(arr.dtype).max
+    return np.clip(arr.astype(np.float64) + rng.normal(0, sigma * peak, arr.shape), 0, peak).astype(arr.dtype)
+
+
+@pytest.mark.parametrize("shape,bits", [((96, 128, 3), 8), ((301, 257, 3), 16), ((40, 50, 1), 8), ((12, 13, 3), 8)])
+def test_ssim_agrees_with_scikit_image(shape, bits):
+    ref = photo_like(shape[0], shape[1], channels=shape[2], bits=bits)
+    dist = _distort(ref, 0.03)
+    expected = structural_similarity(ref, dist, channel_axis=-1, gaussian_weights=True, sigma=1.5,
+                                     use_sample_covariance=False, data_range=(1 << bits) - 1)
+    assert abs(metrics.ssim(as_image(ref), as_image(dist)) - expected) < 1e-4
+
+
+def test_ssim_uses_bit_depth_as_data_range():
+    # 10-bit data in uint16: the range is 1023, not 65535.
+    ref = (photo_like(bits=16) >> 6).astype(np.uint16)
+    dist = _distort(ref, 0.0) + 5
+    dist = np.minimum(dist, 1023).astype(np.uint16)
+    expected = structural_similarity(ref, dist, channel_axis=-1, gaussian_weights=True, sigma=1.5,
+                                     use_sample_covariance=False, data_range=1023)
+    assert abs(metrics.ssim(Image(ref, 10), Image(dist, 10)) - expected) < 1e-4
+
+
+def test_invariants():
+    a = photo_like()
+    assert metrics.ssim(a, a) == pytest.approx(1.0, abs=1e-6)
+    assert metrics.psnr(a, a) == metrics.PSNR_CAP
+    assert metrics.ms_ssim(a, a) == pytest.approx(1.0, abs=1e-6)
+    worse, bad = _distort(a, 0.02), _distort(a, 0.08)
+    assert metrics.ssim(a, bad) < metrics.ssim(a, worse) < 1.0
+    assert metrics.psnr(a, bad) < metrics.psnr(a, worse)
+    assert metrics.ssim(a, worse) == pytest.approx(metrics.ssim(worse, a), abs=1e-6)
+
+
+def test_psnr_value():
+    a = np.zeros((16, 16, 3), np.uint8)
+    b = a.copy()
+    b[...] = 255 // 10  # error of 25/255 everywhere
+    assert metrics.psnr(a, b) == pytest.approx(20 * np.log10(255 / 25), abs=1e-3)
+
+
+def test_ms_ssim_agrees_with_pytorch_msssim():
+    torch = pytest.importorskip("torch")
+    pm = pytest.importorskip("pytorch_msssim")
+    a = photo_like(200, 200)
+    b = _distort(a, 0.05)
+    t = lambda x: torch.from_numpy(x).permute(2, 0, 1)[None].double()  # noqa: E731
+    expected = float(pm.ms_ssim(t(a), t(b), data_range=255))
+    assert metrics.ms_ssim(a, b) == pytest.approx(expected, abs=2e-3)
+
+
+def test_tiles_and_stats_see_a_local_defect():
+    a = photo_like(256, 256)
+    b = a.copy()
+    b[:64, :64] = _distort(a[:64, :64], 0.2)
+    r = metrics.measure(a, b, ("ssim", "psnr"), tile=64)
+    s = r["ssim"]
+    assert s.tiles.shape == (4, 4)
+    assert s.stats["min"] < 0.7 < s.value
+    assert s.stats["min"] <= s.stats["p1"] <= s.stats["p5"] <= s.value
+    assert r["psnr"].tiles[0, 0] == r["psnr"].stats["min"]
+
+
+def test_mask_restricts_measurement():
+    a = photo_like(128, 128)
+    b = a.copy()
+    b[64:] = _distort(a[64:], 0.1)
+    top = np.zeros((128, 128), bool)
+    top[:48] = True
+    r = metrics.measure(a, b, ("ssim", "psnr"), mask=top)
+    assert r["ssim"].value > 0.99 and r["psnr"].value == metrics.PSNR_CAP
+    with pytest.raises(InputError):
+        metrics.measure(a, b, ("ssim",), mask=np.zeros((128, 128), bool))
+    with pytest.raises(UnsupportedError):
+        metrics.measure(a, b, ("ms-ssim",), mask=top)
+
+
+def test_optional_metrics_when_available():
+    a = photo_like(128, 128)
+    b = _distort(a, 0.03)
+    if metrics.METRICS["ssimulacra2"].available():
+        assert metrics.ssimulacra2(a, a) > metrics.ssimulacra2(a, b)
+    if metrics.METRICS["butteraugli"].available():
+        assert metrics.butteraugli(a, b) > metrics.butteraugli(a, a)
+
+
+def test_shape_mismatch():
+    with pytest.raises(InputError):
+        metrics.ssim(photo_like(32, 32), photo_like(32, 40))

@@ -1,0 +1,116 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from qualipress.io import as_image, read_image, sha256_file, write_image
+from qualipress.pipeline import CompressOptions, compress_paths, expand_inputs, read_report
+from qualipress.pipeline import batch as batch_mod
+from qualipress.search import parse_target
+from tests.conftest import photo_like
+
+
+def _inputs(tmp_path, n=4):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    paths = []
+    for i in range(n):
+        p = (src / "sub" if i % 2 else src) / f"img{i}.png"
+        write_image(p, as_image(photo_like(64, 80, seed=i)))
+        paths.append(p)
+    return src, paths
+
+
+def test_expand_inputs_keeps_relative_layout(tmp_path):
+    src, _paths = _inputs(tmp_path)
+    jobs = expand_inputs([src])
+    assert sorted(str(j.rel) for j in jobs) == ["img0.png", "img2.png", "sub/img1.png", "sub/img3.png"]
+    assert len(expand_inputs([str(src / "*.png")])) == 2
+
+
+def test_batch_writes_verified_outputs_and_report(tmp_path):
+    src, paths = _inputs(tmp_path)
+    before = {p: sha256_file(p) for p in paths}
+    opts = CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg")
+    s = compress_paths([src], tmp_path / "out", opts)
+    assert not s.failures and len(s.records) == 4
+    for rec in s.records:
+        out = tmp_path / "out" / rec["output"].split("/out/")[1]
+        assert out.exists() and sha256_file(out) == rec["output_sha256"]
+        for key in ("input", "output", "input_sha256", "output_sha256", "width", "height", "bit_depth", "codec",
+                    "params", "bytes", "input_bytes", "bpp", "ratio", "metrics", "target", "target_met",
+                    "encodes", "seconds", "error"):
+            assert key in rec
+        assert rec["metrics"]["ssim"]["value"] >= 0.95
+    assert (tmp_path / "out" / "sub" / "img1.jpg").exists()
+    assert {p: sha256_file(p) for p in paths} == before  # inputs untouched
+    assert not list((tmp_path / "out").rglob("*.part"))
+
+
+def test_interrupted_batch_resumes_without_redoing(tmp_path, monkeypatch):
+    src, _paths = _inputs(tmp_path)
+    opts = CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg")
+    calls = {"n": 0}
+    real = batch_mod.process_one
+
+    def dies_after_two(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(batch_mod, "process_one", dies_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        compress_paths([src], tmp_path / "out", opts)
+    assert len(read_report(tmp_path / "out" / "qualipress-report.jsonl")) == 2
+    # a torn half-written temp file from the kill is cleaned up on the next run
+    (tmp_path / "out" / ".img2.jpg.x.part").write_bytes(b"half")
+    monkeypatch.setattr(batch_mod, "process_one", real)
+    s = compress_paths([src], tmp_path / "out", opts)
+    assert len(s.skipped) == 2 and len(s.records) == 2 and not s.failures
+    assert not list((tmp_path / "out").rglob("*.part"))
+    s = compress_paths([src], tmp_path / "out", opts)
+    assert len(s.skipped) == 4 and not s.records
+
+
+def test_one_bad_file_is_reported_and_the_rest_proceed(tmp_path):
+    src, paths = _inputs(tmp_path)
+    (src / "broken.png").write_bytes(paths[0].read_bytes()[:200])
+    (src / "empty.jpg").write_bytes(b"")
+    opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpeg", jobs=2)
+    s = compress_paths([src], tmp_path / "out", opts)
+    errors = {os.path.basename(r["input"]): r["error"] for r in s.records if r["error"]}
+    assert set(errors) == {"broken.png", "empty.jpg"}
+    assert "truncated or corrupt" in errors["broken.png"] and "empty" in errors["empty.jpg"]
+    assert sum(1 for r in s.records if not r["error"]) == 4
+
+
+def test_existing_output_is_not_overwritten(tmp_path):
+    src, _ = _inputs(tmp_path, 1)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "img0.jpg").write_bytes(b"precious")
+    s = compress_paths([src], out, CompressOptions(target=parse_target("ssim>=0.9"), codec="jpeg"))
+    assert s.failures and (out / "img0.jpg").read_bytes() == b"precious"
+    s = compress_paths([src], out, CompressOptions(target=parse_target("ssim>=0.9"), codec="jpeg", overwrite=True))
+    assert not s.failures and read_image(out / "img0.jpg").width == 80
+
+
+def test_output_never_replaces_input(tmp_path):
+    d = tmp_path / "same"
+    d.mkdir()
+    (d / "a.jpg").write_bytes(__import__("qualipress").codecs.get("jpeg").encode(photo_like()))
+    before = sha256_file(d / "a.jpg")
+    s = compress_paths([d], d, CompressOptions(target=parse_target("ssim>=0.9"), codec="jpeg", overwrite=True))
+    assert s.failures and sha256_file(d / "a.jpg") == before
+
+
+def test_report_is_jsonl_with_summary_totals(tmp_path):
+    src, _ = _inputs(tmp_path, 2)
+    s = compress_paths([src], tmp_path / "o", CompressOptions(target=parse_target("ssim>=0.9"), codec="webp"))
+    lines = (tmp_path / "o" / "qualipress-report.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["codec"] == "webp" for line in lines)
+    t = s.totals()
+    assert t["bytes_out"] < t["bytes_in"] and 0 < t["saved_percent"] < 100 and t["metrics"]["ssim"]["min"] >= 0.9
+    assert np.isfinite(t["encodes_mean"])

@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+from skimage import data
+
+from qualipress import codecs
+from qualipress.errors import TargetError
+from qualipress.io import as_image
+from qualipress.metrics import measure
+from qualipress.search import CheckOutcome, best_of, parse_target, search
+from tests.conftest import photo_like
+
+SAMPLES = [as_image(data.astronaut()[::2, ::2].copy()), as_image(data.coffee()[::2, ::2].copy()),
+           as_image(photo_like(120, 160))]
+
+
+def test_parse_target():
+    t = parse_target(["ssim>=0.95", "psnr@p5>=38", "roi:ssim>=0.97"])
+    assert [str(c) for c in t.constraints] == ["ssim>=0.95", "psnr@p5>=38", "roi:ssim>=0.97"]
+    assert t.metrics == ["ssim", "psnr"] and t.scoped_metrics() == {"roi": ["ssim"]}
+    assert len(parse_target("ssim>=0.9, psnr>=30").constraints) == 2
+    for bad in ("ssim>0.9", "ssim>=1.5", "foo>=1", "ssim@p50>=0.9", "ms-ssim@min>=0.9", "butteraugli>=1", ""):
+        with pytest.raises(TargetError):
+            parse_target(bad)
+
+
+@pytest.mark.parametrize("codec", ["jpeg", "webp", "jpegxl"])
+@pytest.mark.parametrize("target", ["ssim>=0.93", "ssim>=0.98,psnr>=36", "ssim@min>=0.9"])
+def test_search_never_misses_and_returns_the_first_passing_setting(codec, target):
+    tgt = parse_target(target)
+    hint = None
+    for img in SAMPLES:
+        r = search(img, codec, tgt, start=hint)
+        hint = r.hint
+        assert r.met
+        c = codecs.get(r.codec)
+        # Re-decode and re-measure the returned bytes independently.
+        again = measure(img, codecs.decode_like(c, r.data, img), tgt.metrics)
+        assert tgt.satisfied(again)
+        if not r.lossless:
+            grid = list(c.info.quality.grid)
+            i = grid.index(r.setting)
+            below = [p for p in r.probes if p.setting is not None and grid.index(p.setting) == i - 1]
+            # Either the setting just below was probed and failed, or the byte tolerance stopped the search.
+            assert i == 0 or (below and not below[0].passed) or any(
+                not p.passed and p.bytes >= 0.99 * len(r.data) for p in r.probes)
+
+
+def test_unreachable_target_falls_back_to_lossless_and_says_so():
+    img = SAMPLES[0]
+    r = search(img, "jpeg", "psnr>=70")
+    assert r.met and r.lossless and r.codec == "png" and "no jpeg setting" in r.fallback
+    r = search(img, "jpegxl", "psnr>=90")
+    assert r.met and r.lossless and r.codec == "jpegxl"
+    r = search(img, "jpeg", "psnr>=70", lossless_fallback=False)
+    assert not r.met
+
+
+def test_checks_take_part_in_the_decision():
+    img = SAMPLES[0]
+    plain = search(img, "jpeg", "ssim>=0.9")
+
+    def strict(ref, dec):
+        return CheckOutcome(measure(ref, dec, ("psnr",))["psnr"].value >= 36, "psnr36")
+
+    checked = search(img, "jpeg", "ssim>=0.9", checks=[strict])
+    assert checked.met and checked.setting > plain.setting
+    assert measure(img, codecs.decode_like(codecs.get("jpeg"), checked.data, img), ("psnr",))["psnr"].value >= 36
+
+
+def test_reference_other_than_encoded_image():
+    # Quality is measured against the reference, not against what was encoded: a mirrored copy can never
+    # resemble the original, so even the lossless fallback must report the target as missed.
+    img = SAMPLES[1]
+    mirrored = as_image(np.ascontiguousarray(img.pixels[:, ::-1]))
+    r = search(mirrored, "jpeg", "ssim>=0.9", reference=img)
+    assert not r.met and r.fallback
+    r = search(img, "jpeg", "ssim>=0.9", reference=img)
+    assert r.met
+
+
+def test_auto_picks_the_smallest_passing_codec():
+    img = SAMPLES[0]
+    best, per = best_of(img, ["jpeg", "webp", "jpegxl"], "ssim>=0.95")
+    assert best.met and len(best.data) == min(len(r.data) for r in per.values() if r.met)
+
+
+def test_high_bit_depth_and_float_images():
+    img16 = as_image(photo_like(96, 96, bits=16), bit_depth=16)
+    r = search(img16, "jpegxl", "ssim>=0.97")
+    assert r.met and r.decoded.bit_depth == 16
+    lin = as_image(photo_like(96, 96).astype(np.float32) / 64.0)  # linear light up to ~4
+    r = search(lin, "jpeg2000", "ssim>=0.97")
+    assert r.met
+
+
+def test_roi_scope_needs_a_mask():
+    with pytest.raises(Exception, match="mask"):
+        search(SAMPLES[0], "jpeg", "roi:ssim>=0.9")
+    m = np.zeros(SAMPLES[0].pixels.shape[:2], bool)
+    m[:50, :50] = True
+    r = search(SAMPLES[0], "jpeg", ["roi:ssim>=0.97", "ssim>=0.8"], masks={"roi": m})
+    assert r.met and r.metrics["roi:ssim"].value >= 0.97
