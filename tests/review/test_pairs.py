@@ -96,3 +96,19 @@ def test_not_a_collection(tmp_path: Path) -> None:
 def test_collections_deduplicated(collection: Path) -> None:
     scan = scan_collections([collection, collection])
     assert len(scan.pairs) == 6
+
+
+def test_real_compress_output_is_a_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qualipress.cli import main
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(2):
+        PILImage.fromarray(smooth_image(i, (64, 48))).save(src / f"s{i}.png")
+    monkeypatch.chdir(tmp_path)  # compress records outputs relative to where it ran: "out/s0.jpg"
+    assert main(["compress", "src", "-o", "out", "--profile", "C2", "--codec", "jpeg", "--no-film"]) == 0
+    scan = scan_collection(tmp_path / "out")
+    assert sorted(p.compressed.name for p in scan.pairs) == ["s0.jpg", "s1.jpg"]
+    assert {p.profile for p in scan.pairs} == {"C2"} and {p.codec for p in scan.pairs} == {"jpeg"}
+    assert all(p.original.parent == src.resolve() for p in scan.pairs)
+    assert all("ssim" in p.metrics and p.facts.get("bytes") for p in scan.pairs)

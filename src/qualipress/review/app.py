@@ -84,6 +84,16 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def _metric_values(metrics: dict[str, Any]) -> dict[str, float]:
+    """``{"ssim": 0.95}`` from report metrics that are plain numbers or ``{"value": ...}`` objects."""
+    out: dict[str, float] = {}
+    for name, m in metrics.items():
+        value = m.get("value") if isinstance(m, dict) else m
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[str(name)] = round(float(value), 5)
+    return out
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -257,7 +267,8 @@ class ReviewApp:
                 "codec": pair.codec,
                 "profile": pair.profile,
                 "params": pair.params,
-                "metrics": pair.metrics,
+                "metrics": _metric_values(pair.metrics),
+                "facts": pair.facts,
                 "bytes": pair.compressed.stat().st_size if pair.compressed.exists() else None,
             }
         return out

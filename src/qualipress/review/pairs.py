@@ -5,7 +5,8 @@ Two layouts are understood:
 ``qualipress compress`` output directory
     Contains ``qualipress-report.jsonl``: one JSON object per input with at least ``input``, ``output``,
     ``codec``, ``params``, ``target``, ``metrics`` and ``error`` (``profile`` when a profile was used).
-    Paths are absolute or relative to the collection directory. Records with an ``error`` or without an
+    Paths are absolute or relative to the collection directory (or, failing that, to the current
+    directory, as ``compress -o out/`` records ``out/x.jpg``). Records with an ``error`` or without an
     ``output`` are skipped; when one output appears in several records (a resumed run) the last one wins.
 
 Plain pair directory
@@ -60,6 +61,10 @@ IMAGE_EXTENSIONS = frozenset(
 )
 
 
+#: Report fields copied into :attr:`Pair.facts`.
+FACT_KEYS = ("bytes", "ratio", "bpp", "target_met")
+
+
 @dataclass(frozen=True)
 class Pair:
     """One original and one compressed version of it.
@@ -84,6 +89,9 @@ class Pair:
         Quality target from the report.
     metrics : dict
         Objective metrics from the report.
+    facts : dict
+        Other plain facts from the report shown to labelled (non-blind) evaluators: ``bytes``, ``ratio``,
+        ``bpp``, ``target_met``.
     """
 
     key: str
@@ -95,6 +103,7 @@ class Pair:
     params: dict[str, Any] = field(default_factory=dict)
     target: Any = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -124,15 +133,18 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def _resolve(value: Any, root: Path) -> Path | None:
+    """An existing path named by a report: absolute, relative to the collection, or relative to the
+    directory ``qualipress compress`` ran in (the current one), in that order."""
     if not isinstance(value, str) or not value or "\0" in value:
         return None
     p = Path(value)
-    if not p.is_absolute():
-        p = root / p
-    try:
-        return p.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return None
+    candidates = [p] if p.is_absolute() else [root / p, Path.cwd() / p]
+    for c in candidates:
+        try:
+            return c.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue
+    return None
 
 
 def _scan_report(root: Path, report: Path, scan: CollectionScan) -> None:
@@ -187,6 +199,7 @@ def _scan_report(root: Path, report: Path, scan: CollectionScan) -> None:
                 params=params if isinstance(params, dict) else {},
                 target=rec.get("target"),
                 metrics=metrics if isinstance(metrics, dict) else {},
+                facts={k: rec[k] for k in FACT_KEYS if isinstance(rec.get(k), int | float | bool)},
             )
         )
 

@@ -170,7 +170,11 @@
     add("profile", t.info.profile);
     add("parameters", Object.keys(t.info.params || {}).length ? t.info.params : null);
     add("size", t.info.bytes !== null ? `${t.info.bytes.toLocaleString()} bytes` : null);
-    add("metrics", Object.keys(t.info.metrics || {}).length ? t.info.metrics : null);
+    const f = t.info.facts || {};
+    if (f.ratio) add("ratio", `${f.ratio}:1${f.bpp ? ` · ${f.bpp} bpp` : ""}`);
+    if (f.target_met !== undefined) add("target met", f.target_met ? "yes" : "no");
+    const m = Object.entries(t.info.metrics || {});
+    add("metrics", m.length ? m.map(([k, v]) => `${k} ${v}`).join(" · ") : null);
     add("display (left)", t.left.transform);
     add("display (right)", t.right.transform);
     info.appendChild(dl);
