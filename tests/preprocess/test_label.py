@@ -147,3 +147,51 @@ def test_input_not_modified(tmp_path):
     score_image(img, SMALL)
     assert np.array_equal(img.pixels, before)
     assert isinstance(img, Image)
+
+
+def test_rd_score_none_is_zero_and_savings_are_measured():
+    cfg = LabelConfig(codec="jpeg", quality=75, metric="psnr", pool=("bilateral", "deadzone"), max_combo=1,
+                      score="rd")
+    img = textured(h=96, w=128, noise=6.0)
+    res = score_image(img, cfg)
+    by = {s.group: s for s in res.scores}
+    assert by["none"].score == 0.0 and by["none"].rd_saving == 0.0
+    for s in res.scores:
+        if s.rd_saving is not None:
+            assert s.rd_saving == pytest.approx((1 - np.exp(-s.score)) * 100)
+    assert res.best == max(res.scores, key=lambda s: s.score).group
+
+
+def test_unknown_score_rule():
+    from qualipress.errors import UnsupportedError
+
+    with pytest.raises(UnsupportedError, match="label score"):
+        LabelConfig(score="vibes")
+
+
+def test_rescore_reuses_stored_scores_and_adds_groups(tmp_path):
+    from qualipress.preprocess.label import rescore_labels
+
+    data = _dataset(tmp_path, n=2)
+    src = tmp_path / "labels"
+    label_dataset([data], src, SMALL)
+    calls = []
+
+    def ed(image, codec, quality):
+        from qualipress.preprocess.label import core_encode_decode
+
+        calls.append(quality)
+        return core_encode_decode(image, codec, quality)
+
+    dst = tmp_path / "rd"
+    pool = (*SMALL.pool, "deadzone")
+    s = rescore_labels(src, dst, score="rd", pool=pool, encode_decode=ed)
+    assert s.labelled == 2 and not s.errors
+    cfg, recs = load_records(dst)
+    assert cfg.score == "rd" and cfg.pool == ("bilateral", "guided", "detail", "deadzone")
+    n_new = len(cfg.groups()) - len(SMALL.groups())
+    # per image: the new groups at q75 plus the unprocessed sweep without its q75 point
+    assert len(calls) == 2 * (n_new + 6)
+    for r in recs:
+        assert {x["group"] for x in r["scores"]} == {g.name for g in cfg.groups()}
+    assert rescore_labels(src, dst, score="rd", pool=pool).skipped == 2

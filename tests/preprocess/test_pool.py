@@ -100,3 +100,40 @@ def test_guetzli_missing_is_a_clear_error(rgb8):
         pytest.skip("pyguetzli installed")
     with pytest.raises(UnsupportedError, match="pyguetzli"):
         pool.get_method("guetzli")
+
+
+def test_jpeg_luma_table_matches_libjpeg_scaling():
+    t50 = pool.jpeg_luma_table(50)
+    assert t50[0, 0] == 16 and t50[7, 7] == 99
+    assert pool.jpeg_luma_table(75)[0, 0] == 8  # IJG: 16 * 50 / 100
+    assert pool.jpeg_luma_table(100).max() == 1
+
+
+def test_deadzone_zeroes_small_coefficients_and_keeps_chroma():
+    img = textured(h=64, w=64, noise=4.0)
+    out = pool.deadzone(img)
+    x, y = img.pixels.astype(np.float64), out.pixels.astype(np.float64)
+    # the same luma change is added to R, G and B (up to rounding): chroma differences are unchanged
+    d = y - x
+    assert np.abs(d[..., 0] - d[..., 1]).max() <= 1 and np.abs(d[..., 1] - d[..., 2]).max() <= 1
+    import cv2
+
+    luma = lambda a: 0.299 * a[..., 0] + 0.587 * a[..., 1] + 0.114 * a[..., 2]  # noqa: E731
+    q = pool.jpeg_luma_table(75)
+    small_before = small_after = 0
+    for by in range(0, 64, 8):
+        for bx in range(0, 64, 8):
+            cb = cv2.dct(luma(x)[by : by + 8, bx : bx + 8].astype(np.float32) - 128)
+            ca = cv2.dct(luma(y)[by : by + 8, bx : bx + 8].astype(np.float32) - 128)
+            band = (np.abs(cb) > 0.2 * q) & (np.abs(cb) < 0.5 * q)
+            small_before += int(band.sum())
+            small_after += int(((np.abs(ca) > 0.2 * q) & (np.abs(ca) < 0.5 * q)).sum())
+    assert small_after < 0.5 * small_before
+
+
+def test_deadzone_saves_jpeg_bits():
+    from qualipress import codecs
+
+    img = textured(h=128, w=128, noise=6.0)
+    c = codecs.get("jpeg")
+    assert len(c.encode(pool.deadzone(img), quality=75)) < len(c.encode(img, quality=75))

@@ -45,6 +45,11 @@ from qualipress.preprocess.pool import DEFAULT_POOL
 LABEL_FORMAT = "qualipress-preprocess-labels"
 LABEL_VERSION = 1
 
+#: Label score rules: the paper's z-score difference, or bits saved at equal quality.
+SCORES = ("zscore", "rd")
+#: Settings around the labelling setting at which the unprocessed image is also encoded for the "rd" score.
+RD_OFFSETS = (-20.0, -10.0, -5.0, 0.0, 5.0, 10.0, 20.0)
+
 #: ``(image, codec, quality) -> (size_in_bytes, decoded_image)``
 EncodeDecode = Callable[[Image, str, float], tuple[int, Image]]
 #: ``(reference, distorted, metric) -> value``
@@ -67,6 +72,10 @@ class LabelConfig:
         Pool methods (canonical order).
     max_combo : int
         Largest group size k.
+    score : str
+        ``"zscore"`` (the paper: ``Z(quality) - Z(bpp)`` across the groups of the image) or ``"rd"`` (bits saved
+        at equal quality against the codec's own rate–quality curve of the unprocessed image; see
+        :func:`rd_scores`).
     """
 
     codec: str = "jpeg"
@@ -74,6 +83,11 @@ class LabelConfig:
     metric: str = "ssimulacra2"
     pool: tuple[str, ...] = DEFAULT_POOL
     max_combo: int = 2
+    score: str = "zscore"
+
+    def __post_init__(self) -> None:
+        if self.score not in SCORES:
+            raise UnsupportedError(f"unknown label score {self.score!r}; use one of {', '.join(SCORES)}")
 
     def groups(self) -> list[Group]:
         """The combination groups, "none" first."""
@@ -89,6 +103,7 @@ class LabelConfig:
             "metric": self.metric,
             "pool": list(self.pool),
             "max_combo": int(self.max_combo),
+            "score": self.score,
             "groups": [g.name for g in self.groups()],
         }
 
@@ -111,12 +126,13 @@ class LabelConfig:
             metric=str(d["metric"]),
             pool=tuple(d["pool"]),
             max_combo=int(d["max_combo"]),
+            score=str(d.get("score", "zscore")),
         )
 
     def mismatch(self, other: LabelConfig) -> str | None:
         """Why labels made for ``other`` do not fit this setup (None when they do)."""
         reasons = []
-        for key in ("codec", "quality", "metric", "max_combo"):
+        for key in ("codec", "quality", "metric", "max_combo", "score"):
             a, b = getattr(self, key), getattr(other, key)
             if a != b:
                 reasons.append(f"{key}: labels have {b!r}, expected {a!r}")
@@ -135,6 +151,8 @@ class GroupScore:
     z_quality: float = 0.0
     z_bpp: float = 0.0
     score: float = 0.0
+    #: "rd" score only: percent of bits saved against the unprocessed image's curve at the same quality.
+    rd_saving: float | None = None
 
 
 @dataclass
@@ -155,7 +173,14 @@ def core_encode_decode(image: Image, codec: str, quality: float) -> tuple[int, I
 
     c = codecs.get(codec)
     data = c.encode(image, quality=quality)
-    return len(data), c.decode(data)
+    return len(data), match_channels(c.decode(data), image)
+
+
+def match_channels(decoded: Image, like: Image) -> Image:
+    """A greyscale source that a decoder hands back as RGB (libjpeg-turbo through imagecodecs does) → grey."""
+    if like.n_channels == 1 and decoded.n_channels == 3:
+        return decoded.with_pixels(np.ascontiguousarray(decoded.pixels[..., :1]))
+    return decoded
 
 
 def core_measure(reference: Image, distorted: Image, metric: str) -> float:
@@ -219,13 +244,101 @@ def score_image(
         if not math.isfinite(q):
             q = -1e9 if _higher_is_better(config.metric) else 1e9
         scores.append(GroupScore(g.name, float(q), 8.0 * nbytes / n_pixels))
+    apply_scores(image, config, scores, encode_decode=ed, measure=ms)
+    best = max(scores, key=lambda s: s.score)  # ties: the earliest group ("none" first)
+    return ImageLabel(best.group, scores, processed[best.group])
+
+
+def apply_scores(
+    image: Image,
+    config: LabelConfig,
+    scores: list[GroupScore],
+    *,
+    encode_decode: EncodeDecode | None = None,
+    measure: Measure | None = None,
+) -> None:
+    """Fill z-scores and the score of every group (in place) under ``config.score``."""
     sign = 1.0 if _higher_is_better(config.metric) else -1.0
     zq = zscores([s.quality for s in scores]) * sign
     zb = zscores([s.bpp for s in scores])
     for s, a, b in zip(scores, zq, zb, strict=True):
         s.z_quality, s.z_bpp, s.score = float(a), float(b), float(a - b)
-    best = max(scores, key=lambda s: s.score)  # ties: the earliest group ("none" first)
-    return ImageLabel(best.group, scores, processed[best.group])
+    if config.score == "rd":
+        rd_scores(image, config, scores, encode_decode=encode_decode, measure=measure)
+
+
+def _quality_range(codec: str) -> tuple[float, float]:
+    try:
+        from qualipress import codecs
+
+        q = codecs.get(codec).info.quality
+        if q is not None:
+            return float(q.low), float(q.high)
+    except (ImportError, QualipressError):
+        pass
+    return 1.0, 100.0
+
+
+def rd_scores(
+    image: Image,
+    config: LabelConfig,
+    scores: list[GroupScore],
+    *,
+    encode_decode: EncodeDecode | None = None,
+    measure: Measure | None = None,
+) -> list[tuple[float, float]]:
+    """The "rd" score: log of bits the codec alone would need for the same quality, over the group's bits.
+
+    The unprocessed image is also encoded at the settings ``config.quality + RD_OFFSETS`` (clipped to the codec's
+    range); its (quality, log bpp) points, sorted by quality, are interpolated with PCHIP. A group whose quality
+    ``q_g`` lies inside that curve scores ``ln(bpp_none(q_g) / bpp_g)`` (> 0: it saves bits at equal quality;
+    "none" scores 0 by construction); above the curve the last segment is extended linearly; below it (worse
+    than the codec alone 20 steps lower) the group is rejected (score −inf). ``rd_saving`` is the same in percent.
+
+    Returns
+    -------
+    list of (quality, bpp)
+        The unprocessed image's curve.
+    """
+    from scipy.interpolate import PchipInterpolator
+
+    ed = encode_decode or core_encode_decode
+    ms = measure or core_measure
+    lo, hi = _quality_range(config.codec)
+    n_pixels = image.width * image.height
+    sign = 1.0 if _higher_is_better(config.metric) else -1.0
+    settings = sorted({min(hi, max(lo, config.quality + d)) for d in RD_OFFSETS})
+    curve = []
+    for q in settings:
+        if q == config.quality and scores and scores[0].group == "none":
+            curve.append((scores[0].quality, scores[0].bpp))
+            continue
+        nbytes, dec = ed(image, config.codec, q)
+        curve.append((ms(image, dec, config.metric), 8.0 * nbytes / n_pixels))
+    pts = sorted((sign * qv, math.log(b)) for qv, b in curve if math.isfinite(qv) and b > 0)
+    xs, ys = [], []
+    for x, y in pts:
+        if not xs or x > xs[-1] + 1e-9:
+            xs.append(x)
+            ys.append(y)
+    if len(xs) < 2:
+        for s in scores:
+            s.score, s.rd_saving = (0.0, 0.0) if s.group == "none" else (-math.inf, None)
+        return curve
+    f = PchipInterpolator(np.array(xs), np.array(ys), extrapolate=False)
+    slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+    for s in scores:
+        x = sign * s.quality
+        if s.group == "none":
+            s.score, s.rd_saving = 0.0, 0.0
+            continue
+        if x < xs[0]:
+            s.score, s.rd_saving = -math.inf, None
+            continue
+        equiv = float(f(x)) if x <= xs[-1] else ys[-1] + slope * (x - xs[-1])
+        s.score = equiv - math.log(s.bpp)
+        s.rd_saving = (1.0 - math.exp(-s.score)) * 100.0
+    return curve
 
 
 # -- label directories ------------------------------------------------------------------------------------
@@ -304,9 +417,7 @@ def label_one(
 ) -> dict[str, Any]:
     """Label one file into ``directory`` (resumable). Returns a small status dict (never raises for bad input)."""
     try:
-        import cv2
-
-        cv2.setNumThreads(1)
+        _single_thread()
         digest = sha256_file(path)
         key = _key(path, digest)
         rec_path = directory / "records" / f"{key}.json"
@@ -337,12 +448,119 @@ def label_one(
             "bit_depth": image.bit_depth,
             "best": result.best,
             "label": label_rel,
-            "scores": [asdict(s) for s in result.scores],
+            "scores": [_finite(asdict(s)) for s in result.scores],
         }
         atomic_write_bytes(rec_path, json.dumps(record, indent=1).encode())
         return {"path": str(path), "status": "labelled", "best": result.best}
     except QualipressError as exc:
         return {"path": str(path), "status": "error", "error": str(exc)}
+
+
+def _single_thread() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def _finite(d: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe copy: non-finite floats become None (strict JSON has no infinities)."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+
+
+def rescore_one(path: Path, record: dict[str, Any], directory: Path, config: LabelConfig,
+                encode_decode: EncodeDecode | None = None, measure: Measure | None = None) -> dict[str, Any]:
+    """Re-score one labelled image under another rule, reusing its stored per-group quality and bpp."""
+    try:
+        _single_thread()
+        digest = record["sha256"]
+        key = _key(path, digest)
+        rec_path = directory / "records" / f"{key}.json"
+        if rec_path.is_file():
+            old = json.loads(rec_path.read_text())
+            if old.get("sha256") == digest and (directory / old["label"]).is_file():
+                return {"path": str(path), "status": "skipped", "best": old.get("best")}
+        if sha256_file(path) != digest:
+            raise InputError(f"{path} changed since it was labelled")
+        image = read_image(path).color()
+        stored = {s["group"]: s for s in record["scores"]}
+        ed = encode_decode or core_encode_decode
+        ms = measure or core_measure
+        scores = []
+        for g in config.groups():
+            if g.name in stored:  # reuse: same codec, setting and metric (checked by the caller)
+                scores.append(GroupScore(g.name, float(stored[g.name]["quality"]), float(stored[g.name]["bpp"])))
+                continue
+            nbytes, dec = ed(g.apply(image), config.codec, config.quality)
+            scores.append(GroupScore(g.name, float(ms(image, dec, config.metric)),
+                                     8.0 * nbytes / (image.width * image.height)))
+        apply_scores(image, config, scores, encode_decode=encode_decode, measure=measure)
+        best = max(scores, key=lambda s: s.score).group
+        label_rel = f"images/{key}.png"
+        write_image(directory / label_rel, parse_group(best).apply(image))
+        new = dict(record, best=best, label=label_rel, scores=[_finite(asdict(s)) for s in scores])
+        new.pop("label_path", None)
+        atomic_write_bytes(rec_path, json.dumps(new, indent=1).encode())
+        return {"path": str(path), "status": "labelled", "best": best}
+    except (QualipressError, OSError, KeyError, ValueError) as exc:
+        return {"path": str(path), "status": "error", "error": f"{type(exc).__name__}: {exc}"}
+
+
+def rescore_labels(
+    source: str | Path,
+    directory: str | Path,
+    *,
+    score: str = "rd",
+    pool: Sequence[str] | None = None,
+    jobs: int = 1,
+    encode_decode: EncodeDecode | None = None,
+    measure: Measure | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> LabelSummary:
+    """Make a label directory with another score rule (and/or a larger pool) from an existing one.
+
+    Stored per-group quality and bpp are reused (same codec, setting and metric); only groups missing from the
+    records are encoded and measured, and the "rd" rule adds the unprocessed image's short rate–quality sweep.
+    Resumable like :func:`label_dataset`.
+
+    Parameters
+    ----------
+    source, directory : path
+        Existing label directory and the new one.
+    score : str
+        Score rule of the new labels.
+    pool : sequence of str, optional
+        Pool of the new labels (default: the source's).
+    jobs : int
+        Worker processes.
+    """
+    from dataclasses import replace
+
+    old_config, records = load_records(source)
+    config = replace(old_config, score=score, pool=tuple(pool) if pool else old_config.pool)
+    d = open_label_dir(directory, config)
+    summary = LabelSummary()
+    if jobs <= 1:
+        for rec in records:
+            _note(summary, rescore_one(Path(rec["source"]), rec, d, config, encode_decode, measure), progress)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as ex:
+            futs = [ex.submit(rescore_one, Path(r["source"]), r, d, config, encode_decode, measure) for r in records]
+            for fut in futs:
+                _note(summary, fut.result(), progress)
+    return summary
+
+
+def _note(summary: LabelSummary, st: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None) -> None:
+    if st["status"] == "labelled":
+        summary.labelled += 1
+    elif st["status"] == "skipped":
+        summary.skipped += 1
+    else:
+        summary.errors.append((st["path"], st.get("error", "")))
+    if st.get("best"):
+        summary.best_counts[st["best"]] = summary.best_counts.get(st["best"], 0) + 1
+    if progress is not None:
+        progress(st)
 
 
 @dataclass
@@ -402,16 +620,7 @@ def label_dataset(
     summary = LabelSummary()
 
     def note(st: dict[str, Any]) -> None:
-        if st["status"] == "labelled":
-            summary.labelled += 1
-        elif st["status"] == "skipped":
-            summary.skipped += 1
-        else:
-            summary.errors.append((st["path"], st.get("error", "")))
-        if st.get("best"):
-            summary.best_counts[st["best"]] = summary.best_counts.get(st["best"], 0) + 1
-        if progress is not None:
-            progress(st)
+        _note(summary, st, progress)
 
     if jobs <= 1:
         for f in files:

@@ -17,6 +17,8 @@ against bits best, so a method only has to be useful for some images.
 ``guided``     Self-guided edge-preserving smoothing (He et al. 2010), radius 2, eps = (0.03)², per channel.
 ``deblock``    JPEG-artifact removal: an H.264-style weak edge filter across the 8×8 block grid that only
                smooths steps smaller than 10/255 of the range (true edges are kept).
+``deadzone``   Guetzli-style coefficient dead-zone: on the 8×8 JPEG grid, luma AC DCT coefficients below 0.7 × the
+               libjpeg q75 quantisation step are zeroed (chroma unchanged). Codec-aware: tuned for JPEG.
 ``guetzli``    Guetzli re-encode (quality 90) and decode, 8-bit RGB only; only when ``pyguetzli`` is installed.
                Slow (~25 s per Kodak image), so not part of :data:`DEFAULT_POOL`.
 =============  ====================================================================================================
@@ -236,6 +238,77 @@ def deblock(image: Image, *, block: int = 8, threshold: float = 10.0 / 255.0) ->
     return _join(image, out, alpha)
 
 
+#: The libjpeg standard luminance quantisation table (ITU-T T.81 Annex K), row-major.
+_JPEG_LUMA = np.array(
+    [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+     14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+     49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.float32,
+).reshape(8, 8)
+
+
+def jpeg_luma_table(quality: float) -> np.ndarray:
+    """The 8×8 luminance quantisation table libjpeg uses at ``quality`` (IJG scaling)."""
+    q = min(100.0, max(1.0, float(quality)))
+    scale = 5000.0 / q if q < 50 else 200.0 - 2.0 * q
+    return np.clip(np.floor((_JPEG_LUMA * scale + 50.0) / 100.0), 1, 255).astype(np.float32)
+
+
+def _dct_matrix(n: int = 8) -> np.ndarray:
+    k = np.arange(n)[:, None]
+    x = np.arange(n)[None, :]
+    m = np.cos(np.pi * (2 * x + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
+    m[0] /= np.sqrt(2.0)
+    return m.astype(np.float32)
+
+
+_DCT8 = _dct_matrix(8)
+
+
+def deadzone(image: Image, *, quality: float = 75.0, threshold: float = 0.7) -> Image:
+    """Guetzli-style coefficient dead-zone on the JPEG block grid (luma only).
+
+    The luma ``Y = 0.299 R + 0.587 G + 0.114 B`` (8-bit scale) is cut into the 8×8 blocks a JPEG encoder will use
+    (grid anchored at the top-left corner); every AC DCT coefficient smaller than ``threshold`` × the libjpeg
+    luminance quantisation step at ``quality`` is set to zero, and the change of Y is added to R, G and B alike
+    (so Cb and Cr do not change). Coefficients the encoder would have coded as ±1 at a high price become zeros,
+    which are cheap; the quality loss is small. Partial blocks at the right/bottom edge are left untouched.
+
+    Parameters
+    ----------
+    image : Image
+    quality : float
+        JPEG quality whose table sets the thresholds (the labelling setting, 75).
+    threshold : float
+        Fraction of the quantisation step below which an AC coefficient is zeroed (0.5 = what rounding does
+        anyway; 0.7 measured ~2–4% fewer bits at equal SSIMULACRA2 on training images at q75).
+
+    Returns
+    -------
+    Image
+    """
+    col, alpha = _split(image)
+    h, w = col.shape[:2]
+    hb, wb = h // 8, w // 8
+    if hb == 0 or wb == 0:
+        return _join(image, col, alpha)
+    x = col * np.float32(255.0)
+    if x.shape[2] >= 3:
+        y = 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
+    else:
+        y = x[..., 0]
+    blocks = y[: hb * 8, : wb * 8].reshape(hb, 8, wb, 8).transpose(0, 2, 1, 3)
+    coef = np.einsum("ij,abjk,lk->abil", _DCT8, blocks, _DCT8)
+    limit = np.float32(threshold) * jpeg_luma_table(quality)
+    small = np.abs(coef) < limit
+    small[..., 0, 0] = False
+    coef = np.where(small, np.float32(0.0), coef)
+    back = np.einsum("ji,abjk,kl->abil", _DCT8, coef, _DCT8)
+    delta = np.zeros_like(y)
+    delta[: hb * 8, : wb * 8] = (back - blocks).transpose(0, 2, 1, 3).reshape(hb * 8, wb * 8)
+    out = col + (delta / np.float32(255.0))[..., None]
+    return _join(image, out, alpha)
+
+
 def guetzli_available() -> bool:
     """True when the optional ``pyguetzli`` package imports."""
     try:
@@ -286,7 +359,8 @@ class PoolMethod:
 
 
 #: All methods in canonical order. Combinations are applied in this order (denoise/smooth first, then
-#: artifact removal, then sharpening), whatever order a name lists them in.
+#: artifact removal, then sharpening, the grid-aligned dead-zone last so nothing smears its zeros), whatever
+#: order a name lists them in.
 POOL: dict[str, PoolMethod] = {
     m.name: m
     for m in (
@@ -296,6 +370,7 @@ POOL: dict[str, PoolMethod] = {
         PoolMethod("deblock", deblock, "8x8-grid weak deblocking (JPEG artifact removal), threshold 10/255"),
         PoolMethod("guetzli", guetzli, "Guetzli q90 re-encode (pyguetzli; slow)", optional=True),
         PoolMethod("detail", detail, "PIL DETAIL-style high-pass enhancement"),
+        PoolMethod("deadzone", deadzone, "JPEG-grid luma DCT dead-zone, 0.7 x q75 step (Guetzli-style)"),
     )
 }
 

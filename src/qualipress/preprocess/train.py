@@ -1,7 +1,8 @@
 """Training the Kuchen U-Net on a label directory (input = original image, target = its label).
 
 Paper settings, kept as defaults: MSE loss, Adam with lr 1e-4, batch 4, 320×180 patches taken with stride 160.
-Additions (documented in ``docs/preprocess.md``): random horizontal/vertical flips, a held-out validation split
+Additions (documented in ``docs/preprocess.md``): random horizontal flips (vertical ones only when the patch
+height is a multiple of 8, so the codec's 8×8 block grid stays aligned with the patch), a held-out validation split
 of whole images (default 10%) whose loss is reported next to the *identity* loss (MSE between input and label, i.e.
 what doing nothing scores), a wall-time budget, and a checkpoint written atomically after every epoch.
 Images smaller than a patch are padded by edge replication up to the patch size.
@@ -184,7 +185,7 @@ def train_model(
             if augment and opt.flips:
                 if rng.random() < 0.5:
                     a, b = a[:, ::-1], b[:, ::-1]
-                if rng.random() < 0.5:
+                if opt.patch_h % 8 == 0 and rng.random() < 0.5:  # keep the 8x8 codec grid aligned
                     a, b = a[::-1], b[::-1]
             xs.append(np.ascontiguousarray(a.transpose(2, 0, 1)))
             ys.append(np.ascontiguousarray(b.transpose(2, 0, 1)))

@@ -1,0 +1,183 @@
+"""Evaluation: rate–distortion sweeps with and without preprocessing, quality always against the original.
+
+BD-rate (Bjøntegaard delta rate, PCHIP interpolation of log-rate over quality, as in the JVET CTC sheet) says how
+many bits a preprocessing saves (negative) or costs (positive) *at equal quality* over the overlapping quality
+range. It is computed per image and averaged (the JVET convention), and also on the mean curve.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qualipress.errors import UnsupportedError
+from qualipress.io import Image
+
+#: Metrics reported by the sweeps.
+SWEEP_METRICS: tuple[str, ...] = ("psnr", "ms-ssim", "ssimulacra2")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One encode of one (possibly preprocessed) image, measured against the original."""
+
+    quality: float
+    nbytes: int
+    bpp: float
+    metrics: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"quality": self.quality, "nbytes": self.nbytes, "bpp": self.bpp, **self.metrics}
+
+
+def sweep(
+    original: Image,
+    processed: Image,
+    codec: str,
+    qualities: Sequence[float],
+    *,
+    metrics: Sequence[str] = SWEEP_METRICS,
+) -> list[Point]:
+    """Encode ``processed`` at every setting and measure the decoded image against ``original``.
+
+    Parameters
+    ----------
+    original : Image
+        The reference (unprocessed) image.
+    processed : Image
+        What is handed to the encoder (``original`` itself for the baseline).
+    codec : str
+        Core codec name.
+    qualities : sequence of float
+        Native settings.
+    metrics : sequence of str
+        Core metric names.
+
+    Returns
+    -------
+    list of Point
+    """
+    from qualipress import codecs
+    from qualipress import metrics as qm
+    from qualipress.preprocess.label import match_channels
+
+    if processed.pixels.shape != original.pixels.shape:
+        raise UnsupportedError("the preprocessed image must have the original's shape")
+    c = codecs.get(codec)
+    n = original.width * original.height
+    out = []
+    for q in qualities:
+        data = c.encode(processed, quality=q)
+        dec = match_channels(c.decode(data), original)
+        res = qm.measure(original, dec, tuple(metrics))
+        out.append(Point(float(q), len(data), 8.0 * len(data) / n, {k: float(v.value) for k, v in res.items()}))
+    return out
+
+
+def bd_rate(
+    rate_a: Sequence[float], dist_a: Sequence[float], rate_b: Sequence[float], dist_b: Sequence[float]
+) -> float:
+    """BD-rate of curve b against anchor a in percent (PCHIP), NaN when the curves do not overlap.
+
+    Parameters
+    ----------
+    rate_a, dist_a : sequence of float
+        Anchor bitrates (any unit, e.g. bpp) and qualities (higher is better).
+    rate_b, dist_b : sequence of float
+        Test curve.
+
+    Returns
+    -------
+    float
+        Percent bitrate change at equal quality (negative = fewer bits).
+    """
+    ra, da = _monotone(rate_a, dist_a)
+    rb, db = _monotone(rate_b, dist_b)
+    lo, hi = max(da.min(), db.min()), min(da.max(), db.max())
+    if len(da) < 2 or len(db) < 2 or not hi > lo:
+        return float("nan")
+    from scipy.interpolate import PchipInterpolator
+
+    fa = PchipInterpolator(da, np.log(ra))
+    fb = PchipInterpolator(db, np.log(rb))
+    ia = fa.integrate(lo, hi)
+    ib = fb.integrate(lo, hi)
+    return float((math.exp((ib - ia) / (hi - lo)) - 1.0) * 100.0)
+
+
+def _monotone(rate: Sequence[float], dist: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Sort by quality and drop points whose quality does not increase (PCHIP needs strictly increasing x)."""
+    r = np.asarray(rate, dtype=np.float64)
+    d = np.asarray(dist, dtype=np.float64)
+    order = np.argsort(d, kind="stable")
+    r, d = r[order], d[order]
+    keep = np.concatenate([[True], np.diff(d) > 1e-9])
+    return r[keep], d[keep]
+
+
+def mean_bd_rate(
+    anchor: Sequence[Sequence[Point]], test: Sequence[Sequence[Point]], metric: str
+) -> dict[str, float]:
+    """Per-image BD-rates averaged, their median, and the BD-rate of the mean curves.
+
+    Parameters
+    ----------
+    anchor, test : sequence of list of Point
+        One sweep per image, same images in the same order, same settings.
+    metric : str
+
+    Returns
+    -------
+    dict
+        ``{"mean": ..., "median": ..., "mean_curve": ..., "n": images with a finite value}``.
+    """
+    vals = []
+    for a, b in zip(anchor, test, strict=True):
+        v = bd_rate([p.bpp for p in a], [p.metrics[metric] for p in a],
+                    [p.bpp for p in b], [p.metrics[metric] for p in b])
+        if math.isfinite(v):
+            vals.append(v)
+    ma = _mean_curve(anchor, metric)
+    mb = _mean_curve(test, metric)
+    return {
+        "mean": float(np.mean(vals)) if vals else float("nan"),
+        "median": float(np.median(vals)) if vals else float("nan"),
+        "mean_curve": bd_rate(ma[0], ma[1], mb[0], mb[1]),
+        "n": len(vals),
+    }
+
+
+def _mean_curve(sweeps: Sequence[Sequence[Point]], metric: str) -> tuple[list[float], list[float]]:
+    n = len(sweeps[0])
+    return (
+        [float(np.mean([s[i].bpp for s in sweeps])) for i in range(n)],
+        [float(np.mean([s[i].metrics[metric] for s in sweeps])) for i in range(n)],
+    )
+
+
+def oracle_group(
+    image: Image, *, codec: str = "jpeg", quality: float = 75.0, metric: str = "ssimulacra2",
+    pool: Sequence[str] | None = None, max_combo: int = 2,
+) -> str:
+    """The labelling oracle: the group Algorithm 1 picks for this image (what the network tries to imitate)."""
+    from qualipress.preprocess.label import LabelConfig, score_image
+    from qualipress.preprocess.pool import DEFAULT_POOL
+
+    cfg = LabelConfig(codec=codec, quality=quality, metric=metric,
+                      pool=tuple(pool) if pool else DEFAULT_POOL, max_combo=max_combo)
+    return score_image(image, cfg).best
+
+
+def at_setting(points: Sequence[Point], quality: float) -> Point:
+    """The point of a sweep at one codec setting."""
+    for p in points:
+        if p.quality == float(quality):
+            return p
+    raise UnsupportedError(f"setting {quality} is not in the sweep")
+
+
+Preprocess = Callable[[Image], Image]
