@@ -302,3 +302,23 @@ def test_float_linear_display_transform_is_pq(tmp_path: Path) -> None:
     expected = np.rint(pq_encode(lin) * 255).astype(np.int16)
     assert np.abs(shown.astype(np.int16) - expected).max() <= 1
     assert shown.max() < 255  # 2000 cd/m² is below PQ's 10 000 cd/m² peak: highlights not clipped
+
+
+def test_float_original_with_pq_coded_integer_output(tmp_path: Path) -> None:
+    """A float frame compressed through qualipress's 16-bit PQ encoding is shown on the same signal."""
+    from qualipress.io import to_perceptual_image
+
+    rng = np.random.default_rng(5)
+    lin = (rng.random((16, 20, 3)) * 8).astype(np.float32)
+    coded = to_perceptual_image(as_image(lin), bit_depth=16).pixels
+    root = tmp_path / "hdr"
+    (root / "original").mkdir(parents=True)
+    (root / "jxl").mkdir()
+    write_image(root / "original" / "f.tif", as_image(lin))
+    (root / "jxl" / "f.png").write_bytes(imagecodecs.png_encode(coded))
+    with make_client(root, tmp_path / "r.sqlite") as c:
+        t = _next(c, _register(c))["trial"]
+        assert "PQ code values" in t["right"]["transform"] and "PQ" in t["left"]["transform"]
+        left = _png(c.get(t["left"]["url"]).content).astype(int)
+        right = _png(c.get(t["right"]["url"]).content).astype(int)
+    assert np.abs(left - right).max() <= 1

@@ -39,7 +39,7 @@ from starlette.routing import Route
 from qualipress.errors import InputError, QualipressError
 from qualipress.review.db import ARTIFACTS, SCORE_LABELS, ConflictError, NotFoundError, ReviewDB, Trial
 from qualipress.review.pairs import CollectionScan, Pair
-from qualipress.review.render import TRANSFORM_STATEMENT, DisplayCache
+from qualipress.review.render import TRANSFORM_STATEMENT, DisplayCache, describe_pair
 
 MAX_BODY = 16 * 1024
 MAX_NAME = 64
@@ -236,19 +236,18 @@ class ReviewApp:
         pair = self.pairs[trial.item_id]
         original = self.cache.get(pair.original)
         compressed = self.cache.get(pair.compressed)
-        by_side = {
-            trial.original_side: ("original", original),
-            ("right" if trial.original_side == "left" else "left"): ("compressed", compressed),
-        }
+        texts = describe_pair(original, compressed)
+        other = "right" if trial.original_side == "left" else "left"
+        by_side = {trial.original_side: ("original", texts[0]), other: ("compressed", texts[1])}
         sides: dict[str, Any] = {}
         for side in ("left", "right"):
-            role, shown = by_side[side]
+            role, text = by_side[side]
             entry: dict[str, Any] = {
                 "url": f"/api/trials/{trial.token}/{side}",
                 "label": ("A" if side == "left" else "B") if trial.blind else role,
             }
             if not trial.blind:
-                entry["transform"] = shown.transform
+                entry["transform"] = text
             sides[side] = entry
         out: dict[str, Any] = {
             "token": trial.token,
@@ -258,7 +257,7 @@ class ReviewApp:
             "width": original.width,
             "height": original.height,
             "size_mismatch": (original.width, original.height) != (compressed.width, compressed.height),
-            "display": sorted({original.transform, compressed.transform}),
+            "display": sorted(set(texts)),
         }
         if not trial.blind:
             out["info"] = {

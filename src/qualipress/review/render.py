@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from qualipress.errors import InputError
-from qualipress.io import read_image, to_perceptual
+from qualipress.io import Image, read_image, to_perceptual
 
 #: One-line statement of the display transform, shown in the page.
 TRANSFORM_STATEMENT = (
@@ -44,6 +44,26 @@ class DisplayImage:
     width: int
     height: int
     transform: str
+    dtype: str = "uint8"
+    bit_depth: int = 8
+    transfer: str = "srgb"
+
+
+def describe_pair(original: DisplayImage, compressed: DisplayImage) -> tuple[str, str]:
+    """Transform descriptions of both sides of a pair.
+
+    A float linear original is encoded by qualipress for integer codecs as PQ code values
+    (``qualipress.io.to_perceptual_image``); a decoded integer output of such a frame therefore holds PQ,
+    whatever transfer its container declares, and is labelled so (its pixels are shown the same way:
+    value / peak).
+    """
+    compressed_text = compressed.transform
+    if original.dtype == "float32" and original.transfer == "linear" and compressed.dtype != "float32":
+        compressed_text = (
+            f"{compressed.bit_depth}-bit PQ code values (qualipress's perceptual encoding of the float "
+            f"original) → value/{(1 << compressed.bit_depth) - 1} → 8-bit (no dither)"
+        )
+    return original.transform, compressed_text
 
 
 def describe_transform(dtype: str, bit_depth: int, transfer: str) -> str:
@@ -69,17 +89,16 @@ def describe_transform(dtype: str, bit_depth: int, transfer: str) -> str:
     return f"{bit_depth}-bit {transfer} → value/{(1 << bit_depth) - 1} → 8-bit (no dither)"
 
 
-def _decode(path: Path) -> tuple[np.ndarray, str]:
-    """Perceptual float pixels (alpha re-attached) and the description of the transform used."""
+def _decode(path: Path) -> tuple[np.ndarray, Image]:
+    """Perceptual float pixels (alpha re-attached) and the decoded image."""
     image = read_image(path)
-    transform = describe_transform(str(image.pixels.dtype), image.bit_depth, image.transfer)
     perceptual = np.asarray(to_perceptual(image), dtype=np.float32)
     if perceptual.ndim == 2:
         perceptual = perceptual[..., None]
     if image.has_alpha:
         alpha = image.pixels[..., -1:].astype(np.float32) / np.float32(image.max_value)
         perceptual = np.concatenate([perceptual, np.clip(alpha, 0.0, 1.0)], axis=2)
-    return perceptual, transform
+    return perceptual, image
 
 
 def render(path: str | Path) -> DisplayImage:
@@ -99,7 +118,8 @@ def render(path: str | Path) -> DisplayImage:
         The file cannot be decoded (``InputError``, ``UnsupportedError``...).
     """
     path = Path(path)
-    perceptual, transform = _decode(path)
+    perceptual, image = _decode(path)
+    dtype = str(image.pixels.dtype)
     if not np.isfinite(perceptual).all():
         perceptual = np.nan_to_num(perceptual, nan=0.0, posinf=1.0, neginf=0.0)
     eight = np.clip(np.rint(perceptual * 255.0), 0, 255).astype(np.uint8)
@@ -109,7 +129,15 @@ def render(path: str | Path) -> DisplayImage:
     arr = eight[..., 0] if mode == "L" else eight
     buf = io.BytesIO()
     PILImage.fromarray(np.ascontiguousarray(arr), mode=mode).save(buf, format="PNG", compress_level=1)
-    return DisplayImage(buf.getvalue(), int(eight.shape[1]), int(eight.shape[0]), transform)
+    return DisplayImage(
+        buf.getvalue(),
+        int(eight.shape[1]),
+        int(eight.shape[0]),
+        describe_transform(dtype, image.bit_depth, image.transfer),
+        dtype,
+        image.bit_depth,
+        image.transfer,
+    )
 
 
 class DisplayCache:

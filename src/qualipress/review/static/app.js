@@ -171,7 +171,7 @@
     add("parameters", Object.keys(t.info.params || {}).length ? t.info.params : null);
     add("size", t.info.bytes !== null ? `${t.info.bytes.toLocaleString()} bytes` : null);
     const f = t.info.facts || {};
-    if (f.ratio) add("ratio", `${f.ratio}:1${f.bpp ? ` · ${f.bpp} bpp` : ""}`);
+    if (f.ratio) add("ratio", `${Number(f.ratio).toFixed(1)}:1${f.bpp ? ` · ${Number(f.bpp).toFixed(3)} bpp` : ""}`);
     if (f.target_met !== undefined) add("target met", f.target_met ? "yes" : "no");
     const m = Object.entries(t.info.metrics || {});
     add("metrics", m.length ? m.map(([k, v]) => `${k} ${v}`).join(" · ") : null);
