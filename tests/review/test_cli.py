@@ -36,6 +36,12 @@ def test_review_results_table_and_csv(collection: Path, tmp_path: Path, capsys: 
     assert rows[-1]["accepted"] == str(sum(s <= 1 for s in [0, 1, 3, 0, 2, 5, 1, 1, 4, 0, 0, 5]))
     assert main(["review-results", "--db", str(db), "--json", "--threshold", "0"]) == 0
     assert '"threshold": 0' in capsys.readouterr().out
+    raw = tmp_path / "raw.csv"
+    assert main(["review-results", "--db", str(db), "--judgements-csv", str(raw)]) == 0
+    judged = list(csv.DictReader(raw.open()))
+    assert len(judged) == 12 and {r["evaluator"] for r in judged} == {"a", "b"}
+    assert sorted(int(r["score"]) for r in judged) == sorted([0, 1, 3, 0, 2, 5, 1, 1, 4, 0, 0, 5])
+    assert {r["artifacts"] for r in judged} == {"", "banding"}
 
 
 def test_review_results_missing_db(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

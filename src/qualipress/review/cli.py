@@ -111,30 +111,37 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         csv: Path | None = typer.Option(None, "--csv", help="Also write the table as CSV."),
         threshold: int = typer.Option(DEFAULT_THRESHOLD, min=0, max=5, help="Scores <= this count as accepted."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+        raw_csv: Path | None = typer.Option(
+            None, "--judgements-csv", help="Also write every stored score (with comments) as CSV."
+        ),
     ) -> None:
         """Acceptance per profile and codec, mean score, agreement and most-flagged artifacts."""
         from dataclasses import asdict
 
         from qualipress.review.db import ReviewDB
-        from qualipress.review.results import compute_results, results_csv, write_csv_atomic
+        from qualipress.review.results import compute_results, judgements_csv, results_csv, write_csv_atomic
 
         if not db.is_file():
             raise InputError(f"{db} does not exist (run `qualipress review ... --db {db}` first)")
         store = ReviewDB(db)
         try:
-            res = compute_results(store.judgements(), threshold=threshold)
+            rows = store.judgements()
         finally:
             store.close()
+        res = compute_results(rows, threshold=threshold)
         if csv is not None:
             write_csv_atomic(csv, results_csv(res))
+        if raw_csv is not None:
+            write_csv_atomic(raw_csv, judgements_csv(rows))
         if as_json:
             typer.echo(json.dumps(asdict(res), indent=2))
         elif res.overall is None:
             typer.echo("no scores yet")
         else:
             typer.echo(format_results(res))
-        if csv is not None:
-            typer.echo(f"wrote {csv}", err=True)
+        for written in (csv, raw_csv):
+            if written is not None:
+                typer.echo(f"wrote {written}", err=True)
 
     @bench.command("review-load")
     def review_load_cmd(

@@ -220,6 +220,34 @@ def results_csv(results: ReviewResults) -> str:
     return buf.getvalue()
 
 
+JUDGEMENT_COLUMNS = [
+    "id",
+    "created_at",
+    "evaluator",
+    "profile",
+    "codec",
+    "collection",
+    "original",
+    "compressed",
+    "score",
+    "artifacts",
+    "comment",
+    "blind",
+    "original_side",
+    "elapsed_ms",
+]
+
+
+def judgements_csv(rows: list[dict[str, Any]]) -> str:
+    """CSV text with one row per stored score (every score, superseded ones included)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=JUDGEMENT_COLUMNS, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow(dict(r, artifacts=";".join(r["artifacts"])))
+    return buf.getvalue()
+
+
 def write_csv_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename.
 
