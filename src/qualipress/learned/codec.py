@@ -206,12 +206,24 @@ class LearnedCodec(Codec):
         import torch
 
         from qualipress.learned import ops
+        from qualipress.learned.weights import find_by_fingerprint
 
-        loaded, _, _ = self._model_for(header.quality, weights)
+        try:
+            loaded, _, _ = self._model_for(header.quality, weights)
+        except (ModelError, UnsupportedError):
+            if weights is not None or self.weights is not None:
+                raise
+            found = find_by_fingerprint(self.arch.name, header.fingerprint)
+            if found is None:
+                raise
+            loaded = found
+        if loaded.fingerprint != header.fingerprint and weights is None and self.weights is None:
+            loaded = find_by_fingerprint(self.arch.name, header.fingerprint) or loaded
         if loaded.fingerprint != header.fingerprint:
             raise ModelError(
                 f"this .qlc file was encoded with {self.name} weights {header.fingerprint.hex()}, but the weights "
-                f"found ({loaded.source}: {loaded.path}) are {loaded.fingerprint.hex()}; pass the right --weights"
+                f"found ({loaded.source}: {loaded.path}) are {loaded.fingerprint.hex()}; pass the right --weights "
+                f"or list the file in $QUALIPRESS_WEIGHTS"
             )
         model = loaded.model.to(self.device)
         try:

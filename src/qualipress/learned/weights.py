@@ -228,6 +228,47 @@ def load_file(path: str | os.PathLike[str], arch: str, *, source: str = "user") 
 
 _CACHE: dict[tuple[str, str, int], LoadedModel] = {}
 
+#: Environment variable: extra weights files or directories (``os.pathsep``-separated) searched when a
+#: ``.qlc`` file names weights other than the default ones.
+WEIGHTS_ENV = "QUALIPRESS_WEIGHTS"
+
+
+def find_by_fingerprint(arch: str, fingerprint: bytes) -> LoadedModel | None:
+    """Weights for ``arch`` whose fingerprint is ``fingerprint``, or None.
+
+    Looks at weights loaded earlier in this process, then files in ``$QUALIPRESS_WEIGHTS``, the shipped
+    models and CompressAI's cache directory.
+    """
+    for loaded in _CACHE.values():
+        if loaded.arch.name == arch and loaded.fingerprint == fingerprint:
+            return loaded
+    candidates: list[tuple[Path, str]] = []
+    for entry in filter(None, os.environ.get(WEIGHTS_ENV, "").split(os.pathsep)):
+        p = Path(entry)
+        files = sorted(p.glob("*.pt*")) if p.is_dir() else [p]
+        candidates.extend((f, "user") for f in files)
+    shipped = shipped_file(arch)
+    if shipped is not None:
+        candidates.append((shipped, "shipped"))
+    cache_dir = compressai_cache_dir()
+    if cache_dir.is_dir():
+        candidates.extend((f, "compressai-cache") for f in sorted(cache_dir.glob(f"{arch}*")))
+    for path, source in candidates:
+        try:
+            if fingerprint_bytes(path.read_bytes()) != fingerprint:
+                continue
+            return resolve(arch, 0, weights=path) if source == "user" else _load_cached(path, arch, source)
+        except (OSError, ModelError):
+            continue
+    return None
+
+
+def _load_cached(path: Path, arch: str, source: str) -> LoadedModel:
+    key = (str(path.resolve()), arch, path.stat().st_mtime_ns)
+    if key not in _CACHE:
+        _CACHE[key] = load_file(path, arch, source=source)
+    return _CACHE[key]
+
 
 def resolve(arch: str, quality: int, *, weights: str | os.PathLike[str] | None = None) -> LoadedModel:
     """Find the weights to code ``arch`` at integer quality level ``quality``.

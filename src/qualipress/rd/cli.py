@@ -1,0 +1,69 @@
+"""CLI of the RD benchmark harness: ``bench rd`` and ``bench plot``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def bench_rd_cmd(
+    dataset: Annotated[list[Path], typer.Argument(help="Dataset directory (or image files).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Results directory (keeps the row cache).")],
+    codecs: Annotated[str, typer.Option(help="Comma-separated codec names.")] = "jpeg,webp",
+    qualities: Annotated[list[str] | None, typer.Option(
+        help="Settings: 'LIST' for all codecs or 'CODEC=LIST'; LIST = numbers and lo:hi:step ranges.")] = None,
+    metrics: Annotated[str, typer.Option(help="Comma-separated metrics (psnr, ms-ssim, ssim, ssimulacra2).")] = (
+        "psnr,ms-ssim"
+    ),
+    anchor: Annotated[str | None, typer.Option(help="BD anchor codec (default: first codec).")] = None,
+    task: Annotated[str | None, typer.Option(help="Coding for machines: faces or persons (F1 at IoU 0.5).")] = None,
+    jobs: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
+    weights: Annotated[Path | None, typer.Option(help="Weights file for the learned codecs.")] = None,
+    report: Annotated[bool, typer.Option(help="Write report.html and rd.png.")] = True,
+) -> None:
+    """Rate–distortion benchmark: codecs × qualities × metrics, BD tables, HTML report (incremental)."""
+    from qualipress.rd import format_table, html_report, parse_qualities, plot_rd, run_rd
+
+    names = [c.strip() for c in codecs.split(",") if c.strip()]
+    q = parse_qualities(qualities or [], names)
+    opts = {n: {"weights": str(weights)} for n in names if n.startswith("learned:")} if weights else {}
+    res = run_rd(
+        dataset, output, codecs=names, qualities=q, metrics=[m.strip() for m in metrics.split(",") if m.strip()],
+        anchor=anchor or names[0], task=task, jobs=jobs, limit=limit, encode_options=opts,
+        progress=lambda d, t, label: typer.echo(f"[{d}/{t}] {label}", err=True),
+    )
+    if report:
+        keys = [k for k in next(iter(res.curves.values()))["results"] if k not in
+                ("quality", "bpp", "encoding_time", "decoding_time")]
+        plot_rd(res.curves, output / "rd.png", metrics=keys)
+        html_report(output)
+    typer.echo(f"{res.computed} rows computed, {res.cached} from cache, {len(res.errors)} errors -> {output}")
+    for e in res.errors[:20]:
+        typer.echo(f"  skipped {e['codec']} {Path(e['image']).name} {e['setting']}: {e['error']}", err=True)
+    if res.bd:
+        typer.echo(format_table(res.bd, anchor or names[0]))
+
+
+def bench_plot_cmd(
+    results: Annotated[list[Path], typer.Argument(help="Results directories or CompressAI-style JSON files.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="PNG to write.")],
+    metrics: Annotated[str, typer.Option(help="Comma-separated result columns.")] = "psnr-rgb,ms-ssim-rgb",
+    title: Annotated[str, typer.Option(help="Figure title.")] = "",
+) -> None:
+    """Plot RD curves from result JSON files (ours or CompressAI's published ones)."""
+    from qualipress.rd import load_curves, plot_rd
+
+    curves = load_curves(results)
+    plot_rd(curves, output, metrics=[m.strip() for m in metrics.split(",") if m.strip()], title=title)
+    typer.echo(json.dumps({"curves": list(curves), "output": str(output)}), file=sys.stdout)
+
+
+def register(app: typer.Typer, bench: typer.Typer) -> None:
+    """Add ``rd`` and ``plot`` to the ``bench`` sub-app."""
+    bench.command("rd")(bench_rd_cmd)
+    bench.command("plot")(bench_plot_cmd)

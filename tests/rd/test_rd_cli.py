@@ -1,0 +1,35 @@
+"""bench rd / bench plot through qualipress.cli.main."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def test_bench_rd_and_plot(dataset: Path, tmp_path: Path) -> None:
+    from qualipress.cli import main
+
+    out = tmp_path / "res"
+    args = ["bench", "rd", str(dataset), "-o", str(out), "--codecs", "pillow-jpeg,jpeg",
+            "--qualities", "20:80:15", "--metrics", "psnr"]
+    assert main(args) == 0
+    assert {"pillow-jpeg.json", "jpeg.json", "rows.csv", "summary.json", "report.html", "rd.png"} <= {
+        p.name for p in out.iterdir()}
+    assert "BD vs pillow-jpeg" in (out / "report.html").read_text()
+    s = json.loads((out / "summary.json").read_text())
+    assert s["anchor"] == "pillow-jpeg" and s["rows_computed"] == 20
+    assert main(args) == 0
+    assert json.loads((out / "summary.json").read_text())["rows_cached"] == 20
+    png = tmp_path / "plot.png"
+    assert main(["bench", "plot", str(out), "-o", str(png), "--metrics", "psnr-rgb"]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_rd_errors(tmp_path: Path, dataset: Path) -> None:
+    from qualipress.cli import main
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["bench", "rd", str(empty), "-o", str(tmp_path / "r"), "--codecs", "jpeg"]) == 2
+    assert main(["bench", "rd", str(dataset), "-o", str(tmp_path / "r"), "--codecs", "nocodec"]) == 2
+    assert main(["bench", "plot", str(empty), "-o", str(tmp_path / "p.png")]) == 2
