@@ -69,6 +69,12 @@ def test_keyboard_scoring_reaches_sqlite(browser, collection: Path, tmp_path: Pa
         assert page.evaluate(
             "() => [...document.querySelectorAll('img.imgL, img.imgR')].every(i => i.complete && i.naturalWidth === 48)"
         )
+        # flicker: Space swaps which image is visible (and says which one it is)
+        page.keyboard.press("f")
+        page.keyboard.press("Space")
+        shown = page.inner_text("#tagS")
+        page.keyboard.press("Space")
+        assert {shown, page.inner_text("#tagS")} == set(tags)
         # view controls by keyboard: flicker, wipe, 1:1, zoom, back to side by side
         for key in ("f", "Space", "w", "]", "x", "+", "ArrowLeft", "z", "s"):
             page.keyboard.press(key)

@@ -142,8 +142,15 @@
       setStatus(`saved: score ${body.score}`);
       await nextPair();
     } catch (e) {
-      // nothing is lost: the draft stays and re-sending the same score is idempotent on the server
-      setStatus(`not saved: ${e.message} — press Enter to retry`, true);
+      if (e.status === 409) {
+        // scored differently in another tab, or abandoned after a restart: this pair is settled, move on
+        dropDraft();
+        setStatus(`not saved: ${e.message}; showing the next pair`, true);
+        try { await nextPair(); } catch (e2) { setStatus(`cannot load the next pair: ${e2.message}`, true); }
+      } else {
+        // nothing is lost: the draft stays and re-sending the same score is idempotent on the server
+        setStatus(`not saved: ${e.message} — press Enter to retry`, true);
+      }
     } finally {
       state.busy = false; renderForm();
     }
