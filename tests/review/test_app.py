@@ -145,7 +145,9 @@ def test_blind_mode_hides_labels_and_randomises_sides(blind_client: TestClient) 
         t = _next(blind_client, eid)["trial"]
         assert "info" not in t and "transform" not in t["left"]
         assert {t["left"]["label"], t["right"]["label"]} == {"A", "B"}
-        body = str(t)
+        visible = {k: v for k, v in t.items() if k not in ("token", "left", "right")}
+        body = str(visible) + t["left"]["label"] + t["right"]["label"]  # token and URLs are random text
+        assert set(t["left"]) == {"url", "label"} == set(t["right"])
         assert "jpeg" not in body and "webp" not in body and "C1" not in body and "img" not in body
         stored = review.db.trial(t["token"])
         sides.add(stored.original_side)
@@ -322,3 +324,29 @@ def test_float_original_with_pq_coded_integer_output(tmp_path: Path) -> None:
         left = _png(c.get(t["left"]["url"]).content).astype(int)
         right = _png(c.get(t["right"]["url"]).content).astype(int)
     assert np.abs(left - right).max() <= 1
+
+
+def test_next_pair_is_rendered_in_advance(client: TestClient) -> None:
+    review = client.app.state.review
+    eid = _register(client)
+    t = _next(client, eid)["trial"]
+    review.prefetch.result(timeout=30)
+    cached = {Path(k[0]) for k in review.cache._items}
+    predicted = review.db.peek_next_item(eid, after=_item(client, t))
+    assert {review.pairs[predicted].original, review.pairs[predicted].compressed} <= cached
+    client.post("/api/scores", json={"trial": t["token"], "evaluator_id": eid, "score": 0})
+    assert _item(client, _next(client, eid)["trial"]) == predicted  # the prediction was right
+
+
+def test_evaluators_see_different_orders(client: TestClient) -> None:
+    orders = []
+    for name in ("p", "q", "r"):
+        eid = _register(client, name)
+        order = []
+        for _ in range(6):
+            t = _next(client, eid)["trial"]
+            order.append(_item(client, t))
+            client.post("/api/scores", json={"trial": t["token"], "evaluator_id": eid, "score": 1})
+        orders.append(order)
+    assert all(sorted(o) == sorted(orders[0]) for o in orders)
+    assert len({tuple(o) for o in orders}) > 1

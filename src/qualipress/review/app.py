@@ -20,10 +20,12 @@ and the ``Host`` header must name this server (DNS-rebinding protection).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -189,6 +191,8 @@ class ReviewApp:
         self.db = db
         self.blind = blind
         self.cache = DisplayCache()
+        self._prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qualipress-review-prefetch")
+        self.prefetch: Future[None] | None = None
         self.skipped = list(scan.skipped)
         ids = db.sync_items(scan.pairs)
         self.pairs: dict[int, Pair] = {ids[p.key]: p for p in scan.pairs}
@@ -272,6 +276,20 @@ class ReviewApp:
             }
         return out
 
+    def _prefetch_after(self, evaluator_id: int, item_id: int) -> None:
+        """Render the evaluator's probable next pair in the background (one worker: bounded CPU)."""
+        nxt = self.db.peek_next_item(evaluator_id, after=item_id)
+        pair = self.pairs.get(nxt) if nxt is not None else None
+        if pair is None:
+            return
+
+        def warm() -> None:
+            for path in (pair.original, pair.compressed):
+                with contextlib.suppress(QualipressError, OSError):
+                    self.cache.get(path)
+
+        self.prefetch = self._prefetcher.submit(warm)
+
     def _next(self, evaluator_id: int) -> dict[str, Any]:
         for _ in range(len(self.pairs) + 1):
             trial = self.db.next_trial(evaluator_id, blind=self.blind)
@@ -288,6 +306,7 @@ class ReviewApp:
                 self.db.retire_item(trial.item_id)
                 continue
             done, total = self.db.progress(evaluator_id)
+            self._prefetch_after(evaluator_id, trial.item_id)
             return {"done": False, "trial": described, "progress": {"done": done, "total": total}}
         raise QualipressError("no displayable pair left")
 

@@ -8,6 +8,7 @@ one pair to one evaluator with its own random left/right assignment; a score bel
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import sqlite3
@@ -157,6 +158,8 @@ class ReviewDB:
         try:
             self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
             self._conn.row_factory = sqlite3.Row
+            self._salt = b""
+            self._conn.create_function("qp_rank", 2, self._rank, deterministic=True)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.execute("PRAGMA busy_timeout=30000")
@@ -164,6 +167,11 @@ class ReviewDB:
                 for stmt in _SCHEMA.split(";"):
                     if stmt.strip():
                         c.execute(stmt)
+                salt = c.execute("SELECT value FROM meta WHERE key='salt'").fetchone()
+                if salt is None:
+                    salt = (secrets.token_hex(16),)
+                    c.execute("INSERT INTO meta(key, value) VALUES ('salt', ?)", salt)
+                self._salt = str(salt[0]).encode()
                 row = c.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if row is None:
                     c.execute("INSERT INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
@@ -171,6 +179,11 @@ class ReviewDB:
                     raise OutputError(f"{self.path} has review schema {row[0]}, expected {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise OutputError(f"cannot use {self.path} as a review database: {exc}") from exc
+
+    def _rank(self, item_id: int, evaluator_id: int) -> int:
+        """Per-evaluator pseudo-random rank of an item (keyed hash; the key is random per database)."""
+        h = hashlib.blake2b(f"{evaluator_id}:{item_id}".encode(), key=self._salt, digest_size=8)
+        return int.from_bytes(h.digest(), "big") >> 1
 
     # -- plumbing ----------------------------------------------------------------------------------------
     @contextmanager
@@ -295,6 +308,33 @@ class ReviewDB:
             state=int(row["state"]),
         )
 
+    # Least-scored active pair this evaluator has not scored; ties broken by a keyed hash of (evaluator,
+    # pair): a random order that differs per evaluator, yet is fixed, so the next pick can be predicted and
+    # its images rendered in advance.
+    _PICK_SQL = """SELECT i.id FROM items i
+                   WHERE i.active = 1 AND i.id != ? AND NOT EXISTS (
+                       SELECT 1 FROM scores s WHERE s.item_id = i.id AND s.evaluator_id = ?)
+                   ORDER BY (SELECT COUNT(*) FROM scores s2 WHERE s2.item_id = i.id),
+                            qp_rank(i.id, ?)
+                   LIMIT 1"""
+
+    def peek_next_item(self, evaluator_id: int, *, after: int) -> int | None:
+        """The pair :meth:`next_trial` would probably offer once item ``after`` is scored (read-only).
+
+        Parameters
+        ----------
+        evaluator_id : int
+        after : int
+            Item id of the evaluator's current pair (excluded).
+
+        Returns
+        -------
+        int or None
+        """
+        with self._read() as c:
+            row = c.execute(self._PICK_SQL, (after, evaluator_id, evaluator_id)).fetchone()
+        return None if row is None else int(row[0])
+
     def next_trial(self, evaluator_id: int, *, blind: bool) -> Trial | None:
         """The evaluator's open trial, or a new one on the least-scored pair they have not scored yet.
 
@@ -323,14 +363,7 @@ class ReviewDB:
                 if row["active"] and bool(row["blind"]) == blind:
                     return self._trial(row)
                 c.execute("UPDATE trials SET state = 2 WHERE id = ?", (row["id"],))
-            item = c.execute(
-                """SELECT i.id FROM items i
-                   WHERE i.active = 1 AND NOT EXISTS (
-                       SELECT 1 FROM scores s WHERE s.item_id = i.id AND s.evaluator_id = ?)
-                   ORDER BY (SELECT COUNT(*) FROM scores s2 WHERE s2.item_id = i.id), random()
-                   LIMIT 1""",
-                (evaluator_id,),
-            ).fetchone()
+            item = c.execute(self._PICK_SQL, (0, evaluator_id, evaluator_id)).fetchone()
             if item is None:
                 return None
             side = secrets.choice(("left", "right")) if blind else "left"
