@@ -5,8 +5,9 @@ measure PSNR / MS-SSIM / SSIMULACRA2 against the ORIGINAL image. Reports BD-rate
 image then averaged, and on the mean curve), and at the reference setting the size change, compression-ratio
 change and quality change versus no preprocessing.
 
-Choices: ``none``, each pool method, ``oracle`` (the group Algorithm 1 picks for that image, codec and reference
-setting: what the labels of the training set look like), ``kuchen`` (the shipped network) or a ``.pt`` path.
+Choices: ``none``, each pool method, ``oracle`` (the group Algorithm 1 with the "rd" score picks for that image,
+codec and reference setting: what the labels of the shipped model's training set look like), ``oracle-z`` (the
+same with the paper's z-score rule), ``kuchen`` (the shipped network) or a ``.pt`` path.
 
 Usage::
 
@@ -61,9 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(1)
     except ImportError:
         pass
+    from dataclasses import asdict
+
     from qualipress.io import read_image
     from qualipress.preprocess import get_preprocessor
-    from qualipress.preprocess.evaluate import Point, oracle_group, sweep
+    from qualipress.preprocess.evaluate import Point, sweep
+    from qualipress.preprocess.label import LabelConfig, _finite, score_image
 
     kodak = sorted((DATA / "kodak").glob("kodim*.png"))[: args.images]
     if not kodak:
@@ -96,10 +100,15 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     img = img or read_image(path)
                     t0 = time.time()
-                    if method == "oracle":
-                        okey = f"oracle-choice|{codec}|{ref_q}|{path.name}"
+                    if method in ("oracle", "oracle-z"):
+                        okey = f"{method}-choice|{codec}|{ref_q}|{path.name}"
                         if okey not in cache:
-                            put({"key": okey, "group": oracle_group(img, codec=codec, quality=ref_q)})
+                            # one scoring gives both rules: "rd" scores and the paper's z-scores
+                            res = score_image(img, LabelConfig(codec=codec, quality=ref_q, score="rd"))
+                            zbest = max(res.scores, key=lambda s: s.z_quality - s.z_bpp).group
+                            put({"key": f"oracle-choice|{codec}|{ref_q}|{path.name}", "group": res.best,
+                                 "scores": [_finite(asdict(s)) for s in res.scores]})
+                            put({"key": f"oracle-z-choice|{codec}|{ref_q}|{path.name}", "group": zbest})
                         name = cache[okey]["group"]
                     else:
                         name = method
@@ -154,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             groups = [cache[f"{codec}|{method}|{p.name}"]["group"] for p in kodak]
             creport["methods"][method] = {"bd_rate": bd, "size_change_percent": size,
                                           "ratio": [ratio_a, ratio_b], "quality_change": dq,
-                                          "groups": groups if method == "oracle" else None}
+                                          "groups": groups if method.startswith("oracle") else None}
             s2 = bd["ssimulacra2"]
             lines.append(
                 f"| {method} | {s2['mean']:+.2f}% / {s2['median']:+.2f}% / {s2['mean_curve']:+.2f}% "
@@ -162,10 +171,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {ratio_a:.2f}→{ratio_b:.2f} | {dq['ssimulacra2']:+.2f} | {dq['ms-ssim']:+.4f} "
                 f"| {dq['psnr']:+.2f} |"
             )
-        if "oracle" in creport["methods"]:
-            g = creport["methods"]["oracle"]["groups"]
-            counts = {k: g.count(k) for k in sorted(set(g), key=lambda k: -g.count(k))}
-            lines += ["", f"Oracle groups chosen ({codec}, q{ref_q}): {counts}"]
+        for om in ("oracle", "oracle-z"):
+            if om in creport["methods"]:
+                g = creport["methods"][om]["groups"]
+                counts = {k: g.count(k) for k in sorted(set(g), key=lambda k: -g.count(k))}
+                lines += ["", f"{om} groups chosen ({codec}, q{ref_q}): {counts}"]
         lines.append("")
         report["codecs"][codec] = creport
         _plot(codec, curves, Path(args.plots))

@@ -23,6 +23,8 @@ def label_cmd(
     metric: Annotated[str, typer.Option(help="Full-reference quality metric.")] = "ssimulacra2",
     pool: Annotated[str, typer.Option(help="Comma-separated pool methods (default: all but guetzli).")] = "",
     max_combo: Annotated[int, typer.Option("--max-combo", help="Largest group size k.")] = 2,
+    score: Annotated[str, typer.Option(help="zscore (the paper's Z(q) - Z(bpp)) or rd (bits saved at equal "
+                                            "quality against the codec alone).")] = "zscore",
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.")] = 1,
     limit: Annotated[int | None, typer.Option(help="Label only the first N files.")] = None,
 ) -> None:
@@ -34,7 +36,8 @@ def label_cmd(
         from qualipress.preprocess.groups import canonical
 
         methods = canonical([m.strip() for m in pool.split(",") if m.strip()]) if pool else DEFAULT_POOL
-        config = LabelConfig(codec=codec, quality=quality, metric=metric, pool=methods, max_combo=max_combo)
+        config = LabelConfig(codec=codec, quality=quality, metric=metric, pool=methods, max_combo=max_combo,
+                             score=score)
 
         def progress(st: dict[str, Any]) -> None:
             if st["status"] == "error":

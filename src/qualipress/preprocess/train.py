@@ -229,6 +229,7 @@ def train_model(
             "padded_small_images": padded,
             "best_group_counts": dict(sorted(best_counts.items(), key=lambda kv: -kv[1])),
             "sources": sorted({str(Path(r["source"]).parent) for r in records}),
+            "files": sorted(f"{Path(r['source']).parent.name}/{Path(r['source']).name}" for r in records),
         },
         "options": {k: getattr(opt, k) for k in opt.__dataclass_fields__},
         "environment": {
