@@ -105,3 +105,30 @@ def test_restore_never_overwrites_other_content(dpx_sequence: Path, tmp_path: Pa
     res = restore_archive(arch, back)
     assert len(res.errors) == 1 and "never overwrites" in res.errors[0]["error"]
     assert (back / "reel.0001001.dpx").read_bytes() == b"something else"
+
+
+def test_disk_full_on_one_frame(dpx_sequence: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from qualipress.film import archive as archive_mod
+    from qualipress.io import atomic_write_bytes as real_write
+
+    def flaky(path: Path, data: bytes, **kw: object) -> Path:
+        if "0001002" in str(path):
+            import os as _os
+
+            # what the core's atomic write does on ENOSPC: temp file removed, OutputError raised
+            err = OSError(errno.ENOSPC, _os.strerror(errno.ENOSPC))
+            from qualipress.errors import OutputError
+
+            raise OutputError(f"{path}: write failed ({err.strerror})")
+        return real_write(path, data, **kw)
+
+    monkeypatch.setattr(archive_mod, "atomic_write_bytes", flaky)
+    res = archive_paths([dpx_sequence], tmp_path / "arch")
+    assert len(res.errors) == 1 and "No space left" in res.errors[0]["error"]
+    assert sorted(p.name for p in (tmp_path / "arch").iterdir() if p.suffix == ".qpl") == [
+        "reel.0001001.dpx.qpl", "reel.0001004.dpx.qpl", "reel.0001005.dpx.qpl"]
+    monkeypatch.undo()
+    again = archive_paths([dpx_sequence], tmp_path / "arch")
+    assert len(again.records) == 1 and not again.errors  # the rerun does only the failed frame
