@@ -81,7 +81,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         collections: list[Path] = typer.Argument(
             ..., help="Output directories of `qualipress compress` (or original/ + variant/ directories)."
         ),
-        port: int = typer.Option(8000, min=0, max=65535, help="TCP port (0 picks a free one)."),
+        port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
         host: str = typer.Option("127.0.0.1", help="Interface to bind; the default is this machine only."),
         blind: bool = typer.Option(False, "--blind", help="Hide codec/profile and randomise left/right."),
         db: Path = typer.Option(Path("review.sqlite"), "--db", help="SQLite file receiving the scores."),
