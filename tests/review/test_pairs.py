@@ -112,3 +112,16 @@ def test_real_compress_output_is_a_collection(tmp_path: Path, monkeypatch: pytes
     assert {p.profile for p in scan.pairs} == {"C2"} and {p.codec for p in scan.pairs} == {"jpeg"}
     assert all(p.original.parent == src.resolve() for p in scan.pairs)
     assert all("ssim" in p.metrics and p.facts.get("bytes") for p in scan.pairs)
+
+
+def test_original_links_may_point_outside(tmp_path: Path) -> None:
+    root = tmp_path / "pairs"
+    (root / "original").mkdir(parents=True)
+    (root / "jpeg").mkdir()
+    scan_file = tmp_path / "scans" / "a.png"
+    scan_file.parent.mkdir()
+    PILImage.fromarray(smooth_image(0)).save(scan_file)
+    os.symlink(scan_file, root / "original" / "a.png")
+    PILImage.fromarray(smooth_image(0)).save(root / "jpeg" / "a.jpg", quality=50)
+    (pair,) = scan_collection(root).pairs
+    assert pair.original == scan_file.resolve() and pair.compressed.parent == (root / "jpeg").resolve()

@@ -12,10 +12,12 @@ Two layouts are understood:
 Plain pair directory
     ``DIR/original/`` holds the originals; every other sub-directory of ``DIR`` is one *variant* (its
     name is reported as the codec, e.g. ``DIR/jpeg-q80/``), and a variant file is paired with the original
-    of the same file stem (``original/a.png`` ↔ ``jpeg-q80/a.jpg``). Every file must lie inside ``DIR``.
+    of the same file stem (``original/a.png`` ↔ ``jpeg-q80/a.jpg``). Variant files must lie inside ``DIR``
+    (symbolic links resolved); originals may be symbolic links to files elsewhere (no need to copy a scan).
 
 Safety: compressed files must resolve (symbolic links followed) inside their collection directory; the
-originals of a report are the files the report names (the collection owner's own record). Nothing here
+originals are the files the collection names — by the report, or by links in ``original/`` (the
+collection owner's own record). Nothing here
 takes a path from the network — the web app only ever refers to pairs by opaque ids.
 """
 
@@ -204,7 +206,7 @@ def _scan_report(root: Path, report: Path, scan: CollectionScan) -> None:
         )
 
 
-def _images_by_stem(directory: Path, root: Path, scan: CollectionScan) -> dict[str, Path]:
+def _images_by_stem(directory: Path, root: Path, scan: CollectionScan, *, links_out: bool = False) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for p in sorted(directory.iterdir()):
         if p.suffix.lower() not in IMAGE_EXTENSIONS:
@@ -214,7 +216,7 @@ def _images_by_stem(directory: Path, root: Path, scan: CollectionScan) -> dict[s
         except (OSError, RuntimeError):
             scan.skipped.append(f"{p}: broken link")
             continue
-        if not _inside(real, root) or not real.is_file():
+        if not real.is_file() or not (links_out or _inside(real, root)):
             scan.skipped.append(f"{p}: not a regular file inside the collection; refused")
             continue
         if p.stem in found:
@@ -225,7 +227,7 @@ def _images_by_stem(directory: Path, root: Path, scan: CollectionScan) -> dict[s
 
 
 def _scan_pair_dir(root: Path, originals_dir: Path, scan: CollectionScan) -> None:
-    originals = _images_by_stem(originals_dir, root, scan)
+    originals = _images_by_stem(originals_dir, root, scan, links_out=True)
     for variant in sorted(root.iterdir()):
         if not variant.is_dir() or variant.name in ORIGINAL_DIRS or variant.name.startswith("."):
             continue
