@@ -104,3 +104,23 @@ def test_keyboard_scoring_reaches_sqlite(browser, collection: Path, tmp_path: Pa
     assert row["elapsed_ms"] is not None and row["elapsed_ms"] > 0
     assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
     assert errors == []
+
+
+@pytest.mark.browser
+def test_one_to_one_means_device_pixels(browser, collection: Path, tmp_path: Path) -> None:
+    app = build_app(scan_collections([collection]), tmp_path / "dpr.sqlite", blind=True)
+    with background_server(app) as url:
+        page = browser.new_page(viewport={"width": 1000, "height": 700}, device_scale_factor=2)
+        page.goto(url + "/")
+        page.fill("#name", "hidpi")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("body[data-trial]")
+        page.keyboard.press("x")
+        transform = page.evaluate("() => document.querySelector('#side .layer').style.transform")
+        assert "scale(0.5)" in transform  # one image pixel per device pixel on a 2x screen
+        assert page.inner_text("#zoomLevel") == "100%"
+        page.keyboard.press("+")
+        assert page.evaluate("() => document.getElementById('stage').classList.contains('pixelated')") is False
+        page.keyboard.press("+")  # 156 % of device pixels: drawn as blocks, not smoothed
+        assert page.evaluate("() => document.getElementById('stage').classList.contains('pixelated')") is True
+        page.close()
