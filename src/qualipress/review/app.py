@@ -25,6 +25,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Set as AbstractSet
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
@@ -121,7 +122,9 @@ def _int(value: Any, *, field: str, low: int, high: int) -> int:
     return value
 
 
-async def _json_body(request: Request, *, required: set[str], optional: set[str] = frozenset()) -> dict:
+async def _json_body(
+    request: Request, *, required: AbstractSet[str], optional: AbstractSet[str] = frozenset()
+) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise _HTTPError(415, "send JSON with Content-Type: application/json")
