@@ -112,6 +112,11 @@ def test_real_compress_output_is_a_collection(tmp_path: Path, monkeypatch: pytes
     assert {p.profile for p in scan.pairs} == {"C2"} and {p.codec for p in scan.pairs} == {"jpeg"}
     assert all(p.original.parent == src.resolve() for p in scan.pairs)
     assert all("ssim" in p.metrics and p.facts.get("bytes") for p in scan.pairs)
+    # reviewed from elsewhere: the run directory is inferred from "out/s0.jpg" and the collection path
+    monkeypatch.chdir(src)
+    again = scan_collection(tmp_path / "out")
+    assert sorted(p.key for p in again.pairs) == sorted(p.key for p in scan.pairs)
+    assert all(p.original.parent == src.resolve() for p in again.pairs)
 
 
 def test_original_links_may_point_outside(tmp_path: Path) -> None:

@@ -5,8 +5,9 @@ Two layouts are understood:
 ``qualipress compress`` output directory
     Contains ``qualipress-report.jsonl``: one JSON object per input with at least ``input``, ``output``,
     ``codec``, ``params``, ``target``, ``metrics`` and ``error`` (``profile`` when a profile was used).
-    Paths are absolute or relative to the collection directory (or, failing that, to the current
-    directory, as ``compress -o out/`` records ``out/x.jpg``). Records with an ``error`` or without an
+    Paths are absolute or relative to the collection directory, or relative to the directory ``compress``
+    ran in (``compress -o work/out`` records ``work/out/x.jpg``; that directory is inferred from the
+    collection path, or taken to be the current one). Records with an ``error`` or without an
     ``output`` are skipped; when one output appears in several records (a resumed run) the last one wins.
 
 Plain pair directory
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,13 +136,28 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def _resolve(value: Any, root: Path) -> Path | None:
-    """An existing path named by a report: absolute, relative to the collection, or relative to the
-    directory ``qualipress compress`` ran in (the current one), in that order."""
+def _run_dir(output: Any, given: Path) -> Path | None:
+    """Where ``compress`` probably ran, inferred from a relative output path and the collection path.
+
+    ``compress -o work/out`` records ``work/out/x.jpg``; when the collection was given as ``/data/work/out``
+    the run directory is ``/data``. None when the output's directories are not a suffix of the collection.
+    """
+    if not isinstance(output, str) or not output or Path(output).is_absolute():
+        return None
+    parent = Path(output).parent.parts
+    if not parent or parent[0] in ("..", ".") or len(parent) >= len(given.parts):
+        return None
+    if given.parts[-len(parent) :] != parent:
+        return None
+    return Path(*given.parts[: -len(parent)])
+
+
+def _resolve(value: Any, bases: list[Path]) -> Path | None:
+    """An existing path named by a report: absolute, or relative to the first of ``bases`` where it exists."""
     if not isinstance(value, str) or not value or "\0" in value:
         return None
     p = Path(value)
-    candidates = [p] if p.is_absolute() else [root / p, Path.cwd() / p]
+    candidates = [p] if p.is_absolute() else [b / p for b in bases]
     for c in candidates:
         try:
             return c.resolve(strict=True)
@@ -149,7 +166,18 @@ def _resolve(value: Any, root: Path) -> Path | None:
     return None
 
 
-def _scan_report(root: Path, report: Path, scan: CollectionScan) -> None:
+def _bases(root: Path, given: Path, output: Any) -> list[Path]:
+    """Directories relative report paths may be relative to: the collection, where ``compress`` ran (inferred
+    from the output path), the current directory."""
+    bases = [root]
+    run_dir = _run_dir(output, given)
+    if run_dir is not None:
+        bases.append(run_dir)
+    bases.append(Path.cwd())
+    return bases
+
+
+def _scan_report(root: Path, given: Path, report: Path, scan: CollectionScan) -> None:
     latest: dict[Path, tuple[int, dict[str, Any]]] = {}
     try:
         lines = report.read_text(encoding="utf-8").splitlines()
@@ -170,7 +198,7 @@ def _scan_report(root: Path, report: Path, scan: CollectionScan) -> None:
         if rec.get("error"):
             scan.skipped.append(f"{where}: input failed to compress ({rec.get('error')})")
             continue
-        compressed = _resolve(rec.get("output"), root)
+        compressed = _resolve(rec.get("output"), _bases(root, given, rec.get("output")))
         if compressed is None:
             scan.skipped.append(f"{where}: output {rec.get('output')!r} is missing")
             continue
@@ -180,7 +208,7 @@ def _scan_report(root: Path, report: Path, scan: CollectionScan) -> None:
         latest[compressed] = (lineno, rec)
     for compressed, (lineno, rec) in sorted(latest.items(), key=lambda kv: kv[1][0]):
         where = f"{report}:{lineno}"
-        original = _resolve(rec.get("input"), root)
+        original = _resolve(rec.get("input"), _bases(root, given, rec.get("output")))
         if original is None or not original.is_file():
             scan.skipped.append(f"{where}: original {rec.get('input')!r} is missing")
             continue
@@ -275,7 +303,7 @@ def scan_collection(path: str | Path, scan: CollectionScan | None = None) -> Col
         raise InputError(f"collection {path} is not a directory")
     report = root / REPORT_NAME
     if report.is_file():
-        _scan_report(root, report, scan)
+        _scan_report(root, Path(os.path.abspath(path)), report, scan)
         return scan
     for name in ORIGINAL_DIRS:
         if (root / name).is_dir():
