@@ -1,0 +1,306 @@
+"""``jpeg-roi``: semantic region-of-interest JPEG as a qualipress codec.
+
+Quality mapping for a plain ``encode --quality Q``: ROI blocks at IJG quality ``Q``, background blocks at
+``bg_quality_for(Q) = max(5, round(0.45 * Q))`` (Q=90 → 40, the seed paper's pair; Q=75 → 34; Q=50 → 22).
+Explicit ``roi_quality`` / ``bg_quality`` options override the mapping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qualipress.codecs.base import Codec, CodecInfo, QualityParam
+from qualipress.detect import Region
+from qualipress.errors import InputError, UnsupportedError
+from qualipress.io.image import Image
+from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
+from qualipress.roi.mask import DEFAULT_ROI, RoiAnalysis, analyse, block_levels, expand_blocks
+
+#: Fidelity weight of each priority level in hierarchical mode (1 = ROI quality, 0 = background quality).
+HIERARCHY_WEIGHTS: dict[int, float] = {4: 1.0, 3: 1.0, 2: 0.75, 1: 0.6}
+
+#: Options ``RoiJpegCodec.encode`` understands (the core CLI forwards the first six).
+OPTIONS = (
+    "roi",
+    "roi_mask",
+    "roi_quality",
+    "bg_quality",
+    "block_threshold",
+    "save_mask",
+    "roi_boxes",
+    "subsampling",
+    "deadzone",
+    "hierarchical",
+    "fallback_quality",
+    "analysis",
+    "refine",
+    "bg_chroma",
+)
+
+
+def bg_quality_for(quality: float) -> float:
+    """Background quality paired with ROI quality ``quality`` by the single-knob mapping."""
+    return float(max(5, round(0.45 * float(quality))))
+
+
+@dataclass
+class RoiEncoding:
+    """One ROI encode: the file and everything needed to explain it."""
+
+    data: bytes
+    analysis: RoiAnalysis
+    levels: np.ndarray
+    mcu: tuple[int, int]
+    roi_quality: float
+    bg_quality: float
+    stats: EncodeStats
+    notes: list[str] = field(default_factory=list)
+
+    def block_mask(self, shape: tuple[int, int]) -> np.ndarray:
+        """Boolean pixel mask of the ROI blocks (what was actually encoded finely)."""
+        return expand_blocks(self.levels > 0, self.mcu, shape).astype(bool)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "roi_quality": self.roi_quality,
+            "bg_quality": self.bg_quality,
+            "mcu": list(self.mcu),
+            "encoder": self.stats.to_dict(),
+            "analysis": self.analysis.to_dict(),
+            "notes": self.notes,
+        }
+
+
+def _classes(roi: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    if roi is None:
+        return None
+    if isinstance(roi, str):
+        return tuple(c for c in roi.split(",") if c.strip())
+    return tuple(roi)
+
+
+class RoiJpegCodec(Codec):
+    """Baseline JPEG whose ROI blocks (faces, persons, text, a user mask) get finer quantisation.
+
+    Options
+    -------
+    roi : str or list of str, optional
+        Detector classes (default ``faces,persons,text`` unless only a user mask/boxes is given).
+    roi_mask : path or bool array, optional
+        User ROI mask (PNG of the image size).
+    roi_boxes : path or list of Region, optional
+        User ROI boxes (JSON).
+    roi_quality, bg_quality : float, optional
+        IJG qualities of ROI and background blocks (default from ``quality``, see :func:`bg_quality_for`).
+    block_threshold : float
+        ROI coverage an MCU needs to be an ROI block (default 0.5).
+    subsampling : str
+        ``"444"`` (default: full chroma resolution, so ROI blocks keep their colour detail), ``"422"`` or
+        ``"420"`` (MCU 16×16: coarser block map, chroma detail lost everywhere).
+    bg_chroma : str
+        ``"lowpass"`` (default): with 4:4:4, background chroma blocks keep only their 4×4 lowest frequencies
+        (about the detail of 4:2:0) on top of the coarse table; ``"table"``: the coarse table only.
+    deadzone : float
+        Rounding threshold in background blocks (0.5 = plain rounding, the default).
+    hierarchical : bool
+        Per-class fidelity: faces/user at ROI quality, persons and text/saliency between ROI and background
+        (:data:`HIERARCHY_WEIGHTS`).
+    fallback_quality : float, optional
+        Uniform quality when no ROI is found (default: the ROI quality, so nothing is degraded silently).
+    save_mask : path, optional
+        Write the ROI block mask as a PNG there.
+    analysis : RoiAnalysis, optional
+        Reuse a precomputed ROI (skips detection).
+    """
+
+    name = "jpeg-roi"
+    info = CodecInfo(
+        bit_depths=(8,),
+        channels=(1, 3),
+        lossy=True,
+        lossless=False,
+        quality=QualityParam("quality", 10, 100, True, tuple(float(q) for q in range(10, 101, 2)), 85),
+        extension=".jpg",
+        mime="image/jpeg",
+        library="numpy DCT + libjpeg-turbo (jpeglib write_dct)",
+        lossless_fallback="png",
+        notes="baseline JPEG, ROI blocks finer; any JPEG decoder opens it",
+        options={k: None for k in OPTIONS},
+    )
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[tuple, RoiAnalysis] = OrderedDict()
+        self.last: RoiEncoding | None = None
+
+    @classmethod
+    def is_available(cls) -> bool:
+        try:
+            import jpeglib  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    @classmethod
+    def version(cls) -> str:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return f"jpeglib {version('jpeglib')}"
+        except PackageNotFoundError:  # pragma: no cover
+            return "jpeglib ?"
+
+    def prepare(self, image: Image) -> Image:
+        """Accept 8-bit grey and RGB as they are; refuse alpha, float and deeper images with a clear message."""
+        if image.is_float:
+            raise UnsupportedError(
+                "jpeg-roi needs 8-bit integer pixels; convert float images with qualipress.io.to_perceptual_image "
+                "and to 8 bits first"
+            )
+        if image.has_alpha:
+            raise UnsupportedError("jpeg-roi cannot carry alpha (JPEG has none); flatten the image first")
+        if image.bit_depth != 8:
+            raise UnsupportedError(
+                f"jpeg-roi writes 8-bit baseline JPEG; the image is {image.bit_depth}-bit. Convert it to 8 bits "
+                "first (or use the 'jpeg' codec, which has a 12-bit mode)"
+            )
+        return image
+
+    # -- ROI ---------------------------------------------------------------------------------------------
+    def analyse(
+        self,
+        image: Image,
+        *,
+        roi: str | Iterable[str] | None = None,
+        roi_mask: str | Path | np.ndarray | None = None,
+        roi_boxes: str | Path | Sequence[Region] | None = None,
+        refine: bool = True,
+    ) -> RoiAnalysis:
+        """The ROI of ``image`` (cached for the last few images, so probes of a search detect once)."""
+        classes = _classes(roi)
+        if classes is None:
+            classes = () if (roi_mask is not None or roi_boxes is not None) else DEFAULT_ROI
+        mask_key: Any = roi_mask
+        if isinstance(roi_mask, np.ndarray):
+            mask_key = hashlib.sha1(np.ascontiguousarray(roi_mask).tobytes()).hexdigest()
+        boxes_key: Any = roi_boxes if isinstance(roi_boxes, (str, Path, type(None))) else id(roi_boxes)
+        key = (
+            hashlib.sha1(np.ascontiguousarray(image.pixels).tobytes()).hexdigest(),
+            image.pixels.shape,
+            classes,
+            str(mask_key),
+            str(boxes_key),
+            refine,
+        )
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        result = analyse(image, classes, roi_mask=roi_mask, roi_boxes=roi_boxes, refine=refine)
+        self._cache[key] = result
+        while len(self._cache) > 4:
+            self._cache.popitem(last=False)
+        return result
+
+    # -- encoding ----------------------------------------------------------------------------------------
+    def encode_roi(self, image: Image, *, quality: float | None = None, **options: Any) -> RoiEncoding:
+        """Encode and return the file with its ROI, block map and statistics (``encode`` returns the bytes).
+
+        Parameters are those of :class:`RoiJpegCodec`; ``image`` must already be prepared (8-bit, 1 or 3
+        channels).
+        """
+        unknown = set(options) - set(OPTIONS)
+        if unknown:
+            raise InputError(f"jpeg-roi: unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(OPTIONS)}")
+        q = 85.0 if quality is None else float(quality)
+        roi_q = options.get("roi_quality")
+        bg_q = options.get("bg_quality")
+        roi_q = q if roi_q is None else float(roi_q)
+        bg_q = bg_quality_for(roi_q) if bg_q is None else float(bg_q)
+        for name, v in (("roi_quality", roi_q), ("bg_quality", bg_q)):
+            if not 1 <= v <= 100:
+                raise InputError(f"jpeg-roi: {name}={v} is outside 1..100")
+        if bg_q > roi_q:
+            raise InputError(f"jpeg-roi: bg_quality {bg_q:g} is above roi_quality {roi_q:g}")
+        threshold = float(options.get("block_threshold") if options.get("block_threshold") is not None else 0.5)
+        subsampling = str(options.get("subsampling") or "444").replace(":", "")
+        deadzone = float(options.get("deadzone") if options.get("deadzone") is not None else 0.5)
+        if not 0.5 <= deadzone < 1.0:
+            raise InputError(f"jpeg-roi: deadzone must be in [0.5, 1), got {deadzone}")
+
+        t0 = time.perf_counter()
+        analysis = options.get("analysis")
+        if analysis is None:
+            analysis = self.analyse(
+                image,
+                roi=options.get("roi"),
+                roi_mask=options.get("roi_mask"),
+                roi_boxes=options.get("roi_boxes"),
+                refine=bool(options.get("refine", True)),
+            )
+        if analysis.priority.shape != (image.height, image.width):
+            raise InputError("jpeg-roi: the ROI analysis is for another image size")
+        t_detect = time.perf_counter() - t0
+        mcu = mcu_size(subsampling, image.n_channels)
+        pmap = analysis.priority if options.get("hierarchical") else (analysis.priority > 0)
+        levels = block_levels(pmap, mcu, threshold=threshold)
+        notes = list(analysis.notes)
+        if not levels.any():
+            fb = options.get("fallback_quality")
+            uq = roi_q if fb is None else float(fb)
+            if not analysis.empty:
+                notes.append(f"no block reaches {threshold:.0%} ROI coverage")
+            notes.append(f"no ROI blocks: uniform quality {uq:g}")
+            qualities = {0: uq}
+        else:
+            qualities = {0: bg_q}
+            for lv in (int(v) for v in np.unique(levels) if v > 0):
+                w = HIERARCHY_WEIGHTS.get(lv, 1.0) if options.get("hierarchical") else 1.0
+                qualities[lv] = round(bg_q + w * (roi_q - bg_q))
+        cutoff = None
+        if len(qualities) > 1 and subsampling == "444" and options.get("bg_chroma", "lowpass") == "lowpass":
+            cutoff = {0: 4}
+        data, stats = encode_blocks(
+            image.pixels, levels, qualities, subsampling=subsampling, deadzone=deadzone, chroma_cutoff=cutoff
+        )
+        stats.seconds = {"detect": t_detect, **stats.seconds}
+        enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)
+        save = options.get("save_mask")
+        if save and not isinstance(save, bool):
+            from qualipress.detect import save_mask
+
+            save_mask(save, enc.block_mask((image.height, image.width)))
+        self.last = enc
+        return enc
+
+    def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        return self.encode_roi(image, quality=quality, **options).data
+
+    def decode(self, data: bytes) -> Image:
+        import imagecodecs
+
+        from qualipress.errors import CodecError
+
+        try:
+            arr = imagecodecs.jpeg8_decode(data)
+        except Exception as exc:
+            raise CodecError(f"jpeg-roi: cannot decode ({exc})") from exc
+        if arr.ndim == 2:
+            arr = arr[..., None]
+        return Image(np.ascontiguousarray(arr), 8)
+
+    # -- rate control --------------------------------------------------------------------------------------
+    def targeted_encode(self, image: Image, target: Any, *, reference: Image | None = None, **options: Any) -> Any:
+        """Smallest ROI JPEG meeting ``target`` (``roi:`` constraints measured on ROI pixels only).
+
+        See :func:`qualipress.roi.rate.targeted_encode`; returns a :class:`qualipress.search.SearchResult`.
+        """
+        from qualipress.roi.rate import targeted_encode
+
+        return targeted_encode(self, image, target, reference=reference, **options)

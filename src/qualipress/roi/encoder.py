@@ -1,0 +1,297 @@
+"""ROI JPEG encoder: our own colour transform, DCT and per-block quantisation, written as baseline JPEG.
+
+How a JPEG with two (or more) fidelities stays standard
+-------------------------------------------------------
+A baseline JPEG carries one quantisation table per component. The table in the header is the **fine** table
+(the highest quality in use). A block that should be coarser is quantised with step ``M[k] * Qfine[k]``,
+``M[k] = max(1, round(Qcoarse[k] / Qfine[k]))``, and its quantised value ``round(c / (M Qfine)) * M`` is
+written. Every decoder multiplies by ``Qfine`` and gets ``round(c / (M Qfine)) * M * Qfine``: exactly the
+coarse reconstruction, with no custom marker. The price is that the written values are multiples of ``M``,
+which costs about ``log2(M)`` extra bits per **non-zero** coefficient compared with a real coarse table;
+zeros (most background coefficients) cost the same. An optional dead-zone (``deadzone > 0.5``) zeroes more
+small coefficients in coarse blocks (jpegli's adaptive dead-zone idea; the header is unchanged).
+
+Entropy coding and file writing are done by libjpeg-turbo through ``jpeglib.write_dct`` with optimised
+Huffman tables (``+OPTIMIZE_CODING``), baseline, JFIF APP0 only.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qualipress.errors import CodecError, CodecUnavailableError, InputError
+
+#: ITU-T T.81 Annex K luminance and chrominance tables (natural order), as used by IJG libjpeg.
+STD_LUMA = np.array(
+    [
+        [16, 11, 10, 16, 24, 40, 51, 61],
+        [12, 12, 14, 19, 26, 58, 60, 55],
+        [14, 13, 16, 24, 40, 57, 69, 56],
+        [14, 17, 22, 29, 51, 87, 80, 62],
+        [18, 22, 37, 56, 68, 109, 103, 77],
+        [24, 35, 55, 64, 81, 104, 113, 92],
+        [49, 64, 78, 87, 103, 121, 120, 101],
+        [72, 92, 95, 98, 112, 100, 103, 99],
+    ],
+    dtype=np.float64,
+)
+STD_CHROMA = np.array(
+    [
+        [17, 18, 24, 47, 99, 99, 99, 99],
+        [18, 21, 26, 66, 99, 99, 99, 99],
+        [24, 26, 56, 99, 99, 99, 99, 99],
+        [47, 66, 99, 99, 99, 99, 99, 99],
+        [99, 99, 99, 99, 99, 99, 99, 99],
+        [99, 99, 99, 99, 99, 99, 99, 99],
+        [99, 99, 99, 99, 99, 99, 99, 99],
+        [99, 99, 99, 99, 99, 99, 99, 99],
+    ],
+    dtype=np.float64,
+)
+
+#: Chroma subsampling → (horizontal, vertical) luma samples per chroma sample.
+SUBSAMPLING: dict[str, tuple[int, int]] = {"444": (1, 1), "422": (2, 1), "420": (2, 2)}
+
+
+def quality_table(base: np.ndarray, quality: float) -> np.ndarray:
+    """IJG quality scaling of a base table (``jpeg_quality_scaling``), clamped to 1..255 for baseline."""
+    q = float(np.clip(quality, 1, 100))
+    scale = 5000.0 / q if q < 50 else 200.0 - 2.0 * q
+    return np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255).astype(np.int32)
+
+
+def _dct_matrix() -> np.ndarray:
+    k = np.arange(8)
+    m = np.cos((2 * k[None, :] + 1) * k[:, None] * np.pi / 16) * np.sqrt(2 / 8)
+    m[0] /= np.sqrt(2)
+    return m
+
+
+_D = _dct_matrix()
+
+
+def blockify(plane: np.ndarray) -> np.ndarray:
+    """``(8R, 8C)`` plane → ``(R, C, 8, 8)`` blocks."""
+    r, c = plane.shape[0] // 8, plane.shape[1] // 8
+    return plane.reshape(r, 8, c, 8).swapaxes(1, 2)
+
+
+def fdct(blocks: np.ndarray) -> np.ndarray:
+    """Orthonormal 8×8 DCT-II of level-shifted samples (= the JPEG FDCT scaling)."""
+    return _D @ blocks @ _D.T
+
+
+def idct(coefs: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`fdct`."""
+    return _D.T @ coefs @ _D
+
+
+def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
+    """JFIF (full-range BT.601) RGB → YCbCr, float64."""
+    x = rgb.astype(np.float64)
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    cb = -0.168735892 * r - 0.331264108 * g + 0.5 * b + 128.0
+    cr = 0.5 * r - 0.418687589 * g - 0.081312411 * b + 128.0
+    return np.stack([y, cb, cr], axis=-1)
+
+
+@dataclass
+class EncodeStats:
+    """What the encoder did, for reports and the timing benchmark."""
+
+    roi_blocks: int = 0
+    total_blocks: int = 0
+    levels: dict[int, float] = field(default_factory=dict)
+    header_quality: float = 0.0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def roi_fraction(self) -> float:
+        return self.roi_blocks / self.total_blocks if self.total_blocks else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "roi_blocks": self.roi_blocks,
+            "total_blocks": self.total_blocks,
+            "roi_fraction": round(self.roi_fraction, 4),
+            "levels": {str(k): v for k, v in sorted(self.levels.items())},
+            "header_quality": self.header_quality,
+            "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
+        }
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def mcu_size(subsampling: str, n_channels: int) -> tuple[int, int]:
+    """MCU ``(height, width)`` in pixels for a subsampling mode (8×8 for greyscale)."""
+    if n_channels == 1:
+        return 8, 8
+    if subsampling not in SUBSAMPLING:
+        raise InputError(f"subsampling must be one of {', '.join(SUBSAMPLING)}, got {subsampling!r}")
+    sx, sy = SUBSAMPLING[subsampling]
+    return 8 * sy, 8 * sx
+
+
+def _quantise(
+    coefs: np.ndarray,
+    fine: np.ndarray,
+    level_of_block: np.ndarray,
+    tables: dict[int, np.ndarray],
+    deadzone: float,
+    cutoff: dict[int, int] | None = None,
+) -> np.ndarray:
+    """Quantise ``(R, C, 8, 8)`` coefficients; blocks of each level use multiples of the fine table."""
+    out = np.empty(coefs.shape, dtype=np.int32)
+    for level, table in tables.items():
+        sel = level_of_block == level
+        if not sel.any():
+            continue
+        mult = np.maximum(1, np.rint(table / fine)).astype(np.int32)
+        step = mult * fine
+        x = coefs[sel] / step
+        q = np.rint(x)
+        if deadzone > 0.5 and (mult > 1).any():
+            # zero the small coefficients of coarse blocks (not DC)
+            small = np.abs(x) < deadzone
+            small[..., 0, 0] = False
+            q[small] = 0
+        keep = (cutoff or {}).get(level, 8)
+        if keep < 8:
+            # low-pass: only the keep x keep lowest frequencies survive (chroma detail reduced)
+            q[..., keep:, :] = 0
+            q[..., :, keep:] = 0
+        out[sel] = q.astype(np.int32) * mult
+    # baseline limits: DC values within 11 bits, AC within 10 bits
+    out[..., 0, 0] = np.clip(out[..., 0, 0], -2047, 2047)
+    ac = out.copy()
+    ac[..., 0, 0] = 0
+    np.clip(ac, -1023, 1023, out=ac)
+    ac[..., 0, 0] = out[..., 0, 0]
+    return ac
+
+
+def encode_blocks(
+    pixels: np.ndarray,
+    block_levels: np.ndarray,
+    qualities: dict[int, float],
+    *,
+    subsampling: str = "420",
+    deadzone: float = 0.5,
+    chroma_qualities: dict[int, float] | None = None,
+    chroma_cutoff: dict[int, int] | None = None,
+    optimize: bool = True,
+) -> tuple[bytes, EncodeStats]:
+    """Encode an 8-bit image with a quality level per MCU.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        uint8 ``(H, W, 1)`` or ``(H, W, 3)`` RGB.
+    block_levels : numpy.ndarray
+        int ``(ceil(H / mcu_h), ceil(W / mcu_w))``: level of each MCU (see :func:`mcu_size`).
+    qualities : dict of int to float
+        IJG quality (1..100) of each level used in ``block_levels``.
+    subsampling : str
+        ``"420"`` (default), ``"422"`` or ``"444"``; ignored for greyscale.
+    deadzone : float
+        Rounding threshold for coarse blocks: 0.5 is plain rounding; e.g. 0.65 zeroes more small AC
+        coefficients in the background.
+    chroma_qualities : dict of int to float, optional
+        Per-level quality of the chroma tables (default: the same as ``qualities``).
+    chroma_cutoff : dict of int to int, optional
+        Per-level number of chroma DCT frequencies kept per axis (8 = all; 4 ≈ half the chroma resolution,
+        like 4:2:0 but only in those blocks).
+    optimize : bool
+        Optimised Huffman tables (two passes in libjpeg).
+
+    Returns
+    -------
+    (bytes, EncodeStats)
+    """
+    try:
+        import jpeglib
+    except ImportError as exc:  # pragma: no cover - part of the roi extra
+        raise CodecUnavailableError("jpeg-roi needs jpeglib: pip install 'qualipress[roi]'") from exc
+    t0 = time.perf_counter()
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in (1, 3):
+        raise InputError(f"encoder needs uint8 (H, W, 1|3) pixels, got {pixels.dtype} {pixels.shape}")
+    h, w, nc = pixels.shape
+    mh, mw = mcu_size(subsampling, nc)
+    rows, cols = -(-h // mh), -(-w // mw)
+    if block_levels.shape != (rows, cols):
+        raise InputError(f"block map is {block_levels.shape}, the MCU grid is {(rows, cols)}")
+    missing = set(np.unique(block_levels).tolist()) - set(qualities)
+    if missing:
+        raise InputError(f"no quality for block level(s) {sorted(missing)}")
+    cq = dict(chroma_qualities or qualities)
+    used = sorted(set(np.unique(block_levels).tolist()))
+    header_q = max(qualities[lv] for lv in used)
+    header_cq = max(cq[lv] for lv in used)
+    fine = [quality_table(STD_LUMA, header_q), quality_table(STD_CHROMA, header_cq)]
+    luma_tables = {lv: quality_table(STD_LUMA, qualities[lv]) for lv in used}
+    chroma_tables = {lv: quality_table(STD_CHROMA, cq[lv]) for lv in used}
+
+    # pad to whole MCUs by edge replication
+    padded = np.pad(pixels, ((0, rows * mh - h), (0, cols * mw - w), (0, 0)), mode="edge")
+    planes = [padded[..., 0].astype(np.float64)] if nc == 1 else list(np.moveaxis(rgb_to_ycbcr(padded), -1, 0))
+    comps: list[np.ndarray] = []
+    for ci, plane in enumerate(planes):
+        if ci == 0:
+            fy, fx = mh // 8, mw // 8  # luma blocks per MCU
+            tables, table0 = luma_tables, fine[0]
+        else:
+            sx, sy = SUBSAMPLING[subsampling]
+            if sx > 1 or sy > 1:
+                plane = plane.reshape(plane.shape[0] // sy, sy, plane.shape[1] // sx, sx).mean(axis=(1, 3))
+            fy, fx = 1, 1
+            tables, table0 = chroma_tables, fine[1]
+        coefs = fdct(blockify(plane - 128.0))
+        levels = np.repeat(np.repeat(block_levels, fy, axis=0), fx, axis=1)
+        q = _quantise(coefs, table0, levels, tables, deadzone, chroma_cutoff if ci > 0 else None)
+        # libjpeg wants the component's real block count: ceil(samples / 8), not the MCU-padded count
+        if ci == 0:
+            need_r, need_c = _ceil(h, 8), _ceil(w, 8)
+        else:
+            sx, sy = SUBSAMPLING[subsampling]
+            need_r, need_c = _ceil(_ceil(h, sy), 8), _ceil(_ceil(w, sx), 8)
+        comps.append(np.ascontiguousarray(q[:need_r, :need_c].astype(np.int16)))
+    t1 = time.perf_counter()
+
+    qt = np.stack([fine[0], fine[1]]).astype(np.uint16) if nc == 3 else fine[0][None].astype(np.uint16)
+    if nc == 3:
+        jpeg = jpeglib.from_dct(comps[0], comps[1], comps[2], qt=qt, quant_tbl_no=[0, 1, 1])
+    else:
+        jpeg = jpeglib.from_dct(comps[0], qt=qt, quant_tbl_no=[0])
+    jpeg.height, jpeg.width = h, w
+    if nc == 3:
+        sx, sy = SUBSAMPLING[subsampling]
+        jpeg.samp_factor = np.array([[sy, sx], [1, 1], [1, 1]])
+    fd, tmp = tempfile.mkstemp(suffix=".jpg")
+    os.close(fd)
+    try:
+        jpeg.write_dct(tmp, flags=["+OPTIMIZE_CODING"] if optimize else [])
+        with open(tmp, "rb") as fh:
+            data = fh.read()
+    except Exception as exc:
+        raise CodecError(f"jpeglib could not write the JPEG: {exc}") from exc
+    finally:
+        os.unlink(tmp)
+    t2 = time.perf_counter()
+    roi = int((block_levels > 0).sum())
+    stats = EncodeStats(
+        roi_blocks=roi,
+        total_blocks=int(block_levels.size),
+        levels={int(lv): float(qualities[lv]) for lv in used},
+        header_quality=float(header_q),
+        seconds={"dct_quant": t1 - t0, "entropy_write": t2 - t1},
+    )
+    return data, stats

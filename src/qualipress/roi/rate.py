@@ -1,0 +1,224 @@
+"""Rate control for ``jpeg-roi``: the smallest file meeting ROI and whole-image targets, two knobs.
+
+Method
+------
+1. **ROI knob.** With a uniform quality (ROI = background), bisect the integer quality 1..100 for the lowest
+   value that meets every constraint (``roi:`` ones on the ROI pixels, the others on the whole image). This is
+   the plain-JPEG answer and an upper bound on size; when even 100 fails the result falls back to PNG.
+2. **ROI only.** Bisect again, with the ROI constraints only, for the lowest ROI quality ``q_roi`` (still
+   uniform; the ROI constraints barely depend on the background).
+3. **Background knob.** With ROI blocks at ``max(q_roi, ...)`` bisect the background quality in ``1..q_uniform``
+   for the lowest value meeting all constraints. When that fails at ``q_roi`` the ROI quality is raised one
+   step towards ``q_uniform`` and step 3 repeats (bounded).
+
+Every probe is encoded, decoded and measured; only a probe that met the target is returned. ROI detection runs
+once (cached on the codec).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from qualipress import codecs as _codecs
+from qualipress import metrics as _metrics
+from qualipress.errors import UnsupportedError
+from qualipress.io.image import Image
+
+_DEFAULT_TILE = 256
+
+
+def targeted_encode(
+    codec: Any,
+    image: Image,
+    target: Any,
+    *,
+    reference: Image | None = None,
+    masks: Mapping[str, np.ndarray] | None = None,
+    tile: int = _DEFAULT_TILE,
+    **options: Any,
+) -> Any:
+    """Search ROI and background qualities for ``target``.
+
+    Parameters
+    ----------
+    codec : RoiJpegCodec
+    image : Image
+        What is encoded (8-bit grey or RGB).
+    target : Target or str or sequence of str
+        E.g. ``["roi:ssim>=0.97", "ssim>=0.90"]``.
+    reference : Image, optional
+        What quality is measured against (default ``image``).
+    masks : mapping, optional
+        A ``"roi"`` mask given by the caller overrides the detected ROI **for measuring** (the encoder still
+        uses the detected/user ROI, or this mask when no classes/mask options were given).
+    tile : int
+    **options
+        ``jpeg-roi`` encode options (``roi``, ``roi_mask``, ``block_threshold``, ...). ``roi_quality`` and
+        ``bg_quality`` are ignored (they are what is searched).
+
+    Returns
+    -------
+    qualipress.search.SearchResult
+        ``setting`` is None; ``options`` holds ``roi_quality``, ``bg_quality`` and the ROI block fraction.
+    """
+    from qualipress.search import Probe, SearchResult, parse_target
+
+    tgt = parse_target(target)
+    img = codec.prepare(image)
+    ref = reference if reference is not None else image
+    opts = {k: v for k, v in options.items() if k not in ("roi_quality", "bg_quality", "quality")}
+    caller_roi = None if masks is None else masks.get("roi")
+    if caller_roi is not None and opts.get("roi") is None and opts.get("roi_mask") is None and "analysis" not in opts:
+        opts["roi_mask"] = np.asarray(caller_roi, bool)
+    analysis = opts.pop("analysis", None) or codec.analyse(
+        img,
+        roi=opts.get("roi"),
+        roi_mask=opts.get("roi_mask"),
+        roi_boxes=opts.get("roi_boxes"),
+        refine=bool(opts.get("refine", True)),
+    )
+    for k in ("roi", "roi_mask", "roi_boxes", "refine"):
+        opts.pop(k, None)
+    save = opts.pop("save_mask", None)
+    roi_mask = np.asarray(caller_roi, bool) if caller_roi is not None else analysis.mask
+    scoped = tgt.scoped_metrics()
+    unknown = [s for s in scoped if s != "roi"]
+    if unknown:
+        raise UnsupportedError(f"jpeg-roi knows the 'roi' scope only, not {', '.join(unknown)}")
+    roi_empty = not roi_mask.any()
+    notes: list[str] = list(analysis.notes)
+    if roi_empty and scoped:
+        notes.append("no ROI pixels: roi: constraints are measured on the whole image")
+
+    whole_names = list(dict.fromkeys([*tgt.metrics, "ssim", "psnr"]))
+    roi_names = list(dict.fromkeys([*scoped.get("roi", []), "ssim", "psnr"]))
+    probes: list[Probe] = []
+    cache: dict[tuple[float, float], tuple[Probe, bytes, Image, dict, Any]] = {}
+
+    def run(roi_q: float, bg_q: float) -> Probe:
+        key = (float(roi_q), float(bg_q))
+        if key in cache:
+            return cache[key][0]
+        t0 = time.perf_counter()
+        enc = codec.encode_roi(img, roi_quality=roi_q, bg_quality=bg_q, analysis=analysis, **opts)
+        decoded = _codecs.decode_like(codec, enc.data, img)
+        res = _metrics.measure(ref, decoded, whole_names, tile=tile)
+        scoped_res = _metrics.measure(ref, decoded, roi_names, tile=tile, mask=None if roi_empty else roi_mask)
+        res.update({f"roi:{k}": v for k, v in scoped_res.items()})
+        passed = tgt.satisfied(res)
+        p = Probe(
+            None,
+            len(enc.data),
+            passed,
+            tgt.margin(res),
+            {k: v.value for k, v in res.items()},
+            codec=codec.name,
+            seconds=time.perf_counter() - t0,
+        )
+        p.roi_quality, p.bg_quality = key  # type: ignore[attr-defined]
+        probes.append(p)
+        cache[key] = (p, enc.data, decoded, res, enc)
+        return p
+
+    def lowest(lo: int, hi: int, ok: Any) -> int | None:
+        """Smallest integer q in [lo, hi] with ok(q) True (assumed monotone), or None."""
+        if not ok(hi):
+            return None
+        while hi - lo > 0:
+            mid = (lo + hi) // 2
+            if ok(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        return hi
+
+    from qualipress.search.targets import Target
+
+    roi_only = Target(tuple(c for c in tgt.constraints if c.scope == "roi"))
+
+    def roi_ok(q: int) -> bool:
+        run(q, q)
+        return roi_only.satisfied(cache[(float(q), float(q))][3]) if roi_only.constraints else True
+
+    q_uni = lowest(1, 100, lambda q: run(q, q).passed)
+    if q_uni is None:
+        return _fallback_png(img, ref, tgt, probes, notes, tile, masks={"roi": roi_mask})
+    best = (float(q_uni), float(q_uni))
+    if not roi_empty:
+        q_roi = lowest(1, q_uni, roi_ok) if roi_only.constraints else q_uni
+        q_roi = q_uni if q_roi is None else q_roi
+        for r in range(q_roi, q_uni + 1):
+            b = lowest(1, r, lambda q, r=r: run(r, q).passed)
+            if b is not None:
+                if cache[(float(r), float(b))][0].bytes < cache[best][0].bytes:
+                    best = (float(r), float(b))
+                break
+            if r - q_roi >= 3:
+                break
+    _, data, decoded, res, enc = cache[best]
+    if save and not isinstance(save, bool):
+        from qualipress.detect import save_mask
+
+        save_mask(save, enc.block_mask((img.height, img.width)))
+    result = SearchResult(
+        data,
+        codec.name,
+        None,
+        False,
+        True,
+        res,
+        probes,
+        None,
+        decoded,
+        {
+            "roi_quality": best[0],
+            "bg_quality": best[1],
+            "roi_block_fraction": round(enc.stats.roi_fraction, 4),
+            "roi_notes": notes + [n for n in enc.notes if n not in notes],
+        },
+    )
+    result.roi = enc  # type: ignore[attr-defined]
+    return result
+
+
+def _fallback_png(img: Image, ref: Image, tgt: Any, probes: list, notes: list[str], tile: int, masks: dict) -> Any:
+    from qualipress.search import Probe, SearchResult
+
+    png = _codecs.get("png")
+    t0 = time.perf_counter()
+    data = png.encode(img, lossless=True)
+    decoded = _codecs.decode_like(png, data, img)
+    res = _metrics.measure(ref, decoded, list(dict.fromkeys([*tgt.metrics, "ssim", "psnr"])), tile=tile)
+    for scope, names in tgt.scoped_metrics().items():
+        m = masks.get(scope)
+        scoped = _metrics.measure(ref, decoded, names, tile=tile, mask=m if m is not None and m.any() else None)
+        res.update({f"{scope}:{k}": v for k, v in scoped.items()})
+    ok = tgt.satisfied(res)
+    probes.append(
+        Probe(
+            None,
+            len(data),
+            ok,
+            tgt.margin(res),
+            {k: v.value for k, v in res.items()},
+            lossless=True,
+            codec="png",
+            seconds=time.perf_counter() - t0,
+        )
+    )
+    return SearchResult(
+        data,
+        "png",
+        None,
+        True,
+        ok,
+        res,
+        probes,
+        f"no jpeg-roi setting up to quality 100 met {tgt}; jpeg-roi has no lossless mode, used png",
+        decoded,
+        {"roi_notes": notes},
+    )

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qualipress import codecs
+from qualipress.errors import InputError, UnsupportedError
+from qualipress.io import as_image, read_image
+from qualipress.metrics import measure
+from qualipress.roi import RoiJpegCodec, bg_quality_for
+
+
+def half_mask(h, w):
+    m = np.zeros((h, w), bool)
+    m[:, : w // 2] = True
+    return m
+
+
+def test_registered_in_the_codec_table():
+    c = codecs.get("jpeg-roi")
+    assert isinstance(c, RoiJpegCodec)
+    assert c.info.extension == ".jpg" and not c.info.lossless
+
+
+def test_quality_maps_to_a_roi_background_pair(textured):
+    c = RoiJpegCodec()
+    img = textured(64, 96)
+    enc = c.encode_roi(as_image(img), quality=90, roi_mask=half_mask(64, 96))
+    assert (enc.roi_quality, enc.bg_quality) == (90.0, bg_quality_for(90)) == (90.0, 40.0)
+    assert enc.stats.levels == {0: 40.0, 1: 90.0}
+
+
+def test_roi_gets_more_fidelity_than_background(textured):
+    c = RoiJpegCodec()
+    img = textured(96, 128)
+    m = half_mask(96, 128)
+    data = c.encode(img, roi_mask=m, roi_quality=92, bg_quality=30)
+    dec = c.decode(data)
+    roi = measure(img, dec, ("psnr",), mask=m)["psnr"].value
+    bg = measure(img, dec, ("psnr",), mask=~m)["psnr"].value
+    assert roi > bg + 3
+    # smaller than encoding everything at the ROI quality
+    uniform = c.encode(img, roi_mask=m, roi_quality=92, bg_quality=92)
+    assert len(data) < 0.85 * len(uniform)
+
+
+def test_no_roi_falls_back_to_uniform_quality_and_says_so(textured):
+    c = RoiJpegCodec()
+    img = as_image(textured(48, 64))
+    enc = c.encode_roi(img, roi_mask=np.zeros((48, 64), bool), roi_quality=80, bg_quality=30)
+    assert any("uniform quality 80" in n for n in enc.notes)
+    assert enc.stats.levels == {0: 80.0}
+    enc2 = c.encode_roi(img, roi_mask=np.zeros((48, 64), bool), roi_quality=80, fallback_quality=50)
+    assert enc2.stats.levels == {0: 50.0}
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (7, 5, 3), (37, 53, 1), (17, 33, 3), (8, 8, 1)])
+def test_tiny_odd_and_grey_images(shape):
+    c = RoiJpegCodec()
+    a = (np.random.default_rng(0).random(shape) * 255).astype(np.uint8)
+    m = np.zeros(shape[:2], bool)
+    m[: max(1, shape[0] // 2)] = True
+    data = c.encode(a, quality=80, roi_mask=m)
+    dec = c.decode(data)
+    assert dec.pixels.shape == shape
+
+
+def test_bad_inputs_are_refused_clearly(textured):
+    c = RoiJpegCodec()
+    img = textured(32, 32)
+    with pytest.raises(UnsupportedError, match="8-bit"):
+        c.encode(as_image(img.astype(np.uint16) * 257))
+    with pytest.raises(UnsupportedError, match="alpha"):
+        c.encode(np.dstack([img, img[..., :1]]))
+    with pytest.raises(InputError, match="mask is"):
+        c.encode(img, roi_mask=np.zeros((31, 32), bool))
+    with pytest.raises(InputError, match="above roi_quality"):
+        c.encode(img, roi_mask=half_mask(32, 32), roi_quality=50, bg_quality=60)
+    with pytest.raises(InputError, match="unknown option"):
+        c.encode(img, roi_mask=half_mask(32, 32), colour="blue")
+    with pytest.raises(InputError, match="threshold"):
+        c.encode(img, roi_mask=half_mask(32, 32), block_threshold=0)
+
+
+def test_mask_png_and_save_mask(tmp_path, textured):
+    from PIL import Image as PILImage
+
+    img = textured(64, 64)
+    m = np.zeros((64, 64), np.uint8)
+    m[10:40, 10:40] = 255
+    PILImage.fromarray(m).save(tmp_path / "m.png")
+    c = RoiJpegCodec()
+    out = tmp_path / "blocks.png"
+    enc = c.encode_roi(as_image(img), roi_mask=str(tmp_path / "m.png"), save_mask=str(out), quality=85)
+    saved = np.asarray(PILImage.open(out)) > 0
+    assert saved.shape == (64, 64)
+    assert np.array_equal(saved, enc.block_mask((64, 64)))
+    # 444: 8x8 MCUs; 10..40 covers blocks 1..4 fully or >= 50%
+    assert saved[16:40, 16:40].all() and not saved[48:, 48:].any()
+
+
+def test_hierarchical_mode_gives_persons_less_than_faces(textured):
+    from qualipress.detect import Region
+    from qualipress.roi.mask import analyse
+
+    img = as_image(textured(64, 64))
+    person = np.zeros((64, 64), bool)
+    person[:, :32] = True
+    res = analyse(
+        img, None, roi_boxes=[Region("persons", (0, 0, 32, 64), mask=person), Region("faces", (0, 0, 16, 16))],
+        refine=False,
+    )
+    enc = RoiJpegCodec().encode_roi(img, analysis=res, roi_quality=90, bg_quality=30, hierarchical=True)
+    assert enc.stats.levels[3] == 90 and enc.stats.levels[0] == 30
+    assert 30 < enc.stats.levels[2] < 90
+
+
+@pytest.mark.data
+def test_detected_roi_on_a_portrait(data_dir):
+    img = read_image(data_dir / "kodak" / "kodim04.png")
+    c = RoiJpegCodec()
+    enc = c.encode_roi(img, quality=85, roi=["faces"])
+    assert 0 < enc.stats.roi_fraction < 0.5
+    dec = c.decode(enc.data)
+    face = enc.block_mask((img.height, img.width))
+    roi = measure(img, dec, ("psnr",), mask=face)["psnr"].value
+    bg = measure(img, dec, ("psnr",), mask=~face)["psnr"].value
+    assert roi > bg

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+
+import cv2
+import imagecodecs
+import jpeglib
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from qualipress.metrics import measure
+from qualipress.roi.encoder import encode_blocks, fdct, idct, mcu_size, quality_table
+
+
+def markers(data: bytes) -> list[int]:
+    """Marker codes up to the first SOS."""
+    assert data[:2] == b"\xff\xd8"
+    out, i = [], 2
+    while i < len(data):
+        assert data[i] == 0xFF
+        code = data[i + 1]
+        out.append(code)
+        if code == 0xDA:
+            break
+        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+    return out
+
+
+def read_dct(data: bytes):
+    fd, path = tempfile.mkstemp(suffix=".jpg")
+    os.write(fd, data)
+    os.close(fd)
+    try:
+        j = jpeglib.read_dct(path)
+        j.load()
+        return j
+    finally:
+        os.unlink(path)
+
+
+def test_dct_roundtrip_and_dc_scaling():
+    rng = np.random.default_rng(0)
+    b = rng.normal(0, 50, (3, 8, 8))
+    assert np.allclose(idct(fdct(b)), b)
+    flat = np.full((1, 8, 8), 10.0)
+    c = fdct(flat)
+    assert c[0, 0, 0] == pytest.approx(80.0)  # JPEG DC = 8 x mean of the level-shifted block
+    assert np.abs(c[0].ravel()[1:]).max() < 1e-9
+
+
+def test_quality_table_matches_libjpeg(textured):
+    # libjpeg-turbo writes the same tables for the same quality
+    img = textured(16, 16)
+    ref = imagecodecs.jpeg8_encode(img, level=63, subsampling="444")
+    j = read_dct(ref)
+    from qualipress.roi.encoder import STD_CHROMA, STD_LUMA
+
+    assert np.array_equal(j.qt[0], quality_table(STD_LUMA, 63))
+    assert np.array_equal(j.qt[1], quality_table(STD_CHROMA, 63))
+
+
+@pytest.mark.parametrize("sub", ["444", "420"])
+def test_uniform_encode_matches_libjpeg_turbo(sub, textured):
+    img = textured(120, 200)
+    rows, cols = -(-120 // mcu_size(sub, 3)[0]), -(-200 // mcu_size(sub, 3)[1])
+    ours, _ = encode_blocks(img, np.zeros((rows, cols), np.uint8), {0: 75}, subsampling=sub)
+    turbo = imagecodecs.jpeg8_encode(img, level=75, subsampling=sub, optimize=True)
+    p_ours = measure(img, imagecodecs.jpeg8_decode(ours), ("psnr",))["psnr"].value
+    p_turbo = measure(img, imagecodecs.jpeg8_decode(turbo), ("psnr",))["psnr"].value
+    assert abs(p_ours - p_turbo) < 0.3
+    assert abs(len(ours) - len(turbo)) / len(turbo) < 0.05
+
+
+def test_output_is_baseline_without_custom_markers(textured):
+    img = textured()
+    levels = np.zeros((12, 16), np.uint8)
+    levels[2:6, 3:9] = 1
+    data, stats = encode_blocks(img, levels, {0: 30, 1: 92}, subsampling="444")
+    codes = markers(data)
+    assert 0xC0 in codes  # SOF0 baseline
+    assert not {0xC1, 0xC2, 0xC3} & set(codes)
+    allowed = {0xE0, 0xDB, 0xC0, 0xC4, 0xDA}  # JFIF APP0, DQT, SOF0, DHT, SOS
+    assert set(codes) <= allowed
+    assert data.endswith(b"\xff\xd9")
+    assert stats.roi_blocks == 24 and stats.header_quality == 92
+
+
+def test_background_blocks_are_exact_multiples_of_the_coarse_step(textured):
+    img = textured()
+    levels = np.zeros((12, 16), np.uint8)
+    levels[:, :8] = 1  # left half ROI
+    data, _ = encode_blocks(img, levels, {0: 30, 1: 90}, subsampling="444")
+    j = read_dct(data)
+    fine = quality_table(__import__("qualipress.roi.encoder", fromlist=["STD_LUMA"]).STD_LUMA, 90)
+    coarse = quality_table(__import__("qualipress.roi.encoder", fromlist=["STD_LUMA"]).STD_LUMA, 30)
+    assert np.array_equal(j.qt[0], fine)
+    mult = np.maximum(1, np.rint(coarse / fine)).astype(int)
+    bg = j.Y[:, 8:].astype(int)
+    assert np.all(bg % mult == 0)
+    roi = j.Y[:, :8].astype(int)
+    assert np.any(roi % mult != 0)  # the ROI uses the fine steps
+    # and the decoded ROI is much closer to the original than the background
+    dec = imagecodecs.jpeg8_decode(data)
+    left = measure(img[:, :64], dec[:, :64], ("psnr",))["psnr"].value
+    right = measure(img[:, 64:], dec[:, 64:], ("psnr",))["psnr"].value
+    assert left > right + 3
+
+
+def test_decoders_agree_pixel_for_pixel(textured):
+    img = textured(77, 101)
+    levels = np.zeros((10, 13), np.uint8)
+    levels[3:7, 4:9] = 1
+    data, _ = encode_blocks(img, levels, {0: 35, 1: 90}, subsampling="444")
+    a = imagecodecs.jpeg8_decode(data)
+    b = np.asarray(PILImage.open(io.BytesIO(data)).convert("RGB"))
+    c = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+    assert a.shape == b.shape == c.shape == (77, 101, 3)
+    assert np.abs(a.astype(int) - b).max() <= 1
+    assert np.abs(a.astype(int) - c).max() <= 1
+
+
+def test_block_map_shape_is_checked(textured):
+    from qualipress.errors import InputError
+
+    with pytest.raises(InputError, match="MCU grid"):
+        encode_blocks(textured(), np.zeros((3, 3), np.uint8), {0: 50})
+    with pytest.raises(InputError, match="no quality"):
+        encode_blocks(textured(), np.ones((12, 16), np.uint8), {0: 50}, subsampling="444")

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qualipress.detect import Region
+from qualipress.errors import InputError
+from qualipress.roi.mask import analyse, block_levels, coverage, expand_blocks, refine_mask
+
+
+def test_coverage_counts_only_pixels_inside_the_image():
+    m = np.ones((10, 12), bool)
+    cov = coverage(m, (8, 8))
+    assert cov.shape == (2, 2)
+    assert np.allclose(cov, 1.0)  # partial edge MCUs are fully covered by what is inside
+
+
+@pytest.mark.parametrize(("threshold", "expected"), [(0.25, 1), (0.5, 1), (0.75, 0)])
+def test_block_threshold(threshold, expected):
+    m = np.zeros((16, 16), bool)
+    m[:8, :] = True  # 50% of the single 16x16 MCU
+    assert block_levels(m, (16, 16), threshold=threshold)[0, 0] == expected
+
+
+def test_block_threshold_range():
+    with pytest.raises(InputError):
+        block_levels(np.zeros((8, 8), bool), (8, 8), threshold=0.0)
+    with pytest.raises(InputError):
+        block_levels(np.zeros((8, 8), bool), (8, 8), threshold=1.5)
+
+
+def test_hierarchical_levels_take_the_highest_covering_priority():
+    p = np.zeros((16, 32), np.uint8)
+    p[:, :16] = 2  # person
+    p[:, 4:12] = 3  # face inside, 50% of the first MCU
+    lv = block_levels(p, (16, 16), threshold=0.5)
+    assert lv.tolist() == [[3, 0]]
+    full = expand_blocks(lv, (16, 16), (10, 20))
+    assert full.shape == (10, 20) and full[0, 0] == 3 and full[0, 19] == 0
+
+
+def test_refine_mask_fills_dilates_and_drops_specks():
+    m = np.zeros((200, 200), bool)
+    m[50:150, 50:150] = True
+    m[95:105, 95:105] = False  # a hole
+    m[10, 10] = True  # a speck
+    r = refine_mask(m, dilate=4, close=8, min_area=0.001)
+    assert r[100, 100]  # hole closed
+    assert not r[10, 10]  # speck removed
+    assert r[47, 100] and not r[40, 100]  # dilated by ~4 px
+    assert not refine_mask(np.zeros((5, 5), bool)).any()
+
+
+def test_analyse_user_mask_only_and_empty(tmp_path):
+    img = np.zeros((40, 60, 3), np.uint8)
+    m = np.zeros((40, 60), bool)
+    m[5:20, 10:30] = True
+    res = analyse(img, None, roi_mask=m)
+    assert np.array_equal(res.mask, m)  # user masks are taken as drawn
+    assert res.priority.max() == 4 and res.regions[0].label == "user"
+    empty = analyse(img, None, roi_mask=np.zeros((40, 60), bool))
+    assert empty.empty and any("empty" in n for n in empty.notes)
+    with pytest.raises(InputError, match="mask is"):
+        analyse(img, None, roi_mask=np.zeros((41, 60), bool))
+    boxes = analyse(img, None, roi_boxes=[Region("faces", (0, 0, 8, 8))], refine=False)
+    assert boxes.priority[0, 0] == 3
