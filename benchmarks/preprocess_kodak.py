@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--codecs", default="jpeg")
     ap.add_argument("--methods", default="none,nlm,bilateral,guided,deblock,detail,oracle,kuchen")
     ap.add_argument("--images", type=int, default=24, help="first N Kodak images")
+    ap.add_argument("--only", default="", help="compute only these images (comma-separated indices 1..24); "
+                    "the report still covers the first --images")
+    ap.add_argument("--extra-cache", nargs="*", default=[], help="more cache files to read (parallel runs)")
     ap.add_argument("--cache", default="/tmp/qualipress_preprocess_kodak.jsonl")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "preprocess_kodak_results"))
     ap.add_argument("--plots", default=str(ROOT / "docs" / "img"))
@@ -77,11 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     cache_path = Path(args.cache)
     cache: dict[str, dict] = {}
-    if cache_path.is_file():
-        for line in cache_path.read_text().splitlines():
-            if line.strip():
-                rec = json.loads(line)
-                cache[rec["key"]] = rec
+    for cp in [*[Path(p) for p in args.extra_cache], cache_path]:
+        if cp.is_file():
+            for line in cp.read_text().splitlines():
+                if line.strip():
+                    rec = json.loads(line)
+                    cache[rec["key"]] = rec
+    todo = [kodak[int(i) - 1] for i in args.only.split(",") if i.strip()] if args.only else kodak
 
     def put(rec: dict) -> None:
         cache[rec["key"]] = rec
@@ -90,15 +95,17 @@ def main(argv: list[str] | None = None) -> int:
 
     timings: dict[str, list[float]] = {}
     if not args.report_only:
-        for codec in codecs:
+        images: dict[str, object] = {}
+        for codec in codecs:  # method-major, so the first methods are complete for all images first
             qualities, ref_q = SWEEPS[codec]
-            for path in kodak:
-                img = None
-                for method in methods:
+            for method in methods:
+                for path in todo:
                     key = f"{codec}|{method}|{path.name}"
                     if key in cache:
                         continue
-                    img = img or read_image(path)
+                    if path.name not in images:
+                        images[path.name] = read_image(path)
+                    img = images[path.name]
                     t0 = time.time()
                     if method in ("oracle", "oracle-z"):
                         okey = f"{method}-choice|{codec}|{ref_q}|{path.name}"

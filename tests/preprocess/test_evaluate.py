@@ -1,0 +1,46 @@
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from qualipress.preprocess.evaluate import Point, at_setting, bd_rate, mean_bd_rate, sweep
+from qualipress.preprocess.pool import bilateral
+
+from .conftest import textured
+
+
+def test_bd_rate_of_a_scaled_curve():
+    r = [0.5, 0.8, 1.2, 1.9]
+    d = [30.0, 33.0, 36.0, 39.0]
+    assert bd_rate(r, d, [x * 0.9 for x in r], d) == pytest.approx(-10.0)
+    assert bd_rate(r, d, r, d) == pytest.approx(0.0)
+
+
+def test_bd_rate_matches_bjontegaard_pchip():
+    bj = pytest.importorskip("bjontegaard")
+    ra, da = [0.5, 0.8, 1.2, 1.9], [30.0, 33.0, 36.0, 39.0]
+    rb, db = [0.45, 0.75, 1.1, 1.8], [29.8, 33.1, 35.9, 39.2]
+    assert bd_rate(ra, da, rb, db) == pytest.approx(bj.bd_rate(ra, da, rb, db, method="pchip"), rel=1e-9)
+
+
+def test_bd_rate_without_overlap_is_nan():
+    assert math.isnan(bd_rate([1, 2], [30, 31], [1, 2], [40, 41]))
+
+
+def test_mean_bd_rate_and_sweep():
+    img = textured(h=64, w=96, noise=6.0)
+    qs = [40, 60, 80, 95]
+    base = sweep(img, img, "jpeg", qs, metrics=("psnr",))
+    assert [p.quality for p in base] == qs
+    assert all(a.bpp < b.bpp for a, b in itertools.pairwise(base))
+    same = mean_bd_rate([base], [base], "psnr")
+    assert same["mean"] == pytest.approx(0.0) and same["n"] == 1
+    smooth = sweep(img, bilateral(img), "jpeg", qs, metrics=("psnr",))
+    assert at_setting(smooth, 60).bpp < at_setting(base, 60).bpp
+    assert np.isfinite(mean_bd_rate([base], [smooth], "psnr")["mean_curve"])
+
+
+def test_point_dict():
+    p = Point(75.0, 1000, 1.5, {"psnr": 35.0})
+    assert p.to_dict() == {"quality": 75.0, "nbytes": 1000, "bpp": 1.5, "psnr": 35.0}
