@@ -38,6 +38,9 @@ METRIC_KEYS = {"psnr": "psnr-rgb", "ms-ssim": "ms-ssim-rgb", "ssim": "ssim-rgb"}
 #: Tasks of ``--task`` (coding for machines) -> detector class in :mod:`qualipress.detect`.
 TASKS = {"faces": "faces", "persons": "persons"}
 
+#: Detections scoring below this are ignored on both the original and the decoded image.
+TASK_MIN_SCORE = 0.5
+
 
 def _r(lo: float, hi: float, step: float) -> list[float]:
     n = int(round((hi - lo) / step))
@@ -193,12 +196,13 @@ class Unit:
     metrics: list[str]
     task: str | None
     encode_options: dict[str, Any] = field(default_factory=dict)
+    name: str = ""
 
 
 def _task_regions(image: Any, task: str) -> list[Any]:
     from qualipress.detect import detect
 
-    return detect(image, (TASKS[task],))
+    return detect(image, (TASKS[task],), min_score=TASK_MIN_SCORE)
 
 
 def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -231,7 +235,7 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             t2 = time.perf_counter()
             row: dict[str, Any] = {
                 "key": row_key(unit.image_hash, unit.codec, unit.versions[_setting_key(setting)], setting),
-                "image": unit.path.name,
+                "image": unit.name or unit.path.name,
                 "image_sha256": unit.image_hash,
                 "codec": unit.codec,
                 "version": unit.versions[_setting_key(setting)],
@@ -326,7 +330,8 @@ def aggregate(rows: Sequence[dict[str, Any]], codec: str, settings: Sequence[flo
     """Mean over images per setting (CompressAI's way), as ``{"bpp": [...], metric: [...], ...}``.
 
     A setting is kept only when every image has a row (so every point averages the same images).
-    Task F1 is the micro-F1 over all images (matches summed), not the mean of per-image F1.
+    Task F1 ``f1-<task>`` is the micro-F1 over all images (matches summed); ``f1-<task>-image-mean`` is the
+    mean of per-image F1 (an image where neither side finds anything counts as 1).
     """
     by_setting: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
@@ -354,6 +359,7 @@ def aggregate(rows: Sequence[dict[str, Any]], codec: str, settings: Sequence[flo
                 nref = sum(r["task"]["n_reference"] for r in rr)
                 ncand = sum(r["task"]["n_candidate"] for r in rr)
                 out[m].append(2 * matched / (nref + ncand) if nref + ncand else 1.0)
+                out.setdefault(f"{m}-image-mean", []).append(float(np.mean([r["metrics"][m] for r in rr])))
             else:
                 vals = [r["metrics"].get(m, math.nan) for r in rr]
                 out[m].append(float(np.mean(vals)))
@@ -444,6 +450,7 @@ def run_rd(
 
     cache = RowCache(out / "cache.jsonl")
     hashes = {f: _sha256(f) for f in files}
+    names = _display_names(files)
     units: list[Unit] = []
     rows: list[dict[str, Any]] = []
     cached = 0
@@ -453,13 +460,13 @@ def run_rd(
             for s in sweeps[n]:
                 row = cache.get(row_key(hashes[f], n, versions[n][_setting_key(s)], s))
                 if row is not None and all(k in row.get("metrics", {}) for k in wanted):
-                    rows.append({**row, "image": f.name})
+                    rows.append({**row, "image": names[f]})
                     cached += 1
                 else:
                     missing.append(s)
             if missing:
                 opts = {k: v for k, v in encode_options.get(n, {}).items()}
-                units.append(Unit(f, hashes[f], n, missing, versions[n], list(metrics), task, opts))
+                units.append(Unit(f, hashes[f], n, missing, versions[n], list(metrics), task, opts, names[f]))
     errors: list[dict[str, Any]] = []
     computed = 0
     done = 0
@@ -513,6 +520,15 @@ def run_rd(
     }
     _atomic_text(out / "summary.json", json.dumps(summary, indent=2))
     return RdResult(out, rows, curves, bd, errors, computed, cached)
+
+
+def _display_names(files: Sequence[Path]) -> dict[Path, str]:
+    """Shortest unambiguous names: file names, or paths relative to the common folder when names repeat."""
+    plain = [f.name for f in files]
+    if len(set(plain)) == len(plain):
+        return {f: f.name for f in files}
+    root = Path(os.path.commonpath([str(f.parent) for f in files]))
+    return {f: str(f.relative_to(root)) for f in files}
 
 
 def _write_csv(path: Path, rows: Sequence[dict[str, Any]], metric_cols: Sequence[str]) -> None:

@@ -1,0 +1,85 @@
+"""Encode/decode time and peak memory per codec on this CPU (Kodak, one setting per codec).
+
+Each codec runs in a fresh Python process so that its peak resident memory (``ru_maxrss``) is its own:
+reported as the peak of the whole process and as the increase over the baseline after imports and image
+loading (so model loading for the learned codec counts). Times are medians over 4 Kodak images x 3 repeats,
+after one warm-up encode/decode.
+
+    python benchmarks/rd_speed.py            # all codecs -> results/rd_speed.json and a markdown table
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).resolve()
+SETTINGS = {"pillow-jpeg": 75, "jpeg": 75, "jpegli": 75, "jpeg2000": 35, "jpegxl": 1.8, "avif": 65, "webp": 75,
+            "heif": 65, "learned:bmshj2018-hyperprior": 4}
+IMAGES = ["kodim01.png", "kodim05.png", "kodim15.png", "kodim23.png"]
+
+
+def one(codec_name: str, setting: float) -> dict:
+    import numpy as np
+
+    from qualipress.codecs import decode_like
+    from qualipress.io import read_image
+    from qualipress.rd.reference import get_codec
+
+    torch_threads = None
+    if codec_name.startswith("learned:"):
+        import torch
+
+        torch_threads = torch.get_num_threads()
+    images = [read_image(DATA / "kodak" / n) for n in IMAGES]
+    codec = get_codec(codec_name)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    decode_like(codec, codec.encode(images[0], quality=setting), images[0])  # warm-up (model load)
+    enc, dec, bpp = [], [], []
+    for img in images:
+        for _ in range(3):
+            t0 = time.perf_counter()
+            data = codec.encode(img, quality=setting)
+            t1 = time.perf_counter()
+            decode_like(codec, data, img)
+            t2 = time.perf_counter()
+            enc.append(t1 - t0)
+            dec.append(t2 - t1)
+        bpp.append(len(data) * 8 / (img.width * img.height))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"codec": codec_name, "setting": setting, "version": codec.version(), "encode_s": statistics.median(enc),
+            "decode_s": statistics.median(dec), "bpp": float(np.mean(bpp)), "peak_rss_mb": peak / 1024,
+            "peak_over_baseline_mb": (peak - base) / 1024, "torch_threads": torch_threads}
+
+
+def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] != "--all":
+        print(json.dumps(one(sys.argv[1], float(sys.argv[2]))))
+        return 0
+    rows = []
+    for name, s in SETTINGS.items():
+        p = subprocess.run([sys.executable, "-W", "ignore", __file__, name, str(s)], capture_output=True, text=True)
+        if p.returncode != 0:
+            print(f"{name}: failed: {p.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+            continue
+        rows.append(json.loads(p.stdout.strip().splitlines()[-1]))
+    out = ROOT / "results" / "rd_speed.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=1))
+    print("| codec | setting | bpp | encode (s) | decode (s) | peak RSS (MB) | peak over baseline (MB) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['codec']} | {r['setting']:g} | {r['bpp']:.3f} | {r['encode_s']:.3f} | {r['decode_s']:.3f} | "
+              f"{r['peak_rss_mb']:.0f} | {r['peak_over_baseline_mb']:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
