@@ -62,7 +62,19 @@ def stats(recs: list[dict[str, Any]]) -> dict[str, Any]:
             "psnr_mean": round(float(np.mean(ps)), 2) if ps else None,
             "psnr_min": round(float(np.min(ps)), 2) if ps else None,
             "encodes_per_frame": round(float(np.mean([r["encodes"] for r in ok])), 2) if ok else None,
+            **warm_split(ok),
             "s_per_frame": round(float(np.mean([r["seconds"] for r in ok])), 2) if ok else None}
+
+
+def warm_split(ok: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean encodes of each shot's first frame (cold start) vs its later frames (warm start)."""
+    first: dict[str, str] = {}
+    for r in sorted(ok, key=lambda r: r["input"]):
+        first.setdefault(str(Path(r["input"]).parent), r["input"])
+    cold = [r["encodes"] for r in ok if first[str(Path(r["input"]).parent)] == r["input"]]
+    warm = [r["encodes"] for r in ok if first[str(Path(r["input"]).parent)] != r["input"]]
+    return {"encodes_first_frame": round(float(np.mean(cold)), 2) if cold else None,
+            "encodes_later_frames": round(float(np.mean(warm)), 2) if warm else None}
 
 
 def best_of(per_codec: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
