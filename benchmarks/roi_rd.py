@@ -1,0 +1,230 @@
+"""RD benchmark of jpeg-roi vs uniform JPEG (libjpeg-turbo 4:2:0 and 4:4:4) and jpegli, plus block thresholds.
+
+For every image the ROI (default: faces,persons,text, refined) is detected once on the original; every codec
+and setting is then encoded, decoded and measured on the same ROI pixels: ROI PSNR/SSIM, background
+PSNR/SSIM, whole-image PSNR/SSIM (qualipress.metrics; PSNR over RGB samples). Per image, each metric is
+interpolated at 0.5 / 0.8 / 1.0 bpp (linear in log bpp, only inside the measured range) and averaged over the
+images where every codec covers that rate.
+
+    python benchmarks/roi_rd.py --set people            # ../shared/data/people (38 images)
+    python benchmarks/roi_rd.py --set kodak --roi faces,persons,text,saliency
+
+Writes results/roi/rd_<set>.json (all rows), results/roi/summary_<set>.json (tables) and
+docs/img/roi_rd_<set>.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).resolve()
+OUT = ROOT / "results" / "roi"
+RATES = (0.5, 0.8, 1.0)
+
+UNIFORM_Q = [10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 98]
+ROI_Q = [30, 40, 50, 60, 70, 80, 85, 90, 95, 98]
+
+
+def images(which: str) -> list[Path]:
+    if which == "people":
+        base = DATA / "people"
+        return sorted(p for p in base.rglob("*") if p.suffix.lower() in (".jpg", ".png"))
+    return sorted((DATA / "kodak").glob("*.png"))
+
+
+def codecs_for(threshold_variants: bool, ratios: list[float], deadzone: float = 0.5) -> dict:
+    import imagecodecs
+    import pyjpegli
+
+    from qualipress.roi import RoiJpegCodec
+
+    roi = RoiJpegCodec()
+
+    def turbo(sub):
+        return lambda px, q, an: bytes(imagecodecs.jpeg8_encode(px, level=q, subsampling=sub, optimize=True))
+
+    def jpegli(px, q, an):
+        rgb = np.ascontiguousarray(px)
+        return bytes(pyjpegli.encode(rgb.tobytes(), rgb.shape[1], rgb.shape[0], int(q)))
+
+    def roi_codec(threshold, ratio=None):
+        def enc(px, q, an):
+            from qualipress.io import as_image
+
+            bg = None if ratio is None else max(5, round(ratio * q))
+            return roi.encode_roi(
+                as_image(px), quality=q, bg_quality=bg, analysis=an, block_threshold=threshold, deadzone=deadzone
+            ).data
+
+        return enc
+
+    out = {
+        "jpeg-roi": (roi_codec(0.5), ROI_Q),
+        **{f"jpeg-roi-r{r:.2f}": (roi_codec(0.5, r), ROI_Q) for r in ratios},
+        "turbo-420": (turbo("420"), UNIFORM_Q),
+        "turbo-444": (turbo("444"), UNIFORM_Q),
+        "jpegli": (jpegli, UNIFORM_Q),
+    }
+    if threshold_variants:
+        out["jpeg-roi-t25"] = (roi_codec(0.25), ROI_Q)
+        out["jpeg-roi-t75"] = (roi_codec(0.75), ROI_Q)
+    return out
+
+
+def measure_row(ref: np.ndarray, dec: np.ndarray, mask: np.ndarray) -> dict:
+    from qualipress.metrics import measure
+
+    row = {f"whole_{k}": v.value for k, v in measure(ref, dec, ("psnr", "ssim")).items()}
+    if mask.any():
+        row.update({f"roi_{k}": v.value for k, v in measure(ref, dec, ("psnr", "ssim"), mask=mask).items()})
+    if (~mask).any():
+        row.update({f"bg_{k}": v.value for k, v in measure(ref, dec, ("psnr", "ssim"), mask=~mask).items()})
+    return row
+
+
+def interp(rows: list[dict], key: str, rate: float) -> float | None:
+    pts = sorted((r["bpp"], r[key]) for r in rows if key in r)
+    if len(pts) < 2 or not pts[0][0] <= rate <= pts[-1][0]:
+        return None
+    x = np.log([p[0] for p in pts])
+    y = np.array([p[1] for p in pts])
+    # enforce increasing x for np.interp (duplicates at saturated settings)
+    keep = np.concatenate([[True], np.diff(x) > 1e-9])
+    return float(np.interp(np.log(rate), x[keep], y[keep]))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--set", choices=("people", "kodak"), default="people")
+    ap.add_argument("--roi", default="faces,persons,text")
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--no-thresholds", action="store_true")
+    ap.add_argument("--ratios", default="", help="extra background/ROI quality ratios, e.g. 0.3,0.2")
+    ap.add_argument("--deadzone", type=float, default=0.5)
+    ap.add_argument("--tag", default="", help="suffix of the output files")
+    ap.add_argument("--only", default="", help="comma-separated image name substrings")
+    args = ap.parse_args()
+    paths = images(args.set)
+    if not paths:
+        print(f"no images under {DATA}", file=sys.stderr)
+        return 1
+    if args.limit:
+        paths = paths[: args.limit]
+    import imagecodecs
+
+    from qualipress.io import read_image
+    from qualipress.roi.mask import analyse
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    ratios = [float(r) for r in args.ratios.split(",") if r]
+    table = codecs_for(not args.no_thresholds, ratios, args.deadzone)
+    if args.only:
+        paths = [p for p in paths if any(o in str(p) for o in args.only.split(","))]
+    classes = [c for c in args.roi.split(",") if c]
+    rows: list[dict] = []
+    per_image: dict[str, dict] = {}
+    t_start = time.time()
+    for i, path in enumerate(paths):
+        img = read_image(path)
+        if img.n_channels != 3 or img.bit_depth != 8:
+            img = img.with_pixels(np.ascontiguousarray(np.repeat(img.color().pixels[..., :1], 3, 2)))
+        px = np.ascontiguousarray(img.pixels)
+        an = analyse(img, classes)
+        mask = an.mask
+        name = str(path.relative_to(DATA))
+        per_image[name] = {"roi_fraction": float(mask.mean()), "notes": an.notes,
+                           "regions": len(an.regions), "size": [img.width, img.height]}
+        for codec, (enc, qs) in table.items():
+            for q in qs:
+                data = enc(px, q, an)
+                dec = imagecodecs.jpeg8_decode(data)
+                row = {"image": name, "codec": codec, "q": q, "bytes": len(data),
+                       "bpp": 8 * len(data) / (img.width * img.height), **measure_row(px, dec, mask)}
+                rows.append(row)
+        print(f"[{i + 1}/{len(paths)}] {name} roi={mask.mean():.2f} {time.time() - t_start:.0f}s", flush=True)
+
+    tag = args.set + (f"_{args.tag}" if args.tag else "")
+    (OUT / f"rd_{tag}.json").write_text(json.dumps({"images": per_image, "rows": rows}, indent=0))
+    summary = summarise(rows, per_image, list(table))
+    summary["command"] = "python benchmarks/roi_rd.py " + " ".join(sys.argv[1:])
+    (OUT / f"summary_{tag}.json").write_text(json.dumps(summary, indent=1))
+    plot(rows, per_image, list(table), ROOT / "docs" / "img" / f"roi_rd_{tag}.png", args.set)
+    print(json.dumps(summary["tables"], indent=1))
+    return 0
+
+
+def summarise(rows: list[dict], per_image: dict, codecs: list[str]) -> dict:
+    keys = ("roi_psnr", "roi_ssim", "bg_psnr", "bg_ssim", "whole_psnr", "whole_ssim")
+    with_roi = [n for n, v in per_image.items() if v["roi_fraction"] > 0]
+    tables: dict = {}
+    for group, names in (("with_roi", with_roi), ("all", list(per_image))):
+        g: dict = {"images": len(names)}
+        for rate in RATES:
+            per: dict[str, dict[str, list[float]]] = {c: {k: [] for k in keys} for c in codecs}
+            n_used = 0
+            for n in names:
+                vals = {c: {k: interp([r for r in rows if r["image"] == n and r["codec"] == c], k, rate)
+                            for k in keys} for c in codecs}
+                if any(vals[c]["whole_psnr"] is None for c in codecs):
+                    continue  # a codec does not reach / go down to this rate on this image
+                n_used += 1
+                for c in codecs:
+                    for k in keys:
+                        if vals[c][k] is not None:
+                            per[c][k].append(vals[c][k])
+            g[f"{rate}"] = {"images_used": n_used, **{c: {k: (round(float(np.mean(v)), 4) if v else None)
+                                                          for k, v in per[c].items()} for c in codecs}}
+        tables[group] = g
+    return {"tables": tables, "roi_fraction_mean": round(float(np.mean([v["roi_fraction"]
+                                                                       for v in per_image.values()])), 4)}
+
+
+def plot(rows: list[dict], per_image: dict, codecs: list[str], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    grid = np.linspace(np.log(0.25), np.log(2.5), 40)
+    names = [n for n, v in per_image.items() if v["roi_fraction"] > 0]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    for ax, key, label in zip(axes.ravel(), ("roi_psnr", "roi_ssim", "whole_psnr", "whole_ssim"),
+                              ("ROI PSNR (dB)", "ROI SSIM", "whole-image PSNR (dB)", "whole-image SSIM"), strict=True):
+        for c in codecs:
+            curves = []
+            for n in names:
+                pts = sorted((np.log(r["bpp"]), r[key]) for r in rows if r["image"] == n and r["codec"] == c
+                             and key in r)
+                if len(pts) < 2:
+                    continue
+                x, y = np.array(pts).T
+                y_i = np.interp(grid, x, y, left=np.nan, right=np.nan)
+                curves.append(y_i)
+            if not curves:
+                continue
+            arr = np.array(curves)
+            ok = (~np.isnan(arr)).sum(0) == len(curves)  # only rates every image reaches
+            if ok.any():
+                ax.plot(np.exp(grid[ok]), np.nanmean(arr[:, ok], 0), label=c,
+                        lw=2 if c == "jpeg-roi" else 1, ls="-" if "roi" in c else "--")
+        ax.set_xscale("log")
+        ax.set_xlabel("bits per pixel")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(f"jpeg-roi vs uniform JPEG and jpegli on {title} ({len(names)} images with ROI, mean over images)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
