@@ -7,12 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from qualipress.errors import QualipressError
+from qualipress.errors import InputError, QualipressError
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(2)
+def _exit(code: int) -> Exception:
+    """The core CLI's exit-code exception (a plain ``typer.Exit`` is swallowed in non-standalone mode)."""
+    try:
+        from qualipress.cli import ExitCode
+
+        return ExitCode(code)
+    except ImportError:  # pragma: no cover - running without the core CLI
+        return typer.Exit(code)
 
 
 def label_cmd(
@@ -29,31 +34,27 @@ def label_cmd(
     limit: Annotated[int | None, typer.Option(help="Label only the first N files.")] = None,
 ) -> None:
     """Score every combination group per image (Algorithm 1) and store the best one as its label."""
+    from qualipress.preprocess.groups import canonical
     from qualipress.preprocess.label import LabelConfig, label_dataset
     from qualipress.preprocess.pool import DEFAULT_POOL
 
-    try:
-        from qualipress.preprocess.groups import canonical
+    methods = canonical([m.strip() for m in pool.split(",") if m.strip()]) if pool else DEFAULT_POOL
+    config = LabelConfig(codec=codec, quality=quality, metric=metric, pool=methods, max_combo=max_combo,
+                         score=score)
 
-        methods = canonical([m.strip() for m in pool.split(",") if m.strip()]) if pool else DEFAULT_POOL
-        config = LabelConfig(codec=codec, quality=quality, metric=metric, pool=methods, max_combo=max_combo,
-                             score=score)
+    def progress(st: dict[str, Any]) -> None:
+        if st["status"] == "error":
+            typer.echo(f"skipped {st['path']}: {st['error']}", err=True)
+        else:
+            typer.echo(f"{st['status']:9s} {st['path']} -> {st.get('best')}")
 
-        def progress(st: dict[str, Any]) -> None:
-            if st["status"] == "error":
-                typer.echo(f"skipped {st['path']}: {st['error']}", err=True)
-            else:
-                typer.echo(f"{st['status']:9s} {st['path']} -> {st.get('best')}")
-
-        summary = label_dataset(dataset, output, config, jobs=jobs, limit=limit, progress=progress)
-    except QualipressError as exc:
-        raise _fail(exc) from None
+    summary = label_dataset(dataset, output, config, jobs=jobs, limit=limit, progress=progress)
     typer.echo(
         f"labelled {summary.labelled}, already done {summary.skipped}, failed {len(summary.errors)}; "
         f"best groups: {summary.best_counts}"
     )
     if summary.errors:
-        raise typer.Exit(1)
+        raise _exit(1)
 
 
 def train_cmd(
@@ -73,7 +74,7 @@ def train_cmd(
     from qualipress.preprocess.train import TrainOptions, train_model
 
     if not str(output).endswith(".pt"):
-        raise _fail(ValueError("the model file name must end in .pt"))
+        raise InputError(f"{output}: the model file name must end in .pt")
     opt = TrainOptions(epochs=epochs, device=device, batch=batch, lr=lr, base=base, max_minutes=max_minutes,
                        threads=threads, seed=seed)
 
@@ -83,10 +84,7 @@ def train_cmd(
             f"(identity {e['val_identity_mse']:.3e})  {e['elapsed_seconds']:.0f}s"
         )
 
-    try:
-        result = train_model(labels, output, opt, codec=codec, log=log)
-    except QualipressError as exc:
-        raise _fail(exc) from None
+    result = train_model(labels, output, opt, codec=codec, log=log)
     typer.echo(f"wrote {result.model_path} and {result.record_path}")
 
 
@@ -100,13 +98,10 @@ def apply_cmd(
     from qualipress.preprocess import get_preprocessor
     from qualipress.preprocess.label import expand_inputs
 
-    try:
-        pre = get_preprocessor(model)
-        files = expand_inputs(inputs)
-    except QualipressError as exc:
-        raise _fail(exc) from None
+    pre = get_preprocessor(model)
+    files = expand_inputs(inputs)
     if not files:
-        raise _fail(ValueError("no input images"))
+        raise InputError("no input images")
     single = len(files) == 1 and not output.is_dir() and output.suffix.lower() in (".png", ".tif", ".tiff")
     failed = 0
     for f in files:
@@ -128,13 +123,44 @@ def apply_cmd(
             failed += 1
             typer.echo(f"skipped {f}: {exc}", err=True)
     if failed:
-        raise typer.Exit(1)
+        raise _exit(1)
+
+
+def bench_cmd(
+    inputs: Annotated[list[Path], typer.Argument(help="Image files or directories (e.g. Kodak).")],
+    codec: Annotated[str, typer.Option(help="Codec.")] = "jpeg",
+    methods: Annotated[str, typer.Option(help="Comma-separated preprocessing names.")] = "deadzone,kuchen",
+    qualities: Annotated[str, typer.Option(help="Comma-separated sweep settings.")] = "30,45,60,75,85,92",
+    reference: Annotated[float, typer.Option(help="Setting for size/quality changes.")] = 75.0,
+    limit: Annotated[int | None, typer.Option(help="Only the first N images.")] = None,
+) -> None:
+    """BD-rate at equal quality (PCHIP) of preprocessing choices vs none; quality against the original."""
+    from qualipress.io import read_image
+    from qualipress.preprocess.evaluate import compare
+    from qualipress.preprocess.label import expand_inputs
+
+    files = expand_inputs(inputs)[: limit if limit else None]
+    if not files:
+        raise InputError("no input images")
+    imgs = [read_image(f).color() for f in files]
+    qs = [float(q) for q in qualities.split(",") if q.strip()]
+    res = compare(imgs, [m.strip() for m in methods.split(",") if m.strip()], codec, qs,
+                  reference_setting=reference)
+    typer.echo(f"{len(imgs)} images, {codec}, settings {qs}; BD-rate = bits at equal quality vs none (mean per image)")
+    typer.echo("| preprocessing | BD SSIMULACRA2 | BD MS-SSIM | BD PSNR | size at ref | dSSIMULACRA2 | dPSNR |")
+    typer.echo("|---|---|---|---|---|---|---|")
+    for name, r in res.items():
+        bd, dq = r["bd_rate"], r["quality_change"]
+        typer.echo(f"| {name} | {bd['ssimulacra2']['mean']:+.2f}% | {bd['ms-ssim']['mean']:+.2f}% | "
+                   f"{bd['psnr']['mean']:+.2f}% | {r['size_change_percent']:+.2f}% | {dq['ssimulacra2']:+.2f} | "
+                   f"{dq['psnr']:+.2f} |")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add the ``preprocess`` command group to the main app (``bench`` is not extended here)."""
+    """Add the ``preprocess`` command group, and ``bench preprocess``."""
     sub = typer.Typer(help="Learned preprocessing before standard codecs (Kuchen).", no_args_is_help=True)
     sub.command("label")(label_cmd)
     sub.command("train")(train_cmd)
     sub.command("apply")(apply_cmd)
     app.add_typer(sub, name="preprocess")
+    bench.command("preprocess")(bench_cmd)

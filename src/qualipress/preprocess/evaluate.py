@@ -181,3 +181,57 @@ def at_setting(points: Sequence[Point], quality: float) -> Point:
 
 
 Preprocess = Callable[[Image], Image]
+
+
+def compare(
+    images: Sequence[Image],
+    methods: Sequence[str],
+    codec: str,
+    qualities: Sequence[float],
+    *,
+    reference_setting: float | None = None,
+    metrics: Sequence[str] = SWEEP_METRICS,
+) -> dict[str, dict[str, Any]]:
+    """Sweep every preprocessing choice over ``images`` and summarise it against ``"none"``.
+
+    Parameters
+    ----------
+    images : sequence of Image
+    methods : sequence of str
+        Names for :func:`qualipress.preprocess.get_preprocessor` (``"none"`` is added as the anchor).
+    codec : str
+    qualities : sequence of float
+        Sweep settings (must include ``reference_setting``).
+    reference_setting : float, optional
+        Where size and quality changes are reported (default: the middle setting).
+    metrics : sequence of str
+
+    Returns
+    -------
+    dict
+        Per method: ``bd_rate`` (per metric: mean / median / mean_curve / n), ``size_change_percent`` and
+        ``quality_change`` (mean per metric) at the reference setting.
+    """
+    from qualipress.preprocess import get_preprocessor
+
+    ref = float(reference_setting if reference_setting is not None else sorted(qualities)[len(qualities) // 2])
+    if ref not in [float(q) for q in qualities]:
+        raise UnsupportedError(f"reference setting {ref} is not one of the sweep settings {list(qualities)}")
+    names = ["none", *[m for m in methods if m != "none"]]
+    sweeps: dict[str, list[list[Point]]] = {}
+    for name in names:
+        pre = get_preprocessor(name)
+        sweeps[name] = [sweep(img, pre(img), codec, qualities, metrics=metrics) for img in images]
+    out: dict[str, dict[str, Any]] = {}
+    base = sweeps["none"]
+    for name in names:
+        pts = sweeps[name]
+        a = [at_setting(s, ref) for s in base]
+        b = [at_setting(s, ref) for s in pts]
+        out[name] = {
+            "bd_rate": {m: mean_bd_rate(base, pts, m) for m in metrics},
+            "size_change_percent": (sum(p.nbytes for p in b) / sum(p.nbytes for p in a) - 1.0) * 100.0,
+            "quality_change": {m: float(np.mean([y.metrics[m] - x.metrics[m] for x, y in zip(a, b, strict=True)]))
+                               for m in metrics},
+        }
+    return out
