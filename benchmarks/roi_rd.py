@@ -55,19 +55,21 @@ def codecs_for(threshold_variants: bool, ratios: list[float], deadzone: float = 
         rgb = np.ascontiguousarray(px)
         return bytes(pyjpegli.encode(rgb.tobytes(), rgb.shape[1], rgb.shape[0], int(q)))
 
-    def roi_codec(threshold, ratio=None):
+    def roi_codec(threshold, ratio=None, mode="rdo"):
         def enc(px, q, an):
             from qualipress.io import as_image
 
             bg = None if ratio is None else max(5, round(ratio * q))
             return roi.encode_roi(
-                as_image(px), quality=q, bg_quality=bg, analysis=an, block_threshold=threshold, deadzone=deadzone
+                as_image(px), quality=q, bg_quality=bg, analysis=an, block_threshold=threshold, deadzone=deadzone,
+                bg_mode=mode,
             ).data
 
         return enc
 
     out = {
         "jpeg-roi": (roi_codec(0.5), ROI_Q),
+        "jpeg-roi-multiples": (roi_codec(0.5, mode="multiples"), ROI_Q),
         **{f"jpeg-roi-r{r:.2f}": (roi_codec(0.5, r), ROI_Q) for r in ratios},
         "turbo-420": (turbo("420"), UNIFORM_Q),
         "turbo-444": (turbo("444"), UNIFORM_Q),

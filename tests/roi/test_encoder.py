@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
+from qualipress.errors import InputError
 from qualipress.metrics import measure
 from qualipress.roi.encoder import encode_blocks, fdct, idct, mcu_size, quality_table
 
@@ -92,7 +93,7 @@ def test_background_blocks_are_exact_multiples_of_the_coarse_step(textured):
     img = textured()
     levels = np.zeros((12, 16), np.uint8)
     levels[:, :8] = 1  # left half ROI
-    data, _ = encode_blocks(img, levels, {0: 30, 1: 90}, subsampling="444")
+    data, _ = encode_blocks(img, levels, {0: 30, 1: 90}, subsampling="444", mode="multiples")
     j = read_dct(data)
     fine = quality_table(__import__("qualipress.roi.encoder", fromlist=["STD_LUMA"]).STD_LUMA, 90)
     coarse = quality_table(__import__("qualipress.roi.encoder", fromlist=["STD_LUMA"]).STD_LUMA, 30)
@@ -123,9 +124,23 @@ def test_decoders_agree_pixel_for_pixel(textured):
 
 
 def test_block_map_shape_is_checked(textured):
-    from qualipress.errors import InputError
-
     with pytest.raises(InputError, match="MCU grid"):
         encode_blocks(textured(), np.zeros((3, 3), np.uint8), {0: 50})
     with pytest.raises(InputError, match="no quality"):
         encode_blocks(textured(), np.ones((12, 16), np.uint8), {0: 50}, subsampling="444")
+
+
+def test_rdo_background_beats_exact_multiples(textured):
+    img = textured(128, 192, seed=5)
+    levels = np.zeros((16, 24), np.uint8)
+    levels[:4, :4] = 1
+    out = {}
+    for mode in ("rdo", "multiples"):
+        data, _ = encode_blocks(img, levels, {0: 30, 1: 90}, subsampling="444", mode=mode)
+        dec = imagecodecs.jpeg8_decode(data)
+        out[mode] = (len(data), measure(img[32:], dec[32:], ("psnr",))["psnr"].value)
+    # RDO spends fewer bytes for a background of about the same fidelity
+    assert out["rdo"][0] < out["multiples"][0]
+    assert out["rdo"][1] > out["multiples"][1] - 0.5
+    with pytest.raises(InputError):
+        encode_blocks(img, levels, {0: 30, 1: 90}, mode="fast")

@@ -43,6 +43,7 @@ OPTIONS = (
     "analysis",
     "refine",
     "bg_chroma",
+    "bg_mode",
 )
 
 
@@ -105,11 +106,17 @@ class RoiJpegCodec(Codec):
     subsampling : str
         ``"444"`` (default: full chroma resolution, so ROI blocks keep their colour detail), ``"422"`` or
         ``"420"`` (MCU 16×16: coarser block map, chroma detail lost everywhere).
+    bg_mode : str
+        ``"rdo"`` (default): background coefficients chosen by rate-distortion optimisation on the header's
+        fine grid, with a multiplier from ``bg_quality`` (background PSNR close to a plain JPEG at that
+        quality); ``"multiples"``: exact multiples of the fine table approximating the ``bg_quality`` table
+        (see :mod:`qualipress.roi.encoder`).
     bg_chroma : str
-        ``"lowpass"`` (default): with 4:4:4, background chroma blocks keep only their 4×4 lowest frequencies
-        (about the detail of 4:2:0) on top of the coarse table; ``"table"``: the coarse table only.
+        ``"lowpass"``: with 4:4:4, background chroma blocks keep only their 4×4 lowest frequencies (about the
+        detail of 4:2:0); ``"table"``: no extra low-pass. Default: lowpass with ``multiples``, table with
+        ``rdo`` (the RDO already drops what is not worth its bits).
     deadzone : float
-        Rounding threshold in background blocks (0.5 = plain rounding, the default).
+        Rounding threshold in background blocks with ``bg_mode="multiples"`` (0.5 = plain rounding).
     hierarchical : bool
         Per-class fidelity: faces/user at ROI quality, persons and text/saliency between ROI and background
         (:data:`HIERARCHY_WEIGHTS`).
@@ -263,11 +270,21 @@ class RoiJpegCodec(Codec):
             for lv in (int(v) for v in np.unique(levels) if v > 0):
                 w = HIERARCHY_WEIGHTS.get(lv, 1.0) if options.get("hierarchical") else 1.0
                 qualities[lv] = round(bg_q + w * (roi_q - bg_q))
+        mode = str(options.get("bg_mode") or "rdo")
+        bg_chroma = options.get("bg_chroma") or ("lowpass" if mode == "multiples" else "table")
+        if bg_chroma not in ("lowpass", "table"):
+            raise InputError(f"jpeg-roi: bg_chroma must be 'lowpass' or 'table', got {bg_chroma!r}")
         cutoff = None
-        if len(qualities) > 1 and subsampling == "444" and options.get("bg_chroma", "lowpass") == "lowpass":
+        if len(qualities) > 1 and subsampling == "444" and bg_chroma == "lowpass":
             cutoff = {0: 4}
         data, stats = encode_blocks(
-            image.pixels, levels, qualities, subsampling=subsampling, deadzone=deadzone, chroma_cutoff=cutoff
+            image.pixels,
+            levels,
+            qualities,
+            subsampling=subsampling,
+            deadzone=deadzone,
+            chroma_cutoff=cutoff,
+            mode=mode,
         )
         stats.seconds = {"detect": t_detect, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)

@@ -1,0 +1,118 @@
+"""Encode-time breakdown of jpeg-roi (detection, refinement, DCT/quantisation, entropy coding) vs plain JPEG.
+
+Runs on the landscape 768x512 Kodak images (models loaded once first; the cold load is reported apart).
+Each stage is the median over ``--repeat`` runs per image, then the median over images. The machine's load
+average is recorded: on a shared 2-core machine other jobs inflate every number.
+
+    python benchmarks/roi_timing.py [--repeat 3] [--classes faces,persons,text]
+
+Writes results/roi/timing.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).resolve()
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--classes", default="faces,persons,text")
+    ap.add_argument("--limit", type=int, default=8)
+    args = ap.parse_args()
+    import imagecodecs
+    import pyjpegli
+
+    from qualipress.detect import detect_report
+    from qualipress.io import read_image
+    from qualipress.roi import RoiJpegCodec
+    from qualipress.roi.mask import analyse
+
+    paths = [p for p in sorted((DATA / "kodak").glob("*.png"))]
+    imgs = []
+    for p in paths:
+        im = read_image(p)
+        if (im.width, im.height) == (768, 512):
+            imgs.append((p.name, im))
+    imgs = imgs[: args.limit]
+    if not imgs:
+        print("no 768x512 Kodak images found", file=sys.stderr)
+        return 1
+    classes = [c for c in args.classes.split(",") if c]
+    load0 = os.getloadavg()
+    t0 = time.perf_counter()
+    detect_report(imgs[0][1], classes)
+    cold = time.perf_counter() - t0
+    codec = RoiJpegCodec()
+    per: dict[str, list[float]] = {}
+
+    def add(k: str, v: float) -> None:
+        per.setdefault(k, []).append(v)
+
+    for _name, im in imgs:
+        runs: dict[str, list[float]] = {}
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            an = analyse(im, classes)
+            t_an = time.perf_counter() - t
+            t = time.perf_counter()
+            enc = codec.encode_roi(im, quality=85, analysis=an)
+            t_enc = time.perf_counter() - t
+            for k, v in an.seconds.items():
+                runs.setdefault(f"detect:{k}", []).append(v)
+            runs.setdefault("detect+refine total", []).append(t_an)
+            runs.setdefault("dct+quantise", []).append(enc.stats.seconds["dct_quant"])
+            runs.setdefault("entropy coding + write (libjpeg)", []).append(enc.stats.seconds["entropy_write"])
+            runs.setdefault("encode total (block map + DCT + entropy)", []).append(t_enc)
+            runs.setdefault("jpeg-roi total incl. detection", []).append(t_an + t_enc)
+            t = time.perf_counter()
+            imagecodecs.jpeg8_encode(im.pixels, level=85, optimize=True, subsampling="420")
+            runs.setdefault("plain JPEG libjpeg-turbo q85", []).append(time.perf_counter() - t)
+            t = time.perf_counter()
+            px = np.ascontiguousarray(im.pixels)
+            pyjpegli.encode(px.tobytes(), im.width, im.height, 85)
+            runs.setdefault("jpegli q85", []).append(time.perf_counter() - t)
+        for k, v in runs.items():
+            add(k, float(np.median(v)))
+    summary = {
+        "command": "python benchmarks/roi_timing.py " + " ".join(sys.argv[1:]),
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
+        "loadavg_start": [round(x, 2) for x in load0],
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "images": [n for n, _ in imgs],
+        "classes": classes,
+        "cold_model_load_and_first_detect_s": round(cold, 3),
+        "median_seconds": {k: round(float(np.median(v)), 4) for k, v in per.items()},
+        "max_seconds": {k: round(float(np.max(v)), 4) for k, v in per.items()},
+    }
+    out = ROOT / "results" / "roi"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "timing.json").write_text(json.dumps(summary, indent=1))
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
