@@ -264,7 +264,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
         if h is not None and not res.lossless:
             _STATE["hints"][f"{name}|{options.target}"] = h
     codec = _codecs.get(best.codec)
-    out_path = job.out_stem(outdir).with_suffix(codec.info.extension)
+    out_path = Path(str(job.out_stem(outdir)) + codec.info.extension)  # keeps dotted frame numbers
     if out_path.resolve() == job.source.resolve():
         raise OutputError(f"{out_path}: output would replace the input; choose another output directory")
     if out_path.exists() and not options.overwrite:
