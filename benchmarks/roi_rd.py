@@ -29,8 +29,8 @@ DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).
 OUT = ROOT / "results" / "roi"
 RATES = (0.5, 0.8, 1.0)
 
-UNIFORM_Q = [10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 98]
-ROI_Q = [30, 40, 50, 60, 70, 80, 85, 90, 95, 98]
+UNIFORM_Q = [15, 25, 35, 45, 55, 65, 75, 85, 92, 97]
+ROI_Q = [30, 40, 50, 60, 70, 80, 90, 95]
 
 
 def images(which: str) -> list[Path]:
@@ -40,7 +40,7 @@ def images(which: str) -> list[Path]:
     return sorted((DATA / "kodak").glob("*.png"))
 
 
-def codecs_for(threshold_variants: bool, ratios: list[float], deadzone: float = 0.5) -> dict:
+def codecs_for(threshold_variants: bool, ratios: list[float], deadzone: float = 0.5, explore: bool = False) -> dict:
     import imagecodecs
     import pyjpegli
 
@@ -55,21 +55,23 @@ def codecs_for(threshold_variants: bool, ratios: list[float], deadzone: float = 
         rgb = np.ascontiguousarray(px)
         return bytes(pyjpegli.encode(rgb.tobytes(), rgb.shape[1], rgb.shape[0], int(q)))
 
-    def roi_codec(threshold, ratio=None, mode="rdo"):
+    def roi_codec(threshold, ratio=None, mode="rdo", sub="444", fine_rdo=None):
         def enc(px, q, an):
             from qualipress.io import as_image
 
             bg = None if ratio is None else max(5, round(ratio * q))
             return roi.encode_roi(
                 as_image(px), quality=q, bg_quality=bg, analysis=an, block_threshold=threshold, deadzone=deadzone,
-                bg_mode=mode,
+                bg_mode=mode, subsampling=sub, fine_rdo=fine_rdo,
             ).data
 
         return enc
 
     out = {
         "jpeg-roi": (roi_codec(0.5), ROI_Q),
-        "jpeg-roi-multiples": (roi_codec(0.5, mode="multiples"), ROI_Q),
+        **({"jpeg-roi-multiples": (roi_codec(0.5, mode="multiples"), ROI_Q),
+            "jpeg-roi-420": (roi_codec(0.5, sub="420"), ROI_Q),
+            "jpeg-roi-nofinerdo": (roi_codec(0.5, fine_rdo=0.0), ROI_Q)} if explore else {}),
         **{f"jpeg-roi-r{r:.2f}": (roi_codec(0.5, r), ROI_Q) for r in ratios},
         "turbo-420": (turbo("420"), UNIFORM_Q),
         "turbo-444": (turbo("444"), UNIFORM_Q),
@@ -112,6 +114,7 @@ def main() -> int:
     ap.add_argument("--ratios", default="", help="extra background/ROI quality ratios, e.g. 0.3,0.2")
     ap.add_argument("--deadzone", type=float, default=0.5)
     ap.add_argument("--tag", default="", help="suffix of the output files")
+    ap.add_argument("--explore", action="store_true", help="also 4:2:0 and fine-RDO variants of jpeg-roi")
     ap.add_argument("--only", default="", help="comma-separated image name substrings")
     args = ap.parse_args()
     paths = images(args.set)
@@ -127,7 +130,7 @@ def main() -> int:
 
     OUT.mkdir(parents=True, exist_ok=True)
     ratios = [float(r) for r in args.ratios.split(",") if r]
-    table = codecs_for(not args.no_thresholds, ratios, args.deadzone)
+    table = codecs_for(not args.no_thresholds, ratios, args.deadzone, args.explore)
     if args.only:
         paths = [p for p in paths if any(o in str(p) for o in args.only.split(","))]
     classes = [c for c in args.roi.split(",") if c]

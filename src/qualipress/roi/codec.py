@@ -44,6 +44,7 @@ OPTIONS = (
     "refine",
     "bg_chroma",
     "bg_mode",
+    "fine_rdo",
 )
 
 
@@ -111,6 +112,9 @@ class RoiJpegCodec(Codec):
         fine grid, with a multiplier from ``bg_quality`` (background PSNR close to a plain JPEG at that
         quality); ``"multiples"``: exact multiples of the fine table approximating the ``bg_quality`` table
         (see :mod:`qualipress.roi.encoder`).
+    fine_rdo : float
+        RDO strength for the ROI (header-quality) blocks as a fraction of their quality's multiplier
+        (default 0.5: measured +0.15..0.2 dB ROI PSNR at equal size; 0 = plain rounding).
     bg_chroma : str
         ``"lowpass"``: with 4:4:4, background chroma blocks keep only their 4×4 lowest frequencies (about the
         detail of 4:2:0); ``"table"``: no extra low-pass. Default: lowpass with ``multiples``, table with
@@ -285,6 +289,7 @@ class RoiJpegCodec(Codec):
             deadzone=deadzone,
             chroma_cutoff=cutoff,
             mode=mode,
+            fine_rdo=float(0.5 if options.get("fine_rdo") is None else options["fine_rdo"]),
         )
         stats.seconds = {"detect": t_detect, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)

@@ -191,6 +191,7 @@ def _quantise(
     deadzone: float,
     cutoff: dict[int, int] | None = None,
     lambdas: dict[int, float] | None = None,
+    fine_rdo: set[int] | None = None,
 ) -> np.ndarray:
     """Quantise ``(R, C, 8, 8)`` coefficients per level: plain rounding with the level's table where it is
     the header (fine) table; otherwise RDO on the fine grid when ``lambdas`` has the level, else exact
@@ -202,7 +203,7 @@ def _quantise(
             continue
         mult = np.maximum(1, np.rint(table / fine)).astype(np.int32)
         lam = (lambdas or {}).get(level)
-        if lam is not None and (mult > 1).any():
+        if lam is not None and ((mult > 1).any() or level in (fine_rdo or ())):
             q = rdo_quantise(coefs[sel], fine, lam).astype(np.float64)
             mult = np.ones_like(mult)
         else:
@@ -237,6 +238,7 @@ def encode_blocks(
     chroma_qualities: dict[int, float] | None = None,
     chroma_cutoff: dict[int, int] | None = None,
     mode: str = "rdo",
+    fine_rdo: float = 0.0,
     optimize: bool = True,
 ) -> tuple[bytes, EncodeStats]:
     """Encode an 8-bit image with a quality level per MCU.
@@ -263,6 +265,9 @@ def encode_blocks(
         How blocks coarser than the header table are quantised: ``"rdo"`` (default; :func:`rdo_quantise`
         with :func:`rdo_lambda` of the level's quality) or ``"multiples"`` (exact multiples of the fine table
         approximating the level's table, optionally with ``deadzone``).
+    fine_rdo : float
+        When > 0, blocks at the header quality are RDO-quantised too, with ``fine_rdo * rdo_lambda(q)``
+        (a light trellis-like saving; 0 = plain rounding).
     optimize : bool
         Optimised Huffman tables (two passes in libjpeg).
 
@@ -293,7 +298,10 @@ def encode_blocks(
     if mode not in ("rdo", "multiples"):
         raise InputError(f"mode must be 'rdo' or 'multiples', got {mode!r}")
     luma_tables = {lv: quality_table(STD_LUMA, qualities[lv]) for lv in used}
-    lambdas = {lv: rdo_lambda(qualities[lv]) for lv in used} if mode == "rdo" else None
+    lambdas = {lv: rdo_lambda(qualities[lv]) for lv in used} if mode == "rdo" else {}
+    fine_levels = {lv for lv in used if qualities[lv] == header_q}
+    if fine_rdo > 0:
+        lambdas.update({lv: fine_rdo * rdo_lambda(qualities[lv]) for lv in fine_levels})
     chroma_tables = {lv: quality_table(STD_CHROMA, cq[lv]) for lv in used}
 
     # pad to whole MCUs by edge replication
@@ -312,7 +320,10 @@ def encode_blocks(
             tables, table0 = chroma_tables, fine[1]
         coefs = fdct(blockify(plane - 128.0))
         levels = np.repeat(np.repeat(block_levels, fy, axis=0), fx, axis=1)
-        q = _quantise(coefs, table0, levels, tables, deadzone, chroma_cutoff if ci > 0 else None, lambdas)
+        q = _quantise(
+            coefs, table0, levels, tables, deadzone, chroma_cutoff if ci > 0 else None, lambdas,
+            fine_levels if fine_rdo > 0 else None,
+        )
         # libjpeg wants the component's real block count: ceil(samples / 8), not the MCU-padded count
         if ci == 0:
             need_r, need_c = _ceil(h, 8), _ceil(w, 8)
