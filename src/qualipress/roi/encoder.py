@@ -96,14 +96,22 @@ def idct(coefs: np.ndarray) -> np.ndarray:
     return _D.T @ coefs @ _D
 
 
+_YCC = np.array(
+    [
+        [0.299, 0.587, 0.114],
+        [-0.168735892, -0.331264108, 0.5],
+        [0.5, -0.418687589, -0.081312411],
+    ],
+    dtype=np.float32,
+)
+
+
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
-    """JFIF (full-range BT.601) RGB → YCbCr, float64."""
-    x = rgb.astype(np.float64)
-    r, g, b = x[..., 0], x[..., 1], x[..., 2]
-    y = 0.299 * r + 0.587 * g + 0.114 * b
-    cb = -0.168735892 * r - 0.331264108 * g + 0.5 * b + 128.0
-    cr = 0.5 * r - 0.418687589 * g - 0.081312411 * b + 128.0
-    return np.stack([y, cb, cr], axis=-1)
+    """JFIF (full-range BT.601) RGB → YCbCr, float32 ``(H, W, 3)``."""
+    import cv2
+
+    m = np.hstack([_YCC, np.array([[0.0], [128.0], [128.0]], np.float32)])
+    return cv2.transform(np.ascontiguousarray(rgb, dtype=np.float32), m)
 
 
 @dataclass
@@ -160,27 +168,38 @@ def rdo_lambda(quality: float) -> float:
 def rdo_quantise(coefs: np.ndarray, fine: np.ndarray, lam: float) -> np.ndarray:
     """Rate-distortion optimised quantisation on the fine grid (values are NOT restricted to multiples).
 
-    For every AC coefficient the value minimising ``(c - v * fine)**2 + lam * bits(v)`` is chosen among 0 and
-    the largest magnitude not above ``round(|c| / fine)`` in each JPEG size class (``bits(v) = size(v) +``
-    :data:`RDO_SYMBOL_BITS`, ``bits(0) = 0``). DC keeps the fine rounding. Coefficients are treated
+    For every AC coefficient the value minimising ``(c - v * fine)**2 + lam * bits(v)`` is chosen among 0,
+    ``v0 = round(|c| / fine)`` and the largest magnitudes of the two JPEG size classes below ``v0``'s
+    (``bits(v) = size(v) +`` :data:`RDO_SYMBOL_BITS`, ``bits(0) = 0``); lower classes never win because the
+    distortion grows faster than the bits saved. DC keeps the fine rounding. Coefficients are treated
     independently (run lengths are not modelled).
     """
-    a = np.abs(coefs) / fine
-    v0 = np.rint(a)
-    best = np.zeros_like(v0)
-    best_j = (a * fine) ** 2
-    top = int(np.max(v0, initial=0))
-    s = 1
-    while (1 << (s - 1)) <= top:
-        cand = np.clip(v0, 1 << (s - 1), (1 << s) - 1)
-        j = ((a - cand) * fine) ** 2 + lam * (s + RDO_SYMBOL_BITS)
-        better = (j < best_j) & (v0 >= (1 << (s - 1)))
-        best = np.where(better, cand, best)
-        best_j = np.where(better, j, best_j)
-        s += 1
-    out = (np.sign(coefs) * best).astype(np.int32)
-    out[..., 0, 0] = np.rint(coefs[..., 0, 0] / fine[0, 0]).astype(np.int32)
-    return out
+    shape = coefs.shape
+    flat = coefs.reshape(-1, 64)
+    f = np.broadcast_to(fine.reshape(1, 64), flat.shape)
+    v0 = np.rint(np.abs(flat) / f)
+    out = np.zeros(flat.shape, np.int32)
+    nz = v0 >= 1
+    nz[:, 0] = False
+    if nz.any():
+        a = (np.abs(flat[nz]) / f[nz]).astype(np.float64)
+        fz = f[nz].astype(np.float64)
+        v = v0[nz]
+        size = np.floor(np.log2(v)) + 1
+        best = v.copy()
+        best_j = ((a - v) * fz) ** 2 + lam * (size + RDO_SYMBOL_BITS)
+        j0 = (a * fz) ** 2
+        for drop in (1, 2):
+            cand = np.exp2(size - drop) - 1
+            ok = cand >= 1
+            j = ((a - cand) * fz) ** 2 + lam * (size - drop + RDO_SYMBOL_BITS)
+            better = ok & (j < best_j)
+            best = np.where(better, cand, best)
+            best_j = np.where(better, j, best_j)
+        best = np.where(j0 <= best_j, 0, best)
+        out[nz] = (np.sign(flat[nz]) * best).astype(np.int32)
+    out[:, 0] = np.rint(flat[:, 0] / fine[0, 0]).astype(np.int32)
+    return out.reshape(shape)
 
 
 def _quantise(
