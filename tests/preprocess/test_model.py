@@ -112,3 +112,20 @@ def test_missing_corrupt_and_foreign_models(tmp_path):
     torch.save(payload, wrong)
     with pytest.raises(ModelError, match="architecture 'resnet'"):
         load_model(wrong)
+
+
+def test_strength_scales_the_difference(tmp_path):
+    from qualipress.preprocess.model import set_strength
+
+    m = _random_model()
+    img = textured(h=32, w=40, noise=1.0)
+    full = apply_network(m, img).pixels.astype(float) - img.pixels
+    set_strength(m, 0.5)
+    half = apply_network(m, img).pixels.astype(float) - img.pixels
+    assert np.abs(half - 0.5 * full).max() <= 1.0
+    back = load_model(save_model(tmp_path / "s.pt", m))
+    assert back.strength == 0.5
+    set_strength(back, 0.0)
+    assert np.array_equal(apply_network(back, img).pixels, img.pixels)
+    with pytest.raises(UnsupportedError):
+        set_strength(back, 5.0)

@@ -6,7 +6,8 @@ Architecture (the paper's U-Net; ``base`` = width of the first level, 16 for the
 - down ×3: 3×3 stride-2 conv (c → c), ReLU; 3×3 conv doubling channels (c → 2c), ReLU
 - up ×3:   2×2 stride-2 transposed conv (2c → c); concatenate the skip of the same level (→ 2c);
   3×3 conv halving (2c → c), ReLU; 3×3 conv (c → c), ReLU
-- out:  3×3 conv (base → 3) predicts the *difference* d; output = input − d (global residual).
+- out:  3×3 conv (base → 3) predicts the *difference* d; output = input − d (global residual); a stored
+  inference ``strength`` s turns this into input − s·d (s = 1 while training).
 
 The last conv is initialised to zero so an untrained network is the identity. Inputs are RGB scaled to
 [0, 1] by the image's ``max_value`` (so 8-, 10-, 12- and 16-bit images go through the same network);
@@ -40,7 +41,7 @@ def _torch() -> Any:
     return torch
 
 
-def build_unet(*, channels: int = 3, base: int = 16, levels: int = 3) -> Any:
+def build_unet(*, channels: int = 3, base: int = 16, levels: int = 3, strength: float = 1.0) -> Any:
     """Create an (untrained, identity) Kuchen U-Net.
 
     Parameters
@@ -51,6 +52,9 @@ def build_unet(*, channels: int = 3, base: int = 16, levels: int = 3) -> Any:
         Channels of the first level; level i has ``base * 2**i``.
     levels : int
         Down/up-sampling levels (3 in the paper).
+    strength : float
+        Inference-time scale of the predicted difference: output = input − strength · d (1 while training;
+        a shipped model may store a value calibrated on held-out training images).
 
     Returns
     -------
@@ -62,7 +66,9 @@ def build_unet(*, channels: int = 3, base: int = 16, levels: int = 3) -> Any:
     class KuchenUNet(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.arch = {"name": ARCH_NAME, "channels": channels, "base": base, "levels": levels}
+            self.arch = {"name": ARCH_NAME, "channels": channels, "base": base, "levels": levels,
+                         "strength": float(strength)}
+            self.strength = float(strength)
             self.inc = nn.Conv2d(channels, base, 3, padding=1)
             self.down = nn.ModuleList()
             self.up_t = nn.ModuleList()
@@ -107,7 +113,8 @@ def build_unet(*, channels: int = 3, base: int = 16, levels: int = 3) -> Any:
             for t, c in zip(self.up_t, self.up_c, strict=True):
                 h = t(h)
                 h = c(torch.cat([h, skips.pop()], dim=1))
-            return x - self.out(h)[..., :height, :width]
+            d = self.out(h)[..., :height, :width]
+            return x - d if self.strength == 1.0 else x - self.strength * d
 
     return KuchenUNet()
 
@@ -115,6 +122,15 @@ def build_unet(*, channels: int = 3, base: int = 16, levels: int = 3) -> Any:
 def count_parameters(model: Any) -> int:
     """Number of trainable parameters."""
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+def set_strength(model: Any, strength: float) -> Any:
+    """Set the inference strength s of a model (output = input − s·d) and return it."""
+    if not 0.0 <= float(strength) <= 2.0:
+        raise UnsupportedError(f"strength must be in 0..2, got {strength}")
+    model.strength = float(strength)
+    model.arch["strength"] = float(strength)
+    return model
 
 
 def save_model(path: str | Path, model: Any, *, record: dict[str, Any] | None = None) -> Path:
@@ -158,7 +174,8 @@ def load_model(path: str | Path) -> Any:
     if arch.get("name") != ARCH_NAME:
         raise ModelError(f"{p}: architecture {arch.get('name')!r} is not {ARCH_NAME!r}")
     try:
-        model = build_unet(channels=int(arch["channels"]), base=int(arch["base"]), levels=int(arch["levels"]))
+        model = build_unet(channels=int(arch["channels"]), base=int(arch["base"]), levels=int(arch["levels"]),
+                           strength=float(arch.get("strength", 1.0)))
         model.load_state_dict(payload["state_dict"], strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ModelError(f"{p}: weights do not fit the {ARCH_NAME} architecture {arch} ({exc})") from None
