@@ -150,4 +150,6 @@ def test_shipped_model_codes_kodak_better_than_noise() -> None:
         quals.append(psnr(x, c.decode(data).pixels))
     assert sizes[0] < sizes[1] < sizes[2]
     assert quals[0] < quals[2]
+    flat = np.broadcast_to(x.reshape(-1, 3).mean(0).round().astype(np.uint8), x.shape)
+    assert quals[0] > psnr(x, flat) + 5.0  # even the lowest level carries real image content
     assert quals[2] > 26.0
