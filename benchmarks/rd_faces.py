@@ -33,13 +33,14 @@ def main() -> int:
     if not people.is_dir():
         print(f"no data at {people}", file=sys.stderr)
         return 1
-    codecs = ["jpeg", "webp", "jpegxl", "avif"] + ([LEARNED] if args.learned else [])
+    # kept short: the machine is a shared 2-core CPU (each row runs the face detector on the decoded image)
+    codecs = ["jpeg", "webp"] + ([LEARNED] if args.learned else [])
     qualities = {
-        "jpeg": [5.0, 10.0, 20.0, 35.0, 50.0, 75.0, 90.0],
-        "webp": [5.0, 10.0, 20.0, 35.0, 50.0, 75.0, 90.0],
+        "jpeg": [5.0, 10.0, 20.0, 35.0, 50.0, 75.0],
+        "webp": [5.0, 10.0, 20.0, 35.0, 50.0, 75.0],
         "jpegxl": [15.0, 10.0, 6.0, 4.0, 2.5, 1.5, 1.0],
         "avif": [5.0, 15.0, 30.0, 45.0, 60.0, 75.0, 90.0],
-        LEARNED: [1.0, 2.0, 3.0, 4.0, 6.0, 8.0],
+        LEARNED: [1.0, 2.0, 4.0, 6.0, 8.0],
     }
     t0 = time.time()
     res = run_rd(people, OUT, codecs=codecs, qualities={c: qualities[c] for c in codecs}, metrics=["psnr"],

@@ -2,7 +2,7 @@
 
 Each codec runs in a fresh Python process so that its peak resident memory (``ru_maxrss``) is its own:
 reported as the peak of the whole process and as the increase over the baseline after imports and image
-loading (so model loading for the learned codec counts). Times are medians over 4 Kodak images x 3 repeats,
+loading (so model loading for the learned codec counts). Times are medians over 4 Kodak images x 2 repeats,
 after one warm-up encode/decode.
 
     python benchmarks/rd_speed.py            # all codecs -> results/rd_speed.json and a markdown table
@@ -44,7 +44,7 @@ def one(codec_name: str, setting: float) -> dict:
     decode_like(codec, codec.encode(images[0], quality=setting), images[0])  # warm-up (model load)
     enc, dec, bpp = [], [], []
     for img in images:
-        for _ in range(3):
+        for _ in range(2):
             t0 = time.perf_counter()
             data = codec.encode(img, quality=setting)
             t1 = time.perf_counter()
