@@ -6,7 +6,7 @@ average is recorded: on a shared 2-core machine other jobs inflate every number.
 
     python benchmarks/roi_timing.py [--repeat 3] [--classes faces,persons,text]
 
-Writes results/roi/timing.json.
+Writes results/roi/timing_<classes>.json.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def main() -> int:
     }
     out = ROOT / "results" / "roi"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "timing.json").write_text(json.dumps(summary, indent=1))
+    (out / f"timing_{'-'.join(classes)}.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps(summary, indent=1))
     return 0
 
