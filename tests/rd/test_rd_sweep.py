@@ -94,3 +94,9 @@ def test_task_f1_is_micro_averaged(dataset: Path, tmp_path: Path, monkeypatch: p
     f1 = res.curves["jpeg"]["results"]["f1-faces"]
     assert f1[-1] == pytest.approx(1.0)
     assert f1[0] < 1.0
+    assert "f1-faces-image-mean" in res.curves["jpeg"]["results"]
+    kw = dict(codecs=["jpeg"], qualities={"jpeg": [5.0, 95.0]}, metrics=["psnr"], task="faces", anchor=None)
+    assert run_rd(dataset, tmp_path / "r", **kw).computed == 0
+    # another detector version invalidates the task rows
+    monkeypatch.setattr(sweep, "task_version", lambda task: "changed")
+    assert run_rd(dataset, tmp_path / "r", **kw).computed == 4

@@ -197,6 +197,19 @@ class Unit:
     task: str | None
     encode_options: dict[str, Any] = field(default_factory=dict)
     name: str = ""
+    task_version: str = ""
+
+
+def task_version(task: str) -> str:
+    """Fingerprint of the detector code and settings used by ``task`` (task rows are cached under it)."""
+    import hashlib
+
+    import qualipress.detect as det
+
+    h = hashlib.sha256(f"{task}|{TASK_MIN_SCORE}".encode())
+    for f in sorted(Path(det.__file__).parent.glob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _task_regions(image: Any, task: str) -> list[Any]:
@@ -257,7 +270,7 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 agree = match_regions(ref_regions or [], _task_regions(decoded, unit.task), iou_threshold=0.5)
                 row["metrics"][f"f1-{unit.task}"] = float(agree.f1)
                 row["task"] = {"matched": agree.matched, "n_reference": agree.n_reference,
-                               "n_candidate": agree.n_candidate}
+                               "n_candidate": agree.n_candidate, "version": unit.task_version}
             rows.append(row)
         except QualipressError as exc:
             errors.append({"image": str(unit.path), "codec": unit.codec, "setting": float(setting), "error": str(exc)})
@@ -448,6 +461,7 @@ def run_rd(
     versions = {n: {_setting_key(s): codec_version(c, s) for s in sweeps[n]} for n, c in codec_objs.items()}
     wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
 
+    tversion = task_version(task) if task else ""
     cache = RowCache(out / "cache.jsonl")
     hashes = {f: _sha256(f) for f in files}
     names = _display_names(files)
@@ -459,14 +473,16 @@ def run_rd(
             missing = []
             for s in sweeps[n]:
                 row = cache.get(row_key(hashes[f], n, versions[n][_setting_key(s)], s))
-                if row is not None and all(k in row.get("metrics", {}) for k in wanted):
+                fresh = task is None or (row is not None and row.get("task", {}).get("version") == tversion)
+                if row is not None and fresh and all(k in row.get("metrics", {}) for k in wanted):
                     rows.append({**row, "image": names[f]})
                     cached += 1
                 else:
                     missing.append(s)
             if missing:
                 opts = {k: v for k, v in encode_options.get(n, {}).items()}
-                units.append(Unit(f, hashes[f], n, missing, versions[n], list(metrics), task, opts, names[f]))
+                units.append(Unit(f, hashes[f], n, missing, versions[n], list(metrics), task, opts, names[f],
+                                  tversion))
     errors: list[dict[str, Any]] = []
     computed = 0
     done = 0
