@@ -100,3 +100,27 @@ def test_task_f1_is_micro_averaged(dataset: Path, tmp_path: Path, monkeypatch: p
     # another detector version invalidates the task rows
     monkeypatch.setattr(sweep, "task_version", lambda task: "changed")
     assert run_rd(dataset, tmp_path / "r", **kw).computed == 4
+
+
+@pytest.mark.data
+def test_real_detectors_on_people(tmp_path: Path) -> None:
+    """Faces and persons tasks with the shipped detectors; each task keeps its own counts in the cache."""
+    from .conftest import DATA
+
+    people = DATA / "people" / "mmpose_testdata" / "coco"
+    files = sorted(people.glob("*.jpg"))[:2] if people.is_dir() else []
+    if not files:
+        pytest.skip("../shared/data/people not present")
+    kw = dict(codecs=["jpeg"], qualities={"jpeg": [10.0, 90.0]}, metrics=["psnr"], anchor=None)
+    try:
+        faces = run_rd(files, tmp_path / "r", task="faces", **kw)
+        persons = run_rd(files, tmp_path / "r", task="persons", **kw)
+    except Exception as exc:  # a detector whose model cannot load on this machine
+        pytest.skip(f"detector unavailable: {exc}")
+    f = faces.curves["jpeg"]["results"]
+    p = persons.curves["jpeg"]["results"]
+    assert "f1-faces" in f and "f1-persons" not in f
+    assert "f1-persons" in p and "f1-faces" not in p
+    assert all(0.0 <= v <= 1.0 for v in f["f1-faces"] + p["f1-persons"])
+    assert f["f1-faces"][-1] >= f["f1-faces"][0]
+    assert run_rd(files, tmp_path / "r", task="faces", **kw).computed == 0

@@ -269,8 +269,8 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
                 agree = match_regions(ref_regions or [], _task_regions(decoded, unit.task), iou_threshold=0.5)
                 row["metrics"][f"f1-{unit.task}"] = float(agree.f1)
-                row["task"] = {"matched": agree.matched, "n_reference": agree.n_reference,
-                               "n_candidate": agree.n_candidate, "version": unit.task_version}
+                row["tasks"] = {unit.task: {"matched": agree.matched, "n_reference": agree.n_reference,
+                                            "n_candidate": agree.n_candidate, "version": unit.task_version}}
             rows.append(row)
         except QualipressError as exc:
             errors.append({"image": str(unit.path), "codec": unit.codec, "setting": float(setting), "error": str(exc)})
@@ -307,7 +307,9 @@ class RowCache:
                 if old is not None:  # keep metrics computed earlier that this run did not ask for
                     merged = dict(old.get("metrics", {}))
                     merged.update(row["metrics"])
-                    row = {**row, "metrics": merged}
+                    tasks = dict(old.get("tasks", {}))
+                    tasks.update(row.get("tasks", {}))
+                    row = {**row, "metrics": merged, "tasks": tasks}
                 self.rows[row["key"]] = row
                 fh.write(json.dumps(row) + "\n")
             fh.flush()
@@ -339,10 +341,17 @@ def safe_name(codec: str) -> str:
     return codec.replace(":", "_").replace("/", "_")
 
 
-def aggregate(rows: Sequence[dict[str, Any]], codec: str, settings: Sequence[float], n_images: int) -> dict[str, Any]:
+def aggregate(
+    rows: Sequence[dict[str, Any]],
+    codec: str,
+    settings: Sequence[float],
+    n_images: int,
+    metrics: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """Mean over images per setting (CompressAI's way), as ``{"bpp": [...], metric: [...], ...}``.
 
-    A setting is kept only when every image has a row (so every point averages the same images).
+    A setting is kept only when every image has a row (so every point averages the same images). ``metrics``
+    restricts the columns (default: every metric found in the rows).
     Task F1 ``f1-<task>`` is the micro-F1 over all images (matches summed); ``f1-<task>-image-mean`` is the
     mean of per-image F1 (an image where neither side finds anything counts as 1).
     """
@@ -355,7 +364,7 @@ def aggregate(rows: Sequence[dict[str, Any]], codec: str, settings: Sequence[flo
     for rr in by_setting.values():
         for r in rr:
             for m in r["metrics"]:
-                if m not in metric_names:
+                if m not in metric_names and (metrics is None or m in metrics):
                     metric_names.append(m)
     for m in metric_names:
         out[m] = []
@@ -368,9 +377,10 @@ def aggregate(rows: Sequence[dict[str, Any]], codec: str, settings: Sequence[flo
             out[k].append(float(np.mean([r[k] for r in rr])))
         for m in metric_names:
             if m.startswith("f1-"):
-                matched = sum(r["task"]["matched"] for r in rr)
-                nref = sum(r["task"]["n_reference"] for r in rr)
-                ncand = sum(r["task"]["n_candidate"] for r in rr)
+                counts = [r["tasks"][m[3:]] for r in rr]
+                matched = sum(c["matched"] for c in counts)
+                nref = sum(c["n_reference"] for c in counts)
+                ncand = sum(c["n_candidate"] for c in counts)
                 out[m].append(2 * matched / (nref + ncand) if nref + ncand else 1.0)
                 out.setdefault(f"{m}-image-mean", []).append(float(np.mean([r["metrics"][m] for r in rr])))
             else:
@@ -473,7 +483,9 @@ def run_rd(
             missing = []
             for s in sweeps[n]:
                 row = cache.get(row_key(hashes[f], n, versions[n][_setting_key(s)], s))
-                fresh = task is None or (row is not None and row.get("task", {}).get("version") == tversion)
+                fresh = task is None or (
+                    row is not None and row.get("tasks", {}).get(task, {}).get("version") == tversion
+                )
                 if row is not None and fresh and all(k in row.get("metrics", {}) for k in wanted):
                     rows.append({**row, "image": names[f]})
                     cached += 1
@@ -509,7 +521,7 @@ def run_rd(
 
     curves: dict[str, dict[str, Any]] = {}
     for n in codecs:
-        res = aggregate(rows, n, sweeps[n], len(files))
+        res = aggregate(rows, n, sweeps[n], len(files), wanted)
         curves[n] = {
             "name": n,
             "description": f"qualipress bench rd; {codec_objs[n].version()}; "
