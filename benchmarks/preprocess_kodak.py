@@ -153,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                          "bd_settings": args.bd_settings or None}
         bd_range = args.bd_settings or ",".join(map(str, qualities))
         lines += [f"### {codec} (BD-rate over settings {bd_range}; reference setting {ref_q})", "",
-                  "| preprocessing | BD-rate SSIMULACRA2 (mean / median / mean curve) | BD-rate MS-SSIM | BD-rate PSNR "
+                  "| preprocessing | BD-rate SSIMULACRA2 (mean / median / mean curve; images < 0) | BD-rate MS-SSIM "
+                  "| BD-rate PSNR "
                   f"| size at q{ref_q} | ratio at q{ref_q} | ΔSSIMULACRA2 | ΔMS-SSIM | ΔPSNR dB |",
                   "|---|---|---|---|---|---|---|---|---|"]
         curves = {}
@@ -182,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             s2 = bd["ssimulacra2"]
             lines.append(
                 f"| {method} | {s2['mean']:+.2f}% / {s2['median']:+.2f}% / {s2['mean_curve']:+.2f}% "
+                f"({s2['n_negative']} of {s2['n']} < 0) "
                 f"| {bd['ms-ssim']['mean']:+.2f}% | {bd['psnr']['mean']:+.2f}% | {size:+.2f}% "
                 f"| {ratio_a:.2f}→{ratio_b:.2f} | {dq['ssimulacra2']:+.2f} | {dq['ms-ssim']:+.4f} "
                 f"| {dq['psnr']:+.2f} |"

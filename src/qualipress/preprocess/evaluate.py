@@ -133,7 +133,7 @@ def mean_bd_rate(
     Returns
     -------
     dict
-        ``{"mean": ..., "median": ..., "mean_curve": ..., "n": images with a finite value}``.
+        ``{"mean", "median", "mean_curve", "n": images with a finite value, "n_negative": images that save bits}``.
     """
     vals = []
     for a, b in zip(anchor, test, strict=True):
@@ -148,6 +148,7 @@ def mean_bd_rate(
         "median": float(np.median(vals)) if vals else float("nan"),
         "mean_curve": bd_rate(ma[0], ma[1], mb[0], mb[1]),
         "n": len(vals),
+        "n_negative": int(sum(v < 0 for v in vals)),
     }
 
 
