@@ -67,3 +67,9 @@ def test_grey_goes_through_rgb_only_codecs():
     c = codecs.get("webp")
     out = codecs.decode_like(c, c.encode(grey, quality=90), grey)
     assert out.pixels.shape == grey.pixels.shape and psnr(grey, out) > 30
+
+
+def test_grey_stays_grey_in_codecs_that_carry_grey():
+    grey = as_image(photo_like(channels=1))
+    c = codecs.get("jpeg")
+    assert c.decode(c.encode(grey, quality=90)).n_channels == 1

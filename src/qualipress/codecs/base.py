@@ -160,7 +160,8 @@ class Codec(ABC):
                 f"codec {self.name!r} needs integer pixels; convert float images with "
                 "qualipress.io.to_perceptual_image first"
             )
-        if image.n_channels in (1, 2) and image.n_channels + 2 in self.info.channels:
+        if (image.n_channels in (1, 2) and image.n_channels not in self.info.channels
+                and image.n_channels + 2 in self.info.channels):
             # Grey into an RGB-only codec: replicate the grey plane (lossless; decode_like folds it back).
             grey = np.repeat(image.pixels[..., :1], 3, axis=2)
             px = np.concatenate([grey, image.pixels[..., 1:]], axis=2) if image.n_channels == 2 else grey
