@@ -216,12 +216,21 @@ def encode(
 def decode(
     input: Annotated[Path, typer.Argument(help="Encoded file (any supported format, incl. .qlc).")],
     output: Annotated[Path, typer.Option("-o", "--output", help=".png, .tif, .dpx or .exr")],
+    weights: Annotated[Path | None, typer.Option(help="Weights file for .qlc files made with your own model.")] = None,
     overwrite: Annotated[bool, typer.Option()] = False,
 ) -> None:
     """Decode a compressed file to a lossless working format."""
     from qualipress.io import read_image, write_image
 
-    image = read_image(input)
+    if weights is not None:
+        from qualipress.learned.codec import decode_qlc, is_qlc
+
+        data = input.read_bytes()
+        if not is_qlc(data):
+            raise QualipressError(f"{input}: --weights applies to .qlc files only")
+        image = decode_qlc(data, weights=weights)
+    else:
+        image = read_image(input)
     write_image(output, image, overwrite=overwrite)
     console.print(f"{output}: {image.width}x{image.height} {image.layout} {image.bit_depth}-bit")
 
