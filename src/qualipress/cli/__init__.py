@@ -27,7 +27,7 @@ bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (search efficienc
 app.add_typer(bench_app, name="bench")
 
 console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # never split paths in messages
 
 #: Capability modules that add commands through ``register(app, bench)``.
 PLUGINS = (
