@@ -35,6 +35,14 @@ def photo_like(h: int = 96, w: int = 128, *, seed: int = 0, channels: int = 3, b
     return np.rint(arr * peak).astype(np.uint8 if bits == 8 else np.uint16)
 
 
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """``../shared/data`` (or ``$QUALIPRESS_DATA``); skips the test when absent."""
+    if not DATA.is_dir():
+        pytest.skip(f"shared test data not found at {DATA}")
+    return DATA
+
+
 @pytest.fixture
 def photo() -> np.ndarray:
     return photo_like()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,11 +95,19 @@ class Codec(ABC):
 
     name: str = ""
     info: CodecInfo
+    #: Python module the backend lives in; :meth:`is_available` imports it.
+    backend_module: str = ""
 
     # -- availability ----------------------------------------------------------------------------------
     @classmethod
     def is_available(cls) -> bool:
         """True when the backend library imports."""
+        if not cls.backend_module:
+            return True
+        try:
+            importlib.import_module(cls.backend_module)
+        except Exception:
+            return False
         return True
 
     @classmethod

@@ -120,15 +120,7 @@ class JpegliCodec(Codec):
         quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85),
         extension=".jpg", mime="image/jpeg", library="jpegli (pyjpegli)", lossless_fallback="png",
     )
-
-    @classmethod
-    def is_available(cls) -> bool:
-        try:
-            import pyjpegli  # noqa: F401
-
-            return True
-        except Exception:
-            return False
+    backend_module = "pyjpegli"
 
     @classmethod
     def version(cls) -> str:
@@ -292,15 +284,7 @@ class HeifCodec(Codec):
         quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 75),
         extension=".heic", mime="image/heic", library="libheif/x265 (pillow-heif)", lossless_fallback="png",
     )
-
-    @classmethod
-    def is_available(cls) -> bool:
-        try:
-            import pillow_heif  # noqa: F401
-
-            return True
-        except Exception:
-            return False
+    backend_module = "pillow_heif"
 
     @classmethod
     def version(cls) -> str:
