@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.io import encode_png, read_image
+from qualipress.io import encode_png
 from qualipress.io.files import atomic_write_bytes
 from qualipress.io.image import as_image
 
@@ -114,4 +114,4 @@ def _html(rows: list[dict[str, Any]]) -> str:
             f"<h1>qualipress demo</h1><table><tr>{head}</tr>{''.join(body)}</table>")
 
 
-__all__ = ["SAMPLES", "read_image", "run_demo", "write_samples"]
+__all__ = ["SAMPLES", "run_demo", "write_samples"]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
-from qualipress.errors import CodecError, UnsupportedError
+from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
 
 
@@ -397,8 +397,3 @@ class JpegLsCodec(_ImagecodecsMixin, Codec):
         arr = imagecodecs.jpegls_decode(data)
         return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 
-
-def reject_alpha(codec: Codec, image: Image) -> None:
-    """Raise the standard message for codecs that cannot carry alpha."""
-    if image.has_alpha and image.n_channels not in codec.info.channels:
-        raise UnsupportedError(f"codec {codec.name!r} cannot carry alpha; drop it or use png/webp/jpegxl/avif")

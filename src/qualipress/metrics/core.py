@@ -276,16 +276,12 @@ def _ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
         for s in range(scales):
             s_map, cs_map = _ssim_block(x, y)
             if s == scales - 1:
-                vals.append(max(0.0, float(np.mean(_valid(s_map), dtype=np.float64))))
+                vals.append(max(0.0, float(np.mean(_crop(s_map), dtype=np.float64))))
             else:
-                vals.append(max(0.0, float(np.mean(_valid(cs_map), dtype=np.float64))))
+                vals.append(max(0.0, float(np.mean(_crop(cs_map), dtype=np.float64))))
                 x, y = _down2(x), _down2(y)
         per_channel.append(float(np.prod(np.array(vals) ** weights)))
     return float(np.mean(per_channel))
-
-
-def _valid(m: np.ndarray) -> np.ndarray:
-    return _crop(m)
 
 
 def _down2(x: np.ndarray) -> np.ndarray:

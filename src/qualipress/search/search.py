@@ -309,7 +309,6 @@ class _Runner:
         self.options = options
         self.checks = list(checks)
         self.tile = tile
-        self.source = image
         self.encodable = to_perceptual_image(image) if image.is_float else image
         ref = reference if reference is not None else image
         self.reference = ref
@@ -319,13 +318,10 @@ class _Runner:
             raise UnsupportedError(f"target {target} needs mask(s) {', '.join(missing)} (e.g. from --roi)")
         self.probes: list[Probe] = []
         self._last: dict[int, tuple[bytes, Image, dict[str, MetricResult]]] = {}
-        self._extra_metrics: tuple[str, ...] = ()
 
     def _measure(self, decoded: Image) -> dict[str, MetricResult]:
         ref = self.reference
-        if not self.reference.is_float and self.encodable.has_alpha and not ref.has_alpha:
-            pass
-        names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr", *self._extra_metrics]))
+        names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr"]))
         res = _metrics.measure(ref, decoded, names, tile=self.tile)
         for scope, metric_names in self.target.scoped_metrics().items():
             scoped = _metrics.measure(ref, decoded, metric_names, tile=self.tile, mask=self.masks[scope])
