@@ -114,3 +114,40 @@ def test_report_is_jsonl_with_summary_totals(tmp_path):
     t = s.totals()
     assert t["bytes_out"] < t["bytes_in"] and 0 < t["saved_percent"] < 100 and t["metrics"]["ssim"]["min"] >= 0.9
     assert np.isfinite(t["encodes_mean"])
+
+
+def test_kill_after_writing_but_before_reporting_resumes_cleanly(tmp_path, monkeypatch):
+    """An output on disk whose report line never landed is ours: the next run replaces it, not refuses."""
+    src, _paths = _inputs(tmp_path, 2)
+    out = tmp_path / "out"
+    opts = CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg")
+    real = batch_mod._append
+
+    def dies_on_first_report(path, record):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch_mod, "_append", dies_on_first_report)
+    with pytest.raises(KeyboardInterrupt):
+        compress_paths([src], out, opts)
+    assert (out / "img0.jpg").exists() and not (out / "qualipress-report.jsonl").exists()
+    assert list((out / batch_mod.PENDING_DIR).glob("*.json"))
+    monkeypatch.setattr(batch_mod, "_append", real)
+    s = compress_paths([src], out, opts)
+    assert not s.failures and len(s.records) == 2
+    assert not list((out / batch_mod.PENDING_DIR).glob("*.json"))
+    # a finished output is never taken for an unfinished one
+    s = compress_paths([src], out, opts)
+    assert len(s.skipped) == 2 and not s.records
+
+
+def test_report_paths_are_absolute_so_resume_works_from_another_directory(tmp_path, monkeypatch):
+    _inputs(tmp_path, 2)
+    opts = CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg")
+    monkeypatch.chdir(tmp_path)
+    s = compress_paths(["in"], "out", opts)
+    assert all(os.path.isabs(r["input"]) and os.path.isabs(r["output"]) for r in s.records)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    s = compress_paths([tmp_path / "in"], tmp_path / "out", opts)
+    assert len(s.skipped) == 2 and not s.records

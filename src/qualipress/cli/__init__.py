@@ -69,32 +69,47 @@ def compress(
     film: Annotated[bool | None, typer.Option("--film/--no-film",
                                               help="Frame analysis, decision checks and seals (default: on when "
                                                    "the film extra is installed).")] = None,
-    roi: Annotated[str | None, typer.Option(help="jpeg-roi: classes, e.g. faces,persons,text.")] = None,
-    roi_mask: Annotated[Path | None, typer.Option(help="jpeg-roi: user mask PNG.")] = None,
-    roi_quality: Annotated[float | None, typer.Option(help="jpeg-roi: ROI quality.")] = None,
-    bg_quality: Annotated[float | None, typer.Option(help="jpeg-roi: background quality.")] = None,
-    block_threshold: Annotated[float | None, typer.Option(help="jpeg-roi: ROI coverage per block.")] = None,
-    save_mask: Annotated[bool, typer.Option(help="jpeg-roi: save the block mask next to outputs.")] = False,
+    roi: Annotated[str | None, typer.Option(help="ROI classes for jpeg-roi and roi: targets, e.g. "
+                                                 "faces,persons,text,saliency.")] = None,
+    roi_mask: Annotated[Path | None, typer.Option(help="User ROI mask PNG (white = ROI).")] = None,
+    roi_boxes: Annotated[Path | None, typer.Option(help="User ROI boxes JSON.")] = None,
+    roi_quality: Annotated[float | None, typer.Option(help="jpeg-roi: fixed ROI quality (no search).")] = None,
+    bg_quality: Annotated[float | None, typer.Option(help="jpeg-roi: fixed background quality (no search).")] = None,
+    block_threshold: Annotated[float | None, typer.Option(help="jpeg-roi: ROI coverage an 8x8 block needs "
+                                                                "(default 0.5).")] = None,
+    save_mask: Annotated[bool, typer.Option(help="Write OUTPUT_STEM.roi-mask.png next to each output.")] = False,
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
 ) -> None:
     """Compress inputs to the smallest files that meet a profile or target."""
     from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 
-    tgt, profile_name = _target(profile, target, profiles)
+    fixed = {k: v for k, v in (("roi_quality", roi_quality), ("bg_quality", bg_quality),
+                               ("block_threshold", block_threshold)) if v is not None}
+    codec_names = [c.strip() for c in codec.split(",") if c.strip()]
+    if fixed and "jpeg-roi" not in codec_names:
+        raise QualipressError(f"--{next(iter(fixed)).replace('_', '-')} is a jpeg-roi setting: add --codec jpeg-roi")
+    if ("roi_quality" in fixed or "bg_quality" in fixed) and not (profile or target):
+        from qualipress.search import Target
+
+        if codec_names != ["jpeg-roi"]:
+            raise QualipressError("fixed ROI/background qualities need --codec jpeg-roi alone (or a --target)")
+        tgt, profile_name = Target(()), None  # fixed qualities: nothing to search, nothing to meet
+    else:
+        tgt, profile_name = _target(profile, target, profiles)
     options: dict[str, Any] = {}
-    for key, value in (("roi", roi.split(",") if roi else None), ("roi_mask", roi_mask),
-                       ("roi_quality", roi_quality), ("bg_quality", bg_quality),
-                       ("block_threshold", block_threshold)):
-        if value is not None:
-            options[key] = str(value) if isinstance(value, Path) else value
-    if save_mask:
-        options["save_mask"] = True
     for kv in codec_opt or []:
         k, sep, v = kv.partition("=")
         if not sep:
             raise QualipressError(f"--codec-opt {kv!r}: expected KEY=VALUE")
         options[k.strip()] = _coerce(v.strip())
     hooks = _film_hooks(film)
+    wants_roi = (roi or roi_mask or roi_boxes or save_mask or fixed or "jpeg-roi" in codec_names
+                 or "roi" in tgt.scoped_metrics())
+    if wants_roi:
+        from qualipress.roi.hooks import RoiHooks
+
+        hooks = RoiHooks(hooks, classes=roi, roi_mask=roi_mask, roi_boxes=roi_boxes, save_mask=save_mask,
+                         options=fixed)
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
                            encode_options=options, preprocess=preprocess, scheduler=scheduler,
                            **({"hooks": hooks} if hooks is not None else {}))

@@ -44,7 +44,7 @@ from qualipress.detect.regions import (
     region_mask,
 )
 from qualipress.detect.saliency import saliency_map
-from qualipress.detect.user import load_boxes, load_mask, mask_region, save_boxes, save_mask
+from qualipress.detect.user import load_boxes, load_mask, mask_png, mask_region, save_boxes, save_mask
 
 __all__ = [
     "BACKENDS",
@@ -60,6 +60,7 @@ __all__ = [
     "iou",
     "load_boxes",
     "load_mask",
+    "mask_png",
     "mask_region",
     "match_regions",
     "normalize_classes",

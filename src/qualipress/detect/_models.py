@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -71,7 +73,33 @@ def selfie_segmenter(model_selection: int = 0) -> Any:
             "mediapipe (legacy solutions API) is not installed; pip install --no-deps mediapipe==0.10.14 "
             "absl-py attrs flatbuffers 'protobuf<5'"
         ) from exc
-    return selfie_segmentation.SelfieSegmentation(model_selection=model_selection)
+    import numpy as np
+
+    with _native_stderr_silenced():  # MediaPipe's C++ logs (TFLite delegate, feedback manager) ignore GLOG
+        seg = selfie_segmentation.SelfieSegmentation(model_selection=model_selection)
+        seg.process(np.zeros((64, 64, 3), np.uint8))  # first inference prints too; do it here, silently
+    return seg
+
+
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for the duration (native libraries write there directly)."""
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded interpreters): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 @lru_cache(maxsize=4)

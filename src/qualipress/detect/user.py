@@ -120,13 +120,18 @@ def load_boxes(path: str | Path, shape: tuple[int, int] | None = None) -> list[R
     return out
 
 
-def save_mask(path: str | Path, mask: np.ndarray) -> Path:
-    """Write a boolean mask as an 8-bit PNG (255 = ROI), atomically."""
+def mask_png(mask: np.ndarray) -> bytes:
+    """A boolean mask as 8-bit greyscale PNG bytes (255 = ROI), readable by :func:`load_mask`."""
     from PIL import Image as PILImage
 
     buf = io.BytesIO()
     PILImage.fromarray(np.asarray(mask, dtype=bool).astype(np.uint8) * 255, mode="L").save(buf, format="PNG")
-    return atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def save_mask(path: str | Path, mask: np.ndarray) -> Path:
+    """Write a boolean mask as an 8-bit PNG (255 = ROI), atomically."""
+    return atomic_write_bytes(path, mask_png(mask))
 
 
 def save_boxes(path: str | Path, regions: list[Region]) -> Path:

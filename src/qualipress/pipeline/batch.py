@@ -34,6 +34,8 @@ from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.search import Hint, SearchResult, Target, best_of
 
 REPORT_NAME = "qualipress-report.jsonl"
+#: Folder in the output directory holding one marker per output being written (see :func:`_recover_pending`).
+PENDING_DIR = ".qualipress-pending"
 
 
 @dataclass
@@ -74,8 +76,10 @@ class CompressOptions:
 
     def settings_key(self) -> str:
         """Hash of everything that changes the output: reruns with the same key skip finished inputs."""
+        settings = getattr(self.hooks, "settings", None)
+        hooks = settings() if callable(settings) else type(self.hooks).__name__
         blob = json.dumps({"target": self.target.to_list(), "codec": self.codec, "options": self.encode_options,
-                           "preprocess": self.preprocess, "hooks": type(self.hooks).__name__, "tile": self.tile},
+                           "preprocess": self.preprocess, "hooks": hooks, "tile": self.tile},
                           sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -143,7 +147,8 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Job]:
         key = src.resolve()
         if key not in seen:
             seen.add(key)
-            jobs.append(Job(src, rel))
+            # absolute (not symlink-resolved): reports stay valid whatever directory a later run starts from
+            jobs.append(Job(Path(os.path.abspath(src)), rel))
 
     for raw in inputs:
         text = str(raw)
@@ -265,10 +270,12 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
             _STATE["hints"][f"{name}|{options.target}"] = h
     codec = _codecs.get(best.codec)
     out_path = Path(str(job.out_stem(outdir)) + codec.info.extension)  # keeps dotted frame numbers
-    if out_path.resolve() == job.source.resolve():
-        raise OutputError(f"{out_path}: output would replace the input; choose another output directory")
-    if out_path.exists() and not options.overwrite:
-        raise OutputError(f"{out_path}: exists and was not made by this run's settings (use --overwrite)")
+    sidecars = _sidecar_data(plan, best, job.out_stem(outdir))
+    for p in [out_path, *sidecars]:
+        if p.exists() and not options.overwrite:
+            raise OutputError(f"{p}: exists and was not made by this run's settings (use --overwrite)")
+        if p.resolve() == job.source.resolve():
+            raise OutputError(f"{p}: output would replace the input; choose another output directory")
     record.update(
         codec=best.codec, codec_version=codec.version(), params=best.params(),
         metrics={k: v.to_dict() for k, v in best.metrics.items()}, target_met=best.met,
@@ -279,12 +286,20 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     if best.fallback:
         record["fallback"] = best.fallback
     data = hooks.seal(best.data, codec=best.codec, record=record)
-    atomic_write_bytes(out_path, data, overwrite=options.overwrite)
+    written = [out_path, *sidecars]
+    marker = _mark_pending(outdir, out_path, written)
     try:
+        atomic_write_bytes(out_path, data, overwrite=options.overwrite)
         _verify_written(out_path, data, codec, encoded_image, image, options, best, plan.masks)
-    except QualipressError:
-        out_path.unlink(missing_ok=True)
+        for p, blob in sidecars.items():
+            atomic_write_bytes(p, blob, overwrite=options.overwrite)
+    except BaseException:
+        for p in written:
+            p.unlink(missing_ok=True)
+        marker.unlink(missing_ok=True)
         raise
+    if sidecars:
+        record["sidecars"] = [str(p) for p in sidecars]
     record.update(output=str(out_path), output_sha256=sha256_bytes(data), bytes=len(data),
                   bpp=round(8 * len(data) / (image.width * image.height), 5),
                   ratio=round(record["input_bytes"] / len(data), 4) if data else None, verified=True)
@@ -312,6 +327,53 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     if best is None:
         raise InputError(f"no codec of {', '.join(plan.codecs)} could encode this image: " + "; ".join(skipped))
     return best, results
+
+
+def _sidecar_data(plan: Any, best: SearchResult, stem: Path) -> dict[Path, bytes]:
+    out: dict[Path, bytes] = {}
+    for suffix, producer in getattr(plan, "sidecars", {}).items():
+        blob = producer(best) if callable(producer) else producer
+        if blob:
+            out[Path(str(stem) + suffix)] = bytes(blob)
+    return out
+
+
+def _marker_path(outdir: Path, out_path: Path) -> Path:
+    return outdir / PENDING_DIR / (hashlib.sha1(str(out_path).encode()).hexdigest()[:24] + ".json")
+
+
+def _mark_pending(outdir: Path, out_path: Path, paths: list[Path]) -> Path:
+    """Record, before writing, which files this job is about to create (removed once its report line is in)."""
+    marker = _marker_path(outdir, out_path)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(marker, json.dumps({"paths": [str(p) for p in paths]}).encode(), overwrite=True)
+    return marker
+
+
+def _recover_pending(outdir: Path, finished: dict[str, str]) -> list[str]:
+    """Delete outputs a killed run wrote but never reported (so a resume redoes them instead of refusing).
+
+    ``finished`` maps each reported output or sidecar path to its recorded SHA-256 (None for sidecars). A marked
+    file that the report accounts for (same hash) is kept.
+    """
+    removed: list[str] = []
+    folder = outdir / PENDING_DIR
+    if not folder.is_dir():
+        return removed
+    for marker in sorted(folder.glob("*.json")):
+        try:
+            paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
+        except (OSError, ValueError):
+            paths = []
+        main = paths[0] if paths else None
+        ok = main in finished and Path(main).exists() and sha256_file(main) == finished[main]
+        if not ok:
+            for p in paths:
+                if Path(p).exists():
+                    Path(p).unlink()
+                    removed.append(p)
+        marker.unlink(missing_ok=True)
+    return removed
 
 
 def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, original: Image,
@@ -364,7 +426,7 @@ def compress_paths(
     -------
     BatchSummary
     """
-    out = Path(outdir)
+    out = Path(os.path.abspath(outdir))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -376,9 +438,13 @@ def compress_paths(
     jobs = expand_inputs(inputs)
     key = options.settings_key()
     done = {}
+    reported: dict[str, str] = {}
     for rec in read_report(report_path):
-        if rec.get("error") is None and rec.get("settings_key") == key and rec.get("output"):
-            done[(rec["input_sha256"], rec["input"])] = rec
+        if rec.get("error") is None and rec.get("output"):
+            reported[rec["output"]] = rec.get("output_sha256")
+            if rec.get("settings_key") == key:
+                done[(rec["input_sha256"], rec["input"])] = rec
+    _recover_pending(out, reported)
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     todo: list[tuple[Job, str]] = []
@@ -404,6 +470,8 @@ def compress_paths(
     def finished(rec: dict[str, Any]) -> None:
         records.append(rec)
         _append(report_path, rec)
+        if rec.get("output"):
+            _marker_path(out, Path(rec["output"])).unlink(missing_ok=True)
         if progress:
             progress(rec)
 

@@ -31,6 +31,10 @@ class Plan:
         Decisions, recorded under ``"decisions"``.
     masks : dict
         Named boolean masks for scoped constraints (``"roi"``).
+    sidecars : dict
+        Extra files written next to the output as ``OUTPUT_STEM + suffix`` once the output is verified (e.g.
+        ``".roi-mask.png"``). Values are bytes, or callables taking the winning
+        :class:`~qualipress.search.SearchResult` and returning bytes (or None to write nothing).
     """
 
     codecs: list[str]
@@ -40,6 +44,7 @@ class Plan:
     analysis: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     masks: dict[str, Any] = field(default_factory=dict)
+    sidecars: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

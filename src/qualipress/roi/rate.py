@@ -58,20 +58,23 @@ def targeted_encode(
         uses the detected/user ROI, or this mask when no classes/mask options were given).
     tile : int
     **options
-        ``jpeg-roi`` encode options (``roi``, ``roi_mask``, ``block_threshold``, ...). ``roi_quality`` and
-        ``bg_quality`` are ignored (they are what is searched).
+        ``jpeg-roi`` encode options (``roi``, ``roi_mask``, ``block_threshold``, ...). Given ``roi_quality``
+        and/or ``bg_quality``, nothing is searched: the image is encoded once at those qualities (background
+        from :func:`~qualipress.roi.codec.bg_quality_for` when only the ROI quality is given, ROI 85 when only
+        the background is) and the result says whether ``target`` is met (an empty target always is).
 
     Returns
     -------
     qualipress.search.SearchResult
         ``setting`` is None; ``options`` holds ``roi_quality``, ``bg_quality`` and the ROI block fraction.
     """
-    from qualipress.search import Probe, SearchResult, parse_target
+    from qualipress.search import Probe, parse_target
 
     tgt = parse_target(target)
     img = codec.prepare(image)
     ref = reference if reference is not None else image
     opts = {k: v for k, v in options.items() if k not in ("roi_quality", "bg_quality", "quality")}
+    fixed_roi, fixed_bg = options.get("roi_quality"), options.get("bg_quality")
     caller_roi = None if masks is None else masks.get("roi")
     if caller_roi is not None and opts.get("roi") is None and opts.get("roi_mask") is None and "analysis" not in opts:
         opts["roi_mask"] = np.asarray(caller_roi, bool)
@@ -115,7 +118,7 @@ def targeted_encode(
             None,
             len(enc.data),
             passed,
-            tgt.margin(res),
+            tgt.margin(res) if tgt.constraints else 0.0,
             {k: v.value for k, v in res.items()},
             codec=codec.name,
             seconds=time.perf_counter() - t0,
@@ -145,6 +148,13 @@ def targeted_encode(
         run(q, q)
         return roi_only.satisfied(cache[(float(q), float(q))][3]) if roi_only.constraints else True
 
+    if fixed_roi is not None or fixed_bg is not None:
+        from qualipress.roi.codec import bg_quality_for
+
+        r = float(85 if fixed_roi is None else fixed_roi)
+        fixed = (r, float(bg_quality_for(r) if fixed_bg is None else fixed_bg))
+        run(*fixed)
+        return _result(codec, cache[fixed], fixed, probes, notes, save)
     q_uni = lowest(1, 100, lambda q: run(q, q).passed)
     if q_uni is None:
         return _fallback_png(img, ref, tgt, probes, notes, tile, masks={"roi": roi_mask})
@@ -168,24 +178,32 @@ def targeted_encode(
             b = lowest(1, min(r, int(best[1])), lambda q, r=r: run(r, q).passed)
             if b is not None and cache[(float(r), float(b))][0].bytes < cache[best][0].bytes:
                 best = (float(r), float(b))
-    _, data, decoded, res, enc = cache[best]
+    return _result(codec, cache[best], best, probes, notes, save)
+
+
+def _result(codec: Any, entry: tuple, qualities: tuple[float, float], probes: list, notes: list[str],
+            save: Any) -> Any:
+    from qualipress.search import SearchResult
+
+    probe, data, decoded, res, enc = entry
+    img_shape = (decoded.height, decoded.width)
     if save and not isinstance(save, bool):
         from qualipress.detect import save_mask
 
-        save_mask(save, enc.block_mask((img.height, img.width)))
+        save_mask(save, enc.block_mask(img_shape))
     result = SearchResult(
         data,
         codec.name,
         None,
         False,
-        True,
+        probe.passed,
         res,
         probes,
         None,
         decoded,
         {
-            "roi_quality": best[0],
-            "bg_quality": best[1],
+            "roi_quality": qualities[0],
+            "bg_quality": qualities[1],
             "roi_block_fraction": round(enc.stats.roi_fraction, 4),
             "roi_notes": notes + [n for n in enc.notes if n not in notes],
         },
