@@ -144,3 +144,41 @@ def test_rdo_background_beats_exact_multiples(textured):
     assert out["rdo"][1] > out["multiples"][1] - 0.5
     with pytest.raises(InputError):
         encode_blocks(img, levels, {0: 30, 1: 90}, mode="fast")
+
+
+def test_scan_order_follows_interleaved_mcus():
+    from qualipress.roi.encoder import scan_order
+
+    assert scan_order((2, 3), (1, 1)).tolist() == [0, 1, 2, 3, 4, 5]
+    # 4:2:0 luma: 2x2 blocks per MCU, MCU by MCU
+    assert scan_order((2, 4), (2, 2)).tolist() == [0, 1, 4, 5, 2, 3, 6, 7]
+
+
+def test_rdo_dc_trades_small_dc_steps_for_bounded_error():
+    from qualipress.roi.encoder import rdo_dc, scan_order
+
+    step = 3.0
+    coefs = np.linspace(100, 160, 40)  # a gentle ramp: many small DC differences on a fine grid
+    fine = np.rint(coefs / step).astype(int)
+    order = scan_order((1, 40), (1, 1))
+    kept = rdo_dc(fine, coefs, step, np.zeros(40), order)
+    assert (kept == fine).all()  # lam 0: nothing changes
+    lam = np.full(40, 200.0)
+    lam[0] = 0.0  # a fixed (ROI) block keeps its value
+    out = rdo_dc(fine, coefs, step, lam, order)
+    assert out[0] == fine[0]
+    assert np.count_nonzero(np.diff(out)) < np.count_nonzero(np.diff(fine))
+    # each change saves at least one size class, so its squared error stays within lam * (bits saved)
+    assert np.max(np.abs(coefs - out * step)) <= np.sqrt(200.0 * 2) + step
+
+
+def test_background_dc_rdo_shrinks_the_file_and_leaves_roi_blocks_untouched(textured):
+    img = textured(128, 192, seed=9)
+    levels = np.zeros((16, 24), np.uint8)
+    levels[4:10, 6:14] = 1
+    plain, _ = encode_blocks(img, levels, {0: 30, 1: 90}, subsampling="444", dc_rdo=0.0)
+    rdo, _ = encode_blocks(img, levels, {0: 30, 1: 90}, subsampling="444", dc_rdo=1.0)
+    assert len(rdo) < len(plain)
+    a, b = imagecodecs.jpeg8_decode(plain), imagecodecs.jpeg8_decode(rdo)
+    assert (a[32:80, 48:112] == b[32:80, 48:112]).all()  # ROI blocks decode bit-identically
+    assert measure(img, b, ("psnr",))["psnr"].value > measure(img, a, ("psnr",))["psnr"].value - 1.0

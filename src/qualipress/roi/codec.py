@@ -45,7 +45,12 @@ OPTIONS = (
     "bg_chroma",
     "bg_mode",
     "fine_rdo",
+    "dc_rdo",
 )
+
+
+#: Default strength of the background DC rate-distortion choice (``dc_rdo`` option; 0 = off).
+DC_RDO = 1.0
 
 
 def bg_quality_for(quality: float) -> float:
@@ -290,6 +295,7 @@ class RoiJpegCodec(Codec):
             chroma_cutoff=cutoff,
             mode=mode,
             fine_rdo=float(0.5 if options.get("fine_rdo") is None else options["fine_rdo"]),
+            dc_rdo=float(DC_RDO if options.get("dc_rdo") is None else options["dc_rdo"]),
         )
         stats.seconds = {"detect": t_detect, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)

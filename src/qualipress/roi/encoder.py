@@ -202,6 +202,66 @@ def rdo_quantise(coefs: np.ndarray, fine: np.ndarray, lam: float) -> np.ndarray:
     return out.reshape(shape)
 
 
+def scan_order(grid: tuple[int, int], blocks_per_mcu: tuple[int, int]) -> np.ndarray:
+    """Flat indices of a component's ``(R, C)`` block grid in the order an interleaved baseline scan codes them
+    (MCU by MCU in raster order, ``fy × fx`` blocks inside each MCU), which is the order of DC prediction."""
+    r, c = grid
+    fy, fx = blocks_per_mcu
+    idx = np.arange(r * c).reshape(r // fy, fy, c // fx, fx)
+    return idx.transpose(0, 2, 1, 3).ravel()
+
+
+def rdo_dc(values: np.ndarray, coefs: np.ndarray, step: float, lam: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Rate-distortion choice of the DC values of the blocks with ``lam > 0``, along the DC prediction chain.
+
+    JPEG codes each DC as the difference to the previous block's DC: its cost is the difference's size class
+    (plus a Huffman code that depends on that class). On the fine header grid a coarse background still pays
+    for every small DC step; here each such block takes, greedily in scan order, the value among ``round(c /
+    step)``, the previous DC (difference 0) and the largest differences of the two size classes below that
+    minimises ``(c - v * step)**2 + lam * size(v - previous)``. Blocks with ``lam == 0`` keep their value and
+    only serve as predictors.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        int ``(N,)`` DC values (fine rounding), in block order.
+    coefs : numpy.ndarray
+        float ``(N,)`` unquantised DC coefficients.
+    step : float
+        The header table's DC step.
+    lam : numpy.ndarray
+        float ``(N,)`` Lagrange multiplier per block (0 = keep).
+    order : numpy.ndarray
+        Scan order (:func:`scan_order`).
+    """
+    out = np.asarray(values, np.int64).copy()
+    vals = out[order].tolist()
+    xs = (np.asarray(coefs, np.float64)[order] / step).tolist()
+    lams = (np.asarray(lam, np.float64)[order] / (step * step)).tolist()  # in units of step**2 per bit
+    prev = 0
+    for i, lm in enumerate(lams):
+        if lm > 0:
+            x = xs[i]
+            v = vals[i]
+            d = v - prev
+            if d:
+                size = abs(d).bit_length()
+                best_v, best_j = v, (x - v) ** 2 + lm * size
+                sign = 1 if d > 0 else -1
+                for s in (size - 1, size - 2):
+                    if s < 0:
+                        break
+                    cand = prev + sign * ((1 << s) - 1)
+                    j = (x - cand) ** 2 + lm * s
+                    if j < best_j:
+                        best_v, best_j = cand, j
+                v = best_v
+                vals[i] = v
+        prev = vals[i]
+    out[order] = vals
+    return out
+
+
 def _quantise(
     coefs: np.ndarray,
     fine: np.ndarray,
@@ -258,6 +318,7 @@ def encode_blocks(
     chroma_cutoff: dict[int, int] | None = None,
     mode: str = "rdo",
     fine_rdo: float = 0.0,
+    dc_rdo: float = 0.0,
     optimize: bool = True,
 ) -> tuple[bytes, EncodeStats]:
     """Encode an 8-bit image with a quality level per MCU.
@@ -287,6 +348,9 @@ def encode_blocks(
     fine_rdo : float
         When > 0, blocks at the header quality are RDO-quantised too, with ``fine_rdo * rdo_lambda(q)``
         (a light trellis-like saving; 0 = plain rounding).
+    dc_rdo : float
+        With ``mode="rdo"``, background DC values are chosen by :func:`rdo_dc` with ``dc_rdo`` times their
+        level's multiplier (0 = fine rounding, the DC precision of the ROI).
     optimize : bool
         Optimised Huffman tables (two passes in libjpeg).
 
@@ -343,6 +407,16 @@ def encode_blocks(
             coefs, table0, levels, tables, deadzone, chroma_cutoff if ci > 0 else None, lambdas,
             fine_levels if fine_rdo > 0 else None,
         )
+        if dc_rdo and mode == "rdo" and len(used) > 1:
+            lam_block = np.zeros(levels.shape)
+            for lv in used:
+                if lv not in fine_levels:
+                    lam_block[levels == lv] = dc_rdo * lambdas[lv]
+            if lam_block.any():
+                q[..., 0, 0] = rdo_dc(
+                    q[..., 0, 0].ravel(), coefs[..., 0, 0].ravel(), float(table0[0, 0]), lam_block.ravel(),
+                    scan_order(levels.shape, (fy, fx)),
+                ).reshape(levels.shape)
         # libjpeg wants the component's real block count: ceil(samples / 8), not the MCU-padded count
         if ci == 0:
             need_r, need_c = _ceil(h, 8), _ceil(w, 8)
