@@ -50,6 +50,7 @@ def test_encode_compare_info_codecs_profiles(tmp_path, capsys):
     assert main(["codecs", "--json"]) == 0
     rows = {r["codec"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["jpeg"]["available"] and rows["jpegxl"]["quality"]["name"] == "distance"
+    assert "learned:bmshj2018-hyperprior" in rows  # prefixed families are listed too
     assert main(["profiles"]) == 0 and "C1" in capsys.readouterr().out
     assert main(["decode", str(tmp_path / "a.webp"), "-o", str(tmp_path / "back.png")]) == 0
 

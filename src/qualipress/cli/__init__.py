@@ -310,7 +310,7 @@ def list_codecs(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     from qualipress import codecs
 
     rows = []
-    for name in codecs.names():
+    for name in [*codecs.names(), *codecs.prefixed_names()]:
         try:
             c = codecs.get(name)
             q = c.info.quality

@@ -106,6 +106,20 @@ def names() -> list[str]:
     return list(CODECS)
 
 
+def prefixed_names() -> list[str]:
+    """Names the prefixed families offer (``learned:<arch>``), from each factory module's ``variant_names()``;
+    a family whose module does not import (extra not installed) offers none."""
+    out: list[str] = []
+    for prefix, spec in PREFIXES.items():
+        module, _, _ = spec.partition(":")
+        try:
+            variants = getattr(importlib.import_module(module), "variant_names", None)
+        except ImportError:
+            continue
+        out += [f"{prefix}:{v}" for v in (variants() if callable(variants) else ())]
+    return out
+
+
 def available_names() -> list[str]:
     """Registered codecs whose backends import on this machine."""
     out = []
@@ -176,4 +190,5 @@ __all__ = [
     "decode_like",
     "get",
     "names",
+    "prefixed_names",
 ]

@@ -27,13 +27,14 @@ from qualipress.io.image import Image
 from qualipress.learned import qlc
 from qualipress.learned._compressai import (
     ARCH_BY_ID,
+    ARCHITECTURES,
     Architecture,
     architecture,
     compressai_version,
     is_available,
 )
 
-__all__ = ["LearnedCodec", "LearnedCodecWarning", "decode_qlc", "is_qlc", "make_codec"]
+__all__ = ["LearnedCodec", "LearnedCodecWarning", "decode_qlc", "is_qlc", "make_codec", "variant_names"]
 
 
 class LearnedCodecWarning(UserWarning):
@@ -241,6 +242,11 @@ class LearnedCodec(Codec):
         if header.channels == 1:
             px = np.rint(px.astype(np.float32).mean(axis=2, keepdims=True)).astype(np.uint8)
         return Image(np.ascontiguousarray(px), bit_depth=8)
+
+
+def variant_names() -> list[str]:
+    """Architectures ``learned:<arch>`` accepts (listed by ``qualipress codecs``)."""
+    return list(ARCHITECTURES)
 
 
 def make_codec(arch: str) -> LearnedCodec:
