@@ -102,7 +102,7 @@ def compress(
         if not sep:
             raise QualipressError(f"--codec-opt {kv!r}: expected KEY=VALUE")
         options[k.strip()] = _coerce(v.strip())
-    hooks = _film_hooks(film)
+    hooks = _film_hooks(film, profile_name)
     wants_roi = (roi or roi_mask or roi_boxes or save_mask or fixed or "jpeg-roi" in codec_names
                  or "roi" in tgt.scoped_metrics())
     if wants_roi:
@@ -132,7 +132,7 @@ def _coerce(v: str) -> Any:
     return {"true": True, "false": False}.get(v.lower(), v)
 
 
-def _film_hooks(film: bool | None) -> Any:
+def _film_hooks(film: bool | None, profile: str | None = None) -> Any:
     if film is False:
         return None
     try:
@@ -141,7 +141,7 @@ def _film_hooks(film: bool | None) -> Any:
         if film:
             raise QualipressError("--film needs the film extra: pip install 'qualipress[film]'") from None
         return None
-    return mod.FilmHooks()
+    return mod.FilmHooks(profile=profile)
 
 
 def _target(profile: str | None, target: list[str] | None, profiles: Path | None) -> tuple[Any, str | None]:
