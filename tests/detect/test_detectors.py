@@ -14,6 +14,14 @@ def test_flat_image_has_no_semantic_detections():
     assert detect(flat, ("faces", "persons", "text")) == []
 
 
+def test_images_below_the_network_input_size_get_no_pixel_sized_faces():
+    # CenterFace stretches a 6x5 image to its 32-pixel minimum input; noise then came back as 2-pixel "faces"
+    rng = np.random.default_rng(0)
+    for seed in range(3):
+        tiny = rng.integers(0, 256, (5 + seed, 6 + seed, 3), dtype=np.uint8)
+        assert detect(tiny, "faces") == []
+
+
 def test_text_detector_finds_printed_text():
     img = np.full((160, 320, 3), 255, np.uint8)
     cv2.putText(img, "QUALIPRESS 2026", (20, 90), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (0, 0, 0), 3)

@@ -18,7 +18,7 @@ def _nms(boxes: np.ndarray, scores: np.ndarray, thr: float) -> list[int]:
 
 
 def detect_faces_centerface(
-    rgb: np.ndarray, *, threshold: float = 0.4, max_side: int = 1280, nms: float = 0.3
+    rgb: np.ndarray, *, threshold: float = 0.4, max_side: int = 1280, nms: float = 0.3, min_size: float = 6.0
 ) -> list[Region]:
     """Faces with CenterFace.
 
@@ -32,6 +32,9 @@ def detect_faces_centerface(
         The image is downscaled so its longer side is at most this (speed); boxes are mapped back.
     nms : float
         IoU above which overlapping detections are merged.
+    min_size : float
+        Faces narrower or shorter than this many image pixels are dropped (on images smaller than the network's
+        32-pixel minimum input, the stretched pixels otherwise yield "faces" of a pixel or two).
     """
     h, w = rgb.shape[:2]
     s = min(1.0, max_side / max(h, w))
@@ -57,7 +60,7 @@ def detect_faces_centerface(
     return [
         Region("faces", tuple(boxes[i]), float(scores[i]), source="centerface")
         for i in _nms(boxes, scores, nms)
-        if boxes[i, 2] > boxes[i, 0] and boxes[i, 3] > boxes[i, 1]
+        if boxes[i, 2] - boxes[i, 0] >= min_size and boxes[i, 3] - boxes[i, 1] >= min_size
     ]
 
 
