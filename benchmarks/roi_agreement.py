@@ -29,6 +29,8 @@ CLASSES = ("faces", "persons")
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quality", type=float, default=60)
+    ap.add_argument("--face-margin", type=float, default=None, help="face box growth (default: the library's)")
+    ap.add_argument("--tag", default="")
     args = ap.parse_args()
     import imagecodecs
 
@@ -45,7 +47,7 @@ def main() -> int:
     for p in paths:
         img = read_image(p)
         ref = detect(img, CLASSES)
-        an = analyse(img, ("faces", "persons", "text"))
+        an = analyse(img, ("faces", "persons", "text"), face_margin=args.face_margin)
         enc = codec.encode_roi(img, quality=args.quality, analysis=an)
         lo, hi, best = 1, 100, None
         while lo <= hi:  # highest turbo quality with bytes <= jpeg-roi bytes
@@ -92,9 +94,9 @@ def main() -> int:
     out = ROOT / "results" / "roi"
     out.mkdir(parents=True, exist_ok=True)
     q = int(args.quality)
-    (out / f"agreement_q{q}.json").write_text(json.dumps({"command": "python benchmarks/roi_agreement.py "
-                                                          + " ".join(sys.argv[1:]), "summary": summary,
-                                                          "rows": rows}, indent=1))
+    name = f"agreement_q{q}" + (f"_{args.tag}" if args.tag else "") + ".json"
+    command = "python benchmarks/roi_agreement.py " + " ".join(sys.argv[1:])
+    (out / name).write_text(json.dumps({"command": command, "summary": summary, "rows": rows}, indent=1))
     print(json.dumps(summary, indent=1))
     return 0
 

@@ -64,3 +64,18 @@ def test_analyse_user_mask_only_and_empty(tmp_path):
         analyse(img, None, roi_mask=np.zeros((41, 60), bool))
     boxes = analyse(img, None, roi_boxes=[Region("faces", (0, 0, 8, 8))], refine=False)
     assert boxes.priority[0, 0] == 3
+
+
+def test_detected_faces_grow_by_the_margin_but_user_boxes_do_not(monkeypatch):
+    import qualipress.roi.mask as mask_mod
+    from qualipress.detect import DetectionReport
+
+    face = Region("faces", (40, 40, 60, 60), 0.9, source="centerface")
+    monkeypatch.setattr(mask_mod, "detect_report", lambda image, classes, **k: DetectionReport(regions=[face]))
+    img = np.zeros((100, 100, 3), np.uint8)
+    tight = analyse(img, "faces", refine=False, face_margin=0.0).mask
+    grown = analyse(img, "faces", refine=False, face_margin=0.25).mask
+    assert tight.sum() == 20 * 20 and grown.sum() == 30 * 30  # 5 px (a quarter of 20) on every side
+    assert grown[35:65, 35:65].all()
+    user = analyse(img, None, roi_boxes=[Region("faces", (40, 40, 60, 60))], refine=False, face_margin=0.25)
+    assert user.mask.sum() == 20 * 20  # what a user draws is taken as drawn

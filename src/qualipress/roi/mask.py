@@ -163,6 +163,22 @@ class RoiAnalysis:
         }
 
 
+#: Default growth of face boxes on every side, as a fraction of their size (see :func:`analyse`).
+FACE_MARGIN = 0.25
+#: The growth is at most this fraction of the image's shorter side.
+FACE_MARGIN_CAP = 0.05
+
+
+def _grow(region: Region, margin: float, shape: tuple[int, int]) -> Region:
+    from dataclasses import replace
+
+    x0, y0, x1, y1 = region.box
+    cap = FACE_MARGIN_CAP * min(shape)  # big faces already hold their context
+    dx, dy = min(margin * (x1 - x0), cap), min(margin * (y1 - y0), cap)
+    box = (max(0.0, x0 - dx), max(0.0, y0 - dy), min(float(shape[1]), x1 + dx), min(float(shape[0]), y1 + dy))
+    return replace(region, box=box)
+
+
 def analyse(
     image: Image | np.ndarray,
     classes: str | Iterable[str] | None = DEFAULT_ROI,
@@ -171,6 +187,7 @@ def analyse(
     roi_boxes: str | Path | Sequence[Region] | None = None,
     refine: bool = True,
     min_score: float = 0.0,
+    face_margin: float | None = None,
 ) -> RoiAnalysis:
     """Detect, combine with user input and refine: the ROI of one image.
 
@@ -188,6 +205,11 @@ def analyse(
         taken as drawn.
     min_score : float
         Minimum detector score.
+    face_margin : float, optional
+        Face boxes grow by this fraction of their width and height on every side before the mask is built
+        (default :data:`FACE_MARGIN`; at most :data:`FACE_MARGIN_CAP` of the shorter image side): face
+        detectors box the face tightly, while people (and detectors run on the decoded image) also read the
+        hair and head outline around it.
     """
     from time import perf_counter
 
@@ -200,6 +222,9 @@ def analyse(
         rep = detect_report(image, wanted, min_score=min_score)
     regions = list(rep.regions)
     t0 = perf_counter()
+    grow = FACE_MARGIN if face_margin is None else float(face_margin)
+    if grow > 0:
+        regions = [_grow(r, grow, shape) if r.label == "faces" and r.mask is None else r for r in regions]
     pmap = priority_map(regions, shape)
     if refine and pmap.any():
         pmap = refine_priority(pmap)
