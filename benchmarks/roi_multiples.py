@@ -46,6 +46,8 @@ def main() -> int:
             ("real_table", plain),
             ("multiples", encode_blocks(img, lv, {0: bq, 1: args.header}, subsampling="444", mode="multiples")[0]),
             ("rdo", encode_blocks(img, lv, {0: bq, 1: args.header}, subsampling="444", mode="rdo")[0]),
+            ("rdo+dc", encode_blocks(img, lv, {0: bq, 1: args.header}, subsampling="444", mode="rdo",
+                                     dc_rdo=1.0)[0]),
         ):
             psnr = measure(img, imagecodecs.jpeg8_decode(data), ("psnr",))["psnr"].value
             row[name] = {"bytes": len(data), "bpp": round(8 * len(data) / (h * w), 4), "psnr": round(psnr, 2)}
