@@ -286,14 +286,19 @@ def _crossing(lo: int, m_lo: float, hi: int, m_hi: float) -> float:
     return lo + (0.0 - m_lo) * (hi - lo) / (m_hi - m_lo)
 
 
-def _hint_from(i: int, passing: dict[int, Probe], failing: dict[int, Probe]) -> Hint:
-    pts = sorted({**passing, **failing}.items())
+def _hint_from(i: int, passing: dict[int, Probe], failing: dict[int, Probe], window: int = 30) -> Hint:
+    """Where this search ended and the margin's slope there, for the next image's warm start.
+
+    The slope is a least-squares fit over the probes within ``window`` grid steps of the result: the two
+    neighbours that end a search differ by one step, so their slope is mostly the metric's noise.
+    """
+    pts = [(k, v.margin) for k, v in sorted({**passing, **failing}.items()) if abs(k - i) <= window]
     slope = None
     if len(pts) >= 2:
-        near = sorted(pts, key=lambda kv: abs(kv[0] - i))[:2]
-        (ia, pa), (ib, pb) = sorted(near)
-        if ib != ia:
-            s = (pb.margin - pa.margin) / (ib - ia)
+        x = np.array([k for k, _ in pts], float)
+        y = np.array([m for _, m in pts], float)
+        if np.ptp(x) > 0:
+            s = float(np.polyfit(x, y, 1)[0])
             slope = s if s > 0 else None
     return Hint(float(i), slope)
 
