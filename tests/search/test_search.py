@@ -100,3 +100,19 @@ def test_roi_scope_needs_a_mask():
     m[:50, :50] = True
     r = search(SAMPLES[0], "jpeg", ["roi:ssim>=0.97", "ssim>=0.8"], masks={"roi": m})
     assert r.met and r.metrics["roi:ssim"].value >= 0.97
+
+
+def test_warm_start_slope_is_fitted_over_nearby_probes_not_the_last_pair():
+    from qualipress.search.search import Probe, _hint_from
+
+    def pr(margin):
+        return Probe(None, 1000, margin >= 0, margin, {})
+
+    # a line of slope 0.01 per step with +-0.004 noise; the last pair (59, 60) alone says 0.018
+    probes = {40: pr(-0.196), 50: pr(-0.104), 59: pr(-0.012), 60: pr(0.006), 95: pr(0.9)}
+    passing = {k: v for k, v in probes.items() if v.passed}
+    failing = {k: v for k, v in probes.items() if not v.passed}
+    hint = _hint_from(60, passing, failing)
+    assert hint.index == 60.0
+    assert 0.0095 < hint.slope < 0.0105  # the probe 35 steps away (curvature) is left out
+    assert _hint_from(60, {60: pr(0.006)}, {}).slope is None
