@@ -16,20 +16,12 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from qualipress.browser import CHROMIUM_ARGS as ARGS
 from qualipress.cli import main as qualipress
 from qualipress.review.app import build_app
 from qualipress.review.pairs import scan_collections
 from qualipress.review.server import background_server
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 IMAGES = ("kodim23.png", "kodim03.png", "kodim07.png")
 
 

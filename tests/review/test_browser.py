@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from qualipress.browser import CHROMIUM_ARGS, chromium_path
 from qualipress.review.app import build_app
 from qualipress.review.db import ReviewDB
 from qualipress.review.pairs import scan_collections
 from qualipress.review.server import background_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 def _chromium() -> str:
-    path = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
+    path = chromium_path()
     if not path:
         pytest.skip("Debian chromium is not installed")
     return path

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from qualipress.browser import CHROMIUM_ARGS, chromium_path
 from qualipress.errors import CodecError, CodecUnavailableError
-
-#: Flags for headless Debian Chromium (no sandbox in containers, nothing phones home).
-CHROMIUM_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 
 def decode_pillow(data: bytes) -> np.ndarray:
@@ -49,12 +37,6 @@ def decode_imagecodecs(data: bytes) -> np.ndarray:
 
 
 DECODERS = {"pillow": decode_pillow, "opencv": decode_opencv, "imagecodecs": decode_imagecodecs}
-
-
-def chromium_path() -> str | None:
-    """Path of Debian's chromium, or None."""
-    p = Path("/usr/bin/chromium")
-    return str(p) if p.exists() else shutil.which("chromium")
 
 
 _PAGE_JS = """async (src) => {
