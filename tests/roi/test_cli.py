@@ -92,3 +92,12 @@ def test_compress_refuses_jpeg_roi_settings_for_other_codecs(tmp_path, textured,
     p, _ = _write(tmp_path, textured)
     assert main(["compress", str(p), "-o", str(tmp_path / "o"), "--codec", "jpeg", "--bg-quality", "30"]) == 2
     assert "jpeg-roi" in capsys.readouterr().err
+
+
+def test_compress_says_when_jpeg_roi_found_no_roi(tmp_path, capsys):
+    p = tmp_path / "flat.png"
+    PILImage.fromarray(np.full((48, 64, 3), 120, np.uint8)).save(p)
+    assert main(["compress", str(p), "-o", str(tmp_path / "o"), "--codec", "jpeg-roi", "--roi", "faces",
+                 "--roi-quality", "80", "--no-film"]) == 0
+    out = capsys.readouterr().out
+    assert "no ROI found" in out and "uniform quality 80" in out

@@ -162,7 +162,8 @@ def _with_progress(run: Any, *, enabled: bool) -> Any:
             if not enabled:
                 return
             status = "resumed" if rec.get("resumed") else ("FAILED" if rec.get("error") else "ok")
-            console.print(f"{status:8s} {rec['input']}" + (f"  {rec['error']}" if rec.get("error") else ""))
+            note = rec.get("error") or _notice(rec)
+            console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
         return run(plain)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -174,7 +175,19 @@ def _with_progress(run: Any, *, enabled: bool) -> Any:
             prog.advance(task)
             if rec.get("error"):
                 prog.console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
+            elif _notice(rec):
+                prog.console.print(f"[yellow]note[/] {rec['input']}: {_notice(rec)}")
         return run(cb)
+
+
+def _notice(rec: dict[str, Any]) -> str:
+    """What a user should know about a file that succeeded: a fallback, or an ROI encode with no ROI."""
+    if rec.get("resumed"):
+        return ""
+    if rec.get("fallback"):
+        return str(rec["fallback"])
+    notes = (rec.get("params") or {}).get("roi_notes") or []
+    return "; ".join(n for n in notes if "no ROI" in n)
 
 
 def _print_summary(summary: Any) -> None:
