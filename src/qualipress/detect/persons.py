@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from qualipress.detect._models import haar_cascade, selfie_segmenter
-from qualipress.detect.regions import Region
+from qualipress.detect.regions import Region, component_regions
 
 
 def person_probability(rgb: np.ndarray, *, model_selection: int = 0) -> np.ndarray:
@@ -35,18 +35,7 @@ def detect_persons_mediapipe(
         0 = general 256×256 model, 1 = landscape 144×256 model.
     """
     prob = person_probability(rgb, model_selection=model_selection)
-    binary = (prob > threshold).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    h, w = binary.shape
-    out: list[Region] = []
-    for i in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
-        if area < min_area * h * w:
-            continue
-        m = labels == i
-        score = float(prob[m].mean())
-        out.append(Region("persons", (x, y, x + bw, y + bh), score, mask=m, source="mediapipe-selfie"))
-    return out
+    return component_regions(prob > threshold, prob, "persons", "mediapipe-selfie", min_area=min_area)
 
 
 def detect_persons_haar(rgb: np.ndarray) -> list[Region]:

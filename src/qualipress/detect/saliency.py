@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from qualipress.detect.regions import Region
+from qualipress.detect.regions import Region, component_regions
 
 
 def saliency_map(rgb: np.ndarray, *, width: int = 64) -> np.ndarray:
@@ -36,14 +36,4 @@ def detect_saliency(rgb: np.ndarray, *, factor: float = 3.0, min_area: float = 0
     mean = float(sal.mean())
     if mean <= 0:
         return []
-    binary = (sal > min(0.95, factor * mean)).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    h, w = binary.shape
-    out: list[Region] = []
-    for i in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
-        if area < min_area * h * w:
-            continue
-        m = labels == i
-        out.append(Region("saliency", (x, y, x + bw, y + bh), float(sal[m].mean()), mask=m, source="spectral-residual"))
-    return out
+    return component_regions(sal > min(0.95, factor * mean), sal, "saliency", "spectral-residual", min_area=min_area)
