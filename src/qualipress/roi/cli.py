@@ -32,13 +32,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from qualipress.errors import OutputError
         from qualipress.io import read_image
         from qualipress.roi.encoder import mcu_size
-        from qualipress.roi.mask import analyse, block_levels, expand_blocks
+        from qualipress.roi.mask import analyse, block_levels, expand_blocks, roi_classes
 
         for p in (output, boxes):
             if p is not None and p.exists() and not overwrite:
                 raise OutputError(f"{p}: exists (use --overwrite to replace it)")
         img = read_image(image)
-        classes = [c for c in roi.split(",") if c.strip()]
+        classes = roi_classes(roi, user_input=True)
         res = analyse(img, classes, roi_mask=roi_mask, roi_boxes=roi_boxes, refine=not raw)
         mask = res.mask
         if blocks:
@@ -76,7 +76,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         """ROI / background / whole-image PSNR and SSIM of ENCODED, and detector agreement with ORIGINAL."""
         from qualipress.errors import InputError
         from qualipress.io import read_image
-        from qualipress.roi.mask import analyse
+        from qualipress.roi.mask import analyse, roi_classes
         from qualipress.roi.report import quality_report
 
         ref, dec = read_image(original), read_image(encoded)
@@ -86,7 +86,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             ref, dec = ref.color(), dec.color()
             if ref.n_channels != dec.n_channels:
                 raise InputError("channel counts differ (grey vs colour)")
-        classes = [c for c in roi.split(",") if c.strip()]
+        classes = roi_classes(roi, user_input=True)
         res = analyse(ref, classes, roi_mask=roi_mask)
         agree = [c for c in agreement.split(",") if c.strip()]
         rep = quality_report(

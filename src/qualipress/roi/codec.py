@@ -22,7 +22,7 @@ from qualipress.detect import Region
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
-from qualipress.roi.mask import DEFAULT_ROI, RoiAnalysis, analyse, block_levels, expand_blocks
+from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, expand_blocks, roi_classes
 
 #: Fidelity weight of each priority level in hierarchical mode (1 = ROI quality, 0 = background quality).
 HIERARCHY_WEIGHTS: dict[int, float] = {4: 1.0, 3: 1.0, 2: 0.75, 1: 0.6}
@@ -84,14 +84,6 @@ class RoiEncoding:
             "analysis": self.analysis.to_dict(),
             "notes": self.notes,
         }
-
-
-def _classes(roi: str | Iterable[str] | None) -> tuple[str, ...] | None:
-    if roi is None:
-        return None
-    if isinstance(roi, str):
-        return tuple(c for c in roi.split(",") if c.strip())
-    return tuple(roi)
 
 
 class RoiJpegCodec(Codec):
@@ -200,9 +192,7 @@ class RoiJpegCodec(Codec):
         refine: bool = True,
     ) -> RoiAnalysis:
         """The ROI of ``image`` (cached for the last few images, so probes of a search detect once)."""
-        classes = _classes(roi)
-        if classes is None:
-            classes = () if (roi_mask is not None or roi_boxes is not None) else DEFAULT_ROI
+        classes = roi_classes(roi, user_input=roi_mask is not None or roi_boxes is not None)
         mask_key: Any = roi_mask
         if isinstance(roi_mask, np.ndarray):
             mask_key = hashlib.sha1(np.ascontiguousarray(roi_mask).tobytes()).hexdigest()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from qualipress.io.image import Image
-from qualipress.roi.mask import DEFAULT_ROI, RoiAnalysis, analyse
+from qualipress.roi.mask import RoiAnalysis, analyse, roi_classes
 
 #: Suffix of the saved ROI mask, appended to the output's stem.
 MASK_SUFFIX = ".roi-mask.png"
@@ -61,10 +61,8 @@ class RoiHooks:
             from qualipress.pipeline.hooks import DefaultHooks
 
             inner = DefaultHooks()
-        if classes is None:
-            classes = () if (roi_mask is not None or roi_boxes is not None) else DEFAULT_ROI
         self.inner = inner
-        self.classes = tuple(c.strip() for c in classes.split(",")) if isinstance(classes, str) else tuple(classes)
+        self.classes = roi_classes(classes, user_input=roi_mask is not None or roi_boxes is not None)
         self.roi_mask = None if roi_mask is None else str(roi_mask)
         self.roi_boxes = None if roi_boxes is None else str(roi_boxes)
         self.save_mask = save_mask

@@ -27,6 +27,16 @@ from qualipress.io.image import Image
 DEFAULT_ROI = ("faces", "persons", "text")
 
 
+def roi_classes(roi: str | Iterable[str] | None, *, user_input: bool) -> tuple[str, ...]:
+    """Detector classes from an option value: a comma-separated string or a sequence; None means
+    :data:`DEFAULT_ROI`, or no detector at all when a user mask or boxes are given (``user_input``)."""
+    if roi is None:
+        return () if user_input else DEFAULT_ROI
+    if isinstance(roi, str):
+        return tuple(c.strip() for c in roi.split(",") if c.strip())
+    return tuple(roi)
+
+
 def refine_mask(
     mask: np.ndarray,
     *,
