@@ -175,8 +175,8 @@ def _with_progress(run: Any, *, enabled: bool) -> Any:
             prog.advance(task)
             if rec.get("error"):
                 prog.console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
-            elif _notice(rec):
-                prog.console.print(f"[yellow]note[/] {rec['input']}: {_notice(rec)}")
+            elif note := _notice(rec):
+                prog.console.print(f"[yellow]note[/] {rec['input']}: {note}")
         return run(cb)
 
 

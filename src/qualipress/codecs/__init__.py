@@ -111,12 +111,11 @@ def prefixed_names() -> list[str]:
     a family whose module does not import (extra not installed) offers none."""
     out: list[str] = []
     for prefix, spec in PREFIXES.items():
-        module, _, _ = spec.partition(":")
         try:
-            variants = getattr(importlib.import_module(module), "variant_names", None)
-        except ImportError:
+            variants = _load(spec.partition(":")[0] + ":variant_names")
+        except (ImportError, AttributeError):
             continue
-        out += [f"{prefix}:{v}" for v in (variants() if callable(variants) else ())]
+        out += [f"{prefix}:{v}" for v in variants()]  # type: ignore[operator]
     return out
 
 

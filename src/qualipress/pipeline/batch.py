@@ -269,8 +269,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
         if h is not None and not res.lossless:
             _STATE["hints"][f"{name}|{options.target}"] = h
     codec = _codecs.get(best.codec)
-    out_path = Path(str(job.out_stem(outdir)) + codec.info.extension)  # keeps dotted frame numbers
-    sidecars = _sidecar_data(plan, best, job.out_stem(outdir))
+    stem = job.out_stem(outdir)
+    out_path = Path(str(stem) + codec.info.extension)  # keeps dotted frame numbers
+    sidecars = _sidecar_data(plan, best, stem)
     for p in [out_path, *sidecars]:
         if p.exists() and not options.overwrite:
             raise OutputError(f"{p}: exists and was not made by this run's settings (use --overwrite)")
@@ -350,16 +351,16 @@ def _mark_pending(outdir: Path, out_path: Path, paths: list[Path]) -> Path:
     return marker
 
 
-def _recover_pending(outdir: Path, finished: dict[str, str]) -> list[str]:
-    """Delete outputs a killed run wrote but never reported (so a resume redoes them instead of refusing).
+def _recover_pending(outdir: Path, finished: dict[str, str | None]) -> None:
+    """Delete outputs (and their sidecars) a killed run wrote but never reported, so a resume redoes them
+    instead of refusing them as existing files.
 
-    ``finished`` maps each reported output or sidecar path to its recorded SHA-256 (None for sidecars). A marked
-    file that the report accounts for (same hash) is kept.
+    ``finished`` maps each reported output path to its recorded SHA-256; a marked output the report accounts for
+    (same hash) is kept with its sidecars.
     """
-    removed: list[str] = []
     folder = outdir / PENDING_DIR
     if not folder.is_dir():
-        return removed
+        return
     for marker in sorted(folder.glob("*.json")):
         try:
             paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
@@ -369,11 +370,8 @@ def _recover_pending(outdir: Path, finished: dict[str, str]) -> list[str]:
         ok = main in finished and Path(main).exists() and sha256_file(main) == finished[main]
         if not ok:
             for p in paths:
-                if Path(p).exists():
-                    Path(p).unlink()
-                    removed.append(p)
+                Path(p).unlink(missing_ok=True)
         marker.unlink(missing_ok=True)
-    return removed
 
 
 def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, original: Image,
@@ -438,7 +436,7 @@ def compress_paths(
     jobs = expand_inputs(inputs)
     key = options.settings_key()
     done = {}
-    reported: dict[str, str] = {}
+    reported: dict[str, str | None] = {}
     for rec in read_report(report_path):
         if rec.get("error") is None and rec.get("output"):
             reported[rec["output"]] = rec.get("output_sha256")
