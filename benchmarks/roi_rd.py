@@ -30,6 +30,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,18 @@ def images(which: str) -> list[Path]:
         base = DATA / "people"
         return sorted(p for p in base.rglob("*") if p.suffix.lower() in (".jpg", ".png"))
     return sorted((DATA / "kodak").glob("*.png"))
+
+
+def load_rgb8(path: Path, grid_offset: int = 0) -> Any:
+    """The image as 8-bit RGB, with ``grid_offset`` pixels cropped from the top and left."""
+    from qualipress.io import read_image
+
+    img = read_image(path)
+    if img.n_channels != 3 or img.bit_depth != 8:
+        img = img.with_pixels(np.ascontiguousarray(np.repeat(img.color().pixels[..., :1], 3, 2)))
+    if grid_offset:
+        img = img.with_pixels(np.ascontiguousarray(img.pixels[grid_offset:, grid_offset:]))
+    return img
 
 
 def codecs_for(threshold_variants: bool, ratios: list[float], deadzone: float = 0.5, explore: bool = False) -> dict:
@@ -135,7 +148,6 @@ def main() -> int:
         paths = paths[: args.limit]
     import imagecodecs
 
-    from qualipress.io import read_image
     from qualipress.roi.mask import analyse
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -148,11 +160,7 @@ def main() -> int:
     per_image: dict[str, dict] = {}
     t_start = time.time()
     for i, path in enumerate(paths):
-        img = read_image(path)
-        if img.n_channels != 3 or img.bit_depth != 8:
-            img = img.with_pixels(np.ascontiguousarray(np.repeat(img.color().pixels[..., :1], 3, 2)))
-        if args.grid_offset:
-            img = img.with_pixels(np.ascontiguousarray(img.pixels[args.grid_offset:, args.grid_offset:]))
+        img = load_rgb8(path, args.grid_offset)
         px = np.ascontiguousarray(img.pixels)
         an = analyse(img, classes)
         mask = an.mask

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from roi_rd import DATA, OUT, RATES, images, interp, measure_row
+from roi_rd import DATA, OUT, RATES, images, interp, load_rgb8, measure_row
 
 UNIFORM_Q = [15, 25, 35, 45, 55, 65, 75, 85, 92, 97]
 ROI_Q = [20, 30, 40, 50, 60, 70, 80, 90, 95]
@@ -42,7 +42,6 @@ def main() -> int:
     args = ap.parse_args()
     import imagecodecs
 
-    from qualipress.io import read_image
     from qualipress.roi import RoiJpegCodec
     from qualipress.roi.mask import analyse
 
@@ -53,11 +52,7 @@ def main() -> int:
     t0 = time.time()
     prepared = []
     for path in images(args.set):
-        img = read_image(path)
-        if img.n_channels != 3 or img.bit_depth != 8:
-            img = img.with_pixels(np.ascontiguousarray(np.repeat(img.color().pixels[..., :1], 3, 2)))
-        if args.grid_offset:
-            img = img.with_pixels(np.ascontiguousarray(img.pixels[args.grid_offset:, args.grid_offset:]))
+        img = load_rgb8(path, args.grid_offset)
         an = analyse(img, classes)
         if not an.empty:
             prepared.append((float(an.mask.mean()), str(path.relative_to(DATA)), img, an))
