@@ -44,15 +44,17 @@ def test_resume_after_interruption_processes_only_missing(dpx_sequence: Path, tm
     assert verify_collection(arch).ok
 
 
-def test_bad_frames_are_reported_and_others_proceed(dpx_sequence: Path, tmp_path: Path) -> None:
+def test_truncated_frame_is_kept_flagged_and_others_proceed(dpx_sequence: Path, tmp_path: Path) -> None:
     bad = dpx_sequence / "reel.0001003.dpx"
     good = (dpx_sequence / "reel.0001002.dpx").read_bytes()
     bad.write_bytes(good[: len(good) // 2])  # truncated
     res = archive_paths([dpx_sequence], tmp_path / "arch")
-    errs = res.errors
-    assert len(errs) == 1 and "truncated" in errs[0]["error"] and errs[0]["source"] == "reel.0001003.dpx"
-    assert sum(r["status"] == "ok" for r in res.records) == 4
-    assert not (tmp_path / "arch" / "reel.0001003.dpx.qpl").exists()
+    assert not res.errors and len(res.records) == 5
+    flagged = [r for r in res.records if r.get("damaged")]
+    assert [r["source"] for r in flagged] == ["reel.0001003.dpx"] and "truncated" in flagged[0]["damaged"]
+    assert [r["source"] for r in manifest.load(tmp_path / "arch") if r.get("damaged")] == ["reel.0001003.dpx"]
+    restore_archive(tmp_path / "arch", tmp_path / "back")
+    assert _files(tmp_path / "back") == _files(dpx_sequence)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")

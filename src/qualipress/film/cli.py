@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from qualipress.film.lossless import DEFAULT_EFFORT, FAST_CODECS
+
 SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:8786): send frames to an existing cluster"
 
 
@@ -30,6 +32,9 @@ def _progress(verb: str) -> Any:
             if "archive_bytes" in rec:
                 extra = f" {rec['source_bytes'] / rec['archive_bytes']:.2f}:1 ({rec['model']}, {rec['codec']})"
             typer.echo(f"{verb} {name}{extra}")
+            damaged = rec.get("damaged") or rec.get("source_damaged")
+            if damaged:
+                typer.echo(f"WARNING {name}: damaged source, kept byte for byte as it is: {damaged}", err=True)
         else:
             typer.echo(f"FAILED {name}: {rec.get('error')}", err=True)
     return show
@@ -86,19 +91,29 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         output: Annotated[Path, typer.Option("-o", "--output", help="archive directory")],
         jobs: Annotated[int, typer.Option("--jobs", "-j")] = 1,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
-        codecs: Annotated[str, typer.Option(help="lossless pixel codecs to try")] = "jpegxl,jpeg2000,jpegls",
-        effort: Annotated[int, typer.Option(help="JPEG XL effort 1-9")] = 5,
+        codecs: Annotated[str, typer.Option(
+            help="candidate lossless pixel codecs (jpegxl, jpegls, htj2k, jpeg2000)")] = ",".join(FAST_CODECS),
+        effort: Annotated[int, typer.Option(help="JPEG XL effort 1-9 (1 = fast lossless)")] = DEFAULT_EFFORT,
+        select: Annotated[str, typer.Option(
+            help="probe: rank codecs on a sample of rows, encode once; all: encode with each")] = "probe",
+        threads: Annotated[int, typer.Option(help="threads inside each coder (0 = cores / jobs)")] = 0,
     ) -> None:
-        """Archive frames mathematically losslessly; `restore` rebuilds every file byte for byte."""
+        """Archive frames mathematically losslessly; `restore` rebuilds every file byte for byte.
+
+        Damaged files (truncated DPX/TIFF, content that does not match the extension) are kept byte for byte
+        too, flagged "damaged" in the manifest and here.
+        """
         from qualipress.film.archive import archive_paths
 
         res = archive_paths(inputs, output, jobs=jobs, scheduler=scheduler,
                             codecs=tuple(c.strip() for c in codecs.split(",") if c.strip()), effort=effort,
-                            progress=_progress("archived"))
+                            select=select, threads=threads, progress=_progress("archived"))
         ok = [r for r in res.records if r.get("status") == "ok"]
+        damaged = sum(bool(r.get("damaged")) for r in ok)
         before = sum(r["source_bytes"] for r in ok)
         after = sum(r["archive_bytes"] for r in ok)
-        typer.echo(f"{len(ok)} archived, {len(res.skipped)} already done, {len(res.errors)} failed"
+        typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done, "
+                   f"{len(res.errors)} failed"
                    + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
         if res.errors:
             raise _exit(1)
