@@ -35,13 +35,14 @@ from qualipress.film import container, dpx
 #: Lossless pixel codecs this module can write and read (ids stored in archives; they never change meaning).
 PIXEL_CODECS = ("jpegxl", "jpeg2000", "jpegls", "htj2k")
 
-#: Default candidates of ``archive``: the fast exact coders (JPEG 2000's 5/3 coder is ~2x slower than JPEG XL at
-#: effort 3 for the same size on grainy 2K frames, so it is only tried when asked for).
+#: Default candidates of ``archive``: the fast exact coders (JPEG 2000's 5/3 coder is 2-4x slower than JPEG XL at
+#: effort 2 for about the same size on grainy 2K frames, so it is only tried when asked for).
 FAST_CODECS = ("jpegxl", "jpegls", "htj2k")
 
-#: Default JPEG XL effort of ``archive`` (1 = libjxl's fast-lossless path; 3 keeps the size within ~1% of
-#: effort 5-6 on grainy scans at a fraction of the time: ``docs/film.md``).
-DEFAULT_EFFORT = 3
+#: Default JPEG XL effort of ``archive``. On grainy 2K scans effort 2 was as small as effort 3 or smaller (12 of 12
+#: frames) at about half its time, and effort 5-6 saved only ~1-3% more at 10-20x the time (``docs/film.md``);
+#: effort 1 (libjxl's fast-lossless path) is faster still but ~3% larger than JPEG-LS.
+DEFAULT_EFFORT = 2
 
 #: How the codec is chosen: ``"probe"`` encodes a sample of row strips with each candidate and then the full
 #: frame once with the winner; ``"all"`` encodes the full frame with every candidate and keeps the smallest.
