@@ -9,6 +9,7 @@ model is missing, ``text`` is ``None`` and ``text_note`` says why: the catalogue
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -182,7 +183,8 @@ def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
         ``frames`` (one record per file, sorted by path) and ``sequences`` (frames, first/last number, gaps,
         duplicates, resolutions, bit depths and ``problems``: missing frames, mixed resolutions, unreadable frames).
     """
-    paths = expand_inputs(inputs)
+    # absolute before anything is sent to a worker: a Dask worker runs in its own working directory
+    paths = expand_inputs([os.path.abspath(i) for i in inputs])
     frames: list[dict[str, Any] | None] = [None] * len(paths)
     for i, rec in run_tasks(_task, [(str(p), text) for p in paths], jobs=jobs, scheduler=scheduler):
         if isinstance(rec, BaseException):
