@@ -16,13 +16,16 @@ Examples
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
-from qualipress.errors import CodecUnavailableError, UnsupportedError
-from qualipress.io.image import Image
+from qualipress.errors import CodecUnavailableError, InputError, UnsupportedError
+from qualipress.io.image import Image, check_dimensions
+from qualipress.io.readers import register_reader
 
 #: name → "module:Class". Order is the order ``qualipress codecs`` lists them and ``--codec auto`` tries them.
 CODECS: dict[str, str] = {
@@ -45,6 +48,14 @@ CODECS: dict[str, str] = {
 PREFIXES: dict[str, str] = {
     "learned": "qualipress.learned.codec:make_codec",
 }
+
+#: Container formats decoded by a capability rather than by a codec object: format → "module:function(data)".
+FORMAT_DECODERS: dict[str, str] = {
+    "qlc": "qualipress.learned.codec:decode_qlc",
+}
+
+#: Formats :func:`qualipress.io.read_image` reads through this module (registered below, at import).
+_READ_THROUGH_CODECS = ("webp", "jpegxl", "jpeg2000", "avif", "heif", "qlc")
 
 #: Codecs ``--codec auto`` tries (lossy, standard, decodable by common software).
 AUTO_CANDIDATES = ("jpeg", "jpegli", "jpeg2000", "jpegxl", "avif", "webp", "heif")
@@ -135,10 +146,8 @@ def decode_as(fmt: str, data: bytes) -> Image:
     """Decode bytes of a known file format (as named by :func:`qualipress.io.sniff`)."""
     name = {"jpegxl": "jpegxl", "jpeg2000": "jpeg2000", "avif": "avif", "webp": "webp", "heif": "heif",
             "png": "png", "tiff": "tiff", "jpeg": "jpeg"}.get(fmt)
-    if fmt == "qlc":
-        from qualipress.learned.codec import decode_qlc  # type: ignore[import-not-found]
-
-        return decode_qlc(data)  # type: ignore[no-any-return]
+    if fmt in FORMAT_DECODERS:
+        return _load(FORMAT_DECODERS[fmt])(data)  # type: ignore[operator, no-any-return]
     if name is None:
         raise UnsupportedError(f"no decoder for {fmt}")
     return get(name).decode(data)
@@ -177,9 +186,38 @@ def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
     return Image(px, reference.bit_depth, reference.transfer, reference.colorspace)
 
 
+def _file_reader(fmt: str) -> Callable[[Path, int], Image]:
+    """A :func:`qualipress.io.read_image` backend for ``fmt``: size check first (when Pillow can), then decode."""
+
+    def read(path: Path, max_pixels: int) -> Image:
+        try:
+            from PIL import Image as PILImage
+
+            if fmt == "heif":
+                import pillow_heif
+
+                pillow_heif.register_heif_opener()
+            with PILImage.open(path) as im:
+                check_dimensions(im.width, im.height, max_pixels=max_pixels)
+        except InputError:
+            raise
+        except Exception:  # Pillow cannot size this one; the decoder's result is checked instead
+            pass
+        image = decode_as(fmt, path.read_bytes())
+        check_dimensions(image.width, image.height, max_pixels=max_pixels)
+        return image
+
+    return read
+
+
+for _fmt in _READ_THROUGH_CODECS:
+    register_reader(_fmt, _file_reader(_fmt))
+
+
 __all__ = [
     "AUTO_CANDIDATES",
     "CODECS",
+    "FORMAT_DECODERS",
     "PREFIXES",
     "Codec",
     "CodecInfo",
