@@ -57,16 +57,6 @@ FORMAT_DECODERS: dict[str, str] = {
 #: Formats :func:`qualipress.io.read_image` reads through this module (registered below, at import).
 _READ_THROUGH_CODECS = ("webp", "jpegxl", "jpeg2000", "avif", "heif", "qlc")
 
-#: Codecs ``--codec auto`` tries (lossy, standard, decodable by common software).
-AUTO_CANDIDATES = ("jpeg", "jpegli", "jpeg2000", "jpegxl", "avif", "webp", "heif")
-
-#: Pip extra that provides each codec's backend, for install hints.
-EXTRAS = {"jpegli": "jpegli", "heif": "heif", "jpeg-roi": "roi", "learned": "learned"}
-
-#: Codecs that store a shallower image scaled up into a deeper container (e.g. 10-bit into 12-bit JPEG).
-SCALES_TO_CONTAINER = frozenset({"jpeg", "avif", "heif"})
-
-
 def _load(target: str) -> object:
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module), attr)
@@ -90,9 +80,9 @@ def get(name: str) -> Codec:
         try:
             factory = _load(PREFIXES[prefix])
         except ImportError as exc:
+            # A prefixed family is named after the extra that installs it (``learned:`` → qualipress[learned]).
             raise CodecUnavailableError(
-                f"codec {name!r} needs the '{EXTRAS.get(prefix, prefix)}' extra: "
-                f"pip install 'qualipress[{EXTRAS.get(prefix, prefix)}]' ({exc})"
+                f"codec {name!r} needs the '{prefix}' extra: pip install 'qualipress[{prefix}]' ({exc})"
             ) from exc
         codec = factory(rest)  # type: ignore[operator]
         assert isinstance(codec, Codec)
@@ -103,13 +93,26 @@ def get(name: str) -> Codec:
         cls = _load(CODECS[name])
     except ImportError as exc:
         raise CodecUnavailableError(
-            f"codec {name!r} is not installed: pip install 'qualipress[{EXTRAS.get(name, 'all')}]' ({exc})"
+            f"codec {name!r} is not installed: pip install 'qualipress[all]' ({exc})"
         ) from exc
     if not cls.is_available():  # type: ignore[attr-defined]
         raise CodecUnavailableError(
-            f"codec {name!r}: backend library unavailable; pip install 'qualipress[{EXTRAS.get(name, 'all')}]'"
+            f"codec {name!r}: backend library unavailable; pip install 'qualipress[{cls.info.extra}]'"  # type: ignore[attr-defined]
         )
     return cls()  # type: ignore[operator, no-any-return]
+
+
+def auto_candidates() -> list[str]:
+    """Codecs ``--codec auto`` tries (``CodecInfo.auto``), in table order, whether installed or not."""
+    out = []
+    for n, spec in CODECS.items():
+        try:
+            cls = _load(spec)
+        except ImportError:
+            continue
+        if cls.info.auto:  # type: ignore[attr-defined]
+            out.append(n)
+    return out
 
 
 def names() -> list[str]:
@@ -162,7 +165,7 @@ def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
     px = out.pixels
     if reference.is_float:
         raise UnsupportedError("decode_like needs an integer reference; compare perceptual images")
-    if codec.name in SCALES_TO_CONTAINER:
+    if codec.info.scales_to_container:
         stored = codec.storage_depth(reference.bit_depth) or reference.bit_depth
         shift = stored - reference.bit_depth
         if shift > 0:
@@ -215,13 +218,13 @@ for _fmt in _READ_THROUGH_CODECS:
 
 
 __all__ = [
-    "AUTO_CANDIDATES",
     "CODECS",
     "FORMAT_DECODERS",
     "PREFIXES",
     "Codec",
     "CodecInfo",
     "QualityParam",
+    "auto_candidates",
     "available_names",
     "decode_as",
     "decode_like",

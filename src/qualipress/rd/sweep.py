@@ -47,19 +47,6 @@ def _r(lo: float, hi: float, step: float) -> list[float]:
     return [round(lo + i * step, 6) for i in range(n + 1)]
 
 
-#: Default quality sweeps per codec (lowest quality first). Others: 8 points of the codec's own grid.
-DEFAULT_SWEEPS: dict[str, list[float]] = {
-    "jpeg": [*_r(10, 90, 10), 95],
-    "pillow-jpeg": [*_r(10, 90, 10), 95],
-    "jpegli": [*_r(10, 90, 10), 95],
-    "webp": [*_r(10, 90, 10), 95],
-    "avif": _r(20, 90, 10),
-    "heif": _r(10, 90, 10),
-    "jpeg2000": _r(26, 44, 2),
-    "jpegxl": [10.0, 7.0, 5.0, 3.5, 2.5, 1.8, 1.2, 0.8, 0.5],
-}
-
-
 def metric_key(name: str) -> str:
     """Results column of a metric (``psnr`` -> ``psnr-rgb`` as in CompressAI)."""
     return METRIC_KEYS.get(name, name)
@@ -67,8 +54,8 @@ def metric_key(name: str) -> str:
 
 def default_sweep(codec: Any) -> list[float]:
     """Quality settings swept for ``codec`` when the user gives none."""
-    if codec.name in DEFAULT_SWEEPS:
-        return list(DEFAULT_SWEEPS[codec.name])
+    if codec.info.sweep:
+        return list(codec.info.sweep)
     q = codec.info.quality
     if q is None:
         raise UnsupportedError(f"codec {codec.name!r} has no lossy quality setting to sweep")
