@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import UnsupportedError
+from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image, as_image
 
 
@@ -157,12 +157,14 @@ class Codec(ABC):
         lossless : bool
             Use the codec's lossless mode.
         **options
-            Codec-specific options (documented per codec).
+            Codec-specific options, declared in ``info.options``; any other name raises
+            :class:`~qualipress.errors.InputError` (a typo must not silently change nothing).
 
         Returns
         -------
         bytes
         """
+        self.check_options(options)
         img = self.prepare(as_image(image))
         if lossless:
             if not self.info.lossless:
@@ -174,6 +176,19 @@ class Codec(ABC):
         assert q is not None
         value = q.default if quality is None else q.check(quality)
         return self._encode(img, quality=value, lossless=False, **options)
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        """Refuse option names the codec does not declare in ``info.options``.
+
+        Raises
+        ------
+        InputError
+            Naming the unknown options and the known ones.
+        """
+        unknown = sorted(set(options) - set(self.info.options))
+        if unknown:
+            known = ", ".join(self.info.options) or "none"
+            raise InputError(f"codec {self.name!r}: unknown option(s) {', '.join(unknown)}; known: {known}")
 
     @abstractmethod
     def decode(self, data: bytes) -> Image:
