@@ -40,6 +40,15 @@ TRANSCODES: dict[str, tuple[str, str, str]] = {
 }
 
 
+class SourceBytes(bytes):
+    """The source file's bytes, shown by size in reports (encode options end up in them)."""
+
+    def __repr__(self) -> str:
+        return f"<source file, {len(self):,} bytes>"
+
+    __str__ = __repr__
+
+
 def _info(extension: str, mime: str, library: str) -> CodecInfo:
     return CodecInfo(bit_depths=tuple(range(8, 17)), channels=(1, 2, 3, 4), lossy=False, lossless=True,
                      quality=None, extension=extension, mime=mime, library=library)

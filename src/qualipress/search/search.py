@@ -179,6 +179,11 @@ def search(
     targeted = getattr(cdc, "targeted_encode", None)
     if targeted is not None:
         return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
+    if tgt.budget is not None:
+        from qualipress.search.budget import budget_search
+
+        return budget_search(image, cdc, tgt, reference=reference, masks=masks, encode_options=encode_options,
+                             checks=checks, tile=tile)
     runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
     q = cdc.info.quality
     if not cdc.info.lossy or q is None:
@@ -339,6 +344,8 @@ class _Runner:
         data = cdc.encode(self.encodable, quality=setting, lossless=lossless, **self.options)
         decoded = _codecs.decode_like(cdc, data, self.encodable)
         res = self._measure(decoded)
+        if self.target.budget is not None:
+            res["bytes"] = MetricResult("bytes", float(len(data)))
         outcomes = [chk(self.reference, decoded) for chk in self.checks]
         passed = self.target.satisfied(res) and all(o.passed for o in outcomes)
         margin = self.target.margin(res)
@@ -404,7 +411,11 @@ def best_of(
         results[name] = search(image, cdc, target, start=(starts or {}).get(name), **kwargs)
     if not results:
         raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
-    met = [r for r in results.values() if r.met]
-    pool = met or list(results.values())
-    best = min(pool, key=lambda r: len(r.data))
+    from qualipress.search.budget import prefer
+
+    best = None
+    for r in results.values():
+        if best is None or prefer(r, best, parse_target(target)):
+            best = r
+    assert best is not None
     return best, results
