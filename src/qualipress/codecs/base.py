@@ -67,6 +67,19 @@ class CodecInfo:
         Backend library name, for ``qualipress codecs``.
     lossless_fallback : str or None
         Codec to use when no lossy setting meets a target and this codec has no lossless mode.
+    notes : str
+    options : dict
+        Encode options the codec understands beyond ``quality``/``lossless`` (name → description).
+    auto : bool
+        Whether ``--codec auto`` tries it (lossy, standard, decodable by common software).
+    extra : str
+        The pip extra that installs its backend (``pip install 'qualipress[EXTRA]'``).
+    scales_to_container : bool
+        It stores a shallower image scaled up into a deeper container (10-bit into 12-bit JPEG), which
+        :func:`qualipress.codecs.decode_like` scales back.
+    sweep : tuple of float
+        Default settings of a rate-distortion sweep (``bench rd``), lowest quality first; empty means eight
+        points of ``quality.grid``.
     """
 
     bit_depths: tuple[int, ...]
@@ -80,6 +93,15 @@ class CodecInfo:
     lossless_fallback: str | None = None
     notes: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    auto: bool = False
+    extra: str = "all"
+    scales_to_container: bool = False
+    sweep: tuple[float, ...] = ()
+
+    @property
+    def max_bits(self) -> int:
+        """Deepest integer sample the codec stores."""
+        return max(self.bit_depths)
 
     @property
     def alpha(self) -> bool:

@@ -44,6 +44,10 @@ def _bits_of(arr: np.ndarray) -> int:
     return 16
 
 
+#: Default rate-distortion sweep of the 1–100 quality scales (JPEG, jpegli, WebP): 10, 20, …, 90, 95.
+JPEG_SWEEP = (*(float(v) for v in range(10, 91, 10)), 95.0)
+
+
 class _ImagecodecsMixin:
     module_attr: str = ""
 
@@ -80,6 +84,7 @@ class JpegCodec(_ImagecodecsMixin, Codec):
         bit_depths=(8, 12), channels=(1, 3), lossy=True, lossless=False,
         quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85),
         extension=".jpg", mime="image/jpeg", library="libjpeg-turbo", lossless_fallback="png",
+        auto=True, scales_to_container=True, sweep=JPEG_SWEEP,
         notes="12-bit JPEG opens in libjpeg-turbo/imagecodecs but not in Pillow or browsers",
     )
 
@@ -119,6 +124,7 @@ class JpegliCodec(Codec):
         bit_depths=(8,), channels=(3,), lossy=True, lossless=False,
         quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85),
         extension=".jpg", mime="image/jpeg", library="jpegli (pyjpegli)", lossless_fallback="png",
+        auto=True, extra="jpegli", sweep=JPEG_SWEEP,
     )
     backend_module = "pyjpegli"
 
@@ -148,6 +154,7 @@ class Jpeg2000Codec(_ImagecodecsMixin, Codec):
         bit_depths=tuple(range(8, 17)), channels=(1, 3, 4), lossy=True, lossless=True,
         quality=QualityParam("psnr", 20, 90, True, tuple(float(v) for v in np.arange(20.0, 80.01, 0.5)), 45),
         extension=".jp2", mime="image/jp2", library="OpenJPEG",
+        auto=True, sweep=tuple(float(v) for v in range(26, 45, 2)),
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -191,6 +198,7 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         bit_depths=tuple(range(8, 17)), channels=(1, 2, 3, 4), lossy=True, lossless=True,
         quality=QualityParam("distance", 0.01, 25.0, False, _jxl_grid(), 1.0),
         extension=".jxl", mime="image/jxl", library="libjxl",
+        auto=True, sweep=(10.0, 7.0, 5.0, 3.5, 2.5, 1.8, 1.2, 0.8, 0.5),
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -229,6 +237,7 @@ class AvifCodec(_ImagecodecsMixin, Codec):
         bit_depths=(8, 10, 12), channels=(1, 3, 4), lossy=True, lossless=True,
         quality=QualityParam("quality", 0, 99, True, _int_grid(1, 99), 70),
         extension=".avif", mime="image/avif", library="libavif/aom",
+        auto=True, scales_to_container=True, sweep=tuple(float(v) for v in range(20, 91, 10)),
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -262,6 +271,7 @@ class WebpCodec(_ImagecodecsMixin, Codec):
         bit_depths=(8,), channels=(3, 4), lossy=True, lossless=True,
         quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 80),
         extension=".webp", mime="image/webp", library="libwebp",
+        auto=True, sweep=JPEG_SWEEP,
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -287,6 +297,7 @@ class HeifCodec(Codec):
         bit_depths=(8, 10, 12), channels=(3, 4), lossy=True, lossless=False,
         quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 75),
         extension=".heic", mime="image/heic", library="libheif/x265 (pillow-heif)", lossless_fallback="png",
+        auto=True, extra="heif", sweep=tuple(float(v) for v in range(10, 91, 10)),
     )
     backend_module = "pillow_heif"
 

@@ -10,7 +10,7 @@ Examples
 
 from qualipress.io.files import atomic_write_bytes, remove_partials, sha256_bytes, sha256_file
 from qualipress.io.image import LAYOUTS, MAX_PIXELS, TRANSFERS, Image, as_image, check_dimensions
-from qualipress.io.readers import EXTENSIONS, IMAGE_SUFFIXES, read_image, sniff
+from qualipress.io.readers import EXTENSIONS, IMAGE_SUFFIXES, read_image, register_reader, sniff
 from qualipress.io.transfer import PQ_REFERENCE_NITS, pq_decode, pq_encode, to_perceptual, to_perceptual_image
 from qualipress.io.writers import encode_png, encode_tiff, write_image
 
@@ -30,6 +30,7 @@ __all__ = [
     "pq_decode",
     "pq_encode",
     "read_image",
+    "register_reader",
     "remove_partials",
     "sha256_bytes",
     "sha256_file",

@@ -107,7 +107,9 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     fmt = sniff(head)
     if fmt is None:
         raise InputError(f"{p}: not a recognised image format (first bytes {head[:8]!r})")
-    reader = _READERS[fmt]
+    reader = _READERS.get(fmt)
+    if reader is None:
+        raise UnsupportedError(f"{p}: no reader is registered for {fmt.upper()} files")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -365,30 +367,6 @@ def _read_pnm(path: Path, max_pixels: int) -> Image:
     return _finish(arr, None, metadata={})
 
 
-def _via_codec(name: str) -> Callable[[Path, int], Image]:
-    def read(path: Path, max_pixels: int) -> Image:
-        from qualipress import codecs
-
-        try:
-            from PIL import Image as PILImage
-
-            if name in ("heif",):
-                import pillow_heif
-
-                pillow_heif.register_heif_opener()
-            with PILImage.open(path) as im:
-                check_dimensions(im.width, im.height, max_pixels=max_pixels)
-        except InputError:
-            raise
-        except Exception:  # Pillow cannot size this one; the decoder's result is checked instead
-            pass
-        image = codecs.decode_as(name, path.read_bytes())
-        check_dimensions(image.width, image.height, max_pixels=max_pixels)
-        return image
-
-    return read
-
-
 _READERS: dict[str, Callable[[Path, int], Image]] = {
     "png": _read_png,
     "jpeg": _read_jpeg,
@@ -396,10 +374,20 @@ _READERS: dict[str, Callable[[Path, int], Image]] = {
     "dpx": _read_dpx,
     "exr": _read_exr,
     "pnm": _read_pnm,
-    "webp": _via_codec("webp"),
-    "jpegxl": _via_codec("jpegxl"),
-    "jpeg2000": _via_codec("jpeg2000"),
-    "avif": _via_codec("avif"),
-    "heif": _via_codec("heif"),
-    "qlc": _via_codec("qlc"),
 }
+
+
+def register_reader(fmt: str, reader: Callable[[Path, int], Image]) -> None:
+    """Let a higher layer read a format this module cannot decode itself.
+
+    :mod:`qualipress.codecs` registers the formats it decodes (WebP, JPEG XL, JPEG 2000, AVIF, HEIF, ``.qlc``)
+    when it is imported, which :mod:`qualipress` does on start-up; ``io`` never imports ``codecs``.
+
+    Parameters
+    ----------
+    fmt : str
+        A format name as returned by :func:`sniff`.
+    reader : callable
+        ``reader(path, max_pixels) -> Image``; raises :class:`~qualipress.errors.InputError` for bad data.
+    """
+    _READERS[fmt] = reader

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.codecs import AUTO_CANDIDATES
+from qualipress.codecs import auto_candidates
 from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
@@ -132,7 +132,7 @@ class PhotoHooks:
         if self.web:
             if codec == "auto":
                 plan.codecs = [c for c in plan.codecs if c in WEB_CODECS] or \
-                    [c for c in AUTO_CANDIDATES if c in WEB_CODECS]
+                    [c for c in auto_candidates() if c in WEB_CODECS]
             dropped = [c for c in plan.codecs if c not in WEB_CODECS]
             plan.codecs = [c for c in plan.codecs if c in WEB_CODECS]
             if dropped:

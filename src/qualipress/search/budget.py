@@ -11,15 +11,10 @@ the highest fitting setting they fail at every fitting one: the result then says
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from qualipress import metrics as _metrics
 from qualipress.codecs.base import Codec
-from qualipress.io.image import Image
-from qualipress.search.search import Check, Probe, SearchResult, _Runner
 from qualipress.search.targets import Target
 
 #: Stop refining a continuous setting once the file is this close under the budget (fraction of the budget).
@@ -28,39 +23,35 @@ CLOSE_ENOUGH = 0.01
 MAX_REFINE = 8
 
 
-def budget_search(
-    image: Image,
-    codec: Codec,
-    target: Target,
-    *,
-    reference: Image | None = None,
-    masks: Mapping[str, np.ndarray] | None = None,
-    encode_options: Mapping[str, Any] | None = None,
-    checks: Sequence[Check] = (),
-    tile: int = _metrics.DEFAULT_TILE,
-    max_probes: int = 24,
-) -> SearchResult:
-    """Highest-quality encoding of ``image`` that fits ``target.budget`` bytes; ``met`` says if the floors hold.
+def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int = 24) -> Any:
+    """Highest-quality encoding that fits ``target.budget`` bytes; ``met`` says whether the floors hold.
 
-    Parameters are those of :func:`qualipress.search.search`; ``target`` must hold a ``bytes<=N`` constraint.
+    Parameters
+    ----------
+    runner : qualipress.search.search._Runner
+        The probe runner :func:`qualipress.search.search` built for this image, codec and target (it encodes,
+        decodes and measures; its results carry a ``bytes`` measurement when the target has a budget).
+    codec : Codec
+    target : Target
+        Must hold a ``bytes<=N`` constraint.
+    max_probes : int
 
     Returns
     -------
-    SearchResult
+    qualipress.search.SearchResult
         ``fallback`` explains a miss (no setting fits, or the fitting one is below a floor).
     """
     budget = target.budget
     if budget is None:
         raise ValueError("budget_search needs a target with bytes<=N")
-    runner = _Runner(image, codec, target, reference, masks, dict(encode_options or {}), checks, tile)
     q = codec.info.quality
     if not codec.info.lossy or q is None:
         p = runner.run(None, lossless=True)
         return runner.result(p, met=p.passed, fallback=None if p.passed else _why(codec, target, p, budget))
     grid = q.grid
     n = len(grid)
-    fits: dict[int, Probe] = {}
-    over: dict[int, Probe] = {}
+    fits: dict[int, Any] = {}
+    over: dict[int, Any] = {}
 
     def probe(i: int) -> None:
         p = runner.run(grid[i])
@@ -118,7 +109,7 @@ def _log_crossing(lo: int, b_lo: int, hi: int, b_hi: int, budget: float) -> floa
     return lo + (math.log(budget) - a) * (hi - lo) / (b - a)
 
 
-def _refine(runner: _Runner, fit_value: float, over_value: float, best: Probe, budget: float) -> Probe:
+def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget: float) -> Any:
     """Bisect a continuous setting between a fitting and an oversized grid point."""
     for _ in range(MAX_REFINE):
         mid = (fit_value + over_value) / 2
@@ -132,7 +123,7 @@ def _refine(runner: _Runner, fit_value: float, over_value: float, best: Probe, b
     return best
 
 
-def _why(codec: Codec, target: Target, probe: Probe, budget: float) -> str:
+def _why(codec: Codec, target: Target, probe: Any, budget: float) -> str:
     if probe.bytes > budget:
         return (f"no {codec.name} setting fits {budget:,.0f} bytes (smallest tried: {probe.bytes:,} bytes at "
                 f"{probe.setting if probe.setting is not None else 'lossless'})")
@@ -142,7 +133,7 @@ def _why(codec: Codec, target: Target, probe: Probe, budget: float) -> str:
             f"{floors}: {shown}")
 
 
-def quality_rank(result: SearchResult, target: Target) -> float:
+def quality_rank(result: Any, target: Target) -> float:
     """How good a result is, for choosing between codecs under a budget: the floors' margin, else SSIM."""
     floors = target.floors()
     if floors.constraints:
@@ -154,7 +145,7 @@ def quality_rank(result: SearchResult, target: Target) -> float:
     return float(ssim.value) if ssim is not None else -math.inf
 
 
-def prefer(a: SearchResult, b: SearchResult, target: Target) -> bool:
+def prefer(a: Any, b: Any, target: Target) -> bool:
     """True when ``a`` should replace ``b`` as the chosen result.
 
     A result that meets the target beats one that does not; then, with a byte budget, the higher quality wins

@@ -26,6 +26,7 @@ from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.transfer import to_perceptual_image
 from qualipress.metrics import MetricResult
+from qualipress.search.budget import budget_search, prefer
 from qualipress.search.targets import Target, parse_target
 
 
@@ -179,12 +180,9 @@ def search(
     targeted = getattr(cdc, "targeted_encode", None)
     if targeted is not None:
         return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
-    if tgt.budget is not None:
-        from qualipress.search.budget import budget_search
-
-        return budget_search(image, cdc, tgt, reference=reference, masks=masks, encode_options=encode_options,
-                             checks=checks, tile=tile)
     runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
+    if tgt.budget is not None:
+        return budget_search(runner, cdc, tgt, max_probes=max_probes)
     q = cdc.info.quality
     if not cdc.info.lossy or q is None:
         probe = runner.run(None, lossless=True)
@@ -411,8 +409,6 @@ def best_of(
         results[name] = search(image, cdc, target, start=(starts or {}).get(name), **kwargs)
     if not results:
         raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
-    from qualipress.search.budget import prefer
-
     best = None
     for r in results.values():
         if best is None or prefer(r, best, parse_target(target)):
