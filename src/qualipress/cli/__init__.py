@@ -79,9 +79,23 @@ def compress(
                                                                 "(default 0.5).")] = None,
     save_mask: Annotated[bool, typer.Option(help="Write OUTPUT_STEM.roi-mask.png next to each output.")] = False,
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
+    metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps: ICC/EXIF/XMP in outputs.")
+                        ] = "keep",
+    allow_larger: Annotated[bool, typer.Option(help="Allow outputs larger than a compressed input (no source/"
+                                                    "lossless-transcode candidates).")] = False,
+    for_: Annotated[str | None, typer.Option("--for", help="Delivery target: 'web' = formats browsers show, "
+                                                           "8-bit.")] = None,
+    bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
 ) -> None:
     """Compress inputs to the smallest files that meet a profile or target."""
+    from qualipress.codecs import resolve
     from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
+    from qualipress.pipeline.delivery import PhotoHooks
+
+    if for_ not in (None, "web"):
+        raise QualipressError(f"--for {for_}: the only delivery target is 'web'")
+    codec = ",".join(resolve(codec))
+    PhotoHooks.check_codecs(codec.split(","), web=for_ == "web")
 
     fixed = {k: v for k, v in (("roi_quality", roi_quality), ("bg_quality", bg_quality),
                                ("block_threshold", block_threshold)) if v is not None}
@@ -110,6 +124,7 @@ def compress(
 
         hooks = RoiHooks(hooks, classes=roi, roi_mask=roi_mask, roi_boxes=roi_boxes, save_mask=save_mask,
                          options=fixed)
+    hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger, web=for_ == "web", bit_depth=bit_depth)
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
                            name_with_ext=name_with_ext,
                            encode_options=options, preprocess=preprocess, scheduler=scheduler,
@@ -218,14 +233,23 @@ def encode(
     weights: Annotated[Path | None, typer.Option(help="Weights file for learned codecs.")] = None,
     overwrite: Annotated[bool, typer.Option()] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps.")] = "keep",
+    bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
     from qualipress import codecs, metrics
     from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image
+    from qualipress.io.metadata import carry_for
+    from qualipress.pipeline.delivery import reduce_bit_depth
 
     image = read_image(input)
-    cdc = codecs.get(codec)
-    opts = {"weights": str(weights)} if weights else {}
+    if bit_depth is not None:
+        image = reduce_bit_depth(image, bit_depth)
+    cdc = codecs.get(codecs.resolve(codec)[0])
+    opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
+    carry = carry_for(image.metadata, metadata)
+    if carry.fields():
+        opts["metadata"] = carry
     enc_img = to_perceptual_image(image) if image.is_float else image
     data = cdc.encode(enc_img, quality=quality, lossless=lossless, **opts)
     atomic_write_bytes(output, data, overwrite=overwrite)
@@ -305,9 +329,12 @@ def info(
 
     image = read_image(file)
     px = image.pixels
+    meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
+            if k != "XML:com.adobe.xmp"}
     out: dict[str, Any] = {"file": str(file), "bytes": file.stat().st_size, **image.describe(),
-                           "min": float(np.min(px)), "max": float(np.max(px)),
-                           "metadata": {k: v for k, v in image.metadata.items() if not isinstance(v, bytes)}}
+                           "min": float(np.min(px)), "max": float(np.max(px)), "metadata": meta}
+    if image.metadata.get("icc_description"):
+        out["colorspace"] = f"{image.colorspace} (ICC: {image.metadata['icc_description']})"
     if as_json:
         _dump(out)
         return

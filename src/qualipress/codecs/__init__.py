@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Callable
 from functools import cache
@@ -47,7 +48,12 @@ CODECS: dict[str, str] = {
 #: Name prefixes resolved by a factory: ``learned:bmshj2018-hyperprior`` → ``make_codec("bmshj2018-hyperprior")``.
 PREFIXES: dict[str, str] = {
     "learned": "qualipress.learned.codec:make_codec",
+    "source": "qualipress.codecs.transcode:make_source",
+    "transcode": "qualipress.codecs.transcode:make_transcode",
 }
+
+#: Other names users type for a codec (``--codec jxl``); :func:`get` and :func:`resolve` accept them.
+ALIASES: dict[str, str] = {"jxl": "jpegxl", "jpg": "jpeg", "heic": "heif", "j2k": "jpeg2000", "jp2": "jpeg2000"}
 
 #: Container formats decoded by a capability rather than by a codec object: format → "module:function(data)".
 FORMAT_DECODERS: dict[str, str] = {
@@ -73,6 +79,7 @@ def get(name: str) -> Codec:
     CodecUnavailableError
         Backend not installed (the message names the pip extra).
     """
+    name = ALIASES.get(name, name)
     prefix, sep, rest = name.partition(":")
     if sep:
         if prefix not in PREFIXES:
@@ -88,7 +95,7 @@ def get(name: str) -> Codec:
         assert isinstance(codec, Codec)
         return codec
     if name not in CODECS:
-        raise UnsupportedError(f"unknown codec {name!r}; known: {', '.join(CODECS)}")
+        raise UnsupportedError(_unknown(name))
     try:
         cls = _load(CODECS[name])
     except ImportError as exc:
@@ -100,6 +107,40 @@ def get(name: str) -> Codec:
             f"codec {name!r}: backend library unavailable; pip install 'qualipress[{cls.info.extra}]'"  # type: ignore[attr-defined]
         )
     return cls()  # type: ignore[operator, no-any-return]
+
+
+def _unknown(name: str) -> str:
+    close = dict.fromkeys(ALIASES.get(c, c) for c in difflib.get_close_matches(name, [*CODECS, *ALIASES], n=3,
+                                                                                 cutoff=0.5))
+    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+    return f"unknown codec {name!r}{hint} (known: {', '.join(CODECS)}; aliases: " \
+           f"{', '.join(f'{a}={c}' for a, c in ALIASES.items())})"
+
+
+def resolve(spec: str) -> list[str]:
+    """Check a ``--codec`` value before any work: a name, a comma-separated list or ``auto``, aliases allowed.
+
+    Returns
+    -------
+    list of str
+        Canonical names (``["auto"]`` for ``auto``).
+
+    Raises
+    ------
+    UnsupportedError
+        An unknown name, with the closest known names as suggestions.
+    """
+    names_ = [n.strip().lower() for n in spec.split(",") if n.strip()]
+    if not names_:
+        raise UnsupportedError("no codec given")
+    out = []
+    for n in names_:
+        n = ALIASES.get(n, n)
+        prefix, sep, _ = n.partition(":")
+        if n != "auto" and n not in CODECS and not (sep and prefix in PREFIXES):
+            raise UnsupportedError(_unknown(n))
+        out.append(n)
+    return out
 
 
 def auto_candidates() -> list[str]:
@@ -218,6 +259,7 @@ for _fmt in _READ_THROUGH_CODECS:
 
 
 __all__ = [
+    "ALIASES",
     "CODECS",
     "FORMAT_DECODERS",
     "PREFIXES",
@@ -231,4 +273,5 @@ __all__ = [
     "get",
     "names",
     "prefixed_names",
+    "resolve",
 ]

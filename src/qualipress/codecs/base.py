@@ -158,24 +158,33 @@ class Codec(ABC):
             Use the codec's lossless mode.
         **options
             Codec-specific options, declared in ``info.options``; any other name raises
-            :class:`~qualipress.errors.InputError` (a typo must not silently change nothing).
+            :class:`~qualipress.errors.InputError` (a typo must not silently change nothing). Every codec
+            also takes ``metadata``, a :class:`qualipress.io.metadata.Carry`, written into the encoded file
+            (ICC, EXIF, XMP as the format allows); the pixels are not affected.
 
         Returns
         -------
         bytes
         """
+        carry = options.pop("metadata", None)
         self.check_options(options)
         img = self.prepare(as_image(image))
         if lossless:
             if not self.info.lossless:
                 raise UnsupportedError(f"codec {self.name!r} has no lossless mode")
-            return self._encode(img, quality=None, lossless=True, **options)
-        if not self.info.lossy:
-            return self._encode(img, quality=None, lossless=True, **options)
-        q = self.info.quality
-        assert q is not None
-        value = q.default if quality is None else q.check(quality)
-        return self._encode(img, quality=value, lossless=False, **options)
+            data = self._encode(img, quality=None, lossless=True, **options)
+        elif not self.info.lossy:
+            data = self._encode(img, quality=None, lossless=True, **options)
+        else:
+            q = self.info.quality
+            assert q is not None
+            value = q.default if quality is None else q.check(quality)
+            data = self._encode(img, quality=value, lossless=False, **options)
+        if carry is not None:
+            from qualipress.io.metadata import embed
+
+            data = embed(data, self.info.extension, carry)
+        return data
 
     def check_options(self, options: dict[str, Any]) -> None:
         """Refuse option names the codec does not declare in ``info.options``.

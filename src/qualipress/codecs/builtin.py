@@ -250,6 +250,10 @@ class AvifCodec(_ImagecodecsMixin, Codec):
 
         depth = self.storage_depth(image.bit_depth) or image.bit_depth
         px = _plane(image)
+        if px.ndim == 2:
+            # imagecodecs writes a 2-D array losslessly whatever the level: grey goes in as RGB (decode_like folds
+            # it back), so the quality setting is honoured.
+            px = np.repeat(px[..., None], 3, axis=2)
         if depth != image.bit_depth:
             px = px << (depth - image.bit_depth)
         level = 100 if lossless else int(round(quality or 70))

@@ -11,6 +11,10 @@ import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import MAX_PIXELS, Image, as_image, check_dimensions
+from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
+
+#: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
+METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif"})
 
 #: Format names by leading bytes; the first match wins.
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
@@ -117,12 +121,18 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     except Exception as exc:  # backends raise many unrelated types for bad data
         raise InputError(f"{p}: cannot read {fmt.upper()} data, the file is truncated or corrupt ({exc})") from exc
     meta = dict(image.metadata)
+    pixels = image.pixels
+    if fmt in METADATA_FORMATS:
+        meta.update(read_metadata(p, fmt))
+        if fmt in ORIENTED_FORMATS and meta.get("orientation", 1) != 1:
+            # Upright pixels for everything downstream; the tag the file had stays in the metadata.
+            pixels = apply_orientation(pixels, meta["orientation"])
     meta["format"] = fmt
     meta["file_bytes"] = size
     if p.suffix.lower() not in EXTENSIONS.get(fmt, set()):
         meta["extension_mismatch"] = f"content is {fmt} but the name ends in {p.suffix or '(nothing)'}"
     return Image(
-        image.pixels, image.bit_depth, image.transfer, image.colorspace, meta, source=p
+        pixels, image.bit_depth, image.transfer, image.colorspace, meta, source=p
     )
 
 
@@ -157,8 +167,7 @@ def _pillow_size_check(path: Path, max_pixels: int) -> dict[str, Any]:
     with PILImage.open(path) as im:
         check_dimensions(im.width, im.height, max_pixels=max_pixels)
         info = {k: v for k, v in im.info.items() if isinstance(v, str | int | float | bytes)}
-        return {"pil_mode": im.mode, **{k: v for k, v in info.items() if not isinstance(v, bytes)},
-                "icc_profile": bool(im.info.get("icc_profile"))}
+        return {"pil_mode": im.mode, **{k: v for k, v in info.items() if not isinstance(v, bytes)}}
 
 
 def _read_png(path: Path, max_pixels: int) -> Image:
@@ -189,7 +198,7 @@ def _read_jpeg(path: Path, max_pixels: int) -> Image:
             check_dimensions(im.width, im.height, max_pixels=max_pixels)
             mode = im.mode
             im.load()
-            meta: dict[str, Any] = {"pil_mode": mode, "exif": bool(im.info.get("exif"))}
+            meta: dict[str, Any] = {"pil_mode": mode}
             if mode == "CMYK":
                 im = im.convert("RGB")
                 meta["converted"] = "CMYK converted to RGB"
