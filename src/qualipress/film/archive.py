@@ -12,11 +12,11 @@ from typing import Any
 
 from qualipress.errors import InputError, OutputError, QualipressError
 from qualipress.film import lossless, manifest
-from qualipress.film.parallel import run_tasks
 from qualipress.film.sequence import FRAME_EXTENSIONS, expand_inputs, parse_name
 from qualipress.io import atomic_write_bytes, sha256_bytes, sha256_file
-from qualipress.io.files import remove_partials
-from qualipress.pipeline.schedule import MAX_CHUNK, sequence_chunks, sequence_key
+from qualipress.io.files import TEMP_PREFIX, remove_stale_temps
+from qualipress.pipeline.runner import run_tasks
+from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 
 
 def source_list(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
@@ -46,7 +46,7 @@ def check_writable(outdir: Path) -> None:
     """
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".probe.", suffix=".part", dir=outdir)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.probe.", dir=outdir)
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
@@ -142,11 +142,6 @@ def archive_stream(tasks: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             yield pending.result()
 
 
-def _archive_chunk(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Worker: one chunk (consecutive frames of one shot), in order, I/O overlapped with encoding."""
-    return list(archive_stream(chunk))
-
-
 @dataclass
 class BatchResult:
     """What a batch did: records of processed frames, skipped (already done) sources, errors."""
@@ -206,8 +201,8 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
     -----
     Paths are made absolute here, before anything is sent to a worker: a Dask worker runs in its own working
     directory and must never resolve a relative name. Frames are sent as per-shot chunks in frame order
-    (:func:`qualipress.pipeline.schedule.sequence_chunks`); without workers they run in this process with
-    reading and writing overlapped with encoding (:func:`archive_stream`).
+    (:func:`qualipress.pipeline.schedule.run_by_sequence`), each chunk run with reading and writing overlapped
+    with encoding (:func:`archive_stream`); without workers, all frames run that way in this process.
 
     Returns
     -------
@@ -224,7 +219,7 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
     out = Path(os.path.abspath(outdir))
     srcs = source_list(inputs)
     check_writable(out)
-    remove_partials(out)
+    remove_stale_temps(out)
     prev = manifest.latest(manifest.load(out))
     result = BatchResult()
     if threads <= 0:
@@ -243,19 +238,12 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         if progress is not None:
             progress(rec)
 
-    if scheduler or jobs > 1:
-        chunks = sequence_chunks([sequence_key(t["rel"]) for t in tasks], workers=max(1, jobs) if not scheduler
-                                 else max(2, jobs), max_chunk=MAX_CHUNK)
-        chunk_tasks = [[tasks[i] for i in c] for c in chunks]
-        for i, recs in run_tasks(_archive_chunk, chunk_tasks, jobs=jobs, scheduler=scheduler):
-            if isinstance(recs, BaseException):
-                recs = [{"kind": "lossless", "source": t["rel"], "status": "error", "error": str(recs),
-                         "error_type": type(recs).__name__} for t in chunk_tasks[i]]
-            for rec in recs:
-                finish(rec)
-    else:
-        for rec in archive_stream(tasks):
-            finish(rec)
+    keys = [sequence_key(t["rel"]) for t in tasks]
+    for i, rec in run_by_sequence(_archive_task, tasks, keys, jobs=jobs, scheduler=scheduler, stream=archive_stream):
+        if isinstance(rec, BaseException):
+            rec = {"kind": "lossless", "source": tasks[i]["rel"], "status": "error", "error": str(rec),
+                   "error_type": type(rec).__name__}
+        finish(rec)
     manifest.write_sums(out, manifest.load(out))
     result.seconds = time.perf_counter() - t0
     return result
@@ -331,7 +319,7 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
         raise InputError(f"{root}: no archived frames (*{lossless.SUFFIX})")
     out = Path(os.path.abspath(outdir))
     check_writable(out)
-    remove_partials(out)
+    remove_stale_temps(out)
     tasks = []
     for p in files:
         rel = p.relative_to(root).as_posix()

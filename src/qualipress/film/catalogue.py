@@ -20,8 +20,8 @@ import numpy as np
 from qualipress.errors import InputError, QualipressError
 from qualipress.film import analysis as _analysis
 from qualipress.film import dpx
-from qualipress.film.parallel import run_tasks
 from qualipress.film.sequence import expand_inputs, group, parse_name
+from qualipress.pipeline.runner import run_tasks
 
 #: OpenImageIO attributes copied into the catalogue, with the catalogue's own name.
 HEADER_FIELDS = {
