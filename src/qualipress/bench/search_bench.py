@@ -26,10 +26,11 @@ def sweep(image: Any, codec_name: str, cache: dict[str, Any], key: str) -> list[
         return cache[ck]  # type: ignore[no-any-return]
     rows = []
     assert codec.info.quality is not None
+    ref = _metrics.prepare_reference(image)
     for q in codec.info.quality.grid:
         data = codec.encode(image, quality=q)
         dec = _codecs.decode_like(codec, data, image)
-        m = _metrics.measure(image, dec, ("ssim", "psnr"))
+        m = _metrics.measure(ref, dec, ("ssim", "psnr"))
         rows.append({"setting": q, "bytes": len(data), "ssim": m["ssim"].value, "psnr": m["psnr"].value})
     lossless_codec = codec if codec.info.lossless else _codecs.get(codec.info.lossless_fallback or "png")
     rows.append({"setting": None, "bytes": len(lossless_codec.encode(image, lossless=True)), "ssim": 1.0,

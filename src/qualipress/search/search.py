@@ -317,6 +317,8 @@ class _Runner:
         self.encodable = to_perceptual_image(image) if image.is_float else image
         ref = reference if reference is not None else image
         self.reference = ref
+        # Normalised once, with its SSIM window statistics, for every probe (see metrics.Reference).
+        self._prepared = _metrics.prepare_reference(ref)
         self.masks = dict(masks or {})
         missing = [s for s in target.scoped_metrics() if s not in self.masks]
         if missing:
@@ -325,13 +327,10 @@ class _Runner:
         self._last: dict[int, tuple[bytes, Image, dict[str, MetricResult]]] = {}
 
     def _measure(self, decoded: Image) -> dict[str, MetricResult]:
-        ref = self.reference
         names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr"]))
-        res = _metrics.measure(ref, decoded, names, tile=self.tile)
-        for scope, metric_names in self.target.scoped_metrics().items():
-            scoped = _metrics.measure(ref, decoded, metric_names, tile=self.tile, mask=self.masks[scope])
-            res.update({f"{scope}:{k}": v for k, v in scoped.items()})
-        return res
+        scoped = {scope: (self.masks[scope], metric_names)
+                  for scope, metric_names in self.target.scoped_metrics().items()}
+        return _metrics.measure(self._prepared, decoded, names, tile=self.tile, scoped=scoped)
 
     def run(self, setting: float | None, *, lossless: bool = False, codec: Codec | None = None) -> Probe:
         cdc = codec or self.codec
