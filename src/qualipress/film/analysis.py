@@ -135,21 +135,22 @@ _SRGB_CUT = 0.04045
 def linear_light(image: Image) -> np.ndarray | None:
     """Linear luminance-like values of a frame (for stop counts), or None when the transfer is unknown.
 
-    Linear float frames are used as they are; integer frames are decoded by their transfer: ``log`` as ACEScct
-    (the film test set's encoding, see :mod:`qualipress.film.testset`), ``srgb``/``bt709`` with the sRGB curve,
+    Linear float frames are used as they are; integer frames are decoded by their transfer: ``log`` as Cineon
+    for DPX "Printing density" frames, else ACEScct (:func:`qualipress.film.transfer.log_to_linear`),
+    ``srgb``/``bt709`` with the sRGB curve,
     ``pq`` with ST 2084, ``linear`` as is.
     """
     code = to_perceptual(image) if not image.is_float else image.color().pixels
     y = luma(np.asarray(code, np.float32))
     if image.is_float and image.transfer == "linear":
         return y
-    from qualipress.film.transfer import acescct_to_linear
+    from qualipress.film.transfer import log_to_linear
 
     t = image.transfer
     if t == "linear":
         return y
     if t == "log":
-        return luma(acescct_to_linear(code))
+        return luma(log_to_linear(code, image.metadata))
     if t in ("srgb", "bt709", "gamma"):
         lin = np.where(code <= _SRGB_CUT, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)
         return luma(lin.astype(np.float32))
