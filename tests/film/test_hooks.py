@@ -81,3 +81,31 @@ def test_dot_numbered_frames_get_distinct_outputs(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["compress", str(src), "-o", str(out), "--profile", "C2", "--codec", "jpegxl"]) == 0
     assert len(manifest.read_sums(out)) == 2
+
+
+def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) -> None:
+    import numpy as np
+    from scipy.ndimage import gaussian_filter
+
+    src = tmp_path / "grainy"
+    src.mkdir()
+    yy, xx = np.mgrid[0:128, 0:192]
+    clean = 0.35 + 0.15 * xx / 192 + 0.05 * yy / 128
+    for k in range(3):
+        g = gaussian_filter(np.random.default_rng(k).standard_normal((128, 192, 3)), (0.8, 0.8, 0))
+        g *= (5 / 1023) / g.std()
+        px = np.rint(np.clip(clean[..., None] + g, 0, 1) * 1023).astype(np.uint16)
+        (src / f"sky.{1001 + k:07d}.dpx").write_bytes(dpx.encode_dpx(px, transfer=1, frame_rate=24, frame=1001 + k))
+    FilmHooks.sequences.clear()
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--profile", "C1", "--codec", "jpegxl", "--film"]) == 0
+    recs = sorted(manifest.load(out), key=lambda r: r["frame"])
+    assert [r["frame"] for r in recs] == [1001, 1002, 1003]
+    for r in recs:
+        film = r["film"]
+        assert film["grain"]["applies"] and film["grain"]["corr"] >= 0.6  # C1's floor, enforced by the search
+        assert film["tonal"]["applies"] and film["display_ssim"] is not None and film["worst_tile"]["ssim"] > 0
+    assert not recs[0]["film"]["temporal"]["applies"] and "first frame" in recs[0]["film"]["temporal"]["why"]
+    assert all(r["film"]["temporal"]["applies"] for r in recs[1:])
+    assert any("check grain" in n for n in recs[0]["decisions"])
+    assert any("check temporal" in n for n in recs[1]["decisions"])
