@@ -109,3 +109,5 @@ def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) ->
     assert all(r["film"]["temporal"]["applies"] for r in recs[1:])
     assert any("check grain" in n for n in recs[0]["decisions"])
     assert any("check temporal" in n for n in recs[1]["decisions"])
+    sealed = seal.read_seal((out / recs[0]["output"]).read_bytes())
+    assert sealed is not None and sealed["encoding"].startswith("Cineon printing-density log")

@@ -82,6 +82,20 @@ def linear_luma(code: np.ndarray, reference: Image) -> np.ndarray | None:
     return analysis.luma(np.asarray(lin, np.float32))
 
 
+def encoding_name(image: Image) -> str:
+    """What the code values of a frame's outputs mean, for seals and reports (the codecs' own colour tags
+    cannot say it: see ``docs/film.md``)."""
+    from qualipress.film.transfer import log_curve
+
+    if image.is_float:
+        return "scene-linear light stored as SMPTE ST 2084 (PQ) code values"
+    if image.transfer == "log":
+        if log_curve(image.metadata) == "cineon":
+            return "Cineon printing-density log (10-bit white 685, black 95, 0.002 D/code, gamma 0.6)"
+        return "ACEScct log (S-2016-001)"
+    return str(image.transfer)
+
+
 def display_code(linear: np.ndarray) -> np.ndarray:
     """Display-referred code in [0, 1] of scene-linear values (see module docstring)."""
     x = np.maximum(np.asarray(linear, np.float64), 0.0)

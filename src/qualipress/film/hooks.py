@@ -190,6 +190,7 @@ class FilmHooks:
             "tonal": fidelity.tonal_shift(info.fid, code),
             "display_ssim": None if disp is None else round(disp, 5),
             "worst_tile": worst,
+            "encoding": fidelity.encoding_name(image),
         }
         if name.number is not None:
             self.sequences[name.sequence] = (name.number, info.fid.y, dec_y)
@@ -224,7 +225,8 @@ class FilmHooks:
         return {"profile": record.get("profile"), "target": ",".join(record.get("target") or []),
                 "codec": codec, "codec_version": record.get("codec_version"), "setting": setting,
                 "params": params, "metrics": metrics, "source": Path(str(record.get("input", ""))).name,
-                "source_sha256": record.get("input_sha256"), "qualipress_version": __version__}
+                "source_sha256": record.get("input_sha256"), "qualipress_version": __version__,
+                "encoding": (record.get("film") or {}).get("encoding")}
 
     # -- finish --------------------------------------------------------------------------------------------
     def finish(self, outdir: Path, records: list[dict]) -> None:
