@@ -27,7 +27,8 @@ TemporalCheck   decoded / source frame-to-frame difference in the flat blocks wi
                 (:func:`qualipress.film.fidelity.temporal_ratio`), against the previous frame of the sequence.
 TonalCheck      highlight and shadow mean shift in linear light within ± ``max_stops``
                 (:func:`qualipress.film.fidelity.tonal_shift`).
-DisplayCheck    SSIM of the display rendering (:func:`qualipress.film.fidelity.display_code`) ≥ ``min_ssim``:
+DisplayCheck    SSIM of the display rendering of luminance (:func:`qualipress.film.fidelity.display_code`,
+                16-bit grey) ≥ ``min_ssim``:
                 the target's SSIM measured where a viewer looks, beside the code-value SSIM of the target.
 
 A check that cannot apply to a frame (no grain, black or clipped frame, no previous frame, ...) passes and says
@@ -64,6 +65,7 @@ class _RefInfo:
     smooth: np.ndarray
     texture: np.ndarray
     fid: fidelity.Reference
+    display: np.ndarray | None = None
 
 
 _KEYS: dict[int, tuple[weakref.ref[Any], _RefInfo]] = {}
@@ -242,20 +244,22 @@ class DisplayCheck:
 
 
 def display_ssim(info: _RefInfo, dec_code: np.ndarray) -> float | None:
-    """SSIM of the display renderings (16-bit) of a frame's source and decoded code, None when not defined."""
-    from qualipress import metrics
+    """SSIM of the display renderings (:func:`qualipress.film.fidelity.display_code` of linear luminance,
+    16-bit grey) of a frame's source and decoded code; None when the frame's transfer has no linear decoding."""
+    from qualipress.metrics.core import ssim
 
     if info.fid.linear is None:
         return None
-    ref_d = fidelity.display_rgb(info.code, info.fid.image)
-    dec_d = fidelity.display_rgb(dec_code, info.fid.image)
-    if ref_d is None or dec_d is None:
-        return None
+    if info.display is None:
+        info.display = _grey16(fidelity.display_code(info.fid.linear))
+    dec_lin = fidelity.linear_luma(dec_code, info.fid.image)
+    assert dec_lin is not None
+    return ssim(info.display, _grey16(fidelity.display_code(dec_lin)), data_range=1.0)
 
-    def img(a: np.ndarray) -> Image:
-        return Image(np.rint(np.clip(a, 0, 1) * 65535).astype(np.uint16), 16, transfer="bt709")
 
-    return float(metrics.measure(img(ref_d), img(dec_d), ("ssim",))["ssim"].value)
+def _grey16(a: np.ndarray) -> np.ndarray:
+    """Display code quantised to 16 bits (what a 16-bit display file would hold), as float32 in [0, 1]."""
+    return (np.rint(np.clip(a, 0, 1) * 65535) / 65535).astype(np.float32)
 
 
 #: Keys of a profile's ``[NAME.film]`` table and their meaning (documented in ``profiles.toml``).

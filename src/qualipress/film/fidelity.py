@@ -98,10 +98,11 @@ def encoding_name(image: Image) -> str:
 
 def display_code(linear: np.ndarray) -> np.ndarray:
     """Display-referred code in [0, 1] of scene-linear values (see module docstring)."""
-    x = np.maximum(np.asarray(linear, np.float64), 0.0)
-    t = np.minimum(x * (1.0 + x / DISPLAY_WHITE**2) / (1.0 + x), 1.0)
-    out = np.where(t < 0.018, 4.5 * t, 1.099 * np.power(t, 0.45) - 0.099)
-    return out.astype(np.float32)
+    x = np.maximum(np.asarray(linear, np.float32), np.float32(0.0))
+    t = np.minimum(x * (1 + x * np.float32(1.0 / DISPLAY_WHITE**2)) / (1 + x), np.float32(1.0))
+    out = np.where(t < np.float32(0.018), np.float32(4.5) * t,
+                   np.float32(1.099) * np.power(t, np.float32(0.45)) - np.float32(0.099))
+    return out.astype(np.float32, copy=False)
 
 
 def display_rgb(code: np.ndarray, reference: Image) -> np.ndarray | None:
@@ -207,8 +208,6 @@ def tonal_shift(ref: Reference, dec_code: np.ndarray) -> dict[str, Any]:
     if ref.linear is None or ref.highlights is None or ref.shadows is None:
         return {"applies": False, "why": f"transfer {ref.image.transfer!r} has no known linear decoding",
                 "highlights": None, "shadows": None}
-    dec = linear_luma(dec_code, ref.image)
-    assert dec is not None
     out: dict[str, Any] = {"applies": True}
     notes = []
     for key, mask in (("highlights", ref.highlights), ("shadows", ref.shadows)):
@@ -217,7 +216,9 @@ def tonal_shift(ref: Reference, dec_code: np.ndarray) -> dict[str, Any]:
             out[key] = None
             notes.append(f"{key}: source too dark ({src_mean:.2g} linear) to measure in stops")
             continue
-        out[key] = round(math.log2(max(float(dec[mask].mean()), LINEAR_FLOOR) / src_mean), 4)
+        dec = linear_luma(dec_code[mask][None], ref.image)  # only the pixels measured
+        assert dec is not None
+        out[key] = round(math.log2(max(float(dec.mean()), LINEAR_FLOOR) / src_mean), 4)
     if out["highlights"] is None and out["shadows"] is None:
         out["applies"] = False
     if notes:

@@ -44,10 +44,11 @@ def linear_to_acescct(lin: np.ndarray) -> np.ndarray:
 
 
 def acescct_to_linear(code: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`linear_to_acescct`."""
-    c = np.asarray(code, np.float64)
-    out = np.where(c <= _Y_BRK, (c - _B) / _A, np.exp2(c * 17.52 - 9.72))
-    return out.astype(np.float32)
+    """Inverse of :func:`linear_to_acescct` (computed in float32: it runs on every probe of a search)."""
+    c = np.asarray(code, np.float32)
+    out = np.where(c <= np.float32(_Y_BRK), (c - np.float32(_B)) / np.float32(_A),
+                   np.exp2(c * np.float32(17.52) - np.float32(9.72)))
+    return out.astype(np.float32, copy=False)
 
 
 def linear_to_cineon(lin: np.ndarray) -> np.ndarray:
@@ -61,10 +62,12 @@ def linear_to_cineon(lin: np.ndarray) -> np.ndarray:
 
 
 def cineon_to_linear(code: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`linear_to_cineon` (codes below reference black give small negative values)."""
-    c10 = np.asarray(code, np.float64) * 1023.0
-    out = (10.0 ** ((c10 - CINEON_WHITE) * _CIN_STEP) - _CIN_OFFSET) / (1.0 - _CIN_OFFSET)
-    return out.astype(np.float32)
+    """Inverse of :func:`linear_to_cineon` (codes below reference black give small negative values; computed in
+    float32: it runs on every probe of a search)."""
+    c = np.asarray(code, np.float32)
+    k = np.float32(1023.0 * _CIN_STEP * np.log(10.0))
+    e = np.exp(c * k - np.float32(CINEON_WHITE * _CIN_STEP * np.log(10.0)))
+    return ((e - np.float32(_CIN_OFFSET)) / np.float32(1.0 - _CIN_OFFSET)).astype(np.float32, copy=False)
 
 
 def log_curve(metadata: dict[str, Any] | None) -> str:
