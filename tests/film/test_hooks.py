@@ -111,3 +111,16 @@ def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) ->
     assert any("check temporal" in n for n in recs[1]["decisions"])
     sealed = seal.read_seal((out / recs[0]["output"]).read_bytes())
     assert sealed is not None and sealed["encoding"].startswith("Cineon printing-density log")
+    # the collection report shows the figures, the wall time and 1:1 crops of the worst frames
+    from qualipress.film.report import build_report
+
+    data = build_report([out], tmp_path / "report.html")
+    summ = data["summary"][0]
+    assert summ["grain_corr_min"] == min(r["film"]["grain"]["corr"] for r in recs)
+    assert summ["temporal_min"] is not None and summ["display_ssim_min"] is not None
+    assert data["wall_seconds"] is not None and 0 < data["wall_seconds"]
+    assert data["sequences"][0]["grain_corr_min"] is not None
+    page = (tmp_path / "report.html").read_text()
+    for text in ("grain kept min", "Least grain kept", "flattest region", "worst tile", "difference x8",
+                 "Wall time", "first frame of this sequence"):
+        assert text in page

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, ClassVar
@@ -191,6 +192,7 @@ class FilmHooks:
             "display_ssim": None if disp is None else round(disp, 5),
             "worst_tile": worst,
             "encoding": fidelity.encoding_name(image),
+            "finished_at": round(time.time(), 3),
         }
         if name.number is not None:
             self.sequences[name.sequence] = (name.number, info.fid.y, dec_y)
