@@ -118,9 +118,39 @@ def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) ->
     summ = data["summary"][0]
     assert summ["grain_corr_min"] == min(r["film"]["grain"]["corr"] for r in recs)
     assert summ["temporal_min"] is not None and summ["display_ssim_min"] is not None
-    assert data["wall_seconds"] is not None and 0 < data["wall_seconds"]
+    assert data["wall_seconds"] is not None and data["wall_seconds"] > 0
     assert data["sequences"][0]["grain_corr_min"] is not None
     page = (tmp_path / "report.html").read_text()
     for text in ("grain kept min", "Least grain kept", "flattest region", "worst tile", "difference x8",
                  "Wall time", "first frame of this sequence"):
         assert text in page
+
+
+def test_film_checks_on_bad_input_say_why_they_do_not_apply(tmp_path: Path) -> None:
+    import numpy as np
+
+    src = tmp_path / "bad"
+    src.mkdir()
+    h, w = 64, 96
+    frames = {
+        "black.0000001.dpx": np.zeros((h, w, 3), np.uint16),
+        "white.0000001.dpx": np.full((h, w, 3), 1023, np.uint16),  # clipped
+        "single.0000007.dpx": photo_like(h, w, seed=3),  # a one-frame "sequence", light noise only
+        "mixed.0000001.dpx": photo_like(h, w, seed=1),
+        "mixed.0000002.dpx": photo_like(h + 16, w + 32, seed=2),  # size changes inside the shot
+    }
+    for name, px in frames.items():
+        (src / name).write_bytes(dpx.encode_dpx(px, transfer=1, frame_rate=24, frame=int(name.split(".")[1])))
+    FilmHooks.sequences.clear()
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--profile", "C1", "--codec", "jpegxl", "--film"]) == 0
+    recs = {r["source"]: r for r in manifest.load(out)}
+    assert all(r["status"] == "ok" for r in recs.values())
+    black = recs["black.0000001.dpx"]["film"]
+    assert not black["grain"]["applies"] and black["grain"]["why"]
+    assert not black["tonal"]["applies"] and "too dark" in black["tonal"]["why"]
+    white = recs["white.0000001.dpx"]["film"]
+    assert not white["grain"]["applies"] and white["tonal"]["applies"]
+    assert not recs["single.0000007.dpx"]["film"]["temporal"]["applies"]
+    mixed = recs["mixed.0000002.dpx"]["film"]["temporal"]
+    assert not mixed["applies"] and "previous frame is 96x64" in mixed["why"]
