@@ -107,3 +107,16 @@ def test_display_rendering_and_display_ssim() -> None:
     src = _img(clean + _grain(1))
     assert decisions.DisplayCheck(0.99)(src, src).passed
     assert not decisions.DisplayCheck(0.99)(src, _img(clean + 0.05)).passed
+
+
+def test_temporal_check_does_not_fail_a_frame_for_the_previous_output() -> None:
+    clean = _clean()
+    src = _img(clean + _grain(2))
+    prev_y = fidelity.reference(_img(clean + _grain(1))).y
+    prev_out = fidelity.reference(_img(clean + 0.5 * _grain(1))).y  # the previous output lost half its grain
+    chk = decisions.TemporalCheck(prev_y, prev_out, 0.85, 1.15)
+    t = fidelity.temporal_ratio(fidelity.reference(src), fidelity.reference(src).y, prev_y, prev_out)
+    assert t["ratio"] < 0.85  # the pair is below tolerance ...
+    out = chk(src, src)
+    assert out.passed and "previous frame's output lost it" in out.detail  # ... but this frame kept its grain
+    assert not chk(src, _img(clean)).passed

@@ -199,13 +199,24 @@ class TemporalCheck:
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
-        t = fidelity.temporal_ratio(info.fid, analysis.luma(_decoded_code(decoded, info.code.shape)),
-                                    self.prev_source, self.prev_decoded)
+        dec_y = analysis.luma(_decoded_code(decoded, info.code.shape))
+        t = fidelity.temporal_ratio(info.fid, dec_y, self.prev_source, self.prev_decoded)
         if not t["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {t['why']}")
-        ok = (self.low == self.high == 0) or self.low <= t["ratio"] <= self.high
-        return CheckOutcome(ok, self.name, f"frame-to-frame difference ratio {t['ratio']:.3f} "
-                                           f"(allowed {self.low}-{self.high})")
+        detail = f"frame-to-frame difference ratio {t['ratio']:.3f} (allowed {self.low}-{self.high})"
+        if self.low == self.high == 0:
+            return CheckOutcome(True, self.name, detail + ": report only")
+        if t["ratio"] > self.high:
+            return CheckOutcome(False, self.name, detail + ": the output adds shimmer")
+        if t["ratio"] < self.low:
+            # the ratio mixes this frame's grain with the previous output's: do not fail a frame that keeps
+            # its own grain for a loss it cannot undo (raising its quality would end in lossless)
+            own = fidelity.grain_kept(info.fid, dec_y)
+            if own["applies"] and own["energy"] >= self.low:
+                return CheckOutcome(True, self.name, detail + f"; this frame keeps grain energy {own['energy']:.3f}, "
+                                                              "the previous frame's output lost it")
+            return CheckOutcome(False, self.name, detail + ": grain frozen or removed")
+        return CheckOutcome(True, self.name, detail)
 
 
 @dataclass
