@@ -12,14 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from qualipress.errors import ExitCode
+
 SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:8786): send frames to an existing cluster"
-
-
-def _exit(code: int) -> Exception:
-    """The core CLI's exit-code exception (``typer.Exit`` is swallowed by ``main``'s non-standalone mode)."""
-    from qualipress.cli import ExitCode
-
-    return ExitCode(code)
 
 
 def _progress(verb: str) -> Any:
@@ -78,7 +73,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                            f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f}"
                            + "".join(f"\n    warning: {w}" for w in f["header"].get("warnings", [])))
         if any(f.get("status") != "ok" for f in cat["frames"]):
-            raise _exit(1)
+            raise ExitCode(1)
 
     @app.command("archive")
     def archive_cmd(
@@ -101,7 +96,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         typer.echo(f"{len(ok)} archived, {len(res.skipped)} already done, {len(res.errors)} failed"
                    + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
         if res.errors:
-            raise _exit(1)
+            raise ExitCode(1)
 
     @app.command("restore")
     def restore_cmd(
@@ -117,7 +112,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         ok = sum(r.get("status") == "ok" for r in res.records)
         typer.echo(f"{ok}/{len(res.records)} restored bit-exact (SHA-256 verified)")
         if res.errors:
-            raise _exit(1)
+            raise ExitCode(1)
 
     @app.command("verify")
     def verify_cmd(
@@ -142,7 +137,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             for note in rep.notes:
                 typer.echo(f"  note: {note}")
         if not rep.ok:
-            raise _exit(1)
+            raise ExitCode(1)
 
     @app.command("report")
     def report_cmd(

@@ -9,15 +9,8 @@ from pathlib import Path
 
 import typer
 
-from qualipress.errors import InputError
+from qualipress.errors import ExitCode, InputError
 from qualipress.review.results import DEFAULT_THRESHOLD, ReviewResults
-
-
-def _exit(code: int) -> Exception:
-    """The core CLI's way to set an exit code (``qualipress.cli.main`` returns it)."""
-    from qualipress.cli import ExitCode
-
-    return ExitCode(code)
 
 
 def _fmt(v: float | None, pct: bool = False) -> str:
@@ -169,4 +162,4 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         for e in result.errors[:10]:
             typer.echo(f"error: {e}", err=True)
         if not result.ok:
-            raise _exit(1)
+            raise ExitCode(1)

@@ -26,6 +26,7 @@ from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.transfer import to_perceptual_image
 from qualipress.metrics import MetricResult
+from qualipress.search.budget import budget_search, prefer
 from qualipress.search.targets import Target, parse_target
 
 
@@ -180,6 +181,8 @@ def search(
     if targeted is not None:
         return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
     runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
+    if tgt.budget is not None:
+        return budget_search(runner, cdc, tgt, max_probes=max_probes)
     q = cdc.info.quality
     if not cdc.info.lossy or q is None:
         probe = runner.run(None, lossless=True)
@@ -339,6 +342,8 @@ class _Runner:
         data = cdc.encode(self.encodable, quality=setting, lossless=lossless, **self.options)
         decoded = _codecs.decode_like(cdc, data, self.encodable)
         res = self._measure(decoded)
+        if self.target.budget is not None:
+            res["bytes"] = MetricResult("bytes", float(len(data)))
         outcomes = [chk(self.reference, decoded) for chk in self.checks]
         passed = self.target.satisfied(res) and all(o.passed for o in outcomes)
         margin = self.target.margin(res)
@@ -404,7 +409,9 @@ def best_of(
         results[name] = search(image, cdc, target, start=(starts or {}).get(name), **kwargs)
     if not results:
         raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
-    met = [r for r in results.values() if r.met]
-    pool = met or list(results.values())
-    best = min(pool, key=lambda r: len(r.data))
+    best = None
+    for r in results.values():
+        if best is None or prefer(r, best, parse_target(target)):
+            best = r
+    assert best is not None
     return best, results
