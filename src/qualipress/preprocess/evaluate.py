@@ -1,6 +1,7 @@
 """Evaluation: rate–distortion sweeps with and without preprocessing, quality always against the original.
 
-BD-rate (Bjøntegaard delta rate, PCHIP interpolation of log-rate over quality, as in the JVET CTC sheet) says how
+BD-rate (Bjøntegaard delta rate, PCHIP interpolation of log-rate over quality, as in the JVET CTC sheet,
+computed by :mod:`qualipress.rd.bd` — the project's one BD code path) says how
 many bits a preprocessing saves (negative) or costs (positive) *at equal quality* over the overlapping quality
 range. It is computed per image and averaged (the JVET convention), and also on the mean curve.
 """
@@ -79,9 +80,14 @@ def sweep(
 
 
 def bd_rate(
-    rate_a: Sequence[float], dist_a: Sequence[float], rate_b: Sequence[float], dist_b: Sequence[float]
+    rate_a: Sequence[float], dist_a: Sequence[float], rate_b: Sequence[float], dist_b: Sequence[float],
+    *, metric: str = "psnr",
 ) -> float:
-    """BD-rate of curve b against anchor a in percent (PCHIP), NaN when the curves do not overlap.
+    """BD-rate of curve b against anchor a in percent, NaN when the curves do not overlap.
+
+    One code path for the whole project: this delegates to :func:`qualipress.rd.bd.bd_pair` (PCHIP, the
+    ``bjontegaard`` package; at least 4 points per curve), with MS-SSIM/SSIM converted to decibels first by
+    :func:`qualipress.rd.bd.to_db`.
 
     Parameters
     ----------
@@ -89,34 +95,17 @@ def bd_rate(
         Anchor bitrates (any unit, e.g. bpp) and qualities (higher is better).
     rate_b, dist_b : sequence of float
         Test curve.
+    metric : str
+        Metric name of the qualities (decides the dB conversion).
 
     Returns
     -------
     float
         Percent bitrate change at equal quality (negative = fewer bits).
     """
-    ra, da = _monotone(rate_a, dist_a)
-    rb, db = _monotone(rate_b, dist_b)
-    lo, hi = max(da.min(), db.min()), min(da.max(), db.max())
-    if len(da) < 2 or len(db) < 2 or not hi > lo:
-        return float("nan")
-    from scipy.interpolate import PchipInterpolator
+    from qualipress.rd.bd import bd_pair, to_db
 
-    fa = PchipInterpolator(da, np.log(ra))
-    fb = PchipInterpolator(db, np.log(rb))
-    ia = fa.integrate(lo, hi)
-    ib = fb.integrate(lo, hi)
-    return float((math.exp((ib - ia) / (hi - lo)) - 1.0) * 100.0)
-
-
-def _monotone(rate: Sequence[float], dist: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Sort by quality and drop points whose quality does not increase (PCHIP needs strictly increasing x)."""
-    r = np.asarray(rate, dtype=np.float64)
-    d = np.asarray(dist, dtype=np.float64)
-    order = np.argsort(d, kind="stable")
-    r, d = r[order], d[order]
-    keep = np.concatenate([[True], np.diff(d) > 1e-9])
-    return r[keep], d[keep]
+    return float(bd_pair(rate_a, to_db(metric, dist_a), rate_b, to_db(metric, dist_b))["bd_rate"])
 
 
 def mean_bd_rate(
@@ -138,7 +127,7 @@ def mean_bd_rate(
     vals = []
     for a, b in zip(anchor, test, strict=True):
         v = bd_rate([p.bpp for p in a], [p.metrics[metric] for p in a],
-                    [p.bpp for p in b], [p.metrics[metric] for p in b])
+                    [p.bpp for p in b], [p.metrics[metric] for p in b], metric=metric)
         if math.isfinite(v):
             vals.append(v)
     ma = _mean_curve(anchor, metric)
@@ -146,7 +135,7 @@ def mean_bd_rate(
     return {
         "mean": float(np.mean(vals)) if vals else float("nan"),
         "median": float(np.median(vals)) if vals else float("nan"),
-        "mean_curve": bd_rate(ma[0], ma[1], mb[0], mb[1]),
+        "mean_curve": bd_rate(ma[0], ma[1], mb[0], mb[1], metric=metric),
         "n": len(vals),
         "n_negative": int(sum(v < 0 for v in vals)),
     }
