@@ -3,7 +3,9 @@ import json
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
+
+import torch
 
 from qualipress import codecs
 from qualipress.errors import InputError, UnsupportedError
