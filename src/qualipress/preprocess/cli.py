@@ -172,12 +172,21 @@ def bench_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="Image files or directories (e.g. Kodak).")],
     codec: Annotated[str, typer.Option(help="Codec.")] = "jpeg",
     methods: Annotated[str, typer.Option(help="Comma-separated preprocessing names.")] = "deadzone,kuchen",
-    qualities: Annotated[str, typer.Option(help="Comma-separated sweep settings.")] = "30,45,60,75,85,92",
+    qualities: Annotated[str, typer.Option(help="Comma-separated sweep settings (>= 4 for BD-rate).")]
+    = "30,45,60,75,85,92",
     reference: Annotated[float, typer.Option(help="Setting for size/quality changes.")] = 75.0,
     limit: Annotated[int | None, typer.Option(help="Only the first N images.")] = None,
+    metrics: Annotated[str, typer.Option(help="Comma-separated quality metrics.")] = "psnr,ms-ssim,ssimulacra2",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write every sweep point and per-image "
+                                                                 "BD-rate to this JSON file.")] = None,
 ) -> None:
-    """BD-rate at equal quality (PCHIP) of preprocessing choices vs none; quality against the original."""
-    from qualipress.io import read_image
+    """BD-rate at equal quality (rd/bd.py, PCHIP) of preprocessing choices vs none; quality against the original.
+
+    Prints the mean / median BD-rate per metric, how many images save bits, and the worst image.
+    """
+    import json
+
+    from qualipress.io import atomic_write_bytes, read_image
     from qualipress.preprocess.evaluate import compare
     from qualipress.preprocess.label import expand_inputs
 
@@ -186,16 +195,28 @@ def bench_cmd(
         raise InputError("no input images")
     imgs = [read_image(f).color() for f in files]
     qs = [float(q) for q in qualities.split(",") if q.strip()]
+    mets = tuple(m.strip() for m in metrics.split(",") if m.strip())
     res = compare(imgs, [m.strip() for m in methods.split(",") if m.strip()], codec, qs,
-                  reference_setting=reference)
-    typer.echo(f"{len(imgs)} images, {codec}, settings {qs}; BD-rate = bits at equal quality vs none (mean per image)")
-    typer.echo("| preprocessing | BD SSIMULACRA2 | BD MS-SSIM | BD PSNR | size at ref | dSSIMULACRA2 | dPSNR |")
-    typer.echo("|---|---|---|---|---|---|---|")
+                  reference_setting=reference, metrics=mets)
+    typer.echo(f"{len(imgs)} images, {codec}, settings {qs}; BD-rate = bits at equal quality vs none "
+               "(mean / median per image; images that save bits; worst image)")
+    typer.echo("| preprocessing | " + " | ".join(f"BD {m}" for m in mets) + " | size at ref | "
+               + " | ".join(f"d{m} at ref" for m in mets) + " |")
+    typer.echo("|---" * (2 * len(mets) + 2) + "|")
     for name, r in res.items():
         bd, dq = r["bd_rate"], r["quality_change"]
-        typer.echo(f"| {name} | {bd['ssimulacra2']['mean']:+.2f}% | {bd['ms-ssim']['mean']:+.2f}% | "
-                   f"{bd['psnr']['mean']:+.2f}% | {r['size_change_percent']:+.2f}% | {dq['ssimulacra2']:+.2f} | "
-                   f"{dq['psnr']:+.2f} |")
+        cells = []
+        for m in mets:
+            b = bd[m]
+            worst = f"{files[b['worst']].stem} {b['per_image'][b['worst']]:+.2f}%" if b["worst"] >= 0 else "-"
+            cells.append(f"{b['mean']:+.2f}% / {b['median']:+.2f}% ({b['n_negative']} of {b['n']}; worst {worst})")
+        typer.echo(f"| {name} | " + " | ".join(cells) + f" | {r['size_change_percent']:+.2f}% | "
+                   + " | ".join(f"{dq[m]:+.4g}" for m in mets) + " |")
+    if json_out is not None:
+        payload = {"codec": codec, "settings": qs, "metrics": list(mets), "reference": reference,
+                   "images": [str(f) for f in files], "results": res}
+        atomic_write_bytes(json_out, json.dumps(payload, indent=1, default=float).encode())
+        typer.echo(f"wrote {json_out}")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:

@@ -9,6 +9,7 @@ range. It is computed per image and averaged (the JVET convention), and also on 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -122,14 +123,13 @@ def mean_bd_rate(
     Returns
     -------
     dict
-        ``{"mean", "median", "mean_curve", "n": images with a finite value, "n_negative": images that save bits}``.
+        ``{"mean", "median", "mean_curve", "n": images with a finite value, "n_negative": images that save bits,
+        "per_image": every image's BD-rate (NaN where the curves do not overlap), "worst": index of the largest}``.
     """
-    vals = []
-    for a, b in zip(anchor, test, strict=True):
-        v = bd_rate([p.bpp for p in a], [p.metrics[metric] for p in a],
-                    [p.bpp for p in b], [p.metrics[metric] for p in b], metric=metric)
-        if math.isfinite(v):
-            vals.append(v)
+    per_image = [bd_rate([p.bpp for p in a], [p.metrics[metric] for p in a],
+                         [p.bpp for p in b], [p.metrics[metric] for p in b], metric=metric)
+                 for a, b in zip(anchor, test, strict=True)]
+    vals = [v for v in per_image if math.isfinite(v)]
     ma = _mean_curve(anchor, metric)
     mb = _mean_curve(test, metric)
     return {
@@ -138,6 +138,8 @@ def mean_bd_rate(
         "mean_curve": bd_rate(ma[0], ma[1], mb[0], mb[1], metric=metric),
         "n": len(vals),
         "n_negative": int(sum(v < 0 for v in vals)),
+        "per_image": per_image,
+        "worst": int(np.nanargmax(per_image)) if vals else -1,
     }
 
 
@@ -200,7 +202,8 @@ def compare(
     -------
     dict
         Per method: ``bd_rate`` (per metric: mean / median / mean_curve / n), ``size_change_percent`` and
-        ``quality_change`` (mean per metric) at the reference setting.
+        ``quality_change`` (mean per metric) at the reference setting, ``preprocess_seconds`` per image (wall
+        time, machine-dependent) and every sweep point (``sweeps``).
     """
     from qualipress.preprocess import get_preprocessor
 
@@ -209,9 +212,15 @@ def compare(
         raise UnsupportedError(f"reference setting {ref} is not one of the sweep settings {list(qualities)}")
     names = ["none", *[m for m in methods if m != "none"]]
     sweeps: dict[str, list[list[Point]]] = {}
+    seconds: dict[str, list[float]] = {}
     for name in names:
         pre = get_preprocessor(name)
-        sweeps[name] = [sweep(img, pre(img), codec, qualities, metrics=metrics) for img in images]
+        sweeps[name], seconds[name] = [], []
+        for img in images:
+            t0 = time.perf_counter()
+            processed = pre(img)
+            seconds[name].append(time.perf_counter() - t0)
+            sweeps[name].append(sweep(img, processed, codec, qualities, metrics=metrics))
     out: dict[str, dict[str, Any]] = {}
     base = sweeps["none"]
     for name in names:
@@ -223,5 +232,7 @@ def compare(
             "size_change_percent": (sum(p.nbytes for p in b) / sum(p.nbytes for p in a) - 1.0) * 100.0,
             "quality_change": {m: float(np.mean([y.metrics[m] - x.metrics[m] for x, y in zip(a, b, strict=True)]))
                                for m in metrics},
+            "preprocess_seconds": seconds[name],
+            "sweeps": [[p.to_dict() for p in sw] for sw in pts],
         }
     return out
