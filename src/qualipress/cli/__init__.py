@@ -258,11 +258,16 @@ def encode(
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
+    describe = getattr(cdc, "describe_output", None)  # learned codecs: which weights made this file
+    if describe is not None:
+        out.update(describe(data))
     if as_json:
         _dump(out)
     else:
         console.print(f"{output}: {len(data):,} bytes, {out['bpp']} bpp, SSIM {res['ssim'].value:.5f}, "
                       f"PSNR {res['psnr'].value:.2f} dB")
+        if "learned_weights" in out:
+            console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
 
 
 @app.command()
@@ -286,6 +291,14 @@ def decode(
         image = read_image(input)
     write_image(output, image, overwrite=overwrite)
     console.print(f"{output}: {image.width}x{image.height} {image.layout} {image.bit_depth}-bit")
+    if "learned_weights" in image.metadata:
+        console.print(_weights_line(image.metadata["learned_weights"]), soft_wrap=True)
+
+
+def _weights_line(w: dict[str, Any]) -> str:
+    """One line naming the learned-codec weights a file was coded with."""
+    where = f"{w['source']} {w['file']}" if "source" in w else "weights"
+    return f"  weights: {w['arch']} {where} (fingerprint {w['fingerprint']}), step {w['step']:.4g}"
 
 
 @app.command()
