@@ -124,10 +124,14 @@ def compress(
 
         hooks = RoiHooks(hooks, classes=roi, roi_mask=roi_mask, roi_boxes=roi_boxes, save_mask=save_mask,
                          options=fixed)
+    if preprocess:
+        from qualipress.preprocess.hooks import PreprocessHooks
+
+        hooks = PreprocessHooks(hooks, name=preprocess)
     hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger, web=for_ == "web", bit_depth=bit_depth)
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
                            name_with_ext=name_with_ext,
-                           encode_options=options, preprocess=preprocess, scheduler=scheduler,
+                           encode_options=options, scheduler=scheduler,
                            **({"hooks": hooks} if hooks is not None else {}))
     summary = _with_progress(lambda cb: compress_paths(inputs, output, opts, report=report, progress=cb),
                              enabled=not as_json)

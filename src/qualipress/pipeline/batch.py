@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import hashlib
-import importlib
 import json
 import os
 import time
@@ -63,8 +62,6 @@ class CompressOptions:
         collide.
     encode_options : dict
         Options for every codec's ``encode`` (e.g. ROI settings for ``jpeg-roi``).
-    preprocess : str or None
-        Name resolved by ``preprocess_resolver`` (``"module:function"`` returning ``Image -> Image``).
     hooks : PipelineHooks
     scheduler : str or None
         Address of a Dask distributed scheduler (``tcp://host:8786``) to run files on.
@@ -78,8 +75,6 @@ class CompressOptions:
     overwrite: bool = False
     name_with_ext: bool = False
     encode_options: dict[str, Any] = field(default_factory=dict)
-    preprocess: str | None = None
-    preprocess_resolver: str = "qualipress.preprocess:get_preprocessor"
     hooks: Any = field(default_factory=DefaultHooks)
     scheduler: str | None = None
     max_pixels: int = MAX_PIXELS
@@ -90,7 +85,7 @@ class CompressOptions:
         settings = getattr(self.hooks, "settings", None)
         hooks = settings() if callable(settings) else type(self.hooks).__name__
         key = {"target": self.target.to_list(), "codec": self.codec, "options": self.encode_options,
-               "preprocess": self.preprocess, "hooks": hooks, "tile": self.tile}
+               "hooks": hooks, "tile": self.tile}
         if self.name_with_ext:  # only when set, so keys of earlier reports stay valid
             key["name_with_ext"] = True
         blob = json.dumps(key, sort_keys=True, default=str)
@@ -215,11 +210,6 @@ def _json_default(o: Any) -> Any:
 _STATE: dict[str, Any] = {"hints": {}, "previous": None}
 
 
-def _resolve(spec: str) -> Callable[..., Any]:
-    module, _, attr = spec.partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
-
-
 def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str) -> dict[str, Any]:
     """Compress one file; never raises for a bad input (the record's ``error`` says what went wrong)."""
     t0 = time.perf_counter()
@@ -258,10 +248,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     previous = _STATE["previous"]
     plan = hooks.plan(image, path=job.source, codec=options.codec, target=options.target, previous=previous)
     encoded_image: Image = image
-    if options.preprocess:
-        pre = _resolve(options.preprocess_resolver)(options.preprocess)
-        encoded_image = pre(image)
-        record["preprocess"] = options.preprocess
+    if plan.preprocess is not None:
+        encoded_image = plan.preprocess.apply(image)
+        record["preprocess"] = plan.preprocess.name
     skipped: list[str] = []
     starts: dict[str, float | Hint] = dict(plan.start)
     for name in plan.codecs:
