@@ -276,6 +276,8 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
             raise OutputError(f"{p}: exists and was not made by this run's settings (use --overwrite)")
     record.update(
         codec=best.codec, codec_version=codec.version(), params=best.params(),
+        setting=None if best.lossless else best.setting,
+        setting_name=None if best.lossless or codec.info.quality is None else codec.info.quality.name,
         metrics={k: v.to_dict() for k, v in best.metrics.items()}, target_met=best.met,
         encodes=sum(r.encodes for r in per_codec.values()),
         probes=[p.to_dict() for r in per_codec.values() for p in r.probes],
