@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from qualipress.cli import main
 from qualipress.film import manifest
 from qualipress.film.archive import archive_paths, restore_archive
 from qualipress.film.verify import verify_collection
+from qualipress.io import TEMP_PREFIX
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -37,10 +39,12 @@ def test_resume_after_interruption_processes_only_missing(dpx_sequence: Path, tm
     lines = (arch / manifest.MANIFEST).read_text().splitlines()
     # a run killed after two frames, mid-way through appending the third record, with a temp file left over
     (arch / manifest.MANIFEST).write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
-    (arch / ".reel.0001004.dpx.qpl.abc.part").write_bytes(b"partial")
+    child = subprocess.Popen(["true"])
+    child.wait()  # the pid of a writer that is gone
+    (arch / f"{TEMP_PREFIX}{child.pid}.abc.reel.0001004.dpx.qpl").write_bytes(b"partial")
     res = archive_paths([dpx_sequence], arch)
     assert len(res.skipped) == 2 and len(res.records) == 2
-    assert not list(arch.rglob("*.part"))
+    assert not list(arch.rglob(TEMP_PREFIX + "*"))
     assert verify_collection(arch).ok
 
 

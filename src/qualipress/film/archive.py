@@ -15,7 +15,7 @@ from qualipress.film import lossless, manifest
 from qualipress.film.parallel import run_tasks
 from qualipress.film.sequence import FRAME_EXTENSIONS, expand_inputs, parse_name
 from qualipress.io import atomic_write_bytes, sha256_bytes, sha256_file
-from qualipress.io.files import remove_partials
+from qualipress.io.files import TEMP_PREFIX, remove_stale_temps
 
 
 def source_list(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
@@ -45,7 +45,7 @@ def check_writable(outdir: Path) -> None:
     """
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".probe.", suffix=".part", dir=outdir)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.", suffix=".probe", dir=outdir)
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
@@ -146,7 +146,7 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
     out = Path(outdir)
     srcs = source_list(inputs)
     check_writable(out)
-    remove_partials(out)
+    remove_stale_temps(out)
     prev = manifest.latest(manifest.load(out))
     result = BatchResult()
     tasks = []
@@ -213,7 +213,7 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
         raise InputError(f"{root}: no archived frames (*{lossless.SUFFIX})")
     out = Path(outdir)
     check_writable(out)
-    remove_partials(out)
+    remove_stale_temps(out)
     tasks = []
     for p in files:
         rel = p.relative_to(root).as_posix()

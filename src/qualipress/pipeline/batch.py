@@ -486,12 +486,16 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             progress(rec)
 
     tasks = [(job, out, options, sha) for job, sha in todo]
-    with contextlib.closing(run_tasks(_process_task, tasks, jobs=options.jobs,
-                                      scheduler=options.scheduler)) as results:
-        for i, rec in results:
-            if isinstance(rec, BaseException):  # the worker died (or a bug escaped process_one)
-                rec = _failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1])
-            finished(rec)
+    try:
+        with contextlib.closing(run_tasks(_process_task, tasks, jobs=options.jobs,
+                                          scheduler=options.scheduler)) as results:
+            for i, rec in results:
+                if isinstance(rec, BaseException):  # the worker died (or a bug escaped process_one)
+                    rec = _failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1])
+                finished(rec)
+    finally:
+        if not options.scheduler:  # local workers killed by a crash or an interruption have all stopped now
+            remove_stale_temps(out)
     options.hooks.finish(out, [*skipped, *records])
     return BatchSummary(records, skipped, report_path)
 
