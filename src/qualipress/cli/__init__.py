@@ -79,9 +79,23 @@ def compress(
                                                                 "(default 0.5).")] = None,
     save_mask: Annotated[bool, typer.Option(help="Write OUTPUT_STEM.roi-mask.png next to each output.")] = False,
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
+    metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps: ICC/EXIF/XMP in outputs.")
+                        ] = "keep",
+    allow_larger: Annotated[bool, typer.Option(help="Allow outputs larger than a compressed input (no source/"
+                                                    "lossless-transcode candidates).")] = False,
+    for_: Annotated[str | None, typer.Option("--for", help="Delivery target: 'web' = formats browsers show, "
+                                                           "8-bit.")] = None,
+    bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
 ) -> None:
     """Compress inputs to the smallest files that meet a profile or target."""
+    from qualipress.codecs import resolve
     from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
+    from qualipress.pipeline.delivery import PhotoHooks
+
+    if for_ not in (None, "web"):
+        raise QualipressError(f"--for {for_}: the only delivery target is 'web'")
+    codec = ",".join(resolve(codec))
+    PhotoHooks.check_codecs(codec.split(","), web=for_ == "web")
 
     fixed = {k: v for k, v in (("roi_quality", roi_quality), ("bg_quality", bg_quality),
                                ("block_threshold", block_threshold)) if v is not None}
@@ -110,6 +124,7 @@ def compress(
 
         hooks = RoiHooks(hooks, classes=roi, roi_mask=roi_mask, roi_boxes=roi_boxes, save_mask=save_mask,
                          options=fixed)
+    hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger, web=for_ == "web", bit_depth=bit_depth)
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
                            name_with_ext=name_with_ext,
                            encode_options=options, preprocess=preprocess, scheduler=scheduler,
@@ -218,14 +233,23 @@ def encode(
     weights: Annotated[Path | None, typer.Option(help="Weights file for learned codecs.")] = None,
     overwrite: Annotated[bool, typer.Option()] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps.")] = "keep",
+    bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
     from qualipress import codecs, metrics
     from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image
+    from qualipress.io.metadata import carry_for
+    from qualipress.pipeline.delivery import reduce_bit_depth
 
     image = read_image(input)
-    cdc = codecs.get(codec)
-    opts = {"weights": str(weights)} if weights else {}
+    if bit_depth is not None:
+        image = reduce_bit_depth(image, bit_depth)
+    cdc = codecs.get(codecs.resolve(codec)[0])
+    opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
+    carry = carry_for(image.metadata, metadata)
+    if carry.fields():
+        opts["metadata"] = carry
     enc_img = to_perceptual_image(image) if image.is_float else image
     data = cdc.encode(enc_img, quality=quality, lossless=lossless, **opts)
     atomic_write_bytes(output, data, overwrite=overwrite)
@@ -234,11 +258,16 @@ def encode(
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
+    describe = getattr(cdc, "describe_output", None)  # learned codecs: which weights made this file
+    if describe is not None:
+        out.update(describe(data))
     if as_json:
         _dump(out)
     else:
         console.print(f"{output}: {len(data):,} bytes, {out['bpp']} bpp, SSIM {res['ssim'].value:.5f}, "
                       f"PSNR {res['psnr'].value:.2f} dB")
+        if "learned_weights" in out:
+            console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
 
 
 @app.command()
@@ -262,6 +291,14 @@ def decode(
         image = read_image(input)
     write_image(output, image, overwrite=overwrite)
     console.print(f"{output}: {image.width}x{image.height} {image.layout} {image.bit_depth}-bit")
+    if "learned_weights" in image.metadata:
+        console.print(_weights_line(image.metadata["learned_weights"]), soft_wrap=True)
+
+
+def _weights_line(w: dict[str, Any]) -> str:
+    """One line naming the learned-codec weights a file was coded with."""
+    where = f"{w['source']} {w['file']}" if "source" in w else "weights"
+    return f"  weights: {w['arch']} {where} (fingerprint {w['fingerprint']}), step {w['step']:.4g}"
 
 
 @app.command()
@@ -305,9 +342,12 @@ def info(
 
     image = read_image(file)
     px = image.pixels
+    meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
+            if k != "XML:com.adobe.xmp"}
     out: dict[str, Any] = {"file": str(file), "bytes": file.stat().st_size, **image.describe(),
-                           "min": float(np.min(px)), "max": float(np.max(px)),
-                           "metadata": {k: v for k, v in image.metadata.items() if not isinstance(v, bytes)}}
+                           "min": float(np.min(px)), "max": float(np.max(px)), "metadata": meta}
+    if image.metadata.get("icc_description"):
+        out["colorspace"] = f"{image.colorspace} (ICC: {image.metadata['icc_description']})"
     if as_json:
         _dump(out)
         return
@@ -383,15 +423,37 @@ def bench_search(
     dataset: Annotated[Path, typer.Argument(help="Directory of images (e.g. ../shared/data/kodak).")],
     output: Annotated[Path, typer.Option("-o", "--output")] = Path("results/search"),
     codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl",
-    targets: Annotated[str, typer.Option(help="Semicolon-separated targets.")] = "ssim>=0.90;ssim>=0.95;ssim>=0.99",
+    targets: Annotated[str, typer.Option(help="Semicolon-separated targets or profile names.")] = (
+        "ssim>=0.90;ssim>=0.95;ssim>=0.99"),
     limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
+    modes: Annotated[str, typer.Option(help="cold (each image alone), warm (a batch in order), or both.")] = (
+        "cold,warm"),
 ) -> None:
     """Search efficiency: misses, encodes per image and bytes vs an exhaustive sweep of the same settings."""
     from qualipress.bench.search_bench import run_search_bench
 
     res = run_search_bench(dataset, output, codecs=codecs.split(","), targets=targets.split(";"), limit=limit,
-                           log=console.print)
+                           modes=modes.split(","), log=console.print)
     console.print(res["markdown"])
+
+
+@bench_app.command("train-predictor")
+def bench_train_predictor(
+    datasets: Annotated[list[Path], typer.Argument(help="Training image folders (never the evaluation sets).")],
+    codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl,avif",
+    limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60'.")] = (
+        "jpeg=200,jpegxl=60,avif=60"),
+    cache: Annotated[Path, typer.Option(help="Sweep cache folder.")] = Path("results/predictor-sweeps"),
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: shipped one).")] = None,
+    cached_only: Annotated[bool, typer.Option(help="Fit on cached sweeps only.")] = False,
+) -> None:
+    """Retrain the setting predictor (the search's first probe) from exhaustive sweeps of training images."""
+    from qualipress.bench.predictor_train import run_train_predictor
+
+    lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)}
+    data = run_train_predictor(datasets, codecs=codecs.split(","), limits=lim, cache=cache, output=output,
+                               cached_only=cached_only, log=console.print)
+    console.print(f"{len(data['models'])} models written")
 
 
 @bench_app.command("ssim")

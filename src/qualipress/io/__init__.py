@@ -21,7 +21,7 @@ from qualipress.io.files import (
     sha256_file,
 )
 from qualipress.io.image import LAYOUTS, MAX_PIXELS, TRANSFERS, Image, as_image, check_dimensions
-from qualipress.io.readers import EXTENSIONS, IMAGE_SUFFIXES, read_image, sniff
+from qualipress.io.readers import EXTENSIONS, IMAGE_SUFFIXES, read_image, register_reader, sniff
 from qualipress.io.transfer import PQ_REFERENCE_NITS, pq_decode, pq_encode, to_perceptual, to_perceptual_image
 from qualipress.io.writers import encode_png, encode_tiff, write_image
 
@@ -48,6 +48,7 @@ __all__ = [
     "pq_encode",
     "read_image",
     "read_jsonl",
+    "register_reader",
     "remove_stale_temps",
     "sha256_bytes",
     "sha256_file",

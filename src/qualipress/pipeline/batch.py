@@ -36,6 +36,7 @@ from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.search import Hint, SearchResult, Target, best_of
+from qualipress.search.budget import prefer
 
 REPORT_NAME = "qualipress-report.jsonl"
 #: Folder in the output directory holding one marker per output being written (see :func:`_recover_pending`).
@@ -251,6 +252,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     if "extension_mismatch" in image.metadata:
         record.setdefault("warnings", []).append(image.metadata["extension_mismatch"])
     hooks: PipelineHooks = options.hooks
+    adapt = getattr(hooks, "adapt", None)  # optional hook: e.g. reduce bit depth for web delivery
+    if callable(adapt):
+        image = adapt(image, record)
     previous = _STATE["previous"]
     plan = hooks.plan(image, path=job.source, codec=options.codec, target=options.target, previous=previous)
     encoded_image: Image = image
@@ -290,6 +294,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     )
     if best.fallback:
         record["fallback"] = best.fallback
+    describe = getattr(codec, "describe_output", None)  # learned codecs: the weights (fingerprint, source)
+    if describe is not None:
+        record.update(describe(best.data))
     data = hooks.seal(best.data, codec=best.codec, record=record)
     written = [out_path, *sidecars]
     marker = _mark_pending(outdir, out_path, written)
@@ -327,7 +334,7 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
             skipped.append(f"skipped {name}: {exc}")
             continue
         results.update(res)
-        if best is None or (b.met and (not best.met or len(b.data) < len(best.data))):
+        if best is None or prefer(b, best, options.target):
             best = b
     if best is None:
         raise InputError(f"no codec of {', '.join(plan.codecs)} could encode this image: " + "; ".join(skipped))
