@@ -300,13 +300,14 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     data = hooks.seal(best.data, codec=best.codec, record=record)
     written = [out_path, *sidecars]
     marker = _mark_pending(outdir, out_path, written)
+    wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
     try:
-        atomic_write_bytes(out_path, data, overwrite=options.overwrite)
+        wrote.append(atomic_write_bytes(out_path, data, overwrite=options.overwrite))
         _verify_written(out_path, data, codec, encoded_image, image, options, best, plan.masks)
         for p, blob in sidecars.items():
-            atomic_write_bytes(p, blob, overwrite=options.overwrite)
+            wrote.append(atomic_write_bytes(p, blob, overwrite=options.overwrite))
     except BaseException:
-        for p in written:
+        for p in wrote:
             p.unlink(missing_ok=True)
         marker.unlink(missing_ok=True)
         raise
