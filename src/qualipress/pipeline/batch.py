@@ -8,6 +8,7 @@ import hashlib
 import importlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -172,9 +173,11 @@ def check_collisions(jobs: list[Job], outdir: Path, *, name_with_ext: bool = Fal
     OutputError
         Names every colliding pair of inputs.
     """
+    fold = sys.platform in ("darwin", "win32")  # their usual file systems ignore case: A.jpg is a.jpg
     by_stem: dict[str, list[Job]] = {}
     for job in jobs:
-        by_stem.setdefault(str(job.out_stem(outdir, keep_ext=name_with_ext)), []).append(job)
+        stem = str(job.out_stem(outdir, keep_ext=name_with_ext))
+        by_stem.setdefault(stem.casefold() if fold else stem, []).append(job)
     clashes = [group for group in by_stem.values() if len(group) > 1]
     if clashes:
         lines = [" and ".join(str(j.source) for j in group)
