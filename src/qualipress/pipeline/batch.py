@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import hashlib
 import importlib
 import json
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +72,8 @@ class CompressOptions:
     scheduler : str or None
         Address of a Dask distributed scheduler (``tcp://host:8786``) to run files on.
     max_pixels : int
+    run_id : str
+        Identifies one run's warm-start state (set by :func:`compress_paths`; not part of the settings key).
     """
 
     target: Target
@@ -85,6 +89,7 @@ class CompressOptions:
     scheduler: str | None = None
     max_pixels: int = MAX_PIXELS
     tile: int = _metrics.DEFAULT_TILE
+    run_id: str = ""
 
     def settings_key(self) -> str:
         """Hash of everything that changes the output: reruns with the same key skip finished inputs."""
@@ -215,7 +220,26 @@ def _json_default(o: Any) -> Any:
 
 
 # -- one file ---------------------------------------------------------------------------------------------
-_STATE: dict[str, Any] = {"hints": {}, "previous": None}
+@dataclass
+class WarmStart:
+    """What one process learned so far in one run: the last good record (``previous`` for the hooks) and the
+    search hints per ``codec|target`` (starting points for the next file's search)."""
+
+    previous: dict[str, Any] | None = None
+    hints: dict[str, Any] = field(default_factory=dict)
+
+
+#: Warm-start state of the run this process is serving (a pool worker serves one run; a new run id starts afresh).
+_WARM: dict[str, WarmStart] = {}
+
+
+def warm_start(run_id: str) -> WarmStart:
+    """The warm-start state of run ``run_id`` in this process (created empty on first use)."""
+    state = _WARM.get(run_id)
+    if state is None:
+        _WARM.clear()
+        state = _WARM[run_id] = WarmStart()
+    return state
 
 
 def _resolve(spec: str) -> Callable[..., Any]:
@@ -244,7 +268,7 @@ def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str
         record["error"] = f"{job.source}: unexpected {type(exc).__name__}: {exc}"
     record["seconds"] = round(time.perf_counter() - t0, 3)
     if record["error"] is None:
-        _STATE["previous"] = record
+        warm_start(options.run_id).previous = record
     return record
 
 
@@ -258,7 +282,8 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     adapt = getattr(hooks, "adapt", None)  # optional hook: e.g. reduce bit depth for web delivery
     if callable(adapt):
         image = adapt(image, record)
-    previous = _STATE["previous"]
+    warm = warm_start(options.run_id)
+    previous = warm.previous
     plan = hooks.plan(image, path=job.source, codec=options.codec, target=options.target, previous=previous)
     encoded_image: Image = image
     if options.preprocess:
@@ -269,14 +294,14 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     starts: dict[str, float | Hint] = dict(plan.start)
     for name in plan.codecs:
         key = f"{name}|{options.target}"
-        if name not in starts and key in _STATE["hints"]:
-            starts[name] = _STATE["hints"][key]
+        if name not in starts and key in warm.hints:
+            starts[name] = warm.hints[key]
     enc_opts = dict(options.encode_options)
     best, per_codec = _search_codecs(encoded_image, image, plan, options, starts, enc_opts, skipped)
     for name, res in per_codec.items():
         h = getattr(res, "hint", None)
         if h is not None and not res.lossless:
-            _STATE["hints"][f"{name}|{options.target}"] = h
+            warm.hints[f"{name}|{options.target}"] = h
     codec = _codecs.get(best.codec)
     stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
     out_path = Path(str(stem) + codec.info.extension)  # keeps dotted frame numbers
@@ -450,6 +475,7 @@ def compress_paths(
     ours = _reported_outputs(report_path)
     jobs = [j for j in expand_inputs(inputs, exclude=[out]) if str(j.source) not in ours]
     check_collisions(jobs, out, name_with_ext=options.name_with_ext)
+    options = dataclasses.replace(options, run_id=uuid.uuid4().hex)  # fresh warm-start state for this run
     with exclusive_lock(out / LOCK_NAME, what=str(out)):
         return _compress_locked(jobs, out, report_path, options, progress)
 
