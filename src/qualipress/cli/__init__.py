@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qualipress import __version__
-from qualipress.errors import ExitCode, Interrupted, QualipressError
+from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
 
 app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compress images and film frames to the smallest file that provably meets a quality target.")
@@ -318,14 +318,19 @@ def compare(
     """Print quality metrics of DISTORTED against REFERENCE."""
     from qualipress import metrics
     from qualipress.io import read_image
+    from qualipress.metrics.pair import align_pair
 
-    ref, dis = read_image(reference), read_image(distorted)
-    if (ref.height, ref.width) != (dis.height, dis.width):
-        raise QualipressError(f"sizes differ: {ref.width}x{ref.height} vs {dis.width}x{dis.height}")
-    if ref.n_channels != dis.n_channels:
-        ref, dis = ref.color(), dis.color()
-    names = metric or ["ssim", "psnr", "ms-ssim"]
-    res = metrics.measure(ref, dis, names, tile=tile)
+    ref, dis, notes = align_pair(read_image(reference), read_image(distorted))
+    res: dict[str, Any] = {}
+    for name in metric or ["ssim", "psnr", "ms-ssim"]:
+        try:
+            res.update(metrics.measure(ref, dis, [name], tile=tile))
+        except (InputError, UnsupportedError) as exc:  # e.g. MS-SSIM on an image smaller than its scales
+            notes.append(f"{name} skipped: {exc}")
+    for note in notes:
+        err_console.print(f"note: {note}", markup=False)
+    if not res:
+        raise QualipressError("no metric could be computed for these images")
     if as_json:
         _dump({k: v.to_dict() for k, v in res.items()})
         return
