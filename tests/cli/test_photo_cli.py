@@ -63,7 +63,7 @@ def test_json_has_per_codec_and_per_file_rows(tmp_path: Path, capsys: pytest.Cap
     assert main(["compress", str(tmp_path), "-o", str(tmp_path / "out"), "--codec", "jpeg,webp", "--target",
                  "ssim>=0.9", "--no-film", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert len(out["files"]) == 2 and all(f["codec"] in ("jpeg", "webp") for f in out["files"])
+    assert len(out["per_file"]) == 2 and all(f["codec"] in ("jpeg", "webp") for f in out["per_file"])
     assert sum(r["files"] for r in out["per_codec"]) == 2
     assert sum(r["bytes_out"] for r in out["per_codec"]) == out["bytes_out"]
 

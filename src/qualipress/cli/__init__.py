@@ -165,7 +165,7 @@ def compress(
                     rec["delivered_to"] = where
     if as_json:
         _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
-               "files": file_rows(summary.skipped + summary.records)})
+               "per_file": file_rows(summary.skipped + summary.records)})
     else:
         _print_summary(summary, out=err_console if to_stdout else console)
     if summary.failures:
