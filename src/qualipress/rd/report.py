@@ -57,6 +57,38 @@ def _metric_aliases(res: dict[str, Any], metric: str) -> str | None:
     return None
 
 
+#: matplotlib's tab10 colours; codecs get fixed ones so rd.png, report.html and later runs agree.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf")
+_CODEC_COLOUR = {"jpeg": 0, "jpegli": 1, "webp": 2, "avif": 3, "jpegxl": 4, "jpeg2000": 5, "heif": 6}
+
+
+def curve_colour(name: str) -> str:
+    """The colour of a curve, the same in every plot: fixed for known codecs, from the name's hash otherwise."""
+    import zlib
+
+    if name in _CODEC_COLOUR:
+        return PALETTE[_CODEC_COLOUR[name]]
+    return PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
+
+
+def column_label(curve: str, key: str) -> str:
+    """Table header for a results column: the codec's own quality name, units on times."""
+    if key == "quality":
+        try:
+            from qualipress import codecs
+
+            q = codecs.get(curve).info.quality
+            if q is not None:
+                return f"{q.name} ({'higher' if q.higher_is_better else 'lower'} is better)"
+        except Exception:
+            pass
+        return "setting"
+    if key.endswith("_time"):
+        return key.replace("_", " ") + " (s/image)"
+    return key
+
+
 def plot_rd(
     curves: dict[str, dict[str, Any]],
     output: str | os.PathLike[str] | None,
@@ -92,7 +124,7 @@ def plot_rd(
                 y = to_db(m, y)
             order = np.argsort(x)
             style = "--" if "published" in name or "compressai" in name.lower() else "-"
-            ax.plot(x[order], y[order], style, marker="o", ms=3, label=name)
+            ax.plot(x[order], y[order], style, marker="o", ms=3, label=name, color=curve_colour(name))
         label = f"{m} (dB)" if m.startswith("ms-ssim") and ms_ssim_db else m
         ax.set_xlabel("bits per pixel")
         ax.set_ylabel(label)
@@ -163,8 +195,10 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
     for name, c in curves.items():
         r = c["results"]
         cols = [k for k in r if isinstance(r[k], list)]
-        parts.append(f"<h3>{html.escape(name)}</h3><p>{html.escape(str(c.get('description', '')))}</p><table><tr>")
-        parts.extend(f"<th>{html.escape(k)}</th>" for k in cols)
+        swatch = f"<span style='color:{curve_colour(name)}'>&#9632;</span>"
+        parts.append(f"<h3>{swatch} {html.escape(name)}</h3>"
+                     f"<p>{html.escape(str(c.get('description', '')))}</p><table><tr>")
+        parts.extend(f"<th>{html.escape(column_label(name, k))}</th>" for k in cols)
         parts.append("</tr>")
         for i in range(len(r["bpp"])):
             parts.append("<tr>" + "".join(f"<td>{_num(r[k][i]) if i < len(r[k]) else ''}</td>" for k in cols) + "</tr>")
