@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qualipress.rd.report import PALETTE, column_label, curve_colour
+from qualipress.bench.colours import PALETTE, curve_colour
+from qualipress.rd.report import column_label
 
 
 def test_colours_are_fixed_per_name() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qualipress.bench.colours import curve_colour
 from qualipress.errors import InputError
 
 
@@ -55,21 +56,6 @@ def _metric_aliases(res: dict[str, Any], metric: str) -> str | None:
         if k in res:
             return k
     return None
-
-
-#: matplotlib's tab10 colours; codecs get fixed ones so rd.png, report.html and later runs agree.
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
-           "#17becf")
-_CODEC_COLOUR = {"jpeg": 0, "jpegli": 1, "webp": 2, "avif": 3, "jpegxl": 4, "jpeg2000": 5, "heif": 6}
-
-
-def curve_colour(name: str) -> str:
-    """The colour of a curve, the same in every plot: fixed for known codecs, from the name's hash otherwise."""
-    import zlib
-
-    if name in _CODEC_COLOUR:
-        return PALETTE[_CODEC_COLOUR[name]]
-    return PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
 
 
 def column_label(curve: str, key: str) -> str:
