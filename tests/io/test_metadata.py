@@ -141,3 +141,25 @@ def test_embed_webp_alpha_keeps_alpha_flag() -> None:
 
 def test_embed_unknown_extension_is_a_no_op() -> None:
     assert embed(b"abc", ".jp2", Carry(SRGB)) == b"abc"
+
+
+def test_profile_must_match_the_stored_pixels() -> None:
+    grey_icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # not RGB, not GRAY
+    from qualipress.io.metadata import icc_colour_space
+
+    assert icc_colour_space(SRGB) == "RGB" and icc_colour_space(grey_icc) != "RGB"
+    webp = codecs.get("webp")
+    data = webp.encode(marked(), quality=80, metadata=Carry(grey_icc, _exif(1).tobytes()[6:]))
+    assert present(data, "webp") == {"icc": False, "exif": True, "xmp": False}
+    grey = marked()[..., :1]
+    jpeg = codecs.get("jpeg")
+    assert not present(jpeg.encode(grey, quality=80, metadata=Carry(SRGB)), "jpeg")["icc"]  # RGB profile, grey data
+
+
+def test_cmyk_jpeg_profile_is_not_carried(tmp_path: Path) -> None:
+    cmyk = PILImage.new("CMYK", (16, 16), (0, 50, 100, 0))
+    fake_cmyk_icc = SRGB[:16] + b"CMYK" + SRGB[20:]
+    p = tmp_path / "cmyk.jpg"
+    cmyk.save(p, "JPEG", icc_profile=fake_cmyk_icc)
+    img = read_image(p)
+    assert img.n_channels == 3 and "icc_profile" not in img.metadata and "icc_dropped" in img.metadata

@@ -181,7 +181,7 @@ class Codec(ABC):
         if carry is not None:
             from qualipress.io.metadata import embed
 
-            data = embed(data, self.info.extension, carry)
+            data = embed(data, self.info.extension, carry, channels=img.n_channels)
         return data
 
     @abstractmethod

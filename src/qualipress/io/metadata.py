@@ -313,14 +313,31 @@ def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> byt
 
 
 # -- writing ------------------------------------------------------------------------------------------------
-def embed(data: bytes, extension: str, carry: Carry | None) -> bytes:
+def icc_colour_space(icc: bytes) -> str:
+    """The profile's data colour space from its header (``"RGB"``, ``"GRAY"``, ``"CMYK"``, ...)."""
+    return icc[16:20].decode("ascii", "replace").strip() if len(icc) >= 20 else ""
+
+
+#: Output formats that store one-channel images as grey; the others receive grey as RGB.
+_NATIVE_GREY = frozenset({".jpg", ".png", ".jxl"})
+
+
+def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3) -> bytes:
     """Write ``carry`` into an encoded file of the format named by its file ``extension`` (``".jpg"``, ...).
 
     Formats without a writer here (JPEG 2000, HEIF, lossless archival formats) come back unchanged; see
-    :data:`CARRIES` for what each format keeps.
+    :data:`CARRIES` for what each format keeps. An ICC profile whose colour space does not match the stored
+    pixels (a grey profile on RGB data, a CMYK profile) is left out: a viewer would misread the colours.
     """
     if carry is None or not carry.fields():
         return data
+    if carry.icc:
+        stored = channels if extension in _NATIVE_GREY else max(channels, 3)
+        wanted = "GRAY" if stored in (1, 2) else "RGB"
+        if icc_colour_space(carry.icc) != wanted:
+            carry = Carry(None, carry.exif, carry.xmp)
+            if not carry.fields():
+                return data
     writer = {".jpg": embed_jpeg, ".png": embed_png, ".webp": embed_webp, ".avif": embed_avif,
               ".jxl": embed_jxl}.get(extension)
     return writer(data, carry) if writer else data
