@@ -74,3 +74,19 @@ def test_summary_flags_fallbacks(tmp_path: Path, capsys: pytest.CaptureFixture[s
                  "--no-film"]) == 0
     text = capsys.readouterr().out
     assert "fallbacks" in text and "png" in text
+
+
+def test_encode_keeps_metadata_and_reduces_depth(tmp_path: Path) -> None:
+    from qualipress.io.metadata import present
+    from tests.pipeline.test_photo import oriented_photo
+
+    src = tmp_path / "o.jpg"
+    oriented_photo(src)
+    out = tmp_path / "o.webp"
+    assert main(["encode", str(src), "-o", str(out), "--codec", "webp", "--quality", "80"]) == 0
+    assert present(out.read_bytes(), "webp") == {"icc": True, "exif": True, "xmp": True}
+    assert read_image(out).width == 96  # upright
+    deep = tmp_path / "deep.png"
+    write_image(deep, as_image(photo_like(32, 40, bits=16)))
+    assert main(["encode", str(deep), "-o", str(tmp_path / "d.jpg"), "--codec", "jpg", "--bit-depth", "8"]) == 0
+    assert read_image(tmp_path / "d.jpg").bit_depth == 8

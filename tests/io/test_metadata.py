@@ -144,12 +144,12 @@ def test_embed_unknown_extension_is_a_no_op() -> None:
 
 
 def test_profile_must_match_the_stored_pixels() -> None:
-    grey_icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # not RGB, not GRAY
+    lab_icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # neither RGB nor GRAY
     from qualipress.io.metadata import icc_colour_space
 
-    assert icc_colour_space(SRGB) == "RGB" and icc_colour_space(grey_icc) != "RGB"
+    assert icc_colour_space(SRGB) == "RGB" and icc_colour_space(lab_icc) != "RGB"
     webp = codecs.get("webp")
-    data = webp.encode(marked(), quality=80, metadata=Carry(grey_icc, _exif(1).tobytes()[6:]))
+    data = webp.encode(marked(), quality=80, metadata=Carry(lab_icc, _exif(1).tobytes()[6:]))
     assert present(data, "webp") == {"icc": False, "exif": True, "xmp": False}
     grey = marked()[..., :1]
     jpeg = codecs.get("jpeg")
