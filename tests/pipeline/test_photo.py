@@ -51,7 +51,7 @@ def test_outputs_upright_with_metadata(tmp_path: Path, codec: str) -> None:
     fmt = sniff(data[:32])
     if codec != "jpegxl":
         assert read_metadata(data, fmt).get("icc_profile") == SRGB
-    if codec in ("jpeg", "webp", "png"):
+    if codec in ("jpeg", "webp", "png", "avif"):
         assert present(data, fmt) == {"icc": True, "exif": True, "xmp": True}
         ex = PILImage.Exif()
         ex.load(read_metadata(data, fmt)["exif"])
