@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import UnsupportedError
+from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image, as_image
 
 
@@ -157,15 +157,17 @@ class Codec(ABC):
         lossless : bool
             Use the codec's lossless mode.
         **options
-            Codec-specific options (documented per codec). ``metadata``, a
-            :class:`qualipress.io.metadata.Carry`, is written into the encoded file (ICC, EXIF, XMP as the
-            format allows); the pixels are not affected.
+            Codec-specific options, declared in ``info.options``; any other name raises
+            :class:`~qualipress.errors.InputError` (a typo must not silently change nothing). Every codec
+            also takes ``metadata``, a :class:`qualipress.io.metadata.Carry`, written into the encoded file
+            (ICC, EXIF, XMP as the format allows); the pixels are not affected.
 
         Returns
         -------
         bytes
         """
         carry = options.pop("metadata", None)
+        self.check_options(options)
         img = self.prepare(as_image(image))
         if lossless:
             if not self.info.lossless:
@@ -183,6 +185,19 @@ class Codec(ABC):
 
             data = embed(data, self.info.extension, carry, channels=img.n_channels)
         return data
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        """Refuse option names the codec does not declare in ``info.options``.
+
+        Raises
+        ------
+        InputError
+            Naming the unknown options and the known ones.
+        """
+        unknown = sorted(set(options) - set(self.info.options))
+        if unknown:
+            known = ", ".join(self.info.options) or "none"
+            raise InputError(f"codec {self.name!r}: unknown option(s) {', '.join(unknown)}; known: {known}")
 
     @abstractmethod
     def decode(self, data: bytes) -> Image:

@@ -218,9 +218,7 @@ class RoiJpegCodec(Codec):
         Parameters are those of :class:`RoiJpegCodec`; ``image`` must already be prepared (8-bit, 1 or 3
         channels).
         """
-        unknown = set(options) - set(OPTIONS)
-        if unknown:
-            raise InputError(f"jpeg-roi: unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(OPTIONS)}")
+        self.check_options(options)
         q = 85.0 if quality is None else float(quality)
         roi_q = options.get("roi_quality")
         bg_q = options.get("bg_quality")
