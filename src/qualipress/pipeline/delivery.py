@@ -158,7 +158,8 @@ class PhotoHooks:
                 and meta.get("pil_mode", "RGB") in ("L", "LA", "RGB", "RGBA")):
             source = SourceBytes(path.read_bytes())
             options = {"source": source, "source_metadata": carry_for(meta, self.metadata, orientation=orientation)}
-            extra = [f"source:{fmt}"]
+            rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))
+            extra = [f"source:{fmt}"] if rewritable else []  # a kept file must obey --metadata too
             if fmt == "jpeg":
                 extra.insert(0, "transcode:jpeg")
                 if "jpegxl" in plan.codecs:
