@@ -103,9 +103,11 @@ def grow(folder: Path, limit: int | None, codec: str, profile: str) -> dict:
     files = _images(folder, (".jpg", ".jpeg"), limit)
     target = get_profile(profile).target
     out: dict = {"files": len(files), "codec": codec, "profile": profile}
+    # a pattern under the folder keeps relative paths, so same-named files in different folders do not collide
+    inputs = [str(folder / "**" / "*.jpg")] if limit is None else files
     for label, hooks in (("never_grow", PhotoHooks()), ("allow_larger", PhotoHooks(allow_larger=True))):
         with tempfile.TemporaryDirectory() as tmp:
-            s = compress_paths(files, Path(tmp), CompressOptions(target=target, codec=codec, hooks=hooks))
+            s = compress_paths(inputs, Path(tmp), CompressOptions(target=target, codec=codec, hooks=hooks))
         recs = [r for r in s.records if not r.get("error")]
         larger = [r for r in recs if r["bytes"] > r["input_bytes"]]
         out[label] = {"ok": len(recs), "errors": len(s.records) - len(recs),
@@ -114,7 +116,8 @@ def grow(folder: Path, limit: int | None, codec: str, profile: str) -> dict:
                       if recs else None,
                       "bytes_in": sum(r["input_bytes"] for r in recs), "bytes_out": sum(r["bytes"] for r in recs),
                       "chosen": {c: sum(r["codec"] == c for r in recs) for c in sorted({r["codec"] for r in recs})},
-                      "target_met": sum(bool(r["target_met"]) for r in recs)}
+                      "target_met": sum(bool(r["target_met"]) for r in recs),
+                      "error_list": [f"{Path(r['input']).name}: {r['error']}" for r in s.records if r.get("error")]}
     return out
 
 
