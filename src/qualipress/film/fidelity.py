@@ -24,11 +24,9 @@ Tonal shift
     darkest 1 % of pixels (chosen on a 2-px blurred source luma, so grain peaks do not pick the pixels), the mean
     output over the mean source, in stops (``log2``). Applies when the frame's transfer is known and the source
     mean there is above :data:`LINEAR_FLOOR`.
-Display rendering (:func:`display_code`)
-    Scene-linear → a simple filmic curve ``t(x) = x (1 + x / W²) / (1 + x)`` with ``W`` = :data:`DISPLAY_WHITE`
-    (linear ``W`` maps to display white; 0.18 maps to ≈ 0.15) → the Rec. 709 OETF
-    (``4.5 L`` below 0.018, ``1.099 L^0.45 − 0.099`` above). Shadows and highlights get the weight a viewer's
-    display gives them instead of the weight of the storage code.
+Display rendering (:func:`qualipress.io.logcurves.display_code`)
+    Scene-linear → a simple filmic curve (linear 16 → white) → the Rec. 709 OETF. Shadows and highlights get the
+    weight a viewer's display gives them instead of the weight of the storage code.
 """
 
 from __future__ import annotations
@@ -41,13 +39,15 @@ import numpy as np
 
 from qualipress.film import analysis
 from qualipress.io import Image, to_perceptual
+from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name
+
+__all__ = ["DISPLAY_WHITE", "Reference", "decoded_code", "display_code", "display_rgb", "encoding_name",
+           "grain_floor", "grain_kept", "linear_luma", "reference", "temporal_ratio", "tonal_shift"]
 
 #: Smallest grain RMS (code values in [0, 1]) the grain checks look after (≈ 1.5 10-bit code values).
 GRAIN_MIN = 0.0015
 #: Linear light below which a mean is too dark to express a shift in stops.
 LINEAR_FLOOR = 1e-4
-#: Linear value the display rendering maps to white.
-DISPLAY_WHITE = 16.0
 #: Share of the brightest / darkest pixels of the tonal check.
 HIGHLIGHT_SHARE = 0.001
 SHADOW_SHARE = 0.01
@@ -62,65 +62,15 @@ def grain_floor(bit_depth: int | None) -> float:
 
 
 def linear_luma(code: np.ndarray, reference: Image) -> np.ndarray | None:
-    """Scene-linear luma of perceptual code values ``code`` ``(H, W, C)``, decoded with the transfer of
-    ``reference`` (PQ for linear float frames, the log curve of a DPX, sRGB/709); None when it is unknown."""
-    from qualipress.film.transfer import log_to_linear
+    """Scene-linear luma of perceptual code values ``code`` ``(H, W, C)``, decoded like ``reference``
+    (:func:`qualipress.io.logcurves.to_scene_linear`; sRGB/709 frames with the sRGB curve); None when the
+    transfer is unknown."""
+    from qualipress.io.logcurves import to_scene_linear
 
-    t = "pq" if reference.is_float else reference.transfer
-    if t == "linear":
-        lin = code
-    elif t == "log":
-        lin = log_to_linear(code, reference.metadata)
-    elif t == "pq":
-        from qualipress.io.transfer import pq_decode
-
-        lin = pq_decode(code)
-    elif t in ("srgb", "bt709", "gamma"):
+    lin = to_scene_linear(code, reference)
+    if lin is None and reference.transfer in ("srgb", "bt709", "gamma"):
         lin = np.where(code <= 0.04045, code / 12.92, ((np.maximum(code, 0.0) + 0.055) / 1.055) ** 2.4)
-    else:
-        return None
-    return analysis.luma(np.asarray(lin, np.float32))
-
-
-def encoding_name(image: Image) -> str:
-    """What the code values of a frame's outputs mean, for seals and reports (the codecs' own colour tags
-    cannot say it: see ``docs/film.md``)."""
-    from qualipress.film.transfer import log_curve
-
-    if image.is_float:
-        return "scene-linear light stored as SMPTE ST 2084 (PQ) code values"
-    if image.transfer == "log":
-        if log_curve(image.metadata) == "cineon":
-            return "Cineon printing-density log (10-bit white 685, black 95, 0.002 D/code, gamma 0.6)"
-        return "ACEScct log (S-2016-001)"
-    return str(image.transfer)
-
-
-def display_code(linear: np.ndarray) -> np.ndarray:
-    """Display-referred code in [0, 1] of scene-linear values (see module docstring)."""
-    x = np.maximum(np.asarray(linear, np.float32), np.float32(0.0))
-    t = np.minimum(x * (1 + x * np.float32(1.0 / DISPLAY_WHITE**2)) / (1 + x), np.float32(1.0))
-    out = np.where(t < np.float32(0.018), np.float32(4.5) * t,
-                   np.float32(1.099) * np.power(t, np.float32(0.45)) - np.float32(0.099))
-    return out.astype(np.float32, copy=False)
-
-
-def display_rgb(code: np.ndarray, reference: Image) -> np.ndarray | None:
-    """The display rendering of every channel of ``code`` (as :func:`display_code`), None for unknown transfers."""
-    from qualipress.film.transfer import log_to_linear
-
-    t = "pq" if reference.is_float else reference.transfer
-    if t == "linear":
-        lin = code
-    elif t == "log":
-        lin = log_to_linear(code, reference.metadata)
-    elif t == "pq":
-        from qualipress.io.transfer import pq_decode
-
-        lin = pq_decode(code)
-    else:
-        return None
-    return display_code(lin)
+    return None if lin is None else analysis.luma(np.asarray(lin, np.float32))
 
 
 @dataclass
