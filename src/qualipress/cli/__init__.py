@@ -258,11 +258,16 @@ def encode(
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
+    describe = getattr(cdc, "describe_output", None)  # learned codecs: which weights made this file
+    if describe is not None:
+        out.update(describe(data))
     if as_json:
         _dump(out)
     else:
         console.print(f"{output}: {len(data):,} bytes, {out['bpp']} bpp, SSIM {res['ssim'].value:.5f}, "
                       f"PSNR {res['psnr'].value:.2f} dB")
+        if "learned_weights" in out:
+            console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
 
 
 @app.command()
@@ -286,6 +291,14 @@ def decode(
         image = read_image(input)
     write_image(output, image, overwrite=overwrite)
     console.print(f"{output}: {image.width}x{image.height} {image.layout} {image.bit_depth}-bit")
+    if "learned_weights" in image.metadata:
+        console.print(_weights_line(image.metadata["learned_weights"]), soft_wrap=True)
+
+
+def _weights_line(w: dict[str, Any]) -> str:
+    """One line naming the learned-codec weights a file was coded with."""
+    where = f"{w['source']} {w['file']}" if "source" in w else "weights"
+    return f"  weights: {w['arch']} {where} (fingerprint {w['fingerprint']}), step {w['step']:.4g}"
 
 
 @app.command()
@@ -410,15 +423,37 @@ def bench_search(
     dataset: Annotated[Path, typer.Argument(help="Directory of images (e.g. ../shared/data/kodak).")],
     output: Annotated[Path, typer.Option("-o", "--output")] = Path("results/search"),
     codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl",
-    targets: Annotated[str, typer.Option(help="Semicolon-separated targets.")] = "ssim>=0.90;ssim>=0.95;ssim>=0.99",
+    targets: Annotated[str, typer.Option(help="Semicolon-separated targets or profile names.")] = (
+        "ssim>=0.90;ssim>=0.95;ssim>=0.99"),
     limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
+    modes: Annotated[str, typer.Option(help="cold (each image alone), warm (a batch in order), or both.")] = (
+        "cold,warm"),
 ) -> None:
     """Search efficiency: misses, encodes per image and bytes vs an exhaustive sweep of the same settings."""
     from qualipress.bench.search_bench import run_search_bench
 
     res = run_search_bench(dataset, output, codecs=codecs.split(","), targets=targets.split(";"), limit=limit,
-                           log=console.print)
+                           modes=modes.split(","), log=console.print)
     console.print(res["markdown"])
+
+
+@bench_app.command("train-predictor")
+def bench_train_predictor(
+    datasets: Annotated[list[Path], typer.Argument(help="Training image folders (never the evaluation sets).")],
+    codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl,avif",
+    limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60'.")] = (
+        "jpeg=200,jpegxl=60,avif=60"),
+    cache: Annotated[Path, typer.Option(help="Sweep cache folder.")] = Path("results/predictor-sweeps"),
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: shipped one).")] = None,
+    cached_only: Annotated[bool, typer.Option(help="Fit on cached sweeps only.")] = False,
+) -> None:
+    """Retrain the setting predictor (the search's first probe) from exhaustive sweeps of training images."""
+    from qualipress.bench.predictor_train import run_train_predictor
+
+    lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)}
+    data = run_train_predictor(datasets, codecs=codecs.split(","), limits=lim, cache=cache, output=output,
+                               cached_only=cached_only, log=console.print)
+    console.print(f"{len(data['models'])} models written")
 
 
 @bench_app.command("ssim")

@@ -51,7 +51,9 @@ class SourceBytes(bytes):
 
 def _info(extension: str, mime: str, library: str) -> CodecInfo:
     return CodecInfo(bit_depths=tuple(range(8, 17)), channels=(1, 2, 3, 4), lossy=False, lossless=True,
-                     quality=None, extension=extension, mime=mime, library=library)
+                     quality=None, extension=extension, mime=mime, library=library,
+                     options={"source": "the source file's bytes",
+                              "source_metadata": "metadata (Carry) to write into the kept or transcoded file"})
 
 
 def _source(options: dict[str, Any], name: str) -> bytes:

@@ -91,6 +91,7 @@ def _probe_dpx(head: bytes, out: dict[str, Any]) -> None:
     except InputError as exc:
         out["warnings"].append(str(exc))
         return
+    out["warnings"].extend(h.warnings)
     el = h.elements[0]
     out.update({
         "dpx_bit_size": el.bit_size, "dpx_packing": el.packing, "dpx_descriptor": el.descriptor,

@@ -176,11 +176,31 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         = None,
         frames_per_shot: Annotated[int, typer.Option(help="frames made from each EXR (a slow pan)")] = 2,
         pan: Annotated[int, typer.Option(help="pixels of pan between frames")] = 8,
+        grain: Annotated[bool, typer.Option("--grain/--no-grain",
+                                            help="add correlated film grain; write clean plates in clean/")] = False,
+        grain_rms: Annotated[str, typer.Option(help="grain RMS in 10-bit code values: ends,mid-tones")] = "3,6",
+        grain_blur: Annotated[float, typer.Option(help="grain correlation: Gaussian blur in px")] = 0.7,
+        encoding: Annotated[str, typer.Option(help="log encoding: acescct or cineon")] = "acescct",
+        size: Annotated[str | None, typer.Option(help="frame size WxH, e.g. 2048x1080 (resize + crop)")] = None,
+        shots: Annotated[str | None, typer.Option(help="comma-separated EXR names (stems) to use")] = None,
+        tiff: Annotated[bool, typer.Option("--tiff/--no-tiff", help="also write 16-bit TIFF frames")] = True,
     ) -> None:
-        """Convert the shared EXRs to 10-bit ACEScct DPX and 16-bit TIFF sequences, deterministically."""
-        from qualipress.film.testset import default_source, make_testset
+        """Convert the shared EXRs to 10-bit log DPX and 16-bit TIFF sequences, deterministically."""
+        from qualipress.errors import InputError
+        from qualipress.film.testset import Grain, default_source, make_testset
 
-        s = make_testset(source or default_source(), output, frames_per_shot=frames_per_shot, pan=pan)
+        try:
+            lo, hi = (float(v) for v in grain_rms.split(","))
+            dims = tuple(int(v) for v in size.lower().split("x")) if size else None
+            if dims is not None and len(dims) != 2:
+                raise ValueError(size)
+        except ValueError:
+            raise InputError(f"bad --grain-rms {grain_rms!r} or --size {size!r} (want LO,HI and WxH)") from None
+        g = Grain(sigma_lo=lo, sigma_hi=hi, blur=grain_blur) if grain else None
+        s = make_testset(source or default_source(), output, frames_per_shot=frames_per_shot, pan=pan,
+                         formats=("dpx", "tiff") if tiff else ("dpx",), grain=g, encoding=encoding,
+                         size=dims,  # type: ignore[arg-type]
+                         shots=tuple(x.strip() for x in shots.split(",")) if shots else None)
         typer.echo(f"{len(s['frames'])} frames from {len({f['shot'] for f in s['frames']})} shots -> {output}")
         for sk in s["skipped"]:
             typer.echo(f"skipped {sk['source']}: {sk['reason']}", err=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import InputError, UnsupportedError
+from qualipress.errors import CodecUnavailableError, InputError, ModelError, UnsupportedError
 from qualipress.io.image import MAX_PIXELS, Image, as_image, check_dimensions
 from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
 
@@ -114,8 +114,8 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             image = reader(p, max_pixels)
-    except (InputError, UnsupportedError):
-        raise
+    except (InputError, UnsupportedError, ModelError, CodecUnavailableError):
+        raise  # ModelError: e.g. a .qlc file whose learned-codec weights are missing (not a corrupt file)
     except MemoryError as exc:
         raise InputError(f"{p}: too large to decode in memory") from exc
     except Exception as exc:  # backends raise many unrelated types for bad data

@@ -295,6 +295,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     )
     if best.fallback:
         record["fallback"] = best.fallback
+    describe = getattr(codec, "describe_output", None)  # learned codecs: the weights (fingerprint, source)
+    if describe is not None:
+        record.update(describe(best.data))
     data = hooks.seal(best.data, codec=best.codec, record=record)
     written = [out_path, *sidecars]
     marker = _mark_pending(outdir, out_path, written)
