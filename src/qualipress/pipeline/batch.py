@@ -37,6 +37,7 @@ from qualipress.io import (
 from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
+from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.search import Hint, SearchResult, Target, best_of
 from qualipress.search.budget import prefer
 
@@ -514,9 +515,11 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             progress(rec)
 
     tasks = [(job, out, options, sha) for job, sha in todo]
+    # a shot's frames on one worker, in frame order, so the search's warm start holds (pipeline/schedule.py)
+    keys = [sequence_key(job.source) for job, _ in todo]
     try:
-        with contextlib.closing(run_tasks(_process_task, tasks, jobs=options.jobs,
-                                          scheduler=options.scheduler)) as results:
+        with contextlib.closing(run_by_sequence(_process_task, tasks, keys, jobs=options.jobs,
+                                                scheduler=options.scheduler, runner=run_tasks)) as results:
             for i, rec in results:
                 if isinstance(rec, BaseException):  # the worker died (or a bug escaped process_one)
                     rec = _failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1])
