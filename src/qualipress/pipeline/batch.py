@@ -307,6 +307,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     out_path = Path(str(stem) + codec.info.extension)  # keeps dotted frame numbers
     sidecars = _sidecar_data(plan, best, stem)
     protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
+    _reclaim(outdir, out_path)
     for p in [out_path, *sidecars]:
         if os.path.realpath(p) in protected:  # an input is never a target, --overwrite or not
             raise OutputError(f"{p}: output would replace an input; choose another output directory"
@@ -389,6 +390,22 @@ def _mark_pending(outdir: Path, out_path: Path, paths: list[Path]) -> Path:
     marker.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(marker, json.dumps({"paths": [str(p) for p in paths]}).encode(), overwrite=True)
     return marker
+
+
+def _reclaim(outdir: Path, out_path: Path) -> None:
+    """Remove what an earlier attempt at this same output wrote but never reported (its worker was killed
+    when a sibling crashed, and the job is being retried); the run's lock and the collision check make the
+    marker this job's own."""
+    marker = _marker_path(outdir, out_path)
+    if not marker.is_file():
+        return
+    try:
+        paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
+    except (OSError, ValueError):
+        paths = []
+    for p in paths:
+        Path(p).unlink(missing_ok=True)
+    marker.unlink(missing_ok=True)
 
 
 def _recover_pending(outdir: Path, finished: dict[str, str | None]) -> None:
