@@ -131,6 +131,10 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     pixels = image.pixels
     if fmt in METADATA_FORMATS:
         meta.update(read_metadata(p, fmt))
+        if "CMYK" in str(meta.get("converted", "")) and "icc_profile" in meta:
+            # Pillow's CMYK -> RGB conversion ignores the profile; a CMYK profile on RGB pixels would be wrong.
+            meta["icc_dropped"] = "CMYK profile not carried: pixels were converted to RGB without it"
+            del meta["icc_profile"]
         if fmt in ORIENTED_FORMATS and meta.get("orientation", 1) != 1:
             # Upright pixels for everything downstream; the tag the file had stays in the metadata.
             pixels = apply_orientation(pixels, meta["orientation"])

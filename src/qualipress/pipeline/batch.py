@@ -6,7 +6,6 @@ import bisect
 import contextlib
 import dataclasses
 import hashlib
-import importlib
 import json
 import os
 import sys
@@ -38,6 +37,7 @@ from qualipress.io import (
 from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
+from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.search import Hint, SearchResult, Target, best_of
 from qualipress.search.budget import prefer
 
@@ -66,8 +66,6 @@ class CompressOptions:
         collide.
     encode_options : dict
         Options for every codec's ``encode`` (e.g. ROI settings for ``jpeg-roi``).
-    preprocess : str or None
-        Name resolved by ``preprocess_resolver`` (``"module:function"`` returning ``Image -> Image``).
     hooks : PipelineHooks
     scheduler : str or None
         Address of a Dask distributed scheduler (``tcp://host:8786``) to run files on.
@@ -83,8 +81,6 @@ class CompressOptions:
     overwrite: bool = False
     name_with_ext: bool = False
     encode_options: dict[str, Any] = field(default_factory=dict)
-    preprocess: str | None = None
-    preprocess_resolver: str = "qualipress.preprocess:get_preprocessor"
     hooks: Any = field(default_factory=DefaultHooks)
     scheduler: str | None = None
     max_pixels: int = MAX_PIXELS
@@ -96,7 +92,7 @@ class CompressOptions:
         settings = getattr(self.hooks, "settings", None)
         hooks = settings() if callable(settings) else type(self.hooks).__name__
         key = {"target": self.target.to_list(), "codec": self.codec, "options": self.encode_options,
-               "preprocess": self.preprocess, "hooks": hooks, "tile": self.tile}
+               "hooks": hooks, "tile": self.tile}
         if self.name_with_ext:  # only when set, so keys of earlier reports stay valid
             key["name_with_ext"] = True
         blob = json.dumps(key, sort_keys=True, default=str)
@@ -242,11 +238,6 @@ def warm_start(run_id: str) -> WarmStart:
     return state
 
 
-def _resolve(spec: str) -> Callable[..., Any]:
-    module, _, attr = spec.partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
-
-
 def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str) -> dict[str, Any]:
     """Compress one file; never raises for a bad input (the record's ``error`` says what went wrong)."""
     t0 = time.perf_counter()
@@ -286,10 +277,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     previous = warm.previous
     plan = hooks.plan(image, path=job.source, codec=options.codec, target=options.target, previous=previous)
     encoded_image: Image = image
-    if options.preprocess:
-        pre = _resolve(options.preprocess_resolver)(options.preprocess)
-        encoded_image = pre(image)
-        record["preprocess"] = options.preprocess
+    if plan.preprocess is not None:
+        encoded_image = plan.preprocess.apply(image)
+        record["preprocess"] = plan.preprocess.name
     skipped: list[str] = []
     starts: dict[str, float | Hint] = dict(plan.start)
     for name in plan.codecs:
@@ -316,6 +306,8 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
             raise OutputError(f"{p}: exists and was not made by this run's settings (use --overwrite)")
     record.update(
         codec=best.codec, codec_version=codec.version(), params=best.params(),
+        setting=None if best.lossless else best.setting,
+        setting_name=None if best.lossless or codec.info.quality is None else codec.info.quality.name,
         metrics={k: v.to_dict() for k, v in best.metrics.items()}, target_met=best.met,
         encodes=sum(r.encodes for r in per_codec.values()),
         probes=[p.to_dict() for r in per_codec.values() for p in r.probes],
@@ -540,9 +532,11 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             progress(rec)
 
     tasks = [(job, out, options, sha) for job, sha in todo]
+    # a shot's frames on one worker, in frame order, so the search's warm start holds (pipeline/schedule.py)
+    keys = [sequence_key(job.source) for job, _ in todo]
     try:
-        with contextlib.closing(run_tasks(_process_task, tasks, jobs=options.jobs,
-                                          scheduler=options.scheduler)) as results:
+        with contextlib.closing(run_by_sequence(_process_task, tasks, keys, jobs=options.jobs,
+                                                scheduler=options.scheduler, runner=run_tasks)) as results:
             for i, rec in results:
                 if isinstance(rec, BaseException):  # the worker died (or a bug escaped process_one)
                     rec = _failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1])

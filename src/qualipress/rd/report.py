@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qualipress.bench.colours import curve_colour
 from qualipress.errors import InputError
 from qualipress.io import atomic_write_bytes, atomic_write_text
 
@@ -58,6 +59,23 @@ def _metric_aliases(res: dict[str, Any], metric: str) -> str | None:
     return None
 
 
+def column_label(curve: str, key: str) -> str:
+    """Table header for a results column: the codec's own quality name, units on times."""
+    if key == "quality":
+        try:
+            from qualipress import codecs
+
+            q = codecs.get(curve).info.quality
+            if q is not None:
+                return f"{q.name} ({'higher' if q.higher_is_better else 'lower'} is better)"
+        except Exception:
+            pass
+        return "setting"
+    if key.endswith("_time"):
+        return key.replace("_", " ") + " (s/image)"
+    return key
+
+
 def plot_rd(
     curves: dict[str, dict[str, Any]],
     output: str | os.PathLike[str] | None,
@@ -93,7 +111,7 @@ def plot_rd(
                 y = to_db(m, y)
             order = np.argsort(x)
             style = "--" if "published" in name or "compressai" in name.lower() else "-"
-            ax.plot(x[order], y[order], style, marker="o", ms=3, label=name)
+            ax.plot(x[order], y[order], style, marker="o", ms=3, label=name, color=curve_colour(name))
         label = f"{m} (dB)" if m.startswith("ms-ssim") and ms_ssim_db else m
         ax.set_xlabel("bits per pixel")
         ax.set_ylabel(label)
@@ -160,8 +178,10 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
     for name, c in curves.items():
         r = c["results"]
         cols = [k for k in r if isinstance(r[k], list)]
-        parts.append(f"<h3>{html.escape(name)}</h3><p>{html.escape(str(c.get('description', '')))}</p><table><tr>")
-        parts.extend(f"<th>{html.escape(k)}</th>" for k in cols)
+        swatch = f"<span style='color:{curve_colour(name)}'>&#9632;</span>"
+        parts.append(f"<h3>{swatch} {html.escape(name)}</h3>"
+                     f"<p>{html.escape(str(c.get('description', '')))}</p><table><tr>")
+        parts.extend(f"<th>{html.escape(column_label(name, k))}</th>" for k in cols)
         parts.append("</tr>")
         for i in range(len(r["bpp"])):
             parts.append("<tr>" + "".join(f"<td>{_num(r[k][i]) if i < len(r[k]) else ''}</td>" for k in cols) + "</tr>")
