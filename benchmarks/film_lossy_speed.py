@@ -104,8 +104,8 @@ def main() -> None:
     for name in args.codecs.split(","):
         r = results[name]
         cw = "; ".join(f"{s['cold_encodes_mean']} → {s['warm_encodes_mean']}" for s in r["shots"])
-        print(f"| {name} | {r['frames_per_s']} | {r['cpu_s_per_frame']} | {r['worker_s_per_frame']} | {r['one_encode_s']} | "
-              f"{r['search_vs_one_encode']} | {r['encodes_per_frame']} | {cw} | {r['bytes_mean']} | {r['ssim_min']} |")
+        print(f"| {name} | {r['frames_per_s']} | {r['cpu_s_per_frame']} | {r['worker_s_per_frame']} | "
+              f"{r['one_encode_s']} | {r['search_vs_one_encode']} | {r['encodes_per_frame']} | {cw} | {r['bytes_mean']} | {r['ssim_min']} |")
 
 
 if __name__ == "__main__":
