@@ -105,7 +105,8 @@ def main() -> None:
         r = results[name]
         cw = "; ".join(f"{s['cold_encodes_mean']} → {s['warm_encodes_mean']}" for s in r["shots"])
         print(f"| {name} | {r['frames_per_s']} | {r['cpu_s_per_frame']} | {r['worker_s_per_frame']} | "
-              f"{r['one_encode_s']} | {r['search_vs_one_encode']} | {r['encodes_per_frame']} | {cw} | {r['bytes_mean']} | {r['ssim_min']} |")
+              f"{r['one_encode_s']} | {r['search_vs_one_encode']} | {r['encodes_per_frame']} | {cw} | "
+              f"{r['bytes_mean']} | {r['ssim_min']} |")
 
 
 if __name__ == "__main__":
