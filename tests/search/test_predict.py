@@ -127,3 +127,22 @@ def test_warm_start_carries_the_residual_of_a_near_identical_frame():
     second = search(img, "jpeg", "ssim>=0.95", start=first.hint)
     assert second.probes[0].setting == first.setting  # the same frame again starts where the first one ended
     assert second.data == first.data and second.encodes == 2
+
+
+def test_jpeg_source_starts_at_its_own_quality_when_the_target_needs_about_that(tmp_path):
+    if pr.load() is None or not pr.load().has("jpeg"):
+        pytest.skip("no shipped JPEG predictor")
+    rng = np.random.default_rng(2)
+    px = np.clip(photo_like(240, 320, seed=7) + rng.normal(0, 6, (240, 320, 3)), 0, 255).astype(np.uint8)
+    PILImage.fromarray(px).save(tmp_path / "src.jpg", quality=88)
+    img = read_image(tmp_path / "src.jpg")
+    grid = list(codecs.get("jpeg").info.quality.grid)
+    r = search(img, "jpeg", "ssim>=0.995")
+    assert r.prediction is not None and r.prediction.source_index == grid.index(88.0)
+    assert r.met
+    if r.prediction.index == r.prediction.source_index:
+        assert r.probes[0].setting == 88.0
+    # Re-encoding at the source's own quality jumps: it meets a target the neighbours below miss.
+    at = {p.setting: p for p in r.probes}
+    if 88.0 in at and 87.0 in at:
+        assert at[88.0].metrics["ssim"] > at[87.0].metrics["ssim"]

@@ -191,6 +191,8 @@ class Prediction:
         Expected margin change per grid step near the crossing.
     binding : str
         The constraint that set the prediction.
+    source_index : int or None
+        For a JPEG source and a codec with the same tables, the grid position of the source's own quality.
     """
 
     index: float
@@ -198,6 +200,7 @@ class Prediction:
     high: float
     slope: float
     binding: str
+    source_index: int | None = None
 
 
 def feature_row(features: Mapping[str, float]) -> np.ndarray:

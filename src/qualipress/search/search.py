@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -214,11 +214,18 @@ def search(
             else:
                 hint = _warm_from_prediction(prediction, hint)
     runner.prediction = prediction
+    special = prediction.source_index if prediction is not None else None
     passing: dict[int, Probe] = {}
     failing: dict[int, Probe] = {}
 
     def probe(i: int) -> Probe:
         p = runner.run(grid[i])
+        if i == special and p.passed and p.margin > _JUMP_MARGIN:
+            # The source JPEG's own quality passes by a jump, not on the smooth curve: steer by it as if it had
+            # only just passed (so its neighbour below is tried next), and report it as measured.
+            steer = replace(p, margin=_JUMP_MARGIN)
+            runner.alias(steer, p)
+            p = steer
         (passing if p.passed else failing)[i] = p
         return p
 
@@ -263,12 +270,15 @@ def search(
             c = min(max(math.ceil(x - 1e-9), lo + 1), hi - 1)
             # Finishing move: when the bracket's own slope puts the crossing within one step of an end, probe
             # that end's neighbour (the proof needs it) instead of interpolating or bisecting towards the middle.
+            # Only in a narrow bracket: across a wide one the slope may be a step (a JPEG source's own quality).
             s_loc = (passing[hi].margin - failing[lo].margin) / width
-            if s_loc > 0 and not failing[lo].check_failed:
+            if s_loc > 0 and width <= _FINISH_WIDTH and not failing[lo].check_failed:
                 if passing[hi].margin < s_loc:
                     c = hi - 1
                 elif -failing[lo].margin < s_loc:
                     c = lo + 1
+            if special is not None and lo < special < hi and special not in passing:
+                c = special  # the source JPEG's own quality: re-encoding there makes the metric jump
         else:
             # Local slope from the two probes closest to the threshold (the margin curve is not a line).
             near = sorted({**passing, **failing}.items(), key=lambda kv: abs(kv[1].margin))[:2]
@@ -313,8 +323,27 @@ def _predicted(image: Image, codec: Codec, target: Target, grid_size: int) -> Pr
     model = _predict.load()
     if model is None or not model.has(codec.name):
         return None
-    feats = _predict.image_features(image, jpeg_quality=_predict.jpeg_source_quality(image))
-    return model.predict(codec.name, grid_size, target, feats)
+    source_q = _predict.jpeg_source_quality(image)
+    feats = _predict.image_features(image, jpeg_quality=source_q)
+    pred = model.predict(codec.name, grid_size, target, feats)
+    q = codec.info.quality
+    if pred is None or source_q is None or codec.name not in _SAME_TABLES or q is None:
+        return pred
+    # A JPEG source re-encoded with the same quantisation tables keeps nearly all its coefficients: the metric
+    # jumps at the source's own quality. When the smooth curve needs about that quality or more, start there.
+    src_i = int(np.argmin(np.abs(np.asarray(q.grid) - source_q)))
+    if pred.index > src_i - 1:
+        return Prediction(float(src_i), min(pred.low, src_i), max(pred.high, src_i), pred.slope,
+                          f"{pred.binding} (source JPEG quality {source_q:g})", src_i)
+    return Prediction(pred.index, pred.low, pred.high, pred.slope, pred.binding, src_i)
+
+
+#: Codecs whose quality scales the IJG tables, as the JPEG sources' estimated quality does.
+_SAME_TABLES = ("jpeg",)
+#: Margin the search steers by at a source JPEG's own quality when it passes (it would mislead interpolation).
+_JUMP_MARGIN = 1e-3
+#: Widest bracket (grid steps) in which the search probes an end's neighbour on the bracket's slope alone.
+_FINISH_WIDTH = 8
 
 
 #: Two predictions this many grid steps apart share none of their residual (linear in between).
@@ -408,6 +437,10 @@ class _Runner:
         self.probes.append(p)
         self._last[id(p)] = (data, decoded, res)
         return p
+
+    def alias(self, copy: Probe, original: Probe) -> None:
+        """Let ``copy`` (the same probe, steered by another margin) stand for ``original`` in :meth:`result`."""
+        self._last[id(copy)] = self._last[id(original)]
 
     def result(self, probe: Probe, *, met: bool, hint: Hint | None = None, fallback: str | None = None,
                codec: str | None = None) -> SearchResult:
