@@ -31,7 +31,7 @@ from qualipress.io import (
     sha256_file,
 )
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
-from qualipress.search import Hint, SearchResult, Target, best_of
+from qualipress.search import Hint, SearchResult, Target, best_of, race_order
 
 REPORT_NAME = "qualipress-report.jsonl"
 #: Folder in the output directory holding one marker per output being written (see :func:`_recover_pending`).
@@ -266,7 +266,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     best, per_codec = _search_codecs(encoded_image, image, plan, options, starts, enc_opts, skipped)
     for name, res in per_codec.items():
         h = getattr(res, "hint", None)
-        if h is not None and not res.lossless:
+        if h is not None and not res.lossless and res.beaten is None:
             _STATE["hints"][f"{name}|{options.target}"] = h
     codec = _codecs.get(best.codec)
     stem = job.out_stem(outdir)
@@ -311,10 +311,12 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                    skipped: list[str]) -> tuple[SearchResult, dict[str, SearchResult]]:
     results: dict[str, SearchResult] = {}
     best: SearchResult | None = None
-    for name in plan.codecs:
+    # Expected smallest first: the later codecs stop as soon as they cannot beat the best file so far.
+    for name in race_order(plan.codecs, encoded, options.target):
         opts = {**enc_opts, **plan.encode_options.get(name, {})}
         try:
             b, res = best_of(encoded, [name], options.target, starts=starts, reference=original,
+                             bound=len(best.data) if best is not None and best.met else None,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
                              on_skip=lambda c, why: skipped.append(f"skipped {c}: {why}"))
         except QualipressError as exc:

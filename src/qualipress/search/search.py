@@ -98,6 +98,9 @@ class SearchResult:
         ``data`` decoded (integer image as the codec saw it).
     prediction : Prediction or None
         Where the setting predictor expected the target to be met, when a cold search started from it.
+    beaten : str or None
+        Why the search stopped early when racing a smaller file (``bound``); the result then does not meet the
+        target and must not be used.
     """
 
     data: bytes
@@ -111,6 +114,7 @@ class SearchResult:
     decoded: Image | None = None
     options: dict[str, Any] = field(default_factory=dict)
     prediction: Prediction | None = None
+    beaten: str | None = None
 
     @property
     def encodes(self) -> int:
@@ -156,6 +160,7 @@ def search(
     tile: int = _metrics.DEFAULT_TILE,
     max_probes: int = 24,
     predict: bool = True,
+    bound: int | None = None,
 ) -> SearchResult:
     """Smallest encoding of ``image`` with ``codec`` that meets ``target``.
 
@@ -186,6 +191,10 @@ def search(
     predict : bool
         Without a warm start, begin at the setting the shipped predictor expects to just meet the target (from
         the image's features, see :mod:`qualipress.search.predict`) instead of 55 % up the grid.
+    bound : int, optional
+        Size of a file (another codec's) this search must beat: it stops, with ``met=False`` and ``beaten`` set,
+        as soon as a failing probe is at least this large (file size grows with the setting, so no passing
+        setting can be smaller). Without a warm start it first probes the low end of the predicted bracket.
 
     Returns
     -------
@@ -230,12 +239,20 @@ def search(
         return p
 
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
+    if bound is not None and prediction is not None and not isinstance(start, Hint):
+        # Racing another codec's file: start at the low end of the bracket, where a failing probe that is
+        # already larger than the file to beat ends this codec's search at once.
+        i0 = math.floor(prediction.low)
     i0 = min(max(i0, 0), n - 1)
     probe(i0)
     slope = hint.slope if hint is not None and hint.slope else None
     widths: list[int] = []
 
+    beaten = False
     while len(runner.probes) < max_probes:
+        if bound is not None and any(v.bytes >= bound for v in failing.values()):
+            beaten = True  # every setting that passes lies above a failing one already larger than the bound
+            break
         lo = max(failing) if failing else None        # highest failing index
         hi = min(passing) if passing else None        # lowest passing index
         if hi is not None and lo is not None and lo > hi:
@@ -304,6 +321,11 @@ def search(
             break
         probe(c)
 
+    if beaten:
+        best_i = max(failing)
+        out = runner.result(failing[best_i], met=False, hint=Hint(float(best_i)))
+        out.beaten = f"cannot beat {bound:,} bytes: {grid[best_i]:g} fails at {failing[best_i].bytes:,} bytes"
+        return out
     if passing:
         best = passing[min(passing)]
         hint_out = _hint_from(min(passing), passing, failing)
@@ -334,8 +356,8 @@ def _predicted(image: Image, codec: Codec, target: Target, grid_size: int) -> Pr
     src_i = int(np.argmin(np.abs(np.asarray(q.grid) - source_q)))
     if pred.index > src_i - 1:
         return Prediction(float(src_i), min(pred.low, src_i), max(pred.high, src_i), pred.slope,
-                          f"{pred.binding} (source JPEG quality {source_q:g})", src_i)
-    return Prediction(pred.index, pred.low, pred.high, pred.slope, pred.binding, src_i)
+                          f"{pred.binding} (source JPEG quality {source_q:g})", src_i, pred.bits_per_pixel)
+    return replace(pred, source_index=src_i)
 
 
 #: Codecs whose quality scales the IJG tables, as the JPEG sources' estimated quality does.
@@ -463,6 +485,34 @@ class _Runner:
                            codec=alt_name)
 
 
+#: The order ``best_of`` races codecs in: usually most compact first for photographs at the profiles' targets
+#: (measured in docs/benchmarks.md), so the first result is a tight bound that the others stop at quickly.
+RACE_ORDER = ("avif", "jpegxl", "heif", "webp", "jpegli", "jpeg2000", "jpeg")
+
+
+def race_order(codec_names: Sequence[str], image: Image | None = None,
+               target: Target | str | Sequence[str] | None = None) -> list[str]:
+    """The order to race ``codec_names`` in: with an image and a target, by the predictor's expected file size
+    (smallest first), then the codecs without a size prediction in :data:`RACE_ORDER` (unknown names last)."""
+    rank = {n: k for k, n in enumerate(RACE_ORDER)}
+    static = sorted(codec_names, key=lambda n: rank.get(n, len(rank)))
+    if image is None or target is None or image.is_float or len(static) < 2:
+        return static
+    tgt = parse_target(target)
+    sized: list[tuple[float, str]] = []
+    for name in static:
+        try:
+            cdc = _codecs.get(name)
+        except Exception:
+            continue
+        q = cdc.info.quality
+        pred = _predicted(image, cdc, tgt, len(q.grid)) if q is not None and cdc.info.lossy else None
+        if pred is not None and pred.bits_per_pixel is not None:
+            sized.append((pred.bits_per_pixel, name))
+    first = [n for _, n in sorted(sized)]
+    return first + [n for n in static if n not in first]
+
+
 def best_of(
     image: Image,
     codec_names: Sequence[str],
@@ -470,11 +520,16 @@ def best_of(
     *,
     starts: Mapping[str, float | Hint] | None = None,
     on_skip: Callable[[str, str], None] | None = None,
+    race: bool = True,
+    bound: int | None = None,
     **kwargs: Any,
 ) -> tuple[SearchResult, dict[str, SearchResult]]:
     """Search several codecs and keep the smallest result that meets the target (``--codec auto``).
 
     Codecs that cannot carry the image (bit depth, alpha) are skipped; ``on_skip(codec, reason)`` is told why.
+    With ``race`` (default) the codecs are searched in :data:`RACE_ORDER` and each later search stops as soon as
+    it proves it cannot beat the smallest passing file so far (see ``bound`` in :func:`search`); its result then
+    has ``beaten`` set. ``bound`` gives a file size to beat from the start (an earlier call's winner).
 
     Returns
     -------
@@ -482,6 +537,8 @@ def best_of(
     """
     results: dict[str, SearchResult] = {}
     enc = to_perceptual_image(image) if image.is_float else image
+    best_bytes = bound
+    usable: list[Codec] = []
     for name in codec_names:
         try:
             cdc = _codecs.get(name)
@@ -493,10 +550,20 @@ def best_of(
             if on_skip:
                 on_skip(name, f"cannot carry {enc.bit_depth}-bit {enc.layout}")
             continue
-        results[name] = search(image, cdc, target, start=(starts or {}).get(name), **kwargs)
+        usable.append(cdc)
+    if race:
+        order = race_order([c.name for c in usable], image, target)
+        usable.sort(key=lambda c: order.index(c.name))
+    for cdc in usable:
+        name = cdc.name
+        res = search(image, cdc, target, start=(starts or {}).get(name), bound=best_bytes if race else None,
+                     **kwargs)
+        results[name] = res
+        if race and res.met and (best_bytes is None or len(res.data) < best_bytes):
+            best_bytes = len(res.data)
     if not results:
         raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
     met = [r for r in results.values() if r.met]
-    pool = met or list(results.values())
+    pool = met or [r for r in results.values() if r.beaten is None] or list(results.values())
     best = min(pool, key=lambda r: len(r.data))
     return best, results
