@@ -27,6 +27,7 @@ from qualipress.io.image import Image
 from qualipress.io.transfer import to_perceptual_image
 from qualipress.metrics import MetricResult
 from qualipress.search import predict as _predict
+from qualipress.search.budget import budget_search, prefer
 from qualipress.search.predict import Prediction
 from qualipress.search.targets import Target, parse_target
 
@@ -206,6 +207,8 @@ def search(
     if targeted is not None:
         return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
     runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
+    if tgt.budget is not None:
+        return budget_search(runner, cdc, tgt, max_probes=max_probes)
     q = cdc.info.quality
     if not cdc.info.lossy or q is None:
         probe = runner.run(None, lossless=True)
@@ -449,6 +452,8 @@ class _Runner:
         data = cdc.encode(self.encodable, quality=setting, lossless=lossless, **self.options)
         decoded = _codecs.decode_like(cdc, data, self.encodable)
         res = self._measure(decoded)
+        if self.target.budget is not None:
+            res["bytes"] = MetricResult("bytes", float(len(data)))
         outcomes = [chk(self.reference, decoded) for chk in self.checks]
         passed = self.target.satisfied(res) and all(o.passed for o in outcomes)
         margin = self.target.margin(res)
@@ -551,8 +556,11 @@ def best_of(
                 on_skip(name, f"cannot carry {enc.bit_depth}-bit {enc.layout}")
             continue
         usable.append(cdc)
+    tgt = parse_target(target)
+    race = race and tgt.budget is None  # with a byte budget the best file is not the smallest
+    best_bytes = best_bytes if race else None
     if race:
-        order = race_order([c.name for c in usable], image, target)
+        order = race_order([c.name for c in usable], image, tgt)
         usable.sort(key=lambda c: order.index(c.name))
     for cdc in usable:
         name = cdc.name
@@ -563,7 +571,11 @@ def best_of(
             best_bytes = len(res.data)
     if not results:
         raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
-    met = [r for r in results.values() if r.met]
-    pool = met or [r for r in results.values() if r.beaten is None] or list(results.values())
-    best = min(pool, key=lambda r: len(r.data))
+    best = None
+    for r in results.values():
+        if r.beaten is not None and best is not None:
+            continue  # stopped early: it cannot be the smallest, and its data does not meet the target
+        if best is None or best.beaten is not None or prefer(r, best, tgt):
+            best = r
+    assert best is not None
     return best, results
