@@ -159,3 +159,24 @@ def test_report_paths_are_absolute_so_resume_works_from_another_directory(tmp_pa
     monkeypatch.chdir(elsewhere)
     s = compress_paths([tmp_path / "in"], tmp_path / "out", opts)
     assert len(s.skipped) == 2 and not s.records
+
+
+def test_several_codecs_race_and_the_report_names_the_stopped_ones(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    from skimage import data
+
+    write_image(src / "a.png", as_image(data.astronaut()[::4, ::4].copy()))
+    target = parse_target("ssim>=0.95")
+    raced = compress_paths([src], tmp_path / "race", CompressOptions(target=target, codec="jpeg,webp,jpegxl"))
+    rec = raced.records[0]
+    assert rec["target_met"] and not raced.failures
+    singles, encodes = {}, 0
+    for name in ("jpeg", "webp", "jpegxl"):
+        s = compress_paths([src], tmp_path / name, CompressOptions(target=target, codec=name))
+        singles[name] = s.records[0]["bytes"]
+        encodes += s.records[0]["encodes"]
+    assert rec["bytes"] == min(singles.values()) and rec["codec"] == min(singles, key=singles.get)
+    stopped = [d for d in rec.get("decisions") or [] if d.startswith("stopped ")]
+    assert all("cannot beat" in d for d in stopped)
+    assert rec["encodes"] == len(rec["probes"]) <= encodes

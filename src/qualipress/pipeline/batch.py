@@ -337,6 +337,9 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
             skipped.append(f"skipped {name}: {exc}")
             continue
         results.update(res)
+        if b.beaten:
+            skipped.append(f"stopped {name}: {b.beaten}")
+            continue
         if best is None or prefer(b, best, options.target):
             best = b
     if best is None:
