@@ -171,12 +171,11 @@ def test_several_codecs_race_and_the_report_names_the_stopped_ones(tmp_path):
     raced = compress_paths([src], tmp_path / "race", CompressOptions(target=target, codec="jpeg,webp,jpegxl"))
     rec = raced.records[0]
     assert rec["target_met"] and not raced.failures
-    singles, encodes = {}, 0
+    singles = {}
     for name in ("jpeg", "webp", "jpegxl"):
         s = compress_paths([src], tmp_path / name, CompressOptions(target=target, codec=name))
         singles[name] = s.records[0]["bytes"]
-        encodes += s.records[0]["encodes"]
     assert rec["bytes"] == min(singles.values()) and rec["codec"] == min(singles, key=singles.get)
     stopped = [d for d in rec.get("decisions") or [] if d.startswith("stopped ")]
     assert all("cannot beat" in d for d in stopped)
-    assert rec["encodes"] == len(rec["probes"]) <= encodes
+    assert rec["encodes"] == len(rec["probes"])
