@@ -172,3 +172,23 @@ def test_warm_start_state_is_per_run(tmp_path):
     assert len(first) == 1 and next(iter(first.values())).previous is not None
     compress_paths([src], tmp_path / "o2", opts)
     assert set(batch_mod._WARM) != set(first)  # a new run does not inherit the last run's previous record
+
+
+def test_several_codecs_race_and_the_report_names_the_stopped_ones(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    from skimage import data
+
+    write_image(src / "a.png", as_image(data.astronaut()[::4, ::4].copy()))
+    target = parse_target("ssim>=0.95")
+    raced = compress_paths([src], tmp_path / "race", CompressOptions(target=target, codec="jpeg,webp,jpegxl"))
+    rec = raced.records[0]
+    assert rec["target_met"] and not raced.failures
+    singles = {}
+    for name in ("jpeg", "webp", "jpegxl"):
+        s = compress_paths([src], tmp_path / name, CompressOptions(target=target, codec=name))
+        singles[name] = s.records[0]["bytes"]
+    assert rec["bytes"] == min(singles.values()) and rec["codec"] == min(singles, key=singles.get)
+    stopped = [d for d in rec.get("decisions") or [] if d.startswith("stopped ")]
+    assert all("cannot beat" in d for d in stopped)
+    assert rec["encodes"] == len(rec["probes"])

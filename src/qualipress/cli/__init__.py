@@ -495,8 +495,8 @@ def bench_search(
     targets: Annotated[str, typer.Option(help="Semicolon-separated targets or profile names.")] = (
         "ssim>=0.90;ssim>=0.95;ssim>=0.99"),
     limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
-    modes: Annotated[str, typer.Option(help="cold (each image alone), warm (a batch in order), or both.")] = (
-        "cold,warm"),
+    modes: Annotated[str, typer.Option(help="cold (each image alone), warm (a batch in order), baseline (cold "
+                                                "without the predictor); comma-separated.")] = "cold,warm",
 ) -> None:
     """Search efficiency: misses, encodes per image and bytes vs an exhaustive sweep of the same settings."""
     from qualipress.bench.search_bench import run_search_bench

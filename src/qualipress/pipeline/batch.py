@@ -38,7 +38,7 @@ from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
-from qualipress.search import Hint, SearchResult, Target, best_of
+from qualipress.search import Hint, SearchResult, Target, best_of, race_order
 from qualipress.search.budget import prefer
 
 REPORT_NAME = "qualipress-report.jsonl"
@@ -292,7 +292,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     best, per_codec = _search_codecs(encoded_image, image, plan, options, starts, enc_opts, skipped)
     for name, res in per_codec.items():
         h = getattr(res, "hint", None)
-        if h is not None and not res.lossless:
+        if h is not None and not res.lossless and res.beaten is None:
             warm.hints[f"{name}|{options.target}"] = h
     codec = _codecs.get(best.codec)
     stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
@@ -346,10 +346,13 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                    skipped: list[str]) -> tuple[SearchResult, dict[str, SearchResult]]:
     results: dict[str, SearchResult] = {}
     best: SearchResult | None = None
-    for name in plan.codecs:
+    # Expected smallest first: the later codecs stop as soon as they cannot beat the best file so far.
+    for name in race_order(plan.codecs, encoded, options.target):
         opts = {**enc_opts, **plan.encode_options.get(name, {})}
         try:
             b, res = best_of(encoded, [name], options.target, starts=starts, reference=original,
+                             bound=len(best.data) if best is not None and best.met and
+                             options.target.budget is None else None,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
                              on_skip=lambda c, why: skipped.append(f"skipped {c}: {why}"))
         except QualipressError as exc:
@@ -358,6 +361,9 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
             skipped.append(f"skipped {name}: {exc}")
             continue
         results.update(res)
+        if b.beaten:
+            skipped.append(f"stopped {name}: {b.beaten}")
+            continue
         if best is None or prefer(b, best, options.target):
             best = b
     if best is None:
