@@ -4,7 +4,7 @@ import tifffile
 
 from qualipress.errors import InputError
 from qualipress.io import Image, as_image, read_image, to_perceptual, write_image
-from qualipress.io.files import atomic_write_bytes, remove_partials
+from qualipress.io.files import TEMP_PREFIX, atomic_write_bytes, remove_stale_temps
 from tests.conftest import photo_like, shared_data
 
 
@@ -110,9 +110,18 @@ def test_atomic_write_leaves_no_partial_on_failure(tmp_path, monkeypatch):
     assert not list(tmp_path.iterdir())
 
 
-def test_remove_partials(tmp_path):
-    (tmp_path / ".a.jpg.123.part").write_bytes(b"x")
-    assert remove_partials(tmp_path) == 1 and not list(tmp_path.iterdir())
+def test_remove_stale_temps_removes_only_our_dead_processes_files(tmp_path):
+    import os
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()  # a process id that no longer exists
+    (tmp_path / f"{TEMP_PREFIX}{child.pid}.abc.a.jpg").write_bytes(b"x")
+    (tmp_path / f"{TEMP_PREFIX}{os.getpid()}.abc.b.jpg").write_bytes(b"x")  # a live writer's
+    (tmp_path / ".a.jpg.123.part").write_bytes(b"user")  # not ours
+    assert remove_stale_temps(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [".a.jpg.123.part", f"{TEMP_PREFIX}{os.getpid()}.abc.b.jpg"])
 
 
 def test_real_hdr_film_files_read():

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from qualipress.io import as_image, read_image, sha256_file, write_image
+from qualipress.io import TEMP_PREFIX, as_image, read_image, sha256_file, write_image
 from qualipress.pipeline import CompressOptions, compress_paths, expand_inputs, read_report
 from qualipress.pipeline import batch as batch_mod
 from qualipress.search import parse_target
@@ -45,7 +45,15 @@ def test_batch_writes_verified_outputs_and_report(tmp_path):
         assert rec["metrics"]["ssim"]["value"] >= 0.95
     assert (tmp_path / "out" / "sub" / "img1.jpg").exists()
     assert {p: sha256_file(p) for p in paths} == before  # inputs untouched
-    assert not list((tmp_path / "out").rglob("*.part"))
+    assert not list((tmp_path / "out").rglob(TEMP_PREFIX + "*"))
+
+
+def _dead_pid():
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def test_interrupted_batch_resumes_without_redoing(tmp_path, monkeypatch):
@@ -65,11 +73,11 @@ def test_interrupted_batch_resumes_without_redoing(tmp_path, monkeypatch):
         compress_paths([src], tmp_path / "out", opts)
     assert len(read_report(tmp_path / "out" / "qualipress-report.jsonl")) == 2
     # a torn half-written temp file from the kill is cleaned up on the next run
-    (tmp_path / "out" / ".img2.jpg.x.part").write_bytes(b"half")
+    (tmp_path / "out" / f"{TEMP_PREFIX}{_dead_pid()}.x.img2.jpg").write_bytes(b"half")
     monkeypatch.setattr(batch_mod, "process_one", real)
     s = compress_paths([src], tmp_path / "out", opts)
     assert len(s.skipped) == 2 and len(s.records) == 2 and not s.failures
-    assert not list((tmp_path / "out").rglob("*.part"))
+    assert not list((tmp_path / "out").rglob(TEMP_PREFIX + "*"))
     s = compress_paths([src], tmp_path / "out", opts)
     assert len(s.skipped) == 4 and not s.records
 

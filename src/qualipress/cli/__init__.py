@@ -1,25 +1,29 @@
 """The ``qualipress`` command line. Parses arguments, calls the library, prints; the only layer that exits.
 
 Tests call :func:`main` with an argument list and get the exit code: 0 success, 1 some inputs failed or missed
-their target, 2 usage or setup error.
+their target, 2 usage or setup error, 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM (finished work is
+kept in the report; rerun the same command to resume).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from qualipress import __version__
-from qualipress.errors import QualipressError
+from qualipress.errors import ExitCode, Interrupted, QualipressError
 
 app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compress images and film frames to the smallest file that provably meets a quality target.")
@@ -40,13 +44,6 @@ PLUGINS = (
 )
 
 
-class ExitCode(Exception):  # noqa: N818 - an exit code, not an error
-    """Raised by commands to set the process exit code without printing."""
-
-    def __init__(self, code: int) -> None:
-        self.code = code
-
-
 def _dump(obj: Any) -> None:
     console.print_json(json.dumps(obj, default=str))
 
@@ -62,7 +59,10 @@ def compress(
     profiles: Annotated[Path | None, typer.Option(help="TOML file with extra profiles.")] = None,
     jobs: Annotated[int, typer.Option("-j", "--jobs", help="Parallel worker processes.")] = 1,
     report: Annotated[Path | None, typer.Option(help="JSONL report (default OUTDIR/qualipress-report.jsonl).")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs (never an input).")] = False,
+    name_with_ext: Annotated[bool, typer.Option("--name-with-ext",
+                                                help="Keep the source extension in output names (a.png -> "
+                                                     "a.png.avif), so a.png and a.jpg do not collide.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")] = None,
     preprocess: Annotated[str | None, typer.Option(help="Preprocessing before encoding (e.g. 'kuchen').")] = None,
@@ -79,9 +79,23 @@ def compress(
                                                                 "(default 0.5).")] = None,
     save_mask: Annotated[bool, typer.Option(help="Write OUTPUT_STEM.roi-mask.png next to each output.")] = False,
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
+    metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps: ICC/EXIF/XMP in outputs.")
+                        ] = "keep",
+    allow_larger: Annotated[bool, typer.Option(help="Allow outputs larger than a compressed input (no source/"
+                                                    "lossless-transcode candidates).")] = False,
+    for_: Annotated[str | None, typer.Option("--for", help="Delivery target: 'web' = formats browsers show, "
+                                                           "8-bit.")] = None,
+    bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
 ) -> None:
     """Compress inputs to the smallest files that meet a profile or target."""
+    from qualipress.codecs import resolve
     from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
+    from qualipress.pipeline.delivery import PhotoHooks
+
+    if for_ not in (None, "web"):
+        raise QualipressError(f"--for {for_}: the only delivery target is 'web'")
+    codec = ",".join(resolve(codec))
+    PhotoHooks.check_codecs(codec.split(","), web=for_ == "web")
 
     fixed = {k: v for k, v in (("roi_quality", roi_quality), ("bg_quality", bg_quality),
                                ("block_threshold", block_threshold)) if v is not None}
@@ -110,7 +124,9 @@ def compress(
 
         hooks = RoiHooks(hooks, classes=roi, roi_mask=roi_mask, roi_boxes=roi_boxes, save_mask=save_mask,
                          options=fixed)
+    hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger, web=for_ == "web", bit_depth=bit_depth)
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
+                           name_with_ext=name_with_ext,
                            encode_options=options, preprocess=preprocess, scheduler=scheduler,
                            **({"hooks": hooks} if hooks is not None else {}))
     summary = _with_progress(lambda cb: compress_paths(inputs, output, opts, report=report, progress=cb),
@@ -217,14 +233,23 @@ def encode(
     weights: Annotated[Path | None, typer.Option(help="Weights file for learned codecs.")] = None,
     overwrite: Annotated[bool, typer.Option()] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps.")] = "keep",
+    bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
     from qualipress import codecs, metrics
     from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image
+    from qualipress.io.metadata import carry_for
+    from qualipress.pipeline.delivery import reduce_bit_depth
 
     image = read_image(input)
-    cdc = codecs.get(codec)
-    opts = {"weights": str(weights)} if weights else {}
+    if bit_depth is not None:
+        image = reduce_bit_depth(image, bit_depth)
+    cdc = codecs.get(codecs.resolve(codec)[0])
+    opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
+    carry = carry_for(image.metadata, metadata)
+    if carry.fields():
+        opts["metadata"] = carry
     enc_img = to_perceptual_image(image) if image.is_float else image
     data = cdc.encode(enc_img, quality=quality, lossless=lossless, **opts)
     atomic_write_bytes(output, data, overwrite=overwrite)
@@ -317,9 +342,12 @@ def info(
 
     image = read_image(file)
     px = image.pixels
+    meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
+            if k != "XML:com.adobe.xmp"}
     out: dict[str, Any] = {"file": str(file), "bytes": file.stat().st_size, **image.describe(),
-                           "min": float(np.min(px)), "max": float(np.max(px)),
-                           "metadata": {k: v for k, v in image.metadata.items() if not isinstance(v, bytes)}}
+                           "min": float(np.min(px)), "max": float(np.max(px)), "metadata": meta}
+    if image.metadata.get("icc_description"):
+        out["colorspace"] = f"{image.colorspace} (ICC: {image.metadata['icc_description']})"
     if as_json:
         _dump(out)
         return
@@ -395,15 +423,37 @@ def bench_search(
     dataset: Annotated[Path, typer.Argument(help="Directory of images (e.g. ../shared/data/kodak).")],
     output: Annotated[Path, typer.Option("-o", "--output")] = Path("results/search"),
     codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl",
-    targets: Annotated[str, typer.Option(help="Semicolon-separated targets.")] = "ssim>=0.90;ssim>=0.95;ssim>=0.99",
+    targets: Annotated[str, typer.Option(help="Semicolon-separated targets or profile names.")] = (
+        "ssim>=0.90;ssim>=0.95;ssim>=0.99"),
     limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
+    modes: Annotated[str, typer.Option(help="cold (each image alone), warm (a batch in order), or both.")] = (
+        "cold,warm"),
 ) -> None:
     """Search efficiency: misses, encodes per image and bytes vs an exhaustive sweep of the same settings."""
     from qualipress.bench.search_bench import run_search_bench
 
     res = run_search_bench(dataset, output, codecs=codecs.split(","), targets=targets.split(";"), limit=limit,
-                           log=console.print)
+                           modes=modes.split(","), log=console.print)
     console.print(res["markdown"])
+
+
+@bench_app.command("train-predictor")
+def bench_train_predictor(
+    datasets: Annotated[list[Path], typer.Argument(help="Training image folders (never the evaluation sets).")],
+    codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl,avif",
+    limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60'.")] = (
+        "jpeg=200,jpegxl=60,avif=60"),
+    cache: Annotated[Path, typer.Option(help="Sweep cache folder.")] = Path("results/predictor-sweeps"),
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: shipped one).")] = None,
+    cached_only: Annotated[bool, typer.Option(help="Fit on cached sweeps only.")] = False,
+) -> None:
+    """Retrain the setting predictor (the search's first probe) from exhaustive sweeps of training images."""
+    from qualipress.bench.predictor_train import run_train_predictor
+
+    lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)}
+    data = run_train_predictor(datasets, codecs=codecs.split(","), limits=lim, cache=cache, output=output,
+                               cached_only=cached_only, log=console.print)
+    console.print(f"{len(data['models'])} models written")
 
 
 @bench_app.command("ssim")
@@ -440,28 +490,71 @@ def _load_plugins() -> None:
 _load_plugins()
 
 
+#: Printed when a run is stopped by Ctrl-C or SIGTERM.
+INTERRUPTED = "interrupted — rerun to resume"
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`~qualipress.errors.Interrupted` in the main thread (batches then stop
+    their workers and keep finished work); a second signal while stopping exits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    state = {"stopping": False}
+
+    def handler(signum: int, _frame: Any) -> None:
+        if state["stopping"]:
+            os._exit(128 + signum)  # asked twice: give up cleaning; workers die with us (see pipeline.runner)
+        state["stopping"] = True
+        raise Interrupted(signum)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _usage_line(exc: typer.TyperException) -> str:
+    """One line for a command-line usage error (typer's bundled click raises subclasses of TyperException)."""
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    return f"error: {exc.format_message()}{where}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, prog_name="qualipress", standalone_mode=False)
+        with _stop_signals():
+            rv = app(args=args, prog_name="qualipress", standalone_mode=False)
     except ExitCode as exc:
         return exc.code
+    except Interrupted as exc:
+        err_console.print(INTERRUPTED)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print(INTERRUPTED)
+        return 130
     except QualipressError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         return 2
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code or 0)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err_console.print("aborted")
         return 130
-    except click.ClickException as exc:
-        exc.show(file=sys.stderr)
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument, wrong type
+        if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments at all: the help was the answer
+            if msg := exc.format_message().strip():
+                console.print(msg, markup=False)
+        else:
+            err_console.print(_usage_line(exc), markup=False)
         return 2
-    except KeyboardInterrupt:
-        err_console.print("interrupted: rerun the same command to resume")
-        return 130
-    return 0
+    code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0  # typer returns Exit codes here
+    if code == 130:  # typer turned a KeyboardInterrupt raised outside our handler into Exit(130)
+        err_console.print(INTERRUPTED)
+    return code
 
 
 def run() -> None:

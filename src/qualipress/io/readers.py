@@ -11,6 +11,10 @@ import numpy as np
 
 from qualipress.errors import CodecUnavailableError, InputError, ModelError, UnsupportedError
 from qualipress.io.image import MAX_PIXELS, Image, as_image, check_dimensions
+from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
+
+#: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
+METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif"})
 
 #: Format names by leading bytes; the first match wins.
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
@@ -103,7 +107,9 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     fmt = sniff(head)
     if fmt is None:
         raise InputError(f"{p}: not a recognised image format (first bytes {head[:8]!r})")
-    reader = _READERS[fmt]
+    reader = _READERS.get(fmt)
+    if reader is None:
+        raise UnsupportedError(f"{p}: no reader is registered for {fmt.upper()} files")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -115,12 +121,18 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     except Exception as exc:  # backends raise many unrelated types for bad data
         raise InputError(f"{p}: cannot read {fmt.upper()} data, the file is truncated or corrupt ({exc})") from exc
     meta = dict(image.metadata)
+    pixels = image.pixels
+    if fmt in METADATA_FORMATS:
+        meta.update(read_metadata(p, fmt))
+        if fmt in ORIENTED_FORMATS and meta.get("orientation", 1) != 1:
+            # Upright pixels for everything downstream; the tag the file had stays in the metadata.
+            pixels = apply_orientation(pixels, meta["orientation"])
     meta["format"] = fmt
     meta["file_bytes"] = size
     if p.suffix.lower() not in EXTENSIONS.get(fmt, set()):
         meta["extension_mismatch"] = f"content is {fmt} but the name ends in {p.suffix or '(nothing)'}"
     return Image(
-        image.pixels, image.bit_depth, image.transfer, image.colorspace, meta, source=p
+        pixels, image.bit_depth, image.transfer, image.colorspace, meta, source=p
     )
 
 
@@ -155,8 +167,7 @@ def _pillow_size_check(path: Path, max_pixels: int) -> dict[str, Any]:
     with PILImage.open(path) as im:
         check_dimensions(im.width, im.height, max_pixels=max_pixels)
         info = {k: v for k, v in im.info.items() if isinstance(v, str | int | float | bytes)}
-        return {"pil_mode": im.mode, **{k: v for k, v in info.items() if not isinstance(v, bytes)},
-                "icc_profile": bool(im.info.get("icc_profile"))}
+        return {"pil_mode": im.mode, **{k: v for k, v in info.items() if not isinstance(v, bytes)}}
 
 
 def _read_png(path: Path, max_pixels: int) -> Image:
@@ -187,7 +198,7 @@ def _read_jpeg(path: Path, max_pixels: int) -> Image:
             check_dimensions(im.width, im.height, max_pixels=max_pixels)
             mode = im.mode
             im.load()
-            meta: dict[str, Any] = {"pil_mode": mode, "exif": bool(im.info.get("exif"))}
+            meta: dict[str, Any] = {"pil_mode": mode}
             if mode == "CMYK":
                 im = im.convert("RGB")
                 meta["converted"] = "CMYK converted to RGB"
@@ -356,30 +367,6 @@ def _read_pnm(path: Path, max_pixels: int) -> Image:
     return _finish(arr, None, metadata={})
 
 
-def _via_codec(name: str) -> Callable[[Path, int], Image]:
-    def read(path: Path, max_pixels: int) -> Image:
-        from qualipress import codecs
-
-        try:
-            from PIL import Image as PILImage
-
-            if name in ("heif",):
-                import pillow_heif
-
-                pillow_heif.register_heif_opener()
-            with PILImage.open(path) as im:
-                check_dimensions(im.width, im.height, max_pixels=max_pixels)
-        except InputError:
-            raise
-        except Exception:  # Pillow cannot size this one; the decoder's result is checked instead
-            pass
-        image = codecs.decode_as(name, path.read_bytes())
-        check_dimensions(image.width, image.height, max_pixels=max_pixels)
-        return image
-
-    return read
-
-
 _READERS: dict[str, Callable[[Path, int], Image]] = {
     "png": _read_png,
     "jpeg": _read_jpeg,
@@ -387,10 +374,20 @@ _READERS: dict[str, Callable[[Path, int], Image]] = {
     "dpx": _read_dpx,
     "exr": _read_exr,
     "pnm": _read_pnm,
-    "webp": _via_codec("webp"),
-    "jpegxl": _via_codec("jpegxl"),
-    "jpeg2000": _via_codec("jpeg2000"),
-    "avif": _via_codec("avif"),
-    "heif": _via_codec("heif"),
-    "qlc": _via_codec("qlc"),
 }
+
+
+def register_reader(fmt: str, reader: Callable[[Path, int], Image]) -> None:
+    """Let a higher layer read a format this module cannot decode itself.
+
+    :mod:`qualipress.codecs` registers the formats it decodes (WebP, JPEG XL, JPEG 2000, AVIF, HEIF, ``.qlc``)
+    when it is imported, which :mod:`qualipress` does on start-up; ``io`` never imports ``codecs``.
+
+    Parameters
+    ----------
+    fmt : str
+        A format name as returned by :func:`sniff`.
+    reader : callable
+        ``reader(path, max_pixels) -> Image``; raises :class:`~qualipress.errors.InputError` for bad data.
+    """
+    _READERS[fmt] = reader

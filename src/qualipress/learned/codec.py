@@ -89,6 +89,7 @@ class LearnedCodec(Codec):
             library="compressai",
             lossless_fallback="png",
             notes="learned codec; weights from --weights, CompressAI's cache or the shipped model",
+            options={"weights": "path of a CompressAI-format weights file", "device": "torch device"},
         )
 
     @classmethod

@@ -62,9 +62,9 @@ class DefaultHooks:
     """Plan = the requested codec (or every codec that can carry the image for ``auto``); no sealing."""
 
     def plan(self, image: Image, *, path: Path, codec: str, target: Target, previous: dict | None) -> Plan:
-        from qualipress.codecs import AUTO_CANDIDATES
+        from qualipress.codecs import auto_candidates
 
-        codecs = list(AUTO_CANDIDATES) if codec == "auto" else [c.strip() for c in codec.split(",") if c.strip()]
+        codecs = auto_candidates() if codec == "auto" else [c.strip() for c in codec.split(",") if c.strip()]
         return Plan(codecs=codecs)
 
     def seal(self, data: bytes, *, codec: str, record: dict) -> bytes:
