@@ -159,3 +159,13 @@ def test_report_paths_are_absolute_so_resume_works_from_another_directory(tmp_pa
     monkeypatch.chdir(elsewhere)
     s = compress_paths([tmp_path / "in"], tmp_path / "out", opts)
     assert len(s.skipped) == 2 and not s.records
+
+
+def test_warm_start_state_is_per_run(tmp_path):
+    src, _ = _inputs(tmp_path, 2)
+    opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpeg")
+    compress_paths([src], tmp_path / "o1", opts)
+    first = dict(batch_mod._WARM)
+    assert len(first) == 1 and next(iter(first.values())).previous is not None
+    compress_paths([src], tmp_path / "o2", opts)
+    assert set(batch_mod._WARM) != set(first)  # a new run does not inherit the last run's previous record

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from qualipress.errors import ModelError
+from qualipress.io import atomic_write_bytes
 from qualipress.learned._compressai import Architecture, architecture, build_model, compressai
 
 MODEL_FORMAT = "qualipress-learned-model"
@@ -150,17 +151,7 @@ def save_model(
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write_bytes(path, data)
 
 
 def load_file(path: str | os.PathLike[str], arch: str, *, source: str = "user") -> LoadedModel:

@@ -109,6 +109,7 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int = 1,
 def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Iterator[tuple[int, Any]]:
     queue: deque[int] = deque(range(len(tasks)))
     suspects: deque[int] = deque()  # were running when a worker died: retried alone to find the culprit
+    idle_breaks = 0
     while queue or suspects:
         solo = bool(suspects)
         source = suspects if solo else queue
@@ -118,13 +119,22 @@ def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Ite
         lost: list[int] = []
         clean = False
         try:
-            while source or inflight:
-                while source and len(inflight) < 2 * width and not lost:
+            broken = False
+            while (source or inflight) and not broken:
+                while source and len(inflight) < 2 * width:
                     i = source.popleft()
-                    inflight[pool.submit(fn, tasks[i])] = i
-                done, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
-                if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
-                    done, _ = cf.wait(inflight)  # the pool is broken: every running task settles now
+                    try:
+                        inflight[pool.submit(fn, tasks[i])] = i
+                    except BrokenProcessPool:  # a worker died since the last wait
+                        source.appendleft(i)
+                        broken = True
+                        break
+                if broken:
+                    done = set(inflight) and cf.wait(inflight)[0]
+                else:
+                    done = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)[0]
+                    if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                        done = cf.wait(inflight)[0]  # every running task settles now
                 for fut in done:
                     i = inflight.pop(fut)
                     exc = fut.exception()
@@ -132,14 +142,18 @@ def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Ite
                         lost.append(i)
                     else:
                         yield i, exc if exc is not None else fut.result()
-                if lost:
-                    break
+                broken = broken or bool(lost)
             clean = True
         finally:
             _close(pool, kill=not clean)
+        if broken and not lost:
+            idle_breaks += 1
+            if idle_breaks >= 3:
+                raise QualipressError("worker processes keep dying before they run anything (out of memory?)")
         if len(lost) == 1:
-            yield lost[0], WorkerCrashedError("worker process died while processing this file (crash in a codec or "
-                                         "out-of-memory kill); the rest of the batch went on")
+            idle_breaks = 0
+            yield lost[0], WorkerCrashedError("worker process died while processing this file (crash in a codec "
+                                              "or out-of-memory kill); the rest of the batch went on")
         else:
             suspects.extend(lost)
 

@@ -11,6 +11,7 @@ in parallel only when there are fewer shots than workers. The caller runs each c
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -143,16 +144,48 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
     workers = max(2, jobs) if scheduler else jobs
     chunks = sequence_chunks(keys, workers=workers, max_chunk=max_chunk)
     retry: list[int] = []
-    for c, res in runner(run_chunk, [(fn, [tasks[i] for i in chunk], stream) for chunk in chunks], jobs=jobs,
-                         scheduler=scheduler):
-        if isinstance(res, BaseException):
-            retry.extend(chunks[c])
-            continue
-        for i, (_, value) in zip(chunks[c], res, strict=True):
-            yield i, value
+    # closing: when the caller stops early (Ctrl-C), the runner stops its workers at once
+    with contextlib.closing(runner(run_chunk, [(fn, [tasks[i] for i in chunk], stream) for chunk in chunks],
+                                   jobs=jobs, scheduler=scheduler)) as results:
+        for c, res in results:
+            if isinstance(res, BaseException):
+                retry.extend(chunks[c])
+                continue
+            for i, (_, value) in zip(chunks[c], res, strict=True):
+                yield i, value
     if retry:
-        for k, value in runner(fn, [tasks[i] for i in retry], jobs=jobs, scheduler=scheduler):
-            yield retry[k], value
+        with contextlib.closing(runner(fn, [tasks[i] for i in retry], jobs=jobs, scheduler=scheduler)) as again:
+            for k, value in again:
+                yield retry[k], value
 
 
-__all__ = ["MAX_CHUNK", "run_by_sequence", "run_chunk", "sequence_chunks", "sequence_key"]
+def shot_encodes(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per shot, encodes of cold frames (first of a chain on a worker) vs warm ones (the previous frame of the
+    shot was processed just before on the same worker), from ``compress`` report records.
+
+    A frame is warm when its ``analysis.sequence_position`` (set by the film hooks) is above 0. Records without
+    it (no film hooks) count as cold.
+
+    Returns
+    -------
+    list of dict
+        ``{"sequence", "frames", "cold", "warm", "cold_encodes_mean", "warm_encodes_mean", "warm_encodes_max"}``.
+    """
+    shots: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        if r.get("error") or not r.get("input"):
+            continue
+        shots.setdefault(sequence_key(r["input"])[0], []).append(r)
+    out = []
+    for seq, recs in sorted(shots.items()):
+        warm = [int(r.get("encodes") or 0) for r in recs if (r.get("analysis") or {}).get("sequence_position", 0)]
+        cold = [int(r.get("encodes") or 0) for r in recs
+                if not (r.get("analysis") or {}).get("sequence_position", 0)]
+        out.append({"sequence": seq, "frames": len(recs), "cold": len(cold), "warm": len(warm),
+                    "cold_encodes_mean": round(sum(cold) / len(cold), 2) if cold else None,
+                    "warm_encodes_mean": round(sum(warm) / len(warm), 2) if warm else None,
+                    "warm_encodes_max": max(warm) if warm else None})
+    return out
+
+
+__all__ = ["MAX_CHUNK", "run_by_sequence", "run_chunk", "sequence_chunks", "sequence_key", "shot_encodes"]

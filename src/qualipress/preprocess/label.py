@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import IMAGE_SUFFIXES, Image, atomic_write_bytes, read_image, sha256_file, write_image
+from qualipress.io import Image, atomic_write_bytes, find_images, read_image, sha256_file, write_image
 from qualipress.preprocess.groups import Group, make_groups, parse_group
 from qualipress.preprocess.pool import DEFAULT_POOL
 
@@ -388,24 +388,9 @@ def open_label_dir(directory: str | Path, config: LabelConfig) -> Path:
 
 
 def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files and (recursively) the image files inside directories, sorted, duplicates dropped."""
-    out: list[Path] = []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise InputError(f"{p}: no such file or directory")
-    seen: set[Path] = set()
-    uniq = []
-    for p in out:
-        r = p.resolve()
-        if r not in seen:
-            seen.add(r)
-            uniq.append(p)
-    return uniq
+    """Files and (recursively) the image files inside directories, duplicates dropped (see
+    :func:`qualipress.io.find_images`)."""
+    return [f.path for f in find_images(inputs)]
 
 
 def label_one(
