@@ -217,7 +217,7 @@ def compare(
     metrics : sequence of str
     cache : path, optional
         JSON-lines file of finished sweeps, read and appended to. A sweep is reused only for the same pixels,
-        preprocessing (a network by its file's SHA-256), codec, settings and metrics, so an interrupted or repeated
+        preprocessing (a network by its file's SHA-256), codec and settings, when it holds every metric asked, so an interrupted or repeated
         benchmark does not encode or measure again (the anchor ``none`` is computed once per codec).
 
     Returns
@@ -242,10 +242,11 @@ def compare(
         sweeps[name], seconds[name] = [], []
         for img in images:
             key = json.dumps([hashlib.sha256(img.pixels.tobytes()).hexdigest(), list(img.pixels.shape), method_id,
-                              codec, [float(q) for q in qualities], list(metrics)])
-            if key in done:
-                sweeps[name].append([Point(**p) for p in done[key]["points"]])
-                seconds[name].append(done[key]["seconds"])
+                              codec, [float(q) for q in qualities]])
+            hit = done.get(key)
+            if hit is not None and all(set(metrics) <= set(p["metrics"]) for p in hit["points"]):
+                sweeps[name].append([Point(**p) for p in hit["points"]])
+                seconds[name].append(hit["seconds"])
                 continue
             t0 = time.perf_counter()
             processed = pre(img)
