@@ -217,8 +217,9 @@ def compare(
     metrics : sequence of str
     cache : path, optional
         JSON-lines file of finished sweeps, read and appended to. A sweep is reused only for the same pixels,
-        preprocessing (a network by its file's SHA-256), codec and settings, when it holds every metric asked, so an interrupted or repeated
-        benchmark does not encode or measure again (the anchor ``none`` is computed once per codec).
+        preprocessing (a network by its file's SHA-256), codec and settings, when it holds every metric asked,
+        so an interrupted or repeated benchmark does not encode or measure again (the anchor ``none`` is computed
+        once per codec).
 
     Returns
     -------
