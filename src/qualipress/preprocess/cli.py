@@ -7,17 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qualipress.errors import InputError, QualipressError
-
-
-def _exit(code: int) -> Exception:
-    """The core CLI's exit-code exception (a plain ``typer.Exit`` is swallowed in non-standalone mode)."""
-    try:
-        from qualipress.cli import ExitCode
-
-        return ExitCode(code)
-    except ImportError:  # pragma: no cover - running without the core CLI
-        return typer.Exit(code)
+from qualipress.errors import ExitCode, InputError, QualipressError
 
 
 def label_cmd(
@@ -54,7 +44,7 @@ def label_cmd(
         f"best groups: {summary.best_counts}"
     )
     if summary.errors:
-        raise _exit(1)
+        raise ExitCode(1)
 
 
 def train_cmd(
@@ -165,7 +155,7 @@ def apply_cmd(
             failed += 1
             typer.echo(f"skipped {f}: {exc}", err=True)
     if failed:
-        raise _exit(1)
+        raise ExitCode(1)
 
 
 def bench_cmd(

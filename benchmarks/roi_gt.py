@@ -1,0 +1,270 @@
+"""jpeg-roi scored on annotated people (ground truth), against Pillow with optimised Huffman tables and others.
+
+Images: every people photo whose COCO-style annotation file outlines persons (``qualipress.roi.groundtruth``:
+COCO and OCHuman masks, CrowdPose / AI Challenger / PoseTrack boxes; 20 images with persons). For each image
+and codec a quality sweep is encoded, decoded and measured, and PSNR (over RGB samples) is taken on three ROI
+definitions, each with its complement as background:
+
+* ``mask``: the annotated person masks (boxes for persons without a mask),
+* ``box``: the annotated person boxes,
+* ``det``: the tool's own refined detections (faces, persons, text by default).
+
+Codecs: ``pillow-opt`` (Pillow 4:2:0, ``optimize=True``: the anchor, since jpeg-roi optimises its Huffman
+tables too), ``pillow`` (default tables), ``turbo-420`` (libjpeg-turbo through imagecodecs, optimised),
+``jpegli`` and the jpeg-roi variants (``--variants``, default: the codec's defaults on the detected ROI, and the
+same encoder given the annotated masks, i.e. perfect detection). Per image each metric is interpolated at
+0.5 / 0.8 / 1.0 bpp (linear in log bpp, inside the measured range only); gains are differences to
+``pillow-opt`` averaged over the images where both reach the rate.
+
+Block coverage of every jpeg-roi variant's ROI blocks against the annotation (``block_coverage``): share of
+annotated person pixels in ROI blocks, share of ROI blocks outside every person box, IoU.
+
+Sources are JPEGs: ``--grid-offset 3`` (default) crops 3 px from the top and left (annotations follow) so that
+re-encoding does not land on the source's own 8×8 grid. EXIF orientation: when a file has an orientation
+tag that ``read_image`` did not apply, the pixels are turned upright here and the annotations follow them, so
+detection, annotation and scoring share one frame.
+
+    python benchmarks/roi_gt.py                    # all 20 annotated images, grid shifted 3 px
+    python benchmarks/roi_gt.py --only coco,ochuman --tag quick
+    python benchmarks/roi_gt.py --variants '{"r30": {"ratio": 0.3}}' --tag r30
+
+Writes results/roi/gt_<tag>.json (rows, per-image values, summary).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from roi_rd import DATA, OUT, RATES, interp
+
+UNIFORM_Q = [5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]
+ROI_Q = [10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100]
+ANCHOR = "pillow-opt"
+DEFAULT_VARIANTS = '{"jpeg-roi": {}, "jpeg-roi-truth": {"truth": true}}'
+
+
+def load_pair(path: Path, truth: Any, grid_offset: int) -> tuple[np.ndarray, Any, int]:
+    """Upright 8-bit RGB pixels and the annotation in the same frame; returns (pixels, truth, orientation)."""
+    from PIL import Image as PILImage
+
+    from qualipress.io import read_image
+    from qualipress.roi.groundtruth import apply_orientation
+
+    with PILImage.open(path) as im:
+        orientation = int(im.getexif().get(0x0112, 1) or 1)
+        stored = np.asarray(im.convert("RGB"))
+    img = read_image(path)
+    px = img.pixels
+    if img.n_channels != 3 or img.bit_depth != 8:
+        px = np.repeat(img.color().pixels[..., :1], 3, 2)
+    if orientation != 1:
+        if px.shape == stored.shape and np.array_equal(px, stored):
+            px = apply_orientation(px, orientation)  # read_image kept the stored frame: turn it here
+        truth = truth.oriented(orientation)
+    if px.shape[:2] != truth.shape:
+        raise SystemExit(f"{path}: pixels {px.shape[:2]} and annotation {truth.shape} disagree")
+    if grid_offset:
+        px = px[grid_offset:, grid_offset:]
+        truth = truth.cropped(grid_offset, grid_offset)
+    return np.ascontiguousarray(px), truth, orientation
+
+
+def uniform_codecs() -> dict[str, Any]:
+    import imagecodecs
+    import pyjpegli
+    from PIL import Image as PILImage
+
+    def pillow(optimize: bool):
+        def enc(px: np.ndarray, q: int) -> bytes:
+            buf = io.BytesIO()
+            PILImage.fromarray(px).save(buf, "JPEG", quality=q, optimize=optimize, subsampling="4:2:0")
+            return buf.getvalue()
+
+        return enc
+
+    return {
+        ANCHOR: pillow(True),
+        "pillow": pillow(False),
+        "turbo-420": lambda px, q: bytes(imagecodecs.jpeg8_encode(px, level=q, subsampling="420", optimize=True)),
+        "jpegli": lambda px, q: bytes(pyjpegli.encode(px.tobytes(), px.shape[1], px.shape[0], int(q))),
+    }
+
+
+def psnr_rows(ref: np.ndarray, dec: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, float]:
+    """PSNR over RGB samples on each ROI and its complement (``<name>_roi``, ``<name>_bg``) and the whole."""
+    err = ((ref.astype(np.float64) - dec.astype(np.float64)) ** 2).sum(axis=2)
+    out = {"whole": _psnr(err.sum(), err.size * 3)}
+    for name, m in masks.items():
+        if m.any():
+            out[f"{name}_roi"] = _psnr(err[m].sum(), m.sum() * 3)
+        if (~m).any():
+            out[f"{name}_bg"] = _psnr(err[~m].sum(), (~m).sum() * 3)
+    return out
+
+
+def _psnr(sse: float, n: int) -> float:
+    mse = sse / n
+    return 99.0 if mse <= 1e-12 else float(10 * np.log10(255.0**2 / mse))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--roi", default="faces,persons,text", help="detector classes of the detected ROI")
+    ap.add_argument("--variants", default=DEFAULT_VARIANTS,
+                    help="JSON: name -> encode_roi options, plus 'ratio' (background = ratio x ROI quality) and "
+                         "'truth' (encode with the annotated masks instead of detections)")
+    ap.add_argument("--only", default="", help="comma-separated substrings of the image paths")
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--grid-offset", type=int, default=3)
+    ap.add_argument("--no-uniform", action="store_true", help="jpeg-roi variants and the anchor only")
+    ap.add_argument("--tag", default="")
+    args = ap.parse_args()
+
+    import imagecodecs
+
+    from qualipress.io import as_image
+    from qualipress.metrics import measure
+    from qualipress.roi import RoiJpegCodec
+    from qualipress.roi.groundtruth import block_coverage, load_person_truth
+    from qualipress.roi.mask import analyse
+
+    truth_all = load_person_truth(DATA / "people")
+    items = [(p, t) for p, t in sorted(truth_all.items()) if t.persons > 0]
+    if args.only:
+        items = [(p, t) for p, t in items if any(o in str(p) for o in args.only.split(","))]
+    if args.limit:
+        items = items[: args.limit]
+    if not items:
+        print(f"no annotated people under {DATA / 'people'}", file=sys.stderr)
+        return 1
+    variants = json.loads(args.variants)
+    uniform = uniform_codecs()
+    if args.no_uniform:
+        uniform = {ANCHOR: uniform[ANCHOR]}
+    classes = [c for c in args.roi.split(",") if c]
+    codec = RoiJpegCodec()
+    rows: list[dict] = []
+    per_image: dict[str, dict] = {}
+    t0 = time.time()
+    for i, (path, truth0) in enumerate(items):
+        name = str(path.relative_to(DATA))
+        px, truth, orientation = load_pair(path, truth0, args.grid_offset)
+        img = as_image(px)
+        an = analyse(img, classes)
+        masks = {"mask": truth.mask, "box": truth.boxes, "det": an.mask}
+        truth_an = analyse(img, None, roi_mask=truth.mask)
+        info: dict[str, Any] = {
+            "size": [img.width, img.height], "orientation": orientation, "persons": truth.persons,
+            "masked": truth.masked, "mask_fraction": float(truth.mask.mean()),
+            "box_fraction": float(truth.boxes.mean()), "det_fraction": float(an.mask.mean()),
+            "det_seconds": an.seconds, "coverage": {},
+        }
+        check_done = False
+        for cname, enc in uniform.items():
+            for q in UNIFORM_Q:
+                data = enc(px, q)
+                dec = imagecodecs.jpeg8_decode(data)
+                vals = psnr_rows(px, dec, masks)
+                if not check_done:  # the fast masked PSNR agrees with qualipress.metrics
+                    ref = measure(px, dec, ("psnr",), mask=truth.mask)["psnr"].value
+                    assert abs(ref - vals["mask_roi"]) < 0.05, (ref, vals["mask_roi"])
+                    check_done = True
+                rows.append({"image": name, "codec": cname, "q": q, "bytes": len(data),
+                             "bpp": 8 * len(data) / (img.width * img.height), **vals})
+        for vname, opts in variants.items():
+            opts = dict(opts)
+            ratio = opts.pop("ratio", None)
+            use_truth = bool(opts.pop("truth", False))
+            analysis = truth_an if use_truth else an
+            levels_seen = None
+            for q in ROI_Q:
+                bg = None if ratio is None else max(5, round(ratio * q))
+                res = codec.encode_roi(img, quality=q, bg_quality=bg, analysis=analysis, **opts)
+                dec = imagecodecs.jpeg8_decode(res.data)
+                rows.append({"image": name, "codec": vname, "q": q, "bytes": len(res.data),
+                             "bpp": 8 * len(res.data) / (img.width * img.height), **psnr_rows(px, dec, masks)})
+                levels_seen = (res.levels, res.mcu)
+            if levels_seen is not None:
+                info["coverage"][vname] = block_coverage(levels_seen[0], levels_seen[1], truth)
+        per_image[name] = info
+        cov = info["coverage"].get("jpeg-roi", {})
+        print(f"[{i + 1}/{len(items)}] {name} mask={truth.mask.mean():.2f} det={an.mask.mean():.2f} "
+              f"coverage={cov.get('coverage')} outside={cov.get('outside')} {time.time() - t0:.0f}s", flush=True)
+
+    summary = summarise(rows, per_image, list(uniform) + list(variants))
+    summary["command"] = "python benchmarks/roi_gt.py " + " ".join(sys.argv[1:])
+    OUT.mkdir(parents=True, exist_ok=True)
+    tag = "gt" + (f"_{args.tag}" if args.tag else "")
+    (OUT / f"{tag}.json").write_text(json.dumps({"summary": summary, "images": per_image, "rows": rows}, indent=0))
+    print_summary(summary)
+    return 0
+
+
+def print_summary(summary: dict) -> None:
+    """Compact table: gain over the anchor per codec, rate and ROI definition; coverage per variant."""
+    for rate, cell in summary["gains_vs_" + ANCHOR].items():
+        for c, cc in cell.items():
+            parts = [f"{roi} {v['roi_gain']:+.2f}/{v['bg_change']:+.2f} (n={v['n']})" for roi, v in cc.items()
+                     if v["n"]]
+            print(f"{rate} bpp {c:>16}: " + " | ".join(parts))
+    for c, v in summary["coverage"].items():
+        print(f"coverage {c}: {v}")
+    print("images reaching each rate:", summary["images_reaching_rate"])
+
+
+def summarise(rows: list[dict], per_image: dict, codecs: list[str]) -> dict:
+    """Per rate and ROI definition: mean ROI / background PSNR gain of each codec over the anchor (images
+    where both reach the rate), per-image gains, mean block coverage."""
+    gains: dict = {}
+    per: dict = {n: {} for n in per_image}
+    for rate in RATES:
+        cell: dict = {}
+        for c in codecs:
+            if c == ANCHOR:
+                continue
+            cc: dict = {}
+            for roi in ("mask", "box", "det"):
+                d_roi, d_bg = [], []
+                for n in per_image:
+                    a = [r for r in rows if r["image"] == n and r["codec"] == c]
+                    b = [r for r in rows if r["image"] == n and r["codec"] == ANCHOR]
+                    x, y = interp(a, f"{roi}_roi", rate), interp(b, f"{roi}_roi", rate)
+                    xb, yb = interp(a, f"{roi}_bg", rate), interp(b, f"{roi}_bg", rate)
+                    if None in (x, y, xb, yb):
+                        continue
+                    d_roi.append(x - y)
+                    d_bg.append(xb - yb)
+                    per[n].setdefault(c, {}).setdefault(f"{rate}", {})[roi] = [round(x - y, 3), round(xb - yb, 3)]
+                cc[roi] = {"n": len(d_roi),
+                           "roi_gain": round(float(np.mean(d_roi)), 3) if d_roi else None,
+                           "bg_change": round(float(np.mean(d_bg)), 3) if d_bg else None}
+            cell[c] = cc
+        gains[f"{rate}"] = cell
+    cover: dict = {}
+    for c in codecs:
+        vals = [v["coverage"][c] for v in per_image.values() if c in v["coverage"]]
+        if vals:
+            cover[c] = {k: round(float(np.mean([v[k] for v in vals if v[k] is not None])), 4)
+                        for k in ("coverage", "box_coverage", "outside", "iou", "roi_fraction")}
+            cover[c]["images_coverage_ge_0.9"] = sum(1 for v in vals if (v["coverage"] or 0) >= 0.9)
+            cover[c]["images_outside_le_0.2"] = sum(1 for v in vals if (v["outside"] or 0) <= 0.2)
+            cover[c]["images"] = len(vals)
+    reach = {c: {f"{rate}": sum(1 for n in per_image if interp([r for r in rows if r["image"] == n and r["codec"] == c],
+                                                                 "whole", rate) is not None) for rate in RATES}
+             for c in codecs}
+    return {"gains_vs_" + ANCHOR: gains, "coverage": cover, "images_reaching_rate": reach,
+            "per_image": per, "mean_mask_fraction": round(float(np.mean([v["mask_fraction"]
+                                                                          for v in per_image.values()])), 4)}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
