@@ -13,4 +13,8 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
+# The codec table registers the file formats that ``qualipress.io.read_image`` reads through codecs
+# (WebP, JPEG XL, JPEG 2000, AVIF, HEIF, .qlc); ``io`` sits below ``codecs`` and never imports it.
+from qualipress import codecs as _codecs  # noqa: F401
+
 __all__ = ["__version__"]

@@ -33,3 +33,30 @@ class ModelError(QualipressError):
 
 class OutputError(QualipressError):
     """An output cannot be written (unwritable directory, disk full, refusing to overwrite)."""
+
+
+class Interrupted(BaseException):
+    """The run was asked to stop (SIGINT / Ctrl-C or SIGTERM).
+
+    A ``BaseException`` like ``KeyboardInterrupt``, so per-file ``except Exception`` handlers let it through;
+    batches stop their workers and keep what finished. ``exit_code`` is the shell convention ``128 + signal``.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.signum)
+
+
+class ExitCode(Exception):  # noqa: N818 - an exit code, not an error
+    """Raised by CLI commands (core and capabilities) to set the process exit code without printing.
+
+    Lives here, in the bottom layer, so capability CLIs need not import the core CLI.
+    """
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code

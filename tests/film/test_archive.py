@@ -11,6 +11,16 @@ from qualipress.cli import main
 from qualipress.film import manifest
 from qualipress.film.archive import archive_paths, restore_archive
 from qualipress.film.verify import verify_collection
+from qualipress.io.files import TEMP_PREFIX
+
+
+def _dead_pid() -> int:
+    """A process id that belonged to a process which has exited."""
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -37,22 +47,27 @@ def test_resume_after_interruption_processes_only_missing(dpx_sequence: Path, tm
     lines = (arch / manifest.MANIFEST).read_text().splitlines()
     # a run killed after two frames, mid-way through appending the third record, with a temp file left over
     (arch / manifest.MANIFEST).write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
-    (arch / ".reel.0001004.dpx.qpl.abc.part").write_bytes(b"partial")
+    # a temp file of the killed run (its writer's process id is gone) and a user's own file
+    dead = _dead_pid()
+    (arch / f"{TEMP_PREFIX}{dead}.abc.reel.0001004.dpx.qpl").write_bytes(b"partial")
+    (arch / "notes.part").write_bytes(b"mine")
     res = archive_paths([dpx_sequence], arch)
     assert len(res.skipped) == 2 and len(res.records) == 2
-    assert not list(arch.rglob("*.part"))
-    assert verify_collection(arch).ok
+    assert not list(arch.rglob(f"{TEMP_PREFIX}*")) and (arch / "notes.part").read_bytes() == b"mine"
+    assert verify_collection(arch).unlisted == ["notes.part"]
 
 
-def test_bad_frames_are_reported_and_others_proceed(dpx_sequence: Path, tmp_path: Path) -> None:
+def test_truncated_frame_is_kept_flagged_and_others_proceed(dpx_sequence: Path, tmp_path: Path) -> None:
     bad = dpx_sequence / "reel.0001003.dpx"
     good = (dpx_sequence / "reel.0001002.dpx").read_bytes()
     bad.write_bytes(good[: len(good) // 2])  # truncated
     res = archive_paths([dpx_sequence], tmp_path / "arch")
-    errs = res.errors
-    assert len(errs) == 1 and "truncated" in errs[0]["error"] and errs[0]["source"] == "reel.0001003.dpx"
-    assert sum(r["status"] == "ok" for r in res.records) == 4
-    assert not (tmp_path / "arch" / "reel.0001003.dpx.qpl").exists()
+    assert not res.errors and len(res.records) == 5
+    flagged = [r for r in res.records if r.get("damaged")]
+    assert [r["source"] for r in flagged] == ["reel.0001003.dpx"] and "truncated" in flagged[0]["damaged"]
+    assert [r["source"] for r in manifest.load(tmp_path / "arch") if r.get("damaged")] == ["reel.0001003.dpx"]
+    restore_archive(tmp_path / "arch", tmp_path / "back")
+    assert _files(tmp_path / "back") == _files(dpx_sequence)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")

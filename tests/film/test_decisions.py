@@ -69,8 +69,28 @@ def test_checks_for_profiles(profile: str) -> None:
                                          analysis_result={"smooth_gradient": {"fraction": 0.0},
                                                           "texture": {"fraction": 0.3}})
     names = [c.name for c in checks]
-    assert names == ["worst-tile", "detail"]
+    assert names == ["worst-tile", "detail", "grain"]
     assert any("no banding check" in n for n in notes)
+    assert any("no temporal check" in n for n in notes) and any("no tonal check" in n for n in notes)
+    film = [c.name for c in decisions.checks_for(profile, target_ssim=0.95, transfer="log",
+                                                 previous=(np.zeros((4, 4)), np.zeros((4, 4))))[0]]
+    assert {"temporal", "tonal", "display-ssim"} <= set(film)
     strict = decisions.checks_for("C0", target_ssim=0.98)[0][0].min_ssim
     loose = decisions.checks_for("C2", target_ssim=0.92)[0][0].min_ssim
     assert strict > loose
+
+
+def test_profile_parameters_have_one_source_the_profiles_toml() -> None:
+    from qualipress.profiles import builtin_profiles
+
+    profiles = builtin_profiles()
+    for name in ("C0", "C1", "C2"):
+        p = decisions.profile_parameters(name)
+        assert p == profiles[name].film
+        # the worst-tile margin is the gap between the profile's SSIM threshold and its ssim@min floor
+        cons = {(c.metric, c.stat): c.value for c in profiles[name].target.constraints}
+        assert p["tile_margin"] == pytest.approx(cons[("ssim", "mean")] - cons[("ssim", "min")])
+    assert decisions.profile_parameters("C0")["min_grain_corr"] >= 0.85
+    assert decisions.profile_parameters("C1")["min_grain_corr"] >= 0.6
+    assert decisions.profile_parameters("C2")["min_grain_corr"] == 0
+    assert decisions.profile_parameters("my-own") == profiles["C1"].film

@@ -74,3 +74,40 @@ def test_bad_headers() -> None:
         dpx.unpack(data[lay.offset:lay.offset + 10], lay)
     with pytest.raises(UnsupportedError):
         dpx.encode_dpx(np.full((4, 4, 3), 2000, np.uint16), bit_size=10)
+
+
+def _ffmpeg_like(pixels: np.ndarray) -> bytes:
+    """A DPX laid out as ffmpeg writes it: pixels right after a 1664-byte generic header, industry length 0."""
+    import struct
+
+    full = dpx.encode_dpx(pixels, frame_rate=24, frame=1001)
+    data = full[dpx.HEADER_SIZE:]
+    head = bytearray(full[:1664])
+    struct.pack_into(">I", head, 4, 1664)  # image data offset
+    struct.pack_into(">I", head, 16, 1664 + len(data))  # file size
+    struct.pack_into(">II", head, 24, 1664, 0)  # generic header 1664 bytes, industry header 0
+    struct.pack_into(">I", head, 808, 1664)  # element 0 data offset
+    return bytes(head) + data
+
+
+def test_header_lengths_of_other_writers_are_honoured(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    px = rng.integers(0, 1024, (24, 40, 3)).astype(np.uint16)  # pixel bytes where film/TV fields would be
+    blob = _ffmpeg_like(px)
+    h = dpx.parse_header(blob[: dpx.HEADER_SIZE])
+    assert h.image_offset == 1664
+    assert not any(k in h.fields for k in ("dpx:film_frame_rate", "dpx:slate", "dpx:timecode", "dpx:tv_frame_rate"))
+    assert any("industry header length is 0" in w for w in h.warnings)
+    assert h.fields.get("dpx:input_device") is None or "ILM" not in h.fields.get("dpx:input_device", "")
+    lay = dpx.layout(h)
+    assert np.array_equal(dpx.unpack(memoryview(blob)[lay.offset:], lay), px)
+    # our own files keep every field and raise no warning
+    own = dpx.parse_header(dpx.encode_dpx(px, frame_rate=24, frame=1001))
+    assert own.fields["dpx:film_frame_rate"] == 24 and own.warnings == ()
+    # the catalogue passes the warning on
+    from qualipress.film.catalogue import probe_header
+
+    p = tmp_path / "ff.0001001.dpx"
+    p.write_bytes(blob)
+    info = probe_header(p)
+    assert any("industry header length is 0" in w for w in info["warnings"])

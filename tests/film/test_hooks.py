@@ -37,6 +37,7 @@ def test_plan_warm_starts_within_a_sequence_only(tmp_path: Path) -> None:
     assert len(first.codecs) >= 2 and first.start
     assert any("worst tile guarded by the target" in n for n in first.notes)
     prev = {"input": str(tmp_path / "r_0001.dpx"), "codec": first.codecs[0], "params": {"distance": 1.5},
+            "setting": 1.5, "setting_name": "distance",
             "analysis": first.analysis}
     second = hooks.plan(img, path=tmp_path / "r_0002.dpx", codec="auto", target=tgt, previous=prev)
     assert second.codecs == [first.codecs[0]]
@@ -81,3 +82,76 @@ def test_dot_numbered_frames_get_distinct_outputs(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["compress", str(src), "-o", str(out), "--profile", "C2", "--codec", "jpegxl"]) == 0
     assert len(manifest.read_sums(out)) == 2
+
+
+def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) -> None:
+    import numpy as np
+    from scipy.ndimage import gaussian_filter
+
+    src = tmp_path / "grainy"
+    src.mkdir()
+    yy, xx = np.mgrid[0:128, 0:192]
+    clean = 0.35 + 0.15 * xx / 192 + 0.05 * yy / 128
+    for k in range(3):
+        g = gaussian_filter(np.random.default_rng(k).standard_normal((128, 192, 3)), (0.8, 0.8, 0))
+        g *= (5 / 1023) / g.std()
+        px = np.rint(np.clip(clean[..., None] + g, 0, 1) * 1023).astype(np.uint16)
+        (src / f"sky.{1001 + k:07d}.dpx").write_bytes(dpx.encode_dpx(px, transfer=1, frame_rate=24, frame=1001 + k))
+    FilmHooks.sequences.clear()
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--profile", "C1", "--codec", "jpegxl", "--film"]) == 0
+    recs = sorted(manifest.load(out), key=lambda r: r["frame"])
+    assert [r["frame"] for r in recs] == [1001, 1002, 1003]
+    for r in recs:
+        film = r["film"]
+        assert film["grain"]["applies"] and film["grain"]["corr"] >= 0.6  # C1's floor, enforced by the search
+        assert film["tonal"]["applies"] and film["display_ssim"] is not None and film["worst_tile"]["ssim"] > 0
+    assert not recs[0]["film"]["temporal"]["applies"] and "first frame" in recs[0]["film"]["temporal"]["why"]
+    assert all(r["film"]["temporal"]["applies"] for r in recs[1:])
+    assert any("check grain" in n for n in recs[0]["decisions"])
+    assert any("check temporal" in n for n in recs[1]["decisions"])
+    sealed = seal.read_seal((out / recs[0]["output"]).read_bytes())
+    assert sealed is not None and sealed["encoding"].startswith("Cineon printing-density log")
+    # the collection report shows the figures, the wall time and 1:1 crops of the worst frames
+    from qualipress.film.report import build_report
+
+    data = build_report([out], tmp_path / "report.html")
+    summ = data["summary"][0]
+    assert summ["grain_corr_min"] == min(r["film"]["grain"]["corr"] for r in recs)
+    assert summ["temporal_min"] is not None and summ["display_ssim_min"] is not None
+    assert data["wall_seconds"] is not None and data["wall_seconds"] > 0
+    assert data["sequences"][0]["grain_corr_min"] is not None
+    page = (tmp_path / "report.html").read_text()
+    for text in ("grain kept min", "Least grain kept", "flattest region", "worst tile", "difference x8",
+                 "Wall time", "first frame of this sequence"):
+        assert text in page
+
+
+def test_film_checks_on_bad_input_say_why_they_do_not_apply(tmp_path: Path) -> None:
+    import numpy as np
+
+    src = tmp_path / "bad"
+    src.mkdir()
+    h, w = 64, 96
+    frames = {
+        "black.0000001.dpx": np.zeros((h, w, 3), np.uint16),
+        "white.0000001.dpx": np.full((h, w, 3), 1023, np.uint16),  # clipped
+        "single.0000007.dpx": photo_like(h, w, seed=3),  # a one-frame "sequence", light noise only
+        "mixed.0000001.dpx": photo_like(h, w, seed=1),
+        "mixed.0000002.dpx": photo_like(h + 16, w + 32, seed=2),  # size changes inside the shot
+    }
+    for name, px in frames.items():
+        (src / name).write_bytes(dpx.encode_dpx(px, transfer=1, frame_rate=24, frame=int(name.split(".")[1])))
+    FilmHooks.sequences.clear()
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--profile", "C1", "--codec", "jpegxl", "--film"]) == 0
+    recs = {r["source"]: r for r in manifest.load(out)}
+    assert all(r["status"] == "ok" for r in recs.values())
+    black = recs["black.0000001.dpx"]["film"]
+    assert not black["grain"]["applies"] and black["grain"]["why"]
+    assert not black["tonal"]["applies"] and "too dark" in black["tonal"]["why"]
+    white = recs["white.0000001.dpx"]["film"]
+    assert not white["grain"]["applies"] and white["tonal"]["applies"]
+    assert not recs["single.0000007.dpx"]["film"]["temporal"]["applies"]
+    mixed = recs["mixed.0000002.dpx"]["film"]["temporal"]
+    assert not mixed["applies"] and "previous frame is 96x64" in mixed["why"]

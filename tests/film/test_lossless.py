@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qualipress.errors import InputError
+from qualipress.errors import UnsupportedError
 from qualipress.film import container, dpx, lossless
 from qualipress.film.testset import encode_tiff16
 
@@ -54,20 +54,96 @@ def test_unknown_format_is_opaque_but_exact() -> None:
     assert rec["model"] == "opaque"
 
 
-def test_truncated_dpx_is_refused() -> None:
-    data = dpx.encode_dpx(photo_like(h=32, w=40))
-    with pytest.raises(InputError, match="truncated"):
-        lossless.archive_bytes(data[:-100], name="t.dpx")
+@pytest.mark.parametrize("kind", ["dpx", "tiff", "text"])
+def test_damaged_sources_are_kept_byte_exact_and_flagged(kind: str) -> None:
+    px = photo_like(h=32, w=40)
+    if kind == "dpx":
+        data, name, why = dpx.encode_dpx(px)[:-100], "t.0001.dpx", "truncated"
+    elif kind == "tiff":
+        data, name, why = encode_tiff16(px, description="x")[:600], "t.0001.tif", ""
+    else:
+        data, name, why = b"just some text, not an image\n" * 20, "t.0001.tif", "not a TIF file"
+    out, rec = lossless.archive_bytes(data, name=name)
+    assert rec["model"] == "opaque" and rec["damaged"] and why in rec["damaged"]
+    assert lossless.restore_bytes(out) == data
+    assert container.read_header(out)["model"]["damaged"] == rec["damaged"]
+
+
+def test_intact_files_are_not_flagged() -> None:
+    _, rec = lossless.archive_bytes(dpx.encode_dpx(photo_like(h=32, w=40)), name="ok.0001.dpx")
+    assert rec["damaged"] is None and rec["model"] == "dpx"
+
+
+def test_probe_ranks_on_sampled_rows_and_encodes_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    px = photo_like(h=1080, w=512)
+    data = dpx.encode_dpx(px)
+    calls: list[tuple[int, str]] = []
+    real = lossless.encode_pixels
+
+    def spy(p: np.ndarray, bits: int, codec: str, **kw: object) -> bytes:
+        calls.append((p.shape[0], codec))
+        return real(p, bits, codec, **kw)
+
+    monkeypatch.setattr(lossless, "encode_pixels", spy)
+    out, rec = lossless.archive_bytes(data, name="p.dpx", codecs=lossless.FAST_CODECS, select="probe")
+    assert lossless.restore_bytes(out) == data
+    full = [c for h, c in calls if h == 1080]
+    probes = [h for h, c in calls if h != 1080]
+    assert full == [rec["codec"]] and rec["encodes"] == 1
+    assert len(probes) == len(lossless.FAST_CODECS) and all(h <= 1080 * lossless.PROBE_FRACTION * 1.5 for h in probes)
+    assert rec["codec"] == min(rec["probe_sizes"], key=rec["probe_sizes"].get)
+
+
+def test_select_all_keeps_the_smallest_full_encode() -> None:
+    data = dpx.encode_dpx(photo_like(h=1080, w=512))
+    out, rec = lossless.archive_bytes(data, name="p.dpx", codecs=lossless.FAST_CODECS, select="all")
+    assert rec["encodes"] == len(lossless.FAST_CODECS) and not rec["probe_sizes"]
+    assert rec["sizes"][rec["codec"]] == min(rec["sizes"].values())
+    assert lossless.restore_bytes(out) == data
+
+
+def test_probe_rows_cover_the_frame_evenly() -> None:
+    rows = lossless.probe_rows(1080)
+    assert all(0 <= s.start < s.stop <= 1080 for s in rows)
+    assert sum(s.stop - s.start for s in rows) == pytest.approx(1080 * lossless.PROBE_FRACTION, rel=0.25)
+    assert rows[0].start < 1080 / 4 and rows[-1].stop > 3 * 1080 / 4
+    assert lossless.probe_rows(20) == [slice(0, 20)]
+
+
+def test_unknown_codec_or_mode_is_refused() -> None:
+    data = dpx.encode_dpx(photo_like(h=8, w=8))
+    with pytest.raises(UnsupportedError):
+        lossless.archive_bytes(data, codecs=("png",))
+    with pytest.raises(UnsupportedError):
+        lossless.archive_bytes(data, select="guess")
 
 
 def test_damaged_archive_is_detected() -> None:
     out, _ = lossless.archive_bytes(dpx.encode_dpx(photo_like(h=32, w=40)), name="x")
     bad = bytearray(out)
     bad[-3] ^= 0xFF
-    with pytest.raises(InputError, match="damaged"):
+    with pytest.raises(container.DamagedError, match="damaged"):
         lossless.restore_bytes(bytes(bad))
-    with pytest.raises(InputError):
+    with pytest.raises(container.DamagedError, match="truncated"):
         container.from_bytes(out[:-1])
+
+
+def test_damage_names_the_section_that_fails_its_hash() -> None:
+    out, _ = lossless.archive_bytes(dpx.encode_dpx(photo_like(h=32, w=40)), name="x")
+    head = container.read_header(out)
+    (n,) = __import__("struct").unpack_from("<I", out, 8)
+    pos = 12 + n
+    for sec in head["sections"]:
+        bad = bytearray(out)
+        bad[pos + sec["length"] // 2] ^= 0x01
+        with pytest.raises(container.DamagedError, match=f"section '{sec['name']}' fails its SHA-256"):
+            lossless.restore_bytes(bytes(bad))
+        pos += sec["length"]
+    # a changed character inside the JSON header (still valid JSON): the header's own hash names it
+    i = out.index(b"qualipress-lossless-frame")
+    bad = out[:i] + b"Qualipress" + out[i + 10:]
+    with pytest.raises(container.DamagedError, match="section 'header' fails its SHA-256"):
+        lossless.restore_bytes(bad)
 
 
 def test_staged_files_restore_exactly(hdr_film: Path) -> None:

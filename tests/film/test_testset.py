@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from qualipress.cli import main
 from qualipress.film.testset import make_testset
@@ -51,3 +52,53 @@ def test_cli_make_testset(tmp_path: Path) -> None:
     src = _exrs(tmp_path / "exr")
     assert main(["film", "make-testset", "--source", str(src), "-o", str(tmp_path / "ts")]) == 0
     assert len(list((tmp_path / "ts" / "dpx" / "Shot").glob("Shot.*.dpx"))) == 2
+
+
+def test_cineon_round_trip_and_reference_points() -> None:
+    from qualipress.film.transfer import cineon_to_linear, linear_to_cineon
+
+    x = np.array([0.0, 0.01, 0.18, 1.0, 10.0], np.float32)
+    assert np.allclose(cineon_to_linear(linear_to_cineon(x)), x, rtol=1e-4, atol=1e-6)
+    assert linear_to_cineon(np.array([1.0]))[0] * 1023 == pytest.approx(685, abs=1e-3)
+    assert linear_to_cineon(np.array([0.0]))[0] * 1023 == pytest.approx(95, abs=1e-3)
+    # one stop is 0.6 * log10(2) / 0.002 code values above the toe
+    step = (linear_to_cineon(np.array([8.0])) - linear_to_cineon(np.array([4.0])))[0] * 1023
+    assert step == pytest.approx(90.3, abs=0.5)
+
+
+def test_grainy_testset_keeps_clean_plate_and_makes_correlated_independent_grain(tmp_path: Path) -> None:
+    from qualipress.film.testset import Grain
+
+    src = _exrs(tmp_path / "exr")
+    g = Grain(sigma_lo=3.0, sigma_hi=6.0, blur=0.8)
+    a = make_testset(src, tmp_path / "a", frames_per_shot=2, pan=4, formats=("dpx",), grain=g,
+                     encoding="cineon", size=(128, 64))
+    b = make_testset(src, tmp_path / "b", frames_per_shot=2, pan=4, formats=("dpx",), grain=g,
+                     encoding="cineon", size=(128, 64))
+    assert [f["dpx"]["sha256"] for f in a["frames"]] == [f["dpx"]["sha256"] for f in b["frames"]]
+    f0, f1 = a["frames"]
+    grainy = read_image(tmp_path / "a" / f0["dpx"]["path"])
+    clean = read_image(tmp_path / "a" / f0["clean"]["path"])
+    assert grainy.transfer == "log" and grainy.metadata.get("dpx:Transfer") == "Printing density"
+    assert (grainy.width, grainy.height) == (128, 64)
+    noise = grainy.pixels.astype(np.float64) - clean.pixels.astype(np.float64)
+    rms = float(noise.std())
+    assert 3.0 <= rms <= 6.5 and 3.0 <= f0["grain"]["rms"] <= 6.0
+    # spatially correlated: neighbours share grain; white noise would give ~0
+    n = noise[..., 1]
+    lag1 = float(np.corrcoef(n[:, :-1].ravel(), n[:, 1:].ravel())[0, 1])
+    assert lag1 > 0.3
+    # independent per frame: the next frame's grain (same scene area, 4-px pan) is uncorrelated
+    grainy1 = read_image(tmp_path / "a" / f1["dpx"]["path"]).pixels.astype(np.float64)
+    clean1 = read_image(tmp_path / "a" / f1["clean"]["path"]).pixels.astype(np.float64)
+    n1 = (grainy1 - clean1)[:, :-4, 1]
+    assert abs(float(np.corrcoef(n[:, 4:].ravel(), n1.ravel())[0, 1])) < 0.1
+    # the clean plate is the plain Cineon code of the picture
+    assert int(clean.pixels.max()) <= 1023 and f0["encoding"] == "cineon"
+
+
+def test_testset_refuses_unknown_encoding(tmp_path: Path) -> None:
+    from qualipress.errors import InputError
+
+    with pytest.raises(InputError, match="encoding"):
+        make_testset(_exrs(tmp_path / "exr"), tmp_path / "o", encoding="rec709")

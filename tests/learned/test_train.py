@@ -77,3 +77,56 @@ def test_variable_rate_needs_a_step_scalable_model(tmp_path: Path, synth_dir: Pa
 
     with pytest.raises(ModelError, match="variable-rate"):
         train_codec([synth_dir], tmp_path / "m.pt", _cfg(arch="mbt2018-mean"))
+
+
+def test_lr_schedules_warm_up_and_decay() -> None:
+    from qualipress.learned.train import lr_factor
+
+    cos = _cfg(schedule="cosine", warmup_steps=10, min_lr_frac=0.05)
+    assert lr_factor(cos, 0, 0.0) == pytest.approx(0.1)  # warm-up starts at lr / 10
+    assert lr_factor(cos, 5, 0.0) == pytest.approx(0.55)
+    assert lr_factor(cos, 10, 0.0) == pytest.approx(1.0)
+    assert lr_factor(cos, 100, 0.5) == pytest.approx(0.525)
+    assert lr_factor(cos, 100, 1.0) == pytest.approx(0.05)
+    values = [lr_factor(cos, 100, f / 10) for f in range(11)]
+    assert values == sorted(values, reverse=True)
+    step = _cfg(schedule="step", decay_at=0.8)
+    assert lr_factor(step, 0, 0.79) == 1.0 and lr_factor(step, 0, 0.8) == pytest.approx(0.1)
+    with pytest.raises(ModelError, match="schedule"):
+        lr_factor(_cfg(schedule="linear"), 0, 0.0)
+
+
+def test_warm_start_bf16_cosine_and_export_of_a_running_checkpoint(tmp_path: Path, synth_dir: Path,
+                                                                     tiny_hyperprior: Path) -> None:
+    import torch
+
+    from qualipress.learned.train import export_checkpoint, train_codec
+    from qualipress.learned.weights import load_file
+
+    start = load_file(tiny_hyperprior, "bmshj2018-hyperprior")
+    out = tmp_path / "m.pt"
+    cfg = _cfg(init=str(tiny_hyperprior), bf16=True, schedule="cosine", warmup_steps=1, steps=1)
+    record = train_codec([synth_dir], out, cfg)
+    assert record["init_fingerprint"] == start.fingerprint.hex()
+    # one step from the warm start: close to the starting weights, but trained (not equal, not random)
+    got = load_file(out, "bmshj2018-hyperprior").model.state_dict()
+    key = "g_a.0.weight"
+    diff = (got[key] - start.model.state_dict()[key]).abs().max().item()
+    assert 0 < diff < 0.05
+    # the checkpoint (as a still-running training leaves it) exports to a model that codes
+    exported = tmp_path / "exported.pt"
+    rec = export_checkpoint(out.with_name(out.name + ".ckpt"), exported)
+    assert rec["steps_done"] == 1 and rec["init_fingerprint"] == start.fingerprint.hex()
+    model = load_file(exported, "bmshj2018-hyperprior")
+    assert sorted(model.steps) == list(range(1, 9))
+    assert torch.equal(model.model.state_dict()[key], got[key])
+    with pytest.raises(ModelError, match="unreadable"):
+        export_checkpoint(tiny_hyperprior, tmp_path / "x.pt")  # a model file is not a checkpoint
+
+
+def test_warm_start_from_weights_of_another_size_is_refused(tmp_path: Path, synth_dir: Path,
+                                                            tiny_hyperprior: Path) -> None:
+    from qualipress.learned.train import train_codec
+
+    with pytest.raises(ModelError, match="do not fit"):
+        train_codec([synth_dir], tmp_path / "m.pt", _cfg(config=(8, 8), init=str(tiny_hyperprior)))

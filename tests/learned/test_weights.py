@@ -74,3 +74,86 @@ def test_official_checkpoint_in_compressai_cache_is_used(monkeypatch: pytest.Mon
         c._model_for(2.5, str(cache / model_urls["bmshj2018-factorized"]["mse"][2].rsplit("/", 1)[-1]))
     with pytest.raises(ModelError):
         weights.resolve("bmshj2018-factorized", 3)
+
+
+def _fake_official(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arch: str, qualities: list[int]) -> Path:
+    """Put CompressAI-format checkpoints of ``arch`` for ``qualities`` into a private torch hub cache."""
+    import torch
+
+    from qualipress.learned import weights
+    from qualipress.learned._compressai import build_model
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    cache = weights.compressai_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    from compressai.zoo.image import model_urls
+
+    for q in qualities:
+        model = build_model(arch, (16, 24))
+        model.update(force=True)
+        torch.save(model.state_dict(), cache / model_urls[arch]["mse"][q].rsplit("/", 1)[-1])
+    return cache
+
+
+def test_partly_cached_official_weights_are_never_mixed_with_the_shipped_model(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from qualipress.learned import weights
+
+    _fake_official(tmp_path, monkeypatch, "bmshj2018-hyperprior", [2, 3])
+    assert weights.cached_official_qualities("bmshj2018-hyperprior") == [2, 3]
+    assert weights.resolve("bmshj2018-hyperprior", 3).source == "compressai-cache"
+    # quality 5 has no official checkpoint: an error naming what is cached, not the shipped model
+    with pytest.raises(ModelError, match=r"qualities 2, 3 only, not for quality 5"):
+        weights.resolve("bmshj2018-hyperprior", 5)
+    with pytest.raises(ModelError, match="fractional"):
+        weights.resolve("bmshj2018-hyperprior", -1)
+    # the shipped model stays reachable on request, for every level
+    shipped = weights.resolve("bmshj2018-hyperprior", 5, weights=weights.SHIPPED_KEYWORD)
+    assert shipped.source == "shipped" and shipped.steps
+
+
+def test_shipped_keyword_without_a_shipped_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from qualipress.learned import weights
+
+    with pytest.raises(ModelError, match="ships no model"):
+        weights.resolve("mbt2018-mean", 3, weights="shipped")
+
+
+def test_fast_build_indexes_equals_compressai(tiny_hyperprior: Path) -> None:
+    import torch
+
+    from qualipress.learned import ops
+    from qualipress.learned.weights import load_file
+
+    gc = load_file(tiny_hyperprior, "bmshj2018-hyperprior").model.gaussian_conditional
+    table = gc.scale_table.float()
+    g = torch.Generator().manual_seed(0)
+    scales = torch.cat([
+        torch.exp(torch.rand(1, 4, 50, 60, generator=g) * 7 - 4).flatten(),  # 0.018 .. 20: below, in, above
+        table, torch.nextafter(table, table + 1), torch.nextafter(table, table - 1), torch.tensor([0.0, 1e9]),
+    ]).reshape(1, 1, 1, -1)
+    ours = ops.build_indexes(gc, scales)
+    theirs = gc.build_indexes(scales)
+    assert ours.dtype == theirs.dtype and torch.equal(ours, theirs)
+    assert int(ours.min()) == 0 and int(ours.max()) == len(table) - 1  # both ends are reached
+
+
+def test_importing_compressai_skips_torch_geometric_and_scipy_stats() -> None:
+    """A one-image encode must not pay for torch_geometric (-> torch._dynamo) and scipy.stats imports."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from qualipress.learned._compressai import compressai, build_model\n"
+        "compressai()\n"
+        "print(sorted(m for m in ('torch_geometric', 'torch._dynamo', 'scipy.stats') if m in sys.modules))\n"
+        "m = build_model('bmshj2018-hyperprior', (8, 8)); m.update(force=True)\n"  # norm.ppf still works
+        "import scipy.stats\n"
+        "print(type(scipy.stats.norm).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True)
+    first, second = out.stdout.split("\n")[:2]
+    assert first == "[]", out.stdout
+    assert second == "norm_gen"

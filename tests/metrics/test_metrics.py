@@ -99,3 +99,62 @@ def test_optional_metrics_when_available():
 def test_shape_mismatch():
     with pytest.raises(InputError):
         metrics.ssim(photo_like(32, 32), photo_like(32, 40))
+
+
+def _direct(a_img, b_img, tile, mask=None):
+    """The computation from scratch on whole images: every SSIM window statistic blurred for both images, NumPy's
+    own channel means; what the prepared-reference pass must reproduce."""
+    from qualipress.io import to_perceptual
+    from qualipress.metrics import core
+
+    a, b = (np.atleast_3d(to_perceptual(as_image(x))) for x in (a_img, b_img))
+    s_map = np.atleast_3d(core._ssim_block(a, b)[0]).mean(axis=2)
+    d = a - b
+    se = (d * d).mean(axis=2)
+    if mask is None:
+        ssim_v = float(np.mean(core._crop(s_map), dtype=np.float64))
+        mse = float(np.mean(se, dtype=np.float64))
+    else:
+        ssim_v = float(np.mean(s_map[mask], dtype=np.float64))
+        mse = float(np.mean(se[mask], dtype=np.float64))
+    return ssim_v, core._psnr_from_mse(mse), s_map, se
+
+
+@pytest.mark.parametrize("shape,bits", [((300, 170, 3), 8), ((140, 260, 1), 16), ((260, 96, 3), 16)])
+def test_prepared_reference_gives_identical_values(shape, bits):
+    h, w, c = shape
+    ref = photo_like(h, w, channels=c, bits=bits)
+    prepared = metrics.prepare_reference(ref)
+    mask = np.zeros((h, w), bool)
+    mask[h // 5 : h // 2, w // 4 : w - 9] = True
+    for sigma in (0.002, 0.02, 0.1):  # several probes against one prepared reference
+        dist = _distort(ref, sigma, seed=int(sigma * 1000))
+        fresh = metrics.measure(ref, dist, ("ssim", "psnr"), tile=64)
+        reused = metrics.measure(prepared, dist, ("ssim", "psnr"), tile=64, scoped={"roi": (mask, ["ssim", "psnr"])})
+        masked = metrics.measure(ref, dist, ("ssim", "psnr"), tile=64, mask=mask)
+        ssim_v, psnr_v, s_map, se = _direct(ref, dist, 64)
+        ssim_m, psnr_m, _, _ = _direct(ref, dist, 64, mask)
+        for r in (fresh, reused):
+            assert abs(r["ssim"].value - ssim_v) < 1e-9
+            assert abs(r["psnr"].value - psnr_v) < 1e-9
+            assert np.array_equal(r["ssim"].tiles, fresh["ssim"].tiles)
+            assert r["ssim"].stats == fresh["ssim"].stats and r["psnr"].stats == fresh["psnr"].stats
+        assert abs(reused["roi:ssim"].value - ssim_m) < 1e-9 and abs(masked["ssim"].value - ssim_m) < 1e-9
+        assert abs(reused["roi:psnr"].value - psnr_m) < 1e-9
+        assert reused["roi:ssim"].stats == masked["ssim"].stats
+        # tile 0,0 of the map itself, not only the summary
+        assert abs(fresh["ssim"].tiles[0, 0] - float(np.nanmean(s_map[:64, :64]))) < 1e-9
+        corner = se[(h - 1) // 64 * 64 :, (w - 1) // 64 * 64 :]
+        assert abs(fresh["psnr"].tiles[-1, -1] - metrics.core._psnr_from_mse(float(np.nanmean(corner)))) < 1e-9
+
+
+def test_prepared_reference_rejects_other_shapes_and_masked_global_metrics():
+    prepared = metrics.prepare_reference(photo_like(64, 64))
+    with pytest.raises(InputError):
+        metrics.measure(prepared, photo_like(64, 70))
+    with pytest.raises(UnsupportedError):
+        metrics.measure(prepared, photo_like(64, 64), ("ssim",), scoped={"roi": (np.ones((64, 64), bool), ["ms-ssim"])})
+    a = photo_like(64, 64)
+    b = _distort(a, 0.05)
+    assert metrics.measure(metrics.prepare_reference(a), b, ("ms-ssim",))["ms-ssim"].value == pytest.approx(
+        metrics.ms_ssim(a, b), abs=1e-12)

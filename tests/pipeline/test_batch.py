@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from qualipress.io import as_image, read_image, sha256_file, write_image
+from qualipress.io import TEMP_PREFIX, as_image, read_image, sha256_file, write_image
 from qualipress.pipeline import CompressOptions, compress_paths, expand_inputs, read_report
 from qualipress.pipeline import batch as batch_mod
 from qualipress.search import parse_target
@@ -45,7 +45,15 @@ def test_batch_writes_verified_outputs_and_report(tmp_path):
         assert rec["metrics"]["ssim"]["value"] >= 0.95
     assert (tmp_path / "out" / "sub" / "img1.jpg").exists()
     assert {p: sha256_file(p) for p in paths} == before  # inputs untouched
-    assert not list((tmp_path / "out").rglob("*.part"))
+    assert not list((tmp_path / "out").rglob(TEMP_PREFIX + "*"))
+
+
+def _dead_pid():
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def test_interrupted_batch_resumes_without_redoing(tmp_path, monkeypatch):
@@ -65,11 +73,11 @@ def test_interrupted_batch_resumes_without_redoing(tmp_path, monkeypatch):
         compress_paths([src], tmp_path / "out", opts)
     assert len(read_report(tmp_path / "out" / "qualipress-report.jsonl")) == 2
     # a torn half-written temp file from the kill is cleaned up on the next run
-    (tmp_path / "out" / ".img2.jpg.x.part").write_bytes(b"half")
+    (tmp_path / "out" / f"{TEMP_PREFIX}{_dead_pid()}.x.img2.jpg").write_bytes(b"half")
     monkeypatch.setattr(batch_mod, "process_one", real)
     s = compress_paths([src], tmp_path / "out", opts)
     assert len(s.skipped) == 2 and len(s.records) == 2 and not s.failures
-    assert not list((tmp_path / "out").rglob("*.part"))
+    assert not list((tmp_path / "out").rglob(TEMP_PREFIX + "*"))
     s = compress_paths([src], tmp_path / "out", opts)
     assert len(s.skipped) == 4 and not s.records
 
@@ -151,3 +159,13 @@ def test_report_paths_are_absolute_so_resume_works_from_another_directory(tmp_pa
     monkeypatch.chdir(elsewhere)
     s = compress_paths([tmp_path / "in"], tmp_path / "out", opts)
     assert len(s.skipped) == 2 and not s.records
+
+
+def test_warm_start_state_is_per_run(tmp_path):
+    src, _ = _inputs(tmp_path, 2)
+    opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpeg")
+    compress_paths([src], tmp_path / "o1", opts)
+    first = dict(batch_mod._WARM)
+    assert len(first) == 1 and next(iter(first.values())).previous is not None
+    compress_paths([src], tmp_path / "o2", opts)
+    assert set(batch_mod._WARM) != set(first)  # a new run does not inherit the last run's previous record

@@ -136,7 +136,13 @@ def test_bench_preprocess_command(tmp_path):
 
     for i in range(2):
         write_image(tmp_path / f"k{i}.png", textured(h=48, w=64, seed=i, noise=6.0))
-    assert main(["bench", "preprocess", str(tmp_path), "--methods", "bilateral", "--qualities", "40,60,80",
-                 "--reference", "60"]) == 0
+    js = tmp_path / "bench.json"
+    assert main(["bench", "preprocess", str(tmp_path), "--methods", "bilateral", "--qualities", "40,60,80,90",
+                 "--reference", "60", "--metrics", "psnr", "--json", str(js)]) == 0
+    import json
+
+    res = json.loads(js.read_text())["results"]
+    assert len(res["bilateral"]["bd_rate"]["psnr"]["per_image"]) == 2
+    assert len(res["bilateral"]["sweeps"][0]) == 4 and len(res["bilateral"]["preprocess_seconds"]) == 2
     assert main(["bench", "preprocess", str(tmp_path), "--methods", "bilateral", "--qualities", "40,80",
                  "--reference", "60"]) == 2

@@ -44,3 +44,26 @@ def test_mean_bd_rate_and_sweep():
 def test_point_dict():
     p = Point(75.0, 1000, 1.5, {"psnr": 35.0})
     assert p.to_dict() == {"quality": 75.0, "nbytes": 1000, "bpp": 1.5, "psnr": 35.0}
+
+
+def test_bd_rate_is_the_rd_bd_code_path():
+    from qualipress.rd.bd import bd_pair, to_db
+
+    ra, da = [0.5, 0.8, 1.2, 1.9], [0.95, 0.97, 0.98, 0.99]
+    rb, db = [0.45, 0.75, 1.1, 1.8], [0.951, 0.969, 0.981, 0.991]
+    ref = bd_pair(ra, to_db("ms-ssim", da), rb, to_db("ms-ssim", db))["bd_rate"]
+    assert bd_rate(ra, da, rb, db, metric="ms-ssim") == pytest.approx(ref, rel=1e-12)
+    assert math.isnan(bd_rate(ra[:3], da[:3], rb[:3], db[:3]))  # rd/bd.py needs 4 points
+
+
+def test_mean_bd_rate_reports_every_image_and_the_worst():
+    qs = [1.0, 2.0, 3.0, 4.0]
+
+    def curve(scale):
+        return [Point(q, 0, scale * q, {"psnr": 30.0 + 3 * q}) for q in qs]
+
+    anchor = [curve(1.0), curve(1.0)]
+    test = [curve(0.9), curve(1.05)]
+    r = mean_bd_rate(anchor, test, "psnr")
+    assert r["per_image"] == pytest.approx([-10.0, 5.0])
+    assert r["worst"] == 1 and r["n_negative"] == 1 and r["mean"] == pytest.approx(-2.5)

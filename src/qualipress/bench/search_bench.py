@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import platform
+import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -15,33 +17,60 @@ import numpy as np
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
 from qualipress.io import IMAGE_SUFFIXES, atomic_write_bytes, read_image, sha256_file
-from qualipress.search import Hint, parse_target, search
+from qualipress.profiles import get_profile
+from qualipress.search import Constraint, Hint, Target, parse_target, search
+
+#: Measurements a sweep row holds: the whole-image values and the tile statistics targets may use.
+_SWEEP_KEYS = ("ssim", "psnr", "ssim@min", "ssim@p1", "ssim@p5", "psnr@min", "psnr@p1", "psnr@p5")
+
+
+def _key(c: Constraint) -> str:
+    return c.metric if c.stat == "mean" else f"{c.metric}@{c.stat}"
 
 
 def sweep(image: Any, codec_name: str, cache: dict[str, Any], key: str) -> list[dict[str, float]]:
     """Encode at every grid setting; cached by (image hash, codec, version, setting)."""
     codec = _codecs.get(codec_name)
-    ck = f"{key}|{codec_name}|{codec.version()}"
+    ck = f"{key}|{codec_name}|{codec.version()}|v2"
     if ck in cache:
         return cache[ck]  # type: ignore[no-any-return]
     rows = []
     assert codec.info.quality is not None
+    ref = _metrics.prepare_reference(image)
     for q in codec.info.quality.grid:
         data = codec.encode(image, quality=q)
         dec = _codecs.decode_like(codec, data, image)
-        m = _metrics.measure(image, dec, ("ssim", "psnr"))
-        rows.append({"setting": q, "bytes": len(data), "ssim": m["ssim"].value, "psnr": m["psnr"].value})
+        m = _metrics.measure(ref, dec, ("ssim", "psnr"))
+        row: dict[str, Any] = {"setting": q, "bytes": len(data)}
+        for k in _SWEEP_KEYS:
+            metric, _, stat = k.partition("@")
+            row[k] = m[metric].stat(stat or "mean")
+        rows.append(row)
     lossless_codec = codec if codec.info.lossless else _codecs.get(codec.info.lossless_fallback or "png")
-    rows.append({"setting": None, "bytes": len(lossless_codec.encode(image, lossless=True)), "ssim": 1.0,
-                 "psnr": 100.0})
+    rows.append({"setting": None, "bytes": len(lossless_codec.encode(image, lossless=True)),
+                 **{k: (100.0 if k.startswith("psnr") else 1.0) for k in _SWEEP_KEYS}})
     cache[ck] = rows
     return rows
 
 
+def resolve_target(text: str) -> Target:
+    """A target string, or a profile name (``C1``)."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", text.strip()):
+        return get_profile(text.strip()).target
+    return parse_target(text)
+
+
 def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequence[str] = ("jpeg", "jpegxl"),
                      targets: Sequence[str] = ("ssim>=0.90", "ssim>=0.95", "ssim>=0.99"),
-                     limit: int | None = None, log: Callable[[str], Any] = print) -> dict[str, Any]:
-    """Run the search on every image (in order, warm-started like a batch) and compare with the sweep."""
+                     limit: int | None = None, modes: Sequence[str] = ("cold", "warm"),
+                     log: Callable[[str], Any] = print) -> dict[str, Any]:
+    """Search every image and compare with the exhaustive sweep.
+
+    ``cold``: each image alone, as a single-image run would (no warm start; the setting predictor gives the
+    first probe). ``warm``: the images in order, each started from the previous one's :class:`Hint`, as in a batch.
+    Times are CPU seconds of this process (the machine is shared, wall time is noise); ``x encode`` divides the
+    search's CPU time by one encode at the setting it chose.
+    """
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     files = sorted(p for p in Path(dataset).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
@@ -50,54 +79,83 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
     images = [(f, read_image(f), sha256_file(f)) for f in files]
     rows: list[dict[str, Any]] = []
     for codec_name in codecs:
+        codec = _codecs.get(codec_name)
+        assert codec.info.quality is not None
+        grid = list(codec.info.quality.grid)
         for f, img, sha in images:
             t0 = time.perf_counter()
             sweep(img, codec_name, cache, sha)
             log(f"sweep {codec_name} {f.name} {time.perf_counter() - t0:.1f}s")
             atomic_write_bytes(cache_path, json.dumps(cache).encode())
         for tgt_text in targets:
-            tgt = parse_target(tgt_text)
-            hint: Hint | None = None
-            for f, img, sha in images:
-                t0 = time.perf_counter()
-                res = search(img, codec_name, tgt, start=hint)
-                secs = time.perf_counter() - t0
-                hint = getattr(res, "hint", None) or hint
-                codec = _codecs.get(res.codec)
-                dec = _codecs.decode_like(codec, res.data, img)
-                again = _metrics.measure(img, dec, tgt.metrics)
-                sw = cache[f"{sha}|{codec_name}|{_codecs.get(codec_name).version()}"]
-                ok = [r for r in sw if all(r[c.metric] >= c.value for c in tgt.constraints)]
-                best = min(ok, key=lambda r: r["bytes"])
-                rows.append({"image": f.name, "codec": codec_name, "target": tgt_text, "encodes": res.encodes,
-                             "bytes": len(res.data), "exhaustive_bytes": best["bytes"],
-                             "setting": res.setting, "exhaustive_setting": best["setting"],
-                             "met": bool(tgt.satisfied(again)), "fallback": res.fallback, "seconds": secs})
-            sel = [r for r in rows if r["codec"] == codec_name and r["target"] == tgt_text]
-            log(f"{codec_name} {tgt_text}: encodes {np.mean([r['encodes'] for r in sel]):.2f}, "
-                f"bytes +{100 * (sum(r['bytes'] for r in sel) / sum(r['exhaustive_bytes'] for r in sel) - 1):.2f}%")
+            tgt = resolve_target(tgt_text)
+            for mode in modes:
+                hint: Hint | None = None
+                for f, img, sha in images:
+                    t0 = time.process_time()
+                    res = search(img, codec_name, tgt, start=hint if mode == "warm" else None)
+                    secs = time.process_time() - t0
+                    if mode == "warm":
+                        hint = getattr(res, "hint", None) or hint
+                    rc = _codecs.get(res.codec)
+                    dec = _codecs.decode_like(rc, res.data, img)
+                    again = _metrics.measure(img, dec, tgt.metrics)
+                    sw = cache[f"{sha}|{codec_name}|{codec.version()}|v2"]
+                    ok = [r for r in sw if all(r[_key(c)] >= c.value for c in tgt.constraints)]
+                    best = min(ok, key=lambda r: r["bytes"])
+                    lowest = next((k for k, r in enumerate(sw[:-1]) if r in ok), None)
+                    enc_s = _encode_seconds(rc, res, img)
+                    pred = res.prediction
+                    rows.append({"image": f.name, "codec": codec_name, "target": tgt_text, "mode": mode,
+                                 "encodes": res.encodes, "bytes": len(res.data), "exhaustive_bytes": best["bytes"],
+                                 "setting": res.setting, "exhaustive_setting": best["setting"],
+                                 "met": bool(tgt.satisfied(again)), "fallback": res.fallback, "cpu_seconds": secs,
+                                 "encode_cpu_seconds": enc_s,
+                                 "predicted_index": None if pred is None else pred.index,
+                                 "predicted_bracket": None if pred is None else [pred.low, pred.high],
+                                 "lowest_passing_index": lowest, "grid_size": len(grid)})
+                sel = [r for r in rows if r["codec"] == codec_name and r["target"] == tgt_text and r["mode"] == mode]
+                log(f"{codec_name} {tgt_text} {mode}: encodes {np.mean([r['encodes'] for r in sel]):.2f}, bytes "
+                    f"+{100 * (sum(r['bytes'] for r in sel) / sum(r['exhaustive_bytes'] for r in sel) - 1):.2f}%")
     md = _table(rows, dataset)
     atomic_write_bytes(out / "search-bench.json", json.dumps(rows, indent=1).encode())
     atomic_write_bytes(out / "search-bench.md", md.encode())
     return {"rows": rows, "markdown": md}
 
 
+def _encode_seconds(codec: Any, res: Any, image: Any, repeats: int = 3) -> float:
+    """CPU seconds of one encode at the result's setting (best of ``repeats``)."""
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.process_time()
+        codec.encode(image, quality=res.setting, lossless=res.lossless)
+        best = min(best, time.process_time() - t0)
+    return best
+
+
 def _table(rows: list[dict[str, Any]], dataset: str | Path) -> str:
     lines = [f"Search efficiency on {Path(dataset).name} ({len({r['image'] for r in rows})} images), "
              f"{platform.machine()}, {date.today().isoformat()}", "",
-             "| codec | target | misses | mean encodes/image | max | total bytes | exhaustive minimum | excess |",
-             "|---|---|---|---|---|---|---|---|"]
-    keys = dict.fromkeys((r["codec"], r["target"]) for r in rows)
-    all_sel = []
-    for codec, tgt in keys:
-        sel = [r for r in rows if r["codec"] == codec and r["target"] == tgt]
-        all_sel += sel
-        tb, eb = sum(r["bytes"] for r in sel), sum(r["exhaustive_bytes"] for r in sel)
-        lines.append(f"| {codec} | {tgt} | {sum(not r['met'] for r in sel)} | "
-                     f"{np.mean([r['encodes'] for r in sel]):.2f} | {max(r['encodes'] for r in sel)} | {tb:,} | "
-                     f"{eb:,} | {100 * (tb / eb - 1):+.2f}% |")
-    tb, eb = sum(r["bytes"] for r in all_sel), sum(r["exhaustive_bytes"] for r in all_sel)
-    lines.append(f"| **all** | | {sum(not r['met'] for r in all_sel)} | "
-                 f"{np.mean([r['encodes'] for r in all_sel]):.2f} | {max(r['encodes'] for r in all_sel)} | "
-                 f"{tb:,} | {eb:,} | {100 * (tb / eb - 1):+.2f}% |")
+             "| codec | target | mode | misses | mean encodes/image | max | excess bytes vs exhaustive | "
+             "search CPU / one encode | predictor error (grid steps) | in bracket |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    keys = dict.fromkeys((r["codec"], r["target"], r["mode"]) for r in rows)
+    for codec, tgt, mode in keys:
+        sel = [r for r in rows if r["codec"] == codec and r["target"] == tgt and r["mode"] == mode]
+        lines.append(_line(sel, f"{codec} | {tgt} | {mode}"))
+    for mode in dict.fromkeys(r["mode"] for r in rows):
+        lines.append(_line([r for r in rows if r["mode"] == mode], f"**all** | | {mode}"))
     return "\n".join(lines) + "\n"
+
+
+def _line(sel: list[dict[str, Any]], label: str) -> str:
+    tb, eb = sum(r["bytes"] for r in sel), sum(r["exhaustive_bytes"] for r in sel)
+    ratio = np.mean([r["cpu_seconds"] / max(r["encode_cpu_seconds"], 1e-6) for r in sel])
+    errs = [r["lowest_passing_index"] - r["predicted_index"] for r in sel
+            if r["predicted_index"] is not None and r["lowest_passing_index"] is not None]
+    inside = [r["predicted_bracket"][0] - 1 <= r["lowest_passing_index"] <= r["predicted_bracket"][1] + 1
+              for r in sel if r["predicted_bracket"] is not None and r["lowest_passing_index"] is not None]
+    perr = f"{np.mean(np.abs(errs)):.2f} (bias {np.mean(errs):+.2f})" if errs else "–"
+    pin = f"{100 * np.mean(inside):.0f} %" if inside else "–"
+    return (f"| {label} | {sum(not r['met'] for r in sel)} | {np.mean([r['encodes'] for r in sel]):.2f} | "
+            f"{max(r['encodes'] for r in sel)} | {100 * (tb / eb - 1):+.2f}% | {ratio:.1f}x | {perr} | {pin} |")

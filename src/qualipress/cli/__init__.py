@@ -1,25 +1,29 @@
 """The ``qualipress`` command line. Parses arguments, calls the library, prints; the only layer that exits.
 
 Tests call :func:`main` with an argument list and get the exit code: 0 success, 1 some inputs failed or missed
-their target, 2 usage or setup error.
+their target, 2 usage or setup error, 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM (finished work is
+kept in the report; rerun the same command to resume).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from qualipress import __version__
-from qualipress.errors import QualipressError
+from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
 
 app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compress images and film frames to the smallest file that provably meets a quality target.")
@@ -40,13 +44,6 @@ PLUGINS = (
 )
 
 
-class ExitCode(Exception):  # noqa: N818 - an exit code, not an error
-    """Raised by commands to set the process exit code without printing."""
-
-    def __init__(self, code: int) -> None:
-        self.code = code
-
-
 def _dump(obj: Any) -> None:
     console.print_json(json.dumps(obj, default=str))
 
@@ -62,7 +59,10 @@ def compress(
     profiles: Annotated[Path | None, typer.Option(help="TOML file with extra profiles.")] = None,
     jobs: Annotated[int, typer.Option("-j", "--jobs", help="Parallel worker processes.")] = 1,
     report: Annotated[Path | None, typer.Option(help="JSONL report (default OUTDIR/qualipress-report.jsonl).")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs (never an input).")] = False,
+    name_with_ext: Annotated[bool, typer.Option("--name-with-ext",
+                                                help="Keep the source extension in output names (a.png -> "
+                                                     "a.png.avif), so a.png and a.jpg do not collide.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")] = None,
     preprocess: Annotated[str | None, typer.Option(help="Preprocessing before encoding (e.g. 'kuchen').")] = None,
@@ -79,9 +79,33 @@ def compress(
                                                                 "(default 0.5).")] = None,
     save_mask: Annotated[bool, typer.Option(help="Write OUTPUT_STEM.roi-mask.png next to each output.")] = False,
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
+    metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps: ICC/EXIF/XMP in outputs.")
+                        ] = "keep",
+    allow_larger: Annotated[bool, typer.Option(help="Allow outputs larger than a compressed input (no source/"
+                                                    "lossless-transcode candidates).")] = False,
+    for_: Annotated[str | None, typer.Option("--for", help="Delivery target: 'web' = formats browsers show, "
+                                                           "8-bit.")] = None,
+    bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="List what would be compressed; read and write nothing.")] = False,
 ) -> None:
-    """Compress inputs to the smallest files that meet a profile or target."""
+    """Compress inputs to the smallest files that meet a profile or target.
+
+    -o names a directory, or one file (-o small.avif: its extension picks the format) when there is one input;
+    '-' reads the input from stdin or writes the output to stdout.
+    """
+    from qualipress.cli import photo as _photo
+    from qualipress.codecs import resolve
     from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
+    from qualipress.pipeline.delivery import PhotoHooks
+    from qualipress.pipeline.views import codec_rows, file_rows
+
+    if for_ not in (None, "web"):
+        raise QualipressError(f"--for {for_}: the only delivery target is 'web'")
+    codec = ",".join(resolve(codec))
+    single = _photo.single_output(output, inputs)
+    if single is not None:
+        codec = _photo.codecs_for(single, codec)
+    PhotoHooks.check_codecs(codec.split(","), web=for_ == "web")
 
     fixed = {k: v for k, v in (("roi_quality", roi_quality), ("bg_quality", bg_quality),
                                ("block_threshold", block_threshold)) if v is not None}
@@ -110,17 +134,55 @@ def compress(
 
         hooks = RoiHooks(hooks, classes=roi, roi_mask=roi_mask, roi_boxes=roi_boxes, save_mask=save_mask,
                          options=fixed)
+    if preprocess:
+        from qualipress.preprocess.hooks import PreprocessHooks
+
+        hooks = PreprocessHooks(hooks, name=preprocess)
+    # Fixed jpeg-roi qualities ask for exactly that encode: never-grow does not swap in the source file.
+    hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger or bool(fixed), web=for_ == "web",
+                       bit_depth=bit_depth,
+                       extensions=frozenset({single.extension}) if single and single.extension else None)
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
-                           encode_options=options, preprocess=preprocess, scheduler=scheduler,
+                           name_with_ext=name_with_ext,
+                           encode_options=options, scheduler=scheduler,
                            **({"hooks": hooks} if hooks is not None else {}))
-    summary = _with_progress(lambda cb: compress_paths(inputs, output, opts, report=report, progress=cb),
-                             enabled=not as_json)
+    if dry_run:
+        rows = _photo.dry_run_rows(inputs, output, codec)
+        if as_json:
+            _dump({"dry_run": True, "target": tgt.to_list(), "files": rows})
+        else:
+            for r in rows:
+                console.print(f"would compress {r['input']} ({r['input_bytes']:,} bytes) -> {r['output_stem']}.* "
+                              f"with {r['codecs']} for {tgt}")
+            console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
+        return
+    to_stdout = single is not None and single.path is None
+    with _photo.staged_input(inputs) as ins:
+        if single is None:
+            total = len(_expand(ins))
+            summary = _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb),
+                                     enabled=not as_json, total=total)
+        else:
+            with _photo.staged_output(single, overwrite) as work:
+                summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
+                                         enabled=not as_json and not to_stdout, total=1)
+                rec = summary.records[0] if summary.records else {}
+                if rec.get("output"):
+                    where = _photo.deliver(single, rec)
+                    rec["delivered_to"] = where
     if as_json:
-        _dump(summary_dict(summary))
+        _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
+               "per_file": file_rows(summary.skipped + summary.records)})
     else:
-        _print_summary(summary)
+        _print_summary(summary, out=err_console if to_stdout else console)
     if summary.failures:
         raise ExitCode(1)
+
+
+def _expand(inputs: list[str]) -> list[Any]:
+    from qualipress.pipeline import expand_inputs
+
+    return expand_inputs(inputs)
 
 
 def _coerce(v: str) -> Any:
@@ -156,7 +218,7 @@ def _target(profile: str | None, target: list[str] | None, profiles: Path | None
     return prof.target, prof.name
 
 
-def _with_progress(run: Any, *, enabled: bool) -> Any:
+def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
     if not enabled or not sys.stdout.isatty():
         def plain(rec: dict[str, Any]) -> None:
             if not enabled:
@@ -165,11 +227,18 @@ def _with_progress(run: Any, *, enabled: bool) -> Any:
             note = rec.get("error") or _notice(rec)
             console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
         return run(plain)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as prog:
-        task = prog.add_task("compressing", total=None)
+                  TextColumn("eta"), TimeRemainingColumn(), console=console) as prog:
+        task = prog.add_task("compressing", total=total)
 
         def cb(rec: dict[str, Any]) -> None:
             prog.advance(task)
@@ -190,7 +259,9 @@ def _notice(rec: dict[str, Any]) -> str:
     return "; ".join(n for n in notes if "no ROI" in n)
 
 
-def _print_summary(summary: Any) -> None:
+def _print_summary(summary: Any, out: Console = console) -> None:
+    from qualipress.pipeline.views import codec_rows
+
     t = summary.totals()
     table = Table(title="qualipress summary", show_header=False)
     table.add_row("files", f"{t['files']} ({t['processed']} processed, {t['resumed']} already done)")
@@ -200,8 +271,17 @@ def _print_summary(summary: Any) -> None:
     table.add_row("encodes per file", str(t["encodes_mean"]))
     for name, d in t["metrics"].items():
         table.add_row(name, f"min {d['min']:.4f}  p5 {d['p5']:.4f}  mean {d['mean']:.4f}")
+    fallbacks = [r for r in summary.records if r.get("fallback")]
+    if fallbacks:
+        table.add_row("[yellow]fallbacks[/]", f"{len(fallbacks)} file(s): lossless mode, kept source or transcode "
+                                              "(see 'fallback' in the report)")
+    for row in codec_rows(summary.records + summary.skipped):
+        saved = "" if row["saved_percent"] is None else f", saved {row['saved_percent']}%"
+        extra = "".join(f", {row[k]} {k}" for k in ("missed", "fallbacks") if row[k])
+        table.add_row(f"  {row['codec']}", f"{row['files']} file(s), {row['bytes_in']:,} B → {row['bytes_out']:,} B"
+                                           f"{saved}{extra}")
     table.add_row("report", str(summary.report))
-    console.print(table)
+    out.print(table)
     for rec in summary.failures:
         err_console.print(f"[red]failed[/] {rec['input']}: {rec.get('error') or 'target not met'}")
 
@@ -217,14 +297,23 @@ def encode(
     weights: Annotated[Path | None, typer.Option(help="Weights file for learned codecs.")] = None,
     overwrite: Annotated[bool, typer.Option()] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps.")] = "keep",
+    bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
     from qualipress import codecs, metrics
     from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image
+    from qualipress.io.metadata import carry_for
+    from qualipress.pipeline.delivery import reduce_bit_depth
 
     image = read_image(input)
-    cdc = codecs.get(codec)
-    opts = {"weights": str(weights)} if weights else {}
+    if bit_depth is not None:
+        image = reduce_bit_depth(image, bit_depth)
+    cdc = codecs.get(codecs.resolve(codec)[0])
+    opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
+    carry = carry_for(image.metadata, metadata)
+    if carry.fields():
+        opts["metadata"] = carry
     enc_img = to_perceptual_image(image) if image.is_float else image
     data = cdc.encode(enc_img, quality=quality, lossless=lossless, **opts)
     atomic_write_bytes(output, data, overwrite=overwrite)
@@ -233,11 +322,16 @@ def encode(
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
+    describe = getattr(cdc, "describe_output", None)  # learned codecs: which weights made this file
+    if describe is not None:
+        out.update(describe(data))
     if as_json:
         _dump(out)
     else:
         console.print(f"{output}: {len(data):,} bytes, {out['bpp']} bpp, SSIM {res['ssim'].value:.5f}, "
                       f"PSNR {res['psnr'].value:.2f} dB")
+        if "learned_weights" in out:
+            console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
 
 
 @app.command()
@@ -261,6 +355,14 @@ def decode(
         image = read_image(input)
     write_image(output, image, overwrite=overwrite)
     console.print(f"{output}: {image.width}x{image.height} {image.layout} {image.bit_depth}-bit")
+    if "learned_weights" in image.metadata:
+        console.print(_weights_line(image.metadata["learned_weights"]), soft_wrap=True)
+
+
+def _weights_line(w: dict[str, Any]) -> str:
+    """One line naming the learned-codec weights a file was coded with."""
+    where = f"{w['source']} {w['file']}" if "source" in w else "weights"
+    return f"  weights: {w['arch']} {where} (fingerprint {w['fingerprint']}), step {w['step']:.4g}"
 
 
 @app.command()
@@ -274,14 +376,19 @@ def compare(
     """Print quality metrics of DISTORTED against REFERENCE."""
     from qualipress import metrics
     from qualipress.io import read_image
+    from qualipress.metrics.pair import align_pair
 
-    ref, dis = read_image(reference), read_image(distorted)
-    if (ref.height, ref.width) != (dis.height, dis.width):
-        raise QualipressError(f"sizes differ: {ref.width}x{ref.height} vs {dis.width}x{dis.height}")
-    if ref.n_channels != dis.n_channels:
-        ref, dis = ref.color(), dis.color()
-    names = metric or ["ssim", "psnr", "ms-ssim"]
-    res = metrics.measure(ref, dis, names, tile=tile)
+    ref, dis, notes = align_pair(read_image(reference), read_image(distorted))
+    res: dict[str, Any] = {}
+    for name in metric or ["ssim", "psnr", "ms-ssim"]:
+        try:
+            res.update(metrics.measure(ref, dis, [name], tile=tile))
+        except (InputError, UnsupportedError) as exc:  # e.g. MS-SSIM on an image smaller than its scales
+            notes.append(f"{name} skipped: {exc}")
+    for note in notes:
+        err_console.print(f"note: {note}", markup=False)
+    if not res:
+        raise QualipressError("no metric could be computed for these images")
     if as_json:
         _dump({k: v.to_dict() for k, v in res.items()})
         return
@@ -304,9 +411,12 @@ def info(
 
     image = read_image(file)
     px = image.pixels
+    meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
+            if k != "XML:com.adobe.xmp"}
     out: dict[str, Any] = {"file": str(file), "bytes": file.stat().st_size, **image.describe(),
-                           "min": float(np.min(px)), "max": float(np.max(px)),
-                           "metadata": {k: v for k, v in image.metadata.items() if not isinstance(v, bytes)}}
+                           "min": float(np.min(px)), "max": float(np.max(px)), "metadata": meta}
+    if image.metadata.get("icc_description"):
+        out["colorspace"] = f"{image.colorspace} (ICC: {image.metadata['icc_description']})"
     if as_json:
         _dump(out)
         return
@@ -382,15 +492,37 @@ def bench_search(
     dataset: Annotated[Path, typer.Argument(help="Directory of images (e.g. ../shared/data/kodak).")],
     output: Annotated[Path, typer.Option("-o", "--output")] = Path("results/search"),
     codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl",
-    targets: Annotated[str, typer.Option(help="Semicolon-separated targets.")] = "ssim>=0.90;ssim>=0.95;ssim>=0.99",
+    targets: Annotated[str, typer.Option(help="Semicolon-separated targets or profile names.")] = (
+        "ssim>=0.90;ssim>=0.95;ssim>=0.99"),
     limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
+    modes: Annotated[str, typer.Option(help="cold (each image alone), warm (a batch in order), or both.")] = (
+        "cold,warm"),
 ) -> None:
     """Search efficiency: misses, encodes per image and bytes vs an exhaustive sweep of the same settings."""
     from qualipress.bench.search_bench import run_search_bench
 
     res = run_search_bench(dataset, output, codecs=codecs.split(","), targets=targets.split(";"), limit=limit,
-                           log=console.print)
+                           modes=modes.split(","), log=console.print)
     console.print(res["markdown"])
+
+
+@bench_app.command("train-predictor")
+def bench_train_predictor(
+    datasets: Annotated[list[Path], typer.Argument(help="Training image folders (never the evaluation sets).")],
+    codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl,avif",
+    limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60'.")] = (
+        "jpeg=200,jpegxl=60,avif=60"),
+    cache: Annotated[Path, typer.Option(help="Sweep cache folder.")] = Path("results/predictor-sweeps"),
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: shipped one).")] = None,
+    cached_only: Annotated[bool, typer.Option(help="Fit on cached sweeps only.")] = False,
+) -> None:
+    """Retrain the setting predictor (the search's first probe) from exhaustive sweeps of training images."""
+    from qualipress.bench.predictor_train import run_train_predictor
+
+    lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)}
+    data = run_train_predictor(datasets, codecs=codecs.split(","), limits=lim, cache=cache, output=output,
+                               cached_only=cached_only, log=console.print)
+    console.print(f"{len(data['models'])} models written")
 
 
 @bench_app.command("ssim")
@@ -427,28 +559,71 @@ def _load_plugins() -> None:
 _load_plugins()
 
 
+#: Printed when a run is stopped by Ctrl-C or SIGTERM.
+INTERRUPTED = "interrupted — rerun to resume"
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`~qualipress.errors.Interrupted` in the main thread (batches then stop
+    their workers and keep finished work); a second signal while stopping exits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    state = {"stopping": False}
+
+    def handler(signum: int, _frame: Any) -> None:
+        if state["stopping"]:
+            os._exit(128 + signum)  # asked twice: give up cleaning; workers die with us (see pipeline.runner)
+        state["stopping"] = True
+        raise Interrupted(signum)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _usage_line(exc: typer.TyperException) -> str:
+    """One line for a command-line usage error (typer's bundled click raises subclasses of TyperException)."""
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    return f"error: {exc.format_message()}{where}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, prog_name="qualipress", standalone_mode=False)
+        with _stop_signals():
+            rv = app(args=args, prog_name="qualipress", standalone_mode=False)
     except ExitCode as exc:
         return exc.code
+    except Interrupted as exc:
+        err_console.print(INTERRUPTED)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print(INTERRUPTED)
+        return 130
     except QualipressError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         return 2
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code or 0)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err_console.print("aborted")
         return 130
-    except click.ClickException as exc:
-        exc.show(file=sys.stderr)
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument, wrong type
+        if type(exc).__name__ == "NoArgsIsHelpError":  # no arguments at all: the help was the answer
+            if msg := exc.format_message().strip():
+                console.print(msg, markup=False)
+        else:
+            err_console.print(_usage_line(exc), markup=False)
         return 2
-    except KeyboardInterrupt:
-        err_console.print("interrupted: rerun the same command to resume")
-        return 130
-    return 0
+    code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0  # typer returns Exit codes here
+    if code == 130:  # typer turned a KeyboardInterrupt raised outside our handler into Exit(130)
+        err_console.print(INTERRUPTED)
+    return code
 
 
 def run() -> None:

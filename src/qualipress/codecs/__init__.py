@@ -15,20 +15,25 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import importlib
+from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
-from qualipress.errors import CodecUnavailableError, UnsupportedError
-from qualipress.io.image import Image
+from qualipress.errors import CodecUnavailableError, InputError, UnsupportedError
+from qualipress.io.image import Image, check_dimensions
+from qualipress.io.readers import register_reader
 
 #: name → "module:Class". Order is the order ``qualipress codecs`` lists them and ``--codec auto`` tries them.
 CODECS: dict[str, str] = {
     "jpeg": "qualipress.codecs.builtin:JpegCodec",
     "jpegli": "qualipress.codecs.builtin:JpegliCodec",
     "jpeg2000": "qualipress.codecs.builtin:Jpeg2000Codec",
+    "htj2k": "qualipress.codecs.htj2k:Htj2kCodec",
     "jpegxl": "qualipress.codecs.builtin:JpegXlCodec",
     "avif": "qualipress.codecs.builtin:AvifCodec",
     "webp": "qualipress.codecs.builtin:WebpCodec",
@@ -44,17 +49,20 @@ CODECS: dict[str, str] = {
 #: Name prefixes resolved by a factory: ``learned:bmshj2018-hyperprior`` → ``make_codec("bmshj2018-hyperprior")``.
 PREFIXES: dict[str, str] = {
     "learned": "qualipress.learned.codec:make_codec",
+    "source": "qualipress.codecs.transcode:make_source",
+    "transcode": "qualipress.codecs.transcode:make_transcode",
 }
 
-#: Codecs ``--codec auto`` tries (lossy, standard, decodable by common software).
-AUTO_CANDIDATES = ("jpeg", "jpegli", "jpeg2000", "jpegxl", "avif", "webp", "heif")
+#: Other names users type for a codec (``--codec jxl``); :func:`get` and :func:`resolve` accept them.
+ALIASES: dict[str, str] = {"jxl": "jpegxl", "jpg": "jpeg", "heic": "heif", "j2k": "jpeg2000", "jp2": "jpeg2000"}
 
-#: Pip extra that provides each codec's backend, for install hints.
-EXTRAS = {"jpegli": "jpegli", "heif": "heif", "jpeg-roi": "roi", "learned": "learned"}
+#: Container formats decoded by a capability rather than by a codec object: format → "module:function(data)".
+FORMAT_DECODERS: dict[str, str] = {
+    "qlc": "qualipress.learned.codec:decode_qlc",
+}
 
-#: Codecs that store a shallower image scaled up into a deeper container (e.g. 10-bit into 12-bit JPEG).
-SCALES_TO_CONTAINER = frozenset({"jpeg", "avif", "heif"})
-
+#: Formats :func:`qualipress.io.read_image` reads through this module (registered below, at import).
+_READ_THROUGH_CODECS = ("webp", "jpegxl", "jpeg2000", "avif", "heif", "qlc")
 
 def _load(target: str) -> object:
     module, _, attr = target.partition(":")
@@ -72,6 +80,7 @@ def get(name: str) -> Codec:
     CodecUnavailableError
         Backend not installed (the message names the pip extra).
     """
+    name = ALIASES.get(name, name)
     prefix, sep, rest = name.partition(":")
     if sep:
         if prefix not in PREFIXES:
@@ -79,26 +88,73 @@ def get(name: str) -> Codec:
         try:
             factory = _load(PREFIXES[prefix])
         except ImportError as exc:
+            # A prefixed family is named after the extra that installs it (``learned:`` → qualipress[learned]).
             raise CodecUnavailableError(
-                f"codec {name!r} needs the '{EXTRAS.get(prefix, prefix)}' extra: "
-                f"pip install 'qualipress[{EXTRAS.get(prefix, prefix)}]' ({exc})"
+                f"codec {name!r} needs the '{prefix}' extra: pip install 'qualipress[{prefix}]' ({exc})"
             ) from exc
         codec = factory(rest)  # type: ignore[operator]
         assert isinstance(codec, Codec)
         return codec
     if name not in CODECS:
-        raise UnsupportedError(f"unknown codec {name!r}; known: {', '.join(CODECS)}")
+        raise UnsupportedError(_unknown(name))
     try:
         cls = _load(CODECS[name])
     except ImportError as exc:
         raise CodecUnavailableError(
-            f"codec {name!r} is not installed: pip install 'qualipress[{EXTRAS.get(name, 'all')}]' ({exc})"
+            f"codec {name!r} is not installed: pip install 'qualipress[all]' ({exc})"
         ) from exc
     if not cls.is_available():  # type: ignore[attr-defined]
         raise CodecUnavailableError(
-            f"codec {name!r}: backend library unavailable; pip install 'qualipress[{EXTRAS.get(name, 'all')}]'"
+            f"codec {name!r}: backend library unavailable; pip install 'qualipress[{cls.info.extra}]'"  # type: ignore[attr-defined]
         )
     return cls()  # type: ignore[operator, no-any-return]
+
+
+def _unknown(name: str) -> str:
+    close = dict.fromkeys(ALIASES.get(c, c) for c in difflib.get_close_matches(name, [*CODECS, *ALIASES], n=3,
+                                                                                 cutoff=0.5))
+    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+    return f"unknown codec {name!r}{hint} (known: {', '.join(CODECS)}; aliases: " \
+           f"{', '.join(f'{a}={c}' for a, c in ALIASES.items())})"
+
+
+def resolve(spec: str) -> list[str]:
+    """Check a ``--codec`` value before any work: a name, a comma-separated list or ``auto``, aliases allowed.
+
+    Returns
+    -------
+    list of str
+        Canonical names (``["auto"]`` for ``auto``).
+
+    Raises
+    ------
+    UnsupportedError
+        An unknown name, with the closest known names as suggestions.
+    """
+    names_ = [n.strip().lower() for n in spec.split(",") if n.strip()]
+    if not names_:
+        raise UnsupportedError("no codec given")
+    out = []
+    for n in names_:
+        n = ALIASES.get(n, n)
+        prefix, sep, _ = n.partition(":")
+        if n != "auto" and n not in CODECS and not (sep and prefix in PREFIXES):
+            raise UnsupportedError(_unknown(n))
+        out.append(n)
+    return out
+
+
+def auto_candidates() -> list[str]:
+    """Codecs ``--codec auto`` tries (``CodecInfo.auto``), in table order, whether installed or not."""
+    out = []
+    for n, spec in CODECS.items():
+        try:
+            cls = _load(spec)
+        except ImportError:
+            continue
+        if cls.info.auto:  # type: ignore[attr-defined]
+            out.append(n)
+    return out
 
 
 def names() -> list[str]:
@@ -135,10 +191,8 @@ def decode_as(fmt: str, data: bytes) -> Image:
     """Decode bytes of a known file format (as named by :func:`qualipress.io.sniff`)."""
     name = {"jpegxl": "jpegxl", "jpeg2000": "jpeg2000", "avif": "avif", "webp": "webp", "heif": "heif",
             "png": "png", "tiff": "tiff", "jpeg": "jpeg"}.get(fmt)
-    if fmt == "qlc":
-        from qualipress.learned.codec import decode_qlc  # type: ignore[import-not-found]
-
-        return decode_qlc(data)  # type: ignore[no-any-return]
+    if fmt in FORMAT_DECODERS:
+        return _load(FORMAT_DECODERS[fmt])(data)  # type: ignore[operator, no-any-return]
     if name is None:
         raise UnsupportedError(f"no decoder for {fmt}")
     return get(name).decode(data)
@@ -153,7 +207,7 @@ def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
     px = out.pixels
     if reference.is_float:
         raise UnsupportedError("decode_like needs an integer reference; compare perceptual images")
-    if codec.name in SCALES_TO_CONTAINER:
+    if codec.info.scales_to_container:
         stored = codec.storage_depth(reference.bit_depth) or reference.bit_depth
         shift = stored - reference.bit_depth
         if shift > 0:
@@ -177,17 +231,48 @@ def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
     return Image(px, reference.bit_depth, reference.transfer, reference.colorspace)
 
 
+def _file_reader(fmt: str) -> Callable[[Path, int], Image]:
+    """A :func:`qualipress.io.read_image` backend for ``fmt``: size check first (when Pillow can), then decode."""
+
+    def read(path: Path, max_pixels: int) -> Image:
+        try:
+            from PIL import Image as PILImage
+
+            if fmt == "heif":
+                import pillow_heif
+
+                pillow_heif.register_heif_opener()
+            with PILImage.open(path) as im:
+                check_dimensions(im.width, im.height, max_pixels=max_pixels)
+        except InputError:
+            raise
+        except Exception:  # Pillow cannot size this one; the decoder's result is checked instead
+            pass
+        image = decode_as(fmt, path.read_bytes())
+        check_dimensions(image.width, image.height, max_pixels=max_pixels)
+        return image
+
+    return read
+
+
+for _fmt in _READ_THROUGH_CODECS:
+    register_reader(_fmt, _file_reader(_fmt))
+
+
 __all__ = [
-    "AUTO_CANDIDATES",
+    "ALIASES",
     "CODECS",
+    "FORMAT_DECODERS",
     "PREFIXES",
     "Codec",
     "CodecInfo",
     "QualityParam",
+    "auto_candidates",
     "available_names",
     "decode_as",
     "decode_like",
     "get",
     "names",
     "prefixed_names",
+    "resolve",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import UnsupportedError
+from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image, as_image
 
 
@@ -29,6 +29,8 @@ class QualityParam:
         The settings the search and the exhaustive sweep try, ordered from **lowest quality to highest**.
     default : float
         A sensible setting for ``encode`` without a quality.
+    continuous : bool
+        The encoder uses settings between grid points (a byte budget refines between neighbours).
     """
 
     name: str
@@ -37,6 +39,7 @@ class QualityParam:
     higher_is_better: bool
     grid: tuple[float, ...]
     default: float
+    continuous: bool = False
 
     def check(self, value: float) -> float:
         """Validate a setting and return it as float."""
@@ -67,6 +70,19 @@ class CodecInfo:
         Backend library name, for ``qualipress codecs``.
     lossless_fallback : str or None
         Codec to use when no lossy setting meets a target and this codec has no lossless mode.
+    notes : str
+    options : dict
+        Encode options the codec understands beyond ``quality``/``lossless`` (name → description).
+    auto : bool
+        Whether ``--codec auto`` tries it (lossy, standard, decodable by common software).
+    extra : str
+        The pip extra that installs its backend (``pip install 'qualipress[EXTRA]'``).
+    scales_to_container : bool
+        It stores a shallower image scaled up into a deeper container (10-bit into 12-bit JPEG), which
+        :func:`qualipress.codecs.decode_like` scales back.
+    sweep : tuple of float
+        Default settings of a rate-distortion sweep (``bench rd``), lowest quality first; empty means eight
+        points of ``quality.grid``.
     """
 
     bit_depths: tuple[int, ...]
@@ -80,6 +96,15 @@ class CodecInfo:
     lossless_fallback: str | None = None
     notes: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    auto: bool = False
+    extra: str = "all"
+    scales_to_container: bool = False
+    sweep: tuple[float, ...] = ()
+
+    @property
+    def max_bits(self) -> int:
+        """Deepest integer sample the codec stores."""
+        return max(self.bit_depths)
 
     @property
     def alpha(self) -> bool:
@@ -135,23 +160,47 @@ class Codec(ABC):
         lossless : bool
             Use the codec's lossless mode.
         **options
-            Codec-specific options (documented per codec).
+            Codec-specific options, declared in ``info.options``; any other name raises
+            :class:`~qualipress.errors.InputError` (a typo must not silently change nothing). Every codec
+            also takes ``metadata``, a :class:`qualipress.io.metadata.Carry`, written into the encoded file
+            (ICC, EXIF, XMP as the format allows); the pixels are not affected.
 
         Returns
         -------
         bytes
         """
+        carry = options.pop("metadata", None)
+        self.check_options(options)
         img = self.prepare(as_image(image))
         if lossless:
             if not self.info.lossless:
                 raise UnsupportedError(f"codec {self.name!r} has no lossless mode")
-            return self._encode(img, quality=None, lossless=True, **options)
-        if not self.info.lossy:
-            return self._encode(img, quality=None, lossless=True, **options)
-        q = self.info.quality
-        assert q is not None
-        value = q.default if quality is None else q.check(quality)
-        return self._encode(img, quality=value, lossless=False, **options)
+            data = self._encode(img, quality=None, lossless=True, **options)
+        elif not self.info.lossy:
+            data = self._encode(img, quality=None, lossless=True, **options)
+        else:
+            q = self.info.quality
+            assert q is not None
+            value = q.default if quality is None else q.check(quality)
+            data = self._encode(img, quality=value, lossless=False, **options)
+        if carry is not None:
+            from qualipress.io.metadata import embed
+
+            data = embed(data, self.info.extension, carry, channels=img.n_channels)
+        return data
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        """Refuse option names the codec does not declare in ``info.options``.
+
+        Raises
+        ------
+        InputError
+            Naming the unknown options and the known ones.
+        """
+        unknown = sorted(set(options) - set(self.info.options))
+        if unknown:
+            known = ", ".join(self.info.options) or "none"
+            raise InputError(f"codec {self.name!r}: unknown option(s) {', '.join(unknown)}; known: {known}")
 
     @abstractmethod
     def decode(self, data: bytes) -> Image:

@@ -44,6 +44,10 @@ def _bits_of(arr: np.ndarray) -> int:
     return 16
 
 
+#: Default rate-distortion sweep of the 1–100 quality scales (JPEG, jpegli, WebP): 10, 20, …, 90, 95.
+JPEG_SWEEP = (*(float(v) for v in range(10, 91, 10)), 95.0)
+
+
 class _ImagecodecsMixin:
     module_attr: str = ""
 
@@ -80,6 +84,9 @@ class JpegCodec(_ImagecodecsMixin, Codec):
         bit_depths=(8, 12), channels=(1, 3), lossy=True, lossless=False,
         quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85),
         extension=".jpg", mime="image/jpeg", library="libjpeg-turbo", lossless_fallback="png",
+        auto=True, scales_to_container=True, sweep=JPEG_SWEEP,
+        options={"subsampling": "'444', '422', '420' or 'auto' (4:4:4 from quality 90 up)",
+                 "optimize": "optimised Huffman tables (default true)"},
         notes="12-bit JPEG opens in libjpeg-turbo/imagecodecs but not in Pillow or browsers",
     )
 
@@ -119,6 +126,7 @@ class JpegliCodec(Codec):
         bit_depths=(8,), channels=(3,), lossy=True, lossless=False,
         quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85),
         extension=".jpg", mime="image/jpeg", library="jpegli (pyjpegli)", lossless_fallback="png",
+        auto=True, extra="jpegli", sweep=JPEG_SWEEP,
     )
     backend_module = "pyjpegli"
 
@@ -146,8 +154,10 @@ class Jpeg2000Codec(_ImagecodecsMixin, Codec):
     module_attr = "jpeg2k"
     info = CodecInfo(
         bit_depths=tuple(range(8, 17)), channels=(1, 3, 4), lossy=True, lossless=True,
-        quality=QualityParam("psnr", 20, 90, True, tuple(float(v) for v in np.arange(20.0, 80.01, 0.5)), 45),
+        quality=QualityParam("psnr", 20, 90, True, tuple(float(v) for v in np.arange(20.0, 80.01, 0.5)), 45,
+                             continuous=True),
         extension=".jp2", mime="image/jp2", library="OpenJPEG",
+        auto=True, sweep=tuple(float(v) for v in range(26, 45, 2)),
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -189,8 +199,10 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
     module_attr = "jpegxl"
     info = CodecInfo(
         bit_depths=tuple(range(8, 17)), channels=(1, 2, 3, 4), lossy=True, lossless=True,
-        quality=QualityParam("distance", 0.01, 25.0, False, _jxl_grid(), 1.0),
+        quality=QualityParam("distance", 0.01, 25.0, False, _jxl_grid(), 1.0, continuous=True),
         extension=".jxl", mime="image/jxl", library="libjxl",
+        auto=True, sweep=(10.0, 7.0, 5.0, 3.5, 2.5, 1.8, 1.2, 0.8, 0.5),
+        options={"effort": "libjxl effort 1-10 (default 7)"},
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -216,6 +228,7 @@ class JpegXlLosslessCodec(JpegXlCodec):
     info = CodecInfo(
         bit_depths=tuple(range(8, 17)), channels=(1, 2, 3, 4), lossy=False, lossless=True, quality=None,
         extension=".jxl", mime="image/jxl", library="libjxl",
+        options={"effort": "libjxl effort 1-10 (default 7)"},
     )
 
 
@@ -229,6 +242,8 @@ class AvifCodec(_ImagecodecsMixin, Codec):
         bit_depths=(8, 10, 12), channels=(1, 3, 4), lossy=True, lossless=True,
         quality=QualityParam("quality", 0, 99, True, _int_grid(1, 99), 70),
         extension=".avif", mime="image/avif", library="libavif/aom",
+        auto=True, scales_to_container=True, sweep=tuple(float(v) for v in range(20, 91, 10)),
+        options={"speed": "AOM speed 0-10 (default 6)"},
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -236,6 +251,10 @@ class AvifCodec(_ImagecodecsMixin, Codec):
 
         depth = self.storage_depth(image.bit_depth) or image.bit_depth
         px = _plane(image)
+        if px.ndim == 2:
+            # imagecodecs writes a 2-D array losslessly whatever the level: grey goes in as RGB (decode_like folds
+            # it back), so the quality setting is honoured.
+            px = np.repeat(px[..., None], 3, axis=2)
         if depth != image.bit_depth:
             px = px << (depth - image.bit_depth)
         level = 100 if lossless else int(round(quality or 70))
@@ -256,8 +275,10 @@ class WebpCodec(_ImagecodecsMixin, Codec):
     module_attr = "webp"
     info = CodecInfo(
         bit_depths=(8,), channels=(3, 4), lossy=True, lossless=True,
-        quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 80),
+        quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 80, continuous=True),
         extension=".webp", mime="image/webp", library="libwebp",
+        auto=True, sweep=JPEG_SWEEP,
+        options={"method": "libwebp method 0-6 (default 4)"},
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -283,6 +304,8 @@ class HeifCodec(Codec):
         bit_depths=(8, 10, 12), channels=(3, 4), lossy=True, lossless=False,
         quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 75),
         extension=".heic", mime="image/heic", library="libheif/x265 (pillow-heif)", lossless_fallback="png",
+        auto=True, extra="heif", sweep=tuple(float(v) for v in range(10, 91, 10)),
+        options={"chroma": "420, 422 or 444 (default 420)"},
     )
     backend_module = "pillow_heif"
 

@@ -5,28 +5,29 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qualipress.errors import InputError, OutputError, QualipressError
 from qualipress.film import lossless, manifest
-from qualipress.film.parallel import run_tasks
 from qualipress.film.sequence import FRAME_EXTENSIONS, expand_inputs, parse_name
 from qualipress.io import atomic_write_bytes, sha256_bytes, sha256_file
-from qualipress.io.files import remove_partials
+from qualipress.io.files import TEMP_PREFIX, remove_stale_temps
+from qualipress.pipeline.runner import run_tasks
+from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 
 
 def source_list(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
-    """``(path, relative name)`` of every frame file in the inputs.
+    """``(absolute path, relative name)`` of every frame file in the inputs.
 
     Files found in a directory are named relative to it; files given directly by their name alone.
     """
     out: list[tuple[Path, str]] = []
     seen: set[str] = set()
     for item in inputs:
-        root = Path(item)
+        root = Path(os.path.abspath(item))  # absolute: workers may run in another directory
         for p in expand_inputs([root]):
             rel = p.relative_to(root).as_posix() if root.is_dir() else p.name
             if rel in seen:
@@ -45,40 +46,100 @@ def check_writable(outdir: Path) -> None:
     """
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".probe.", suffix=".part", dir=outdir)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.probe.", dir=outdir)
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
         raise OutputError(f"{outdir}: output directory is not writable ({exc.strerror or exc})") from exc
 
 
-def _archive_task(task: dict[str, Any]) -> dict[str, Any]:
-    """Worker: archive one source file; always returns a record (status ok / error)."""
+def _read_source(task: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
+    """Stage 1 (I/O): the frame's bytes and its record so far; ``None`` and an error record when unreadable."""
     src = Path(task["path"])
-    rec: dict[str, Any] = {"kind": "lossless", "source": task["rel"], "source_path": str(src.resolve())}
+    rec: dict[str, Any] = {"kind": "lossless", "source": task["rel"], "source_path": str(src)}
     fn = parse_name(src)
     rec.update(sequence=Path(task["rel"]).parent.as_posix() + "/" + fn.sequence.rsplit("/", 1)[-1],
                frame=fn.number)
     try:
         st = src.stat()
         rec.update(source_bytes=st.st_size, mtime_ns=st.st_mtime_ns)
-        try:
-            data = src.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{src}: cannot read ({exc.strerror or exc})") from exc
-        out, info = lossless.archive_bytes(data, name=src.name, codecs=tuple(task["codecs"]),
-                                           effort=int(task["effort"]))
-        rel_out = lossless.archive_name(Path(task["rel"])).as_posix()
-        dst = Path(task["outdir"]) / rel_out
+        data = src.read_bytes()
+    except OSError as exc:
+        rec.update(status="error", error=f"{src}: cannot read ({exc.strerror or exc})", error_type="InputError")
+        return rec, None
+    return rec, data
+
+
+def _encode_source(task: dict[str, Any], rec: dict[str, Any], data: bytes) -> bytes | None:
+    """Stage 2 (CPU): the ``.qpl`` bytes, proven to restore; ``None`` (record updated) on failure."""
+    try:
+        out, info = lossless.archive_bytes(data, name=Path(task["path"]).name, codecs=tuple(task["codecs"]),
+                                           effort=int(task["effort"]), select=task.get("select", "probe"),
+                                           threads=int(task.get("threads") or 1))
+    except QualipressError as exc:
+        rec.update(status="error", error=str(exc), error_type=type(exc).__name__)
+        return None
+    except MemoryError:
+        rec.update(status="error", error="out of memory", error_type="MemoryError")
+        return None
+    rec.update(info)
+    return out
+
+
+def _write_output(task: dict[str, Any], rec: dict[str, Any], out: bytes) -> dict[str, Any]:
+    """Stage 3 (I/O): write atomically, re-read, complete the record."""
+    rel_out = lossless.archive_name(Path(task["rel"])).as_posix()
+    dst = Path(task["outdir"]) / rel_out
+    try:
         atomic_write_bytes(dst, out)
         if sha256_file(dst) != sha256_bytes(out):  # re-read what landed on disk
             raise OutputError(f"{dst}: written bytes differ from the archive in memory")
-        rec.update(info, status="ok", output=rel_out, output_sha256=sha256_bytes(out), output_bytes=len(out))
     except QualipressError as exc:
         rec.update(status="error", error=str(exc), error_type=type(exc).__name__)
-    except MemoryError:
-        rec.update(status="error", error="out of memory", error_type="MemoryError")
+        return rec
+    rec.update(status="ok", output=rel_out, output_sha256=sha256_bytes(out), output_bytes=len(out))
     return rec
+
+
+def _archive_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Worker: archive one source file; always returns a record (status ok / error)."""
+    rec, data = _read_source(task)
+    if data is None:
+        return rec
+    out = _encode_source(task, rec, data)
+    return rec if out is None else _write_output(task, rec, out)
+
+
+def archive_stream(tasks: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Archive frames in order, overlapping I/O with encoding: while frame *k* is encoded, frame *k+1* is read
+    and frame *k−1* written (by two helper threads; the coders and hashing release the GIL).
+
+    Yields one record per task, in task order.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not tasks:
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="qp-read") as reader, \
+            ThreadPoolExecutor(1, thread_name_prefix="qp-write") as writer:
+        nxt = reader.submit(_read_source, tasks[0])
+        pending = None
+        for k, task in enumerate(tasks):
+            rec, data = nxt.result()
+            if k + 1 < len(tasks):
+                nxt = reader.submit(_read_source, tasks[k + 1])
+            out = _encode_source(task, rec, data) if data is not None else None
+            del data
+            if pending is not None:
+                yield pending.result()
+                pending = None
+            if out is None:
+                yield rec
+            else:
+                pending = writer.submit(_write_output, task, rec, out)
+            del out
+        if pending is not None:
+            yield pending.result()
 
 
 @dataclass
@@ -107,8 +168,9 @@ def _done(rec: dict[str, Any] | None, path: Path, outdir: Path) -> bool:
 
 
 def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int = 1,
-                  scheduler: str | None = None, codecs: tuple[str, ...] = lossless.PIXEL_CODECS,
-                  effort: int = 5, progress: Any = None) -> BatchResult:
+                  scheduler: str | None = None, codecs: tuple[str, ...] = lossless.FAST_CODECS,
+                  effort: int = lossless.DEFAULT_EFFORT, select: str = "probe", threads: int = 0,
+                  progress: Any = None) -> BatchResult:
     """Archive every frame of ``inputs`` losslessly into ``outdir`` (resumable).
 
     Frames already in ``outdir/manifest.jsonl`` with an unchanged source and an intact output are skipped;
@@ -125,11 +187,22 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
     scheduler : str, optional
         Dask scheduler address (``tcp://host:8786``).
     codecs : tuple of str
-        Lossless pixel codecs to try.
+        Candidate lossless pixel codecs.
     effort : int
         JPEG XL effort.
+    select : str
+        ``"probe"`` (rank candidates on a sample of rows, encode once) or ``"all"`` (encode with each).
+    threads : int
+        Threads inside each coder; 0 = this machine's cores divided by ``jobs`` (1 on a Dask cluster).
     progress : callable, optional
         Called with each finished record (the CLI prints from it).
+
+    Notes
+    -----
+    Paths are made absolute here, before anything is sent to a worker: a Dask worker runs in its own working
+    directory and must never resolve a relative name. Frames are sent as per-shot chunks in frame order
+    (:func:`qualipress.pipeline.schedule.run_by_sequence`), each chunk run with reading and writing overlapped
+    with encoding (:func:`archive_stream`); without workers, all frames run that way in this process.
 
     Returns
     -------
@@ -143,29 +216,44 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         No input frame found.
     """
     t0 = time.perf_counter()
-    out = Path(outdir)
+    out = Path(os.path.abspath(outdir))
     srcs = source_list(inputs)
     check_writable(out)
-    remove_partials(out)
+    remove_stale_temps(out)
     prev = manifest.latest(manifest.load(out))
     result = BatchResult()
+    if threads <= 0:
+        threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
     tasks = []
     for path, rel in srcs:
         if _done(prev.get(rel), path, out):
             result.skipped.append(rel)
             continue
-        tasks.append({"path": str(path), "rel": rel, "outdir": str(out), "codecs": list(codecs), "effort": effort})
-    for i, rec in run_tasks(_archive_task, tasks, jobs=jobs, scheduler=scheduler):
-        if isinstance(rec, BaseException):
-            rec = {"kind": "lossless", "source": tasks[i]["rel"], "status": "error", "error": str(rec),
-                   "error_type": type(rec).__name__}
+        tasks.append({"path": str(path), "rel": rel, "outdir": str(out), "codecs": list(codecs), "effort": effort,
+                      "select": select, "threads": threads})
+
+    def finish(rec: dict[str, Any]) -> None:
         manifest.append(out, rec)
         result.records.append(rec)
         if progress is not None:
             progress(rec)
+
+    keys = [sequence_key(t["rel"]) for t in tasks]
+    for i, rec in run_by_sequence(_archive_task, tasks, keys, jobs=jobs, scheduler=scheduler, stream=archive_stream):
+        if isinstance(rec, BaseException):
+            rec = {"kind": "lossless", "source": tasks[i]["rel"], "status": "error", "error": str(rec),
+                   "error_type": type(rec).__name__}
+        finish(rec)
     manifest.write_sums(out, manifest.load(out))
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
@@ -176,6 +264,8 @@ def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
         data = src.read_bytes()
         header = lossless.container.read_header(data)
         want = header["source"]["sha256"]
+        if header.get("model", {}).get("damaged"):
+            rec["source_damaged"] = header["model"]["damaged"]
         if dst.exists():
             if sha256_file(dst) == want:
                 rec.update(status="ok", sha256=want, note="already restored")
@@ -188,8 +278,21 @@ def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
     except OSError as exc:
         rec.update(status="error", error=f"{src}: {exc.strerror or exc}")
     except QualipressError as exc:
-        rec.update(status="error", error=str(exc), error_type=type(exc).__name__)
+        msg = str(exc)
+        rec.update(status="error", error=f"{task['rel']}: {msg}" if msg.startswith("damaged") else msg,
+                   error_type=type(exc).__name__)
     return rec
+
+
+def missing_frames(root: Path) -> list[dict[str, Any]]:
+    """Error records for frames the archive's ``manifest.jsonl`` lists as archived whose ``.qpl`` is gone."""
+    out = []
+    for src, rec in sorted(manifest.latest(manifest.load(root)).items()):
+        if rec.get("status") == "ok" and rec.get("output") and not (root / rec["output"]).is_file():
+            out.append({"archive": rec["output"], "output": src, "status": "error", "error_type": "InputError",
+                        "error": f"missing from the archive: {rec['output']} (listed in {manifest.MANIFEST} "
+                                 f"for {src})"})
+    return out
 
 
 def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, scheduler: str | None = None,
@@ -197,28 +300,35 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     """Rebuild every archived frame (``*.qpl`` below ``archive``) byte for byte under ``outdir``.
 
     Each restored file is checked against the SHA-256 recorded at archive time; an existing identical file is
-    left alone (so an interrupted restore can be rerun), a different one is never overwritten.
+    left alone (so an interrupted restore can be rerun), a different one is never overwritten. A frame the
+    archive's manifest lists but whose ``.qpl`` is gone is an error record naming it; a ``.qpl`` whose header or
+    a section fails its hash is an error record saying "damaged" and naming the section.
 
     Raises
     ------
     InputError
-        No ``.qpl`` file in ``archive``.
+        No ``.qpl`` file in ``archive`` and none listed in its manifest.
     OutputError
         ``outdir`` cannot be written.
     """
     t0 = time.perf_counter()
-    root = Path(archive)
+    root = Path(os.path.abspath(archive))  # absolute: workers may run in another directory
     files = sorted(p for p in root.rglob("*" + lossless.SUFFIX) if not p.name.startswith("."))
-    if not files:
+    missing = missing_frames(root)
+    if not files and not missing:
         raise InputError(f"{root}: no archived frames (*{lossless.SUFFIX})")
-    out = Path(outdir)
+    out = Path(os.path.abspath(outdir))
     check_writable(out)
-    remove_partials(out)
+    remove_stale_temps(out)
     tasks = []
     for p in files:
         rel = p.relative_to(root).as_posix()
         tasks.append({"path": str(p), "rel": rel, "outdir": str(out), "out_rel": rel[: -len(lossless.SUFFIX)]})
     result = BatchResult()
+    for rec in missing:
+        result.records.append(rec)
+        if progress is not None:
+            progress(rec)
     for i, rec in run_tasks(_restore_task, tasks, jobs=jobs, scheduler=scheduler):
         if isinstance(rec, BaseException):
             rec = {"archive": tasks[i]["rel"], "status": "error", "error": str(rec)}
@@ -229,4 +339,5 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     return result
 
 
-__all__ = ["FRAME_EXTENSIONS", "BatchResult", "archive_paths", "check_writable", "restore_archive", "source_list"]
+__all__ = ["FRAME_EXTENSIONS", "BatchResult", "archive_paths", "archive_stream", "check_writable", "missing_frames",
+           "restore_archive", "source_list"]

@@ -9,6 +9,7 @@ model is missing, ``text`` is ``None`` and ``text_note`` says why: the catalogue
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,8 +20,8 @@ import numpy as np
 from qualipress.errors import InputError, QualipressError
 from qualipress.film import analysis as _analysis
 from qualipress.film import dpx
-from qualipress.film.parallel import run_tasks
 from qualipress.film.sequence import expand_inputs, group, parse_name
+from qualipress.pipeline.runner import run_tasks
 
 #: OpenImageIO attributes copied into the catalogue, with the catalogue's own name.
 HEADER_FIELDS = {
@@ -90,6 +91,7 @@ def _probe_dpx(head: bytes, out: dict[str, Any]) -> None:
     except InputError as exc:
         out["warnings"].append(str(exc))
         return
+    out["warnings"].extend(h.warnings)
     el = h.elements[0]
     out.update({
         "dpx_bit_size": el.bit_size, "dpx_packing": el.packing, "dpx_descriptor": el.descriptor,
@@ -182,7 +184,8 @@ def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
         ``frames`` (one record per file, sorted by path) and ``sequences`` (frames, first/last number, gaps,
         duplicates, resolutions, bit depths and ``problems``: missing frames, mixed resolutions, unreadable frames).
     """
-    paths = expand_inputs(inputs)
+    # absolute before anything is sent to a worker: a Dask worker runs in its own working directory
+    paths = expand_inputs([os.path.abspath(i) for i in inputs])
     frames: list[dict[str, Any] | None] = [None] * len(paths)
     for i, rec in run_tasks(_task, [(str(p), text) for p in paths], jobs=jobs, scheduler=scheduler):
         if isinstance(rec, BaseException):

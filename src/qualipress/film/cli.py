@@ -12,14 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
+from qualipress.errors import ExitCode
+from qualipress.film.lossless import DEFAULT_EFFORT, FAST_CODECS
+
 SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:8786): send frames to an existing cluster"
-
-
-def _exit(code: int) -> Exception:
-    """The core CLI's exit-code exception (``typer.Exit`` is swallowed by ``main``'s non-standalone mode)."""
-    from qualipress.cli import ExitCode
-
-    return ExitCode(code)
 
 
 def _progress(verb: str) -> Any:
@@ -30,6 +26,9 @@ def _progress(verb: str) -> Any:
             if "archive_bytes" in rec:
                 extra = f" {rec['source_bytes'] / rec['archive_bytes']:.2f}:1 ({rec['model']}, {rec['codec']})"
             typer.echo(f"{verb} {name}{extra}")
+            damaged = rec.get("damaged") or rec.get("source_damaged")
+            if damaged:
+                typer.echo(f"WARNING {name}: damaged source, kept byte for byte as it is: {damaged}", err=True)
         else:
             typer.echo(f"FAILED {name}: {rec.get('error')}", err=True)
     return show
@@ -75,10 +74,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 typer.echo(f"  {f['name']}: {f['width']}x{f['height']} {f['bit_depth']}-bit {f['transfer']} "
                            f"{f['content']['colour']}, text {t}, bits used {a['bits']['used']}, "
                            f"stops {a['dynamic_range']['stops']}, smooth {a['smooth_gradient']['fraction']:.0%}, "
-                           f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f}"
+                           f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f} "
+                           f"({a['noise_sigma'] * 1023:.1f} 10-bit codes, lag-1 corr "
+                           f"{(a.get('grain') or {}).get('correlation')})"
                            + "".join(f"\n    warning: {w}" for w in f["header"].get("warnings", [])))
         if any(f.get("status") != "ok" for f in cat["frames"]):
-            raise _exit(1)
+            raise ExitCode(1)
 
     @app.command("archive")
     def archive_cmd(
@@ -86,22 +87,32 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         output: Annotated[Path, typer.Option("-o", "--output", help="archive directory")],
         jobs: Annotated[int, typer.Option("--jobs", "-j")] = 1,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
-        codecs: Annotated[str, typer.Option(help="lossless pixel codecs to try")] = "jpegxl,jpeg2000,jpegls",
-        effort: Annotated[int, typer.Option(help="JPEG XL effort 1-9")] = 5,
+        codecs: Annotated[str, typer.Option(
+            help="candidate lossless pixel codecs (jpegxl, jpegls, htj2k, jpeg2000)")] = ",".join(FAST_CODECS),
+        effort: Annotated[int, typer.Option(help="JPEG XL effort 1-9 (1 = fast lossless)")] = DEFAULT_EFFORT,
+        select: Annotated[str, typer.Option(
+            help="probe: rank codecs on a sample of rows, encode once; all: encode with each")] = "probe",
+        threads: Annotated[int, typer.Option(help="threads inside each coder (0 = cores / jobs)")] = 0,
     ) -> None:
-        """Archive frames mathematically losslessly; `restore` rebuilds every file byte for byte."""
+        """Archive frames mathematically losslessly; `restore` rebuilds every file byte for byte.
+
+        Damaged files (truncated DPX/TIFF, content that does not match the extension) are kept byte for byte
+        too, flagged "damaged" in the manifest and here.
+        """
         from qualipress.film.archive import archive_paths
 
         res = archive_paths(inputs, output, jobs=jobs, scheduler=scheduler,
                             codecs=tuple(c.strip() for c in codecs.split(",") if c.strip()), effort=effort,
-                            progress=_progress("archived"))
+                            select=select, threads=threads, progress=_progress("archived"))
         ok = [r for r in res.records if r.get("status") == "ok"]
+        damaged = sum(bool(r.get("damaged")) for r in ok)
         before = sum(r["source_bytes"] for r in ok)
         after = sum(r["archive_bytes"] for r in ok)
-        typer.echo(f"{len(ok)} archived, {len(res.skipped)} already done, {len(res.errors)} failed"
+        typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done, "
+                   f"{len(res.errors)} failed"
                    + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
         if res.errors:
-            raise _exit(1)
+            raise ExitCode(1)
 
     @app.command("restore")
     def restore_cmd(
@@ -117,7 +128,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         ok = sum(r.get("status") == "ok" for r in res.records)
         typer.echo(f"{ok}/{len(res.records)} restored bit-exact (SHA-256 verified)")
         if res.errors:
-            raise _exit(1)
+            raise ExitCode(1)
 
     @app.command("verify")
     def verify_cmd(
@@ -142,7 +153,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             for note in rep.notes:
                 typer.echo(f"  note: {note}")
         if not rep.ok:
-            raise _exit(1)
+            raise ExitCode(1)
 
     @app.command("report")
     def report_cmd(
@@ -167,11 +178,31 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         = None,
         frames_per_shot: Annotated[int, typer.Option(help="frames made from each EXR (a slow pan)")] = 2,
         pan: Annotated[int, typer.Option(help="pixels of pan between frames")] = 8,
+        grain: Annotated[bool, typer.Option("--grain/--no-grain",
+                                            help="add correlated film grain; write clean plates in clean/")] = False,
+        grain_rms: Annotated[str, typer.Option(help="grain RMS in 10-bit code values: ends,mid-tones")] = "3,6",
+        grain_blur: Annotated[float, typer.Option(help="grain correlation: Gaussian blur in px")] = 0.7,
+        encoding: Annotated[str, typer.Option(help="log encoding: acescct or cineon")] = "acescct",
+        size: Annotated[str | None, typer.Option(help="frame size WxH, e.g. 2048x1080 (resize + crop)")] = None,
+        shots: Annotated[str | None, typer.Option(help="comma-separated EXR names (stems) to use")] = None,
+        tiff: Annotated[bool, typer.Option("--tiff/--no-tiff", help="also write 16-bit TIFF frames")] = True,
     ) -> None:
-        """Convert the shared EXRs to 10-bit ACEScct DPX and 16-bit TIFF sequences, deterministically."""
-        from qualipress.film.testset import default_source, make_testset
+        """Convert the shared EXRs to 10-bit log DPX and 16-bit TIFF sequences, deterministically."""
+        from qualipress.errors import InputError
+        from qualipress.film.testset import Grain, default_source, make_testset
 
-        s = make_testset(source or default_source(), output, frames_per_shot=frames_per_shot, pan=pan)
+        try:
+            lo, hi = (float(v) for v in grain_rms.split(","))
+            dims = tuple(int(v) for v in size.lower().split("x")) if size else None
+            if dims is not None and len(dims) != 2:
+                raise ValueError(size)
+        except ValueError:
+            raise InputError(f"bad --grain-rms {grain_rms!r} or --size {size!r} (want LO,HI and WxH)") from None
+        g = Grain(sigma_lo=lo, sigma_hi=hi, blur=grain_blur) if grain else None
+        s = make_testset(source or default_source(), output, frames_per_shot=frames_per_shot, pan=pan,
+                         formats=("dpx", "tiff") if tiff else ("dpx",), grain=g, encoding=encoding,
+                         size=dims,  # type: ignore[arg-type]
+                         shots=tuple(x.strip() for x in shots.split(",")) if shots else None)
         typer.echo(f"{len(s['frames'])} frames from {len({f['shot'] for f in s['frames']})} shots -> {output}")
         for sk in s["skipped"]:
             typer.echo(f"skipped {sk['source']}: {sk['reason']}", err=True)

@@ -21,6 +21,19 @@ BandingCheck    in the reference's smooth-gradient blocks (:func:`qualipress.fil
 DetailCheck     in the reference's textured blocks, the decoded block must keep its detail energy: the ratio of
                 decoded to reference residual RMS must average at least ``min_ratio`` and its 10th percentile
                 at least ``min_ratio − 0.15`` (blurring or smoothing texture lowers the ratio).
+GrainCheck      grain kept in the flattest blocks (:func:`qualipress.film.fidelity.grain_kept`): correlation of
+                decoded vs source high-pass ≥ ``min_corr`` and RMS ratio ≥ ``min_energy``.
+TemporalCheck   decoded / source frame-to-frame difference in the flat blocks within ``[low, high]``
+                (:func:`qualipress.film.fidelity.temporal_ratio`), against the previous frame of the sequence.
+TonalCheck      highlight and shadow mean shift in linear light within ± ``max_stops``
+                (:func:`qualipress.film.fidelity.tonal_shift`).
+DisplayCheck    SSIM of the display rendering of luminance (:func:`qualipress.film.fidelity.display_code`,
+                16-bit grey) ≥ ``min_ssim``:
+                the target's SSIM measured where a viewer looks, beside the code-value SSIM of the target.
+
+A check that cannot apply to a frame (no grain, black or clipped frame, no previous frame, ...) passes and says
+why in its detail. The per-profile parameters live in the profiles' ``[NAME.film]`` tables
+(``qualipress/profiles/profiles.toml``), read by :func:`profile_parameters`.
 """
 
 from __future__ import annotations
@@ -32,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.film import analysis
+from qualipress.film import analysis, fidelity
 from qualipress.io import Image, to_perceptual
 
 try:  # the core's outcome type, when the search has landed
@@ -51,6 +64,8 @@ class _RefInfo:
     stats: analysis.BlockStats
     smooth: np.ndarray
     texture: np.ndarray
+    fid: fidelity.Reference
+    display: np.ndarray | None = None
 
 
 _KEYS: dict[int, tuple[weakref.ref[Any], _RefInfo]] = {}
@@ -63,9 +78,9 @@ def _ref_info(reference: Image) -> _RefInfo:
     code = np.asarray(to_perceptual(reference), np.float32)
     y = analysis.luma(code)
     stats = analysis.block_stats(y)
-    sigma = analysis.noise_sigma(y, stats)
+    sigma = analysis.grain(y, stats)["sigma"]
     info = _RefInfo(code, stats, analysis.smooth_gradient(stats)["mask"],
-                    analysis.texture(stats, noise=sigma)["mask"])
+                    analysis.texture(stats, noise=sigma)["mask"], fidelity.reference(reference))
     if len(_KEYS) > 8:
         _KEYS.clear()
     _KEYS[id(reference)] = (weakref.ref(reference), info)
@@ -149,60 +164,225 @@ class DetailCheck:
         return CheckOutcome(ok, self.name, detail)
 
 
-#: Check parameters per profile: (worst-tile SSIM margin below the target SSIM, banding max step, detail ratio).
-PROFILE_CHECKS: dict[str, dict[str, float]] = {
-    "C0": {"tile_margin": 0.03, "max_step": 0.002, "min_ratio": 0.92},
-    "C1": {"tile_margin": 0.05, "max_step": 0.004, "min_ratio": 0.80},
-    "C2": {"tile_margin": 0.08, "max_step": 0.006, "min_ratio": 0.65},
-}
+@dataclass
+class GrainCheck:
+    """The grain of the flattest regions must survive (see module docstring); ``0`` floors only report."""
+
+    min_corr: float = 0.6
+    min_energy: float = 0.6
+    name: str = "grain"
+
+    def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
+        info = _ref_info(reference)
+        g = fidelity.grain_kept(info.fid, analysis.luma(_decoded_code(decoded, info.code.shape)))
+        if not g["applies"]:
+            return CheckOutcome(True, self.name, f"not applicable: {g['why']}")
+        ok = g["corr"] >= self.min_corr and g["energy"] >= self.min_energy
+        if not (self.min_corr or self.min_energy):
+            ok = True
+        need = (f"need corr >= {self.min_corr}, energy >= {self.min_energy}"
+                if self.min_corr or self.min_energy else "report only")
+        detail = (f"grain kept: corr {g['corr']:.3f}, energy {g['energy']:.3f} over {g['blocks']} flat blocks "
+                  f"(grain RMS {g['sigma'] * 1023:.2f} 10-bit codes; {need})")
+        return CheckOutcome(ok, self.name, detail)
+
+
+@dataclass
+class TemporalCheck:
+    """Frame-to-frame difference of the output within ``[low, high]`` times the source's."""
+
+    prev_source: np.ndarray
+    prev_decoded: np.ndarray
+    low: float = 0.85
+    high: float = 1.15
+    name: str = "temporal"
+
+    def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
+        info = _ref_info(reference)
+        dec_y = analysis.luma(_decoded_code(decoded, info.code.shape))
+        t = fidelity.temporal_ratio(info.fid, dec_y, self.prev_source, self.prev_decoded)
+        if not t["applies"]:
+            return CheckOutcome(True, self.name, f"not applicable: {t['why']}")
+        detail = f"frame-to-frame difference ratio {t['ratio']:.3f} (allowed {self.low}-{self.high})"
+        if self.low == self.high == 0:
+            return CheckOutcome(True, self.name, detail + ": report only")
+        if t["ratio"] > self.high:
+            return CheckOutcome(False, self.name, detail + ": the output adds shimmer")
+        if t["ratio"] < self.low:
+            # the ratio mixes this frame's grain with the previous output's: do not fail a frame that keeps
+            # its own grain for a loss it cannot undo (raising its quality would end in lossless)
+            own = fidelity.grain_kept(info.fid, dec_y)
+            if own["applies"] and own["energy"] >= self.low:
+                return CheckOutcome(True, self.name, detail + f"; this frame keeps grain energy {own['energy']:.3f}, "
+                                                              "the previous frame's output lost it")
+            return CheckOutcome(False, self.name, detail + ": grain frozen or removed")
+        return CheckOutcome(True, self.name, detail)
+
+
+@dataclass
+class TonalCheck:
+    """Highlights and shadows keep their level in linear light, within ``max_stops``."""
+
+    max_stops: float = 0.1
+    name: str = "tonal"
+
+    def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
+        info = _ref_info(reference)
+        t = fidelity.tonal_shift(info.fid, _decoded_code(decoded, info.code.shape))
+        if not t["applies"]:
+            return CheckOutcome(True, self.name, f"not applicable: {t['why']}")
+        shifts = [abs(v) for v in (t["highlights"], t["shadows"]) if v is not None]
+        ok = self.max_stops <= 0 or max(shifts) <= self.max_stops
+        fmt = {k: "n/a" if t[k] is None else f"{t[k]:+.3f}" for k in ("highlights", "shadows")}
+        return CheckOutcome(ok, self.name, f"tonal shift highlights {fmt['highlights']} stops, shadows "
+                                           f"{fmt['shadows']} stops (allowed ±{self.max_stops})")
+
+
+@dataclass
+class DisplayCheck:
+    """SSIM on the display rendering must reach ``min_ssim`` (log and linear frames)."""
+
+    min_ssim: float
+    name: str = "display-ssim"
+
+    def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
+        info = _ref_info(reference)
+        v = display_ssim(info, _decoded_code(decoded, info.code.shape))
+        if v is None:
+            return CheckOutcome(True, self.name, f"not applicable: transfer {reference.transfer!r}")
+        ok = v >= self.min_ssim
+        return CheckOutcome(ok, self.name, f"display-rendered SSIM {v:.4f} {'>=' if ok else '<'} {self.min_ssim}")
+
+
+def display_ssim(info: _RefInfo, dec_code: np.ndarray) -> float | None:
+    """SSIM of the display renderings (:func:`qualipress.film.fidelity.display_code` of linear luminance,
+    16-bit grey) of a frame's source and decoded code; None when the frame's transfer has no linear decoding."""
+    from qualipress.metrics.core import ssim
+
+    if info.fid.linear is None:
+        return None
+    if info.display is None:
+        info.display = _grey16(fidelity.display_code(info.fid.linear))
+    dec_lin = fidelity.linear_luma(dec_code, info.fid.image)
+    assert dec_lin is not None
+    return ssim(info.display, _grey16(fidelity.display_code(dec_lin)), data_range=1.0)
+
+
+def _grey16(a: np.ndarray) -> np.ndarray:
+    """Display code quantised to 16 bits (what a 16-bit display file would hold), as float32 in [0, 1]."""
+    return (np.rint(np.clip(a, 0, 1) * 65535) / 65535).astype(np.float32)
+
+
+#: Keys of a profile's ``[NAME.film]`` table and their meaning (documented in ``profiles.toml``).
+FILM_PARAMETERS = ("tile_margin", "max_step", "min_detail", "min_grain_corr", "min_grain_energy", "temporal",
+                   "max_tonal_stops")
+
+
+def profile_parameters(profile: str | None) -> dict[str, Any]:
+    """The film check parameters of ``profile`` from its ``[NAME.film]`` table (C1's for unknown profiles or
+    missing keys).
+
+    Raises
+    ------
+    TargetError
+        The profile's film table has a key this module does not know.
+    """
+    from qualipress.errors import TargetError
+    from qualipress.profiles import load_profiles
+
+    profiles = load_profiles()
+    base = dict(profiles["C1"].film) if "C1" in profiles else {}
+    prof = profiles.get(profile or "") or profiles.get((profile or "").upper())
+    own = dict(prof.film) if prof is not None else {}
+    unknown = set(own) - set(FILM_PARAMETERS)
+    if unknown:
+        raise TargetError(f"profile {profile}: unknown film parameter(s) {', '.join(sorted(unknown))}")
+    return {**base, **own}
+
+
+#: Every check :func:`checks_for` knows, in the order they run.
+ALL_CHECKS = ("worst-tile", "banding", "detail", "grain", "temporal", "tonal", "display-ssim")
 
 
 def checks_for(profile: str | None, *, target_ssim: float | None, analysis_result: dict[str, Any] | None = None,
-               enabled: tuple[str, ...] = ("worst-tile", "banding", "detail"),
-               tile_floor: float | None = None) -> tuple[list[Any], list[str]]:
+               enabled: tuple[str, ...] = ALL_CHECKS, tile_floor: float | None = None,
+               transfer: str | None = None, previous: tuple[np.ndarray, np.ndarray] | str | None = None,
+               ) -> tuple[list[Any], list[str]]:
     """The checks a frame gets, with a note for each decision.
 
     Parameters
     ----------
     profile : str or None
-        ``"C0"``/``"C1"``/``"C2"`` (others use the C1 parameters).
+        Profile name; its ``[NAME.film]`` parameters (:func:`profile_parameters`), C1's for others.
     target_ssim : float or None
         The target's SSIM threshold; the worst-tile floor is ``target_ssim - tile_margin`` (no worst-tile check
-        without an SSIM target).
+        without an SSIM target), and the display-rendered SSIM must reach it.
     analysis_result : dict, optional
         :func:`qualipress.film.analysis.analyse` output: the banding / detail checks are skipped (and a note
         says so) when the frame has no smooth-gradient / textured blocks.
     enabled : tuple of str
-        Which checks may be used.
+        Which checks may be used (:data:`ALL_CHECKS`).
     tile_floor : float, optional
         The target's own ``ssim@min`` floor: when given, the target already guards the worst tile and no
         :class:`WorstTileCheck` is added (it would measure the same thing twice).
+    transfer : str, optional
+        The frame's transfer (``"log"``, ``"linear"``, ...; ``"linear"`` for float frames): the tonal and
+        display checks need a known way to linear light and only apply to log and linear material.
+    previous : (numpy.ndarray, numpy.ndarray) or str, optional
+        Luma (perceptual code) of the previous frame of the sequence, source and chosen output, for the
+        temporal check; a string says why there is none.
 
     Returns
     -------
     (list of checks, list of str)
     """
-    p = PROFILE_CHECKS.get((profile or "").upper(), PROFILE_CHECKS["C1"])
+    p = profile_parameters(profile)
     out: list[Any] = []
     notes: list[str] = []
     if "worst-tile" in enabled and tile_floor is not None:
         notes.append(f"worst tile guarded by the target itself (ssim@min >= {tile_floor})")
     elif "worst-tile" in enabled and target_ssim is not None:
-        floor = round(target_ssim - p["tile_margin"], 4)
+        floor = round(target_ssim - float(p["tile_margin"]), 4)
         out.append(WorstTileCheck(floor))
         notes.append(f"check worst-tile: every 256px tile SSIM >= {floor}")
     smooth = (analysis_result or {}).get("smooth_gradient", {}).get("fraction", 1.0)
     if "banding" in enabled:
         if smooth > 0:
-            out.append(BandingCheck(max_step=p["max_step"]))
+            out.append(BandingCheck(max_step=float(p["max_step"])))
             notes.append(f"check banding: {smooth:.1%} of blocks are smooth gradients, max step {p['max_step']}")
         else:
             notes.append("no banding check: no smooth-gradient blocks")
     tex = (analysis_result or {}).get("texture", {}).get("fraction", 1.0)
     if "detail" in enabled:
         if tex > 0:
-            out.append(DetailCheck(min_ratio=p["min_ratio"]))
-            notes.append(f"check detail: {tex:.1%} of blocks textured, keep >= {p['min_ratio']:.0%} of their energy")
+            out.append(DetailCheck(min_ratio=float(p["min_detail"])))
+            notes.append(f"check detail: {tex:.1%} of blocks textured, keep >= {p['min_detail']:.0%} of their energy")
         else:
             notes.append("no detail check: no textured blocks")
+    if "grain" in enabled:
+        corr, energy = float(p["min_grain_corr"]), float(p["min_grain_energy"])
+        out.append(GrainCheck(min_corr=corr, min_energy=energy))
+        notes.append(f"check grain: flat-area grain corr >= {corr}, energy >= {energy}" if corr or energy
+                     else "grain: measured and reported, no floor (this profile may remove grain)")
+    if "temporal" in enabled:
+        low, high = (float(v) for v in p["temporal"])
+        if isinstance(previous, tuple):
+            out.append(TemporalCheck(previous[0], previous[1], low, high))
+            notes.append(f"check temporal: frame-to-frame difference ratio in {low}-{high}" if high
+                         else "temporal: ratio measured and reported, no tolerance")
+        else:
+            notes.append(f"no temporal check: {previous or 'no previous frame of this sequence'}")
+    film_light = transfer in ("log", "linear", "pq")
+    if "tonal" in enabled:
+        if film_light:
+            out.append(TonalCheck(max_stops=float(p["max_tonal_stops"])))
+            notes.append(f"check tonal: highlight/shadow shift within ±{p['max_tonal_stops']} stops")
+        else:
+            notes.append(f"no tonal check: transfer {transfer!r} is not log or linear film material")
+    if "display-ssim" in enabled:
+        if film_light and target_ssim is not None:
+            out.append(DisplayCheck(target_ssim))
+            notes.append(f"check display-ssim: SSIM of the display rendering >= {target_ssim}")
+        elif film_light:
+            notes.append("no display-ssim check: the target has no SSIM threshold")
     return out, notes

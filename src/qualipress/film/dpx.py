@@ -84,6 +84,7 @@ class DpxHeader:
     height: int
     elements: tuple[DpxElement, ...]
     fields: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     @property
     def byteorder(self) -> str:
@@ -101,6 +102,12 @@ def parse_header(head: bytes) -> DpxHeader:
     Returns
     -------
     DpxHeader
+        The image source fields (offsets 1408-1663) are read only when the generic header length (offset 24)
+        and the image data offset leave room for them; the film and television fields (1664-2047) only when the
+        industry header length (offset 28) is at least 384 bytes (or undefined) and the image data starts at or
+        after byte 2048. Writers such as ffmpeg put the pixels right after a 1664-byte generic header and say
+        "industry header length 0": reading those fields would take pixels for a frame rate and a slate.
+        Every such decision is listed in ``warnings``.
 
     Raises
     ------
@@ -135,6 +142,20 @@ def parse_header(head: bytes) -> DpxHeader:
             eoi_padding=0 if u32(b + 36) == _UNDEF32 else u32(b + 36),
             description=_text(head[b + 40:b + 72]),
         ))
+    image_offset = u32(4)
+    gen_len, ind_len = u32(24), u32(28)
+    warnings: list[str] = []
+    source_ok = len(head) >= 1664 and image_offset >= 1664 and (gen_len == _UNDEF32 or gen_len >= 1664)
+    industry_ok = (len(head) >= HEADER_SIZE and image_offset >= HEADER_SIZE
+                   and (ind_len == _UNDEF32 or ind_len >= HEADER_SIZE - 1664))
+    if not source_ok and len(head) >= 1664:
+        warnings.append(f"generic header length {gen_len} / image data offset {image_offset}: the image source "
+                        "fields (offsets 1408-1663) are not there and were not read")
+    if ind_len == 0:
+        warnings.append("industry header length is 0 (as ffmpeg writes): no film/TV header fields read")
+    elif not industry_ok and len(head) >= 1664:
+        warnings.append(f"industry header length {ind_len} / image data offset {image_offset}: the film/TV "
+                        "header fields (offsets 1664-2047) are not all there and were not read")
     fields: dict[str, Any] = {
         "dpx:version": _text(head[8:16]),
         "dpx:file_name": _text(head[36:136]),
@@ -144,12 +165,15 @@ def parse_header(head: bytes) -> DpxHeader:
         "dpx:copyright": _text(head[460:660]),
         "dpx:orientation": u16(768),
     }
-    if len(head) >= HEADER_SIZE:
+    if source_ok:
         fields.update({
             "dpx:source_file_name": _text(head[1432:1532]),
             "dpx:source_time": _text(head[1532:1556]),
             "dpx:input_device": _text(head[1556:1588]),
             "dpx:input_serial": _text(head[1588:1620]),
+        })
+    if industry_ok:
+        fields.update({
             "dpx:film_format": _text(head[1680:1712]),
             "dpx:film_frame_rate": _opt_float(f32(1724)),
             "dpx:frame_id": _text(head[1732:1764]),
@@ -159,8 +183,8 @@ def parse_header(head: bytes) -> DpxHeader:
         })
     fields = {k: v for k, v in fields.items() if v not in ("", None)}
     return DpxHeader(
-        big_endian=bo == ">", image_offset=u32(4), version=_text(head[8:16]), file_size=u32(16),
-        width=u32(772), height=u32(776), elements=tuple(elements), fields=fields,
+        big_endian=bo == ">", image_offset=image_offset, version=_text(head[8:16]), file_size=u32(16),
+        width=u32(772), height=u32(776), elements=tuple(elements), fields=fields, warnings=tuple(warnings),
     )
 
 

@@ -4,8 +4,11 @@
   settings (:mod:`qualipress.film.select`, warm start from the previous frame of the *same* sequence) and adds
   the decision checks (:mod:`qualipress.film.decisions`). Everything decided is returned as notes, which the
   pipeline records under ``"decisions"``; the analysis is recorded under ``"analysis"``.
-* ``seal`` embeds the XMP seal in JPEG XL / JPEG 2000 outputs (:mod:`qualipress.film.seal`) and notes where the
-  seal went in the record (``"seal"``).
+* ``seal`` decodes the chosen output once more and records its film fidelity figures under ``"film"`` (grain
+  kept, temporal ratio, tonal shift, display-rendered SSIM, worst tile: :mod:`qualipress.film.fidelity`), keeps
+  the frame's source and output luma as the sequence's previous frame for the next frame's temporal check, embeds
+  the XMP seal in JPEG XL / JPEG 2000 outputs (:mod:`qualipress.film.seal`) and notes where the seal went in the
+  record (``"seal"``).
 * ``finish`` writes the collection files: ``manifest.jsonl`` (one record per frame, merged with earlier runs),
   ``SHA256SUMS`` and a sidecar ``<output>.xmp`` for containers that cannot carry the seal (AVIF, HEIF).
 """
@@ -13,8 +16,12 @@
 from __future__ import annotations
 
 import json
+import time
+from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+import numpy as np
 
 from qualipress import __version__
 from qualipress.errors import InputError
@@ -58,16 +65,29 @@ class FilmHooks:
     profile : str, optional
         Profile name for the check parameters (default: recognised from the target, else C1's).
     checks : tuple of str
-        Decision checks to use (``"worst-tile"``, ``"banding"``, ``"detail"``); ``()`` disables them.
+        Decision checks to use (:data:`qualipress.film.decisions.ALL_CHECKS`); ``()`` disables them.
     sidecars : bool
         Write ``<output>.xmp`` for outputs whose container cannot carry the seal.
+
+    Notes
+    -----
+    The previous frame of each sequence (source and chosen output luma, frame number) is kept per worker
+    process in :attr:`sequences` (the last :data:`KEEP_SEQUENCES` sequences), so the temporal check works
+    whether the hooks object is shared (one process) or sent to each task (process pool). A frame whose previous
+    number was not the last one processed for its sequence in this worker gets no temporal check, with a note.
     """
 
+    #: Sequences whose last frame is kept for the temporal check.
+    KEEP_SEQUENCES: ClassVar[int] = 8
+    #: sequence -> (frame number, source luma, output luma), per worker process.
+    sequences: ClassVar[OrderedDict[str, tuple[int, np.ndarray, np.ndarray]]] = OrderedDict()
+
     def __init__(self, profile: str | None = None, *,
-                 checks: tuple[str, ...] = ("worst-tile", "banding", "detail"), sidecars: bool = True) -> None:
+                 checks: tuple[str, ...] = decisions.ALL_CHECKS, sidecars: bool = True) -> None:
         self.profile = profile
         self.checks = tuple(checks)
         self.sidecars = sidecars
+        self._frames: dict[str, tuple[Image, Any]] = {}
 
     # -- plan ----------------------------------------------------------------------------------------------
     def plan(self, image: Image, *, path: Path, codec: str, target: Target, previous: dict | None) -> Plan:
@@ -103,8 +123,7 @@ class FilmHooks:
         prev_view = None
         if prev is not None:
             params = prev.get("params") or {}
-            setting = next((v for k, v in params.items() if isinstance(v, int | float) and k != "lossless"), None)
-            prev_view = {"codec": prev.get("codec"), "setting": setting,
+            prev_view = {"codec": prev.get("codec"), "setting": prev.get("setting"),
                          "lossless": bool(params.get("lossless")), "analysis": prev.get("analysis")}
         cfg = select.select(ana, codec=codec if "," not in codec else "auto", stored_bits=stored_bits,
                             previous=prev_view, position=position)
@@ -116,11 +135,69 @@ class FilmHooks:
             start.pop(prev_view["codec"], None)  # the core's hint from the previous frame also knows the slope
         ssim, floor = _target_values(target)
         profile = self.profile or _profile_of(target)
+        self._frames = {str(path): (image, name)}
         checks, check_notes = decisions.checks_for(profile, target_ssim=ssim, analysis_result=ana,
-                                                   enabled=self.checks, tile_floor=floor)
+                                                   enabled=self.checks, tile_floor=floor,
+                                                   transfer="linear" if image.is_float else image.transfer,
+                                                   previous=self._previous_frame(name))
         if profile:
             check_notes.insert(0, f"check parameters of profile {profile}")
         return Plan(codecs=cfg.codecs, start=start, checks=checks, analysis=ana, notes=cfg.notes + check_notes)
+
+    def _previous_frame(self, name: Any) -> tuple[np.ndarray, np.ndarray] | str:
+        """(source luma, output luma) of the frame before ``name`` in its sequence, or why there is none."""
+        if name.number is None:
+            return "not a numbered frame"
+        held = self.sequences.get(name.sequence)
+        if held is None:
+            return "first frame of this sequence in this worker"
+        if held[0] != name.number - 1:
+            return f"previous frame processed here is {held[0]}, not {name.number - 1}"
+        return held[1], held[2]
+
+    def _fidelity(self, data: bytes, codec: str, record: dict) -> None:
+        """Decode the chosen output, record its film figures, remember it as its sequence's previous frame."""
+        held = self._frames.get(str(record.get("input")))
+        if held is None:
+            return
+        image, name = held
+        from qualipress import codecs as _codecs
+        from qualipress import metrics
+        from qualipress.film import fidelity
+        from qualipress.io.transfer import to_perceptual_image
+
+        try:
+            like = to_perceptual_image(image) if image.is_float else image
+            decoded = _codecs.decode_like(_codecs.get(codec), data, like)
+            info = decisions._ref_info(image)
+            code = decisions._decoded_code(decoded, info.code.shape)
+        except (InputError, ValueError) as exc:
+            record["film"] = {"error": f"could not measure the film figures: {exc}"}
+            return
+        dec_y = _analysis.luma(code)
+        prev = self._previous_frame(name)
+        prev_src, prev_dec = (prev if isinstance(prev, tuple) else (None, None))
+        tiles = np.asarray(metrics.measure(image, decoded, ("ssim",), tile=256)["ssim"].tiles)
+        worst = None
+        if tiles.size:
+            r, c = np.unravel_index(int(tiles.argmin()), tiles.shape)
+            worst = {"ssim": round(float(tiles.min()), 5), "row": int(r), "col": int(c), "tile": 256}
+        disp = decisions.display_ssim(info, code)
+        record["film"] = {
+            "grain": fidelity.grain_kept(info.fid, dec_y),
+            "temporal": fidelity.temporal_ratio(info.fid, dec_y, prev_src, prev_dec,
+                                                why_not=prev if isinstance(prev, str) else None),
+            "tonal": fidelity.tonal_shift(info.fid, code),
+            "display_ssim": None if disp is None else round(disp, 5),
+            "worst_tile": worst,
+            "encoding": fidelity.encoding_name(image),
+            "finished_at": round(time.time(), 3),
+        }
+        if name.number is not None:
+            self.sequences[name.sequence] = (name.number, info.fid.y, dec_y)
+            self.sequences.move_to_end(name.sequence)
+            while len(self.sequences) > self.KEEP_SEQUENCES:
+                self.sequences.popitem(last=False)
 
     @staticmethod
     def _same_sequence(previous: dict | None, name: Any) -> bool:
@@ -133,7 +210,9 @@ class FilmHooks:
 
     # -- seal ----------------------------------------------------------------------------------------------
     def seal(self, data: bytes, *, codec: str, record: dict) -> bytes:
-        """Embed the XMP seal where the container allows; note where it went in ``record["seal"]``."""
+        """Record the output's film figures, embed the XMP seal where the container allows; note where the seal
+        went in ``record["seal"]``."""
+        self._fidelity(data, codec, record)
         packet = seal.xmp_packet(self.seal_fields(record, codec))
         out, where = seal.embed(data, codec, packet)
         record["seal"] = where
@@ -143,11 +222,12 @@ class FilmHooks:
     def seal_fields(record: dict, codec: str) -> dict[str, Any]:
         metrics = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in (record.get("metrics") or {}).items()}
         params = record.get("params") or {}
-        setting = next((v for k, v in params.items() if isinstance(v, int | float) and k != "lossless"), None)
+        setting = record.get("setting")
         return {"profile": record.get("profile"), "target": ",".join(record.get("target") or []),
                 "codec": codec, "codec_version": record.get("codec_version"), "setting": setting,
                 "params": params, "metrics": metrics, "source": Path(str(record.get("input", ""))).name,
-                "source_sha256": record.get("input_sha256"), "qualipress_version": __version__}
+                "source_sha256": record.get("input_sha256"), "qualipress_version": __version__,
+                "encoding": (record.get("film") or {}).get("encoding")}
 
     # -- finish --------------------------------------------------------------------------------------------
     def finish(self, outdir: Path, records: list[dict]) -> None:
@@ -189,7 +269,7 @@ class FilmHooks:
                         (rec.get("metrics") or {}).items()},
             "size": [rec.get("width"), rec.get("height")], "encodes": rec.get("encodes"),
             "seconds": rec.get("seconds"), "lossless": bool((rec.get("params") or {}).get("lossless")),
-            "seal": rec.get("seal"), "decisions": rec.get("decisions"),
+            "seal": rec.get("seal"), "decisions": rec.get("decisions"), "film": rec.get("film"),
         }
         if ok and m["output_sha256"] is None and output:
             m["output_sha256"] = sha256_file(outdir / output)

@@ -3,8 +3,9 @@
 A source file is split into
 
 * its **pixel ranges**: the bytes holding element 0 of a DPX file or the strips of an uncompressed TIFF, decoded
-  to sample values (:mod:`qualipress.film.dpx`, :mod:`tifffile`) and stored with the smallest of JPEG XL lossless,
-  JPEG 2000 reversible (5/3 wavelet) and JPEG-LS (``near=0``);
+  to sample values (:mod:`qualipress.film.dpx`, :mod:`tifffile`) and stored with one of JPEG XL lossless,
+  JPEG 2000 reversible (5/3 wavelet), HTJ2K reversible and JPEG-LS (``near=0``), chosen per frame (see
+  :func:`archive_bytes`: a probe on a sample of rows, or full encodes with each);
 * **the rest**: every other byte (header, padding between and after lines, trailing data), stored zstd-compressed;
 * a **residual**: when re-packing the decoded samples does not give back the pixel bytes exactly (non-zero padding
   bits, an unusual writer), the XOR of the two, zstd-compressed. It is all zeros, and so a few bytes, for
@@ -31,8 +32,28 @@ import numpy as np
 from qualipress.errors import InputError, OutputError, QualipressError, UnsupportedError
 from qualipress.film import container, dpx
 
-#: Lossless pixel codecs, in the order tried; the smallest exact result wins.
-PIXEL_CODECS = ("jpegxl", "jpeg2000", "jpegls")
+#: Lossless pixel codecs this module can write and read (ids stored in archives; they never change meaning).
+PIXEL_CODECS = ("jpegxl", "jpeg2000", "jpegls", "htj2k")
+
+#: Default candidates of ``archive``: the fast exact coders (JPEG 2000's 5/3 coder is 2-4x slower than JPEG XL at
+#: effort 2 for about the same size on grainy 2K frames, so it is only tried when asked for).
+FAST_CODECS = ("jpegxl", "jpegls", "htj2k")
+
+#: Default JPEG XL effort of ``archive``. On grainy 2K scans effort 2 was as small as effort 3 or smaller (12 of 12
+#: frames) at about half its time, and effort 5-6 saved only ~1-3% more at 10-20x the time (``docs/film.md``);
+#: effort 1 (libjxl's fast-lossless path) is faster still but ~3% larger than JPEG-LS.
+DEFAULT_EFFORT = 2
+
+#: How the codec is chosen: ``"probe"`` encodes a sample of row strips with each candidate and then the full
+#: frame once with the winner; ``"all"`` encodes the full frame with every candidate and keeps the smallest.
+SELECT_MODES = ("probe", "all")
+
+#: Rows per probe strip and the share of the frame's rows the probe encodes.
+PROBE_STRIP_ROWS = 32
+PROBE_FRACTION = 0.125
+
+#: Frames with fewer pixels than this are encoded in full with every candidate (the probe would not be cheaper).
+PROBE_MIN_PIXELS = 1 << 19
 
 #: Archive file suffix appended to the source name (``a.0001.dpx`` -> ``a.0001.dpx.qpl``).
 SUFFIX = ".qpl"
@@ -155,16 +176,30 @@ def _model_tiff(data: bytes) -> FrameModel:
     return FrameModel("tiff", [(int(o), int(n)) for o, n in order], rest, pixels, bits, info, residual)
 
 
-def model_file(data: bytes) -> FrameModel:
+#: File signatures by extension: a frame whose content does not start with its extension's signature is damaged.
+_TIFF_SIGNATURES = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    ".dpx": (b"SDPX", b"XPDS"),
+    ".tif": _TIFF_SIGNATURES,
+    ".tiff": _TIFF_SIGNATURES,
+    ".exr": (b"v/1\x01",),
+    ".cin": (b"\x80\x2a\x5f\xd7", b"\xd7\x5f\x2a\x80"),
+}
+
+
+def model_file(data: bytes, *, name: str = "") -> FrameModel:
     """Split a file's bytes into a :class:`FrameModel` (opaque when its pixels cannot be modelled).
 
-    Raises
-    ------
-    InputError
-        A DPX/TIFF file whose header promises more pixel data than the file holds (truncated).
+    A file that cannot be modelled because it is damaged (a DPX/TIFF whose pixel data is cut short or whose
+    structure does not parse, or content that does not match the extension of ``name``) is not refused: it is
+    kept opaque, byte for byte, and ``info["damaged"]`` says what is wrong, so an archive holds every file.
     """
     head = data[:4]
     reason = "format not modelled"
+    damaged: str | None = None
+    ext = Path(name).suffix.lower()
+    if ext in SIGNATURES and not any(data.startswith(sig) for sig in SIGNATURES[ext]):
+        damaged = f"content is not a {ext[1:].upper()} file (starts with {data[:8]!r})"
     try:
         if head in (b"SDPX", b"XPDS"):
             return _model_dpx(data)
@@ -172,7 +207,14 @@ def model_file(data: bytes) -> FrameModel:
             return _model_tiff(data)
     except UnsupportedError as exc:
         reason = str(exc)
-    return FrameModel("opaque", [], data, None, 0, {"reason": reason})
+    except InputError as exc:
+        damaged = str(exc)
+    except Exception as exc:  # a broken header makes the TIFF/DPX parsers fail in their own ways
+        damaged = f"structure does not parse ({type(exc).__name__}: {exc})"
+    info: dict[str, Any] = {"reason": f"damaged: {damaged}" if damaged else reason}
+    if damaged:
+        info["damaged"] = damaged
+    return FrameModel("opaque", [], data, None, 0, info)
 
 
 def _rebuild_pixel_bytes(model: FrameModel, pixels: np.ndarray) -> bytes:
@@ -194,8 +236,21 @@ def _squeeze(px: np.ndarray) -> np.ndarray:
     return px[..., 0] if px.shape[2] == 1 else px
 
 
-def encode_pixels(pixels: np.ndarray, bit_depth: int, codec: str, *, effort: int = 5) -> bytes:
+def encode_pixels(pixels: np.ndarray, bit_depth: int, codec: str, *, effort: int = 5, threads: int = 1) -> bytes:
     """Losslessly encode ``(H, W, C)`` samples with one of :data:`PIXEL_CODECS`.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        ``(H, W, C)`` unsigned integer samples.
+    bit_depth : int
+        Significant bits per sample.
+    codec : str
+        One of :data:`PIXEL_CODECS`.
+    effort : int
+        JPEG XL effort (1 = fast lossless).
+    threads : int
+        Threads inside the coder where the library offers them (JPEG XL, JPEG 2000).
 
     Raises
     ------
@@ -207,23 +262,29 @@ def encode_pixels(pixels: np.ndarray, bit_depth: int, codec: str, *, effort: int
     arr = _squeeze(np.ascontiguousarray(pixels))
     try:
         if codec == "jpegxl":
-            return bytes(imagecodecs.jpegxl_encode(arr, lossless=True, effort=effort, bitspersample=bit_depth))
+            return bytes(imagecodecs.jpegxl_encode(arr, lossless=True, effort=effort, bitspersample=bit_depth,
+                                                   numthreads=max(1, threads)))
         if codec == "jpeg2000":
             return bytes(imagecodecs.jpeg2k_encode(arr, level=0, reversible=True, bitspersample=bit_depth,
-                                                   codecformat="j2k"))
+                                                   codecformat="j2k", numthreads=max(1, threads)))
         if codec == "jpegls":
             return bytes(imagecodecs.jpegls_encode(arr, level=0))
+        if codec == "htj2k":
+            return bytes(imagecodecs.htj2k_encode(arr, level=0, reversible=True))
     except Exception as exc:  # imagecodecs raises one error class per codec
         raise UnsupportedError(f"{codec} cannot store this frame losslessly: {exc}") from exc
     raise UnsupportedError(f"unknown lossless pixel codec {codec!r}; choose from {PIXEL_CODECS}")
 
 
-def decode_pixels(data: bytes, codec: str, shape: tuple[int, int, int], dtype: str) -> np.ndarray:
-    """Decode a pixel section back to an ``(H, W, C)`` array of ``dtype``."""
+def decode_pixels(data: bytes, codec: str, shape: tuple[int, int, int], dtype: str, *,
+                  threads: int = 1) -> np.ndarray:
+    """Decode a pixel section back to an ``(H, W, C)`` array of ``dtype`` (``threads`` where the codec has them)."""
     import imagecodecs
 
-    fn = {"jpegxl": imagecodecs.jpegxl_decode, "jpeg2000": imagecodecs.jpeg2k_decode,
-          "jpegls": imagecodecs.jpegls_decode}.get(codec)
+    fns = {"jpegxl": lambda b: imagecodecs.jpegxl_decode(b, numthreads=max(1, threads)),
+           "jpeg2000": lambda b: imagecodecs.jpeg2k_decode(b, numthreads=max(1, threads)),
+           "jpegls": imagecodecs.jpegls_decode, "htj2k": imagecodecs.htj2k_decode}
+    fn = fns.get(codec)
     if fn is None:
         raise InputError(f"unknown pixel codec {codec!r} in archive")
     try:
@@ -242,7 +303,8 @@ def codec_versions() -> dict[str, str]:
     import imagecodecs
 
     return {"jpegxl": imagecodecs.jpegxl_version(), "jpeg2000": imagecodecs.jpeg2k_version(),
-            "jpegls": imagecodecs.jpegls_version(), "zstd": imagecodecs.zstd_version()}
+            "jpegls": imagecodecs.jpegls_version(), "htj2k": imagecodecs.htj2k_version(),
+            "zstd": imagecodecs.zstd_version()}
 
 
 def _zstd(data: bytes) -> bytes:
@@ -258,11 +320,44 @@ def _unzstd(data: bytes) -> bytes:
 
 
 # -- archive / restore one frame ------------------------------------------------------------------------------
-def archive_bytes(data: bytes, *, name: str = "", codecs: tuple[str, ...] = PIXEL_CODECS,
-                  effort: int = 5) -> tuple[bytes, dict[str, Any]]:
+def probe_rows(height: int, *, strip: int = PROBE_STRIP_ROWS, fraction: float = PROBE_FRACTION) -> list[slice]:
+    """Row strips, evenly spread over the frame, that together hold about ``fraction`` of its rows."""
+    n = max(1, round(height * fraction / strip))
+    if n * strip >= height:
+        return [slice(0, height)]
+    step = height / n
+    return [slice(int(i * step + (step - strip) / 2), int(i * step + (step - strip) / 2) + strip) for i in range(n)]
+
+
+def rank_codecs(pixels: np.ndarray, bit_depth: int, codecs: tuple[str, ...], *, effort: int = DEFAULT_EFFORT,
+                threads: int = 1) -> tuple[list[str], dict[str, int], dict[str, str]]:
+    """Order candidate codecs by the size each gives on a sample of row strips (smallest first).
+
+    Costs about :data:`PROBE_FRACTION` of one full encode per candidate.
+
+    Returns
+    -------
+    (list of str, dict, dict)
+        Codecs ranked by probe size, the probe sizes, and the codecs that cannot store this frame (with why).
+    """
+    sample = np.ascontiguousarray(np.concatenate([pixels[s] for s in probe_rows(pixels.shape[0])], axis=0))
+    sizes: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    for codec in codecs:
+        try:
+            sizes[codec] = len(encode_pixels(sample, bit_depth, codec, effort=effort, threads=threads))
+        except UnsupportedError as exc:
+            errors[codec] = str(exc)
+    return sorted(sizes, key=lambda c: (sizes[c], codecs.index(c))), sizes, errors
+
+
+def archive_bytes(data: bytes, *, name: str = "", codecs: tuple[str, ...] = FAST_CODECS,
+                  effort: int = DEFAULT_EFFORT, select: str = "probe",
+                  threads: int = 1) -> tuple[bytes, dict[str, Any]]:
     """Archive one file's bytes; return the ``.qpl`` bytes and a record of what was done.
 
-    The result is restored in memory and compared (SHA-256) before it is returned.
+    The result is restored in memory and compared (SHA-256) before it is returned; that restore is also the
+    proof that the chosen pixel codec was exact (a codec that is not falls back to the next candidate).
 
     Parameters
     ----------
@@ -271,80 +366,132 @@ def archive_bytes(data: bytes, *, name: str = "", codecs: tuple[str, ...] = PIXE
     name : str
         Source file name, recorded in the header.
     codecs : tuple of str
-        Pixel codecs to try (subset of :data:`PIXEL_CODECS`); the smallest exact one is kept.
+        Candidate pixel codecs (subset of :data:`PIXEL_CODECS`).
     effort : int
-        JPEG XL effort (1–9; higher is slower and usually smaller).
+        JPEG XL effort (1–9; 1 is the fast-lossless path, higher is slower and usually smaller).
+    select : str
+        ``"probe"``: rank the candidates on a sample of row strips (:func:`rank_codecs`) and encode the full
+        frame once; ``"all"``: encode the full frame with each and keep the smallest. Frames under
+        :data:`PROBE_MIN_PIXELS` pixels always use ``"all"``.
+    threads : int
+        Threads inside the coders that offer them.
 
     Returns
     -------
     (bytes, dict)
-        Container bytes and a record: ``model``, ``codec``, ``sizes`` per codec tried, ``pixel_bytes``,
-        ``rest_bytes``, ``residual_bytes``, ``seconds``.
+        Container bytes and a record: ``model``, ``codec``, ``select``, ``sizes`` (full encodes),
+        ``probe_sizes``, ``encodes`` (full-frame encodes), ``pixel_bytes``, ``rest_bytes``, ``residual_bytes``,
+        ``seconds``.
 
     Raises
     ------
-    InputError
-        Truncated or inconsistent source.
+    UnsupportedError
+        Unknown codec or selection mode.
     QualipressError
         No codec produced an exact result (should not happen; the frame is not archived).
     """
+    if select not in SELECT_MODES:
+        raise UnsupportedError(f"unknown codec selection {select!r}; choose from {SELECT_MODES}")
+    unknown = [c for c in codecs if c not in PIXEL_CODECS]
+    if unknown or not codecs:
+        raise UnsupportedError(f"unknown lossless pixel codec(s) {unknown or codecs}; choose from {PIXEL_CODECS}")
     t0 = time.perf_counter()
     src_sha = hashlib.sha256(data).hexdigest()
-    model = model_file(data)
+    model = model_file(data, name=name)
     header: dict[str, Any] = {
         "source": {"name": name, "size": len(data), "sha256": src_sha},
         "model": {"kind": model.kind, "ranges": model.ranges, **model.info},
         "libraries": codec_versions(),
     }
-    sections: dict[str, bytes] = {}
+    rest_section = _zstd(model.rest)
+    rest_encoding = "zstd"
+    if len(rest_section) >= len(model.rest):  # already-compressed data (EXR, compressed TIFF): stored as is
+        rest_section, rest_encoding = model.rest, "raw"
+    residual_section = _zstd(model.residual) if model.residual is not None else None
+
+    def build(pixel_codec: str | None, pixel_data: bytes | None, pix_header: dict[str, Any] | None) -> bytes:
+        head = dict(header, sections=[])
+        sections: dict[str, bytes] = {}
+        if pixel_codec is not None and pixel_data is not None:
+            head["pixels"] = pix_header
+            container.set_encoding(head, "pixels", pixel_codec)
+            sections["pixels"] = pixel_data
+            if residual_section is not None:
+                container.set_encoding(head, "residual", "zstd")
+                sections["residual"] = residual_section
+        container.set_encoding(head, "rest", rest_encoding)
+        sections["rest"] = rest_section
+        return container.Container(head, sections).to_bytes()
+
+    def proven(out: bytes) -> bool:
+        try:
+            return hashlib.sha256(restore_bytes(out, threads=threads)).hexdigest() == src_sha
+        except InputError:
+            return False
+
     sizes: dict[str, int] = {}
+    probe_sizes: dict[str, int] = {}
+    errors: dict[str, str] = {}
     chosen = None
-    if model.pixels is not None:
+    encodes = 0
+    mode = select
+    if model.pixels is None:
+        out = build(None, None, None)
+        if not proven(out):
+            raise QualipressError(f"{name}: archived frame does not rebuild the original (internal error)")
+    else:
         px = model.pixels
-        best: tuple[int, str, bytes] | None = None
-        errors = {}
-        for codec in codecs:
+        if len(codecs) == 1 or px.shape[0] * px.shape[1] < PROBE_MIN_PIXELS:
+            mode = "all"
+        if mode == "probe":
+            order, probe_sizes, errors = rank_codecs(px, model.bit_depth, codecs, effort=effort, threads=threads)
+        else:
+            order = list(codecs)
+        candidates: list[tuple[int, str, bytes]] = []
+        for codec in order:
             try:
-                enc = encode_pixels(px, model.bit_depth, codec, effort=effort)
+                enc = encode_pixels(px, model.bit_depth, codec, effort=effort, threads=threads)
             except UnsupportedError as exc:
                 errors[codec] = str(exc)
                 continue
-            back = decode_pixels(enc, codec, px.shape, str(px.dtype))
-            if not np.array_equal(back, px):
-                errors[codec] = "decoded pixels differ (not lossless here)"
-                continue
+            encodes += 1
             sizes[codec] = len(enc)
-            if best is None or len(enc) < best[0]:
-                best = (len(enc), codec, enc)
-        if best is None:
+            candidates.append((len(enc), codec, enc))
+            if mode == "probe":
+                # the probe's winner is encoded once; the next candidate is only tried when it is not exact
+                winner = candidates.pop()
+                pix_h = {"codec": codec, "shape": list(px.shape), "dtype": str(px.dtype),
+                         "bit_depth": model.bit_depth, "sizes": sizes, "errors": errors}
+                out = build(codec, winner[2], pix_h)
+                if proven(out):
+                    chosen = codec
+                    break
+                errors[codec] = "decoded pixels differ (not lossless here)"
+        if mode == "all":
+            for _, codec, enc in sorted(candidates, key=lambda c: (c[0], codecs.index(c[1]))):
+                pix_h = {"codec": codec, "shape": list(px.shape), "dtype": str(px.dtype),
+                         "bit_depth": model.bit_depth, "sizes": sizes, "errors": errors}
+                out = build(codec, enc, pix_h)
+                if proven(out):
+                    chosen = codec
+                    break
+                errors[codec] = "decoded pixels differ (not lossless here)"
+        if chosen is None:
             raise QualipressError(f"{name}: no lossless pixel codec could store this frame: {errors}")
-        chosen = best[1]
-        header["pixels"] = {"codec": chosen, "shape": list(px.shape), "dtype": str(px.dtype),
-                            "bit_depth": model.bit_depth, "sizes": sizes, "errors": errors}
-        container.set_encoding(header, "pixels", chosen)
-        sections["pixels"] = best[2]
-        if model.residual is not None:
-            container.set_encoding(header, "residual", "zstd")
-            sections["residual"] = _zstd(model.residual)
-    packed_rest = _zstd(model.rest)
-    if len(packed_rest) < len(model.rest):
-        container.set_encoding(header, "rest", "zstd")
-        sections["rest"] = packed_rest
-    else:  # already-compressed data (EXR, compressed TIFF): stored as is
-        container.set_encoding(header, "rest", "raw")
-        sections["rest"] = model.rest
-    out = container.Container(header, sections).to_bytes()
-    rebuilt = restore_bytes(out)  # proves the archive restores before anything is written
-    if hashlib.sha256(rebuilt).hexdigest() != src_sha:
-        raise QualipressError(f"{name}: archived frame does not rebuild the original (internal error)")
+    box = container.from_bytes(out, check=False)
     record = {
         "model": model.kind,
         "model_note": model.info.get("reason"),
+        "damaged": model.info.get("damaged"),
         "codec": chosen,
+        "select": mode if chosen else None,
+        "effort": effort if chosen == "jpegxl" else None,
         "sizes": sizes,
-        "pixel_bytes": len(sections.get("pixels", b"")),
-        "rest_bytes": len(sections["rest"]),
-        "residual_bytes": len(sections.get("residual", b"")),
+        "probe_sizes": probe_sizes,
+        "encodes": encodes,
+        "pixel_bytes": len(box.sections.get("pixels", b"")),
+        "rest_bytes": len(box.sections["rest"]),
+        "residual_bytes": len(box.sections.get("residual", b"")),
         "source_bytes": len(data),
         "archive_bytes": len(out),
         "source_sha256": src_sha,
@@ -353,8 +500,8 @@ def archive_bytes(data: bytes, *, name: str = "", codecs: tuple[str, ...] = PIXE
     return out, record
 
 
-def restore_bytes(data: bytes) -> bytes:
-    """Rebuild the original file from ``.qpl`` bytes and check its SHA-256.
+def restore_bytes(data: bytes, *, threads: int = 1) -> bytes:
+    """Rebuild the original file from ``.qpl`` bytes and check its SHA-256 (``threads`` inside the decoder).
 
     Raises
     ------
@@ -371,7 +518,8 @@ def restore_bytes(data: bytes) -> bytes:
         out = rest
     else:
         pix_h = head["pixels"]
-        pixels = decode_pixels(box.sections["pixels"], pix_h["codec"], tuple(pix_h["shape"]), pix_h["dtype"])
+        pixels = decode_pixels(box.sections["pixels"], pix_h["codec"], tuple(pix_h["shape"]), pix_h["dtype"],
+                               threads=threads)
         residual = _unzstd(box.sections["residual"]) if "residual" in box.sections else None
         info = {k: v for k, v in model_h.items() if k not in ("kind", "ranges")}
         model = FrameModel(model_h["kind"], [tuple(r) for r in model_h["ranges"]], rest, None,
@@ -380,7 +528,8 @@ def restore_bytes(data: bytes) -> bytes:
         out = _join(raw, rest, model.ranges)
     want = head["source"]["sha256"]
     if hashlib.sha256(out).hexdigest() != want:
-        raise InputError(f"restored bytes of {head['source'].get('name')!r} do not match the recorded SHA-256")
+        raise container.DamagedError(f"damaged: the rebuilt {head['source'].get('name')!r} does not match the "
+                                     "SHA-256 recorded at archive time")
     return out
 
 

@@ -2,8 +2,17 @@
 
 Input is a collection's ``manifest.jsonl`` (lossless archive or lossy ``compress`` run, or several collections at
 once). Per profile and codec: files, storage before/after, % saved and ratio (like "original TB → compressed TB"),
-SSIM/PSNR mean and minimum with histograms, the worst frames with thumbnails, a per-sequence breakdown, encodes
-per frame and seconds per frame. Figures are PNGs embedded as data URIs, so the HTML is one self-contained file.
+SSIM/PSNR mean and minimum with histograms, the worst frames, a per-sequence breakdown, encodes per frame, seconds
+per frame and the wall time. Figures are PNGs embedded as data URIs, so the HTML is one self-contained file.
+
+Film fidelity (records written with :class:`qualipress.film.hooks.FilmHooks`, key ``film``): per frame and
+per sequence the grain kept (correlation and energy ratio in the flattest blocks), the temporal ratio, the
+highlight / shadow shift in stops, the display-rendered SSIM and the worst tile; a column and a histogram for
+each. The worst frames (lowest SSIM, and least grain kept) are shown as **1:1 crops** of their worst 256-px tile
+and of their flattest 256-px region: source | output | difference × :data:`AMPLIFY` around mid-grey, in the
+film display rendering for log and linear frames (as stored otherwise), when the source file is still there.
+**Wall time** = latest frame end − earliest frame start over the collection (``film.finished_at`` − ``seconds``),
+not the sum of per-worker seconds.
 """
 
 from __future__ import annotations
@@ -50,7 +59,52 @@ def normalise(rec: dict[str, Any]) -> dict[str, Any] | None:
         "seconds": float(rec.get("seconds") or 0.0),
         "lossless_fallback": bool(rec.get("lossless")) and not is_lossless,
         "source_path": rec.get("source_path"),
+        **_film_fields(rec.get("film") or {}),
     }
+
+
+def _film_fields(film: dict[str, Any]) -> dict[str, Any]:
+    """The film fidelity figures of a record, flat (None where a check did not apply, with the reason)."""
+    grain, temporal, tonal = film.get("grain") or {}, film.get("temporal") or {}, film.get("tonal") or {}
+    worst = film.get("worst_tile") or {}
+    why = "; ".join(f"{k}: {d['why']}" for k, d in (("grain", grain), ("temporal", temporal), ("tonal", tonal))
+                    if d.get("why"))
+    return {"grain_corr": grain.get("corr"), "grain_energy": grain.get("energy"),
+            "temporal_ratio": temporal.get("ratio"), "tonal_highlights": tonal.get("highlights"),
+            "tonal_shadows": tonal.get("shadows"), "display_ssim": film.get("display_ssim"),
+            "worst_tile_ssim": worst.get("ssim"),
+            "worst_tile": f"r{worst['row']} c{worst['col']}" if worst else None,
+            "film_not_applied": why or None, "finished_at": film.get("finished_at")}
+
+
+#: Gain of the difference panel of the worst-frame crops.
+AMPLIFY = 8.0
+#: Crop size of the worst-frame crops (pixels, shown 1:1).
+CROP = 256
+
+
+def _fvals(rs: list[dict[str, Any]], key: str) -> list[float]:
+    return [float(r[key]) for r in rs if r.get(key) is not None and math.isfinite(float(r[key]))]
+
+
+def _film_summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Grain / temporal / tonal / display figures of a group of frames (None when no frame has them)."""
+    g, t = _fvals(rs, "grain_corr"), _fvals(rs, "temporal_ratio")
+    hi, lo, d = _fvals(rs, "tonal_highlights"), _fvals(rs, "tonal_shadows"), _fvals(rs, "display_ssim")
+    return {"grain_corr_min": round(min(g), 4) if g else None,
+            "grain_corr_mean": round(float(np.mean(g)), 4) if g else None,
+            "temporal_min": round(min(t), 4) if t else None, "temporal_max": round(max(t), 4) if t else None,
+            "tonal_hi_worst": round(max(hi, key=abs), 4) if hi else None,
+            "tonal_lo_worst": round(max(lo, key=abs), 4) if lo else None,
+            "display_ssim_min": round(min(d), 5) if d else None}
+
+
+def wall_seconds(rows: list[dict[str, Any]]) -> float | None:
+    """Latest frame end minus earliest frame start (module docstring), None without timestamps."""
+    ends = [(float(r["finished_at"]), r["seconds"]) for r in rows if r.get("finished_at") is not None]
+    if not ends:
+        return None
+    return round(max(e for e, _ in ends) - min(e - s for e, s in ends), 3)
 
 
 def _num(v: Any) -> float:
@@ -89,6 +143,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "encodes_per_frame": round(float(np.mean([r["encodes"] for r in rs])), 2),
             "seconds_per_frame": round(float(np.mean([r["seconds"] for r in rs])), 3),
             "lossless_fallbacks": sum(r["lossless_fallback"] for r in rs),
+            **_film_summary(rs),
         })
     return out
 
@@ -105,7 +160,7 @@ def by_sequence(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({"profile": profile, "sequence": seq, "files": len(rs), "bytes_before": before,
                     "bytes_after": after, "ratio": round(before / after, 3) if after else None,
                     "ssim_min": round(min(ss), 5) if ss else None,
-                    "codecs": ",".join(sorted({r["codec"] for r in rs}))})
+                    "codecs": ",".join(sorted({r["codec"] for r in rs})), **_film_summary(rs)})
     return out
 
 
@@ -137,6 +192,22 @@ def _histograms(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
         drawn = False
         for profile in sorted({r["profile"] for r in rows}):
             vals = _finite(r[metric] for r in rows if r["profile"] == profile)
+            if vals:
+                ax.hist(vals, bins=20, alpha=0.6, label=profile)
+                drawn = True
+        if drawn:
+            ax.set_xlabel(label)
+            ax.set_ylabel("frames")
+            ax.legend()
+            figs.append((f"{label} per frame", _png_uri(fig)))
+        plt.close(fig)
+    for key, label in (("grain_corr", "grain kept (flat-area correlation)"),
+                       ("temporal_ratio", "temporal ratio (output / source frame difference)"),
+                       ("tonal_highlights", "highlight shift (stops)"), ("tonal_shadows", "shadow shift (stops)")):
+        fig, ax = plt.subplots(figsize=(6, 2.6))
+        drawn = False
+        for profile in sorted({r["profile"] for r in rows}):
+            vals = _fvals([r for r in rows if r["profile"] == profile], key)
             if vals:
                 ax.hist(vals, bins=20, alpha=0.6, label=profile)
                 drawn = True
@@ -182,6 +253,82 @@ def _thumb(root: Path, r: dict[str, Any], size: int = 192) -> str | None:
         return None
 
 
+def _crops(root: Path, r: dict[str, Any]) -> list[tuple[str, str]]:
+    """1:1 crops (worst tile, flattest region) of a frame: source | output | amplified difference, as
+    ``(caption, PNG data URI)``; empty when the source or the output cannot be read."""
+    try:
+        from PIL import Image as PILImage
+
+        from qualipress import codecs
+        from qualipress.film import analysis, fidelity
+        from qualipress.io import read_image, to_perceptual
+        from qualipress.io.transfer import to_perceptual_image
+
+        src = read_image(str(r["source_path"]))
+        like = to_perceptual_image(src) if src.is_float else src
+        out = codecs.decode_like(codecs.get(r["codec"]), (root / str(r["output"])).read_bytes(), like)
+        a = np.asarray(to_perceptual(src), np.float32)
+        b = np.asarray(to_perceptual(out), np.float32)
+    except Exception:  # crops are illustrations: a missing source or odd output just has none
+        return []
+    if a.shape[:2] != b.shape[:2]:
+        return []
+    a3 = a[..., :3] if a.shape[2] >= 3 else np.repeat(a[..., :1], 3, 2)
+    b3 = b[..., :3] if b.shape[2] >= 3 else np.repeat(b[..., :1], 3, 2)
+    shown_a, shown_b = fidelity.display_rgb(a3, src), fidelity.display_rgb(b3, src)
+    if shown_a is None or shown_b is None:
+        shown_a, shown_b = a3, b3
+    h, w = a.shape[:2]
+    size = min(CROP, h, w)
+    places: list[tuple[str, int, int]] = []
+    tile = r.get("worst_tile")
+    if tile:
+        row, col = (int(v[1:]) for v in str(tile).split())
+        places.append(("worst tile", row * 256, col * 256))
+    stats = analysis.block_stats(analysis.luma(a3))
+    flat = analysis.flat_blocks(stats).astype(np.float64)
+    k = max(1, size // stats.block)
+    if flat.shape[0] >= k and flat.shape[1] >= k and flat.any():
+        cs = np.pad(flat.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+        win = cs[k:, k:] - cs[:-k, k:] - cs[k:, :-k] + cs[:-k, :-k]
+        by, bx = np.unravel_index(int(win.argmax()), win.shape)
+        places.append(("flattest region", int(by) * stats.block, int(bx) * stats.block))
+    out_crops = []
+    for caption, y0, x0 in places:
+        y0, x0 = max(0, min(y0, h - size)), max(0, min(x0, w - size))
+        sa = shown_a[y0:y0 + size, x0:x0 + size]
+        sb = shown_b[y0:y0 + size, x0:x0 + size]
+        diff = 0.5 + AMPLIFY * (b3[y0:y0 + size, x0:x0 + size] - a3[y0:y0 + size, x0:x0 + size])
+        panel = np.concatenate([sa, np.ones((size, 4, 3), np.float32), sb, np.ones((size, 4, 3), np.float32),
+                                diff], axis=1)
+        im = PILImage.fromarray(np.rint(np.clip(panel, 0, 1) * 255).astype(np.uint8))
+        buf = io.BytesIO()
+        im.save(buf, format="PNG")
+        out_crops.append((f"{caption} (x {x0}, y {y0}): source | output | difference x{AMPLIFY:g}",
+                          "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()))
+    return out_crops
+
+
+def _worst_table(title: str, picked: list[tuple[int, dict[str, Any]]], root_of: dict[int, Path]) -> list[str]:
+    parts = [f"<h2>{html.escape(title)}</h2><table><tr><th>frame</th><th>profile</th><th>codec</th><th>SSIM</th>"
+             "<th>PSNR</th><th>grain kept</th><th>1:1 crops</th></tr>"]
+    for i, r in picked:
+        crops = _crops(root_of[i], r)
+        if crops:
+            cell = "".join(f"<figure><img src='{u}' alt='{html.escape(c)}'><figcaption>{html.escape(c)}"
+                           "</figcaption></figure>" for c, u in crops)
+        else:
+            uri = _thumb(root_of[i], r)
+            cell = (f"<img src='{uri}' alt='thumbnail'> (source not available: thumbnail)" if uri
+                    else "(no image)")
+        g = "n/a" if r.get("grain_corr") is None else f"{r['grain_corr']:.3f}"
+        parts.append(f"<tr><td>{html.escape(str(r['source']))}</td><td>{html.escape(r['profile'])}</td>"
+                     f"<td>{html.escape(r['codec'])}</td><td>{r['ssim']:.4f}</td><td>{r['psnr']:.2f}</td>"
+                     f"<td>{g}</td><td style='text-align:left'>{cell}</td></tr>")
+    parts.append("</table>")
+    return parts
+
+
 def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str]]) -> str:
     head = "".join(f"<th>{html.escape(t)}</th>" for _, t in cols)
     body = []
@@ -194,6 +341,13 @@ def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str]]) -> str:
             cells.append(f"<td>{html.escape('' if v is None else str(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+#: Film columns of the summary and per-sequence tables.
+FILM_COLUMNS = [("grain_corr_min", "grain kept min"), ("grain_corr_mean", "grain kept mean"),
+                ("temporal_min", "temporal min"), ("temporal_max", "temporal max"),
+                ("tonal_hi_worst", "highlights (stops)"), ("tonal_lo_worst", "shadows (stops)"),
+                ("display_ssim_min", "display SSIM min")]
 
 
 def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6) -> dict[str, Any]:
@@ -225,7 +379,10 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     seqs = by_sequence(rows)
     lossy = [(i, r) for i, r in enumerate(rows) if math.isfinite(r["ssim"])]
     worst_rows = sorted(lossy, key=lambda ir: ir[1]["ssim"])[:worst]
-    data = {"summary": summary, "sequences": seqs, "failed_frames": failed, "frames": rows}
+    grainy = [(i, r) for i, r in lossy if r.get("grain_corr") is not None]
+    least_grain = sorted(grainy, key=lambda ir: ir[1]["grain_corr"])[:worst]
+    wall = wall_seconds(rows)
+    data = {"summary": summary, "sequences": seqs, "failed_frames": failed, "wall_seconds": wall, "frames": rows}
     outp = Path(out)
     atomic_write_bytes(outp.with_suffix(".json"), json.dumps(data, indent=1, default=str).encode())
     buf = io.StringIO()
@@ -238,31 +395,33 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
             ("bytes_after", "after"), ("ratio", "ratio :1"), ("saved_pct", "% saved"), ("ssim_mean", "SSIM mean"),
             ("ssim_min", "SSIM min"), ("psnr_mean", "PSNR mean"), ("psnr_min", "PSNR min"),
             ("encodes_per_frame", "encodes/frame"), ("seconds_per_frame", "s/frame"),
-            ("lossless_fallbacks", "lossless fallbacks")]
+            ("lossless_fallbacks", "lossless fallbacks"), *FILM_COLUMNS]
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>qualipress collection report</title>",
              "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;"
              "margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;font-size:13px;text-align:right}"
              "th{background:#eee}figure{display:inline-block;margin:0.5em}</style></head><body>",
              "<h1>Collection report</h1>",
              f"<p>{len(rows)} frames, {failed} failed. Storage: {_fmt_bytes(sum(r['source_bytes'] for r in rows))}"
-             f" → {_fmt_bytes(sum(r['output_bytes'] for r in rows))} over all profiles.</p>",
+             f" → {_fmt_bytes(sum(r['output_bytes'] for r in rows))} over all profiles. Wall time: "
+             + (f"{wall:.1f} s (first frame start to last frame end; per-worker seconds "
+                f"sum to {sum(r['seconds'] for r in rows):.1f} s)." if wall is not None
+                else "not recorded (records without film timestamps).") + "</p>",
              "<h2>Per profile and codec</h2>", _table(summary, cols)]
     for title, uri in figs:
         parts.append(f"<figure><img src='{uri}' alt='{html.escape(title)}'><figcaption>{html.escape(title)}"
                      "</figcaption></figure>")
     if worst_rows:
-        parts.append("<h2>Worst frames (lowest SSIM)</h2><table><tr><th>frame</th><th>profile</th><th>codec</th>"
-                     "<th>SSIM</th><th>PSNR</th><th>output</th></tr>")
-        for i, r in worst_rows:
-            uri = _thumb(root_of[i], r)
-            img = f"<img src='{uri}' alt='thumbnail'>" if uri else "(no thumbnail)"
-            parts.append(f"<tr><td>{html.escape(str(r['source']))}</td><td>{html.escape(r['profile'])}</td>"
-                         f"<td>{html.escape(r['codec'])}</td><td>{r['ssim']:.4f}</td><td>{r['psnr']:.2f}</td>"
-                         f"<td>{img}</td></tr>")
-        parts.append("</table>")
+        parts += _worst_table("Worst frames (lowest SSIM)", worst_rows, root_of)
+    if least_grain:
+        parts += _worst_table("Least grain kept (lowest flat-area grain correlation)", least_grain, root_of)
     parts += ["<h2>Per sequence</h2>", _table(seqs, [
         ("profile", "profile"), ("sequence", "sequence"), ("files", "files"), ("bytes_before", "before"),
-        ("bytes_after", "after"), ("ratio", "ratio :1"), ("ssim_min", "SSIM min"), ("codecs", "codecs")])]
+        ("bytes_after", "after"), ("ratio", "ratio :1"), ("ssim_min", "SSIM min"), ("codecs", "codecs"),
+        *FILM_COLUMNS])]
+    skipped = [r for r in rows if r.get("film_not_applied")]
+    if skipped:
+        parts.append("<h2>Film checks that could not apply</h2>" + _table(
+            skipped, [("source", "frame"), ("profile", "profile"), ("film_not_applied", "why")]))
     parts.append(f"<p>Data: <a href='{outp.with_suffix('.csv').name}'>CSV</a>, "
                  f"<a href='{outp.with_suffix('.json').name}'>JSON</a>.</p></body></html>")
     atomic_write_bytes(outp, "\n".join(parts).encode())

@@ -1,7 +1,9 @@
 """Seals: what was done to a frame, stored inside the output file where its container allows it.
 
 The seal is an XMP packet (namespace :data:`NS`, prefix ``qp``) holding the profile, target, codec + version,
-parameters, achieved metrics, source file name and SHA-256. Where it goes:
+parameters, achieved metrics, source file name and SHA-256, and the encoding of the stored code values
+(``encoding``: Cineon or ACEScct log, or PQ-coded scene-linear light; none of the codecs' colour tags can say
+it). Where it goes:
 
 =========== ========================================================================================
 container   placement
@@ -29,7 +31,7 @@ _JXL_SIG = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 _JXL_FTYP = b"\x00\x00\x00\x14ftypjxl \x00\x00\x00\x00jxl "
 #: Seal fields, in order, with the record key they come from.
 FIELDS = ("profile", "target", "codec", "codec_version", "setting", "params", "metrics", "source", "source_sha256",
-          "qualipress_version")
+          "qualipress_version", "encoding")
 
 
 _JSON_FIELDS = ("setting", "params", "metrics")

@@ -20,10 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from qualipress import codecs
+from qualipress.errors import QualipressError
+
 #: Lossy codecs considered for film frames with ``--codec auto``, in order of preference.
 FILM_CODECS = ("jpegxl", "jpeg2000", "avif", "heif")
-#: Bit depth each codec can store (frames deeper than this are not given to it).
-MAX_BITS = {"jpegxl": 16, "jpeg2000": 16, "avif": 12, "heif": 12}
 #: Maximum change of texture / smooth-gradient fraction for two frames to count as alike.
 SIMILAR = 0.15
 #: Re-search every codec at least this often within a sequence.
@@ -38,20 +39,13 @@ class BaseConfig:
 
 
 def _available() -> set[str]:
-    try:
-        from qualipress import codecs
-
-        return set(codecs.available_names())
-    except Exception:  # core codecs absent: assume the four film codecs
-        return set(FILM_CODECS)
+    return set(codecs.available_names())
 
 
 def _grid(codec: str) -> tuple[tuple[float, ...], float] | None:
     try:
-        from qualipress import codecs
-
         q = codecs.get(codec).info.quality
-    except Exception:
+    except QualipressError:  # unknown or uninstalled codec: no grid to start from
         return None
     if q is None:
         return None
@@ -120,7 +114,7 @@ def select(analysis: dict[str, Any], *, codec: str = "auto", stored_bits: int = 
         notes.append(f"codec {codec} set by the user")
     else:
         avail = _available()
-        cands = [c for c in FILM_CODECS if c in avail and MAX_BITS[c] >= stored_bits]
+        cands = [c for c in FILM_CODECS if c in avail and codecs.get(c).info.max_bits >= stored_bits]
         dropped = [c for c in FILM_CODECS if c not in cands]
         notes.append(f"auto: candidates {', '.join(cands)}" +
                      (f" (not {', '.join(dropped)}: unavailable or < {stored_bits}-bit)" if dropped else ""))

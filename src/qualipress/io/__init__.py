@@ -8,9 +8,20 @@ Examples
 (10, 'log')
 """
 
-from qualipress.io.files import atomic_write_bytes, remove_partials, sha256_bytes, sha256_file
+from qualipress.io.discover import Found, find_images
+from qualipress.io.files import (
+    TEMP_PREFIX,
+    append_jsonl,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_text,
+    read_jsonl,
+    remove_stale_temps,
+    sha256_bytes,
+    sha256_file,
+)
 from qualipress.io.image import LAYOUTS, MAX_PIXELS, TRANSFERS, Image, as_image, check_dimensions
-from qualipress.io.readers import EXTENSIONS, IMAGE_SUFFIXES, read_image, sniff
+from qualipress.io.readers import EXTENSIONS, IMAGE_SUFFIXES, read_image, register_reader, sniff
 from qualipress.io.transfer import PQ_REFERENCE_NITS, pq_decode, pq_encode, to_perceptual, to_perceptual_image
 from qualipress.io.writers import encode_png, encode_tiff, write_image
 
@@ -20,17 +31,25 @@ __all__ = [
     "LAYOUTS",
     "MAX_PIXELS",
     "PQ_REFERENCE_NITS",
+    "TEMP_PREFIX",
     "TRANSFERS",
+    "Found",
     "Image",
+    "append_jsonl",
     "as_image",
+    "atomic_path",
     "atomic_write_bytes",
+    "atomic_write_text",
     "check_dimensions",
     "encode_png",
     "encode_tiff",
+    "find_images",
     "pq_decode",
     "pq_encode",
     "read_image",
-    "remove_partials",
+    "read_jsonl",
+    "register_reader",
+    "remove_stale_temps",
     "sha256_bytes",
     "sha256_file",
     "sniff",

@@ -1,14 +1,28 @@
-"""Atomic writes and hashes: an output is either complete or absent, never half-written."""
+"""File primitives every batch uses: atomic writes, durable JSON-lines, hashes and temp-file cleanup.
+
+An output is either complete or absent, never half-written. Temporary files carry :data:`TEMP_PREFIX` and the
+id of the process that made them, so cleanup removes only qualipress's own leftovers of processes that are gone
+(never a user's ``.something.part`` file, never a temp file of a run still working).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
+import re
+import stat
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from qualipress.errors import OutputError
+
+#: Name prefix of every temporary file qualipress creates: ``.qualipress-tmp.<pid>.<random>.<final name>``.
+TEMP_PREFIX = ".qualipress-tmp."
+_TEMP_RE = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)\.")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -25,8 +39,57 @@ def sha256_file(path: str | Path, *, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def new_file_mode() -> int:
+    """Permission bits a plain ``open(path, "w")`` would give a new file under the current umask."""
+    mask = None
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                mask = int(line.split()[1], 8)
+    if mask is None:  # no procfs: read the umask by setting it (and putting it back at once)
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on a clean exit it is renamed over ``path`` atomically.
+
+    For libraries that write by file name (the temp name ends with ``path``'s name, so its extension is kept).
+    The file gets the mode a normal write would (umask respected; an overwritten file keeps its mode).
+
+    Raises
+    ------
+    OutputError
+        Directory not writable, disk full, or the file exists and ``overwrite`` is False.
+    """
+    p = Path(path)
+    if not overwrite and p.exists():
+        raise OutputError(f"{p}: exists (use --overwrite to replace it)")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.", suffix="." + p.name[-80:], dir=p.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"{p.parent}: cannot write here ({exc.strerror or exc})") from exc
+    try:
+        yield Path(tmp)
+        try:
+            mode = stat.S_IMODE(p.stat().st_mode)
+        except OSError:
+            mode = new_file_mode()
+        os.chmod(tmp, mode)
+        os.replace(tmp, p)
+    except OSError as exc:
+        raise OutputError(f"{p}: write failed ({exc.strerror or exc})") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
 def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and an atomic rename.
+    """Write ``data`` to ``path`` through a temporary file in the same directory, fsync and an atomic rename.
 
     Parameters
     ----------
@@ -45,38 +108,146 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True)
         Directory not writable, disk full, or the file exists and ``overwrite`` is False.
     """
     p = Path(path)
-    if not overwrite and p.exists():
-        raise OutputError(f"{p}: exists (use --overwrite to replace it)")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
-    except OSError as exc:
-        raise OutputError(f"{p.parent}: cannot write here ({exc.strerror or exc})") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise OutputError(f"{p}: write failed ({exc.strerror or exc})") from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_path(p, overwrite=overwrite) as tmp:
+        try:
+            with tmp.open("wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise OutputError(f"{p}: write failed ({exc.strerror or exc})") from exc
     return p
 
 
-def remove_partials(directory: str | Path) -> int:
-    """Delete leftover ``.*.part`` temporaries of interrupted writes below ``directory``; return how many."""
+def atomic_write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:
+    """:func:`atomic_write_bytes` of UTF-8 text."""
+    return atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "shape", None) == ():  # numpy scalar
+        return obj.item()
+    if hasattr(obj, "tolist"):  # numpy array
+        return obj.tolist()
+    return str(obj)
+
+
+def append_jsonl(path: str | Path, record: dict[str, Any], *, sort_keys: bool = False,
+                 default: Callable[[Any], Any] | None = None) -> None:
+    """Append one JSON record as a line, durably (flush + fsync), torn-line safe.
+
+    A last line torn by a killed writer (no final newline) is left as it is and the record starts on a fresh
+    line, so only the torn record is lost (:func:`read_jsonl` skips it), never the next one.
+    """
+    p = Path(path)
+    line = json.dumps(record, sort_keys=sort_keys, default=default or _json_default) + "\n"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with p.open("a+b") as fh:
+        if fh.seek(0, os.SEEK_END) > 0:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                line = "\n" + line
+        fh.write(line.encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    if p.stat().st_size == len(line.encode("utf-8")):  # just created: fsync the directory entry too
+        fsync_dir(p.parent)
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSON-lines file in order ([] when absent); torn or non-object lines are skipped."""
+    p = Path(path)
+    if not p.is_file():
+        return []
+    out = []
+    for line in p.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:  # torn by an interrupted append (or too deep / too long to be ours)
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out
+
+
+def fsync_dir(directory: str | Path) -> None:
+    """Make a rename or a new file in ``directory`` durable (best effort; not every platform allows it)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or cannot tell: keep its files
+    return True
+
+
+def remove_stale_temps(directory: str | Path) -> int:
+    """Delete qualipress's temporary files below ``directory`` whose writing process is gone; return how many.
+
+    Only names made by :func:`atomic_path` (:data:`TEMP_PREFIX` + a process id) are considered, and only when
+    that process no longer exists, so a concurrent writer's temp file and any user file are left alone.
+    Symbolic links to directories are not followed.
+    """
     n = 0
     root = Path(directory)
     if not root.is_dir():
         return 0
-    for tmp in root.rglob(".*.part"):
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-            n += 1
+    for base, _dirs, files in os.walk(root):
+        for name in files:
+            m = _TEMP_RE.match(name)
+            if m and not _alive(int(m.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(base, name))
+                    n += 1
     return n
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | Path, *, what: str = "this directory") -> Iterator[Path]:
+    """Hold an exclusive advisory lock on the file ``path`` (created if needed) for the ``with`` block.
+
+    The lock is released by the kernel when the process dies, so a killed run never leaves a stale lock. The
+    lock file itself is left in place (removing it would let two runs lock two different files). On platforms
+    without ``fcntl`` the block runs unlocked.
+
+    Raises
+    ------
+    OutputError
+        Another process holds the lock (the message names its process id).
+    """
+    p = Path(path)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield p
+        return
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(p, os.O_RDWR | os.O_CREAT, new_file_mode())
+    except OSError as exc:
+        raise OutputError(f"{p}: cannot create lock file ({exc.strerror or exc})") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise OutputError(f"another qualipress run (pid {holder}) is writing to {what}; wait for it to "
+                              f"finish or choose another output directory (lock: {p})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield p
+    finally:
+        os.close(fd)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import io as _io
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from qualipress.errors import OutputError, UnsupportedError
-from qualipress.io.files import atomic_write_bytes
+from qualipress.io.files import atomic_path, atomic_write_bytes
 from qualipress.io.image import Image
 
 
@@ -98,22 +95,12 @@ def _write_oiio(path: Path, image: Image, *, overwrite: bool, **options: Any) ->
             v = px.astype(np.uint32)
             data = ((v << (16 - bits)) | (v >> (2 * bits - 16))).astype(np.uint16)
     spec.channelnames = names
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"{path.parent}: cannot write here ({exc.strerror or exc})") from exc
-    try:
-        out = oiio.ImageOutput.create(tmp)
-        if out is None or not out.open(tmp, spec):
+    with atomic_path(path, overwrite=True) as tmp:
+        out = oiio.ImageOutput.create(str(tmp))
+        if out is None or not out.open(str(tmp), spec):
             raise OutputError(f"{path}: {oiio.geterror() or 'cannot open for writing'}")
         ok = out.write_image(np.ascontiguousarray(data))
         out.close()
         if not ok:
             raise OutputError(f"{path}: {out.geterror() or 'write failed'}")
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
     return path

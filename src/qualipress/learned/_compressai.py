@@ -1,8 +1,16 @@
-"""Import CompressAI without torchvision, and the one table of learned architectures qualipress knows.
+"""Import CompressAI without torchvision, quickly, and the one table of learned architectures qualipress knows.
 
 CompressAI imports ``torchvision.transforms`` only to fill a name registry. There is no CPU torchvision
 wheel for the torch we use, so an empty stand-in module is registered before CompressAI is imported when
 the real one cannot be imported.
+
+Importing CompressAI also costs seconds that a one-image ``qualipress encode`` should not pay (measured
+with ``python -X importtime``): its point-cloud registry imports ``torch_geometric`` (which imports
+``torch._dynamo``, ~4 s on this machine) only to copy the names of its transforms, and its entropy models
+import ``scipy.stats`` (~1.5 s) for one ``norm.ppf`` call made when a model's tables are rebuilt. Unless the
+caller imported them already, qualipress hides ``torch_geometric`` while CompressAI is imported (the
+image models never use it; the point-cloud transform names are then missing from CompressAI's registry)
+and registers ``scipy.stats`` as a lazily loaded module (it loads on first use).
 
 The architecture table :data:`ARCHITECTURES` is the single source of truth for model names *and* for the
 numeric model ids written into ``.qlc`` headers. Ids are fixed numbers written here by hand (never derived
@@ -130,6 +138,52 @@ def _install_torchvision_stub() -> None:
     sys.modules["torchvision.transforms"] = tr
 
 
+def _stand_ins() -> dict[str, types.ModuleType]:
+    """Empty stand-ins for the ``torch_geometric`` and ``scipy.stats`` names CompressAI's import touches."""
+
+    def functional_transform(name: str) -> Any:
+        return lambda cls: cls
+
+    mods = {
+        n: types.ModuleType(n)
+        for n in ("torch_geometric", "torch_geometric.data", "torch_geometric.data.datapipes",
+                  "torch_geometric.transforms", "scipy.stats")
+    }
+    mods["torch_geometric"].__path__ = []  # type: ignore[attr-defined]
+    mods["torch_geometric.data"].__path__ = []  # type: ignore[attr-defined]
+    mods["torch_geometric"].data = mods["torch_geometric.data"]  # type: ignore[attr-defined]
+    mods["torch_geometric"].transforms = mods["torch_geometric.transforms"]  # type: ignore[attr-defined]
+    mods["torch_geometric.data"].datapipes = mods["torch_geometric.data.datapipes"]  # type: ignore[attr-defined]
+    mods["torch_geometric.data"].Data = type("Data", (), {})  # type: ignore[attr-defined]
+    mods["torch_geometric.data.datapipes"].functional_transform = functional_transform  # type: ignore[attr-defined]
+    mods["torch_geometric.transforms"].BaseTransform = type("BaseTransform", (), {})  # type: ignore[attr-defined]
+    mods["torch_geometric.transforms"].Center = type("Center", (), {})  # type: ignore[attr-defined]
+    return mods
+
+
+def _import_compressai() -> Any:
+    """Import CompressAI with stand-ins for ``torch_geometric`` and ``scipy.stats`` (removed afterwards)."""
+    if "compressai" in sys.modules:
+        return sys.modules["compressai"]
+    stand_ins = _stand_ins()
+    if "torch_geometric" in sys.modules:
+        stand_ins = {k: v for k, v in stand_ins.items() if not k.startswith("torch_geometric")}
+    if "scipy.stats" in sys.modules or importlib.util.find_spec("scipy") is None:
+        stand_ins.pop("scipy.stats")
+    else:
+        importlib.import_module("scipy")  # the real package (light); only its stats submodule waits
+    for name, mod in stand_ins.items():
+        sys.modules[name] = mod
+    try:
+        return importlib.import_module("compressai")
+    finally:
+        # later imports get the real packages; CompressAI's ``scipy.stats.norm`` lookup happens at call time
+        # through the real ``scipy`` package, which imports its ``stats`` submodule on first attribute access
+        for name, mod in stand_ins.items():
+            if sys.modules.get(name) is mod:
+                del sys.modules[name]
+
+
 def compressai() -> Any:
     """Import and return the :mod:`compressai` package.
 
@@ -146,7 +200,7 @@ def compressai() -> Any:
         ) from exc
     _install_torchvision_stub()
     try:
-        return importlib.import_module("compressai")
+        return _import_compressai()
     except ImportError as exc:
         raise CodecUnavailableError(
             "learned codecs need CompressAI: pip install --no-deps compressai==1.2.8"

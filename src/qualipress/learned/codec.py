@@ -89,6 +89,7 @@ class LearnedCodec(Codec):
             library="compressai",
             lossless_fallback="png",
             notes="learned codec; weights from --weights, CompressAI's cache or the shipped model",
+            options={"weights": "path of a CompressAI-format weights file", "device": "torch device"},
         )
 
     @classmethod
@@ -207,25 +208,33 @@ class LearnedCodec(Codec):
         import torch
 
         from qualipress.learned import ops
-        from qualipress.learned.weights import find_by_fingerprint
+        from qualipress.learned.weights import (
+            WeightsNotFoundError,
+            describe,
+            find_by_fingerprint,
+            resolve,
+            searched_places,
+        )
 
-        try:
-            loaded, _, _ = self._model_for(header.quality, weights)
-        except (ModelError, UnsupportedError):
-            if weights is not None or self.weights is not None:
-                raise
+        explicit = weights if weights is not None else self.weights
+        want = header.fingerprint.hex()
+        if explicit is not None:
+            loaded = resolve(self.arch.name, 0, weights=explicit)
+            if loaded.fingerprint != header.fingerprint:
+                raise WeightsNotFoundError(
+                    f"this .qlc file was encoded with {self.name} weights {want}, but the weights given "
+                    f"({loaded.source}: {loaded.path}) are {loaded.fingerprint.hex()}; pass the right --weights "
+                    f"or list the file in $QUALIPRESS_WEIGHTS"
+                )
+        else:
             found = find_by_fingerprint(self.arch.name, header.fingerprint)
             if found is None:
-                raise
+                raise WeightsNotFoundError(
+                    f"missing weights: this .qlc file needs {self.name} weights with fingerprint {want}, which "
+                    f"are not available here (looked at {searched_places(self.arch.name)}); pass the weights "
+                    f"file with --weights FILE or list it in $QUALIPRESS_WEIGHTS"
+                )
             loaded = found
-        if loaded.fingerprint != header.fingerprint and weights is None and self.weights is None:
-            loaded = find_by_fingerprint(self.arch.name, header.fingerprint) or loaded
-        if loaded.fingerprint != header.fingerprint:
-            raise ModelError(
-                f"this .qlc file was encoded with {self.name} weights {header.fingerprint.hex()}, but the weights "
-                f"found ({loaded.source}: {loaded.path}) are {loaded.fingerprint.hex()}; pass the right --weights "
-                f"or list the file in $QUALIPRESS_WEIGHTS"
-            )
         model = loaded.model.to(self.device)
         try:
             with torch.inference_mode():
@@ -241,7 +250,34 @@ class LearnedCodec(Codec):
                              f"{header.width}x{header.height}")
         if header.channels == 1:
             px = np.rint(px.astype(np.float32).mean(axis=2, keepdims=True)).astype(np.uint8)
-        return Image(np.ascontiguousarray(px), bit_depth=8)
+        meta = {"learned_weights": describe(loaded) | {"step": header.step, "quality": header.quality}}
+        return Image(np.ascontiguousarray(px), bit_depth=8, metadata=meta)
+
+    def describe_output(self, data: bytes) -> dict[str, Any]:
+        """The weights (architecture, fingerprint, source, file) and setting a ``.qlc`` file was written with.
+
+        Reads only the header; the source and file are known when the weights were loaded in this process
+        (always the case right after :meth:`encode`), otherwise only the fingerprint is reported.
+
+        Raises
+        ------
+        InputError
+            Not a ``.qlc`` file, truncated or corrupt header.
+        """
+        from qualipress.learned.weights import describe, loaded_with_fingerprint
+
+        header = qlc.unpack_header(bytes(data))
+        name = ARCH_BY_ID.get(header.model_id, f"unknown model id {header.model_id}")
+        loaded = None
+        if name == self.arch.name:
+            try:  # the weights this codec resolves for that quality (cached in memory after an encode)
+                loaded = self._model_for(header.quality)[0]
+            except (ModelError, UnsupportedError):
+                loaded = None
+        if loaded is None or loaded.fingerprint != header.fingerprint:
+            loaded = loaded_with_fingerprint(name, header.fingerprint)
+        info = describe(loaded) if loaded is not None else {"arch": name, "fingerprint": header.fingerprint.hex()}
+        return {"learned_weights": info | {"step": header.step, "quality": header.quality}}
 
 
 def variant_names() -> list[str]:

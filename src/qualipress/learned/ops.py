@@ -28,7 +28,7 @@ def supports_step(model: Any) -> bool:
     return _kind(model) != "other"
 
 
-def forward(model: Any, x: Any, step: Any = 1.0) -> dict[str, Any]:
+def forward(model: Any, x: Any, step: Any = 1.0, *, bf16: bool = False) -> dict[str, Any]:
     """Training forward pass with additive-noise quantisation and step ``step``.
 
     Parameters
@@ -38,26 +38,52 @@ def forward(model: Any, x: Any, step: Any = 1.0) -> dict[str, Any]:
         ``(B, 3, H, W)`` in ``[0, 1]``.
     step : float or torch.Tensor
         Quantisation step, a scalar or a ``(B, 1, 1, 1)`` tensor (one step per sample).
+    bf16 : bool
+        Run the four transforms (``g_a``, ``h_a``, ``h_s``, ``g_s``) under CPU/CUDA bfloat16 autocast; the
+        entropy models (likelihoods) always run in float32. About 1.9x faster training on CPUs with
+        AVX-512 BF16; used for training only (coding always runs in float32).
 
     Returns
     -------
     dict
         ``x_hat`` and ``likelihoods`` (``{"y": ..., "z": ...}``) like CompressAI's ``forward``.
     """
+    import torch
+
     kind = _kind(model)
     if kind == "other":
         return dict(model(x))
-    y = model.g_a(x)
+
+    def tf(fn: Any, v: Any) -> Any:
+        if not bf16:
+            return fn(v)
+        with torch.autocast(v.device.type, dtype=torch.bfloat16):
+            return fn(v).float()
+
+    y = tf(model.g_a, x)
     if kind == "factorized":
         y_q, y_lik = model.entropy_bottleneck(y / step)
-        return {"x_hat": model.g_s(y_q * step), "likelihoods": {"y": y_lik}}
+        return {"x_hat": tf(model.g_s, y_q * step), "likelihoods": {"y": y_lik}}
+    z = tf(model.h_a, torch.abs(y))
+    z_hat, z_lik = model.entropy_bottleneck(z)
+    scales = tf(model.h_s, z_hat)
+    y_q, y_lik = model.gaussian_conditional(y / step, scales / step)
+    return {"x_hat": tf(model.g_s, y_q * step), "likelihoods": {"y": y_lik, "z": z_lik}}
+
+
+def build_indexes(gaussian_conditional: Any, scales: Any) -> Any:
+    """Scale-table indexes of ``scales``, identical to ``GaussianConditional.build_indexes``, in one pass.
+
+    CompressAI compares the scales with each of the 64 table entries in turn (about 1 s for a 768×512 image on
+    this CPU); a binary search gives the same integers (index = number of table entries, last one excluded,
+    that are strictly below the lower-bounded scale), so files stay bit-compatible.
+    """
     import torch
 
-    z = model.h_a(torch.abs(y))
-    z_hat, z_lik = model.entropy_bottleneck(z)
-    scales = model.h_s(z_hat)
-    y_q, y_lik = model.gaussian_conditional(y / step, scales / step)
-    return {"x_hat": model.g_s(y_q * step), "likelihoods": {"y": y_lik, "z": z_lik}}
+    gc = gaussian_conditional
+    scales = gc.lower_bound_scale(scales)
+    table = gc.scale_table[:-1].to(dtype=scales.dtype, device=scales.device).contiguous()
+    return torch.searchsorted(table, scales.contiguous(), right=False).to(torch.int32)
 
 
 def compress(model: Any, x: Any, step: float = 1.0) -> tuple[list[list[bytes]], tuple[int, int]]:
@@ -79,7 +105,7 @@ def compress(model: Any, x: Any, step: float = 1.0) -> tuple[list[list[bytes]], 
     z_strings = model.entropy_bottleneck.compress(z)
     z_hat = model.entropy_bottleneck.decompress(z_strings, shape)
     scales = model.h_s(z_hat)
-    indexes = model.gaussian_conditional.build_indexes(scales / step)
+    indexes = build_indexes(model.gaussian_conditional, scales / step)
     y_strings = model.gaussian_conditional.compress(y / step, indexes)
     return [list(y_strings), list(z_strings)], shape
 
@@ -100,6 +126,6 @@ def decompress(model: Any, strings: list[list[bytes]], shape: tuple[int, int], s
         raise CodecError("hyperprior bitstream must hold two string groups")
     z_hat = model.entropy_bottleneck.decompress(strings[1], list(shape))
     scales = model.h_s(z_hat)
-    indexes = model.gaussian_conditional.build_indexes(scales / step)
+    indexes = build_indexes(model.gaussian_conditional, scales / step)
     y_hat = model.gaussian_conditional.decompress(strings[0], indexes, z_hat.dtype)
     return model.g_s(y_hat * step).clamp_(0, 1)

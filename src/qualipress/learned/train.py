@@ -33,11 +33,10 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, ModelError
+from qualipress.io import find_images
 from qualipress.learned import ops
 from qualipress.learned._compressai import architecture, build_model, compressai, compressai_version
 from qualipress.learned.weights import _atomic_write, save_model
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
 
 
 @dataclass
@@ -59,9 +58,23 @@ class TrainConfig:
     crop, batch_size : int
         Random square crops per batch.
     lr, aux_lr : float
-        Adam learning rates (main and auxiliary). The main rate drops ×0.1 after ``decay_at`` of the run.
+        Adam learning rates (main and auxiliary); the main rate follows ``schedule``.
     decay_at : float
-        Fraction of the run (steps or time, whichever is further) after which the LR drops.
+        ``schedule="step"``: fraction of the run (steps or time, whichever is further) after which the LR
+        drops ×0.1.
+    schedule : str
+        ``"step"`` (constant, ×0.1 after ``decay_at``) or ``"cosine"`` (cosine decay from ``lr`` to
+        ``lr * min_lr_frac`` over the run).
+    warmup_steps : int
+        Linear LR warm-up over the first steps of this run's step counter (from ``lr / 10``).
+    min_lr_frac : float
+        Final LR of the cosine schedule, as a fraction of ``lr``.
+    bf16 : bool
+        bfloat16 autocast for the transforms during training (entropy models stay float32); see
+        :func:`qualipress.learned.ops.forward`.
+    init : str or None
+        Weights file (qualipress model or CompressAI checkpoint of the same architecture and size) to start
+        from instead of random weights (warm start); ignored when resuming from a checkpoint.
     steps : int or None
         Stop after this many steps.
     max_minutes : float or None
@@ -89,6 +102,11 @@ class TrainConfig:
     lr: float = 5e-4
     aux_lr: float = 1e-3
     decay_at: float = 0.8
+    schedule: str = "step"
+    warmup_steps: int = 0
+    min_lr_frac: float = 0.02
+    bf16: bool = False
+    init: str | None = None
     steps: int | None = None
     max_minutes: float | None = 50.0
     clip: float = 1.0
@@ -120,14 +138,10 @@ def list_images(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     InputError
         When a path does not exist or no image is found (empty dataset).
     """
-    found: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file()))
-        elif p.is_file():
-            found.append(p)
-        else:
+        if not p.exists():
             raise InputError(f"dataset path {p} does not exist")
+    found = [f.path for f in find_images(paths)]
     if not found:
         raise InputError(f"no images found in {', '.join(map(str, paths))} (empty dataset)")
     return found
@@ -214,6 +228,40 @@ def evaluate(model: Any, crops: np.ndarray, step: float, device: str = "cpu") ->
     return {"step_size": step, "bpp": float(np.mean(bpps)), "psnr": float(np.mean(psnrs))}
 
 
+def lr_factor(cfg: TrainConfig, step: int, fraction: float) -> float:
+    """Learning-rate multiplier at ``step`` (0-based) when ``fraction`` of the budget is spent.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        Uses ``schedule``, ``decay_at``, ``warmup_steps`` and ``min_lr_frac``.
+    step : int
+        Steps done so far.
+    fraction : float
+        Spent fraction of the run (0..1; steps or time, whichever is further).
+
+    Returns
+    -------
+    float
+        Factor applied to ``cfg.lr``.
+
+    Raises
+    ------
+    ModelError
+        For an unknown schedule name.
+    """
+    f = min(max(fraction, 0.0), 1.0)
+    if cfg.schedule == "step":
+        factor = 0.1 if f >= cfg.decay_at else 1.0
+    elif cfg.schedule == "cosine":
+        factor = cfg.min_lr_frac + (1.0 - cfg.min_lr_frac) * 0.5 * (1.0 + math.cos(math.pi * f))
+    else:
+        raise ModelError(f"unknown learning-rate schedule {cfg.schedule!r} (step or cosine)")
+    if cfg.warmup_steps and step < cfg.warmup_steps:
+        factor *= 0.1 + 0.9 * step / cfg.warmup_steps
+    return factor
+
+
 def _state_bytes(obj: dict[str, Any]) -> bytes:
     import torch
 
@@ -275,6 +323,7 @@ def train_codec(
         raise ModelError("--device cuda requested but no CUDA device is available")
     if cfg.variable_rate and not arch.step_scaling:
         raise ModelError(f"variable-rate training needs a factorized or hyperprior model, not {arch.name!r}")
+    lr_factor(cfg, 0, 0.0)  # refuses an unknown schedule before any data is loaded
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     out_path = Path(output)
@@ -288,7 +337,18 @@ def train_codec(
     val_files = list_images(validation) if validation else files[:4]
     val_crops = _center_crops(val_files, cfg.crop)
 
-    model = build_model(arch.name, tuple(cfg.config)).to(cfg.device)
+    model = build_model(arch.name, tuple(cfg.config))
+    init_fingerprint = None
+    if cfg.init and not (resume and ckpt_path.is_file()):
+        from qualipress.learned.weights import load_file
+
+        start = load_file(cfg.init, arch.name)
+        try:
+            model.load_state_dict(start.model.state_dict())
+        except Exception as exc:
+            raise ModelError(f"--init {cfg.init}: weights do not fit {arch.name} {tuple(cfg.config)}: {exc}") from exc
+        init_fingerprint = start.fingerprint.hex()
+    model = model.to(cfg.device)
     main_params = [p for n, p in model.named_parameters() if not n.endswith(".quantiles")]
     aux_params = [p for n, p in model.named_parameters() if n.endswith(".quantiles")]
     opt = torch.optim.Adam(main_params, lr=cfg.lr)
@@ -310,6 +370,7 @@ def train_codec(
         aux_opt.load_state_dict(ck["aux_opt"])
         step, elapsed = int(ck["step"]), float(ck["elapsed"])
         history = list(ck.get("history", []))
+        init_fingerprint = ck.get("init_fingerprint")
         rng.setstate(ck["py_rng"])
         torch.set_rng_state(ck["torch_rng"])
     model.train()
@@ -338,6 +399,7 @@ def train_codec(
                     "py_rng": rng.getstate(),
                     "torch_rng": torch.get_rng_state(),
                     "cfg": asdict(cfg),
+                    "init_fingerprint": init_fingerprint,
                 }
             ),
         )
@@ -346,11 +408,14 @@ def train_codec(
     lo, hi = cfg.step_range
     acc: dict[str, float] = {"loss": 0.0, "bpp": 0.0, "mse1": 0.0, "aux": 0.0, "n": 0}
     last_ckpt = time.monotonic()
+    bad_steps = 0
+    session_step = 0
     with open(log_path, "a", encoding="utf-8") as logf:
         while fraction() < 1.0:
             t0 = time.perf_counter()
             for g in opt.param_groups:
-                g["lr"] = cfg.lr * (0.1 if fraction() >= cfg.decay_at else 1.0)
+                g["lr"] = cfg.lr * lr_factor(cfg, session_step, fraction())
+            session_step += 1
             x = torch.from_numpy(sampler.batch(cfg.batch_size)).to(cfg.device)
             if cfg.variable_rate:
                 u = torch.rand(cfg.batch_size, 1, 1, 1, generator=None)
@@ -358,9 +423,17 @@ def train_codec(
             else:
                 s = torch.ones(cfg.batch_size, 1, 1, 1, device=cfg.device)
             lam = cfg.lmbda / s.flatten() ** 2
-            out = ops.forward(model, x, s)
+            out = ops.forward(model, x, s, bf16=cfg.bf16)
             bpp, mse = _rd_terms(out, x)
             loss = (bpp + lam * 255.0**2 * mse).mean()
+            lval = float(loss.detach())
+            if not math.isfinite(lval):
+                # one bad batch (e.g. a bf16 overflow) is skipped; a run of them means divergence
+                bad_steps += 1
+                if bad_steps >= 20:
+                    raise ModelError(f"training diverged at step {step} (loss {lval}); lower --lr")
+                continue
+            bad_steps = 0
             opt.zero_grad()
             loss.backward()
             if cfg.clip:
@@ -370,9 +443,6 @@ def train_codec(
             aux_opt.zero_grad()
             aux.backward()
             aux_opt.step()
-            lval = float(loss.detach())
-            if not math.isfinite(lval):
-                raise ModelError(f"training diverged at step {step} (loss {lval}); lower --lr")
             step += 1
             elapsed += time.perf_counter() - t0
             # normalise distortion to step 1 for a comparable curve: mse * λ(s)/λ
@@ -419,6 +489,7 @@ def train_codec(
         "compressai": compressai_version(),
         "machine": f"{platform.machine()} {platform.processor() or ''} ({os.cpu_count()} cpus)".strip(),
         "device": cfg.device,
+        "init_fingerprint": init_fingerprint,
         "history": history,
     }
     save_model(
@@ -435,3 +506,62 @@ def _files_digest(files: Sequence[Path]) -> str:
         h.update(f.name.encode())
         h.update(str(f.stat().st_size).encode())
     return h.hexdigest()
+
+
+def export_checkpoint(checkpoint: str | os.PathLike[str], output: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write a model file from a training checkpoint, e.g. to evaluate a run that is still going.
+
+    The checkpoint is only read (training can go on writing it); the model's entropy-coding tables are
+    rebuilt (``update(force=True)``) before it is written, exactly as at the end of :func:`train_codec`.
+
+    Parameters
+    ----------
+    checkpoint : path
+        A ``<output>.ckpt`` file written by :func:`train_codec`.
+    output : path
+        Model file to write (atomically).
+
+    Returns
+    -------
+    dict
+        The training record stored in the model (settings, steps and seconds so far, loss log).
+
+    Raises
+    ------
+    ModelError
+        Unreadable checkpoint or one that does not fit its architecture.
+    """
+    compressai()
+    import torch
+
+    path = Path(checkpoint)
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+        settings = dict(ck["cfg"])
+        arch = architecture(str(ck["arch"]))
+        config = tuple(int(v) for v in ck["config"])
+        model = build_model(arch.name, config)
+        model.load_state_dict(ck["model"])
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"checkpoint {path} is unreadable or does not fit its architecture: {exc}") from exc
+    steps_table = quality_steps(tuple(settings["step_range"])) if settings.get("variable_rate") else None
+    record = {
+        "arch": arch.name,
+        "config": list(config),
+        "settings": {k: v for k, v in settings.items() if k != "extra"} | dict(settings.get("extra") or {}),
+        "steps_done": int(ck["step"]),
+        "train_seconds": round(float(ck["elapsed"]), 1),
+        "crops_seen": int(ck["step"]) * int(settings.get("batch_size", 0)),
+        "quality_steps": steps_table,
+        "from_checkpoint": path.name,
+        "init_fingerprint": ck.get("init_fingerprint"),
+        "torch": str(torch.__version__),
+        "compressai": compressai_version(),
+        "history": list(ck.get("history", [])),
+    }
+    model.eval()
+    save_model(output, model, arch=arch.name, config=config, steps=steps_table, lmbda=float(settings["lmbda"]),
+               record=record)
+    return record

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from qualipress.errors import ModelError
+from qualipress.io import atomic_write_bytes
 from qualipress.learned._compressai import Architecture, architecture, build_model, compressai
 
 MODEL_FORMAT = "qualipress-learned-model"
@@ -102,6 +103,11 @@ def compressai_cache_file(arch: str, quality: int, metric: str = "mse") -> Path 
     return path if path.is_file() else None
 
 
+def cached_official_qualities(arch: str, metric: str = "mse") -> list[int]:
+    """Quality levels whose official checkpoint for ``arch`` is in CompressAI's cache (sorted)."""
+    return [q for q in architecture(arch).qualities if compressai_cache_file(arch, q, metric) is not None]
+
+
 def shipped_file(arch: str) -> Path | None:
     """Path of the model qualipress ships for ``arch``, or None."""
     name = SHIPPED.get(arch)
@@ -145,17 +151,7 @@ def save_model(
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write_bytes(path, data)
 
 
 def load_file(path: str | os.PathLike[str], arch: str, *, source: str = "user") -> LoadedModel:
@@ -226,7 +222,48 @@ def load_file(path: str | os.PathLike[str], arch: str, *, source: str = "user") 
     return LoadedModel(arch_obj, model, fingerprint_bytes(data), source, p, steps=steps, meta=meta)
 
 
-_CACHE: dict[tuple[str, str, int], LoadedModel] = {}
+_CACHE: dict[tuple[str, str, int, str], LoadedModel] = {}
+
+#: ``weights=SHIPPED_KEYWORD`` (``--weights shipped``) selects the shipped model even when official
+#: checkpoints are in CompressAI's cache.
+SHIPPED_KEYWORD = "shipped"
+
+
+class WeightsNotFoundError(ModelError):
+    """The weights a ``.qlc`` file was written with (named by fingerprint) are not available here."""
+
+
+def describe(loaded: LoadedModel) -> dict[str, Any]:
+    """What to report about the weights used for a file: architecture, fingerprint, source, file.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+
+    Returns
+    -------
+    dict
+        ``arch``, ``fingerprint`` (16 hex digits), ``source`` (``user``, ``compressai-cache`` or
+        ``shipped``), ``file`` (name) and ``path``; ``quality`` for an official single-quality checkpoint.
+    """
+    out: dict[str, Any] = {
+        "arch": loaded.arch.name,
+        "fingerprint": loaded.fingerprint.hex(),
+        "source": loaded.source,
+        "file": loaded.path.name,
+        "path": str(loaded.path),
+    }
+    if loaded.quality is not None:
+        out["quality"] = loaded.quality
+    return out
+
+
+def loaded_with_fingerprint(arch: str, fingerprint: bytes) -> LoadedModel | None:
+    """Weights for ``arch`` with ``fingerprint`` among those already loaded in this process (no file access)."""
+    for loaded in _CACHE.values():
+        if loaded.arch.name == arch and loaded.fingerprint == fingerprint:
+            return loaded
+    return None
 
 #: Environment variable: extra weights files or directories (``os.pathsep``-separated) searched when a
 #: ``.qlc`` file names weights other than the default ones.
@@ -239,9 +276,9 @@ def find_by_fingerprint(arch: str, fingerprint: bytes) -> LoadedModel | None:
     Looks at weights loaded earlier in this process, then files in ``$QUALIPRESS_WEIGHTS``, the shipped
     models and CompressAI's cache directory.
     """
-    for loaded in _CACHE.values():
-        if loaded.arch.name == arch and loaded.fingerprint == fingerprint:
-            return loaded
+    loaded = loaded_with_fingerprint(arch, fingerprint)
+    if loaded is not None:
+        return loaded
     candidates: list[tuple[Path, str]] = []
     for entry in filter(None, os.environ.get(WEIGHTS_ENV, "").split(os.pathsep)):
         p = Path(entry)
@@ -263,31 +300,61 @@ def find_by_fingerprint(arch: str, fingerprint: bytes) -> LoadedModel | None:
     return None
 
 
+def searched_places(arch: str) -> str:
+    """Human-readable list of the places :func:`find_by_fingerprint` looks at (for error messages)."""
+    places = ["weights loaded in this process"]
+    env = os.environ.get(WEIGHTS_ENV, "")
+    places.append(f"${WEIGHTS_ENV} ({env})" if env else f"${WEIGHTS_ENV} (not set)")
+    shipped = shipped_file(arch)
+    places.append(f"the shipped model ({shipped.name}, {fingerprint_bytes(shipped.read_bytes()).hex()})"
+                  if shipped is not None else "the shipped models (none for this architecture)")
+    places.append(f"CompressAI's cache ({compressai_cache_dir()})")
+    return ", ".join(places)
+
+
 def _load_cached(path: Path, arch: str, source: str) -> LoadedModel:
-    key = (str(path.resolve()), arch, path.stat().st_mtime_ns)
+    key = (str(path.resolve()), arch, path.stat().st_mtime_ns, source)
     if key not in _CACHE:
         _CACHE[key] = load_file(path, arch, source=source)
     return _CACHE[key]
 
 
 def resolve(arch: str, quality: int, *, weights: str | os.PathLike[str] | None = None) -> LoadedModel:
-    """Find the weights to code ``arch`` at integer quality level ``quality``.
+    """Find the weights to code ``arch`` at integer quality level ``quality`` (-1: a fractional level).
 
-    Order: ``weights`` (user file), CompressAI's cache (official checkpoint of that quality), the shipped
-    model. Loaded models are cached in memory per (file, mtime).
+    Order: ``weights`` (a user file, or ``"shipped"`` for the shipped model), CompressAI's cache (official
+    checkpoints, one per quality), the shipped model. The source is chosen per architecture, never per level:
+    as soon as one official checkpoint of ``arch`` is cached, every level is coded with official weights, and a
+    level whose checkpoint is missing is an error (it never falls back silently to the shipped model, which
+    would mix two models in one RD curve or batch). Loaded models are cached in memory per (file, mtime).
 
     Raises
     ------
     ModelError
-        When no weights are available; the message says where qualipress looked.
+        When no weights are available (the message says where qualipress looked), or when official checkpoints
+        are cached for some levels but not for ``quality``.
     """
     arch_obj = architecture(arch)
-    if weights is not None:
+    if weights is not None and str(weights) == SHIPPED_KEYWORD:
+        shipped = shipped_file(arch)
+        if shipped is None:
+            raise ModelError(f"qualipress ships no model for {arch!r} (--weights shipped)")
+        path, source = shipped, "shipped"
+    elif weights is not None:
         path, source = Path(weights), "user"
     else:
-        cached = compressai_cache_file(arch, quality) if quality in arch_obj.qualities else None
+        cached_levels = cached_official_qualities(arch)
         shipped = shipped_file(arch)
-        if cached is not None:
+        if cached_levels:
+            cached = compressai_cache_file(arch, quality) if quality in arch_obj.qualities else None
+            if cached is None:
+                what = "fractional quality levels" if quality not in arch_obj.qualities else f"quality {quality}"
+                raise ModelError(
+                    f"{arch!r}: CompressAI's cache ({compressai_cache_dir()}) holds official checkpoints for "
+                    f"qualities {', '.join(map(str, cached_levels))} only, not for {what}; qualipress does not "
+                    "mix them with another model: use one of those levels, add the missing checkpoint, or pass "
+                    "--weights FILE (--weights shipped for the model qualipress ships)"
+                )
             path, source = cached, "compressai-cache"
         elif shipped is not None:
             path, source = shipped, "shipped"
@@ -301,7 +368,9 @@ def resolve(arch: str, quality: int, *, weights: str | os.PathLike[str] | None =
         mtime = path.stat().st_mtime_ns
     except OSError as exc:
         raise ModelError(f"weights file {path} not found") from exc
-    key = (str(path.resolve()), arch, mtime)
+    # the source is part of the key: a file reached two ways (the shipped file given as --weights) is reported
+    # the way it was reached
+    key = (str(path.resolve()), arch, mtime, source)
     if key not in _CACHE:
         loaded = load_file(path, arch, source=source)
         if source == "compressai-cache":

@@ -11,7 +11,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +22,7 @@ from qualipress.metrics.core import (
     DEFAULT_TILE,
     PSNR_CAP,
     MetricResult,
-    _prepare,
-    _psnr_result,
-    _ssim_result,
+    Reference,
     butteraugli,
     butteraugli_available,
     ms_ssim,
@@ -57,9 +55,6 @@ METRICS: dict[str, MetricSpec] = {
                               "butteraugli max distance (libjxl); lower is better"),
 }
 
-_GLOBAL: dict[str, Callable[..., float]] = {
-    "ms-ssim": ms_ssim, "ssimulacra2": ssimulacra2, "butteraugli": butteraugli,
-}
 
 
 def names() -> list[str]:
@@ -86,19 +81,23 @@ def spec(name: str) -> MetricSpec:
 
 
 def measure(
-    reference: Image | np.ndarray,
+    reference: Image | np.ndarray | Reference,
     distorted: Image | np.ndarray,
     metrics: Sequence[str] = ("ssim", "psnr"),
     *,
     tile: int = DEFAULT_TILE,
     mask: np.ndarray | None = None,
     data_range: float | None = None,
+    scoped: Mapping[str, tuple[np.ndarray, Sequence[str]]] | None = None,
 ) -> dict[str, MetricResult]:
-    """Measure several metrics at once (the images are normalised once).
+    """Measure several metrics at once (the images are normalised once, SSIM and PSNR share one pass).
 
     Parameters
     ----------
-    reference, distorted : Image or numpy.ndarray
+    reference : Image or numpy.ndarray or Reference
+        A :class:`Reference` (see :func:`prepare_reference`) skips preparing the reference again: measure many
+        distorted versions of one image this way.
+    distorted : Image or numpy.ndarray
         Same shape. Arrays need ``data_range`` unless they are uint8/uint16 (peak taken from the dtype).
     metrics : sequence of str
         Names from :data:`METRICS`.
@@ -107,30 +106,31 @@ def measure(
     mask : numpy.ndarray, optional
         Boolean (H, W): the whole-image value is computed over these pixels only (tiled metrics only).
     data_range : float, optional
+    scoped : mapping of str to (mask, metric names), optional
+        Further measurements over masks, keyed ``"scope:metric"`` (``{"roi": (mask, ["ssim"])}`` gives
+        ``"roi:ssim"``), from the same per-pixel maps.
 
     Returns
     -------
     dict of str to MetricResult
     """
-    from qualipress.metrics.core import _check_mask, _ssimulacra2
-
-    a, b = _prepare(reference, distorted, data_range)
-    m = _check_mask(mask, a.shape)
-    out: dict[str, MetricResult] = {}
-    for name in metrics:
-        s = spec(name)
-        if m is not None and not s.tiled:
-            raise UnsupportedError(f"{name} cannot be restricted to a mask (use ssim or psnr for ROI targets)")
-        if name == "ssim":
-            out[name] = _ssim_result(a, b, tile, m)
-        elif name == "psnr":
-            out[name] = _psnr_result(a, b, tile, m)
-        else:
+    for names, masked in [(metrics, mask is not None), *((n, True) for _, n in (scoped or {}).values())]:
+        for name in names:
+            s = spec(name)
+            if masked and not s.tiled:
+                raise UnsupportedError(f"{name} cannot be restricted to a mask (use ssim or psnr for ROI targets)")
             if not s.available():
                 raise UnsupportedError(f"metric {name} is not available on this machine ({s.description})")
-            value = _ssimulacra2(a, b) if name == "ssimulacra2" else _GLOBAL[name](a, b, data_range=1.0)
-            out[name] = MetricResult(name, value, None, {"mean": value, "min": value, "p1": value, "p5": value})
-    return out
+    if not isinstance(reference, Reference):
+        both_arrays = isinstance(reference, np.ndarray) and isinstance(distorted, np.ndarray)
+        reference = Reference(reference, data_range=data_range if both_arrays else None)
+    return reference.measure(distorted, metrics, tile=tile, mask=mask, scoped=scoped)
+
+
+def prepare_reference(reference: Image | np.ndarray, *, data_range: float | None = None) -> Reference:
+    """Normalise ``reference`` and compute its SSIM window statistics once, for :func:`measure` calls against
+    many distorted versions (a search's probes)."""
+    return Reference(reference, data_range=data_range)
 
 
 __all__ = [
@@ -139,12 +139,14 @@ __all__ = [
     "PSNR_CAP",
     "MetricResult",
     "MetricSpec",
+    "Reference",
     "available_names",
     "butteraugli",
     "higher_is_better",
     "measure",
     "ms_ssim",
     "names",
+    "prepare_reference",
     "psnr",
     "spec",
     "ssim",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import glob
+import bisect
+import contextlib
+import dataclasses
 import hashlib
-import importlib
 import json
 import os
+import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,21 +23,29 @@ from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
 from qualipress.errors import InputError, OutputError, QualipressError
 from qualipress.io import (
-    IMAGE_SUFFIXES,
     MAX_PIXELS,
     Image,
+    append_jsonl,
     atomic_write_bytes,
+    find_images,
     read_image,
-    remove_partials,
+    read_jsonl,
+    remove_stale_temps,
     sha256_bytes,
     sha256_file,
 )
+from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
+from qualipress.pipeline.runner import run_tasks
+from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.search import Hint, SearchResult, Target, best_of
+from qualipress.search.budget import prefer
 
 REPORT_NAME = "qualipress-report.jsonl"
 #: Folder in the output directory holding one marker per output being written (see :func:`_recover_pending`).
 PENDING_DIR = ".qualipress-pending"
+#: Lock file in the output directory: one run at a time writes there.
+LOCK_NAME = ".qualipress-lock"
 
 
 @dataclass
@@ -51,14 +61,17 @@ class CompressOptions:
         Profile name the target came from (recorded).
     jobs : int
     overwrite : bool
+    name_with_ext : bool
+        Output names keep the source extension (``a.png`` -> ``a.png.avif``) so ``a.png`` and ``a.jpg`` do not
+        collide.
     encode_options : dict
         Options for every codec's ``encode`` (e.g. ROI settings for ``jpeg-roi``).
-    preprocess : str or None
-        Name resolved by ``preprocess_resolver`` (``"module:function"`` returning ``Image -> Image``).
     hooks : PipelineHooks
     scheduler : str or None
         Address of a Dask distributed scheduler (``tcp://host:8786``) to run files on.
     max_pixels : int
+    run_id : str
+        Identifies one run's warm-start state (set by :func:`compress_paths`; not part of the settings key).
     """
 
     target: Target
@@ -66,33 +79,40 @@ class CompressOptions:
     profile: str | None = None
     jobs: int = 1
     overwrite: bool = False
+    name_with_ext: bool = False
     encode_options: dict[str, Any] = field(default_factory=dict)
-    preprocess: str | None = None
-    preprocess_resolver: str = "qualipress.preprocess:get_preprocessor"
     hooks: Any = field(default_factory=DefaultHooks)
     scheduler: str | None = None
     max_pixels: int = MAX_PIXELS
     tile: int = _metrics.DEFAULT_TILE
+    run_id: str = ""
 
     def settings_key(self) -> str:
         """Hash of everything that changes the output: reruns with the same key skip finished inputs."""
         settings = getattr(self.hooks, "settings", None)
         hooks = settings() if callable(settings) else type(self.hooks).__name__
-        blob = json.dumps({"target": self.target.to_list(), "codec": self.codec, "options": self.encode_options,
-                           "preprocess": self.preprocess, "hooks": hooks, "tile": self.tile},
-                          sort_keys=True, default=str)
+        key = {"target": self.target.to_list(), "codec": self.codec, "options": self.encode_options,
+               "hooks": hooks, "tile": self.tile}
+        if self.name_with_ext:  # only when set, so keys of earlier reports stay valid
+            key["name_with_ext"] = True
+        blob = json.dumps(key, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 @dataclass
 class Job:
-    """One input file and where its output goes (without extension, chosen once the codec is known)."""
+    """One input file and where its output goes (without extension, chosen once the codec is known).
+
+    ``protected`` lists other inputs whose names start with this job's output stem: the job must never write
+    over them, even with ``--overwrite`` (filled in by :func:`compress_paths`).
+    """
 
     source: Path
     rel: Path
+    protected: tuple[str, ...] = ()
 
-    def out_stem(self, outdir: Path) -> Path:
-        return outdir / self.rel.parent / self.rel.stem
+    def out_stem(self, outdir: Path, *, keep_ext: bool = False) -> Path:
+        return outdir / self.rel.parent / (self.rel.name if keep_ext else self.rel.stem)
 
 
 @dataclass
@@ -132,70 +152,57 @@ class BatchSummary:
 
 
 # -- inputs -----------------------------------------------------------------------------------------------
-def expand_inputs(inputs: Iterable[str | Path]) -> list[Job]:
+def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path] = ()) -> list[Job]:
     """Files, directories (recursive) and glob patterns → jobs with their relative output paths.
+
+    See :func:`qualipress.io.find_images`; ``exclude`` names trees to skip (the output directory).
 
     Raises
     ------
     InputError
         An input that names nothing.
     """
-    jobs: list[Job] = []
-    seen: set[Path] = set()
+    return [Job(f.path, f.rel) for f in find_images(inputs, exclude=exclude)]
 
-    def add(src: Path, rel: Path) -> None:
-        key = src.resolve()
-        if key not in seen:
-            seen.add(key)
-            # absolute (not symlink-resolved): reports stay valid whatever directory a later run starts from
-            jobs.append(Job(Path(os.path.abspath(src)), rel))
 
-    for raw in inputs:
-        text = str(raw)
-        p = Path(text)
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith("."):
-                    add(f, f.relative_to(p))
-        elif p.is_file():
-            add(p, Path(p.name))
-        elif glob.has_magic(text):
-            root = Path(text.split("*")[0].split("?")[0].split("[")[0])
-            root = root if root.is_dir() else root.parent
-            matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
-            if not matches:
-                raise InputError(f"{text}: pattern matches no file")
-            for m in matches:
-                if m.is_file():
-                    add(m, m.relative_to(root) if m.is_relative_to(root) else Path(m.name))
-        else:
-            raise InputError(f"{text}: no such file or directory")
-    return jobs
+def check_collisions(jobs: list[Job], outdir: Path, *, name_with_ext: bool = False) -> None:
+    """Refuse, before any work, two inputs that would write the same output, and mark which inputs each job
+    must never overwrite.
+
+    Raises
+    ------
+    OutputError
+        Names every colliding pair of inputs.
+    """
+    fold = sys.platform in ("darwin", "win32")  # their usual file systems ignore case: A.jpg is a.jpg
+    by_stem: dict[str, list[Job]] = {}
+    for job in jobs:
+        stem = str(job.out_stem(outdir, keep_ext=name_with_ext))
+        by_stem.setdefault(stem.casefold() if fold else stem, []).append(job)
+    clashes = [group for group in by_stem.values() if len(group) > 1]
+    if clashes:
+        lines = [" and ".join(str(j.source) for j in group)
+                 + f" -> {group[0].out_stem(outdir, keep_ext=name_with_ext)}.*" for group in clashes[:10]]
+        more = f" (and {len(clashes) - 10} more)" if len(clashes) > 10 else ""
+        hint = ("compress them into separate output directories" if name_with_ext
+                else "use --name-with-ext to keep the source extension in output names, or rename them")
+        raise OutputError("inputs would write the same output name: " + "; ".join(lines) + more + f"; {hint}")
+    inputs = sorted(str(j.source) for j in jobs)
+    for job in jobs:
+        stem = str(job.out_stem(outdir, keep_ext=name_with_ext)) + "."
+        lo = bisect.bisect_left(inputs, stem)
+        hi = bisect.bisect_left(inputs, stem[:-1] + "/")  # "." < "/": every name starting with the stem
+        job.protected = tuple(p for p in inputs[lo:hi] if p != str(job.source))
 
 
 # -- report -----------------------------------------------------------------------------------------------
 def read_report(path: Path) -> list[dict[str, Any]]:
     """Records of a report file; a torn last line (interrupted write) is ignored."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(rec, dict) and "input" in rec:
-            out.append(rec)
-    return out
+    return [rec for rec in read_jsonl(path) if "input" in rec]
 
 
 def _append(path: Path, record: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, sort_keys=False, default=_json_default) + "\n"
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    append_jsonl(path, record, default=_json_default)
 
 
 def _json_default(o: Any) -> Any:
@@ -209,12 +216,26 @@ def _json_default(o: Any) -> Any:
 
 
 # -- one file ---------------------------------------------------------------------------------------------
-_STATE: dict[str, Any] = {"hints": {}, "previous": None}
+@dataclass
+class WarmStart:
+    """What one process learned so far in one run: the last good record (``previous`` for the hooks) and the
+    search hints per ``codec|target`` (starting points for the next file's search)."""
+
+    previous: dict[str, Any] | None = None
+    hints: dict[str, Any] = field(default_factory=dict)
 
 
-def _resolve(spec: str) -> Callable[..., Any]:
-    module, _, attr = spec.partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+#: Warm-start state of the run this process is serving (a pool worker serves one run; a new run id starts afresh).
+_WARM: dict[str, WarmStart] = {}
+
+
+def warm_start(run_id: str) -> WarmStart:
+    """The warm-start state of run ``run_id`` in this process (created empty on first use)."""
+    state = _WARM.get(run_id)
+    if state is None:
+        _WARM.clear()
+        state = _WARM[run_id] = WarmStart()
+    return state
 
 
 def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str) -> dict[str, Any]:
@@ -238,7 +259,7 @@ def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str
         record["error"] = f"{job.source}: unexpected {type(exc).__name__}: {exc}"
     record["seconds"] = round(time.perf_counter() - t0, 3)
     if record["error"] is None:
-        _STATE["previous"] = record
+        warm_start(options.run_id).previous = record
     return record
 
 
@@ -249,36 +270,43 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     if "extension_mismatch" in image.metadata:
         record.setdefault("warnings", []).append(image.metadata["extension_mismatch"])
     hooks: PipelineHooks = options.hooks
-    previous = _STATE["previous"]
+    adapt = getattr(hooks, "adapt", None)  # optional hook: e.g. reduce bit depth for web delivery
+    if callable(adapt):
+        image = adapt(image, record)
+    warm = warm_start(options.run_id)
+    previous = warm.previous
     plan = hooks.plan(image, path=job.source, codec=options.codec, target=options.target, previous=previous)
     encoded_image: Image = image
-    if options.preprocess:
-        pre = _resolve(options.preprocess_resolver)(options.preprocess)
-        encoded_image = pre(image)
-        record["preprocess"] = options.preprocess
+    if plan.preprocess is not None:
+        encoded_image = plan.preprocess.apply(image)
+        record["preprocess"] = plan.preprocess.name
     skipped: list[str] = []
     starts: dict[str, float | Hint] = dict(plan.start)
     for name in plan.codecs:
         key = f"{name}|{options.target}"
-        if name not in starts and key in _STATE["hints"]:
-            starts[name] = _STATE["hints"][key]
+        if name not in starts and key in warm.hints:
+            starts[name] = warm.hints[key]
     enc_opts = dict(options.encode_options)
     best, per_codec = _search_codecs(encoded_image, image, plan, options, starts, enc_opts, skipped)
     for name, res in per_codec.items():
         h = getattr(res, "hint", None)
         if h is not None and not res.lossless:
-            _STATE["hints"][f"{name}|{options.target}"] = h
+            warm.hints[f"{name}|{options.target}"] = h
     codec = _codecs.get(best.codec)
-    stem = job.out_stem(outdir)
+    stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
     out_path = Path(str(stem) + codec.info.extension)  # keeps dotted frame numbers
     sidecars = _sidecar_data(plan, best, stem)
+    protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
     for p in [out_path, *sidecars]:
+        if os.path.realpath(p) in protected:  # an input is never a target, --overwrite or not
+            raise OutputError(f"{p}: output would replace an input; choose another output directory"
+                              + ("" if options.name_with_ext else " or use --name-with-ext"))
         if p.exists() and not options.overwrite:
             raise OutputError(f"{p}: exists and was not made by this run's settings (use --overwrite)")
-        if p.resolve() == job.source.resolve():
-            raise OutputError(f"{p}: output would replace the input; choose another output directory")
     record.update(
         codec=best.codec, codec_version=codec.version(), params=best.params(),
+        setting=None if best.lossless else best.setting,
+        setting_name=None if best.lossless or codec.info.quality is None else codec.info.quality.name,
         metrics={k: v.to_dict() for k, v in best.metrics.items()}, target_met=best.met,
         encodes=sum(r.encodes for r in per_codec.values()),
         probes=[p.to_dict() for r in per_codec.values() for p in r.probes],
@@ -286,16 +314,20 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     )
     if best.fallback:
         record["fallback"] = best.fallback
+    describe = getattr(codec, "describe_output", None)  # learned codecs: the weights (fingerprint, source)
+    if describe is not None:
+        record.update(describe(best.data))
     data = hooks.seal(best.data, codec=best.codec, record=record)
     written = [out_path, *sidecars]
     marker = _mark_pending(outdir, out_path, written)
+    wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
     try:
-        atomic_write_bytes(out_path, data, overwrite=options.overwrite)
+        wrote.append(atomic_write_bytes(out_path, data, overwrite=options.overwrite))
         _verify_written(out_path, data, codec, encoded_image, image, options, best, plan.masks)
         for p, blob in sidecars.items():
-            atomic_write_bytes(p, blob, overwrite=options.overwrite)
+            wrote.append(atomic_write_bytes(p, blob, overwrite=options.overwrite))
     except BaseException:
-        for p in written:
+        for p in wrote:
             p.unlink(missing_ok=True)
         marker.unlink(missing_ok=True)
         raise
@@ -323,7 +355,7 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
             skipped.append(f"skipped {name}: {exc}")
             continue
         results.update(res)
-        if best is None or (b.met and (not best.met or len(b.data) < len(best.data))):
+        if best is None or prefer(b, best, options.target):
             best = b
     if best is None:
         raise InputError(f"no codec of {', '.join(plan.codecs)} could encode this image: " + "; ".join(skipped))
@@ -432,8 +464,18 @@ def compress_paths(
     if not os.access(out, os.W_OK):
         raise OutputError(f"{out}: output directory is not writable")
     report_path = Path(report) if report else out / REPORT_NAME
-    remove_partials(out)
-    jobs = expand_inputs(inputs)
+    ours = _reported_outputs(report_path)
+    jobs = [j for j in expand_inputs(inputs, exclude=[out]) if str(j.source) not in ours]
+    check_collisions(jobs, out, name_with_ext=options.name_with_ext)
+    options = dataclasses.replace(options, run_id=uuid.uuid4().hex)  # fresh warm-start state for this run
+    with exclusive_lock(out / LOCK_NAME, what=str(out)):
+        return _compress_locked(jobs, out, report_path, options, progress)
+
+
+def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: CompressOptions,
+                     progress: Callable[[dict[str, Any]], None] | None) -> BatchSummary:
+    """The batch proper, run while this process holds the output directory's lock."""
+    remove_stale_temps(out)
     key = options.settings_key()
     done = {}
     reported: dict[str, str | None] = {}
@@ -450,8 +492,7 @@ def compress_paths(
         try:
             sha = sha256_file(job.source)
         except OSError as exc:
-            rec = {"input": str(job.source), "error": f"{job.source}: cannot read ({exc.strerror})",
-                   "target_met": False, "encodes": 0, "bytes": 0, "input_bytes": 0, "metrics": {}}
+            rec = _failed(job, f"{job.source}: cannot read ({exc.strerror})")
             records.append(rec)
             _append(report_path, rec)
             if progress:
@@ -473,42 +514,40 @@ def compress_paths(
         if progress:
             progress(rec)
 
-    for rec in _run(todo, out, options):
-        finished(rec)
+    tasks = [(job, out, options, sha) for job, sha in todo]
+    # a shot's frames on one worker, in frame order, so the search's warm start holds (pipeline/schedule.py)
+    keys = [sequence_key(job.source) for job, _ in todo]
+    try:
+        with contextlib.closing(run_by_sequence(_process_task, tasks, keys, jobs=options.jobs,
+                                                scheduler=options.scheduler, runner=run_tasks)) as results:
+            for i, rec in results:
+                if isinstance(rec, BaseException):  # the worker died (or a bug escaped process_one)
+                    rec = _failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1])
+                finished(rec)
+    finally:
+        if not options.scheduler:  # local workers killed by a crash or an interruption have all stopped now
+            remove_stale_temps(out)
     options.hooks.finish(out, [*skipped, *records])
     return BatchSummary(records, skipped, report_path)
 
 
-def _run(todo: list[tuple[Job, str]], out: Path, options: CompressOptions) -> Iterator[dict[str, Any]]:
-    if options.scheduler:
-        yield from _run_dask(todo, out, options)
-        return
-    if options.jobs <= 1 or len(todo) <= 1:
-        for job, sha in todo:
-            yield process_one(job, out, options, sha)
-        return
-    with ProcessPoolExecutor(max_workers=options.jobs) as pool:
-        futures: list[Future[dict[str, Any]]] = [pool.submit(process_one, job, out, options, sha)
-                                                 for job, sha in todo]
-        for fut in futures:
-            yield fut.result()
+def _reported_outputs(report_path: Path) -> set[str]:
+    """Outputs and sidecars an earlier run recorded: never inputs, even when written next to them."""
+    out: set[str] = set()
+    for rec in read_report(report_path):
+        if rec.get("output") and not rec.get("error"):
+            out.update([str(rec["output"]), *map(str, rec.get("sidecars") or [])])
+    return out
 
 
-def _run_dask(todo: list[tuple[Job, str]], out: Path, options: CompressOptions) -> Iterator[dict[str, Any]]:
-    try:
-        from distributed import Client, as_completed
-    except ImportError as exc:
-        raise QualipressError("--scheduler needs Dask: pip install 'qualipress[film]'") from exc
-    try:
-        client = Client(options.scheduler, timeout="10s")
-    except Exception as exc:
-        raise QualipressError(f"cannot reach Dask scheduler {options.scheduler}: {exc}") from exc
-    try:
-        futs = [client.submit(process_one, job, out, options, sha, pure=False) for job, sha in todo]
-        for fut in as_completed(futs):
-            yield fut.result()
-    finally:
-        client.close()
+def _process_task(task: tuple[Job, Path, CompressOptions, str]) -> dict[str, Any]:
+    return process_one(*task)
+
+
+def _failed(job: Job, error: str, *, sha: str | None = None) -> dict[str, Any]:
+    """The report record of a file that failed outside :func:`process_one`."""
+    return {"input": str(job.source), "input_sha256": sha, "output": None, "error": error, "target_met": False,
+            "encodes": 0, "bytes": 0, "input_bytes": 0, "metrics": {}}
 
 
 def summary_dict(summary: BatchSummary) -> dict[str, Any]:
@@ -517,5 +556,5 @@ def summary_dict(summary: BatchSummary) -> dict[str, Any]:
             "failed": [{"input": r["input"], "error": r.get("error") or "target not met"} for r in summary.failures]}
 
 
-__all__ = ["REPORT_NAME", "BatchSummary", "CompressOptions", "Job", "compress_paths", "expand_inputs",
-           "process_one", "read_report", "summary_dict"]
+__all__ = ["LOCK_NAME", "REPORT_NAME", "BatchSummary", "CompressOptions", "Job", "check_collisions",
+           "compress_paths", "expand_inputs", "process_one", "read_report", "summary_dict"]

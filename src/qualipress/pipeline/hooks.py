@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -9,6 +10,14 @@ from typing import Any, Protocol, runtime_checkable
 from qualipress.io.image import Image
 from qualipress.search.search import Check
 from qualipress.search.targets import Target
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """A named ``Image -> Image`` transform run before encoding (e.g. the ``preprocess`` capability's network)."""
+
+    name: str
+    apply: Callable[[Image], Image]
 
 
 @dataclass
@@ -31,6 +40,9 @@ class Plan:
         Decisions, recorded under ``"decisions"``.
     masks : dict
         Named boolean masks for scoped constraints (``"roi"``).
+    preprocess : Preprocess or None
+        A transform applied to the image before it is encoded (quality is still measured against the image
+        as read); its name is recorded under ``"preprocess"``.
     sidecars : dict
         Extra files written next to the output as ``OUTPUT_STEM + suffix`` once the output is verified (e.g.
         ``".roi-mask.png"``). Values are bytes, or callables taking the winning
@@ -45,6 +57,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     masks: dict[str, Any] = field(default_factory=dict)
     sidecars: dict[str, Any] = field(default_factory=dict)
+    preprocess: Preprocess | None = None
 
 
 @runtime_checkable
@@ -62,9 +75,9 @@ class DefaultHooks:
     """Plan = the requested codec (or every codec that can carry the image for ``auto``); no sealing."""
 
     def plan(self, image: Image, *, path: Path, codec: str, target: Target, previous: dict | None) -> Plan:
-        from qualipress.codecs import AUTO_CANDIDATES
+        from qualipress.codecs import auto_candidates
 
-        codecs = list(AUTO_CANDIDATES) if codec == "auto" else [c.strip() for c in codec.split(",") if c.strip()]
+        codecs = auto_candidates() if codec == "auto" else [c.strip() for c in codec.split(",") if c.strip()]
         return Plan(codecs=codecs)
 
     def seal(self, data: bytes, *, codec: str, record: dict) -> bytes:

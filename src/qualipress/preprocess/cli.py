@@ -7,17 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qualipress.errors import InputError, QualipressError
-
-
-def _exit(code: int) -> Exception:
-    """The core CLI's exit-code exception (a plain ``typer.Exit`` is swallowed in non-standalone mode)."""
-    try:
-        from qualipress.cli import ExitCode
-
-        return ExitCode(code)
-    except ImportError:  # pragma: no cover - running without the core CLI
-        return typer.Exit(code)
+from qualipress.errors import ExitCode, InputError, QualipressError
 
 
 def label_cmd(
@@ -54,29 +44,49 @@ def label_cmd(
         f"best groups: {summary.best_counts}"
     )
     if summary.errors:
-        raise _exit(1)
+        raise ExitCode(1)
 
 
 def train_cmd(
-    labels: Annotated[list[Path], typer.Argument(help="Label directories (one codec/pool setup).")],
+    labels: Annotated[list[Path], typer.Argument(help="Label directories (one codec/pool setup); with --objective "
+                                                     "rd: training images or directories.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Model file (.pt); record goes to .json.")],
     epochs: Annotated[int, typer.Option(help="Epochs.")] = 40,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
-    batch: Annotated[int, typer.Option(help="Batch size.")] = 4,
-    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-4,
+    batch: Annotated[int | None, typer.Option(help="Batch size (labels: 4, rd: 8).")] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate (labels: 1e-4, rd: 3e-4).")] = None,
     base: Annotated[int, typer.Option(help="U-Net width (channels of the first level).")] = 16,
     max_minutes: Annotated[float | None, typer.Option("--max-minutes", help="Wall-time budget.")] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
     codec: Annotated[str | None, typer.Option(help="Refuse labels made for another codec.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    objective: Annotated[str, typer.Option(help="labels (imitate label directories, MSE) or rd (rate-distortion "
+                                                "through a differentiable JPEG proxy; arguments are then "
+                                                "training images or directories).")] = "labels",
+    steps: Annotated[int, typer.Option(help="rd: optimiser steps.")] = 20000,
+    crop: Annotated[int, typer.Option(help="rd: crop edge in pixels (multiple of 16).")] = 128,
+    q_range: Annotated[str, typer.Option("--q-range", help="rd: JPEG quality range sampled per batch.")] = "30,88",
+    ssim_weight: Annotated[float, typer.Option("--ssim-weight", help="rd: weight of ln(1-SSIM) beside "
+                                                                    "ln MSE.")] = 1.0,
+    resume: Annotated[bool, typer.Option("--resume", help="rd: continue from OUTPUT and its .state.pt.")] = False,
+    checkpoint_minutes: Annotated[float, typer.Option("--checkpoint-minutes", help="rd: checkpoint interval.")]
+    = 5.0,
 ) -> None:
-    """Train the Kuchen U-Net on label directories (MSE, Adam, 320×180 patches, stride 160)."""
-    from qualipress.preprocess.train import TrainOptions, train_model
-
+    """Train the Kuchen U-Net: on label directories (MSE, Adam, 320×180 patches, stride 160), or with
+    ``--objective rd`` for rate and distortion through a differentiable JPEG (resumable, time budget, log)."""
     if not str(output).endswith(".pt"):
         raise InputError(f"{output}: the model file name must end in .pt")
-    opt = TrainOptions(epochs=epochs, device=device, batch=batch, lr=lr, base=base, max_minutes=max_minutes,
-                       threads=threads, seed=seed)
+    if objective == "rd":
+        _train_rd(labels, output, steps=steps, batch=batch or 8, lr=lr or 3e-4,
+                  base=base, crop=crop, q_range=q_range, ssim_weight=ssim_weight, threads=threads or 1,
+                  max_minutes=max_minutes, seed=seed, resume=resume, checkpoint_minutes=checkpoint_minutes)
+        return
+    if objective != "labels":
+        raise InputError(f"objective must be 'labels' or 'rd', not {objective!r}")
+    from qualipress.preprocess.train import TrainOptions, train_model
+
+    opt = TrainOptions(epochs=epochs, device=device, batch=batch or 4, lr=lr or 1e-4, base=base,
+                       max_minutes=max_minutes, threads=threads, seed=seed)
 
     def log(e: dict[str, Any]) -> None:
         typer.echo(
@@ -86,6 +96,28 @@ def train_cmd(
 
     result = train_model(labels, output, opt, codec=codec, log=log)
     typer.echo(f"wrote {result.model_path} and {result.record_path}")
+
+
+def _train_rd(inputs: list[Path], output: Path, *, q_range: str, resume: bool, **kw: Any) -> None:
+    from qualipress.preprocess.rdtrain import RDTrainOptions, train_rd
+
+    try:
+        q_min, q_max = (float(v) for v in q_range.split(","))
+    except ValueError:
+        raise InputError(f"--q-range must be two numbers like 30,88, not {q_range!r}") from None
+    opt = RDTrainOptions(q_min=q_min, q_max=q_max, **kw)
+
+    def log(e: dict[str, Any]) -> None:
+        if "loss" in e:
+            typer.echo(f"step {e['step']:6d}  loss {e['loss']:+.4f}  lambda {e['lambda']:.2f}  "
+                       f"mse {e['mse']:.3e}  1-ssim {e['one_minus_ssim']:.4f}  bits {e['bits']:.0f}  "
+                       f"{e['elapsed']:.0f}s")
+        if e.get("val"):
+            gains = "  ".join(f"{q}: {v['equal_quality_bits_pct']:+.2f}%" for q, v in e["val"].items())
+            typer.echo(f"step {e['step']:6d}  held-out proxy bits at equal quality  {gains}")
+
+    result = train_rd(inputs, output, opt, resume=resume, log=log)
+    typer.echo(f"wrote {result.model_path} and {result.record_path} ({result.record.get('stopped')})")
 
 
 def apply_cmd(
@@ -123,19 +155,28 @@ def apply_cmd(
             failed += 1
             typer.echo(f"skipped {f}: {exc}", err=True)
     if failed:
-        raise _exit(1)
+        raise ExitCode(1)
 
 
 def bench_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="Image files or directories (e.g. Kodak).")],
     codec: Annotated[str, typer.Option(help="Codec.")] = "jpeg",
     methods: Annotated[str, typer.Option(help="Comma-separated preprocessing names.")] = "deadzone,kuchen",
-    qualities: Annotated[str, typer.Option(help="Comma-separated sweep settings.")] = "30,45,60,75,85,92",
+    qualities: Annotated[str, typer.Option(help="Comma-separated sweep settings (>= 4 for BD-rate).")]
+    = "30,45,60,75,85,92",
     reference: Annotated[float, typer.Option(help="Setting for size/quality changes.")] = 75.0,
     limit: Annotated[int | None, typer.Option(help="Only the first N images.")] = None,
+    metrics: Annotated[str, typer.Option(help="Comma-separated quality metrics.")] = "psnr,ms-ssim,ssimulacra2",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write every sweep point and per-image "
+                                                                 "BD-rate to this JSON file.")] = None,
 ) -> None:
-    """BD-rate at equal quality (PCHIP) of preprocessing choices vs none; quality against the original."""
-    from qualipress.io import read_image
+    """BD-rate at equal quality (rd/bd.py, PCHIP) of preprocessing choices vs none; quality against the original.
+
+    Prints the mean / median BD-rate per metric, how many images save bits, and the worst image.
+    """
+    import json
+
+    from qualipress.io import atomic_write_bytes, read_image
     from qualipress.preprocess.evaluate import compare
     from qualipress.preprocess.label import expand_inputs
 
@@ -144,16 +185,28 @@ def bench_cmd(
         raise InputError("no input images")
     imgs = [read_image(f).color() for f in files]
     qs = [float(q) for q in qualities.split(",") if q.strip()]
+    mets = tuple(m.strip() for m in metrics.split(",") if m.strip())
     res = compare(imgs, [m.strip() for m in methods.split(",") if m.strip()], codec, qs,
-                  reference_setting=reference)
-    typer.echo(f"{len(imgs)} images, {codec}, settings {qs}; BD-rate = bits at equal quality vs none (mean per image)")
-    typer.echo("| preprocessing | BD SSIMULACRA2 | BD MS-SSIM | BD PSNR | size at ref | dSSIMULACRA2 | dPSNR |")
-    typer.echo("|---|---|---|---|---|---|---|")
+                  reference_setting=reference, metrics=mets)
+    typer.echo(f"{len(imgs)} images, {codec}, settings {qs}; BD-rate = bits at equal quality vs none "
+               "(mean / median per image; images that save bits; worst image)")
+    typer.echo("| preprocessing | " + " | ".join(f"BD {m}" for m in mets) + " | size at ref | "
+               + " | ".join(f"d{m} at ref" for m in mets) + " |")
+    typer.echo("|---" * (2 * len(mets) + 2) + "|")
     for name, r in res.items():
         bd, dq = r["bd_rate"], r["quality_change"]
-        typer.echo(f"| {name} | {bd['ssimulacra2']['mean']:+.2f}% | {bd['ms-ssim']['mean']:+.2f}% | "
-                   f"{bd['psnr']['mean']:+.2f}% | {r['size_change_percent']:+.2f}% | {dq['ssimulacra2']:+.2f} | "
-                   f"{dq['psnr']:+.2f} |")
+        cells = []
+        for m in mets:
+            b = bd[m]
+            worst = f"{files[b['worst']].stem} {b['per_image'][b['worst']]:+.2f}%" if b["worst"] >= 0 else "-"
+            cells.append(f"{b['mean']:+.2f}% / {b['median']:+.2f}% ({b['n_negative']} of {b['n']}; worst {worst})")
+        typer.echo(f"| {name} | " + " | ".join(cells) + f" | {r['size_change_percent']:+.2f}% | "
+                   + " | ".join(f"{dq[m]:+.4g}" for m in mets) + " |")
+    if json_out is not None:
+        payload = {"codec": codec, "settings": qs, "metrics": list(mets), "reference": reference,
+                   "images": [str(f) for f in files], "results": res}
+        atomic_write_bytes(json_out, json.dumps(payload, indent=1, default=float).encode())
+        typer.echo(f"wrote {json_out}")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:

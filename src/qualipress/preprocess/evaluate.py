@@ -1,6 +1,7 @@
 """Evaluation: rate–distortion sweeps with and without preprocessing, quality always against the original.
 
-BD-rate (Bjøntegaard delta rate, PCHIP interpolation of log-rate over quality, as in the JVET CTC sheet) says how
+BD-rate (Bjøntegaard delta rate, PCHIP interpolation of log-rate over quality, as in the JVET CTC sheet,
+computed by :mod:`qualipress.rd.bd` — the project's one BD code path) says how
 many bits a preprocessing saves (negative) or costs (positive) *at equal quality* over the overlapping quality
 range. It is computed per image and averaged (the JVET convention), and also on the mean curve.
 """
@@ -8,6 +9,7 @@ range. It is computed per image and averaged (the JVET convention), and also on 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,9 +81,14 @@ def sweep(
 
 
 def bd_rate(
-    rate_a: Sequence[float], dist_a: Sequence[float], rate_b: Sequence[float], dist_b: Sequence[float]
+    rate_a: Sequence[float], dist_a: Sequence[float], rate_b: Sequence[float], dist_b: Sequence[float],
+    *, metric: str = "psnr",
 ) -> float:
-    """BD-rate of curve b against anchor a in percent (PCHIP), NaN when the curves do not overlap.
+    """BD-rate of curve b against anchor a in percent, NaN when the curves do not overlap.
+
+    One code path for the whole project: this delegates to :func:`qualipress.rd.bd.bd_pair` (PCHIP, the
+    ``bjontegaard`` package; at least 4 points per curve), with MS-SSIM/SSIM converted to decibels first by
+    :func:`qualipress.rd.bd.to_db`.
 
     Parameters
     ----------
@@ -89,34 +96,17 @@ def bd_rate(
         Anchor bitrates (any unit, e.g. bpp) and qualities (higher is better).
     rate_b, dist_b : sequence of float
         Test curve.
+    metric : str
+        Metric name of the qualities (decides the dB conversion).
 
     Returns
     -------
     float
         Percent bitrate change at equal quality (negative = fewer bits).
     """
-    ra, da = _monotone(rate_a, dist_a)
-    rb, db = _monotone(rate_b, dist_b)
-    lo, hi = max(da.min(), db.min()), min(da.max(), db.max())
-    if len(da) < 2 or len(db) < 2 or not hi > lo:
-        return float("nan")
-    from scipy.interpolate import PchipInterpolator
+    from qualipress.rd.bd import bd_pair, to_db
 
-    fa = PchipInterpolator(da, np.log(ra))
-    fb = PchipInterpolator(db, np.log(rb))
-    ia = fa.integrate(lo, hi)
-    ib = fb.integrate(lo, hi)
-    return float((math.exp((ib - ia) / (hi - lo)) - 1.0) * 100.0)
-
-
-def _monotone(rate: Sequence[float], dist: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Sort by quality and drop points whose quality does not increase (PCHIP needs strictly increasing x)."""
-    r = np.asarray(rate, dtype=np.float64)
-    d = np.asarray(dist, dtype=np.float64)
-    order = np.argsort(d, kind="stable")
-    r, d = r[order], d[order]
-    keep = np.concatenate([[True], np.diff(d) > 1e-9])
-    return r[keep], d[keep]
+    return float(bd_pair(rate_a, to_db(metric, dist_a), rate_b, to_db(metric, dist_b))["bd_rate"])
 
 
 def mean_bd_rate(
@@ -133,22 +123,23 @@ def mean_bd_rate(
     Returns
     -------
     dict
-        ``{"mean", "median", "mean_curve", "n": images with a finite value, "n_negative": images that save bits}``.
+        ``{"mean", "median", "mean_curve", "n": images with a finite value, "n_negative": images that save bits,
+        "per_image": every image's BD-rate (NaN where the curves do not overlap), "worst": index of the largest}``.
     """
-    vals = []
-    for a, b in zip(anchor, test, strict=True):
-        v = bd_rate([p.bpp for p in a], [p.metrics[metric] for p in a],
-                    [p.bpp for p in b], [p.metrics[metric] for p in b])
-        if math.isfinite(v):
-            vals.append(v)
+    per_image = [bd_rate([p.bpp for p in a], [p.metrics[metric] for p in a],
+                         [p.bpp for p in b], [p.metrics[metric] for p in b], metric=metric)
+                 for a, b in zip(anchor, test, strict=True)]
+    vals = [v for v in per_image if math.isfinite(v)]
     ma = _mean_curve(anchor, metric)
     mb = _mean_curve(test, metric)
     return {
         "mean": float(np.mean(vals)) if vals else float("nan"),
         "median": float(np.median(vals)) if vals else float("nan"),
-        "mean_curve": bd_rate(ma[0], ma[1], mb[0], mb[1]),
+        "mean_curve": bd_rate(ma[0], ma[1], mb[0], mb[1], metric=metric),
         "n": len(vals),
         "n_negative": int(sum(v < 0 for v in vals)),
+        "per_image": per_image,
+        "worst": int(np.nanargmax(per_image)) if vals else -1,
     }
 
 
@@ -211,7 +202,8 @@ def compare(
     -------
     dict
         Per method: ``bd_rate`` (per metric: mean / median / mean_curve / n), ``size_change_percent`` and
-        ``quality_change`` (mean per metric) at the reference setting.
+        ``quality_change`` (mean per metric) at the reference setting, ``preprocess_seconds`` per image (wall
+        time, machine-dependent) and every sweep point (``sweeps``).
     """
     from qualipress.preprocess import get_preprocessor
 
@@ -220,9 +212,15 @@ def compare(
         raise UnsupportedError(f"reference setting {ref} is not one of the sweep settings {list(qualities)}")
     names = ["none", *[m for m in methods if m != "none"]]
     sweeps: dict[str, list[list[Point]]] = {}
+    seconds: dict[str, list[float]] = {}
     for name in names:
         pre = get_preprocessor(name)
-        sweeps[name] = [sweep(img, pre(img), codec, qualities, metrics=metrics) for img in images]
+        sweeps[name], seconds[name] = [], []
+        for img in images:
+            t0 = time.perf_counter()
+            processed = pre(img)
+            seconds[name].append(time.perf_counter() - t0)
+            sweeps[name].append(sweep(img, processed, codec, qualities, metrics=metrics))
     out: dict[str, dict[str, Any]] = {}
     base = sweeps["none"]
     for name in names:
@@ -234,5 +232,7 @@ def compare(
             "size_change_percent": (sum(p.nbytes for p in b) / sum(p.nbytes for p in a) - 1.0) * 100.0,
             "quality_change": {m: float(np.mean([y.metrics[m] - x.metrics[m] for x, y in zip(a, b, strict=True)]))
                                for m in metrics},
+            "preprocess_seconds": seconds[name],
+            "sweeps": [[p.to_dict() for p in sw] for sw in pts],
         }
     return out

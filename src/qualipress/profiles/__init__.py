@@ -5,13 +5,16 @@ A profile file has one table per profile::
     [web]
     description = "small but clean"
     target = ["ssim>=0.93", "ssim@p5>=0.85"]
+
+    [web.film]           # optional: parameters of the film decision checks (see the built-in profiles.toml)
+    min_grain_corr = 0.7
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -29,6 +32,7 @@ class Profile:
     name: str
     target: Target
     description: str = ""
+    film: dict[str, object] = field(default_factory=dict, compare=False)
 
 
 def _parse(data: dict, origin: str) -> dict[str, Profile]:
@@ -39,7 +43,10 @@ def _parse(data: dict, origin: str) -> dict[str, Profile]:
         tgt = body["target"]
         if isinstance(tgt, str):
             tgt = [tgt]
-        out[name] = Profile(name, parse_target(tgt), str(body.get("description", "")))
+        film = body.get("film", {})
+        if not isinstance(film, dict):
+            raise TargetError(f"{origin}: [{name}.film] must be a table")
+        out[name] = Profile(name, parse_target(tgt), str(body.get("description", "")), dict(film))
     return out
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
+from qualipress.codecs.builtin import JPEG_SWEEP
 from qualipress.errors import CodecError
 from qualipress.io.image import Image
 
@@ -25,6 +26,7 @@ class PillowJpegCodec(Codec):
     info = CodecInfo(
         bit_depths=(8,),
         channels=(1, 3),
+        sweep=JPEG_SWEEP,
         lossy=True,
         lossless=False,
         quality=QualityParam("quality", 1, 100, True, tuple(float(q) for q in range(1, 101)), 75),

@@ -29,8 +29,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
+from qualipress.io import append_jsonl, atomic_write_text, find_images, read_jsonl
 
 #: CLI metric name -> column name in the CompressAI-style JSON.
 METRIC_KEYS = {"psnr": "psnr-rgb", "ms-ssim": "ms-ssim-rgb", "ssim": "ssim-rgb"}
@@ -47,19 +46,6 @@ def _r(lo: float, hi: float, step: float) -> list[float]:
     return [round(lo + i * step, 6) for i in range(n + 1)]
 
 
-#: Default quality sweeps per codec (lowest quality first). Others: 8 points of the codec's own grid.
-DEFAULT_SWEEPS: dict[str, list[float]] = {
-    "jpeg": [*_r(10, 90, 10), 95],
-    "pillow-jpeg": [*_r(10, 90, 10), 95],
-    "jpegli": [*_r(10, 90, 10), 95],
-    "webp": [*_r(10, 90, 10), 95],
-    "avif": _r(20, 90, 10),
-    "heif": _r(10, 90, 10),
-    "jpeg2000": _r(26, 44, 2),
-    "jpegxl": [10.0, 7.0, 5.0, 3.5, 2.5, 1.8, 1.2, 0.8, 0.5],
-}
-
-
 def metric_key(name: str) -> str:
     """Results column of a metric (``psnr`` -> ``psnr-rgb`` as in CompressAI)."""
     return METRIC_KEYS.get(name, name)
@@ -67,8 +53,8 @@ def metric_key(name: str) -> str:
 
 def default_sweep(codec: Any) -> list[float]:
     """Quality settings swept for ``codec`` when the user gives none."""
-    if codec.name in DEFAULT_SWEEPS:
-        return list(DEFAULT_SWEEPS[codec.name])
+    if codec.info.sweep:
+        return list(codec.info.sweep)
     q = codec.info.quality
     if q is None:
         raise UnsupportedError(f"codec {codec.name!r} has no lossy quality setting to sweep")
@@ -133,14 +119,10 @@ def list_dataset(
         Missing path or no images (empty dataset).
     """
     paths = [dataset] if isinstance(dataset, (str, os.PathLike)) else list(dataset)
-    found: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
-        elif p.is_file():
-            found.append(p)
-        else:
+        if not p.exists():
             raise InputError(f"dataset {p} does not exist")
+    found = [f.path for f in find_images(paths)]
     if not found:
         raise InputError(f"dataset {', '.join(map(str, paths))} holds no images (empty dataset)")
     return found[:limit] if limit else found
@@ -283,37 +265,24 @@ class RowCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.rows: dict[str, dict[str, Any]] = {}
-        if path.is_file():
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    line = line.strip()
-                    if not line:
-                        continue
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError:
-                        continue  # a line cut short by a crash: recomputed
-                    if isinstance(row, dict) and "key" in row:
-                        self.rows[row["key"]] = row
+        for row in read_jsonl(path):  # a line cut short by a crash is skipped: recomputed
+            if "key" in row:
+                self.rows[row["key"]] = row
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self.rows.get(key)
 
     def add(self, rows: Sequence[dict[str, Any]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as fh:
-            for row in rows:
-                old = self.rows.get(row["key"])
-                if old is not None:  # keep metrics computed earlier that this run did not ask for
-                    merged = dict(old.get("metrics", {}))
-                    merged.update(row["metrics"])
-                    tasks = dict(old.get("tasks", {}))
-                    tasks.update(row.get("tasks", {}))
-                    row = {**row, "metrics": merged, "tasks": tasks}
-                self.rows[row["key"]] = row
-                fh.write(json.dumps(row) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        for row in rows:
+            old = self.rows.get(row["key"])
+            if old is not None:  # keep metrics computed earlier that this run did not ask for
+                merged = dict(old.get("metrics", {}))
+                merged.update(row["metrics"])
+                tasks = dict(old.get("tasks", {}))
+                tasks.update(row.get("tasks", {}))
+                row = {**row, "metrics": merged, "tasks": tasks}
+            self.rows[row["key"]] = row
+            append_jsonl(self.path, row)
 
 
 @dataclass
@@ -330,10 +299,7 @@ class RdResult:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
 
 
 def safe_name(codec: str) -> str:
@@ -441,11 +407,61 @@ def run_rd(
     UnsupportedError, CodecUnavailableError
         A codec name that does not resolve.
     """
-    from qualipress.metrics import spec
     from qualipress.rd.bd import bd_tables
-    from qualipress.rd.reference import get_codec
 
     out = Path(outdir)
+    codec_objs, sweeps = _resolve_codecs(codecs, metrics, anchor, task, qualities, encode_options or {})
+    files = list_dataset(dataset, limit)
+    versions = {n: {_setting_key(s): codec_version(c, s) for s in sweeps[n]} for n, c in codec_objs.items()}
+    wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
+    cache = RowCache(out / "cache.jsonl")
+    rows, units = _plan_units(files, codecs, sweeps, versions, cache, list(metrics), task, wanted,
+                              encode_options or {})
+    cached = len(rows)
+    computed, errors = _run_units(units, cache, rows, jobs, progress)
+
+    curves: dict[str, dict[str, Any]] = {}
+    for n in codecs:
+        curves[n] = {
+            "name": n,
+            "description": f"qualipress bench rd; {codec_objs[n].version()}; "
+            f"{len(files)} images; settings = {codec_objs[n].info.quality.name}",  # type: ignore[union-attr]
+            "results": aggregate(rows, n, sweeps[n], len(files), wanted),
+        }
+        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curves[n], indent=2))
+    bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
+    _write_csv(out / "rows.csv", rows, wanted)
+    summary = {
+        "dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
+        "images": [f.name for f in files],
+        "codecs": list(codecs),
+        "versions": {n: sorted(set(v.values())) for n, v in versions.items()},
+        "settings": sweeps,
+        "metrics": wanted,
+        "anchor": anchor,
+        "task": task,
+        "bd": bd,
+        "errors": errors,
+        "rows_computed": computed,
+        "rows_cached": cached,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    _atomic_text(out / "summary.json", json.dumps(summary, indent=2))
+    return RdResult(out, rows, curves, bd, errors, computed, cached)
+
+
+def _resolve_codecs(
+    codecs: Sequence[str],
+    metrics: Sequence[str],
+    anchor: str | None,
+    task: str | None,
+    qualities: dict[str, list[float]] | None,
+    encode_options: dict[str, dict[str, Any]],
+) -> tuple[dict[str, Any], dict[str, list[float]]]:
+    """Check the run's arguments; the codec objects (with user weights) and each codec's validated sweep."""
+    from qualipress.metrics import spec
+    from qualipress.rd.reference import get_codec
+
     if not codecs:
         raise InputError("no codecs given")
     if task is not None and task not in TASKS:
@@ -454,9 +470,7 @@ def run_rd(
         raise InputError(f"anchor {anchor!r} is not among the codecs {list(codecs)}")
     for m in metrics:
         spec(m)
-    files = list_dataset(dataset, limit)
     codec_objs = {name: get_codec(name) for name in codecs}
-    encode_options = encode_options or {}
     for name, c in list(codec_objs.items()):
         w = encode_options.get(name, {}).get("weights")
         if w is not None and hasattr(c, "with_weights"):
@@ -468,16 +482,26 @@ def run_rd(
             raise UnsupportedError(f"codec {n!r} has no quality setting to sweep")
         for s in sweeps[n]:
             q.check(s)
-    versions = {n: {_setting_key(s): codec_version(c, s) for s in sweeps[n]} for n, c in codec_objs.items()}
-    wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
+    return codec_objs, sweeps
 
+
+def _plan_units(
+    files: Sequence[Path],
+    codecs: Sequence[str],
+    sweeps: dict[str, list[float]],
+    versions: dict[str, dict[str, str]],
+    cache: RowCache,
+    metrics: list[str],
+    task: str | None,
+    wanted: list[str],
+    encode_options: dict[str, dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[Unit]]:
+    """Rows the cache already holds (current codec and task versions, every wanted metric) and the work left."""
     tversion = task_version(task) if task else ""
-    cache = RowCache(out / "cache.jsonl")
     hashes = {f: _sha256(f) for f in files}
     names = _display_names(files)
-    units: list[Unit] = []
     rows: list[dict[str, Any]] = []
-    cached = 0
+    units: list[Unit] = []
     for f in files:
         for n in codecs:
             missing = []
@@ -488,13 +512,22 @@ def run_rd(
                 )
                 if row is not None and fresh and all(k in row.get("metrics", {}) for k in wanted):
                     rows.append({**row, "image": names[f]})
-                    cached += 1
                 else:
                     missing.append(s)
             if missing:
-                opts = {k: v for k, v in encode_options.get(n, {}).items()}
-                units.append(Unit(f, hashes[f], n, missing, versions[n], list(metrics), task, opts, names[f],
-                                  tversion))
+                opts = dict(encode_options.get(n, {}))
+                units.append(Unit(f, hashes[f], n, missing, versions[n], metrics, task, opts, names[f], tversion))
+    return rows, units
+
+
+def _run_units(
+    units: list[Unit],
+    cache: RowCache,
+    rows: list[dict[str, Any]],
+    jobs: int,
+    progress: Callable[[int, int, str], None] | None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Compute the missing rows (in ``jobs`` processes), adding each to the cache and to ``rows`` as it lands."""
     errors: list[dict[str, Any]] = []
     computed = 0
     done = 0
@@ -518,36 +551,7 @@ def run_rd(
     else:
         for u in units:
             collect(run_unit(u), f"{u.codec} {u.path.name}")
-
-    curves: dict[str, dict[str, Any]] = {}
-    for n in codecs:
-        res = aggregate(rows, n, sweeps[n], len(files), wanted)
-        curves[n] = {
-            "name": n,
-            "description": f"qualipress bench rd; {codec_objs[n].version()}; "
-            f"{len(files)} images; settings = {codec_objs[n].info.quality.name}",  # type: ignore[union-attr]
-            "results": res,
-        }
-        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curves[n], indent=2))
-    bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
-    _write_csv(out / "rows.csv", rows, wanted)
-    summary = {
-        "dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
-        "images": [f.name for f in files],
-        "codecs": list(codecs),
-        "versions": {n: sorted(set(v.values())) for n, v in versions.items()},
-        "settings": sweeps,
-        "metrics": wanted,
-        "anchor": anchor,
-        "task": task,
-        "bd": bd,
-        "errors": errors,
-        "rows_computed": computed,
-        "rows_cached": cached,
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
-    _atomic_text(out / "summary.json", json.dumps(summary, indent=2))
-    return RdResult(out, rows, curves, bd, errors, computed, cached)
+    return computed, errors
 
 
 def _display_names(files: Sequence[Path]) -> dict[Path, str]:

@@ -138,8 +138,10 @@ async def _json_body(
             raise _HTTPError(413, f"request body larger than {MAX_BODY} bytes")
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise InputError("body is not valid JSON: nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # also integers too long to convert (> 4300 digits)
+        raise InputError(f"body is not valid JSON: {str(exc)[:200]}") from exc
     if not isinstance(data, dict):
         raise InputError("body must be a JSON object")
     missing = required - data.keys()
@@ -188,12 +190,14 @@ class ReviewApp:
         Where evaluators, trials and scores go.
     blind : bool
         Hide codec/profile/file names and randomise which side the original is on.
+    display : str
+        Display mode of :func:`qualipress.review.render.render` (``auto``, ``stored``, ``film``).
     """
 
-    def __init__(self, scan: CollectionScan, db: ReviewDB, *, blind: bool) -> None:
+    def __init__(self, scan: CollectionScan, db: ReviewDB, *, blind: bool, display: str = "auto") -> None:
         self.db = db
         self.blind = blind
-        self.cache = DisplayCache()
+        self.cache = DisplayCache(display=display)
         self._prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qualipress-review-prefetch")
         self.prefetch: Future[None] | None = None
         self.skipped = list(scan.skipped)
@@ -242,7 +246,7 @@ class ReviewApp:
     def _describe(self, trial: Trial) -> dict[str, Any]:
         pair = self.pairs[trial.item_id]
         original = self.cache.get(pair.original)
-        compressed = self.cache.get(pair.compressed)
+        compressed = self.cache.get(pair.compressed, pair.original)
         texts = describe_pair(original, compressed)
         other = "right" if trial.original_side == "left" else "left"
         by_side = {trial.original_side: ("original", texts[0]), other: ("compressed", texts[1])}
@@ -287,9 +291,9 @@ class ReviewApp:
             return
 
         def warm() -> None:
-            for path in (pair.original, pair.compressed):
+            for path, like in ((pair.original, None), (pair.compressed, pair.original)):
                 with contextlib.suppress(QualipressError, OSError):
-                    self.cache.get(path)
+                    self.cache.get(path, like)
 
         self.prefetch = self._prefetcher.submit(warm)
 
@@ -327,8 +331,9 @@ class ReviewApp:
         pair = self.pairs.get(trial.item_id)
         if pair is None:
             return _error(404, "not found")
-        path = pair.original if side == trial.original_side else pair.compressed
-        shown = await run_in_threadpool(self.cache.get, path)
+        path, like = ((pair.original, None) if side == trial.original_side
+                      else (pair.compressed, pair.original))
+        shown = await run_in_threadpool(self.cache.get, path, like)
         # no ETag / Last-Modified: they would let a blind evaluator recognise the original across trials
         return Response(shown.png, media_type="image/png", headers={"cache-control": "private, max-age=3600"})
 
@@ -378,6 +383,7 @@ def build_app(
     *,
     blind: bool = False,
     allowed_hosts: list[str] | None = None,
+    display: str = "auto",
 ) -> Starlette:
     """Build the ASGI app.
 
@@ -391,6 +397,8 @@ def build_app(
         Blind mode: labels A/B, codec/profile/file hidden, original's side random per trial.
     allowed_hosts : list of str, optional
         Accepted ``Host`` header values; default :func:`allowed_hosts_for` ``("127.0.0.1")``.
+    display : str
+        ``auto`` (film display rendering for log frames), ``stored`` or ``film`` (also for float linear frames).
 
     Returns
     -------
@@ -398,7 +406,7 @@ def build_app(
         ``app.state.review`` is the :class:`ReviewApp`.
     """
     database = db if isinstance(db, ReviewDB) else ReviewDB(db)
-    review = ReviewApp(scan, database, blind=blind)
+    review = ReviewApp(scan, database, blind=blind, display=display)
     routes = [
         Route("/", review.index, methods=["GET"]),
         Route("/static/{name}", review.static_file, methods=["GET"]),

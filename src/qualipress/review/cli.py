@@ -9,15 +9,8 @@ from pathlib import Path
 
 import typer
 
-from qualipress.errors import InputError
+from qualipress.errors import ExitCode, InputError
 from qualipress.review.results import DEFAULT_THRESHOLD, ReviewResults
-
-
-def _exit(code: int) -> Exception:
-    """The core CLI's way to set an exit code (``qualipress.cli.main`` returns it)."""
-    from qualipress.cli import ExitCode
-
-    return ExitCode(code)
 
 
 def _fmt(v: float | None, pct: bool = False) -> str:
@@ -85,6 +78,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="Interface to bind; the default is this machine only."),
         blind: bool = typer.Option(False, "--blind", help="Hide codec/profile and randomise left/right."),
         db: Path = typer.Option(Path("review.sqlite"), "--db", help="SQLite file receiving the scores."),
+        display: str = typer.Option("auto", help="auto: film display rendering for log frames; stored: code "
+                                                 "values as stored; film: also for float scene-linear frames."),
     ) -> None:
         """Open a local web page where evaluators score original/compressed pairs 0-5."""
         from qualipress.review.app import allowed_hosts_for, build_app
@@ -92,7 +87,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from qualipress.review.server import serve
 
         scan = scan_collections([str(c) for c in collections])  # errors: the core CLI prints them, exit 2
-        web = build_app(scan, db, blind=blind, allowed_hosts=allowed_hosts_for(host))
+        web = build_app(scan, db, blind=blind, allowed_hosts=allowed_hosts_for(host), display=display)
         for line in scan.skipped:
             typer.echo(f"skipped: {line}", err=True)
         typer.echo(
@@ -167,4 +162,4 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         for e in result.errors[:10]:
             typer.echo(f"error: {e}", err=True)
         if not result.ok:
-            raise _exit(1)
+            raise ExitCode(1)

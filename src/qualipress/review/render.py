@@ -11,6 +11,14 @@ server decodes both images of a pair itself and sends PNGs made by one *display 
 
 Both sides of a pair go through the same transform, so differences below one 8-bit step of the
 perceptual signal are invisible in the page — said on the page next to the images.
+
+**Film display rendering.** Log-coded film frames (DPX "Printing density"/"Logarithmic") shown as stored look
+flat and grey, which is not how film is judged. For them (``display="auto"``, the default) and, on request
+(``display="film"``), for float scene-linear frames, step 1 is replaced by the film display rendering of
+:func:`qualipress.io.logcurves.display_rgb`: the code is decoded to scene-linear light (Cineon or ACEScct log,
+PQ for float frames), tone-mapped with a filmic curve (linear 16 → white) and encoded with the Rec. 709 OETF —
+the same rendering the film decision checks measure on. The compressed side of a pair is decoded with its
+*original's* encoding (``like``), since a JPEG XL or JPEG 2000 file does not say its integers are log or PQ.
 """
 
 from __future__ import annotations
@@ -58,7 +66,8 @@ def describe_pair(original: DisplayImage, compressed: DisplayImage) -> tuple[str
     value / peak).
     """
     compressed_text = compressed.transform
-    if original.dtype == "float32" and original.transfer == "linear" and compressed.dtype != "float32":
+    if (original.dtype == "float32" and original.transfer == "linear" and compressed.dtype != "float32"
+            and not compressed.transform.startswith("film display")):
         compressed_text = (
             f"{compressed.bit_depth}-bit PQ code values (qualipress's perceptual encoding of the float "
             f"original) → value/{(1 << compressed.bit_depth) - 1} → 8-bit (no dither)"
@@ -101,12 +110,43 @@ def _decode(path: Path) -> tuple[np.ndarray, Image]:
     return perceptual, image
 
 
-def render(path: str | Path) -> DisplayImage:
+#: Display modes: ``auto`` (film rendering for log frames), ``stored`` (code values as stored / PQ),
+#: ``film`` (film rendering for log and float linear frames).
+DISPLAY_MODES = ("auto", "stored", "film")
+
+
+def _film_reference(image: Image, display: str) -> Image | None:
+    """The image whose encoding says how to render a pair in film display mode, or None for the plain one."""
+    if display == "stored":
+        return None
+    if image.transfer == "log" and not image.is_float:
+        return image
+    if display == "film" and image.is_float and image.transfer == "linear":
+        return image
+    return None
+
+
+def _film_render(perceptual: np.ndarray, reference: Image) -> tuple[np.ndarray, str] | None:
+    from qualipress.io.logcurves import display_rgb, encoding_name
+
+    colour = perceptual[..., :3] if perceptual.shape[2] >= 3 else np.repeat(perceptual[..., :1], 3, axis=2)
+    shown = display_rgb(colour, reference)
+    if shown is None:
+        return None
+    return shown, (f"film display: {encoding_name(reference)} → scene-linear → filmic curve (linear 16 = white) "
+                   "→ Rec. 709 OETF → 8-bit (no dither)")
+
+
+def render(path: str | Path, *, like: str | Path | None = None, display: str = "auto") -> DisplayImage:
     """Decode ``path`` and encode it as an 8-bit PNG through the display transform.
 
     Parameters
     ----------
     path : str or pathlib.Path
+    like : str or pathlib.Path, optional
+        The original of the pair ``path`` belongs to: its encoding decides the film display rendering.
+    display : str
+        One of :data:`DISPLAY_MODES` (see module docstring).
 
     Returns
     -------
@@ -117,11 +157,18 @@ def render(path: str | Path) -> DisplayImage:
     QualipressError
         The file cannot be decoded (``InputError``, ``UnsupportedError``...).
     """
+    if display not in DISPLAY_MODES:
+        raise InputError(f"unknown display mode {display!r}; known: {', '.join(DISPLAY_MODES)}")
     path = Path(path)
     perceptual, image = _decode(path)
     dtype = str(image.pixels.dtype)
     if not np.isfinite(perceptual).all():
         perceptual = np.nan_to_num(perceptual, nan=0.0, posinf=1.0, neginf=0.0)
+    transform = describe_transform(dtype, image.bit_depth, image.transfer)
+    film_ref = _film_reference(read_image(like) if like is not None else image, display)
+    film = _film_render(perceptual, film_ref) if film_ref is not None else None
+    if film is not None:
+        perceptual, transform = film
     eight = np.clip(np.rint(perceptual * 255.0), 0, 255).astype(np.uint8)
     mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}.get(eight.shape[2])
     if mode is None:
@@ -133,7 +180,7 @@ def render(path: str | Path) -> DisplayImage:
         buf.getvalue(),
         int(eight.shape[1]),
         int(eight.shape[0]),
-        describe_transform(dtype, image.bit_depth, image.transfer),
+        transform,
         dtype,
         image.bit_depth,
         image.transfer,
@@ -151,15 +198,16 @@ class DisplayCache:
         Upper bound on the PNG bytes kept.
     """
 
-    def __init__(self, max_bytes: int = 512 * 1024 * 1024) -> None:
+    def __init__(self, max_bytes: int = 512 * 1024 * 1024, *, display: str = "auto") -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[str, int, int], DisplayImage] = OrderedDict()
+        self.display = display
+        self._items: OrderedDict[tuple[str, int, int, str], DisplayImage] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self._key_locks: dict[tuple[str, int, int], threading.Lock] = {}
+        self._key_locks: dict[tuple[str, int, int, str], threading.Lock] = {}
 
-    def get(self, path: str | Path) -> DisplayImage:
-        """The rendered image of ``path`` (rendered on first use).
+    def get(self, path: str | Path, like: str | Path | None = None) -> DisplayImage:
+        """The rendered image of ``path`` (rendered on first use); ``like`` is its pair's original.
 
         Raises
         ------
@@ -171,7 +219,7 @@ class DisplayCache:
             st = path.stat()
         except OSError as exc:
             raise InputError(f"{path.name} is no longer readable: {exc}") from exc
-        key = (str(path), st.st_mtime_ns, st.st_size)
+        key = (str(path), st.st_mtime_ns, st.st_size, str(like or ""))
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
@@ -183,7 +231,7 @@ class DisplayCache:
                 hit = self._items.get(key)
                 if hit is not None:
                     return hit
-            shown = render(path)
+            shown = render(path, like=like, display=self.display)
             with self._lock:
                 self._items[key] = shown
                 self._bytes += len(shown.png)

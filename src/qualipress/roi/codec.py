@@ -22,7 +22,9 @@ from qualipress.detect import Region
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
+from qualipress.roi.mapping import bg_quality_for
 from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, expand_blocks, roi_classes
+from qualipress.roi.rate import targeted_encode
 
 #: Fidelity weight of each priority level in hierarchical mode (1 = ROI quality, 0 = background quality).
 HIERARCHY_WEIGHTS: dict[int, float] = {4: 1.0, 3: 1.0, 2: 0.75, 1: 0.6}
@@ -56,11 +58,6 @@ DC_RDO = 1.0
 #: 0.5: on the 17 annotated people photos under 1 Mpixel (``benchmarks/roi_gt.py``, detected ROI) it gained
 #: +0.00 / +0.05 / +0.09 dB ROI PSNR and +0.21 / +0.14 / +0.10 dB background PSNR at 0.5 / 0.8 / 1.0 bpp.
 FINE_RDO = 1.0
-
-
-def bg_quality_for(quality: float) -> float:
-    """Background quality paired with ROI quality ``quality`` by the single-knob mapping."""
-    return float(max(5, round(0.45 * float(quality))))
 
 
 @dataclass
@@ -229,9 +226,7 @@ class RoiJpegCodec(Codec):
         Parameters are those of :class:`RoiJpegCodec`; ``image`` must already be prepared (8-bit, 1 or 3
         channels).
         """
-        unknown = set(options) - set(OPTIONS)
-        if unknown:
-            raise InputError(f"jpeg-roi: unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(OPTIONS)}")
+        self.check_options(options)
         q = 85.0 if quality is None else float(quality)
         roi_q = options.get("roi_quality")
         bg_q = options.get("bg_quality")
@@ -332,6 +327,4 @@ class RoiJpegCodec(Codec):
 
         See :func:`qualipress.roi.rate.targeted_encode`; returns a :class:`qualipress.search.SearchResult`.
         """
-        from qualipress.roi.rate import targeted_encode
-
         return targeted_encode(self, image, target, reference=reference, **options)

@@ -28,6 +28,7 @@ from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
+from qualipress.roi.mapping import bg_quality_for
 
 _DEFAULT_TILE = 256
 
@@ -60,7 +61,7 @@ def targeted_encode(
     **options
         ``jpeg-roi`` encode options (``roi``, ``roi_mask``, ``block_threshold``, ...). Given ``roi_quality``
         and/or ``bg_quality``, nothing is searched: the image is encoded once at those qualities (background
-        from :func:`~qualipress.roi.codec.bg_quality_for` when only the ROI quality is given, ROI 85 when only
+        from :func:`~qualipress.roi.mapping.bg_quality_for` when only the ROI quality is given, ROI 85 when only
         the background is) and the result says whether ``target`` is met (an empty target always is).
 
     Returns
@@ -149,8 +150,6 @@ def targeted_encode(
         return roi_only.satisfied(cache[(float(q), float(q))][3]) if roi_only.constraints else True
 
     if fixed_roi is not None or fixed_bg is not None:
-        from qualipress.roi.codec import bg_quality_for
-
         r = float(85 if fixed_roi is None else fixed_roi)
         fixed = (r, float(bg_quality_for(r) if fixed_bg is None else fixed_bg))
         run(*fixed)

@@ -26,6 +26,9 @@ from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.transfer import to_perceptual_image
 from qualipress.metrics import MetricResult
+from qualipress.search import predict as _predict
+from qualipress.search.budget import budget_search, prefer
+from qualipress.search.predict import Prediction
 from qualipress.search.targets import Target, parse_target
 
 
@@ -94,6 +97,8 @@ class SearchResult:
         Why a lossless mode was used, when it was.
     decoded : Image or None
         ``data`` decoded (integer image as the codec saw it).
+    prediction : Prediction or None
+        Where the setting predictor expected the target to be met, when a cold search started from it.
     """
 
     data: bytes
@@ -106,6 +111,7 @@ class SearchResult:
     fallback: str | None = None
     decoded: Image | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    prediction: Prediction | None = None
 
     @property
     def encodes(self) -> int:
@@ -122,10 +128,18 @@ class SearchResult:
 @dataclass
 class Hint:
     """Warm start carried from one image (or frame) to the next: where the last search ended and how steep the
-    margin was per grid step there."""
+    margin was per grid step there.
+
+    ``predicted`` and ``residual`` are the setting predictor's guess for that image and how far (grid steps) the
+    result landed from it. When they are known and the codec has a predictor, the next image starts at its own
+    prediction, corrected by that residual in proportion to how alike the two predictions are (the residual of
+    a near-identical frame carries over; that of an unrelated photograph does not).
+    """
 
     index: float
     slope: float | None = None
+    predicted: float | None = None
+    residual: float | None = None
 
 
 def search(
@@ -142,6 +156,7 @@ def search(
     tolerance: float = 0.004,
     tile: int = _metrics.DEFAULT_TILE,
     max_probes: int = 24,
+    predict: bool = True,
 ) -> SearchResult:
     """Smallest encoding of ``image`` with ``codec`` that meets ``target``.
 
@@ -169,6 +184,9 @@ def search(
         Stop when the bytes between the best passing and a failing neighbour differ by less than this fraction.
     tile : int
     max_probes : int
+    predict : bool
+        Without a warm start, begin at the setting the shipped predictor expects to just meet the target (from
+        the image's features, see :mod:`qualipress.search.predict`) instead of 55 % up the grid.
 
     Returns
     -------
@@ -180,6 +198,8 @@ def search(
     if targeted is not None:
         return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
     runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
+    if tgt.budget is not None:
+        return budget_search(runner, cdc, tgt, max_probes=max_probes)
     q = cdc.info.quality
     if not cdc.info.lossy or q is None:
         probe = runner.run(None, lossless=True)
@@ -188,6 +208,15 @@ def search(
     grid = q.grid
     n = len(grid)
     hint = start if isinstance(start, Hint) else (Hint(_nearest(grid, start)) if start is not None else None)
+    prediction = None
+    if predict and not image.is_float and (hint is None or (isinstance(start, Hint) and hint.residual is not None)):
+        prediction = _predicted(image, cdc, tgt, n)
+        if prediction is not None:
+            if hint is None:
+                hint = Hint(prediction.index, prediction.slope)
+            else:
+                hint = _warm_from_prediction(prediction, hint)
+    runner.prediction = prediction
     passing: dict[int, Probe] = {}
     failing: dict[int, Probe] = {}
 
@@ -235,6 +264,14 @@ def search(
                 x = (lo + hi) / 2
             widths.append(width)
             c = min(max(math.ceil(x - 1e-9), lo + 1), hi - 1)
+            # Finishing move: when the bracket's own slope puts the crossing within one step of an end, probe
+            # that end's neighbour (the proof needs it) instead of interpolating or bisecting towards the middle.
+            s_loc = (passing[hi].margin - failing[lo].margin) / width
+            if s_loc > 0 and not failing[lo].check_failed:
+                if passing[hi].margin < s_loc:
+                    c = hi - 1
+                elif -failing[lo].margin < s_loc:
+                    c = lo + 1
         else:
             # Local slope from the two probes closest to the threshold (the margin curve is not a line).
             near = sorted({**passing, **failing}.items(), key=lambda kv: abs(kv[1].margin))[:2]
@@ -262,12 +299,37 @@ def search(
 
     if passing:
         best = passing[min(passing)]
-        return runner.result(best, met=True, hint=_hint_from(min(passing), passing, failing))
+        hint_out = _hint_from(min(passing), passing, failing)
+        if prediction is not None:
+            hint_out.predicted = prediction.index
+            hint_out.residual = min(passing) - prediction.index
+        return runner.result(best, met=True, hint=hint_out)
     # Nothing lossy passed.
     if not lossless_fallback:
         best_i = max(failing)
         return runner.result(failing[best_i], met=False, hint=Hint(float(best_i)))
     return runner.fallback()
+
+
+def _predicted(image: Image, codec: Codec, target: Target, grid_size: int) -> Prediction | None:
+    """The shipped predictor's guess for this image, codec and target (None without a model for them)."""
+    model = _predict.load()
+    if model is None or not model.has(codec.name):
+        return None
+    feats = _predict.image_features(image, jpeg_quality=_predict.jpeg_source_quality(image))
+    return model.predict(codec.name, grid_size, target, feats)
+
+
+#: Two predictions this many grid steps apart share none of their residual (linear in between).
+_RESIDUAL_SPAN = 4.0
+
+
+def _warm_from_prediction(prediction: Prediction, previous: Hint) -> Hint:
+    """Start at this image's prediction plus the share of the previous image's residual that carries over."""
+    gap = abs(prediction.index - (previous.predicted if previous.predicted is not None else -1e9))
+    weight = max(0.0, 1.0 - gap / _RESIDUAL_SPAN)
+    slope = previous.slope if weight >= 0.5 and previous.slope else prediction.slope
+    return Hint(prediction.index + weight * (previous.residual or 0.0), slope)
 
 
 def _nearest(grid: Sequence[float], value: float) -> float:
@@ -317,21 +379,21 @@ class _Runner:
         self.encodable = to_perceptual_image(image) if image.is_float else image
         ref = reference if reference is not None else image
         self.reference = ref
+        # Normalised once, with its SSIM window statistics, for every probe (see metrics.Reference).
+        self._prepared = _metrics.prepare_reference(ref)
         self.masks = dict(masks or {})
         missing = [s for s in target.scoped_metrics() if s not in self.masks]
         if missing:
             raise UnsupportedError(f"target {target} needs mask(s) {', '.join(missing)} (e.g. from --roi)")
         self.probes: list[Probe] = []
+        self.prediction: Prediction | None = None
         self._last: dict[int, tuple[bytes, Image, dict[str, MetricResult]]] = {}
 
     def _measure(self, decoded: Image) -> dict[str, MetricResult]:
-        ref = self.reference
         names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr"]))
-        res = _metrics.measure(ref, decoded, names, tile=self.tile)
-        for scope, metric_names in self.target.scoped_metrics().items():
-            scoped = _metrics.measure(ref, decoded, metric_names, tile=self.tile, mask=self.masks[scope])
-            res.update({f"{scope}:{k}": v for k, v in scoped.items()})
-        return res
+        scoped = {scope: (self.masks[scope], metric_names)
+                  for scope, metric_names in self.target.scoped_metrics().items()}
+        return _metrics.measure(self._prepared, decoded, names, tile=self.tile, scoped=scoped)
 
     def run(self, setting: float | None, *, lossless: bool = False, codec: Codec | None = None) -> Probe:
         cdc = codec or self.codec
@@ -339,6 +401,8 @@ class _Runner:
         data = cdc.encode(self.encodable, quality=setting, lossless=lossless, **self.options)
         decoded = _codecs.decode_like(cdc, data, self.encodable)
         res = self._measure(decoded)
+        if self.target.budget is not None:
+            res["bytes"] = MetricResult("bytes", float(len(data)))
         outcomes = [chk(self.reference, decoded) for chk in self.checks]
         passed = self.target.satisfied(res) and all(o.passed for o in outcomes)
         margin = self.target.margin(res)
@@ -354,7 +418,7 @@ class _Runner:
                codec: str | None = None) -> SearchResult:
         data, decoded, res = self._last[id(probe)]
         out = SearchResult(data, codec or probe.codec or self.codec.name, probe.setting, probe.lossless, met, res,
-                           list(self.probes), fallback, decoded, dict(self.options))
+                           list(self.probes), fallback, decoded, dict(self.options), self.prediction)
         out.hint = hint  # type: ignore[attr-defined]
         return out
 
@@ -404,7 +468,9 @@ def best_of(
         results[name] = search(image, cdc, target, start=(starts or {}).get(name), **kwargs)
     if not results:
         raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
-    met = [r for r in results.values() if r.met]
-    pool = met or list(results.values())
-    best = min(pool, key=lambda r: len(r.data))
+    best = None
+    for r in results.values():
+        if best is None or prefer(r, best, parse_target(target)):
+            best = r
+    assert best is not None
     return best, results

@@ -14,6 +14,9 @@ from qualipress.metrics import MetricResult
 #: Tile statistics a constraint may use: ``mean`` is the whole-image value.
 STATS = ("mean", "min", "p1", "p5")
 
+#: The pseudo-metric of a byte budget (``bytes<=50000``): the encoded file's size, not a quality measurement.
+BYTES = "bytes"
+
 _PATTERN = re.compile(
     r"^\s*(?:(?P<scope>[a-z][a-z0-9_-]*):)?(?P<metric>[a-z][a-z0-9-]*)(?:@(?P<stat>[a-z0-9]+))?\s*"
     r"(?P<op>>=|<=)\s*(?P<value>[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*$"
@@ -79,6 +82,8 @@ def _transform(metric: str, v: float) -> float:
         return v / 10.0
     if metric == "butteraugli":
         return -math.log2(max(v, 1e-6))
+    if metric == BYTES:
+        return math.log2(max(v, 1.0))
     return v
 
 
@@ -93,8 +98,18 @@ class Target:
 
     @property
     def metrics(self) -> list[str]:
-        """Metric names needed for the whole image (unscoped)."""
-        return _unique(c.metric for c in self.constraints if c.scope is None)
+        """Metric names needed for the whole image (unscoped; a byte budget is not measured)."""
+        return _unique(c.metric for c in self.constraints if c.scope is None and c.metric != BYTES)
+
+    @property
+    def budget(self) -> float | None:
+        """The byte budget (``bytes<=N``), or None."""
+        values = [c.value for c in self.constraints if c.metric == BYTES]
+        return min(values) if values else None
+
+    def floors(self) -> Target:
+        """The quality constraints alone (the target without its byte budget)."""
+        return Target(tuple(c for c in self.constraints if c.metric != BYTES))
 
     def scoped_metrics(self) -> dict[str, list[str]]:
         """Metric names needed per scope (mask name)."""
@@ -110,8 +125,9 @@ class Target:
         return all(c.satisfied(results) for c in self.constraints)
 
     def margin(self, results: Mapping[str, MetricResult]) -> float:
-        """Smallest constraint margin (the binding constraint)."""
-        return min(c.margin(results) for c in self.constraints)
+        """Smallest constraint margin (the binding constraint); infinite for an empty target, which every
+        result meets (fixed-setting runs)."""
+        return min((c.margin(results) for c in self.constraints), default=math.inf)
 
     def to_list(self) -> list[str]:
         return [str(c) for c in self.constraints]
@@ -138,6 +154,12 @@ def parse_constraint(text: str) -> Constraint:
             f"cannot read target {text!r}: expected [SCOPE:]METRIC[@STAT]>=VALUE, e.g. 'ssim>=0.95' or 'psnr@p5>=38'"
         )
     metric, stat = m["metric"], m["stat"] or "mean"
+    if metric == BYTES:
+        if m["op"] != "<=" or m["scope"] or m["stat"]:
+            raise TargetError(f"{text!r}: a byte budget reads bytes<=N (whole file, no scope or statistic)")
+        if float(m["value"]) < 1:
+            raise TargetError(f"{text!r}: the byte budget must be at least 1")
+        return Constraint(BYTES, float(m["value"]), "mean", "<=", None)
     spec = _metrics.spec(metric)
     if stat not in STATS:
         raise TargetError(f"{text!r}: unknown statistic @{stat}; use one of {', '.join(STATS)}")

@@ -1,0 +1,206 @@
+"""Train the setting predictor (``qualipress bench train-predictor``): sweeps, fit, cross-validated error.
+
+For each training image and codec, an exhaustive sweep (every ``stride``-th grid setting) records SSIM, PSNR and
+their worst-tile values; sweeps are cached per image file hash, codec and codec version under the cache folder, so
+a rerun only fits. For each constraint kind and a range of thresholds, the crossing (the fractional grid position
+where the constraint starts to hold, interpolated between the last failing and the first passing sampled setting)
+is the regression target; the margin's slope there is the second one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qualipress import codecs as _codecs
+from qualipress import metrics as _metrics
+from qualipress.io import IMAGE_SUFFIXES, atomic_write_bytes, read_image, sha256_file
+from qualipress.search import predict as _predict
+from qualipress.search.targets import _transform
+
+#: Thresholds the models are fitted on, per constraint kind (the range targets and profiles use).
+THRESHOLDS: dict[str, tuple[float, ...]] = {
+    "ssim": (0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.985, 0.99, 0.995),
+    "psnr": (28, 30, 32, 33, 34, 35, 36, 37, 38, 39, 40, 42, 44, 46),
+    "ssim@min": (0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97),
+    "psnr@min": (24, 26, 28, 30, 32, 34, 36, 38, 40),
+}
+#: Largest margin-unit value fitted, per metric (SSIM 0.9999, PSNR 60 dB).
+_CAPS = {"ssim": 4.0, "psnr": 6.0}
+#: Default grid stride per codec for the training sweeps (slow encoders are sampled more sparsely).
+STRIDES = {"jpeg": 2, "webp": 2, "jpegxl": 3, "avif": 3}
+
+
+def sweep_image(path: Path, codec_name: str, cache_dir: Path, *, stride: int = 1, sha: str | None = None,
+                cached_only: bool = False) -> dict[str, Any] | None:
+    """Encode ``path`` at every ``stride``-th grid setting of ``codec_name`` (and the top one); cached.
+    With ``cached_only``, None when the sweep is not in the cache yet."""
+    codec = _codecs.get(codec_name)
+    sha = sha or sha256_file(path)
+    key = f"{sha[:16]}-{codec_name}-{codec.version()}-s{stride}".replace("/", "_").replace(" ", "_")
+    cached = cache_dir / f"{key}.json"
+    if cached.exists():
+        return json.loads(cached.read_text())  # type: ignore[no-any-return]
+    if cached_only:
+        return None
+    image = read_image(path)
+    assert codec.info.quality is not None
+    grid = codec.info.quality.grid
+    idx = sorted(set(range(0, len(grid), stride)) | {len(grid) - 1})
+    ref = _metrics.prepare_reference(image)
+    rows = []
+    for i in idx:
+        data = codec.encode(image, quality=grid[i])
+        dec = _codecs.decode_like(codec, data, image)
+        m = _metrics.measure(ref, dec, ("ssim", "psnr"))
+        rows.append({"index": i, "bytes": len(data), "ssim": m["ssim"].value, "psnr": m["psnr"].value,
+                     "ssim@min": m["ssim"].stats["min"], "psnr@min": m["psnr"].stats["min"]})
+    out = {"file": f"{path.parent.name}/{path.name}", "codec": codec_name, "grid_size": len(grid), "rows": rows}
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(cached, json.dumps(out).encode())
+    return out
+
+
+def crossing(rows: Sequence[dict[str, Any]], kind: str, threshold: float) -> tuple[float, float] | None:
+    """(fractional grid position where ``kind`` first reaches ``threshold``, margin slope per step there), or
+    None when the lowest setting already meets it or the highest does not."""
+    metric = kind.split("@")[0]
+    t = _transform(metric, threshold)
+    xs = [r["index"] for r in rows]
+    ms = [_transform(metric, r[kind]) - t for r in rows]
+    first = next((k for k, m in enumerate(ms) if m >= 0 and all(mm >= 0 for mm in ms[k:k + 3])), None)
+    if first is None or first == 0:
+        return None
+    x0, x1, m0, m1 = xs[first - 1], xs[first], ms[first - 1], ms[first]
+    pos = x1 - m1 * (x1 - x0) / (m1 - m0) if m1 > m0 else float(x1)
+    # Slope: least squares over the samples within 8 grid steps of the crossing.
+    near = [(x, m) for x, m in zip(xs, ms, strict=True) if abs(x - pos) <= 8]
+    if len(near) >= 2:
+        a = np.array(near, dtype=np.float64)
+        slope = float(np.polyfit(a[:, 0], a[:, 1], 1)[0])
+    else:
+        slope = (m1 - m0) / max(1e-9, x1 - x0)
+    return pos, slope
+
+
+def curve_matrix(sweeps: Sequence[dict[str, Any]], kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Grid indices sampled (the knots) and each image's curve of the constraint's margin-unit value there."""
+    metric = kind.split("@")[0]
+    knots = np.array([r["index"] for r in sweeps[0]["rows"]])
+    y = np.array([[_transform(metric, r[kind]) for r in sw["rows"]] for sw in sweeps])
+    # Near-lossless settings give huge values (SSIM 1.0, PSNR at its cap) that no target asks for; cap them so
+    # they do not dominate the fit at the top of the grid.
+    return knots, np.minimum(y, _CAPS.get(metric, np.inf))
+
+
+def _fit(x: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
+    """Least squares with a small ridge penalty (not on the constant); ``y`` may have several columns."""
+    reg = ridge * len(x) * np.eye(x.shape[1])
+    reg[0, 0] = 0.0
+    return np.linalg.solve(x.T @ x + reg, x.T @ y)
+
+
+def fit_kind(sweeps: Sequence[dict[str, Any]], features: dict[str, dict[str, float]], kind: str, *,
+             folds: int = 5, ridge: float = 1e-3, quantiles: tuple[float, float] = (0.1, 0.9)) -> dict[str, Any]:
+    """Fit one model: the margin-unit curve at every knot, linear in the features (one ridge regression per
+    knot). Its error is the crossing's, from ``folds``-fold cross-validation by image over :data:`THRESHOLDS`."""
+    metric = kind.split("@")[0]
+    knots, y = curve_matrix(sweeps, kind)
+    x = np.array([_predict.feature_row(features[sw["file"]]) for sw in sweeps])
+    rng = np.random.default_rng(0)
+    fold = rng.permutation(len(sweeps)) % folds
+    resid: list[float] = []
+    for k in range(folds):
+        tr, te = fold != k, fold == k
+        if not te.any() or tr.sum() < 2:
+            continue
+        w = _fit(x[tr], y[tr], ridge)
+        for i in np.flatnonzero(te):
+            curve = x[i] @ w
+            for thr in THRESHOLDS[kind]:
+                c = crossing(sweeps[i]["rows"], kind, thr)
+                if c is None:
+                    continue
+                p = _predict.curve_crossing(knots, curve, _transform(metric, thr))
+                if p is not None:
+                    resid.append(c[0] - p[0])
+    w = _fit(x, y, ridge)
+    r = np.array(resid) if resid else np.zeros(1)
+    q = np.quantile(r, quantiles)
+    return {"knots": knots.tolist(), "weights": w.T.round(6).tolist(),
+            "residual_quantiles": [float(q[0]), float(q[1])], "quantile_levels": list(quantiles),
+            "cv_mae": float(np.mean(np.abs(r))), "cv_rmse": float(np.sqrt(np.mean(r**2))),
+            "cv_within_1": float(np.mean(np.abs(r) <= 1.0)), "cv_bias": float(np.mean(r)),
+            "samples": int(len(resid)), "images": len(sweeps)}
+
+
+def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str] = ("jpeg", "jpegxl", "avif"),
+                        limits: dict[str, int] | None = None, cache: str | Path = "results/predictor-sweeps",
+                        output: str | Path | None = None, cached_only: bool = False,
+                        log: Callable[[str], Any] = print) -> dict[str, Any]:
+    """Sweep the training images, fit one model per codec and constraint kind, write the model file.
+
+    Parameters
+    ----------
+    datasets : sequence of path
+        Folders of training images (never the evaluation sets).
+    codecs : sequence of str
+    limits : dict of str to int, optional
+        Most images per codec (slow encoders are trained on fewer); images are taken evenly from all folders.
+    cache : path
+        Sweep cache folder.
+    output : path, optional
+        Model file (default: the shipped one, :func:`qualipress.search.predict.model_path`).
+    cached_only : bool
+        Fit on the sweeps already cached, computing none (to refit after changing features or the model).
+    """
+    files: list[Path] = []
+    per_dir = [sorted(p for p in Path(d).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) for d in datasets]
+    # Interleave the folders so a limit takes images from each.
+    for k in range(max(len(f) for f in per_dir)):
+        files += [f[k] for f in per_dir if k < len(f)]
+    cache_dir = Path(cache)
+    shas = {f: sha256_file(f) for f in files}
+    features: dict[str, dict[str, float]] = {}
+    models: dict[str, Any] = {}
+    for codec_name in codecs:
+        codec = _codecs.get(codec_name)
+        assert codec.info.quality is not None
+        lim = (limits or {}).get(codec_name)
+        chosen = files[:lim] if lim else files
+        sweeps = []
+        t0 = time.perf_counter()
+        for n, f in enumerate(chosen):
+            sw = sweep_image(f, codec_name, cache_dir, stride=STRIDES.get(codec_name, 2), sha=shas[f],
+                             cached_only=cached_only)
+            if sw is None:
+                continue
+            sweeps.append(sw)
+            if f"{f.parent.name}/{f.name}" not in features:
+                features[f"{f.parent.name}/{f.name}"] = _predict.image_features(read_image(f))
+            if (n + 1) % 20 == 0:
+                log(f"{codec_name}: {n + 1}/{len(chosen)} images swept ({time.perf_counter() - t0:.0f} s)")
+        if len(sweeps) < 5:
+            log(f"{codec_name}: too few images ({len(sweeps)}), no model")
+            continue
+        for kind in _predict.KINDS:
+            m = fit_kind(sweeps, features, kind)
+            m["grid_size"] = len(codec.info.quality.grid)
+            m["codec_version"] = codec.version()
+            models[f"{codec_name}|{kind}"] = m
+            log(f"{codec_name} {kind}: {m['samples']} samples from {m['images']} images, cross-validated error "
+                f"{m['cv_mae']:.2f} grid steps (RMSE {m['cv_rmse']:.2f}, "
+                f"within 1 step {100 * m['cv_within_1']:.0f} %), "
+                f"bracket {m['residual_quantiles'][0]:+.1f}..{m['residual_quantiles'][1]:+.1f}")
+    data = {"format": _predict.FORMAT, "features": list(_predict.FEATURES),
+            "trained_on": [Path(d).name for d in datasets], "models": models}
+    out = Path(output) if output else _predict.model_path()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out, (json.dumps(data, indent=1) + "\n").encode())
+    _predict.load.cache_clear()
+    return data

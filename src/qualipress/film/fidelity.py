@@ -1,0 +1,198 @@
+"""Film fidelity figures: grain kept, temporal stability, tonal shift, and a display rendering.
+
+These are measured without a clean plate, from the source frame and a decoded output (and, for the temporal
+ratio, the previous frame of the same sequence, source and decoded). :mod:`qualipress.film.decisions` turns them
+into pass/fail checks with the profile's floors; :class:`qualipress.film.hooks.FilmHooks` records them for the
+chosen output of every frame.
+
+Every figure comes with ``applies`` and, when it does not apply, ``why`` (a frame with no grain, a black or
+clipped frame, no flat region, no previous frame, a size change), so no figure divides by zero and a report can
+say why a check was not run.
+
+Grain kept
+    In the flattest blocks (:func:`qualipress.film.analysis.flat_blocks` of the source luma), the plane-fit
+    residual (high-pass) of a flat source block is its grain. ``corr`` is the correlation of the decoded and
+    source high-pass over those blocks (1: grain intact; ≈ 0: grain removed or replaced), ``energy`` the ratio of
+    their RMS (< 1: grain softened; > 1: noise added). Applies when the source grain RMS there is at least
+    :func:`grain_floor` (well above the quantisation noise of the source's bit depth).
+Temporal ratio
+    RMS of the decoded frame-to-frame difference over RMS of the source's, in the current frame's flat blocks:
+    > 1 the output shimmers more than the source (flicker, grain turned into moving blotches), < 1 grain frozen
+    or removed.
+Tonal shift
+    Source and output decoded to scene-linear light (:func:`linear_luma`); over the source's brightest 0.1 % and
+    darkest 1 % of pixels (chosen on a 2-px blurred source luma, so grain peaks do not pick the pixels), the mean
+    output over the mean source, in stops (``log2``). Applies when the frame's transfer is known and the source
+    mean there is above :data:`LINEAR_FLOOR`.
+Display rendering (:func:`qualipress.io.logcurves.display_code`)
+    Scene-linear → a simple filmic curve (linear 16 → white) → the Rec. 709 OETF. Shadows and highlights get the
+    weight a viewer's display gives them instead of the weight of the storage code.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qualipress.film import analysis
+from qualipress.io import Image, to_perceptual
+from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name
+
+__all__ = ["DISPLAY_WHITE", "Reference", "decoded_code", "display_code", "display_rgb", "encoding_name",
+           "grain_floor", "grain_kept", "linear_luma", "reference", "temporal_ratio", "tonal_shift"]
+
+#: Smallest grain RMS (code values in [0, 1]) the grain checks look after (≈ 1.5 10-bit code values).
+GRAIN_MIN = 0.0015
+#: Linear light below which a mean is too dark to express a shift in stops.
+LINEAR_FLOOR = 1e-4
+#: Share of the brightest / darkest pixels of the tonal check.
+HIGHLIGHT_SHARE = 0.001
+SHADOW_SHARE = 0.01
+
+
+def grain_floor(bit_depth: int | None) -> float:
+    """Grain RMS below which a frame counts as grain-free: :data:`GRAIN_MIN`, or three times the quantisation
+    noise of ``bit_depth``-bit samples when that is larger (8-bit frames)."""
+    if not bit_depth or bit_depth >= 16:
+        return GRAIN_MIN
+    return max(GRAIN_MIN, 3.0 / ((1 << bit_depth) - 1) / math.sqrt(12.0))
+
+
+def linear_luma(code: np.ndarray, reference: Image) -> np.ndarray | None:
+    """Scene-linear luma of perceptual code values ``code`` ``(H, W, C)``, decoded like ``reference``
+    (:func:`qualipress.io.logcurves.to_scene_linear`; sRGB/709 frames with the sRGB curve); None when the
+    transfer is unknown."""
+    from qualipress.io.logcurves import to_scene_linear
+
+    lin = to_scene_linear(code, reference)
+    if lin is None and reference.transfer in ("srgb", "bt709", "gamma"):
+        lin = np.where(code <= 0.04045, code / 12.92, ((np.maximum(code, 0.0) + 0.055) / 1.055) ** 2.4)
+    return None if lin is None else analysis.luma(np.asarray(lin, np.float32))
+
+
+@dataclass
+class Reference:
+    """What the fidelity figures need from a source frame, computed once per frame (see :func:`reference`)."""
+
+    image: Image
+    code: np.ndarray
+    y: np.ndarray
+    stats: analysis.BlockStats
+    flat: np.ndarray
+    source_hp: np.ndarray
+    sigma: float
+    grain_why: str | None
+    linear: np.ndarray | None
+    highlights: np.ndarray | None
+    shadows: np.ndarray | None
+
+
+def reference(image: Image) -> Reference:
+    """Source-side measurements of one frame.
+
+    Raises
+    ------
+    InputError
+        Frame smaller than one analysis block.
+    """
+    code = np.asarray(to_perceptual(image), np.float32)
+    y = analysis.luma(code)
+    stats = analysis.block_stats(y)
+    flat = analysis.flat_blocks(stats)
+    b = stats.block
+    hp = analysis.plane_residual(analysis.block_view(y, b)[flat]) if flat.any() else np.zeros((0, b, b))
+    floor = grain_floor(None if image.is_float else image.bit_depth)
+    if hp.size:
+        # blocks without grain (clipped to white, crushed to black) inside the flat set say nothing about grain
+        rms = np.sqrt((hp**2).mean(axis=(1, 2)))
+        keep = rms >= 0.5 * floor
+        idx = np.flatnonzero(flat)
+        flat = flat.copy()
+        flat.flat[idx[~keep]] = False
+        hp = hp[keep]
+    sigma = float(np.sqrt((hp**2).mean())) if hp.size else 0.0
+    why = None
+    if not stats.residual.size or not analysis.flat_blocks(stats).any():
+        why = "no flat region in the frame (texture everywhere)"
+    elif hp.size == 0:
+        why = "the flattest regions hold no grain (black, clipped or noise-free)"
+    elif sigma < floor:
+        why = f"no grain to keep: grain RMS {sigma * 1023:.2f} 10-bit codes < {floor * 1023:.2f}"
+    lin = linear_luma(code, image)
+    hi = lo = None
+    if lin is not None:
+        from scipy.ndimage import gaussian_filter
+
+        smooth = gaussian_filter(lin.astype(np.float32), 2.0, mode="nearest")
+        hi = smooth >= np.quantile(smooth, 1.0 - HIGHLIGHT_SHARE)
+        lo = smooth <= np.quantile(smooth, SHADOW_SHARE)
+    return Reference(image, code, y, stats, flat, hp, sigma, why, lin, hi, lo)
+
+
+def decoded_code(decoded: Image, ref: Reference) -> np.ndarray:
+    """Perceptual code of a decoded frame; ``ValueError`` when its size differs from the source's."""
+    code = np.asarray(to_perceptual(decoded), np.float32)
+    if code.shape[:2] != ref.code.shape[:2]:
+        raise ValueError(f"decoded size {code.shape[:2]} differs from reference {ref.code.shape[:2]}")
+    return code
+
+
+def grain_kept(ref: Reference, dec_y: np.ndarray) -> dict[str, Any]:
+    """Grain correlation and energy ratio of a decoded luma in the source's flat blocks (module docstring)."""
+    out: dict[str, Any] = {"applies": ref.grain_why is None, "sigma": round(ref.sigma, 6),
+                           "blocks": int(ref.flat.sum())}
+    if ref.grain_why is not None:
+        return {**out, "why": ref.grain_why, "corr": None, "energy": None}
+    dhp = analysis.plane_residual(analysis.block_view(dec_y, ref.stats.block)[ref.flat])
+    s2 = float((ref.source_hp**2).sum())
+    d2 = float((dhp**2).sum())
+    corr = float((ref.source_hp * dhp).sum() / math.sqrt(s2 * d2)) if d2 > 0 else 0.0
+    return {**out, "corr": round(corr, 4), "energy": round(math.sqrt(d2 / s2), 4)}
+
+
+def tonal_shift(ref: Reference, dec_code: np.ndarray) -> dict[str, Any]:
+    """Highlight and shadow mean shift in stops (module docstring)."""
+    if ref.linear is None or ref.highlights is None or ref.shadows is None:
+        return {"applies": False, "why": f"transfer {ref.image.transfer!r} has no known linear decoding",
+                "highlights": None, "shadows": None}
+    out: dict[str, Any] = {"applies": True}
+    notes = []
+    for key, mask in (("highlights", ref.highlights), ("shadows", ref.shadows)):
+        src_mean = float(ref.linear[mask].mean())
+        if src_mean <= LINEAR_FLOOR:
+            out[key] = None
+            notes.append(f"{key}: source too dark ({src_mean:.2g} linear) to measure in stops")
+            continue
+        dec = linear_luma(dec_code[mask][None], ref.image)  # only the pixels measured
+        assert dec is not None
+        out[key] = round(math.log2(max(float(dec.mean()), LINEAR_FLOOR) / src_mean), 4)
+    if out["highlights"] is None and out["shadows"] is None:
+        out["applies"] = False
+    if notes:
+        out["why"] = "; ".join(notes)
+    return out
+
+
+def temporal_ratio(ref: Reference, dec_y: np.ndarray, prev_src_y: np.ndarray | None,
+                   prev_dec_y: np.ndarray | None, *, why_not: str | None = None) -> dict[str, Any]:
+    """Decoded vs source frame-to-frame difference RMS in the current frame's flat blocks (module docstring)."""
+    if prev_src_y is None or prev_dec_y is None:
+        return {"applies": False, "why": why_not or "no previous frame of this sequence", "ratio": None}
+    if prev_src_y.shape != ref.y.shape or prev_dec_y.shape != dec_y.shape:
+        return {"applies": False, "ratio": None,
+                "why": f"previous frame is {prev_src_y.shape[1]}x{prev_src_y.shape[0]}, "
+                       f"this one {ref.y.shape[1]}x{ref.y.shape[0]}"}
+    mask = analysis.flat_blocks(ref.stats)
+    if not mask.any():
+        return {"applies": False, "why": "no flat region in the frame", "ratio": None}
+    b = ref.stats.block
+    ds = analysis.block_view(ref.y.astype(np.float64) - prev_src_y, b)[mask]
+    dd = analysis.block_view(dec_y.astype(np.float64) - prev_dec_y, b)[mask]
+    src = float(np.sqrt((ds**2).mean()))
+    if src < GRAIN_MIN / 4:
+        return {"applies": False, "ratio": None,
+                "why": "source frames identical in the flat regions (no grain, nothing moves)"}
+    return {"applies": True, "ratio": round(float(np.sqrt((dd**2).mean())) / src, 4)}

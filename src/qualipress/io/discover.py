@@ -1,0 +1,169 @@
+"""Input discovery: the one place that turns files, directories and glob patterns into image paths.
+
+Directories are searched recursively and glob patterns support ``**``; symbolic links to directories are
+followed once (a link back to a directory already visited — a loop — is not entered again); hidden files and
+directories (name starting with ``.``) are skipped unless named directly; trees listed in ``exclude`` (e.g. the
+output directory of the run) are never entered.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from qualipress.errors import InputError
+from qualipress.io.readers import IMAGE_SUFFIXES
+
+
+class Found(NamedTuple):
+    """One image file found by :func:`find_images`."""
+
+    #: Absolute path (symlinks not resolved, so reports stay readable and valid from any working directory).
+    path: Path
+    #: Path relative to the directory or pattern root it was found under (the name for a file given directly).
+    rel: Path
+
+
+def find_images(
+    inputs: Iterable[str | Path],
+    *,
+    suffixes: Collection[str] = IMAGE_SUFFIXES,
+    exclude: Iterable[str | Path] = (),
+) -> list[Found]:
+    """Files, directories (recursive) and glob patterns → image files, in input order, each file once.
+
+    Parameters
+    ----------
+    inputs : iterable of str or Path
+        A file is taken whatever its suffix; directories and patterns yield files whose lower-case suffix is in
+        ``suffixes``.
+    suffixes : collection of str
+        Lower-case suffixes with the dot (default: every format :func:`~qualipress.io.read_image` reads).
+    exclude : iterable of str or Path
+        Directories whose trees are skipped when reached inside an input directory (the output directory, so a
+        rerun never re-ingests its outputs); an input that *is* such a directory is still searched.
+
+    Returns
+    -------
+    list of Found
+
+    Raises
+    ------
+    InputError
+        An input that names nothing (missing path, pattern matching no file).
+    """
+    walker = _Walker({s.lower() for s in suffixes}, {os.path.realpath(e) for e in exclude})
+    out: list[Found] = []
+    seen: set[str] = set()
+
+    def add(path: Path, rel: Path) -> None:
+        key = os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            out.append(Found(Path(os.path.abspath(path)), rel))
+
+    for raw in inputs:
+        text = str(raw)
+        p = Path(text)
+        if p.is_dir():
+            for f in walker.files(p):
+                add(f, f.relative_to(p))
+        elif p.is_file():
+            add(p, Path(p.name))
+        elif glob.has_magic(text):
+            parts = p.parts
+            n = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+            root = Path(*parts[:n]) if n else Path(".")
+            matches = list(walker.match(root, list(parts[n:]))) if root.is_dir() else []
+            if not matches:
+                raise InputError(f"{text}: pattern matches no file")
+            for m in matches:
+                add(m, m.relative_to(root))
+        else:
+            raise InputError(f"{text}: no such file or directory")
+    return out
+
+
+class _Walker:
+    """Directory traversal that follows directory links at most once per directory (loop-safe)."""
+
+    def __init__(self, suffixes: set[str], excluded: set[str]) -> None:
+        self.suffixes = suffixes
+        self.excluded = excluded
+
+    def _entries(self, directory: Path) -> list[os.DirEntry[str]]:
+        try:
+            with os.scandir(directory) as it:
+                return sorted(it, key=lambda e: e.name)
+        except OSError:
+            return []
+
+    def _enter(self, directory: Path, visited: set[tuple[int, int]], *, root: bool = False) -> bool:
+        """True the first time a directory (by device and inode) is reached and it is not excluded (a root
+        given by the user is entered even when excluded: outputs written next to their inputs)."""
+        try:
+            st = directory.stat()
+        except OSError:
+            return False
+        key = (st.st_dev, st.st_ino)
+        if key in visited or (not root and os.path.realpath(directory) in self.excluded):
+            return False
+        visited.add(key)
+        return True
+
+    def _wanted(self, entry: os.DirEntry[str]) -> bool:
+        try:
+            return entry.is_file() and os.path.splitext(entry.name)[1].lower() in self.suffixes
+        except OSError:
+            return False
+
+    def files(self, root: Path, visited: set[tuple[int, int]] | None = None) -> Iterator[Path]:
+        """Image files below ``root``, sorted by path."""
+        top = visited is None
+        visited = set() if visited is None else visited
+        if not self._enter(root, visited, root=top):
+            return
+        for e in self._entries(root):
+            if e.name.startswith("."):
+                continue
+            if _is_dir(e):
+                yield from self.files(Path(e.path), visited)
+            elif self._wanted(e):
+                yield Path(e.path)
+
+    def match(self, root: Path, parts: list[str], visited: set[tuple[int, int]] | None = None) -> Iterator[Path]:
+        """Image files below ``root`` matching the glob ``parts`` (``**`` = any number of directories)."""
+        visited = set() if visited is None else visited
+        head, rest = parts[0], parts[1:]
+        if head == "**":
+            if not rest:
+                yield from self.files(root, visited)
+                return
+            if not self._enter(root, visited):
+                return
+            yield from self.match(root, rest, set())
+            for e in self._entries(root):
+                if not e.name.startswith(".") and _is_dir(e):
+                    yield from self.match(Path(e.path), parts, visited)
+            return
+        for e in self._entries(root):
+            if e.name.startswith(".") and not head.startswith("."):
+                continue
+            if not fnmatch.fnmatchcase(e.name, head):
+                continue
+            if rest:
+                if _is_dir(e) and os.path.realpath(e.path) not in self.excluded:
+                    yield from self.match(Path(e.path), rest, visited)
+            elif self._wanted(e):
+                yield Path(e.path)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False

@@ -1,0 +1,747 @@
+"""Photo metadata: read ICC, EXIF and XMP, apply EXIF orientation, and write them into encoded files.
+
+Reading happens in :func:`qualipress.io.read_image`: the pixels come out upright (EXIF orientation applied) and
+``Image.metadata`` holds ``icc_profile``, ``exif`` (TIFF-structured bytes), ``xmp`` (bytes), ``orientation`` (the
+tag the file had) and ``icc_description``. Writing is byte surgery on an encoded file: the pixels the search
+measured are never touched, only metadata segments, chunks or boxes are added.
+
+========  ==========================  ==============================  =====================
+format    ICC                         EXIF                            XMP
+========  ==========================  ==============================  =====================
+JPEG      APP2 ``ICC_PROFILE``        APP1 ``Exif``                   APP1 Adobe XMP
+PNG       ``iCCP``                    ``eXIf``                        ``iTXt`` XML:com.adobe.xmp
+WebP      ``ICCP`` (VP8X)             ``EXIF`` (VP8X)                 ``XMP `` (VP8X)
+AVIF      ``colr`` ``prof`` property  ``Exif`` item (``cdsc``)         ``mime`` item
+JPEG XL   sRGB only (codestream)      ``Exif`` box (container)        ``xml `` box
+========  ==========================  ==============================  =====================
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qualipress.errors import InputError, UnsupportedError
+
+#: Metadata policies of ``--metadata``.
+POLICIES = ("keep", "strip", "strip-gps")
+
+#: File formats (as :func:`qualipress.io.sniff` names them) whose decoders leave EXIF orientation to the caller.
+ORIENTED_FORMATS = frozenset({"jpeg", "png", "webp", "tiff"})
+
+#: Which metadata each output format (by file extension) can carry here.
+CARRIES: dict[str, frozenset[str]] = {
+    ".jpg": frozenset({"icc", "exif", "xmp"}),
+    ".png": frozenset({"icc", "exif", "xmp"}),
+    ".webp": frozenset({"icc", "exif", "xmp"}),
+    ".avif": frozenset({"icc", "exif", "xmp"}),
+    ".jxl": frozenset({"exif", "xmp"}),
+}
+
+_EXIF_PREFIX = b"Exif\x00\x00"
+_XMP_NS = b"http://ns.adobe.com/xap/1.0/\x00"
+_ICC_TAG = b"ICC_PROFILE\x00"
+_ORIENTATION = 0x0112
+_GPS_IFD = 0x8825
+
+
+@dataclass(frozen=True)
+class Carry:
+    """Metadata to write into an output (plain bytes, picklable).
+
+    Attributes
+    ----------
+    icc : bytes or None
+        ICC profile.
+    exif : bytes or None
+        EXIF as a TIFF structure (starts with ``II*`` or ``MM*``).
+    xmp : bytes or None
+        XMP packet.
+    """
+
+    icc: bytes | None = None
+    exif: bytes | None = None
+    xmp: bytes | None = None
+
+    def fields(self) -> list[str]:
+        """Names of the parts present (``icc``, ``exif``, ``xmp``)."""
+        return [k for k in ("icc", "exif", "xmp") if getattr(self, k)]
+
+    def __repr__(self) -> str:  # reports show sizes, not kilobytes of profile bytes
+        parts = [f"{k} {len(getattr(self, k))} B" for k in self.fields()]
+        return f"Carry({', '.join(parts) or 'nothing'})"
+
+    __str__ = __repr__
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
+    """ICC, EXIF, XMP and orientation of an encoded file, as ``Image.metadata`` entries.
+
+    Parameters
+    ----------
+    data : bytes or pathlib.Path
+        The file's bytes, or its path.
+    fmt : str
+        Its format as :func:`qualipress.io.sniff` names it.
+
+    Returns
+    -------
+    dict
+        Any of ``icc_profile``, ``icc_description``, ``exif``, ``xmp``, ``orientation`` (int, 1 when absent), and
+        for JPEG ``jpeg_quality`` (estimated) and ``jpeg_subsampling``. Empty when Pillow cannot open the format.
+    """
+    from PIL import Image as PILImage
+
+    if fmt == "heif":
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+        except ImportError:
+            return {}
+    try:
+        im = PILImage.open(io.BytesIO(data) if isinstance(data, bytes) else data)
+    except Exception:
+        return {}
+    out: dict[str, Any] = {}
+    with im:
+        icc = im.info.get("icc_profile")
+        if icc:
+            out["icc_profile"] = bytes(icc)
+            desc = icc_description(bytes(icc))
+            if desc:
+                out["icc_description"] = desc
+        exif = im.info.get("exif")
+        if exif:
+            out["exif"] = bytes(exif).removeprefix(_EXIF_PREFIX)
+        xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
+        if xmp:
+            out["xmp"] = xmp.encode() if isinstance(xmp, str) else bytes(xmp)
+        try:
+            orientation = int(im.getexif().get(_ORIENTATION, 1))
+        except Exception:
+            orientation = 1
+        out["orientation"] = orientation if 1 <= orientation <= 8 else 1
+        if fmt == "jpeg":
+            out.update(jpeg_settings(im))
+    return out
+
+
+def icc_description(icc: bytes) -> str | None:
+    """The profile's description (e.g. ``"sRGB IEC61966-2.1"``), or None when it cannot be read."""
+    try:
+        from PIL import ImageCms
+
+        text = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
+    except Exception:
+        return None
+    return text.strip() or None
+
+
+def is_srgb(icc: bytes | None) -> bool:
+    """True when the profile describes sRGB (by its description), or there is none (sRGB is assumed)."""
+    if not icc:
+        return True
+    return "srgb" in (icc_description(icc) or "").lower()
+
+
+#: IJG luminance quantisation table at quality 50, natural order.
+_IJG_LUMA = np.array([
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.float64)
+
+def estimate_jpeg_quality(luma_table: np.ndarray) -> int:
+    """IJG quality (1–100) whose scaled luminance table is closest to ``luma_table`` (natural order, 64 values).
+
+    Exact for files written by libjpeg/libjpeg-turbo/Pillow with standard tables; an approximation for others
+    (jpegli, mozjpeg, cameras use their own tables).
+    """
+    t = np.asarray(luma_table, dtype=np.float64).ravel()
+    best, best_err = 50, np.inf
+    for q in range(1, 101):
+        scale = 5000 / q if q < 50 else 200 - 2 * q
+        ref = np.clip(np.floor((_IJG_LUMA * scale + 50) / 100), 1, 255)
+        err = float(np.abs(ref - t).sum())
+        if err < best_err:
+            best, best_err = q, err
+    return best
+
+
+def jpeg_settings(im: Any) -> dict[str, Any]:
+    """Estimated quality and chroma subsampling of a Pillow JPEG image."""
+    out: dict[str, Any] = {}
+    tables = getattr(im, "quantization", None) or {}
+    if 0 in tables:
+        # Pillow (>= 8.3) returns the tables in natural order.
+        out["jpeg_quality"] = estimate_jpeg_quality(np.asarray(tables[0], dtype=np.float64))
+    try:
+        from PIL import JpegImagePlugin
+
+        sampling = JpegImagePlugin.get_sampling(im)
+    except Exception:
+        sampling = -1
+    names = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
+    if im.mode == "L":
+        out["jpeg_subsampling"] = "grey"
+    elif sampling in names:
+        out["jpeg_subsampling"] = names[sampling]
+    return out
+
+
+# -- orientation --------------------------------------------------------------------------------------------
+def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Pixels as they display for an EXIF orientation (1–8): rotated/flipped so that orientation 1 is right.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        ``(H, W, C)`` as stored in the file.
+    orientation : int
+
+    Returns
+    -------
+    numpy.ndarray
+        Contiguous array; ``(W, H, C)`` for orientations 5–8.
+    """
+    ops = {
+        1: lambda a: a,
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.transpose(1, 0, 2),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+        8: lambda a: np.rot90(a, 1),
+    }
+    if orientation not in ops:
+        raise InputError(f"EXIF orientation {orientation} is not 1..8")
+    return np.ascontiguousarray(ops[orientation](pixels))
+
+
+# -- policies -----------------------------------------------------------------------------------------------
+def carry_for(metadata: dict[str, Any], policy: str = "keep", *, orientation: int = 1) -> Carry:
+    """What to write into an output of an image with ``metadata`` (``Image.metadata``) under ``policy``.
+
+    Parameters
+    ----------
+    metadata : dict
+    policy : str
+        ``keep`` (ICC, EXIF, XMP), ``strip`` (ICC only: colour depends on it), ``strip-gps`` (all but the GPS
+        fields of EXIF and XMP).
+    orientation : int
+        Orientation tag to write (1 for upright pixels; the source's own for a copy of the source's pixels).
+
+    Returns
+    -------
+    Carry
+    """
+    if policy not in POLICIES:
+        raise UnsupportedError(f"unknown metadata policy {policy!r}; use one of {', '.join(POLICIES)}")
+    icc = metadata.get("icc_profile") if isinstance(metadata.get("icc_profile"), bytes) else None
+    exif = metadata.get("exif") if isinstance(metadata.get("exif"), bytes) else None
+    xmp = metadata.get("xmp") if isinstance(metadata.get("xmp"), bytes) else None
+    if policy == "strip":
+        exif, xmp = None, None
+        if orientation != 1:
+            exif = _minimal_exif(orientation)
+    if exif is not None and policy != "strip":
+        exif = edit_exif(exif, orientation=orientation, drop_gps=policy == "strip-gps")
+    if xmp is not None:
+        xmp = edit_xmp(xmp, orientation=orientation, drop_gps=policy == "strip-gps")
+    return Carry(icc or None, exif or None, xmp or None)
+
+
+def _minimal_exif(orientation: int) -> bytes:
+    from PIL import Image as PILImage
+
+    ex = PILImage.Exif()
+    ex[_ORIENTATION] = orientation
+    return ex.tobytes().removeprefix(_EXIF_PREFIX)
+
+
+def edit_exif(exif: bytes, *, orientation: int | None = None, drop_gps: bool = False) -> bytes:
+    """EXIF with its orientation tag set (when it has one or ``orientation`` is not 1) and the GPS IFD dropped.
+
+    The bytes are returned unchanged when nothing needs to change (maker notes and odd layouts survive).
+    """
+    from PIL import Image as PILImage
+
+    ex = PILImage.Exif()
+    try:
+        ex.load(exif)
+    except Exception:
+        return exif  # unreadable EXIF is passed through untouched rather than lost
+    current = ex.get(_ORIENTATION)
+    change_orientation = orientation is not None and (current or 1) != orientation
+    change_gps = drop_gps and _GPS_IFD in ex
+    if not change_orientation and not change_gps:
+        return exif
+    if change_orientation:
+        ex[_ORIENTATION] = orientation
+    if change_gps:
+        ex.get_ifd(0x8769)  # load the Exif IFD so it is written back
+        del ex[_GPS_IFD]
+    return ex.tobytes().removeprefix(_EXIF_PREFIX)
+
+
+_XMP_ORIENT = re.compile(rb'(tiff:Orientation\s*=\s*["\'])(\d)(["\'])|(<tiff:Orientation>)(\d)(</tiff:Orientation>)')
+_XMP_GPS_ATTR = re.compile(rb'\s+exif:GPS[A-Za-z]+\s*=\s*"[^"]*"')
+_XMP_GPS_ELEM = re.compile(rb"<exif:(GPS[A-Za-z]+)>.*?</exif:\1>", re.S)
+
+
+def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> bytes:
+    """XMP with ``tiff:Orientation`` set to ``orientation`` and, optionally, the ``exif:GPS*`` fields removed."""
+
+    def orient(m: re.Match[bytes]) -> bytes:
+        if m.group(1):
+            return m.group(1) + str(orientation).encode() + m.group(3)
+        return m.group(4) + str(orientation).encode() + m.group(6)
+
+    out = _XMP_ORIENT.sub(orient, xmp)
+    if drop_gps:
+        out = _XMP_GPS_ELEM.sub(b"", _XMP_GPS_ATTR.sub(b"", out))
+    return out
+
+
+# -- writing ------------------------------------------------------------------------------------------------
+def icc_colour_space(icc: bytes) -> str:
+    """The profile's data colour space from its header (``"RGB"``, ``"GRAY"``, ``"CMYK"``, ...)."""
+    return icc[16:20].decode("ascii", "replace").strip() if len(icc) >= 20 else ""
+
+
+#: Output formats that store one-channel images as grey; the others receive grey as RGB.
+_NATIVE_GREY = frozenset({".jpg", ".png", ".jxl"})
+
+
+def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3) -> bytes:
+    """Write ``carry`` into an encoded file of the format named by its file ``extension`` (``".jpg"``, ...).
+
+    Formats without a writer here (JPEG 2000, HEIF, lossless archival formats) come back unchanged; see
+    :data:`CARRIES` for what each format keeps. An ICC profile whose colour space does not match the stored
+    pixels (a grey profile on RGB data, a CMYK profile) is left out: a viewer would misread the colours.
+    """
+    if carry is None or not carry.fields():
+        return data
+    if carry.icc:
+        stored = channels if extension in _NATIVE_GREY else max(channels, 3)
+        wanted = "GRAY" if stored in (1, 2) else "RGB"
+        if icc_colour_space(carry.icc) != wanted:
+            carry = Carry(None, carry.exif, carry.xmp)
+            if not carry.fields():
+                return data
+    writer = {".jpg": embed_jpeg, ".png": embed_png, ".webp": embed_webp, ".avif": embed_avif,
+              ".jxl": embed_jxl}.get(extension)
+    return writer(data, carry) if writer else data
+
+
+def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
+    """APPn/COM segments after SOI as (marker, payload) and the offset where the rest of the stream starts."""
+    if data[:2] != b"\xff\xd8":
+        raise UnsupportedError("not a JPEG stream")
+    pos, segs = 2, []
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if not (0xE0 <= marker <= 0xEF or marker == 0xFE):
+            break
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        segs.append((marker, data[pos + 4 : pos + 2 + length]))
+        pos += 2 + length
+    return segs, pos
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    if len(payload) + 2 > 0xFFFF:
+        raise UnsupportedError(f"JPEG segment of {len(payload)} bytes is too long")
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def embed_jpeg(data: bytes, carry: Carry) -> bytes:
+    """JPEG with APP1 EXIF, APP1 XMP and APP2 ICC segments replaced by ``carry``'s (after any JFIF APP0)."""
+    segs, rest = _jpeg_segments(data)
+    keep = [(m, p) for m, p in segs
+            if not (m == 0xE1 and (p.startswith(_EXIF_PREFIX) or p.startswith(_XMP_NS)))
+            and not (m == 0xE2 and p.startswith(_ICC_TAG))]
+    new: list[tuple[int, bytes]] = []
+    if carry.exif:
+        new.append((0xE1, _EXIF_PREFIX + carry.exif))
+    if carry.xmp and len(carry.xmp) + len(_XMP_NS) + 2 <= 0xFFFF:
+        new.append((0xE1, _XMP_NS + carry.xmp))
+    if carry.icc:
+        chunk = 65519
+        parts = [carry.icc[i : i + chunk] for i in range(0, len(carry.icc), chunk)]
+        if len(parts) > 255:
+            raise UnsupportedError("ICC profile too large for JPEG APP2 segments")
+        new += [(0xE2, _ICC_TAG + bytes([i + 1, len(parts)]) + part) for i, part in enumerate(parts)]
+    app0 = [s for s in keep if s[0] == 0xE0]
+    others = [s for s in keep if s[0] != 0xE0]
+    head = b"".join(_segment(m, p) for m, p in [*app0, *new, *others])
+    return b"\xff\xd8" + head + data[rest:]
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def embed_png(data: bytes, carry: Carry) -> bytes:
+    """PNG with ``iCCP``, ``eXIf`` and XMP ``iTXt`` chunks inserted after IHDR (replacing sRGB/gAMA/cHRM when an
+    ICC profile is written, as the PNG specification asks)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise UnsupportedError("not a PNG stream")
+    pos, chunks = 8, []
+    while pos + 8 <= len(data):
+        length = struct.unpack(">I", data[pos : pos + 4])[0]
+        kind = data[pos + 4 : pos + 8]
+        chunks.append((kind, data[pos : pos + 12 + length]))
+        pos += 12 + length
+    drop = {b"iCCP", b"sRGB", b"gAMA", b"cHRM"} if carry.icc else set()
+    if carry.exif:
+        drop.add(b"eXIf")
+    new = b""
+    if carry.icc:
+        new += _png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(carry.icc, 9))
+    if carry.exif:
+        new += _png_chunk(b"eXIf", carry.exif)
+    if carry.xmp:
+        new += _png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + carry.xmp)
+    out = [data[:8]]
+    for kind, raw in chunks:
+        if kind in drop or (carry.xmp and kind == b"iTXt" and raw[8:26] == b"XML:com.adobe.xmp\x00"):
+            continue
+        out.append(raw)
+        if kind == b"IHDR":
+            out.append(new)
+    return b"".join(out)
+
+
+def _riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        raise UnsupportedError("not a WebP stream")
+    pos, out = 12, []
+    while pos + 8 <= len(data):
+        kind = data[pos : pos + 4]
+        size = struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        out.append((kind, data[pos + 8 : pos + 8 + size]))
+        pos += 8 + size + (size & 1)
+    return out
+
+
+def _webp_size(chunks: list[tuple[bytes, bytes]]) -> tuple[int, int, bool]:
+    """Canvas width, height and whether it has alpha, from the first image chunk."""
+    for kind, body in chunks:
+        if kind == b"VP8X":
+            w = int.from_bytes(body[4:7], "little") + 1
+            h = int.from_bytes(body[7:10], "little") + 1
+            return w, h, bool(body[0] & 0x10)
+        if kind == b"VP8 ":
+            w, h = struct.unpack("<HH", body[6:10])
+            return w & 0x3FFF, h & 0x3FFF, False
+        if kind == b"VP8L":
+            bits = int.from_bytes(body[1:5], "little")
+            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1, bool((bits >> 28) & 1)
+    raise UnsupportedError("WebP stream has no image chunk")
+
+
+def embed_webp(data: bytes, carry: Carry) -> bytes:
+    """WebP in the extended format (VP8X) with ``ICCP``, ``EXIF`` and ``XMP `` chunks from ``carry``."""
+    chunks = _riff_chunks(data)
+    width, height, alpha = _webp_size(chunks)
+    flags = 0x10 if alpha else 0
+    old_flags = next((body[0] for kind, body in chunks if kind == b"VP8X"), 0)
+    flags |= old_flags & 0x12  # alpha, animation
+    body = [(k, b) for k, b in chunks if k not in (b"VP8X", b"ICCP", b"EXIF", b"XMP ")]
+    if carry.icc:
+        flags |= 0x20
+    if carry.exif:
+        flags |= 0x08
+    if carry.xmp:
+        flags |= 0x04
+    vp8x = bytes([flags, 0, 0, 0]) + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    ordered = [(b"VP8X", vp8x)]
+    if carry.icc:
+        ordered.append((b"ICCP", carry.icc))
+    ordered += body
+    if carry.exif:
+        ordered.append((b"EXIF", carry.exif))
+    if carry.xmp:
+        ordered.append((b"XMP ", carry.xmp))
+    payload = b"WEBP" + b"".join(k + struct.pack("<I", len(b)) + b + (b"\x00" if len(b) & 1 else b"")
+                                 for k, b in ordered)
+    return b"RIFF" + struct.pack("<I", len(payload)) + payload
+
+
+def _boxes(data: bytes, start: int = 0, end: int | None = None) -> list[tuple[bytes, int, int, int]]:
+    """ISO-BMFF boxes between ``start`` and ``end`` as (type, box start, payload start, box end)."""
+    end = len(data) if end is None else end
+    pos, out = start, []
+    while pos + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        head = 8
+        if size == 1:
+            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
+            head = 16
+        elif size == 0:
+            size = end - pos
+        if size < head or pos + size > end:
+            raise UnsupportedError(f"malformed box {kind!r} at {pos}")
+        out.append((kind, pos, pos + head, pos + size))
+        pos += size
+    return out
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload) + 8) + kind + payload
+
+
+def embed_jxl(data: bytes, carry: Carry) -> bytes:
+    """JPEG XL with ``Exif`` and ``xml `` boxes (a bare codestream is wrapped in the container first).
+
+    The ICC profile lives in the codestream header, which imagecodecs' encoder does not let us set: 8-bit RGB is
+    signalled as sRGB, so sRGB sources keep their colour and other profiles are reported as not carried.
+    """
+    extra = b""
+    if carry.exif:
+        extra += _box(b"Exif", b"\x00\x00\x00\x00" + carry.exif)
+    if carry.xmp:
+        extra += _box(b"xml ", carry.xmp)
+    if not extra:
+        return data
+    if data[:2] == b"\xff\x0a":
+        sig = _box(b"JXL ", b"\r\n\x87\n")
+        ftyp = _box(b"ftyp", b"jxl \x00\x00\x00\x00jxl ")
+        return sig + ftyp + extra + _box(b"jxlc", data)
+    kept = b"".join(data[s:e] for kind, s, _, e in _boxes(data) if kind not in (b"Exif", b"xml "))
+    return kept + extra
+
+
+def embed_avif(data: bytes, carry: Carry) -> bytes:
+    """AVIF with the ICC profile as a ``colr``/``prof`` property of the primary item, and EXIF / XMP as ``Exif`` /
+    ``mime`` items describing it (``cdsc`` references), their bytes in an ``mdat`` box appended at the end.
+
+    The ``meta`` box grows, so every ``iloc`` file offset behind it moves by the same amount.
+    """
+    if carry.icc:
+        data = _avif_icc(data, carry.icc)
+    items = []
+    if carry.exif:
+        items.append((b"Exif", b"\x00\x00\x00\x00" + carry.exif, b""))
+    if carry.xmp:
+        items.append((b"mime", carry.xmp, b"application/rdf+xml\x00"))
+    return _avif_items(data, items) if items else data
+
+
+_Boxes = list[tuple[bytes, int, int, int]]
+
+
+def _avif_meta(data: bytes) -> tuple[int, int, int, dict[bytes, tuple[int, int, int]], _Boxes]:
+    meta = next((b for b in _boxes(data) if b[0] == b"meta"), None)
+    if meta is None:
+        raise UnsupportedError("AVIF without a meta box")
+    _, m_start, m_payload, m_end = meta
+    children = _boxes(data, m_payload + 4, m_end)
+    kinds = {k: (s, p, e) for k, s, p, e in children}
+    if b"iloc" not in kinds or b"pitm" not in kinds or b"iinf" not in kinds:
+        raise UnsupportedError("AVIF meta box lacks iloc/iinf/pitm")
+    return m_start, m_payload, m_end, kinds, children
+
+
+def _avif_items(data: bytes, items: list[tuple[bytes, bytes, bytes]]) -> bytes:
+    """Add metadata items (type, payload, MIME content type) that describe the primary item."""
+    m_start, m_payload, m_end, kinds, children = _avif_meta(data)
+    _, p_p, _ = kinds[b"pitm"]
+    wide_ids = data[p_p] != 0
+    primary = int.from_bytes(data[p_p + 4 : p_p + (8 if wide_ids else 6)], "big")
+    # existing item ids, from iinf
+    _, i_p, i_e = kinds[b"iinf"]
+    i_version = data[i_p]
+    count_size = 2 if i_version == 0 else 4
+    entries = _boxes(data, i_p + 4 + count_size, i_e)
+    ids = []
+    for kind, _, e_p, _ in entries:
+        if kind == b"infe" and data[e_p] >= 2:
+            id_size = 2 if data[e_p] == 2 else 4
+            ids.append(int.from_bytes(data[e_p + 4 : e_p + 4 + id_size], "big"))
+    new_ids = [max([primary, *ids]) + 1 + k for k in range(len(items))]
+    if max(new_ids) > 0xFFFF:
+        raise UnsupportedError("too many AVIF items")
+    infes = b"".join(_box(b"infe", b"\x02\x00\x00\x00" + struct.pack(">HH", i, 0) + kind + b"\x00" + ctype)
+                     for i, (kind, _, ctype) in zip(new_ids, items, strict=True))
+    old_count = int.from_bytes(data[i_p + 4 : i_p + 4 + count_size], "big")
+    iinf = _box(b"iinf", data[i_p : i_p + 4] + (old_count + len(items)).to_bytes(count_size, "big")
+                + data[i_p + 4 + count_size : i_e] + infes)
+    # content-describes references to the primary item
+    id_fmt = ">I" if wide_ids else ">H"
+    refs = b"".join(_box(b"cdsc", struct.pack(id_fmt, i) + struct.pack(">H", 1) + struct.pack(id_fmt, primary))
+                    for i in new_ids)
+    if b"iref" in kinds:
+        _, r_p, r_e = kinds[b"iref"]
+        if (data[r_p] != 0) != wide_ids:
+            raise UnsupportedError("AVIF iref and pitm disagree on item id size")
+        iref = _box(b"iref", data[r_p:r_e] + refs)
+    else:
+        iref = _box(b"iref", (b"\x01" if wide_ids else b"\x00") + b"\x00\x00\x00" + refs)
+
+    def build(offsets: list[int], delta: int) -> bytes:
+        out = []
+        for k, s, _, e in children:
+            if k == b"iinf":
+                out.append(iinf)
+            elif k == b"iloc":
+                out.append(_iloc_add(_shift_iloc(data[s:e], delta, m_end), new_ids, offsets,
+                                     [len(p) for _, p, _ in items]))
+            elif k == b"iref":
+                out.append(iref)
+            else:
+                out.append(data[s:e])
+        if b"iref" not in kinds:
+            out.append(iref)
+        return _box(b"meta", data[m_payload : m_payload + 4] + b"".join(out))
+
+    trial = build([0] * len(items), 0)
+    delta = len(trial) - (m_end - m_start)
+    start = len(data) + delta + 8
+    offsets, pos = [], start
+    for _, payload, _ in items:
+        offsets.append(pos)
+        pos += len(payload)
+    meta = build(offsets, delta)
+    return data[:m_start] + meta + data[m_end:] + _box(b"mdat", b"".join(p for _, p, _ in items))
+
+
+def _iloc_add(box: bytes, ids: list[int], offsets: list[int], lengths: list[int]) -> bytes:
+    """An ``iloc`` box with one single-extent entry (file offset, length) per new item."""
+    head = 16 if struct.unpack(">I", box[:4])[0] == 1 else 8
+    payload = bytearray(box[head:])
+    version = payload[0]
+    offset_size, length_size = payload[4] >> 4, payload[4] & 15
+    base_size = payload[5] >> 4
+    index_size = (payload[5] & 15) if version in (1, 2) else 0
+    if offset_size == 0 or length_size == 0:
+        raise UnsupportedError("AVIF iloc without offsets or lengths")
+    count_size = 2 if version < 2 else 4
+    count = int.from_bytes(payload[6 : 6 + count_size], "big")
+    payload[6 : 6 + count_size] = (count + len(ids)).to_bytes(count_size, "big")
+    for i, off, length in zip(ids, offsets, lengths, strict=True):
+        entry = i.to_bytes(2 if version < 2 else 4, "big")
+        if version in (1, 2):
+            entry += b"\x00\x00"  # construction method 0: file offset
+        entry += b"\x00\x00" + bytes(base_size) + struct.pack(">H", 1) + bytes(index_size)
+        entry += off.to_bytes(offset_size, "big") + length.to_bytes(length_size, "big")
+        payload += entry
+    return _box(b"iloc", bytes(payload))
+
+
+def _avif_icc(data: bytes, icc: bytes) -> bytes:
+    top = _boxes(data)
+    meta = next((b for b in top if b[0] == b"meta"), None)
+    if meta is None:
+        raise UnsupportedError("AVIF without a meta box")
+    _, m_start, m_payload, m_end = meta
+    children = _boxes(data, m_payload + 4, m_end)
+    kinds = {k: (s, p, e) for k, s, p, e in children}
+    if b"iprp" not in kinds or b"iloc" not in kinds or b"pitm" not in kinds:
+        raise UnsupportedError("AVIF meta box lacks iprp/iloc/pitm")
+    _, p_p, _ = kinds[b"pitm"]
+    primary = struct.unpack(">H", data[p_p + 4 : p_p + 6])[0] if data[p_p] == 0 else \
+        struct.unpack(">I", data[p_p + 4 : p_p + 8])[0]
+    ip_s, ip_p, ip_e = kinds[b"iprp"]
+    props = {k: (s, p, e) for k, s, p, e in _boxes(data, ip_p, ip_e)}
+    _, co_p, co_e = props[b"ipco"]
+    existing = _boxes(data, co_p, co_e)
+    if any(k == b"colr" and data[p : p + 4] in (b"prof", b"rICC") for k, _, p, _ in existing):
+        return data
+    ipco = _box(b"ipco", data[co_p:co_e] + _box(b"colr", b"prof" + icc))
+    index = len(existing) + 1
+    _, ma_p, ma_e = props[b"ipma"]
+    ipma = _box(b"ipma", _add_association(data[ma_p:ma_e], primary, index))
+    iprp_payload = b"".join(
+        ipco if k == b"ipco" else ipma if k == b"ipma" else data[s:e] for k, s, _, e in _boxes(data, ip_p, ip_e))
+    iprp = _box(b"iprp", iprp_payload)
+    delta = len(iprp) - (ip_e - ip_s)
+    new_children = []
+    for k, s, _, e in children:
+        if k == b"iprp":
+            new_children.append(iprp)
+        elif k == b"iloc":
+            new_children.append(_shift_iloc(data[s:e], delta, m_end))
+        else:
+            new_children.append(data[s:e])
+    new_meta = _box(b"meta", data[m_payload : m_payload + 4] + b"".join(new_children))
+    return data[:m_start] + new_meta + data[m_end:]
+
+
+def _add_association(payload: bytes, item: int, index: int) -> bytes:
+    version, flags = payload[0], int.from_bytes(payload[1:4], "big")
+    wide = flags & 1
+    count = struct.unpack(">I", payload[4:8])[0]
+    pos, out = 8, bytearray(payload[:8])
+    for _ in range(count):
+        id_size = 2 if version < 1 else 4
+        item_id = int.from_bytes(payload[pos : pos + id_size], "big")
+        n = payload[pos + id_size]
+        size = id_size + 1 + n * (2 if wide else 1)
+        entry = bytearray(payload[pos : pos + size])
+        if item_id == item:
+            if not wide and index > 127:
+                raise UnsupportedError("too many AVIF properties for a narrow ipma")
+            entry[id_size] = n + 1
+            entry += index.to_bytes(2, "big") if wide else bytes([index])
+        out += entry
+        pos += size
+    return bytes(out)
+
+
+def _shift_iloc(box: bytes, delta: int, boundary: int) -> bytes:
+    """An ``iloc`` box with every file offset at or after ``boundary`` moved by ``delta``."""
+    buf = bytearray(box)
+    head = 16 if struct.unpack(">I", box[:4])[0] == 1 else 8
+    p = head
+    version = buf[p]
+    p += 4
+    offset_size, length_size = buf[p] >> 4, buf[p] & 15
+    base_size, index_size = buf[p + 1] >> 4, (buf[p + 1] & 15) if version in (1, 2) else 0
+    p += 2
+    count_size = 2 if version < 2 else 4
+    count = int.from_bytes(buf[p : p + count_size], "big")
+    p += count_size
+
+    def shift(at: int, size: int) -> None:
+        if size == 0:
+            return
+        value = int.from_bytes(buf[at : at + size], "big")
+        if value >= boundary:
+            buf[at : at + size] = (value + delta).to_bytes(size, "big")
+
+    for _ in range(count):
+        p += 2 if version < 2 else 4
+        method = 0
+        if version in (1, 2):
+            method = int.from_bytes(buf[p : p + 2], "big") & 15
+            p += 2
+        p += 2  # data_reference_index
+        base_at = p
+        p += base_size
+        extents = int.from_bytes(buf[p : p + 2], "big")
+        p += 2
+        if method == 0:
+            shift(base_at, base_size)
+        for _ in range(extents):
+            p += index_size
+            if method == 0 and base_size == 0:
+                shift(p, offset_size)
+            p += offset_size + length_size
+    return bytes(buf)
+
+
+def present(data: bytes, fmt: str) -> dict[str, bool]:
+    """Which of ICC, EXIF and XMP an encoded file holds (read back with Pillow; for tests and reports)."""
+    meta = read_metadata(data, fmt)
+    return {"icc": "icc_profile" in meta, "exif": "exif" in meta, "xmp": "xmp" in meta}

@@ -1,0 +1,233 @@
+"""Photo and web delivery around any other hooks: metadata, ``--for web``, ``--bit-depth 8``, never grow.
+
+:class:`PhotoHooks` wraps the hooks ``compress`` would use otherwise (film, ROI, default) and adds:
+
+- **metadata**: every candidate encode carries the source's ICC profile, EXIF and XMP as the policy says
+  (``keep``, ``strip``, ``strip-gps``; see :func:`qualipress.io.metadata.carry_for`). Pixels were made upright
+  by :func:`qualipress.io.read_image`, so the written EXIF orientation is 1.
+- **web**: only codecs whose files the browser renders (:data:`WEB_CODECS`), 8-bit, display-referred input.
+- **bit depth**: deeper integer sources are reduced to 8 bits with ordered dithering (:func:`reduce_bit_depth`)
+  before anything is searched; quality is then measured against the 8-bit image.
+- **never grow**: for a compressed source the candidates include the source itself (``source:<format>``) and
+  lossless JPEG transcodes (``transcode:jpeg``, ``transcode:jpegxl``), so the chosen file is never larger than the
+  input; :meth:`PhotoHooks.seal` records the choice and every lossless fallback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qualipress.codecs import auto_candidates
+from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
+from qualipress.errors import UnsupportedError
+from qualipress.io.image import Image
+from qualipress.io.metadata import CARRIES, POLICIES, carry_for
+from qualipress.pipeline.hooks import DefaultHooks, Plan
+from qualipress.search.targets import Target
+
+#: Codecs whose files headless Chromium renders here (checked by ``tests/pipeline/test_photo_browser.py``).
+#: HEIF and JPEG 2000 are not rendered; 12-bit JPEG is not either, hence the 8-bit rule.
+WEB_CODECS = ("jpeg", "jpegli", "webp", "avif", "jpegxl", "png", "jpeg-roi")
+#: File formats (as :func:`qualipress.io.sniff` names them) a browser shows, for keeping a web source as it is.
+WEB_FORMATS = frozenset({"jpeg", "png", "webp", "avif", "jpegxl"})
+#: Encode options this module adds that are not settings (kept out of the report's ``params``).
+_RUN_OPTIONS = frozenset({"metadata", "source", "source_metadata"})
+#: Prefixes of the never-grow candidates.
+REUSE_PREFIXES = ("source:", "transcode:")
+
+
+def reduce_bit_depth(image: Image, bits: int = 8) -> Image:
+    """Integer image reduced to ``bits`` with a 4x4 ordered (Bayer) dither, so gradients do not band.
+
+    Parameters
+    ----------
+    image : Image
+        Integer image deeper than ``bits``.
+    bits : int
+        Only 8 is supported (uint8 result).
+
+    Returns
+    -------
+    Image
+    """
+    if bits != 8:
+        raise UnsupportedError("only --bit-depth 8 is supported")
+    if image.is_float:
+        raise UnsupportedError("float images need a transfer to 8 bits, not a bit-depth reduction")
+    if image.bit_depth <= 8:
+        return image
+    bayer = (np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]], np.float32) + 0.5) / 16
+    h, w = image.height, image.width
+    threshold = np.tile(bayer, (h // 4 + 1, w // 4 + 1))[:h, :w, None]
+    scaled = image.pixels.astype(np.float32) * (255.0 / image.max_value)
+    out = np.clip(np.floor(scaled + threshold), 0, 255).astype(np.uint8)
+    meta = dict(image.metadata, bit_depth_reduced=f"{image.bit_depth} -> 8 bits (ordered dither)")
+    return Image(out, 8, image.transfer, image.colorspace, meta, image.source)
+
+
+class PhotoHooks:
+    """Metadata, web delivery, bit depth and never-grow around ``inner`` hooks (see the module docstring).
+
+    Parameters
+    ----------
+    inner : PipelineHooks, optional
+        Hooks to wrap (film, ROI); :class:`DefaultHooks` when None.
+    metadata : str
+        ``keep``, ``strip`` or ``strip-gps``.
+    allow_larger : bool
+        Do not add the source and lossless transcodes as candidates (outputs may be larger than the input).
+    web : bool
+        Only codecs browsers render, 8-bit output.
+    bit_depth : int, optional
+        Reduce deeper sources to this many bits (8) before searching.
+    extensions : frozenset of str, optional
+        Output file extensions allowed (``-o small.avif`` allows ``.avif`` only): never-grow candidates of other
+        formats are left out.
+    """
+
+    def __init__(self, inner: Any = None, *, metadata: str = "keep", allow_larger: bool = False, web: bool = False,
+                 bit_depth: int | None = None, extensions: frozenset[str] | None = None) -> None:
+        if metadata not in POLICIES:
+            raise UnsupportedError(f"--metadata {metadata}: use one of {', '.join(POLICIES)}")
+        if bit_depth not in (None, 8):
+            raise UnsupportedError("--bit-depth: only 8 is supported")
+        self.inner = inner if inner is not None else DefaultHooks()
+        self.metadata = metadata
+        self.allow_larger = allow_larger
+        self.web = web
+        self.bit_depth = 8 if web else bit_depth
+        self.extensions = extensions
+
+    def settings(self) -> dict[str, Any]:
+        inner = getattr(self.inner, "settings", None)
+        return {"inner": inner() if callable(inner) else type(self.inner).__name__, "metadata": self.metadata,
+                "allow_larger": self.allow_larger, "web": self.web, "bit_depth": self.bit_depth}
+
+    @staticmethod
+    def check_codecs(names: list[str], *, web: bool) -> None:
+        """Refuse, before any work, codecs a ``--for web`` run cannot use."""
+        if web:
+            bad = [n for n in names if n != "auto" and n not in WEB_CODECS]
+            if bad:
+                raise UnsupportedError(f"--for web: browsers do not show {', '.join(bad)} files; "
+                                       f"use {', '.join(WEB_CODECS)} or auto")
+
+    # -- hooks ---------------------------------------------------------------------------------------------
+    def adapt(self, image: Image, record: dict[str, Any]) -> Image:
+        """Reduce the bit depth (``--bit-depth 8`` / ``--for web``) and refuse what a browser cannot show."""
+        if self.web and (image.is_float or image.transfer not in ("srgb", "bt709", "gamma")):
+            raise UnsupportedError(f"--for web needs a display-referred image; this one is {image.transfer} "
+                                   f"{'float' if image.is_float else 'integer'} (grade it to sRGB first)")
+        if self.bit_depth == 8 and not image.is_float and image.bit_depth > 8:
+            reduced = reduce_bit_depth(image, 8)
+            record.setdefault("warnings", []).append(
+                f"reduced {image.bit_depth}-bit source to 8 bits with ordered dithering; quality is measured "
+                "against the 8-bit image")
+            record["bit_depth_reduced"] = True
+            return reduced
+        return image
+
+    def plan(self, image: Image, *, path: Path, codec: str, target: Target, previous: dict | None) -> Plan:
+        plan = self.inner.plan(image, path=path, codec=codec, target=target, previous=previous)
+        notes = plan.notes
+        if self.web:
+            if codec == "auto":
+                plan.codecs = [c for c in plan.codecs if c in WEB_CODECS] or \
+                    [c for c in auto_candidates() if c in WEB_CODECS]
+            dropped = [c for c in plan.codecs if c not in WEB_CODECS]
+            plan.codecs = [c for c in plan.codecs if c in WEB_CODECS]
+            if dropped:
+                notes.append(f"--for web: left out {', '.join(dropped)} (browsers do not show them)")
+            if not plan.codecs:
+                raise UnsupportedError("--for web: none of the requested codecs is shown by browsers")
+        meta = image.metadata
+        orientation = int(meta.get("orientation", 1) or 1)
+        if orientation != 1:
+            notes.append(f"pixels rotated by EXIF orientation {orientation}; outputs are upright with orientation 1")
+        carry = carry_for(meta, self.metadata)
+        if carry.fields():
+            for name in plan.codecs:
+                plan.encode_options.setdefault(name, {})["metadata"] = carry
+            notes += _carry_notes(plan.codecs, carry, self.metadata)
+        fmt = meta.get("format")
+        if (not self.allow_larger and fmt in SOURCE_FORMATS and not meta.get("bit_depth_reduced")
+                and (not self.web or fmt in WEB_FORMATS) and image.bit_depth == 8 and not meta.get("converted")
+                and meta.get("pil_mode", "RGB") in ("L", "LA", "RGB", "RGBA")):
+            source = SourceBytes(path.read_bytes())
+            options = {"source": source, "source_metadata": carry_for(meta, self.metadata, orientation=orientation)}
+            rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))
+            extra = [f"source:{fmt}"] if rewritable else []  # a kept file must obey --metadata too
+            if fmt == "jpeg":
+                extra.insert(0, "transcode:jpeg")
+                if "jpegxl" in plan.codecs:
+                    extra.insert(0, "transcode:jpegxl")
+            if self.extensions is not None:
+                extra = [n for n in extra if _extension(n) in self.extensions]
+            for name in extra:
+                if name not in plan.codecs:
+                    plan.codecs.append(name)
+                    plan.encode_options[name] = dict(options)
+        return plan
+
+    def seal(self, data: bytes, *, codec: str, record: dict[str, Any]) -> bytes:
+        params = record.get("params") or {}
+        carried = params.get("metadata") or params.get("source_metadata")
+        record["params"] = {k: v for k, v in params.items() if k not in _RUN_OPTIONS} or None
+        record["metadata"] = {"policy": self.metadata, "carried": carried.fields() if carried is not None else []}
+        data = self.inner.seal(data, codec=codec, record=record)
+        decisions = list(record.get("decisions") or [])
+        fallbacks = sorted({f"{p['codec']} ({p['bytes']:,} bytes)" for p in record.get("probes") or []
+                            if p.get("lossless") and not str(p.get("codec", "")).startswith(REUSE_PREFIXES)})
+        if fallbacks:
+            decisions.append("lossless fallback tried: " + ", ".join(fallbacks))
+        if codec.startswith(REUSE_PREFIXES):
+            what = {"source": "kept the source file", "transcode:jpeg": "lossless JPEG optimisation (mozjpeg)",
+                    "transcode:jpegxl": "lossless JPEG -> JPEG XL transcode (the JPEG can be rebuilt bit-exactly)"}
+            label = what.get(codec, what["source"] if codec.startswith("source:") else codec)
+            lossy = [p for p in record.get("probes") or []
+                     if p.get("passed") and not str(p.get("codec", "")).startswith(REUSE_PREFIXES)]
+            smallest = min((p["bytes"] for p in lossy), default=None)
+            why = (f"smallest re-encode meeting the target was {smallest:,} bytes" if smallest is not None
+                   else "no re-encode met the target")
+            message = f"{label}: {len(data):,} bytes vs input {record.get('input_bytes', 0):,} ({why})"
+            record["fallback"] = f"{record['fallback']}; {message}" if record.get("fallback") else message
+            decisions.append(f"never grow: {message}")
+        record["decisions"] = decisions or None
+        return data
+
+    def finish(self, outdir: Path, records: list[dict]) -> None:
+        self.inner.finish(outdir, records)
+
+
+def _extension(codec: str) -> str:
+    from qualipress import codecs as _codecs
+
+    ext = _codecs.get(codec).info.extension
+    return {".jpeg": ".jpg"}.get(ext, ext)
+
+
+def _carry_notes(codecs: list[str], carry: Any, policy: str) -> list[str]:
+    """One note per codec that cannot hold part of the metadata."""
+    from qualipress import codecs as _codecs
+
+    notes = []
+    wanted = set(carry.fields())
+    for name in codecs:
+        try:
+            ext = _codecs.get(name).info.extension
+        except Exception:
+            continue
+        lost = sorted(wanted - CARRIES.get(ext, frozenset()))
+        if ext == ".jxl" and "icc" in wanted and "icc" in lost:
+            from qualipress.io.metadata import is_srgb
+
+            if is_srgb(carry.icc):
+                lost.remove("icc")  # JPEG XL signals sRGB in its codestream
+        if lost:
+            notes.append(f"metadata: {name} cannot carry {', '.join(lost)} here")
+    if policy != "keep":
+        notes.append(f"metadata policy {policy}")
+    return notes

@@ -1,0 +1,248 @@
+"""The one parallel runner: tasks in this process, in a local process pool, or on a Dask cluster.
+
+Local pools are built for faults:
+
+* workers die with their parent (``PR_SET_PDEATHSIG`` on Linux, plus a check that the parent is still the one
+  that started them), so a ``kill -9`` of the main process leaves no worker writing unreported files;
+* workers ignore SIGINT: on Ctrl-C / SIGTERM the *parent* decides — it stops submitting, cancels what is queued
+  and terminates the workers at once (what a killed worker was writing is cleaned up by the next run);
+* a worker that dies (segfault in a codec, OOM kill) breaks the pool; the tasks that were running are retried
+  one at a time in a fresh one-worker pool, so the task that crashes again is reported as
+  :class:`WorkerCrashedError` and the others (and the rest of the queue) go on.
+
+Task functions must be module-level (picklable) and should return error records rather than raise; an exception
+that escapes anyway is yielded in place of the result.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import ctypes
+import multiprocessing as mp
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from qualipress.errors import QualipressError
+
+_PR_SET_PDEATHSIG = 1
+
+
+class WorkerCrashedError(QualipressError):
+    """A worker process died while running this task (crash in native code, out-of-memory kill, signal)."""
+
+
+def worker_init(parent: int) -> None:
+    """Initializer of every local worker process: die with the parent, leave Ctrl-C to the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler inherited through fork
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
+
+
+def _pool(width: int) -> cf.ProcessPoolExecutor:
+    # fork: workers start at once and need no importable __main__
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    return cf.ProcessPoolExecutor(max_workers=width, mp_context=ctx, initializer=worker_init,
+                                  initargs=(os.getpid(),))
+
+
+def _close(pool: cf.ProcessPoolExecutor, *, kill: bool) -> None:
+    """Shut a pool down; with ``kill`` terminate its workers first instead of letting queued work finish."""
+    if kill:
+        # the executor has no public way to stop running tasks; its worker table is the only handle
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                proc.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int = 1,
+              scheduler: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Yield ``(index, result)`` as tasks finish (completion order when parallel).
+
+    Parameters
+    ----------
+    fn : callable
+        Module-level function of one argument.
+    tasks : sequence
+        Arguments, one per task.
+    jobs : int
+        Local worker processes (1 = run in this process, in order).
+    scheduler : str, optional
+        Address of a Dask distributed scheduler; overrides ``jobs``.
+
+    Yields
+    ------
+    (int, object)
+        Task index and its result, or the exception it raised (:class:`WorkerCrashedError` when its worker died).
+
+    Raises
+    ------
+    QualipressError
+        The scheduler cannot be reached or ``dask.distributed`` is not installed.
+    """
+    if not tasks:
+        return
+    if scheduler:
+        yield from _run_dask(fn, tasks, scheduler)
+        return
+    if jobs <= 1 or len(tasks) == 1:
+        for i, t in enumerate(tasks):
+            try:
+                yield i, fn(t)
+            except Exception as exc:
+                yield i, exc
+        return
+    yield from _run_local(fn, tasks, jobs)
+
+
+def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Iterator[tuple[int, Any]]:
+    queue: deque[int] = deque(range(len(tasks)))
+    suspects: deque[int] = deque()  # were running when a worker died: retried alone to find the culprit
+    idle_breaks = 0
+    while queue or suspects:
+        solo = bool(suspects)
+        source = suspects if solo else queue
+        width = 1 if solo else jobs
+        pool = _pool(width)
+        inflight: dict[cf.Future[Any], int] = {}
+        lost: list[int] = []
+        clean = False
+        try:
+            broken = False
+            while (source or inflight) and not broken:
+                while source and len(inflight) < 2 * width:
+                    i = source.popleft()
+                    try:
+                        inflight[pool.submit(fn, tasks[i])] = i
+                    except BrokenProcessPool:  # a worker died since the last wait
+                        source.appendleft(i)
+                        broken = True
+                        break
+                if broken:
+                    done = set(inflight) and cf.wait(inflight)[0]
+                else:
+                    done = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)[0]
+                    if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                        done = cf.wait(inflight)[0]  # every running task settles now
+                for fut in done:
+                    i = inflight.pop(fut)
+                    exc = fut.exception()
+                    if isinstance(exc, BrokenProcessPool):
+                        lost.append(i)
+                    else:
+                        yield i, exc if exc is not None else fut.result()
+                broken = broken or bool(lost)
+            clean = True
+        finally:
+            _close(pool, kill=not clean)
+        if broken and not lost:
+            idle_breaks += 1
+            if idle_breaks >= 3:
+                raise QualipressError("worker processes keep dying before they run anything (out of memory?)")
+        if len(lost) == 1:
+            idle_breaks = 0
+            yield lost[0], WorkerCrashedError("worker process died while processing this file (crash in a codec "
+                                              "or out-of-memory kill); the rest of the batch went on")
+        else:
+            suspects.extend(lost)
+
+
+def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Sequence[int]], *,
+              jobs: int) -> Iterator[tuple[int, Any]]:
+    """Run each lane (task indices, in order) on one local worker process, one task at a time.
+
+    What a worker keeps between tasks (the search's warm start) therefore follows the lane, e.g. a shot's frames
+    in order (:mod:`qualipress.pipeline.schedule`), while results still come back task by task: an interruption
+    loses no finished task and stops the rest at once. ``jobs`` workers take lanes in the given order as they
+    free up. A worker that dies fails only the task it was running (:class:`WorkerCrashedError`); it is replaced
+    and its lane goes on.
+
+    Parameters
+    ----------
+    fn : callable
+        Module-level function of one task.
+    tasks : sequence
+    lanes : sequence of sequence of int
+        Every task index once.
+    jobs : int
+        Worker processes.
+
+    Yields
+    ------
+    (int, object)
+        Task index and its result, or the exception it raised.
+    """
+    waiting: deque[deque[int]] = deque(deque(lane) for lane in lanes if lane)
+    width = max(1, min(jobs, len(waiting)))
+    pools = [_pool(1) for _ in range(width)]
+    current: list[deque[int]] = [deque() for _ in range(width)]
+    inflight: dict[cf.Future[Any], tuple[int, int]] = {}  # future -> (worker slot, task index)
+    clean = False
+
+    def feed(slot: int) -> None:
+        if not current[slot] and waiting:
+            current[slot] = waiting.popleft()
+        if current[slot]:
+            i = current[slot].popleft()
+            try:
+                inflight[pools[slot].submit(fn, tasks[i])] = (slot, i)
+            except BrokenProcessPool:  # the worker died between tasks: a fresh one takes the task
+                _close(pools[slot], kill=True)
+                pools[slot] = _pool(1)
+                inflight[pools[slot].submit(fn, tasks[i])] = (slot, i)
+
+    try:
+        for slot in range(width):
+            feed(slot)
+        while inflight:
+            done = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)[0]
+            for fut in done:
+                slot, i = inflight.pop(fut)
+                exc = fut.exception()
+                if isinstance(exc, BrokenProcessPool):
+                    _close(pools[slot], kill=True)
+                    pools[slot] = _pool(1)
+                    yield i, WorkerCrashedError("worker process died while processing this file (crash in a codec "
+                                                "or out-of-memory kill); the rest of the batch went on")
+                else:
+                    yield i, exc if exc is not None else fut.result()
+                feed(slot)
+        clean = True
+    finally:
+        for pool in pools:
+            _close(pool, kill=not clean)
+
+
+def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], scheduler: str) -> Iterator[tuple[int, Any]]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise QualipressError("--scheduler needs dask.distributed: pip install 'qualipress[film]'") from exc
+    try:
+        client = Client(scheduler, timeout="10s")
+    except Exception as exc:  # OSError / TimeoutError from the comm layer
+        raise QualipressError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    futures: list[Any] = []
+    try:
+        futures = client.map(fn, list(tasks), pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        for fut in as_completed(futures):
+            try:
+                yield index[fut.key], fut.result()
+            except Exception as exc:
+                yield index[fut.key], exc
+    finally:
+        with contextlib.suppress(Exception):
+            client.cancel(futures)
+        client.close()

@@ -1,0 +1,198 @@
+"""Sequence-aware scheduling: a shot's frames go to one worker, in frame order, so warm starts hold.
+
+Frames of a sequence (shot) are alike, and both the lossy search (the previous frame's setting starts the next
+search) and a human reading a progress log gain from processing them in order on one worker. Splitting work by
+frame instead sends neighbouring frames to different workers at the same time, each starting cold.
+
+:func:`sequence_chunks` groups items by a sequence key, keeps each group in frame order and cuts a long group into
+contiguous chunks only as far as needed to keep every worker busy. Shots then run in parallel, chunks of one shot
+in parallel only when there are fewer shots than workers. The caller runs each chunk on one worker, in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from qualipress.pipeline.runner import run_lanes, run_tasks
+
+#: Longest chunk by default: bounds how long a worker holds results back (records are returned per chunk).
+MAX_CHUNK = 16
+
+_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
+
+
+def sequence_key(path: str | Path) -> tuple[str, int | None]:
+    """``(sequence, frame number)`` of a file name: ``shot_a.0101.dpx`` → (``<dir>/shot_a.#.dpx``, 101).
+
+    A name without a trailing number is a sequence of its own (number ``None``).
+    """
+    p = Path(path)
+    m = _NUMBERED.match(p.name)
+    if not m:
+        return (p.as_posix(), None)
+    return (f"{p.parent.as_posix()}/{m.group('prefix')}#{m.group('ext').lower()}", int(m.group("num")))
+
+
+def sequence_chunks(keys: Sequence[tuple[str, int | None]], *, workers: int,
+                    max_chunk: int = MAX_CHUNK) -> list[list[int]]:
+    """Cut items into per-shot chunks, each in frame order, for ``workers`` parallel workers.
+
+    Parameters
+    ----------
+    keys : sequence of (str, int or None)
+        ``(sequence, frame number)`` per item (:func:`sequence_key`).
+    workers : int
+        Parallel workers (1: one chunk per sequence, bounded by ``max_chunk``).
+    max_chunk : int
+        Longest chunk.
+
+    Returns
+    -------
+    list of list of int
+        Item indices; every index once. Chunks of one sequence are contiguous frame ranges. Longer chunks come
+        first (so the last chunks to start are short and workers finish together).
+
+    Raises
+    ------
+    ValueError
+        ``workers`` or ``max_chunk`` below 1.
+    """
+    if workers < 1 or max_chunk < 1:
+        raise ValueError("workers and max_chunk must be >= 1")
+    groups: dict[str, list[int]] = {}
+    for i, (seq, _) in enumerate(keys):
+        groups.setdefault(seq, []).append(i)
+    n = len(keys)
+    # as long as possible while leaving every worker a share of the work
+    size = max(1, min(max_chunk, math.ceil(n / workers))) if n else 1
+    chunks: list[list[int]] = []
+    for seq in sorted(groups):
+        idx = sorted(groups[seq], key=lambda i: (keys[i][1] is None, keys[i][1] or 0, i))
+        parts = math.ceil(len(idx) / size)
+        step = len(idx) / parts
+        chunks.extend(idx[round(k * step):round((k + 1) * step)] for k in range(parts))
+    chunks.sort(key=len, reverse=True)  # stable: equal lengths keep sequence order
+    return chunks
+
+
+def run_chunk(args: tuple[Callable[[Any], Any], list[Any], Callable[[list[Any]], Any] | None]
+              ) -> list[tuple[bool, Any]]:
+    """Worker side of :func:`run_by_sequence`: ``fn`` on each task of one chunk, in order, in this process.
+
+    With a ``stream`` function (third item) the chunk is handed to it whole instead (it yields one result per
+    task, in order: e.g. a pipeline that reads the next frame while encoding this one).
+
+    Returns ``(ok, result or exception)`` per task, so one failing task does not hide the others' results.
+    """
+    fn, tasks, stream = args
+    if stream is not None:
+        return [(True, r) for r in stream(tasks)]
+    out: list[tuple[bool, Any]] = []
+    for t in tasks:
+        try:
+            out.append((True, fn(t)))
+        except Exception as exc:
+            out.append((False, exc))
+    return out
+
+
+def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequence[tuple[str, int | None]], *,
+                    jobs: int = 1, scheduler: str | None = None, max_chunk: int = MAX_CHUNK,
+                    stream: Callable[[list[Any]], Any] | None = None,
+                    runner: Callable[..., Iterator[tuple[int, Any]]] | None = None) -> Iterator[tuple[int, Any]]:
+    """Like :func:`qualipress.pipeline.runner.run_tasks`, but a shot's tasks run on one worker, in frame order.
+
+    Tasks are cut by :func:`sequence_chunks`; each chunk is one task of the runner (so warm state a worker
+    keeps from one frame to the next, like the lossy search's hint, stays within the shot). Local workers run
+    each chunk as a lane (:func:`qualipress.pipeline.runner.run_lanes`), so results come back frame by frame and
+    Ctrl-C loses no finished frame; on Dask (and with ``stream``) results come back per chunk. When a chunk's worker dies (the runner yields an exception for the whole chunk), its tasks are
+    run again one by one, so only the task that crashes is reported failed.
+
+    Parameters
+    ----------
+    fn : callable
+        Module-level function of one task.
+    tasks : sequence
+    keys : sequence of (str, int or None)
+        :func:`sequence_key` of each task.
+    jobs, scheduler
+        As for the runner. With one local job and no scheduler the tasks simply run here, in the given order.
+    max_chunk : int
+    stream : callable, optional
+        Module-level function running a whole chunk (a list of tasks) and returning one result per task, in
+        order; used instead of ``fn`` for chunks, also here when there are no workers.
+    runner : callable, optional
+        The task runner (default :func:`qualipress.pipeline.runner.run_tasks`).
+
+    Yields
+    ------
+    (int, object)
+        Task index and its result, or the exception it raised.
+    """
+    if runner is None:
+        runner = run_tasks
+    if not tasks:
+        return
+    if not scheduler and jobs <= 1:
+        if stream is not None:
+            yield from enumerate(stream(list(tasks)))
+        else:
+            yield from runner(fn, tasks, jobs=1)
+        return
+    workers = max(2, jobs) if scheduler else jobs
+    chunks = sequence_chunks(keys, workers=workers, max_chunk=max_chunk)
+    if not scheduler and stream is None and runner is run_tasks:
+        # local workers: each chunk is a lane of one worker, results still come back frame by frame
+        yield from run_lanes(fn, tasks, chunks, jobs=jobs)
+        return
+    retry: list[int] = []
+    # closing: when the caller stops early (Ctrl-C), the runner stops its workers at once
+    with contextlib.closing(runner(run_chunk, [(fn, [tasks[i] for i in chunk], stream) for chunk in chunks],
+                                   jobs=jobs, scheduler=scheduler)) as results:
+        for c, res in results:
+            if isinstance(res, BaseException):
+                retry.extend(chunks[c])
+                continue
+            for i, (_, value) in zip(chunks[c], res, strict=True):
+                yield i, value
+    if retry:
+        with contextlib.closing(runner(fn, [tasks[i] for i in retry], jobs=jobs, scheduler=scheduler)) as again:
+            for k, value in again:
+                yield retry[k], value
+
+
+def shot_encodes(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per shot, encodes of cold frames (first of a chain on a worker) vs warm ones (the previous frame of the
+    shot was processed just before on the same worker), from ``compress`` report records.
+
+    A frame is warm when its ``analysis.sequence_position`` (set by the film hooks) is above 0. Records without
+    it (no film hooks) count as cold.
+
+    Returns
+    -------
+    list of dict
+        ``{"sequence", "frames", "cold", "warm", "cold_encodes_mean", "warm_encodes_mean", "warm_encodes_max"}``.
+    """
+    shots: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        if r.get("error") or not r.get("input"):
+            continue
+        shots.setdefault(sequence_key(r["input"])[0], []).append(r)
+    out = []
+    for seq, recs in sorted(shots.items()):
+        warm = [int(r.get("encodes") or 0) for r in recs if (r.get("analysis") or {}).get("sequence_position", 0)]
+        cold = [int(r.get("encodes") or 0) for r in recs
+                if not (r.get("analysis") or {}).get("sequence_position", 0)]
+        out.append({"sequence": seq, "frames": len(recs), "cold": len(cold), "warm": len(warm),
+                    "cold_encodes_mean": round(sum(cold) / len(cold), 2) if cold else None,
+                    "warm_encodes_mean": round(sum(warm) / len(warm), 2) if warm else None,
+                    "warm_encodes_max": max(warm) if warm else None})
+    return out
+
+
+__all__ = ["MAX_CHUNK", "run_by_sequence", "run_chunk", "sequence_chunks", "sequence_key", "shot_encodes"]

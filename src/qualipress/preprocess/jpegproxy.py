@@ -1,0 +1,151 @@
+"""A differentiable JPEG proxy (PyTorch) for rate–distortion training of the Kuchen U-Net.
+
+What it models, as the core ``jpeg`` codec (libjpeg-turbo, baseline, optimised Huffman) encodes below quality 90:
+
+- RGB → YCbCr (JFIF full range), chroma 4:2:0 by 2×2 averaging, level shift −128;
+- 8×8 orthonormal DCT per block, grid anchored at the image origin;
+- quantisation with the ITU-T T.81 Annex K luminance / chrominance tables scaled by the IJG quality rule;
+- rounding with a straight-through estimator (the forward pass rounds exactly, the gradient is the identity);
+- decoding: dequantise, inverse DCT, bilinear chroma up-sampling (close to libjpeg's "fancy" up-sampling),
+  YCbCr → RGB, clip to 0..255.
+
+Rate proxy: per quantised coefficient u = c / Q, ``bits(u) = a · σ((|u| − ½) / τ) + log2(1 + |u|)``: a smooth
+"is it non-zero" term (≈ the Huffman run/size symbol a non-zero coefficient costs, ``a`` bits) plus the magnitude
+bits. Only its *relative* change matters to the training loss (which uses ln R); the proxy's correlation with
+real libjpeg-turbo bits is measured in ``docs/preprocess.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from qualipress.preprocess.model import _torch
+from qualipress.preprocess.pool import _DCT8, _JPEG_LUMA
+
+#: The libjpeg standard chrominance quantisation table (ITU-T T.81 Annex K, table K.2), row-major.
+_JPEG_CHROMA = np.array(
+    [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99,
+     47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32, dtype=np.float32,
+).reshape(8, 8)
+
+#: Bits the rate proxy charges for a coefficient turning non-zero (besides its magnitude bits).
+NONZERO_BITS = 4.0
+#: Width of the smooth non-zero step in units of the quantisation step.
+STEP_WIDTH = 0.12
+
+
+def ijg_table(base: np.ndarray, quality: float) -> np.ndarray:
+    """Scale a base quantisation table by the IJG quality rule (libjpeg ``jpeg_set_quality``, baseline clamp)."""
+    q = min(100.0, max(1.0, float(quality)))
+    scale = 5000.0 / q if q < 50 else 200.0 - 2.0 * q
+    return np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255).astype(np.float32)
+
+
+def tables(quality: float) -> tuple[np.ndarray, np.ndarray]:
+    """(luma, chroma) 8×8 quantisation tables at ``quality``."""
+    return ijg_table(_JPEG_LUMA, quality), ijg_table(_JPEG_CHROMA, quality)
+
+
+def _round_ste(x: Any) -> Any:
+    return x + (x.round() - x).detach()
+
+
+def _blocks(p: Any) -> Any:
+    """(B, H, W) → (B, H/8, W/8, 8, 8)."""
+    b, h, w = p.shape
+    return p.reshape(b, h // 8, 8, w // 8, 8).permute(0, 1, 3, 2, 4)
+
+
+def _unblocks(c: Any) -> Any:
+    b, nh, nw = c.shape[:3]
+    return c.permute(0, 1, 3, 2, 4).reshape(b, nh * 8, nw * 8)
+
+
+def jpeg_proxy(x: Any, quality: float, *, subsample: bool = True, quantise_input: bool = True) -> tuple[Any, Any]:
+    """Encode + decode a batch through the proxy.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        (B, 3, H, W) RGB in [0, 1]; H and W multiples of 16 (8 without sub-sampling).
+    quality : float
+        IJG quality 1..100.
+    subsample : bool
+        4:2:0 chroma (what the core codec does below quality 90).
+    quantise_input : bool
+        Round the input to 8-bit code values first (straight-through), as writing the image would.
+
+    Returns
+    -------
+    decoded : torch.Tensor
+        (B, 3, H, W) in [0, 1].
+    bits : torch.Tensor
+        (B,) proxy bits per image.
+    """
+    torch = _torch()
+    f = torch.nn.functional
+    dev = x.device
+    dct = torch.from_numpy(_DCT8).to(dev)
+    ql, qc = (torch.from_numpy(t).to(dev) for t in tables(quality))
+    v = x.clamp(0.0, 1.0) * 255.0
+    if quantise_input:
+        v = _round_ste(v)
+    r, g, b = v[:, 0], v[:, 1], v[:, 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    cb = -0.168736 * r - 0.331264 * g + 0.5 * b
+    cr = 0.5 * r - 0.418688 * g - 0.081312 * b
+    planes = [(y - 128.0, ql, False), (cb, qc, subsample), (cr, qc, subsample)]
+    bits = torch.zeros(x.shape[0], device=dev)
+    out = []
+    for p, qt, sub in planes:
+        if sub:
+            p = f.avg_pool2d(p[:, None], 2)[:, 0]
+        c = torch.einsum("ij,bnmjk,lk->bnmil", dct, _blocks(p), dct)
+        u = c / qt
+        a = u.abs()
+        bits = bits + (NONZERO_BITS * torch.sigmoid((a - 0.5) / STEP_WIDTH) + torch.log2(1.0 + a)).sum(
+            dim=(1, 2, 3, 4))
+        rec = _unblocks(torch.einsum("ji,bnmjk,kl->bnmil", dct, _round_ste(u) * qt, dct))
+        if sub:
+            rec = f.interpolate(rec[:, None], scale_factor=2, mode="bilinear", align_corners=False)[:, 0]
+        out.append(rec)
+    y, cb, cr = out[0] + 128.0, out[1], out[2]
+    rgb = torch.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], dim=1)
+    return rgb.clamp(0.0, 255.0) / 255.0, bits
+
+
+def _gauss(dev: Any, size: int = 11, sigma: float = 1.5) -> Any:
+    torch = _torch()
+    t = torch.arange(size, dtype=torch.float32, device=dev) - (size - 1) / 2
+    g = torch.exp(-(t**2) / (2 * sigma**2))
+    return g / g.sum()
+
+
+def ssim(a: Any, b: Any, *, scales: int = 2) -> Any:
+    """Mean SSIM (Gaussian 11×11, σ 1.5, per channel) of two (B, C, H, W) batches in [0, 1], per image.
+
+    With ``scales`` > 1 the value is the geometric mean over dyadic scales (a light MS-SSIM; plain SSIM at every
+    scale, equal weights), differentiable.
+    """
+    torch = _torch()
+    f = torch.nn.functional
+    g = _gauss(a.device)
+    ch = a.shape[1]
+    kx = g.view(1, 1, 1, -1).repeat(ch, 1, 1, 1)
+    ky = g.view(1, 1, -1, 1).repeat(ch, 1, 1, 1)
+
+    def blur(z: Any) -> Any:
+        return f.conv2d(f.conv2d(z, kx, groups=ch), ky, groups=ch)
+
+    c1, c2 = 0.01**2, 0.03**2
+    vals = []
+    for s in range(scales):
+        if s:
+            a, b = f.avg_pool2d(a, 2), f.avg_pool2d(b, 2)
+        ma, mb = blur(a), blur(b)
+        va, vb, cov = blur(a * a) - ma**2, blur(b * b) - mb**2, blur(a * b) - ma * mb
+        m = ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma**2 + mb**2 + c1) * (va + vb + c2))
+        vals.append(m.mean(dim=(1, 2, 3)).clamp_min(1e-6))
+    return torch.stack(vals).log().mean(dim=0).exp()

@@ -1,0 +1,154 @@
+"""Byte budgets: the best quality whose file fits in ``bytes<=N``, still checked against the quality floors.
+
+A target with a budget turns the search around: instead of the fewest bytes that meet the floors, it asks for the
+highest setting whose file fits. File size grows with the setting, so the search brackets the budget on the
+codec's grid (interpolating in log bytes, bisecting when that stalls), and for codecs with a continuous quality
+parameter (``QualityParam.continuous``: JPEG XL distance, JPEG 2000 PSNR, WebP quality) refines between the two
+grid neighbours until the file is within :data:`CLOSE_ENOUGH` under the budget. Quality only rises with the
+setting, so when the floors fail at the highest fitting setting they fail at every fitting one: the result then
+says ``met=False`` and why.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from qualipress.codecs.base import Codec
+from qualipress.search.targets import Target
+
+#: Stop refining a continuous setting once the file is this close under the budget (fraction of the budget).
+CLOSE_ENOUGH = 0.01
+#: Refinement encodes between two grid neighbours at most.
+MAX_REFINE = 8
+
+
+def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int = 24) -> Any:
+    """Highest-quality encoding that fits ``target.budget`` bytes; ``met`` says whether the floors hold.
+
+    Parameters
+    ----------
+    runner : qualipress.search.search._Runner
+        The probe runner :func:`qualipress.search.search` built for this image, codec and target (it encodes,
+        decodes and measures; its results carry a ``bytes`` measurement when the target has a budget).
+    codec : Codec
+    target : Target
+        Must hold a ``bytes<=N`` constraint.
+    max_probes : int
+
+    Returns
+    -------
+    qualipress.search.SearchResult
+        ``fallback`` explains a miss (no setting fits, or the fitting one is below a floor).
+    """
+    budget = target.budget
+    if budget is None:
+        raise ValueError("budget_search needs a target with bytes<=N")
+    q = codec.info.quality
+    if not codec.info.lossy or q is None:
+        p = runner.run(None, lossless=True)
+        return runner.result(p, met=p.passed, fallback=None if p.passed else _why(codec, target, p, budget))
+    grid = q.grid
+    n = len(grid)
+    fits: dict[int, Any] = {}
+    over: dict[int, Any] = {}
+
+    def probe(i: int) -> None:
+        p = runner.run(grid[i])
+        (fits if p.bytes <= budget else over)[i] = p
+
+    probe(int(round(0.55 * (n - 1))))
+    stalls = 0
+    while len(runner.probes) < max_probes:
+        lo = max(fits) if fits else None
+        hi = min(over) if over else None
+        if lo == n - 1 or hi == 0 or (lo is not None and hi is not None and hi - lo <= 1):
+            break
+        if lo is not None and hi is not None:
+            x = _log_crossing(lo, fits[lo].bytes, hi, over[hi].bytes, budget)
+            if stalls >= 2:
+                x = (lo + hi) / 2
+            c = min(max(int(round(x)), lo + 1), hi - 1)
+            width = hi - lo
+        else:
+            # One side only: step by the usual ~6-8 % bytes per grid step until the budget is bracketed.
+            base_i = lo if lo is not None else hi
+            assert base_i is not None
+            base = (fits if lo is not None else over)[base_i]
+            step = math.log(budget / base.bytes) / math.log(1.07)
+            c = min(max(int(round(base_i + step)), 0), n - 1)
+            if c == base_i:
+                c = base_i + (1 if lo is not None else -1)
+            width = n
+        probe(c)
+        new_lo = max(fits) if fits else None
+        new_hi = min(over) if over else None
+        new_width = (new_hi - new_lo) if new_lo is not None and new_hi is not None else n
+        stalls = stalls + 1 if new_width > 0.6 * width else 0
+    if not fits:
+        smallest = over[min(over)]
+        return runner.result(smallest, met=False, fallback=_why(codec, target, smallest, budget))
+    lo = max(fits)
+    best = fits[lo]
+    if lo + 1 < n and (lo + 1) in over and q.continuous and (budget - best.bytes) / budget > CLOSE_ENOUGH:
+        best = _refine(runner, grid[lo], grid[lo + 1], best, budget)
+    if best.passed:
+        return runner.result(best, met=True)
+    return runner.result(best, met=False, fallback=_why(codec, target, best, budget))
+
+
+def _log_crossing(lo: int, b_lo: int, hi: int, b_hi: int, budget: float) -> float:
+    """Grid position where log(bytes) reaches log(budget), linearly between a fitting and an oversized probe."""
+    a, b = math.log(max(b_lo, 1)), math.log(max(b_hi, 1))
+    if b - a <= 1e-12:
+        return (lo + hi) / 2
+    return lo + (math.log(budget) - a) * (hi - lo) / (b - a)
+
+
+def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget: float) -> Any:
+    """Bisect a continuous setting between a fitting and an oversized grid point."""
+    for _ in range(MAX_REFINE):
+        mid = (fit_value + over_value) / 2
+        p = runner.run(mid)
+        if p.bytes <= budget:
+            fit_value, best = mid, p
+            if (budget - p.bytes) / budget <= CLOSE_ENOUGH:
+                break
+        else:
+            over_value = mid
+    return best
+
+
+def _why(codec: Codec, target: Target, probe: Any, budget: float) -> str:
+    if probe.bytes > budget:
+        return (f"no {codec.name} setting fits {budget:,.0f} bytes (smallest tried: {probe.bytes:,} bytes at "
+                f"{probe.setting if probe.setting is not None else 'lossless'})")
+    floors = target.floors()
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in probe.metrics.items() if k != "bytes" and k in floors.metrics)
+    return (f"best {codec.name} under {budget:,.0f} bytes ({probe.bytes:,} bytes, setting {probe.setting}) misses "
+            f"{floors}: {shown}")
+
+
+def quality_rank(result: Any, target: Target) -> float:
+    """How good a result is, for choosing between codecs under a budget: the floors' margin, else SSIM."""
+    floors = target.floors()
+    if floors.constraints:
+        try:
+            return floors.margin(result.metrics)
+        except KeyError:
+            pass
+    ssim = result.metrics.get("ssim")
+    return float(ssim.value) if ssim is not None else -math.inf
+
+
+def prefer(a: Any, b: Any, target: Target) -> bool:
+    """True when ``a`` should replace ``b`` as the chosen result.
+
+    A result that meets the target beats one that does not; then, with a byte budget, the higher quality wins
+    (:func:`quality_rank`), otherwise the smaller file.
+    """
+    if a.met != b.met:
+        return a.met
+    if target.budget is not None:
+        return quality_rank(a, target) > quality_rank(b, target)
+    return len(a.data) < len(b.data)

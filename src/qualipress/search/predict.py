@@ -1,0 +1,287 @@
+"""Predict, from cheap image features, the codec setting that just meets a target (the search's first probe).
+
+The model predicts, per codec and constraint kind (``ssim``, ``psnr``, ``ssim@min``, ``psnr@min``), the whole
+quality curve: the metric (in the margin units of :meth:`Constraint.margin`) at sampled grid settings, each a
+linear function of the image's features (one ridge regression per setting). It is fitted by
+``qualipress bench train-predictor`` on exhaustive sweeps of training photographs (``shared/data/train``, never
+Kodak) and shipped as ``models/predictor.json``. For a constraint the prediction is where that curve first
+reaches the threshold, a bracket from the cross-validated residual quantiles, and the curve's slope per grid step
+there; for a target (several constraints) the binding constraint is the one
+predicted to need the highest setting. Codecs, metrics or statistics without a model give no prediction and the
+search starts cold.
+
+Features (all on the perceptual luma, see :func:`image_features`): gradient energy, texture (local standard
+deviation), high-frequency energy, noise σ (Immerkær), the fraction of flat 8×8 blocks, colourfulness (Hasler and
+Süsstrunk), pixel count, bit depth, and for JPEG sources the quality estimated from their quantisation tables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from qualipress.io.image import Image
+from qualipress.io.transfer import to_perceptual
+from qualipress.search.targets import Constraint, Target, _transform
+
+#: Feature names, in the order of the model's coefficients (one source of truth for training and prediction).
+FEATURES = ("log_pixels", "high_depth", "grey", "gradient", "texture", "detail", "noise", "flat", "colourful",
+            "jpeg_quality")
+#: Constraint kinds a model can exist for: metric and tile statistic.
+KINDS = ("ssim", "psnr", "ssim@min", "psnr@min")
+#: Model format version (bumped when features or the file layout change).
+FORMAT = 2
+
+_MODEL_FILE = "predictor.json"
+_NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+
+
+def image_features(image: Image, *, jpeg_quality: float | None = None) -> dict[str, float]:
+    """Cheap descriptors of how hard an image is to compress (a few milliseconds for a 768×512 photo).
+
+    Parameters
+    ----------
+    image : Image
+    jpeg_quality : float, optional
+        The source's JPEG quality (see :func:`jpeg_source_quality`), when it was a JPEG; 0 means "not a JPEG".
+
+    Returns
+    -------
+    dict of str to float
+        One value per name in :data:`FEATURES`.
+    """
+    px = to_perceptual(image)
+    if px.ndim == 2:
+        px = px[..., None]
+    if px.shape[2] >= 3:
+        rgb = np.ascontiguousarray(px[..., :3])
+        y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        sub = rgb[::2, ::2]
+        r, g, b = sub[..., 0], sub[..., 1], sub[..., 2]
+        rg, yb = r - g, 0.5 * (r + g) - b
+        colourful = float(np.sqrt(rg.std() ** 2 + yb.std() ** 2) + 0.3 * np.sqrt(rg.mean() ** 2 + yb.mean() ** 2))
+    else:
+        y = np.ascontiguousarray(px[..., 0])
+        colourful = 0.0
+    h, w = y.shape
+    # Texture features are means, estimated on a fixed number of native-resolution tiles so their cost does not
+    # grow with the image (a 4K frame costs what a thumbnail does).
+    sums = np.zeros(5)
+    regions = _regions(h, w)
+    for r in regions:
+        sums += _tile_features(np.ascontiguousarray(y[r]))
+    gradient, texture, detail, noise, flat = sums / len(regions)
+    return {
+        "log_pixels": math.log10(max(1, h * w)),
+        "high_depth": 1.0 if image.bit_depth > 8 else 0.0,
+        "grey": 1.0 if px.shape[2] < 3 else 0.0,
+        "gradient": math.log10(gradient + 1e-4),
+        "texture": math.log10(texture + 1e-4),
+        "detail": math.log10(detail + 1e-4),
+        "noise": math.log10(noise + 1e-4),
+        "flat": float(flat),
+        "colourful": colourful,
+        "jpeg_quality": float(jpeg_quality or 0.0) / 100.0,
+    }
+
+
+#: Side of the sampled tiles and their most number (see :func:`image_features`).
+_TILE, _MAX_TILES = 64, 16
+
+
+def _regions(h: int, w: int) -> list[tuple[slice, slice]]:
+    """Up to ``_MAX_TILES`` tiles spread evenly over the image, or the whole image when it is small."""
+    if h * w <= _TILE * _TILE * _MAX_TILES or h < _TILE or w < _TILE:
+        return [(slice(0, h), slice(0, w))]
+    n = int(math.sqrt(_MAX_TILES))
+    ys = np.linspace(0, h - _TILE, n).astype(int)
+    xs = np.linspace(0, w - _TILE, n).astype(int)
+    return [(slice(y0, y0 + _TILE), slice(x0, x0 + _TILE)) for y0 in ys for x0 in xs]
+
+
+def _tile_features(y: np.ndarray) -> np.ndarray:
+    """Gradient energy, mean local standard deviation, Laplacian energy, noise σ and flat-block fraction."""
+    n = y.size
+    gx = cv2.Sobel(y, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(y, cv2.CV_32F, 0, 1, ksize=3)
+    gradient = (float(cv2.norm(gx, cv2.NORM_L1)) + float(cv2.norm(gy, cv2.NORM_L1))) / (8.0 * n)
+    y2 = cv2.multiply(y, y)
+    mu = cv2.blur(y, (7, 7))
+    local_var = cv2.blur(y2, (7, 7))
+    local_var -= cv2.multiply(mu, mu)
+    texture = float(np.mean(np.sqrt(np.maximum(local_var, 0.0))))
+    detail = float(cv2.norm(cv2.Laplacian(y, cv2.CV_32F, ksize=1), cv2.NORM_L1)) / n
+    h, w = y.shape
+    noise = 0.0
+    if h >= 3 and w >= 3:
+        conv = cv2.filter2D(y, cv2.CV_32F, _NOISE_KERNEL)[1:-1, 1:-1]
+        noise = float(math.sqrt(math.pi / 2) * cv2.norm(conv, cv2.NORM_L1) / (6.0 * conv.size))
+    bh, bw = h // 8, w // 8
+    flat = 0.0
+    if bh and bw:
+        m1 = cv2.resize(y[: bh * 8, : bw * 8], (bw, bh), interpolation=cv2.INTER_AREA)
+        m2 = cv2.resize(y2[: bh * 8, : bw * 8], (bw, bh), interpolation=cv2.INTER_AREA)
+        flat = float(np.mean(m2 - m1 * m1 < 1e-4))
+    return np.array([gradient, texture, detail, noise, flat])
+
+
+# -- JPEG sources ---------------------------------------------------------------------------------------------
+#: The IJG (libjpeg) base luminance quantisation table, natural order, quality 50.
+_IJG_LUMA = np.array([
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.float64)
+
+
+def quality_from_table(table: Sequence[int]) -> float:
+    """The IJG quality (1–100) whose scaled luminance table is closest to ``table`` (64 values; any order that
+    Pillow reports, which is zigzag for JPEG files, is handled by comparing sorted values)."""
+    t = np.sort(np.asarray(table, dtype=np.float64).ravel())
+    if t.size != 64:
+        return 0.0
+    base = np.sort(_IJG_LUMA)
+    best_q, best_err = 0, math.inf
+    for q in range(1, 101):
+        scale = 5000 / q if q < 50 else 200 - 2 * q
+        ref = np.clip(np.floor((base * scale + 50) / 100), 1, 255)
+        err = float(np.mean(np.abs(np.log(ref) - np.log(np.maximum(t, 1)))))
+        if err < best_err:
+            best_q, best_err = q, err
+    return float(best_q)
+
+
+def jpeg_source_quality(image: Image) -> float | None:
+    """Estimated quality of the JPEG file ``image`` was read from, or None when it was not a readable JPEG."""
+    src = image.source
+    if src is None or Path(src).suffix.lower() not in (".jpg", ".jpeg", ".jpe", ".jfif"):
+        return None
+    try:
+        from PIL import Image as PILImage
+
+        with PILImage.open(src) as im:
+            tables = getattr(im, "quantization", None)
+            if not tables:
+                return None
+            return quality_from_table(tables[min(tables)])
+    except Exception:
+        return None
+
+
+# -- the model --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Prediction:
+    """Where the target is predicted to be met on the codec's grid (fractional grid positions).
+
+    Attributes
+    ----------
+    index : float
+        Most likely crossing (the lowest grid position that meets the target).
+    low, high : float
+        A bracket that holds the crossing for most training images (cross-validated residual quantiles).
+    slope : float
+        Expected margin change per grid step near the crossing.
+    binding : str
+        The constraint that set the prediction.
+    """
+
+    index: float
+    low: float
+    high: float
+    slope: float
+    binding: str
+
+
+def feature_row(features: Mapping[str, float]) -> np.ndarray:
+    """The regression inputs for one image: a constant and the features in :data:`FEATURES` order."""
+    return np.array([1.0, *(features[k] for k in FEATURES)], dtype=np.float64)
+
+
+def curve_crossing(knots: np.ndarray, curve: np.ndarray, t: float) -> tuple[float, float] | None:
+    """Where a predicted margin-unit curve (values at grid ``knots``) first reaches ``t``, and its slope per
+    grid step there; the curve is made non-decreasing first. None when even the top knot stays below ``t``."""
+    env = np.maximum.accumulate(np.asarray(curve, dtype=np.float64))
+    above = np.flatnonzero(env >= t)
+    if above.size == 0:
+        return None
+    k = int(above[0])
+    if k == 0:
+        step = float((env[1] - env[0]) / max(1e-9, knots[1] - knots[0])) if len(knots) > 1 else 0.0
+        return float(knots[0]), step
+    x0, x1, m0, m1 = float(knots[k - 1]), float(knots[k]), float(env[k - 1]), float(env[k])
+    slope = (m1 - m0) / (x1 - x0)
+    pos = x0 + (t - m0) / slope if slope > 0 else x1
+    return pos, slope
+
+
+def constraint_kind(c: Constraint) -> str | None:
+    """The model kind that predicts ``c``, or None (scoped constraints, other metrics or statistics)."""
+    if c.scope is not None:
+        return None
+    kind = c.metric if c.stat == "mean" else f"{c.metric}@{c.stat}"
+    return kind if kind in KINDS else None
+
+
+class Predictor:
+    """The fitted models (see :func:`load`)."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        if data.get("format") != FORMAT or tuple(data.get("features", ())) != FEATURES:
+            raise ValueError("predictor model does not match this version's features")
+        self.data = dict(data)
+        self.models: dict[str, dict[str, Any]] = dict(data["models"])
+
+    def has(self, codec: str) -> bool:
+        return any(k.split("|")[0] == codec for k in self.models)
+
+    def predict(self, codec: str, grid_size: int, target: Target,
+                features: Mapping[str, float]) -> Prediction | None:
+        """Prediction for ``target`` on a grid of ``grid_size`` settings, or None when some constraint has no
+        model for ``codec`` (the search then starts as without a predictor)."""
+        best: Prediction | None = None
+        for c in target.constraints:
+            kind = constraint_kind(c)
+            model = self.models.get(f"{codec}|{kind}") if kind else None
+            if model is None or model.get("grid_size") != grid_size:
+                return None
+            if c.op == "<=":
+                return None
+            curve = np.asarray(model["weights"]) @ feature_row(features)
+            found = curve_crossing(np.asarray(model["knots"], dtype=np.float64), curve,
+                                   _transform(c.metric, c.value))
+            if found is None:  # predicted out of reach: start at the top
+                found = (float(grid_size - 1), 0.0)
+            idx, slope = found
+            q_lo, q_hi = model["residual_quantiles"]
+            p = Prediction(idx, idx + q_lo, idx + q_hi, max(slope, 1e-3), str(c))
+            if best is None or p.index > best.index:
+                best = p
+        if best is None:
+            return None
+        top = grid_size - 1
+        return Prediction(min(max(best.index, 0.0), top), min(max(best.low, 0.0), top),
+                          min(max(best.high, 0.0), top), best.slope, best.binding)
+
+
+def model_path() -> Path:
+    """The shipped model file."""
+    return Path(str(resources.files("qualipress.search") / "models" / _MODEL_FILE))
+
+
+@lru_cache(maxsize=4)
+def load(path: str | None = None) -> Predictor | None:
+    """The predictor from ``path`` (default: the shipped model), or None when there is none or it does not fit
+    this version."""
+    p = Path(path) if path else model_path()
+    try:
+        return Predictor(json.loads(p.read_text()))
+    except (OSError, ValueError, KeyError):
+        return None

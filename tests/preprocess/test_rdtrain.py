@@ -1,0 +1,144 @@
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+import torch
+
+from qualipress import codecs
+from qualipress.errors import InputError, UnsupportedError
+from qualipress.io import read_image, write_image
+from qualipress.preprocess import get_preprocessor
+from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim, tables
+from qualipress.preprocess.pool import jpeg_luma_table
+from qualipress.preprocess.rdtrain import RDTrainOptions, list_images, rd_slope, split_images, train_rd
+
+from .conftest import textured
+
+
+def _tensor(img):
+    return torch.from_numpy(img.pixels[..., :3].astype(np.float32).transpose(2, 0, 1)[None] / 255.0)
+
+
+def test_tables_follow_the_ijg_rule():
+    luma, chroma = tables(75)
+    assert np.array_equal(luma, jpeg_luma_table(75))
+    assert chroma[0, 0] == 9 and chroma[7, 7] == 50  # 17 and 99 scaled by 50 %
+    assert tables(100)[0].max() == 1 and tables(1)[0].min() > 1
+
+
+def test_proxy_decodes_like_libjpeg_turbo():
+    img = textured(h=64, w=96, noise=6.0)
+    c = codecs.get("jpeg")
+    x = _tensor(img)
+    for q in (40, 75):
+        real = c.decode(c.encode(img, quality=q)).pixels[..., :3].astype(np.float64)
+        with torch.no_grad():
+            dec, _ = jpeg_proxy(x, q)
+        prox = np.rint(dec[0].numpy().transpose(1, 2, 0) * 255.0)
+        err_real = ((real - img.pixels) ** 2).mean()
+        err_proxy = ((prox - img.pixels) ** 2).mean()
+        gap = ((prox - real) ** 2).mean()
+        assert gap < 0.2 * err_real  # the proxy reproduces most of the real decode
+        assert err_proxy == pytest.approx(err_real, rel=0.15)
+
+
+def test_proxy_bits_rank_like_real_bits():
+    c = codecs.get("jpeg")
+    real, proxy = [], []
+    for seed, noise in ((0, 2.0), (1, 6.0), (2, 12.0)):
+        img = textured(h=64, w=96, seed=seed, noise=noise)
+        for q in (35, 60, 85):
+            real.append(len(c.encode(img, quality=q)))
+            with torch.no_grad():
+                proxy.append(float(jpeg_proxy(_tensor(img), q)[1][0]))
+    assert np.corrcoef(np.log(real), np.log(proxy))[0, 1] > 0.95
+
+
+def test_proxy_is_differentiable_and_rate_falls_with_quality():
+    x = _tensor(textured(h=32, w=48, noise=8.0)).requires_grad_(True)
+    dec, bits = jpeg_proxy(x, 60)
+    ((dec - x.detach()) ** 2).mean().add(bits.sum() * 1e-6).backward()
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0
+    with torch.no_grad():
+        assert float(jpeg_proxy(x, 30)[1][0]) < float(jpeg_proxy(x, 90, subsample=False)[1][0])
+
+
+def test_ssim_and_rd_slope():
+    x = _tensor(textured(h=64, w=64, noise=6.0))
+    assert float(ssim(x, x)[0]) == pytest.approx(1.0, abs=1e-5)
+    noisy = (x + 0.05 * torch.randn_like(x)).clamp(0, 1)
+    assert float(ssim(noisy, x)[0]) < 0.95
+    assert 0.05 < rd_slope(x, 60, 1.0) < 20
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rdtrain")
+    for i in range(4):
+        write_image(root / f"img{i}.png", textured(h=80, w=96, seed=i, noise=6.0 + 3 * i))
+    write_image(root / "tiny.png", textured(h=20, w=20, seed=9))  # smaller than a crop: skipped
+    return root
+
+
+def test_split_is_deterministic_and_disjoint(data):
+    files = list_images([data])
+    tr, va = split_images(files, 2)
+    assert len(va) == 1 and not set(tr) & set(va) and len(tr) + len(va) == len(files)
+    assert split_images(files, 2) == (tr, va)
+
+
+def test_kodak_is_refused(tmp_path):
+    write_image(tmp_path / "kodim01.png", textured(h=32, w=32))
+    with pytest.raises(InputError, match="Kodak"):
+        list_images([tmp_path])
+
+
+def test_train_resume_and_use(data, tmp_path):
+    out = tmp_path / "rd.pt"
+    opt = RDTrainOptions(steps=3, batch=2, crop=32, base=8, val_images=1, log_every=1, checkpoint_minutes=100)
+    seen = []
+    res = train_rd([data], out, opt, log=seen.append)
+    assert res.record["steps_run"] == 3 and res.record["objective"] == "rd"
+    assert out.with_suffix(".state.pt").is_file()
+    lines = [json.loads(s) for s in out.with_suffix(".log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in lines if "loss" in e] == [1, 2, 3]
+    assert all(np.isfinite(e["loss"]) for e in lines if "loss" in e)
+    assert "val" in lines[-1] and lines[-1]["val"]
+    before = {k: v.clone() for k, v in get_preprocessor(str(out)).model.state_dict().items()}
+    res2 = train_rd([data], out, RDTrainOptions(steps=5, crop=32), resume=True)
+    assert res2.record["steps_run"] == 5
+    assert res2.record["options"]["base"] == 8  # the first run's options are kept
+    lines = [json.loads(s) for s in out.with_suffix(".log.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in lines if "loss" in e] == [1, 2, 3, 4, 5]
+    from qualipress.preprocess.model import load_model
+
+    after = load_model(out).state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    img = read_image(data / "img0.png")
+    pre = get_preprocessor(str(out))
+    assert pre(img).pixels.shape == img.pixels.shape
+
+
+def test_bad_options_and_nothing_to_resume(data, tmp_path):
+    with pytest.raises(UnsupportedError):
+        train_rd([data], tmp_path / "a.pt", RDTrainOptions(crop=40))
+    with pytest.raises(UnsupportedError):
+        train_rd([data], tmp_path / "a.pt", RDTrainOptions(q_max=95))
+    with pytest.raises(InputError, match="resume"):
+        train_rd([data], tmp_path / "a.pt", RDTrainOptions(steps=1), resume=True)
+
+
+def test_cli_train_objective_rd(data, tmp_path, capsys):
+    from qualipress.cli import main
+
+    out = tmp_path / "cli.pt"
+    code = main(["preprocess", "train", str(data), "-o", str(out), "--objective", "rd", "--steps", "2",
+                 "--crop", "32", "--batch", "2", "--base", "8"])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert out.is_file() and "held-out proxy bits" in text
+    assert main(["preprocess", "train", str(data), "-o", str(out), "--objective", "nope"]) == 2
+    assert main(["preprocess", "train", str(data), "-o", str(out), "--objective", "rd", "--q-range", "x"]) == 2

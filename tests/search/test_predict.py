@@ -1,0 +1,129 @@
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from qualipress import codecs
+from qualipress.io import as_image, read_image
+from qualipress.search import parse_target, search
+from qualipress.search import predict as pr
+from tests.conftest import photo_like
+
+
+@pytest.mark.parametrize("quality", [12, 50, 75, 90, 97])
+def test_quality_from_table_recovers_the_ijg_quality(quality):
+    buf = io.BytesIO()
+    PILImage.fromarray(photo_like(64, 64)).save(buf, "JPEG", quality=quality)
+    buf.seek(0)
+    tables = PILImage.open(buf).quantization
+    assert pr.quality_from_table(tables[0]) == quality
+
+
+def test_jpeg_source_quality_reads_the_source_file(tmp_path):
+    px = photo_like(80, 96)
+    PILImage.fromarray(px).save(tmp_path / "a.jpg", quality=83)
+    PILImage.fromarray(px).save(tmp_path / "a.png")
+    assert pr.jpeg_source_quality(read_image(tmp_path / "a.jpg")) == 83
+    assert pr.jpeg_source_quality(read_image(tmp_path / "a.png")) is None
+    assert pr.jpeg_source_quality(as_image(px)) is None
+
+
+def test_features_respond_to_noise_flatness_and_colour():
+    rng = np.random.default_rng(0)
+    clean = photo_like(300, 400)
+    noisy = np.clip(clean + rng.normal(0, 12, clean.shape), 0, 255).astype(np.uint8)
+    flat = np.full((300, 400, 3), 120, np.uint8)
+    f_clean, f_noisy, f_flat = (pr.image_features(as_image(x)) for x in (clean, noisy, flat))
+    assert tuple(f_clean) == pr.FEATURES
+    assert f_noisy["noise"] > f_clean["noise"] + 0.25
+    assert f_flat["flat"] == 1.0 > f_clean["flat"]
+    assert f_flat["colourful"] == 0.0 < f_clean["colourful"]
+    grey = pr.image_features(as_image(clean[..., :1].copy()))
+    assert grey["grey"] == 1.0 and grey["colourful"] == 0.0
+    assert pr.image_features(as_image(clean), jpeg_quality=90)["jpeg_quality"] == pytest.approx(0.9)
+
+
+def _model(offset, grid_size=100, q=(-2.0, 3.0)):
+    """A curve that does not depend on the features: offset + one tenth of a margin unit per grid step."""
+    knots = list(range(0, grid_size, 2)) + ([grid_size - 1] if (grid_size - 1) % 2 else [])
+    weights = [[offset + k / 10] + [0.0] * len(pr.FEATURES) for k in knots]
+    return {"knots": knots, "weights": weights, "residual_quantiles": list(q), "grid_size": grid_size}
+
+
+def test_predictor_takes_the_binding_constraint_and_abstains_without_a_model():
+    pred = pr.Predictor({"format": pr.FORMAT, "features": list(pr.FEATURES),
+                         "models": {"jpeg|ssim": _model(-3.0), "jpeg|psnr": _model(0.0)}})
+    feats = pr.image_features(as_image(photo_like(64, 64)))
+    p = pred.predict("jpeg", 100, parse_target("ssim>=0.95, psnr>=30"), feats)
+    assert p is not None and p.binding == "ssim>=0.95"
+    t = -np.log10(0.05)
+    assert p.index == pytest.approx(10 * (t + 3)) and p.low == pytest.approx(p.index - 2)
+    assert p.high == pytest.approx(p.index + 3) and p.slope == pytest.approx(0.1)
+    assert pred.predict("jpeg", 100, parse_target("psnr>=30"), feats).index == pytest.approx(30)
+    assert pred.predict("jpeg", 100, parse_target("ssim@p5>=0.9"), feats) is None
+    assert pred.predict("jpeg", 100, parse_target("ssim>=0.95, roi:ssim>=0.97"), feats) is None
+    assert pred.predict("jpeg", 96, parse_target("ssim>=0.95"), feats) is None  # another grid
+    assert pred.predict("avif", 100, parse_target("ssim>=0.95"), feats) is None
+    low = pr.Predictor({"format": pr.FORMAT, "features": list(pr.FEATURES), "models": {"jpeg|ssim": _model(-30.0)}})
+    assert low.predict("jpeg", 100, parse_target("ssim>=0.95"), feats).index == 99  # out of reach: the top
+    with pytest.raises(ValueError):
+        pr.Predictor({"format": pr.FORMAT, "features": ["other"], "models": {}})
+
+
+def test_curve_crossing_is_monotone_and_interpolated():
+    knots = np.array([0, 10, 20, 30])
+    assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 1.5) == pytest.approx((25.0, 0.1))
+    assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 0.75)[0] == pytest.approx(7.5)
+    assert pr.curve_crossing(knots, np.array([0.0, 1.0, 1.5, 2.0]), 3.0) is None
+
+
+def test_cold_search_from_the_prediction_proves_the_same_minimum():
+    img = as_image(photo_like(160, 200, seed=3))
+    for codec_name, target in (("jpeg", "ssim>=0.95"), ("jpeg", "ssim>=0.9, psnr>=33, ssim@min>=0.8")):
+        tgt = parse_target(target)
+        cold = search(img, codec_name, tgt, predict=False)
+        predicted = search(img, codec_name, tgt)
+        assert predicted.met and cold.met
+        assert predicted.setting == cold.setting and predicted.data == cold.data
+        if pr.load() is not None and pr.load().has(codec_name):
+            assert predicted.prediction is not None
+            assert predicted.probes[0].setting == codecs.get(codec_name).info.quality.grid[
+                int(round(predicted.prediction.index))]
+        assert cold.prediction is None
+
+
+def test_train_predictor_writes_a_model_the_search_can_load(tmp_path):
+    from qualipress.bench.predictor_train import run_train_predictor
+
+    d = tmp_path / "train"
+    d.mkdir()
+    rng = np.random.default_rng(1)
+    for k in range(12):
+        px = photo_like(48, 64, seed=k)
+        px = np.clip(px + rng.normal(0, 2 + 2 * k, px.shape), 0, 255).astype(np.uint8)
+        PILImage.fromarray(px).save(d / f"{k:02d}.png")
+    out = tmp_path / "model.json"
+    data = run_train_predictor([d], codecs=("jpeg",), cache=tmp_path / "cache", output=out, log=lambda _: None)
+    assert "jpeg|ssim" in data["models"]
+    m = data["models"]["jpeg|ssim"]
+    assert m["residual_quantiles"][0] <= 0 <= m["residual_quantiles"][1] and m["cv_mae"] >= 0
+    loaded = pr.load(str(out))
+    assert loaded is not None and loaded.has("jpeg") and json.loads(out.read_text())["format"] == pr.FORMAT
+    feats = pr.image_features(read_image(d / "03.png"))
+    p = loaded.predict("jpeg", 100, parse_target("ssim>=0.95"), feats)
+    assert p is not None and 0 <= p.low <= p.index <= p.high <= 99
+    assert len(list((tmp_path / "cache").iterdir())) == 12  # sweeps cached: a rerun only fits
+
+
+def test_warm_start_carries_the_residual_of_a_near_identical_frame():
+    img = as_image(photo_like(160, 200, seed=5))
+    first = search(img, "jpeg", "ssim>=0.95")
+    if first.prediction is None:
+        pytest.skip("no shipped JPEG predictor")
+    grid = list(codecs.get("jpeg").info.quality.grid)
+    assert first.hint.residual == pytest.approx(grid.index(first.setting) - first.prediction.index)
+    second = search(img, "jpeg", "ssim>=0.95", start=first.hint)
+    assert second.probes[0].setting == first.setting  # the same frame again starts where the first one ended
+    assert second.data == first.data and second.encodes == 2
