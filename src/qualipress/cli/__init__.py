@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qualipress import __version__
-from qualipress.errors import ExitCode, Interrupted, QualipressError
+from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
 
 app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compress images and film frames to the smallest file that provably meets a quality target.")
@@ -134,11 +134,17 @@ def compress(
 
         hooks = RoiHooks(hooks, classes=roi, roi_mask=roi_mask, roi_boxes=roi_boxes, save_mask=save_mask,
                          options=fixed)
-    hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger, web=for_ == "web", bit_depth=bit_depth,
+    if preprocess:
+        from qualipress.preprocess.hooks import PreprocessHooks
+
+        hooks = PreprocessHooks(hooks, name=preprocess)
+    # Fixed jpeg-roi qualities ask for exactly that encode: never-grow does not swap in the source file.
+    hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger or bool(fixed), web=for_ == "web",
+                       bit_depth=bit_depth,
                        extensions=frozenset({single.extension}) if single and single.extension else None)
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
                            name_with_ext=name_with_ext,
-                           encode_options=options, preprocess=preprocess, scheduler=scheduler,
+                           encode_options=options, scheduler=scheduler,
                            **({"hooks": hooks} if hooks is not None else {}))
     if dry_run:
         rows = _photo.dry_run_rows(inputs, output, codec)
@@ -370,14 +376,19 @@ def compare(
     """Print quality metrics of DISTORTED against REFERENCE."""
     from qualipress import metrics
     from qualipress.io import read_image
+    from qualipress.metrics.pair import align_pair
 
-    ref, dis = read_image(reference), read_image(distorted)
-    if (ref.height, ref.width) != (dis.height, dis.width):
-        raise QualipressError(f"sizes differ: {ref.width}x{ref.height} vs {dis.width}x{dis.height}")
-    if ref.n_channels != dis.n_channels:
-        ref, dis = ref.color(), dis.color()
-    names = metric or ["ssim", "psnr", "ms-ssim"]
-    res = metrics.measure(ref, dis, names, tile=tile)
+    ref, dis, notes = align_pair(read_image(reference), read_image(distorted))
+    res: dict[str, Any] = {}
+    for name in metric or ["ssim", "psnr", "ms-ssim"]:
+        try:
+            res.update(metrics.measure(ref, dis, [name], tile=tile))
+        except (InputError, UnsupportedError) as exc:  # e.g. MS-SSIM on an image smaller than its scales
+            notes.append(f"{name} skipped: {exc}")
+    for note in notes:
+        err_console.print(f"note: {note}", markup=False)
+    if not res:
+        raise QualipressError("no metric could be computed for these images")
     if as_json:
         _dump({k: v.to_dict() for k, v in res.items()})
         return
@@ -484,8 +495,8 @@ def bench_search(
     targets: Annotated[str, typer.Option(help="Semicolon-separated targets or profile names.")] = (
         "ssim>=0.90;ssim>=0.95;ssim>=0.99"),
     limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
-    modes: Annotated[str, typer.Option(help="cold (each image alone), warm (a batch in order), or both.")] = (
-        "cold,warm"),
+    modes: Annotated[str, typer.Option(help="cold (each image alone), warm (a batch in order), baseline (cold "
+                                                "without the predictor); comma-separated.")] = "cold,warm",
 ) -> None:
     """Search efficiency: misses, encodes per image and bytes vs an exhaustive sweep of the same settings."""
     from qualipress.bench.search_bench import run_search_bench

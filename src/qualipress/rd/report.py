@@ -13,6 +13,7 @@ from typing import Any
 
 from qualipress.bench.colours import curve_colour
 from qualipress.errors import InputError
+from qualipress.io import atomic_write_bytes, atomic_write_text
 
 
 def load_curves(paths: Sequence[str | os.PathLike[str]]) -> dict[str, dict[str, Any]]:
@@ -124,11 +125,7 @@ def plot_rd(
     plt.close(fig)
     data = buf.getvalue()
     if output is not None:
-        out = Path(output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
+        atomic_write_bytes(Path(output), data)
     return data
 
 
@@ -194,9 +191,7 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
     parts.extend(f"<li>{html.escape(json.dumps(e))}</li>" for e in errors[:200])
     parts.append("</ul></body></html>")
     out = Path(output) if output else d / "report.html"
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    os.replace(tmp, out)
+    atomic_write_text(out, "\n".join(parts))
     return out
 
 
