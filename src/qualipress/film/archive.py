@@ -82,6 +82,9 @@ def _encode_source(task: dict[str, Any], rec: dict[str, Any], data: bytes) -> by
     except MemoryError:
         rec.update(status="error", error="out of memory", error_type="MemoryError")
         return None
+    except Exception as exc:  # a bug or a backend failure: this frame's record, not the end of the batch
+        rec.update(status="error", error=f"unexpected {type(exc).__name__}: {exc}", error_type=type(exc).__name__)
+        return None
     rec.update(info)
     return out
 
