@@ -100,6 +100,9 @@ def _write_output(task: dict[str, Any], rec: dict[str, Any], out: bytes) -> dict
     except QualipressError as exc:
         rec.update(status="error", error=str(exc), error_type=type(exc).__name__)
         return rec
+    except OSError as exc:  # the written file vanished or became unreadable before it was re-read
+        rec.update(status="error", error=f"{dst}: cannot re-read ({exc.strerror or exc})", error_type="OutputError")
+        return rec
     rec.update(status="ok", output=rel_out, output_sha256=sha256_bytes(out), output_bytes=len(out))
     return rec
 
