@@ -29,6 +29,8 @@ class QualityParam:
         The settings the search and the exhaustive sweep try, ordered from **lowest quality to highest**.
     default : float
         A sensible setting for ``encode`` without a quality.
+    continuous : bool
+        The encoder uses settings between grid points (a byte budget refines between neighbours).
     """
 
     name: str
@@ -37,6 +39,7 @@ class QualityParam:
     higher_is_better: bool
     grid: tuple[float, ...]
     default: float
+    continuous: bool = False
 
     def check(self, value: float) -> float:
         """Validate a setting and return it as float."""
@@ -183,7 +186,7 @@ class Codec(ABC):
         if carry is not None:
             from qualipress.io.metadata import embed
 
-            data = embed(data, self.info.extension, carry)
+            data = embed(data, self.info.extension, carry, channels=img.n_channels)
         return data
 
     def check_options(self, options: dict[str, Any]) -> None:

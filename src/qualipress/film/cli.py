@@ -74,7 +74,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 typer.echo(f"  {f['name']}: {f['width']}x{f['height']} {f['bit_depth']}-bit {f['transfer']} "
                            f"{f['content']['colour']}, text {t}, bits used {a['bits']['used']}, "
                            f"stops {a['dynamic_range']['stops']}, smooth {a['smooth_gradient']['fraction']:.0%}, "
-                           f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f}"
+                           f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f} "
+                           f"({a['noise_sigma'] * 1023:.1f} 10-bit codes, lag-1 corr "
+                           f"{(a.get('grain') or {}).get('correlation')})"
                            + "".join(f"\n    warning: {w}" for w in f["header"].get("warnings", [])))
         if any(f.get("status") != "ok" for f in cat["frames"]):
             raise ExitCode(1)

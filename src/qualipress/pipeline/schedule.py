@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from qualipress.pipeline.runner import run_lanes, run_tasks
+
 #: Longest chunk by default: bounds how long a worker holds results back (records are returned per chunk).
 MAX_CHUNK = 16
 
@@ -106,9 +108,11 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
     """Like :func:`qualipress.pipeline.runner.run_tasks`, but a shot's tasks run on one worker, in frame order.
 
     Tasks are cut by :func:`sequence_chunks`; each chunk is one task of the runner (so warm state a worker
-    keeps from one frame to the next, like the lossy search's hint, stays within the shot). Results come back
-    per chunk. When a chunk's worker dies (the runner yields an exception for the whole chunk), its tasks are
-    run again one by one, so only the task that crashes is reported failed.
+    keeps from one frame to the next, like the lossy search's hint, stays within the shot). Local workers run
+    each chunk as a lane (:func:`qualipress.pipeline.runner.run_lanes`), so results come back frame by frame and
+    Ctrl-C loses no finished frame; on Dask (and with ``stream``) results come back per chunk. When a chunk's
+    worker dies there (the runner yields an exception for the whole chunk), its tasks are run again one by one,
+    so only the task that crashes is reported failed.
 
     Parameters
     ----------
@@ -132,7 +136,7 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
         Task index and its result, or the exception it raised.
     """
     if runner is None:
-        from qualipress.pipeline.runner import run_tasks as runner
+        runner = run_tasks
     if not tasks:
         return
     if not scheduler and jobs <= 1:
@@ -143,6 +147,10 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
         return
     workers = max(2, jobs) if scheduler else jobs
     chunks = sequence_chunks(keys, workers=workers, max_chunk=max_chunk)
+    if not scheduler and stream is None and runner is run_tasks:
+        # local workers: each chunk is a lane of one worker, results still come back frame by frame
+        yield from run_lanes(fn, tasks, chunks, jobs=jobs)
+        return
     retry: list[int] = []
     # closing: when the caller stops early (Ctrl-C), the runner stops its workers at once
     with contextlib.closing(runner(run_chunk, [(fn, [tasks[i] for i in chunk], stream) for chunk in chunks],

@@ -39,7 +39,7 @@ FEATURES = ("log_pixels", "high_depth", "grey", "gradient", "texture", "detail",
 #: Constraint kinds a model can exist for: metric and tile statistic.
 KINDS = ("ssim", "psnr", "ssim@min", "psnr@min")
 #: Model format version (bumped when features or the file layout change).
-FORMAT = 2
+FORMAT = 3
 
 _MODEL_FILE = "predictor.json"
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
@@ -191,6 +191,10 @@ class Prediction:
         Expected margin change per grid step near the crossing.
     binding : str
         The constraint that set the prediction.
+    source_index : int or None
+        For a JPEG source and a codec with the same tables, the grid position of the source's own quality.
+    bits_per_pixel : float or None
+        Expected file size at ``index`` (bits per pixel), when the model has size curves.
     """
 
     index: float
@@ -198,11 +202,14 @@ class Prediction:
     high: float
     slope: float
     binding: str
+    source_index: int | None = None
+    bits_per_pixel: float | None = None
 
 
 def feature_row(features: Mapping[str, float]) -> np.ndarray:
     """The regression inputs for one image: a constant and the features in :data:`FEATURES` order."""
-    return np.array([1.0, *(features[k] for k in FEATURES)], dtype=np.float64)
+    f = np.array([features[k] for k in FEATURES], dtype=np.float64)
+    return np.concatenate([[1.0], f, f * f])
 
 
 def curve_crossing(knots: np.ndarray, curve: np.ndarray, t: float) -> tuple[float, float] | None:
@@ -261,14 +268,18 @@ class Predictor:
                 found = (float(grid_size - 1), 0.0)
             idx, slope = found
             q_lo, q_hi = model["residual_quantiles"]
-            p = Prediction(idx, idx + q_lo, idx + q_hi, max(slope, 1e-3), str(c))
+            bpp = None
+            if "bytes_weights" in model:
+                log_bpp = np.asarray(model["bytes_weights"]) @ feature_row(features)
+                bpp = float(10 ** np.interp(idx, np.asarray(model["knots"], dtype=np.float64), log_bpp))
+            p = Prediction(idx, idx + q_lo, idx + q_hi, max(slope, 1e-3), str(c), None, bpp)
             if best is None or p.index > best.index:
                 best = p
         if best is None:
             return None
         top = grid_size - 1
         return Prediction(min(max(best.index, 0.0), top), min(max(best.low, 0.0), top),
-                          min(max(best.high, 0.0), top), best.slope, best.binding)
+                          min(max(best.high, 0.0), top), best.slope, best.binding, None, best.bits_per_pixel)
 
 
 def model_path() -> Path:
