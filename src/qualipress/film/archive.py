@@ -207,8 +207,9 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
     -----
     Paths are made absolute here, before anything is sent to a worker: a Dask worker runs in its own working
     directory and must never resolve a relative name. Frames are sent as per-shot chunks in frame order
-    (:func:`qualipress.pipeline.schedule.run_by_sequence`), each chunk run with reading and writing overlapped
-    with encoding (:func:`archive_stream`); without workers, all frames run that way in this process.
+    (:func:`qualipress.pipeline.schedule.run_by_sequence`): local workers take a shot's frames one at a time,
+    in order, so every finished frame is recorded at once; on Dask a chunk runs as one task with reading and
+    writing overlapped with encoding (:func:`archive_stream`), as do all frames without workers.
 
     Returns
     -------
@@ -245,7 +246,10 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
             progress(rec)
 
     keys = [sequence_key(t["rel"]) for t in tasks]
-    for i, rec in run_by_sequence(_archive_task, tasks, keys, jobs=jobs, scheduler=scheduler, stream=archive_stream):
+    # local workers: one frame per task on the shot's lane, so each finished frame reaches the manifest at once
+    # (an interruption loses none); in this process and on Dask a chunk streams with I/O overlapped
+    stream = archive_stream if (scheduler or jobs <= 1) else None
+    for i, rec in run_by_sequence(_archive_task, tasks, keys, jobs=jobs, scheduler=scheduler, stream=stream):
         if isinstance(rec, BaseException):
             rec = {"kind": "lossless", "source": tasks[i]["rel"], "status": "error", "error": str(rec),
                    "error_type": type(rec).__name__}
