@@ -75,7 +75,7 @@ def test_predictor_takes_the_binding_constraint_and_abstains_without_a_model():
 
 def test_curve_crossing_is_monotone_and_interpolated():
     knots = np.array([0, 10, 20, 30])
-    assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 1.5) == pytest.approx((25.0, 0.1))
+    assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 1.5) == pytest.approx((25.0, 0.05))
     assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 0.75)[0] == pytest.approx(7.5)
     assert pr.curve_crossing(knots, np.array([0.0, 1.0, 1.5, 2.0]), 3.0) is None
 
