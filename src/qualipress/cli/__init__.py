@@ -282,8 +282,19 @@ def _print_summary(summary: Any, out: Console = console) -> None:
                                            f"{saved}{extra}")
     table.add_row("report", str(summary.report))
     out.print(table)
-    for rec in summary.failures:
-        err_console.print(f"[red]failed[/] {rec['input']}: {rec.get('error') or 'target not met'}")
+    _print_failure_recap(summary.failures)
+
+
+def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
+    """One line per distinct reason (each file was already named as it failed): how many files, which ones."""
+    by_reason: dict[str, list[str]] = {}
+    for rec in failures:
+        reason = str(rec.get("error") or "target not met")
+        reason = reason.removeprefix(f"{rec['input']}: ").replace(str(rec["input"]), "<file>")
+        by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
+    for reason, names in by_reason.items():
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        err_console.print(f"[red]failed[/] {len(names)} file(s) ({shown}): {reason}")
 
 
 # -- encode / decode / compare / info / codecs ------------------------------------------------------------
