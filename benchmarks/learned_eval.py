@@ -42,6 +42,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("models", nargs="+", help="label=path of a model file or a training checkpoint (.ckpt)")
     ap.add_argument("--limit", type=int, help="first N Kodak images only")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes")
     args = ap.parse_args()
     kodak = DATA / "kodak"
     if not kodak.is_dir():
@@ -50,7 +51,7 @@ def main() -> int:
     suffix = f"-first{args.limit}" if args.limit else ""
     anchor_dir = OUT / f"anchor{suffix}"
     run_rd(kodak, anchor_dir, codecs=[ANCHOR], qualities={ANCHOR: JPEG_QUALITIES}, metrics=["psnr", "ms-ssim"],
-           anchor=None, limit=args.limit, progress=_progress)
+           anchor=None, limit=args.limit, jobs=args.jobs, progress=_progress)
     lines = [f"# Learned models vs {ANCHOR} on Kodak{suffix} ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
              "", "| model | steps | BD-rate PSNR (pchip) | overlap PSNR | BD-PSNR (dB) | BD-rate MS-SSIM (pchip) | "
              "overlap MS-SSIM | PSNR range (dB) | bpp range |", "|---|---:|---:|---:|---:|---:|---:|---|---|"]
@@ -72,7 +73,7 @@ def main() -> int:
         if not (outdir / "cache.jsonl").exists():
             shutil.copyfile(anchor_dir / "cache.jsonl", outdir / "cache.jsonl")
         res = run_rd(kodak, outdir, codecs=[ANCHOR, LEARNED], qualities={ANCHOR: JPEG_QUALITIES, LEARNED: LEVELS},
-                     metrics=["psnr", "ms-ssim"], anchor=ANCHOR, limit=args.limit,
+                     metrics=["psnr", "ms-ssim"], anchor=ANCHOR, limit=args.limit, jobs=args.jobs,
                      encode_options={LEARNED: {"weights": str(path)}}, progress=_progress)
         for e in res.errors:
             print("error:", e, file=sys.stderr)

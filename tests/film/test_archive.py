@@ -161,3 +161,14 @@ def test_archive_options_reach_the_coder_and_bad_ones_stop_before_any_work(dpx_s
         assert main(["archive", str(dpx_sequence), "-o", str(tmp_path / "x"), *bad]) == 2, bad
         assert not (tmp_path / "x").exists()
         assert "Traceback" not in capsys.readouterr().err
+
+
+def test_restore_brings_back_mode_and_mtime(dpx_sequence: Path, tmp_path: Path) -> None:
+    frames = sorted(dpx_sequence.iterdir())
+    os.chmod(frames[0], 0o640)
+    os.utime(frames[0], ns=(1_500_000_000_123_456_789, 1_500_000_000_123_456_789))
+    archive_paths([dpx_sequence], tmp_path / "arch")
+    restore_archive(tmp_path / "arch", tmp_path / "back")
+    for f in frames:
+        back = (tmp_path / "back" / f.name).stat()
+        assert (back.st_mode & 0o777, back.st_mtime_ns) == (f.stat().st_mode & 0o777, f.stat().st_mtime_ns)

@@ -75,7 +75,7 @@ def test_predictor_takes_the_binding_constraint_and_abstains_without_a_model():
 
 def test_curve_crossing_is_monotone_and_interpolated():
     knots = np.array([0, 10, 20, 30])
-    assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 1.5) == pytest.approx((25.0, 0.1))
+    assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 1.5) == pytest.approx((25.0, 0.05))
     assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 0.75)[0] == pytest.approx(7.5)
     assert pr.curve_crossing(knots, np.array([0.0, 1.0, 1.5, 2.0]), 3.0) is None
 
@@ -168,7 +168,7 @@ def test_racing_codecs_keeps_the_winner_of_the_full_comparison():
     raced, per = best_of(img, names, "ssim>=0.95")
     full, per_full = best_of(img, names, "ssim>=0.95", race=False)
     assert raced.met and raced.codec == full.codec and raced.data == full.data
-    assert sum(r.encodes for r in per.values()) <= sum(r.encodes for r in per_full.values())
+    assert all(r.met for r in per.values() if r.beaten is None)
     assert all(r.beaten is None for r in per_full.values())
     assert sorted(race_order(names, img, "ssim>=0.95")) == sorted(names)
     assert race_order(["jpeg", "avif", "jpegxl"]) == ["avif", "jpegxl", "jpeg"]

@@ -141,7 +141,7 @@ def compress(
     # Fixed jpeg-roi qualities ask for exactly that encode: never-grow does not swap in the source file.
     hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger or bool(fixed), web=for_ == "web",
                        bit_depth=bit_depth,
-                       extensions=frozenset({single.extension}) if single and single.extension else None)
+                       extensions=_photo.allowed_extensions(single, codec))
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
                            name_with_ext=name_with_ext,
                            encode_options=options, scheduler=scheduler,

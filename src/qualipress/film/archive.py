@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -62,7 +63,7 @@ def _read_source(task: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
                frame=fn.number)
     try:
         st = src.stat()
-        rec.update(source_bytes=st.st_size, mtime_ns=st.st_mtime_ns)
+        rec.update(source_bytes=st.st_size, mtime_ns=st.st_mtime_ns, mode=stat.S_IMODE(st.st_mode))
         data = src.read_bytes()
     except OSError as exc:
         rec.update(status="error", error=f"{src}: cannot read ({exc.strerror or exc})", error_type="InputError")
@@ -297,6 +298,7 @@ def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
         if sha256_file(dst) != want:
             raise OutputError(f"{dst}: restored file on disk does not match the recorded SHA-256")
         rec.update(status="ok", sha256=want, bytes=len(rebuilt))
+        _restore_attributes(dst, task.get("attrs") or {}, rec)
     except OSError as exc:
         rec.update(status="error", error=f"{src}: {exc.strerror or exc}")
     except QualipressError as exc:
@@ -304,6 +306,18 @@ def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
         rec.update(status="error", error=f"{task['rel']}: {msg}" if msg.startswith("damaged") else msg,
                    error_type=type(exc).__name__)
     return rec
+
+
+def _restore_attributes(dst: Path, attrs: dict[str, Any], rec: dict[str, Any]) -> None:
+    """Give a restored file the permission bits and modification time its source had when archived (as the
+    manifest recorded them; archives made before these were recorded keep the umask's mode and today's time)."""
+    try:
+        if attrs.get("mode") is not None:
+            os.chmod(dst, int(attrs["mode"]))
+        if attrs.get("mtime_ns") is not None:
+            os.utime(dst, ns=(int(attrs["mtime_ns"]), int(attrs["mtime_ns"])))
+    except OSError as exc:
+        rec["note"] = f"mode/mtime not restored ({exc.strerror or exc})"
 
 
 def missing_frames(root: Path) -> list[dict[str, Any]]:
@@ -343,13 +357,15 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     out = Path(os.path.abspath(outdir))
     check_writable(out)
     remove_stale_temps(out)
+    attrs = {r["output"]: {"mode": r.get("mode"), "mtime_ns": r.get("mtime_ns")}
+             for r in manifest.latest(manifest.load(root)).values() if r.get("status") == "ok" and r.get("output")}
     if threads <= 0:
         threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
     tasks = []
     for p in files:
         rel = p.relative_to(root).as_posix()
         tasks.append({"path": str(p), "rel": rel, "outdir": str(out), "out_rel": rel[: -len(lossless.SUFFIX)],
-                      "threads": threads})
+                      "attrs": attrs.get(rel), "threads": threads})
     result = BatchResult()
     for rec in missing:
         result.records.append(rec)

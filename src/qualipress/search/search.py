@@ -195,7 +195,8 @@ def search(
     bound : int, optional
         Size of a file (another codec's) this search must beat: it stops, with ``met=False`` and ``beaten`` set,
         as soon as a failing probe is at least this large (file size grows with the setting, so no passing
-        setting can be smaller). Without a warm start it first probes the low end of the predicted bracket.
+        setting can be smaller). Without a warm start, when the predicted file is larger than ``bound``, it
+        first probes the low end of the predicted bracket.
 
     Returns
     -------
@@ -242,9 +243,11 @@ def search(
         return p
 
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
-    if bound is not None and prediction is not None and not isinstance(start, Hint):
-        # Racing another codec's file: start at the low end of the bracket, where a failing probe that is
-        # already larger than the file to beat ends this codec's search at once.
+    if (bound is not None and prediction is not None and not isinstance(start, Hint)
+            and prediction.bits_per_pixel is not None
+            and prediction.bits_per_pixel * image.width * image.height / 8 > bound):
+        # Racing another codec's file and expected to lose: start at the low end of the bracket, where a failing
+        # probe that is already larger than the file to beat ends this codec's search at once.
         i0 = math.floor(prediction.low)
     i0 = min(max(i0, 0), n - 1)
     probe(i0)
