@@ -158,7 +158,8 @@ class FilmHooks:
             plan.notes.append("not a film frame: core default plan, no film checks")
             return plan
         try:
-            ana = _analysis.analyse(image)
+            # the source side of every check, computed once for the frame; the analysis reuses its arrays
+            ana = _analysis.analyse(image, arrays=decisions._ref_info(image).arrays)
         except InputError as exc:  # e.g. smaller than one analysis block: plain search, said so
             from qualipress.pipeline.hooks import DefaultHooks
 
@@ -230,11 +231,11 @@ class FilmHooks:
             like = to_perceptual_image(image) if image.is_float else image
             decoded = _codecs.decode_like(_codecs.get(codec), data, like)
             info = decisions._ref_info(image)
-            code = decisions._decoded_code(decoded, info.code.shape)
+            dec = decisions._dec_info(info, decoded)
         except (InputError, ValueError) as exc:
             record["film"] = {"error": f"could not measure the film figures: {exc}"}
             return
-        dec_y = _analysis.luma(code)
+        code, dec_y = dec.code, dec.y
         prev = self._previous_frame(name)
         prev_src, prev_dec = (prev if isinstance(prev, tuple) else (None, None))
         tiles = np.asarray(metrics.measure(image, decoded, ("ssim",), tile=256)["ssim"].tiles)
