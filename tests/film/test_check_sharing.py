@@ -102,3 +102,11 @@ def test_highlight_blur_matches_scipy_within_float_noise() -> None:
     lin = np.exp(np.random.default_rng(7).normal(-2.0, 1.5, (97, 131))).astype(np.float32)
     want = gaussian_filter(lin, 2.0, mode="nearest")
     np.testing.assert_allclose(fidelity._blur2(lin), want, rtol=1e-5, atol=1e-6 * float(lin.max()))
+
+
+def test_colour_chroma_is_the_channel_range() -> None:
+    code = np.random.default_rng(8).random((33, 47, 3), dtype=np.float32)
+    chroma = code.max(axis=2) - code.min(axis=2)
+    out = analysis.colour(code)
+    assert out["chroma_mean"] == round(float(chroma.mean()), 5)
+    assert out["chroma_p99"] == round(float(np.percentile(chroma, 99)), 5)

@@ -195,7 +195,9 @@ def colour(code: np.ndarray) -> dict[str, Any]:
     if code.shape[2] < 3:
         return {"chroma_mean": 0.0, "chroma_p99": 0.0, "monochrome": True, "palette": None}
     rgb = code[..., :3]
-    chroma = rgb.max(axis=2) - rgb.min(axis=2)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # max - min over the three channels, written out (NumPy's reductions over a length-3 last axis are slow)
+    chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     p99 = float(np.percentile(chroma, 99))
     q = np.minimum((rgb * 16).astype(np.int32), 15)
     cells = np.bincount((q[..., 0] * 256 + q[..., 1] * 16 + q[..., 2]).ravel(), minlength=4096)
