@@ -110,3 +110,10 @@ def test_colour_chroma_is_the_channel_range() -> None:
     out = analysis.colour(code)
     assert out["chroma_mean"] == round(float(chroma.mean()), 5)
     assert out["chroma_p99"] == round(float(np.percentile(chroma, 99)), 5)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32])
+def test_distinct_levels_count_like_unique(dtype: type) -> None:
+    px = (np.random.default_rng(9).integers(0, 900, (40, 50, 3)) * 3).astype(dtype)
+    want = max(np.unique(px[..., i]).size for i in range(3))
+    assert analysis.bits_used(px, 12)["levels"] == want

@@ -126,9 +126,16 @@ def bits_used(pixels: np.ndarray, bit_depth: int) -> dict[str, Any]:
         return {"declared": bit_depth, "used": None, "levels": None, "level_bits": None}
     acc = int(np.bitwise_or.reduce(pixels.reshape(-1).astype(np.uint32)))
     zeros = bit_depth if acc == 0 else (acc & -acc).bit_length() - 1
-    levels = max(int(np.unique(pixels[..., i]).size) for i in range(pixels.shape[2]))
+    levels = max(_distinct(pixels[..., i]) for i in range(pixels.shape[2]))
     return {"declared": bit_depth, "used": bit_depth - zeros, "levels": levels,
             "level_bits": round(math.log2(levels), 3) if levels > 0 else 0.0}
+
+
+def _distinct(channel: np.ndarray) -> int:
+    """Number of distinct values of one integer channel (a histogram for ≤ 16-bit samples, no sort)."""
+    if channel.dtype.kind == "u" and channel.dtype.itemsize <= 2:
+        return int(np.count_nonzero(np.bincount(channel.reshape(-1), minlength=1)))
+    return int(np.unique(channel).size)
 
 
 _SRGB_CUT = 0.04045
