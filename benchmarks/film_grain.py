@@ -70,13 +70,19 @@ def truth(src: Path, clean: Path, output: Path, codec: str) -> dict[str, Any]:
             "sigma_added": round(added * 1023, 3), "sigma_plate_own": round(own * 1023, 3)}
 
 
-def run(frames: list[Path], testset: Path, out: Path, profile: str, codec: str) -> dict[str, Any]:
+#: The decision checks before issue 17 (``PROFILE:CODEC:pre17`` runs use only these, for comparison).
+PRE17_CHECKS = ("worst-tile", "banding", "detail")
+
+
+def run(frames: list[Path], testset: Path, out: Path, profile: str, codec: str,
+        checks: tuple[str, ...] | None = None) -> dict[str, Any]:
     from qualipress.film.hooks import FilmHooks
     from qualipress.pipeline import CompressOptions, compress_paths
     from qualipress.profiles import get_profile
 
     FilmHooks.sequences.clear()
-    opts = CompressOptions(target=get_profile(profile).target, codec=codec, profile=profile, hooks=FilmHooks())
+    hooks = FilmHooks() if checks is None else FilmHooks(checks=checks)
+    opts = CompressOptions(target=get_profile(profile).target, codec=codec, profile=profile, hooks=hooks)
     t0 = time.perf_counter()
     summary = compress_paths(frames, out, opts)
     wall = time.perf_counter() - t0
@@ -108,7 +114,8 @@ def run(frames: list[Path], testset: Path, out: Path, profile: str, codec: str) 
         return round(float(fn(vals)), 4) if vals else None
 
     bin_, bout = sum(x["input_bytes"] for x in ok), sum(x["bytes"] for x in ok)
-    return {"profile": profile, "codec": codec, "frames": len(ok), "errors": len(rows) - len(ok),
+    return {"profile": profile, "codec": codec, "checks": "all" if checks is None else ",".join(checks),
+            "frames": len(ok), "errors": len(rows) - len(ok),
             "met": sum(bool(x["met"]) for x in ok), "ratio": round(bin_ / bout, 2) if bout else None,
             "grain_corr_min": agg("grain_corr", min), "grain_corr_mean": agg("grain_corr", np.mean),
             "grain_corr_true_min": agg("grain_corr_true", min), "grain_corr_true_mean": agg("grain_corr_true", np.mean),
@@ -125,7 +132,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--testset", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--runs", default="C0:jpegxl,C1:jpegxl,C1:jpeg2000,C2:jpegxl", help="PROFILE:CODEC,...")
+    ap.add_argument("--runs", default="C0:jpegxl,C1:jpegxl,C1:jpeg2000,C2:jpegxl",
+                    help="PROFILE:CODEC[:pre17],... (pre17: only the checks that existed before issue 17)")
     ap.add_argument("--shots", default=None, help="comma-separated shots (default: all)")
     ap.add_argument("--frames", type=int, default=2, help="frames per shot (the first N)")
     args = ap.parse_args()
@@ -136,14 +144,16 @@ def main() -> None:
         frames += sorted((args.testset / "dpx" / shot).glob("*.dpx"))[: args.frames]
     results = []
     for spec in args.runs.split(","):
-        profile, codec = spec.split(":")
-        out = args.out / f"{profile}-{codec}"
-        res = run(frames, args.testset, out, profile, codec)
+        profile, codec, *mode = spec.split(":")
+        pre = mode == ["pre17"]
+        out = args.out / f"{profile}-{codec}{'-pre17' if pre else ''}"
+        res = run(frames, args.testset, out, profile, codec, PRE17_CHECKS if pre else None)
         results.append(res)
         (args.out / "results.json").write_text(json.dumps({"testset": meta.get("grain"), "size": meta.get("size"),
                                                            "encoding": meta.get("encoding"), "results": results},
                                                           indent=1))
-        print(f"| {profile} | {codec} | {res['frames']} | {res['met']} | {res['ratio']}:1 | "
+        label = f"{codec} (pre-17 checks)" if pre else codec
+        print(f"| {profile} | {label} | {res['frames']} | {res['met']} | {res['ratio']}:1 | "
               f"{res['grain_corr_min']} / {res['grain_corr_mean']} | {res['grain_corr_true_min']} / "
               f"{res['grain_corr_true_mean']} | {res['temporal_min']}–{res['temporal_max']} | "
               f"{res['tonal_hi_worst']} / {res['tonal_lo_worst']} | {res['display_ssim_min']} | {res['ssim_min']} | "

@@ -120,8 +120,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--roi", default="faces,persons,text", help="detector classes of the detected ROI")
     ap.add_argument("--variants", default=DEFAULT_VARIANTS,
-                    help="JSON: name -> encode_roi options, plus 'ratio' (background = ratio x ROI quality) and "
-                         "'truth' (encode with the annotated masks instead of detections)")
+                    help="JSON: name -> encode_roi options, plus 'ratio' (background = ratio x ROI quality), "
+                         "'truth' (encode with the annotated masks instead of detections) and 'uniform' (no ROI: "
+                         "the jpeg-roi encoder as a plain JPEG)")
     ap.add_argument("--only", default="", help="comma-separated substrings of the image paths")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--grid-offset", type=int, default=3)
@@ -162,6 +163,7 @@ def main() -> int:
         an = analyse(img, classes)
         masks = {"mask": truth.mask, "box": truth.boxes, "det": an.mask}
         truth_an = analyse(img, None, roi_mask=truth.mask)
+        empty_an = analyse(img, None)
         info: dict[str, Any] = {
             "size": [img.width, img.height], "orientation": orientation, "persons": truth.persons,
             "masked": truth.masked, "mask_fraction": float(truth.mask.mean()),
@@ -184,7 +186,8 @@ def main() -> int:
             opts = dict(opts)
             ratio = opts.pop("ratio", None)
             use_truth = bool(opts.pop("truth", False))
-            analysis = truth_an if use_truth else an
+            uniform_roi = bool(opts.pop("uniform", False))  # no ROI at all: the encoder's own uniform JPEG
+            analysis = empty_an if uniform_roi else truth_an if use_truth else an
             levels_seen = None
             for q in ROI_Q:
                 bg = None if ratio is None else max(5, round(ratio * q))

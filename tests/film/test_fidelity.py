@@ -7,8 +7,8 @@ import pytest
 from scipy.ndimage import gaussian_filter
 
 from qualipress.film import decisions, fidelity
-from qualipress.film.transfer import cineon_to_linear, linear_to_cineon
 from qualipress.io import Image
+from qualipress.io.logcurves import cineon_to_linear, linear_to_cineon
 
 
 def _grain(seed: int, shape: tuple[int, int] = (128, 192), rms: float = 5 / 1023, blur: float = 0.8) -> np.ndarray:

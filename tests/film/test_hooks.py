@@ -37,6 +37,7 @@ def test_plan_warm_starts_within_a_sequence_only(tmp_path: Path) -> None:
     assert len(first.codecs) >= 2 and first.start
     assert any("worst tile guarded by the target" in n for n in first.notes)
     prev = {"input": str(tmp_path / "r_0001.dpx"), "codec": first.codecs[0], "params": {"distance": 1.5},
+            "setting": 1.5, "setting_name": "distance",
             "analysis": first.analysis}
     second = hooks.plan(img, path=tmp_path / "r_0002.dpx", codec="auto", target=tgt, previous=prev)
     assert second.codecs == [first.codecs[0]]

@@ -38,7 +38,7 @@ def test_nan_in_float_tiff_is_refused(tmp_path):
     arr = np.ones((8, 8, 3), np.float32)
     arr[2, 3, 1] = np.nan
     tifffile.imwrite(tmp_path / "nan.tif", arr)
-    with pytest.raises(InputError, match="NaN"):
+    with pytest.raises(InputError, match=r"nan\.tif: .*NaN"):  # the message names the file
         read_image(tmp_path / "nan.tif")
 
 
@@ -59,6 +59,55 @@ def test_truncated_png_and_jpeg(tmp_path):
         p.write_bytes(data[: len(data) // 2])
         with pytest.raises(InputError):
             read_image(p)
+
+
+def _jpeg_with_comment(comment: bytes) -> bytes:
+    from qualipress import codecs
+
+    data = codecs.get("jpeg").encode(photo_like(24, 32), quality=90)
+    seg = b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment
+    return data[:2] + seg + data[2:]
+
+
+def test_truncated_jpeg_is_caught_even_with_ff_d9_in_a_comment(tmp_path):
+    data = _jpeg_with_comment(b"ends \xff\xd9 here")
+    assert len(data) < 4096  # the end-of-image bytes of the comment lie in the last 4 KB
+    p = tmp_path / "cut.jpg"
+    p.write_bytes(data[: int(len(data) * 0.7)])
+    with pytest.raises(InputError, match=r"cut\.jpg: .*truncated"):
+        read_image(p)
+
+
+def test_jpeg_with_data_after_its_end_is_read(tmp_path):
+    """Motion photos append a video after the JPEG's end-of-image marker."""
+    data = _jpeg_with_comment(b"\xff\xd9")
+    (tmp_path / "plain.jpg").write_bytes(data)
+    (tmp_path / "motion.jpg").write_bytes(data + b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
+    plain, motion = read_image(tmp_path / "plain.jpg"), read_image(tmp_path / "motion.jpg")
+    assert np.array_equal(plain.pixels, motion.pixels)
+    assert motion.metadata["trailing_bytes"] > 4096 and "trailing_bytes" not in plain.metadata
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grey
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + \
+        chunk(b"IEND", b"")
+
+
+def test_pillows_lower_limit_does_not_refuse_what_qualipress_allows(tmp_path):
+    p = tmp_path / "huge.png"
+    p.write_bytes(_png_header_only(20000, 10000))  # 200 Mpixel: above Pillow's 179, below qualipress's 268
+    with pytest.raises(InputError) as err:
+        read_image(p)
+    assert "bomb" not in str(err.value)  # it got past the size checks; the data itself is short
+    with pytest.raises(InputError, match=r"huge\.png: .*decompression bomb"):
+        read_image(p, max_pixels=100_000_000)
 
 
 def test_decompression_bomb_is_refused_before_decoding(tmp_path):

@@ -51,7 +51,7 @@ def test_outputs_upright_with_metadata(tmp_path: Path, codec: str) -> None:
     fmt = sniff(data[:32])
     if codec != "jpegxl":
         assert read_metadata(data, fmt).get("icc_profile") == SRGB
-    if codec in ("jpeg", "webp", "png"):
+    if codec in ("jpeg", "webp", "png", "avif"):
         assert present(data, fmt) == {"icc": True, "exif": True, "xmp": True}
         ex = PILImage.Exif()
         ex.load(read_metadata(data, fmt)["exif"])
@@ -203,3 +203,27 @@ def test_info_shows_icc_orientation_and_jpeg_settings(tmp_path: Path, capsys: py
     assert "sRGB" in out["colorspace"] and out["metadata"]["orientation"] == 6
     assert out["metadata"]["jpeg_quality"] == 80 and out["metadata"]["jpeg_subsampling"] == "4:2:0"
     assert out["width"] == 96 and out["height"] == 64
+
+
+def test_kept_source_obeys_the_metadata_policy(tmp_path: Path) -> None:
+    src = tmp_path / "photo.jpg"
+    oriented_photo(src, quality=60)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "webp", "--target", "psnr>=60", "--no-film",
+                 "--metadata", "strip"]) == 0
+    rec = _records(out)[-1]
+    assert rec["codec"].startswith(("source:", "transcode:"))
+    meta = read_metadata(Path(rec["output"]).read_bytes(), "jpeg")
+    assert meta.get("xmp") is None and meta["icc_profile"] == SRGB
+    ex = PILImage.Exif()
+    ex.load(meta["exif"])
+    assert dict(ex) == {0x0112: 6}  # only the orientation the kept pixels need
+    assert read_image(Path(rec["output"])).width == 96
+
+
+def test_deep_image_into_8_bit_codec_names_the_remedy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "deep.png"
+    write_image(src, as_image(photo_like(32, 40, seed=2, bits=16)))
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--codec", "webp", "--target", "ssim>=0.9",
+                 "--no-film"]) == 1
+    assert "--bit-depth 8" in capsys.readouterr().err

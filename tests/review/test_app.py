@@ -202,6 +202,9 @@ def test_transport_level_validation(client: TestClient) -> None:
     assert arr.status_code == 400
     missing = client.post("/api/scores", json={"trial": t["token"]})
     assert missing.status_code == 400 and "missing" in missing.json()["error"]
+    for hostile in (b"[" * 8000 + b"]" * 8000, b'{"score": ' + b"9" * 4400 + b"}"):  # deep nesting, huge int
+        r = client.post("/api/scores", content=hostile, headers={"content-type": "application/json"})
+        assert r.status_code == 400 and "not valid JSON" in r.json()["error"]
 
 
 @pytest.mark.parametrize("name", ["", "   ", "a" * 65, "tab\tname", 42, None])

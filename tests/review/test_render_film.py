@@ -11,9 +11,8 @@ from PIL import Image as PILImage
 
 from qualipress import codecs
 from qualipress.film import dpx
-from qualipress.film.fidelity import display_code
-from qualipress.film.transfer import cineon_to_linear, linear_to_cineon
 from qualipress.io import Image, write_image
+from qualipress.io.logcurves import cineon_to_linear, display_code, linear_to_cineon
 from qualipress.review.render import describe_pair, render
 
 

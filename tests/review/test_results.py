@@ -115,3 +115,17 @@ def test_latest_score_per_evaluator_and_pair_counts(collection: Path, tmp_path: 
     later = dict(row, id=row["id"] + 1000, score=0)  # a re-score of the same pair
     res = compute_results([row, later])
     assert res.overall.judgements == 1 and res.overall.mean_score == 0
+
+
+def test_judgement_csv_cells_cannot_run_as_spreadsheet_formulas() -> None:
+    import csv
+    import io
+
+    from qualipress.review.results import judgements_csv
+
+    row = {"id": 1, "created_at": "2026-11-30", "evaluator": "@SUM(A1)", "profile": "C1", "codec": "jpeg",
+           "collection": "c", "original": "a.png", "compressed": "+a.jpg", "score": "-2", "artifacts": [],
+           "comment": '=HYPERLINK("http://x","y")', "blind": 0, "original_side": "left", "elapsed_ms": 5}
+    out = next(csv.DictReader(io.StringIO(judgements_csv([row]))))
+    assert out["comment"].startswith("'=") and out["evaluator"] == "'@SUM(A1)" and out["compressed"] == "'+a.jpg"
+    assert out["score"] == "-2"  # a number stays a number

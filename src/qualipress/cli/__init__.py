@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from qualipress import __version__
-from qualipress.errors import ExitCode, Interrupted, QualipressError
+from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
 
 app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compress images and film frames to the smallest file that provably meets a quality target.")
@@ -86,15 +86,25 @@ def compress(
     for_: Annotated[str | None, typer.Option("--for", help="Delivery target: 'web' = formats browsers show, "
                                                            "8-bit.")] = None,
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
+    dry_run: Annotated[bool, typer.Option(help="List what would be compressed; read and write nothing.")] = False,
 ) -> None:
-    """Compress inputs to the smallest files that meet a profile or target."""
+    """Compress inputs to the smallest files that meet a profile or target.
+
+    -o names a directory, or one file (-o small.avif: its extension picks the format) when there is one input;
+    '-' reads the input from stdin or writes the output to stdout.
+    """
+    from qualipress.cli import photo as _photo
     from qualipress.codecs import resolve
     from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
     from qualipress.pipeline.delivery import PhotoHooks
+    from qualipress.pipeline.views import codec_rows, file_rows
 
     if for_ not in (None, "web"):
         raise QualipressError(f"--for {for_}: the only delivery target is 'web'")
     codec = ",".join(resolve(codec))
+    single = _photo.single_output(output, inputs)
+    if single is not None:
+        codec = _photo.codecs_for(single, codec)
     PhotoHooks.check_codecs(codec.split(","), web=for_ == "web")
 
     fixed = {k: v for k, v in (("roi_quality", roi_quality), ("bg_quality", bg_quality),
@@ -124,19 +134,55 @@ def compress(
 
         hooks = RoiHooks(hooks, classes=roi, roi_mask=roi_mask, roi_boxes=roi_boxes, save_mask=save_mask,
                          options=fixed)
-    hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger, web=for_ == "web", bit_depth=bit_depth)
+    if preprocess:
+        from qualipress.preprocess.hooks import PreprocessHooks
+
+        hooks = PreprocessHooks(hooks, name=preprocess)
+    # Fixed jpeg-roi qualities ask for exactly that encode: never-grow does not swap in the source file.
+    hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger or bool(fixed), web=for_ == "web",
+                       bit_depth=bit_depth,
+                       extensions=_photo.allowed_extensions(single, codec))
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
                            name_with_ext=name_with_ext,
-                           encode_options=options, preprocess=preprocess, scheduler=scheduler,
+                           encode_options=options, scheduler=scheduler,
                            **({"hooks": hooks} if hooks is not None else {}))
-    summary = _with_progress(lambda cb: compress_paths(inputs, output, opts, report=report, progress=cb),
-                             enabled=not as_json)
+    if dry_run:
+        rows = _photo.dry_run_rows(inputs, output, codec)
+        if as_json:
+            _dump({"dry_run": True, "target": tgt.to_list(), "files": rows})
+        else:
+            for r in rows:
+                console.print(f"would compress {r['input']} ({r['input_bytes']:,} bytes) -> {r['output_stem']}.* "
+                              f"with {r['codecs']} for {tgt}")
+            console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
+        return
+    to_stdout = single is not None and single.path is None
+    with _photo.staged_input(inputs) as ins:
+        if single is None:
+            total = len(_expand(ins))
+            summary = _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb),
+                                     enabled=not as_json, total=total)
+        else:
+            with _photo.staged_output(single, overwrite) as work:
+                summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
+                                         enabled=not as_json and not to_stdout, total=1)
+                rec = summary.records[0] if summary.records else {}
+                if rec.get("output"):
+                    where = _photo.deliver(single, rec)
+                    rec["delivered_to"] = where
     if as_json:
-        _dump(summary_dict(summary))
+        _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
+               "per_file": file_rows(summary.skipped + summary.records)})
     else:
-        _print_summary(summary)
+        _print_summary(summary, out=err_console if to_stdout else console)
     if summary.failures:
         raise ExitCode(1)
+
+
+def _expand(inputs: list[str]) -> list[Any]:
+    from qualipress.pipeline import expand_inputs
+
+    return expand_inputs(inputs)
 
 
 def _coerce(v: str) -> Any:
@@ -172,7 +218,7 @@ def _target(profile: str | None, target: list[str] | None, profiles: Path | None
     return prof.target, prof.name
 
 
-def _with_progress(run: Any, *, enabled: bool) -> Any:
+def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
     if not enabled or not sys.stdout.isatty():
         def plain(rec: dict[str, Any]) -> None:
             if not enabled:
@@ -181,11 +227,18 @@ def _with_progress(run: Any, *, enabled: bool) -> Any:
             note = rec.get("error") or _notice(rec)
             console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
         return run(plain)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as prog:
-        task = prog.add_task("compressing", total=None)
+                  TextColumn("eta"), TimeRemainingColumn(), console=console) as prog:
+        task = prog.add_task("compressing", total=total)
 
         def cb(rec: dict[str, Any]) -> None:
             prog.advance(task)
@@ -206,7 +259,9 @@ def _notice(rec: dict[str, Any]) -> str:
     return "; ".join(n for n in notes if "no ROI" in n)
 
 
-def _print_summary(summary: Any) -> None:
+def _print_summary(summary: Any, out: Console = console) -> None:
+    from qualipress.pipeline.views import codec_rows
+
     t = summary.totals()
     table = Table(title="qualipress summary", show_header=False)
     table.add_row("files", f"{t['files']} ({t['processed']} processed, {t['resumed']} already done)")
@@ -216,8 +271,17 @@ def _print_summary(summary: Any) -> None:
     table.add_row("encodes per file", str(t["encodes_mean"]))
     for name, d in t["metrics"].items():
         table.add_row(name, f"min {d['min']:.4f}  p5 {d['p5']:.4f}  mean {d['mean']:.4f}")
+    fallbacks = [r for r in summary.records if r.get("fallback")]
+    if fallbacks:
+        table.add_row("[yellow]fallbacks[/]", f"{len(fallbacks)} file(s): lossless mode, kept source or transcode "
+                                              "(see 'fallback' in the report)")
+    for row in codec_rows(summary.records + summary.skipped):
+        saved = "" if row["saved_percent"] is None else f", saved {row['saved_percent']}%"
+        extra = "".join(f", {row[k]} {k}" for k in ("missed", "fallbacks") if row[k])
+        table.add_row(f"  {row['codec']}", f"{row['files']} file(s), {row['bytes_in']:,} B → {row['bytes_out']:,} B"
+                                           f"{saved}{extra}")
     table.add_row("report", str(summary.report))
-    console.print(table)
+    out.print(table)
     for rec in summary.failures:
         err_console.print(f"[red]failed[/] {rec['input']}: {rec.get('error') or 'target not met'}")
 
@@ -312,14 +376,19 @@ def compare(
     """Print quality metrics of DISTORTED against REFERENCE."""
     from qualipress import metrics
     from qualipress.io import read_image
+    from qualipress.metrics.pair import align_pair
 
-    ref, dis = read_image(reference), read_image(distorted)
-    if (ref.height, ref.width) != (dis.height, dis.width):
-        raise QualipressError(f"sizes differ: {ref.width}x{ref.height} vs {dis.width}x{dis.height}")
-    if ref.n_channels != dis.n_channels:
-        ref, dis = ref.color(), dis.color()
-    names = metric or ["ssim", "psnr", "ms-ssim"]
-    res = metrics.measure(ref, dis, names, tile=tile)
+    ref, dis, notes = align_pair(read_image(reference), read_image(distorted))
+    res: dict[str, Any] = {}
+    for name in metric or ["ssim", "psnr", "ms-ssim"]:
+        try:
+            res.update(metrics.measure(ref, dis, [name], tile=tile))
+        except (InputError, UnsupportedError) as exc:  # e.g. MS-SSIM on an image smaller than its scales
+            notes.append(f"{name} skipped: {exc}")
+    for note in notes:
+        err_console.print(f"note: {note}", markup=False)
+    if not res:
+        raise QualipressError("no metric could be computed for these images")
     if as_json:
         _dump({k: v.to_dict() for k, v in res.items()})
         return

@@ -33,6 +33,7 @@ CODECS: dict[str, str] = {
     "jpeg": "qualipress.codecs.builtin:JpegCodec",
     "jpegli": "qualipress.codecs.builtin:JpegliCodec",
     "jpeg2000": "qualipress.codecs.builtin:Jpeg2000Codec",
+    "htj2k": "qualipress.codecs.htj2k:Htj2kCodec",
     "jpegxl": "qualipress.codecs.builtin:JpegXlCodec",
     "avif": "qualipress.codecs.builtin:AvifCodec",
     "webp": "qualipress.codecs.builtin:WebpCodec",

@@ -29,6 +29,8 @@ class QualityParam:
         The settings the search and the exhaustive sweep try, ordered from **lowest quality to highest**.
     default : float
         A sensible setting for ``encode`` without a quality.
+    continuous : bool
+        The encoder uses settings between grid points (a byte budget refines between neighbours).
     """
 
     name: str
@@ -37,6 +39,7 @@ class QualityParam:
     higher_is_better: bool
     grid: tuple[float, ...]
     default: float
+    continuous: bool = False
 
     def check(self, value: float) -> float:
         """Validate a setting and return it as float."""
@@ -117,6 +120,8 @@ class Codec(ABC):
 
     name: str = ""
     info: CodecInfo
+    #: True when :meth:`_encode` writes a ``metadata`` Carry itself (its container has no byte-level writer here).
+    writes_metadata: bool = False
     #: Python module the backend lives in; :meth:`is_available` imports it.
     backend_module: str = ""
 
@@ -169,6 +174,8 @@ class Codec(ABC):
         carry = options.pop("metadata", None)
         self.check_options(options)
         img = self.prepare(as_image(image))
+        if carry is not None and self.writes_metadata:
+            options["metadata"], carry = carry, None  # the encoder writes it itself
         if lossless:
             if not self.info.lossless:
                 raise UnsupportedError(f"codec {self.name!r} has no lossless mode")
@@ -183,7 +190,7 @@ class Codec(ABC):
         if carry is not None:
             from qualipress.io.metadata import embed
 
-            data = embed(data, self.info.extension, carry)
+            data = embed(data, self.info.extension, carry, channels=img.n_channels)
         return data
 
     def check_options(self, options: dict[str, Any]) -> None:

@@ -154,7 +154,8 @@ class Jpeg2000Codec(_ImagecodecsMixin, Codec):
     module_attr = "jpeg2k"
     info = CodecInfo(
         bit_depths=tuple(range(8, 17)), channels=(1, 3, 4), lossy=True, lossless=True,
-        quality=QualityParam("psnr", 20, 90, True, tuple(float(v) for v in np.arange(20.0, 80.01, 0.5)), 45),
+        quality=QualityParam("psnr", 20, 90, True, tuple(float(v) for v in np.arange(20.0, 80.01, 0.5)), 45,
+                             continuous=True),
         extension=".jp2", mime="image/jp2", library="OpenJPEG",
         auto=True, sweep=tuple(float(v) for v in range(26, 45, 2)),
     )
@@ -198,7 +199,7 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
     module_attr = "jpegxl"
     info = CodecInfo(
         bit_depths=tuple(range(8, 17)), channels=(1, 2, 3, 4), lossy=True, lossless=True,
-        quality=QualityParam("distance", 0.01, 25.0, False, _jxl_grid(), 1.0),
+        quality=QualityParam("distance", 0.01, 25.0, False, _jxl_grid(), 1.0, continuous=True),
         extension=".jxl", mime="image/jxl", library="libjxl",
         auto=True, sweep=(10.0, 7.0, 5.0, 3.5, 2.5, 1.8, 1.2, 0.8, 0.5),
         options={"effort": "libjxl effort 1-10 (default 7)"},
@@ -274,7 +275,7 @@ class WebpCodec(_ImagecodecsMixin, Codec):
     module_attr = "webp"
     info = CodecInfo(
         bit_depths=(8,), channels=(3, 4), lossy=True, lossless=True,
-        quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 80),
+        quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 80, continuous=True),
         extension=".webp", mime="image/webp", library="libwebp",
         auto=True, sweep=JPEG_SWEEP,
         options={"method": "libwebp method 0-6 (default 4)"},
@@ -307,6 +308,7 @@ class HeifCodec(Codec):
         options={"chroma": "420, 422 or 444 (default 420)"},
     )
     backend_module = "pillow_heif"
+    writes_metadata = True
 
     @classmethod
     def version(cls) -> str:
@@ -329,8 +331,14 @@ class HeifCodec(Codec):
         try:
             heif = pillow_heif.from_bytes(mode=mode, size=(image.width, image.height), data=data)
             buf = io.BytesIO()
+            carry = options.get("metadata")
+            extra: dict[str, Any] = {}
+            if carry is not None:
+                from qualipress.io.metadata import embed_fields
+
+                extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
-                      chroma=int(options.get("chroma", 420)))
+                      chroma=int(options.get("chroma", 420)), **extra)
         finally:
             pillow_heif.options.SAVE_HDR_TO_12_BIT = False
         return buf.getvalue()

@@ -20,7 +20,14 @@ import numpy as np
 from qualipress.codecs.base import Codec, CodecInfo
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image, as_image
-from qualipress.io.metadata import ORIENTED_FORMATS, Carry, apply_orientation, embed_jpeg, read_metadata
+from qualipress.io.metadata import (
+    ORIENTED_FORMATS,
+    Carry,
+    apply_orientation,
+    embed_jpeg,
+    embed_webp,
+    read_metadata,
+)
 
 #: Source formats ``source:<format>`` accepts, with the extension and MIME type of the kept file.
 SOURCE_FORMATS: dict[str, tuple[str, str]] = {
@@ -79,7 +86,8 @@ def _upright(fmt: str, data: bytes) -> Image:
 
 
 class SourceCodec(Codec):
-    """The source file itself (the never-grow candidate). JPEG sources get the metadata policy applied."""
+    """The source file itself (the never-grow candidate). JPEG and WebP sources get the metadata policy applied
+    to their own segments / chunks; other formats are copied as they are."""
 
     def __init__(self, fmt: str) -> None:
         if fmt not in SOURCE_FORMATS:
@@ -91,7 +99,11 @@ class SourceCodec(Codec):
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         src = _source(options, self.name)
-        return _with_metadata(src, options.get("source_metadata")) if self.fmt == "jpeg" else src
+        carry = options.get("source_metadata")
+        if carry is not None and self.fmt in ("jpeg", "webp"):
+            # the metadata policy rewrites the source's own segments / chunks; other formats are kept as they are
+            return embed_jpeg(src, carry) if self.fmt == "jpeg" else embed_webp(src, carry)
+        return src
 
     def decode(self, data: bytes) -> Image:
         return _upright(self.fmt, data)

@@ -138,7 +138,7 @@ def linear_light(image: Image) -> np.ndarray | None:
     """Linear luminance-like values of a frame (for stop counts), or None when the transfer is unknown.
 
     Linear float frames are used as they are; integer frames are decoded by their transfer: ``log`` as Cineon
-    for DPX "Printing density" frames, else ACEScct (:func:`qualipress.film.transfer.log_to_linear`),
+    for DPX "Printing density" frames, else ACEScct (:func:`qualipress.io.logcurves.log_to_linear`),
     ``srgb``/``bt709`` with the sRGB curve,
     ``pq`` with ST 2084, ``linear`` as is.
     """
@@ -146,7 +146,7 @@ def linear_light(image: Image) -> np.ndarray | None:
     y = luma(np.asarray(code, np.float32))
     if image.is_float and image.transfer == "linear":
         return y
-    from qualipress.film.transfer import log_to_linear
+    from qualipress.io.logcurves import log_to_linear
 
     t = image.transfer
     if t == "linear":

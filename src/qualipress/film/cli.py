@@ -74,7 +74,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 typer.echo(f"  {f['name']}: {f['width']}x{f['height']} {f['bit_depth']}-bit {f['transfer']} "
                            f"{f['content']['colour']}, text {t}, bits used {a['bits']['used']}, "
                            f"stops {a['dynamic_range']['stops']}, smooth {a['smooth_gradient']['fraction']:.0%}, "
-                           f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f}"
+                           f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f} "
+                           f"({a['noise_sigma'] * 1023:.1f} 10-bit codes, lag-1 corr "
+                           f"{(a.get('grain') or {}).get('correlation')})"
                            + "".join(f"\n    warning: {w}" for w in f["header"].get("warnings", [])))
         if any(f.get("status") != "ok" for f in cat["frames"]):
             raise ExitCode(1)
@@ -118,11 +120,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         output: Annotated[Path, typer.Option("-o", "--output", help="where to rebuild the original files")],
         jobs: Annotated[int, typer.Option("--jobs", "-j")] = 1,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+        threads: Annotated[int, typer.Option(help="threads inside each decoder (0 = cores / jobs)")] = 0,
     ) -> None:
         """Rebuild the original files byte for byte (each checked against its recorded SHA-256)."""
         from qualipress.film.archive import restore_archive
 
-        res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, progress=_progress("restored"))
+        res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, threads=threads,
+                              progress=_progress("restored"))
         ok = sum(r.get("status") == "ok" for r in res.records)
         typer.echo(f"{ok}/{len(res.records)} restored bit-exact (SHA-256 verified)")
         if res.errors:

@@ -24,8 +24,9 @@ Tonal shift
     darkest 1 % of pixels (chosen on a 2-px blurred source luma, so grain peaks do not pick the pixels), the mean
     output over the mean source, in stops (``log2``). Applies when the frame's transfer is known and the source
     mean there is above :data:`LINEAR_FLOOR`.
-Display rendering
-    :mod:`qualipress.io.display` (shared with the review page): scene-linear → filmic curve → Rec. 709 OETF.
+Display rendering (:func:`qualipress.io.logcurves.display_code`)
+    Scene-linear → a simple filmic curve (linear 16 → white) → the Rec. 709 OETF. Shadows and highlights get the
+    weight a viewer's display gives them instead of the weight of the storage code.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ import numpy as np
 
 from qualipress.film import analysis
 from qualipress.io import Image, to_perceptual
-from qualipress.io.display import DISPLAY_WHITE, display_code, display_rgb, encoding_name, to_linear
+from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name
 
-__all__ = ["DISPLAY_WHITE", "display_code", "display_rgb", "encoding_name", "linear_luma"]
+__all__ = ["DISPLAY_WHITE", "Reference", "decoded_code", "display_code", "display_rgb", "encoding_name",
+           "grain_floor", "grain_kept", "linear_luma", "reference", "temporal_ratio", "tonal_shift"]
 
 #: Smallest grain RMS (code values in [0, 1]) the grain checks look after (≈ 1.5 10-bit code values).
 GRAIN_MIN = 0.0015
@@ -60,9 +62,14 @@ def grain_floor(bit_depth: int | None) -> float:
 
 
 def linear_luma(code: np.ndarray, reference: Image) -> np.ndarray | None:
-    """Scene-linear luma of perceptual code values ``code`` ``(H, W, C)``, decoded with the transfer of
-    ``reference`` (PQ for linear float frames, the log curve of a DPX, sRGB/709); None when it is unknown."""
-    lin = to_linear(code, reference, display_only=False)
+    """Scene-linear luma of perceptual code values ``code`` ``(H, W, C)``, decoded like ``reference``
+    (:func:`qualipress.io.logcurves.to_scene_linear`; sRGB/709 frames with the sRGB curve); None when the
+    transfer is unknown."""
+    from qualipress.io.logcurves import to_scene_linear
+
+    lin = to_scene_linear(code, reference)
+    if lin is None and reference.transfer in ("srgb", "bt709", "gamma"):
+        lin = np.where(code <= 0.04045, code / 12.92, ((np.maximum(code, 0.0) + 0.055) / 1.055) ** 2.4)
     return None if lin is None else analysis.luma(np.asarray(lin, np.float32))
 
 

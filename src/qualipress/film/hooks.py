@@ -123,8 +123,7 @@ class FilmHooks:
         prev_view = None
         if prev is not None:
             params = prev.get("params") or {}
-            setting = next((v for k, v in params.items() if isinstance(v, int | float) and k != "lossless"), None)
-            prev_view = {"codec": prev.get("codec"), "setting": setting,
+            prev_view = {"codec": prev.get("codec"), "setting": prev.get("setting"),
                          "lossless": bool(params.get("lossless")), "analysis": prev.get("analysis")}
         cfg = select.select(ana, codec=codec if "," not in codec else "auto", stored_bits=stored_bits,
                             previous=prev_view, position=position)
@@ -223,7 +222,7 @@ class FilmHooks:
     def seal_fields(record: dict, codec: str) -> dict[str, Any]:
         metrics = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in (record.get("metrics") or {}).items()}
         params = record.get("params") or {}
-        setting = next((v for k, v in params.items() if isinstance(v, int | float) and k != "lossless"), None)
+        setting = record.get("setting")
         return {"profile": record.get("profile"), "target": ",".join(record.get("target") or []),
                 "codec": codec, "codec_version": record.get("codec_version"), "setting": setting,
                 "params": params, "metrics": metrics, "source": Path(str(record.get("input", ""))).name,

@@ -8,13 +8,11 @@ last line (killed mid-append) is ignored on reading. Later records for the same 
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from qualipress.io import atomic_write_bytes, sha256_file
+from qualipress.io import append_jsonl, atomic_write_bytes, read_jsonl, sha256_file
 
 MANIFEST = "manifest.jsonl"
 SUMS = "SHA256SUMS"
@@ -24,18 +22,8 @@ COLLECTION_FILES = (MANIFEST, SUMS, "qualipress-report.jsonl", "report.html", "r
 
 
 def append(outdir: Path, record: dict[str, Any]) -> None:
-    """Append one record to ``outdir/manifest.jsonl`` durably (flush + fsync)."""
-    line = json.dumps(record, sort_keys=True, default=_plain) + "\n"
-    path = Path(outdir) / MANIFEST
-    if path.is_file() and path.stat().st_size:
-        with path.open("rb") as fh:
-            fh.seek(-1, os.SEEK_END)
-            if fh.read(1) != b"\n":  # a torn line from a killed run: start a fresh line
-                line = "\n" + line
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Append one record to ``outdir/manifest.jsonl`` durably (flush + fsync, torn-line safe)."""
+    append_jsonl(Path(outdir) / MANIFEST, record, sort_keys=True, default=_plain)
 
 
 def _plain(obj: Any) -> Any:
@@ -56,19 +44,7 @@ def load(outdir: Path) -> list[dict[str, Any]]:
     A line that is not valid JSON is a record torn by a killed run (:func:`append` starts the next record on a
     fresh line); it is skipped, so that frame counts as not done and is processed again.
     """
-    path = Path(outdir) / MANIFEST
-    if not path.is_file():
-        return []
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    out = []
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue  # torn by an interrupted append
-    return out
+    return read_jsonl(Path(outdir) / MANIFEST)
 
 
 def latest(records: Iterable[dict[str, Any]], key: str = "source") -> dict[str, dict[str, Any]]:

@@ -59,6 +59,7 @@ def normalise(rec: dict[str, Any]) -> dict[str, Any] | None:
         "seconds": float(rec.get("seconds") or 0.0),
         "lossless_fallback": bool(rec.get("lossless")) and not is_lossless,
         "source_path": rec.get("source_path"),
+        "damaged": rec.get("damaged"),  # archive: a damaged source kept byte for byte
         **_film_fields(rec.get("film") or {}),
     }
 
@@ -422,6 +423,10 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     if skipped:
         parts.append("<h2>Film checks that could not apply</h2>" + _table(
             skipped, [("source", "frame"), ("profile", "profile"), ("film_not_applied", "why")]))
+    damaged = [r for r in rows if r.get("damaged")]
+    if damaged:
+        parts.append("<h2>Damaged source files (archived byte for byte as they are)</h2>" + _table(
+            damaged, [("source", "file"), ("damaged", "what is wrong")]))
     parts.append(f"<p>Data: <a href='{outp.with_suffix('.csv').name}'>CSV</a>, "
                  f"<a href='{outp.with_suffix('.json').name}'>JSON</a>.</p></body></html>")
     atomic_write_bytes(outp, "\n".join(parts).encode())

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qualipress.errors import InputError
+from qualipress.io.discover import find_images
 
 FRAME_EXTENSIONS = (".dpx", ".tif", ".tiff", ".exr", ".cin")
 
@@ -95,17 +96,7 @@ def expand_inputs(inputs: Iterable[str | Path], *, extensions: tuple[str, ...] =
     InputError
         An input that does not exist, or no frame file found at all.
     """
-    found: dict[Path, None] = {}
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            for q in sorted(p.rglob("*")):
-                if q.is_file() and q.suffix.lower() in extensions and not q.name.startswith("."):
-                    found[q] = None
-        elif p.is_file():
-            found[p] = None
-        else:
-            raise InputError(f"{p}: no such file or directory")
+    found = [f.path for f in find_images(inputs, suffixes=extensions)]
     if not found:
         raise InputError("no frame files (" + ", ".join(extensions) + ") found in the inputs")
     return sorted(found, key=lambda q: (str(q.parent), parse_name(q).sequence, parse_name(q).number or 0, q.name))

@@ -4,7 +4,7 @@ Each EXR becomes one *shot* of ``frames_per_shot`` frames: frame ``k`` is the pi
 pixels further right (a slow pan), so a shot behaves like a sequence (neighbouring frames alike, not identical).
 Each frame is written twice:
 
-* ``dpx/<shot>/<shot>.<NNNNNNN>.dpx``: 10-bit full-range ACEScct log code (:mod:`qualipress.film.transfer`),
+* ``dpx/<shot>/<shot>.<NNNNNNN>.dpx``: 10-bit full-range ACEScct log code (:mod:`qualipress.io.logcurves`),
   RGB, filled method A, big endian, DPX transfer code 3 (logarithmic), colorimetric 0 (user-defined: the EXRs'
   own primaries are kept, not converted), 24 fps, SMPTE timecode from the frame number;
 * ``tiff/<shot>/<shot>.<NNNNNNN>.tif``: the same ACEScct code at 16 bits, RGB, uncompressed (as scanners write).
@@ -38,8 +38,8 @@ import numpy as np
 
 from qualipress.errors import InputError
 from qualipress.film import dpx
-from qualipress.film.transfer import linear_to_acescct, linear_to_cineon
 from qualipress.io import atomic_write_bytes, read_image, sha256_bytes
+from qualipress.io.logcurves import linear_to_acescct, linear_to_cineon
 
 FIRST_FRAME = 86400
 FPS = 24

@@ -1,4 +1,8 @@
-"""Log encodings of film frames: ACEScct (Academy S-2016-001) and Kodak Cineon printing-density log.
+"""Log encodings of film frames (ACEScct, Academy S-2016-001; Kodak Cineon printing-density log) and the film
+display rendering.
+
+They live in the ``io`` layer because both the film capability (test set, checks, seals) and the review page
+(display rendering) need them, and capabilities may not import each other (``docs/design.md``).
 
 ACEScct maps scene-linear values to a log code where one stop is a constant step of 1/17.52 above the toe
 (linear 0.0078125), with a linear toe below it. Full-range 10-bit DPX code = round(ACEScct × 1023). Linear values
@@ -15,7 +19,6 @@ scaled to ``[0, 1]`` (``c / 1023``), like every other code in qualipress.
 
 :func:`log_to_linear` picks the curve from a DPX's transfer field: "Printing density" is Cineon, anything else
 called log is ACEScct (the film test set's encoding, :mod:`qualipress.film.testset`).
-The film layer re-exports these as :mod:`qualipress.film.transfer`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from qualipress.io.image import Image
 
 _X_BRK = 0.0078125
 _Y_BRK = 0.155251141552511
@@ -80,3 +85,54 @@ def log_curve(metadata: dict[str, Any] | None) -> str:
 def log_to_linear(code: np.ndarray, metadata: dict[str, Any] | None = None) -> np.ndarray:
     """Log code in ``[0, 1]`` to scene-linear, with the curve :func:`log_curve` names."""
     return cineon_to_linear(code) if log_curve(metadata) == "cineon" else acescct_to_linear(code)
+
+
+#: Linear value the film display rendering maps to white.
+DISPLAY_WHITE = 16.0
+
+
+def display_code(linear: np.ndarray) -> np.ndarray:
+    """Film display rendering: scene-linear → display-referred code in [0, 1].
+
+    A simple filmic curve ``t(x) = x (1 + x / W²) / (1 + x)`` with ``W`` = :data:`DISPLAY_WHITE` (linear ``W``
+    maps to display white; 0.18 maps to ≈ 0.15), then the Rec. 709 OETF (``4.5 L`` below 0.018,
+    ``1.099 L^0.45 − 0.099`` above). Computed in float32.
+    """
+    x = np.maximum(np.asarray(linear, np.float32), np.float32(0.0))
+    t = np.minimum(x * (1 + x * np.float32(1.0 / DISPLAY_WHITE**2)) / (1 + x), np.float32(1.0))
+    out = np.where(t < np.float32(0.018), np.float32(4.5) * t,
+                   np.float32(1.099) * np.power(t, np.float32(0.45)) - np.float32(0.099))
+    return out.astype(np.float32, copy=False)
+
+
+def to_scene_linear(code: np.ndarray, reference: Image) -> np.ndarray | None:
+    """Scene-linear values of perceptual code values ``code`` of a frame like ``reference``: PQ for float
+    frames (qualipress codes them so), the log curve of a log frame, as is for integer linear frames; None for
+    display-referred or unknown transfers."""
+    if reference.is_float:
+        from qualipress.io.transfer import pq_decode
+
+        return np.asarray(pq_decode(code), np.float32)
+    if reference.transfer == "log":
+        return log_to_linear(code, reference.metadata)
+    if reference.transfer == "linear":
+        return np.asarray(code, np.float32)
+    return None
+
+
+def display_rgb(code: np.ndarray, reference: Image) -> np.ndarray | None:
+    """:func:`display_code` of every channel of ``code`` decoded like ``reference`` (:func:`to_scene_linear`),
+    None for display-referred or unknown transfers."""
+    lin = to_scene_linear(code, reference)
+    return None if lin is None else display_code(lin)
+
+
+def encoding_name(image: Image) -> str:
+    """What the code values of a frame (and of its outputs) mean, for seals, reports and the review page."""
+    if image.is_float:
+        return "scene-linear light stored as SMPTE ST 2084 (PQ) code values"
+    if image.transfer == "log":
+        if log_curve(image.metadata) == "cineon":
+            return "Cineon printing-density log (10-bit white 685, black 95, 0.002 D/code, gamma 0.6)"
+        return "ACEScct log (S-2016-001)"
+    return str(image.transfer)

@@ -11,8 +11,9 @@ format    ICC                         EXIF                            XMP
 JPEG      APP2 ``ICC_PROFILE``        APP1 ``Exif``                   APP1 Adobe XMP
 PNG       ``iCCP``                    ``eXIf``                        ``iTXt`` XML:com.adobe.xmp
 WebP      ``ICCP`` (VP8X)             ``EXIF`` (VP8X)                 ``XMP `` (VP8X)
-AVIF      ``colr`` ``prof`` property  not carried                     not carried
+AVIF      ``colr`` ``prof`` property  ``Exif`` item (``cdsc``)         ``mime`` item
 JPEG XL   sRGB only (codestream)      ``Exif`` box (container)        ``xml `` box
+HEIF      by pillow-heif's encoder    by pillow-heif's encoder        by pillow-heif's encoder
 ========  ==========================  ==============================  =====================
 """
 
@@ -41,8 +42,9 @@ CARRIES: dict[str, frozenset[str]] = {
     ".jpg": frozenset({"icc", "exif", "xmp"}),
     ".png": frozenset({"icc", "exif", "xmp"}),
     ".webp": frozenset({"icc", "exif", "xmp"}),
-    ".avif": frozenset({"icc"}),
+    ".avif": frozenset({"icc", "exif", "xmp"}),
     ".jxl": frozenset({"exif", "xmp"}),
+    ".heic": frozenset({"icc", "exif", "xmp"}),
 }
 
 _EXIF_PREFIX = b"Exif\x00\x00"
@@ -313,17 +315,52 @@ def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> byt
 
 
 # -- writing ------------------------------------------------------------------------------------------------
-def embed(data: bytes, extension: str, carry: Carry | None) -> bytes:
+def icc_colour_space(icc: bytes) -> str:
+    """The profile's data colour space from its header (``"RGB"``, ``"GRAY"``, ``"CMYK"``, ...)."""
+    return icc[16:20].decode("ascii", "replace").strip() if len(icc) >= 20 else ""
+
+
+#: Output formats that store one-channel images as grey; the others receive grey as RGB.
+_NATIVE_GREY = frozenset({".jpg", ".png", ".jxl"})
+
+
+def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3) -> bytes:
     """Write ``carry`` into an encoded file of the format named by its file ``extension`` (``".jpg"``, ...).
 
-    Formats without a writer here (JPEG 2000, HEIF, lossless archival formats) come back unchanged; see
-    :data:`CARRIES` for what each format keeps.
+    Formats without a writer here (JPEG 2000, lossless archival formats) come back unchanged; see
+    :data:`CARRIES` for what each format keeps. An ICC profile whose colour space does not match the stored
+    pixels (a grey profile on RGB data, a CMYK profile) is left out: a viewer would misread the colours.
     """
     if carry is None or not carry.fields():
+        return data
+    carry = _fit_icc(carry, extension, channels)
+    if not carry.fields():
         return data
     writer = {".jpg": embed_jpeg, ".png": embed_png, ".webp": embed_webp, ".avif": embed_avif,
               ".jxl": embed_jxl}.get(extension)
     return writer(data, carry) if writer else data
+
+
+def _fit_icc(carry: Carry, extension: str, channels: int) -> Carry:
+    """``carry`` without its ICC profile when the profile's colour space does not match the stored pixels."""
+    if not carry.icc:
+        return carry
+    stored = channels if extension in _NATIVE_GREY else max(channels, 3)
+    wanted = "GRAY" if stored in (1, 2) else "RGB"
+    return carry if icc_colour_space(carry.icc) == wanted else Carry(None, carry.exif, carry.xmp)
+
+
+def embed_fields(carry: Carry, *, channels: int, extension: str) -> dict[str, bytes]:
+    """``carry`` as keyword arguments for encoders that write metadata themselves (pillow-heif's ``save``)."""
+    carry = _fit_icc(carry, extension, channels)
+    out: dict[str, bytes] = {}
+    if carry.icc:
+        out["icc_profile"] = carry.icc
+    if carry.exif:
+        out["exif"] = _EXIF_PREFIX + carry.exif
+    if carry.xmp:
+        out["xmp"] = carry.xmp
+    return out
 
 
 def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
@@ -506,12 +543,123 @@ def embed_jxl(data: bytes, carry: Carry) -> bytes:
 
 
 def embed_avif(data: bytes, carry: Carry) -> bytes:
-    """AVIF with the ICC profile as a ``colr``/``prof`` property of the primary item.
+    """AVIF with the ICC profile as a ``colr``/``prof`` property of the primary item, and EXIF / XMP as ``Exif`` /
+    ``mime`` items describing it (``cdsc`` references), their bytes in an ``mdat`` box appended at the end.
 
     The ``meta`` box grows, so every ``iloc`` file offset behind it moves by the same amount.
     """
-    if not carry.icc:
-        return data
+    if carry.icc:
+        data = _avif_icc(data, carry.icc)
+    items = []
+    if carry.exif:
+        items.append((b"Exif", b"\x00\x00\x00\x00" + carry.exif, b""))
+    if carry.xmp:
+        items.append((b"mime", carry.xmp, b"application/rdf+xml\x00"))
+    return _avif_items(data, items) if items else data
+
+
+_Boxes = list[tuple[bytes, int, int, int]]
+
+
+def _avif_meta(data: bytes) -> tuple[int, int, int, dict[bytes, tuple[int, int, int]], _Boxes]:
+    meta = next((b for b in _boxes(data) if b[0] == b"meta"), None)
+    if meta is None:
+        raise UnsupportedError("AVIF without a meta box")
+    _, m_start, m_payload, m_end = meta
+    children = _boxes(data, m_payload + 4, m_end)
+    kinds = {k: (s, p, e) for k, s, p, e in children}
+    if b"iloc" not in kinds or b"pitm" not in kinds or b"iinf" not in kinds:
+        raise UnsupportedError("AVIF meta box lacks iloc/iinf/pitm")
+    return m_start, m_payload, m_end, kinds, children
+
+
+def _avif_items(data: bytes, items: list[tuple[bytes, bytes, bytes]]) -> bytes:
+    """Add metadata items (type, payload, MIME content type) that describe the primary item."""
+    m_start, m_payload, m_end, kinds, children = _avif_meta(data)
+    _, p_p, _ = kinds[b"pitm"]
+    wide_ids = data[p_p] != 0
+    primary = int.from_bytes(data[p_p + 4 : p_p + (8 if wide_ids else 6)], "big")
+    # existing item ids, from iinf
+    _, i_p, i_e = kinds[b"iinf"]
+    i_version = data[i_p]
+    count_size = 2 if i_version == 0 else 4
+    entries = _boxes(data, i_p + 4 + count_size, i_e)
+    ids = []
+    for kind, _, e_p, _ in entries:
+        if kind == b"infe" and data[e_p] >= 2:
+            id_size = 2 if data[e_p] == 2 else 4
+            ids.append(int.from_bytes(data[e_p + 4 : e_p + 4 + id_size], "big"))
+    new_ids = [max([primary, *ids]) + 1 + k for k in range(len(items))]
+    if max(new_ids) > 0xFFFF:
+        raise UnsupportedError("too many AVIF items")
+    infes = b"".join(_box(b"infe", b"\x02\x00\x00\x00" + struct.pack(">HH", i, 0) + kind + b"\x00" + ctype)
+                     for i, (kind, _, ctype) in zip(new_ids, items, strict=True))
+    old_count = int.from_bytes(data[i_p + 4 : i_p + 4 + count_size], "big")
+    iinf = _box(b"iinf", data[i_p : i_p + 4] + (old_count + len(items)).to_bytes(count_size, "big")
+                + data[i_p + 4 + count_size : i_e] + infes)
+    # content-describes references to the primary item
+    id_fmt = ">I" if wide_ids else ">H"
+    refs = b"".join(_box(b"cdsc", struct.pack(id_fmt, i) + struct.pack(">H", 1) + struct.pack(id_fmt, primary))
+                    for i in new_ids)
+    if b"iref" in kinds:
+        _, r_p, r_e = kinds[b"iref"]
+        if (data[r_p] != 0) != wide_ids:
+            raise UnsupportedError("AVIF iref and pitm disagree on item id size")
+        iref = _box(b"iref", data[r_p:r_e] + refs)
+    else:
+        iref = _box(b"iref", (b"\x01" if wide_ids else b"\x00") + b"\x00\x00\x00" + refs)
+
+    def build(offsets: list[int], delta: int) -> bytes:
+        out = []
+        for k, s, _, e in children:
+            if k == b"iinf":
+                out.append(iinf)
+            elif k == b"iloc":
+                out.append(_iloc_add(_shift_iloc(data[s:e], delta, m_end), new_ids, offsets,
+                                     [len(p) for _, p, _ in items]))
+            elif k == b"iref":
+                out.append(iref)
+            else:
+                out.append(data[s:e])
+        if b"iref" not in kinds:
+            out.append(iref)
+        return _box(b"meta", data[m_payload : m_payload + 4] + b"".join(out))
+
+    trial = build([0] * len(items), 0)
+    delta = len(trial) - (m_end - m_start)
+    start = len(data) + delta + 8
+    offsets, pos = [], start
+    for _, payload, _ in items:
+        offsets.append(pos)
+        pos += len(payload)
+    meta = build(offsets, delta)
+    return data[:m_start] + meta + data[m_end:] + _box(b"mdat", b"".join(p for _, p, _ in items))
+
+
+def _iloc_add(box: bytes, ids: list[int], offsets: list[int], lengths: list[int]) -> bytes:
+    """An ``iloc`` box with one single-extent entry (file offset, length) per new item."""
+    head = 16 if struct.unpack(">I", box[:4])[0] == 1 else 8
+    payload = bytearray(box[head:])
+    version = payload[0]
+    offset_size, length_size = payload[4] >> 4, payload[4] & 15
+    base_size = payload[5] >> 4
+    index_size = (payload[5] & 15) if version in (1, 2) else 0
+    if offset_size == 0 or length_size == 0:
+        raise UnsupportedError("AVIF iloc without offsets or lengths")
+    count_size = 2 if version < 2 else 4
+    count = int.from_bytes(payload[6 : 6 + count_size], "big")
+    payload[6 : 6 + count_size] = (count + len(ids)).to_bytes(count_size, "big")
+    for i, off, length in zip(ids, offsets, lengths, strict=True):
+        entry = i.to_bytes(2 if version < 2 else 4, "big")
+        if version in (1, 2):
+            entry += b"\x00\x00"  # construction method 0: file offset
+        entry += b"\x00\x00" + bytes(base_size) + struct.pack(">H", 1) + bytes(index_size)
+        entry += off.to_bytes(offset_size, "big") + length.to_bytes(length_size, "big")
+        payload += entry
+    return _box(b"iloc", bytes(payload))
+
+
+def _avif_icc(data: bytes, icc: bytes) -> bytes:
     top = _boxes(data)
     meta = next((b for b in top if b[0] == b"meta"), None)
     if meta is None:
@@ -530,7 +678,7 @@ def embed_avif(data: bytes, carry: Carry) -> bytes:
     existing = _boxes(data, co_p, co_e)
     if any(k == b"colr" and data[p : p + 4] in (b"prof", b"rICC") for k, _, p, _ in existing):
         return data
-    ipco = _box(b"ipco", data[co_p:co_e] + _box(b"colr", b"prof" + carry.icc))
+    ipco = _box(b"ipco", data[co_p:co_e] + _box(b"colr", b"prof" + icc))
     index = len(existing) + 1
     _, ma_p, ma_e = props[b"ipma"]
     ipma = _box(b"ipma", _add_association(data[ma_p:ma_e], primary, index))

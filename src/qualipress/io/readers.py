@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,19 +112,29 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     if reader is None:
         raise UnsupportedError(f"{p}: no reader is registered for {fmt.upper()} files")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _pillow_limit_off():
             warnings.simplefilter("ignore")
             image = reader(p, max_pixels)
-    except (InputError, UnsupportedError, ModelError, CodecUnavailableError):
+    except (InputError, UnsupportedError) as exc:
+        if str(p) in str(exc):
+            raise
+        raise type(exc)(f"{p}: {exc}") from exc  # every message names its file
+    except (ModelError, CodecUnavailableError):
         raise  # ModelError: e.g. a .qlc file whose learned-codec weights are missing (not a corrupt file)
     except MemoryError as exc:
         raise InputError(f"{p}: too large to decode in memory") from exc
     except Exception as exc:  # backends raise many unrelated types for bad data
+        if type(exc).__name__ == "DecompressionBombError":
+            raise InputError(f"{p}: refused as a possible decompression bomb ({exc})") from exc
         raise InputError(f"{p}: cannot read {fmt.upper()} data, the file is truncated or corrupt ({exc})") from exc
     meta = dict(image.metadata)
     pixels = image.pixels
     if fmt in METADATA_FORMATS:
         meta.update(read_metadata(p, fmt))
+        if "CMYK" in str(meta.get("converted", "")) and "icc_profile" in meta:
+            # Pillow's CMYK -> RGB conversion ignores the profile; a CMYK profile on RGB pixels would be wrong.
+            meta["icc_dropped"] = "CMYK profile not carried: pixels were converted to RGB without it"
+            del meta["icc_profile"]
         if fmt in ORIENTED_FORMATS and meta.get("orientation", 1) != 1:
             # Upright pixels for everything downstream; the tag the file had stays in the metadata.
             pixels = apply_orientation(pixels, meta["orientation"])
@@ -134,6 +145,73 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     return Image(
         pixels, image.bit_depth, image.transfer, image.colorspace, meta, source=p
     )
+
+
+@contextlib.contextmanager
+def _pillow_limit_off() -> Iterator[None]:
+    """Pillow's own decompression-bomb limit (89 Mpixel warning, 179 Mpixel error) off while a reader runs.
+
+    Every reader checks the header's dimensions against *our* ``max_pixels`` (:func:`check_dimensions`) before
+    decoding, so Pillow's lower limit would only refuse valid images that qualipress accepts.
+    """
+    from PIL import Image as PILImage
+
+    old = PILImage.MAX_IMAGE_PIXELS
+    PILImage.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        PILImage.MAX_IMAGE_PIXELS = old
+
+
+def jpeg_stream_end(data: bytes) -> int:
+    """Offset just past the end-of-image marker of the JPEG stream that starts ``data``.
+
+    Walks the marker structure (segments by their lengths, entropy-coded data up to the next marker), so bytes
+    FF D9 inside a comment or an EXIF block are not taken for the end, and data *after* the end (motion photos
+    append a video) is allowed.
+
+    Raises
+    ------
+    InputError
+        The stream stops before its end-of-image marker (truncated) or its structure is broken.
+    """
+    n = len(data)
+    truncated = InputError("JPEG data ends before its end-of-image marker: the file is truncated")
+    if data[:2] != b"\xff\xd8":
+        raise InputError("not a JPEG stream (no start-of-image marker)")
+    pos = 2
+    while True:
+        if pos + 1 >= n:
+            raise truncated
+        if data[pos] != 0xFF:
+            raise InputError(f"JPEG structure broken at byte {pos} (expected a marker): the file is corrupt")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        pos += 2
+        if marker == 0xD9:
+            return pos
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            continue
+        if pos + 2 > n:
+            raise truncated
+        end = pos + int.from_bytes(data[pos:pos + 2], "big")
+        if end > n:
+            raise truncated
+        pos = end
+        if marker == 0xDA:  # start of scan: entropy-coded data runs to the next marker that is not RSTn/stuffing
+            while True:
+                ff = data.find(b"\xff", pos)
+                if ff < 0 or ff + 1 >= n:
+                    raise truncated
+                nxt = data[ff + 1]
+                if nxt == 0x00 or 0xD0 <= nxt <= 0xD7 or nxt == 0xFF:
+                    pos = ff + (1 if nxt == 0xFF else 2)
+                    continue
+                pos = ff
+                break
 
 
 # -- per-format readers --------------------------------------------------------------------------------------
@@ -190,9 +268,8 @@ def _read_jpeg(path: Path, max_pixels: int) -> Image:
     from PIL import Image as PILImage
 
     data = path.read_bytes()
-    if b"\xff\xd9" not in data[-4096:]:
-        # Decoders fill a cut-off JPEG with grey and carry on; an archive must not.
-        raise InputError(f"{path}: JPEG has no end-of-image marker, the file is truncated")
+    # Decoders fill a cut-off JPEG with grey and carry on; an archive must not.
+    end = jpeg_stream_end(data)
     try:
         with PILImage.open(path) as im:
             check_dimensions(im.width, im.height, max_pixels=max_pixels)
@@ -204,6 +281,8 @@ def _read_jpeg(path: Path, max_pixels: int) -> Image:
                 meta["converted"] = "CMYK converted to RGB"
             elif mode not in ("L", "RGB"):
                 im = im.convert("RGB")
+            if end < len(data):
+                meta["trailing_bytes"] = len(data) - end  # e.g. a motion photo's video: kept out of the pixels
             return _finish(np.asarray(im), 8, metadata=meta)
     except OSError:
         # 12-bit and lossless JPEG: Pillow cannot open them; libjpeg-turbo via imagecodecs can.

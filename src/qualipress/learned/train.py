@@ -33,11 +33,10 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, ModelError
+from qualipress.io import find_images
 from qualipress.learned import ops
 from qualipress.learned._compressai import architecture, build_model, compressai, compressai_version
 from qualipress.learned.weights import _atomic_write, save_model
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
 
 
 @dataclass
@@ -139,14 +138,10 @@ def list_images(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     InputError
         When a path does not exist or no image is found (empty dataset).
     """
-    found: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file()))
-        elif p.is_file():
-            found.append(p)
-        else:
+        if not p.exists():
             raise InputError(f"dataset path {p} does not exist")
+    found = [f.path for f in find_images(paths)]
     if not found:
         raise InputError(f"no images found in {', '.join(map(str, paths))} (empty dataset)")
     return found
@@ -362,7 +357,8 @@ def train_codec(
     history: list[dict[str, Any]] = []
     if resume and ckpt_path.is_file():
         try:
-            ck = torch.load(ckpt_path, map_location=cfg.device, weights_only=True)
+            # on the CPU: the RNG state must stay a CPU tensor; the optimisers move their state to the parameters
+            ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         except Exception as exc:
             raise ModelError(f"checkpoint {ckpt_path} is unreadable: {exc}") from exc
         if ck.get("arch") != arch.name or tuple(ck.get("config", ())) != tuple(cfg.config):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import hashlib
-import importlib
 import json
 import os
+import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,7 @@ from qualipress.io import (
 from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
+from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.search import Hint, SearchResult, Target, best_of, race_order
 from qualipress.search.budget import prefer
 
@@ -63,12 +66,12 @@ class CompressOptions:
         collide.
     encode_options : dict
         Options for every codec's ``encode`` (e.g. ROI settings for ``jpeg-roi``).
-    preprocess : str or None
-        Name resolved by ``preprocess_resolver`` (``"module:function"`` returning ``Image -> Image``).
     hooks : PipelineHooks
     scheduler : str or None
         Address of a Dask distributed scheduler (``tcp://host:8786``) to run files on.
     max_pixels : int
+    run_id : str
+        Identifies one run's warm-start state (set by :func:`compress_paths`; not part of the settings key).
     """
 
     target: Target
@@ -78,19 +81,18 @@ class CompressOptions:
     overwrite: bool = False
     name_with_ext: bool = False
     encode_options: dict[str, Any] = field(default_factory=dict)
-    preprocess: str | None = None
-    preprocess_resolver: str = "qualipress.preprocess:get_preprocessor"
     hooks: Any = field(default_factory=DefaultHooks)
     scheduler: str | None = None
     max_pixels: int = MAX_PIXELS
     tile: int = _metrics.DEFAULT_TILE
+    run_id: str = ""
 
     def settings_key(self) -> str:
         """Hash of everything that changes the output: reruns with the same key skip finished inputs."""
         settings = getattr(self.hooks, "settings", None)
         hooks = settings() if callable(settings) else type(self.hooks).__name__
         key = {"target": self.target.to_list(), "codec": self.codec, "options": self.encode_options,
-               "preprocess": self.preprocess, "hooks": hooks, "tile": self.tile}
+               "hooks": hooks, "tile": self.tile}
         if self.name_with_ext:  # only when set, so keys of earlier reports stay valid
             key["name_with_ext"] = True
         blob = json.dumps(key, sort_keys=True, default=str)
@@ -172,9 +174,11 @@ def check_collisions(jobs: list[Job], outdir: Path, *, name_with_ext: bool = Fal
     OutputError
         Names every colliding pair of inputs.
     """
+    fold = sys.platform in ("darwin", "win32")  # their usual file systems ignore case: A.jpg is a.jpg
     by_stem: dict[str, list[Job]] = {}
     for job in jobs:
-        by_stem.setdefault(str(job.out_stem(outdir, keep_ext=name_with_ext)), []).append(job)
+        stem = str(job.out_stem(outdir, keep_ext=name_with_ext))
+        by_stem.setdefault(stem.casefold() if fold else stem, []).append(job)
     clashes = [group for group in by_stem.values() if len(group) > 1]
     if clashes:
         lines = [" and ".join(str(j.source) for j in group)
@@ -212,12 +216,26 @@ def _json_default(o: Any) -> Any:
 
 
 # -- one file ---------------------------------------------------------------------------------------------
-_STATE: dict[str, Any] = {"hints": {}, "previous": None}
+@dataclass
+class WarmStart:
+    """What one process learned so far in one run: the last good record (``previous`` for the hooks) and the
+    search hints per ``codec|target`` (starting points for the next file's search)."""
+
+    previous: dict[str, Any] | None = None
+    hints: dict[str, Any] = field(default_factory=dict)
 
 
-def _resolve(spec: str) -> Callable[..., Any]:
-    module, _, attr = spec.partition(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+#: Warm-start state of the run this process is serving (a pool worker serves one run; a new run id starts afresh).
+_WARM: dict[str, WarmStart] = {}
+
+
+def warm_start(run_id: str) -> WarmStart:
+    """The warm-start state of run ``run_id`` in this process (created empty on first use)."""
+    state = _WARM.get(run_id)
+    if state is None:
+        _WARM.clear()
+        state = _WARM[run_id] = WarmStart()
+    return state
 
 
 def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str) -> dict[str, Any]:
@@ -241,7 +259,9 @@ def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str
         record["error"] = f"{job.source}: unexpected {type(exc).__name__}: {exc}"
     record["seconds"] = round(time.perf_counter() - t0, 3)
     if record["error"] is None:
-        _STATE["previous"] = record
+        warm_start(options.run_id).previous = record
+        if record.get("output"):
+            _mark_done(outdir, record)
     return record
 
 
@@ -255,30 +275,31 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     adapt = getattr(hooks, "adapt", None)  # optional hook: e.g. reduce bit depth for web delivery
     if callable(adapt):
         image = adapt(image, record)
-    previous = _STATE["previous"]
+    warm = warm_start(options.run_id)
+    previous = warm.previous
     plan = hooks.plan(image, path=job.source, codec=options.codec, target=options.target, previous=previous)
     encoded_image: Image = image
-    if options.preprocess:
-        pre = _resolve(options.preprocess_resolver)(options.preprocess)
-        encoded_image = pre(image)
-        record["preprocess"] = options.preprocess
+    if plan.preprocess is not None:
+        encoded_image = plan.preprocess.apply(image)
+        record["preprocess"] = plan.preprocess.name
     skipped: list[str] = []
     starts: dict[str, float | Hint] = dict(plan.start)
     for name in plan.codecs:
         key = f"{name}|{options.target}"
-        if name not in starts and key in _STATE["hints"]:
-            starts[name] = _STATE["hints"][key]
+        if name not in starts and key in warm.hints:
+            starts[name] = warm.hints[key]
     enc_opts = dict(options.encode_options)
     best, per_codec = _search_codecs(encoded_image, image, plan, options, starts, enc_opts, skipped)
     for name, res in per_codec.items():
         h = getattr(res, "hint", None)
         if h is not None and not res.lossless and res.beaten is None:
-            _STATE["hints"][f"{name}|{options.target}"] = h
+            warm.hints[f"{name}|{options.target}"] = h
     codec = _codecs.get(best.codec)
     stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
     out_path = Path(str(stem) + codec.info.extension)  # keeps dotted frame numbers
     sidecars = _sidecar_data(plan, best, stem)
     protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
+    _reclaim(outdir, out_path)
     for p in [out_path, *sidecars]:
         if os.path.realpath(p) in protected:  # an input is never a target, --overwrite or not
             raise OutputError(f"{p}: output would replace an input; choose another output directory"
@@ -287,6 +308,8 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
             raise OutputError(f"{p}: exists and was not made by this run's settings (use --overwrite)")
     record.update(
         codec=best.codec, codec_version=codec.version(), params=best.params(),
+        setting=None if best.lossless else best.setting,
+        setting_name=None if best.lossless or codec.info.quality is None else codec.info.quality.name,
         metrics={k: v.to_dict() for k, v in best.metrics.items()}, target_met=best.met,
         encodes=sum(r.encodes for r in per_codec.values()),
         probes=[p.to_dict() for r in per_codec.values() for p in r.probes],
@@ -300,13 +323,14 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     data = hooks.seal(best.data, codec=best.codec, record=record)
     written = [out_path, *sidecars]
     marker = _mark_pending(outdir, out_path, written)
+    wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
     try:
-        atomic_write_bytes(out_path, data, overwrite=options.overwrite)
+        wrote.append(atomic_write_bytes(out_path, data, overwrite=options.overwrite))
         _verify_written(out_path, data, codec, encoded_image, image, options, best, plan.masks)
         for p, blob in sidecars.items():
-            atomic_write_bytes(p, blob, overwrite=options.overwrite)
+            wrote.append(atomic_write_bytes(p, blob, overwrite=options.overwrite))
     except BaseException:
-        for p in written:
+        for p in wrote:
             p.unlink(missing_ok=True)
         marker.unlink(missing_ok=True)
         raise
@@ -368,27 +392,72 @@ def _mark_pending(outdir: Path, out_path: Path, paths: list[Path]) -> Path:
     return marker
 
 
-def _recover_pending(outdir: Path, finished: dict[str, str | None]) -> None:
-    """Delete outputs (and their sidecars) a killed run wrote but never reported, so a resume redoes them
-    instead of refusing them as existing files.
+def _reclaim(outdir: Path, out_path: Path) -> None:
+    """Remove what an earlier attempt at this same output wrote but never reported (its worker was killed
+    when a sibling crashed, and the job is being retried); the run's lock and the collision check make the
+    marker this job's own."""
+    marker = _marker_path(outdir, out_path)
+    if not marker.is_file():
+        return
+    try:
+        paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
+    except (OSError, ValueError):
+        paths = []
+    for p in paths:
+        Path(p).unlink(missing_ok=True)
+    marker.unlink(missing_ok=True)
 
-    ``finished`` maps each reported output path to its recorded SHA-256; a marked output the report accounts for
-    (same hash) is kept with its sidecars.
+
+def _mark_done(outdir: Path, record: dict[str, Any]) -> None:
+    """A job's files are written and verified: its marker now also holds its report record, so the record is
+    not lost when the result never reaches the main process (a worker killed with its chunk, the main process
+    interrupted or killed) — :func:`_recover_pending` appends it to the report (best effort)."""
+    marker = _marker_path(outdir, Path(record["output"]))
+    with contextlib.suppress(OSError, ValueError, QualipressError):
+        paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
+        blob = json.dumps({"paths": paths, "record": record}, default=_json_default)
+        atomic_write_bytes(marker, blob.encode(), overwrite=True)
+
+
+def _recover_pending(outdir: Path, finished: dict[str, str | None], *, key: str,
+                     report_path: Path) -> list[dict[str, Any]]:
+    """Settle the markers a stopped run left: record finished work, delete half-done work.
+
+    A marker whose output the report already accounts for (``finished`` maps reported outputs to their
+    SHA-256) is just removed. A marker holding a finished record of these settings (``key``) whose output and
+    sidecars are intact gets that record appended to the report (with ``"recovered": true``) and its files
+    kept. Anything else — a job killed while writing, or one made with other settings — has its files deleted,
+    so a resume redoes it instead of refusing it as an existing file.
+
+    Returns
+    -------
+    list of dict
+        The records appended to the report.
     """
     folder = outdir / PENDING_DIR
     if not folder.is_dir():
-        return
+        return []
+    recovered = []
     for marker in sorted(folder.glob("*.json")):
         try:
-            paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
+            data = json.loads(marker.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            paths = []
+            data = {}
+        paths = [str(p) for p in data.get("paths", [])]
+        rec = data.get("record")
         main = paths[0] if paths else None
-        ok = main in finished and Path(main).exists() and sha256_file(main) == finished[main]
-        if not ok:
+        if main in finished and Path(main).exists() and sha256_file(main) == finished[main]:
+            pass  # reported: keep
+        elif (isinstance(rec, dict) and rec.get("settings_key") == key and main == rec.get("output")
+              and all(Path(p).is_file() for p in paths) and sha256_file(main) == rec.get("output_sha256")):
+            rec = {**rec, "recovered": True}
+            _append(report_path, rec)
+            recovered.append(rec)
+        else:
             for p in paths:
                 Path(p).unlink(missing_ok=True)
         marker.unlink(missing_ok=True)
+    return recovered
 
 
 def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, original: Image,
@@ -452,6 +521,7 @@ def compress_paths(
     ours = _reported_outputs(report_path)
     jobs = [j for j in expand_inputs(inputs, exclude=[out]) if str(j.source) not in ours]
     check_collisions(jobs, out, name_with_ext=options.name_with_ext)
+    options = dataclasses.replace(options, run_id=uuid.uuid4().hex)  # fresh warm-start state for this run
     with exclusive_lock(out / LOCK_NAME, what=str(out)):
         return _compress_locked(jobs, out, report_path, options, progress)
 
@@ -468,7 +538,8 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             reported[rec["output"]] = rec.get("output_sha256")
             if rec.get("settings_key") == key:
                 done[(rec["input_sha256"], rec["input"])] = rec
-    _recover_pending(out, reported)
+    for rec in _recover_pending(out, reported, key=key, report_path=report_path):  # a killed run's finished work
+        done[(rec["input_sha256"], rec["input"])] = rec
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     todo: list[tuple[Job, str]] = []
@@ -491,20 +562,29 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         todo.append((job, sha))
 
     def finished(rec: dict[str, Any]) -> None:
-        records.append(rec)
         _append(report_path, rec)
+        records.append(rec)
         if rec.get("output"):
             _marker_path(out, Path(rec["output"])).unlink(missing_ok=True)
         if progress:
             progress(rec)
 
     tasks = [(job, out, options, sha) for job, sha in todo]
-    with contextlib.closing(run_tasks(_process_task, tasks, jobs=options.jobs,
-                                      scheduler=options.scheduler)) as results:
-        for i, rec in results:
-            if isinstance(rec, BaseException):  # the worker died (or a bug escaped process_one)
-                rec = _failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1])
-            finished(rec)
+    # a shot's frames on one worker, in frame order, so the search's warm start holds (pipeline/schedule.py)
+    keys = [sequence_key(job.source) for job, _ in todo]
+    try:
+        with contextlib.closing(run_by_sequence(_process_task, tasks, keys, jobs=options.jobs,
+                                                scheduler=options.scheduler, runner=run_tasks)) as results:
+            for i, rec in results:
+                if isinstance(rec, BaseException):  # the worker died (or a bug escaped process_one)
+                    rec = _failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1])
+                finished(rec)
+    finally:
+        if not options.scheduler:  # local workers killed by a crash or an interruption have all stopped now
+            remove_stale_temps(out)
+            # files finished but never returned (interrupted, or in a chunk that did not complete)
+            reported.update((r["output"], r.get("output_sha256")) for r in records if r.get("output"))
+            records.extend(_recover_pending(out, reported, key=key, report_path=report_path))
     options.hooks.finish(out, [*skipped, *records])
     return BatchSummary(records, skipped, report_path)
 

@@ -83,10 +83,13 @@ class PhotoHooks:
         Only codecs browsers render, 8-bit output.
     bit_depth : int, optional
         Reduce deeper sources to this many bits (8) before searching.
+    extensions : frozenset of str, optional
+        Output file extensions allowed (``-o small.avif`` allows ``.avif`` only): never-grow candidates of other
+        formats are left out.
     """
 
     def __init__(self, inner: Any = None, *, metadata: str = "keep", allow_larger: bool = False, web: bool = False,
-                 bit_depth: int | None = None) -> None:
+                 bit_depth: int | None = None, extensions: frozenset[str] | None = None) -> None:
         if metadata not in POLICIES:
             raise UnsupportedError(f"--metadata {metadata}: use one of {', '.join(POLICIES)}")
         if bit_depth not in (None, 8):
@@ -96,6 +99,7 @@ class PhotoHooks:
         self.allow_larger = allow_larger
         self.web = web
         self.bit_depth = 8 if web else bit_depth
+        self.extensions = extensions
 
     def settings(self) -> dict[str, Any]:
         inner = getattr(self.inner, "settings", None)
@@ -139,6 +143,8 @@ class PhotoHooks:
                 notes.append(f"--for web: left out {', '.join(dropped)} (browsers do not show them)")
             if not plan.codecs:
                 raise UnsupportedError("--for web: none of the requested codecs is shown by browsers")
+        if not image.is_float and image.bit_depth > 8:
+            _check_depth(plan.codecs, image.bit_depth)
         meta = image.metadata
         orientation = int(meta.get("orientation", 1) or 1)
         if orientation != 1:
@@ -154,11 +160,14 @@ class PhotoHooks:
                 and meta.get("pil_mode", "RGB") in ("L", "LA", "RGB", "RGBA")):
             source = SourceBytes(path.read_bytes())
             options = {"source": source, "source_metadata": carry_for(meta, self.metadata, orientation=orientation)}
-            extra = [f"source:{fmt}"]
+            rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))
+            extra = [f"source:{fmt}"] if rewritable else []  # a kept file must obey --metadata too
             if fmt == "jpeg":
                 extra.insert(0, "transcode:jpeg")
                 if "jpegxl" in plan.codecs:
                     extra.insert(0, "transcode:jpegxl")
+            if self.extensions is not None:
+                extra = [n for n in extra if _extension(n) in self.extensions]
             for name in extra:
                 if name not in plan.codecs:
                     plan.codecs.append(name)
@@ -193,6 +202,29 @@ class PhotoHooks:
 
     def finish(self, outdir: Path, records: list[dict]) -> None:
         self.inner.finish(outdir, records)
+
+
+def _check_depth(names: list[str], bit_depth: int) -> None:
+    """Refuse, with the remedy, a deep image none of the requested codecs can store."""
+    from qualipress import codecs as _codecs
+
+    depths = []
+    for name in names:
+        try:
+            depths.append(max(_codecs.get(name).info.bit_depths))
+        except Exception:
+            return  # unknown here: let the search report it
+    if depths and max(depths) < bit_depth:
+        raise UnsupportedError(f"{', '.join(names)} store{'s' if len(names) == 1 else ''} at most {max(depths)}-bit "
+                               f"samples and this image is {bit_depth}-bit: add --bit-depth 8 (dithered) or choose "
+                               "a deeper codec (jpegxl, avif, png)")
+
+
+def _extension(codec: str) -> str:
+    from qualipress import codecs as _codecs
+
+    ext = _codecs.get(codec).info.extension
+    return {".jpeg": ".jpg"}.get(ext, ext)
 
 
 def _carry_notes(codecs: list[str], carry: Any, policy: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -9,6 +10,14 @@ from typing import Any, Protocol, runtime_checkable
 from qualipress.io.image import Image
 from qualipress.search.search import Check
 from qualipress.search.targets import Target
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """A named ``Image -> Image`` transform run before encoding (e.g. the ``preprocess`` capability's network)."""
+
+    name: str
+    apply: Callable[[Image], Image]
 
 
 @dataclass
@@ -31,6 +40,9 @@ class Plan:
         Decisions, recorded under ``"decisions"``.
     masks : dict
         Named boolean masks for scoped constraints (``"roi"``).
+    preprocess : Preprocess or None
+        A transform applied to the image before it is encoded (quality is still measured against the image
+        as read); its name is recorded under ``"preprocess"``.
     sidecars : dict
         Extra files written next to the output as ``OUTPUT_STEM + suffix`` once the output is verified (e.g.
         ``".roi-mask.png"``). Values are bytes, or callables taking the winning
@@ -45,6 +57,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     masks: dict[str, Any] = field(default_factory=dict)
     sidecars: dict[str, Any] = field(default_factory=dict)
+    preprocess: Preprocess | None = None
 
 
 @runtime_checkable

@@ -109,6 +109,7 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int = 1,
 def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Iterator[tuple[int, Any]]:
     queue: deque[int] = deque(range(len(tasks)))
     suspects: deque[int] = deque()  # were running when a worker died: retried alone to find the culprit
+    idle_breaks = 0
     while queue or suspects:
         solo = bool(suspects)
         source = suspects if solo else queue
@@ -118,13 +119,22 @@ def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Ite
         lost: list[int] = []
         clean = False
         try:
-            while source or inflight:
-                while source and len(inflight) < 2 * width and not lost:
+            broken = False
+            while (source or inflight) and not broken:
+                while source and len(inflight) < (1 if solo else 2 * width):
                     i = source.popleft()
-                    inflight[pool.submit(fn, tasks[i])] = i
-                done, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
-                if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
-                    done, _ = cf.wait(inflight)  # the pool is broken: every running task settles now
+                    try:
+                        inflight[pool.submit(fn, tasks[i])] = i
+                    except BrokenProcessPool:  # a worker died since the last wait
+                        source.appendleft(i)
+                        broken = True
+                        break
+                if broken:
+                    done = set(inflight) and cf.wait(inflight)[0]
+                else:
+                    done = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)[0]
+                    if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                        done = cf.wait(inflight)[0]  # every running task settles now
                 for fut in done:
                     i = inflight.pop(fut)
                     exc = fut.exception()
@@ -132,16 +142,86 @@ def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Ite
                         lost.append(i)
                     else:
                         yield i, exc if exc is not None else fut.result()
-                if lost:
-                    break
+                broken = broken or bool(lost)
             clean = True
         finally:
             _close(pool, kill=not clean)
+        if broken and not lost:
+            idle_breaks += 1
+            if idle_breaks >= 3:
+                raise QualipressError("worker processes keep dying before they run anything (out of memory?)")
         if len(lost) == 1:
-            yield lost[0], WorkerCrashedError("worker process died while processing this file (crash in a codec or "
-                                         "out-of-memory kill); the rest of the batch went on")
+            idle_breaks = 0
+            yield lost[0], WorkerCrashedError("worker process died while processing this file (crash in a codec "
+                                              "or out-of-memory kill); the rest of the batch went on")
         else:
             suspects.extend(lost)
+
+
+def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Sequence[int]], *,
+              jobs: int) -> Iterator[tuple[int, Any]]:
+    """Run each lane (task indices, in order) on one local worker process, one task at a time.
+
+    What a worker keeps between tasks (the search's warm start) therefore follows the lane, e.g. a shot's frames
+    in order (:mod:`qualipress.pipeline.schedule`), while results still come back task by task: an interruption
+    loses no finished task and stops the rest at once. ``jobs`` workers take lanes in the given order as they
+    free up. A worker that dies fails only the task it was running (:class:`WorkerCrashedError`); it is replaced
+    and its lane goes on.
+
+    Parameters
+    ----------
+    fn : callable
+        Module-level function of one task.
+    tasks : sequence
+    lanes : sequence of sequence of int
+        Every task index once.
+    jobs : int
+        Worker processes.
+
+    Yields
+    ------
+    (int, object)
+        Task index and its result, or the exception it raised.
+    """
+    waiting: deque[deque[int]] = deque(deque(lane) for lane in lanes if lane)
+    width = max(1, min(jobs, len(waiting)))
+    pools = [_pool(1) for _ in range(width)]
+    current: list[deque[int]] = [deque() for _ in range(width)]
+    inflight: dict[cf.Future[Any], tuple[int, int]] = {}  # future -> (worker slot, task index)
+    clean = False
+
+    def feed(slot: int) -> None:
+        if not current[slot] and waiting:
+            current[slot] = waiting.popleft()
+        if current[slot]:
+            i = current[slot].popleft()
+            try:
+                inflight[pools[slot].submit(fn, tasks[i])] = (slot, i)
+            except BrokenProcessPool:  # the worker died between tasks: a fresh one takes the task
+                _close(pools[slot], kill=True)
+                pools[slot] = _pool(1)
+                inflight[pools[slot].submit(fn, tasks[i])] = (slot, i)
+
+    try:
+        for slot in range(width):
+            feed(slot)
+        while inflight:
+            done = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)[0]
+            for fut in done:
+                slot, i = inflight.pop(fut)
+                exc = fut.exception()
+                if isinstance(exc, BrokenProcessPool):
+                    _close(pools[slot], kill=True)
+                    pools[slot] = _pool(1)
+                    yield i, WorkerCrashedError("worker process died while processing this file (crash in a codec "
+                                                "or out-of-memory kill); the rest of the batch went on")
+                else:
+                    yield i, exc if exc is not None else fut.result()
+                feed(slot)
+        clean = True
+    finally:
+        for pool in pools:
+            _close(pool, kill=not clean)
 
 
 def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], scheduler: str) -> Iterator[tuple[int, Any]]:

@@ -11,11 +11,14 @@ in parallel only when there are fewer shots than workers. The caller runs each c
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from qualipress.pipeline.runner import run_lanes, run_tasks
 
 #: Longest chunk by default: bounds how long a worker holds results back (records are returned per chunk).
 MAX_CHUNK = 16
@@ -105,9 +108,11 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
     """Like :func:`qualipress.pipeline.runner.run_tasks`, but a shot's tasks run on one worker, in frame order.
 
     Tasks are cut by :func:`sequence_chunks`; each chunk is one task of the runner (so warm state a worker
-    keeps from one frame to the next, like the lossy search's hint, stays within the shot). Results come back
-    per chunk. When a chunk's worker dies (the runner yields an exception for the whole chunk), its tasks are
-    run again one by one, so only the task that crashes is reported failed.
+    keeps from one frame to the next, like the lossy search's hint, stays within the shot). Local workers run
+    each chunk as a lane (:func:`qualipress.pipeline.runner.run_lanes`), so results come back frame by frame and
+    Ctrl-C loses no finished frame; on Dask (and with ``stream``) results come back per chunk. When a chunk's
+    worker dies there (the runner yields an exception for the whole chunk), its tasks are run again one by one,
+    so only the task that crashes is reported failed.
 
     Parameters
     ----------
@@ -131,7 +136,7 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
         Task index and its result, or the exception it raised.
     """
     if runner is None:
-        from qualipress.pipeline.runner import run_tasks as runner
+        runner = run_tasks
     if not tasks:
         return
     if not scheduler and jobs <= 1:
@@ -142,17 +147,53 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
         return
     workers = max(2, jobs) if scheduler else jobs
     chunks = sequence_chunks(keys, workers=workers, max_chunk=max_chunk)
+    if not scheduler and stream is None and runner is run_tasks:
+        # local workers: each chunk is a lane of one worker, results still come back frame by frame
+        yield from run_lanes(fn, tasks, chunks, jobs=jobs)
+        return
     retry: list[int] = []
-    for c, res in runner(run_chunk, [(fn, [tasks[i] for i in chunk], stream) for chunk in chunks], jobs=jobs,
-                         scheduler=scheduler):
-        if isinstance(res, BaseException):
-            retry.extend(chunks[c])
-            continue
-        for i, (_, value) in zip(chunks[c], res, strict=True):
-            yield i, value
+    # closing: when the caller stops early (Ctrl-C), the runner stops its workers at once
+    with contextlib.closing(runner(run_chunk, [(fn, [tasks[i] for i in chunk], stream) for chunk in chunks],
+                                   jobs=jobs, scheduler=scheduler)) as results:
+        for c, res in results:
+            if isinstance(res, BaseException):
+                retry.extend(chunks[c])
+                continue
+            for i, (_, value) in zip(chunks[c], res, strict=True):
+                yield i, value
     if retry:
-        for k, value in runner(fn, [tasks[i] for i in retry], jobs=jobs, scheduler=scheduler):
-            yield retry[k], value
+        with contextlib.closing(runner(fn, [tasks[i] for i in retry], jobs=jobs, scheduler=scheduler)) as again:
+            for k, value in again:
+                yield retry[k], value
 
 
-__all__ = ["MAX_CHUNK", "run_by_sequence", "run_chunk", "sequence_chunks", "sequence_key"]
+def shot_encodes(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per shot, encodes of cold frames (first of a chain on a worker) vs warm ones (the previous frame of the
+    shot was processed just before on the same worker), from ``compress`` report records.
+
+    A frame is warm when its ``analysis.sequence_position`` (set by the film hooks) is above 0. Records without
+    it (no film hooks) count as cold.
+
+    Returns
+    -------
+    list of dict
+        ``{"sequence", "frames", "cold", "warm", "cold_encodes_mean", "warm_encodes_mean", "warm_encodes_max"}``.
+    """
+    shots: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        if r.get("error") or not r.get("input"):
+            continue
+        shots.setdefault(sequence_key(r["input"])[0], []).append(r)
+    out = []
+    for seq, recs in sorted(shots.items()):
+        warm = [int(r.get("encodes") or 0) for r in recs if (r.get("analysis") or {}).get("sequence_position", 0)]
+        cold = [int(r.get("encodes") or 0) for r in recs
+                if not (r.get("analysis") or {}).get("sequence_position", 0)]
+        out.append({"sequence": seq, "frames": len(recs), "cold": len(cold), "warm": len(warm),
+                    "cold_encodes_mean": round(sum(cold) / len(cold), 2) if cold else None,
+                    "warm_encodes_mean": round(sum(warm) / len(warm), 2) if warm else None,
+                    "warm_encodes_max": max(warm) if warm else None})
+    return out
+
+
+__all__ = ["MAX_CHUNK", "run_by_sequence", "run_chunk", "sequence_chunks", "sequence_key", "shot_encodes"]

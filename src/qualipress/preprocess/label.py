@@ -25,6 +25,7 @@ A directory made for another codec, setting, metric or pool is refused with the 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -37,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import IMAGE_SUFFIXES, Image, atomic_write_bytes, read_image, sha256_file, write_image
+from qualipress.io import Image, atomic_write_bytes, find_images, read_image, sha256_file, write_image
 from qualipress.preprocess.groups import Group, make_groups, parse_group
 from qualipress.preprocess.pool import DEFAULT_POOL
 
@@ -388,26 +389,30 @@ def open_label_dir(directory: str | Path, config: LabelConfig) -> Path:
 
 
 def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files and (recursively) the image files inside directories, sorted, duplicates dropped."""
-    out: list[Path] = []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise InputError(f"{p}: no such file or directory")
-    seen: set[Path] = set()
-    uniq = []
-    for p in out:
-        r = p.resolve()
-        if r not in seen:
-            seen.add(r)
-            uniq.append(p)
-    return uniq
+    """Files and (recursively) the image files inside directories, duplicates dropped (see
+    :func:`qualipress.io.find_images`)."""
+    return [f.path for f in find_images(inputs)]
 
 
+def _one_cv2_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn`` with OpenCV on one thread (labelling runs one image per worker) and restore the caller's
+    thread count afterwards, so labelling does not slow later OpenCV work in the same process."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import cv2
+
+        before = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            cv2.setNumThreads(before)
+
+    return wrapper
+
+
+@_one_cv2_thread
 def label_one(
     path: Path,
     directory: Path,
@@ -417,7 +422,6 @@ def label_one(
 ) -> dict[str, Any]:
     """Label one file into ``directory`` (resumable). Returns a small status dict (never raises for bad input)."""
     try:
-        _single_thread()
         digest = sha256_file(path)
         key = _key(path, digest)
         rec_path = directory / "records" / f"{key}.json"
@@ -456,22 +460,16 @@ def label_one(
         return {"path": str(path), "status": "error", "error": str(exc)}
 
 
-def _single_thread() -> None:
-    import cv2
-
-    cv2.setNumThreads(1)
-
-
 def _finite(d: dict[str, Any]) -> dict[str, Any]:
     """JSON-safe copy: non-finite floats become None (strict JSON has no infinities)."""
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
 
 
+@_one_cv2_thread
 def rescore_one(path: Path, record: dict[str, Any], directory: Path, config: LabelConfig,
                 encode_decode: EncodeDecode | None = None, measure: Measure | None = None) -> dict[str, Any]:
     """Re-score one labelled image under another rule, reusing its stored per-group quality and bpp."""
     try:
-        _single_thread()
         digest = record["sha256"]
         key = _key(path, digest)
         rec_path = directory / "records" / f"{key}.json"

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qualipress.bench.colours import curve_colour
 from qualipress.errors import InputError
+from qualipress.io import atomic_write_bytes, atomic_write_text
 
 
 def load_curves(paths: Sequence[str | os.PathLike[str]]) -> dict[str, dict[str, Any]]:
@@ -57,6 +59,23 @@ def _metric_aliases(res: dict[str, Any], metric: str) -> str | None:
     return None
 
 
+def column_label(curve: str, key: str) -> str:
+    """Table header for a results column: the codec's own quality name, units on times."""
+    if key == "quality":
+        try:
+            from qualipress import codecs
+
+            q = codecs.get(curve).info.quality
+            if q is not None:
+                return f"{q.name} ({'higher' if q.higher_is_better else 'lower'} is better)"
+        except Exception:
+            pass
+        return "setting"
+    if key.endswith("_time"):
+        return key.replace("_", " ") + " (s/image)"
+    return key
+
+
 def plot_rd(
     curves: dict[str, dict[str, Any]],
     output: str | os.PathLike[str] | None,
@@ -92,7 +111,7 @@ def plot_rd(
                 y = to_db(m, y)
             order = np.argsort(x)
             style = "--" if "published" in name or "compressai" in name.lower() else "-"
-            ax.plot(x[order], y[order], style, marker="o", ms=3, label=name)
+            ax.plot(x[order], y[order], style, marker="o", ms=3, label=name, color=curve_colour(name))
         label = f"{m} (dB)" if m.startswith("ms-ssim") and ms_ssim_db else m
         ax.set_xlabel("bits per pixel")
         ax.set_ylabel(label)
@@ -106,11 +125,7 @@ def plot_rd(
     plt.close(fig)
     data = buf.getvalue()
     if output is not None:
-        out = Path(output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
+        atomic_write_bytes(Path(output), data)
     return data
 
 
@@ -163,8 +178,10 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
     for name, c in curves.items():
         r = c["results"]
         cols = [k for k in r if isinstance(r[k], list)]
-        parts.append(f"<h3>{html.escape(name)}</h3><p>{html.escape(str(c.get('description', '')))}</p><table><tr>")
-        parts.extend(f"<th>{html.escape(k)}</th>" for k in cols)
+        swatch = f"<span style='color:{curve_colour(name)}'>&#9632;</span>"
+        parts.append(f"<h3>{swatch} {html.escape(name)}</h3>"
+                     f"<p>{html.escape(str(c.get('description', '')))}</p><table><tr>")
+        parts.extend(f"<th>{html.escape(column_label(name, k))}</th>" for k in cols)
         parts.append("</tr>")
         for i in range(len(r["bpp"])):
             parts.append("<tr>" + "".join(f"<td>{_num(r[k][i]) if i < len(r[k]) else ''}</td>" for k in cols) + "</tr>")
@@ -174,9 +191,7 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
     parts.extend(f"<li>{html.escape(json.dumps(e))}</li>" for e in errors[:200])
     parts.append("</ul></body></html>")
     out = Path(output) if output else d / "report.html"
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    os.replace(tmp, out)
+    atomic_write_text(out, "\n".join(parts))
     return out
 
 

@@ -29,8 +29,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp")
+from qualipress.io import append_jsonl, atomic_write_text, find_images, read_jsonl
 
 #: CLI metric name -> column name in the CompressAI-style JSON.
 METRIC_KEYS = {"psnr": "psnr-rgb", "ms-ssim": "ms-ssim-rgb", "ssim": "ssim-rgb"}
@@ -120,14 +119,10 @@ def list_dataset(
         Missing path or no images (empty dataset).
     """
     paths = [dataset] if isinstance(dataset, (str, os.PathLike)) else list(dataset)
-    found: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
-        elif p.is_file():
-            found.append(p)
-        else:
+        if not p.exists():
             raise InputError(f"dataset {p} does not exist")
+    found = [f.path for f in find_images(paths)]
     if not found:
         raise InputError(f"dataset {', '.join(map(str, paths))} holds no images (empty dataset)")
     return found[:limit] if limit else found
@@ -270,37 +265,24 @@ class RowCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.rows: dict[str, dict[str, Any]] = {}
-        if path.is_file():
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    line = line.strip()
-                    if not line:
-                        continue
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError:
-                        continue  # a line cut short by a crash: recomputed
-                    if isinstance(row, dict) and "key" in row:
-                        self.rows[row["key"]] = row
+        for row in read_jsonl(path):  # a line cut short by a crash is skipped: recomputed
+            if "key" in row:
+                self.rows[row["key"]] = row
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self.rows.get(key)
 
     def add(self, rows: Sequence[dict[str, Any]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as fh:
-            for row in rows:
-                old = self.rows.get(row["key"])
-                if old is not None:  # keep metrics computed earlier that this run did not ask for
-                    merged = dict(old.get("metrics", {}))
-                    merged.update(row["metrics"])
-                    tasks = dict(old.get("tasks", {}))
-                    tasks.update(row.get("tasks", {}))
-                    row = {**row, "metrics": merged, "tasks": tasks}
-                self.rows[row["key"]] = row
-                fh.write(json.dumps(row) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        for row in rows:
+            old = self.rows.get(row["key"])
+            if old is not None:  # keep metrics computed earlier that this run did not ask for
+                merged = dict(old.get("metrics", {}))
+                merged.update(row["metrics"])
+                tasks = dict(old.get("tasks", {}))
+                tasks.update(row.get("tasks", {}))
+                row = {**row, "metrics": merged, "tasks": tasks}
+            self.rows[row["key"]] = row
+            append_jsonl(self.path, row)
 
 
 @dataclass
@@ -317,10 +299,7 @@ class RdResult:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
 
 
 def safe_name(codec: str) -> str:

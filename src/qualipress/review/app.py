@@ -138,8 +138,10 @@ async def _json_body(
             raise _HTTPError(413, f"request body larger than {MAX_BODY} bytes")
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise InputError("body is not valid JSON: nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # also integers too long to convert (> 4300 digits)
+        raise InputError(f"body is not valid JSON: {str(exc)[:200]}") from exc
     if not isinstance(data, dict):
         raise InputError("body must be a JSON object")
     missing = required - data.keys()

@@ -32,38 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from qualipress.errors import InputError
-
-#: Name of the report file that ``qualipress compress`` writes into its output directory.
-REPORT_NAME = "qualipress-report.jsonl"
+from qualipress.io import IMAGE_SUFFIXES
+from qualipress.pipeline.batch import REPORT_NAME
 
 #: Directory names accepted as the originals of a plain pair directory (first match wins).
 ORIGINAL_DIRS = ("original", "originals", "reference")
-
-#: File extensions treated as images in a plain pair directory.
-IMAGE_EXTENSIONS = frozenset(
-    {
-        ".png",
-        ".jpg",
-        ".jpeg",
-        ".tif",
-        ".tiff",
-        ".webp",
-        ".jxl",
-        ".avif",
-        ".heic",
-        ".heif",
-        ".j2k",
-        ".jp2",
-        ".jpx",
-        ".dpx",
-        ".exr",
-        ".ppm",
-        ".pgm",
-        ".pnm",
-        ".bmp",
-    }
-)
-
 
 #: Report fields copied into :attr:`Pair.facts`.
 FACT_KEYS = ("bytes", "ratio", "bpp", "target_met")
@@ -237,7 +210,7 @@ def _scan_report(root: Path, given: Path, report: Path, scan: CollectionScan) ->
 def _images_by_stem(directory: Path, root: Path, scan: CollectionScan, *, links_out: bool = False) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for p in sorted(directory.iterdir()):
-        if p.suffix.lower() not in IMAGE_EXTENSIONS:
+        if p.suffix.lower() not in IMAGE_SUFFIXES:
             continue
         try:
             real = p.resolve(strict=True)

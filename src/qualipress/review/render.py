@@ -15,7 +15,7 @@ perceptual signal are invisible in the page — said on the page next to the ima
 **Film display rendering.** Log-coded film frames (DPX "Printing density"/"Logarithmic") shown as stored look
 flat and grey, which is not how film is judged. For them (``display="auto"``, the default) and, on request
 (``display="film"``), for float scene-linear frames, step 1 is replaced by the film display rendering of
-:func:`qualipress.io.display.display_rgb`: the code is decoded to scene-linear light (Cineon or ACEScct log,
+:func:`qualipress.io.logcurves.display_rgb`: the code is decoded to scene-linear light (Cineon or ACEScct log,
 PQ for float frames), tone-mapped with a filmic curve (linear 16 → white) and encoded with the Rec. 709 OETF —
 the same rendering the film decision checks measure on. The compressed side of a pair is decoded with its
 *original's* encoding (``like``), since a JPEG XL or JPEG 2000 file does not say its integers are log or PQ.
@@ -34,7 +34,6 @@ from PIL import Image as PILImage
 
 from qualipress.errors import InputError
 from qualipress.io import Image, read_image, to_perceptual
-from qualipress.io.display import display_rgb, encoding_name
 
 #: One-line statement of the display transform, shown in the page.
 TRANSFORM_STATEMENT = (
@@ -128,6 +127,8 @@ def _film_reference(image: Image, display: str) -> Image | None:
 
 
 def _film_render(perceptual: np.ndarray, reference: Image) -> tuple[np.ndarray, str] | None:
+    from qualipress.io.logcurves import display_rgb, encoding_name
+
     colour = perceptual[..., :3] if perceptual.shape[2] >= 3 else np.repeat(perceptual[..., :1], 3, axis=2)
     shown = display_rgb(colour, reference)
     if shown is None:

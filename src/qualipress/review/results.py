@@ -216,7 +216,7 @@ def results_csv(results: ReviewResults) -> str:
         ):
             if row[k] is not None:
                 row[k] = f"{row[k]:.4f}"
-        w.writerow(row)
+        w.writerow(_safe_cells(row))
     return buf.getvalue()
 
 
@@ -244,8 +244,26 @@ def judgements_csv(rows: list[dict[str, Any]]) -> str:
     w = csv.DictWriter(buf, fieldnames=JUDGEMENT_COLUMNS, lineterminator="\n", extrasaction="ignore")
     w.writeheader()
     for r in rows:
-        w.writerow(dict(r, artifacts=";".join(r["artifacts"])))
+        w.writerow(_safe_cells(dict(r, artifacts=";".join(r["artifacts"]))))
     return buf.getvalue()
+
+
+#: First characters that make a spreadsheet treat a cell as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cells(row: dict[str, Any]) -> dict[str, Any]:
+    """Text cells that a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+cmd``, ``@SUM``) get a
+    leading apostrophe, so they open as text; numbers (``-0.12``) are left as they are."""
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, str) and v.startswith(_FORMULA_START):
+            try:
+                float(v)
+            except ValueError:
+                v = "'" + v
+        out[k] = v
+    return out
 
 
 def write_csv_atomic(path: str | Path, text: str) -> Path:

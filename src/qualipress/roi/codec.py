@@ -48,11 +48,19 @@ OPTIONS = (
     "bg_mode",
     "fine_rdo",
     "dc_rdo",
+    "chroma_ratio",
+    "table_flatness",
 )
 
 
 #: Default strength of the background DC rate-distortion choice (``dc_rdo`` option; 0 = off).
 DC_RDO = 1.0
+#: Default RDO strength of the ROI (header-quality) blocks (``fine_rdo`` option). 1.0 rather than session 2's
+#: 0.5: on the 17 annotated people photos under 1 Mpixel (``benchmarks/roi_gt.py``, detected ROI) it gained
+#: +0.00 / +0.05 / +0.09 dB ROI PSNR and +0.21 / +0.14 / +0.10 dB background PSNR at 0.5 / 0.8 / 1.0 bpp.
+FINE_RDO = 1.0
+#: Default flatness of the quantisation tables (``table_flatness`` option; 0 = Annex K as libjpeg writes them).
+TABLE_FLATNESS = 0.5
 
 
 @dataclass
@@ -108,11 +116,17 @@ class RoiJpegCodec(Codec):
         (see :mod:`qualipress.roi.encoder`).
     fine_rdo : float
         RDO strength for the ROI (header-quality) blocks as a fraction of their quality's multiplier
-        (default 0.5: measured +0.15..0.2 dB ROI PSNR at equal size; 0 = plain rounding).
+        (default :data:`FINE_RDO`; 0 = plain rounding).
     bg_chroma : str
         ``"lowpass"``: with 4:4:4, background chroma blocks keep only their 4×4 lowest frequencies (about the
         detail of 4:2:0); ``"table"``: no extra low-pass. Default: lowpass with ``multiples``, table with
         ``rdo`` (the RDO already drops what is not worth its bits).
+    chroma_ratio : float
+        Chroma tables of every level at ``chroma_ratio`` × the level's quality (default 1: the same quality
+        as luma). Below 1 trades chroma detail for luma bits, like 4:2:0 does but on the 8×8 block map.
+    table_flatness : float
+        Quantisation tables moved from Annex K toward a flat table (:func:`qualipress.roi.encoder.flattened`;
+        default :data:`TABLE_FLATNESS`, 0 = libjpeg's tables). Still one DQT per component, baseline.
     deadzone : float
         Rounding threshold in background blocks with ``bg_mode="multiples"`` (0.5 = plain rounding).
     hierarchical : bool
@@ -271,16 +285,24 @@ class RoiJpegCodec(Codec):
         cutoff = None
         if len(qualities) > 1 and subsampling == "444" and bg_chroma == "lowpass":
             cutoff = {0: 4}
+        cratio = float(1.0 if options.get("chroma_ratio") is None else options["chroma_ratio"])
+        if not 0.0 < cratio <= 1.0:
+            raise InputError(f"jpeg-roi: chroma_ratio must be in (0, 1], got {cratio}")
+        chroma_q = {lv: float(max(1, round(cratio * v))) for lv, v in qualities.items()} if cratio < 1 else None
         data, stats = encode_blocks(
             image.pixels,
             levels,
             qualities,
+            chroma_qualities=chroma_q,
             subsampling=subsampling,
             deadzone=deadzone,
             chroma_cutoff=cutoff,
             mode=mode,
-            fine_rdo=float(0.5 if options.get("fine_rdo") is None else options["fine_rdo"]),
+            fine_rdo=float(FINE_RDO if options.get("fine_rdo") is None else options["fine_rdo"]),
             dc_rdo=float(DC_RDO if options.get("dc_rdo") is None else options["dc_rdo"]),
+            table_flatness=float(
+                TABLE_FLATNESS if options.get("table_flatness") is None else options["table_flatness"]
+            ),
         )
         stats.seconds = {"detect": t_detect, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)

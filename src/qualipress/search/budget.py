@@ -3,15 +3,15 @@
 A target with a budget turns the search around: instead of the fewest bytes that meet the floors, it asks for the
 highest setting whose file fits. File size grows with the setting, so the search brackets the budget on the
 codec's grid (interpolating in log bytes, bisecting when that stalls), and for codecs with a continuous quality
-parameter (JPEG XL distance, JPEG 2000 PSNR, WebP quality) refines between the two grid neighbours until the file
-is within :data:`CLOSE_ENOUGH` under the budget. Quality only rises with the setting, so when the floors fail at
-the highest fitting setting they fail at every fitting one: the result then says ``met=False`` and why.
+parameter (``QualityParam.continuous``: JPEG XL distance, JPEG 2000 PSNR, WebP quality) refines between the two
+grid neighbours until the file is within :data:`CLOSE_ENOUGH` under the budget. Quality only rises with the
+setting, so when the floors fail at the highest fitting setting they fail at every fitting one: the result then
+says ``met=False`` and why.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from qualipress.codecs.base import Codec
@@ -90,15 +90,11 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
         return runner.result(smallest, met=False, fallback=_why(codec, target, smallest, budget))
     lo = max(fits)
     best = fits[lo]
-    if lo + 1 < n and (lo + 1) in over and not _integral(grid) and (budget - best.bytes) / budget > CLOSE_ENOUGH:
+    if lo + 1 < n and (lo + 1) in over and q.continuous and (budget - best.bytes) / budget > CLOSE_ENOUGH:
         best = _refine(runner, grid[lo], grid[lo + 1], best, budget)
     if best.passed:
         return runner.result(best, met=True)
     return runner.result(best, met=False, fallback=_why(codec, target, best, budget))
-
-
-def _integral(grid: Sequence[float]) -> bool:
-    return all(float(g).is_integer() for g in grid)
 
 
 def _log_crossing(lo: int, b_lo: int, hi: int, b_hi: int, budget: float) -> float:

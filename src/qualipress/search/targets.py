@@ -125,8 +125,9 @@ class Target:
         return all(c.satisfied(results) for c in self.constraints)
 
     def margin(self, results: Mapping[str, MetricResult]) -> float:
-        """Smallest constraint margin (the binding constraint)."""
-        return min(c.margin(results) for c in self.constraints)
+        """Smallest constraint margin (the binding constraint); infinite for an empty target, which every
+        result meets (fixed-setting runs)."""
+        return min((c.margin(results) for c in self.constraints), default=math.inf)
 
     def to_list(self) -> list[str]:
         return [str(c) for c in self.constraints]

@@ -1,0 +1,158 @@
+"""``compress`` helpers for photo use: one named output file (``-o small.avif``), ``-`` for stdin/stdout, dry runs.
+
+Kept out of :mod:`qualipress.cli` so the command itself stays option plumbing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qualipress.errors import OutputError, QualipressError
+
+#: Spellings of one format's extension.
+_SAME_EXT = {".jpeg": ".jpg", ".jpe": ".jpg", ".jfif": ".jpg", ".heif": ".heic", ".hif": ".heic", ".tiff": ".tif",
+             ".j2k": ".jp2"}
+
+
+@dataclass
+class SingleOutput:
+    """Where the one output of a single-file run goes: a path, or stdout when ``path`` is None."""
+
+    path: Path | None
+    extension: str | None
+
+
+def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
+    """A :class:`SingleOutput` when ``-o`` names a file (image suffix) or ``-``; None for an output directory.
+
+    Raises
+    ------
+    QualipressError
+        A single output with several inputs or a directory input.
+    """
+    from qualipress.io import IMAGE_SUFFIXES
+
+    text = str(output)
+    if text == "-":
+        single = SingleOutput(None, None)
+    elif output.suffix.lower() in IMAGE_SUFFIXES and not output.is_dir():
+        single = SingleOutput(output, _SAME_EXT.get(output.suffix.lower(), output.suffix.lower()))
+    else:
+        return None
+    if len(inputs) != 1 or (inputs[0] != "-" and not Path(inputs[0]).is_file()):
+        raise QualipressError(f"-o {text} names one file: give exactly one input file (or '-' for stdin)")
+    return single
+
+
+def codecs_for(single: SingleOutput, codec: str) -> str:
+    """The codecs that write ``single``'s extension: ``auto`` narrows to them, a named codec must match."""
+    from qualipress import codecs
+
+    if single.extension is None:
+        return codec
+    pool = [*codecs.auto_candidates(), "png"] if codec == "auto" else codec.split(",")
+    fits = []
+    for name in pool:
+        try:
+            ext = codecs.get(name).info.extension
+        except QualipressError:
+            continue
+        if _SAME_EXT.get(ext, ext) == single.extension:
+            fits.append(name)
+    if not fits:
+        raise QualipressError(f"-o ...{single.extension}: {'no installed codec' if codec == 'auto' else codec} "
+                              f"writes {single.extension} files")
+    return ",".join(fits)
+
+
+def allowed_extensions(single: SingleOutput | None, codec: str) -> frozenset[str] | None:
+    """Output extensions a single-output run may produce: the named file's, or (stdout) those of the requested
+    codecs, so a kept or transcoded source never arrives in another format than asked for."""
+    from qualipress import codecs
+
+    if single is None:
+        return None
+    if single.extension is not None:
+        return frozenset({single.extension})
+    if codec == "auto":
+        return None
+    exts = set()
+    for name in codec.split(","):
+        try:
+            ext = codecs.get(name).info.extension
+        except QualipressError:
+            continue
+        exts.add(_SAME_EXT.get(ext, ext))
+    return frozenset(exts)
+
+
+@contextmanager
+def staged_input(inputs: list[str]) -> Iterator[list[str]]:
+    """``["-"]`` becomes a temporary file holding stdin's bytes (named by its content); other inputs pass."""
+    if inputs != ["-"]:
+        yield inputs
+        return
+    from qualipress.io import EXTENSIONS, sniff
+
+    data = sys.stdin.buffer.read()
+    if not data:
+        raise QualipressError("stdin is empty: pipe an image into 'qualipress compress -'")
+    fmt = sniff(data[:32])
+    if fmt is None:
+        raise QualipressError("stdin does not hold a recognised image format")
+    folder = Path(tempfile.mkdtemp(prefix="qualipress-stdin-"))
+    try:
+        path = folder / ("stdin" + sorted(EXTENSIONS[fmt])[0])
+        path.write_bytes(data)
+        yield [str(path)]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def staged_output(single: SingleOutput, overwrite: bool) -> Iterator[Path]:
+    """A private working directory next to the final file (same filesystem, so the final move is atomic)."""
+    if single.path is not None and single.path.exists() and not overwrite:
+        raise OutputError(f"{single.path}: exists (use --overwrite)")
+    parent = single.path.parent if single.path is not None else Path(tempfile.gettempdir())
+    parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".qualipress-", dir=parent))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
+    """Move the run's one output to the named file, or write it to stdout; returns where it went."""
+    out = record.get("output")
+    if not out:
+        raise QualipressError(record.get("error") or "no output was written")
+    if single.path is None:
+        sys.stdout.buffer.write(Path(out).read_bytes())
+        sys.stdout.buffer.flush()
+        return "stdout"
+    got = _SAME_EXT.get(Path(out).suffix.lower(), Path(out).suffix.lower())
+    if got != single.extension:  # e.g. a kept source: never write JPEG bytes under a .avif name
+        raise OutputError(f"{single.path}: the chosen encoding is {got}, not {single.extension}")
+    os.replace(out, single.path)
+    return str(single.path)
+
+
+def dry_run_rows(inputs: list[str], outdir: Path, codec: str) -> list[dict[str, Any]]:
+    """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs."""
+    from qualipress.pipeline import expand_inputs
+
+    rows = []
+    for job in expand_inputs(inputs):
+        rows.append({"input": str(job.source), "input_bytes": job.source.stat().st_size,
+                     "output_stem": str(job.out_stem(Path(os.path.abspath(outdir)))), "codecs": codec})
+    return rows

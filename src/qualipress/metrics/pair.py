@@ -1,0 +1,61 @@
+"""Make two images of the same picture comparable: channel layout and bit depth brought to a common form."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qualipress.errors import InputError, UnsupportedError
+from qualipress.io.image import Image
+
+
+def align_pair(reference: Image, distorted: Image) -> tuple[Image, Image, list[str]]:
+    """Bring ``distorted`` and ``reference`` to one layout and one integer depth, saying what was done.
+
+    * alpha is dropped from both when only one has it, or when their channel counts differ;
+    * a grey image compared with a colour one is repeated into three equal channels;
+    * integer images of different depths are both widened to 16 bits (``v * 65535 / max``, rounded), so
+      an 8-bit and a 16-bit version of one picture compare as the same picture.
+
+    Returns
+    -------
+    (Image, Image, list of str)
+        The aligned reference, the aligned distorted image and notes (empty when nothing changed).
+
+    Raises
+    ------
+    InputError
+        The sizes differ.
+    UnsupportedError
+        A float (linear-light) image against an integer one: no common encoding to compare them in.
+    """
+    notes: list[str] = []
+    if (reference.height, reference.width) != (distorted.height, distorted.width):
+        raise InputError(f"sizes differ: {reference.width}x{reference.height} vs "
+                         f"{distorted.width}x{distorted.height}")
+    if reference.n_channels != distorted.n_channels:
+        if reference.has_alpha or distorted.has_alpha:
+            notes.append("alpha ignored (only one image has it)")
+        reference, distorted = reference.color(), distorted.color()
+    if {reference.n_channels, distorted.n_channels} == {1, 3}:
+        notes.append("grey image compared as three equal channels")
+        reference, distorted = _rgb(reference), _rgb(distorted)
+    if reference.is_float != distorted.is_float:
+        raise UnsupportedError("cannot compare a float (linear-light) image with an integer one; convert one first")
+    if not reference.is_float and (reference.bit_depth, reference.pixels.dtype) != (
+            distorted.bit_depth, distorted.pixels.dtype):
+        notes.append(f"{reference.bit_depth}-bit and {distorted.bit_depth}-bit samples compared at 16 bits")
+        reference, distorted = _wide(reference), _wide(distorted)
+    return reference, distorted, notes
+
+
+def _rgb(image: Image) -> Image:
+    if image.n_channels != 1:
+        return image
+    return image.with_pixels(np.ascontiguousarray(np.repeat(image.pixels, 3, axis=2)))
+
+
+def _wide(image: Image) -> Image:
+    if image.pixels.dtype == np.uint16 and image.bit_depth == 16:
+        return image
+    v = image.pixels.astype(np.float64) * (65535.0 / image.max_value)
+    return image.with_pixels(np.rint(v).astype(np.uint16), bit_depth=16)

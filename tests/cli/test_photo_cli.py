@@ -1,0 +1,108 @@
+"""``compress`` feedback and single-file use: -o FILE, stdin/stdout, --dry-run, per-codec and per-file JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from qualipress.cli import main
+from qualipress.io import as_image, read_image, sniff, write_image
+from tests.conftest import photo_like
+
+
+def _png(tmp_path: Path, name: str = "p.png", seed: int = 0) -> Path:
+    p = tmp_path / name
+    write_image(p, as_image(photo_like(64, 80, seed=seed)))
+    return p
+
+
+def test_single_output_file_picks_the_format(tmp_path: Path) -> None:
+    src = _png(tmp_path)
+    out = tmp_path / "small.avif"
+    assert main(["compress", str(src), "-o", str(out), "--target", "ssim>=0.9", "--no-film"]) == 0
+    assert out.is_file() and sniff(out.read_bytes()[:32]) == "avif"
+    assert read_image(out).width == 80
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".qualipress")] == []  # work dir removed
+    assert main(["compress", str(src), "-o", str(out), "--target", "ssim>=0.9", "--no-film"]) == 2  # exists
+    assert main(["compress", str(src), "-o", str(tmp_path / "x.avif"), "--codec", "webp"]) == 2  # mismatch
+
+
+def test_single_output_needs_one_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = _png(tmp_path, "a.png"), _png(tmp_path, "b.png", 1)
+    assert main(["compress", str(a), str(b), "-o", str(tmp_path / "x.webp")]) == 2
+    assert "exactly one input" in capsys.readouterr().err
+
+
+def test_stdin_to_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfdbinary) -> None:
+    src = _png(tmp_path)
+
+    class FakeStdin:
+        buffer = io.BytesIO(src.read_bytes())
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    assert main(["compress", "-", "-o", "-", "--codec", "webp", "--target", "ssim>=0.9", "--no-film"]) == 0
+    data = capfdbinary.readouterr().out
+    assert sniff(data[:32]) == "webp"
+
+
+def test_dry_run_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _png(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--dry-run", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["dry_run"] and out["files"][0]["input"].endswith("p.png")
+    assert not (tmp_path / "out").exists()
+
+
+def test_json_has_per_codec_and_per_file_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _png(tmp_path, "a.png")
+    _png(tmp_path, "b.png", 1)
+    assert main(["compress", str(tmp_path), "-o", str(tmp_path / "out"), "--codec", "jpeg,webp", "--target",
+                 "ssim>=0.9", "--no-film", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["per_file"]) == 2 and all(f["codec"] in ("jpeg", "webp") for f in out["per_file"])
+    assert sum(r["files"] for r in out["per_codec"]) == 2
+    assert sum(r["bytes_out"] for r in out["per_codec"]) == out["bytes_out"]
+
+
+def test_summary_flags_fallbacks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _png(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--codec", "jpeg", "--target", "psnr>=70",
+                 "--no-film"]) == 0
+    text = capsys.readouterr().out
+    assert "fallbacks" in text and "png" in text
+
+
+def test_encode_keeps_metadata_and_reduces_depth(tmp_path: Path) -> None:
+    from qualipress.io.metadata import present
+    from tests.pipeline.test_photo import oriented_photo
+
+    src = tmp_path / "o.jpg"
+    oriented_photo(src)
+    out = tmp_path / "o.webp"
+    assert main(["encode", str(src), "-o", str(out), "--codec", "webp", "--quality", "80"]) == 0
+    assert present(out.read_bytes(), "webp") == {"icc": True, "exif": True, "xmp": True}
+    assert read_image(out).width == 96  # upright
+    deep = tmp_path / "deep.png"
+    write_image(deep, as_image(photo_like(32, 40, bits=16)))
+    assert main(["encode", str(deep), "-o", str(tmp_path / "d.jpg"), "--codec", "jpg", "--bit-depth", "8"]) == 0
+    assert read_image(tmp_path / "d.jpg").bit_depth == 8
+
+
+def test_stdout_gets_the_requested_format_even_when_the_source_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     capfdbinary) -> None:
+    from tests.pipeline.test_photo import oriented_photo
+
+    src = tmp_path / "o.jpg"
+    oriented_photo(src, quality=60)
+
+    class FakeStdin:
+        buffer = io.BytesIO(src.read_bytes())
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    # psnr>=60 is out of reach for lossy JPEG XL: the lossless transcode competes, mozjpeg / the source may not
+    assert main(["compress", "-", "-o", "-", "--codec", "jxl", "--target", "psnr>=60", "--no-film"]) == 0
+    assert sniff(capfdbinary.readouterr().out[:32]) == "jpegxl"

@@ -1,0 +1,46 @@
+import os
+
+import pytest
+
+from qualipress.errors import InputError
+from qualipress.io import find_images
+
+
+def _touch(*paths):
+    for p in paths:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"x")
+
+
+def test_directories_globs_and_files(tmp_path):
+    _touch(tmp_path / "a.png", tmp_path / "b.JPG", tmp_path / "notes.txt", tmp_path / ".hidden.png",
+           tmp_path / "sub" / "c.tif", tmp_path / ".cache" / "d.png")
+    assert [f.rel.as_posix() for f in find_images([tmp_path])] == ["a.png", "b.JPG", "sub/c.tif"]
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/**/*.tif"])] == ["sub/c.tif"]
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/*.png"])] == ["a.png"]
+    only = find_images([tmp_path / "notes.txt"])  # a file named directly is taken whatever its suffix
+    assert only[0].rel.as_posix() == "notes.txt" and only[0].path.is_absolute()
+    assert len(find_images([tmp_path, tmp_path / "a.png"])) == 3  # each file once
+
+
+def test_missing_inputs_are_errors(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        find_images([tmp_path / "nope"])
+    with pytest.raises(InputError, match="matches no file"):
+        find_images([f"{tmp_path}/*.png"])
+
+
+def test_symlink_loops_are_entered_once(tmp_path):
+    _touch(tmp_path / "d" / "a.png")
+    os.symlink(tmp_path / "d", tmp_path / "d" / "loop")
+    os.symlink(tmp_path, tmp_path / "d" / "up")
+    for spec in ([tmp_path], [f"{tmp_path}/**/*.png"], [f"{tmp_path}/**"]):
+        found = find_images(spec)
+        assert len(found) == 1 and found[0].rel.as_posix() == "d/a.png"
+
+
+def test_excluded_tree_is_skipped_unless_it_is_the_input(tmp_path):
+    _touch(tmp_path / "a.png", tmp_path / "out" / "a.jpg")
+    assert [f.rel.as_posix() for f in find_images([tmp_path], exclude=[tmp_path / "out"])] == ["a.png"]
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/**/*"], exclude=[tmp_path / "out"])] == ["a.png"]
+    assert len(find_images([tmp_path / "out"], exclude=[tmp_path / "out"])) == 1
