@@ -64,6 +64,14 @@ def make_frames(source: Path, out: Path, shots: int, frames: int) -> list[Path]:
     return paths
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and its finished children so far."""
+    import resource
+
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
 def _ffv1_one(src: Path, dst: Path) -> int:
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-c:v", "ffv1", "-level", "3", "-g", "1",
                     "-slicecrc", "1", str(dst)], check=True)
@@ -78,24 +86,25 @@ def _rgb48(p: Path) -> bytes:
 def ffv1(frames: list[Path], root: Path, out: Path, jobs: int) -> dict:
     dsts = [out / (p.relative_to(root).as_posix().replace("/", "__") + ".mkv") for p in frames]
     out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     with ThreadPoolExecutor(jobs) as pool:
         sizes = list(pool.map(_ffv1_one, frames, dsts))
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
     exact = sum(_rgb48(a) == _rgb48(b) for a, b in zip(frames, dsts, strict=True))
-    return {"wall_s": round(wall, 3), "bytes": sizes, "pixel_exact": exact}
+    return {"wall_s": round(wall, 3), "cpu_s_per_frame": round(cpu / len(frames), 3), "bytes": sizes,
+            "pixel_exact": exact}
 
 
 def qualipress(frames: list[Path], root: Path, out: Path, jobs: int, select: str, effort: int) -> dict:
     from qualipress.film.archive import archive_paths, restore_archive
 
     arch, back = out / "archive", out / "restored"
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     res = archive_paths([root], arch, jobs=jobs, select=select, effort=effort)
-    wall = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
+    t0, c0 = time.perf_counter(), _cpu()
     rest = restore_archive(arch, back, jobs=jobs)
-    wall_restore = time.perf_counter() - t0
+    wall_restore, cpu_restore = time.perf_counter() - t0, _cpu() - c0
     by = {r["source"]: r for r in res.records}
     rels = [p.relative_to(root).as_posix() for p in frames]
     exact = sum((back / r).read_bytes() == p.read_bytes() for r, p in zip(rels, frames, strict=True))
@@ -103,6 +112,8 @@ def qualipress(frames: list[Path], root: Path, out: Path, jobs: int, select: str
     for r in res.records:
         codecs[str(r.get("codec"))] = codecs.get(str(r.get("codec")), 0) + 1
     return {"wall_s": round(wall, 3), "restore_wall_s": round(wall_restore, 3),
+            "cpu_s_per_frame": round(cpu / len(frames), 3),
+            "restore_cpu_s_per_frame": round(cpu_restore / len(frames), 3),
             "bytes": [by[r]["archive_bytes"] for r in rels], "errors": len(res.errors) + len(rest.errors),
             "bit_exact": exact, "codec_wins": codecs,
             "encodes_per_frame": round(float(np.mean([by[r]["encodes"] for r in rels])), 2),
@@ -140,16 +151,19 @@ def main() -> None:
           f"FFV1 {ffb.sum() / 1e6:.2f} MB in {ff['wall_s']} s ({len(frames) / ff['wall_s']:.2f} frames/s), "
           f"pixel-exact {ff['pixel_exact']}/{len(frames)}; load {results['load_before'][0]:.1f} -> "
           f"{results['load_after'][0]:.1f}")
+    print(f"FFV1 CPU s/frame {ff['cpu_s_per_frame']}")
     print("| select:effort | MB | bytes vs FFV1 | per-frame ratio worst / best | frames <= 0.92x | wall s | "
-          "wall vs FFV1 | frames/s | restore s | bit-exact | encodes/frame | codecs |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "wall vs FFV1 | frames/s | CPU s/frame | restore s | restore CPU s/frame | bit-exact | encodes/frame | "
+          "codecs |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for cfg in args.configs.split(","):
         r = results[cfg]
         b = np.array(r["bytes"], float)
         ratio = b / ffb
         print(f"| {cfg} | {b.sum() / 1e6:.2f} | {b.sum() / ffb.sum():.3f} | {ratio.max():.3f} / {ratio.min():.3f} | "
               f"{int((ratio <= 0.92).sum())}/{len(b)} | {r['wall_s']} | {r['wall_s'] / ff['wall_s']:.2f} | "
-              f"{len(b) / r['wall_s']:.2f} | {r['restore_wall_s']} | {r['bit_exact']}/{len(b)} | "
+              f"{len(b) / r['wall_s']:.2f} | {r['cpu_s_per_frame']} | {r['restore_wall_s']} | "
+              f"{r['restore_cpu_s_per_frame']} | {r['bit_exact']}/{len(b)} | "
               f"{r['encodes_per_frame']} | {r['codec_wins']} |")
 
 

@@ -83,8 +83,9 @@ def main() -> None:
             "restore_s_per_frame": round(t_rest / len(frames), 3),
             "ffv1_s_per_frame": round(ff_secs / len(frames), 3),
             "codec_wins": codecs,
-            "mean_codec_sizes": {c: int(np.mean([r["sizes"][c] for r in res.records if c in r.get("sizes", {})]))
-                                 for c in ("jpegxl", "jpeg2000", "jpegls")},
+            # full encodes only (with the default probe selection, only the chosen codec's)
+            "mean_codec_sizes": {c: int(np.mean(v)) for c in ("jpegxl", "jpeg2000", "jpegls", "htj2k")
+                                 if (v := [r["sizes"][c] for r in res.records if c in r.get("sizes", {})])},
         }
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
     print("| set | frames | raw MB | qualipress MB | ratio vs raw | FFV1 MB | FFV1 ratio | qualipress/FFV1 "

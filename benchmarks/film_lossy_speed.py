@@ -26,6 +26,14 @@ from pathlib import Path
 import numpy as np
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and its finished children so far."""
+    import resource
+
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
 def _value(m: float | dict) -> float:
     """A metric as a number (the report stores either the value or a dict with ``value``)."""
     return float(m["value"] if isinstance(m, dict) else m)
@@ -61,9 +69,9 @@ def main() -> None:
     for name in args.codecs.split(","):
         opts = CompressOptions(target=prof.target, codec=name, profile=prof.name, jobs=args.jobs,
                                hooks=FilmHooks(profile=prof.name))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         summary = compress_paths([args.out / "frames"], args.out / name, opts)
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, _cpu() - c0
         recs = [r for r in summary.records if not r.get("error")]
         single = []
         for r in recs:  # one encode at the chosen setting, alone
@@ -76,6 +84,7 @@ def main() -> None:
         worker = [float(r["seconds"]) for r in recs]
         results[name] = {
             "wall_s": round(wall, 2), "frames_per_s": round(len(frames) / wall, 3), "failed": len(summary.failures),
+            "cpu_s_per_frame": round(cpu / len(frames), 2),
             "worker_s_per_frame": round(float(np.mean(worker)), 2),
             "one_encode_s": round(float(np.mean(single)), 3),
             "search_vs_one_encode": round(float(np.mean(worker) / np.mean(single)), 2),
@@ -89,14 +98,15 @@ def main() -> None:
     results["load_after"] = os.getloadavg()
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
     print(f"load {results['load_before'][0]:.1f} -> {results['load_after'][0]:.1f}")
-    print("| codec | frames/s | worker s/frame | one encode s | search ÷ one encode | encodes/frame | "
+    print("| codec | frames/s | CPU s/frame | worker s/frame | one encode s | search ÷ one encode | encodes/frame | "
           "cold → warm encodes | mean bytes | SSIM min |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.codecs.split(","):
         r = results[name]
         cw = "; ".join(f"{s['cold_encodes_mean']} → {s['warm_encodes_mean']}" for s in r["shots"])
-        print(f"| {name} | {r['frames_per_s']} | {r['worker_s_per_frame']} | {r['one_encode_s']} | "
-              f"{r['search_vs_one_encode']} | {r['encodes_per_frame']} | {cw} | {r['bytes_mean']} | {r['ssim_min']} |")
+        print(f"| {name} | {r['frames_per_s']} | {r['cpu_s_per_frame']} | {r['worker_s_per_frame']} | "
+              f"{r['one_encode_s']} | {r['search_vs_one_encode']} | {r['encodes_per_frame']} | {cw} | "
+              f"{r['bytes_mean']} | {r['ssim_min']} |")
 
 
 if __name__ == "__main__":

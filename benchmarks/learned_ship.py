@@ -3,7 +3,8 @@
     python benchmarks/learned_ship.py [results/learned_train/model.pt]
 
 Writes src/qualipress/learned/models/bmshj2018-hyperprior-small.{pt,json} and docs/img/rd_learned_training.png.
-Checks the model loads, round-trips an image and stays under 10 MB.
+Checks the model loads, round-trips an image and stays under 10 MB. A different model already shipped is kept
+as ``bmshj2018-hyperprior-small.v<N>.{pt,json}`` so that files written with it still decode.
 """
 
 from __future__ import annotations
@@ -41,6 +42,15 @@ def main() -> int:
     record["fingerprint"] = loaded.fingerprint.hex()
     record["parameters"] = int(sum(p.numel() for p in loaded.model.parameters()))
     MODELS.mkdir(parents=True, exist_ok=True)
+    current = MODELS / f"{NAME}.pt"
+    if current.is_file() and current.read_bytes() != src.read_bytes():
+        kept = {f.read_bytes() for f in MODELS.glob(f"{NAME}.v*.pt")}
+        if current.read_bytes() not in kept:
+            n = 1 + len(list(MODELS.glob(f"{NAME}.v*.pt")))
+            shutil.copyfile(current, MODELS / f"{NAME}.v{n}.pt")
+            if (MODELS / f"{NAME}.json").is_file():
+                shutil.copyfile(MODELS / f"{NAME}.json", MODELS / f"{NAME}.v{n}.json")
+            print(f"kept the previous model as {NAME}.v{n}.pt")
     tmp = MODELS / f".{NAME}.pt.tmp"
     shutil.copyfile(src, tmp)
     tmp.replace(MODELS / f"{NAME}.pt")
@@ -63,7 +73,8 @@ def main() -> int:
     ax[1].set_xlabel("step")
     ax[1].set_ylabel("validation PSNR (dB), BSD300-test crops")
     ax[1].legend(fontsize=8)
-    fig.suptitle(f"{NAME}: {record['steps_done']} steps, {record['train_seconds'] / 60:.0f} min CPU (1 thread)")
+    start = f", warm start from {record['init_fingerprint']}" if record.get("init_fingerprint") else ""
+    fig.suptitle(f"{NAME}: {record['steps_done']} steps, {record['train_seconds'] / 60:.0f} min CPU (1 thread){start}")
     fig.tight_layout()
     (ROOT / "docs" / "img").mkdir(parents=True, exist_ok=True)
     fig.savefig(ROOT / "docs" / "img" / "rd_learned_training.png", dpi=100)

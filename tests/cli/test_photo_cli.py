@@ -90,3 +90,19 @@ def test_encode_keeps_metadata_and_reduces_depth(tmp_path: Path) -> None:
     write_image(deep, as_image(photo_like(32, 40, bits=16)))
     assert main(["encode", str(deep), "-o", str(tmp_path / "d.jpg"), "--codec", "jpg", "--bit-depth", "8"]) == 0
     assert read_image(tmp_path / "d.jpg").bit_depth == 8
+
+
+def test_stdout_gets_the_requested_format_even_when_the_source_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     capfdbinary) -> None:
+    from tests.pipeline.test_photo import oriented_photo
+
+    src = tmp_path / "o.jpg"
+    oriented_photo(src, quality=60)
+
+    class FakeStdin:
+        buffer = io.BytesIO(src.read_bytes())
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    # psnr>=60 is out of reach for lossy JPEG XL: the lossless transcode competes, mozjpeg / the source may not
+    assert main(["compress", "-", "-o", "-", "--codec", "jxl", "--target", "psnr>=60", "--no-film"]) == 0
+    assert sniff(capfdbinary.readouterr().out[:32]) == "jpegxl"

@@ -1,6 +1,7 @@
 """Fault injection on the real ``qualipress`` command: signals, kills, crashes, concurrent runs, collisions.
 
-Every test runs the CLI in a separate process (``_driver.py``) on tiny synthetic images and checks the
+Signals, kills, crashes and concurrent runs use the CLI in a separate process (``_driver.py``); checks that
+need none of these call it in-process (faster). All use tiny synthetic images and check the
 invariants of ``docs/design.md`` § Batch safety: no input modified, every "ok" report row's output exists with
 its recorded hash, no worker process left behind, no temp file left behind, exit codes as documented.
 """
@@ -15,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -58,6 +60,15 @@ def _start(tmp_path: Path, args: list[str], **extra: str) -> subprocess.Popen[st
 def _run(tmp_path: Path, args: list[str], **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(DRIVER), *args], env=_env(tmp_path, **extra), text=True,
                           capture_output=True, timeout=120)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], args: list[str]) -> SimpleNamespace:
+    """The CLI in this process (for checks that need no signal or kill: faster than a new interpreter)."""
+    from qualipress.cli import main
+
+    capsys.readouterr()
+    code = main(args)
+    return SimpleNamespace(returncode=code, stderr=capsys.readouterr().err)
 
 
 def _wait_for(cond: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -111,13 +122,15 @@ def _temps(out: Path) -> list[Path]:
 
 
 # -- signals and kills ------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_signal_stops_promptly_keeps_finished_work_and_resumes(tmp_path, sig, code):
+@pytest.mark.parametrize(("sig", "code", "jobs"), [(signal.SIGINT, 130, "2"), (signal.SIGTERM, 143, "2"),
+                                                   (signal.SIGINT, 130, "1")])
+def test_signal_stops_promptly_keeps_finished_work_and_resumes(tmp_path, sig, code, jobs):
     inputs = _images(tmp_path / "in", 12)
     out = tmp_path / "out"
-    proc = _start(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(out), "--jobs", "2", *FAST],
+    proc = _start(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(out), "--jobs", jobs, *FAST],
                   QP_SLOW="0.4")
-    _wait_for(lambda: len(_report(out)) >= 2)
+    _wait_for(lambda: len(_traced(tmp_path)) >= 4)
+    begun = len(_traced(tmp_path))
     os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)  # Ctrl-C hits the whole group
     t0 = time.monotonic()
     _, err = proc.communicate(timeout=30)
@@ -125,14 +138,15 @@ def test_signal_stops_promptly_keeps_finished_work_and_resumes(tmp_path, sig, co
     assert proc.returncode == code
     assert "interrupted — rerun to resume" in err and "Traceback" not in err
     rows = _check(inputs, out, tmp_path)
-    assert 2 <= len(rows) < 12 and not any(r.get("error") for r in rows)
+    assert not any(r.get("error") for r in rows)
+    assert len(rows) >= begun - int(jobs), "files finished before the signal are missing from the report"
     started = len(_traced(tmp_path))
     assert started < 12, "workers went on with the queue after the signal"
-    again = _run(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(out), "--jobs", "2", *FAST])
+    again = _run(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(out), "--jobs", jobs, *FAST])
     assert again.returncode == 0, again.stderr
+    assert len(_traced(tmp_path)) - started == 12 - len(rows), "finished files were redone"
     rows = _check(inputs, out, tmp_path)
     assert len({r["input"] for r in rows if not r.get("error")}) == 12
-    assert len(_traced(tmp_path)) - started <= 12 - 2, "finished files were redone"
     assert not _temps(out) and not list((out / ".qualipress-pending").glob("*"))
 
 
@@ -141,7 +155,7 @@ def test_kill9_of_main_takes_the_workers_down_and_a_rerun_completes(tmp_path):
     out = tmp_path / "out"
     proc = _start(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(out), "--jobs", "2", *FAST],
                   QP_SLOW="0.4")
-    _wait_for(lambda: len({pid for pid, _ in _traced(tmp_path)}) >= 2 and len(_report(out)) >= 1)
+    _wait_for(lambda: len({pid for pid, _ in _traced(tmp_path)}) >= 2 and len(_traced(tmp_path)) >= 4)
     proc.kill()
     proc.communicate(timeout=30)
     workers = {pid for pid, _ in _traced(tmp_path)}
@@ -153,6 +167,7 @@ def test_kill9_of_main_takes_the_workers_down_and_a_rerun_completes(tmp_path):
     assert again.returncode == 0, again.stderr
     rows = _check(inputs, out, tmp_path)
     assert len({r["input"] for r in rows if not r.get("error")}) == 10
+    assert len(_traced(tmp_path)) - n_before < 10, "work finished before the kill was redone"
     assert not _temps(out)
 
 
@@ -186,36 +201,36 @@ def test_a_second_run_into_the_same_output_directory_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("extra", [[], ["--overwrite"], ["--jobs", "2"], ["--overwrite", "--jobs", "2"]])
-def test_two_inputs_one_output_name_is_refused_before_any_work(tmp_path, extra):
+def test_two_inputs_one_output_name_is_refused_before_any_work(tmp_path, extra, capsys):
     src = tmp_path / "in"
     inputs = _images(src, 2, prefix="a")
     (src / "a00.png").rename(src / "shot.0001.png")
     (src / "a01.png").rename(src / "shot.0001.tif")
     inputs = {src / "shot.0001.png": inputs[src / "a00.png"], src / "shot.0001.tif": inputs[src / "a01.png"]}
     out = tmp_path / "out"
-    res = _run(tmp_path, ["compress", str(src), "-o", str(out), *FAST, *extra])
+    res = _cli(capsys, ["compress", str(src), "-o", str(out), *FAST, *extra])
     assert res.returncode == 2
     assert "shot.0001.png" in res.stderr and "shot.0001.tif" in res.stderr and "--name-with-ext" in res.stderr
-    assert not _traced(tmp_path) and not _report(out)
+    assert not _report(out) and not list(out.glob("shot*"))
     _check(inputs, out, tmp_path)
     if extra != ["--overwrite", "--jobs", "2"]:
         return
-    res = _run(tmp_path, ["compress", str(src), "-o", str(out), *FAST, *extra, "--name-with-ext"])
+    res = _cli(capsys, ["compress", str(src), "-o", str(out), *FAST, *extra, "--name-with-ext"])
     assert res.returncode == 0, res.stderr
     assert sorted(p.name for p in out.glob("shot*")) == ["shot.0001.png.jpg", "shot.0001.tif.jpg"]
     _check(inputs, out, tmp_path)
 
 
-def test_same_name_under_two_roots_is_refused(tmp_path):
+def test_same_name_under_two_roots_is_refused(tmp_path, capsys):
     a = _images(tmp_path / "d1", 1)
     b = _images(tmp_path / "d2", 1)
-    res = _run(tmp_path, ["compress", str(tmp_path / "d1"), str(tmp_path / "d2"), "-o", str(tmp_path / "o"),
+    res = _cli(capsys, ["compress", str(tmp_path / "d1"), str(tmp_path / "d2"), "-o", str(tmp_path / "o"),
                           *FAST, "--name-with-ext"])
     assert res.returncode == 2 and "separate output directories" in res.stderr
     _check({**a, **b}, tmp_path / "o", tmp_path)
 
 
-def test_overwrite_never_replaces_another_input(tmp_path):
+def test_overwrite_never_replaces_another_input(tmp_path, capsys):
     d = tmp_path / "d"
     inputs = _images(d, 1, prefix="a")
     (d / "a00.png").rename(d / "a.png")
@@ -224,36 +239,36 @@ def test_overwrite_never_replaces_another_input(tmp_path):
 
     other.write_bytes(codecs.get("webp").encode(photo_like(24, 32, seed=5), quality=80))
     inputs = {d / "a.png": inputs[d / "a00.png"], other: sha256_file(other)}
-    res = _run(tmp_path, ["compress", str(d), "-o", str(d), "--codec", "webp", "--target", "ssim>=0.9",
+    res = _cli(capsys, ["compress", str(d), "-o", str(d), "--codec", "webp", "--target", "ssim>=0.9",
                           "--no-film", "--overwrite"])
     assert res.returncode == 2 and "a.webp" in res.stderr
     _check(inputs, d, tmp_path)
-    res = _run(tmp_path, ["compress", str(d), "-o", str(d), "--codec", "webp", "--target", "ssim>=0.9",
+    res = _cli(capsys, ["compress", str(d), "-o", str(d), "--codec", "webp", "--target", "ssim>=0.9",
                           "--no-film", "--overwrite", "--name-with-ext"])
     assert res.returncode == 0, res.stderr
     _check(inputs, d, tmp_path)
 
 
 # -- files left behind, report torn, output inside input, globs, permissions ------------------------------
-def test_torn_report_line_costs_only_that_record(tmp_path):
+def test_torn_report_line_costs_only_that_record(tmp_path, capsys):
     inputs = _images(tmp_path / "in", 4)
     out = tmp_path / "out"
-    assert _run(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(out), *FAST]).returncode == 0
+    assert _cli(capsys, ["compress", str(tmp_path / "in"), "-o", str(out), *FAST]).returncode == 0
     report = out / REPORT_NAME
     lines = report.read_text().splitlines()
     # killed mid-append: the 4th line is torn and its job's pending marker (removed after the append) remains
     report.write_text("\n".join(lines[:3]) + "\n" + lines[3][: len(lines[3]) // 2])
     torn = json.loads(lines[3])["output"]
     batch._mark_pending(out, Path(torn), [Path(torn)])
-    res = _run(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(out), *FAST])
+    res = _cli(capsys, ["compress", str(tmp_path / "in"), "-o", str(out), *FAST])
     assert res.returncode == 0, res.stderr
     rows = _check(inputs, out, tmp_path)
     assert len(rows) == 4 and len({r["input"] for r in rows}) == 4  # 3 kept + the redone one, all parseable
-    res = _run(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(out), *FAST])
+    res = _cli(capsys, ["compress", str(tmp_path / "in"), "-o", str(out), *FAST])
     assert res.returncode == 0 and len(_report(out)) == 4  # nothing redone
 
 
-def test_output_inside_input_is_not_reingested_and_user_files_survive(tmp_path):
+def test_output_inside_input_is_not_reingested_and_user_files_survive(tmp_path, capsys):
     src = tmp_path / "in"
     inputs = _images(src, 3)
     out = src / "out"
@@ -261,7 +276,7 @@ def test_output_inside_input_is_not_reingested_and_user_files_survive(tmp_path):
     mine = out / ".draft.jpg.part"
     mine.write_bytes(b"a user's own file")
     for _ in range(2):
-        res = _run(tmp_path, ["compress", str(src), "-o", str(out), *FAST])
+        res = _cli(capsys, ["compress", str(src), "-o", str(out), *FAST])
         assert res.returncode == 0, res.stderr
     rows = _check(inputs, out, tmp_path)
     assert len(rows) == 3 and not (out / "out").exists()
@@ -270,16 +285,16 @@ def test_output_inside_input_is_not_reingested_and_user_files_survive(tmp_path):
     flat = tmp_path / "flat"
     inputs = _images(flat, 3)
     for _ in range(2):
-        res = _run(tmp_path, ["compress", str(flat), "-o", str(flat), *FAST])
+        res = _cli(capsys, ["compress", str(flat), "-o", str(flat), *FAST])
         assert res.returncode == 0, res.stderr
     assert len(_check(inputs, flat, tmp_path)) == 3 and len(list(flat.glob("*.jpg"))) == 3
 
 
-def test_glob_through_a_symlink_loop_finds_each_image_once(tmp_path):
+def test_glob_through_a_symlink_loop_finds_each_image_once(tmp_path, capsys):
     src = tmp_path / "in"
     inputs = _images(src / "sub", 2)
     (src / "sub" / "loop").symlink_to(src)
-    res = _run(tmp_path, ["compress", f"{src}/**/*.png", "-o", str(tmp_path / "out"), *FAST])
+    res = _cli(capsys, ["compress", f"{src}/**/*.png", "-o", str(tmp_path / "out"), *FAST])
     assert res.returncode == 0, res.stderr
     rows = _check(inputs, tmp_path / "out", tmp_path)
     assert sorted(Path(r["output"]).relative_to(tmp_path / "out").as_posix() for r in rows) == [
@@ -287,11 +302,11 @@ def test_glob_through_a_symlink_loop_finds_each_image_once(tmp_path):
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
-def test_outputs_respect_the_umask(tmp_path, umask, mode):
+def test_outputs_respect_the_umask(tmp_path, umask, mode, capsys):
     _images(tmp_path / "in", 1)
     old = os.umask(umask)
     try:
-        res = _run(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(tmp_path / "out"), *FAST])
+        res = _cli(capsys, ["compress", str(tmp_path / "in"), "-o", str(tmp_path / "out"), *FAST])
     finally:
         os.umask(old)
     assert res.returncode == 0, res.stderr
@@ -302,7 +317,14 @@ def test_outputs_respect_the_umask(tmp_path, umask, mode):
 # -- usage errors -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("args", [["compress", "x.png"], ["compress", "x.png", "-o", "o", "--jobs", "abc"],
                                   ["compress", "--bogus"], ["no-such-command"]])
-def test_usage_errors_are_one_line_exit_2(tmp_path, args):
-    res = _run(tmp_path, args)
-    assert res.returncode == 2
-    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+def test_usage_errors_are_one_line_exit_2(tmp_path, capsys, args):
+    from qualipress.cli import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_usage_error_from_the_real_command(tmp_path):
+    res = _run(tmp_path, ["compress", str(tmp_path), "--jobs", "abc"])
+    assert res.returncode == 2 and "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1

@@ -94,3 +94,15 @@ def test_profile_parameters_have_one_source_the_profiles_toml() -> None:
     assert decisions.profile_parameters("C1")["min_grain_corr"] >= 0.6
     assert decisions.profile_parameters("C2")["min_grain_corr"] == 0
     assert decisions.profile_parameters("my-own") == profiles["C1"].film
+
+
+def test_banding_allows_one_block_of_a_few_dozen() -> None:
+    ramp = np.tile(np.linspace(0.2, 0.5, 192), (64, 1))  # 4 x 12 = 48 smooth blocks: 2 % is under one block
+    chk = decisions.BandingCheck(max_step=0.004)
+    one = ramp.copy()
+    one[:16, :16] = np.floor(one[:16, :16] * 48) / 48  # one block turned into a staircase
+    assert chk(_img(ramp), _img(one)).passed
+    two = one.copy()
+    two[:16, 32:48] = np.floor(two[:16, 32:48] * 48) / 48
+    out = chk(_img(ramp), _img(two))
+    assert not out.passed and "2/48" in out.detail

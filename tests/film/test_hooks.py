@@ -120,6 +120,9 @@ def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) ->
     assert summ["grain_corr_min"] == min(r["film"]["grain"]["corr"] for r in recs)
     assert summ["temporal_min"] is not None and summ["display_ssim_min"] is not None
     assert data["wall_seconds"] is not None and data["wall_seconds"] > 0
+    assert summ["wall_seconds"] == data["wall_seconds"]  # one collection, one profile and codec
+    # the wall time covers the frames' own time at least (one process: frames one after the other)
+    assert data["wall_seconds"] >= max(r["seconds"] for r in recs)
     assert data["sequences"][0]["grain_corr_min"] is not None
     page = (tmp_path / "report.html").read_text()
     for text in ("grain kept min", "Least grain kept", "flattest region", "worst tile", "difference x8",

@@ -157,3 +157,31 @@ def test_importing_compressai_skips_torch_geometric_and_scipy_stats() -> None:
     first, second = out.stdout.split("\n")[:2]
     assert first == "[]", out.stdout
     assert second == "norm_gen"
+
+
+def test_files_of_a_replaced_shipped_model_still_decode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                        tiny_hyperprior: Path) -> None:
+    import shutil
+
+    from qualipress.learned import weights
+    from qualipress.learned.codec import decode_qlc, make_codec
+
+    data = make_codec("bmshj2018-hyperprior").with_weights(tiny_hyperprior).encode(
+        np.full((24, 40, 3), 90, np.uint8), quality=3)
+    shipped = tmp_path / "models"
+    shipped.mkdir()
+    (shipped / "bmshj2018-hyperprior-small.pt").write_bytes(b"a newer model")  # the current one (no match)
+    shutil.copyfile(tiny_hyperprior, shipped / "bmshj2018-hyperprior-small.v1.pt")  # the replaced one, kept
+    monkeypatch.setattr(weights, "SHIPPED_DIR", shipped)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv("QUALIPRESS_WEIGHTS", raising=False)
+    weights._CACHE.clear()
+    assert [f.name for f in weights.shipped_files("bmshj2018-hyperprior")] == [
+        "bmshj2018-hyperprior-small.pt", "bmshj2018-hyperprior-small.v1.pt"]
+    out = decode_qlc(data)
+    assert out.metadata["learned_weights"]["file"] == "bmshj2018-hyperprior-small.v1.pt"
+    assert out.metadata["learned_weights"]["source"] == "shipped"
+    (shipped / "bmshj2018-hyperprior-small.v1.pt").unlink()
+    weights._CACHE.clear()
+    with pytest.raises(weights.WeightsNotFoundError, match=r"bmshj2018-hyperprior-small\.pt"):
+        decode_qlc(data)

@@ -125,7 +125,8 @@ def test_report_is_jsonl_with_summary_totals(tmp_path):
 
 
 def test_kill_after_writing_but_before_reporting_resumes_cleanly(tmp_path, monkeypatch):
-    """An output on disk whose report line never landed is ours: the next run replaces it, not refuses."""
+    """An output on disk whose report line never landed is ours: the next run records it (its marker holds the
+    finished record and the file is intact), or redoes it — never refuses it as someone else's file."""
     src, _paths = _inputs(tmp_path, 2)
     out = tmp_path / "out"
     opts = CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg")
@@ -141,7 +142,9 @@ def test_kill_after_writing_but_before_reporting_resumes_cleanly(tmp_path, monke
     assert list((out / batch_mod.PENDING_DIR).glob("*.json"))
     monkeypatch.setattr(batch_mod, "_append", real)
     s = compress_paths([src], out, opts)
-    assert not s.failures and len(s.records) == 2
+    assert not s.failures and len(s.records) + len(s.skipped) == 2
+    assert [r["input"].endswith("img0.png") for r in read_report(out / "qualipress-report.jsonl")
+            if r.get("recovered")] == [True]
     assert not list((out / batch_mod.PENDING_DIR).glob("*.json"))
     # a finished output is never taken for an unfinished one
     s = compress_paths([src], out, opts)
@@ -169,3 +172,23 @@ def test_warm_start_state_is_per_run(tmp_path):
     assert len(first) == 1 and next(iter(first.values())).previous is not None
     compress_paths([src], tmp_path / "o2", opts)
     assert set(batch_mod._WARM) != set(first)  # a new run does not inherit the last run's previous record
+
+
+def test_several_codecs_race_and_the_report_names_the_stopped_ones(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    from skimage import data
+
+    write_image(src / "a.png", as_image(data.astronaut()[::4, ::4].copy()))
+    target = parse_target("ssim>=0.95")
+    raced = compress_paths([src], tmp_path / "race", CompressOptions(target=target, codec="jpeg,webp,jpegxl"))
+    rec = raced.records[0]
+    assert rec["target_met"] and not raced.failures
+    singles = {}
+    for name in ("jpeg", "webp", "jpegxl"):
+        s = compress_paths([src], tmp_path / name, CompressOptions(target=target, codec=name))
+        singles[name] = s.records[0]["bytes"]
+    assert rec["bytes"] == min(singles.values()) and rec["codec"] == min(singles, key=singles.get)
+    stopped = [d for d in rec.get("decisions") or [] if d.startswith("stopped ")]
+    assert all("cannot beat" in d for d in stopped)
+    assert rec["encodes"] == len(rec["probes"])

@@ -144,5 +144,15 @@ def test_bench_preprocess_command(tmp_path):
     res = json.loads(js.read_text())["results"]
     assert len(res["bilateral"]["bd_rate"]["psnr"]["per_image"]) == 2
     assert len(res["bilateral"]["sweeps"][0]) == 4 and len(res["bilateral"]["preprocess_seconds"]) == 2
+    # a cache makes the second run reuse every sweep (same numbers, nothing encoded again)
+    cache = tmp_path / "c.jsonl"
+    args = ["bench", "preprocess", str(tmp_path), "--methods", "bilateral", "--qualities", "40,60,80,90",
+            "--reference", "60", "--metrics", "psnr", "--json", str(js), "--cache", str(cache)]
+    assert main(args) == 0
+    assert len(cache.read_text().splitlines()) == 4
+    first = json.loads(js.read_text())["results"]["bilateral"]["bd_rate"]["psnr"]["per_image"]
+    assert main(args) == 0
+    assert len(cache.read_text().splitlines()) == 4
+    assert json.loads(js.read_text())["results"]["bilateral"]["bd_rate"]["psnr"]["per_image"] == first
     assert main(["bench", "preprocess", str(tmp_path), "--methods", "bilateral", "--qualities", "40,80",
                  "--reference", "60"]) == 2

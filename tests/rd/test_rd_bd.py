@@ -56,3 +56,9 @@ def test_tables_skip_anchor_and_tasks() -> None:
     assert set(t) == {"psnr-rgb", "ms-ssim-rgb"} and set(t["psnr-rgb"]) == {"b"}
     assert t["psnr-rgb"]["b"]["pchip"]["bd_rate"] == pytest.approx(-20.0, abs=1e-6)
     assert "-20.00%" in format_table(t, "a")
+
+
+def test_to_db_converts_ssim_but_not_ssimulacra2():
+    assert to_db("ms-ssim", [0.99])[0] == pytest.approx(20.0)
+    assert to_db("ssim", [0.9])[0] == pytest.approx(10.0)
+    assert to_db("ssimulacra2", [73.6])[0] == pytest.approx(73.6)

@@ -48,7 +48,8 @@ def test_features_respond_to_noise_flatness_and_colour():
 def _model(offset, grid_size=100, q=(-2.0, 3.0)):
     """A curve that does not depend on the features: offset + one tenth of a margin unit per grid step."""
     knots = list(range(0, grid_size, 2)) + ([grid_size - 1] if (grid_size - 1) % 2 else [])
-    weights = [[offset + k / 10] + [0.0] * len(pr.FEATURES) for k in knots]
+    n_inputs = len(pr.feature_row(dict.fromkeys(pr.FEATURES, 0.0)))
+    weights = [[offset + k / 10] + [0.0] * (n_inputs - 1) for k in knots]
     return {"knots": knots, "weights": weights, "residual_quantiles": list(q), "grid_size": grid_size}
 
 
@@ -74,7 +75,7 @@ def test_predictor_takes_the_binding_constraint_and_abstains_without_a_model():
 
 def test_curve_crossing_is_monotone_and_interpolated():
     knots = np.array([0, 10, 20, 30])
-    assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 1.5) == pytest.approx((25.0, 0.1))
+    assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 1.5) == pytest.approx((25.0, 0.05))
     assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 0.75)[0] == pytest.approx(7.5)
     assert pr.curve_crossing(knots, np.array([0.0, 1.0, 1.5, 2.0]), 3.0) is None
 
@@ -127,3 +128,47 @@ def test_warm_start_carries_the_residual_of_a_near_identical_frame():
     second = search(img, "jpeg", "ssim>=0.95", start=first.hint)
     assert second.probes[0].setting == first.setting  # the same frame again starts where the first one ended
     assert second.data == first.data and second.encodes == 2
+
+
+def test_jpeg_source_starts_at_its_own_quality_when_the_target_needs_about_that(tmp_path):
+    if pr.load() is None or not pr.load().has("jpeg"):
+        pytest.skip("no shipped JPEG predictor")
+    rng = np.random.default_rng(2)
+    px = np.clip(photo_like(240, 320, seed=7) + rng.normal(0, 6, (240, 320, 3)), 0, 255).astype(np.uint8)
+    PILImage.fromarray(px).save(tmp_path / "src.jpg", quality=88)
+    img = read_image(tmp_path / "src.jpg")
+    grid = list(codecs.get("jpeg").info.quality.grid)
+    r = search(img, "jpeg", "ssim>=0.995")
+    assert r.prediction is not None and r.prediction.source_index == grid.index(88.0)
+    assert r.met
+    if r.prediction.index == r.prediction.source_index:
+        assert r.probes[0].setting == 88.0
+    # Re-encoding at the source's own quality jumps: it meets a target the neighbours below miss.
+    at = {p.setting: p for p in r.probes}
+    if 88.0 in at and 87.0 in at:
+        assert at[88.0].metrics["ssim"] > at[87.0].metrics["ssim"]
+
+
+def test_a_search_racing_a_smaller_file_stops_when_it_cannot_win():
+    img = as_image(photo_like(120, 160, seed=4))
+    free = search(img, "jpeg", "ssim>=0.95")
+    raced = search(img, "jpeg", "ssim>=0.95", bound=len(free.data) // 2)
+    assert not raced.met and raced.beaten is not None
+    assert any(not p.passed and p.bytes >= len(free.data) // 2 for p in raced.probes)
+    assert raced.encodes <= free.encodes + 1
+    roomy = search(img, "jpeg", "ssim>=0.95", bound=10 * len(free.data))
+    assert roomy.met and roomy.beaten is None and roomy.data == free.data
+
+
+def test_racing_codecs_keeps_the_winner_of_the_full_comparison():
+    from qualipress.search import best_of, race_order
+
+    img = as_image(photo_like(96, 128, seed=6))
+    names = ["jpeg", "webp", "jpegxl"]
+    raced, per = best_of(img, names, "ssim>=0.95")
+    full, per_full = best_of(img, names, "ssim>=0.95", race=False)
+    assert raced.met and raced.codec == full.codec and raced.data == full.data
+    assert all(r.met for r in per.values() if r.beaten is None)
+    assert all(r.beaten is None for r in per_full.values())
+    assert sorted(race_order(names, img, "ssim>=0.95")) == sorted(names)
+    assert race_order(["jpeg", "avif", "jpegxl"]) == ["avif", "jpegxl", "jpeg"]

@@ -10,6 +10,7 @@ is the regression target; the margin's slope there is the second one.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,7 +34,7 @@ THRESHOLDS: dict[str, tuple[float, ...]] = {
 #: Largest margin-unit value fitted, per metric (SSIM 0.9999, PSNR 60 dB).
 _CAPS = {"ssim": 4.0, "psnr": 6.0}
 #: Default grid stride per codec for the training sweeps (slow encoders are sampled more sparsely).
-STRIDES = {"jpeg": 2, "webp": 2, "jpegxl": 3, "avif": 3}
+STRIDES = {"jpeg": 2, "webp": 3, "jpegxl": 3, "avif": 3, "jpegli": 3, "heif": 4, "jpeg2000": 4}
 
 
 def sweep_image(path: Path, codec_name: str, cache_dir: Path, *, stride: int = 1, sha: str | None = None,
@@ -60,7 +61,8 @@ def sweep_image(path: Path, codec_name: str, cache_dir: Path, *, stride: int = 1
         m = _metrics.measure(ref, dec, ("ssim", "psnr"))
         rows.append({"index": i, "bytes": len(data), "ssim": m["ssim"].value, "psnr": m["psnr"].value,
                      "ssim@min": m["ssim"].stats["min"], "psnr@min": m["psnr"].stats["min"]})
-    out = {"file": f"{path.parent.name}/{path.name}", "codec": codec_name, "grid_size": len(grid), "rows": rows}
+    out = {"file": f"{path.parent.name}/{path.name}", "codec": codec_name, "grid_size": len(grid),
+           "pixels": image.width * image.height, "rows": rows}
     cache_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(cached, json.dumps(out).encode())
     return out
@@ -130,9 +132,14 @@ def fit_kind(sweeps: Sequence[dict[str, Any]], features: dict[str, dict[str, flo
                 if p is not None:
                     resid.append(c[0] - p[0])
     w = _fit(x, y, ridge)
+    # File size at each knot, as log10 bits per pixel, for racing codecs against each other (``--codec auto``).
+    pixels = [10 ** features[sw["file"]]["log_pixels"] for sw in sweeps]
+    bpp = np.array([[math.log10(max(1, 8 * r["bytes"]) / px) for r in sw["rows"]]
+                    for sw, px in zip(sweeps, pixels, strict=True)])
+    wb = _fit(x, bpp, ridge)
     r = np.array(resid) if resid else np.zeros(1)
     q = np.quantile(r, quantiles)
-    return {"knots": knots.tolist(), "weights": w.T.round(6).tolist(),
+    return {"knots": knots.tolist(), "weights": w.T.round(6).tolist(), "bytes_weights": wb.T.round(6).tolist(),
             "residual_quantiles": [float(q[0]), float(q[1])], "quantile_levels": list(quantiles),
             "cv_mae": float(np.mean(np.abs(r))), "cv_rmse": float(np.sqrt(np.mean(r**2))),
             "cv_within_1": float(np.mean(np.abs(r) <= 1.0)), "cv_bias": float(np.mean(r)),

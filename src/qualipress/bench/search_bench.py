@@ -68,6 +68,7 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
 
     ``cold``: each image alone, as a single-image run would (no warm start; the setting predictor gives the
     first probe). ``warm``: the images in order, each started from the previous one's :class:`Hint`, as in a batch.
+    ``baseline``: cold without the predictor (the first probe 55 % up the grid), for comparison.
     Times are CPU seconds of this process (the machine is shared, wall time is noise); ``x encode`` divides the
     search's CPU time by one encode at the setting it chose.
     """
@@ -93,7 +94,8 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
                 hint: Hint | None = None
                 for f, img, sha in images:
                     t0 = time.process_time()
-                    res = search(img, codec_name, tgt, start=hint if mode == "warm" else None)
+                    res = search(img, codec_name, tgt, start=hint if mode == "warm" else None,
+                                 predict=mode != "baseline")
                     secs = time.process_time() - t0
                     if mode == "warm":
                         hint = getattr(res, "hint", None) or hint

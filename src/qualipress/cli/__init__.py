@@ -141,7 +141,7 @@ def compress(
     # Fixed jpeg-roi qualities ask for exactly that encode: never-grow does not swap in the source file.
     hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger or bool(fixed), web=for_ == "web",
                        bit_depth=bit_depth,
-                       extensions=frozenset({single.extension}) if single and single.extension else None)
+                       extensions=_photo.allowed_extensions(single, codec))
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
                            name_with_ext=name_with_ext,
                            encode_options=options, scheduler=scheduler,
@@ -282,8 +282,19 @@ def _print_summary(summary: Any, out: Console = console) -> None:
                                            f"{saved}{extra}")
     table.add_row("report", str(summary.report))
     out.print(table)
-    for rec in summary.failures:
-        err_console.print(f"[red]failed[/] {rec['input']}: {rec.get('error') or 'target not met'}")
+    _print_failure_recap(summary.failures)
+
+
+def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
+    """One line per distinct reason (each file was already named as it failed): how many files, which ones."""
+    by_reason: dict[str, list[str]] = {}
+    for rec in failures:
+        reason = str(rec.get("error") or "target not met")
+        reason = reason.removeprefix(f"{rec['input']}: ").replace(str(rec["input"]), "<file>")
+        by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
+    for reason, names in by_reason.items():
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        err_console.print(f"[red]failed[/] {len(names)} file(s) ({shown}): {reason}")
 
 
 # -- encode / decode / compare / info / codecs ------------------------------------------------------------
@@ -495,8 +506,8 @@ def bench_search(
     targets: Annotated[str, typer.Option(help="Semicolon-separated targets or profile names.")] = (
         "ssim>=0.90;ssim>=0.95;ssim>=0.99"),
     limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
-    modes: Annotated[str, typer.Option(help="cold (each image alone), warm (a batch in order), or both.")] = (
-        "cold,warm"),
+    modes: Annotated[str, typer.Option(help="cold (each image alone), warm (a batch in order), baseline (cold "
+                                                "without the predictor); comma-separated.")] = "cold,warm",
 ) -> None:
     """Search efficiency: misses, encodes per image and bytes vs an exhaustive sweep of the same settings."""
     from qualipress.bench.search_bench import run_search_bench

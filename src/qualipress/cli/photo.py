@@ -73,6 +73,27 @@ def codecs_for(single: SingleOutput, codec: str) -> str:
     return ",".join(fits)
 
 
+def allowed_extensions(single: SingleOutput | None, codec: str) -> frozenset[str] | None:
+    """Output extensions a single-output run may produce: the named file's, or (stdout) those of the requested
+    codecs, so a kept or transcoded source never arrives in another format than asked for."""
+    from qualipress import codecs
+
+    if single is None:
+        return None
+    if single.extension is not None:
+        return frozenset({single.extension})
+    if codec == "auto":
+        return None
+    exts = set()
+    for name in codec.split(","):
+        try:
+            ext = codecs.get(name).info.extension
+        except QualipressError:
+            continue
+        exts.add(_SAME_EXT.get(ext, ext))
+    return frozenset(exts)
+
+
 @contextmanager
 def staged_input(inputs: list[str]) -> Iterator[list[str]]:
     """``["-"]`` becomes a temporary file holding stdin's bytes (named by its content); other inputs pass."""

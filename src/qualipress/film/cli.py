@@ -120,11 +120,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         output: Annotated[Path, typer.Option("-o", "--output", help="where to rebuild the original files")],
         jobs: Annotated[int, typer.Option("--jobs", "-j")] = 1,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+        threads: Annotated[int, typer.Option(help="threads inside each decoder (0 = cores / jobs)")] = 0,
     ) -> None:
         """Rebuild the original files byte for byte (each checked against its recorded SHA-256)."""
         from qualipress.film.archive import restore_archive
 
-        res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, progress=_progress("restored"))
+        res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, threads=threads,
+                              progress=_progress("restored"))
         ok = sum(r.get("status") == "ok" for r in res.records)
         typer.echo(f"{ok}/{len(res.records)} restored bit-exact (SHA-256 verified)")
         if res.errors:

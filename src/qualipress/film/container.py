@@ -116,13 +116,14 @@ def from_bytes(data: bytes, *, check: bool = True) -> Container:
     header = read_header(data)
     (n,) = struct.unpack_from("<I", data, 8)
     pos = 12 + n
+    view = memoryview(data)
     sections: dict[str, bytes] = {}
     for s in header["sections"]:
         end = pos + int(s["length"])
         if end > len(data):
             raise DamagedError(f"damaged: truncated in section {s['name']!r} ({len(data)} bytes, "
                                f"the header lists {pos + sum(int(x['length']) for x in header['sections'])})")
-        chunk = data[pos:end]
+        chunk = view[pos:end]  # a view into ``data``: sections are not copied
         if check and hashlib.sha256(chunk).hexdigest() != s["sha256"]:
             raise DamagedError(f"damaged: section {s['name']!r} fails its SHA-256")
         sections[s["name"]] = chunk

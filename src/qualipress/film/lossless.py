@@ -20,6 +20,7 @@ rebuilds every frame in memory before writing, so an archive is never written th
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import time
@@ -75,30 +76,72 @@ class FrameModel:
 # -- modelling ------------------------------------------------------------------------------------------------
 def _split(data: bytes, ranges: list[tuple[int, int]]) -> tuple[bytes, bytes]:
     """(concatenated pixel ranges, concatenated remaining bytes)."""
-    pix, rest, pos = [], [], 0
+    view = memoryview(data)
+    return b"".join(view[off:off + n] for off, n in ranges), _rest_of(data, ranges)
+
+
+def _rest_of(data: bytes, ranges: list[tuple[int, int]]) -> bytes:
+    """The bytes outside ``ranges`` (headers, padding, trailing data), concatenated, without copying the rest."""
+    view = memoryview(data)
+    rest, pos = [], 0
     for off, n in ranges:
-        rest.append(data[pos:off])
-        pix.append(data[off:off + n])
+        rest.append(view[pos:off])
         pos = off + n
-    rest.append(data[pos:])
-    return b"".join(pix), b"".join(rest)
+    rest.append(view[pos:])
+    return b"".join(rest)
 
 
 def _join(pixel_bytes: bytes, rest: bytes, ranges: list[tuple[int, int]]) -> bytes:
+    pix, rst = memoryview(pixel_bytes), memoryview(rest)
     out, rpos, ppos, fpos = [], 0, 0, 0
     for off, n in ranges:
         gap = off - fpos
-        out.append(rest[rpos:rpos + gap])
-        out.append(pixel_bytes[ppos:ppos + n])
+        out.append(rst[rpos:rpos + gap])
+        out.append(pix[ppos:ppos + n])
         rpos += gap
         ppos += n
         fpos = off + n
-    out.append(rest[rpos:])
+    out.append(rst[rpos:])
     return b"".join(out)
 
 
 def _xor(a: bytes, b: bytes) -> bytes:
     return (np.frombuffer(a, np.uint8) ^ np.frombuffer(b, np.uint8)).tobytes()
+
+
+#: Rows unpacked / packed at a time: the bit twiddling of 10-bit DPX words makes several full-size integer
+#: temporaries, so whole-frame calls would cost a few times the frame in memory.
+STRIP_ROWS = 128
+
+
+def _strips(lay: dpx.PixelLayout) -> list[tuple[int, dpx.PixelLayout]]:
+    """``(first row, layout of the strip)`` covering the element in :data:`STRIP_ROWS`-row strips."""
+    return [(y0, dataclasses.replace(lay, height=min(STRIP_ROWS, lay.height - y0)))
+            for y0 in range(0, lay.height, STRIP_ROWS)]
+
+
+def _unpack_dpx(region: memoryview, lay: dpx.PixelLayout) -> tuple[np.ndarray, bytes | None]:
+    """Samples of element 0 and the residual (XOR of the bytes and their re-packing; None when equal), strip by
+    strip so that no full-frame temporary other than the samples themselves is made."""
+    pixels: np.ndarray | None = None
+    diffs: list[tuple[int, int, bytes]] = []
+    for y0, sub in _strips(lay):
+        start = y0 * lay.line_stride
+        seg = region[start:start + sub.length]
+        px = dpx.unpack(seg, sub)
+        if pixels is None:
+            pixels = np.empty((lay.height, lay.width, lay.channels), px.dtype)
+        pixels[y0:y0 + sub.height] = px
+        repacked = dpx.pack(px, sub)
+        if seg != repacked:
+            diffs.append((start, sub.length, _xor(seg, repacked)))
+    assert pixels is not None
+    if not diffs:
+        return pixels, None
+    residual = bytearray(lay.length)
+    for start, n, x in diffs:
+        residual[start:start + n] = x
+    return pixels, bytes(residual)
 
 
 def _model_dpx(data: bytes) -> FrameModel:
@@ -111,10 +154,8 @@ def _model_dpx(data: bytes) -> FrameModel:
             last_error = InputError(
                 f"DPX pixel data truncated: the header implies {end} bytes, the file has {len(data)}")
             continue
-        region = data[lay.offset:end]
-        pixels = dpx.unpack(region, lay)
-        repacked = dpx.pack(pixels, lay)
-        residual = None if repacked == region else _xor(region, repacked)
+        region = memoryview(data)[lay.offset:end]  # a view: the frame's bytes are not copied
+        pixels, residual = _unpack_dpx(region, lay)
         info = {"layout": {k: getattr(lay, k) for k in ("width", "height", "channels", "bit_size", "packing",
                                                          "byteorder", "offset", "line_bytes", "eol_padding")}}
         model = FrameModel("dpx", [(lay.offset, lay.length)], b"", pixels, lay.bit_size, info, residual)
@@ -126,7 +167,7 @@ def _model_dpx(data: bytes) -> FrameModel:
     if best is None:
         assert last_error is not None
         raise last_error
-    best.rest = _split(data, best.ranges)[1]
+    best.rest = _rest_of(data, best.ranges)
     return best
 
 
@@ -220,7 +261,7 @@ def model_file(data: bytes, *, name: str = "") -> FrameModel:
 def _rebuild_pixel_bytes(model: FrameModel, pixels: np.ndarray) -> bytes:
     if model.kind == "dpx":
         lay = dpx.PixelLayout(**model.info["layout"])
-        raw = dpx.pack(pixels, lay)
+        raw = b"".join(dpx.pack(pixels[y0:y0 + sub.height], sub) for y0, sub in _strips(lay))
     else:
         lay_t = model.info["layout"]
         dtype = np.dtype(np.uint8) if lay_t["bits"] == 8 else np.dtype(lay_t["byteorder"] + "u2")
@@ -409,6 +450,8 @@ def archive_bytes(data: bytes, *, name: str = "", codecs: tuple[str, ...] = FAST
         rest_section, rest_encoding = model.rest, "raw"
     residual_section = _zstd(model.residual) if model.residual is not None else None
 
+    written: dict[str, int] = {}
+
     def build(pixel_codec: str | None, pixel_data: bytes | None, pix_header: dict[str, Any] | None) -> bytes:
         head = dict(header, sections=[])
         sections: dict[str, bytes] = {}
@@ -421,6 +464,8 @@ def archive_bytes(data: bytes, *, name: str = "", codecs: tuple[str, ...] = FAST
                 sections["residual"] = residual_section
         container.set_encoding(head, "rest", rest_encoding)
         sections["rest"] = rest_section
+        written.clear()
+        written.update({k: len(v) for k, v in sections.items()})
         return container.Container(head, sections).to_bytes()
 
     def proven(out: bytes) -> bool:
@@ -478,7 +523,6 @@ def archive_bytes(data: bytes, *, name: str = "", codecs: tuple[str, ...] = FAST
                 errors[codec] = "decoded pixels differ (not lossless here)"
         if chosen is None:
             raise QualipressError(f"{name}: no lossless pixel codec could store this frame: {errors}")
-    box = container.from_bytes(out, check=False)
     record = {
         "model": model.kind,
         "model_note": model.info.get("reason"),
@@ -489,9 +533,9 @@ def archive_bytes(data: bytes, *, name: str = "", codecs: tuple[str, ...] = FAST
         "sizes": sizes,
         "probe_sizes": probe_sizes,
         "encodes": encodes,
-        "pixel_bytes": len(box.sections.get("pixels", b"")),
-        "rest_bytes": len(box.sections["rest"]),
-        "residual_bytes": len(box.sections.get("residual", b"")),
+        "pixel_bytes": written.get("pixels", 0),
+        "rest_bytes": written["rest"],
+        "residual_bytes": written.get("residual", 0),
         "source_bytes": len(data),
         "archive_bytes": len(out),
         "source_sha256": src_sha,
@@ -515,7 +559,7 @@ def restore_bytes(data: bytes, *, threads: int = 1) -> bytes:
     if box.encoding("rest") == "zstd":
         rest = _unzstd(rest)
     if model_h["kind"] == "opaque":
-        out = rest
+        out = bytes(rest)
     else:
         pix_h = head["pixels"]
         pixels = decode_pixels(box.sections["pixels"], pix_h["codec"], tuple(pix_h["shape"]), pix_h["dtype"],

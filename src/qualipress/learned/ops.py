@@ -86,6 +86,19 @@ def build_indexes(gaussian_conditional: Any, scales: Any) -> Any:
     return torch.searchsorted(table, scales.contiguous(), right=False).to(torch.int32)
 
 
+def _cl(x: Any) -> Any:
+    """``x`` in channels-last memory layout.
+
+    The analysis and synthesis transforms run about 1.5-2x faster on this CPU with channels-last input; they
+    are used only on one side of the bitstream (``g_a`` by the encoder, ``g_s`` by the decoder after entropy
+    decoding), so their layout never changes what is written or parsed. The hyper-synthesis ``h_s``, whose
+    scales must be bit-identical on both sides, keeps the default layout.
+    """
+    import torch
+
+    return x.contiguous(memory_format=torch.channels_last)
+
+
 def compress(model: Any, x: Any, step: float = 1.0) -> tuple[list[list[bytes]], tuple[int, int]]:
     """Entropy-code a padded ``(1, 3, H, W)`` tensor; returns ``(strings, latent_shape)``."""
     kind = _kind(model)
@@ -96,7 +109,7 @@ def compress(model: Any, x: Any, step: float = 1.0) -> tuple[list[list[bytes]], 
         return [list(s) for s in out["strings"]], tuple(int(v) for v in out["shape"])  # type: ignore[return-value]
     import torch
 
-    y = model.g_a(x)
+    y = model.g_a(_cl(x)).contiguous()
     if kind == "factorized":
         strings = model.entropy_bottleneck.compress(y / step)
         return [list(strings)], (int(y.shape[-2]), int(y.shape[-1]))
@@ -121,11 +134,11 @@ def decompress(model: Any, strings: list[list[bytes]], shape: tuple[int, int], s
         if len(strings) != 1:
             raise CodecError("factorized-prior bitstream must hold one string group")
         y_hat = model.entropy_bottleneck.decompress(strings[0], list(shape))
-        return model.g_s(y_hat * step).clamp_(0, 1)
+        return model.g_s(_cl(y_hat * step)).contiguous().clamp_(0, 1)
     if len(strings) != 2:
         raise CodecError("hyperprior bitstream must hold two string groups")
     z_hat = model.entropy_bottleneck.decompress(strings[1], list(shape))
     scales = model.h_s(z_hat)
     indexes = build_indexes(model.gaussian_conditional, scales / step)
     y_hat = model.gaussian_conditional.decompress(strings[0], indexes, z_hat.dtype)
-    return model.g_s(y_hat * step).clamp_(0, 1)
+    return model.g_s(_cl(y_hat * step)).contiguous().clamp_(0, 1)

@@ -357,7 +357,8 @@ def train_codec(
     history: list[dict[str, Any]] = []
     if resume and ckpt_path.is_file():
         try:
-            ck = torch.load(ckpt_path, map_location=cfg.device, weights_only=True)
+            # on the CPU: the RNG state must stay a CPU tensor; the optimisers move their state to the parameters
+            ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         except Exception as exc:
             raise ModelError(f"checkpoint {ckpt_path} is unreadable: {exc}") from exc
         if ck.get("arch") != arch.name or tuple(ck.get("config", ())) != tuple(cfg.config):

@@ -103,6 +103,20 @@ def compressai_cache_file(arch: str, quality: int, metric: str = "mse") -> Path 
     return path if path.is_file() else None
 
 
+def shipped_files(arch: str) -> list[Path]:
+    """Every shipped model file of ``arch``: the current one first, then earlier ones kept for decoding.
+
+    When the shipped model is replaced, the previous file stays in the package as ``<name>.v<N>.pt`` so that
+    ``.qlc`` files written with it still decode (found by fingerprint); new files use the current model.
+    """
+    current = shipped_file(arch)
+    if arch not in SHIPPED or not SHIPPED_DIR.is_dir():
+        return []
+    stem = Path(SHIPPED[arch]).stem
+    older = sorted(SHIPPED_DIR.glob(f"{stem}.v*.pt"))
+    return ([current] if current is not None else []) + older
+
+
 def cached_official_qualities(arch: str, metric: str = "mse") -> list[int]:
     """Quality levels whose official checkpoint for ``arch`` is in CompressAI's cache (sorted)."""
     return [q for q in architecture(arch).qualities if compressai_cache_file(arch, q, metric) is not None]
@@ -284,9 +298,7 @@ def find_by_fingerprint(arch: str, fingerprint: bytes) -> LoadedModel | None:
         p = Path(entry)
         files = sorted(p.glob("*.pt*")) if p.is_dir() else [p]
         candidates.extend((f, "user") for f in files)
-    shipped = shipped_file(arch)
-    if shipped is not None:
-        candidates.append((shipped, "shipped"))
+    candidates.extend((f, "shipped") for f in shipped_files(arch))
     cache_dir = compressai_cache_dir()
     if cache_dir.is_dir():
         candidates.extend((f, "compressai-cache") for f in sorted(cache_dir.glob(f"{arch}*")))
@@ -305,9 +317,11 @@ def searched_places(arch: str) -> str:
     places = ["weights loaded in this process"]
     env = os.environ.get(WEIGHTS_ENV, "")
     places.append(f"${WEIGHTS_ENV} ({env})" if env else f"${WEIGHTS_ENV} (not set)")
-    shipped = shipped_file(arch)
-    places.append(f"the shipped model ({shipped.name}, {fingerprint_bytes(shipped.read_bytes()).hex()})"
-                  if shipped is not None else "the shipped models (none for this architecture)")
+    shipped = shipped_files(arch)
+    places.append(
+        "the shipped models (" + ", ".join(f"{f.name} {fingerprint_bytes(f.read_bytes()).hex()}" for f in shipped) + ")"
+        if shipped else "the shipped models (none for this architecture)"
+    )
     places.append(f"CompressAI's cache ({compressai_cache_dir()})")
     return ", ".join(places)
 

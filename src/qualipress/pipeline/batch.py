@@ -38,7 +38,7 @@ from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
-from qualipress.search import Hint, SearchResult, Target, best_of
+from qualipress.search import Hint, SearchResult, Target, best_of, race_order
 from qualipress.search.budget import prefer
 
 REPORT_NAME = "qualipress-report.jsonl"
@@ -260,6 +260,8 @@ def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str
     record["seconds"] = round(time.perf_counter() - t0, 3)
     if record["error"] is None:
         warm_start(options.run_id).previous = record
+        if record.get("output"):
+            _mark_done(outdir, record)
     return record
 
 
@@ -290,13 +292,14 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     best, per_codec = _search_codecs(encoded_image, image, plan, options, starts, enc_opts, skipped)
     for name, res in per_codec.items():
         h = getattr(res, "hint", None)
-        if h is not None and not res.lossless:
+        if h is not None and not res.lossless and res.beaten is None:
             warm.hints[f"{name}|{options.target}"] = h
     codec = _codecs.get(best.codec)
     stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
     out_path = Path(str(stem) + codec.info.extension)  # keeps dotted frame numbers
     sidecars = _sidecar_data(plan, best, stem)
     protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
+    _reclaim(outdir, out_path)
     for p in [out_path, *sidecars]:
         if os.path.realpath(p) in protected:  # an input is never a target, --overwrite or not
             raise OutputError(f"{p}: output would replace an input; choose another output directory"
@@ -343,10 +346,13 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                    skipped: list[str]) -> tuple[SearchResult, dict[str, SearchResult]]:
     results: dict[str, SearchResult] = {}
     best: SearchResult | None = None
-    for name in plan.codecs:
+    # Expected smallest first: the later codecs stop as soon as they cannot beat the best file so far.
+    for name in race_order(plan.codecs, encoded, options.target):
         opts = {**enc_opts, **plan.encode_options.get(name, {})}
         try:
             b, res = best_of(encoded, [name], options.target, starts=starts, reference=original,
+                             bound=len(best.data) if best is not None and best.met and
+                             options.target.budget is None else None,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
                              on_skip=lambda c, why: skipped.append(f"skipped {c}: {why}"))
         except QualipressError as exc:
@@ -355,6 +361,9 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
             skipped.append(f"skipped {name}: {exc}")
             continue
         results.update(res)
+        if b.beaten:
+            skipped.append(f"stopped {name}: {b.beaten}")
+            continue
         if best is None or prefer(b, best, options.target):
             best = b
     if best is None:
@@ -383,27 +392,72 @@ def _mark_pending(outdir: Path, out_path: Path, paths: list[Path]) -> Path:
     return marker
 
 
-def _recover_pending(outdir: Path, finished: dict[str, str | None]) -> None:
-    """Delete outputs (and their sidecars) a killed run wrote but never reported, so a resume redoes them
-    instead of refusing them as existing files.
+def _reclaim(outdir: Path, out_path: Path) -> None:
+    """Remove what an earlier attempt at this same output wrote but never reported (its worker was killed
+    when a sibling crashed, and the job is being retried); the run's lock and the collision check make the
+    marker this job's own."""
+    marker = _marker_path(outdir, out_path)
+    if not marker.is_file():
+        return
+    try:
+        paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
+    except (OSError, ValueError):
+        paths = []
+    for p in paths:
+        Path(p).unlink(missing_ok=True)
+    marker.unlink(missing_ok=True)
 
-    ``finished`` maps each reported output path to its recorded SHA-256; a marked output the report accounts for
-    (same hash) is kept with its sidecars.
+
+def _mark_done(outdir: Path, record: dict[str, Any]) -> None:
+    """A job's files are written and verified: its marker now also holds its report record, so the record is
+    not lost when the result never reaches the main process (a worker killed with its chunk, the main process
+    interrupted or killed) — :func:`_recover_pending` appends it to the report (best effort)."""
+    marker = _marker_path(outdir, Path(record["output"]))
+    with contextlib.suppress(OSError, ValueError, QualipressError):
+        paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
+        blob = json.dumps({"paths": paths, "record": record}, default=_json_default)
+        atomic_write_bytes(marker, blob.encode(), overwrite=True)
+
+
+def _recover_pending(outdir: Path, finished: dict[str, str | None], *, key: str,
+                     report_path: Path) -> list[dict[str, Any]]:
+    """Settle the markers a stopped run left: record finished work, delete half-done work.
+
+    A marker whose output the report already accounts for (``finished`` maps reported outputs to their
+    SHA-256) is just removed. A marker holding a finished record of these settings (``key``) whose output and
+    sidecars are intact gets that record appended to the report (with ``"recovered": true``) and its files
+    kept. Anything else — a job killed while writing, or one made with other settings — has its files deleted,
+    so a resume redoes it instead of refusing it as an existing file.
+
+    Returns
+    -------
+    list of dict
+        The records appended to the report.
     """
     folder = outdir / PENDING_DIR
     if not folder.is_dir():
-        return
+        return []
+    recovered = []
     for marker in sorted(folder.glob("*.json")):
         try:
-            paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
+            data = json.loads(marker.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            paths = []
+            data = {}
+        paths = [str(p) for p in data.get("paths", [])]
+        rec = data.get("record")
         main = paths[0] if paths else None
-        ok = main in finished and Path(main).exists() and sha256_file(main) == finished[main]
-        if not ok:
+        if main in finished and Path(main).exists() and sha256_file(main) == finished[main]:
+            pass  # reported: keep
+        elif (isinstance(rec, dict) and rec.get("settings_key") == key and main == rec.get("output")
+              and all(Path(p).is_file() for p in paths) and sha256_file(main) == rec.get("output_sha256")):
+            rec = {**rec, "recovered": True}
+            _append(report_path, rec)
+            recovered.append(rec)
+        else:
             for p in paths:
                 Path(p).unlink(missing_ok=True)
         marker.unlink(missing_ok=True)
+    return recovered
 
 
 def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, original: Image,
@@ -484,7 +538,8 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             reported[rec["output"]] = rec.get("output_sha256")
             if rec.get("settings_key") == key:
                 done[(rec["input_sha256"], rec["input"])] = rec
-    _recover_pending(out, reported)
+    for rec in _recover_pending(out, reported, key=key, report_path=report_path):  # a killed run's finished work
+        done[(rec["input_sha256"], rec["input"])] = rec
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     todo: list[tuple[Job, str]] = []
@@ -507,8 +562,8 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         todo.append((job, sha))
 
     def finished(rec: dict[str, Any]) -> None:
-        records.append(rec)
         _append(report_path, rec)
+        records.append(rec)
         if rec.get("output"):
             _marker_path(out, Path(rec["output"])).unlink(missing_ok=True)
         if progress:
@@ -527,6 +582,9 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
     finally:
         if not options.scheduler:  # local workers killed by a crash or an interruption have all stopped now
             remove_stale_temps(out)
+            # files finished but never returned (interrupted, or in a chunk that did not complete)
+            reported.update((r["output"], r.get("output_sha256")) for r in records if r.get("output"))
+            records.extend(_recover_pending(out, reported, key=key, report_path=report_path))
     options.hooks.finish(out, [*skipped, *records])
     return BatchSummary(records, skipped, report_path)
 

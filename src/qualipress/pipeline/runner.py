@@ -121,7 +121,7 @@ def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Ite
         try:
             broken = False
             while (source or inflight) and not broken:
-                while source and len(inflight) < 2 * width:
+                while source and len(inflight) < (1 if solo else 2 * width):
                     i = source.popleft()
                     try:
                         inflight[pool.submit(fn, tasks[i])] = i

@@ -110,8 +110,9 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
     Tasks are cut by :func:`sequence_chunks`; each chunk is one task of the runner (so warm state a worker
     keeps from one frame to the next, like the lossy search's hint, stays within the shot). Local workers run
     each chunk as a lane (:func:`qualipress.pipeline.runner.run_lanes`), so results come back frame by frame and
-    Ctrl-C loses no finished frame; on Dask (and with ``stream``) results come back per chunk. When a chunk's worker dies (the runner yields an exception for the whole chunk), its tasks are
-    run again one by one, so only the task that crashes is reported failed.
+    Ctrl-C loses no finished frame; on Dask (and with ``stream``) results come back per chunk. When a chunk's
+    worker dies there (the runner yields an exception for the whole chunk), its tasks are run again one by one,
+    so only the task that crashes is reported failed.
 
     Parameters
     ----------

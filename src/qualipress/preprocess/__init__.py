@@ -29,6 +29,11 @@ KUCHEN = "kuchen"
 #: The shipped weights (trained for JPEG) and their training record.
 SHIPPED_MODEL = Path(__file__).parent / "models" / "kuchen_jpeg.pt"
 SHIPPED_RECORD = SHIPPED_MODEL.with_suffix(".json")
+#: Name of the shipped rate–distortion-trained network (same U-Net, trained through a differentiable JPEG).
+KUCHEN_RD = "kuchen-rd"
+#: Its weights and training record.
+SHIPPED_RD_MODEL = Path(__file__).parent / "models" / "kuchen_rd_jpeg.pt"
+SHIPPED_RD_RECORD = SHIPPED_RD_MODEL.with_suffix(".json")
 
 Preprocessor = Callable[[Image], Image]
 
@@ -67,7 +72,7 @@ class NetworkPreprocessor:
 
 def preprocessor_names() -> list[str]:
     """Names :func:`get_preprocessor` accepts (besides ``.pt`` paths and any ``a+b`` combination)."""
-    return [NONE, *method_names(), KUCHEN]
+    return [NONE, *method_names(), KUCHEN, KUCHEN_RD]
 
 
 def get_preprocessor(name: str) -> Preprocessor:
@@ -77,7 +82,8 @@ def get_preprocessor(name: str) -> Preprocessor:
     ----------
     name : str
         ``"none"``; a pool method (``"nlm"``, ``"detail"``, ...); a combination such as ``"nlm+detail"``
-        (applied in canonical pool order); ``"kuchen"`` for the shipped network; or a path to a ``.pt`` model.
+        (applied in canonical pool order); ``"kuchen"`` for the shipped label-trained network, ``"kuchen-rd"`` for
+        the shipped rate–distortion-trained one; or a path to a ``.pt`` model.
 
     Returns
     -------
@@ -94,6 +100,8 @@ def get_preprocessor(name: str) -> Preprocessor:
     key = name.strip()
     if key.lower() == KUCHEN:
         return NetworkPreprocessor(SHIPPED_MODEL)
+    if key.lower() == KUCHEN_RD:
+        return NetworkPreprocessor(SHIPPED_RD_MODEL)
     if key.lower().endswith(".pt") or (("/" in key or "\\" in key) and Path(key).exists()):
         return NetworkPreprocessor(Path(key).expanduser())
     try:
@@ -108,9 +116,11 @@ def get_preprocessor(name: str) -> Preprocessor:
 __all__ = [
     "DEFAULT_POOL",
     "KUCHEN",
+    "KUCHEN_RD",
     "NONE",
     "POOL",
     "SHIPPED_MODEL",
+    "SHIPPED_RD_MODEL",
     "Group",
     "NetworkPreprocessor",
     "get_preprocessor",

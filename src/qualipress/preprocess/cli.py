@@ -54,7 +54,7 @@ def train_cmd(
     epochs: Annotated[int, typer.Option(help="Epochs.")] = 40,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     batch: Annotated[int | None, typer.Option(help="Batch size (labels: 4, rd: 8).")] = None,
-    lr: Annotated[float | None, typer.Option(help="Adam learning rate (labels: 1e-4, rd: 3e-4).")] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate (labels and rd: 1e-4).")] = None,
     base: Annotated[int, typer.Option(help="U-Net width (channels of the first level).")] = 16,
     max_minutes: Annotated[float | None, typer.Option("--max-minutes", help="Wall-time budget.")] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
@@ -77,7 +77,7 @@ def train_cmd(
     if not str(output).endswith(".pt"):
         raise InputError(f"{output}: the model file name must end in .pt")
     if objective == "rd":
-        _train_rd(labels, output, steps=steps, batch=batch or 8, lr=lr or 3e-4,
+        _train_rd(labels, output, steps=steps, batch=batch or 8, lr=lr or 1e-4,
                   base=base, crop=crop, q_range=q_range, ssim_weight=ssim_weight, threads=threads or 1,
                   max_minutes=max_minutes, seed=seed, resume=resume, checkpoint_minutes=checkpoint_minutes)
         return
@@ -169,6 +169,8 @@ def bench_cmd(
     metrics: Annotated[str, typer.Option(help="Comma-separated quality metrics.")] = "psnr,ms-ssim,ssimulacra2",
     json_out: Annotated[Path | None, typer.Option("--json", help="Write every sweep point and per-image "
                                                                  "BD-rate to this JSON file.")] = None,
+    cache: Annotated[Path | None, typer.Option(help="JSON-lines cache of finished sweeps (resume, reuse the "
+                                                    "anchor).")] = None,
 ) -> None:
     """BD-rate at equal quality (rd/bd.py, PCHIP) of preprocessing choices vs none; quality against the original.
 
@@ -187,7 +189,7 @@ def bench_cmd(
     qs = [float(q) for q in qualities.split(",") if q.strip()]
     mets = tuple(m.strip() for m in metrics.split(",") if m.strip())
     res = compare(imgs, [m.strip() for m in methods.split(",") if m.strip()], codec, qs,
-                  reference_setting=reference, metrics=mets)
+                  reference_setting=reference, metrics=mets, cache=cache)
     typer.echo(f"{len(imgs)} images, {codec}, settings {qs}; BD-rate = bits at equal quality vs none "
                "(mean / median per image; images that save bits; worst image)")
     typer.echo("| preprocessing | " + " | ".join(f"BD {m}" for m in mets) + " | size at ref | "

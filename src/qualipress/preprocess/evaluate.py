@@ -8,16 +8,19 @@ range. It is computed per image and averaged (the JVET convention), and also on 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from qualipress.errors import UnsupportedError
-from qualipress.io import Image
+from qualipress.io import Image, sha256_file
 
 #: Metrics reported by the sweeps.
 SWEEP_METRICS: tuple[str, ...] = ("psnr", "ms-ssim", "ssimulacra2")
@@ -175,6 +178,20 @@ def at_setting(points: Sequence[Point], quality: float) -> Point:
 Preprocess = Callable[[Image], Image]
 
 
+def _read_cache(cache: str | Path | None) -> dict[str, dict[str, Any]]:
+    """Finished sweeps of a JSON-lines cache by key (a torn last line from an interrupted run is ignored)."""
+    done: dict[str, dict[str, Any]] = {}
+    if cache is None or not Path(cache).is_file():
+        return done
+    for line in Path(cache).read_text(encoding="utf-8").splitlines():
+        try:
+            rec = json.loads(line)
+            done[rec["key"]] = rec
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue
+    return done
+
+
 def compare(
     images: Sequence[Image],
     methods: Sequence[str],
@@ -183,6 +200,7 @@ def compare(
     *,
     reference_setting: float | None = None,
     metrics: Sequence[str] = SWEEP_METRICS,
+    cache: str | Path | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Sweep every preprocessing choice over ``images`` and summarise it against ``"none"``.
 
@@ -197,6 +215,11 @@ def compare(
     reference_setting : float, optional
         Where size and quality changes are reported (default: the middle setting).
     metrics : sequence of str
+    cache : path, optional
+        JSON-lines file of finished sweeps, read and appended to. A sweep is reused only for the same pixels,
+        preprocessing (a network by its file's SHA-256), codec and settings, when it holds every metric asked,
+        so an interrupted or repeated benchmark does not encode or measure again (the anchor ``none`` is computed
+        once per codec).
 
     Returns
     -------
@@ -213,14 +236,29 @@ def compare(
     names = ["none", *[m for m in methods if m != "none"]]
     sweeps: dict[str, list[list[Point]]] = {}
     seconds: dict[str, list[float]] = {}
+    done = _read_cache(cache)
     for name in names:
         pre = get_preprocessor(name)
+        method_id = f"{name}@{sha256_file(pre.path)}" if hasattr(pre, "path") else name
         sweeps[name], seconds[name] = [], []
         for img in images:
+            key = json.dumps([hashlib.sha256(img.pixels.tobytes()).hexdigest(), list(img.pixels.shape), method_id,
+                              codec, [float(q) for q in qualities]])
+            hit = done.get(key)
+            if hit is not None and all(set(metrics) <= set(p["metrics"]) for p in hit["points"]):
+                sweeps[name].append([Point(**p) for p in hit["points"]])
+                seconds[name].append(hit["seconds"])
+                continue
             t0 = time.perf_counter()
             processed = pre(img)
             seconds[name].append(time.perf_counter() - t0)
             sweeps[name].append(sweep(img, processed, codec, qualities, metrics=metrics))
+            if cache is not None:
+                line = {"key": key, "seconds": seconds[name][-1],
+                        "points": [{"quality": p.quality, "nbytes": p.nbytes, "bpp": p.bpp, "metrics": p.metrics}
+                                   for p in sweeps[name][-1]]}
+                with open(cache, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(line) + "\n")
     out: dict[str, dict[str, Any]] = {}
     base = sweeps["none"]
     for name in names:

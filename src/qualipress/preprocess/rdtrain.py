@@ -6,7 +6,9 @@ The second way to train the network (the first, :mod:`.train`, imitates labels).
    because ``compress --preprocess`` runs it *before* the quality search, when q is not yet known);
 2. preprocess a batch of crops, round to 8 bit (straight-through), encode + decode it through
    :func:`.jpegproxy.jpeg_proxy` at q;
-3. loss = ln MSE(decoded, original) + w · ln(1 − SSIM₂(decoded, original)) + λ · ln R, where R are the proxy bits;
+3. loss = ln MSE(decoded, original) + w · ln(1 − SSIM₂(decoded, original)) + λ · ln R, where R are the proxy bits
+   (the distortion values are the exact proxy decode's; their gradients are those of the pre-edit error, see
+   :func:`rd_loss`);
    λ is the slope −Δ(ln MSE + w·ln(1 − SSIM))/Δ ln R of the *unprocessed* batch's own proxy curve between q − 5
    and q + 5 (computed without gradient, per batch: a content-adaptive λ). A network that only moved along the
    codec's curve (e.g. by smoothing) therefore gains nothing; it must beat the codec at equal quality.
@@ -46,7 +48,7 @@ class RDTrainOptions:
     steps: int = 20000
     batch: int = 8
     crop: int = 128
-    lr: float = 3e-4
+    lr: float = 1e-4
     q_min: float = 30.0
     q_max: float = 88.0
     ssim_weight: float = 1.0
@@ -131,8 +133,15 @@ def rd_loss(model: Any, x: Any, q: float, lam: float, ssim_weight: float) -> tup
 
     y = model(x)
     dec, bits = jpeg_proxy(y, q)
-    mse = ((dec - x) ** 2).mean()
-    one_minus = (1.0 - ssim(dec, x)).mean()
+    # Values: the exact proxy decode. Gradients: of the pre-edit error alone (decoupled). The straight-through
+    # gradient of the rounded decode tells every pixel to cancel its own quantisation error, which no edit can
+    # do (the rounding moves with it): trained that way the network learned dithering noise that cost bits
+    # *and* quality with the real encoder (measured, docs/preprocess.md).
+    yc = y.clamp(0.0, 1.0)
+    mse_pre = ((yc - x) ** 2).mean()
+    mse = mse_pre + (((dec - x) ** 2).mean() - mse_pre).detach()
+    om_pre = (1.0 - ssim(yc, x)).mean()
+    one_minus = om_pre + ((1.0 - ssim(dec, x)).mean() - om_pre).detach()
     rate = bits.mean()
     loss = torch.log(mse + 1e-12) + ssim_weight * torch.log(one_minus + 1e-9) + lam * torch.log(rate)
     return loss, {"mse": float(mse.detach()), "one_minus_ssim": float(one_minus.detach()),

@@ -20,7 +20,8 @@ METHODS = ("pchip", "akima")
 def to_db(metric: str, values: Sequence[float]) -> np.ndarray:
     """Quality values on the scale BD is computed on (MS-SSIM/SSIM in dB, others unchanged)."""
     v = np.asarray(values, dtype=np.float64)
-    if metric.startswith(("ms-ssim", "ssim")):
+    # SSIMULACRA2 is already a 0..100 score (its name starts with "ssim" too: it must not be converted)
+    if metric.startswith(("ms-ssim", "ssim")) and not metric.startswith("ssimulacra"):
         return -10.0 * np.log10(np.clip(1.0 - v, 1e-10, None))
     return v
 

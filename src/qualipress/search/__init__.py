@@ -7,10 +7,11 @@ Examples
 >>> r.setting, len(r.data), r.encodes                         # doctest: +SKIP
 """
 
-from qualipress.search.search import CheckOutcome, Hint, Probe, SearchResult, best_of, search
+from qualipress.search.search import RACE_ORDER, CheckOutcome, Hint, Probe, SearchResult, best_of, race_order, search
 from qualipress.search.targets import STATS, Constraint, Target, parse_constraint, parse_target
 
 __all__ = [
+    "RACE_ORDER",
     "STATS",
     "CheckOutcome",
     "Constraint",
@@ -21,5 +22,6 @@ __all__ = [
     "best_of",
     "parse_constraint",
     "parse_target",
+    "race_order",
     "search",
 ]

@@ -36,10 +36,14 @@ from qualipress.search.targets import Constraint, Target, _transform
 #: Feature names, in the order of the model's coefficients (one source of truth for training and prediction).
 FEATURES = ("log_pixels", "high_depth", "grey", "gradient", "texture", "detail", "noise", "flat", "colourful",
             "jpeg_quality")
+#: The features the regression uses: all but the pixel count. The training photographs span too few sizes
+#: (0.14-0.3 Mpx) to learn a size effect, and extrapolating one to a 0.4 Mpx Kodak image or a 9 Mpx film frame
+#: moved predictions by 15 grid steps; the per-pixel features are measured at native resolution anyway.
+MODEL_FEATURES = tuple(k for k in FEATURES if k != "log_pixels")
 #: Constraint kinds a model can exist for: metric and tile statistic.
 KINDS = ("ssim", "psnr", "ssim@min", "psnr@min")
 #: Model format version (bumped when features or the file layout change).
-FORMAT = 2
+FORMAT = 4
 
 _MODEL_FILE = "predictor.json"
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
@@ -191,6 +195,10 @@ class Prediction:
         Expected margin change per grid step near the crossing.
     binding : str
         The constraint that set the prediction.
+    source_index : int or None
+        For a JPEG source and a codec with the same tables, the grid position of the source's own quality.
+    bits_per_pixel : float or None
+        Expected file size at ``index`` (bits per pixel), when the model has size curves.
     """
 
     index: float
@@ -198,11 +206,14 @@ class Prediction:
     high: float
     slope: float
     binding: str
+    source_index: int | None = None
+    bits_per_pixel: float | None = None
 
 
 def feature_row(features: Mapping[str, float]) -> np.ndarray:
-    """The regression inputs for one image: a constant and the features in :data:`FEATURES` order."""
-    return np.array([1.0, *(features[k] for k in FEATURES)], dtype=np.float64)
+    """The regression inputs for one image: a constant, the :data:`MODEL_FEATURES` and their squares."""
+    f = np.array([features[k] for k in MODEL_FEATURES], dtype=np.float64)
+    return np.concatenate([[1.0], f, f * f])
 
 
 def curve_crossing(knots: np.ndarray, curve: np.ndarray, t: float) -> tuple[float, float] | None:
@@ -217,8 +228,11 @@ def curve_crossing(knots: np.ndarray, curve: np.ndarray, t: float) -> tuple[floa
         step = float((env[1] - env[0]) / max(1e-9, knots[1] - knots[0])) if len(knots) > 1 else 0.0
         return float(knots[0]), step
     x0, x1, m0, m1 = float(knots[k - 1]), float(knots[k]), float(env[k - 1]), float(env[k])
-    slope = (m1 - m0) / (x1 - x0)
-    pos = x0 + (t - m0) / slope if slope > 0 else x1
+    local = (m1 - m0) / (x1 - x0)
+    pos = x0 + (t - m0) / local if local > 0 else x1
+    # The step size for the search: over a few knots around the crossing (the envelope has flat stretches).
+    a, b = max(0, k - 2), min(len(knots) - 1, k + 1)
+    slope = float((env[b] - env[a]) / max(1e-9, knots[b] - knots[a]))
     return pos, slope
 
 
@@ -261,14 +275,18 @@ class Predictor:
                 found = (float(grid_size - 1), 0.0)
             idx, slope = found
             q_lo, q_hi = model["residual_quantiles"]
-            p = Prediction(idx, idx + q_lo, idx + q_hi, max(slope, 1e-3), str(c))
+            bpp = None
+            if "bytes_weights" in model:
+                log_bpp = np.asarray(model["bytes_weights"]) @ feature_row(features)
+                bpp = float(10 ** np.interp(idx, np.asarray(model["knots"], dtype=np.float64), log_bpp))
+            p = Prediction(idx, idx + q_lo, idx + q_hi, max(slope, 1e-3), str(c), None, bpp)
             if best is None or p.index > best.index:
                 best = p
         if best is None:
             return None
         top = grid_size - 1
         return Prediction(min(max(best.index, 0.0), top), min(max(best.low, 0.0), top),
-                          min(max(best.high, 0.0), top), best.slope, best.binding)
+                          min(max(best.high, 0.0), top), best.slope, best.binding, None, best.bits_per_pixel)
 
 
 def model_path() -> Path:

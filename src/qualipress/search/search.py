@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -99,6 +99,9 @@ class SearchResult:
         ``data`` decoded (integer image as the codec saw it).
     prediction : Prediction or None
         Where the setting predictor expected the target to be met, when a cold search started from it.
+    beaten : str or None
+        Why the search stopped early when racing a smaller file (``bound``); the result then does not meet the
+        target and must not be used.
     """
 
     data: bytes
@@ -112,6 +115,7 @@ class SearchResult:
     decoded: Image | None = None
     options: dict[str, Any] = field(default_factory=dict)
     prediction: Prediction | None = None
+    beaten: str | None = None
 
     @property
     def encodes(self) -> int:
@@ -157,6 +161,7 @@ def search(
     tile: int = _metrics.DEFAULT_TILE,
     max_probes: int = 24,
     predict: bool = True,
+    bound: int | None = None,
 ) -> SearchResult:
     """Smallest encoding of ``image`` with ``codec`` that meets ``target``.
 
@@ -187,6 +192,11 @@ def search(
     predict : bool
         Without a warm start, begin at the setting the shipped predictor expects to just meet the target (from
         the image's features, see :mod:`qualipress.search.predict`) instead of 55 % up the grid.
+    bound : int, optional
+        Size of a file (another codec's) this search must beat: it stops, with ``met=False`` and ``beaten`` set,
+        as soon as a failing probe is at least this large (file size grows with the setting, so no passing
+        setting can be smaller). Without a warm start, when the predicted file is larger than ``bound``, it
+        first probes the low end of the predicted bracket.
 
     Returns
     -------
@@ -217,21 +227,38 @@ def search(
             else:
                 hint = _warm_from_prediction(prediction, hint)
     runner.prediction = prediction
+    special = prediction.source_index if prediction is not None else None
     passing: dict[int, Probe] = {}
     failing: dict[int, Probe] = {}
 
     def probe(i: int) -> Probe:
         p = runner.run(grid[i])
+        if i == special and p.passed and p.margin > _JUMP_MARGIN:
+            # The source JPEG's own quality passes by a jump, not on the smooth curve: steer by it as if it had
+            # only just passed (so its neighbour below is tried next), and report it as measured.
+            steer = replace(p, margin=_JUMP_MARGIN)
+            runner.alias(steer, p)
+            p = steer
         (passing if p.passed else failing)[i] = p
         return p
 
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
+    if (bound is not None and prediction is not None and not isinstance(start, Hint)
+            and prediction.bits_per_pixel is not None
+            and prediction.bits_per_pixel * image.width * image.height / 8 > bound):
+        # Racing another codec's file and expected to lose: start at the low end of the bracket, where a failing
+        # probe that is already larger than the file to beat ends this codec's search at once.
+        i0 = math.floor(prediction.low)
     i0 = min(max(i0, 0), n - 1)
     probe(i0)
     slope = hint.slope if hint is not None and hint.slope else None
     widths: list[int] = []
 
+    beaten = False
     while len(runner.probes) < max_probes:
+        if bound is not None and any(v.bytes >= bound for v in failing.values()):
+            beaten = True  # every setting that passes lies above a failing one already larger than the bound
+            break
         lo = max(failing) if failing else None        # highest failing index
         hi = min(passing) if passing else None        # lowest passing index
         if hi is not None and lo is not None and lo > hi:
@@ -266,12 +293,15 @@ def search(
             c = min(max(math.ceil(x - 1e-9), lo + 1), hi - 1)
             # Finishing move: when the bracket's own slope puts the crossing within one step of an end, probe
             # that end's neighbour (the proof needs it) instead of interpolating or bisecting towards the middle.
+            # Only in a narrow bracket: across a wide one the slope may be a step (a JPEG source's own quality).
             s_loc = (passing[hi].margin - failing[lo].margin) / width
-            if s_loc > 0 and not failing[lo].check_failed:
+            if s_loc > 0 and width <= _FINISH_WIDTH and not failing[lo].check_failed:
                 if passing[hi].margin < s_loc:
                     c = hi - 1
                 elif -failing[lo].margin < s_loc:
                     c = lo + 1
+            if special is not None and lo < special < hi and special not in passing:
+                c = special  # the source JPEG's own quality: re-encoding there makes the metric jump
         else:
             # Local slope from the two probes closest to the threshold (the margin curve is not a line).
             near = sorted({**passing, **failing}.items(), key=lambda kv: abs(kv[1].margin))[:2]
@@ -297,6 +327,11 @@ def search(
             break
         probe(c)
 
+    if beaten:
+        best_i = max(failing)
+        out = runner.result(failing[best_i], met=False, hint=Hint(float(best_i)))
+        out.beaten = f"cannot beat {bound:,} bytes: {grid[best_i]:g} fails at {failing[best_i].bytes:,} bytes"
+        return out
     if passing:
         best = passing[min(passing)]
         hint_out = _hint_from(min(passing), passing, failing)
@@ -316,8 +351,27 @@ def _predicted(image: Image, codec: Codec, target: Target, grid_size: int) -> Pr
     model = _predict.load()
     if model is None or not model.has(codec.name):
         return None
-    feats = _predict.image_features(image, jpeg_quality=_predict.jpeg_source_quality(image))
-    return model.predict(codec.name, grid_size, target, feats)
+    source_q = _predict.jpeg_source_quality(image)
+    feats = _predict.image_features(image, jpeg_quality=source_q)
+    pred = model.predict(codec.name, grid_size, target, feats)
+    q = codec.info.quality
+    if pred is None or source_q is None or codec.name not in _SAME_TABLES or q is None:
+        return pred
+    # A JPEG source re-encoded with the same quantisation tables keeps nearly all its coefficients: the metric
+    # jumps at the source's own quality. When the smooth curve needs about that quality or more, start there.
+    src_i = int(np.argmin(np.abs(np.asarray(q.grid) - source_q)))
+    if pred.index > src_i - 1:
+        return Prediction(float(src_i), min(pred.low, src_i), max(pred.high, src_i), pred.slope,
+                          f"{pred.binding} (source JPEG quality {source_q:g})", src_i, pred.bits_per_pixel)
+    return replace(pred, source_index=src_i)
+
+
+#: Codecs whose quality scales the IJG tables, as the JPEG sources' estimated quality does.
+_SAME_TABLES = ("jpeg",)
+#: Margin the search steers by at a source JPEG's own quality when it passes (it would mislead interpolation).
+_JUMP_MARGIN = 1e-3
+#: Widest bracket (grid steps) in which the search probes an end's neighbour on the bracket's slope alone.
+_FINISH_WIDTH = 8
 
 
 #: Two predictions this many grid steps apart share none of their residual (linear in between).
@@ -414,6 +468,10 @@ class _Runner:
         self._last[id(p)] = (data, decoded, res)
         return p
 
+    def alias(self, copy: Probe, original: Probe) -> None:
+        """Let ``copy`` (the same probe, steered by another margin) stand for ``original`` in :meth:`result`."""
+        self._last[id(copy)] = self._last[id(original)]
+
     def result(self, probe: Probe, *, met: bool, hint: Hint | None = None, fallback: str | None = None,
                codec: str | None = None) -> SearchResult:
         data, decoded, res = self._last[id(probe)]
@@ -435,6 +493,34 @@ class _Runner:
                            codec=alt_name)
 
 
+#: The order ``best_of`` races codecs in: usually most compact first for photographs at the profiles' targets
+#: (measured in docs/benchmarks.md), so the first result is a tight bound that the others stop at quickly.
+RACE_ORDER = ("avif", "jpegxl", "heif", "webp", "jpegli", "jpeg2000", "jpeg")
+
+
+def race_order(codec_names: Sequence[str], image: Image | None = None,
+               target: Target | str | Sequence[str] | None = None) -> list[str]:
+    """The order to race ``codec_names`` in: with an image and a target, by the predictor's expected file size
+    (smallest first), then the codecs without a size prediction in :data:`RACE_ORDER` (unknown names last)."""
+    rank = {n: k for k, n in enumerate(RACE_ORDER)}
+    static = sorted(codec_names, key=lambda n: rank.get(n, len(rank)))
+    if image is None or target is None or image.is_float or len(static) < 2:
+        return static
+    tgt = parse_target(target)
+    sized: list[tuple[float, str]] = []
+    for name in static:
+        try:
+            cdc = _codecs.get(name)
+        except Exception:
+            continue
+        q = cdc.info.quality
+        pred = _predicted(image, cdc, tgt, len(q.grid)) if q is not None and cdc.info.lossy else None
+        if pred is not None and pred.bits_per_pixel is not None:
+            sized.append((pred.bits_per_pixel, name))
+    first = [n for _, n in sorted(sized)]
+    return first + [n for n in static if n not in first]
+
+
 def best_of(
     image: Image,
     codec_names: Sequence[str],
@@ -442,11 +528,16 @@ def best_of(
     *,
     starts: Mapping[str, float | Hint] | None = None,
     on_skip: Callable[[str, str], None] | None = None,
+    race: bool = True,
+    bound: int | None = None,
     **kwargs: Any,
 ) -> tuple[SearchResult, dict[str, SearchResult]]:
     """Search several codecs and keep the smallest result that meets the target (``--codec auto``).
 
     Codecs that cannot carry the image (bit depth, alpha) are skipped; ``on_skip(codec, reason)`` is told why.
+    With ``race`` (default) the codecs are searched in :data:`RACE_ORDER` and each later search stops as soon as
+    it proves it cannot beat the smallest passing file so far (see ``bound`` in :func:`search`); its result then
+    has ``beaten`` set. ``bound`` gives a file size to beat from the start (an earlier call's winner).
 
     Returns
     -------
@@ -454,6 +545,8 @@ def best_of(
     """
     results: dict[str, SearchResult] = {}
     enc = to_perceptual_image(image) if image.is_float else image
+    best_bytes = bound
+    usable: list[Codec] = []
     for name in codec_names:
         try:
             cdc = _codecs.get(name)
@@ -465,12 +558,27 @@ def best_of(
             if on_skip:
                 on_skip(name, f"cannot carry {enc.bit_depth}-bit {enc.layout}")
             continue
-        results[name] = search(image, cdc, target, start=(starts or {}).get(name), **kwargs)
+        usable.append(cdc)
+    tgt = parse_target(target)
+    race = race and tgt.budget is None  # with a byte budget the best file is not the smallest
+    best_bytes = best_bytes if race else None
+    if race:
+        order = race_order([c.name for c in usable], image, tgt)
+        usable.sort(key=lambda c: order.index(c.name))
+    for cdc in usable:
+        name = cdc.name
+        res = search(image, cdc, target, start=(starts or {}).get(name), bound=best_bytes if race else None,
+                     **kwargs)
+        results[name] = res
+        if race and res.met and (best_bytes is None or len(res.data) < best_bytes):
+            best_bytes = len(res.data)
     if not results:
         raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
     best = None
     for r in results.values():
-        if best is None or prefer(r, best, parse_target(target)):
+        if r.beaten is not None and best is not None:
+            continue  # stopped early: it cannot be the smallest, and its data does not meet the target
+        if best is None or best.beaten is not None or prefer(r, best, tgt):
             best = r
     assert best is not None
     return best, results

@@ -1,0 +1,87 @@
+"""What one search probe costs: encode, decode and measure, before and after the prepared reference.
+
+Usage::
+
+    python benchmarks/search_cost.py ../shared/data/kodak --limit 6 --codecs jpeg,jpegxl,avif
+
+Times are CPU seconds of this process (``time.process_time``, best of ``--repeats``), because the development
+machine is shared and wall time there is mostly other people's work. "from scratch" is ``metrics.measure(image,
+decoded)`` (the reference normalised and blurred again for every probe, as before issue 13); "prepared" is
+``metrics.measure(prepare_reference(image), decoded)`` as the search does now; both give identical values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qualipress import codecs as _codecs
+from qualipress import metrics as _metrics
+from qualipress.io import IMAGE_SUFFIXES, read_image
+from qualipress.search import predict as _predict
+
+#: Setting measured per codec (a typical search result at SSIM ≥ 0.95 on Kodak).
+SETTINGS = {"jpeg": 85, "jpegxl": 1.5, "avif": 70, "webp": 80}
+
+
+def _best(fn: Callable[[], Any], repeats: int) -> float:
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return float(best)
+
+
+def run(dataset: Path, codecs: list[str], limit: int, repeats: int) -> str:
+    files = sorted(p for p in dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    rows = []
+    for name in codecs:
+        codec = _codecs.get(name)
+        acc: dict[str, list[float]] = {}
+        for f in files:
+            img = read_image(f)
+            data = codec.encode(img, quality=SETTINGS[name])
+            dec = _codecs.decode_like(codec, data, img)
+            ref = _metrics.prepare_reference(img)
+            same = _metrics.measure(img, dec)["ssim"].value == _metrics.measure(ref, dec)["ssim"].value
+            assert same, "prepared and from-scratch measurements differ"
+            calls: dict[str, Callable[[], Any]] = {
+                "encode": partial(codec.encode, img, quality=SETTINGS[name]),
+                "decode": partial(_codecs.decode_like, codec, data, img),
+                "scratch": partial(_metrics.measure, img, dec),
+                "prepared": partial(_metrics.measure, ref, dec),
+                "reference": partial(_metrics.prepare_reference, img),
+                "features": partial(_predict.image_features, img),
+            }
+            for key, fn in calls.items():
+                acc.setdefault(key, []).append(_best(fn, repeats))
+        m = {k: 1000 * float(np.mean(v)) for k, v in acc.items()}
+        rows.append(f"| {name} {SETTINGS[name]} | {m['encode']:.1f} | {m['decode']:.1f} | {m['scratch']:.1f} | "
+                    f"{m['prepared']:.1f} | {m['scratch'] / m['prepared']:.2f}x | "
+                    f"{(m['encode'] + m['decode'] + m['prepared']) / m['encode']:.2f}x | "
+                    f"{m['reference']:.1f} | {m['features']:.1f} |")
+    head = (f"CPU ms per call, mean over {len(files)} images of {dataset.name} (best of {repeats} each)\n\n"
+            "| codec, setting | encode | decode | measure from scratch | measure prepared | speed-up | "
+            "probe / encode | prepare reference (once) | features (once) |\n|---|---|---|---|---|---|---|---|---|")
+    return head + "\n" + "\n".join(rows) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dataset", type=Path)
+    ap.add_argument("--codecs", default="jpeg,jpegxl,avif")
+    ap.add_argument("--limit", type=int, default=6)
+    ap.add_argument("--repeats", type=int, default=3)
+    a = ap.parse_args()
+    print(run(a.dataset, a.codecs.split(","), a.limit, a.repeats))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+import json
+
+from qualipress.bench.search_bench import run_search_bench
+from qualipress.io import as_image, write_image
+from qualipress.search.predict import load
+from tests.conftest import photo_like
+
+
+def test_bench_search_reports_cold_warm_and_baseline_against_the_exhaustive_sweep(tmp_path):
+    d = tmp_path / "set"
+    d.mkdir()
+    for k in range(3):
+        write_image(d / f"{k}.png", as_image(photo_like(64, 80, seed=k)))
+    res = run_search_bench(d, tmp_path / "out", codecs=("jpeg",), targets=("ssim>=0.93", "C1"),
+                           modes=("cold", "warm", "baseline"), log=lambda _: None)
+    rows = res["rows"]
+    predictor = load()
+    assert len(rows) == 3 * 2 * 3
+    assert {r["mode"] for r in rows} == {"cold", "warm", "baseline"}
+    for r in rows:
+        assert r["met"]
+        assert r["bytes"] >= r["exhaustive_bytes"]  # same grid: never below the exhaustive minimum
+        assert r["encode_cpu_seconds"] > 0
+        if r["mode"] == "baseline":
+            assert r["predicted_index"] is None
+        elif predictor is not None and predictor.has("jpeg"):
+            assert r["predicted_index"] is not None
+    # C1 includes ssim@min: the exhaustive minimum honours the tile statistic, not only the mean
+    sweep = json.loads((tmp_path / "out" / "sweep-cache.json").read_text())
+    assert all("ssim@min" in row for rows_ in sweep.values() for row in rows_)
+    assert "| jpeg | C1 | cold |" in res["markdown"] and "predictor error" in res["markdown"]
