@@ -133,15 +133,19 @@ def main() -> int:
                     help="refinement dilation as a fraction of the shorter side (default: the library's 1%%)")
     ap.add_argument("--block-threshold", type=float, default=0.5, help="ROI share an 8x8 block needs (coverage)")
     ap.add_argument("--scales", default="", help="person tile scales, e.g. 1 (whole image only) or 1,2 (default)")
+    ap.add_argument("--overlap", type=float, default=None, help="person tile overlap (default: the library's)")
     args = ap.parse_args()
-    if args.scales:
+    if args.scales or args.overlap is not None:
         from functools import partial
 
-        from qualipress.detect import api
-        from qualipress.detect.persons import detect_persons_mediapipe
+        from qualipress.detect import api, persons
 
-        scales = tuple(int(k) for k in args.scales.split(","))
-        api.BACKENDS["persons"]["mediapipe"] = partial(detect_persons_mediapipe, scales=scales)
+        tiles: dict[str, Any] = {}
+        if args.scales:
+            tiles["scales"] = tuple(int(k) for k in args.scales.split(","))
+        if args.overlap is not None:
+            tiles["overlap"] = args.overlap
+        api.BACKENDS["persons"]["mediapipe"] = partial(persons.detect_persons_mediapipe, **tiles)
     if args.coverage_only:
         return coverage_only(args)
 
