@@ -170,6 +170,8 @@ def compress(
                 if rec.get("output"):
                     where = _photo.deliver(single, rec)
                     rec["delivered_to"] = where
+        if report is None:  # the default report lived in the private work directory, now removed
+            summary.report = None
     if as_json:
         _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
                "per_file": file_rows(summary.skipped + summary.records)})
@@ -280,7 +282,8 @@ def _print_summary(summary: Any, out: Console = console) -> None:
         extra = "".join(f", {row[k]} {k}" for k in ("missed", "fallbacks") if row[k])
         table.add_row(f"  {row['codec']}", f"{row['files']} file(s), {row['bytes_in']:,} B → {row['bytes_out']:,} B"
                                            f"{saved}{extra}")
-    table.add_row("report", str(summary.report))
+    if summary.report is not None:
+        table.add_row("report", str(summary.report))
     out.print(table)
     _print_failure_recap(summary.failures)
 
