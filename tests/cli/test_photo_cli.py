@@ -125,3 +125,10 @@ def test_single_output_summary_names_no_deleted_report(tmp_path: Path, capsys: p
     assert main(["compress", str(src), "-o", str(out), "--target", "ssim>=0.9", "--no-film", "--report", str(kept),
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["report"] == str(kept) and kept.is_file()
+
+
+def test_directory_run_summary_names_its_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _png(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--target", "ssim>=0.9", "--no-film",
+                 "--json"]) == 0
+    assert Path(json.loads(capsys.readouterr().out)["report"]) == tmp_path / "out" / "qualipress-report.jsonl"

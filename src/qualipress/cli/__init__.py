@@ -170,8 +170,8 @@ def compress(
                 if rec.get("output"):
                     where = _photo.deliver(single, rec)
                     rec["delivered_to"] = where
-        if report is None:  # the default report lived in the private work directory, now removed
-            summary.report = None
+            if report is None:  # the default report lived in the private work directory, now removed
+                summary.report = None
     if as_json:
         _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
                "per_file": file_rows(summary.skipped + summary.records)})
