@@ -132,3 +132,17 @@ def test_directory_run_summary_names_its_report(tmp_path: Path, capsys: pytest.C
     assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--target", "ssim>=0.9", "--no-film",
                  "--json"]) == 0
     assert Path(json.loads(capsys.readouterr().out)["report"]) == tmp_path / "out" / "qualipress-report.jsonl"
+
+
+def test_single_output_never_replaces_its_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: `compress a.jpg -o a.jpg --overwrite` used to re-encode the input in place (the directory mode refused).
+    src = _png(tmp_path)
+    before = src.read_bytes()
+    inode = src.stat().st_ino
+    assert main(["compress", str(src), "-o", str(src), "--overwrite", "--target", "ssim>=0.9", "--no-film"]) == 2
+    assert "input" in capsys.readouterr().err
+    assert src.read_bytes() == before and src.stat().st_ino == inode
+    link = tmp_path / "same.png"
+    link.hardlink_to(src)
+    assert main(["compress", str(src), "-o", str(link), "--overwrite", "--target", "ssim>=0.9", "--no-film"]) == 2
+    assert src.read_bytes() == before
