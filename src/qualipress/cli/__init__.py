@@ -320,6 +320,7 @@ def encode(
     from qualipress.io.metadata import carry_for
     from qualipress.pipeline.delivery import reduce_bit_depth
 
+    _not_the_input(input, output)
     image = read_image(input)
     if bit_depth is not None:
         image = reduce_bit_depth(image, bit_depth)
@@ -348,6 +349,12 @@ def encode(
             console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
 
 
+def _not_the_input(input: Path, output: Path) -> None:
+    """Refuse an output path that is the input file itself (an input is never replaced, even with --overwrite)."""
+    if output.exists() and input.exists() and os.path.samefile(output, input):
+        raise QualipressError(f"-o {output} is the input file: an input is never replaced, even with --overwrite")
+
+
 @app.command()
 def decode(
     input: Annotated[Path, typer.Argument(help="Encoded file (any supported format, incl. .qlc).")],
@@ -358,6 +365,7 @@ def decode(
     """Decode a compressed file to a lossless working format."""
     from qualipress.io import read_image, write_image
 
+    _not_the_input(input, output)
     if weights is not None:
         from qualipress.learned.codec import decode_qlc, is_qlc
 
