@@ -40,6 +40,41 @@ def _value(m: float | dict) -> float:
     return float(m["value"] if isinstance(m, dict) else m)
 
 
+def _frame_cpu(frames: Path, out: Path, codec: str, prof: object, one_encode_cpu: float) -> dict:
+    """CPU seconds of every frame, ``compress_paths`` with one worker in this process (``process_one`` timed)."""
+    from qualipress.film.hooks import FilmHooks
+    from qualipress.pipeline import CompressOptions, batch, compress_paths
+
+    cpu: dict[str, float] = {}
+    inner = batch.process_one
+
+    def timed(job, *a, **k):  # type: ignore[no-untyped-def]
+        c = time.process_time()
+        rec = inner(job, *a, **k)
+        cpu[str(job.source)] = time.process_time() - c
+        return rec
+
+    batch.process_one = timed
+    try:
+        opts = CompressOptions(target=prof.target, codec=codec, profile=prof.name, jobs=1,  # type: ignore[attr-defined]
+                               hooks=FilmHooks(profile=prof.name))  # type: ignore[attr-defined]
+        summary = compress_paths([frames], out, opts)
+    finally:
+        batch.process_one = inner
+    cold, warm = [], []
+    for r in summary.records:
+        first = (r.get("analysis") or {}).get("sequence_position", 0) == 0
+        (cold if first else warm).append((cpu.get(str(r["input"]), float("nan")), r["encodes"]))
+    out_d = {}
+    for key, rows in (("cold", cold), ("warm", warm)):
+        if rows:
+            c = float(np.mean([x for x, _ in rows]))
+            encodes = float(np.mean([e for _, e in rows]))
+            out_d[key] = {"frames": len(rows), "cpu_s": round(c, 2), "encodes": round(encodes, 2),
+                          "cpu_vs_one_encode": round(c / one_encode_cpu, 2)}
+    return out_d
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--source", type=Path, default=None)
@@ -49,6 +84,9 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--profile", default="C1")
     ap.add_argument("--codecs", default="jpegxl,htj2k,jpeg2000")
+    ap.add_argument("--frame-cpu", action="store_true",
+                    help="also run each codec in this process (one worker) and time every frame's CPU seconds: "
+                         "cold (first of a shot) vs warm frames, each over one encode's CPU")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from film_archive_speed import make_frames
@@ -99,6 +137,9 @@ def main() -> None:
             "winners": {c: sum(r["codec"] == c for r in recs) for c in {r["codec"] for r in recs}},
             "shots": shot_encodes(recs),
         }
+        if args.frame_cpu:
+            results[name]["frame_cpu"] = _frame_cpu(args.out / "frames", args.out / f"{name}-1", name, prof,
+                                                    float(np.mean(single_cpu)))
         print(name, json.dumps(results[name]), flush=True)
     results["load_after"] = os.getloadavg()
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
@@ -113,6 +154,10 @@ def main() -> None:
               f"{r['one_encode_s']} | {r['search_vs_one_encode']} | {r['one_encode_cpu_s']} | "
               f"{r['cpu_vs_one_encode']} | {r['encodes_per_frame']} | {cw} | "
               f"{r['bytes_mean']} | {r['ssim_min']} |")
+    for name in args.codecs.split(","):
+        for kind, f in results[name].get("frame_cpu", {}).items():
+            print(f"{name} {kind} frames (one worker): {f['cpu_s']} CPU-s/frame, {f['encodes']} encodes, "
+                  f"{f['cpu_vs_one_encode']}x one encode's CPU ({f['frames']} frames)")
 
 
 if __name__ == "__main__":
