@@ -170,6 +170,8 @@ def compress(
                 if rec.get("output"):
                     where = _photo.deliver(single, rec)
                     rec["delivered_to"] = where
+            if report is None:  # the default report lived in the private work directory, now removed
+                summary.report = None
     if as_json:
         _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
                "per_file": file_rows(summary.skipped + summary.records)})
@@ -280,7 +282,8 @@ def _print_summary(summary: Any, out: Console = console) -> None:
         extra = "".join(f", {row[k]} {k}" for k in ("missed", "fallbacks") if row[k])
         table.add_row(f"  {row['codec']}", f"{row['files']} file(s), {row['bytes_in']:,} B → {row['bytes_out']:,} B"
                                            f"{saved}{extra}")
-    table.add_row("report", str(summary.report))
+    if summary.report is not None:
+        table.add_row("report", str(summary.report))
     out.print(table)
     _print_failure_recap(summary.failures)
 
@@ -317,6 +320,7 @@ def encode(
     from qualipress.io.metadata import carry_for
     from qualipress.pipeline.delivery import reduce_bit_depth
 
+    _not_the_input(input, output)
     image = read_image(input)
     if bit_depth is not None:
         image = reduce_bit_depth(image, bit_depth)
@@ -345,6 +349,12 @@ def encode(
             console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
 
 
+def _not_the_input(input: Path, output: Path) -> None:
+    """Refuse an output path that is the input file itself (an input is never replaced, even with --overwrite)."""
+    if output.exists() and input.exists() and os.path.samefile(output, input):
+        raise QualipressError(f"-o {output} is the input file: an input is never replaced, even with --overwrite")
+
+
 @app.command()
 def decode(
     input: Annotated[Path, typer.Argument(help="Encoded file (any supported format, incl. .qlc).")],
@@ -355,6 +365,7 @@ def decode(
     """Decode a compressed file to a lossless working format."""
     from qualipress.io import read_image, write_image
 
+    _not_the_input(input, output)
     if weights is not None:
         from qualipress.learned.codec import decode_qlc, is_qlc
 
