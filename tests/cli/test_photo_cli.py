@@ -106,3 +106,43 @@ def test_stdout_gets_the_requested_format_even_when_the_source_wins(tmp_path: Pa
     # psnr>=60 is out of reach for lossy JPEG XL: the lossless transcode competes, mozjpeg / the source may not
     assert main(["compress", "-", "-o", "-", "--codec", "jxl", "--target", "psnr>=60", "--no-film"]) == 0
     assert sniff(capfdbinary.readouterr().out[:32]) == "jpegxl"
+
+
+def test_single_output_summary_names_no_deleted_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: `-o small.avif` runs in a private directory that is removed afterwards; the summary used to point at
+    # the report inside it (a path that no longer exists).
+    src = _png(tmp_path)
+    out = tmp_path / "small.webp"
+    assert main(["compress", str(src), "-o", str(out), "--target", "ssim>=0.9", "--no-film", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["report"] is None or Path(summary["report"]).is_file()
+    out.unlink()
+    assert main(["compress", str(src), "-o", str(out), "--target", "ssim>=0.9", "--no-film"]) == 0
+    text = capsys.readouterr().out
+    assert ".qualipress-" not in text
+    kept = tmp_path / "r.jsonl"
+    out.unlink()
+    assert main(["compress", str(src), "-o", str(out), "--target", "ssim>=0.9", "--no-film", "--report", str(kept),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["report"] == str(kept) and kept.is_file()
+
+
+def test_directory_run_summary_names_its_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _png(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--target", "ssim>=0.9", "--no-film",
+                 "--json"]) == 0
+    assert Path(json.loads(capsys.readouterr().out)["report"]) == tmp_path / "out" / "qualipress-report.jsonl"
+
+
+def test_single_output_never_replaces_its_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: `compress a.jpg -o a.jpg --overwrite` used to re-encode the input in place (the directory mode refused).
+    src = _png(tmp_path)
+    before = src.read_bytes()
+    inode = src.stat().st_ino
+    assert main(["compress", str(src), "-o", str(src), "--overwrite", "--target", "ssim>=0.9", "--no-film"]) == 2
+    assert "input" in capsys.readouterr().err
+    assert src.read_bytes() == before and src.stat().st_ino == inode
+    link = tmp_path / "same.png"
+    link.hardlink_to(src)
+    assert main(["compress", str(src), "-o", str(link), "--overwrite", "--target", "ssim>=0.9", "--no-film"]) == 2
+    assert src.read_bytes() == before

@@ -149,6 +149,20 @@ def test_disk_full_on_one_frame(dpx_sequence: Path, tmp_path: Path, monkeypatch:
     assert len(again.records) == 1 and not again.errors  # the rerun does only the failed frame
 
 
+def test_archive_options_reach_the_coder_and_bad_ones_stop_before_any_work(dpx_sequence: Path, tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    arch = tmp_path / "arch"
+    assert main(["archive", str(dpx_sequence), "-o", str(arch), "--codecs", "htj2k,jpegls", "--select", "all",
+                 "--threads", "2"]) == 0
+    recs = manifest.load(arch)
+    assert len(recs) == 4 and all(set(r["sizes"]) == {"htj2k", "jpegls"} and r["encodes"] == 2 for r in recs)
+    for bad in (["--codecs", "png"], ["--select", "guess"], ["--effort", "12"]):
+        capsys.readouterr()
+        assert main(["archive", str(dpx_sequence), "-o", str(tmp_path / "x"), *bad]) == 2, bad
+        assert not (tmp_path / "x").exists()
+        assert "Traceback" not in capsys.readouterr().err
+
+
 def test_restore_brings_back_mode_and_mtime(dpx_sequence: Path, tmp_path: Path) -> None:
     frames = sorted(dpx_sequence.iterdir())
     os.chmod(frames[0], 0o640)

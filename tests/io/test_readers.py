@@ -179,3 +179,16 @@ def test_real_hdr_film_files_read():
     assert crissy.layout == "rgb" and crissy.is_float
     dpx = read_image(d / "dpx_nuke_10bits_rgb.dpx")
     assert dpx.bit_depth == 10 and int(dpx.pixels.max()) <= 1023
+
+
+def test_truncated_dpx_says_truncated(tmp_path):
+    # QA: a DPX cut short used to fail with OpenImageIO's "Failed to read scanlines 0-47" (the size check ran
+    # only after a successful read); the header's file size now explains it.
+    arr = (np.arange(64 * 48 * 3, dtype=np.uint16).reshape(48, 64, 3) * 7) % 1024
+    write_image(tmp_path / "f.dpx", Image(arr, 10), bits=10, transfer="Printing density")
+    data = (tmp_path / "f.dpx").read_bytes()
+    (tmp_path / "cut.dpx").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"DPX header says \d+ bytes but the file has \d+ \(truncated\)"):
+        read_image(tmp_path / "cut.dpx")
+    with pytest.raises(InputError, match=r"cut\.dpx"):
+        read_image(tmp_path / "cut.dpx")

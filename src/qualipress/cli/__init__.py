@@ -170,6 +170,8 @@ def compress(
                 if rec.get("output"):
                     where = _photo.deliver(single, rec)
                     rec["delivered_to"] = where
+            if report is None:  # the default report lived in the private work directory, now removed
+                summary.report = None
     if as_json:
         _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
                "per_file": file_rows(summary.skipped + summary.records)})
@@ -280,10 +282,22 @@ def _print_summary(summary: Any, out: Console = console) -> None:
         extra = "".join(f", {row[k]} {k}" for k in ("missed", "fallbacks") if row[k])
         table.add_row(f"  {row['codec']}", f"{row['files']} file(s), {row['bytes_in']:,} B → {row['bytes_out']:,} B"
                                            f"{saved}{extra}")
-    table.add_row("report", str(summary.report))
+    if summary.report is not None:
+        table.add_row("report", str(summary.report))
     out.print(table)
-    for rec in summary.failures:
-        err_console.print(f"[red]failed[/] {rec['input']}: {rec.get('error') or 'target not met'}")
+    _print_failure_recap(summary.failures)
+
+
+def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
+    """One line per distinct reason (each file was already named as it failed): how many files, which ones."""
+    by_reason: dict[str, list[str]] = {}
+    for rec in failures:
+        reason = str(rec.get("error") or "target not met")
+        reason = reason.removeprefix(f"{rec['input']}: ").replace(str(rec["input"]), "<file>")
+        by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
+    for reason, names in by_reason.items():
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        err_console.print(f"[red]failed[/] {len(names)} file(s) ({shown}): {reason}")
 
 
 # -- encode / decode / compare / info / codecs ------------------------------------------------------------
@@ -306,6 +320,7 @@ def encode(
     from qualipress.io.metadata import carry_for
     from qualipress.pipeline.delivery import reduce_bit_depth
 
+    _not_the_input(input, output)
     image = read_image(input)
     if bit_depth is not None:
         image = reduce_bit_depth(image, bit_depth)
@@ -334,6 +349,12 @@ def encode(
             console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
 
 
+def _not_the_input(input: Path, output: Path) -> None:
+    """Refuse an output path that is the input file itself (an input is never replaced, even with --overwrite)."""
+    if output.exists() and input.exists() and os.path.samefile(output, input):
+        raise QualipressError(f"-o {output} is the input file: an input is never replaced, even with --overwrite")
+
+
 @app.command()
 def decode(
     input: Annotated[Path, typer.Argument(help="Encoded file (any supported format, incl. .qlc).")],
@@ -344,6 +365,7 @@ def decode(
     """Decode a compressed file to a lossless working format."""
     from qualipress.io import read_image, write_image
 
+    _not_the_input(input, output)
     if weights is not None:
         from qualipress.learned.codec import decode_qlc, is_qlc
 

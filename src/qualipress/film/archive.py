@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qualipress.errors import InputError, OutputError, QualipressError
+from qualipress.errors import InputError, OutputError, QualipressError, UnsupportedError
 from qualipress.film import lossless, manifest
 from qualipress.film.sequence import FRAME_EXTENSIONS, expand_inputs, parse_name
 from qualipress.io import atomic_write_bytes, sha256_bytes, sha256_file
@@ -222,8 +222,18 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         ``outdir`` cannot be written.
     InputError
         No input frame found.
+    UnsupportedError
+        Unknown codec or selection mode, or an effort outside 1-9 (before any work).
     """
     t0 = time.perf_counter()
+    unknown = [c for c in codecs if c not in lossless.PIXEL_CODECS]
+    if unknown or not codecs:
+        raise UnsupportedError(f"unknown lossless pixel codec(s) {', '.join(unknown) or '(none given)'}; "
+                               f"choose from {', '.join(lossless.PIXEL_CODECS)}")
+    if select not in lossless.SELECT_MODES:
+        raise UnsupportedError(f"unknown codec selection {select!r}; choose from {', '.join(lossless.SELECT_MODES)}")
+    if not 1 <= effort <= 9:
+        raise UnsupportedError(f"JPEG XL effort {effort} is outside 1-9")
     out = Path(os.path.abspath(outdir))
     srcs = source_list(inputs)
     check_writable(out)

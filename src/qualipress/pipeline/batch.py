@@ -121,7 +121,7 @@ class BatchSummary:
 
     records: list[dict[str, Any]]
     skipped: list[dict[str, Any]]
-    report: Path
+    report: Path | None  # None: a single-output run whose report went with its private work directory
 
     @property
     def failures(self) -> list[dict[str, Any]]:
@@ -617,7 +617,7 @@ def _failed(job: Job, error: str, *, sha: str | None = None) -> dict[str, Any]:
 
 def summary_dict(summary: BatchSummary) -> dict[str, Any]:
     """Plain-data summary (for ``--json``)."""
-    return {"report": str(summary.report), **summary.totals(),
+    return {"report": None if summary.report is None else str(summary.report), **summary.totals(),
             "failed": [{"input": r["input"], "error": r.get("error") or "target not met"} for r in summary.failures]}
 
 
