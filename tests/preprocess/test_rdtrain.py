@@ -140,6 +140,13 @@ def test_cli_train_objective_rd(data, tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 0, text
     assert out.is_file() and "held-out proxy bits" in text
+    # continue from the shipped weights (strength reset to 1 for training)
+    out2 = tmp_path / "cli2.pt"
+    assert main(["preprocess", "train", str(data), "-o", str(out2), "--objective", "rd", "--steps", "1",
+                 "--crop", "32", "--batch", "2", "--init", "kuchen-rd"]) == 0
+    from qualipress.preprocess.model import load_model
+
+    assert load_model(out2).strength == 1.0 and load_model(out2).arch["base"] == 16
     assert main(["preprocess", "train", str(data), "-o", str(out), "--objective", "nope"]) == 2
     assert main(["preprocess", "train", str(data), "-o", str(out), "--objective", "rd", "--q-range", "x"]) == 2
 

@@ -315,7 +315,36 @@ def texture(stats: BlockStats, *, noise: float = 0.0) -> dict[str, Any]:
 
 
 # -- everything -----------------------------------------------------------------------------------------------
-def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool = False) -> dict[str, Any]:
+@dataclass
+class FrameArrays:
+    """What every frame measure starts from, computed once per frame (:func:`frame_arrays`) and shared by
+    :func:`analyse`, :func:`qualipress.film.fidelity.reference` and the decision checks' reference."""
+
+    code: np.ndarray
+    y: np.ndarray
+    stats: BlockStats
+    grain: dict[str, Any]
+
+
+def frame_arrays(image: Image | np.ndarray, *, block: int = BLOCK) -> FrameArrays:
+    """Perceptual code (float32), its luma, the luma's block plane fits and the grain measure of one frame.
+
+    Raises
+    ------
+    InputError
+        Non-finite float samples, or a frame smaller than one block.
+    """
+    img = as_image(image)
+    if img.is_float and not np.isfinite(img.pixels).all():
+        raise InputError("frame has NaN or Inf samples; analysis needs finite values")
+    code = np.asarray(to_perceptual(img), np.float32)
+    y = luma(code)
+    stats = block_stats(y, block=block)
+    return FrameArrays(code, y, stats, grain(y, stats))
+
+
+def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool = False,
+            arrays: FrameArrays | None = None) -> dict[str, Any]:
     """All frame measures as plain data (masks only with ``keep_masks``).
 
     Parameters
@@ -325,6 +354,8 @@ def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool =
         Block size of the block measures.
     keep_masks : bool
         Also return ``smooth_mask`` and ``texture_mask`` (boolean block arrays) for the decision module.
+    arrays : FrameArrays, optional
+        :func:`frame_arrays` of this image with this ``block``, when already computed.
 
     Returns
     -------
@@ -338,12 +369,9 @@ def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool =
         Non-finite float samples, or a frame smaller than one block.
     """
     img = as_image(image)
-    if img.is_float and not np.isfinite(img.pixels).all():
-        raise InputError("frame has NaN or Inf samples; analysis needs finite values")
-    code = np.asarray(to_perceptual(img), np.float32)
-    y = luma(code)
-    stats = block_stats(y, block=block)
-    gr = grain(y, stats)
+    if arrays is None or arrays.stats.block != block:
+        arrays = frame_arrays(img, block=block)
+    code, stats, gr = arrays.code, arrays.stats, arrays.grain
     sigma = float(gr["sigma"])
     smooth = smooth_gradient(stats)
     tex = texture(stats, noise=sigma)

@@ -90,17 +90,26 @@ class Reference:
     shadows: np.ndarray | None
 
 
-def reference(image: Image) -> Reference:
+def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Reference:
     """Source-side measurements of one frame.
+
+    Parameters
+    ----------
+    image : Image
+    arrays : qualipress.film.analysis.FrameArrays, optional
+        The frame's :func:`qualipress.film.analysis.frame_arrays` (default block), when already computed.
 
     Raises
     ------
     InputError
         Frame smaller than one analysis block.
     """
-    code = np.asarray(to_perceptual(image), np.float32)
-    y = analysis.luma(code)
-    stats = analysis.block_stats(y)
+    if arrays is not None and arrays.stats.block == analysis.BLOCK:
+        code, y, stats = arrays.code, arrays.y, arrays.stats
+    else:
+        code = np.asarray(to_perceptual(image), np.float32)
+        y = analysis.luma(code)
+        stats = analysis.block_stats(y)
     flat = analysis.flat_blocks(stats)
     b = stats.block
     hp = analysis.plane_residual(analysis.block_view(y, b)[flat]) if flat.any() else np.zeros((0, b, b))

@@ -38,7 +38,7 @@ from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
-from qualipress.search import Hint, SearchResult, Target, best_of, race_order
+from qualipress.search import Hint, SearchResult, Target, best_of, expected_sizes, race_order, skip_reason
 from qualipress.search.budget import prefer
 
 REPORT_NAME = "qualipress-report.jsonl"
@@ -346,8 +346,15 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                    skipped: list[str]) -> tuple[SearchResult, dict[str, SearchResult]]:
     results: dict[str, SearchResult] = {}
     best: SearchResult | None = None
-    # Expected smallest first: the later codecs stop as soon as they cannot beat the best file so far.
-    for name in race_order(plan.codecs, encoded, options.target):
+    # Expected smallest first: the later codecs stop as soon as they cannot beat the best file so far, and those
+    # predicted to be far larger are not searched.
+    racing = options.target.budget is None and len(plan.codecs) > 1
+    expected = expected_sizes(plan.codecs, encoded, options.target) if racing else {}
+    for name in race_order(plan.codecs, expected=expected):
+        why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results))
+        if why is not None:
+            skipped.append(f"skipped {name}: {why}")
+            continue
         opts = {**enc_opts, **plan.encode_options.get(name, {})}
         try:
             b, res = best_of(encoded, [name], options.target, starts=starts, reference=original,

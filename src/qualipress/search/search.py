@@ -498,17 +498,21 @@ class _Runner:
 RACE_ORDER = ("avif", "jpegxl", "heif", "webp", "jpegli", "jpeg2000", "jpeg")
 
 
-def race_order(codec_names: Sequence[str], image: Image | None = None,
-               target: Target | str | Sequence[str] | None = None) -> list[str]:
-    """The order to race ``codec_names`` in: with an image and a target, by the predictor's expected file size
-    (smallest first), then the codecs without a size prediction in :data:`RACE_ORDER` (unknown names last)."""
-    rank = {n: k for k, n in enumerate(RACE_ORDER)}
-    static = sorted(codec_names, key=lambda n: rank.get(n, len(rank)))
-    if image is None or target is None or image.is_float or len(static) < 2:
-        return static
+#: After the two codecs expected to be smallest have been searched, a codec whose *predicted* file is more than
+#: this fraction larger than the best file found is not searched at all (a prediction, not a proof: the
+#: benchmark in docs/benchmarks.md compares the choice with a full search of every codec).
+SKIP_MARGIN = 0.25
+
+
+def expected_sizes(codec_names: Sequence[str], image: Image,
+                   target: Target | str | Sequence[str]) -> dict[str, float]:
+    """The predictor's expected file size (bytes) for each codec that has a size model, at the setting it
+    predicts for ``target``."""
+    if image.is_float:
+        return {}
     tgt = parse_target(target)
-    sized: list[tuple[float, str]] = []
-    for name in static:
+    out: dict[str, float] = {}
+    for name in codec_names:
         try:
             cdc = _codecs.get(name)
         except Exception:
@@ -516,9 +520,34 @@ def race_order(codec_names: Sequence[str], image: Image | None = None,
         q = cdc.info.quality
         pred = _predicted(image, cdc, tgt, len(q.grid)) if q is not None and cdc.info.lossy else None
         if pred is not None and pred.bits_per_pixel is not None:
-            sized.append((pred.bits_per_pixel, name))
-    first = [n for _, n in sorted(sized)]
-    return first + [n for n in static if n not in first]
+            out[name] = pred.bits_per_pixel * image.width * image.height / 8
+    return out
+
+
+def race_order(codec_names: Sequence[str], image: Image | None = None,
+               target: Target | str | Sequence[str] | None = None,
+               expected: Mapping[str, float] | None = None) -> list[str]:
+    """The order to race ``codec_names`` in: by expected file size (``expected``, or predicted from ``image`` and
+    ``target``), smallest first, then the codecs without a size prediction in :data:`RACE_ORDER` (unknown names
+    last)."""
+    rank = {n: k for k, n in enumerate(RACE_ORDER)}
+    static = sorted(codec_names, key=lambda n: rank.get(n, len(rank)))
+    if expected is None:
+        if image is None or target is None or len(static) < 2:
+            return static
+        expected = expected_sizes(static, image, target)
+    first = sorted((n for n in static if n in expected), key=lambda n: expected[n])
+    return first + [n for n in static if n not in expected]
+
+
+def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None, searched: int) -> str | None:
+    """Why ``name`` need not be searched in a race (see :data:`SKIP_MARGIN`), or None."""
+    if searched < 2 or best_bytes is None or name not in expected:
+        return None
+    if expected[name] <= (1 + SKIP_MARGIN) * best_bytes:
+        return None
+    return (f"predicted {expected[name]:,.0f} bytes, {100 * (expected[name] / best_bytes - 1):.0f} % above the "
+            f"best file so far ({best_bytes:,} bytes)")
 
 
 def best_of(
@@ -562,11 +591,18 @@ def best_of(
     tgt = parse_target(target)
     race = race and tgt.budget is None  # with a byte budget the best file is not the smallest
     best_bytes = best_bytes if race else None
+    expected: dict[str, float] = {}
     if race:
-        order = race_order([c.name for c in usable], image, tgt)
+        expected = expected_sizes([c.name for c in usable], image, tgt)
+        order = race_order([c.name for c in usable], expected=expected)
         usable.sort(key=lambda c: order.index(c.name))
     for cdc in usable:
         name = cdc.name
+        why = skip_reason(name, expected, best_bytes, len(results)) if race else None
+        if why is not None:
+            if on_skip:
+                on_skip(name, why)
+            continue
         res = search(image, cdc, target, start=(starts or {}).get(name), bound=best_bytes if race else None,
                      **kwargs)
         results[name] = res
