@@ -260,9 +260,11 @@ def search(
 
     beaten = False
     while len(runner.probes) < max_probes:
-        if bound is not None and any(v.bytes >= bound for v in failing.values()):
-            beaten = True  # every setting that passes lies above a failing one already larger than the bound
-            break
+        if bound is not None and not any(v.bytes < bound for v in passing.values()):
+            floor_i = min(passing) if passing else n  # failures above a passing probe are stale (non-monotone)
+            if any(v.bytes >= bound for k, v in failing.items() if k < floor_i):
+                beaten = True  # every setting that passes lies above a failing one already larger than the bound
+                break
         lo = max(failing) if failing else None        # highest failing index
         hi = min(passing) if passing else None        # lowest passing index
         if hi is not None and lo is not None and lo > hi:
