@@ -96,3 +96,22 @@ def test_encode_decode_never_replace_their_input(tmp_path, capsys, command):
     assert main(args) == 2
     assert "is the input file" in capsys.readouterr().err
     assert src.read_bytes() == before
+
+
+@pytest.mark.parametrize("module", ["qualipress", "qualipress.cli"])
+def test_python_dash_m_runs_the_cli(module):
+    # QA: `python -m qualipress.cli` (used in the contributor notes) failed: the package had no __main__.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import qualipress
+
+    env = {**os.environ, "PYTHONPATH": str(Path(qualipress.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-m", module, "profiles"], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0 and "C1" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", module, "compress", "x.png"], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

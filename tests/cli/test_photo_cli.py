@@ -146,3 +146,12 @@ def test_single_output_never_replaces_its_input(tmp_path: Path, capsys: pytest.C
     link.hardlink_to(src)
     assert main(["compress", str(src), "-o", str(link), "--overwrite", "--target", "ssim>=0.9", "--no-film"]) == 2
     assert src.read_bytes() == before
+
+
+def test_missed_target_is_not_shown_as_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: a file whose byte budget could not be met was listed as "ok" although the run exits 1.
+    src = _png(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--codec", "webp", "--target", "bytes<=60",
+                 "--no-film"]) == 1
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if str(src) in ln]
+    assert lines and lines[0].startswith("MISSED")

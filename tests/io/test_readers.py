@@ -192,3 +192,19 @@ def test_truncated_dpx_says_truncated(tmp_path):
         read_image(tmp_path / "cut.dpx")
     with pytest.raises(InputError, match=r"cut\.dpx"):
         read_image(tmp_path / "cut.dpx")
+
+
+def test_integer_image_to_exr_is_linear_light_or_refused(tmp_path):
+    # QA: `decode out.jxl -o x.exr` wrote 16-bit codes as half floats: every code above 65504 became Inf.
+    from qualipress.errors import UnsupportedError
+    from qualipress.io import pq_decode
+
+    codes = (photo_like(bits=16)).astype(np.uint16)
+    with pytest.raises(UnsupportedError, match="EXR holds linear light"):
+        write_image(tmp_path / "s.exr", Image(codes, 16, "srgb"))
+    write_image(tmp_path / "pq.exr", Image(codes, 16, "pq"))
+    back = read_image(tmp_path / "pq.exr")
+    assert back.is_float and np.isfinite(back.pixels).all()
+    assert np.allclose(back.pixels, pq_decode(codes / 65535.0), rtol=1e-5, atol=1e-7)
+    write_image(tmp_path / "lin.exr", Image(codes, 16, "linear"))
+    assert np.allclose(read_image(tmp_path / "lin.exr").pixels * 65535.0, codes, atol=1e-2)

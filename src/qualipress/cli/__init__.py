@@ -225,7 +225,8 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
         def plain(rec: dict[str, Any]) -> None:
             if not enabled:
                 return
-            status = "resumed" if rec.get("resumed") else ("FAILED" if rec.get("error") else "ok")
+            status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
+                      else "MISSED" if rec.get("target_met") is False else "ok")
             note = rec.get("error") or _notice(rec)
             console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
         return run(plain)
@@ -246,6 +247,8 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
             prog.advance(task)
             if rec.get("error"):
                 prog.console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
+            elif rec.get("target_met") is False and not rec.get("resumed"):
+                prog.console.print(f"[red]MISSED[/] {rec['input']}: {_notice(rec) or 'target not met'}")
             elif note := _notice(rec):
                 prog.console.print(f"[yellow]note[/] {rec['input']}: {note}")
         return run(cb)

@@ -144,6 +144,10 @@ class Hint:
     slope: float | None = None
     predicted: float | None = None
     residual: float | None = None
+    #: The previous search ended on a failed check (decision module), not on the target's margin: the margin's
+    #: slope does not say where this image fails, so until it has a bracket the search steps 1, 2, 4, ... grid
+    #: steps away from the start (only steering; the proof is unchanged).
+    checked: bool = False
 
 
 def search(
@@ -320,6 +324,9 @@ def search(
             c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
             if hi is None and base.check_failed:
                 c = math.ceil((base_i + n - 1) / 2)  # only a check failed: halve the distance to the top
+            if hint is not None and hint.checked:
+                jump = 2 ** (len(passing if hi is not None else failing) - 1)
+                c = min(max(base_i - jump if hi is not None else base_i + jump, 0), n - 1)
         # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
         while c in passing or c in failing:
             c = c - 1 if c in passing else c + 1
