@@ -184,3 +184,17 @@ def test_codecs_predicted_far_larger_are_not_searched_after_the_two_likeliest():
     assert skip_reason("jpeg", expected, int(2000 / (1 + SKIP_MARGIN)) + 1, searched=2) is None
     assert skip_reason("heif", expected, 10, searched=5) is None  # no size model: it races instead
     assert skip_reason("jpeg", expected, None, searched=3) is None  # nothing met yet
+
+
+def test_train_predictor_command(tmp_path):
+    from qualipress.cli import main
+
+    d = tmp_path / "train"
+    d.mkdir()
+    for k in range(6):
+        PILImage.fromarray(photo_like(40, 56, seed=20 + k)).save(d / f"{k}.png")
+    out = tmp_path / "m.json"
+    args = ["bench", "train-predictor", str(d), "--codecs", "jpeg", "--cache", str(tmp_path / "c"), "-o", str(out)]
+    assert main(args) == 0
+    assert "jpeg|ssim" in json.loads(out.read_text())["models"]
+    assert main([*args, "--limits", "jpeg=many"]) == 2

@@ -534,18 +534,22 @@ def bench_search(
 @bench_app.command("train-predictor")
 def bench_train_predictor(
     datasets: Annotated[list[Path], typer.Argument(help="Training image folders (never the evaluation sets).")],
-    codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl,avif",
-    limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60'.")] = (
-        "jpeg=200,jpegxl=60,avif=60"),
+    codecs: Annotated[str, typer.Option(help="Comma-separated codecs (default: those of the shipped model).")] = "",
+    limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60' (default: as the "
+                                             "shipped model was trained).")] = "",
     cache: Annotated[Path, typer.Option(help="Sweep cache folder.")] = Path("results/predictor-sweeps"),
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: shipped one).")] = None,
     cached_only: Annotated[bool, typer.Option(help="Fit on cached sweeps only.")] = False,
 ) -> None:
     """Retrain the setting predictor (the search's first probe) from exhaustive sweeps of training images."""
-    from qualipress.bench.predictor_train import run_train_predictor
+    from qualipress.bench.predictor_train import TRAINED_CODECS, TRAINED_LIMITS, run_train_predictor
 
-    lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)}
-    data = run_train_predictor(datasets, codecs=codecs.split(","), limits=lim, cache=cache, output=output,
+    try:
+        lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)} or dict(TRAINED_LIMITS)
+    except ValueError:
+        raise InputError(f"--limits {limits!r}: expected CODEC=N[,CODEC=N...]") from None
+    names = [c for c in codecs.split(",") if c] or list(TRAINED_CODECS)
+    data = run_train_predictor(datasets, codecs=names, limits=lim, cache=cache, output=output,
                                cached_only=cached_only, log=console.print)
     console.print(f"{len(data['models'])} models written")
 
