@@ -95,3 +95,25 @@ def test_decoded_arrays_are_not_mixed_up_between_frames() -> None:
     assert decisions._dec_info(ib, dec) is not da
     with pytest.raises(ValueError, match="differs from reference"):
         decisions._dec_info(decisions._ref_info(Image(np.zeros((64, 64, 3), np.uint16), 10, transfer="log")), dec)
+
+
+def test_highlight_blur_matches_scipy_within_float_noise() -> None:
+    """The tonal check's 2-px blur (OpenCV, so workers need not import scipy.ndimage) is scipy's filter."""
+    lin = np.exp(np.random.default_rng(7).normal(-2.0, 1.5, (97, 131))).astype(np.float32)
+    want = gaussian_filter(lin, 2.0, mode="nearest")
+    np.testing.assert_allclose(fidelity._blur2(lin), want, rtol=1e-5, atol=1e-6 * float(lin.max()))
+
+
+def test_colour_chroma_is_the_channel_range() -> None:
+    code = np.random.default_rng(8).random((33, 47, 3), dtype=np.float32)
+    chroma = code.max(axis=2) - code.min(axis=2)
+    out = analysis.colour(code)
+    assert out["chroma_mean"] == round(float(chroma.mean()), 5)
+    assert out["chroma_p99"] == round(float(np.percentile(chroma, 99)), 5)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32])
+def test_distinct_levels_count_like_unique(dtype: type) -> None:
+    px = (np.random.default_rng(9).integers(0, 900, (40, 50, 3)) * 3).astype(dtype)
+    want = max(np.unique(px[..., i]).size for i in range(3))
+    assert analysis.bits_used(px, 12)["levels"] == want

@@ -116,3 +116,27 @@ def test_warm_start_slope_is_fitted_over_nearby_probes_not_the_last_pair():
     assert hint.index == 60.0
     assert 0.0095 < hint.slope < 0.0105  # the probe 35 steps away (curvature) is left out
     assert _hint_from(60, {60: pr(0.006)}, {}).slope is None
+
+
+def test_checked_hint_steps_from_the_start_and_keeps_the_proof():
+    """A warm start whose previous search ended on a failed check (``Hint.checked``) moves 1, 2, 4 grid steps
+    from the start instead of trusting the margin; the setting found is the one a cold search proves."""
+    from qualipress.search import Hint
+
+    img = SAMPLES[0]
+    grid = codecs.get("jpeg").info.quality.grid
+
+    def strict(ref, dec):
+        return CheckOutcome(measure(ref, dec, ("psnr",))["psnr"].value >= 36, "psnr36")
+
+    cold = search(img, "jpeg", "ssim>=0.5", checks=[strict], predict=False)
+    i = grid.index(cold.setting)
+    assert 3 <= i <= len(grid) - 3 and cold.probes[-1].checks  # only the check binds here
+    # the frame got harder by one step: the start fails the check, the step above passes
+    up = search(img, "jpeg", "ssim>=0.5", checks=[strict], start=Hint(float(i - 1), 1.0, checked=True))
+    assert up.setting == cold.setting and up.encodes == 2
+    # the frame got easier by one step: start passes, its neighbour too, then 2 steps down fails, then the middle
+    down = search(img, "jpeg", "ssim>=0.5", checks=[strict], start=Hint(float(i + 1), 1.0, checked=True))
+    assert down.setting == cold.setting and down.encodes <= 4
+    same = search(img, "jpeg", "ssim>=0.5", checks=[strict], start=Hint(float(i), 1.0, checked=True))
+    assert same.setting == cold.setting and same.encodes == 2

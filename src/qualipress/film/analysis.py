@@ -126,9 +126,16 @@ def bits_used(pixels: np.ndarray, bit_depth: int) -> dict[str, Any]:
         return {"declared": bit_depth, "used": None, "levels": None, "level_bits": None}
     acc = int(np.bitwise_or.reduce(pixels.reshape(-1).astype(np.uint32)))
     zeros = bit_depth if acc == 0 else (acc & -acc).bit_length() - 1
-    levels = max(int(np.unique(pixels[..., i]).size) for i in range(pixels.shape[2]))
+    levels = max(_distinct(pixels[..., i]) for i in range(pixels.shape[2]))
     return {"declared": bit_depth, "used": bit_depth - zeros, "levels": levels,
             "level_bits": round(math.log2(levels), 3) if levels > 0 else 0.0}
+
+
+def _distinct(channel: np.ndarray) -> int:
+    """Number of distinct values of one integer channel (a histogram for ≤ 16-bit samples, no sort)."""
+    if channel.dtype.kind == "u" and channel.dtype.itemsize <= 2:
+        return int(np.count_nonzero(np.bincount(channel.reshape(-1), minlength=1)))
+    return int(np.unique(channel).size)
 
 
 _SRGB_CUT = 0.04045
@@ -195,7 +202,9 @@ def colour(code: np.ndarray) -> dict[str, Any]:
     if code.shape[2] < 3:
         return {"chroma_mean": 0.0, "chroma_p99": 0.0, "monochrome": True, "palette": None}
     rgb = code[..., :3]
-    chroma = rgb.max(axis=2) - rgb.min(axis=2)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # max - min over the three channels, written out (NumPy's reductions over a length-3 last axis are slow)
+    chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     p99 = float(np.percentile(chroma, 99))
     q = np.minimum((rgb * 16).astype(np.int32), 15)
     cells = np.bincount((q[..., 0] * 256 + q[..., 1] * 16 + q[..., 2]).ravel(), minlength=4096)

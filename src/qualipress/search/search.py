@@ -144,6 +144,10 @@ class Hint:
     slope: float | None = None
     predicted: float | None = None
     residual: float | None = None
+    #: The previous search ended on a failed check (decision module), not on the target's margin: the margin's
+    #: slope does not say where this image fails, so until it has a bracket the search steps 1, 2, 4, ... grid
+    #: steps away from the start (only steering; the proof is unchanged).
+    checked: bool = False
 
 
 def search(
@@ -256,9 +260,11 @@ def search(
 
     beaten = False
     while len(runner.probes) < max_probes:
-        if bound is not None and any(v.bytes >= bound for v in failing.values()):
-            beaten = True  # every setting that passes lies above a failing one already larger than the bound
-            break
+        if bound is not None and not any(v.bytes < bound for v in passing.values()):
+            floor_i = min(passing) if passing else n  # failures above a passing probe are stale (non-monotone)
+            if any(v.bytes >= bound for k, v in failing.items() if k < floor_i):
+                beaten = True  # every setting that passes lies above a failing one already larger than the bound
+                break
         lo = max(failing) if failing else None        # highest failing index
         hi = min(passing) if passing else None        # lowest passing index
         if hi is not None and lo is not None and lo > hi:
@@ -318,6 +324,9 @@ def search(
             c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
             if hi is None and base.check_failed:
                 c = math.ceil((base_i + n - 1) / 2)  # only a check failed: halve the distance to the top
+            if hint is not None and hint.checked:
+                jump = 2 ** (len(passing if hi is not None else failing) - 1)
+                c = min(max(base_i - jump if hi is not None else base_i + jump, 0), n - 1)
         # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
         while c in passing or c in failing:
             c = c - 1 if c in passing else c + 1
