@@ -155,3 +155,20 @@ def test_missed_target_is_not_shown_as_ok(tmp_path: Path, capsys: pytest.Capture
                  "--no-film"]) == 1
     lines = [ln for ln in capsys.readouterr().out.splitlines() if str(src) in ln]
     assert lines and lines[0].startswith("MISSED")
+
+
+def test_stdout_image_is_not_followed_by_the_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capfdbinary) -> None:
+    # QA: `compress - -o - --json` appended the JSON summary to the image bytes on stdout.
+    src = _png(tmp_path)
+
+    class FakeStdin:
+        buffer = io.BytesIO(src.read_bytes())
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    assert main(["compress", "-", "-o", "-", "--codec", "webp", "--target", "ssim>=0.9", "--no-film",
+                 "--json"]) == 0
+    got = capfdbinary.readouterr()
+    riff_size = int.from_bytes(got.out[4:8], "little") + 8
+    assert sniff(got.out[:32]) == "webp" and riff_size == len(got.out)  # nothing after the file
+    assert json.loads(got.err)["files"] == 1

@@ -44,8 +44,8 @@ PLUGINS = (
 )
 
 
-def _dump(obj: Any) -> None:
-    console.print_json(json.dumps(obj, default=str))
+def _dump(obj: Any, out: Console = console) -> None:
+    out.print_json(json.dumps(obj, default=str))
 
 
 # -- compress ---------------------------------------------------------------------------------------------
@@ -172,9 +172,9 @@ def compress(
                     rec["delivered_to"] = where
             if report is None:  # the default report lived in the private work directory, now removed
                 summary.report = None
-    if as_json:
+    if as_json:  # with -o - stdout carries the image: the summary goes to stderr
         _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
-               "per_file": file_rows(summary.skipped + summary.records)})
+               "per_file": file_rows(summary.skipped + summary.records)}, out=err_console if to_stdout else console)
     else:
         _print_summary(summary, out=err_console if to_stdout else console)
     if summary.failures:
