@@ -140,3 +140,25 @@ def test_checked_hint_steps_from_the_start_and_keeps_the_proof():
     assert down.setting == cold.setting and down.encodes <= 4
     same = search(img, "jpeg", "ssim>=0.5", checks=[strict], start=Hint(float(i), 1.0, checked=True))
     assert same.setting == cold.setting and same.encodes == 2
+
+
+def _rgba_with_soft_edges() -> np.ndarray:
+    rgb = photo_like(h=96, w=128)
+    yy, xx = np.mgrid[0:96, 0:128]
+    alpha = np.clip((np.hypot(yy - 48, xx - 64) - 20) * 8, 0, 255).astype(np.uint8)  # disc with a soft rim
+    alpha[::7, ::5] = 0  # specks that a quantised alpha plane smears
+    return np.concatenate([rgb, alpha[..., None]], axis=2)
+
+
+def test_alpha_is_checked_so_a_codec_cannot_damage_transparency():
+    from qualipress.search.search import ALPHA_MAX_ERROR, alpha_kept
+
+    img = as_image(_rgba_with_soft_edges())
+    res = search(img, "jpeg2000", "ssim>=0.90")
+    dec = codecs.decode_like(codecs.get(res.codec), res.data, img)
+    worst = np.abs(dec.alpha().astype(int) - img.alpha().astype(int)).max() / 255
+    assert worst <= ALPHA_MAX_ERROR
+    assert all(any(o.name == "alpha kept" for o in p.checks) for p in res.probes)
+    # the check itself fails a plane that is visibly off
+    bad = dec.with_pixels(np.concatenate([dec.pixels[..., :3], (255 - dec.alpha())[..., None]], axis=2))
+    assert not alpha_kept(img, bad).passed

@@ -45,6 +45,28 @@ class Check(Protocol):
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome: ...
 
 
+#: Largest alpha error a lossy encode may make, as a share of the alpha range (HEIF's 4/255 passes; JPEG 2000's
+#: quantised alpha at ordinary settings, off by up to 64/255 at edges, does not).
+ALPHA_MAX_ERROR = 0.02
+
+
+def alpha_kept(reference: Image, decoded: Image) -> CheckOutcome:
+    """The decoded alpha plane stays within :data:`ALPHA_MAX_ERROR` of the reference's everywhere.
+
+    The metrics measure colour only, so without this check a codec that damages transparency (lossy JPEG 2000
+    quantises alpha like colour) would pass any target. Added by the search to every probe of an image with alpha.
+    """
+    if not decoded.has_alpha:
+        return CheckOutcome(False, "alpha kept", "the decoded image has no alpha channel")
+    ra = reference.alpha().astype(np.float64)
+    da = decoded.alpha().astype(np.float64)
+    scale = 1.0 if reference.is_float else float(reference.max_value)
+    worst = float(np.max(np.abs(ra / scale - da / (1.0 if decoded.is_float else float(decoded.max_value)))))
+    ok = worst <= ALPHA_MAX_ERROR + 1e-12
+    return CheckOutcome(ok, "alpha kept", f"max alpha error {worst * 100:.2f}% of range (limit "
+                                          f"{ALPHA_MAX_ERROR * 100:.0f}%)")
+
+
 @dataclass
 class Probe:
     """One encode + decode + measure."""
@@ -438,6 +460,8 @@ class _Runner:
         self.target = target
         self.options = options
         self.checks = list(checks)
+        if (reference if reference is not None else image).has_alpha:
+            self.checks.append(alpha_kept)
         self.tile = tile
         self.encodable = to_perceptual_image(image) if image.is_float else image
         ref = reference if reference is not None else image
