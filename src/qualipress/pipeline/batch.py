@@ -305,7 +305,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
             raise OutputError(f"{p}: output would replace an input; choose another output directory"
                               + ("" if options.name_with_ext else " or use --name-with-ext"))
         if p.exists() and not options.overwrite:
-            raise OutputError(f"{p}: exists and was not made by this run's settings (use --overwrite)")
+            raise OutputError(f"{p}: exists and was not made by this run's settings (an earlier run with other "
+                              "settings, or one that kept its report elsewhere, made it: rerun with the same "
+                              "--report to resume, or use --overwrite)")
     record.update(
         codec=best.codec, codec_version=codec.version(), params=best.params(),
         setting=None if best.lossless else best.setting,
