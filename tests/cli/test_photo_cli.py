@@ -172,3 +172,17 @@ def test_stdout_image_is_not_followed_by_the_json_summary(tmp_path: Path, monkey
     riff_size = int.from_bytes(got.out[4:8], "little") + 8
     assert sniff(got.out[:32]) == "webp" and riff_size == len(got.out)  # nothing after the file
     assert json.loads(got.err)["files"] == 1
+
+
+def test_web_delivery_writes_only_images_and_the_report(tmp_path):
+    from PIL import Image as PILImage
+
+    from tests.conftest import photo_like
+
+    src = tmp_path / "in"
+    src.mkdir()
+    PILImage.fromarray(photo_like(48, 64)).save(src / "a.png")
+    out = tmp_path / "web"
+    assert main(["compress", str(src), "-o", str(out), "--for", "web", "--profile", "C2"]) == 0
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert names[-1] == "qualipress-report.jsonl" and len(names) == 2, names  # one image + the report

@@ -126,7 +126,8 @@ def compress(
         if not sep:
             raise QualipressError(f"--codec-opt {kv!r}: expected KEY=VALUE")
         options[k.strip()] = _coerce(v.strip())
-    hooks = _film_hooks(film, profile_name)
+    # web delivery is not an archive: no film seals, sidecars or manifests unless --film is given
+    hooks = _film_hooks(False if film is None and for_ == "web" else film, profile_name)
     wants_roi = (roi or roi_mask or roi_boxes or save_mask or fixed or "jpeg-roi" in codec_names
                  or "roi" in tgt.scoped_metrics())
     if wants_roi:
