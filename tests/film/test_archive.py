@@ -172,3 +172,15 @@ def test_restore_brings_back_mode_and_mtime(dpx_sequence: Path, tmp_path: Path) 
     for f in frames:
         back = (tmp_path / "back" / f.name).stat()
         assert (back.st_mode & 0o777, back.st_mtime_ns) == (f.stat().st_mode & 0o777, f.stat().st_mtime_ns)
+
+
+def test_archive_names_the_files_it_does_not_store(dpx_sequence: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: a scan folder's checksum list / notes were silently left out of the archive (restore lacked them).
+    from qualipress.film.archive import left_out
+
+    (dpx_sequence / "reel.md5").write_text("abc  reel.0001001.dpx\n")
+    arch = dpx_sequence / "arch"  # an archive inside the scanned folder is not "left out" itself
+    assert main(["archive", str(dpx_sequence), "-o", str(arch), "--codecs", "jpegls"]) == 0
+    assert "1 file(s) in the inputs are not frames and were not archived: reel.md5" in capsys.readouterr().out
+    assert left_out([dpx_sequence], arch) == [dpx_sequence / "reel.md5"]

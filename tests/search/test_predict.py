@@ -172,3 +172,29 @@ def test_racing_codecs_keeps_the_winner_of_the_full_comparison():
     assert all(r.beaten is None for r in per_full.values())
     assert sorted(race_order(names, img, "ssim>=0.95")) == sorted(names)
     assert race_order(["jpeg", "avif", "jpegxl"]) == ["avif", "jpegxl", "jpeg"]
+
+
+def test_codecs_predicted_far_larger_are_not_searched_after_the_two_likeliest():
+    from qualipress.search import SKIP_MARGIN, race_order, skip_reason
+
+    expected = {"avif": 1000.0, "jpegxl": 1100.0, "jpeg": 2000.0}
+    assert race_order(["jpeg", "heif", "jpegxl", "avif"], expected=expected) == ["avif", "jpegxl", "jpeg", "heif"]
+    assert skip_reason("jpeg", expected, 1000, searched=1) is None  # the runner-up is always searched
+    assert "100 % above" in skip_reason("jpeg", expected, 1000, searched=2)
+    assert skip_reason("jpeg", expected, int(2000 / (1 + SKIP_MARGIN)) + 1, searched=2) is None
+    assert skip_reason("heif", expected, 10, searched=5) is None  # no size model: it races instead
+    assert skip_reason("jpeg", expected, None, searched=3) is None  # nothing met yet
+
+
+def test_train_predictor_command(tmp_path):
+    from qualipress.cli import main
+
+    d = tmp_path / "train"
+    d.mkdir()
+    for k in range(6):
+        PILImage.fromarray(photo_like(40, 56, seed=20 + k)).save(d / f"{k}.png")
+    out = tmp_path / "m.json"
+    args = ["bench", "train-predictor", str(d), "--codecs", "jpeg", "--cache", str(tmp_path / "c"), "-o", str(out)]
+    assert main(args) == 0
+    assert "jpeg|ssim" in json.loads(out.read_text())["models"]
+    assert main([*args, "--limits", "jpeg=many"]) == 2

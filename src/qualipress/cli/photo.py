@@ -37,6 +37,8 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     ------
     QualipressError
         A single output with several inputs or a directory input.
+    OutputError
+        The named output file is the input itself (same file, also through a link).
     """
     from qualipress.io import IMAGE_SUFFIXES
 
@@ -49,6 +51,8 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
         return None
     if len(inputs) != 1 or (inputs[0] != "-" and not Path(inputs[0]).is_file()):
         raise QualipressError(f"-o {text} names one file: give exactly one input file (or '-' for stdin)")
+    if single.path is not None and inputs[0] != "-" and output.exists() and os.path.samefile(output, inputs[0]):
+        raise OutputError(f"-o {text} is the input file: an input is never replaced, even with --overwrite")
     return single
 
 

@@ -38,6 +38,21 @@ def source_list(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
     return out
 
 
+def left_out(inputs: Iterable[str | Path], outdir: str | Path) -> list[Path]:
+    """Files inside the input directories that are not frame files, so :func:`archive_paths` does not store
+    them (checksum lists, notes, XML sidecars); hidden files and anything under ``outdir`` are not counted."""
+    inputs = list(inputs)
+    frames = {p for p, _ in source_list(inputs)}
+    out_root = Path(os.path.abspath(outdir))
+    extra: list[Path] = []
+    for item in inputs:
+        root = Path(os.path.abspath(item))
+        if root.is_dir():
+            extra += [p for p in sorted(root.rglob("*")) if p.is_file() and p not in frames
+                      and not p.name.startswith(".") and out_root not in p.parents]
+    return extra
+
+
 def check_writable(outdir: Path) -> None:
     """Create ``outdir`` and prove a file can be written there.
 

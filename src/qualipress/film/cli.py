@@ -99,7 +99,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         Damaged files (truncated DPX/TIFF, content that does not match the extension) are kept byte for byte
         too, flagged "damaged" in the manifest and here.
         """
-        from qualipress.film.archive import archive_paths
+        from qualipress.film.archive import archive_paths, left_out
 
         res = archive_paths(inputs, output, jobs=jobs, scheduler=scheduler,
                             codecs=tuple(c.strip() for c in codecs.split(",") if c.strip()), effort=effort,
@@ -111,6 +111,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done, "
                    f"{len(res.errors)} failed"
                    + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
+        extra = left_out(inputs, output)
+        if extra:
+            names = ", ".join(p.name for p in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+            typer.echo(f"note: {len(extra)} file(s) in the inputs are not frames and were not archived: {names}")
         if res.errors:
             raise ExitCode(1)
 

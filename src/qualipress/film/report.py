@@ -194,21 +194,8 @@ def _histograms(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     except ImportError:
         return []
     figs = []
-    for metric, label in (("ssim", "SSIM"), ("psnr", "PSNR (dB)")):
-        fig, ax = plt.subplots(figsize=(6, 2.6))
-        drawn = False
-        for profile in sorted({r["profile"] for r in rows}):
-            vals = _finite(r[metric] for r in rows if r["profile"] == profile)
-            if vals:
-                ax.hist(vals, bins=20, alpha=0.6, label=profile)
-                drawn = True
-        if drawn:
-            ax.set_xlabel(label)
-            ax.set_ylabel("frames")
-            ax.legend()
-            figs.append((f"{label} per frame", _png_uri(fig)))
-        plt.close(fig)
-    for key, label in (("grain_corr", "grain kept (flat-area correlation)"),
+    for key, label in (("ssim", "SSIM"), ("psnr", "PSNR (dB)"),
+                       ("grain_corr", "grain kept (flat-area correlation)"),
                        ("temporal_ratio", "temporal ratio (output / source frame difference)"),
                        ("tonal_highlights", "highlight shift (stops)"), ("tonal_shadows", "shadow shift (stops)")):
         fig, ax = plt.subplots(figsize=(6, 2.6))

@@ -335,5 +335,13 @@ class RoiJpegCodec(Codec):
         """Smallest ROI JPEG meeting ``target`` (``roi:`` constraints measured on ROI pixels only).
 
         See :func:`qualipress.roi.rate.targeted_encode`; returns a :class:`qualipress.search.SearchResult`.
+        ``metadata`` (a :class:`qualipress.io.metadata.Carry`) is written into the chosen file, as
+        :meth:`encode` does; the pixels and measurements are unaffected.
         """
-        return targeted_encode(self, image, target, reference=reference, **options)
+        carry = options.pop("metadata", None)  # this search bypasses Codec.encode, which would embed it
+        res = targeted_encode(self, image, target, reference=reference, **options)
+        if carry is not None and res.data:
+            from qualipress.io.metadata import embed
+
+            res.data = embed(res.data, self.info.extension, carry, channels=image.color().n_channels)
+        return res
