@@ -128,7 +128,26 @@ def main() -> int:
     ap.add_argument("--grid-offset", type=int, default=3)
     ap.add_argument("--no-uniform", action="store_true", help="jpeg-roi variants and the anchor only")
     ap.add_argument("--tag", default="")
+    ap.add_argument("--coverage-only", action="store_true", help="block coverage of the detected ROI, no encoding")
+    ap.add_argument("--dilate", type=float, default=None,
+                    help="refinement dilation as a fraction of the shorter side (default: the library's 1%%)")
+    ap.add_argument("--block-threshold", type=float, default=0.5, help="ROI share an 8x8 block needs (coverage)")
+    ap.add_argument("--scales", default="", help="person tile scales, e.g. 1 (whole image only) or 1,2 (default)")
+    ap.add_argument("--overlap", type=float, default=None, help="person tile overlap (default: the library's)")
     args = ap.parse_args()
+    if args.scales or args.overlap is not None:
+        from functools import partial
+
+        from qualipress.detect import api, persons
+
+        tiles: dict[str, Any] = {}
+        if args.scales:
+            tiles["scales"] = tuple(int(k) for k in args.scales.split(","))
+        if args.overlap is not None:
+            tiles["overlap"] = args.overlap
+        api.BACKENDS["persons"]["mediapipe"] = partial(persons.detect_persons_mediapipe, **tiles)
+    if args.coverage_only:
+        return coverage_only(args)
 
     import imagecodecs
 
@@ -222,6 +241,55 @@ def print_summary(summary: dict) -> None:
     for c, v in summary["coverage"].items():
         print(f"coverage {c}: {v}")
     print("images reaching each rate:", summary["images_reaching_rate"])
+
+
+def detected(img: Any, classes: list[str], dilate: float | None) -> Any:
+    """The refined detected ROI, with the library's refinement or a given dilation (fraction of the shorter
+    side; closing radius twice that)."""
+    from qualipress.roi.mask import RoiAnalysis, analyse, refine_priority
+
+    if dilate is None:
+        return analyse(img, classes)
+    an = analyse(img, classes, refine=False)
+    d = round(dilate * min(img.height, img.width))
+    pmap = refine_priority(an.priority, dilate=d, close=2 * d) if an.priority.any() else an.priority
+    return RoiAnalysis(an.regions, pmap, an.notes, an.seconds, an.backends)
+
+
+def coverage_only(args: argparse.Namespace) -> int:
+    """Block coverage of the detected ROI against the annotations, per image and averaged (masked images,
+    box-only images, all)."""
+    from qualipress.io import as_image
+    from qualipress.roi.groundtruth import block_coverage, load_person_truth
+    from qualipress.roi.mask import block_levels
+
+    items = [(p, t) for p, t in sorted(load_person_truth(DATA / "people").items()) if t.persons > 0]
+    if args.only:
+        items = [(p, t) for p, t in items if any(o in str(p) for o in args.only.split(","))]
+    classes = [c for c in args.roi.split(",") if c]
+    per: dict[str, dict] = {}
+    for path, truth0 in items:
+        px, truth, _ = load_pair(path, truth0, args.grid_offset)
+        img = as_image(px)
+        an = detected(img, classes, args.dilate)
+        levels = block_levels(an.mask, (8, 8), threshold=args.block_threshold)
+        cov = {k: (0.0 if v is None else v) for k, v in block_coverage(levels, (8, 8), truth).items()}
+        cov["masked"] = truth.masked == truth.persons
+        per[str(path.relative_to(DATA))] = cov
+        print(f"{path.relative_to(DATA)}: coverage {cov['coverage']:.3f} outside {cov['outside']:.3f} "
+              f"iou {cov['iou']:.3f} roi {cov['roi_fraction']:.3f}", flush=True)
+    groups = {"all": list(per.values()), "masked": [v for v in per.values() if v["masked"]],
+              "boxes_only": [v for v in per.values() if not v["masked"]]}
+    summary = {g: {"images": len(vs), **{k: round(float(np.mean([v[k] for v in vs])), 4)
+                                         for k in ("coverage", "box_coverage", "outside", "iou", "roi_fraction")}}
+               for g, vs in groups.items() if vs}
+    for g, v in summary.items():
+        print(g, v)
+    OUT.mkdir(parents=True, exist_ok=True)
+    tag = "gtcov" + (f"_{args.tag}" if args.tag else "")
+    (OUT / f"{tag}.json").write_text(json.dumps({"command": "python benchmarks/roi_gt.py " + " ".join(sys.argv[1:]),
+                                                 "summary": summary, "images": per}, indent=1))
+    return 0
 
 
 def summarise(rows: list[dict], per_image: dict, codecs: list[str]) -> dict:

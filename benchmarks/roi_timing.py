@@ -6,7 +6,7 @@ average is recorded: on a shared 2-core machine other jobs inflate every number.
 
     python benchmarks/roi_timing.py [--repeat 3] [--classes faces,persons,text]
 
-Writes results/roi/timing_<classes>.json.
+Writes results/roi/timing_<classes>[_<tag>].json. ``--scales 1`` times person detection without tiles.
 """
 
 from __future__ import annotations
@@ -40,7 +40,18 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--classes", default="faces,persons,text")
     ap.add_argument("--limit", type=int, default=8)
+    ap.add_argument("--scales", default="", help="person tile scales, e.g. 1 (whole image only); default 1,2")
+    ap.add_argument("--tag", default="", help="suffix of the output file")
     args = ap.parse_args()
+    if args.scales:
+        from functools import partial
+
+        from qualipress.detect import api
+        from qualipress.detect.persons import detect_persons_mediapipe
+
+        api.BACKENDS["persons"]["mediapipe"] = partial(
+            detect_persons_mediapipe, scales=tuple(int(k) for k in args.scales.split(","))
+        )
     import imagecodecs
     import pyjpegli
 
@@ -109,7 +120,8 @@ def main() -> int:
     }
     out = ROOT / "results" / "roi"
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"timing_{'-'.join(classes)}.json").write_text(json.dumps(summary, indent=1))
+    suffix = f"_{args.tag}" if args.tag else ""
+    (out / f"timing_{'-'.join(classes)}{suffix}.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps(summary, indent=1))
     return 0
 

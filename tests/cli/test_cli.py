@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from qualipress.cli import main
 from qualipress.io import as_image, write_image
@@ -71,3 +72,46 @@ def test_grey_alpha_odd_sizes(tmp_path):
     write_image(tmp_path / "rgba.png", as_image(rgba))
     assert main(["compress", str(tmp_path / "g.png"), str(tmp_path / "rgba.png"), "-o", str(tmp_path / "o"),
                  "--codec", "webp", "--target", "ssim>=0.9", "--json"]) == 0
+
+
+def test_failures_are_recapped_once_per_reason(tmp_path, capsys):
+    good = _img(tmp_path, "good.png")
+    for name in ("b1.png", "b2.png", "b3.png"):
+        (tmp_path / name).write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    args = [str(tmp_path / n) for n in ("b1.png", "b2.png", "b3.png")]
+    assert main(["compress", *args, str(good), "-o", str(tmp_path / "o"), "--codec", "jpeg",
+                 "--target", "ssim>=0.9"]) == 1
+    err = capsys.readouterr().err
+    recap = [line for line in err.splitlines() if line.startswith("failed ")]
+    assert len(recap) == 1 and "3 file(s)" in recap[0] and "b1.png, b2.png, b3.png" in recap[0]
+
+
+@pytest.mark.parametrize("command", ["encode", "decode"])
+def test_encode_decode_never_replace_their_input(tmp_path, capsys, command):
+    # QA: `encode a.jpg -o a.jpg --overwrite` used to replace the input with the re-encoded file.
+    src = tmp_path / "a.png"
+    write_image(src, as_image(photo_like(48, 64)))
+    before = src.read_bytes()
+    args = [command, str(src), "-o", str(src), "--overwrite"] + (["--codec", "png"] if command == "encode" else [])
+    assert main(args) == 2
+    assert "is the input file" in capsys.readouterr().err
+    assert src.read_bytes() == before
+
+
+@pytest.mark.parametrize("module", ["qualipress", "qualipress.cli"])
+def test_python_dash_m_runs_the_cli(module):
+    # QA: `python -m qualipress.cli` (used in the contributor notes) failed: the package had no __main__.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import qualipress
+
+    env = {**os.environ, "PYTHONPATH": str(Path(qualipress.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-m", module, "profiles"], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0 and "C1" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", module, "compress", "x.png"], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

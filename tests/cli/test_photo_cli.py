@@ -90,3 +90,99 @@ def test_encode_keeps_metadata_and_reduces_depth(tmp_path: Path) -> None:
     write_image(deep, as_image(photo_like(32, 40, bits=16)))
     assert main(["encode", str(deep), "-o", str(tmp_path / "d.jpg"), "--codec", "jpg", "--bit-depth", "8"]) == 0
     assert read_image(tmp_path / "d.jpg").bit_depth == 8
+
+
+def test_stdout_gets_the_requested_format_even_when_the_source_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     capfdbinary) -> None:
+    from tests.pipeline.test_photo import oriented_photo
+
+    src = tmp_path / "o.jpg"
+    oriented_photo(src, quality=60)
+
+    class FakeStdin:
+        buffer = io.BytesIO(src.read_bytes())
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    # psnr>=60 is out of reach for lossy JPEG XL: the lossless transcode competes, mozjpeg / the source may not
+    assert main(["compress", "-", "-o", "-", "--codec", "jxl", "--target", "psnr>=60", "--no-film"]) == 0
+    assert sniff(capfdbinary.readouterr().out[:32]) == "jpegxl"
+
+
+def test_single_output_summary_names_no_deleted_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: `-o small.avif` runs in a private directory that is removed afterwards; the summary used to point at
+    # the report inside it (a path that no longer exists).
+    src = _png(tmp_path)
+    out = tmp_path / "small.webp"
+    assert main(["compress", str(src), "-o", str(out), "--target", "ssim>=0.9", "--no-film", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["report"] is None or Path(summary["report"]).is_file()
+    out.unlink()
+    assert main(["compress", str(src), "-o", str(out), "--target", "ssim>=0.9", "--no-film"]) == 0
+    text = capsys.readouterr().out
+    assert ".qualipress-" not in text
+    kept = tmp_path / "r.jsonl"
+    out.unlink()
+    assert main(["compress", str(src), "-o", str(out), "--target", "ssim>=0.9", "--no-film", "--report", str(kept),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["report"] == str(kept) and kept.is_file()
+
+
+def test_directory_run_summary_names_its_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _png(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--target", "ssim>=0.9", "--no-film",
+                 "--json"]) == 0
+    assert Path(json.loads(capsys.readouterr().out)["report"]) == tmp_path / "out" / "qualipress-report.jsonl"
+
+
+def test_single_output_never_replaces_its_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: `compress a.jpg -o a.jpg --overwrite` used to re-encode the input in place (the directory mode refused).
+    src = _png(tmp_path)
+    before = src.read_bytes()
+    inode = src.stat().st_ino
+    assert main(["compress", str(src), "-o", str(src), "--overwrite", "--target", "ssim>=0.9", "--no-film"]) == 2
+    assert "input" in capsys.readouterr().err
+    assert src.read_bytes() == before and src.stat().st_ino == inode
+    link = tmp_path / "same.png"
+    link.hardlink_to(src)
+    assert main(["compress", str(src), "-o", str(link), "--overwrite", "--target", "ssim>=0.9", "--no-film"]) == 2
+    assert src.read_bytes() == before
+
+
+def test_missed_target_is_not_shown_as_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: a file whose byte budget could not be met was listed as "ok" although the run exits 1.
+    src = _png(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--codec", "webp", "--target", "bytes<=60",
+                 "--no-film"]) == 1
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if str(src) in ln]
+    assert lines and lines[0].startswith("MISSED")
+
+
+def test_stdout_image_is_not_followed_by_the_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capfdbinary) -> None:
+    # QA: `compress - -o - --json` appended the JSON summary to the image bytes on stdout.
+    src = _png(tmp_path)
+
+    class FakeStdin:
+        buffer = io.BytesIO(src.read_bytes())
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    assert main(["compress", "-", "-o", "-", "--codec", "webp", "--target", "ssim>=0.9", "--no-film",
+                 "--json"]) == 0
+    got = capfdbinary.readouterr()
+    riff_size = int.from_bytes(got.out[4:8], "little") + 8
+    assert sniff(got.out[:32]) == "webp" and riff_size == len(got.out)  # nothing after the file
+    assert json.loads(got.err)["files"] == 1
+
+
+def test_web_delivery_writes_only_images_and_the_report(tmp_path):
+    from PIL import Image as PILImage
+
+    from tests.conftest import photo_like
+
+    src = tmp_path / "in"
+    src.mkdir()
+    PILImage.fromarray(photo_like(48, 64)).save(src / "a.png")
+    out = tmp_path / "web"
+    assert main(["compress", str(src), "-o", str(out), "--for", "web", "--profile", "C2"]) == 0
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert names[-1] == "qualipress-report.jsonl" and len(names) == 2, names  # one image + the report

@@ -168,7 +168,6 @@ def test_kill9_of_main_takes_the_workers_down_and_a_rerun_completes(tmp_path):
     rows = _check(inputs, out, tmp_path)
     assert len({r["input"] for r in rows if not r.get("error")}) == 10
     assert len(_traced(tmp_path)) - n_before < 10, "work finished before the kill was redone"
-    assert any(r.get("recovered") for r in rows)  # recorded from the killed run's markers
     assert not _temps(out)
 
 

@@ -49,6 +49,10 @@ def test_archive_keeps_damaged_files_byte_exact_and_flags_them(damaged_set: Path
     assert _files(damaged_set) == before  # inputs untouched
     assert main(["restore", str(arch), "-o", str(back)]) == 0
     assert _files(back) == before
+    assert main(["report", str(arch), "-o", str(tmp_path / "r" / "report.html")]) == 0
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "Damaged source files" in page and all(n in page for n in names)
+    assert (tmp_path / "r" / "report.csv").read_text().count("truncated") >= 1
 
 
 def test_restore_names_a_missing_frame_and_exits_nonzero(dpx_sequence: Path, tmp_path: Path,

@@ -120,6 +120,9 @@ def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) ->
     assert summ["grain_corr_min"] == min(r["film"]["grain"]["corr"] for r in recs)
     assert summ["temporal_min"] is not None and summ["display_ssim_min"] is not None
     assert data["wall_seconds"] is not None and data["wall_seconds"] > 0
+    assert summ["wall_seconds"] == data["wall_seconds"]  # one collection, one profile and codec
+    # the wall time covers the frames' own time at least (one process: frames one after the other)
+    assert data["wall_seconds"] >= max(r["seconds"] for r in recs)
     assert data["sequences"][0]["grain_corr_min"] is not None
     page = (tmp_path / "report.html").read_text()
     for text in ("grain kept min", "Least grain kept", "flattest region", "worst tile", "difference x8",
@@ -155,3 +158,57 @@ def test_film_checks_on_bad_input_say_why_they_do_not_apply(tmp_path: Path) -> N
     assert not recs["single.0000007.dpx"]["film"]["temporal"]["applies"]
     mixed = recs["mixed.0000002.dpx"]["film"]["temporal"]
     assert not mixed["applies"] and "previous frame is 96x64" in mixed["why"]
+
+
+def _probe(setting: float, passed: bool, margin: float, failed_check: str | None = None) -> dict:
+    checks = [{"name": failed_check or "grain", "passed": failed_check is None, "detail": ""}]
+    return {"codec": "jpegxl", "setting": setting, "passed": passed, "margin": margin, "checks": checks}
+
+
+def test_check_bound_hint_starts_at_the_previous_bracket() -> None:
+    from qualipress import codecs
+    from qualipress.film.hooks import check_bound_hint
+
+    grid = codecs.get("jpegxl").info.quality.grid
+    i = len(grid) // 2
+    prev = {"codec": "jpegxl", "setting": grid[i], "params": {"distance": grid[i]},
+            "probes": [_probe(grid[i - 4], False, -0.001, "grain"), _probe(grid[i], True, 0.24),
+                       _probe(grid[i - 1], False, -0.001, "grain")]}
+    hint = check_bound_hint(prev)
+    assert hint is not None and hint.index == i and hint.slope == pytest.approx(0.241)
+    # the neighbour below failed on the target's own margin, not a check: the core's hint is better
+    by_margin = {**prev, "probes": [_probe(grid[i], True, 0.01), {**_probe(grid[i - 1], False, -0.02), "checks": []}]}
+    assert check_bound_hint(by_margin) is None
+    # the neighbour below was never probed, or the result was lossless: no bracket to carry
+    assert check_bound_hint({**prev, "probes": prev["probes"][:2]}) is None
+    assert check_bound_hint({**prev, "params": {"lossless": True}}) is None
+
+
+def test_warm_frames_bound_by_the_grain_check_take_two_encodes(tmp_path: Path) -> None:
+    import numpy as np
+    from scipy.ndimage import gaussian_filter
+
+    src = tmp_path / "grainy"
+    src.mkdir()
+    yy, xx = np.mgrid[0:192, 0:256]
+    clean = 0.35 + 0.15 * xx / 256 + 0.05 * yy / 192
+    for k in range(3):
+        g = gaussian_filter(np.random.default_rng(10 + k).standard_normal((192, 256, 3)), (0.8, 0.8, 0))
+        g *= (5 / 1023) / g.std()
+        px = np.rint(np.clip(clean[..., None] + g, 0, 1) * 1023).astype(np.uint16)
+        (src / f"sky.{1001 + k:07d}.dpx").write_bytes(dpx.encode_dpx(px, transfer=1, frame_rate=24, frame=1001 + k))
+    FilmHooks.sequences.clear()
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--profile", "C1", "--codec", "jpegxl", "--film"]) == 0
+    lines = (out / "qualipress-report.jsonl").read_text().splitlines()
+    recs = sorted((json.loads(line) for line in lines if line.strip()), key=lambda r: r["input"])
+    assert len(recs) == 3 and all(r["target_met"] for r in recs)
+    warm = [r for r in recs[1:] if any("previous frame's bracket" in n for n in r["decisions"])]
+    assert warm
+    for r in warm:
+        # the previous frame's setting first, then its neighbour below; when that fails again, two encodes prove it
+        first, second = (p["setting"] for p in r["probes"][:2])
+        assert first == recs[recs.index(r) - 1]["setting"]
+        if r["probes"][0]["passed"] and not r["probes"][1]["passed"]:
+            assert r["encodes"] == 2 and second != first
+    assert any(r["encodes"] == 2 for r in warm)

@@ -39,3 +39,15 @@ def test_unreachable_scheduler_is_a_clear_error(dpx_sequence: Path, tmp_path: Pa
     pytest.importorskip("distributed")
     with pytest.raises(QualipressError, match="cannot reach the Dask scheduler"):
         archive_paths([dpx_sequence], tmp_path / "x", scheduler="tcp://127.0.0.1:9")
+
+
+def test_pool_archives_each_shot_in_frame_order(dpx_sequence: Path, tmp_path: Path) -> None:
+    shot_b = dpx_sequence / "b"
+    shot_b.mkdir()
+    for p in sorted(dpx_sequence.glob("reel.*.dpx")):
+        (shot_b / p.name.replace("reel", "other")).write_bytes(p.read_bytes())
+    res = archive_paths([dpx_sequence], tmp_path / "pool", codecs=("jpegls",), jobs=2)
+    assert not res.errors and len(res.records) == 8
+    for seq in {r["sequence"] for r in res.records}:
+        frames = [r["frame"] for r in manifest.load(tmp_path / "pool") if r["sequence"] == seq]
+        assert frames == sorted(frames) and len(frames) == 4

@@ -102,3 +102,14 @@ def test_testset_refuses_unknown_encoding(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="encoding"):
         make_testset(_exrs(tmp_path / "exr"), tmp_path / "o", encoding="rec709")
+
+
+def test_unknown_shot_names_are_refused_by_name(tmp_path: Path) -> None:
+    # QA: `--shots Nope` said "<dir>: no .exr files" although the directory held EXRs; a misspelt name among
+    # good ones was dropped silently.
+    from qualipress.errors import InputError
+
+    src = _exrs(tmp_path / "exr")
+    for shots in (("Nope",), ("Shot", "Nope")):
+        with pytest.raises(InputError, match=r"no shot named Nope .*available: Shot"):
+            make_testset(src, tmp_path / "o", shots=shots)

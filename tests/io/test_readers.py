@@ -179,3 +179,32 @@ def test_real_hdr_film_files_read():
     assert crissy.layout == "rgb" and crissy.is_float
     dpx = read_image(d / "dpx_nuke_10bits_rgb.dpx")
     assert dpx.bit_depth == 10 and int(dpx.pixels.max()) <= 1023
+
+
+def test_truncated_dpx_says_truncated(tmp_path):
+    # QA: a DPX cut short used to fail with OpenImageIO's "Failed to read scanlines 0-47" (the size check ran
+    # only after a successful read); the header's file size now explains it.
+    arr = (np.arange(64 * 48 * 3, dtype=np.uint16).reshape(48, 64, 3) * 7) % 1024
+    write_image(tmp_path / "f.dpx", Image(arr, 10), bits=10, transfer="Printing density")
+    data = (tmp_path / "f.dpx").read_bytes()
+    (tmp_path / "cut.dpx").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"DPX header says \d+ bytes but the file has \d+ \(truncated\)"):
+        read_image(tmp_path / "cut.dpx")
+    with pytest.raises(InputError, match=r"cut\.dpx"):
+        read_image(tmp_path / "cut.dpx")
+
+
+def test_integer_image_to_exr_is_linear_light_or_refused(tmp_path):
+    # QA: `decode out.jxl -o x.exr` wrote 16-bit codes as half floats: every code above 65504 became Inf.
+    from qualipress.errors import UnsupportedError
+    from qualipress.io import pq_decode
+
+    codes = (photo_like(bits=16)).astype(np.uint16)
+    with pytest.raises(UnsupportedError, match="EXR holds linear light"):
+        write_image(tmp_path / "s.exr", Image(codes, 16, "srgb"))
+    write_image(tmp_path / "pq.exr", Image(codes, 16, "pq"))
+    back = read_image(tmp_path / "pq.exr")
+    assert back.is_float and np.isfinite(back.pixels).all()
+    assert np.allclose(back.pixels, pq_decode(codes / 65535.0), rtol=1e-5, atol=1e-7)
+    write_image(tmp_path / "lin.exr", Image(codes, 16, "linear"))
+    assert np.allclose(read_image(tmp_path / "lin.exr").pixels * 65535.0, codes, atol=1e-2)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from qualipress.cli import main
-from qualipress.errors import InputError, UnsupportedError
+from qualipress.errors import InputError
 from qualipress.io import as_image, write_image
 from qualipress.metrics import measure
 from qualipress.metrics.pair import align_pair
@@ -28,8 +28,6 @@ def test_what_cannot_be_aligned_is_refused():
     a = photo_like(40, 48)
     with pytest.raises(InputError, match="sizes differ"):
         align_pair(as_image(a), as_image(a[:20]))
-    with pytest.raises(UnsupportedError, match="float"):
-        align_pair(as_image(a), as_image(a.astype(np.float32) / 255))
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (7, 3)])
@@ -40,3 +38,15 @@ def test_compare_on_tiny_images_skips_ms_ssim_with_a_note(tmp_path, capsys, shap
     captured = capsys.readouterr()
     assert "ms-ssim skipped" in captured.err and '"ssim"' in captured.out and '"ms-ssim"' not in captured.out
     assert main(["compare", str(p), str(p), "--metric", "ms-ssim"]) == 2  # nothing left to compute
+
+
+def test_float_source_against_its_pq_coded_output_compares_as_compress_measured_it():
+    from qualipress.io.transfer import to_perceptual_image
+
+    lin = as_image(photo_like(40, 48).astype(np.float32) / 255 * 4.0)  # scene-linear, up to 4x diffuse white
+    stored = to_perceptual_image(lin)  # what compress encodes for a float source
+    ref, dis, notes = align_pair(lin, stored)
+    assert any("PQ" in n for n in notes) and not ref.is_float and not dis.is_float
+    assert measure(ref, dis, ["psnr"])["psnr"].value >= 99
+    darker = to_perceptual_image(lin.with_pixels(lin.pixels * 0.5))
+    assert measure(*align_pair(lin, darker)[:2], ["psnr"])["psnr"].value < 40

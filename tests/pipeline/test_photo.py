@@ -219,3 +219,11 @@ def test_kept_source_obeys_the_metadata_policy(tmp_path: Path) -> None:
     ex.load(meta["exif"])
     assert dict(ex) == {0x0112: 6}  # only the orientation the kept pixels need
     assert read_image(Path(rec["output"])).width == 96
+
+
+def test_deep_image_into_8_bit_codec_names_the_remedy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "deep.png"
+    write_image(src, as_image(photo_like(32, 40, seed=2, bits=16)))
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--codec", "webp", "--target", "ssim>=0.9",
+                 "--no-film"]) == 1
+    assert "--bit-depth 8" in capsys.readouterr().err

@@ -140,5 +140,29 @@ def test_cli_train_objective_rd(data, tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 0, text
     assert out.is_file() and "held-out proxy bits" in text
+    # continue from the shipped weights (strength reset to 1 for training)
+    out2 = tmp_path / "cli2.pt"
+    assert main(["preprocess", "train", str(data), "-o", str(out2), "--objective", "rd", "--steps", "1",
+                 "--crop", "32", "--batch", "2", "--init", "kuchen-rd"]) == 0
+    from qualipress.preprocess.model import load_model
+
+    assert load_model(out2).strength == 1.0 and load_model(out2).arch["base"] == 16
     assert main(["preprocess", "train", str(data), "-o", str(out), "--objective", "nope"]) == 2
     assert main(["preprocess", "train", str(data), "-o", str(out), "--objective", "rd", "--q-range", "x"]) == 2
+
+
+def test_shipped_rd_model_is_small_loads_and_has_a_record():
+    from qualipress.preprocess import KUCHEN_RD, SHIPPED_RD_MODEL, SHIPPED_RD_RECORD, preprocessor_names
+
+    assert SHIPPED_RD_MODEL.is_file() and SHIPPED_RD_MODEL.stat().st_size < 5 * 1024 * 1024
+    rec = json.loads(SHIPPED_RD_RECORD.read_text())
+    assert rec["objective"] == "rd" and rec["steps_run"] >= 1 and rec["log"]
+    assert not any("kodak" in s.lower() for s in rec["data"]["sources"]), "never train on Kodak"
+    assert KUCHEN_RD in preprocessor_names()
+    pre = get_preprocessor(KUCHEN_RD)
+    assert 0 < pre.model.strength <= 1.0 and pre.model.strength == rec["strength_calibration"]["chosen"]
+    img = textured(h=48, w=64)
+    out = pre(img)
+    assert out.pixels.shape == img.pixels.shape
+    assert not np.array_equal(out.pixels, img.pixels)
+    assert np.abs(out.pixels.astype(int) - img.pixels).mean() < 10

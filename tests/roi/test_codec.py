@@ -126,3 +126,16 @@ def test_detected_roi_on_a_portrait(data_dir):
     roi = measure(img, dec, ("psnr",), mask=face)["psnr"].value
     bg = measure(img, dec, ("psnr",), mask=~face)["psnr"].value
     assert roi > bg
+
+
+def test_targeted_encode_carries_metadata(textured):
+    # QA: `compress photo.jpg --codec jpeg-roi --target ...` on a photo with an ICC profile skipped jpeg-roi
+    # ("unknown option(s) metadata") and silently delivered the lossless mozjpeg transcode instead.
+    from PIL import ImageCms
+
+    from qualipress.io.metadata import Carry, read_metadata
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    res = RoiJpegCodec().targeted_encode(as_image(textured(64, 80)), "ssim>=0.9", metadata=Carry(icc=icc))
+    assert res.met and res.codec == "jpeg-roi"
+    assert read_metadata(res.data, "jpeg").get("icc_profile") == icc

@@ -43,3 +43,19 @@ def test_prefer_rule() -> None:
     plain = parse_target("ssim>=0.9")
     small, big = search(img, "jpeg", plain), search(img, "jpeg", parse_target("ssim>=0.99"))
     assert prefer(small, big, plain)
+
+
+def test_prefer_never_picks_an_over_budget_file_over_one_that_fits() -> None:
+    # QA: `--codec webp --target bytes<=1500 --target ssim>=0.99` on a JPEG wrote the 157 KB lossless mozjpeg
+    # transcode (SSIM 1.0 ranks highest) although a smaller encode was closer to the budget.
+    img = as_image(photo_like(64, 80, seed=2))
+    t = parse_target(["bytes<=2500", "ssim>=0.9999"])
+    fits = search(img, "jpeg", t)
+    huge = search(img, "png", parse_target("ssim>=0.5"))  # lossless, SSIM 1: over the budget
+    assert len(fits.data) <= 2500 < len(huge.data)
+    huge.met = fits.met = False
+    assert prefer(fits, huge, t) and not prefer(huge, fits, t)
+    smaller = search(img, "jpeg", parse_target(["bytes<=50"]))  # fits nothing either, but is far smaller
+    smaller.met = False
+    assert len(huge.data) > len(smaller.data) > 50
+    assert prefer(smaller, huge, t) and not prefer(huge, smaller, t)

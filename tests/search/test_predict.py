@@ -75,7 +75,7 @@ def test_predictor_takes_the_binding_constraint_and_abstains_without_a_model():
 
 def test_curve_crossing_is_monotone_and_interpolated():
     knots = np.array([0, 10, 20, 30])
-    assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 1.5) == pytest.approx((25.0, 0.1))
+    assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 1.5) == pytest.approx((25.0, 0.05))
     assert pr.curve_crossing(knots, np.array([0.0, 1.0, 0.5, 2.0]), 0.75)[0] == pytest.approx(7.5)
     assert pr.curve_crossing(knots, np.array([0.0, 1.0, 1.5, 2.0]), 3.0) is None
 
@@ -168,7 +168,33 @@ def test_racing_codecs_keeps_the_winner_of_the_full_comparison():
     raced, per = best_of(img, names, "ssim>=0.95")
     full, per_full = best_of(img, names, "ssim>=0.95", race=False)
     assert raced.met and raced.codec == full.codec and raced.data == full.data
-    assert sum(r.encodes for r in per.values()) <= sum(r.encodes for r in per_full.values())
+    assert all(r.met for r in per.values() if r.beaten is None)
     assert all(r.beaten is None for r in per_full.values())
     assert sorted(race_order(names, img, "ssim>=0.95")) == sorted(names)
     assert race_order(["jpeg", "avif", "jpegxl"]) == ["avif", "jpegxl", "jpeg"]
+
+
+def test_codecs_predicted_far_larger_are_not_searched_after_the_two_likeliest():
+    from qualipress.search import SKIP_MARGIN, race_order, skip_reason
+
+    expected = {"avif": 1000.0, "jpegxl": 1100.0, "jpeg": 2000.0}
+    assert race_order(["jpeg", "heif", "jpegxl", "avif"], expected=expected) == ["avif", "jpegxl", "jpeg", "heif"]
+    assert skip_reason("jpeg", expected, 1000, searched=1) is None  # the runner-up is always searched
+    assert "100 % above" in skip_reason("jpeg", expected, 1000, searched=2)
+    assert skip_reason("jpeg", expected, int(2000 / (1 + SKIP_MARGIN)) + 1, searched=2) is None
+    assert skip_reason("heif", expected, 10, searched=5) is None  # no size model: it races instead
+    assert skip_reason("jpeg", expected, None, searched=3) is None  # nothing met yet
+
+
+def test_train_predictor_command(tmp_path):
+    from qualipress.cli import main
+
+    d = tmp_path / "train"
+    d.mkdir()
+    for k in range(6):
+        PILImage.fromarray(photo_like(40, 56, seed=20 + k)).save(d / f"{k}.png")
+    out = tmp_path / "m.json"
+    args = ["bench", "train-predictor", str(d), "--codecs", "jpeg", "--cache", str(tmp_path / "c"), "-o", str(out)]
+    assert main(args) == 0
+    assert "jpeg|ssim" in json.loads(out.read_text())["models"]
+    assert main([*args, "--limits", "jpeg=many"]) == 2

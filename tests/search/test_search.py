@@ -116,3 +116,49 @@ def test_warm_start_slope_is_fitted_over_nearby_probes_not_the_last_pair():
     assert hint.index == 60.0
     assert 0.0095 < hint.slope < 0.0105  # the probe 35 steps away (curvature) is left out
     assert _hint_from(60, {60: pr(0.006)}, {}).slope is None
+
+
+def test_checked_hint_steps_from_the_start_and_keeps_the_proof():
+    """A warm start whose previous search ended on a failed check (``Hint.checked``) moves 1, 2, 4 grid steps
+    from the start instead of trusting the margin; the setting found is the one a cold search proves."""
+    from qualipress.search import Hint
+
+    img = SAMPLES[0]
+    grid = codecs.get("jpeg").info.quality.grid
+
+    def strict(ref, dec):
+        return CheckOutcome(measure(ref, dec, ("psnr",))["psnr"].value >= 36, "psnr36")
+
+    cold = search(img, "jpeg", "ssim>=0.5", checks=[strict], predict=False)
+    i = grid.index(cold.setting)
+    assert 3 <= i <= len(grid) - 3 and cold.probes[-1].checks  # only the check binds here
+    # the frame got harder by one step: the start fails the check, the step above passes
+    up = search(img, "jpeg", "ssim>=0.5", checks=[strict], start=Hint(float(i - 1), 1.0, checked=True))
+    assert up.setting == cold.setting and up.encodes == 2
+    # the frame got easier by one step: start passes, its neighbour too, then 2 steps down fails, then the middle
+    down = search(img, "jpeg", "ssim>=0.5", checks=[strict], start=Hint(float(i + 1), 1.0, checked=True))
+    assert down.setting == cold.setting and down.encodes <= 4
+    same = search(img, "jpeg", "ssim>=0.5", checks=[strict], start=Hint(float(i), 1.0, checked=True))
+    assert same.setting == cold.setting and same.encodes == 2
+
+
+def _rgba_with_soft_edges() -> np.ndarray:
+    rgb = photo_like(h=96, w=128)
+    yy, xx = np.mgrid[0:96, 0:128]
+    alpha = np.clip((np.hypot(yy - 48, xx - 64) - 20) * 8, 0, 255).astype(np.uint8)  # disc with a soft rim
+    alpha[::7, ::5] = 0  # specks that a quantised alpha plane smears
+    return np.concatenate([rgb, alpha[..., None]], axis=2)
+
+
+def test_alpha_is_checked_so_a_codec_cannot_damage_transparency():
+    from qualipress.search.search import ALPHA_MAX_ERROR, alpha_kept
+
+    img = as_image(_rgba_with_soft_edges())
+    res = search(img, "jpeg2000", "ssim>=0.90")
+    dec = codecs.decode_like(codecs.get(res.codec), res.data, img)
+    worst = np.abs(dec.alpha().astype(int) - img.alpha().astype(int)).max() / 255
+    assert worst <= ALPHA_MAX_ERROR
+    assert all(any(o.name == "alpha kept" for o in p.checks) for p in res.probes)
+    # the check itself fails a plane that is visibly off
+    bad = dec.with_pixels(np.concatenate([dec.pixels[..., :3], (255 - dec.alpha())[..., None]], axis=2))
+    assert not alpha_kept(img, bad).passed

@@ -31,6 +31,9 @@ THRESHOLDS: dict[str, tuple[float, ...]] = {
     "ssim@min": (0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97),
     "psnr@min": (24, 26, 28, 30, 32, 34, 36, 38, 40),
 }
+#: The codecs the shipped model covers, and the most training images per codec it was fitted on.
+TRAINED_LIMITS = {"jpeg": 200, "jpegxl": 60, "avif": 60, "webp": 40, "jpegli": 40, "jpeg2000": 30, "heif": 30}
+TRAINED_CODECS = tuple(TRAINED_LIMITS)
 #: Largest margin-unit value fitted, per metric (SSIM 0.9999, PSNR 60 dB).
 _CAPS = {"ssim": 4.0, "psnr": 6.0}
 #: Default grid stride per codec for the training sweeps (slow encoders are sampled more sparsely).
@@ -146,7 +149,7 @@ def fit_kind(sweeps: Sequence[dict[str, Any]], features: dict[str, dict[str, flo
             "samples": int(len(resid)), "images": len(sweeps)}
 
 
-def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str] = ("jpeg", "jpegxl", "avif"),
+def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str] = TRAINED_CODECS,
                         limits: dict[str, int] | None = None, cache: str | Path = "results/predictor-sweeps",
                         output: str | Path | None = None, cached_only: bool = False,
                         log: Callable[[str], Any] = print) -> dict[str, Any]:

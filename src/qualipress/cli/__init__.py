@@ -44,8 +44,8 @@ PLUGINS = (
 )
 
 
-def _dump(obj: Any) -> None:
-    console.print_json(json.dumps(obj, default=str))
+def _dump(obj: Any, out: Console = console) -> None:
+    out.print_json(json.dumps(obj, default=str))
 
 
 # -- compress ---------------------------------------------------------------------------------------------
@@ -126,7 +126,8 @@ def compress(
         if not sep:
             raise QualipressError(f"--codec-opt {kv!r}: expected KEY=VALUE")
         options[k.strip()] = _coerce(v.strip())
-    hooks = _film_hooks(film, profile_name)
+    # web delivery is not an archive: no film seals, sidecars or manifests unless --film is given
+    hooks = _film_hooks(False if film is None and for_ == "web" else film, profile_name)
     wants_roi = (roi or roi_mask or roi_boxes or save_mask or fixed or "jpeg-roi" in codec_names
                  or "roi" in tgt.scoped_metrics())
     if wants_roi:
@@ -141,7 +142,7 @@ def compress(
     # Fixed jpeg-roi qualities ask for exactly that encode: never-grow does not swap in the source file.
     hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger or bool(fixed), web=for_ == "web",
                        bit_depth=bit_depth,
-                       extensions=frozenset({single.extension}) if single and single.extension else None)
+                       extensions=_photo.allowed_extensions(single, codec))
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
                            name_with_ext=name_with_ext,
                            encode_options=options, scheduler=scheduler,
@@ -170,9 +171,11 @@ def compress(
                 if rec.get("output"):
                     where = _photo.deliver(single, rec)
                     rec["delivered_to"] = where
-    if as_json:
+            if report is None:  # the default report lived in the private work directory, now removed
+                summary.report = None
+    if as_json:  # with -o - stdout carries the image: the summary goes to stderr
         _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
-               "per_file": file_rows(summary.skipped + summary.records)})
+               "per_file": file_rows(summary.skipped + summary.records)}, out=err_console if to_stdout else console)
     else:
         _print_summary(summary, out=err_console if to_stdout else console)
     if summary.failures:
@@ -223,7 +226,8 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
         def plain(rec: dict[str, Any]) -> None:
             if not enabled:
                 return
-            status = "resumed" if rec.get("resumed") else ("FAILED" if rec.get("error") else "ok")
+            status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
+                      else "MISSED" if rec.get("target_met") is False else "ok")
             note = rec.get("error") or _notice(rec)
             console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
         return run(plain)
@@ -244,6 +248,8 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
             prog.advance(task)
             if rec.get("error"):
                 prog.console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
+            elif rec.get("target_met") is False and not rec.get("resumed"):
+                prog.console.print(f"[red]MISSED[/] {rec['input']}: {_notice(rec) or 'target not met'}")
             elif note := _notice(rec):
                 prog.console.print(f"[yellow]note[/] {rec['input']}: {note}")
         return run(cb)
@@ -280,10 +286,22 @@ def _print_summary(summary: Any, out: Console = console) -> None:
         extra = "".join(f", {row[k]} {k}" for k in ("missed", "fallbacks") if row[k])
         table.add_row(f"  {row['codec']}", f"{row['files']} file(s), {row['bytes_in']:,} B → {row['bytes_out']:,} B"
                                            f"{saved}{extra}")
-    table.add_row("report", str(summary.report))
+    if summary.report is not None:
+        table.add_row("report", str(summary.report))
     out.print(table)
-    for rec in summary.failures:
-        err_console.print(f"[red]failed[/] {rec['input']}: {rec.get('error') or 'target not met'}")
+    _print_failure_recap(summary.failures)
+
+
+def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
+    """One line per distinct reason (each file was already named as it failed): how many files, which ones."""
+    by_reason: dict[str, list[str]] = {}
+    for rec in failures:
+        reason = str(rec.get("error") or "target not met")
+        reason = reason.removeprefix(f"{rec['input']}: ").replace(str(rec["input"]), "<file>")
+        by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
+    for reason, names in by_reason.items():
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        err_console.print(f"[red]failed[/] {len(names)} file(s) ({shown}): {reason}")
 
 
 # -- encode / decode / compare / info / codecs ------------------------------------------------------------
@@ -306,6 +324,7 @@ def encode(
     from qualipress.io.metadata import carry_for
     from qualipress.pipeline.delivery import reduce_bit_depth
 
+    _not_the_input(input, output)
     image = read_image(input)
     if bit_depth is not None:
         image = reduce_bit_depth(image, bit_depth)
@@ -334,6 +353,12 @@ def encode(
             console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
 
 
+def _not_the_input(input: Path, output: Path) -> None:
+    """Refuse an output path that is the input file itself (an input is never replaced, even with --overwrite)."""
+    if output.exists() and input.exists() and os.path.samefile(output, input):
+        raise QualipressError(f"-o {output} is the input file: an input is never replaced, even with --overwrite")
+
+
 @app.command()
 def decode(
     input: Annotated[Path, typer.Argument(help="Encoded file (any supported format, incl. .qlc).")],
@@ -344,6 +369,7 @@ def decode(
     """Decode a compressed file to a lossless working format."""
     from qualipress.io import read_image, write_image
 
+    _not_the_input(input, output)
     if weights is not None:
         from qualipress.learned.codec import decode_qlc, is_qlc
 
@@ -509,18 +535,22 @@ def bench_search(
 @bench_app.command("train-predictor")
 def bench_train_predictor(
     datasets: Annotated[list[Path], typer.Argument(help="Training image folders (never the evaluation sets).")],
-    codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl,avif",
-    limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60'.")] = (
-        "jpeg=200,jpegxl=60,avif=60"),
+    codecs: Annotated[str, typer.Option(help="Comma-separated codecs (default: those of the shipped model).")] = "",
+    limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60' (default: as the "
+                                             "shipped model was trained).")] = "",
     cache: Annotated[Path, typer.Option(help="Sweep cache folder.")] = Path("results/predictor-sweeps"),
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: shipped one).")] = None,
     cached_only: Annotated[bool, typer.Option(help="Fit on cached sweeps only.")] = False,
 ) -> None:
     """Retrain the setting predictor (the search's first probe) from exhaustive sweeps of training images."""
-    from qualipress.bench.predictor_train import run_train_predictor
+    from qualipress.bench.predictor_train import TRAINED_CODECS, TRAINED_LIMITS, run_train_predictor
 
-    lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)}
-    data = run_train_predictor(datasets, codecs=codecs.split(","), limits=lim, cache=cache, output=output,
+    try:
+        lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)} or dict(TRAINED_LIMITS)
+    except ValueError:
+        raise InputError(f"--limits {limits!r}: expected CODEC=N[,CODEC=N...]") from None
+    names = [c for c in codecs.split(",") if c] or list(TRAINED_CODECS)
+    data = run_train_predictor(datasets, codecs=names, limits=lim, cache=cache, output=output,
                                cached_only=cached_only, log=console.print)
     console.print(f"{len(data['models'])} models written")
 

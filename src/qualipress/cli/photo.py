@@ -37,6 +37,8 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     ------
     QualipressError
         A single output with several inputs or a directory input.
+    OutputError
+        The named output file is the input itself (same file, also through a link).
     """
     from qualipress.io import IMAGE_SUFFIXES
 
@@ -49,6 +51,8 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
         return None
     if len(inputs) != 1 or (inputs[0] != "-" and not Path(inputs[0]).is_file()):
         raise QualipressError(f"-o {text} names one file: give exactly one input file (or '-' for stdin)")
+    if single.path is not None and inputs[0] != "-" and output.exists() and os.path.samefile(output, inputs[0]):
+        raise OutputError(f"-o {text} is the input file: an input is never replaced, even with --overwrite")
     return single
 
 
@@ -71,6 +75,27 @@ def codecs_for(single: SingleOutput, codec: str) -> str:
         raise QualipressError(f"-o ...{single.extension}: {'no installed codec' if codec == 'auto' else codec} "
                               f"writes {single.extension} files")
     return ",".join(fits)
+
+
+def allowed_extensions(single: SingleOutput | None, codec: str) -> frozenset[str] | None:
+    """Output extensions a single-output run may produce: the named file's, or (stdout) those of the requested
+    codecs, so a kept or transcoded source never arrives in another format than asked for."""
+    from qualipress import codecs
+
+    if single is None:
+        return None
+    if single.extension is not None:
+        return frozenset({single.extension})
+    if codec == "auto":
+        return None
+    exts = set()
+    for name in codec.split(","):
+        try:
+            ext = codecs.get(name).info.extension
+        except QualipressError:
+            continue
+        exts.add(_SAME_EXT.get(ext, ext))
+    return frozenset(exts)
 
 
 @contextmanager

@@ -120,6 +120,8 @@ class Codec(ABC):
 
     name: str = ""
     info: CodecInfo
+    #: True when :meth:`_encode` writes a ``metadata`` Carry itself (its container has no byte-level writer here).
+    writes_metadata: bool = False
     #: Python module the backend lives in; :meth:`is_available` imports it.
     backend_module: str = ""
 
@@ -172,6 +174,8 @@ class Codec(ABC):
         carry = options.pop("metadata", None)
         self.check_options(options)
         img = self.prepare(as_image(image))
+        if carry is not None and self.writes_metadata:
+            options["metadata"], carry = carry, None  # the encoder writes it itself
         if lossless:
             if not self.info.lossless:
                 raise UnsupportedError(f"codec {self.name!r} has no lossless mode")

@@ -308,6 +308,7 @@ class HeifCodec(Codec):
         options={"chroma": "420, 422 or 444 (default 420)"},
     )
     backend_module = "pillow_heif"
+    writes_metadata = True
 
     @classmethod
     def version(cls) -> str:
@@ -330,8 +331,14 @@ class HeifCodec(Codec):
         try:
             heif = pillow_heif.from_bytes(mode=mode, size=(image.width, image.height), data=data)
             buf = io.BytesIO()
+            carry = options.get("metadata")
+            extra: dict[str, Any] = {}
+            if carry is not None:
+                from qualipress.io.metadata import embed_fields
+
+                extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
-                      chroma=int(options.get("chroma", 420)))
+                      chroma=int(options.get("chroma", 420)), **extra)
         finally:
             pillow_heif.options.SAVE_HDR_TO_12_BIT = False
         return buf.getvalue()

@@ -90,6 +90,7 @@ def detect_persons_mediapipe(
     min_area: float = 0.0005,
     model_selection: int = 0,
     scales: tuple[int, ...] = TILE_SCALES,
+    overlap: float = TILE_OVERLAP,
 ) -> list[Region]:
     """Person areas as regions carrying their own masks (one per connected component).
 
@@ -105,8 +106,10 @@ def detect_persons_mediapipe(
         0 = general 256×256 model, 1 = landscape 144×256 model.
     scales : tuple of int
         Tile scales (:func:`tiled_person_probability`); ``(1,)`` = the whole image only.
+    overlap : float
+        Overlap of neighbouring tiles.
     """
-    prob = tiled_person_probability(rgb, scales=scales, model_selection=model_selection)
+    prob = tiled_person_probability(rgb, scales=scales, overlap=overlap, model_selection=model_selection)
     return component_regions(prob > threshold, prob, "persons", "mediapipe-selfie", min_area=min_area)
 
 

@@ -126,9 +126,16 @@ def bits_used(pixels: np.ndarray, bit_depth: int) -> dict[str, Any]:
         return {"declared": bit_depth, "used": None, "levels": None, "level_bits": None}
     acc = int(np.bitwise_or.reduce(pixels.reshape(-1).astype(np.uint32)))
     zeros = bit_depth if acc == 0 else (acc & -acc).bit_length() - 1
-    levels = max(int(np.unique(pixels[..., i]).size) for i in range(pixels.shape[2]))
+    levels = max(_distinct(pixels[..., i]) for i in range(pixels.shape[2]))
     return {"declared": bit_depth, "used": bit_depth - zeros, "levels": levels,
             "level_bits": round(math.log2(levels), 3) if levels > 0 else 0.0}
+
+
+def _distinct(channel: np.ndarray) -> int:
+    """Number of distinct values of one integer channel (a histogram for ≤ 16-bit samples, no sort)."""
+    if channel.dtype.kind == "u" and channel.dtype.itemsize <= 2:
+        return int(np.count_nonzero(np.bincount(channel.reshape(-1), minlength=1)))
+    return int(np.unique(channel).size)
 
 
 _SRGB_CUT = 0.04045
@@ -195,7 +202,9 @@ def colour(code: np.ndarray) -> dict[str, Any]:
     if code.shape[2] < 3:
         return {"chroma_mean": 0.0, "chroma_p99": 0.0, "monochrome": True, "palette": None}
     rgb = code[..., :3]
-    chroma = rgb.max(axis=2) - rgb.min(axis=2)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # max - min over the three channels, written out (NumPy's reductions over a length-3 last axis are slow)
+    chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     p99 = float(np.percentile(chroma, 99))
     q = np.minimum((rgb * 16).astype(np.int32), 15)
     cells = np.bincount((q[..., 0] * 256 + q[..., 1] * 16 + q[..., 2]).ravel(), minlength=4096)
@@ -315,7 +324,36 @@ def texture(stats: BlockStats, *, noise: float = 0.0) -> dict[str, Any]:
 
 
 # -- everything -----------------------------------------------------------------------------------------------
-def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool = False) -> dict[str, Any]:
+@dataclass
+class FrameArrays:
+    """What every frame measure starts from, computed once per frame (:func:`frame_arrays`) and shared by
+    :func:`analyse`, :func:`qualipress.film.fidelity.reference` and the decision checks' reference."""
+
+    code: np.ndarray
+    y: np.ndarray
+    stats: BlockStats
+    grain: dict[str, Any]
+
+
+def frame_arrays(image: Image | np.ndarray, *, block: int = BLOCK) -> FrameArrays:
+    """Perceptual code (float32), its luma, the luma's block plane fits and the grain measure of one frame.
+
+    Raises
+    ------
+    InputError
+        Non-finite float samples, or a frame smaller than one block.
+    """
+    img = as_image(image)
+    if img.is_float and not np.isfinite(img.pixels).all():
+        raise InputError("frame has NaN or Inf samples; analysis needs finite values")
+    code = np.asarray(to_perceptual(img), np.float32)
+    y = luma(code)
+    stats = block_stats(y, block=block)
+    return FrameArrays(code, y, stats, grain(y, stats))
+
+
+def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool = False,
+            arrays: FrameArrays | None = None) -> dict[str, Any]:
     """All frame measures as plain data (masks only with ``keep_masks``).
 
     Parameters
@@ -325,6 +363,8 @@ def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool =
         Block size of the block measures.
     keep_masks : bool
         Also return ``smooth_mask`` and ``texture_mask`` (boolean block arrays) for the decision module.
+    arrays : FrameArrays, optional
+        :func:`frame_arrays` of this image with this ``block``, when already computed.
 
     Returns
     -------
@@ -338,12 +378,9 @@ def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool =
         Non-finite float samples, or a frame smaller than one block.
     """
     img = as_image(image)
-    if img.is_float and not np.isfinite(img.pixels).all():
-        raise InputError("frame has NaN or Inf samples; analysis needs finite values")
-    code = np.asarray(to_perceptual(img), np.float32)
-    y = luma(code)
-    stats = block_stats(y, block=block)
-    gr = grain(y, stats)
+    if arrays is None or arrays.stats.block != block:
+        arrays = frame_arrays(img, block=block)
+    code, stats, gr = arrays.code, arrays.stats, arrays.grain
     sigma = float(gr["sigma"])
     smooth = smooth_gradient(stats)
     tex = texture(stats, noise=sigma)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qualipress.errors import InputError, OutputError, QualipressError
+from qualipress.errors import InputError, OutputError, QualipressError, UnsupportedError
 from qualipress.film import lossless, manifest
 from qualipress.film.sequence import FRAME_EXTENSIONS, expand_inputs, parse_name
 from qualipress.io import atomic_write_bytes, sha256_bytes, sha256_file
@@ -35,6 +36,21 @@ def source_list(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
             seen.add(rel)
             out.append((p, rel))
     return out
+
+
+def left_out(inputs: Iterable[str | Path], outdir: str | Path) -> list[Path]:
+    """Files inside the input directories that are not frame files, so :func:`archive_paths` does not store
+    them (checksum lists, notes, XML sidecars); hidden files and anything under ``outdir`` are not counted."""
+    inputs = list(inputs)
+    frames = {p for p, _ in source_list(inputs)}
+    out_root = Path(os.path.abspath(outdir))
+    extra: list[Path] = []
+    for item in inputs:
+        root = Path(os.path.abspath(item))
+        if root.is_dir():
+            extra += [p for p in sorted(root.rglob("*")) if p.is_file() and p not in frames
+                      and not p.name.startswith(".") and out_root not in p.parents]
+    return extra
 
 
 def check_writable(outdir: Path) -> None:
@@ -62,7 +78,7 @@ def _read_source(task: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
                frame=fn.number)
     try:
         st = src.stat()
-        rec.update(source_bytes=st.st_size, mtime_ns=st.st_mtime_ns)
+        rec.update(source_bytes=st.st_size, mtime_ns=st.st_mtime_ns, mode=stat.S_IMODE(st.st_mode))
         data = src.read_bytes()
     except OSError as exc:
         rec.update(status="error", error=f"{src}: cannot read ({exc.strerror or exc})", error_type="InputError")
@@ -82,6 +98,9 @@ def _encode_source(task: dict[str, Any], rec: dict[str, Any], data: bytes) -> by
     except MemoryError:
         rec.update(status="error", error="out of memory", error_type="MemoryError")
         return None
+    except Exception as exc:  # a bug or a backend failure: this frame's record, not the end of the batch
+        rec.update(status="error", error=f"unexpected {type(exc).__name__}: {exc}", error_type=type(exc).__name__)
+        return None
     rec.update(info)
     return out
 
@@ -96,6 +115,9 @@ def _write_output(task: dict[str, Any], rec: dict[str, Any], out: bytes) -> dict
             raise OutputError(f"{dst}: written bytes differ from the archive in memory")
     except QualipressError as exc:
         rec.update(status="error", error=str(exc), error_type=type(exc).__name__)
+        return rec
+    except OSError as exc:  # the written file vanished or became unreadable before it was re-read
+        rec.update(status="error", error=f"{dst}: cannot re-read ({exc.strerror or exc})", error_type="OutputError")
         return rec
     rec.update(status="ok", output=rel_out, output_sha256=sha256_bytes(out), output_bytes=len(out))
     return rec
@@ -201,8 +223,9 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
     -----
     Paths are made absolute here, before anything is sent to a worker: a Dask worker runs in its own working
     directory and must never resolve a relative name. Frames are sent as per-shot chunks in frame order
-    (:func:`qualipress.pipeline.schedule.run_by_sequence`), each chunk run with reading and writing overlapped
-    with encoding (:func:`archive_stream`); without workers, all frames run that way in this process.
+    (:func:`qualipress.pipeline.schedule.run_by_sequence`): local workers take a shot's frames one at a time,
+    in order, so every finished frame is recorded at once; on Dask a chunk runs as one task with reading and
+    writing overlapped with encoding (:func:`archive_stream`), as do all frames without workers.
 
     Returns
     -------
@@ -214,8 +237,18 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         ``outdir`` cannot be written.
     InputError
         No input frame found.
+    UnsupportedError
+        Unknown codec or selection mode, or an effort outside 1-9 (before any work).
     """
     t0 = time.perf_counter()
+    unknown = [c for c in codecs if c not in lossless.PIXEL_CODECS]
+    if unknown or not codecs:
+        raise UnsupportedError(f"unknown lossless pixel codec(s) {', '.join(unknown) or '(none given)'}; "
+                               f"choose from {', '.join(lossless.PIXEL_CODECS)}")
+    if select not in lossless.SELECT_MODES:
+        raise UnsupportedError(f"unknown codec selection {select!r}; choose from {', '.join(lossless.SELECT_MODES)}")
+    if not 1 <= effort <= 9:
+        raise UnsupportedError(f"JPEG XL effort {effort} is outside 1-9")
     out = Path(os.path.abspath(outdir))
     srcs = source_list(inputs)
     check_writable(out)
@@ -239,7 +272,10 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
             progress(rec)
 
     keys = [sequence_key(t["rel"]) for t in tasks]
-    for i, rec in run_by_sequence(_archive_task, tasks, keys, jobs=jobs, scheduler=scheduler, stream=archive_stream):
+    # local workers: one frame per task on the shot's lane, so each finished frame reaches the manifest at once
+    # (an interruption loses none); in this process and on Dask a chunk streams with I/O overlapped
+    stream = archive_stream if (scheduler or jobs <= 1) else None
+    for i, rec in run_by_sequence(_archive_task, tasks, keys, jobs=jobs, scheduler=scheduler, stream=stream):
         if isinstance(rec, BaseException):
             rec = {"kind": "lossless", "source": tasks[i]["rel"], "status": "error", "error": str(rec),
                    "error_type": type(rec).__name__}
@@ -271,10 +307,13 @@ def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
                 rec.update(status="ok", sha256=want, note="already restored")
                 return rec
             raise OutputError(f"{dst}: exists with other content (restore never overwrites)")
-        info = lossless.restore_file(src, dst)
+        rebuilt = lossless.restore_bytes(data, threads=int(task.get("threads") or 1))  # checks the SHA-256
+        del data
+        atomic_write_bytes(dst, rebuilt, overwrite=False)
         if sha256_file(dst) != want:
             raise OutputError(f"{dst}: restored file on disk does not match the recorded SHA-256")
-        rec.update(status="ok", sha256=info["sha256"], bytes=info["bytes"])
+        rec.update(status="ok", sha256=want, bytes=len(rebuilt))
+        _restore_attributes(dst, task.get("attrs") or {}, rec)
     except OSError as exc:
         rec.update(status="error", error=f"{src}: {exc.strerror or exc}")
     except QualipressError as exc:
@@ -282,6 +321,18 @@ def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
         rec.update(status="error", error=f"{task['rel']}: {msg}" if msg.startswith("damaged") else msg,
                    error_type=type(exc).__name__)
     return rec
+
+
+def _restore_attributes(dst: Path, attrs: dict[str, Any], rec: dict[str, Any]) -> None:
+    """Give a restored file the permission bits and modification time its source had when archived (as the
+    manifest recorded them; archives made before these were recorded keep the umask's mode and today's time)."""
+    try:
+        if attrs.get("mode") is not None:
+            os.chmod(dst, int(attrs["mode"]))
+        if attrs.get("mtime_ns") is not None:
+            os.utime(dst, ns=(int(attrs["mtime_ns"]), int(attrs["mtime_ns"])))
+    except OSError as exc:
+        rec["note"] = f"mode/mtime not restored ({exc.strerror or exc})"
 
 
 def missing_frames(root: Path) -> list[dict[str, Any]]:
@@ -296,13 +347,14 @@ def missing_frames(root: Path) -> list[dict[str, Any]]:
 
 
 def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, scheduler: str | None = None,
-                    progress: Any = None) -> BatchResult:
+                    threads: int = 0, progress: Any = None) -> BatchResult:
     """Rebuild every archived frame (``*.qpl`` below ``archive``) byte for byte under ``outdir``.
 
     Each restored file is checked against the SHA-256 recorded at archive time; an existing identical file is
     left alone (so an interrupted restore can be rerun), a different one is never overwritten. A frame the
     archive's manifest lists but whose ``.qpl`` is gone is an error record naming it; a ``.qpl`` whose header or
-    a section fails its hash is an error record saying "damaged" and naming the section.
+    a section fails its hash is an error record saying "damaged" and naming the section. ``threads`` go to the
+    decoders that take them (0 = cores ÷ ``jobs``; 1 on a Dask cluster).
 
     Raises
     ------
@@ -320,10 +372,15 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     out = Path(os.path.abspath(outdir))
     check_writable(out)
     remove_stale_temps(out)
+    attrs = {r["output"]: {"mode": r.get("mode"), "mtime_ns": r.get("mtime_ns")}
+             for r in manifest.latest(manifest.load(root)).values() if r.get("status") == "ok" and r.get("output")}
+    if threads <= 0:
+        threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
     tasks = []
     for p in files:
         rel = p.relative_to(root).as_posix()
-        tasks.append({"path": str(p), "rel": rel, "outdir": str(out), "out_rel": rel[: -len(lossless.SUFFIX)]})
+        tasks.append({"path": str(p), "rel": rel, "outdir": str(out), "out_rel": rel[: -len(lossless.SUFFIX)],
+                      "attrs": attrs.get(rel), "threads": threads})
     result = BatchResult()
     for rec in missing:
         result.records.append(rec)

@@ -99,7 +99,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         Damaged files (truncated DPX/TIFF, content that does not match the extension) are kept byte for byte
         too, flagged "damaged" in the manifest and here.
         """
-        from qualipress.film.archive import archive_paths
+        from qualipress.film.archive import archive_paths, left_out
 
         res = archive_paths(inputs, output, jobs=jobs, scheduler=scheduler,
                             codecs=tuple(c.strip() for c in codecs.split(",") if c.strip()), effort=effort,
@@ -111,6 +111,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done, "
                    f"{len(res.errors)} failed"
                    + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
+        extra = left_out(inputs, output)
+        if extra:
+            names = ", ".join(p.name for p in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+            typer.echo(f"note: {len(extra)} file(s) in the inputs are not frames and were not archived: {names}")
         if res.errors:
             raise ExitCode(1)
 
@@ -120,11 +124,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         output: Annotated[Path, typer.Option("-o", "--output", help="where to rebuild the original files")],
         jobs: Annotated[int, typer.Option("--jobs", "-j")] = 1,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+        threads: Annotated[int, typer.Option(help="threads inside each decoder (0 = cores / jobs)")] = 0,
     ) -> None:
         """Rebuild the original files byte for byte (each checked against its recorded SHA-256)."""
         from qualipress.film.archive import restore_archive
 
-        res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, progress=_progress("restored"))
+        res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, threads=threads,
+                              progress=_progress("restored"))
         ok = sum(r.get("status") == "ok" for r in res.records)
         typer.echo(f"{ok}/{len(res.records)} restored bit-exact (SHA-256 verified)")
         if res.errors:

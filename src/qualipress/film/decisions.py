@@ -66,25 +66,65 @@ class _RefInfo:
     texture: np.ndarray
     fid: fidelity.Reference
     display: np.ndarray | None = None
+    arrays: analysis.FrameArrays | None = None
+    display_ref: Any = None
 
 
 _KEYS: dict[int, tuple[weakref.ref[Any], _RefInfo]] = {}
 
 
 def _ref_info(reference: Image) -> _RefInfo:
+    """Everything the checks need from the source frame, computed once per frame object (cached by identity):
+    :func:`qualipress.film.analysis.frame_arrays`, block masks and :func:`qualipress.film.fidelity.reference`.
+    :class:`qualipress.film.hooks.FilmHooks` calls it first in ``plan``, so the frame analysis reuses it too."""
     hit = _KEYS.get(id(reference))
     if hit is not None and hit[0]() is reference:
         return hit[1]
-    code = np.asarray(to_perceptual(reference), np.float32)
-    y = analysis.luma(code)
-    stats = analysis.block_stats(y)
-    sigma = analysis.grain(y, stats)["sigma"]
-    info = _RefInfo(code, stats, analysis.smooth_gradient(stats)["mask"],
-                    analysis.texture(stats, noise=sigma)["mask"], fidelity.reference(reference))
+    arrays = analysis.frame_arrays(reference)
+    sigma = arrays.grain["sigma"]
+    info = _RefInfo(arrays.code, arrays.stats, analysis.smooth_gradient(arrays.stats)["mask"],
+                    analysis.texture(arrays.stats, noise=sigma)["mask"],
+                    fidelity.reference(reference, arrays=arrays), arrays=arrays)
     if len(_KEYS) > 8:
         _KEYS.clear()
     _KEYS[id(reference)] = (weakref.ref(reference), info)
     return info
+
+
+@dataclass
+class _DecInfo:
+    """What the checks measure on one decoded probe, computed once and shared by all of them."""
+
+    code: np.ndarray
+    _y: np.ndarray | None = None
+    _stats: analysis.BlockStats | None = None
+
+    @property
+    def y(self) -> np.ndarray:
+        if self._y is None:
+            self._y = analysis.luma(self.code)
+        return self._y
+
+    def stats(self, block: int) -> analysis.BlockStats:
+        if self._stats is None or self._stats.block != block:
+            self._stats = analysis.block_stats(self.y, block=block)
+        return self._stats
+
+
+_DECODED: dict[int, tuple[weakref.ref[Any], weakref.ref[Any], _DecInfo]] = {}
+
+
+def _dec_info(info: _RefInfo, decoded: Image) -> _DecInfo:
+    """Perceptual code, luma and block statistics of a decoded probe, computed once per decoded image object
+    (cached by identity; only the last few probes are kept)."""
+    hit = _DECODED.get(id(decoded))
+    if hit is not None and hit[0]() is decoded and hit[1]() is info:
+        return hit[2]
+    out = _DecInfo(_decoded_code(decoded, info.code.shape))
+    if len(_DECODED) >= 2:
+        _DECODED.clear()
+    _DECODED[id(decoded)] = (weakref.ref(decoded), weakref.ref(info), out)
+    return out
 
 
 def _decoded_code(decoded: Image, shape: tuple[int, ...]) -> np.ndarray:
@@ -128,7 +168,7 @@ class BandingCheck:
         n = int(info.smooth.sum())
         if n == 0:
             return CheckOutcome(True, self.name, "no smooth-gradient blocks in the reference")
-        dec = analysis.block_stats(analysis.luma(_decoded_code(decoded, info.code.shape)), block=info.stats.block)
+        dec = _dec_info(info, decoded).stats(info.stats.block)
         extra = np.sqrt(np.maximum(dec.residual.astype(np.float64) ** 2 - info.stats.residual.astype(np.float64) ** 2,
                                    0.0)) * math.sqrt(12.0)
         steps = extra[info.smooth]
@@ -155,7 +195,7 @@ class DetailCheck:
         n = int(info.texture.sum())
         if n == 0:
             return CheckOutcome(True, self.name, "no textured blocks in the reference")
-        dec = analysis.block_stats(analysis.luma(_decoded_code(decoded, info.code.shape)), block=info.stats.block)
+        dec = _dec_info(info, decoded).stats(info.stats.block)
         ratio = dec.residual[info.texture].astype(np.float64) / np.maximum(
             info.stats.residual[info.texture].astype(np.float64), 1e-9)
         mean = float(ratio.mean())
@@ -176,7 +216,7 @@ class GrainCheck:
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
-        g = fidelity.grain_kept(info.fid, analysis.luma(_decoded_code(decoded, info.code.shape)))
+        g = fidelity.grain_kept(info.fid, _dec_info(info, decoded).y)
         if not g["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {g['why']}")
         ok = g["corr"] >= self.min_corr and g["energy"] >= self.min_energy
@@ -201,7 +241,7 @@ class TemporalCheck:
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
-        dec_y = analysis.luma(_decoded_code(decoded, info.code.shape))
+        dec_y = _dec_info(info, decoded).y
         t = fidelity.temporal_ratio(info.fid, dec_y, self.prev_source, self.prev_decoded)
         if not t["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {t['why']}")
@@ -230,7 +270,7 @@ class TonalCheck:
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
-        t = fidelity.tonal_shift(info.fid, _decoded_code(decoded, info.code.shape))
+        t = fidelity.tonal_shift(info.fid, _dec_info(info, decoded).code)
         if not t["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {t['why']}")
         shifts = [abs(v) for v in (t["highlights"], t["shadows"]) if v is not None]
@@ -249,7 +289,7 @@ class DisplayCheck:
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
-        v = display_ssim(info, _decoded_code(decoded, info.code.shape))
+        v = display_ssim(info, _dec_info(info, decoded).code)
         if v is None:
             return CheckOutcome(True, self.name, f"not applicable: transfer {reference.transfer!r}")
         ok = v >= self.min_ssim
@@ -259,15 +299,19 @@ class DisplayCheck:
 def display_ssim(info: _RefInfo, dec_code: np.ndarray) -> float | None:
     """SSIM of the display renderings (:func:`qualipress.film.fidelity.display_code` of linear luminance,
     16-bit grey) of a frame's source and decoded code; None when the frame's transfer has no linear decoding."""
-    from qualipress.metrics.core import ssim
+    from qualipress.metrics.core import Reference, _crop
 
     if info.fid.linear is None:
         return None
-    if info.display is None:
+    if info.display_ref is None:
+        # the source side once per frame: its display rendering and its SSIM window statistics
         info.display = _grey16(fidelity.display_code(info.fid.linear))
+        info.display_ref = Reference.normalised(info.display)
     dec_lin = fidelity.linear_luma(dec_code, info.fid.image)
     assert dec_lin is not None
-    return ssim(info.display, _grey16(fidelity.display_code(dec_lin)), data_range=1.0)
+    dec = _grey16(fidelity.display_code(dec_lin))[..., None]
+    # the same arithmetic as metrics.core.ssim(source, decoded, data_range=1.0), without redoing the source side
+    return float(np.mean(_crop(info.display_ref.maps(prepared=dec)[0]), dtype=np.float64))
 
 
 def _grey16(a: np.ndarray) -> np.ndarray:

@@ -90,17 +90,26 @@ class Reference:
     shadows: np.ndarray | None
 
 
-def reference(image: Image) -> Reference:
+def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Reference:
     """Source-side measurements of one frame.
+
+    Parameters
+    ----------
+    image : Image
+    arrays : qualipress.film.analysis.FrameArrays, optional
+        The frame's :func:`qualipress.film.analysis.frame_arrays` (default block), when already computed.
 
     Raises
     ------
     InputError
         Frame smaller than one analysis block.
     """
-    code = np.asarray(to_perceptual(image), np.float32)
-    y = analysis.luma(code)
-    stats = analysis.block_stats(y)
+    if arrays is not None and arrays.stats.block == analysis.BLOCK:
+        code, y, stats = arrays.code, arrays.y, arrays.stats
+    else:
+        code = np.asarray(to_perceptual(image), np.float32)
+        y = analysis.luma(code)
+        stats = analysis.block_stats(y)
     flat = analysis.flat_blocks(stats)
     b = stats.block
     hp = analysis.plane_residual(analysis.block_view(y, b)[flat]) if flat.any() else np.zeros((0, b, b))
@@ -124,12 +133,20 @@ def reference(image: Image) -> Reference:
     lin = linear_luma(code, image)
     hi = lo = None
     if lin is not None:
-        from scipy.ndimage import gaussian_filter
-
-        smooth = gaussian_filter(lin.astype(np.float32), 2.0, mode="nearest")
+        smooth = _blur2(lin)
         hi = smooth >= np.quantile(smooth, 1.0 - HIGHLIGHT_SHARE)
         lo = smooth <= np.quantile(smooth, SHADOW_SHARE)
     return Reference(image, code, y, stats, flat, hp, sigma, why, lin, hi, lo)
+
+
+def _blur2(a: np.ndarray) -> np.ndarray:
+    """Gaussian blur, σ = 2 px, edges repeated, radius 8 (the kernel of ``scipy.ndimage.gaussian_filter(a, 2.0,
+    mode="nearest")``), by OpenCV: the metrics already load it, while importing ``scipy.ndimage`` costs each
+    worker process about a second."""
+    import cv2
+
+    return np.asarray(cv2.GaussianBlur(np.ascontiguousarray(a, dtype=np.float32), (17, 17), 2.0,
+                                       borderType=cv2.BORDER_REPLICATE))
 
 
 def decoded_code(decoded: Image, ref: Reference) -> np.ndarray:

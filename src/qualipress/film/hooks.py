@@ -30,7 +30,7 @@ from qualipress.film import decisions, manifest, seal, select
 from qualipress.film.sequence import FRAME_EXTENSIONS, parse_name
 from qualipress.io import Image, atomic_write_bytes, sha256_file
 from qualipress.pipeline.hooks import Plan
-from qualipress.search import Target
+from qualipress.search import Hint, Target
 
 
 def _target_values(target: Target) -> tuple[float | None, float | None]:
@@ -55,6 +55,62 @@ def _profile_of(target: Target) -> str | None:
     except Exception:  # profiles are optional for the hooks
         return None
     return None
+
+
+def check_bound_hint(previous: dict[str, Any]) -> Hint | None:
+    """Warm start for the next frame of a shot whose previous frame's search ended on a film check.
+
+    When the previous frame's chosen setting passed and the grid step just below it failed a decision check
+    (grain, temporal, ...), the target's margin at the chosen setting says nothing about where the next frame
+    fails: the core's hint, fitted on that margin, sends the next search several steps down and then bisects
+    back. This hint starts at the same setting with the slope of that final bracket (the margin drops from the
+    passing probe's to the failing one's within one step), so the next search probes the same setting and then
+    its neighbour below: two encodes when the next frame behaves like this one. It is marked ``checked``, so
+    when the next frame needs another setting the search moves 1, 2, 4, ... grid steps from there instead of
+    trusting the margin's slope. The search's proof (a passing setting and a failing neighbour) is unchanged;
+    only where it looks first.
+
+    Parameters
+    ----------
+    previous : dict
+        Report record of the previous frame (``codec``, ``setting``, ``probes`` with their ``checks``).
+
+    Returns
+    -------
+    Hint or None
+        None when the previous frame was lossless, or its bracket was not ended by a failed check.
+    """
+    from qualipress import codecs as _codecs
+    from qualipress.errors import QualipressError
+
+    name, setting = previous.get("codec"), previous.get("setting")
+    if not name or setting is None or (previous.get("params") or {}).get("lossless"):
+        return None
+    try:
+        q = _codecs.get(str(name)).info.quality
+    except QualipressError:
+        return None
+    if q is None:
+        return None
+    grid = np.asarray(q.grid, dtype=np.float64)
+
+    def index(v: float) -> int:
+        return int(np.argmin(np.abs(grid - float(v))))
+
+    i = index(setting)
+    passed = failed = None
+    for p in previous.get("probes") or []:
+        if p.get("codec") not in (None, name) or p.get("setting") is None or p.get("lossless"):
+            continue
+        j = index(p["setting"])
+        if j == i and p.get("passed"):
+            passed = p
+        elif j == i - 1 and not p.get("passed") and any(not c.get("passed") for c in p.get("checks") or []):
+            failed = p
+    if passed is None or failed is None:
+        return None
+    slope = float(passed.get("margin", 0.0)) - float(failed.get("margin", 0.0))
+    return Hint(float(i), slope if slope > 0 else None, checked=True)
 
 
 class FilmHooks:
@@ -104,7 +160,8 @@ class FilmHooks:
             plan.notes.append("not a film frame: core default plan, no film checks")
             return plan
         try:
-            ana = _analysis.analyse(image)
+            # the source side of every check, computed once for the frame; the analysis reuses its arrays
+            ana = _analysis.analyse(image, arrays=decisions._ref_info(image).arrays)
         except InputError as exc:  # e.g. smaller than one analysis block: plain search, said so
             from qualipress.pipeline.hooks import DefaultHooks
 
@@ -130,9 +187,15 @@ class FilmHooks:
         if "," in codec:
             cfg.codecs = [c.strip() for c in codec.split(",") if c.strip()]
             cfg.notes.insert(0, f"codecs {', '.join(cfg.codecs)} set by the user")
-        start = dict(cfg.start)
+        start: dict[str, Any] = dict(cfg.start)
         if prev_view is not None and cfg.codecs == [prev_view["codec"]]:
             start.pop(prev_view["codec"], None)  # the core's hint from the previous frame also knows the slope
+            bracket = check_bound_hint(prev or {})
+            if bracket is not None:
+                # the previous frame ended on a check, not on the target's margin: steer by its bracket
+                start[prev_view["codec"]] = bracket
+                cfg.notes.append(f"{prev_view['codec']}: warm start from the previous frame's bracket "
+                                 f"(setting {prev_view['setting']:g} passed, its neighbour failed a film check)")
         ssim, floor = _target_values(target)
         profile = self.profile or _profile_of(target)
         self._frames = {str(path): (image, name)}
@@ -170,11 +233,11 @@ class FilmHooks:
             like = to_perceptual_image(image) if image.is_float else image
             decoded = _codecs.decode_like(_codecs.get(codec), data, like)
             info = decisions._ref_info(image)
-            code = decisions._decoded_code(decoded, info.code.shape)
+            dec = decisions._dec_info(info, decoded)
         except (InputError, ValueError) as exc:
             record["film"] = {"error": f"could not measure the film figures: {exc}"}
             return
-        dec_y = _analysis.luma(code)
+        code, dec_y = dec.code, dec.y
         prev = self._previous_frame(name)
         prev_src, prev_dec = (prev if isinstance(prev, tuple) else (None, None))
         tiles = np.asarray(metrics.measure(image, decoded, ("ssim",), tile=256)["ssim"].tiles)

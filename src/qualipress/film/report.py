@@ -11,8 +11,8 @@ highlight / shadow shift in stops, the display-rendered SSIM and the worst tile;
 each. The worst frames (lowest SSIM, and least grain kept) are shown as **1:1 crops** of their worst 256-px tile
 and of their flattest 256-px region: source | output | difference × :data:`AMPLIFY` around mid-grey, in the
 film display rendering for log and linear frames (as stored otherwise), when the source file is still there.
-**Wall time** = latest frame end − earliest frame start over the collection (``film.finished_at`` − ``seconds``),
-not the sum of per-worker seconds.
+**Wall time** = latest frame end − earliest frame start of each collection (``film.finished_at`` − ``seconds``),
+summed over the collections given, per profile × codec and overall — not the sum of per-worker seconds.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def normalise(rec: dict[str, Any]) -> dict[str, Any] | None:
         "seconds": float(rec.get("seconds") or 0.0),
         "lossless_fallback": bool(rec.get("lossless")) and not is_lossless,
         "source_path": rec.get("source_path"),
+        "damaged": rec.get("damaged"),  # archive: a damaged source kept byte for byte
         **_film_fields(rec.get("film") or {}),
     }
 
@@ -100,11 +101,16 @@ def _film_summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def wall_seconds(rows: list[dict[str, Any]]) -> float | None:
-    """Latest frame end minus earliest frame start (module docstring), None without timestamps."""
-    ends = [(float(r["finished_at"]), r["seconds"]) for r in rows if r.get("finished_at") is not None]
-    if not ends:
+    """Wall time of the frames (module docstring): per collection, latest frame end minus earliest frame start,
+    summed over the collections (runs at different times do not count the time between them); None without
+    timestamps."""
+    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for r in rows:
+        if r.get("finished_at") is not None:
+            spans[str(r.get("collection"))].append((float(r["finished_at"]), float(r["seconds"])))
+    if not spans:
         return None
-    return round(max(e for e, _ in ends) - min(e - s for e, s in ends), 3)
+    return round(sum(max(e for e, _ in ends) - min(e - s for e, s in ends) for ends in spans.values()), 3)
 
 
 def _num(v: Any) -> float:
@@ -142,6 +148,7 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "psnr_min": round(float(np.min(ps)), 3) if ps else None,
             "encodes_per_frame": round(float(np.mean([r["encodes"] for r in rs])), 2),
             "seconds_per_frame": round(float(np.mean([r["seconds"] for r in rs])), 3),
+            "wall_seconds": wall_seconds(rs),
             "lossless_fallbacks": sum(r["lossless_fallback"] for r in rs),
             **_film_summary(rs),
         })
@@ -187,21 +194,8 @@ def _histograms(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     except ImportError:
         return []
     figs = []
-    for metric, label in (("ssim", "SSIM"), ("psnr", "PSNR (dB)")):
-        fig, ax = plt.subplots(figsize=(6, 2.6))
-        drawn = False
-        for profile in sorted({r["profile"] for r in rows}):
-            vals = _finite(r[metric] for r in rows if r["profile"] == profile)
-            if vals:
-                ax.hist(vals, bins=20, alpha=0.6, label=profile)
-                drawn = True
-        if drawn:
-            ax.set_xlabel(label)
-            ax.set_ylabel("frames")
-            ax.legend()
-            figs.append((f"{label} per frame", _png_uri(fig)))
-        plt.close(fig)
-    for key, label in (("grain_corr", "grain kept (flat-area correlation)"),
+    for key, label in (("ssim", "SSIM"), ("psnr", "PSNR (dB)"),
+                       ("grain_corr", "grain kept (flat-area correlation)"),
                        ("temporal_ratio", "temporal ratio (output / source frame difference)"),
                        ("tonal_highlights", "highlight shift (stops)"), ("tonal_shadows", "shadow shift (stops)")):
         fig, ax = plt.subplots(figsize=(6, 2.6))
@@ -372,6 +366,7 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
                 failed += rec.get("status", "ok") != "ok"
                 continue
             root_of[len(rows)] = rp
+            n["collection"] = str(rp)
             rows.append(n)
     if not rows:
         raise InputError("no successfully processed frame in the given collections")
@@ -394,7 +389,7 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     cols = [("profile", "profile"), ("codec", "codec"), ("files", "files"), ("bytes_before", "before"),
             ("bytes_after", "after"), ("ratio", "ratio :1"), ("saved_pct", "% saved"), ("ssim_mean", "SSIM mean"),
             ("ssim_min", "SSIM min"), ("psnr_mean", "PSNR mean"), ("psnr_min", "PSNR min"),
-            ("encodes_per_frame", "encodes/frame"), ("seconds_per_frame", "s/frame"),
+            ("encodes_per_frame", "encodes/frame"), ("seconds_per_frame", "s/frame"), ("wall_seconds", "wall s"),
             ("lossless_fallbacks", "lossless fallbacks"), *FILM_COLUMNS]
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>qualipress collection report</title>",
              "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;"
@@ -403,7 +398,7 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
              "<h1>Collection report</h1>",
              f"<p>{len(rows)} frames, {failed} failed. Storage: {_fmt_bytes(sum(r['source_bytes'] for r in rows))}"
              f" → {_fmt_bytes(sum(r['output_bytes'] for r in rows))} over all profiles. Wall time: "
-             + (f"{wall:.1f} s (first frame start to last frame end; per-worker seconds "
+             + (f"{wall:.1f} s (first frame start to last frame end of each collection; per-worker seconds "
                 f"sum to {sum(r['seconds'] for r in rows):.1f} s)." if wall is not None
                 else "not recorded (records without film timestamps).") + "</p>",
              "<h2>Per profile and codec</h2>", _table(summary, cols)]
@@ -422,6 +417,10 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     if skipped:
         parts.append("<h2>Film checks that could not apply</h2>" + _table(
             skipped, [("source", "frame"), ("profile", "profile"), ("film_not_applied", "why")]))
+    damaged = [r for r in rows if r.get("damaged")]
+    if damaged:
+        parts.append("<h2>Damaged source files (archived byte for byte as they are)</h2>" + _table(
+            damaged, [("source", "file"), ("damaged", "what is wrong")]))
     parts.append(f"<p>Data: <a href='{outp.with_suffix('.csv').name}'>CSV</a>, "
                  f"<a href='{outp.with_suffix('.json').name}'>JSON</a>.</p></body></html>")
     atomic_write_bytes(outp, "\n".join(parts).encode())

@@ -201,6 +201,10 @@ def make_testset(source: str | Path, out: str | Path, *, frames_per_shot: int = 
     to_code, transfer_code, description = ENCODINGS[encoding]
     exrs = sorted(src.glob("*.exr"))
     if shots is not None:
+        unknown = [s for s in shots if s not in {e.stem for e in exrs}]
+        if unknown and exrs:
+            raise InputError(f"{src}: no shot named {', '.join(unknown)} (available: "
+                             f"{', '.join(e.stem for e in exrs)})")
         exrs = [e for e in exrs if e.stem in shots]
     if not exrs:
         raise InputError(f"{src}: no .exr files")

@@ -93,8 +93,12 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
         if out not in sums and sums:
             rep.unlisted.append(f"{out} (in the manifest, not in {manifest.SUMS})")
     listed = set(sums)
+    # `compress DIR -o DIR`: the sources themselves live in the collection; they are recorded, not unlisted.
+    sources = {str(Path(r["source_path"]).resolve()) for r in manifest.load(base) if r.get("source_path")}
     for p in sorted(base.rglob("*")):
         if not p.is_file() or p.name.startswith(".") or p.name in manifest.COLLECTION_FILES:
+            continue
+        if str(p.resolve()) in sources:
             continue
         rel = p.relative_to(base).as_posix()
         if rel not in listed and rel not in by_output and not rel.endswith(".xmp"):

@@ -13,6 +13,7 @@ PNG       ``iCCP``                    ``eXIf``                        ``iTXt`` X
 WebP      ``ICCP`` (VP8X)             ``EXIF`` (VP8X)                 ``XMP `` (VP8X)
 AVIF      ``colr`` ``prof`` property  ``Exif`` item (``cdsc``)         ``mime`` item
 JPEG XL   sRGB only (codestream)      ``Exif`` box (container)        ``xml `` box
+HEIF      by pillow-heif's encoder    by pillow-heif's encoder        by pillow-heif's encoder
 ========  ==========================  ==============================  =====================
 """
 
@@ -43,6 +44,7 @@ CARRIES: dict[str, frozenset[str]] = {
     ".webp": frozenset({"icc", "exif", "xmp"}),
     ".avif": frozenset({"icc", "exif", "xmp"}),
     ".jxl": frozenset({"exif", "xmp"}),
+    ".heic": frozenset({"icc", "exif", "xmp"}),
 }
 
 _EXIF_PREFIX = b"Exif\x00\x00"
@@ -325,22 +327,40 @@ _NATIVE_GREY = frozenset({".jpg", ".png", ".jxl"})
 def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3) -> bytes:
     """Write ``carry`` into an encoded file of the format named by its file ``extension`` (``".jpg"``, ...).
 
-    Formats without a writer here (JPEG 2000, HEIF, lossless archival formats) come back unchanged; see
+    Formats without a writer here (JPEG 2000, lossless archival formats) come back unchanged; see
     :data:`CARRIES` for what each format keeps. An ICC profile whose colour space does not match the stored
     pixels (a grey profile on RGB data, a CMYK profile) is left out: a viewer would misread the colours.
     """
     if carry is None or not carry.fields():
         return data
-    if carry.icc:
-        stored = channels if extension in _NATIVE_GREY else max(channels, 3)
-        wanted = "GRAY" if stored in (1, 2) else "RGB"
-        if icc_colour_space(carry.icc) != wanted:
-            carry = Carry(None, carry.exif, carry.xmp)
-            if not carry.fields():
-                return data
+    carry = _fit_icc(carry, extension, channels)
+    if not carry.fields():
+        return data
     writer = {".jpg": embed_jpeg, ".png": embed_png, ".webp": embed_webp, ".avif": embed_avif,
               ".jxl": embed_jxl}.get(extension)
     return writer(data, carry) if writer else data
+
+
+def _fit_icc(carry: Carry, extension: str, channels: int) -> Carry:
+    """``carry`` without its ICC profile when the profile's colour space does not match the stored pixels."""
+    if not carry.icc:
+        return carry
+    stored = channels if extension in _NATIVE_GREY else max(channels, 3)
+    wanted = "GRAY" if stored in (1, 2) else "RGB"
+    return carry if icc_colour_space(carry.icc) == wanted else Carry(None, carry.exif, carry.xmp)
+
+
+def embed_fields(carry: Carry, *, channels: int, extension: str) -> dict[str, bytes]:
+    """``carry`` as keyword arguments for encoders that write metadata themselves (pillow-heif's ``save``)."""
+    carry = _fit_icc(carry, extension, channels)
+    out: dict[str, bytes] = {}
+    if carry.icc:
+        out["icc_profile"] = carry.icc
+    if carry.exif:
+        out["exif"] = _EXIF_PREFIX + carry.exif
+    if carry.xmp:
+        out["xmp"] = carry.xmp
+    return out
 
 
 def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:

@@ -367,8 +367,8 @@ def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[
 
 
 def _read_dpx(path: Path, max_pixels: int) -> Image:
+    _check_dpx_size(path)  # before decoding: a truncated file otherwise fails with the backend's scanline error
     arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
-    _check_dpx_size(path, meta)
     if arr.dtype == np.uint16 and 8 < bits < 16:
         # OpenImageIO widens 10/12-bit samples to 16 bits by bit replication; shifting back is exact.
         arr = arr >> (16 - bits)
@@ -386,9 +386,10 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
     return Image(img.pixels, img.bit_depth, transfer, "unknown" if transfer == "log" else "srgb", meta)
 
 
-def _check_dpx_size(path: Path, meta: dict[str, Any]) -> None:
+def _check_dpx_size(path: Path) -> None:
     """Refuse DPX files shorter than their header's image data claims (truncated or lying headers)."""
-    head = path.read_bytes()[:32]
+    with path.open("rb") as fh:
+        head = fh.read(32)
     big = head[:4] == b"SDPX"
     offset = int.from_bytes(head[4:8], "big" if big else "little")
     file_size = int.from_bytes(head[16:20], "big" if big else "little")

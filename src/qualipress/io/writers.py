@@ -74,6 +74,8 @@ def _write_oiio(path: Path, image: Image, *, overwrite: bool, **options: Any) ->
     if path.suffix.lower() == ".exr":
         fmt = oiio.HALF if options.get("half", True) else oiio.FLOAT
         data = px.astype(np.float32)
+        if not image.is_float:  # raw integer codes in half floats overflowed to Inf above 65504
+            data, fmt = _exr_light(path, image), oiio.FLOAT
         spec = oiio.ImageSpec(image.width, image.height, image.n_channels, fmt)
         spec.attribute("compression", options.get("compression", "zip"))
     else:
@@ -104,3 +106,24 @@ def _write_oiio(path: Path, image: Image, *, overwrite: bool, **options: Any) ->
         if not ok:
             raise OutputError(f"{path}: {out.geterror() or 'write failed'}")
     return path
+
+
+def _exr_light(path: Path, image: Image) -> np.ndarray:
+    """Linear light (float32) for an integer image going into an EXR: PQ codes are decoded, linear codes scaled
+    to [0, 1]; other encodings (sRGB, log) would need a colour conversion that is not guessed here.
+
+    Raises
+    ------
+    UnsupportedError
+        An integer image whose transfer is neither ``pq`` nor ``linear``.
+    """
+    from qualipress.io.transfer import pq_decode
+
+    if image.transfer not in ("pq", "linear"):
+        raise UnsupportedError(f"{path}: EXR holds linear light and this {image.bit_depth}-bit image is "
+                               f"{image.transfer}-coded; write .png, .tif or .dpx instead")
+    code = image.pixels.astype(np.float32) / np.float32(image.max_value)
+    if image.transfer == "pq":
+        n = image.n_channels - (1 if image.has_alpha else 0)
+        code[..., :n] = pq_decode(code[..., :n])
+    return code

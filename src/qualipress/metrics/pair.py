@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from qualipress.errors import InputError, UnsupportedError
+from qualipress.errors import InputError
 from qualipress.io.image import Image
+from qualipress.io.transfer import to_perceptual_image
 
 
 def align_pair(reference: Image, distorted: Image) -> tuple[Image, Image, list[str]]:
@@ -13,6 +14,8 @@ def align_pair(reference: Image, distorted: Image) -> tuple[Image, Image, list[s
 
     * alpha is dropped from both when only one has it, or when their channel counts differ;
     * a grey image compared with a colour one is repeated into three equal channels;
+    * a float (scene-linear) image against an integer one is brought to 16-bit PQ code, the encoding
+      ``compress`` stores and measures float sources in;
     * integer images of different depths are both widened to 16 bits (``v * 65535 / max``, rounded), so
       an 8-bit and a 16-bit version of one picture compare as the same picture.
 
@@ -25,8 +28,6 @@ def align_pair(reference: Image, distorted: Image) -> tuple[Image, Image, list[s
     ------
     InputError
         The sizes differ.
-    UnsupportedError
-        A float (linear-light) image against an integer one: no common encoding to compare them in.
     """
     notes: list[str] = []
     if (reference.height, reference.width) != (distorted.height, distorted.width):
@@ -40,7 +41,9 @@ def align_pair(reference: Image, distorted: Image) -> tuple[Image, Image, list[s
         notes.append("grey image compared as three equal channels")
         reference, distorted = _rgb(reference), _rgb(distorted)
     if reference.is_float != distorted.is_float:
-        raise UnsupportedError("cannot compare a float (linear-light) image with an integer one; convert one first")
+        # compress encodes a float source as SMPTE ST 2084 (PQ) integers and measures it that way: do the same
+        notes.append("float image compared in PQ (SMPTE ST 2084) code values, as compress measures float sources")
+        reference, distorted = (to_perceptual_image(x) if x.is_float else x for x in (reference, distorted))
     if not reference.is_float and (reference.bit_depth, reference.pixels.dtype) != (
             distorted.bit_depth, distorted.pixels.dtype):
         notes.append(f"{reference.bit_depth}-bit and {distorted.bit_depth}-bit samples compared at 16 bits")

@@ -38,7 +38,7 @@ from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
-from qualipress.search import Hint, SearchResult, Target, best_of, race_order
+from qualipress.search import Hint, SearchResult, Target, best_of, expected_sizes, race_order, skip_reason
 from qualipress.search.budget import prefer
 
 REPORT_NAME = "qualipress-report.jsonl"
@@ -121,7 +121,7 @@ class BatchSummary:
 
     records: list[dict[str, Any]]
     skipped: list[dict[str, Any]]
-    report: Path
+    report: Path | None  # None: a single-output run whose report went with its private work directory
 
     @property
     def failures(self) -> list[dict[str, Any]]:
@@ -305,7 +305,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
             raise OutputError(f"{p}: output would replace an input; choose another output directory"
                               + ("" if options.name_with_ext else " or use --name-with-ext"))
         if p.exists() and not options.overwrite:
-            raise OutputError(f"{p}: exists and was not made by this run's settings (use --overwrite)")
+            raise OutputError(f"{p}: exists and was not made by this run's settings (an earlier run with other "
+                              "settings, or one that kept its report elsewhere, made it: rerun with the same "
+                              "--report to resume, or use --overwrite)")
     record.update(
         codec=best.codec, codec_version=codec.version(), params=best.params(),
         setting=None if best.lossless else best.setting,
@@ -346,8 +348,15 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                    skipped: list[str]) -> tuple[SearchResult, dict[str, SearchResult]]:
     results: dict[str, SearchResult] = {}
     best: SearchResult | None = None
-    # Expected smallest first: the later codecs stop as soon as they cannot beat the best file so far.
-    for name in race_order(plan.codecs, encoded, options.target):
+    # Expected smallest first: the later codecs stop as soon as they cannot beat the best file so far, and those
+    # predicted to be far larger are not searched.
+    racing = options.target.budget is None and len(plan.codecs) > 1
+    expected = expected_sizes(plan.codecs, encoded, options.target) if racing else {}
+    for name in race_order(plan.codecs, expected=expected):
+        why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results))
+        if why is not None:
+            skipped.append(f"skipped {name}: {why}")
+            continue
         opts = {**enc_opts, **plan.encode_options.get(name, {})}
         try:
             b, res = best_of(encoded, [name], options.target, starts=starts, reference=original,
@@ -610,7 +619,7 @@ def _failed(job: Job, error: str, *, sha: str | None = None) -> dict[str, Any]:
 
 def summary_dict(summary: BatchSummary) -> dict[str, Any]:
     """Plain-data summary (for ``--json``)."""
-    return {"report": str(summary.report), **summary.totals(),
+    return {"report": None if summary.report is None else str(summary.report), **summary.totals(),
             "failed": [{"input": r["input"], "error": r.get("error") or "target not met"} for r in summary.failures]}
 
 

@@ -143,6 +143,8 @@ class PhotoHooks:
                 notes.append(f"--for web: left out {', '.join(dropped)} (browsers do not show them)")
             if not plan.codecs:
                 raise UnsupportedError("--for web: none of the requested codecs is shown by browsers")
+        if not image.is_float and image.bit_depth > 8:
+            _check_depth(plan.codecs, image.bit_depth)
         meta = image.metadata
         orientation = int(meta.get("orientation", 1) or 1)
         if orientation != 1:
@@ -200,6 +202,22 @@ class PhotoHooks:
 
     def finish(self, outdir: Path, records: list[dict]) -> None:
         self.inner.finish(outdir, records)
+
+
+def _check_depth(names: list[str], bit_depth: int) -> None:
+    """Refuse, with the remedy, a deep image none of the requested codecs can store."""
+    from qualipress import codecs as _codecs
+
+    depths = []
+    for name in names:
+        try:
+            depths.append(max(_codecs.get(name).info.bit_depths))
+        except Exception:
+            return  # unknown here: let the search report it
+    if depths and max(depths) < bit_depth:
+        raise UnsupportedError(f"{', '.join(names)} store{'s' if len(names) == 1 else ''} at most {max(depths)}-bit "
+                               f"samples and this image is {bit_depth}-bit: add --bit-depth 8 (dithered) or choose "
+                               "a deeper codec (jpegxl, avif, png)")
 
 
 def _extension(codec: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from qualipress.io.image import Image
-from qualipress.search.search import Check
+from qualipress.search.search import Check, Hint
 from qualipress.search.targets import Target
 
 
@@ -28,8 +28,8 @@ class Plan:
     ----------
     codecs : list of str
         Candidate codecs; the smallest result that meets the target wins.
-    start : dict of str to float
-        Starting setting per codec (warm start).
+    start : dict of str to float or Hint
+        Starting setting per codec, or a search :class:`~qualipress.search.Hint` (warm start).
     checks : list
         Extra pass/fail checks run on every probe (decision module).
     encode_options : dict of str to dict
@@ -50,7 +50,7 @@ class Plan:
     """
 
     codecs: list[str]
-    start: dict[str, float] = field(default_factory=dict)
+    start: dict[str, float | Hint] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     encode_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     analysis: dict[str, Any] = field(default_factory=dict)

@@ -69,6 +69,8 @@ def train_cmd(
     ssim_weight: Annotated[float, typer.Option("--ssim-weight", help="rd: weight of ln(1-SSIM) beside "
                                                                     "ln MSE.")] = 1.0,
     resume: Annotated[bool, typer.Option("--resume", help="rd: continue from OUTPUT and its .state.pt.")] = False,
+    init: Annotated[str | None, typer.Option(help="rd: start from these weights (e.g. kuchen-rd or a .pt; "
+                                                  "strength reset to 1, fresh optimiser).")] = None,
     checkpoint_minutes: Annotated[float, typer.Option("--checkpoint-minutes", help="rd: checkpoint interval.")]
     = 5.0,
 ) -> None:
@@ -79,7 +81,8 @@ def train_cmd(
     if objective == "rd":
         _train_rd(labels, output, steps=steps, batch=batch or 8, lr=lr or 1e-4,
                   base=base, crop=crop, q_range=q_range, ssim_weight=ssim_weight, threads=threads or 1,
-                  max_minutes=max_minutes, seed=seed, resume=resume, checkpoint_minutes=checkpoint_minutes)
+                  max_minutes=max_minutes, seed=seed, resume=resume, checkpoint_minutes=checkpoint_minutes,
+                  init=_model_path(init) if init else None)
         return
     if objective != "labels":
         raise InputError(f"objective must be 'labels' or 'rd', not {objective!r}")
@@ -96,6 +99,12 @@ def train_cmd(
 
     result = train_model(labels, output, opt, codec=codec, log=log)
     typer.echo(f"wrote {result.model_path} and {result.record_path}")
+
+
+def _model_path(name: str) -> str:
+    from qualipress.preprocess import KUCHEN, KUCHEN_RD, SHIPPED_MODEL, SHIPPED_RD_MODEL
+
+    return str({KUCHEN: SHIPPED_MODEL, KUCHEN_RD: SHIPPED_RD_MODEL}.get(name.strip().lower(), Path(name)))
 
 
 def _train_rd(inputs: list[Path], output: Path, *, q_range: str, resume: bool, **kw: Any) -> None:

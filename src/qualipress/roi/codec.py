@@ -49,6 +49,7 @@ OPTIONS = (
     "fine_rdo",
     "dc_rdo",
     "chroma_ratio",
+    "table_flatness",
 )
 
 
@@ -58,6 +59,8 @@ DC_RDO = 1.0
 #: 0.5: on the 17 annotated people photos under 1 Mpixel (``benchmarks/roi_gt.py``, detected ROI) it gained
 #: +0.00 / +0.05 / +0.09 dB ROI PSNR and +0.21 / +0.14 / +0.10 dB background PSNR at 0.5 / 0.8 / 1.0 bpp.
 FINE_RDO = 1.0
+#: Default flatness of the quantisation tables (``table_flatness`` option; 0 = Annex K as libjpeg writes them).
+TABLE_FLATNESS = 0.5
 
 
 @dataclass
@@ -121,6 +124,9 @@ class RoiJpegCodec(Codec):
     chroma_ratio : float
         Chroma tables of every level at ``chroma_ratio`` × the level's quality (default 1: the same quality
         as luma). Below 1 trades chroma detail for luma bits, like 4:2:0 does but on the 8×8 block map.
+    table_flatness : float
+        Quantisation tables moved from Annex K toward a flat table (:func:`qualipress.roi.encoder.flattened`;
+        default :data:`TABLE_FLATNESS`, 0 = libjpeg's tables). Still one DQT per component, baseline.
     deadzone : float
         Rounding threshold in background blocks with ``bg_mode="multiples"`` (0.5 = plain rounding).
     hierarchical : bool
@@ -294,6 +300,9 @@ class RoiJpegCodec(Codec):
             mode=mode,
             fine_rdo=float(FINE_RDO if options.get("fine_rdo") is None else options["fine_rdo"]),
             dc_rdo=float(DC_RDO if options.get("dc_rdo") is None else options["dc_rdo"]),
+            table_flatness=float(
+                TABLE_FLATNESS if options.get("table_flatness") is None else options["table_flatness"]
+            ),
         )
         stats.seconds = {"detect": t_detect, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)
@@ -326,5 +335,13 @@ class RoiJpegCodec(Codec):
         """Smallest ROI JPEG meeting ``target`` (``roi:`` constraints measured on ROI pixels only).
 
         See :func:`qualipress.roi.rate.targeted_encode`; returns a :class:`qualipress.search.SearchResult`.
+        ``metadata`` (a :class:`qualipress.io.metadata.Carry`) is written into the chosen file, as
+        :meth:`encode` does; the pixels and measurements are unaffected.
         """
-        return targeted_encode(self, image, target, reference=reference, **options)
+        carry = options.pop("metadata", None)  # this search bypasses Codec.encode, which would embed it
+        res = targeted_encode(self, image, target, reference=reference, **options)
+        if carry is not None and res.data:
+            from qualipress.io.metadata import embed
+
+            res.data = embed(res.data, self.info.extension, carry, channels=image.color().n_channels)
+        return res

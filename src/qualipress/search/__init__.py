@@ -7,11 +7,24 @@ Examples
 >>> r.setting, len(r.data), r.encodes                         # doctest: +SKIP
 """
 
-from qualipress.search.search import RACE_ORDER, CheckOutcome, Hint, Probe, SearchResult, best_of, race_order, search
+from qualipress.search.search import (
+    RACE_ORDER,
+    SKIP_MARGIN,
+    CheckOutcome,
+    Hint,
+    Probe,
+    SearchResult,
+    best_of,
+    expected_sizes,
+    race_order,
+    search,
+    skip_reason,
+)
 from qualipress.search.targets import STATS, Constraint, Target, parse_constraint, parse_target
 
 __all__ = [
     "RACE_ORDER",
+    "SKIP_MARGIN",
     "STATS",
     "CheckOutcome",
     "Constraint",
@@ -20,8 +33,10 @@ __all__ = [
     "SearchResult",
     "Target",
     "best_of",
+    "expected_sizes",
     "parse_constraint",
     "parse_target",
     "race_order",
     "search",
+    "skip_reason",
 ]

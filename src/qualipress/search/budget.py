@@ -144,11 +144,17 @@ def quality_rank(result: Any, target: Target) -> float:
 def prefer(a: Any, b: Any, target: Target) -> bool:
     """True when ``a`` should replace ``b`` as the chosen result.
 
-    A result that meets the target beats one that does not; then, with a byte budget, the higher quality wins
-    (:func:`quality_rank`), otherwise the smaller file.
+    A result that meets the target beats one that does not; then, with a byte budget, a file within the budget
+    beats one over it, two over it the smaller, two within it the higher quality (:func:`quality_rank`); without
+    a budget the smaller file wins.
     """
     if a.met != b.met:
         return a.met
     if target.budget is not None:
+        fits_a, fits_b = len(a.data) <= target.budget, len(b.data) <= target.budget
+        if fits_a != fits_b:
+            return fits_a  # e.g. a lossless re-wrap of the source (SSIM 1) must not win over the budget
+        if not fits_a:
+            return len(a.data) < len(b.data)
         return quality_rank(a, target) > quality_rank(b, target)
     return len(a.data) < len(b.data)

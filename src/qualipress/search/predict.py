@@ -36,10 +36,14 @@ from qualipress.search.targets import Constraint, Target, _transform
 #: Feature names, in the order of the model's coefficients (one source of truth for training and prediction).
 FEATURES = ("log_pixels", "high_depth", "grey", "gradient", "texture", "detail", "noise", "flat", "colourful",
             "jpeg_quality")
+#: The features the regression uses: all but the pixel count. The training photographs span too few sizes
+#: (0.14-0.3 Mpx) to learn a size effect, and extrapolating one to a 0.4 Mpx Kodak image or a 9 Mpx film frame
+#: moved predictions by 15 grid steps; the per-pixel features are measured at native resolution anyway.
+MODEL_FEATURES = tuple(k for k in FEATURES if k != "log_pixels")
 #: Constraint kinds a model can exist for: metric and tile statistic.
 KINDS = ("ssim", "psnr", "ssim@min", "psnr@min")
 #: Model format version (bumped when features or the file layout change).
-FORMAT = 3
+FORMAT = 4
 
 _MODEL_FILE = "predictor.json"
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
@@ -207,8 +211,8 @@ class Prediction:
 
 
 def feature_row(features: Mapping[str, float]) -> np.ndarray:
-    """The regression inputs for one image: a constant and the features in :data:`FEATURES` order."""
-    f = np.array([features[k] for k in FEATURES], dtype=np.float64)
+    """The regression inputs for one image: a constant, the :data:`MODEL_FEATURES` and their squares."""
+    f = np.array([features[k] for k in MODEL_FEATURES], dtype=np.float64)
     return np.concatenate([[1.0], f, f * f])
 
 
@@ -224,8 +228,11 @@ def curve_crossing(knots: np.ndarray, curve: np.ndarray, t: float) -> tuple[floa
         step = float((env[1] - env[0]) / max(1e-9, knots[1] - knots[0])) if len(knots) > 1 else 0.0
         return float(knots[0]), step
     x0, x1, m0, m1 = float(knots[k - 1]), float(knots[k]), float(env[k - 1]), float(env[k])
-    slope = (m1 - m0) / (x1 - x0)
-    pos = x0 + (t - m0) / slope if slope > 0 else x1
+    local = (m1 - m0) / (x1 - x0)
+    pos = x0 + (t - m0) / local if local > 0 else x1
+    # The step size for the search: over a few knots around the crossing (the envelope has flat stretches).
+    a, b = max(0, k - 2), min(len(knots) - 1, k + 1)
+    slope = float((env[b] - env[a]) / max(1e-9, knots[b] - knots[a]))
     return pos, slope
 
 

@@ -45,6 +45,28 @@ class Check(Protocol):
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome: ...
 
 
+#: Largest alpha error a lossy encode may make, as a share of the alpha range (HEIF's 4/255 passes; JPEG 2000's
+#: quantised alpha at ordinary settings, off by up to 64/255 at edges, does not).
+ALPHA_MAX_ERROR = 0.02
+
+
+def alpha_kept(reference: Image, decoded: Image) -> CheckOutcome:
+    """The decoded alpha plane stays within :data:`ALPHA_MAX_ERROR` of the reference's everywhere.
+
+    The metrics measure colour only, so without this check a codec that damages transparency (lossy JPEG 2000
+    quantises alpha like colour) would pass any target. Added by the search to every probe of an image with alpha.
+    """
+    if not decoded.has_alpha:
+        return CheckOutcome(False, "alpha kept", "the decoded image has no alpha channel")
+    ra = reference.alpha().astype(np.float64)
+    da = decoded.alpha().astype(np.float64)
+    scale = 1.0 if reference.is_float else float(reference.max_value)
+    worst = float(np.max(np.abs(ra / scale - da / (1.0 if decoded.is_float else float(decoded.max_value)))))
+    ok = worst <= ALPHA_MAX_ERROR + 1e-12
+    return CheckOutcome(ok, "alpha kept", f"max alpha error {worst * 100:.2f}% of range (limit "
+                                          f"{ALPHA_MAX_ERROR * 100:.0f}%)")
+
+
 @dataclass
 class Probe:
     """One encode + decode + measure."""
@@ -144,6 +166,10 @@ class Hint:
     slope: float | None = None
     predicted: float | None = None
     residual: float | None = None
+    #: The previous search ended on a failed check (decision module), not on the target's margin: the margin's
+    #: slope does not say where this image fails, so until it has a bracket the search steps 1, 2, 4, ... grid
+    #: steps away from the start (only steering; the proof is unchanged).
+    checked: bool = False
 
 
 def search(
@@ -195,7 +221,8 @@ def search(
     bound : int, optional
         Size of a file (another codec's) this search must beat: it stops, with ``met=False`` and ``beaten`` set,
         as soon as a failing probe is at least this large (file size grows with the setting, so no passing
-        setting can be smaller). Without a warm start it first probes the low end of the predicted bracket.
+        setting can be smaller). Without a warm start, when the predicted file is larger than ``bound``, it
+        first probes the low end of the predicted bracket.
 
     Returns
     -------
@@ -242,9 +269,11 @@ def search(
         return p
 
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
-    if bound is not None and prediction is not None and not isinstance(start, Hint):
-        # Racing another codec's file: start at the low end of the bracket, where a failing probe that is
-        # already larger than the file to beat ends this codec's search at once.
+    if (bound is not None and prediction is not None and not isinstance(start, Hint)
+            and prediction.bits_per_pixel is not None
+            and prediction.bits_per_pixel * image.width * image.height / 8 > bound):
+        # Racing another codec's file and expected to lose: start at the low end of the bracket, where a failing
+        # probe that is already larger than the file to beat ends this codec's search at once.
         i0 = math.floor(prediction.low)
     i0 = min(max(i0, 0), n - 1)
     probe(i0)
@@ -253,9 +282,11 @@ def search(
 
     beaten = False
     while len(runner.probes) < max_probes:
-        if bound is not None and any(v.bytes >= bound for v in failing.values()):
-            beaten = True  # every setting that passes lies above a failing one already larger than the bound
-            break
+        if bound is not None and not any(v.bytes < bound for v in passing.values()):
+            floor_i = min(passing) if passing else n  # failures above a passing probe are stale (non-monotone)
+            if any(v.bytes >= bound for k, v in failing.items() if k < floor_i):
+                beaten = True  # every setting that passes lies above a failing one already larger than the bound
+                break
         lo = max(failing) if failing else None        # highest failing index
         hi = min(passing) if passing else None        # lowest passing index
         if hi is not None and lo is not None and lo > hi:
@@ -315,6 +346,9 @@ def search(
             c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
             if hi is None and base.check_failed:
                 c = math.ceil((base_i + n - 1) / 2)  # only a check failed: halve the distance to the top
+            if hint is not None and hint.checked:
+                jump = 2 ** (len(passing if hi is not None else failing) - 1)
+                c = min(max(base_i - jump if hi is not None else base_i + jump, 0), n - 1)
         # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
         while c in passing or c in failing:
             c = c - 1 if c in passing else c + 1
@@ -426,6 +460,8 @@ class _Runner:
         self.target = target
         self.options = options
         self.checks = list(checks)
+        if (reference if reference is not None else image).has_alpha:
+            self.checks.append(alpha_kept)
         self.tile = tile
         self.encodable = to_perceptual_image(image) if image.is_float else image
         ref = reference if reference is not None else image
@@ -495,17 +531,21 @@ class _Runner:
 RACE_ORDER = ("avif", "jpegxl", "heif", "webp", "jpegli", "jpeg2000", "jpeg")
 
 
-def race_order(codec_names: Sequence[str], image: Image | None = None,
-               target: Target | str | Sequence[str] | None = None) -> list[str]:
-    """The order to race ``codec_names`` in: with an image and a target, by the predictor's expected file size
-    (smallest first), then the codecs without a size prediction in :data:`RACE_ORDER` (unknown names last)."""
-    rank = {n: k for k, n in enumerate(RACE_ORDER)}
-    static = sorted(codec_names, key=lambda n: rank.get(n, len(rank)))
-    if image is None or target is None or image.is_float or len(static) < 2:
-        return static
+#: After the two codecs expected to be smallest have been searched, a codec whose *predicted* file is more than
+#: this fraction larger than the best file found is not searched at all (a prediction, not a proof: the
+#: benchmark in docs/benchmarks.md compares the choice with a full search of every codec).
+SKIP_MARGIN = 0.25
+
+
+def expected_sizes(codec_names: Sequence[str], image: Image,
+                   target: Target | str | Sequence[str]) -> dict[str, float]:
+    """The predictor's expected file size (bytes) for each codec that has a size model, at the setting it
+    predicts for ``target``."""
+    if image.is_float:
+        return {}
     tgt = parse_target(target)
-    sized: list[tuple[float, str]] = []
-    for name in static:
+    out: dict[str, float] = {}
+    for name in codec_names:
         try:
             cdc = _codecs.get(name)
         except Exception:
@@ -513,9 +553,34 @@ def race_order(codec_names: Sequence[str], image: Image | None = None,
         q = cdc.info.quality
         pred = _predicted(image, cdc, tgt, len(q.grid)) if q is not None and cdc.info.lossy else None
         if pred is not None and pred.bits_per_pixel is not None:
-            sized.append((pred.bits_per_pixel, name))
-    first = [n for _, n in sorted(sized)]
-    return first + [n for n in static if n not in first]
+            out[name] = pred.bits_per_pixel * image.width * image.height / 8
+    return out
+
+
+def race_order(codec_names: Sequence[str], image: Image | None = None,
+               target: Target | str | Sequence[str] | None = None,
+               expected: Mapping[str, float] | None = None) -> list[str]:
+    """The order to race ``codec_names`` in: by expected file size (``expected``, or predicted from ``image`` and
+    ``target``), smallest first, then the codecs without a size prediction in :data:`RACE_ORDER` (unknown names
+    last)."""
+    rank = {n: k for k, n in enumerate(RACE_ORDER)}
+    static = sorted(codec_names, key=lambda n: rank.get(n, len(rank)))
+    if expected is None:
+        if image is None or target is None or len(static) < 2:
+            return static
+        expected = expected_sizes(static, image, target)
+    first = sorted((n for n in static if n in expected), key=lambda n: expected[n])
+    return first + [n for n in static if n not in expected]
+
+
+def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None, searched: int) -> str | None:
+    """Why ``name`` need not be searched in a race (see :data:`SKIP_MARGIN`), or None."""
+    if searched < 2 or best_bytes is None or name not in expected:
+        return None
+    if expected[name] <= (1 + SKIP_MARGIN) * best_bytes:
+        return None
+    return (f"predicted {expected[name]:,.0f} bytes, {100 * (expected[name] / best_bytes - 1):.0f} % above the "
+            f"best file so far ({best_bytes:,} bytes)")
 
 
 def best_of(
@@ -559,11 +624,18 @@ def best_of(
     tgt = parse_target(target)
     race = race and tgt.budget is None  # with a byte budget the best file is not the smallest
     best_bytes = best_bytes if race else None
+    expected: dict[str, float] = {}
     if race:
-        order = race_order([c.name for c in usable], image, tgt)
+        expected = expected_sizes([c.name for c in usable], image, tgt)
+        order = race_order([c.name for c in usable], expected=expected)
         usable.sort(key=lambda c: order.index(c.name))
     for cdc in usable:
         name = cdc.name
+        why = skip_reason(name, expected, best_bytes, len(results)) if race else None
+        if why is not None:
+            if on_skip:
+                on_skip(name, why)
+            continue
         res = search(image, cdc, target, start=(starts or {}).get(name), bound=best_bytes if race else None,
                      **kwargs)
         results[name] = res

@@ -1,0 +1,6 @@
+"""``python -m qualipress``: the same command line as the ``qualipress`` script."""
+
+from qualipress.cli import run
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,119 @@
+"""The decision checks share the source frame's arrays and each probe's decoded arrays (issue 18): their values
+must be those of the same measures computed from scratch, each on its own, as before the sharing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from qualipress import codecs
+from qualipress.film import analysis, decisions, fidelity
+from qualipress.io import Image, to_perceptual
+from qualipress.metrics.core import ssim
+
+
+def _log_frame(seed: int, shift: int = 0) -> Image:
+    """A small grainy 10-bit Cineon-log frame: a sky gradient, a textured band and correlated grain."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:160, 0:224]
+    plate = 0.30 + 0.25 * xx / 224 + 0.05 * yy / 160
+    plate[100:140] += 0.08 * gaussian_filter(np.random.default_rng(99).standard_normal((40, 224)), 1.0)
+    plate = np.roll(plate, shift, axis=1)
+    grain = gaussian_filter(rng.standard_normal((160, 224, 3)), (0.8, 0.8, 0))
+    grain *= (5 / 1023) / grain.std()
+    code = plate[..., None] * np.array([1.0, 0.95, 0.9]) + grain
+    return Image(np.rint(np.clip(code, 0, 1) * 1023).astype(np.uint16), 10, transfer="log")
+
+
+def _decoded(src: Image, distance: float) -> Image:
+    cdc = codecs.get("jpegxl")
+    return codecs.decode_like(cdc, cdc.encode(src, quality=distance), src)
+
+
+def _scratch(src: Image, dec: Image, prev: tuple[np.ndarray, np.ndarray]) -> dict:
+    """Every figure the checks use, computed without any shared array (the code before issue 18's sharing)."""
+    ref = fidelity.reference(src)
+    code = np.asarray(to_perceptual(dec), np.float32)
+    y = analysis.luma(code)
+    stats = analysis.block_stats(y)
+    src_y = analysis.luma(np.asarray(to_perceptual(src), np.float32))
+    src_stats = analysis.block_stats(src_y)
+    lin = fidelity.linear_luma(code, src)
+    disp = ssim(decisions._grey16(fidelity.display_code(ref.linear)), decisions._grey16(fidelity.display_code(lin)),
+                data_range=1.0)
+    return {"grain": fidelity.grain_kept(ref, y), "tonal": fidelity.tonal_shift(ref, code),
+            "temporal": fidelity.temporal_ratio(ref, y, *prev), "display": disp,
+            "residual": stats.residual, "src_residual": src_stats.residual}
+
+
+def test_shared_arrays_give_the_values_computed_from_scratch() -> None:
+    prev_src = _log_frame(1)
+    src = _log_frame(2, shift=2)
+    prev_dec = np.asarray(to_perceptual(_decoded(prev_src, 1.0)), np.float32)
+    prev = (fidelity.reference(prev_src).y, analysis.luma(prev_dec))
+    info = decisions._ref_info(src)
+    # the source side: one set of arrays for the analysis, the fidelity reference and the checks
+    assert info.fid.code is info.arrays.code and info.fid.y is info.arrays.y
+    fresh = fidelity.reference(src)
+    for name in ("code", "y", "flat", "source_hp", "linear", "highlights", "shadows"):
+        np.testing.assert_array_equal(getattr(info.fid, name), getattr(fresh, name))
+    assert info.fid.sigma == fresh.sigma and info.fid.grain_why == fresh.grain_why
+    plain = analysis.analyse(src)
+    shared = analysis.analyse(src, arrays=info.arrays)
+    assert shared == plain
+    for distance in (0.5, 1.5, 3.0):
+        dec = _decoded(src, distance)
+        want = _scratch(src, dec, prev)
+        d = decisions._dec_info(info, dec)
+        assert decisions._dec_info(info, dec) is d  # one decoded probe: one set of arrays for every check
+        np.testing.assert_array_equal(d.stats(info.stats.block).residual, want["residual"])
+        np.testing.assert_array_equal(info.stats.residual, want["src_residual"])
+        assert fidelity.grain_kept(info.fid, d.y) == want["grain"]
+        assert fidelity.tonal_shift(info.fid, d.code) == want["tonal"]
+        assert fidelity.temporal_ratio(info.fid, d.y, *prev) == want["temporal"]
+        # display SSIM with the source's window statistics prepared once: same arithmetic, same value
+        assert decisions.display_ssim(info, d.code) == pytest.approx(want["display"], abs=1e-12)
+        checks = [decisions.GrainCheck(0.6, 0.6), decisions.TonalCheck(0.1), decisions.DisplayCheck(0.95),
+                  decisions.DetailCheck(0.8), decisions.BandingCheck(), decisions.TemporalCheck(*prev)]
+        first = [c(src, dec) for c in checks]
+        decisions._KEYS.clear()
+        decisions._DECODED.clear()
+        again = [c(src, _decoded(src, distance)) for c in checks]  # new objects: nothing shared with the first
+        assert first == again
+        assert f"corr {want['grain']['corr']:.3f}" in first[0].detail
+        assert f"{want['display']:.4f}" in first[2].detail
+        info = decisions._ref_info(src)
+
+
+def test_decoded_arrays_are_not_mixed_up_between_frames() -> None:
+    a, b = _log_frame(3), _log_frame(4, shift=5)
+    dec = _decoded(a, 1.0)
+    ia, ib = decisions._ref_info(a), decisions._ref_info(b)
+    da = decisions._dec_info(ia, dec)
+    # the same decoded object measured against another reference gets its own entry
+    assert decisions._dec_info(ib, dec) is not da
+    with pytest.raises(ValueError, match="differs from reference"):
+        decisions._dec_info(decisions._ref_info(Image(np.zeros((64, 64, 3), np.uint16), 10, transfer="log")), dec)
+
+
+def test_highlight_blur_matches_scipy_within_float_noise() -> None:
+    """The tonal check's 2-px blur (OpenCV, so workers need not import scipy.ndimage) is scipy's filter."""
+    lin = np.exp(np.random.default_rng(7).normal(-2.0, 1.5, (97, 131))).astype(np.float32)
+    want = gaussian_filter(lin, 2.0, mode="nearest")
+    np.testing.assert_allclose(fidelity._blur2(lin), want, rtol=1e-5, atol=1e-6 * float(lin.max()))
+
+
+def test_colour_chroma_is_the_channel_range() -> None:
+    code = np.random.default_rng(8).random((33, 47, 3), dtype=np.float32)
+    chroma = code.max(axis=2) - code.min(axis=2)
+    out = analysis.colour(code)
+    assert out["chroma_mean"] == round(float(chroma.mean()), 5)
+    assert out["chroma_p99"] == round(float(np.percentile(chroma, 99)), 5)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32])
+def test_distinct_levels_count_like_unique(dtype: type) -> None:
+    px = (np.random.default_rng(9).integers(0, 900, (40, 50, 3)) * 3).astype(dtype)
+    want = max(np.unique(px[..., i]).size for i in range(3))
+    assert analysis.bits_used(px, 12)["levels"] == want
