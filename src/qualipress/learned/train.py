@@ -18,13 +18,10 @@ The loss curve is appended to a JSON-lines log.
 
 from __future__ import annotations
 
-import io
-import json
 import math
 import os
 import platform
 import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,7 +33,7 @@ from qualipress.errors import InputError, ModelError
 from qualipress.io import find_images
 from qualipress.learned import ops
 from qualipress.learned._compressai import architecture, build_model, compressai, compressai_version
-from qualipress.learned.weights import _atomic_write, save_model
+from qualipress.learned.weights import save_model
 
 
 @dataclass
@@ -262,14 +259,6 @@ def lr_factor(cfg: TrainConfig, step: int, fraction: float) -> float:
     return factor
 
 
-def _state_bytes(obj: dict[str, Any]) -> bytes:
-    import torch
-
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    return buf.getvalue()
-
-
 def train_codec(
     dataset: Sequence[str | os.PathLike[str]],
     output: str | os.PathLike[str],
@@ -316,11 +305,12 @@ def train_codec(
     compressai()
     import torch
 
+    from qualipress.pipeline.training import LoopState, choose_device, load_checkpoint, run_loop, save_checkpoint
+
     arch = architecture(cfg.arch)
     if cfg.steps is None and cfg.max_minutes is None:
         raise ModelError("give a step count or a time budget (steps or max_minutes)")
-    if cfg.device.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelError("--device cuda requested but no CUDA device is available")
+    choose_device(cfg.device)
     if cfg.variable_rate and not arch.step_scaling:
         raise ModelError(f"variable-rate training needs a factorized or hyperprior model, not {arch.name!r}")
     lr_factor(cfg, 0, 0.0)  # refuses an unknown schedule before any data is loaded
@@ -353,121 +343,110 @@ def train_codec(
     aux_params = [p for n, p in model.named_parameters() if n.endswith(".quantiles")]
     opt = torch.optim.Adam(main_params, lr=cfg.lr)
     aux_opt = torch.optim.Adam(aux_params, lr=cfg.aux_lr)
-    step, elapsed = 0, 0.0
+    state = LoopState()
     history: list[dict[str, Any]] = []
     if resume and ckpt_path.is_file():
-        try:
-            # on the CPU: the RNG state must stay a CPU tensor; the optimisers move their state to the parameters
-            ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise ModelError(f"checkpoint {ckpt_path} is unreadable: {exc}") from exc
+        # on the CPU: the RNG state must stay a CPU tensor; the optimisers move their state to the parameters
+        ck = load_checkpoint(ckpt_path)
         if ck.get("arch") != arch.name or tuple(ck.get("config", ())) != tuple(cfg.config):
             raise ModelError(
                 f"checkpoint {ckpt_path} is for {ck.get('arch')} {ck.get('config')}, "
                 f"not {arch.name} {tuple(cfg.config)}"
             )
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        aux_opt.load_state_dict(ck["aux_opt"])
-        step, elapsed = int(ck["step"]), float(ck["elapsed"])
+        try:
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["opt"])
+            aux_opt.load_state_dict(ck["aux_opt"])
+            state.step, state.elapsed = int(ck["step"]), float(ck["elapsed"])
+            rng.setstate(ck["py_rng"])
+            torch.set_rng_state(ck["torch_rng"])
+        except Exception as exc:
+            raise ModelError(f"checkpoint {ckpt_path} is unreadable: {type(exc).__name__}: {exc}") from exc
         history = list(ck.get("history", []))
         init_fingerprint = ck.get("init_fingerprint")
-        rng.setstate(ck["py_rng"])
-        torch.set_rng_state(ck["torch_rng"])
     model.train()
 
     def fraction() -> float:
         f = 0.0
         if cfg.steps:
-            f = max(f, step / cfg.steps)
+            f = max(f, state.step / cfg.steps)
         if cfg.max_minutes:
-            f = max(f, elapsed / (60 * cfg.max_minutes))
+            f = max(f, state.elapsed / (60 * cfg.max_minutes))
         return f
 
-    def save_checkpoint() -> None:
-        _atomic_write(
+    def save(st: LoopState, reason: str) -> None:
+        save_checkpoint(
             ckpt_path,
-            _state_bytes(
-                {
-                    "arch": arch.name,
-                    "config": list(cfg.config),
-                    "model": model.state_dict(),
-                    "opt": opt.state_dict(),
-                    "aux_opt": aux_opt.state_dict(),
-                    "step": step,
-                    "elapsed": elapsed,
-                    "history": history,
-                    "py_rng": rng.getstate(),
-                    "torch_rng": torch.get_rng_state(),
-                    "cfg": asdict(cfg),
-                    "init_fingerprint": init_fingerprint,
-                }
-            ),
+            {
+                "arch": arch.name,
+                "config": list(cfg.config),
+                "model": model.state_dict(),
+                "opt": opt.state_dict(),
+                "aux_opt": aux_opt.state_dict(),
+                "step": st.step,
+                "elapsed": st.elapsed,
+                "history": history,
+                "py_rng": rng.getstate(),
+                "torch_rng": torch.get_rng_state(),
+                "cfg": asdict(cfg),
+                "init_fingerprint": init_fingerprint,
+            },
         )
 
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     lo, hi = cfg.step_range
-    acc: dict[str, float] = {"loss": 0.0, "bpp": 0.0, "mse1": 0.0, "aux": 0.0, "n": 0}
-    last_ckpt = time.monotonic()
-    bad_steps = 0
-    session_step = 0
-    with open(log_path, "a", encoding="utf-8") as logf:
-        while fraction() < 1.0:
-            t0 = time.perf_counter()
-            for g in opt.param_groups:
-                g["lr"] = cfg.lr * lr_factor(cfg, session_step, fraction())
-            session_step += 1
-            x = torch.from_numpy(sampler.batch(cfg.batch_size)).to(cfg.device)
-            if cfg.variable_rate:
-                u = torch.rand(cfg.batch_size, 1, 1, 1, generator=None)
-                s = torch.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * u).to(cfg.device)
-            else:
-                s = torch.ones(cfg.batch_size, 1, 1, 1, device=cfg.device)
-            lam = cfg.lmbda / s.flatten() ** 2
-            out = ops.forward(model, x, s, bf16=cfg.bf16)
-            bpp, mse = _rd_terms(out, x)
-            loss = (bpp + lam * 255.0**2 * mse).mean()
-            lval = float(loss.detach())
-            if not math.isfinite(lval):
-                # one bad batch (e.g. a bf16 overflow) is skipped; a run of them means divergence
-                bad_steps += 1
-                if bad_steps >= 20:
-                    raise ModelError(f"training diverged at step {step} (loss {lval}); lower --lr")
-                continue
-            bad_steps = 0
-            opt.zero_grad()
-            loss.backward()
-            if cfg.clip:
-                torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
-            opt.step()
-            aux = model.aux_loss()
-            aux_opt.zero_grad()
-            aux.backward()
-            aux_opt.step()
-            step += 1
-            elapsed += time.perf_counter() - t0
-            # normalise distortion to step 1 for a comparable curve: mse * λ(s)/λ
-            acc["loss"] += lval
-            acc["bpp"] += float(bpp.detach().mean())
-            acc["mse1"] += float((mse.detach() * lam / cfg.lmbda).mean())
-            acc["aux"] += float(aux.detach())
-            acc["n"] += 1
-            if step % cfg.log_every == 0:
-                n = acc.pop("n")
-                row: dict[str, Any] = {"step": step, "elapsed_s": round(elapsed, 1), "lr": opt.param_groups[0]["lr"]}
-                row.update({k: v / n for k, v in acc.items()})
-                acc = {"loss": 0.0, "bpp": 0.0, "mse1": 0.0, "aux": 0.0, "n": 0}
-                if step % cfg.val_every == 0 and len(val_crops):
-                    row["val"] = [evaluate(model, val_crops, st, cfg.device) for st in (hi, 1.0, lo)]
-                history.append(row)
-                logf.write(json.dumps(row) + "\n")
-                logf.flush()
-            if progress is not None:
-                progress(step, cfg.steps, {"loss": lval, "bpp": float(bpp.detach().mean())})
-            if time.monotonic() - last_ckpt > cfg.checkpoint_seconds:
-                save_checkpoint()
-                last_ckpt = time.monotonic()
-        save_checkpoint()
+    tries = {"session": 0, "bad": 0}
+
+    def train_step(st: LoopState) -> dict[str, float] | None:
+        for g in opt.param_groups:
+            g["lr"] = cfg.lr * lr_factor(cfg, tries["session"], fraction())
+        tries["session"] += 1
+        x = torch.from_numpy(sampler.batch(cfg.batch_size)).to(cfg.device)
+        if cfg.variable_rate:
+            u = torch.rand(cfg.batch_size, 1, 1, 1, generator=None)
+            s = torch.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * u).to(cfg.device)
+        else:
+            s = torch.ones(cfg.batch_size, 1, 1, 1, device=cfg.device)
+        lam = cfg.lmbda / s.flatten() ** 2
+        out = ops.forward(model, x, s, bf16=cfg.bf16)
+        bpp, mse = _rd_terms(out, x)
+        loss = (bpp + lam * 255.0**2 * mse).mean()
+        lval = float(loss.detach())
+        if not math.isfinite(lval):
+            # one bad batch (e.g. a bf16 overflow) is skipped; a run of them means divergence
+            tries["bad"] += 1
+            if tries["bad"] >= 20:
+                raise ModelError(f"training diverged at step {st.step} (loss {lval}); lower --lr")
+            return None
+        tries["bad"] = 0
+        opt.zero_grad()
+        loss.backward()
+        if cfg.clip:
+            torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
+        opt.step()
+        aux = model.aux_loss()
+        aux_opt.zero_grad()
+        aux.backward()
+        aux_opt.step()
+        # normalise distortion to step 1 for a comparable curve: mse * λ(s)/λ
+        return {"loss": lval, "bpp": float(bpp.detach().mean()),
+                "mse1": float((mse.detach() * lam / cfg.lmbda).mean()), "aux": float(aux.detach())}
+
+    def entry(st: LoopState, means: dict[str, float]) -> dict[str, Any]:
+        row: dict[str, Any] = {"step": st.step, "elapsed_s": round(st.elapsed, 1), "lr": opt.param_groups[0]["lr"]}
+        row.update(means)
+        if st.step % cfg.val_every == 0 and len(val_crops):
+            row["val"] = [evaluate(model, val_crops, step_size, cfg.device) for step_size in (hi, 1.0, lo)]
+        return row
+
+    def after_step(st: LoopState, values: dict[str, float]) -> None:
+        if progress is not None:
+            progress(st.step, cfg.steps, {"loss": values["loss"], "bpp": values["bpp"]})
+
+    run_loop(train_step, state, max_steps=cfg.steps or None,
+             max_seconds=None if not cfg.max_minutes else 60 * cfg.max_minutes,
+             log_every=cfg.log_every, entry=entry, log_path=log_path, on_entry=history.append,
+             after_step=after_step, checkpoint=save, checkpoint_seconds=cfg.checkpoint_seconds)
+    step, elapsed = state.step, state.elapsed
 
     model.eval()
     steps_table = quality_steps(cfg.step_range) if cfg.variable_rate else None

@@ -26,7 +26,6 @@ import json
 import math
 import platform
 import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -183,6 +182,14 @@ def train_rd(
     """
     import torch
 
+    from qualipress.pipeline.training import (
+        STOP_TIME,
+        LoopState,
+        load_checkpoint,
+        run_loop,
+        save_checkpoint,
+        write_log,
+    )
     from qualipress.preprocess.model import build_unet, count_parameters, load_model, save_model
 
     opt = options or RDTrainOptions()
@@ -199,12 +206,12 @@ def train_rd(
         model = load_model(out)
         model.strength = 1.0
         model.arch["strength"] = 1.0
+        state = load_checkpoint(state_path, what="optimiser state")
         try:
-            state = torch.load(state_path, map_location="cpu", weights_only=True)
             record = json.loads(record_path.read_text())
+            step, elapsed_before = int(state["step"]), float(state["elapsed"])
         except Exception as exc:
             raise ModelError(f"{state_path}: cannot resume ({type(exc).__name__}: {exc})") from None
-        step, elapsed_before = int(state["step"]), float(state["elapsed"])
         keep = RDTrainOptions(**record["options"])
         keep.steps, keep.max_minutes, keep.threads = opt.steps, opt.max_minutes, opt.threads
         opt = keep
@@ -297,32 +304,24 @@ def train_rd(
                             "machine": platform.machine(), "threads": torch.get_num_threads()},
         }
 
-    def checkpoint(t_start: float, reason: str) -> None:
-        record["steps_run"] = step
-        record["wall_seconds"] = round(elapsed_before + time.time() - t_start, 1)
+    loop = LoopState(step=step)
+
+    def wall() -> float:
+        return round(elapsed_before + loop.wall(), 1)
+
+    def checkpoint(st: LoopState, reason: str) -> None:
+        if reason == STOP_TIME:
+            reason = f"wall-time budget of {opt.max_minutes} min reached"
+        record["steps_run"] = st.step
+        record["wall_seconds"] = wall()
         record["stopped"] = reason
-        save_model(out, model, record={"objective": "rd", "steps_run": step,
+        save_model(out, model, record={"objective": "rd", "steps_run": st.step,
                                        "q_range": [opt.q_min, opt.q_max]})
-        buf = __import__("io").BytesIO()
-        torch.save({"step": step, "elapsed": elapsed_before + time.time() - t_start,
-                    "optimizer": optim.state_dict()}, buf)
-        atomic_write_bytes(state_path, buf.getvalue())
+        save_checkpoint(state_path, {"step": st.step, "elapsed": elapsed_before + st.wall(),
+                                     "optimizer": optim.state_dict()})
         atomic_write_bytes(record_path, json.dumps(record, indent=1).encode())
 
-    def emit(entry: dict[str, Any]) -> None:
-        with open(log_path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry) + "\n")
-        if log is not None:
-            log(entry)
-
-    t0 = time.time()
-    last_ckpt = t0
-    acc: dict[str, float] = {}
-    n_acc = 0
-    reason = "steps"
-    if step == 0:
-        emit({"step": 0, "val": validate(), "elapsed": 0.0})
-    while step < opt.steps:
+    def train_step(st: LoopState) -> dict[str, float]:
         x = batch()
         q = float(pyrng.randint(int(opt.q_min), int(opt.q_max)))
         lam = rd_slope(x, q, opt.ssim_weight)
@@ -330,24 +329,19 @@ def train_rd(
         optim.zero_grad()
         loss.backward()
         optim.step()
-        step += 1
-        for k, v in {"loss": float(loss.detach()), "lambda": lam, **parts}.items():
-            acc[k] = acc.get(k, 0.0) + v
-        n_acc += 1
-        now = time.time()
-        if step % opt.log_every == 0:
-            entry = {"step": step, **{k: v / n_acc for k, v in acc.items()},
-                     "elapsed": round(elapsed_before + now - t0, 1)}
-            if step % (opt.log_every * 10) == 0:
-                entry["val"] = validate()
-            emit(entry)
-            acc, n_acc = {}, 0
-        if (now - last_ckpt) / 60.0 >= opt.checkpoint_minutes:
-            checkpoint(t0, "running")
-            last_ckpt = now
-        if opt.max_minutes is not None and (now - t0) / 60.0 >= opt.max_minutes:
-            reason = f"wall-time budget of {opt.max_minutes} min reached"
-            break
-    emit({"step": step, "val": validate(), "elapsed": round(elapsed_before + time.time() - t0, 1)})
-    checkpoint(t0, reason)
+        return {"loss": float(loss.detach()), "lambda": lam, **parts}
+
+    def entry(st: LoopState, means: dict[str, float]) -> dict[str, Any]:
+        line: dict[str, Any] = {"step": st.step, **means, "elapsed": wall()}
+        if st.step % (opt.log_every * 10) == 0:
+            line["val"] = validate()
+        return line
+
+    if step == 0:
+        write_log({"step": 0, "val": validate(), "elapsed": 0.0}, log_path, log)
+    run_loop(train_step, loop, max_steps=opt.steps,
+             session_seconds=None if opt.max_minutes is None else 60.0 * opt.max_minutes,
+             log_every=opt.log_every, entry=entry, log_path=log_path, on_entry=log,
+             checkpoint=checkpoint, checkpoint_seconds=60.0 * opt.checkpoint_minutes)
+    write_log({"step": loop.step, "val": validate(), "elapsed": wall()}, log_path, log)
     return RDTrainResult(out, record_path, record)

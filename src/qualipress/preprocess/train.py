@@ -142,12 +142,11 @@ def train_model(
     -------
     TrainResult
     """
+    from qualipress.pipeline.training import STOP_TIME, LoopState, choose_device, run_loop
+
     torch = _torch()
     opt = options or TrainOptions()
-    if opt.device not in ("cpu", "cuda"):
-        raise UnsupportedError(f"device must be 'cpu' or 'cuda', not {opt.device!r}")
-    if opt.device == "cuda" and not torch.cuda.is_available():
-        raise UnsupportedError("device 'cuda' requested but PyTorch sees no CUDA GPU")
+    choose_device(opt.device, error=UnsupportedError)
     if opt.threads:
         torch.set_num_threads(int(opt.threads))
     config, records = check_label_dirs(label_dirs, codec=codec)
@@ -241,8 +240,8 @@ def train_model(
         "loss_curve": curve,
     }
     model.train()
-    stopped = "epochs"
-    for epoch in range(1, opt.epochs + 1):
+
+    def epoch_step(st: LoopState) -> dict[str, float]:
         rng.shuffle(train_p)
         tot, n = 0.0, 0
         te = time.time()
@@ -255,25 +254,30 @@ def train_model(
             tot += loss.item() * len(xb)
             n += len(xb)
         val, ident = evaluate()
-        entry = {
-            "epoch": epoch,
-            "train_mse": tot / max(1, n),
-            "val_mse": val,
-            "val_identity_mse": ident,
-            "epoch_seconds": round(time.time() - te, 2),
-            "elapsed_seconds": round(time.time() - t0, 1),
-        }
-        curve.append(entry)
-        record["epochs_run"] = epoch
+        return {"train_mse": tot / max(1, n), "val_mse": val, "val_identity_mse": ident,
+                "epoch_seconds": round(time.time() - te, 2)}
+
+    def entry(st: LoopState, means: dict[str, float]) -> dict[str, Any]:
+        return {"epoch": st.step, **means, "elapsed_seconds": round(time.time() - t0, 1)}
+
+    def checkpoint(st: LoopState, reason: str) -> None:
+        if reason == STOP_TIME:
+            record["stopped"] = f"wall-time budget of {opt.max_minutes} min reached"
+        elif reason != "running":
+            record["stopped"] = "epochs"
+        record["epochs_run"] = st.step
         record["wall_seconds"] = round(time.time() - t0, 1)
-        save_model(out, model.to("cpu"), record={"epochs_run": epoch, "labels": config.to_dict()})
-        model.to(opt.device)
+        if st.session_steps:
+            save_model(out, model.to("cpu"), record={"epochs_run": st.step, "labels": config.to_dict()})
+            model.to(opt.device)
         atomic_write_bytes(out.with_suffix(".json"), json.dumps(record, indent=1).encode())
+
+    def on_entry(line: dict[str, Any]) -> None:
+        curve.append(line)
         if log is not None:
-            log(entry)
-        if opt.max_minutes is not None and (time.time() - t0) / 60.0 >= opt.max_minutes and epoch < opt.epochs:
-            stopped = f"wall-time budget of {opt.max_minutes} min reached"
-            break
-    record["stopped"] = stopped
-    atomic_write_bytes(out.with_suffix(".json"), json.dumps(record, indent=1).encode())
+            log(line)
+
+    run_loop(epoch_step, LoopState(), max_steps=opt.epochs,
+             session_seconds=None if opt.max_minutes is None else 60.0 * opt.max_minutes,
+             entry=entry, on_entry=on_entry, checkpoint=checkpoint, checkpoint_seconds=0.0)
     return TrainResult(out, out.with_suffix(".json"), record)
