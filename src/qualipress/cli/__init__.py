@@ -183,9 +183,19 @@ def compress(
 
 
 def _expand(inputs: list[str]) -> list[Any]:
-    from qualipress.pipeline import expand_inputs
+    """The input files (for the progress bar's total); says which image files of a format qualipress does not
+    read were skipped."""
+    from collections import Counter
 
-    return expand_inputs(inputs)
+    from qualipress.io.discover import find_images
+
+    unread: list[Path] = []
+    found = find_images(inputs, unread=unread)
+    if unread:
+        kinds = ", ".join(f"{n} {suffix}" for suffix, n in sorted(Counter(p.suffix.lower() for p in unread).items()))
+        err_console.print(f"[yellow]note[/] skipped {len(unread)} file(s) in a format qualipress does not read "
+                          f"({kinds}); convert them to PNG or TIFF to include them")
+    return found
 
 
 def _coerce(v: str) -> Any:
