@@ -129,3 +129,11 @@ def test_image_files_of_unread_formats_are_named_not_silently_skipped(tmp_path, 
     assert main(["compress", str(src), "-o", str(tmp_path / "o"), "--codec", "jpeg", "--target", "ssim>=0.9"]) == 0
     err = capsys.readouterr().err
     assert "skipped 2 file(s)" in err and ".bmp" in err and ".gif" in err and "notes.txt" not in err
+
+
+def test_jobs_below_one_is_a_usage_error(tmp_path, capsys):
+    src = _img(tmp_path)
+    for bad in ("0", "-3"):
+        assert main(["compress", str(src), "-o", str(tmp_path / "o"), "--jobs", bad]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "jobs" in err

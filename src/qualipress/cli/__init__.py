@@ -57,7 +57,7 @@ def compress(
     profile: Annotated[str | None, typer.Option(help="C0, C1, C2 or a profile from --profiles.")] = None,
     target: Annotated[list[str] | None, typer.Option(help="Constraint like 'ssim>=0.95' (repeatable).")] = None,
     profiles: Annotated[Path | None, typer.Option(help="TOML file with extra profiles.")] = None,
-    jobs: Annotated[int, typer.Option("-j", "--jobs", help="Parallel worker processes.")] = 1,
+    jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Parallel worker processes.")] = 1,
     report: Annotated[Path | None, typer.Option(help="JSONL report (default OUTDIR/qualipress-report.jsonl).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs (never an input).")] = False,
     name_with_ext: Annotated[bool, typer.Option("--name-with-ext",
