@@ -115,3 +115,25 @@ def test_python_dash_m_runs_the_cli(module):
     bad = subprocess.run([sys.executable, "-m", module, "compress", "x.png"], capture_output=True, text=True,
                          env=env, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_image_files_of_unread_formats_are_named_not_silently_skipped(tmp_path, capsys):
+    from PIL import Image as PILImage
+
+    src = tmp_path / "in"
+    src.mkdir()
+    _img(src, "a.png")
+    PILImage.fromarray(photo_like(16, 16)).save(src / "b.bmp")
+    PILImage.fromarray(photo_like(16, 16)).save(src / "c.gif")
+    (src / "notes.txt").write_text("not an image")
+    assert main(["compress", str(src), "-o", str(tmp_path / "o"), "--codec", "jpeg", "--target", "ssim>=0.9"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped 2 file(s)" in err and ".bmp" in err and ".gif" in err and "notes.txt" not in err
+
+
+def test_jobs_below_one_is_a_usage_error(tmp_path, capsys):
+    src = _img(tmp_path)
+    for bad in ("0", "-3"):
+        assert main(["compress", str(src), "-o", str(tmp_path / "o"), "--jobs", bad]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "jobs" in err

@@ -57,7 +57,7 @@ def compress(
     profile: Annotated[str | None, typer.Option(help="C0, C1, C2 or a profile from --profiles.")] = None,
     target: Annotated[list[str] | None, typer.Option(help="Constraint like 'ssim>=0.95' (repeatable).")] = None,
     profiles: Annotated[Path | None, typer.Option(help="TOML file with extra profiles.")] = None,
-    jobs: Annotated[int, typer.Option("-j", "--jobs", help="Parallel worker processes.")] = 1,
+    jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Parallel worker processes.")] = 1,
     report: Annotated[Path | None, typer.Option(help="JSONL report (default OUTDIR/qualipress-report.jsonl).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs (never an input).")] = False,
     name_with_ext: Annotated[bool, typer.Option("--name-with-ext",
@@ -183,9 +183,19 @@ def compress(
 
 
 def _expand(inputs: list[str]) -> list[Any]:
-    from qualipress.pipeline import expand_inputs
+    """The input files (for the progress bar's total); says which image files of a format qualipress does not
+    read were skipped."""
+    from collections import Counter
 
-    return expand_inputs(inputs)
+    from qualipress.io.discover import find_images
+
+    unread: list[Path] = []
+    found = find_images(inputs, unread=unread)
+    if unread:
+        kinds = ", ".join(f"{n} {suffix}" for suffix, n in sorted(Counter(p.suffix.lower() for p in unread).items()))
+        err_console.print(f"[yellow]note[/] skipped {len(unread)} file(s) in a format qualipress does not read "
+                          f"({kinds}); convert them to PNG or TIFF to include them")
+    return found
 
 
 def _coerce(v: str) -> Any:

@@ -45,7 +45,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="print the whole catalogue as JSON")] = False,
         output: Annotated[Path | None, typer.Option("-o", "--output", help="also write the JSON here")] = None,
         text: Annotated[bool, typer.Option("--text/--no-text", help="detect text/subtitles")] = True,
-        jobs: Annotated[int, typer.Option("--jobs", "-j")] = 1,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
     ) -> None:
         """Catalogue and analyse frame sequences (no output files besides --output)."""
@@ -85,7 +85,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     def archive_cmd(
         inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
         output: Annotated[Path, typer.Option("-o", "--output", help="archive directory")],
-        jobs: Annotated[int, typer.Option("--jobs", "-j")] = 1,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
         codecs: Annotated[str, typer.Option(
             help="candidate lossless pixel codecs (jpegxl, jpegls, htj2k, jpeg2000)")] = ",".join(FAST_CODECS),
@@ -122,7 +122,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     def restore_cmd(
         archive: Annotated[Path, typer.Argument(help="archive directory")],
         output: Annotated[Path, typer.Option("-o", "--output", help="where to rebuild the original files")],
-        jobs: Annotated[int, typer.Option("--jobs", "-j")] = 1,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
         scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
         threads: Annotated[int, typer.Option(help="threads inside each decoder (0 = cores / jobs)")] = 0,
     ) -> None:

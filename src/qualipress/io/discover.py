@@ -18,6 +18,11 @@ from typing import NamedTuple
 from qualipress.errors import InputError
 from qualipress.io.readers import IMAGE_SUFFIXES
 
+#: Image formats users bring that qualipress does not read: found in a directory they are counted (so a run can
+#: say it skipped them) instead of passing unnoticed like any other non-image file.
+UNREAD_IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".ico", ".psd", ".tga", ".svg", ".dng", ".cr2", ".cr3", ".nef",
+                                   ".arw", ".raf", ".orf", ".rw2"})
+
 
 class Found(NamedTuple):
     """One image file found by :func:`find_images`."""
@@ -33,6 +38,7 @@ def find_images(
     *,
     suffixes: Collection[str] = IMAGE_SUFFIXES,
     exclude: Iterable[str | Path] = (),
+    unread: list[Path] | None = None,
 ) -> list[Found]:
     """Files, directories (recursive) and glob patterns → image files, in input order, each file once.
 
@@ -46,6 +52,9 @@ def find_images(
     exclude : iterable of str or Path
         Directories whose trees are skipped when reached inside an input directory (the output directory, so a
         rerun never re-ingests its outputs); an input that *is* such a directory is still searched.
+    unread : list of Path, optional
+        Filled with the files found in directories and patterns whose suffix is an image format qualipress does
+        not read (:data:`UNREAD_IMAGE_SUFFIXES`), so the caller can say they were skipped.
 
     Returns
     -------
@@ -56,7 +65,8 @@ def find_images(
     InputError
         An input that names nothing (missing path, pattern matching no file).
     """
-    walker = _Walker({s.lower() for s in suffixes}, {os.path.realpath(e) for e in exclude})
+    walker = _Walker({s.lower() for s in suffixes}, {os.path.realpath(e) for e in exclude},
+                     unread if unread is not None else [])
     out: list[Found] = []
     seen: set[str] = set()
 
@@ -91,9 +101,10 @@ def find_images(
 class _Walker:
     """Directory traversal that follows directory links at most once per directory (loop-safe)."""
 
-    def __init__(self, suffixes: set[str], excluded: set[str]) -> None:
+    def __init__(self, suffixes: set[str], excluded: set[str], unread: list[Path]) -> None:
         self.suffixes = suffixes
         self.excluded = excluded
+        self.unread = unread
 
     def _entries(self, directory: Path) -> list[os.DirEntry[str]]:
         try:
@@ -117,9 +128,14 @@ class _Walker:
 
     def _wanted(self, entry: os.DirEntry[str]) -> bool:
         try:
-            return entry.is_file() and os.path.splitext(entry.name)[1].lower() in self.suffixes
+            if not entry.is_file():
+                return False
         except OSError:
             return False
+        suffix = os.path.splitext(entry.name)[1].lower()
+        if suffix in UNREAD_IMAGE_SUFFIXES and suffix not in self.suffixes:
+            self.unread.append(Path(entry.path))
+        return suffix in self.suffixes
 
     def files(self, root: Path, visited: set[tuple[int, int]] | None = None) -> Iterator[Path]:
         """Image files below ``root``, sorted by path."""
