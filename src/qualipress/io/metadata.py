@@ -561,24 +561,32 @@ def embed_avif(data: bytes, carry: Carry) -> bytes:
 _Boxes = list[tuple[bytes, int, int, int]]
 
 
-def _avif_meta(data: bytes) -> tuple[int, int, int, dict[bytes, tuple[int, int, int]], _Boxes]:
+def _avif_meta(data: bytes, needs: tuple[bytes, ...] = (b"iloc", b"iinf", b"pitm"),
+               ) -> tuple[int, int, int, dict[bytes, tuple[int, int, int]], _Boxes]:
+    """The top-level ``meta`` box (start, payload, end), its children by kind and in order; refuses a file
+    whose meta box lacks one of ``needs``."""
     meta = next((b for b in _boxes(data) if b[0] == b"meta"), None)
     if meta is None:
         raise UnsupportedError("AVIF without a meta box")
     _, m_start, m_payload, m_end = meta
     children = _boxes(data, m_payload + 4, m_end)
     kinds = {k: (s, p, e) for k, s, p, e in children}
-    if b"iloc" not in kinds or b"pitm" not in kinds or b"iinf" not in kinds:
-        raise UnsupportedError("AVIF meta box lacks iloc/iinf/pitm")
+    if any(k not in kinds for k in needs):
+        raise UnsupportedError(f"AVIF meta box lacks {'/'.join(k.decode() for k in needs)}")
     return m_start, m_payload, m_end, kinds, children
+
+
+def _primary_item(data: bytes, kinds: dict[bytes, tuple[int, int, int]]) -> int:
+    """The primary item id from ``pitm`` (16-bit in version 0, 32-bit otherwise)."""
+    _, p_p, _ = kinds[b"pitm"]
+    return int.from_bytes(data[p_p + 4 : p_p + (8 if data[p_p] != 0 else 6)], "big")
 
 
 def _avif_items(data: bytes, items: list[tuple[bytes, bytes, bytes]]) -> bytes:
     """Add metadata items (type, payload, MIME content type) that describe the primary item."""
     m_start, m_payload, m_end, kinds, children = _avif_meta(data)
-    _, p_p, _ = kinds[b"pitm"]
-    wide_ids = data[p_p] != 0
-    primary = int.from_bytes(data[p_p + 4 : p_p + (8 if wide_ids else 6)], "big")
+    primary = _primary_item(data, kinds)
+    wide_ids = data[kinds[b"pitm"][1]] != 0  # pitm version 1: 32-bit item ids
     # existing item ids, from iinf
     _, i_p, i_e = kinds[b"iinf"]
     i_version = data[i_p]
@@ -660,18 +668,8 @@ def _iloc_add(box: bytes, ids: list[int], offsets: list[int], lengths: list[int]
 
 
 def _avif_icc(data: bytes, icc: bytes) -> bytes:
-    top = _boxes(data)
-    meta = next((b for b in top if b[0] == b"meta"), None)
-    if meta is None:
-        raise UnsupportedError("AVIF without a meta box")
-    _, m_start, m_payload, m_end = meta
-    children = _boxes(data, m_payload + 4, m_end)
-    kinds = {k: (s, p, e) for k, s, p, e in children}
-    if b"iprp" not in kinds or b"iloc" not in kinds or b"pitm" not in kinds:
-        raise UnsupportedError("AVIF meta box lacks iprp/iloc/pitm")
-    _, p_p, _ = kinds[b"pitm"]
-    primary = struct.unpack(">H", data[p_p + 4 : p_p + 6])[0] if data[p_p] == 0 else \
-        struct.unpack(">I", data[p_p + 4 : p_p + 8])[0]
+    m_start, m_payload, m_end, kinds, children = _avif_meta(data, needs=(b"iprp", b"iloc", b"pitm"))
+    primary = _primary_item(data, kinds)
     ip_s, ip_p, ip_e = kinds[b"iprp"]
     props = {k: (s, p, e) for k, s, p, e in _boxes(data, ip_p, ip_e)}
     _, co_p, co_e = props[b"ipco"]
