@@ -1,4 +1,5 @@
-"""Film commands: ``analyse``, ``archive``, ``restore``, ``verify``, ``report`` and ``film make-testset``.
+"""Film commands: ``analyse``, ``archive``, ``restore``, ``verify``, ``report``, ``film make-testset``, and the
+``--film/--no-film`` option of ``qualipress compress``.
 
 Exit codes: 0 everything worked; 1 some frames failed (or ``verify`` found a problem); 2 the command could not
 run at all (bad input, unwritable output). Only this module prints.
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qualipress.errors import ExitCode
+from qualipress.errors import ExitCode, QualipressError
 from qualipress.film.lossless import DEFAULT_EFFORT, FAST_CODECS
+
+if TYPE_CHECKING:
+    from qualipress.pipeline.hooks import CompressRequest
 
 SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:8786): send frames to an existing cluster"
 
@@ -212,3 +216,26 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         typer.echo(f"{len(s['frames'])} frames from {len({f['shot'] for f in s['frames']})} shots -> {output}")
         for sk in s["skipped"]:
             typer.echo(f"skipped {sk['source']}: {sk['reason']}", err=True)
+
+
+def compress_options(
+    film: Annotated[bool | None, typer.Option("--film/--no-film",
+                                              help="Frame analysis, decision checks and seals (default: on when "
+                                                   "the film extra is installed).", rich_help_panel="Film")] = None,
+) -> None:
+    """The option film adds to ``qualipress compress`` (the core CLI reads this signature; never called)."""
+
+
+def compress_hooks(request: CompressRequest) -> None:
+    """Base the run on :class:`~qualipress.film.hooks.FilmHooks` unless ``--no-film``; web delivery is not an
+    archive, so ``--for web`` has no film seals, sidecars or manifests unless ``--film`` is given."""
+    film = request.options.get("film")
+    if film is False or (film is None and request.web):
+        return
+    try:
+        from qualipress.film.hooks import FilmHooks  # needs the film extra's packages
+    except ImportError:
+        if film:
+            raise QualipressError("--film needs the film extra: pip install 'qualipress[film]'") from None
+        return
+    request.hooks = FilmHooks(profile=request.profile)

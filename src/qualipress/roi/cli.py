@@ -1,12 +1,22 @@
-"""``qualipress roi`` (detect and save the ROI mask) and ``qualipress roi-report`` (quality of an ROI encode)."""
+"""``qualipress roi`` (detect and save the ROI mask), ``qualipress roi-report`` (quality of an ROI encode) and the
+ROI options of ``qualipress compress``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from qualipress.errors import QualipressError
+from qualipress.search.targets import Target
+
+if TYPE_CHECKING:
+    from qualipress.pipeline.hooks import CompressRequest
+
+#: ``compress`` options that fix a ``jpeg-roi`` setting instead of searching for it.
+FIXED_OPTIONS = ("roi_quality", "bg_quality", "block_threshold")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -107,3 +117,55 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             )
         for note in res.notes:
             typer.echo(f"note: {note}")
+
+
+def compress_options(
+    roi: Annotated[str | None, typer.Option(help="ROI classes for jpeg-roi and roi: targets, e.g. "
+                                                 "faces,persons,text,saliency.", rich_help_panel="ROI")] = None,
+    roi_mask: Annotated[Path | None, typer.Option(help="User ROI mask PNG (white = ROI).",
+                                                  rich_help_panel="ROI")] = None,
+    roi_boxes: Annotated[Path | None, typer.Option(help="User ROI boxes JSON.", rich_help_panel="ROI")] = None,
+    roi_quality: Annotated[float | None, typer.Option(help="jpeg-roi: fixed ROI quality (no search).",
+                                                      rich_help_panel="ROI")] = None,
+    bg_quality: Annotated[float | None, typer.Option(help="jpeg-roi: fixed background quality (no search).",
+                                                     rich_help_panel="ROI")] = None,
+    block_threshold: Annotated[float | None, typer.Option(help="jpeg-roi: ROI coverage an 8x8 block needs "
+                                                                "(default 0.5).", rich_help_panel="ROI")] = None,
+    save_mask: Annotated[bool, typer.Option(help="Write OUTPUT_STEM.roi-mask.png next to each output.",
+                                            rich_help_panel="ROI")] = False,
+) -> None:
+    """The options ROI adds to ``qualipress compress`` (the core CLI reads this signature; never called)."""
+
+
+def _fixed(options: dict[str, Any]) -> dict[str, float]:
+    """The fixed ``jpeg-roi`` settings given on the command line."""
+    return {k: options[k] for k in FIXED_OPTIONS if options.get(k) is not None}
+
+
+def compress_prepare(request: CompressRequest) -> None:
+    """Check the fixed ``jpeg-roi`` settings; fixed qualities without a target need no target at all."""
+    fixed = _fixed(request.options)
+    if fixed and "jpeg-roi" not in request.codecs:
+        raise QualipressError(f"--{next(iter(fixed)).replace('_', '-')} is a jpeg-roi setting: add --codec jpeg-roi")
+    if ("roi_quality" in fixed or "bg_quality" in fixed) and not (request.options.get("profile")
+                                                                  or request.options.get("target")):
+        if request.codecs != ["jpeg-roi"]:
+            raise QualipressError("fixed ROI/background qualities need --codec jpeg-roi alone (or a --target)")
+        request.target = Target(())  # fixed qualities: nothing to search, nothing to meet
+    # Fixed jpeg-roi qualities ask for exactly that encode: never-grow does not swap in the source file.
+    request.exact = request.exact or bool(fixed)
+
+
+def compress_hooks(request: CompressRequest) -> None:
+    """Wrap the run's hooks in :class:`~qualipress.roi.hooks.RoiHooks` whenever ROI options, ``jpeg-roi`` or a
+    ``roi:`` constraint are used."""
+    o = request.options
+    fixed = _fixed(o)
+    scoped = request.target.scoped_metrics() if request.target is not None else {}
+    if not (o.get("roi") or o.get("roi_mask") or o.get("roi_boxes") or o.get("save_mask") or fixed
+            or "jpeg-roi" in request.codecs or "roi" in scoped):
+        return
+    from qualipress.roi.hooks import RoiHooks  # detectors (OpenCV, MediaPipe): only when ROI work is asked for
+
+    request.hooks = RoiHooks(request.hooks, classes=o.get("roi"), roi_mask=o.get("roi_mask"),
+                             roi_boxes=o.get("roi_boxes"), save_mask=bool(o.get("save_mask")), options=fixed)
