@@ -88,7 +88,7 @@ def compress(
     """
     from qualipress.cli import photo as _photo
     from qualipress.codecs import resolve
-    from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
+    from qualipress.pipeline import CompressOptions, summary_dict
     from qualipress.pipeline.delivery import PhotoHooks
     from qualipress.pipeline.views import codec_rows, file_rows
 
@@ -116,31 +116,11 @@ def compress(
                            name_with_ext=name_with_ext,
                            encode_options=options, scheduler=scheduler, hooks=hooks)
     if dry_run:
-        rows = _photo.dry_run_rows(inputs, output, codec)
-        if as_json:
-            _dump({"dry_run": True, "target": tgt.to_list(), "files": rows})
-        else:
-            for r in rows:
-                console.print(f"would compress {r['input']} ({r['input_bytes']:,} bytes) -> {r['output_stem']}.* "
-                              f"with {r['codecs']} for {tgt}")
-            console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
+        _print_dry_run(_photo.dry_run_rows(inputs, output, codec), tgt, as_json=as_json)
         return
     to_stdout = single is not None and single.path is None
-    with _photo.staged_input(inputs) as ins:
-        if single is None:
-            total = len(_expand(ins))
-            summary = _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb),
-                                     enabled=not as_json, total=total)
-        else:
-            with _photo.staged_output(single, overwrite) as work:
-                summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
-                                         enabled=not as_json and not to_stdout, total=1)
-                rec = summary.records[0] if summary.records else {}
-                if rec.get("output"):
-                    where = _photo.deliver(single, rec)
-                    rec["delivered_to"] = where
-            if report is None:  # the default report lived in the private work directory, now removed
-                summary.report = None
+    summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
+                            progress=not as_json)
     if as_json:  # with -o - stdout carries the image: the summary goes to stderr
         _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
                "per_file": file_rows(summary.skipped + summary.records)}, out=err_console if to_stdout else console)
@@ -148,6 +128,40 @@ def compress(
         _print_summary(summary, out=err_console if to_stdout else console)
     if summary.failures:
         raise ExitCode(1)
+
+
+def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) -> None:
+    """What ``--dry-run`` would compress."""
+    if as_json:
+        _dump({"dry_run": True, "target": target.to_list(), "files": rows})
+        return
+    for r in rows:
+        console.print(f"would compress {r['input']} ({r['input_bytes']:,} bytes) -> {r['output_stem']}.* "
+                      f"with {r['codecs']} for {target}")
+    console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
+
+
+def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, report: Path | None,
+                  overwrite: bool, progress: bool) -> Any:
+    """Run the batch into ``output``, or, for one output file (``single``), into a private work directory and
+    deliver the file from there; returns the batch summary."""
+    from qualipress.cli import photo as _photo
+    from qualipress.pipeline import compress_paths
+
+    with _photo.staged_input(inputs) as ins:
+        if single is None:
+            total = len(_expand(ins))
+            return _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb),
+                                  enabled=progress, total=total)
+        with _photo.staged_output(single, overwrite) as work:
+            summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
+                                     enabled=progress and single.path is not None, total=1)
+            rec = summary.records[0] if summary.records else {}
+            if rec.get("output"):
+                rec["delivered_to"] = _photo.deliver(single, rec)
+        if report is None:  # the default report lived in the private work directory, now removed
+            summary.report = None
+    return summary
 
 
 def _expand(inputs: list[str]) -> list[Any]:
