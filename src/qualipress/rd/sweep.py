@@ -28,11 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import metrics as _metrics
 from qualipress.errors import InputError, QualipressError, UnsupportedError
 from qualipress.io import append_jsonl, atomic_write_text, find_images, read_jsonl
-
-#: CLI metric name -> column name in the CompressAI-style JSON.
-METRIC_KEYS = {"psnr": "psnr-rgb", "ms-ssim": "ms-ssim-rgb", "ssim": "ssim-rgb"}
 
 #: Tasks of ``--task`` (coding for machines) -> detector class in :mod:`qualipress.detect`.
 TASKS = {"faces": "faces", "persons": "persons"}
@@ -47,8 +45,9 @@ def _r(lo: float, hi: float, step: float) -> list[float]:
 
 
 def metric_key(name: str) -> str:
-    """Results column of a metric (``psnr`` -> ``psnr-rgb`` as in CompressAI)."""
-    return METRIC_KEYS.get(name, name)
+    """Results column of a metric (``psnr`` -> ``psnr-rgb`` as in CompressAI): the metric spec's ``key``."""
+    s = _metrics.lookup(name)
+    return name if s is None else s.key
 
 
 def default_sweep(codec: Any) -> list[float]:
