@@ -160,7 +160,7 @@ def compress(
     to_stdout = single is not None and single.path is None
     with _photo.staged_input(inputs) as ins:
         if single is None:
-            total = len(_expand(ins))
+            total = len(_expand(ins, exclude=[output]))
             summary = _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb),
                                      enabled=not as_json, total=total)
         else:
@@ -182,15 +182,20 @@ def compress(
         raise ExitCode(1)
 
 
-def _expand(inputs: list[str]) -> list[Any]:
+def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
     """The input files (for the progress bar's total); says which image files of a format qualipress does not
-    read were skipped."""
+    read, and which earlier output folders, were skipped."""
     from collections import Counter
 
     from qualipress.io.discover import find_images
 
     unread: list[Path] = []
-    found = find_images(inputs, unread=unread)
+    earlier: list[Path] = []
+    found = find_images(inputs, unread=unread, skipped_outputs=earlier, exclude=exclude or [])
+    if earlier:
+        names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
+        err_console.print(f"[yellow]note[/] skipped {len(earlier)} earlier qualipress output folder(s) inside the "
+                          f"inputs: {names} (name one as an input to compress it anyway)")
     if unread:
         kinds = ", ".join(f"{n} {suffix}" for suffix, n in sorted(Counter(p.suffix.lower() for p in unread).items()))
         err_console.print(f"[yellow]note[/] skipped {len(unread)} file(s) in a format qualipress does not read "
