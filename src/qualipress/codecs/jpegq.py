@@ -17,17 +17,10 @@ import math
 
 import numpy as np
 
-#: ITU-T T.81 Annex K.1 luminance table, natural (row-major) order.
-LUMA_BASE = (
-    16, 11, 10, 16, 24, 40, 51, 61,
-    12, 12, 14, 19, 26, 58, 60, 55,
-    14, 13, 16, 24, 40, 57, 69, 56,
-    14, 17, 22, 29, 51, 87, 80, 62,
-    18, 22, 37, 56, 68, 109, 103, 77,
-    24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101,
-    72, 92, 95, 98, 112, 100, 103, 99,
-)
+from qualipress.io.metadata import IJG_LUMA
+
+#: ITU-T T.81 Annex K.1 luminance table, natural (row-major) order (defined in :mod:`qualipress.io.metadata`).
+LUMA_BASE = tuple(int(v) for v in IJG_LUMA)
 #: ITU-T T.81 Annex K.2 chrominance table, natural order.
 CHROMA_BASE = (
     17, 18, 24, 47, 99, 99, 99, 99,

@@ -160,8 +160,8 @@ def is_srgb(icc: bytes | None) -> bool:
     return "srgb" in (icc_description(icc) or "").lower()
 
 
-#: IJG luminance quantisation table at quality 50, natural order.
-_IJG_LUMA = np.array([
+#: IJG luminance quantisation table at quality 50 (ITU-T T.81 Annex K.1), natural order.
+IJG_LUMA = np.array([
     16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
     14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
     49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.float64)
@@ -176,7 +176,7 @@ def estimate_jpeg_quality(luma_table: np.ndarray) -> int:
     best, best_err = 50, np.inf
     for q in range(1, 101):
         scale = 5000 / q if q < 50 else 200 - 2 * q
-        ref = np.clip(np.floor((_IJG_LUMA * scale + 50) / 100), 1, 255)
+        ref = np.clip(np.floor((IJG_LUMA * scale + 50) / 100), 1, 255)
         err = float(np.abs(ref - t).sum())
         if err < best_err:
             best, best_err = q, err
