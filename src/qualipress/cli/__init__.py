@@ -178,6 +178,13 @@ def compress(
                "per_file": file_rows(summary.skipped + summary.records)}, out=err_console if to_stdout else console)
     else:
         _print_summary(summary, out=err_console if to_stdout else console)
+    if codec == "auto" and for_ != "web":
+        from qualipress.pipeline.delivery import not_shown_by_browsers
+
+        hidden = not_shown_by_browsers(summary.records)
+        if hidden:
+            err_console.print(f"[yellow]note[/] {len(hidden)} output(s) are in formats web browsers do not show "
+                              f"(e.g. {Path(hidden[0]).name}); add --for web for browser-ready files")
     if summary.failures:
         raise ExitCode(1)
 

@@ -39,6 +39,24 @@ _RUN_OPTIONS = frozenset({"metadata", "source", "source_metadata"})
 REUSE_PREFIXES = ("source:", "transcode:")
 
 
+def not_shown_by_browsers(records: list[dict[str, Any]]) -> list[str]:
+    """Outputs of ``records`` in a format browsers do not show (HEIF, JPEG 2000, ...), for the ``auto`` note.
+
+    ``--codec auto`` without ``--for web`` picks the smallest file among every ``auto`` codec, HEIF and JPEG 2000
+    included (an archive or a camera-roll pipeline wants that); the CLI then names how many outputs a browser
+    would not show and suggests ``--for web``.
+    """
+    out = []
+    for rec in records:
+        name = str(rec.get("codec") or "")
+        if rec.get("error") or not rec.get("output") or not name:
+            continue
+        shown = name.partition(":")[2] in WEB_FORMATS if name.startswith(REUSE_PREFIXES) else name in WEB_CODECS
+        if not shown:
+            out.append(str(rec["output"]))
+    return out
+
+
 def reduce_bit_depth(image: Image, bits: int = 8) -> Image:
     """Integer image reduced to ``bits`` with a 4x4 ordered (Bayer) dither, so gradients do not band.
 
