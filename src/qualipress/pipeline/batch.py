@@ -34,18 +34,15 @@ from qualipress.io import (
     sha256_bytes,
     sha256_file,
 )
+
+# the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
+from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
 from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.search import Hint, SearchResult, Target, best_of, expected_sizes, race_order, skip_reason
 from qualipress.search.budget import prefer
-
-REPORT_NAME = "qualipress-report.jsonl"
-#: Folder in the output directory holding one marker per output being written (see :func:`_recover_pending`).
-PENDING_DIR = ".qualipress-pending"
-#: Lock file in the output directory: one run at a time writes there.
-LOCK_NAME = ".qualipress-lock"
 
 
 @dataclass
