@@ -15,6 +15,7 @@ import numpy as np
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
+from qualipress.io.writers import encode_png, encode_tiff
 
 
 def _int_grid(low: int, high: int) -> tuple[float, ...]:
@@ -365,7 +366,6 @@ class PngCodec(_ImagecodecsMixin, Codec):
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-        from qualipress.io.writers import encode_png
 
         return encode_png(image)
 
@@ -392,7 +392,6 @@ class TiffCodec(Codec):
         return f"tifffile {tifffile.__version__}"
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-        from qualipress.io.writers import encode_tiff
 
         return encode_tiff(image)
 
