@@ -70,6 +70,13 @@ class _ImagecodecsMixin:
         lib = fn() if fn else ""
         return f"{lib} (imagecodecs {imagecodecs.__version__})".strip()
 
+    def decode(self, data: bytes) -> Image:
+        """``imagecodecs.<module_attr>_decode``; the bit depth is the smallest standard one holding every sample."""
+        import imagecodecs
+
+        arr = getattr(imagecodecs, f"{self.module_attr}_decode")(data)
+        return _decoded(arr, _bits_of(arr))
+
 
 class JpegCodec(_ImagecodecsMixin, Codec):
     """Baseline JPEG by libjpeg-turbo: 8-bit, and 12-bit for deeper sources; 4:2:0 chroma, optimised Huffman.
@@ -169,12 +176,6 @@ class Jpeg2000Codec(_ImagecodecsMixin, Codec):
             return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=0, reversible=True, **kw))
         return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=float(quality or 45), reversible=False, **kw))
 
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.jpeg2k_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
-
 
 class Jpeg2000ReversibleCodec(Jpeg2000Codec):
     """JPEG 2000 reversible (mathematically lossless)."""
@@ -214,12 +215,6 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         if lossless:
             return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=True, **kw))
         return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=False, distance=float(quality or 1.0), **kw))
-
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.jpegxl_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 
 
 class JpegXlLosslessCodec(JpegXlCodec):
@@ -261,12 +256,6 @@ class AvifCodec(_ImagecodecsMixin, Codec):
         level = 100 if lossless else int(round(quality or 70))
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
                                              bitspersample=depth, numthreads=2))
-
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.avif_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 
 
 class WebpCodec(_ImagecodecsMixin, Codec):
@@ -369,12 +358,6 @@ class PngCodec(_ImagecodecsMixin, Codec):
 
         return encode_png(image)
 
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.png_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
-
 
 class TiffCodec(Codec):
     """TIFF with deflate + predictor (lossless), 8/16-bit."""
@@ -399,7 +382,7 @@ class TiffCodec(Codec):
         import tifffile
 
         arr = tifffile.imread(io.BytesIO(data))
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
+        return _decoded(arr, _bits_of(arr))
 
 
 class JpegLsCodec(_ImagecodecsMixin, Codec):
@@ -419,10 +402,4 @@ class JpegLsCodec(_ImagecodecsMixin, Codec):
             return bytes(imagecodecs.jpegls_encode(_plane(image)))
         except Exception as exc:  # CharLS sizes its buffer for compressible data
             raise CodecError(f"jpegls: {exc}") from exc
-
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.jpegls_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 
