@@ -206,3 +206,19 @@ def test_alpha_is_checked_so_a_codec_cannot_damage_transparency():
     # the check itself fails a plane that is visibly off
     bad = dec.with_pixels(np.concatenate([dec.pixels[..., :3], (255 - dec.alpha())[..., None]], axis=2))
     assert not alpha_kept(img, bad).passed
+
+
+def test_decisions_near_the_threshold_use_the_float64_measurement():
+    from qualipress.metrics import FLOAT32_ERROR
+
+    img = as_image(photo_like(96, 128))
+    codec = codecs.get("jpeg")
+    dec = codecs.decode_like(codec, codec.encode(img, quality=60), img)
+    exact = measure(img, dec, ("ssim",), precise=True)["ssim"].value
+    fast = measure(img, dec, ("ssim",))["ssim"].value
+    assert abs(fast - exact) < FLOAT32_ERROR["ssim"]
+    for thr in (exact - 1e-12, exact + 1e-12):  # float32 cannot tell these apart; float64 can
+        res = search(img, "jpeg", f"ssim>={thr!r}", start=60, predict=False)
+        first = res.probes[0]
+        assert first.setting == 60 and first.passed == (exact >= thr)
+        assert first.metrics["ssim"] == exact

@@ -338,10 +338,14 @@ class FilmHooks:
     def finish(self, outdir: Path, records: list[dict]) -> None:
         """Write ``manifest.jsonl``, ``SHA256SUMS`` and AVIF/HEIF seal sidecars for the whole collection."""
         out = Path(outdir)
-        merged = {r.get("source_path"): r for r in manifest.load(out) if r.get("kind") == "lossy"}
+        # one entry per output file (manifest.entry_key): an earlier run's output for the same source, with another
+        # codec, stays listed beside this run's instead of being left on disk unaccounted for
+        merged = {manifest.entry_key(r): r for r in manifest.load(out) if r.get("kind") == "lossy"}
         for rec in records:
             m = self.manifest_record(out, rec)
-            merged[m["source_path"]] = m
+            if m["status"] == "ok":
+                merged.pop(f"source:{m['source_path']}", None)  # an earlier failure of this source is settled
+            merged[manifest.entry_key(m)] = m
             if m["status"] == "ok" and self.sidecars and rec.get("seal") == "sidecar":
                 side = out / (m["output"] + ".xmp")
                 atomic_write_bytes(side, seal.xmp_packet(self.seal_fields(rec, str(rec.get("codec")))))
