@@ -67,6 +67,26 @@ def test_checks_take_part_in_the_decision():
     assert measure(img, codecs.decode_like(codecs.get("jpeg"), checked.data, img), ("psnr",))["psnr"].value >= 36
 
 
+def test_checks_stop_at_the_first_failure():
+    img = SAMPLES[0]
+    ran: list[str] = []
+
+    def named(name, ok):
+        def chk(ref, dec):
+            ran.append(name)
+            return CheckOutcome(ok(ref, dec), name)
+        return chk
+
+    def psnr36(ref, dec):
+        return measure(ref, dec, ("psnr",))["psnr"].value >= 36
+
+    res = search(img, "jpeg", "ssim>=0.9", checks=[named("first", psnr36), named("second", lambda r, d: True)])
+    assert res.met and any(p.check_failed for p in res.probes)
+    for p in res.probes:  # a probe failing the first check never ran the second
+        assert [c.name for c in p.checks] == (["first"] if p.check_failed else ["first", "second"])
+    assert ran.count("second") == sum(not p.check_failed for p in res.probes)
+
+
 def test_reference_other_than_encoded_image():
     # Quality is measured against the reference, not against what was encoded: a mirrored copy can never
     # resemble the original, so even the lossless fallback must report the target as missed.
@@ -162,3 +182,19 @@ def test_alpha_is_checked_so_a_codec_cannot_damage_transparency():
     # the check itself fails a plane that is visibly off
     bad = dec.with_pixels(np.concatenate([dec.pixels[..., :3], (255 - dec.alpha())[..., None]], axis=2))
     assert not alpha_kept(img, bad).passed
+
+
+def test_decisions_near_the_threshold_use_the_float64_measurement():
+    from qualipress.metrics import FLOAT32_ERROR
+
+    img = as_image(photo_like(96, 128))
+    codec = codecs.get("jpeg")
+    dec = codecs.decode_like(codec, codec.encode(img, quality=60), img)
+    exact = measure(img, dec, ("ssim",), precise=True)["ssim"].value
+    fast = measure(img, dec, ("ssim",))["ssim"].value
+    assert abs(fast - exact) < FLOAT32_ERROR["ssim"]
+    for thr in (exact - 1e-12, exact + 1e-12):  # float32 cannot tell these apart; float64 can
+        res = search(img, "jpeg", f"ssim>={thr!r}", start=60, predict=False)
+        first = res.probes[0]
+        assert first.setting == 60 and first.passed == (exact >= thr)
+        assert first.metrics["ssim"] == exact
