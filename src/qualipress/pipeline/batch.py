@@ -38,7 +38,16 @@ from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
-from qualipress.search import Hint, SearchResult, Target, best_of, expected_sizes, race_order, skip_reason
+from qualipress.search import (
+    Hint,
+    SearchResult,
+    Target,
+    best_of,
+    expected_sizes,
+    race_order,
+    size_scale,
+    skip_reason,
+)
 from qualipress.search.budget import prefer
 
 REPORT_NAME = "qualipress-report.jsonl"
@@ -353,7 +362,8 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     racing = options.target.budget is None and len(plan.codecs) > 1
     expected = expected_sizes(plan.codecs, encoded, options.target) if racing else {}
     for name in race_order(plan.codecs, expected=expected):
-        why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results))
+        why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
+                          size_scale(expected, results))
         if why is not None:
             skipped.append(f"skipped {name}: {why}")
             continue

@@ -269,12 +269,15 @@ def search(
         return p
 
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
+    pixels = image.width * image.height
     if (bound is not None and prediction is not None and not isinstance(start, Hint)
-            and prediction.bits_per_pixel is not None
-            and prediction.bits_per_pixel * image.width * image.height / 8 > bound):
-        # Racing another codec's file and expected to lose: start at the low end of the bracket, where a failing
-        # probe that is already larger than the file to beat ends this codec's search at once.
-        i0 = math.floor(prediction.low)
+            and prediction.bits_per_pixel is not None and prediction.bits_per_pixel * pixels / 8 > bound):
+        # Racing another codec's file and expected to lose. One failing probe at least as large as that file
+        # ends this search, so aim where the predicted file is RACE_SIZE_MARGIN larger than it (size predictions
+        # are off by ~10 %) when that is still below the predicted crossing (the probe should fail); in a
+        # closer race, start at the low end of the bracket.
+        at = prediction.index_for_size(RACE_SIZE_MARGIN * bound * 8 / pixels)
+        i0 = math.ceil(at) if at is not None and at <= prediction.index else math.floor(prediction.low)
     i0 = min(max(i0, 0), n - 1)
     probe(i0)
     slope = hint.slope if hint is not None and hint.slope else None
@@ -349,6 +352,13 @@ def search(
             if hint is not None and hint.checked:
                 jump = 2 ** (len(passing if hi is not None else failing) - 1)
                 c = min(max(base_i - jump if hi is not None else base_i + jump, 0), n - 1)
+        if bound is not None and passing and not any(v.bytes < bound for v in passing.values()):
+            # Racing, and every passing probe is already larger than the file to beat: only a failing probe at
+            # least that large (or a passing one smaller) settles it, so aim where this codec's file should be
+            # just above the bound (the predicted size curve anchored at the lowest passing probe).
+            aim = _size_aim(prediction, min(passing), passing[min(passing)].bytes, RACE_AIM * bound)
+            if aim is not None and (lo is None or aim > lo) and aim < min(passing):
+                c = aim
         # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
         while c in passing or c in failing:
             c = c - 1 if c in passing else c + 1
@@ -382,8 +392,7 @@ def _predicted(image: Image, codec: Codec, target: Target, grid_size: int) -> Pr
     model = _predict.load()
     if model is None or not model.has(codec.name):
         return None
-    source_q = _predict.jpeg_source_quality(image)
-    feats = _predict.image_features(image, jpeg_quality=source_q)
+    source_q, feats = _features(image)
     pred = model.predict(codec.name, grid_size, target, feats)
     q = codec.info.quality
     if pred is None or source_q is None or codec.name not in _SAME_TABLES or q is None:
@@ -393,8 +402,32 @@ def _predicted(image: Image, codec: Codec, target: Target, grid_size: int) -> Pr
     src_i = int(np.argmin(np.abs(np.asarray(q.grid) - source_q)))
     if pred.index > src_i - 1:
         return Prediction(float(src_i), min(pred.low, src_i), max(pred.high, src_i), pred.slope,
-                          f"{pred.binding} (source JPEG quality {source_q:g})", src_i, pred.bits_per_pixel)
+                          f"{pred.binding} (source JPEG quality {source_q:g})", src_i, pred.bits_per_pixel,
+                          pred.size_curve)
     return replace(pred, source_index=src_i)
+
+
+#: How much larger than the file to beat a losing codec's first probe is predicted to be (see ``bound``).
+RACE_SIZE_MARGIN = 1.15
+#: Once a racing codec passes only with files larger than the bound, it next probes where its file should be this
+#: much larger than the bound (see :func:`_size_aim`).
+RACE_AIM = 1.03
+
+
+#: The last image's features: ``auto`` predicts every candidate codec for one image, and the pipeline predicts
+#: again in the search (held by identity; images are never modified in place).
+_last_features: list[tuple[Image, float | None, dict[str, float]]] = []
+
+
+def _features(image: Image) -> tuple[float | None, dict[str, float]]:
+    """The source JPEG quality and the predictor's features of ``image``, computed once per image object."""
+    for img, q, feats in _last_features:
+        if img is image:
+            return q, feats
+    q = _predict.jpeg_source_quality(image)
+    feats = _predict.image_features(image, jpeg_quality=q)
+    _last_features[:] = [(image, q, feats)]
+    return q, feats
 
 
 #: Codecs whose quality scales the IJG tables, as the JPEG sources' estimated quality does.
@@ -415,6 +448,17 @@ def _warm_from_prediction(prediction: Prediction, previous: Hint) -> Hint:
     weight = max(0.0, 1.0 - gap / _RESIDUAL_SPAN)
     slope = previous.slope if weight >= 0.5 and previous.slope else prediction.slope
     return Hint(prediction.index + weight * (previous.residual or 0.0), slope)
+
+
+def _size_aim(prediction: Prediction | None, index: int, size: int, want: float) -> int | None:
+    """The grid index where the file should reach ``want`` bytes: the predicted size curve's shape, scaled so it
+    passes through ``size`` bytes at ``index`` (None without a size curve)."""
+    if prediction is None or prediction.size_curve is None:
+        return None
+    knots, log_bpp = (np.asarray(v, dtype=np.float64) for v in prediction.size_curve)
+    at_index = 10 ** float(np.interp(index, knots, log_bpp))
+    pos = prediction.index_for_size(at_index * want / max(size, 1))
+    return None if pos is None else math.ceil(pos - 1e-9)
 
 
 def _nearest(grid: Sequence[float], value: float) -> float:
@@ -535,10 +579,16 @@ class _Runner:
 RACE_ORDER = ("avif", "jpegxl", "heif", "webp", "jpegli", "jpeg2000", "jpeg")
 
 
-#: After the two codecs expected to be smallest have been searched, a codec whose *predicted* file is more than
-#: this fraction larger than the best file found is not searched at all (a prediction, not a proof: the
-#: benchmark in docs/benchmarks.md compares the choice with a full search of every codec).
+#: After the codec expected to be smallest has been searched, a codec whose *predicted* file (corrected by how far
+#: the searched codecs' files were from their predictions, :func:`size_scale`) is more than this fraction larger
+#: than the best file found is not searched at all (a prediction, not a proof: the benchmark in
+#: docs/benchmarks.md compares the choice with a full search of every codec).
 SKIP_MARGIN = 0.25
+#: Codecs predicted within this fraction of the smallest file are near-equals: the cheapest is raced first.
+RACE_TIE = 0.10
+#: CPU cost of one probe relative to JPEG at 768×512 (rounded, from ``benchmarks/auto_cost.py`` runs on Kodak,
+#: docs/benchmarks.md); only orders near-equal codecs in a race.
+PROBE_COST = {"jpeg": 1, "jpegli": 1, "webp": 2, "jpeg2000": 3, "jpegxl": 6, "avif": 10, "heif": 20}
 
 
 def expected_sizes(codec_names: Sequence[str], image: Image,
@@ -566,7 +616,8 @@ def race_order(codec_names: Sequence[str], image: Image | None = None,
                expected: Mapping[str, float] | None = None) -> list[str]:
     """The order to race ``codec_names`` in: by expected file size (``expected``, or predicted from ``image`` and
     ``target``), smallest first, then the codecs without a size prediction in :data:`RACE_ORDER` (unknown names
-    last)."""
+    last). Among the codecs predicted within :data:`RACE_TIE` of the smallest, the cheapest per probe
+    (:data:`PROBE_COST`) goes first: a wrong guess between near-equals then costs the cheap search."""
     rank = {n: k for k, n in enumerate(RACE_ORDER)}
     static = sorted(codec_names, key=lambda n: rank.get(n, len(rank)))
     if expected is None:
@@ -574,16 +625,34 @@ def race_order(codec_names: Sequence[str], image: Image | None = None,
             return static
         expected = expected_sizes(static, image, target)
     first = sorted((n for n in static if n in expected), key=lambda n: expected[n])
+    if first:
+        near = [n for n in first if expected[n] <= (1 + RACE_TIE) * expected[first[0]]]
+        lead = min(near, key=lambda n: (PROBE_COST.get(n, max(PROBE_COST.values())), expected[n]))
+        first.remove(lead)
+        first.insert(0, lead)
     return first + [n for n in static if n not in expected]
 
 
-def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None, searched: int) -> str | None:
-    """Why ``name`` need not be searched in a race (see :data:`SKIP_MARGIN`), or None."""
-    if searched < 2 or best_bytes is None or name not in expected:
+def size_scale(expected: Mapping[str, float], results: Mapping[str, SearchResult]) -> float:
+    """How much larger (>1) or smaller the files found so far for this image are than predicted: the geometric
+    mean of found / expected over the codecs searched to a result. 1 when none has been."""
+    ratios = [len(r.data) / expected[n] for n, r in results.items()
+              if n in expected and expected[n] > 0 and r.met and r.beaten is None and not r.lossless]
+    return float(np.exp(np.mean(np.log(ratios)))) if ratios else 1.0
+
+
+def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None, searched: int,
+                scale: float = 1.0) -> str | None:
+    """Why ``name`` need not be searched in a race (see :data:`SKIP_MARGIN`), or None.
+
+    ``scale`` corrects the prediction by what the searches so far found for this image (:func:`size_scale`).
+    """
+    if searched < 1 or best_bytes is None or name not in expected:
         return None
-    if expected[name] <= (1 + SKIP_MARGIN) * best_bytes:
+    guess = expected[name] * scale
+    if guess <= (1 + SKIP_MARGIN) * best_bytes:
         return None
-    return (f"predicted {expected[name]:,.0f} bytes, {100 * (expected[name] / best_bytes - 1):.0f} % above the "
+    return (f"predicted {guess:,.0f} bytes, {100 * (guess / best_bytes - 1):.0f} % above the "
             f"best file so far ({best_bytes:,} bytes)")
 
 
@@ -635,7 +704,7 @@ def best_of(
         usable.sort(key=lambda c: order.index(c.name))
     for cdc in usable:
         name = cdc.name
-        why = skip_reason(name, expected, best_bytes, len(results)) if race else None
+        why = skip_reason(name, expected, best_bytes, len(results), size_scale(expected, results)) if race else None
         if why is not None:
             if on_skip:
                 on_skip(name, why)
