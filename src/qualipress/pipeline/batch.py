@@ -373,6 +373,7 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                              bound=len(best.data) if best is not None and best.met and
                              options.target.budget is None else None,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
+                             size_scale=size_scale(expected, results),
                              on_skip=lambda c, why: skipped.append(f"skipped {c}: {why}"))
         except QualipressError as exc:
             if len(plan.codecs) == 1:

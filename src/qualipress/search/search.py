@@ -22,11 +22,12 @@ import numpy as np
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
 from qualipress.codecs.base import Codec
-from qualipress.errors import UnsupportedError
+from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.transfer import to_perceptual_image
 from qualipress.metrics import MetricResult
 from qualipress.search import predict as _predict
+from qualipress.search import proxy as _proxy
 from qualipress.search.budget import budget_search, prefer
 from qualipress.search.predict import Prediction
 from qualipress.search.targets import Target, parse_target
@@ -124,6 +125,9 @@ class SearchResult:
     beaten : str or None
         Why the search stopped early when racing a smaller file (``bound``); the result then does not meet the
         target and must not be used.
+    steering : int
+        Probes made on a half-size mosaic of the image to place the first full-image probe (see
+        :mod:`qualipress.search.proxy`); they are not in ``probes`` and never a result.
     """
 
     data: bytes
@@ -138,6 +142,7 @@ class SearchResult:
     options: dict[str, Any] = field(default_factory=dict)
     prediction: Prediction | None = None
     beaten: str | None = None
+    steering: int = 0
 
     @property
     def encodes(self) -> int:
@@ -188,6 +193,8 @@ def search(
     max_probes: int = 24,
     predict: bool = True,
     bound: int | None = None,
+    mosaic: bool = True,
+    size_scale: float = 1.0,
 ) -> SearchResult:
     """Smallest encoding of ``image`` with ``codec`` that meets ``target``.
 
@@ -221,8 +228,14 @@ def search(
     bound : int, optional
         Size of a file (another codec's) this search must beat: it stops, with ``met=False`` and ``beaten`` set,
         as soon as a failing probe is at least this large (file size grows with the setting, so no passing
-        setting can be smaller). Without a warm start, when the predicted file is larger than ``bound``, it
-        first probes the low end of the predicted bracket.
+        setting can be smaller). Without a warm start, unless its predicted file is well under ``bound``, it
+        first probes where its file should just exceed ``bound``.
+    mosaic : bool
+        In a cold start from the predictor, place the first full-image probe by one or two probes on a mosaic of
+        half the image's tiles (:mod:`qualipress.search.proxy`; steering only, never a result).
+    size_scale : float
+        How much larger than predicted the files of other codecs were on this image (:func:`size_scale`), to
+        correct this codec's predicted sizes when racing a ``bound``.
 
     Returns
     -------
@@ -271,16 +284,33 @@ def search(
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
     pixels = image.width * image.height
     if (bound is not None and prediction is not None and not isinstance(start, Hint)
-            and prediction.bits_per_pixel is not None and prediction.bits_per_pixel * pixels / 8 > bound):
-        # Racing another codec's file and expected to lose. One failing probe at least as large as that file
-        # ends this search, so aim where the predicted file is RACE_SIZE_MARGIN larger than it (size predictions
-        # are off by ~10 %) when that is still below the predicted crossing (the probe should fail); in a
-        # closer race, start at the low end of the bracket.
-        at = prediction.index_for_size(RACE_SIZE_MARGIN * bound * 8 / pixels)
-        i0 = math.ceil(at) if at is not None and at <= prediction.index else math.floor(prediction.low)
+            and prediction.size_curve is not None):
+        # Racing another codec's file: one failing probe at least as large as that file ends this search. A clear
+        # loser (its file at RACE_SIZE_MARGIN above the bound still predicted to fail; sizes are off by ~10 %)
+        # probes there; in a close race the first probe is where its file should just exceed the bound (fails:
+        # beaten; passes: it may still win, and the search goes on); a likely winner starts at its prediction.
+        per_bound = bound * 8 / pixels / size_scale
+        at = prediction.index_for_size(RACE_SIZE_MARGIN * per_bound)
+        if at is not None and at <= prediction.index:
+            i0 = math.ceil(at)
+        else:
+            at = prediction.index_for_size(RACE_AIM * per_bound)
+            if at is not None and at <= prediction.high:
+                i0 = math.ceil(at)
     i0 = min(max(i0, 0), n - 1)
+    local_slope = None
+    if (mosaic and start is None and bound is None and prediction is not None and special is None
+            and not runner.checks and _proxy.Mosaic.usable(runner.encodable, runner.reference, tgt, cdc)):
+        # Cold: steer the first full-image probe by probes on half the tiles (cheap; see search.proxy).
+        try:
+            mos = _proxy.Mosaic(runner.encodable, runner.reference, tile)
+            x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, prediction.slope,
+                                                           runner.options)
+            i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
+        except QualipressError:
+            local_slope = None  # the codec would not take the mosaic: start from the prediction alone
     probe(i0)
-    slope = hint.slope if hint is not None and hint.slope else None
+    slope = local_slope or (hint.slope if hint is not None and hint.slope else None)
     widths: list[int] = []
 
     beaten = False
@@ -347,6 +377,8 @@ def search(
             s_use = slope if slope and slope > 0 else _default_slope(n)
             step = max(-n / 3, min(n / 3, -base.margin / s_use))
             c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
+            if hi is None and 0 < step <= 1.5:
+                c = min(base_i + 1, n - 1)  # failing just below the crossing: the proof may need only its neighbour
             if hi is None and base.check_failed:
                 c = math.ceil((base_i + n - 1) / 2)  # only a check failed: halve the distance to the top
             if hint is not None and hint.checked:
@@ -518,6 +550,7 @@ class _Runner:
             raise UnsupportedError(f"target {target} needs mask(s) {', '.join(missing)} (e.g. from --roi)")
         self.probes: list[Probe] = []
         self.prediction: Prediction | None = None
+        self.steering = 0
         self._last: dict[int, tuple[bytes, Image, dict[str, MetricResult]]] = {}
 
     def _measure(self, decoded: Image) -> dict[str, MetricResult]:
@@ -559,6 +592,7 @@ class _Runner:
         out = SearchResult(data, codec or probe.codec or self.codec.name, probe.setting, probe.lossless, met, res,
                            list(self.probes), fallback, decoded, dict(self.options), self.prediction)
         out.hint = hint  # type: ignore[attr-defined]
+        out.steering = self.steering
         return out
 
     def fallback(self) -> SearchResult:
@@ -679,6 +713,7 @@ def best_of(
     (best, per_codec)
     """
     results: dict[str, SearchResult] = {}
+    given_scale = float(kwargs.pop("size_scale", 1.0))
     enc = to_perceptual_image(image) if image.is_float else image
     best_bytes = bound
     usable: list[Codec] = []
@@ -709,8 +744,9 @@ def best_of(
             if on_skip:
                 on_skip(name, why)
             continue
+        scale = size_scale(expected, results) if results else given_scale
         res = search(image, cdc, target, start=(starts or {}).get(name), bound=best_bytes if race else None,
-                     **kwargs)
+                     size_scale=scale, **kwargs)
         results[name] = res
         if race and res.met and (best_bytes is None or len(res.data) < best_bytes):
             best_bytes = len(res.data)
