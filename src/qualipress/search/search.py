@@ -231,8 +231,8 @@ def search(
         setting can be smaller). Without a warm start, unless its predicted file is well under ``bound``, it
         first probes where its file should just exceed ``bound``.
     mosaic : bool
-        In a cold start from the predictor, place the first full-image probe by one or two probes on a mosaic of
-        half the image's tiles (:mod:`qualipress.search.proxy`; steering only, never a result).
+        When starting from the predictor (cold, or warm with a predicted residual), place the first full-image
+        probe by one or two probes on a mosaic of half the image's tiles (:mod:`qualipress.search.proxy`; steering only, never a result).
     size_scale : float
         How much larger than predicted the files of other codecs were on this image (:func:`size_scale`), to
         correct this codec's predicted sizes when racing a ``bound``.
@@ -299,13 +299,14 @@ def search(
                 i0 = math.ceil(at)
     i0 = min(max(i0, 0), n - 1)
     local_slope = None
-    if (mosaic and start is None and bound is None and prediction is not None and special is None
+    if (mosaic and bound is None and prediction is not None and special is None
             and not runner.checks and _proxy.Mosaic.usable(runner.encodable, runner.reference, tgt, cdc)):
-        # Cold: steer the first full-image probe by probes on half the tiles (cheap; see search.proxy).
+        # Started from the predictor (cold, or warm from another photograph): steer the first full-image probe by
+        # probes on half the tiles (cheap; see search.proxy).
         try:
             mos = _proxy.Mosaic(runner.encodable, runner.reference, tile)
-            x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, prediction.slope,
-                                                           runner.options)
+            guess = hint.slope if hint is not None and hint.slope else prediction.slope
+            x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options)
             i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
