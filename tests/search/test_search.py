@@ -67,6 +67,26 @@ def test_checks_take_part_in_the_decision():
     assert measure(img, codecs.decode_like(codecs.get("jpeg"), checked.data, img), ("psnr",))["psnr"].value >= 36
 
 
+def test_checks_stop_at_the_first_failure():
+    img = SAMPLES[0]
+    ran: list[str] = []
+
+    def named(name, ok):
+        def chk(ref, dec):
+            ran.append(name)
+            return CheckOutcome(ok(ref, dec), name)
+        return chk
+
+    def psnr36(ref, dec):
+        return measure(ref, dec, ("psnr",))["psnr"].value >= 36
+
+    res = search(img, "jpeg", "ssim>=0.9", checks=[named("first", psnr36), named("second", lambda r, d: True)])
+    assert res.met and any(p.check_failed for p in res.probes)
+    for p in res.probes:  # a probe failing the first check never ran the second
+        assert [c.name for c in p.checks] == (["first"] if p.check_failed else ["first", "second"])
+    assert ran.count("second") == sum(not p.check_failed for p in res.probes)
+
+
 def test_reference_other_than_encoded_image():
     # Quality is measured against the reference, not against what was encoded: a mirrored copy can never
     # resemble the original, so even the lossless fallback must report the target as missed.

@@ -48,7 +48,7 @@ def sweep(image: Any, codec_name: str, cache: dict[str, Any], key: str) -> list[
         rows.append(row)
     lossless_codec = codec if codec.info.lossless else _codecs.get(codec.info.lossless_fallback or "png")
     rows.append({"setting": None, "bytes": len(lossless_codec.encode(image, lossless=True)),
-                 **{k: (100.0 if k.startswith("psnr") else 1.0) for k in _SWEEP_KEYS}})
+                 **{k: _metrics.spec(k.partition("@")[0]).perfect for k in _SWEEP_KEYS}})
     cache[ck] = rows
     return rows
 

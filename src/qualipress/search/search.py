@@ -214,7 +214,8 @@ def search(
     encode_options : mapping, optional
         Passed to ``codec.encode``.
     checks : sequence of callables
-        Extra pass/fail checks on every probe (decision module).
+        Extra pass/fail checks on every probe (decision module), run in order until one fails (the probe then
+        fails whatever the others say; only the outcomes run are recorded).
     lossless_fallback : bool
         Fall back to lossless when no lossy setting meets the target (otherwise return the best probe with
         ``met=False``).
@@ -573,7 +574,11 @@ class _Runner:
         res = self._measure(decoded)
         if self.target.budget is not None:
             res["bytes"] = MetricResult("bytes", float(len(data)))
-        outcomes = [chk(self.reference, decoded) for chk in self.checks]
+        outcomes: list[CheckOutcome] = []
+        for chk in self.checks:  # in order, until one fails: the rest cannot change the probe's verdict
+            outcomes.append(chk(self.reference, decoded))
+            if not outcomes[-1].passed:
+                break
         passed = self.target.satisfied(res) and all(o.passed for o in outcomes)
         margin = self.target.margin(res)
         if not all(o.passed for o in outcomes):
