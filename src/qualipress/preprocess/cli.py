@@ -1,13 +1,17 @@
-"""``qualipress preprocess label | train | apply`` (the only module of this subpackage that prints)."""
+"""``qualipress preprocess label | train | apply`` and ``compress --preprocess`` (the only module of this subpackage
+that prints)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qualipress.errors import ExitCode, InputError, QualipressError
+
+if TYPE_CHECKING:
+    from qualipress.pipeline.hooks import CompressRequest
 
 
 def label_cmd(
@@ -58,7 +62,8 @@ def train_cmd(
     base: Annotated[int, typer.Option(help="U-Net width (channels of the first level).")] = 16,
     max_minutes: Annotated[float | None, typer.Option("--max-minutes", help="Wall-time budget.")] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
-    codec: Annotated[str | None, typer.Option(help="Refuse labels made for another codec.")] = None,
+    codec: Annotated[str | None, typer.Option(help="Refuse labels made for another codec; rd: the codec the "
+                                                   "proxy models, jpeg (default) or jpegli.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     objective: Annotated[str, typer.Option(help="labels (imitate label directories, MSE) or rd (rate-distortion "
                                                 "through a differentiable JPEG proxy; arguments are then "
@@ -82,7 +87,7 @@ def train_cmd(
         _train_rd(labels, output, steps=steps, batch=batch or 8, lr=lr or 1e-4,
                   base=base, crop=crop, q_range=q_range, ssim_weight=ssim_weight, threads=threads or 1,
                   max_minutes=max_minutes, seed=seed, resume=resume, checkpoint_minutes=checkpoint_minutes,
-                  init=_model_path(init) if init else None)
+                  init=_model_path(init) if init else None, codec=codec or "jpeg")
         return
     if objective != "labels":
         raise InputError(f"objective must be 'labels' or 'rd', not {objective!r}")
@@ -228,3 +233,19 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     sub.command("apply")(apply_cmd)
     app.add_typer(sub, name="preprocess")
     bench.command("preprocess")(bench_cmd)
+
+
+def compress_options(
+    preprocess: Annotated[str | None, typer.Option(help="Preprocessing before encoding (e.g. 'kuchen').",
+                                                   rich_help_panel="Preprocessing")] = None,
+) -> None:
+    """The option preprocessing adds to ``qualipress compress`` (the core CLI reads this signature; never called)."""
+
+
+def compress_hooks(request: CompressRequest) -> None:
+    """Wrap the run's hooks in :class:`~qualipress.preprocess.hooks.PreprocessHooks` for ``--preprocess NAME``."""
+    name = request.options.get("preprocess")
+    if name:
+        from qualipress.preprocess.hooks import PreprocessHooks  # torch: only when preprocessing is asked for
+
+        request.hooks = PreprocessHooks(request.hooks, name=name)
