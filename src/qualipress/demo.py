@@ -10,9 +10,13 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import codecs as _codecs
+from qualipress.bench.colours import curve_colour
 from qualipress.io import encode_png
 from qualipress.io.files import atomic_write_bytes
 from qualipress.io.image import as_image
+from qualipress.pipeline import CompressOptions, compress_paths
+from qualipress.profiles import builtin_profiles
 
 #: scikit-image sample images used by the demo (colour photographs and one greyscale).
 SAMPLES = ("astronaut", "coffee", "chelsea", "rocket", "camera")
@@ -41,9 +45,6 @@ def run_demo(output: str | Path, *, codecs: Sequence[str] | None = None,
     dict
         Paths of the summaries, the rows, and the number of failures.
     """
-    from qualipress import codecs as _codecs
-    from qualipress.pipeline import CompressOptions, compress_paths
-    from qualipress.profiles import builtin_profiles
 
     out = Path(output)
     inputs = write_samples(out / "inputs")
@@ -100,8 +101,6 @@ def _markdown(rows: list[dict[str, Any]], codecs: Sequence[str]) -> str:
 
 def _html(rows: list[dict[str, Any]], codecs: Sequence[str], out: Path) -> str:
     """The demo page: what each profile means, totals, a bytes-vs-quality chart, thumbnails, then every row."""
-    from qualipress.bench.colours import curve_colour
-    from qualipress.profiles import builtin_profiles
 
     esc = html.escape
     parts = ["<!doctype html><meta charset='utf-8'><title>qualipress demo</title>",

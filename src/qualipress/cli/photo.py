@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qualipress import codecs
 from qualipress.errors import OutputError, QualipressError
+from qualipress.io import EXTENSIONS, IMAGE_SUFFIXES, sniff
+from qualipress.pipeline import expand_inputs
 
 #: Spellings of one format's extension.
 _SAME_EXT = {".jpeg": ".jpg", ".jpe": ".jpg", ".jfif": ".jpg", ".heif": ".heic", ".hif": ".heic", ".tiff": ".tif",
@@ -40,7 +43,6 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     OutputError
         The named output file is the input itself (same file, also through a link).
     """
-    from qualipress.io import IMAGE_SUFFIXES
 
     text = str(output)
     if text == "-":
@@ -58,7 +60,6 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
 
 def codecs_for(single: SingleOutput, codec: str) -> str:
     """The codecs that write ``single``'s extension: ``auto`` narrows to them, a named codec must match."""
-    from qualipress import codecs
 
     if single.extension is None:
         return codec
@@ -80,7 +81,6 @@ def codecs_for(single: SingleOutput, codec: str) -> str:
 def allowed_extensions(single: SingleOutput | None, codec: str) -> frozenset[str] | None:
     """Output extensions a single-output run may produce: the named file's, or (stdout) those of the requested
     codecs, so a kept or transcoded source never arrives in another format than asked for."""
-    from qualipress import codecs
 
     if single is None:
         return None
@@ -104,7 +104,6 @@ def staged_input(inputs: list[str]) -> Iterator[list[str]]:
     if inputs != ["-"]:
         yield inputs
         return
-    from qualipress.io import EXTENSIONS, sniff
 
     data = sys.stdin.buffer.read()
     if not data:
@@ -153,7 +152,6 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
 
 def dry_run_rows(inputs: list[str], outdir: Path, codec: str) -> list[dict[str, Any]]:
     """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs."""
-    from qualipress.pipeline import expand_inputs
 
     rows = []
     for job in expand_inputs(inputs):

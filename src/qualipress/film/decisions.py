@@ -244,7 +244,11 @@ class GrainCheck:
                 if self.min_corr or self.min_energy else "report only")
         detail = (f"grain kept: corr {g['corr']:.3f}, energy {g['energy']:.3f} over {g['blocks']} flat blocks "
                   f"(grain RMS {g['sigma'] * 1023:.2f} 10-bit codes; {need})")
-        return CheckOutcome(ok, self.name, detail)
+        # the distance to the floors, for the search to interpolate on (both ratios move smoothly with the
+        # setting); none when the floors only report
+        margin = min(g["corr"] - self.min_corr, g["energy"] - self.min_energy) if self.min_corr or \
+            self.min_energy else None
+        return CheckOutcome(ok, self.name, detail, margin)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import codecs as _codecs
 from qualipress.codecs import auto_candidates
 from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import UnsupportedError
@@ -262,7 +263,6 @@ def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
 
 def _check_depth(names: list[str], bit_depth: int) -> None:
     """Refuse, with the remedy, a deep image none of the requested codecs can store."""
-    from qualipress import codecs as _codecs
 
     depths = []
     for name in names:
@@ -277,7 +277,6 @@ def _check_depth(names: list[str], bit_depth: int) -> None:
 
 
 def _extension(codec: str) -> str:
-    from qualipress import codecs as _codecs
 
     ext = _codecs.get(codec).info.extension
     return {".jpeg": ".jpg"}.get(ext, ext)
@@ -285,7 +284,6 @@ def _extension(codec: str) -> str:
 
 def _carry_notes(codecs: list[str], carry: Any, policy: str) -> list[str]:
     """One note per codec that cannot hold part of the metadata."""
-    from qualipress import codecs as _codecs
 
     notes = []
     wanted = set(carry.fields())

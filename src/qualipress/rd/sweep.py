@@ -30,9 +30,14 @@ from typing import Any
 
 import numpy as np
 
+import qualipress.detect as det
 from qualipress import metrics as _metrics
+from qualipress.codecs import decode_like
+from qualipress.detect import detect
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import append_jsonl, atomic_write_text, find_images, read_jsonl
+from qualipress.io import append_jsonl, atomic_write_text, find_images, read_image, read_jsonl
+from qualipress.metrics import measure
+from qualipress.rd.bd import bd_tables
 
 #: Tasks of ``--task`` (coding for machines) -> detector class in :mod:`qualipress.detect`.
 TASKS = {"faces": "faces", "persons": "persons"}
@@ -130,7 +135,6 @@ def list_dataset(
 
 
 def _read(path: Path) -> Any:
-    from qualipress.io import read_image
 
     img = read_image(path)
     if img.is_float:
@@ -187,7 +191,6 @@ def task_version(task: str) -> str:
     """Fingerprint of the detector code and settings used by ``task`` (task rows are cached under it)."""
     import hashlib
 
-    import qualipress.detect as det
 
     h = hashlib.sha256(f"{task}|{TASK_MIN_SCORE}".encode())
     for f in sorted(Path(det.__file__).parent.glob("*.py")):
@@ -196,7 +199,6 @@ def task_version(task: str) -> str:
 
 
 def _task_regions(image: Any, task: str) -> list[Any]:
-    from qualipress.detect import detect
 
     return detect(image, (TASKS[task],), min_score=TASK_MIN_SCORE)
 
@@ -206,8 +208,6 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
     Returns ``(rows, errors)``; an error in one setting is reported and the others still run.
     """
-    from qualipress.codecs import decode_like
-    from qualipress.metrics import measure
     from qualipress.rd.reference import get_codec
 
     rows: list[dict[str, Any]] = []
@@ -408,7 +408,6 @@ def run_rd(
     UnsupportedError, CodecUnavailableError
         A codec name that does not resolve.
     """
-    from qualipress.rd.bd import bd_tables
 
     out = Path(outdir)
     codec_objs, sweeps = _resolve_codecs(codecs, metrics, anchor, task, qualities, encode_options or {})
@@ -460,7 +459,6 @@ def _resolve_codecs(
     encode_options: dict[str, dict[str, Any]],
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """Check the run's arguments; the codec objects (with user weights) and each codec's validated sweep."""
-    from qualipress.metrics import spec
     from qualipress.rd.reference import get_codec
 
     if not codecs:
@@ -470,7 +468,7 @@ def _resolve_codecs(
     if anchor is not None and anchor not in codecs:
         raise InputError(f"anchor {anchor!r} is not among the codecs {list(codecs)}")
     for m in metrics:
-        spec(m)
+        _metrics.spec(m)
     codec_objs = {name: get_codec(name) for name in codecs}
     for name, c in list(codec_objs.items()):
         w = encode_options.get(name, {}).get("weights")
