@@ -1,8 +1,9 @@
-"""How well the differentiable JPEG proxy (``preprocess/jpegproxy.py``) matches the real libjpeg-turbo encoder.
+"""How well the differentiable JPEG proxy (``preprocess/jpegproxy.py``) matches the real encoder.
 
 Usage::
 
-    python benchmarks/preprocess_rd_proxy_check.py [--qualities 35,55,75,88]
+    python benchmarks/preprocess_rd_proxy_check.py [--qualities 35,55,75,88] [--codec jpeg|jpegli]
+    python benchmarks/preprocess_rd_proxy_check.py --codec jpegli --deadzones 0.5,0.6,0.7   # calibrate DEADZONE
 
 Images: BSD300-test every 25th and Urban100 every 50th file of ``../shared/data/train`` (6 images, never Kodak),
 cropped to a multiple of 16. Per image and quality: real bits vs proxy bits, PSNR of the real and of the proxy
@@ -21,6 +22,9 @@ import numpy as np
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--qualities", default="35,55,75,88")
+    ap.add_argument("--codec", default="jpeg", help="jpeg (libjpeg-turbo) or jpegli")
+    ap.add_argument("--deadzones", default="", help="try these zero thresholds instead of the proxy's own; "
+                    "prints the mean |PSNR proxy - PSNR real| and the log-bits correlation of each")
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / "../shared/data/train"))
     args = ap.parse_args(argv)
 
@@ -31,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     from qualipress.io import read_image
     from qualipress.preprocess.jpegproxy import jpeg_proxy
 
-    codec = codecs.get("jpeg")
+    codec = codecs.get(args.codec)
+    if args.deadzones:
+        return _calibrate(args, codec, [float(v) for v in args.deadzones.split(",")])
     files = (sorted(glob.glob(f"{args.data}/bsd300_test100/*.png"))[::25]
              + sorted(glob.glob(f"{args.data}/urban100_x2hr/*.png"))[::50])
     real, proxy = [], []
@@ -50,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             data = codec.encode(im, quality=q)
             dec = codec.decode(data).pixels[..., :3].astype(np.float64)
             with torch.no_grad():
-                d, b = jpeg_proxy(x, q)
+                d, b = jpeg_proxy(x, q, codec=args.codec)
             dp = np.rint(d[0].numpy().transpose(1, 2, 0) * 255.0)
             real.append(8 * len(data))
             proxy.append(float(b[0]))
@@ -59,6 +65,46 @@ def main(argv: list[str] | None = None) -> int:
     r = np.corrcoef(np.log(real), np.log(proxy))[0, 1]
     ratio = np.asarray(proxy) / np.asarray(real)
     print(f"log-bits correlation r = {r:.4f}; proxy/real bits {ratio.min():.2f}..{ratio.max():.2f}")
+    return 0
+
+
+def _files(data: str) -> list[str]:
+    return (sorted(glob.glob(f"{data}/bsd300_test100/*.png"))[::25]
+            + sorted(glob.glob(f"{data}/urban100_x2hr/*.png"))[::50])
+
+
+def _calibrate(args: argparse.Namespace, codec: object, zeros: list[float]) -> int:
+    import torch
+
+    from qualipress.io import read_image
+    from qualipress.preprocess import jpegproxy
+
+    rows = []  # (real bits, real mse, {zero: (proxy bits, proxy mse)})
+    for fn in _files(args.data):
+        im = read_image(fn).color()
+        px = np.ascontiguousarray(im.pixels[: im.height // 16 * 16, : im.width // 16 * 16, :3])
+        im = im.with_pixels(px)
+        x = torch.from_numpy(px.astype(np.float32).transpose(2, 0, 1)[None] / 255.0)
+        for q in (float(v) for v in args.qualities.split(",")):
+            data = codec.encode(im, quality=q)
+            dec = codec.decode(data).pixels[..., :3].astype(np.float64)
+            per = {}
+            for z in zeros:
+                jpegproxy.DEADZONE[args.codec] = z
+                with torch.no_grad():
+                    d, b = jpegproxy.jpeg_proxy(x, q, codec=args.codec)
+                dp = np.rint(d[0].numpy().transpose(1, 2, 0) * 255.0)
+                per[z] = (float(b[0]), float(((dp - px) ** 2).mean()))
+            rows.append((8 * len(data), float(((dec - px) ** 2).mean()), per))
+    print(f"{args.codec}: {len(rows)} encodes; per zero threshold: mean |PSNR proxy - PSNR real| (dB), "
+          "mean PSNR proxy - real, log-bits r, proxy/real bits")
+    for z in zeros:
+        dpsnr = np.array([10 * np.log10(r[1] / r[2][z][1]) for r in rows])
+        rb = np.log([r[0] for r in rows])
+        pb = np.log([r[2][z][0] for r in rows])
+        r = np.corrcoef(rb, pb)[0, 1]
+        print(f"zero {z:.2f}: {np.abs(dpsnr).mean():.3f} dB, {dpsnr.mean():+.3f} dB, r = {r:.4f}, "
+              f"{np.exp(pb - rb).mean():.2f}")
     return 0
 
 

@@ -130,6 +130,13 @@ def compress(
                "per_file": file_rows(summary.skipped + summary.records)}, out=err_console if to_stdout else console)
     else:
         _print_summary(summary, out=err_console if to_stdout else console)
+    if codec == "auto" and for_ != "web":
+        from qualipress.pipeline.delivery import not_shown_by_browsers
+
+        hidden = not_shown_by_browsers(summary.records)
+        if hidden:
+            err_console.print(f"[yellow]note[/] {len(hidden)} output(s) are in formats web browsers do not show "
+                              f"(e.g. {Path(hidden[0]).name}); add --for web for browser-ready files")
     if summary.failures:
         raise ExitCode(1)
 
@@ -153,7 +160,7 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
 
     with _photo.staged_input(inputs) as ins:
         if single is None:
-            total = len(_expand(ins))
+            total = len(_expand(ins, exclude=[output]))
             return _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb),
                                   enabled=progress, total=total)
         with _photo.staged_output(single, overwrite) as work:
@@ -167,14 +174,19 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
     return summary
 
 
-def _expand(inputs: list[str]) -> list[Any]:
+def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
     """The input files (for the progress bar's total); says which image files of a format qualipress does not
-    read were skipped."""
+    read, and which earlier output folders, were skipped."""
     from collections import Counter
 
 
     unread: list[Path] = []
-    found = find_images(inputs, unread=unread)
+    earlier: list[Path] = []
+    found = find_images(inputs, unread=unread, skipped_outputs=earlier, exclude=exclude or [])
+    if earlier:
+        names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
+        err_console.print(f"[yellow]note[/] skipped {len(earlier)} earlier qualipress output folder(s) inside the "
+                          f"inputs: {names} (name one as an input to compress it anyway)")
     if unread:
         kinds = ", ".join(f"{n} {suffix}" for suffix, n in sorted(Counter(p.suffix.lower() for p in unread).items()))
         err_console.print(f"[yellow]note[/] skipped {len(unread)} file(s) in a format qualipress does not read "

@@ -83,14 +83,15 @@ class JpegCodec(_ImagecodecsMixin, Codec):
 
     Options: ``subsampling`` ("444", "422", "420" or "auto"; default "auto" = 4:2:0 below quality 90 and 4:4:4
     from 90 up, as jpegli, mozjpeg and most photo tools do, so high-fidelity targets are reachable), ``optimize``
-    (default True).
+    (default True). A non-integer quality (8-bit) scales the IJG tables between the two integer qualities
+    (:mod:`qualipress.codecs.jpegq`), so a byte budget can be filled more closely than the integer grid allows.
     """
 
     name = "jpeg"
     module_attr = "jpeg8"
     info = CodecInfo(
         bit_depths=(8, 12), channels=(1, 3), lossy=True, lossless=False,
-        quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85),
+        quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85, continuous=True),
         extension=".jpg", mime="image/jpeg", library="libjpeg-turbo", lossless_fallback="png",
         auto=True, scales_to_container=True, sweep=JPEG_SWEEP,
         options={"subsampling": "'444', '422', '420' or 'auto' (4:4:4 from quality 90 up)",
@@ -113,6 +114,12 @@ class JpegCodec(_ImagecodecsMixin, Codec):
         sub = str(options.get("subsampling", "auto"))
         if sub == "auto":
             sub = "444" if (quality or 85) >= 90 else "420"
+        if quality is not None and quality != round(quality) and image.bit_depth <= 8:
+            from qualipress.codecs.jpegq import encode_fractional
+
+            # between integer qualities: continuously scaled IJG tables (a byte budget refines here)
+            return encode_fractional(_plane(image), quality, sub if image.n_channels == 3 else None,
+                                     bool(options.get("optimize", True)))
         return bytes(imagecodecs.jpeg8_encode(
             _plane(image), level=int(round(quality or 85)), optimize=bool(options.get("optimize", True)),
             subsampling=sub if image.n_channels == 3 else None,

@@ -62,7 +62,8 @@ def train_cmd(
     base: Annotated[int, typer.Option(help="U-Net width (channels of the first level).")] = 16,
     max_minutes: Annotated[float | None, typer.Option("--max-minutes", help="Wall-time budget.")] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
-    codec: Annotated[str | None, typer.Option(help="Refuse labels made for another codec.")] = None,
+    codec: Annotated[str | None, typer.Option(help="Refuse labels made for another codec; rd: the codec the "
+                                                   "proxy models, jpeg (default) or jpegli.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     objective: Annotated[str, typer.Option(help="labels (imitate label directories, MSE) or rd (rate-distortion "
                                                 "through a differentiable JPEG proxy; arguments are then "
@@ -86,7 +87,7 @@ def train_cmd(
         _train_rd(labels, output, steps=steps, batch=batch or 8, lr=lr or 1e-4,
                   base=base, crop=crop, q_range=q_range, ssim_weight=ssim_weight, threads=threads or 1,
                   max_minutes=max_minutes, seed=seed, resume=resume, checkpoint_minutes=checkpoint_minutes,
-                  init=_model_path(init) if init else None)
+                  init=_model_path(init) if init else None, codec=codec or "jpeg")
         return
     if objective != "labels":
         raise InputError(f"objective must be 'labels' or 'rd', not {objective!r}")

@@ -18,7 +18,9 @@ import csv
 import io
 import json
 import math
+import multiprocessing as mp
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -512,6 +514,21 @@ def _plan_units(
     return rows, units
 
 
+#: How ``run_rd(jobs > 1)`` starts its workers. Not ``fork``: resolving a learned codec's version loads torch
+#: (and its OpenMP thread pool) in the parent, and a child forked from a process whose pool has run can hang
+#: forever in its first parallel torch operation (issue 16: ``benchmarks/learned_eval.py --jobs 2`` never
+#: finished). Spawned workers import what they need themselves.
+WORKER_START_METHOD = "spawn"
+
+
+def _worker_init() -> None:
+    """One torch thread per worker, so ``jobs`` workers use ``jobs`` cores (no-op when torch is not loaded)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # read by torch when the worker imports it
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
 def _run_units(
     units: list[Unit],
     cache: RowCache,
@@ -536,7 +553,8 @@ def _run_units(
             progress(done, len(units), label)
 
     if jobs > 1 and len(units) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(WORKER_START_METHOD),
+                                 initializer=_worker_init) as pool:
             futs = {pool.submit(run_unit, u): f"{u.codec} {u.path.name}" for u in units}
             for fut in as_completed(futs):
                 collect(fut.result(), futs[fut])

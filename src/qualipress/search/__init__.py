@@ -8,7 +8,9 @@ Examples
 """
 
 from qualipress.search.search import (
+    PROBE_COST,
     RACE_ORDER,
+    RACE_TIE,
     SKIP_MARGIN,
     CheckOutcome,
     Hint,
@@ -18,12 +20,15 @@ from qualipress.search.search import (
     expected_sizes,
     race_order,
     search,
+    size_scale,
     skip_reason,
 )
 from qualipress.search.targets import STATS, Constraint, Target, parse_constraint, parse_target
 
 __all__ = [
+    "PROBE_COST",
     "RACE_ORDER",
+    "RACE_TIE",
     "SKIP_MARGIN",
     "STATS",
     "CheckOutcome",
@@ -38,5 +43,6 @@ __all__ = [
     "parse_target",
     "race_order",
     "search",
+    "size_scale",
     "skip_reason",
 ]

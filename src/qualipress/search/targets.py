@@ -117,6 +117,16 @@ class Target:
     def satisfied(self, results: Mapping[str, MetricResult]) -> bool:
         return all(c.satisfied(results) for c in self.constraints)
 
+    def near_threshold(self, results: Mapping[str, MetricResult]) -> bool:
+        """Whether a constraint's measured value is within the float32 measurement's error
+        (:data:`qualipress.metrics.FLOAT32_ERROR`) of its threshold: the decision then needs the float64
+        measurement (``measure(..., precise=True)``)."""
+        for c in self.constraints:
+            tol = _metrics.FLOAT32_ERROR.get(c.metric)
+            if tol is not None and c.key in results and abs(c.observed(results) - c.value) <= tol:
+                return True
+        return False
+
     def margin(self, results: Mapping[str, MetricResult]) -> float:
         """Smallest constraint margin (the binding constraint); infinite for an empty target, which every
         result meets (fixed-setting runs)."""
