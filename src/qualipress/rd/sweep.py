@@ -15,6 +15,7 @@ metric. Outputs are written atomically:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -189,9 +190,6 @@ class Unit:
 
 def task_version(task: str) -> str:
     """Fingerprint of the detector code and settings used by ``task`` (task rows are cached under it)."""
-    import hashlib
-
-
     h = hashlib.sha256(f"{task}|{TASK_MIN_SCORE}".encode())
     for f in sorted(Path(det.__file__).parent.glob("*.py")):
         h.update(f.read_bytes())
