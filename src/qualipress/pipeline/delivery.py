@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from qualipress import codecs as _codecs
+from qualipress.codecs import auto_candidates
 from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
@@ -154,7 +155,7 @@ class PhotoHooks:
         if self.web:
             if codec == "auto":
                 plan.codecs = [c for c in plan.codecs if c in WEB_CODECS] or \
-                    [c for c in _codecs.auto_candidates() if c in WEB_CODECS]
+                    [c for c in auto_candidates() if c in WEB_CODECS]
             dropped = [c for c in plan.codecs if c not in WEB_CODECS]
             plan.codecs = [c for c in plan.codecs if c in WEB_CODECS]
             if dropped:
@@ -237,6 +238,7 @@ def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
     Display P3 or Adobe RGB photo would show desaturated. The never-grow ``transcode:jpegxl`` keeps the JPEG's
     own profile and is not affected.
     """
+    from qualipress import codecs as _codecs
     from qualipress.io.metadata import icc_description, is_srgb
 
     if not carry.icc or is_srgb(carry.icc):

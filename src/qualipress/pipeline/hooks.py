@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from qualipress import codecs as _codecs
+from qualipress.codecs import auto_candidates
 from qualipress.io.image import Image
 from qualipress.search.search import Check, Hint
 from qualipress.search.targets import Target
@@ -77,7 +77,7 @@ class DefaultHooks:
 
     def plan(self, image: Image, *, path: Path, codec: str, target: Target, previous: dict | None) -> Plan:
 
-        codecs = _codecs.auto_candidates() if codec == "auto" else [c.strip() for c in codec.split(",") if c.strip()]
+        codecs = auto_candidates() if codec == "auto" else [c.strip() for c in codec.split(",") if c.strip()]
         return Plan(codecs=codecs)
 
     def seal(self, data: bytes, *, codec: str, record: dict) -> bytes:
