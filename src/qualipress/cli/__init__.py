@@ -15,11 +15,13 @@ import os
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -177,9 +179,6 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
 def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
     """The input files (for the progress bar's total); says which image files of a format qualipress does not
     read, and which earlier output folders, were skipped."""
-    from collections import Counter
-
-
     unread: list[Path] = []
     earlier: list[Path] = []
     found = find_images(inputs, unread=unread, skipped_outputs=earlier, exclude=exclude or [])
@@ -429,9 +428,6 @@ def info(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Size, dtype, bit depth, channels, transfer and metadata of an image file."""
-    import numpy as np
-
-
     image = read_image(file)
     px = image.pixels
     meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()

@@ -58,20 +58,23 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     return single
 
 
+def _extension(codec: str) -> str | None:
+    """The file extension ``codec`` writes (``.jpeg`` and the like folded to one spelling); None when the codec
+    is not installed."""
+    try:
+        ext = codecs.get(codec).info.extension
+    except QualipressError:
+        return None
+    return _SAME_EXT.get(ext, ext)
+
+
 def codecs_for(single: SingleOutput, codec: str) -> str:
     """The codecs that write ``single``'s extension: ``auto`` narrows to them, a named codec must match."""
 
     if single.extension is None:
         return codec
     pool = [*codecs.auto_candidates(), "png"] if codec == "auto" else codec.split(",")
-    fits = []
-    for name in pool:
-        try:
-            ext = codecs.get(name).info.extension
-        except QualipressError:
-            continue
-        if _SAME_EXT.get(ext, ext) == single.extension:
-            fits.append(name)
+    fits = [name for name in pool if _extension(name) == single.extension]
     if not fits:
         raise QualipressError(f"-o ...{single.extension}: {'no installed codec' if codec == 'auto' else codec} "
                               f"writes {single.extension} files")
@@ -88,14 +91,7 @@ def allowed_extensions(single: SingleOutput | None, codec: str) -> frozenset[str
         return frozenset({single.extension})
     if codec == "auto":
         return None
-    exts = set()
-    for name in codec.split(","):
-        try:
-            ext = codecs.get(name).info.extension
-        except QualipressError:
-            continue
-        exts.add(_SAME_EXT.get(ext, ext))
-    return frozenset(exts)
+    return frozenset(ext for name in codec.split(",") if (ext := _extension(name)) is not None)
 
 
 @contextmanager

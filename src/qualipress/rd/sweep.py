@@ -15,6 +15,7 @@ metric. Outputs are written atomically:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -189,9 +190,6 @@ class Unit:
 
 def task_version(task: str) -> str:
     """Fingerprint of the detector code and settings used by ``task`` (task rows are cached under it)."""
-    import hashlib
-
-
     h = hashlib.sha256(f"{task}|{TASK_MIN_SCORE}".encode())
     for f in sorted(Path(det.__file__).parent.glob("*.py")):
         h.update(f.read_bytes())
@@ -420,34 +418,29 @@ def run_rd(
     cached = len(rows)
     computed, errors = _run_units(units, cache, rows, jobs, progress)
 
-    curves: dict[str, dict[str, Any]] = {}
-    for n in codecs:
-        curves[n] = {
-            "name": n,
-            "description": f"qualipress bench rd; {codec_objs[n].version()}; "
-            f"{len(files)} images; settings = {codec_objs[n].info.quality.name}",  # type: ignore[union-attr]
-            "results": aggregate(rows, n, sweeps[n], len(files), wanted),
-        }
-        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curves[n], indent=2))
+    curves = {n: _curve(n, codec_objs[n], rows, sweeps[n], len(files), wanted) for n in codecs}
+    for n, curve in curves.items():
+        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curve, indent=2))
     bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
     _write_csv(out / "rows.csv", rows, wanted)
-    summary = {
-        "dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
-        "images": [f.name for f in files],
-        "codecs": list(codecs),
-        "versions": {n: sorted(set(v.values())) for n, v in versions.items()},
-        "settings": sweeps,
-        "metrics": wanted,
-        "anchor": anchor,
-        "task": task,
-        "bd": bd,
-        "errors": errors,
-        "rows_computed": computed,
-        "rows_cached": cached,
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
+    summary = {"dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
+               "images": [f.name for f in files], "codecs": list(codecs),
+               "versions": {n: sorted(set(v.values())) for n, v in versions.items()}, "settings": sweeps,
+               "metrics": wanted, "anchor": anchor, "task": task, "bd": bd, "errors": errors,
+               "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     _atomic_text(out / "summary.json", json.dumps(summary, indent=2))
     return RdResult(out, rows, curves, bd, errors, computed, cached)
+
+
+def _curve(name: str, codec: Any, rows: list[dict[str, Any]], settings: list[float], n_images: int,
+           wanted: list[str]) -> dict[str, Any]:
+    """One codec's CompressAI-style curve (``name``, ``description``, ``results``)."""
+    return {
+        "name": name,
+        "description": f"qualipress bench rd; {codec.version()}; {n_images} images; "
+        f"settings = {codec.info.quality.name}",
+        "results": aggregate(rows, name, settings, n_images, wanted),
+    }
 
 
 def _resolve_codecs(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -115,9 +116,6 @@ def review_results_cmd(
     ),
 ) -> None:
     """Acceptance per profile and codec, mean score, agreement and most-flagged artifacts."""
-    from dataclasses import asdict
-
-
     if not db.is_file():
         raise InputError(f"{db} does not exist (run `qualipress review ... --db {db}` first)")
     store = ReviewDB(db)
