@@ -51,36 +51,43 @@ class Mosaic:
         What quality is measured against (same size).
     stat_tile : int
         The target's tile size for ``@min``/``@p1``/``@p5`` statistics.
+    prepared : Reference, optional
+        ``reference`` already prepared (:func:`qualipress.metrics.prepare_reference`): its window statistics are
+        rearranged instead of computed again.
     """
 
-    def __init__(self, image: Image, reference: Image, stat_tile: int) -> None:
+    def __init__(self, image: Image, reference: Image, stat_tile: int,
+                 prepared: _metrics.Reference | None = None) -> None:
         h, w = image.height, image.width
         ny, nx = h // TILE, w // TILE
         per_row = nx // 2
-        rows = []
-        ref_rows = []
-        tile_id = np.full((ny * TILE, per_row * TILE), -1, dtype=np.int64)
+        self._cols = [[j for j in range(nx) if (i + j) % 2 == 0][:per_row] for i in range(ny)]
         stat_nx = max(1, math.ceil(w / stat_tile))
         inner = np.zeros((TILE, TILE), bool)
         inner[BORDER : TILE - BORDER, BORDER : TILE - BORDER] = True
-        for i in range(ny):
-            cols = [j for j in range(nx) if (i + j) % 2 == 0][:per_row]
-            rows.append(np.concatenate([image.pixels[i * TILE : (i + 1) * TILE, j * TILE : (j + 1) * TILE]
-                                        for j in cols], axis=1))
-            ref_rows.append(np.concatenate([reference.pixels[i * TILE : (i + 1) * TILE, j * TILE : (j + 1) * TILE]
-                                            for j in cols], axis=1))
+        rows = np.arange(TILE)
+        ids = np.full((ny * TILE, per_row * TILE), -1, dtype=np.int64)
+        for i, cols in enumerate(self._cols):
+            ty = ((i * TILE + rows) // stat_tile)[:, None] * stat_nx
             for k, j in enumerate(cols):
-                # the statistic tile of the full image that each interior pixel belongs to
-                yy, xx = np.mgrid[i * TILE : (i + 1) * TILE, j * TILE : (j + 1) * TILE]
-                ids = (yy // stat_tile) * stat_nx + (xx // stat_tile)
-                tile_id[i * TILE : (i + 1) * TILE, k * TILE : (k + 1) * TILE] = np.where(inner, ids, -1)
-        self.image = image.with_pixels(np.ascontiguousarray(np.concatenate(rows, axis=0)))
-        self._reference = reference.with_pixels(np.ascontiguousarray(np.concatenate(ref_rows, axis=0)))
-        self._prepared = _metrics.prepare_reference(self._reference)
-        self._ids = tile_id
-        self._inside = tile_id >= 0
-        self._labels, self._inverse = np.unique(tile_id[self._inside], return_inverse=True)
-        self._counts = np.bincount(self._inverse).astype(np.float64)
+                tid = ty + ((j * TILE + rows) // stat_tile)[None, :]  # the image's statistic tile of each pixel
+                ids[i * TILE : (i + 1) * TILE, k * TILE : (k + 1) * TILE] = np.where(inner, tid, -1)
+        self.image = image.with_pixels(self.pack(image.pixels))
+        # The reference's window statistics at tile interiors are the image's own: rearrange them, no new blurs.
+        ref = prepared if prepared is not None else _metrics.prepare_reference(reference)
+        self._prepared = ref.packed(self.pack)
+        self._inside = ids >= 0
+        self._ids = ids[self._inside]
+        counts = np.bincount(self._ids).astype(np.float64)
+        self._used = counts > 0
+        self._counts = counts[self._used]
+
+    def pack(self, x: np.ndarray) -> np.ndarray:
+        """The mosaic's layout of an (H, W, ...) array of the image: the kept tiles of each tile row side by
+        side."""
+        return np.ascontiguousarray(np.concatenate([
+            np.concatenate([x[i * TILE : (i + 1) * TILE, j * TILE : (j + 1) * TILE] for j in cols], axis=1)
+            for i, cols in enumerate(self._cols)], axis=0))
 
     @staticmethod
     def usable(image: Image, reference: Image, target: Target, codec: Codec) -> bool:
@@ -102,8 +109,8 @@ class Mosaic:
         s_map, e_map = self._prepared.maps(decoded)
         s = s_map[self._inside].astype(np.float64)
         e = e_map[self._inside].astype(np.float64)
-        s_t = np.bincount(self._inverse, weights=s) / self._counts
-        e_t = np.bincount(self._inverse, weights=e) / self._counts
+        s_t = np.bincount(self._ids, weights=s)[self._used] / self._counts
+        e_t = np.bincount(self._ids, weights=e)[self._used] / self._counts
         ssim = float(s.mean())
         psnr = _psnr_from_mse(float(e.mean()))
         psnr_t = np.array([_psnr_from_mse(float(v)) for v in e_t])

@@ -306,7 +306,7 @@ def search(
         # Started from the predictor (cold, or warm from another photograph): steer the first full-image probe by
         # probes on half the tiles (cheap; see search.proxy).
         try:
-            mos = _proxy.Mosaic(runner.encodable, runner.reference, tile)
+            mos = _proxy.Mosaic(runner.encodable, runner.reference, tile, runner.prepared)
             guess = hint.slope if hint is not None and hint.slope else prediction.slope
             x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options)
             i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
@@ -546,7 +546,7 @@ class _Runner:
         ref = reference if reference is not None else image
         self.reference = ref
         # Normalised once, with its SSIM window statistics, for every probe (see metrics.Reference).
-        self._prepared = _metrics.prepare_reference(ref)
+        self.prepared = _metrics.prepare_reference(ref)
         self.masks = dict(masks or {})
         missing = [s for s in target.scoped_metrics() if s not in self.masks]
         if missing:
@@ -560,10 +560,10 @@ class _Runner:
         names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr"]))
         scoped = {scope: (self.masks[scope], metric_names)
                   for scope, metric_names in self.target.scoped_metrics().items()}
-        res = _metrics.measure(self._prepared, decoded, names, tile=self.tile, scoped=scoped)
+        res = _metrics.measure(self.prepared, decoded, names, tile=self.tile, scoped=scoped)
         if self.target.near_threshold(res):
             # Too close to call in float32: decide on the float64 measurement (rare; about twice the cost).
-            res = _metrics.measure(self._prepared, decoded, names, tile=self.tile, scoped=scoped, precise=True)
+            res = _metrics.measure(self.prepared, decoded, names, tile=self.tile, scoped=scoped, precise=True)
         return res
 
     def run(self, setting: float | None, *, lossless: bool = False, codec: Codec | None = None) -> Probe:
