@@ -306,7 +306,7 @@ def search(
         # Started from the predictor (cold, or warm from another photograph): steer the first full-image probe by
         # probes on half the tiles (cheap; see search.proxy).
         try:
-            mos = _proxy.Mosaic(runner.encodable, runner.reference, tile, runner.prepared)
+            mos = _proxy.Mosaic(runner.encodable, runner.reference, tile, runner.prepared, _proxy.tile_for(cdc))
             guess = hint.slope if hint is not None and hint.slope else prediction.slope
             x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options)
             i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
