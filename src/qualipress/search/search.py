@@ -625,6 +625,12 @@ RACE_ORDER = ("avif", "jpegxl", "heif", "webp", "jpegli", "jpeg2000", "jpeg")
 #: than the best file found is not searched at all (a prediction, not a proof: the benchmark in
 #: docs/benchmarks.md compares the choice with a full search of every codec).
 SKIP_MARGIN = 0.25
+#: When the best file so far comes from a slow codec (probe cost at least SLOW), a codec whose probes cost COSTLY
+#: times as much is raced only when predicted at least COSTLY_GAIN smaller than that file (HEIF against AVIF: 2× the
+#: cost, files within ±7 % on Kodak; a near-tie is not worth several of its probes).
+SLOW = 6
+COSTLY = 1.8
+COSTLY_GAIN = 0.05
 #: Codecs predicted within this fraction of the smallest file are near-equals: the cheapest is raced first.
 RACE_TIE = 0.10
 #: CPU cost of one probe relative to JPEG at 768×512 (rounded, from ``benchmarks/auto_cost.py`` runs on Kodak,
@@ -683,18 +689,26 @@ def size_scale(expected: Mapping[str, float], results: Mapping[str, SearchResult
 
 
 def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None, searched: int,
-                scale: float = 1.0) -> str | None:
-    """Why ``name`` need not be searched in a race (see :data:`SKIP_MARGIN`), or None.
+                scale: float = 1.0, best_codec: str | None = None) -> str | None:
+    """Why ``name`` need not be searched in a race, or None.
 
-    ``scale`` corrects the prediction by what the searches so far found for this image (:func:`size_scale`).
+    Skipped: a codec whose predicted file, corrected by what the searches so far found for this image (``scale``,
+    :func:`size_scale`), is more than :data:`SKIP_MARGIN` above the best file; and, when the best file's codec
+    (``best_codec``) is slow (:data:`SLOW`), a codec whose probes cost :data:`COSTLY` times as much
+    (:data:`PROBE_COST`) unless it is predicted at least :data:`COSTLY_GAIN` smaller.
     """
     if searched < 1 or best_bytes is None or name not in expected:
         return None
     guess = expected[name] * scale
-    if guess <= (1 + SKIP_MARGIN) * best_bytes:
-        return None
-    return (f"predicted {guess:,.0f} bytes, {100 * (guess / best_bytes - 1):.0f} % above the "
-            f"best file so far ({best_bytes:,} bytes)")
+    if guess > (1 + SKIP_MARGIN) * best_bytes:
+        return (f"predicted {guess:,.0f} bytes, {100 * (guess / best_bytes - 1):.0f} % above the "
+                f"best file so far ({best_bytes:,} bytes)")
+    cost, best_cost = PROBE_COST.get(name), PROBE_COST.get(best_codec or "")
+    if cost is not None and best_cost is not None and best_cost >= SLOW and cost >= COSTLY * best_cost and (
+            guess > (1 - COSTLY_GAIN) * best_bytes):
+        return (f"predicted {guess:,.0f} bytes against {best_bytes:,} ({best_codec}), not {100 * COSTLY_GAIN:.0f} % "
+                f"smaller, at {cost / best_cost:.0f}× the cost per probe")
+    return None
 
 
 def best_of(
@@ -721,6 +735,7 @@ def best_of(
     """
     results: dict[str, SearchResult] = {}
     given_scale = float(kwargs.pop("size_scale", 1.0))
+    best_name: str | None = None
     enc = to_perceptual_image(image) if image.is_float else image
     best_bytes = bound
     usable: list[Codec] = []
@@ -746,7 +761,8 @@ def best_of(
         usable.sort(key=lambda c: order.index(c.name))
     for cdc in usable:
         name = cdc.name
-        why = skip_reason(name, expected, best_bytes, len(results), size_scale(expected, results)) if race else None
+        why = (skip_reason(name, expected, best_bytes, len(results), size_scale(expected, results), best_name)
+               if race else None)
         if why is not None:
             if on_skip:
                 on_skip(name, why)
@@ -756,7 +772,7 @@ def best_of(
                      size_scale=scale, **kwargs)
         results[name] = res
         if race and res.met and (best_bytes is None or len(res.data) < best_bytes):
-            best_bytes = len(res.data)
+            best_bytes, best_name = len(res.data), res.codec
     if not results:
         raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
     best = None
