@@ -301,14 +301,15 @@ def search(
                 i0 = math.ceil(at)
     i0 = min(max(i0, 0), n - 1)
     local_slope = None
-    if (mosaic and bound is None and prediction is not None and special is None
+    if (mosaic and bound is None and prediction is not None and (special is None or i0 < special)
             and not runner.checks and _proxy.Mosaic.usable(runner.encodable, runner.reference, tgt, cdc)):
         # Started from the predictor (cold, or warm from another photograph): steer the first full-image probe by
         # probes on half the tiles (cheap; see search.proxy).
         try:
             mos = _proxy.Mosaic(runner.encodable, runner.reference, tile, runner.prepared, _proxy.tile_for(cdc))
             guess = hint.slope if hint is not None and hint.slope else prediction.slope
-            x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options)
+            x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options,
+                                                           top=special)
             i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
