@@ -206,6 +206,8 @@ def test_near_equal_codecs_race_the_cheaper_first():
     assert PROBE_COST["heif"] > PROBE_COST["avif"]
     close = {"heif": 1000.0, "avif": 1000.0 * (1 + RACE_TIE / 2), "jpeg": 3000.0}
     assert race_order(["heif", "avif", "jpeg"], expected=close) == ["avif", "heif", "jpeg"]
+    three = {"heif": 1000.0, "avif": 1010.0, "jpeg2000": 1050.0, "jpeg": 3000.0}
+    assert race_order(list(three), expected=three) == ["jpeg2000", "avif", "heif", "jpeg"]
     apart = {"heif": 1000.0, "avif": 1000.0 * (1 + 2 * RACE_TIE), "jpeg": 3000.0}
     assert race_order(["heif", "avif", "jpeg"], expected=apart) == ["heif", "avif", "jpeg"]
 

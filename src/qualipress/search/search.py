@@ -664,8 +664,9 @@ def race_order(codec_names: Sequence[str], image: Image | None = None,
                expected: Mapping[str, float] | None = None) -> list[str]:
     """The order to race ``codec_names`` in: by expected file size (``expected``, or predicted from ``image`` and
     ``target``), smallest first, then the codecs without a size prediction in :data:`RACE_ORDER` (unknown names
-    last). Among the codecs predicted within :data:`RACE_TIE` of the smallest, the cheapest per probe
-    (:data:`PROBE_COST`) goes first: a wrong guess between near-equals then costs the cheap search."""
+    last). The codecs predicted within :data:`RACE_TIE` of the smallest go first, cheapest per probe
+    (:data:`PROBE_COST`) first: a wrong guess between near-equals then costs the cheap search, and a slow codec
+    can be skipped against a slightly cheaper near-equal (:func:`skip_reason`)."""
     rank = {n: k for k, n in enumerate(RACE_ORDER)}
     static = sorted(codec_names, key=lambda n: rank.get(n, len(rank)))
     if expected is None:
@@ -675,9 +676,8 @@ def race_order(codec_names: Sequence[str], image: Image | None = None,
     first = sorted((n for n in static if n in expected), key=lambda n: expected[n])
     if first:
         near = [n for n in first if expected[n] <= (1 + RACE_TIE) * expected[first[0]]]
-        lead = min(near, key=lambda n: (PROBE_COST.get(n, max(PROBE_COST.values())), expected[n]))
-        first.remove(lead)
-        first.insert(0, lead)
+        near.sort(key=lambda n: (PROBE_COST.get(n, max(PROBE_COST.values())), expected[n]))
+        first = near + [n for n in first if n not in near]
     return first + [n for n in static if n not in expected]
 
 
