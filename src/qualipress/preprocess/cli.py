@@ -1,13 +1,17 @@
-"""``qualipress preprocess label | train | apply`` (the only module of this subpackage that prints)."""
+"""``qualipress preprocess label | train | apply`` and ``compress --preprocess`` (the only module of this subpackage
+that prints)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qualipress.errors import ExitCode, InputError, QualipressError
+
+if TYPE_CHECKING:
+    from qualipress.pipeline.hooks import CompressRequest
 
 
 def label_cmd(
@@ -232,3 +236,19 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     sub.command("apply")(apply_cmd)
     app.add_typer(sub, name="preprocess")
     bench.command("preprocess")(bench_cmd)
+
+
+def compress_options(
+    preprocess: Annotated[str | None, typer.Option(help="Preprocessing before encoding (e.g. 'kuchen').",
+                                                   rich_help_panel="Preprocessing")] = None,
+) -> None:
+    """The option preprocessing adds to ``qualipress compress`` (the core CLI reads this signature; never called)."""
+
+
+def compress_hooks(request: CompressRequest) -> None:
+    """Wrap the run's hooks in :class:`~qualipress.preprocess.hooks.PreprocessHooks` for ``--preprocess NAME``."""
+    name = request.options.get("preprocess")
+    if name:
+        from qualipress.preprocess.hooks import PreprocessHooks  # torch: only when preprocessing is asked for
+
+        request.hooks = PreprocessHooks(request.hooks, name=name)
