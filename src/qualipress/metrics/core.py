@@ -355,6 +355,20 @@ class Reference:
         c = self.a.shape[2]
         self._to_mean = np.full((1, c), 1.0 / c, dtype=self.dtype)
 
+    def packed(self, pack: Callable[[np.ndarray], np.ndarray]) -> Reference:
+        """This reference with its pixels rearranged by ``pack`` (applied to the normalised planes and to each
+        window statistic), without blurring again: a mosaic of tiles cut from the image
+        (:mod:`qualipress.search.proxy`). Measurements through it are valid at the pixels whose whole SSIM
+        window ``pack`` moves together (tile interiors)."""
+        out = Reference.__new__(Reference)
+        out._image, out.data_range, out.dtype = self._image, self.data_range, self.dtype
+        out.a = np.ascontiguousarray(pack(self.a))
+        out._ux, out._lum0, out._cs0 = (np.ascontiguousarray(pack(v)) for v in (self._ux, self._lum0, self._cs0))
+        out._to_mean = self._to_mean
+        out._rows = _strip_rows(out.a.shape)
+        out._work, out._twin = None, None
+        return out
+
     @staticmethod
     def _planes(x: np.ndarray) -> np.ndarray:
         """(H, W, C) as OpenCV works on it: a single plane as (H, W) (OpenCV drops a trailing axis of 1)."""

@@ -365,7 +365,7 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     expected = expected_sizes(plan.codecs, encoded, options.target) if racing else {}
     for name in race_order(plan.codecs, expected=expected):
         why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
-                          size_scale(expected, results))
+                          size_scale(expected, results), best.codec if best is not None else None)
         if why is not None:
             skipped.append(f"skipped {name}: {why}")
             continue

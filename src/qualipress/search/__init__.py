@@ -8,6 +8,8 @@ Examples
 """
 
 from qualipress.search.search import (
+    COSTLY,
+    COSTLY_GAIN,
     PROBE_COST,
     RACE_ORDER,
     RACE_TIE,
@@ -26,6 +28,8 @@ from qualipress.search.search import (
 from qualipress.search.targets import STATS, Constraint, Target, parse_constraint, parse_target
 
 __all__ = [
+    "COSTLY",
+    "COSTLY_GAIN",
     "PROBE_COST",
     "RACE_ORDER",
     "RACE_TIE",

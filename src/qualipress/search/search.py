@@ -310,14 +310,15 @@ def search(
                 i0 = math.ceil(at)
     i0 = min(max(i0, 0), n - 1)
     local_slope = None
-    if (mosaic and bound is None and prediction is not None and special is None
+    if (mosaic and bound is None and prediction is not None and (special is None or i0 < special)
             and not runner.checks and _proxy.Mosaic.usable(runner.encodable, runner.reference, tgt, cdc)):
         # Started from the predictor (cold, or warm from another photograph): steer the first full-image probe by
         # probes on half the tiles (cheap; see search.proxy).
         try:
-            mos = _proxy.Mosaic(runner.encodable, runner.reference, tile)
+            mos = _proxy.Mosaic(runner.encodable, runner.reference, tile, runner.prepared, _proxy.tile_for(cdc))
             guess = hint.slope if hint is not None and hint.slope else prediction.slope
-            x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options)
+            x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options,
+                                                           top=special)
             i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
@@ -555,7 +556,7 @@ class _Runner:
         ref = reference if reference is not None else image
         self.reference = ref
         # Normalised once, with its SSIM window statistics, for every probe (see metrics.Reference).
-        self._prepared = _metrics.prepare_reference(ref)
+        self.prepared = _metrics.prepare_reference(ref)
         self.masks = dict(masks or {})
         missing = [s for s in target.scoped_metrics() if s not in self.masks]
         if missing:
@@ -569,10 +570,10 @@ class _Runner:
         names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr"]))
         scoped = {scope: (self.masks[scope], metric_names)
                   for scope, metric_names in self.target.scoped_metrics().items()}
-        res = _metrics.measure(self._prepared, decoded, names, tile=self.tile, scoped=scoped)
+        res = _metrics.measure(self.prepared, decoded, names, tile=self.tile, scoped=scoped)
         if self.target.near_threshold(res):
             # Too close to call in float32: decide on the float64 measurement (rare; about twice the cost).
-            res = _metrics.measure(self._prepared, decoded, names, tile=self.tile, scoped=scoped, precise=True)
+            res = _metrics.measure(self.prepared, decoded, names, tile=self.tile, scoped=scoped, precise=True)
         return res
 
     def run(self, setting: float | None, *, lossless: bool = False, codec: Codec | None = None) -> Probe:
@@ -637,6 +638,12 @@ RACE_ORDER = ("avif", "jpegxl", "heif", "webp", "jpegli", "jpeg2000", "jpeg")
 #: than the best file found is not searched at all (a prediction, not a proof: the benchmark in
 #: docs/benchmarks.md compares the choice with a full search of every codec).
 SKIP_MARGIN = 0.25
+#: When the best file so far comes from a slow codec (probe cost at least SLOW), a codec whose probes cost COSTLY
+#: times as much is raced only when predicted at least COSTLY_GAIN smaller than that file (HEIF against AVIF: 2× the
+#: cost, files within ±7 % on Kodak; a near-tie is not worth several of its probes).
+SLOW = 6
+COSTLY = 1.8
+COSTLY_GAIN = 0.05
 #: Codecs predicted within this fraction of the smallest file are near-equals: the cheapest is raced first.
 RACE_TIE = 0.10
 #: CPU cost of one probe relative to JPEG at 768×512 (rounded, from ``benchmarks/auto_cost.py`` runs on Kodak,
@@ -669,8 +676,9 @@ def race_order(codec_names: Sequence[str], image: Image | None = None,
                expected: Mapping[str, float] | None = None) -> list[str]:
     """The order to race ``codec_names`` in: by expected file size (``expected``, or predicted from ``image`` and
     ``target``), smallest first, then the codecs without a size prediction in :data:`RACE_ORDER` (unknown names
-    last). Among the codecs predicted within :data:`RACE_TIE` of the smallest, the cheapest per probe
-    (:data:`PROBE_COST`) goes first: a wrong guess between near-equals then costs the cheap search."""
+    last). The codecs predicted within :data:`RACE_TIE` of the smallest go first, cheapest per probe
+    (:data:`PROBE_COST`) first: a wrong guess between near-equals then costs the cheap search, and a slow codec
+    can be skipped against a slightly cheaper near-equal (:func:`skip_reason`)."""
     rank = {n: k for k, n in enumerate(RACE_ORDER)}
     static = sorted(codec_names, key=lambda n: rank.get(n, len(rank)))
     if expected is None:
@@ -680,9 +688,8 @@ def race_order(codec_names: Sequence[str], image: Image | None = None,
     first = sorted((n for n in static if n in expected), key=lambda n: expected[n])
     if first:
         near = [n for n in first if expected[n] <= (1 + RACE_TIE) * expected[first[0]]]
-        lead = min(near, key=lambda n: (PROBE_COST.get(n, max(PROBE_COST.values())), expected[n]))
-        first.remove(lead)
-        first.insert(0, lead)
+        near.sort(key=lambda n: (PROBE_COST.get(n, max(PROBE_COST.values())), expected[n]))
+        first = near + [n for n in first if n not in near]
     return first + [n for n in static if n not in expected]
 
 
@@ -695,18 +702,26 @@ def size_scale(expected: Mapping[str, float], results: Mapping[str, SearchResult
 
 
 def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None, searched: int,
-                scale: float = 1.0) -> str | None:
-    """Why ``name`` need not be searched in a race (see :data:`SKIP_MARGIN`), or None.
+                scale: float = 1.0, best_codec: str | None = None) -> str | None:
+    """Why ``name`` need not be searched in a race, or None.
 
-    ``scale`` corrects the prediction by what the searches so far found for this image (:func:`size_scale`).
+    Skipped: a codec whose predicted file, corrected by what the searches so far found for this image (``scale``,
+    :func:`size_scale`), is more than :data:`SKIP_MARGIN` above the best file; and, when the best file's codec
+    (``best_codec``) is slow (:data:`SLOW`), a codec whose probes cost :data:`COSTLY` times as much
+    (:data:`PROBE_COST`) unless it is predicted at least :data:`COSTLY_GAIN` smaller.
     """
     if searched < 1 or best_bytes is None or name not in expected:
         return None
     guess = expected[name] * scale
-    if guess <= (1 + SKIP_MARGIN) * best_bytes:
-        return None
-    return (f"predicted {guess:,.0f} bytes, {100 * (guess / best_bytes - 1):.0f} % above the "
-            f"best file so far ({best_bytes:,} bytes)")
+    if guess > (1 + SKIP_MARGIN) * best_bytes:
+        return (f"predicted {guess:,.0f} bytes, {100 * (guess / best_bytes - 1):.0f} % above the "
+                f"best file so far ({best_bytes:,} bytes)")
+    cost, best_cost = PROBE_COST.get(name), PROBE_COST.get(best_codec or "")
+    if cost is not None and best_cost is not None and best_cost >= SLOW and cost >= COSTLY * best_cost and (
+            guess > (1 - COSTLY_GAIN) * best_bytes):
+        return (f"predicted {guess:,.0f} bytes against {best_bytes:,} ({best_codec}), not {100 * COSTLY_GAIN:.0f} % "
+                f"smaller, at {cost / best_cost:.0f}× the cost per probe")
+    return None
 
 
 def best_of(
@@ -733,6 +748,7 @@ def best_of(
     """
     results: dict[str, SearchResult] = {}
     given_scale = float(kwargs.pop("size_scale", 1.0))
+    best_name: str | None = None
     enc = to_perceptual_image(image) if image.is_float else image
     best_bytes = bound
     usable: list[Codec] = []
@@ -758,7 +774,8 @@ def best_of(
         usable.sort(key=lambda c: order.index(c.name))
     for cdc in usable:
         name = cdc.name
-        why = skip_reason(name, expected, best_bytes, len(results), size_scale(expected, results)) if race else None
+        why = (skip_reason(name, expected, best_bytes, len(results), size_scale(expected, results), best_name)
+               if race else None)
         if why is not None:
             if on_skip:
                 on_skip(name, why)
@@ -768,7 +785,7 @@ def best_of(
                      size_scale=scale, **kwargs)
         results[name] = res
         if race and res.met and (best_bytes is None or len(res.data) < best_bytes):
-            best_bytes = len(res.data)
+            best_bytes, best_name = len(res.data), res.codec
     if not results:
         raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
     best = None
