@@ -322,7 +322,7 @@ def encode(
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
-    from qualipress.pipeline.delivery import reduce_bit_depth
+    from qualipress.pipeline.delivery import reduce_bit_depth, refuse_mistagging
 
     _not_the_input(input, output)
     image = read_image(input)
@@ -331,6 +331,7 @@ def encode(
     cdc = codecs.get(codecs.resolve(codec)[0])
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
     carry = carry_for(image.metadata, metadata)
+    refuse_mistagging(cdc.name, carry)
     if carry.fields():
         opts["metadata"] = carry
     enc_img = to_perceptual_image(image) if image.is_float else image
