@@ -212,3 +212,39 @@ def test_warm_frames_bound_by_the_grain_check_take_two_encodes(tmp_path: Path) -
         if r["probes"][0]["passed"] and not r["probes"][1]["passed"]:
             assert r["encodes"] == 2 and second != first
     assert any(r["encodes"] == 2 for r in warm)
+
+
+def test_seal_of_the_search_result_equals_a_fresh_measurement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import OrderedDict
+
+    from qualipress.film import decisions
+    from qualipress.search import search
+
+    monkeypatch.setattr(FilmHooks, "sequences", OrderedDict())
+    hooks = FilmHooks(profile="C1")
+    img = Image(photo_like(), 10, transfer="log")
+    tgt = parse_target(["ssim>=0.95", "psnr>=38", "ssim@min>=0.9"])
+    path = tmp_path / "r_0001.dpx"
+    plan = hooks.plan(img, path=path, codec="jpegxl", target=tgt, previous=None)
+    res = search(img, "jpegxl", tgt, checks=plan.checks, tile=256)
+    reused: dict = {"input": str(path)}
+    from qualipress import codecs, metrics
+
+    with monkeypatch.context() as m:  # neither decoded nor measured again: the search's probe is reused
+        m.setattr(codecs, "decode_like", lambda *a, **k: pytest.fail("decoded again"))
+        m.setattr(metrics, "measure", lambda *a, **k: pytest.fail("measured again"))
+        sealed = hooks.seal_result(res, record=reused, tile=256)
+    held = FilmHooks.sequences.popitem()  # as if this frame had not been sealed yet
+    decisions._DECODED.clear()  # no figure left over from the checks: everything measured afresh
+    fresh: dict = {"input": str(path)}
+    assert hooks.seal(res.data, codec=res.codec, record=fresh) == sealed
+    for rec in (reused, fresh):
+        rec["film"].pop("finished_at")
+    assert reused["film"] == fresh["film"] and reused["film"]["worst_tile"]["tile"] == 256
+    assert reused["film"]["display_ssim"] is not None and reused["film"]["grain"]
+    again = FilmHooks.sequences.popitem()
+    assert again[0] == held[0] and all((a == b).all() for a, b in zip(again[1][1:], held[1][1:], strict=True))
+    other: dict = {"input": str(path)}
+    hooks.seal_result(res, record=other, tile=128)  # the search's tiles are not the seal's: measured here
+    other["film"].pop("finished_at")
+    assert other["film"]["worst_tile"] == reused["film"]["worst_tile"]

@@ -102,50 +102,80 @@ def test_shape_mismatch():
 
 
 def _direct(a_img, b_img, tile, mask=None):
-    """The computation from scratch on whole images: every SSIM window statistic blurred for both images, NumPy's
-    own channel means; what the prepared-reference pass must reproduce."""
+    """The textbook computation from scratch, in float64: every SSIM window statistic blurred for both images
+    (E[xy] - E[x]E[y] etc.), NumPy's channel means. The fast float32 pass must agree with it within
+    :data:`metrics.core.FLOAT32_ERROR`; the precise (float64) pass exactly up to rounding."""
     from qualipress.io import to_perceptual
     from qualipress.metrics import core
 
-    a, b = (np.atleast_3d(to_perceptual(as_image(x))) for x in (a_img, b_img))
+    a, b = (np.atleast_3d(to_perceptual(as_image(x))).astype(np.float64) for x in (a_img, b_img))
     s_map = np.atleast_3d(core._ssim_block(a, b)[0]).mean(axis=2)
     d = a - b
     se = (d * d).mean(axis=2)
     if mask is None:
-        ssim_v = float(np.mean(core._crop(s_map), dtype=np.float64))
-        mse = float(np.mean(se, dtype=np.float64))
+        ssim_v = float(np.mean(core._crop(s_map)))
+        mse = float(np.mean(se))
     else:
-        ssim_v = float(np.mean(s_map[mask], dtype=np.float64))
-        mse = float(np.mean(se[mask], dtype=np.float64))
+        ssim_v = float(np.mean(s_map[mask]))
+        mse = float(np.mean(se[mask]))
     return ssim_v, core._psnr_from_mse(mse), s_map, se
 
 
 @pytest.mark.parametrize("shape,bits", [((300, 170, 3), 8), ((140, 260, 1), 16), ((260, 96, 3), 16)])
-def test_prepared_reference_gives_identical_values(shape, bits):
+def test_prepared_reference_agrees_with_float64_from_scratch(shape, bits):
     h, w, c = shape
     ref = photo_like(h, w, channels=c, bits=bits)
     prepared = metrics.prepare_reference(ref)
     mask = np.zeros((h, w), bool)
     mask[h // 5 : h // 2, w // 4 : w - 9] = True
+    err = metrics.core.FLOAT32_ERROR
     for sigma in (0.002, 0.02, 0.1):  # several probes against one prepared reference
         dist = _distort(ref, sigma, seed=int(sigma * 1000))
         fresh = metrics.measure(ref, dist, ("ssim", "psnr"), tile=64)
         reused = metrics.measure(prepared, dist, ("ssim", "psnr"), tile=64, scoped={"roi": (mask, ["ssim", "psnr"])})
         masked = metrics.measure(ref, dist, ("ssim", "psnr"), tile=64, mask=mask)
+        exact = metrics.measure(ref, dist, ("ssim", "psnr"), tile=64, precise=True)
         ssim_v, psnr_v, s_map, se = _direct(ref, dist, 64)
         ssim_m, psnr_m, _, _ = _direct(ref, dist, 64, mask)
-        for r in (fresh, reused):
-            assert abs(r["ssim"].value - ssim_v) < 1e-9
-            assert abs(r["psnr"].value - psnr_v) < 1e-9
-            assert np.array_equal(r["ssim"].tiles, fresh["ssim"].tiles)
-            assert r["ssim"].stats == fresh["ssim"].stats and r["psnr"].stats == fresh["psnr"].stats
-        assert abs(reused["roi:ssim"].value - ssim_m) < 1e-9 and abs(masked["ssim"].value - ssim_m) < 1e-9
-        assert abs(reused["roi:psnr"].value - psnr_m) < 1e-9
+        # one code path: a fresh and a reused reference give the same numbers, bit for bit
+        assert fresh["ssim"].value == reused["ssim"].value and fresh["psnr"].value == reused["psnr"].value
+        assert np.array_equal(reused["ssim"].tiles, fresh["ssim"].tiles)
+        assert abs(fresh["ssim"].value - ssim_v) < err["ssim"]
+        assert abs(fresh["psnr"].value - psnr_v) < err["psnr"]
+        assert abs(exact["ssim"].value - ssim_v) < 1e-12 and abs(exact["psnr"].value - psnr_v) < 1e-9
+        assert abs(reused["roi:ssim"].value - ssim_m) < err["ssim"] and abs(masked["ssim"].value - ssim_m) < err["ssim"]
+        assert abs(reused["roi:psnr"].value - psnr_m) < err["psnr"]
         assert reused["roi:ssim"].stats == masked["ssim"].stats
         # tile 0,0 of the map itself, not only the summary
-        assert abs(fresh["ssim"].tiles[0, 0] - float(np.nanmean(s_map[:64, :64]))) < 1e-9
+        assert abs(fresh["ssim"].tiles[0, 0] - float(np.mean(s_map[:64, :64]))) < err["ssim"]
+        assert abs(exact["ssim"].tiles[0, 0] - float(np.mean(s_map[:64, :64]))) < 1e-12
         corner = se[(h - 1) // 64 * 64 :, (w - 1) // 64 * 64 :]
-        assert abs(fresh["psnr"].tiles[-1, -1] - metrics.core._psnr_from_mse(float(np.nanmean(corner)))) < 1e-9
+        assert abs(fresh["psnr"].tiles[-1, -1] - metrics.core._psnr_from_mse(float(np.mean(corner)))) < err["psnr"]
+
+
+def test_identical_images_score_exactly_one():
+    for bits, c in ((8, 3), (16, 1)):
+        a = photo_like(130, 150, channels=c, bits=bits)
+        r = metrics.measure(metrics.prepare_reference(a), a.copy(), ("ssim", "psnr"))
+        assert r["ssim"].value == pytest.approx(1.0, abs=1e-7)
+        assert r["ssim"].stats["min"] == pytest.approx(1.0, abs=1e-7)
+        assert r["psnr"].value == metrics.PSNR_CAP
+
+
+def test_fast_path_is_far_more_accurate_than_the_float32_textbook_formula():
+    # The textbook formula in float32 (E[y²] - E[y]² per probe) cancels; the fast pass works on differences.
+    from qualipress.io import to_perceptual
+    from qualipress.metrics import core
+
+    ref = photo_like(200, 240, bits=8)
+    ref = np.clip(ref.astype(np.int32) // 4 + 190, 0, 255).astype(np.uint8)  # bright and flat: the worst case
+    dist = _distort(ref, 0.004)
+    truth = _direct(ref, dist, 64)[0]
+    a, b = (to_perceptual(as_image(x)) for x in (ref, dist))
+    textbook32 = float(np.mean(core._crop(core._ssim_block(a, b)[0].mean(axis=2)), dtype=np.float64))
+    fast = metrics.ssim(ref, dist)
+    assert abs(fast - truth) < core.FLOAT32_ERROR["ssim"]
+    assert abs(fast - truth) < abs(textbook32 - truth)
 
 
 def test_prepared_reference_rejects_other_shapes_and_masked_global_metrics():

@@ -1,5 +1,6 @@
 import json
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -192,3 +193,47 @@ def test_several_codecs_race_and_the_report_names_the_stopped_ones(tmp_path):
     stopped = [d for d in rec.get("decisions") or [] if d.startswith("stopped ")]
     assert all("cannot beat" in d for d in stopped)
     assert rec["encodes"] == len(rec["probes"])
+
+
+def test_verification_proves_the_file_decodes_to_the_measured_probe(tmp_path, monkeypatch):
+    src, _paths = _inputs(tmp_path, n=1)
+    measured = []
+    real = batch_mod._metrics.measure
+
+    def counting(*a, **k):
+        measured.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(batch_mod, "_metrics", SimpleNamespace(measure=counting))  # the batch's own measurements
+    s = compress_paths([src], tmp_path / "out", CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg"))
+    assert not s.failures
+    assert s.records[0]["verify"] == "decoded file identical to the measured probe"
+    assert not measured  # nothing measured again after the search
+
+
+def test_verification_re_measures_when_the_decoded_file_differs(tmp_path, monkeypatch):
+    src, _paths = _inputs(tmp_path, n=2)
+    real_codecs = batch_mod._codecs
+    real = real_codecs.decode_like
+
+    def shifted(codec, data, like):  # a decoder that is off by one code value on one pixel
+        img = real(codec, data, like)
+        px = img.pixels.copy()
+        px[0, 0, 0] = px[0, 0, 0] ^ 1
+        return type(img)(px, img.bit_depth, img.transfer, img.colorspace)
+
+    # only the batch's own decode (the verification) sees the faulty decoder, not the search's probes
+    monkeypatch.setattr(batch_mod, "_codecs", SimpleNamespace(**{**vars(real_codecs), "decode_like": shifted}))
+    opts = CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg")
+    s = compress_paths([src], tmp_path / "out", opts)
+    assert not s.failures
+    assert all(r["verify"] == "re-measured: decoded file differs from the measured probe" for r in s.records)
+
+    def broken(codec, data, like):  # a decoder that returns another picture
+        img = real(codec, data, like)
+        return type(img)(np.zeros_like(img.pixels), img.bit_depth, img.transfer, img.colorspace)
+
+    monkeypatch.setattr(batch_mod, "_codecs", SimpleNamespace(**{**vars(real_codecs), "decode_like": broken}))
+    s = compress_paths([src], tmp_path / "out2", opts)
+    assert len(s.failures) == 2 and all("re-measured output misses" in r["error"] for r in s.failures)
+    assert not list((tmp_path / "out2").rglob("*.jpg"))

@@ -1,3 +1,4 @@
+import importlib.util
 import json
 
 import numpy as np
@@ -55,6 +56,82 @@ def test_proxy_bits_rank_like_real_bits():
             with torch.no_grad():
                 proxy.append(float(jpeg_proxy(_tensor(img), q)[1][0]))
     assert np.corrcoef(np.log(real), np.log(proxy))[0, 1] > 0.95
+
+
+def test_jpegli_proxy_uses_jpeglis_tables_and_decodes_like_it():
+    pytest.importorskip("pyjpegli")
+    from qualipress.preprocess.jpegproxy import proxy_tables
+
+    luma, chroma = proxy_tables("jpegli", 75)
+    assert luma.shape == chroma.shape == (8, 8)
+    assert not np.array_equal(luma, tables(75)[0])  # not the IJG table at the same number
+    assert proxy_tables("jpegli", 40)[0].sum() > luma.sum()  # coarser at lower quality
+    img = textured(h=64, w=96, noise=6.0)
+    c = codecs.get("jpegli")
+    x = _tensor(img)
+    real, proxy = [], []
+    for q in (40, 75):
+        data = c.encode(img, quality=q)
+        dec = c.decode(data).pixels[..., :3].astype(np.float64)
+        with torch.no_grad():
+            d, b = jpeg_proxy(x, q, codec="jpegli")
+            d_ijg, _ = jpeg_proxy(x, q, codec="jpeg")
+        prox = np.rint(d[0].numpy().transpose(1, 2, 0) * 255.0)
+        ijg = np.rint(d_ijg[0].numpy().transpose(1, 2, 0) * 255.0)
+        # closer to the real jpegli decode than the libjpeg proxy at the same quality number
+        assert ((prox - dec) ** 2).mean() < ((ijg - dec) ** 2).mean()
+        err_real, err_proxy = ((dec - img.pixels) ** 2).mean(), ((prox - img.pixels) ** 2).mean()
+        assert err_proxy == pytest.approx(err_real, rel=0.35)
+        real.append(len(data))
+        proxy.append(float(b[0]))
+    assert (proxy[1] > proxy[0]) and (real[1] > real[0])
+
+
+def test_threshold_crossing_charges_shrinking_more_under_a_dead_zone():
+    pytest.importorskip("pyjpegli")
+    from qualipress.preprocess.jpegproxy import threshold_crossing
+
+    x = _tensor(textured(h=64, w=96, noise=6.0))
+    m = x.mean(dim=(2, 3), keepdim=True)
+    slope = {}
+    for codec in ("jpeg", "jpegli"):
+        e = torch.zeros((), requires_grad=True)
+        threshold_crossing(m + (x - m) * (1 - e), x, 60, codec=codec).sum().backward()
+        slope[codec] = float(e.grad)
+    # shrinking every coefficient pushes some under the zero threshold: that costs distortion, more so under
+    # jpegli's dead zone (a coded 1 becomes 0) than under libjpeg's rounding at 1/2
+    assert 0 < slope["jpeg"] < slope["jpegli"]
+
+
+def test_crossing_weight_changes_the_gradient_not_the_loss():
+    pytest.importorskip("pyjpegli")
+    from qualipress.preprocess.model import build_unet
+    from qualipress.preprocess.rdtrain import rd_loss
+
+    x = _tensor(textured(h=32, w=32, noise=8.0))
+    torch.manual_seed(0)
+    model = build_unet(base=4)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    grads, values = [], []
+    for w in (0.0, 1.0):
+        model.zero_grad()
+        loss, _ = rd_loss(model, x, 60, 3.0, 1.0, codec="jpegli", crossing_weight=w)
+        loss.backward()
+        values.append(float(loss.detach()))
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    assert values[0] == pytest.approx(values[1], rel=1e-6)
+    assert not torch.allclose(grads[0], grads[1])
+
+
+def test_proxy_refuses_other_codecs(data, tmp_path):
+    from qualipress.preprocess.jpegproxy import proxy_tables
+
+    with pytest.raises(UnsupportedError, match="webp"):
+        proxy_tables("webp", 75)
+    with pytest.raises(UnsupportedError, match="webp"):
+        train_rd([data], tmp_path / "a.pt", RDTrainOptions(steps=1, codec="webp"))
 
 
 def test_proxy_is_differentiable_and_rate_falls_with_quality():
@@ -147,6 +224,13 @@ def test_cli_train_objective_rd(data, tmp_path, capsys):
     from qualipress.preprocess.model import load_model
 
     assert load_model(out2).strength == 1.0 and load_model(out2).arch["base"] == 16
+    if importlib.util.find_spec("pyjpegli"):  # the jpegli proxy is recorded in the run and in the model
+        out3 = tmp_path / "li.pt"
+        assert main(["preprocess", "train", str(data), "-o", str(out3), "--objective", "rd", "--steps", "1",
+                     "--crop", "32", "--batch", "2", "--base", "8", "--codec", "jpegli"]) == 0
+        rec = json.loads(out3.with_suffix(".json").read_text())
+        assert rec["options"]["codec"] == "jpegli" and "jpegli" in rec["proxy"]
+        assert load_model(out3).record["codec"] == "jpegli"
     assert main(["preprocess", "train", str(data), "-o", str(out), "--objective", "nope"]) == 2
     assert main(["preprocess", "train", str(data), "-o", str(out), "--objective", "rd", "--q-range", "x"]) == 2
 

@@ -67,6 +67,50 @@ def test_checks_take_part_in_the_decision():
     assert measure(img, codecs.decode_like(codecs.get("jpeg"), checked.data, img), ("psnr",))["psnr"].value >= 36
 
 
+def test_checks_stop_at_the_first_failure():
+    img = SAMPLES[0]
+    ran: list[str] = []
+
+    def named(name, ok):
+        def chk(ref, dec):
+            ran.append(name)
+            return CheckOutcome(ok(ref, dec), name)
+        return chk
+
+    def psnr36(ref, dec):
+        return measure(ref, dec, ("psnr",))["psnr"].value >= 36
+
+    res = search(img, "jpeg", "ssim>=0.9", checks=[named("first", psnr36), named("second", lambda r, d: True)])
+    assert res.met and any(p.check_failed for p in res.probes)
+    for p in res.probes:  # a probe failing the first check never ran the second
+        assert [c.name for c in p.checks] == (["first"] if p.check_failed else ["first", "second"])
+    assert ran.count("second") == sum(not p.check_failed for p in res.probes)
+
+
+def test_a_check_that_measures_its_distance_is_interpolated_not_bisected():
+    """A check that returns a margin steers the search like the target's own margin: the same setting as the
+    blind (pass/fail) check, found with fewer encodes, and the probe margins are the check's when it binds."""
+    img = SAMPLES[0]
+
+    def psnr(ref, dec):
+        return measure(ref, dec, ("psnr",))["psnr"].value
+
+    def blind(ref, dec):
+        return CheckOutcome(psnr(ref, dec) >= 36, "psnr36")
+
+    def measured(ref, dec):
+        v = psnr(ref, dec)
+        return CheckOutcome(v >= 36, "psnr36", margin=(v - 36) / 10)
+
+    a = search(img, "jpeg", "ssim>=0.5", checks=[blind], predict=False)
+    b = search(img, "jpeg", "ssim>=0.5", checks=[measured], predict=False)
+    assert a.met and b.met and b.setting == a.setting and b.data == a.data
+    assert b.encodes < a.encodes
+    for p in b.probes:  # the check binds (the SSIM target is far away): its distance is the probe's margin
+        assert p.margin == pytest.approx((p.metrics["psnr"] - 36) / 10 if p.passed else min((p.metrics["psnr"] - 36)
+                                                                                             / 10, -1e-3))
+
+
 def test_reference_other_than_encoded_image():
     # Quality is measured against the reference, not against what was encoded: a mirrored copy can never
     # resemble the original, so even the lossless fallback must report the target as missed.
@@ -162,3 +206,19 @@ def test_alpha_is_checked_so_a_codec_cannot_damage_transparency():
     # the check itself fails a plane that is visibly off
     bad = dec.with_pixels(np.concatenate([dec.pixels[..., :3], (255 - dec.alpha())[..., None]], axis=2))
     assert not alpha_kept(img, bad).passed
+
+
+def test_decisions_near_the_threshold_use_the_float64_measurement():
+    from qualipress.metrics import FLOAT32_ERROR
+
+    img = as_image(photo_like(96, 128))
+    codec = codecs.get("jpeg")
+    dec = codecs.decode_like(codec, codec.encode(img, quality=60), img)
+    exact = measure(img, dec, ("ssim",), precise=True)["ssim"].value
+    fast = measure(img, dec, ("ssim",))["ssim"].value
+    assert abs(fast - exact) < FLOAT32_ERROR["ssim"]
+    for thr in (exact - 1e-12, exact + 1e-12):  # float32 cannot tell these apart; float64 can
+        res = search(img, "jpeg", f"ssim>={thr!r}", start=60, predict=False)
+        first = res.probes[0]
+        assert first.setting == 60 and first.passed == (exact >= thr)
+        assert first.metrics["ssim"] == exact

@@ -9,21 +9,32 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import json
 import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from qualipress import __version__
+from qualipress import __version__, codecs, metrics
+from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
+from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image, write_image
+from qualipress.io.discover import find_images
+from qualipress.io.metadata import carry_for
+from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
+from qualipress.pipeline.hooks import CompressRequest
+from qualipress.search import parse_target
 
 app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compress images and film frames to the smallest file that provably meets a quality target.")
@@ -33,7 +44,9 @@ app.add_typer(bench_app, name="bench")
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # never split paths in messages
 
-#: Capability modules that add commands through ``register(app, bench)``.
+#: Capability modules that add commands through ``register(app, bench)``, and ``compress`` options through
+#: ``compress_options`` (a signature), ``compress_prepare(request)`` and ``compress_hooks(request)``; the hooks
+#: are wrapped in this order (film is the base, ROI and preprocessing wrap it).
 PLUGINS = (
     "qualipress.film.cli",
     "qualipress.roi.cli",
@@ -65,19 +78,6 @@ def compress(
                                                      "a.png.avif), so a.png and a.jpg do not collide.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")] = None,
-    preprocess: Annotated[str | None, typer.Option(help="Preprocessing before encoding (e.g. 'kuchen').")] = None,
-    film: Annotated[bool | None, typer.Option("--film/--no-film",
-                                              help="Frame analysis, decision checks and seals (default: on when "
-                                                   "the film extra is installed).")] = None,
-    roi: Annotated[str | None, typer.Option(help="ROI classes for jpeg-roi and roi: targets, e.g. "
-                                                 "faces,persons,text,saliency.")] = None,
-    roi_mask: Annotated[Path | None, typer.Option(help="User ROI mask PNG (white = ROI).")] = None,
-    roi_boxes: Annotated[Path | None, typer.Option(help="User ROI boxes JSON.")] = None,
-    roi_quality: Annotated[float | None, typer.Option(help="jpeg-roi: fixed ROI quality (no search).")] = None,
-    bg_quality: Annotated[float | None, typer.Option(help="jpeg-roi: fixed background quality (no search).")] = None,
-    block_threshold: Annotated[float | None, typer.Option(help="jpeg-roi: ROI coverage an 8x8 block needs "
-                                                                "(default 0.5).")] = None,
-    save_mask: Annotated[bool, typer.Option(help="Write OUTPUT_STEM.roi-mask.png next to each output.")] = False,
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
     metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps: ICC/EXIF/XMP in outputs.")
                         ] = "keep",
@@ -87,6 +87,7 @@ def compress(
                                                            "8-bit.")] = None,
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
     dry_run: Annotated[bool, typer.Option(help="List what would be compressed; read and write nothing.")] = False,
+    **plugin_options: Any,
 ) -> None:
     """Compress inputs to the smallest files that meet a profile or target.
 
@@ -94,8 +95,6 @@ def compress(
     '-' reads the input from stdin or writes the output to stdout.
     """
     from qualipress.cli import photo as _photo
-    from qualipress.codecs import resolve
-    from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
     from qualipress.pipeline.delivery import PhotoHooks
     from qualipress.pipeline.views import codec_rows, file_rows
 
@@ -107,95 +106,102 @@ def compress(
         codec = _photo.codecs_for(single, codec)
     PhotoHooks.check_codecs(codec.split(","), web=for_ == "web")
 
-    fixed = {k: v for k, v in (("roi_quality", roi_quality), ("bg_quality", bg_quality),
-                               ("block_threshold", block_threshold)) if v is not None}
-    codec_names = [c.strip() for c in codec.split(",") if c.strip()]
-    if fixed and "jpeg-roi" not in codec_names:
-        raise QualipressError(f"--{next(iter(fixed)).replace('_', '-')} is a jpeg-roi setting: add --codec jpeg-roi")
-    if ("roi_quality" in fixed or "bg_quality" in fixed) and not (profile or target):
-        from qualipress.search import Target
-
-        if codec_names != ["jpeg-roi"]:
-            raise QualipressError("fixed ROI/background qualities need --codec jpeg-roi alone (or a --target)")
-        tgt, profile_name = Target(()), None  # fixed qualities: nothing to search, nothing to meet
+    request = CompressRequest(options={"profile": profile, "target": target, **plugin_options},
+                              codecs=[c.strip() for c in codec.split(",") if c.strip()], web=for_ == "web")
+    for prepare in _plugin_functions("compress_prepare"):
+        prepare(request)
+    if request.target is None:
+        request.target, request.profile = _target(profile, target, profiles)
+    tgt, profile_name = request.target, request.profile
+    options = _codec_options(codec_opt)
+    for wrap in _plugin_functions("compress_hooks"):  # in PLUGINS order: film is the base, ROI and
+        wrap(request)                                   # preprocessing wrap it
+    hooks = PhotoHooks(request.hooks, metadata=metadata, allow_larger=allow_larger or request.exact,
+                       web=for_ == "web", bit_depth=bit_depth, extensions=_photo.allowed_extensions(single, codec))
+    opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
+                           name_with_ext=name_with_ext,
+                           encode_options=options, scheduler=scheduler, hooks=hooks)
+    if dry_run:
+        _print_dry_run(_photo.dry_run_rows(inputs, output, codec), tgt, as_json=as_json)
+        return
+    to_stdout = single is not None and single.path is None
+    summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
+                            progress=not as_json)
+    if as_json:  # with -o - stdout carries the image: the summary goes to stderr
+        _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
+               "per_file": file_rows(summary.skipped + summary.records)}, out=err_console if to_stdout else console)
     else:
-        tgt, profile_name = _target(profile, target, profiles)
+        _print_summary(summary, out=err_console if to_stdout else console)
+    if codec == "auto" and for_ != "web":
+        from qualipress.pipeline.delivery import not_shown_by_browsers
+
+        hidden = not_shown_by_browsers(summary.records)
+        if hidden:
+            err_console.print(f"[yellow]note[/] {len(hidden)} output(s) are in formats web browsers do not show "
+                              f"(e.g. {Path(hidden[0]).name}); add --for web for browser-ready files")
+    if summary.failures:
+        raise ExitCode(1)
+
+
+def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) -> None:
+    """What ``--dry-run`` would compress."""
+    if as_json:
+        _dump({"dry_run": True, "target": target.to_list(), "files": rows})
+        return
+    for r in rows:
+        console.print(f"would compress {r['input']} ({r['input_bytes']:,} bytes) -> {r['output_stem']}.* "
+                      f"with {r['codecs']} for {target}")
+    console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
+
+
+def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, report: Path | None,
+                  overwrite: bool, progress: bool) -> Any:
+    """Run the batch into ``output``, or, for one output file (``single``), into a private work directory and
+    deliver the file from there; returns the batch summary."""
+    from qualipress.cli import photo as _photo
+
+    with _photo.staged_input(inputs) as ins:
+        if single is None:
+            total = len(_expand(ins, exclude=[output]))
+            return _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb),
+                                  enabled=progress, total=total)
+        with _photo.staged_output(single, overwrite) as work:
+            summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
+                                     enabled=progress and single.path is not None, total=1)
+            rec = summary.records[0] if summary.records else {}
+            if rec.get("output"):
+                rec["delivered_to"] = _photo.deliver(single, rec)
+        if report is None:  # the default report lived in the private work directory, now removed
+            summary.report = None
+    return summary
+
+
+def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
+    """The input files (for the progress bar's total); says which image files of a format qualipress does not
+    read, and which earlier output folders, were skipped."""
+    unread: list[Path] = []
+    earlier: list[Path] = []
+    found = find_images(inputs, unread=unread, skipped_outputs=earlier, exclude=exclude or [])
+    if earlier:
+        names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
+        err_console.print(f"[yellow]note[/] skipped {len(earlier)} earlier qualipress output folder(s) inside the "
+                          f"inputs: {names} (name one as an input to compress it anyway)")
+    if unread:
+        kinds = ", ".join(f"{n} {suffix}" for suffix, n in sorted(Counter(p.suffix.lower() for p in unread).items()))
+        err_console.print(f"[yellow]note[/] skipped {len(unread)} file(s) in a format qualipress does not read "
+                          f"({kinds}); convert them to PNG or TIFF to include them")
+    return found
+
+
+def _codec_options(codec_opt: list[str] | None) -> dict[str, Any]:
+    """``--codec-opt KEY=VALUE`` items as encode options (numbers and booleans converted)."""
     options: dict[str, Any] = {}
     for kv in codec_opt or []:
         k, sep, v = kv.partition("=")
         if not sep:
             raise QualipressError(f"--codec-opt {kv!r}: expected KEY=VALUE")
         options[k.strip()] = _coerce(v.strip())
-    # web delivery is not an archive: no film seals, sidecars or manifests unless --film is given
-    hooks = _film_hooks(False if film is None and for_ == "web" else film, profile_name)
-    wants_roi = (roi or roi_mask or roi_boxes or save_mask or fixed or "jpeg-roi" in codec_names
-                 or "roi" in tgt.scoped_metrics())
-    if wants_roi:
-        from qualipress.roi.hooks import RoiHooks
-
-        hooks = RoiHooks(hooks, classes=roi, roi_mask=roi_mask, roi_boxes=roi_boxes, save_mask=save_mask,
-                         options=fixed)
-    if preprocess:
-        from qualipress.preprocess.hooks import PreprocessHooks
-
-        hooks = PreprocessHooks(hooks, name=preprocess)
-    # Fixed jpeg-roi qualities ask for exactly that encode: never-grow does not swap in the source file.
-    hooks = PhotoHooks(hooks, metadata=metadata, allow_larger=allow_larger or bool(fixed), web=for_ == "web",
-                       bit_depth=bit_depth,
-                       extensions=_photo.allowed_extensions(single, codec))
-    opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
-                           name_with_ext=name_with_ext,
-                           encode_options=options, scheduler=scheduler,
-                           **({"hooks": hooks} if hooks is not None else {}))
-    if dry_run:
-        rows = _photo.dry_run_rows(inputs, output, codec)
-        if as_json:
-            _dump({"dry_run": True, "target": tgt.to_list(), "files": rows})
-        else:
-            for r in rows:
-                console.print(f"would compress {r['input']} ({r['input_bytes']:,} bytes) -> {r['output_stem']}.* "
-                              f"with {r['codecs']} for {tgt}")
-            console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
-        return
-    to_stdout = single is not None and single.path is None
-    with _photo.staged_input(inputs) as ins:
-        if single is None:
-            total = len(_expand(ins))
-            summary = _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb),
-                                     enabled=not as_json, total=total)
-        else:
-            with _photo.staged_output(single, overwrite) as work:
-                summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
-                                         enabled=not as_json and not to_stdout, total=1)
-                rec = summary.records[0] if summary.records else {}
-                if rec.get("output"):
-                    where = _photo.deliver(single, rec)
-                    rec["delivered_to"] = where
-            if report is None:  # the default report lived in the private work directory, now removed
-                summary.report = None
-    if as_json:  # with -o - stdout carries the image: the summary goes to stderr
-        _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
-               "per_file": file_rows(summary.skipped + summary.records)}, out=err_console if to_stdout else console)
-    else:
-        _print_summary(summary, out=err_console if to_stdout else console)
-    if summary.failures:
-        raise ExitCode(1)
-
-
-def _expand(inputs: list[str]) -> list[Any]:
-    """The input files (for the progress bar's total); says which image files of a format qualipress does not
-    read were skipped."""
-    from collections import Counter
-
-    from qualipress.io.discover import find_images
-
-    unread: list[Path] = []
-    found = find_images(inputs, unread=unread)
-    if unread:
-        kinds = ", ".join(f"{n} {suffix}" for suffix, n in sorted(Counter(p.suffix.lower() for p in unread).items()))
-        err_console.print(f"[yellow]note[/] skipped {len(unread)} file(s) in a format qualipress does not read "
-                          f"({kinds}); convert them to PNG or TIFF to include them")
-    return found
+    return options
 
 
 def _coerce(v: str) -> Any:
@@ -207,21 +213,8 @@ def _coerce(v: str) -> Any:
     return {"true": True, "false": False}.get(v.lower(), v)
 
 
-def _film_hooks(film: bool | None, profile: str | None = None) -> Any:
-    if film is False:
-        return None
-    try:
-        mod = importlib.import_module("qualipress.film.hooks")
-    except ImportError:
-        if film:
-            raise QualipressError("--film needs the film extra: pip install 'qualipress[film]'") from None
-        return None
-    return mod.FilmHooks(profile=profile)
-
-
 def _target(profile: str | None, target: list[str] | None, profiles: Path | None) -> tuple[Any, str | None]:
     from qualipress.profiles import get_profile
-    from qualipress.search import parse_target
 
     if profile and target:
         raise QualipressError("give --profile or --target, not both")
@@ -329,10 +322,7 @@ def encode(
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
-    from qualipress import codecs, metrics
-    from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image
-    from qualipress.io.metadata import carry_for
-    from qualipress.pipeline.delivery import reduce_bit_depth
+    from qualipress.pipeline.delivery import reduce_bit_depth, refuse_mistagging
 
     _not_the_input(input, output)
     image = read_image(input)
@@ -341,6 +331,7 @@ def encode(
     cdc = codecs.get(codecs.resolve(codec)[0])
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
     carry = carry_for(image.metadata, metadata)
+    refuse_mistagging(cdc.name, carry)
     if carry.fields():
         opts["metadata"] = carry
     enc_img = to_perceptual_image(image) if image.is_float else image
@@ -377,7 +368,6 @@ def decode(
     overwrite: Annotated[bool, typer.Option()] = False,
 ) -> None:
     """Decode a compressed file to a lossless working format."""
-    from qualipress.io import read_image, write_image
 
     _not_the_input(input, output)
     if weights is not None:
@@ -410,8 +400,6 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Print quality metrics of DISTORTED against REFERENCE."""
-    from qualipress import metrics
-    from qualipress.io import read_image
     from qualipress.metrics.pair import align_pair
 
     ref, dis, notes = align_pair(read_image(reference), read_image(distorted))
@@ -441,10 +429,6 @@ def info(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Size, dtype, bit depth, channels, transfer and metadata of an image file."""
-    import numpy as np
-
-    from qualipress.io import read_image
-
     image = read_image(file)
     px = image.pixels
     meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
@@ -466,7 +450,6 @@ def info(
 @app.command(name="codecs")
 def list_codecs(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Available codecs, library versions, bit depths and quality parameters."""
-    from qualipress import codecs
 
     rows = []
     for name in [*codecs.names(), *codecs.prefixed_names()]:
@@ -585,6 +568,28 @@ def _root(version: Annotated[bool, typer.Option("--version", help="Print the ver
         raise typer.Exit(0)
 
 
+#: The loaded plug-in modules, in ``PLUGINS`` order.
+_LOADED: list[ModuleType] = []
+
+
+def _plugin_functions(name: str) -> list[Callable[[CompressRequest], None]]:
+    """The plug-ins' ``compress_prepare`` or ``compress_hooks`` functions, in ``PLUGINS`` order."""
+    return [getattr(mod, name) for mod in _LOADED if hasattr(mod, name)]
+
+
+def _add_plugin_options(command: Callable[..., Any], modules: Sequence[ModuleType]) -> None:
+    """Give ``command`` (which takes ``**plugin_options``) the options of each module's ``compress_options``
+    signature: typer builds the command line from ``__signature__``, so ``--help`` lists them."""
+    core = inspect.signature(command, eval_str=True)
+    params = [p for p in core.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    for mod in modules:
+        for p in inspect.signature(mod.compress_options, eval_str=True).parameters.values():
+            if any(p.name == q.name for q in params):
+                raise TypeError(f"{mod.__name__}: compress option {p.name!r} is already defined")
+            params.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+    command.__signature__ = core.replace(parameters=params)  # type: ignore[attr-defined]
+
+
 def _load_plugins() -> None:
     for mod_name in PLUGINS:
         try:
@@ -594,6 +599,8 @@ def _load_plugins() -> None:
                 continue
             raise
         mod.register(app, bench_app)
+        _LOADED.append(mod)
+    _add_plugin_options(compress, [mod for mod in _LOADED if hasattr(mod, "compress_options")])
 
 
 _load_plugins()

@@ -15,6 +15,7 @@ import numpy as np
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
+from qualipress.io.writers import encode_png, encode_tiff
 
 
 def _int_grid(low: int, high: int) -> tuple[float, ...]:
@@ -69,20 +70,28 @@ class _ImagecodecsMixin:
         lib = fn() if fn else ""
         return f"{lib} (imagecodecs {imagecodecs.__version__})".strip()
 
+    def decode(self, data: bytes) -> Image:
+        """``imagecodecs.<module_attr>_decode``; the bit depth is the smallest standard one holding every sample."""
+        import imagecodecs
+
+        arr = getattr(imagecodecs, f"{self.module_attr}_decode")(data)
+        return _decoded(arr, _bits_of(arr))
+
 
 class JpegCodec(_ImagecodecsMixin, Codec):
     """Baseline JPEG by libjpeg-turbo: 8-bit, and 12-bit for deeper sources; 4:2:0 chroma, optimised Huffman.
 
     Options: ``subsampling`` ("444", "422", "420" or "auto"; default "auto" = 4:2:0 below quality 90 and 4:4:4
     from 90 up, as jpegli, mozjpeg and most photo tools do, so high-fidelity targets are reachable), ``optimize``
-    (default True).
+    (default True). A non-integer quality (8-bit) scales the IJG tables between the two integer qualities
+    (:mod:`qualipress.codecs.jpegq`), so a byte budget can be filled more closely than the integer grid allows.
     """
 
     name = "jpeg"
     module_attr = "jpeg8"
     info = CodecInfo(
         bit_depths=(8, 12), channels=(1, 3), lossy=True, lossless=False,
-        quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85),
+        quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85, continuous=True),
         extension=".jpg", mime="image/jpeg", library="libjpeg-turbo", lossless_fallback="png",
         auto=True, scales_to_container=True, sweep=JPEG_SWEEP,
         options={"subsampling": "'444', '422', '420' or 'auto' (4:4:4 from quality 90 up)",
@@ -105,6 +114,12 @@ class JpegCodec(_ImagecodecsMixin, Codec):
         sub = str(options.get("subsampling", "auto"))
         if sub == "auto":
             sub = "444" if (quality or 85) >= 90 else "420"
+        if quality is not None and quality != round(quality) and image.bit_depth <= 8:
+            from qualipress.codecs.jpegq import encode_fractional
+
+            # between integer qualities: continuously scaled IJG tables (a byte budget refines here)
+            return encode_fractional(_plane(image), quality, sub if image.n_channels == 3 else None,
+                                     bool(options.get("optimize", True)))
         return bytes(imagecodecs.jpeg8_encode(
             _plane(image), level=int(round(quality or 85)), optimize=bool(options.get("optimize", True)),
             subsampling=sub if image.n_channels == 3 else None,
@@ -168,12 +183,6 @@ class Jpeg2000Codec(_ImagecodecsMixin, Codec):
             return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=0, reversible=True, **kw))
         return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=float(quality or 45), reversible=False, **kw))
 
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.jpeg2k_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
-
 
 class Jpeg2000ReversibleCodec(Jpeg2000Codec):
     """JPEG 2000 reversible (mathematically lossless)."""
@@ -213,12 +222,6 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         if lossless:
             return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=True, **kw))
         return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=False, distance=float(quality or 1.0), **kw))
-
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.jpegxl_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 
 
 class JpegXlLosslessCodec(JpegXlCodec):
@@ -260,12 +263,6 @@ class AvifCodec(_ImagecodecsMixin, Codec):
         level = 100 if lossless else int(round(quality or 70))
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
                                              bitspersample=depth, numthreads=2))
-
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.avif_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 
 
 class WebpCodec(_ImagecodecsMixin, Codec):
@@ -365,15 +362,8 @@ class PngCodec(_ImagecodecsMixin, Codec):
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-        from qualipress.io.writers import encode_png
 
         return encode_png(image)
-
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.png_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 
 
 class TiffCodec(Codec):
@@ -392,7 +382,6 @@ class TiffCodec(Codec):
         return f"tifffile {tifffile.__version__}"
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-        from qualipress.io.writers import encode_tiff
 
         return encode_tiff(image)
 
@@ -400,7 +389,7 @@ class TiffCodec(Codec):
         import tifffile
 
         arr = tifffile.imread(io.BytesIO(data))
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
+        return _decoded(arr, _bits_of(arr))
 
 
 class JpegLsCodec(_ImagecodecsMixin, Codec):
@@ -420,10 +409,4 @@ class JpegLsCodec(_ImagecodecsMixin, Codec):
             return bytes(imagecodecs.jpegls_encode(_plane(image)))
         except Exception as exc:  # CharLS sizes its buffer for compressible data
             raise CodecError(f"jpegls: {exc}") from exc
-
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.jpegls_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 

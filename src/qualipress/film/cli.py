@@ -1,4 +1,5 @@
-"""Film commands: ``analyse``, ``archive``, ``restore``, ``verify``, ``report`` and ``film make-testset``.
+"""Film commands: ``analyse``, ``archive``, ``restore``, ``verify``, ``report``, ``film make-testset``, and the
+``--film/--no-film`` option of ``qualipress compress``.
 
 Exit codes: 0 everything worked; 1 some frames failed (or ``verify`` found a problem); 2 the command could not
 run at all (bad input, unwritable output). Only this module prints.
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qualipress.errors import ExitCode
+from qualipress.errors import ExitCode, QualipressError
 from qualipress.film.lossless import DEFAULT_EFFORT, FAST_CODECS
+
+if TYPE_CHECKING:
+    from qualipress.pipeline.hooks import CompressRequest
 
 SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:8786): send frames to an existing cluster"
 
@@ -34,181 +38,210 @@ def _progress(verb: str) -> Any:
     return show
 
 
+def analyse_cmd(
+    inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the whole catalogue as JSON")] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="also write the JSON here")] = None,
+    text: Annotated[bool, typer.Option("--text/--no-text", help="detect text/subtitles")] = True,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+) -> None:
+    """Catalogue and analyse frame sequences (no output files besides --output)."""
+    from qualipress.film.catalogue import catalogue
+    from qualipress.io import atomic_write_bytes
+
+    cat = catalogue(inputs, text=text, jobs=jobs, scheduler=scheduler)
+    blob = json.dumps(cat, indent=1, default=str)
+    if output is not None:
+        atomic_write_bytes(output, blob.encode())
+    if as_json:
+        typer.echo(blob)
+    else:
+        for s in cat["sequences"]:
+            typer.echo(f"{s['sequence']}: {s['frames']} frame(s) {s['first']}..{s['last']} "
+                       f"{', '.join(s['resolutions'])} bits {s['bit_depths']}")
+            for p in s["problems"]:
+                typer.echo(f"  problem: {p}")
+        for f in cat["frames"]:
+            if f.get("status") != "ok":
+                typer.echo(f"  UNREADABLE {f['name']}: {f.get('error')}", err=True)
+                continue
+            a = f["analysis"]
+            txt = (f.get("content") or {}).get("text")
+            t = "n/a" if txt is None else ("yes" if txt["present"] else "no")
+            typer.echo(f"  {f['name']}: {f['width']}x{f['height']} {f['bit_depth']}-bit {f['transfer']} "
+                       f"{f['content']['colour']}, text {t}, bits used {a['bits']['used']}, "
+                       f"stops {a['dynamic_range']['stops']}, smooth {a['smooth_gradient']['fraction']:.0%}, "
+                       f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f} "
+                       f"({a['noise_sigma'] * 1023:.1f} 10-bit codes, lag-1 corr "
+                       f"{(a.get('grain') or {}).get('correlation')})"
+                       + "".join(f"\n    warning: {w}" for w in f["header"].get("warnings", [])))
+    if any(f.get("status") != "ok" for f in cat["frames"]):
+        raise ExitCode(1)
+
+
+def archive_cmd(
+    inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="archive directory")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+    codecs: Annotated[str, typer.Option(
+        help="candidate lossless pixel codecs (jpegxl, jpegls, htj2k, jpeg2000)")] = ",".join(FAST_CODECS),
+    effort: Annotated[int, typer.Option(help="JPEG XL effort 1-9 (1 = fast lossless)")] = DEFAULT_EFFORT,
+    select: Annotated[str, typer.Option(
+        help="probe: rank codecs on a sample of rows, encode once; all: encode with each")] = "probe",
+    threads: Annotated[int, typer.Option(help="threads inside each coder (0 = cores / jobs)")] = 0,
+) -> None:
+    """Archive frames mathematically losslessly; `restore` rebuilds every file byte for byte.
+
+    Damaged files (truncated DPX/TIFF, content that does not match the extension) are kept byte for byte
+    too, flagged "damaged" in the manifest and here.
+    """
+    from qualipress.film.archive import archive_paths, left_out
+
+    res = archive_paths(inputs, output, jobs=jobs, scheduler=scheduler,
+                        codecs=tuple(c.strip() for c in codecs.split(",") if c.strip()), effort=effort,
+                        select=select, threads=threads, progress=_progress("archived"))
+    ok = [r for r in res.records if r.get("status") == "ok"]
+    damaged = sum(bool(r.get("damaged")) for r in ok)
+    before = sum(r["source_bytes"] for r in ok)
+    after = sum(r["archive_bytes"] for r in ok)
+    typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done, "
+               f"{len(res.errors)} failed"
+               + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
+    extra = left_out(inputs, output)
+    if extra:
+        names = ", ".join(p.name for p in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        typer.echo(f"note: {len(extra)} file(s) in the inputs are not frames and were not archived: {names}")
+    if res.errors:
+        raise ExitCode(1)
+
+
+def restore_cmd(
+    archive: Annotated[Path, typer.Argument(help="archive directory")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="where to rebuild the original files")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+    threads: Annotated[int, typer.Option(help="threads inside each decoder (0 = cores / jobs)")] = 0,
+) -> None:
+    """Rebuild the original files byte for byte (each checked against its recorded SHA-256)."""
+    from qualipress.film.archive import restore_archive
+
+    res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, threads=threads,
+                          progress=_progress("restored"))
+    ok = sum(r.get("status") == "ok" for r in res.records)
+    typer.echo(f"{ok}/{len(res.records)} restored bit-exact (SHA-256 verified)")
+    if res.errors:
+        raise ExitCode(1)
+
+
+def verify_cmd(
+    root: Annotated[Path, typer.Argument(help="collection directory (archive or compress output)")],
+    sample: Annotated[float, typer.Option(help="fraction of lossy outputs to re-measure")] = 0.1,
+    remeasure: Annotated[bool, typer.Option("--remeasure/--no-remeasure")] = True,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Fixity: hashes, decodability (bit-exact restore for archives), stored metrics still hold."""
+    from qualipress.film.verify import verify_collection
+
+    rep = verify_collection(root, sample=sample, remeasure=remeasure)
+    d = rep.to_dict()
+    if as_json:
+        typer.echo(json.dumps(d, indent=1))
+    else:
+        typer.echo(f"{rep.checked} file(s) checked, {rep.remeasured} re-measured: "
+                   + ("OK" if rep.ok else "PROBLEMS FOUND"))
+        for key in ("missing", "altered", "unlisted", "unreadable", "metric_mismatch"):
+            for item in d[key]:
+                typer.echo(f"  {key}: {item}")
+        for note in rep.notes:
+            typer.echo(f"  note: {note}")
+    if not rep.ok:
+        raise ExitCode(1)
+
+
+def report_cmd(
+    roots: Annotated[list[Path], typer.Argument(help="collection directories")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="report .html (CSV/JSON beside it)")],
+) -> None:
+    """Collection report: storage before/after, quality, worst frames, sequences, encodes, time."""
+    from qualipress.film.report import build_report
+
+    data = build_report(roots, output)
+    for s in data["summary"]:
+        typer.echo(f"{s['profile']:>8} {s['codec']:>10}: {s['files']} files "
+                   f"{s['bytes_before'] / 1e6:.1f} MB -> {s['bytes_after'] / 1e6:.1f} MB "
+                   f"({s['ratio']}:1, {s['saved_pct']}% saved)"
+                   + (f", SSIM mean {s['ssim_mean']} min {s['ssim_min']}" if s["ssim_mean"] else ""))
+    typer.echo(f"wrote {output} (+ .csv, .json)")
+
+
+def make_testset_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="test-set directory")],
+    source: Annotated[Path | None, typer.Option(help="directory of EXRs (default ../shared/data/hdr_film)")]
+    = None,
+    frames_per_shot: Annotated[int, typer.Option(help="frames made from each EXR (a slow pan)")] = 2,
+    pan: Annotated[int, typer.Option(help="pixels of pan between frames")] = 8,
+    grain: Annotated[bool, typer.Option("--grain/--no-grain",
+                                        help="add correlated film grain; write clean plates in clean/")] = False,
+    grain_rms: Annotated[str, typer.Option(help="grain RMS in 10-bit code values: ends,mid-tones")] = "3,6",
+    grain_blur: Annotated[float, typer.Option(help="grain correlation: Gaussian blur in px")] = 0.7,
+    encoding: Annotated[str, typer.Option(help="log encoding: acescct or cineon")] = "acescct",
+    size: Annotated[str | None, typer.Option(help="frame size WxH, e.g. 2048x1080 (resize + crop)")] = None,
+    shots: Annotated[str | None, typer.Option(help="comma-separated EXR names (stems) to use")] = None,
+    tiff: Annotated[bool, typer.Option("--tiff/--no-tiff", help="also write 16-bit TIFF frames")] = True,
+) -> None:
+    """Convert the shared EXRs to 10-bit log DPX and 16-bit TIFF sequences, deterministically."""
+    from qualipress.errors import InputError
+    from qualipress.film.testset import Grain, default_source, make_testset
+
+    try:
+        lo, hi = (float(v) for v in grain_rms.split(","))
+        dims = tuple(int(v) for v in size.lower().split("x")) if size else None
+        if dims is not None and len(dims) != 2:
+            raise ValueError(size)
+    except ValueError:
+        raise InputError(f"bad --grain-rms {grain_rms!r} or --size {size!r} (want LO,HI and WxH)") from None
+    g = Grain(sigma_lo=lo, sigma_hi=hi, blur=grain_blur) if grain else None
+    s = make_testset(source or default_source(), output, frames_per_shot=frames_per_shot, pan=pan,
+                     formats=("dpx", "tiff") if tiff else ("dpx",), grain=g, encoding=encoding,
+                     size=dims,  # type: ignore[arg-type]
+                     shots=tuple(x.strip() for x in shots.split(",")) if shots else None)
+    typer.echo(f"{len(s['frames'])} frames from {len({f['shot'] for f in s['frames']})} shots -> {output}")
+    for sk in s["skipped"]:
+        typer.echo(f"skipped {sk['source']}: {sk['reason']}", err=True)
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add the film commands to the ``qualipress`` app (``bench`` is unused: benchmarks are scripts)."""
     film = typer.Typer(help="Film test-set utilities.", no_args_is_help=True)
     app.add_typer(film, name="film")
+    app.command("analyse")(analyse_cmd)
+    app.command("archive")(archive_cmd)
+    app.command("restore")(restore_cmd)
+    app.command("verify")(verify_cmd)
+    app.command("report")(report_cmd)
+    film.command("make-testset")(make_testset_cmd)
 
-    @app.command("analyse")
-    def analyse_cmd(
-        inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
-        as_json: Annotated[bool, typer.Option("--json", help="print the whole catalogue as JSON")] = False,
-        output: Annotated[Path | None, typer.Option("-o", "--output", help="also write the JSON here")] = None,
-        text: Annotated[bool, typer.Option("--text/--no-text", help="detect text/subtitles")] = True,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
-        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
-    ) -> None:
-        """Catalogue and analyse frame sequences (no output files besides --output)."""
-        from qualipress.film.catalogue import catalogue
-        from qualipress.io import atomic_write_bytes
 
-        cat = catalogue(inputs, text=text, jobs=jobs, scheduler=scheduler)
-        blob = json.dumps(cat, indent=1, default=str)
-        if output is not None:
-            atomic_write_bytes(output, blob.encode())
-        if as_json:
-            typer.echo(blob)
-        else:
-            for s in cat["sequences"]:
-                typer.echo(f"{s['sequence']}: {s['frames']} frame(s) {s['first']}..{s['last']} "
-                           f"{', '.join(s['resolutions'])} bits {s['bit_depths']}")
-                for p in s["problems"]:
-                    typer.echo(f"  problem: {p}")
-            for f in cat["frames"]:
-                if f.get("status") != "ok":
-                    typer.echo(f"  UNREADABLE {f['name']}: {f.get('error')}", err=True)
-                    continue
-                a = f["analysis"]
-                txt = (f.get("content") or {}).get("text")
-                t = "n/a" if txt is None else ("yes" if txt["present"] else "no")
-                typer.echo(f"  {f['name']}: {f['width']}x{f['height']} {f['bit_depth']}-bit {f['transfer']} "
-                           f"{f['content']['colour']}, text {t}, bits used {a['bits']['used']}, "
-                           f"stops {a['dynamic_range']['stops']}, smooth {a['smooth_gradient']['fraction']:.0%}, "
-                           f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f} "
-                           f"({a['noise_sigma'] * 1023:.1f} 10-bit codes, lag-1 corr "
-                           f"{(a.get('grain') or {}).get('correlation')})"
-                           + "".join(f"\n    warning: {w}" for w in f["header"].get("warnings", [])))
-        if any(f.get("status") != "ok" for f in cat["frames"]):
-            raise ExitCode(1)
+def compress_options(
+    film: Annotated[bool | None, typer.Option("--film/--no-film",
+                                              help="Frame analysis, decision checks and seals (default: on when "
+                                                   "the film extra is installed).", rich_help_panel="Film")] = None,
+) -> None:
+    """The option film adds to ``qualipress compress`` (the core CLI reads this signature; never called)."""
 
-    @app.command("archive")
-    def archive_cmd(
-        inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
-        output: Annotated[Path, typer.Option("-o", "--output", help="archive directory")],
-        jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
-        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
-        codecs: Annotated[str, typer.Option(
-            help="candidate lossless pixel codecs (jpegxl, jpegls, htj2k, jpeg2000)")] = ",".join(FAST_CODECS),
-        effort: Annotated[int, typer.Option(help="JPEG XL effort 1-9 (1 = fast lossless)")] = DEFAULT_EFFORT,
-        select: Annotated[str, typer.Option(
-            help="probe: rank codecs on a sample of rows, encode once; all: encode with each")] = "probe",
-        threads: Annotated[int, typer.Option(help="threads inside each coder (0 = cores / jobs)")] = 0,
-    ) -> None:
-        """Archive frames mathematically losslessly; `restore` rebuilds every file byte for byte.
 
-        Damaged files (truncated DPX/TIFF, content that does not match the extension) are kept byte for byte
-        too, flagged "damaged" in the manifest and here.
-        """
-        from qualipress.film.archive import archive_paths, left_out
-
-        res = archive_paths(inputs, output, jobs=jobs, scheduler=scheduler,
-                            codecs=tuple(c.strip() for c in codecs.split(",") if c.strip()), effort=effort,
-                            select=select, threads=threads, progress=_progress("archived"))
-        ok = [r for r in res.records if r.get("status") == "ok"]
-        damaged = sum(bool(r.get("damaged")) for r in ok)
-        before = sum(r["source_bytes"] for r in ok)
-        after = sum(r["archive_bytes"] for r in ok)
-        typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done, "
-                   f"{len(res.errors)} failed"
-                   + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
-        extra = left_out(inputs, output)
-        if extra:
-            names = ", ".join(p.name for p in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
-            typer.echo(f"note: {len(extra)} file(s) in the inputs are not frames and were not archived: {names}")
-        if res.errors:
-            raise ExitCode(1)
-
-    @app.command("restore")
-    def restore_cmd(
-        archive: Annotated[Path, typer.Argument(help="archive directory")],
-        output: Annotated[Path, typer.Option("-o", "--output", help="where to rebuild the original files")],
-        jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
-        scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
-        threads: Annotated[int, typer.Option(help="threads inside each decoder (0 = cores / jobs)")] = 0,
-    ) -> None:
-        """Rebuild the original files byte for byte (each checked against its recorded SHA-256)."""
-        from qualipress.film.archive import restore_archive
-
-        res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, threads=threads,
-                              progress=_progress("restored"))
-        ok = sum(r.get("status") == "ok" for r in res.records)
-        typer.echo(f"{ok}/{len(res.records)} restored bit-exact (SHA-256 verified)")
-        if res.errors:
-            raise ExitCode(1)
-
-    @app.command("verify")
-    def verify_cmd(
-        root: Annotated[Path, typer.Argument(help="collection directory (archive or compress output)")],
-        sample: Annotated[float, typer.Option(help="fraction of lossy outputs to re-measure")] = 0.1,
-        remeasure: Annotated[bool, typer.Option("--remeasure/--no-remeasure")] = True,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
-    ) -> None:
-        """Fixity: hashes, decodability (bit-exact restore for archives), stored metrics still hold."""
-        from qualipress.film.verify import verify_collection
-
-        rep = verify_collection(root, sample=sample, remeasure=remeasure)
-        d = rep.to_dict()
-        if as_json:
-            typer.echo(json.dumps(d, indent=1))
-        else:
-            typer.echo(f"{rep.checked} file(s) checked, {rep.remeasured} re-measured: "
-                       + ("OK" if rep.ok else "PROBLEMS FOUND"))
-            for key in ("missing", "altered", "unlisted", "unreadable", "metric_mismatch"):
-                for item in d[key]:
-                    typer.echo(f"  {key}: {item}")
-            for note in rep.notes:
-                typer.echo(f"  note: {note}")
-        if not rep.ok:
-            raise ExitCode(1)
-
-    @app.command("report")
-    def report_cmd(
-        roots: Annotated[list[Path], typer.Argument(help="collection directories")],
-        output: Annotated[Path, typer.Option("-o", "--output", help="report .html (CSV/JSON beside it)")],
-    ) -> None:
-        """Collection report: storage before/after, quality, worst frames, sequences, encodes, time."""
-        from qualipress.film.report import build_report
-
-        data = build_report(roots, output)
-        for s in data["summary"]:
-            typer.echo(f"{s['profile']:>8} {s['codec']:>10}: {s['files']} files "
-                       f"{s['bytes_before'] / 1e6:.1f} MB -> {s['bytes_after'] / 1e6:.1f} MB "
-                       f"({s['ratio']}:1, {s['saved_pct']}% saved)"
-                       + (f", SSIM mean {s['ssim_mean']} min {s['ssim_min']}" if s["ssim_mean"] else ""))
-        typer.echo(f"wrote {output} (+ .csv, .json)")
-
-    @film.command("make-testset")
-    def make_testset_cmd(
-        output: Annotated[Path, typer.Option("-o", "--output", help="test-set directory")],
-        source: Annotated[Path | None, typer.Option(help="directory of EXRs (default ../shared/data/hdr_film)")]
-        = None,
-        frames_per_shot: Annotated[int, typer.Option(help="frames made from each EXR (a slow pan)")] = 2,
-        pan: Annotated[int, typer.Option(help="pixels of pan between frames")] = 8,
-        grain: Annotated[bool, typer.Option("--grain/--no-grain",
-                                            help="add correlated film grain; write clean plates in clean/")] = False,
-        grain_rms: Annotated[str, typer.Option(help="grain RMS in 10-bit code values: ends,mid-tones")] = "3,6",
-        grain_blur: Annotated[float, typer.Option(help="grain correlation: Gaussian blur in px")] = 0.7,
-        encoding: Annotated[str, typer.Option(help="log encoding: acescct or cineon")] = "acescct",
-        size: Annotated[str | None, typer.Option(help="frame size WxH, e.g. 2048x1080 (resize + crop)")] = None,
-        shots: Annotated[str | None, typer.Option(help="comma-separated EXR names (stems) to use")] = None,
-        tiff: Annotated[bool, typer.Option("--tiff/--no-tiff", help="also write 16-bit TIFF frames")] = True,
-    ) -> None:
-        """Convert the shared EXRs to 10-bit log DPX and 16-bit TIFF sequences, deterministically."""
-        from qualipress.errors import InputError
-        from qualipress.film.testset import Grain, default_source, make_testset
-
-        try:
-            lo, hi = (float(v) for v in grain_rms.split(","))
-            dims = tuple(int(v) for v in size.lower().split("x")) if size else None
-            if dims is not None and len(dims) != 2:
-                raise ValueError(size)
-        except ValueError:
-            raise InputError(f"bad --grain-rms {grain_rms!r} or --size {size!r} (want LO,HI and WxH)") from None
-        g = Grain(sigma_lo=lo, sigma_hi=hi, blur=grain_blur) if grain else None
-        s = make_testset(source or default_source(), output, frames_per_shot=frames_per_shot, pan=pan,
-                         formats=("dpx", "tiff") if tiff else ("dpx",), grain=g, encoding=encoding,
-                         size=dims,  # type: ignore[arg-type]
-                         shots=tuple(x.strip() for x in shots.split(",")) if shots else None)
-        typer.echo(f"{len(s['frames'])} frames from {len({f['shot'] for f in s['frames']})} shots -> {output}")
-        for sk in s["skipped"]:
-            typer.echo(f"skipped {sk['source']}: {sk['reason']}", err=True)
+def compress_hooks(request: CompressRequest) -> None:
+    """Base the run on :class:`~qualipress.film.hooks.FilmHooks` unless ``--no-film``; web delivery is not an
+    archive, so ``--for web`` has no film seals, sidecars or manifests unless ``--film`` is given."""
+    film = request.options.get("film")
+    if film is False or (film is None and request.web):
+        return
+    try:
+        from qualipress.film.hooks import FilmHooks  # needs the film extra's packages
+    except ImportError:
+        if film:
+            raise QualipressError("--film needs the film extra: pip install 'qualipress[film]'") from None
+        return
+    request.hooks = FilmHooks(profile=request.profile)

@@ -71,6 +71,8 @@ class _RefInfo:
 
 
 _KEYS: dict[int, tuple[weakref.ref[Any], _RefInfo]] = {}
+#: Frames whose :class:`_RefInfo` is kept while they are alive (the frame being compressed, and one more).
+_KEEP_FRAMES = 2
 
 
 def _ref_info(reference: Image) -> _RefInfo:
@@ -85,8 +87,10 @@ def _ref_info(reference: Image) -> _RefInfo:
     info = _RefInfo(arrays.code, arrays.stats, analysis.smooth_gradient(arrays.stats)["mask"],
                     analysis.texture(arrays.stats, noise=sigma)["mask"],
                     fidelity.reference(reference, arrays=arrays), arrays=arrays)
-    if len(_KEYS) > 8:
-        _KEYS.clear()
+    for key in [k for k, v in _KEYS.items() if v[0]() is None]:
+        del _KEYS[key]  # frames already gone: their arrays (several float copies of the frame) go with them
+    while len(_KEYS) >= _KEEP_FRAMES:
+        del _KEYS[next(iter(_KEYS))]
     _KEYS[id(reference)] = (weakref.ref(reference), info)
     return info
 
@@ -98,6 +102,8 @@ class _DecInfo:
     code: np.ndarray
     _y: np.ndarray | None = None
     _stats: analysis.BlockStats | None = None
+    #: Figures already computed on this probe (see :func:`figure`).
+    figures: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def y(self) -> np.ndarray:
@@ -121,10 +127,25 @@ def _dec_info(info: _RefInfo, decoded: Image) -> _DecInfo:
     if hit is not None and hit[0]() is decoded and hit[1]() is info:
         return hit[2]
     out = _DecInfo(_decoded_code(decoded, info.code.shape))
-    if len(_DECODED) >= 2:
-        _DECODED.clear()
+    for key in [k for k, v in _DECODED.items() if v[0]() is None or v[1]() is None]:
+        del _DECODED[key]  # probes and frames already gone
+    while len(_DECODED) >= _KEEP_DECODED:
+        del _DECODED[next(iter(_DECODED))]  # the oldest probe
     _DECODED[id(decoded)] = (weakref.ref(decoded), weakref.ref(info), out)
     return out
+
+
+#: Decoded probes whose :class:`_DecInfo` is kept (the last ones: a search ends next to its winner, which the
+#: seal then measures again; each costs about two float copies of the frame).
+_KEEP_DECODED = 2
+
+
+def figure(dec: _DecInfo, key: Any, compute: Any) -> Any:
+    """A fidelity figure of one decoded probe, computed once: ``compute()`` the first time ``key`` is asked for,
+    the stored value after that (the checks and the seal of the chosen output ask for the same figures)."""
+    if key not in dec.figures:
+        dec.figures[key] = compute()
+    return dec.figures[key]
 
 
 def _decoded_code(decoded: Image, shape: tuple[int, ...]) -> np.ndarray:
@@ -216,7 +237,8 @@ class GrainCheck:
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
-        g = fidelity.grain_kept(info.fid, _dec_info(info, decoded).y)
+        dec = _dec_info(info, decoded)
+        g = figure(dec, "grain", lambda: fidelity.grain_kept(info.fid, dec.y))
         if not g["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {g['why']}")
         ok = g["corr"] >= self.min_corr and g["energy"] >= self.min_energy
@@ -226,7 +248,11 @@ class GrainCheck:
                 if self.min_corr or self.min_energy else "report only")
         detail = (f"grain kept: corr {g['corr']:.3f}, energy {g['energy']:.3f} over {g['blocks']} flat blocks "
                   f"(grain RMS {g['sigma'] * 1023:.2f} 10-bit codes; {need})")
-        return CheckOutcome(ok, self.name, detail)
+        # the distance to the floors, for the search to interpolate on (both ratios move smoothly with the
+        # setting); none when the floors only report
+        margin = min(g["corr"] - self.min_corr, g["energy"] - self.min_energy) if self.min_corr or \
+            self.min_energy else None
+        return CheckOutcome(ok, self.name, detail, margin)
 
 
 @dataclass
@@ -241,8 +267,10 @@ class TemporalCheck:
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
-        dec_y = _dec_info(info, decoded).y
-        t = fidelity.temporal_ratio(info.fid, dec_y, self.prev_source, self.prev_decoded)
+        dec = _dec_info(info, decoded)
+        dec_y = dec.y
+        t = figure(dec, ("temporal", id(self.prev_source), id(self.prev_decoded)),
+                   lambda: fidelity.temporal_ratio(info.fid, dec_y, self.prev_source, self.prev_decoded))
         if not t["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {t['why']}")
         detail = f"frame-to-frame difference ratio {t['ratio']:.3f} (allowed {self.low}-{self.high})"
@@ -253,7 +281,7 @@ class TemporalCheck:
         if t["ratio"] < self.low:
             # the ratio mixes this frame's grain with the previous output's: do not fail a frame that keeps
             # its own grain for a loss it cannot undo (raising its quality would end in lossless)
-            own = fidelity.grain_kept(info.fid, dec_y)
+            own = figure(dec, "grain", lambda: fidelity.grain_kept(info.fid, dec_y))
             if own["applies"] and own["energy"] >= self.low:
                 return CheckOutcome(True, self.name, detail + f"; this frame keeps grain energy {own['energy']:.3f}, "
                                                               "the previous frame's output lost it")
@@ -270,7 +298,8 @@ class TonalCheck:
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
-        t = fidelity.tonal_shift(info.fid, _dec_info(info, decoded).code)
+        dec = _dec_info(info, decoded)
+        t = figure(dec, "tonal", lambda: fidelity.tonal_shift(info.fid, dec.code))
         if not t["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {t['why']}")
         shifts = [abs(v) for v in (t["highlights"], t["shadows"]) if v is not None]
@@ -289,7 +318,8 @@ class DisplayCheck:
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
-        v = display_ssim(info, _dec_info(info, decoded).code)
+        dec = _dec_info(info, decoded)
+        v = figure(dec, "display", lambda: display_ssim(info, dec.code))
         if v is None:
             return CheckOutcome(True, self.name, f"not applicable: transfer {reference.transfer!r}")
         ok = v >= self.min_ssim
@@ -346,8 +376,13 @@ def profile_parameters(profile: str | None) -> dict[str, Any]:
     return {**base, **own}
 
 
-#: Every check :func:`checks_for` knows, in the order they run.
+#: Every check :func:`checks_for` knows.
 ALL_CHECKS = ("worst-tile", "banding", "detail", "grain", "temporal", "tonal", "display-ssim")
+
+#: The order the checks run in on every probe: cheapest first (on a 2K frame grain, temporal and tonal reuse the
+#: probe's luma, banding and detail need its block statistics, worst-tile and display-SSIM a full SSIM pass), so
+#: that a probe failing a cheap check — the search stops at the first failure — pays for no SSIM pass.
+RUN_ORDER = ("grain", "temporal", "tonal", "banding", "detail", "worst-tile", "display-ssim")
 
 
 def checks_for(profile: str | None, *, target_ssim: float | None, analysis_result: dict[str, Any] | None = None,
@@ -381,6 +416,7 @@ def checks_for(profile: str | None, *, target_ssim: float | None, analysis_resul
     Returns
     -------
     (list of checks, list of str)
+        The checks in :data:`RUN_ORDER`, and the notes.
     """
     p = profile_parameters(profile)
     out: list[Any] = []
@@ -431,4 +467,5 @@ def checks_for(profile: str | None, *, target_ssim: float | None, analysis_resul
             notes.append(f"check display-ssim: SSIM of the display rendering >= {target_ssim}")
         elif film_light:
             notes.append("no display-ssim check: the target has no SSIM threshold")
+    out.sort(key=lambda c: RUN_ORDER.index(c.name))
     return out, notes

@@ -30,7 +30,10 @@ from qualipress.film import decisions, manifest, seal, select
 from qualipress.film.sequence import FRAME_EXTENSIONS, parse_name
 from qualipress.io import Image, atomic_write_bytes, sha256_file
 from qualipress.pipeline.hooks import Plan
-from qualipress.search import Hint, Target
+from qualipress.search import Hint, SearchResult, Target
+
+#: Tile size (pixels) of the worst-tile SSIM recorded for every output.
+WORST_TILE = 256
 
 
 def _target_values(target: Target) -> tuple[float | None, float | None]:
@@ -218,8 +221,15 @@ class FilmHooks:
             return f"previous frame processed here is {held[0]}, not {name.number - 1}"
         return held[1], held[2]
 
-    def _fidelity(self, data: bytes, codec: str, record: dict) -> None:
-        """Decode the chosen output, record its film figures, remember it as its sequence's previous frame."""
+    def _fidelity(self, data: bytes, codec: str, record: dict, *, decoded: Image | None = None,
+                  tiles: np.ndarray | None = None) -> None:
+        """Record the chosen output's film figures, remember it as its sequence's previous frame.
+
+        ``decoded`` (the output's pixels as the search decoded them) and ``tiles`` (its SSIM per
+        :data:`WORST_TILE`-pixel tile, as the search measured them) are reused when given; otherwise ``data`` is
+        decoded and measured here. Figures a decision check already computed for the same decoded pixels are
+        taken from the checks' cache (:func:`qualipress.film.decisions.figure`).
+        """
         held = self._frames.get(str(record.get("input")))
         if held is None:
             return
@@ -230,8 +240,9 @@ class FilmHooks:
         from qualipress.io.transfer import to_perceptual_image
 
         try:
-            like = to_perceptual_image(image) if image.is_float else image
-            decoded = _codecs.decode_like(_codecs.get(codec), data, like)
+            if decoded is None:
+                like = to_perceptual_image(image) if image.is_float else image
+                decoded = _codecs.decode_like(_codecs.get(codec), data, like)
             info = decisions._ref_info(image)
             dec = decisions._dec_info(info, decoded)
         except (InputError, ValueError) as exc:
@@ -240,17 +251,21 @@ class FilmHooks:
         code, dec_y = dec.code, dec.y
         prev = self._previous_frame(name)
         prev_src, prev_dec = (prev if isinstance(prev, tuple) else (None, None))
-        tiles = np.asarray(metrics.measure(image, decoded, ("ssim",), tile=256)["ssim"].tiles)
+        if tiles is None:
+            tiles = metrics.measure(image, decoded, ("ssim",), tile=WORST_TILE)["ssim"].tiles
+        tiles = np.asarray(tiles)
         worst = None
         if tiles.size:
             r, c = np.unravel_index(int(tiles.argmin()), tiles.shape)
-            worst = {"ssim": round(float(tiles.min()), 5), "row": int(r), "col": int(c), "tile": 256}
-        disp = decisions.display_ssim(info, code)
+            worst = {"ssim": round(float(tiles.min()), 5), "row": int(r), "col": int(c), "tile": WORST_TILE}
+        disp = decisions.figure(dec, "display", lambda: decisions.display_ssim(info, code))
         record["film"] = {
-            "grain": fidelity.grain_kept(info.fid, dec_y),
-            "temporal": fidelity.temporal_ratio(info.fid, dec_y, prev_src, prev_dec,
-                                                why_not=prev if isinstance(prev, str) else None),
-            "tonal": fidelity.tonal_shift(info.fid, code),
+            "grain": decisions.figure(dec, "grain", lambda: fidelity.grain_kept(info.fid, dec_y)),
+            "temporal": decisions.figure(
+                dec, ("temporal", id(prev_src), id(prev_dec)),
+                lambda: fidelity.temporal_ratio(info.fid, dec_y, prev_src, prev_dec,
+                                                why_not=prev if isinstance(prev, str) else None)),
+            "tonal": decisions.figure(dec, "tonal", lambda: fidelity.tonal_shift(info.fid, code)),
             "display_ssim": None if disp is None else round(disp, 5),
             "worst_tile": worst,
             "encoding": fidelity.encoding_name(image),
@@ -281,6 +296,33 @@ class FilmHooks:
         record["seal"] = where
         return out
 
+    def seal_result(self, result: SearchResult, *, record: dict, tile: int = WORST_TILE) -> bytes:
+        """:meth:`seal` for the search's winning result, reusing what the search already did: its decoded
+        pixels (no second decode) and, when the search measured SSIM on :data:`WORST_TILE`-pixel tiles
+        (``tile``), its per-tile SSIM (no second SSIM pass).
+
+        Parameters
+        ----------
+        result : SearchResult
+            The chosen encoding (``data``, ``codec``, ``decoded``, ``metrics``).
+        record : dict
+            The frame's report record (``"film"`` and ``"seal"`` are added).
+        tile : int
+            Tile size the search measured with.
+
+        Returns
+        -------
+        bytes
+            ``result.data`` with the seal embedded where the container allows it.
+        """
+        ssim = result.metrics.get("ssim")
+        tiles = ssim.tiles if tile == WORST_TILE and ssim is not None and ssim.tiles is not None else None
+        self._fidelity(result.data, result.codec, record, decoded=result.decoded, tiles=tiles)
+        packet = seal.xmp_packet(self.seal_fields(record, result.codec))
+        out, where = seal.embed(result.data, result.codec, packet)
+        record["seal"] = where
+        return out
+
     @staticmethod
     def seal_fields(record: dict, codec: str) -> dict[str, Any]:
         metrics = {k: (v.get("value") if isinstance(v, dict) else v) for k, v in (record.get("metrics") or {}).items()}
@@ -296,10 +338,14 @@ class FilmHooks:
     def finish(self, outdir: Path, records: list[dict]) -> None:
         """Write ``manifest.jsonl``, ``SHA256SUMS`` and AVIF/HEIF seal sidecars for the whole collection."""
         out = Path(outdir)
-        merged = {r.get("source_path"): r for r in manifest.load(out) if r.get("kind") == "lossy"}
+        # one entry per output file (manifest.entry_key): an earlier run's output for the same source, with another
+        # codec, stays listed beside this run's instead of being left on disk unaccounted for
+        merged = {manifest.entry_key(r): r for r in manifest.load(out) if r.get("kind") == "lossy"}
         for rec in records:
             m = self.manifest_record(out, rec)
-            merged[m["source_path"]] = m
+            if m["status"] == "ok":
+                merged.pop(f"source:{m['source_path']}", None)  # an earlier failure of this source is settled
+            merged[manifest.entry_key(m)] = m
             if m["status"] == "ok" and self.sidecars and rec.get("seal") == "sidecar":
                 side = out / (m["output"] + ".xmp")
                 atomic_write_bytes(side, seal.xmp_packet(self.seal_fields(rec, str(rec.get("codec")))))

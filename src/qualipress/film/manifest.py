@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from qualipress.io import append_jsonl, atomic_write_bytes, read_jsonl, sha256_file
+from qualipress.io.discover import MANIFEST_NAME, SUMS_NAME
 
-MANIFEST = "manifest.jsonl"
-SUMS = "SHA256SUMS"
+MANIFEST = MANIFEST_NAME
+SUMS = SUMS_NAME
 #: Files of a collection directory that are not frame outputs.
 COLLECTION_FILES = (MANIFEST, SUMS, "qualipress-report.jsonl", "report.html", "report.csv", "report.json",
                     "catalogue.json")
@@ -56,12 +57,40 @@ def latest(records: Iterable[dict[str, Any]], key: str = "source") -> dict[str, 
     return out
 
 
+def entry_key(record: dict[str, Any]) -> str:
+    """What identifies a record's entry in the collection.
+
+    ``compress`` records (``kind: lossy``) that succeeded are one per **output file**: a rerun of the same source
+    with another codec, or a second stdin piped into the folder, adds a file and an entry beside the earlier one
+    (both stay listed and verified); a rerun that writes the same file replaces its entry. Everything else (the
+    archive's frames, failures) is one per source.
+    """
+    if record.get("kind") == "lossy" and record.get("status") == "ok" and record.get("output"):
+        return f"output:{record['output']}"
+    return f"source:{record.get('source_path') or record.get('source')}"
+
+
+def current(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last record per :func:`entry_key`, in first-seen order: the entries a collection holds now."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in records:
+        out[entry_key(r)] = r
+    return list(out.values())
+
+
 def write_sums(outdir: Path, records: Iterable[dict[str, Any]]) -> Path:
     """Rewrite ``SHA256SUMS`` atomically from the successful records (``output`` + ``output_sha256``)."""
-    rows = sorted({(r["output"], r["output_sha256"]) for r in latest(records).values()
+    rows = sorted({(r["output"], r["output_sha256"]) for r in current_entries(records)
                    if r.get("status") == "ok" and r.get("output") and r.get("output_sha256")})
     text = "".join(f"{sha}  {out}\n" for out, sha in rows)
     return atomic_write_bytes(Path(outdir) / SUMS, text.encode())
+
+
+def current_entries(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Archive records: the last per source name (:func:`latest`); ``compress`` records: :func:`current`."""
+    recs = list(records)
+    lossy = [r for r in recs if r.get("kind") == "lossy"]
+    return [*latest(r for r in recs if r.get("kind") != "lossy").values(), *current(lossy)]
 
 
 def read_sums(outdir: Path) -> dict[str, str]:

@@ -82,13 +82,13 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
     base = Path(root)
     rep = VerifyReport()
     sums = manifest.read_sums(base)
-    records = manifest.latest(manifest.load(base))
+    records = manifest.current_entries(manifest.load(base))
     if not sums and not records:
         rep.missing.append(f"{manifest.SUMS} and {manifest.MANIFEST} (not a qualipress collection?)")
         return rep
     if not sums:
         rep.missing.append(manifest.SUMS)
-    by_output = {r["output"]: r for r in records.values() if r.get("status") == "ok" and r.get("output")}
+    by_output = {r["output"]: r for r in records if r.get("status") == "ok" and r.get("output")}
     for out in by_output:
         if out not in sums and sums:
             rep.unlisted.append(f"{out} (in the manifest, not in {manifest.SUMS})")

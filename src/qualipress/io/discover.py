@@ -3,7 +3,9 @@
 Directories are searched recursively and glob patterns support ``**``; symbolic links to directories are
 followed once (a link back to a directory already visited — a loop — is not entered again); hidden files and
 directories (name starting with ``.``) are skipped unless named directly; trees listed in ``exclude`` (e.g. the
-output directory of the run) are never entered.
+output directory of the run) are never entered, nor are **earlier output folders** found inside an input directory
+(a folder holding one of :data:`OUTPUT_MARKERS`, or both :data:`MANIFEST_NAME` and :data:`SUMS_NAME`), so a run
+over a parent folder does not compress an earlier run's outputs again; the caller is told which were skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +26,26 @@ UNREAD_IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".ico", ".psd", ".tga", ".svg
                                    ".arw", ".raf", ".orf", ".rw2"})
 
 
+#: The report ``compress`` writes into its output directory (also the resume point).
+REPORT_NAME = "qualipress-report.jsonl"
+#: Folder in an output directory holding one marker per output being written.
+PENDING_DIR = ".qualipress-pending"
+#: Lock file in an output directory: one run at a time writes there.
+LOCK_NAME = ".qualipress-lock"
+#: Collection manifest and checksum list (``compress`` with the film hooks, ``archive``).
+MANIFEST_NAME = "manifest.jsonl"
+SUMS_NAME = "SHA256SUMS"
+#: A directory holding any of these was written by qualipress.
+OUTPUT_MARKERS = (REPORT_NAME, PENDING_DIR, LOCK_NAME)
+
+
+def is_output_dir(directory: str | Path) -> bool:
+    """True when ``directory`` is a qualipress output folder (an output marker, or manifest + checksums)."""
+    d = Path(directory)
+    return (any(os.path.lexists(d / m) for m in OUTPUT_MARKERS)
+            or ((d / MANIFEST_NAME).is_file() and (d / SUMS_NAME).is_file()))
+
+
 class Found(NamedTuple):
     """One image file found by :func:`find_images`."""
 
@@ -39,6 +61,7 @@ def find_images(
     suffixes: Collection[str] = IMAGE_SUFFIXES,
     exclude: Iterable[str | Path] = (),
     unread: list[Path] | None = None,
+    skipped_outputs: list[Path] | None = None,
 ) -> list[Found]:
     """Files, directories (recursive) and glob patterns → image files, in input order, each file once.
 
@@ -55,6 +78,9 @@ def find_images(
     unread : list of Path, optional
         Filled with the files found in directories and patterns whose suffix is an image format qualipress does
         not read (:data:`UNREAD_IMAGE_SUFFIXES`), so the caller can say they were skipped.
+    skipped_outputs : list of Path, optional
+        Filled with the earlier output folders (:func:`is_output_dir`) met inside input directories and patterns
+        and not entered. An input that *is* an output folder is still searched (the user named it).
 
     Returns
     -------
@@ -66,7 +92,8 @@ def find_images(
         An input that names nothing (missing path, pattern matching no file).
     """
     walker = _Walker({s.lower() for s in suffixes}, {os.path.realpath(e) for e in exclude},
-                     unread if unread is not None else [])
+                     unread if unread is not None else [],
+                     skipped_outputs if skipped_outputs is not None else [])
     out: list[Found] = []
     seen: set[str] = set()
 
@@ -101,10 +128,19 @@ def find_images(
 class _Walker:
     """Directory traversal that follows directory links at most once per directory (loop-safe)."""
 
-    def __init__(self, suffixes: set[str], excluded: set[str], unread: list[Path]) -> None:
+    def __init__(self, suffixes: set[str], excluded: set[str], unread: list[Path], outputs: list[Path]) -> None:
         self.suffixes = suffixes
         self.excluded = excluded
         self.unread = unread
+        self.outputs = outputs
+
+    def _earlier_output(self, directory: Path) -> bool:
+        """An output folder of an earlier run (not excluded already): noted once and not entered."""
+        if os.path.realpath(directory) in self.excluded or not is_output_dir(directory):
+            return False
+        if Path(os.path.abspath(directory)) not in self.outputs:
+            self.outputs.append(Path(os.path.abspath(directory)))
+        return True
 
     def _entries(self, directory: Path) -> list[os.DirEntry[str]]:
         try:
@@ -121,7 +157,8 @@ class _Walker:
         except OSError:
             return False
         key = (st.st_dev, st.st_ino)
-        if key in visited or (not root and os.path.realpath(directory) in self.excluded):
+        if key in visited or (not root and (os.path.realpath(directory) in self.excluded
+                                            or self._earlier_output(directory))):
             return False
         visited.add(key)
         return True
@@ -172,7 +209,8 @@ class _Walker:
             if not fnmatch.fnmatchcase(e.name, head):
                 continue
             if rest:
-                if _is_dir(e) and os.path.realpath(e.path) not in self.excluded:
+                if (_is_dir(e) and os.path.realpath(e.path) not in self.excluded
+                        and not self._earlier_output(Path(e.path))):
                     yield from self.match(Path(e.path), rest, visited)
             elif self._wanted(e):
                 yield Path(e.path)

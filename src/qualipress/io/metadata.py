@@ -34,8 +34,10 @@ from qualipress.errors import InputError, UnsupportedError
 #: Metadata policies of ``--metadata``.
 POLICIES = ("keep", "strip", "strip-gps")
 
-#: File formats (as :func:`qualipress.io.sniff` names them) whose decoders leave EXIF orientation to the caller.
-ORIENTED_FORMATS = frozenset({"jpeg", "png", "webp", "tiff"})
+#: File formats (as :func:`qualipress.io.sniff` names them) whose decoders leave orientation to the caller. For
+#: AVIF the orientation is the one equivalent to the primary item's ``irot``/``imir`` transforms
+#: (:func:`avif_orientation`; libavif decodes the stored pixels), not an EXIF tag, as for browsers.
+ORIENTED_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif"})
 
 #: Which metadata each output format (by file extension) can carry here.
 CARRIES: dict[str, frozenset[str]] = {
@@ -132,6 +134,9 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
         except Exception:
             orientation = 1
         out["orientation"] = orientation if 1 <= orientation <= 8 else 1
+        if fmt == "avif":
+            raw = data if isinstance(data, bytes) else Path(data).read_bytes()
+            out["orientation"] = avif_orientation(raw)
         if fmt == "jpeg":
             out.update(jpeg_settings(im))
     return out
@@ -155,8 +160,8 @@ def is_srgb(icc: bytes | None) -> bool:
     return "srgb" in (icc_description(icc) or "").lower()
 
 
-#: IJG luminance quantisation table at quality 50, natural order.
-_IJG_LUMA = np.array([
+#: IJG luminance quantisation table at quality 50 (ITU-T T.81 Annex K.1), natural order.
+IJG_LUMA = np.array([
     16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
     14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
     49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.float64)
@@ -171,7 +176,7 @@ def estimate_jpeg_quality(luma_table: np.ndarray) -> int:
     best, best_err = 50, np.inf
     for q in range(1, 101):
         scale = 5000 / q if q < 50 else 200 - 2 * q
-        ref = np.clip(np.floor((_IJG_LUMA * scale + 50) / 100), 1, 255)
+        ref = np.clip(np.floor((IJG_LUMA * scale + 50) / 100), 1, 255)
         err = float(np.abs(ref - t).sum())
         if err < best_err:
             best, best_err = q, err
@@ -694,6 +699,75 @@ def _avif_icc(data: bytes, icc: bytes) -> bytes:
             new_children.append(data[s:e])
     new_meta = _box(b"meta", data[m_payload : m_payload + 4] + b"".join(new_children))
     return data[:m_start] + new_meta + data[m_end:]
+
+
+def _associations(payload: bytes, item: int) -> list[int]:
+    """Property indices (1-based, in order) that an ``ipma`` payload associates with ``item``."""
+    version, flags = payload[0], int.from_bytes(payload[1:4], "big")
+    wide = flags & 1
+    count = struct.unpack(">I", payload[4:8])[0]
+    pos = 8
+    id_size = 2 if version < 1 else 4
+    for _ in range(count):
+        item_id = int.from_bytes(payload[pos : pos + id_size], "big")
+        n = payload[pos + id_size]
+        pos += id_size + 1
+        idx = []
+        for _ in range(n):
+            if wide:
+                idx.append(int.from_bytes(payload[pos : pos + 2], "big") & 0x7FFF)
+                pos += 2
+            else:
+                idx.append(payload[pos] & 0x7F)
+                pos += 1
+        if item_id == item:
+            return idx
+    return []
+
+
+def avif_transforms(data: bytes) -> list[tuple[str, int]]:
+    """The primary item's ``irot`` (``("irot", quarter turns anticlockwise)``) and ``imir``
+    (``("imir", axis)``: 0 exchanges top and bottom, 1 left and right, ISO/IEC 23008-12:2022) in the order the
+    file associates them, which is the order they apply. Empty for a file without them or one this parser cannot
+    read."""
+    try:
+        _, _, _, kinds, _ = _avif_meta(data, needs=(b"iprp", b"pitm"))
+        primary = _primary_item(data, kinds)
+        _, ip_p, ip_e = kinds[b"iprp"]
+        props = {k: (p, e) for k, _, p, e in _boxes(data, ip_p, ip_e)}
+        if b"ipco" not in props or b"ipma" not in props:
+            return []
+        boxes = _boxes(data, *props[b"ipco"])
+        out = []
+        for i in _associations(data[props[b"ipma"][0] : props[b"ipma"][1]], primary):
+            if 1 <= i <= len(boxes):
+                kind, _, p, e = boxes[i - 1]
+                if kind == b"irot" and e > p:
+                    out.append(("irot", data[p] & 3))
+                elif kind == b"imir" and e > p:
+                    out.append(("imir", data[p] & 1))
+        return out
+    except (UnsupportedError, IndexError, struct.error, ValueError):
+        return []
+
+
+def avif_orientation(data: bytes) -> int:
+    """The EXIF orientation (1–8) whose display transform equals the AVIF's ``irot``/``imir`` (1: none)."""
+    ops = avif_transforms(data)
+    if not ops:
+        return 1
+    probe = np.arange(6).reshape(2, 3, 1)
+    shown = probe
+    for kind, value in ops:
+        if kind == "irot":
+            shown = np.rot90(shown, value)  # anticlockwise, as irot's angle
+        else:
+            shown = shown[::-1] if value == 0 else shown[:, ::-1]
+    for orientation in range(1, 9):
+        mine = apply_orientation(probe, orientation)
+        if mine.shape == shown.shape and np.array_equal(mine, shown):
+            return orientation
+    return 1
 
 
 def _add_association(payload: bytes, item: int, index: int) -> bytes:

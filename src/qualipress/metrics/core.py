@@ -46,6 +46,12 @@ PSNR_CAP = 100.0
 #: Default tile size (pixels) for per-tile statistics.
 DEFAULT_TILE = 256
 
+#: Largest difference between the fast float32 measurement and the same metric computed in float64, per metric
+#: (SSIM in its own units, PSNR in dB), with a safety factor: measured at most 2.9e-7 SSIM and 1.7e-7 dB on Kodak
+#: JPEG/WebP probes (docs/benchmarks.md). A decision closer than this to a threshold is re-measured in float64
+#: (:meth:`Reference.precise`, ``measure(..., precise=True)``). Metrics not listed are computed in float64.
+FLOAT32_ERROR: dict[str, float] = {"ssim": 2e-6, "psnr": 1e-4}
+
 _K1, _K2 = 0.01, 0.03
 _C1, _C2 = _K1**2, _K2**2
 _WIN = 11
@@ -114,8 +120,8 @@ def _prepare(reference: Image | np.ndarray, distorted: Image | np.ndarray,
     return np.ascontiguousarray(a), np.ascontiguousarray(b)
 
 
-def _blur(x: np.ndarray) -> np.ndarray:
-    return cv2.GaussianBlur(x, (_WIN, _WIN), _SIGMA, borderType=cv2.BORDER_REFLECT)
+def _blur(x: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
+    return cv2.GaussianBlur(x, (_WIN, _WIN), _SIGMA, dst=dst, borderType=cv2.BORDER_REFLECT)
 
 
 def _tile_reduce(m: np.ndarray, tile: int, reducer: Callable[[np.ndarray], float] = np.mean) -> np.ndarray:
@@ -126,6 +132,17 @@ def _tile_reduce(m: np.ndarray, tile: int, reducer: Callable[[np.ndarray], float
         for j in range(nx):
             out[i, j] = reducer(m[i * tile : (i + 1) * tile, j * tile : (j + 1) * tile])
     return out
+
+
+def _tile_means(m: np.ndarray, tile: int) -> np.ndarray:
+    """Mean of a 2-D map over each ``tile``×``tile`` tile (edge tiles smaller), summed in float64, without a
+    per-tile Python loop."""
+    h, w = m.shape[:2]
+    y0, x0 = np.arange(0, h, tile), np.arange(0, w, tile)
+    rows = np.concatenate([cv2.reduce(m[y : y + tile], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F) for y in y0])
+    sums = np.add.reduceat(rows, x0, axis=1)
+    counts = np.outer(np.diff(np.append(y0, h)), np.diff(np.append(x0, w)))
+    return sums / counts
 
 
 def _stats(tiles: np.ndarray, value: float) -> dict[str, float]:
@@ -156,6 +173,15 @@ def ssim_map(reference: Image | np.ndarray, distorted: Image | np.ndarray, *,
 #: Rows per strip: SSIM is computed strip by strip (with a halo of the window radius) so the working set stays
 #: in cache and peak memory stays small on 4K frames.
 _STRIP = 128
+#: Most samples (rows × width × channels) in one strip of :meth:`Reference.maps`: a 768×512 RGB photograph is
+#: one strip; a 4096-wide RGB frame is cut into strips of 170 rows.
+_STRIP_SAMPLES = 1 << 21
+
+
+def _strip_rows(shape: tuple[int, ...]) -> int:
+    """Rows per strip for an (H, W, C) image (at least :data:`_STRIP`)."""
+    h, w, c = shape
+    return max(_STRIP, min(h, _STRIP_SAMPLES // max(1, w * c)))
 
 
 def _ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -226,8 +252,11 @@ def _ssim_result(m: np.ndarray, tile: int, mask: np.ndarray | None) -> MetricRes
         value = float(np.mean(_crop(m), dtype=np.float64))
     else:
         value = float(np.mean(m[mask], dtype=np.float64))
-    tiles = _tile_reduce(m if mask is None else np.where(mask, m, np.nan), tile,
-                         lambda t: float(np.nanmean(t)) if np.isfinite(t).any() else np.nan)
+    if mask is None:
+        tiles = _tile_means(m, tile)
+    else:
+        tiles = _tile_reduce(np.where(mask, m, np.nan), tile,
+                             lambda t: float(np.nanmean(t)) if np.isfinite(t).any() else np.nan)
     tiles = tiles if mask is None else tiles[np.isfinite(tiles)].reshape(1, -1)
     return MetricResult("ssim", value, tiles, _stats(tiles, value))
 
@@ -248,7 +277,8 @@ def _psnr_result(se: np.ndarray, tile: int, mask: np.ndarray | None) -> MetricRe
     """Whole-image (or masked) PSNR and per-tile statistics from the per-pixel squared error (channel mean)."""
     value = _psnr_from_mse(float(np.mean(se if mask is None else se[mask], dtype=np.float64)))
     src = se if mask is None else np.where(mask, se, np.nan)
-    mse_t = _tile_reduce(src, tile, lambda t: float(np.nanmean(t)) if np.isfinite(t).any() else np.nan)
+    mse_t = (_tile_means(se, tile) if mask is None else
+             _tile_reduce(src, tile, lambda t: float(np.nanmean(t)) if np.isfinite(t).any() else np.nan))
     mse_t = mse_t[np.isfinite(mse_t)].reshape(1, -1) if mask is not None else mse_t
     tiles = np.vectorize(_psnr_from_mse, otypes=[np.float64])(mse_t)
     return MetricResult("psnr", value, tiles, _stats(tiles, value))
@@ -274,8 +304,8 @@ class Reference:
 
     Notes
     -----
-    Memory: four float32 copies of the colour planes (the normalised reference, its local mean, the mean's
-    square and the local variance), e.g. 106 MB each for a 4096×2160 RGB frame.
+    Memory: four float32 copies of the colour planes (the normalised reference, its local mean and two SSIM
+    terms), e.g. 106 MB each for a 4096×2160 RGB frame, plus six strip buffers of at most 8 MB each.
     """
 
     def __init__(self, reference: Image | np.ndarray, *, data_range: float | None = None) -> None:
@@ -298,21 +328,72 @@ class Reference:
         self._set(a[..., None] if a.ndim == 2 else a)
         return self
 
-    def _set(self, a: np.ndarray) -> None:
-        self.a = np.ascontiguousarray(a, dtype=np.float32)
-        ux = _blur(self.a)
-        ux2 = cv2.multiply(ux, ux)
-        sx = _blur(cv2.multiply(self.a, self.a))
-        sx -= ux2
-        self._ux, self._ux2, self._sx = ux, ux2, sx
+    def _set(self, a: np.ndarray, dtype: type = np.float32) -> None:
+        self.a = np.ascontiguousarray(a, dtype=dtype)
+        self.dtype = np.dtype(dtype)
+        p = self._planes(self.a)
+        self._rows = _strip_rows(self.a.shape)
+        self._work: list[np.ndarray] | None = None
+        self._twin: Reference | None = None
+        # The probes' buffers, allocated now, serve as scratch when the image is one strip (fresh arrays of
+        # this size cost a page fault per 4 kB).
+        work = self._workspace(p.shape) if self._rows >= p.shape[0] else [None] * 6
+        ux = _blur(p)
+        # The local variance E[x²] - E[x]² cancels in float32; centring on the image's mean first keeps the
+        # squares (and so the rounding) small. The variance does not change.
+        m = float(np.mean(cv2.mean(p)[: self.a.shape[2]])) if self.a.shape[2] <= 4 else float(np.mean(p))
+        m = float(self.dtype.type(m))
+        c = cv2.subtract(p, (m, m, m, m), dst=work[0])
+        sx = _blur(cv2.multiply(c, c, dst=c))
+        uc = cv2.subtract(ux, (m, m, m, m), dst=work[1])
+        sx = cv2.subtract(sx, cv2.multiply(uc, uc, dst=uc), dst=sx)
+        # Stored as the terms each probe needs: 2 ux² + C1 and 2 vx + C2 (see maps).
+        self._ux = ux
+        self._lum0 = cv2.multiply(ux, ux)
+        self._lum0 = cv2.addWeighted(self._lum0, 2.0, self._lum0, 0.0, _C1, dst=self._lum0)
+        self._cs0 = cv2.addWeighted(sx, 2.0, sx, 0.0, _C2, dst=sx)
+        c = self.a.shape[2]
+        self._to_mean = np.full((1, c), 1.0 / c, dtype=self.dtype)
+
+    def packed(self, pack: Callable[[np.ndarray], np.ndarray]) -> Reference:
+        """This reference with its pixels rearranged by ``pack`` (applied to the normalised planes and to each
+        window statistic), without blurring again: a mosaic of tiles cut from the image
+        (:mod:`qualipress.search.proxy`). Measurements through it are valid at the pixels whose whole SSIM
+        window ``pack`` moves together (tile interiors)."""
+        out = Reference.__new__(Reference)
+        out._image, out.data_range, out.dtype = self._image, self.data_range, self.dtype
+        out.a = np.ascontiguousarray(pack(self.a))
+        out._ux, out._lum0, out._cs0 = (np.ascontiguousarray(pack(v)) for v in (self._ux, self._lum0, self._cs0))
+        out._to_mean = self._to_mean
+        out._rows = _strip_rows(out.a.shape)
+        out._work, out._twin = None, None
+        return out
+
+    @staticmethod
+    def _planes(x: np.ndarray) -> np.ndarray:
+        """(H, W, C) as OpenCV works on it: a single plane as (H, W) (OpenCV drops a trailing axis of 1)."""
+        return x[..., 0] if x.shape[2] == 1 else x
 
     @property
     def shape(self) -> tuple[int, ...]:
         """(H, W, C) of the normalised colour planes."""
         return tuple(self.a.shape)
 
+    def precise(self) -> Reference:
+        """The same reference in float64 (built once, on first use): measurements through it are the metric's
+        exact definition, which the float32 path approximates to about 1e-6 SSIM (see :data:`SSIM_GUARD`)."""
+        if self.dtype == np.float64:
+            return self
+        if self._twin is None:
+            twin = Reference.__new__(Reference)
+            twin._image, twin.data_range = self._image, self.data_range
+            twin._set(self.a, np.float64)
+            self._twin = twin
+        return self._twin
+
     def prepare(self, distorted: Image | np.ndarray) -> np.ndarray:
-        """The distorted image normalised like the reference: float32 (H, W, C) in [0, 1]."""
+        """The distorted image normalised like the reference: (H, W, C) in [0, 1], float32 (float64 for a
+        :meth:`precise` reference)."""
         if self._image is None:
             if not isinstance(distorted, np.ndarray):
                 raise InputError("a reference given as an array needs the distorted image as an array too")
@@ -328,48 +409,73 @@ class Reference:
             b = to_perceptual(dis)
         if b.shape != self.a.shape:
             raise InputError(f"images differ in shape: {self.a.shape} vs {b.shape}")
-        return np.ascontiguousarray(b)
+        return np.ascontiguousarray(b, dtype=self.dtype)
+
+    def _workspace(self, shape: tuple[int, ...]) -> list[np.ndarray]:
+        """Six strip-sized buffers for planes of ``shape``, reused by every :meth:`maps` call: allocating (and
+        page-faulting) fresh arrays of this size cost as much as the arithmetic."""
+        if self._work is None:
+            rows = min(shape[0], self._rows + 2 * _PAD)
+            self._work = [np.empty((rows, *shape[1:]), dtype=self.dtype) for _ in range(6)]
+        return self._work
 
     def maps(self, distorted: Image | np.ndarray | None = None, *,
              prepared: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Per-pixel SSIM (channel mean, borders reflected) and squared error (channel mean), both (H, W) float32.
+        """Per-pixel SSIM (channel mean, borders reflected) and squared error (channel mean), both (H, W) in the
+        reference's float type.
 
-        Give ``distorted`` or, when already normalised with :meth:`prepare`, ``prepared``.
+        Give ``distorted`` or, when already normalised with :meth:`prepare`, ``prepared``. The image is processed
+        in strips of rows (with a halo of the window radius) so the buffers stay small on 4K frames; a
+        768×512 photograph is one strip.
         """
         b = prepared if prepared is not None else self.prepare(distorted)  # type: ignore[arg-type]
-        a = self.a
+        a = self._planes(self.a)
+        b = self._planes(np.ascontiguousarray(b, dtype=self.dtype))
         h = a.shape[0]
-        s_out = np.empty(a.shape[:2], dtype=np.float32)
-        e_out = np.empty(a.shape[:2], dtype=np.float32)
-        for r0 in range(0, h, _STRIP):
-            r1 = min(h, r0 + _STRIP)
+        s_out = np.empty(a.shape[:2], dtype=self.dtype)
+        e_out = np.empty(a.shape[:2], dtype=self.dtype)
+        work = self._workspace(a.shape)
+        for r0 in range(0, h, self._rows):
+            r1 = min(h, r0 + self._rows)
             h0, h1 = max(0, r0 - _PAD), min(h, r1 + _PAD)
-            k0, k1 = r0 - h0, r0 - h0 + (r1 - r0)
-            x, y = a[h0:h1], b[h0:h1]
-            uy = _blur(y)[k0:k1]
-            vy = _blur(cv2.multiply(y, y))[k0:k1]
-            vxy = _blur(cv2.multiply(x, y))[k0:k1]
-            ux, ux2, sx = self._ux[r0:r1], self._ux2[r0:r1], self._sx[r0:r1]
-            uxuy = cv2.multiply(ux, uy)
-            uy2 = cv2.multiply(uy, uy)
-            vy -= uy2
-            vxy -= uxuy
-            # cs = (2 vxy + C2) / (vx + vy + C2)
-            vxy *= 2.0
-            vxy += _C2
-            den = sx + vy
-            den += _C2
-            cs = np.divide(vxy, den, out=vxy)
-            # luminance = (2 ux uy + C1) / (ux^2 + uy^2 + C1)
-            uxuy *= 2.0
-            uxuy += _C1
-            lden = ux2 + uy2
-            lden += _C1
-            lum = np.divide(uxuy, lden, out=uxuy)
-            s_out[r0:r1] = _channel_mean(cv2.multiply(lum, cs, dst=lum))
-            d = cv2.subtract(a[r0:r1], b[r0:r1])
-            e_out[r0:r1] = _channel_mean(cv2.multiply(d, d))
+            k0, k1 = r0 - h0, r1 - h0
+            d, xd, dd, ud, exd, edd = (buf[: h1 - h0] for buf in work)
+            # In terms of the difference d = y - x (y the distorted image): with ud = E[d], cxd = E[xd] - ux ud
+            # and vd = E[d²] - ud², the SSIM terms are
+            #   2 ux uy + C1 = L,  ux² + uy² + C1 = L + ud²,  L = 2 ux² + C1 + 2 ux ud
+            #   2 cov + C2 = A,    vx + vy + C2 = A + vd,     A = 2 vx + C2 + 2 cxd.
+            # Every quantity computed per probe is small where the images agree, so float32 keeps its precision
+            # (E[y²] - E[y]² of the direct formula cancels to ~3e-8 against C2), and identical images give 1.
+            d = cv2.subtract(b[h0:h1], a[h0:h1], dst=d)
+            xd = cv2.multiply(a[h0:h1], d, dst=xd)
+            dd = cv2.multiply(d, d, dst=dd)
+            ud = _blur(d, ud)[k0:k1]
+            exd = _blur(xd, exd)[k0:k1]
+            edd = _blur(dd, edd)[k0:k1]
+            self._channel_mean(dd[k0:k1], e_out[r0:r1])
+            t = cv2.multiply(self._ux[r0:r1], ud, dst=xd[k0:k1])          # ux ud
+            big_a = cv2.addWeighted(exd, 2.0, t, -2.0, 0.0, dst=exd)       # 2 cxd
+            big_a = cv2.add(big_a, self._cs0[r0:r1], dst=big_a)           # A
+            big_l = cv2.addWeighted(t, 2.0, self._lum0[r0:r1], 1.0, 0.0, dst=t)  # L
+            ud2 = cv2.multiply(ud, ud, dst=ud)
+            vd = cv2.subtract(edd, ud2, dst=edd)
+            den_c = cv2.add(big_a, vd, dst=vd)
+            den_l = cv2.add(big_l, ud2, dst=ud2)
+            num = cv2.multiply(big_a, big_l, dst=big_a)
+            den = cv2.multiply(den_c, den_l, dst=den_c)
+            self._channel_mean(cv2.divide(num, den, dst=num), s_out[r0:r1])
         return s_out, e_out
+
+    def _channel_mean(self, x: np.ndarray, out: np.ndarray) -> None:
+        """Mean over the colour planes of an (h, w, C) block into ``out`` (one pass, ``cv2.transform``)."""
+        if x.ndim == 2:
+            out[...] = x
+        elif x.shape[2] > 4:
+            out[...] = _channel_mean(x)
+        else:
+            res = cv2.transform(x, self._to_mean, dst=out)
+            if res is not out and not np.shares_memory(res, out):
+                out[...] = res
 
     def measure(self, distorted: Image | np.ndarray, metrics: Sequence[str] = ("ssim", "psnr"), *,
                 tile: int = DEFAULT_TILE, mask: np.ndarray | None = None,

@@ -34,18 +34,25 @@ from qualipress.io import (
     sha256_bytes,
     sha256_file,
 )
+
+# the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
+from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
 from qualipress.io.files import exclusive_lock
+from qualipress.io.transfer import to_perceptual_image
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
-from qualipress.search import Hint, SearchResult, Target, best_of, expected_sizes, race_order, skip_reason
+from qualipress.search import (
+    Hint,
+    SearchResult,
+    Target,
+    best_of,
+    expected_sizes,
+    race_order,
+    size_scale,
+    skip_reason,
+)
 from qualipress.search.budget import prefer
-
-REPORT_NAME = "qualipress-report.jsonl"
-#: Folder in the output directory holding one marker per output being written (see :func:`_recover_pending`).
-PENDING_DIR = ".qualipress-pending"
-#: Lock file in the output directory: one run at a time writes there.
-LOCK_NAME = ".qualipress-lock"
 
 
 @dataclass
@@ -322,13 +329,17 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     describe = getattr(codec, "describe_output", None)  # learned codecs: the weights (fingerprint, source)
     if describe is not None:
         record.update(describe(best.data))
-    data = hooks.seal(best.data, codec=best.codec, record=record)
+    seal_result = getattr(hooks, "seal_result", None)  # optional: a seal that reuses the winner's decode
+    if callable(seal_result):
+        data = seal_result(best, record=record, tile=options.tile)
+    else:
+        data = hooks.seal(best.data, codec=best.codec, record=record)
     written = [out_path, *sidecars]
     marker = _mark_pending(outdir, out_path, written)
     wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
     try:
         wrote.append(atomic_write_bytes(out_path, data, overwrite=options.overwrite))
-        _verify_written(out_path, data, codec, encoded_image, image, options, best, plan.masks)
+        record["verify"] = _verify_written(out_path, data, codec, encoded_image, image, options, best, plan.masks)
         for p, blob in sidecars.items():
             wrote.append(atomic_write_bytes(p, blob, overwrite=options.overwrite))
     except BaseException:
@@ -353,7 +364,8 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     racing = options.target.budget is None and len(plan.codecs) > 1
     expected = expected_sizes(plan.codecs, encoded, options.target) if racing else {}
     for name in race_order(plan.codecs, expected=expected):
-        why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results))
+        why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
+                          size_scale(expected, results), best.codec if best is not None else None)
         if why is not None:
             skipped.append(f"skipped {name}: {why}")
             continue
@@ -363,6 +375,7 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                              bound=len(best.data) if best is not None and best.met and
                              options.target.budget is None else None,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
+                             size_scale=size_scale(expected, results),
                              on_skip=lambda c, why: skipped.append(f"skipped {c}: {why}"))
         except QualipressError as exc:
             if len(plan.codecs) == 1:
@@ -470,27 +483,50 @@ def _recover_pending(outdir: Path, finished: dict[str, str | None], *, key: str,
 
 
 def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, original: Image,
-                    options: CompressOptions, best: SearchResult, masks: dict[str, Any]) -> None:
-    """Read the file back, check its hash, decode it and re-measure the target against the original."""
+                    options: CompressOptions, best: SearchResult, masks: dict[str, Any]) -> str:
+    """Read the file back, check its hash and decode it.
+
+    When the decoded pixels are byte-identical to those of the probe the search measured (``best.decoded``),
+    the file is proven to be what was measured and nothing is measured again; otherwise (a codec that returns
+    no decoded probe, or a decoder that is not deterministic) the target is re-measured against the original.
+
+    Returns
+    -------
+    str
+        How the output was verified (recorded as ``"verify"``).
+
+    Raises
+    ------
+    OutputError
+        The file on disk differs from ``data``, or the re-measured output misses the target.
+    """
     on_disk = path.read_bytes()
     if sha256_bytes(on_disk) != sha256_bytes(data):
         raise OutputError(f"{path}: file on disk differs from what was written")
-    from qualipress.io.transfer import to_perceptual_image
 
     like = to_perceptual_image(encoded) if encoded.is_float else encoded
     decoded = _codecs.decode_like(codec, on_disk, like)
+    probe = best.decoded
+    if probe is not None and probe.pixels.dtype == decoded.pixels.dtype and \
+            np.array_equal(probe.pixels, decoded.pixels):
+        return "decoded file identical to the measured probe"
     tgt = options.target
     names = list(dict.fromkeys([*tgt.metrics, "ssim"]))
-    res = _metrics.measure(original, decoded, names, tile=options.tile)
-    for scope, metric_names in tgt.scoped_metrics().items():
-        mask = masks.get(scope)
-        if mask is None:
-            continue
-        scoped = _metrics.measure(original, decoded, metric_names, tile=options.tile, mask=mask)
-        res.update({f"{scope}:{k}": v for k, v in scoped.items()})
+    for precise in (False, True):  # float64 only when float32 is too close to call, as the search decides
+        res = _metrics.measure(original, decoded, names, tile=options.tile, precise=precise)
+        for scope, metric_names in tgt.scoped_metrics().items():
+            mask = masks.get(scope)
+            if mask is None:
+                continue
+            scoped = _metrics.measure(original, decoded, metric_names, tile=options.tile, mask=mask,
+                                      precise=precise)
+            res.update({f"{scope}:{k}": v for k, v in scoped.items()})
+        if not tgt.near_threshold(res):
+            break
     checkable = [c for c in tgt.constraints if c.key in res]
     if best.met and not all(c.satisfied(res) for c in checkable):
         raise OutputError(f"{path}: re-measured output misses {tgt} (bug or non-deterministic decoder)")
+    return "re-measured" if probe is None else "re-measured: decoded file differs from the measured probe"
 
 
 # -- batch ------------------------------------------------------------------------------------------------

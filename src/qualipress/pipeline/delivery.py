@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import codecs as _codecs
 from qualipress.codecs import auto_candidates
 from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import UnsupportedError
@@ -37,6 +38,24 @@ WEB_FORMATS = frozenset({"jpeg", "png", "webp", "avif", "jpegxl"})
 _RUN_OPTIONS = frozenset({"metadata", "source", "source_metadata"})
 #: Prefixes of the never-grow candidates.
 REUSE_PREFIXES = ("source:", "transcode:")
+
+
+def not_shown_by_browsers(records: list[dict[str, Any]]) -> list[str]:
+    """Outputs of ``records`` in a format browsers do not show (HEIF, JPEG 2000, ...), for the ``auto`` note.
+
+    ``--codec auto`` without ``--for web`` picks the smallest file among every ``auto`` codec, HEIF and JPEG 2000
+    included (an archive or a camera-roll pipeline wants that); the CLI then names how many outputs a browser
+    would not show and suggests ``--for web``.
+    """
+    out = []
+    for rec in records:
+        name = str(rec.get("codec") or "")
+        if rec.get("error") or not rec.get("output") or not name:
+            continue
+        shown = name.partition(":")[2] in WEB_FORMATS if name.startswith(REUSE_PREFIXES) else name in WEB_CODECS
+        if not shown:
+            out.append(str(rec["output"]))
+    return out
 
 
 def reduce_bit_depth(image: Image, bits: int = 8) -> Image:
@@ -150,6 +169,8 @@ class PhotoHooks:
         if orientation != 1:
             notes.append(f"pixels rotated by EXIF orientation {orientation}; outputs are upright with orientation 1")
         carry = carry_for(meta, self.metadata)
+        wants_jxl = "jpegxl" in plan.codecs
+        _drop_mistagging(plan, carry, image)
         if carry.fields():
             for name in plan.codecs:
                 plan.encode_options.setdefault(name, {})["metadata"] = carry
@@ -164,7 +185,7 @@ class PhotoHooks:
             extra = [f"source:{fmt}"] if rewritable else []  # a kept file must obey --metadata too
             if fmt == "jpeg":
                 extra.insert(0, "transcode:jpeg")
-                if "jpegxl" in plan.codecs:
+                if wants_jxl:  # the JPEG's own ICC segments travel with its bit-exact reconstruction data
                     extra.insert(0, "transcode:jpegxl")
             if self.extensions is not None:
                 extra = [n for n in extra if _extension(n) in self.extensions]
@@ -172,6 +193,9 @@ class PhotoHooks:
                 if name not in plan.codecs:
                     plan.codecs.append(name)
                     plan.encode_options[name] = dict(options)
+        if not any(not c.startswith("source:") for c in plan.codecs):
+            # every requested codec was left out: keeping the input as it is would not be what was asked
+            raise UnsupportedError(next((n for n in reversed(notes) if n.startswith(_MISTAG)), "no codec left"))
         return plan
 
     def seal(self, data: bytes, *, codec: str, record: dict[str, Any]) -> bytes:
@@ -204,9 +228,70 @@ class PhotoHooks:
         self.inner.finish(outdir, records)
 
 
+_MISTAG = "left out"
+
+
+def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
+    """Leave out the codecs that would label a non-sRGB source as sRGB (JPEG XL here), with a note saying why.
+
+    imagecodecs' ``jpegxl_encode`` takes no ICC profile (and ``cjxl`` is not used), so libjxl signals sRGB: a
+    Display P3 or Adobe RGB photo would show desaturated. The never-grow ``transcode:jpegxl`` keeps the JPEG's
+    own profile and is not affected.
+    """
+    from qualipress import codecs as _codecs
+    from qualipress.io.metadata import is_srgb
+
+    if not carry.icc or is_srgb(carry.icc):
+        return
+    bad = []
+    for name in plan.codecs:
+        try:
+            ext = _codecs.get(name).info.extension
+        except Exception:
+            continue
+        if ext == ".jxl" and not name.startswith(REUSE_PREFIXES):
+            bad.append(name)
+    if not bad:
+        return
+    plan.codecs = [c for c in plan.codecs if c not in bad]
+    plan.notes.append(f"{_MISTAG} {', '.join(bad)}: {_mistag_reason(carry.icc)}")
+
+
+def _mistag_reason(icc: bytes) -> str:
+    """Why a JPEG XL output of a source with the non-sRGB profile ``icc`` would show wrong colours."""
+    from qualipress.io.metadata import icc_description
+
+    desc = icc_description(icc) or "an unnamed profile"
+    return (f"the source's colour profile is {desc!r} and JPEG XL output here can only be tagged sRGB (imagecodecs' "
+            "jpegxl_encode takes no ICC profile), so its colours would be shown wrong; choose avif, webp, jpeg or png "
+            "(they carry the profile) or convert the image to sRGB first")
+
+
+def refuse_mistagging(codec: str, carry: Any) -> None:
+    """Raise when encoding with ``codec`` would label the source's non-sRGB profile (``carry.icc``) as sRGB.
+
+    Parameters
+    ----------
+    codec : str
+        A registered codec name.
+    carry : Carry
+        The metadata the output is to keep (:func:`qualipress.io.metadata.carry_for`).
+
+    Raises
+    ------
+    UnsupportedError
+        For a JPEG XL re-encode (not the ``transcode:`` of a JPEG) of a source tagged with a non-sRGB profile.
+    """
+    from qualipress.io.metadata import is_srgb
+
+    if not carry.icc or is_srgb(carry.icc) or codec.startswith(REUSE_PREFIXES):
+        return
+    if _codecs.get(codec).info.extension == ".jxl":
+        raise UnsupportedError(f"{codec}: {_mistag_reason(carry.icc)}")
+
+
 def _check_depth(names: list[str], bit_depth: int) -> None:
     """Refuse, with the remedy, a deep image none of the requested codecs can store."""
-    from qualipress import codecs as _codecs
 
     depths = []
     for name in names:
@@ -221,7 +306,6 @@ def _check_depth(names: list[str], bit_depth: int) -> None:
 
 
 def _extension(codec: str) -> str:
-    from qualipress import codecs as _codecs
 
     ext = _codecs.get(codec).info.extension
     return {".jpeg": ".jpg"}.get(ext, ext)
@@ -229,7 +313,6 @@ def _extension(codec: str) -> str:
 
 def _carry_notes(codecs: list[str], carry: Any, policy: str) -> list[str]:
     """One note per codec that cannot hold part of the metadata."""
-    from qualipress import codecs as _codecs
 
     notes = []
     wanted = set(carry.fields())

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from qualipress.codecs import auto_candidates
 from qualipress.io.image import Image
 from qualipress.search.search import Check, Hint
 from qualipress.search.targets import Target
@@ -75,7 +76,6 @@ class DefaultHooks:
     """Plan = the requested codec (or every codec that can carry the image for ``auto``); no sealing."""
 
     def plan(self, image: Image, *, path: Path, codec: str, target: Target, previous: dict | None) -> Plan:
-        from qualipress.codecs import auto_candidates
 
         codecs = auto_candidates() if codec == "auto" else [c.strip() for c in codec.split(",") if c.strip()]
         return Plan(codecs=codecs)
@@ -85,3 +85,38 @@ class DefaultHooks:
 
     def finish(self, outdir: Path, records: list[dict]) -> None:
         return None
+
+
+@dataclass
+class CompressRequest:
+    """What ``qualipress compress`` was asked for, as the capabilities' CLI plug-ins see and shape it.
+
+    The core CLI builds one per run; each plug-in's ``compress_prepare`` may validate it and set ``target``, then
+    each plug-in's ``compress_hooks`` wraps ``hooks`` (in the order of ``qualipress.cli.PLUGINS``).
+
+    Attributes
+    ----------
+    options : dict
+        Every ``compress`` option by parameter name, the core's and the plug-ins' (``"roi"``, ``"film"`` ...).
+    codecs : list of str
+        The requested codec names (``auto`` already resolved by :func:`qualipress.codecs.resolve` where it applies).
+    web : bool
+        ``--for web``: a delivery run, not an archive.
+    target : Target or None
+        Set by a plug-in's ``compress_prepare`` to replace the ``--profile`` / ``--target`` resolution (fixed
+        ``jpeg-roi`` qualities need no target); otherwise the core resolves it before ``compress_hooks``.
+    profile : str or None
+        The profile name once the target is resolved (None for ``--target``).
+    hooks : PipelineHooks or None
+        The hooks chain so far (None = the core's :class:`DefaultHooks`).
+    exact : bool
+        Encode exactly what was asked: the never-grow rule does not swap in the source file.
+    """
+
+    options: dict[str, Any]
+    codecs: list[str]
+    web: bool = False
+    target: Target | None = None
+    profile: str | None = None
+    hooks: Any = None
+    exact: bool = False

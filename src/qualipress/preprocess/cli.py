@@ -1,13 +1,17 @@
-"""``qualipress preprocess label | train | apply`` (the only module of this subpackage that prints)."""
+"""``qualipress preprocess label | train | apply`` and ``compress --preprocess`` (the only module of this subpackage
+that prints)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qualipress.errors import ExitCode, InputError, QualipressError
+
+if TYPE_CHECKING:
+    from qualipress.pipeline.hooks import CompressRequest
 
 
 def label_cmd(
@@ -58,7 +62,8 @@ def train_cmd(
     base: Annotated[int, typer.Option(help="U-Net width (channels of the first level).")] = 16,
     max_minutes: Annotated[float | None, typer.Option("--max-minutes", help="Wall-time budget.")] = None,
     threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
-    codec: Annotated[str | None, typer.Option(help="Refuse labels made for another codec.")] = None,
+    codec: Annotated[str | None, typer.Option(help="Refuse labels made for another codec; rd: the codec the "
+                                                   "proxy models, jpeg (default) or jpegli.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     objective: Annotated[str, typer.Option(help="labels (imitate label directories, MSE) or rd (rate-distortion "
                                                 "through a differentiable JPEG proxy; arguments are then "
@@ -73,6 +78,8 @@ def train_cmd(
                                                   "strength reset to 1, fresh optimiser).")] = None,
     checkpoint_minutes: Annotated[float, typer.Option("--checkpoint-minutes", help="rd: checkpoint interval.")]
     = 5.0,
+    crossing_weight: Annotated[float, typer.Option("--crossing-weight", help="rd: weight of the zero-threshold "
+                                                                          "crossing gradient (0 = off).")] = 0.0,
 ) -> None:
     """Train the Kuchen U-Net: on label directories (MSE, Adam, 320×180 patches, stride 160), or with
     ``--objective rd`` for rate and distortion through a differentiable JPEG (resumable, time budget, log)."""
@@ -82,7 +89,8 @@ def train_cmd(
         _train_rd(labels, output, steps=steps, batch=batch or 8, lr=lr or 1e-4,
                   base=base, crop=crop, q_range=q_range, ssim_weight=ssim_weight, threads=threads or 1,
                   max_minutes=max_minutes, seed=seed, resume=resume, checkpoint_minutes=checkpoint_minutes,
-                  init=_model_path(init) if init else None)
+                  init=_model_path(init) if init else None, codec=codec or "jpeg",
+                  crossing_weight=crossing_weight)
         return
     if objective != "labels":
         raise InputError(f"objective must be 'labels' or 'rd', not {objective!r}")
@@ -102,9 +110,9 @@ def train_cmd(
 
 
 def _model_path(name: str) -> str:
-    from qualipress.preprocess import KUCHEN, KUCHEN_RD, SHIPPED_MODEL, SHIPPED_RD_MODEL
+    from qualipress.preprocess import SHIPPED_NETWORKS
 
-    return str({KUCHEN: SHIPPED_MODEL, KUCHEN_RD: SHIPPED_RD_MODEL}.get(name.strip().lower(), Path(name)))
+    return str(SHIPPED_NETWORKS.get(name.strip().lower(), Path(name)))
 
 
 def _train_rd(inputs: list[Path], output: Path, *, q_range: str, resume: bool, **kw: Any) -> None:
@@ -228,3 +236,19 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     sub.command("apply")(apply_cmd)
     app.add_typer(sub, name="preprocess")
     bench.command("preprocess")(bench_cmd)
+
+
+def compress_options(
+    preprocess: Annotated[str | None, typer.Option(help="Preprocessing before encoding (e.g. 'kuchen').",
+                                                   rich_help_panel="Preprocessing")] = None,
+) -> None:
+    """The option preprocessing adds to ``qualipress compress`` (the core CLI reads this signature; never called)."""
+
+
+def compress_hooks(request: CompressRequest) -> None:
+    """Wrap the run's hooks in :class:`~qualipress.preprocess.hooks.PreprocessHooks` for ``--preprocess NAME``."""
+    name = request.options.get("preprocess")
+    if name:
+        from qualipress.preprocess.hooks import PreprocessHooks  # torch: only when preprocessing is asked for
+
+        request.hooks = PreprocessHooks(request.hooks, name=name)

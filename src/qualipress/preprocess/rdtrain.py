@@ -35,6 +35,7 @@ import numpy as np
 
 from qualipress.errors import InputError, ModelError, UnsupportedError
 from qualipress.io import atomic_write_bytes, read_image
+from qualipress.preprocess.jpegproxy import DEADZONE, NONZERO_BITS, PROXY_CODECS, STEP_WIDTH
 
 #: Record format id of an RD training run.
 RD_RECORD_FORMAT = "qualipress-kuchen-rd-training"
@@ -59,6 +60,8 @@ class RDTrainOptions:
     checkpoint_minutes: float = 5.0
     log_every: int = 50
     init: str | None = None
+    codec: str = "jpeg"
+    crossing_weight: float = 0.0
 
 
 @dataclass
@@ -107,7 +110,14 @@ def _load_rgb8(path: Path, crop: int) -> np.ndarray | None:
     return np.ascontiguousarray(px[:h, :w])
 
 
-def rd_slope(x: Any, q: float, ssim_weight: float, dq: float = 5.0) -> float:
+def _proxy_description(codec: str) -> str:
+    zero = DEADZONE[codec]
+    tables = "IJG tables" if codec == "jpeg" else "jpegli's tables (read from pyjpegli)"
+    return (f"jpegproxy[{codec}]: 4:2:0 baseline, {tables}, zero threshold {zero}, STE rounding, "
+            f"bits = {NONZERO_BITS:g}*sigmoid((|u|-{zero})/{STEP_WIDTH}) + log2(1+|u|)")
+
+
+def rd_slope(x: Any, q: float, ssim_weight: float, dq: float = 5.0, codec: str = "jpeg") -> float:
     """λ for a batch: −Δ(ln MSE + w·ln(1 − SSIM)) / Δ ln R of the unprocessed batch between q − dq and q + dq."""
     torch = __import__("torch")
     from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim
@@ -115,7 +125,7 @@ def rd_slope(x: Any, q: float, ssim_weight: float, dq: float = 5.0) -> float:
     vals = []
     with torch.no_grad():
         for qq in (max(1.0, q - dq), min(100.0, q + dq)):
-            dec, bits = jpeg_proxy(x, qq)
+            dec, bits = jpeg_proxy(x, qq, codec=codec)
             d = math.log(float(((dec - x) ** 2).mean()) + 1e-12)
             d += ssim_weight * math.log(float((1.0 - ssim(dec, x)).mean()) + 1e-9)
             vals.append((d, math.log(float(bits.mean()))))
@@ -125,13 +135,18 @@ def rd_slope(x: Any, q: float, ssim_weight: float, dq: float = 5.0) -> float:
     return float(min(20.0, max(0.05, -(d1 - d0) / (r1 - r0))))
 
 
-def rd_loss(model: Any, x: Any, q: float, lam: float, ssim_weight: float) -> tuple[Any, dict[str, float]]:
-    """The RD loss of one batch and its parts (for the log)."""
+def rd_loss(model: Any, x: Any, q: float, lam: float, ssim_weight: float,
+            codec: str = "jpeg", crossing_weight: float = 0.0) -> tuple[Any, dict[str, float]]:
+    """The RD loss of one batch and its parts (for the log).
+
+    ``crossing_weight`` > 0 adds the gradient of :func:`.jpegproxy.threshold_crossing` (what crossing the
+    codec's zero threshold costs in distortion) to the MSE's; the loss value is unchanged.
+    """
     torch = __import__("torch")
     from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim
 
     y = model(x)
-    dec, bits = jpeg_proxy(y, q)
+    dec, bits = jpeg_proxy(y, q, codec=codec)
     # Values: the exact proxy decode. Gradients: of the pre-edit error alone (decoupled). The straight-through
     # gradient of the rounded decode tells every pixel to cancel its own quantisation error, which no edit can
     # do (the rounding moves with it): trained that way the network learned dithering noise that cost bits
@@ -139,6 +154,11 @@ def rd_loss(model: Any, x: Any, q: float, lam: float, ssim_weight: float) -> tup
     yc = y.clamp(0.0, 1.0)
     mse_pre = ((yc - x) ** 2).mean()
     mse = mse_pre + (((dec - x) ** 2).mean() - mse_pre).detach()
+    if crossing_weight:
+        from qualipress.preprocess.jpegproxy import threshold_crossing
+
+        cross = crossing_weight * threshold_crossing(y, x, q, codec=codec).mean()
+        mse = mse + (cross - cross.detach())
     om_pre = (1.0 - ssim(yc, x)).mean()
     one_minus = om_pre + ((1.0 - ssim(dec, x)).mean() - om_pre).detach()
     rate = bits.mean()
@@ -224,6 +244,8 @@ def train_rd(
         record = {}
     if opt.crop % 16 or opt.crop < 32:
         raise UnsupportedError(f"crop must be a multiple of 16 and >= 32, got {opt.crop}")
+    if opt.codec not in PROXY_CODECS:
+        raise UnsupportedError(f"the RD proxy models {', '.join(PROXY_CODECS)}, not {opt.codec!r}")
     if not 1 <= opt.q_min <= opt.q_max <= 89:
         raise UnsupportedError("the proxy models 4:2:0 JPEG: quality range must lie in 1..89")
     files = list_images(inputs)
@@ -274,9 +296,9 @@ def train_rd(
         with torch.no_grad():
             y = model(val_batch)
             for q in val_qs:
-                d0, b0 = jpeg_proxy(val_batch, q)
-                d1, b1 = jpeg_proxy(y, q)
-                lam = rd_slope(val_batch, q, opt.ssim_weight)
+                d0, b0 = jpeg_proxy(val_batch, q, codec=opt.codec)
+                d1, b1 = jpeg_proxy(y, q, codec=opt.codec)
+                lam = rd_slope(val_batch, q, opt.ssim_weight, codec=opt.codec)
                 m0, m1 = float(((d0 - val_batch) ** 2).mean()), float(((d1 - val_batch) ** 2).mean())
                 s0, s1 = float((1 - ssim(d0, val_batch)).mean()), float((1 - ssim(d1, val_batch)).mean())
                 dr = math.log(float(b1.mean()) / float(b0.mean()))
@@ -298,8 +320,7 @@ def train_rd(
             "data": {"train_images": len(images), "val_images": len(val_imgs),
                      "val_files": [f"{p.parent.name}/{p.name}" for p in val_files],
                      "sources": sorted({str(p.parent) for p in train_files})},
-            "proxy": "jpegproxy: libjpeg 4:2:0 baseline, IJG tables, STE rounding, "
-                     "bits = 4*sigmoid((|u|-0.5)/0.12) + log2(1+|u|)",
+            "proxy": _proxy_description(opt.codec),
             "environment": {"torch": torch.__version__, "python": platform.python_version(),
                             "machine": platform.machine(), "threads": torch.get_num_threads()},
         }
@@ -315,7 +336,7 @@ def train_rd(
         record["steps_run"] = st.step
         record["wall_seconds"] = wall()
         record["stopped"] = reason
-        save_model(out, model, record={"objective": "rd", "steps_run": st.step,
+        save_model(out, model, record={"objective": "rd", "steps_run": st.step, "codec": opt.codec,
                                        "q_range": [opt.q_min, opt.q_max]})
         save_checkpoint(state_path, {"step": st.step, "elapsed": elapsed_before + st.wall(),
                                      "optimizer": optim.state_dict()})
@@ -324,8 +345,9 @@ def train_rd(
     def train_step(st: LoopState) -> dict[str, float]:
         x = batch()
         q = float(pyrng.randint(int(opt.q_min), int(opt.q_max)))
-        lam = rd_slope(x, q, opt.ssim_weight)
-        loss, parts = rd_loss(model, x, q, lam, opt.ssim_weight)
+        lam = rd_slope(x, q, opt.ssim_weight, codec=opt.codec)
+        loss, parts = rd_loss(model, x, q, lam, opt.ssim_weight, codec=opt.codec,
+                              crossing_weight=opt.crossing_weight)
         optim.zero_grad()
         loss.backward()
         optim.step()

@@ -1,8 +1,10 @@
 """Bjøntegaard deltas (BD-rate, BD-PSNR / BD-metric) against an anchor codec, with the ``bjontegaard`` package.
 
-Both PCHIP (matches the JVET common-test-conditions spreadsheet) and Akima interpolation are reported. MS-SSIM
-is converted to decibels (``-10·log10(1 - MS-SSIM)``) before interpolation, as is usual. A negative BD-rate
-means the codec needs fewer bits than the anchor for the same quality.
+Both PCHIP (matches the JVET common-test-conditions spreadsheet) and Akima interpolation are reported. Each
+metric is interpolated on the axis its spec gives (:attr:`qualipress.metrics.MetricSpec.bd`): SSIM and MS-SSIM
+in decibels of their error (``-10·log10(1 - v)``, as is usual), PSNR and SSIMULACRA 2 as measured; metrics without
+a BD axis (butteraugli) and columns that are not metrics (task F1) get no table. A negative BD-rate means the
+codec needs fewer bits than the anchor for the same quality.
 """
 
 from __future__ import annotations
@@ -14,16 +16,17 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import metrics as _metrics
+
 METHODS = ("pchip", "akima")
 
 
 def to_db(metric: str, values: Sequence[float]) -> np.ndarray:
-    """Quality values on the scale BD is computed on (MS-SSIM/SSIM in dB, others unchanged)."""
+    """Quality values on the axis BD is computed on (the metric spec's ``bd`` transform; unchanged for columns
+    that are not metrics or have no BD axis). ``metric`` is a metric name or an RD results column."""
     v = np.asarray(values, dtype=np.float64)
-    # SSIMULACRA2 is already a 0..100 score (its name starts with "ssim" too: it must not be converted)
-    if metric.startswith(("ms-ssim", "ssim")) and not metric.startswith("ssimulacra"):
-        return -10.0 * np.log10(np.clip(1.0 - v, 1e-10, None))
-    return v
+    s = _metrics.lookup(metric)
+    return v if s is None or s.bd is None else s.bd(v)
 
 
 def _clean(rate: Sequence[float], dist: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,14 +91,15 @@ def bd_tables(curves: dict[str, dict[str, Any]], anchor: str | None, metrics: Se
     """BD tables for every codec against ``anchor``: ``{metric: {codec: {method: bd_pair(...)}}}``.
 
     ``curves`` maps codec -> CompressAI-style dict (``{"results": {"bpp": [...], metric: [...]}}``).
-    Metrics that are not quality-like (task F1) are skipped.
+    Columns that are not metrics (task F1) and metrics without a BD axis are skipped.
     """
     if anchor is None or anchor not in curves:
         return {}
     out: dict[str, Any] = {}
     a = curves[anchor]["results"]
     for m in metrics:
-        if m.startswith("f1-") or m not in a or m == "butteraugli":
+        s = _metrics.lookup(m)
+        if s is None or s.bd is None or m not in a:
             continue
         table: dict[str, Any] = {}
         for name, c in curves.items():
@@ -113,8 +117,9 @@ def format_table(bd: dict[str, Any], anchor: str) -> str:
     """Markdown table of a :func:`bd_tables` result."""
     lines = []
     for m, table in bd.items():
-        unit = "dB" if m.startswith(("psnr", "ms-ssim", "ssim")) else ""
-        lines.append(f"\nBD vs {anchor} on {m}{' (in dB)' if m.startswith(('ms-ssim', 'ssim')) else ''}\n")
+        s = _metrics.lookup(m)
+        unit = s.bd_unit if s is not None else ""
+        lines.append(f"\nBD vs {anchor} on {m}{f' (in {unit})' if unit else ''}\n")
         lines.append(
             f"| codec | BD-rate pchip | BD-rate akima | BD-{m} pchip ({unit}) | BD-{m} akima ({unit}) | note |"
         )

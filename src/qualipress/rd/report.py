@@ -14,6 +14,8 @@ from typing import Any
 from qualipress.bench.colours import curve_colour
 from qualipress.errors import InputError
 from qualipress.io import atomic_write_bytes, atomic_write_text
+from qualipress.metrics import lookup
+from qualipress.rd.bd import METHODS, _fmt, to_db
 
 
 def load_curves(paths: Sequence[str | os.PathLike[str]]) -> dict[str, dict[str, Any]]:
@@ -82,19 +84,18 @@ def plot_rd(
     *,
     metrics: Sequence[str] = ("psnr-rgb", "ms-ssim-rgb"),
     title: str = "",
-    ms_ssim_db: bool = True,
+    bd_axis: bool = True,
 ) -> bytes:
     """Plot quality vs bpp, one panel per metric; writes a PNG to ``output`` (atomic) and returns its bytes.
 
-    Curves lacking a metric are left out of that panel; MS-SSIM is drawn in dB by default.
+    Curves lacking a metric are left out of that panel. With ``bd_axis`` (default) each metric is drawn on the
+    axis BD-rate uses (its spec's ``bd``: SSIM and MS-SSIM in dB of their error), labelled with its unit.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
-
-    from qualipress.rd.bd import to_db
 
     present = [m for m in metrics if any(_metric_aliases(c["results"], m) for c in curves.values())]
     if not present:
@@ -107,12 +108,13 @@ def plot_rd(
                 continue
             x = np.asarray(c["results"]["bpp"], dtype=float)
             y = np.asarray(c["results"][key], dtype=float)
-            if m.startswith("ms-ssim") and ms_ssim_db:
+            if bd_axis:
                 y = to_db(m, y)
             order = np.argsort(x)
             style = "--" if "published" in name or "compressai" in name.lower() else "-"
             ax.plot(x[order], y[order], style, marker="o", ms=3, label=name, color=curve_colour(name))
-        label = f"{m} (dB)" if m.startswith("ms-ssim") and ms_ssim_db else m
+        spec = lookup(m)
+        label = f"{m} ({spec.bd_unit})" if bd_axis and spec is not None and spec.bd_unit else m
         ax.set_xlabel("bits per pixel")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
@@ -137,7 +139,6 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
     InputError
         The directory has no ``summary.json``.
     """
-    from qualipress.rd.bd import METHODS, _fmt
 
     d = Path(outdir)
     try:

@@ -15,10 +15,13 @@ metric. Outputs are written atomically:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
+import multiprocessing as mp
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -28,11 +31,14 @@ from typing import Any
 
 import numpy as np
 
+import qualipress.detect as det
+from qualipress import metrics as _metrics
+from qualipress.codecs import decode_like
+from qualipress.detect import detect
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import append_jsonl, atomic_write_text, find_images, read_jsonl
-
-#: CLI metric name -> column name in the CompressAI-style JSON.
-METRIC_KEYS = {"psnr": "psnr-rgb", "ms-ssim": "ms-ssim-rgb", "ssim": "ssim-rgb"}
+from qualipress.io import append_jsonl, atomic_write_text, find_images, read_image, read_jsonl
+from qualipress.metrics import measure
+from qualipress.rd.bd import bd_tables
 
 #: Tasks of ``--task`` (coding for machines) -> detector class in :mod:`qualipress.detect`.
 TASKS = {"faces": "faces", "persons": "persons"}
@@ -47,8 +53,9 @@ def _r(lo: float, hi: float, step: float) -> list[float]:
 
 
 def metric_key(name: str) -> str:
-    """Results column of a metric (``psnr`` -> ``psnr-rgb`` as in CompressAI)."""
-    return METRIC_KEYS.get(name, name)
+    """Results column of a metric (``psnr`` -> ``psnr-rgb`` as in CompressAI): the metric spec's ``key``."""
+    s = _metrics.lookup(name)
+    return name if s is None else s.key
 
 
 def default_sweep(codec: Any) -> list[float]:
@@ -129,7 +136,6 @@ def list_dataset(
 
 
 def _read(path: Path) -> Any:
-    from qualipress.io import read_image
 
     img = read_image(path)
     if img.is_float:
@@ -184,10 +190,6 @@ class Unit:
 
 def task_version(task: str) -> str:
     """Fingerprint of the detector code and settings used by ``task`` (task rows are cached under it)."""
-    import hashlib
-
-    import qualipress.detect as det
-
     h = hashlib.sha256(f"{task}|{TASK_MIN_SCORE}".encode())
     for f in sorted(Path(det.__file__).parent.glob("*.py")):
         h.update(f.read_bytes())
@@ -195,7 +197,6 @@ def task_version(task: str) -> str:
 
 
 def _task_regions(image: Any, task: str) -> list[Any]:
-    from qualipress.detect import detect
 
     return detect(image, (TASKS[task],), min_score=TASK_MIN_SCORE)
 
@@ -205,8 +206,6 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
     Returns ``(rows, errors)``; an error in one setting is reported and the others still run.
     """
-    from qualipress.codecs import decode_like
-    from qualipress.metrics import measure
     from qualipress.rd.reference import get_codec
 
     rows: list[dict[str, Any]] = []
@@ -407,7 +406,6 @@ def run_rd(
     UnsupportedError, CodecUnavailableError
         A codec name that does not resolve.
     """
-    from qualipress.rd.bd import bd_tables
 
     out = Path(outdir)
     codec_objs, sweeps = _resolve_codecs(codecs, metrics, anchor, task, qualities, encode_options or {})
@@ -420,34 +418,29 @@ def run_rd(
     cached = len(rows)
     computed, errors = _run_units(units, cache, rows, jobs, progress)
 
-    curves: dict[str, dict[str, Any]] = {}
-    for n in codecs:
-        curves[n] = {
-            "name": n,
-            "description": f"qualipress bench rd; {codec_objs[n].version()}; "
-            f"{len(files)} images; settings = {codec_objs[n].info.quality.name}",  # type: ignore[union-attr]
-            "results": aggregate(rows, n, sweeps[n], len(files), wanted),
-        }
-        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curves[n], indent=2))
+    curves = {n: _curve(n, codec_objs[n], rows, sweeps[n], len(files), wanted) for n in codecs}
+    for n, curve in curves.items():
+        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curve, indent=2))
     bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
     _write_csv(out / "rows.csv", rows, wanted)
-    summary = {
-        "dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
-        "images": [f.name for f in files],
-        "codecs": list(codecs),
-        "versions": {n: sorted(set(v.values())) for n, v in versions.items()},
-        "settings": sweeps,
-        "metrics": wanted,
-        "anchor": anchor,
-        "task": task,
-        "bd": bd,
-        "errors": errors,
-        "rows_computed": computed,
-        "rows_cached": cached,
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
+    summary = {"dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
+               "images": [f.name for f in files], "codecs": list(codecs),
+               "versions": {n: sorted(set(v.values())) for n, v in versions.items()}, "settings": sweeps,
+               "metrics": wanted, "anchor": anchor, "task": task, "bd": bd, "errors": errors,
+               "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     _atomic_text(out / "summary.json", json.dumps(summary, indent=2))
     return RdResult(out, rows, curves, bd, errors, computed, cached)
+
+
+def _curve(name: str, codec: Any, rows: list[dict[str, Any]], settings: list[float], n_images: int,
+           wanted: list[str]) -> dict[str, Any]:
+    """One codec's CompressAI-style curve (``name``, ``description``, ``results``)."""
+    return {
+        "name": name,
+        "description": f"qualipress bench rd; {codec.version()}; {n_images} images; "
+        f"settings = {codec.info.quality.name}",
+        "results": aggregate(rows, name, settings, n_images, wanted),
+    }
 
 
 def _resolve_codecs(
@@ -459,7 +452,6 @@ def _resolve_codecs(
     encode_options: dict[str, dict[str, Any]],
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """Check the run's arguments; the codec objects (with user weights) and each codec's validated sweep."""
-    from qualipress.metrics import spec
     from qualipress.rd.reference import get_codec
 
     if not codecs:
@@ -469,7 +461,7 @@ def _resolve_codecs(
     if anchor is not None and anchor not in codecs:
         raise InputError(f"anchor {anchor!r} is not among the codecs {list(codecs)}")
     for m in metrics:
-        spec(m)
+        _metrics.spec(m)
     codec_objs = {name: get_codec(name) for name in codecs}
     for name, c in list(codec_objs.items()):
         w = encode_options.get(name, {}).get("weights")
@@ -520,6 +512,21 @@ def _plan_units(
     return rows, units
 
 
+#: How ``run_rd(jobs > 1)`` starts its workers. Not ``fork``: resolving a learned codec's version loads torch
+#: (and its OpenMP thread pool) in the parent, and a child forked from a process whose pool has run can hang
+#: forever in its first parallel torch operation (issue 16: ``benchmarks/learned_eval.py --jobs 2`` never
+#: finished). Spawned workers import what they need themselves.
+WORKER_START_METHOD = "spawn"
+
+
+def _worker_init() -> None:
+    """One torch thread per worker, so ``jobs`` workers use ``jobs`` cores (no-op when torch is not loaded)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # read by torch when the worker imports it
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
 def _run_units(
     units: list[Unit],
     cache: RowCache,
@@ -544,7 +551,8 @@ def _run_units(
             progress(done, len(units), label)
 
     if jobs > 1 and len(units) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(WORKER_START_METHOD),
+                                 initializer=_worker_init) as pool:
             futs = {pool.submit(run_unit, u): f"{u.codec} {u.path.name}" for u in units}
             for fut in as_completed(futs):
                 collect(fut.result(), futs[fut])

@@ -74,17 +74,10 @@ class Constraint:
 
 
 def _transform(metric: str, v: float) -> float:
-    if metric in ("ssim", "ms-ssim"):
-        return -math.log10(max(1e-9, 1.0 - min(v, 1.0)))
-    if metric == "psnr":
-        return v / 10.0
-    if metric == "ssimulacra2":
-        return v / 10.0
-    if metric == "butteraugli":
-        return -math.log2(max(v, 1e-6))
+    """The margin unit: the metric spec's (:attr:`qualipress.metrics.MetricSpec.margin`); bytes in log2."""
     if metric == BYTES:
         return math.log2(max(v, 1.0))
-    return v
+    return _metrics.spec(metric).margin(v)
 
 
 @dataclass(frozen=True)
@@ -123,6 +116,16 @@ class Target:
 
     def satisfied(self, results: Mapping[str, MetricResult]) -> bool:
         return all(c.satisfied(results) for c in self.constraints)
+
+    def near_threshold(self, results: Mapping[str, MetricResult]) -> bool:
+        """Whether a constraint's measured value is within the float32 measurement's error
+        (:data:`qualipress.metrics.FLOAT32_ERROR`) of its threshold: the decision then needs the float64
+        measurement (``measure(..., precise=True)``)."""
+        for c in self.constraints:
+            tol = _metrics.FLOAT32_ERROR.get(c.metric)
+            if tol is not None and c.key in results and abs(c.observed(results) - c.value) <= tol:
+                return True
+        return False
 
     def margin(self, results: Mapping[str, MetricResult]) -> float:
         """Smallest constraint margin (the binding constraint); infinite for an empty target, which every
@@ -172,8 +175,9 @@ def parse_constraint(text: str) -> Constraint:
         raise TargetError(f"{text!r}: {metric} is {'higher' if spec.higher_is_better else 'lower'}-is-better; "
                           f"write {metric}{'>=' if spec.higher_is_better else '<='}VALUE")
     value = float(m["value"])
-    if metric in ("ssim", "ms-ssim") and not 0.0 < value <= 1.0:
-        raise TargetError(f"{text!r}: {metric} thresholds lie in (0, 1]")
+    if not spec.in_range(value):
+        lo, hi = ("(", "]") if spec.higher_is_better else ("[", ")")
+        raise TargetError(f"{text!r}: {metric} thresholds lie in {lo}{spec.low:g}, {spec.high:g}{hi}")
     return Constraint(metric, value, stat, op, m["scope"])
 
 

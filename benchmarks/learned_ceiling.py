@@ -1,0 +1,107 @@
+"""Why does a variable-rate learned model's quality flatten at high rates? (issue 16)
+
+For one model file this measures, on whole images (padded to a multiple of 64 like the codec does):
+
+* the **transform ceiling**: PSNR of ``g_s(g_a(x))`` without any quantisation, in float32 and under bfloat16
+  autocast (the training precision with ``--bf16``) -- no quantisation step can give more than this;
+* **real coding** (``ops.compress`` / ``ops.decompress``, actual bytes) at the model's eight quality steps and at
+  steps below the trained range (0.25, 0.18, 0.12, 0.06), to see whether a wider step range at inference extends
+  the curve without retraining.
+
+Run from the repository root (one thread; Kodak is only evaluated, never trained on)::
+
+    python benchmarks/learned_ceiling.py src/qualipress/learned/models/bmshj2018-hyperprior-small.pt \
+        --images ../shared/data/kodak --limit 6
+
+Writes ``results/learned_ceiling/<model stem>.json`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "results" / "learned_ceiling"
+EXTRA_STEPS = [0.25, 0.18, 0.12, 0.06]
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 10 * math.log10(255.0**2 / max(mse, 1e-12))
+
+
+def main() -> int:
+    import torch
+
+    from qualipress.io import read_image
+    from qualipress.learned import ops
+    from qualipress.learned._compressai import compressai
+    from qualipress.learned.train import list_images
+    from qualipress.learned.weights import load_file
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--images", default=str(ROOT / ".." / "shared" / "data" / "kodak"))
+    ap.add_argument("--limit", type=int, default=6)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    compressai()
+    loaded = load_file(args.model, "bmshj2018-hyperprior")
+    model = loaded.model.eval()
+    steps_table = loaded.steps or {}
+    steps = sorted({float(v) for v in steps_table.values()} | set(EXTRA_STEPS), reverse=True)
+    files = list_images([args.images])[: args.limit]
+    per_step: dict[float, list[tuple[float, float]]] = {s: [] for s in steps}
+    ceil32, ceil16 = [], []
+    with torch.no_grad():
+        for f in files:
+            img = np.asarray(read_image(f).pixels)[..., :3]
+            h, w = img.shape[:2]
+            ph, pw = (-h) % 64, (-w) % 64
+            padded = np.pad(img, ((0, ph), (0, pw), (0, 0)), mode="edge")
+            x = torch.from_numpy(padded.transpose(2, 0, 1)[None].astype(np.float32) / 255.0)
+            for ceil, bf16 in ((ceil32, False), (ceil16, True)):
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    xh = model.g_s(model.g_a(x)).float()
+                rec = (xh.clamp(0, 1)[0, :, :h, :w].numpy().transpose(1, 2, 0) * 255).round()
+                ceil.append(_psnr(img, rec))
+            for s in steps:
+                strings, shape = ops.compress(model, x, s)
+                nbytes = sum(len(b) for group in strings for b in group)
+                xh = ops.decompress(model, strings, shape, s)
+                rec = (xh[0, :, :h, :w].numpy().transpose(1, 2, 0) * 255).round()
+                per_step[s].append((8 * nbytes / (h * w), _psnr(img, rec)))
+            print(f"{f.name}: ceiling {ceil32[-1]:.2f} dB (bf16 {ceil16[-1]:.2f})", file=sys.stderr, flush=True)
+    result = {
+        "model": str(args.model),
+        "fingerprint": loaded.fingerprint.hex(),
+        "images": [f.name for f in files],
+        "ceiling_psnr_fp32": float(np.mean(ceil32)),
+        "ceiling_psnr_bf16": float(np.mean(ceil16)),
+        "trained_steps": sorted(float(v) for v in steps_table.values()),
+        "curve": [
+            {"step": s, "bpp": float(np.mean([b for b, _ in v])), "psnr": float(np.mean([p for _, p in v]))}
+            for s, v in per_step.items()
+        ],
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{Path(args.model).stem}.json").write_text(json.dumps(result, indent=1))
+    print(f"{len(files)} images; transform ceiling (no quantisation): {result['ceiling_psnr_fp32']:.2f} dB fp32, "
+          f"{result['ceiling_psnr_bf16']:.2f} dB bf16")
+    print("| step | in trained range | bpp | PSNR (dB) |\n|---:|---|---:|---:|")
+    lo = min(result["trained_steps"], default=0.0)
+    for row in result["curve"]:
+        print(f"| {row['step']:.3f} | {'yes' if row['step'] >= lo - 1e-9 else 'no'} | {row['bpp']:.3f} | "
+              f"{row['psnr']:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""Reruns into one output folder stay accounted for; earlier output folders are not re-ingested (issue 13 QA)."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from qualipress.cli import main
+from qualipress.film import manifest
+from qualipress.film.verify import verify_collection
+from qualipress.io import as_image, find_images, write_image
+from qualipress.io.discover import is_output_dir
+from tests.conftest import photo_like
+
+
+def _png(path: Path, seed: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_image(path, as_image(photo_like(48, 64, seed=seed)))
+    return path
+
+
+def _compress(*args: str) -> int:
+    return main(["compress", *args, "--target", "ssim>=0.85"])
+
+
+def test_rerun_with_another_codec_lists_both_outputs(tmp_path: Path) -> None:
+    src = _png(tmp_path / "in" / "a.png")
+    out = tmp_path / "out"
+    assert _compress(str(src.parent), "-o", str(out), "--codec", "webp") == 0
+    assert _compress(str(src.parent), "-o", str(out), "--codec", "jpegxl") == 0
+    assert (out / "a.webp").is_file() and (out / "a.jxl").is_file()
+    sums = manifest.read_sums(out)
+    assert {"a.webp", "a.jxl"} <= set(sums)
+    rep = verify_collection(out, sample=0)
+    assert rep.ok, rep.to_dict()
+    assert rep.checked == 2
+    # the same codec again rewrites nothing new: still one entry per file
+    assert _compress(str(src.parent), "-o", str(out), "--codec", "jpegxl") == 0
+    outputs = [r["output"] for r in manifest.current_entries(manifest.load(out)) if r.get("status") == "ok"]
+    assert sorted(outputs) == ["a.jxl", "a.webp"]
+
+
+def test_rerun_entries_follow_the_files(tmp_path: Path) -> None:
+    # a later failure of the same source keeps the earlier output listed (the file is still there)
+    src = _png(tmp_path / "in" / "a.png")
+    out = tmp_path / "out"
+    assert _compress(str(src.parent), "-o", str(out), "--codec", "webp") == 0
+    src.write_bytes(b"not an image")
+    assert _compress(str(src.parent), "-o", str(out), "--codec", "jpegxl") == 1
+    assert "a.webp" in manifest.read_sums(out)
+    assert verify_collection(out, sample=0).ok
+
+
+def test_two_stdin_runs_into_one_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    for seed, codec in ((0, "webp"), (1, "jpeg2000")):
+        data = _png(tmp_path / f"s{seed}.png", seed).read_bytes()
+
+        class FakeStdin:
+            buffer = io.BytesIO(data)
+
+        monkeypatch.setattr(sys, "stdin", FakeStdin())
+        assert _compress("-", "-o", str(out), "--codec", codec) == 0
+    assert {"stdin.webp", "stdin.jp2"} <= set(manifest.read_sums(out))
+    rep = verify_collection(out, sample=0)
+    assert rep.ok and not rep.unlisted, rep.to_dict()
+
+
+def test_parent_run_skips_earlier_output_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _png(tmp_path / "photos" / "a.png")
+    _png(tmp_path / "photos" / "sub" / "b.png", 1)
+    first = tmp_path / "photos" / "small"
+    assert _compress(str(tmp_path / "photos"), "-o", str(first), "--codec", "webp", "--no-film") == 0
+    assert is_output_dir(first) and not is_output_dir(tmp_path / "photos")
+    capsys.readouterr()
+    second = tmp_path / "again"
+    assert main(["compress", str(tmp_path), "-o", str(second), "--codec", "webp", "--no-film",
+                 "--target", "ssim>=0.85", "--json"]) == 0
+    cap = capsys.readouterr()
+    assert "skipped 1 earlier qualipress output folder" in cap.err and str(first) in cap.err
+    files = {Path(r["input"]).name for r in json.loads(cap.out)["per_file"]}
+    assert files == {"a.png", "b.png"}
+    assert not list(second.rglob("*.webp.webp")) and not (second / "photos" / "small").exists()
+    # named directly, an output folder is still an input
+    skipped: list[Path] = []
+    found = find_images([first], skipped_outputs=skipped)
+    assert {f.path.name for f in found} == {"a.webp", "b.webp"} and skipped == []
+    # a glob through it skips it as well
+    skipped = []
+    found = find_images([str(tmp_path / "photos" / "*" / "*.*")], skipped_outputs=skipped)
+    assert {f.path.name for f in found} == {"b.png"} and skipped == [first]
+    skipped = []
+    found = find_images([str(tmp_path / "photos" / "**" / "*.*")], skipped_outputs=skipped)
+    assert {f.path.name for f in found} == {"a.png", "b.png"} and skipped == [first]
+
+
+def test_archive_collection_counts_as_output_folder(tmp_path: Path) -> None:
+    d = tmp_path / "coll"
+    d.mkdir()
+    (d / manifest.MANIFEST).write_text("")
+    assert not is_output_dir(d)  # a manifest alone is someone else's file name too
+    (d / manifest.SUMS).write_text("")
+    assert is_output_dir(d)
+
+
+def test_same_file_name_in_two_subfolders_both_listed(tmp_path: Path) -> None:
+    # the checksum list used to keep one record per source *name*: a/x.png and b/x.png left one output unlisted
+    _png(tmp_path / "in" / "a" / "x.png")
+    _png(tmp_path / "in" / "b" / "x.png", 1)
+    out = tmp_path / "out"
+    assert _compress(str(tmp_path / "in"), "-o", str(out), "--codec", "webp") == 0
+    assert {"a/x.webp", "b/x.webp"} <= set(manifest.read_sums(out))
+    assert verify_collection(out, sample=0).ok

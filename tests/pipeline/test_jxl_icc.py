@@ -1,0 +1,133 @@
+"""JPEG XL output of a non-sRGB source: left out (it would be tagged sRGB), never silently mis-tagged."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from qualipress.io import read_image
+from qualipress.io.metadata import icc_description, is_srgb, read_metadata
+from qualipress.pipeline import CompressOptions, compress_paths
+from qualipress.pipeline.delivery import PhotoHooks
+from qualipress.search import parse_target
+from tests.conftest import photo_like
+
+
+def _s15(v: float) -> bytes:
+    return struct.pack(">i", int(round(v * 65536)))
+
+
+def _tag_xyz(x: float, y: float, z: float) -> bytes:
+    return b"XYZ " + bytes(4) + _s15(x) + _s15(y) + _s15(z)
+
+
+def _tag_desc(text: str) -> bytes:
+    ascii_ = text.encode() + b"\x00"
+    return b"desc" + bytes(4) + struct.pack(">I", len(ascii_)) + ascii_ + bytes(4) + bytes(4) + bytes(2) + bytes(1) \
+        + bytes(67)
+
+
+def display_p3_icc(name: str = "Display P3 (test)") -> bytes:
+    """A minimal ICC v2 matrix/TRC display profile with Display P3 primaries (D50-adapted) and gamma 2.2."""
+    curv = b"curv" + bytes(4) + struct.pack(">I", 1) + struct.pack(">H", 0x0233) + bytes(2)
+    tags = [(b"desc", _tag_desc(name)), (b"wtpt", _tag_xyz(0.9642, 1.0, 0.8249)),
+            (b"rXYZ", _tag_xyz(0.5151, 0.2412, -0.0011)), (b"gXYZ", _tag_xyz(0.2920, 0.6922, 0.0419)),
+            (b"bXYZ", _tag_xyz(0.1571, 0.0666, 0.7841)), (b"rTRC", curv), (b"gTRC", curv), (b"bTRC", curv),
+            (b"cprt", b"text" + bytes(4) + b"no copyright\x00" + bytes(3))]
+    table_len = 4 + 12 * len(tags)
+    offset = 128 + table_len
+    table, body = struct.pack(">I", len(tags)), b""
+    for sig, data in tags:
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data + bytes(-len(data) % 4)
+    size = 128 + table_len + len(body)
+    header = (struct.pack(">I", size) + bytes(4) + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ " + bytes(12) + b"acsp"
+              + bytes(4) + bytes(4) + bytes(8) + bytes(8) + bytes(4) + _s15(0.9642) + _s15(1.0) + _s15(0.8249)
+              + bytes(4) + bytes(16) + bytes(28))
+    assert len(header) == 128
+    return header + table + body
+
+
+P3 = display_p3_icc()
+
+
+def _p3_png(path: Path) -> None:
+    PILImage.fromarray(photo_like(64, 80, seed=2)).save(path, "PNG", icc_profile=P3)
+
+
+def test_profile_is_read_as_non_srgb(tmp_path: Path) -> None:
+    assert icc_description(P3) == "Display P3 (test)" and not is_srgb(P3)
+    p = tmp_path / "p3.png"
+    _p3_png(p)
+    assert read_image(p).metadata["icc_profile"] == P3
+
+
+def test_jpegxl_alone_is_refused_with_the_remedy(tmp_path: Path) -> None:
+    src = tmp_path / "p3.png"
+    _p3_png(src)
+    opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpegxl", hooks=PhotoHooks())
+    rec = compress_paths([src], tmp_path / "out", opts).records[0]
+    assert rec.get("error") and "Display P3 (test)" in rec["error"] and "avif" in rec["error"]
+    assert not list((tmp_path / "out").glob("*.jxl"))
+
+
+def test_jpegxl_left_out_among_others_and_profile_carried(tmp_path: Path) -> None:
+    src = tmp_path / "p3.png"
+    _p3_png(src)
+    opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpegxl,webp", hooks=PhotoHooks())
+    rec = compress_paths([src], tmp_path / "out", opts).records[0]
+    assert not rec.get("error") and rec["codec"] == "webp"
+    assert any("left out jpegxl" in d for d in rec["decisions"])
+    out = Path(rec["output"])
+    assert read_metadata(out.read_bytes(), "webp").get("icc_profile") == P3
+
+
+def test_srgb_source_still_goes_to_jpegxl(tmp_path: Path) -> None:
+    src = tmp_path / "plain.png"
+    PILImage.fromarray(photo_like(64, 80, seed=2)).save(src, "PNG")
+    opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpegxl", hooks=PhotoHooks())
+    rec = compress_paths([src], tmp_path / "out", opts).records[0]
+    assert rec["codec"] == "jpegxl"
+
+
+def test_p3_jpeg_may_still_use_the_bit_exact_transcode(tmp_path: Path) -> None:
+    src = tmp_path / "p3.jpg"
+    PILImage.fromarray(photo_like(64, 80, seed=2)).save(src, "JPEG", quality=90, icc_profile=P3)
+    opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpegxl", hooks=PhotoHooks())
+    rec = compress_paths([src], tmp_path / "out", opts).records[0]
+    assert not rec.get("error") and rec["codec"] in ("transcode:jpegxl", "transcode:jpeg", "source:jpeg")
+    if rec["codec"] == "transcode:jpegxl":
+        import imagecodecs
+
+        rebuilt = imagecodecs.jpegxl_decode_jpeg(Path(rec["output"]).read_bytes())
+        assert rebuilt == src.read_bytes()  # the JPEG, with its P3 profile, comes back bit for bit
+    assert np.asarray(PILImage.open(src)).shape == (64, 80, 3)
+
+
+@pytest.mark.parametrize("policy", ["strip"])
+def test_strip_keeps_the_profile_so_jpegxl_stays_out(tmp_path: Path, policy: str) -> None:
+    src = tmp_path / "p3.png"
+    _p3_png(src)
+    opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpegxl,jpeg", hooks=PhotoHooks(metadata=policy))
+    rec = compress_paths([src], tmp_path / "out", opts).records[0]
+    assert rec["codec"] == "jpeg"
+
+
+def test_encode_refuses_jpegxl_for_a_non_srgb_source(tmp_path, capsys):
+    """QA: ``encode --codec jpegxl`` wrote a Display P3 photo as a JPEG XL tagged sRGB (compress refuses it)."""
+    from qualipress.cli import main
+
+    src = tmp_path / "p3.png"
+    _p3_png(src)
+    out = tmp_path / "p3.jxl"
+    assert main(["encode", str(src), "-o", str(out), "--codec", "jpegxl", "--quality", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "Display P3 (test)" in err and "Traceback" not in err
+    assert not out.exists()
+    # the formats that carry the profile still encode it
+    assert main(["encode", str(src), "-o", str(tmp_path / "p3.webp"), "--codec", "webp", "--quality", "80"]) == 0
+    assert read_metadata(tmp_path / "p3.webp", "webp").get("icc_profile") == P3
