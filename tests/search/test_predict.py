@@ -85,9 +85,10 @@ def test_cold_search_from_the_prediction_proves_the_same_minimum():
     for codec_name, target in (("jpeg", "ssim>=0.95"), ("jpeg", "ssim>=0.9, psnr>=33, ssim@min>=0.8")):
         tgt = parse_target(target)
         cold = search(img, codec_name, tgt, predict=False)
-        predicted = search(img, codec_name, tgt)
-        assert predicted.met and cold.met
-        assert predicted.setting == cold.setting and predicted.data == cold.data
+        predicted = search(img, codec_name, tgt, mosaic=False)
+        steered = search(img, codec_name, tgt)  # first full-image probe placed by the mosaic
+        assert predicted.met and cold.met and steered.met
+        assert predicted.setting == cold.setting == steered.setting and predicted.data == cold.data == steered.data
         if pr.load() is not None and pr.load().has(codec_name):
             assert predicted.prediction is not None
             assert predicted.probes[0].setting == codecs.get(codec_name).info.quality.grid[
@@ -174,16 +175,54 @@ def test_racing_codecs_keeps_the_winner_of_the_full_comparison():
     assert race_order(["jpeg", "avif", "jpegxl"]) == ["avif", "jpegxl", "jpeg"]
 
 
-def test_codecs_predicted_far_larger_are_not_searched_after_the_two_likeliest():
+def test_codecs_predicted_far_larger_are_not_searched_once_one_has_a_result():
     from qualipress.search import SKIP_MARGIN, race_order, skip_reason
 
-    expected = {"avif": 1000.0, "jpegxl": 1100.0, "jpeg": 2000.0}
+    expected = {"avif": 1000.0, "jpegxl": 1200.0, "jpeg": 2000.0}
     assert race_order(["jpeg", "heif", "jpegxl", "avif"], expected=expected) == ["avif", "jpegxl", "jpeg", "heif"]
-    assert skip_reason("jpeg", expected, 1000, searched=1) is None  # the runner-up is always searched
-    assert "100 % above" in skip_reason("jpeg", expected, 1000, searched=2)
-    assert skip_reason("jpeg", expected, int(2000 / (1 + SKIP_MARGIN)) + 1, searched=2) is None
+    assert skip_reason("jpeg", expected, 1000, searched=0) is None  # nothing searched yet
+    assert "100 % above" in skip_reason("jpeg", expected, 1000, searched=1)
+    assert skip_reason("jpeg", expected, int(2000 / (1 + SKIP_MARGIN)) + 1, searched=1) is None
+    # the files found so far were half their predicted size: so will jpeg's be, and it is worth a search
+    assert skip_reason("jpeg", expected, 1000, searched=1, scale=0.5) is None
     assert skip_reason("heif", expected, 10, searched=5) is None  # no size model: it races instead
     assert skip_reason("jpeg", expected, None, searched=3) is None  # nothing met yet
+
+
+def test_a_costly_codec_is_raced_only_when_predicted_clearly_smaller():
+    from qualipress.search import COSTLY_GAIN, PROBE_COST, skip_reason
+
+    assert PROBE_COST["heif"] >= 1.8 * PROBE_COST["avif"]
+    expected = {"heif": 1000.0, "avif": 1000.0}
+    assert "cost per probe" in skip_reason("heif", expected, 1000, searched=1, best_codec="avif")
+    assert skip_reason("heif", expected, int(1000 / (1 - COSTLY_GAIN)) + 2, searched=1, best_codec="avif") is None
+    assert skip_reason("avif", expected, 1000, searched=1, best_codec="heif") is None  # the cheaper one races
+    assert skip_reason("avif", expected, 1000, searched=1, best_codec="jpeg") is None  # only among slow codecs
+
+
+def test_near_equal_codecs_race_the_cheaper_first():
+    from qualipress.search import PROBE_COST, RACE_TIE, race_order
+
+    assert PROBE_COST["heif"] > PROBE_COST["avif"]
+    close = {"heif": 1000.0, "avif": 1000.0 * (1 + RACE_TIE / 2), "jpeg": 3000.0}
+    assert race_order(["heif", "avif", "jpeg"], expected=close) == ["avif", "heif", "jpeg"]
+    three = {"heif": 1000.0, "avif": 1010.0, "jpeg2000": 1050.0, "jpeg": 3000.0}
+    assert race_order(list(three), expected=three) == ["jpeg2000", "avif", "heif", "jpeg"]
+    apart = {"heif": 1000.0, "avif": 1000.0 * (1 + 2 * RACE_TIE), "jpeg": 3000.0}
+    assert race_order(["heif", "avif", "jpeg"], expected=apart) == ["heif", "avif", "jpeg"]
+
+
+def test_size_scale_is_the_geometric_mean_of_found_over_predicted():
+    from qualipress.search import size_scale
+    from qualipress.search.search import SearchResult
+
+    def res(n: int) -> SearchResult:
+        return SearchResult(b"x" * n, "c", 50, False, True, {}, [])
+
+    expected = {"avif": 1000.0, "jpegxl": 1000.0}
+    assert size_scale(expected, {}) == 1.0
+    assert size_scale(expected, {"avif": res(2000), "jpegxl": res(500)}) == pytest.approx(1.0)
+    assert size_scale(expected, {"avif": res(1200)}) == pytest.approx(1.2)
 
 
 def test_train_predictor_command(tmp_path):

@@ -29,3 +29,4 @@ def test_bench_search_reports_cold_warm_and_baseline_against_the_exhaustive_swee
     sweep = json.loads((tmp_path / "out" / "sweep-cache.json").read_text())
     assert all("ssim@min" in row for rows_ in sweep.values() for row in rows_)
     assert "| jpeg | C1 | cold |" in res["markdown"] and "predictor error" in res["markdown"]
+    assert "half-image probes" in res["markdown"] and all(r["steering"] == 0 for r in rows if r["mode"] == "baseline")

@@ -70,7 +70,9 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
     first probe). ``warm``: the images in order, each started from the previous one's :class:`Hint`, as in a batch.
     ``baseline``: cold without the predictor (the first probe 55 % up the grid), for comparison.
     Times are CPU seconds of this process (the machine is shared, wall time is noise); ``x encode`` divides the
-    search's CPU time by one encode at the setting it chose.
+    search's CPU time by one encode at the setting it chose. Encodes count full-image probes; the half-image
+    mosaic probes that steer the first one (:mod:`qualipress.search.proxy`) are counted apart, and their time is
+    in the search's.
     """
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
@@ -109,7 +111,8 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
                     enc_s = _encode_seconds(rc, res, img)
                     pred = res.prediction
                     rows.append({"image": f.name, "codec": codec_name, "target": tgt_text, "mode": mode,
-                                 "encodes": res.encodes, "bytes": len(res.data), "exhaustive_bytes": best["bytes"],
+                                 "encodes": res.encodes, "steering": res.steering,
+                                 "bytes": len(res.data), "exhaustive_bytes": best["bytes"],
                                  "setting": res.setting, "exhaustive_setting": best["setting"],
                                  "met": bool(tgt.satisfied(again)), "fallback": res.fallback, "cpu_seconds": secs,
                                  "encode_cpu_seconds": enc_s,
@@ -138,9 +141,9 @@ def _encode_seconds(codec: Any, res: Any, image: Any, repeats: int = 3) -> float
 def _table(rows: list[dict[str, Any]], dataset: str | Path) -> str:
     lines = [f"Search efficiency on {Path(dataset).name} ({len({r['image'] for r in rows})} images), "
              f"{platform.machine()}, {date.today().isoformat()}", "",
-             "| codec | target | mode | misses | mean encodes/image | max | excess bytes vs exhaustive | "
-             "search CPU / one encode | predictor error (grid steps) | in bracket |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| codec | target | mode | misses | mean encodes/image | max | half-image probes/image | "
+             "excess bytes vs exhaustive | search CPU / one encode | predictor error (grid steps) | in bracket |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     keys = dict.fromkeys((r["codec"], r["target"], r["mode"]) for r in rows)
     for codec, tgt, mode in keys:
         sel = [r for r in rows if r["codec"] == codec and r["target"] == tgt and r["mode"] == mode]
@@ -159,5 +162,7 @@ def _line(sel: list[dict[str, Any]], label: str) -> str:
               for r in sel if r["predicted_bracket"] is not None and r["lowest_passing_index"] is not None]
     perr = f"{np.mean(np.abs(errs)):.2f} (bias {np.mean(errs):+.2f})" if errs else "–"
     pin = f"{100 * np.mean(inside):.0f} %" if inside else "–"
+    steer = np.mean([r.get("steering", 0) for r in sel])
     return (f"| {label} | {sum(not r['met'] for r in sel)} | {np.mean([r['encodes'] for r in sel]):.2f} | "
-            f"{max(r['encodes'] for r in sel)} | {100 * (tb / eb - 1):+.2f}% | {ratio:.1f}x | {perr} | {pin} |")
+            f"{max(r['encodes'] for r in sel)} | {steer:.2f} | {100 * (tb / eb - 1):+.2f}% | {ratio:.1f}x | "
+            f"{perr} | {pin} |")

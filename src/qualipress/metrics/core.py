@@ -332,24 +332,42 @@ class Reference:
         self.a = np.ascontiguousarray(a, dtype=dtype)
         self.dtype = np.dtype(dtype)
         p = self._planes(self.a)
-        ux = _blur(p)
-        # The local variance E[x²] - E[x]² cancels in float32; centring on the image's mean first keeps the
-        # squares (and so the rounding) small. The variance does not change.
-        m = self.dtype.type(np.mean(p, dtype=np.float64))
-        c = p - m
-        sx = _blur(cv2.multiply(c, c, dst=c))
-        uc = ux - m
-        sx = cv2.subtract(sx, cv2.multiply(uc, uc, dst=uc), dst=sx)
-        ux2 = cv2.multiply(ux, ux)
-        # Stored as the terms each probe needs: 2 ux² + C1 and 2 vx + C2 (see maps).
-        self._ux = ux
-        self._lum0 = cv2.addWeighted(ux2, 2.0, ux2, 0.0, _C1, dst=ux2)
-        self._cs0 = cv2.addWeighted(sx, 2.0, sx, 0.0, _C2, dst=sx)
-        c = self.a.shape[2]
-        self._to_mean = np.full((1, c), 1.0 / c, dtype=self.dtype)
         self._rows = _strip_rows(self.a.shape)
         self._work: list[np.ndarray] | None = None
         self._twin: Reference | None = None
+        # The probes' buffers, allocated now, serve as scratch when the image is one strip (fresh arrays of
+        # this size cost a page fault per 4 kB).
+        work = self._workspace(p.shape) if self._rows >= p.shape[0] else [None] * 6
+        ux = _blur(p)
+        # The local variance E[x²] - E[x]² cancels in float32; centring on the image's mean first keeps the
+        # squares (and so the rounding) small. The variance does not change.
+        m = float(np.mean(cv2.mean(p)[: self.a.shape[2]])) if self.a.shape[2] <= 4 else float(np.mean(p))
+        m = float(self.dtype.type(m))
+        c = cv2.subtract(p, (m, m, m, m), dst=work[0])
+        sx = _blur(cv2.multiply(c, c, dst=c))
+        uc = cv2.subtract(ux, (m, m, m, m), dst=work[1])
+        sx = cv2.subtract(sx, cv2.multiply(uc, uc, dst=uc), dst=sx)
+        # Stored as the terms each probe needs: 2 ux² + C1 and 2 vx + C2 (see maps).
+        self._ux = ux
+        self._lum0 = cv2.multiply(ux, ux)
+        self._lum0 = cv2.addWeighted(self._lum0, 2.0, self._lum0, 0.0, _C1, dst=self._lum0)
+        self._cs0 = cv2.addWeighted(sx, 2.0, sx, 0.0, _C2, dst=sx)
+        c = self.a.shape[2]
+        self._to_mean = np.full((1, c), 1.0 / c, dtype=self.dtype)
+
+    def packed(self, pack: Callable[[np.ndarray], np.ndarray]) -> Reference:
+        """This reference with its pixels rearranged by ``pack`` (applied to the normalised planes and to each
+        window statistic), without blurring again: a mosaic of tiles cut from the image
+        (:mod:`qualipress.search.proxy`). Measurements through it are valid at the pixels whose whole SSIM
+        window ``pack`` moves together (tile interiors)."""
+        out = Reference.__new__(Reference)
+        out._image, out.data_range, out.dtype = self._image, self.data_range, self.dtype
+        out.a = np.ascontiguousarray(pack(self.a))
+        out._ux, out._lum0, out._cs0 = (np.ascontiguousarray(pack(v)) for v in (self._ux, self._lum0, self._cs0))
+        out._to_mean = self._to_mean
+        out._rows = _strip_rows(out.a.shape)
+        out._work, out._twin = None, None
+        return out
 
     @staticmethod
     def _planes(x: np.ndarray) -> np.ndarray:
@@ -393,13 +411,12 @@ class Reference:
             raise InputError(f"images differ in shape: {self.a.shape} vs {b.shape}")
         return np.ascontiguousarray(b, dtype=self.dtype)
 
-    def _workspace(self) -> list[np.ndarray]:
-        """Six strip-sized buffers reused by every :meth:`maps` call: allocating (and page-faulting) fresh
-        arrays of this size cost as much as the arithmetic."""
+    def _workspace(self, shape: tuple[int, ...]) -> list[np.ndarray]:
+        """Six strip-sized buffers for planes of ``shape``, reused by every :meth:`maps` call: allocating (and
+        page-faulting) fresh arrays of this size cost as much as the arithmetic."""
         if self._work is None:
-            h = self.a.shape[0]
-            rows = min(h, self._rows + 2 * _PAD)
-            self._work = [np.empty((rows, *self._ux.shape[1:]), dtype=self.dtype) for _ in range(6)]
+            rows = min(shape[0], self._rows + 2 * _PAD)
+            self._work = [np.empty((rows, *shape[1:]), dtype=self.dtype) for _ in range(6)]
         return self._work
 
     def maps(self, distorted: Image | np.ndarray | None = None, *,
@@ -417,7 +434,7 @@ class Reference:
         h = a.shape[0]
         s_out = np.empty(a.shape[:2], dtype=self.dtype)
         e_out = np.empty(a.shape[:2], dtype=self.dtype)
-        work = self._workspace()
+        work = self._workspace(a.shape)
         for r0 in range(0, h, self._rows):
             r1 = min(h, r0 + self._rows)
             h0, h1 = max(0, r0 - _PAD), min(h, r1 + _PAD)

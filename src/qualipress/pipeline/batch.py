@@ -38,10 +38,20 @@ from qualipress.io import (
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
 from qualipress.io.files import exclusive_lock
+from qualipress.io.transfer import to_perceptual_image
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
-from qualipress.search import Hint, SearchResult, Target, best_of, expected_sizes, race_order, skip_reason
+from qualipress.search import (
+    Hint,
+    SearchResult,
+    Target,
+    best_of,
+    expected_sizes,
+    race_order,
+    size_scale,
+    skip_reason,
+)
 from qualipress.search.budget import prefer
 
 
@@ -354,7 +364,8 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     racing = options.target.budget is None and len(plan.codecs) > 1
     expected = expected_sizes(plan.codecs, encoded, options.target) if racing else {}
     for name in race_order(plan.codecs, expected=expected):
-        why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results))
+        why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
+                          size_scale(expected, results), best.codec if best is not None else None)
         if why is not None:
             skipped.append(f"skipped {name}: {why}")
             continue
@@ -364,6 +375,7 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                              bound=len(best.data) if best is not None and best.met and
                              options.target.budget is None else None,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
+                             size_scale=size_scale(expected, results),
                              on_skip=lambda c, why: skipped.append(f"skipped {c}: {why}"))
         except QualipressError as exc:
             if len(plan.codecs) == 1:
@@ -491,7 +503,6 @@ def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, origina
     on_disk = path.read_bytes()
     if sha256_bytes(on_disk) != sha256_bytes(data):
         raise OutputError(f"{path}: file on disk differs from what was written")
-    from qualipress.io.transfer import to_perceptual_image
 
     like = to_perceptual_image(encoded) if encoded.is_float else encoded
     decoded = _codecs.decode_like(codec, on_disk, like)

@@ -8,7 +8,11 @@ Examples
 """
 
 from qualipress.search.search import (
+    COSTLY,
+    COSTLY_GAIN,
+    PROBE_COST,
     RACE_ORDER,
+    RACE_TIE,
     SKIP_MARGIN,
     CheckOutcome,
     Hint,
@@ -18,12 +22,17 @@ from qualipress.search.search import (
     expected_sizes,
     race_order,
     search,
+    size_scale,
     skip_reason,
 )
 from qualipress.search.targets import STATS, Constraint, Target, parse_constraint, parse_target
 
 __all__ = [
+    "COSTLY",
+    "COSTLY_GAIN",
+    "PROBE_COST",
     "RACE_ORDER",
+    "RACE_TIE",
     "SKIP_MARGIN",
     "STATS",
     "CheckOutcome",
@@ -38,5 +47,6 @@ __all__ = [
     "parse_target",
     "race_order",
     "search",
+    "size_scale",
     "skip_reason",
 ]

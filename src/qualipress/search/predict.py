@@ -199,6 +199,8 @@ class Prediction:
         For a JPEG source and a codec with the same tables, the grid position of the source's own quality.
     bits_per_pixel : float or None
         Expected file size at ``index`` (bits per pixel), when the model has size curves.
+    size_curve : tuple of (tuple of float, tuple of float), or None
+        The predicted size curve behind ``bits_per_pixel``: grid positions and log10 bits per pixel there.
     """
 
     index: float
@@ -208,6 +210,23 @@ class Prediction:
     binding: str
     source_index: int | None = None
     bits_per_pixel: float | None = None
+    size_curve: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+
+    def index_for_size(self, bits_per_pixel: float) -> float | None:
+        """The grid position where the predicted file reaches ``bits_per_pixel`` (the curve made non-decreasing),
+        or None without a size curve; clamped to the curve's ends."""
+        if self.size_curve is None:
+            return None
+        knots = np.asarray(self.size_curve[0], dtype=np.float64)
+        env = np.maximum.accumulate(np.asarray(self.size_curve[1], dtype=np.float64))
+        t = math.log10(max(bits_per_pixel, 1e-12))
+        if t <= env[0]:
+            return float(knots[0])
+        if t >= env[-1]:
+            return float(knots[-1])
+        k = int(np.flatnonzero(env >= t)[0])
+        x0, x1, v0, v1 = knots[k - 1], knots[k], env[k - 1], env[k]
+        return float(x0 + (t - v0) * (x1 - x0) / (v1 - v0)) if v1 > v0 else float(x1)
 
 
 def feature_row(features: Mapping[str, float]) -> np.ndarray:
@@ -276,17 +295,21 @@ class Predictor:
             idx, slope = found
             q_lo, q_hi = model["residual_quantiles"]
             bpp = None
+            size_curve = None
             if "bytes_weights" in model:
                 log_bpp = np.asarray(model["bytes_weights"]) @ feature_row(features)
-                bpp = float(10 ** np.interp(idx, np.asarray(model["knots"], dtype=np.float64), log_bpp))
-            p = Prediction(idx, idx + q_lo, idx + q_hi, max(slope, 1e-3), str(c), None, bpp)
+                knots = np.asarray(model["knots"], dtype=np.float64)
+                bpp = float(10 ** np.interp(idx, knots, log_bpp))
+                size_curve = (tuple(float(k) for k in knots), tuple(float(v) for v in log_bpp))
+            p = Prediction(idx, idx + q_lo, idx + q_hi, max(slope, 1e-3), str(c), None, bpp, size_curve)
             if best is None or p.index > best.index:
                 best = p
         if best is None:
             return None
         top = grid_size - 1
         return Prediction(min(max(best.index, 0.0), top), min(max(best.low, 0.0), top),
-                          min(max(best.high, 0.0), top), best.slope, best.binding, None, best.bits_per_pixel)
+                          min(max(best.high, 0.0), top), best.slope, best.binding, None, best.bits_per_pixel,
+                          best.size_curve)
 
 
 def model_path() -> Path:

@@ -22,11 +22,12 @@ import numpy as np
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
 from qualipress.codecs.base import Codec
-from qualipress.errors import UnsupportedError
+from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.transfer import to_perceptual_image
 from qualipress.metrics import MetricResult
 from qualipress.search import predict as _predict
+from qualipress.search import proxy as _proxy
 from qualipress.search.budget import budget_search, prefer
 from qualipress.search.predict import Prediction
 from qualipress.search.targets import Target, parse_target
@@ -133,6 +134,9 @@ class SearchResult:
     beaten : str or None
         Why the search stopped early when racing a smaller file (``bound``); the result then does not meet the
         target and must not be used.
+    steering : int
+        Probes made on a half-size mosaic of the image to place the first full-image probe (see
+        :mod:`qualipress.search.proxy`); they are not in ``probes`` and never a result.
     """
 
     data: bytes
@@ -147,6 +151,7 @@ class SearchResult:
     options: dict[str, Any] = field(default_factory=dict)
     prediction: Prediction | None = None
     beaten: str | None = None
+    steering: int = 0
 
     @property
     def encodes(self) -> int:
@@ -197,6 +202,8 @@ def search(
     max_probes: int = 24,
     predict: bool = True,
     bound: int | None = None,
+    mosaic: bool = True,
+    size_scale: float = 1.0,
 ) -> SearchResult:
     """Smallest encoding of ``image`` with ``codec`` that meets ``target``.
 
@@ -231,8 +238,15 @@ def search(
     bound : int, optional
         Size of a file (another codec's) this search must beat: it stops, with ``met=False`` and ``beaten`` set,
         as soon as a failing probe is at least this large (file size grows with the setting, so no passing
-        setting can be smaller). Without a warm start, when the predicted file is larger than ``bound``, it
-        first probes the low end of the predicted bracket.
+        setting can be smaller). Without a warm start, unless its predicted file is well under ``bound``, it
+        first probes where its file should just exceed ``bound``.
+    mosaic : bool
+        When starting from the predictor (cold, or warm with a predicted residual), place the first full-image
+        probe by one or two probes on a mosaic of half the image's tiles (:mod:`qualipress.search.proxy`;
+        steering only, never a result).
+    size_scale : float
+        How much larger than predicted the files of other codecs were on this image (:func:`size_scale`), to
+        correct this codec's predicted sizes when racing a ``bound``.
 
     Returns
     -------
@@ -279,15 +293,37 @@ def search(
         return p
 
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
+    pixels = image.width * image.height
     if (bound is not None and prediction is not None and not isinstance(start, Hint)
-            and prediction.bits_per_pixel is not None
-            and prediction.bits_per_pixel * image.width * image.height / 8 > bound):
-        # Racing another codec's file and expected to lose: start at the low end of the bracket, where a failing
-        # probe that is already larger than the file to beat ends this codec's search at once.
-        i0 = math.floor(prediction.low)
+            and prediction.size_curve is not None):
+        # Racing another codec's file: one failing probe at least as large as that file ends this search. A clear
+        # loser (its file at RACE_SIZE_MARGIN above the bound still predicted to fail; sizes are off by ~10 %)
+        # probes there; in a close race the first probe is where its file should just exceed the bound (fails:
+        # beaten; passes: it may still win, and the search goes on); a likely winner starts at its prediction.
+        per_bound = bound * 8 / pixels / size_scale
+        at = prediction.index_for_size(RACE_SIZE_MARGIN * per_bound)
+        if at is not None and at <= prediction.index:
+            i0 = math.ceil(at)
+        else:
+            at = prediction.index_for_size(RACE_AIM * per_bound)
+            if at is not None and at <= prediction.high:
+                i0 = math.ceil(at)
     i0 = min(max(i0, 0), n - 1)
+    local_slope = None
+    if (mosaic and bound is None and prediction is not None and (special is None or i0 < special)
+            and not runner.checks and _proxy.Mosaic.usable(runner.encodable, runner.reference, tgt, cdc)):
+        # Started from the predictor (cold, or warm from another photograph): steer the first full-image probe by
+        # probes on half the tiles (cheap; see search.proxy).
+        try:
+            mos = _proxy.Mosaic(runner.encodable, runner.reference, tile, runner.prepared, _proxy.tile_for(cdc))
+            guess = hint.slope if hint is not None and hint.slope else prediction.slope
+            x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options,
+                                                           top=special)
+            i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
+        except QualipressError:
+            local_slope = None  # the codec would not take the mosaic: start from the prediction alone
     probe(i0)
-    slope = hint.slope if hint is not None and hint.slope else None
+    slope = local_slope or (hint.slope if hint is not None and hint.slope else None)
     widths: list[int] = []
 
     beaten = False
@@ -354,11 +390,20 @@ def search(
             s_use = slope if slope and slope > 0 else _default_slope(n)
             step = max(-n / 3, min(n / 3, -base.margin / s_use))
             c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
+            if hi is None and 0 < step <= 1.5:
+                c = min(base_i + 1, n - 1)  # failing just below the crossing: the proof may need only its neighbour
             if hi is None and base.check_blind:
                 c = math.ceil((base_i + n - 1) / 2)  # only a check failed: halve the distance to the top
             if hint is not None and hint.checked:
                 jump = 2 ** (len(passing if hi is not None else failing) - 1)
                 c = min(max(base_i - jump if hi is not None else base_i + jump, 0), n - 1)
+        if bound is not None and passing and not any(v.bytes < bound for v in passing.values()):
+            # Racing, and every passing probe is already larger than the file to beat: only a failing probe at
+            # least that large (or a passing one smaller) settles it, so aim where this codec's file should be
+            # just above the bound (the predicted size curve anchored at the lowest passing probe).
+            aim = _size_aim(prediction, min(passing), passing[min(passing)].bytes, RACE_AIM * bound)
+            if aim is not None and (lo is None or aim > lo) and aim < min(passing):
+                c = aim
         # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
         while c in passing or c in failing:
             c = c - 1 if c in passing else c + 1
@@ -392,8 +437,7 @@ def _predicted(image: Image, codec: Codec, target: Target, grid_size: int) -> Pr
     model = _predict.load()
     if model is None or not model.has(codec.name):
         return None
-    source_q = _predict.jpeg_source_quality(image)
-    feats = _predict.image_features(image, jpeg_quality=source_q)
+    source_q, feats = _features(image)
     pred = model.predict(codec.name, grid_size, target, feats)
     q = codec.info.quality
     if pred is None or source_q is None or codec.name not in _SAME_TABLES or q is None:
@@ -403,8 +447,32 @@ def _predicted(image: Image, codec: Codec, target: Target, grid_size: int) -> Pr
     src_i = int(np.argmin(np.abs(np.asarray(q.grid) - source_q)))
     if pred.index > src_i - 1:
         return Prediction(float(src_i), min(pred.low, src_i), max(pred.high, src_i), pred.slope,
-                          f"{pred.binding} (source JPEG quality {source_q:g})", src_i, pred.bits_per_pixel)
+                          f"{pred.binding} (source JPEG quality {source_q:g})", src_i, pred.bits_per_pixel,
+                          pred.size_curve)
     return replace(pred, source_index=src_i)
+
+
+#: How much larger than the file to beat a losing codec's first probe is predicted to be (see ``bound``).
+RACE_SIZE_MARGIN = 1.15
+#: Once a racing codec passes only with files larger than the bound, it next probes where its file should be this
+#: much larger than the bound (see :func:`_size_aim`).
+RACE_AIM = 1.03
+
+
+#: The last image's features: ``auto`` predicts every candidate codec for one image, and the pipeline predicts
+#: again in the search (held by identity; images are never modified in place).
+_last_features: list[tuple[Image, float | None, dict[str, float]]] = []
+
+
+def _features(image: Image) -> tuple[float | None, dict[str, float]]:
+    """The source JPEG quality and the predictor's features of ``image``, computed once per image object."""
+    for img, q, feats in _last_features:
+        if img is image:
+            return q, feats
+    q = _predict.jpeg_source_quality(image)
+    feats = _predict.image_features(image, jpeg_quality=q)
+    _last_features[:] = [(image, q, feats)]
+    return q, feats
 
 
 #: Codecs whose quality scales the IJG tables, as the JPEG sources' estimated quality does.
@@ -425,6 +493,17 @@ def _warm_from_prediction(prediction: Prediction, previous: Hint) -> Hint:
     weight = max(0.0, 1.0 - gap / _RESIDUAL_SPAN)
     slope = previous.slope if weight >= 0.5 and previous.slope else prediction.slope
     return Hint(prediction.index + weight * (previous.residual or 0.0), slope)
+
+
+def _size_aim(prediction: Prediction | None, index: int, size: int, want: float) -> int | None:
+    """The grid index where the file should reach ``want`` bytes: the predicted size curve's shape, scaled so it
+    passes through ``size`` bytes at ``index`` (None without a size curve)."""
+    if prediction is None or prediction.size_curve is None:
+        return None
+    knots, log_bpp = (np.asarray(v, dtype=np.float64) for v in prediction.size_curve)
+    at_index = 10 ** float(np.interp(index, knots, log_bpp))
+    pos = prediction.index_for_size(at_index * want / max(size, 1))
+    return None if pos is None else math.ceil(pos - 1e-9)
 
 
 def _nearest(grid: Sequence[float], value: float) -> float:
@@ -477,23 +556,24 @@ class _Runner:
         ref = reference if reference is not None else image
         self.reference = ref
         # Normalised once, with its SSIM window statistics, for every probe (see metrics.Reference).
-        self._prepared = _metrics.prepare_reference(ref)
+        self.prepared = _metrics.prepare_reference(ref)
         self.masks = dict(masks or {})
         missing = [s for s in target.scoped_metrics() if s not in self.masks]
         if missing:
             raise UnsupportedError(f"target {target} needs mask(s) {', '.join(missing)} (e.g. from --roi)")
         self.probes: list[Probe] = []
         self.prediction: Prediction | None = None
+        self.steering = 0
         self._last: dict[int, tuple[bytes, Image, dict[str, MetricResult]]] = {}
 
     def _measure(self, decoded: Image) -> dict[str, MetricResult]:
         names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr"]))
         scoped = {scope: (self.masks[scope], metric_names)
                   for scope, metric_names in self.target.scoped_metrics().items()}
-        res = _metrics.measure(self._prepared, decoded, names, tile=self.tile, scoped=scoped)
+        res = _metrics.measure(self.prepared, decoded, names, tile=self.tile, scoped=scoped)
         if self.target.near_threshold(res):
             # Too close to call in float32: decide on the float64 measurement (rare; about twice the cost).
-            res = _metrics.measure(self._prepared, decoded, names, tile=self.tile, scoped=scoped, precise=True)
+            res = _metrics.measure(self.prepared, decoded, names, tile=self.tile, scoped=scoped, precise=True)
         return res
 
     def run(self, setting: float | None, *, lossless: bool = False, codec: Codec | None = None) -> Probe:
@@ -532,6 +612,7 @@ class _Runner:
         out = SearchResult(data, codec or probe.codec or self.codec.name, probe.setting, probe.lossless, met, res,
                            list(self.probes), fallback, decoded, dict(self.options), self.prediction)
         out.hint = hint  # type: ignore[attr-defined]
+        out.steering = self.steering
         return out
 
     def fallback(self) -> SearchResult:
@@ -552,10 +633,22 @@ class _Runner:
 RACE_ORDER = ("avif", "jpegxl", "heif", "webp", "jpegli", "jpeg2000", "jpeg")
 
 
-#: After the two codecs expected to be smallest have been searched, a codec whose *predicted* file is more than
-#: this fraction larger than the best file found is not searched at all (a prediction, not a proof: the
-#: benchmark in docs/benchmarks.md compares the choice with a full search of every codec).
+#: After the codec expected to be smallest has been searched, a codec whose *predicted* file (corrected by how far
+#: the searched codecs' files were from their predictions, :func:`size_scale`) is more than this fraction larger
+#: than the best file found is not searched at all (a prediction, not a proof: the benchmark in
+#: docs/benchmarks.md compares the choice with a full search of every codec).
 SKIP_MARGIN = 0.25
+#: When the best file so far comes from a slow codec (probe cost at least SLOW), a codec whose probes cost COSTLY
+#: times as much is raced only when predicted at least COSTLY_GAIN smaller than that file (HEIF against AVIF: 2× the
+#: cost, files within ±7 % on Kodak; a near-tie is not worth several of its probes).
+SLOW = 6
+COSTLY = 1.8
+COSTLY_GAIN = 0.05
+#: Codecs predicted within this fraction of the smallest file are near-equals: the cheapest is raced first.
+RACE_TIE = 0.10
+#: CPU cost of one probe relative to JPEG at 768×512 (rounded, from ``benchmarks/auto_cost.py`` runs on Kodak,
+#: docs/benchmarks.md); only orders near-equal codecs in a race.
+PROBE_COST = {"jpeg": 1, "jpegli": 1, "webp": 2, "jpeg2000": 3, "jpegxl": 6, "avif": 10, "heif": 20}
 
 
 def expected_sizes(codec_names: Sequence[str], image: Image,
@@ -583,7 +676,9 @@ def race_order(codec_names: Sequence[str], image: Image | None = None,
                expected: Mapping[str, float] | None = None) -> list[str]:
     """The order to race ``codec_names`` in: by expected file size (``expected``, or predicted from ``image`` and
     ``target``), smallest first, then the codecs without a size prediction in :data:`RACE_ORDER` (unknown names
-    last)."""
+    last). The codecs predicted within :data:`RACE_TIE` of the smallest go first, cheapest per probe
+    (:data:`PROBE_COST`) first: a wrong guess between near-equals then costs the cheap search, and a slow codec
+    can be skipped against a slightly cheaper near-equal (:func:`skip_reason`)."""
     rank = {n: k for k, n in enumerate(RACE_ORDER)}
     static = sorted(codec_names, key=lambda n: rank.get(n, len(rank)))
     if expected is None:
@@ -591,17 +686,42 @@ def race_order(codec_names: Sequence[str], image: Image | None = None,
             return static
         expected = expected_sizes(static, image, target)
     first = sorted((n for n in static if n in expected), key=lambda n: expected[n])
+    if first:
+        near = [n for n in first if expected[n] <= (1 + RACE_TIE) * expected[first[0]]]
+        near.sort(key=lambda n: (PROBE_COST.get(n, max(PROBE_COST.values())), expected[n]))
+        first = near + [n for n in first if n not in near]
     return first + [n for n in static if n not in expected]
 
 
-def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None, searched: int) -> str | None:
-    """Why ``name`` need not be searched in a race (see :data:`SKIP_MARGIN`), or None."""
-    if searched < 2 or best_bytes is None or name not in expected:
+def size_scale(expected: Mapping[str, float], results: Mapping[str, SearchResult]) -> float:
+    """How much larger (>1) or smaller the files found so far for this image are than predicted: the geometric
+    mean of found / expected over the codecs searched to a result. 1 when none has been."""
+    ratios = [len(r.data) / expected[n] for n, r in results.items()
+              if n in expected and expected[n] > 0 and r.met and r.beaten is None and not r.lossless]
+    return float(np.exp(np.mean(np.log(ratios)))) if ratios else 1.0
+
+
+def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None, searched: int,
+                scale: float = 1.0, best_codec: str | None = None) -> str | None:
+    """Why ``name`` need not be searched in a race, or None.
+
+    Skipped: a codec whose predicted file, corrected by what the searches so far found for this image (``scale``,
+    :func:`size_scale`), is more than :data:`SKIP_MARGIN` above the best file; and, when the best file's codec
+    (``best_codec``) is slow (:data:`SLOW`), a codec whose probes cost :data:`COSTLY` times as much
+    (:data:`PROBE_COST`) unless it is predicted at least :data:`COSTLY_GAIN` smaller.
+    """
+    if searched < 1 or best_bytes is None or name not in expected:
         return None
-    if expected[name] <= (1 + SKIP_MARGIN) * best_bytes:
-        return None
-    return (f"predicted {expected[name]:,.0f} bytes, {100 * (expected[name] / best_bytes - 1):.0f} % above the "
-            f"best file so far ({best_bytes:,} bytes)")
+    guess = expected[name] * scale
+    if guess > (1 + SKIP_MARGIN) * best_bytes:
+        return (f"predicted {guess:,.0f} bytes, {100 * (guess / best_bytes - 1):.0f} % above the "
+                f"best file so far ({best_bytes:,} bytes)")
+    cost, best_cost = PROBE_COST.get(name), PROBE_COST.get(best_codec or "")
+    if cost is not None and best_cost is not None and best_cost >= SLOW and cost >= COSTLY * best_cost and (
+            guess > (1 - COSTLY_GAIN) * best_bytes):
+        return (f"predicted {guess:,.0f} bytes against {best_bytes:,} ({best_codec}), not {100 * COSTLY_GAIN:.0f} % "
+                f"smaller, at {cost / best_cost:.0f}× the cost per probe")
+    return None
 
 
 def best_of(
@@ -627,6 +747,8 @@ def best_of(
     (best, per_codec)
     """
     results: dict[str, SearchResult] = {}
+    given_scale = float(kwargs.pop("size_scale", 1.0))
+    best_name: str | None = None
     enc = to_perceptual_image(image) if image.is_float else image
     best_bytes = bound
     usable: list[Codec] = []
@@ -652,16 +774,18 @@ def best_of(
         usable.sort(key=lambda c: order.index(c.name))
     for cdc in usable:
         name = cdc.name
-        why = skip_reason(name, expected, best_bytes, len(results)) if race else None
+        why = (skip_reason(name, expected, best_bytes, len(results), size_scale(expected, results), best_name)
+               if race else None)
         if why is not None:
             if on_skip:
                 on_skip(name, why)
             continue
+        scale = size_scale(expected, results) if results else given_scale
         res = search(image, cdc, target, start=(starts or {}).get(name), bound=best_bytes if race else None,
-                     **kwargs)
+                     size_scale=scale, **kwargs)
         results[name] = res
         if race and res.met and (best_bytes is None or len(res.data) < best_bytes):
-            best_bytes = len(res.data)
+            best_bytes, best_name = len(res.data), res.codec
     if not results:
         raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
     best = None

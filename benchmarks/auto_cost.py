@@ -1,0 +1,72 @@
+"""What ``--codec auto`` costs against searching only the codec it ends up choosing.
+
+Usage::
+
+    python benchmarks/auto_cost.py ../shared/data/kodak --limit 3 --targets "C1" --full
+
+For each image and target: ``best_of`` over ``auto_candidates()`` with the race (as ``compress --codec auto``
+does), then ``search`` with the codec it chose, each cold (no warm start). Times are CPU seconds of this process
+(``time.process_time``): the development machine is shared. ``--full`` also searches every candidate to the end
+(no race) and reports whether the race chose the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from qualipress.bench.search_bench import resolve_target
+from qualipress.codecs import auto_candidates
+from qualipress.io import IMAGE_SUFFIXES, read_image
+from qualipress.search import best_of, search
+
+
+def run(dataset: Path, targets: list[str], limit: int, full: bool) -> str:
+    files = sorted(p for p in dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    cands = auto_candidates()
+    rows = ["| image | target | chosen | bytes | auto: CPU s / encodes | single codec: CPU s / encodes | auto / single "
+            "| searched (encodes) | skipped | same as full search |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    ratios = []
+    for f in files:
+        img = read_image(f)
+        for text in targets:
+            tgt = resolve_target(text)
+            skipped: list[str] = []
+            t0 = time.process_time()
+            best, per = best_of(img, cands, tgt, on_skip=lambda n, _why, out=skipped: out.append(n))
+            t_auto = time.process_time() - t0
+            enc_auto = sum(r.encodes for r in per.values())
+            t0 = time.process_time()
+            single = search(img, best.codec, tgt)
+            t_single = time.process_time() - t0
+            same = "–"
+            if full:
+                full_best, _ = best_of(img, cands, tgt, race=False)
+                same = "yes" if full_best.codec == best.codec and len(full_best.data) == len(best.data) else (
+                    f"no ({full_best.codec} {len(full_best.data):,})")
+            ratios.append(t_auto / t_single)
+            searched = ", ".join(f"{n} ({r.encodes}{', beaten' if r.beaten else ''})" for n, r in per.items())
+            rows.append(f"| {f.name} | {text} | {best.codec} | {len(best.data):,} | {t_auto:.2f} / {enc_auto} | "
+                        f"{t_single:.2f} / {single.encodes} | {t_auto / t_single:.2f}× | {searched} | "
+                        f"{', '.join(skipped) or '–'} | {same} |")
+            print(rows[-1], flush=True)
+    rows.append(f"\nmean auto / single {np.mean(ratios):.2f}×, max {np.max(ratios):.2f}× over {len(ratios)} runs")
+    return "\n".join(rows) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dataset", type=Path)
+    ap.add_argument("--targets", default="C1", help="';'-separated targets or profile names")
+    ap.add_argument("--limit", type=int, default=3)
+    ap.add_argument("--full", action="store_true", help="also search every codec to check the choice")
+    a = ap.parse_args()
+    print(run(a.dataset, a.targets.split(";"), a.limit, a.full))
+
+
+if __name__ == "__main__":
+    main()
