@@ -29,12 +29,13 @@ from rich.table import Table
 from qualipress import __version__, codecs, metrics
 from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
-from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image, write_image
+from qualipress.io import atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
-from qualipress.search import parse_target
+from qualipress.search import measure_encoded, parse_target
+from qualipress.search.probe import encodable
 
 app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compress images and film frames to the smallest file that provably meets a quality target.")
@@ -334,11 +335,10 @@ def encode(
     refuse_mistagging(cdc.name, carry)
     if carry.fields():
         opts["metadata"] = carry
-    enc_img = to_perceptual_image(image) if image.is_float else image
+    enc_img = encodable(image)
     data = cdc.encode(enc_img, quality=quality, lossless=lossless, **opts)
     atomic_write_bytes(output, data, overwrite=overwrite)
-    decoded = codecs.decode_like(cdc, output.read_bytes(), enc_img)
-    res = metrics.measure(image, decoded, ("ssim", "psnr"))
+    res = measure_encoded(output.read_bytes(), cdc, enc_img, reference=image, metrics=("ssim", "psnr")).metrics
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
