@@ -34,6 +34,7 @@ from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
+from qualipress.progress import progress_bar
 from qualipress.search import measure_encoded, parse_target
 from qualipress.search.probe import encodable
 
@@ -226,36 +227,22 @@ def _target(profile: str | None, target: list[str] | None, profiles: Path | None
 
 
 def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
-    if not enabled or not sys.stdout.isatty():
-        def plain(rec: dict[str, Any]) -> None:
+    with progress_bar("compressing", total, enabled=enabled, console=console) as bar:
+        def cb(rec: dict[str, Any]) -> None:
+            bar.advance()
             if not enabled:
                 return
-            status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
-                      else "MISSED" if rec.get("target_met") is False else "ok")
-            note = rec.get("error") or _notice(rec)
-            console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
-        return run(plain)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("eta"), TimeRemainingColumn(), console=console) as prog:
-        task = prog.add_task("compressing", total=total)
-
-        def cb(rec: dict[str, Any]) -> None:
-            prog.advance(task)
-            if rec.get("error"):
-                prog.console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
+            if not bar.live:
+                status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
+                          else "MISSED" if rec.get("target_met") is False else "ok")
+                note = rec.get("error") or _notice(rec)
+                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
+            elif rec.get("error"):
+                console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
             elif rec.get("target_met") is False and not rec.get("resumed"):
-                prog.console.print(f"[red]MISSED[/] {rec['input']}: {_notice(rec) or 'target not met'}")
+                console.print(f"[red]MISSED[/] {rec['input']}: {_notice(rec) or 'target not met'}")
             elif note := _notice(rec):
-                prog.console.print(f"[yellow]note[/] {rec['input']}: {note}")
+                console.print(f"[yellow]note[/] {rec['input']}: {note}")
         return run(cb)
 
 
