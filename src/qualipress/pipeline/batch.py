@@ -38,7 +38,6 @@ from qualipress.io import (
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
 from qualipress.io.files import exclusive_lock
-from qualipress.io.transfer import to_perceptual_image
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
@@ -48,11 +47,13 @@ from qualipress.search import (
     Target,
     best_of,
     expected_sizes,
+    measure_decoded,
     race_order,
     size_scale,
     skip_reason,
 )
 from qualipress.search.budget import prefer
+from qualipress.search.probe import encodable
 
 
 @dataclass
@@ -504,25 +505,17 @@ def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, origina
     if sha256_bytes(on_disk) != sha256_bytes(data):
         raise OutputError(f"{path}: file on disk differs from what was written")
 
-    like = to_perceptual_image(encoded) if encoded.is_float else encoded
-    decoded = _codecs.decode_like(codec, on_disk, like)
+    decoded = _codecs.decode_like(codec, on_disk, encodable(encoded))
     probe = best.decoded
     if probe is not None and probe.pixels.dtype == decoded.pixels.dtype and \
             np.array_equal(probe.pixels, decoded.pixels):
         return "decoded file identical to the measured probe"
     tgt = options.target
-    names = list(dict.fromkeys([*tgt.metrics, "ssim"]))
-    for precise in (False, True):  # float64 only when float32 is too close to call, as the search decides
-        res = _metrics.measure(original, decoded, names, tile=options.tile, precise=precise)
-        for scope, metric_names in tgt.scoped_metrics().items():
-            mask = masks.get(scope)
-            if mask is None:
-                continue
-            scoped = _metrics.measure(original, decoded, metric_names, tile=options.tile, mask=mask,
-                                      precise=precise)
-            res.update({f"{scope}:{k}": v for k, v in scoped.items()})
-        if not tgt.near_threshold(res):
-            break
+    # float64 only when float32 is too close to call, as the search decides; a scope without a mask is skipped
+    keys = [*tgt.metrics, "ssim", *(f"{scope}:{name}" for scope, names in tgt.scoped_metrics().items()
+                                    for name in names)]
+    res = measure_decoded(original, decoded, keys, masks={k: m for k, m in masks.items() if m is not None},
+                          tile=options.tile, precise_if=tgt.near_threshold)
     checkable = [c for c in tgt.constraints if c.key in res]
     if best.met and not all(c.satisfied(res) for c in checkable):
         raise OutputError(f"{path}: re-measured output misses {tgt} (bug or non-deterministic decoder)")
