@@ -6,12 +6,19 @@ Usage::
     nice .venv/bin/python benchmarks/photo_pipeline.py budget ../shared/data/kodak --limit 6 \\
         --budgets 20000,50000 --codecs jpeg,webp,avif,jpegxl
     nice .venv/bin/python benchmarks/photo_pipeline.py grow ../shared/data/people --codec webp --profile C1
+    nice .venv/bin/python benchmarks/photo_pipeline.py avif-knobs ../shared/data/kodak --limit 3
+    nice .venv/bin/python benchmarks/photo_pipeline.py jpeg-grid ../shared/data/kodak --limit 2
 
 ``transcode``: for every JPEG, the bytes of ``transcode:jpeg`` (mozjpeg lossless) and ``transcode:jpegxl`` (JPEG
 XL recompression; checked to rebuild the JPEG bit for bit). ``budget``: for each image, codec and budget, the
 chosen file's bytes as a fraction of the budget, the encodes it took, and whether the next grid setting up would
 have fitted (it must not). ``grow``: ``compress`` with the never-grow candidates (default) and with
-``--allow-larger``: how many outputs are larger than their input, and the total bytes.
+``--allow-larger``: how many outputs are larger than their input, and the total bytes. ``avif-knobs``: whether any
+AVIF encoder option gives file sizes between two neighbouring quality steps (for byte budgets): the relative size
+of one quality step, and of chroma subsampling, AOM speed and (through Pillow's AVIF plugin) AOM's
+quantisation-matrix level and sharpness, at a fixed quality. ``jpeg-grid``: JPEG bytes at qualities 5–99 in steps
+of 0.25 (fractional qualities, :mod:`qualipress.codecs.jpegq`): how often the size drops as the quality rises,
+the largest drop, and the largest step outside the 4:2:0 -> 4:4:4 switch at 90.
 """
 
 from __future__ import annotations
@@ -121,9 +128,78 @@ def grow(folder: Path, limit: int | None, codec: str, profile: str) -> dict:
     return out
 
 
+def _avif_bytes(a: np.ndarray, q: int, **kw: object) -> int:
+    import imagecodecs
+
+    kw.setdefault("speed", 6)
+    return len(imagecodecs.avif_encode(a, level=q, numthreads=2, **kw))
+
+
+def _pillow_avif_bytes(im: object, q: int, **kw: object) -> int:
+    import io
+
+    buf = io.BytesIO()
+    im.save(buf, "AVIF", quality=q, speed=6, **kw)  # type: ignore[attr-defined]
+    return len(buf.getvalue())
+
+
+def avif_knobs(folder: Path, limit: int | None, quality: int = 62) -> dict:
+    import itertools
+
+    from PIL import Image as PILImage
+
+    rows = []
+    for p in _images(folder, (".png",), limit):
+        im = PILImage.open(p).convert("RGB")
+        a = np.asarray(im)
+        sizes = {q: _avif_bytes(a, q) for q in range(quality - 3, quality + 4)}
+        distinct = sorted(set(sizes.values()))
+        step = float(np.median([hi / lo - 1 for lo, hi in itertools.pairwise(distinct)]))
+        base = _avif_bytes(a, quality)
+        pbase = _pillow_avif_bytes(im, quality)
+        row = {"file": p.name, "quality": quality, "bytes": base, "quality_step_percent": round(100 * step, 2),
+               "distinct_sizes_in_7_qualities": len(distinct),
+               "pixelformat_420_percent": round(100 * (_avif_bytes(a, quality, pixelformat="420") / base - 1), 2),
+               "speed_percent": {s: round(100 * (_avif_bytes(a, quality, speed=s) / base - 1), 2)
+                                 for s in (4, 5, 7, 8)},
+               "pillow_bytes": pbase}
+        adv: dict[str, object] = {}
+        for label, opts in (("qm 4", [("enable-qm", "1"), ("qm-min", "4"), ("qm-max", "4")]),
+                            ("qm 6", [("enable-qm", "1"), ("qm-min", "6"), ("qm-max", "6")]),
+                            ("qm 8", [("enable-qm", "1"), ("qm-min", "8"), ("qm-max", "8")]),
+                            ("qm 10", [("enable-qm", "1"), ("qm-min", "10"), ("qm-max", "10")]),
+                            ("sharpness 0", [("sharpness", "0")]), ("sharpness 4", [("sharpness", "4")])):
+            try:
+                adv[label] = round(100 * (_pillow_avif_bytes(im, quality, advanced=opts) / pbase - 1), 2)
+            except Exception as exc:  # an option this libavif/AOM build does not know
+                adv[label] = f"failed: {exc}"
+        row["pillow_advanced_percent"] = adv
+        rows.append(row)
+    return {"rows": rows, "summary": rows}
+
+
+def jpeg_grid(folder: Path, limit: int | None, step: float = 0.25) -> dict:
+    jpeg = codecs.get("jpeg")
+    rows = []
+    for p in _images(folder, (".png",), limit):
+        image = read_image(p)
+        qs = np.arange(5.0, 99.0 + 1e-9, step)
+        sizes = [len(jpeg.encode(image, quality=float(q))) for q in qs]
+        drops = [(b - a) / b for a, b in zip(sizes[1:], sizes[:-1], strict=True) if a < b]
+        ups = [(a / b - 1, float(q)) for q, a, b in zip(qs[1:], sizes[1:], sizes[:-1], strict=True)
+               if q != 90.0 and a > b]
+        big = max(ups, default=(0.0, None))
+        rows.append({"file": p.name, "steps": len(sizes) - 1, "size_drops": len(drops),
+                     "largest_drop_percent": round(100 * max(drops, default=0.0), 3),
+                     "largest_step_percent": round(100 * big[0], 2), "largest_step_at": big[1],
+                     "largest_step_below_95_percent": round(100 * max((u for u, q in ups if q < 95), default=0), 2),
+                     "median_step_percent": round(100 * float(np.median([u for u, _ in ups])), 3) if ups else None})
+    return {"rows": rows, "summary": rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=("transcode", "budget", "grow"))
+    ap.add_argument("what", choices=("transcode", "budget", "grow", "avif-knobs", "jpeg-grid"))
     ap.add_argument("folder", type=Path)
     ap.add_argument("--limit", type=int)
     ap.add_argument("--budgets", default="20000,50000")
@@ -136,6 +212,10 @@ def main() -> None:
         res = transcode(a.folder, a.limit)
     elif a.what == "budget":
         res = budget(a.folder, a.limit, [int(b) for b in a.budgets.split(",")], a.codecs.split(","))
+    elif a.what == "jpeg-grid":
+        res = jpeg_grid(a.folder, a.limit)
+    elif a.what == "avif-knobs":
+        res = avif_knobs(a.folder, a.limit)
     else:
         res = grow(a.folder, a.limit, a.codec, a.profile)
     if a.out:

@@ -9,6 +9,7 @@ import pytest
 from qualipress import codecs
 from qualipress.cli import main
 from qualipress.io import as_image, write_image
+from qualipress.pipeline import hooks as pipeline_hooks
 from qualipress.pipeline.delivery import not_shown_by_browsers
 from tests.conftest import photo_like
 
@@ -27,10 +28,12 @@ def test_auto_names_outputs_browsers_do_not_show(tmp_path: Path, monkeypatch: py
     write_image(src, as_image(photo_like(48, 64, seed=1)))
     only = "heif" if codecs.get("heif").is_available() else "jpeg2000"
     monkeypatch.setattr(codecs, "auto_candidates", lambda: [only])  # auto's pick made deterministic
+    monkeypatch.setattr(pipeline_hooks, "auto_candidates", lambda: [only])
     args = ["compress", str(src), "--codec", "auto", "--target", "ssim>=0.85", "--no-film", "--allow-larger"]
     assert main([*args, "-o", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert "web browsers do not show" in err and "--for web" in err
     monkeypatch.setattr(codecs, "auto_candidates", lambda: ["webp"])
+    monkeypatch.setattr(pipeline_hooks, "auto_candidates", lambda: ["webp"])
     assert main([*args, "-o", str(tmp_path / "out2")]) == 0
     assert "web browsers do not show" not in capsys.readouterr().err

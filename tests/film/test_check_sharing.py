@@ -117,3 +117,31 @@ def test_distinct_levels_count_like_unique(dtype: type) -> None:
     px = (np.random.default_rng(9).integers(0, 900, (40, 50, 3)) * 3).astype(dtype)
     want = max(np.unique(px[..., i]).size for i in range(3))
     assert analysis.bits_used(px, 12)["levels"] == want
+
+
+@pytest.mark.parametrize("metadata", [{}, {"dpx:Transfer": "Printing density"}])
+def test_shared_linear_light_equals_each_measure_alone(metadata: dict) -> None:
+    src = _log_frame(3)
+    src = Image(src.pixels, 10, transfer="log", metadata=metadata)
+    arrays = analysis.frame_arrays(src)
+    ref = fidelity.reference(src, arrays=arrays)  # computes the linear luma once, into arrays
+    assert arrays.log_linear is not None and ref.linear is arrays.log_linear
+    alone = fidelity.linear_luma(np.asarray(to_perceptual(src), np.float32), src)
+    assert alone is not None and np.array_equal(ref.linear, alone)
+    assert np.array_equal(analysis.linear_light(src), alone)
+    assert analysis.analyse(src, arrays=arrays)["dynamic_range"] == analysis.dynamic_range(src)
+
+
+def test_a_finished_frames_source_arrays_are_released() -> None:
+    """The source side of a frame (several float copies of it) is kept for that frame and the next one only,
+    not for the last nine frames a worker compressed."""
+    import gc
+    import weakref
+
+    first = weakref.ref(decisions._ref_info(_log_frame(5)))
+    second = decisions._ref_info(_log_frame(6))
+    gc.collect()
+    assert first() is not None  # still one of the two kept
+    third = decisions._ref_info(_log_frame(7))
+    gc.collect()
+    assert first() is None and third is not second

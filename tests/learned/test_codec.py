@@ -172,3 +172,24 @@ def test_step_one_bitstream_is_compressai_own_and_decodes_alike(tiny_hyperprior:
         their_hat = model.decompress(theirs["strings"], theirs["shape"])["x_hat"].clamp(0, 1)
     # the synthesis runs in another memory layout: same result up to float rounding (< 1/255 per sample)
     assert float((ours_hat - their_hat).abs().max()) < 1 / 255
+
+
+def test_decoder_reconstructs_from_rounded_latents_not_noise(tiny_hyperprior: Path) -> None:
+    """At any step the decoder sees round(y / s) * s (the quantised mean), the same as the eval-mode forward pass."""
+    import torch
+
+    from qualipress.learned import ops
+    from qualipress.learned.weights import load_file
+
+    model = load_file(tiny_hyperprior, "bmshj2018-hyperprior").model.eval()
+    x = torch.from_numpy(synthetic_rgb(64, 128, 1).transpose(2, 0, 1).copy()).float().div(255).unsqueeze(0)
+    with torch.inference_mode():
+        for step in (0.5, 2.0):
+            strings, shape = ops.compress(model, x, step)
+            decoded = ops.decompress(model, strings, shape, step)
+            expected = model.g_s(torch.round(model.g_a(x) / step) * step).clamp(0, 1)
+            assert float((decoded - expected).abs().max()) < 1e-4
+            again = ops.decompress(model, strings, shape, step)  # deterministic: no noise anywhere
+            assert torch.equal(decoded, again)
+            fwd = ops.forward(model, x, step)["x_hat"].clamp(0, 1)
+            assert float((fwd - decoded).abs().max()) < 1e-4

@@ -87,6 +87,30 @@ def test_checks_stop_at_the_first_failure():
     assert ran.count("second") == sum(not p.check_failed for p in res.probes)
 
 
+def test_a_check_that_measures_its_distance_is_interpolated_not_bisected():
+    """A check that returns a margin steers the search like the target's own margin: the same setting as the
+    blind (pass/fail) check, found with fewer encodes, and the probe margins are the check's when it binds."""
+    img = SAMPLES[0]
+
+    def psnr(ref, dec):
+        return measure(ref, dec, ("psnr",))["psnr"].value
+
+    def blind(ref, dec):
+        return CheckOutcome(psnr(ref, dec) >= 36, "psnr36")
+
+    def measured(ref, dec):
+        v = psnr(ref, dec)
+        return CheckOutcome(v >= 36, "psnr36", margin=(v - 36) / 10)
+
+    a = search(img, "jpeg", "ssim>=0.5", checks=[blind], predict=False)
+    b = search(img, "jpeg", "ssim>=0.5", checks=[measured], predict=False)
+    assert a.met and b.met and b.setting == a.setting and b.data == a.data
+    assert b.encodes < a.encodes
+    for p in b.probes:  # the check binds (the SSIM target is far away): its distance is the probe's margin
+        assert p.margin == pytest.approx((p.metrics["psnr"] - 36) / 10 if p.passed else min((p.metrics["psnr"] - 36)
+                                                                                             / 10, -1e-3))
+
+
 def test_reference_other_than_encoded_image():
     # Quality is measured against the reference, not against what was encoded: a mirrored copy can never
     # resemble the original, so even the lossless fallback must report the target as missed.

@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from qualipress.io import as_image
+from qualipress.metrics import ssim
+
 
 def synthetic_frame(width: int, height: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A smooth-plus-texture 16-bit RGB frame and a noisy copy of it."""
@@ -24,9 +27,6 @@ def synthetic_frame(width: int, height: int, *, seed: int = 0) -> tuple[np.ndarr
 def run_ssim_bench(*, width: int = 4096, height: int = 2160, repeats: int = 3) -> dict[str, Any]:
     """Time both implementations (best of ``repeats``) and check they agree."""
     from skimage.metrics import structural_similarity
-
-    from qualipress.io import as_image
-    from qualipress.metrics import ssim
 
     ref, dist = synthetic_frame(width, height)
     a, b = as_image(ref), as_image(dist)

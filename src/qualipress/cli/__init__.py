@@ -15,18 +15,26 @@ import os
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from qualipress import __version__
+from qualipress import __version__, codecs, metrics
+from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
+from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image, write_image
+from qualipress.io.discover import find_images
+from qualipress.io.metadata import carry_for
+from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
+from qualipress.search import parse_target
 
 app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compress images and film frames to the smallest file that provably meets a quality target.")
@@ -87,8 +95,6 @@ def compress(
     '-' reads the input from stdin or writes the output to stdout.
     """
     from qualipress.cli import photo as _photo
-    from qualipress.codecs import resolve
-    from qualipress.pipeline import CompressOptions, summary_dict
     from qualipress.pipeline.delivery import PhotoHooks
     from qualipress.pipeline.views import codec_rows, file_rows
 
@@ -153,7 +159,6 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
     """Run the batch into ``output``, or, for one output file (``single``), into a private work directory and
     deliver the file from there; returns the batch summary."""
     from qualipress.cli import photo as _photo
-    from qualipress.pipeline import compress_paths
 
     with _photo.staged_input(inputs) as ins:
         if single is None:
@@ -174,10 +179,6 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
 def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
     """The input files (for the progress bar's total); says which image files of a format qualipress does not
     read, and which earlier output folders, were skipped."""
-    from collections import Counter
-
-    from qualipress.io.discover import find_images
-
     unread: list[Path] = []
     earlier: list[Path] = []
     found = find_images(inputs, unread=unread, skipped_outputs=earlier, exclude=exclude or [])
@@ -214,7 +215,6 @@ def _coerce(v: str) -> Any:
 
 def _target(profile: str | None, target: list[str] | None, profiles: Path | None) -> tuple[Any, str | None]:
     from qualipress.profiles import get_profile
-    from qualipress.search import parse_target
 
     if profile and target:
         raise QualipressError("give --profile or --target, not both")
@@ -322,10 +322,7 @@ def encode(
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
-    from qualipress import codecs, metrics
-    from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image
-    from qualipress.io.metadata import carry_for
-    from qualipress.pipeline.delivery import reduce_bit_depth
+    from qualipress.pipeline.delivery import reduce_bit_depth, refuse_mistagging
 
     _not_the_input(input, output)
     image = read_image(input)
@@ -334,6 +331,7 @@ def encode(
     cdc = codecs.get(codecs.resolve(codec)[0])
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
     carry = carry_for(image.metadata, metadata)
+    refuse_mistagging(cdc.name, carry)
     if carry.fields():
         opts["metadata"] = carry
     enc_img = to_perceptual_image(image) if image.is_float else image
@@ -370,7 +368,6 @@ def decode(
     overwrite: Annotated[bool, typer.Option()] = False,
 ) -> None:
     """Decode a compressed file to a lossless working format."""
-    from qualipress.io import read_image, write_image
 
     _not_the_input(input, output)
     if weights is not None:
@@ -403,8 +400,6 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Print quality metrics of DISTORTED against REFERENCE."""
-    from qualipress import metrics
-    from qualipress.io import read_image
     from qualipress.metrics.pair import align_pair
 
     ref, dis, notes = align_pair(read_image(reference), read_image(distorted))
@@ -434,10 +429,6 @@ def info(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Size, dtype, bit depth, channels, transfer and metadata of an image file."""
-    import numpy as np
-
-    from qualipress.io import read_image
-
     image = read_image(file)
     px = image.pixels
     meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
@@ -459,7 +450,6 @@ def info(
 @app.command(name="codecs")
 def list_codecs(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Available codecs, library versions, bit depths and quality parameters."""
-    from qualipress import codecs
 
     rows = []
     for name in [*codecs.names(), *codecs.prefixed_names()]:

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qualipress import codecs
 from qualipress.errors import OutputError, QualipressError
+from qualipress.io import EXTENSIONS, IMAGE_SUFFIXES, sniff
+from qualipress.pipeline import expand_inputs
 
 #: Spellings of one format's extension.
 _SAME_EXT = {".jpeg": ".jpg", ".jpe": ".jpg", ".jfif": ".jpg", ".heif": ".heic", ".hif": ".heic", ".tiff": ".tif",
@@ -40,7 +43,6 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     OutputError
         The named output file is the input itself (same file, also through a link).
     """
-    from qualipress.io import IMAGE_SUFFIXES
 
     text = str(output)
     if text == "-":
@@ -56,21 +58,23 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     return single
 
 
+def _extension(codec: str) -> str | None:
+    """The file extension ``codec`` writes (``.jpeg`` and the like folded to one spelling); None when the codec
+    is not installed."""
+    try:
+        ext = codecs.get(codec).info.extension
+    except QualipressError:
+        return None
+    return _SAME_EXT.get(ext, ext)
+
+
 def codecs_for(single: SingleOutput, codec: str) -> str:
     """The codecs that write ``single``'s extension: ``auto`` narrows to them, a named codec must match."""
-    from qualipress import codecs
 
     if single.extension is None:
         return codec
     pool = [*codecs.auto_candidates(), "png"] if codec == "auto" else codec.split(",")
-    fits = []
-    for name in pool:
-        try:
-            ext = codecs.get(name).info.extension
-        except QualipressError:
-            continue
-        if _SAME_EXT.get(ext, ext) == single.extension:
-            fits.append(name)
+    fits = [name for name in pool if _extension(name) == single.extension]
     if not fits:
         raise QualipressError(f"-o ...{single.extension}: {'no installed codec' if codec == 'auto' else codec} "
                               f"writes {single.extension} files")
@@ -80,7 +84,6 @@ def codecs_for(single: SingleOutput, codec: str) -> str:
 def allowed_extensions(single: SingleOutput | None, codec: str) -> frozenset[str] | None:
     """Output extensions a single-output run may produce: the named file's, or (stdout) those of the requested
     codecs, so a kept or transcoded source never arrives in another format than asked for."""
-    from qualipress import codecs
 
     if single is None:
         return None
@@ -88,14 +91,7 @@ def allowed_extensions(single: SingleOutput | None, codec: str) -> frozenset[str
         return frozenset({single.extension})
     if codec == "auto":
         return None
-    exts = set()
-    for name in codec.split(","):
-        try:
-            ext = codecs.get(name).info.extension
-        except QualipressError:
-            continue
-        exts.add(_SAME_EXT.get(ext, ext))
-    return frozenset(exts)
+    return frozenset(ext for name in codec.split(",") if (ext := _extension(name)) is not None)
 
 
 @contextmanager
@@ -104,7 +100,6 @@ def staged_input(inputs: list[str]) -> Iterator[list[str]]:
     if inputs != ["-"]:
         yield inputs
         return
-    from qualipress.io import EXTENSIONS, sniff
 
     data = sys.stdin.buffer.read()
     if not data:
@@ -153,7 +148,6 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
 
 def dry_run_rows(inputs: list[str], outdir: Path, codec: str) -> list[dict[str, Any]]:
     """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs."""
-    from qualipress.pipeline import expand_inputs
 
     rows = []
     for job in expand_inputs(inputs):

@@ -15,6 +15,7 @@ import numpy as np
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
+from qualipress.io.writers import encode_png, encode_tiff
 
 
 def _int_grid(low: int, high: int) -> tuple[float, ...]:
@@ -68,6 +69,13 @@ class _ImagecodecsMixin:
         fn = getattr(imagecodecs, f"{cls.module_attr}_version", None)
         lib = fn() if fn else ""
         return f"{lib} (imagecodecs {imagecodecs.__version__})".strip()
+
+    def decode(self, data: bytes) -> Image:
+        """``imagecodecs.<module_attr>_decode``; the bit depth is the smallest standard one holding every sample."""
+        import imagecodecs
+
+        arr = getattr(imagecodecs, f"{self.module_attr}_decode")(data)
+        return _decoded(arr, _bits_of(arr))
 
 
 class JpegCodec(_ImagecodecsMixin, Codec):
@@ -175,12 +183,6 @@ class Jpeg2000Codec(_ImagecodecsMixin, Codec):
             return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=0, reversible=True, **kw))
         return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=float(quality or 45), reversible=False, **kw))
 
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.jpeg2k_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
-
 
 class Jpeg2000ReversibleCodec(Jpeg2000Codec):
     """JPEG 2000 reversible (mathematically lossless)."""
@@ -220,12 +222,6 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         if lossless:
             return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=True, **kw))
         return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=False, distance=float(quality or 1.0), **kw))
-
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.jpegxl_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 
 
 class JpegXlLosslessCodec(JpegXlCodec):
@@ -267,12 +263,6 @@ class AvifCodec(_ImagecodecsMixin, Codec):
         level = 100 if lossless else int(round(quality or 70))
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
                                              bitspersample=depth, numthreads=2))
-
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.avif_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 
 
 class WebpCodec(_ImagecodecsMixin, Codec):
@@ -372,15 +362,8 @@ class PngCodec(_ImagecodecsMixin, Codec):
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-        from qualipress.io.writers import encode_png
 
         return encode_png(image)
-
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.png_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 
 
 class TiffCodec(Codec):
@@ -399,7 +382,6 @@ class TiffCodec(Codec):
         return f"tifffile {tifffile.__version__}"
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-        from qualipress.io.writers import encode_tiff
 
         return encode_tiff(image)
 
@@ -407,7 +389,7 @@ class TiffCodec(Codec):
         import tifffile
 
         arr = tifffile.imread(io.BytesIO(data))
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
+        return _decoded(arr, _bits_of(arr))
 
 
 class JpegLsCodec(_ImagecodecsMixin, Codec):
@@ -427,10 +409,4 @@ class JpegLsCodec(_ImagecodecsMixin, Codec):
             return bytes(imagecodecs.jpegls_encode(_plane(image)))
         except Exception as exc:  # CharLS sizes its buffer for compressible data
             raise CodecError(f"jpegls: {exc}") from exc
-
-    def decode(self, data: bytes) -> Image:
-        import imagecodecs
-
-        arr = imagecodecs.jpegls_decode(data)
-        return _decoded(arr, None if arr.dtype == np.uint8 else _bits_of(arr))
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from qualipress.codecs import decode_as
 from qualipress.codecs.base import Codec, CodecInfo
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image, as_image
@@ -75,7 +76,6 @@ def _with_metadata(jpeg: bytes, carry: Carry | None) -> bytes:
 
 
 def _upright(fmt: str, data: bytes) -> Image:
-    from qualipress.codecs import decode_as
 
     image = decode_as(fmt, data)
     if fmt in ORIENTED_FORMATS:

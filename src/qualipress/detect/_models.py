@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from qualipress.errors import ModelError
 
@@ -60,32 +64,39 @@ def ppocr_det_session() -> Any:
 @lru_cache(maxsize=2)
 def selfie_segmenter(model_selection: int = 0) -> Any:
     """MediaPipe selfie (person) segmentation, models bundled in the mediapipe 0.10.14 wheel."""
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from mediapipe.python.solutions import selfie_segmentation
-    except ImportError as exc:
-        raise ModelError(
-            "mediapipe (legacy solutions API) is not installed; pip install --no-deps mediapipe==0.10.14 "
-            "absl-py attrs flatbuffers 'protobuf<5'"
-        ) from exc
-    import numpy as np
-
-    with _native_stderr_silenced():  # MediaPipe's C++ logs (TFLite delegate, feedback manager) ignore GLOG
-        seg = selfie_segmentation.SelfieSegmentation(model_selection=model_selection)
-        seg.process(np.zeros((64, 64, 3), np.uint8))  # first inference prints too; do it here, silently
+    with _env_defaults(GLOG_minloglevel="2", TF_CPP_MIN_LOG_LEVEL="2"):  # read when the native side starts
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from mediapipe.python.solutions import selfie_segmentation
+        except ImportError as exc:
+            raise ModelError(
+                "mediapipe (legacy solutions API) is not installed; pip install --no-deps mediapipe==0.10.14 "
+                "absl-py attrs flatbuffers 'protobuf<5'"
+            ) from exc
+        with _native_stderr_silenced():  # MediaPipe's C++ logs (TFLite delegate, feedback manager) ignore GLOG
+            seg = selfie_segmentation.SelfieSegmentation(model_selection=model_selection)
+            seg.process(np.zeros((64, 64, 3), np.uint8))  # first inference prints too; do it here, silently
     return seg
+
+
+@contextmanager
+def _env_defaults(**defaults: str) -> Iterator[None]:
+    """Set the environment variables that are not set, for the duration only (the caller's environment is
+    left as it was: a variable the user set is never touched, one we set is removed again)."""
+    added = [k for k in defaults if k not in os.environ]
+    for k in added:
+        os.environ[k] = defaults[k]
+    try:
+        yield
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
 
 
 @contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
     """Point file descriptor 2 at /dev/null for the duration (native libraries write there directly)."""
-    import sys
-
     try:
         sys.stderr.flush()
         saved = os.dup(2)

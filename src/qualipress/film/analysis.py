@@ -141,14 +141,17 @@ def _distinct(channel: np.ndarray) -> int:
 _SRGB_CUT = 0.04045
 
 
-def linear_light(image: Image) -> np.ndarray | None:
+def linear_light(image: Image, arrays: FrameArrays | None = None) -> np.ndarray | None:
     """Linear luminance-like values of a frame (for stop counts), or None when the transfer is unknown.
 
     Linear float frames are used as they are; integer frames are decoded by their transfer: ``log`` as Cineon
     for DPX "Printing density" frames, else ACEScct (:func:`qualipress.io.logcurves.log_to_linear`),
     ``srgb``/``bt709`` with the sRGB curve,
-    ``pq`` with ST 2084, ``linear`` as is.
+    ``pq`` with ST 2084, ``linear`` as is. With the frame's :func:`frame_arrays`, an integer log frame's values
+    are computed once and shared (:func:`log_linear_luma`).
     """
+    if arrays is not None and not image.is_float and image.transfer == "log":
+        return log_linear_luma(arrays, image)
     code = to_perceptual(image) if not image.is_float else image.color().pixels
     y = luma(np.asarray(code, np.float32))
     if image.is_float and image.transfer == "linear":
@@ -170,14 +173,19 @@ def linear_light(image: Image) -> np.ndarray | None:
     return None
 
 
-def dynamic_range(image: Image, code: np.ndarray | None = None) -> dict[str, Any]:
-    """Percentiles of luma code values and the scene's range in stops (see module table)."""
-    code = to_perceptual(image) if code is None else code
-    y = luma(code)
+def dynamic_range(image: Image, code: np.ndarray | None = None, *,
+                  arrays: FrameArrays | None = None) -> dict[str, Any]:
+    """Percentiles of luma code values and the scene's range in stops (see module table); ``arrays`` (the
+    frame's :func:`frame_arrays`) supplies the code, its luma and the linear light when given."""
+    if arrays is not None:
+        code, y = arrays.code, arrays.y
+    else:
+        code = to_perceptual(image) if code is None else code
+        y = luma(code)
     pct = np.percentile(y, [0.1, 1, 50, 99, 99.9])
     out: dict[str, Any] = {f"p{k}": round(float(v), 5) for k, v in zip(("0.1", "1", "50", "99", "99.9"), pct,
                                                                            strict=True)}
-    lin = linear_light(image)
+    lin = linear_light(image, arrays)
     stops = None
     if lin is not None:
         lo, hi = np.percentile(lin, [0.1, 99.9])
@@ -333,6 +341,19 @@ class FrameArrays:
     y: np.ndarray
     stats: BlockStats
     grain: dict[str, Any]
+    #: Scene-linear luma of an integer log frame, once computed (:func:`log_linear_luma`).
+    log_linear: np.ndarray | None = None
+
+
+def log_linear_luma(arrays: FrameArrays, image: Image) -> np.ndarray:
+    """Luma of the scene-linear values of an integer log frame (:func:`qualipress.io.logcurves.log_to_linear` of
+    its perceptual code), computed once per frame and kept in ``arrays``: the dynamic range and the fidelity
+    reference both need it."""
+    from qualipress.io.logcurves import log_to_linear
+
+    if arrays.log_linear is None:
+        arrays.log_linear = luma(np.asarray(log_to_linear(arrays.code, image.metadata), np.float32))
+    return arrays.log_linear
 
 
 def frame_arrays(image: Image | np.ndarray, *, block: int = BLOCK) -> FrameArrays:
@@ -387,7 +408,7 @@ def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool =
     out: dict[str, Any] = {
         "size": [img.width, img.height],
         "bits": bits_used(img.color().pixels, img.bit_depth),
-        "dynamic_range": dynamic_range(img, code),
+        "dynamic_range": dynamic_range(img, arrays=arrays),
         "smooth_gradient": {k: v for k, v in smooth.items() if k != "mask"},
         "colour": colour(code),
         "texture": {k: v for k, v in tex.items() if k != "mask"},

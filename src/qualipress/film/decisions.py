@@ -71,6 +71,8 @@ class _RefInfo:
 
 
 _KEYS: dict[int, tuple[weakref.ref[Any], _RefInfo]] = {}
+#: Frames whose :class:`_RefInfo` is kept while they are alive (the frame being compressed, and one more).
+_KEEP_FRAMES = 2
 
 
 def _ref_info(reference: Image) -> _RefInfo:
@@ -85,8 +87,10 @@ def _ref_info(reference: Image) -> _RefInfo:
     info = _RefInfo(arrays.code, arrays.stats, analysis.smooth_gradient(arrays.stats)["mask"],
                     analysis.texture(arrays.stats, noise=sigma)["mask"],
                     fidelity.reference(reference, arrays=arrays), arrays=arrays)
-    if len(_KEYS) > 8:
-        _KEYS.clear()
+    for key in [k for k, v in _KEYS.items() if v[0]() is None]:
+        del _KEYS[key]  # frames already gone: their arrays (several float copies of the frame) go with them
+    while len(_KEYS) >= _KEEP_FRAMES:
+        del _KEYS[next(iter(_KEYS))]
     _KEYS[id(reference)] = (weakref.ref(reference), info)
     return info
 
@@ -244,7 +248,11 @@ class GrainCheck:
                 if self.min_corr or self.min_energy else "report only")
         detail = (f"grain kept: corr {g['corr']:.3f}, energy {g['energy']:.3f} over {g['blocks']} flat blocks "
                   f"(grain RMS {g['sigma'] * 1023:.2f} 10-bit codes; {need})")
-        return CheckOutcome(ok, self.name, detail)
+        # the distance to the floors, for the search to interpolate on (both ratios move smoothly with the
+        # setting); none when the floors only report
+        margin = min(g["corr"] - self.min_corr, g["energy"] - self.min_energy) if self.min_corr or \
+            self.min_energy else None
+        return CheckOutcome(ok, self.name, detail, margin)
 
 
 @dataclass

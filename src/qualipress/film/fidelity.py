@@ -130,7 +130,9 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
         why = "the flattest regions hold no grain (black, clipped or noise-free)"
     elif sigma < floor:
         why = f"no grain to keep: grain RMS {sigma * 1023:.2f} 10-bit codes < {floor * 1023:.2f}"
-    lin = linear_luma(code, image)
+    shared = arrays is not None and arrays.stats.block == analysis.BLOCK and not image.is_float \
+        and image.transfer == "log"
+    lin = analysis.log_linear_luma(arrays, image) if shared and arrays is not None else linear_luma(code, image)
     hi = lo = None
     if lin is not None:
         smooth = _blur2(lin)

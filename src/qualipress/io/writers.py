@@ -11,6 +11,7 @@ import numpy as np
 from qualipress.errors import OutputError, UnsupportedError
 from qualipress.io.files import atomic_path, atomic_write_bytes
 from qualipress.io.image import Image
+from qualipress.io.transfer import pq_decode
 
 
 def encode_png(image: Image) -> bytes:
@@ -117,7 +118,6 @@ def _exr_light(path: Path, image: Image) -> np.ndarray:
     UnsupportedError
         An integer image whose transfer is neither ``pq`` nor ``linear``.
     """
-    from qualipress.io.transfer import pq_decode
 
     if image.transfer not in ("pq", "linear"):
         raise UnsupportedError(f"{path}: EXR holds linear light and this {image.bit_depth}-bit image is "

@@ -38,6 +38,7 @@ from qualipress.io import (
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
 from qualipress.io.files import exclusive_lock
+from qualipress.io.transfer import to_perceptual_image
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
@@ -502,7 +503,6 @@ def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, origina
     on_disk = path.read_bytes()
     if sha256_bytes(on_disk) != sha256_bytes(data):
         raise OutputError(f"{path}: file on disk differs from what was written")
-    from qualipress.io.transfer import to_perceptual_image
 
     like = to_perceptual_image(encoded) if encoded.is_float else encoded
     decoded = _codecs.decode_like(codec, on_disk, like)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from qualipress.codecs import auto_candidates
 from qualipress.io.image import Image
 from qualipress.search.search import Check, Hint
 from qualipress.search.targets import Target
@@ -75,7 +76,6 @@ class DefaultHooks:
     """Plan = the requested codec (or every codec that can carry the image for ``auto``); no sealing."""
 
     def plan(self, image: Image, *, path: Path, codec: str, target: Target, previous: dict | None) -> Plan:
-        from qualipress.codecs import auto_candidates
 
         codecs = auto_candidates() if codec == "auto" else [c.strip() for c in codec.split(",") if c.strip()]
         return Plan(codecs=codecs)

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from qualipress.rd import format_table, html_report, load_curves, parse_qualities, plot_rd, run_rd
+
 
 def bench_rd_cmd(
     dataset: Annotated[list[Path], typer.Argument(help="Dataset directory (or image files).")],
@@ -27,7 +29,6 @@ def bench_rd_cmd(
     report: Annotated[bool, typer.Option(help="Write report.html and rd.png.")] = True,
 ) -> None:
     """Rate–distortion benchmark: codecs × qualities × metrics, BD tables, HTML report (incremental)."""
-    from qualipress.rd import format_table, html_report, parse_qualities, plot_rd, run_rd
 
     names = [c.strip() for c in codecs.split(",") if c.strip()]
     q = parse_qualities(qualities or [], names)
@@ -56,7 +57,6 @@ def bench_plot_cmd(
     title: Annotated[str, typer.Option(help="Figure title.")] = "",
 ) -> None:
     """Plot RD curves from result JSON files (ours or CompressAI's published ones)."""
-    from qualipress.rd import load_curves, plot_rd
 
     curves = load_curves(results)
     plot_rd(curves, output, metrics=[m.strip() for m in metrics.split(",") if m.strip()], title=title)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import codecs
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.codecs.builtin import JPEG_SWEEP
 from qualipress.errors import CodecError
@@ -73,6 +74,5 @@ def get_codec(name: str) -> Codec:
     """A codec from the harness's reference set or the core codec table."""
     if name in REFERENCE_CODECS:
         return REFERENCE_CODECS[name]()
-    from qualipress import codecs
 
     return codecs.get(name)

@@ -15,7 +15,7 @@ from qualipress.bench.colours import curve_colour
 from qualipress.errors import InputError
 from qualipress.io import atomic_write_bytes, atomic_write_text
 from qualipress.metrics import lookup
-from qualipress.rd.bd import to_db
+from qualipress.rd.bd import METHODS, _fmt, to_db
 
 
 def load_curves(paths: Sequence[str | os.PathLike[str]]) -> dict[str, dict[str, Any]]:
@@ -97,7 +97,6 @@ def plot_rd(
     import matplotlib.pyplot as plt
     import numpy as np
 
-
     present = [m for m in metrics if any(_metric_aliases(c["results"], m) for c in curves.values())]
     if not present:
         raise InputError(f"none of the metrics {list(metrics)} is in the results")
@@ -140,7 +139,6 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
     InputError
         The directory has no ``summary.json``.
     """
-    from qualipress.rd.bd import METHODS, _fmt
 
     d = Path(outdir)
     try:

@@ -15,6 +15,7 @@ metric. Outputs are written atomically:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -30,9 +31,14 @@ from typing import Any
 
 import numpy as np
 
+import qualipress.detect as det
 from qualipress import metrics as _metrics
+from qualipress.codecs import decode_like
+from qualipress.detect import detect
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import append_jsonl, atomic_write_text, find_images, read_jsonl
+from qualipress.io import append_jsonl, atomic_write_text, find_images, read_image, read_jsonl
+from qualipress.metrics import measure
+from qualipress.rd.bd import bd_tables
 
 #: Tasks of ``--task`` (coding for machines) -> detector class in :mod:`qualipress.detect`.
 TASKS = {"faces": "faces", "persons": "persons"}
@@ -130,7 +136,6 @@ def list_dataset(
 
 
 def _read(path: Path) -> Any:
-    from qualipress.io import read_image
 
     img = read_image(path)
     if img.is_float:
@@ -185,10 +190,6 @@ class Unit:
 
 def task_version(task: str) -> str:
     """Fingerprint of the detector code and settings used by ``task`` (task rows are cached under it)."""
-    import hashlib
-
-    import qualipress.detect as det
-
     h = hashlib.sha256(f"{task}|{TASK_MIN_SCORE}".encode())
     for f in sorted(Path(det.__file__).parent.glob("*.py")):
         h.update(f.read_bytes())
@@ -196,7 +197,6 @@ def task_version(task: str) -> str:
 
 
 def _task_regions(image: Any, task: str) -> list[Any]:
-    from qualipress.detect import detect
 
     return detect(image, (TASKS[task],), min_score=TASK_MIN_SCORE)
 
@@ -206,8 +206,6 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
     Returns ``(rows, errors)``; an error in one setting is reported and the others still run.
     """
-    from qualipress.codecs import decode_like
-    from qualipress.metrics import measure
     from qualipress.rd.reference import get_codec
 
     rows: list[dict[str, Any]] = []
@@ -408,7 +406,6 @@ def run_rd(
     UnsupportedError, CodecUnavailableError
         A codec name that does not resolve.
     """
-    from qualipress.rd.bd import bd_tables
 
     out = Path(outdir)
     codec_objs, sweeps = _resolve_codecs(codecs, metrics, anchor, task, qualities, encode_options or {})
@@ -421,34 +418,29 @@ def run_rd(
     cached = len(rows)
     computed, errors = _run_units(units, cache, rows, jobs, progress)
 
-    curves: dict[str, dict[str, Any]] = {}
-    for n in codecs:
-        curves[n] = {
-            "name": n,
-            "description": f"qualipress bench rd; {codec_objs[n].version()}; "
-            f"{len(files)} images; settings = {codec_objs[n].info.quality.name}",  # type: ignore[union-attr]
-            "results": aggregate(rows, n, sweeps[n], len(files), wanted),
-        }
-        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curves[n], indent=2))
+    curves = {n: _curve(n, codec_objs[n], rows, sweeps[n], len(files), wanted) for n in codecs}
+    for n, curve in curves.items():
+        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curve, indent=2))
     bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
     _write_csv(out / "rows.csv", rows, wanted)
-    summary = {
-        "dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
-        "images": [f.name for f in files],
-        "codecs": list(codecs),
-        "versions": {n: sorted(set(v.values())) for n, v in versions.items()},
-        "settings": sweeps,
-        "metrics": wanted,
-        "anchor": anchor,
-        "task": task,
-        "bd": bd,
-        "errors": errors,
-        "rows_computed": computed,
-        "rows_cached": cached,
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
+    summary = {"dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
+               "images": [f.name for f in files], "codecs": list(codecs),
+               "versions": {n: sorted(set(v.values())) for n, v in versions.items()}, "settings": sweeps,
+               "metrics": wanted, "anchor": anchor, "task": task, "bd": bd, "errors": errors,
+               "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     _atomic_text(out / "summary.json", json.dumps(summary, indent=2))
     return RdResult(out, rows, curves, bd, errors, computed, cached)
+
+
+def _curve(name: str, codec: Any, rows: list[dict[str, Any]], settings: list[float], n_images: int,
+           wanted: list[str]) -> dict[str, Any]:
+    """One codec's CompressAI-style curve (``name``, ``description``, ``results``)."""
+    return {
+        "name": name,
+        "description": f"qualipress bench rd; {codec.version()}; {n_images} images; "
+        f"settings = {codec.info.quality.name}",
+        "results": aggregate(rows, name, settings, n_images, wanted),
+    }
 
 
 def _resolve_codecs(
@@ -460,7 +452,6 @@ def _resolve_codecs(
     encode_options: dict[str, dict[str, Any]],
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """Check the run's arguments; the codec objects (with user weights) and each codec's validated sweep."""
-    from qualipress.metrics import spec
     from qualipress.rd.reference import get_codec
 
     if not codecs:
@@ -470,7 +461,7 @@ def _resolve_codecs(
     if anchor is not None and anchor not in codecs:
         raise InputError(f"anchor {anchor!r} is not among the codecs {list(codecs)}")
     for m in metrics:
-        spec(m)
+        _metrics.spec(m)
     codec_objs = {name: get_codec(name) for name in codecs}
     for name, c in list(codec_objs.items()):
         w = encode_options.get(name, {}).get("weights")

@@ -5,12 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
 
 from qualipress.errors import ExitCode, InputError
-from qualipress.review.results import DEFAULT_THRESHOLD, ReviewResults
+from qualipress.review.app import allowed_hosts_for, build_app
+from qualipress.review.db import ReviewDB
+from qualipress.review.pairs import scan_collections
+from qualipress.review.results import (
+    DEFAULT_THRESHOLD,
+    ReviewResults,
+    compute_results,
+    judgements_csv,
+    results_csv,
+    write_csv_atomic,
+)
 
 
 def _fmt(v: float | None, pct: bool = False) -> str:
@@ -78,8 +89,6 @@ def review_cmd(
                                              "values as stored; film: also for float scene-linear frames."),
 ) -> None:
     """Open a local web page where evaluators score original/compressed pairs 0-5."""
-    from qualipress.review.app import allowed_hosts_for, build_app
-    from qualipress.review.pairs import scan_collections
     from qualipress.review.server import serve
 
     scan = scan_collections([str(c) for c in collections])  # errors: the core CLI prints them, exit 2
@@ -107,11 +116,6 @@ def review_results_cmd(
     ),
 ) -> None:
     """Acceptance per profile and codec, mean score, agreement and most-flagged artifacts."""
-    from dataclasses import asdict
-
-    from qualipress.review.db import ReviewDB
-    from qualipress.review.results import compute_results, judgements_csv, results_csv, write_csv_atomic
-
     if not db.is_file():
         raise InputError(f"{db} does not exist (run `qualipress review ... --db {db}` first)")
     store = ReviewDB(db)
@@ -140,10 +144,7 @@ def review_load_cmd(
     submissions: int = typer.Option(200, min=1, max=5000, help="Scores each evaluator submits."),
 ) -> None:
     """Loopback load test of the review server: concurrent scoring, then a database audit."""
-    from qualipress.review.app import build_app
-    from qualipress.review.db import ReviewDB
     from qualipress.review.loadtest import audit, make_pair_collection, run_load
-    from qualipress.review.pairs import scan_collections
     from qualipress.review.server import background_server
 
     with tempfile.TemporaryDirectory(prefix="qualipress-review-load-") as tmp:

@@ -40,6 +40,10 @@ class CheckOutcome:
     passed: bool
     name: str
     detail: str = ""
+    #: Signed distance to the check's threshold (positive = passes), in a unit roughly linear in the codec's
+    #: setting near the threshold, when the check can measure one; None for a plain pass/fail. The search steers
+    #: by it like by the target's margin (interpolating instead of bisecting when the check decides).
+    margin: float | None = None
 
 
 class Check(Protocol):
@@ -85,6 +89,11 @@ class Probe:
     @property
     def check_failed(self) -> bool:
         return any(not c.passed for c in self.checks)
+
+    @property
+    def check_blind(self) -> bool:
+        """A check failed without saying by how much: the margin gives no distance to interpolate on."""
+        return any(not c.passed and c.margin is None for c in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"codec": self.codec, "setting": self.setting, "bytes": self.bytes,
@@ -347,7 +356,7 @@ def search(
                 elif id(passing[hi]) not in last2:
                     m_hi /= 2
             x = _crossing(lo, m_lo, hi, m_hi)
-            if failing[lo].check_failed:
+            if failing[lo].check_blind:
                 x = (lo + hi) / 2  # a failed check gives no distance to interpolate on
             width = hi - lo
             if len(widths) >= 2 and widths[-1] > 0.6 * widths[-2]:
@@ -360,7 +369,7 @@ def search(
             # that end's neighbour (the proof needs it) instead of interpolating or bisecting towards the middle.
             # Only in a narrow bracket: across a wide one the slope may be a step (a JPEG source's own quality).
             s_loc = (passing[hi].margin - failing[lo].margin) / width
-            if s_loc > 0 and width <= _FINISH_WIDTH and not failing[lo].check_failed:
+            if s_loc > 0 and width <= _FINISH_WIDTH and not failing[lo].check_blind:
                 if passing[hi].margin < s_loc:
                     c = hi - 1
                 elif -failing[lo].margin < s_loc:
@@ -383,7 +392,7 @@ def search(
             c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
             if hi is None and 0 < step <= 1.5:
                 c = min(base_i + 1, n - 1)  # failing just below the crossing: the proof may need only its neighbour
-            if hi is None and base.check_failed:
+            if hi is None and base.check_blind:
                 c = math.ceil((base_i + n - 1) / 2)  # only a check failed: halve the distance to the top
             if hint is not None and hint.checked:
                 jump = 2 ** (len(passing if hi is not None else failing) - 1)
@@ -582,6 +591,9 @@ class _Runner:
                 break
         passed = self.target.satisfied(res) and all(o.passed for o in outcomes)
         margin = self.target.margin(res)
+        distances = [o.margin for o in outcomes if o.margin is not None]
+        if distances:  # a check that measures its distance may be the binding constraint
+            margin = min(margin, *distances)
         if not all(o.passed for o in outcomes):
             margin = min(margin, -1e-3)
         p = Probe(setting, len(data), passed, margin, {k: v.value for k, v in res.items()}, outcomes, lossless,

@@ -1,0 +1,33 @@
+"""QA: the capabilities' compress options are checked before any work (usage error, exit 2, one line)."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from qualipress.cli import main
+
+
+@pytest.fixture()
+def photo(tmp_path):
+    rng = np.random.default_rng(3)
+    p = tmp_path / "in.png"
+    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(p)
+    return p
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--roi", "bogus"], "bogus"),
+    (["--roi-mask", "missing.png"], "missing.png"),
+    (["--roi-boxes", "missing.json"], "missing.json"),
+    (["--roi-quality", "90", "--bg-quality", "200"], "bg-quality"),
+    (["--roi-quality", "0"], "roi-quality"),
+    (["--block-threshold", "7"], "block-threshold"),
+])
+def test_bad_roi_option_is_a_usage_error(photo, tmp_path, capsys, args, words):
+    out = tmp_path / "out"
+    code = main(["compress", str(photo), "-o", str(out), "--codec", "jpeg-roi", *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert words in err
+    assert "Traceback" not in err
+    assert not (out / "in.jpg").exists()
