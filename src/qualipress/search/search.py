@@ -392,6 +392,8 @@ def search(
             c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
             if hi is None and 0 < step <= 1.5:
                 c = min(base_i + 1, n - 1)  # failing just below the crossing: the proof may need only its neighbour
+            if hi is None and special is not None and base_i < special < c:
+                c = special  # climbing towards a JPEG source's own quality: it passes by a jump, try it first
             if hi is None and base.check_blind:
                 c = math.ceil((base_i + n - 1) / 2)  # only a check failed: halve the distance to the top
             if hint is not None and hint.checked:
