@@ -71,6 +71,8 @@ class _RefInfo:
 
 
 _KEYS: dict[int, tuple[weakref.ref[Any], _RefInfo]] = {}
+#: Frames whose :class:`_RefInfo` is kept while they are alive (the frame being compressed, and one more).
+_KEEP_FRAMES = 2
 
 
 def _ref_info(reference: Image) -> _RefInfo:
@@ -85,8 +87,10 @@ def _ref_info(reference: Image) -> _RefInfo:
     info = _RefInfo(arrays.code, arrays.stats, analysis.smooth_gradient(arrays.stats)["mask"],
                     analysis.texture(arrays.stats, noise=sigma)["mask"],
                     fidelity.reference(reference, arrays=arrays), arrays=arrays)
-    if len(_KEYS) > 8:
-        _KEYS.clear()
+    for key in [k for k, v in _KEYS.items() if v[0]() is None]:
+        del _KEYS[key]  # frames already gone: their arrays (several float copies of the frame) go with them
+    while len(_KEYS) >= _KEEP_FRAMES:
+        del _KEYS[next(iter(_KEYS))]
     _KEYS[id(reference)] = (weakref.ref(reference), info)
     return info
 

@@ -78,6 +78,8 @@ def train_cmd(
                                                   "strength reset to 1, fresh optimiser).")] = None,
     checkpoint_minutes: Annotated[float, typer.Option("--checkpoint-minutes", help="rd: checkpoint interval.")]
     = 5.0,
+    crossing_weight: Annotated[float, typer.Option("--crossing-weight", help="rd: weight of the zero-threshold "
+                                                                          "crossing gradient (0 = off).")] = 0.0,
 ) -> None:
     """Train the Kuchen U-Net: on label directories (MSE, Adam, 320×180 patches, stride 160), or with
     ``--objective rd`` for rate and distortion through a differentiable JPEG (resumable, time budget, log)."""
@@ -87,7 +89,8 @@ def train_cmd(
         _train_rd(labels, output, steps=steps, batch=batch or 8, lr=lr or 1e-4,
                   base=base, crop=crop, q_range=q_range, ssim_weight=ssim_weight, threads=threads or 1,
                   max_minutes=max_minutes, seed=seed, resume=resume, checkpoint_minutes=checkpoint_minutes,
-                  init=_model_path(init) if init else None, codec=codec or "jpeg")
+                  init=_model_path(init) if init else None, codec=codec or "jpeg",
+                  crossing_weight=crossing_weight)
         return
     if objective != "labels":
         raise InputError(f"objective must be 'labels' or 'rd', not {objective!r}")
@@ -107,9 +110,9 @@ def train_cmd(
 
 
 def _model_path(name: str) -> str:
-    from qualipress.preprocess import KUCHEN, KUCHEN_RD, SHIPPED_MODEL, SHIPPED_RD_MODEL
+    from qualipress.preprocess import SHIPPED_NETWORKS
 
-    return str({KUCHEN: SHIPPED_MODEL, KUCHEN_RD: SHIPPED_RD_MODEL}.get(name.strip().lower(), Path(name)))
+    return str(SHIPPED_NETWORKS.get(name.strip().lower(), Path(name)))
 
 
 def _train_rd(inputs: list[Path], output: Path, *, q_range: str, resume: bool, **kw: Any) -> None:
