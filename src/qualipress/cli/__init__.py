@@ -300,7 +300,7 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
 def encode(
     input: Annotated[Path, typer.Argument(help="Image file.")],
     output: Annotated[Path, typer.Option("-o", "--output")],
-    codec: Annotated[str, typer.Option(help="Codec name.")] = "jpeg",
+    codec: Annotated[str | None, typer.Option(help="Codec name (default: the one writing -o's extension).")] = None,
     quality: Annotated[float | None, typer.Option(help="Native quality setting (codec default if omitted).")] = None,
     lossless: Annotated[bool, typer.Option(help="Lossless mode.")] = False,
     weights: Annotated[Path | None, typer.Option(help="Weights file for learned codecs.")] = None,
@@ -313,10 +313,11 @@ def encode(
     from qualipress.pipeline.delivery import reduce_bit_depth, refuse_mistagging
 
     _not_the_input(input, output)
+    codec = _codec_for_output(output, codec)
     image = read_image(input)
     if bit_depth is not None:
         image = reduce_bit_depth(image, bit_depth)
-    cdc = codecs.get(codecs.resolve(codec)[0])
+    cdc = codecs.get(codec)
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
     carry = carry_for(image.metadata, metadata)
     refuse_mistagging(cdc.name, carry)
@@ -339,6 +340,26 @@ def encode(
                       f"PSNR {res['psnr'].value:.2f} dB")
         if "learned_weights" in out:
             console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
+
+
+def _codec_for_output(output: Path, codec: str | None) -> str:
+    """The codec ``encode`` uses: the one named (its files must fit ``output``'s image extension, so JPEG bytes
+    never land in ``x.webp``), or the first installed codec writing that extension."""
+    from qualipress.cli.photo import canonical_suffix, codec_extension
+    from qualipress.io import IMAGE_SUFFIXES
+
+    suffix = output.suffix.lower()
+    if codec is None:
+        for name in codecs.available_names():
+            if suffix and codec_extension(name) == canonical_suffix(suffix):
+                return name
+        raise QualipressError(f"-o {output}: no codec is known to write '{suffix}' files; name one with --codec")
+    name = codecs.resolve(codec)[0]
+    ext = codec_extension(name)
+    if suffix in IMAGE_SUFFIXES and ext is not None and ext != canonical_suffix(suffix):
+        raise QualipressError(f"-o {output}: {name} writes {ext} files, not {suffix} (name the output "
+                              f"{output.stem}{ext} or choose the codec for that extension)")
+    return name
 
 
 def _not_the_input(input: Path, output: Path) -> None:

@@ -335,6 +335,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
         data = seal_result(best, record=record, tile=options.tile)
     else:
         data = hooks.seal(best.data, codec=best.codec, record=record)
+    data = _within_budget(data, best.data, record, options.target.budget)
     written = [out_path, *sidecars]
     marker = _mark_pending(outdir, out_path, written)
     wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
@@ -353,6 +354,16 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     record.update(output=str(out_path), output_sha256=sha256_bytes(data), bytes=len(data),
                   bpp=round(8 * len(data) / (image.width * image.height), 5),
                   ratio=round(record["input_bytes"] / len(data), 4) if data else None, verified=True)
+
+
+def _within_budget(sealed: bytes, chosen: bytes, record: dict, budget: float | None) -> bytes:
+    """The bytes to write: ``sealed`` (the hooks' seal embedded in ``chosen``) unless that pushes a file which met
+    its byte budget over it; then ``chosen`` itself, and the seal goes to the ``<output>.xmp`` sidecar."""
+    if budget is None or len(sealed) <= budget or len(chosen) > budget:
+        return sealed
+    if "seal" in record:
+        record["seal"] = "sidecar"
+    return chosen
 
 
 def _search_codecs(encoded: Image, original: Image, plan: Any, options: CompressOptions,
