@@ -306,16 +306,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
     out_path = Path(str(stem) + codec.info.extension)  # keeps dotted frame numbers
     sidecars = _sidecar_data(plan, best, stem)
-    protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
-    _reclaim(outdir, out_path)
-    for p in [out_path, *sidecars]:
-        if os.path.realpath(p) in protected:  # an input is never a target, --overwrite or not
-            raise OutputError(f"{p}: output would replace an input; choose another output directory"
-                              + ("" if options.name_with_ext else " or use --name-with-ext"))
-        if p.exists() and not options.overwrite:
-            raise OutputError(f"{p}: exists and was not made by this run's settings (an earlier run with other "
-                              "settings, or one that kept its report elsewhere, made it: rerun with the same "
-                              "--report to resume, or use --overwrite)")
+    _guard_outputs(job, outdir, [out_path, *sidecars], options)
     record.update(
         codec=best.codec, codec_version=codec.version(), params=best.params(),
         setting=None if best.lossless else best.setting,
@@ -330,12 +321,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     describe = getattr(codec, "describe_output", None)  # learned codecs: the weights (fingerprint, source)
     if describe is not None:
         record.update(describe(best.data))
-    seal_result = getattr(hooks, "seal_result", None)  # optional: a seal that reuses the winner's decode
-    if callable(seal_result):
-        data = seal_result(best, record=record, tile=options.tile)
-    else:
-        data = hooks.seal(best.data, codec=best.codec, record=record)
-    data = _within_budget(data, best.data, record, options.target.budget)
+    data = _within_budget(_sealed(hooks, best, record, options.tile), best.data, record, options.target.budget)
     written = [out_path, *sidecars]
     marker = _mark_pending(outdir, out_path, written)
     wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
@@ -354,6 +340,31 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     record.update(output=str(out_path), output_sha256=sha256_bytes(data), bytes=len(data),
                   bpp=round(8 * len(data) / (image.width * image.height), 5),
                   ratio=round(record["input_bytes"] / len(data), 4) if data else None, verified=True)
+
+
+def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressOptions) -> None:
+    """Refuse to write over an input, or over a file this run's settings did not make (unless ``--overwrite``).
+
+    ``paths[0]`` is the output; a stale copy that an interrupted run of these settings left is reclaimed first.
+    """
+    protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
+    _reclaim(outdir, paths[0])
+    for p in paths:
+        if os.path.realpath(p) in protected:  # an input is never a target, --overwrite or not
+            raise OutputError(f"{p}: output would replace an input; choose another output directory"
+                              + ("" if options.name_with_ext else " or use --name-with-ext"))
+        if p.exists() and not options.overwrite:
+            raise OutputError(f"{p}: exists and was not made by this run's settings (an earlier run with other "
+                              "settings, or one that kept its report elsewhere, made it: rerun with the same "
+                              "--report to resume, or use --overwrite)")
+
+
+def _sealed(hooks: PipelineHooks, best: SearchResult, record: dict[str, Any], tile: int) -> bytes:
+    """The winner's bytes with the hooks' seal (``seal_result`` when the hooks have it: it reuses the decode)."""
+    seal_result = getattr(hooks, "seal_result", None)
+    if callable(seal_result):
+        return seal_result(best, record=record, tile=tile)
+    return hooks.seal(best.data, codec=best.codec, record=record)
 
 
 def _within_budget(sealed: bytes, chosen: bytes, record: dict, budget: float | None) -> bytes:
