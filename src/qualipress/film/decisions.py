@@ -102,13 +102,26 @@ def _ref_info(reference: Image) -> _RefInfo:
 
 @dataclass
 class _DecInfo:
-    """What the checks measure on one decoded probe, computed once and shared by all of them."""
+    """What the checks measure on one decoded probe, computed once and shared by all of them.
 
-    code: np.ndarray
+    The perceptual code of the whole probe (three float32 planes, 26 MB at 2K) is not kept: :attr:`code` converts
+    the decoded image again when a figure needs it (the tonal and display figures, once each per probe, cached in
+    :attr:`figures`); the luma and block statistics every check uses are kept."""
+
+    image: weakref.ref[Any]
+    shape: tuple[int, ...]
     _y: np.ndarray | None = None
     _stats: analysis.BlockStats | None = None
     #: Figures already computed on this probe (see :func:`figure`).
     figures: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def code(self) -> np.ndarray:
+        """Perceptual code of the decoded probe, ``(H, W, C)`` float32 (converted on each call)."""
+        decoded = self.image()
+        if decoded is None:  # pragma: no cover - the callers hold the decoded image while they measure it
+            raise ValueError("the decoded probe is gone")
+        return _decoded_code(decoded, self.shape)
 
     @property
     def y(self) -> np.ndarray:
@@ -131,7 +144,9 @@ def _dec_info(info: _RefInfo, decoded: Image) -> _DecInfo:
     hit = _DECODED.get(id(decoded))
     if hit is not None and hit[0]() is decoded and hit[1]() is info:
         return hit[2]
-    out = _DecInfo(_decoded_code(decoded, info.code.shape))
+    if (decoded.height, decoded.width) != info.code.shape[:2]:
+        raise ValueError(f"decoded size {(decoded.height, decoded.width)} differs from reference {info.code.shape[:2]}")
+    out = _DecInfo(weakref.ref(decoded), info.code.shape)
     for key in [k for k, v in _DECODED.items() if v[0]() is None or v[1]() is None]:
         del _DECODED[key]  # probes and frames already gone
     while len(_DECODED) >= _KEEP_DECODED:
@@ -141,7 +156,7 @@ def _dec_info(info: _RefInfo, decoded: Image) -> _DecInfo:
 
 
 #: Decoded probes whose :class:`_DecInfo` is kept (the last ones: a search ends next to its winner, which the
-#: seal then measures again; each costs about two float copies of the frame).
+#: seal then measures again; each costs a float32 luma plane and its block fits).
 _KEEP_DECODED = 2
 
 
