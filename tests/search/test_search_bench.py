@@ -46,3 +46,7 @@ def test_bench_search_refuses_what_its_sweep_cannot_judge_before_any_work(tmp_pa
         err = capsys.readouterr().err
         assert "Traceback" not in err and err.strip().count("\n") == 0, err
     assert not (tmp_path / "out" / "sweep-cache.json").exists()
+    (tmp_path / "empty").mkdir()
+    for folder in ("missing", "empty"):  # FileNotFoundError / ZeroDivisionError tracebacks
+        assert main(["bench", "search", str(tmp_path / folder), "-o", str(tmp_path / "out")]) == 2
+        assert "Traceback" not in capsys.readouterr().err

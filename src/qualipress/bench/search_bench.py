@@ -16,7 +16,7 @@ import numpy as np
 
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
-from qualipress.errors import TargetError, UnsupportedError
+from qualipress.errors import InputError, TargetError, UnsupportedError
 from qualipress.io import IMAGE_SUFFIXES, atomic_write_bytes, read_image, sha256_file
 from qualipress.profiles import get_profile
 from qualipress.search import Constraint, Hint, Target, parse_target, search
@@ -94,7 +94,11 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
             raise UnsupportedError(f"bench search: {codec_name} has no quality setting to search")
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
+    if not Path(dataset).is_dir():
+        raise InputError(f"bench search: {dataset} is not a directory of images")
     files = sorted(p for p in Path(dataset).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not files:
+        raise InputError(f"bench search: {dataset} holds no images")
     cache_path = out / "sweep-cache.json"
     cache: dict[str, Any] = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     images = [(f, read_image(f), sha256_file(f)) for f in files]
