@@ -31,3 +31,20 @@ def test_bad_roi_option_is_a_usage_error(photo, tmp_path, capsys, args, words):
     assert words in err
     assert "Traceback" not in err
     assert not (out / "in.jpg").exists()
+
+
+def test_encode_takes_the_codec_from_the_output_extension(photo, tmp_path, capsys):
+    """QA: ``encode in.png -o out.webp`` wrote JPEG bytes into out.webp (the codec defaulted to jpeg)."""
+    out = tmp_path / "out.webp"
+    assert main(["encode", str(photo), "-o", str(out), "--quality", "70"]) == 0
+    assert out.read_bytes()[8:12] == b"WEBP"
+
+
+def test_encode_refuses_a_codec_that_does_not_write_the_extension(photo, tmp_path, capsys):
+    out = tmp_path / "out.jxl"
+    assert main(["encode", str(photo), "-o", str(out), "--codec", "jpeg", "--quality", "70"]) == 2
+    err = capsys.readouterr().err
+    assert ".jpg" in err and "Traceback" not in err
+    assert not out.exists()
+    # aliases and spellings of one extension are the same format
+    assert main(["encode", str(photo), "-o", str(tmp_path / "a.jpeg"), "--codec", "jpg", "--quality", "70"]) == 0

@@ -29,12 +29,14 @@ from rich.table import Table
 from qualipress import __version__, codecs, metrics
 from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
-from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image, write_image
+from qualipress.io import atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
-from qualipress.search import parse_target
+from qualipress.progress import progress_bar
+from qualipress.search import measure_encoded, parse_target
+from qualipress.search.probe import encodable
 
 app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compress images and film frames to the smallest file that provably meets a quality target.")
@@ -225,36 +227,22 @@ def _target(profile: str | None, target: list[str] | None, profiles: Path | None
 
 
 def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
-    if not enabled or not sys.stdout.isatty():
-        def plain(rec: dict[str, Any]) -> None:
+    with progress_bar("compressing", total, enabled=enabled, console=console) as bar:
+        def cb(rec: dict[str, Any]) -> None:
+            bar.advance()
             if not enabled:
                 return
-            status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
-                      else "MISSED" if rec.get("target_met") is False else "ok")
-            note = rec.get("error") or _notice(rec)
-            console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
-        return run(plain)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("eta"), TimeRemainingColumn(), console=console) as prog:
-        task = prog.add_task("compressing", total=total)
-
-        def cb(rec: dict[str, Any]) -> None:
-            prog.advance(task)
-            if rec.get("error"):
-                prog.console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
+            if not bar.live:
+                status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
+                          else "MISSED" if rec.get("target_met") is False else "ok")
+                note = rec.get("error") or _notice(rec)
+                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
+            elif rec.get("error"):
+                console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
             elif rec.get("target_met") is False and not rec.get("resumed"):
-                prog.console.print(f"[red]MISSED[/] {rec['input']}: {_notice(rec) or 'target not met'}")
+                console.print(f"[red]MISSED[/] {rec['input']}: {_notice(rec) or 'target not met'}")
             elif note := _notice(rec):
-                prog.console.print(f"[yellow]note[/] {rec['input']}: {note}")
+                console.print(f"[yellow]note[/] {rec['input']}: {note}")
         return run(cb)
 
 
@@ -312,7 +300,7 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
 def encode(
     input: Annotated[Path, typer.Argument(help="Image file.")],
     output: Annotated[Path, typer.Option("-o", "--output")],
-    codec: Annotated[str, typer.Option(help="Codec name.")] = "jpeg",
+    codec: Annotated[str | None, typer.Option(help="Codec name (default: the one writing -o's extension).")] = None,
     quality: Annotated[float | None, typer.Option(help="Native quality setting (codec default if omitted).")] = None,
     lossless: Annotated[bool, typer.Option(help="Lossless mode.")] = False,
     weights: Annotated[Path | None, typer.Option(help="Weights file for learned codecs.")] = None,
@@ -325,20 +313,20 @@ def encode(
     from qualipress.pipeline.delivery import reduce_bit_depth, refuse_mistagging
 
     _not_the_input(input, output)
+    codec = _codec_for_output(output, codec)
     image = read_image(input)
     if bit_depth is not None:
         image = reduce_bit_depth(image, bit_depth)
-    cdc = codecs.get(codecs.resolve(codec)[0])
+    cdc = codecs.get(codec)
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
     carry = carry_for(image.metadata, metadata)
     refuse_mistagging(cdc.name, carry)
     if carry.fields():
         opts["metadata"] = carry
-    enc_img = to_perceptual_image(image) if image.is_float else image
+    enc_img = encodable(image)
     data = cdc.encode(enc_img, quality=quality, lossless=lossless, **opts)
     atomic_write_bytes(output, data, overwrite=overwrite)
-    decoded = codecs.decode_like(cdc, output.read_bytes(), enc_img)
-    res = metrics.measure(image, decoded, ("ssim", "psnr"))
+    res = measure_encoded(output.read_bytes(), cdc, enc_img, reference=image, metrics=("ssim", "psnr")).metrics
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
@@ -352,6 +340,26 @@ def encode(
                       f"PSNR {res['psnr'].value:.2f} dB")
         if "learned_weights" in out:
             console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
+
+
+def _codec_for_output(output: Path, codec: str | None) -> str:
+    """The codec ``encode`` uses: the one named (its files must fit ``output``'s image extension, so JPEG bytes
+    never land in ``x.webp``), or the first installed codec writing that extension."""
+    from qualipress.cli.photo import canonical_suffix, codec_extension
+    from qualipress.io import IMAGE_SUFFIXES
+
+    suffix = output.suffix.lower()
+    if codec is None:
+        for name in codecs.available_names():
+            if suffix and codec_extension(name) == canonical_suffix(suffix):
+                return name
+        raise QualipressError(f"-o {output}: no codec is known to write '{suffix}' files; name one with --codec")
+    name = codecs.resolve(codec)[0]
+    ext = codec_extension(name)
+    if suffix in IMAGE_SUFFIXES and ext is not None and ext != canonical_suffix(suffix):
+        raise QualipressError(f"-o {output}: {name} writes {ext} files, not {suffix} (name the output "
+                              f"{output.stem}{ext} or choose the codec for that extension)")
+    return name
 
 
 def _not_the_input(input: Path, output: Path) -> None:

@@ -58,7 +58,13 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     return single
 
 
-def _extension(codec: str) -> str | None:
+def canonical_suffix(suffix: str) -> str:
+    """``suffix`` lower-cased, with the spellings of one format folded to one (``.jpeg`` -> ``.jpg``)."""
+    suffix = suffix.lower()
+    return _SAME_EXT.get(suffix, suffix)
+
+
+def codec_extension(codec: str) -> str | None:
     """The file extension ``codec`` writes (``.jpeg`` and the like folded to one spelling); None when the codec
     is not installed."""
     try:
@@ -74,7 +80,7 @@ def codecs_for(single: SingleOutput, codec: str) -> str:
     if single.extension is None:
         return codec
     pool = [*codecs.auto_candidates(), "png"] if codec == "auto" else codec.split(",")
-    fits = [name for name in pool if _extension(name) == single.extension]
+    fits = [name for name in pool if codec_extension(name) == single.extension]
     if not fits:
         raise QualipressError(f"-o ...{single.extension}: {'no installed codec' if codec == 'auto' else codec} "
                               f"writes {single.extension} files")
@@ -91,7 +97,7 @@ def allowed_extensions(single: SingleOutput | None, codec: str) -> frozenset[str
         return frozenset({single.extension})
     if codec == "auto":
         return None
-    return frozenset(ext for name in codec.split(",") if (ext := _extension(name)) is not None)
+    return frozenset(ext for name in codec.split(",") if (ext := codec_extension(name)) is not None)
 
 
 @contextmanager
