@@ -48,3 +48,28 @@ def test_encode_refuses_a_codec_that_does_not_write_the_extension(photo, tmp_pat
     assert not out.exists()
     # aliases and spellings of one extension are the same format
     assert main(["encode", str(photo), "-o", str(tmp_path / "a.jpeg"), "--codec", "jpg", "--quality", "70"]) == 0
+
+
+def test_dry_run_names_the_single_output_file_and_reads_no_stdin(photo, tmp_path, capsys, monkeypatch):
+    """QA: ``--dry-run -o x.avif`` listed x.avif/in.* as the output; ``compress - ... --dry-run`` failed with
+    '-: no such file or directory'."""
+    import io
+    import json
+    import sys
+
+    out = tmp_path / "x.avif"
+    assert main(["compress", str(photo), "-o", str(out), "--dry-run", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["files"][0]
+    assert row["output"] == str(out) and row["codecs"] == "avif"
+    assert not out.exists()
+
+    class _Stdin:
+        buffer = io.BytesIO(photo.read_bytes())
+
+    monkeypatch.setattr(sys, "stdin", _Stdin())
+    for dest, shown in (("-", "stdout"), (str(tmp_path / "d"), "stdin.*")):
+        assert main(["compress", "-", "-o", dest, "--dry-run"]) == 0
+        text = capsys.readouterr().out
+        assert shown in text and "nothing was read or written" in text
+    assert _Stdin.buffer.tell() == 0  # stdin not read
+    assert not (tmp_path / "d").exists()

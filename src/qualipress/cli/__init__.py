@@ -122,7 +122,7 @@ def compress(
                            name_with_ext=name_with_ext,
                            encode_options=options, scheduler=scheduler, hooks=hooks)
     if dry_run:
-        _print_dry_run(_photo.dry_run_rows(inputs, output, codec), tgt, as_json=as_json)
+        _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single), tgt, as_json=as_json)
         return
     to_stdout = single is not None and single.path is None
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
@@ -149,7 +149,9 @@ def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) ->
         _dump({"dry_run": True, "target": target.to_list(), "files": rows})
         return
     for r in rows:
-        console.print(f"would compress {r['input']} ({r['input_bytes']:,} bytes) -> {r['output_stem']}.* "
+        size = "stdin" if r["input_bytes"] is None else f"{r['input_bytes']:,} bytes"
+        dest = r.get("output") or f"{r['output_stem']}.*"
+        console.print(f"would compress {r['input']} ({size}) -> {'stdout' if dest == '-' else dest} "
                       f"with {r['codecs']} for {target}")
     console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
 
