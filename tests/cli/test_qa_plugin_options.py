@@ -73,3 +73,12 @@ def test_dry_run_names_the_single_output_file_and_reads_no_stdin(photo, tmp_path
         assert shown in text and "nothing was read or written" in text
     assert _Stdin.buffer.tell() == 0  # stdin not read
     assert not (tmp_path / "d").exists()
+
+
+def test_jpeg_roi_with_a_byte_budget_is_refused_up_front(photo, tmp_path, capsys):
+    """QA: ``--codec jpeg-roi --target bytes<=15000`` failed every input with "unexpected KeyError: 'bytes'"
+    (roi.rate's targeted search measures quality constraints only)."""
+    out = tmp_path / "out"
+    assert main(["compress", str(photo), "-o", str(out), "--codec", "jpeg-roi", "--target", "bytes<=15000"]) == 2
+    err = capsys.readouterr().err
+    assert "byte budget" in err and "KeyError" not in err
