@@ -23,6 +23,7 @@ from qualipress import metrics as _metrics
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io import IMAGE_SUFFIXES, atomic_write_bytes, read_image, sha256_file
 from qualipress.search import predict as _predict
+from qualipress.search.probe import probe
 from qualipress.search.targets import _transform
 
 #: Thresholds the models are fitted on, per constraint kind (the range targets and profiles use).
@@ -60,10 +61,9 @@ def sweep_image(path: Path, codec_name: str, cache_dir: Path, *, stride: int = 1
     ref = _metrics.prepare_reference(image)
     rows = []
     for i in idx:
-        data = codec.encode(image, quality=grid[i])
-        dec = _codecs.decode_like(codec, data, image)
-        m = _metrics.measure(ref, dec, ("ssim", "psnr"))
-        rows.append({"index": i, "bytes": len(data), "ssim": m["ssim"].value, "psnr": m["psnr"].value,
+        pr = probe(image, codec, grid[i], reference=ref, metrics=("ssim", "psnr"))
+        m = pr.metrics
+        rows.append({"index": i, "bytes": pr.bytes, "ssim": m["ssim"].value, "psnr": m["psnr"].value,
                      "ssim@min": m["ssim"].stats["min"], "psnr@min": m["psnr"].stats["min"]})
     out = {"file": f"{path.parent.name}/{path.name}", "codec": codec_name, "grid_size": len(grid),
            "pixels": image.width * image.height, "rows": rows}

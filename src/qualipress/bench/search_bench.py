@@ -19,7 +19,7 @@ from qualipress import metrics as _metrics
 from qualipress.errors import InputError, TargetError, UnsupportedError
 from qualipress.io import IMAGE_SUFFIXES, atomic_write_bytes, read_image, sha256_file
 from qualipress.profiles import get_profile
-from qualipress.search import Constraint, Hint, Target, parse_target, search
+from qualipress.search import Constraint, Hint, Target, measure_encoded, parse_target, probe, search
 
 #: Measurements a sweep row holds: the whole-image values and the tile statistics targets may use.
 _SWEEP_KEYS = ("ssim", "psnr", "ssim@min", "ssim@p1", "ssim@p5", "psnr@min", "psnr@p1", "psnr@p5")
@@ -39,10 +39,9 @@ def sweep(image: Any, codec_name: str, cache: dict[str, Any], key: str) -> list[
     assert codec.info.quality is not None
     ref = _metrics.prepare_reference(image)
     for q in codec.info.quality.grid:
-        data = codec.encode(image, quality=q)
-        dec = _codecs.decode_like(codec, data, image)
-        m = _metrics.measure(ref, dec, ("ssim", "psnr"))
-        row: dict[str, Any] = {"setting": q, "bytes": len(data)}
+        pr = probe(image, codec, q, reference=ref, metrics=("ssim", "psnr"))
+        m = pr.metrics
+        row: dict[str, Any] = {"setting": q, "bytes": pr.bytes}
         for k in _SWEEP_KEYS:
             metric, _, stat = k.partition("@")
             row[k] = m[metric].stat(stat or "mean")
@@ -124,8 +123,7 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
                     if mode == "warm":
                         hint = getattr(res, "hint", None) or hint
                     rc = _codecs.get(res.codec)
-                    dec = _codecs.decode_like(rc, res.data, img)
-                    again = _metrics.measure(img, dec, tgt.metrics)
+                    again = measure_encoded(res.data, rc, img, metrics=tgt.metrics).metrics
                     sw = cache[f"{sha}|{codec_name}|{codec.version()}|v2"]
                     ok = [r for r in sw if all(r[_key(c)] >= c.value for c in tgt.constraints)]
                     best = min(ok, key=lambda r: r["bytes"])

@@ -29,12 +29,14 @@ from rich.table import Table
 from qualipress import __version__, codecs, metrics
 from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
-from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image, write_image
+from qualipress.io import atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
-from qualipress.search import parse_target
+from qualipress.progress import progress_bar
+from qualipress.search import measure_encoded, parse_target
+from qualipress.search.probe import encodable
 
 app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compress images and film frames to the smallest file that provably meets a quality target.")
@@ -227,36 +229,22 @@ def _target(profile: str | None, target: list[str] | None, profiles: Path | None
 
 
 def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
-    if not enabled or not sys.stdout.isatty():
-        def plain(rec: dict[str, Any]) -> None:
+    with progress_bar("compressing", total, enabled=enabled, console=console) as bar:
+        def cb(rec: dict[str, Any]) -> None:
+            bar.advance()
             if not enabled:
                 return
-            status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
-                      else "MISSED" if rec.get("target_met") is False else "ok")
-            note = rec.get("error") or _notice(rec)
-            console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
-        return run(plain)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("eta"), TimeRemainingColumn(), console=console) as prog:
-        task = prog.add_task("compressing", total=total)
-
-        def cb(rec: dict[str, Any]) -> None:
-            prog.advance(task)
-            if rec.get("error"):
-                prog.console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
+            if not bar.live:
+                status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
+                          else "MISSED" if rec.get("target_met") is False else "ok")
+                note = rec.get("error") or _notice(rec)
+                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
+            elif rec.get("error"):
+                console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
             elif rec.get("target_met") is False and not rec.get("resumed"):
-                prog.console.print(f"[red]MISSED[/] {rec['input']}: {_notice(rec) or 'target not met'}")
+                console.print(f"[red]MISSED[/] {rec['input']}: {_notice(rec) or 'target not met'}")
             elif note := _notice(rec):
-                prog.console.print(f"[yellow]note[/] {rec['input']}: {note}")
+                console.print(f"[yellow]note[/] {rec['input']}: {note}")
         return run(cb)
 
 
@@ -337,11 +325,10 @@ def encode(
     refuse_mistagging(cdc.name, carry)
     if carry.fields():
         opts["metadata"] = carry
-    enc_img = to_perceptual_image(image) if image.is_float else image
+    enc_img = encodable(image)
     data = cdc.encode(enc_img, quality=quality, lossless=lossless, **opts)
     atomic_write_bytes(output, data, overwrite=overwrite)
-    decoded = codecs.decode_like(cdc, output.read_bytes(), enc_img)
-    res = metrics.measure(image, decoded, ("ssim", "psnr"))
+    res = measure_encoded(output.read_bytes(), cdc, enc_img, reference=image, metrics=("ssim", "psnr")).metrics
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}

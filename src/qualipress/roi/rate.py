@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
 from qualipress.roi.mapping import bg_quality_for
+from qualipress.search.probe import measure_encoded, probe
 
 _DEFAULT_TILE = 256
 
@@ -101,6 +101,8 @@ def targeted_encode(
 
     whole_names = list(dict.fromkeys([*tgt.metrics, "ssim", "psnr"]))
     roi_names = list(dict.fromkeys([*scoped.get("roi", []), "ssim", "psnr"]))
+    probe_keys = [*whole_names, *(f"roi:{n}" for n in roi_names)]
+    prepared = _metrics.prepare_reference(ref)
     probes: list[Probe] = []
     cache: dict[tuple[float, float], tuple[Probe, bytes, Image, dict, Any]] = {}
 
@@ -110,10 +112,9 @@ def targeted_encode(
             return cache[key][0]
         t0 = time.perf_counter()
         enc = codec.encode_roi(img, roi_quality=roi_q, bg_quality=bg_q, analysis=analysis, **opts)
-        decoded = _codecs.decode_like(codec, enc.data, img)
-        res = _metrics.measure(ref, decoded, whole_names, tile=tile)
-        scoped_res = _metrics.measure(ref, decoded, roi_names, tile=tile, mask=None if roi_empty else roi_mask)
-        res.update({f"roi:{k}": v for k, v in scoped_res.items()})
+        measured = measure_encoded(enc.data, codec, img, reference=prepared, metrics=probe_keys,
+                                   masks={"roi": None if roi_empty else roi_mask}, tile=tile)
+        decoded, res = measured.decoded, measured.metrics
         passed = tgt.satisfied(res)
         p = Probe(
             None,
@@ -214,15 +215,12 @@ def _result(codec: Any, entry: tuple, qualities: tuple[float, float], probes: li
 def _fallback_png(img: Image, ref: Image, tgt: Any, probes: list, notes: list[str], tile: int, masks: dict) -> Any:
     from qualipress.search import Probe, SearchResult
 
-    png = _codecs.get("png")
     t0 = time.perf_counter()
-    data = png.encode(img, lossless=True)
-    decoded = _codecs.decode_like(png, data, img)
-    res = _metrics.measure(ref, decoded, list(dict.fromkeys([*tgt.metrics, "ssim", "psnr"])), tile=tile)
-    for scope, names in tgt.scoped_metrics().items():
-        m = masks.get(scope)
-        scoped = _metrics.measure(ref, decoded, names, tile=tile, mask=m if m is not None and m.any() else None)
-        res.update({f"{scope}:{k}": v for k, v in scoped.items()})
+    scopes = tgt.scoped_metrics()
+    keys = [*tgt.metrics, "ssim", "psnr", *(f"{scope}:{n}" for scope, names in scopes.items() for n in names)]
+    scope_masks = {scope: m if (m := masks.get(scope)) is not None and m.any() else None for scope in scopes}
+    measured = probe(img, "png", None, lossless=True, reference=ref, metrics=keys, masks=scope_masks, tile=tile)
+    data, decoded, res = measured.data, measured.decoded, measured.metrics
     ok = tgt.satisfied(res)
     probes.append(
         Probe(

@@ -392,6 +392,8 @@ def search(
             c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
             if hi is None and 0 < step <= 1.5:
                 c = min(base_i + 1, n - 1)  # failing just below the crossing: the proof may need only its neighbour
+            if hi is None and special is not None and base_i < special < c:
+                c = special  # climbing towards a JPEG source's own quality: it passes by a jump, try it first
             if hi is None and base.check_blind:
                 c = math.ceil((base_i + n - 1) / 2)  # only a check failed: halve the distance to the top
             if hint is not None and hint.checked:
@@ -639,11 +641,12 @@ RACE_ORDER = ("avif", "jpegxl", "heif", "webp", "jpegli", "jpeg2000", "jpeg")
 #: docs/benchmarks.md compares the choice with a full search of every codec).
 SKIP_MARGIN = 0.25
 #: When the best file so far comes from a slow codec (probe cost at least SLOW), a codec whose probes cost COSTLY
-#: times as much is raced only when predicted at least COSTLY_GAIN smaller than that file (HEIF against AVIF: 2× the
-#: cost, files within ±7 % on Kodak; a near-tie is not worth several of its probes).
+#: times as much is raced only when its corrected prediction is at least COSTLY_GAIN smaller than that file (HEIF
+#: against AVIF: 2× the cost per probe, files within ±8 % on Kodak). With 0.05 the race missed a 4–8 % smaller
+#: HEIF file in 3 of 12 runs at SSIM ≥ 0.90/0.95 (docs/benchmarks.md), hence 0: predicted smaller at all.
 SLOW = 6
 COSTLY = 1.8
-COSTLY_GAIN = 0.05
+COSTLY_GAIN = 0.0
 #: Codecs predicted within this fraction of the smallest file are near-equals: the cheapest is raced first.
 RACE_TIE = 0.10
 #: CPU cost of one probe relative to JPEG at 768×512 (rounded, from ``benchmarks/auto_cost.py`` runs on Kodak,
