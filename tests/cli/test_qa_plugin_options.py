@@ -82,3 +82,13 @@ def test_jpeg_roi_with_a_byte_budget_is_refused_up_front(photo, tmp_path, capsys
     assert main(["compress", str(photo), "-o", str(out), "--codec", "jpeg-roi", "--target", "bytes<=15000"]) == 2
     err = capsys.readouterr().err
     assert "byte budget" in err and "KeyError" not in err
+
+
+def test_a_bad_profile_in_a_profiles_file_is_named(photo, tmp_path, capsys):
+    """QA: a bad target in one [section] of --profiles FILE said only "'ssim>=2': ssim thresholds lie in (0, 1]",
+    whichever profile was asked for, without naming the file or the profile."""
+    toml = tmp_path / "my.toml"
+    toml.write_text('[web]\ntarget = ["ssim>=0.93"]\n[bad]\ntarget = "ssim>=2"\n')
+    assert main(["compress", str(photo), "-o", str(tmp_path / "o"), "--profiles", str(toml), "--profile", "web"]) == 2
+    err = capsys.readouterr().err
+    assert "my.toml" in err and "[bad]" in err and "ssim>=2" in err

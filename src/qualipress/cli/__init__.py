@@ -24,6 +24,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from qualipress import __version__, codecs, metrics
@@ -238,7 +239,7 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
                 status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
                           else "MISSED" if rec.get("target_met") is False else "ok")
                 note = rec.get("error") or _notice(rec)
-                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
+                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""), markup=False)
             elif rec.get("error"):
                 console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
             elif rec.get("target_met") is False and not rec.get("resumed"):
@@ -294,7 +295,7 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
         by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
     for reason, names in by_reason.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        err_console.print(f"[red]failed[/] {len(names)} file(s) ({shown}): {reason}")
+        err_console.print(f"[red]failed[/] {len(names)} file(s) ({escape(shown)}): {escape(reason)}")
 
 
 # -- encode / decode / compare / info / codecs ------------------------------------------------------------
@@ -665,7 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         err_console.print(INTERRUPTED)
         return 130
     except QualipressError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")  # '[bad]' in a message is text, not markup
         return 2
     except typer.Abort:
         err_console.print("aborted")
