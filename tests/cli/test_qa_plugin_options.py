@@ -92,3 +92,17 @@ def test_a_bad_profile_in_a_profiles_file_is_named(photo, tmp_path, capsys):
     assert main(["compress", str(photo), "-o", str(tmp_path / "o"), "--profiles", str(toml), "--profile", "web"]) == 2
     err = capsys.readouterr().err
     assert "my.toml" in err and "[bad]" in err and "ssim>=2" in err
+
+
+@pytest.mark.parametrize(("codec", "opt", "words"), [
+    ("avif", "bogus=1", "no requested codec takes it"),
+    ("webp", "method=abc", "webp cannot use it"),
+])
+def test_bad_codec_opt_is_a_usage_error_before_any_input(photo, tmp_path, capsys, codec, opt, words):
+    """QA: an unknown --codec-opt key failed every input ("no codec of avif, source:png could encode this
+    image..."); method=abc failed it with "unexpected ValueError"."""
+    out = tmp_path / "out"
+    assert main(["compress", str(photo), "-o", str(out), "--codec", codec, "--codec-opt", opt]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert not (out / "qualipress-report.jsonl").exists()

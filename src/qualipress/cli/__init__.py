@@ -30,7 +30,7 @@ from rich.table import Table
 from qualipress import __version__, codecs, metrics
 from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
-from qualipress.io import atomic_write_bytes, read_image, write_image
+from qualipress.io import as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
@@ -117,6 +117,7 @@ def compress(
         request.target, request.profile = _target(profile, target, profiles)
     tgt, profile_name = request.target, request.profile
     options = _codec_options(codec_opt)
+    _check_codec_options(request.codecs, options)
     for wrap in _plugin_functions("compress_hooks"):  # in PLUGINS order: film is the base, ROI and
         wrap(request)                                   # preprocessing wrap it
     hooks = PhotoHooks(request.hooks, metadata=metadata, allow_larger=allow_larger or request.exact,
@@ -207,6 +208,29 @@ def _codec_options(codec_opt: list[str] | None) -> dict[str, Any]:
             raise QualipressError(f"--codec-opt {kv!r}: expected KEY=VALUE")
         options[k.strip()] = _coerce(v.strip())
     return options
+
+
+def _check_codec_options(names: list[str], options: dict[str, Any]) -> None:
+    """Refuse ``--codec-opt`` keys none of the requested codecs knows, and values a codec knowing the key
+    rejects (one tiny encode each), before any input is read: they used to fail every input."""
+    if not options:
+        return
+    pool = codecs.auto_candidates() if names == ["auto"] else names
+    known = {name: set(codecs.get(name).info.options) for name in pool}
+    unknown = sorted(k for k in options if not any(k in opts for opts in known.values()))
+    if unknown:
+        listed = "; ".join(f"{n}: {', '.join(sorted(o)) or 'none'}" for n, o in known.items())
+        raise QualipressError(f"--codec-opt {', '.join(unknown)}: no requested codec takes it ({listed})")
+    tiny = np.full((16, 16, 3), 128, np.uint8)
+    for name, opts in known.items():
+        mine = {k: v for k, v in options.items() if k in opts}
+        if not mine or name == "jpeg-roi" or name.startswith("learned:"):
+            continue
+        try:
+            codecs.get(name).encode(as_image(tiny), **mine)
+        except Exception as exc:  # a value the encoder cannot use (type or range)
+            shown = ", ".join(f"{k}={v}" for k, v in mine.items())
+            raise QualipressError(f"--codec-opt {shown}: {name} cannot use it ({exc})") from None
 
 
 def _coerce(v: str) -> Any:
