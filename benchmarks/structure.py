@@ -2,12 +2,14 @@
 
 - ``functions``: every function over ``--limit`` lines, with its lines of code without the docstring.
 - ``imports``: internal (``qualipress``) imports at module level vs inside functions.
+- ``lines``: lines of Python in each tree given (default ``src benchmarks``), total and per tree.
 - ``startup``: CPU seconds (user + sys) of ``python -m qualipress.cli --help`` for one or more ``src`` trees,
   run interleaved ``--runs`` times each (median and minimum), and the ``qualipress`` modules each one loads.
 
 Usage:
     python benchmarks/structure.py functions [--src src/qualipress] [--limit 80]
     python benchmarks/structure.py imports [--src src/qualipress]
+    python benchmarks/structure.py lines [TREE ...]
     python benchmarks/structure.py startup SRC [SRC ...] [--runs 21]
 
 To compare with an older commit: ``git archive REV src | tar -x -C /tmp/old`` and pass ``/tmp/old/src src``.
@@ -58,6 +60,11 @@ def import_counts(src: Path) -> tuple[int, int]:
     return top, local
 
 
+def line_count(tree: Path) -> int:
+    """Lines (as ``wc -l`` counts them) of every ``.py`` file below ``tree``."""
+    return sum(p.read_bytes().count(b"\n") for p in sorted(tree.rglob("*.py")))
+
+
 def _cpu_seconds(src: str) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-m", "qualipress.cli", "--help"], env={**os.environ, "PYTHONPATH": src},
@@ -75,8 +82,8 @@ def _loaded_modules(src: str) -> set[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=("functions", "imports", "startup"))
-    ap.add_argument("trees", nargs="*", help="startup: src folders to compare")
+    ap.add_argument("what", choices=("functions", "imports", "lines", "startup"))
+    ap.add_argument("trees", nargs="*", help="startup: src folders to compare; lines: trees to count")
     ap.add_argument("--src", type=Path, default=Path("src/qualipress"))
     ap.add_argument("--limit", type=int, default=80)
     ap.add_argument("--runs", type=int, default=21)
@@ -88,6 +95,9 @@ def main() -> None:
     elif args.what == "imports":
         top, local = import_counts(args.src)
         print(f"internal imports: {top} module-level, {local} function-local ({100 * local / (top + local):.0f} %)")
+    elif args.what == "lines":
+        counts = {t: line_count(Path(t)) for t in args.trees or ["src", "benchmarks"]}
+        print(", ".join(f"{t}: {n}" for t, n in counts.items()) + f"; total {sum(counts.values())}")
     else:
         trees = args.trees or ["src"]
         times: dict[str, list[float]] = {t: [] for t in trees}

@@ -237,3 +237,11 @@ def test_train_predictor_command(tmp_path):
     assert main(args) == 0
     assert "jpeg|ssim" in json.loads(out.read_text())["models"]
     assert main([*args, "--limits", "jpeg=many"]) == 2
+
+
+def test_index_for_size_inverts_the_monotone_size_curve():
+    p = pr.Prediction(12.0, 8.0, 16.0, 0.1, "ssim>=0.95", None, 10.0, ((0.0, 10.0, 20.0), (0.0, 1.0, 0.8)))
+    assert p.index_for_size(10 ** 0.5) == pytest.approx(5.0)
+    assert p.index_for_size(10.0) == pytest.approx(10.0)  # the dip after 10 is flattened (non-decreasing)
+    assert p.index_for_size(0.01) == 0.0 and p.index_for_size(1e6) == 20.0
+    assert pr.Prediction(1.0, 0.0, 2.0, 0.1, "x").index_for_size(1.0) is None

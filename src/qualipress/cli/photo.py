@@ -58,7 +58,13 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     return single
 
 
-def _extension(codec: str) -> str | None:
+def canonical_suffix(suffix: str) -> str:
+    """``suffix`` lower-cased, with the spellings of one format folded to one (``.jpeg`` -> ``.jpg``)."""
+    suffix = suffix.lower()
+    return _SAME_EXT.get(suffix, suffix)
+
+
+def codec_extension(codec: str) -> str | None:
     """The file extension ``codec`` writes (``.jpeg`` and the like folded to one spelling); None when the codec
     is not installed."""
     try:
@@ -74,7 +80,7 @@ def codecs_for(single: SingleOutput, codec: str) -> str:
     if single.extension is None:
         return codec
     pool = [*codecs.auto_candidates(), "png"] if codec == "auto" else codec.split(",")
-    fits = [name for name in pool if _extension(name) == single.extension]
+    fits = [name for name in pool if codec_extension(name) == single.extension]
     if not fits:
         raise QualipressError(f"-o ...{single.extension}: {'no installed codec' if codec == 'auto' else codec} "
                               f"writes {single.extension} files")
@@ -91,7 +97,7 @@ def allowed_extensions(single: SingleOutput | None, codec: str) -> frozenset[str
         return frozenset({single.extension})
     if codec == "auto":
         return None
-    return frozenset(ext for name in codec.split(",") if (ext := _extension(name)) is not None)
+    return frozenset(ext for name in codec.split(",") if (ext := codec_extension(name)) is not None)
 
 
 @contextmanager
@@ -146,9 +152,22 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
     return str(single.path)
 
 
-def dry_run_rows(inputs: list[str], outdir: Path, codec: str) -> list[dict[str, Any]]:
-    """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs."""
+def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
+                 single: SingleOutput | None = None) -> list[dict[str, Any]]:
+    """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs; for
+    one output file (``single``) its exact path as ``output`` (``-`` = stdout), for stdin the input ``-`` (size
+    None: stdin is not read)."""
 
+    if single is not None:
+        source = None if inputs == ["-"] else Path(inputs[0])
+        out = "-" if single.path is None else os.path.abspath(single.path)
+        return [{"input": "-" if source is None else str(source.resolve()),
+                 "input_bytes": None if source is None else source.stat().st_size,
+                 "output_stem": None if single.path is None else str(Path(out).with_suffix("")), "output": out,
+                 "codecs": codec}]
+    if inputs == ["-"]:  # named stdin.<ext> in the folder (see staged_input)
+        return [{"input": "-", "input_bytes": None, "output_stem": os.path.abspath(Path(outdir) / "stdin"),
+                 "codecs": codec}]
     rows = []
     for job in expand_inputs(inputs):
         rows.append({"input": str(job.source), "input_bytes": job.source.stat().st_size,

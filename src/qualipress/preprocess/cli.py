@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from qualipress.errors import ExitCode, InputError, QualipressError
+from qualipress.progress import progress_bar
 
 if TYPE_CHECKING:
     from qualipress.pipeline.hooks import CompressRequest
@@ -36,13 +37,14 @@ def label_cmd(
     config = LabelConfig(codec=codec, quality=quality, metric=metric, pool=methods, max_combo=max_combo,
                          score=score)
 
-    def progress(st: dict[str, Any]) -> None:
-        if st["status"] == "error":
-            typer.echo(f"skipped {st['path']}: {st['error']}", err=True)
-        else:
-            typer.echo(f"{st['status']:9s} {st['path']} -> {st.get('best')}")
+    with progress_bar("labelling") as bar:
+        def show(st: dict[str, Any]) -> None:
+            if st["status"] == "error":
+                bar.line(f"skipped {st['path']}: {st['error']}", err=True)
+            elif not bar.live:
+                bar.line(f"{st['status']:9s} {st['path']} -> {st.get('best')}")
 
-    summary = label_dataset(dataset, output, config, jobs=jobs, limit=limit, progress=progress)
+        summary = label_dataset(dataset, output, config, jobs=jobs, limit=limit, progress=bar.callback(show))
     typer.echo(
         f"labelled {summary.labelled}, already done {summary.skipped}, failed {len(summary.errors)}; "
         f"best groups: {summary.best_counts}"

@@ -33,12 +33,11 @@ import numpy as np
 
 import qualipress.detect as det
 from qualipress import metrics as _metrics
-from qualipress.codecs import decode_like
 from qualipress.detect import detect
 from qualipress.errors import InputError, QualipressError, UnsupportedError
 from qualipress.io import append_jsonl, atomic_write_text, find_images, read_image, read_jsonl
-from qualipress.metrics import measure
 from qualipress.rd.bd import bd_tables
+from qualipress.search.probe import probe
 
 #: Tasks of ``--task`` (coding for machines) -> detector class in :mod:`qualipress.detect`.
 TASKS = {"faces": "faces", "persons": "persons"}
@@ -220,13 +219,11 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     except QualipressError as exc:
         return [], [{"image": str(unit.path), "codec": unit.codec, "setting": None, "error": str(exc)}]
     n_pix = image.width * image.height
+    ref = _metrics.prepare_reference(image)
     for setting in unit.settings:
         try:
-            t0 = time.perf_counter()
-            data = codec.encode(image, quality=setting, **options)
-            t1 = time.perf_counter()
-            decoded = decode_like(codec, data, image)
-            t2 = time.perf_counter()
+            pr = probe(image, codec, setting, reference=ref, metrics=unit.metrics, options=options)
+            data, decoded = pr.data, pr.decoded
             row: dict[str, Any] = {
                 "key": row_key(unit.image_hash, unit.codec, unit.versions[_setting_key(setting)], setting),
                 "image": unit.name or unit.path.name,
@@ -238,13 +235,10 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "height": image.height,
                 "bytes": len(data),
                 "bpp": len(data) * 8.0 / n_pix,
-                "encoding_time": t1 - t0,
-                "decoding_time": t2 - t1,
-                "metrics": {},
+                "encoding_time": pr.encode_seconds,
+                "decoding_time": pr.decode_seconds,
+                "metrics": {metric_key(name): float(pr.metrics[name].value) for name in unit.metrics},
             }
-            res = measure(image, decoded, unit.metrics)
-            for name in unit.metrics:
-                row["metrics"][metric_key(name)] = float(res[name].value)
             if unit.task:
                 from qualipress.detect import match_regions
 

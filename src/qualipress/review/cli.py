@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from qualipress.errors import ExitCode, InputError
+from qualipress.progress import progress_bar
 from qualipress.review.app import allowed_hosts_for, build_app
 from qualipress.review.db import ReviewDB
 from qualipress.review.pairs import scan_collections
@@ -151,8 +152,9 @@ def review_load_cmd(
         coll = make_pair_collection(Path(tmp) / "pairs", submissions)
         store = ReviewDB(Path(tmp) / "load.sqlite")
         web = build_app(scan_collections([coll]), store, blind=True)
-        with background_server(web) as url:
-            result, acked = asyncio.run(run_load(url, evaluators=evaluators, submissions=submissions))
+        with background_server(web) as url, progress_bar("scoring", evaluators * submissions) as bar:
+            result, acked = asyncio.run(run_load(url, evaluators=evaluators, submissions=submissions,
+                                                 progress=bar.advance))
         audit(store, result, acked)
         store.close()
     typer.echo(json.dumps(result.summary(), indent=2))

@@ -144,8 +144,29 @@ def _fixed(options: dict[str, Any]) -> dict[str, float]:
     return {k: options[k] for k in FIXED_OPTIONS if options.get(k) is not None}
 
 
+def _check_values(options: dict[str, Any]) -> None:
+    """Refuse ROI option values that every input would fail on (a usage error, before any work)."""
+    if options.get("roi"):
+        from qualipress.detect.regions import normalize_classes  # numpy: only when --roi is given
+
+        normalize_classes(options["roi"])
+    for name in ("roi_mask", "roi_boxes"):
+        path = options.get(name)
+        if path is not None and not Path(path).is_file():
+            raise QualipressError(f"--{name.replace('_', '-')} {path}: no such file")
+    for name in ("roi_quality", "bg_quality"):
+        v = options.get(name)
+        if v is not None and not 1 <= v <= 100:
+            raise QualipressError(f"--{name.replace('_', '-')} {v:g} is outside 1..100")
+    t = options.get("block_threshold")
+    if t is not None and not 0 < t <= 1:
+        raise QualipressError(f"--block-threshold {t:g} is outside (0, 1]")
+
+
 def compress_prepare(request: CompressRequest) -> None:
-    """Check the fixed ``jpeg-roi`` settings; fixed qualities without a target need no target at all."""
+    """Check the ROI options and the fixed ``jpeg-roi`` settings; fixed qualities without a target need no target
+    at all."""
+    _check_values(request.options)
     fixed = _fixed(request.options)
     if fixed and "jpeg-roi" not in request.codecs:
         raise QualipressError(f"--{next(iter(fixed)).replace('_', '-')} is a jpeg-roi setting: add --codec jpeg-roi")
@@ -163,6 +184,9 @@ def compress_hooks(request: CompressRequest) -> None:
     ``roi:`` constraint are used."""
     o = request.options
     fixed = _fixed(o)
+    if "jpeg-roi" in request.codecs and request.target is not None and request.target.budget is not None:
+        raise QualipressError("jpeg-roi does not search byte budgets (bytes<=N) yet: use --codec jpeg (or webp, "
+                              "avif...) for a budget, or roi: quality targets for jpeg-roi")
     scoped = request.target.scoped_metrics() if request.target is not None else {}
     if not (o.get("roi") or o.get("roi_mask") or o.get("roi_boxes") or o.get("save_mask") or fixed
             or "jpeg-roi" in request.codecs or "roi" in scoped):

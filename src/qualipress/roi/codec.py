@@ -53,6 +53,7 @@ OPTIONS = (
     "table_flatness",
     "ring",
     "ring_weight",
+    "rdo_bits",
 )
 
 
@@ -144,6 +145,9 @@ class RoiJpegCodec(Codec):
         A transition ring of ``ring`` MCUs around the ROI blocks, encoded ``ring_weight`` of the way from the
         background to the ROI quality (catches the person pixels a detection just missed; default from the
         profile). ``ring=0`` switches it off.
+    rdo_bits : float
+        RDO rate model: bits of a non-zero AC coefficient on top of its magnitude bits (default from the
+        profile; :func:`qualipress.roi.encoder.rdo_quantise`).
     bg_mode : str
         ``"rdo"`` (default): background coefficients chosen by rate-distortion optimisation on the header's
         fine grid, with a multiplier from ``bg_quality`` (background PSNR close to a plain JPEG at that
@@ -339,6 +343,7 @@ class RoiJpegCodec(Codec):
             fine_rdo=float(opt["fine_rdo"]),
             dc_rdo=float(DC_RDO if options.get("dc_rdo") is None else options["dc_rdo"]),
             table_flatness=float(opt["table_flatness"]),
+            symbol_bits=float(opt["rdo_bits"]),
         )
         stats.seconds = {"detect": t_detect, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)

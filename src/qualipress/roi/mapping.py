@@ -44,6 +44,9 @@ class Profile:
         Width in MCUs of the transition ring around the ROI blocks.
     ring_weight : float
         Quality of the ring between background (0) and ROI (1).
+    rdo_bits : float
+        Rate model of the RDO: bits a non-zero AC coefficient costs on top of its magnitude bits
+        (``encoder.rdo_quantise``).
     """
 
     subsampling: str
@@ -52,16 +55,18 @@ class Profile:
     block_threshold: float
     ring: int
     ring_weight: float
+    rdo_bits: float
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 #: Below :data:`LOW_RATE_QUALITY`: 4:2:0 (16×16 MCUs, so a quarter-covered MCU is already ROI), flat tables,
-#: lighter RDO in the ROI.
-LOW_RATE = Profile("420", 1.0, 0.5, 0.25, 1, 0.3)
-#: From :data:`LOW_RATE_QUALITY` up: 4:4:4 (ROI blocks keep their colour detail), tables three quarters flat.
-HIGH_RATE = Profile("444", 0.75, 1.0, 0.5, 2, 0.2)
+#: lighter RDO in the ROI, a one-MCU ring at 30% of the way to the ROI quality, 2 bits per non-zero symbol.
+LOW_RATE = Profile("420", 1.0, 0.5, 0.25, 1, 0.3, 2.0)
+#: From :data:`LOW_RATE_QUALITY` up: 4:4:4 (ROI blocks keep their colour detail), tables three quarters flat,
+#: a two-MCU (16 px) ring at 20% of the way to the ROI quality, 2 bits per non-zero symbol.
+HIGH_RATE = Profile("444", 0.75, 1.0, 0.5, 2, 0.2, 2.0)
 
 
 def profile_for(quality: float) -> Profile:

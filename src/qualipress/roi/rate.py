@@ -12,25 +12,45 @@ Method
    step towards ``q_uniform`` and step 3 repeats (bounded). Then one more bisection with the ROI 5 steps finer:
    a finer ROI can let the background drop further (small ROIs, SSIM windows across block edges).
 
+**Byte budget** (``bytes<=N``): the one-knob mapping (ROI quality ``Q``, background ``bg_quality_for(Q)``,
+encoder defaults ``profile_for(Q)``) at the highest ``Q`` whose file fits; the quality floors are measured on it
+and ``met`` says whether they hold. File size is **not** monotone in ``Q``: at the profile switch
+(:data:`~qualipress.roi.mapping.LOW_RATE_QUALITY`, 4:2:0 below, 4:4:4 from there) the file can shrink by several
+per cent, and the RDO makes small dips elsewhere. So the bisection's answer is not trusted alone: every switch
+above it is probed, and so is the quality two steps up; whenever one fits, the search continues above it. The
+returned quality is the highest of all measured ones that fit.
+
+The quality-floor search (steps 1–3) also probes across the switch: when its answer lies just below
+``LOW_RATE_QUALITY`` (within :data:`SWITCH_REACH`), the first quality of the next profile is tried too and the
+smaller passing file wins.
+
 Every probe is encoded, decoded and measured; only a probe that met the target is returned. ROI detection runs
 once (cached on the codec).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
-from qualipress.roi.mapping import bg_quality_for
+from qualipress.roi.mapping import LOW_RATE_QUALITY, bg_quality_for
+from qualipress.search.probe import measure_encoded, probe
 
 _DEFAULT_TILE = 256
+#: Qualities where the encoder profile changes (:func:`~qualipress.roi.mapping.profile_for`): file size can drop
+#: there as quality rises.
+SWITCHES: tuple[int, ...] = (math.ceil(LOW_RATE_QUALITY),)
+#: A quality-floor answer this many steps or fewer below a switch is compared with the first one above it.
+SWITCH_REACH = 6
+#: Lowest quality a byte budget searches (its background, ``bg_quality_for``, is not above it).
+BUDGET_LOW = 5
 
 
 def targeted_encode(
@@ -72,6 +92,8 @@ def targeted_encode(
     from qualipress.search import Probe, parse_target
 
     tgt = parse_target(target)
+    budget = tgt.budget
+    floors = tgt.floors()
     img = codec.prepare(image)
     ref = reference if reference is not None else image
     opts = {k: v for k, v in options.items() if k not in ("roi_quality", "bg_quality", "quality")}
@@ -99,8 +121,10 @@ def targeted_encode(
     if roi_empty and scoped:
         notes.append("no ROI pixels: roi: constraints are measured on the whole image")
 
-    whole_names = list(dict.fromkeys([*tgt.metrics, "ssim", "psnr"]))
+    whole_names = list(dict.fromkeys([*floors.metrics, "ssim", "psnr"]))
     roi_names = list(dict.fromkeys([*scoped.get("roi", []), "ssim", "psnr"]))
+    probe_keys = [*whole_names, *(f"roi:{n}" for n in roi_names)]
+    prepared = _metrics.prepare_reference(ref)
     probes: list[Probe] = []
     cache: dict[tuple[float, float], tuple[Probe, bytes, Image, dict, Any]] = {}
 
@@ -110,16 +134,15 @@ def targeted_encode(
             return cache[key][0]
         t0 = time.perf_counter()
         enc = codec.encode_roi(img, roi_quality=roi_q, bg_quality=bg_q, analysis=analysis, **opts)
-        decoded = _codecs.decode_like(codec, enc.data, img)
-        res = _metrics.measure(ref, decoded, whole_names, tile=tile)
-        scoped_res = _metrics.measure(ref, decoded, roi_names, tile=tile, mask=None if roi_empty else roi_mask)
-        res.update({f"roi:{k}": v for k, v in scoped_res.items()})
-        passed = tgt.satisfied(res)
+        measured = measure_encoded(enc.data, codec, img, reference=prepared, metrics=probe_keys,
+                                   masks={"roi": None if roi_empty else roi_mask}, tile=tile)
+        decoded, res = measured.decoded, measured.metrics
+        passed = floors.satisfied(res) and (budget is None or len(enc.data) <= budget)
         p = Probe(
             None,
             len(enc.data),
             passed,
-            tgt.margin(res) if tgt.constraints else 0.0,
+            floors.margin(res) if floors.constraints else 0.0,
             {k: v.value for k, v in res.items()},
             codec=codec.name,
             seconds=time.perf_counter() - t0,
@@ -154,10 +177,23 @@ def targeted_encode(
         fixed = (r, float(bg_quality_for(r) if fixed_bg is None else fixed_bg))
         run(*fixed)
         return _result(codec, cache[fixed], fixed, probes, notes, save)
+    if budget is not None:
+        q_fit = highest_fitting(lambda q: run(q, bg_quality_for(q)).bytes <= budget, BUDGET_LOW, 100)
+        if q_fit is None:
+            notes.append(f"no jpeg-roi quality from {BUDGET_LOW} up fits in {budget:g} bytes: quality {BUDGET_LOW} "
+                         "is returned (not met)")
+            q_fit = BUDGET_LOW
+        chosen = (float(q_fit), float(bg_quality_for(q_fit)))
+        return _result(codec, cache[chosen], chosen, probes, notes, save)
     q_uni = lowest(1, 100, lambda q: run(q, q).passed)
     if q_uni is None:
         return _fallback_png(img, ref, tgt, probes, notes, tile, masks={"roi": roi_mask})
     best = (float(q_uni), float(q_uni))
+    for s in SWITCHES:
+        # 4:4:4 just above the switch can be smaller than 4:2:0 just below it
+        if q_uni < s <= min(100, q_uni + SWITCH_REACH) and run(s, s).passed and \
+                cache[(float(s), float(s))][0].bytes < cache[best][0].bytes:
+            best = (float(s), float(s))
     if not roi_empty:
         q_roi = lowest(1, q_uni, roi_ok) if roi_only.constraints else q_uni
         q_roi = q_uni if q_roi is None else q_roi
@@ -177,7 +213,58 @@ def targeted_encode(
             b = lowest(1, min(r, int(best[1])), lambda q, r=r: run(r, q).passed)
             if b is not None and cache[(float(r), float(b))][0].bytes < cache[best][0].bytes:
                 best = (float(r), float(b))
+        for s in SWITCHES:
+            if found_at is not None and found_at < s <= min(100, found_at + SWITCH_REACH):
+                b = lowest(1, s, lambda q, s=s: run(s, q).passed)
+                if b is not None and cache[(float(s), float(b))][0].bytes < cache[best][0].bytes:
+                    best = (float(s), float(b))
     return _result(codec, cache[best], best, probes, notes, save)
+
+
+def highest_fitting(fits: Any, lo: int, hi: int) -> int | None:
+    """Highest integer ``q`` in ``[lo, hi]`` with ``fits(q)`` found by probing, without assuming monotony.
+
+    Bisects for a boundary (``fits(q)`` and not ``fits(q + 1)``), then probes every switch in :data:`SWITCHES`
+    above it and the quality two steps up; when one fits, bisects again above it. Returns the highest quality
+    that was seen to fit, or None when ``fits(lo)`` is False and nothing probed above it fits.
+
+    Parameters
+    ----------
+    fits : callable
+        ``fits(q) -> bool``; called at most once per quality when it caches (the caller's encodes do).
+    lo, hi : int
+    """
+    seen: dict[int, bool] = {}
+
+    def ok(q: int) -> bool:
+        if q not in seen:
+            seen[q] = bool(fits(q))
+        return seen[q]
+
+    def bisect(a: int, b: int) -> int:
+        """Boundary in [a, b] given ok(a) is True."""
+        if ok(b):
+            return b
+        while b - a > 1:
+            mid = (a + b) // 2
+            if ok(mid):
+                a = mid
+            else:
+                b = mid
+        return a
+
+    if ok(lo):
+        q = bisect(lo, hi)
+    else:
+        starts = [s for s in (*SWITCHES, lo + 1, lo + 2) if lo < s <= hi and ok(s)]
+        if not starts:
+            return None
+        q = bisect(min(starts), hi)
+    while True:
+        above = [s for s in (*SWITCHES, q + 2) if q + 1 < s <= hi and ok(s)]
+        if not above:
+            return max(k for k, v in seen.items() if v)
+        q = bisect(max(above), hi)
 
 
 def _result(codec: Any, entry: tuple, qualities: tuple[float, float], probes: list, notes: list[str],
@@ -214,15 +301,12 @@ def _result(codec: Any, entry: tuple, qualities: tuple[float, float], probes: li
 def _fallback_png(img: Image, ref: Image, tgt: Any, probes: list, notes: list[str], tile: int, masks: dict) -> Any:
     from qualipress.search import Probe, SearchResult
 
-    png = _codecs.get("png")
     t0 = time.perf_counter()
-    data = png.encode(img, lossless=True)
-    decoded = _codecs.decode_like(png, data, img)
-    res = _metrics.measure(ref, decoded, list(dict.fromkeys([*tgt.metrics, "ssim", "psnr"])), tile=tile)
-    for scope, names in tgt.scoped_metrics().items():
-        m = masks.get(scope)
-        scoped = _metrics.measure(ref, decoded, names, tile=tile, mask=m if m is not None and m.any() else None)
-        res.update({f"{scope}:{k}": v for k, v in scoped.items()})
+    scopes = tgt.scoped_metrics()
+    keys = [*tgt.metrics, "ssim", "psnr", *(f"{scope}:{n}" for scope, names in scopes.items() for n in names)]
+    scope_masks = {scope: m if (m := masks.get(scope)) is not None and m.any() else None for scope in scopes}
+    measured = probe(img, "png", None, lossless=True, reference=ref, metrics=keys, masks=scope_masks, tile=tile)
+    data, decoded, res = measured.data, measured.decoded, measured.metrics
     ok = tgt.satisfied(res)
     probes.append(
         Probe(

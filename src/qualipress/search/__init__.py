@@ -7,6 +7,7 @@ Examples
 >>> r.setting, len(r.data), r.encodes                         # doctest: +SKIP
 """
 
+from qualipress.search.probe import ProbeResult, measure_decoded, measure_encoded, probe
 from qualipress.search.search import (
     COSTLY,
     COSTLY_GAIN,
@@ -39,12 +40,16 @@ __all__ = [
     "Constraint",
     "Hint",
     "Probe",
+    "ProbeResult",
     "SearchResult",
     "Target",
     "best_of",
     "expected_sizes",
+    "measure_decoded",
+    "measure_encoded",
     "parse_constraint",
     "parse_target",
+    "probe",
     "race_order",
     "search",
     "size_scale",

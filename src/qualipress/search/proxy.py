@@ -161,4 +161,7 @@ def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], s
     local = (m1 - m0) / (i1 - start)
     if local <= 1e-6:
         return float(i1), None, 2
-    return min(max(i1 - m1 / local, 0.0), hi), local, 2
+    x = i1 - m1 / local
+    if x >= hi:
+        return hi, None, 2  # beyond where the mosaic may look: its slope says nothing about the crossing there
+    return max(x, 0.0), local, 2
