@@ -75,15 +75,6 @@ def test_dry_run_names_the_single_output_file_and_reads_no_stdin(photo, tmp_path
     assert not (tmp_path / "d").exists()
 
 
-def test_jpeg_roi_with_a_byte_budget_is_refused_up_front(photo, tmp_path, capsys):
-    """QA: ``--codec jpeg-roi --target bytes<=15000`` failed every input with "unexpected KeyError: 'bytes'"
-    (roi.rate's targeted search measures quality constraints only)."""
-    out = tmp_path / "out"
-    assert main(["compress", str(photo), "-o", str(out), "--codec", "jpeg-roi", "--target", "bytes<=15000"]) == 2
-    err = capsys.readouterr().err
-    assert "byte budget" in err and "KeyError" not in err
-
-
 def test_a_bad_profile_in_a_profiles_file_is_named(photo, tmp_path, capsys):
     """QA: a bad target in one [section] of --profiles FILE said only "'ssim>=2': ssim thresholds lie in (0, 1]",
     whichever profile was asked for, without naming the file or the profile."""
