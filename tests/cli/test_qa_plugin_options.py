@@ -97,3 +97,11 @@ def test_bad_codec_opt_is_a_usage_error_before_any_input(photo, tmp_path, capsys
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
     assert not (out / "qualipress-report.jsonl").exists()
+
+
+def test_roi_command_never_replaces_an_input(photo, tmp_path, capsys):
+    """QA: ``qualipress roi a.png -o a.png --overwrite`` replaced the photograph with its ROI mask."""
+    before = photo.read_bytes()
+    assert main(["roi", str(photo), "-o", str(photo), "--overwrite", "--roi", "saliency"]) == 2
+    assert photo.read_bytes() == before
+    assert "input" in capsys.readouterr().err

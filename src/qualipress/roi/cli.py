@@ -4,6 +4,7 @@ ROI options of ``qualipress compress``."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,7 +42,11 @@ def roi_command(
     from qualipress.roi.mask import analyse, block_levels, expand_blocks, roi_classes
 
     for p in (output, boxes):
-        if p is not None and p.exists() and not overwrite:
+        if p is None or not p.exists():
+            continue
+        if any(src is not None and src.exists() and os.path.samefile(p, src) for src in (image, roi_mask, roi_boxes)):
+            raise OutputError(f"{p} is an input file: an input is never replaced, even with --overwrite")
+        if not overwrite:
             raise OutputError(f"{p}: exists (use --overwrite to replace it)")
     img = read_image(image)
     classes = roi_classes(roi, user_input=True)
