@@ -105,3 +105,21 @@ def test_roi_command_never_replaces_an_input(photo, tmp_path, capsys):
     assert main(["roi", str(photo), "-o", str(photo), "--overwrite", "--roi", "saliency"]) == 2
     assert photo.read_bytes() == before
     assert "input" in capsys.readouterr().err
+
+
+def test_report_path_is_never_an_input_nor_a_foreign_file(photo, tmp_path, capsys):
+    """QA: ``compress a.png -o out/ --report a.png`` appended the JSON report to the input photograph (and to
+    any other existing file named by --report)."""
+    other = tmp_path / "notes.txt"
+    other.write_text("my notes\n")
+    before = photo.read_bytes()
+    for report in (photo, other):
+        assert main(["compress", str(photo), "-o", str(tmp_path / "o"), "--codec", "webp", "--report",
+                     str(report)]) == 2
+        assert "--report" in capsys.readouterr().err
+    assert photo.read_bytes() == before and other.read_text() == "my notes\n"
+    rep = tmp_path / "r.jsonl"  # a report path of its own still works, and resumes
+    for _ in range(2):
+        assert main(["compress", str(photo), "-o", str(tmp_path / "o"), "--codec", "webp", "--target",
+                     "ssim>=0.9", "--report", str(rep)]) == 0
+    assert len(rep.read_text().splitlines()) == 1
