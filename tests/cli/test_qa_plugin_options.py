@@ -123,3 +123,11 @@ def test_report_path_is_never_an_input_nor_a_foreign_file(photo, tmp_path, capsy
         assert main(["compress", str(photo), "-o", str(tmp_path / "o"), "--codec", "webp", "--target",
                      "ssim>=0.9", "--report", str(rep)]) == 0
     assert len(rep.read_text().splitlines()) == 1
+
+
+def test_single_output_tif_uses_the_tiff_codec(photo, tmp_path, capsys):
+    """QA: ``compress a.png -o a.tif`` said "no installed codec writes .tif files" (auto looked only at the
+    lossy codecs and PNG)."""
+    out = tmp_path / "a.tif"
+    assert main(["compress", str(photo), "-o", str(out), "--profile", "C1"]) == 0
+    assert out.read_bytes()[:2] in (b"II", b"MM")

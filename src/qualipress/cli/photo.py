@@ -81,6 +81,8 @@ def codecs_for(single: SingleOutput, codec: str) -> str:
         return codec
     pool = [*codecs.auto_candidates(), "png"] if codec == "auto" else codec.split(",")
     fits = [name for name in pool if codec_extension(name) == single.extension]
+    if not fits and codec == "auto":  # a format only a lossless codec writes (-o x.tif)
+        fits = [name for name in codecs.available_names() if codec_extension(name) == single.extension][:1]
     if not fits:
         raise QualipressError(f"-o ...{single.extension}: {'no installed codec' if codec == 'auto' else codec} "
                               f"writes {single.extension} files")
