@@ -131,3 +131,12 @@ def test_single_output_tif_uses_the_tiff_codec(photo, tmp_path, capsys):
     out = tmp_path / "a.tif"
     assert main(["compress", str(photo), "-o", str(out), "--profile", "C1"]) == 0
     assert out.read_bytes()[:2] in (b"II", b"MM")
+
+
+@pytest.mark.parametrize("suffix", [".jls", ".jhc"])
+def test_single_output_named_for_a_codec_is_a_file_not_a_folder(photo, tmp_path, suffix):
+    """QA: ``compress a.png -o a.jls`` made a folder a.jls/ holding a.avif (only readable image suffixes counted
+    as file names)."""
+    out = tmp_path / f"a{suffix}"
+    assert main(["compress", str(photo), "-o", str(out), "--profile", "C1"]) == 0
+    assert out.is_file()
