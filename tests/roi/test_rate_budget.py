@@ -91,3 +91,21 @@ def test_budget_with_floor_reports_unmet_floor(textured):
     assert not r.met and len(r.data) <= 900
     r2 = search(img, "jpeg-roi", ["bytes<=1"], encode_options={"roi_mask": m})
     assert not r2.met and any("fits in" in n for n in r2.params()["roi_notes"])
+
+
+@pytest.mark.parametrize("step", [0, 1])
+def test_quality_floor_search_looks_at_both_profiles(step):
+    path = shared_data("people", "mmpose_testdata", "coco", "000000040083.jpg")
+    img = as_image(read_image(path).pixels[3:, 3:])
+    codec = RoiJpegCodec()
+    analysis = codec.analyse(img)
+    uniform = {}
+    for q in range(SWITCH - 3, SWITCH + 4):
+        data = codec.encode_roi(img, roi_quality=q, bg_quality=q, analysis=analysis).data
+        uniform[q] = (len(data), measure(img, codec.decode(data), ("psnr",))["psnr"].value)
+    floor = uniform[SWITCH + step][1]  # met by 4:4:4 at the switch (+ step) and by 4:2:0 somewhere below
+    r = search(img, "jpeg-roi", [f"psnr>={floor:.3f}"], encode_options={"analysis": analysis})
+    assert r.met and r.metrics["psnr"].value >= round(floor, 3) - 1e-9
+    assert len(r.data) <= min(n for n, v in uniform.values() if v >= round(floor, 3))
+    tried = {int(p.roi_quality) for p in r.probes if p.roi_quality == p.bg_quality and p.passed}
+    assert any(q < SWITCH for q in tried) and any(q >= SWITCH for q in tried)

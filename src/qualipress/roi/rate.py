@@ -21,9 +21,8 @@ its bisection's answer), giving one candidate per profile, and the candidate wit
 PSNR without ROI pixels) is returned, preferring one that meets the quality floors; ``met`` says whether the
 file fits and the floors hold.
 
-The quality-floor search (steps 1–3) also probes across the switch: when its answer lies just below
-``LOW_RATE_QUALITY`` (within :data:`SWITCH_REACH`), the first quality of the next profile is tried too and the
-smaller passing file wins.
+The quality-floor search does not assume it either: step 1 also bisects each other profile's range of qualities
+(:data:`SWITCHES`) for its lowest passing uniform quality, and the smaller of these files sets ``q_uni``.
 
 Every probe is encoded, decoded and measured; only a probe that met the target is returned. ROI detection runs
 once (cached on the codec).
@@ -49,8 +48,6 @@ _DEFAULT_TILE = 256
 #: Qualities where the encoder profile changes (:func:`~qualipress.roi.mapping.profile_for`): file size can drop
 #: there as quality rises.
 SWITCHES: tuple[int, ...] = (math.ceil(LOW_RATE_QUALITY),)
-#: A quality-floor answer this many steps or fewer below a switch is compared with the first one above it.
-SWITCH_REACH = 6
 #: Lowest quality a byte budget searches (its background, ``bg_quality_for``, is not above it).
 BUDGET_LOW = 5
 
@@ -194,15 +191,21 @@ def targeted_encode(
         psnr_key = "psnr" if roi_empty else "roi:psnr"
         chosen = max(candidates, key=lambda k: (cache[k][0].passed, cache[k][3][psnr_key].value, k[0]))
         return _result(codec, cache[chosen], chosen, probes, notes, save)
-    q_uni = lowest(1, 100, lambda q: run(q, q).passed)
+    def uniform_passes(q: int) -> bool:
+        return run(q, q).passed
+
+    q_uni = lowest(1, 100, uniform_passes)
     if q_uni is None:
         return _fallback_png(img, ref, tgt, probes, notes, tile, masks={"roi": roi_mask})
+    # size and quality are not monotone across a profile switch: the lowest passing quality of each other
+    # profile is a candidate too, and the smaller uniform file bounds the ROI stage
+    edges = [1, *(s for s in SWITCHES if 1 < s <= 100), 101]
+    for a, b in pairwise(edges):
+        if not a <= q_uni < b:
+            q = lowest(a, b - 1, uniform_passes)
+            if q is not None and cache[(float(q), float(q))][0].bytes < cache[(float(q_uni), float(q_uni))][0].bytes:
+                q_uni = q
     best = (float(q_uni), float(q_uni))
-    for s in SWITCHES:
-        # 4:4:4 just above the switch can be smaller than 4:2:0 just below it
-        if q_uni < s <= min(100, q_uni + SWITCH_REACH) and run(s, s).passed and \
-                cache[(float(s), float(s))][0].bytes < cache[best][0].bytes:
-            best = (float(s), float(s))
     if not roi_empty:
         q_roi = lowest(1, q_uni, roi_ok) if roi_only.constraints else q_uni
         q_roi = q_uni if q_roi is None else q_roi
@@ -222,11 +225,6 @@ def targeted_encode(
             b = lowest(1, min(r, int(best[1])), lambda q, r=r: run(r, q).passed)
             if b is not None and cache[(float(r), float(b))][0].bytes < cache[best][0].bytes:
                 best = (float(r), float(b))
-        for s in SWITCHES:
-            if found_at is not None and found_at < s <= min(100, found_at + SWITCH_REACH):
-                b = lowest(1, s, lambda q, s=s: run(s, q).passed)
-                if b is not None and cache[(float(s), float(b))][0].bytes < cache[best][0].bytes:
-                    best = (float(s), float(b))
     return _result(codec, cache[best], best, probes, notes, save)
 
 
