@@ -48,3 +48,61 @@ def test_encode_refuses_a_codec_that_does_not_write_the_extension(photo, tmp_pat
     assert not out.exists()
     # aliases and spellings of one extension are the same format
     assert main(["encode", str(photo), "-o", str(tmp_path / "a.jpeg"), "--codec", "jpg", "--quality", "70"]) == 0
+
+
+def test_dry_run_names_the_single_output_file_and_reads_no_stdin(photo, tmp_path, capsys, monkeypatch):
+    """QA: ``--dry-run -o x.avif`` listed x.avif/in.* as the output; ``compress - ... --dry-run`` failed with
+    '-: no such file or directory'."""
+    import io
+    import json
+    import sys
+
+    out = tmp_path / "x.avif"
+    assert main(["compress", str(photo), "-o", str(out), "--dry-run", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["files"][0]
+    assert row["output"] == str(out) and row["codecs"] == "avif"
+    assert not out.exists()
+
+    class _Stdin:
+        buffer = io.BytesIO(photo.read_bytes())
+
+    monkeypatch.setattr(sys, "stdin", _Stdin())
+    for dest, shown in (("-", "stdout"), (str(tmp_path / "d"), "stdin.*")):
+        assert main(["compress", "-", "-o", dest, "--dry-run"]) == 0
+        text = capsys.readouterr().out
+        assert shown in text and "nothing was read or written" in text
+    assert _Stdin.buffer.tell() == 0  # stdin not read
+    assert not (tmp_path / "d").exists()
+
+
+def test_jpeg_roi_with_a_byte_budget_is_refused_up_front(photo, tmp_path, capsys):
+    """QA: ``--codec jpeg-roi --target bytes<=15000`` failed every input with "unexpected KeyError: 'bytes'"
+    (roi.rate's targeted search measures quality constraints only)."""
+    out = tmp_path / "out"
+    assert main(["compress", str(photo), "-o", str(out), "--codec", "jpeg-roi", "--target", "bytes<=15000"]) == 2
+    err = capsys.readouterr().err
+    assert "byte budget" in err and "KeyError" not in err
+
+
+def test_a_bad_profile_in_a_profiles_file_is_named(photo, tmp_path, capsys):
+    """QA: a bad target in one [section] of --profiles FILE said only "'ssim>=2': ssim thresholds lie in (0, 1]",
+    whichever profile was asked for, without naming the file or the profile."""
+    toml = tmp_path / "my.toml"
+    toml.write_text('[web]\ntarget = ["ssim>=0.93"]\n[bad]\ntarget = "ssim>=2"\n')
+    assert main(["compress", str(photo), "-o", str(tmp_path / "o"), "--profiles", str(toml), "--profile", "web"]) == 2
+    err = capsys.readouterr().err
+    assert "my.toml" in err and "[bad]" in err and "ssim>=2" in err
+
+
+@pytest.mark.parametrize(("codec", "opt", "words"), [
+    ("avif", "bogus=1", "no requested codec takes it"),
+    ("webp", "method=abc", "webp cannot use it"),
+])
+def test_bad_codec_opt_is_a_usage_error_before_any_input(photo, tmp_path, capsys, codec, opt, words):
+    """QA: an unknown --codec-opt key failed every input ("no codec of avif, source:png could encode this
+    image..."); method=abc failed it with "unexpected ValueError"."""
+    out = tmp_path / "out"
+    assert main(["compress", str(photo), "-o", str(out), "--codec", codec, "--codec-opt", opt]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert not (out / "qualipress-report.jsonl").exists()

@@ -222,3 +222,26 @@ def test_decisions_near_the_threshold_use_the_float64_measurement():
         first = res.probes[0]
         assert first.setting == 60 and first.passed == (exact >= thr)
         assert first.metrics["ssim"] == exact
+
+
+def test_probes_that_cannot_be_the_result_give_back_their_pixels():
+    """During a search only the lowest passing and the highest failing probe keep their decoded image (memory:
+    one frame per probe otherwise); the result still carries its decoded pixels."""
+    import gc
+    import weakref
+
+    img = SAMPLES[0]
+    seen: list[weakref.ref] = []
+    alive_at_probe: list[int] = []
+
+    def counting(ref, dec):  # runs once per probe, after it is decoded and measured
+        gc.collect()
+        alive_at_probe.append(sum(r() is not None for r in seen))
+        seen.append(weakref.ref(dec))
+        return CheckOutcome(measure(ref, dec, ("psnr",))["psnr"].value >= 36, "psnr36")
+
+    res = search(img, "jpeg", "ssim>=0.5", checks=[counting], predict=False)
+    assert res.met and res.encodes >= 4  # a search long enough to have dominated probes
+    assert max(alive_at_probe) <= 2 < len(alive_at_probe) - 1
+    assert res.decoded is not None
+    assert np.array_equal(res.decoded.pixels, codecs.decode_like(codecs.get("jpeg"), res.data, img).pixels)

@@ -24,12 +24,13 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from qualipress import __version__, codecs, metrics
 from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
-from qualipress.io import atomic_write_bytes, read_image, write_image
+from qualipress.io import as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
@@ -116,6 +117,7 @@ def compress(
         request.target, request.profile = _target(profile, target, profiles)
     tgt, profile_name = request.target, request.profile
     options = _codec_options(codec_opt)
+    _check_codec_options(request.codecs, options)
     for wrap in _plugin_functions("compress_hooks"):  # in PLUGINS order: film is the base, ROI and
         wrap(request)                                   # preprocessing wrap it
     hooks = PhotoHooks(request.hooks, metadata=metadata, allow_larger=allow_larger or request.exact,
@@ -124,7 +126,7 @@ def compress(
                            name_with_ext=name_with_ext,
                            encode_options=options, scheduler=scheduler, hooks=hooks)
     if dry_run:
-        _print_dry_run(_photo.dry_run_rows(inputs, output, codec), tgt, as_json=as_json)
+        _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single), tgt, as_json=as_json)
         return
     to_stdout = single is not None and single.path is None
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
@@ -151,7 +153,9 @@ def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) ->
         _dump({"dry_run": True, "target": target.to_list(), "files": rows})
         return
     for r in rows:
-        console.print(f"would compress {r['input']} ({r['input_bytes']:,} bytes) -> {r['output_stem']}.* "
+        size = "stdin" if r["input_bytes"] is None else f"{r['input_bytes']:,} bytes"
+        dest = r.get("output") or f"{r['output_stem']}.*"
+        console.print(f"would compress {r['input']} ({size}) -> {'stdout' if dest == '-' else dest} "
                       f"with {r['codecs']} for {target}")
     console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
 
@@ -206,6 +210,29 @@ def _codec_options(codec_opt: list[str] | None) -> dict[str, Any]:
     return options
 
 
+def _check_codec_options(names: list[str], options: dict[str, Any]) -> None:
+    """Refuse ``--codec-opt`` keys none of the requested codecs knows, and values a codec knowing the key
+    rejects (one tiny encode each), before any input is read: they used to fail every input."""
+    if not options:
+        return
+    pool = codecs.auto_candidates() if names == ["auto"] else names
+    known = {name: set(codecs.get(name).info.options) for name in pool}
+    unknown = sorted(k for k in options if not any(k in opts for opts in known.values()))
+    if unknown:
+        listed = "; ".join(f"{n}: {', '.join(sorted(o)) or 'none'}" for n, o in known.items())
+        raise QualipressError(f"--codec-opt {', '.join(unknown)}: no requested codec takes it ({listed})")
+    tiny = np.full((16, 16, 3), 128, np.uint8)
+    for name, opts in known.items():
+        mine = {k: v for k, v in options.items() if k in opts}
+        if not mine or name == "jpeg-roi" or name.startswith("learned:"):
+            continue
+        try:
+            codecs.get(name).encode(as_image(tiny), **mine)
+        except Exception as exc:  # a value the encoder cannot use (type or range)
+            shown = ", ".join(f"{k}={v}" for k, v in mine.items())
+            raise QualipressError(f"--codec-opt {shown}: {name} cannot use it ({exc})") from None
+
+
 def _coerce(v: str) -> Any:
     for cast in (int, float):
         try:
@@ -236,7 +263,7 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
                 status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
                           else "MISSED" if rec.get("target_met") is False else "ok")
                 note = rec.get("error") or _notice(rec)
-                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
+                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""), markup=False)
             elif rec.get("error"):
                 console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
             elif rec.get("target_met") is False and not rec.get("resumed"):
@@ -292,7 +319,7 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
         by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
     for reason, names in by_reason.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        err_console.print(f"[red]failed[/] {len(names)} file(s) ({shown}): {reason}")
+        err_console.print(f"[red]failed[/] {len(names)} file(s) ({escape(shown)}): {escape(reason)}")
 
 
 # -- encode / decode / compare / info / codecs ------------------------------------------------------------
@@ -663,7 +690,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         err_console.print(INTERRUPTED)
         return 130
     except QualipressError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")  # '[bad]' in a message is text, not markup
         return 2
     except typer.Abort:
         err_console.print("aborted")

@@ -152,9 +152,22 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
     return str(single.path)
 
 
-def dry_run_rows(inputs: list[str], outdir: Path, codec: str) -> list[dict[str, Any]]:
-    """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs."""
+def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
+                 single: SingleOutput | None = None) -> list[dict[str, Any]]:
+    """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs; for
+    one output file (``single``) its exact path as ``output`` (``-`` = stdout), for stdin the input ``-`` (size
+    None: stdin is not read)."""
 
+    if single is not None:
+        source = None if inputs == ["-"] else Path(inputs[0])
+        out = "-" if single.path is None else os.path.abspath(single.path)
+        return [{"input": "-" if source is None else str(source.resolve()),
+                 "input_bytes": None if source is None else source.stat().st_size,
+                 "output_stem": None if single.path is None else str(Path(out).with_suffix("")), "output": out,
+                 "codecs": codec}]
+    if inputs == ["-"]:  # named stdin.<ext> in the folder (see staged_input)
+        return [{"input": "-", "input_bytes": None, "output_stem": os.path.abspath(Path(outdir) / "stdin"),
+                 "codecs": codec}]
     rows = []
     for job in expand_inputs(inputs):
         rows.append({"input": str(job.source), "input_bytes": job.source.stat().st_size,

@@ -290,6 +290,11 @@ def search(
             runner.alias(steer, p)
             p = steer
         (passing if p.passed else failing)[i] = p
+        # Probes that can no longer be the result (a passing one above the lowest pass, a failing one below the
+        # highest failure) give back their decoded pixels: one frame each, kept until the search ends otherwise.
+        for j, other in [*passing.items(), *failing.items()]:
+            if (j in passing and j > min(passing)) or (j in failing and j < max(failing)):
+                runner.drop_pixels(other)
         return p
 
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
@@ -566,7 +571,7 @@ class _Runner:
         self.probes: list[Probe] = []
         self.prediction: Prediction | None = None
         self.steering = 0
-        self._last: dict[int, tuple[bytes, Image, dict[str, MetricResult]]] = {}
+        self._last: dict[int, tuple[bytes, Image | None, dict[str, MetricResult]]] = {}
 
     def _measure(self, decoded: Image) -> dict[str, MetricResult]:
         names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr"]))
@@ -603,6 +608,13 @@ class _Runner:
         self.probes.append(p)
         self._last[id(p)] = (data, decoded, res)
         return p
+
+    def drop_pixels(self, probe: Probe) -> None:
+        """Forget ``probe``'s decoded image (it cannot be the result any more): :meth:`result` then returns it with
+        ``decoded`` None."""
+        kept = self._last.get(id(probe))
+        if kept is not None and kept[1] is not None:
+            self._last[id(probe)] = (kept[0], None, kept[2])
 
     def alias(self, copy: Probe, original: Probe) -> None:
         """Let ``copy`` (the same probe, steered by another margin) stand for ``original`` in :meth:`result`."""
@@ -642,11 +654,12 @@ RACE_ORDER = ("avif", "jpegxl", "heif", "webp", "jpegli", "jpeg2000", "jpeg")
 SKIP_MARGIN = 0.25
 #: When the best file so far comes from a slow codec (probe cost at least SLOW), a codec whose probes cost COSTLY
 #: times as much is raced only when its corrected prediction is at least COSTLY_GAIN smaller than that file (HEIF
-#: against AVIF: 2× the cost per probe, files within ±8 % on Kodak). With 0.05 the race missed a 4–8 % smaller
-#: HEIF file in 3 of 12 runs at SSIM ≥ 0.90/0.95 (docs/benchmarks.md), hence 0: predicted smaller at all.
+#: against AVIF: 2× the cost per probe, files within ±8 % on Kodak). On 6 Kodak images × 3 targets both 0.05 and
+#: 0 missed a 4–8 % smaller HEIF file in the same 3 of 18 runs; 0 only raced more losing HEIF searches
+#: (docs/benchmarks.md).
 SLOW = 6
 COSTLY = 1.8
-COSTLY_GAIN = 0.0
+COSTLY_GAIN = 0.05
 #: Codecs predicted within this fraction of the smallest file are near-equals: the cheapest is raced first.
 RACE_TIE = 0.10
 #: CPU cost of one probe relative to JPEG at 768×512 (rounded, from ``benchmarks/auto_cost.py`` runs on Kodak,
