@@ -184,9 +184,6 @@ def compress_hooks(request: CompressRequest) -> None:
     ``roi:`` constraint are used."""
     o = request.options
     fixed = _fixed(o)
-    if "jpeg-roi" in request.codecs and request.target is not None and request.target.budget is not None:
-        raise QualipressError("jpeg-roi does not search byte budgets (bytes<=N) yet: use --codec jpeg (or webp, "
-                              "avif...) for a budget, or roi: quality targets for jpeg-roi")
     scoped = request.target.scoped_metrics() if request.target is not None else {}
     if not (o.get("roi") or o.get("roi_mask") or o.get("roi_boxes") or o.get("save_mask") or fixed
             or "jpeg-roi" in request.codecs or "roi" in scoped):
