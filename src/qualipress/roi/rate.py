@@ -18,7 +18,7 @@ encoder defaults ``profile_for(Q)``). File size is **not** monotone in ``Q``: at
 7 % on the annotated people photos, with a lower ROI PSNR, and the RDO makes small dips elsewhere. So each
 profile's range of ``Q`` is searched on its own (:func:`highest_fitting`, which also probes two steps above
 its bisection's answer), giving one candidate per profile, and the candidate with the higher ROI PSNR (whole-image
-PSNR without ROI pixels) is returned, preferring one that meets the quality floors; ``met`` says whether the
+PSNR when there are no ROI pixels) is returned, preferring one that meets the quality floors; ``met`` says whether the
 file fits and the floors hold.
 
 The quality-floor search does not assume it either: step 1 also bisects each other profile's range of qualities
@@ -70,7 +70,9 @@ def targeted_encode(
     image : Image
         What is encoded (8-bit grey or RGB).
     target : Target or str or sequence of str
-        E.g. ``["roi:ssim>=0.97", "ssim>=0.90"]``.
+        E.g. ``["roi:ssim>=0.97", "ssim>=0.90"]``. With a byte budget (``bytes<=N``) the one-knob mapping is
+        searched for the best file that fits (module docstring); the other constraints are then floors that
+        the result reports as met or not.
     reference : Image, optional
         What quality is measured against (default ``image``).
     masks : mapping, optional
@@ -191,6 +193,7 @@ def targeted_encode(
         psnr_key = "psnr" if roi_empty else "roi:psnr"
         chosen = max(candidates, key=lambda k: (cache[k][0].passed, cache[k][3][psnr_key].value, k[0]))
         return _result(codec, cache[chosen], chosen, probes, notes, save)
+
     def uniform_passes(q: int) -> bool:
         return run(q, q).passed
 
