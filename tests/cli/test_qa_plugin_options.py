@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from qualipress.cli import main
+from tests.conftest import photo_like
 
 
 @pytest.fixture()
@@ -73,6 +74,21 @@ def test_dry_run_names_the_single_output_file_and_reads_no_stdin(photo, tmp_path
         assert shown in text and "nothing was read or written" in text
     assert _Stdin.buffer.tell() == 0  # stdin not read
     assert not (tmp_path / "d").exists()
+
+
+def test_jpeg_roi_with_a_byte_budget_fits_it(tmp_path, capsys):
+    """QA: ``--codec jpeg-roi --target bytes<=15000`` failed every input with "unexpected KeyError: 'bytes'"
+    (roi.rate's targeted search measured quality constraints only); it was then refused up front, and since the
+    issue 14 follow-up (roi2) jpeg-roi searches byte budgets itself."""
+    photo, out = tmp_path / "in.png", tmp_path / "out"
+    Image.fromarray(photo_like(128, 160)).save(photo)
+    assert main(["compress", str(photo), "-o", str(out), "--codec", "jpeg-roi", "--target", "bytes<=3000"]) == 0
+    assert "KeyError" not in capsys.readouterr().err
+    (written,) = out.glob("*.jpg")
+    assert 0 < written.stat().st_size <= 3000
+    with Image.open(written) as im:
+        assert im.format == "JPEG" and not im.info.get("progressive")
+        im.load()
 
 
 def test_a_bad_profile_in_a_profiles_file_is_named(photo, tmp_path, capsys):
