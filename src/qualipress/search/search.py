@@ -24,12 +24,13 @@ from qualipress import metrics as _metrics
 from qualipress.codecs.base import Codec
 from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.image import Image
-from qualipress.io.transfer import to_perceptual_image
 from qualipress.metrics import MetricResult
 from qualipress.search import predict as _predict
 from qualipress.search import proxy as _proxy
 from qualipress.search.budget import budget_search, prefer
 from qualipress.search.predict import Prediction
+from qualipress.search.probe import encodable
+from qualipress.search.probe import probe as probe_setting
 from qualipress.search.targets import Target, parse_target
 
 
@@ -559,7 +560,7 @@ class _Runner:
         if (reference if reference is not None else image).has_alpha:
             self.checks.append(alpha_kept)
         self.tile = tile
-        self.encodable = to_perceptual_image(image) if image.is_float else image
+        self.encodable = encodable(image)
         ref = reference if reference is not None else image
         self.reference = ref
         # Normalised once, with its SSIM window statistics, for every probe (see metrics.Reference).
@@ -573,22 +574,20 @@ class _Runner:
         self.steering = 0
         self._last: dict[int, tuple[bytes, Image | None, dict[str, MetricResult]]] = {}
 
-    def _measure(self, decoded: Image) -> dict[str, MetricResult]:
+    def _metric_keys(self) -> list[str]:
+        """What every probe measures: the target's metrics, SSIM and PSNR, and the target's scoped metrics."""
         names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr"]))
-        scoped = {scope: (self.masks[scope], metric_names)
-                  for scope, metric_names in self.target.scoped_metrics().items()}
-        res = _metrics.measure(self.prepared, decoded, names, tile=self.tile, scoped=scoped)
-        if self.target.near_threshold(res):
-            # Too close to call in float32: decide on the float64 measurement (rare; about twice the cost).
-            res = _metrics.measure(self.prepared, decoded, names, tile=self.tile, scoped=scoped, precise=True)
-        return res
+        scoped = [f"{scope}:{m}" for scope, ms in self.target.scoped_metrics().items() for m in ms]
+        return names + scoped
 
     def run(self, setting: float | None, *, lossless: bool = False, codec: Codec | None = None) -> Probe:
         cdc = codec or self.codec
         t0 = time.perf_counter()
-        data = cdc.encode(self.encodable, quality=setting, lossless=lossless, **self.options)
-        decoded = _codecs.decode_like(cdc, data, self.encodable)
-        res = self._measure(decoded)
+        # Too close to call in float32: decided on the float64 measurement (rare; about twice the cost).
+        pr = probe_setting(self.encodable, cdc, setting, reference=self.prepared, masks=self.masks,
+                          metrics=self._metric_keys(), lossless=lossless, options=self.options, tile=self.tile,
+                          precise_if=self.target.near_threshold)
+        data, decoded, res = pr.data, pr.decoded, pr.metrics
         if self.target.budget is not None:
             res["bytes"] = MetricResult("bytes", float(len(data)))
         outcomes: list[CheckOutcome] = []
@@ -765,7 +764,7 @@ def best_of(
     results: dict[str, SearchResult] = {}
     given_scale = float(kwargs.pop("size_scale", 1.0))
     best_name: str | None = None
-    enc = to_perceptual_image(image) if image.is_float else image
+    enc = encodable(image)
     best_bytes = bound
     usable: list[Codec] = []
     for name in codec_names:
