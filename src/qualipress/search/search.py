@@ -231,8 +231,7 @@ def search(
         ``met=False``).
     tolerance : float
         Stop when the bytes between the best passing and a failing neighbour differ by less than this fraction.
-    tile : int
-    max_probes : int
+    tile, max_probes : int
     predict : bool
         Without a warm start, begin at the setting the shipped predictor expects to just meet the target (from
         the image's features, see :mod:`qualipress.search.predict`) instead of 55 % up the grid.
@@ -255,25 +254,19 @@ def search(
     """
     tgt = parse_target(target)
     cdc = _codecs.get(codec) if isinstance(codec, str) else codec
-    targeted = getattr(cdc, "targeted_encode", None)
-    if targeted is not None:
+    if (targeted := getattr(cdc, "targeted_encode", None)) is not None:
         return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
     runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
     if tgt.budget is not None:
         return budget_search(runner, cdc, tgt, max_probes=max_probes)
     q = cdc.info.quality
     if not cdc.info.lossy or q is None:
-        only = runner.run(None, lossless=True)
-        return runner.result(only, met=only.passed)
+        return runner.result(only := runner.run(None, lossless=True), met=only.passed)
     hint, prediction = _warm_start(image, cdc, tgt, q.grid, start, predict)
-    runner.prediction = prediction
-    br = _Bracket(runner, q.grid, prediction.source_index if prediction is not None else None)
-    i0, local_slope = _first_index(br, hint, prediction, warm=isinstance(start, Hint), bound=bound,
-                                   size_scale=size_scale, mosaic=mosaic)
-    br.probe(i0)
-    br.slope = local_slope or (hint.slope if hint is not None and hint.slope else None)
-    beaten = _bracket(br, hint, prediction, bound=bound, tolerance=tolerance, max_probes=max_probes)
-    return _finish(br, prediction, bound=bound, beaten=beaten, lossless_fallback=lossless_fallback)
+    br = _Bracket(runner, q.grid, prediction)
+    _first_probe(br, hint, warm=isinstance(start, Hint), bound=bound, size_scale=size_scale, mosaic=mosaic)
+    beaten = _bracket(br, hint, bound=bound, tolerance=tolerance, max_probes=max_probes)
+    return _finish(br, bound=bound, beaten=beaten, lossless_fallback=lossless_fallback)
 
 
 def _warm_start(image: Image, codec: Codec, target: Target, grid: Sequence[float], start: float | Hint | None,
@@ -298,14 +291,20 @@ class _Bracket:
 
     runner: _Runner
     grid: Sequence[float]
-    #: The grid index of a JPEG source's own quality (where the metric jumps), when the predictor found one.
-    special: int | None
+    #: The predictor's guess for this search (also kept by the runner for the result), when it made one.
+    prediction: Prediction | None
     passing: dict[int, Probe] = field(default_factory=dict)
     failing: dict[int, Probe] = field(default_factory=dict)
     #: Bracket widths seen by interpolation (the bisection safeguard watches them shrink).
     widths: list[int] = field(default_factory=list)
     #: Margin per grid step the search extrapolates with (None: not known yet).
     slope: float | None = None
+    #: The grid index of a JPEG source's own quality (where the metric jumps), when the predictor found one.
+    special: int | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.runner.prediction = self.prediction
+        self.special = self.prediction.source_index if self.prediction is not None else None
 
     def probe(self, i: int) -> Probe:
         """Probe grid index ``i`` and file it as passing or failing."""
@@ -326,13 +325,14 @@ class _Bracket:
         return p
 
 
-def _first_index(br: _Bracket, hint: Hint | None, prediction: Prediction | None, *, warm: bool, bound: int | None,
-                 size_scale: float, mosaic: bool) -> tuple[int, float | None]:
-    """The grid index of the first full-image probe, and the margin's local slope when mosaic probes measured it.
+def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | None, size_scale: float,
+                 mosaic: bool) -> None:
+    """Make the first full-image probe: at the hint, moved when racing ``bound`` or steered by mosaic probes; the
+    slope to extrapolate with is the mosaic's local one when it measured one, else the hint's.
 
     ``warm``: the start is a previous search's :class:`Hint` (a race then starts where the hint says).
     """
-    runner, grid, special = br.runner, br.grid, br.special
+    runner, grid, special, prediction = br.runner, br.grid, br.special, br.prediction
     n = len(grid)
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
     pixels = runner.encodable.width * runner.encodable.height
@@ -365,11 +365,11 @@ def _first_index(br: _Bracket, hint: Hint | None, prediction: Prediction | None,
             i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
-    return i0, local_slope
+    br.probe(i0)
+    br.slope = local_slope or (hint.slope if hint is not None and hint.slope else None)
 
 
-def _bracket(br: _Bracket, hint: Hint | None, prediction: Prediction | None, *, bound: int | None,
-             tolerance: float, max_probes: int) -> bool:
+def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: float, max_probes: int) -> bool:
     """Probe until the lowest passing setting and its failing neighbour are known (or the bytes between the
     bracket's ends are under ``tolerance``, or ``max_probes`` are spent); True when racing ``bound`` proved that
     this codec cannot beat it."""
@@ -400,7 +400,7 @@ def _bracket(br: _Bracket, hint: Hint | None, prediction: Prediction | None, *, 
             # Racing, and every passing probe is already larger than the file to beat: only a failing probe at
             # least that large (or a passing one smaller) settles it, so aim where this codec's file should be
             # just above the bound (the predicted size curve anchored at the lowest passing probe).
-            aim = _size_aim(prediction, min(passing), passing[min(passing)].bytes, RACE_AIM * bound)
+            aim = _size_aim(br.prediction, min(passing), passing[min(passing)].bytes, RACE_AIM * bound)
             if aim is not None and (lo is None or aim > lo) and aim < min(passing):
                 c = aim
         # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
@@ -480,11 +480,10 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
     return c
 
 
-def _finish(br: _Bracket, prediction: Prediction | None, *, bound: int | None, beaten: bool,
-            lossless_fallback: bool) -> SearchResult:
+def _finish(br: _Bracket, *, bound: int | None, beaten: bool, lossless_fallback: bool) -> SearchResult:
     """The search's result: the lowest passing probe (with the hint for the next image), the failing probe that
     proved a race lost, or, when nothing lossy passed, the lossless fallback (or the best failing probe)."""
-    runner, passing, failing, grid = br.runner, br.passing, br.failing, br.grid
+    runner, passing, failing, grid, prediction = br.runner, br.passing, br.failing, br.grid, br.prediction
     if beaten:
         best_i = max(failing)
         out = runner.result(failing[best_i], met=False, hint=Hint(float(best_i)))
