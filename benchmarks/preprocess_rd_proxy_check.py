@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/preprocess_rd_proxy_check.py [--qualities 35,55,75,88] [--codec jpeg|jpegli]
     python benchmarks/preprocess_rd_proxy_check.py --codec jpegli --deadzones 0.5,0.6,0.7   # calibrate DEADZONE
+    python benchmarks/preprocess_rd_proxy_check.py --model kuchen-rd [--codec jpegli]  # does the proxy see the
+                                                                # edit's bit and MSE change as the encoder does?
 
 Images: BSD300-test every 25th and Urban100 every 50th file of ``../shared/data/train`` (6 images, never Kodak),
 cropped to a multiple of 16. Per image and quality: real bits vs proxy bits, PSNR of the real and of the proxy
@@ -25,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--codec", default="jpeg", help="jpeg (libjpeg-turbo) or jpegli")
     ap.add_argument("--deadzones", default="", help="try these zero thresholds instead of the proxy's own; "
                     "prints the mean |PSNR proxy - PSNR real| and the log-bits correlation of each")
+    ap.add_argument("--model", default="", help="compare the change a preprocessor makes: real vs proxy "
+                    "Δ ln bits and Δ ln MSE per image and quality")
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / "../shared/data/train"))
     args = ap.parse_args(argv)
 
@@ -38,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     codec = codecs.get(args.codec)
     if args.deadzones:
         return _calibrate(args, codec, [float(v) for v in args.deadzones.split(",")])
-    files = (sorted(glob.glob(f"{args.data}/bsd300_test100/*.png"))[::25]
-             + sorted(glob.glob(f"{args.data}/urban100_x2hr/*.png"))[::50])
+    if args.model:
+        return _deltas(args, codec)
+    files = _files(args.data)
     real, proxy = [], []
 
     def psnr(mse: float) -> float:
@@ -105,6 +110,45 @@ def _calibrate(args: argparse.Namespace, codec: object, zeros: list[float]) -> i
         r = np.corrcoef(rb, pb)[0, 1]
         print(f"zero {z:.2f}: {np.abs(dpsnr).mean():.3f} dB, {dpsnr.mean():+.3f} dB, r = {r:.4f}, "
               f"{np.exp(pb - rb).mean():.2f}")
+    return 0
+
+
+def _deltas(args: argparse.Namespace, codec: object) -> int:
+    import torch
+
+    from qualipress.io import read_image
+    from qualipress.preprocess import get_preprocessor
+    from qualipress.preprocess.jpegproxy import jpeg_proxy
+
+    pre = get_preprocessor(args.model)
+    print(f"{args.codec}, {args.model}: change made by the preprocessor, real encoder vs proxy")
+    print("| image | q | Δ ln bits real | Δ ln bits proxy | Δ ln MSE real | Δ ln MSE proxy |")
+    print("|---|---|---|---|---|---|")
+    rows = []
+    for fn in _files(args.data):
+        im = read_image(fn).color()
+        px = np.ascontiguousarray(im.pixels[: im.height // 16 * 16, : im.width // 16 * 16, :3])
+        im = im.with_pixels(px)
+        ed = pre(im)
+        pxf = px.astype(np.float64)
+        for q in (float(v) for v in args.qualities.split(",")):
+            vals = []
+            for src in (im, ed):
+                data = codec.encode(src, quality=q)
+                dec = codec.decode(data).pixels[..., :3].astype(np.float64)
+                x = torch.from_numpy(src.pixels[..., :3].astype(np.float32).transpose(2, 0, 1)[None] / 255.0)
+                with torch.no_grad():
+                    d, b = jpeg_proxy(x, q, codec=args.codec)
+                dp = np.rint(d[0].numpy().transpose(1, 2, 0) * 255.0)
+                vals.append((8 * len(data), float(b[0]), ((dec - pxf) ** 2).mean(), ((dp - pxf) ** 2).mean()))
+            (r0, p0, m0, n0), (r1, p1, m1, n1) = vals
+            row = (np.log(r1 / r0), np.log(p1 / p0), np.log(m1 / m0), np.log(n1 / n0))
+            rows.append(row)
+            print(f"| {Path(fn).name} | {q:g} | " + " | ".join(f"{v:+.4f}" for v in row) + " |", flush=True)
+    a = np.asarray(rows)
+    print(f"mean: Δ ln bits real {a[:, 0].mean():+.4f}, proxy {a[:, 1].mean():+.4f}; "
+          f"Δ ln MSE real {a[:, 2].mean():+.4f}, proxy {a[:, 3].mean():+.4f}; "
+          f"r(bits) = {np.corrcoef(a[:, 0], a[:, 1])[0, 1]:.3f}, r(MSE) = {np.corrcoef(a[:, 2], a[:, 3])[0, 1]:.3f}")
     return 0
 
 

@@ -9,6 +9,9 @@ definitions, each with its complement as background:
 * ``box``: the annotated person boxes,
 * ``det``: the tool's own refined detections (faces, persons, text by default).
 
+``mask_y`` is the ``mask`` ROI scored on BT.601 luma instead of the RGB samples (the issue does not say which;
+the figures quoted in the docs are RGB).
+
 Codecs: ``pillow-opt`` (Pillow 4:2:0, ``optimize=True``: the anchor, since jpeg-roi optimises its Huffman
 tables too), ``pillow`` (default tables), ``turbo-420`` (libjpeg-turbo through imagecodecs, optimised),
 ``jpegli`` and the jpeg-roi variants (``--variants``, default: the codec's defaults on the detected ROI, and the
@@ -99,15 +102,28 @@ def uniform_codecs() -> dict[str, Any]:
     }
 
 
+#: BT.601 luma weights, for the luma-only PSNR reported next to the RGB one (``mask_y``).
+LUMA = np.array([0.299, 0.587, 0.114])
+
+
 def psnr_rows(ref: np.ndarray, dec: np.ndarray, masks: dict[str, np.ndarray]) -> dict[str, float]:
-    """PSNR over RGB samples on each ROI and its complement (``<name>_roi``, ``<name>_bg``) and the whole."""
-    err = ((ref.astype(np.float64) - dec.astype(np.float64)) ** 2).sum(axis=2)
+    """PSNR over RGB samples on each ROI and its complement (``<name>_roi``, ``<name>_bg``) and the whole; for
+    the ``mask`` ROI also over BT.601 luma (``mask_y_roi``, ``mask_y_bg``)."""
+    diff = ref.astype(np.float64) - dec.astype(np.float64)
+    err = (diff**2).sum(axis=2)
     out = {"whole": _psnr(err.sum(), err.size * 3)}
     for name, m in masks.items():
         if m.any():
             out[f"{name}_roi"] = _psnr(err[m].sum(), m.sum() * 3)
         if (~m).any():
             out[f"{name}_bg"] = _psnr(err[~m].sum(), (~m).sum() * 3)
+    if "mask" in masks and diff.shape[2] == 3:
+        ey = (diff @ LUMA) ** 2
+        m = masks["mask"]
+        if m.any():
+            out["mask_y_roi"] = _psnr(ey[m].sum(), m.sum())
+        if (~m).any():
+            out["mask_y_bg"] = _psnr(ey[~m].sum(), (~m).sum())
     return out
 
 
@@ -131,7 +147,8 @@ def main() -> int:
     ap.add_argument("--coverage-only", action="store_true", help="block coverage of the detected ROI, no encoding")
     ap.add_argument("--dilate", type=float, default=None,
                     help="refinement dilation as a fraction of the shorter side (default: the library's 1%%)")
-    ap.add_argument("--block-threshold", type=float, default=0.5, help="ROI share an 8x8 block needs (coverage)")
+    ap.add_argument("--block-threshold", type=float, default=0.5, help="ROI share a block needs (coverage)")
+    ap.add_argument("--mcu", type=int, default=8, help="block size of the coverage map: 8 (4:4:4) or 16 (4:2:0)")
     ap.add_argument("--scales", default="", help="person tile scales, e.g. 1 (whole image only) or 1,2 (default)")
     ap.add_argument("--overlap", type=float, default=None, help="person tile overlap (default: the library's)")
     args = ap.parse_args()
@@ -272,8 +289,9 @@ def coverage_only(args: argparse.Namespace) -> int:
         px, truth, _ = load_pair(path, truth0, args.grid_offset)
         img = as_image(px)
         an = detected(img, classes, args.dilate)
-        levels = block_levels(an.mask, (8, 8), threshold=args.block_threshold)
-        cov = {k: (0.0 if v is None else v) for k, v in block_coverage(levels, (8, 8), truth).items()}
+        mcu = (args.mcu, args.mcu)
+        levels = block_levels(an.mask, mcu, threshold=args.block_threshold)
+        cov = {k: (0.0 if v is None else v) for k, v in block_coverage(levels, mcu, truth).items()}
         cov["masked"] = truth.masked == truth.persons
         per[str(path.relative_to(DATA))] = cov
         print(f"{path.relative_to(DATA)}: coverage {cov['coverage']:.3f} outside {cov['outside']:.3f} "
@@ -303,7 +321,7 @@ def summarise(rows: list[dict], per_image: dict, codecs: list[str]) -> dict:
             if c == ANCHOR:
                 continue
             cc: dict = {}
-            for roi in ("mask", "box", "det"):
+            for roi in ("mask", "box", "det", "mask_y"):
                 d_roi, d_bg = [], []
                 for n in per_image:
                     a = [r for r in rows if r["image"] == n and r["codec"] == c]

@@ -1,12 +1,15 @@
 """Quantisation-table flatness of the jpeg-roi encoder as a plain (no-ROI) JPEG vs Pillow with optimised tables.
 
 For each annotated people photo (every other one of the 20 by default, grid shifted 3 px like
-``roi_gt.py``), the jpeg-roi encoder without any ROI (uniform quality, 4:4:4, its RDO) is swept over qualities
+``roi_gt.py``), the jpeg-roi encoder without any ROI (uniform quality, its RDO) is swept over qualities
 for each ``--flatness`` value (``table_flatness``: 0 = Annex K) and compared with Pillow 4:2:0 ``optimize=True``
 at 0.5 / 0.8 / 1.0 bpp: whole-image PSNR (RGB) and SSIM (``qualipress.metrics``), mean difference over the
 images where both reach the rate.
 
     python benchmarks/roi_tables.py --flatness 0,0.5,1
+    python benchmarks/roi_tables.py --flatness default     # the codec's quality profile (qualipress.roi.mapping)
+
+A number forces ``table_flatness`` and leaves the rest of the profile (subsampling, RDO) as the codec sets it.
 
 Writes results/roi/tables.json.
 """
@@ -39,7 +42,7 @@ def main() -> int:
     from qualipress.roi.mask import analyse
 
     items = [(p, t) for p, t in sorted(load_person_truth(DATA / "people").items()) if t.persons][:: args.step]
-    flats = [float(f) for f in args.flatness.split(",")]
+    flats: list[float | None] = [None if f == "default" else float(f) for f in args.flatness.split(",")]
     anchor = uniform_codecs()[ANCHOR]
     codec = RoiJpegCodec()
     diffs: dict = {f: {r: {"psnr": [], "ssim": []} for r in RATES} for f in flats}
@@ -55,15 +58,17 @@ def main() -> int:
         no_roi = analyse(img, None)
         base = [row(px, anchor(px, q)) for q in UNIFORM_Q]
         for f in flats:
-            rows = [row(px, codec.encode_roi(img, quality=q, analysis=no_roi, table_flatness=f).data) for q in ROI_Q]
+            opts = {} if f is None else {"table_flatness": f}
+            rows = [row(px, codec.encode_roi(img, quality=q, analysis=no_roi, **opts).data) for q in ROI_Q]
             for r in RATES:
                 for k in ("psnr", "ssim"):
                     a, b = interp(rows, k, r), interp(base, k, r)
                     if a is not None and b is not None:
                         diffs[f][r][k].append(a - b)
         print(path.name, flush=True)
-    out = {str(f): {str(r): {k: (round(float(np.mean(v)), 4) if v else None) for k, v in d.items()}
-                    | {"n": len(d["psnr"])} for r, d in dr.items()} for f, dr in diffs.items()}
+    out = {("default" if f is None else str(f)): {str(r): {k: (round(float(np.mean(v)), 4) if v else None)
+                                                          for k, v in d.items()} | {"n": len(d["psnr"])}
+                                                  for r, d in dr.items()} for f, dr in diffs.items()}
     for f, dr in out.items():
         print(f"flatness {f}: " + " | ".join(f"{r} bpp PSNR {v['psnr']:+.2f} dB SSIM {v['ssim']:+.4f} (n={v['n']})"
                                               for r, v in dr.items() if v["n"]))

@@ -7,7 +7,8 @@ Usage::
 Times are CPU seconds of this process (``time.process_time``, best of ``--repeats``), because the development
 machine is shared and wall time there is mostly other people's work. "from scratch" is ``metrics.measure(image,
 decoded)`` (the reference normalised and blurred again for every probe, as before issue 13); "prepared" is
-``metrics.measure(prepare_reference(image), decoded)`` as the search does now; both give identical values.
+``metrics.measure(prepare_reference(image), decoded)`` as the search does now; both give identical values. The
+error columns compare that float32 measurement with the float64 one (``Reference.precise``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def run(dataset: Path, codecs: list[str], limit: int, repeats: int) -> str:
     for name in codecs:
         codec = _codecs.get(name)
         acc: dict[str, list[float]] = {}
+        errs: dict[str, list[float]] = {"ssim": [], "psnr": []}
         for f in files:
             img = read_image(f)
             data = codec.encode(img, quality=SETTINGS[name])
@@ -52,6 +54,10 @@ def run(dataset: Path, codecs: list[str], limit: int, repeats: int) -> str:
             ref = _metrics.prepare_reference(img)
             same = _metrics.measure(img, dec)["ssim"].value == _metrics.measure(ref, dec)["ssim"].value
             assert same, "prepared and from-scratch measurements differ"
+            exact = _metrics.measure(ref.precise(), dec)
+            fast = _metrics.measure(ref, dec)
+            errs["ssim"].append(abs(fast["ssim"].value - exact["ssim"].value))
+            errs["psnr"].append(abs(fast["psnr"].value - exact["psnr"].value))
             calls: dict[str, Callable[[], Any]] = {
                 "encode": partial(codec.encode, img, quality=SETTINGS[name]),
                 "decode": partial(_codecs.decode_like, codec, data, img),
@@ -63,13 +69,15 @@ def run(dataset: Path, codecs: list[str], limit: int, repeats: int) -> str:
             for key, fn in calls.items():
                 acc.setdefault(key, []).append(_best(fn, repeats))
         m = {k: 1000 * float(np.mean(v)) for k, v in acc.items()}
+        err_s, err_p = max(errs["ssim"]), max(errs["psnr"])
         rows.append(f"| {name} {SETTINGS[name]} | {m['encode']:.1f} | {m['decode']:.1f} | {m['scratch']:.1f} | "
                     f"{m['prepared']:.1f} | {m['scratch'] / m['prepared']:.2f}x | "
                     f"{(m['encode'] + m['decode'] + m['prepared']) / m['encode']:.2f}x | "
-                    f"{m['reference']:.1f} | {m['features']:.1f} |")
+                    f"{m['reference']:.1f} | {m['features']:.1f} | {err_s:.1e} | {err_p:.1e} |")
     head = (f"CPU ms per call, mean over {len(files)} images of {dataset.name} (best of {repeats} each)\n\n"
             "| codec, setting | encode | decode | measure from scratch | measure prepared | speed-up | "
-            "probe / encode | prepare reference (once) | features (once) |\n|---|---|---|---|---|---|---|---|---|")
+            "probe / encode | prepare reference (once) | features (once) | max SSIM error (float32 vs float64) | "
+            "max PSNR error (dB) |\n|---|---|---|---|---|---|---|---|---|---|---|")
     return head + "\n" + "\n".join(rows) + "\n"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,23 +75,28 @@ def run_demo(output: str | Path, *, codecs: Sequence[str] | None = None,
     return {"markdown": md_path, "html": html_path, "rows": rows, "failures": failures}
 
 
+def _groups(rows: list[dict[str, Any]], codecs: Sequence[str]) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:
+    """``(profile, codec, successful rows)`` for every profile and codec that has some, in table order."""
+    for prof in ("C0", "C1", "C2"):
+        for codec in codecs:
+            sel = [r for r in rows if r["profile"] == prof and r["codec"] == codec and not r["error"]]
+            if sel:
+                yield prof, codec, sel
+
+
 def _markdown(rows: list[dict[str, Any]], codecs: Sequence[str]) -> str:
     lines = ["# qualipress demo", "",
              "scikit-image sample photographs (PNG inputs) compressed to each profile's target.", "",
              "| profile | codec | total bytes | ratio vs PNG | mean bpp | min SSIM | min tile SSIM | min PSNR "
              "| encodes/image | all met |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for prof in ("C0", "C1", "C2"):
-        for codec in codecs:
-            sel = [r for r in rows if r["profile"] == prof and r["codec"] == codec and not r["error"]]
-            if not sel:
-                continue
-            tb = sum(r["bytes"] for r in sel)
-            ti = sum(r["input_bytes"] for r in sel)
-            lines.append(
-                f"| {prof} | {codec} | {tb:,} | {ti / tb:.2f} | {np.mean([r['bpp'] for r in sel]):.3f} "
-                f"| {min(r['ssim'] for r in sel):.4f} | {min(r['ssim_min_tile'] for r in sel):.4f} "
-                f"| {min(r['psnr'] for r in sel):.2f} | {np.mean([r['encodes'] for r in sel]):.1f} "
-                f"| {'yes' if all(r['met'] for r in sel) else 'NO'} |")
+    for prof, codec, sel in _groups(rows, codecs):
+        tb = sum(r["bytes"] for r in sel)
+        ti = sum(r["input_bytes"] for r in sel)
+        lines.append(
+            f"| {prof} | {codec} | {tb:,} | {ti / tb:.2f} | {np.mean([r['bpp'] for r in sel]):.3f} "
+            f"| {min(r['ssim'] for r in sel):.4f} | {min(r['ssim_min_tile'] for r in sel):.4f} "
+            f"| {min(r['psnr'] for r in sel):.2f} | {np.mean([r['encodes'] for r in sel]):.1f} "
+            f"| {'yes' if all(r['met'] for r in sel) else 'NO'} |")
     errs = [r for r in rows if r["error"]]
     if errs:
         lines += ["", "## Failures", ""] + [f"- {r['profile']} {r['codec']} {r['image']}: {r['error']}" for r in errs]
@@ -117,16 +122,12 @@ def _html(rows: list[dict[str, Any]], codecs: Sequence[str], out: Path) -> str:
                      f"<td>{esc(prof.description)}</td></tr>")
     parts.append("</table><h2>Totals</h2><table><tr><th>profile</th><th>codec</th><th>images</th>"
                  "<th>bytes (all images)</th><th>ratio vs PNG</th><th>min SSIM</th><th>all met</th></tr>")
-    for prof in ("C0", "C1", "C2"):
-        for codec in codecs:
-            sel = [r for r in rows if r["profile"] == prof and r["codec"] == codec and not r["error"]]
-            if not sel:
-                continue
-            tb, ti = sum(r["bytes"] for r in sel), sum(r["input_bytes"] for r in sel)
-            parts.append(f"<tr><td>{prof}</td><td style='color:{curve_colour(codec)}'>{esc(codec)}</td>"
-                         f"<td>{len(sel)}</td><td>{tb:,}</td><td>{ti / tb:.2f}</td>"
-                         f"<td>{min(r['ssim'] for r in sel):.4f}</td>"
-                         f"<td>{'yes' if all(r['met'] for r in sel) else 'NO'}</td></tr>")
+    for prof, codec, sel in _groups(rows, codecs):
+        tb, ti = sum(r["bytes"] for r in sel), sum(r["input_bytes"] for r in sel)
+        parts.append(f"<tr><td>{prof}</td><td style='color:{curve_colour(codec)}'>{esc(codec)}</td>"
+                     f"<td>{len(sel)}</td><td>{tb:,}</td><td>{ti / tb:.2f}</td>"
+                     f"<td>{min(r['ssim'] for r in sel):.4f}</td>"
+                     f"<td>{'yes' if all(r['met'] for r in sel) else 'NO'}</td></tr>")
     parts.append("</table><h2>Bytes vs quality</h2>" + _chart(rows, codecs, curve_colour))
     parts.append("<h2>Outputs</h2>")
     for image in dict.fromkeys(r["image"] for r in rows):

@@ -105,3 +105,13 @@ def test_archive_collection_counts_as_output_folder(tmp_path: Path) -> None:
     assert not is_output_dir(d)  # a manifest alone is someone else's file name too
     (d / manifest.SUMS).write_text("")
     assert is_output_dir(d)
+
+
+def test_same_file_name_in_two_subfolders_both_listed(tmp_path: Path) -> None:
+    # the checksum list used to keep one record per source *name*: a/x.png and b/x.png left one output unlisted
+    _png(tmp_path / "in" / "a" / "x.png")
+    _png(tmp_path / "in" / "b" / "x.png", 1)
+    out = tmp_path / "out"
+    assert _compress(str(tmp_path / "in"), "-o", str(out), "--codec", "webp") == 0
+    assert {"a/x.webp", "b/x.webp"} <= set(manifest.read_sums(out))
+    assert verify_collection(out, sample=0).ok

@@ -109,3 +109,30 @@ def test_film_plugin_is_off_for_web_delivery_unless_asked():
     req = CompressRequest(options={"film": True}, codecs=["jpeg"], web=True, profile="C1")
     film_cli.compress_hooks(req)
     assert type(req.hooks).__name__ == "FilmHooks"
+
+
+def test_compress_wraps_the_plugins_hooks_in_plugin_order(tmp_path, monkeypatch):
+    """film at the base, ROI round it, preprocessing round that, PhotoHooks outermost (as before the plug-ins)."""
+    from qualipress.film.hooks import FilmHooks
+    from qualipress.pipeline.delivery import PhotoHooks
+    from qualipress.preprocess.hooks import PreprocessHooks
+    from qualipress.roi.hooks import RoiHooks
+    from tests.cli.test_cli import _img
+
+    seen = []
+
+    def fake_compress_paths(inputs, outdir, opts, **kw):
+        seen.append(opts)
+        raise cli.QualipressError("stop here")
+
+    monkeypatch.setattr(cli, "compress_paths", fake_compress_paths)
+    src = _img(tmp_path)
+    args = ["compress", str(src), "-o", str(tmp_path / "o"), "--codec", "jpeg", "--target", "roi:ssim>=0.9",
+            "--preprocess", "none", "--film"]
+    assert main(args) == 2 and seen
+    chain = []
+    hooks = seen[0].hooks
+    while hooks is not None:
+        chain.append(type(hooks))
+        hooks = getattr(hooks, "inner", None)
+    assert chain == [PhotoHooks, PreprocessHooks, RoiHooks, FilmHooks]

@@ -130,3 +130,18 @@ def test_shared_linear_light_equals_each_measure_alone(metadata: dict) -> None:
     assert alone is not None and np.array_equal(ref.linear, alone)
     assert np.array_equal(analysis.linear_light(src), alone)
     assert analysis.analyse(src, arrays=arrays)["dynamic_range"] == analysis.dynamic_range(src)
+
+
+def test_a_finished_frames_source_arrays_are_released() -> None:
+    """The source side of a frame (several float copies of it) is kept for that frame and the next one only,
+    not for the last nine frames a worker compressed."""
+    import gc
+    import weakref
+
+    first = weakref.ref(decisions._ref_info(_log_frame(5)))
+    second = decisions._ref_info(_log_frame(6))
+    gc.collect()
+    assert first() is not None  # still one of the two kept
+    third = decisions._ref_info(_log_frame(7))
+    gc.collect()
+    assert first() is None and third is not second

@@ -120,3 +120,73 @@ def test_temporal_check_does_not_fail_a_frame_for_the_previous_output() -> None:
     out = chk(src, src)
     assert out.passed and "previous frame's output lost it" in out.detail  # ... but this frame kept its grain
     assert not chk(src, _img(clean)).passed
+
+
+def _texture(seed: int, shape: tuple[int, int] = (128, 208), rms: float = 1.0 / 1023) -> np.ndarray:
+    """Fine static picture structure below the grain floor (a clean photograph's flat areas)."""
+    return _grain(seed, shape, rms, blur=1.2)
+
+
+def _pan(k: int, shape: tuple[int, int] = (128, 192), step: int = 8) -> np.ndarray:
+    """Frame ``k`` of a clean pan: a vertical gradient (unchanged by a horizontal pan) with fine texture."""
+    yy = np.mgrid[0:shape[0], 0:shape[1] + 2 * step][0]
+    full = 0.3 + 0.1 * yy / shape[0] + _texture(3, (shape[0], shape[1] + 2 * step))
+    return full[:, k * step:k * step + shape[1]]
+
+
+def test_temporal_check_does_not_call_a_clean_pan_grain_removal() -> None:
+    """Clean (grainless) frames: coding the fine structure smoothly lowers the ratio; no grain was removed."""
+    prev, cur = _pan(0), _pan(1)
+    src = _img(cur)
+    ref = fidelity.reference(src)
+    assert ref.grain_why is not None  # the check's premise: the source has no grain
+    prev_y = fidelity.reference(_img(prev)).y
+    smooth_prev = fidelity.reference(_img(gaussian_filter(prev, 3))).y  # the previous output, smoothed
+    smoothed = _img(gaussian_filter(cur, 3))
+    t = fidelity.temporal_ratio(ref, fidelity.reference(smoothed).y, prev_y, smooth_prev)
+    assert t["applies"] and t["ratio"] < 0.85 and not t["source_grain"]
+    out = decisions.TemporalCheck(prev_y, smooth_prev, 0.85, 1.15)(src, smoothed)
+    assert out.passed and "no grain to remove" in out.detail
+
+
+def test_temporal_check_fails_real_flicker_on_clean_frames() -> None:
+    prev, cur = _pan(0), _pan(1)
+    src = _img(cur)
+    prev_y = fidelity.reference(_img(prev)).y
+    chk = decisions.TemporalCheck(prev_y, prev_y, 0.85, 1.15)  # the previous frame was coded exactly
+    assert chk(src, src).passed
+    brighter = chk(src, _img(cur + 8 / 1023))  # the flat areas jump by 8 codes between frames
+    assert not brighter.passed and "shimmer" in brighter.detail
+    blotches = chk(src, _img(cur + _grain(7, rms=4 / 1023, blur=2.0)))  # moving blotches the source does not have
+    assert not blotches.passed and "shimmer" in blotches.detail
+    faint = chk(src, _img(cur + _grain(7, rms=1 / 1023)))  # one code value: not visible flicker
+    assert faint.passed and "below the smallest visible grain" in faint.detail
+
+
+def test_temporal_check_shimmer_is_judged_against_what_the_previous_output_imposes() -> None:
+    """A noisy previous output raises the ratio whatever this frame does: coding it well passes, adding noise
+    of its own on top still fails; raising the quality therefore always ends in a pass."""
+    prev, cur = _pan(0), _pan(1)
+    src = _img(cur)
+    prev_y = fidelity.reference(_img(prev)).y
+    noisy_prev = fidelity.reference(_img(prev + _grain(11, rms=3 / 1023, blur=2.0))).y
+    chk = decisions.TemporalCheck(prev_y, noisy_prev, 0.85, 1.15)
+    t = fidelity.temporal_ratio(fidelity.reference(src), fidelity.reference(src).y, prev_y, noisy_prev)
+    assert t["ratio"] > 1.15 and t["ideal"] == pytest.approx(t["ratio"])
+    exact = chk(src, src)
+    assert exact.passed and "previous frame's output imposes" in exact.detail
+    assert not chk(src, _img(cur + _grain(12, rms=3 / 1023, blur=2.0))).passed
+
+
+def test_temporal_check_still_fails_grain_removal_and_shimmer_on_grainy_frames() -> None:
+    clean = _clean()
+    prev_src, cur_src = clean + _grain(1), clean + _grain(2)
+    src = _img(cur_src)
+    prev_y = fidelity.reference(_img(prev_src)).y
+    prev_out = fidelity.reference(_img(clean + 0.3 * _grain(1))).y  # the previous output lost its grain too
+    chk = decisions.TemporalCheck(prev_y, prev_out, 0.85, 1.15)
+    removed = chk(src, _img(clean + 0.3 * _grain(2)))
+    assert not removed.passed and "grain frozen or removed" in removed.detail
+    exact = decisions.TemporalCheck(prev_y, prev_y, 0.85, 1.15)
+    shimmer = exact(src, _img(cur_src + _grain(5)))
+    assert not shimmer.passed and "shimmer" in shimmer.detail

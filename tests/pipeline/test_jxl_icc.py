@@ -115,3 +115,42 @@ def test_strip_keeps_the_profile_so_jpegxl_stays_out(tmp_path: Path, policy: str
     opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpegxl,jpeg", hooks=PhotoHooks(metadata=policy))
     rec = compress_paths([src], tmp_path / "out", opts).records[0]
     assert rec["codec"] == "jpeg"
+
+
+def test_encode_refuses_jpegxl_for_a_non_srgb_source(tmp_path, capsys):
+    """QA: ``encode --codec jpegxl`` wrote a Display P3 photo as a JPEG XL tagged sRGB (compress refuses it)."""
+    from qualipress.cli import main
+
+    src = tmp_path / "p3.png"
+    _p3_png(src)
+    out = tmp_path / "p3.jxl"
+    assert main(["encode", str(src), "-o", str(out), "--codec", "jpegxl", "--quality", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "Display P3 (test)" in err and "Traceback" not in err
+    assert not out.exists()
+    # the formats that carry the profile still encode it
+    assert main(["encode", str(src), "-o", str(tmp_path / "p3.webp"), "--codec", "webp", "--quality", "80"]) == 0
+    assert read_metadata(tmp_path / "p3.webp", "webp").get("icc_profile") == P3
+
+
+def test_a_transcoded_jpeg_xl_keeps_its_profile_when_read_again(tmp_path):
+    """QA: a P3 JPEG transcoded to JPEG XL (qualipress's own transcode:jpegxl) read back as sRGB with no
+    metadata at all, so compressing it again to WebP dropped the profile (wrong colours)."""
+    import io
+
+    import imagecodecs
+
+    from qualipress.cli import main
+
+    buf = io.BytesIO()
+    exif = PILImage.Exif()
+    exif[0x010E] = "qa description"
+    PILImage.fromarray(photo_like(64, 80, seed=4)).save(buf, "JPEG", quality=90, icc_profile=P3,
+                                                        exif=exif.tobytes())
+    src = tmp_path / "p3.jxl"
+    src.write_bytes(bytes(imagecodecs.jpegxl_encode_jpeg(buf.getvalue())))
+    meta = read_image(src).metadata
+    assert meta.get("icc_profile") == P3
+    out = tmp_path / "p3.webp"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "webp", "--target", "ssim>=0.9"]) == 0
+    assert read_metadata(out, "webp").get("icc_profile") == P3

@@ -87,6 +87,44 @@ def test_jpegli_proxy_uses_jpeglis_tables_and_decodes_like_it():
     assert (proxy[1] > proxy[0]) and (real[1] > real[0])
 
 
+def test_threshold_crossing_charges_shrinking_more_under_a_dead_zone():
+    pytest.importorskip("pyjpegli")
+    from qualipress.preprocess.jpegproxy import threshold_crossing
+
+    x = _tensor(textured(h=64, w=96, noise=6.0))
+    m = x.mean(dim=(2, 3), keepdim=True)
+    slope = {}
+    for codec in ("jpeg", "jpegli"):
+        e = torch.zeros((), requires_grad=True)
+        threshold_crossing(m + (x - m) * (1 - e), x, 60, codec=codec).sum().backward()
+        slope[codec] = float(e.grad)
+    # shrinking every coefficient pushes some under the zero threshold: that costs distortion, more so under
+    # jpegli's dead zone (a coded 1 becomes 0) than under libjpeg's rounding at 1/2
+    assert 0 < slope["jpeg"] < slope["jpegli"]
+
+
+def test_crossing_weight_changes_the_gradient_not_the_loss():
+    pytest.importorskip("pyjpegli")
+    from qualipress.preprocess.model import build_unet
+    from qualipress.preprocess.rdtrain import rd_loss
+
+    x = _tensor(textured(h=32, w=32, noise=8.0))
+    torch.manual_seed(0)
+    model = build_unet(base=4)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    grads, values = [], []
+    for w in (0.0, 1.0):
+        model.zero_grad()
+        loss, _ = rd_loss(model, x, 60, 3.0, 1.0, codec="jpegli", crossing_weight=w)
+        loss.backward()
+        values.append(float(loss.detach()))
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    assert values[0] == pytest.approx(values[1], rel=1e-6)
+    assert not torch.allclose(grads[0], grads[1])
+
+
 def test_proxy_refuses_other_codecs(data, tmp_path):
     from qualipress.preprocess.jpegproxy import proxy_tables
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,7 @@ from qualipress.errors import InputError, UnsupportedError
 from qualipress.io import as_image, read_image
 from qualipress.metrics import measure
 from qualipress.roi import RoiJpegCodec, bg_quality_for
+from qualipress.roi.codec import RING_LEVEL
 
 
 def half_mask(h, w):
@@ -27,7 +30,51 @@ def test_quality_maps_to_a_roi_background_pair(textured):
     img = textured(64, 96)
     enc = c.encode_roi(as_image(img), quality=90, roi_mask=half_mask(64, 96))
     assert (enc.roi_quality, enc.bg_quality) == (90.0, bg_quality_for(90)) == (90.0, 40.0)
-    assert enc.stats.levels == {0: 40.0, 1: 90.0}
+    assert {k: v for k, v in enc.stats.levels.items() if k >= 0} == {0: 40.0, 1: 90.0}
+
+
+def test_transition_ring_sits_between_roi_and_background(textured):
+    c = RoiJpegCodec()
+    img = as_image(textured(64, 96))
+    m = half_mask(64, 96)
+    enc = c.encode_roi(img, quality=90, roi_mask=m, ring=2, ring_weight=0.5)
+    assert enc.stats.levels == {RING_LEVEL: 65.0, 0: 40.0, 1: 90.0}
+    # the ROI block map (what --save-mask writes) does not include the ring
+    assert enc.levels.max() == 1 and (enc.levels > 0).sum() == enc.stats.roi_blocks
+    assert enc.block_mask((64, 96)).sum() == m.sum()
+    none = c.encode_roi(img, quality=90, roi_mask=m, ring=0)
+    assert none.stats.levels == {0: 40.0, 1: 90.0}
+    dec = [c.decode(e.data).pixels.astype(float) for e in (none, enc)]
+    ref = img.pixels.astype(float)
+    band = slice(96 // 2, 96 // 2 + 16)  # the two MCU columns right of the ROI (4:4:4 at quality 90)
+    err = [((d[:, band] - ref[:, band]) ** 2).mean() for d in dec]
+    assert err[1] < err[0]  # the ring is finer than the background it replaces
+    far = slice(96 // 2 + 16, 96)
+    assert np.allclose(dec[0][:, far].mean(), dec[1][:, far].mean(), atol=2)
+    for bad in ({"ring": -1}, {"ring_weight": 1.5}):
+        with pytest.raises(InputError):
+            c.encode_roi(img, quality=90, roi_mask=m, **bad)
+
+
+def test_profile_switches_to_420_and_flat_tables_at_low_quality(textured):
+    from qualipress.roi.mapping import HIGH_RATE, LOW_RATE, LOW_RATE_QUALITY, profile_for
+
+    assert profile_for(LOW_RATE_QUALITY - 1) == LOW_RATE and profile_for(LOW_RATE_QUALITY) == HIGH_RATE
+    c = RoiJpegCodec()
+    img = as_image(textured(64, 96))
+    m = half_mask(64, 96)
+    low = c.encode_roi(img, quality=LOW_RATE_QUALITY - 5, roi_mask=m)
+    high = c.encode_roi(img, quality=LOW_RATE_QUALITY + 5, roi_mask=m)
+    assert low.mcu == (16, 16) and high.mcu == (8, 8)
+    from PIL import Image
+
+    for enc, sampling in ((low, 2), (high, 0)):  # Pillow: 2 = 4:2:0, 0 = 4:4:4
+        with Image.open(io.BytesIO(enc.data)) as im:
+            from PIL import JpegImagePlugin
+
+            assert JpegImagePlugin.get_sampling(im) == sampling
+    # an explicit option wins over the profile
+    assert c.encode_roi(img, quality=LOW_RATE_QUALITY - 5, roi_mask=m, subsampling="444").mcu == (8, 8)
 
 
 def test_roi_gets_more_fidelity_than_background(textured):

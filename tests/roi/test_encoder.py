@@ -182,3 +182,21 @@ def test_background_dc_rdo_shrinks_the_file_and_leaves_roi_blocks_untouched(text
     a, b = imagecodecs.jpeg8_decode(plain), imagecodecs.jpeg8_decode(rdo)
     assert (a[32:80, 48:112] == b[32:80, 48:112]).all()  # ROI blocks decode bit-identically
     assert measure(img, b, ("psnr",))["psnr"].value > measure(img, a, ("psnr",))["psnr"].value - 1.0
+
+
+def test_rdo_symbol_bits_set_how_much_is_zeroed(textured):
+    from qualipress.roi.encoder import rdo_quantise
+
+    coefs = np.random.default_rng(3).normal(0, 40, (200, 8, 8))
+    fine = np.full((8, 8), 8.0)
+    nz = [np.count_nonzero(rdo_quantise(coefs, fine, 400.0, bits)[:, 1:]) for bits in (0.0, 2.0, 4.0, 8.0)]
+    assert nz[0] > nz[1] > nz[2] > nz[3] > 0
+    # the codec option reaches the encoder: a cheaper non-zero symbol keeps more coefficients, so more bytes
+    from qualipress.io import as_image
+    from qualipress.roi import RoiJpegCodec
+
+    img = as_image(textured(64, 96))
+    mask = np.zeros((64, 96), bool)
+    mask[:, :48] = True
+    sizes = [len(RoiJpegCodec().encode_roi(img, quality=80, roi_mask=mask, rdo_bits=b).data) for b in (1.0, 6.0)]
+    assert sizes[0] > sizes[1]

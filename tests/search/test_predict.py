@@ -85,9 +85,10 @@ def test_cold_search_from_the_prediction_proves_the_same_minimum():
     for codec_name, target in (("jpeg", "ssim>=0.95"), ("jpeg", "ssim>=0.9, psnr>=33, ssim@min>=0.8")):
         tgt = parse_target(target)
         cold = search(img, codec_name, tgt, predict=False)
-        predicted = search(img, codec_name, tgt)
-        assert predicted.met and cold.met
-        assert predicted.setting == cold.setting and predicted.data == cold.data
+        predicted = search(img, codec_name, tgt, mosaic=False)
+        steered = search(img, codec_name, tgt)  # first full-image probe placed by the mosaic
+        assert predicted.met and cold.met and steered.met
+        assert predicted.setting == cold.setting == steered.setting and predicted.data == cold.data == steered.data
         if pr.load() is not None and pr.load().has(codec_name):
             assert predicted.prediction is not None
             assert predicted.probes[0].setting == codecs.get(codec_name).info.quality.grid[
@@ -188,12 +189,25 @@ def test_codecs_predicted_far_larger_are_not_searched_once_one_has_a_result():
     assert skip_reason("jpeg", expected, None, searched=3) is None  # nothing met yet
 
 
+def test_a_costly_codec_is_raced_only_when_predicted_clearly_smaller():
+    from qualipress.search import COSTLY_GAIN, PROBE_COST, skip_reason
+
+    assert PROBE_COST["heif"] >= 1.8 * PROBE_COST["avif"]
+    expected = {"heif": 1000.0, "avif": 1000.0}
+    assert "cost per probe" in skip_reason("heif", expected, 1000, searched=1, best_codec="avif")
+    assert skip_reason("heif", expected, int(1000 / (1 - COSTLY_GAIN)) + 2, searched=1, best_codec="avif") is None
+    assert skip_reason("avif", expected, 1000, searched=1, best_codec="heif") is None  # the cheaper one races
+    assert skip_reason("avif", expected, 1000, searched=1, best_codec="jpeg") is None  # only among slow codecs
+
+
 def test_near_equal_codecs_race_the_cheaper_first():
     from qualipress.search import PROBE_COST, RACE_TIE, race_order
 
     assert PROBE_COST["heif"] > PROBE_COST["avif"]
     close = {"heif": 1000.0, "avif": 1000.0 * (1 + RACE_TIE / 2), "jpeg": 3000.0}
     assert race_order(["heif", "avif", "jpeg"], expected=close) == ["avif", "heif", "jpeg"]
+    three = {"heif": 1000.0, "avif": 1010.0, "jpeg2000": 1050.0, "jpeg": 3000.0}
+    assert race_order(list(three), expected=three) == ["jpeg2000", "avif", "heif", "jpeg"]
     apart = {"heif": 1000.0, "avif": 1000.0 * (1 + 2 * RACE_TIE), "jpeg": 3000.0}
     assert race_order(["heif", "avif", "jpeg"], expected=apart) == ["heif", "avif", "jpeg"]
 
@@ -223,3 +237,11 @@ def test_train_predictor_command(tmp_path):
     assert main(args) == 0
     assert "jpeg|ssim" in json.loads(out.read_text())["models"]
     assert main([*args, "--limits", "jpeg=many"]) == 2
+
+
+def test_index_for_size_inverts_the_monotone_size_curve():
+    p = pr.Prediction(12.0, 8.0, 16.0, 0.1, "ssim>=0.95", None, 10.0, ((0.0, 10.0, 20.0), (0.0, 1.0, 0.8)))
+    assert p.index_for_size(10 ** 0.5) == pytest.approx(5.0)
+    assert p.index_for_size(10.0) == pytest.approx(10.0)  # the dip after 10 is flattened (non-decreasing)
+    assert p.index_for_size(0.01) == 0.0 and p.index_for_size(1e6) == 20.0
+    assert pr.Prediction(1.0, 0.0, 2.0, 0.1, "x").index_for_size(1.0) is None

@@ -222,3 +222,49 @@ def test_decisions_near_the_threshold_use_the_float64_measurement():
         first = res.probes[0]
         assert first.setting == 60 and first.passed == (exact >= thr)
         assert first.metrics["ssim"] == exact
+
+
+def test_probes_that_cannot_be_the_result_give_back_their_pixels():
+    """During a search only the lowest passing and the highest failing probe keep their decoded image (memory:
+    one frame per probe otherwise); the result still carries its decoded pixels."""
+    import gc
+    import weakref
+
+    img = SAMPLES[0]
+    seen: list[weakref.ref] = []
+    alive_at_probe: list[int] = []
+
+    def counting(ref, dec):  # runs once per probe, after it is decoded and measured
+        gc.collect()
+        alive_at_probe.append(sum(r() is not None for r in seen))
+        seen.append(weakref.ref(dec))
+        return CheckOutcome(measure(ref, dec, ("psnr",))["psnr"].value >= 36, "psnr36")
+
+    res = search(img, "jpeg", "ssim>=0.5", checks=[counting], predict=False)
+    assert res.met and res.encodes >= 4  # a search long enough to have dominated probes
+    assert max(alive_at_probe) <= 2 < len(alive_at_probe) - 1
+    assert res.decoded is not None
+    assert np.array_equal(res.decoded.pixels, codecs.decode_like(codecs.get("jpeg"), res.data, img).pixels)
+
+
+def test_every_search_probe_is_made_by_the_probe_primitive(monkeypatch):
+    import importlib
+
+    from qualipress.search import probe as probe_once
+
+    made = []
+
+    def counting(*args, **kwargs):
+        made.append(probe_once(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(importlib.import_module("qualipress.search.search"), "probe_setting", counting)
+    img = SAMPLES[0]
+    masks = {"roi": np.zeros(img.pixels.shape[:2], bool)}
+    masks["roi"][10:60, 20:90] = True
+    r = search(img, "webp", parse_target(["ssim>=0.95", "roi:ssim>=0.97"]), masks=masks, mosaic=False)
+    assert len(made) == r.encodes and r.encodes >= 2
+    # Each probe of the search is the primitive's measurement of the same setting, scoped keys included.
+    for p, pr in zip(r.probes, made, strict=True):
+        assert (p.setting, p.bytes) == (pr.setting, pr.bytes)
+        assert p.metrics == pr.values() and "roi:ssim" in p.metrics

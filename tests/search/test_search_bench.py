@@ -30,3 +30,23 @@ def test_bench_search_reports_cold_warm_and_baseline_against_the_exhaustive_swee
     assert all("ssim@min" in row for rows_ in sweep.values() for row in rows_)
     assert "| jpeg | C1 | cold |" in res["markdown"] and "predictor error" in res["markdown"]
     assert "half-image probes" in res["markdown"] and all(r["steering"] == 0 for r in rows if r["mode"] == "baseline")
+
+
+def test_bench_search_refuses_what_its_sweep_cannot_judge_before_any_work(tmp_path, capsys):
+    """QA: ``--targets 'bytes<=30000'`` (or ms-ssim, roi:, butteraugli) ended in a KeyError traceback after the
+    sweep; ``--codecs png`` in an AssertionError."""
+    from qualipress.cli import main
+
+    d = tmp_path / "set"
+    d.mkdir()
+    write_image(d / "0.png", as_image(photo_like(64, 80, seed=1)))
+    for args in (["--targets", "bytes<=30000"], ["--targets", "C1;ms-ssim>=0.98"], ["--targets", "roi:ssim>=0.9"],
+                 ["--targets", "butteraugli<=2"], ["--codecs", "png"]):
+        assert main(["bench", "search", str(d), "-o", str(tmp_path / "out"), *args]) == 2, args
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and err.strip().count("\n") == 0, err
+    assert not (tmp_path / "out" / "sweep-cache.json").exists()
+    (tmp_path / "empty").mkdir()
+    for folder in ("missing", "empty"):  # FileNotFoundError / ZeroDivisionError tracebacks
+        assert main(["bench", "search", str(tmp_path / folder), "-o", str(tmp_path / "out")]) == 2
+        assert "Traceback" not in capsys.readouterr().err

@@ -28,7 +28,6 @@ def run_ssim_bench(*, width: int = 4096, height: int = 2160, repeats: int = 3) -
     """Time both implementations (best of ``repeats``) and check they agree."""
     from skimage.metrics import structural_similarity
 
-
     ref, dist = synthetic_frame(width, height)
     a, b = as_image(ref), as_image(dist)
     ours, t_ours = 0.0, []

@@ -20,8 +20,10 @@ import numpy as np
 
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
+from qualipress.errors import InputError, UnsupportedError
 from qualipress.io import IMAGE_SUFFIXES, atomic_write_bytes, read_image, sha256_file
 from qualipress.search import predict as _predict
+from qualipress.search.probe import probe
 from qualipress.search.targets import _transform
 
 #: Thresholds the models are fitted on, per constraint kind (the range targets and profiles use).
@@ -59,10 +61,9 @@ def sweep_image(path: Path, codec_name: str, cache_dir: Path, *, stride: int = 1
     ref = _metrics.prepare_reference(image)
     rows = []
     for i in idx:
-        data = codec.encode(image, quality=grid[i])
-        dec = _codecs.decode_like(codec, data, image)
-        m = _metrics.measure(ref, dec, ("ssim", "psnr"))
-        rows.append({"index": i, "bytes": len(data), "ssim": m["ssim"].value, "psnr": m["psnr"].value,
+        pr = probe(image, codec, grid[i], reference=ref, metrics=("ssim", "psnr"))
+        m = pr.metrics
+        rows.append({"index": i, "bytes": pr.bytes, "ssim": m["ssim"].value, "psnr": m["psnr"].value,
                      "ssim@min": m["ssim"].stats["min"], "psnr@min": m["psnr"].stats["min"]})
     out = {"file": f"{path.parent.name}/{path.name}", "codec": codec_name, "grid_size": len(grid),
            "pixels": image.width * image.height, "rows": rows}
@@ -149,6 +150,21 @@ def fit_kind(sweeps: Sequence[dict[str, Any]], features: dict[str, dict[str, flo
             "samples": int(len(resid)), "images": len(sweeps)}
 
 
+def _other_codecs(path: Path, codecs: set[str], log: Callable[[str], Any]) -> dict[str, Any]:
+    """The models of codecs other than ``codecs`` (those fitted now) from the model file about to be replaced
+    (same format and features only), so retraining one codec does not drop the others' first-probe models."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if old.get("format") != _predict.FORMAT or old.get("features") != list(_predict.FEATURES):
+        return {}
+    kept = {k: m for k, m in (old.get("models") or {}).items() if k.partition("|")[0] not in codecs}
+    if kept:
+        log(f"kept the models of {', '.join(sorted({k.partition('|')[0] for k in kept}))} from {path}")
+    return kept
+
+
 def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str] = TRAINED_CODECS,
                         limits: dict[str, int] | None = None, cache: str | Path = "results/predictor-sweeps",
                         output: str | Path | None = None, cached_only: bool = False,
@@ -170,7 +186,15 @@ def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str]
         Fit on the sweeps already cached, computing none (to refit after changing features or the model).
     """
     files: list[Path] = []
+    for d in datasets:
+        if not Path(d).is_dir():
+            raise InputError(f"{d}: not a folder of training images")
     per_dir = [sorted(p for p in Path(d).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) for d in datasets]
+    if not any(per_dir):
+        raise InputError(f"no images in {', '.join(str(d) for d in datasets)}")
+    for codec_name in codecs:
+        if _codecs.get(codec_name).info.quality is None:
+            raise UnsupportedError(f"{codec_name} has no quality setting to predict")
     # Interleave the folders so a limit takes images from each.
     for k in range(max(len(f) for f in per_dir)):
         files += [f[k] for f in per_dir if k < len(f)]
@@ -207,9 +231,12 @@ def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str]
                 f"{m['cv_mae']:.2f} grid steps (RMSE {m['cv_rmse']:.2f}, "
                 f"within 1 step {100 * m['cv_within_1']:.0f} %), "
                 f"bracket {m['residual_quantiles'][0]:+.1f}..{m['residual_quantiles'][1]:+.1f}")
+    if not models:
+        raise InputError("no model fitted (each codec needs sweeps of at least 5 images); nothing written")
+    out = Path(output) if output else _predict.model_path()
+    models = {**_other_codecs(out, {k.partition("|")[0] for k in models}, log), **models}
     data = {"format": _predict.FORMAT, "features": list(_predict.FEATURES),
             "trained_on": [Path(d).name for d in datasets], "models": models}
-    out = Path(output) if output else _predict.model_path()
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, (json.dumps(data, indent=1) + "\n").encode())
     _predict.load.cache_clear()

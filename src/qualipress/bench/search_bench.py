@@ -16,9 +16,10 @@ import numpy as np
 
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
+from qualipress.errors import InputError, TargetError, UnsupportedError
 from qualipress.io import IMAGE_SUFFIXES, atomic_write_bytes, read_image, sha256_file
 from qualipress.profiles import get_profile
-from qualipress.search import Constraint, Hint, Target, parse_target, search
+from qualipress.search import Constraint, Hint, Target, measure_encoded, parse_target, probe, search
 
 #: Measurements a sweep row holds: the whole-image values and the tile statistics targets may use.
 _SWEEP_KEYS = ("ssim", "psnr", "ssim@min", "ssim@p1", "ssim@p5", "psnr@min", "psnr@p1", "psnr@p5")
@@ -38,10 +39,9 @@ def sweep(image: Any, codec_name: str, cache: dict[str, Any], key: str) -> list[
     assert codec.info.quality is not None
     ref = _metrics.prepare_reference(image)
     for q in codec.info.quality.grid:
-        data = codec.encode(image, quality=q)
-        dec = _codecs.decode_like(codec, data, image)
-        m = _metrics.measure(ref, dec, ("ssim", "psnr"))
-        row: dict[str, Any] = {"setting": q, "bytes": len(data)}
+        pr = probe(image, codec, q, reference=ref, metrics=("ssim", "psnr"))
+        m = pr.metrics
+        row: dict[str, Any] = {"setting": q, "bytes": pr.bytes}
         for k in _SWEEP_KEYS:
             metric, _, stat = k.partition("@")
             row[k] = m[metric].stat(stat or "mean")
@@ -54,10 +54,23 @@ def sweep(image: Any, codec_name: str, cache: dict[str, Any], key: str) -> list[
 
 
 def resolve_target(text: str) -> Target:
-    """A target string, or a profile name (``C1``)."""
+    """A target string, or a profile name (``C1``).
+
+    Raises
+    ------
+    TargetError
+        A constraint the exhaustive sweep does not measure (only whole-image SSIM and PSNR and their tile
+        statistics: no byte budget, ROI scope or other metric).
+    """
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", text.strip()):
-        return get_profile(text.strip()).target
-    return parse_target(text)
+        tgt = get_profile(text.strip()).target
+    else:
+        tgt = parse_target(text)
+    for c in tgt.constraints:
+        if c.scope is not None or c.op != ">=" or _key(c) not in _SWEEP_KEYS:
+            raise TargetError(f"bench search: {text!r} has {c}, which its exhaustive sweep does not measure "
+                              "(targets here use ssim and psnr, whole image or @min/@p1/@p5)")
+    return tgt
 
 
 def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequence[str] = ("jpeg", "jpegxl"),
@@ -74,9 +87,17 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
     mosaic probes that steer the first one (:mod:`qualipress.search.proxy`) are counted apart, and their time is
     in the search's.
     """
+    resolved = {t: resolve_target(t) for t in targets}  # refused before any work
+    for codec_name in codecs:
+        if _codecs.get(codec_name).info.quality is None:
+            raise UnsupportedError(f"bench search: {codec_name} has no quality setting to search")
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
+    if not Path(dataset).is_dir():
+        raise InputError(f"bench search: {dataset} is not a directory of images")
     files = sorted(p for p in Path(dataset).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not files:
+        raise InputError(f"bench search: {dataset} holds no images")
     cache_path = out / "sweep-cache.json"
     cache: dict[str, Any] = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     images = [(f, read_image(f), sha256_file(f)) for f in files]
@@ -91,7 +112,7 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
             log(f"sweep {codec_name} {f.name} {time.perf_counter() - t0:.1f}s")
             atomic_write_bytes(cache_path, json.dumps(cache).encode())
         for tgt_text in targets:
-            tgt = resolve_target(tgt_text)
+            tgt = resolved[tgt_text]
             for mode in modes:
                 hint: Hint | None = None
                 for f, img, sha in images:
@@ -102,8 +123,7 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
                     if mode == "warm":
                         hint = getattr(res, "hint", None) or hint
                     rc = _codecs.get(res.codec)
-                    dec = _codecs.decode_like(rc, res.data, img)
-                    again = _metrics.measure(img, dec, tgt.metrics)
+                    again = measure_encoded(res.data, rc, img, metrics=tgt.metrics).metrics
                     sw = cache[f"{sha}|{codec_name}|{codec.version()}|v2"]
                     ok = [r for r in sw if all(r[_key(c)] >= c.value for c in tgt.constraints)]
                     best = min(ok, key=lambda r: r["bytes"])

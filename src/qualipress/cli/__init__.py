@@ -15,24 +15,29 @@ import os
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from qualipress import __version__, codecs, metrics
 from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
-from qualipress.io import atomic_write_bytes, read_image, to_perceptual_image, write_image
+from qualipress.io import as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
-from qualipress.search import parse_target
+from qualipress.progress import progress_bar
+from qualipress.search import measure_encoded, parse_target
+from qualipress.search.probe import encodable
 
 app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compress images and film frames to the smallest file that provably meets a quality target.")
@@ -112,6 +117,7 @@ def compress(
         request.target, request.profile = _target(profile, target, profiles)
     tgt, profile_name = request.target, request.profile
     options = _codec_options(codec_opt)
+    _check_codec_options(request.codecs, options)
     for wrap in _plugin_functions("compress_hooks"):  # in PLUGINS order: film is the base, ROI and
         wrap(request)                                   # preprocessing wrap it
     hooks = PhotoHooks(request.hooks, metadata=metadata, allow_larger=allow_larger or request.exact,
@@ -120,7 +126,7 @@ def compress(
                            name_with_ext=name_with_ext,
                            encode_options=options, scheduler=scheduler, hooks=hooks)
     if dry_run:
-        _print_dry_run(_photo.dry_run_rows(inputs, output, codec), tgt, as_json=as_json)
+        _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single), tgt, as_json=as_json)
         return
     to_stdout = single is not None and single.path is None
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
@@ -147,7 +153,9 @@ def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) ->
         _dump({"dry_run": True, "target": target.to_list(), "files": rows})
         return
     for r in rows:
-        console.print(f"would compress {r['input']} ({r['input_bytes']:,} bytes) -> {r['output_stem']}.* "
+        size = "stdin" if r["input_bytes"] is None else f"{r['input_bytes']:,} bytes"
+        dest = r.get("output") or f"{r['output_stem']}.*"
+        console.print(f"would compress {r['input']} ({size}) -> {'stdout' if dest == '-' else dest} "
                       f"with {r['codecs']} for {target}")
     console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
 
@@ -177,9 +185,6 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
 def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
     """The input files (for the progress bar's total); says which image files of a format qualipress does not
     read, and which earlier output folders, were skipped."""
-    from collections import Counter
-
-
     unread: list[Path] = []
     earlier: list[Path] = []
     found = find_images(inputs, unread=unread, skipped_outputs=earlier, exclude=exclude or [])
@@ -205,6 +210,29 @@ def _codec_options(codec_opt: list[str] | None) -> dict[str, Any]:
     return options
 
 
+def _check_codec_options(names: list[str], options: dict[str, Any]) -> None:
+    """Refuse ``--codec-opt`` keys none of the requested codecs knows, and values a codec knowing the key
+    rejects (one tiny encode each), before any input is read: they used to fail every input."""
+    if not options:
+        return
+    pool = codecs.auto_candidates() if names == ["auto"] else names
+    known = {name: set(codecs.get(name).info.options) for name in pool}
+    unknown = sorted(k for k in options if not any(k in opts for opts in known.values()))
+    if unknown:
+        listed = "; ".join(f"{n}: {', '.join(sorted(o)) or 'none'}" for n, o in known.items())
+        raise QualipressError(f"--codec-opt {', '.join(unknown)}: no requested codec takes it ({listed})")
+    tiny = np.full((16, 16, 3), 128, np.uint8)
+    for name, opts in known.items():
+        mine = {k: v for k, v in options.items() if k in opts}
+        if not mine or name == "jpeg-roi" or name.startswith("learned:"):
+            continue
+        try:
+            codecs.get(name).encode(as_image(tiny), **mine)
+        except Exception as exc:  # a value the encoder cannot use (type or range)
+            shown = ", ".join(f"{k}={v}" for k, v in mine.items())
+            raise QualipressError(f"--codec-opt {shown}: {name} cannot use it ({exc})") from None
+
+
 def _coerce(v: str) -> Any:
     for cast in (int, float):
         try:
@@ -226,36 +254,22 @@ def _target(profile: str | None, target: list[str] | None, profiles: Path | None
 
 
 def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
-    if not enabled or not sys.stdout.isatty():
-        def plain(rec: dict[str, Any]) -> None:
+    with progress_bar("compressing", total, enabled=enabled, console=console) as bar:
+        def cb(rec: dict[str, Any]) -> None:
+            bar.advance()
             if not enabled:
                 return
-            status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
-                      else "MISSED" if rec.get("target_met") is False else "ok")
-            note = rec.get("error") or _notice(rec)
-            console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""))
-        return run(plain)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("eta"), TimeRemainingColumn(), console=console) as prog:
-        task = prog.add_task("compressing", total=total)
-
-        def cb(rec: dict[str, Any]) -> None:
-            prog.advance(task)
-            if rec.get("error"):
-                prog.console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
+            if not bar.live:
+                status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
+                          else "MISSED" if rec.get("target_met") is False else "ok")
+                note = rec.get("error") or _notice(rec)
+                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""), markup=False)
+            elif rec.get("error"):
+                console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
             elif rec.get("target_met") is False and not rec.get("resumed"):
-                prog.console.print(f"[red]MISSED[/] {rec['input']}: {_notice(rec) or 'target not met'}")
+                console.print(f"[red]MISSED[/] {rec['input']}: {_notice(rec) or 'target not met'}")
             elif note := _notice(rec):
-                prog.console.print(f"[yellow]note[/] {rec['input']}: {note}")
+                console.print(f"[yellow]note[/] {rec['input']}: {note}")
         return run(cb)
 
 
@@ -305,7 +319,7 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
         by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
     for reason, names in by_reason.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        err_console.print(f"[red]failed[/] {len(names)} file(s) ({shown}): {reason}")
+        err_console.print(f"[red]failed[/] {len(names)} file(s) ({escape(shown)}): {escape(reason)}")
 
 
 # -- encode / decode / compare / info / codecs ------------------------------------------------------------
@@ -313,7 +327,7 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
 def encode(
     input: Annotated[Path, typer.Argument(help="Image file.")],
     output: Annotated[Path, typer.Option("-o", "--output")],
-    codec: Annotated[str, typer.Option(help="Codec name.")] = "jpeg",
+    codec: Annotated[str | None, typer.Option(help="Codec name (default: the one writing -o's extension).")] = None,
     quality: Annotated[float | None, typer.Option(help="Native quality setting (codec default if omitted).")] = None,
     lossless: Annotated[bool, typer.Option(help="Lossless mode.")] = False,
     weights: Annotated[Path | None, typer.Option(help="Weights file for learned codecs.")] = None,
@@ -323,22 +337,23 @@ def encode(
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
-    from qualipress.pipeline.delivery import reduce_bit_depth
+    from qualipress.pipeline.delivery import reduce_bit_depth, refuse_mistagging
 
     _not_the_input(input, output)
+    codec = _codec_for_output(output, codec)
     image = read_image(input)
     if bit_depth is not None:
         image = reduce_bit_depth(image, bit_depth)
-    cdc = codecs.get(codecs.resolve(codec)[0])
+    cdc = codecs.get(codec)
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
     carry = carry_for(image.metadata, metadata)
+    refuse_mistagging(cdc.name, carry)
     if carry.fields():
         opts["metadata"] = carry
-    enc_img = to_perceptual_image(image) if image.is_float else image
+    enc_img = encodable(image)
     data = cdc.encode(enc_img, quality=quality, lossless=lossless, **opts)
     atomic_write_bytes(output, data, overwrite=overwrite)
-    decoded = codecs.decode_like(cdc, output.read_bytes(), enc_img)
-    res = metrics.measure(image, decoded, ("ssim", "psnr"))
+    res = measure_encoded(output.read_bytes(), cdc, enc_img, reference=image, metrics=("ssim", "psnr")).metrics
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
@@ -352,6 +367,26 @@ def encode(
                       f"PSNR {res['psnr'].value:.2f} dB")
         if "learned_weights" in out:
             console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
+
+
+def _codec_for_output(output: Path, codec: str | None) -> str:
+    """The codec ``encode`` uses: the one named (its files must fit ``output``'s image extension, so JPEG bytes
+    never land in ``x.webp``), or the first installed codec writing that extension."""
+    from qualipress.cli.photo import canonical_suffix, codec_extension
+    from qualipress.io import IMAGE_SUFFIXES
+
+    suffix = output.suffix.lower()
+    if codec is None:
+        for name in codecs.available_names():
+            if suffix and codec_extension(name) == canonical_suffix(suffix):
+                return name
+        raise QualipressError(f"-o {output}: no codec is known to write '{suffix}' files; name one with --codec")
+    name = codecs.resolve(codec)[0]
+    ext = codec_extension(name)
+    if suffix in IMAGE_SUFFIXES and ext is not None and ext != canonical_suffix(suffix):
+        raise QualipressError(f"-o {output}: {name} writes {ext} files, not {suffix} (name the output "
+                              f"{output.stem}{ext} or choose the codec for that extension)")
+    return name
 
 
 def _not_the_input(input: Path, output: Path) -> None:
@@ -429,9 +464,6 @@ def info(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Size, dtype, bit depth, channels, transfer and metadata of an image file."""
-    import numpy as np
-
-
     image = read_image(file)
     px = image.pixels
     meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
@@ -658,7 +690,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         err_console.print(INTERRUPTED)
         return 130
     except QualipressError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}")  # '[bad]' in a message is text, not markup
         return 2
     except typer.Abort:
         err_console.print("aborted")

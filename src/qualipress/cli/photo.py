@@ -47,7 +47,7 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     text = str(output)
     if text == "-":
         single = SingleOutput(None, None)
-    elif output.suffix.lower() in IMAGE_SUFFIXES and not output.is_dir():
+    elif (output.suffix.lower() in IMAGE_SUFFIXES or _written_by_a_codec(output.suffix)) and not output.is_dir():
         single = SingleOutput(output, _SAME_EXT.get(output.suffix.lower(), output.suffix.lower()))
     else:
         return None
@@ -58,20 +58,38 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     return single
 
 
+def _written_by_a_codec(suffix: str) -> bool:
+    """Whether an installed codec writes ``suffix`` files (``.jls``, ``.jhc``: not read as inputs, still a file
+    name for ``-o``, never a folder)."""
+    suffix = canonical_suffix(suffix)
+    return bool(suffix) and any(codec_extension(name) == suffix for name in codecs.available_names())
+
+
+def canonical_suffix(suffix: str) -> str:
+    """``suffix`` lower-cased, with the spellings of one format folded to one (``.jpeg`` -> ``.jpg``)."""
+    suffix = suffix.lower()
+    return _SAME_EXT.get(suffix, suffix)
+
+
+def codec_extension(codec: str) -> str | None:
+    """The file extension ``codec`` writes (``.jpeg`` and the like folded to one spelling); None when the codec
+    is not installed."""
+    try:
+        ext = codecs.get(codec).info.extension
+    except QualipressError:
+        return None
+    return _SAME_EXT.get(ext, ext)
+
+
 def codecs_for(single: SingleOutput, codec: str) -> str:
     """The codecs that write ``single``'s extension: ``auto`` narrows to them, a named codec must match."""
 
     if single.extension is None:
         return codec
     pool = [*codecs.auto_candidates(), "png"] if codec == "auto" else codec.split(",")
-    fits = []
-    for name in pool:
-        try:
-            ext = codecs.get(name).info.extension
-        except QualipressError:
-            continue
-        if _SAME_EXT.get(ext, ext) == single.extension:
-            fits.append(name)
+    fits = [name for name in pool if codec_extension(name) == single.extension]
+    if not fits and codec == "auto":  # a format only a lossless codec writes (-o x.tif)
+        fits = [name for name in codecs.available_names() if codec_extension(name) == single.extension][:1]
     if not fits:
         raise QualipressError(f"-o ...{single.extension}: {'no installed codec' if codec == 'auto' else codec} "
                               f"writes {single.extension} files")
@@ -88,14 +106,7 @@ def allowed_extensions(single: SingleOutput | None, codec: str) -> frozenset[str
         return frozenset({single.extension})
     if codec == "auto":
         return None
-    exts = set()
-    for name in codec.split(","):
-        try:
-            ext = codecs.get(name).info.extension
-        except QualipressError:
-            continue
-        exts.add(_SAME_EXT.get(ext, ext))
-    return frozenset(exts)
+    return frozenset(ext for name in codec.split(",") if (ext := codec_extension(name)) is not None)
 
 
 @contextmanager
@@ -150,9 +161,22 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
     return str(single.path)
 
 
-def dry_run_rows(inputs: list[str], outdir: Path, codec: str) -> list[dict[str, Any]]:
-    """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs."""
+def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
+                 single: SingleOutput | None = None) -> list[dict[str, Any]]:
+    """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs; for
+    one output file (``single``) its exact path as ``output`` (``-`` = stdout), for stdin the input ``-`` (size
+    None: stdin is not read)."""
 
+    if single is not None:
+        source = None if inputs == ["-"] else Path(inputs[0])
+        out = "-" if single.path is None else os.path.abspath(single.path)
+        return [{"input": "-" if source is None else str(source.resolve()),
+                 "input_bytes": None if source is None else source.stat().st_size,
+                 "output_stem": None if single.path is None else str(Path(out).with_suffix("")), "output": out,
+                 "codecs": codec}]
+    if inputs == ["-"]:  # named stdin.<ext> in the folder (see staged_input)
+        return [{"input": "-", "input_bytes": None, "output_stem": os.path.abspath(Path(outdir) / "stdin"),
+                 "codecs": codec}]
     rows = []
     for job in expand_inputs(inputs):
         rows.append({"input": str(job.source), "input_bytes": job.source.stat().st_size,

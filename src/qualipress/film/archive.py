@@ -18,6 +18,7 @@ from qualipress.io import atomic_write_bytes, sha256_bytes, sha256_file
 from qualipress.io.files import TEMP_PREFIX, remove_stale_temps
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
+from qualipress.progress import announce
 
 
 def source_list(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
@@ -271,6 +272,7 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         if progress is not None:
             progress(rec)
 
+    announce(progress, len(tasks))
     keys = [sequence_key(t["rel"]) for t in tasks]
     # local workers: one frame per task on the shot's lane, so each finished frame reaches the manifest at once
     # (an interruption loses none); in this process and on Dask a chunk streams with I/O overlapped
@@ -382,6 +384,7 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
         tasks.append({"path": str(p), "rel": rel, "outdir": str(out), "out_rel": rel[: -len(lossless.SUFFIX)],
                       "attrs": attrs.get(rel), "threads": threads})
     result = BatchResult()
+    announce(progress, len(missing) + len(tasks))
     for rec in missing:
         result.records.append(rec)
         if progress is not None:

@@ -15,6 +15,7 @@ import typer
 
 from qualipress.errors import ExitCode, QualipressError
 from qualipress.film.lossless import DEFAULT_EFFORT, FAST_CODECS
+from qualipress.progress import Bar, progress_bar
 
 if TYPE_CHECKING:
     from qualipress.pipeline.hooks import CompressRequest
@@ -22,20 +23,21 @@ if TYPE_CHECKING:
 SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:8786): send frames to an existing cluster"
 
 
-def _progress(verb: str) -> Any:
+def _progress(verb: str, bar: Bar) -> Any:
     def show(rec: dict[str, Any]) -> None:
         name = rec.get("source") or rec.get("archive") or rec.get("output")
         if rec.get("status") == "ok":
             extra = ""
             if "archive_bytes" in rec:
                 extra = f" {rec['source_bytes'] / rec['archive_bytes']:.2f}:1 ({rec['model']}, {rec['codec']})"
-            typer.echo(f"{verb} {name}{extra}")
+            if not bar.live:
+                bar.line(f"{verb} {name}{extra}")
             damaged = rec.get("damaged") or rec.get("source_damaged")
             if damaged:
-                typer.echo(f"WARNING {name}: damaged source, kept byte for byte as it is: {damaged}", err=True)
+                bar.line(f"WARNING {name}: damaged source, kept byte for byte as it is: {damaged}", err=True)
         else:
-            typer.echo(f"FAILED {name}: {rec.get('error')}", err=True)
-    return show
+            bar.line(f"FAILED {name}: {rec.get('error')}", err=True)
+    return bar.callback(show)
 
 
 def analyse_cmd(
@@ -99,9 +101,10 @@ def archive_cmd(
     """
     from qualipress.film.archive import archive_paths, left_out
 
-    res = archive_paths(inputs, output, jobs=jobs, scheduler=scheduler,
-                        codecs=tuple(c.strip() for c in codecs.split(",") if c.strip()), effort=effort,
-                        select=select, threads=threads, progress=_progress("archived"))
+    with progress_bar("archiving") as bar:
+        res = archive_paths(inputs, output, jobs=jobs, scheduler=scheduler,
+                            codecs=tuple(c.strip() for c in codecs.split(",") if c.strip()), effort=effort,
+                            select=select, threads=threads, progress=_progress("archived", bar))
     ok = [r for r in res.records if r.get("status") == "ok"]
     damaged = sum(bool(r.get("damaged")) for r in ok)
     before = sum(r["source_bytes"] for r in ok)
@@ -127,8 +130,9 @@ def restore_cmd(
     """Rebuild the original files byte for byte (each checked against its recorded SHA-256)."""
     from qualipress.film.archive import restore_archive
 
-    res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, threads=threads,
-                          progress=_progress("restored"))
+    with progress_bar("restoring") as bar:
+        res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, threads=threads,
+                              progress=_progress("restored", bar))
     ok = sum(r.get("status") == "ok" for r in res.records)
     typer.echo(f"{ok}/{len(res.records)} restored bit-exact (SHA-256 verified)")
     if res.errors:

@@ -18,7 +18,13 @@ Grain kept
 Temporal ratio
     RMS of the decoded frame-to-frame difference over RMS of the source's, in the current frame's flat blocks:
     > 1 the output shimmers more than the source (flicker, grain turned into moving blotches), < 1 grain frozen
-    or removed.
+    or removed. Beside it: ``ideal``, the ratio this frame would get if it were coded exactly (its source against
+    the previous *output*: what the previous output's own error imposes), ``added``, the RMS of the change the
+    coding added between the two frames (decoded difference − source difference, code values in [0, 1]), and
+    ``source_grain``, whether the source frame has grain to keep (:func:`grain_kept` applies). The temporal
+    check (:class:`qualipress.film.decisions.TemporalCheck`) judges the ratio against these: a frame is not
+    failed for the previous output's error, for a change below the smallest visible grain, or as "grain removed"
+    when its source has no grain.
 Tonal shift
     Source and output decoded to scene-linear light (:func:`linear_luma`); over the source's brightest 0.1 % and
     darkest 1 % of pixels (chosen on a 2-px blurred source luma, so grain peaks do not pick the pixels), the mean
@@ -214,4 +220,9 @@ def temporal_ratio(ref: Reference, dec_y: np.ndarray, prev_src_y: np.ndarray | N
     if src < GRAIN_MIN / 4:
         return {"applies": False, "ratio": None,
                 "why": "source frames identical in the flat regions (no grain, nothing moves)"}
-    return {"applies": True, "ratio": round(float(np.sqrt((dd**2).mean())) / src, 4)}
+    # what this frame could best do: its source exactly, against the previous output as it is
+    ideal = analysis.block_view(ref.y.astype(np.float64) - prev_dec_y, b)[mask]
+    return {"applies": True, "ratio": round(float(np.sqrt((dd**2).mean())) / src, 4),
+            "ideal": round(float(np.sqrt((ideal**2).mean())) / src, 4),
+            "added": round(float(np.sqrt(((dd - ds) ** 2).mean())), 6),
+            "source_grain": ref.grain_why is None}

@@ -245,10 +245,10 @@ class FilmHooks:
                 decoded = _codecs.decode_like(_codecs.get(codec), data, like)
             info = decisions._ref_info(image)
             dec = decisions._dec_info(info, decoded)
+            dec_y = dec.y
         except (InputError, ValueError) as exc:
             record["film"] = {"error": f"could not measure the film figures: {exc}"}
             return
-        code, dec_y = dec.code, dec.y
         prev = self._previous_frame(name)
         prev_src, prev_dec = (prev if isinstance(prev, tuple) else (None, None))
         if tiles is None:
@@ -258,14 +258,14 @@ class FilmHooks:
         if tiles.size:
             r, c = np.unravel_index(int(tiles.argmin()), tiles.shape)
             worst = {"ssim": round(float(tiles.min()), 5), "row": int(r), "col": int(c), "tile": WORST_TILE}
-        disp = decisions.figure(dec, "display", lambda: decisions.display_ssim(info, code))
+        disp = decisions.figure(dec, "display", lambda: decisions.display_ssim(info, dec.code))
         record["film"] = {
             "grain": decisions.figure(dec, "grain", lambda: fidelity.grain_kept(info.fid, dec_y)),
             "temporal": decisions.figure(
                 dec, ("temporal", id(prev_src), id(prev_dec)),
                 lambda: fidelity.temporal_ratio(info.fid, dec_y, prev_src, prev_dec,
                                                 why_not=prev if isinstance(prev, str) else None)),
-            "tonal": decisions.figure(dec, "tonal", lambda: fidelity.tonal_shift(info.fid, code)),
+            "tonal": decisions.figure(dec, "tonal", lambda: fidelity.tonal_shift(info.fid, dec.code)),
             "display_ssim": None if disp is None else round(disp, 5),
             "worst_tile": worst,
             "encoding": fidelity.encoding_name(image),

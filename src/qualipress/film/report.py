@@ -357,7 +357,7 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     root_of: dict[int, Path] = {}
     for root in roots:
         rp = Path(root)
-        recs = manifest.latest(manifest.load(rp)).values()
+        recs = manifest.current_entries(manifest.load(rp))
         if not recs:
             raise InputError(f"{rp}: no {manifest.MANIFEST} (not a qualipress collection)")
         for rec in recs:

@@ -104,6 +104,8 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
     """
     from PIL import Image as PILImage
 
+    if fmt == "jpegxl":
+        return _jxl_metadata(data if isinstance(data, bytes) else Path(data).read_bytes())
     if fmt == "heif":
         try:
             import pillow_heif
@@ -139,6 +141,33 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
             out["orientation"] = avif_orientation(raw)
         if fmt == "jpeg":
             out.update(jpeg_settings(im))
+    return out
+
+
+def _jxl_metadata(data: bytes) -> dict[str, Any]:
+    """ICC and EXIF of a JPEG XL file that Pillow cannot open: the ICC profile of a losslessly transcoded JPEG
+    (``jbrd`` box; the profile is read from the reconstructed JPEG) and the ``Exif`` box. libjxl applies the
+    orientation itself, so the pixels are upright (orientation 1). ``xml `` boxes are not read (the film seal
+    lives there, and it describes this file, not a derived one)."""
+    out: dict[str, Any] = {"orientation": 1}
+    try:
+        boxes = _boxes(data) if data[4:8] == b"JXL " else []
+    except UnsupportedError:
+        return out
+    kinds = {kind: (start, end) for kind, _, start, end in boxes}
+    if b"Exif" in kinds:
+        start, end = kinds[b"Exif"]
+        out["exif"] = data[start + 4: end].removeprefix(_EXIF_PREFIX)  # 4-byte TIFF header offset first
+    if b"jbrd" in kinds:
+        try:
+            import imagecodecs
+
+            jpeg = read_metadata(bytes(imagecodecs.jpegxl_decode_jpeg(data)), "jpeg")
+        except Exception:  # no reconstruction data after all: no profile to report
+            jpeg = {}
+        for key in ("icc_profile", "icc_description"):
+            if key in jpeg:
+                out[key] = jpeg[key]
     return out
 
 

@@ -15,7 +15,7 @@ from qualipress.io.image import MAX_PIXELS, Image, as_image, check_dimensions
 from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
 
 #: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
-METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif"})
+METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif", "jpegxl"})
 
 #: Format names by leading bytes; the first match wins.
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (

@@ -173,9 +173,12 @@ def ssim_map(reference: Image | np.ndarray, distorted: Image | np.ndarray, *,
 #: Rows per strip: SSIM is computed strip by strip (with a halo of the window radius) so the working set stays
 #: in cache and peak memory stays small on 4K frames.
 _STRIP = 128
-#: Most samples (rows × width × channels) in one strip of :meth:`Reference.maps`: a 768×512 RGB photograph is
-#: one strip; a 4096-wide RGB frame is cut into strips of 170 rows.
-_STRIP_SAMPLES = 1 << 21
+#: Most samples (rows × width × channels) in one strip of :meth:`Reference.maps` (at least :data:`_STRIP` rows): a
+#: 768×512 RGB photograph is cut into strips of 227 rows, a 2K or 4K RGB frame into strips of 128. The six strip
+#: buffers then take 20 MB for a 2K RGB frame and 13 MB for a 2K grey plane (49 and 51 MB with 1 << 21), and
+#: ``maps`` was no slower: 52 vs 63 ms CPU on 2048×1080 RGB, 7.9 vs 8.6 ms on 768×512, same values
+#: (docs/film.md, lossy memory per worker).
+_STRIP_SAMPLES = 1 << 19
 
 
 def _strip_rows(shape: tuple[int, ...]) -> int:
@@ -305,7 +308,7 @@ class Reference:
     Notes
     -----
     Memory: four float32 copies of the colour planes (the normalised reference, its local mean and two SSIM
-    terms), e.g. 106 MB each for a 4096×2160 RGB frame, plus six strip buffers of at most 8 MB each.
+    terms), e.g. 106 MB each for a 4096×2160 RGB frame, plus six strip buffers (about 7 MB each at 4096×2160 RGB).
     """
 
     def __init__(self, reference: Image | np.ndarray, *, data_range: float | None = None) -> None:
@@ -354,6 +357,20 @@ class Reference:
         self._cs0 = cv2.addWeighted(sx, 2.0, sx, 0.0, _C2, dst=sx)
         c = self.a.shape[2]
         self._to_mean = np.full((1, c), 1.0 / c, dtype=self.dtype)
+
+    def packed(self, pack: Callable[[np.ndarray], np.ndarray]) -> Reference:
+        """This reference with its pixels rearranged by ``pack`` (applied to the normalised planes and to each
+        window statistic), without blurring again: a mosaic of tiles cut from the image
+        (:mod:`qualipress.search.proxy`). Measurements through it are valid at the pixels whose whole SSIM
+        window ``pack`` moves together (tile interiors)."""
+        out = Reference.__new__(Reference)
+        out._image, out.data_range, out.dtype = self._image, self.data_range, self.dtype
+        out.a = np.ascontiguousarray(pack(self.a))
+        out._ux, out._lum0, out._cs0 = (np.ascontiguousarray(pack(v)) for v in (self._ux, self._lum0, self._cs0))
+        out._to_mean = self._to_mean
+        out._rows = _strip_rows(out.a.shape)
+        out._work, out._twin = None, None
+        return out
 
     @staticmethod
     def _planes(x: np.ndarray) -> np.ndarray:
@@ -411,8 +428,8 @@ class Reference:
         reference's float type.
 
         Give ``distorted`` or, when already normalised with :meth:`prepare`, ``prepared``. The image is processed
-        in strips of rows (with a halo of the window radius) so the buffers stay small on 4K frames; a
-        768×512 photograph is one strip.
+        in strips of rows (with a halo of the window radius) so the buffers stay small on 4K frames
+        (:data:`_STRIP_SAMPLES`).
         """
         b = prepared if prepared is not None else self.prepare(distorted)  # type: ignore[arg-type]
         a = self._planes(self.a)

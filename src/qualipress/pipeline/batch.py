@@ -38,7 +38,6 @@ from qualipress.io import (
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
 from qualipress.io.files import exclusive_lock
-from qualipress.io.transfer import to_perceptual_image
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
@@ -48,11 +47,13 @@ from qualipress.search import (
     Target,
     best_of,
     expected_sizes,
+    measure_decoded,
     race_order,
     size_scale,
     skip_reason,
 )
 from qualipress.search.budget import prefer
+from qualipress.search.probe import encodable
 
 
 @dataclass
@@ -305,16 +306,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
     out_path = Path(str(stem) + codec.info.extension)  # keeps dotted frame numbers
     sidecars = _sidecar_data(plan, best, stem)
-    protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
-    _reclaim(outdir, out_path)
-    for p in [out_path, *sidecars]:
-        if os.path.realpath(p) in protected:  # an input is never a target, --overwrite or not
-            raise OutputError(f"{p}: output would replace an input; choose another output directory"
-                              + ("" if options.name_with_ext else " or use --name-with-ext"))
-        if p.exists() and not options.overwrite:
-            raise OutputError(f"{p}: exists and was not made by this run's settings (an earlier run with other "
-                              "settings, or one that kept its report elsewhere, made it: rerun with the same "
-                              "--report to resume, or use --overwrite)")
+    _guard_outputs(job, outdir, [out_path, *sidecars], options)
     record.update(
         codec=best.codec, codec_version=codec.version(), params=best.params(),
         setting=None if best.lossless else best.setting,
@@ -329,11 +321,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     describe = getattr(codec, "describe_output", None)  # learned codecs: the weights (fingerprint, source)
     if describe is not None:
         record.update(describe(best.data))
-    seal_result = getattr(hooks, "seal_result", None)  # optional: a seal that reuses the winner's decode
-    if callable(seal_result):
-        data = seal_result(best, record=record, tile=options.tile)
-    else:
-        data = hooks.seal(best.data, codec=best.codec, record=record)
+    data = _within_budget(_sealed(hooks, best, record, options.tile), best.data, record, options.target.budget)
     written = [out_path, *sidecars]
     marker = _mark_pending(outdir, out_path, written)
     wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
@@ -354,6 +342,41 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
                   ratio=round(record["input_bytes"] / len(data), 4) if data else None, verified=True)
 
 
+def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressOptions) -> None:
+    """Refuse to write over an input, or over a file this run's settings did not make (unless ``--overwrite``).
+
+    ``paths[0]`` is the output; a stale copy that an interrupted run of these settings left is reclaimed first.
+    """
+    protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
+    _reclaim(outdir, paths[0])
+    for p in paths:
+        if os.path.realpath(p) in protected:  # an input is never a target, --overwrite or not
+            raise OutputError(f"{p}: output would replace an input; choose another output directory"
+                              + ("" if options.name_with_ext else " or use --name-with-ext"))
+        if p.exists() and not options.overwrite:
+            raise OutputError(f"{p}: exists and was not made by this run's settings (an earlier run with other "
+                              "settings, or one that kept its report elsewhere, made it: rerun with the same "
+                              "--report to resume, or use --overwrite)")
+
+
+def _sealed(hooks: PipelineHooks, best: SearchResult, record: dict[str, Any], tile: int) -> bytes:
+    """The winner's bytes with the hooks' seal (``seal_result`` when the hooks have it: it reuses the decode)."""
+    seal_result = getattr(hooks, "seal_result", None)
+    if callable(seal_result):
+        return seal_result(best, record=record, tile=tile)
+    return hooks.seal(best.data, codec=best.codec, record=record)
+
+
+def _within_budget(sealed: bytes, chosen: bytes, record: dict, budget: float | None) -> bytes:
+    """The bytes to write: ``sealed`` (the hooks' seal embedded in ``chosen``) unless that pushes a file which met
+    its byte budget over it; then ``chosen`` itself, and the seal goes to the ``<output>.xmp`` sidecar."""
+    if budget is None or len(sealed) <= budget or len(chosen) > budget:
+        return sealed
+    if "seal" in record:
+        record["seal"] = "sidecar"
+    return chosen
+
+
 def _search_codecs(encoded: Image, original: Image, plan: Any, options: CompressOptions,
                    starts: dict[str, float | Hint], enc_opts: dict[str, Any],
                    skipped: list[str]) -> tuple[SearchResult, dict[str, SearchResult]]:
@@ -365,7 +388,7 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     expected = expected_sizes(plan.codecs, encoded, options.target) if racing else {}
     for name in race_order(plan.codecs, expected=expected):
         why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
-                          size_scale(expected, results))
+                          size_scale(expected, results), best.codec if best is not None else None)
         if why is not None:
             skipped.append(f"skipped {name}: {why}")
             continue
@@ -504,25 +527,17 @@ def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, origina
     if sha256_bytes(on_disk) != sha256_bytes(data):
         raise OutputError(f"{path}: file on disk differs from what was written")
 
-    like = to_perceptual_image(encoded) if encoded.is_float else encoded
-    decoded = _codecs.decode_like(codec, on_disk, like)
+    decoded = _codecs.decode_like(codec, on_disk, encodable(encoded))
     probe = best.decoded
     if probe is not None and probe.pixels.dtype == decoded.pixels.dtype and \
             np.array_equal(probe.pixels, decoded.pixels):
         return "decoded file identical to the measured probe"
     tgt = options.target
-    names = list(dict.fromkeys([*tgt.metrics, "ssim"]))
-    for precise in (False, True):  # float64 only when float32 is too close to call, as the search decides
-        res = _metrics.measure(original, decoded, names, tile=options.tile, precise=precise)
-        for scope, metric_names in tgt.scoped_metrics().items():
-            mask = masks.get(scope)
-            if mask is None:
-                continue
-            scoped = _metrics.measure(original, decoded, metric_names, tile=options.tile, mask=mask,
-                                      precise=precise)
-            res.update({f"{scope}:{k}": v for k, v in scoped.items()})
-        if not tgt.near_threshold(res):
-            break
+    # float64 only when float32 is too close to call, as the search decides; a scope without a mask is skipped
+    keys = [*tgt.metrics, "ssim", *(f"{scope}:{name}" for scope, names in tgt.scoped_metrics().items()
+                                    for name in names)]
+    res = measure_decoded(original, decoded, keys, masks={k: m for k, m in masks.items() if m is not None},
+                          tile=options.tile, precise_if=tgt.near_threshold)
     checkable = [c for c in tgt.constraints if c.key in res]
     if best.met and not all(c.satisfied(res) for c in checkable):
         raise OutputError(f"{path}: re-measured output misses {tgt} (bug or non-deterministic decoder)")
@@ -563,12 +578,28 @@ def compress_paths(
     if not os.access(out, os.W_OK):
         raise OutputError(f"{out}: output directory is not writable")
     report_path = Path(report) if report else out / REPORT_NAME
+    found = expand_inputs(inputs, exclude=[out])
+    _check_report_path(report_path, found)
     ours = _reported_outputs(report_path)
-    jobs = [j for j in expand_inputs(inputs, exclude=[out]) if str(j.source) not in ours]
+    jobs = [j for j in found if str(j.source) not in ours]
     check_collisions(jobs, out, name_with_ext=options.name_with_ext)
     options = dataclasses.replace(options, run_id=uuid.uuid4().hex)  # fresh warm-start state for this run
     with exclusive_lock(out / LOCK_NAME, what=str(out)):
         return _compress_locked(jobs, out, report_path, options, progress)
+
+
+def _check_report_path(path: Path, jobs: list[Job]) -> None:
+    """Refuse a report path that is an input or an existing file other than a JSON-lines report: records are
+    appended to it (``--report photo.jpg`` appended JSON to the photograph)."""
+    if not path.exists():
+        return
+    for job in jobs:
+        if os.path.samefile(path, job.source):
+            raise OutputError(f"--report {path} is an input file: an input is never modified")
+    with open(path, "rb") as f:
+        head = f.read(64).lstrip()
+    if head and not head.startswith(b"{"):
+        raise OutputError(f"--report {path}: exists and is not a qualipress report (JSON lines); choose another path")
 
 
 def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: CompressOptions,

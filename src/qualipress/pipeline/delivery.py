@@ -239,7 +239,7 @@ def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
     own profile and is not affected.
     """
     from qualipress import codecs as _codecs
-    from qualipress.io.metadata import icc_description, is_srgb
+    from qualipress.io.metadata import is_srgb
 
     if not carry.icc or is_srgb(carry.icc):
         return
@@ -254,11 +254,40 @@ def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
     if not bad:
         return
     plan.codecs = [c for c in plan.codecs if c not in bad]
-    desc = icc_description(carry.icc) or "an unnamed profile"
-    plan.notes.append(f"{_MISTAG} {', '.join(bad)}: the source's colour profile is {desc!r} and JPEG XL output "
-                      "here can only be tagged sRGB (imagecodecs' jpegxl_encode takes no ICC profile), so its colours "
-                      "would be shown wrong; choose avif, webp, jpeg or png (they carry the profile) or convert "
-                      "the image to sRGB first")
+    plan.notes.append(f"{_MISTAG} {', '.join(bad)}: {_mistag_reason(carry.icc)}")
+
+
+def _mistag_reason(icc: bytes) -> str:
+    """Why a JPEG XL output of a source with the non-sRGB profile ``icc`` would show wrong colours."""
+    from qualipress.io.metadata import icc_description
+
+    desc = icc_description(icc) or "an unnamed profile"
+    return (f"the source's colour profile is {desc!r} and JPEG XL output here can only be tagged sRGB (imagecodecs' "
+            "jpegxl_encode takes no ICC profile), so its colours would be shown wrong; choose avif, webp, jpeg or png "
+            "(they carry the profile) or convert the image to sRGB first")
+
+
+def refuse_mistagging(codec: str, carry: Any) -> None:
+    """Raise when encoding with ``codec`` would label the source's non-sRGB profile (``carry.icc``) as sRGB.
+
+    Parameters
+    ----------
+    codec : str
+        A registered codec name.
+    carry : Carry
+        The metadata the output is to keep (:func:`qualipress.io.metadata.carry_for`).
+
+    Raises
+    ------
+    UnsupportedError
+        For a JPEG XL re-encode (not the ``transcode:`` of a JPEG) of a source tagged with a non-sRGB profile.
+    """
+    from qualipress.io.metadata import is_srgb
+
+    if not carry.icc or is_srgb(carry.icc) or codec.startswith(REUSE_PREFIXES):
+        return
+    if _codecs.get(codec).info.extension == ".jxl":
+        raise UnsupportedError(f"{codec}: {_mistag_reason(carry.icc)}")
 
 
 def _check_depth(names: list[str], bit_depth: int) -> None:

@@ -192,14 +192,7 @@ def run_loop(
     last_ckpt = state.started
     sums: dict[str, float] = {}
     n = 0
-    reason = STOP_STEPS
-    while True:
-        if max_steps is not None and state.step >= max_steps:
-            reason = STOP_STEPS
-            break
-        if max_seconds is not None and state.elapsed >= max_seconds:
-            reason = STOP_TIME
-            break
+    while (reason := _budget_spent(state, max_steps, max_seconds)) is None:
         t0 = time.perf_counter()
         values = step(state)
         if values is None:
@@ -214,22 +207,28 @@ def run_loop(
             after_step(state, values)
         if state.step % max(1, log_every) == 0:
             means = {k: v / n for k, v in sums.items()}
-            line = entry(state, means) if entry is not None else {"step": state.step, **means}
+            write_log(entry(state, means) if entry is not None else {"step": state.step, **means}, log_path, on_entry)
             sums, n = {}, 0
-            write_log(line, log_path, on_entry)
+        last_step = max_steps is not None and state.step >= max_steps
         if checkpoint is not None and time.monotonic() - last_ckpt >= checkpoint_seconds:
-            if max_steps is None or state.step < max_steps:  # the final checkpoint follows at once
+            if not last_step:  # the final checkpoint follows at once
                 checkpoint(state, "running")
             last_ckpt = time.monotonic()
-        if max_steps is not None and state.step >= max_steps:
-            reason = STOP_STEPS
-            break
-        if session_seconds is not None and state.wall() >= session_seconds:
+        if not last_step and session_seconds is not None and state.wall() >= session_seconds:
             reason = STOP_TIME
             break
     if checkpoint is not None:
         checkpoint(state, reason)
     return reason
+
+
+def _budget_spent(state: LoopState, max_steps: int | None, max_seconds: float | None) -> str | None:
+    """Why the loop stops before another step (the step limit first), or None to go on."""
+    if max_steps is not None and state.step >= max_steps:
+        return STOP_STEPS
+    if max_seconds is not None and state.elapsed >= max_seconds:
+        return STOP_TIME
+    return None
 
 
 def write_log(line: dict[str, Any], log_path: str | Path | None = None,

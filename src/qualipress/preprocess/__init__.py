@@ -34,6 +34,8 @@ KUCHEN_RD = "kuchen-rd"
 #: Its weights and training record.
 SHIPPED_RD_MODEL = Path(__file__).parent / "models" / "kuchen_rd_jpeg.pt"
 SHIPPED_RD_RECORD = SHIPPED_RD_MODEL.with_suffix(".json")
+#: Every shipped network by name (the one place that maps names to files).
+SHIPPED_NETWORKS = {KUCHEN: SHIPPED_MODEL, KUCHEN_RD: SHIPPED_RD_MODEL}
 
 Preprocessor = Callable[[Image], Image]
 
@@ -72,7 +74,7 @@ class NetworkPreprocessor:
 
 def preprocessor_names() -> list[str]:
     """Names :func:`get_preprocessor` accepts (besides ``.pt`` paths and any ``a+b`` combination)."""
-    return [NONE, *method_names(), KUCHEN, KUCHEN_RD]
+    return [NONE, *method_names(), *SHIPPED_NETWORKS]
 
 
 def get_preprocessor(name: str) -> Preprocessor:
@@ -98,10 +100,8 @@ def get_preprocessor(name: str) -> Preprocessor:
         A model file that is missing, corrupt or for another architecture.
     """
     key = name.strip()
-    if key.lower() == KUCHEN:
-        return NetworkPreprocessor(SHIPPED_MODEL)
-    if key.lower() == KUCHEN_RD:
-        return NetworkPreprocessor(SHIPPED_RD_MODEL)
+    if key.lower() in SHIPPED_NETWORKS:
+        return NetworkPreprocessor(SHIPPED_NETWORKS[key.lower()])
     if key.lower().endswith(".pt") or (("/" in key or "\\" in key) and Path(key).exists()):
         return NetworkPreprocessor(Path(key).expanduser())
     try:
@@ -120,6 +120,7 @@ __all__ = [
     "NONE",
     "POOL",
     "SHIPPED_MODEL",
+    "SHIPPED_NETWORKS",
     "SHIPPED_RD_MODEL",
     "Group",
     "NetworkPreprocessor",

@@ -3,12 +3,14 @@ that prints)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qualipress.errors import ExitCode, InputError, QualipressError
+from qualipress.progress import progress_bar
 
 if TYPE_CHECKING:
     from qualipress.pipeline.hooks import CompressRequest
@@ -36,13 +38,14 @@ def label_cmd(
     config = LabelConfig(codec=codec, quality=quality, metric=metric, pool=methods, max_combo=max_combo,
                          score=score)
 
-    def progress(st: dict[str, Any]) -> None:
-        if st["status"] == "error":
-            typer.echo(f"skipped {st['path']}: {st['error']}", err=True)
-        else:
-            typer.echo(f"{st['status']:9s} {st['path']} -> {st.get('best')}")
+    with progress_bar("labelling") as bar:
+        def show(st: dict[str, Any]) -> None:
+            if st["status"] == "error":
+                bar.line(f"skipped {st['path']}: {st['error']}", err=True)
+            elif not bar.live:
+                bar.line(f"{st['status']:9s} {st['path']} -> {st.get('best')}")
 
-    summary = label_dataset(dataset, output, config, jobs=jobs, limit=limit, progress=progress)
+        summary = label_dataset(dataset, output, config, jobs=jobs, limit=limit, progress=bar.callback(show))
     typer.echo(
         f"labelled {summary.labelled}, already done {summary.skipped}, failed {len(summary.errors)}; "
         f"best groups: {summary.best_counts}"
@@ -78,6 +81,8 @@ def train_cmd(
                                                   "strength reset to 1, fresh optimiser).")] = None,
     checkpoint_minutes: Annotated[float, typer.Option("--checkpoint-minutes", help="rd: checkpoint interval.")]
     = 5.0,
+    crossing_weight: Annotated[float, typer.Option("--crossing-weight", help="rd: weight of the zero-threshold "
+                                                                          "crossing gradient (0 = off).")] = 0.0,
 ) -> None:
     """Train the Kuchen U-Net: on label directories (MSE, Adam, 320×180 patches, stride 160), or with
     ``--objective rd`` for rate and distortion through a differentiable JPEG (resumable, time budget, log)."""
@@ -87,7 +92,8 @@ def train_cmd(
         _train_rd(labels, output, steps=steps, batch=batch or 8, lr=lr or 1e-4,
                   base=base, crop=crop, q_range=q_range, ssim_weight=ssim_weight, threads=threads or 1,
                   max_minutes=max_minutes, seed=seed, resume=resume, checkpoint_minutes=checkpoint_minutes,
-                  init=_model_path(init) if init else None, codec=codec or "jpeg")
+                  init=_model_path(init) if init else None, codec=codec or "jpeg",
+                  crossing_weight=crossing_weight)
         return
     if objective != "labels":
         raise InputError(f"objective must be 'labels' or 'rd', not {objective!r}")
@@ -107,9 +113,9 @@ def train_cmd(
 
 
 def _model_path(name: str) -> str:
-    from qualipress.preprocess import KUCHEN, KUCHEN_RD, SHIPPED_MODEL, SHIPPED_RD_MODEL
+    from qualipress.preprocess import SHIPPED_NETWORKS
 
-    return str({KUCHEN: SHIPPED_MODEL, KUCHEN_RD: SHIPPED_RD_MODEL}.get(name.strip().lower(), Path(name)))
+    return str(SHIPPED_NETWORKS.get(name.strip().lower(), Path(name)))
 
 
 def _train_rd(inputs: list[Path], output: Path, *, q_range: str, resume: bool, **kw: Any) -> None:
@@ -138,9 +144,10 @@ def apply_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="Image files or directories.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output file (one input) or directory.")],
     model: Annotated[str, typer.Option(help="kuchen, a .pt file, a pool method or a combination.")] = "kuchen",
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs (never an input).")] = False,
 ) -> None:
     """Preprocess images and write them losslessly (PNG, or TIFF for deeper than 8 bit; atomic)."""
-    from qualipress.io import read_image, write_image
+    from qualipress.io import IMAGE_SUFFIXES, read_image, write_image
     from qualipress.preprocess import get_preprocessor
     from qualipress.preprocess.label import expand_inputs
 
@@ -148,7 +155,11 @@ def apply_cmd(
     files = expand_inputs(inputs)
     if not files:
         raise InputError("no input images")
-    single = len(files) == 1 and not output.is_dir() and output.suffix.lower() in (".png", ".tif", ".tiff")
+    lossless = (".png", ".tif", ".tiff")
+    if output.suffix.lower() in IMAGE_SUFFIXES and output.suffix.lower() not in lossless and not output.is_dir():
+        raise QualipressError(f"-o {output}: preprocess apply writes lossless PNG or TIFF; name the output "
+                              f"{output.stem}.png (or .tif), or give a directory")
+    single = len(files) == 1 and not output.is_dir() and output.suffix.lower() in lossless
     failed = 0
     for f in files:
         try:
@@ -159,8 +170,12 @@ def apply_cmd(
             else:
                 suffix = ".png" if img.bit_depth == 8 else ".tif"
                 dest = output / (f.stem + suffix)
+            if dest.exists() and os.path.samefile(dest, f):
+                raise QualipressError(f"{dest} is the input file: an input is never replaced")
+            if dest.exists() and not overwrite:
+                raise QualipressError(f"{dest} exists (use --overwrite to replace it)")
             dest.parent.mkdir(parents=True, exist_ok=True)
-            write_image(dest, out_img)
+            write_image(dest, out_img, overwrite=overwrite)
             back = read_image(dest)
             if back.pixels.shape != out_img.pixels.shape:
                 raise QualipressError(f"{dest} did not read back with the same shape")

@@ -68,18 +68,17 @@ def sweep(
     """
     from qualipress import codecs
     from qualipress import metrics as qm
-    from qualipress.preprocess.label import match_channels
+    from qualipress.search.probe import probe
 
     if processed.pixels.shape != original.pixels.shape:
         raise UnsupportedError("the preprocessed image must have the original's shape")
     c = codecs.get(codec)
+    ref = qm.prepare_reference(original)
     n = original.width * original.height
     out = []
     for q in qualities:
-        data = c.encode(processed, quality=q)
-        dec = match_channels(c.decode(data), original)
-        res = qm.measure(original, dec, tuple(metrics))
-        out.append(Point(float(q), len(data), 8.0 * len(data) / n, {k: float(v.value) for k, v in res.items()}))
+        p = probe(processed, c, q, reference=ref, metrics=tuple(metrics))
+        out.append(Point(float(q), p.bytes, 8.0 * p.bytes / n, p.values()))
     return out
 
 

@@ -148,25 +148,10 @@ def jpeg_proxy(x: Any, quality: float, *, subsample: bool = True, quantise_input
     """
     torch = _torch()
     f = torch.nn.functional
-    dev = x.device
-    dct = torch.from_numpy(_DCT8).to(dev)
-    ql, qc = (torch.from_numpy(t).to(dev) for t in proxy_tables(codec, quality))
     zero = DEADZONE[codec]
-    v = x.clamp(0.0, 1.0) * 255.0
-    if quantise_input:
-        v = _round_ste(v)
-    r, g, b = v[:, 0], v[:, 1], v[:, 2]
-    y = 0.299 * r + 0.587 * g + 0.114 * b
-    cb = -0.168736 * r - 0.331264 * g + 0.5 * b
-    cr = 0.5 * r - 0.418688 * g - 0.081312 * b
-    planes = [(y - 128.0, ql, False), (cb, qc, subsample), (cr, qc, subsample)]
-    bits = torch.zeros(x.shape[0], device=dev)
+    bits = torch.zeros(x.shape[0], device=x.device)
     out = []
-    for p, qt, sub in planes:
-        if sub:
-            p = f.avg_pool2d(p[:, None], 2)[:, 0]
-        c = torch.einsum("ij,bnmjk,lk->bnmil", dct, _blocks(p), dct)
-        u = c / qt
+    for u, qt, sub, dct in _coefficients(x, quality, codec, subsample, quantise_input):
         a = u.abs()
         bits = bits + (NONZERO_BITS * torch.sigmoid((a - zero) / STEP_WIDTH) + torch.log2(1.0 + a)).sum(
             dim=(1, 2, 3, 4))
@@ -177,6 +162,63 @@ def jpeg_proxy(x: Any, quality: float, *, subsample: bool = True, quantise_input
     y, cb, cr = out[0] + 128.0, out[1], out[2]
     rgb = torch.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], dim=1)
     return rgb.clamp(0.0, 255.0) / 255.0, bits
+
+
+def _coefficients(x: Any, quality: float, codec: str, subsample: bool, quantise_input: bool) -> list[Any]:
+    """Per plane (Y, Cb, Cr): (coefficients in quantiser steps u = c/Q, table, sub-sampled?, DCT matrix)."""
+    torch = _torch()
+    f = torch.nn.functional
+    dev = x.device
+    dct = torch.from_numpy(_DCT8).to(dev)
+    ql, qc = (torch.from_numpy(t).to(dev) for t in proxy_tables(codec, quality))
+    v = x.clamp(0.0, 1.0) * 255.0
+    if quantise_input:
+        v = _round_ste(v)
+    r, g, b = v[:, 0], v[:, 1], v[:, 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    cb = -0.168736 * r - 0.331264 * g + 0.5 * b
+    cr = 0.5 * r - 0.418688 * g - 0.081312 * b
+    res = []
+    for p, qt, sub in [(y - 128.0, ql, False), (cb, qc, subsample), (cr, qc, subsample)]:
+        if sub:
+            p = f.avg_pool2d(p[:, None], 2)[:, 0]
+        c = torch.einsum("ij,bnmjk,lk->bnmil", dct, _blocks(p), dct)
+        res.append((c / qt, qt, sub, dct))
+    return res
+
+
+#: RGB squared error per unit of squared error in Y, Cb, Cr (JFIF inverse: R,G,B all get ΔY; Cb and Cr by their
+#: coefficients squared), used to bring coefficient-domain errors to the RGB MSE of :func:`jpeg_proxy`.
+_RGB_PER_PLANE = (3.0, 0.344136**2 + 1.772**2, 1.402**2 + 0.714136**2)
+
+
+def threshold_crossing(y: Any, x: Any, quality: float, *, codec: str = "jpeg", subsample: bool = True) -> Any:
+    """Gradient carrier for the distortion a coefficient of ``y`` causes by crossing the codec's zero threshold.
+
+    Per coefficient u of the edited batch ``y`` (in quantiser steps) and u₀ of the original ``x``, with the
+    rate proxy's smooth non-zero gate g(|u|): ``g · ((round(u) − u₀)² − u₀²) · Q²`` — the squared error against
+    the original when u is coded (as round(u)) minus when it is zeroed, weighted by how "coded" it is. Only g
+    carries a gradient (everything else is detached), so the term tells the network what pushing a coefficient
+    under the threshold really costs. With libjpeg's threshold ½ that jump is ≈ 0 (round(u) − u₀ ≈ −u₀ at the
+    threshold); under jpegli's dead zone it is large, and a gradient taken from the pre-edit error alone misses
+    it. Summed over Y, Cb, Cr (chroma ×4 for 4:2:0), in RGB MSE units of [0, 1] images.
+
+    Returns
+    -------
+    torch.Tensor
+        (B,) per image; use only its gradient (``t - t.detach()``).
+    """
+    torch = _torch()
+    zero = DEADZONE[codec]
+    with torch.no_grad():
+        ref = _coefficients(x, quality, codec, subsample, True)
+    total = torch.zeros(y.shape[0], device=y.device)
+    for (u, qt, sub, _), (u0, _, _, _), w in zip(_coefficients(y, quality, codec, subsample, True), ref,
+                                                 _RGB_PER_PLANE, strict=True):
+        gate = torch.sigmoid((u.abs() - zero) / STEP_WIDTH)
+        jump = ((u.detach().round() - u0) ** 2 - u0**2) * qt**2
+        total = total + (4.0 if sub else 1.0) * w * (gate * jump).sum(dim=(1, 2, 3, 4))
+    return total / (3.0 * y.shape[2] * y.shape[3] * 255.0**2)
 
 
 def _gauss(dev: Any, size: int = 11, sigma: float = 1.5) -> Any:

@@ -41,6 +41,7 @@ from qualipress.errors import InputError, QualipressError, UnsupportedError
 from qualipress.io import Image, atomic_write_bytes, find_images, read_image, sha256_file, write_image
 from qualipress.preprocess.groups import Group, make_groups, parse_group
 from qualipress.preprocess.pool import DEFAULT_POOL
+from qualipress.progress import announce
 
 #: Format id written into every manifest.
 LABEL_FORMAT = "qualipress-preprocess-labels"
@@ -537,6 +538,7 @@ def rescore_labels(
     config = replace(old_config, score=score, pool=tuple(pool) if pool else old_config.pool)
     d = open_label_dir(directory, config)
     summary = LabelSummary()
+    announce(progress, len(records))
     if jobs <= 1:
         for rec in records:
             _note(summary, rescore_one(Path(rec["source"]), rec, d, config, encode_decode, measure), progress)
@@ -616,6 +618,7 @@ def label_dataset(
     if limit is not None:
         files = files[: max(0, int(limit))]
     summary = LabelSummary()
+    announce(progress, len(files))
 
     def note(st: dict[str, Any]) -> None:
         _note(summary, st, progress)

@@ -61,6 +61,7 @@ class RDTrainOptions:
     log_every: int = 50
     init: str | None = None
     codec: str = "jpeg"
+    crossing_weight: float = 0.0
 
 
 @dataclass
@@ -135,8 +136,12 @@ def rd_slope(x: Any, q: float, ssim_weight: float, dq: float = 5.0, codec: str =
 
 
 def rd_loss(model: Any, x: Any, q: float, lam: float, ssim_weight: float,
-            codec: str = "jpeg") -> tuple[Any, dict[str, float]]:
-    """The RD loss of one batch and its parts (for the log)."""
+            codec: str = "jpeg", crossing_weight: float = 0.0) -> tuple[Any, dict[str, float]]:
+    """The RD loss of one batch and its parts (for the log).
+
+    ``crossing_weight`` > 0 adds the gradient of :func:`.jpegproxy.threshold_crossing` (what crossing the
+    codec's zero threshold costs in distortion) to the MSE's; the loss value is unchanged.
+    """
     torch = __import__("torch")
     from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim
 
@@ -149,6 +154,11 @@ def rd_loss(model: Any, x: Any, q: float, lam: float, ssim_weight: float,
     yc = y.clamp(0.0, 1.0)
     mse_pre = ((yc - x) ** 2).mean()
     mse = mse_pre + (((dec - x) ** 2).mean() - mse_pre).detach()
+    if crossing_weight:
+        from qualipress.preprocess.jpegproxy import threshold_crossing
+
+        cross = crossing_weight * threshold_crossing(y, x, q, codec=codec).mean()
+        mse = mse + (cross - cross.detach())
     om_pre = (1.0 - ssim(yc, x)).mean()
     one_minus = om_pre + ((1.0 - ssim(dec, x)).mean() - om_pre).detach()
     rate = bits.mean()
@@ -336,7 +346,8 @@ def train_rd(
         x = batch()
         q = float(pyrng.randint(int(opt.q_min), int(opt.q_max)))
         lam = rd_slope(x, q, opt.ssim_weight, codec=opt.codec)
-        loss, parts = rd_loss(model, x, q, lam, opt.ssim_weight, codec=opt.codec)
+        loss, parts = rd_loss(model, x, q, lam, opt.ssim_weight, codec=opt.codec,
+                              crossing_weight=opt.crossing_weight)
         optim.zero_grad()
         loss.backward()
         optim.step()

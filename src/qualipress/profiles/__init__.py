@@ -46,7 +46,11 @@ def _parse(data: dict, origin: str) -> dict[str, Profile]:
         film = body.get("film", {})
         if not isinstance(film, dict):
             raise TargetError(f"{origin}: [{name}.film] must be a table")
-        out[name] = Profile(name, parse_target(tgt), str(body.get("description", "")), dict(film))
+        try:
+            target = parse_target(tgt)
+        except TargetError as exc:  # name the file and profile: the user may not have asked for this one
+            raise TargetError(f"{origin}: profile [{name}]: {exc}") from None
+        out[name] = Profile(name, target, str(body.get("description", "")), dict(film))
     return out
 
 

@@ -97,7 +97,6 @@ def plot_rd(
     import matplotlib.pyplot as plt
     import numpy as np
 
-
     present = [m for m in metrics if any(_metric_aliases(c["results"], m) for c in curves.values())]
     if not present:
         raise InputError(f"none of the metrics {list(metrics)} is in the results")

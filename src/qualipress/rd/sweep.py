@@ -15,6 +15,7 @@ metric. Outputs are written atomically:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -32,12 +33,11 @@ import numpy as np
 
 import qualipress.detect as det
 from qualipress import metrics as _metrics
-from qualipress.codecs import decode_like
 from qualipress.detect import detect
 from qualipress.errors import InputError, QualipressError, UnsupportedError
 from qualipress.io import append_jsonl, atomic_write_text, find_images, read_image, read_jsonl
-from qualipress.metrics import measure
 from qualipress.rd.bd import bd_tables
+from qualipress.search.probe import probe
 
 #: Tasks of ``--task`` (coding for machines) -> detector class in :mod:`qualipress.detect`.
 TASKS = {"faces": "faces", "persons": "persons"}
@@ -189,9 +189,6 @@ class Unit:
 
 def task_version(task: str) -> str:
     """Fingerprint of the detector code and settings used by ``task`` (task rows are cached under it)."""
-    import hashlib
-
-
     h = hashlib.sha256(f"{task}|{TASK_MIN_SCORE}".encode())
     for f in sorted(Path(det.__file__).parent.glob("*.py")):
         h.update(f.read_bytes())
@@ -222,13 +219,11 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     except QualipressError as exc:
         return [], [{"image": str(unit.path), "codec": unit.codec, "setting": None, "error": str(exc)}]
     n_pix = image.width * image.height
+    ref = _metrics.prepare_reference(image)
     for setting in unit.settings:
         try:
-            t0 = time.perf_counter()
-            data = codec.encode(image, quality=setting, **options)
-            t1 = time.perf_counter()
-            decoded = decode_like(codec, data, image)
-            t2 = time.perf_counter()
+            pr = probe(image, codec, setting, reference=ref, metrics=unit.metrics, options=options)
+            data, decoded = pr.data, pr.decoded
             row: dict[str, Any] = {
                 "key": row_key(unit.image_hash, unit.codec, unit.versions[_setting_key(setting)], setting),
                 "image": unit.name or unit.path.name,
@@ -240,13 +235,10 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "height": image.height,
                 "bytes": len(data),
                 "bpp": len(data) * 8.0 / n_pix,
-                "encoding_time": t1 - t0,
-                "decoding_time": t2 - t1,
-                "metrics": {},
+                "encoding_time": pr.encode_seconds,
+                "decoding_time": pr.decode_seconds,
+                "metrics": {metric_key(name): float(pr.metrics[name].value) for name in unit.metrics},
             }
-            res = measure(image, decoded, unit.metrics)
-            for name in unit.metrics:
-                row["metrics"][metric_key(name)] = float(res[name].value)
             if unit.task:
                 from qualipress.detect import match_regions
 
@@ -420,34 +412,29 @@ def run_rd(
     cached = len(rows)
     computed, errors = _run_units(units, cache, rows, jobs, progress)
 
-    curves: dict[str, dict[str, Any]] = {}
-    for n in codecs:
-        curves[n] = {
-            "name": n,
-            "description": f"qualipress bench rd; {codec_objs[n].version()}; "
-            f"{len(files)} images; settings = {codec_objs[n].info.quality.name}",  # type: ignore[union-attr]
-            "results": aggregate(rows, n, sweeps[n], len(files), wanted),
-        }
-        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curves[n], indent=2))
+    curves = {n: _curve(n, codec_objs[n], rows, sweeps[n], len(files), wanted) for n in codecs}
+    for n, curve in curves.items():
+        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curve, indent=2))
     bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
     _write_csv(out / "rows.csv", rows, wanted)
-    summary = {
-        "dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
-        "images": [f.name for f in files],
-        "codecs": list(codecs),
-        "versions": {n: sorted(set(v.values())) for n, v in versions.items()},
-        "settings": sweeps,
-        "metrics": wanted,
-        "anchor": anchor,
-        "task": task,
-        "bd": bd,
-        "errors": errors,
-        "rows_computed": computed,
-        "rows_cached": cached,
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
+    summary = {"dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
+               "images": [f.name for f in files], "codecs": list(codecs),
+               "versions": {n: sorted(set(v.values())) for n, v in versions.items()}, "settings": sweeps,
+               "metrics": wanted, "anchor": anchor, "task": task, "bd": bd, "errors": errors,
+               "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     _atomic_text(out / "summary.json", json.dumps(summary, indent=2))
     return RdResult(out, rows, curves, bd, errors, computed, cached)
+
+
+def _curve(name: str, codec: Any, rows: list[dict[str, Any]], settings: list[float], n_images: int,
+           wanted: list[str]) -> dict[str, Any]:
+    """One codec's CompressAI-style curve (``name``, ``description``, ``results``)."""
+    return {
+        "name": name,
+        "description": f"qualipress bench rd; {codec.version()}; {n_images} images; "
+        f"settings = {codec.info.quality.name}",
+        "results": aggregate(rows, name, settings, n_images, wanted),
+    }
 
 
 def _resolve_codecs(

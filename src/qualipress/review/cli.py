@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
 
 from qualipress.errors import ExitCode, InputError
+from qualipress.progress import progress_bar
 from qualipress.review.app import allowed_hosts_for, build_app
 from qualipress.review.db import ReviewDB
 from qualipress.review.pairs import scan_collections
@@ -115,9 +117,6 @@ def review_results_cmd(
     ),
 ) -> None:
     """Acceptance per profile and codec, mean score, agreement and most-flagged artifacts."""
-    from dataclasses import asdict
-
-
     if not db.is_file():
         raise InputError(f"{db} does not exist (run `qualipress review ... --db {db}` first)")
     store = ReviewDB(db)
@@ -153,8 +152,9 @@ def review_load_cmd(
         coll = make_pair_collection(Path(tmp) / "pairs", submissions)
         store = ReviewDB(Path(tmp) / "load.sqlite")
         web = build_app(scan_collections([coll]), store, blind=True)
-        with background_server(web) as url:
-            result, acked = asyncio.run(run_load(url, evaluators=evaluators, submissions=submissions))
+        with background_server(web) as url, progress_bar("scoring", evaluators * submissions) as bar:
+            result, acked = asyncio.run(run_load(url, evaluators=evaluators, submissions=submissions,
+                                                 progress=bar.advance))
         audit(store, result, acked)
         store.close()
     typer.echo(json.dumps(result.summary(), indent=2))

@@ -14,6 +14,7 @@ import contextlib
 import json
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,8 @@ class _Connection:
 
 
 async def _evaluator(
-    conn: _Connection, index: int, submissions: int, result: LoadResult, acked: dict[str, tuple]
+    conn: _Connection, index: int, submissions: int, result: LoadResult, acked: dict[str, tuple],
+    step_done: Callable[[], None] | None = None,
 ) -> None:
     status, data = await conn.post("/api/evaluators", {"name": f"load-evaluator-{index:03d}"})
     if status != 200:
@@ -175,6 +177,8 @@ async def _evaluator(
         t0 = time.perf_counter()
         status, data = await conn.post("/api/scores", body)
         result.latencies_ms.append((time.perf_counter() - t0) * 1000)
+        if step_done is not None:
+            step_done()
         if status != 201:
             result.errors.append(f"evaluator {index} step {step}: score {status} {str(data)[:80]}")
             continue
@@ -190,7 +194,8 @@ async def _evaluator(
                 result.errors.append(f"evaluator {index} step {step}: retry answered {status}")
 
 
-async def run_load(base_url: str, *, evaluators: int = 20, submissions: int = 200) -> tuple[LoadResult, dict]:
+async def run_load(base_url: str, *, evaluators: int = 20, submissions: int = 200,
+                   progress: Callable[[], None] | None = None) -> tuple[LoadResult, dict]:
     """Drive ``evaluators`` concurrent simulated evaluators against a running server.
 
     Parameters
@@ -200,6 +205,8 @@ async def run_load(base_url: str, *, evaluators: int = 20, submissions: int = 20
     evaluators : int
     submissions : int
         Scores each evaluator submits (the server must offer at least this many pairs).
+    progress : callable, optional
+        Called after each score submitted (``evaluators × submissions`` calls when all goes well).
 
     Returns
     -------
@@ -212,7 +219,7 @@ async def run_load(base_url: str, *, evaluators: int = 20, submissions: int = 20
     conns = [_Connection(url.hostname or "127.0.0.1", url.port or 80) for _ in range(evaluators)]
     t0 = time.perf_counter()
     try:
-        await asyncio.gather(*(_evaluator(c, i, submissions, result, acked) for i, c in enumerate(conns)))
+        await asyncio.gather(*(_evaluator(c, i, submissions, result, acked, progress) for i, c in enumerate(conns)))
     finally:
         result.seconds = time.perf_counter() - t0
         for c in conns:

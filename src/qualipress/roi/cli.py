@@ -4,6 +4,7 @@ ROI options of ``qualipress compress``."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,7 +42,11 @@ def roi_command(
     from qualipress.roi.mask import analyse, block_levels, expand_blocks, roi_classes
 
     for p in (output, boxes):
-        if p is not None and p.exists() and not overwrite:
+        if p is None or not p.exists():
+            continue
+        if any(src is not None and src.exists() and os.path.samefile(p, src) for src in (image, roi_mask, roi_boxes)):
+            raise OutputError(f"{p} is an input file: an input is never replaced, even with --overwrite")
+        if not overwrite:
             raise OutputError(f"{p}: exists (use --overwrite to replace it)")
     img = read_image(image)
     classes = roi_classes(roi, user_input=True)
@@ -144,8 +149,29 @@ def _fixed(options: dict[str, Any]) -> dict[str, float]:
     return {k: options[k] for k in FIXED_OPTIONS if options.get(k) is not None}
 
 
+def _check_values(options: dict[str, Any]) -> None:
+    """Refuse ROI option values that every input would fail on (a usage error, before any work)."""
+    if options.get("roi"):
+        from qualipress.detect.regions import normalize_classes  # numpy: only when --roi is given
+
+        normalize_classes(options["roi"])
+    for name in ("roi_mask", "roi_boxes"):
+        path = options.get(name)
+        if path is not None and not Path(path).is_file():
+            raise QualipressError(f"--{name.replace('_', '-')} {path}: no such file")
+    for name in ("roi_quality", "bg_quality"):
+        v = options.get(name)
+        if v is not None and not 1 <= v <= 100:
+            raise QualipressError(f"--{name.replace('_', '-')} {v:g} is outside 1..100")
+    t = options.get("block_threshold")
+    if t is not None and not 0 < t <= 1:
+        raise QualipressError(f"--block-threshold {t:g} is outside (0, 1]")
+
+
 def compress_prepare(request: CompressRequest) -> None:
-    """Check the fixed ``jpeg-roi`` settings; fixed qualities without a target need no target at all."""
+    """Check the ROI options and the fixed ``jpeg-roi`` settings; fixed qualities without a target need no target
+    at all."""
+    _check_values(request.options)
     fixed = _fixed(request.options)
     if fixed and "jpeg-roi" not in request.codecs:
         raise QualipressError(f"--{next(iter(fixed)).replace('_', '-')} is a jpeg-roi setting: add --codec jpeg-roi")

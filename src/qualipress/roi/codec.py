@@ -2,7 +2,8 @@
 
 Quality mapping for a plain ``encode --quality Q``: ROI blocks at IJG quality ``Q``, background blocks at
 ``bg_quality_for(Q) = max(5, round(0.45 * Q))`` (Q=90 → 40, the seed paper's pair; Q=75 → 34; Q=50 → 22).
-Explicit ``roi_quality`` / ``bg_quality`` options override the mapping.
+The other encoder defaults (subsampling, tables, RDO strength, block threshold, transition ring) come from
+``qualipress.roi.mapping.profile_for(Q)``. Explicit options override the mapping.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from qualipress.detect import Region
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
-from qualipress.roi.mapping import bg_quality_for
+from qualipress.roi.mapping import bg_quality_for, profile_for
 from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, expand_blocks, roi_classes
 from qualipress.roi.rate import targeted_encode
 
@@ -50,17 +51,14 @@ OPTIONS = (
     "dc_rdo",
     "chroma_ratio",
     "table_flatness",
+    "ring",
+    "ring_weight",
+    "rdo_bits",
 )
 
 
 #: Default strength of the background DC rate-distortion choice (``dc_rdo`` option; 0 = off).
 DC_RDO = 1.0
-#: Default RDO strength of the ROI (header-quality) blocks (``fine_rdo`` option). 1.0 rather than session 2's
-#: 0.5: on the 17 annotated people photos under 1 Mpixel (``benchmarks/roi_gt.py``, detected ROI) it gained
-#: +0.00 / +0.05 / +0.09 dB ROI PSNR and +0.21 / +0.14 / +0.10 dB background PSNR at 0.5 / 0.8 / 1.0 bpp.
-FINE_RDO = 1.0
-#: Default flatness of the quantisation tables (``table_flatness`` option; 0 = Annex K as libjpeg writes them).
-TABLE_FLATNESS = 0.5
 
 
 @dataclass
@@ -91,6 +89,37 @@ class RoiEncoding:
         }
 
 
+#: Block level of the transition ring (encoder only: ``RoiEncoding.levels`` keeps the ROI map).
+RING_LEVEL = -1
+
+
+def _with_ring(levels: np.ndarray, qualities: dict[int, float], ring: int, weight: float) -> np.ndarray:
+    """The encoder's block map: ``levels`` plus a transition ring of ``ring`` MCUs around the ROI blocks.
+
+    Ring blocks get level :data:`RING_LEVEL`, whose quality is added to ``qualities`` (in place) ``weight`` of
+    the way from the background to the lowest ROI quality. Returns ``levels`` itself when there is no ring.
+    """
+    r, w = int(ring), float(weight)
+    if r < 0:
+        raise InputError(f"jpeg-roi: ring must be >= 0 MCUs, got {r}")
+    if not 0.0 <= w <= 1.0:
+        raise InputError(f"jpeg-roi: ring_weight must be in [0, 1], got {w}")
+    if r == 0 or len(qualities) < 2:
+        return levels
+    import cv2
+
+    roi = (levels > 0).astype(np.uint8)
+    near = (cv2.dilate(roi, np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0) & (roi == 0)
+    if not near.any():
+        return levels
+    bg = qualities[0]
+    top = min(v for k, v in qualities.items() if k > 0)
+    qualities[RING_LEVEL] = float(round(bg + w * (top - bg)))
+    out = levels.astype(np.int16)
+    out[near] = RING_LEVEL
+    return out
+
+
 class RoiJpegCodec(Codec):
     """Baseline JPEG whose ROI blocks (faces, persons, text, a user mask) get finer quantisation.
 
@@ -105,10 +134,20 @@ class RoiJpegCodec(Codec):
     roi_quality, bg_quality : float, optional
         IJG qualities of ROI and background blocks (default from ``quality``, see :func:`bg_quality_for`).
     block_threshold : float
-        ROI coverage an MCU needs to be an ROI block (default 0.5).
+        ROI coverage an MCU needs to be an ROI block (default from the profile: 0.25 with 4:2:0, 0.5 with
+        4:4:4).
     subsampling : str
-        ``"444"`` (default: full chroma resolution, so ROI blocks keep their colour detail), ``"422"`` or
-        ``"420"`` (MCU 16×16: coarser block map, chroma detail lost everywhere).
+        ``"444"`` (full chroma resolution, so ROI blocks keep their colour detail), ``"422"`` or ``"420"``
+        (MCU 16×16: coarser block map, chroma detail lost everywhere). Default from the profile of the ROI
+        quality (:func:`qualipress.roi.mapping.profile_for`): 4:2:0 below
+        :data:`~qualipress.roi.mapping.LOW_RATE_QUALITY`, 4:4:4 from there up.
+    ring, ring_weight : int, float
+        A transition ring of ``ring`` MCUs around the ROI blocks, encoded ``ring_weight`` of the way from the
+        background to the ROI quality (catches the person pixels a detection just missed; default from the
+        profile). ``ring=0`` switches it off.
+    rdo_bits : float
+        RDO rate model: bits of a non-zero AC coefficient on top of its magnitude bits (default from the
+        profile; :func:`qualipress.roi.encoder.rdo_quantise`).
     bg_mode : str
         ``"rdo"`` (default): background coefficients chosen by rate-distortion optimisation on the header's
         fine grid, with a multiplier from ``bg_quality`` (background PSNR close to a plain JPEG at that
@@ -116,7 +155,7 @@ class RoiJpegCodec(Codec):
         (see :mod:`qualipress.roi.encoder`).
     fine_rdo : float
         RDO strength for the ROI (header-quality) blocks as a fraction of their quality's multiplier
-        (default :data:`FINE_RDO`; 0 = plain rounding).
+        (default from the profile; 0 = plain rounding).
     bg_chroma : str
         ``"lowpass"``: with 4:4:4, background chroma blocks keep only their 4×4 lowest frequencies (about the
         detail of 4:2:0); ``"table"``: no extra low-pass. Default: lowpass with ``multiples``, table with
@@ -126,7 +165,7 @@ class RoiJpegCodec(Codec):
         as luma). Below 1 trades chroma detail for luma bits, like 4:2:0 does but on the 8×8 block map.
     table_flatness : float
         Quantisation tables moved from Annex K toward a flat table (:func:`qualipress.roi.encoder.flattened`;
-        default :data:`TABLE_FLATNESS`, 0 = libjpeg's tables). Still one DQT per component, baseline.
+        default from the profile, 0 = libjpeg's tables). Still one DQT per component, baseline.
     deadzone : float
         Rounding threshold in background blocks with ``bg_mode="multiples"`` (0.5 = plain rounding).
     hierarchical : bool
@@ -243,8 +282,10 @@ class RoiJpegCodec(Codec):
                 raise InputError(f"jpeg-roi: {name}={v} is outside 1..100")
         if bg_q > roi_q:
             raise InputError(f"jpeg-roi: bg_quality {bg_q:g} is above roi_quality {roi_q:g}")
-        threshold = float(options.get("block_threshold") if options.get("block_threshold") is not None else 0.5)
-        subsampling = str(options.get("subsampling") or "444").replace(":", "")
+        prof = profile_for(roi_q).to_dict()
+        opt = {k: (prof[k] if options.get(k) is None else options[k]) for k in prof}
+        threshold = float(opt["block_threshold"])
+        subsampling = str(opt["subsampling"]).replace(":", "")
         deadzone = float(options.get("deadzone") if options.get("deadzone") is not None else 0.5)
         if not 0.5 <= deadzone < 1.0:
             raise InputError(f"jpeg-roi: deadzone must be in [0.5, 1), got {deadzone}")
@@ -278,6 +319,7 @@ class RoiJpegCodec(Codec):
             for lv in (int(v) for v in np.unique(levels) if v > 0):
                 w = HIERARCHY_WEIGHTS.get(lv, 1.0) if options.get("hierarchical") else 1.0
                 qualities[lv] = round(bg_q + w * (roi_q - bg_q))
+        enc_levels = _with_ring(levels, qualities, opt["ring"], opt["ring_weight"])
         mode = str(options.get("bg_mode") or "rdo")
         bg_chroma = options.get("bg_chroma") or ("lowpass" if mode == "multiples" else "table")
         if bg_chroma not in ("lowpass", "table"):
@@ -291,18 +333,17 @@ class RoiJpegCodec(Codec):
         chroma_q = {lv: float(max(1, round(cratio * v))) for lv, v in qualities.items()} if cratio < 1 else None
         data, stats = encode_blocks(
             image.pixels,
-            levels,
+            enc_levels,
             qualities,
             chroma_qualities=chroma_q,
             subsampling=subsampling,
             deadzone=deadzone,
             chroma_cutoff=cutoff,
             mode=mode,
-            fine_rdo=float(FINE_RDO if options.get("fine_rdo") is None else options["fine_rdo"]),
+            fine_rdo=float(opt["fine_rdo"]),
             dc_rdo=float(DC_RDO if options.get("dc_rdo") is None else options["dc_rdo"]),
-            table_flatness=float(
-                TABLE_FLATNESS if options.get("table_flatness") is None else options["table_flatness"]
-            ),
+            table_flatness=float(opt["table_flatness"]),
+            symbol_bits=float(opt["rdo_bits"]),
         )
         stats.seconds = {"detect": t_detect, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)

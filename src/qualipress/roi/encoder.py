@@ -172,7 +172,9 @@ def mcu_size(subsampling: str, n_channels: int) -> tuple[int, int]:
 #: Lagrange multiplier per IJG quality for RDO background blocks: ``RDO_ALPHA * Qdc(q)**2`` (squared DCT units
 #: per bit). Calibrated on kodim23 so that a background at quality q gets about the PSNR of a plain JPEG at q.
 RDO_ALPHA = 0.15
-#: Estimated Huffman symbol cost (bits) of a non-zero AC coefficient, on top of its magnitude bits.
+#: Estimated Huffman symbol cost (bits) of a non-zero AC coefficient, on top of its magnitude bits: the
+#: encoder's default (``RDO_ALPHA`` was calibrated with it). The ``jpeg-roi`` codec passes its profile's
+#: ``rdo_bits`` instead (2: measured better at equal size on annotated people, ``docs/roi.md`` §7).
 RDO_SYMBOL_BITS = 4.0
 
 
@@ -181,12 +183,14 @@ def rdo_lambda(quality: float) -> float:
     return RDO_ALPHA * float(quality_table(STD_LUMA, quality)[0, 0]) ** 2
 
 
-def rdo_quantise(coefs: np.ndarray, fine: np.ndarray, lam: float) -> np.ndarray:
+def rdo_quantise(
+    coefs: np.ndarray, fine: np.ndarray, lam: float, symbol_bits: float = RDO_SYMBOL_BITS
+) -> np.ndarray:
     """Rate-distortion optimised quantisation on the fine grid (values are NOT restricted to multiples).
 
     For every AC coefficient the value minimising ``(c - v * fine)**2 + lam * bits(v)`` is chosen among 0,
     ``v0 = round(|c| / fine)`` and the largest magnitudes of the two JPEG size classes below ``v0``'s
-    (``bits(v) = size(v) +`` :data:`RDO_SYMBOL_BITS`, ``bits(0) = 0``); lower classes never win because the
+    (``bits(v) = size(v) + symbol_bits``, ``bits(0) = 0``); lower classes never win because the
     distortion grows faster than the bits saved. DC keeps the fine rounding. Coefficients are treated
     independently (run lengths are not modelled).
     """
@@ -203,12 +207,12 @@ def rdo_quantise(coefs: np.ndarray, fine: np.ndarray, lam: float) -> np.ndarray:
         v = v0[nz]
         size = np.floor(np.log2(v)) + 1
         best = v.copy()
-        best_j = ((a - v) * fz) ** 2 + lam * (size + RDO_SYMBOL_BITS)
+        best_j = ((a - v) * fz) ** 2 + lam * (size + symbol_bits)
         j0 = (a * fz) ** 2
         for drop in (1, 2):
             cand = np.exp2(size - drop) - 1
             ok = cand >= 1
-            j = ((a - cand) * fz) ** 2 + lam * (size - drop + RDO_SYMBOL_BITS)
+            j = ((a - cand) * fz) ** 2 + lam * (size - drop + symbol_bits)
             better = ok & (j < best_j)
             best = np.where(better, cand, best)
             best_j = np.where(better, j, best_j)
@@ -287,6 +291,7 @@ def _quantise(
     cutoff: dict[int, int] | None = None,
     lambdas: dict[int, float] | None = None,
     fine_rdo: set[int] | None = None,
+    symbol_bits: float = RDO_SYMBOL_BITS,
 ) -> np.ndarray:
     """Quantise ``(R, C, 8, 8)`` coefficients per level: plain rounding with the level's table where it is
     the header (fine) table; otherwise RDO on the fine grid when ``lambdas`` has the level, else exact
@@ -299,7 +304,7 @@ def _quantise(
         mult = np.maximum(1, np.rint(table / fine)).astype(np.int32)
         lam = (lambdas or {}).get(level)
         if lam is not None and ((mult > 1).any() or level in (fine_rdo or ())):
-            q = rdo_quantise(coefs[sel], fine, lam).astype(np.float64)
+            q = rdo_quantise(coefs[sel], fine, lam, symbol_bits).astype(np.float64)
             mult = np.ones_like(mult)
         else:
             step = mult * fine
@@ -337,6 +342,7 @@ def encode_blocks(
     dc_rdo: float = 0.0,
     optimize: bool = True,
     table_flatness: float = 0.0,
+    symbol_bits: float = RDO_SYMBOL_BITS,
 ) -> tuple[bytes, EncodeStats]:
     """Encode an 8-bit image with a quality level per MCU.
 
@@ -372,6 +378,8 @@ def encode_blocks(
         Optimised Huffman tables (two passes in libjpeg).
     table_flatness : float
         Base tables :func:`flattened` by this much before IJG quality scaling (0 = Annex K, libjpeg's tables).
+    symbol_bits : float
+        Rate model of :func:`rdo_quantise`: bits a non-zero AC coefficient costs on top of its magnitude bits.
 
     Returns
     -------
@@ -425,7 +433,7 @@ def encode_blocks(
         levels = np.repeat(np.repeat(block_levels, fy, axis=0), fx, axis=1)
         q = _quantise(
             coefs, table0, levels, tables, deadzone, chroma_cutoff if ci > 0 else None, lambdas,
-            fine_levels if fine_rdo > 0 else None,
+            fine_levels if fine_rdo > 0 else None, symbol_bits,
         )
         if dc_rdo and mode == "rdo" and len(used) > 1:
             lam_block = np.zeros(levels.shape)

@@ -7,7 +7,10 @@ Examples
 >>> r.setting, len(r.data), r.encodes                         # doctest: +SKIP
 """
 
+from qualipress.search.probe import ProbeResult, measure_decoded, measure_encoded, probe
 from qualipress.search.search import (
+    COSTLY,
+    COSTLY_GAIN,
     PROBE_COST,
     RACE_ORDER,
     RACE_TIE,
@@ -26,6 +29,8 @@ from qualipress.search.search import (
 from qualipress.search.targets import STATS, Constraint, Target, parse_constraint, parse_target
 
 __all__ = [
+    "COSTLY",
+    "COSTLY_GAIN",
     "PROBE_COST",
     "RACE_ORDER",
     "RACE_TIE",
@@ -35,12 +40,16 @@ __all__ = [
     "Constraint",
     "Hint",
     "Probe",
+    "ProbeResult",
     "SearchResult",
     "Target",
     "best_of",
     "expected_sizes",
+    "measure_decoded",
+    "measure_encoded",
     "parse_constraint",
     "parse_target",
+    "probe",
     "race_order",
     "search",
     "size_scale",

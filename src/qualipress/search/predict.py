@@ -220,11 +220,12 @@ class Prediction:
         knots = np.asarray(self.size_curve[0], dtype=np.float64)
         env = np.maximum.accumulate(np.asarray(self.size_curve[1], dtype=np.float64))
         t = math.log10(max(bits_per_pixel, 1e-12))
-        if t <= env[0]:
-            return float(knots[0])
-        if t >= env[-1]:
+        above = np.flatnonzero(env >= t)
+        if above.size == 0:
             return float(knots[-1])
-        k = int(np.flatnonzero(env >= t)[0])
+        k = int(above[0])
+        if k == 0:
+            return float(knots[0])
         x0, x1, v0, v1 = knots[k - 1], knots[k], env[k - 1], env[k]
         return float(x0 + (t - v0) * (x1 - x0) / (v1 - v0)) if v1 > v0 else float(x1)
 
