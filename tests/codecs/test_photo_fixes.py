@@ -33,3 +33,16 @@ def test_unknown_codec_suggests() -> None:
     with pytest.raises(UnsupportedError, match="unknown codec"):
         codecs.get("nonsense")
     assert codecs.resolve("auto") == ["auto"]
+
+
+def test_jpegls_encodes_incompressible_images():
+    """QA: JPEG-LS failed on noise ("destination buffer is too small"): CharLS's own buffer assumes the file
+    shrinks."""
+    import numpy as np
+
+    from qualipress import codecs
+    from qualipress.io import as_image
+
+    px = np.random.default_rng(7).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    c = codecs.get("jpegls")
+    assert np.array_equal(c.decode(c.encode(as_image(px), lossless=True)).pixels, px)

@@ -405,8 +405,9 @@ class JpegLsCodec(_ImagecodecsMixin, Codec):
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
 
-        try:
-            return bytes(imagecodecs.jpegls_encode(_plane(image)))
-        except Exception as exc:  # CharLS sizes its buffer for compressible data
+        plane = _plane(image)
+        try:  # CharLS sizes its own buffer for compressible data: noise-like images need room to grow
+            return bytes(imagecodecs.jpegls_encode(plane, out=2 * plane.nbytes + 4096))
+        except Exception as exc:
             raise CodecError(f"jpegls: {exc}") from exc
 
