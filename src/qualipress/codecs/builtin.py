@@ -392,6 +392,28 @@ class TiffCodec(Codec):
         return _decoded(arr, _bits_of(arr))
 
 
+def jpegls_encode_exact(plane: np.ndarray) -> bytes:
+    """Losslessly encode a 2-D or ``(H, W, 3)`` array as JPEG-LS (``near=0``).
+
+    CharLS sizes its own output buffer for data that shrinks, so noise-like images failed with "destination
+    buffer is too small"; the buffer given here leaves room for the file to grow. Shared by
+    :class:`JpegLsCodec` and the film archiver.
+
+    Parameters
+    ----------
+    plane : numpy.ndarray
+        Unsigned integer samples, 2-D for one channel.
+
+    Returns
+    -------
+    bytes
+        The JPEG-LS codestream.
+    """
+    import imagecodecs
+
+    return bytes(imagecodecs.jpegls_encode(plane, level=0, out=2 * plane.nbytes + 4096))
+
+
 class JpegLsCodec(_ImagecodecsMixin, Codec):
     """JPEG-LS (CharLS), lossless, 2–16 bit."""
 
@@ -403,11 +425,8 @@ class JpegLsCodec(_ImagecodecsMixin, Codec):
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-        import imagecodecs
-
-        plane = _plane(image)
-        try:  # CharLS sizes its own buffer for compressible data: noise-like images need room to grow
-            return bytes(imagecodecs.jpegls_encode(plane, out=2 * plane.nbytes + 4096))
+        try:
+            return jpegls_encode_exact(_plane(image))
         except Exception as exc:
             raise CodecError(f"jpegls: {exc}") from exc
 
