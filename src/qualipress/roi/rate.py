@@ -90,15 +90,41 @@ def targeted_encode(
     qualipress.search.SearchResult
         ``setting`` is None; ``options`` holds ``roi_quality``, ``bg_quality`` and the ROI block fraction.
     """
-    from qualipress.search import Probe, parse_target
+    from qualipress.search import parse_target
 
     tgt = parse_target(target)
-    budget = tgt.budget
-    floors = tgt.floors()
     img = codec.prepare(image)
     ref = reference if reference is not None else image
-    opts = {k: v for k, v in options.items() if k not in ("roi_quality", "bg_quality", "quality")}
     fixed_roi, fixed_bg = options.get("roi_quality"), options.get("bg_quality")
+    opts, analysis, roi_mask, save = _roi_setup(codec, img, options, masks)
+    scoped = tgt.scoped_metrics()
+    unknown = [s for s in scoped if s != "roi"]
+    if unknown:
+        raise UnsupportedError(f"jpeg-roi knows the 'roi' scope only, not {', '.join(unknown)}")
+    notes: list[str] = list(analysis.notes)
+    if not roi_mask.any() and scoped:
+        notes.append("no ROI pixels: roi: constraints are measured on the whole image")
+    pr = _RoiProbes(codec, img, ref, tgt, analysis, roi_mask, opts, tile)
+
+    if fixed_roi is not None or fixed_bg is not None:
+        r = float(85 if fixed_roi is None else fixed_roi)
+        fixed = (r, float(bg_quality_for(r) if fixed_bg is None else fixed_bg))
+        pr.run(*fixed)
+        return _result(codec, pr.cache[fixed], fixed, pr.probes, notes, save)
+    if tgt.budget is not None:
+        chosen = _budget_search(pr, notes)
+        return _result(codec, pr.cache[chosen], chosen, pr.probes, notes, save)
+    best = _floor_search(pr)
+    if best is None:
+        return _fallback_png(img, ref, tgt, pr.probes, notes, tile, masks={"roi": roi_mask})
+    return _result(codec, pr.cache[best], best, pr.probes, notes, save)
+
+
+def _roi_setup(
+    codec: Any, img: Image, options: Mapping[str, Any], masks: Mapping[str, np.ndarray] | None
+) -> tuple[dict[str, Any], Any, np.ndarray, Any]:
+    """Encode options without the quality/ROI ones, the ROI analysis, the measuring mask and ``save_mask``."""
+    opts = {k: v for k, v in options.items() if k not in ("roi_quality", "bg_quality", "quality")}
     caller_roi = None if masks is None else masks.get("roi")
     if caller_roi is not None and opts.get("roi") is None and opts.get("roi_mask") is None and "analysis" not in opts:
         opts["roi_mask"] = np.asarray(caller_roi, bool)
@@ -113,30 +139,43 @@ def targeted_encode(
         opts.pop(k, None)
     save = opts.pop("save_mask", None)
     roi_mask = np.asarray(caller_roi, bool) if caller_roi is not None else analysis.mask
-    scoped = tgt.scoped_metrics()
-    unknown = [s for s in scoped if s != "roi"]
-    if unknown:
-        raise UnsupportedError(f"jpeg-roi knows the 'roi' scope only, not {', '.join(unknown)}")
-    roi_empty = not roi_mask.any()
-    notes: list[str] = list(analysis.notes)
-    if roi_empty and scoped:
-        notes.append("no ROI pixels: roi: constraints are measured on the whole image")
+    return opts, analysis, roi_mask, save
 
-    whole_names = list(dict.fromkeys([*floors.metrics, "ssim", "psnr"]))
-    roi_names = list(dict.fromkeys([*scoped.get("roi", []), "ssim", "psnr"]))
-    probe_keys = [*whole_names, *(f"roi:{n}" for n in roi_names)]
-    prepared = _metrics.prepare_reference(ref)
-    probes: list[Probe] = []
-    cache: dict[tuple[float, float], tuple[Probe, bytes, Image, dict, Any]] = {}
 
-    def run(roi_q: float, bg_q: float) -> Probe:
+class _RoiProbes:
+    """Encodes, decodes and measures (ROI quality, background quality) pairs, each once.
+
+    ``cache[(roi_q, bg_q)]`` holds ``(probe, data, decoded, metric results, encoded)``; ``probes`` lists the
+    probes in the order they ran.
+    """
+
+    def __init__(self, codec: Any, img: Image, ref: Image, tgt: Any, analysis: Any, roi_mask: np.ndarray,
+                 opts: dict[str, Any], tile: int) -> None:
+        from qualipress.search.targets import Target
+
+        self.codec, self.img, self.analysis, self.opts, self.tile = codec, img, analysis, opts, tile
+        self.roi_mask, self.roi_empty = roi_mask, not roi_mask.any()
+        self.budget, self.floors = tgt.budget, tgt.floors()
+        self.roi_only = Target(tuple(c for c in tgt.constraints if c.scope == "roi"))
+        whole_names = list(dict.fromkeys([*self.floors.metrics, "ssim", "psnr"]))
+        roi_names = list(dict.fromkeys([*tgt.scoped_metrics().get("roi", []), "ssim", "psnr"]))
+        self.probe_keys = [*whole_names, *(f"roi:{n}" for n in roi_names)]
+        self.prepared = _metrics.prepare_reference(ref)
+        self.probes: list[Any] = []
+        self.cache: dict[tuple[float, float], tuple[Any, bytes, Image, dict, Any]] = {}
+
+    def run(self, roi_q: float, bg_q: float) -> Any:
+        """The probe of one quality pair (encoded and measured on first use)."""
+        from qualipress.search import Probe
+
         key = (float(roi_q), float(bg_q))
-        if key in cache:
-            return cache[key][0]
+        if key in self.cache:
+            return self.cache[key][0]
+        codec, floors, budget = self.codec, self.floors, self.budget
         t0 = time.perf_counter()
-        enc = codec.encode_roi(img, roi_quality=roi_q, bg_quality=bg_q, analysis=analysis, **opts)
-        measured = measure_encoded(enc.data, codec, img, reference=prepared, metrics=probe_keys,
-                                   masks={"roi": None if roi_empty else roi_mask}, tile=tile)
+        enc = codec.encode_roi(self.img, roi_quality=roi_q, bg_quality=bg_q, analysis=self.analysis, **self.opts)
+        measured = measure_encoded(enc.data, codec, self.img, reference=self.prepared, metrics=self.probe_keys,
+                                   masks={"roi": None if self.roi_empty else self.roi_mask}, tile=self.tile)
         decoded, res = measured.decoded, measured.metrics
         passed = floors.satisfied(res) and (budget is None or len(enc.data) <= budget)
         p = Probe(
@@ -149,86 +188,89 @@ def targeted_encode(
             seconds=time.perf_counter() - t0,
         )
         p.roi_quality, p.bg_quality = key  # type: ignore[attr-defined]
-        probes.append(p)
-        cache[key] = (p, enc.data, decoded, res, enc)
+        self.probes.append(p)
+        self.cache[key] = (p, enc.data, decoded, res, enc)
         return p
 
-    def lowest(lo: int, hi: int, ok: Any) -> int | None:
-        """Smallest integer q in [lo, hi] with ok(q) True (assumed monotone), or None."""
-        if not ok(hi):
-            return None
-        while hi - lo > 0:
-            mid = (lo + hi) // 2
-            if ok(mid):
-                hi = mid
-            else:
-                lo = mid + 1
-        return hi
+    def roi_ok(self, q: int) -> bool:
+        """Whether uniform quality ``q`` meets the ROI constraints."""
+        self.run(q, q)
+        return self.roi_only.satisfied(self.cache[(float(q), float(q))][3]) if self.roi_only.constraints else True
 
-    from qualipress.search.targets import Target
+    def uniform_passes(self, q: int) -> bool:
+        """Whether uniform quality ``q`` meets every constraint."""
+        return self.run(q, q).passed
 
-    roi_only = Target(tuple(c for c in tgt.constraints if c.scope == "roi"))
 
-    def roi_ok(q: int) -> bool:
-        run(q, q)
-        return roi_only.satisfied(cache[(float(q), float(q))][3]) if roi_only.constraints else True
+def _lowest(lo: int, hi: int, ok: Any) -> int | None:
+    """Smallest integer q in [lo, hi] with ok(q) True (assumed monotone), or None."""
+    if not ok(hi):
+        return None
+    while hi - lo > 0:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
 
-    if fixed_roi is not None or fixed_bg is not None:
-        r = float(85 if fixed_roi is None else fixed_roi)
-        fixed = (r, float(bg_quality_for(r) if fixed_bg is None else fixed_bg))
-        run(*fixed)
-        return _result(codec, cache[fixed], fixed, probes, notes, save)
-    if budget is not None:
-        def fits(q: int) -> bool:
-            return run(q, bg_quality_for(q)).bytes <= budget
 
-        # one candidate per encoder profile: the highest quality of that profile whose file fits
-        edges = [BUDGET_LOW, *(s for s in SWITCHES if BUDGET_LOW < s <= 100), 101]
-        found = [highest_fitting(fits, a, b - 1) for a, b in pairwise(edges)]
-        candidates = [(float(q), float(bg_quality_for(q))) for q in found if q is not None]
-        if not candidates:
-            notes.append(f"no jpeg-roi quality from {BUDGET_LOW} up fits in {budget:g} bytes: quality {BUDGET_LOW} "
-                         "is returned (not met)")
-            candidates = [(float(BUDGET_LOW), float(bg_quality_for(BUDGET_LOW)))]
-        psnr_key = "psnr" if roi_empty else "roi:psnr"
-        chosen = max(candidates, key=lambda k: (cache[k][0].passed, cache[k][3][psnr_key].value, k[0]))
-        return _result(codec, cache[chosen], chosen, probes, notes, save)
+def _budget_search(pr: _RoiProbes, notes: list[str]) -> tuple[float, float]:
+    """The chosen (ROI, background) qualities under a byte budget (module docstring)."""
+    budget = pr.budget
 
-    def uniform_passes(q: int) -> bool:
-        return run(q, q).passed
+    def fits(q: int) -> bool:
+        return pr.run(q, bg_quality_for(q)).bytes <= budget
 
-    q_uni = lowest(1, 100, uniform_passes)
+    # one candidate per encoder profile: the highest quality of that profile whose file fits
+    edges = [BUDGET_LOW, *(s for s in SWITCHES if BUDGET_LOW < s <= 100), 101]
+    found = [highest_fitting(fits, a, b - 1) for a, b in pairwise(edges)]
+    candidates = [(float(q), float(bg_quality_for(q))) for q in found if q is not None]
+    if not candidates:
+        notes.append(f"no jpeg-roi quality from {BUDGET_LOW} up fits in {budget:g} bytes: quality {BUDGET_LOW} "
+                     "is returned (not met)")
+        candidates = [(float(BUDGET_LOW), float(bg_quality_for(BUDGET_LOW)))]
+    psnr_key = "psnr" if pr.roi_empty else "roi:psnr"
+    cache = pr.cache
+    return max(candidates, key=lambda k: (cache[k][0].passed, cache[k][3][psnr_key].value, k[0]))
+
+
+def _floor_search(pr: _RoiProbes) -> tuple[float, float] | None:
+    """The smallest passing (ROI, background) qualities for quality floors, or None when even 100 fails."""
+    cache, run = pr.cache, pr.run
+    q_uni = _lowest(1, 100, pr.uniform_passes)
     if q_uni is None:
-        return _fallback_png(img, ref, tgt, probes, notes, tile, masks={"roi": roi_mask})
+        return None
     # size and quality are not monotone across a profile switch: the lowest passing quality of each other
     # profile is a candidate too, and the smaller uniform file bounds the ROI stage
     edges = [1, *(s for s in SWITCHES if 1 < s <= 100), 101]
     for a, b in pairwise(edges):
         if not a <= q_uni < b:
-            q = lowest(a, b - 1, uniform_passes)
+            q = _lowest(a, b - 1, pr.uniform_passes)
             if q is not None and cache[(float(q), float(q))][0].bytes < cache[(float(q_uni), float(q_uni))][0].bytes:
                 q_uni = q
     best = (float(q_uni), float(q_uni))
-    if not roi_empty:
-        q_roi = lowest(1, q_uni, roi_ok) if roi_only.constraints else q_uni
-        q_roi = q_uni if q_roi is None else q_roi
-        found_at = None
-        for r in range(q_roi, q_uni + 1):
-            b = lowest(1, r, lambda q, r=r: run(r, q).passed)
-            if b is not None:
-                if cache[(float(r), float(b))][0].bytes < cache[best][0].bytes:
-                    best = (float(r), float(b))
-                found_at = r
-                break
-            if r - q_roi >= 3:
-                break
-        if found_at is not None and found_at + 5 <= 100:
-            # a finer ROI can allow a much coarser background (small ROIs, SSIM windows across block edges)
-            r = found_at + 5
-            b = lowest(1, min(r, int(best[1])), lambda q, r=r: run(r, q).passed)
-            if b is not None and cache[(float(r), float(b))][0].bytes < cache[best][0].bytes:
+    if pr.roi_empty:
+        return best
+    q_roi = _lowest(1, q_uni, pr.roi_ok) if pr.roi_only.constraints else q_uni
+    q_roi = q_uni if q_roi is None else q_roi
+    found_at = None
+    for r in range(q_roi, q_uni + 1):
+        b = _lowest(1, r, lambda q, r=r: run(r, q).passed)
+        if b is not None:
+            if cache[(float(r), float(b))][0].bytes < cache[best][0].bytes:
                 best = (float(r), float(b))
-    return _result(codec, cache[best], best, probes, notes, save)
+            found_at = r
+            break
+        if r - q_roi >= 3:
+            break
+    if found_at is not None and found_at + 5 <= 100:
+        # a finer ROI can allow a much coarser background (small ROIs, SSIM windows across block edges)
+        r = found_at + 5
+        b = _lowest(1, min(r, int(best[1])), lambda q, r=r: run(r, q).passed)
+        if b is not None and cache[(float(r), float(b))][0].bytes < cache[best][0].bytes:
+            best = (float(r), float(b))
+    return best
 
 
 def highest_fitting(fits: Any, lo: int, hi: int) -> int | None:
