@@ -439,92 +439,20 @@ def archive_bytes(data: bytes, *, name: str = "", codecs: tuple[str, ...] = FAST
     if unknown or not codecs:
         raise UnsupportedError(f"unknown lossless pixel codec(s) {unknown or codecs}; choose from {PIXEL_CODECS}")
     t0 = time.perf_counter()
-    src_sha = hashlib.sha256(data).hexdigest()
     model = model_file(data, name=name)
-    header: dict[str, Any] = {
-        "source": {"name": name, "size": len(data), "sha256": src_sha},
-        "model": {"kind": model.kind, "ranges": model.ranges, **model.info},
-        "libraries": codec_versions(),
-    }
-    rest_section = _zstd(model.rest)
-    rest_encoding = "zstd"
-    if len(rest_section) >= len(model.rest):  # already-compressed data (EXR, compressed TIFF): stored as is
-        rest_section, rest_encoding = model.rest, "raw"
-    residual_section = _zstd(model.residual) if model.residual is not None else None
-
-    written: dict[str, int] = {}
-
-    def build(pixel_codec: str | None, pixel_data: bytes | None, pix_header: dict[str, Any] | None) -> bytes:
-        head = dict(header, sections=[])
-        sections: dict[str, bytes] = {}
-        if pixel_codec is not None and pixel_data is not None:
-            head["pixels"] = pix_header
-            container.set_encoding(head, "pixels", pixel_codec)
-            sections["pixels"] = pixel_data
-            if residual_section is not None:
-                container.set_encoding(head, "residual", "zstd")
-                sections["residual"] = residual_section
-        container.set_encoding(head, "rest", rest_encoding)
-        sections["rest"] = rest_section
-        written.clear()
-        written.update({k: len(v) for k, v in sections.items()})
-        return container.Container(head, sections).to_bytes()
-
-    def proven(out: bytes) -> bool:
-        try:
-            return hashlib.sha256(restore_bytes(out, threads=threads)).hexdigest() == src_sha
-        except InputError:
-            return False
-
+    box = _Sections(data, name, model, threads)
     sizes: dict[str, int] = {}
     probe_sizes: dict[str, int] = {}
-    errors: dict[str, str] = {}
     chosen = None
     encodes = 0
     mode = select
     if model.pixels is None:
-        out = build(None, None, None)
-        if not proven(out):
+        out = box.build(None, None, None)
+        if not box.proven(out):
             raise QualipressError(f"{name}: archived frame does not rebuild the original (internal error)")
     else:
-        px = model.pixels
-        if len(codecs) == 1 or px.shape[0] * px.shape[1] < PROBE_MIN_PIXELS:
-            mode = "all"
-        if mode == "probe":
-            order, probe_sizes, errors = rank_codecs(px, model.bit_depth, codecs, effort=effort, threads=threads)
-        else:
-            order = list(codecs)
-        candidates: list[tuple[int, str, bytes]] = []
-        for codec in order:
-            try:
-                enc = encode_pixels(px, model.bit_depth, codec, effort=effort, threads=threads)
-            except UnsupportedError as exc:
-                errors[codec] = str(exc)
-                continue
-            encodes += 1
-            sizes[codec] = len(enc)
-            candidates.append((len(enc), codec, enc))
-            if mode == "probe":
-                # the probe's winner is encoded once; the next candidate is only tried when it is not exact
-                winner = candidates.pop()
-                pix_h = {"codec": codec, "shape": list(px.shape), "dtype": str(px.dtype),
-                         "bit_depth": model.bit_depth, "sizes": sizes, "errors": errors}
-                out = build(codec, winner[2], pix_h)
-                if proven(out):
-                    chosen = codec
-                    break
-                errors[codec] = "decoded pixels differ (not lossless here)"
-        if mode == "all":
-            for _, codec, enc in sorted(candidates, key=lambda c: (c[0], codecs.index(c[1]))):
-                pix_h = {"codec": codec, "shape": list(px.shape), "dtype": str(px.dtype),
-                         "bit_depth": model.bit_depth, "sizes": sizes, "errors": errors}
-                out = build(codec, enc, pix_h)
-                if proven(out):
-                    chosen = codec
-                    break
-                errors[codec] = "decoded pixels differ (not lossless here)"
-        if chosen is None:
-            raise QualipressError(f"{name}: no lossless pixel codec could store this frame: {errors}")
+        out, chosen, mode, sizes, probe_sizes, encodes = _archive_pixels(box, model, codecs, effort, select, threads)
+    written = box.written
     record = {
         "model": model.kind,
         "model_note": model.info.get("reason"),
@@ -540,10 +468,108 @@ def archive_bytes(data: bytes, *, name: str = "", codecs: tuple[str, ...] = FAST
         "residual_bytes": written.get("residual", 0),
         "source_bytes": len(data),
         "archive_bytes": len(out),
-        "source_sha256": src_sha,
+        "source_sha256": box.src_sha,
         "seconds": round(time.perf_counter() - t0, 4),
     }
     return out, record
+
+
+class _Sections:
+    """The header and the non-pixel sections of one archive; builds containers and proves them.
+
+    ``written`` holds the section sizes of the last container built.
+    """
+
+    def __init__(self, data: bytes, name: str, model: Any, threads: int) -> None:
+        self.src_sha = hashlib.sha256(data).hexdigest()
+        self.threads = threads
+        self.header: dict[str, Any] = {
+            "source": {"name": name, "size": len(data), "sha256": self.src_sha},
+            "model": {"kind": model.kind, "ranges": model.ranges, **model.info},
+            "libraries": codec_versions(),
+        }
+        self.rest_section = _zstd(model.rest)
+        self.rest_encoding = "zstd"
+        if len(self.rest_section) >= len(model.rest):  # already-compressed data (EXR, compressed TIFF): stored as is
+            self.rest_section, self.rest_encoding = model.rest, "raw"
+        self.residual_section = _zstd(model.residual) if model.residual is not None else None
+        self.written: dict[str, int] = {}
+
+    def build(self, pixel_codec: str | None, pixel_data: bytes | None, pix_header: dict[str, Any] | None) -> bytes:
+        """Container bytes with these pixels (none: the rest section only)."""
+        head = dict(self.header, sections=[])
+        sections: dict[str, bytes] = {}
+        if pixel_codec is not None and pixel_data is not None:
+            head["pixels"] = pix_header
+            container.set_encoding(head, "pixels", pixel_codec)
+            sections["pixels"] = pixel_data
+            if self.residual_section is not None:
+                container.set_encoding(head, "residual", "zstd")
+                sections["residual"] = self.residual_section
+        container.set_encoding(head, "rest", self.rest_encoding)
+        sections["rest"] = self.rest_section
+        self.written.clear()
+        self.written.update({k: len(v) for k, v in sections.items()})
+        return container.Container(head, sections).to_bytes()
+
+    def proven(self, out: bytes) -> bool:
+        """Whether ``out`` restores the source exactly."""
+        try:
+            return hashlib.sha256(restore_bytes(out, threads=self.threads)).hexdigest() == self.src_sha
+        except InputError:
+            return False
+
+
+def _archive_pixels(
+    box: _Sections, model: Any, codecs: tuple[str, ...], effort: int, select: str, threads: int
+) -> tuple[bytes, str, str, dict[str, int], dict[str, int], int]:
+    """Encode the pixels with the chosen codec; return container, codec, mode, sizes, probe sizes, encodes."""
+    px = model.pixels
+    sizes: dict[str, int] = {}
+    probe_sizes: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    chosen = None
+    encodes = 0
+    mode = select
+    if len(codecs) == 1 or px.shape[0] * px.shape[1] < PROBE_MIN_PIXELS:
+        mode = "all"
+    if mode == "probe":
+        order, probe_sizes, errors = rank_codecs(px, model.bit_depth, codecs, effort=effort, threads=threads)
+    else:
+        order = list(codecs)
+    candidates: list[tuple[int, str, bytes]] = []
+    for codec in order:
+        try:
+            enc = encode_pixels(px, model.bit_depth, codec, effort=effort, threads=threads)
+        except UnsupportedError as exc:
+            errors[codec] = str(exc)
+            continue
+        encodes += 1
+        sizes[codec] = len(enc)
+        candidates.append((len(enc), codec, enc))
+        if mode == "probe":
+            # the probe's winner is encoded once; the next candidate is only tried when it is not exact
+            winner = candidates.pop()
+            pix_h = {"codec": codec, "shape": list(px.shape), "dtype": str(px.dtype),
+                     "bit_depth": model.bit_depth, "sizes": sizes, "errors": errors}
+            out = box.build(codec, winner[2], pix_h)
+            if box.proven(out):
+                chosen = codec
+                break
+            errors[codec] = "decoded pixels differ (not lossless here)"
+    if mode == "all":
+        for _, codec, enc in sorted(candidates, key=lambda c: (c[0], codecs.index(c[1]))):
+            pix_h = {"codec": codec, "shape": list(px.shape), "dtype": str(px.dtype),
+                     "bit_depth": model.bit_depth, "sizes": sizes, "errors": errors}
+            out = box.build(codec, enc, pix_h)
+            if box.proven(out):
+                chosen = codec
+                break
+            errors[codec] = "decoded pixels differ (not lossless here)"
+    if chosen is None:
+        raise QualipressError(f"{box.header['source']['name']}: no lossless pixel codec could store this frame: "
+                              f"{errors}")
+    return out, chosen, mode, sizes, probe_sizes, encodes
 
 
 def restore_bytes(data: bytes, *, threads: int = 1) -> bytes:
