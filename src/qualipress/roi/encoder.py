@@ -400,20 +400,8 @@ def encode_blocks(
     missing = set(np.unique(block_levels).tolist()) - set(qualities)
     if missing:
         raise InputError(f"no quality for block level(s) {sorted(missing)}")
-    cq = dict(chroma_qualities or qualities)
     used = sorted(set(np.unique(block_levels).tolist()))
-    header_q = max(qualities[lv] for lv in used)
-    header_cq = max(cq[lv] for lv in used)
-    base_luma, base_chroma = flattened(STD_LUMA, table_flatness), flattened(STD_CHROMA, table_flatness)
-    fine = [quality_table(base_luma, header_q), quality_table(base_chroma, header_cq)]
-    if mode not in ("rdo", "multiples"):
-        raise InputError(f"mode must be 'rdo' or 'multiples', got {mode!r}")
-    luma_tables = {lv: quality_table(base_luma, qualities[lv]) for lv in used}
-    lambdas = {lv: rdo_lambda(qualities[lv]) for lv in used} if mode == "rdo" else {}
-    fine_levels = {lv for lv in used if qualities[lv] == header_q}
-    if fine_rdo > 0:
-        lambdas.update({lv: fine_rdo * rdo_lambda(qualities[lv]) for lv in fine_levels})
-    chroma_tables = {lv: quality_table(base_chroma, cq[lv]) for lv in used}
+    tabs = _LevelTables(qualities, dict(chroma_qualities or qualities), used, table_flatness, mode, fine_rdo)
 
     # pad to whole MCUs by edge replication
     padded = np.pad(pixels, ((0, rows * mh - h), (0, cols * mw - w), (0, 0)), mode="edge")
@@ -422,29 +410,16 @@ def encode_blocks(
     for ci, plane in enumerate(planes):
         if ci == 0:
             fy, fx = mh // 8, mw // 8  # luma blocks per MCU
-            tables, table0 = luma_tables, fine[0]
+            tables, table0 = tabs.luma, tabs.fine[0]
         else:
             sx, sy = SUBSAMPLING[subsampling]
             if sx > 1 or sy > 1:
                 plane = plane.reshape(plane.shape[0] // sy, sy, plane.shape[1] // sx, sx).mean(axis=(1, 3))
             fy, fx = 1, 1
-            tables, table0 = chroma_tables, fine[1]
-        coefs = fdct(blockify(plane - 128.0))
+            tables, table0 = tabs.chroma, tabs.fine[1]
         levels = np.repeat(np.repeat(block_levels, fy, axis=0), fx, axis=1)
-        q = _quantise(
-            coefs, table0, levels, tables, deadzone, chroma_cutoff if ci > 0 else None, lambdas,
-            fine_levels if fine_rdo > 0 else None, symbol_bits,
-        )
-        if dc_rdo and mode == "rdo" and len(used) > 1:
-            lam_block = np.zeros(levels.shape)
-            for lv in used:
-                if lv not in fine_levels:
-                    lam_block[levels == lv] = dc_rdo * lambdas[lv]
-            if lam_block.any():
-                q[..., 0, 0] = rdo_dc(
-                    q[..., 0, 0].ravel(), coefs[..., 0, 0].ravel(), float(table0[0, 0]), lam_block.ravel(),
-                    scan_order(levels.shape, (fy, fx)),
-                ).reshape(levels.shape)
+        q = _quantise_plane(plane, table0, levels, tables, tabs, (fy, fx), deadzone,
+                            chroma_cutoff if ci > 0 else None, mode, fine_rdo, dc_rdo, symbol_bits)
         # libjpeg wants the component's real block count: ceil(samples / 8), not the MCU-padded count
         if ci == 0:
             need_r, need_c = _ceil(h, 8), _ceil(w, 8)
@@ -453,7 +428,80 @@ def encode_blocks(
             need_r, need_c = _ceil(_ceil(h, sy), 8), _ceil(_ceil(w, sx), 8)
         comps.append(np.ascontiguousarray(q[:need_r, :need_c].astype(np.int16)))
     t1 = time.perf_counter()
+    data = _write_dct(jpeglib, comps, tabs.fine, (h, w, nc), subsampling, optimize)
+    t2 = time.perf_counter()
+    roi = int((block_levels > 0).sum())
+    stats = EncodeStats(
+        roi_blocks=roi,
+        total_blocks=int(block_levels.size),
+        levels={int(lv): float(qualities[lv]) for lv in used},
+        header_quality=float(tabs.header_q),
+        seconds={"dct_quant": t1 - t0, "entropy_write": t2 - t1},
+    )
+    return data, stats
 
+
+class _LevelTables:
+    """Quantisation tables and RDO multipliers of the block levels used by one encode.
+
+    ``fine`` holds the header (luma, chroma) tables (the finest level's), ``luma`` / ``chroma`` each level's
+    tables, ``lambdas`` the RDO multipliers and ``fine_levels`` the levels at the header quality.
+    """
+
+    def __init__(self, qualities: dict[int, float], cq: dict[int, float], used: list[int], table_flatness: float,
+                 mode: str, fine_rdo: float) -> None:
+        self.used = used
+        self.header_q = max(qualities[lv] for lv in used)
+        header_cq = max(cq[lv] for lv in used)
+        base_luma, base_chroma = flattened(STD_LUMA, table_flatness), flattened(STD_CHROMA, table_flatness)
+        self.fine = [quality_table(base_luma, self.header_q), quality_table(base_chroma, header_cq)]
+        if mode not in ("rdo", "multiples"):
+            raise InputError(f"mode must be 'rdo' or 'multiples', got {mode!r}")
+        self.luma = {lv: quality_table(base_luma, qualities[lv]) for lv in used}
+        self.lambdas = {lv: rdo_lambda(qualities[lv]) for lv in used} if mode == "rdo" else {}
+        self.fine_levels = {lv for lv in used if qualities[lv] == self.header_q}
+        if fine_rdo > 0:
+            self.lambdas.update({lv: fine_rdo * rdo_lambda(qualities[lv]) for lv in self.fine_levels})
+        self.chroma = {lv: quality_table(base_chroma, cq[lv]) for lv in used}
+
+
+def _quantise_plane(
+    plane: np.ndarray,
+    table0: np.ndarray,
+    levels: np.ndarray,
+    tables: dict[int, np.ndarray],
+    tabs: _LevelTables,
+    per_mcu: tuple[int, int],
+    deadzone: float,
+    cutoff: dict[int, int] | None,
+    mode: str,
+    fine_rdo: float,
+    dc_rdo: float,
+    symbol_bits: float,
+) -> np.ndarray:
+    """DCT and quantise one (subsampled, MCU-padded) plane; ``levels`` is the level of each of its blocks."""
+    coefs = fdct(blockify(plane - 128.0))
+    q = _quantise(
+        coefs, table0, levels, tables, deadzone, cutoff, tabs.lambdas,
+        tabs.fine_levels if fine_rdo > 0 else None, symbol_bits,
+    )
+    if dc_rdo and mode == "rdo" and len(tabs.used) > 1:
+        lam_block = np.zeros(levels.shape)
+        for lv in tabs.used:
+            if lv not in tabs.fine_levels:
+                lam_block[levels == lv] = dc_rdo * tabs.lambdas[lv]
+        if lam_block.any():
+            q[..., 0, 0] = rdo_dc(
+                q[..., 0, 0].ravel(), coefs[..., 0, 0].ravel(), float(table0[0, 0]), lam_block.ravel(),
+                scan_order(levels.shape, per_mcu),
+            ).reshape(levels.shape)
+    return q
+
+
+def _write_dct(jpeglib: Any, comps: list[np.ndarray], fine: list[np.ndarray], shape: tuple[int, int, int],
+               subsampling: str, optimize: bool) -> bytes:
+    """Entropy-code quantised components with libjpeg (through a temporary file); return the JPEG bytes."""
+    h, w, nc = shape
     qt = np.stack([fine[0], fine[1]]).astype(np.uint16) if nc == 3 else fine[0][None].astype(np.uint16)
     if nc == 3:
         jpeg = jpeglib.from_dct(comps[0], comps[1], comps[2], qt=qt, quant_tbl_no=[0, 1, 1])
@@ -473,13 +521,4 @@ def encode_blocks(
         raise CodecError(f"jpeglib could not write the JPEG: {exc}") from exc
     finally:
         os.unlink(tmp)
-    t2 = time.perf_counter()
-    roi = int((block_levels > 0).sum())
-    stats = EncodeStats(
-        roi_blocks=roi,
-        total_blocks=int(block_levels.size),
-        levels={int(lv): float(qualities[lv]) for lv in used},
-        header_quality=float(header_q),
-        seconds={"dct_quant": t1 - t0, "entropy_write": t2 - t1},
-    )
-    return data, stats
+    return data
