@@ -198,16 +198,8 @@ def make_testset(source: str | Path, out: str | Path, *, frames_per_shot: int = 
         raise InputError(f"unknown encoding {encoding!r}; known: {', '.join(ENCODINGS)}")
     if size is not None and (size[0] < 64 or size[1] < 16):
         raise InputError(f"frame size {size[0]}x{size[1]} is too small (at least 64x16)")
-    to_code, transfer_code, description = ENCODINGS[encoding]
-    exrs = sorted(src.glob("*.exr"))
-    if shots is not None:
-        unknown = [s for s in shots if s not in {e.stem for e in exrs}]
-        if unknown and exrs:
-            raise InputError(f"{src}: no shot named {', '.join(unknown)} (available: "
-                             f"{', '.join(e.stem for e in exrs)})")
-        exrs = [e for e in exrs if e.stem in shots]
-    if not exrs:
-        raise InputError(f"{src}: no .exr files")
+    to_code = ENCODINGS[encoding][0]
+    exrs = _find_exrs(src, shots)
     if frames_per_shot < 1 or pan < 0:
         raise InputError("frames_per_shot must be >= 1 and pan >= 0")
     root = Path(out)
@@ -235,43 +227,64 @@ def make_testset(source: str | Path, out: str | Path, *, frames_per_shot: int = 
         for k in range(frames_per_shot):
             number = FIRST_FRAME + k
             clean = np.ascontiguousarray(code[:, k * pan:k * pan + width])
-            crop = clean
             entry: dict[str, Any] = {"shot": shot, "frame": number, "source": exr.name, "width": width,
                                      "height": int(code.shape[0]), "source_fixes": counts,
                                      "clipped_samples": clipped, "encoding": encoding}
-
-            def dpx_bytes(px: np.ndarray, name: str, number: int = number, exr: Path = exr) -> bytes:
-                return dpx.encode_dpx(
-                    np.rint(px * 1023).astype(np.uint16), bit_size=10, transfer=transfer_code, colorimetric=0,
-                    file_name=name, creation_time=CREATED, creator="qualipress make-testset",
-                    project="qualipress hdr_film test set", description=description,
-                    frame_rate=FPS, frame=number, input_device=f"ILM OpenEXR {exr.name}")
-
-            if grain is not None:
-                seed = zlib.crc32(shot.encode()) * 1_000_003 + number
-                crop = np.clip(clean + film_grain(clean, grain, seed), 0.0, 1.0)
-                name = f"{shot}.{number:07d}.dpx"
-                data = dpx_bytes(clean, name)
-                atomic_write_bytes(root / "clean" / shot / name, data)
-                q = np.rint(crop * 1023) / 1023
-                entry["grain"] = {**grain_truth(q, np.rint(clean * 1023) / 1023), "blur": grain.blur,
-                                  "sigma_lo": grain.sigma_lo, "sigma_hi": grain.sigma_hi}
-                entry["clean"] = {"path": f"clean/{shot}/{name}", "bytes": len(data),
-                                  "sha256": sha256_bytes(data)}
-            if "dpx" in formats:
-                name = f"{shot}.{number:07d}.dpx"
-                data = dpx_bytes(crop, name)
-                atomic_write_bytes(root / "dpx" / shot / name, data)
-                entry["dpx"] = {"path": f"dpx/{shot}/{name}", "bytes": len(data), "sha256": sha256_bytes(data)}
-            if "tiff" in formats:
-                name = f"{shot}.{number:07d}.tif"
-                data = encode_tiff16(np.rint(crop * 65535).astype(np.uint16),
-                                     description=f"{_LABEL[encoding]} 16-bit full range from {exr.name}")
-                atomic_write_bytes(root / "tiff" / shot / name, data)
-                entry["tiff"] = {"path": f"tiff/{shot}/{name}", "bytes": len(data), "sha256": sha256_bytes(data)}
+            _write_frame(root, exr, number, clean, entry, grain=grain, formats=formats, encoding=encoding)
             frames.append(entry)
     summary = {"source": str(src), "frames_per_shot": frames_per_shot, "pan": pan, "first_frame": FIRST_FRAME,
                "fps": FPS, "encoding": encoding, "size": list(size) if size else None,
                "grain": None if grain is None else vars(grain), "frames": frames, "skipped": skipped}
     atomic_write_bytes(root / "testset.json", json.dumps(summary, indent=1).encode())
     return summary
+
+
+def _find_exrs(src: Path, shots: tuple[str, ...] | None) -> list[Path]:
+    """The EXRs of ``src`` (only the ``shots`` stems when given), sorted; InputError when there are none."""
+    exrs = sorted(src.glob("*.exr"))
+    if shots is not None:
+        unknown = [s for s in shots if s not in {e.stem for e in exrs}]
+        if unknown and exrs:
+            raise InputError(f"{src}: no shot named {', '.join(unknown)} (available: "
+                             f"{', '.join(e.stem for e in exrs)})")
+        exrs = [e for e in exrs if e.stem in shots]
+    if not exrs:
+        raise InputError(f"{src}: no .exr files")
+    return exrs
+
+
+def _write_frame(root: Path, exr: Path, number: int, clean: np.ndarray, entry: dict[str, Any], *,
+                 grain: Grain | None, formats: tuple[str, ...], encoding: str) -> None:
+    """Write one frame (clean plate when grained, DPX and/or TIFF) and add their paths and hashes to ``entry``."""
+    _, transfer_code, description = ENCODINGS[encoding]
+    shot = exr.stem
+    crop = clean
+
+    def dpx_bytes(px: np.ndarray, name: str) -> bytes:
+        return dpx.encode_dpx(
+            np.rint(px * 1023).astype(np.uint16), bit_size=10, transfer=transfer_code, colorimetric=0,
+            file_name=name, creation_time=CREATED, creator="qualipress make-testset",
+            project="qualipress hdr_film test set", description=description,
+            frame_rate=FPS, frame=number, input_device=f"ILM OpenEXR {exr.name}")
+
+    if grain is not None:
+        seed = zlib.crc32(shot.encode()) * 1_000_003 + number
+        crop = np.clip(clean + film_grain(clean, grain, seed), 0.0, 1.0)
+        name = f"{shot}.{number:07d}.dpx"
+        data = dpx_bytes(clean, name)
+        atomic_write_bytes(root / "clean" / shot / name, data)
+        q = np.rint(crop * 1023) / 1023
+        entry["grain"] = {**grain_truth(q, np.rint(clean * 1023) / 1023), "blur": grain.blur,
+                          "sigma_lo": grain.sigma_lo, "sigma_hi": grain.sigma_hi}
+        entry["clean"] = {"path": f"clean/{shot}/{name}", "bytes": len(data), "sha256": sha256_bytes(data)}
+    if "dpx" in formats:
+        name = f"{shot}.{number:07d}.dpx"
+        data = dpx_bytes(crop, name)
+        atomic_write_bytes(root / "dpx" / shot / name, data)
+        entry["dpx"] = {"path": f"dpx/{shot}/{name}", "bytes": len(data), "sha256": sha256_bytes(data)}
+    if "tiff" in formats:
+        name = f"{shot}.{number:07d}.tif"
+        data = encode_tiff16(np.rint(crop * 65535).astype(np.uint16),
+                             description=f"{_LABEL[encoding]} 16-bit full range from {exr.name}")
+        atomic_write_bytes(root / "tiff" / shot / name, data)
+        entry["tiff"] = {"path": f"tiff/{shot}/{name}", "bytes": len(data), "sha256": sha256_bytes(data)}
