@@ -272,23 +272,8 @@ class RoiJpegCodec(Codec):
         channels).
         """
         self.check_options(options)
-        q = 85.0 if quality is None else float(quality)
-        roi_q = options.get("roi_quality")
-        bg_q = options.get("bg_quality")
-        roi_q = q if roi_q is None else float(roi_q)
-        bg_q = bg_quality_for(roi_q) if bg_q is None else float(bg_q)
-        for name, v in (("roi_quality", roi_q), ("bg_quality", bg_q)):
-            if not 1 <= v <= 100:
-                raise InputError(f"jpeg-roi: {name}={v} is outside 1..100")
-        if bg_q > roi_q:
-            raise InputError(f"jpeg-roi: bg_quality {bg_q:g} is above roi_quality {roi_q:g}")
-        prof = profile_for(roi_q).to_dict()
-        opt = {k: (prof[k] if options.get(k) is None else options[k]) for k in prof}
+        roi_q, bg_q, opt, subsampling, deadzone = _encode_settings(quality, options)
         threshold = float(opt["block_threshold"])
-        subsampling = str(opt["subsampling"]).replace(":", "")
-        deadzone = float(options.get("deadzone") if options.get("deadzone") is not None else 0.5)
-        if not 0.5 <= deadzone < 1.0:
-            raise InputError(f"jpeg-roi: deadzone must be in [0.5, 1), got {deadzone}")
 
         t0 = time.perf_counter()
         analysis = options.get("analysis")
@@ -307,30 +292,10 @@ class RoiJpegCodec(Codec):
         pmap = analysis.priority if options.get("hierarchical") else (analysis.priority > 0)
         levels = block_levels(pmap, mcu, threshold=threshold)
         notes = list(analysis.notes)
-        if not levels.any():
-            fb = options.get("fallback_quality")
-            uq = roi_q if fb is None else float(fb)
-            if not analysis.empty:
-                notes.append(f"no block reaches {threshold:.0%} ROI coverage")
-            notes.append(f"no ROI blocks: uniform quality {uq:g}")
-            qualities = {0: uq}
-        else:
-            qualities = {0: bg_q}
-            for lv in (int(v) for v in np.unique(levels) if v > 0):
-                w = HIERARCHY_WEIGHTS.get(lv, 1.0) if options.get("hierarchical") else 1.0
-                qualities[lv] = round(bg_q + w * (roi_q - bg_q))
+        qualities = _level_qualities(levels, analysis, options, roi_q, bg_q, threshold, notes)
         enc_levels = _with_ring(levels, qualities, opt["ring"], opt["ring_weight"])
         mode = str(options.get("bg_mode") or "rdo")
-        bg_chroma = options.get("bg_chroma") or ("lowpass" if mode == "multiples" else "table")
-        if bg_chroma not in ("lowpass", "table"):
-            raise InputError(f"jpeg-roi: bg_chroma must be 'lowpass' or 'table', got {bg_chroma!r}")
-        cutoff = None
-        if len(qualities) > 1 and subsampling == "444" and bg_chroma == "lowpass":
-            cutoff = {0: 4}
-        cratio = float(1.0 if options.get("chroma_ratio") is None else options["chroma_ratio"])
-        if not 0.0 < cratio <= 1.0:
-            raise InputError(f"jpeg-roi: chroma_ratio must be in (0, 1], got {cratio}")
-        chroma_q = {lv: float(max(1, round(cratio * v))) for lv, v in qualities.items()} if cratio < 1 else None
+        cutoff, chroma_q = _chroma_settings(options, qualities, subsampling, mode)
         data, stats = encode_blocks(
             image.pixels,
             enc_levels,
@@ -386,3 +351,59 @@ class RoiJpegCodec(Codec):
 
             res.data = embed(res.data, self.info.extension, carry, channels=image.color().n_channels)
         return res
+
+def _encode_settings(
+    quality: float | None, options: dict[str, Any]
+) -> tuple[float, float, dict[str, Any], str, float]:
+    """ROI and background qualities, the encoder profile (defaults overridden by ``options``), the
+    subsampling (``"420"`` style) and the dead zone; InputError for values out of range."""
+    q = 85.0 if quality is None else float(quality)
+    roi_q = options.get("roi_quality")
+    bg_q = options.get("bg_quality")
+    roi_q = q if roi_q is None else float(roi_q)
+    bg_q = bg_quality_for(roi_q) if bg_q is None else float(bg_q)
+    for name, v in (("roi_quality", roi_q), ("bg_quality", bg_q)):
+        if not 1 <= v <= 100:
+            raise InputError(f"jpeg-roi: {name}={v} is outside 1..100")
+    if bg_q > roi_q:
+        raise InputError(f"jpeg-roi: bg_quality {bg_q:g} is above roi_quality {roi_q:g}")
+    prof = profile_for(roi_q).to_dict()
+    opt = {k: (prof[k] if options.get(k) is None else options[k]) for k in prof}
+    subsampling = str(opt["subsampling"]).replace(":", "")
+    deadzone = float(options.get("deadzone") if options.get("deadzone") is not None else 0.5)
+    if not 0.5 <= deadzone < 1.0:
+        raise InputError(f"jpeg-roi: deadzone must be in [0.5, 1), got {deadzone}")
+    return roi_q, bg_q, opt, subsampling, deadzone
+
+
+def _level_qualities(levels: np.ndarray, analysis: Any, options: dict[str, Any], roi_q: float, bg_q: float,
+                     threshold: float, notes: list[str]) -> dict[int, float]:
+    """Quality of each block level (0 = background); with no ROI block, one uniform quality (noted)."""
+    if not levels.any():
+        fb = options.get("fallback_quality")
+        uq = roi_q if fb is None else float(fb)
+        if not analysis.empty:
+            notes.append(f"no block reaches {threshold:.0%} ROI coverage")
+        notes.append(f"no ROI blocks: uniform quality {uq:g}")
+        return {0: uq}
+    qualities = {0: bg_q}
+    for lv in (int(v) for v in np.unique(levels) if v > 0):
+        w = HIERARCHY_WEIGHTS.get(lv, 1.0) if options.get("hierarchical") else 1.0
+        qualities[lv] = round(bg_q + w * (roi_q - bg_q))
+    return qualities
+
+
+def _chroma_settings(options: dict[str, Any], qualities: dict[int, float], subsampling: str,
+                     mode: str) -> tuple[dict[int, int] | None, dict[int, float] | None]:
+    """The background chroma cut-off (``bg_chroma="lowpass"`` at 4:4:4) and the per-level chroma qualities."""
+    bg_chroma = options.get("bg_chroma") or ("lowpass" if mode == "multiples" else "table")
+    if bg_chroma not in ("lowpass", "table"):
+        raise InputError(f"jpeg-roi: bg_chroma must be 'lowpass' or 'table', got {bg_chroma!r}")
+    cutoff = None
+    if len(qualities) > 1 and subsampling == "444" and bg_chroma == "lowpass":
+        cutoff = {0: 4}
+    cratio = float(1.0 if options.get("chroma_ratio") is None else options["chroma_ratio"])
+    if not 0.0 < cratio <= 1.0:
+        raise InputError(f"jpeg-roi: chroma_ratio must be in (0, 1], got {cratio}")
+    chroma_q = {lv: float(max(1, round(cratio * v))) for lv, v in qualities.items()} if cratio < 1 else None
+    return cutoff, chroma_q
