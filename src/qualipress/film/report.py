@@ -352,24 +352,7 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     InputError
         No successful record in any of the collections.
     """
-    rows: list[dict[str, Any]] = []
-    failed = 0
-    root_of: dict[int, Path] = {}
-    for root in roots:
-        rp = Path(root)
-        recs = manifest.current_entries(manifest.load(rp))
-        if not recs:
-            raise InputError(f"{rp}: no {manifest.MANIFEST} (not a qualipress collection)")
-        for rec in recs:
-            n = normalise(rec)
-            if n is None:
-                failed += rec.get("status", "ok") != "ok"
-                continue
-            root_of[len(rows)] = rp
-            n["collection"] = str(rp)
-            rows.append(n)
-    if not rows:
-        raise InputError("no successfully processed frame in the given collections")
+    rows, failed, root_of = _collect_rows(roots)
     summary = summarise(rows)
     seqs = by_sequence(rows)
     lossy = [(i, r) for i, r in enumerate(rows) if math.isfinite(r["ssim"])]
@@ -379,12 +362,7 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     wall = wall_seconds(rows)
     data = {"summary": summary, "sequences": seqs, "failed_frames": failed, "wall_seconds": wall, "frames": rows}
     outp = Path(out)
-    atomic_write_bytes(outp.with_suffix(".json"), json.dumps(data, indent=1, default=str).encode())
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0].keys()))
-    w.writeheader()
-    w.writerows(rows)
-    atomic_write_bytes(outp.with_suffix(".csv"), buf.getvalue().encode())
+    _write_data_files(outp, data, rows)
     figs = _histograms(rows)
     cols = [("profile", "profile"), ("codec", "codec"), ("files", "files"), ("bytes_before", "before"),
             ("bytes_after", "after"), ("ratio", "ratio :1"), ("saved_pct", "% saved"), ("ssim_mean", "SSIM mean"),
@@ -425,3 +403,36 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
                  f"<a href='{outp.with_suffix('.json').name}'>JSON</a>.</p></body></html>")
     atomic_write_bytes(outp, "\n".join(parts).encode())
     return data
+
+
+def _collect_rows(roots: Iterable[str | Path]) -> tuple[list[dict[str, Any]], int, dict[int, Path]]:
+    """Normalised successful records of every collection, the failed-frame count and each row's collection."""
+    rows: list[dict[str, Any]] = []
+    failed = 0
+    root_of: dict[int, Path] = {}
+    for root in roots:
+        rp = Path(root)
+        recs = manifest.current_entries(manifest.load(rp))
+        if not recs:
+            raise InputError(f"{rp}: no {manifest.MANIFEST} (not a qualipress collection)")
+        for rec in recs:
+            n = normalise(rec)
+            if n is None:
+                failed += rec.get("status", "ok") != "ok"
+                continue
+            root_of[len(rows)] = rp
+            n["collection"] = str(rp)
+            rows.append(n)
+    if not rows:
+        raise InputError("no successfully processed frame in the given collections")
+    return rows, failed, root_of
+
+
+def _write_data_files(outp: Path, data: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """The report's JSON (``data``) and CSV (``rows``) beside ``outp``, written atomically."""
+    atomic_write_bytes(outp.with_suffix(".json"), json.dumps(data, indent=1, default=str).encode())
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0].keys()))
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_bytes(outp.with_suffix(".csv"), buf.getvalue().encode())
