@@ -611,7 +611,8 @@ def _hint_from(i: int, passing: dict[int, Probe], failing: dict[int, Probe], win
 
 
 class _Runner:
-    """Encodes, decodes and measures probes; keeps them in order."""
+    """Makes the search's probes with :func:`qualipress.search.probe.probe`, judges them (target, byte budget,
+    checks, margin) and keeps them in order."""
 
     def __init__(self, image: Image, codec: Codec, target: Target, reference: Image | None,
                  masks: Mapping[str, np.ndarray] | None, options: dict[str, Any], checks: Sequence[Check],
