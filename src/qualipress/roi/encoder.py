@@ -403,30 +403,8 @@ def encode_blocks(
     used = sorted(set(np.unique(block_levels).tolist()))
     tabs = _LevelTables(qualities, dict(chroma_qualities or qualities), used, table_flatness, mode, fine_rdo)
 
-    # pad to whole MCUs by edge replication
-    padded = np.pad(pixels, ((0, rows * mh - h), (0, cols * mw - w), (0, 0)), mode="edge")
-    planes = [padded[..., 0].astype(np.float64)] if nc == 1 else list(np.moveaxis(rgb_to_ycbcr(padded), -1, 0))
-    comps: list[np.ndarray] = []
-    for ci, plane in enumerate(planes):
-        if ci == 0:
-            fy, fx = mh // 8, mw // 8  # luma blocks per MCU
-            tables, table0 = tabs.luma, tabs.fine[0]
-        else:
-            sx, sy = SUBSAMPLING[subsampling]
-            if sx > 1 or sy > 1:
-                plane = plane.reshape(plane.shape[0] // sy, sy, plane.shape[1] // sx, sx).mean(axis=(1, 3))
-            fy, fx = 1, 1
-            tables, table0 = tabs.chroma, tabs.fine[1]
-        levels = np.repeat(np.repeat(block_levels, fy, axis=0), fx, axis=1)
-        q = _quantise_plane(plane, table0, levels, tables, tabs, (fy, fx), deadzone,
-                            chroma_cutoff if ci > 0 else None, mode, fine_rdo, dc_rdo, symbol_bits)
-        # libjpeg wants the component's real block count: ceil(samples / 8), not the MCU-padded count
-        if ci == 0:
-            need_r, need_c = _ceil(h, 8), _ceil(w, 8)
-        else:
-            sx, sy = SUBSAMPLING[subsampling]
-            need_r, need_c = _ceil(_ceil(h, sy), 8), _ceil(_ceil(w, sx), 8)
-        comps.append(np.ascontiguousarray(q[:need_r, :need_c].astype(np.int16)))
+    comps = _components(pixels, block_levels, tabs, subsampling, deadzone=deadzone, chroma_cutoff=chroma_cutoff,
+                        mode=mode, fine_rdo=fine_rdo, dc_rdo=dc_rdo, symbol_bits=symbol_bits)
     t1 = time.perf_counter()
     data = _write_dct(jpeglib, comps, tabs.fine, (h, w, nc), subsampling, optimize)
     t2 = time.perf_counter()
@@ -463,6 +441,40 @@ class _LevelTables:
         if fine_rdo > 0:
             self.lambdas.update({lv: fine_rdo * rdo_lambda(qualities[lv]) for lv in self.fine_levels})
         self.chroma = {lv: quality_table(base_chroma, cq[lv]) for lv in used}
+
+
+def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables, subsampling: str, *,
+                deadzone: float, chroma_cutoff: dict[int, int] | None, mode: str, fine_rdo: float, dc_rdo: float,
+                symbol_bits: float) -> list[np.ndarray]:
+    """Quantised DCT blocks of each component (Y, or Y Cb Cr subsampled), cropped to libjpeg's block counts."""
+    h, w, nc = pixels.shape
+    mh, mw = mcu_size(subsampling, nc)
+    rows, cols = block_levels.shape
+    # pad to whole MCUs by edge replication
+    padded = np.pad(pixels, ((0, rows * mh - h), (0, cols * mw - w), (0, 0)), mode="edge")
+    planes = [padded[..., 0].astype(np.float64)] if nc == 1 else list(np.moveaxis(rgb_to_ycbcr(padded), -1, 0))
+    comps: list[np.ndarray] = []
+    for ci, plane in enumerate(planes):
+        if ci == 0:
+            fy, fx = mh // 8, mw // 8  # luma blocks per MCU
+            tables, table0 = tabs.luma, tabs.fine[0]
+        else:
+            sx, sy = SUBSAMPLING[subsampling]
+            if sx > 1 or sy > 1:
+                plane = plane.reshape(plane.shape[0] // sy, sy, plane.shape[1] // sx, sx).mean(axis=(1, 3))
+            fy, fx = 1, 1
+            tables, table0 = tabs.chroma, tabs.fine[1]
+        levels = np.repeat(np.repeat(block_levels, fy, axis=0), fx, axis=1)
+        q = _quantise_plane(plane, table0, levels, tables, tabs, (fy, fx), deadzone,
+                            chroma_cutoff if ci > 0 else None, mode, fine_rdo, dc_rdo, symbol_bits)
+        # libjpeg wants the component's real block count: ceil(samples / 8), not the MCU-padded count
+        if ci == 0:
+            need_r, need_c = _ceil(h, 8), _ceil(w, 8)
+        else:
+            sx, sy = SUBSAMPLING[subsampling]
+            need_r, need_c = _ceil(_ceil(h, sy), 8), _ceil(_ceil(w, sx), 8)
+        comps.append(np.ascontiguousarray(q[:need_r, :need_c].astype(np.int16)))
+    return comps
 
 
 def _quantise_plane(
