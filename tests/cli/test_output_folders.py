@@ -115,3 +115,24 @@ def test_same_file_name_in_two_subfolders_both_listed(tmp_path: Path) -> None:
     assert _compress(str(tmp_path / "in"), "-o", str(out), "--codec", "webp") == 0
     assert {"a/x.webp", "b/x.webp"} <= set(manifest.read_sums(out))
     assert verify_collection(out, sample=0).ok
+
+
+def test_second_stdin_same_codec_names_stdin_not_a_temp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """QA (qa2): the refusal of a second stdin into one folder with the same codec named the private temporary
+    copy (/tmp/qualipress-stdin-*/stdin.png)."""
+    out = tmp_path / "out"
+    codes = []
+    for seed in (0, 1):
+        data = _png(tmp_path / f"s{seed}.png", seed).read_bytes()
+
+        class FakeStdin:
+            buffer = io.BytesIO(data)
+
+        monkeypatch.setattr(sys, "stdin", FakeStdin())
+        codes.append(_compress("-", "-o", str(out), "--codec", "webp"))
+    assert codes == [0, 1]
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    assert "qualipress-stdin" not in text
+    assert "FAILED   stdin" in text and str(out / "stdin.webp") in text

@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from qualipress.cli import main
+from tests.conftest import photo_like
 
 
 @pytest.fixture()
@@ -75,13 +76,19 @@ def test_dry_run_names_the_single_output_file_and_reads_no_stdin(photo, tmp_path
     assert not (tmp_path / "d").exists()
 
 
-def test_jpeg_roi_with_a_byte_budget_is_refused_up_front(photo, tmp_path, capsys):
+def test_jpeg_roi_with_a_byte_budget_fits_it(tmp_path, capsys):
     """QA: ``--codec jpeg-roi --target bytes<=15000`` failed every input with "unexpected KeyError: 'bytes'"
-    (roi.rate's targeted search measures quality constraints only)."""
-    out = tmp_path / "out"
-    assert main(["compress", str(photo), "-o", str(out), "--codec", "jpeg-roi", "--target", "bytes<=15000"]) == 2
-    err = capsys.readouterr().err
-    assert "byte budget" in err and "KeyError" not in err
+    (roi.rate's targeted search measured quality constraints only); it was then refused up front, and since the
+    issue 14 follow-up (roi2) jpeg-roi searches byte budgets itself."""
+    photo, out = tmp_path / "in.png", tmp_path / "out"
+    Image.fromarray(photo_like(128, 160)).save(photo)
+    assert main(["compress", str(photo), "-o", str(out), "--codec", "jpeg-roi", "--target", "bytes<=3000"]) == 0
+    assert "KeyError" not in capsys.readouterr().err
+    (written,) = out.glob("*.jpg")
+    assert 0 < written.stat().st_size <= 3000
+    with Image.open(written) as im:
+        assert im.format == "JPEG" and not im.info.get("progressive")
+        im.load()
 
 
 def test_a_bad_profile_in_a_profiles_file_is_named(photo, tmp_path, capsys):
@@ -106,3 +113,46 @@ def test_bad_codec_opt_is_a_usage_error_before_any_input(photo, tmp_path, capsys
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
     assert not (out / "qualipress-report.jsonl").exists()
+
+
+def test_roi_command_never_replaces_an_input(photo, tmp_path, capsys):
+    """QA: ``qualipress roi a.png -o a.png --overwrite`` replaced the photograph with its ROI mask."""
+    before = photo.read_bytes()
+    assert main(["roi", str(photo), "-o", str(photo), "--overwrite", "--roi", "saliency"]) == 2
+    assert photo.read_bytes() == before
+    assert "input" in capsys.readouterr().err
+
+
+def test_report_path_is_never_an_input_nor_a_foreign_file(photo, tmp_path, capsys):
+    """QA: ``compress a.png -o out/ --report a.png`` appended the JSON report to the input photograph (and to
+    any other existing file named by --report)."""
+    other = tmp_path / "notes.txt"
+    other.write_text("my notes\n")
+    before = photo.read_bytes()
+    for report in (photo, other):
+        assert main(["compress", str(photo), "-o", str(tmp_path / "o"), "--codec", "webp", "--report",
+                     str(report)]) == 2
+        assert "--report" in capsys.readouterr().err
+    assert photo.read_bytes() == before and other.read_text() == "my notes\n"
+    rep = tmp_path / "r.jsonl"  # a report path of its own still works, and resumes
+    for _ in range(2):
+        assert main(["compress", str(photo), "-o", str(tmp_path / "o"), "--codec", "webp", "--target",
+                     "ssim>=0.9", "--report", str(rep)]) == 0
+    assert len(rep.read_text().splitlines()) == 1
+
+
+def test_single_output_tif_uses_the_tiff_codec(photo, tmp_path, capsys):
+    """QA: ``compress a.png -o a.tif`` said "no installed codec writes .tif files" (auto looked only at the
+    lossy codecs and PNG)."""
+    out = tmp_path / "a.tif"
+    assert main(["compress", str(photo), "-o", str(out), "--profile", "C1"]) == 0
+    assert out.read_bytes()[:2] in (b"II", b"MM")
+
+
+@pytest.mark.parametrize("suffix", [".jls", ".jhc"])
+def test_single_output_named_for_a_codec_is_a_file_not_a_folder(photo, tmp_path, suffix):
+    """QA: ``compress a.png -o a.jls`` made a folder a.jls/ holding a.avif (only readable image suffixes counted
+    as file names)."""
+    out = tmp_path / f"a{suffix}"
+    assert main(["compress", str(photo), "-o", str(out), "--profile", "C1"]) == 0
+    assert out.is_file()

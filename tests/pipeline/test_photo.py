@@ -227,3 +227,21 @@ def test_deep_image_into_8_bit_codec_names_the_remedy(tmp_path: Path, capsys: py
     assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--codec", "webp", "--target", "ssim>=0.9",
                  "--no-film"]) == 1
     assert "--bit-depth 8" in capsys.readouterr().err
+
+
+def test_lossless_jpeg_transcode_keeps_the_orientation_tag_and_displays_the_same(tmp_path: Path) -> None:
+    """qa2: when ``transcode:jpeg`` (mozjpeg lossless optimisation) wins for an orientation-6 JPEG, the output
+    keeps the stored (unrotated) pixels and tag 6, so it displays exactly as the input (docs/photo.md)."""
+    from PIL import ImageOps
+
+    src = tmp_path / "photo.jpg"
+    oriented_photo(src, quality=95)
+    opts = CompressOptions(target=parse_target("psnr>=70"), codec="jpeg", hooks=PhotoHooks())
+    rec = compress_paths([src], tmp_path / "out", opts).records[0]
+    assert rec["codec"] == "transcode:jpeg", rec
+    out = Path(rec["output"])
+    with PILImage.open(src) as a, PILImage.open(out) as b:
+        assert b.getexif().get(0x0112) == 6 and b.size == a.size == (64, 96)  # stored portrait, tag kept
+        shown_in, shown_out = ImageOps.exif_transpose(a), ImageOps.exif_transpose(b)
+        assert shown_out.size == (96, 64)
+        assert np.array_equal(np.asarray(shown_out), np.asarray(shown_in))

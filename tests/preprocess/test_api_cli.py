@@ -156,3 +156,28 @@ def test_bench_preprocess_command(tmp_path):
     assert json.loads(js.read_text())["results"]["bilateral"]["bd_rate"]["psnr"]["per_image"] == first
     assert main(["bench", "preprocess", str(tmp_path), "--methods", "bilateral", "--qualities", "40,80",
                  "--reference", "60"]) == 2
+
+
+def test_apply_never_replaces_its_input_nor_an_existing_output(tmp_path, capsys):
+    """QA: ``preprocess apply a.png -o a.png`` (and ``apply dir -o dir``) replaced the input with its preprocessed
+    version; ``-o x.jpg`` wrote a directory named x.jpg."""
+    import hashlib
+
+    import numpy as np
+    from PIL import Image as PILImage
+
+    from qualipress.cli import main
+
+    src = tmp_path / "a.png"
+    PILImage.fromarray(np.random.default_rng(1).integers(0, 255, (40, 48, 3), dtype=np.uint8)).save(src)
+    before = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert main(["preprocess", "apply", str(src), "-o", str(src), "--model", "nlm"]) != 0
+    assert main(["preprocess", "apply", str(tmp_path), "-o", str(tmp_path), "--model", "nlm"]) != 0
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == before
+    out = tmp_path / "b.png"
+    assert main(["preprocess", "apply", str(src), "-o", str(out), "--model", "nlm"]) == 0
+    assert main(["preprocess", "apply", str(src), "-o", str(out), "--model", "nlm"]) != 0  # exists
+    assert main(["preprocess", "apply", str(src), "-o", str(out), "--model", "nlm", "--overwrite"]) == 0
+    assert main(["preprocess", "apply", str(src), "-o", str(tmp_path / "x.jpg"), "--model", "nlm"]) == 2
+    assert not (tmp_path / "x.jpg").exists()
+    assert "Traceback" not in capsys.readouterr().err

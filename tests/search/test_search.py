@@ -245,3 +245,26 @@ def test_probes_that_cannot_be_the_result_give_back_their_pixels():
     assert max(alive_at_probe) <= 2 < len(alive_at_probe) - 1
     assert res.decoded is not None
     assert np.array_equal(res.decoded.pixels, codecs.decode_like(codecs.get("jpeg"), res.data, img).pixels)
+
+
+def test_every_search_probe_is_made_by_the_probe_primitive(monkeypatch):
+    import importlib
+
+    from qualipress.search import probe as probe_once
+
+    made = []
+
+    def counting(*args, **kwargs):
+        made.append(probe_once(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(importlib.import_module("qualipress.search.search"), "probe_setting", counting)
+    img = SAMPLES[0]
+    masks = {"roi": np.zeros(img.pixels.shape[:2], bool)}
+    masks["roi"][10:60, 20:90] = True
+    r = search(img, "webp", parse_target(["ssim>=0.95", "roi:ssim>=0.97"]), masks=masks, mosaic=False)
+    assert len(made) == r.encodes and r.encodes >= 2
+    # Each probe of the search is the primitive's measurement of the same setting, scoped keys included.
+    for p, pr in zip(r.probes, made, strict=True):
+        assert (p.setting, p.bytes) == (pr.setting, pr.bytes)
+        assert p.metrics == pr.values() and "roi:ssim" in p.metrics

@@ -167,13 +167,14 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
     from qualipress.cli import photo as _photo
 
     with _photo.staged_input(inputs) as ins:
+        shown = {ins[0]: "stdin"} if inputs == ["-"] else {}  # not the private temporary copy's path
         if single is None:
             total = len(_expand(ins, exclude=[output]))
             return _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb),
-                                  enabled=progress, total=total)
+                                  enabled=progress, total=total, shown=shown)
         with _photo.staged_output(single, overwrite) as work:
             summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
-                                     enabled=progress and single.path is not None, total=1)
+                                     enabled=progress and single.path is not None, total=1, shown=shown)
             rec = summary.records[0] if summary.records else {}
             if rec.get("output"):
                 rec["delivered_to"] = _photo.deliver(single, rec)
@@ -253,12 +254,14 @@ def _target(profile: str | None, target: list[str] | None, profiles: Path | None
     return prof.target, prof.name
 
 
-def _with_progress(run: Any, *, enabled: bool, total: int | None = None) -> Any:
+def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: dict[str, str] | None = None) -> Any:
+    """Run ``run(callback)`` with a progress bar or one line per file; ``shown`` renames inputs in those lines."""
     with progress_bar("compressing", total, enabled=enabled, console=console) as bar:
         def cb(rec: dict[str, Any]) -> None:
             bar.advance()
             if not enabled:
                 return
+            rec = {**rec, "input": (shown or {}).get(rec["input"], rec["input"])}
             if not bar.live:
                 status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
                           else "MISSED" if rec.get("target_met") is False else "ok")

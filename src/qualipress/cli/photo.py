@@ -47,7 +47,7 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     text = str(output)
     if text == "-":
         single = SingleOutput(None, None)
-    elif output.suffix.lower() in IMAGE_SUFFIXES and not output.is_dir():
+    elif (output.suffix.lower() in IMAGE_SUFFIXES or _written_by_a_codec(output.suffix)) and not output.is_dir():
         single = SingleOutput(output, _SAME_EXT.get(output.suffix.lower(), output.suffix.lower()))
     else:
         return None
@@ -56,6 +56,13 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
     if single.path is not None and inputs[0] != "-" and output.exists() and os.path.samefile(output, inputs[0]):
         raise OutputError(f"-o {text} is the input file: an input is never replaced, even with --overwrite")
     return single
+
+
+def _written_by_a_codec(suffix: str) -> bool:
+    """Whether an installed codec writes ``suffix`` files (``.jls``, ``.jhc``: not read as inputs, still a file
+    name for ``-o``, never a folder)."""
+    suffix = canonical_suffix(suffix)
+    return bool(suffix) and any(codec_extension(name) == suffix for name in codecs.available_names())
 
 
 def canonical_suffix(suffix: str) -> str:
@@ -81,6 +88,8 @@ def codecs_for(single: SingleOutput, codec: str) -> str:
         return codec
     pool = [*codecs.auto_candidates(), "png"] if codec == "auto" else codec.split(",")
     fits = [name for name in pool if codec_extension(name) == single.extension]
+    if not fits and codec == "auto":  # a format only a lossless codec writes (-o x.tif)
+        fits = [name for name in codecs.available_names() if codec_extension(name) == single.extension][:1]
     if not fits:
         raise QualipressError(f"-o ...{single.extension}: {'no installed codec' if codec == 'auto' else codec} "
                               f"writes {single.extension} files")

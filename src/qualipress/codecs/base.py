@@ -14,6 +14,40 @@ from qualipress.io.image import Image, as_image
 
 
 @dataclass(frozen=True)
+class OptionSpec:
+    """A codec option's valid values, declared in :attr:`CodecInfo.options` (a plain string declares the name
+    only).
+
+    Parameters
+    ----------
+    help : str
+        What the option does, with its default.
+    choices : tuple, optional
+        The accepted values (compared as text, so ``420`` and ``"420"`` are the same choice).
+    low, high : int, optional
+        Inclusive range of an integer option.
+    """
+
+    help: str
+    choices: tuple[Any, ...] | None = None
+    low: int | None = None
+    high: int | None = None
+
+    def check(self, codec: str, name: str, value: Any) -> None:
+        """Raise :class:`InputError` naming the valid values when ``value`` is not one of them."""
+        if self.choices is not None and str(value).lower() not in {str(c).lower() for c in self.choices}:
+            valid = ", ".join(repr(str(c)) for c in self.choices)
+            raise InputError(f"codec {codec!r}: {name}={value} is not valid; choose one of {valid}")
+        if self.low is not None and self.high is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not self.low <= value <= self.high):
+            raise InputError(f"codec {codec!r}: {name}={value} is not valid; use an integer "
+                             f"{self.low}-{self.high}")
+
+    def __str__(self) -> str:
+        return self.help
+
+
+@dataclass(frozen=True)
 class QualityParam:
     """A codec's native quality parameter.
 
@@ -194,17 +228,22 @@ class Codec(ABC):
         return data
 
     def check_options(self, options: dict[str, Any]) -> None:
-        """Refuse option names the codec does not declare in ``info.options``.
+        """Refuse option names the codec does not declare in ``info.options``, and values outside what an
+        :class:`OptionSpec` there allows.
 
         Raises
         ------
         InputError
-            Naming the unknown options and the known ones.
+            Naming the unknown options and the known ones, or the valid values.
         """
         unknown = sorted(set(options) - set(self.info.options))
         if unknown:
             known = ", ".join(self.info.options) or "none"
             raise InputError(f"codec {self.name!r}: unknown option(s) {', '.join(unknown)}; known: {known}")
+        for key, value in options.items():
+            spec = self.info.options[key]
+            if isinstance(spec, OptionSpec):
+                spec.check(self.name, key, value)
 
     @abstractmethod
     def decode(self, data: bytes) -> Image:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.codecs.base import Codec, CodecInfo, QualityParam
+from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
 from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
 from qualipress.io.writers import encode_png, encode_tiff
@@ -94,8 +94,9 @@ class JpegCodec(_ImagecodecsMixin, Codec):
         quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85, continuous=True),
         extension=".jpg", mime="image/jpeg", library="libjpeg-turbo", lossless_fallback="png",
         auto=True, scales_to_container=True, sweep=JPEG_SWEEP,
-        options={"subsampling": "'444', '422', '420' or 'auto' (4:4:4 from quality 90 up)",
-                 "optimize": "optimised Huffman tables (default true)"},
+        options={"subsampling": OptionSpec("'444', '422', '420' or 'auto' (4:4:4 from quality 90 up)",
+                                           choices=("444", "422", "420", "auto")),
+                 "optimize": OptionSpec("optimised Huffman tables (default true)", choices=(True, False))},
         notes="12-bit JPEG opens in libjpeg-turbo/imagecodecs but not in Pillow or browsers",
     )
 
@@ -211,7 +212,7 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         quality=QualityParam("distance", 0.01, 25.0, False, _jxl_grid(), 1.0, continuous=True),
         extension=".jxl", mime="image/jxl", library="libjxl",
         auto=True, sweep=(10.0, 7.0, 5.0, 3.5, 2.5, 1.8, 1.2, 0.8, 0.5),
-        options={"effort": "libjxl effort 1-10 (default 7)"},
+        options={"effort": OptionSpec("libjxl effort 1-10 (default 7)", low=1, high=10)},
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -231,7 +232,7 @@ class JpegXlLosslessCodec(JpegXlCodec):
     info = CodecInfo(
         bit_depths=tuple(range(8, 17)), channels=(1, 2, 3, 4), lossy=False, lossless=True, quality=None,
         extension=".jxl", mime="image/jxl", library="libjxl",
-        options={"effort": "libjxl effort 1-10 (default 7)"},
+        options={"effort": OptionSpec("libjxl effort 1-10 (default 7)", low=1, high=10)},
     )
 
 
@@ -246,7 +247,7 @@ class AvifCodec(_ImagecodecsMixin, Codec):
         quality=QualityParam("quality", 0, 99, True, _int_grid(1, 99), 70),
         extension=".avif", mime="image/avif", library="libavif/aom",
         auto=True, scales_to_container=True, sweep=tuple(float(v) for v in range(20, 91, 10)),
-        options={"speed": "AOM speed 0-10 (default 6)"},
+        options={"speed": OptionSpec("AOM speed 0-10 (default 6)", low=0, high=10)},
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -275,7 +276,7 @@ class WebpCodec(_ImagecodecsMixin, Codec):
         quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 80, continuous=True),
         extension=".webp", mime="image/webp", library="libwebp",
         auto=True, sweep=JPEG_SWEEP,
-        options={"method": "libwebp method 0-6 (default 4)"},
+        options={"method": OptionSpec("libwebp method 0-6 (default 4)", low=0, high=6)},
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -302,7 +303,7 @@ class HeifCodec(Codec):
         quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 75),
         extension=".heic", mime="image/heic", library="libheif/x265 (pillow-heif)", lossless_fallback="png",
         auto=True, extra="heif", sweep=tuple(float(v) for v in range(10, 91, 10)),
-        options={"chroma": "420, 422 or 444 (default 420)"},
+        options={"chroma": OptionSpec("420, 422 or 444 (default 420)", choices=(420, 422, 444))},
     )
     backend_module = "pillow_heif"
     writes_metadata = True
@@ -392,6 +393,28 @@ class TiffCodec(Codec):
         return _decoded(arr, _bits_of(arr))
 
 
+def jpegls_encode_exact(plane: np.ndarray) -> bytes:
+    """Losslessly encode a 2-D or ``(H, W, 3)`` array as JPEG-LS (``near=0``).
+
+    CharLS sizes its own output buffer for data that shrinks, so noise-like images failed with "destination
+    buffer is too small"; the buffer given here leaves room for the file to grow. Shared by
+    :class:`JpegLsCodec` and the film archiver.
+
+    Parameters
+    ----------
+    plane : numpy.ndarray
+        Unsigned integer samples, 2-D for one channel.
+
+    Returns
+    -------
+    bytes
+        The JPEG-LS codestream.
+    """
+    import imagecodecs
+
+    return bytes(imagecodecs.jpegls_encode(plane, level=0, out=2 * plane.nbytes + 4096))
+
+
 class JpegLsCodec(_ImagecodecsMixin, Codec):
     """JPEG-LS (CharLS), lossless, 2–16 bit."""
 
@@ -403,10 +426,8 @@ class JpegLsCodec(_ImagecodecsMixin, Codec):
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-        import imagecodecs
-
         try:
-            return bytes(imagecodecs.jpegls_encode(_plane(image)))
-        except Exception as exc:  # CharLS sizes its buffer for compressible data
+            return jpegls_encode_exact(_plane(image))
+        except Exception as exc:
             raise CodecError(f"jpegls: {exc}") from exc
 

@@ -40,6 +40,56 @@ def _progress(verb: str, bar: Bar) -> Any:
     return bar.callback(show)
 
 
+OVERWRITE_HELP = "replace an existing file that is not an earlier output of this command (never an input)"
+
+
+def _is_catalogue(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"sequences", "frames"} <= data.keys()
+
+
+def _is_report_html(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return False
+    return b"<title>qualipress collection report</title>" in head
+
+
+def _is_report_json(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"summary", "sequences", "frames"} <= data.keys()
+
+
+def _guard_outputs(outputs: dict[Path, bool], inputs: list[Path], overwrite: bool) -> None:
+    """Refuse to replace an input, or (without ``--overwrite``) an existing file that is not our own output.
+
+    ``outputs`` maps each path the command will write to whether an existing file there is our earlier output.
+    An existing file inside an input directory counts as an input (a frame, a collection's manifest).
+    """
+    from qualipress.errors import OutputError
+
+    for out, ours in outputs.items():
+        if not out.exists():
+            continue
+        real = out.resolve()
+        for src in inputs:
+            s = src.resolve()
+            if real == s or (src.is_dir() and s in real.parents):
+                raise OutputError(f"{out} is an input (or inside one): an input is never replaced, "
+                                  "even with --overwrite")
+        if not ours and not overwrite:
+            raise OutputError(f"{out} exists and is not an earlier output of this command: pass --overwrite "
+                              "to replace it, or choose another -o")
+
+
 def analyse_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
     as_json: Annotated[bool, typer.Option("--json", help="print the whole catalogue as JSON")] = False,
@@ -47,11 +97,14 @@ def analyse_cmd(
     text: Annotated[bool, typer.Option("--text/--no-text", help="detect text/subtitles")] = True,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
+    overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Catalogue and analyse frame sequences (no output files besides --output)."""
     from qualipress.film.catalogue import catalogue
     from qualipress.io import atomic_write_bytes
 
+    if output is not None:
+        _guard_outputs({output: _is_catalogue(output)}, inputs, overwrite)
     cat = catalogue(inputs, text=text, jobs=jobs, scheduler=scheduler)
     blob = json.dumps(cat, indent=1, default=str)
     if output is not None:
@@ -167,9 +220,16 @@ def verify_cmd(
 def report_cmd(
     roots: Annotated[list[Path], typer.Argument(help="collection directories")],
     output: Annotated[Path, typer.Option("-o", "--output", help="report .html (CSV/JSON beside it)")],
+    overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Collection report: storage before/after, quality, worst frames, sequences, encodes, time."""
     from qualipress.film.report import build_report
+
+    html_ours = _is_report_html(output)
+    json_path = output.with_suffix(".json")
+    json_ours = _is_report_json(json_path)
+    _guard_outputs({output: html_ours, json_path: json_ours,
+                    output.with_suffix(".csv"): html_ours or json_ours}, roots, overwrite)
 
     data = build_report(roots, output)
     for s in data["summary"]:

@@ -309,7 +309,9 @@ def encode_pixels(pixels: np.ndarray, bit_depth: int, codec: str, *, effort: int
             return bytes(imagecodecs.jpeg2k_encode(arr, level=0, reversible=True, bitspersample=bit_depth,
                                                    codecformat="j2k", numthreads=max(1, threads)))
         if codec == "jpegls":
-            return bytes(imagecodecs.jpegls_encode(arr, level=0))
+            from qualipress.codecs.builtin import jpegls_encode_exact
+
+            return jpegls_encode_exact(arr)
         if codec == "htj2k":
             return bytes(imagecodecs.htj2k_encode(arr, level=0, reversible=True))
     except Exception as exc:  # imagecodecs raises one error class per codec

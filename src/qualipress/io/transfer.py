@@ -50,7 +50,11 @@ def to_perceptual(image: Image) -> np.ndarray:
     return px.astype(np.float32) * np.float32(1.0 / image.max_value)
 
 
-def to_perceptual_image(image: Image, *, bit_depth: int = 16) -> Image:
+#: Bits per sample of the integer perceptual coding float sources are given to codecs in.
+PERCEPTUAL_BITS = 16
+
+
+def to_perceptual_image(image: Image, *, bit_depth: int = PERCEPTUAL_BITS) -> Image:
     """An integer image in the perceptual encoding, for codecs that store integers.
 
     Integer inputs are returned unchanged. Float inputs become ``bit_depth``-bit PQ (``transfer="pq"``) for linear

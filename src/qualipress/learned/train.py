@@ -305,15 +305,9 @@ def train_codec(
     compressai()
     import torch
 
-    from qualipress.pipeline.training import LoopState, choose_device, load_checkpoint, run_loop, save_checkpoint
+    from qualipress.pipeline.training import run_loop
 
-    arch = architecture(cfg.arch)
-    if cfg.steps is None and cfg.max_minutes is None:
-        raise ModelError("give a step count or a time budget (steps or max_minutes)")
-    choose_device(cfg.device)
-    if cfg.variable_rate and not arch.step_scaling:
-        raise ModelError(f"variable-rate training needs a factorized or hyperprior model, not {arch.name!r}")
-    lr_factor(cfg, 0, 0.0)  # refuses an unknown schedule before any data is loaded
+    arch = _check_config(cfg)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     out_path = Path(output)
@@ -327,80 +321,178 @@ def train_codec(
     val_files = list_images(validation) if validation else files[:4]
     val_crops = _center_crops(val_files, cfg.crop)
 
-    model = build_model(arch.name, tuple(cfg.config))
-    init_fingerprint = None
-    if cfg.init and not (resume and ckpt_path.is_file()):
+    run = _TrainRun(cfg, arch.name, ckpt_path, sampler, rng, val_crops, progress)
+    resuming = resume and ckpt_path.is_file()
+    if cfg.init and not resuming:
+        run.init_from(cfg.init)
+    run.model = run.model.to(cfg.device)
+    run.make_optimisers()
+    if resuming:
+        run.resume()
+    run.model.train()
+
+    run_loop(run.train_step, run.state, max_steps=cfg.steps or None,
+             max_seconds=None if not cfg.max_minutes else 60 * cfg.max_minutes,
+             log_every=cfg.log_every, entry=run.entry, log_path=log_path, on_entry=run.history.append,
+             after_step=run.after_step, checkpoint=run.save, checkpoint_seconds=cfg.checkpoint_seconds)
+
+    run.model.eval()
+    steps_table = quality_steps(cfg.step_range) if cfg.variable_rate else None
+    final_val = [evaluate(run.model, val_crops, st, cfg.device) for st in (steps_table or {1: 1.0}).values()]
+    run.model.to("cpu")
+    record = _training_record(run, files, val_files, final_val, steps_table)
+    save_model(
+        out_path, run.model, arch=arch.name, config=tuple(cfg.config), steps=steps_table, lmbda=cfg.lmbda,
+        record=record,
+    )
+    return record
+
+
+def _check_config(cfg: TrainConfig) -> Any:
+    """Refuse a configuration that cannot train before any data is loaded; return the architecture."""
+    from qualipress.pipeline.training import choose_device
+
+    arch = architecture(cfg.arch)
+    if cfg.steps is None and cfg.max_minutes is None:
+        raise ModelError("give a step count or a time budget (steps or max_minutes)")
+    choose_device(cfg.device)
+    if cfg.variable_rate and not arch.step_scaling:
+        raise ModelError(f"variable-rate training needs a factorized or hyperprior model, not {arch.name!r}")
+    lr_factor(cfg, 0, 0.0)  # refuses an unknown schedule before any data is loaded
+    return arch
+
+
+class _TrainRun:
+    """The model, optimisers and loop state of one training session, with the loop's callbacks.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+    arch : str
+        Architecture name.
+    ckpt_path : Path
+        Checkpoint file (read by :meth:`resume`, written by :meth:`save`).
+    sampler : CropSampler
+    rng : random.Random
+        The sampler's RNG (its state goes into the checkpoint).
+    val_crops : numpy.ndarray
+        Validation crops.
+    progress : callable or None
+        ``progress(step, total_steps_or_None, latest_values)`` after each step.
+    """
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        arch: str,
+        ckpt_path: Path,
+        sampler: CropSampler,
+        rng: random.Random,
+        val_crops: np.ndarray,
+        progress: Callable[[int, int | None, dict[str, float]], None] | None,
+    ) -> None:
+        from qualipress.pipeline.training import LoopState
+
+        self.cfg, self.arch, self.ckpt_path = cfg, arch, ckpt_path
+        self.sampler, self.rng, self.val_crops, self.progress = sampler, rng, val_crops, progress
+        self.model = build_model(arch, tuple(cfg.config))
+        self.init_fingerprint: str | None = None
+        self.state = LoopState()
+        self.history: list[dict[str, Any]] = []
+        self.tries = {"session": 0, "bad": 0}
+
+    def init_from(self, init: str | os.PathLike[str]) -> None:
+        """Start from the weights of the model file ``init``."""
         from qualipress.learned.weights import load_file
 
-        start = load_file(cfg.init, arch.name)
+        start = load_file(init, self.arch)
         try:
-            model.load_state_dict(start.model.state_dict())
+            self.model.load_state_dict(start.model.state_dict())
         except Exception as exc:
-            raise ModelError(f"--init {cfg.init}: weights do not fit {arch.name} {tuple(cfg.config)}: {exc}") from exc
-        init_fingerprint = start.fingerprint.hex()
-    model = model.to(cfg.device)
-    main_params = [p for n, p in model.named_parameters() if not n.endswith(".quantiles")]
-    aux_params = [p for n, p in model.named_parameters() if n.endswith(".quantiles")]
-    opt = torch.optim.Adam(main_params, lr=cfg.lr)
-    aux_opt = torch.optim.Adam(aux_params, lr=cfg.aux_lr)
-    state = LoopState()
-    history: list[dict[str, Any]] = []
-    if resume and ckpt_path.is_file():
+            raise ModelError(
+                f"--init {init}: weights do not fit {self.arch} {tuple(self.cfg.config)}: {exc}"
+            ) from exc
+        self.init_fingerprint = start.fingerprint.hex()
+
+    def make_optimisers(self) -> None:
+        """The main optimiser (all but the quantiles) and the auxiliary one (the quantiles)."""
+        import torch
+
+        named = list(self.model.named_parameters())
+        self.main_params = [p for n, p in named if not n.endswith(".quantiles")]
+        aux_params = [p for n, p in named if n.endswith(".quantiles")]
+        self.opt = torch.optim.Adam(self.main_params, lr=self.cfg.lr)
+        self.aux_opt = torch.optim.Adam(aux_params, lr=self.cfg.aux_lr)
+
+    def resume(self) -> None:
+        """Restore model, optimisers, step, time, RNGs and history from the checkpoint."""
+        import torch
+
+        from qualipress.pipeline.training import load_checkpoint
+
+        cfg, ckpt_path = self.cfg, self.ckpt_path
         # on the CPU: the RNG state must stay a CPU tensor; the optimisers move their state to the parameters
         ck = load_checkpoint(ckpt_path)
-        if ck.get("arch") != arch.name or tuple(ck.get("config", ())) != tuple(cfg.config):
+        if ck.get("arch") != self.arch or tuple(ck.get("config", ())) != tuple(cfg.config):
             raise ModelError(
                 f"checkpoint {ckpt_path} is for {ck.get('arch')} {ck.get('config')}, "
-                f"not {arch.name} {tuple(cfg.config)}"
+                f"not {self.arch} {tuple(cfg.config)}"
             )
         try:
-            model.load_state_dict(ck["model"])
-            opt.load_state_dict(ck["opt"])
-            aux_opt.load_state_dict(ck["aux_opt"])
-            state.step, state.elapsed = int(ck["step"]), float(ck["elapsed"])
-            rng.setstate(ck["py_rng"])
+            self.model.load_state_dict(ck["model"])
+            self.opt.load_state_dict(ck["opt"])
+            self.aux_opt.load_state_dict(ck["aux_opt"])
+            self.state.step, self.state.elapsed = int(ck["step"]), float(ck["elapsed"])
+            self.rng.setstate(ck["py_rng"])
             torch.set_rng_state(ck["torch_rng"])
         except Exception as exc:
             raise ModelError(f"checkpoint {ckpt_path} is unreadable: {type(exc).__name__}: {exc}") from exc
-        history = list(ck.get("history", []))
-        init_fingerprint = ck.get("init_fingerprint")
-    model.train()
+        self.history = list(ck.get("history", []))
+        self.init_fingerprint = ck.get("init_fingerprint")
 
-    def fraction() -> float:
-        f = 0.0
+    def fraction(self) -> float:
+        """How far the run is, by steps or by time (whichever is further)."""
+        cfg, f = self.cfg, 0.0
         if cfg.steps:
-            f = max(f, state.step / cfg.steps)
+            f = max(f, self.state.step / cfg.steps)
         if cfg.max_minutes:
-            f = max(f, state.elapsed / (60 * cfg.max_minutes))
+            f = max(f, self.state.elapsed / (60 * cfg.max_minutes))
         return f
 
-    def save(st: LoopState, reason: str) -> None:
+    def save(self, st: Any, reason: str) -> None:
+        """Write the checkpoint (``run_loop``'s ``checkpoint`` callback)."""
+        import torch
+
+        from qualipress.pipeline.training import save_checkpoint
+
         save_checkpoint(
-            ckpt_path,
+            self.ckpt_path,
             {
-                "arch": arch.name,
-                "config": list(cfg.config),
-                "model": model.state_dict(),
-                "opt": opt.state_dict(),
-                "aux_opt": aux_opt.state_dict(),
+                "arch": self.arch,
+                "config": list(self.cfg.config),
+                "model": self.model.state_dict(),
+                "opt": self.opt.state_dict(),
+                "aux_opt": self.aux_opt.state_dict(),
                 "step": st.step,
                 "elapsed": st.elapsed,
-                "history": history,
-                "py_rng": rng.getstate(),
+                "history": self.history,
+                "py_rng": self.rng.getstate(),
                 "torch_rng": torch.get_rng_state(),
-                "cfg": asdict(cfg),
-                "init_fingerprint": init_fingerprint,
+                "cfg": asdict(self.cfg),
+                "init_fingerprint": self.init_fingerprint,
             },
         )
 
-    lo, hi = cfg.step_range
-    tries = {"session": 0, "bad": 0}
+    def train_step(self, st: Any) -> dict[str, float] | None:
+        """One optimisation step on a fresh batch; None for a skipped non-finite batch."""
+        import torch
 
-    def train_step(st: LoopState) -> dict[str, float] | None:
+        cfg, model, opt, aux_opt, tries = self.cfg, self.model, self.opt, self.aux_opt, self.tries
+        lo, hi = cfg.step_range
         for g in opt.param_groups:
-            g["lr"] = cfg.lr * lr_factor(cfg, tries["session"], fraction())
+            g["lr"] = cfg.lr * lr_factor(cfg, tries["session"], self.fraction())
         tries["session"] += 1
-        x = torch.from_numpy(sampler.batch(cfg.batch_size)).to(cfg.device)
+        x = torch.from_numpy(self.sampler.batch(cfg.batch_size)).to(cfg.device)
         if cfg.variable_rate:
             u = torch.rand(cfg.batch_size, 1, 1, 1, generator=None)
             s = torch.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * u).to(cfg.device)
@@ -421,7 +513,7 @@ def train_codec(
         opt.zero_grad()
         loss.backward()
         if cfg.clip:
-            torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
+            torch.nn.utils.clip_grad_norm_(self.main_params, cfg.clip)
         opt.step()
         aux = model.aux_loss()
         aux_opt.zero_grad()
@@ -431,37 +523,43 @@ def train_codec(
         return {"loss": lval, "bpp": float(bpp.detach().mean()),
                 "mse1": float((mse.detach() * lam / cfg.lmbda).mean()), "aux": float(aux.detach())}
 
-    def entry(st: LoopState, means: dict[str, float]) -> dict[str, Any]:
-        row: dict[str, Any] = {"step": st.step, "elapsed_s": round(st.elapsed, 1), "lr": opt.param_groups[0]["lr"]}
+    def entry(self, st: Any, means: dict[str, float]) -> dict[str, Any]:
+        """A loss-log row (with the validation points every ``val_every`` steps)."""
+        cfg = self.cfg
+        lo, hi = cfg.step_range
+        row: dict[str, Any] = {"step": st.step, "elapsed_s": round(st.elapsed, 1), "lr": self.opt.param_groups[0]["lr"]}
         row.update(means)
-        if st.step % cfg.val_every == 0 and len(val_crops):
-            row["val"] = [evaluate(model, val_crops, step_size, cfg.device) for step_size in (hi, 1.0, lo)]
+        if st.step % cfg.val_every == 0 and len(self.val_crops):
+            row["val"] = [evaluate(self.model, self.val_crops, step_size, cfg.device) for step_size in (hi, 1.0, lo)]
         return row
 
-    def after_step(st: LoopState, values: dict[str, float]) -> None:
-        if progress is not None:
-            progress(st.step, cfg.steps, {"loss": values["loss"], "bpp": values["bpp"]})
+    def after_step(self, st: Any, values: dict[str, float]) -> None:
+        """Report progress."""
+        if self.progress is not None:
+            self.progress(st.step, self.cfg.steps, {"loss": values["loss"], "bpp": values["bpp"]})
 
-    run_loop(train_step, state, max_steps=cfg.steps or None,
-             max_seconds=None if not cfg.max_minutes else 60 * cfg.max_minutes,
-             log_every=cfg.log_every, entry=entry, log_path=log_path, on_entry=history.append,
-             after_step=after_step, checkpoint=save, checkpoint_seconds=cfg.checkpoint_seconds)
-    step, elapsed = state.step, state.elapsed
 
-    model.eval()
-    steps_table = quality_steps(cfg.step_range) if cfg.variable_rate else None
-    final_val = [evaluate(model, val_crops, st, cfg.device) for st in (steps_table or {1: 1.0}).values()]
-    model.to("cpu")
-    record = {
-        "arch": arch.name,
+def _training_record(
+    run: _TrainRun,
+    files: Sequence[Path],
+    val_files: Sequence[Path],
+    final_val: list[Any],
+    steps_table: dict[int, float] | None,
+) -> dict[str, Any]:
+    """The training record stored in the model file."""
+    import torch
+
+    cfg, step = run.cfg, run.state.step
+    return {
+        "arch": run.arch,
         "config": list(cfg.config),
         "settings": {k: v for k, v in asdict(cfg).items() if k != "extra"} | cfg.extra,
-        "train_images": len(sampler.images),
-        "train_skipped": sampler.skipped,
+        "train_images": len(run.sampler.images),
+        "train_skipped": run.sampler.skipped,
         "train_files_sha256": _files_digest(files),
         "validation_images": [str(f) for f in val_files],
         "steps_done": step,
-        "train_seconds": round(elapsed, 1),
+        "train_seconds": round(run.state.elapsed, 1),
         "crops_seen": step * cfg.batch_size,
         "final_validation": final_val,
         "quality_steps": steps_table,
@@ -469,13 +567,9 @@ def train_codec(
         "compressai": compressai_version(),
         "machine": f"{platform.machine()} {platform.processor() or ''} ({os.cpu_count()} cpus)".strip(),
         "device": cfg.device,
-        "init_fingerprint": init_fingerprint,
-        "history": history,
+        "init_fingerprint": run.init_fingerprint,
+        "history": run.history,
     }
-    save_model(
-        out_path, model, arch=arch.name, config=tuple(cfg.config), steps=steps_table, lmbda=cfg.lmbda, record=record
-    )
-    return record
 
 
 def _files_digest(files: Sequence[Path]) -> str:

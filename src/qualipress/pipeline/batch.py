@@ -578,12 +578,28 @@ def compress_paths(
     if not os.access(out, os.W_OK):
         raise OutputError(f"{out}: output directory is not writable")
     report_path = Path(report) if report else out / REPORT_NAME
+    found = expand_inputs(inputs, exclude=[out])
+    _check_report_path(report_path, found)
     ours = _reported_outputs(report_path)
-    jobs = [j for j in expand_inputs(inputs, exclude=[out]) if str(j.source) not in ours]
+    jobs = [j for j in found if str(j.source) not in ours]
     check_collisions(jobs, out, name_with_ext=options.name_with_ext)
     options = dataclasses.replace(options, run_id=uuid.uuid4().hex)  # fresh warm-start state for this run
     with exclusive_lock(out / LOCK_NAME, what=str(out)):
         return _compress_locked(jobs, out, report_path, options, progress)
+
+
+def _check_report_path(path: Path, jobs: list[Job]) -> None:
+    """Refuse a report path that is an input or an existing file other than a JSON-lines report: records are
+    appended to it (``--report photo.jpg`` appended JSON to the photograph)."""
+    if not path.exists():
+        return
+    for job in jobs:
+        if os.path.samefile(path, job.source):
+            raise OutputError(f"--report {path} is an input file: an input is never modified")
+    with open(path, "rb") as f:
+        head = f.read(64).lstrip()
+    if head and not head.startswith(b"{"):
+        raise OutputError(f"--report {path}: exists and is not a qualipress report (JSON lines); choose another path")
 
 
 def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: CompressOptions,

@@ -26,6 +26,7 @@ from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.metadata import CARRIES, POLICIES, carry_for
+from qualipress.io.transfer import PERCEPTUAL_BITS
 from qualipress.pipeline.hooks import DefaultHooks, Plan
 from qualipress.search.targets import Target
 
@@ -162,7 +163,9 @@ class PhotoHooks:
                 notes.append(f"--for web: left out {', '.join(dropped)} (browsers do not show them)")
             if not plan.codecs:
                 raise UnsupportedError("--for web: none of the requested codecs is shown by browsers")
-        if not image.is_float and image.bit_depth > 8:
+        if image.is_float:
+            _check_depth(plan.codecs, PERCEPTUAL_BITS, float_source=True, reduce_asked=self.bit_depth == 8)
+        elif image.bit_depth > 8:
             _check_depth(plan.codecs, image.bit_depth)
         meta = image.metadata
         orientation = int(meta.get("orientation", 1) or 1)
@@ -290,8 +293,13 @@ def refuse_mistagging(codec: str, carry: Any) -> None:
         raise UnsupportedError(f"{codec}: {_mistag_reason(carry.icc)}")
 
 
-def _check_depth(names: list[str], bit_depth: int) -> None:
-    """Refuse, with the remedy, a deep image none of the requested codecs can store."""
+def _check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,
+                 reduce_asked: bool = False) -> None:
+    """Refuse, with the remedy, a deep image none of the requested codecs can store.
+
+    ``float_source``: the image is float, given to codecs as ``bit_depth``-bit perceptual integers, which
+    ``--bit-depth 8`` (``reduce_asked``) does not reduce: that would need a tone map.
+    """
 
     depths = []
     for name in names:
@@ -299,10 +307,18 @@ def _check_depth(names: list[str], bit_depth: int) -> None:
             depths.append(max(_codecs.get(name).info.bit_depths))
         except Exception:
             return  # unknown here: let the search report it
-    if depths and max(depths) < bit_depth:
-        raise UnsupportedError(f"{', '.join(names)} store{'s' if len(names) == 1 else ''} at most {max(depths)}-bit "
-                               f"samples and this image is {bit_depth}-bit: add --bit-depth 8 (dithered) or choose "
-                               "a deeper codec (jpegxl, avif, png)")
+    if not depths or max(depths) >= bit_depth:
+        return
+    deeper = [n for n in _codecs.available_names()
+              if n in auto_candidates() and max(_codecs.get(n).info.bit_depths) >= bit_depth]
+    choose = f"choose a codec storing {bit_depth}-bit samples ({', '.join(deeper) or 'none installed'})"
+    head = f"{', '.join(names)} store{'s' if len(names) == 1 else ''} at most {max(depths)}-bit samples and "
+    if float_source:
+        raise UnsupportedError(
+            head + f"float sources are coded as {bit_depth}-bit perceptual integers"
+            + ("; --bit-depth 8 does not apply to float sources (it would need a tone map)" if reduce_asked
+               else "") + f": {choose}, or convert it to a display-referred integer image first")
+    raise UnsupportedError(head + f"this image is {bit_depth}-bit: add --bit-depth 8 (dithered) or {choose}")
 
 
 def _extension(codec: str) -> str:

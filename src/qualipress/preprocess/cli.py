@@ -3,6 +3,7 @@ that prints)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -143,9 +144,10 @@ def apply_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="Image files or directories.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output file (one input) or directory.")],
     model: Annotated[str, typer.Option(help="kuchen, a .pt file, a pool method or a combination.")] = "kuchen",
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs (never an input).")] = False,
 ) -> None:
     """Preprocess images and write them losslessly (PNG, or TIFF for deeper than 8 bit; atomic)."""
-    from qualipress.io import read_image, write_image
+    from qualipress.io import IMAGE_SUFFIXES, read_image, write_image
     from qualipress.preprocess import get_preprocessor
     from qualipress.preprocess.label import expand_inputs
 
@@ -153,7 +155,11 @@ def apply_cmd(
     files = expand_inputs(inputs)
     if not files:
         raise InputError("no input images")
-    single = len(files) == 1 and not output.is_dir() and output.suffix.lower() in (".png", ".tif", ".tiff")
+    lossless = (".png", ".tif", ".tiff")
+    if output.suffix.lower() in IMAGE_SUFFIXES and output.suffix.lower() not in lossless and not output.is_dir():
+        raise QualipressError(f"-o {output}: preprocess apply writes lossless PNG or TIFF; name the output "
+                              f"{output.stem}.png (or .tif), or give a directory")
+    single = len(files) == 1 and not output.is_dir() and output.suffix.lower() in lossless
     failed = 0
     for f in files:
         try:
@@ -164,8 +170,12 @@ def apply_cmd(
             else:
                 suffix = ".png" if img.bit_depth == 8 else ".tif"
                 dest = output / (f.stem + suffix)
+            if dest.exists() and os.path.samefile(dest, f):
+                raise QualipressError(f"{dest} is the input file: an input is never replaced")
+            if dest.exists() and not overwrite:
+                raise QualipressError(f"{dest} exists (use --overwrite to replace it)")
             dest.parent.mkdir(parents=True, exist_ok=True)
-            write_image(dest, out_img)
+            write_image(dest, out_img, overwrite=overwrite)
             back = read_image(dest)
             if back.pixels.shape != out_img.pixels.shape:
                 raise QualipressError(f"{dest} did not read back with the same shape")

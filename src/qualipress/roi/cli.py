@@ -4,6 +4,7 @@ ROI options of ``qualipress compress``."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,7 +42,11 @@ def roi_command(
     from qualipress.roi.mask import analyse, block_levels, expand_blocks, roi_classes
 
     for p in (output, boxes):
-        if p is not None and p.exists() and not overwrite:
+        if p is None or not p.exists():
+            continue
+        if any(src is not None and src.exists() and os.path.samefile(p, src) for src in (image, roi_mask, roi_boxes)):
+            raise OutputError(f"{p} is an input file: an input is never replaced, even with --overwrite")
+        if not overwrite:
             raise OutputError(f"{p}: exists (use --overwrite to replace it)")
     img = read_image(image)
     classes = roi_classes(roi, user_input=True)
@@ -184,9 +189,6 @@ def compress_hooks(request: CompressRequest) -> None:
     ``roi:`` constraint are used."""
     o = request.options
     fixed = _fixed(o)
-    if "jpeg-roi" in request.codecs and request.target is not None and request.target.budget is not None:
-        raise QualipressError("jpeg-roi does not search byte budgets (bytes<=N) yet: use --codec jpeg (or webp, "
-                              "avif...) for a budget, or roi: quality targets for jpeg-roi")
     scoped = request.target.scoped_metrics() if request.target is not None else {}
     if not (o.get("roi") or o.get("roi_mask") or o.get("roi_boxes") or o.get("save_mask") or fixed
             or "jpeg-roi" in request.codecs or "roi" in scoped):

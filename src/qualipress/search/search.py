@@ -24,12 +24,13 @@ from qualipress import metrics as _metrics
 from qualipress.codecs.base import Codec
 from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.image import Image
-from qualipress.io.transfer import to_perceptual_image
 from qualipress.metrics import MetricResult
 from qualipress.search import predict as _predict
 from qualipress.search import proxy as _proxy
 from qualipress.search.budget import budget_search, prefer
 from qualipress.search.predict import Prediction
+from qualipress.search.probe import encodable
+from qualipress.search.probe import probe as probe_setting
 from qualipress.search.targets import Target, parse_target
 
 
@@ -230,8 +231,7 @@ def search(
         ``met=False``).
     tolerance : float
         Stop when the bytes between the best passing and a failing neighbour differ by less than this fraction.
-    tile : int
-    max_probes : int
+    tile, max_probes : int
     predict : bool
         Without a warm start, begin at the setting the shipped predictor expects to just meet the target (from
         the image's features, see :mod:`qualipress.search.predict`) instead of 55 % up the grid.
@@ -254,53 +254,89 @@ def search(
     """
     tgt = parse_target(target)
     cdc = _codecs.get(codec) if isinstance(codec, str) else codec
-    targeted = getattr(cdc, "targeted_encode", None)
-    if targeted is not None:
+    if (targeted := getattr(cdc, "targeted_encode", None)) is not None:
         return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
     runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
     if tgt.budget is not None:
         return budget_search(runner, cdc, tgt, max_probes=max_probes)
     q = cdc.info.quality
     if not cdc.info.lossy or q is None:
-        probe = runner.run(None, lossless=True)
-        return runner.result(probe, met=probe.passed)
+        return runner.result(only := runner.run(None, lossless=True), met=only.passed)
+    hint, prediction = _warm_start(image, cdc, tgt, q.grid, start, predict)
+    br = _Bracket(runner, q.grid, prediction)
+    _first_probe(br, hint, warm=isinstance(start, Hint), bound=bound, size_scale=size_scale, mosaic=mosaic)
+    beaten = _bracket(br, hint, bound=bound, tolerance=tolerance, max_probes=max_probes)
+    return _finish(br, bound=bound, beaten=beaten, lossless_fallback=lossless_fallback)
 
-    grid = q.grid
-    n = len(grid)
+
+def _warm_start(image: Image, codec: Codec, target: Target, grid: Sequence[float], start: float | Hint | None,
+                predict: bool) -> tuple[Hint | None, Prediction | None]:
+    """Where the search starts: the caller's warm start, the predictor's guess for this image (cold), or the
+    prediction corrected by the previous image's residual (warm from another photograph)."""
     hint = start if isinstance(start, Hint) else (Hint(_nearest(grid, start)) if start is not None else None)
     prediction = None
     if predict and not image.is_float and (hint is None or (isinstance(start, Hint) and hint.residual is not None)):
-        prediction = _predicted(image, cdc, tgt, n)
+        prediction = _predicted(image, codec, target, len(grid))
         if prediction is not None:
             if hint is None:
                 hint = Hint(prediction.index, prediction.slope)
             else:
                 hint = _warm_from_prediction(prediction, hint)
-    runner.prediction = prediction
-    special = prediction.source_index if prediction is not None else None
-    passing: dict[int, Probe] = {}
-    failing: dict[int, Probe] = {}
+    return hint, prediction
 
-    def probe(i: int) -> Probe:
-        p = runner.run(grid[i])
-        if i == special and p.passed and p.margin > _JUMP_MARGIN:
+
+@dataclass
+class _Bracket:
+    """One search's probes by grid index, passing and failing, and what steers the next one."""
+
+    runner: _Runner
+    grid: Sequence[float]
+    #: The predictor's guess for this search (also kept by the runner for the result), when it made one.
+    prediction: Prediction | None
+    passing: dict[int, Probe] = field(default_factory=dict)
+    failing: dict[int, Probe] = field(default_factory=dict)
+    #: Bracket widths seen by interpolation (the bisection safeguard watches them shrink).
+    widths: list[int] = field(default_factory=list)
+    #: Margin per grid step the search extrapolates with (None: not known yet).
+    slope: float | None = None
+    #: The grid index of a JPEG source's own quality (where the metric jumps), when the predictor found one.
+    special: int | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.runner.prediction = self.prediction
+        self.special = self.prediction.source_index if self.prediction is not None else None
+
+    def probe(self, i: int) -> Probe:
+        """Probe grid index ``i`` and file it as passing or failing."""
+        passing, failing = self.passing, self.failing
+        p = self.runner.run(self.grid[i])
+        if i == self.special and p.passed and p.margin > _JUMP_MARGIN:
             # The source JPEG's own quality passes by a jump, not on the smooth curve: steer by it as if it had
             # only just passed (so its neighbour below is tried next), and report it as measured.
             steer = replace(p, margin=_JUMP_MARGIN)
-            runner.alias(steer, p)
+            self.runner.alias(steer, p)
             p = steer
         (passing if p.passed else failing)[i] = p
         # Probes that can no longer be the result (a passing one above the lowest pass, a failing one below the
         # highest failure) give back their decoded pixels: one frame each, kept until the search ends otherwise.
         for j, other in [*passing.items(), *failing.items()]:
             if (j in passing and j > min(passing)) or (j in failing and j < max(failing)):
-                runner.drop_pixels(other)
+                self.runner.drop_pixels(other)
         return p
 
+
+def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | None, size_scale: float,
+                 mosaic: bool) -> None:
+    """Make the first full-image probe: at the hint, moved when racing ``bound`` or steered by mosaic probes; the
+    slope to extrapolate with is the mosaic's local one when it measured one, else the hint's.
+
+    ``warm``: the start is a previous search's :class:`Hint` (a race then starts where the hint says).
+    """
+    runner, grid, special, prediction = br.runner, br.grid, br.special, br.prediction
+    n = len(grid)
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
-    pixels = image.width * image.height
-    if (bound is not None and prediction is not None and not isinstance(start, Hint)
-            and prediction.size_curve is not None):
+    pixels = runner.encodable.width * runner.encodable.height
+    if bound is not None and prediction is not None and not warm and prediction.size_curve is not None:
         # Racing another codec's file: one failing probe at least as large as that file ends this search. A clear
         # loser (its file at RACE_SIZE_MARGIN above the bound still predicted to fail; sizes are off by ~10 %)
         # probes there; in a close race the first probe is where its file should just exceed the bound (fails:
@@ -315,100 +351,56 @@ def search(
                 i0 = math.ceil(at)
     i0 = min(max(i0, 0), n - 1)
     local_slope = None
+    cdc, tgt = runner.codec, runner.target
     if (mosaic and bound is None and prediction is not None and (special is None or i0 < special)
             and not runner.checks and _proxy.Mosaic.usable(runner.encodable, runner.reference, tgt, cdc)):
         # Started from the predictor (cold, or warm from another photograph): steer the first full-image probe by
         # probes on half the tiles (cheap; see search.proxy).
         try:
-            mos = _proxy.Mosaic(runner.encodable, runner.reference, tile, runner.prepared, _proxy.tile_for(cdc))
+            mos = _proxy.Mosaic(runner.encodable, runner.reference, runner.tile, runner.prepared,
+                                _proxy.tile_for(cdc))
             guess = hint.slope if hint is not None and hint.slope else prediction.slope
             x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options,
                                                            top=special)
             i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
-    probe(i0)
-    slope = local_slope or (hint.slope if hint is not None and hint.slope else None)
-    widths: list[int] = []
+    br.probe(i0)
+    br.slope = local_slope or (hint.slope if hint is not None and hint.slope else None)
 
-    beaten = False
+
+def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: float, max_probes: int) -> bool:
+    """Probe until the lowest passing setting and its failing neighbour are known (or the bytes between the
+    bracket's ends are under ``tolerance``, or ``max_probes`` are spent); True when racing ``bound`` proved that
+    this codec cannot beat it."""
+    runner, n = br.runner, len(br.grid)
     while len(runner.probes) < max_probes:
-        if bound is not None and not any(v.bytes < bound for v in passing.values()):
-            floor_i = min(passing) if passing else n  # failures above a passing probe are stale (non-monotone)
-            if any(v.bytes >= bound for k, v in failing.items() if k < floor_i):
-                beaten = True  # every setting that passes lies above a failing one already larger than the bound
-                break
-        lo = max(failing) if failing else None        # highest failing index
-        hi = min(passing) if passing else None        # lowest passing index
+        if bound is not None and not any(v.bytes < bound for v in br.passing.values()):
+            floor_i = min(br.passing) if br.passing else n  # failures above a passing probe are stale (non-monotone)
+            if any(v.bytes >= bound for k, v in br.failing.items() if k < floor_i):
+                return True  # every setting that passes lies above a failing one already larger than the bound
+        lo = max(br.failing) if br.failing else None        # highest failing index
+        hi = min(br.passing) if br.passing else None        # lowest passing index
         if hi is not None and lo is not None and lo > hi:
             # Non-monotone: a failing probe above a passing one. Trust the passing one; forget stale failures.
-            failing = {k: v for k, v in failing.items() if k < hi}
-            lo = max(failing) if failing else None
+            br.failing = {k: v for k, v in br.failing.items() if k < hi}
+            lo = max(br.failing) if br.failing else None
         if hi == 0 or lo == n - 1:
             break
+        passing, failing = br.passing, br.failing
         if hi is not None and lo is not None:
             if hi - lo <= 1:
                 break
             if passing[hi].bytes and (passing[hi].bytes - failing[lo].bytes) / passing[hi].bytes < tolerance:
                 break
-            m_lo, m_hi = failing[lo].margin, passing[hi].margin
-            # Illinois rule: an end of the bracket that survived the last two probes has its margin halved, so
-            # the interpolation does not creep towards the other end one grid step at a time.
-            if len(runner.probes) >= 2:
-                last2 = {id(runner.probes[-1]), id(runner.probes[-2])}
-                if id(failing[lo]) not in last2:
-                    m_lo /= 2
-                elif id(passing[hi]) not in last2:
-                    m_hi /= 2
-            x = _crossing(lo, m_lo, hi, m_hi)
-            if failing[lo].check_blind:
-                x = (lo + hi) / 2  # a failed check gives no distance to interpolate on
-            width = hi - lo
-            if len(widths) >= 2 and widths[-1] > 0.6 * widths[-2]:
-                # Safeguard (as in Brent's method): interpolation is not shrinking the bracket (a plateau or a
-                # step in the curve), so bisect.
-                x = (lo + hi) / 2
-            widths.append(width)
-            c = min(max(math.ceil(x - 1e-9), lo + 1), hi - 1)
-            # Finishing move: when the bracket's own slope puts the crossing within one step of an end, probe
-            # that end's neighbour (the proof needs it) instead of interpolating or bisecting towards the middle.
-            # Only in a narrow bracket: across a wide one the slope may be a step (a JPEG source's own quality).
-            s_loc = (passing[hi].margin - failing[lo].margin) / width
-            if s_loc > 0 and width <= _FINISH_WIDTH and not failing[lo].check_blind:
-                if passing[hi].margin < s_loc:
-                    c = hi - 1
-                elif -failing[lo].margin < s_loc:
-                    c = lo + 1
-            if special is not None and lo < special < hi and special not in passing:
-                c = special  # the source JPEG's own quality: re-encoding there makes the metric jump
+            c = _inside(br, lo, hi)
         else:
-            # Local slope from the two probes closest to the threshold (the margin curve is not a line).
-            near = sorted({**passing, **failing}.items(), key=lambda kv: abs(kv[1].margin))[:2]
-            if len(near) == 2 and near[0][0] != near[1][0]:
-                (ia, pa), (ib, pb) = sorted(near)
-                s_new = (pb.margin - pa.margin) / (ib - ia)
-                if s_new > 1e-6:
-                    slope = s_new
-            base_i = hi if hi is not None else lo
-            assert base_i is not None
-            base = (passing if hi is not None else failing)[base_i]
-            s_use = slope if slope and slope > 0 else _default_slope(n)
-            step = max(-n / 3, min(n / 3, -base.margin / s_use))
-            c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
-            if hi is None and 0 < step <= 1.5:
-                c = min(base_i + 1, n - 1)  # failing just below the crossing: the proof may need only its neighbour
-            if hi is None and special is not None and base_i < special < c:
-                c = special  # climbing towards a JPEG source's own quality: it passes by a jump, try it first
-            if hi is None and base.check_blind:
-                c = math.ceil((base_i + n - 1) / 2)  # only a check failed: halve the distance to the top
-            if hint is not None and hint.checked:
-                jump = 2 ** (len(passing if hi is not None else failing) - 1)
-                c = min(max(base_i - jump if hi is not None else base_i + jump, 0), n - 1)
+            c = _outside(br, lo, hi, hint)
         if bound is not None and passing and not any(v.bytes < bound for v in passing.values()):
             # Racing, and every passing probe is already larger than the file to beat: only a failing probe at
             # least that large (or a passing one smaller) settles it, so aim where this codec's file should be
             # just above the bound (the predicted size curve anchored at the lowest passing probe).
-            aim = _size_aim(prediction, min(passing), passing[min(passing)].bytes, RACE_AIM * bound)
+            aim = _size_aim(br.prediction, min(passing), passing[min(passing)].bytes, RACE_AIM * bound)
             if aim is not None and (lo is None or aim > lo) and aim < min(passing):
                 c = aim
         # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
@@ -418,8 +410,80 @@ def search(
                 break
         if not 0 <= c < n or c in passing or c in failing:
             break
-        probe(c)
+        br.probe(c)
+    return False
 
+
+def _inside(br: _Bracket, lo: int, hi: int) -> int:
+    """The next grid index inside the bracket (``lo`` fails, ``hi`` passes): regula falsi with the Illinois rule,
+    bisection when that stops shrinking the bracket, and the finishing move near an end."""
+    runner, passing, failing, special = br.runner, br.passing, br.failing, br.special
+    m_lo, m_hi = failing[lo].margin, passing[hi].margin
+    # Illinois rule: an end of the bracket that survived the last two probes has its margin halved, so
+    # the interpolation does not creep towards the other end one grid step at a time.
+    if len(runner.probes) >= 2:
+        last2 = {id(runner.probes[-1]), id(runner.probes[-2])}
+        if id(failing[lo]) not in last2:
+            m_lo /= 2
+        elif id(passing[hi]) not in last2:
+            m_hi /= 2
+    x = _crossing(lo, m_lo, hi, m_hi)
+    if failing[lo].check_blind:
+        x = (lo + hi) / 2  # a failed check gives no distance to interpolate on
+    width = hi - lo
+    if len(br.widths) >= 2 and br.widths[-1] > 0.6 * br.widths[-2]:
+        # Safeguard (as in Brent's method): interpolation is not shrinking the bracket (a plateau or a
+        # step in the curve), so bisect.
+        x = (lo + hi) / 2
+    br.widths.append(width)
+    c = min(max(math.ceil(x - 1e-9), lo + 1), hi - 1)
+    # Finishing move: when the bracket's own slope puts the crossing within one step of an end, probe
+    # that end's neighbour (the proof needs it) instead of interpolating or bisecting towards the middle.
+    # Only in a narrow bracket: across a wide one the slope may be a step (a JPEG source's own quality).
+    s_loc = (passing[hi].margin - failing[lo].margin) / width
+    if s_loc > 0 and width <= _FINISH_WIDTH and not failing[lo].check_blind:
+        if passing[hi].margin < s_loc:
+            c = hi - 1
+        elif -failing[lo].margin < s_loc:
+            c = lo + 1
+    if special is not None and lo < special < hi and special not in passing:
+        c = special  # the source JPEG's own quality: re-encoding there makes the metric jump
+    return c
+
+
+def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) -> int:
+    """The next grid index while only one side of the threshold is known: extrapolate from the end nearest the
+    threshold with the local slope (updating ``br.slope``), at most a third of the grid at a time."""
+    passing, failing, special, n = br.passing, br.failing, br.special, len(br.grid)
+    # Local slope from the two probes closest to the threshold (the margin curve is not a line).
+    near = sorted({**passing, **failing}.items(), key=lambda kv: abs(kv[1].margin))[:2]
+    if len(near) == 2 and near[0][0] != near[1][0]:
+        (ia, pa), (ib, pb) = sorted(near)
+        s_new = (pb.margin - pa.margin) / (ib - ia)
+        if s_new > 1e-6:
+            br.slope = s_new
+    base_i = hi if hi is not None else lo
+    assert base_i is not None
+    base = (passing if hi is not None else failing)[base_i]
+    s_use = br.slope if br.slope and br.slope > 0 else _default_slope(n)
+    step = max(-n / 3, min(n / 3, -base.margin / s_use))
+    c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
+    if hi is None and 0 < step <= 1.5:
+        c = min(base_i + 1, n - 1)  # failing just below the crossing: the proof may need only its neighbour
+    if hi is None and special is not None and base_i < special < c:
+        c = special  # climbing towards a JPEG source's own quality: it passes by a jump, try it first
+    if hi is None and base.check_blind:
+        c = math.ceil((base_i + n - 1) / 2)  # only a check failed: halve the distance to the top
+    if hint is not None and hint.checked:
+        jump = 2 ** (len(passing if hi is not None else failing) - 1)
+        c = min(max(base_i - jump if hi is not None else base_i + jump, 0), n - 1)
+    return c
+
+
+def _finish(br: _Bracket, *, bound: int | None, beaten: bool, lossless_fallback: bool) -> SearchResult:
+    """The search's result: the lowest passing probe (with the hint for the next image), the failing probe that
+    proved a race lost, or, when nothing lossy passed, the lossless fallback (or the best failing probe)."""
+    runner, passing, failing, grid, prediction = br.runner, br.passing, br.failing, br.grid, br.prediction
     if beaten:
         best_i = max(failing)
         out = runner.result(failing[best_i], met=False, hint=Hint(float(best_i)))
@@ -547,7 +611,8 @@ def _hint_from(i: int, passing: dict[int, Probe], failing: dict[int, Probe], win
 
 
 class _Runner:
-    """Encodes, decodes and measures probes; keeps them in order."""
+    """Makes the search's probes with :func:`qualipress.search.probe.probe`, judges them (target, byte budget,
+    checks, margin) and keeps them in order."""
 
     def __init__(self, image: Image, codec: Codec, target: Target, reference: Image | None,
                  masks: Mapping[str, np.ndarray] | None, options: dict[str, Any], checks: Sequence[Check],
@@ -559,7 +624,7 @@ class _Runner:
         if (reference if reference is not None else image).has_alpha:
             self.checks.append(alpha_kept)
         self.tile = tile
-        self.encodable = to_perceptual_image(image) if image.is_float else image
+        self.encodable = encodable(image)
         ref = reference if reference is not None else image
         self.reference = ref
         # Normalised once, with its SSIM window statistics, for every probe (see metrics.Reference).
@@ -573,22 +638,20 @@ class _Runner:
         self.steering = 0
         self._last: dict[int, tuple[bytes, Image | None, dict[str, MetricResult]]] = {}
 
-    def _measure(self, decoded: Image) -> dict[str, MetricResult]:
+    def _metric_keys(self) -> list[str]:
+        """What every probe measures: the target's metrics, SSIM and PSNR, and the target's scoped metrics."""
         names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr"]))
-        scoped = {scope: (self.masks[scope], metric_names)
-                  for scope, metric_names in self.target.scoped_metrics().items()}
-        res = _metrics.measure(self.prepared, decoded, names, tile=self.tile, scoped=scoped)
-        if self.target.near_threshold(res):
-            # Too close to call in float32: decide on the float64 measurement (rare; about twice the cost).
-            res = _metrics.measure(self.prepared, decoded, names, tile=self.tile, scoped=scoped, precise=True)
-        return res
+        scoped = [f"{scope}:{m}" for scope, ms in self.target.scoped_metrics().items() for m in ms]
+        return names + scoped
 
     def run(self, setting: float | None, *, lossless: bool = False, codec: Codec | None = None) -> Probe:
         cdc = codec or self.codec
         t0 = time.perf_counter()
-        data = cdc.encode(self.encodable, quality=setting, lossless=lossless, **self.options)
-        decoded = _codecs.decode_like(cdc, data, self.encodable)
-        res = self._measure(decoded)
+        # Too close to call in float32: decided on the float64 measurement (rare; about twice the cost).
+        pr = probe_setting(self.encodable, cdc, setting, reference=self.prepared, masks=self.masks,
+                          metrics=self._metric_keys(), lossless=lossless, options=self.options, tile=self.tile,
+                          precise_if=self.target.near_threshold)
+        data, decoded, res = pr.data, pr.decoded, pr.metrics
         if self.target.budget is not None:
             res["bytes"] = MetricResult("bytes", float(len(data)))
         outcomes: list[CheckOutcome] = []
@@ -765,7 +828,7 @@ def best_of(
     results: dict[str, SearchResult] = {}
     given_scale = float(kwargs.pop("size_scale", 1.0))
     best_name: str | None = None
-    enc = to_perceptual_image(image) if image.is_float else image
+    enc = encodable(image)
     best_bytes = bound
     usable: list[Codec] = []
     for name in codec_names:
