@@ -19,3 +19,21 @@ def test_sources_inside_the_output_directory_are_not_unlisted(tmp_path: Path) ->
     assert verify_collection(work).ok
     (work / "stray.png").write_bytes((work / "a.png").read_bytes())  # a file no record names is still found
     assert verify_collection(work).unlisted == ["stray.png"]
+
+
+def test_a_web_folder_is_verified_against_its_report(tmp_path: Path) -> None:
+    # QA: `verify` on a `--for web` folder (no SHA256SUMS or manifest) said "not a qualipress collection?", exit 1.
+    src, out = tmp_path / "p.png", tmp_path / "web"
+    write_image(src, as_image(photo_like(64, 80, seed=3)))
+    assert main(["compress", str(src), "-o", str(out), "--for", "web", "--codec", "webp",
+                 "--target", "ssim>=0.9"]) == 0
+    assert not (out / "SHA256SUMS").exists()
+    rep = verify_collection(out, sample=1.0)
+    assert rep.ok and rep.checked == 1 and rep.remeasured == 1
+    assert main(["verify", str(out)]) == 0
+    (written,) = out.glob("*.webp")
+    written.write_bytes(written.read_bytes() + b"x")  # tampered: the report's hash no longer matches
+    assert verify_collection(out).altered == [written.name]
+    assert main(["verify", str(out)]) == 1
+    written.unlink()
+    assert verify_collection(out).missing == [written.name]

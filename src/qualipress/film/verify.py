@@ -18,7 +18,8 @@ from typing import Any
 
 from qualipress.errors import QualipressError
 from qualipress.film import lossless, manifest
-from qualipress.io import sha256_bytes, sha256_file
+from qualipress.io import read_image, read_jsonl, sha256_bytes, sha256_file
+from qualipress.io.discover import REPORT_NAME
 
 #: Allowed difference between stored and re-measured metric values.
 TOLERANCE = {"ssim": 1e-4, "psnr": 0.01, "ms-ssim": 1e-4}
@@ -84,6 +85,8 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
     sums = manifest.read_sums(base)
     records = manifest.current_entries(manifest.load(base))
     if not sums and not records:
+        if (base / REPORT_NAME).is_file():  # e.g. a --for web folder: no film manifest, but the run's report
+            return _verify_report(base, rep, sample=sample, remeasure=remeasure)
         rep.missing.append(f"{manifest.SUMS} and {manifest.MANIFEST} (not a qualipress collection?)")
         return rep
     if not sums:
@@ -142,10 +145,53 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
     return rep
 
 
+def _verify_report(base: Path, rep: VerifyReport, *, sample: float, remeasure: bool) -> VerifyReport:
+    """Verify a folder that has only the compress run's report (no ``SHA256SUMS``/manifest, as with ``--for web``
+    or ``--no-film``): each reported output must exist with its recorded hash, decode at its recorded size, and
+    (for a sample whose source is unchanged) measure as recorded."""
+    latest: dict[str, dict[str, Any]] = {}
+    for r in read_jsonl(base / REPORT_NAME):
+        if r.get("output") and r.get("output_sha256") and not r.get("error"):
+            out = Path(str(r["output"]))
+            name = (out.relative_to(base.resolve()) if out.is_absolute() and out.is_relative_to(base.resolve())
+                    else Path(out.name)).as_posix()
+            latest[name] = r  # a later line for the same output (a rerun) supersedes an earlier one
+    rep.notes.append(f"no {manifest.SUMS}: verified against {REPORT_NAME}")
+    pick = _sample(len(latest), sample)
+    for idx, (name, r) in enumerate(sorted(latest.items())):
+        rep.checked += 1
+        p = base / name
+        if not p.is_file():
+            rep.missing.append(name)
+            continue
+        data = p.read_bytes()
+        if sha256_bytes(data) != r["output_sha256"]:
+            rep.altered.append(name)
+            continue
+        rec = {"codec": r.get("codec"), "source_path": r.get("input"), "source_sha256": r.get("input_sha256"),
+               "size": [r.get("width"), r.get("height")],
+               "metrics": {m: v["value"] for m, v in (r.get("metrics") or {}).items()
+                           if isinstance(v, dict) and isinstance(v.get("value"), int | float)}}
+        try:
+            decoded = _decode_lossy(p, rec)
+        except Exception as exc:  # any decoder failure is a finding, not a crash
+            rep.unreadable.append(f"{name}: does not decode ({exc})")
+            continue
+        if [decoded.width, decoded.height] != rec["size"]:
+            rep.unreadable.append(f"{name}: decodes to {decoded.width}x{decoded.height}, recorded {rec['size']}")
+            continue
+        if remeasure and idx in pick:
+            src = rec["source_path"]
+            if src and Path(src).is_file() and read_image(src).bit_depth != r.get("bit_depth"):
+                rep.notes.append(f"{name}: measured at {r.get('bit_depth')} bits (--bit-depth); not re-measured")
+                continue
+            _remeasure(rep, name, rec, decoded, data)
+    return rep
+
+
 def _remeasure(rep: VerifyReport, name: str, rec: dict[str, Any], decoded: Any, data: bytes) -> None:
     from qualipress import metrics
     from qualipress.film.seal import read_seal
-    from qualipress.io import read_image
 
     src = rec.get("source_path")
     stored = rec.get("metrics") or {}
