@@ -84,19 +84,25 @@ def test_dot_numbered_frames_get_distinct_outputs(tmp_path: Path) -> None:
     assert len(manifest.read_sums(out)) == 2
 
 
-def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) -> None:
+def _grainy_sequence(src: Path, h: int, w: int, *, seed: int) -> Path:
+    """Three 10-bit log DPX frames ``sky.1001001..1001003.dpx``: a gentle gradient plus fresh grain (σ 5 codes)
+    per frame, seeds ``seed``, ``seed + 1``, ``seed + 2``."""
     import numpy as np
     from scipy.ndimage import gaussian_filter
 
-    src = tmp_path / "grainy"
     src.mkdir()
-    yy, xx = np.mgrid[0:128, 0:192]
-    clean = 0.35 + 0.15 * xx / 192 + 0.05 * yy / 128
+    yy, xx = np.mgrid[0:h, 0:w]
+    clean = 0.35 + 0.15 * xx / w + 0.05 * yy / h
     for k in range(3):
-        g = gaussian_filter(np.random.default_rng(k).standard_normal((128, 192, 3)), (0.8, 0.8, 0))
+        g = gaussian_filter(np.random.default_rng(seed + k).standard_normal((h, w, 3)), (0.8, 0.8, 0))
         g *= (5 / 1023) / g.std()
         px = np.rint(np.clip(clean[..., None] + g, 0, 1) * 1023).astype(np.uint16)
         (src / f"sky.{1001 + k:07d}.dpx").write_bytes(dpx.encode_dpx(px, transfer=1, frame_rate=24, frame=1001 + k))
+    return src
+
+
+def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) -> None:
+    src = _grainy_sequence(tmp_path / "grainy", 128, 192, seed=0)
     FilmHooks.sequences.clear()
     out = tmp_path / "out"
     assert main(["compress", str(src), "-o", str(out), "--profile", "C1", "--codec", "jpegxl", "--film"]) == 0
@@ -185,18 +191,7 @@ def test_check_bound_hint_starts_at_the_previous_bracket() -> None:
 
 
 def test_warm_frames_bound_by_the_grain_check_take_two_encodes(tmp_path: Path) -> None:
-    import numpy as np
-    from scipy.ndimage import gaussian_filter
-
-    src = tmp_path / "grainy"
-    src.mkdir()
-    yy, xx = np.mgrid[0:192, 0:256]
-    clean = 0.35 + 0.15 * xx / 256 + 0.05 * yy / 192
-    for k in range(3):
-        g = gaussian_filter(np.random.default_rng(10 + k).standard_normal((192, 256, 3)), (0.8, 0.8, 0))
-        g *= (5 / 1023) / g.std()
-        px = np.rint(np.clip(clean[..., None] + g, 0, 1) * 1023).astype(np.uint16)
-        (src / f"sky.{1001 + k:07d}.dpx").write_bytes(dpx.encode_dpx(px, transfer=1, frame_rate=24, frame=1001 + k))
+    src = _grainy_sequence(tmp_path / "grainy", 192, 256, seed=10)
     FilmHooks.sequences.clear()
     out = tmp_path / "out"
     assert main(["compress", str(src), "-o", str(out), "--profile", "C1", "--codec", "jpegxl", "--film"]) == 0
