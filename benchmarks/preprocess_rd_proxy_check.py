@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import glob
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,8 +37,6 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     from qualipress import codecs
-    from qualipress.io import read_image
-    from qualipress.preprocess.jpegproxy import jpeg_proxy
 
     codec = codecs.get(args.codec)
     if args.deadzones:
@@ -53,18 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     print("| image | q | real bits | proxy bits | PSNR real | PSNR proxy | proxy vs real decode |")
     print("|---|---|---|---|---|---|---|")
     for fn in files:
-        im = read_image(fn).color()
-        px = np.ascontiguousarray(im.pixels[: im.height // 16 * 16, : im.width // 16 * 16, :3])
-        im = im.with_pixels(px)
-        x = torch.from_numpy(px.astype(np.float32).transpose(2, 0, 1)[None] / 255.0)
-        for q in (float(v) for v in args.qualities.split(",")):
-            data = codec.encode(im, quality=q)
-            dec = codec.decode(data).pixels[..., :3].astype(np.float64)
-            with torch.no_grad():
-                d, b = jpeg_proxy(x, q, codec=args.codec)
-            dp = np.rint(d[0].numpy().transpose(1, 2, 0) * 255.0)
-            real.append(8 * len(data))
-            proxy.append(float(b[0]))
+        im = _image(fn)
+        px = im.pixels
+        for q in _qualities(args):
+            bits, dec = _real(codec, im, q)
+            dp, pbits = _proxy(im, q, args.codec)
+            real.append(bits)
+            proxy.append(pbits)
             print(f"| {Path(fn).name} | {q:g} | {real[-1]} | {proxy[-1]:.0f} | {psnr(((dec - px) ** 2).mean()):.2f} | "
                   f"{psnr(((dp - px) ** 2).mean()):.2f} | {psnr(((dp - dec) ** 2).mean()):.1f} |")
     r = np.corrcoef(np.log(real), np.log(proxy))[0, 1]
@@ -78,29 +72,51 @@ def _files(data: str) -> list[str]:
             + sorted(glob.glob(f"{data}/urban100_x2hr/*.png"))[::50])
 
 
-def _calibrate(args: argparse.Namespace, codec: object, zeros: list[float]) -> int:
+def _qualities(args: argparse.Namespace) -> list[float]:
+    return [float(v) for v in args.qualities.split(",")]
+
+
+def _image(fn: str) -> Any:
+    """The image's colour planes cropped to a multiple of 16 (whole 4:2:0 MCUs), as an ``Image``."""
+    from qualipress.io import read_image
+
+    im = read_image(fn).color()
+    return im.with_pixels(np.ascontiguousarray(im.pixels[: im.height // 16 * 16, : im.width // 16 * 16, :3]))
+
+
+def _real(codec: Any, im: Any, q: float) -> tuple[int, np.ndarray]:
+    """Bits of the real encode at ``q`` and its decoded pixels (float64)."""
+    data = codec.encode(im, quality=q)
+    return 8 * len(data), codec.decode(data).pixels[..., :3].astype(np.float64)
+
+
+def _proxy(im: Any, q: float, codec: str) -> tuple[np.ndarray, float]:
+    """The proxy's decoded pixels (rounded to code values) and its bit estimate at ``q``."""
     import torch
 
-    from qualipress.io import read_image
+    from qualipress.preprocess.jpegproxy import jpeg_proxy
+
+    x = torch.from_numpy(im.pixels[..., :3].astype(np.float32).transpose(2, 0, 1)[None] / 255.0)
+    with torch.no_grad():
+        d, b = jpeg_proxy(x, q, codec=codec)
+    return np.rint(d[0].numpy().transpose(1, 2, 0) * 255.0), float(b[0])
+
+
+def _calibrate(args: argparse.Namespace, codec: object, zeros: list[float]) -> int:
     from qualipress.preprocess import jpegproxy
 
     rows = []  # (real bits, real mse, {zero: (proxy bits, proxy mse)})
     for fn in _files(args.data):
-        im = read_image(fn).color()
-        px = np.ascontiguousarray(im.pixels[: im.height // 16 * 16, : im.width // 16 * 16, :3])
-        im = im.with_pixels(px)
-        x = torch.from_numpy(px.astype(np.float32).transpose(2, 0, 1)[None] / 255.0)
-        for q in (float(v) for v in args.qualities.split(",")):
-            data = codec.encode(im, quality=q)
-            dec = codec.decode(data).pixels[..., :3].astype(np.float64)
+        im = _image(fn)
+        px = im.pixels
+        for q in _qualities(args):
+            bits, dec = _real(codec, im, q)
             per = {}
             for z in zeros:
                 jpegproxy.DEADZONE[args.codec] = z
-                with torch.no_grad():
-                    d, b = jpegproxy.jpeg_proxy(x, q, codec=args.codec)
-                dp = np.rint(d[0].numpy().transpose(1, 2, 0) * 255.0)
-                per[z] = (float(b[0]), float(((dp - px) ** 2).mean()))
-            rows.append((8 * len(data), float(((dec - px) ** 2).mean()), per))
+                dp, pbits = _proxy(im, q, args.codec)
+                per[z] = (pbits, float(((dp - px) ** 2).mean()))
+            rows.append((bits, float(((dec - px) ** 2).mean()), per))
     print(f"{args.codec}: {len(rows)} encodes; per zero threshold: mean |PSNR proxy - PSNR real| (dB), "
           "mean PSNR proxy - real, log-bits r, proxy/real bits")
     for z in zeros:
@@ -114,11 +130,7 @@ def _calibrate(args: argparse.Namespace, codec: object, zeros: list[float]) -> i
 
 
 def _deltas(args: argparse.Namespace, codec: object) -> int:
-    import torch
-
-    from qualipress.io import read_image
     from qualipress.preprocess import get_preprocessor
-    from qualipress.preprocess.jpegproxy import jpeg_proxy
 
     pre = get_preprocessor(args.model)
     print(f"{args.codec}, {args.model}: change made by the preprocessor, real encoder vs proxy")
@@ -126,21 +138,15 @@ def _deltas(args: argparse.Namespace, codec: object) -> int:
     print("|---|---|---|---|---|---|")
     rows = []
     for fn in _files(args.data):
-        im = read_image(fn).color()
-        px = np.ascontiguousarray(im.pixels[: im.height // 16 * 16, : im.width // 16 * 16, :3])
-        im = im.with_pixels(px)
+        im = _image(fn)
         ed = pre(im)
-        pxf = px.astype(np.float64)
-        for q in (float(v) for v in args.qualities.split(",")):
+        pxf = im.pixels.astype(np.float64)
+        for q in _qualities(args):
             vals = []
             for src in (im, ed):
-                data = codec.encode(src, quality=q)
-                dec = codec.decode(data).pixels[..., :3].astype(np.float64)
-                x = torch.from_numpy(src.pixels[..., :3].astype(np.float32).transpose(2, 0, 1)[None] / 255.0)
-                with torch.no_grad():
-                    d, b = jpeg_proxy(x, q, codec=args.codec)
-                dp = np.rint(d[0].numpy().transpose(1, 2, 0) * 255.0)
-                vals.append((8 * len(data), float(b[0]), ((dec - pxf) ** 2).mean(), ((dp - pxf) ** 2).mean()))
+                bits, dec = _real(codec, src, q)
+                dp, pbits = _proxy(src, q, args.codec)
+                vals.append((bits, pbits, ((dec - pxf) ** 2).mean(), ((dp - pxf) ** 2).mean()))
             (r0, p0, m0, n0), (r1, p1, m1, n1) = vals
             row = (np.log(r1 / r0), np.log(p1 / p0), np.log(m1 / m0), np.log(n1 / n0))
             rows.append(row)
