@@ -110,13 +110,8 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
     pick = _sample(sum(1 for o in sums if not o.endswith(lossless.SUFFIX)), sample)
     for name, sha in sorted(sums.items()):
         p = base / name
-        rep.checked += 1
-        if not p.is_file():
-            rep.missing.append(name)
-            continue
-        data = p.read_bytes()
-        if sha256_bytes(data) != sha:
-            rep.altered.append(name)
+        data = _read_listed(rep, p, name, sha)
+        if data is None:
             continue
         rec = by_output.get(name, {})
         if name.endswith(lossless.SUFFIX):
@@ -129,20 +124,42 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
             if want and sha256_bytes(rebuilt) != want:
                 rep.unreadable.append(f"{name}: restores to bytes that differ from the manifest's source hash")
             continue
-        try:
-            decoded = _decode_lossy(p, rec)
-        except Exception as exc:  # any decoder failure is a finding, not a crash
-            rep.unreadable.append(f"{name}: does not decode ({exc})")
-            continue
-        size = rec.get("size") or rec.get("source_size")
-        if isinstance(size, list | tuple) and len(size) == 2 and [decoded.width, decoded.height] != list(size):
-            rep.unreadable.append(f"{name}: decodes to {decoded.width}x{decoded.height}, recorded {size}")
+        decoded = _decode_checked(rep, p, name, rec)
+        if decoded is None:
             continue
         idx = lossy_seen
         lossy_seen += 1
         if remeasure and idx in pick:
             _remeasure(rep, name, rec, decoded, data)
     return rep
+
+
+def _read_listed(rep: VerifyReport, p: Path, name: str, sha: str) -> bytes | None:
+    """The bytes of a listed output, or None after recording it as missing or altered."""
+    rep.checked += 1
+    if not p.is_file():
+        rep.missing.append(name)
+        return None
+    data = p.read_bytes()
+    if sha256_bytes(data) != sha:
+        rep.altered.append(name)
+        return None
+    return data
+
+
+def _decode_checked(rep: VerifyReport, p: Path, name: str, rec: dict[str, Any]) -> Any:
+    """A lossy output decoded with its record's codec, or None after recording it as unreadable (no decode, or
+    not the recorded size)."""
+    try:
+        decoded = _decode_lossy(p, rec)
+    except Exception as exc:  # any decoder failure is a finding, not a crash
+        rep.unreadable.append(f"{name}: does not decode ({exc})")
+        return None
+    size = rec.get("size") or rec.get("source_size")
+    if isinstance(size, list | tuple) and len(size) == 2 and [decoded.width, decoded.height] != list(size):
+        rep.unreadable.append(f"{name}: decodes to {decoded.width}x{decoded.height}, recorded {size}")
+        return None
+    return decoded
 
 
 def _verify_report(base: Path, rep: VerifyReport, *, sample: float, remeasure: bool) -> VerifyReport:
@@ -159,26 +176,16 @@ def _verify_report(base: Path, rep: VerifyReport, *, sample: float, remeasure: b
     rep.notes.append(f"no {manifest.SUMS}: verified against {REPORT_NAME}")
     pick = _sample(len(latest), sample)
     for idx, (name, r) in enumerate(sorted(latest.items())):
-        rep.checked += 1
         p = base / name
-        if not p.is_file():
-            rep.missing.append(name)
-            continue
-        data = p.read_bytes()
-        if sha256_bytes(data) != r["output_sha256"]:
-            rep.altered.append(name)
+        data = _read_listed(rep, p, name, r["output_sha256"])
+        if data is None:
             continue
         rec = {"codec": r.get("codec"), "source_path": r.get("input"), "source_sha256": r.get("input_sha256"),
                "size": [r.get("width"), r.get("height")],
                "metrics": {m: v["value"] for m, v in (r.get("metrics") or {}).items()
                            if isinstance(v, dict) and isinstance(v.get("value"), int | float)}}
-        try:
-            decoded = _decode_lossy(p, rec)
-        except Exception as exc:  # any decoder failure is a finding, not a crash
-            rep.unreadable.append(f"{name}: does not decode ({exc})")
-            continue
-        if [decoded.width, decoded.height] != rec["size"]:
-            rep.unreadable.append(f"{name}: decodes to {decoded.width}x{decoded.height}, recorded {rec['size']}")
+        decoded = _decode_checked(rep, p, name, rec)
+        if decoded is None:
             continue
         if remeasure and idx in pick:
             src = rec["source_path"]
