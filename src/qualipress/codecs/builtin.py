@@ -238,13 +238,15 @@ class JpegXlLosslessCodec(JpegXlCodec):
 
 class AvifCodec(_ImagecodecsMixin, Codec):
     """AVIF (libavif + AOM), 8/10/12-bit. Quality 0–100 (libavif's quality; 100 = lossless).
-    Options: ``speed`` (0–10, default 6)."""
+    Options: ``speed`` (0–10, default 6). A non-integer quality (8-bit, Pillow with AVIF) lowers AOM's delta-q
+    strength at the next integer quality (:mod:`qualipress.codecs.avifq`), so a byte budget can be filled between
+    two quantizer steps; deeper images round it."""
 
     name = "avif"
     module_attr = "avif"
     info = CodecInfo(
         bit_depths=(8, 10, 12), channels=(1, 3, 4), lossy=True, lossless=True,
-        quality=QualityParam("quality", 0, 99, True, _int_grid(1, 99), 70),
+        quality=QualityParam("quality", 0, 99, True, _int_grid(1, 99), 70, continuous=True),
         extension=".avif", mime="image/avif", library="libavif/aom",
         auto=True, scales_to_container=True, sweep=tuple(float(v) for v in range(20, 91, 10)),
         options={"speed": OptionSpec("AOM speed 0-10 (default 6)", low=0, high=10)},
@@ -261,6 +263,12 @@ class AvifCodec(_ImagecodecsMixin, Codec):
             px = np.repeat(px[..., None], 3, axis=2)
         if depth != image.bit_depth:
             px = px << (depth - image.bit_depth)
+        if not lossless and quality is not None and quality != round(quality) and depth == 8:
+            from qualipress.codecs import avifq
+
+            if avifq.available():
+                # between integer qualities: AOM's delta-q strength (a byte budget refines here)
+                return avifq.encode_fractional(px, float(quality), int(options.get("speed", 6)))
         level = 100 if lossless else int(round(quality or 70))
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
                                              bitspersample=depth, numthreads=2))
