@@ -78,6 +78,14 @@ class _ImagecodecsMixin:
         return _decoded(arr, _bits_of(arr))
 
 
+def jpeg_subsampling(quality: float, subsampling: str = "auto") -> str:
+    """The chroma subsampling the ``jpeg`` codec writes: ``subsampling`` itself, or for ``"auto"`` 4:2:0 below
+    quality 90 and 4:4:4 from 90 up."""
+    if subsampling != "auto":
+        return subsampling
+    return "444" if quality >= 90 else "420"
+
+
 class JpegCodec(_ImagecodecsMixin, Codec):
     """Baseline JPEG by libjpeg-turbo: 8-bit, and 12-bit for deeper sources; 4:2:0 chroma, optimised Huffman.
 
@@ -112,9 +120,7 @@ class JpegCodec(_ImagecodecsMixin, Codec):
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
 
-        sub = str(options.get("subsampling", "auto"))
-        if sub == "auto":
-            sub = "444" if (quality or 85) >= 90 else "420"
+        sub = jpeg_subsampling(quality or 85, str(options.get("subsampling", "auto")))
         if quality is not None and quality != round(quality) and image.bit_depth <= 8:
             from qualipress.codecs.jpegq import encode_fractional
 
