@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 
 from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
+from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
+from qualipress.io.metadata import embed_fields
 from qualipress.io.writers import encode_png, encode_tiff
 
 
@@ -122,8 +124,6 @@ class JpegCodec(_ImagecodecsMixin, Codec):
 
         sub = jpeg_subsampling(quality or 85, str(options.get("subsampling", "auto")))
         if quality is not None and quality != round(quality) and image.bit_depth <= 8:
-            from qualipress.codecs.jpegq import encode_fractional
-
             # between integer qualities: continuously scaled IJG tables (a byte budget refines here)
             return encode_fractional(_plane(image), quality, sub if image.n_channels == 3 else None,
                                      bool(options.get("optimize", True)))
@@ -346,8 +346,6 @@ class HeifCodec(Codec):
             carry = options.get("metadata")
             extra: dict[str, Any] = {}
             if carry is not None:
-                from qualipress.io.metadata import embed_fields
-
                 extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
                       chroma=int(options.get("chroma", 420)), **extra)
