@@ -214,11 +214,12 @@ def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
             # (px + 2^(shift-1)) >> shift = (px >> shift) + bit (shift - 1) of px: the same values in the
             # container's own dtype, in place (no uint32 copies of the frame)
             px = px if px.flags.writeable and px.flags.owndata else px.copy()
-            half = np.right_shift(px, shift - 1)
-            half &= 1
-            np.right_shift(px, shift, out=px)
-            px += half
-            del half
+            for r0 in range(0, px.shape[0], 64):  # strips: the temporary stays small
+                part = px[r0: r0 + 64]
+                half = np.right_shift(part, shift - 1)
+                half &= 1
+                np.right_shift(part, shift, out=part)
+                part += half
             np.minimum(px, (1 << reference.bit_depth) - 1, out=px)
     target_dtype = reference.pixels.dtype
     if px.dtype != target_dtype:
