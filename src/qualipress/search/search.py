@@ -205,6 +205,7 @@ def search(
     bound: int | None = None,
     mosaic: bool = True,
     size_scale: float = 1.0,
+    rank_to_beat: float | None = None,
 ) -> SearchResult:
     """Smallest encoding of ``image`` with ``codec`` that meets ``target``.
 
@@ -247,6 +248,10 @@ def search(
     size_scale : float
         How much larger than predicted the files of other codecs were on this image (:func:`size_scale`), to
         correct this codec's predicted sizes when racing a ``bound``.
+    rank_to_beat : float, optional
+        With a byte budget: the quality (:func:`qualipress.search.budget.quality_rank`) of another codec's result
+        under the same budget; the search stops after one probe, with ``beaten`` set, when this codec cannot or is
+        predicted not to beat it (:func:`qualipress.search.budget.budget_search`).
 
     Returns
     -------
@@ -258,7 +263,7 @@ def search(
         return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
     runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
     if tgt.budget is not None:
-        return budget_search(runner, cdc, tgt, max_probes=max_probes)
+        return budget_search(runner, cdc, tgt, max_probes=max_probes, rank_to_beat=rank_to_beat)
     q = cdc.info.quality
     if not cdc.info.lossy or q is None:
         return runner.result(only := runner.run(None, lossless=True), met=only.passed)
