@@ -221,7 +221,9 @@ def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget:
         mid = (fit_value + over_value) / 2
         p = runner.run(mid)
         if p.bytes <= budget:
-            fit_value, best = mid, p
+            fit_value = mid
+            if p.bytes > best.bytes:  # a smaller file that fits is not better (AVIF's segment starts below it)
+                best = p
             if (budget - p.bytes) / budget <= CLOSE_ENOUGH:
                 break
         else:
