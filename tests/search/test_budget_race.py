@@ -12,8 +12,9 @@ from qualipress.io import as_image
 from qualipress.pipeline import CompressOptions, compress_paths
 from qualipress.pipeline.delivery import PhotoHooks
 from qualipress.search import budget as budget_mod
-from qualipress.search import parse_target, search
-from qualipress.search.budget import _curves, _index_for_bytes, budget_order
+from qualipress.search import budget_order, parse_target, search
+from qualipress.search.budget import _curves, _index_for_bytes
+from qualipress.search.search import _features
 from tests.conftest import photo_like
 
 
@@ -24,7 +25,7 @@ def test_order_puts_predicted_codecs_first_by_quality_at_the_budget() -> None:
     assert sorted(order) == sorted(names) and order[-1] == "png"  # no quality curve: after the predicted ones
     predicted = []
     for name in order[:-1]:  # by the SSIM each codec's curves predict where its file reaches the budget
-        knots, quality, _ = _curves(img, codecs.get(name))
+        knots, quality, _ = _curves(codecs.get(name), _features(img)[1])
         predicted.append(float(np.interp(_index_for_bytes((knots, quality, _), 9000, img), knots, quality)))
     assert predicted == sorted(predicted, reverse=True) and len(set(predicted)) == len(predicted)
 

@@ -46,13 +46,14 @@ from qualipress.search import (
     SearchResult,
     Target,
     best_of,
+    budget_order,
     expected_sizes,
     measure_decoded,
     race_order,
     size_scale,
     skip_reason,
 )
-from qualipress.search.budget import budget_order, prefer, quality_rank
+from qualipress.search.budget import prefer, quality_rank
 from qualipress.search.probe import encodable
 
 

@@ -12,6 +12,7 @@ says ``met=False`` and why.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ SCREEN_GAIN_FACTOR: float | None = 2.0
 
 
 def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int = 24,
-                  rank_to_beat: float | None = None) -> Any:
+                  rank_to_beat: float | None = None, features: Mapping[str, float] | None = None) -> Any:
     """Highest-quality encoding that fits ``target.budget`` bytes; ``met`` says whether the floors hold.
 
     The first probe goes where the shipped predictor's size curve for this codec reaches the budget (55 % up the
@@ -49,6 +50,9 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
         Must hold a ``bytes<=N`` constraint.
     max_probes : int
     rank_to_beat : float, optional
+    features : mapping, optional
+        The image's predictor features (:mod:`qualipress.search.predict`); without them the first probe is 55 %
+        up the grid and only the certain screening rule applies.
 
     Returns
     -------
@@ -71,7 +75,7 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
         p = runner.run(grid[i])
         (fits if p.bytes <= budget else over)[i] = p
 
-    curves = _curves(runner.encodable, codec)
+    curves = _curves(codec, features)
     first = _index_for_bytes(curves, budget, runner.encodable) if curves is not None else None
     i0 = min(max(int(round(first if first is not None else 0.55 * (n - 1))), 0), n - 1)
     probe(i0)
@@ -121,20 +125,20 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
     return runner.result(best, met=False, fallback=_why(codec, target, best, budget))
 
 
-def _curves(image: Any, codec: Codec) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The shipped predictor's curves for ``codec`` on this image: grid knots, SSIM in margin units and log10
-    bits per pixel at each knot (None without an SSIM model with sizes for this codec and grid)."""
+def _curves(codec: Codec, features: Mapping[str, float] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The shipped predictor's curves for ``codec`` on an image with these predictor ``features``: grid knots, SSIM
+    in margin units and log10 bits per pixel at each knot (None without features, or without an SSIM model with
+    sizes for this codec and grid)."""
     from qualipress.search import predict as _predict
-    from qualipress.search.search import _features
 
     q = codec.info.quality
     model = _predict.load()
-    if q is None or model is None or image.is_float:
+    if q is None or model is None or features is None:
         return None
     m = model.models.get(f"{codec.name}|ssim")
     if m is None or "bytes_weights" not in m or m.get("grid_size") != len(q.grid):
         return None
-    row = _predict.feature_row(_features(image)[1])
+    row = _predict.feature_row(features)
     knots = np.asarray(m["knots"], dtype=np.float64)
     quality = np.maximum.accumulate(np.asarray(m["weights"]) @ row)
     log_bpp = np.maximum.accumulate(np.asarray(m["bytes_weights"]) @ row)
@@ -185,9 +189,11 @@ def _screened(p: Any, index: int, curves: tuple[np.ndarray, np.ndarray, np.ndarr
     return None
 
 
-def budget_order(codec_names: list[str], image: Any, target: Target) -> list[str]:
+def order_for_budget(codec_names: Sequence[str], image: Any, target: Target,
+                     features: Mapping[str, float] | None) -> list[str]:
     """``codec_names`` ordered for a race under ``target.budget``: the codecs with predictor curves by the SSIM
-    predicted where their file reaches the budget, best first, then the others in the given order."""
+    predicted where their file reaches the budget, best first, then the others in the given order (see
+    :func:`qualipress.search.search.budget_order`, which supplies the image's predictor ``features``)."""
     from qualipress import codecs as _codecs
 
     budget = target.budget
@@ -199,7 +205,7 @@ def budget_order(codec_names: list[str], image: Any, target: Target) -> list[str
             cdc = _codecs.get(name)
         except Exception:
             continue
-        curves = _curves(image, cdc) if cdc.info.lossy else None
+        curves = _curves(cdc, features) if cdc.info.lossy else None
         if curves is not None:
             knots, quality, _ = curves
             expected[name] = float(np.interp(_index_for_bytes(curves, budget, image), knots, quality))
