@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 
 from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
+from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
+from qualipress.io.metadata import embed_fields
 from qualipress.io.writers import encode_png, encode_tiff
 
 
@@ -78,6 +80,14 @@ class _ImagecodecsMixin:
         return _decoded(arr, _bits_of(arr))
 
 
+def jpeg_subsampling(quality: float, subsampling: str = "auto") -> str:
+    """The chroma subsampling the ``jpeg`` codec writes: ``subsampling`` itself, or for ``"auto"`` 4:2:0 below
+    quality 90 and 4:4:4 from 90 up."""
+    if subsampling != "auto":
+        return subsampling
+    return "444" if quality >= 90 else "420"
+
+
 class JpegCodec(_ImagecodecsMixin, Codec):
     """Baseline JPEG by libjpeg-turbo: 8-bit, and 12-bit for deeper sources; 4:2:0 chroma, optimised Huffman.
 
@@ -112,12 +122,8 @@ class JpegCodec(_ImagecodecsMixin, Codec):
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
 
-        sub = str(options.get("subsampling", "auto"))
-        if sub == "auto":
-            sub = "444" if (quality or 85) >= 90 else "420"
+        sub = jpeg_subsampling(quality or 85, str(options.get("subsampling", "auto")))
         if quality is not None and quality != round(quality) and image.bit_depth <= 8:
-            from qualipress.codecs.jpegq import encode_fractional
-
             # between integer qualities: continuously scaled IJG tables (a byte budget refines here)
             return encode_fractional(_plane(image), quality, sub if image.n_channels == 3 else None,
                                      bool(options.get("optimize", True)))
@@ -367,8 +373,6 @@ class HeifCodec(Codec):
             carry = options.get("metadata")
             extra: dict[str, Any] = {}
             if carry is not None:
-                from qualipress.io.metadata import embed_fields
-
                 extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
                       chroma=int(options.get("chroma", 420)), **extra)
