@@ -254,7 +254,8 @@ def budget_auto(folder: Path, limit: int | None, budgets: list[int]) -> dict:
         for b in budgets:
             row: dict = {"file": p.name, "budget": b}
             for label, factor, screen in (("race", budget_mod.SCREEN_GAIN_FACTOR, True), ("full", None, False)):
-                saved = budget_mod.SCREEN_GAIN_FACTOR, budget_mod._screened
+                # (getattr: the same command measures an older tree without the race, PYTHONPATH=<old>/src)
+                saved = getattr(budget_mod, "SCREEN_GAIN_FACTOR", None), getattr(budget_mod, "_screened", None)
                 budget_mod.SCREEN_GAIN_FACTOR = factor
                 if not screen:
                     budget_mod._screened = lambda *a, **k: None  # every codec searched to the end
