@@ -11,6 +11,7 @@ Usage::
     nice .venv/bin/python benchmarks/photo_pipeline.py avif-frac ../shared/data/kodak --limit 6
     nice .venv/bin/python benchmarks/photo_pipeline.py budget-auto ../shared/data/people/clarifai_coco_val2017 \\
         --limit 6 --budgets 15000,30000
+    nice .venv/bin/python benchmarks/photo_pipeline.py jxl-icc ../shared/data/kodak --limit 3
 
 ``transcode``: for every JPEG, the bytes of ``transcode:jpeg`` (mozjpeg lossless) and ``transcode:jpegxl`` (JPEG
 XL recompression; checked to rebuild the JPEG bit for bit). ``budget``: for each image, codec and budget, the
@@ -27,7 +28,9 @@ pairs of neighbouring quantizer steps: how often size or SSIM falls as the setti
 inside a pair (as a fraction of the pair's gap), and where n + 0.1 starts relative to n. ``budget-auto``:
 ``compress --for web --codec auto --target bytes<=N`` with the budget race (codecs ordered by predicted quality at
 the budget, the others stopped after one probe) against a full search of every web codec (screening off): encodes
-per file, chosen codec, bytes and SSIM, and in how many cases both chose the same file.
+per file, chosen codec, bytes and SSIM, and in how many cases both chose the same file. ``jxl-icc``: JPEG XL of
+each image tagged with a Display P3 profile through jxlpy (``qualipress.codecs.jxlicc``) against imagecodecs'
+untagged file at the same distance: bytes and PSNR of the decoded pixels against the source's.
 """
 
 from __future__ import annotations
@@ -284,10 +287,37 @@ def budget_auto(folder: Path, limit: int | None, budgets: list[int]) -> dict:
     return {"rows": rows, "summary": summary}
 
 
+def _jxl_psnr(data: bytes, px: np.ndarray) -> float:
+    import imagecodecs
+
+    err = imagecodecs.jpegxl_decode(data).astype(np.float64) - px
+    return round(float(10 * np.log10(255.0 ** 2 / np.mean(err ** 2))), 2)
+
+
+def jxl_icc(folder: Path, limit: int | None, distances: tuple[float, ...] = (1.0, 2.0, 4.0)) -> dict:
+    import imagecodecs
+    from tests.pipeline.test_jxl_icc import P3
+
+    from qualipress.codecs import jxlicc
+
+    rows = []
+    for p in _images(folder, (".png",), limit):
+        px = read_image(p).pixels
+        for d in distances:
+            ours = jxlicc.encode(px, P3, distance=d, lossless=False, effort=7)
+            plain = bytes(imagecodecs.jpegxl_encode(px, lossless=False, distance=d, effort=7, numthreads=2))
+
+            rows.append({"file": p.name, "distance": d, "libjxl_quality": jxlicc.quality_for_distance(d),
+                         "jxlpy_p3_bytes": len(ours), "imagecodecs_bytes": len(plain),
+                         "bytes_ratio": round(len(ours) / len(plain), 4), "jxlpy_p3_psnr": _jxl_psnr(ours, px),
+                         "imagecodecs_psnr": _jxl_psnr(plain, px)})
+    return {"rows": rows, "summary": rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", choices=("transcode", "budget", "grow", "avif-knobs", "jpeg-grid", "avif-frac",
-                                     "budget-auto"))
+                                     "budget-auto", "jxl-icc"))
     ap.add_argument("folder", type=Path)
     ap.add_argument("--limit", type=int)
     ap.add_argument("--budgets", default="20000,50000")
@@ -302,6 +332,8 @@ def main() -> None:
         res = budget(a.folder, a.limit, [int(b) for b in a.budgets.split(",")], a.codecs.split(","))
     elif a.what == "jpeg-grid":
         res = jpeg_grid(a.folder, a.limit)
+    elif a.what == "jxl-icc":
+        res = jxl_icc(a.folder, a.limit)
     elif a.what == "budget-auto":
         res = budget_auto(a.folder, a.limit, [int(b) for b in a.budgets.split(",")])
     elif a.what == "avif-frac":
