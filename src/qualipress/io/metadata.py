@@ -168,7 +168,28 @@ def _jxl_metadata(data: bytes) -> dict[str, Any]:
         for key in ("icc_profile", "icc_description"):
             if key in jpeg:
                 out[key] = jpeg[key]
+    elif (icc := _jxl_codestream_icc(data)) is not None:
+        out["icc_profile"], out["icc_description"] = icc, icc_description(icc)
     return out
+
+
+#: Descriptions libjxl gives the profile it rebuilds for an sRGB colour encoding (``RGB_D65_SRG_Rel_SRG``, and the
+#: grey equivalent): such a file is sRGB.
+_JXL_SRGB = re.compile(r"^(RGB|Gra)_D65_(SRG_)?\w+_SRG$")
+
+
+def _jxl_codestream_icc(data: bytes) -> bytes | None:
+    """The colour profile a JPEG XL codestream describes (libjxl rebuilds one for an enumerated colour encoding), or
+    None when it is sRGB or jxlpy (optional, ``qualipress.codecs.jxlicc``) cannot read it."""
+    try:
+        import jxlpy
+
+        icc = bytes(jxlpy.JXLPyDecoder(data).get_icc_profile() or b"")
+    except Exception:
+        return None
+    if not icc or _JXL_SRGB.match(icc_description(icc) or ""):
+        return None
+    return icc
 
 
 def icc_description(icc: bytes) -> str | None:

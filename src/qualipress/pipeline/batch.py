@@ -46,13 +46,14 @@ from qualipress.search import (
     SearchResult,
     Target,
     best_of,
+    budget_order,
     expected_sizes,
     measure_decoded,
     race_order,
     size_scale,
     skip_reason,
 )
-from qualipress.search.budget import prefer
+from qualipress.search.budget import prefer, quality_rank
 from qualipress.search.probe import encodable
 
 
@@ -386,7 +387,11 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     # predicted to be far larger are not searched.
     racing = options.target.budget is None and len(plan.codecs) > 1
     expected = expected_sizes(plan.codecs, encoded, options.target) if racing else {}
-    for name in race_order(plan.codecs, expected=expected):
+    # Under a byte budget: best predicted quality at the budget first; the others stop after one probe when they
+    # cannot (or are predicted not to) beat it.
+    order = (race_order(plan.codecs, expected=expected) if options.target.budget is None else
+             budget_order(list(plan.codecs), encoded, options.target))
+    for name in order:
         why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
                           size_scale(expected, results), best.codec if best is not None else None)
         if why is not None:
@@ -399,6 +404,8 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                              options.target.budget is None else None,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
                              size_scale=size_scale(expected, results),
+                             rank_to_beat=quality_rank(best, options.target) if best is not None and best.met and
+                             options.target.budget is not None else None,
                              on_skip=lambda c, why: skipped.append(f"skipped {c}: {why}"))
         except QualipressError as exc:
             if len(plan.codecs) == 1:
