@@ -192,8 +192,8 @@ def main() -> int:
             has_sub, has_bg = rule["t"] > 0, rule["f0"] < 9
             if "k" in rule:
                 return fam == ("subq+bg" if has_bg else "subq")
-            return {"default": not has_sub and not has_bg, "sub": has_sub and not has_bg, "subq": False, "subq+bg": False,
-                    "bg": has_bg and not has_sub, "sub+bg": has_sub and has_bg}[fam]
+            return {"default": not has_sub and not has_bg, "sub": has_sub and not has_bg, "subq": False,
+                    "subq+bg": False, "bg": has_bg and not has_sub, "sub+bg": has_sub and has_bg}[fam]
 
         best = next((x for x in scored if in_fam(x[1])), None)
         if best is None:

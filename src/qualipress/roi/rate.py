@@ -13,8 +13,9 @@ Method
    a finer ROI can let the background drop further (small ROIs, SSIM windows across block edges).
 
 **Byte budget** (``bytes<=N``): the one-knob mapping (ROI quality ``Q``, background ``bg_quality_for(Q)``,
-encoder defaults ``profile_for(Q)``, both adapted to the image unless ``adapt=False``: the profile switch is then
-per image, :func:`~qualipress.roi.mapping.switch_quality`). File size is **not** monotone in ``Q``: at the profile switch
+encoder defaults ``profile_for(Q)``, both adapted to the image unless ``adapt=False``: the profile switch is
+then per image, :func:`~qualipress.roi.mapping.switch_quality`). File size is **not** monotone in ``Q``: at the
+profile switch
 (:data:`~qualipress.roi.mapping.LOW_RATE_QUALITY`, 4:2:0 below, 4:4:4 from there) the file can shrink by up to
 7 % on the annotated people photos, with a lower ROI PSNR, and the RDO makes small dips elsewhere. So each
 profile's range of ``Q`` is searched on its own (:func:`highest_fitting`, which also probes two steps above
