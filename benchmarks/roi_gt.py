@@ -144,6 +144,8 @@ def main() -> int:
     ap.add_argument("--grid-offset", type=int, default=3)
     ap.add_argument("--no-uniform", action="store_true", help="jpeg-roi variants and the anchor only")
     ap.add_argument("--tag", default="")
+    ap.add_argument("--dense", action="store_true",
+                    help="quality sweeps in steps of 5 instead of 10 (checks the equal-bpp interpolation)")
     ap.add_argument("--coverage-only", action="store_true", help="block coverage of the detected ROI, no encoding")
     ap.add_argument("--dilate", type=float, default=None,
                     help="refinement dilation as a fraction of the shorter side (default: the library's 1%%)")
@@ -188,6 +190,8 @@ def main() -> int:
     if args.no_uniform:
         uniform = {ANCHOR: uniform[ANCHOR]}
     classes = [c for c in args.roi.split(",") if c]
+    uniform_q = sorted({*UNIFORM_Q, *range(15, 100, 10)}) if args.dense else UNIFORM_Q
+    roi_q = sorted({*ROI_Q, *range(15, 100, 10)}) if args.dense else ROI_Q
     codec = RoiJpegCodec()
     rows: list[dict] = []
     per_image: dict[str, dict] = {}
@@ -208,7 +212,7 @@ def main() -> int:
         }
         check_done = False
         for cname, enc in uniform.items():
-            for q in UNIFORM_Q:
+            for q in uniform_q:
                 data = enc(px, q)
                 dec = imagecodecs.jpeg8_decode(data)
                 vals = psnr_rows(px, dec, masks)
@@ -225,7 +229,7 @@ def main() -> int:
             uniform_roi = bool(opts.pop("uniform", False))  # no ROI at all: the encoder's own uniform JPEG
             analysis = empty_an if uniform_roi else truth_an if use_truth else an
             levels_seen = None
-            for q in ROI_Q:
+            for q in roi_q:
                 bg = None if ratio is None else max(5, round(ratio * q))
                 res = codec.encode_roi(img, quality=q, bg_quality=bg, analysis=analysis, **opts)
                 dec = imagecodecs.jpeg8_decode(res.data)

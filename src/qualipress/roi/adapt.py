@@ -59,16 +59,27 @@ def image_traits(pixels: np.ndarray, roi_mask: np.ndarray) -> ImageTraits:
     return ImageTraits(None if grey else chroma_energy(px), float(m.mean()) if m.size else 0.0)
 
 
-def _fine_energy(plane: np.ndarray) -> float:
-    """Mean squared difference between a plane and its 2×2-mean, bilinearly re-enlarged version."""
+def _fine_energies(planes: np.ndarray) -> np.ndarray:
+    """Per channel of ``(H, W, C)`` float32 planes: mean squared difference between the plane and its 2×2-mean,
+    bilinearly re-enlarged version (what halving the resolution loses)."""
     import cv2
 
-    h, w = plane.shape
-    h2, w2 = h - h % 2, w - w % 2
-    p = plane[:h2, :w2]
-    small = p.reshape(h2 // 2, 2, w2 // 2, 2).mean(axis=(1, 3), dtype=np.float32)
-    up = cv2.resize(small, (w2, h2), interpolation=cv2.INTER_LINEAR)
-    return float(np.mean((p - up) ** 2, dtype=np.float64))
+    h, w = planes.shape[:2]
+    p = planes[: h - h % 2, : w - w % 2]
+    small = cv2.resize(p, (p.shape[1] // 2, p.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    up = cv2.resize(small, (p.shape[1], p.shape[0]), interpolation=cv2.INTER_LINEAR).reshape(p.shape)
+    d = (p - up).reshape(-1, p.shape[2])
+    return np.einsum("ij,ij->j", d, d, dtype=np.float64) / d.shape[0]
+
+
+def _planes(px: np.ndarray, rows: slice) -> np.ndarray:
+    """JFIF Y / Cb / Cr planes (``rows`` of the colour matrix; offsets dropped) as float32 ``(H, W, k)``."""
+    import cv2
+
+    from qualipress.roi.encoder import _YCC
+
+    m = _YCC[rows]
+    return cv2.transform(np.ascontiguousarray(px, dtype=np.float32), m).reshape(px.shape[0], px.shape[1], -1)
 
 
 def chroma_detail(pixels: np.ndarray) -> float:
@@ -89,8 +100,6 @@ def chroma_detail(pixels: np.ndarray) -> float:
     float
         0.0 for grey images and for images smaller than 2×2 or without any fine luma detail.
     """
-    from qualipress.roi.encoder import rgb_to_ycbcr
-
     px = np.asarray(pixels)
     if px.ndim == 2 or (px.ndim == 3 and px.shape[2] == 1):
         return 0.0
@@ -98,11 +107,10 @@ def chroma_detail(pixels: np.ndarray) -> float:
         raise InputError(f"chroma_detail needs (H, W, 3) RGB or grey pixels, got shape {px.shape}")
     if px.shape[0] < 2 or px.shape[1] < 2:
         return 0.0
-    ycc = rgb_to_ycbcr(px)
-    e_y = _fine_energy(ycc[..., 0])
+    e_y, e_cb, e_cr = _fine_energies(_planes(px, slice(0, 3)))
     if e_y <= 1e-9:
         return 0.0
-    return (_fine_energy(ycc[..., 1]) + _fine_energy(ycc[..., 2])) / (2.0 * e_y)
+    return float((e_cb + e_cr) / (2.0 * e_y))
 
 
 def chroma_energy(pixels: np.ndarray) -> float:
@@ -111,10 +119,7 @@ def chroma_energy(pixels: np.ndarray) -> float:
     The absolute counterpart of :func:`chroma_detail`: what 4:2:0 subsampling would remove, to be compared with
     the chroma quantisation step of a quality.
     """
-    from qualipress.roi.encoder import rgb_to_ycbcr
-
     px = np.asarray(pixels)
     if px.ndim == 2 or (px.ndim == 3 and px.shape[2] == 1) or px.shape[0] < 2 or px.shape[1] < 2:
         return 0.0
-    ycc = rgb_to_ycbcr(px)
-    return (_fine_energy(ycc[..., 1]) + _fine_energy(ycc[..., 2])) / 2.0
+    return float(_fine_energies(_planes(px, slice(1, 3))).mean())
