@@ -93,11 +93,13 @@ def score(table: dict[str, dict[str, tuple[float, float]]]) -> dict[str, Any]:
     return res
 
 
-def objective(s: dict[str, Any]) -> float:
-    """Mean ROI gain over the rates; minus a large penalty per dB of background loss beyond the limit."""
+def objective(s: dict[str, Any], bg_weight: float = 0.0) -> float:
+    """Mean ROI gain over the rates plus ``bg_weight`` × the mean background change, minus a large penalty per dB
+    of background loss beyond the limit."""
     roi = [c["roi_gain"] for c in s.values() if c["roi_gain"] is not None]
-    bg_excess = sum(max(0.0, BG_LIMIT - c["bg_change"]) for c in s.values() if c["bg_change"] is not None)
-    return float(np.mean(roi)) - 10.0 * bg_excess
+    bg = [c["bg_change"] for c in s.values() if c["bg_change"] is not None]
+    bg_excess = sum(max(0.0, BG_LIMIT - b) for b in bg)
+    return float(np.mean(roi)) + bg_weight * float(np.mean(bg)) - 10.0 * bg_excess
 
 
 def midpoints(values: list[float]) -> list[float]:
@@ -139,6 +141,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("results", nargs="+", type=Path)
     ap.add_argument("--tune", choices=("coco", "heldout", "all"), default="coco")
+    ap.add_argument("--bg-weight", type=float, default=0.0,
+                    help="weight of the mean background change in the objective (0: ROI gain only, within the limit)")
     ap.add_argument("--families", default="sub,bg,sub+bg", help="which rule families to search")
     args = ap.parse_args()
     rows: list[dict] = []
@@ -182,7 +186,7 @@ def main() -> int:
             s = run(rule, tune)
         except KeyError:
             continue
-        scored.append((objective(s), rule, s))
+        scored.append((objective(s, args.bg_weight), rule, s))
     scored.sort(key=lambda x: -x[0])
     out: dict[str, Any] = {"tune": args.tune, "tune_images": tune, "eval_images": evaluate, "features": feat,
                            "command": "python benchmarks/roi_adapt.py " + " ".join(sys.argv[1:]), "best": {}}
@@ -208,7 +212,8 @@ def main() -> int:
                 f"{r} {c['roi_gain']:+.2f} ({c['bg_change']:+.2f}) n={c['n']} {c['reach_2db']}≥2" for r, c in s.items()
                 if c["roi_gain"] is not None))
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"adapt_{args.tune}.json").write_text(json.dumps(out, indent=1))
+    suffix = f"_w{args.bg_weight:g}" if args.bg_weight else ""
+    (OUT / f"adapt_{args.tune}{suffix}.json").write_text(json.dumps(out, indent=1))
     return 0
 
 
