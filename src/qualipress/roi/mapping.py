@@ -21,6 +21,7 @@ background to take bits from, and what the detector missed of the people lies in
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -32,14 +33,32 @@ LARGE_ROI = 0.34
 LARGE_ROI_BG_RATIO = 0.55
 
 
-def bg_quality_for(quality: float, roi_fraction: float | None = None) -> float:
+def ijg_scale(quality: float) -> float:
+    """IJG quality scaling factor in percent (``jpeg_quality_scaling``): table step = base × scale / 100."""
+    q = min(max(float(quality), 1.0), 100.0)
+    return 5000.0 / q if q < 50 else 200.0 - 2.0 * q
+
+
+def quality_for_scale(scale: float) -> float:
+    """Inverse of :func:`ijg_scale` (a real-valued quality in 1..100)."""
+    s = max(float(scale), 0.0)
+    q = 5000.0 / s if s > 100.0 else (200.0 - s) / 2.0
+    return min(max(q, 1.0), 100.0)
+
+
+def bg_quality_for(quality: float, roi_fraction: float | None = None, max_step_ratio: float | None = None) -> float:
     """Background quality paired with ROI quality ``quality`` by the single-knob mapping.
 
     ``max(5, round(0.45 * Q))``; with ``roi_fraction`` (share of the picture in the detected ROI, per-image
-    adaptation) at or above :data:`LARGE_ROI`, ``max(5, round(0.55 * Q))``.
+    adaptation) at or above :data:`LARGE_ROI`, ``max(5, round(0.55 * Q))``. With ``max_step_ratio`` the
+    background's quantiser steps are at most that many times the ROI's (the quality ratio alone makes them 2× at
+    Q = 30 but 6× at Q = 90 and 19× at Q = 97).
     """
     large = roi_fraction is not None and float(roi_fraction) >= LARGE_ROI
-    return float(max(5, round((LARGE_ROI_BG_RATIO if large else BG_RATIO) * float(quality))))
+    bg = float(max(5, round((LARGE_ROI_BG_RATIO if large else BG_RATIO) * float(quality))))
+    if max_step_ratio is not None:
+        bg = max(bg, float(math.ceil(quality_for_scale(max_step_ratio * ijg_scale(quality)))))
+    return min(bg, float(quality))
 
 
 #: ROI qualities below this get the low-rate profile (:data:`LOW_RATE`), the others :data:`HIGH_RATE` (when the
