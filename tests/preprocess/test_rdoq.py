@@ -130,7 +130,7 @@ def _real_levels(data: bytes, tmp_path, planes: int, shape: tuple[int, int], fac
 @pytest.mark.parametrize("quality", [40, 75, 92])
 def test_real_encoder_writes_the_chosen_levels(tmp_path, quality):
     img = textured(96, 128, seed=4, noise=4.0)
-    out, levels = rdoq(img, quality, settings=RdoqSettings(strength=0.05))
+    out, levels = rdoq(img, quality, settings=RdoqSettings(strength=1.0))
     assert not np.array_equal(out.pixels, img.pixels)
     c = codecs.get("jpeg")
     factors = jpeg_layout("jpeg", quality).factors
@@ -159,7 +159,7 @@ def test_saves_bits_at_equal_psnr_against_the_codecs_own_curve():
     psnr = np.array([p.values()["psnr"] for p in anchor])
     logb = np.log([p.bytes for p in anchor])
     for q in (50, 70):
-        edited, _ = rdoq(img, q, settings=RdoqSettings(strength=0.05))
+        edited, _ = rdoq(img, q, settings=RdoqSettings(strength=1.0))
         p = probe(edited, c, q, reference=ref, metrics=("psnr",))
         plain = anchor[grid.index(q)] if q in grid else probe(img, c, q, reference=ref, metrics=("psnr",))
         assert p.bytes < plain.bytes

@@ -57,7 +57,7 @@ _YCC2RGB = np.linalg.inv(_RGB2YCC)
 _PLANE_WEIGHT = (_YCC2RGB**2).sum(axis=0) / 3.0
 
 #: Bumped when the method's output changes (benchmark caches key on it).
-RDOQ_VERSION = 1
+RDOQ_VERSION = 2
 
 #: Blocks handled per trellis call (blocks are sorted by their number of non-zero levels first).
 _CHUNK = 2048
@@ -70,7 +70,9 @@ class RdoqSettings:
     Attributes
     ----------
     strength : float
-        ``λ`` in units of the mean squared luma quantisation step (raised to ``1 - beta``): 0 changes nothing.
+        ``λ`` as a multiple of the codec's own distortion-per-bit slope at the encode's quality for this image
+        (measured by the model between the tables of quality ± 3, in the same distortion units): 1 trades error
+        for bits at the rate the codec's quality scale does; 0 changes nothing.
     beta : float
         0 = plain squared error (what PSNR rewards); 1 = error measured in units of each coefficient's own
         quantisation step (the table's perceptual weighting: low frequencies, with small steps, are protected).
@@ -80,7 +82,7 @@ class RdoqSettings:
         Trellis passes; the Huffman code lengths are re-estimated from the levels of the previous pass.
     """
 
-    strength: float = 0.12
+    strength: float = 1.0
     beta: float = 0.0
     chroma: bool = True
     passes: int = 2
@@ -313,58 +315,99 @@ def _trellis_chunk(mag: np.ndarray, plain: np.ndarray, z: np.ndarray, weight: np
 # -- the pre-edit ----------------------------------------------------------------------------------------------
 
 
-def _plane_lambda(layout: JpegLayout, settings: RdoqSettings) -> tuple[float, float]:
-    """(λ, exponent) shared by the planes: λ in units of the mean squared luma AC step."""
-    expo = 2.0 * (1.0 - settings.beta)
-    qs = float(np.mean(layout.luma.reshape(-1)[ZIGZAG[1:]]))
-    return settings.strength * qs**expo, expo
-
-
-def _weights(table: np.ndarray, plane_weight: float, expo: float) -> np.ndarray:
-    """Distortion per squared step unit at each zig-zag position."""
-    return plane_weight * table.reshape(-1)[ZIGZAG] ** expo
+#: Quality steps either side of the encode's quality over which the model measures the codec's own RD slope.
+_SLOPE_STEP = 3.0
 
 
 @dataclass
 class _Plane:
-    """One component as the encoder sees it: its (cropped, down-sampled) samples, table, weights."""
+    """One component as the encoder sees it: DCT coefficients of its (cropped, down-sampled) samples, its table,
+    and the distortion weight of a unit coefficient error at each zig-zag position (``omega``)."""
 
     coef: np.ndarray
     table: np.ndarray
-    weight: np.ndarray
+    omega: np.ndarray
     shape: tuple[int, int]
 
-    def levels(self) -> np.ndarray:
-        q = self.table.reshape(-1)[ZIGZAG]
+    @property
+    def steps(self) -> np.ndarray:
+        return self.table.reshape(-1)[ZIGZAG]
+
+    @property
+    def weight(self) -> np.ndarray:
+        """Distortion per squared step unit (what the trellis weighs errors of ``coef / steps`` with)."""
+        return self.omega * self.steps**2
+
+    def levels(self, steps: np.ndarray | None = None) -> np.ndarray:
+        q = self.steps if steps is None else steps
         return np.floor(np.abs(self.coef / q) + 0.5).astype(np.int64) * np.where(self.coef < 0, -1, 1)
 
 
-def _planes(ycc: np.ndarray, layout: JpegLayout, expo: float, chroma: bool) -> list[_Plane]:
+def _planes(ycc: np.ndarray, layout: JpegLayout, beta: float, chroma: bool) -> list[_Plane]:
+    """The planes the encoder codes. ``omega`` = what a unit error costs in RGB squared error (a chroma sample of a
+    subsampled plane covers ``fy·fx`` pixels), tilted by ``step**(-2·beta)`` (the table's own weighting)."""
     fy, fx = layout.factors
-    out = [_Plane(_to_blocks(ycc[..., 0]), layout.luma, _weights(layout.luma, _PLANE_WEIGHT[0], expo),
-                  ycc.shape[:2])]
+
+    def omega(table: np.ndarray, plane_weight: float) -> np.ndarray:
+        return plane_weight * table.reshape(-1)[ZIGZAG] ** (-2.0 * beta)
+
+    out = [_Plane(_to_blocks(ycc[..., 0]), layout.luma, omega(layout.luma, _PLANE_WEIGHT[0]), ycc.shape[:2])]
     if chroma and ycc.shape[2] == 3:
         h, w = ycc.shape[0] // fy, ycc.shape[1] // fx
         for c in (1, 2):
             sub = ycc[..., c].reshape(h, fy, w, fx).mean(axis=(1, 3))
-            out.append(_Plane(_to_blocks(sub), layout.chroma,
-                              _weights(layout.chroma, _PLANE_WEIGHT[c] * fy * fx, expo), (h, w)))
+            out.append(_Plane(_to_blocks(sub), layout.chroma, omega(layout.chroma, _PLANE_WEIGHT[c] * fy * fx),
+                              (h, w)))
     return out
+
+
+def _groups(planes: list[_Plane]) -> list[list[int]]:
+    """Planes that share a Huffman table: luma; Cb and Cr."""
+    return [g for g in ([0], list(range(1, len(planes)))) if g]
+
+
+def _rate_distortion(planes: list[_Plane], tables: list[np.ndarray]) -> tuple[float, float]:
+    """Model (distortion, bits) of the AC coefficients quantised by plain rounding with ``tables`` (zig-zag)."""
+    dist, bits = 0.0, 0.0
+    for g in _groups(planes):
+        counts = np.zeros(256, np.int64)
+        for i in g:
+            p, q = planes[i], tables[i]
+            lv = p.levels(q)
+            err = np.abs(p.coef[:, 1:]) - np.abs(lv[:, 1:]) * q[1:]
+            dist += float((p.omega[1:] * err**2).sum())
+            counts += ac_symbols(lv)
+            bits += float(_bit_length(np.abs(lv[:, 1:])).sum())
+        bits += float((counts * code_lengths(counts)).sum())
+    return dist, bits
+
+
+def codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapping[str, Any] | None) -> float:
+    """The codec's own distortion-per-bit slope at ``quality`` for this image, from the model (no encode):
+    −ΔD/ΔR between the tables of ``quality ± 3``. 0 when it cannot be measured (e.g. a flat image)."""
+    lo, hi = max(1.0, quality - _SLOPE_STEP), min(100.0, quality + _SLOPE_STEP)
+    if codec == "jpegli":
+        lo, hi = float(round(lo)), float(round(hi))
+    pts = []
+    for q in (lo, hi):
+        lay = jpeg_layout(codec, q, options)
+        tabs = [(lay.luma if i == 0 else lay.chroma).reshape(-1)[ZIGZAG] for i in range(len(planes))]
+        pts.append(_rate_distortion(planes, tabs))
+    (d_lo, r_lo), (d_hi, r_hi) = pts
+    if r_hi - r_lo <= 0 or d_lo - d_hi <= 0:
+        return 0.0
+    return (d_lo - d_hi) / (r_hi - r_lo)
 
 
 def _choose_levels(planes: list[_Plane], lam: float, passes: int) -> list[np.ndarray]:
     """Trellis levels of every plane; luma and chroma have their own Huffman tables (Cb and Cr share one)."""
-    groups = [[0], [i for i in range(1, len(planes))]]
     levels = [p.levels() for p in planes]
     for _ in range(max(1, passes)):
-        for g in groups:
-            if not g:
-                continue
+        for g in _groups(planes):
             lengths = code_lengths(sum(ac_symbols(levels[i]) for i in g))
             for i in g:
                 p = planes[i]
-                u = p.coef / p.table.reshape(-1)[ZIGZAG]
-                levels[i] = trellis(u, p.weight, lam, lengths)
+                levels[i] = trellis(p.coef / p.steps, p.weight, lam, lengths)
     return levels
 
 
@@ -387,7 +430,7 @@ def predicted_levels(image: Image, quality: float, *, codec: str = "jpeg",
     layout = _layout_for(image, codec, quality, options)
     h, w = _mcu_crop(image, layout)
     ycc = _ycc(image)[:h, :w]
-    return [p.levels() for p in _planes(ycc, layout, 2.0, True)]
+    return [p.levels() for p in _planes(ycc, layout, 0.0, True)]
 
 
 def _ycc(image: Image) -> np.ndarray:
@@ -430,16 +473,17 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
     h, w = _mcu_crop(image, layout)
     if h == 0 or w == 0 or cfg.strength <= 0:
         return image, []
-    lam, expo = _plane_lambda(layout, cfg)
     ycc = _ycc(image)[:h, :w]
-    planes = _planes(ycc, layout, expo, cfg.chroma)
+    planes = _planes(ycc, layout, cfg.beta, cfg.chroma)
+    lam = cfg.strength * codec_slope(planes, codec, quality, options)
+    if lam <= 0:
+        return image, []
     levels = _choose_levels(planes, lam, cfg.passes)
     delta = np.zeros_like(ycc)
     fy, fx = layout.factors
     for c, (p, lv) in enumerate(zip(planes, levels, strict=True)):
-        q = p.table.reshape(-1)[ZIGZAG]
         changed = lv != p.levels()
-        target = np.where(changed, lv * q, p.coef)  # moved coefficients go to the centre of their new bin
+        target = np.where(changed, lv * p.steps, p.coef)  # moved coefficients go to the centre of their new bin
         d = _from_blocks(target - p.coef, p.shape)
         if c:
             d = np.repeat(np.repeat(d, fy, axis=0), fx, axis=1)
