@@ -57,7 +57,7 @@ _YCC2RGB = np.linalg.inv(_RGB2YCC)
 _PLANE_WEIGHT = (_YCC2RGB**2).sum(axis=0) / 3.0
 
 #: Bumped when the method's output changes (benchmark caches key on it).
-RDOQ_VERSION = 2
+RDOQ_VERSION = 3
 
 #: Blocks handled per trellis call (blocks are sorted by their number of non-zero levels first).
 _CHUNK = 2048
@@ -96,6 +96,9 @@ class JpegLayout:
     chroma: np.ndarray
     #: Chroma down-sampling factors (vertical, horizontal): (2, 2) = 4:2:0, (1, 2) = 4:2:2, (1, 1) = 4:4:4.
     factors: tuple[int, int]
+    #: AC coefficients with ``|c / step|`` below this are written as zero (0.5: plain rounding, libjpeg-turbo;
+    #: jpegli's adaptive dead zone is modelled by the one value calibrated for its proxy, ~0.92).
+    zero: float = 0.5
 
 
 def jpeg_layout(codec: str, quality: float, options: Mapping[str, Any] | None = None) -> JpegLayout:
@@ -127,10 +130,10 @@ def jpeg_layout(codec: str, quality: float, options: Mapping[str, Any] | None = 
         sub = jpeg_subsampling(quality, str((options or {}).get("subsampling", "auto")))
         return JpegLayout(luma, chroma, {"420": (2, 2), "422": (1, 2), "444": (1, 1)}[sub])
     if codec == "jpegli":
-        from qualipress.preprocess.jpegproxy import jpegli_tables
+        from qualipress.preprocess.jpegproxy import DEADZONE, jpegli_tables
 
         luma, chroma = (np.asarray(t, np.float64) for t in jpegli_tables(int(round(quality))))
-        return JpegLayout(luma, chroma, (2, 2))
+        return JpegLayout(luma, chroma, (2, 2), DEADZONE["jpegli"])
     raise UnsupportedError(f"rdoq pre-edits for {', '.join(RDOQ_CODECS)}, not {codec!r}")
 
 
@@ -213,7 +216,7 @@ def code_lengths(counts: np.ndarray) -> np.ndarray:
 # -- the trellis -----------------------------------------------------------------------------------------------
 
 
-def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray) -> np.ndarray:
+def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, zero: float = 0.5) -> np.ndarray:
     """Per block, the AC levels that minimise ``Σ weight·(|u| − level)² + lam·bits``.
 
     Parameters
@@ -226,6 +229,8 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray) 
         Price of one bit in distortion units.
     lengths : numpy.ndarray
         (256,) code length of every AC symbol (:func:`code_lengths`).
+    zero : float
+        The encoder's zero threshold (:attr:`JpegLayout.zero`): AC coefficients under it are zero anyway.
 
     Returns
     -------
@@ -236,6 +241,7 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray) 
     n = len(u)
     mag = np.abs(u)
     plain = np.floor(mag + 0.5).astype(np.int64)
+    plain[:, 1:][mag[:, 1:] < zero] = 0
     out = np.zeros((n, 64), np.int64)
     out[:, 0] = plain[:, 0]
     d0 = weight[None, 1:] * mag[:, 1:] ** 2
@@ -328,6 +334,7 @@ class _Plane:
     table: np.ndarray
     omega: np.ndarray
     shape: tuple[int, int]
+    zero: float = 0.5
 
     @property
     def steps(self) -> np.ndarray:
@@ -339,8 +346,10 @@ class _Plane:
         return self.omega * self.steps**2
 
     def levels(self, steps: np.ndarray | None = None) -> np.ndarray:
-        q = self.steps if steps is None else steps
-        return np.floor(np.abs(self.coef / q) + 0.5).astype(np.int64) * np.where(self.coef < 0, -1, 1)
+        mag = np.abs(self.coef / (self.steps if steps is None else steps))
+        lv = np.floor(mag + 0.5).astype(np.int64)
+        lv[:, 1:][mag[:, 1:] < self.zero] = 0
+        return lv * np.where(self.coef < 0, -1, 1)
 
 
 def _planes(ycc: np.ndarray, layout: JpegLayout, beta: float, chroma: bool) -> list[_Plane]:
@@ -351,13 +360,14 @@ def _planes(ycc: np.ndarray, layout: JpegLayout, beta: float, chroma: bool) -> l
     def omega(table: np.ndarray, plane_weight: float) -> np.ndarray:
         return plane_weight * table.reshape(-1)[ZIGZAG] ** (-2.0 * beta)
 
-    out = [_Plane(_to_blocks(ycc[..., 0]), layout.luma, omega(layout.luma, _PLANE_WEIGHT[0]), ycc.shape[:2])]
+    out = [_Plane(_to_blocks(ycc[..., 0]), layout.luma, omega(layout.luma, _PLANE_WEIGHT[0]), ycc.shape[:2],
+                  layout.zero)]
     if chroma and ycc.shape[2] == 3:
         h, w = ycc.shape[0] // fy, ycc.shape[1] // fx
         for c in (1, 2):
             sub = ycc[..., c].reshape(h, fy, w, fx).mean(axis=(1, 3))
             out.append(_Plane(_to_blocks(sub), layout.chroma, omega(layout.chroma, _PLANE_WEIGHT[c] * fy * fx),
-                              (h, w)))
+                              (h, w), layout.zero))
     return out
 
 
@@ -407,7 +417,7 @@ def _choose_levels(planes: list[_Plane], lam: float, passes: int) -> list[np.nda
             lengths = code_lengths(sum(ac_symbols(levels[i]) for i in g))
             for i in g:
                 p = planes[i]
-                levels[i] = trellis(p.coef / p.steps, p.weight, lam, lengths)
+                levels[i] = trellis(p.coef / p.steps, p.weight, lam, lengths, p.zero)
     return levels
 
 
