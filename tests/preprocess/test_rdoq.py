@@ -251,3 +251,16 @@ def test_compress_with_rdoq_pre_edits_each_probe(tmp_path):
 def _record(outdir) -> dict:
     lines = (outdir / "qualipress-report.jsonl").read_text().splitlines()
     return next(r for r in map(json.loads, filter(None, lines)) if r.get("output"))
+
+
+def test_masking_moves_the_edits_into_busy_blocks():
+    flat = textured(64, 128, seed=5, noise=1.0).pixels.astype(np.int16)
+    busy = textured(64, 128, seed=6, noise=14.0).pixels.astype(np.int16)
+    img = Image(np.ascontiguousarray(np.concatenate([flat, busy], axis=0).astype(np.uint8)), 8)
+
+    def busy_share(masking: float) -> float:
+        out, _ = rdoq(img, 60, settings=RdoqSettings(masking=masking))
+        diff = np.abs(out.pixels.astype(int) - img.pixels.astype(int))
+        return float(diff[64:].sum() / max(diff.sum(), 1))
+
+    assert busy_share(1.0) > busy_share(0.0)

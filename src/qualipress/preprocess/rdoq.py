@@ -80,12 +80,17 @@ class RdoqSettings:
         Also edit Cb and Cr.
     passes : int
         Trellis passes; the Huffman code lengths are re-estimated from the levels of the previous pass.
+    masking : float
+        Texture masking: each block's distortion is divided by ``((a + 2) / (ā + 2)) ** masking`` (``a`` = the
+        block's RMS AC coefficient in code values, ``ā`` its median over the plane; clipped to ¼..4), so busy
+        blocks, where an error is less visible, give up more bits and flat blocks fewer. 0 = plain.
     """
 
     strength: float = 1.0
     beta: float = 0.0
     chroma: bool = True
     passes: int = 2
+    masking: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -224,7 +229,7 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, 
     u : numpy.ndarray
         (n, 64) coefficients divided by their quantisation step, zig-zag order.
     weight : numpy.ndarray
-        (64,) distortion per squared step unit at each zig-zag position.
+        (64,) distortion per squared step unit at each zig-zag position, or (n, 64) per block.
     lam : float
         Price of one bit in distortion units.
     lengths : numpy.ndarray
@@ -244,7 +249,8 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, 
     plain[:, 1:][mag[:, 1:] < zero] = 0
     out = np.zeros((n, 64), np.int64)
     out[:, 0] = plain[:, 0]
-    d0 = weight[None, 1:] * mag[:, 1:] ** 2
+    weight = np.broadcast_to(weight, (n, 64))
+    d0 = weight[:, 1:] * mag[:, 1:] ** 2
     z = np.zeros((n, 64))
     np.cumsum(d0, axis=1, out=z[:, 1:])  # z[:, k] = zeroing error of positions 1..k
     count = (plain[:, 1:] > 0).sum(axis=1)
@@ -253,7 +259,7 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, 
         idx = order[start:start + _CHUNK]
         m = int(count[idx].max()) if len(idx) else 0
         if m:
-            out[idx, 1:] = _trellis_chunk(mag[idx], plain[idx], z[idx], weight, lam, lengths, m)
+            out[idx, 1:] = _trellis_chunk(mag[idx], plain[idx], z[idx], weight[idx], lam, lengths, m)
     sign = np.where(u < 0, -1, 1)
     return out * sign
 
@@ -274,7 +280,7 @@ def _trellis_chunk(mag: np.ndarray, plain: np.ndarray, z: np.ndarray, weight: np
     a1 = np.where(valid, plain[rows, safe], 1)
     a2 = a1 - 1
     u_at = mag[rows, safe]
-    w_at = weight[safe]
+    w_at = weight[rows, safe]
     dist1 = w_at * (u_at - a1) ** 2
     dist2 = w_at * (u_at - a2) ** 2
     s1 = _bit_length(a1)
@@ -409,15 +415,25 @@ def codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mappi
     return (d_lo - d_hi) / (r_hi - r_lo)
 
 
-def _choose_levels(planes: list[_Plane], lam: float, passes: int) -> list[np.ndarray]:
+def _masked(p: _Plane, masking: float) -> np.ndarray:
+    """Per-block trellis weights with texture masking (see :attr:`RdoqSettings.masking`)."""
+    if masking == 0:
+        return p.weight
+    act = np.sqrt((p.coef[:, 1:] ** 2).mean(axis=1))
+    m = np.clip(((act + 2.0) / (float(np.median(act)) + 2.0)) ** masking, 0.25, 4.0)
+    return p.weight[None, :] / m[:, None]
+
+
+def _choose_levels(planes: list[_Plane], lam: float, passes: int, masking: float = 0.0) -> list[np.ndarray]:
     """Trellis levels of every plane; luma and chroma have their own Huffman tables (Cb and Cr share one)."""
     levels = [p.levels() for p in planes]
+    weights = [_masked(p, masking) for p in planes]
     for _ in range(max(1, passes)):
         for g in _groups(planes):
             lengths = code_lengths(sum(ac_symbols(levels[i]) for i in g))
             for i in g:
                 p = planes[i]
-                levels[i] = trellis(p.coef / p.steps, p.weight, lam, lengths, p.zero)
+                levels[i] = trellis(p.coef / p.steps, weights[i], lam, lengths, p.zero)
     return levels
 
 
@@ -488,7 +504,7 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
     lam = cfg.strength * codec_slope(planes, codec, quality, options)
     if lam <= 0:
         return image, []
-    levels = _choose_levels(planes, lam, cfg.passes)
+    levels = _choose_levels(planes, lam, cfg.passes, cfg.masking)
     delta = np.zeros_like(ycc)
     fy, fx = layout.factors
     for c, (p, lv) in enumerate(zip(planes, levels, strict=True)):
@@ -511,7 +527,8 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
 
 
 #: Name of the method for :func:`qualipress.preprocess.get_preprocessor` (``rdoq`` or
-#: ``rdoq:strength=S:beta=B:chroma=0|1:passes=N:quality=Q:codec=C``; ``:`` separates, as names are listed with ``,``).
+#: ``rdoq:strength=S:beta=B:masking=M:chroma=0|1:passes=N:quality=Q:codec=C``; ``:`` separates, as names are
+#: listed with ``,``).
 RDOQ = "rdoq"
 #: The pool's ``deadzone`` made at the encode's own quality (the baseline of the family).
 DEADZONE_MATCHED = "deadzone-matched"
@@ -532,7 +549,7 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
     if head != RDOQ:
         return None
     kw: dict[str, Any] = {}
-    fields = {"strength": float, "beta": float, "chroma": lambda v: v not in ("0", "false", "no"),
+    fields = {"strength": float, "beta": float, "masking": float, "chroma": lambda v: v not in ("0", "false", "no"),
               "passes": int}
     extra: dict[str, Any] = {}
     for item in filter(None, (t.strip() for t in rest.split(":"))):
@@ -547,8 +564,8 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
             else:
                 raise ValueError(item)
         except ValueError:
-            raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, chroma=0|1, passes=N, "
-                                   f"quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
+            raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, chroma=0|1, "
+                                   f"passes=N, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
     return RdoqPreprocessor(settings=RdoqSettings(**kw), **extra)
 
 
@@ -586,7 +603,7 @@ class RdoqPreprocessor:
         """What identifies its outputs (benchmark caches)."""
         s = self.settings
         return (f"rdoq-v{RDOQ_VERSION}:strength={s.strength:g},beta={s.beta:g},chroma={int(s.chroma)},"
-                f"passes={s.passes},quality={self.quality:g},codec={self.codec}")
+                f"passes={s.passes},masking={s.masking:g},quality={self.quality:g},codec={self.codec}")
 
     def __repr__(self) -> str:
         return self.cache_id
