@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
+from qualipress.io.jpegtables import ANNEX_K_LUMA, ijg_table
 
 #: Metadata policies of ``--metadata``.
 POLICIES = ("keep", "strip", "strip-gps")
@@ -189,11 +190,8 @@ def is_srgb(icc: bytes | None) -> bool:
     return "srgb" in (icc_description(icc) or "").lower()
 
 
-#: IJG luminance quantisation table at quality 50 (ITU-T T.81 Annex K.1), natural order.
-IJG_LUMA = np.array([
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.float64)
+_LUMA = ANNEX_K_LUMA.ravel()
+
 
 def estimate_jpeg_quality(luma_table: np.ndarray) -> int:
     """IJG quality (1–100) whose scaled luminance table is closest to ``luma_table`` (natural order, 64 values).
@@ -204,8 +202,7 @@ def estimate_jpeg_quality(luma_table: np.ndarray) -> int:
     t = np.asarray(luma_table, dtype=np.float64).ravel()
     best, best_err = 50, np.inf
     for q in range(1, 101):
-        scale = 5000 / q if q < 50 else 200 - 2 * q
-        ref = np.clip(np.floor((IJG_LUMA * scale + 50) / 100), 1, 255)
+        ref = ijg_table(_LUMA, q)
         err = float(np.abs(ref - t).sum())
         if err < best_err:
             best, best_err = q, err
