@@ -237,27 +237,27 @@ def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
     Parameters
     ----------
     pixels : numpy.ndarray
-        ``(H, W, C)`` as stored in the file.
+        ``(H, W, ...)`` as stored in the file: pixels, or a mask / annotation map that must follow them.
     orientation : int
 
     Returns
     -------
     numpy.ndarray
-        Contiguous array; ``(W, H, C)`` for orientations 5–8.
+        Contiguous array; ``(W, H, ...)`` for orientations 5–8.
     """
     ops = {
         1: lambda a: a,
         2: lambda a: a[:, ::-1],
         3: lambda a: a[::-1, ::-1],
         4: lambda a: a[::-1],
-        5: lambda a: a.transpose(1, 0, 2),
+        5: lambda a: a.swapaxes(0, 1),
         6: lambda a: np.rot90(a, -1),
-        7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+        7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
         8: lambda a: np.rot90(a, 1),
     }
     if orientation not in ops:
         raise InputError(f"EXIF orientation {orientation} is not 1..8")
-    return np.ascontiguousarray(ops[orientation](pixels))
+    return np.ascontiguousarray(ops[orientation](np.asarray(pixels)))
 
 
 # -- policies -----------------------------------------------------------------------------------------------
