@@ -37,7 +37,7 @@ from qualipress.io import (
 
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
-from qualipress.io.files import exclusive_lock
+from qualipress.io.files import exclusive_lock, json_default
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
@@ -208,20 +208,6 @@ def check_collisions(jobs: list[Job], outdir: Path, *, name_with_ext: bool = Fal
 def read_report(path: Path) -> list[dict[str, Any]]:
     """Records of a report file; a torn last line (interrupted write) is ignored."""
     return [rec for rec in read_jsonl(path) if "input" in rec]
-
-
-def _append(path: Path, record: dict[str, Any]) -> None:
-    append_jsonl(path, record, default=_json_default)
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
 
 
 # -- one file ---------------------------------------------------------------------------------------------
@@ -467,7 +453,7 @@ def _mark_done(outdir: Path, record: dict[str, Any]) -> None:
     marker = _marker_path(outdir, Path(record["output"]))
     with contextlib.suppress(OSError, ValueError, QualipressError):
         paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
-        blob = json.dumps({"paths": paths, "record": record}, default=_json_default)
+        blob = json.dumps({"paths": paths, "record": record}, default=json_default)
         atomic_write_bytes(marker, blob.encode(), overwrite=True)
 
 
@@ -503,7 +489,7 @@ def _recover_pending(outdir: Path, finished: dict[str, str | None], *, key: str,
         elif (isinstance(rec, dict) and rec.get("settings_key") == key and main == rec.get("output")
               and all(Path(p).is_file() for p in paths) and sha256_file(main) == rec.get("output_sha256")):
             rec = {**rec, "recovered": True}
-            _append(report_path, rec)
+            append_jsonl(report_path, rec)
             recovered.append(rec)
         else:
             for p in paths:
@@ -632,7 +618,7 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         except OSError as exc:
             rec = _failed(job, f"{job.source}: cannot read ({exc.strerror})")
             records.append(rec)
-            _append(report_path, rec)
+            append_jsonl(report_path, rec)
             if progress:
                 progress(rec)
             continue
@@ -645,7 +631,7 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         todo.append((job, sha))
 
     def finished(rec: dict[str, Any]) -> None:
-        _append(report_path, rec)
+        append_jsonl(report_path, rec)
         records.append(rec)
         if rec.get("output"):
             _marker_path(out, Path(rec["output"])).unlink(missing_ok=True)
