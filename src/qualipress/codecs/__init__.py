@@ -27,6 +27,7 @@ from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.errors import CodecUnavailableError, InputError, UnsupportedError
 from qualipress.io.image import Image, check_dimensions
 from qualipress.io.readers import register_reader
+from qualipress.io.transfer import ALPHA_KEY
 
 #: name → "module:Class". Order is the order ``qualipress codecs`` lists them and ``--codec auto`` tries them.
 CODECS: dict[str, str] = {
@@ -228,7 +229,10 @@ def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
             px = np.concatenate([grey, px[..., 3:]], axis=2) if reference.n_channels == 2 else grey
         else:
             raise UnsupportedError(f"decoded shape {px.shape} differs from the source {reference.pixels.shape}")
-    return Image(px, reference.bit_depth, reference.transfer, reference.colorspace)
+    # the decoded alpha means what the reference's does (premultiplied PQ copies of EXRs)
+    kind = reference.metadata.get(ALPHA_KEY) if reference.has_alpha else None
+    return Image(px, reference.bit_depth, reference.transfer, reference.colorspace,
+                 {ALPHA_KEY: kind} if kind else {})
 
 
 def _file_reader(fmt: str) -> Callable[[Path, int], Image]:

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError
-from qualipress.io import Image, as_image, to_perceptual
+from qualipress.io import Image, as_image, seen_colour, to_perceptual
 
 #: Block size (pixels) of the block measures.
 BLOCK = 16
@@ -367,7 +367,7 @@ def frame_arrays(image: Image | np.ndarray, *, block: int = BLOCK) -> FrameArray
     img = as_image(image)
     if img.is_float and not np.isfinite(img.pixels).all():
         raise InputError("frame has NaN or Inf samples; analysis needs finite values")
-    code = np.asarray(to_perceptual(img), np.float32)
+    code = np.asarray(seen_colour(img), np.float32)
     y = luma(code)
     stats = block_stats(y, block=block)
     return FrameArrays(code, y, stats, grain(y, stats))
