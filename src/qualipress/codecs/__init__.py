@@ -202,14 +202,18 @@ def decode_as(fmt: str, data: bytes) -> Image:
 def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
     """Decode ``data`` and describe it like ``reference`` (same bit depth and transfer), ready for metrics.
 
-    Codecs that scale a shallow image into a deeper container (10-bit into 12-bit JPEG) are scaled back.
+    Codecs that scale a shallow image into a deeper container (10-bit into 12-bit JPEG) are scaled back; a codec
+    whose container depth depends on more than the bit depth says it through ``container_depth(reference)``
+    (JPEG XL: 16 for colour-tagged 10-bit images, see :mod:`qualipress.codecs.jxlcolour`).
     """
     out = codec.decode(data)
     px = out.pixels
     if reference.is_float:
         raise UnsupportedError("decode_like needs an integer reference; compare perceptual images")
-    if codec.info.scales_to_container:
-        stored = codec.storage_depth(reference.bit_depth) or reference.bit_depth
+    depth_of = getattr(codec, "container_depth", None)
+    if callable(depth_of) or codec.info.scales_to_container:
+        stored = (depth_of(reference) if callable(depth_of) else codec.storage_depth(reference.bit_depth)) \
+            or reference.bit_depth
         shift = stored - reference.bit_depth
         if shift > 0:
             px = ((px.astype(np.uint32) + (1 << (shift - 1))) >> shift).astype(px.dtype)
