@@ -8,6 +8,7 @@ Usage::
     nice .venv/bin/python benchmarks/photo_pipeline.py grow ../shared/data/people --codec webp --profile C1
     nice .venv/bin/python benchmarks/photo_pipeline.py avif-knobs ../shared/data/kodak --limit 3
     nice .venv/bin/python benchmarks/photo_pipeline.py jpeg-grid ../shared/data/kodak --limit 2
+    nice .venv/bin/python benchmarks/photo_pipeline.py avif-frac ../shared/data/kodak --limit 6
 
 ``transcode``: for every JPEG, the bytes of ``transcode:jpeg`` (mozjpeg lossless) and ``transcode:jpegxl`` (JPEG
 XL recompression; checked to rebuild the JPEG bit for bit). ``budget``: for each image, codec and budget, the
@@ -18,12 +19,16 @@ AVIF encoder option gives file sizes between two neighbouring quality steps (for
 of one quality step, and of chroma subsampling, AOM speed and (through Pillow's AVIF plugin) AOM's
 quantisation-matrix level and sharpness, at a fixed quality. ``jpeg-grid``: JPEG bytes at qualities 5–99 in steps
 of 0.25 (fractional qualities, :mod:`qualipress.codecs.jpegq`): how often the size drops as the quality rises,
-the largest drop, and the largest step outside the 4:2:0 -> 4:4:4 switch at 90.
+the largest drop, and the largest step outside the 4:2:0 -> 4:4:4 switch at 90. ``avif-frac``: AVIF bytes and SSIM
+at fractional qualities n, n + 0.1, …, n + 0.9, n + 1 (AOM delta-q strength, :mod:`qualipress.codecs.avifq`) for
+pairs of neighbouring quantizer steps: how often size or SSIM falls as the setting rises, the largest size step
+inside a pair (as a fraction of the pair's gap), and where n + 0.1 starts relative to n.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -144,8 +149,6 @@ def _pillow_avif_bytes(im: object, q: int, **kw: object) -> int:
 
 
 def avif_knobs(folder: Path, limit: int | None, quality: int = 62) -> dict:
-    import itertools
-
     from PIL import Image as PILImage
 
     rows = []
@@ -197,9 +200,49 @@ def jpeg_grid(folder: Path, limit: int | None, step: float = 0.25) -> dict:
     return {"rows": rows, "summary": rows}
 
 
+def avif_frac(folder: Path, limit: int | None, qualities: tuple[int, ...] = (30, 50, 65, 80, 90)) -> dict:
+    from qualipress.codecs import avifq
+    from qualipress.metrics import measure
+
+    avif = codecs.get("avif")
+    steps = avifq.quantizer_steps()
+    rows = []
+    for p in _images(folder, (".png", ".jpg", ".jpeg"), limit):
+        image = read_image(p)
+        for q0 in qualities:
+            n = max(s for s in steps if s <= q0)  # first quality of its quantizer step
+            n = max(s for s in steps if s < n) if n > 0 else n
+            n = max(q for q in range(n, q0 + 1) if not avifq.same_quantizer(q, q + 1))  # n, n+1: two steps
+            settings = [n + k / 10 for k in range(11)]
+            sizes, ssims = [], []
+            for s in settings:
+                data = avif.encode(image, quality=float(s))
+                sizes.append(len(data))
+                ssims.append(measure(image, avif.decode(data), ["ssim"])["ssim"].value)
+            gap = sizes[-1] - sizes[0]
+            rows.append({"file": p.name, "n": n, "bytes_n": sizes[0], "bytes_n1": sizes[-1],
+                         "step_percent": round(100 * gap / sizes[0], 2),
+                         "size_falls": sum(b < a for a, b in itertools.pairwise(sizes)),
+                         "ssim_falls": sum(b < a for a, b in itertools.pairwise(ssims)),
+                         "start_vs_n_percent": round(100 * (sizes[1] / sizes[0] - 1), 2),
+                         "largest_sub_step_of_gap": round(max(abs(b - a) for a, b in itertools.pairwise(sizes))
+                                                          / gap, 3) if gap else None,
+                         "largest_sub_step_percent": round(100 * max(b / a - 1 for a, b in
+                                                                     itertools.pairwise(sizes[1:])), 2),
+                         "sizes": sizes, "ssim": [round(v, 5) for v in ssims]})
+    summary = {"cases": len(rows), "size_falls": sum(r["size_falls"] for r in rows),
+               "cases_with_size_fall": sum(r["size_falls"] > 0 for r in rows),
+               "ssim_falls": sum(r["ssim_falls"] for r in rows),
+               "step_percent_median": float(np.median([r["step_percent"] for r in rows])),
+               "largest_sub_step_percent_max": max(r["largest_sub_step_percent"] for r in rows),
+               "start_vs_n_percent_min_max": [min(r["start_vs_n_percent"] for r in rows),
+                                              max(r["start_vs_n_percent"] for r in rows)]}
+    return {"rows": rows, "summary": summary}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=("transcode", "budget", "grow", "avif-knobs", "jpeg-grid"))
+    ap.add_argument("what", choices=("transcode", "budget", "grow", "avif-knobs", "jpeg-grid", "avif-frac"))
     ap.add_argument("folder", type=Path)
     ap.add_argument("--limit", type=int)
     ap.add_argument("--budgets", default="20000,50000")
@@ -214,6 +257,8 @@ def main() -> None:
         res = budget(a.folder, a.limit, [int(b) for b in a.budgets.split(",")], a.codecs.split(","))
     elif a.what == "jpeg-grid":
         res = jpeg_grid(a.folder, a.limit)
+    elif a.what == "avif-frac":
+        res = avif_frac(a.folder, a.limit)
     elif a.what == "avif-knobs":
         res = avif_knobs(a.folder, a.limit)
     else:

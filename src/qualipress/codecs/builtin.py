@@ -14,8 +14,10 @@ import numpy as np
 
 from qualipress.codecs import jxlcolour
 from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
+from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
+from qualipress.io.metadata import embed_fields
 from qualipress.io.writers import encode_png, encode_tiff
 
 
@@ -79,6 +81,14 @@ class _ImagecodecsMixin:
         return _decoded(arr, _bits_of(arr))
 
 
+def jpeg_subsampling(quality: float, subsampling: str = "auto") -> str:
+    """The chroma subsampling the ``jpeg`` codec writes: ``subsampling`` itself, or for ``"auto"`` 4:2:0 below
+    quality 90 and 4:4:4 from 90 up."""
+    if subsampling != "auto":
+        return subsampling
+    return "444" if quality >= 90 else "420"
+
+
 class JpegCodec(_ImagecodecsMixin, Codec):
     """Baseline JPEG by libjpeg-turbo: 8-bit, and 12-bit for deeper sources; 4:2:0 chroma, optimised Huffman.
 
@@ -113,12 +123,8 @@ class JpegCodec(_ImagecodecsMixin, Codec):
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
 
-        sub = str(options.get("subsampling", "auto"))
-        if sub == "auto":
-            sub = "444" if (quality or 85) >= 90 else "420"
+        sub = jpeg_subsampling(quality or 85, str(options.get("subsampling", "auto")))
         if quality is not None and quality != round(quality) and image.bit_depth <= 8:
-            from qualipress.codecs.jpegq import encode_fractional
-
             # between integer qualities: continuously scaled IJG tables (a byte budget refines here)
             return encode_fractional(_plane(image), quality, sub if image.n_channels == 3 else None,
                                      bool(options.get("optimize", True)))
@@ -250,13 +256,15 @@ class JpegXlLosslessCodec(JpegXlCodec):
 
 class AvifCodec(_ImagecodecsMixin, Codec):
     """AVIF (libavif + AOM), 8/10/12-bit. Quality 0–100 (libavif's quality; 100 = lossless).
-    Options: ``speed`` (0–10, default 6)."""
+    Options: ``speed`` (0–10, default 6). A non-integer quality (8-bit, Pillow with AVIF) lowers AOM's delta-q
+    strength at the next integer quality (:mod:`qualipress.codecs.avifq`), so a byte budget can be filled between
+    two quantizer steps; deeper images round it."""
 
     name = "avif"
     module_attr = "avif"
     info = CodecInfo(
         bit_depths=(8, 10, 12), channels=(1, 3, 4), lossy=True, lossless=True,
-        quality=QualityParam("quality", 0, 99, True, _int_grid(1, 99), 70),
+        quality=QualityParam("quality", 0, 99, True, _int_grid(1, 99), 70, continuous=True),
         extension=".avif", mime="image/avif", library="libavif/aom",
         auto=True, scales_to_container=True, sweep=tuple(float(v) for v in range(20, 91, 10)),
         options={"speed": OptionSpec("AOM speed 0-10 (default 6)", low=0, high=10)},
@@ -273,6 +281,12 @@ class AvifCodec(_ImagecodecsMixin, Codec):
             px = np.repeat(px[..., None], 3, axis=2)
         if depth != image.bit_depth:
             px = px << (depth - image.bit_depth)
+        if not lossless and quality is not None and quality != round(quality) and depth == 8:
+            from qualipress.codecs import avifq
+
+            if avifq.available():
+                # between integer qualities: AOM's delta-q strength (a byte budget refines here)
+                return avifq.encode_fractional(px, float(quality), int(options.get("speed", 6)))
         level = 100 if lossless else int(round(quality or 70))
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
                                              bitspersample=depth, numthreads=2))
@@ -344,8 +358,6 @@ class HeifCodec(Codec):
             carry = options.get("metadata")
             extra: dict[str, Any] = {}
             if carry is not None:
-                from qualipress.io.metadata import embed_fields
-
                 extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
                       chroma=int(options.get("chroma", 420)), **extra)

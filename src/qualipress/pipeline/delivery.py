@@ -25,7 +25,7 @@ from qualipress.codecs import auto_candidates
 from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
-from qualipress.io.metadata import CARRIES, POLICIES, carry_for
+from qualipress.io.metadata import CARRIES, POLICIES, carry_for, icc_description, is_srgb
 from qualipress.io.transfer import PERCEPTUAL_BITS
 from qualipress.pipeline.hooks import DefaultHooks, Plan
 from qualipress.search.targets import Target
@@ -241,9 +241,6 @@ def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
     Display P3 or Adobe RGB photo would show desaturated. The never-grow ``transcode:jpegxl`` keeps the JPEG's
     own profile and is not affected.
     """
-    from qualipress import codecs as _codecs
-    from qualipress.io.metadata import is_srgb
-
     if not carry.icc or is_srgb(carry.icc):
         return
     bad = []
@@ -262,8 +259,6 @@ def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
 
 def _mistag_reason(icc: bytes) -> str:
     """Why a JPEG XL output of a source with the non-sRGB profile ``icc`` would show wrong colours."""
-    from qualipress.io.metadata import icc_description
-
     desc = icc_description(icc) or "an unnamed profile"
     return (f"the source's colour profile is {desc!r} and JPEG XL output here can only be tagged sRGB (imagecodecs' "
             "jpegxl_encode takes no ICC profile), so its colours would be shown wrong; choose avif, webp, jpeg or png "
@@ -285,8 +280,6 @@ def refuse_mistagging(codec: str, carry: Any) -> None:
     UnsupportedError
         For a JPEG XL re-encode (not the ``transcode:`` of a JPEG) of a source tagged with a non-sRGB profile.
     """
-    from qualipress.io.metadata import is_srgb
-
     if not carry.icc or is_srgb(carry.icc) or codec.startswith(REUSE_PREFIXES):
         return
     if _codecs.get(codec).info.extension == ".jxl":
@@ -338,11 +331,8 @@ def _carry_notes(codecs: list[str], carry: Any, policy: str) -> list[str]:
         except Exception:
             continue
         lost = sorted(wanted - CARRIES.get(ext, frozenset()))
-        if ext == ".jxl" and "icc" in wanted and "icc" in lost:
-            from qualipress.io.metadata import is_srgb
-
-            if is_srgb(carry.icc):
-                lost.remove("icc")  # JPEG XL signals sRGB in its codestream
+        if ext == ".jxl" and "icc" in wanted and "icc" in lost and is_srgb(carry.icc):
+            lost.remove("icc")  # JPEG XL signals sRGB in its codestream
         if lost:
             notes.append(f"metadata: {name} cannot carry {', '.join(lost)} here")
     if policy != "keep":
