@@ -743,8 +743,10 @@ PROBE_COST = {"jpeg": 1, "jpegli": 1, "webp": 2, "jpeg2000": 3, "jpegxl": 6, "av
 def expected_sizes(codec_names: Sequence[str], image: Image,
                    target: Target | str | Sequence[str]) -> dict[str, float]:
     """The predictor's expected file size (bytes) for each codec that has a size model, at the setting it
-    predicts for ``target``."""
-    if image.is_float:
+    predicts for ``target``. None for float images, and none for images with fully transparent pixels: some
+    codecs drop the colour nobody sees there (libjxl, libwebp) and others code it (libavif), which the size
+    models, trained on opaque photographs, cannot tell."""
+    if image.is_float or _metrics.visible_mask(image) is not None:
         return {}
     tgt = parse_target(target)
     out: dict[str, float] = {}
