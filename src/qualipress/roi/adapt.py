@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError
+from qualipress.roi.encoder import _YCC
 
 
 def adapting(options: Mapping[str, Any]) -> bool:
@@ -75,8 +76,6 @@ def _fine_energies(planes: np.ndarray) -> np.ndarray:
 def _planes(px: np.ndarray, rows: slice) -> np.ndarray:
     """JFIF Y / Cb / Cr planes (``rows`` of the colour matrix; offsets dropped) as float32 ``(H, W, k)``."""
     import cv2
-
-    from qualipress.roi.encoder import _YCC
 
     m = _YCC[rows]
     return cv2.transform(np.ascontiguousarray(px, dtype=np.float32), m).reshape(px.shape[0], px.shape[1], -1)
