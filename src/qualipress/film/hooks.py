@@ -26,7 +26,7 @@ import numpy as np
 from qualipress import __version__
 from qualipress.errors import InputError
 from qualipress.film import analysis as _analysis
-from qualipress.film import decisions, manifest, seal, select
+from qualipress.film import decisions, fidelity, manifest, seal, select
 from qualipress.film.sequence import FRAME_EXTENSIONS, parse_name
 from qualipress.io import Image, atomic_write_bytes, sha256_file
 from qualipress.pipeline.hooks import Plan
@@ -164,7 +164,10 @@ class FilmHooks:
             return plan
         try:
             # the source side of every check, computed once for the frame; the analysis reuses its arrays
-            ana = _analysis.analyse(image, arrays=decisions._ref_info(image).arrays)
+            info = decisions._ref_info(image)
+            ana = _analysis.analyse(image, arrays=info.arrays)
+            # the analysis was the last user of the source's linear-light plane
+            fidelity.release_linear(info.fid, info.arrays)
         except InputError as exc:  # e.g. smaller than one analysis block: plain search, said so
             from qualipress.pipeline.hooks import DefaultHooks
 
@@ -236,7 +239,6 @@ class FilmHooks:
         image, name = held
         from qualipress import codecs as _codecs
         from qualipress import metrics
-        from qualipress.film import fidelity
         from qualipress.io.transfer import to_perceptual_image
 
         try:
