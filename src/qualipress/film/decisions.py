@@ -100,6 +100,18 @@ def _ref_info(reference: Image) -> _RefInfo:
     return info
 
 
+def forget(reference: Image) -> None:
+    """Drop what the checks cached for a finished frame (its source side and its probes'): called by
+    :class:`qualipress.film.hooks.FilmHooks` once the frame's figures are recorded, so a worker holds no arrays
+    of it while it reads and analyses the next frame."""
+    hit = _KEYS.get(id(reference))
+    if hit is None or hit[0]() is not reference:
+        return
+    info = _KEYS.pop(id(reference))[1]
+    for key in [k for k, v in _DECODED.items() if v[1]() in (info, None)]:
+        del _DECODED[key]
+
+
 @dataclass
 class _DecInfo:
     """What the checks measure on one decoded probe, computed once and shared by all of them.

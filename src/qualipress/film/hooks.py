@@ -156,6 +156,7 @@ class FilmHooks:
         default plan, so that ``compress`` of ordinary photographs is unchanged; they are still sealed and
         listed in the manifest.
         """
+        self._frames = {}  # the previous frame is done
         if Path(path).suffix.lower() not in FRAME_EXTENSIONS:
             from qualipress.pipeline.hooks import DefaultHooks
 
@@ -278,6 +279,9 @@ class FilmHooks:
             self.sequences.move_to_end(name.sequence)
             while len(self.sequences) > self.KEEP_SEQUENCES:
                 self.sequences.popitem(last=False)
+        # the frame is done: the next one needs only its luma planes kept just above (the frame itself stays in
+        # ``_frames`` until the next plan, so it can be sealed again)
+        decisions.forget(image)
 
     @staticmethod
     def _same_sequence(previous: dict | None, name: Any) -> bool:
