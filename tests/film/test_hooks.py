@@ -182,6 +182,9 @@ def test_check_bound_hint_starts_at_the_previous_bracket() -> None:
                        _probe(grid[i - 1], False, -0.001, "grain")]}
     hint = check_bound_hint(prev)
     assert hint is not None and hint.index == i and hint.slope == pytest.approx(0.241)
+    assert not hint.checked  # the grain check measures its distance: the search may interpolate on the margins
+    blind = {**prev, "probes": [_probe(grid[i], True, 0.24), _probe(grid[i - 1], False, -0.001, "banding")]}
+    assert check_bound_hint(blind).checked  # type: ignore[union-attr]
     # the neighbour below failed on the target's own margin, not a check: the core's hint is better
     by_margin = {**prev, "probes": [_probe(grid[i], True, 0.01), {**_probe(grid[i - 1], False, -0.02), "checks": []}]}
     assert check_bound_hint(by_margin) is None

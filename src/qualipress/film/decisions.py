@@ -449,6 +449,10 @@ def profile_parameters(profile: str | None) -> dict[str, Any]:
     return {**base, **own}
 
 
+#: Checks whose failing outcome says how far it is from its threshold (``CheckOutcome.margin``), so the probes'
+#: margins locate the setting where they fail.
+MEASURED_CHECKS = ("grain",)
+
 #: Every check :func:`checks_for` knows.
 ALL_CHECKS = ("worst-tile", "banding", "detail", "grain", "temporal", "tonal", "display-ssim")
 
