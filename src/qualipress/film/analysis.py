@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError
-from qualipress.io import Image, as_image, to_perceptual
+from qualipress.io import Image, as_image, seen_colour, to_perceptual
 
 #: Block size (pixels) of the block measures.
 BLOCK = 16
@@ -84,12 +84,13 @@ def strips(image: Image, rows: int = STRIP_ROWS) -> Iterator[tuple[slice, Image]
 
 
 def code_plane(image: Image, fn: Callable[[np.ndarray], np.ndarray], *, code: bool = True) -> np.ndarray:
-    """``fn`` of the frame's perceptual code (``code``; else of its colour samples as they are), an ``(H, W)``
+    """``fn`` of the frame's perceptual code (``code``: the colour seen, :func:`qualipress.io.seen_colour`; else of
+    its colour samples as they are), an ``(H, W)``
     float32 plane computed strip by strip: every conversion here works sample by sample (luma row by row), so the
     plane equals ``fn`` of the whole code bit for bit, without the whole code in memory."""
     out = np.empty((image.height, image.width), np.float32)
     for r, sub in strips(image):
-        out[r] = fn(np.asarray(to_perceptual(sub) if code else sub.color().pixels, np.float32))
+        out[r] = fn(np.asarray(seen_colour(sub) if code else sub.color().pixels, np.float32))
     return out
 
 
@@ -101,7 +102,7 @@ def code_luma(image: Image) -> np.ndarray:
 def code_at(image: Image, mask: np.ndarray) -> np.ndarray:
     """Perceptual code ``(K, C)`` of the pixels where the boolean ``(H, W)`` ``mask`` is set (row-major order),
     converting only those pixels."""
-    return np.asarray(to_perceptual(replace(image, pixels=image.pixels[mask][None])), np.float32)[0]
+    return np.asarray(seen_colour(replace(image, pixels=image.pixels[mask][None])), np.float32)[0]
 
 
 # -- block plane fits ------------------------------------------------------------------------------------------
@@ -429,7 +430,7 @@ class FrameArrays:
     def code(self) -> np.ndarray:
         """The frame's perceptual code, ``(H, W, C)`` float32, converted on each call (not kept: every measure
         here works from the frame strip by strip)."""
-        return np.asarray(to_perceptual(self.image), np.float32)
+        return np.asarray(seen_colour(self.image), np.float32)
 
 
 def log_linear_luma(arrays: FrameArrays, image: Image) -> np.ndarray:

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.film import analysis, fidelity
-from qualipress.io import Image, to_perceptual
+from qualipress.io import Image, seen_colour
 
 try:  # the core's outcome type, when the search has landed
     from qualipress.search import CheckOutcome
@@ -191,7 +191,7 @@ def figure(dec: _DecInfo, key: Any, compute: Any) -> Any:
 
 
 def _decoded_code(decoded: Image, shape: tuple[int, ...]) -> np.ndarray:
-    code = np.asarray(to_perceptual(decoded), np.float32)
+    code = np.asarray(seen_colour(decoded), np.float32)
     if code.shape[:2] != shape[:2]:
         raise ValueError(f"decoded size {code.shape[:2]} differs from reference {shape[:2]}")
     return code

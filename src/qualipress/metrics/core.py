@@ -2,6 +2,15 @@
 
 Definitions (all on images normalised to [0, 1] by :func:`qualipress.io.to_perceptual`, alpha excluded):
 
+Images with alpha: the metrics measure what is seen when the image is composited. Straight (non-premultiplied)
+colour is multiplied by its own alpha before measuring (the error of the composite over any background, for equal
+alpha), and when some reference pixels are fully transparent the whole-image SSIM and PSNR and their tiles are
+taken over the visible pixels only (reference alpha > 0; tiles without one are left out), so colour nobody sees
+neither fails nor inflates a score. Premultiplied colour (OpenEXR; see :func:`qualipress.io.alpha_premultiplied`)
+is measured as stored, everywhere: it is what the image adds over the background, also where alpha is 0. The
+alpha plane itself is bounded by the search (``search.alpha_kept``). MS-SSIM, SSIMULACRA 2 and butteraugli see
+the same premultiplied colour over the bounding box of the visible pixels (they have no per-pixel map to mask).
+
 ``psnr``
     ``10 log10(1 / MSE)`` over every sample of every colour channel; capped at :data:`PSNR_CAP` dB so identical
     images give a finite number. Per tile: the same on each tile.
@@ -39,7 +48,7 @@ import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image, as_image
-from qualipress.io.transfer import to_perceptual
+from qualipress.io.transfer import alpha_premultiplied, seen_colour
 
 #: PSNR of identical images (dB).
 PSNR_CAP = 100.0
@@ -101,6 +110,26 @@ def _r(v: float) -> float:
 
 
 # -- preparation ------------------------------------------------------------------------------------------
+def _straight(image: Image) -> bool:
+    """Whether ``image`` has straight (non-premultiplied) alpha, which the metrics apply to the colour."""
+    return image.has_alpha and not alpha_premultiplied(image)
+
+
+def visible_mask(image: Image) -> np.ndarray | None:
+    """The pixels whose colour is seen, when some are not: ``alpha > 0`` of an image with straight alpha and at
+    least one fully transparent (and one visible) pixel, else None. The 5-pixel border SSIM crops is left out
+    too when that leaves a pixel."""
+    if not _straight(image):
+        return None
+    alpha = image.alpha()
+    seen = alpha > 0
+    if seen.all() or not seen.any():
+        return None
+    inner = np.zeros_like(seen)
+    inner[_PAD:-_PAD or None, _PAD:-_PAD or None] = True
+    return seen & inner if (seen & inner).any() else seen
+
+
 def _prepare(reference: Image | np.ndarray, distorted: Image | np.ndarray,
              data_range: float | None) -> tuple[np.ndarray, np.ndarray]:
     """Both images as float32 (H, W, C) in [0, 1]."""
@@ -114,7 +143,7 @@ def _prepare(reference: Image | np.ndarray, distorted: Image | np.ndarray,
         dis = as_image(distorted)
         if not dis.is_float and not ref.is_float and dis.bit_depth != ref.bit_depth:
             dis = Image(dis.pixels, ref.bit_depth, ref.transfer)
-        a, b = to_perceptual(ref), to_perceptual(dis)
+        a, b = seen_colour(ref), seen_colour(dis, straight=_straight(ref))
     if a.shape != b.shape:
         raise InputError(f"images differ in shape: {a.shape} vs {b.shape}")
     return np.ascontiguousarray(a), np.ascontiguousarray(b)
@@ -345,6 +374,7 @@ class Reference:
             self._image = as_image(reference)
             self._source = self._image
         self.data_range = data_range
+        self.visible = None if self._image is None else visible_mask(self._image)
         self._set(None, lean=lean)
 
     @classmethod
@@ -352,7 +382,7 @@ class Reference:
         """A reference from colour planes already normalised to [0, 1] (float32 (H, W, C)); distorted images
         given to it must be normalised the same way."""
         self = cls.__new__(cls)
-        self._image, self.data_range = None, 1.0
+        self._image, self.data_range, self.visible = None, 1.0, None
         a = a[..., None] if a.ndim == 2 else a
         self._source = np.ascontiguousarray(a, dtype=np.float32)
         self._set(self._source, lean=lean)
@@ -374,7 +404,7 @@ class Reference:
         img = x if isinstance(x, Image) else as_image(x)
         if rows is not None:
             img = Image(img.pixels[rows], img.bit_depth, img.transfer, img.colorspace, img.metadata, img.source)
-        return to_perceptual(img)
+        return seen_colour(img, straight=_straight(self._image))
 
     def _distorted(self, distorted: Image | np.ndarray) -> Image | np.ndarray:
         """``distorted`` ready for :meth:`_normalise` (an integer image takes the reference's bit depth), its
@@ -458,6 +488,7 @@ class Reference:
         window ``pack`` moves together (tile interiors)."""
         out = Reference.__new__(Reference)
         out._image, out.data_range, out.dtype = self._image, self.data_range, self.dtype
+        out.visible = None
         a, ux, lum0, cs0 = self._planes_full()
         out.a = np.ascontiguousarray(pack(a))
         out._source = out.a if self._image is None else self._image
@@ -492,6 +523,7 @@ class Reference:
         if self._twin is None:
             twin = Reference.__new__(Reference)
             twin._image, twin.data_range, twin._source = self._image, self.data_range, self._source
+            twin.visible = self.visible
             twin._set(self._planes_full()[0] if not self._lean else self._normalise(self._source), np.float64,
                       lean=self._lean)
             self._twin = twin
@@ -635,6 +667,29 @@ class Reference:
             if res is not out and not np.shares_memory(res, out):
                 out[...] = res
 
+    def _box(self) -> tuple[slice, slice]:
+        """The bounding box of the visible pixels (the whole image when all are), where global metrics are
+        measured; at least :data:`_WIN` pixels a side where the image allows."""
+        if self.visible is None:
+            return slice(None), slice(None)
+        rows, cols = np.flatnonzero(self.visible.any(axis=1)), np.flatnonzero(self.visible.any(axis=0))
+        out = []
+        for idx, n in ((rows, self.visible.shape[0]), (cols, self.visible.shape[1])):
+            lo, hi = int(idx[0]), int(idx[-1]) + 1
+            grow = max(0, _WIN - (hi - lo))
+            lo = max(0, lo - grow)
+            out.append(slice(lo, min(n, max(hi, lo + _WIN))))
+        return out[0], out[1]
+
+    def _seen(self, mask: np.ndarray | None) -> np.ndarray | None:
+        """``mask`` restricted to the visible pixels (see :meth:`measure`)."""
+        if self.visible is None:
+            return mask
+        if mask is None:
+            return self.visible
+        both = np.asarray(mask).astype(bool) & self.visible if np.shape(mask) == self.visible.shape else mask
+        return both if np.any(both) else mask
+
     def measure(self, distorted: Image | np.ndarray, metrics: Sequence[str] = ("ssim", "psnr"), *,
                 tile: int = DEFAULT_TILE, mask: np.ndarray | None = None,
                 scoped: Mapping[str, tuple[np.ndarray, Sequence[str]]] | None = None) -> dict[str, MetricResult]:
@@ -654,17 +709,24 @@ class Reference:
         Returns
         -------
         dict of str to MetricResult
+
+        Notes
+        -----
+        For a reference with fully transparent pixels (straight alpha) SSIM and PSNR are taken over its
+        :attr:`visible` pixels: alone when ``mask`` is None, intersected with ``mask`` and each scoped mask
+        otherwise (when that leaves a pixel). Global metrics are measured over the visible pixels' bounding box.
         """
         dis = self._distorted(distorted)
         b: np.ndarray | None = None  # the whole normalised image, only for metrics without a per-pixel map
+        seen = self._seen(mask)
         reduced = None
-        if mask is None and not scoped and {"ssim", "psnr"} & set(metrics):
-            # no mask: the whole-image and per-tile values straight from the strips, no full-size maps
+        if seen is None and not scoped and {"ssim", "psnr"} & set(metrics):
+            # no mask, nothing transparent: the whole-image and per-tile values straight from the strips
             v_s, t_s, v_e, t_e = self.reduced(dis, tile=tile)
             reduced = {"ssim": MetricResult("ssim", v_s, t_s, _stats(t_s, v_s)),
                        "psnr": _psnr_tiles(v_e, t_e)}
-        requests: list[tuple[str, np.ndarray | None, Sequence[str]]] = [("", mask, metrics)]
-        requests += [(f"{scope}:", m, names) for scope, (m, names) in (scoped or {}).items()]
+        requests: list[tuple[str, np.ndarray | None, Sequence[str]]] = [("", seen, metrics)]
+        requests += [(f"{scope}:", self._seen(m), names) for scope, (m, names) in (scoped or {}).items()]
         maps: tuple[np.ndarray, np.ndarray] | None = None
         out: dict[str, MetricResult] = {}
         for prefix, raw_mask, names in requests:
@@ -679,12 +741,13 @@ class Reference:
                     out[prefix + name] = (_ssim_result(maps[0], tile, m) if name == "ssim"
                                           else _psnr_result(maps[1], tile, m))
                     continue
-                if m is not None:
+                if raw_mask is not None and raw_mask is not self.visible:
                     raise UnsupportedError(f"{name} cannot be restricted to a mask (use ssim or psnr for ROI "
                                            "targets)")
                 if b is None:
                     b = self.prepare(dis)
-                value = _global_metric(name, self._planes_full()[0], b)
+                box = self._box() if raw_mask is not None else (slice(None), slice(None))
+                value = _global_metric(name, self._planes_full()[0][box], b[box])
                 out[prefix + name] = MetricResult(name, value, None,
                                                   {"mean": value, "min": value, "p1": value, "p5": value})
         return out
