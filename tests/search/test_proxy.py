@@ -53,3 +53,28 @@ def test_steering_changes_where_the_search_starts_not_what_it_proves():
         settings = {p.setting: p.passed for p in steered.probes}
         # the proof: the result passes and the setting below it was probed and failed
         assert settings[steered.setting] and settings.get(steered.setting - 1) is False
+
+
+def test_steering_options_change_the_bytes_not_the_pixels():
+    img = as_image(photo_like(128, 192, seed=7))
+    for name, opts in proxy.STEERING_OPTIONS.items():
+        codec = codecs.get(name)
+        for q in (30, 85, 95):
+            plain = codecs.decode_like(codec, codec.encode(img, quality=q), img)
+            steer = codecs.decode_like(codec, codec.encode(img, quality=q, **opts), img)
+            assert np.array_equal(plain.pixels, steer.pixels)
+
+
+def test_mosaic_layout_keeps_every_other_tile_and_crops_them():
+    img = as_image(photo_like(200, 330, seed=2))  # 6 x 10 tiles of 32 px, edges left over
+    mos = proxy.Mosaic(img, img, 256, tile=32)
+    px = img.pixels
+    for m in (0, 2):
+        packed = mos.pack(px, m)
+        side = 32 - 2 * m
+        assert packed.shape == (6 * side, 5 * side, 3)
+        for i in range(6):
+            for k in range(5):
+                j = 2 * k + i % 2  # the checkerboard: first tile in even rows, second in odd ones
+                want = px[i * 32 + m : (i + 1) * 32 - m, j * 32 + m : (j + 1) * 32 - m]
+                assert np.array_equal(packed[i * side : (i + 1) * side, k * side : (k + 1) * side], want)

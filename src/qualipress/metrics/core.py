@@ -124,6 +124,16 @@ def _blur(x: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
     return cv2.GaussianBlur(x, (_WIN, _WIN), _SIGMA, dst=dst, borderType=cv2.BORDER_REFLECT)
 
 
+#: The SSIM window as one separable float32 kernel (the one :func:`_blur` applies), for blurs that fold a
+#: constant factor into the kernel (:meth:`Reference.maps` on integer images).
+_KERNEL = cv2.getGaussianKernel(_WIN, _SIGMA, cv2.CV_32F)
+
+
+def _blur_scaled(x: np.ndarray, scale: float, dst: np.ndarray) -> np.ndarray:
+    """``scale`` times the SSIM window's blur of ``x`` in one pass (the factor is folded into the row kernel)."""
+    return cv2.sepFilter2D(x, -1, _KERNEL * np.float32(scale), _KERNEL, dst=dst, borderType=cv2.BORDER_REFLECT)
+
+
 def _tile_reduce(m: np.ndarray, tile: int, reducer: Callable[[np.ndarray], float] = np.mean) -> np.ndarray:
     h, w = m.shape[:2]
     ny, nx = max(1, math.ceil(h / tile)), max(1, math.ceil(w / tile))
@@ -147,8 +157,8 @@ def _tile_means(m: np.ndarray, tile: int) -> np.ndarray:
 
 def _stats(tiles: np.ndarray, value: float) -> dict[str, float]:
     flat = tiles.ravel()
-    return {"mean": value, "min": float(flat.min()), "p1": float(np.percentile(flat, 1)),
-            "p5": float(np.percentile(flat, 5))}
+    p1, p5 = np.percentile(flat, (1, 5))
+    return {"mean": value, "min": float(flat.min()), "p1": float(p1), "p5": float(p5)}
 
 
 def _check_mask(mask: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -172,13 +182,13 @@ def ssim_map(reference: Image | np.ndarray, distorted: Image | np.ndarray, *,
 
 #: Rows per strip: SSIM is computed strip by strip (with a halo of the window radius) so the working set stays
 #: in cache and peak memory stays small on 4K frames.
-_STRIP = 128
+_STRIP = 64
 #: Most samples (rows × width × channels) in one strip of :meth:`Reference.maps` (at least :data:`_STRIP` rows): a
-#: 768×512 RGB photograph is cut into strips of 227 rows, a 2K or 4K RGB frame into strips of 128. The six strip
-#: buffers then take 20 MB for a 2K RGB frame and 13 MB for a 2K grey plane (49 and 51 MB with 1 << 21), and
-#: ``maps`` was no slower: 52 vs 63 ms CPU on 2048×1080 RGB, 7.9 vs 8.6 ms on 768×512, same values
-#: (docs/film.md, lossy memory per worker).
-_STRIP_SAMPLES = 1 << 19
+#: 768×512 RGB photograph is cut into strips of 113 rows, a 2K or 4K RGB frame into strips of 64. The six strip
+#: buffers then take 11 MB for a 2K RGB frame. Smaller strips stay in cache: ``maps`` took 7.8 ms CPU per
+#: 768×512 RGB probe with 96-row strips against 9.0 with 227 (1 << 19 samples) and 9.6 with one strip, and 55 ms
+#: on 2048×1080 RGB with 64-row strips against 65 with 128 (same values; docs/benchmarks.md, § Search cost).
+_STRIP_SAMPLES = 1 << 18
 
 
 def _strip_rows(shape: tuple[int, ...]) -> int:
@@ -308,7 +318,7 @@ class Reference:
     Notes
     -----
     Memory: four float32 copies of the colour planes (the normalised reference, its local mean and two SSIM
-    terms), e.g. 106 MB each for a 4096×2160 RGB frame, plus six strip buffers (about 7 MB each at 4096×2160 RGB).
+    terms), e.g. 106 MB each for a 4096×2160 RGB frame, plus six strip buffers (about 3.6 MB each at 4096×2160 RGB).
     """
 
     def __init__(self, reference: Image | np.ndarray, *, data_range: float | None = None) -> None:
@@ -321,6 +331,10 @@ class Reference:
             a = to_perceptual(self._image)
         self.data_range = data_range
         self._set(a)
+        if self._image is not None and not self._image.is_float:
+            # The integer samples themselves: a probe's difference y - x is then exact (see _maps_ints).
+            self._ints = self._planes(np.ascontiguousarray(self._image.color().pixels))
+            self._scale = float(np.float32(1.0 / self._image.max_value))
 
     @classmethod
     def normalised(cls, a: np.ndarray) -> Reference:
@@ -338,6 +352,9 @@ class Reference:
         self._rows = _strip_rows(self.a.shape)
         self._work: list[np.ndarray] | None = None
         self._twin: Reference | None = None
+        self._ints: np.ndarray | None = None
+        self._scale = 1.0
+        self._scratch: tuple[np.ndarray, np.ndarray] | None = None
         # The probes' buffers, allocated now, serve as scratch when the image is one strip (fresh arrays of
         # this size cost a page fault per 4 kB).
         work = self._workspace(p.shape) if self._rows >= p.shape[0] else [None] * 6
@@ -348,7 +365,7 @@ class Reference:
         m = float(self.dtype.type(m))
         c = cv2.subtract(p, (m, m, m, m), dst=work[0])
         sx = _blur(cv2.multiply(c, c, dst=c))
-        uc = cv2.subtract(ux, (m, m, m, m), dst=work[1])
+        uc = cv2.subtract(ux, (m, m, m, m), dst=c)  # c's buffer, free again after the blur
         sx = cv2.subtract(sx, cv2.multiply(uc, uc, dst=uc), dst=sx)
         # Stored as the terms each probe needs: 2 ux² + C1 and 2 vx + C2 (see maps).
         self._ux = ux
@@ -369,7 +386,9 @@ class Reference:
         out._ux, out._lum0, out._cs0 = (np.ascontiguousarray(pack(v)) for v in (self._ux, self._lum0, self._cs0))
         out._to_mean = self._to_mean
         out._rows = _strip_rows(out.a.shape)
-        out._work, out._twin = None, None
+        out._work, out._twin, out._scratch = None, None, None
+        out._ints = None if self._ints is None else np.ascontiguousarray(pack(self._ints))
+        out._scale = self._scale
         return out
 
     @staticmethod
@@ -423,20 +442,24 @@ class Reference:
         return self._work
 
     def maps(self, distorted: Image | np.ndarray | None = None, *,
-             prepared: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+             prepared: np.ndarray | None = None, scratch: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Per-pixel SSIM (channel mean, borders reflected) and squared error (channel mean), both (H, W) in the
         reference's float type.
 
         Give ``distorted`` or, when already normalised with :meth:`prepare`, ``prepared``. The image is processed
         in strips of rows (with a halo of the window radius) so the buffers stay small on 4K frames
-        (:data:`_STRIP_SAMPLES`).
+        (:data:`_STRIP_SAMPLES`). With ``scratch`` the maps are written into two buffers this reference keeps and
+        overwrites on the next such call (for callers that only summarise them: no fresh full-size arrays per probe).
         """
+        if prepared is None:
+            ints = self._integers(distorted)  # type: ignore[arg-type]
+            if ints is not None:
+                return self._maps_ints(ints, self._outputs(scratch))
         b = prepared if prepared is not None else self.prepare(distorted)  # type: ignore[arg-type]
         a = self._planes(self.a)
         b = self._planes(np.ascontiguousarray(b, dtype=self.dtype))
         h = a.shape[0]
-        s_out = np.empty(a.shape[:2], dtype=self.dtype)
-        e_out = np.empty(a.shape[:2], dtype=self.dtype)
+        s_out, e_out = self._outputs(scratch)
         work = self._workspace(a.shape)
         for r0 in range(0, h, self._rows):
             r1 = min(h, r0 + self._rows)
@@ -463,6 +486,64 @@ class Reference:
             ud2 = cv2.multiply(ud, ud, dst=ud)
             vd = cv2.subtract(edd, ud2, dst=edd)
             den_c = cv2.add(big_a, vd, dst=vd)
+            den_l = cv2.add(big_l, ud2, dst=ud2)
+            num = cv2.multiply(big_a, big_l, dst=big_a)
+            den = cv2.multiply(den_c, den_l, dst=den_c)
+            self._channel_mean(cv2.divide(num, den, dst=num), s_out[r0:r1])
+        return s_out, e_out
+
+    def _integers(self, distorted: Image | np.ndarray) -> np.ndarray | None:
+        """The distorted image's integer colour planes when they can be compared with the reference's integers
+        directly (a float32 reference from an integer image, an integer image of the same sample type), else None.
+        Same-shape check as :meth:`prepare`."""
+        if self._ints is None or self.dtype != np.float32 or isinstance(distorted, np.ndarray):
+            return None
+        dis = as_image(distorted)
+        if dis.is_float or dis.pixels.dtype != self._ints.dtype:
+            return None
+        px = dis.color().pixels
+        if px.shape != self.a.shape:
+            raise InputError(f"images differ in shape: {self.a.shape} vs {px.shape}")
+        return self._planes(np.ascontiguousarray(px))
+
+    def _outputs(self, scratch: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Two (H, W) arrays for the SSIM and squared-error maps: fresh, or this reference's own scratch pair."""
+        if scratch:
+            if self._scratch is None:
+                self._scratch = (np.empty(self.a.shape[:2], dtype=self.dtype),
+                                 np.empty(self.a.shape[:2], dtype=self.dtype))
+            return self._scratch
+        return np.empty(self.a.shape[:2], dtype=self.dtype), np.empty(self.a.shape[:2], dtype=self.dtype)
+
+    def _maps_ints(self, y: np.ndarray, outs: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`maps` for integer images: the difference ``y - x`` is taken on the integer samples (exact in
+        float32) and the normalisation folded into the products and blur kernels, so the distorted image is never
+        converted to [0, 1] floats (two passes and a full-size array less per probe) and ``d`` carries one
+        rounding instead of three. Same formula as :meth:`maps`; within :data:`FLOAT32_ERROR` of float64."""
+        a, x, s = self._planes(self.a), self._ints, self._scale
+        assert x is not None
+        h = a.shape[0]
+        s_out, e_out = outs
+        work = self._workspace(a.shape)
+        for r0 in range(0, h, self._rows):
+            r1 = min(h, r0 + self._rows)
+            h0, h1 = max(0, r0 - _PAD), min(h, r1 + _PAD)
+            k0, k1 = r0 - h0, r1 - h0
+            d, xd, dd, ud, exd, edd = (buf[: h1 - h0] for buf in work)
+            d = cv2.subtract(y[h0:h1], x[h0:h1], dst=d, dtype=cv2.CV_32F)   # (y - x) in sample units, exact
+            xd = cv2.multiply(a[h0:h1], d, dst=xd, scale=s)                   # x d
+            dd = cv2.multiply(d, d, dst=dd, scale=s * s)                      # d²
+            ud = _blur_scaled(d, s, ud)[k0:k1]                                # E[d]
+            exd = _blur_scaled(xd, 2.0, exd)[k0:k1]                           # 2 E[xd]
+            edd = _blur(dd, edd)[k0:k1]                                       # E[d²]
+            self._channel_mean(dd[k0:k1], e_out[r0:r1])
+            t = cv2.multiply(self._ux[r0:r1], ud, dst=xd[k0:k1], scale=2.0)  # 2 ux ud
+            big_a = cv2.subtract(exd, t, dst=exd)                             # 2 cxd
+            big_a = cv2.add(big_a, self._cs0[r0:r1], dst=big_a)               # A
+            big_l = cv2.add(t, self._lum0[r0:r1], dst=t)                      # L
+            ud2 = cv2.multiply(ud, ud, dst=ud)
+            den_c = cv2.subtract(edd, ud2, dst=edd)                           # vd
+            den_c = cv2.add(den_c, big_a, dst=den_c)
             den_l = cv2.add(big_l, ud2, dst=ud2)
             num = cv2.multiply(big_a, big_l, dst=big_a)
             den = cv2.multiply(den_c, den_l, dst=den_c)
@@ -500,9 +581,11 @@ class Reference:
         -------
         dict of str to MetricResult
         """
-        b = self.prepare(distorted)
         requests: list[tuple[str, np.ndarray | None, Sequence[str]]] = [("", mask, metrics)]
         requests += [(f"{scope}:", m, names) for scope, (m, names) in (scoped or {}).items()]
+        # Normalised floats only for the global metrics, or when the maps cannot start from integers.
+        b = (self.prepare(distorted) if any(n not in ("ssim", "psnr") for _, _, ns in requests for n in ns)
+             or self._integers(distorted) is None else None)
         maps: tuple[np.ndarray, np.ndarray] | None = None
         out: dict[str, MetricResult] = {}
         for prefix, raw_mask, names in requests:
@@ -510,13 +593,15 @@ class Reference:
             for name in names:
                 if name in ("ssim", "psnr"):
                     if maps is None:
-                        maps = self.maps(prepared=b)
+                        maps = (self.maps(distorted, scratch=True) if b is None
+                                else self.maps(prepared=b, scratch=True))
                     out[prefix + name] = (_ssim_result(maps[0], tile, m) if name == "ssim"
                                           else _psnr_result(maps[1], tile, m))
                     continue
                 if m is not None:
                     raise UnsupportedError(f"{name} cannot be restricted to a mask (use ssim or psnr for ROI "
                                            "targets)")
+                assert b is not None
                 value = _global_metric(name, self.a, b)
                 out[prefix + name] = MetricResult(name, value, None,
                                                   {"mean": value, "min": value, "p1": value, "p5": value})
