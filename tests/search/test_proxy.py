@@ -78,3 +78,34 @@ def test_mosaic_layout_keeps_every_other_tile_and_crops_them():
                 j = 2 * k + i % 2  # the checkerboard: first tile in even rows, second in odd ones
                 want = px[i * 32 + m : (i + 1) * 32 - m, j * 32 + m : (j + 1) * 32 - m]
                 assert np.array_equal(packed[i * side : (i + 1) * side, k * side : (k + 1) * side], want)
+
+
+def _bracket_with(passing, failing, mosaic):
+    from types import SimpleNamespace
+
+    from qualipress.search.search import Probe, _Bracket
+
+    br = _Bracket(SimpleNamespace(prediction=None), [float(q) for q in range(1, 101)], None)
+    br.passing = {i: Probe(i + 1.0, 1000 + i, True, m, {}) for i, m in passing.items()}
+    br.failing = {i: Probe(i + 1.0, 1000 + i, False, m, {}) for i, m in failing.items()}
+    br.mosaic = dict(mosaic)
+    br.slope = 0.002  # a chord slope from far-apart mosaic probes: much flatter than the curve near the top
+    return br
+
+
+def test_a_mosaic_sample_across_the_threshold_closes_the_bracket_by_interpolation():
+    from qualipress.search.search import _outside
+
+    # A passing full probe at index 91 and a mosaic sample clearly failing at 87: the secant puts the crossing
+    # at 87.8, so the next probe is 88 (the chord slope alone would leap a third of the grid down).
+    br = _bracket_with({91: 0.12}, {}, {87: -0.03, 60: -0.2})
+    assert _outside(br, None, 91, None) == 88
+    assert 87 not in br.mosaic  # each sample serves once
+    assert _outside(br, None, 91, None) < 80  # then the search steps as before
+    # the same from below: a failing probe and a mosaic sample that passes above it
+    br = _bracket_with({}, {40: -0.05}, {44: 0.05})
+    assert _outside(br, 40, None, None) == 42
+    # samples within the mosaic's noise of the threshold, or too far away, are not used
+    for mosaic in ({90: -0.01}, {70: -0.3}):
+        br = _bracket_with({91: 0.12}, {}, mosaic)
+        assert _outside(br, None, 91, None) < 80 and br.mosaic == mosaic

@@ -164,12 +164,15 @@ class Mosaic:
 
 
 def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], start: int, slope: float,
-          options: dict[str, Any], *, max_probes: int = 2, top: int | None = None) -> tuple[float, float | None, int]:
+          options: dict[str, Any], *, max_probes: int = 2, top: int | None = None,
+          samples: dict[int, float] | None = None) -> tuple[float, float | None, int]:
     """Estimate the crossing on the mosaic: a probe at ``start``, then (when that suggests a crossing two or more
     steps away) one at the suggested crossing, interpolating between the two.
 
     ``top`` (a JPEG source's own quality, where the metric jumps) is never probed, and the estimate is at most
     ``top``: the search's own rules take over there.
+
+    ``samples``, when given, receives each mosaic probe's margin by grid index.
 
     Returns
     -------
@@ -178,14 +181,15 @@ def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], s
         slope in margin units per grid step when two probes gave one, and the number of mosaic probes made.
     """
     hi = float(len(grid) - 1 if top is None else top)
-    m0 = target.margin(mosaic.measure(codec, grid[start], options))
+    samples = {} if samples is None else samples
+    m0 = samples[start] = target.margin(mosaic.measure(codec, grid[start], options))
     x = min(max(start - m0 / max(slope, 1e-6), 0.0), hi)
     if max_probes < 2 or abs(x - start) < 1.5:
         return x, None, 1
     i1 = min(max(int(round(x)), 0), int(hi) - (top is not None))
     if i1 == start:
         return x, None, 1
-    m1 = target.margin(mosaic.measure(codec, grid[i1], options))
+    m1 = samples[i1] = target.margin(mosaic.measure(codec, grid[i1], options))
     local = (m1 - m0) / (i1 - start)
     if local <= 1e-6:
         return float(i1), None, 2
