@@ -190,13 +190,11 @@ def test_prepared_reference_rejects_other_shapes_and_masked_global_metrics():
         metrics.ms_ssim(a, b), abs=1e-12)
 
 
-def _integer_path_errors(ref_img, probes):
-    """Largest |fast - float64| of whole-image SSIM/PSNR and of SSIM tiles over ``probes`` against ``ref_img``,
-    checking that the fast measurement took the integer-difference path."""
+def _float32_errors(ref_img, probes):
+    """Largest |fast - float64| of whole-image SSIM/PSNR and of SSIM tiles over ``probes`` against ``ref_img``."""
     prepared = metrics.prepare_reference(ref_img)
     worst = {"ssim": 0.0, "psnr": 0.0, "tiles": 0.0}
     for dist in probes:
-        assert prepared._integers(dist) is not None  # the path under test
         fast = metrics.measure(prepared, dist, ("ssim", "psnr"), tile=64)
         exact = metrics.measure(prepared, dist, ("ssim", "psnr"), tile=64, precise=True)
         worst["ssim"] = max(worst["ssim"], abs(fast["ssim"].value - exact["ssim"].value))
@@ -207,7 +205,7 @@ def _integer_path_errors(ref_img, probes):
 
 @pytest.mark.parametrize("shape,bits", [((257, 300, 3), 8), ((130, 141, 1), 8), ((200, 170, 3), 16),
                                         ((140, 96, 3), 12)])
-def test_integer_difference_path_stays_within_the_float32_guard_band_on_random_images(shape, bits):
+def test_float32_measurement_stays_within_the_guard_bands_on_random_images(shape, bits):
     h, w, c = shape
     rng = np.random.default_rng(bits + c)
     peak = (1 << bits) - 1
@@ -221,15 +219,15 @@ def test_integer_difference_path_stays_within_the_float32_guard_band_on_random_i
         probes = [img.with_pixels(_distort(ref, s, seed=k).astype(dtype) & peak) for k, s in
                   enumerate((0.001, 0.01, 0.1))]
         probes.append(img.with_pixels(rng.integers(0, peak + 1, shape).astype(dtype)))  # unrelated image
-        worst = _integer_path_errors(img, probes)
+        worst = _float32_errors(img, probes)
         assert worst["ssim"] < metrics.core.FLOAT32_ERROR["ssim"]
         assert worst["tiles"] < metrics.FLOAT32_TILE_ERROR["ssim"]
         assert worst["psnr"] < metrics.core.FLOAT32_ERROR["psnr"]
 
 
-def test_integer_difference_path_agrees_with_the_normalised_float_path():
+def test_integer_images_and_normalised_arrays_measure_alike():
     # The same measurement through normalised floats (the reference given as a [0, 1] array) and through the
-    # integer samples: only float32 rounding apart, and identical images give exactly 1 either way.
+    # integer image: only float32 rounding apart, and identical images give exactly 1.
     ref = photo_like(180, 220, bits=8)
     dist = _distort(ref, 0.02)
     img = as_image(ref)
@@ -241,7 +239,7 @@ def test_integer_difference_path_agrees_with_the_normalised_float_path():
     assert same["ssim"].value == 1.0 and same["psnr"].value == metrics.PSNR_CAP
 
 
-def test_integer_difference_path_on_real_photographs_and_codec_probes(data_dir):
+def test_float32_measurement_on_real_photographs_and_codec_probes(data_dir):
     from qualipress import codecs
     from qualipress.io import read_image
 
@@ -255,7 +253,79 @@ def test_integer_difference_path_on_real_photographs_and_codec_probes(data_dir):
         for name, settings in (("jpeg", (20, 60, 88, 97)), ("webp", (50, 90))):
             codec = codecs.get(name)
             probes += [codecs.decode_like(codec, codec.encode(img, quality=q), img) for q in settings]
-        worst = _integer_path_errors(img, probes)
+        worst = _float32_errors(img, probes)
         assert worst["ssim"] < metrics.core.FLOAT32_ERROR["ssim"]  # measured ≤ 4.4e-7 (docs/benchmarks.md)
         assert worst["tiles"] < metrics.FLOAT32_TILE_ERROR["ssim"]  # 64-px tiles: ≤ 2.7e-6
         assert worst["psnr"] < metrics.core.FLOAT32_ERROR["psnr"]
+
+
+@pytest.mark.parametrize("kind", ["image", "array", "normalised", "linear"])
+def test_lean_reference_gives_the_same_values_bit_for_bit(kind):
+    # A lean reference keeps no full float plane and recomputes its window statistics strip by strip; several
+    # strips (700 rows of 420 RGB pixels: strips of 416 rows) must give exactly the stored reference's maps.
+    from qualipress.metrics.core import Reference
+
+    h, w = 700, 420
+    raw = photo_like(h, w, channels=3, bits=16)
+    dist = _distort(raw, 0.01)
+    if kind == "image":
+        ref, dis = Image(raw, 16), Image(dist, 16)
+        make = lambda lean: Reference(ref, lean=lean)  # noqa: E731
+    elif kind == "array":
+        ref, dis = raw, dist
+        make = lambda lean: Reference(ref, data_range=65535.0, lean=lean)  # noqa: E731
+    elif kind == "normalised":
+        ref, dis = raw.astype(np.float32) / 65535, dist.astype(np.float32) / 65535
+        make = lambda lean: Reference.normalised(ref, lean=lean)  # noqa: E731
+    else:  # linear float frames are PQ-coded per sample, so per strip too
+        ref, dis = Image(raw.astype(np.float32) / 6000, 32, "linear"), Image(dist.astype(np.float32) / 6000, 32,
+                                                                           "linear")
+        make = lambda lean: Reference(ref, lean=lean)  # noqa: E731
+    stored, lean = make(False), make(True)
+    assert lean.lean and not stored.lean and stored._rows < h
+    for a, b in zip(stored.maps(dis), lean.maps(dis), strict=True):
+        assert np.array_equal(a, b)
+    for a, b in zip(stored.precise().maps(dis), lean.precise().maps(dis), strict=True):
+        assert a.dtype == np.float64 and np.array_equal(a, b)
+    r1 = metrics.measure(stored, dis, ("ssim", "psnr", "ms-ssim"), tile=64)
+    r2 = metrics.measure(lean, dis, ("ssim", "psnr", "ms-ssim"), tile=64)
+    assert {k: v.value for k, v in r1.items()} == {k: v.value for k, v in r2.items()}
+    assert np.array_equal(r1["ssim"].tiles, r2["ssim"].tiles)
+    # a mosaic cut from a lean reference measures like one cut from a stored one
+    pack = lambda x: np.ascontiguousarray(x[::2])  # noqa: E731
+    assert all(np.array_equal(getattr(stored.packed(pack), k), getattr(lean.packed(pack), k))
+               for k in ("a", "_ux", "_lum0", "_cs0"))
+    with pytest.raises(InputError):
+        lean.maps(dis[:-1] if kind in ("array", "normalised") else Image(dist[:-1], 16))
+
+
+def test_large_references_are_lean_by_default():
+    from qualipress.metrics.core import _LEAN_SAMPLES, Reference
+
+    assert not Reference(photo_like(64, 64)).lean
+    side = int(np.ceil(np.sqrt(_LEAN_SAMPLES / 3)))
+    assert Reference.normalised(np.zeros((side, side, 3), np.float32)).lean
+
+
+@pytest.mark.parametrize("shape,tile,lean", [((700, 420, 3), 64, True), ((300, 170, 3), 100, False),
+                                             ((9, 40, 1), 16, False), ((257, 300, 1), 256, True)])
+def test_reduced_strips_agree_with_the_full_maps(shape, tile, lean):
+    # measure() sums each strip's maps as they come out (no full-size map): the same figures as the maps give,
+    # to float64 rounding; the tiles straddle strips (32- and 416-row strips, tiles of 16-256 rows)
+    from qualipress.metrics.core import Reference, _crop, _psnr_from_mse, _tile_means
+
+    h, w, c = shape
+    raw = photo_like(h, w, channels=c, bits=16)
+    dist = _distort(raw, 0.01)
+    ref = Reference(raw, data_range=65535.0, lean=lean)
+    s_map, e_map = ref.maps(dist)
+    v_s, t_s, v_e, t_e = ref.reduced(dist, tile=tile)
+    assert abs(v_s - float(np.mean(_crop(s_map), dtype=np.float64))) < 1e-12
+    assert abs(v_e - float(np.mean(e_map, dtype=np.float64))) < 1e-15
+    np.testing.assert_allclose(t_s, _tile_means(s_map, tile), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(t_e, _tile_means(e_map, tile), rtol=1e-12, atol=0)
+    got = ref.measure(dist, ("ssim", "psnr"), tile=tile)
+    assert got["ssim"].value == v_s and got["psnr"].value == _psnr_from_mse(v_e)
+    masked = ref.measure(dist, ("ssim", "psnr"), tile=tile, mask=np.ones((h, w), bool))  # the full-map path
+    assert abs(masked["psnr"].value - got["psnr"].value) < 1e-9
+    assert got["ssim"].tiles.shape == t_s.shape and got["ssim"].stats["min"] == float(t_s.min())

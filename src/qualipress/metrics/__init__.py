@@ -34,6 +34,7 @@ from qualipress.metrics.core import (
     ssim_map,
     ssimulacra2,
     ssimulacra2_available,
+    visible_mask,
 )
 
 
@@ -240,4 +241,5 @@ __all__ = [
     "ssim",
     "ssim_map",
     "ssimulacra2",
+    "visible_mask",
 ]
