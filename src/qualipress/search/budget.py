@@ -81,9 +81,9 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
     probe(i0)
     if rank_to_beat is not None:
         p0 = runner.probes[-1]
-        why = _screened(p0, i0, curves, budget, target, rank_to_beat, runner.encodable)
+        out = runner.result(p0, met=False)
+        why = _screened(p0, quality_rank(out, target), i0, curves, budget, target, rank_to_beat, runner.encodable)
         if why is not None:
-            out = runner.result(p0, met=False)
             out.beaten = why
             return out
     stalls = 0
@@ -157,19 +157,10 @@ def _index_for_bytes(curves: tuple[np.ndarray, np.ndarray, np.ndarray], nbytes: 
     return float(np.interp(t, log_bpp, knots)) if log_bpp[-1] > log_bpp[0] else float(knots[-1])
 
 
-def _probe_rank(p: Any, target: Target) -> float:
-    """:func:`quality_rank` of a probe (its metrics are plain floats)."""
-    floors = target.floors()
-    if floors.constraints:
-        return float(p.margin)
-    return float(p.metrics.get("ssim", -math.inf))
-
-
-def _screened(p: Any, index: int, curves: tuple[np.ndarray, np.ndarray, np.ndarray] | None, budget: float,
-              target: Target, rank_to_beat: float, image: Any) -> str | None:
-    """Why a codec whose first probe is ``p`` (at grid position ``index``) need not be searched further against a
-    result of ``rank_to_beat`` under the budget, or None."""
-    rank = _probe_rank(p, target)
+def _screened(p: Any, rank: float, index: int, curves: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+              budget: float, target: Target, rank_to_beat: float, image: Any) -> str | None:
+    """Why a codec whose first probe is ``p`` (of :func:`quality_rank` ``rank``, at grid position ``index``) need
+    not be searched further against a result of ``rank_to_beat`` under the budget, or None."""
     if rank >= rank_to_beat:
         return None
     unit = "floor margin" if target.floors().constraints else "ssim"
