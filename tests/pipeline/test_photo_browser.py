@@ -183,3 +183,17 @@ def test_fractional_avif_renders(page) -> None:
     assert data != codecs.get("avif").encode(arr, quality=62)
     got = render(page, data)
     assert got["ok"] and (got["w"], got["h"]) == (60, 40) and _red(got["tr"]) and not _red(got["tl"])
+
+
+def test_deep_jpegxl_shows_the_same_light_as_its_8_bit_twin(page) -> None:
+    """QA: imagecodecs tagged 16-bit JPEG XL linear light, so Chromium showed sRGB mid-grey (128) as 187."""
+    from qualipress.io import Image
+
+    grey = np.zeros((32, 48, 3), np.uint16)
+    grey[...] = (128 * 257, 64 * 257, 200 * 257)
+    for bits, px in ((16, grey), (10, grey >> 6)):
+        for kw in ({"quality": 1.0}, {"lossless": True}):
+            data = codecs.get("jpegxl").encode(Image(np.ascontiguousarray(px), bits, "srgb"), **kw)
+            shown = render(page, data)
+            assert shown["ok"], shown
+            assert np.abs(np.array(shown["tl"]) - [128, 64, 200]).max() <= 3, (bits, kw, shown["tl"])

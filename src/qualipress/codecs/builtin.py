@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from qualipress.codecs import jxlcolour
 from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError
@@ -209,7 +210,12 @@ def _jxl_grid() -> tuple[float, ...]:
 
 class JpegXlCodec(_ImagecodecsMixin, Codec):
     """JPEG XL (libjxl), 8–16 bit, alpha. Quality is the butteraugli ``distance`` (lower is better; 1.0 ≈ visually
-    lossless). Options: ``effort`` (1–9, default 7)."""
+    lossless). Options: ``effort`` (1–9, default 7).
+
+    8-bit images go through imagecodecs (tagged sRGB), or through jxlpy when they carry a non-sRGB ICC profile
+    (:mod:`qualipress.codecs.jxlicc`); deeper sRGB / BT.709 ones through OpenImageIO's writer,
+    tagged with their real transfer function (:mod:`qualipress.codecs.jxlcolour`: imagecodecs tags every deeper
+    image linear light, which stays so for PQ and log images)."""
 
     name = "jpegxl"
     module_attr = "jpegxl"
@@ -248,11 +254,18 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
             data = embed(data, self.info.extension, rest, channels=img.n_channels)
         return data
 
+    def container_depth(self, reference: Image) -> int:
+        """Bits per sample the decoder returns for an encode of ``reference`` (see ``codecs.decode_like``)."""
+        return jxlcolour.STORED_BITS if jxlcolour.tagged(reference) else reference.bit_depth
+
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
 
-        kw: dict[str, Any] = {"bitspersample": image.bit_depth, "effort": int(options.get("effort", 7)),
-                              "numthreads": 2}
+        effort = int(options.get("effort", 7))
+        if jxlcolour.tagged(image):
+            return jxlcolour.encode_tagged(image, distance=None if lossless else float(quality or 1.0),
+                                           effort=effort)
+        kw: dict[str, Any] = {"bitspersample": image.bit_depth, "effort": effort, "numthreads": 2}
         if lossless:
             return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=True, **kw))
         return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=False, distance=float(quality or 1.0), **kw))

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.film import analysis
-from qualipress.io import Image, to_perceptual
+from qualipress.io import Image, seen_colour
 from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name
 
 __all__ = ["DISPLAY_WHITE", "Reference", "decoded_code", "display_code", "display_rgb", "encoding_name",
@@ -160,7 +160,7 @@ def _blur2(a: np.ndarray) -> np.ndarray:
 
 def decoded_code(decoded: Image, ref: Reference) -> np.ndarray:
     """Perceptual code of a decoded frame; ``ValueError`` when its size differs from the source's."""
-    code = np.asarray(to_perceptual(decoded), np.float32)
+    code = np.asarray(seen_colour(decoded), np.float32)
     if code.shape[:2] != ref.shape:
         raise ValueError(f"decoded size {code.shape[:2]} differs from reference {ref.shape}")
     return code

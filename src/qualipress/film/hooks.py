@@ -367,7 +367,8 @@ class FilmHooks:
             except ValueError:
                 output = str(rec["output"])
         m: dict[str, Any] = {
-            "kind": "lossy", "source": Path(src).name, "source_path": str(Path(src).resolve()) if src else src,
+            "kind": "lossy", "source": Path(src).name,
+            "source_path": str(Path(src).resolve()) if src not in ("", "-") else src,  # "-": stdin
             "source_sha256": rec.get("input_sha256"), "source_bytes": rec.get("input_bytes"),
             "sequence": name.sequence, "frame": name.number,
             "status": "ok" if ok else "error", "error": rec.get("error"),

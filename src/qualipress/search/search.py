@@ -269,7 +269,7 @@ def search(
     if not cdc.info.lossy or q is None:
         return runner.result(only := runner.run(None, lossless=True), met=only.passed)
     hint, prediction = _warm_start(image, cdc, tgt, q.grid, start, predict)
-    br = _Bracket(runner, q.grid, prediction)
+    br = _Bracket(runner, q.grid, prediction, racing=bound is not None)
     _first_probe(br, hint, warm=isinstance(start, Hint), bound=bound, size_scale=size_scale, mosaic=mosaic)
     beaten = _bracket(br, hint, bound=bound, tolerance=tolerance, max_probes=max_probes)
     return _finish(br, bound=bound, beaten=beaten, lossless_fallback=lossless_fallback)
@@ -307,6 +307,8 @@ class _Bracket:
     slope: float | None = None
     #: The grid index of a JPEG source's own quality (where the metric jumps), when the predictor found one.
     special: int | None = field(init=False, default=None)
+    #: Whether the search races a bound (a failing probe may then be the result: the one that proved it lost).
+    racing: bool = False
 
     def __post_init__(self) -> None:
         self.runner.prediction = self.prediction
@@ -324,9 +326,11 @@ class _Bracket:
             p = steer
         (passing if p.passed else failing)[i] = p
         # Probes that can no longer be the result (a passing one above the lowest pass, a failing one below the
-        # highest failure) give back their decoded pixels: one frame each, kept until the search ends otherwise.
+        # highest failure, or any failing one once a probe passed and no race can end on a failure) give back
+        # their decoded pixels: one frame each, kept until the search ends otherwise.
         for j, other in [*passing.items(), *failing.items()]:
-            if (j in passing and j > min(passing)) or (j in failing and j < max(failing)):
+            if (j in passing and j > min(passing)) or (j in failing and (j < max(failing) or
+                                                                         (passing and not self.racing))):
                 self.runner.drop_pixels(other)
         return p
 
@@ -739,8 +743,10 @@ PROBE_COST = {"jpeg": 1, "jpegli": 1, "webp": 2, "jpeg2000": 3, "jpegxl": 6, "av
 def expected_sizes(codec_names: Sequence[str], image: Image,
                    target: Target | str | Sequence[str]) -> dict[str, float]:
     """The predictor's expected file size (bytes) for each codec that has a size model, at the setting it
-    predicts for ``target``."""
-    if image.is_float:
+    predicts for ``target``. None for float images, and none for images with fully transparent pixels: some
+    codecs drop the colour nobody sees there (libjxl, libwebp) and others code it (libavif), which the size
+    models, trained on opaque photographs, cannot tell."""
+    if image.is_float or _metrics.visible_mask(image) is not None:
         return {}
     tgt = parse_target(target)
     out: dict[str, float] = {}
