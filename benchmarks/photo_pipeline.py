@@ -256,7 +256,9 @@ def budget_auto(folder: Path, limit: int | None, budgets: list[int]) -> dict:
     for p in files:
         for b in budgets:
             row: dict = {"file": p.name, "budget": b}
-            for label, factor, screen in (("race", budget_mod.SCREEN_GAIN_FACTOR, True), ("full", None, False)):
+            modes = ((("race", budget_mod.SCREEN_GAIN_FACTOR, True), ("full", None, False))
+                     if hasattr(budget_mod, "SCREEN_GAIN_FACTOR") else (("race", None, True),))  # older tree: once
+            for label, factor, screen in modes:
                 # (getattr: the same command measures an older tree without the race, PYTHONPATH=<old>/src)
                 saved = getattr(budget_mod, "SCREEN_GAIN_FACTOR", None), getattr(budget_mod, "_screened", None)
                 budget_mod.SCREEN_GAIN_FACTOR = factor
@@ -272,6 +274,7 @@ def budget_auto(folder: Path, limit: int | None, budgets: list[int]) -> dict:
                 row[label] = {"codec": r.get("codec"), "bytes": r.get("bytes"), "encodes": r.get("encodes"),
                               "ssim": (r.get("metrics") or {}).get("ssim", {}).get("value"),
                               "sha256": r.get("output_sha256"), "error": r.get("error")}
+            row.setdefault("full", row["race"])
             row["same_file"] = row["race"]["sha256"] == row["full"]["sha256"]
             row["ssim_loss"] = (round(row["full"]["ssim"] - row["race"]["ssim"], 5)
                                 if row["race"]["ssim"] is not None and row["full"]["ssim"] is not None else None)
