@@ -119,7 +119,7 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
     lo = max(fits)
     best = fits[lo]
     if lo + 1 < n and (lo + 1) in over and q.continuous and (budget - best.bytes) / budget > CLOSE_ENOUGH:
-        best = _refine(runner, grid[lo], grid[lo + 1], best, budget)
+        best = _refine(runner, grid[lo], grid[lo + 1], best, budget, target)
     if best.passed:
         return runner.result(best, met=True)
     return runner.result(best, met=False, fallback=_why(codec, target, best, budget))
@@ -212,15 +212,19 @@ def _log_crossing(lo: int, b_lo: int, hi: int, b_hi: int, budget: float) -> floa
     return lo + (math.log(budget) - a) * (hi - lo) / (b - a)
 
 
-def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget: float) -> Any:
-    """Bisect a continuous setting between a fitting and an oversized grid point."""
+def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget: float, target: Target) -> Any:
+    """Bisect a continuous setting between a fitting and an oversized grid point; the fitting probe of the highest
+    :func:`quality_rank` is kept (not the largest file: AVIF's segments start below the lower grid point, and a
+    point inside one can hold more bytes and less quality than that grid point)."""
+    best_rank = quality_rank(runner.result(best, met=False), target)
     for _ in range(MAX_REFINE):
         mid = (fit_value + over_value) / 2
         p = runner.run(mid)
         if p.bytes <= budget:
             fit_value = mid
-            if p.bytes > best.bytes:  # a smaller file that fits is not better (AVIF's segment starts below it)
-                best = p
+            rank = quality_rank(runner.result(p, met=False), target)
+            if rank > best_rank:
+                best, best_rank = p, rank
             if (budget - p.bytes) / budget <= CLOSE_ENOUGH:
                 break
         else:
