@@ -238,7 +238,20 @@ def avif_frac(folder: Path, limit: int | None, qualities: tuple[int, ...] = (30,
                          "largest_sub_step_percent": round(100 * max(b / a - 1 for a, b in
                                                                      itertools.pairwise(sizes[1:])), 2),
                          "sizes": sizes, "ssim": [round(v, 5) for v in ssims]})
-    summary = {"cases": len(rows), "size_falls": sum(r["size_falls"] for r in rows),
+    # points whose size lies between the two steps: SSIM against the line joining the steps (in log bytes), and
+    # how many beat quality n itself
+    dev, better = [], 0
+    for r in rows:
+        sz, ss = r["sizes"], r["ssim"]
+        for k in range(1, 10):
+            if sz[0] < sz[k] < sz[10]:
+                w = (np.log(sz[k]) - np.log(sz[0])) / (np.log(sz[10]) - np.log(sz[0]))
+                dev.append(ss[k] - (ss[0] + w * (ss[10] - ss[0])))
+                better += ss[k] > ss[0]
+    summary = {"between_points": len(dev), "between_better_than_n": better,
+               "between_ssim_vs_line_median": round(float(np.median(dev)), 5) if dev else None,
+               "between_ssim_vs_line_min": round(float(min(dev)), 5) if dev else None,
+               "cases": len(rows), "size_falls": sum(r["size_falls"] for r in rows),
                "cases_with_size_fall": sum(r["size_falls"] > 0 for r in rows),
                "ssim_falls": sum(r["ssim_falls"] for r in rows),
                "step_percent_median": float(np.median([r["step_percent"] for r in rows])),

@@ -14,7 +14,9 @@ fixed floor makes ``n + 0.01`` the size of quality ``n``: the floor is low enoug
 segment always starts below quality ``n``'s file and every size between the two steps is reachable, and sizes
 rise with ``t`` inside the segment. Just above an integer the file is therefore smaller than at the integer: the
 fractional settings are a tool for byte budgets (:func:`qualipress.search.budget.budget_search` bisects inside one
-segment and keeps the largest file that fits), not a finer quality scale to type by hand. When ``n`` and ``n + 1``
+segment and keeps the fitting probe of the highest quality), not a finer quality scale to type by hand. Per byte
+the strength is a little less efficient than the quantizer: a point between the two steps' sizes lies a median
+0.0006 SSIM (Kodak) under the line joining them, and a quarter of such points are no better than quality ``n``. When ``n`` and ``n + 1``
 share a quantizer (libavif has more qualities than quantizers) the setting is quality ``n`` itself. Which
 qualities share a quantizer is measured once per process on a small noise image (:func:`quantizer_steps`), so the
 rule follows the installed libavif rather than a copy of its formula. Integer settings are not handled here: the AVIF
