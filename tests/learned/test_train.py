@@ -130,3 +130,32 @@ def test_warm_start_from_weights_of_another_size_is_refused(tmp_path: Path, synt
 
     with pytest.raises(ModelError, match="do not fit"):
         train_codec([synth_dir], tmp_path / "m.pt", _cfg(config=(8, 8), init=str(tiny_hyperprior)))
+
+
+def test_warm_restart_from_a_training_checkpoint_keeps_the_adam_state(tmp_path: Path, synth_dir: Path,
+                                                                       tiny_hyperprior: Path) -> None:
+    import torch
+
+    from qualipress.learned.train import train_codec
+    from qualipress.learned.weights import fingerprint_bytes
+
+    ckpt = tiny_hyperprior.with_name(tiny_hyperprior.name + ".ckpt")
+    before = torch.load(ckpt, weights_only=True)
+    adam_steps = float(before["opt"]["state"][0]["step"])
+    out = tmp_path / "m.pt"
+    cfg = _cfg(init=str(ckpt), schedule="cosine", warmup_steps=1, min_lr_frac=0.0, steps=1, lr=1e-4)
+    record = train_codec([synth_dir], out, cfg)
+    # a new run (its own step counter and schedule) that continues the checkpoint's weights and Adam moments
+    assert record["steps_done"] == 1 and [r["step"] for r in record["history"]] == [1]
+    assert record["init_fingerprint"] == fingerprint_bytes(ckpt.read_bytes()).hex()
+    after = torch.load(out.with_name(out.name + ".ckpt"), weights_only=True)
+    assert float(after["opt"]["state"][0]["step"]) == adam_steps + 1
+    assert after["opt"]["param_groups"][0]["lr"] == pytest.approx(1e-5)  # warm-up step 0: lr / 10
+    key = "g_a.0.weight"
+    diff = (after["model"][key] - before["model"][key]).abs().max().item()
+    assert 0 < diff < 1e-3
+    assert torch.load(ckpt, weights_only=True)["step"] == before["step"]  # the source is only read
+    with pytest.raises(ModelError, match="checkpoint is for"):
+        train_codec([synth_dir], tmp_path / "n.pt", _cfg(config=(8, 8), init=str(ckpt)))
+    with pytest.raises(ModelError, match="min_lr_frac"):
+        train_codec([synth_dir], tmp_path / "n.pt", _cfg(min_lr_frac=1.5))

@@ -11,6 +11,7 @@ import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image, as_image
+from qualipress.io.metadata import embed
 
 
 @dataclass(frozen=True)
@@ -228,8 +229,6 @@ class Codec(ABC):
                 img = pre_edit(img, value, self.name, dict(options))
             data = self._encode(img, quality=value, lossless=False, **options)
         if carry is not None:
-            from qualipress.io.metadata import embed
-
             data = embed(data, self.info.extension, carry, channels=img.n_channels)
         return data
 

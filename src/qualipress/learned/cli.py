@@ -28,8 +28,11 @@ def train_codec_cmd(
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 5e-4,
     schedule: Annotated[str, typer.Option(help="LR schedule: step (x0.1 after 80 %) or cosine.")] = "step",
     warmup: Annotated[int, typer.Option(help="Linear LR warm-up steps (from lr/10).")] = 0,
+    min_lr_frac: Annotated[float, typer.Option(help="Cosine schedule: final LR as a fraction of --lr.")] = 0.02,
     bf16: Annotated[bool, typer.Option(help="bfloat16 autocast for the transforms while training.")] = False,
-    init: Annotated[Path | None, typer.Option(help="Start from these weights (same arch and size).")] = None,
+    init: Annotated[Path | None, typer.Option(
+        help="Start from these weights (same arch and size), or from a training .ckpt (weights + Adam state)."
+    )] = None,
     checkpoint_minutes: Annotated[float, typer.Option(help="Minutes between checkpoints.")] = 2.0,
     variable_rate: Annotated[bool, typer.Option(help="Random quantisation steps: one model, 8 qualities.")] = True,
     validation: Annotated[list[Path] | None, typer.Option(help="Held-out images for the validation curve.")] = None,
@@ -50,6 +53,7 @@ def train_codec_cmd(
     cfg = TrainConfig(arch=arch, config=config, lmbda=lmbda, variable_rate=variable_rate, crop=crop,
                       batch_size=batch_size, lr=lr, steps=steps, max_minutes=minutes, device=device,
                       threads=threads, seed=seed, schedule=schedule, warmup_steps=warmup, bf16=bf16,
+                      min_lr_frac=min_lr_frac,
                       init=str(init) if init else None, checkpoint_seconds=60.0 * checkpoint_minutes)
     with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.fields[info]}"),
                   TimeElapsedColumn(), transient=False) as bar:

@@ -71,7 +71,9 @@ class TrainConfig:
         :func:`qualipress.learned.ops.forward`.
     init : str or None
         Weights file (qualipress model or CompressAI checkpoint of the same architecture and size) to start
-        from instead of random weights (warm start); ignored when resuming from a checkpoint.
+        from instead of random weights (warm start); ignored when resuming from a checkpoint. A training
+        checkpoint (``<output>.ckpt`` of an earlier run) also gives both Adam states: a warm restart that keeps
+        the optimiser's moment estimates but starts a new step counter, budget and schedule.
     steps : int or None
         Stop after this many steps.
     max_minutes : float or None
@@ -359,6 +361,8 @@ def _check_config(cfg: TrainConfig) -> Any:
     if cfg.variable_rate and not arch.step_scaling:
         raise ModelError(f"variable-rate training needs a factorized or hyperprior model, not {arch.name!r}")
     lr_factor(cfg, 0, 0.0)  # refuses an unknown schedule before any data is loaded
+    if not 0.0 <= cfg.min_lr_frac <= 1.0:
+        raise ModelError(f"min_lr_frac must be within 0..1, not {cfg.min_lr_frac}")
     return arch
 
 
@@ -397,22 +401,32 @@ class _TrainRun:
         self.sampler, self.rng, self.val_crops, self.progress = sampler, rng, val_crops, progress
         self.model = build_model(arch, tuple(cfg.config))
         self.init_fingerprint: str | None = None
+        self.init_optimisers: tuple[Any, Any] | None = None
         self.state = LoopState()
         self.history: list[dict[str, Any]] = []
         self.tries = {"session": 0, "bad": 0}
 
     def init_from(self, init: str | os.PathLike[str]) -> None:
-        """Start from the weights of the model file ``init``."""
-        from qualipress.learned.weights import load_file
+        """Start from the weights of the model file ``init``, or from a training checkpoint (warm restart)."""
+        from qualipress.learned.weights import fingerprint_bytes, load_file
 
-        start = load_file(init, self.arch)
+        ck = _training_checkpoint(Path(init))
+        if ck is not None:
+            if ck.get("arch") != self.arch or tuple(ck.get("config", ())) != tuple(self.cfg.config):
+                raise ModelError(f"--init {init}: checkpoint is for {ck.get('arch')} {ck.get('config')}, "
+                                 f"not {self.arch} {tuple(self.cfg.config)}")
+            state, self.init_optimisers = ck["model"], (ck["opt"], ck["aux_opt"])
+            fingerprint = fingerprint_bytes(Path(init).read_bytes())
+        else:
+            start = load_file(init, self.arch)
+            state, fingerprint = start.model.state_dict(), start.fingerprint
         try:
-            self.model.load_state_dict(start.model.state_dict())
+            self.model.load_state_dict(state)
         except Exception as exc:
             raise ModelError(
                 f"--init {init}: weights do not fit {self.arch} {tuple(self.cfg.config)}: {exc}"
             ) from exc
-        self.init_fingerprint = start.fingerprint.hex()
+        self.init_fingerprint = fingerprint.hex()
 
     def make_optimisers(self) -> None:
         """The main optimiser (all but the quantiles) and the auxiliary one (the quantiles)."""
@@ -423,6 +437,13 @@ class _TrainRun:
         aux_params = [p for n, p in named if n.endswith(".quantiles")]
         self.opt = torch.optim.Adam(self.main_params, lr=self.cfg.lr)
         self.aux_opt = torch.optim.Adam(aux_params, lr=self.cfg.aux_lr)
+        if self.init_optimisers is not None:
+            # warm restart from a checkpoint: its moment estimates; the LR is set by the schedule each step
+            self.opt.load_state_dict(self.init_optimisers[0])
+            self.aux_opt.load_state_dict(self.init_optimisers[1])
+            for g in self.aux_opt.param_groups:
+                g["lr"] = self.cfg.aux_lr
+            self.init_optimisers = None
 
     def resume(self) -> None:
         """Restore model, optimisers, step, time, RNGs and history from the checkpoint."""
@@ -537,6 +558,17 @@ class _TrainRun:
         """Report progress."""
         if self.progress is not None:
             self.progress(st.step, self.cfg.steps, {"loss": values["loss"], "bpp": values["bpp"]})
+
+
+def _training_checkpoint(path: Path) -> dict[str, Any] | None:
+    """The content of ``path`` if it is a checkpoint written by :func:`train_codec`, else None."""
+    from qualipress.pipeline.training import load_checkpoint
+
+    try:
+        ck = load_checkpoint(path, what="--init file")
+    except ModelError:
+        return None
+    return ck if {"arch", "config", "model", "opt", "aux_opt"} <= set(ck) else None
 
 
 def _training_record(

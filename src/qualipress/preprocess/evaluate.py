@@ -155,19 +155,6 @@ def _mean_curve(sweeps: Sequence[Sequence[Point]], metric: str) -> tuple[list[fl
     )
 
 
-def oracle_group(
-    image: Image, *, codec: str = "jpeg", quality: float = 75.0, metric: str = "ssimulacra2",
-    pool: Sequence[str] | None = None, max_combo: int = 2, score: str = "rd",
-) -> str:
-    """The labelling oracle: the group Algorithm 1 picks for this image (what the network tries to imitate)."""
-    from qualipress.preprocess.label import LabelConfig, score_image
-    from qualipress.preprocess.pool import DEFAULT_POOL
-
-    cfg = LabelConfig(codec=codec, quality=quality, metric=metric,
-                      pool=tuple(pool) if pool else DEFAULT_POOL, max_combo=max_combo, score=score)
-    return score_image(image, cfg).best
-
-
 def at_setting(points: Sequence[Point], quality: float) -> Point:
     """The point of a sweep at one codec setting."""
     for p in points:

@@ -38,6 +38,7 @@ import numpy as np
 
 from qualipress.errors import UnsupportedError
 from qualipress.io import Image
+from qualipress.io.jpegtables import dct_matrix
 
 #: Codecs whose quantisation the pre-edit models.
 RDOQ_CODECS = ("jpeg", "jpegli")
@@ -145,16 +146,8 @@ def jpeg_layout(codec: str, quality: float, options: Mapping[str, Any] | None = 
 # -- transforms ------------------------------------------------------------------------------------------------
 
 
-def _dct_matrix() -> np.ndarray:
-    k = np.arange(8)[:, None]
-    x = np.arange(8)[None, :]
-    m = np.cos(np.pi * (2 * x + 1) * k / 16.0) * 0.5
-    m[0] /= np.sqrt(2.0)
-    return m
-
-
 #: The orthonormal 2-D 8×8 DCT as one 64×64 matrix, rows in zig-zag order: coefficients = blocks @ _DCT64.T.
-_DCT64 = np.kron(_dct_matrix(), _dct_matrix())[ZIGZAG]
+_DCT64 = np.kron(dct_matrix(), dct_matrix())[ZIGZAG]
 
 
 def _to_blocks(plane: np.ndarray) -> np.ndarray:
