@@ -94,3 +94,17 @@ def test_official_weights_use_compressai_lambdas() -> None:
     unknown = SimpleNamespace(meta={}, quality=None, path=Path("y.pt"))
     with pytest.raises(UnsupportedError, match="λ"):
         lambda_for(unknown, 4.5)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_bf16_iterations_still_give_a_loss_no_worse(tiny_hyperprior: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    bf16: bool) -> None:
+    from qualipress.learned import refine
+    from qualipress.learned.weights import load_file
+
+    monkeypatch.setattr(refine, "BF16", bf16)
+    loaded = load_file(tiny_hyperprior, "bmshj2018-hyperprior")
+    x = synthetic_rgb(40, 70)
+    y, z, info = refine.refine_latents(loaded.model, _padded(x), 1.0, iterations=3, lmbda=0.013, region=(40, 70))
+    assert info["loss_after"] <= info["loss_before"]
+    assert y.shape[1] == 16 and z.shape[1] == 16 and not y.requires_grad
