@@ -108,3 +108,22 @@ def test_bf16_iterations_still_give_a_loss_no_worse(tiny_hyperprior: Path, monke
     y, z, info = refine.refine_latents(loaded.model, _padded(x), 1.0, iterations=3, lmbda=0.013, region=(40, 70))
     assert info["loss_after"] <= info["loss_before"]
     assert y.shape[1] == 16 and z.shape[1] == 16 and not y.requires_grad
+
+
+def test_encode_command_takes_refine_as_a_codec_option(tmp_path: Path, tiny_hyperprior: Path) -> None:
+    from PIL import Image
+
+    from qualipress.cli import main
+    from qualipress.learned.codec import make_codec
+
+    src = tmp_path / "in.png"
+    x = synthetic_rgb(40, 50)
+    Image.fromarray(x).save(src)
+    out = tmp_path / "out.qlc"
+    base = ["encode", str(src), "-o", str(out), "--codec", "learned:bmshj2018-hyperprior", "--quality", "4",
+            "--weights", str(tiny_hyperprior), "--overwrite"]
+    assert main([*base, "--codec-opt", "refine=3"]) == 0
+    codec = make_codec("bmshj2018-hyperprior").with_weights(tiny_hyperprior)
+    assert out.read_bytes() == codec.encode(x, quality=4, refine=3)
+    assert main([*base, "--codec-opt", "refine=-2"]) == 2
+    assert main([*base, "--codec-opt", "nonsense=1"]) == 2
