@@ -77,9 +77,10 @@ def main() -> int:
         outdir.mkdir(parents=True, exist_ok=True)
         if not (outdir / "cache.jsonl").exists():
             shutil.copyfile(anchor_dir / "cache.jsonl", outdir / "cache.jsonl")
+        opts = {"weights": str(path)} | ({"refine": args.refine} if args.refine else {})
         res = run_rd(kodak, outdir, codecs=[ANCHOR, LEARNED], qualities={ANCHOR: JPEG_QUALITIES, LEARNED: LEVELS},
                      metrics=["psnr", "ms-ssim"], anchor=ANCHOR, limit=args.limit, jobs=args.jobs,
-                     encode_options={LEARNED: {"weights": str(path), "refine": args.refine}}, progress=_progress)
+                     encode_options={LEARNED: opts}, progress=_progress)
         for e in res.errors:
             print("error:", e, file=sys.stderr)
         bd = bd_tables(res.curves, ANCHOR, ["psnr-rgb", "ms-ssim-rgb"])

@@ -127,3 +127,20 @@ def test_encode_command_takes_refine_as_a_codec_option(tmp_path: Path, tiny_hype
     assert out.read_bytes() == codec.encode(x, quality=4, refine=3)
     assert main([*base, "--codec-opt", "refine=-2"]) == 2
     assert main([*base, "--codec-opt", "nonsense=1"]) == 2
+
+
+def test_rd_rows_coded_with_other_encode_options_are_not_reused(tmp_path: Path, synth_dir: Path,
+                                                                 tiny_hyperprior: Path) -> None:
+    from qualipress.rd import run_rd
+
+    codec = "learned:bmshj2018-hyperprior"
+
+    def run(options: dict) -> object:
+        return run_rd(synth_dir, tmp_path / "rd", codecs=[codec], qualities={codec: [3.0]}, metrics=["psnr"],
+                      anchor=None, limit=1, encode_options={codec: {"weights": str(tiny_hyperprior), **options}})
+
+    assert run({}).computed == 1
+    assert run({}).computed == 0  # cached
+    refined = run({"refine": 2})
+    assert refined.computed == 1 and refined.cached == 0
+    assert run({"refine": 2}).computed == 0 and run({}).computed == 0
