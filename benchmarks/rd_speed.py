@@ -59,7 +59,8 @@ def one(codec_name: str, setting: float, options: dict | None = None) -> dict:
             dec_cpu.append(c2 - c1)
         bpp.append(len(data) * 8 / (img.width * img.height))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"codec": codec_name, "setting": setting, "options": options, "version": codec.version(), "encode_s": statistics.median(enc),
+    return {"codec": codec_name, "setting": setting, "options": options, "version": codec.version(),
+            "encode_s": statistics.median(enc),
             "decode_s": statistics.median(dec),
             # CPU seconds of the process (all threads): on a machine loaded by other jobs, wall time is inflated
             # by waiting for a core; CPU time is not
