@@ -1,13 +1,23 @@
-"""Peak memory of one ``compress`` worker on a shot of grainy 2K 10-bit DPX frames (profile C1, film hooks).
+"""Peak memory of one ``compress`` worker on a shot of grainy 10- or 16-bit DPX frames (profile C1, film hooks).
 
 Usage (from the repository root)::
 
     python benchmarks/film_lossy_memory.py --out /tmp/qp-lossy-memory --frames 1,10 --codec htj2k
+    python benchmarks/film_lossy_memory.py --out /tmp/qp-lossy-memory-8k --frames 1 --size 8k --bits 16 \
+        --codec jpegxl --compare /tmp/qp-lossy-memory-8k-before
 
-Frames come from ``film_archive_speed.make_frames`` (one shot, the same generator and seeds). For each count in
-``--frames`` a fresh Python process compresses the first N frames of the shot with one worker (``jobs=1``) and
-reports its resident set before the run (after the imports) and its peak (``VmHWM``); "× frame" is
-(peak − before) ÷ the frame as 16-bit RGB samples (2048×1080×3×2 bytes). Writes ``results.json``.
+At 2K with 10 bits, frames come from ``film_archive_speed.make_frames`` (one shot, the same generator and seeds).
+Other ``--size`` / ``--bits`` make the frames the same way at that size (the first EXR of ``--source`` in
+ACEScct, resized with cubic interpolation, panned 8 px per frame, blurred Gaussian grain of 4.5 10-bit code
+values RMS, Printing-density DPX so every film check applies), written to ``--out`` (never to the source
+folder). For each count in ``--frames`` a fresh Python process compresses the first N frames of the shot with
+one worker (``jobs=1``) and reports its resident set before the run (after the imports) and its peak
+(``VmHWM``); "× frame" is (peak − before) ÷ the frame as 16-bit RGB samples (width×height×3×2 bytes). Writes
+``results.json``.
+
+``--compare DIR`` checks that every output file (the compressed frames, seals included) is byte-identical to the
+file of the same name under an earlier run's ``--out`` (e.g. the same command on an older commit), and exits 1
+otherwise.
 
 ``--trace`` also runs each count under ``tracemalloc`` and prints, for every step of the pipeline (read, plan,
 the search's runner set-up and each probe, the whole search, seal, verify), the traced memory at its start, its
@@ -17,12 +27,17 @@ peak and at its end (tracing slows the run; the RSS figures come from the untrac
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+
+SIZES = {"2k": (2048, 1080), "4k": (4096, 2160), "8k": (8192, 4320)}
 
 JOB = r"""
 import json, sys
@@ -74,12 +89,65 @@ tracemalloc.start()
 """
 
 
+def make_sized(source: Path, out: Path, frames: int, size: tuple[int, int], bits: int) -> list[Path]:
+    """Grainy ACEScct DPX frames ``out/<shot>/<shot>.<n>.dpx`` of ``size`` and ``bits`` (deterministic)."""
+    import cv2
+
+    from qualipress.film import dpx
+    from qualipress.film.transfer import linear_to_acescct
+    from qualipress.io import read_image
+
+    exr = sorted(source.glob("*.exr"))[0]
+    lin = np.asarray(read_image(exr).color().pixels[..., :3], np.float32)
+    lin = np.maximum(np.nan_to_num(lin, nan=0.0, posinf=0.0, neginf=0.0), 0.0)
+    code = np.clip(linear_to_acescct(lin), 0.0, 1.0)
+    w, h = size
+    pan = 8 * (frames - 1)
+    scale = max((w + pan) / code.shape[1], h / code.shape[0])
+    code = cv2.resize(code, (round(code.shape[1] * scale), round(code.shape[0] * scale)),
+                      interpolation=cv2.INTER_CUBIC)[:h, : w + pan]
+    peak = (1 << bits) - 1
+    rng = np.random.default_rng(2000 + bits)
+    paths = []
+    for k in range(frames):
+        crop = np.clip(code[:, 8 * k:8 * k + w], 0.0, 1.0) * peak
+        noise = cv2.GaussianBlur(rng.standard_normal(crop.shape).astype(np.float32), (0, 0), 0.7)
+        noise *= 4.5 * peak / 1023.0 / float(noise.std())
+        px = np.clip(np.rint(crop + noise), 0, peak).astype(np.uint16)
+        del crop, noise
+        p = out / exr.stem / f"{exr.stem}.{86400 + k:07d}.dpx"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(dpx.encode_dpx(px, bit_size=bits, frame_rate=24, frame=86400 + k))
+        paths.append(p)
+    return paths
+
+
+def compare(out: Path, other: Path) -> list[str]:
+    """Output files under ``out/out-*`` that differ from (or are missing in) ``other`` (manifest excluded)."""
+    def digest(p: Path) -> str:
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+
+    bad = []
+    def listed(f: Path) -> bool:  # the frames and their seals; not the reports (times), the lock or the sums
+        return f.is_file() and not f.name.startswith(".") and f.suffix != ".jsonl" and f.name != "SHA256SUMS"
+
+    files = sorted(f for f in out.glob("out-*/**/*") if listed(f))
+    for f in files:
+        g = other / f.relative_to(out)
+        if not g.is_file() or digest(f) != digest(g):
+            bad.append(str(f.relative_to(out)))
+    return bad if files else ["no output files"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--source", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=Path("/tmp/qp-lossy-memory"))
     ap.add_argument("--frames", default="1,10")
     ap.add_argument("--codec", default="htj2k")
+    ap.add_argument("--size", choices=sorted(SIZES), default="2k")
+    ap.add_argument("--bits", type=int, choices=(10, 16), default=10)
+    ap.add_argument("--compare", type=Path, default=None, help="an earlier run's --out: outputs must be identical")
     ap.add_argument("--trace", action="store_true", help="also print tracemalloc figures per pipeline step")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -90,9 +158,13 @@ def main() -> None:
     counts = [int(n) for n in args.frames.split(",")]
     if args.out.exists():
         shutil.rmtree(args.out)
-    frames = make_frames(args.source or default_source(), args.out / "frames", 1, max(counts))
-    frame_mb = SIZE[0] * SIZE[1] * 3 * 2 / 2**20
-    results: dict = {"codec": args.codec, "frame_mb": round(frame_mb, 1)}
+    size = SIZES[args.size]
+    if size == SIZE and args.bits == 10:
+        frames = make_frames(args.source or default_source(), args.out / "frames", 1, max(counts))
+    else:
+        frames = make_sized(args.source or default_source(), args.out / "frames", max(counts), size, args.bits)
+    frame_mb = size[0] * size[1] * 3 * 2 / 2**20
+    results: dict = {"codec": args.codec, "size": args.size, "bits": args.bits, "frame_mb": round(frame_mb, 1)}
     for n in counts:
         shot = args.out / f"shot-{n}"
         shot.mkdir()
@@ -112,7 +184,13 @@ def main() -> None:
             lines = [ln for ln in traced.stdout.splitlines() if ln.startswith("trace ")]
             r["trace"] = lines
             print("\n".join(lines), flush=True)
+    if args.compare is not None:
+        bad = compare(args.out, args.compare)
+        results["identical_to"] = {"run": str(args.compare), "differ": bad}
+        print(f"outputs vs {args.compare}: " + ("byte-identical" if not bad else "DIFFER: " + ", ".join(bad)))
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    if args.compare is not None and results["identical_to"]["differ"]:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -134,3 +134,40 @@ def test_flat_blocks_prefer_flat_regions_over_texture() -> None:
     stats = analysis.block_stats(px.astype(np.float32))
     mask = analysis.flat_blocks(stats)
     assert mask.any() and not mask[:, 5:].any()
+
+
+def test_block_fits_in_bands_equal_the_whole_frame_fit(monkeypatch) -> None:
+    y = np.random.default_rng(12).random((200, 130)).astype(np.float32)
+    monkeypatch.setattr(analysis, "_BAND_SAMPLES", 1 << 40)
+    whole = analysis.block_stats(y)
+    monkeypatch.setattr(analysis, "_BAND_SAMPLES", 3 * 16 * 16 * 8)  # three block rows per band, 12 rows of 16 px
+    banded = analysis.block_stats(y)
+    assert np.array_equal(whole.slope, banded.slope) and np.array_equal(whole.residual, banded.residual)
+
+
+@pytest.mark.parametrize("transfer", ["log", "srgb", "pq", "linear"])
+def test_planes_strip_by_strip_equal_the_whole_frame_conversion(transfer) -> None:
+    from qualipress.io import to_perceptual
+
+    px = np.random.default_rng(13).integers(0, 1024, (150, 90, 3)).astype(np.uint16)  # 3 strips of 64 rows
+    img = Image(px, 10, transfer=transfer)
+    code = np.asarray(to_perceptual(img), np.float32)
+    assert np.array_equal(analysis.code_luma(img), analysis.luma(code))
+    mask = np.random.default_rng(14).random((150, 90)) < 0.05
+    assert np.array_equal(analysis.code_at(img, mask), code[mask])
+    from qualipress.io.logcurves import log_to_linear
+    from qualipress.io.transfer import pq_decode
+
+    whole = {"log": lambda c: log_to_linear(c, img.metadata),
+             "srgb": lambda c: np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32),
+             "pq": pq_decode, "linear": lambda c: c}[transfer](code)
+    assert np.array_equal(analysis.linear_light(img), analysis.luma(np.asarray(whole, np.float32)))
+
+
+def test_noise_estimate_in_bands_equals_the_whole_frame_estimate(monkeypatch) -> None:
+    y = np.random.default_rng(15).random((150, 70)).astype(np.float32)
+    stats = analysis.block_stats(y)
+    monkeypatch.setattr(analysis, "_BAND_SAMPLES", 1 << 40)
+    whole = (analysis.noise_sigma(y, stats), analysis.noise_sigma(y))
+    monkeypatch.setattr(analysis, "_BAND_SAMPLES", 70 * 9)  # 9 rows per band
+    assert (analysis.noise_sigma(y, stats), analysis.noise_sigma(y)) == whole

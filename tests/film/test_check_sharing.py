@@ -54,9 +54,12 @@ def test_shared_arrays_give_the_values_computed_from_scratch() -> None:
     prev = (fidelity.reference(prev_src).y, analysis.luma(prev_dec))
     info = decisions._ref_info(src)
     # the source side: one set of arrays for the analysis, the fidelity reference and the checks
-    assert info.fid.code is info.arrays.code and info.fid.y is info.arrays.y
+    assert info.fid.y is info.arrays.y
+    # ... computed strip by strip (160 rows: three strips), equal to the luma of the whole perceptual code
+    assert np.array_equal(info.arrays.y, analysis.luma(np.asarray(to_perceptual(src), np.float32)))
     fresh = fidelity.reference(src)
-    for name in ("code", "y", "flat", "source_hp", "linear", "highlights", "shadows"):
+    assert info.fid.shape == fresh.shape == (src.height, src.width)
+    for name in ("y", "flat", "source_hp", "linear", "highlights", "shadows"):
         np.testing.assert_array_equal(getattr(info.fid, name), getattr(fresh, name))
     assert info.fid.sigma == fresh.sigma and info.fid.grain_why == fresh.grain_why
     plain = analysis.analyse(src)
@@ -71,9 +74,13 @@ def test_shared_arrays_give_the_values_computed_from_scratch() -> None:
         np.testing.assert_array_equal(info.stats.residual, want["src_residual"])
         assert fidelity.grain_kept(info.fid, d.y) == want["grain"]
         assert fidelity.tonal_shift(info.fid, d.code) == want["tonal"]
+        # from the decoded frame itself: only the measured pixels converted, the same figure
+        assert fidelity.tonal_shift(info.fid, dec) == want["tonal"]
         assert fidelity.temporal_ratio(info.fid, d.y, *prev) == want["temporal"]
         # display SSIM with the source's window statistics prepared once: same arithmetic, same value
         assert decisions.display_ssim(info, d.code) == pytest.approx(want["display"], abs=1e-12)
+        # rendered strip by strip against a lean source reference: bit for bit the whole-frame value
+        assert decisions.display_ssim(info, dec) == decisions.display_ssim(info, d.code)
         checks = [decisions.GrainCheck(0.6, 0.6), decisions.TonalCheck(0.1), decisions.DisplayCheck(0.95),
                   decisions.DetailCheck(0.8), decisions.BandingCheck(), decisions.TemporalCheck(*prev)]
         first = [c(src, dec) for c in checks]
@@ -112,9 +119,14 @@ def test_colour_chroma_is_the_channel_range() -> None:
     assert out["chroma_p99"] == round(float(np.percentile(chroma, 99)), 5)
 
 
+def test_colour_of_a_frame_strip_by_strip_equals_colour_of_its_code() -> None:
+    src = _log_frame(5)  # 160 rows: three strips
+    assert analysis.colour(src) == analysis.colour(np.asarray(to_perceptual(src), np.float32))
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32])
 def test_distinct_levels_count_like_unique(dtype: type) -> None:
-    px = (np.random.default_rng(9).integers(0, 900, (40, 50, 3)) * 3).astype(dtype)
+    px = (np.random.default_rng(9).integers(0, 900, (150, 50, 3)) * 3).astype(dtype)  # three strips of rows
     want = max(np.unique(px[..., i]).size for i in range(3))
     assert analysis.bits_used(px, 12)["levels"] == want
 

@@ -188,3 +188,75 @@ def test_prepared_reference_rejects_other_shapes_and_masked_global_metrics():
     b = _distort(a, 0.05)
     assert metrics.measure(metrics.prepare_reference(a), b, ("ms-ssim",))["ms-ssim"].value == pytest.approx(
         metrics.ms_ssim(a, b), abs=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["image", "array", "normalised", "linear"])
+def test_lean_reference_gives_the_same_values_bit_for_bit(kind):
+    # A lean reference keeps no full float plane and recomputes its window statistics strip by strip; several
+    # strips (700 rows of 420 RGB pixels: strips of 416 rows) must give exactly the stored reference's maps.
+    from qualipress.metrics.core import Reference
+
+    h, w = 700, 420
+    raw = photo_like(h, w, channels=3, bits=16)
+    dist = _distort(raw, 0.01)
+    if kind == "image":
+        ref, dis = Image(raw, 16), Image(dist, 16)
+        make = lambda lean: Reference(ref, lean=lean)  # noqa: E731
+    elif kind == "array":
+        ref, dis = raw, dist
+        make = lambda lean: Reference(ref, data_range=65535.0, lean=lean)  # noqa: E731
+    elif kind == "normalised":
+        ref, dis = raw.astype(np.float32) / 65535, dist.astype(np.float32) / 65535
+        make = lambda lean: Reference.normalised(ref, lean=lean)  # noqa: E731
+    else:  # linear float frames are PQ-coded per sample, so per strip too
+        ref, dis = Image(raw.astype(np.float32) / 6000, 32, "linear"), Image(dist.astype(np.float32) / 6000, 32,
+                                                                           "linear")
+        make = lambda lean: Reference(ref, lean=lean)  # noqa: E731
+    stored, lean = make(False), make(True)
+    assert lean.lean and not stored.lean and stored._rows < h
+    for a, b in zip(stored.maps(dis), lean.maps(dis), strict=True):
+        assert np.array_equal(a, b)
+    for a, b in zip(stored.precise().maps(dis), lean.precise().maps(dis), strict=True):
+        assert a.dtype == np.float64 and np.array_equal(a, b)
+    r1 = metrics.measure(stored, dis, ("ssim", "psnr", "ms-ssim"), tile=64)
+    r2 = metrics.measure(lean, dis, ("ssim", "psnr", "ms-ssim"), tile=64)
+    assert {k: v.value for k, v in r1.items()} == {k: v.value for k, v in r2.items()}
+    assert np.array_equal(r1["ssim"].tiles, r2["ssim"].tiles)
+    # a mosaic cut from a lean reference measures like one cut from a stored one
+    pack = lambda x: np.ascontiguousarray(x[::2])  # noqa: E731
+    assert all(np.array_equal(getattr(stored.packed(pack), k), getattr(lean.packed(pack), k))
+               for k in ("a", "_ux", "_lum0", "_cs0"))
+    with pytest.raises(InputError):
+        lean.maps(dis[:-1] if kind in ("array", "normalised") else Image(dist[:-1], 16))
+
+
+def test_large_references_are_lean_by_default():
+    from qualipress.metrics.core import _LEAN_SAMPLES, Reference
+
+    assert not Reference(photo_like(64, 64)).lean
+    side = int(np.ceil(np.sqrt(_LEAN_SAMPLES / 3)))
+    assert Reference.normalised(np.zeros((side, side, 3), np.float32)).lean
+
+
+@pytest.mark.parametrize("shape,tile,lean", [((700, 420, 3), 64, True), ((300, 170, 3), 100, False),
+                                             ((9, 40, 1), 16, False), ((257, 300, 1), 256, True)])
+def test_reduced_strips_agree_with_the_full_maps(shape, tile, lean):
+    # measure() sums each strip's maps as they come out (no full-size map): the same figures as the maps give,
+    # to float64 rounding; the tiles straddle strips (32- and 416-row strips, tiles of 16-256 rows)
+    from qualipress.metrics.core import Reference, _crop, _psnr_from_mse, _tile_means
+
+    h, w, c = shape
+    raw = photo_like(h, w, channels=c, bits=16)
+    dist = _distort(raw, 0.01)
+    ref = Reference(raw, data_range=65535.0, lean=lean)
+    s_map, e_map = ref.maps(dist)
+    v_s, t_s, v_e, t_e = ref.reduced(dist, tile=tile)
+    assert abs(v_s - float(np.mean(_crop(s_map), dtype=np.float64))) < 1e-12
+    assert abs(v_e - float(np.mean(e_map, dtype=np.float64))) < 1e-15
+    np.testing.assert_allclose(t_s, _tile_means(s_map, tile), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(t_e, _tile_means(e_map, tile), rtol=1e-12, atol=0)
+    got = ref.measure(dist, ("ssim", "psnr"), tile=tile)
+    assert got["ssim"].value == v_s and got["psnr"].value == _psnr_from_mse(v_e)
+    masked = ref.measure(dist, ("ssim", "psnr"), tile=tile, mask=np.ones((h, w), bool))  # the full-map path
+    assert abs(masked["psnr"].value - got["psnr"].value) < 1e-9
+    assert got["ssim"].tiles.shape == t_s.shape and got["ssim"].stats["min"] == float(t_s.min())

@@ -8,6 +8,7 @@ kept in the report; rerun the same command to resume).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import inspect
 import json
@@ -167,7 +168,9 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
     from qualipress.cli import photo as _photo
 
     with _photo.staged_input(inputs) as ins:
-        shown = {ins[0]: "stdin"} if inputs == ["-"] else {}  # not the private temporary copy's path
+        shown = {"-": "stdin"} if inputs == ["-"] else {}
+        if inputs == ["-"]:  # reports record "-", not the private temporary copy's path
+            opts = dataclasses.replace(opts, source_names={ins[0]: "-"})
         if single is None:
             total = len(_expand(ins, exclude=[output]))
             return _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb),
@@ -354,7 +357,7 @@ def encode(
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
     opts.update(extra)
     carry = carry_for(image.metadata, metadata)
-    refuse_mistagging(cdc.name, carry)
+    refuse_mistagging(cdc.name, carry, image.bit_depth)
     if carry.fields():
         opts["metadata"] = carry
     enc_img = encodable(image)

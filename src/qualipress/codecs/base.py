@@ -11,6 +11,7 @@ import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image, as_image
+from qualipress.io.metadata import embed
 
 
 @dataclass(frozen=True)
@@ -199,13 +200,17 @@ class Codec(ABC):
             Codec-specific options, declared in ``info.options``; any other name raises
             :class:`~qualipress.errors.InputError` (a typo must not silently change nothing). Every codec
             also takes ``metadata``, a :class:`qualipress.io.metadata.Carry`, written into the encoded file
-            (ICC, EXIF, XMP as the format allows); the pixels are not affected.
+            (ICC, EXIF, XMP as the format allows); the pixels are not affected. Every codec also takes
+            ``pre_edit``: a callable ``(image, quality, codec_name, options) -> Image`` run on the prepared image
+            just before a lossy encode, so a quality-aware preprocessing (``rdoq``) edits for the setting
+            actually encoded; lossless encodes ignore it.
 
         Returns
         -------
         bytes
         """
         carry = options.pop("metadata", None)
+        pre_edit = options.pop("pre_edit", None)
         self.check_options(options)
         img = self.prepare(as_image(image))
         if carry is not None and self.writes_metadata:
@@ -220,10 +225,10 @@ class Codec(ABC):
             q = self.info.quality
             assert q is not None
             value = q.default if quality is None else q.check(quality)
+            if pre_edit is not None:
+                img = pre_edit(img, value, self.name, dict(options))
             data = self._encode(img, quality=value, lossless=False, **options)
         if carry is not None:
-            from qualipress.io.metadata import embed
-
             data = embed(data, self.info.extension, carry, channels=img.n_channels)
         return data
 

@@ -12,9 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from qualipress.codecs import jxlcolour
 from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
+from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
+from qualipress.io.metadata import embed_fields
 from qualipress.io.writers import encode_png, encode_tiff
 
 
@@ -78,6 +81,14 @@ class _ImagecodecsMixin:
         return _decoded(arr, _bits_of(arr))
 
 
+def jpeg_subsampling(quality: float, subsampling: str = "auto") -> str:
+    """The chroma subsampling the ``jpeg`` codec writes: ``subsampling`` itself, or for ``"auto"`` 4:2:0 below
+    quality 90 and 4:4:4 from 90 up."""
+    if subsampling != "auto":
+        return subsampling
+    return "444" if quality >= 90 else "420"
+
+
 class JpegCodec(_ImagecodecsMixin, Codec):
     """Baseline JPEG by libjpeg-turbo: 8-bit, and 12-bit for deeper sources; 4:2:0 chroma, optimised Huffman.
 
@@ -112,12 +123,8 @@ class JpegCodec(_ImagecodecsMixin, Codec):
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
 
-        sub = str(options.get("subsampling", "auto"))
-        if sub == "auto":
-            sub = "444" if (quality or 85) >= 90 else "420"
+        sub = jpeg_subsampling(quality or 85, str(options.get("subsampling", "auto")))
         if quality is not None and quality != round(quality) and image.bit_depth <= 8:
-            from qualipress.codecs.jpegq import encode_fractional
-
             # between integer qualities: continuously scaled IJG tables (a byte budget refines here)
             return encode_fractional(_plane(image), quality, sub if image.n_channels == 3 else None,
                                      bool(options.get("optimize", True)))
@@ -203,7 +210,11 @@ def _jxl_grid() -> tuple[float, ...]:
 
 class JpegXlCodec(_ImagecodecsMixin, Codec):
     """JPEG XL (libjxl), 8–16 bit, alpha. Quality is the butteraugli ``distance`` (lower is better; 1.0 ≈ visually
-    lossless). Options: ``effort`` (1–9, default 7)."""
+    lossless). Options: ``effort`` (1–9, default 7).
+
+    8-bit images go through imagecodecs (tagged sRGB); deeper sRGB / BT.709 ones through OpenImageIO's writer,
+    tagged with their real transfer function (:mod:`qualipress.codecs.jxlcolour`: imagecodecs tags every deeper
+    image linear light, which stays so for PQ and log images)."""
 
     name = "jpegxl"
     module_attr = "jpegxl"
@@ -215,11 +226,45 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         options={"effort": OptionSpec("libjxl effort 1-10 (default 7)", low=1, high=10)},
     )
 
+    def encode(self, image: Image | np.ndarray, *, quality: float | None = None, lossless: bool = False,
+               **options: Any) -> bytes:
+        """As :meth:`Codec.encode`; a non-sRGB ICC profile in ``metadata`` is written by jxlpy when it can be
+        (8-bit, :mod:`qualipress.codecs.jxlicc`), EXIF/XMP then go in boxes as usual."""
+        carry = options.get("metadata")
+        icc = getattr(carry, "icc", None)
+        img = as_image(image)
+        from qualipress.codecs import jxlicc
+        from qualipress.io.metadata import Carry, is_srgb
+
+        if not icc or is_srgb(icc) or not jxlicc.can_carry(img.bit_depth):
+            return super().encode(img, quality=quality, lossless=lossless, **options)
+        rest = Carry(None, carry.exif, carry.xmp)
+        options = {k: v for k, v in options.items() if k != "metadata"}
+        self.check_options(options)
+        img = self.prepare(img)
+        q = self.info.quality
+        assert q is not None
+        distance = None if lossless else (q.default if quality is None else q.check(quality))
+        data = jxlicc.encode(_plane(img), icc, distance=distance, lossless=lossless,
+                             effort=int(options.get("effort", 7)))
+        if rest.fields():
+            from qualipress.io.metadata import embed
+
+            data = embed(data, self.info.extension, rest, channels=img.n_channels)
+        return data
+
+    def container_depth(self, reference: Image) -> int:
+        """Bits per sample the decoder returns for an encode of ``reference`` (see ``codecs.decode_like``)."""
+        return jxlcolour.STORED_BITS if jxlcolour.tagged(reference) else reference.bit_depth
+
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
 
-        kw: dict[str, Any] = {"bitspersample": image.bit_depth, "effort": int(options.get("effort", 7)),
-                              "numthreads": 2}
+        effort = int(options.get("effort", 7))
+        if jxlcolour.tagged(image):
+            return jxlcolour.encode_tagged(image, distance=None if lossless else float(quality or 1.0),
+                                           effort=effort)
+        kw: dict[str, Any] = {"bitspersample": image.bit_depth, "effort": effort, "numthreads": 2}
         if lossless:
             return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=True, **kw))
         return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=False, distance=float(quality or 1.0), **kw))
@@ -238,13 +283,15 @@ class JpegXlLosslessCodec(JpegXlCodec):
 
 class AvifCodec(_ImagecodecsMixin, Codec):
     """AVIF (libavif + AOM), 8/10/12-bit. Quality 0–100 (libavif's quality; 100 = lossless).
-    Options: ``speed`` (0–10, default 6)."""
+    Options: ``speed`` (0–10, default 6). A non-integer quality (8-bit, Pillow with AVIF) lowers AOM's delta-q
+    strength at the next integer quality (:mod:`qualipress.codecs.avifq`), so a byte budget can be filled between
+    two quantizer steps; deeper images round it."""
 
     name = "avif"
     module_attr = "avif"
     info = CodecInfo(
         bit_depths=(8, 10, 12), channels=(1, 3, 4), lossy=True, lossless=True,
-        quality=QualityParam("quality", 0, 99, True, _int_grid(1, 99), 70),
+        quality=QualityParam("quality", 0, 99, True, _int_grid(1, 99), 70, continuous=True),
         extension=".avif", mime="image/avif", library="libavif/aom",
         auto=True, scales_to_container=True, sweep=tuple(float(v) for v in range(20, 91, 10)),
         options={"speed": OptionSpec("AOM speed 0-10 (default 6)", low=0, high=10)},
@@ -261,6 +308,12 @@ class AvifCodec(_ImagecodecsMixin, Codec):
             px = np.repeat(px[..., None], 3, axis=2)
         if depth != image.bit_depth:
             px = px << (depth - image.bit_depth)
+        if not lossless and quality is not None and quality != round(quality) and depth == 8:
+            from qualipress.codecs import avifq
+
+            if avifq.available():
+                # between integer qualities: AOM's delta-q strength (a byte budget refines here)
+                return avifq.encode_fractional(px, float(quality), int(options.get("speed", 6)))
         level = 100 if lossless else int(round(quality or 70))
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
                                              bitspersample=depth, numthreads=2))
@@ -332,8 +385,6 @@ class HeifCodec(Codec):
             carry = options.get("metadata")
             extra: dict[str, Any] = {}
             if carry is not None:
-                from qualipress.io.metadata import embed_fields
-
                 extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
                       chroma=int(options.get("chroma", 420)), **extra)

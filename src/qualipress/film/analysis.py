@@ -40,13 +40,14 @@ noise / grain        ``noise_sigma`` = :func:`grain` σ: RMS of the plane-fit re
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from qualipress.errors import InputError
-from qualipress.io import Image, as_image, to_perceptual
+from qualipress.io import Image, as_image, seen_colour, to_perceptual
 
 #: Block size (pixels) of the block measures.
 BLOCK = 16
@@ -69,7 +70,46 @@ def luma(code: np.ndarray) -> np.ndarray:
     return code[..., :3] @ _LUMA
 
 
+# -- whole-frame planes without whole-frame float copies --------------------------------------------------------
+#: Rows per strip of the per-sample conversions below: a frame's perceptual code (three float32 planes, 2× the
+#: 16-bit frame) or its linear light is never held whole when only a plane derived from it is kept.
+STRIP_ROWS = 64
+
+
+def strips(image: Image, rows: int = STRIP_ROWS) -> Iterator[tuple[slice, Image]]:
+    """``(rows, the frame's rows as an Image)`` for consecutive strips of ``rows`` rows (views, no copy)."""
+    for r0 in range(0, image.height, rows):
+        r = slice(r0, min(image.height, r0 + rows))
+        yield r, replace(image, pixels=image.pixels[r])
+
+
+def code_plane(image: Image, fn: Callable[[np.ndarray], np.ndarray], *, code: bool = True) -> np.ndarray:
+    """``fn`` of the frame's perceptual code (``code``: the colour seen, :func:`qualipress.io.seen_colour`; else of
+    its colour samples as they are), an ``(H, W)``
+    float32 plane computed strip by strip: every conversion here works sample by sample (luma row by row), so the
+    plane equals ``fn`` of the whole code bit for bit, without the whole code in memory."""
+    out = np.empty((image.height, image.width), np.float32)
+    for r, sub in strips(image):
+        out[r] = fn(np.asarray(seen_colour(sub) if code else sub.color().pixels, np.float32))
+    return out
+
+
+def code_luma(image: Image) -> np.ndarray:
+    """:func:`luma` of the frame's perceptual code (:func:`qualipress.io.to_perceptual`), strip by strip."""
+    return code_plane(image, luma)
+
+
+def code_at(image: Image, mask: np.ndarray) -> np.ndarray:
+    """Perceptual code ``(K, C)`` of the pixels where the boolean ``(H, W)`` ``mask`` is set (row-major order),
+    converting only those pixels."""
+    return np.asarray(seen_colour(replace(image, pixels=image.pixels[mask][None])), np.float32)[0]
+
+
 # -- block plane fits ------------------------------------------------------------------------------------------
+#: Samples per band of :func:`block_stats` (about 2 MB of float64 per temporary).
+_BAND_SAMPLES = 1 << 18
+
+
 @dataclass
 class BlockStats:
     """Per-block plane fit of luma: ``slope`` and ``residual`` arrays of shape (rows, cols)."""
@@ -91,17 +131,26 @@ def block_stats(y: np.ndarray, *, block: int = BLOCK) -> BlockStats:
     rows, cols = h // block, w // block
     if rows == 0 or cols == 0:
         raise InputError(f"frame {w}x{h} is smaller than one {block}x{block} analysis block")
-    t = y[: rows * block, : cols * block].astype(np.float64).reshape(rows, block, cols, block).transpose(0, 2, 1, 3)
+    slope = np.empty((rows, cols), np.float32)
+    residual = np.empty((rows, cols), np.float32)
     c = (np.arange(block) - (block - 1) / 2.0)
     xs = c[None, :]
     ys = c[:, None]
     norm = float((c**2).sum() * block)
-    mean = t.mean(axis=(2, 3))
-    bx = (t * xs).sum(axis=(2, 3)) / norm
-    by = (t * ys).sum(axis=(2, 3)) / norm
-    fit = mean[..., None, None] + bx[..., None, None] * xs + by[..., None, None] * ys
-    res = np.sqrt(((t - fit) ** 2).mean(axis=(2, 3)))
-    return BlockStats(np.hypot(bx, by).astype(np.float32), res.astype(np.float32), block)
+    # a band of block rows at a time: each block's fit is its own arithmetic, and the float64 temporaries stay
+    # the size of a band instead of five float64 copies of the frame
+    step = max(1, _BAND_SAMPLES // max(1, cols * block * block))
+    for b0 in range(0, rows, step):
+        b1 = min(rows, b0 + step)
+        t = y[b0 * block: b1 * block, : cols * block].astype(np.float64).reshape(b1 - b0, block, cols,
+                                                                                 block).transpose(0, 2, 1, 3)
+        mean = t.mean(axis=(2, 3))
+        bx = (t * xs).sum(axis=(2, 3)) / norm
+        by = (t * ys).sum(axis=(2, 3)) / norm
+        fit = mean[..., None, None] + bx[..., None, None] * xs + by[..., None, None] * ys
+        residual[b0:b1] = np.sqrt(((t - fit) ** 2).mean(axis=(2, 3)))
+        slope[b0:b1] = np.hypot(bx, by)
+    return BlockStats(slope, residual, block)
 
 
 # -- individual measures --------------------------------------------------------------------------------------
@@ -124,7 +173,7 @@ def bits_used(pixels: np.ndarray, bit_depth: int) -> dict[str, Any]:
     """
     if pixels.dtype.kind == "f":
         return {"declared": bit_depth, "used": None, "levels": None, "level_bits": None}
-    acc = int(np.bitwise_or.reduce(pixels.reshape(-1).astype(np.uint32)))
+    acc = int(np.bitwise_or.reduce(pixels.reshape(-1)))  # in the samples' own dtype: no widened copy
     zeros = bit_depth if acc == 0 else (acc & -acc).bit_length() - 1
     levels = max(_distinct(pixels[..., i]) for i in range(pixels.shape[2]))
     return {"declared": bit_depth, "used": bit_depth - zeros, "levels": levels,
@@ -134,7 +183,12 @@ def bits_used(pixels: np.ndarray, bit_depth: int) -> dict[str, Any]:
 def _distinct(channel: np.ndarray) -> int:
     """Number of distinct values of one integer channel (a histogram for ≤ 16-bit samples, no sort)."""
     if channel.dtype.kind == "u" and channel.dtype.itemsize <= 2:
-        return int(np.count_nonzero(np.bincount(channel.reshape(-1), minlength=1)))
+        # counted in strips of rows: bincount widens its input to int64 (4× a 16-bit channel)
+        counts = np.zeros(1 << (8 * channel.dtype.itemsize), np.int64)
+        for r0 in range(0, channel.shape[0], STRIP_ROWS):
+            part = channel[r0: r0 + STRIP_ROWS].reshape(-1)
+            counts[: int(part.max(initial=0)) + 1] += np.bincount(part)
+        return int(np.count_nonzero(counts))
     return int(np.unique(channel).size)
 
 
@@ -148,29 +202,31 @@ def linear_light(image: Image, arrays: FrameArrays | None = None) -> np.ndarray 
     for DPX "Printing density" frames, else ACEScct (:func:`qualipress.io.logcurves.log_to_linear`),
     ``srgb``/``bt709`` with the sRGB curve,
     ``pq`` with ST 2084, ``linear`` as is. With the frame's :func:`frame_arrays`, an integer log frame's values
-    are computed once and shared (:func:`log_linear_luma`).
+    are computed once and shared (:func:`log_linear_luma`). Computed strip by strip (:func:`code_plane`).
     """
     if arrays is not None and not image.is_float and image.transfer == "log":
         return log_linear_luma(arrays, image)
-    code = to_perceptual(image) if not image.is_float else image.color().pixels
-    y = luma(np.asarray(code, np.float32))
-    if image.is_float and image.transfer == "linear":
-        return y
-    from qualipress.io.logcurves import log_to_linear
-
     t = image.transfer
+    fn: Callable[[np.ndarray], np.ndarray]
     if t == "linear":
-        return y
-    if t == "log":
-        return luma(log_to_linear(code, image.metadata))
-    if t in ("srgb", "bt709", "gamma"):
-        lin = np.where(code <= _SRGB_CUT, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)
-        return luma(lin.astype(np.float32))
-    if t == "pq":
+        fn = luma
+    elif t == "log":
+        from qualipress.io.logcurves import log_to_linear
+
+        def fn(code: np.ndarray) -> np.ndarray:
+            return luma(log_to_linear(code, image.metadata))
+    elif t in ("srgb", "bt709", "gamma"):
+        def fn(code: np.ndarray) -> np.ndarray:
+            lin = np.where(code <= _SRGB_CUT, code / 12.92, ((code + 0.055) / 1.055) ** 2.4)
+            return luma(lin.astype(np.float32))
+    elif t == "pq":
         from qualipress.io.transfer import pq_decode
 
-        return luma(pq_decode(code))
-    return None
+        def fn(code: np.ndarray) -> np.ndarray:
+            return luma(pq_decode(code))
+    else:
+        return None
+    return code_plane(image, fn, code=not image.is_float)
 
 
 def dynamic_range(image: Image, code: np.ndarray | None = None, *,
@@ -178,7 +234,7 @@ def dynamic_range(image: Image, code: np.ndarray | None = None, *,
     """Percentiles of luma code values and the scene's range in stops (see module table); ``arrays`` (the
     frame's :func:`frame_arrays`) supplies the code, its luma and the linear light when given."""
     if arrays is not None:
-        code, y = arrays.code, arrays.y
+        y = arrays.y
     else:
         code = to_perceptual(image) if code is None else code
         y = luma(code)
@@ -205,19 +261,28 @@ def smooth_gradient(stats: BlockStats) -> dict[str, Any]:
     return {"fraction": round(float(mask.mean()), 4), "blocks": int(mask.sum()), "mask": mask}
 
 
-def colour(code: np.ndarray) -> dict[str, Any]:
-    """Saturation and palette spread (see module table)."""
-    if code.shape[2] < 3:
+def colour(code: np.ndarray | Image) -> dict[str, Any]:
+    """Saturation and palette spread (see module table), of perceptual code values or of a frame (converted
+    strip by strip)."""
+    channels = code.pixels.shape[2] - int(code.has_alpha) if isinstance(code, Image) else code.shape[2]
+    if channels < 3:
         return {"chroma_mean": 0.0, "chroma_p99": 0.0, "monochrome": True, "palette": None}
-    rgb = code[..., :3]
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    # max - min over the three channels, written out (NumPy's reductions over a length-3 last axis are slow)
-    chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
-    p99 = float(np.percentile(chroma, 99))
-    q = np.minimum((rgb * 16).astype(np.int32), 15)
-    cells = np.bincount((q[..., 0] * 256 + q[..., 1] * 16 + q[..., 2]).ravel(), minlength=4096)
+    cells = np.zeros(4096, np.int64)
+
+    def chroma_of(rgb: np.ndarray) -> np.ndarray:
+        nonlocal cells
+        rgb = rgb[..., :3]
+        r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+        q = np.minimum((rgb * 16).astype(np.int32), 15)
+        cells += np.bincount((q[..., 0] * 256 + q[..., 1] * 16 + q[..., 2]).ravel(), minlength=4096)
+        # max - min over the three channels, written out (NumPy's reductions over a length-3 last axis are slow)
+        return np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
+
+    chroma = code_plane(code, chroma_of) if isinstance(code, Image) else chroma_of(code)
+    mean = float(chroma.mean())
+    p99 = float(np.percentile(chroma, 99, overwrite_input=True))  # chroma is ours: partitioned in place, no copy
     palette = int((cells >= max(1, 0.001 * chroma.size)).sum())
-    return {"chroma_mean": round(float(chroma.mean()), 5), "chroma_p99": round(p99, 5),
+    return {"chroma_mean": round(mean, 5), "chroma_p99": round(p99, 5),
             "monochrome": p99 <= MONO_CHROMA, "palette": palette}
 
 
@@ -226,20 +291,31 @@ def noise_sigma(y: np.ndarray, stats: BlockStats | None = None) -> float:
     h, w = y.shape
     if h < 3 or w < 3:
         return 0.0
-    yd = y.astype(np.float64)
-    lap = (yd[:-2, :-2] - 2 * yd[:-2, 1:-1] + yd[:-2, 2:]
-           - 2 * yd[1:-1, :-2] + 4 * yd[1:-1, 1:-1] - 2 * yd[1:-1, 2:]
-           + yd[2:, :-2] - 2 * yd[2:, 1:-1] + yd[2:, 2:])
-    absl = np.abs(lap)
+    sel_full = None
     if stats is not None and stats.residual.size >= 4:
         b = stats.block
         keep = stats.residual <= np.median(stats.residual)
         full = np.zeros((h, w), bool)
         full[: keep.shape[0] * b, : keep.shape[1] * b] = np.repeat(np.repeat(keep, b, 0), b, 1)
-        sel = full[1:-1, 1:-1]
-        if sel.any():
-            return float(math.sqrt(math.pi / 2) * absl[sel].mean() / 6.0)
-    return float(math.sqrt(math.pi / 2) * absl.mean() / 6.0)
+        sel_full = full[1:-1, 1:-1]
+    # the Laplacian in bands of rows (float64 temporaries the size of a band, not several copies of the frame);
+    # the samples it is averaged over are gathered in the same order, so the mean is the whole-frame mean
+    parts: list[np.ndarray] = []
+    step = max(1, _BAND_SAMPLES // w)
+    for r0 in range(0, h - 2, step):
+        r1 = min(h - 2, r0 + step)
+        yd = y[r0: r1 + 2].astype(np.float64)
+        lap = (yd[:-2, :-2] - 2 * yd[:-2, 1:-1] + yd[:-2, 2:]
+               - 2 * yd[1:-1, :-2] + 4 * yd[1:-1, 1:-1] - 2 * yd[1:-1, 2:]
+               + yd[2:, :-2] - 2 * yd[2:, 1:-1] + yd[2:, 2:])
+        absl = np.abs(lap, out=lap)
+        parts.append(absl[sel_full[r0:r1]] if sel_full is not None else absl.ravel())
+    samples = np.concatenate(parts)
+    if sel_full is not None and samples.size:
+        return float(math.sqrt(math.pi / 2) * samples.mean() / 6.0)
+    if sel_full is not None:  # no selected sample: the whole frame, as before
+        return noise_sigma(y, None)
+    return float(math.sqrt(math.pi / 2) * samples.mean() / 6.0)
 
 
 #: Fraction of blocks (those with the flattest neighbourhoods) where grain is measured.
@@ -337,12 +413,24 @@ class FrameArrays:
     """What every frame measure starts from, computed once per frame (:func:`frame_arrays`) and shared by
     :func:`analyse`, :func:`qualipress.film.fidelity.reference` and the decision checks' reference."""
 
-    code: np.ndarray
+    image: Image
     y: np.ndarray
     stats: BlockStats
     grain: dict[str, Any]
     #: Scene-linear luma of an integer log frame, once computed (:func:`log_linear_luma`).
     log_linear: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(H, W, C) of the frame's colour samples."""
+        px = self.image.pixels
+        return (px.shape[0], px.shape[1], px.shape[2] - int(self.image.has_alpha))
+
+    @property
+    def code(self) -> np.ndarray:
+        """The frame's perceptual code, ``(H, W, C)`` float32, converted on each call (not kept: every measure
+        here works from the frame strip by strip)."""
+        return np.asarray(seen_colour(self.image), np.float32)
 
 
 def log_linear_luma(arrays: FrameArrays, image: Image) -> np.ndarray:
@@ -352,12 +440,14 @@ def log_linear_luma(arrays: FrameArrays, image: Image) -> np.ndarray:
     from qualipress.io.logcurves import log_to_linear
 
     if arrays.log_linear is None:
-        arrays.log_linear = luma(np.asarray(log_to_linear(arrays.code, image.metadata), np.float32))
+        arrays.log_linear = code_plane(image, lambda c: luma(np.asarray(log_to_linear(c, image.metadata),
+                                                                        np.float32)))
     return arrays.log_linear
 
 
 def frame_arrays(image: Image | np.ndarray, *, block: int = BLOCK) -> FrameArrays:
-    """Perceptual code (float32), its luma, the luma's block plane fits and the grain measure of one frame.
+    """Luma of the perceptual code (float32, computed strip by strip), its block plane fits and the grain measure
+    of one frame.
 
     Raises
     ------
@@ -367,10 +457,9 @@ def frame_arrays(image: Image | np.ndarray, *, block: int = BLOCK) -> FrameArray
     img = as_image(image)
     if img.is_float and not np.isfinite(img.pixels).all():
         raise InputError("frame has NaN or Inf samples; analysis needs finite values")
-    code = np.asarray(to_perceptual(img), np.float32)
-    y = luma(code)
+    y = code_luma(img)
     stats = block_stats(y, block=block)
-    return FrameArrays(code, y, stats, grain(y, stats))
+    return FrameArrays(img, y, stats, grain(y, stats))
 
 
 def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool = False,
@@ -401,7 +490,7 @@ def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool =
     img = as_image(image)
     if arrays is None or arrays.stats.block != block:
         arrays = frame_arrays(img, block=block)
-    code, stats, gr = arrays.code, arrays.stats, arrays.grain
+    stats, gr = arrays.stats, arrays.grain
     sigma = float(gr["sigma"])
     smooth = smooth_gradient(stats)
     tex = texture(stats, noise=sigma)
@@ -410,7 +499,7 @@ def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool =
         "bits": bits_used(img.color().pixels, img.bit_depth),
         "dynamic_range": dynamic_range(img, arrays=arrays),
         "smooth_gradient": {k: v for k, v in smooth.items() if k != "mask"},
-        "colour": colour(code),
+        "colour": colour(img),
         "texture": {k: v for k, v in tex.items() if k != "mask"},
         "noise_sigma": round(sigma, 6),
         "grain": gr,

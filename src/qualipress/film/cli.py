@@ -165,7 +165,12 @@ def archive_cmd(
     typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done, "
                f"{len(res.errors)} failed"
                + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
-    extra = left_out(inputs, output)
+    earlier: list[Path] = []
+    extra = left_out(inputs, output, earlier)
+    if earlier:
+        names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
+        typer.echo(f"note: skipped {len(earlier)} earlier qualipress output folder(s) inside the inputs: {names} "
+                   "(name one as an input to archive it anyway)")
     if extra:
         names = ", ".join(p.name for p in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
         typer.echo(f"note: {len(extra)} file(s) in the inputs are not frames and were not archived: {names}")

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.film import analysis, fidelity
-from qualipress.io import Image, to_perceptual
+from qualipress.io import Image, seen_colour
 
 try:  # the core's outcome type, when the search has landed
     from qualipress.search import CheckOutcome
@@ -65,7 +65,8 @@ except ImportError:  # pragma: no cover - only before the core search exists
 
 @dataclass
 class _RefInfo:
-    code: np.ndarray
+    #: (H, W, C) of the frame's colour samples.
+    shape: tuple[int, ...]
     stats: analysis.BlockStats
     smooth: np.ndarray
     texture: np.ndarray
@@ -89,7 +90,7 @@ def _ref_info(reference: Image) -> _RefInfo:
         return hit[1]
     arrays = analysis.frame_arrays(reference)
     sigma = arrays.grain["sigma"]
-    info = _RefInfo(arrays.code, arrays.stats, analysis.smooth_gradient(arrays.stats)["mask"],
+    info = _RefInfo(arrays.shape, arrays.stats, analysis.smooth_gradient(arrays.stats)["mask"],
                     analysis.texture(arrays.stats, noise=sigma)["mask"],
                     fidelity.reference(reference, arrays=arrays), arrays=arrays)
     for key in [k for k, v in _KEYS.items() if v[0]() is None]:
@@ -104,9 +105,11 @@ def _ref_info(reference: Image) -> _RefInfo:
 class _DecInfo:
     """What the checks measure on one decoded probe, computed once and shared by all of them.
 
-    The perceptual code of the whole probe (three float32 planes, 26 MB at 2K) is not kept: :attr:`code` converts
-    the decoded image again when a figure needs it (the tonal and display figures, once each per probe, cached in
-    :attr:`figures`); the luma and block statistics every check uses are kept."""
+    The perceptual code of the whole probe (three float32 planes, 26 MB at 2K) is never made: the luma every check
+    uses is converted strip by strip (:func:`qualipress.film.analysis.code_luma`) and kept with its block
+    statistics, the tonal figure converts only the pixels it measures and the display figure renders the probe
+    strip by strip (figures cached in :attr:`figures`). :attr:`code` converts the whole probe, for callers that
+    want it."""
 
     image: weakref.ref[Any]
     shape: tuple[int, ...]
@@ -124,9 +127,17 @@ class _DecInfo:
         return _decoded_code(decoded, self.shape)
 
     @property
+    def decoded(self) -> Image:
+        """The decoded probe (held by the caller while it is measured)."""
+        decoded = self.image()
+        if decoded is None:  # pragma: no cover - the callers hold the decoded image while they measure it
+            raise ValueError("the decoded probe is gone")
+        return decoded
+
+    @property
     def y(self) -> np.ndarray:
         if self._y is None:
-            self._y = analysis.luma(self.code)
+            self._y = analysis.code_luma(self.decoded)
         return self._y
 
     def stats(self, block: int) -> analysis.BlockStats:
@@ -144,9 +155,9 @@ def _dec_info(info: _RefInfo, decoded: Image) -> _DecInfo:
     hit = _DECODED.get(id(decoded))
     if hit is not None and hit[0]() is decoded and hit[1]() is info:
         return hit[2]
-    if (decoded.height, decoded.width) != info.code.shape[:2]:
-        raise ValueError(f"decoded size {(decoded.height, decoded.width)} differs from reference {info.code.shape[:2]}")
-    out = _DecInfo(weakref.ref(decoded), info.code.shape)
+    if (decoded.height, decoded.width) != info.shape[:2]:
+        raise ValueError(f"decoded size {(decoded.height, decoded.width)} differs from reference {info.shape[:2]}")
+    out = _DecInfo(weakref.ref(decoded), info.shape)
     for key in [k for k, v in _DECODED.items() if v[0]() is None or v[1]() is None]:
         del _DECODED[key]  # probes and frames already gone
     while len(_DECODED) >= _KEEP_DECODED:
@@ -169,7 +180,7 @@ def figure(dec: _DecInfo, key: Any, compute: Any) -> Any:
 
 
 def _decoded_code(decoded: Image, shape: tuple[int, ...]) -> np.ndarray:
-    code = np.asarray(to_perceptual(decoded), np.float32)
+    code = np.asarray(seen_colour(decoded), np.float32)
     if code.shape[:2] != shape[:2]:
         raise ValueError(f"decoded size {code.shape[:2]} differs from reference {shape[:2]}")
     return code
@@ -343,7 +354,7 @@ class TonalCheck:
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
         dec = _dec_info(info, decoded)
-        t = figure(dec, "tonal", lambda: fidelity.tonal_shift(info.fid, dec.code))
+        t = figure(dec, "tonal", lambda: fidelity.tonal_shift(info.fid, dec.decoded))
         if not t["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {t['why']}")
         shifts = [abs(v) for v in (t["highlights"], t["shadows"]) if v is not None]
@@ -363,29 +374,37 @@ class DisplayCheck:
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
         dec = _dec_info(info, decoded)
-        v = figure(dec, "display", lambda: display_ssim(info, dec.code))
+        v = figure(dec, "display", lambda: display_ssim(info, dec.decoded))
         if v is None:
             return CheckOutcome(True, self.name, f"not applicable: transfer {reference.transfer!r}")
         ok = v >= self.min_ssim
         return CheckOutcome(ok, self.name, f"display-rendered SSIM {v:.4f} {'>=' if ok else '<'} {self.min_ssim}")
 
 
-def display_ssim(info: _RefInfo, dec_code: np.ndarray) -> float | None:
+def display_ssim(info: _RefInfo, dec_code: np.ndarray | Image) -> float | None:
     """SSIM of the display renderings (:func:`qualipress.film.fidelity.display_code` of linear luminance,
-    16-bit grey) of a frame's source and decoded code; None when the frame's transfer has no linear decoding."""
-    from qualipress.metrics.core import Reference, _crop
+    16-bit grey) of a frame's source and decoded frame (its perceptual code, or the decoded frame itself: then
+    rendered strip by strip, the same values without a whole-frame float copy); None when the frame's transfer
+    has no linear decoding."""
+    from qualipress.metrics.core import Reference
 
     if info.fid.linear is None:
         return None
     if info.display_ref is None:
-        # the source side once per frame: its display rendering and its SSIM window statistics
+        # the source side once per frame: its display rendering; its SSIM window statistics are recomputed per
+        # strip (a lean reference: the same values without four more float planes of the frame)
         info.display = _grey16(fidelity.display_code(info.fid.linear))
-        info.display_ref = Reference.normalised(info.display)
-    dec_lin = fidelity.linear_luma(dec_code, info.fid.image)
-    assert dec_lin is not None
-    dec = _grey16(fidelity.display_code(dec_lin))[..., None]
-    # the same arithmetic as metrics.core.ssim(source, decoded, data_range=1.0), without redoing the source side
-    return float(np.mean(_crop(info.display_ref.maps(prepared=dec)[0]), dtype=np.float64))
+        info.display_ref = Reference.normalised(info.display, lean=True)
+
+    def render(code: np.ndarray) -> np.ndarray:
+        lin = fidelity.linear_luma(code, info.fid.image)
+        assert lin is not None
+        return _grey16(fidelity.display_code(lin))
+
+    dec = analysis.code_plane(dec_code, render) if isinstance(dec_code, Image) else render(dec_code)
+    # metrics.core.ssim(source, decoded, data_range=1.0) without redoing the source side and without its maps
+    # (summed strip by strip: equal to float64 rounding)
+    return info.display_ref.reduced(prepared=dec[..., None], tile=max(dec.shape))[0]
 
 
 def _grey16(a: np.ndarray) -> np.ndarray:

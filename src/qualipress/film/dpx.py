@@ -94,6 +94,9 @@ class DpxHeader:
 def parse_header(head: bytes) -> DpxHeader:
     """Parse the generic + industry DPX header.
 
+    One function on purpose: it is a flat table of byte offsets read in the order of SMPTE 268M, and split into
+    helpers the offsets of one header would be spread over several places.
+
     Parameters
     ----------
     head : bytes

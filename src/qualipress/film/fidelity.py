@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.film import analysis
-from qualipress.io import Image, to_perceptual
+from qualipress.io import Image, seen_colour
 from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name
 
 __all__ = ["DISPLAY_WHITE", "Reference", "decoded_code", "display_code", "display_rgb", "encoding_name",
@@ -84,7 +84,8 @@ class Reference:
     """What the fidelity figures need from a source frame, computed once per frame (see :func:`reference`)."""
 
     image: Image
-    code: np.ndarray
+    #: (H, W) of the frame.
+    shape: tuple[int, int]
     y: np.ndarray
     stats: analysis.BlockStats
     flat: np.ndarray
@@ -111,11 +112,11 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
         Frame smaller than one analysis block.
     """
     if arrays is not None and arrays.stats.block == analysis.BLOCK:
-        code, y, stats = arrays.code, arrays.y, arrays.stats
+        y, stats = arrays.y, arrays.stats
     else:
-        code = np.asarray(to_perceptual(image), np.float32)
-        y = analysis.luma(code)
+        y = analysis.code_luma(image)
         stats = analysis.block_stats(y)
+    shape = (image.height, image.width)
     flat = analysis.flat_blocks(stats)
     b = stats.block
     hp = analysis.plane_residual(analysis.block_view(y, b)[flat]) if flat.any() else np.zeros((0, b, b))
@@ -138,13 +139,13 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
         why = f"no grain to keep: grain RMS {sigma * 1023:.2f} 10-bit codes < {floor * 1023:.2f}"
     shared = arrays is not None and arrays.stats.block == analysis.BLOCK and not image.is_float \
         and image.transfer == "log"
-    lin = analysis.log_linear_luma(arrays, image) if shared and arrays is not None else linear_luma(code, image)
+    lin = analysis.log_linear_luma(arrays, image) if shared and arrays is not None else linear_plane(image, image)
     hi = lo = None
     if lin is not None:
         smooth = _blur2(lin)
         hi = smooth >= np.quantile(smooth, 1.0 - HIGHLIGHT_SHARE)
         lo = smooth <= np.quantile(smooth, SHADOW_SHARE)
-    return Reference(image, code, y, stats, flat, hp, sigma, why, lin, hi, lo)
+    return Reference(image, shape, y, stats, flat, hp, sigma, why, lin, hi, lo)
 
 
 def _blur2(a: np.ndarray) -> np.ndarray:
@@ -159,10 +160,20 @@ def _blur2(a: np.ndarray) -> np.ndarray:
 
 def decoded_code(decoded: Image, ref: Reference) -> np.ndarray:
     """Perceptual code of a decoded frame; ``ValueError`` when its size differs from the source's."""
-    code = np.asarray(to_perceptual(decoded), np.float32)
-    if code.shape[:2] != ref.code.shape[:2]:
-        raise ValueError(f"decoded size {code.shape[:2]} differs from reference {ref.code.shape[:2]}")
+    code = np.asarray(seen_colour(decoded), np.float32)
+    if code.shape[:2] != ref.shape:
+        raise ValueError(f"decoded size {code.shape[:2]} differs from reference {ref.shape}")
     return code
+
+
+def linear_plane(image: Image, reference: Image) -> np.ndarray | None:
+    """:func:`linear_luma` of the perceptual code of ``image`` (the source or a decoded frame), decoded like
+    ``reference``, computed strip by strip (:func:`qualipress.film.analysis.code_plane`: the same values without
+    a whole-frame float copy); None when the transfer is unknown."""
+    probe = np.zeros((1, 1, image.pixels.shape[2] - int(image.has_alpha)), np.float32)
+    if linear_luma(probe, reference) is None:
+        return None
+    return analysis.code_plane(image, lambda c: linear_luma(c, reference))
 
 
 def grain_kept(ref: Reference, dec_y: np.ndarray) -> dict[str, Any]:
@@ -178,8 +189,9 @@ def grain_kept(ref: Reference, dec_y: np.ndarray) -> dict[str, Any]:
     return {**out, "corr": round(corr, 4), "energy": round(math.sqrt(d2 / s2), 4)}
 
 
-def tonal_shift(ref: Reference, dec_code: np.ndarray) -> dict[str, Any]:
-    """Highlight and shadow mean shift in stops (module docstring)."""
+def tonal_shift(ref: Reference, dec_code: np.ndarray | Image) -> dict[str, Any]:
+    """Highlight and shadow mean shift in stops (module docstring), from the decoded frame's perceptual code or
+    from the decoded frame itself (then only the measured pixels are converted)."""
     if ref.linear is None or ref.highlights is None or ref.shadows is None:
         return {"applies": False, "why": f"transfer {ref.image.transfer!r} has no known linear decoding",
                 "highlights": None, "shadows": None}
@@ -191,7 +203,8 @@ def tonal_shift(ref: Reference, dec_code: np.ndarray) -> dict[str, Any]:
             out[key] = None
             notes.append(f"{key}: source too dark ({src_mean:.2g} linear) to measure in stops")
             continue
-        dec = linear_luma(dec_code[mask][None], ref.image)  # only the pixels measured
+        at = analysis.code_at(dec_code, mask) if isinstance(dec_code, Image) else dec_code[mask]
+        dec = linear_luma(at[None], ref.image)  # only the pixels measured
         assert dec is not None
         out[key] = round(math.log2(max(float(dec.mean()), LINEAR_FLOOR) / src_mean), 4)
     if out["highlights"] is None and out["shadows"] is None:

@@ -258,14 +258,14 @@ class FilmHooks:
         if tiles.size:
             r, c = np.unravel_index(int(tiles.argmin()), tiles.shape)
             worst = {"ssim": round(float(tiles.min()), 5), "row": int(r), "col": int(c), "tile": WORST_TILE}
-        disp = decisions.figure(dec, "display", lambda: decisions.display_ssim(info, dec.code))
+        disp = decisions.figure(dec, "display", lambda: decisions.display_ssim(info, decoded))
         record["film"] = {
             "grain": decisions.figure(dec, "grain", lambda: fidelity.grain_kept(info.fid, dec_y)),
             "temporal": decisions.figure(
                 dec, ("temporal", id(prev_src), id(prev_dec)),
                 lambda: fidelity.temporal_ratio(info.fid, dec_y, prev_src, prev_dec,
                                                 why_not=prev if isinstance(prev, str) else None)),
-            "tonal": decisions.figure(dec, "tonal", lambda: fidelity.tonal_shift(info.fid, dec.code)),
+            "tonal": decisions.figure(dec, "tonal", lambda: fidelity.tonal_shift(info.fid, decoded)),
             "display_ssim": None if disp is None else round(disp, 5),
             "worst_tile": worst,
             "encoding": fidelity.encoding_name(image),
@@ -367,7 +367,8 @@ class FilmHooks:
             except ValueError:
                 output = str(rec["output"])
         m: dict[str, Any] = {
-            "kind": "lossy", "source": Path(src).name, "source_path": str(Path(src).resolve()) if src else src,
+            "kind": "lossy", "source": Path(src).name,
+            "source_path": str(Path(src).resolve()) if src not in ("", "-") else src,  # "-": stdin
             "source_sha256": rec.get("input_sha256"), "source_bytes": rec.get("input_bytes"),
             "sequence": name.sequence, "frame": name.number,
             "status": "ok" if ok else "error", "error": rec.get("error"),

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import InputError, OutputError, QualipressError, UnsupportedError
+from qualipress.errors import InputError, QualipressError, UnsupportedError
 from qualipress.film import container, dpx
 
 #: Lossless pixel codecs this module can write and read (ids stored in archives; they never change meaning).
@@ -610,23 +610,3 @@ def archive_name(rel: Path) -> Path:
     return rel.with_name(rel.name + SUFFIX)
 
 
-def restore_file(path: str | Path, out_path: str | Path, *, overwrite: bool = False) -> dict[str, Any]:
-    """Restore one ``.qpl`` file to ``out_path`` atomically; return ``{"path", "sha256", "bytes"}``.
-
-    Raises
-    ------
-    InputError, OutputError
-    """
-    from qualipress.io import atomic_write_bytes
-
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from exc
-    out = restore_bytes(data)
-    dst = Path(out_path)
-    if dst.exists() and not overwrite:
-        raise OutputError(f"{dst}: exists (restore never overwrites; remove it or choose another -o)")
-    atomic_write_bytes(dst, out)
-    return {"path": str(dst), "sha256": hashlib.sha256(out).hexdigest(), "bytes": len(out)}

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from qualipress.io import append_jsonl, atomic_write_bytes, read_jsonl, sha256_file
+from qualipress.io import append_jsonl, atomic_write_bytes, read_jsonl
 from qualipress.io.discover import MANIFEST_NAME, SUMS_NAME
 
 MANIFEST = MANIFEST_NAME
@@ -106,15 +106,3 @@ def read_sums(outdir: Path) -> dict[str, str]:
     return out
 
 
-def check_sums(outdir: Path) -> dict[str, list[str]]:
-    """Compare files with ``SHA256SUMS``: ``{"ok": [...], "missing": [...], "altered": [...]}``."""
-    result: dict[str, list[str]] = {"ok": [], "missing": [], "altered": []}
-    for name, sha in read_sums(outdir).items():
-        p = Path(outdir) / name
-        if not p.is_file():
-            result["missing"].append(name)
-        elif sha256_file(p) != sha:
-            result["altered"].append(name)
-        else:
-            result["ok"].append(name)
-    return result

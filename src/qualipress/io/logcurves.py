@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.io.image import Image
+from qualipress.io.transfer import pq_decode
 
 _X_BRK = 0.0078125
 _Y_BRK = 0.155251141552511
@@ -110,8 +111,6 @@ def to_scene_linear(code: np.ndarray, reference: Image) -> np.ndarray | None:
     frames (qualipress codes them so), the log curve of a log frame, as is for integer linear frames; None for
     display-referred or unknown transfers."""
     if reference.is_float:
-        from qualipress.io.transfer import pq_decode
-
         return np.asarray(pq_decode(code), np.float32)
     if reference.transfer == "log":
         return log_to_linear(code, reference.metadata)

@@ -13,6 +13,7 @@ import numpy as np
 from qualipress.errors import CodecUnavailableError, InputError, ModelError, UnsupportedError
 from qualipress.io.image import MAX_PIXELS, Image, as_image, check_dimensions
 from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
+from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
 #: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
 METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif", "jpegxl"})
@@ -315,6 +316,9 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
             cmap = page.colormap
             arr = np.moveaxis(cmap[:, arr], 0, -1)
             bits = 16
+        extra = tuple(page.extrasamples or ())
+        if extra and int(extra[-1]) in (1, 2):  # ExtraSamples: 1 associated (premultiplied), 2 unassociated
+            meta[ALPHA_KEY] = PREMULTIPLIED if int(extra[-1]) == 1 else STRAIGHT
         for tag in ("Software", "DateTime", "Make", "Model", "ImageDescription"):
             t = page.tags.get(tag)
             if t is not None:
@@ -412,6 +416,8 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
         order = [names.index(c) for c in "RGB"] + ([names.index("A")] if "A" in names else [])
         arr = arr[..., order]
     meta["exr:alpha_dropped"] = False
+    if arr.shape[2] in (2, 4):
+        meta[ALPHA_KEY] = PREMULTIPLIED  # OpenEXR stores colour premultiplied by alpha
     return _finish(arr.astype(np.float32), 32, metadata=meta, transfer="linear")
 
 

@@ -23,11 +23,6 @@ def _kind(model: Any) -> str:
     return "other"
 
 
-def supports_step(model: Any) -> bool:
-    """True when the model's quantisation step can be changed at run time."""
-    return _kind(model) != "other"
-
-
 def forward(model: Any, x: Any, step: Any = 1.0, *, bf16: bool = False) -> dict[str, Any]:
     """Training forward pass with additive-noise quantisation and step ``step``.
 

@@ -160,12 +160,8 @@ def save_model(
     buf = io.BytesIO()
     torch.save(payload, buf)
     data = buf.getvalue()
-    _atomic_write(Path(path), data)
+    atomic_write_bytes(Path(path), data)
     return fingerprint_bytes(data)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    atomic_write_bytes(path, data)
 
 
 def load_file(path: str | os.PathLike[str], arch: str, *, source: str = "user") -> LoadedModel:

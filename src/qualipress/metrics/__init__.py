@@ -33,6 +33,7 @@ from qualipress.metrics.core import (
     ssim_map,
     ssimulacra2,
     ssimulacra2_available,
+    visible_mask,
 )
 
 
@@ -238,4 +239,5 @@ __all__ = [
     "ssim",
     "ssim_map",
     "ssimulacra2",
+    "visible_mask",
 ]

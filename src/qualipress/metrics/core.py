@@ -2,6 +2,15 @@
 
 Definitions (all on images normalised to [0, 1] by :func:`qualipress.io.to_perceptual`, alpha excluded):
 
+Images with alpha: the metrics measure what is seen when the image is composited. Straight (non-premultiplied)
+colour is multiplied by its own alpha before measuring (the error of the composite over any background, for equal
+alpha), and when some reference pixels are fully transparent the whole-image SSIM and PSNR and their tiles are
+taken over the visible pixels only (reference alpha > 0; tiles without one are left out), so colour nobody sees
+neither fails nor inflates a score. Premultiplied colour (OpenEXR; see :func:`qualipress.io.alpha_premultiplied`)
+is measured as stored, everywhere: it is what the image adds over the background, also where alpha is 0. The
+alpha plane itself is bounded by the search (``search.alpha_kept``). MS-SSIM, SSIMULACRA 2 and butteraugli see
+the same premultiplied colour over the bounding box of the visible pixels (they have no per-pixel map to mask).
+
 ``psnr``
     ``10 log10(1 / MSE)`` over every sample of every colour channel; capped at :data:`PSNR_CAP` dB so identical
     images give a finite number. Per tile: the same on each tile.
@@ -39,7 +48,7 @@ import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image, as_image
-from qualipress.io.transfer import to_perceptual
+from qualipress.io.transfer import alpha_premultiplied, seen_colour
 
 #: PSNR of identical images (dB).
 PSNR_CAP = 100.0
@@ -101,6 +110,26 @@ def _r(v: float) -> float:
 
 
 # -- preparation ------------------------------------------------------------------------------------------
+def _straight(image: Image) -> bool:
+    """Whether ``image`` has straight (non-premultiplied) alpha, which the metrics apply to the colour."""
+    return image.has_alpha and not alpha_premultiplied(image)
+
+
+def visible_mask(image: Image) -> np.ndarray | None:
+    """The pixels whose colour is seen, when some are not: ``alpha > 0`` of an image with straight alpha and at
+    least one fully transparent (and one visible) pixel, else None. The 5-pixel border SSIM crops is left out
+    too when that leaves a pixel."""
+    if not _straight(image):
+        return None
+    alpha = image.alpha()
+    seen = alpha > 0
+    if seen.all() or not seen.any():
+        return None
+    inner = np.zeros_like(seen)
+    inner[_PAD:-_PAD or None, _PAD:-_PAD or None] = True
+    return seen & inner if (seen & inner).any() else seen
+
+
 def _prepare(reference: Image | np.ndarray, distorted: Image | np.ndarray,
              data_range: float | None) -> tuple[np.ndarray, np.ndarray]:
     """Both images as float32 (H, W, C) in [0, 1]."""
@@ -114,7 +143,7 @@ def _prepare(reference: Image | np.ndarray, distorted: Image | np.ndarray,
         dis = as_image(distorted)
         if not dis.is_float and not ref.is_float and dis.bit_depth != ref.bit_depth:
             dis = Image(dis.pixels, ref.bit_depth, ref.transfer)
-        a, b = to_perceptual(ref), to_perceptual(dis)
+        a, b = seen_colour(ref), seen_colour(dis, straight=_straight(ref))
     if a.shape != b.shape:
         raise InputError(f"images differ in shape: {a.shape} vs {b.shape}")
     return np.ascontiguousarray(a), np.ascontiguousarray(b)
@@ -276,6 +305,13 @@ def psnr(reference: Image | np.ndarray, distorted: Image | np.ndarray, *, data_r
     return _psnr_from_mse(float(np.mean(cv2.multiply(d, d), dtype=np.float64)))
 
 
+def _psnr_tiles(mse: float, mse_t: np.ndarray) -> MetricResult:
+    """PSNR from a whole-image and per-tile mean squared error."""
+    value = _psnr_from_mse(mse)
+    tiles = np.vectorize(_psnr_from_mse, otypes=[np.float64])(mse_t)
+    return MetricResult("psnr", value, tiles, _stats(tiles, value))
+
+
 def _psnr_result(se: np.ndarray, tile: int, mask: np.ndarray | None) -> MetricResult:
     """Whole-image (or masked) PSNR and per-tile statistics from the per-pixel squared error (channel mean)."""
     value = _psnr_from_mse(float(np.mean(se if mask is None else se[mask], dtype=np.float64)))
@@ -288,6 +324,19 @@ def _psnr_result(se: np.ndarray, tile: int, mask: np.ndarray | None) -> MetricRe
 
 
 # -- a reference prepared once, measured against many times ----------------------------------------------
+#: A reference with at least this many samples (rows × width × colour planes; a 2K RGB frame has 6.6 million) is
+#: kept *lean*: none of its full-size float planes (normalised image, local mean, the two SSIM terms: four float32
+#: copies, 8× the 16-bit frame) is stored; each :meth:`Reference.maps` call recomputes them strip by strip from the
+#: reference's own samples (two more blurs per strip). The values are the same bit for bit (OpenCV's blur of a strip
+#: with its halo equals the blur of the whole plane on the strip's rows), so this only trades memory for time.
+#: Smaller images (Kodak's 1.2 million samples) keep the planes: there speed matters more than 20 MB.
+_LEAN_SAMPLES = 1 << 22
+#: Rows per strip of a lean reference: its nine strip buffers take 9 MB for a 2K RGB frame (20 MB at
+#: :data:`_STRIP_SAMPLES`), and ``maps`` was no slower (process time, best of 7, 2048×1080 RGB: 0.104 s at 32 rows,
+#: 0.103 at 85; 0.118 at 16).
+_LEAN_STRIP = 32
+
+
 class Reference:
     """A reference image prepared once for measuring many distorted versions of it (a search's probes).
 
@@ -304,59 +353,133 @@ class Reference:
         ``data_range`` is None and it is a float array, or a raw array with ``data_range``.
     data_range : float, optional
         Peak of a raw array reference (as in :func:`qualipress.metrics.measure`).
+    lean : bool, optional
+        Keep no full-size float plane and recompute the window statistics per strip in every :meth:`maps` call
+        (same values, about two more blurs per call). Default: lean from :data:`_LEAN_SAMPLES` samples on.
 
     Notes
     -----
     Memory: four float32 copies of the colour planes (the normalised reference, its local mean and two SSIM
-    terms), e.g. 106 MB each for a 4096×2160 RGB frame, plus six strip buffers (about 7 MB each at 4096×2160 RGB).
+    terms), e.g. 106 MB each for a 4096×2160 RGB frame, plus six strip buffers (about 7 MB each at 4096×2160 RGB);
+    a lean reference keeps only the reference's own samples (not copied) and nine strip buffers. The distorted
+    image is normalised strip by strip too (no full float copy of it).
     """
 
-    def __init__(self, reference: Image | np.ndarray, *, data_range: float | None = None) -> None:
+    def __init__(self, reference: Image | np.ndarray, *, data_range: float | None = None,
+                 lean: bool | None = None) -> None:
         if isinstance(reference, np.ndarray) and data_range is not None:
-            a = np.asarray(reference, dtype=np.float32) / np.float32(data_range)
-            a = a[..., None] if a.ndim == 2 else a
+            self._source: Image | np.ndarray = reference
             self._image: Image | None = None
         else:
             self._image = as_image(reference)
-            a = to_perceptual(self._image)
+            self._source = self._image
         self.data_range = data_range
-        self._set(a)
+        self.visible = None if self._image is None else visible_mask(self._image)
+        self._set(None, lean=lean)
 
     @classmethod
-    def normalised(cls, a: np.ndarray) -> Reference:
+    def normalised(cls, a: np.ndarray, *, lean: bool | None = None) -> Reference:
         """A reference from colour planes already normalised to [0, 1] (float32 (H, W, C)); distorted images
         given to it must be normalised the same way."""
         self = cls.__new__(cls)
-        self._image, self.data_range = None, 1.0
-        self._set(a[..., None] if a.ndim == 2 else a)
+        self._image, self.data_range, self.visible = None, 1.0, None
+        a = a[..., None] if a.ndim == 2 else a
+        self._source = np.ascontiguousarray(a, dtype=np.float32)
+        self._set(self._source, lean=lean)
         return self
 
-    def _set(self, a: np.ndarray, dtype: type = np.float32) -> None:
-        self.a = np.ascontiguousarray(a, dtype=dtype)
+    # -- normalisation, whole or by rows --------------------------------------------------------------------
+    def _normalise(self, x: Image | np.ndarray, rows: slice | None = None) -> np.ndarray:
+        """``x`` (the reference's source or a distorted image) normalised like the reference: (h, W, C) float32
+        in [0, 1], only ``rows`` when given (the conversion is per sample, so rows of it equal it on those rows).
+        """
+        if self._image is None:
+            if not isinstance(x, np.ndarray):
+                raise InputError("a reference given as an array needs the distorted image as an array too")
+            b = x if rows is None else x[rows]
+            b = np.asarray(b, dtype=np.float32)
+            if self.data_range != 1.0:
+                b = b / np.float32(self.data_range)
+            return b[..., None] if b.ndim == 2 else b
+        img = x if isinstance(x, Image) else as_image(x)
+        if rows is not None:
+            img = Image(img.pixels[rows], img.bit_depth, img.transfer, img.colorspace, img.metadata, img.source)
+        return seen_colour(img, straight=_straight(self._image))
+
+    def _distorted(self, distorted: Image | np.ndarray) -> Image | np.ndarray:
+        """``distorted`` ready for :meth:`_normalise` (an integer image takes the reference's bit depth), its
+        shape checked against the reference's."""
+        if self._image is None:
+            if not isinstance(distorted, np.ndarray):
+                raise InputError("a reference given as an array needs the distorted image as an array too")
+            shape = distorted.shape if distorted.ndim == 3 else (*distorted.shape, 1)
+        else:
+            ref = self._image
+            dis = as_image(distorted)
+            if not dis.is_float and not ref.is_float and dis.bit_depth != ref.bit_depth:
+                dis = Image(dis.pixels, ref.bit_depth, ref.transfer)
+            distorted = dis
+            shape = (dis.height, dis.width, dis.pixels.shape[2] - (1 if dis.has_alpha else 0))
+        if tuple(shape) != self._shape:
+            raise InputError(f"images differ in shape: {self._shape} vs {tuple(shape)}")
+        return distorted
+
+    def _set(self, a: np.ndarray | None, dtype: type = np.float32, *, lean: bool | None = None) -> None:
+        """Prepare the window statistics from the normalised planes ``a`` (None: normalise the source now).
+
+        A lean reference keeps only its source and the scalar it centres the variance on (computed here from the
+        whole image, as the stored statistics are)."""
+        if a is None:
+            a = self._normalise(self._source)
+        p = self._planes(np.ascontiguousarray(a, dtype=dtype))
         self.dtype = np.dtype(dtype)
-        p = self._planes(self.a)
-        self._rows = _strip_rows(self.a.shape)
+        self._shape = (a.shape[0], a.shape[1], a.shape[2])
+        self._lean = bool(lean) if lean is not None else a.size >= _LEAN_SAMPLES
+        self._rows = min(self._shape[0], _LEAN_STRIP) if self._lean else _strip_rows(self._shape)
         self._work: list[np.ndarray] | None = None
         self._twin: Reference | None = None
+        c = self._shape[2]
+        self._to_mean = np.full((1, c), 1.0 / c, dtype=self.dtype)
+        # The local variance E[x²] - E[x]² cancels in float32; centring on the image's mean first keeps the
+        # squares (and so the rounding) small. The variance does not change.
+        m = float(np.mean(cv2.mean(p)[:c])) if c <= 4 else float(np.mean(p))
+        self._m = float(self.dtype.type(m))
+        if self._lean:
+            return
+        self.a = p if p.ndim == 3 else p[..., None]
         # The probes' buffers, allocated now, serve as scratch when the image is one strip (fresh arrays of
         # this size cost a page fault per 4 kB).
         work = self._workspace(p.shape) if self._rows >= p.shape[0] else [None] * 6
-        ux = _blur(p)
-        # The local variance E[x²] - E[x]² cancels in float32; centring on the image's mean first keeps the
-        # squares (and so the rounding) small. The variance does not change.
-        m = float(np.mean(cv2.mean(p)[: self.a.shape[2]])) if self.a.shape[2] <= 4 else float(np.mean(p))
-        m = float(self.dtype.type(m))
-        c = cv2.subtract(p, (m, m, m, m), dst=work[0])
-        sx = _blur(cv2.multiply(c, c, dst=c))
-        uc = cv2.subtract(ux, (m, m, m, m), dst=work[1])
+        self._ux, self._lum0, self._cs0 = self._statistics(p, scratch=(work[0], work[1]))
+
+    def _statistics(self, p: np.ndarray, k: slice = slice(None), *,
+                    scratch: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+                    keep: tuple[np.ndarray | None, ...] = (None, None, None),
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Local mean ``ux``, ``2 ux² + C1`` and ``2 vx + C2`` of normalised planes ``p`` on its rows ``k`` (all of
+        them by default; a strip's rows without its halo). ``scratch``: two buffers for temporaries (the second
+        may be the first); ``keep``: buffers the three results are written to, in the order ``ux``, ``2 vx + C2``,
+        ``2 ux² + C1`` (the last may be a scratch buffer); None: new arrays."""
+        m = self._m
+        ux = _blur(p, keep[0])
+        c = cv2.subtract(p, (m, m, m, m), dst=scratch[0])
+        sx = _blur(cv2.multiply(c, c, dst=c), keep[1])[k]
+        uc = cv2.subtract(ux[k], (m, m, m, m), dst=None if scratch[1] is None else scratch[1][k])
         sx = cv2.subtract(sx, cv2.multiply(uc, uc, dst=uc), dst=sx)
-        # Stored as the terms each probe needs: 2 ux² + C1 and 2 vx + C2 (see maps).
-        self._ux = ux
-        self._lum0 = cv2.multiply(ux, ux)
-        self._lum0 = cv2.addWeighted(self._lum0, 2.0, self._lum0, 0.0, _C1, dst=self._lum0)
-        self._cs0 = cv2.addWeighted(sx, 2.0, sx, 0.0, _C2, dst=sx)
-        c = self.a.shape[2]
-        self._to_mean = np.full((1, c), 1.0 / c, dtype=self.dtype)
+        # Kept as the terms each probe needs: 2 ux² + C1 and 2 vx + C2 (see maps).
+        ux = ux[k]
+        lum0 = cv2.multiply(ux, ux, dst=None if keep[2] is None else keep[2][k])
+        lum0 = cv2.addWeighted(lum0, 2.0, lum0, 0.0, _C1, dst=lum0)
+        cs0 = cv2.addWeighted(sx, 2.0, sx, 0.0, _C2, dst=sx)
+        return ux, lum0, cs0
+
+    def _planes_full(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The normalised planes and their three window statistics as full arrays (computed now when lean)."""
+        if not self._lean:
+            return self.a, self._ux, self._lum0, self._cs0
+        p = self._planes(np.ascontiguousarray(self._normalise(self._source), dtype=self.dtype))
+        ux, lum0, cs0 = self._statistics(p)
+        return (p if p.ndim == 3 else p[..., None]), ux, lum0, cs0
 
     def packed(self, pack: Callable[[np.ndarray], np.ndarray]) -> Reference:
         """This reference with its pixels rearranged by ``pack`` (applied to the normalised planes and to each
@@ -365,10 +488,14 @@ class Reference:
         window ``pack`` moves together (tile interiors)."""
         out = Reference.__new__(Reference)
         out._image, out.data_range, out.dtype = self._image, self.data_range, self.dtype
-        out.a = np.ascontiguousarray(pack(self.a))
-        out._ux, out._lum0, out._cs0 = (np.ascontiguousarray(pack(v)) for v in (self._ux, self._lum0, self._cs0))
-        out._to_mean = self._to_mean
-        out._rows = _strip_rows(out.a.shape)
+        out.visible = None
+        a, ux, lum0, cs0 = self._planes_full()
+        out.a = np.ascontiguousarray(pack(a))
+        out._source = out.a if self._image is None else self._image
+        out._ux, out._lum0, out._cs0 = (np.ascontiguousarray(pack(v)) for v in (ux, lum0, cs0))
+        out._to_mean, out._m, out._lean = self._to_mean, self._m, False
+        out._shape = tuple(out.a.shape)
+        out._rows = _strip_rows(out._shape)
         out._work, out._twin = None, None
         return out
 
@@ -380,47 +507,54 @@ class Reference:
     @property
     def shape(self) -> tuple[int, ...]:
         """(H, W, C) of the normalised colour planes."""
-        return tuple(self.a.shape)
+        return self._shape
+
+    @property
+    def lean(self) -> bool:
+        """Whether the window statistics are recomputed per strip instead of kept (see :data:`_LEAN_SAMPLES`)."""
+        return self._lean
 
     def precise(self) -> Reference:
         """The same reference in float64 (built once, on first use): measurements through it are the metric's
-        exact definition, which the float32 path approximates to about 1e-6 SSIM (see :data:`SSIM_GUARD`)."""
+        exact definition, which the float32 path approximates to about 1e-6 SSIM (see :data:`SSIM_GUARD`).
+        A lean reference's twin is lean too (only its centring scalar is computed from a whole float64 copy)."""
         if self.dtype == np.float64:
             return self
         if self._twin is None:
             twin = Reference.__new__(Reference)
-            twin._image, twin.data_range = self._image, self.data_range
-            twin._set(self.a, np.float64)
+            twin._image, twin.data_range, twin._source = self._image, self.data_range, self._source
+            twin.visible = self.visible
+            twin._set(self._planes_full()[0] if not self._lean else self._normalise(self._source), np.float64,
+                      lean=self._lean)
             self._twin = twin
         return self._twin
 
     def prepare(self, distorted: Image | np.ndarray) -> np.ndarray:
         """The distorted image normalised like the reference: (H, W, C) in [0, 1], float32 (float64 for a
-        :meth:`precise` reference)."""
-        if self._image is None:
-            if not isinstance(distorted, np.ndarray):
-                raise InputError("a reference given as an array needs the distorted image as an array too")
-            b = np.asarray(distorted, dtype=np.float32)
-            if self.data_range != 1.0:
-                b = b / np.float32(self.data_range)
-            b = b[..., None] if b.ndim == 2 else b
-        else:
-            ref = self._image
-            dis = as_image(distorted)
-            if not dis.is_float and not ref.is_float and dis.bit_depth != ref.bit_depth:
-                dis = Image(dis.pixels, ref.bit_depth, ref.transfer)
-            b = to_perceptual(dis)
-        if b.shape != self.a.shape:
-            raise InputError(f"images differ in shape: {self.a.shape} vs {b.shape}")
+        :meth:`precise` reference). :meth:`maps` and :meth:`measure` do not need it (they normalise strip by
+        strip)."""
+        b = self._normalise(self._distorted(distorted))
         return np.ascontiguousarray(b, dtype=self.dtype)
 
     def _workspace(self, shape: tuple[int, ...]) -> list[np.ndarray]:
-        """Six strip-sized buffers for planes of ``shape``, reused by every :meth:`maps` call: allocating (and
-        page-faulting) fresh arrays of this size cost as much as the arithmetic."""
+        """Strip-sized buffers for planes of ``shape`` (six, nine for a lean reference), reused by every
+        :meth:`maps` call: allocating (and page-faulting) fresh arrays of this size cost as much as the
+        arithmetic."""
         if self._work is None:
             rows = min(shape[0], self._rows + 2 * _PAD)
-            self._work = [np.empty((rows, *shape[1:]), dtype=self.dtype) for _ in range(6)]
+            self._work = [np.empty((rows, *shape[1:]), dtype=self.dtype) for _ in range(9 if self._lean else 6)]
         return self._work
+
+    def _rows_of(self, distorted: Image | np.ndarray | None,
+                 prepared: np.ndarray | None) -> Callable[[slice], np.ndarray]:
+        """Rows of the distorted image, normalised (from ``prepared`` or converted strip by strip)."""
+        if prepared is not None:
+            pb = self._planes(np.ascontiguousarray(prepared, dtype=self.dtype))
+            if pb.shape[:2] != self._shape[:2]:
+                raise InputError(f"images differ in shape: {self._shape} vs {prepared.shape}")
+            return lambda r: pb[r]
+        dis = self._distorted(distorted)  # type: ignore[arg-type]
+        return lambda r: self._planes(np.ascontiguousarray(self._normalise(dis, r), dtype=self.dtype))
 
     def maps(self, distorted: Image | np.ndarray | None = None, *,
              prepared: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -429,45 +563,98 @@ class Reference:
 
         Give ``distorted`` or, when already normalised with :meth:`prepare`, ``prepared``. The image is processed
         in strips of rows (with a halo of the window radius) so the buffers stay small on 4K frames
-        (:data:`_STRIP_SAMPLES`).
+        (:data:`_STRIP_SAMPLES`); ``distorted`` is normalised strip by strip.
         """
-        b = prepared if prepared is not None else self.prepare(distorted)  # type: ignore[arg-type]
-        a = self._planes(self.a)
-        b = self._planes(np.ascontiguousarray(b, dtype=self.dtype))
-        h = a.shape[0]
-        s_out = np.empty(a.shape[:2], dtype=self.dtype)
-        e_out = np.empty(a.shape[:2], dtype=self.dtype)
-        work = self._workspace(a.shape)
+        h, w, _ = self._shape
+        s_out = np.empty((h, w), dtype=self.dtype)
+        e_out = np.empty((h, w), dtype=self.dtype)
+        self._strips(self._rows_of(distorted, prepared), lambda r0, r1: (s_out[r0:r1], e_out[r0:r1]))
+        return s_out, e_out
+
+    def reduced(self, distorted: Image | np.ndarray | None = None, *, prepared: np.ndarray | None = None,
+                tile: int = DEFAULT_TILE) -> tuple[float, np.ndarray, float, np.ndarray]:
+        """What :meth:`measure` reports from the two maps, without the maps: whole-image SSIM (border cropped as
+        in :func:`ssim`), per-tile SSIM means, whole-image and per-tile mean squared error.
+
+        Each strip's maps are summed (float64) into the totals and tile sums as they come out, so no full-size
+        map is made. The sums run in another order than over whole maps: the values agree with the full maps'
+        to float64 rounding (about 1e-15, far inside :data:`FLOAT32_ERROR`), not bit for bit.
+        """
+        h, w, _ = self._shape
+        crop = h > 2 * _PAD and w > 2 * _PAD
+        y0, x0 = np.arange(0, h, tile), np.arange(0, w, tile)
+        s_cols = np.zeros((y0.size, w), np.float64)
+        e_cols = np.zeros((y0.size, w), np.float64)
+        total = [0.0, 0.0]
+        rows = min(h, self._rows)
+        bufs = (np.empty((rows, w), self.dtype), np.empty((rows, w), self.dtype))
+
+        def dest(r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
+            return bufs[0][: r1 - r0], bufs[1][: r1 - r0]
+
+        def done(r0: int, r1: int, s_map: np.ndarray, e_map: np.ndarray) -> None:
+            c0, c1 = (max(r0, _PAD), min(r1, h - _PAD)) if crop else (r0, r1)
+            if c1 > c0:
+                part = s_map[c0 - r0: c1 - r0, _PAD: w - _PAD] if crop else s_map[c0 - r0: c1 - r0]
+                total[0] += float(cv2.sumElems(cv2.reduce(part, 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F))[0])
+            total[1] += float(cv2.sumElems(cv2.reduce(e_map, 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F))[0])
+            for ty in range(r0 // tile, (r1 - 1) // tile + 1):  # the tile rows this strip touches
+                a, b = max(r0, ty * tile) - r0, min(r1, (ty + 1) * tile) - r0
+                s_cols[ty] += cv2.reduce(s_map[a:b], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
+                e_cols[ty] += cv2.reduce(e_map[a:b], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
+
+        self._strips(self._rows_of(distorted, prepared), dest, done)
+        counts = np.outer(np.diff(np.append(y0, h)), np.diff(np.append(x0, w)))
+        n_crop = (h - 2 * _PAD) * (w - 2 * _PAD) if crop else h * w
+        return (total[0] / n_crop, np.add.reduceat(s_cols, x0, axis=1) / counts, total[1] / (h * w),
+                np.add.reduceat(e_cols, x0, axis=1) / counts)
+
+    def _strips(self, rows_b: Callable[[slice], np.ndarray],
+                dest: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
+                done: Callable[[int, int, np.ndarray, np.ndarray], None] | None = None) -> None:
+        """Compute the SSIM and squared-error maps strip by strip into ``dest(r0, r1)`` (two (r1 - r0, W) arrays),
+        calling ``done(r0, r1, ssim, squared_error)`` after each strip."""
+        h, w, c = self._shape
+        work = self._workspace((h, w) if c == 1 else (h, w, c))
         for r0 in range(0, h, self._rows):
             r1 = min(h, r0 + self._rows)
+            s_dst, e_dst = dest(r0, r1)
             h0, h1 = max(0, r0 - _PAD), min(h, r1 + _PAD)
             k0, k1 = r0 - h0, r1 - h0
-            d, xd, dd, ud, exd, edd = (buf[: h1 - h0] for buf in work)
+            d, xd, dd, ud, exd, edd = (buf[: h1 - h0] for buf in work[:6])
+            if self._lean:
+                a = self._planes(np.ascontiguousarray(self._normalise(self._source, slice(h0, h1)), dtype=self.dtype))
+                w6, w7, w8 = (buf[: h1 - h0] for buf in work[6:])
+                ux, lum0, cs0 = self._statistics(a, slice(k0, k1), scratch=(w6, w6), keep=(w8, w7, w6))
+            else:
+                a = self._planes(self.a)[h0:h1]
+                ux, lum0, cs0 = self._ux[r0:r1], self._lum0[r0:r1], self._cs0[r0:r1]
             # In terms of the difference d = y - x (y the distorted image): with ud = E[d], cxd = E[xd] - ux ud
             # and vd = E[d²] - ud², the SSIM terms are
             #   2 ux uy + C1 = L,  ux² + uy² + C1 = L + ud²,  L = 2 ux² + C1 + 2 ux ud
             #   2 cov + C2 = A,    vx + vy + C2 = A + vd,     A = 2 vx + C2 + 2 cxd.
             # Every quantity computed per probe is small where the images agree, so float32 keeps its precision
             # (E[y²] - E[y]² of the direct formula cancels to ~3e-8 against C2), and identical images give 1.
-            d = cv2.subtract(b[h0:h1], a[h0:h1], dst=d)
-            xd = cv2.multiply(a[h0:h1], d, dst=xd)
+            d = cv2.subtract(rows_b(slice(h0, h1)), a, dst=d)
+            xd = cv2.multiply(a, d, dst=xd)
             dd = cv2.multiply(d, d, dst=dd)
             ud = _blur(d, ud)[k0:k1]
             exd = _blur(xd, exd)[k0:k1]
             edd = _blur(dd, edd)[k0:k1]
-            self._channel_mean(dd[k0:k1], e_out[r0:r1])
-            t = cv2.multiply(self._ux[r0:r1], ud, dst=xd[k0:k1])          # ux ud
+            self._channel_mean(dd[k0:k1], e_dst)
+            t = cv2.multiply(ux, ud, dst=xd[k0:k1])                        # ux ud
             big_a = cv2.addWeighted(exd, 2.0, t, -2.0, 0.0, dst=exd)       # 2 cxd
-            big_a = cv2.add(big_a, self._cs0[r0:r1], dst=big_a)           # A
-            big_l = cv2.addWeighted(t, 2.0, self._lum0[r0:r1], 1.0, 0.0, dst=t)  # L
+            big_a = cv2.add(big_a, cs0, dst=big_a)                         # A
+            big_l = cv2.addWeighted(t, 2.0, lum0, 1.0, 0.0, dst=t)         # L
             ud2 = cv2.multiply(ud, ud, dst=ud)
             vd = cv2.subtract(edd, ud2, dst=edd)
             den_c = cv2.add(big_a, vd, dst=vd)
             den_l = cv2.add(big_l, ud2, dst=ud2)
             num = cv2.multiply(big_a, big_l, dst=big_a)
             den = cv2.multiply(den_c, den_l, dst=den_c)
-            self._channel_mean(cv2.divide(num, den, dst=num), s_out[r0:r1])
-        return s_out, e_out
+            self._channel_mean(cv2.divide(num, den, dst=num), s_dst)
+            if done is not None:
+                done(r0, r1, s_dst, e_dst)
 
     def _channel_mean(self, x: np.ndarray, out: np.ndarray) -> None:
         """Mean over the colour planes of an (h, w, C) block into ``out`` (one pass, ``cv2.transform``)."""
@@ -479,6 +666,29 @@ class Reference:
             res = cv2.transform(x, self._to_mean, dst=out)
             if res is not out and not np.shares_memory(res, out):
                 out[...] = res
+
+    def _box(self) -> tuple[slice, slice]:
+        """The bounding box of the visible pixels (the whole image when all are), where global metrics are
+        measured; at least :data:`_WIN` pixels a side where the image allows."""
+        if self.visible is None:
+            return slice(None), slice(None)
+        rows, cols = np.flatnonzero(self.visible.any(axis=1)), np.flatnonzero(self.visible.any(axis=0))
+        out = []
+        for idx, n in ((rows, self.visible.shape[0]), (cols, self.visible.shape[1])):
+            lo, hi = int(idx[0]), int(idx[-1]) + 1
+            grow = max(0, _WIN - (hi - lo))
+            lo = max(0, lo - grow)
+            out.append(slice(lo, min(n, max(hi, lo + _WIN))))
+        return out[0], out[1]
+
+    def _seen(self, mask: np.ndarray | None) -> np.ndarray | None:
+        """``mask`` restricted to the visible pixels (see :meth:`measure`)."""
+        if self.visible is None:
+            return mask
+        if mask is None:
+            return self.visible
+        both = np.asarray(mask).astype(bool) & self.visible if np.shape(mask) == self.visible.shape else mask
+        return both if np.any(both) else mask
 
     def measure(self, distorted: Image | np.ndarray, metrics: Sequence[str] = ("ssim", "psnr"), *,
                 tile: int = DEFAULT_TILE, mask: np.ndarray | None = None,
@@ -499,25 +709,45 @@ class Reference:
         Returns
         -------
         dict of str to MetricResult
+
+        Notes
+        -----
+        For a reference with fully transparent pixels (straight alpha) SSIM and PSNR are taken over its
+        :attr:`visible` pixels: alone when ``mask`` is None, intersected with ``mask`` and each scoped mask
+        otherwise (when that leaves a pixel). Global metrics are measured over the visible pixels' bounding box.
         """
-        b = self.prepare(distorted)
-        requests: list[tuple[str, np.ndarray | None, Sequence[str]]] = [("", mask, metrics)]
-        requests += [(f"{scope}:", m, names) for scope, (m, names) in (scoped or {}).items()]
+        dis = self._distorted(distorted)
+        b: np.ndarray | None = None  # the whole normalised image, only for metrics without a per-pixel map
+        seen = self._seen(mask)
+        reduced = None
+        if seen is None and not scoped and {"ssim", "psnr"} & set(metrics):
+            # no mask, nothing transparent: the whole-image and per-tile values straight from the strips
+            v_s, t_s, v_e, t_e = self.reduced(dis, tile=tile)
+            reduced = {"ssim": MetricResult("ssim", v_s, t_s, _stats(t_s, v_s)),
+                       "psnr": _psnr_tiles(v_e, t_e)}
+        requests: list[tuple[str, np.ndarray | None, Sequence[str]]] = [("", seen, metrics)]
+        requests += [(f"{scope}:", self._seen(m), names) for scope, (m, names) in (scoped or {}).items()]
         maps: tuple[np.ndarray, np.ndarray] | None = None
         out: dict[str, MetricResult] = {}
         for prefix, raw_mask, names in requests:
-            m = _check_mask(raw_mask, self.a.shape)
+            m = _check_mask(raw_mask, self._shape)
             for name in names:
+                if name in ("ssim", "psnr") and reduced is not None:
+                    out[prefix + name] = reduced[name]
+                    continue
                 if name in ("ssim", "psnr"):
                     if maps is None:
-                        maps = self.maps(prepared=b)
+                        maps = self.maps(dis)
                     out[prefix + name] = (_ssim_result(maps[0], tile, m) if name == "ssim"
                                           else _psnr_result(maps[1], tile, m))
                     continue
-                if m is not None:
+                if raw_mask is not None and raw_mask is not self.visible:
                     raise UnsupportedError(f"{name} cannot be restricted to a mask (use ssim or psnr for ROI "
                                            "targets)")
-                value = _global_metric(name, self.a, b)
+                if b is None:
+                    b = self.prepare(dis)
+                box = self._box() if raw_mask is not None else (slice(None), slice(None))
+                value = _global_metric(name, self._planes_full()[0][box], b[box])
                 out[prefix + name] = MetricResult(name, value, None,
                                                   {"mean": value, "min": value, "p1": value, "p5": value})
         return out

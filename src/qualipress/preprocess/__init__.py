@@ -74,7 +74,9 @@ class NetworkPreprocessor:
 
 def preprocessor_names() -> list[str]:
     """Names :func:`get_preprocessor` accepts (besides ``.pt`` paths and any ``a+b`` combination)."""
-    return [NONE, *method_names(), *SHIPPED_NETWORKS]
+    from qualipress.preprocess.rdoq import RDOQ
+
+    return [NONE, *method_names(), *SHIPPED_NETWORKS, RDOQ]
 
 
 def get_preprocessor(name: str) -> Preprocessor:
@@ -85,7 +87,8 @@ def get_preprocessor(name: str) -> Preprocessor:
     name : str
         ``"none"``; a pool method (``"nlm"``, ``"detail"``, ...); a combination such as ``"nlm+detail"``
         (applied in canonical pool order); ``"kuchen"`` for the shipped label-trained network, ``"kuchen-rd"`` for
-        the shipped rate–distortion-trained one; or a path to a ``.pt`` model.
+        the shipped rate–distortion-trained one; ``"rdoq"`` (optionally ``"rdoq:strength=S,beta=B"``) for the
+        quality-aware RD pre-edit of :mod:`.rdoq`; or a path to a ``.pt`` model.
 
     Returns
     -------
@@ -100,6 +103,10 @@ def get_preprocessor(name: str) -> Preprocessor:
         A model file that is missing, corrupt or for another architecture.
     """
     key = name.strip()
+    from qualipress.preprocess.rdoq import parse_rdoq
+
+    if (quality_aware := parse_rdoq(key)) is not None:
+        return quality_aware
     if key.lower() in SHIPPED_NETWORKS:
         return NetworkPreprocessor(SHIPPED_NETWORKS[key.lower()])
     if key.lower().endswith(".pt") or (("/" in key or "\\" in key) and Path(key).exists()):

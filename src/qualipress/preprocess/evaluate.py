@@ -41,7 +41,7 @@ class Point:
 
 def sweep(
     original: Image,
-    processed: Image,
+    processed: Image | Callable[[float], Image],
     codec: str,
     qualities: Sequence[float],
     *,
@@ -53,8 +53,9 @@ def sweep(
     ----------
     original : Image
         The reference (unprocessed) image.
-    processed : Image
-        What is handed to the encoder (``original`` itself for the baseline).
+    processed : Image or callable
+        What is handed to the encoder (``original`` itself for the baseline), or a function of the setting that
+        returns it (a quality-aware pre-edit such as ``rdoq``, made anew for every point).
     codec : str
         Core codec name.
     qualities : sequence of float
@@ -70,14 +71,15 @@ def sweep(
     from qualipress import metrics as qm
     from qualipress.search.probe import probe
 
-    if processed.pixels.shape != original.pixels.shape:
-        raise UnsupportedError("the preprocessed image must have the original's shape")
     c = codecs.get(codec)
     ref = qm.prepare_reference(original)
     n = original.width * original.height
     out = []
     for q in qualities:
-        p = probe(processed, c, q, reference=ref, metrics=tuple(metrics))
+        at_q = processed(float(q)) if callable(processed) else processed
+        if at_q.pixels.shape != original.pixels.shape:
+            raise UnsupportedError("the preprocessed image must have the original's shape")
+        p = probe(at_q, c, q, reference=ref, metrics=tuple(metrics))
         out.append(Point(float(q), p.bytes, 8.0 * p.bytes / n, p.values()))
     return out
 
@@ -153,19 +155,6 @@ def _mean_curve(sweeps: Sequence[Sequence[Point]], metric: str) -> tuple[list[fl
     )
 
 
-def oracle_group(
-    image: Image, *, codec: str = "jpeg", quality: float = 75.0, metric: str = "ssimulacra2",
-    pool: Sequence[str] | None = None, max_combo: int = 2, score: str = "rd",
-) -> str:
-    """The labelling oracle: the group Algorithm 1 picks for this image (what the network tries to imitate)."""
-    from qualipress.preprocess.label import LabelConfig, score_image
-    from qualipress.preprocess.pool import DEFAULT_POOL
-
-    cfg = LabelConfig(codec=codec, quality=quality, metric=metric,
-                      pool=tuple(pool) if pool else DEFAULT_POOL, max_combo=max_combo, score=score)
-    return score_image(image, cfg).best
-
-
 def at_setting(points: Sequence[Point], quality: float) -> Point:
     """The point of a sweep at one codec setting."""
     for p in points:
@@ -225,7 +214,7 @@ def compare(
     dict
         Per method: ``bd_rate`` (per metric: mean / median / mean_curve / n), ``size_change_percent`` and
         ``quality_change`` (mean per metric) at the reference setting, ``preprocess_seconds`` per image (wall
-        time, machine-dependent) and every sweep point (``sweeps``).
+        time, machine-dependent; for a quality-aware method, per pre-edit) and every sweep point (``sweeps``).
     """
     from qualipress.preprocess import get_preprocessor
 
@@ -238,7 +227,8 @@ def compare(
     done = _read_cache(cache)
     for name in names:
         pre = get_preprocessor(name)
-        method_id = f"{name}@{sha256_file(pre.path)}" if hasattr(pre, "path") else name
+        method_id = f"{name}@{sha256_file(pre.path)}" if hasattr(pre, "path") else getattr(pre, "cache_id", name)
+        at_quality = getattr(pre, "at_quality", None)  # quality-aware (rdoq): pre-edited at every point's setting
         sweeps[name], seconds[name] = [], []
         for img in images:
             key = json.dumps([hashlib.sha256(img.pixels.tobytes()).hexdigest(), list(img.pixels.shape), method_id,
@@ -249,9 +239,14 @@ def compare(
                 seconds[name].append(hit["seconds"])
                 continue
             t0 = time.perf_counter()
-            processed = pre(img)
-            seconds[name].append(time.perf_counter() - t0)
-            sweeps[name].append(sweep(img, processed, codec, qualities, metrics=metrics))
+            if at_quality is not None:
+                edits = {float(q): at_quality(img, float(q), codec) for q in qualities}
+                seconds[name].append((time.perf_counter() - t0) / len(edits))
+                sweeps[name].append(sweep(img, edits.__getitem__, codec, qualities, metrics=metrics))
+            else:
+                processed = pre(img)
+                seconds[name].append(time.perf_counter() - t0)
+                sweeps[name].append(sweep(img, processed, codec, qualities, metrics=metrics))
             if cache is not None:
                 line = {"key": key, "seconds": seconds[name][-1],
                         "points": [{"quality": p.quality, "nbytes": p.nbytes, "bpp": p.bpp, "metrics": p.metrics}

@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -649,9 +648,3 @@ def load_records(directory: str | Path) -> tuple[LabelConfig, list[dict[str, Any
     return config, recs
 
 
-def environ_jobs() -> int:
-    """Default worker count: ``QUALIPRESS_JOBS`` or 1."""
-    try:
-        return max(1, int(os.environ.get("QUALIPRESS_JOBS", "1")))
-    except ValueError:
-        return 1

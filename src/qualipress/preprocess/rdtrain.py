@@ -202,24 +202,167 @@ def train_rd(
     """
     import torch
 
-    from qualipress.pipeline.training import (
-        STOP_TIME,
-        LoopState,
-        load_checkpoint,
-        run_loop,
-        save_checkpoint,
-        write_log,
-    )
-    from qualipress.preprocess.model import build_unet, count_parameters, load_model, save_model
+    from qualipress.pipeline.training import LoopState, run_loop, write_log
 
-    opt = options or RDTrainOptions()
     out = Path(output)
-    state_path, record_path, log_path = (out.with_suffix(".state.pt"), out.with_suffix(".json"),
-                                         out.with_suffix(".log.jsonl"))
+    opt = options or RDTrainOptions()
     if opt.threads:
         torch.set_num_threads(int(opt.threads))
-    step, elapsed_before = 0, 0.0
-    record: dict[str, Any]
+    run = _start_rd(opt, out, resume)
+    _check_rd_options(run.opt)
+    run.prepare(inputs)
+    if not run.record:
+        run.record = _rd_record(run)
+    run.loop = LoopState(step=run.step)
+    if run.step == 0:
+        write_log({"step": 0, "val": run.validate(), "elapsed": 0.0}, run.log_path, log)
+    opt = run.opt
+    run_loop(run.train_step, run.loop, max_steps=opt.steps,
+             session_seconds=None if opt.max_minutes is None else 60.0 * opt.max_minutes,
+             log_every=opt.log_every, entry=run.entry, log_path=run.log_path, on_entry=log,
+             checkpoint=run.checkpoint, checkpoint_seconds=60.0 * opt.checkpoint_minutes)
+    write_log({"step": run.loop.step, "val": run.validate(), "elapsed": run.wall()}, run.log_path, log)
+    return RDTrainResult(out, run.record_path, run.record)
+
+
+@dataclass
+class _RDRun:
+    """The state of one RD training session and its steps (batch, loss step, validation, log line, checkpoint)."""
+
+    opt: RDTrainOptions
+    out: Path
+    model: Any
+    saved: dict[str, Any] | None = None
+    optim: Any = None
+    step: int = 0
+    elapsed_before: float = 0.0
+    record: dict[str, Any] = field(default_factory=dict)
+    images: list[np.ndarray] = field(default_factory=list)
+    val_imgs: list[np.ndarray] = field(default_factory=list)
+    train_files: list[Path] = field(default_factory=list)
+    val_files: list[Path] = field(default_factory=list)
+    val_batch: Any = None
+    val_qs: list[int] = field(default_factory=list)
+    rng: Any = None
+    pyrng: Any = None
+    loop: Any = None
+
+    def __post_init__(self) -> None:
+        self.state_path, self.record_path, self.log_path = (self.out.with_suffix(s)
+                                                            for s in (".state.pt", ".json", ".log.jsonl"))
+
+    def prepare(self, inputs: Sequence[str | Path]) -> None:
+        """Split and preload the images, make (or restore) the optimiser, seed the batches, fix the validation set."""
+        import torch
+
+        opt = self.opt
+        self.train_files, self.val_files = split_images(list_images(inputs), opt.val_images)
+        self.model.train()
+        self.optim = torch.optim.Adam(self.model.parameters(), lr=opt.lr)
+        if self.saved is not None:
+            self.optim.load_state_dict(self.saved["optimizer"])
+        self.images = [a for a in (_load_rgb8(f, opt.crop) for f in self.train_files) if a is not None]
+        if not self.images:
+            raise InputError("no training image is 8-bit and at least one crop large")
+        self.val_imgs = [a for a in (_load_rgb8(f, opt.crop) for f in self.val_files) if a is not None]
+        self.rng = np.random.default_rng(opt.seed + self.step)
+        self.pyrng = random.Random(opt.seed + self.step)
+        vr = np.random.default_rng(12345)
+        self.val_batch = (torch.from_numpy(np.stack([np.ascontiguousarray(_crop_of(a, vr, opt.crop).transpose(2, 0, 1))
+                                                     for a in self.val_imgs for _ in range(2)]).astype(np.float32)
+                                           / 255.0)
+                          if self.val_imgs else None)
+        self.val_qs = [round(opt.q_min + (opt.q_max - opt.q_min) * t) for t in (0.15, 0.5, 0.85)]
+
+    def batch(self) -> Any:
+        """A batch of random crops, randomly flipped and rotated by multiples of 90° (the 16×16 grid kept)."""
+        import torch
+
+        xs = []
+        for _ in range(self.opt.batch):
+            c = _crop_of(self.images[int(self.rng.integers(len(self.images)))], self.rng, self.opt.crop)
+            if self.rng.random() < 0.5:
+                c = c[:, ::-1]
+            c = np.rot90(c, int(self.rng.integers(4)))
+            xs.append(np.ascontiguousarray(c.transpose(2, 0, 1)))
+        return torch.from_numpy(np.stack(xs).astype(np.float32) / 255.0)
+
+    def validate(self) -> dict[str, Any]:
+        """Proxy gain at equal distortion on held-out crops: bits change vs identity, per quality."""
+        if self.val_batch is None:
+            return {}
+        import torch
+
+        from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim
+
+        opt, x = self.opt, self.val_batch
+        self.model.eval()
+        res = {}
+        with torch.no_grad():
+            y = self.model(x)
+            for q in self.val_qs:
+                d0, b0 = jpeg_proxy(x, q, codec=opt.codec)
+                d1, b1 = jpeg_proxy(y, q, codec=opt.codec)
+                lam = rd_slope(x, q, opt.ssim_weight, codec=opt.codec)
+                m0, m1 = float(((d0 - x) ** 2).mean()), float(((d1 - x) ** 2).mean())
+                s0, s1 = float((1 - ssim(d0, x)).mean()), float((1 - ssim(d1, x)).mean())
+                dr = math.log(float(b1.mean()) / float(b0.mean()))
+                dd = math.log(m1 / m0) + opt.ssim_weight * math.log(s1 / s0)
+                res[f"q{q}"] = {"dlnR": round(dr, 5), "dlnMSE": round(math.log(m1 / m0), 5),
+                                "dln1mSSIM": round(math.log(s1 / s0), 5), "lambda": round(lam, 4),
+                                "equal_quality_bits_pct": round(100 * (math.exp(dr + dd / lam) - 1), 3)}
+        self.model.train()
+        return res
+
+    def wall(self) -> float:
+        """Wall seconds of all sessions so far."""
+        return round(self.elapsed_before + self.loop.wall(), 1)
+
+    def train_step(self, st: Any) -> dict[str, float]:
+        """One optimiser step at a random quality with the batch's own λ."""
+        opt = self.opt
+        x = self.batch()
+        q = float(self.pyrng.randint(int(opt.q_min), int(opt.q_max)))
+        lam = rd_slope(x, q, opt.ssim_weight, codec=opt.codec)
+        loss, parts = rd_loss(self.model, x, q, lam, opt.ssim_weight, codec=opt.codec,
+                              crossing_weight=opt.crossing_weight)
+        self.optim.zero_grad()
+        loss.backward()
+        self.optim.step()
+        return {"loss": float(loss.detach()), "lambda": lam, **parts}
+
+    def entry(self, st: Any, means: dict[str, float]) -> dict[str, Any]:
+        """The log line: mean values, and the validation figures every tenth line."""
+        line: dict[str, Any] = {"step": st.step, **means, "elapsed": self.wall()}
+        if st.step % (self.opt.log_every * 10) == 0:
+            line["val"] = self.validate()
+        return line
+
+    def checkpoint(self, st: Any, reason: str) -> None:
+        """Model, optimiser state and record, each written atomically."""
+        from qualipress.pipeline.training import STOP_TIME, save_checkpoint
+        from qualipress.preprocess.model import save_model
+
+        opt, record = self.opt, self.record
+        if reason == STOP_TIME:
+            reason = f"wall-time budget of {opt.max_minutes} min reached"
+        record["steps_run"] = st.step
+        record["wall_seconds"] = self.wall()
+        record["stopped"] = reason
+        save_model(self.out, self.model, record={"objective": "rd", "steps_run": st.step, "codec": opt.codec,
+                                                 "q_range": [opt.q_min, opt.q_max]})
+        save_checkpoint(self.state_path, {"step": st.step, "elapsed": self.elapsed_before + st.wall(),
+                                          "optimizer": self.optim.state_dict()})
+        atomic_write_bytes(self.record_path, json.dumps(record, indent=1).encode())
+
+
+def _start_rd(opt: RDTrainOptions, out: Path, resume: bool) -> _RDRun:
+    """A new run (network built or loaded from ``opt.init``), or the saved one with its first options kept."""
+    from qualipress.pipeline.training import load_checkpoint
+    from qualipress.preprocess.model import build_unet, load_model
+
+    state_path, record_path = out.with_suffix(".state.pt"), out.with_suffix(".json")
+    step, elapsed_before, state, record = 0, 0.0, None, {}
     if resume:
         if not out.is_file() or not state_path.is_file():
             raise InputError(f"nothing to resume: {out} or {state_path} is missing")
@@ -240,130 +383,44 @@ def train_rd(
         if opt.init:
             model.strength = 1.0
             model.arch["strength"] = 1.0
-        state = None
-        record = {}
+    return _RDRun(opt, out, model, saved=state, step=step, elapsed_before=elapsed_before, record=record)
+
+
+def _check_rd_options(opt: RDTrainOptions) -> None:
+    """Refuse a crop, codec or quality range the proxy cannot train with."""
     if opt.crop % 16 or opt.crop < 32:
         raise UnsupportedError(f"crop must be a multiple of 16 and >= 32, got {opt.crop}")
     if opt.codec not in PROXY_CODECS:
         raise UnsupportedError(f"the RD proxy models {', '.join(PROXY_CODECS)}, not {opt.codec!r}")
     if not 1 <= opt.q_min <= opt.q_max <= 89:
         raise UnsupportedError("the proxy models 4:2:0 JPEG: quality range must lie in 1..89")
-    files = list_images(inputs)
-    train_files, val_files = split_images(files, opt.val_images)
-    model.train()
-    optim = torch.optim.Adam(model.parameters(), lr=opt.lr)
-    if state is not None:
-        optim.load_state_dict(state["optimizer"])
 
-    images = [a for a in (_load_rgb8(f, opt.crop) for f in train_files) if a is not None]
-    if not images:
-        raise InputError("no training image is 8-bit and at least one crop large")
-    val_imgs = [a for a in (_load_rgb8(f, opt.crop) for f in val_files) if a is not None]
-    rng = np.random.default_rng(opt.seed + step)
-    pyrng = random.Random(opt.seed + step)
 
-    def crop_of(a: np.ndarray, r: np.random.Generator) -> np.ndarray:
-        gy = (a.shape[0] - opt.crop) // 16
-        gx = (a.shape[1] - opt.crop) // 16
-        y0, x0 = 16 * int(r.integers(0, gy + 1)), 16 * int(r.integers(0, gx + 1))
-        return a[y0 : y0 + opt.crop, x0 : x0 + opt.crop]
+def _crop_of(a: np.ndarray, r: np.random.Generator, crop: int) -> np.ndarray:
+    """A random ``crop`` × ``crop`` window of ``a`` at a multiple of 16 (the codec's grids kept)."""
+    gy = (a.shape[0] - crop) // 16
+    gx = (a.shape[1] - crop) // 16
+    y0, x0 = 16 * int(r.integers(0, gy + 1)), 16 * int(r.integers(0, gx + 1))
+    return a[y0 : y0 + crop, x0 : x0 + crop]
 
-    def batch() -> Any:
-        xs = []
-        for _ in range(opt.batch):
-            c = crop_of(images[int(rng.integers(len(images)))], rng)
-            if rng.random() < 0.5:
-                c = c[:, ::-1]
-            c = np.rot90(c, int(rng.integers(4)))
-            xs.append(np.ascontiguousarray(c.transpose(2, 0, 1)))
-        return torch.from_numpy(np.stack(xs).astype(np.float32) / 255.0)
 
-    vr = np.random.default_rng(12345)
-    val_batch = (torch.from_numpy(np.stack([np.ascontiguousarray(crop_of(a, vr).transpose(2, 0, 1))
-                                            for a in val_imgs for _ in range(2)]).astype(np.float32) / 255.0)
-                 if val_imgs else None)
-    val_q = (opt.q_min + (opt.q_max - opt.q_min) * t for t in (0.15, 0.5, 0.85))
-    val_qs = [round(v) for v in val_q]
+def _rd_record(run: _RDRun) -> dict[str, Any]:
+    """The training record of a new run (architecture, options, data, proxy, environment)."""
+    import torch
 
-    def validate() -> dict[str, Any]:
-        """Proxy gain at equal distortion on held-out crops: bits change vs identity, per quality."""
-        if val_batch is None:
-            return {}
-        from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim
+    from qualipress.preprocess.model import count_parameters
 
-        model.eval()
-        res = {}
-        with torch.no_grad():
-            y = model(val_batch)
-            for q in val_qs:
-                d0, b0 = jpeg_proxy(val_batch, q, codec=opt.codec)
-                d1, b1 = jpeg_proxy(y, q, codec=opt.codec)
-                lam = rd_slope(val_batch, q, opt.ssim_weight, codec=opt.codec)
-                m0, m1 = float(((d0 - val_batch) ** 2).mean()), float(((d1 - val_batch) ** 2).mean())
-                s0, s1 = float((1 - ssim(d0, val_batch)).mean()), float((1 - ssim(d1, val_batch)).mean())
-                dr = math.log(float(b1.mean()) / float(b0.mean()))
-                dd = math.log(m1 / m0) + opt.ssim_weight * math.log(s1 / s0)
-                res[f"q{q}"] = {"dlnR": round(dr, 5), "dlnMSE": round(math.log(m1 / m0), 5),
-                                "dln1mSSIM": round(math.log(s1 / s0), 5), "lambda": round(lam, 4),
-                                "equal_quality_bits_pct": round(100 * (math.exp(dr + dd / lam) - 1), 3)}
-        model.train()
-        return res
-
-    if not record:
-        record = {
-            "format": RD_RECORD_FORMAT,
-            "model": out.name,
-            "objective": "rd",
-            "architecture": dict(model.arch),
-            "parameters": count_parameters(model),
-            "options": asdict(opt),
-            "data": {"train_images": len(images), "val_images": len(val_imgs),
-                     "val_files": [f"{p.parent.name}/{p.name}" for p in val_files],
-                     "sources": sorted({str(p.parent) for p in train_files})},
-            "proxy": _proxy_description(opt.codec),
-            "environment": {"torch": torch.__version__, "python": platform.python_version(),
-                            "machine": platform.machine(), "threads": torch.get_num_threads()},
-        }
-
-    loop = LoopState(step=step)
-
-    def wall() -> float:
-        return round(elapsed_before + loop.wall(), 1)
-
-    def checkpoint(st: LoopState, reason: str) -> None:
-        if reason == STOP_TIME:
-            reason = f"wall-time budget of {opt.max_minutes} min reached"
-        record["steps_run"] = st.step
-        record["wall_seconds"] = wall()
-        record["stopped"] = reason
-        save_model(out, model, record={"objective": "rd", "steps_run": st.step, "codec": opt.codec,
-                                       "q_range": [opt.q_min, opt.q_max]})
-        save_checkpoint(state_path, {"step": st.step, "elapsed": elapsed_before + st.wall(),
-                                     "optimizer": optim.state_dict()})
-        atomic_write_bytes(record_path, json.dumps(record, indent=1).encode())
-
-    def train_step(st: LoopState) -> dict[str, float]:
-        x = batch()
-        q = float(pyrng.randint(int(opt.q_min), int(opt.q_max)))
-        lam = rd_slope(x, q, opt.ssim_weight, codec=opt.codec)
-        loss, parts = rd_loss(model, x, q, lam, opt.ssim_weight, codec=opt.codec,
-                              crossing_weight=opt.crossing_weight)
-        optim.zero_grad()
-        loss.backward()
-        optim.step()
-        return {"loss": float(loss.detach()), "lambda": lam, **parts}
-
-    def entry(st: LoopState, means: dict[str, float]) -> dict[str, Any]:
-        line: dict[str, Any] = {"step": st.step, **means, "elapsed": wall()}
-        if st.step % (opt.log_every * 10) == 0:
-            line["val"] = validate()
-        return line
-
-    if step == 0:
-        write_log({"step": 0, "val": validate(), "elapsed": 0.0}, log_path, log)
-    run_loop(train_step, loop, max_steps=opt.steps,
-             session_seconds=None if opt.max_minutes is None else 60.0 * opt.max_minutes,
-             log_every=opt.log_every, entry=entry, log_path=log_path, on_entry=log,
-             checkpoint=checkpoint, checkpoint_seconds=60.0 * opt.checkpoint_minutes)
-    write_log({"step": loop.step, "val": validate(), "elapsed": wall()}, log_path, log)
-    return RDTrainResult(out, record_path, record)
+    return {
+        "format": RD_RECORD_FORMAT,
+        "model": run.out.name,
+        "objective": "rd",
+        "architecture": dict(run.model.arch),
+        "parameters": count_parameters(run.model),
+        "options": asdict(run.opt),
+        "data": {"train_images": len(run.images), "val_images": len(run.val_imgs),
+                 "val_files": [f"{p.parent.name}/{p.name}" for p in run.val_files],
+                 "sources": sorted({str(p.parent) for p in run.train_files})},
+        "proxy": _proxy_description(run.opt.codec),
+        "environment": {"torch": torch.__version__, "python": platform.python_version(),
+                        "machine": platform.machine(), "threads": torch.get_num_threads()},
+    }

@@ -142,7 +142,7 @@ def train_model(
     -------
     TrainResult
     """
-    from qualipress.pipeline.training import STOP_TIME, LoopState, choose_device, run_loop
+    from qualipress.pipeline.training import LoopState, choose_device, run_loop
 
     torch = _torch()
     opt = options or TrainOptions()
@@ -153,78 +153,167 @@ def train_model(
     out = Path(output)
     rng = random.Random(opt.seed)
     torch.manual_seed(opt.seed)
+    train_ids, val_ids = _split_records(records, opt.val_fraction, rng)
+    pairs, padded = _load_pairs(records, opt.patch_h, opt.patch_w)
+    run = _EpochRun(opt, out, config, pairs, _patches(pairs, train_ids, opt), _patches(pairs, sorted(val_ids), opt),
+                    rng, build_unet(base=opt.base).to(opt.device), log)
+    run.record = _label_record(run, label_dirs, records, len(train_ids), len(val_ids), padded)
+    run.model.train()
+    run_loop(run.epoch_step, LoopState(), max_steps=opt.epochs,
+             session_seconds=None if opt.max_minutes is None else 60.0 * opt.max_minutes,
+             entry=run.entry, on_entry=run.on_entry, checkpoint=run.checkpoint, checkpoint_seconds=0.0)
+    return TrainResult(out, out.with_suffix(".json"), run.record)
 
+
+def _split_records(records: Sequence[dict[str, Any]], val_fraction: float,
+                   rng: random.Random) -> tuple[list[int], set[int]]:
+    """Record indices for training and the held-out whole images (shuffled in the order of their hashes)."""
     order = sorted(range(len(records)), key=lambda i: records[i]["sha256"])
     rng.shuffle(order)
-    n_val = int(round(len(order) * opt.val_fraction)) if len(order) > 1 else 0
-    val_ids, train_ids = set(order[:n_val]), order[n_val:]
+    n_val = int(round(len(order) * val_fraction)) if len(order) > 1 else 0
+    return order[n_val:], set(order[:n_val])
 
+
+def _load_pairs(records: Sequence[dict[str, Any]], patch_h: int,
+                patch_w: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+    """(input, label) pairs of every record, images smaller than a patch padded; and how many were."""
     pairs = [_load_pair(r) for r in records]
     padded = 0
     for i, (a, b) in enumerate(pairs):
-        if a.shape[0] < opt.patch_h or a.shape[1] < opt.patch_w:
+        if a.shape[0] < patch_h or a.shape[1] < patch_w:
             padded += 1
-            pairs[i] = (_pad_to(a, opt.patch_h, opt.patch_w), _pad_to(b, opt.patch_h, opt.patch_w))
+            pairs[i] = (_pad_to(a, patch_h, patch_w), _pad_to(b, patch_h, patch_w))
+    return pairs, padded
 
-    def patches(ids: Sequence[int]) -> list[tuple[int, int, int]]:
-        out_: list[tuple[int, int, int]] = []
-        for i in ids:
-            h, w = pairs[i][0].shape[:2]
-            out_ += [(i, y, x) for y, x in patch_positions(h, w, patch_h=opt.patch_h, patch_w=opt.patch_w,
-                                                          stride=opt.stride)]
-        return out_
 
-    train_p, val_p = patches(train_ids), patches(sorted(val_ids))
+def _patches(pairs: Sequence[tuple[np.ndarray, np.ndarray]], ids: Sequence[int],
+             opt: TrainOptions) -> list[tuple[int, int, int]]:
+    """``(image index, top, left)`` of every patch of the images ``ids``."""
+    out: list[tuple[int, int, int]] = []
+    for i in ids:
+        h, w = pairs[i][0].shape[:2]
+        out += [(i, y, x) for y, x in patch_positions(h, w, patch_h=opt.patch_h, patch_w=opt.patch_w,
+                                                     stride=opt.stride)]
+    return out
 
-    def batch_tensors(items: Sequence[tuple[int, int, int]], augment: bool) -> tuple[Any, Any]:
+
+@dataclass
+class _EpochRun:
+    """One label-training run: its patches, network and optimiser, and the steps the training harness calls."""
+
+    opt: TrainOptions
+    out: Path
+    config: LabelConfig
+    pairs: list[tuple[np.ndarray, np.ndarray]]
+    train_p: list[tuple[int, int, int]]
+    val_p: list[tuple[int, int, int]]
+    rng: random.Random
+    model: Any
+    log: Callable[[dict[str, Any]], None] | None = None
+    record: dict[str, Any] = field(default_factory=dict)
+    curve: list[dict[str, Any]] = field(default_factory=list)
+    t0: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        torch = _torch()
+        self.optim = torch.optim.Adam(self.model.parameters(), lr=self.opt.lr)
+        self.mse = torch.nn.MSELoss()
+
+    def batch_tensors(self, items: Sequence[tuple[int, int, int]], augment: bool) -> tuple[Any, Any]:
+        """Input and label tensors of the patches ``items`` (randomly flipped when ``augment``)."""
+        torch, opt = _torch(), self.opt
         xs, ys = [], []
         for i, y, x in items:
-            a = pairs[i][0][y : y + opt.patch_h, x : x + opt.patch_w]
-            b = pairs[i][1][y : y + opt.patch_h, x : x + opt.patch_w]
+            a = self.pairs[i][0][y : y + opt.patch_h, x : x + opt.patch_w]
+            b = self.pairs[i][1][y : y + opt.patch_h, x : x + opt.patch_w]
             if augment and opt.flips:
-                if rng.random() < 0.5:
+                if self.rng.random() < 0.5:
                     a, b = a[:, ::-1], b[:, ::-1]
-                if opt.patch_h % 8 == 0 and rng.random() < 0.5:  # keep the 8x8 codec grid aligned
+                if opt.patch_h % 8 == 0 and self.rng.random() < 0.5:  # keep the 8x8 codec grid aligned
                     a, b = a[::-1], b[::-1]
             xs.append(np.ascontiguousarray(a.transpose(2, 0, 1)))
             ys.append(np.ascontiguousarray(b.transpose(2, 0, 1)))
         return (torch.from_numpy(np.stack(xs)).to(opt.device), torch.from_numpy(np.stack(ys)).to(opt.device))
 
-    model = build_unet(base=opt.base).to(opt.device)
-    optim = torch.optim.Adam(model.parameters(), lr=opt.lr)
-    mse = torch.nn.MSELoss()
-
-    def evaluate() -> tuple[float, float]:
-        if not val_p:
+    def evaluate(self) -> tuple[float, float]:
+        """Validation MSE of the network and of doing nothing (NaN without a validation split)."""
+        if not self.val_p:
             return float("nan"), float("nan")
-        model.eval()
+        torch = _torch()
+        self.model.eval()
         tot = ident = 0.0
         with torch.inference_mode():
-            for k in range(0, len(val_p), opt.batch):
-                xb, yb = batch_tensors(val_p[k : k + opt.batch], False)
-                tot += float(mse(model(xb), yb)) * len(xb)
-                ident += float(mse(xb, yb)) * len(xb)
-        model.train()
-        return tot / len(val_p), ident / len(val_p)
+            for k in range(0, len(self.val_p), self.opt.batch):
+                xb, yb = self.batch_tensors(self.val_p[k : k + self.opt.batch], False)
+                tot += float(self.mse(self.model(xb), yb)) * len(xb)
+                ident += float(self.mse(xb, yb)) * len(xb)
+        self.model.train()
+        return tot / len(self.val_p), ident / len(self.val_p)
 
-    curve: list[dict[str, Any]] = []
-    t0 = time.time()
+    def epoch_step(self, st: Any) -> dict[str, float]:
+        """One epoch over the shuffled training patches, then the validation losses."""
+        self.rng.shuffle(self.train_p)
+        tot, n = 0.0, 0
+        te = time.time()
+        for k in range(0, len(self.train_p), self.opt.batch):
+            xb, yb = self.batch_tensors(self.train_p[k : k + self.opt.batch], True)
+            loss = self.mse(self.model(xb), yb)
+            self.optim.zero_grad()
+            loss.backward()
+            self.optim.step()
+            tot += loss.item() * len(xb)
+            n += len(xb)
+        val, ident = self.evaluate()
+        return {"train_mse": tot / max(1, n), "val_mse": val, "val_identity_mse": ident,
+                "epoch_seconds": round(time.time() - te, 2)}
+
+    def entry(self, st: Any, means: dict[str, float]) -> dict[str, Any]:
+        """The loss-curve entry of an epoch."""
+        return {"epoch": st.step, **means, "elapsed_seconds": round(time.time() - self.t0, 1)}
+
+    def on_entry(self, line: dict[str, Any]) -> None:
+        """Keep the entry in the record's loss curve and pass it to the caller's ``log``."""
+        self.curve.append(line)
+        if self.log is not None:
+            self.log(line)
+
+    def checkpoint(self, st: Any, reason: str) -> None:
+        """The model (once an epoch ran in this session) and the record, written atomically."""
+        from qualipress.pipeline.training import STOP_TIME
+
+        record = self.record
+        if reason == STOP_TIME:
+            record["stopped"] = f"wall-time budget of {self.opt.max_minutes} min reached"
+        elif reason != "running":
+            record["stopped"] = "epochs"
+        record["epochs_run"] = st.step
+        record["wall_seconds"] = round(time.time() - self.t0, 1)
+        if st.session_steps:
+            save_model(self.out, self.model.to("cpu"), record={"epochs_run": st.step, "labels": self.config.to_dict()})
+            self.model.to(self.opt.device)
+        atomic_write_bytes(self.out.with_suffix(".json"), json.dumps(record, indent=1).encode())
+
+
+def _label_record(run: _EpochRun, label_dirs: Sequence[str | Path], records: Sequence[dict[str, Any]],
+                  n_train: int, n_val: int, padded: int) -> dict[str, Any]:
+    """The training record (its ``loss_curve`` is the run's, filled as epochs end)."""
+    torch, opt = _torch(), run.opt
     best_counts: dict[str, int] = {}
     for r in records:
         best_counts[r["best"]] = best_counts.get(r["best"], 0) + 1
-    record: dict[str, Any] = {
+    return {
         "format": "qualipress-kuchen-training",
-        "model": out.name,
-        "architecture": dict(model.arch),
-        "parameters": count_parameters(model),
+        "model": run.out.name,
+        "architecture": dict(run.model.arch),
+        "parameters": count_parameters(run.model),
         "labels": {
             "directories": [str(Path(d)) for d in label_dirs],
-            "config": config.to_dict(),
+            "config": run.config.to_dict(),
             "images": len(records),
-            "train_images": len(train_ids),
-            "val_images": len(val_ids),
-            "train_patches": len(train_p),
-            "val_patches": len(val_p),
+            "train_images": n_train,
+            "val_images": n_val,
+            "train_patches": len(run.train_p),
+            "val_patches": len(run.val_p),
             "padded_small_images": padded,
             "best_group_counts": dict(sorted(best_counts.items(), key=lambda kv: -kv[1])),
             "sources": sorted({str(Path(r["source"]).parent) for r in records}),
@@ -237,47 +326,5 @@ def train_model(
             "machine": platform.machine(),
             "threads": torch.get_num_threads(),
         },
-        "loss_curve": curve,
+        "loss_curve": run.curve,
     }
-    model.train()
-
-    def epoch_step(st: LoopState) -> dict[str, float]:
-        rng.shuffle(train_p)
-        tot, n = 0.0, 0
-        te = time.time()
-        for k in range(0, len(train_p), opt.batch):
-            xb, yb = batch_tensors(train_p[k : k + opt.batch], True)
-            loss = mse(model(xb), yb)
-            optim.zero_grad()
-            loss.backward()
-            optim.step()
-            tot += loss.item() * len(xb)
-            n += len(xb)
-        val, ident = evaluate()
-        return {"train_mse": tot / max(1, n), "val_mse": val, "val_identity_mse": ident,
-                "epoch_seconds": round(time.time() - te, 2)}
-
-    def entry(st: LoopState, means: dict[str, float]) -> dict[str, Any]:
-        return {"epoch": st.step, **means, "elapsed_seconds": round(time.time() - t0, 1)}
-
-    def checkpoint(st: LoopState, reason: str) -> None:
-        if reason == STOP_TIME:
-            record["stopped"] = f"wall-time budget of {opt.max_minutes} min reached"
-        elif reason != "running":
-            record["stopped"] = "epochs"
-        record["epochs_run"] = st.step
-        record["wall_seconds"] = round(time.time() - t0, 1)
-        if st.session_steps:
-            save_model(out, model.to("cpu"), record={"epochs_run": st.step, "labels": config.to_dict()})
-            model.to(opt.device)
-        atomic_write_bytes(out.with_suffix(".json"), json.dumps(record, indent=1).encode())
-
-    def on_entry(line: dict[str, Any]) -> None:
-        curve.append(line)
-        if log is not None:
-            log(line)
-
-    run_loop(epoch_step, LoopState(), max_steps=opt.epochs,
-             session_seconds=None if opt.max_minutes is None else 60.0 * opt.max_minutes,
-             entry=entry, on_entry=on_entry, checkpoint=checkpoint, checkpoint_seconds=0.0)
-    return TrainResult(out, out.with_suffix(".json"), record)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qualipress import codecs
 from qualipress.bench.colours import curve_colour
 from qualipress.errors import InputError
 from qualipress.io import atomic_write_bytes, atomic_write_text
@@ -65,8 +66,6 @@ def column_label(curve: str, key: str) -> str:
     """Table header for a results column: the codec's own quality name, units on times."""
     if key == "quality":
         try:
-            from qualipress import codecs
-
             q = codecs.get(curve).info.quality
             if q is not None:
                 return f"{q.name} ({'higher' if q.higher_is_better else 'lower'} is better)"

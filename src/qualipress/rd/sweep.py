@@ -298,10 +298,6 @@ class RdResult:
     cached: int
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    atomic_write_text(path, text)
-
-
 def safe_name(codec: str) -> str:
     """File-name form of a codec name (``learned:x`` -> ``learned_x``)."""
     return codec.replace(":", "_").replace("/", "_")
@@ -422,7 +418,7 @@ def run_rd(
 
     curves = {n: _curve(n, codec_objs[n], rows, sweeps[n], len(files), wanted) for n in codecs}
     for n, curve in curves.items():
-        _atomic_text(out / f"{safe_name(n)}.json", json.dumps(curve, indent=2))
+        atomic_write_text(out / f"{safe_name(n)}.json", json.dumps(curve, indent=2))
     bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
     _write_csv(out / "rows.csv", rows, wanted)
     summary = {"dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
@@ -430,7 +426,7 @@ def run_rd(
                "versions": {n: sorted(set(v.values())) for n, v in versions.items()}, "settings": sweeps,
                "metrics": wanted, "anchor": anchor, "task": task, "bd": bd, "errors": errors,
                "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
-    _atomic_text(out / "summary.json", json.dumps(summary, indent=2))
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     return RdResult(out, rows, curves, bd, errors, computed, cached)
 
 
@@ -581,4 +577,4 @@ def _write_csv(path: Path, rows: Sequence[dict[str, Any]], metric_cols: Sequence
     w.writerow(cols)
     for r in sorted(rows, key=lambda r: (r["codec"], r["image"], r["setting"])):
         w.writerow([r.get(c, r["metrics"].get(c, "")) if c not in r["metrics"] else r["metrics"][c] for c in cols])
-    _atomic_text(path, buf.getvalue())
+    atomic_write_text(path, buf.getvalue())

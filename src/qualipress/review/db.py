@@ -275,10 +275,6 @@ class ReviewDB:
                 return int(cur.lastrowid or 0), name
             return int(row["id"]), str(row["name"])
 
-    def evaluator_exists(self, evaluator_id: int) -> bool:
-        with self._read() as c:
-            return c.execute("SELECT 1 FROM evaluators WHERE id = ?", (evaluator_id,)).fetchone() is not None
-
     def progress(self, evaluator_id: int) -> tuple[int, int]:
         """(active pairs this evaluator has scored, active pairs)."""
         with self._read() as c:

@@ -108,9 +108,12 @@ class Mosaic:
     @staticmethod
     def usable(image: Image, reference: Image, target: Target, codec: Codec) -> bool:
         """Whether a mosaic can steer this search: integer images of at least :data:`MIN_TILES` tiles,
-        whole-image constraints on SSIM/PSNR only, and a codec that can carry the mosaic."""
+        whole-image constraints on SSIM/PSNR only, no fully transparent pixels, and a codec that can carry the
+        mosaic."""
         if image.is_float or reference.is_float or image.pixels.shape != reference.pixels.shape:
             return False
+        if _metrics.visible_mask(reference) is not None:
+            return False  # the mosaic's tile means would count fully transparent pixels
         t = tile_for(codec)
         if image.height // t < MIN_TILES[0] or image.width // t < MIN_TILES[1]:
             return False

@@ -1,0 +1,627 @@
+"""Quality-aware rate–distortion pre-editing for JPEG (``rdoq``): trellis quantisation done in the pixel domain.
+
+A JPEG encoder rounds every DCT coefficient to the nearest multiple of its quantisation step. That is the
+smallest error per coefficient, not the best trade of error against bits: a lone ±1 far down the zig-zag costs a
+whole run/size symbol plus its magnitude bits and saves little error. Encoders such as mozjpeg therefore choose the
+levels per block by minimising ``D + λ·R`` (trellis quantisation). The decoder only sees the levels, so the same
+choice can be made *before* any encoder: this module predicts the levels the target encoder will produce at a given
+quality (its colour conversion, chroma subsampling, block grid and quantisation tables), picks the levels that
+minimise ``D + λ·R`` per block, and writes the pixels whose re-encode at that quality gives those levels (changed
+coefficients are moved to the centre of their new quantisation bin, so the 8-bit rounding of the written pixels
+does not undo them).
+
+What it models:
+
+* libjpeg's JFIF RGB → YCbCr, the 8×8 grid anchored at the origin, 2×2 (4:2:0) or 2×1 (4:2:2) box
+  down-sampling of chroma, the tables of the core ``jpeg`` codec (:func:`qualipress.codecs.jpegq.qtables`,
+  IJG scaling, fractional qualities included) or jpegli's own (read back from a real jpegli encode); the core
+  ``jpeg`` codec's subsampling rule (4:4:4 from quality 90 up) unless the encode asks for another;
+* rate: baseline Huffman coding of AC coefficients — per non-zero level one run/size symbol (``ZRL`` for each
+  16 zeros of run) and ``size`` magnitude bits, ``EOB`` after the last non-zero one — with code lengths estimated
+  from the image's own symbol counts (optimised Huffman tables), re-estimated after each pass;
+* distortion: squared error in RGB units (Y, Cb, Cr weighted by what their errors do to R, G and B; a chroma
+  coefficient of a subsampled plane covers 2 or 4 pixels), optionally tilted towards the quantisation table's own
+  weighting (``beta``) so that low frequencies are protected.
+
+The DC coefficient and partial blocks at the right/bottom edge (outside whole MCUs) are left alone. The trellis
+considers, per coefficient, the level rounding gives, one less, and zero (the only moves that save bits).
+``docs/preprocess.md`` (section *Quality-aware RD pre-editing*) has the measurements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qualipress.errors import UnsupportedError
+from qualipress.io import Image
+from qualipress.io.jpegtables import dct_matrix
+
+#: Codecs whose quantisation the pre-edit models.
+RDOQ_CODECS = ("jpeg", "jpegli")
+
+#: Natural (row-major) index of each zig-zag position 0..63 (ITU-T T.81 figure A.6).
+ZIGZAG = np.array([
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14,
+    21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60,
+    61, 54, 47, 55, 62, 63,
+])
+
+#: JFIF RGB → YCbCr (rows Y, Cb, Cr) and the inverse, as libjpeg uses them (offsets of 128 on Cb/Cr left out:
+#: only differences are converted back).
+_RGB2YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+_YCC2RGB = np.linalg.inv(_RGB2YCC)
+#: RGB squared error caused by a unit error of Y, Cb, Cr (columns of the inverse), relative to Y's.
+_PLANE_WEIGHT = (_YCC2RGB**2).sum(axis=0) / 3.0
+
+#: Bumped when the method's output changes (benchmark caches key on it).
+RDOQ_VERSION = 3
+
+#: Blocks handled per trellis call (blocks are sorted by their number of non-zero levels first).
+_CHUNK = 2048
+
+
+@dataclass(frozen=True)
+class RdoqSettings:
+    """How hard the pre-edit trades error for bits.
+
+    Attributes
+    ----------
+    strength : float
+        ``λ`` as a multiple of the codec's own distortion-per-bit slope at the encode's quality for this image
+        (measured by the model between the tables of quality ± 3, in the same distortion units): 1 trades error
+        for bits at the rate the codec's quality scale does; 0 changes nothing.
+    beta : float
+        0 = plain squared error (what PSNR rewards); 1 = error measured in units of each coefficient's own
+        quantisation step (the table's perceptual weighting: low frequencies, with small steps, are protected).
+    chroma : bool
+        Also edit Cb and Cr.
+    passes : int
+        Trellis passes; the Huffman code lengths are re-estimated from the levels of the previous pass.
+    masking : float
+        Texture masking: each block's distortion is divided by ``((a + 2) / (ā + 2)) ** masking`` (``a`` = the
+        block's RMS AC coefficient in code values, ``ā`` its median over the plane; clipped to ¼..4), so busy
+        blocks, where an error is less visible, give up more bits and flat blocks fewer. 0 = plain.
+    """
+
+    strength: float = 1.0
+    beta: float = 0.0
+    chroma: bool = True
+    passes: int = 2
+    masking: float = 0.0
+
+
+@dataclass(frozen=True)
+class JpegLayout:
+    """What the encoder does with an 8-bit image at one setting: its tables and chroma subsampling."""
+
+    luma: np.ndarray
+    chroma: np.ndarray
+    #: Chroma down-sampling factors (vertical, horizontal): (2, 2) = 4:2:0, (1, 2) = 4:2:2, (1, 1) = 4:4:4.
+    factors: tuple[int, int]
+    #: AC coefficients with ``|c / step|`` below this are written as zero (0.5: plain rounding, libjpeg-turbo;
+    #: jpegli's adaptive dead zone is modelled by the one value calibrated for its proxy, ~0.92).
+    zero: float = 0.5
+
+
+def jpeg_layout(codec: str, quality: float, options: Mapping[str, Any] | None = None) -> JpegLayout:
+    """Quantisation tables and chroma subsampling ``codec`` uses at ``quality``.
+
+    Parameters
+    ----------
+    codec : str
+        ``"jpeg"`` (core codec, libjpeg-turbo) or ``"jpegli"``.
+    quality : float
+        The codec's quality (1–100; fractional for ``jpeg``).
+    options : mapping, optional
+        The encode's codec options (``subsampling`` for ``jpeg``).
+
+    Returns
+    -------
+    JpegLayout
+
+    Raises
+    ------
+    UnsupportedError
+        Another codec, or jpegli without pyjpegli.
+    """
+    if codec == "jpeg":
+        from qualipress.codecs.builtin import jpeg_subsampling
+        from qualipress.codecs.jpegq import qtables
+
+        luma, chroma = (np.asarray(t, np.float64).reshape(8, 8) for t in qtables(quality))
+        sub = jpeg_subsampling(quality, str((options or {}).get("subsampling", "auto")))
+        return JpegLayout(luma, chroma, {"420": (2, 2), "422": (1, 2), "444": (1, 1)}[sub])
+    if codec == "jpegli":
+        from qualipress.preprocess.jpegproxy import DEADZONE, jpegli_tables
+
+        luma, chroma = (np.asarray(t, np.float64) for t in jpegli_tables(int(round(quality))))
+        return JpegLayout(luma, chroma, (2, 2), DEADZONE["jpegli"])
+    raise UnsupportedError(f"rdoq pre-edits for {', '.join(RDOQ_CODECS)}, not {codec!r}")
+
+
+# -- transforms ------------------------------------------------------------------------------------------------
+
+
+#: The orthonormal 2-D 8×8 DCT as one 64×64 matrix, rows in zig-zag order: coefficients = blocks @ _DCT64.T.
+_DCT64 = np.kron(dct_matrix(), dct_matrix())[ZIGZAG]
+
+
+def _to_blocks(plane: np.ndarray) -> np.ndarray:
+    """(H, W) with H, W multiples of 8 → (n, 64) orthonormal DCT coefficients in zig-zag order."""
+    h, w = plane.shape
+    b = plane.reshape(h // 8, 8, w // 8, 8).transpose(0, 2, 1, 3).reshape(-1, 64)
+    return b @ _DCT64.T
+
+
+def _from_blocks(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Inverse of :func:`_to_blocks`."""
+    h, w = shape
+    b = (coef @ _DCT64).reshape(h // 8, w // 8, 8, 8)
+    return b.transpose(0, 2, 1, 3).reshape(h, w)
+
+
+def _bit_length(a: np.ndarray) -> np.ndarray:
+    """Size category of non-negative integer magnitudes (0 for 0)."""
+    return np.frexp(a.astype(np.float64))[1].astype(np.int64)
+
+
+# -- rate model ------------------------------------------------------------------------------------------------
+
+
+def ac_symbols(levels: np.ndarray) -> np.ndarray:
+    """Counts of the 256 baseline AC Huffman symbols (``run << 4 | size``; ``0x00`` = EOB, ``0xF0`` = ZRL).
+
+    Parameters
+    ----------
+    levels : numpy.ndarray
+        (n, 64) integer levels in zig-zag order (position 0, the DC, is ignored).
+
+    Returns
+    -------
+    numpy.ndarray
+        (256,) int64 counts.
+    """
+    ac = levels[:, 1:]
+    nz = ac != 0
+    b, k = np.nonzero(nz)  # row-major: blocks in order, positions increasing within a block
+    k = k + 1
+    prev = np.zeros_like(k)
+    same = np.zeros(len(b), bool)
+    same[1:] = b[1:] == b[:-1]  # not the first non-zero level of its block
+    prev[same] = k[np.nonzero(same)[0] - 1]
+    run = k - prev - 1
+    size = _bit_length(np.abs(ac[nz]))
+    counts = np.bincount(((run & 15) << 4) | size, minlength=256)
+    counts[0xF0] += int((run >> 4).sum())
+    last = np.zeros(len(levels), np.int64)
+    last[b] = k  # the last write per block wins (positions increase)
+    counts[0x00] += int((last < 63).sum())
+    return counts
+
+
+def code_lengths(counts: np.ndarray) -> np.ndarray:
+    """Huffman code lengths (bits) estimated from symbol counts: ``-log2 p`` clipped to 1..16; an unseen symbol
+    costs as much as one seen half a time."""
+    total = max(float(counts.sum()), 1.0)
+    p = np.maximum(counts.astype(np.float64), 0.5) / total
+    return np.clip(-np.log2(p), 1.0, 16.0)
+
+
+# -- the trellis -----------------------------------------------------------------------------------------------
+
+
+def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, zero: float = 0.5) -> np.ndarray:
+    """Per block, the AC levels that minimise ``Σ weight·(|u| − level)² + lam·bits``.
+
+    Parameters
+    ----------
+    u : numpy.ndarray
+        (n, 64) coefficients divided by their quantisation step, zig-zag order.
+    weight : numpy.ndarray
+        (64,) distortion per squared step unit at each zig-zag position, or (n, 64) per block.
+    lam : float
+        Price of one bit in distortion units.
+    lengths : numpy.ndarray
+        (256,) code length of every AC symbol (:func:`code_lengths`).
+    zero : float
+        The encoder's zero threshold (:attr:`JpegLayout.zero`): AC coefficients under it are zero anyway.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, 64) signed integer levels; the DC (position 0) is rounded, every AC level is the rounded one, one less
+        in magnitude, or zero.
+    """
+    n = len(u)
+    mag = np.abs(u)
+    plain = np.floor(mag + 0.5).astype(np.int64)
+    plain[:, 1:][mag[:, 1:] < zero] = 0
+    out = np.zeros((n, 64), np.int64)
+    out[:, 0] = plain[:, 0]
+    weight = np.broadcast_to(weight, (n, 64))
+    d0 = weight[:, 1:] * mag[:, 1:] ** 2
+    z = np.zeros((n, 64))
+    np.cumsum(d0, axis=1, out=z[:, 1:])  # z[:, k] = zeroing error of positions 1..k
+    count = (plain[:, 1:] > 0).sum(axis=1)
+    order = np.argsort(count, kind="stable")
+    for start in range(0, n, _CHUNK):
+        idx = order[start:start + _CHUNK]
+        m = int(count[idx].max()) if len(idx) else 0
+        if m:
+            out[idx, 1:] = _trellis_chunk(mag[idx], plain[idx], z[idx], weight[idx], lam, lengths, m)
+    sign = np.where(u < 0, -1, 1)
+    return out * sign
+
+
+def _trellis_chunk(mag: np.ndarray, plain: np.ndarray, z: np.ndarray, weight: np.ndarray, lam: float,
+                   lengths: np.ndarray, m: int) -> np.ndarray:
+    """The trellis on blocks with at most ``m`` non-zero rounded AC levels (states = those positions)."""
+    n = len(mag)
+    nz = plain[:, 1:] > 0
+    # positions of the non-zero rounded levels, in order, padded with 64 (invalid)
+    rank = np.cumsum(nz, axis=1) - 1
+    pos = np.full((n, m), 64, np.int64)
+    b, k = np.nonzero(nz)
+    pos[b, rank[b, k]] = k + 1
+    valid = pos < 64
+    safe = np.minimum(pos, 63)
+    rows = np.arange(n)[:, None]
+    a1 = np.where(valid, plain[rows, safe], 1)
+    a2 = a1 - 1
+    u_at = mag[rows, safe]
+    w_at = weight[rows, safe]
+    dist1 = w_at * (u_at - a1) ** 2
+    dist2 = w_at * (u_at - a2) ** 2
+    s1 = _bit_length(a1)
+    s2 = _bit_length(a2)
+    bits1 = lam * s1
+    bits2 = lam * s2
+    z_before = z[rows, safe - 1]  # zeroing error of positions 1..pos-1
+    # state 0 = start (after the DC, position 0); state i+1 = position pos[:, i] is the last non-zero so far
+    spos = np.concatenate([np.zeros((n, 1), np.int64), safe], axis=1)
+    zs = z[rows, spos]
+    best = np.full((n, m + 1), np.inf)
+    best[:, 0] = 0.0
+    back = np.zeros((n, m), np.int64)
+    level = np.zeros((n, m), np.int64)
+    zrl, lengths_lam = lam * lengths[0xF0], lam * lengths
+    for i in range(m):
+        run = pos[:, i:i + 1] - spos[:, :i + 1] - 1
+        base = best[:, :i + 1] + (z_before[:, i:i + 1] - zs[:, :i + 1]) + zrl * (run >> 4)
+        r4 = (run & 15) << 4
+        c1 = base + lengths_lam[r4 | s1[:, i:i + 1]]
+        j1 = np.argmin(c1, axis=1)
+        t1 = c1[np.arange(n), j1] + bits1[:, i] + dist1[:, i]
+        c2 = base + lengths_lam[r4 | s2[:, i:i + 1]]
+        j2 = np.argmin(c2, axis=1)
+        t2 = np.where(a2[:, i] > 0, c2[np.arange(n), j2] + bits2[:, i] + dist2[:, i], np.inf)
+        take2 = t2 < t1
+        best[:, i + 1] = np.where(valid[:, i], np.where(take2, t2, t1), np.inf)
+        back[:, i] = np.where(take2, j2, j1)
+        level[:, i] = np.where(take2, a2[:, i], a1[:, i])
+    end = best + (z[:, 63:64] - zs) + lam * lengths[0x00] * (spos < 63)
+    state = np.argmin(end, axis=1)
+    out = np.zeros((n, 63), np.int64)
+    for _ in range(m):
+        live = state > 0
+        if not live.any():
+            break
+        r = np.nonzero(live)[0]
+        i = state[r] - 1
+        out[r, pos[r, i] - 1] = level[r, i]
+        state[r] = back[r, i]
+    return out
+
+
+# -- the pre-edit ----------------------------------------------------------------------------------------------
+
+
+#: Quality steps either side of the encode's quality over which the model measures the codec's own RD slope.
+_SLOPE_STEP = 3.0
+
+
+@dataclass
+class _Plane:
+    """One component as the encoder sees it: DCT coefficients of its (cropped, down-sampled) samples, its table,
+    and the distortion weight of a unit coefficient error at each zig-zag position (``omega``)."""
+
+    coef: np.ndarray
+    table: np.ndarray
+    omega: np.ndarray
+    shape: tuple[int, int]
+    zero: float = 0.5
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self.table.reshape(-1)[ZIGZAG]
+
+    @property
+    def weight(self) -> np.ndarray:
+        """Distortion per squared step unit (what the trellis weighs errors of ``coef / steps`` with)."""
+        return self.omega * self.steps**2
+
+    def levels(self, steps: np.ndarray | None = None) -> np.ndarray:
+        mag = np.abs(self.coef / (self.steps if steps is None else steps))
+        lv = np.floor(mag + 0.5).astype(np.int64)
+        lv[:, 1:][mag[:, 1:] < self.zero] = 0
+        return lv * np.where(self.coef < 0, -1, 1)
+
+
+def _planes(ycc: np.ndarray, layout: JpegLayout, beta: float, chroma: bool) -> list[_Plane]:
+    """The planes the encoder codes. ``omega`` = what a unit error costs in RGB squared error (a chroma sample of a
+    subsampled plane covers ``fy·fx`` pixels), tilted by ``step**(-2·beta)`` (the table's own weighting)."""
+    fy, fx = layout.factors
+
+    def omega(table: np.ndarray, plane_weight: float) -> np.ndarray:
+        return plane_weight * table.reshape(-1)[ZIGZAG] ** (-2.0 * beta)
+
+    out = [_Plane(_to_blocks(ycc[..., 0]), layout.luma, omega(layout.luma, _PLANE_WEIGHT[0]), ycc.shape[:2],
+                  layout.zero)]
+    if chroma and ycc.shape[2] == 3:
+        h, w = ycc.shape[0] // fy, ycc.shape[1] // fx
+        for c in (1, 2):
+            sub = ycc[..., c].reshape(h, fy, w, fx).mean(axis=(1, 3))
+            out.append(_Plane(_to_blocks(sub), layout.chroma, omega(layout.chroma, _PLANE_WEIGHT[c] * fy * fx),
+                              (h, w), layout.zero))
+    return out
+
+
+def _groups(planes: list[_Plane]) -> list[list[int]]:
+    """Planes that share a Huffman table: luma; Cb and Cr."""
+    return [g for g in ([0], list(range(1, len(planes)))) if g]
+
+
+def _rate_distortion(planes: list[_Plane], tables: list[np.ndarray]) -> tuple[float, float]:
+    """Model (distortion, bits) of the AC coefficients quantised by plain rounding with ``tables`` (zig-zag)."""
+    dist, bits = 0.0, 0.0
+    for g in _groups(planes):
+        counts = np.zeros(256, np.int64)
+        for i in g:
+            p, q = planes[i], tables[i]
+            lv = p.levels(q)
+            err = np.abs(p.coef[:, 1:]) - np.abs(lv[:, 1:]) * q[1:]
+            dist += float((p.omega[1:] * err**2).sum())
+            counts += ac_symbols(lv)
+            bits += float(_bit_length(np.abs(lv[:, 1:])).sum())
+        bits += float((counts * code_lengths(counts)).sum())
+    return dist, bits
+
+
+def codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapping[str, Any] | None) -> float:
+    """The codec's own distortion-per-bit slope at ``quality`` for this image, from the model (no encode):
+    −ΔD/ΔR between the tables of ``quality ± 3``. 0 when it cannot be measured (e.g. a flat image)."""
+    lo, hi = max(1.0, quality - _SLOPE_STEP), min(100.0, quality + _SLOPE_STEP)
+    if codec == "jpegli":
+        lo, hi = float(round(lo)), float(round(hi))
+    pts = []
+    for q in (lo, hi):
+        lay = jpeg_layout(codec, q, options)
+        tabs = [(lay.luma if i == 0 else lay.chroma).reshape(-1)[ZIGZAG] for i in range(len(planes))]
+        pts.append(_rate_distortion(planes, tabs))
+    (d_lo, r_lo), (d_hi, r_hi) = pts
+    if r_hi - r_lo <= 0 or d_lo - d_hi <= 0:
+        return 0.0
+    return (d_lo - d_hi) / (r_hi - r_lo)
+
+
+def _masked(p: _Plane, masking: float) -> np.ndarray:
+    """Per-block trellis weights with texture masking (see :attr:`RdoqSettings.masking`)."""
+    if masking == 0:
+        return p.weight
+    act = np.sqrt((p.coef[:, 1:] ** 2).mean(axis=1))
+    m = np.clip(((act + 2.0) / (float(np.median(act)) + 2.0)) ** masking, 0.25, 4.0)
+    return p.weight[None, :] / m[:, None]
+
+
+def _choose_levels(planes: list[_Plane], lam: float, passes: int, masking: float = 0.0) -> list[np.ndarray]:
+    """Trellis levels of every plane; luma and chroma have their own Huffman tables (Cb and Cr share one)."""
+    levels = [p.levels() for p in planes]
+    weights = [_masked(p, masking) for p in planes]
+    for _ in range(max(1, passes)):
+        for g in _groups(planes):
+            lengths = code_lengths(sum(ac_symbols(levels[i]) for i in g))
+            for i in g:
+                p = planes[i]
+                levels[i] = trellis(p.coef / p.steps, weights[i], lam, lengths, p.zero)
+    return levels
+
+
+def _layout_for(image: Image, codec: str, quality: float, options: Mapping[str, Any] | None) -> JpegLayout:
+    if image.is_float or image.bit_depth != 8:
+        raise UnsupportedError(f"rdoq pre-edits 8-bit images only (this one is {image.bit_depth}-bit"
+                               f"{' float' if image.is_float else ''})")
+    return jpeg_layout(codec, quality, options)
+
+
+def _mcu_crop(image: Image, layout: JpegLayout) -> tuple[int, int]:
+    fy, fx = layout.factors if image.n_channels - int(image.has_alpha) >= 3 else (1, 1)
+    return image.height // (8 * fy) * 8 * fy, image.width // (8 * fx) * 8 * fx
+
+
+def predicted_levels(image: Image, quality: float, *, codec: str = "jpeg",
+                     options: Mapping[str, Any] | None = None) -> list[np.ndarray]:
+    """The levels the model expects ``codec`` to write for ``image`` (round to nearest), per plane (Y, Cb, Cr),
+    each (blocks, 64) in zig-zag order over whole MCUs: what a pre-edit's round trip is checked against."""
+    layout = _layout_for(image, codec, quality, options)
+    h, w = _mcu_crop(image, layout)
+    ycc = _ycc(image)[:h, :w]
+    return [p.levels() for p in _planes(ycc, layout, 0.0, True)]
+
+
+def _ycc(image: Image) -> np.ndarray:
+    col = image.pixels[..., :-1] if image.has_alpha else image.pixels
+    x = col.astype(np.float64)
+    if x.shape[2] >= 3:
+        return x @ _RGB2YCC.T - np.array([128.0, 0.0, 0.0])
+    return x - 128.0
+
+
+def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[str, Any] | None = None,
+         settings: RdoqSettings | None = None) -> tuple[Image, list[np.ndarray]]:
+    """Pre-edit ``image`` so that ``codec`` at ``quality`` writes rate–distortion-optimised levels.
+
+    Parameters
+    ----------
+    image : Image
+        8-bit grey or RGB (alpha passes through untouched). Never modified.
+    quality : float
+        The quality the image will be encoded at.
+    codec : str
+        ``"jpeg"`` (core codec, libjpeg-turbo) or ``"jpegli"``.
+    options : mapping, optional
+        The encode's codec options (``subsampling``).
+    settings : RdoqSettings, optional
+
+    Returns
+    -------
+    (Image, list of numpy.ndarray)
+        The pre-edited image, and the levels chosen per plane (Y, Cb, Cr; (blocks, 64), zig-zag order) that
+        its encode should produce.
+
+    Raises
+    ------
+    UnsupportedError
+        Not 8-bit integer, or a codec other than ``jpeg``/``jpegli``.
+    """
+    cfg = settings or RdoqSettings()
+    layout = _layout_for(image, codec, quality, options)
+    h, w = _mcu_crop(image, layout)
+    if h == 0 or w == 0 or cfg.strength <= 0:
+        return image, []
+    ycc = _ycc(image)[:h, :w]
+    planes = _planes(ycc, layout, cfg.beta, cfg.chroma)
+    lam = cfg.strength * codec_slope(planes, codec, quality, options)
+    if lam <= 0:
+        return image, []
+    levels = _choose_levels(planes, lam, cfg.passes, cfg.masking)
+    delta = np.zeros_like(ycc)
+    fy, fx = layout.factors
+    for c, (p, lv) in enumerate(zip(planes, levels, strict=True)):
+        changed = lv != p.levels()
+        target = np.where(changed, lv * p.steps, p.coef)  # moved coefficients go to the centre of their new bin
+        d = _from_blocks(target - p.coef, p.shape)
+        if c:
+            d = np.repeat(np.repeat(d, fy, axis=0), fx, axis=1)
+        delta[..., c] = d
+    col = image.pixels[..., :-1] if image.has_alpha else image.pixels
+    out = col.astype(np.float64)
+    if out.shape[2] >= 3:
+        out[:h, :w] += delta @ _YCC2RGB.T
+    else:
+        out[:h, :w] += delta
+    px = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    if image.has_alpha:
+        px = np.concatenate([px, image.pixels[..., -1:]], axis=2)
+    return image.with_pixels(np.ascontiguousarray(px)), levels
+
+
+#: Name of the method for :func:`qualipress.preprocess.get_preprocessor` (``rdoq`` or
+#: ``rdoq:strength=S:beta=B:masking=M:chroma=0|1:passes=N:quality=Q:codec=C``; ``:`` separates, as names are
+#: listed with ``,``).
+RDOQ = "rdoq"
+#: The pool's ``deadzone`` made at the encode's own quality (the baseline of the family).
+DEADZONE_MATCHED = "deadzone-matched"
+
+
+def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
+    """``rdoq`` with optional settings (``rdoq:strength=0.05:beta=0.5``) → its preprocessor, ``deadzone-matched``
+    → :class:`MatchedDeadzone`; None for other names.
+
+    Raises
+    ------
+    UnsupportedError
+        An unknown or malformed setting.
+    """
+    head, _, rest = name.strip().lower().partition(":")
+    if head == DEADZONE_MATCHED and not rest:
+        return MatchedDeadzone()
+    if head != RDOQ:
+        return None
+    kw: dict[str, Any] = {}
+    fields = {"strength": float, "beta": float, "masking": float, "chroma": lambda v: v not in ("0", "false", "no"),
+              "passes": int}
+    extra: dict[str, Any] = {}
+    for item in filter(None, (t.strip() for t in rest.split(":"))):
+        key, eq, val = item.partition("=")
+        try:
+            if key in fields and eq:
+                kw[key] = fields[key](val)
+            elif key == "quality" and eq:
+                extra["quality"] = float(val)
+            elif key == "codec" and val in RDOQ_CODECS:
+                extra["codec"] = val
+            else:
+                raise ValueError(item)
+        except ValueError:
+            raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, chroma=0|1, "
+                                   f"passes=N, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
+    return RdoqPreprocessor(settings=RdoqSettings(**kw), **extra)
+
+
+class RdoqPreprocessor:
+    """``rdoq`` as a preprocessing: an ``Image -> Image`` callable at a fixed quality, and, through
+    :meth:`at_quality`, the per-encode pre-edit ``compress --preprocess rdoq`` hands to the JPEG codecs.
+
+    Parameters
+    ----------
+    quality : float
+        Quality used when called as a plain preprocessor (no encode setting known).
+    codec : str
+        Whose quantisation is modelled when called plainly.
+    settings : RdoqSettings, optional
+    """
+
+    #: Codecs :meth:`at_quality` can serve.
+    codecs = RDOQ_CODECS
+
+    def __init__(self, *, quality: float = 75.0, codec: str = "jpeg", settings: RdoqSettings | None = None) -> None:
+        self.quality = float(quality)
+        self.codec = codec
+        self.settings = settings or RdoqSettings()
+
+    def __call__(self, image: Image) -> Image:
+        return rdoq(image, self.quality, codec=self.codec, settings=self.settings)[0]
+
+    def at_quality(self, image: Image, quality: float, codec: str = "jpeg",
+                   options: Mapping[str, Any] | None = None) -> Image:
+        """The pre-edit for an encode of ``image`` by ``codec`` at ``quality`` with ``options``."""
+        return rdoq(image, quality, codec=codec, options=options, settings=self.settings)[0]
+
+    @property
+    def cache_id(self) -> str:
+        """What identifies its outputs (benchmark caches)."""
+        s = self.settings
+        return (f"rdoq-v{RDOQ_VERSION}:strength={s.strength:g},beta={s.beta:g},chroma={int(s.chroma)},"
+                f"passes={s.passes},masking={s.masking:g},quality={self.quality:g},codec={self.codec}")
+
+    def __repr__(self) -> str:
+        return self.cache_id
+
+
+class MatchedDeadzone:
+    """The pool's ``deadzone`` (luma AC coefficients under 0.7 of the step zeroed) at the encode's own quality
+    instead of q75: the baseline of the quality-aware family (IJG luma table at that quality number, also for
+    jpegli)."""
+
+    cache_id = "deadzone-matched-v1"
+    #: Codecs :meth:`at_quality` serves.
+    codecs = RDOQ_CODECS
+
+    def __call__(self, image: Image) -> Image:
+        from qualipress.preprocess.pool import deadzone
+
+        return deadzone(image)
+
+    def at_quality(self, image: Image, quality: float, codec: str = "jpeg",
+                   options: Mapping[str, Any] | None = None) -> Image:
+        """``deadzone`` with the thresholds of ``quality``."""
+        from qualipress.preprocess.pool import deadzone
+
+        return deadzone(image, quality=quality)
+
+    def __repr__(self) -> str:
+        return DEADZONE_MATCHED

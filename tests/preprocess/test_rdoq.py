@@ -1,0 +1,266 @@
+"""Quality-aware RD pre-editing (``rdoq``): rate model, trellis optimality, round trip through the real encoder,
+bits at equal quality, integration with ``bench preprocess`` and ``compress --preprocess``."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from qualipress import codecs
+from qualipress.errors import UnsupportedError
+from qualipress.io import Image
+from qualipress.preprocess import get_preprocessor
+from qualipress.preprocess.rdoq import (
+    ZIGZAG,
+    MatchedDeadzone,
+    RdoqPreprocessor,
+    RdoqSettings,
+    ac_symbols,
+    code_lengths,
+    jpeg_layout,
+    predicted_levels,
+    rdoq,
+    trellis,
+)
+from tests.conftest import photo_like
+from tests.preprocess.conftest import textured
+
+
+def _block_bits(levels: np.ndarray, lengths: np.ndarray) -> float:
+    """Baseline Huffman bits of one block's AC levels (zig-zag order), written out the slow way."""
+    bits, run, last = 0.0, 0, 0
+    for k in range(1, 64):
+        a = abs(int(levels[k]))
+        if a == 0:
+            run += 1
+            continue
+        while run > 15:
+            bits += lengths[0xF0]
+            run -= 16
+        size = int(a).bit_length()
+        bits += lengths[(run << 4) | size] + size
+        run, last = 0, k
+    if last < 63:
+        bits += lengths[0x00]
+    return bits
+
+
+def test_ac_symbols_counts_runs_zrl_and_eob():
+    lv = np.zeros((3, 64), np.int64)
+    lv[0, [1, 2, 20]] = [3, -1, 1]          # run 0 size 2, run 0 size 1, run 17 -> ZRL + run 1 size 1, EOB
+    lv[1, 63] = 5                            # run 62 -> 3 ZRL + run 14 size 3, no EOB (last position coded)
+    counts = ac_symbols(lv)                  # block 2: all zero -> EOB only
+    assert counts[0x02] == 1 and counts[0x01] == 1 and counts[0x11] == 1
+    assert counts[0xF0] == 1 + 3 and counts[0xE3] == 1
+    assert counts[0x00] == 2 and counts.sum() == 5 + 4 + 1
+
+
+def test_code_lengths_follow_frequencies():
+    counts = np.zeros(256, np.int64)
+    counts[0x01], counts[0x02], counts[0x00] = 500, 100, 400
+    ln = code_lengths(counts)
+    assert ln[0x01] < ln[0x00] < ln[0x02] < ln[0x35]
+    assert ln.min() >= 1.0 and ln.max() <= 16.0
+
+
+def test_trellis_finds_the_brute_force_optimum():
+    rng = np.random.default_rng(3)
+    lengths = code_lengths(rng.integers(0, 50, 256))
+    weight = rng.uniform(0.5, 2.0, 64)
+    for _ in range(25):
+        u = np.zeros(64)
+        pos = np.sort(rng.choice(np.arange(1, 64), size=4, replace=False))
+        u[pos] = rng.uniform(0.55, 3.4, 4) * rng.choice([-1, 1], 4)
+        u[0] = 7.2
+        lam = float(rng.uniform(0.05, 3.0))
+        got = trellis(u[None], weight, lam, lengths)[0]
+
+        def cost(lv, u=u, lam=lam):
+            return float((weight[1:] * (np.abs(u[1:]) - np.abs(lv[1:])) ** 2).sum()) + lam * _block_bits(lv, lengths)
+
+        plain = np.floor(np.abs(u) + 0.5).astype(int)
+        options = [[plain[k], plain[k] - 1, 0] if plain[k] > 1 else [plain[k], 0] for k in pos]
+        best = float("inf")
+        for choice in itertools.product(*options):
+            lv = np.zeros(64, np.int64)
+            lv[pos] = choice
+            best = min(best, cost(lv))
+        assert got[0] == 7
+        assert np.all(np.sign(got[pos]) * np.sign(u[pos]) >= 0)
+        assert cost(got) == pytest.approx(best, abs=1e-9)
+
+
+def test_trellis_extremes():
+    rng = np.random.default_rng(0)
+    u = rng.normal(0, 3, (50, 64))
+    lengths = code_lengths(ac_symbols(np.floor(np.abs(u) + 0.5).astype(int)))
+    plain = (np.floor(np.abs(u) + 0.5) * np.sign(u)).astype(int)
+    assert np.array_equal(trellis(u, np.ones(64), 0.0, lengths), plain)
+    huge = trellis(u, np.ones(64), 1e9, lengths)
+    assert not huge[:, 1:].any() and np.array_equal(huge[:, 0], plain[:, 0])
+
+
+def test_layout_follows_the_codecs_subsampling_rule():
+    assert jpeg_layout("jpeg", 75).factors == (2, 2)
+    assert jpeg_layout("jpeg", 92).factors == (1, 1)
+    assert jpeg_layout("jpeg", 75, {"subsampling": "444"}).factors == (1, 1)
+    assert jpeg_layout("jpeg", 75, {"subsampling": "422"}).factors == (1, 2)
+    lo, hi = jpeg_layout("jpeg", 30).luma, jpeg_layout("jpeg", 80).luma
+    assert (lo >= hi).all() and (lo > hi).any()
+    with pytest.raises(UnsupportedError):
+        jpeg_layout("webp", 75)
+
+
+def _real_levels(data: bytes, tmp_path, planes: int, shape: tuple[int, int], factors=(2, 2)) -> list[np.ndarray]:
+    jpeglib = pytest.importorskip("jpeglib")
+    p = tmp_path / "x.jpg"
+    p.write_bytes(data)
+    j = jpeglib.read_dct(str(p))
+    out = []
+    for k, arr in enumerate((j.Y, j.Cb, j.Cr)[:planes]):
+        fy, fx = (1, 1) if k == 0 else factors
+        hb, wb = shape[0] // (8 * fy), shape[1] // (8 * fx)
+        out.append(arr[:hb, :wb].reshape(-1, 64)[:, ZIGZAG])
+    return out
+
+
+@pytest.mark.parametrize("quality", [40, 75, 92])
+def test_real_encoder_writes_the_chosen_levels(tmp_path, quality):
+    img = textured(96, 128, seed=4, noise=4.0)
+    out, levels = rdoq(img, quality, settings=RdoqSettings(strength=1.0))
+    assert not np.array_equal(out.pixels, img.pixels)
+    c = codecs.get("jpeg")
+    factors = jpeg_layout("jpeg", quality).factors
+    plain = predicted_levels(img, quality)
+    real_plain = _real_levels(c.encode(img, quality=quality), tmp_path, 3, (96, 128), factors)
+    real = _real_levels(c.encode(out, quality=quality), tmp_path, 3, (96, 128), factors)
+    changed = [a != b for a, b in zip(levels, plain, strict=True)]
+    kept = sum(int((a == b)[m].sum()) for a, b, m in zip(levels, real, changed, strict=True))
+    n_changed = sum(int(m.sum()) for m in changed)
+    model = np.mean([float((a == b).mean()) for a, b in zip(plain, real_plain, strict=True)])
+    agree = np.mean([float((a == b).mean()) for a, b in zip(levels, real, strict=True)])
+    assert n_changed > 50                    # the trellis did change levels ...
+    assert kept > 0.95 * n_changed           # ... the encoder writes those changes ...
+    assert agree > model - 0.01              # ... and the rest as well as the model predicts an unedited image
+
+
+def test_saves_bits_at_equal_psnr_against_the_codecs_own_curve():
+    from qualipress import metrics as qm
+    from qualipress.search.probe import probe
+
+    img = Image(photo_like(192, 256, seed=7), 8)
+    c = codecs.get("jpeg")
+    ref = qm.prepare_reference(img)
+    grid = list(range(15, 96, 3))
+    anchor = [probe(img, c, q, reference=ref, metrics=("psnr",)) for q in grid]
+    psnr = np.array([p.values()["psnr"] for p in anchor])
+    logb = np.log([p.bytes for p in anchor])
+    for q in (50, 70):
+        edited, _ = rdoq(img, q, settings=RdoqSettings(strength=1.0))
+        p = probe(edited, c, q, reference=ref, metrics=("psnr",))
+        plain = anchor[grid.index(q)] if q in grid else probe(img, c, q, reference=ref, metrics=("psnr",))
+        assert p.bytes < plain.bytes
+        o = np.argsort(psnr)
+        assert psnr.min() < p.values()["psnr"]
+        assert p.bytes < np.exp(np.interp(p.values()["psnr"], psnr[o], logb[o]))
+
+
+def test_input_untouched_grey_alpha_and_refusals(rgb8, rgb16):
+    before = rgb8.pixels.copy()
+    out, _ = rdoq(rgb8, 60)
+    assert np.array_equal(rgb8.pixels, before) and out.pixels.shape == rgb8.pixels.shape
+    assert out.pixels.dtype == np.uint8
+    same, levels = rdoq(rgb8, 60, settings=RdoqSettings(strength=0.0))
+    assert same is rgb8 and levels == []
+    grey = textured(64, 96, channels=1)
+    g, lv = rdoq(grey, 60)
+    assert g.pixels.shape == grey.pixels.shape and len(lv) == 1
+    rgba = textured(64, 96, channels=4)
+    a, _ = rdoq(rgba, 60)
+    assert np.array_equal(a.pixels[..., 3], rgba.pixels[..., 3])
+    odd = Image(np.ascontiguousarray(rgb8.pixels[:61, :93]), 8)
+    o, _ = rdoq(odd, 60)
+    assert np.array_equal(o.pixels[48:], odd.pixels[48:]) and np.array_equal(o.pixels[:, 80:], odd.pixels[:, 80:])
+    with pytest.raises(UnsupportedError, match="8-bit"):
+        rdoq(rgb16, 60)
+
+
+def test_names_and_settings():
+    pre = get_preprocessor("rdoq:strength=0.2:beta=0.5:chroma=0")
+    assert isinstance(pre, RdoqPreprocessor)
+    assert (pre.settings.strength, pre.settings.beta, pre.settings.chroma) == (0.2, 0.5, False)
+    assert isinstance(get_preprocessor("rdoq"), RdoqPreprocessor)
+    assert isinstance(get_preprocessor("deadzone-matched"), MatchedDeadzone)
+    with pytest.raises(UnsupportedError, match="bad setting"):
+        get_preprocessor("rdoq:strenght=1")
+    assert "rdoq" in get_preprocessor("rdoq:strength=0.3").cache_id
+
+
+def test_jpegli_tables_are_used_when_available():
+    pytest.importorskip("pyjpegli")
+    from qualipress.preprocess.jpegproxy import jpegli_tables
+
+    lay = jpeg_layout("jpegli", 75)
+    assert np.array_equal(lay.luma, jpegli_tables(75)[0]) and lay.factors == (2, 2)
+    assert not np.array_equal(lay.luma, jpeg_layout("jpeg", 75).luma)
+
+
+def test_compare_pre_edits_at_every_sweep_setting():
+    from qualipress.preprocess.evaluate import compare
+
+    calls: list[float] = []
+
+    class Spy(RdoqPreprocessor):
+        def at_quality(self, image, quality, codec="jpeg", options=None):
+            calls.append(quality)
+            return super().at_quality(image, quality, codec, options)
+
+    import qualipress.preprocess as pp
+
+    orig = pp.get_preprocessor
+    pp.get_preprocessor = lambda name: Spy() if name == "spy" else orig(name)  # type: ignore[assignment]
+    try:
+        res = compare([textured(64, 96)], ["spy"], "jpeg", [40, 55, 70, 85], metrics=("psnr",))
+    finally:
+        pp.get_preprocessor = orig  # type: ignore[assignment]
+    assert calls == [40.0, 55.0, 70.0, 85.0]
+    assert res["spy"]["size_change_percent"] < 0
+
+
+def test_compress_with_rdoq_pre_edits_each_probe(tmp_path):
+    from PIL import Image as PILImage
+
+    from qualipress.cli import main
+
+    src = tmp_path / "in.png"
+    PILImage.fromarray(textured(96, 128, seed=2).pixels).save(src)
+    out = tmp_path / "out"
+    code = main(["compress", str(src), "-o", str(out), "--codec", "jpeg", "--target", "psnr>=32",
+                 "--preprocess", "rdoq"])
+    assert code == 0
+    rec = _record(out)
+    assert rec["analysis"]["preprocess"]["codecs"] == ["jpeg"]
+    assert rec["metrics"]["psnr"]["value"] >= 32
+    assert main(["compress", str(src), "-o", str(tmp_path / "o2"), "--codec", "jpeg", "--target", "psnr>=32"]) == 0
+    assert rec["bytes"] < _record(tmp_path / "o2")["bytes"]
+
+
+def _record(outdir) -> dict:
+    lines = (outdir / "qualipress-report.jsonl").read_text().splitlines()
+    return next(r for r in map(json.loads, filter(None, lines)) if r.get("output"))
+
+
+def test_masking_moves_the_edits_into_busy_blocks():
+    flat = textured(64, 128, seed=5, noise=1.0).pixels.astype(np.int16)
+    busy = textured(64, 128, seed=6, noise=14.0).pixels.astype(np.int16)
+    img = Image(np.ascontiguousarray(np.concatenate([flat, busy], axis=0).astype(np.uint8)), 8)
+
+    def busy_share(masking: float) -> float:
+        out, _ = rdoq(img, 60, settings=RdoqSettings(masking=masking))
+        diff = np.abs(out.pixels.astype(int) - img.pixels.astype(int))
+        return float(diff[64:].sum() / max(diff.sum(), 1))
+
+    assert busy_share(1.0) > busy_share(0.0)
