@@ -341,6 +341,7 @@ def encode(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps.")] = "keep",
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
+    codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
     from qualipress.pipeline.delivery import reduce_bit_depth, refuse_mistagging
@@ -351,7 +352,10 @@ def encode(
     if bit_depth is not None:
         image = reduce_bit_depth(image, bit_depth)
     cdc = codecs.get(codec)
+    extra = _codec_options(codec_opt)
+    _check_codec_options([cdc.name], extra)
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
+    opts.update(extra)
     carry = carry_for(image.metadata, metadata)
     refuse_mistagging(cdc.name, carry, image.bit_depth)
     if carry.fields():
