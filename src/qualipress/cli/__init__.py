@@ -31,7 +31,7 @@ from rich.table import Table
 from qualipress import __version__, codecs, metrics
 from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
-from qualipress.io import as_image, atomic_write_bytes, read_image, write_image
+from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
@@ -383,7 +383,6 @@ def _codec_for_output(output: Path, codec: str | None) -> str:
     """The codec ``encode`` uses: the one named (its files must fit ``output``'s image extension, so JPEG bytes
     never land in ``x.webp``), or the first installed codec writing that extension."""
     from qualipress.cli.photo import canonical_suffix, codec_extension
-    from qualipress.io import IMAGE_SUFFIXES
 
     suffix = output.suffix.lower()
     if codec is None:

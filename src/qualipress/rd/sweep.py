@@ -33,7 +33,7 @@ import numpy as np
 
 import qualipress.detect as det
 from qualipress import metrics as _metrics
-from qualipress.detect import detect
+from qualipress.detect import detect, match_regions
 from qualipress.errors import InputError, QualipressError, UnsupportedError
 from qualipress.io import append_jsonl, atomic_write_text, find_images, read_image, read_jsonl
 from qualipress.rd.bd import bd_tables
@@ -247,8 +247,6 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "metrics": {metric_key(name): float(pr.metrics[name].value) for name in unit.metrics},
             }
             if unit.task:
-                from qualipress.detect import match_regions
-
                 agree = match_regions(ref_regions or [], _task_regions(decoded, unit.task), iou_threshold=0.5)
                 row["metrics"][f"f1-{unit.task}"] = float(agree.f1)
                 row["tasks"] = {unit.task: {"matched": agree.matched, "n_reference": agree.n_reference,
