@@ -91,6 +91,9 @@ def compress(
                                                            "8-bit.")] = None,
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
     dry_run: Annotated[bool, typer.Option(help="List what would be compressed; read and write nothing.")] = False,
+    max_mpixels: Annotated[float | None, typer.Option(
+        help="Largest image read, in megapixels (default 268 = 16384x16384; larger ones are refused as possible "
+             "decompression bombs).", min=0.001)] = None,
     **plugin_options: Any,
 ) -> None:
     """Compress inputs to the smallest files that meet a profile or target.
@@ -126,6 +129,8 @@ def compress(
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
                            name_with_ext=name_with_ext,
                            encode_options=options, scheduler=scheduler, hooks=hooks)
+    if max_mpixels is not None:
+        opts.max_pixels = int(max_mpixels * 1e6)
     if dry_run:
         _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single), tgt, as_json=as_json)
         return
