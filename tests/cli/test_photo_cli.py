@@ -186,3 +186,14 @@ def test_web_delivery_writes_only_images_and_the_report(tmp_path):
     assert main(["compress", str(src), "-o", str(out), "--for", "web", "--profile", "C2"]) == 0
     names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert names[-1] == "qualipress-report.jsonl" and len(names) == 2, names  # one image + the report
+
+
+def test_single_output_with_a_codec_that_writes_another_format_says_so(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: "-o ....webp: avif writes .webp files" said the opposite of the problem and hid the file name
+    src = _png(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "x.webp"), "--codec", "avif",
+                 "--target", "ssim>=0.9"]) == 2
+    err = capsys.readouterr().err
+    assert "-o x.webp: avif does not write .webp files (it writes .avif); for .webp use --codec webp" in err
+    assert not (tmp_path / "x.webp").exists()

@@ -91,8 +91,14 @@ def codecs_for(single: SingleOutput, codec: str) -> str:
     if not fits and codec == "auto":  # a format only a lossless codec writes (-o x.tif)
         fits = [name for name in codecs.available_names() if codec_extension(name) == single.extension][:1]
     if not fits:
-        raise QualipressError(f"-o ...{single.extension}: {'no installed codec' if codec == 'auto' else codec} "
-                              f"writes {single.extension} files")
+        name = single.path.name if single.path is not None else f"...{single.extension}"
+        if codec == "auto":
+            raise QualipressError(f"-o {name}: no installed codec writes {single.extension} files")
+        writers = [n for n in codecs.available_names() if codec_extension(n) == single.extension]
+        made = sorted({e for n in codec.split(",") if (e := codec_extension(n)) is not None})
+        raise QualipressError(f"-o {name}: {codec} does not write {single.extension} files (it writes "
+                              f"{', '.join(made) or 'other formats'})"
+                              + (f"; for {single.extension} use --codec {','.join(writers)}" if writers else ""))
     return ",".join(fits)
 
 
