@@ -197,3 +197,14 @@ def test_single_output_with_a_codec_that_writes_another_format_says_so(tmp_path:
     err = capsys.readouterr().err
     assert "-o x.webp: avif does not write .webp files (it writes .avif); for .webp use --codec webp" in err
     assert not (tmp_path / "x.webp").exists()
+
+
+def test_an_empty_folder_or_a_missing_single_input_is_a_usage_error(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: an empty folder gave a "0 files, ratio None" summary and exit 0; a missing input with -o x.avif was
+    # told to "give exactly one input file"
+    (tmp_path / "empty").mkdir()
+    assert main(["compress", str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "--profile", "C2"]) == 2
+    assert "no image files found in" in capsys.readouterr().err
+    assert main(["compress", str(tmp_path / "gone.png"), "-o", str(tmp_path / "x.avif"), "--profile", "C2"]) == 2
+    assert "gone.png: no such file" in capsys.readouterr().err

@@ -197,6 +197,8 @@ def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
     unread: list[Path] = []
     earlier: list[Path] = []
     found = find_images(inputs, unread=unread, skipped_outputs=earlier, exclude=exclude or [])
+    if not found and not unread and not earlier:
+        raise QualipressError(f"no image files found in {', '.join(inputs)}")
     if earlier:
         names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
         err_console.print(f"[yellow]note[/] skipped {len(earlier)} earlier qualipress output folder(s) inside the "

@@ -5,6 +5,7 @@ Kept out of :mod:`qualipress.cli` so the command itself stays option plumbing.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import sys
@@ -51,6 +52,8 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
         single = SingleOutput(output, _SAME_EXT.get(output.suffix.lower(), output.suffix.lower()))
     else:
         return None
+    if len(inputs) == 1 and inputs[0] != "-" and not os.path.lexists(inputs[0]) and not glob.has_magic(inputs[0]):
+        raise QualipressError(f"{inputs[0]}: no such file")
     if len(inputs) != 1 or (inputs[0] != "-" and not Path(inputs[0]).is_file()):
         raise QualipressError(f"-o {text} names one file: give exactly one input file (or '-' for stdin)")
     if single.path is not None and inputs[0] != "-" and output.exists() and os.path.samefile(output, inputs[0]):
