@@ -208,3 +208,19 @@ def test_an_empty_folder_or_a_missing_single_input_is_a_usage_error(tmp_path: Pa
     assert "no image files found in" in capsys.readouterr().err
     assert main(["compress", str(tmp_path / "gone.png"), "-o", str(tmp_path / "x.avif"), "--profile", "C2"]) == 2
     assert "gone.png: no such file" in capsys.readouterr().err
+
+
+def test_heif_with_further_images_says_only_the_primary_is_compressed(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: a HEIF holding two images came out as its primary alone, reported plain "ok"
+    pillow_heif = pytest.importorskip("pillow_heif")
+    from PIL import Image as PILImage
+
+    heif = pillow_heif.from_pillow(PILImage.fromarray(photo_like(64, 80)))
+    heif.add_from_pillow(PILImage.fromarray(photo_like(32, 40, seed=1)))
+    src = tmp_path / "two.heic"
+    heif.save(src, quality=90)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "webp", "--target", "ssim>=0.8", "--json"]) == 0
+    rec = json.loads((out / "qualipress-report.jsonl").read_text().splitlines()[-1])
+    assert any("1 further image(s) besides the primary image" in w for w in rec["warnings"])

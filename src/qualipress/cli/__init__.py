@@ -287,13 +287,14 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: 
 
 
 def _notice(rec: dict[str, Any]) -> str:
-    """What a user should know about a file that succeeded: a fallback, or an ROI encode with no ROI."""
+    """What a user should know about a file that succeeded: a fallback, an ROI encode with no ROI, or what the
+    reader could not carry (a HEIF's further images) or noticed (a wrong extension)."""
     if rec.get("resumed"):
         return ""
-    if rec.get("fallback"):
-        return str(rec["fallback"])
-    notes = (rec.get("params") or {}).get("roi_notes") or []
-    return "; ".join(n for n in notes if "no ROI" in n)
+    notes = [str(rec["fallback"])] if rec.get("fallback") else []
+    notes += [n for n in (rec.get("params") or {}).get("roi_notes") or [] if "no ROI" in n]
+    notes += [str(w) for w in rec.get("warnings") or []]
+    return "; ".join(notes)
 
 
 def _print_summary(summary: Any, out: Console = console) -> None:
