@@ -137,13 +137,16 @@ def main() -> int:
     ap.add_argument("--roi", default="faces,persons,text", help="detector classes of the detected ROI")
     ap.add_argument("--variants", default=DEFAULT_VARIANTS,
                     help="JSON: name -> encode_roi options, plus 'ratio' (background = ratio x ROI quality), "
-                         "'truth' (encode with the annotated masks instead of detections) and 'uniform' (no ROI: "
-                         "the jpeg-roi encoder as a plain JPEG)")
+                         "'truth' (encode with the annotated masks instead of detections), 'uniform' (no ROI: "
+                         "the jpeg-roi encoder as a plain JPEG) and 'bg_step_cap' (background steps at most this "
+                         "many times the ROI's, on top of the adapted mapping)")
     ap.add_argument("--only", default="", help="comma-separated substrings of the image paths")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--grid-offset", type=int, default=3)
     ap.add_argument("--no-uniform", action="store_true", help="jpeg-roi variants and the anchor only")
     ap.add_argument("--tag", default="")
+    ap.add_argument("--dense", action="store_true",
+                    help="quality sweeps in steps of 5 instead of 10 (checks the equal-bpp interpolation)")
     ap.add_argument("--coverage-only", action="store_true", help="block coverage of the detected ROI, no encoding")
     ap.add_argument("--dilate", type=float, default=None,
                     help="refinement dilation as a fraction of the shorter side (default: the library's 1%%)")
@@ -188,6 +191,8 @@ def main() -> int:
     if args.no_uniform:
         uniform = {ANCHOR: uniform[ANCHOR]}
     classes = [c for c in args.roi.split(",") if c]
+    uniform_q = sorted({*UNIFORM_Q, *range(15, 100, 10)}) if args.dense else UNIFORM_Q
+    roi_q = sorted({*ROI_Q, *range(15, 100, 10)}) if args.dense else ROI_Q
     codec = RoiJpegCodec()
     rows: list[dict] = []
     per_image: dict[str, dict] = {}
@@ -208,7 +213,7 @@ def main() -> int:
         }
         check_done = False
         for cname, enc in uniform.items():
-            for q in UNIFORM_Q:
+            for q in uniform_q:
                 data = enc(px, q)
                 dec = imagecodecs.jpeg8_decode(data)
                 vals = psnr_rows(px, dec, masks)
@@ -221,12 +226,17 @@ def main() -> int:
         for vname, opts in variants.items():
             opts = dict(opts)
             ratio = opts.pop("ratio", None)
+            step_cap = opts.pop("bg_step_cap", None)  # background steps at most this many times the ROI's
             use_truth = bool(opts.pop("truth", False))
             uniform_roi = bool(opts.pop("uniform", False))  # no ROI at all: the encoder's own uniform JPEG
             analysis = empty_an if uniform_roi else truth_an if use_truth else an
             levels_seen = None
-            for q in ROI_Q:
+            for q in roi_q:
                 bg = None if ratio is None else max(5, round(ratio * q))
+                if step_cap is not None:
+                    from qualipress.roi.mapping import bg_quality_for
+
+                    bg = bg_quality_for(q, float(analysis.mask.mean()), max_step_ratio=float(step_cap))
                 res = codec.encode_roi(img, quality=q, bg_quality=bg, analysis=analysis, **opts)
                 dec = imagecodecs.jpeg8_decode(res.data)
                 rows.append({"image": name, "codec": vname, "q": q, "bytes": len(res.data),

@@ -93,6 +93,7 @@ def main() -> int:
             for k, v in an.seconds.items():
                 runs.setdefault(f"detect:{k}", []).append(v)
             runs.setdefault("detect+refine total", []).append(t_an)
+            runs.setdefault("per-image traits (adapt: chroma energy)", []).append(enc.stats.seconds.get("traits", 0.0))
             runs.setdefault("dct+quantise", []).append(enc.stats.seconds["dct_quant"])
             runs.setdefault("entropy coding + write (libjpeg)", []).append(enc.stats.seconds["entropy_write"])
             runs.setdefault("encode total (block map + DCT + entropy)", []).append(t_enc)

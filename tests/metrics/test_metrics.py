@@ -236,3 +236,27 @@ def test_large_references_are_lean_by_default():
     assert not Reference(photo_like(64, 64)).lean
     side = int(np.ceil(np.sqrt(_LEAN_SAMPLES / 3)))
     assert Reference.normalised(np.zeros((side, side, 3), np.float32)).lean
+
+
+@pytest.mark.parametrize("shape,tile,lean", [((700, 420, 3), 64, True), ((300, 170, 3), 100, False),
+                                             ((9, 40, 1), 16, False), ((257, 300, 1), 256, True)])
+def test_reduced_strips_agree_with_the_full_maps(shape, tile, lean):
+    # measure() sums each strip's maps as they come out (no full-size map): the same figures as the maps give,
+    # to float64 rounding; the tiles straddle strips (32- and 416-row strips, tiles of 16-256 rows)
+    from qualipress.metrics.core import Reference, _crop, _psnr_from_mse, _tile_means
+
+    h, w, c = shape
+    raw = photo_like(h, w, channels=c, bits=16)
+    dist = _distort(raw, 0.01)
+    ref = Reference(raw, data_range=65535.0, lean=lean)
+    s_map, e_map = ref.maps(dist)
+    v_s, t_s, v_e, t_e = ref.reduced(dist, tile=tile)
+    assert abs(v_s - float(np.mean(_crop(s_map), dtype=np.float64))) < 1e-12
+    assert abs(v_e - float(np.mean(e_map, dtype=np.float64))) < 1e-15
+    np.testing.assert_allclose(t_s, _tile_means(s_map, tile), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(t_e, _tile_means(e_map, tile), rtol=1e-12, atol=0)
+    got = ref.measure(dist, ("ssim", "psnr"), tile=tile)
+    assert got["ssim"].value == v_s and got["psnr"].value == _psnr_from_mse(v_e)
+    masked = ref.measure(dist, ("ssim", "psnr"), tile=tile, mask=np.ones((h, w), bool))  # the full-map path
+    assert abs(masked["psnr"].value - got["psnr"].value) < 1e-9
+    assert got["ssim"].tiles.shape == t_s.shape and got["ssim"].stats["min"] == float(t_s.min())

@@ -101,3 +101,26 @@ def test_compress_says_when_jpeg_roi_found_no_roi(tmp_path, capsys):
                  "--roi-quality", "80", "--no-film"]) == 0
     out = capsys.readouterr().out
     assert "no ROI found" in out and "uniform quality 80" in out
+
+
+def test_compress_codec_opt_adapt_false_keeps_the_fixed_profile(tmp_path, textured, capsys):
+    """A photo that went through 4:2:0 JPEG: adapted, quality 60 stays 4:2:0; ``--codec-opt adapt=false`` gives
+    the fixed switch (4:4:4 from 45)."""
+    import io
+
+    from PIL import JpegImagePlugin
+
+    buf = io.BytesIO()
+    PILImage.fromarray(textured(64, 96)).save(buf, "JPEG", quality=70, subsampling="4:2:0")
+    p, mp = _write(tmp_path, textured)
+    PILImage.open(io.BytesIO(buf.getvalue())).convert("RGB").save(p)  # the same picture, after 4:2:0 JPEG
+    sampling = {}
+    for name, extra in (("adapted", []), ("fixed", ["--codec-opt", "adapt=false"])):
+        outdir = tmp_path / name
+        rc = main(["compress", str(p), "-o", str(outdir), "--codec", "jpeg-roi", "--roi-mask", str(mp),
+                   "--roi-quality", "60", "--json", "--no-film", *extra])
+        assert rc == 0, capsys.readouterr()
+        (jpg,) = outdir.glob("*.jpg")
+        with PILImage.open(jpg) as im:
+            sampling[name] = JpegImagePlugin.get_sampling(im)
+    assert sampling == {"adapted": 2, "fixed": 0}

@@ -28,7 +28,7 @@ def test_registered_in_the_codec_table():
 def test_quality_maps_to_a_roi_background_pair(textured):
     c = RoiJpegCodec()
     img = textured(64, 96)
-    enc = c.encode_roi(as_image(img), quality=90, roi_mask=half_mask(64, 96))
+    enc = c.encode_roi(as_image(img), quality=90, roi_mask=half_mask(64, 96), adapt=False)
     assert (enc.roi_quality, enc.bg_quality) == (90.0, bg_quality_for(90)) == (90.0, 40.0)
     assert {k: v for k, v in enc.stats.levels.items() if k >= 0} == {0: 40.0, 1: 90.0}
 
@@ -37,12 +37,12 @@ def test_transition_ring_sits_between_roi_and_background(textured):
     c = RoiJpegCodec()
     img = as_image(textured(64, 96))
     m = half_mask(64, 96)
-    enc = c.encode_roi(img, quality=90, roi_mask=m, ring=2, ring_weight=0.5)
+    enc = c.encode_roi(img, quality=90, roi_mask=m, ring=2, ring_weight=0.5, adapt=False)
     assert enc.stats.levels == {RING_LEVEL: 65.0, 0: 40.0, 1: 90.0}
     # the ROI block map (what --save-mask writes) does not include the ring
     assert enc.levels.max() == 1 and (enc.levels > 0).sum() == enc.stats.roi_blocks
     assert enc.block_mask((64, 96)).sum() == m.sum()
-    none = c.encode_roi(img, quality=90, roi_mask=m, ring=0)
+    none = c.encode_roi(img, quality=90, roi_mask=m, ring=0, adapt=False)
     assert none.stats.levels == {0: 40.0, 1: 90.0}
     dec = [c.decode(e.data).pixels.astype(float) for e in (none, enc)]
     ref = img.pixels.astype(float)
@@ -63,8 +63,8 @@ def test_profile_switches_to_420_and_flat_tables_at_low_quality(textured):
     c = RoiJpegCodec()
     img = as_image(textured(64, 96))
     m = half_mask(64, 96)
-    low = c.encode_roi(img, quality=LOW_RATE_QUALITY - 5, roi_mask=m)
-    high = c.encode_roi(img, quality=LOW_RATE_QUALITY + 5, roi_mask=m)
+    low = c.encode_roi(img, quality=LOW_RATE_QUALITY - 5, roi_mask=m, adapt=False)
+    high = c.encode_roi(img, quality=LOW_RATE_QUALITY + 5, roi_mask=m, adapt=False)
     assert low.mcu == (16, 16) and high.mcu == (8, 8)
     from PIL import Image
 

@@ -1,4 +1,8 @@
-"""Byte budgets for jpeg-roi, where file size is not monotone in the quality knob (the 4:2:0 → 4:4:4 switch)."""
+"""Byte budgets for jpeg-roi, where file size is not monotone in the quality knob (the 4:2:0 → 4:4:4 switch).
+
+The photo tests use the fixed switch (``adapt=False``): with the per-image adaptation this grey photo stays in
+4:2:0 at every quality (``tests/roi/test_adapt.py``).
+"""
 
 from __future__ import annotations
 
@@ -61,7 +65,7 @@ def test_budget_in_the_non_monotone_zone_of_a_people_photo():
     analysis = codec.analyse(img)
     sizes, roi_psnr = {}, {}
     for q in range(SWITCH - 3, SWITCH + 4):
-        data = codec.encode_roi(img, quality=q, analysis=analysis).data
+        data = codec.encode_roi(img, quality=q, analysis=analysis, adapt=False).data
         sizes[q] = len(data)
         roi_psnr[q] = measure(img, codec.decode(data), ("psnr",), mask=analysis.mask)["psnr"].value
     # the reproduction: 4:4:4 just above the switch writes a smaller file than 4:2:0 just below it
@@ -69,14 +73,14 @@ def test_budget_in_the_non_monotone_zone_of_a_people_photo():
     budget = (sizes[SWITCH] + sizes[SWITCH - 1]) // 2  # fits at SWITCH, not at SWITCH - 1
     fitting = [q for q, v in sizes.items() if v <= budget]
     assert SWITCH in fitting and SWITCH - 1 not in fitting
-    r = search(img, "jpeg-roi", [f"bytes<={budget}"], encode_options={"analysis": analysis})
+    r = search(img, "jpeg-roi", [f"bytes<={budget}"], encode_options={"analysis": analysis, "adapt": False})
     assert r.met and r.codec == "jpeg-roi" and len(r.data) <= budget
     q = int(r.params()["roi_quality"])
     # at least as good on the ROI as every quality of the window that fits, on either side of the switch
     assert r.metrics["roi:psnr"].value >= max(roi_psnr[k] for k in fitting) - 1e-6
     # and the highest fitting quality of its own profile
     if q + 1 != SWITCH:
-        assert len(codec.encode_roi(img, quality=q + 1, analysis=analysis).data) > budget
+        assert len(codec.encode_roi(img, quality=q + 1, analysis=analysis, adapt=False).data) > budget
     assert r.data[:2] == b"\xff\xd8" and b"\xff\xc0" in r.data and b"\xff\xc2" not in r.data  # baseline JPEG
     dec = codec.decode(r.data)
     assert dec.pixels.shape == img.pixels.shape
@@ -101,10 +105,10 @@ def test_quality_floor_search_looks_at_both_profiles(step):
     analysis = codec.analyse(img)
     uniform = {}
     for q in range(SWITCH - 3, SWITCH + 4):
-        data = codec.encode_roi(img, roi_quality=q, bg_quality=q, analysis=analysis).data
+        data = codec.encode_roi(img, roi_quality=q, bg_quality=q, analysis=analysis, adapt=False).data
         uniform[q] = (len(data), measure(img, codec.decode(data), ("psnr",))["psnr"].value)
     floor = uniform[SWITCH + step][1]  # met by 4:4:4 at the switch (+ step) and by 4:2:0 somewhere below
-    r = search(img, "jpeg-roi", [f"psnr>={floor:.3f}"], encode_options={"analysis": analysis})
+    r = search(img, "jpeg-roi", [f"psnr>={floor:.3f}"], encode_options={"analysis": analysis, "adapt": False})
     assert r.met and r.metrics["psnr"].value >= round(floor, 3) - 1e-9
     assert len(r.data) <= min(n for n, v in uniform.values() if v >= round(floor, 3))
     tried = {int(p.roi_quality) for p in r.probes if p.roi_quality == p.bg_quality and p.passed}

@@ -247,6 +247,31 @@ def test_probes_that_cannot_be_the_result_give_back_their_pixels():
     assert np.array_equal(res.decoded.pixels, codecs.decode_like(codecs.get("jpeg"), res.data, img).pixels)
 
 
+def test_after_a_pass_only_the_lowest_pass_keeps_its_pixels_unless_racing():
+    """Once a probe passed, a search that races no bound can only end on its lowest pass: failing probes give
+    back their decoded image too (one frame fewer held while the next probe is measured)."""
+    import gc
+    import weakref
+
+    img = SAMPLES[0]
+    seen: list[weakref.ref] = []
+    alive_after_a_pass: list[int] = []
+    passed: list[bool] = []
+
+    def counting(ref, dec):
+        gc.collect()
+        if any(passed):
+            alive_after_a_pass.append(sum(r() is not None for r in seen))
+        seen.append(weakref.ref(dec))
+        ok = measure(ref, dec, ("psnr",))["psnr"].value >= 36
+        passed.append(ok)
+        return CheckOutcome(ok, "psnr36")
+
+    res = search(img, "jpeg", "ssim>=0.5", checks=[counting], predict=False)
+    assert res.met and alive_after_a_pass and max(alive_after_a_pass) <= 1
+    assert np.array_equal(res.decoded.pixels, codecs.decode_like(codecs.get("jpeg"), res.data, img).pixels)
+
+
 def test_every_search_probe_is_made_by_the_probe_primitive(monkeypatch):
     import importlib
 

@@ -361,7 +361,7 @@ def encode(
     cdc = codecs.get(codec)
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
     carry = carry_for(image.metadata, metadata)
-    refuse_mistagging(cdc.name, carry)
+    refuse_mistagging(cdc.name, carry, image.bit_depth)
     if carry.fields():
         opts["metadata"] = carry
     enc_img = encodable(image)

@@ -216,8 +216,16 @@ def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
             or reference.bit_depth
         shift = stored - reference.bit_depth
         if shift > 0:
-            px = ((px.astype(np.uint32) + (1 << (shift - 1))) >> shift).astype(px.dtype)
-            px = np.minimum(px, (1 << reference.bit_depth) - 1).astype(px.dtype)
+            # (px + 2^(shift-1)) >> shift = (px >> shift) + bit (shift - 1) of px: the same values in the
+            # container's own dtype, in place (no uint32 copies of the frame)
+            px = px if px.flags.writeable and px.flags.owndata else px.copy()
+            for r0 in range(0, px.shape[0], 64):  # strips: the temporary stays small
+                part = px[r0: r0 + 64]
+                half = np.right_shift(part, shift - 1)
+                half &= 1
+                np.right_shift(part, shift, out=part)
+                part += half
+            np.minimum(px, (1 << reference.bit_depth) - 1, out=px)
     target_dtype = reference.pixels.dtype
     if px.dtype != target_dtype:
         if px.dtype == np.uint16 and target_dtype == np.uint8 and int(px.max(initial=0)) < 256:

@@ -8,11 +8,16 @@ per-superblock quantizer offsets (delta-q, on by default for still images). Lowe
 quality together, along the codec's own rate-quality curve (measured in ``docs/benchmarks.md``, "Byte budgets").
 
 A setting ``n + t`` (``0 < t < 1``) therefore encodes libavif quality ``n + 1`` with strength
-``STRENGTH_FLOOR + t * (100 - STRENGTH_FLOOR)``: near ``n`` it is about the size of quality ``n``'s step, and it
-grows to quality ``n + 1`` as ``t`` rises. When ``n`` and ``n + 1`` share a quantizer (libavif has more qualities
-than quantizers) the setting is quality ``n`` itself, so sizes never fall as the setting rises. Which qualities
-share a quantizer is measured once per process on a small noise image (:func:`quantizer_steps`), so the rule
-follows the installed libavif rather than a copy of its formula. Integer settings are not handled here: the AVIF
+``STRENGTH_FLOOR + t * (100 - STRENGTH_FLOOR)``, rising to quality ``n + 1`` itself. How much a strength change
+moves the size depends on the image and the quality (measured in ``docs/benchmarks.md``, "Byte budgets"), so no
+fixed floor makes ``n + 0.01`` the size of quality ``n``: the floor is low enough that the
+segment always starts below quality ``n``'s file and every size between the two steps is reachable, and sizes
+rise with ``t`` inside the segment. Just above an integer the file is therefore smaller than at the integer: the
+fractional settings are a tool for byte budgets (:func:`qualipress.search.budget.budget_search` bisects inside one
+segment and keeps the largest file that fits), not a finer quality scale to type by hand. When ``n`` and ``n + 1``
+share a quantizer (libavif has more qualities than quantizers) the setting is quality ``n`` itself. Which
+qualities share a quantizer is measured once per process on a small noise image (:func:`quantizer_steps`), so the
+rule follows the installed libavif rather than a copy of its formula. Integer settings are not handled here: the AVIF
 codec keeps encoding them with imagecodecs (the same libavif, another AOM build; sizes within about 1 %).
 """
 
@@ -27,8 +32,9 @@ import numpy as np
 from qualipress.errors import CodecError
 
 #: deltaq-strength (percent) used just above an integer quality; 100 (AOM's default) is reached at the next one.
-#: At 50 the file is 4–6 % smaller than at 100, about one quantizer step (measured on Kodak and COCO photos).
-STRENGTH_FLOOR = 50
+#: At 50 the file is 2-17 % smaller than at 100, at 25 4-30 %: one quantizer step is 3.5-10 % (Kodak, qualities 29-91,
+#: ``benchmarks/photo_pipeline.py avif-frac``), so 20 starts every measured segment below the lower step.
+STRENGTH_FLOOR = 20
 
 
 def available() -> bool:

@@ -226,6 +226,33 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         options={"effort": OptionSpec("libjxl effort 1-10 (default 7)", low=1, high=10)},
     )
 
+    def encode(self, image: Image | np.ndarray, *, quality: float | None = None, lossless: bool = False,
+               **options: Any) -> bytes:
+        """As :meth:`Codec.encode`; a non-sRGB ICC profile in ``metadata`` is written by jxlpy when it can be
+        (8-bit, :mod:`qualipress.codecs.jxlicc`), EXIF/XMP then go in boxes as usual."""
+        carry = options.get("metadata")
+        icc = getattr(carry, "icc", None)
+        img = as_image(image)
+        from qualipress.codecs import jxlicc
+        from qualipress.io.metadata import Carry, is_srgb
+
+        if not icc or is_srgb(icc) or not jxlicc.can_carry(img.bit_depth):
+            return super().encode(img, quality=quality, lossless=lossless, **options)
+        rest = Carry(None, carry.exif, carry.xmp)
+        options = {k: v for k, v in options.items() if k != "metadata"}
+        self.check_options(options)
+        img = self.prepare(img)
+        q = self.info.quality
+        assert q is not None
+        distance = None if lossless else (q.default if quality is None else q.check(quality))
+        data = jxlicc.encode(_plane(img), icc, distance=distance, lossless=lossless,
+                             effort=int(options.get("effort", 7)))
+        if rest.fields():
+            from qualipress.io.metadata import embed
+
+            data = embed(data, self.info.extension, rest, channels=img.n_channels)
+        return data
+
     def container_depth(self, reference: Image) -> int:
         """Bits per sample the decoder returns for an encode of ``reference`` (see ``codecs.decode_like``)."""
         return jxlcolour.STORED_BITS if jxlcolour.tagged(reference) else reference.bit_depth

@@ -386,7 +386,7 @@ def display_ssim(info: _RefInfo, dec_code: np.ndarray | Image) -> float | None:
     16-bit grey) of a frame's source and decoded frame (its perceptual code, or the decoded frame itself: then
     rendered strip by strip, the same values without a whole-frame float copy); None when the frame's transfer
     has no linear decoding."""
-    from qualipress.metrics.core import Reference, _crop
+    from qualipress.metrics.core import Reference
 
     if info.fid.linear is None:
         return None
@@ -402,8 +402,9 @@ def display_ssim(info: _RefInfo, dec_code: np.ndarray | Image) -> float | None:
         return _grey16(fidelity.display_code(lin))
 
     dec = analysis.code_plane(dec_code, render) if isinstance(dec_code, Image) else render(dec_code)
-    # the same arithmetic as metrics.core.ssim(source, decoded, data_range=1.0), without redoing the source side
-    return float(np.mean(_crop(info.display_ref.maps(prepared=dec[..., None])[0]), dtype=np.float64))
+    # metrics.core.ssim(source, decoded, data_range=1.0) without redoing the source side and without its maps
+    # (summed strip by strip: equal to float64 rounding)
+    return info.display_ref.reduced(prepared=dec[..., None], tile=max(dec.shape))[0]
 
 
 def _grey16(a: np.ndarray) -> np.ndarray:

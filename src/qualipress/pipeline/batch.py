@@ -37,7 +37,7 @@ from qualipress.io import (
 
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
-from qualipress.io.files import exclusive_lock
+from qualipress.io.files import exclusive_lock, json_default
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
@@ -46,13 +46,14 @@ from qualipress.search import (
     SearchResult,
     Target,
     best_of,
+    budget_order,
     expected_sizes,
     measure_decoded,
     race_order,
     size_scale,
     skip_reason,
 )
-from qualipress.search.budget import prefer
+from qualipress.search.budget import prefer, quality_rank
 from qualipress.search.probe import encodable
 
 
@@ -216,20 +217,6 @@ def check_collisions(jobs: list[Job], outdir: Path, *, name_with_ext: bool = Fal
 def read_report(path: Path) -> list[dict[str, Any]]:
     """Records of a report file; a torn last line (interrupted write) is ignored."""
     return [rec for rec in read_jsonl(path) if "input" in rec]
-
-
-def _append(path: Path, record: dict[str, Any]) -> None:
-    append_jsonl(path, record, default=_json_default)
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
 
 
 # -- one file ---------------------------------------------------------------------------------------------
@@ -408,7 +395,11 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     # predicted to be far larger are not searched.
     racing = options.target.budget is None and len(plan.codecs) > 1
     expected = expected_sizes(plan.codecs, encoded, options.target) if racing else {}
-    for name in race_order(plan.codecs, expected=expected):
+    # Under a byte budget: best predicted quality at the budget first; the others stop after one probe when they
+    # cannot (or are predicted not to) beat it.
+    order = (race_order(plan.codecs, expected=expected) if options.target.budget is None else
+             budget_order(list(plan.codecs), encoded, options.target))
+    for name in order:
         why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
                           size_scale(expected, results), best.codec if best is not None else None)
         if why is not None:
@@ -421,6 +412,8 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                              options.target.budget is None else None,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
                              size_scale=size_scale(expected, results),
+                             rank_to_beat=quality_rank(best, options.target) if best is not None and best.met and
+                             options.target.budget is not None else None,
                              on_skip=lambda c, why: skipped.append(f"skipped {c}: {why}"))
         except QualipressError as exc:
             if len(plan.codecs) == 1:
@@ -482,7 +475,7 @@ def _mark_done(outdir: Path, record: dict[str, Any]) -> None:
     marker = _marker_path(outdir, Path(record["output"]))
     with contextlib.suppress(OSError, ValueError, QualipressError):
         paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
-        blob = json.dumps({"paths": paths, "record": record}, default=_json_default)
+        blob = json.dumps({"paths": paths, "record": record}, default=json_default)
         atomic_write_bytes(marker, blob.encode(), overwrite=True)
 
 
@@ -518,7 +511,7 @@ def _recover_pending(outdir: Path, finished: dict[str, str | None], *, key: str,
         elif (isinstance(rec, dict) and rec.get("settings_key") == key and main == rec.get("output")
               and all(Path(p).is_file() for p in paths) and sha256_file(main) == rec.get("output_sha256")):
             rec = {**rec, "recovered": True}
-            _append(report_path, rec)
+            append_jsonl(report_path, rec)
             recovered.append(rec)
         else:
             for p in paths:
@@ -647,7 +640,7 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         except OSError as exc:
             rec = _name_source(_failed(job, f"{job.source}: cannot read ({exc.strerror})"), options)
             records.append(rec)
-            _append(report_path, rec)
+            append_jsonl(report_path, rec)
             if progress:
                 progress(rec)
             continue
@@ -660,7 +653,7 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         todo.append((job, sha))
 
     def finished(rec: dict[str, Any]) -> None:
-        _append(report_path, rec)
+        append_jsonl(report_path, rec)
         records.append(rec)
         if rec.get("output"):
             _marker_path(out, Path(rec["output"])).unlink(missing_ok=True)

@@ -247,17 +247,9 @@ class _RDRun:
     pyrng: Any = None
     loop: Any = None
 
-    @property
-    def state_path(self) -> Path:
-        return self.out.with_suffix(".state.pt")
-
-    @property
-    def record_path(self) -> Path:
-        return self.out.with_suffix(".json")
-
-    @property
-    def log_path(self) -> Path:
-        return self.out.with_suffix(".log.jsonl")
+    def __post_init__(self) -> None:
+        self.state_path, self.record_path, self.log_path = (self.out.with_suffix(s)
+                                                            for s in (".state.pt", ".json", ".log.jsonl"))
 
     def prepare(self, inputs: Sequence[str | Path]) -> None:
         """Split and preload the images, make (or restore) the optimiser, seed the batches, fix the validation set."""

@@ -22,6 +22,7 @@ from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.detect import Region
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image
+from qualipress.roi.adapt import ImageTraits, adapting, image_traits
 from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
 from qualipress.roi.mapping import bg_quality_for, profile_for
 from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, expand_blocks, roi_classes
@@ -54,6 +55,7 @@ OPTIONS = (
     "ring",
     "ring_weight",
     "rdo_bits",
+    "adapt",
 )
 
 
@@ -177,6 +179,12 @@ class RoiJpegCodec(Codec):
         Write the ROI block mask as a PNG there.
     analysis : RoiAnalysis, optional
         Reuse a precomputed ROI (skips detection).
+    adapt : bool
+        Per-image adaptation (default True; :mod:`qualipress.roi.adapt`): 4:2:0 or 4:4:4 chosen from the
+        image's fine chroma energy and the quality, and a finer background for large ROIs
+        (:func:`qualipress.roi.mapping.profile_for`, :func:`~qualipress.roi.mapping.bg_quality_for`).
+        ``adapt=False`` gives the same profile to every image (switch at quality 45, background 0.45 × ROI).
+        Explicit options win either way.
     """
 
     name = "jpeg-roi"
@@ -196,6 +204,7 @@ class RoiJpegCodec(Codec):
 
     def __init__(self) -> None:
         self._cache: OrderedDict[tuple, RoiAnalysis] = OrderedDict()
+        self._traits: OrderedDict[tuple, ImageTraits] = OrderedDict()
         self.last: RoiEncoding | None = None
 
     @classmethod
@@ -264,6 +273,18 @@ class RoiJpegCodec(Codec):
             self._cache.popitem(last=False)
         return result
 
+    def traits(self, image: Image, analysis: RoiAnalysis) -> ImageTraits:
+        """The image's :class:`~qualipress.roi.adapt.ImageTraits` (cached, so the probes of a search measure
+        them once)."""
+        px = image.pixels
+        sample = hashlib.sha1(np.ascontiguousarray(px[::7, ::5]).tobytes()).hexdigest()
+        key = (px.shape, sample, id(analysis), analysis.mask.sum())
+        if key not in self._traits:
+            self._traits[key] = image_traits(px, analysis.mask)
+            while len(self._traits) > 4:
+                self._traits.popitem(last=False)
+        return self._traits[key]
+
     # -- encoding ----------------------------------------------------------------------------------------
     def encode_roi(self, image: Image, *, quality: float | None = None, **options: Any) -> RoiEncoding:
         """Encode and return the file with its ROI, block map and statistics (``encode`` returns the bytes).
@@ -272,9 +293,6 @@ class RoiJpegCodec(Codec):
         channels).
         """
         self.check_options(options)
-        roi_q, bg_q, opt, subsampling, deadzone = _encode_settings(quality, options)
-        threshold = float(opt["block_threshold"])
-
         t0 = time.perf_counter()
         analysis = options.get("analysis")
         if analysis is None:
@@ -288,6 +306,11 @@ class RoiJpegCodec(Codec):
         if analysis.priority.shape != (image.height, image.width):
             raise InputError("jpeg-roi: the ROI analysis is for another image size")
         t_detect = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        traits = self.traits(image, analysis) if adapting(options) else None
+        t_traits = time.perf_counter() - t1
+        roi_q, bg_q, opt, subsampling, deadzone = _encode_settings(quality, options, traits)
+        threshold = float(opt["block_threshold"])
         mcu = mcu_size(subsampling, image.n_channels)
         pmap = analysis.priority if options.get("hierarchical") else (analysis.priority > 0)
         levels = block_levels(pmap, mcu, threshold=threshold)
@@ -310,7 +333,7 @@ class RoiJpegCodec(Codec):
             table_flatness=float(opt["table_flatness"]),
             symbol_bits=float(opt["rdo_bits"]),
         )
-        stats.seconds = {"detect": t_detect, **stats.seconds}
+        stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)
         save = options.get("save_mask")
         if save and not isinstance(save, bool):
@@ -353,21 +376,22 @@ class RoiJpegCodec(Codec):
         return res
 
 def _encode_settings(
-    quality: float | None, options: dict[str, Any]
+    quality: float | None, options: dict[str, Any], traits: ImageTraits | None = None
 ) -> tuple[float, float, dict[str, Any], str, float]:
-    """ROI and background qualities, the encoder profile (defaults overridden by ``options``), the
-    subsampling (``"420"`` style) and the dead zone; InputError for values out of range."""
+    """ROI and background qualities, the encoder profile (defaults overridden by ``options``; adapted to
+    ``traits`` when given), the subsampling (``"420"`` style) and the dead zone; InputError for values out of
+    range."""
     q = 85.0 if quality is None else float(quality)
     roi_q = options.get("roi_quality")
     bg_q = options.get("bg_quality")
     roi_q = q if roi_q is None else float(roi_q)
-    bg_q = bg_quality_for(roi_q) if bg_q is None else float(bg_q)
+    bg_q = bg_quality_for(roi_q, None if traits is None else traits.roi_fraction) if bg_q is None else float(bg_q)
     for name, v in (("roi_quality", roi_q), ("bg_quality", bg_q)):
         if not 1 <= v <= 100:
             raise InputError(f"jpeg-roi: {name}={v} is outside 1..100")
     if bg_q > roi_q:
         raise InputError(f"jpeg-roi: bg_quality {bg_q:g} is above roi_quality {roi_q:g}")
-    prof = profile_for(roi_q).to_dict()
+    prof = profile_for(roi_q, None if traits is None else traits.chroma_energy).to_dict()
     opt = {k: (prof[k] if options.get(k) is None else options[k]) for k in prof}
     subsampling = str(opt["subsampling"]).replace(":", "")
     deadzone = float(options.get("deadzone") if options.get("deadzone") is not None else 0.5)

@@ -13,7 +13,9 @@ Method
    a finer ROI can let the background drop further (small ROIs, SSIM windows across block edges).
 
 **Byte budget** (``bytes<=N``): the one-knob mapping (ROI quality ``Q``, background ``bg_quality_for(Q)``,
-encoder defaults ``profile_for(Q)``). File size is **not** monotone in ``Q``: at the profile switch
+encoder defaults ``profile_for(Q)``, both adapted to the image unless ``adapt=False``: the profile switch is
+then per image, :func:`~qualipress.roi.mapping.switch_quality`). File size is **not** monotone in ``Q``: at the
+profile switch
 (:data:`~qualipress.roi.mapping.LOW_RATE_QUALITY`, 4:2:0 below, 4:4:4 from there) the file can shrink by up to
 7 % on the annotated people photos, with a lower ROI PSNR, and the RDO makes small dips elsewhere. So each
 profile's range of ``Q`` is searched on its own (:func:`highest_fitting`, which also probes two steps above
@@ -41,7 +43,8 @@ import numpy as np
 from qualipress import metrics as _metrics
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
-from qualipress.roi.mapping import LOW_RATE_QUALITY, bg_quality_for
+from qualipress.roi.adapt import adapting
+from qualipress.roi.mapping import LOW_RATE_QUALITY, bg_quality_for, switch_quality
 from qualipress.search.probe import measure_encoded, probe
 
 _DEFAULT_TILE = 256
@@ -108,7 +111,7 @@ def targeted_encode(
 
     if fixed_roi is not None or fixed_bg is not None:
         r = float(85 if fixed_roi is None else fixed_roi)
-        fixed = (r, float(bg_quality_for(r) if fixed_bg is None else fixed_bg))
+        fixed = (r, float(pr.bg_for(r) if fixed_bg is None else fixed_bg))
         pr.run(*fixed)
         return _result(codec, pr.cache[fixed], fixed, pr.probes, notes, save)
     if tgt.budget is not None:
@@ -163,6 +166,18 @@ class _RoiProbes:
         self.prepared = _metrics.prepare_reference(ref)
         self.probes: list[Any] = []
         self.cache: dict[tuple[float, float], tuple[Any, bytes, Image, dict, Any]] = {}
+        # the per-image adaptation (codec option ``adapt``) moves the profile switch and the background ratio
+        self.traits = codec.traits(img, analysis) if adapting(opts) else None
+        energy = None if self.traits is None else self.traits.chroma_energy
+        if energy is None:
+            self.switches: tuple[int, ...] = SWITCHES
+        else:
+            sq = switch_quality(energy)
+            self.switches = () if sq is None or sq <= 1 else (sq,)
+
+    def bg_for(self, q: float) -> float:
+        """Background quality the one-knob mapping pairs with ROI quality ``q`` for this image."""
+        return bg_quality_for(q, None if self.traits is None else self.traits.roi_fraction)
 
     def run(self, roi_q: float, bg_q: float) -> Any:
         """The probe of one quality pair (encoded and measured on first use)."""
@@ -220,16 +235,16 @@ def _budget_search(pr: _RoiProbes, notes: list[str]) -> tuple[float, float]:
     budget = pr.budget
 
     def fits(q: int) -> bool:
-        return pr.run(q, bg_quality_for(q)).bytes <= budget
+        return pr.run(q, pr.bg_for(q)).bytes <= budget
 
     # one candidate per encoder profile: the highest quality of that profile whose file fits
-    edges = [BUDGET_LOW, *(s for s in SWITCHES if BUDGET_LOW < s <= 100), 101]
-    found = [highest_fitting(fits, a, b - 1) for a, b in pairwise(edges)]
-    candidates = [(float(q), float(bg_quality_for(q))) for q in found if q is not None]
+    edges = [BUDGET_LOW, *(s for s in pr.switches if BUDGET_LOW < s <= 100), 101]
+    found = [highest_fitting(fits, a, b - 1, pr.switches) for a, b in pairwise(edges)]
+    candidates = [(float(q), float(pr.bg_for(q))) for q in found if q is not None]
     if not candidates:
         notes.append(f"no jpeg-roi quality from {BUDGET_LOW} up fits in {budget:g} bytes: quality {BUDGET_LOW} "
                      "is returned (not met)")
-        candidates = [(float(BUDGET_LOW), float(bg_quality_for(BUDGET_LOW)))]
+        candidates = [(float(BUDGET_LOW), float(pr.bg_for(BUDGET_LOW)))]
     psnr_key = "psnr" if pr.roi_empty else "roi:psnr"
     cache = pr.cache
     return max(candidates, key=lambda k: (cache[k][0].passed, cache[k][3][psnr_key].value, k[0]))
@@ -243,7 +258,7 @@ def _floor_search(pr: _RoiProbes) -> tuple[float, float] | None:
         return None
     # size and quality are not monotone across a profile switch: the lowest passing quality of each other
     # profile is a candidate too, and the smaller uniform file bounds the ROI stage
-    edges = [1, *(s for s in SWITCHES if 1 < s <= 100), 101]
+    edges = [1, *(s for s in pr.switches if 1 < s <= 100), 101]
     for a, b in pairwise(edges):
         if not a <= q_uni < b:
             q = _lowest(a, b - 1, pr.uniform_passes)
@@ -273,10 +288,10 @@ def _floor_search(pr: _RoiProbes) -> tuple[float, float] | None:
     return best
 
 
-def highest_fitting(fits: Any, lo: int, hi: int) -> int | None:
+def highest_fitting(fits: Any, lo: int, hi: int, switches: tuple[int, ...] = SWITCHES) -> int | None:
     """Highest integer ``q`` in ``[lo, hi]`` with ``fits(q)`` found by probing, without assuming monotony.
 
-    Bisects for a boundary (``fits(q)`` and not ``fits(q + 1)``), then probes every switch in :data:`SWITCHES`
+    Bisects for a boundary (``fits(q)`` and not ``fits(q + 1)``), then probes every switch in ``switches``
     above it and the quality two steps up; when one fits, bisects again above it. Returns the highest quality
     that was seen to fit, or None when neither ``fits(lo)`` nor a switch in ``(lo, hi]`` fits.
 
@@ -285,6 +300,9 @@ def highest_fitting(fits: Any, lo: int, hi: int) -> int | None:
     fits : callable
         ``fits(q) -> bool``; called at most once per quality.
     lo, hi : int
+    switches : tuple of int
+        Qualities where the encoder profile changes (default :data:`SWITCHES`; the per-image switch of an
+        adapted encode otherwise).
     """
     seen: dict[int, bool] = {}
 
@@ -308,12 +326,12 @@ def highest_fitting(fits: Any, lo: int, hi: int) -> int | None:
     if ok(lo):
         q = bisect(lo, hi)
     else:
-        starts = [s for s in SWITCHES if lo < s <= hi and ok(s)]
+        starts = [s for s in switches if lo < s <= hi and ok(s)]
         if not starts:
             return None
         q = bisect(min(starts), hi)
     while True:
-        above = [s for s in (*SWITCHES, q + 2) if q + 1 < s <= hi and ok(s)]
+        above = [s for s in (*switches, q + 2) if q + 1 < s <= hi and ok(s)]
         if not above:
             return max(k for k, v in seen.items() if v)
         q = bisect(max(above), hi)

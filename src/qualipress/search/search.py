@@ -27,7 +27,7 @@ from qualipress.io.image import Image
 from qualipress.metrics import MetricResult
 from qualipress.search import predict as _predict
 from qualipress.search import proxy as _proxy
-from qualipress.search.budget import budget_search, prefer
+from qualipress.search.budget import budget_search, order_for_budget, prefer
 from qualipress.search.predict import Prediction
 from qualipress.search.probe import encodable
 from qualipress.search.probe import probe as probe_setting
@@ -205,6 +205,7 @@ def search(
     bound: int | None = None,
     mosaic: bool = True,
     size_scale: float = 1.0,
+    rank_to_beat: float | None = None,
 ) -> SearchResult:
     """Smallest encoding of ``image`` with ``codec`` that meets ``target``.
 
@@ -247,6 +248,10 @@ def search(
     size_scale : float
         How much larger than predicted the files of other codecs were on this image (:func:`size_scale`), to
         correct this codec's predicted sizes when racing a ``bound``.
+    rank_to_beat : float, optional
+        With a byte budget: the quality (:func:`qualipress.search.budget.quality_rank`) of another codec's result
+        under the same budget; the search stops after one probe, with ``beaten`` set, when this codec cannot or is
+        predicted not to beat it (:func:`qualipress.search.budget.budget_search`).
 
     Returns
     -------
@@ -258,12 +263,13 @@ def search(
         return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
     runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
     if tgt.budget is not None:
-        return budget_search(runner, cdc, tgt, max_probes=max_probes)
+        return budget_search(runner, cdc, tgt, max_probes=max_probes, rank_to_beat=rank_to_beat,
+                             features=None if image.is_float else _features(image)[1])
     q = cdc.info.quality
     if not cdc.info.lossy or q is None:
         return runner.result(only := runner.run(None, lossless=True), met=only.passed)
     hint, prediction = _warm_start(image, cdc, tgt, q.grid, start, predict)
-    br = _Bracket(runner, q.grid, prediction)
+    br = _Bracket(runner, q.grid, prediction, racing=bound is not None)
     _first_probe(br, hint, warm=isinstance(start, Hint), bound=bound, size_scale=size_scale, mosaic=mosaic)
     beaten = _bracket(br, hint, bound=bound, tolerance=tolerance, max_probes=max_probes)
     return _finish(br, bound=bound, beaten=beaten, lossless_fallback=lossless_fallback)
@@ -301,6 +307,8 @@ class _Bracket:
     slope: float | None = None
     #: The grid index of a JPEG source's own quality (where the metric jumps), when the predictor found one.
     special: int | None = field(init=False, default=None)
+    #: Whether the search races a bound (a failing probe may then be the result: the one that proved it lost).
+    racing: bool = False
 
     def __post_init__(self) -> None:
         self.runner.prediction = self.prediction
@@ -318,9 +326,11 @@ class _Bracket:
             p = steer
         (passing if p.passed else failing)[i] = p
         # Probes that can no longer be the result (a passing one above the lowest pass, a failing one below the
-        # highest failure) give back their decoded pixels: one frame each, kept until the search ends otherwise.
+        # highest failure, or any failing one once a probe passed and no race can end on a failure) give back
+        # their decoded pixels: one frame each, kept until the search ends otherwise.
         for j, other in [*passing.items(), *failing.items()]:
-            if (j in passing and j > min(passing)) or (j in failing and j < max(failing)):
+            if (j in passing and j > min(passing)) or (j in failing and (j < max(failing) or
+                                                                         (passing and not self.racing))):
                 self.runner.drop_pixels(other)
         return p
 
@@ -750,6 +760,14 @@ def expected_sizes(codec_names: Sequence[str], image: Image,
         if pred is not None and pred.bits_per_pixel is not None:
             out[name] = pred.bits_per_pixel * image.width * image.height / 8
     return out
+
+
+def budget_order(codec_names: Sequence[str], image: Image, target: Target | str | Sequence[str]) -> list[str]:
+    """``codec_names`` in the order to search them under a byte budget, best predicted quality at the budget
+    first (:func:`qualipress.search.budget.order_for_budget`)."""
+    tgt = parse_target(target)
+    feats = None if image.is_float else _features(image)[1]
+    return order_for_budget(codec_names, image, tgt, feats)
 
 
 def race_order(codec_names: Sequence[str], image: Image | None = None,
