@@ -212,7 +212,8 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
     """JPEG XL (libjxl), 8–16 bit, alpha. Quality is the butteraugli ``distance`` (lower is better; 1.0 ≈ visually
     lossless). Options: ``effort`` (1–9, default 7).
 
-    8-bit images go through imagecodecs (tagged sRGB); deeper sRGB / BT.709 ones through OpenImageIO's writer,
+    8-bit images go through imagecodecs (tagged sRGB), or through jxlpy when they carry a non-sRGB ICC profile
+    (:mod:`qualipress.codecs.jxlicc`); deeper sRGB / BT.709 ones through OpenImageIO's writer,
     tagged with their real transfer function (:mod:`qualipress.codecs.jxlcolour`: imagecodecs tags every deeper
     image linear light, which stays so for PQ and log images)."""
 

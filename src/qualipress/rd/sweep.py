@@ -162,6 +162,13 @@ def codec_version(codec: Any, setting: float | None = None) -> str:
     return str(codec.version())
 
 
+def _options_tag(options: dict[str, Any] | None) -> str:
+    """Encode options other than ``weights`` (already in a learned codec's version), appended to the cache
+    version so that rows coded with other options (e.g. ``refine=30``) are never taken for each other."""
+    extra = sorted((k, v) for k, v in (options or {}).items() if k != "weights")
+    return "".join(f" {k}={v!r}" for k, v in extra)
+
+
 def _setting_key(v: float) -> str:
     return f"{float(v):g}"
 
@@ -398,7 +405,8 @@ def run_rd(
     out = Path(outdir)
     codec_objs, sweeps = _resolve_codecs(codecs, metrics, anchor, task, qualities, encode_options or {})
     files = list_dataset(dataset, limit)
-    versions = {n: {_setting_key(s): codec_version(c, s) for s in sweeps[n]} for n, c in codec_objs.items()}
+    versions = {n: {_setting_key(s): codec_version(c, s) + _options_tag((encode_options or {}).get(n))
+                    for s in sweeps[n]} for n, c in codec_objs.items()}
     wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
     cache = RowCache(out / "cache.jsonl")
     rows, units = _plan_units(files, codecs, sweeps, versions, cache, list(metrics), task, wanted,

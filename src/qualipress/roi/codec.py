@@ -22,9 +22,9 @@ from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.detect import Region, save_mask
 from qualipress.errors import CodecError, InputError, UnsupportedError
 from qualipress.io.image import Image
-from qualipress.roi.adapt import ImageTraits, adapting, image_traits
+from qualipress.roi.adapt import ImageTraits, adapted_bg_quality, adapting, image_traits
 from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
-from qualipress.roi.mapping import bg_quality_for, profile_for
+from qualipress.roi.mapping import profile_for
 from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, expand_blocks, roi_classes
 from qualipress.roi.rate import targeted_encode
 
@@ -381,7 +381,7 @@ def _encode_settings(
     roi_q = options.get("roi_quality")
     bg_q = options.get("bg_quality")
     roi_q = q if roi_q is None else float(roi_q)
-    bg_q = bg_quality_for(roi_q, None if traits is None else traits.roi_fraction) if bg_q is None else float(bg_q)
+    bg_q = adapted_bg_quality(roi_q, traits) if bg_q is None else float(bg_q)
     for name, v in (("roi_quality", roi_q), ("bg_quality", bg_q)):
         if not 1 <= v <= 100:
             raise InputError(f"jpeg-roi: {name}={v} is outside 1..100")
