@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.codecs.base import Codec
-from qualipress.search.targets import Target
+from qualipress.search.targets import Target, _transform
 
 #: Stop refining a continuous setting once the file is this close under the budget (fraction of the budget).
 CLOSE_ENOUGH = 0.01
@@ -172,8 +172,6 @@ def _screened(p: Any, rank: float, index: int, curves: tuple[np.ndarray, np.ndar
     knots, quality, _ = curves
     at_budget = _index_for_bytes(curves, budget, image, through=(float(index), p.bytes))
     gain = max(0.0, float(np.interp(at_budget, knots, quality) - np.interp(index, knots, quality)))
-    from qualipress.search.targets import _transform
-
     if _transform("ssim", rank) + SCREEN_GAIN_FACTOR * gain < _transform("ssim", rank_to_beat):
         return (f"first probe ({p.setting}: {p.bytes:,} bytes, ssim {rank:.4f}) is predicted to stay below ssim "
                 f"{rank_to_beat:.4f} within the budget")
