@@ -31,7 +31,7 @@ from rich.table import Table
 from qualipress import __version__, codecs, metrics
 from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
-from qualipress.io import as_image, atomic_write_bytes, read_image, write_image
+from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
@@ -349,6 +349,7 @@ def encode(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps.")] = "keep",
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
+    codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
     from qualipress.pipeline.delivery import reduce_bit_depth, refuse_mistagging
@@ -359,7 +360,10 @@ def encode(
     if bit_depth is not None:
         image = reduce_bit_depth(image, bit_depth)
     cdc = codecs.get(codec)
+    extra = _codec_options(codec_opt)
+    _check_codec_options([cdc.name], extra)
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
+    opts.update(extra)
     carry = carry_for(image.metadata, metadata)
     refuse_mistagging(cdc.name, carry, image.bit_depth)
     if carry.fields():
@@ -387,7 +391,6 @@ def _codec_for_output(output: Path, codec: str | None) -> str:
     """The codec ``encode`` uses: the one named (its files must fit ``output``'s image extension, so JPEG bytes
     never land in ``x.webp``), or the first installed codec writing that extension."""
     from qualipress.cli.photo import canonical_suffix, codec_extension
-    from qualipress.io import IMAGE_SUFFIXES
 
     suffix = output.suffix.lower()
     if codec is None:
