@@ -9,6 +9,9 @@ Usage::
     nice .venv/bin/python benchmarks/photo_pipeline.py avif-knobs ../shared/data/kodak --limit 3
     nice .venv/bin/python benchmarks/photo_pipeline.py jpeg-grid ../shared/data/kodak --limit 2
     nice .venv/bin/python benchmarks/photo_pipeline.py avif-frac ../shared/data/kodak --limit 6
+    nice .venv/bin/python benchmarks/photo_pipeline.py budget-auto ../shared/data/people/clarifai_coco_val2017 \\
+        --limit 6 --budgets 15000,30000
+    nice .venv/bin/python benchmarks/photo_pipeline.py jxl-icc ../shared/data/kodak --limit 3
 
 ``transcode``: for every JPEG, the bytes of ``transcode:jpeg`` (mozjpeg lossless) and ``transcode:jpegxl`` (JPEG
 XL recompression; checked to rebuild the JPEG bit for bit). ``budget``: for each image, codec and budget, the
@@ -22,7 +25,12 @@ of 0.25 (fractional qualities, :mod:`qualipress.codecs.jpegq`): how often the si
 the largest drop, and the largest step outside the 4:2:0 -> 4:4:4 switch at 90. ``avif-frac``: AVIF bytes and SSIM
 at fractional qualities n, n + 0.1, …, n + 0.9, n + 1 (AOM delta-q strength, :mod:`qualipress.codecs.avifq`) for
 pairs of neighbouring quantizer steps: how often size or SSIM falls as the setting rises, the largest size step
-inside a pair (as a fraction of the pair's gap), and where n + 0.1 starts relative to n.
+inside a pair (as a fraction of the pair's gap), and where n + 0.1 starts relative to n. ``budget-auto``:
+``compress --for web --codec auto --target bytes<=N`` with the budget race (codecs ordered by predicted quality at
+the budget, the others stopped after one probe) against a full search of every web codec (screening off): encodes
+per file, chosen codec, bytes and SSIM, and in how many cases both chose the same file. ``jxl-icc``: JPEG XL of
+each image tagged with a Display P3 profile through jxlpy (``qualipress.codecs.jxlicc``) against imagecodecs'
+untagged file at the same distance: bytes and PSNR of the decoded pixels against the source's.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from qualipress.io import read_image
 from qualipress.pipeline import CompressOptions, compress_paths
 from qualipress.pipeline.delivery import PhotoHooks
 from qualipress.profiles import get_profile
-from qualipress.search import search
+from qualipress.search import parse_target, search
 
 
 def _images(folder: Path, suffixes: tuple[str, ...], limit: int | None) -> list[Path]:
@@ -230,7 +238,20 @@ def avif_frac(folder: Path, limit: int | None, qualities: tuple[int, ...] = (30,
                          "largest_sub_step_percent": round(100 * max(b / a - 1 for a, b in
                                                                      itertools.pairwise(sizes[1:])), 2),
                          "sizes": sizes, "ssim": [round(v, 5) for v in ssims]})
-    summary = {"cases": len(rows), "size_falls": sum(r["size_falls"] for r in rows),
+    # points whose size lies between the two steps: SSIM against the line joining the steps (in log bytes), and
+    # how many beat quality n itself
+    dev, better = [], 0
+    for r in rows:
+        sz, ss = r["sizes"], r["ssim"]
+        for k in range(1, 10):
+            if sz[0] < sz[k] < sz[10]:
+                w = (np.log(sz[k]) - np.log(sz[0])) / (np.log(sz[10]) - np.log(sz[0]))
+                dev.append(ss[k] - (ss[0] + w * (ss[10] - ss[0])))
+                better += ss[k] > ss[0]
+    summary = {"between_points": len(dev), "between_better_than_n": better,
+               "between_ssim_vs_line_median": round(float(np.median(dev)), 5) if dev else None,
+               "between_ssim_vs_line_min": round(float(min(dev)), 5) if dev else None,
+               "cases": len(rows), "size_falls": sum(r["size_falls"] for r in rows),
                "cases_with_size_fall": sum(r["size_falls"] > 0 for r in rows),
                "ssim_falls": sum(r["ssim_falls"] for r in rows),
                "step_percent_median": float(np.median([r["step_percent"] for r in rows])),
@@ -240,9 +261,79 @@ def avif_frac(folder: Path, limit: int | None, qualities: tuple[int, ...] = (30,
     return {"rows": rows, "summary": summary}
 
 
+def budget_auto(folder: Path, limit: int | None, budgets: list[int]) -> dict:
+    from qualipress.search import budget as budget_mod
+
+    files = _images(folder, (".png", ".jpg", ".jpeg"), limit)
+    rows = []
+    for p in files:
+        for b in budgets:
+            row: dict = {"file": p.name, "budget": b}
+            modes = ((("race", budget_mod.SCREEN_GAIN_FACTOR, True), ("full", None, False))
+                     if hasattr(budget_mod, "SCREEN_GAIN_FACTOR") else (("race", None, True),))  # older tree: once
+            for label, factor, screen in modes:
+                # (getattr: the same command measures an older tree without the race, PYTHONPATH=<old>/src)
+                saved = getattr(budget_mod, "SCREEN_GAIN_FACTOR", None), getattr(budget_mod, "_screened", None)
+                budget_mod.SCREEN_GAIN_FACTOR = factor
+                if not screen:
+                    budget_mod._screened = lambda *a, **k: None  # every codec searched to the end
+                try:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        s = compress_paths([p], Path(tmp), CompressOptions(
+                            target=parse_target(f"bytes<={b}"), codec="auto", hooks=PhotoHooks(web=True)))
+                finally:
+                    budget_mod.SCREEN_GAIN_FACTOR, budget_mod._screened = saved
+                r = s.records[0]
+                row[label] = {"codec": r.get("codec"), "bytes": r.get("bytes"), "encodes": r.get("encodes"),
+                              "ssim": (r.get("metrics") or {}).get("ssim", {}).get("value"),
+                              "sha256": r.get("output_sha256"), "error": r.get("error")}
+            row.setdefault("full", row["race"])
+            row["same_file"] = row["race"]["sha256"] == row["full"]["sha256"]
+            row["ssim_loss"] = (round(row["full"]["ssim"] - row["race"]["ssim"], 5)
+                                if row["race"]["ssim"] is not None and row["full"]["ssim"] is not None else None)
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    ok = [r for r in rows if not r["race"]["error"] and not r["full"]["error"]]
+    summary = {"cases": len(rows), "same_file": sum(r["same_file"] for r in ok),
+               "same_codec": sum(r["race"]["codec"] == r["full"]["codec"] for r in ok),
+               "encodes_race_mean": round(float(np.mean([r["race"]["encodes"] for r in ok])), 2) if ok else None,
+               "encodes_full_mean": round(float(np.mean([r["full"]["encodes"] for r in ok])), 2) if ok else None,
+               "ssim_loss_max": max((r["ssim_loss"] for r in ok), default=None),
+               "errors": len(rows) - len(ok)}
+    return {"rows": rows, "summary": summary}
+
+
+def _jxl_psnr(data: bytes, px: np.ndarray) -> float:
+    import imagecodecs
+
+    err = imagecodecs.jpegxl_decode(data).astype(np.float64) - px
+    return round(float(10 * np.log10(255.0 ** 2 / np.mean(err ** 2))), 2)
+
+
+def jxl_icc(folder: Path, limit: int | None, distances: tuple[float, ...] = (1.0, 2.0, 4.0)) -> dict:
+    import imagecodecs
+    from tests.pipeline.test_jxl_icc import P3
+
+    from qualipress.codecs import jxlicc
+
+    rows = []
+    for p in _images(folder, (".png",), limit):
+        px = read_image(p).pixels
+        for d in distances:
+            ours = jxlicc.encode(px, P3, distance=d, lossless=False, effort=7)
+            plain = bytes(imagecodecs.jpegxl_encode(px, lossless=False, distance=d, effort=7, numthreads=2))
+
+            rows.append({"file": p.name, "distance": d, "libjxl_quality": jxlicc.quality_for_distance(d),
+                         "jxlpy_p3_bytes": len(ours), "imagecodecs_bytes": len(plain),
+                         "bytes_ratio": round(len(ours) / len(plain), 4), "jxlpy_p3_psnr": _jxl_psnr(ours, px),
+                         "imagecodecs_psnr": _jxl_psnr(plain, px)})
+    return {"rows": rows, "summary": rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=("transcode", "budget", "grow", "avif-knobs", "jpeg-grid", "avif-frac"))
+    ap.add_argument("what", choices=("transcode", "budget", "grow", "avif-knobs", "jpeg-grid", "avif-frac",
+                                     "budget-auto", "jxl-icc"))
     ap.add_argument("folder", type=Path)
     ap.add_argument("--limit", type=int)
     ap.add_argument("--budgets", default="20000,50000")
@@ -257,6 +348,10 @@ def main() -> None:
         res = budget(a.folder, a.limit, [int(b) for b in a.budgets.split(",")], a.codecs.split(","))
     elif a.what == "jpeg-grid":
         res = jpeg_grid(a.folder, a.limit)
+    elif a.what == "jxl-icc":
+        res = jxl_icc(a.folder, a.limit)
+    elif a.what == "budget-auto":
+        res = budget_auto(a.folder, a.limit, [int(b) for b in a.budgets.split(",")])
     elif a.what == "avif-frac":
         res = avif_frac(a.folder, a.limit)
     elif a.what == "avif-knobs":

@@ -3,7 +3,8 @@
 - ``functions``: every function over ``--limit`` lines (``--code``: lines of code, the docstring not counted),
   with both counts.
 - ``imports``: internal (``qualipress``) imports at module level vs inside functions.
-- ``lines``: lines of Python in each tree given (default ``src benchmarks``), total and per tree.
+- ``lines``: lines of Python in each tree given (default ``src benchmarks``), total and per tree, and what they
+  are: code, docstrings, comments, blank.
 - ``startup``: CPU seconds (user + sys) of ``python -m qualipress.cli --help`` for one or more ``src`` trees,
   run interleaved ``--runs`` times each (median and minimum), and the ``qualipress`` modules each one loads.
 
@@ -67,6 +68,24 @@ def line_count(tree: Path) -> int:
     return sum(p.read_bytes().count(b"\n") for p in sorted(tree.rglob("*.py")))
 
 
+def line_kinds(tree: Path) -> dict[str, int]:
+    """Lines of every ``.py`` file below ``tree`` by kind: ``code``, ``doc`` (docstrings), ``comment``, ``blank``."""
+    counts = {"code": 0, "doc": 0, "comment": 0, "blank": 0}
+    for f in sorted(tree.rglob("*.py")):
+        text = f.read_text()
+        kinds = ["blank" if not ln.strip() else "comment" if ln.strip().startswith("#") else "code"
+                 for ln in text.splitlines()]
+        for n in ast.walk(ast.parse(text)):
+            if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) \
+                    and ast.get_docstring(n, clean=False) is not None:
+                first = n.body[0]
+                end = first.end_lineno or first.lineno
+                kinds[first.lineno - 1:end] = ["doc"] * (end - first.lineno + 1)
+        for k in kinds:
+            counts[k] += 1
+    return counts
+
+
 def _cpu_seconds(src: str) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "-m", "qualipress.cli", "--help"], env={**os.environ, "PYTHONPATH": src},
@@ -101,6 +120,8 @@ def main() -> None:
     elif args.what == "lines":
         counts = {t: line_count(Path(t)) for t in args.trees or ["src", "benchmarks"]}
         print(", ".join(f"{t}: {n}" for t, n in counts.items()) + f"; total {sum(counts.values())}")
+        for t in counts:
+            print(f"{t}: " + ", ".join(f"{k} {n}" for k, n in line_kinds(Path(t)).items()))
     else:
         trees = args.trees or ["src"]
         times: dict[str, list[float]] = {t: [] for t in trees}

@@ -136,3 +136,27 @@ def test_second_stdin_same_codec_names_stdin_not_a_temp_path(tmp_path: Path, mon
     text = shown.out + shown.err
     assert "qualipress-stdin" not in text
     assert "FAILED   stdin" in text and str(out / "stdin.webp") in text
+
+
+def test_stdin_runs_record_dash_and_the_hash_not_the_temp_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA: report and manifest stored the private temporary copy (/tmp/qualipress-stdin-*/stdin.png) as the
+    source, a path deleted when the run ends; the same bytes piped again were then never recognised as done."""
+    import hashlib
+
+    out = tmp_path / "out"
+    data = _png(tmp_path / "s.png").read_bytes()
+    for _ in range(2):
+
+        class FakeStdin:
+            buffer = io.BytesIO(data)
+
+        monkeypatch.setattr(sys, "stdin", FakeStdin())
+        assert _compress("-", "-o", str(out), "--codec", "webp") == 0
+    lines = [json.loads(x) for x in (out / "qualipress-report.jsonl").read_text().splitlines()]
+    assert len(lines) == 1  # the second pipe of the same bytes resumed
+    assert lines[0]["input"] == "-" and lines[0]["input_sha256"] == hashlib.sha256(data).hexdigest()
+    text = (out / "qualipress-report.jsonl").read_text() + (out / manifest.MANIFEST).read_text()
+    assert "qualipress-stdin" not in text
+    entry = manifest.current_entries(manifest.load(out))[0]
+    assert entry["source_path"] == "-" and entry["source_sha256"] == hashlib.sha256(data).hexdigest()
+    assert verify_collection(out, sample=1).ok

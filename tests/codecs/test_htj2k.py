@@ -50,3 +50,18 @@ def test_overshoot_near_white_does_not_wrap_to_black() -> None:
     for step in (0.01, 0.004, 0.001):
         back = codecs.decode_like(c, c.encode(img, quality=step), img).pixels.astype(np.int64)
         assert np.abs(back - arr).max() < 20000, step
+
+
+@pytest.mark.parametrize("bits", [9, 10, 12, 15])
+def test_container_samples_scale_back_with_rounding_and_clamp(bits: int, monkeypatch) -> None:
+    """``decode_like`` scales a 16-bit container back in place: round(x / 2^shift), clamped to the depth, for
+    every container value (the formula of the uint32 arithmetic it replaced)."""
+    from qualipress.io import Image
+
+    c = codecs.get("htj2k")
+    every = np.arange(65536, dtype=np.uint16).reshape(256, 256, 1)
+    monkeypatch.setattr(type(c), "decode", lambda self, data: Image(every.copy(), 16))
+    back = codecs.decode_like(c, b"", Image(np.zeros((256, 256, 1), np.uint16), bits)).pixels
+    shift = 16 - bits
+    want = np.minimum((every.astype(np.uint32) + (1 << (shift - 1))) >> shift, (1 << bits) - 1)
+    assert back.dtype == np.uint16 and np.array_equal(back, want)

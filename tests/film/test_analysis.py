@@ -162,3 +162,12 @@ def test_planes_strip_by_strip_equal_the_whole_frame_conversion(transfer) -> Non
              "srgb": lambda c: np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4).astype(np.float32),
              "pq": pq_decode, "linear": lambda c: c}[transfer](code)
     assert np.array_equal(analysis.linear_light(img), analysis.luma(np.asarray(whole, np.float32)))
+
+
+def test_noise_estimate_in_bands_equals_the_whole_frame_estimate(monkeypatch) -> None:
+    y = np.random.default_rng(15).random((150, 70)).astype(np.float32)
+    stats = analysis.block_stats(y)
+    monkeypatch.setattr(analysis, "_BAND_SAMPLES", 1 << 40)
+    whole = (analysis.noise_sigma(y, stats), analysis.noise_sigma(y))
+    monkeypatch.setattr(analysis, "_BAND_SAMPLES", 70 * 9)  # 9 rows per band
+    assert (analysis.noise_sigma(y, stats), analysis.noise_sigma(y)) == whole

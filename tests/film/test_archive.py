@@ -184,3 +184,19 @@ def test_archive_names_the_files_it_does_not_store(dpx_sequence: Path, tmp_path:
     assert main(["archive", str(dpx_sequence), "-o", str(arch), "--codecs", "jpegls"]) == 0
     assert "1 file(s) in the inputs are not frames and were not archived: reel.md5" in capsys.readouterr().out
     assert left_out([dpx_sequence], arch) == [dpx_sequence / "reel.md5"]
+
+
+def test_archive_skips_an_earlier_output_folder_inside_the_inputs_with_a_note(
+        dpx_sequence: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: TIFF outputs of an earlier `compress` inside the scan folder were called "not frames" instead of the
+    # folder being skipped and named, as compress's own discovery does.
+    tiffs = dpx_sequence / "tiffs"
+    assert main(["compress", str(dpx_sequence), "-o", str(tiffs), "--codec", "tiff"]) == 0
+    assert list(tiffs.glob("*.tif"))
+    capsys.readouterr()
+    arch = tmp_path / "arch"
+    assert main(["archive", str(dpx_sequence), "-o", str(arch), "--codecs", "jpegls"]) == 0
+    out = capsys.readouterr().out
+    assert "not frames" not in out
+    assert f"skipped 1 earlier qualipress output folder(s) inside the inputs: {tiffs}" in out
+    assert not any(str(r.get("source", "")).startswith("tiffs/") for r in manifest.load(arch))

@@ -126,7 +126,7 @@ def test_colour_of_a_frame_strip_by_strip_equals_colour_of_its_code() -> None:
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32])
 def test_distinct_levels_count_like_unique(dtype: type) -> None:
-    px = (np.random.default_rng(9).integers(0, 900, (40, 50, 3)) * 3).astype(dtype)
+    px = (np.random.default_rng(9).integers(0, 900, (150, 50, 3)) * 3).astype(dtype)  # three strips of rows
     want = max(np.unique(px[..., i]).size for i in range(3))
     assert analysis.bits_used(px, 12)["levels"] == want
 

@@ -131,17 +131,17 @@ def test_kill_after_writing_but_before_reporting_resumes_cleanly(tmp_path, monke
     src, _paths = _inputs(tmp_path, 2)
     out = tmp_path / "out"
     opts = CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg")
-    real = batch_mod._append
+    real = batch_mod.append_jsonl
 
     def dies_on_first_report(path, record):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch_mod, "_append", dies_on_first_report)
+    monkeypatch.setattr(batch_mod, "append_jsonl", dies_on_first_report)
     with pytest.raises(KeyboardInterrupt):
         compress_paths([src], out, opts)
     assert (out / "img0.jpg").exists() and not (out / "qualipress-report.jsonl").exists()
     assert list((out / batch_mod.PENDING_DIR).glob("*.json"))
-    monkeypatch.setattr(batch_mod, "_append", real)
+    monkeypatch.setattr(batch_mod, "append_jsonl", real)
     s = compress_paths([src], out, opts)
     assert not s.failures and len(s.records) + len(s.skipped) == 2
     assert [r["input"].endswith("img0.png") for r in read_report(out / "qualipress-report.jsonl")

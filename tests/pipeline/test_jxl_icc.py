@@ -1,4 +1,5 @@
-"""JPEG XL output of a non-sRGB source: left out (it would be tagged sRGB), never silently mis-tagged."""
+"""JPEG XL output of a non-sRGB source: written with its profile by jxlpy (8-bit), otherwise left out (it would be
+tagged sRGB), never silently mis-tagged."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
+from qualipress.codecs import jxlicc
 from qualipress.io import read_image
 from qualipress.io.metadata import icc_description, is_srgb, read_metadata
 from qualipress.pipeline import CompressOptions, compress_paths
@@ -55,6 +57,12 @@ def display_p3_icc(name: str = "Display P3 (test)") -> bytes:
 P3 = display_p3_icc()
 
 
+@pytest.fixture
+def without_jxlpy(monkeypatch):
+    """As on a machine without jxlpy (or for a source deeper than 8 bits): JPEG XL cannot carry the profile."""
+    monkeypatch.setattr(jxlicc, "can_carry", lambda bit_depth: False)
+
+
 def _p3_png(path: Path) -> None:
     PILImage.fromarray(photo_like(64, 80, seed=2)).save(path, "PNG", icc_profile=P3)
 
@@ -66,7 +74,7 @@ def test_profile_is_read_as_non_srgb(tmp_path: Path) -> None:
     assert read_image(p).metadata["icc_profile"] == P3
 
 
-def test_jpegxl_alone_is_refused_with_the_remedy(tmp_path: Path) -> None:
+def test_jpegxl_alone_is_refused_with_the_remedy(tmp_path: Path, without_jxlpy) -> None:
     src = tmp_path / "p3.png"
     _p3_png(src)
     opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpegxl", hooks=PhotoHooks())
@@ -75,7 +83,7 @@ def test_jpegxl_alone_is_refused_with_the_remedy(tmp_path: Path) -> None:
     assert not list((tmp_path / "out").glob("*.jxl"))
 
 
-def test_jpegxl_left_out_among_others_and_profile_carried(tmp_path: Path) -> None:
+def test_jpegxl_left_out_among_others_and_profile_carried(tmp_path: Path, without_jxlpy) -> None:
     src = tmp_path / "p3.png"
     _p3_png(src)
     opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpegxl,webp", hooks=PhotoHooks())
@@ -94,7 +102,7 @@ def test_srgb_source_still_goes_to_jpegxl(tmp_path: Path) -> None:
     assert rec["codec"] == "jpegxl"
 
 
-def test_p3_jpeg_may_still_use_the_bit_exact_transcode(tmp_path: Path) -> None:
+def test_p3_jpeg_may_still_use_the_bit_exact_transcode(tmp_path: Path, without_jxlpy) -> None:
     src = tmp_path / "p3.jpg"
     PILImage.fromarray(photo_like(64, 80, seed=2)).save(src, "JPEG", quality=90, icc_profile=P3)
     opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpegxl", hooks=PhotoHooks())
@@ -109,7 +117,7 @@ def test_p3_jpeg_may_still_use_the_bit_exact_transcode(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("policy", ["strip"])
-def test_strip_keeps_the_profile_so_jpegxl_stays_out(tmp_path: Path, policy: str) -> None:
+def test_strip_keeps_the_profile_so_jpegxl_stays_out(tmp_path: Path, policy: str, without_jxlpy) -> None:
     src = tmp_path / "p3.png"
     _p3_png(src)
     opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpegxl,jpeg", hooks=PhotoHooks(metadata=policy))
@@ -117,7 +125,7 @@ def test_strip_keeps_the_profile_so_jpegxl_stays_out(tmp_path: Path, policy: str
     assert rec["codec"] == "jpeg"
 
 
-def test_encode_refuses_jpegxl_for_a_non_srgb_source(tmp_path, capsys):
+def test_encode_refuses_jpegxl_for_a_non_srgb_source(tmp_path, capsys, without_jxlpy):
     """QA: ``encode --codec jpegxl`` wrote a Display P3 photo as a JPEG XL tagged sRGB (compress refuses it)."""
     from qualipress.cli import main
 
@@ -154,3 +162,68 @@ def test_a_transcoded_jpeg_xl_keeps_its_profile_when_read_again(tmp_path):
     out = tmp_path / "p3.webp"
     assert main(["compress", str(src), "-o", str(out), "--codec", "webp", "--target", "ssim>=0.9"]) == 0
     assert read_metadata(out, "webp").get("icc_profile") == P3
+
+
+def _to_srgb(px: np.ndarray, icc: bytes) -> np.ndarray:
+    """``px`` interpreted in ``icc``, converted to sRGB by littleCMS (what a colour-managed viewer shows)."""
+    import io
+
+    from PIL import ImageCms
+
+    src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    dst = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    return np.asarray(ImageCms.profileToProfile(PILImage.fromarray(px), src, dst, outputMode="RGB")).astype(int)
+
+
+needs_jxlpy = pytest.mark.skipif(not jxlicc.available(), reason="jxlpy is not installed")
+
+
+@needs_jxlpy
+def test_jpegxl_keeps_a_display_p3_profile(tmp_path: Path) -> None:
+    src = tmp_path / "p3.png"
+    _p3_png(src)
+    exif = PILImage.Exif()
+    exif[0x010E] = "p3 description"
+    PILImage.open(src).save(src, "PNG", icc_profile=P3, exif=exif.tobytes())
+    opts = CompressOptions(target=parse_target("ssim>=0.95"), codec="jpegxl", hooks=PhotoHooks())
+    rec = compress_paths([src], tmp_path / "out", opts).records[0]
+    assert not rec.get("error") and rec["codec"] == "jpegxl", rec.get("error")
+    assert not any("left out" in d for d in rec.get("decisions") or [])
+    data = Path(rec["output"]).read_bytes()
+    meta = read_metadata(data, "jpegxl")
+    icc = meta.get("icc_profile")
+    assert icc is not None and not is_srgb(icc)  # a rebuilt equivalent of the P3 profile, not sRGB
+    assert b"p3 description" in (meta.get("exif") or b"")
+    # the same pixels mean the same colours through the written profile as through the source's
+    px = photo_like(64, 80, seed=2)
+    assert np.abs(_to_srgb(px, icc) - _to_srgb(px, P3)).max() <= 2
+    assert np.abs(_to_srgb(px, P3) - px).max() >= 10  # (the profile matters for these pixels)
+    # decoded pixels stay in the source's colour space (not converted to sRGB)
+    decoded = read_image(Path(rec["output"])).pixels.astype(int)
+    assert np.abs(decoded - px).mean() < 4
+    assert read_image(Path(rec["output"])).metadata.get("icc_profile") == icc
+
+
+@needs_jxlpy
+def test_lossless_jpegxl_keeps_the_profile_bytes() -> None:
+    from qualipress import codecs
+    from qualipress.io.metadata import Carry
+
+    px = photo_like(48, 64, seed=3)
+    data = codecs.get("jpegxl").encode(px, lossless=True, metadata=Carry(P3))
+    assert read_metadata(data, "jpegxl").get("icc_profile") == P3
+    assert np.array_equal(codecs.get("jpegxl").decode(data).pixels, px)
+
+
+@needs_jxlpy
+def test_srgb_jpegxl_files_still_read_as_srgb() -> None:
+    from qualipress import codecs
+
+    data = codecs.get("jpegxl").encode(photo_like(32, 32, seed=1), quality=1.0)
+    assert "icc_profile" not in read_metadata(data, "jpegxl")
+
+
+@needs_jxlpy
+@pytest.mark.parametrize(("distance", "quality"), [(1.0, 90), (0.1, 99), (6.4, 30), (25.0, 0), (15.27, 10)])
+def test_distance_to_libjxl_quality(distance: float, quality: int) -> None:
+    assert jxlicc.quality_for_distance(distance) == quality

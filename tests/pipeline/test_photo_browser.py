@@ -7,6 +7,7 @@ the browser, and HEIF must not (if Chromium learns HEIF, the table may grow).
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +16,13 @@ import pytest
 from qualipress import codecs
 from qualipress.browser import CHROMIUM_ARGS, chromium_path
 from qualipress.cli import main
+from qualipress.codecs import jxlicc
 from qualipress.io import sniff
 from qualipress.io.metadata import read_metadata
 from qualipress.pipeline import read_report
 from qualipress.pipeline.delivery import WEB_CODECS
 from tests.io.test_metadata import SRGB
+from tests.pipeline.test_jxl_icc import P3
 from tests.pipeline.test_photo import oriented_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -40,17 +43,27 @@ _RENDER = """async (src) => {
 }"""
 
 
+def _unavailable(why: str) -> None:
+    """Skip, or fail where the browser is required (``QUALIPRESS_REQUIRE_BROWSER=1``, set by ``.ci/run``)."""
+    if os.environ.get("QUALIPRESS_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser test required but {why}")
+    pytest.skip(why)
+
+
 @pytest.fixture(scope="module")
 def page():
     executable = chromium_path()
     if executable is None:
-        pytest.skip("Debian chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
+        _unavailable("Debian chromium is not installed")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _unavailable("playwright is not installed")
     with sync_api.sync_playwright() as pw:
         try:
             browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         except Exception as exc:  # a browser that cannot start here is an environment problem
-            pytest.skip(f"chromium does not start: {exc}")
+            _unavailable(f"chromium does not start: {exc}")
         yield browser.new_page()
         browser.close()
 
@@ -106,3 +119,81 @@ def test_avif_with_embedded_icc_still_renders(page) -> None:
     data = codecs.get("avif").encode(arr, quality=80, metadata=Carry(SRGB))
     got = render(page, data)
     assert got["ok"] and (got["w"], got["h"]) == (60, 40) and _red(got["tr"])
+
+
+#: Patch centres of :func:`_p3_patches` and what the test compares there.
+_PATCH_JS = """async (src) => {
+  const im = new Image(); im.src = src;
+  try { await im.decode(); } catch (e) { return null; }
+  const c = document.createElement('canvas'); c.width = im.naturalWidth; c.height = im.naturalHeight;
+  const g = c.getContext('2d'); g.drawImage(im, 0, 0);
+  return [[16, 16], [48, 16], [80, 16], [16, 48], [48, 48], [80, 48]].map(
+    ([x, y]) => Array.from(g.getImageData(x - 1, y - 1, 3, 3).data.slice(0, 3)));
+}"""
+
+
+def _p3_patches(path: Path) -> np.ndarray:
+    """Six flat saturated patches (32x32 each) in a PNG tagged Display P3."""
+    from PIL import Image as PILImage
+
+    arr = np.zeros((64, 96, 3), np.uint8)
+    colours = [(220, 30, 30), (30, 200, 40), (40, 60, 220), (200, 200, 60), (128, 128, 128), (240, 120, 200)]
+    for k, c in enumerate(colours):
+        arr[(k // 3) * 32:(k // 3 + 1) * 32, (k % 3) * 32:(k % 3 + 1) * 32] = c
+    PILImage.fromarray(arr).save(path, "PNG", icc_profile=P3)
+    return np.array(colours)
+
+
+def test_web_outputs_show_the_colours_of_a_display_p3_input(page, tmp_path: Path) -> None:
+    """The ICC half of the goal with a profile that matters: Chromium colour-manages a Display P3 input (its red
+    (220, 30, 30) shows as about (241, 0, 0)); every ``--for web`` output must show what the input shows, which it
+    does only if its profile (or an equivalent colour description) came along."""
+    src = tmp_path / "p3.png"
+    raw = _p3_patches(src)
+    shown = np.array(page.evaluate(_PATCH_JS, "data:image/png;base64," + base64.b64encode(src.read_bytes()).decode()))
+    assert np.abs(shown - raw).max() >= 20  # the profile changes what is displayed
+    checked = []
+    for codec in [c for c in ("jpeg", "webp", "avif", "jpegxl", "png") if c in WEB_CODECS]:
+        out = tmp_path / f"out-{codec}"
+        rc = main(["compress", str(src), "-o", str(out), "--codec", codec, "--for", "web", "--target", "ssim>=0.95",
+                   "--no-film", "--allow-larger"])
+        rec = read_report(out / "qualipress-report.jsonl")[-1]
+        if rec.get("error"):
+            # only JPEG XL without jxlpy (which writes the profile) may refuse, and it must say so
+            assert codec == "jpegxl" and not jxlicc.available() and "Display P3" in rec["error"], (codec, rec["error"])
+            continue
+        assert rc == 0, codec
+        data = Path(rec["output"]).read_bytes()
+        got = page.evaluate(_PATCH_JS, f"data:{_MIME[sniff(data[:32])]};base64," + base64.b64encode(data).decode())
+        assert got is not None, codec
+        assert np.abs(np.array(got) - shown).max() <= 8, (codec, got, shown.tolist())
+        checked.append(codec)
+    assert {"jpeg", "webp", "avif", "png"} | ({"jpegxl"} if jxlicc.available() else set()) <= set(checked), checked
+
+
+def test_fractional_avif_renders(page) -> None:
+    """A byte budget's AVIF (Pillow's encoder with AOM delta-q strength, :mod:`qualipress.codecs.avifq`)."""
+    from qualipress.codecs import avifq
+
+    if not avifq.available():
+        pytest.skip("Pillow without AVIF")
+    arr = np.zeros((40, 60, 3), np.uint8)
+    arr[:10, -10:] = (220, 30, 30)
+    data = codecs.get("avif").encode(arr, quality=62.5)
+    assert data != codecs.get("avif").encode(arr, quality=62)
+    got = render(page, data)
+    assert got["ok"] and (got["w"], got["h"]) == (60, 40) and _red(got["tr"]) and not _red(got["tl"])
+
+
+def test_deep_jpegxl_shows_the_same_light_as_its_8_bit_twin(page) -> None:
+    """QA: imagecodecs tagged 16-bit JPEG XL linear light, so Chromium showed sRGB mid-grey (128) as 187."""
+    from qualipress.io import Image
+
+    grey = np.zeros((32, 48, 3), np.uint16)
+    grey[...] = (128 * 257, 64 * 257, 200 * 257)
+    for bits, px in ((16, grey), (10, grey >> 6)):
+        for kw in ({"quality": 1.0}, {"lossless": True}):
+            data = codecs.get("jpegxl").encode(Image(np.ascontiguousarray(px), bits, "srgb"), **kw)
+            shown = render(page, data)
+            assert shown["ok"], shown
+            assert np.abs(np.array(shown["tl"]) - [128, 64, 200]).max() <= 3, (bits, kw, shown["tl"])

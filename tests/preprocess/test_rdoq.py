@@ -130,8 +130,8 @@ def _real_levels(data: bytes, tmp_path, planes: int, shape: tuple[int, int], fac
 @pytest.mark.parametrize("quality", [40, 75, 92])
 def test_real_encoder_writes_the_chosen_levels(tmp_path, quality):
     img = textured(96, 128, seed=4, noise=4.0)
-    out, levels = rdoq(img, quality, settings=RdoqSettings(strength=0.05))
-    assert not np.array_equal(out.pixels, img.pixels)
+    out, levels = rdoq(img, quality, settings=RdoqSettings(strength=1.0, chroma=True))
+    assert not np.array_equal(out.pixels, img.pixels) and len(levels) == 3
     c = codecs.get("jpeg")
     factors = jpeg_layout("jpeg", quality).factors
     plain = predicted_levels(img, quality)
@@ -159,7 +159,7 @@ def test_saves_bits_at_equal_psnr_against_the_codecs_own_curve():
     psnr = np.array([p.values()["psnr"] for p in anchor])
     logb = np.log([p.bytes for p in anchor])
     for q in (50, 70):
-        edited, _ = rdoq(img, q, settings=RdoqSettings(strength=0.05))
+        edited, _ = rdoq(img, q, settings=RdoqSettings(strength=1.0))
         p = probe(edited, c, q, reference=ref, metrics=("psnr",))
         plain = anchor[grid.index(q)] if q in grid else probe(img, c, q, reference=ref, metrics=("psnr",))
         assert p.bytes < plain.bytes
@@ -251,3 +251,16 @@ def test_compress_with_rdoq_pre_edits_each_probe(tmp_path):
 def _record(outdir) -> dict:
     lines = (outdir / "qualipress-report.jsonl").read_text().splitlines()
     return next(r for r in map(json.loads, filter(None, lines)) if r.get("output"))
+
+
+def test_masking_moves_the_edits_into_busy_blocks():
+    flat = textured(64, 128, seed=5, noise=1.0).pixels.astype(np.int16)
+    busy = textured(64, 128, seed=6, noise=14.0).pixels.astype(np.int16)
+    img = Image(np.ascontiguousarray(np.concatenate([flat, busy], axis=0).astype(np.uint8)), 8)
+
+    def busy_share(masking: float) -> float:
+        out, _ = rdoq(img, 60, settings=RdoqSettings(masking=masking))
+        diff = np.abs(out.pixels.astype(int) - img.pixels.astype(int))
+        return float(diff[64:].sum() / max(diff.sum(), 1))
+
+    assert busy_share(1.0) > busy_share(0.0)

@@ -27,6 +27,7 @@ from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.errors import CodecUnavailableError, InputError, UnsupportedError
 from qualipress.io.image import Image, check_dimensions
 from qualipress.io.readers import register_reader
+from qualipress.io.transfer import ALPHA_KEY
 
 #: name → "module:Class". Order is the order ``qualipress codecs`` lists them and ``--codec auto`` tries them.
 CODECS: dict[str, str] = {
@@ -201,18 +202,30 @@ def decode_as(fmt: str, data: bytes) -> Image:
 def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
     """Decode ``data`` and describe it like ``reference`` (same bit depth and transfer), ready for metrics.
 
-    Codecs that scale a shallow image into a deeper container (10-bit into 12-bit JPEG) are scaled back.
+    Codecs that scale a shallow image into a deeper container (10-bit into 12-bit JPEG) are scaled back; a codec
+    whose container depth depends on more than the bit depth says it through ``container_depth(reference)``
+    (JPEG XL: 16 for colour-tagged 10-bit images, see :mod:`qualipress.codecs.jxlcolour`).
     """
     out = codec.decode(data)
     px = out.pixels
     if reference.is_float:
         raise UnsupportedError("decode_like needs an integer reference; compare perceptual images")
-    if codec.info.scales_to_container:
-        stored = codec.storage_depth(reference.bit_depth) or reference.bit_depth
+    depth_of = getattr(codec, "container_depth", None)
+    if callable(depth_of) or codec.info.scales_to_container:
+        stored = (depth_of(reference) if callable(depth_of) else codec.storage_depth(reference.bit_depth)) \
+            or reference.bit_depth
         shift = stored - reference.bit_depth
         if shift > 0:
-            px = ((px.astype(np.uint32) + (1 << (shift - 1))) >> shift).astype(px.dtype)
-            px = np.minimum(px, (1 << reference.bit_depth) - 1).astype(px.dtype)
+            # (px + 2^(shift-1)) >> shift = (px >> shift) + bit (shift - 1) of px: the same values in the
+            # container's own dtype, in place (no uint32 copies of the frame)
+            px = px if px.flags.writeable and px.flags.owndata else px.copy()
+            for r0 in range(0, px.shape[0], 64):  # strips: the temporary stays small
+                part = px[r0: r0 + 64]
+                half = np.right_shift(part, shift - 1)
+                half &= 1
+                np.right_shift(part, shift, out=part)
+                part += half
+            np.minimum(px, (1 << reference.bit_depth) - 1, out=px)
     target_dtype = reference.pixels.dtype
     if px.dtype != target_dtype:
         if px.dtype == np.uint16 and target_dtype == np.uint8 and int(px.max(initial=0)) < 256:
@@ -228,7 +241,10 @@ def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
             px = np.concatenate([grey, px[..., 3:]], axis=2) if reference.n_channels == 2 else grey
         else:
             raise UnsupportedError(f"decoded shape {px.shape} differs from the source {reference.pixels.shape}")
-    return Image(px, reference.bit_depth, reference.transfer, reference.colorspace)
+    # the decoded alpha means what the reference's does (premultiplied PQ copies of EXRs)
+    kind = reference.metadata.get(ALPHA_KEY) if reference.has_alpha else None
+    return Image(px, reference.bit_depth, reference.transfer, reference.colorspace,
+                 {ALPHA_KEY: kind} if kind else {})
 
 
 def _file_reader(fmt: str) -> Callable[[Path, int], Image]:
@@ -250,9 +266,32 @@ def _file_reader(fmt: str) -> Callable[[Path, int], Image]:
             pass
         image = decode_as(fmt, path.read_bytes())
         check_dimensions(image.width, image.height, max_pixels=max_pixels)
+        if fmt == "heif":
+            left = _heif_left_out(path)
+            if left:
+                image = Image(image.pixels, image.bit_depth, image.transfer, image.colorspace,
+                              {**image.metadata, "not_carried": left}, image.source)
         return image
 
     return read
+
+
+def _heif_left_out(path: Path) -> str | None:
+    """What a HEIF file holds besides its primary image (further images, depth maps, auxiliary images), which
+    qualipress neither compresses nor carries; None when nothing."""
+    try:
+        import pillow_heif
+
+        heif = pillow_heif.open_heif(str(path))
+        others = len(heif) - 1
+        depth = sum(len(im.info.get("depth_images") or []) for im in heif)
+        aux = sum(len(im.info.get("aux") or {}) for im in heif)
+    except Exception:
+        return None
+    parts = [f"{n} {what}" for n, what in ((others, "further image(s)"), (depth, "depth map(s)"),
+                                             (aux, "auxiliary image(s)")) if n]
+    return f"HEIF holds {', '.join(parts)} besides the primary image: only the primary is compressed" if parts \
+        else None
 
 
 for _fmt in _READ_THROUGH_CODECS:

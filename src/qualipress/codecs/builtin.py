@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from qualipress.codecs import avifq, jxlcolour, jxlicc
 from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
-from qualipress.io.metadata import embed_fields
+from qualipress.io.metadata import Carry, embed, embed_fields, is_srgb
 from qualipress.io.writers import encode_png, encode_tiff
 
 
@@ -209,7 +210,12 @@ def _jxl_grid() -> tuple[float, ...]:
 
 class JpegXlCodec(_ImagecodecsMixin, Codec):
     """JPEG XL (libjxl), 8–16 bit, alpha. Quality is the butteraugli ``distance`` (lower is better; 1.0 ≈ visually
-    lossless). Options: ``effort`` (1–9, default 7)."""
+    lossless). Options: ``effort`` (1–9, default 7).
+
+    8-bit images go through imagecodecs (tagged sRGB), or through jxlpy when they carry a non-sRGB ICC profile
+    (:mod:`qualipress.codecs.jxlicc`); deeper sRGB / BT.709 ones through OpenImageIO's writer,
+    tagged with their real transfer function (:mod:`qualipress.codecs.jxlcolour`: imagecodecs tags every deeper
+    image linear light, which stays so for PQ and log images)."""
 
     name = "jpegxl"
     module_attr = "jpegxl"
@@ -221,11 +227,40 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         options={"effort": OptionSpec("libjxl effort 1-10 (default 7)", low=1, high=10)},
     )
 
+    def encode(self, image: Image | np.ndarray, *, quality: float | None = None, lossless: bool = False,
+               **options: Any) -> bytes:
+        """As :meth:`Codec.encode`; a non-sRGB ICC profile in ``metadata`` is written by jxlpy when it can be
+        (8-bit, :mod:`qualipress.codecs.jxlicc`), EXIF/XMP then go in boxes as usual."""
+        carry = options.get("metadata")
+        icc = getattr(carry, "icc", None)
+        img = as_image(image)
+        if not icc or is_srgb(icc) or not jxlicc.can_carry(img.bit_depth):
+            return super().encode(img, quality=quality, lossless=lossless, **options)
+        rest = Carry(None, carry.exif, carry.xmp)
+        options = {k: v for k, v in options.items() if k != "metadata"}
+        self.check_options(options)
+        img = self.prepare(img)
+        q = self.info.quality
+        assert q is not None
+        distance = None if lossless else (q.default if quality is None else q.check(quality))
+        data = jxlicc.encode(_plane(img), icc, distance=distance, lossless=lossless,
+                             effort=int(options.get("effort", 7)))
+        if rest.fields():
+            data = embed(data, self.info.extension, rest, channels=img.n_channels)
+        return data
+
+    def container_depth(self, reference: Image) -> int:
+        """Bits per sample the decoder returns for an encode of ``reference`` (see ``codecs.decode_like``)."""
+        return jxlcolour.STORED_BITS if jxlcolour.tagged(reference) else reference.bit_depth
+
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
 
-        kw: dict[str, Any] = {"bitspersample": image.bit_depth, "effort": int(options.get("effort", 7)),
-                              "numthreads": 2}
+        effort = int(options.get("effort", 7))
+        if jxlcolour.tagged(image):
+            return jxlcolour.encode_tagged(image, distance=None if lossless else float(quality or 1.0),
+                                           effort=effort)
+        kw: dict[str, Any] = {"bitspersample": image.bit_depth, "effort": effort, "numthreads": 2}
         if lossless:
             return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=True, **kw))
         return bytes(imagecodecs.jpegxl_encode(_plane(image), lossless=False, distance=float(quality or 1.0), **kw))
@@ -269,12 +304,10 @@ class AvifCodec(_ImagecodecsMixin, Codec):
             px = np.repeat(px[..., None], 3, axis=2)
         if depth != image.bit_depth:
             px = px << (depth - image.bit_depth)
-        if not lossless and quality is not None and quality != round(quality) and depth == 8:
-            from qualipress.codecs import avifq
-
-            if avifq.available():
-                # between integer qualities: AOM's delta-q strength (a byte budget refines here)
-                return avifq.encode_fractional(px, float(quality), int(options.get("speed", 6)))
+        if (not lossless and quality is not None and quality != round(quality) and depth == 8
+                and avifq.available()):
+            # between integer qualities: AOM's delta-q strength (a byte budget refines here)
+            return avifq.encode_fractional(px, float(quality), int(options.get("speed", 6)))
         level = 100 if lossless else int(round(quality or 70))
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
                                              bitspersample=depth, numthreads=2))

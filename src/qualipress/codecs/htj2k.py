@@ -46,8 +46,8 @@ class Htj2kCodec(_ImagecodecsMixin, Codec):
         if 8 < image.bit_depth < 16:
             shift = 16 - image.bit_depth
             meta = dict(image.metadata, container_shift=shift)
-            return Image(image.pixels.astype(np.uint16) << shift, 16, image.transfer, image.colorspace, meta,
-                         image.source)
+            px = np.left_shift(image.pixels, shift, dtype=np.uint16)  # one copy, not astype + shift
+            return Image(px, 16, image.transfer, image.colorspace, meta, image.source)
         return image
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:

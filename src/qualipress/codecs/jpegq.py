@@ -17,18 +17,11 @@ import math
 
 import numpy as np
 
-from qualipress.io.metadata import IJG_LUMA
+from qualipress.io.jpegtables import ANNEX_K_CHROMA, ANNEX_K_LUMA
 
-#: ITU-T T.81 Annex K.1 luminance table, natural (row-major) order (defined in :mod:`qualipress.io.metadata`).
-LUMA_BASE = tuple(int(v) for v in IJG_LUMA)
-#: ITU-T T.81 Annex K.2 chrominance table, natural order.
-CHROMA_BASE = (
-    17, 18, 24, 47, 99, 99, 99, 99,
-    18, 21, 26, 66, 99, 99, 99, 99,
-    24, 26, 56, 99, 99, 99, 99, 99,
-    47, 66, 99, 99, 99, 99, 99, 99,
-    *(99,) * 32,
-)
+#: ITU-T T.81 Annex K.1 luminance and K.2 chrominance tables, natural (row-major) order, as integers.
+LUMA_BASE = tuple(int(v) for v in ANNEX_K_LUMA.ravel())
+CHROMA_BASE = tuple(int(v) for v in ANNEX_K_CHROMA.ravel())
 
 
 def _ijg_scale(q: int) -> int:

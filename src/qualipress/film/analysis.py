@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError
-from qualipress.io import Image, as_image, to_perceptual
+from qualipress.io import Image, as_image, seen_colour, to_perceptual
 
 #: Block size (pixels) of the block measures.
 BLOCK = 16
@@ -84,12 +84,13 @@ def strips(image: Image, rows: int = STRIP_ROWS) -> Iterator[tuple[slice, Image]
 
 
 def code_plane(image: Image, fn: Callable[[np.ndarray], np.ndarray], *, code: bool = True) -> np.ndarray:
-    """``fn`` of the frame's perceptual code (``code``; else of its colour samples as they are), an ``(H, W)``
+    """``fn`` of the frame's perceptual code (``code``: the colour seen, :func:`qualipress.io.seen_colour`; else of
+    its colour samples as they are), an ``(H, W)``
     float32 plane computed strip by strip: every conversion here works sample by sample (luma row by row), so the
     plane equals ``fn`` of the whole code bit for bit, without the whole code in memory."""
     out = np.empty((image.height, image.width), np.float32)
     for r, sub in strips(image):
-        out[r] = fn(np.asarray(to_perceptual(sub) if code else sub.color().pixels, np.float32))
+        out[r] = fn(np.asarray(seen_colour(sub) if code else sub.color().pixels, np.float32))
     return out
 
 
@@ -101,7 +102,7 @@ def code_luma(image: Image) -> np.ndarray:
 def code_at(image: Image, mask: np.ndarray) -> np.ndarray:
     """Perceptual code ``(K, C)`` of the pixels where the boolean ``(H, W)`` ``mask`` is set (row-major order),
     converting only those pixels."""
-    return np.asarray(to_perceptual(replace(image, pixels=image.pixels[mask][None])), np.float32)[0]
+    return np.asarray(seen_colour(replace(image, pixels=image.pixels[mask][None])), np.float32)[0]
 
 
 # -- block plane fits ------------------------------------------------------------------------------------------
@@ -172,7 +173,7 @@ def bits_used(pixels: np.ndarray, bit_depth: int) -> dict[str, Any]:
     """
     if pixels.dtype.kind == "f":
         return {"declared": bit_depth, "used": None, "levels": None, "level_bits": None}
-    acc = int(np.bitwise_or.reduce(pixels.reshape(-1).astype(np.uint32)))
+    acc = int(np.bitwise_or.reduce(pixels.reshape(-1)))  # in the samples' own dtype: no widened copy
     zeros = bit_depth if acc == 0 else (acc & -acc).bit_length() - 1
     levels = max(_distinct(pixels[..., i]) for i in range(pixels.shape[2]))
     return {"declared": bit_depth, "used": bit_depth - zeros, "levels": levels,
@@ -182,7 +183,12 @@ def bits_used(pixels: np.ndarray, bit_depth: int) -> dict[str, Any]:
 def _distinct(channel: np.ndarray) -> int:
     """Number of distinct values of one integer channel (a histogram for ≤ 16-bit samples, no sort)."""
     if channel.dtype.kind == "u" and channel.dtype.itemsize <= 2:
-        return int(np.count_nonzero(np.bincount(channel.reshape(-1), minlength=1)))
+        # counted in strips of rows: bincount widens its input to int64 (4× a 16-bit channel)
+        counts = np.zeros(1 << (8 * channel.dtype.itemsize), np.int64)
+        for r0 in range(0, channel.shape[0], STRIP_ROWS):
+            part = channel[r0: r0 + STRIP_ROWS].reshape(-1)
+            counts[: int(part.max(initial=0)) + 1] += np.bincount(part)
+        return int(np.count_nonzero(counts))
     return int(np.unique(channel).size)
 
 
@@ -273,9 +279,10 @@ def colour(code: np.ndarray | Image) -> dict[str, Any]:
         return np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
 
     chroma = code_plane(code, chroma_of) if isinstance(code, Image) else chroma_of(code)
-    p99 = float(np.percentile(chroma, 99))
+    mean = float(chroma.mean())
+    p99 = float(np.percentile(chroma, 99, overwrite_input=True))  # chroma is ours: partitioned in place, no copy
     palette = int((cells >= max(1, 0.001 * chroma.size)).sum())
-    return {"chroma_mean": round(float(chroma.mean()), 5), "chroma_p99": round(p99, 5),
+    return {"chroma_mean": round(mean, 5), "chroma_p99": round(p99, 5),
             "monochrome": p99 <= MONO_CHROMA, "palette": palette}
 
 
@@ -284,20 +291,31 @@ def noise_sigma(y: np.ndarray, stats: BlockStats | None = None) -> float:
     h, w = y.shape
     if h < 3 or w < 3:
         return 0.0
-    yd = y.astype(np.float64)
-    lap = (yd[:-2, :-2] - 2 * yd[:-2, 1:-1] + yd[:-2, 2:]
-           - 2 * yd[1:-1, :-2] + 4 * yd[1:-1, 1:-1] - 2 * yd[1:-1, 2:]
-           + yd[2:, :-2] - 2 * yd[2:, 1:-1] + yd[2:, 2:])
-    absl = np.abs(lap)
+    sel_full = None
     if stats is not None and stats.residual.size >= 4:
         b = stats.block
         keep = stats.residual <= np.median(stats.residual)
         full = np.zeros((h, w), bool)
         full[: keep.shape[0] * b, : keep.shape[1] * b] = np.repeat(np.repeat(keep, b, 0), b, 1)
-        sel = full[1:-1, 1:-1]
-        if sel.any():
-            return float(math.sqrt(math.pi / 2) * absl[sel].mean() / 6.0)
-    return float(math.sqrt(math.pi / 2) * absl.mean() / 6.0)
+        sel_full = full[1:-1, 1:-1]
+    # the Laplacian in bands of rows (float64 temporaries the size of a band, not several copies of the frame);
+    # the samples it is averaged over are gathered in the same order, so the mean is the whole-frame mean
+    parts: list[np.ndarray] = []
+    step = max(1, _BAND_SAMPLES // w)
+    for r0 in range(0, h - 2, step):
+        r1 = min(h - 2, r0 + step)
+        yd = y[r0: r1 + 2].astype(np.float64)
+        lap = (yd[:-2, :-2] - 2 * yd[:-2, 1:-1] + yd[:-2, 2:]
+               - 2 * yd[1:-1, :-2] + 4 * yd[1:-1, 1:-1] - 2 * yd[1:-1, 2:]
+               + yd[2:, :-2] - 2 * yd[2:, 1:-1] + yd[2:, 2:])
+        absl = np.abs(lap, out=lap)
+        parts.append(absl[sel_full[r0:r1]] if sel_full is not None else absl.ravel())
+    samples = np.concatenate(parts)
+    if sel_full is not None and samples.size:
+        return float(math.sqrt(math.pi / 2) * samples.mean() / 6.0)
+    if sel_full is not None:  # no selected sample: the whole frame, as before
+        return noise_sigma(y, None)
+    return float(math.sqrt(math.pi / 2) * samples.mean() / 6.0)
 
 
 #: Fraction of blocks (those with the flattest neighbourhoods) where grain is measured.
@@ -412,7 +430,7 @@ class FrameArrays:
     def code(self) -> np.ndarray:
         """The frame's perceptual code, ``(H, W, C)`` float32, converted on each call (not kept: every measure
         here works from the frame strip by strip)."""
-        return np.asarray(to_perceptual(self.image), np.float32)
+        return np.asarray(seen_colour(self.image), np.float32)
 
 
 def log_linear_luma(arrays: FrameArrays, image: Image) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import Any
 from qualipress.errors import InputError, OutputError, QualipressError, UnsupportedError
 from qualipress.film import lossless, manifest
 from qualipress.film.sequence import FRAME_EXTENSIONS, expand_inputs, parse_name
-from qualipress.io import atomic_write_bytes, sha256_bytes, sha256_file
+from qualipress.io import atomic_write_bytes, find_images, sha256_bytes, sha256_file
 from qualipress.io.files import TEMP_PREFIX, remove_stale_temps
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
@@ -39,18 +39,24 @@ def source_list(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
     return out
 
 
-def left_out(inputs: Iterable[str | Path], outdir: str | Path) -> list[Path]:
+def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Path] | None = None) -> list[Path]:
     """Files inside the input directories that are not frame files, so :func:`archive_paths` does not store
-    them (checksum lists, notes, XML sidecars); hidden files and anything under ``outdir`` are not counted."""
+    them (checksum lists, notes, XML sidecars); hidden files and anything under ``outdir`` are not counted, nor
+    anything inside an earlier qualipress output folder that discovery skipped (:func:`qualipress.io.find_images`:
+    those folders are added to ``earlier`` when given)."""
     inputs = list(inputs)
     frames = {p for p, _ in source_list(inputs)}
-    out_root = Path(os.path.abspath(outdir))
+    skipped: list[Path] = []
+    find_images(inputs, suffixes=FRAME_EXTENSIONS, skipped_outputs=skipped)
+    if earlier is not None:
+        earlier += skipped
+    ignored = [Path(os.path.abspath(outdir)), *(Path(os.path.abspath(d)) for d in skipped)]
     extra: list[Path] = []
     for item in inputs:
         root = Path(os.path.abspath(item))
         if root.is_dir():
             extra += [p for p in sorted(root.rglob("*")) if p.is_file() and p not in frames
-                      and not p.name.startswith(".") and out_root not in p.parents]
+                      and not p.name.startswith(".") and not any(d in p.parents for d in ignored)]
     return extra
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qualipress.errors import ExitCode, QualipressError
+from qualipress.errors import ExitCode, InputError, OutputError, QualipressError
 from qualipress.film.lossless import DEFAULT_EFFORT, FAST_CODECS
 from qualipress.progress import Bar, progress_bar
 
@@ -74,8 +74,6 @@ def _guard_outputs(outputs: dict[Path, bool], inputs: list[Path], overwrite: boo
     ``outputs`` maps each path the command will write to whether an existing file there is our earlier output.
     An existing file inside an input directory counts as an input (a frame, a collection's manifest).
     """
-    from qualipress.errors import OutputError
-
     for out, ours in outputs.items():
         if not out.exists():
             continue
@@ -165,7 +163,12 @@ def archive_cmd(
     typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done, "
                f"{len(res.errors)} failed"
                + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
-    extra = left_out(inputs, output)
+    earlier: list[Path] = []
+    extra = left_out(inputs, output, earlier)
+    if earlier:
+        names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
+        typer.echo(f"note: skipped {len(earlier)} earlier qualipress output folder(s) inside the inputs: {names} "
+                   "(name one as an input to archive it anyway)")
     if extra:
         names = ", ".join(p.name for p in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
         typer.echo(f"note: {len(extra)} file(s) in the inputs are not frames and were not archived: {names}")
@@ -256,7 +259,6 @@ def make_testset_cmd(
     tiff: Annotated[bool, typer.Option("--tiff/--no-tiff", help="also write 16-bit TIFF frames")] = True,
 ) -> None:
     """Convert the shared EXRs to 10-bit log DPX and 16-bit TIFF sequences, deterministically."""
-    from qualipress.errors import InputError
     from qualipress.film.testset import Grain, default_source, make_testset
 
     try:

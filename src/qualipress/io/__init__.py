@@ -22,7 +22,15 @@ from qualipress.io.files import (
 )
 from qualipress.io.image import LAYOUTS, MAX_PIXELS, TRANSFERS, Image, as_image, check_dimensions
 from qualipress.io.readers import EXTENSIONS, IMAGE_SUFFIXES, read_image, register_reader, sniff
-from qualipress.io.transfer import PQ_REFERENCE_NITS, pq_decode, pq_encode, to_perceptual, to_perceptual_image
+from qualipress.io.transfer import (
+    PQ_REFERENCE_NITS,
+    alpha_premultiplied,
+    pq_decode,
+    pq_encode,
+    seen_colour,
+    to_perceptual,
+    to_perceptual_image,
+)
 from qualipress.io.writers import encode_png, encode_tiff, write_image
 
 __all__ = [
@@ -35,6 +43,7 @@ __all__ = [
     "TRANSFERS",
     "Found",
     "Image",
+    "alpha_premultiplied",
     "append_jsonl",
     "as_image",
     "atomic_path",
@@ -50,6 +59,7 @@ __all__ = [
     "read_jsonl",
     "register_reader",
     "remove_stale_temps",
+    "seen_colour",
     "sha256_bytes",
     "sha256_file",
     "sniff",

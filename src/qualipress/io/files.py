@@ -124,7 +124,8 @@ def atomic_write_text(path: str | Path, text: str, *, overwrite: bool = True) ->
     return atomic_write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
+    """``json.dumps(default=...)`` of reports and markers: numpy scalars and arrays as numbers, the rest as text."""
     if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "shape", None) == ():  # numpy scalar
         return obj.item()
     if hasattr(obj, "tolist"):  # numpy array
@@ -140,7 +141,7 @@ def append_jsonl(path: str | Path, record: dict[str, Any], *, sort_keys: bool = 
     line, so only the torn record is lost (:func:`read_jsonl` skips it), never the next one.
     """
     p = Path(path)
-    line = json.dumps(record, sort_keys=sort_keys, default=default or _json_default) + "\n"
+    line = json.dumps(record, sort_keys=sort_keys, default=default or json_default) + "\n"
     p.parent.mkdir(parents=True, exist_ok=True)
     with p.open("a+b") as fh:
         if fh.seek(0, os.SEEK_END) > 0:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
+from qualipress.io.jpegtables import ANNEX_K_LUMA, ijg_table
 
 #: Metadata policies of ``--metadata``.
 POLICIES = ("keep", "strip", "strip-gps")
@@ -168,7 +169,28 @@ def _jxl_metadata(data: bytes) -> dict[str, Any]:
         for key in ("icc_profile", "icc_description"):
             if key in jpeg:
                 out[key] = jpeg[key]
+    elif (icc := _jxl_codestream_icc(data)) is not None:
+        out["icc_profile"], out["icc_description"] = icc, icc_description(icc)
     return out
+
+
+#: Descriptions libjxl gives the profile it rebuilds for an sRGB colour encoding (``RGB_D65_SRG_Rel_SRG``, and the
+#: grey equivalent): such a file is sRGB.
+_JXL_SRGB = re.compile(r"^(RGB|Gra)_D65_(SRG_)?\w+_SRG$")
+
+
+def _jxl_codestream_icc(data: bytes) -> bytes | None:
+    """The colour profile a JPEG XL codestream describes (libjxl rebuilds one for an enumerated colour encoding), or
+    None when it is sRGB or jxlpy (optional, ``qualipress.codecs.jxlicc``) cannot read it."""
+    try:
+        import jxlpy
+
+        icc = bytes(jxlpy.JXLPyDecoder(data).get_icc_profile() or b"")
+    except Exception:
+        return None
+    if not icc or _JXL_SRGB.match(icc_description(icc) or ""):
+        return None
+    return icc
 
 
 def icc_description(icc: bytes) -> str | None:
@@ -189,11 +211,8 @@ def is_srgb(icc: bytes | None) -> bool:
     return "srgb" in (icc_description(icc) or "").lower()
 
 
-#: IJG luminance quantisation table at quality 50 (ITU-T T.81 Annex K.1), natural order.
-IJG_LUMA = np.array([
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.float64)
+_LUMA = ANNEX_K_LUMA.ravel()
+
 
 def estimate_jpeg_quality(luma_table: np.ndarray) -> int:
     """IJG quality (1–100) whose scaled luminance table is closest to ``luma_table`` (natural order, 64 values).
@@ -204,8 +223,7 @@ def estimate_jpeg_quality(luma_table: np.ndarray) -> int:
     t = np.asarray(luma_table, dtype=np.float64).ravel()
     best, best_err = 50, np.inf
     for q in range(1, 101):
-        scale = 5000 / q if q < 50 else 200 - 2 * q
-        ref = np.clip(np.floor((IJG_LUMA * scale + 50) / 100), 1, 255)
+        ref = ijg_table(_LUMA, q)
         err = float(np.abs(ref - t).sum())
         if err < best_err:
             best, best_err = q, err
@@ -240,27 +258,27 @@ def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
     Parameters
     ----------
     pixels : numpy.ndarray
-        ``(H, W, C)`` as stored in the file.
+        ``(H, W, ...)`` as stored in the file: pixels, or a mask / annotation map that must follow them.
     orientation : int
 
     Returns
     -------
     numpy.ndarray
-        Contiguous array; ``(W, H, C)`` for orientations 5–8.
+        Contiguous array; ``(W, H, ...)`` for orientations 5–8.
     """
     ops = {
         1: lambda a: a,
         2: lambda a: a[:, ::-1],
         3: lambda a: a[::-1, ::-1],
         4: lambda a: a[::-1],
-        5: lambda a: a.transpose(1, 0, 2),
+        5: lambda a: a.swapaxes(0, 1),
         6: lambda a: np.rot90(a, -1),
-        7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+        7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
         8: lambda a: np.rot90(a, 1),
     }
     if orientation not in ops:
         raise InputError(f"EXIF orientation {orientation} is not 1..8")
-    return np.ascontiguousarray(ops[orientation](pixels))
+    return np.ascontiguousarray(ops[orientation](np.asarray(pixels)))
 
 
 # -- policies -----------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import numpy as np
 from qualipress.errors import CodecUnavailableError, InputError, ModelError, UnsupportedError
 from qualipress.io.image import MAX_PIXELS, Image, as_image, check_dimensions
 from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
+from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
 #: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
 METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif", "jpegxl"})
@@ -107,7 +108,11 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
         head = fh.read(32)
     fmt = sniff(head)
     if fmt is None:
+        if head[:4] == b"GIF8":
+            raise UnsupportedError(f"{p}: GIF is not read by qualipress; convert it to PNG (one frame) first")
         raise InputError(f"{p}: not a recognised image format (first bytes {head[:8]!r})")
+    if fmt in ANIMATED_FORMATS:
+        _refuse_animation(p, fmt)
     reader = _READERS.get(fmt)
     if reader is None:
         raise UnsupportedError(f"{p}: no reader is registered for {fmt.upper()} files")
@@ -239,6 +244,28 @@ def _finish(pixels: np.ndarray, bit_depth: int | None, **kw: Any) -> Image:
     return Image(img.pixels, img.bit_depth, kw.get("transfer", img.transfer), kw.get("colorspace", "srgb"), meta)
 
 
+#: Formats that can hold an animation, checked by :func:`_refuse_animation`.
+ANIMATED_FORMATS = frozenset({"png", "webp", "avif", "jpegxl"})
+
+
+def _refuse_animation(path: Path, fmt: str) -> None:
+    """Refuse an animated file (APNG, animated WebP/AVIF/JPEG XL): an output would silently keep only its first
+    frame. Files Pillow cannot open here are left to their reader."""
+    try:
+        from PIL import Image as PILImage
+
+        with warnings.catch_warnings(), _pillow_limit_off():
+            warnings.simplefilter("ignore")
+            with PILImage.open(path) as im:
+                frames = int(getattr(im, "n_frames", 1) or 1) if getattr(im, "is_animated", False) else 1
+    except Exception:
+        return
+    if frames > 1:
+        raise UnsupportedError(f"{path}: animated {fmt.upper()} ({frames} frames): qualipress compresses still "
+                               "images and an output would keep only the first frame; extract the frames first "
+                               "(e.g. ffmpeg -i IN frame%04d.png)")
+
+
 def _pillow_size_check(path: Path, max_pixels: int) -> dict[str, Any]:
     from PIL import Image as PILImage
 
@@ -315,6 +342,9 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
             cmap = page.colormap
             arr = np.moveaxis(cmap[:, arr], 0, -1)
             bits = 16
+        extra = tuple(page.extrasamples or ())
+        if extra and int(extra[-1]) in (1, 2):  # ExtraSamples: 1 associated (premultiplied), 2 unassociated
+            meta[ALPHA_KEY] = PREMULTIPLIED if int(extra[-1]) == 1 else STRAIGHT
         for tag in ("Software", "DateTime", "Make", "Model", "ImageDescription"):
             t = page.tags.get(tag)
             if t is not None:
@@ -412,6 +442,8 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
         order = [names.index(c) for c in "RGB"] + ([names.index("A")] if "A" in names else [])
         arr = arr[..., order]
     meta["exr:alpha_dropped"] = False
+    if arr.shape[2] in (2, 4):
+        meta[ALPHA_KEY] = PREMULTIPLIED  # OpenEXR stores colour premultiplied by alpha
     return _finish(arr.astype(np.float32), 32, metadata=meta, transfer="linear")
 
 

@@ -36,6 +36,29 @@ def pq_decode(code: np.ndarray, *, reference_nits: float = PQ_REFERENCE_NITS) ->
     return (y * np.float32(10000.0 / reference_nits)).astype(np.float32)
 
 
+#: ``Image.metadata`` key saying how an alpha channel relates to the colour: :data:`PREMULTIPLIED` (colour already
+#: multiplied by alpha, "associated": OpenEXR, TIFF ExtraSamples = 1) or :data:`STRAIGHT` (colour independent of
+#: alpha: PNG, WebP, AVIF, JPEG XL, TIFF ExtraSamples = 2, DPX). When absent, float images are premultiplied
+#: (OpenEXR's convention) and integer images straight.
+ALPHA_KEY = "alpha"
+PREMULTIPLIED = "premultiplied"
+STRAIGHT = "straight"
+
+
+def alpha_premultiplied(image: Image) -> bool:
+    """Whether ``image`` has an alpha channel whose colour planes are already multiplied by it.
+
+    Premultiplied colour is what the image adds over any background: it is visible even where alpha is 0
+    (OpenEXR's emitted light, e.g. a candle flame). Straight colour where alpha is 0 is never seen.
+    """
+    if not image.has_alpha:
+        return False
+    kind = image.metadata.get(ALPHA_KEY)
+    if kind in (PREMULTIPLIED, STRAIGHT):
+        return kind == PREMULTIPLIED
+    return image.is_float
+
+
 def to_perceptual(image: Image) -> np.ndarray:
     """Pixels as float32 in [0, 1] in a perceptual encoding (alpha excluded).
 
@@ -48,6 +71,24 @@ def to_perceptual(image: Image) -> np.ndarray:
             return pq_encode(px)
         return np.clip(px, 0.0, 1.0).astype(np.float32)
     return px.astype(np.float32) * np.float32(1.0 / image.max_value)
+
+
+def seen_colour(image: Image, *, straight: bool | None = None) -> np.ndarray:
+    """The colour a viewer sees, as the metrics and the film checks compare it: :func:`to_perceptual`, multiplied
+    by the image's own alpha when that alpha is straight (not :func:`alpha_premultiplied`), i.e. the colour
+    composited over black; premultiplied colour is already that. ``straight`` overrides the image's own flag (a
+    decoded image is read the way its reference is).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (H, W, C) in [0, 1] (alpha excluded).
+    """
+    px = to_perceptual(image)
+    if image.has_alpha and ((not alpha_premultiplied(image)) if straight is None else straight):
+        a = image.alpha().astype(np.float32) * np.float32(1.0 / image.max_value)
+        px = px * (a[..., None] if px.ndim == 3 else a)
+    return px
 
 
 #: Bits per sample of the integer perceptual coding float sources are given to codecs in.
@@ -70,4 +111,7 @@ def to_perceptual_image(image: Image, *, bit_depth: int = PERCEPTUAL_BITS) -> Im
     q = np.rint(coded * peak).astype(dtype)
     transfer = "pq" if image.transfer == "linear" else image.transfer
     meta = dict(image.metadata, perceptual=f"{transfer} {bit_depth}-bit from float")
+    if image.has_alpha:
+        # the integer copy keeps the float source's alpha semantics (premultiplied unless said otherwise)
+        meta[ALPHA_KEY] = PREMULTIPLIED if alpha_premultiplied(image) else STRAIGHT
     return Image(q, bit_depth, transfer, image.colorspace, meta, image.source)

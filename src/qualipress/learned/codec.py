@@ -89,7 +89,9 @@ class LearnedCodec(Codec):
             library="compressai",
             lossless_fallback="png",
             notes="learned codec; weights from --weights, CompressAI's cache or the shipped model",
-            options={"weights": "path of a CompressAI-format weights file", "device": "torch device"},
+            options={"weights": "path of a CompressAI-format weights file", "device": "torch device",
+                     "refine": "encode-side latent refinement: gradient steps per image (0 = off; slower "
+                               "encode, smaller files at equal quality, same decoder)"},
         )
 
     @classmethod
@@ -152,7 +154,7 @@ class LearnedCodec(Codec):
 
         from qualipress.learned import ops
 
-        unknown = set(options) - {"weights", "device"}
+        unknown = set(options) - {"weights", "device", "refine"}
         if unknown:
             raise UnsupportedError(f"{self.name}: unknown options {sorted(unknown)}")
         assert quality is not None
@@ -167,10 +169,11 @@ class LearnedCodec(Codec):
         ph, pw = -h % factor, -w % factor
         padded = np.pad(px, ((0, ph), (0, pw), (0, 0)), mode="edge")
         model = loaded.model.to(device)
+        x = torch.from_numpy(padded.transpose(2, 0, 1).copy()).float().div_(255.0).unsqueeze(0).to(device)
+        latents = self._refined(loaded, x, step, quality, options.get("refine", 0), (h, w))
         with torch.inference_mode():
-            x = torch.from_numpy(padded.transpose(2, 0, 1).copy()).float().div_(255.0).unsqueeze(0).to(device)
             try:
-                strings, shape = ops.compress(model, x, step)
+                strings, shape = ops.compress(model, x, step, latents=latents)
             except Exception as exc:
                 raise CodecError(f"{self.name}: compression failed: {exc}") from exc
         header = qlc.QlcHeader(
@@ -185,6 +188,23 @@ class LearnedCodec(Codec):
             flags=flags,
         )
         return qlc.pack(header, strings)
+
+    def _refined(self, loaded: Any, x: Any, step: float, quality: float, refine: Any,
+                 region: tuple[int, int]) -> tuple[Any, Any] | None:
+        """Refined latents for ``refine`` iterations (see :mod:`qualipress.learned.refine`), None when off."""
+        from qualipress.learned.refine import MAX_ITERATIONS, lambda_for, refine_latents
+
+        if isinstance(refine, bool) or not isinstance(refine, (int, float)) or refine != int(refine) \
+                or not 0 <= refine <= MAX_ITERATIONS:
+            raise UnsupportedError(f"{self.name}: refine must be a whole number 0..{MAX_ITERATIONS}, not {refine!r}")
+        if not refine:
+            return None
+        try:
+            y, z, _ = refine_latents(loaded.model, x, step, iterations=int(refine),
+                                     lmbda=lambda_for(loaded, quality), region=region)
+        except UnsupportedError as exc:
+            raise UnsupportedError(f"{self.name}: {exc}") from exc
+        return y, z
 
     def decode(self, data: bytes, *, weights: str | os.PathLike[str] | None = None) -> Image:
         """Decode a ``.qlc`` file written by this architecture.

@@ -94,9 +94,17 @@ def _cl(x: Any) -> Any:
     return x.contiguous(memory_format=torch.channels_last)
 
 
-def compress(model: Any, x: Any, step: float = 1.0) -> tuple[list[list[bytes]], tuple[int, int]]:
-    """Entropy-code a padded ``(1, 3, H, W)`` tensor; returns ``(strings, latent_shape)``."""
+def compress(
+    model: Any, x: Any, step: float = 1.0, *, latents: tuple[Any, Any] | None = None
+) -> tuple[list[list[bytes]], tuple[int, int]]:
+    """Entropy-code a padded ``(1, 3, H, W)`` tensor; returns ``(strings, latent_shape)``.
+
+    ``latents=(y, z)`` (scale hyperprior only) codes these latents instead of ``g_a(x)`` and ``h_a(|y|)``,
+    e.g. the refined ones of :func:`qualipress.learned.refine.refine_latents`; the decoder is the same.
+    """
     kind = _kind(model)
+    if latents is not None and kind != "hyperprior":
+        raise CodecError(f"{type(model).__name__}: given latents are supported for the scale hyperprior only")
     if kind == "other":
         if step != 1.0:
             raise CodecError(f"{type(model).__name__} supports only the quantisation step 1")
@@ -104,11 +112,15 @@ def compress(model: Any, x: Any, step: float = 1.0) -> tuple[list[list[bytes]], 
         return [list(s) for s in out["strings"]], tuple(int(v) for v in out["shape"])  # type: ignore[return-value]
     import torch
 
-    y = model.g_a(_cl(x)).contiguous()
+    if latents is not None:
+        y, z = latents
+    else:
+        y = model.g_a(_cl(x)).contiguous()
     if kind == "factorized":
         strings = model.entropy_bottleneck.compress(y / step)
         return [list(strings)], (int(y.shape[-2]), int(y.shape[-1]))
-    z = model.h_a(torch.abs(y))
+    if latents is None:
+        z = model.h_a(torch.abs(y))
     shape = (int(z.shape[-2]), int(z.shape[-1]))
     z_strings = model.entropy_bottleneck.compress(z)
     z_hat = model.entropy_bottleneck.decompress(z_strings, shape)

@@ -22,6 +22,7 @@ from qualipress.io.image import Image
 from qualipress.metrics.core import (
     DEFAULT_TILE,
     FLOAT32_ERROR,
+    FLOAT32_TILE_ERROR,
     PSNR_CAP,
     MetricResult,
     Reference,
@@ -33,6 +34,7 @@ from qualipress.metrics.core import (
     ssim_map,
     ssimulacra2,
     ssimulacra2_available,
+    visible_mask,
 )
 
 
@@ -220,6 +222,7 @@ def prepare_reference(reference: Image | np.ndarray, *, data_range: float | None
 __all__ = [
     "DEFAULT_TILE",
     "FLOAT32_ERROR",
+    "FLOAT32_TILE_ERROR",
     "METRICS",
     "PSNR_CAP",
     "MetricResult",
@@ -238,4 +241,5 @@ __all__ = [
     "ssim",
     "ssim_map",
     "ssimulacra2",
+    "visible_mask",
 ]

@@ -2,6 +2,15 @@
 
 Definitions (all on images normalised to [0, 1] by :func:`qualipress.io.to_perceptual`, alpha excluded):
 
+Images with alpha: the metrics measure what is seen when the image is composited. Straight (non-premultiplied)
+colour is multiplied by its own alpha before measuring (the error of the composite over any background, for equal
+alpha), and when some reference pixels are fully transparent the whole-image SSIM and PSNR and their tiles are
+taken over the visible pixels only (reference alpha > 0; tiles without one are left out), so colour nobody sees
+neither fails nor inflates a score. Premultiplied colour (OpenEXR; see :func:`qualipress.io.alpha_premultiplied`)
+is measured as stored, everywhere: it is what the image adds over the background, also where alpha is 0. The
+alpha plane itself is bounded by the search (``search.alpha_kept``). MS-SSIM, SSIMULACRA 2 and butteraugli see
+the same premultiplied colour over the bounding box of the visible pixels (they have no per-pixel map to mask).
+
 ``psnr``
     ``10 log10(1 / MSE)`` over every sample of every colour channel; capped at :data:`PSNR_CAP` dB so identical
     images give a finite number. Per tile: the same on each tile.
@@ -39,7 +48,7 @@ import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image, as_image
-from qualipress.io.transfer import to_perceptual
+from qualipress.io.transfer import alpha_premultiplied, seen_colour
 
 #: PSNR of identical images (dB).
 PSNR_CAP = 100.0
@@ -51,6 +60,11 @@ DEFAULT_TILE = 256
 #: JPEG/WebP probes (docs/benchmarks.md). A decision closer than this to a threshold is re-measured in float64
 #: (:meth:`Reference.precise`, ``measure(..., precise=True)``). Metrics not listed are computed in float64.
 FLOAT32_ERROR: dict[str, float] = {"ssim": 2e-6, "psnr": 1e-4}
+#: The same bound for per-tile statistics (``@min``, ``@p1``, ``@p5``): a tile averages fewer pixels, whose float32
+#: errors share a sign in flat regions, so a tile's error approaches the per-pixel one. Measured on 10 photographs
+#: × 6 JPEG/WebP probes: SSIM up to 2.7e-6 on 64-px tiles and 1.0e-6 on 256-px ones, per pixel 5.5e-6
+#: (docs/benchmarks.md, § Search cost); 2e-5 covers the per-pixel worst case.
+FLOAT32_TILE_ERROR: dict[str, float] = {"ssim": 2e-5, "psnr": 1e-4}
 
 _K1, _K2 = 0.01, 0.03
 _C1, _C2 = _K1**2, _K2**2
@@ -101,6 +115,26 @@ def _r(v: float) -> float:
 
 
 # -- preparation ------------------------------------------------------------------------------------------
+def _straight(image: Image) -> bool:
+    """Whether ``image`` has straight (non-premultiplied) alpha, which the metrics apply to the colour."""
+    return image.has_alpha and not alpha_premultiplied(image)
+
+
+def visible_mask(image: Image) -> np.ndarray | None:
+    """The pixels whose colour is seen, when some are not: ``alpha > 0`` of an image with straight alpha and at
+    least one fully transparent (and one visible) pixel, else None. The 5-pixel border SSIM crops is left out
+    too when that leaves a pixel."""
+    if not _straight(image):
+        return None
+    alpha = image.alpha()
+    seen = alpha > 0
+    if seen.all() or not seen.any():
+        return None
+    inner = np.zeros_like(seen)
+    inner[_PAD:-_PAD or None, _PAD:-_PAD or None] = True
+    return seen & inner if (seen & inner).any() else seen
+
+
 def _prepare(reference: Image | np.ndarray, distorted: Image | np.ndarray,
              data_range: float | None) -> tuple[np.ndarray, np.ndarray]:
     """Both images as float32 (H, W, C) in [0, 1]."""
@@ -114,7 +148,7 @@ def _prepare(reference: Image | np.ndarray, distorted: Image | np.ndarray,
         dis = as_image(distorted)
         if not dis.is_float and not ref.is_float and dis.bit_depth != ref.bit_depth:
             dis = Image(dis.pixels, ref.bit_depth, ref.transfer)
-        a, b = to_perceptual(ref), to_perceptual(dis)
+        a, b = seen_colour(ref), seen_colour(dis, straight=_straight(ref))
     if a.shape != b.shape:
         raise InputError(f"images differ in shape: {a.shape} vs {b.shape}")
     return np.ascontiguousarray(a), np.ascontiguousarray(b)
@@ -147,8 +181,8 @@ def _tile_means(m: np.ndarray, tile: int) -> np.ndarray:
 
 def _stats(tiles: np.ndarray, value: float) -> dict[str, float]:
     flat = tiles.ravel()
-    return {"mean": value, "min": float(flat.min()), "p1": float(np.percentile(flat, 1)),
-            "p5": float(np.percentile(flat, 5))}
+    p1, p5 = np.percentile(flat, (1, 5))
+    return {"mean": value, "min": float(flat.min()), "p1": float(p1), "p5": float(p5)}
 
 
 def _check_mask(mask: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -172,13 +206,13 @@ def ssim_map(reference: Image | np.ndarray, distorted: Image | np.ndarray, *,
 
 #: Rows per strip: SSIM is computed strip by strip (with a halo of the window radius) so the working set stays
 #: in cache and peak memory stays small on 4K frames.
-_STRIP = 128
+_STRIP = 64
 #: Most samples (rows × width × channels) in one strip of :meth:`Reference.maps` (at least :data:`_STRIP` rows): a
-#: 768×512 RGB photograph is cut into strips of 227 rows, a 2K or 4K RGB frame into strips of 128. The six strip
-#: buffers then take 20 MB for a 2K RGB frame and 13 MB for a 2K grey plane (49 and 51 MB with 1 << 21), and
-#: ``maps`` was no slower: 52 vs 63 ms CPU on 2048×1080 RGB, 7.9 vs 8.6 ms on 768×512, same values
-#: (docs/film.md, lossy memory per worker).
-_STRIP_SAMPLES = 1 << 19
+#: 768×512 RGB photograph is cut into strips of 113 rows (lean references, 2K frames and up, use
+#: :data:`_LEAN_STRIP`). Smaller strips stay in cache: ``maps`` took 7.8-8.2 ms CPU per 768×512 RGB probe with
+#: 96-128-row strips against 9.0 with 227 (1 << 19 samples) and 9.6 with one strip, and 55 ms on a non-lean
+#: 2048×1080 RGB reference with 64-row strips against 65 with 128 (same values; docs/benchmarks.md, § Search cost).
+_STRIP_SAMPLES = 1 << 18
 
 
 def _strip_rows(shape: tuple[int, ...]) -> int:
@@ -276,6 +310,13 @@ def psnr(reference: Image | np.ndarray, distorted: Image | np.ndarray, *, data_r
     return _psnr_from_mse(float(np.mean(cv2.multiply(d, d), dtype=np.float64)))
 
 
+def _psnr_tiles(mse: float, mse_t: np.ndarray) -> MetricResult:
+    """PSNR from a whole-image and per-tile mean squared error."""
+    value = _psnr_from_mse(mse)
+    tiles = np.vectorize(_psnr_from_mse, otypes=[np.float64])(mse_t)
+    return MetricResult("psnr", value, tiles, _stats(tiles, value))
+
+
 def _psnr_result(se: np.ndarray, tile: int, mask: np.ndarray | None) -> MetricResult:
     """Whole-image (or masked) PSNR and per-tile statistics from the per-pixel squared error (channel mean)."""
     value = _psnr_from_mse(float(np.mean(se if mask is None else se[mask], dtype=np.float64)))
@@ -295,6 +336,10 @@ def _psnr_result(se: np.ndarray, tile: int, mask: np.ndarray | None) -> MetricRe
 #: with its halo equals the blur of the whole plane on the strip's rows), so this only trades memory for time.
 #: Smaller images (Kodak's 1.2 million samples) keep the planes: there speed matters more than 20 MB.
 _LEAN_SAMPLES = 1 << 22
+#: Rows per strip of a lean reference: its nine strip buffers take 9 MB for a 2K RGB frame (20 MB at
+#: :data:`_STRIP_SAMPLES`), and ``maps`` was no slower (process time, best of 7, 2048×1080 RGB: 0.104 s at 32 rows,
+#: 0.103 at 85; 0.118 at 16).
+_LEAN_STRIP = 32
 
 
 class Reference:
@@ -334,6 +379,7 @@ class Reference:
             self._image = as_image(reference)
             self._source = self._image
         self.data_range = data_range
+        self.visible = None if self._image is None else visible_mask(self._image)
         self._set(None, lean=lean)
 
     @classmethod
@@ -341,7 +387,7 @@ class Reference:
         """A reference from colour planes already normalised to [0, 1] (float32 (H, W, C)); distorted images
         given to it must be normalised the same way."""
         self = cls.__new__(cls)
-        self._image, self.data_range = None, 1.0
+        self._image, self.data_range, self.visible = None, 1.0, None
         a = a[..., None] if a.ndim == 2 else a
         self._source = np.ascontiguousarray(a, dtype=np.float32)
         self._set(self._source, lean=lean)
@@ -363,7 +409,7 @@ class Reference:
         img = x if isinstance(x, Image) else as_image(x)
         if rows is not None:
             img = Image(img.pixels[rows], img.bit_depth, img.transfer, img.colorspace, img.metadata, img.source)
-        return to_perceptual(img)
+        return seen_colour(img, straight=_straight(self._image))
 
     def _distorted(self, distorted: Image | np.ndarray) -> Image | np.ndarray:
         """``distorted`` ready for :meth:`_normalise` (an integer image takes the reference's bit depth), its
@@ -393,8 +439,8 @@ class Reference:
         p = self._planes(np.ascontiguousarray(a, dtype=dtype))
         self.dtype = np.dtype(dtype)
         self._shape = (a.shape[0], a.shape[1], a.shape[2])
-        self._rows = _strip_rows(self._shape)
         self._lean = bool(lean) if lean is not None else a.size >= _LEAN_SAMPLES
+        self._rows = min(self._shape[0], _LEAN_STRIP) if self._lean else _strip_rows(self._shape)
         self._work: list[np.ndarray] | None = None
         self._twin: Reference | None = None
         c = self._shape[2]
@@ -447,6 +493,7 @@ class Reference:
         window ``pack`` moves together (tile interiors)."""
         out = Reference.__new__(Reference)
         out._image, out.data_range, out.dtype = self._image, self.data_range, self.dtype
+        out.visible = None
         a, ux, lum0, cs0 = self._planes_full()
         out.a = np.ascontiguousarray(pack(a))
         out._source = out.a if self._image is None else self._image
@@ -481,6 +528,7 @@ class Reference:
         if self._twin is None:
             twin = Reference.__new__(Reference)
             twin._image, twin.data_range, twin._source = self._image, self.data_range, self._source
+            twin.visible = self.visible
             twin._set(self._planes_full()[0] if not self._lean else self._normalise(self._source), np.float64,
                       lean=self._lean)
             self._twin = twin
@@ -502,6 +550,17 @@ class Reference:
             self._work = [np.empty((rows, *shape[1:]), dtype=self.dtype) for _ in range(9 if self._lean else 6)]
         return self._work
 
+    def _rows_of(self, distorted: Image | np.ndarray | None,
+                 prepared: np.ndarray | None) -> Callable[[slice], np.ndarray]:
+        """Rows of the distorted image, normalised (from ``prepared`` or converted strip by strip)."""
+        if prepared is not None:
+            pb = self._planes(np.ascontiguousarray(prepared, dtype=self.dtype))
+            if pb.shape[:2] != self._shape[:2]:
+                raise InputError(f"images differ in shape: {self._shape} vs {prepared.shape}")
+            return lambda r: pb[r]
+        dis = self._distorted(distorted)  # type: ignore[arg-type]
+        return lambda r: self._planes(np.ascontiguousarray(self._normalise(dis, r), dtype=self.dtype))
+
     def maps(self, distorted: Image | np.ndarray | None = None, *,
              prepared: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per-pixel SSIM (channel mean, borders reflected) and squared error (channel mean), both (H, W) in the
@@ -511,25 +570,60 @@ class Reference:
         in strips of rows (with a halo of the window radius) so the buffers stay small on 4K frames
         (:data:`_STRIP_SAMPLES`); ``distorted`` is normalised strip by strip.
         """
-        if prepared is not None:
-            pb = self._planes(np.ascontiguousarray(prepared, dtype=self.dtype))
-            if pb.shape[:2] != self._shape[:2]:
-                raise InputError(f"images differ in shape: {self._shape} vs {prepared.shape}")
-
-            def rows_b(r: slice) -> np.ndarray:
-                return pb[r]
-        else:
-            dis = self._distorted(distorted)  # type: ignore[arg-type]
-
-            def rows_b(r: slice) -> np.ndarray:
-                return self._planes(np.ascontiguousarray(self._normalise(dis, r), dtype=self.dtype))
-        h, w, c = self._shape
-        plane = (h, w) if c == 1 else (h, w, c)
+        h, w, _ = self._shape
         s_out = np.empty((h, w), dtype=self.dtype)
         e_out = np.empty((h, w), dtype=self.dtype)
-        work = self._workspace(plane)
+        self._strips(self._rows_of(distorted, prepared), lambda r0, r1: (s_out[r0:r1], e_out[r0:r1]))
+        return s_out, e_out
+
+    def reduced(self, distorted: Image | np.ndarray | None = None, *, prepared: np.ndarray | None = None,
+                tile: int = DEFAULT_TILE) -> tuple[float, np.ndarray, float, np.ndarray]:
+        """What :meth:`measure` reports from the two maps, without the maps: whole-image SSIM (border cropped as
+        in :func:`ssim`), per-tile SSIM means, whole-image and per-tile mean squared error.
+
+        Each strip's maps are summed (float64) into the totals and tile sums as they come out, so no full-size
+        map is made. The sums run in another order than over whole maps: the values agree with the full maps'
+        to float64 rounding (about 1e-15, far inside :data:`FLOAT32_ERROR`), not bit for bit.
+        """
+        h, w, _ = self._shape
+        crop = h > 2 * _PAD and w > 2 * _PAD
+        y0, x0 = np.arange(0, h, tile), np.arange(0, w, tile)
+        s_cols = np.zeros((y0.size, w), np.float64)
+        e_cols = np.zeros((y0.size, w), np.float64)
+        total = [0.0, 0.0]
+        rows = min(h, self._rows)
+        bufs = (np.empty((rows, w), self.dtype), np.empty((rows, w), self.dtype))
+
+        def dest(r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
+            return bufs[0][: r1 - r0], bufs[1][: r1 - r0]
+
+        def done(r0: int, r1: int, s_map: np.ndarray, e_map: np.ndarray) -> None:
+            c0, c1 = (max(r0, _PAD), min(r1, h - _PAD)) if crop else (r0, r1)
+            if c1 > c0:
+                part = s_map[c0 - r0: c1 - r0, _PAD: w - _PAD] if crop else s_map[c0 - r0: c1 - r0]
+                total[0] += float(cv2.sumElems(cv2.reduce(part, 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F))[0])
+            total[1] += float(cv2.sumElems(cv2.reduce(e_map, 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F))[0])
+            for ty in range(r0 // tile, (r1 - 1) // tile + 1):  # the tile rows this strip touches
+                a, b = max(r0, ty * tile) - r0, min(r1, (ty + 1) * tile) - r0
+                s_cols[ty] += cv2.reduce(s_map[a:b], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
+                e_cols[ty] += cv2.reduce(e_map[a:b], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
+
+        self._strips(self._rows_of(distorted, prepared), dest, done)
+        counts = np.outer(np.diff(np.append(y0, h)), np.diff(np.append(x0, w)))
+        n_crop = (h - 2 * _PAD) * (w - 2 * _PAD) if crop else h * w
+        return (total[0] / n_crop, np.add.reduceat(s_cols, x0, axis=1) / counts, total[1] / (h * w),
+                np.add.reduceat(e_cols, x0, axis=1) / counts)
+
+    def _strips(self, rows_b: Callable[[slice], np.ndarray],
+                dest: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
+                done: Callable[[int, int, np.ndarray, np.ndarray], None] | None = None) -> None:
+        """Compute the SSIM and squared-error maps strip by strip into ``dest(r0, r1)`` (two (r1 - r0, W) arrays),
+        calling ``done(r0, r1, ssim, squared_error)`` after each strip."""
+        h, w, c = self._shape
+        work = self._workspace((h, w) if c == 1 else (h, w, c))
         for r0 in range(0, h, self._rows):
             r1 = min(h, r0 + self._rows)
+            s_dst, e_dst = dest(r0, r1)
             h0, h1 = max(0, r0 - _PAD), min(h, r1 + _PAD)
             k0, k1 = r0 - h0, r1 - h0
             d, xd, dd, ud, exd, edd = (buf[: h1 - h0] for buf in work[:6])
@@ -552,7 +646,7 @@ class Reference:
             ud = _blur(d, ud)[k0:k1]
             exd = _blur(xd, exd)[k0:k1]
             edd = _blur(dd, edd)[k0:k1]
-            self._channel_mean(dd[k0:k1], e_out[r0:r1])
+            self._channel_mean(dd[k0:k1], e_dst)
             t = cv2.multiply(ux, ud, dst=xd[k0:k1])                        # ux ud
             big_a = cv2.addWeighted(exd, 2.0, t, -2.0, 0.0, dst=exd)       # 2 cxd
             big_a = cv2.add(big_a, cs0, dst=big_a)                         # A
@@ -563,8 +657,9 @@ class Reference:
             den_l = cv2.add(big_l, ud2, dst=ud2)
             num = cv2.multiply(big_a, big_l, dst=big_a)
             den = cv2.multiply(den_c, den_l, dst=den_c)
-            self._channel_mean(cv2.divide(num, den, dst=num), s_out[r0:r1])
-        return s_out, e_out
+            self._channel_mean(cv2.divide(num, den, dst=num), s_dst)
+            if done is not None:
+                done(r0, r1, s_dst, e_dst)
 
     def _channel_mean(self, x: np.ndarray, out: np.ndarray) -> None:
         """Mean over the colour planes of an (h, w, C) block into ``out`` (one pass, ``cv2.transform``)."""
@@ -576,6 +671,29 @@ class Reference:
             res = cv2.transform(x, self._to_mean, dst=out)
             if res is not out and not np.shares_memory(res, out):
                 out[...] = res
+
+    def _box(self) -> tuple[slice, slice]:
+        """The bounding box of the visible pixels (the whole image when all are), where global metrics are
+        measured; at least :data:`_WIN` pixels a side where the image allows."""
+        if self.visible is None:
+            return slice(None), slice(None)
+        rows, cols = np.flatnonzero(self.visible.any(axis=1)), np.flatnonzero(self.visible.any(axis=0))
+        out = []
+        for idx, n in ((rows, self.visible.shape[0]), (cols, self.visible.shape[1])):
+            lo, hi = int(idx[0]), int(idx[-1]) + 1
+            grow = max(0, _WIN - (hi - lo))
+            lo = max(0, lo - grow)
+            out.append(slice(lo, min(n, max(hi, lo + _WIN))))
+        return out[0], out[1]
+
+    def _seen(self, mask: np.ndarray | None) -> np.ndarray | None:
+        """``mask`` restricted to the visible pixels (see :meth:`measure`)."""
+        if self.visible is None:
+            return mask
+        if mask is None:
+            return self.visible
+        both = np.asarray(mask).astype(bool) & self.visible if np.shape(mask) == self.visible.shape else mask
+        return both if np.any(both) else mask
 
     def measure(self, distorted: Image | np.ndarray, metrics: Sequence[str] = ("ssim", "psnr"), *,
                 tile: int = DEFAULT_TILE, mask: np.ndarray | None = None,
@@ -596,28 +714,45 @@ class Reference:
         Returns
         -------
         dict of str to MetricResult
+
+        Notes
+        -----
+        For a reference with fully transparent pixels (straight alpha) SSIM and PSNR are taken over its
+        :attr:`visible` pixels: alone when ``mask`` is None, intersected with ``mask`` and each scoped mask
+        otherwise (when that leaves a pixel). Global metrics are measured over the visible pixels' bounding box.
         """
         dis = self._distorted(distorted)
         b: np.ndarray | None = None  # the whole normalised image, only for metrics without a per-pixel map
-        requests: list[tuple[str, np.ndarray | None, Sequence[str]]] = [("", mask, metrics)]
-        requests += [(f"{scope}:", m, names) for scope, (m, names) in (scoped or {}).items()]
+        seen = self._seen(mask)
+        reduced = None
+        if seen is None and not scoped and {"ssim", "psnr"} & set(metrics):
+            # no mask, nothing transparent: the whole-image and per-tile values straight from the strips
+            v_s, t_s, v_e, t_e = self.reduced(dis, tile=tile)
+            reduced = {"ssim": MetricResult("ssim", v_s, t_s, _stats(t_s, v_s)),
+                       "psnr": _psnr_tiles(v_e, t_e)}
+        requests: list[tuple[str, np.ndarray | None, Sequence[str]]] = [("", seen, metrics)]
+        requests += [(f"{scope}:", self._seen(m), names) for scope, (m, names) in (scoped or {}).items()]
         maps: tuple[np.ndarray, np.ndarray] | None = None
         out: dict[str, MetricResult] = {}
         for prefix, raw_mask, names in requests:
             m = _check_mask(raw_mask, self._shape)
             for name in names:
+                if name in ("ssim", "psnr") and reduced is not None:
+                    out[prefix + name] = reduced[name]
+                    continue
                 if name in ("ssim", "psnr"):
                     if maps is None:
                         maps = self.maps(dis)
                     out[prefix + name] = (_ssim_result(maps[0], tile, m) if name == "ssim"
                                           else _psnr_result(maps[1], tile, m))
                     continue
-                if m is not None:
+                if raw_mask is not None and raw_mask is not self.visible:
                     raise UnsupportedError(f"{name} cannot be restricted to a mask (use ssim or psnr for ROI "
                                            "targets)")
                 if b is None:
                     b = self.prepare(dis)
-                value = _global_metric(name, self._planes_full()[0], b)
+                box = self._box() if raw_mask is not None else (slice(None), slice(None))
+                value = _global_metric(name, self._planes_full()[0][box], b[box])
                 out[prefix + name] = MetricResult(name, value, None,
                                                   {"mean": value, "min": value, "p1": value, "p5": value})
         return out

@@ -37,7 +37,7 @@ from qualipress.io import (
 
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
-from qualipress.io.files import exclusive_lock
+from qualipress.io.files import exclusive_lock, json_default
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
@@ -46,13 +46,14 @@ from qualipress.search import (
     SearchResult,
     Target,
     best_of,
+    budget_order,
     expected_sizes,
     measure_decoded,
     race_order,
     size_scale,
     skip_reason,
 )
-from qualipress.search.budget import prefer
+from qualipress.search.budget import prefer, quality_rank
 from qualipress.search.probe import encodable
 
 
@@ -80,6 +81,10 @@ class CompressOptions:
     max_pixels : int
     run_id : str
         Identifies one run's warm-start state (set by :func:`compress_paths`; not part of the settings key).
+    source_names : dict of str to str
+        The name to record for a source path instead of the path (not part of the settings key): the CLI maps
+        the private temporary copy of stdin to ``"-"``, so reports and manifests do not name a deleted file and a
+        second pipe of the same bytes resumes.
     """
 
     target: Target
@@ -94,6 +99,11 @@ class CompressOptions:
     max_pixels: int = MAX_PIXELS
     tile: int = _metrics.DEFAULT_TILE
     run_id: str = ""
+    source_names: dict[str, str] = field(default_factory=dict)
+
+    def recorded(self, source: Path | str) -> str:
+        """What the report records as the input for ``source`` (see ``source_names``)."""
+        return self.source_names.get(str(source), str(source))
 
     def settings_key(self) -> str:
         """Hash of everything that changes the output: reruns with the same key skip finished inputs."""
@@ -209,20 +219,6 @@ def read_report(path: Path) -> list[dict[str, Any]]:
     return [rec for rec in read_jsonl(path) if "input" in rec]
 
 
-def _append(path: Path, record: dict[str, Any]) -> None:
-    append_jsonl(path, record, default=_json_default)
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
-
-
 # -- one file ---------------------------------------------------------------------------------------------
 @dataclass
 class WarmStart:
@@ -266,6 +262,7 @@ def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str
     except Exception as exc:  # a bug or an unexpected backend failure: reported, the batch goes on
         record["error"] = f"{job.source}: unexpected {type(exc).__name__}: {exc}"
     record["seconds"] = round(time.perf_counter() - t0, 3)
+    _name_source(record, options)
     if record["error"] is None:
         warm_start(options.run_id).previous = record
         if record.get("output"):
@@ -273,12 +270,24 @@ def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str
     return record
 
 
+def _name_source(record: dict[str, Any], options: CompressOptions) -> dict[str, Any]:
+    """Record the source under its recorded name (``options.source_names``), in the error message too."""
+    path = str(record["input"])
+    name = options.recorded(path)
+    if name != path:
+        record["input"] = name
+        if record.get("error"):
+            record["error"] = str(record["error"]).replace(path, name)
+    return record
+
+
 def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str, Any]) -> None:
     image = read_image(job.source, max_pixels=options.max_pixels)
     record.update(width=image.width, height=image.height, bit_depth=image.bit_depth, channels=image.layout,
                   transfer=image.transfer)
-    if "extension_mismatch" in image.metadata:
-        record.setdefault("warnings", []).append(image.metadata["extension_mismatch"])
+    for key in ("extension_mismatch", "not_carried"):  # said by the reader: into the report
+        if key in image.metadata:
+            record.setdefault("warnings", []).append(image.metadata[key])
     hooks: PipelineHooks = options.hooks
     adapt = getattr(hooks, "adapt", None)  # optional hook: e.g. reduce bit depth for web delivery
     if callable(adapt):
@@ -386,7 +395,11 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     # predicted to be far larger are not searched.
     racing = options.target.budget is None and len(plan.codecs) > 1
     expected = expected_sizes(plan.codecs, encoded, options.target) if racing else {}
-    for name in race_order(plan.codecs, expected=expected):
+    # Under a byte budget: best predicted quality at the budget first; the others stop after one probe when they
+    # cannot (or are predicted not to) beat it.
+    order = (race_order(plan.codecs, expected=expected) if options.target.budget is None else
+             budget_order(list(plan.codecs), encoded, options.target))
+    for name in order:
         why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
                           size_scale(expected, results), best.codec if best is not None else None)
         if why is not None:
@@ -399,6 +412,8 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                              options.target.budget is None else None,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
                              size_scale=size_scale(expected, results),
+                             rank_to_beat=quality_rank(best, options.target) if best is not None and best.met and
+                             options.target.budget is not None else None,
                              on_skip=lambda c, why: skipped.append(f"skipped {c}: {why}"))
         except QualipressError as exc:
             if len(plan.codecs) == 1:
@@ -460,7 +475,7 @@ def _mark_done(outdir: Path, record: dict[str, Any]) -> None:
     marker = _marker_path(outdir, Path(record["output"]))
     with contextlib.suppress(OSError, ValueError, QualipressError):
         paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
-        blob = json.dumps({"paths": paths, "record": record}, default=_json_default)
+        blob = json.dumps({"paths": paths, "record": record}, default=json_default)
         atomic_write_bytes(marker, blob.encode(), overwrite=True)
 
 
@@ -496,7 +511,7 @@ def _recover_pending(outdir: Path, finished: dict[str, str | None], *, key: str,
         elif (isinstance(rec, dict) and rec.get("settings_key") == key and main == rec.get("output")
               and all(Path(p).is_file() for p in paths) and sha256_file(main) == rec.get("output_sha256")):
             rec = {**rec, "recovered": True}
-            _append(report_path, rec)
+            append_jsonl(report_path, rec)
             recovered.append(rec)
         else:
             for p in paths:
@@ -623,13 +638,13 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         try:
             sha = sha256_file(job.source)
         except OSError as exc:
-            rec = _failed(job, f"{job.source}: cannot read ({exc.strerror})")
+            rec = _name_source(_failed(job, f"{job.source}: cannot read ({exc.strerror})"), options)
             records.append(rec)
-            _append(report_path, rec)
+            append_jsonl(report_path, rec)
             if progress:
                 progress(rec)
             continue
-        prev = done.get((sha, str(job.source)))
+        prev = done.get((sha, options.recorded(job.source)))
         if prev and Path(prev["output"]).exists() and sha256_file(prev["output"]) == prev.get("output_sha256"):
             skipped.append(prev)
             if progress:
@@ -638,7 +653,7 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         todo.append((job, sha))
 
     def finished(rec: dict[str, Any]) -> None:
-        _append(report_path, rec)
+        append_jsonl(report_path, rec)
         records.append(rec)
         if rec.get("output"):
             _marker_path(out, Path(rec["output"])).unlink(missing_ok=True)
@@ -653,7 +668,7 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
                                                 scheduler=options.scheduler, runner=run_tasks)) as results:
             for i, rec in results:
                 if isinstance(rec, BaseException):  # the worker died (or a bug escaped process_one)
-                    rec = _failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1])
+                    rec = _name_source(_failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1]), options)
                 finished(rec)
     finally:
         if not options.scheduler:  # local workers killed by a crash or an interruption have all stopped now

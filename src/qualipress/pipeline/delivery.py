@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from qualipress import codecs as _codecs
-from qualipress.codecs import auto_candidates
+from qualipress.codecs import auto_candidates, jxlicc
 from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
@@ -241,8 +241,8 @@ def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
     Display P3 or Adobe RGB photo would show desaturated. The never-grow ``transcode:jpegxl`` keeps the JPEG's
     own profile and is not affected.
     """
-    if not carry.icc or is_srgb(carry.icc):
-        return
+    if not carry.icc or is_srgb(carry.icc) or (not image.is_float and jxlicc.can_carry(image.bit_depth)):
+        return  # (jxlpy writes the profile into 8-bit JPEG XL files)
     bad = []
     for name in plan.codecs:
         try:
@@ -261,11 +261,16 @@ def _mistag_reason(icc: bytes) -> str:
     """Why a JPEG XL output of a source with the non-sRGB profile ``icc`` would show wrong colours."""
     desc = icc_description(icc) or "an unnamed profile"
     return (f"the source's colour profile is {desc!r} and JPEG XL output here can only be tagged sRGB (imagecodecs' "
-            "jpegxl_encode takes no ICC profile), so its colours would be shown wrong; choose avif, webp, jpeg or png "
-            "(they carry the profile) or convert the image to sRGB first")
+            "jpegxl_encode takes no ICC profile; jxlpy, which writes it, takes 8-bit images and is "
+            f"{'installed' if _jxlpy_installed() else 'not installed'}), so its colours would be shown wrong; choose "
+            "avif, webp, jpeg or png (they carry the profile) or convert the image to sRGB first")
 
 
-def refuse_mistagging(codec: str, carry: Any) -> None:
+def _jxlpy_installed() -> bool:
+    return jxlicc.available()
+
+
+def refuse_mistagging(codec: str, carry: Any, bit_depth: int = 8) -> None:
     """Raise when encoding with ``codec`` would label the source's non-sRGB profile (``carry.icc``) as sRGB.
 
     Parameters
@@ -274,13 +279,15 @@ def refuse_mistagging(codec: str, carry: Any) -> None:
         A registered codec name.
     carry : Carry
         The metadata the output is to keep (:func:`qualipress.io.metadata.carry_for`).
+    bit_depth : int
+        The image's; 8-bit JPEG XL keeps the profile when jxlpy is installed.
 
     Raises
     ------
     UnsupportedError
         For a JPEG XL re-encode (not the ``transcode:`` of a JPEG) of a source tagged with a non-sRGB profile.
     """
-    if not carry.icc or is_srgb(carry.icc) or codec.startswith(REUSE_PREFIXES):
+    if not carry.icc or is_srgb(carry.icc) or codec.startswith(REUSE_PREFIXES) or jxlicc.can_carry(bit_depth):
         return
     if _codecs.get(codec).info.extension == ".jxl":
         raise UnsupportedError(f"{codec}: {_mistag_reason(carry.icc)}")

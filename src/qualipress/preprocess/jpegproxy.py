@@ -28,14 +28,12 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import UnsupportedError
+from qualipress.io.jpegtables import ANNEX_K_CHROMA, ijg_table
 from qualipress.preprocess.model import _torch
 from qualipress.preprocess.pool import _DCT8, _JPEG_LUMA
 
 #: The libjpeg standard chrominance quantisation table (ITU-T T.81 Annex K, table K.2), row-major.
-_JPEG_CHROMA = np.array(
-    [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99,
-     47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32, dtype=np.float32,
-).reshape(8, 8)
+_JPEG_CHROMA = ANNEX_K_CHROMA.astype(np.float32)
 
 #: Bits the rate proxy charges for a coefficient turning non-zero (besides its magnitude bits).
 NONZERO_BITS = 4.0
@@ -49,13 +47,6 @@ PROXY_CODECS = ("jpeg", "jpegli")
 #: libjpeg-turbo rounds to nearest (0.5); jpegli raises the threshold adaptively (more in noisy blocks) — one
 #: fixed value stands for it, calibrated against real jpegli decodes (``benchmarks/preprocess_rd_proxy_check.py``).
 DEADZONE = {"jpeg": 0.5, "jpegli": 0.92}
-
-
-def ijg_table(base: np.ndarray, quality: float) -> np.ndarray:
-    """Scale a base quantisation table by the IJG quality rule (libjpeg ``jpeg_set_quality``, baseline clamp)."""
-    q = min(100.0, max(1.0, float(quality)))
-    scale = 5000.0 / q if q < 50 else 200.0 - 2.0 * q
-    return np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255).astype(np.float32)
 
 
 def tables(quality: float) -> tuple[np.ndarray, np.ndarray]:

@@ -35,6 +35,7 @@ import numpy as np
 
 from qualipress.errors import UnsupportedError
 from qualipress.io import Image
+from qualipress.io.jpegtables import ANNEX_K_LUMA, dct_matrix, ijg_table
 
 Method = Callable[[Image], Image]
 
@@ -238,30 +239,14 @@ def deblock(image: Image, *, block: int = 8, threshold: float = 10.0 / 255.0) ->
     return _join(image, out, alpha)
 
 
-#: The libjpeg standard luminance quantisation table (ITU-T T.81 Annex K), row-major.
-_JPEG_LUMA = np.array(
-    [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-     14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-     49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.float32,
-).reshape(8, 8)
+#: The libjpeg standard luminance quantisation table (ITU-T T.81 Annex K), row-major, and the 8×8 DCT, float32.
+_JPEG_LUMA = ANNEX_K_LUMA.astype(np.float32)
+_DCT8 = dct_matrix().astype(np.float32)
 
 
 def jpeg_luma_table(quality: float) -> np.ndarray:
     """The 8×8 luminance quantisation table libjpeg uses at ``quality`` (IJG scaling)."""
-    q = min(100.0, max(1.0, float(quality)))
-    scale = 5000.0 / q if q < 50 else 200.0 - 2.0 * q
-    return np.clip(np.floor((_JPEG_LUMA * scale + 50.0) / 100.0), 1, 255).astype(np.float32)
-
-
-def _dct_matrix(n: int = 8) -> np.ndarray:
-    k = np.arange(n)[:, None]
-    x = np.arange(n)[None, :]
-    m = np.cos(np.pi * (2 * x + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
-    m[0] /= np.sqrt(2.0)
-    return m.astype(np.float32)
-
-
-_DCT8 = _dct_matrix(8)
+    return ijg_table(_JPEG_LUMA, quality).astype(np.float32)
 
 
 def deadzone(image: Image, *, quality: float = 75.0, threshold: float = 0.7) -> Image:

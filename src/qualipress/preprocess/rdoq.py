@@ -38,6 +38,7 @@ import numpy as np
 
 from qualipress.errors import UnsupportedError
 from qualipress.io import Image
+from qualipress.io.jpegtables import dct_matrix
 
 #: Codecs whose quantisation the pre-edit models.
 RDOQ_CODECS = ("jpeg", "jpegli")
@@ -57,7 +58,7 @@ _YCC2RGB = np.linalg.inv(_RGB2YCC)
 _PLANE_WEIGHT = (_YCC2RGB**2).sum(axis=0) / 3.0
 
 #: Bumped when the method's output changes (benchmark caches key on it).
-RDOQ_VERSION = 1
+RDOQ_VERSION = 3
 
 #: Blocks handled per trellis call (blocks are sorted by their number of non-zero levels first).
 _CHUNK = 2048
@@ -70,7 +71,9 @@ class RdoqSettings:
     Attributes
     ----------
     strength : float
-        ``λ`` in units of the mean squared luma quantisation step (raised to ``1 - beta``): 0 changes nothing.
+        ``λ`` as a multiple of the codec's own distortion-per-bit slope at the encode's quality for this image
+        (measured by the model between the tables of quality ± 3, in the same distortion units): 1 trades error
+        for bits at the rate the codec's quality scale does; 0 changes nothing.
     beta : float
         0 = plain squared error (what PSNR rewards); 1 = error measured in units of each coefficient's own
         quantisation step (the table's perceptual weighting: low frequencies, with small steps, are protected).
@@ -78,12 +81,17 @@ class RdoqSettings:
         Also edit Cb and Cr.
     passes : int
         Trellis passes; the Huffman code lengths are re-estimated from the levels of the previous pass.
+    masking : float
+        Texture masking: each block's distortion is divided by ``((a + 2) / (ā + 2)) ** masking`` (``a`` = the
+        block's RMS AC coefficient in code values, ``ā`` its median over the plane; clipped to ¼..4), so busy
+        blocks, where an error is less visible, give up more bits and flat blocks fewer. 0 = plain.
     """
 
-    strength: float = 0.12
-    beta: float = 0.0
-    chroma: bool = True
+    strength: float = 1.0
+    beta: float = 0.35
+    chroma: bool = False
     passes: int = 2
+    masking: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,9 @@ class JpegLayout:
     chroma: np.ndarray
     #: Chroma down-sampling factors (vertical, horizontal): (2, 2) = 4:2:0, (1, 2) = 4:2:2, (1, 1) = 4:4:4.
     factors: tuple[int, int]
+    #: AC coefficients with ``|c / step|`` below this are written as zero (0.5: plain rounding, libjpeg-turbo;
+    #: jpegli's adaptive dead zone is modelled by the one value calibrated for its proxy, ~0.92).
+    zero: float = 0.5
 
 
 def jpeg_layout(codec: str, quality: float, options: Mapping[str, Any] | None = None) -> JpegLayout:
@@ -125,26 +136,18 @@ def jpeg_layout(codec: str, quality: float, options: Mapping[str, Any] | None = 
         sub = jpeg_subsampling(quality, str((options or {}).get("subsampling", "auto")))
         return JpegLayout(luma, chroma, {"420": (2, 2), "422": (1, 2), "444": (1, 1)}[sub])
     if codec == "jpegli":
-        from qualipress.preprocess.jpegproxy import jpegli_tables
+        from qualipress.preprocess.jpegproxy import DEADZONE, jpegli_tables
 
         luma, chroma = (np.asarray(t, np.float64) for t in jpegli_tables(int(round(quality))))
-        return JpegLayout(luma, chroma, (2, 2))
+        return JpegLayout(luma, chroma, (2, 2), DEADZONE["jpegli"])
     raise UnsupportedError(f"rdoq pre-edits for {', '.join(RDOQ_CODECS)}, not {codec!r}")
 
 
 # -- transforms ------------------------------------------------------------------------------------------------
 
 
-def _dct_matrix() -> np.ndarray:
-    k = np.arange(8)[:, None]
-    x = np.arange(8)[None, :]
-    m = np.cos(np.pi * (2 * x + 1) * k / 16.0) * 0.5
-    m[0] /= np.sqrt(2.0)
-    return m
-
-
 #: The orthonormal 2-D 8×8 DCT as one 64×64 matrix, rows in zig-zag order: coefficients = blocks @ _DCT64.T.
-_DCT64 = np.kron(_dct_matrix(), _dct_matrix())[ZIGZAG]
+_DCT64 = np.kron(dct_matrix(), dct_matrix())[ZIGZAG]
 
 
 def _to_blocks(plane: np.ndarray) -> np.ndarray:
@@ -211,7 +214,7 @@ def code_lengths(counts: np.ndarray) -> np.ndarray:
 # -- the trellis -----------------------------------------------------------------------------------------------
 
 
-def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray) -> np.ndarray:
+def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, zero: float = 0.5) -> np.ndarray:
     """Per block, the AC levels that minimise ``Σ weight·(|u| − level)² + lam·bits``.
 
     Parameters
@@ -219,11 +222,13 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray) 
     u : numpy.ndarray
         (n, 64) coefficients divided by their quantisation step, zig-zag order.
     weight : numpy.ndarray
-        (64,) distortion per squared step unit at each zig-zag position.
+        (64,) distortion per squared step unit at each zig-zag position, or (n, 64) per block.
     lam : float
         Price of one bit in distortion units.
     lengths : numpy.ndarray
         (256,) code length of every AC symbol (:func:`code_lengths`).
+    zero : float
+        The encoder's zero threshold (:attr:`JpegLayout.zero`): AC coefficients under it are zero anyway.
 
     Returns
     -------
@@ -234,9 +239,11 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray) 
     n = len(u)
     mag = np.abs(u)
     plain = np.floor(mag + 0.5).astype(np.int64)
+    plain[:, 1:][mag[:, 1:] < zero] = 0
     out = np.zeros((n, 64), np.int64)
     out[:, 0] = plain[:, 0]
-    d0 = weight[None, 1:] * mag[:, 1:] ** 2
+    weight = np.broadcast_to(weight, (n, 64))
+    d0 = weight[:, 1:] * mag[:, 1:] ** 2
     z = np.zeros((n, 64))
     np.cumsum(d0, axis=1, out=z[:, 1:])  # z[:, k] = zeroing error of positions 1..k
     count = (plain[:, 1:] > 0).sum(axis=1)
@@ -245,7 +252,7 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray) 
         idx = order[start:start + _CHUNK]
         m = int(count[idx].max()) if len(idx) else 0
         if m:
-            out[idx, 1:] = _trellis_chunk(mag[idx], plain[idx], z[idx], weight, lam, lengths, m)
+            out[idx, 1:] = _trellis_chunk(mag[idx], plain[idx], z[idx], weight[idx], lam, lengths, m)
     sign = np.where(u < 0, -1, 1)
     return out * sign
 
@@ -266,7 +273,7 @@ def _trellis_chunk(mag: np.ndarray, plain: np.ndarray, z: np.ndarray, weight: np
     a1 = np.where(valid, plain[rows, safe], 1)
     a2 = a1 - 1
     u_at = mag[rows, safe]
-    w_at = weight[safe]
+    w_at = weight[rows, safe]
     dist1 = w_at * (u_at - a1) ** 2
     dist2 = w_at * (u_at - a2) ** 2
     s1 = _bit_length(a1)
@@ -313,58 +320,113 @@ def _trellis_chunk(mag: np.ndarray, plain: np.ndarray, z: np.ndarray, weight: np
 # -- the pre-edit ----------------------------------------------------------------------------------------------
 
 
-def _plane_lambda(layout: JpegLayout, settings: RdoqSettings) -> tuple[float, float]:
-    """(λ, exponent) shared by the planes: λ in units of the mean squared luma AC step."""
-    expo = 2.0 * (1.0 - settings.beta)
-    qs = float(np.mean(layout.luma.reshape(-1)[ZIGZAG[1:]]))
-    return settings.strength * qs**expo, expo
-
-
-def _weights(table: np.ndarray, plane_weight: float, expo: float) -> np.ndarray:
-    """Distortion per squared step unit at each zig-zag position."""
-    return plane_weight * table.reshape(-1)[ZIGZAG] ** expo
+#: Quality steps either side of the encode's quality over which the model measures the codec's own RD slope.
+_SLOPE_STEP = 3.0
 
 
 @dataclass
 class _Plane:
-    """One component as the encoder sees it: its (cropped, down-sampled) samples, table, weights."""
+    """One component as the encoder sees it: DCT coefficients of its (cropped, down-sampled) samples, its table,
+    and the distortion weight of a unit coefficient error at each zig-zag position (``omega``)."""
 
     coef: np.ndarray
     table: np.ndarray
-    weight: np.ndarray
+    omega: np.ndarray
     shape: tuple[int, int]
+    zero: float = 0.5
 
-    def levels(self) -> np.ndarray:
-        q = self.table.reshape(-1)[ZIGZAG]
-        return np.floor(np.abs(self.coef / q) + 0.5).astype(np.int64) * np.where(self.coef < 0, -1, 1)
+    @property
+    def steps(self) -> np.ndarray:
+        return self.table.reshape(-1)[ZIGZAG]
+
+    @property
+    def weight(self) -> np.ndarray:
+        """Distortion per squared step unit (what the trellis weighs errors of ``coef / steps`` with)."""
+        return self.omega * self.steps**2
+
+    def levels(self, steps: np.ndarray | None = None) -> np.ndarray:
+        mag = np.abs(self.coef / (self.steps if steps is None else steps))
+        lv = np.floor(mag + 0.5).astype(np.int64)
+        lv[:, 1:][mag[:, 1:] < self.zero] = 0
+        return lv * np.where(self.coef < 0, -1, 1)
 
 
-def _planes(ycc: np.ndarray, layout: JpegLayout, expo: float, chroma: bool) -> list[_Plane]:
+def _planes(ycc: np.ndarray, layout: JpegLayout, beta: float, chroma: bool) -> list[_Plane]:
+    """The planes the encoder codes. ``omega`` = what a unit error costs in RGB squared error (a chroma sample of a
+    subsampled plane covers ``fy·fx`` pixels), tilted by ``step**(-2·beta)`` (the table's own weighting)."""
     fy, fx = layout.factors
-    out = [_Plane(_to_blocks(ycc[..., 0]), layout.luma, _weights(layout.luma, _PLANE_WEIGHT[0], expo),
-                  ycc.shape[:2])]
+
+    def omega(table: np.ndarray, plane_weight: float) -> np.ndarray:
+        return plane_weight * table.reshape(-1)[ZIGZAG] ** (-2.0 * beta)
+
+    out = [_Plane(_to_blocks(ycc[..., 0]), layout.luma, omega(layout.luma, _PLANE_WEIGHT[0]), ycc.shape[:2],
+                  layout.zero)]
     if chroma and ycc.shape[2] == 3:
         h, w = ycc.shape[0] // fy, ycc.shape[1] // fx
         for c in (1, 2):
             sub = ycc[..., c].reshape(h, fy, w, fx).mean(axis=(1, 3))
-            out.append(_Plane(_to_blocks(sub), layout.chroma,
-                              _weights(layout.chroma, _PLANE_WEIGHT[c] * fy * fx, expo), (h, w)))
+            out.append(_Plane(_to_blocks(sub), layout.chroma, omega(layout.chroma, _PLANE_WEIGHT[c] * fy * fx),
+                              (h, w), layout.zero))
     return out
 
 
-def _choose_levels(planes: list[_Plane], lam: float, passes: int) -> list[np.ndarray]:
+def _groups(planes: list[_Plane]) -> list[list[int]]:
+    """Planes that share a Huffman table: luma; Cb and Cr."""
+    return [g for g in ([0], list(range(1, len(planes)))) if g]
+
+
+def _rate_distortion(planes: list[_Plane], tables: list[np.ndarray]) -> tuple[float, float]:
+    """Model (distortion, bits) of the AC coefficients quantised by plain rounding with ``tables`` (zig-zag)."""
+    dist, bits = 0.0, 0.0
+    for g in _groups(planes):
+        counts = np.zeros(256, np.int64)
+        for i in g:
+            p, q = planes[i], tables[i]
+            lv = p.levels(q)
+            err = np.abs(p.coef[:, 1:]) - np.abs(lv[:, 1:]) * q[1:]
+            dist += float((p.omega[1:] * err**2).sum())
+            counts += ac_symbols(lv)
+            bits += float(_bit_length(np.abs(lv[:, 1:])).sum())
+        bits += float((counts * code_lengths(counts)).sum())
+    return dist, bits
+
+
+def codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapping[str, Any] | None) -> float:
+    """The codec's own distortion-per-bit slope at ``quality`` for this image, from the model (no encode):
+    −ΔD/ΔR between the tables of ``quality ± 3``. 0 when it cannot be measured (e.g. a flat image)."""
+    lo, hi = max(1.0, quality - _SLOPE_STEP), min(100.0, quality + _SLOPE_STEP)
+    if codec == "jpegli":
+        lo, hi = float(round(lo)), float(round(hi))
+    pts = []
+    for q in (lo, hi):
+        lay = jpeg_layout(codec, q, options)
+        tabs = [(lay.luma if i == 0 else lay.chroma).reshape(-1)[ZIGZAG] for i in range(len(planes))]
+        pts.append(_rate_distortion(planes, tabs))
+    (d_lo, r_lo), (d_hi, r_hi) = pts
+    if r_hi - r_lo <= 0 or d_lo - d_hi <= 0:
+        return 0.0
+    return (d_lo - d_hi) / (r_hi - r_lo)
+
+
+def _masked(p: _Plane, masking: float) -> np.ndarray:
+    """Per-block trellis weights with texture masking (see :attr:`RdoqSettings.masking`)."""
+    if masking == 0:
+        return p.weight
+    act = np.sqrt((p.coef[:, 1:] ** 2).mean(axis=1))
+    m = np.clip(((act + 2.0) / (float(np.median(act)) + 2.0)) ** masking, 0.25, 4.0)
+    return p.weight[None, :] / m[:, None]
+
+
+def _choose_levels(planes: list[_Plane], lam: float, passes: int, masking: float = 0.0) -> list[np.ndarray]:
     """Trellis levels of every plane; luma and chroma have their own Huffman tables (Cb and Cr share one)."""
-    groups = [[0], [i for i in range(1, len(planes))]]
     levels = [p.levels() for p in planes]
+    weights = [_masked(p, masking) for p in planes]
     for _ in range(max(1, passes)):
-        for g in groups:
-            if not g:
-                continue
+        for g in _groups(planes):
             lengths = code_lengths(sum(ac_symbols(levels[i]) for i in g))
             for i in g:
                 p = planes[i]
-                u = p.coef / p.table.reshape(-1)[ZIGZAG]
-                levels[i] = trellis(u, p.weight, lam, lengths)
+                levels[i] = trellis(p.coef / p.steps, weights[i], lam, lengths, p.zero)
     return levels
 
 
@@ -387,7 +449,7 @@ def predicted_levels(image: Image, quality: float, *, codec: str = "jpeg",
     layout = _layout_for(image, codec, quality, options)
     h, w = _mcu_crop(image, layout)
     ycc = _ycc(image)[:h, :w]
-    return [p.levels() for p in _planes(ycc, layout, 2.0, True)]
+    return [p.levels() for p in _planes(ycc, layout, 0.0, True)]
 
 
 def _ycc(image: Image) -> np.ndarray:
@@ -430,16 +492,17 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
     h, w = _mcu_crop(image, layout)
     if h == 0 or w == 0 or cfg.strength <= 0:
         return image, []
-    lam, expo = _plane_lambda(layout, cfg)
     ycc = _ycc(image)[:h, :w]
-    planes = _planes(ycc, layout, expo, cfg.chroma)
-    levels = _choose_levels(planes, lam, cfg.passes)
+    planes = _planes(ycc, layout, cfg.beta, cfg.chroma)
+    lam = cfg.strength * codec_slope(planes, codec, quality, options)
+    if lam <= 0:
+        return image, []
+    levels = _choose_levels(planes, lam, cfg.passes, cfg.masking)
     delta = np.zeros_like(ycc)
     fy, fx = layout.factors
     for c, (p, lv) in enumerate(zip(planes, levels, strict=True)):
-        q = p.table.reshape(-1)[ZIGZAG]
         changed = lv != p.levels()
-        target = np.where(changed, lv * q, p.coef)  # moved coefficients go to the centre of their new bin
+        target = np.where(changed, lv * p.steps, p.coef)  # moved coefficients go to the centre of their new bin
         d = _from_blocks(target - p.coef, p.shape)
         if c:
             d = np.repeat(np.repeat(d, fy, axis=0), fx, axis=1)
@@ -457,7 +520,8 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
 
 
 #: Name of the method for :func:`qualipress.preprocess.get_preprocessor` (``rdoq`` or
-#: ``rdoq:strength=S:beta=B:chroma=0|1:passes=N:quality=Q:codec=C``; ``:`` separates, as names are listed with ``,``).
+#: ``rdoq:strength=S:beta=B:masking=M:chroma=0|1:passes=N:quality=Q:codec=C``; ``:`` separates, as names are
+#: listed with ``,``).
 RDOQ = "rdoq"
 #: The pool's ``deadzone`` made at the encode's own quality (the baseline of the family).
 DEADZONE_MATCHED = "deadzone-matched"
@@ -478,7 +542,7 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
     if head != RDOQ:
         return None
     kw: dict[str, Any] = {}
-    fields = {"strength": float, "beta": float, "chroma": lambda v: v not in ("0", "false", "no"),
+    fields = {"strength": float, "beta": float, "masking": float, "chroma": lambda v: v not in ("0", "false", "no"),
               "passes": int}
     extra: dict[str, Any] = {}
     for item in filter(None, (t.strip() for t in rest.split(":"))):
@@ -493,8 +557,8 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
             else:
                 raise ValueError(item)
         except ValueError:
-            raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, chroma=0|1, passes=N, "
-                                   f"quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
+            raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, chroma=0|1, "
+                                   f"passes=N, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
     return RdoqPreprocessor(settings=RdoqSettings(**kw), **extra)
 
 
@@ -532,7 +596,7 @@ class RdoqPreprocessor:
         """What identifies its outputs (benchmark caches)."""
         s = self.settings
         return (f"rdoq-v{RDOQ_VERSION}:strength={s.strength:g},beta={s.beta:g},chroma={int(s.chroma)},"
-                f"passes={s.passes},quality={self.quality:g},codec={self.codec}")
+                f"passes={s.passes},masking={s.masking:g},quality={self.quality:g},codec={self.codec}")
 
     def __repr__(self) -> str:
         return self.cache_id

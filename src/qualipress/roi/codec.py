@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
-from qualipress.detect import Region
-from qualipress.errors import InputError, UnsupportedError
+from qualipress.detect import Region, save_mask
+from qualipress.errors import CodecError, InputError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.roi.adapt import ImageTraits, adapted_bg_quality, adapting, image_traits
 from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
@@ -337,8 +337,6 @@ class RoiJpegCodec(Codec):
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)
         save = options.get("save_mask")
         if save and not isinstance(save, bool):
-            from qualipress.detect import save_mask
-
             save_mask(save, enc.block_mask((image.height, image.width)))
         self.last = enc
         return enc
@@ -348,8 +346,6 @@ class RoiJpegCodec(Codec):
 
     def decode(self, data: bytes) -> Image:
         import imagecodecs
-
-        from qualipress.errors import CodecError
 
         try:
             arr = imagecodecs.jpeg8_decode(data)

@@ -30,34 +30,10 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import CodecError, CodecUnavailableError, InputError
+from qualipress.io.jpegtables import ANNEX_K_CHROMA, ANNEX_K_LUMA, dct_matrix, ijg_table
 
 #: ITU-T T.81 Annex K luminance and chrominance tables (natural order), as used by IJG libjpeg.
-STD_LUMA = np.array(
-    [
-        [16, 11, 10, 16, 24, 40, 51, 61],
-        [12, 12, 14, 19, 26, 58, 60, 55],
-        [14, 13, 16, 24, 40, 57, 69, 56],
-        [14, 17, 22, 29, 51, 87, 80, 62],
-        [18, 22, 37, 56, 68, 109, 103, 77],
-        [24, 35, 55, 64, 81, 104, 113, 92],
-        [49, 64, 78, 87, 103, 121, 120, 101],
-        [72, 92, 95, 98, 112, 100, 103, 99],
-    ],
-    dtype=np.float64,
-)
-STD_CHROMA = np.array(
-    [
-        [17, 18, 24, 47, 99, 99, 99, 99],
-        [18, 21, 26, 66, 99, 99, 99, 99],
-        [24, 26, 56, 99, 99, 99, 99, 99],
-        [47, 66, 99, 99, 99, 99, 99, 99],
-        [99, 99, 99, 99, 99, 99, 99, 99],
-        [99, 99, 99, 99, 99, 99, 99, 99],
-        [99, 99, 99, 99, 99, 99, 99, 99],
-        [99, 99, 99, 99, 99, 99, 99, 99],
-    ],
-    dtype=np.float64,
-)
+STD_LUMA, STD_CHROMA = ANNEX_K_LUMA, ANNEX_K_CHROMA
 
 #: Chroma subsampling → (horizontal, vertical) luma samples per chroma sample.
 SUBSAMPLING: dict[str, tuple[int, int]] = {"444": (1, 1), "422": (2, 1), "420": (2, 2)}
@@ -65,9 +41,7 @@ SUBSAMPLING: dict[str, tuple[int, int]] = {"444": (1, 1), "422": (2, 1), "420": 
 
 def quality_table(base: np.ndarray, quality: float) -> np.ndarray:
     """IJG quality scaling of a base table (``jpeg_quality_scaling``), clamped to 1..255 for baseline."""
-    q = float(np.clip(quality, 1, 100))
-    scale = 5000.0 / q if q < 50 else 200.0 - 2.0 * q
-    return np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255).astype(np.int32)
+    return ijg_table(base, quality).astype(np.int32)
 
 
 def flattened(base: np.ndarray, flatness: float) -> np.ndarray:
@@ -86,14 +60,7 @@ def flattened(base: np.ndarray, flatness: float) -> np.ndarray:
     return base ** (1.0 - f) * float(base[0, 0]) ** f
 
 
-def _dct_matrix() -> np.ndarray:
-    k = np.arange(8)
-    m = np.cos((2 * k[None, :] + 1) * k[:, None] * np.pi / 16) * np.sqrt(2 / 8)
-    m[0] /= np.sqrt(2)
-    return m
-
-
-_D = _dct_matrix()
+_D = dct_matrix()
 
 
 def blockify(plane: np.ndarray) -> np.ndarray:

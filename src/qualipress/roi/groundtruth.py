@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from qualipress.errors import InputError
+from qualipress.io.metadata import apply_orientation
 from qualipress.roi.mask import expand_blocks
 
 
@@ -56,25 +57,6 @@ class PersonTruth:
         """The truth after the pixels are turned upright for EXIF ``orientation`` (see :func:`apply_orientation`)."""
         return PersonTruth(apply_orientation(self.boxes, orientation), apply_orientation(self.mask, orientation),
                            self.persons, self.masked)
-
-
-def apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
-    """Turn an ``(H, W, ...)`` array upright for EXIF orientation 1..8 (what ``PIL.ImageOps.exif_transpose``
-    does to the pixels), so annotations in the stored frame follow the pixels."""
-    a = np.asarray(array)
-    ops = {
-        1: lambda x: x,
-        2: lambda x: x[:, ::-1],
-        3: lambda x: x[::-1, ::-1],
-        4: lambda x: x[::-1],
-        5: lambda x: x.swapaxes(0, 1),
-        6: lambda x: np.rot90(x, -1),
-        7: lambda x: x.swapaxes(0, 1)[::-1, ::-1],
-        8: lambda x: np.rot90(x, 1),
-    }
-    if orientation not in ops:
-        raise InputError(f"EXIF orientation must be 1..8, got {orientation}")
-    return np.ascontiguousarray(ops[orientation](a))
 
 
 def rle_decode(rle: dict[str, Any], shape: tuple[int, int]) -> np.ndarray:

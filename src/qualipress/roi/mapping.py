@@ -26,6 +26,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from qualipress.io.jpegtables import ijg_scale
+
 #: Background quality as a fraction of the ROI quality (the seed paper's 90 → 40).
 BG_RATIO = 0.45
 #: Share of the picture in the detected ROI from which the background gets :data:`LARGE_ROI_BG_RATIO`.
@@ -35,12 +37,6 @@ LARGE_ROI_BG_RATIO = 0.55
 #: With the adaptation, background quantiser steps are at most this many times the ROI's (binds from ROI
 #: quality ≈ 83 up, where 0.45 × Q would make them 5–19× finer in the ROI).
 MAX_BG_STEP_RATIO = 4.0
-
-
-def ijg_scale(quality: float) -> float:
-    """IJG quality scaling factor in percent (``jpeg_quality_scaling``): table step = base × scale / 100."""
-    q = min(max(float(quality), 1.0), 100.0)
-    return 5000.0 / q if q < 50 else 200.0 - 2.0 * q
 
 
 def quality_for_scale(scale: float) -> float:

@@ -12,19 +12,33 @@ says ``met=False`` and why.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from qualipress.codecs.base import Codec
-from qualipress.search.targets import Target
+from qualipress.search.targets import Target, _transform
 
 #: Stop refining a continuous setting once the file is this close under the budget (fraction of the budget).
 CLOSE_ENOUGH = 0.01
 #: Refinement encodes between two grid neighbours at most.
 MAX_REFINE = 8
+#: Between codecs under a budget (:func:`budget_order`, ``rank_to_beat``), a codec whose first probe fits the
+#: budget with a lower quality than the best result so far is dropped when even this many times the quality gain
+#: its predicted curves give for the rest of the budget would not reach that result (a prediction; the certain case,
+#: a probe over the budget that is already worse, needs none). ``None`` switches the screening off.
+SCREEN_GAIN_FACTOR: float | None = 2.0
 
 
-def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int = 24) -> Any:
+def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int = 24,
+                  rank_to_beat: float | None = None, features: Mapping[str, float] | None = None) -> Any:
     """Highest-quality encoding that fits ``target.budget`` bytes; ``met`` says whether the floors hold.
+
+    The first probe goes where the shipped predictor's size curve for this codec reaches the budget (55 % up the
+    grid without one). With ``rank_to_beat`` (the :func:`quality_rank` of another codec's result under the same
+    budget) the search stops after that first probe, with ``beaten`` set, when this codec cannot (probe over the
+    budget and already worse) or is predicted not to (:data:`SCREEN_GAIN_FACTOR`) do better.
 
     Parameters
     ----------
@@ -35,6 +49,10 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
     target : Target
         Must hold a ``bytes<=N`` constraint.
     max_probes : int
+    rank_to_beat : float, optional
+    features : mapping, optional
+        The image's predictor features (:mod:`qualipress.search.predict`); without them the first probe is 55 %
+        up the grid and only the certain screening rule applies.
 
     Returns
     -------
@@ -57,7 +75,17 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
         p = runner.run(grid[i])
         (fits if p.bytes <= budget else over)[i] = p
 
-    probe(int(round(0.55 * (n - 1))))
+    curves = _curves(codec, features)
+    first = _index_for_bytes(curves, budget, runner.encodable) if curves is not None else None
+    i0 = min(max(int(round(first if first is not None else 0.55 * (n - 1))), 0), n - 1)
+    probe(i0)
+    if rank_to_beat is not None:
+        p0 = runner.probes[-1]
+        out = runner.result(p0, met=False)
+        why = _screened(p0, quality_rank(out, target), i0, curves, budget, target, rank_to_beat, runner.encodable)
+        if why is not None:
+            out.beaten = why
+            return out
     stalls = 0
     while len(runner.probes) < max_probes:
         lo = max(fits) if fits else None
@@ -91,10 +119,87 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
     lo = max(fits)
     best = fits[lo]
     if lo + 1 < n and (lo + 1) in over and q.continuous and (budget - best.bytes) / budget > CLOSE_ENOUGH:
-        best = _refine(runner, grid[lo], grid[lo + 1], best, budget)
+        best = _refine(runner, grid[lo], grid[lo + 1], best, budget, target)
     if best.passed:
         return runner.result(best, met=True)
     return runner.result(best, met=False, fallback=_why(codec, target, best, budget))
+
+
+def _curves(codec: Codec, features: Mapping[str, float] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The shipped predictor's curves for ``codec`` on an image with these predictor ``features``: grid knots, SSIM
+    in margin units and log10 bits per pixel at each knot (None without features, or without an SSIM model with
+    sizes for this codec and grid)."""
+    from qualipress.search import predict as _predict
+
+    q = codec.info.quality
+    model = _predict.load()
+    if q is None or model is None or features is None:
+        return None
+    m = model.models.get(f"{codec.name}|ssim")
+    if m is None or "bytes_weights" not in m or m.get("grid_size") != len(q.grid):
+        return None
+    row = _predict.feature_row(features)
+    knots = np.asarray(m["knots"], dtype=np.float64)
+    quality = np.maximum.accumulate(np.asarray(m["weights"]) @ row)
+    log_bpp = np.maximum.accumulate(np.asarray(m["bytes_weights"]) @ row)
+    return knots, quality, log_bpp
+
+
+def _index_for_bytes(curves: tuple[np.ndarray, np.ndarray, np.ndarray], nbytes: float, image: Any,
+                     *, through: tuple[float, float] | None = None) -> float:
+    """Grid position where the predicted size reaches ``nbytes``; ``through`` = (position, measured bytes) shifts
+    the size curve to pass through a measured probe first."""
+    knots, _, log_bpp = curves
+    if through is not None:
+        log_bpp = log_bpp + (math.log10(max(through[1], 1) * 8 / (image.width * image.height))
+                             - float(np.interp(through[0], knots, log_bpp)))
+    t = math.log10(max(nbytes, 1) * 8 / (image.width * image.height))
+    return float(np.interp(t, log_bpp, knots)) if log_bpp[-1] > log_bpp[0] else float(knots[-1])
+
+
+def _screened(p: Any, rank: float, index: int, curves: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+              budget: float, target: Target, rank_to_beat: float, image: Any) -> str | None:
+    """Why a codec whose first probe is ``p`` (of :func:`quality_rank` ``rank``, at grid position ``index``) need
+    not be searched further against a result of ``rank_to_beat`` under the budget, or None."""
+    if rank >= rank_to_beat:
+        return None
+    unit = "floor margin" if target.floors().constraints else "ssim"
+    if p.bytes > budget:
+        return (f"first probe ({p.setting}) is over the budget ({p.bytes:,} bytes) and already lower in quality "
+                f"({unit} {rank:.4f} vs {rank_to_beat:.4f})")
+    if SCREEN_GAIN_FACTOR is None or curves is None or target.floors().constraints:
+        return None
+    knots, quality, _ = curves
+    at_budget = _index_for_bytes(curves, budget, image, through=(float(index), p.bytes))
+    gain = max(0.0, float(np.interp(at_budget, knots, quality) - np.interp(index, knots, quality)))
+    if _transform("ssim", rank) + SCREEN_GAIN_FACTOR * gain < _transform("ssim", rank_to_beat):
+        return (f"first probe ({p.setting}: {p.bytes:,} bytes, ssim {rank:.4f}) is predicted to stay below ssim "
+                f"{rank_to_beat:.4f} within the budget")
+    return None
+
+
+def order_for_budget(codec_names: Sequence[str], image: Any, target: Target,
+                     features: Mapping[str, float] | None) -> list[str]:
+    """``codec_names`` ordered for a race under ``target.budget``: the codecs with predictor curves by the SSIM
+    predicted where their file reaches the budget, best first, then the others in the given order (see
+    :func:`qualipress.search.search.budget_order`, which supplies the image's predictor ``features``)."""
+    from qualipress import codecs as _codecs
+
+    budget = target.budget
+    if budget is None:
+        return list(codec_names)
+    expected: dict[str, float] = {}
+    for name in codec_names:
+        try:
+            cdc = _codecs.get(name)
+        except Exception:
+            continue
+        curves = _curves(cdc, features) if cdc.info.lossy else None
+        if curves is not None:
+            knots, quality, _ = curves
+            expected[name] = float(np.interp(_index_for_bytes(curves, budget, image), knots, quality))
+    first = sorted(expected, key=lambda n: -expected[n])
+    return first + [n for n in codec_names if n not in expected]
 
 
 def _log_crossing(lo: int, b_lo: int, hi: int, b_hi: int, budget: float) -> float:
@@ -105,13 +210,19 @@ def _log_crossing(lo: int, b_lo: int, hi: int, b_hi: int, budget: float) -> floa
     return lo + (math.log(budget) - a) * (hi - lo) / (b - a)
 
 
-def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget: float) -> Any:
-    """Bisect a continuous setting between a fitting and an oversized grid point."""
+def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget: float, target: Target) -> Any:
+    """Bisect a continuous setting between a fitting and an oversized grid point; the fitting probe of the highest
+    :func:`quality_rank` is kept (not the largest file: AVIF's segments start below the lower grid point, and a
+    point inside one can hold more bytes and less quality than that grid point)."""
+    best_rank = quality_rank(runner.result(best, met=False), target)
     for _ in range(MAX_REFINE):
         mid = (fit_value + over_value) / 2
         p = runner.run(mid)
         if p.bytes <= budget:
-            fit_value, best = mid, p
+            fit_value = mid
+            rank = quality_rank(runner.result(p, met=False), target)
+            if rank > best_rank:
+                best, best_rank = p, rank
             if (budget - p.bytes) / budget <= CLOSE_ENOUGH:
                 break
         else:

@@ -30,6 +30,8 @@ import cv2
 import numpy as np
 
 from qualipress.io.image import Image
+from qualipress.io.jpegtables import ANNEX_K_LUMA, ijg_table
+from qualipress.io.readers import EXTENSIONS
 from qualipress.io.transfer import to_perceptual
 from qualipress.search.targets import Constraint, Target, _transform
 
@@ -139,24 +141,16 @@ def _tile_features(y: np.ndarray) -> np.ndarray:
 
 
 # -- JPEG sources ---------------------------------------------------------------------------------------------
-#: The IJG (libjpeg) base luminance quantisation table, natural order, quality 50.
-_IJG_LUMA = np.array([
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.float64)
-
-
 def quality_from_table(table: Sequence[int]) -> float:
     """The IJG quality (1–100) whose scaled luminance table is closest to ``table`` (64 values; any order that
     Pillow reports, which is zigzag for JPEG files, is handled by comparing sorted values)."""
     t = np.sort(np.asarray(table, dtype=np.float64).ravel())
     if t.size != 64:
         return 0.0
-    base = np.sort(_IJG_LUMA)
+    base = np.sort(ANNEX_K_LUMA.ravel())
     best_q, best_err = 0, math.inf
     for q in range(1, 101):
-        scale = 5000 / q if q < 50 else 200 - 2 * q
-        ref = np.clip(np.floor((base * scale + 50) / 100), 1, 255)
+        ref = ijg_table(base, q)
         err = float(np.mean(np.abs(np.log(ref) - np.log(np.maximum(t, 1)))))
         if err < best_err:
             best_q, best_err = q, err
@@ -166,7 +160,7 @@ def quality_from_table(table: Sequence[int]) -> float:
 def jpeg_source_quality(image: Image) -> float | None:
     """Estimated quality of the JPEG file ``image`` was read from, or None when it was not a readable JPEG."""
     src = image.source
-    if src is None or Path(src).suffix.lower() not in (".jpg", ".jpeg", ".jpe", ".jfif"):
+    if src is None or Path(src).suffix.lower() not in EXTENSIONS["jpeg"]:
         return None
     try:
         from PIL import Image as PILImage

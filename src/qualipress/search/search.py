@@ -27,7 +27,7 @@ from qualipress.io.image import Image
 from qualipress.metrics import MetricResult
 from qualipress.search import predict as _predict
 from qualipress.search import proxy as _proxy
-from qualipress.search.budget import budget_search, prefer
+from qualipress.search.budget import budget_search, order_for_budget, prefer
 from qualipress.search.predict import Prediction
 from qualipress.search.probe import encodable
 from qualipress.search.probe import probe as probe_setting
@@ -205,6 +205,7 @@ def search(
     bound: int | None = None,
     mosaic: bool = True,
     size_scale: float = 1.0,
+    rank_to_beat: float | None = None,
 ) -> SearchResult:
     """Smallest encoding of ``image`` with ``codec`` that meets ``target``.
 
@@ -247,6 +248,10 @@ def search(
     size_scale : float
         How much larger than predicted the files of other codecs were on this image (:func:`size_scale`), to
         correct this codec's predicted sizes when racing a ``bound``.
+    rank_to_beat : float, optional
+        With a byte budget: the quality (:func:`qualipress.search.budget.quality_rank`) of another codec's result
+        under the same budget; the search stops after one probe, with ``beaten`` set, when this codec cannot or is
+        predicted not to beat it (:func:`qualipress.search.budget.budget_search`).
 
     Returns
     -------
@@ -258,12 +263,13 @@ def search(
         return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
     runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
     if tgt.budget is not None:
-        return budget_search(runner, cdc, tgt, max_probes=max_probes)
+        return budget_search(runner, cdc, tgt, max_probes=max_probes, rank_to_beat=rank_to_beat,
+                             features=None if image.is_float else _features(image)[1])
     q = cdc.info.quality
     if not cdc.info.lossy or q is None:
         return runner.result(only := runner.run(None, lossless=True), met=only.passed)
     hint, prediction = _warm_start(image, cdc, tgt, q.grid, start, predict)
-    br = _Bracket(runner, q.grid, prediction)
+    br = _Bracket(runner, q.grid, prediction, racing=bound is not None)
     _first_probe(br, hint, warm=isinstance(start, Hint), bound=bound, size_scale=size_scale, mosaic=mosaic)
     beaten = _bracket(br, hint, bound=bound, tolerance=tolerance, max_probes=max_probes)
     return _finish(br, bound=bound, beaten=beaten, lossless_fallback=lossless_fallback)
@@ -301,6 +307,10 @@ class _Bracket:
     slope: float | None = None
     #: The grid index of a JPEG source's own quality (where the metric jumps), when the predictor found one.
     special: int | None = field(init=False, default=None)
+    #: Margins the mosaic measured (steering, :mod:`qualipress.search.proxy`) by grid index, not used yet.
+    mosaic: dict[int, float] = field(default_factory=dict)
+    #: Whether the search races a bound (a failing probe may then be the result: the one that proved it lost).
+    racing: bool = False
 
     def __post_init__(self) -> None:
         self.runner.prediction = self.prediction
@@ -318,9 +328,11 @@ class _Bracket:
             p = steer
         (passing if p.passed else failing)[i] = p
         # Probes that can no longer be the result (a passing one above the lowest pass, a failing one below the
-        # highest failure) give back their decoded pixels: one frame each, kept until the search ends otherwise.
+        # highest failure, or any failing one once a probe passed and no race can end on a failure) give back
+        # their decoded pixels: one frame each, kept until the search ends otherwise.
         for j, other in [*passing.items(), *failing.items()]:
-            if (j in passing and j > min(passing)) or (j in failing and j < max(failing)):
+            if (j in passing and j > min(passing)) or (j in failing and (j < max(failing) or
+                                                                         (passing and not self.racing))):
                 self.runner.drop_pixels(other)
         return p
 
@@ -361,7 +373,7 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
                                 _proxy.tile_for(cdc))
             guess = hint.slope if hint is not None and hint.slope else prediction.slope
             x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options,
-                                                           top=special)
+                                                           top=special, samples=br.mosaic)
             i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
@@ -470,6 +482,16 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
     c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
     if hi is None and 0 < step <= 1.5:
         c = min(base_i + 1, n - 1)  # failing just below the crossing: the proof may need only its neighbour
+    far = _mosaic_end(br, base_i, hi is not None)
+    if far is not None and not base.check_failed:
+        # The mosaic measured the other side of the threshold: interpolate between it and this probe, as inside a
+        # bracket (the curve bends, so the local secant beats any slope measured elsewhere); each mosaic sample
+        # serves once, then the search steps as before.
+        j = far
+        x = _crossing(*((j, br.mosaic.pop(j), base_i, base.margin) if hi is not None
+                        else (base_i, base.margin, j, br.mosaic.pop(j))))
+        c = math.ceil(x - 1e-9)  # the passing side of the crossing, strictly inside (j, base_i) or (base_i, j]
+        c = min(max(c, j + 1), base_i - 1) if hi is not None else min(max(c, base_i + 1), j)
     if hi is None and special is not None and base_i < special < c:
         c = special  # climbing towards a JPEG source's own quality: it passes by a jump, try it first
     if hi is None and base.check_blind:
@@ -478,6 +500,22 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
         jump = 2 ** (len(passing if hi is not None else failing) - 1)
         c = min(max(base_i - jump if hi is not None else base_i + jump, 0), n - 1)
     return c
+
+
+def _mosaic_end(br: _Bracket, base_i: int, passing: bool) -> int | None:
+    """The unused mosaic sample nearest ``base_i`` clearly on the other side of the threshold (below a passing
+    probe with a margin under -:data:`_MOSAIC_NOISE`, above a failing one with one over it) and at most
+    :data:`_FINISH_WIDTH` grid steps away (across a wider span the curve bends too much for a secant), or None."""
+    if passing:
+        below = [j for j, m in br.mosaic.items() if base_i - _FINISH_WIDTH <= j < base_i and m < -_MOSAIC_NOISE]
+        return max(below) if below else None
+    above = [j for j, m in br.mosaic.items() if base_i < j <= base_i + _FINISH_WIDTH and m > _MOSAIC_NOISE]
+    return min(above) if above else None
+
+
+#: A mosaic margin closer than this to 0 may have the wrong sign for the full image (its estimate differs from the
+#: image's value by about ±0.01 margin units on Kodak): it does not count as the other side of the threshold.
+_MOSAIC_NOISE = 0.02
 
 
 def _finish(br: _Bracket, *, bound: int | None, beaten: bool, lossless_fallback: bool) -> SearchResult:
@@ -733,8 +771,10 @@ PROBE_COST = {"jpeg": 1, "jpegli": 1, "webp": 2, "jpeg2000": 3, "jpegxl": 6, "av
 def expected_sizes(codec_names: Sequence[str], image: Image,
                    target: Target | str | Sequence[str]) -> dict[str, float]:
     """The predictor's expected file size (bytes) for each codec that has a size model, at the setting it
-    predicts for ``target``."""
-    if image.is_float:
+    predicts for ``target``. None for float images, and none for images with fully transparent pixels: some
+    codecs drop the colour nobody sees there (libjxl, libwebp) and others code it (libavif), which the size
+    models, trained on opaque photographs, cannot tell."""
+    if image.is_float or _metrics.visible_mask(image) is not None:
         return {}
     tgt = parse_target(target)
     out: dict[str, float] = {}
@@ -748,6 +788,14 @@ def expected_sizes(codec_names: Sequence[str], image: Image,
         if pred is not None and pred.bits_per_pixel is not None:
             out[name] = pred.bits_per_pixel * image.width * image.height / 8
     return out
+
+
+def budget_order(codec_names: Sequence[str], image: Image, target: Target | str | Sequence[str]) -> list[str]:
+    """``codec_names`` in the order to search them under a byte budget, best predicted quality at the budget
+    first (:func:`qualipress.search.budget.order_for_budget`)."""
+    tgt = parse_target(target)
+    feats = None if image.is_float else _features(image)[1]
+    return order_for_budget(codec_names, image, tgt, feats)
 
 
 def race_order(codec_names: Sequence[str], image: Image | None = None,

@@ -1,0 +1,55 @@
+"""JPEG facts several layers share: the Annex K quantisation tables, IJG quality scaling, the 8×8 DCT matrix.
+
+Their one home (issue 11). Users: :func:`qualipress.io.metadata.estimate_jpeg_quality` and the search's
+predictor (a JPEG source's quality), :mod:`qualipress.codecs.jpegq` (libjpeg's integer scaling, fractional
+qualities), preprocessing's pool and RD proxy (models of libjpeg) and ``jpeg-roi`` (its own per-block tables).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: ITU-T T.81 Annex K.1 luminance quantisation table (IJG quality 50), natural (row-major) order.
+ANNEX_K_LUMA = np.array([
+    [16, 11, 10, 16, 24, 40, 51, 61],
+    [12, 12, 14, 19, 26, 58, 60, 55],
+    [14, 13, 16, 24, 40, 57, 69, 56],
+    [14, 17, 22, 29, 51, 87, 80, 62],
+    [18, 22, 37, 56, 68, 109, 103, 77],
+    [24, 35, 55, 64, 81, 104, 113, 92],
+    [49, 64, 78, 87, 103, 121, 120, 101],
+    [72, 92, 95, 98, 112, 100, 103, 99],
+], dtype=np.float64)
+#: ITU-T T.81 Annex K.2 chrominance quantisation table, natural order.
+ANNEX_K_CHROMA = np.array([
+    [17, 18, 24, 47, 99, 99, 99, 99],
+    [18, 21, 26, 66, 99, 99, 99, 99],
+    [24, 26, 56, 99, 99, 99, 99, 99],
+    [47, 66, 99, 99, 99, 99, 99, 99],
+    *([99] * 8 for _ in range(4)),
+], dtype=np.float64)
+ANNEX_K_LUMA.flags.writeable = ANNEX_K_CHROMA.flags.writeable = False  # shared: never changed in place
+
+
+def ijg_scale(quality: float) -> float:
+    """IJG quality scaling in percent (table step = base × scale / 100) for ``quality`` clamped to 1..100.
+
+    ``5000 / q`` below quality 50 and ``200 - 2 q`` from 50 up, as a real number: libjpeg truncates ``5000 / q``
+    to an integer, so below 50 some entries of :func:`ijg_table` differ from its tables by one (the fractional JPEG
+    codec, :mod:`qualipress.codecs.jpegq`, follows libjpeg).
+    """
+    q = min(100.0, max(1.0, float(quality)))
+    return 5000.0 / q if q < 50 else 200.0 - 2.0 * q
+
+
+def ijg_table(base: np.ndarray, quality: float) -> np.ndarray:
+    """``base`` scaled by :func:`ijg_scale`, floored and clamped to the baseline range 1..255, in ``base``'s dtype."""
+    return np.clip(np.floor((base * ijg_scale(quality) + 50.0) / 100.0), 1, 255)
+
+
+def dct_matrix() -> np.ndarray:
+    """The orthonormal 8×8 DCT-II matrix ``D`` (float64): ``D @ block @ D.T`` is JPEG's forward DCT."""
+    k = np.arange(8)
+    m = np.cos((2 * k[None, :] + 1) * k[:, None] * np.pi / 16) * np.sqrt(2 / 8)
+    m[0] /= np.sqrt(2)
+    return m

@@ -1,0 +1,61 @@
+"""JPEG XL files of 9–16-bit images carry their real transfer function (imagecodecs tagged them linear light)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+import pytest
+
+from qualipress import codecs
+from qualipress.codecs import jxlcolour
+from qualipress.io import Image
+from tests.conftest import photo_like
+
+oiio = pytest.importorskip("OpenImageIO")
+
+
+def _cicp(data: bytes) -> tuple[int, ...]:
+    fd, path = tempfile.mkstemp(suffix=".jxl")
+    os.write(fd, data)
+    os.close(fd)
+    try:
+        inp = oiio.ImageInput.open(path)
+        cicp = tuple(inp.spec().getattribute("CICP"))
+        inp.close()
+        return cicp
+    finally:
+        os.unlink(path)
+
+
+def _deep(bits: int, channels: int = 3, transfer: str = "srgb") -> Image:
+    px = photo_like(48, 64, channels=channels).astype(np.int64) * ((1 << bits) - 1) // 255
+    return Image(px.astype(np.uint16), bits, transfer)
+
+
+@pytest.mark.parametrize(("bits", "channels", "transfer", "cicp"), [
+    (16, 3, "srgb", (1, 13, 0, 1)), (10, 3, "srgb", (1, 13, 0, 1)), (12, 4, "bt709", (1, 1, 0, 1)),
+    (16, 1, "srgb", (1, 13, 0, 1)), (16, 2, "srgb", (1, 13, 0, 1))])
+def test_deep_srgb_outputs_are_tagged_srgb_and_lossless_stays_exact(bits, channels, transfer, cicp):
+    img = _deep(bits, channels, transfer)
+    for name, kw in (("jpegxl", {"quality": 1.0}), ("jpegxl-lossless", {})):
+        codec = codecs.get(name)
+        data = codec.encode(img, **kw)
+        assert _cicp(data) == cicp  # was (1, 8, 0, 1): linear light
+        dec = codecs.decode_like(codec, data, img)
+        assert dec.pixels.shape == img.pixels.shape and dec.bit_depth == bits
+        err = np.abs(dec.pixels.astype(int) - img.pixels.astype(int))
+        assert err.max() == 0 if name == "jpegxl-lossless" else err.mean() < 0.02 * ((1 << bits) - 1)
+
+
+def test_pq_and_log_images_keep_the_imagecodecs_encode():
+    """No CICP code fits log scans, and libjxl without an intensity target shifts PQ mid-tones: both keep the
+    previous encode (documented: their tag stays linear, the seal states the encoding)."""
+    for transfer in ("pq", "log", "unknown", "linear"):
+        img = _deep(10, 3, transfer)
+        assert not jxlcolour.tagged(img)
+        codec = codecs.get("jpegxl-lossless")
+        dec = codecs.decode_like(codec, codec.encode(img), img)
+        assert np.array_equal(dec.pixels, img.pixels)
+    assert not jxlcolour.tagged(Image(photo_like(8, 8), 8))
