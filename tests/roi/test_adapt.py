@@ -162,3 +162,15 @@ def test_codec_uses_the_step_cap_only_when_adapting(textured):
     m[:16, :32] = True
     assert c.encode_roi(img, quality=95, roi_mask=m).bg_quality > c.encode_roi(img, quality=95, roi_mask=m,
                                                                                  adapt=False).bg_quality == 43
+
+
+def test_highest_fitting_follows_a_per_image_switch():
+    from qualipress.roi.rate import highest_fitting
+
+    def size(q: int) -> int:  # the file shrinks at this image's own switch (40), not at 45
+        return 100 * q - (500 if q >= 40 else 0)
+
+    budget = 3550  # fits up to 35 below the switch and at 40 above it
+    assert max(q for q in range(5, 101) if size(q) <= budget) == 40
+    assert highest_fitting(lambda q: size(q) <= budget, 5, 100, (40,)) == 40
+    assert highest_fitting(lambda q: size(q) <= budget, 5, 100, ()) == 35  # blind to the switch
