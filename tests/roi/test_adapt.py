@@ -167,10 +167,10 @@ def test_codec_uses_the_step_cap_only_when_adapting(textured):
 def test_highest_fitting_follows_a_per_image_switch():
     from qualipress.roi.rate import highest_fitting
 
-    def size(q: int) -> int:  # the file shrinks at this image's own switch (40), not at 45
-        return 100 * q - (500 if q >= 40 else 0)
+    def size(q: int) -> int:  # the file shrinks at this image's own switch (38), not at 45
+        return 100 * q - (500 if q >= 38 else 0)
 
-    budget = 3550  # fits up to 35 below the switch and at 40 above it
-    assert max(q for q in range(5, 101) if size(q) <= budget) == 40
-    assert highest_fitting(lambda q: size(q) <= budget, 5, 100, (40,)) == 40
-    assert highest_fitting(lambda q: size(q) <= budget, 5, 100, ()) == 35  # blind to the switch
+    budget = 3350  # fits up to 33 below the switch and at 38 above it
+    assert max(q for q in range(5, 101) if size(q) <= budget) == 38
+    assert highest_fitting(lambda q: size(q) <= budget, 5, 100, (38,)) == 38
+    assert highest_fitting(lambda q: size(q) <= budget, 5, 100, ()) == 33  # blind to the switch
