@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError
+from qualipress.roi.encoder import _YCC
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,6 @@ def _fine_energies(planes: np.ndarray, *, per_channel: bool = True) -> np.ndarra
 def _planes(px: np.ndarray, rows: slice) -> np.ndarray:
     """JFIF Y / Cb / Cr planes (``rows`` of the colour matrix; offsets dropped) as float32 ``(H, W, k)``."""
     import cv2
-
-    from qualipress.roi.encoder import _YCC
 
     m = _YCC[rows]
     return cv2.transform(np.ascontiguousarray(px, dtype=np.float32), m).reshape(px.shape[0], px.shape[1], -1)
