@@ -94,6 +94,12 @@ def code_plane(image: Image, fn: Callable[[np.ndarray], np.ndarray], *, code: bo
     return out
 
 
+def code_at_rows(image: Image, rows: slice) -> np.ndarray:
+    """Perceptual code ``(h, W, C)`` of the frame's ``rows`` (float32; the same values as those rows of the whole
+    frame's code)."""
+    return np.asarray(seen_colour(replace(image, pixels=image.pixels[rows])), np.float32)
+
+
 def code_luma(image: Image) -> np.ndarray:
     """:func:`luma` of the frame's perceptual code (:func:`qualipress.io.to_perceptual`), strip by strip."""
     return code_plane(image, luma)

@@ -171,7 +171,9 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
         del smooth
         flat_lin = lin.reshape(-1)
         means = {"highlights": float(flat_lin[hi].mean()), "shadows": float(flat_lin[lo].mean())}
-        display = grey16(display_code(lin))
+        display = np.empty(lin.shape, np.float32)  # rendered in strips of rows: its temporaries stay small
+        for r0 in range(0, lin.shape[0], analysis.STRIP_ROWS):
+            display[r0: r0 + analysis.STRIP_ROWS] = grey16(display_code(lin[r0: r0 + analysis.STRIP_ROWS]))
     return Reference(image, shape, y, stats, flat, hp, sigma, why, lin, hi, lo, means, display)
 
 
