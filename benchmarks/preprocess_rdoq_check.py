@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             if not levels:
                 continue
             real = _written_levels(data, layout, (img.height, img.width), len(levels))
+            plain = plain[: len(levels)]  # luma only unless the method edits chroma
             moved = [a != b for a, b in zip(levels, plain, strict=True)]
             n_moved = sum(int(m.sum()) for m in moved)
             changed.append(n_moved / sum(a.size for a in levels))

@@ -45,7 +45,7 @@ import numpy as np
 
 from qualipress.film import analysis
 from qualipress.io import Image, seen_colour
-from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name
+from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name, to_scene_linear
 
 __all__ = ["DISPLAY_WHITE", "Reference", "decoded_code", "display_code", "display_rgb", "encoding_name",
            "grain_floor", "grain_kept", "grey16", "linear_luma", "linear_plane", "reference", "release_linear",
@@ -72,8 +72,6 @@ def linear_luma(code: np.ndarray, reference: Image) -> np.ndarray | None:
     """Scene-linear luma of perceptual code values ``code`` ``(H, W, C)``, decoded like ``reference``
     (:func:`qualipress.io.logcurves.to_scene_linear`; sRGB/709 frames with the sRGB curve); None when the
     transfer is unknown."""
-    from qualipress.io.logcurves import to_scene_linear
-
     lin = to_scene_linear(code, reference)
     if lin is None and reference.transfer in ("srgb", "bt709", "gamma"):
         lin = np.where(code <= 0.04045, code / 12.92, ((np.maximum(code, 0.0) + 0.055) / 1.055) ** 2.4)

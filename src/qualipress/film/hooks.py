@@ -24,12 +24,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from qualipress import __version__
-from qualipress.errors import InputError
+from qualipress.errors import InputError, QualipressError
 from qualipress.film import analysis as _analysis
 from qualipress.film import decisions, fidelity, manifest, seal, select
 from qualipress.film.sequence import FRAME_EXTENSIONS, parse_name
 from qualipress.io import Image, atomic_write_bytes, sha256_file
-from qualipress.pipeline.hooks import Plan
+from qualipress.pipeline.hooks import DefaultHooks, Plan
 from qualipress.search import Hint, SearchResult, Target
 
 #: Tile size (pixels) of the worst-tile SSIM recorded for every output.
@@ -86,7 +86,6 @@ def check_bound_hint(previous: dict[str, Any]) -> Hint | None:
         None when the previous frame was lossless, or its bracket was not ended by a failed check.
     """
     from qualipress import codecs as _codecs
-    from qualipress.errors import QualipressError
 
     name, setting = previous.get("codec"), previous.get("setting")
     if not name or setting is None or (previous.get("params") or {}).get("lossless"):
@@ -164,8 +163,6 @@ class FilmHooks:
         """
         self._frames = {}  # the previous frame is done
         if Path(path).suffix.lower() not in FRAME_EXTENSIONS:
-            from qualipress.pipeline.hooks import DefaultHooks
-
             plan = DefaultHooks().plan(image, path=path, codec=codec, target=target, previous=previous)
             plan.notes.append("not a film frame: core default plan, no film checks")
             return plan
@@ -176,8 +173,6 @@ class FilmHooks:
             # the analysis was the last user of the source's linear-light plane
             fidelity.release_linear(info.fid, info.arrays)
         except InputError as exc:  # e.g. smaller than one analysis block: plain search, said so
-            from qualipress.pipeline.hooks import DefaultHooks
-
             plan = DefaultHooks().plan(image, path=path, codec=codec, target=target, previous=previous)
             plan.notes.append(f"no frame analysis ({exc}): core default plan")
             return plan

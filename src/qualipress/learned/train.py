@@ -33,7 +33,7 @@ from qualipress.errors import InputError, ModelError
 from qualipress.io import find_images
 from qualipress.learned import ops
 from qualipress.learned._compressai import architecture, build_model, compressai, compressai_version
-from qualipress.learned.weights import save_model
+from qualipress.learned.weights import fingerprint_bytes, load_file, save_model
 
 
 @dataclass
@@ -408,8 +408,6 @@ class _TrainRun:
 
     def init_from(self, init: str | os.PathLike[str]) -> None:
         """Start from the weights of the model file ``init``, or from a training checkpoint (warm restart)."""
-        from qualipress.learned.weights import fingerprint_bytes, load_file
-
         ck = _training_checkpoint(Path(init))
         if ck is not None:
             if ck.get("arch") != self.arch or tuple(ck.get("config", ())) != tuple(self.cfg.config):

@@ -88,10 +88,10 @@ class RdoqSettings:
     """
 
     strength: float = 1.0
-    beta: float = 0.0
-    chroma: bool = True
+    beta: float = 0.35
+    chroma: bool = False
     passes: int = 2
-    masking: float = 0.0
+    masking: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,15 @@ import numpy as np
 
 from qualipress.errors import InputError, ModelError, UnsupportedError
 from qualipress.io import atomic_write_bytes, read_image
-from qualipress.preprocess.jpegproxy import DEADZONE, NONZERO_BITS, PROXY_CODECS, STEP_WIDTH
+from qualipress.preprocess.jpegproxy import (
+    DEADZONE,
+    NONZERO_BITS,
+    PROXY_CODECS,
+    STEP_WIDTH,
+    jpeg_proxy,
+    ssim,
+    threshold_crossing,
+)
 
 #: Record format id of an RD training run.
 RD_RECORD_FORMAT = "qualipress-kuchen-rd-training"
@@ -120,8 +128,6 @@ def _proxy_description(codec: str) -> str:
 def rd_slope(x: Any, q: float, ssim_weight: float, dq: float = 5.0, codec: str = "jpeg") -> float:
     """λ for a batch: −Δ(ln MSE + w·ln(1 − SSIM)) / Δ ln R of the unprocessed batch between q − dq and q + dq."""
     torch = __import__("torch")
-    from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim
-
     vals = []
     with torch.no_grad():
         for qq in (max(1.0, q - dq), min(100.0, q + dq)):
@@ -143,8 +149,6 @@ def rd_loss(model: Any, x: Any, q: float, lam: float, ssim_weight: float,
     codec's zero threshold costs in distortion) to the MSE's; the loss value is unchanged.
     """
     torch = __import__("torch")
-    from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim
-
     y = model(x)
     dec, bits = jpeg_proxy(y, q, codec=codec)
     # Values: the exact proxy decode. Gradients: of the pre-edit error alone (decoupled). The straight-through
@@ -155,8 +159,6 @@ def rd_loss(model: Any, x: Any, q: float, lam: float, ssim_weight: float,
     mse_pre = ((yc - x) ** 2).mean()
     mse = mse_pre + (((dec - x) ** 2).mean() - mse_pre).detach()
     if crossing_weight:
-        from qualipress.preprocess.jpegproxy import threshold_crossing
-
         cross = crossing_weight * threshold_crossing(y, x, q, codec=codec).mean()
         mse = mse + (cross - cross.detach())
     om_pre = (1.0 - ssim(yc, x)).mean()
@@ -292,8 +294,6 @@ class _RDRun:
         if self.val_batch is None:
             return {}
         import torch
-
-        from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim
 
         opt, x = self.opt, self.val_batch
         self.model.eval()

@@ -25,12 +25,6 @@ import numpy as np
 from qualipress.errors import InputError
 
 
-def adapting(options: Mapping[str, Any]) -> bool:
-    """Whether a ``jpeg-roi`` option set asks for the per-image adaptation (option ``adapt``, default on)."""
-    v = options.get("adapt")
-    return v is None or str(v).strip().lower() not in ("false", "0", "no", "off")
-
-
 @dataclass(frozen=True)
 class ImageTraits:
     """What the per-image adaptation of ``jpeg-roi`` looks at.
@@ -123,3 +117,19 @@ def chroma_energy(pixels: np.ndarray) -> float:
     if px.ndim == 2 or (px.ndim == 3 and px.shape[2] == 1) or px.shape[0] < 2 or px.shape[1] < 2:
         return 0.0
     return float(_fine_energies(_planes(px, slice(1, 3))).mean())
+
+
+def adapting(options: Mapping[str, Any]) -> bool:
+    """Whether a ``jpeg-roi`` option set asks for the per-image adaptation (option ``adapt``, default on)."""
+    v = options.get("adapt")
+    return v is None or str(v).strip().lower() not in ("false", "0", "no", "off")
+
+
+def adapted_bg_quality(quality: float, traits: ImageTraits | None) -> float:
+    """Background quality for ROI quality ``quality``: the fixed mapping without ``traits``, otherwise the
+    large-ROI ratio and the step cap (:func:`qualipress.roi.mapping.bg_quality_for`)."""
+    from qualipress.roi.mapping import MAX_BG_STEP_RATIO, bg_quality_for
+
+    if traits is None:
+        return bg_quality_for(quality)
+    return bg_quality_for(quality, traits.roi_fraction, max_step_ratio=MAX_BG_STEP_RATIO)

@@ -43,8 +43,8 @@ import numpy as np
 from qualipress import metrics as _metrics
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
-from qualipress.roi.adapt import adapting
-from qualipress.roi.mapping import LOW_RATE_QUALITY, bg_quality_for, switch_quality
+from qualipress.roi.adapt import adapted_bg_quality, adapting
+from qualipress.roi.mapping import LOW_RATE_QUALITY, switch_quality
 from qualipress.search.probe import measure_encoded, probe
 
 _DEFAULT_TILE = 256
@@ -177,7 +177,7 @@ class _RoiProbes:
 
     def bg_for(self, q: float) -> float:
         """Background quality the one-knob mapping pairs with ROI quality ``q`` for this image."""
-        return bg_quality_for(q, None if self.traits is None else self.traits.roi_fraction)
+        return adapted_bg_quality(q, self.traits)
 
     def run(self, roi_q: float, bg_q: float) -> Any:
         """The probe of one quality pair (encoded and measured on first use)."""
