@@ -391,7 +391,7 @@ def _rate_distortion(planes: list[_Plane], tables: list[np.ndarray]) -> tuple[fl
     return dist, bits
 
 
-def codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapping[str, Any] | None) -> float:
+def _codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapping[str, Any] | None) -> float:
     """The codec's own distortion-per-bit slope at ``quality`` for this image, from the model (no encode):
     −ΔD/ΔR between the tables of ``quality ± 3``. 0 when it cannot be measured (e.g. a flat image)."""
     lo, hi = max(1.0, quality - _SLOPE_STEP), min(100.0, quality + _SLOPE_STEP)
@@ -444,8 +444,9 @@ def _mcu_crop(image: Image, layout: JpegLayout) -> tuple[int, int]:
 
 def predicted_levels(image: Image, quality: float, *, codec: str = "jpeg",
                      options: Mapping[str, Any] | None = None) -> list[np.ndarray]:
-    """The levels the model expects ``codec`` to write for ``image`` (round to nearest), per plane (Y, Cb, Cr),
-    each (blocks, 64) in zig-zag order over whole MCUs: what a pre-edit's round trip is checked against."""
+    """The levels the model expects ``codec`` to write for ``image`` (nearest level; jpegli: with its dead zone),
+    per plane (Y, Cb, Cr), each (blocks, 64) in zig-zag order over whole MCUs: what a pre-edit's round trip is
+    checked against."""
     layout = _layout_for(image, codec, quality, options)
     h, w = _mcu_crop(image, layout)
     ycc = _ycc(image)[:h, :w]
@@ -494,7 +495,7 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
         return image, []
     ycc = _ycc(image)[:h, :w]
     planes = _planes(ycc, layout, cfg.beta, cfg.chroma)
-    lam = cfg.strength * codec_slope(planes, codec, quality, options)
+    lam = cfg.strength * _codec_slope(planes, codec, quality, options)
     if lam <= 0:
         return image, []
     levels = _choose_levels(planes, lam, cfg.passes, cfg.masking)
