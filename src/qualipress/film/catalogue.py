@@ -21,6 +21,7 @@ from qualipress.errors import InputError, QualipressError
 from qualipress.film import analysis as _analysis
 from qualipress.film import dpx
 from qualipress.film.sequence import expand_inputs, group, parse_name
+from qualipress.io import read_image, to_perceptual
 from qualipress.pipeline.runner import run_tasks
 
 #: OpenImageIO attributes copied into the catalogue, with the catalogue's own name.
@@ -140,8 +141,6 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
 
     Never raises for a bad frame: the record gets ``status="error"`` and the reason.
     """
-    from qualipress.io import read_image, to_perceptual
-
     p = Path(path)
     fn = parse_name(p)
     rec: dict[str, Any] = {"path": str(p), "name": p.name, "sequence": fn.sequence, "frame": fn.number}

@@ -111,14 +111,3 @@ def group(paths: Iterable[Path]) -> list[Sequence]:
     for s in seqs.values():
         s.frames.sort(key=lambda f: (f.number if f.number is not None else -1, f.path.name))
     return [seqs[k] for k in sorted(seqs)]
-
-
-def previous_frames(paths: Iterable[Path]) -> dict[Path, Path | None]:
-    """For each path, the previous frame of its sequence (None for the first): the warm-start chain."""
-    out: dict[Path, Path | None] = {}
-    for s in group(paths):
-        prev = None
-        for f in s.frames:
-            out[f.path] = prev
-            prev = f.path
-    return out

@@ -33,7 +33,8 @@ from qualipress.errors import InputError, ModelError
 from qualipress.io import find_images
 from qualipress.learned import ops
 from qualipress.learned._compressai import architecture, build_model, compressai, compressai_version
-from qualipress.learned.weights import save_model
+from qualipress.learned.weights import fingerprint_bytes, load_file, save_model
+from qualipress.pipeline.training import LoopState, choose_device, load_checkpoint, run_loop, save_checkpoint
 
 
 @dataclass
@@ -307,8 +308,6 @@ def train_codec(
     compressai()
     import torch
 
-    from qualipress.pipeline.training import run_loop
-
     arch = _check_config(cfg)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -352,8 +351,6 @@ def train_codec(
 
 def _check_config(cfg: TrainConfig) -> Any:
     """Refuse a configuration that cannot train before any data is loaded; return the architecture."""
-    from qualipress.pipeline.training import choose_device
-
     arch = architecture(cfg.arch)
     if cfg.steps is None and cfg.max_minutes is None:
         raise ModelError("give a step count or a time budget (steps or max_minutes)")
@@ -395,8 +392,6 @@ class _TrainRun:
         val_crops: np.ndarray,
         progress: Callable[[int, int | None, dict[str, float]], None] | None,
     ) -> None:
-        from qualipress.pipeline.training import LoopState
-
         self.cfg, self.arch, self.ckpt_path = cfg, arch, ckpt_path
         self.sampler, self.rng, self.val_crops, self.progress = sampler, rng, val_crops, progress
         self.model = build_model(arch, tuple(cfg.config))
@@ -408,8 +403,6 @@ class _TrainRun:
 
     def init_from(self, init: str | os.PathLike[str]) -> None:
         """Start from the weights of the model file ``init``, or from a training checkpoint (warm restart)."""
-        from qualipress.learned.weights import fingerprint_bytes, load_file
-
         ck = _training_checkpoint(Path(init))
         if ck is not None:
             if ck.get("arch") != self.arch or tuple(ck.get("config", ())) != tuple(self.cfg.config):
@@ -449,8 +442,6 @@ class _TrainRun:
         """Restore model, optimisers, step, time, RNGs and history from the checkpoint."""
         import torch
 
-        from qualipress.pipeline.training import load_checkpoint
-
         cfg, ckpt_path = self.cfg, self.ckpt_path
         # on the CPU: the RNG state must stay a CPU tensor; the optimisers move their state to the parameters
         ck = load_checkpoint(ckpt_path)
@@ -483,8 +474,6 @@ class _TrainRun:
     def save(self, st: Any, reason: str) -> None:
         """Write the checkpoint (``run_loop``'s ``checkpoint`` callback)."""
         import torch
-
-        from qualipress.pipeline.training import save_checkpoint
 
         save_checkpoint(
             self.ckpt_path,
@@ -562,8 +551,6 @@ class _TrainRun:
 
 def _training_checkpoint(path: Path) -> dict[str, Any] | None:
     """The content of ``path`` if it is a checkpoint written by :func:`train_codec`, else None."""
-    from qualipress.pipeline.training import load_checkpoint
-
     try:
         ck = load_checkpoint(path, what="--init file")
     except ModelError:

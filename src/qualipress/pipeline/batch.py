@@ -285,8 +285,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     image = read_image(job.source, max_pixels=options.max_pixels)
     record.update(width=image.width, height=image.height, bit_depth=image.bit_depth, channels=image.layout,
                   transfer=image.transfer)
-    if "extension_mismatch" in image.metadata:
-        record.setdefault("warnings", []).append(image.metadata["extension_mismatch"])
+    for key in ("extension_mismatch", "not_carried"):  # said by the reader: into the report
+        if key in image.metadata:
+            record.setdefault("warnings", []).append(image.metadata[key])
     hooks: PipelineHooks = options.hooks
     adapt = getattr(hooks, "adapt", None)  # optional hook: e.g. reduce bit depth for web delivery
     if callable(adapt):

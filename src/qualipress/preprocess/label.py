@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import codecs, metrics
 from qualipress.errors import InputError, QualipressError, UnsupportedError
 from qualipress.io import Image, atomic_write_bytes, find_images, read_image, sha256_file, write_image
 from qualipress.preprocess.groups import Group, make_groups, parse_group
@@ -170,8 +171,6 @@ class ImageLabel:
 
 def core_encode_decode(image: Image, codec: str, quality: float) -> tuple[int, Image]:
     """Encode with :func:`qualipress.codecs.get` and decode again."""
-    from qualipress import codecs
-
     c = codecs.get(codec)
     data = c.encode(image, quality=quality)
     return len(data), match_channels(c.decode(data), image)
@@ -186,8 +185,6 @@ def match_channels(decoded: Image, like: Image) -> Image:
 
 def core_measure(reference: Image, distorted: Image, metric: str) -> float:
     """One whole-image score from :func:`qualipress.metrics.measure`."""
-    from qualipress import metrics
-
     return float(metrics.measure(reference, distorted, (metric,))[metric].value)
 
 

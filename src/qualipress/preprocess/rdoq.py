@@ -39,6 +39,7 @@ import numpy as np
 from qualipress.errors import UnsupportedError
 from qualipress.io import Image
 from qualipress.io.jpegtables import dct_matrix
+from qualipress.preprocess.pool import deadzone
 
 #: Codecs whose quantisation the pre-edit models.
 RDOQ_CODECS = ("jpeg", "jpegli")
@@ -618,15 +619,11 @@ class MatchedDeadzone:
     codecs = RDOQ_CODECS
 
     def __call__(self, image: Image) -> Image:
-        from qualipress.preprocess.pool import deadzone
-
         return deadzone(image)
 
     def at_quality(self, image: Image, quality: float, codec: str = "jpeg",
                    options: Mapping[str, Any] | None = None) -> Image:
         """``deadzone`` with the thresholds of ``quality``."""
-        from qualipress.preprocess.pool import deadzone
-
         return deadzone(image, quality=quality)
 
     def __repr__(self) -> str:

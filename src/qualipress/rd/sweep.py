@@ -33,7 +33,7 @@ import numpy as np
 
 import qualipress.detect as det
 from qualipress import metrics as _metrics
-from qualipress.detect import detect
+from qualipress.detect import detect, match_regions
 from qualipress.errors import InputError, QualipressError, UnsupportedError
 from qualipress.io import append_jsonl, atomic_write_text, find_images, read_image, read_jsonl
 from qualipress.rd.bd import bd_tables
@@ -162,6 +162,13 @@ def codec_version(codec: Any, setting: float | None = None) -> str:
     return str(codec.version())
 
 
+def _options_tag(options: dict[str, Any] | None) -> str:
+    """Encode options other than ``weights`` (already in a learned codec's version), appended to the cache
+    version so that rows coded with other options (e.g. ``refine=30``) are never taken for each other."""
+    extra = sorted((k, v) for k, v in (options or {}).items() if k != "weights")
+    return "".join(f" {k}={v!r}" for k, v in extra)
+
+
 def _setting_key(v: float) -> str:
     return f"{float(v):g}"
 
@@ -240,8 +247,6 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "metrics": {metric_key(name): float(pr.metrics[name].value) for name in unit.metrics},
             }
             if unit.task:
-                from qualipress.detect import match_regions
-
                 agree = match_regions(ref_regions or [], _task_regions(decoded, unit.task), iou_threshold=0.5)
                 row["metrics"][f"f1-{unit.task}"] = float(agree.f1)
                 row["tasks"] = {unit.task: {"matched": agree.matched, "n_reference": agree.n_reference,
@@ -400,7 +405,8 @@ def run_rd(
     out = Path(outdir)
     codec_objs, sweeps = _resolve_codecs(codecs, metrics, anchor, task, qualities, encode_options or {})
     files = list_dataset(dataset, limit)
-    versions = {n: {_setting_key(s): codec_version(c, s) for s in sweeps[n]} for n, c in codec_objs.items()}
+    versions = {n: {_setting_key(s): codec_version(c, s) + _options_tag((encode_options or {}).get(n))
+                    for s in sweeps[n]} for n, c in codec_objs.items()}
     wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
     cache = RowCache(out / "cache.jsonl")
     rows, units = _plan_units(files, codecs, sweeps, versions, cache, list(metrics), task, wanted,

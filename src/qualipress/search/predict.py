@@ -31,6 +31,7 @@ import numpy as np
 
 from qualipress.io.image import Image
 from qualipress.io.jpegtables import ANNEX_K_LUMA, ijg_table
+from qualipress.io.readers import EXTENSIONS
 from qualipress.io.transfer import to_perceptual
 from qualipress.search.targets import Constraint, Target, _transform
 
@@ -159,7 +160,7 @@ def quality_from_table(table: Sequence[int]) -> float:
 def jpeg_source_quality(image: Image) -> float | None:
     """Estimated quality of the JPEG file ``image`` was read from, or None when it was not a readable JPEG."""
     src = image.source
-    if src is None or Path(src).suffix.lower() not in (".jpg", ".jpeg", ".jpe", ".jfif"):
+    if src is None or Path(src).suffix.lower() not in EXTENSIONS["jpeg"]:
         return None
     try:
         from PIL import Image as PILImage
