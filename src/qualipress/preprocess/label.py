@@ -38,7 +38,7 @@ import numpy as np
 
 from qualipress import codecs, metrics
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import Image, atomic_write_bytes, find_images, read_image, sha256_file, write_image
+from qualipress.io import Image, atomic_write_bytes, image_paths, read_image, sha256_file, write_image
 from qualipress.preprocess.groups import Group, make_groups, parse_group
 from qualipress.preprocess.pool import DEFAULT_POOL
 from qualipress.progress import announce
@@ -385,11 +385,6 @@ def open_label_dir(directory: str | Path, config: LabelConfig) -> Path:
     return d
 
 
-def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files and (recursively) the image files inside directories, duplicates dropped (see
-    :func:`qualipress.io.find_images`)."""
-    return [f.path for f in find_images(inputs)]
-
 
 def _one_cv2_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Run ``fn`` with OpenCV on one thread (labelling runs one image per worker) and restore the caller's
@@ -610,7 +605,7 @@ def label_dataset(
     for g in config.groups():  # fail early on unknown / unavailable methods
         parse_group(g.name)
     d = open_label_dir(directory, config)
-    files = expand_inputs(inputs)
+    files = image_paths(inputs)
     if limit is not None:
         files = files[: max(0, int(limit))]
     summary = LabelSummary()

@@ -35,7 +35,7 @@ import qualipress.detect as det
 from qualipress import metrics as _metrics
 from qualipress.detect import detect, match_regions
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import append_jsonl, atomic_write_text, find_images, read_image, read_jsonl
+from qualipress.io import append_jsonl, atomic_write_text, dataset_images, read_image, read_jsonl
 from qualipress.rd.bd import bd_tables
 from qualipress.search.probe import probe
 
@@ -113,25 +113,6 @@ def parse_qualities(specs: Sequence[str], codecs: Sequence[str]) -> dict[str, li
                 out[name] = vals
     return out
 
-
-def list_dataset(
-    dataset: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], limit: int | None = None
-) -> list[Path]:
-    """Image files of a dataset directory (recursive, sorted) or an explicit list of files.
-
-    Raises
-    ------
-    InputError
-        Missing path or no images (empty dataset).
-    """
-    paths = [dataset] if isinstance(dataset, (str, os.PathLike)) else list(dataset)
-    for p in map(Path, paths):
-        if not p.exists():
-            raise InputError(f"dataset {p} does not exist")
-    found = [f.path for f in find_images(paths)]
-    if not found:
-        raise InputError(f"dataset {', '.join(map(str, paths))} holds no images (empty dataset)")
-    return found[:limit] if limit else found
 
 
 def _read(path: Path) -> Any:
@@ -404,7 +385,7 @@ def run_rd(
 
     out = Path(outdir)
     codec_objs, sweeps = _resolve_codecs(codecs, metrics, anchor, task, qualities, encode_options or {})
-    files = list_dataset(dataset, limit)
+    files = dataset_images(dataset, limit)
     versions = {n: {_setting_key(s): codec_version(c, s) + _options_tag((encode_options or {}).get(n))
                     for s in sweeps[n]} for n, c in codec_objs.items()}
     wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
