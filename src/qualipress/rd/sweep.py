@@ -19,12 +19,10 @@ import hashlib
 import io
 import json
 import math
-import multiprocessing as mp
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from qualipress import metrics as _metrics
 from qualipress.detect import detect, match_regions
 from qualipress.errors import InputError, QualipressError, UnsupportedError
 from qualipress.io import append_jsonl, atomic_write_text, dataset_images, read_image, read_jsonl
+from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.rd.bd import bd_tables
 from qualipress.search.probe import probe
 
@@ -528,11 +527,13 @@ def _run_units(
             progress(done, len(units), label)
 
     if jobs > 1 and len(units) > 1:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(WORKER_START_METHOD),
-                                 initializer=_worker_init) as pool:
-            futs = {pool.submit(run_unit, u): f"{u.codec} {u.path.name}" for u in units}
-            for fut in as_completed(futs):
-                collect(fut.result(), futs[fut])
+        for i, res in run_tasks(run_unit, units, jobs=jobs, start=WORKER_START_METHOD, init=_worker_init):
+            u = units[i]
+            if isinstance(res, WorkerCrashedError):  # only this unit is lost; the others went on
+                res = ([], [{"image": str(u.path), "codec": u.codec, "setting": None, "error": str(res)}])
+            elif isinstance(res, BaseException):
+                raise res
+            collect(res, f"{u.codec} {u.path.name}")
     else:
         for u in units:
             collect(run_unit(u), f"{u.codec} {u.path.name}")
