@@ -324,7 +324,8 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
         metrics={k: v.to_dict() for k, v in best.metrics.items()}, target_met=best.met,
         encodes=sum(r.encodes for r in per_codec.values()),
         probes=[p.to_dict() for r in per_codec.values() for p in r.probes],
-        analysis=plan.analysis or None, decisions=plan.notes + skipped or None,
+        analysis=plan.analysis or None,
+        decisions=plan.notes + skipped + [n for r in per_codec.values() for n in r.notes] or None,
     )
     if best.fallback:
         record["fallback"] = best.fallback
