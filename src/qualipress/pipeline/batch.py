@@ -173,7 +173,8 @@ class BatchSummary:
 def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path] = ()) -> list[Job]:
     """Files, directories (recursive) and glob patterns → jobs with their relative output paths.
 
-    See :func:`qualipress.io.find_images`; ``exclude`` names trees to skip (the output directory).
+    :func:`qualipress.io.find_images` as :class:`Job` objects (a job also carries the inputs it must not
+    overwrite); ``exclude`` names trees to skip (the output directory).
 
     Raises
     ------

@@ -487,7 +487,7 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
     c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
     if hi is None and 0 < step <= 1.5:
         c = min(base_i + 1, n - 1)  # failing just below the crossing: the proof may need only its neighbour
-    far = _mosaic_end(br, base_i, hi is not None)
+    far = _mosaic_end(br, base_i, hi is not None) if br.runner.codec.name in _proxy.BRACKET_CODECS else None
     if far is not None and not base.check_failed:
         # The mosaic measured the other side of the threshold: interpolate between it and this probe, as inside a
         # bracket (the curve bends, so the local secant beats any slope measured elsewhere); each mosaic sample
