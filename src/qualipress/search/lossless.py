@@ -16,14 +16,11 @@ already catches the images where it does.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from qualipress.io.image import Image
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from qualipress.search.search import SearchResult, _Runner
 
 #: Try the lossless encode when the lossy file is at least this fraction of the estimated lossless size.
 TRY_FRACTION = 0.25
@@ -82,8 +79,11 @@ def worth_trying(image: Image, lossy_bytes: int) -> tuple[bool, float]:
     return lossy_bytes >= TRY_FRACTION * estimate, estimate
 
 
-def smaller_of(runner: _Runner, result: SearchResult) -> SearchResult:
+def smaller_of(runner: Any, result: Any) -> Any:
     """``result``, or the codec's lossless file when that is smaller and meets the target too.
+
+    ``runner`` is the search's ``_Runner`` and ``result`` its ``SearchResult`` (typed ``Any``: this module is
+    imported by :mod:`qualipress.search.search` and must not import it back).
 
     Only a lossy result that met the target is compared, with codecs that have a lossless mode, and only when
     :func:`worth_trying` says so. Either way the result's ``notes`` say what was tried; the lossless probe is in
