@@ -218,7 +218,7 @@ def test_compare_pre_edits_at_every_sweep_setting():
             calls.append(quality)
             return super().at_quality(image, quality, codec, options)
 
-    import qualipress.preprocess as pp
+    import qualipress.preprocess.evaluate as pp  # patched where compare looks it up
 
     orig = pp.get_preprocessor
     pp.get_preprocessor = lambda name: Spy() if name == "spy" else orig(name)  # type: ignore[assignment]

@@ -162,3 +162,15 @@ def test_codec_uses_the_step_cap_only_when_adapting(textured):
     m[:16, :32] = True
     assert c.encode_roi(img, quality=95, roi_mask=m).bg_quality > c.encode_roi(img, quality=95, roi_mask=m,
                                                                                  adapt=False).bg_quality == 43
+
+
+def test_highest_fitting_follows_a_per_image_switch():
+    from qualipress.roi.rate import highest_fitting
+
+    def size(q: int) -> int:  # the file shrinks at this image's own switch (38), not at 45
+        return 100 * q - (500 if q >= 38 else 0)
+
+    budget = 3350  # fits up to 33 below the switch and at 38 above it
+    assert max(q for q in range(5, 101) if size(q) <= budget) == 38
+    assert highest_fitting(lambda q: size(q) <= budget, 5, 100, (38,)) == 38
+    assert highest_fitting(lambda q: size(q) <= budget, 5, 100, ()) == 33  # blind to the switch

@@ -48,6 +48,7 @@ import numpy as np
 
 from qualipress.errors import InputError
 from qualipress.io import Image, as_image, seen_colour, to_perceptual
+from qualipress.io.logcurves import log_to_linear
 
 #: Block size (pixels) of the block measures.
 BLOCK = 16
@@ -445,8 +446,6 @@ def log_linear_luma(arrays: FrameArrays, image: Image) -> np.ndarray:
     """Luma of the scene-linear values of an integer log frame (:func:`qualipress.io.logcurves.log_to_linear` of
     its perceptual code), computed once per frame and kept in ``arrays``: the dynamic range and the fidelity
     reference both need it."""
-    from qualipress.io.logcurves import log_to_linear
-
     if arrays.log_linear is None:
         arrays.log_linear = code_plane(image, lambda c: luma(np.asarray(log_to_linear(c, image.metadata),
                                                                         np.float32)))

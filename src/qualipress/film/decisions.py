@@ -50,8 +50,12 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import metrics
+from qualipress.errors import TargetError
 from qualipress.film import analysis, fidelity
 from qualipress.io import Image, seen_colour
+from qualipress.metrics.core import Reference
+from qualipress.profiles import load_profiles
 
 try:  # the core's outcome type, when the search has landed
     from qualipress.search import CheckOutcome
@@ -206,8 +210,6 @@ class WorstTileCheck:
     name: str = "worst-tile"
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
-        from qualipress import metrics
-
         r = metrics.measure(reference, decoded, ("ssim",), tile=self.tile)["ssim"]
         tiles = np.asarray(r.tiles)
         worst = float(tiles.min()) if tiles.size else float(r.value)
@@ -397,8 +399,6 @@ def display_ssim(info: _RefInfo, dec_code: np.ndarray | Image) -> float | None:
     16-bit grey) of a frame's source and decoded frame (its perceptual code, or the decoded frame itself: then
     rendered strip by strip, the same values without a whole-frame float copy); None when the frame's transfer
     has no linear decoding."""
-    from qualipress.metrics.core import Reference
-
     if info.fid.display is None:
         return None
     if info.display_ref is None:
@@ -446,9 +446,6 @@ def profile_parameters(profile: str | None) -> dict[str, Any]:
     TargetError
         The profile's film table has a key this module does not know.
     """
-    from qualipress.errors import TargetError
-    from qualipress.profiles import load_profiles
-
     profiles = load_profiles()
     base = dict(profiles["C1"].film) if "C1" in profiles else {}
     prof = profiles.get(profile or "") or profiles.get((profile or "").upper())

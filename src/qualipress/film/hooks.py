@@ -23,12 +23,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from qualipress import __version__
+from qualipress import __version__, metrics
+from qualipress import codecs as _codecs
 from qualipress.errors import InputError, QualipressError
 from qualipress.film import analysis as _analysis
 from qualipress.film import decisions, fidelity, manifest, seal, select
 from qualipress.film.sequence import FRAME_EXTENSIONS, parse_name
 from qualipress.io import Image, atomic_write_bytes, sha256_file
+from qualipress.io.transfer import to_perceptual_image
 from qualipress.pipeline.hooks import DefaultHooks, Plan
 from qualipress.search import Hint, SearchResult, Target
 
@@ -85,8 +87,6 @@ def check_bound_hint(previous: dict[str, Any]) -> Hint | None:
     Hint or None
         None when the previous frame was lossless, or its bracket was not ended by a failed check.
     """
-    from qualipress import codecs as _codecs
-
     name, setting = previous.get("codec"), previous.get("setting")
     if not name or setting is None or (previous.get("params") or {}).get("lossless"):
         return None
@@ -239,10 +239,6 @@ class FilmHooks:
         if held is None:
             return
         image, name = held
-        from qualipress import codecs as _codecs
-        from qualipress import metrics
-        from qualipress.io.transfer import to_perceptual_image
-
         try:
             if decoded is None:
                 like = to_perceptual_image(image) if image.is_float else image

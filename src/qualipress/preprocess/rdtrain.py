@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, ModelError, UnsupportedError
-from qualipress.io import atomic_write_bytes, read_image
+from qualipress.io import atomic_write_bytes, image_paths, read_image
+from qualipress.pipeline.training import STOP_TIME, LoopState, load_checkpoint, run_loop, save_checkpoint, write_log
 from qualipress.preprocess.jpegproxy import (
     DEADZONE,
     NONZERO_BITS,
@@ -44,6 +45,7 @@ from qualipress.preprocess.jpegproxy import (
     ssim,
     threshold_crossing,
 )
+from qualipress.preprocess.model import build_unet, count_parameters, load_model, save_model
 
 #: Record format id of an RD training run.
 RD_RECORD_FORMAT = "qualipress-kuchen-rd-training"
@@ -83,9 +85,7 @@ class RDTrainResult:
 
 def list_images(inputs: Sequence[str | Path]) -> list[Path]:
     """PNG/TIFF/JPEG files of the inputs (directories searched recursively), sorted, Kodak refused."""
-    from qualipress.preprocess.label import expand_inputs
-
-    files = sorted(expand_inputs(inputs))
+    files = sorted(image_paths(inputs))
     kodak = [f for f in files if "kodak" in str(f).lower() or f.name.lower().startswith("kodim")]
     if kodak:
         raise InputError(f"{kodak[0]}: Kodak is the test set; never train on it")
@@ -203,8 +203,6 @@ def train_rd(
         No usable images, Kodak among them, or nothing to resume.
     """
     import torch
-
-    from qualipress.pipeline.training import LoopState, run_loop, write_log
 
     out = Path(output)
     opt = options or RDTrainOptions()
@@ -340,9 +338,6 @@ class _RDRun:
 
     def checkpoint(self, st: Any, reason: str) -> None:
         """Model, optimiser state and record, each written atomically."""
-        from qualipress.pipeline.training import STOP_TIME, save_checkpoint
-        from qualipress.preprocess.model import save_model
-
         opt, record = self.opt, self.record
         if reason == STOP_TIME:
             reason = f"wall-time budget of {opt.max_minutes} min reached"
@@ -358,9 +353,6 @@ class _RDRun:
 
 def _start_rd(opt: RDTrainOptions, out: Path, resume: bool) -> _RDRun:
     """A new run (network built or loaded from ``opt.init``), or the saved one with its first options kept."""
-    from qualipress.pipeline.training import load_checkpoint
-    from qualipress.preprocess.model import build_unet, load_model
-
     state_path, record_path = out.with_suffix(".state.pt"), out.with_suffix(".json")
     step, elapsed_before, state, record = 0, 0.0, None, {}
     if resume:
@@ -407,8 +399,6 @@ def _crop_of(a: np.ndarray, r: np.random.Generator, crop: int) -> np.ndarray:
 def _rd_record(run: _RDRun) -> dict[str, Any]:
     """The training record of a new run (architecture, options, data, proxy, environment)."""
     import torch
-
-    from qualipress.preprocess.model import count_parameters
 
     return {
         "format": RD_RECORD_FORMAT,

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from qualipress.io.jpegtables import ijg_scale
+from qualipress.roi.encoder import STD_CHROMA, quality_table
 
 #: Background quality as a fraction of the ROI quality (the seed paper's 90 → 40).
 BG_RATIO = 0.45
@@ -114,8 +115,6 @@ HIGH_RATE = Profile("444", 0.75, 1.0, 0.5, 2, 0.2, 2.0)
 
 def chroma_step(quality: float) -> float:
     """DC step of the IJG chroma table at ``quality`` (the table flattening keeps the DC step)."""
-    from qualipress.roi.encoder import STD_CHROMA, quality_table
-
     return float(quality_table(STD_CHROMA, quality)[0, 0])
 
 

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import codecs as _codecs
 from qualipress.codecs.base import Codec
+from qualipress.search import predict as _predict
 from qualipress.search.targets import Target, _transform
 
 #: Stop refining a continuous setting once the file is this close under the budget (fraction of the budget).
@@ -129,8 +131,6 @@ def _curves(codec: Codec, features: Mapping[str, float] | None) -> tuple[np.ndar
     """The shipped predictor's curves for ``codec`` on an image with these predictor ``features``: grid knots, SSIM
     in margin units and log10 bits per pixel at each knot (None without features, or without an SSIM model with
     sizes for this codec and grid)."""
-    from qualipress.search import predict as _predict
-
     q = codec.info.quality
     model = _predict.load()
     if q is None or model is None or features is None:
@@ -183,8 +183,6 @@ def order_for_budget(codec_names: Sequence[str], image: Any, target: Target,
     """``codec_names`` ordered for a race under ``target.budget``: the codecs with predictor curves by the SSIM
     predicted where their file reaches the budget, best first, then the others in the given order (see
     :func:`qualipress.search.search.budget_order`, which supplies the image's predictor ``features``)."""
-    from qualipress import codecs as _codecs
-
     budget = target.budget
     if budget is None:
         return list(codec_names)
