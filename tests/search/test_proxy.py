@@ -80,12 +80,13 @@ def test_mosaic_layout_keeps_every_other_tile_and_crops_them():
                 assert np.array_equal(packed[i * side : (i + 1) * side, k * side : (k + 1) * side], want)
 
 
-def _bracket_with(passing, failing, mosaic):
+def _bracket_with(passing, failing, mosaic, codec="jpeg"):
     from types import SimpleNamespace
 
     from qualipress.search.search import Probe, _Bracket
 
-    br = _Bracket(SimpleNamespace(prediction=None), [float(q) for q in range(1, 101)], None)
+    runner = SimpleNamespace(prediction=None, codec=SimpleNamespace(name=codec))
+    br = _Bracket(runner, [float(q) for q in range(1, 101)], None)
     br.passing = {i: Probe(i + 1.0, 1000 + i, True, m, {}) for i, m in passing.items()}
     br.failing = {i: Probe(i + 1.0, 1000 + i, False, m, {}) for i, m in failing.items()}
     br.mosaic = dict(mosaic)
@@ -105,7 +106,9 @@ def test_a_mosaic_sample_across_the_threshold_closes_the_bracket_by_interpolatio
     # the same from below: a failing probe and a mosaic sample that passes above it
     br = _bracket_with({}, {40: -0.05}, {44: 0.05})
     assert _outside(br, 40, None, None) == 42
-    # samples within the mosaic's noise of the threshold, or too far away, are not used
-    for mosaic in ({90: -0.01}, {70: -0.3}):
-        br = _bracket_with({91: 0.12}, {}, mosaic)
+    # samples within the mosaic's noise of the threshold, or too far away, are not used; nor those of a codec
+    # whose mosaic only approximates the full image
+    for mosaic, codec in (({90: -0.01}, "jpeg"), ({70: -0.3}, "jpeg"), ({87: -0.03}, "jpegxl")):
+        assert (codec in proxy.BRACKET_CODECS) == (codec == "jpeg")
+        br = _bracket_with({91: 0.12}, {}, mosaic, codec)
         assert _outside(br, None, 91, None) < 80 and br.mosaic == mosaic

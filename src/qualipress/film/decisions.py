@@ -412,10 +412,20 @@ def display_ssim(info: _RefInfo, dec_code: np.ndarray | Image) -> float | None:
         assert lin is not None
         return _grey16(fidelity.display_code(lin))
 
-    dec = analysis.code_plane(dec_code, render) if isinstance(dec_code, Image) else render(dec_code)
+    if isinstance(dec_code, Image):
+        # rendered strip by strip as the SSIM asks for rows (halo included): the probe's rendering is never whole
+        dec_img = dec_code
+
+        def rows(r: slice) -> np.ndarray:
+            return render(analysis.code_at_rows(dec_img, r))[..., None]
+    else:
+        whole = render(dec_code)[..., None]
+
+        def rows(r: slice) -> np.ndarray:
+            return whole[r]
     # metrics.core.ssim(source, decoded, data_range=1.0) without redoing the source side and without its maps
     # (summed strip by strip: equal to float64 rounding)
-    return info.display_ref.reduced(prepared=dec[..., None], tile=max(dec.shape))[0]
+    return info.display_ref.reduced(prepared=rows, tile=max(info.shape[:2]))[0]
 
 
 #: Display code quantised to 16 bits (:func:`qualipress.film.fidelity.grey16`).

@@ -94,6 +94,8 @@ class Reference:
     #: Scene-linear luma of the source (None for unknown transfers; released by :func:`release_linear` once the
     #: frame's analysis is done: the figures below keep what the checks need from it).
     linear: np.ndarray | None
+    #: Flat (row-major) indices of the source's brightest 0.1 % / darkest 1 % of pixels (indices, not boolean
+    #: masks: a hundredth of the memory).
     highlights: np.ndarray | None
     shadows: np.ndarray | None
     #: Mean linear light of the source over ``highlights`` / ``shadows`` (the tonal figure's denominators).
@@ -162,11 +164,14 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
     hi = lo = means = display = None
     if lin is not None:
         smooth = _blur2(lin)
-        hi = smooth >= np.quantile(smooth, 1.0 - HIGHLIGHT_SHARE)
-        lo = smooth <= np.quantile(smooth, SHADOW_SHARE)
+        hi = np.flatnonzero(smooth >= np.quantile(smooth, 1.0 - HIGHLIGHT_SHARE))
+        lo = np.flatnonzero(smooth <= np.quantile(smooth, SHADOW_SHARE))
         del smooth
-        means = {"highlights": float(lin[hi].mean()), "shadows": float(lin[lo].mean())}
-        display = grey16(display_code(lin))
+        flat_lin = lin.reshape(-1)
+        means = {"highlights": float(flat_lin[hi].mean()), "shadows": float(flat_lin[lo].mean())}
+        display = np.empty(lin.shape, np.float32)  # rendered in strips of rows: its temporaries stay small
+        for r0 in range(0, lin.shape[0], analysis.STRIP_ROWS):
+            display[r0: r0 + analysis.STRIP_ROWS] = grey16(display_code(lin[r0: r0 + analysis.STRIP_ROWS]))
     return Reference(image, shape, y, stats, flat, hp, sigma, why, lin, hi, lo, means, display)
 
 
@@ -225,7 +230,8 @@ def tonal_shift(ref: Reference, dec_code: np.ndarray | Image) -> dict[str, Any]:
             out[key] = None
             notes.append(f"{key}: source too dark ({src_mean:.2g} linear) to measure in stops")
             continue
-        at = analysis.code_at(dec_code, mask) if isinstance(dec_code, Image) else dec_code[mask]
+        at = analysis.code_at(dec_code, mask) if isinstance(dec_code, Image) else \
+            dec_code.reshape(-1, dec_code.shape[-1])[mask]
         dec = linear_luma(at[None], ref.image)  # only the pixels measured
         assert dec is not None
         out[key] = round(math.log2(max(float(dec.mean()), LINEAR_FLOOR) / src_mean), 4)

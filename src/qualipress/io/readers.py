@@ -400,8 +400,10 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
     _check_dpx_size(path)  # before decoding: a truncated file otherwise fails with the backend's scanline error
     arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
     if arr.dtype == np.uint16 and 8 < bits < 16:
-        # OpenImageIO widens 10/12-bit samples to 16 bits by bit replication; shifting back is exact.
-        arr = arr >> (16 - bits)
+        # OpenImageIO widens 10/12-bit samples to 16 bits by bit replication; shifting back is exact (in place
+        # when the array is ours: no second copy of the frame)
+        arr = np.right_shift(arr, 16 - bits, out=arr) if arr.flags.writeable and arr.flags.owndata \
+            else arr >> (16 - bits)
     elif arr.dtype == np.uint8:
         bits = 8
     elif arr.dtype == np.uint16:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, ModelError
-from qualipress.io import find_images
+from qualipress.io import dataset_images
 from qualipress.learned import ops
 from qualipress.learned._compressai import architecture, build_model, compressai, compressai_version
 from qualipress.learned.weights import fingerprint_bytes, load_file, save_model
@@ -129,22 +129,6 @@ def quality_steps(step_range: tuple[float, float], levels: int = 8) -> dict[int,
         for q in range(1, levels + 1)
     }
 
-
-def list_images(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    """Image files under the given files/directories (recursive, sorted).
-
-    Raises
-    ------
-    InputError
-        When a path does not exist or no image is found (empty dataset).
-    """
-    for p in map(Path, paths):
-        if not p.exists():
-            raise InputError(f"dataset path {p} does not exist")
-    found = [f.path for f in find_images(paths)]
-    if not found:
-        raise InputError(f"no images found in {', '.join(map(str, paths))} (empty dataset)")
-    return found
 
 
 def _load_rgb(path: Path) -> np.ndarray | None:
@@ -315,11 +299,11 @@ def train_codec(
     ckpt_path = Path(checkpoint) if checkpoint else out_path.with_name(out_path.name + ".ckpt")
     log_path = Path(log) if log else out_path.with_name(out_path.name + ".log.jsonl")
 
-    files = list_images(dataset)
+    files = dataset_images(dataset)
     rng = random.Random(cfg.seed)
     torch.manual_seed(cfg.seed)
     sampler = CropSampler(files, cfg.crop, rng)
-    val_files = list_images(validation) if validation else files[:4]
+    val_files = dataset_images(validation) if validation else files[:4]
     val_crops = _center_crops(val_files, cfg.crop)
 
     run = _TrainRun(cfg, arch.name, ckpt_path, sampler, rng, val_crops, progress)

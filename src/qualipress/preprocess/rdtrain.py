@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, ModelError, UnsupportedError
-from qualipress.io import atomic_write_bytes, read_image
+from qualipress.io import atomic_write_bytes, image_paths, read_image
 from qualipress.pipeline.training import STOP_TIME, LoopState, load_checkpoint, run_loop, save_checkpoint, write_log
 from qualipress.preprocess.jpegproxy import (
     DEADZONE,
@@ -45,7 +45,6 @@ from qualipress.preprocess.jpegproxy import (
     ssim,
     threshold_crossing,
 )
-from qualipress.preprocess.label import expand_inputs
 from qualipress.preprocess.model import build_unet, count_parameters, load_model, save_model
 
 #: Record format id of an RD training run.
@@ -86,7 +85,7 @@ class RDTrainResult:
 
 def list_images(inputs: Sequence[str | Path]) -> list[Path]:
     """PNG/TIFF/JPEG files of the inputs (directories searched recursively), sorted, Kodak refused."""
-    files = sorted(expand_inputs(inputs))
+    files = sorted(image_paths(inputs))
     kodak = [f for f in files if "kodak" in str(f).lower() or f.name.lower().startswith("kodim")]
     if kodak:
         raise InputError(f"{kodak[0]}: Kodak is the test set; never train on it")

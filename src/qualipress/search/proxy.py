@@ -51,6 +51,11 @@ def tile_for(codec: Codec) -> int:
     return BLOCK_TILE if codec.name in BLOCK_CODECS else TILE
 
 
+#: Codecs whose mosaic margins may serve as the far end of a bracket (``search._outside``): where the mosaic's
+#: interiors decode exactly as in the full image. JPEG on Kodak SSIM >= 0.99: 2.71 -> 2.33 full encodes per image;
+#: JPEG XL, whose mosaic is an approximation, made one more probe in 24 searches with it (docs/benchmarks.md).
+BRACKET_CODECS: tuple[str, ...] = BLOCK_CODECS
+
 #: Codecs whose two mosaic probes (often 2-3 grid steps apart) measure too flat a local slope: AVIF's quality
 #: maps to its quantiser in uneven steps. Their crossing is extrapolated with the steeper of that slope and the
 #: predicted one: on 6 Kodak images × 4 targets the first full-image probe then lands on the final pair 62 % of
