@@ -8,7 +8,7 @@ quality factors (5..95), the anchor of ``docs/learned.md`` section 4. The JPEG r
 Run from the repository root; a training checkpoint (``*.ckpt``) is exported to a model file first::
 
     python benchmarks/learned_eval.py shipped=src/qualipress/learned/models/bmshj2018-hyperprior-small.pt \
-        run1=results/learned16/run1/model.pt.ckpt [--limit N]
+        run1=results/learned16/run1/model.pt.ckpt [--limit N] [--refine N]
 
 Writes ``results/learned_eval/<label>/`` (run_rd outputs) and ``results/learned_eval/summary.md``.
 """
@@ -43,6 +43,8 @@ def main() -> int:
     ap.add_argument("models", nargs="+", help="label=path of a model file or a training checkpoint (.ckpt)")
     ap.add_argument("--limit", type=int, help="first N Kodak images only")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes")
+    ap.add_argument("--refine", type=int, default=0,
+                    help="encode-side latent refinement iterations (codec option refine=N; label gets -refineN)")
     args = ap.parse_args()
     kodak = DATA / "kodak"
     if not kodak.is_dir():
@@ -54,7 +56,8 @@ def main() -> int:
            anchor=None, limit=args.limit, jobs=args.jobs, progress=_progress)
     lines = [f"# Learned models vs {ANCHOR} on Kodak{suffix} ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
              "", "| model | steps | BD-rate PSNR (pchip) | overlap PSNR | BD-PSNR (dB) | BD-rate MS-SSIM (pchip) | "
-             "overlap MS-SSIM | PSNR range (dB) | bpp range |", "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+             "overlap MS-SSIM | PSNR range (dB) | bpp range | encode s (mean) |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---|---:|"]
     curves_txt = []
     for spec in args.models:
         label, _, path_s = spec.partition("=")
@@ -68,13 +71,16 @@ def main() -> int:
         from qualipress.learned.weights import load_file
 
         record = load_file(path, "bmshj2018-hyperprior").meta.get("record") or {}
+        if args.refine:
+            label = f"{label}-refine{args.refine}"
         outdir = OUT / f"{label}{suffix}"
         outdir.mkdir(parents=True, exist_ok=True)
         if not (outdir / "cache.jsonl").exists():
             shutil.copyfile(anchor_dir / "cache.jsonl", outdir / "cache.jsonl")
+        opts = {"weights": str(path)} | ({"refine": args.refine} if args.refine else {})
         res = run_rd(kodak, outdir, codecs=[ANCHOR, LEARNED], qualities={ANCHOR: JPEG_QUALITIES, LEARNED: LEVELS},
                      metrics=["psnr", "ms-ssim"], anchor=ANCHOR, limit=args.limit, jobs=args.jobs,
-                     encode_options={LEARNED: {"weights": str(path)}}, progress=_progress)
+                     encode_options={LEARNED: opts}, progress=_progress)
         for e in res.errors:
             print("error:", e, file=sys.stderr)
         bd = bd_tables(res.curves, ANCHOR, ["psnr-rgb", "ms-ssim-rgb"])
@@ -83,7 +89,8 @@ def main() -> int:
         lines.append(
             f"| {label} | {record.get('steps_done', '?')} | {p['bd_rate']:+.1f} % | {100 * p['overlap']:.0f} % | "
             f"{p['bd_metric']:+.2f} | {m['bd_rate']:+.1f} % | {100 * m['overlap']:.0f} % | "
-            f"{min(r['psnr-rgb']):.2f}-{max(r['psnr-rgb']):.2f} | {min(r['bpp']):.3f}-{max(r['bpp']):.3f} |"
+            f"{min(r['psnr-rgb']):.2f}-{max(r['psnr-rgb']):.2f} | {min(r['bpp']):.3f}-{max(r['bpp']):.3f} | "
+            f"{sum(r['encoding_time']) / len(r['encoding_time']):.2f} |"
         )
         curves_txt += [f"\n{label}: quality | bpp | PSNR-RGB | MS-SSIM-RGB",
                        *(f"  {q:g} | {b:.3f} | {ps:.2f} | {ms:.4f}" for q, b, ps, ms in

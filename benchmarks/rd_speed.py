@@ -7,6 +7,7 @@ after one warm-up encode/decode.
 
     python benchmarks/rd_speed.py            # all codecs -> results/rd_speed.json and a markdown table
     python benchmarks/rd_speed.py learned:bmshj2018-hyperprior 4    # one codec, one JSON line
+    python benchmarks/rd_speed.py learned:bmshj2018-hyperprior 4 refine=10   # with encoder options KEY=VALUE
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ SETTINGS = {"pillow-jpeg": 75, "jpeg": 75, "jpegli": 75, "jpeg2000": 35, "jpegxl
 IMAGES = ["kodim01.png", "kodim05.png", "kodim15.png", "kodim23.png"]
 
 
-def one(codec_name: str, setting: float) -> dict:
+def one(codec_name: str, setting: float, options: dict | None = None) -> dict:
     import numpy as np
 
     from qualipress.codecs import decode_like
@@ -42,12 +43,13 @@ def one(codec_name: str, setting: float) -> dict:
     images = [read_image(DATA / "kodak" / n) for n in IMAGES]
     codec = get_codec(codec_name)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    decode_like(codec, codec.encode(images[0], quality=setting), images[0])  # warm-up (model load)
+    options = options or {}
+    decode_like(codec, codec.encode(images[0], quality=setting, **options), images[0])  # warm-up (model load)
     enc, dec, enc_cpu, dec_cpu, bpp = [], [], [], [], []
     for img in images:
         for _ in range(2):
             t0, c0 = time.perf_counter(), time.process_time()
-            data = codec.encode(img, quality=setting)
+            data = codec.encode(img, quality=setting, **options)
             t1, c1 = time.perf_counter(), time.process_time()
             decode_like(codec, data, img)
             t2, c2 = time.perf_counter(), time.process_time()
@@ -57,7 +59,8 @@ def one(codec_name: str, setting: float) -> dict:
             dec_cpu.append(c2 - c1)
         bpp.append(len(data) * 8 / (img.width * img.height))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"codec": codec_name, "setting": setting, "version": codec.version(), "encode_s": statistics.median(enc),
+    return {"codec": codec_name, "setting": setting, "options": options, "version": codec.version(),
+            "encode_s": statistics.median(enc),
             "decode_s": statistics.median(dec),
             # CPU seconds of the process (all threads): on a machine loaded by other jobs, wall time is inflated
             # by waiting for a core; CPU time is not
@@ -67,8 +70,9 @@ def one(codec_name: str, setting: float) -> dict:
 
 
 def main() -> int:
-    if len(sys.argv) == 3 and sys.argv[1] != "--all":
-        print(json.dumps(one(sys.argv[1], float(sys.argv[2]))))
+    if len(sys.argv) >= 3 and sys.argv[1] != "--all":
+        opts = {k: int(v) if v.isdigit() else v for k, _, v in (a.partition("=") for a in sys.argv[3:])}
+        print(json.dumps(one(sys.argv[1], float(sys.argv[2]), opts)))
         return 0
     rows = []
     for name, s in SETTINGS.items():

@@ -94,3 +94,53 @@ def test_official_weights_use_compressai_lambdas() -> None:
     unknown = SimpleNamespace(meta={}, quality=None, path=Path("y.pt"))
     with pytest.raises(UnsupportedError, match="λ"):
         lambda_for(unknown, 4.5)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_bf16_iterations_still_give_a_loss_no_worse(tiny_hyperprior: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    bf16: bool) -> None:
+    from qualipress.learned import refine
+    from qualipress.learned.weights import load_file
+
+    monkeypatch.setattr(refine, "BF16", bf16)
+    loaded = load_file(tiny_hyperprior, "bmshj2018-hyperprior")
+    x = synthetic_rgb(40, 70)
+    y, z, info = refine.refine_latents(loaded.model, _padded(x), 1.0, iterations=3, lmbda=0.013, region=(40, 70))
+    assert info["loss_after"] <= info["loss_before"]
+    assert y.shape[1] == 16 and z.shape[1] == 16 and not y.requires_grad
+
+
+def test_encode_command_takes_refine_as_a_codec_option(tmp_path: Path, tiny_hyperprior: Path) -> None:
+    from PIL import Image
+
+    from qualipress.cli import main
+    from qualipress.learned.codec import make_codec
+
+    src = tmp_path / "in.png"
+    x = synthetic_rgb(40, 50)
+    Image.fromarray(x).save(src)
+    out = tmp_path / "out.qlc"
+    base = ["encode", str(src), "-o", str(out), "--codec", "learned:bmshj2018-hyperprior", "--quality", "4",
+            "--weights", str(tiny_hyperprior), "--overwrite"]
+    assert main([*base, "--codec-opt", "refine=3"]) == 0
+    codec = make_codec("bmshj2018-hyperprior").with_weights(tiny_hyperprior)
+    assert out.read_bytes() == codec.encode(x, quality=4, refine=3)
+    assert main([*base, "--codec-opt", "refine=-2"]) == 2
+    assert main([*base, "--codec-opt", "nonsense=1"]) == 2
+
+
+def test_rd_rows_coded_with_other_encode_options_are_not_reused(tmp_path: Path, synth_dir: Path,
+                                                                 tiny_hyperprior: Path) -> None:
+    from qualipress.rd import run_rd
+
+    codec = "learned:bmshj2018-hyperprior"
+
+    def run(options: dict) -> object:
+        return run_rd(synth_dir, tmp_path / "rd", codecs=[codec], qualities={codec: [3.0]}, metrics=["psnr"],
+                      anchor=None, limit=1, encode_options={codec: {"weights": str(tiny_hyperprior), **options}})
+
+    assert run({}).computed == 1
+    assert run({}).computed == 0  # cached
+    refined = run({"refine": 2})
+    assert refined.computed == 1 and refined.cached == 0
+    assert run({"refine": 2}).computed == 0 and run({}).computed == 0

@@ -20,6 +20,7 @@ import math
 from typing import Any
 
 from qualipress.errors import UnsupportedError
+from qualipress.learned.ops import _cl, _kind
 
 #: λ (MSE) of CompressAI's official per-quality checkpoints (``compressai.zoo``, metric ``mse``, q1..q8); used
 #: when the weights do not record their own λ.
@@ -59,11 +60,28 @@ def _hyper_bits(bottleneck: Any, z: Any) -> Any:
     return -torch.log2(lik).sum()
 
 
-def _loss(model: Any, v: Any, z: Any, x: Any, step: float, lam: float, region: tuple[int, int]) -> Any:
+#: Run the synthesis transform under bfloat16 autocast during the iterations: None = when the device has fast
+#: bfloat16 (a GPU, or a CPU with AVX-512 BF16 / AMX), True / False to force. The final comparison of the rounded
+#: latents and the coding itself are float32, so this changes only which latents are chosen, never decoding.
+BF16: bool | None = None
+
+
+def _fast_bf16(device_type: str) -> bool:
+    """True on CUDA and on CPUs that advertise AVX-512 BF16 or AMX (Linux ``/proc/cpuinfo``)."""
+    if device_type == "cuda":
+        return True
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            flags = next((line for line in fh if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _loss(model: Any, v: Any, z: Any, x: Any, step: float, lam: float, region: tuple[int, int],
+          bf16: bool = False) -> Any:
     """``bits / pixels + λ/s²·255²·MSE`` of quantised-or-relaxed latents ``v`` (= y / step) and ``z``."""
     import torch
-
-    from qualipress.learned.ops import _cl
 
     gc = model.gaussian_conditional
     scales = model.h_s(z)
@@ -72,7 +90,8 @@ def _loss(model: Any, v: Any, z: Any, x: Any, step: float, lam: float, region: t
         lik = gc.likelihood_lower_bound(lik)
     bits = -torch.log2(lik).sum() + _hyper_bits(model.entropy_bottleneck, z)
     h, w = region
-    x_hat = model.g_s(_cl(v * step))[..., :h, :w]
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+        x_hat = model.g_s(_cl(v * step))[..., :h, :w].float()
     mse = torch.mean((x_hat - x[..., :h, :w]) ** 2)
     return bits / (h * w) + lam / step**2 * 255.0**2 * mse
 
@@ -139,8 +158,6 @@ def refine_latents(
     """
     import torch
 
-    from qualipress.learned.ops import _cl, _kind
-
     if _kind(model) != "hyperprior":
         raise UnsupportedError(f"latent refinement supports the scale-hyperprior model, not {type(model).__name__}")
     if not 0 <= int(iterations) <= MAX_ITERATIONS or int(iterations) != iterations:
@@ -163,10 +180,11 @@ def refine_latents(
     z = z_start.clone().requires_grad_(True)
     opt = torch.optim.Adam([v, z], lr=LEARNING_RATE)
     gen = torch.Generator().manual_seed(seed)
+    bf16 = _fast_bf16(x.device.type) if BF16 is None else BF16
     for t in range(iterations):
         tau = TAU_START * (TAU_END / TAU_START) ** (t / max(iterations - 1, 1))
         with torch.enable_grad():
-            loss = _loss(model, _sga(v, tau, gen), _sga(z - med, tau, gen) + med, x, step, lmbda, region)
+            loss = _loss(model, _sga(v, tau, gen), _sga(z - med, tau, gen) + med, x, step, lmbda, region, bf16)
             gv, gz = torch.autograd.grad(loss, [v, z])
         v.grad, z.grad = gv, gz
         opt.step()

@@ -551,8 +551,12 @@ class Reference:
         return self._work
 
     def _rows_of(self, distorted: Image | np.ndarray | None,
-                 prepared: np.ndarray | None) -> Callable[[slice], np.ndarray]:
-        """Rows of the distorted image, normalised (from ``prepared`` or converted strip by strip)."""
+                 prepared: np.ndarray | Callable[[slice], np.ndarray] | None) -> Callable[[slice], np.ndarray]:
+        """Rows of the distorted image, normalised (from ``prepared``, an array or a function of a row slice
+        giving those rows as (rows, W, C), or converted strip by strip)."""
+        if callable(prepared):
+            rows_of = prepared
+            return lambda r: self._planes(np.ascontiguousarray(rows_of(r), dtype=self.dtype))
         if prepared is not None:
             pb = self._planes(np.ascontiguousarray(prepared, dtype=self.dtype))
             if pb.shape[:2] != self._shape[:2]:
@@ -576,14 +580,17 @@ class Reference:
         self._strips(self._rows_of(distorted, prepared), lambda r0, r1: (s_out[r0:r1], e_out[r0:r1]))
         return s_out, e_out
 
-    def reduced(self, distorted: Image | np.ndarray | None = None, *, prepared: np.ndarray | None = None,
+    def reduced(self, distorted: Image | np.ndarray | None = None, *,
+                prepared: np.ndarray | Callable[[slice], np.ndarray] | None = None,
                 tile: int = DEFAULT_TILE) -> tuple[float, np.ndarray, float, np.ndarray]:
         """What :meth:`measure` reports from the two maps, without the maps: whole-image SSIM (border cropped as
         in :func:`ssim`), per-tile SSIM means, whole-image and per-tile mean squared error.
 
         Each strip's maps are summed (float64) into the totals and tile sums as they come out, so no full-size
         map is made. The sums run in another order than over whole maps: the values agree with the full maps'
-        to float64 rounding (about 1e-15, far inside :data:`FLOAT32_ERROR`), not bit for bit.
+        to float64 rounding (about 1e-15, far inside :data:`FLOAT32_ERROR`), not bit for bit. ``prepared`` may be
+        a function of a row slice returning those rows normalised ((rows, W, C)): the distorted image is then
+        never whole (each strip asks for its rows with their halo).
         """
         h, w, _ = self._shape
         crop = h > 2 * _PAD and w > 2 * _PAD

@@ -25,6 +25,7 @@ from qualipress.codecs.base import Codec
 from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.metrics import MetricResult
+from qualipress.search import lossless as _lossless
 from qualipress.search import predict as _predict
 from qualipress.search import proxy as _proxy
 from qualipress.search.budget import budget_search, order_for_budget, prefer
@@ -138,6 +139,8 @@ class SearchResult:
     steering : int
         Probes made on a half-size mosaic of the image to place the first full-image probe (see
         :mod:`qualipress.search.proxy`); they are not in ``probes`` and never a result.
+    notes : list of str
+        Decisions for the report (e.g. the lossless file compared with the lossy one, :mod:`.lossless`).
     """
 
     data: bytes
@@ -153,6 +156,7 @@ class SearchResult:
     prediction: Prediction | None = None
     beaten: str | None = None
     steering: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def encodes(self) -> int:
@@ -272,7 +276,8 @@ def search(
     br = _Bracket(runner, q.grid, prediction, racing=bound is not None)
     _first_probe(br, hint, warm=isinstance(start, Hint), bound=bound, size_scale=size_scale, mosaic=mosaic)
     beaten = _bracket(br, hint, bound=bound, tolerance=tolerance, max_probes=max_probes)
-    return _finish(br, bound=bound, beaten=beaten, lossless_fallback=lossless_fallback)
+    out = _finish(br, bound=bound, beaten=beaten, lossless_fallback=lossless_fallback)
+    return _lossless.smaller_of(runner, out) if lossless_fallback else out
 
 
 def _warm_start(image: Image, codec: Codec, target: Target, grid: Sequence[float], start: float | Hint | None,
