@@ -6,6 +6,7 @@ from skimage import data
 
 from qualipress.io import as_image
 from qualipress.search import lossless, search
+from tests.conftest import photo_like
 
 C1 = ["ssim>=0.95", "psnr>=38", "ssim@min>=0.90"]
 
@@ -21,7 +22,6 @@ def graphic(n: int = 320, seed: int = 1) -> np.ndarray:
 
 def test_graphic_image_gets_the_smaller_lossless_file():
     img = as_image(graphic())
-    assert img.width * img.height > lossless.SMALL_PIXELS  # chosen by the estimate, not the small-image rule
     r = search(img, "jpegxl", C1)
     lossy_passing = [p.bytes for p in r.probes if p.passed and not p.lossless]
     assert lossy_passing, "a lossy setting met the target: the old search returned it"
@@ -34,7 +34,6 @@ def test_graphic_image_gets_the_smaller_lossless_file():
 
 def test_photograph_pays_no_lossless_encode():
     img = as_image(data.astronaut())
-    assert img.width * img.height > lossless.SMALL_PIXELS
     r = search(img, "jpegxl", C1)
     assert r.met and not r.lossless
     assert not any(p.lossless for p in r.probes)
@@ -43,11 +42,10 @@ def test_photograph_pays_no_lossless_encode():
 
 
 def test_lossless_tried_and_lost_keeps_lossy_and_says_so():
-    # Small image: always tried; smooth noisy gradients make the lossless file larger than the lossy one.
-    rng = np.random.default_rng(3)
-    y, x = np.mgrid[0:96, 0:128]
-    img = np.clip(np.stack([x * 2, y * 2, x + y], -1) + rng.normal(0, 6, (96, 128, 3)), 0, 255).astype(np.uint8)
-    r = search(as_image(img), "jpegxl", C1)
+    # Gradients with fine noise: the lossy file is a large share of the estimate (tried), the lossless one larger.
+    img = as_image(photo_like(300, 300))
+    assert lossless.worth_trying(img, len(search(img, "jpegxl", C1).data))[0]
+    r = search(img, "jpegxl", C1)
     assert r.met and not r.lossless
     assert r.probes[-1].lossless and r.probes[-1].bytes >= len(r.data)
     assert any("kept lossy" in n for n in r.notes)
@@ -67,9 +65,9 @@ def test_estimate():
     # Residuals of uniform noise: a little under 9 bits each (difference of 8-bit values, wrapped by nothing).
     est = lossless.estimate_lossless_bytes(noise)
     assert 7.5 * 200 * 300 / 8 < est < 9.5 * 200 * 300 / 8
-    assert lossless.worth_trying(flat, 10)[0]  # small image: always
-    big = as_image(np.full((400, 400), 5, np.uint8))
-    assert lossless.worth_trying(big, 1)[0]  # estimate 0: any lossy file may lose
+    assert lossless.worth_trying(flat, 1)[0]  # estimate 0: any lossy file may lose
+    assert not lossless.worth_trying(noise, int(0.2 * est))[0]
+    assert lossless.worth_trying(noise, int(0.3 * est))[0]
 
 
 @pytest.mark.parametrize("codec", ["webp", "avif"])
