@@ -8,7 +8,8 @@ from qualipress import codecs
 from qualipress.io import as_image, read_image
 from qualipress.search import parse_target, search
 from qualipress.search import predict as pr
-from tests.conftest import photo_like
+from qualipress.search.search import Hint
+from tests.conftest import photo_like, shared_data
 
 
 def test_jpeg_source_quality_reads_the_source_file(tmp_path):
@@ -273,3 +274,16 @@ def test_jpeg_source_copies_train_a_separate_model_used_only_for_jpeg_sources(tm
     as_source = {**feats, "jpeg_quality": 0.9}
     assert loaded.model("jpeg", "ssim", as_source) is loaded.models[f"jpeg|ssim|{pr.SOURCE_MODEL}"]
     assert loaded.predict("jpeg", 100, parse_target("ssim>=0.95"), as_source) is not None
+
+
+def test_a_warm_start_above_a_jpeg_sources_own_quality_still_finds_the_lowest_passing_setting():
+    # A q90 COCO photo: SSIM 0.9999 at q90 (the jump), 0.9878 at q93, 0.9918 at q94. Started above the source (a
+    # warm start from another image), the search found the bracket q93/q94 and stopped there, 16 % more bytes.
+    img = read_image(shared_data("people", "clarifai_coco_val2017", "images", "000000086956.jpg"))
+    cold = search(img, "jpeg", "ssim>=0.99")
+    if cold.prediction is None or cold.prediction.source_index is None:
+        pytest.skip("no shipped JPEG predictor")
+    p = cold.prediction.index
+    warm = search(img, "jpeg", "ssim>=0.99", start=Hint(p + 4, 0.05, predicted=p, residual=4.0))
+    assert warm.probes[0].setting > pr.jpeg_source_quality(img)  # it did start above the source's quality
+    assert warm.met and warm.setting == cold.setting and warm.data == cold.data
