@@ -72,10 +72,9 @@ def _decoder_ceiling(model: object, x: object, region: tuple[int, int], img: np.
 def main() -> int:
     import torch
 
-    from qualipress.io import read_image
+    from qualipress.io import dataset_images, read_image
     from qualipress.learned import ops
     from qualipress.learned._compressai import compressai
-    from qualipress.learned.train import list_images
     from qualipress.learned.weights import load_file
 
     ap = argparse.ArgumentParser()
@@ -96,7 +95,7 @@ def main() -> int:
     if args.steps:
         steps = sorted((float(v) for v in args.steps.split(",")), reverse=True)
     lam = float(loaded.meta.get("lmbda") or 0.013)
-    files = list_images([args.images])[: args.limit]
+    files = dataset_images([args.images])[: args.limit]
     per_step: dict[float, list[tuple[float, float]]] = {s: [] for s in steps}
     ceil32, ceil16, ceil_dec = [], [], []
     with torch.no_grad():

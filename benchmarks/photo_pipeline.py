@@ -238,7 +238,20 @@ def avif_frac(folder: Path, limit: int | None, qualities: tuple[int, ...] = (30,
                          "largest_sub_step_percent": round(100 * max(b / a - 1 for a, b in
                                                                      itertools.pairwise(sizes[1:])), 2),
                          "sizes": sizes, "ssim": [round(v, 5) for v in ssims]})
-    summary = {"cases": len(rows), "size_falls": sum(r["size_falls"] for r in rows),
+    # points whose size lies between the two steps: SSIM against the line joining the steps (in log bytes), and
+    # how many beat quality n itself
+    dev, better = [], 0
+    for r in rows:
+        sz, ss = r["sizes"], r["ssim"]
+        for k in range(1, 10):
+            if sz[0] < sz[k] < sz[10]:
+                w = (np.log(sz[k]) - np.log(sz[0])) / (np.log(sz[10]) - np.log(sz[0]))
+                dev.append(ss[k] - (ss[0] + w * (ss[10] - ss[0])))
+                better += ss[k] > ss[0]
+    summary = {"between_points": len(dev), "between_better_than_n": better,
+               "between_ssim_vs_line_median": round(float(np.median(dev)), 5) if dev else None,
+               "between_ssim_vs_line_min": round(float(min(dev)), 5) if dev else None,
+               "cases": len(rows), "size_falls": sum(r["size_falls"] for r in rows),
                "cases_with_size_fall": sum(r["size_falls"] > 0 for r in rows),
                "ssim_falls": sum(r["ssim_falls"] for r in rows),
                "step_percent_median": float(np.median([r["step_percent"] for r in rows])),
@@ -256,7 +269,9 @@ def budget_auto(folder: Path, limit: int | None, budgets: list[int]) -> dict:
     for p in files:
         for b in budgets:
             row: dict = {"file": p.name, "budget": b}
-            for label, factor, screen in (("race", budget_mod.SCREEN_GAIN_FACTOR, True), ("full", None, False)):
+            modes = ((("race", budget_mod.SCREEN_GAIN_FACTOR, True), ("full", None, False))
+                     if hasattr(budget_mod, "SCREEN_GAIN_FACTOR") else (("race", None, True),))  # older tree: once
+            for label, factor, screen in modes:
                 # (getattr: the same command measures an older tree without the race, PYTHONPATH=<old>/src)
                 saved = getattr(budget_mod, "SCREEN_GAIN_FACTOR", None), getattr(budget_mod, "_screened", None)
                 budget_mod.SCREEN_GAIN_FACTOR = factor
@@ -272,6 +287,7 @@ def budget_auto(folder: Path, limit: int | None, budgets: list[int]) -> dict:
                 row[label] = {"codec": r.get("codec"), "bytes": r.get("bytes"), "encodes": r.get("encodes"),
                               "ssim": (r.get("metrics") or {}).get("ssim", {}).get("value"),
                               "sha256": r.get("output_sha256"), "error": r.get("error")}
+            row.setdefault("full", row["race"])
             row["same_file"] = row["race"]["sha256"] == row["full"]["sha256"]
             row["ssim_loss"] = (round(row["full"]["ssim"] - row["race"]["ssim"], 5)
                                 if row["race"]["ssim"] is not None and row["full"]["ssim"] is not None else None)

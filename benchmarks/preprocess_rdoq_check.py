@@ -59,13 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from qualipress import codecs
-    from qualipress.io import read_image
+    from qualipress.io import image_paths, read_image
     from qualipress.preprocess import get_preprocessor
-    from qualipress.preprocess.label import expand_inputs
     from qualipress.preprocess.rdoq import jpeg_layout, predicted_levels, rdoq
 
     pre = get_preprocessor(args.method)
-    files = expand_inputs(args.inputs)[: args.images]
+    files = image_paths(args.inputs)[: args.images]
     codec = codecs.get(args.codec)
     qs = [float(q) for q in args.qualities.split(",")]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, one BLAS thread, load average "
@@ -91,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             if not levels:
                 continue
             real = _written_levels(data, layout, (img.height, img.width), len(levels))
+            plain = plain[: len(levels)]  # luma only unless the method edits chroma
             moved = [a != b for a, b in zip(levels, plain, strict=True)]
             n_moved = sum(int(m.sum()) for m in moved)
             changed.append(n_moved / sum(a.size for a in levels))

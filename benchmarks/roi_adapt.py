@@ -1,27 +1,31 @@
 """Choose per-image allocation rules for jpeg-roi on one group of datasets and score them on the other.
 
 Input: ``benchmarks/roi_gt.py`` result files whose variants are *arms*, i.e. fixed encoder settings over the
-whole quality sweep (e.g. ``L45`` = the ``LOW_RATE`` settings at every quality with background 0.45 × ROI,
-``H55`` = ``HIGH_RATE`` settings with 0.55 × ROI). An arm pair ``A/B`` is the sweep that takes arm ``A``'s
-encodes below quality 45 (``mapping.LOW_RATE_QUALITY``) and arm ``B``'s from 45 up: ``L45/H45`` is the codec's
-session-3 default. Per image and rate the ROI PSNR gain and background change over Pillow 4:2:0 ``optimize=True``
-are interpolated exactly as ``roi_gt.py`` does (annotated masks, RGB).
+whole quality sweep (``benchmarks/roi_arms.json``: ``L45`` = the ``LOW_RATE`` settings at every quality with
+background 0.45 × ROI, ``H55`` = ``HIGH_RATE`` settings with 0.55 × ROI, ...). A rule picks, per image and
+quality, the arm whose encode it would have made: taking ``L45`` below quality 45 (``mapping.LOW_RATE_QUALITY``)
+and ``H45`` from there is the session-3 default. Per image and rate the ROI PSNR gain and background change over
+Pillow 4:2:0 ``optimize=True`` are interpolated exactly as ``roi_gt.py`` does (annotated masks, RGB).
 
-A *rule* maps what the encoder can see in an image to an arm pair:
+Rule families (what the encoder can see in an image → arms):
 
-* the chroma rule: ``chroma_detail`` (``qualipress.roi.adapt``) below a threshold ``t`` → the 4:2:0 family at
-  every quality, otherwise the default profile;
-* the background rule: detected ROI share (pixels) at or above ``f0`` → background ``r`` × ROI quality instead
-  of 0.45.
+* ``subq``, the chroma switch: ``LOW_RATE`` while the fine chroma energy (``qualipress.roi.adapt.chroma_energy``)
+  is below ``k`` × (chroma DC step of the quality)², ``HIGH_RATE`` from there;
+* ``sub``: ``chroma_detail`` (the same relative to luma) below a threshold ``t`` → ``LOW_RATE`` at every quality;
+* ``bg``: detected ROI share (pixels) at or above ``f0`` → background ``r`` × ROI quality instead of 0.45;
+* ``subq+bg``, ``sub+bg``: both.
 
 The rule's parameters are chosen on the tuning group only (highest mean ROI gain over the three rates, with the
 mean background loss within 1.5 dB at each rate; thresholds are midpoints between neighbouring tuning images'
 values) and then applied unchanged to the evaluation group. Both directions are printed.
 
+    python benchmarks/roi_gt.py --no-uniform --tag arms1 --variants "$(cat benchmarks/roi_arms.json)"
     python benchmarks/roi_adapt.py results/roi/gt_arms1.json --tune coco
     python benchmarks/roi_adapt.py results/roi/gt_arms1.json --tune heldout
 
-Writes results/roi/adapt_<tune>.json.
+    python benchmarks/roi_adapt.py results/roi/gt_arms1.json --tune all --families subq,subq+bg
+
+Writes results/roi/adapt_<tune>[_w<bg-weight>].json.
 """
 
 from __future__ import annotations
@@ -143,7 +147,7 @@ def main() -> int:
     ap.add_argument("--tune", choices=("coco", "heldout", "all"), default="coco")
     ap.add_argument("--bg-weight", type=float, default=0.0,
                     help="weight of the mean background change in the objective (0: ROI gain only, within the limit)")
-    ap.add_argument("--families", default="sub,bg,sub+bg", help="which rule families to search")
+    ap.add_argument("--families", default="sub,subq,bg,subq+bg", help="rule families to search (also sub+bg)")
     args = ap.parse_args()
     rows: list[dict] = []
     images: dict[str, dict] = {}

@@ -7,9 +7,12 @@ profile writes 4:4:4, the annotated and detected ROI shares, block coverage of t
 the ROI PSNR gain (background change) over Pillow 4:2:0 ``optimize=True`` of one or two variants; then group
 means (COCO against the held-out datasets).
 
-    python benchmarks/roi_gt_images.py results/roi/gt_adapt.json --codec jpeg-roi-fixed --codec jpeg-roi
-    python benchmarks/roi_gt_images.py results/roi/gt_s3.json --codec jpeg-roi --codec jpeg-roi-uniform \\
-        --codec jpeg-roi-truth --markdown
+    python benchmarks/roi_gt_images.py results/roi/gt_adapt.json results/roi/gt_final.json \\
+        --codec gt_adapt:jpeg-roi-fixed --codec gt_final:jpeg-roi --markdown
+    python benchmarks/roi_gt_images.py results/roi/gt_s3.json --codec gt_s3:jpeg-roi \\
+        --codec gt_s3:jpeg-roi-uniform --codec gt_s3:jpeg-roi-truth
+
+Variants are named ``<file stem>:<variant>``.
 """
 
 from __future__ import annotations
@@ -39,13 +42,21 @@ def source_history(path: Path) -> tuple[int | None, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("results", type=Path)
-    ap.add_argument("--codec", action="append", help="variant(s) to show (default: jpeg-roi)")
+    ap.add_argument("results", type=Path, nargs="+")
+    ap.add_argument("--codec", action="append", help="<file stem>:<variant> to show (default: the first file's "
+                                                     "jpeg-roi)")
     ap.add_argument("--roi", default="mask")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
-    codecs = args.codec or ["jpeg-roi"]
-    d = json.loads(args.results.read_text())
+    codecs = args.codec or [f"{args.results[0].stem}:jpeg-roi"]
+    d = {"images": {}, "summary": {"per_image": {}}}
+    for path in args.results:
+        part = json.loads(path.read_text())
+        for name, info in part["images"].items():
+            cov = {f"{path.stem}:{k}": v for k, v in info.get("coverage", {}).items()}
+            d["images"].setdefault(name, {**info, "coverage": {}})["coverage"].update(cov)
+        for name, by_codec in part["summary"]["per_image"].items():
+            d["summary"]["per_image"].setdefault(name, {}).update({f"{path.stem}:{k}": v for k, v in by_codec.items()})
     feats_path = OUT / "adapt_features.json"
     feats = json.loads(feats_path.read_text()) if feats_path.exists() else {}
     per = d["summary"]["per_image"]

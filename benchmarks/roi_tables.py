@@ -8,6 +8,7 @@ images where both reach the rate.
 
     python benchmarks/roi_tables.py --flatness 0,0.5,1
     python benchmarks/roi_tables.py --flatness default     # the codec's quality profile (qualipress.roi.mapping)
+    python benchmarks/roi_tables.py --flatness default,fixed   # ... and the same without the per-image adaptation
 
 A number forces ``table_flatness`` and leaves the rest of the profile (subsampling, RDO) as the codec sets it.
 
@@ -42,7 +43,8 @@ def main() -> int:
     from qualipress.roi.mask import analyse
 
     items = [(p, t) for p, t in sorted(load_person_truth(DATA / "people").items()) if t.persons][:: args.step]
-    flats: list[float | None] = [None if f == "default" else float(f) for f in args.flatness.split(",")]
+    flats: list[float | str | None] = [None if f == "default" else f if f == "fixed" else float(f)
+                                       for f in args.flatness.split(",")]
     anchor = uniform_codecs()[ANCHOR]
     codec = RoiJpegCodec()
     diffs: dict = {f: {r: {"psnr": [], "ssim": []} for r in RATES} for f in flats}
@@ -58,7 +60,7 @@ def main() -> int:
         no_roi = analyse(img, None)
         base = [row(px, anchor(px, q)) for q in UNIFORM_Q]
         for f in flats:
-            opts = {} if f is None else {"table_flatness": f}
+            opts = {} if f is None else {"adapt": False} if f == "fixed" else {"table_flatness": f}
             rows = [row(px, codec.encode_roi(img, quality=q, analysis=no_roi, **opts).data) for q in ROI_Q]
             for r in RATES:
                 for k in ("psnr", "ssim"):

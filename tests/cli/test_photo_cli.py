@@ -186,3 +186,41 @@ def test_web_delivery_writes_only_images_and_the_report(tmp_path):
     assert main(["compress", str(src), "-o", str(out), "--for", "web", "--profile", "C2"]) == 0
     names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert names[-1] == "qualipress-report.jsonl" and len(names) == 2, names  # one image + the report
+
+
+def test_single_output_with_a_codec_that_writes_another_format_says_so(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: "-o ....webp: avif writes .webp files" said the opposite of the problem and hid the file name
+    src = _png(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "x.webp"), "--codec", "avif",
+                 "--target", "ssim>=0.9"]) == 2
+    err = capsys.readouterr().err
+    assert "-o x.webp: avif does not write .webp files (it writes .avif); for .webp use --codec webp" in err
+    assert not (tmp_path / "x.webp").exists()
+
+
+def test_an_empty_folder_or_a_missing_single_input_is_a_usage_error(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: an empty folder gave a "0 files, ratio None" summary and exit 0; a missing input with -o x.avif was
+    # told to "give exactly one input file"
+    (tmp_path / "empty").mkdir()
+    assert main(["compress", str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "--profile", "C2"]) == 2
+    assert "no image files found in" in capsys.readouterr().err
+    assert main(["compress", str(tmp_path / "gone.png"), "-o", str(tmp_path / "x.avif"), "--profile", "C2"]) == 2
+    assert "gone.png: no such file" in capsys.readouterr().err
+
+
+def test_heif_with_further_images_says_only_the_primary_is_compressed(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: a HEIF holding two images came out as its primary alone, reported plain "ok"
+    pillow_heif = pytest.importorskip("pillow_heif")
+    from PIL import Image as PILImage
+
+    heif = pillow_heif.from_pillow(PILImage.fromarray(photo_like(64, 80)))
+    heif.add_from_pillow(PILImage.fromarray(photo_like(32, 40, seed=1)))
+    src = tmp_path / "two.heic"
+    heif.save(src, quality=90)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "webp", "--target", "ssim>=0.8", "--json"]) == 0
+    rec = json.loads((out / "qualipress-report.jsonl").read_text().splitlines()[-1])
+    assert any("1 further image(s) besides the primary image" in w for w in rec["warnings"])

@@ -36,7 +36,7 @@ def _deep(bits: int, channels: int = 3, transfer: str = "srgb") -> Image:
 
 @pytest.mark.parametrize(("bits", "channels", "transfer", "cicp"), [
     (16, 3, "srgb", (1, 13, 0, 1)), (10, 3, "srgb", (1, 13, 0, 1)), (12, 4, "bt709", (1, 1, 0, 1)),
-    (16, 1, "srgb", (1, 13, 0, 1)), (16, 2, "srgb", (1, 13, 0, 1))])
+    (16, 1, "srgb", (0, 13, 0, 1)), (10, 1, "bt709", (1, 1, 0, 1)), (16, 2, "srgb", (1, 13, 0, 1))])
 def test_deep_srgb_outputs_are_tagged_srgb_and_lossless_stays_exact(bits, channels, transfer, cicp):
     img = _deep(bits, channels, transfer)
     for name, kw in (("jpegxl", {"quality": 1.0}), ("jpegxl-lossless", {})):
@@ -59,3 +59,28 @@ def test_pq_and_log_images_keep_the_imagecodecs_encode():
         dec = codecs.decode_like(codec, codec.encode(img), img)
         assert np.array_equal(dec.pixels, img.pixels)
     assert not jxlcolour.tagged(Image(photo_like(8, 8), 8))
+
+
+@pytest.mark.parametrize("bits", [10, 16])
+def test_deep_grey_is_one_grey_channel(bits):
+    """9-16-bit grey was written as three equal colour channels (OpenImageIO refuses grey tagged with primaries)."""
+    img = _deep(bits, 1)
+    for name, kw in (("jpegxl", {"quality": 1.0}), ("jpegxl-lossless", {})):
+        data = codecs.get(name).encode(img, **kw)
+        fd, path = tempfile.mkstemp(suffix=".jxl")
+        os.write(fd, data)
+        os.close(fd)
+        try:
+            inp = oiio.ImageInput.open(path)
+            spec = inp.spec()
+            nch, space = spec.nchannels, spec.getattribute("ICCProfile:color_space")
+            inp.close()
+        finally:
+            os.unlink(path)
+        assert (nch, space) == (1, "Gray")
+        assert data  # the writer reports success even when libjxl refused: an empty file must not pass
+    # Grey with alpha keeps three colour channels and alpha (the writer's only layout with an extra channel), BT.709
+    # grey too (a grey file from the writer is always tagged sRGB).
+    assert jxlcolour.stored_pixels(_deep(bits, 2)).shape[2] == 4
+    assert jxlcolour.stored_pixels(_deep(bits, 1, "bt709")).shape[2] == 3
+    assert jxlcolour.stored_pixels(img).shape[2] == 1

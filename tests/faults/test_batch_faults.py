@@ -189,12 +189,13 @@ def test_a_worker_crash_fails_that_file_only(tmp_path):
 def test_a_second_run_into_the_same_output_directory_is_refused(tmp_path):
     inputs = _images(tmp_path / "in", 6)
     out = tmp_path / "out"
-    first = _start(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(out), *FAST], QP_SLOW="1.0")
+    # 3 s per file: the second run's start-up (seconds on a loaded machine) must land while the first still runs
+    first = _start(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(out), *FAST], QP_SLOW="3.0")
     _wait_for(lambda: len(_report(out)) >= 1)
     second = _run(tmp_path, ["compress", str(tmp_path / "in"), "-o", str(out), *FAST])
     assert second.returncode == 2 and "another qualipress run" in second.stderr
     assert len(second.stderr.strip().splitlines()) <= 2
-    first.communicate(timeout=60)
+    first.communicate(timeout=120)
     assert first.returncode == 0
     rows = _check(inputs, out, tmp_path)
     assert len([r for r in rows if not r.get("error")]) == 6

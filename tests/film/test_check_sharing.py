@@ -157,3 +157,10 @@ def test_a_finished_frames_source_arrays_are_released() -> None:
     third = decisions._ref_info(_log_frame(7))
     gc.collect()
     assert first() is None and third is not second
+
+
+def test_source_display_rendering_in_strips_equals_the_whole_frame_rendering() -> None:
+    src = _log_frame(8)  # 160 rows: three strips
+    ref = fidelity.reference(src)
+    assert ref.linear is not None and ref.display is not None
+    assert np.array_equal(ref.display, decisions._grey16(fidelity.display_code(ref.linear)))

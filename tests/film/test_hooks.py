@@ -182,6 +182,9 @@ def test_check_bound_hint_starts_at_the_previous_bracket() -> None:
                        _probe(grid[i - 1], False, -0.001, "grain")]}
     hint = check_bound_hint(prev)
     assert hint is not None and hint.index == i and hint.slope == pytest.approx(0.241)
+    assert not hint.checked  # the grain check measures its distance: the search may interpolate on the margins
+    blind = {**prev, "probes": [_probe(grid[i], True, 0.24), _probe(grid[i - 1], False, -0.001, "banding")]}
+    assert check_bound_hint(blind).checked  # type: ignore[union-attr]
     # the neighbour below failed on the target's own margin, not a check: the core's hint is better
     by_margin = {**prev, "probes": [_probe(grid[i], True, 0.01), {**_probe(grid[i - 1], False, -0.02), "checks": []}]}
     assert check_bound_hint(by_margin) is None
@@ -243,3 +246,30 @@ def test_seal_of_the_search_result_equals_a_fresh_measurement(tmp_path: Path, mo
     hooks.seal_result(res, record=other, tile=128)  # the search's tiles are not the seal's: measured here
     other["film"].pop("finished_at")
     assert other["film"]["worst_tile"] == reused["film"]["worst_tile"]
+
+
+def test_a_finished_frame_leaves_only_its_luma_for_the_next(tmp_path: Path) -> None:
+    """Once a frame's figures are recorded, the checks' cached arrays of it (source side and probes) are dropped:
+    a worker reads and analyses the next frame without them; the temporal check still has its luma planes."""
+    from qualipress.film import decisions
+    from qualipress.pipeline import CompressOptions, compress_paths
+
+    src = _grainy_sequence(tmp_path / "grainy", 128, 192, seed=3)
+    FilmHooks.sequences.clear()
+    decisions._KEYS.clear()  # frames other tests left alive
+    decisions._DECODED.clear()
+    hooks = FilmHooks(profile="C1")
+    seen: list[int] = []
+    plan = hooks.plan
+
+    def planning(image, **kw):  # what is cached when the next frame is planned
+        seen.append(len(decisions._KEYS) + len(decisions._DECODED))
+        return plan(image, **kw)
+
+    hooks.plan = planning  # type: ignore[method-assign]
+    s = compress_paths([src], tmp_path / "out", CompressOptions(target=parse_target("ssim>=0.95"), codec="jpegxl",
+                                                                  jobs=1, hooks=hooks))
+    assert not s.failures and seen == [0, 0, 0]
+    assert not decisions._KEYS and not decisions._DECODED and len(hooks._frames) == 1
+    recs = sorted(s.records, key=lambda r: r["input"])
+    assert all(r["film"]["temporal"]["applies"] for r in recs[1:])

@@ -17,22 +17,21 @@ def test_parse_name_variants() -> None:
     assert sequence.parse_name(Path("/a/still.dpx")).number is None
 
 
-def test_gaps_duplicates_and_previous(tmp_path: Path) -> None:
+def test_gaps_duplicates_and_frame_order(tmp_path: Path) -> None:
     names = ["r.0001.dpx", "r.0002.dpx", "r.0005.dpx", "r.0009.dpx", "r.001.dpx", "other_01.tif"]
     for n in names:
         (tmp_path / n).write_bytes(b"x")
-    paths = sequence.expand_inputs([tmp_path])
+    paths = sequence.find_frames([tmp_path])
     seqs = {s.key.rsplit("/", 1)[1]: s for s in sequence.group(paths)}
     r = seqs["r.#.dpx"]
     assert r.gaps() == [(3, 4), (6, 8)] and r.missing_count() == 5
     assert r.duplicates() == [1]
-    prev = sequence.previous_frames(paths)
-    assert prev[tmp_path / "r.0005.dpx"] == tmp_path / "r.0002.dpx"
-    assert prev[tmp_path / "other_01.tif"] is None
+    assert [f.path.name for f in r.frames] == ["r.0001.dpx", "r.001.dpx", "r.0002.dpx", "r.0005.dpx", "r.0009.dpx"]
+    assert [f.path.name for s in seqs.values() if s is not r for f in s.frames] == ["other_01.tif"]
 
 
 def test_missing_input_is_reported(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
-        sequence.expand_inputs([tmp_path / "nope"])
+        sequence.find_frames([tmp_path / "nope"])
     with pytest.raises(InputError, match="no frame files"):
-        sequence.expand_inputs([tmp_path])
+        sequence.find_frames([tmp_path])

@@ -3,7 +3,8 @@ import os
 import pytest
 
 from qualipress.errors import InputError
-from qualipress.io import find_images
+from qualipress.io import dataset_images, find_images, image_paths
+from qualipress.io.files import json_strict
 
 
 def _touch(*paths):
@@ -28,6 +29,28 @@ def test_missing_inputs_are_errors(tmp_path):
         find_images([tmp_path / "nope"])
     with pytest.raises(InputError, match="matches no file"):
         find_images([f"{tmp_path}/*.png"])
+
+
+def test_image_paths_and_datasets(tmp_path):
+    _touch(tmp_path / "d" / "b.png", tmp_path / "d" / "a.exr", tmp_path / "d" / "n.txt", tmp_path / "e" / "x.txt")
+    assert [p.name for p in image_paths([tmp_path / "d"])] == ["a.exr", "b.png"]
+    assert [p.name for p in image_paths([tmp_path / "d"], suffixes=(".png",))] == ["b.png"]
+    assert [p.name for p in dataset_images(str(tmp_path / "d"), limit=1)] == ["a.exr"]
+    with pytest.raises(InputError, match="does not exist"):
+        dataset_images([tmp_path / "d", tmp_path / "nope"])
+    with pytest.raises(InputError, match="empty dataset"):
+        dataset_images([tmp_path / "e"])
+
+
+def test_json_strict_takes_numbers_and_paths_only(tmp_path):
+    import json
+
+    import numpy as np
+
+    rec = {"p": tmp_path, "n": np.int64(3), "a": np.arange(2), "s": "x"}
+    assert json.loads(json.dumps(rec, default=json_strict)) == {"p": str(tmp_path), "n": 3, "a": [0, 1], "s": "x"}
+    with pytest.raises(TypeError, match="not JSON serialisable"):
+        json.dumps({"o": object()}, default=json_strict)
 
 
 def test_symlink_loops_are_entered_once(tmp_path):

@@ -11,6 +11,7 @@ from PIL import Image as PILImage
 from PIL import ImageCms, ImageOps
 
 from qualipress import codecs
+from qualipress.errors import InputError
 from qualipress.io import read_image
 from qualipress.io.metadata import (
     Carry,
@@ -78,12 +79,22 @@ def test_read_image_is_upright_and_keeps_metadata(tmp_path: Path) -> None:
     assert m["jpeg_quality"] == 92 and m["jpeg_subsampling"] == "4:2:0"
 
 
-@pytest.mark.parametrize("q", [20, 50, 75, 95])
+@pytest.mark.parametrize("q", [1, 12, 20, 33, 50, 75, 90, 95, 97, 100])
 def test_jpeg_quality_estimate(q: int) -> None:
     b = io.BytesIO()
     PILImage.fromarray(marked()).save(b, "JPEG", quality=q)
     with PILImage.open(b) as im:
-        assert estimate_jpeg_quality(np.asarray(im.quantization[0])) == q
+        table = np.asarray(im.quantization[0])
+    assert estimate_jpeg_quality(table) == q
+    assert estimate_jpeg_quality(table[::-1].tolist()) == q  # any order: zigzag or natural
+
+
+def test_jpeg_quality_estimate_of_fractional_tables_and_bad_input() -> None:
+    from qualipress.codecs.jpegq import qtables
+
+    assert estimate_jpeg_quality(qtables(71.2)[0]) == 71 and estimate_jpeg_quality(qtables(70.8)[0]) == 71
+    with pytest.raises(InputError):
+        estimate_jpeg_quality([16] * 63)
 
 
 def test_policies() -> None:

@@ -208,3 +208,45 @@ def test_integer_image_to_exr_is_linear_light_or_refused(tmp_path):
     assert np.allclose(back.pixels, pq_decode(codes / 65535.0), rtol=1e-5, atol=1e-7)
     write_image(tmp_path / "lin.exr", Image(codes, 16, "linear"))
     assert np.allclose(read_image(tmp_path / "lin.exr").pixels * 65535.0, codes, atol=1e-2)
+
+
+@pytest.mark.parametrize(("name", "kw"), [("anim.webp", {"lossless": True}), ("anim.png", {})])
+def test_animated_files_are_refused_not_cut_to_their_first_frame(tmp_path, name, kw):
+    # QA: an animated WebP came out as a still WebP of its first frame, reported "ok"
+    from PIL import Image as PILImage
+
+    from qualipress.errors import UnsupportedError
+
+    frames = [PILImage.fromarray(photo_like(32, 48, seed=k)) for k in range(3)]
+    p = tmp_path / name
+    frames[0].save(p, save_all=True, append_images=frames[1:], duration=100, loop=0, **kw)
+    with pytest.raises(UnsupportedError, match=r"animated .*\(3 frames\).*first frame"):
+        read_image(p)
+    still = tmp_path / ("still" + p.suffix)
+    frames[0].save(still, **kw)
+    assert read_image(still).width == 48
+
+
+def test_gif_says_it_is_not_read(tmp_path):
+    from PIL import Image as PILImage
+
+    from qualipress.errors import UnsupportedError
+
+    p = tmp_path / "a.gif"
+    PILImage.fromarray(photo_like(16, 16)).save(p)
+    with pytest.raises(UnsupportedError, match="GIF is not read"):
+        read_image(p)
+
+
+def test_the_bomb_limit_is_named_and_can_be_raised_from_the_cli(tmp_path, capsys):
+    from qualipress.cli import main
+
+    p = tmp_path / "a.png"
+    write_image(p, as_image(photo_like(300, 400)))
+    with pytest.raises(InputError, match=r"0\.12 Mpixel, above the limit of 0\.1 Mpixel .*--max-mpixels"):
+        read_image(p, max_pixels=100_000)
+    out = tmp_path / "out"
+    assert main(["compress", str(p), "-o", str(out), "--codec", "webp", "--target", "ssim>=0.8",
+                 "--max-mpixels", "0.1"]) == 1
+    assert main(["compress", str(p), "-o", str(out), "--codec", "webp", "--target", "ssim>=0.8",
+                 "--max-mpixels", "0.2"]) == 0

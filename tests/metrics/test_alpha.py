@@ -116,3 +116,14 @@ def test_jpegxl_meets_a_target_on_a_cutout_without_falling_back_to_lossless():
     assert np.abs(dec.pixels[under, :3].astype(int) - img.pixels[under, :3]).mean() > 20  # really dropped there
     seen = measure(img, dec, ("ssim",))["ssim"].value
     assert seen >= 0.95
+
+
+def test_compare_says_how_alpha_was_used():
+    from qualipress.metrics.pair import align_pair
+
+    img = Image(_cutout(), 8)
+    _, _, notes = align_pair(img, img)
+    assert any("fully transparent pixels left out" in n for n in notes)
+    rng = np.random.default_rng(0)
+    exr = Image(rng.random((8, 8, 4)).astype(np.float32), 32, "linear")
+    assert any("premultiplied" in n for n in align_pair(exr, exr)[2])

@@ -190,6 +190,75 @@ def test_prepared_reference_rejects_other_shapes_and_masked_global_metrics():
         metrics.ms_ssim(a, b), abs=1e-12)
 
 
+def _float32_errors(ref_img, probes):
+    """Largest |fast - float64| of whole-image SSIM/PSNR and of SSIM tiles over ``probes`` against ``ref_img``."""
+    prepared = metrics.prepare_reference(ref_img)
+    worst = {"ssim": 0.0, "psnr": 0.0, "tiles": 0.0}
+    for dist in probes:
+        fast = metrics.measure(prepared, dist, ("ssim", "psnr"), tile=64)
+        exact = metrics.measure(prepared, dist, ("ssim", "psnr"), tile=64, precise=True)
+        worst["ssim"] = max(worst["ssim"], abs(fast["ssim"].value - exact["ssim"].value))
+        worst["psnr"] = max(worst["psnr"], abs(fast["psnr"].value - exact["psnr"].value))
+        worst["tiles"] = max(worst["tiles"], float(np.abs(fast["ssim"].tiles - exact["ssim"].tiles).max()))
+    return worst
+
+
+@pytest.mark.parametrize("shape,bits", [((257, 300, 3), 8), ((130, 141, 1), 8), ((200, 170, 3), 16),
+                                        ((140, 96, 3), 12)])
+def test_float32_measurement_stays_within_the_guard_bands_on_random_images(shape, bits):
+    h, w, c = shape
+    rng = np.random.default_rng(bits + c)
+    peak = (1 << bits) - 1
+    dtype = np.uint8 if bits == 8 else np.uint16
+    noise = rng.integers(0, peak + 1, shape).astype(dtype)        # white noise: the hardest SSIM windows
+    smooth = photo_like(h, w, channels=c, bits=16 if bits > 8 else 8)
+    if bits not in (8, 16):
+        smooth = (smooth >> (16 - bits)).astype(dtype)
+    for ref in (noise, smooth):
+        img = as_image(ref, bit_depth=bits)
+        probes = [img.with_pixels(_distort(ref, s, seed=k).astype(dtype) & peak) for k, s in
+                  enumerate((0.001, 0.01, 0.1))]
+        probes.append(img.with_pixels(rng.integers(0, peak + 1, shape).astype(dtype)))  # unrelated image
+        worst = _float32_errors(img, probes)
+        assert worst["ssim"] < metrics.core.FLOAT32_ERROR["ssim"]
+        assert worst["tiles"] < metrics.FLOAT32_TILE_ERROR["ssim"]
+        assert worst["psnr"] < metrics.core.FLOAT32_ERROR["psnr"]
+
+
+def test_integer_images_and_normalised_arrays_measure_alike():
+    # The same measurement through normalised floats (the reference given as a [0, 1] array) and through the
+    # integer image: only float32 rounding apart, and identical images give exactly 1.
+    ref = photo_like(180, 220, bits=8)
+    dist = _distort(ref, 0.02)
+    img = as_image(ref)
+    via_ints = metrics.measure(metrics.prepare_reference(img), as_image(dist), ("ssim", "psnr"))
+    via_floats = metrics.measure(ref.astype(np.float32) / 255, dist.astype(np.float32) / 255, ("ssim", "psnr"),
+                                 data_range=1.0)
+    assert abs(via_ints["ssim"].value - via_floats["ssim"].value) < metrics.core.FLOAT32_ERROR["ssim"]
+    same = metrics.measure(metrics.prepare_reference(img), as_image(ref.copy()), ("ssim", "psnr"))
+    assert same["ssim"].value == 1.0 and same["psnr"].value == metrics.PSNR_CAP
+
+
+def test_float32_measurement_on_real_photographs_and_codec_probes(data_dir):
+    from qualipress import codecs
+    from qualipress.io import read_image
+
+    files = sorted((data_dir / "kodak").glob("*.png"))[:3] + sorted(
+        (data_dir / "people" / "clarifai_coco_val2017" / "images").glob("*.jpg"))[:2]
+    if not files:
+        pytest.skip("no Kodak or people photographs")
+    for f in files:
+        img = read_image(f)
+        probes = []
+        for name, settings in (("jpeg", (20, 60, 88, 97)), ("webp", (50, 90))):
+            codec = codecs.get(name)
+            probes += [codecs.decode_like(codec, codec.encode(img, quality=q), img) for q in settings]
+        worst = _float32_errors(img, probes)
+        assert worst["ssim"] < metrics.core.FLOAT32_ERROR["ssim"]  # measured ≤ 3.9e-7 (docs/benchmarks.md)
+        assert worst["tiles"] < metrics.FLOAT32_TILE_ERROR["ssim"]  # 64-px tiles: ≤ 2.7e-6
+        assert worst["psnr"] < metrics.core.FLOAT32_ERROR["psnr"]
+
+
 @pytest.mark.parametrize("kind", ["image", "array", "normalised", "linear"])
 def test_lean_reference_gives_the_same_values_bit_for_bit(kind):
     # A lean reference keeps no full float plane and recomputes its window statistics strip by strip; several

@@ -170,6 +170,21 @@ def test_web_outputs_show_the_colours_of_a_display_p3_input(page, tmp_path: Path
         checked.append(codec)
     assert {"jpeg", "webp", "avif", "png"} | ({"jpegxl"} if jxlicc.available() else set()) <= set(checked), checked
 
+
+def test_fractional_avif_renders(page) -> None:
+    """A byte budget's AVIF (Pillow's encoder with AOM delta-q strength, :mod:`qualipress.codecs.avifq`)."""
+    from qualipress.codecs import avifq
+
+    if not avifq.available():
+        pytest.skip("Pillow without AVIF")
+    arr = np.zeros((40, 60, 3), np.uint8)
+    arr[:10, -10:] = (220, 30, 30)
+    data = codecs.get("avif").encode(arr, quality=62.5)
+    assert data != codecs.get("avif").encode(arr, quality=62)
+    got = render(page, data)
+    assert got["ok"] and (got["w"], got["h"]) == (60, 40) and _red(got["tr"]) and not _red(got["tl"])
+
+
 def test_deep_jpegxl_shows_the_same_light_as_its_8_bit_twin(page) -> None:
     """QA: imagecodecs tagged 16-bit JPEG XL linear light, so Chromium showed sRGB mid-grey (128) as 187."""
     from qualipress.io import Image

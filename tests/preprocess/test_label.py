@@ -129,6 +129,28 @@ def test_parallel_jobs(tmp_path):
     assert s.labelled == 2
 
 
+def _dies_on_wide_images(image, codec, quality):
+    """A backend whose worker process dies (as in a native crash) on 60-pixel-wide images."""
+    import os
+
+    from qualipress.preprocess.label import core_encode_decode
+
+    if image.width == 60:
+        os._exit(3)
+    return core_encode_decode(image, codec, quality)
+
+
+def test_a_worker_that_dies_fails_only_its_file_and_progress_keeps_input_order(tmp_path):
+    data = _dataset(tmp_path, n=3)
+    write_image(data / "img1b.png", textured(seed=9, h=40, w=60))  # sorts between img1 and img2
+    seen = []
+    s = label_dataset([data], tmp_path / "labels", SMALL, jobs=2, encode_decode=_dies_on_wide_images,
+                      progress=lambda st: seen.append(st["path"].rsplit("/", 1)[-1]) if isinstance(st, dict) else 0)
+    assert s.labelled == 3 and len(s.errors) == 1 and s.errors[0][0].endswith("img1b.png")
+    assert "worker process died" in s.errors[0][1]
+    assert seen == ["img0.png", "img1.png", "img1b.png", "img2.png"]
+
+
 def test_missing_input_and_corrupt_manifest(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         label_dataset([tmp_path / "nope"], tmp_path / "labels", SMALL)

@@ -79,11 +79,11 @@ def test_codec_adapts_background_to_the_roi_share(textured):
     small, large = np.zeros((64, 96), bool), np.zeros((64, 96), bool)
     small[:16, :32] = True
     large[:, :64] = True
-    e_small = c.encode_roi(img, quality=90, roi_mask=small)
-    e_large = c.encode_roi(img, quality=90, roi_mask=large)
-    assert e_small.bg_quality == bg_quality_for(90) < e_large.bg_quality == bg_quality_for(90, 1.0)
-    assert c.encode_roi(img, quality=90, roi_mask=large, adapt=False).bg_quality == bg_quality_for(90)
-    assert c.encode_roi(img, quality=90, roi_mask=large, bg_quality=30).bg_quality == 30  # explicit wins
+    e_small = c.encode_roi(img, quality=70, roi_mask=small)  # 70: below the step cap's reach
+    e_large = c.encode_roi(img, quality=70, roi_mask=large)
+    assert e_small.bg_quality == bg_quality_for(70) < e_large.bg_quality == bg_quality_for(70, 1.0)
+    assert c.encode_roi(img, quality=70, roi_mask=large, adapt=False).bg_quality == bg_quality_for(70)
+    assert c.encode_roi(img, quality=70, roi_mask=large, bg_quality=30).bg_quality == 30  # explicit wins
 
 
 @pytest.mark.parametrize("adapt", [True, False])
@@ -137,3 +137,40 @@ def test_grey_people_photo_has_no_switch_and_budget_search_follows_it():
     budget = len(sizes[45].data)
     r = search(img, "jpeg-roi", [f"bytes<={budget}"], encode_options={"analysis": analysis})
     assert r.met and len(r.data) <= budget and int(r.params()["roi_quality"]) >= 45
+
+
+def test_background_step_cap_binds_at_high_quality_only():
+    from qualipress.roi.adapt import ImageTraits, adapted_bg_quality
+    from qualipress.roi.mapping import MAX_BG_STEP_RATIO, ijg_scale, quality_for_scale
+
+    small = ImageTraits(5.0, 0.1)
+    for q in range(10, 101):
+        bg = adapted_bg_quality(q, small)
+        assert bg <= q and ijg_scale(bg) <= MAX_BG_STEP_RATIO * ijg_scale(q) + 1e-9
+        assert adapted_bg_quality(q, None) == bg_quality_for(q)  # no traits: the fixed mapping
+    # low and middle qualities keep 0.45 x Q; at 95 the cap lifts the background well above 0.45 x 95 = 43
+    assert adapted_bg_quality(40, small) == bg_quality_for(40) and adapted_bg_quality(70, small) == bg_quality_for(70)
+    assert adapted_bg_quality(95, small) > bg_quality_for(95) + 20
+    for s in (20.0, 100.0, 400.0):
+        assert ijg_scale(quality_for_scale(s)) == pytest.approx(s)
+
+
+def test_codec_uses_the_step_cap_only_when_adapting(textured):
+    c = RoiJpegCodec()
+    img = as_image(textured(64, 96))
+    m = np.zeros((64, 96), bool)
+    m[:16, :32] = True
+    assert c.encode_roi(img, quality=95, roi_mask=m).bg_quality > c.encode_roi(img, quality=95, roi_mask=m,
+                                                                                 adapt=False).bg_quality == 43
+
+
+def test_highest_fitting_follows_a_per_image_switch():
+    from qualipress.roi.rate import highest_fitting
+
+    def size(q: int) -> int:  # the file shrinks at this image's own switch (38), not at 45
+        return 100 * q - (500 if q >= 38 else 0)
+
+    budget = 3350  # fits up to 33 below the switch and at 38 above it
+    assert max(q for q in range(5, 101) if size(q) <= budget) == 38
+    assert highest_fitting(lambda q: size(q) <= budget, 5, 100, (38,)) == 38
+    assert highest_fitting(lambda q: size(q) <= budget, 5, 100, ()) == 33  # blind to the switch

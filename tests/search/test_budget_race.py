@@ -57,3 +57,20 @@ def test_race_chooses_the_full_searchs_file_with_fewer_encodes(tmp_path: Path, m
     assert race["encodes"] < full["encodes"]
     assert any(d.startswith("stopped ") for d in race["decisions"] or [])
     assert race["bytes"] <= 2500 and np.isfinite(race["metrics"]["ssim"]["value"])
+
+
+def test_screening_rules() -> None:
+    from types import SimpleNamespace
+
+    floors = parse_target(["bytes<=9000", "ssim>=0.5"])
+    over, fits = SimpleNamespace(bytes=9500, setting=80.0), SimpleNamespace(bytes=8000, setting=70.0)
+    # over the budget and already worse: certain, with or without floors
+    assert budget_mod._screened(over, 0.1, 70, None, 9000, floors, 0.2, None)
+    assert budget_mod._screened(over, 0.3, 70, None, 9000, floors, 0.2, None) is None  # better: keep searching
+    # fitting and worse: only predicted, and only without floors (the curves predict SSIM)
+    assert budget_mod._screened(fits, 0.1, 70, None, 9000, floors, 0.2, None) is None
+    img = as_image(photo_like(192, 256, seed=7))
+    curves = _curves(codecs.get("jpeg"), _features(img)[1])
+    plain = parse_target("bytes<=9000")
+    assert budget_mod._screened(fits, 0.5, 70, curves, 9000, plain, 0.9999, img)  # far below: dropped
+    assert budget_mod._screened(fits, 0.85, 70, curves, 9000, plain, 0.8501, img) is None  # a hair below: searched

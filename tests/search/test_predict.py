@@ -1,4 +1,3 @@
-import io
 import json
 
 import numpy as np
@@ -10,15 +9,6 @@ from qualipress.io import as_image, read_image
 from qualipress.search import parse_target, search
 from qualipress.search import predict as pr
 from tests.conftest import photo_like
-
-
-@pytest.mark.parametrize("quality", [12, 50, 75, 90, 97])
-def test_quality_from_table_recovers_the_ijg_quality(quality):
-    buf = io.BytesIO()
-    PILImage.fromarray(photo_like(64, 64)).save(buf, "JPEG", quality=quality)
-    buf.seek(0)
-    tables = PILImage.open(buf).quantization
-    assert pr.quality_from_table(tables[0]) == quality
 
 
 def test_jpeg_source_quality_reads_the_source_file(tmp_path):

@@ -53,3 +53,62 @@ def test_steering_changes_where_the_search_starts_not_what_it_proves():
         settings = {p.setting: p.passed for p in steered.probes}
         # the proof: the result passes and the setting below it was probed and failed
         assert settings[steered.setting] and settings.get(steered.setting - 1) is False
+
+
+def test_steering_options_change_the_bytes_not_the_pixels():
+    img = as_image(photo_like(128, 192, seed=7))
+    for name, opts in proxy.STEERING_OPTIONS.items():
+        codec = codecs.get(name)
+        for q in (30, 85, 95):
+            plain = codecs.decode_like(codec, codec.encode(img, quality=q), img)
+            steer = codecs.decode_like(codec, codec.encode(img, quality=q, **opts), img)
+            assert np.array_equal(plain.pixels, steer.pixels)
+
+
+def test_mosaic_layout_keeps_every_other_tile_and_crops_them():
+    img = as_image(photo_like(200, 330, seed=2))  # 6 x 10 tiles of 32 px, edges left over
+    mos = proxy.Mosaic(img, img, 256, tile=32)
+    px = img.pixels
+    for m in (0, 2):
+        packed = mos.pack(px, m)
+        side = 32 - 2 * m
+        assert packed.shape == (6 * side, 5 * side, 3)
+        for i in range(6):
+            for k in range(5):
+                j = 2 * k + i % 2  # the checkerboard: first tile in even rows, second in odd ones
+                want = px[i * 32 + m : (i + 1) * 32 - m, j * 32 + m : (j + 1) * 32 - m]
+                assert np.array_equal(packed[i * side : (i + 1) * side, k * side : (k + 1) * side], want)
+
+
+def _bracket_with(passing, failing, mosaic, codec="jpeg"):
+    from types import SimpleNamespace
+
+    from qualipress.search.search import Probe, _Bracket
+
+    runner = SimpleNamespace(prediction=None, codec=SimpleNamespace(name=codec))
+    br = _Bracket(runner, [float(q) for q in range(1, 101)], None)
+    br.passing = {i: Probe(i + 1.0, 1000 + i, True, m, {}) for i, m in passing.items()}
+    br.failing = {i: Probe(i + 1.0, 1000 + i, False, m, {}) for i, m in failing.items()}
+    br.mosaic = dict(mosaic)
+    br.slope = 0.002  # a chord slope from far-apart mosaic probes: much flatter than the curve near the top
+    return br
+
+
+def test_a_mosaic_sample_across_the_threshold_closes_the_bracket_by_interpolation():
+    from qualipress.search.search import _outside
+
+    # A passing full probe at index 91 and a mosaic sample clearly failing at 87: the secant puts the crossing
+    # at 87.8, so the next probe is 88 (the chord slope alone would leap a third of the grid down).
+    br = _bracket_with({91: 0.12}, {}, {87: -0.03, 60: -0.2})
+    assert _outside(br, None, 91, None) == 88
+    assert 87 not in br.mosaic  # each sample serves once
+    assert _outside(br, None, 91, None) < 80  # then the search steps as before
+    # the same from below: a failing probe and a mosaic sample that passes above it
+    br = _bracket_with({}, {40: -0.05}, {44: 0.05})
+    assert _outside(br, 40, None, None) == 42
+    # samples within the mosaic's noise of the threshold, or too far away, are not used; nor those of a codec
+    # whose mosaic only approximates the full image
+    for mosaic, codec in (({90: -0.01}, "jpeg"), ({70: -0.3}, "jpeg"), ({87: -0.03}, "jpegxl")):
+        assert (codec in proxy.BRACKET_CODECS) == (codec == "jpeg")
+        br = _bracket_with({91: 0.12}, {}, mosaic, codec)
+        assert _outside(br, None, 91, None) < 80 and br.mosaic == mosaic

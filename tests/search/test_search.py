@@ -224,6 +224,23 @@ def test_decisions_near_the_threshold_use_the_float64_measurement():
         assert first.metrics["ssim"] == exact
 
 
+def test_tile_statistics_near_the_threshold_use_the_float64_measurement_with_the_tile_guard_band():
+    from qualipress.metrics import FLOAT32_ERROR, FLOAT32_TILE_ERROR
+
+    img = as_image(photo_like(160, 192))
+    codec = codecs.get("jpeg")
+    dec = codecs.decode_like(codec, codec.encode(img, quality=50), img)
+    exact = measure(img, dec, ("ssim",), tile=64, precise=True)["ssim"].stat("min")
+    assert FLOAT32_TILE_ERROR["ssim"] > FLOAT32_ERROR["ssim"]
+    for gap in (0.5 * FLOAT32_TILE_ERROR["ssim"], -0.5 * FLOAT32_TILE_ERROR["ssim"]):
+        tgt = parse_target(f"ssim@min>={exact + gap!r}")
+        fast = measure(img, dec, ("ssim",), tile=64)
+        assert tgt.near_threshold(fast)  # inside the tile guard band (outside the whole-image one)
+        res = search(img, "jpeg", tgt, start=50, predict=False, tile=64)
+        assert res.probes[0].setting == 50 and res.probes[0].passed == (gap < 0)
+    assert not parse_target(f"ssim@min>={exact - 3 * FLOAT32_TILE_ERROR['ssim']!r}").near_threshold(fast)
+
+
 def test_probes_that_cannot_be_the_result_give_back_their_pixels():
     """During a search only the lowest passing and the highest failing probe keep their decoded image (memory:
     one frame per probe otherwise); the result still carries its decoded pixels."""

@@ -31,7 +31,7 @@ from rich.table import Table
 from qualipress import __version__, codecs, metrics
 from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
-from qualipress.io import as_image, atomic_write_bytes, read_image, write_image
+from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
@@ -91,6 +91,9 @@ def compress(
                                                            "8-bit.")] = None,
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
     dry_run: Annotated[bool, typer.Option(help="List what would be compressed; read and write nothing.")] = False,
+    max_mpixels: Annotated[float | None, typer.Option(
+        help="Largest image read, in megapixels (default 268 = 16384x16384; larger ones are refused as possible "
+             "decompression bombs).", min=0.001)] = None,
     **plugin_options: Any,
 ) -> None:
     """Compress inputs to the smallest files that meet a profile or target.
@@ -126,6 +129,8 @@ def compress(
     opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
                            name_with_ext=name_with_ext,
                            encode_options=options, scheduler=scheduler, hooks=hooks)
+    if max_mpixels is not None:
+        opts.max_pixels = int(max_mpixels * 1e6)
     if dry_run:
         _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single), tgt, as_json=as_json)
         return
@@ -192,6 +197,8 @@ def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
     unread: list[Path] = []
     earlier: list[Path] = []
     found = find_images(inputs, unread=unread, skipped_outputs=earlier, exclude=exclude or [])
+    if not found and not unread and not earlier:
+        raise QualipressError(f"no image files found in {', '.join(inputs)}")
     if earlier:
         names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
         err_console.print(f"[yellow]note[/] skipped {len(earlier)} earlier qualipress output folder(s) inside the "
@@ -280,13 +287,14 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: 
 
 
 def _notice(rec: dict[str, Any]) -> str:
-    """What a user should know about a file that succeeded: a fallback, or an ROI encode with no ROI."""
+    """What a user should know about a file that succeeded: a fallback, an ROI encode with no ROI, or what the
+    reader could not carry (a HEIF's further images) or noticed (a wrong extension)."""
     if rec.get("resumed"):
         return ""
-    if rec.get("fallback"):
-        return str(rec["fallback"])
-    notes = (rec.get("params") or {}).get("roi_notes") or []
-    return "; ".join(n for n in notes if "no ROI" in n)
+    notes = [str(rec["fallback"])] if rec.get("fallback") else []
+    notes += [n for n in (rec.get("params") or {}).get("roi_notes") or [] if "no ROI" in n]
+    notes += [str(w) for w in rec.get("warnings") or []]
+    return "; ".join(notes)
 
 
 def _print_summary(summary: Any, out: Console = console) -> None:
@@ -383,7 +391,6 @@ def _codec_for_output(output: Path, codec: str | None) -> str:
     """The codec ``encode`` uses: the one named (its files must fit ``output``'s image extension, so JPEG bytes
     never land in ``x.webp``), or the first installed codec writing that extension."""
     from qualipress.cli.photo import canonical_suffix, codec_extension
-    from qualipress.io import IMAGE_SUFFIXES
 
     suffix = output.suffix.lower()
     if codec is None:

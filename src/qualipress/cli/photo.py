@@ -5,6 +5,7 @@ Kept out of :mod:`qualipress.cli` so the command itself stays option plumbing.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import sys
@@ -51,6 +52,8 @@ def single_output(output: Path, inputs: list[str]) -> SingleOutput | None:
         single = SingleOutput(output, _SAME_EXT.get(output.suffix.lower(), output.suffix.lower()))
     else:
         return None
+    if len(inputs) == 1 and inputs[0] != "-" and not os.path.lexists(inputs[0]) and not glob.has_magic(inputs[0]):
+        raise QualipressError(f"{inputs[0]}: no such file")
     if len(inputs) != 1 or (inputs[0] != "-" and not Path(inputs[0]).is_file()):
         raise QualipressError(f"-o {text} names one file: give exactly one input file (or '-' for stdin)")
     if single.path is not None and inputs[0] != "-" and output.exists() and os.path.samefile(output, inputs[0]):
@@ -91,8 +94,14 @@ def codecs_for(single: SingleOutput, codec: str) -> str:
     if not fits and codec == "auto":  # a format only a lossless codec writes (-o x.tif)
         fits = [name for name in codecs.available_names() if codec_extension(name) == single.extension][:1]
     if not fits:
-        raise QualipressError(f"-o ...{single.extension}: {'no installed codec' if codec == 'auto' else codec} "
-                              f"writes {single.extension} files")
+        name = single.path.name if single.path is not None else f"...{single.extension}"
+        if codec == "auto":
+            raise QualipressError(f"-o {name}: no installed codec writes {single.extension} files")
+        writers = [n for n in codecs.available_names() if codec_extension(n) == single.extension]
+        made = sorted({e for n in codec.split(",") if (e := codec_extension(n)) is not None})
+        raise QualipressError(f"-o {name}: {codec} does not write {single.extension} files (it writes "
+                              f"{', '.join(made) or 'other formats'})"
+                              + (f"; for {single.extension} use --codec {','.join(writers)}" if writers else ""))
     return ",".join(fits)
 
 

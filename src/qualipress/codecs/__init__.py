@@ -266,9 +266,32 @@ def _file_reader(fmt: str) -> Callable[[Path, int], Image]:
             pass
         image = decode_as(fmt, path.read_bytes())
         check_dimensions(image.width, image.height, max_pixels=max_pixels)
+        if fmt == "heif":
+            left = _heif_left_out(path)
+            if left:
+                image = Image(image.pixels, image.bit_depth, image.transfer, image.colorspace,
+                              {**image.metadata, "not_carried": left}, image.source)
         return image
 
     return read
+
+
+def _heif_left_out(path: Path) -> str | None:
+    """What a HEIF file holds besides its primary image (further images, depth maps, auxiliary images), which
+    qualipress neither compresses nor carries; None when nothing."""
+    try:
+        import pillow_heif
+
+        heif = pillow_heif.open_heif(str(path))
+        others = len(heif) - 1
+        depth = sum(len(im.info.get("depth_images") or []) for im in heif)
+        aux = sum(len(im.info.get("aux") or {}) for im in heif)
+    except Exception:
+        return None
+    parts = [f"{n} {what}" for n, what in ((others, "further image(s)"), (depth, "depth map(s)"),
+                                             (aux, "auxiliary image(s)")) if n]
+    return f"HEIF holds {', '.join(parts)} besides the primary image: only the primary is compressed" if parts \
+        else None
 
 
 for _fmt in _READ_THROUGH_CODECS:

@@ -1,24 +1,27 @@
 """Fractional AVIF quality: AOM's delta-q strength fills the size gap between two quantizer steps.
 
-libavif maps its integer quality 0–100 onto AOM's 64 quantizers, so two neighbouring steps differ by 3–8 % of the
-file and a byte budget cannot be filled closer than that on the integer grid. Pillow's native AVIF encoder (the
+libavif maps its integer quality 0–100 onto AOM's 64 quantizers, so two neighbouring steps differ by 3.5–10 % of
+the file and a byte budget cannot be filled closer than that on the integer grid. Pillow's native AVIF encoder (the
 same libavif, with AOM 3.14) passes codec options through (``advanced``), and one of them moves the size
 monotonically between two steps: ``deltaq-strength``, the percentage (default 100) by which AOM scales its
 per-superblock quantizer offsets (delta-q, on by default for still images). Lowering it lowers the size and the
-quality together, along the codec's own rate-quality curve (measured in ``docs/benchmarks.md``, "Byte budgets").
+quality together, a little below the rate-quality curve of the quantizer steps (measured in ``docs/benchmarks.md``,
+"Byte budgets, second round").
 
-A setting ``n + t`` (``0 < t < 1``) therefore encodes libavif quality ``n + 1`` with strength
-``STRENGTH_FLOOR + t * (100 - STRENGTH_FLOOR)``, rising to quality ``n + 1`` itself. How much a strength change
-moves the size depends on the image and the quality (measured in ``docs/benchmarks.md``, "Byte budgets"), so no
-fixed floor makes ``n + 0.01`` the size of quality ``n``: the floor is low enough that the
-segment always starts below quality ``n``'s file and every size between the two steps is reachable, and sizes
-rise with ``t`` inside the segment. Just above an integer the file is therefore smaller than at the integer: the
-fractional settings are a tool for byte budgets (:func:`qualipress.search.budget.budget_search` bisects inside one
-segment and keeps the largest file that fits), not a finer quality scale to type by hand. When ``n`` and ``n + 1``
-share a quantizer (libavif has more qualities than quantizers) the setting is quality ``n`` itself. Which
-qualities share a quantizer is measured once per process on a small noise image (:func:`quantizer_steps`), so the
-rule follows the installed libavif rather than a copy of its formula. Integer settings are not handled here: the AVIF
-codec keeps encoding them with imagecodecs (the same libavif, another AOM build; sizes within about 1 %).
+A setting ``n + t`` (``0 < t < 1``) therefore encodes libavif quality ``n + 1`` with strength ``STRENGTH_FLOOR + t *
+(100 - STRENGTH_FLOOR)``, rising to quality ``n + 1`` itself. How much a strength change moves the size depends on
+the image and the quality (measured in ``docs/benchmarks.md``, "Byte budgets"), so no fixed floor makes ``n + 0.01``
+the size of quality ``n``: the floor is low enough that the segment always starts below quality ``n``'s file and
+every size between the two steps is reachable, and sizes rise with ``t`` inside the segment. Just above an integer
+the file is therefore smaller than at the integer: the fractional settings are a tool for byte budgets
+(:func:`qualipress.search.budget.budget_search` bisects inside one segment and keeps the fitting probe of the
+highest quality), not a finer quality scale to type by hand. Per byte the strength is a little less efficient than
+the quantizer: a point between the two steps' sizes lies a median 0.0006 SSIM (Kodak) under the line joining them,
+and a quarter of such points are no better than quality ``n``. When ``n`` and ``n + 1`` share a quantizer (libavif
+has more qualities than quantizers) the setting is quality ``n`` itself. Which qualities share a quantizer is
+measured once per process on a small noise image (:func:`quantizer_steps`), so the rule follows the installed
+libavif rather than a copy of its formula. Integer settings are not handled here: the AVIF codec keeps encoding them
+with imagecodecs (the same libavif, another AOM build; sizes within about 1 %).
 """
 
 from __future__ import annotations
@@ -32,17 +35,19 @@ import numpy as np
 from qualipress.errors import CodecError
 
 #: deltaq-strength (percent) used just above an integer quality; 100 (AOM's default) is reached at the next one.
-#: At 50 the file is 2-17 % smaller than at 100, at 25 4-30 %: one quantizer step is 3.5-10 % (Kodak, qualities 29-91,
-#: ``benchmarks/photo_pipeline.py avif-frac``), so 20 starts every measured segment below the lower step.
+#: At quality n + 1, strength 50 gave 0.83-1.01 times quality n's file and 25 gave 0.70-0.96 times (kodim02/03,
+#: n = 29 and 90); with 20, n + 0.1 started below quality n in 23 of 25 measured pairs (``benchmarks/photo_pipeline.py
+#: avif-frac``, docs/benchmarks.md).
 STRENGTH_FLOOR = 20
 
 
 def available() -> bool:
-    """True when Pillow has its native AVIF encoder (Pillow ≥ 11.3 built with libavif)."""
+    """True when Pillow has its native AVIF encoder with AOM (Pillow ≥ 11.3 built with libavif; the option names
+    here are AOM's)."""
     try:
-        from PIL import features
+        from PIL import AvifImagePlugin, features
 
-        return bool(features.check("avif"))
+        return bool(features.check("avif")) and bool(AvifImagePlugin._avif.encoder_codec_available("aom"))
     except Exception:
         return False
 
@@ -55,7 +60,7 @@ def _pillow_encode(px: np.ndarray, quality: int, speed: int, strength: int | Non
     adv = [("deltaq-strength", str(int(strength)))] if strength is not None else None
     try:
         im.save(buf, "AVIF", quality=int(quality), speed=int(speed), subsampling="4:4:4", max_threads=2,
-                advanced=adv)
+                codec="aom", advanced=adv)
     except (OSError, ValueError) as exc:
         raise CodecError(f"avif (Pillow): {exc}") from exc
     return buf.getvalue()

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.codecs import jxlcolour
+from qualipress.codecs import avifq, jxlcolour, jxlicc
 from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
-from qualipress.io.metadata import embed_fields
+from qualipress.io.metadata import Carry, embed, embed_fields, is_srgb
 from qualipress.io.writers import encode_png, encode_tiff
 
 
@@ -212,7 +212,8 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
     """JPEG XL (libjxl), 8–16 bit, alpha. Quality is the butteraugli ``distance`` (lower is better; 1.0 ≈ visually
     lossless). Options: ``effort`` (1–9, default 7).
 
-    8-bit images go through imagecodecs (tagged sRGB); deeper sRGB / BT.709 ones through OpenImageIO's writer,
+    8-bit images go through imagecodecs (tagged sRGB), or through jxlpy when they carry a non-sRGB ICC profile
+    (:mod:`qualipress.codecs.jxlicc`); deeper sRGB / BT.709 ones through OpenImageIO's writer,
     tagged with their real transfer function (:mod:`qualipress.codecs.jxlcolour`: imagecodecs tags every deeper
     image linear light, which stays so for PQ and log images)."""
 
@@ -233,9 +234,6 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         carry = options.get("metadata")
         icc = getattr(carry, "icc", None)
         img = as_image(image)
-        from qualipress.codecs import jxlicc
-        from qualipress.io.metadata import Carry, is_srgb
-
         if not icc or is_srgb(icc) or not jxlicc.can_carry(img.bit_depth):
             return super().encode(img, quality=quality, lossless=lossless, **options)
         rest = Carry(None, carry.exif, carry.xmp)
@@ -248,8 +246,6 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         data = jxlicc.encode(_plane(img), icc, distance=distance, lossless=lossless,
                              effort=int(options.get("effort", 7)))
         if rest.fields():
-            from qualipress.io.metadata import embed
-
             data = embed(data, self.info.extension, rest, channels=img.n_channels)
         return data
 
@@ -308,12 +304,10 @@ class AvifCodec(_ImagecodecsMixin, Codec):
             px = np.repeat(px[..., None], 3, axis=2)
         if depth != image.bit_depth:
             px = px << (depth - image.bit_depth)
-        if not lossless and quality is not None and quality != round(quality) and depth == 8:
-            from qualipress.codecs import avifq
-
-            if avifq.available():
-                # between integer qualities: AOM's delta-q strength (a byte budget refines here)
-                return avifq.encode_fractional(px, float(quality), int(options.get("speed", 6)))
+        if (not lossless and quality is not None and quality != round(quality) and depth == 8
+                and avifq.available()):
+            # between integer qualities: AOM's delta-q strength (a byte budget refines here)
+            return avifq.encode_fractional(px, float(quality), int(options.get("speed", 6)))
         level = 100 if lossless else int(round(quality or 70))
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
                                              bitspersample=depth, numthreads=2))

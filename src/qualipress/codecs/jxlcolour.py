@@ -15,8 +15,14 @@ and with its default the decoded PQ samples of ``Desk.exr`` came back up to 240 
 so no lossy setting met C1 (``benchmarks/jxl_colour_tag.py``). Log film scans (``log``/``unknown``) have no CICP
 code either; both keep imagecodecs' encode and its linear tag, and the film seal states their real encoding.
 
-OpenImageIO's writer cannot write one-channel images: grey is written as three equal channels, which
-:func:`qualipress.codecs.decode_like` folds back.
+Grey images with an sRGB (or unstated gamma) transfer are written as one grey channel. OpenImageIO's writer sets
+no colour tag on a one-channel image that libjxl accepts: with colour primaries it asks for an RGB encoding of
+one channel, which fails (``JxlEncoderSetColorEncoding failed``: an empty file, while ``write_image`` still
+returns True); with primaries 2 (unspecified) it leaves libjxl's default for a grey image, grey with the sRGB
+transfer, whatever transfer the tag names. So BT.709 grey, and grey with alpha (the writer takes extra channels
+only after three colour ones), stay three equal colour channels, which :func:`qualipress.codecs.decode_like`
+folds back. What one channel saves: ``docs/benchmarks.md`` § JPEG XL grey (lossless 0.1-3.8 % on Kodak 1-6 as
+16-bit grey, lossy 1 byte: libjxl codes a grey image in XYB with the chroma planes empty either way).
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ from qualipress.io.image import Image
 TRANSFER_CICP = {"srgb": 13, "bt709": 1, "gamma": 13}
 #: CICP colour primaries by colorspace name (anything else: 1, BT.709 / sRGB).
 PRIMARIES_CICP = {"bt2020": 9, "p3": 12, "display-p3": 12}
+#: CICP primaries given for a grey file: 2, unspecified (any other code makes OpenImageIO ask libjxl for an RGB
+#: encoding of one channel, which fails; the file is then tagged grey sRGB, see :func:`one_channel`).
+GREY_PRIMARIES = 2
 #: Bits per sample the writer is given and the decoder returns for a 9–16-bit image.
 STORED_BITS = 16
 
@@ -46,18 +55,28 @@ def tagged(image: Image) -> bool:
 
 
 def cicp_for(image: Image) -> tuple[int, int, int, int]:
-    """(colour primaries, transfer, matrix = 0 (RGB), full range) for a JPEG XL file of ``image``."""
-    return (PRIMARIES_CICP.get(image.colorspace, 1), TRANSFER_CICP.get(image.transfer, 13), 0, 1)
+    """(colour primaries, transfer, matrix = 0 (RGB), full range) for a JPEG XL file of ``image``; primaries
+    :data:`GREY_PRIMARIES` for a one-channel image."""
+    primaries = GREY_PRIMARIES if one_channel(image) else PRIMARIES_CICP.get(image.colorspace, 1)
+    return (primaries, TRANSFER_CICP.get(image.transfer, 13), 0, 1)
+
+
+def one_channel(image: Image) -> bool:
+    """Whether ``image`` is written as one grey channel: grey without alpha whose transfer is tagged sRGB (the
+    only tag a grey file from OpenImageIO's writer gets)."""
+    return image.n_channels == 1 and TRANSFER_CICP.get(image.transfer) == TRANSFER_CICP["srgb"]
 
 
 def stored_pixels(image: Image) -> np.ndarray:
-    """The samples handed to the writer: 16-bit (shifted up from the image's depth), grey as three channels,
-    alpha kept."""
+    """The samples handed to the writer: 16-bit (shifted up from the image's depth), grey as one channel when
+    :func:`one_channel`, otherwise as three equal channels (alpha kept)."""
     px = image.pixels.astype(np.uint16)
+    if px.ndim == 2:
+        px = px[:, :, None]
     shift = STORED_BITS - image.bit_depth
     if shift > 0:
         px = px << np.uint16(shift)
-    if image.n_channels in (1, 2):
+    if image.n_channels in (1, 2) and not one_channel(image):
         px = np.concatenate([np.repeat(px[..., :1], 3, axis=2), px[..., 1:]], axis=2)
     return np.ascontiguousarray(px)
 

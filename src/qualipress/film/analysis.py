@@ -48,6 +48,7 @@ import numpy as np
 
 from qualipress.errors import InputError
 from qualipress.io import Image, as_image, seen_colour, to_perceptual
+from qualipress.io.logcurves import log_to_linear
 
 #: Block size (pixels) of the block measures.
 BLOCK = 16
@@ -94,15 +95,23 @@ def code_plane(image: Image, fn: Callable[[np.ndarray], np.ndarray], *, code: bo
     return out
 
 
+def code_at_rows(image: Image, rows: slice) -> np.ndarray:
+    """Perceptual code ``(h, W, C)`` of the frame's ``rows`` (float32; the same values as those rows of the whole
+    frame's code)."""
+    return np.asarray(seen_colour(replace(image, pixels=image.pixels[rows])), np.float32)
+
+
 def code_luma(image: Image) -> np.ndarray:
     """:func:`luma` of the frame's perceptual code (:func:`qualipress.io.to_perceptual`), strip by strip."""
     return code_plane(image, luma)
 
 
-def code_at(image: Image, mask: np.ndarray) -> np.ndarray:
-    """Perceptual code ``(K, C)`` of the pixels where the boolean ``(H, W)`` ``mask`` is set (row-major order),
-    converting only those pixels."""
-    return np.asarray(seen_colour(replace(image, pixels=image.pixels[mask][None])), np.float32)[0]
+def code_at(image: Image, where: np.ndarray) -> np.ndarray:
+    """Perceptual code ``(K, C)`` of the pixels a boolean ``(H, W)`` mask selects or of flat (row-major) pixel
+    indices, in row-major order, converting only those pixels."""
+    idx = np.flatnonzero(where) if where.dtype == bool else where
+    px = image.pixels.reshape(-1, image.pixels.shape[2])[idx]
+    return np.asarray(seen_colour(replace(image, pixels=px[None])), np.float32)[0]
 
 
 # -- block plane fits ------------------------------------------------------------------------------------------
@@ -437,8 +446,6 @@ def log_linear_luma(arrays: FrameArrays, image: Image) -> np.ndarray:
     """Luma of the scene-linear values of an integer log frame (:func:`qualipress.io.logcurves.log_to_linear` of
     its perceptual code), computed once per frame and kept in ``arrays``: the dynamic range and the fidelity
     reference both need it."""
-    from qualipress.io.logcurves import log_to_linear
-
     if arrays.log_linear is None:
         arrays.log_linear = code_plane(image, lambda c: luma(np.asarray(log_to_linear(c, image.metadata),
                                                                         np.float32)))

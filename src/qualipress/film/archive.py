@@ -13,7 +13,7 @@ from typing import Any
 
 from qualipress.errors import InputError, OutputError, QualipressError, UnsupportedError
 from qualipress.film import lossless, manifest
-from qualipress.film.sequence import FRAME_EXTENSIONS, expand_inputs, parse_name
+from qualipress.film.sequence import FRAME_EXTENSIONS, find_frames, parse_name
 from qualipress.io import atomic_write_bytes, find_images, sha256_bytes, sha256_file
 from qualipress.io.files import TEMP_PREFIX, remove_stale_temps
 from qualipress.pipeline.runner import run_tasks
@@ -30,7 +30,7 @@ def source_list(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
     seen: set[str] = set()
     for item in inputs:
         root = Path(os.path.abspath(item))  # absolute: workers may run in another directory
-        for p in expand_inputs([root]):
+        for p in find_frames([root]):
             rel = p.relative_to(root).as_posix() if root.is_dir() else p.name
             if rel in seen:
                 raise InputError(f"two inputs would be stored as {rel!r}; archive them separately")

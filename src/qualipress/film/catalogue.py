@@ -20,7 +20,8 @@ import numpy as np
 from qualipress.errors import InputError, QualipressError
 from qualipress.film import analysis as _analysis
 from qualipress.film import dpx
-from qualipress.film.sequence import expand_inputs, group, parse_name
+from qualipress.film.sequence import find_frames, group, parse_name
+from qualipress.io import read_image, to_perceptual
 from qualipress.pipeline.runner import run_tasks
 
 #: OpenImageIO attributes copied into the catalogue, with the catalogue's own name.
@@ -140,8 +141,6 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
 
     Never raises for a bad frame: the record gets ``status="error"`` and the reason.
     """
-    from qualipress.io import read_image, to_perceptual
-
     p = Path(path)
     fn = parse_name(p)
     rec: dict[str, Any] = {"path": str(p), "name": p.name, "sequence": fn.sequence, "frame": fn.number}
@@ -185,7 +184,7 @@ def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
         duplicates, resolutions, bit depths and ``problems``: missing frames, mixed resolutions, unreadable frames).
     """
     # absolute before anything is sent to a worker: a Dask worker runs in its own working directory
-    paths = expand_inputs([os.path.abspath(i) for i in inputs])
+    paths = find_frames([os.path.abspath(i) for i in inputs])
     frames: list[dict[str, Any] | None] = [None] * len(paths)
     for i, rec in run_tasks(_task, [(str(p), text) for p in paths], jobs=jobs, scheduler=scheduler):
         if isinstance(rec, BaseException):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qualipress.errors import ExitCode, QualipressError
+from qualipress.errors import ExitCode, InputError, OutputError, QualipressError
 from qualipress.film.lossless import DEFAULT_EFFORT, FAST_CODECS
 from qualipress.progress import Bar, progress_bar
 
@@ -74,8 +74,6 @@ def _guard_outputs(outputs: dict[Path, bool], inputs: list[Path], overwrite: boo
     ``outputs`` maps each path the command will write to whether an existing file there is our earlier output.
     An existing file inside an input directory counts as an input (a frame, a collection's manifest).
     """
-    from qualipress.errors import OutputError
-
     for out, ours in outputs.items():
         if not out.exists():
             continue
@@ -261,7 +259,6 @@ def make_testset_cmd(
     tiff: Annotated[bool, typer.Option("--tiff/--no-tiff", help="also write 16-bit TIFF frames")] = True,
 ) -> None:
     """Convert the shared EXRs to 10-bit log DPX and 16-bit TIFF sequences, deterministically."""
-    from qualipress.errors import InputError
     from qualipress.film.testset import Grain, default_source, make_testset
 
     try:

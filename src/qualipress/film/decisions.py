@@ -50,8 +50,12 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import metrics
+from qualipress.errors import TargetError
 from qualipress.film import analysis, fidelity
 from qualipress.io import Image, seen_colour
+from qualipress.metrics.core import Reference
+from qualipress.profiles import load_profiles
 
 try:  # the core's outcome type, when the search has landed
     from qualipress.search import CheckOutcome
@@ -71,7 +75,6 @@ class _RefInfo:
     smooth: np.ndarray
     texture: np.ndarray
     fid: fidelity.Reference
-    display: np.ndarray | None = None
     arrays: analysis.FrameArrays | None = None
     display_ref: Any = None
 
@@ -99,6 +102,18 @@ def _ref_info(reference: Image) -> _RefInfo:
         del _KEYS[next(iter(_KEYS))]
     _KEYS[id(reference)] = (weakref.ref(reference), info)
     return info
+
+
+def forget(reference: Image) -> None:
+    """Drop what the checks cached for a finished frame (its source side and its probes'): called by
+    :class:`qualipress.film.hooks.FilmHooks` once the frame's figures are recorded, so a worker holds no arrays
+    of it while it reads and analyses the next frame."""
+    hit = _KEYS.get(id(reference))
+    if hit is None or hit[0]() is not reference:
+        return
+    info = _KEYS.pop(id(reference))[1]
+    for key in [k for k, v in _DECODED.items() if v[1]() in (info, None)]:
+        del _DECODED[key]
 
 
 @dataclass
@@ -195,8 +210,6 @@ class WorstTileCheck:
     name: str = "worst-tile"
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
-        from qualipress import metrics
-
         r = metrics.measure(reference, decoded, ("ssim",), tile=self.tile)["ssim"]
         tiles = np.asarray(r.tiles)
         worst = float(tiles.min()) if tiles.size else float(r.value)
@@ -386,30 +399,37 @@ def display_ssim(info: _RefInfo, dec_code: np.ndarray | Image) -> float | None:
     16-bit grey) of a frame's source and decoded frame (its perceptual code, or the decoded frame itself: then
     rendered strip by strip, the same values without a whole-frame float copy); None when the frame's transfer
     has no linear decoding."""
-    from qualipress.metrics.core import Reference
-
-    if info.fid.linear is None:
+    if info.fid.display is None:
         return None
     if info.display_ref is None:
-        # the source side once per frame: its display rendering; its SSIM window statistics are recomputed per
-        # strip (a lean reference: the same values without four more float planes of the frame)
-        info.display = _grey16(fidelity.display_code(info.fid.linear))
-        info.display_ref = Reference.normalised(info.display, lean=True)
+        # the source side once per frame: its display rendering (made with the fidelity reference); its SSIM
+        # window statistics are recomputed per strip (a lean reference: the same values without four more float
+        # planes of the frame)
+        info.display_ref = Reference.normalised(info.fid.display, lean=True)
 
     def render(code: np.ndarray) -> np.ndarray:
         lin = fidelity.linear_luma(code, info.fid.image)
         assert lin is not None
         return _grey16(fidelity.display_code(lin))
 
-    dec = analysis.code_plane(dec_code, render) if isinstance(dec_code, Image) else render(dec_code)
+    if isinstance(dec_code, Image):
+        # rendered strip by strip as the SSIM asks for rows (halo included): the probe's rendering is never whole
+        dec_img = dec_code
+
+        def rows(r: slice) -> np.ndarray:
+            return render(analysis.code_at_rows(dec_img, r))[..., None]
+    else:
+        whole = render(dec_code)[..., None]
+
+        def rows(r: slice) -> np.ndarray:
+            return whole[r]
     # metrics.core.ssim(source, decoded, data_range=1.0) without redoing the source side and without its maps
     # (summed strip by strip: equal to float64 rounding)
-    return info.display_ref.reduced(prepared=dec[..., None], tile=max(dec.shape))[0]
+    return info.display_ref.reduced(prepared=rows, tile=max(info.shape[:2]))[0]
 
 
-def _grey16(a: np.ndarray) -> np.ndarray:
-    """Display code quantised to 16 bits (what a 16-bit display file would hold), as float32 in [0, 1]."""
-    return (np.rint(np.clip(a, 0, 1) * 65535) / 65535).astype(np.float32)
+#: Display code quantised to 16 bits (:func:`qualipress.film.fidelity.grey16`).
+_grey16 = fidelity.grey16
 
 
 #: Keys of a profile's ``[NAME.film]`` table and their meaning (documented in ``profiles.toml``).
@@ -426,9 +446,6 @@ def profile_parameters(profile: str | None) -> dict[str, Any]:
     TargetError
         The profile's film table has a key this module does not know.
     """
-    from qualipress.errors import TargetError
-    from qualipress.profiles import load_profiles
-
     profiles = load_profiles()
     base = dict(profiles["C1"].film) if "C1" in profiles else {}
     prof = profiles.get(profile or "") or profiles.get((profile or "").upper())
@@ -438,6 +455,10 @@ def profile_parameters(profile: str | None) -> dict[str, Any]:
         raise TargetError(f"profile {profile}: unknown film parameter(s) {', '.join(sorted(unknown))}")
     return {**base, **own}
 
+
+#: Checks whose failing outcome says how far it is from its threshold (``CheckOutcome.margin``), so the probes'
+#: margins locate the setting where they fail.
+MEASURED_CHECKS = ("grain",)
 
 #: Every check :func:`checks_for` knows.
 ALL_CHECKS = ("worst-tile", "banding", "detail", "grain", "temporal", "tonal", "display-ssim")

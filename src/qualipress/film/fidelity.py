@@ -45,10 +45,11 @@ import numpy as np
 
 from qualipress.film import analysis
 from qualipress.io import Image, seen_colour
-from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name
+from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name, to_scene_linear
 
 __all__ = ["DISPLAY_WHITE", "Reference", "decoded_code", "display_code", "display_rgb", "encoding_name",
-           "grain_floor", "grain_kept", "linear_luma", "reference", "temporal_ratio", "tonal_shift"]
+           "grain_floor", "grain_kept", "grey16", "linear_luma", "linear_plane", "reference", "release_linear",
+           "temporal_ratio", "tonal_shift"]
 
 #: Smallest grain RMS (code values in [0, 1]) the grain checks look after (≈ 1.5 10-bit code values).
 GRAIN_MIN = 0.0015
@@ -71,8 +72,6 @@ def linear_luma(code: np.ndarray, reference: Image) -> np.ndarray | None:
     """Scene-linear luma of perceptual code values ``code`` ``(H, W, C)``, decoded like ``reference``
     (:func:`qualipress.io.logcurves.to_scene_linear`; sRGB/709 frames with the sRGB curve); None when the
     transfer is unknown."""
-    from qualipress.io.logcurves import to_scene_linear
-
     lin = to_scene_linear(code, reference)
     if lin is None and reference.transfer in ("srgb", "bt709", "gamma"):
         lin = np.where(code <= 0.04045, code / 12.92, ((np.maximum(code, 0.0) + 0.055) / 1.055) ** 2.4)
@@ -92,9 +91,31 @@ class Reference:
     source_hp: np.ndarray
     sigma: float
     grain_why: str | None
+    #: Scene-linear luma of the source (None for unknown transfers; released by :func:`release_linear` once the
+    #: frame's analysis is done: the figures below keep what the checks need from it).
     linear: np.ndarray | None
+    #: Flat (row-major) indices of the source's brightest 0.1 % / darkest 1 % of pixels (indices, not boolean
+    #: masks: a hundredth of the memory).
     highlights: np.ndarray | None
     shadows: np.ndarray | None
+    #: Mean linear light of the source over ``highlights`` / ``shadows`` (the tonal figure's denominators).
+    src_means: dict[str, float] | None = None
+    #: The source's display rendering as 16-bit grey (:func:`grey16` of :func:`display_code`), None without
+    #: linear light.
+    display: np.ndarray | None = None
+
+
+def grey16(a: np.ndarray) -> np.ndarray:
+    """Display code quantised to 16 bits (what a 16-bit display file would hold), as float32 in [0, 1]."""
+    return (np.rint(np.clip(a, 0, 1) * 65535) / 65535).astype(np.float32)
+
+
+def release_linear(ref: Reference, arrays: analysis.FrameArrays | None = None) -> None:
+    """Drop the source's linear-light plane (one float32 plane of the frame) once the frame analysis has used it:
+    the tonal and display figures work from :attr:`Reference.src_means` and :attr:`Reference.display`."""
+    ref.linear = None
+    if arrays is not None:
+        arrays.log_linear = None
 
 
 def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Reference:
@@ -140,12 +161,18 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
     shared = arrays is not None and arrays.stats.block == analysis.BLOCK and not image.is_float \
         and image.transfer == "log"
     lin = analysis.log_linear_luma(arrays, image) if shared and arrays is not None else linear_plane(image, image)
-    hi = lo = None
+    hi = lo = means = display = None
     if lin is not None:
         smooth = _blur2(lin)
-        hi = smooth >= np.quantile(smooth, 1.0 - HIGHLIGHT_SHARE)
-        lo = smooth <= np.quantile(smooth, SHADOW_SHARE)
-    return Reference(image, shape, y, stats, flat, hp, sigma, why, lin, hi, lo)
+        hi = np.flatnonzero(smooth >= np.quantile(smooth, 1.0 - HIGHLIGHT_SHARE))
+        lo = np.flatnonzero(smooth <= np.quantile(smooth, SHADOW_SHARE))
+        del smooth
+        flat_lin = lin.reshape(-1)
+        means = {"highlights": float(flat_lin[hi].mean()), "shadows": float(flat_lin[lo].mean())}
+        display = np.empty(lin.shape, np.float32)  # rendered in strips of rows: its temporaries stay small
+        for r0 in range(0, lin.shape[0], analysis.STRIP_ROWS):
+            display[r0: r0 + analysis.STRIP_ROWS] = grey16(display_code(lin[r0: r0 + analysis.STRIP_ROWS]))
+    return Reference(image, shape, y, stats, flat, hp, sigma, why, lin, hi, lo, means, display)
 
 
 def _blur2(a: np.ndarray) -> np.ndarray:
@@ -192,18 +219,19 @@ def grain_kept(ref: Reference, dec_y: np.ndarray) -> dict[str, Any]:
 def tonal_shift(ref: Reference, dec_code: np.ndarray | Image) -> dict[str, Any]:
     """Highlight and shadow mean shift in stops (module docstring), from the decoded frame's perceptual code or
     from the decoded frame itself (then only the measured pixels are converted)."""
-    if ref.linear is None or ref.highlights is None or ref.shadows is None:
+    if ref.src_means is None or ref.highlights is None or ref.shadows is None:
         return {"applies": False, "why": f"transfer {ref.image.transfer!r} has no known linear decoding",
                 "highlights": None, "shadows": None}
     out: dict[str, Any] = {"applies": True}
     notes = []
     for key, mask in (("highlights", ref.highlights), ("shadows", ref.shadows)):
-        src_mean = float(ref.linear[mask].mean())
+        src_mean = ref.src_means[key]
         if src_mean <= LINEAR_FLOOR:
             out[key] = None
             notes.append(f"{key}: source too dark ({src_mean:.2g} linear) to measure in stops")
             continue
-        at = analysis.code_at(dec_code, mask) if isinstance(dec_code, Image) else dec_code[mask]
+        at = analysis.code_at(dec_code, mask) if isinstance(dec_code, Image) else \
+            dec_code.reshape(-1, dec_code.shape[-1])[mask]
         dec = linear_luma(at[None], ref.image)  # only the pixels measured
         assert dec is not None
         out[key] = round(math.log2(max(float(dec.mean()), LINEAR_FLOOR) / src_mean), 4)

@@ -23,13 +23,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from qualipress import __version__
-from qualipress.errors import InputError
+from qualipress import __version__, metrics
+from qualipress import codecs as _codecs
+from qualipress.errors import InputError, QualipressError
 from qualipress.film import analysis as _analysis
-from qualipress.film import decisions, manifest, seal, select
+from qualipress.film import decisions, fidelity, manifest, seal, select
 from qualipress.film.sequence import FRAME_EXTENSIONS, parse_name
 from qualipress.io import Image, atomic_write_bytes, sha256_file
-from qualipress.pipeline.hooks import Plan
+from qualipress.io.transfer import to_perceptual_image
+from qualipress.pipeline.hooks import DefaultHooks, Plan
 from qualipress.search import Hint, SearchResult, Target
 
 #: Tile size (pixels) of the worst-tile SSIM recorded for every output.
@@ -68,10 +70,12 @@ def check_bound_hint(previous: dict[str, Any]) -> Hint | None:
     fails: the core's hint, fitted on that margin, sends the next search several steps down and then bisects
     back. This hint starts at the same setting with the slope of that final bracket (the margin drops from the
     passing probe's to the failing one's within one step), so the next search probes the same setting and then
-    its neighbour below: two encodes when the next frame behaves like this one. It is marked ``checked``, so
-    when the next frame needs another setting the search moves 1, 2, 4, ... grid steps from there instead of
-    trusting the margin's slope. The search's proof (a passing setting and a failing neighbour) is unchanged;
-    only where it looks first.
+    its neighbour below: two encodes when the next frame behaves like this one. When the check that failed gives
+    no distance to its threshold (not one of :data:`qualipress.film.decisions.MEASURED_CHECKS`), the hint is
+    marked ``checked``, so when the next frame needs another setting the search moves 1, 2, 4, ... grid steps
+    from there instead of trusting the margin's slope; after a measured check (grain) the search interpolates on
+    the margins as usual (a frame whose setting moves one step then takes 3 encodes, not 4). The search's proof
+    (a passing setting and a failing neighbour) is unchanged; only where it looks first.
 
     Parameters
     ----------
@@ -83,9 +87,6 @@ def check_bound_hint(previous: dict[str, Any]) -> Hint | None:
     Hint or None
         None when the previous frame was lossless, or its bracket was not ended by a failed check.
     """
-    from qualipress import codecs as _codecs
-    from qualipress.errors import QualipressError
-
     name, setting = previous.get("codec"), previous.get("setting")
     if not name or setting is None or (previous.get("params") or {}).get("lossless"):
         return None
@@ -113,7 +114,11 @@ def check_bound_hint(previous: dict[str, Any]) -> Hint | None:
     if passed is None or failed is None:
         return None
     slope = float(passed.get("margin", 0.0)) - float(failed.get("margin", 0.0))
-    return Hint(float(i), slope if slope > 0 else None, checked=True)
+    # a check that measures its distance (grain) makes the probes' margins, and so this slope, say where the next
+    # frame fails: the search may interpolate on it; a blind check (banding, tonal, ...) does not
+    blind = any(not c.get("passed") and c.get("name") not in decisions.MEASURED_CHECKS
+                for c in failed.get("checks") or [])
+    return Hint(float(i), slope if slope > 0 else None, checked=blind)
 
 
 class FilmHooks:
@@ -156,18 +161,18 @@ class FilmHooks:
         default plan, so that ``compress`` of ordinary photographs is unchanged; they are still sealed and
         listed in the manifest.
         """
+        self._frames = {}  # the previous frame is done
         if Path(path).suffix.lower() not in FRAME_EXTENSIONS:
-            from qualipress.pipeline.hooks import DefaultHooks
-
             plan = DefaultHooks().plan(image, path=path, codec=codec, target=target, previous=previous)
             plan.notes.append("not a film frame: core default plan, no film checks")
             return plan
         try:
             # the source side of every check, computed once for the frame; the analysis reuses its arrays
-            ana = _analysis.analyse(image, arrays=decisions._ref_info(image).arrays)
+            info = decisions._ref_info(image)
+            ana = _analysis.analyse(image, arrays=info.arrays)
+            # the analysis was the last user of the source's linear-light plane
+            fidelity.release_linear(info.fid, info.arrays)
         except InputError as exc:  # e.g. smaller than one analysis block: plain search, said so
-            from qualipress.pipeline.hooks import DefaultHooks
-
             plan = DefaultHooks().plan(image, path=path, codec=codec, target=target, previous=previous)
             plan.notes.append(f"no frame analysis ({exc}): core default plan")
             return plan
@@ -234,11 +239,6 @@ class FilmHooks:
         if held is None:
             return
         image, name = held
-        from qualipress import codecs as _codecs
-        from qualipress import metrics
-        from qualipress.film import fidelity
-        from qualipress.io.transfer import to_perceptual_image
-
         try:
             if decoded is None:
                 like = to_perceptual_image(image) if image.is_float else image
@@ -276,6 +276,9 @@ class FilmHooks:
             self.sequences.move_to_end(name.sequence)
             while len(self.sequences) > self.KEEP_SEQUENCES:
                 self.sequences.popitem(last=False)
+        # the frame is done: the next one needs only its luma planes kept just above (the frame itself stays in
+        # ``_frames`` until the next plan, so it can be sealed again)
+        decisions.forget(image)
 
     @staticmethod
     def _same_sequence(previous: dict | None, name: Any) -> bool:

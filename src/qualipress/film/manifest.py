@@ -14,6 +14,7 @@ from typing import Any
 
 from qualipress.io import append_jsonl, atomic_write_bytes, read_jsonl
 from qualipress.io.discover import MANIFEST_NAME, SUMS_NAME
+from qualipress.io.files import json_strict
 
 MANIFEST = MANIFEST_NAME
 SUMS = SUMS_NAME
@@ -24,19 +25,7 @@ COLLECTION_FILES = (MANIFEST, SUMS, "qualipress-report.jsonl", "report.html", "r
 
 def append(outdir: Path, record: dict[str, Any]) -> None:
     """Append one record to ``outdir/manifest.jsonl`` durably (flush + fsync, torn-line safe)."""
-    append_jsonl(Path(outdir) / MANIFEST, record, sort_keys=True, default=_plain)
-
-
-def _plain(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+    append_jsonl(Path(outdir) / MANIFEST, record, sort_keys=True, default=json_strict)
 
 
 def load(outdir: Path) -> list[dict[str, Any]]:

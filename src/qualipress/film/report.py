@@ -32,7 +32,7 @@ import numpy as np
 
 from qualipress.errors import InputError
 from qualipress.film import lossless, manifest
-from qualipress.io import atomic_write_bytes
+from qualipress.io import atomic_write_bytes, read_image, to_perceptual
 
 
 def normalise(rec: dict[str, Any]) -> dict[str, Any] | None:
@@ -228,8 +228,6 @@ def _thumb(root: Path, r: dict[str, Any], size: int = 192) -> str | None:
     try:
         from PIL import Image as PILImage
 
-        from qualipress.io import to_perceptual
-
         p = root / str(r["output"])
         if str(r["output"]).endswith(lossless.SUFFIX):
             return None
@@ -255,7 +253,6 @@ def _crops(root: Path, r: dict[str, Any]) -> list[tuple[str, str]]:
 
         from qualipress import codecs
         from qualipress.film import analysis, fidelity
-        from qualipress.io import read_image, to_perceptual
         from qualipress.io.transfer import to_perceptual_image
 
         src = read_image(str(r["source_path"]))

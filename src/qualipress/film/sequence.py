@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qualipress.errors import InputError
-from qualipress.io.discover import find_images
+from qualipress.io.discover import image_paths
 
 FRAME_EXTENSIONS = (".dpx", ".tif", ".tiff", ".exr", ".cin")
 
@@ -88,15 +88,18 @@ class Sequence:
         }
 
 
-def expand_inputs(inputs: Iterable[str | Path], *, extensions: tuple[str, ...] = FRAME_EXTENSIONS) -> list[Path]:
-    """Files named directly plus frame files found (recursively) in named directories, sorted, deduplicated.
+def find_frames(inputs: Iterable[str | Path], *, extensions: tuple[str, ...] = FRAME_EXTENSIONS) -> list[Path]:
+    """Files named directly plus frame files found (recursively) in named directories, deduplicated.
+
+    :func:`qualipress.io.image_paths` with film's own two rules: frame suffixes only, sorted by folder, sequence
+    and frame number (``shot_2`` before ``shot_10``), and finding no frame is an error.
 
     Raises
     ------
     InputError
         An input that does not exist, or no frame file found at all.
     """
-    found = [f.path for f in find_images(inputs, suffixes=extensions)]
+    found = image_paths(inputs, suffixes=extensions)
     if not found:
         raise InputError("no frame files (" + ", ".join(extensions) + ") found in the inputs")
     return sorted(found, key=lambda q: (str(q.parent), parse_name(q).sequence, parse_name(q).number or 0, q.name))
@@ -111,14 +114,3 @@ def group(paths: Iterable[Path]) -> list[Sequence]:
     for s in seqs.values():
         s.frames.sort(key=lambda f: (f.number if f.number is not None else -1, f.path.name))
     return [seqs[k] for k in sorted(seqs)]
-
-
-def previous_frames(paths: Iterable[Path]) -> dict[Path, Path | None]:
-    """For each path, the previous frame of its sequence (None for the first): the warm-start chain."""
-    out: dict[Path, Path | None] = {}
-    for s in group(paths):
-        prev = None
-        for f in s.frames:
-            out[f.path] = prev
-            prev = f.path
-    return out

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError
-from qualipress.film import dpx
+from qualipress.film import analysis, dpx
 from qualipress.io import atomic_write_bytes, read_image, sha256_bytes
 from qualipress.io.logcurves import linear_to_acescct, linear_to_cineon
 
@@ -120,8 +120,6 @@ def film_grain(code: np.ndarray, grain: Grain, seed: int) -> np.ndarray:
 def grain_truth(grainy: np.ndarray, clean: np.ndarray, *, block: int = 16) -> dict[str, float]:
     """True grain RMS of a frame in 10-bit code values: luma of ``grainy − clean`` over all pixels and over the
     flattest quarter of ``block``-px blocks of the clean plate (the region the grain checks look at)."""
-    from qualipress.film import analysis
-
     g = analysis.luma(grainy.astype(np.float64) - clean.astype(np.float64)) * 1023.0
     stats = analysis.block_stats(analysis.luma(clean.astype(np.float32)), block=block)
     flat = stats.residual <= np.quantile(stats.residual, 0.25)

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qualipress import codecs, metrics
 from qualipress.errors import QualipressError
 from qualipress.film import lossless, manifest
+from qualipress.film.seal import read_seal
 from qualipress.io import read_image, read_jsonl, sha256_bytes, sha256_file
 from qualipress.io.discover import REPORT_NAME
 
@@ -56,8 +58,6 @@ def _sample(n: int, fraction: float) -> set[int]:
 
 
 def _decode_lossy(path: Path, rec: dict[str, Any]) -> Any:
-    from qualipress import codecs
-
     codec = rec.get("codec")
     if not codec:
         raise QualipressError("record names no codec")
@@ -197,9 +197,6 @@ def _verify_report(base: Path, rep: VerifyReport, *, sample: float, remeasure: b
 
 
 def _remeasure(rep: VerifyReport, name: str, rec: dict[str, Any], decoded: Any, data: bytes) -> None:
-    from qualipress import metrics
-    from qualipress.film.seal import read_seal
-
     src = rec.get("source_path")
     stored = rec.get("metrics") or {}
     if not src or not Path(src).is_file():

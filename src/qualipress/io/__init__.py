@@ -8,7 +8,7 @@ Examples
 (10, 'log')
 """
 
-from qualipress.io.discover import Found, find_images
+from qualipress.io.discover import Found, dataset_images, find_images, image_paths
 from qualipress.io.files import (
     TEMP_PREFIX,
     append_jsonl,
@@ -50,9 +50,11 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_dimensions",
+    "dataset_images",
     "encode_png",
     "encode_tiff",
     "find_images",
+    "image_paths",
     "pq_decode",
     "pq_encode",
     "read_image",

@@ -125,6 +125,32 @@ def find_images(
     return out
 
 
+def image_paths(inputs: Iterable[str | Path], *, suffixes: Collection[str] = IMAGE_SUFFIXES) -> list[Path]:
+    """The absolute paths of :func:`find_images` (input order, each file once): the list most callers want."""
+    return [f.path for f in find_images(inputs, suffixes=suffixes)]
+
+
+def dataset_images(dataset: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+                   limit: int | None = None) -> list[Path]:
+    """Image files of a dataset (training or RD sweep): directories searched recursively, or explicit files.
+
+    Unlike :func:`find_images` a dataset names existing paths only (no glob patterns) and must hold images.
+
+    Raises
+    ------
+    InputError
+        A missing path, or no image at all (empty dataset).
+    """
+    paths = [dataset] if isinstance(dataset, (str, os.PathLike)) else list(dataset)
+    for p in map(Path, paths):
+        if not p.exists():
+            raise InputError(f"dataset {p} does not exist")
+    found = image_paths(paths)
+    if not found:
+        raise InputError(f"dataset {', '.join(map(str, paths))} holds no images (empty dataset)")
+    return found[:limit] if limit else found
+
+
 class _Walker:
     """Directory traversal that follows directory links at most once per directory (loop-safe)."""
 

@@ -133,6 +133,14 @@ def json_default(obj: Any) -> Any:
     return str(obj)
 
 
+def json_strict(obj: Any) -> Any:
+    """Like :func:`json_default` for numpy values and paths, but ``TypeError`` for anything else: for records
+    that are read back as state (film manifests), where an object turned into text would pass unnoticed."""
+    if isinstance(obj, Path) or hasattr(obj, "tolist"):
+        return json_default(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
 def append_jsonl(path: str | Path, record: dict[str, Any], *, sort_keys: bool = False,
                  default: Callable[[Any], Any] | None = None) -> None:
     """Append one JSON record as a line, durably (flush + fsync), torn-line safe.

@@ -168,6 +168,7 @@ def check_dimensions(width: int, height: int, *, max_pixels: int = MAX_PIXELS) -
         raise InputError(f"image has zero size ({width}x{height})")
     if width * height > max_pixels:
         raise InputError(
-            f"image is {width}x{height} = {width * height / 1e6:.0f} Mpixel, above the limit of "
-            f"{max_pixels / 1e6:.0f} Mpixel (possible decompression bomb; raise max_pixels if intended)"
+            f"image is {width}x{height} = {width * height / 1e6:.4g} Mpixel, above the limit of "
+            f"{max_pixels / 1e6:.4g} Mpixel (possible decompression bomb; if intended, raise the limit: "
+            "compress --max-mpixels, or max_pixels in the library)"
         )

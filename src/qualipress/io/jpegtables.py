@@ -1,7 +1,7 @@
 """JPEG facts several layers share: the Annex K quantisation tables, IJG quality scaling, the 8×8 DCT matrix.
 
-Their one home (issue 11). Users: :func:`qualipress.io.metadata.estimate_jpeg_quality` and the search's
-predictor (a JPEG source's quality), :mod:`qualipress.codecs.jpegq` (libjpeg's integer scaling, fractional
+Their one home (issue 11). Users: :func:`qualipress.io.metadata.estimate_jpeg_quality` (also the search's
+predictor's JPEG-source feature), :mod:`qualipress.codecs.jpegq` (libjpeg's integer scaling, fractional
 qualities), preprocessing's pool and RD proxy (models of libjpeg) and ``jpeg-roi`` (its own per-block tables).
 """
 
@@ -31,16 +31,20 @@ ANNEX_K_CHROMA = np.array([
 ANNEX_K_LUMA.flags.writeable = ANNEX_K_CHROMA.flags.writeable = False  # shared: never changed in place
 
 
-def ijg_table(base: np.ndarray, quality: float) -> np.ndarray:
-    """``base`` scaled by the IJG quality rule, floored and clamped to the baseline range 1..255.
+def ijg_scale(quality: float) -> float:
+    """IJG quality scaling in percent (table step = base × scale / 100) for ``quality`` clamped to 1..100.
 
-    The scale is ``5000 / q`` percent below quality 50 and ``200 - 2 q`` from 50 up, as a real number (libjpeg
-    truncates ``5000 / q`` to an integer, so below 50 some entries differ from its tables by one; the fractional
-    JPEG codec, :mod:`qualipress.codecs.jpegq`, follows libjpeg). Computed in ``base``'s dtype.
+    ``5000 / q`` below quality 50 and ``200 - 2 q`` from 50 up, as a real number: libjpeg truncates ``5000 / q``
+    to an integer, so below 50 some entries of :func:`ijg_table` differ from its tables by one (the fractional JPEG
+    codec, :mod:`qualipress.codecs.jpegq`, follows libjpeg).
     """
     q = min(100.0, max(1.0, float(quality)))
-    scale = 5000.0 / q if q < 50 else 200.0 - 2.0 * q
-    return np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255)
+    return 5000.0 / q if q < 50 else 200.0 - 2.0 * q
+
+
+def ijg_table(base: np.ndarray, quality: float) -> np.ndarray:
+    """``base`` scaled by :func:`ijg_scale`, floored and clamped to the baseline range 1..255, in ``base``'s dtype."""
+    return np.clip(np.floor((base * ijg_scale(quality) + 50.0) / 100.0), 1, 255)
 
 
 def dct_matrix() -> np.ndarray:

@@ -108,7 +108,11 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
         head = fh.read(32)
     fmt = sniff(head)
     if fmt is None:
+        if head[:4] == b"GIF8":
+            raise UnsupportedError(f"{p}: GIF is not read by qualipress; convert it to PNG (one frame) first")
         raise InputError(f"{p}: not a recognised image format (first bytes {head[:8]!r})")
+    if fmt in ANIMATED_FORMATS:
+        _refuse_animation(p, fmt)
     reader = _READERS.get(fmt)
     if reader is None:
         raise UnsupportedError(f"{p}: no reader is registered for {fmt.upper()} files")
@@ -238,6 +242,28 @@ def _finish(pixels: np.ndarray, bit_depth: int | None, **kw: Any) -> Image:
     img = as_image(np.ascontiguousarray(arr), bit_depth=bit_depth)
     meta = kw.pop("metadata", {})
     return Image(img.pixels, img.bit_depth, kw.get("transfer", img.transfer), kw.get("colorspace", "srgb"), meta)
+
+
+#: Formats that can hold an animation, checked by :func:`_refuse_animation`.
+ANIMATED_FORMATS = frozenset({"png", "webp", "avif", "jpegxl"})
+
+
+def _refuse_animation(path: Path, fmt: str) -> None:
+    """Refuse an animated file (APNG, animated WebP/AVIF/JPEG XL): an output would silently keep only its first
+    frame. Files Pillow cannot open here are left to their reader."""
+    try:
+        from PIL import Image as PILImage
+
+        with warnings.catch_warnings(), _pillow_limit_off():
+            warnings.simplefilter("ignore")
+            with PILImage.open(path) as im:
+                frames = int(getattr(im, "n_frames", 1) or 1) if getattr(im, "is_animated", False) else 1
+    except Exception:
+        return
+    if frames > 1:
+        raise UnsupportedError(f"{path}: animated {fmt.upper()} ({frames} frames): qualipress compresses still "
+                               "images and an output would keep only the first frame; extract the frames first "
+                               "(e.g. ffmpeg -i IN frame%04d.png)")
 
 
 def _pillow_size_check(path: Path, max_pixels: int) -> dict[str, Any]:
@@ -374,8 +400,10 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
     _check_dpx_size(path)  # before decoding: a truncated file otherwise fails with the backend's scanline error
     arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
     if arr.dtype == np.uint16 and 8 < bits < 16:
-        # OpenImageIO widens 10/12-bit samples to 16 bits by bit replication; shifting back is exact.
-        arr = arr >> (16 - bits)
+        # OpenImageIO widens 10/12-bit samples to 16 bits by bit replication; shifting back is exact (in place
+        # when the array is ours: no second copy of the frame)
+        arr = np.right_shift(arr, 16 - bits, out=arr) if arr.flags.writeable and arr.flags.owndata \
+            else arr >> (16 - bits)
     elif arr.dtype == np.uint8:
         bits = 8
     elif arr.dtype == np.uint16:

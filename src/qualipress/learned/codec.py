@@ -24,7 +24,7 @@ import numpy as np
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.errors import CodecError, InputError, ModelError, UnsupportedError
 from qualipress.io.image import Image
-from qualipress.learned import qlc
+from qualipress.learned import ops, qlc
 from qualipress.learned._compressai import (
     ARCH_BY_ID,
     ARCHITECTURES,
@@ -32,6 +32,15 @@ from qualipress.learned._compressai import (
     architecture,
     compressai_version,
     is_available,
+)
+from qualipress.learned.refine import MAX_ITERATIONS, lambda_for, refine_latents
+from qualipress.learned.weights import (
+    WeightsNotFoundError,
+    describe,
+    find_by_fingerprint,
+    loaded_with_fingerprint,
+    resolve,
+    searched_places,
 )
 
 __all__ = ["LearnedCodec", "LearnedCodecWarning", "decode_qlc", "is_qlc", "make_codec", "variant_names"]
@@ -136,8 +145,6 @@ class LearnedCodec(Codec):
     # -- model selection ---------------------------------------------------------------------------------
     def _model_for(self, quality: float, weights: Any = None) -> tuple[Any, float, int]:
         """(loaded model, step, flags) for a quality level."""
-        from qualipress.learned.weights import resolve
-
         w = weights if weights is not None else self.weights
         integer = float(quality).is_integer()
         loaded = resolve(self.arch.name, int(quality) if integer else -1, weights=w)
@@ -151,8 +158,6 @@ class LearnedCodec(Codec):
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import torch
-
-        from qualipress.learned import ops
 
         unknown = set(options) - {"weights", "device", "refine"}
         if unknown:
@@ -192,8 +197,6 @@ class LearnedCodec(Codec):
     def _refined(self, loaded: Any, x: Any, step: float, quality: float, refine: Any,
                  region: tuple[int, int]) -> tuple[Any, Any] | None:
         """Refined latents for ``refine`` iterations (see :mod:`qualipress.learned.refine`), None when off."""
-        from qualipress.learned.refine import MAX_ITERATIONS, lambda_for, refine_latents
-
         if isinstance(refine, bool) or not isinstance(refine, (int, float)) or refine != int(refine) \
                 or not 0 <= refine <= MAX_ITERATIONS:
             raise UnsupportedError(f"{self.name}: refine must be a whole number 0..{MAX_ITERATIONS}, not {refine!r}")
@@ -226,15 +229,6 @@ class LearnedCodec(Codec):
 
     def _decode(self, header: qlc.QlcHeader, strings: list[list[bytes]], weights: Any) -> Image:
         import torch
-
-        from qualipress.learned import ops
-        from qualipress.learned.weights import (
-            WeightsNotFoundError,
-            describe,
-            find_by_fingerprint,
-            resolve,
-            searched_places,
-        )
 
         explicit = weights if weights is not None else self.weights
         want = header.fingerprint.hex()
@@ -284,8 +278,6 @@ class LearnedCodec(Codec):
         InputError
             Not a ``.qlc`` file, truncated or corrupt header.
         """
-        from qualipress.learned.weights import describe, loaded_with_fingerprint
-
         header = qlc.unpack_header(bytes(data))
         name = ARCH_BY_ID.get(header.model_id, f"unknown model id {header.model_id}")
         loaded = None

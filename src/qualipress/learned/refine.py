@@ -20,6 +20,7 @@ import math
 from typing import Any
 
 from qualipress.errors import UnsupportedError
+from qualipress.learned.ops import _cl, _kind
 
 #: λ (MSE) of CompressAI's official per-quality checkpoints (``compressai.zoo``, metric ``mse``, q1..q8); used
 #: when the weights do not record their own λ.
@@ -81,8 +82,6 @@ def _loss(model: Any, v: Any, z: Any, x: Any, step: float, lam: float, region: t
           bf16: bool = False) -> Any:
     """``bits / pixels + λ/s²·255²·MSE`` of quantised-or-relaxed latents ``v`` (= y / step) and ``z``."""
     import torch
-
-    from qualipress.learned.ops import _cl
 
     gc = model.gaussian_conditional
     scales = model.h_s(z)
@@ -158,8 +157,6 @@ def refine_latents(
         A model other than the scale hyperprior, or a bad iteration count.
     """
     import torch
-
-    from qualipress.learned.ops import _cl, _kind
 
     if _kind(model) != "hyperprior":
         raise UnsupportedError(f"latent refinement supports the scale-hyperprior model, not {type(model).__name__}")

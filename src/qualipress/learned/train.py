@@ -30,10 +30,11 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, ModelError
-from qualipress.io import find_images
+from qualipress.io import dataset_images
 from qualipress.learned import ops
 from qualipress.learned._compressai import architecture, build_model, compressai, compressai_version
-from qualipress.learned.weights import save_model
+from qualipress.learned.weights import fingerprint_bytes, load_file, save_model
+from qualipress.pipeline.training import LoopState, choose_device, load_checkpoint, run_loop, save_checkpoint
 
 
 @dataclass
@@ -128,22 +129,6 @@ def quality_steps(step_range: tuple[float, float], levels: int = 8) -> dict[int,
         for q in range(1, levels + 1)
     }
 
-
-def list_images(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    """Image files under the given files/directories (recursive, sorted).
-
-    Raises
-    ------
-    InputError
-        When a path does not exist or no image is found (empty dataset).
-    """
-    for p in map(Path, paths):
-        if not p.exists():
-            raise InputError(f"dataset path {p} does not exist")
-    found = [f.path for f in find_images(paths)]
-    if not found:
-        raise InputError(f"no images found in {', '.join(map(str, paths))} (empty dataset)")
-    return found
 
 
 def _load_rgb(path: Path) -> np.ndarray | None:
@@ -307,8 +292,6 @@ def train_codec(
     compressai()
     import torch
 
-    from qualipress.pipeline.training import run_loop
-
     arch = _check_config(cfg)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -316,11 +299,11 @@ def train_codec(
     ckpt_path = Path(checkpoint) if checkpoint else out_path.with_name(out_path.name + ".ckpt")
     log_path = Path(log) if log else out_path.with_name(out_path.name + ".log.jsonl")
 
-    files = list_images(dataset)
+    files = dataset_images(dataset)
     rng = random.Random(cfg.seed)
     torch.manual_seed(cfg.seed)
     sampler = CropSampler(files, cfg.crop, rng)
-    val_files = list_images(validation) if validation else files[:4]
+    val_files = dataset_images(validation) if validation else files[:4]
     val_crops = _center_crops(val_files, cfg.crop)
 
     run = _TrainRun(cfg, arch.name, ckpt_path, sampler, rng, val_crops, progress)
@@ -352,8 +335,6 @@ def train_codec(
 
 def _check_config(cfg: TrainConfig) -> Any:
     """Refuse a configuration that cannot train before any data is loaded; return the architecture."""
-    from qualipress.pipeline.training import choose_device
-
     arch = architecture(cfg.arch)
     if cfg.steps is None and cfg.max_minutes is None:
         raise ModelError("give a step count or a time budget (steps or max_minutes)")
@@ -395,8 +376,6 @@ class _TrainRun:
         val_crops: np.ndarray,
         progress: Callable[[int, int | None, dict[str, float]], None] | None,
     ) -> None:
-        from qualipress.pipeline.training import LoopState
-
         self.cfg, self.arch, self.ckpt_path = cfg, arch, ckpt_path
         self.sampler, self.rng, self.val_crops, self.progress = sampler, rng, val_crops, progress
         self.model = build_model(arch, tuple(cfg.config))
@@ -408,8 +387,6 @@ class _TrainRun:
 
     def init_from(self, init: str | os.PathLike[str]) -> None:
         """Start from the weights of the model file ``init``, or from a training checkpoint (warm restart)."""
-        from qualipress.learned.weights import fingerprint_bytes, load_file
-
         ck = _training_checkpoint(Path(init))
         if ck is not None:
             if ck.get("arch") != self.arch or tuple(ck.get("config", ())) != tuple(self.cfg.config):
@@ -449,8 +426,6 @@ class _TrainRun:
         """Restore model, optimisers, step, time, RNGs and history from the checkpoint."""
         import torch
 
-        from qualipress.pipeline.training import load_checkpoint
-
         cfg, ckpt_path = self.cfg, self.ckpt_path
         # on the CPU: the RNG state must stay a CPU tensor; the optimisers move their state to the parameters
         ck = load_checkpoint(ckpt_path)
@@ -483,8 +458,6 @@ class _TrainRun:
     def save(self, st: Any, reason: str) -> None:
         """Write the checkpoint (``run_loop``'s ``checkpoint`` callback)."""
         import torch
-
-        from qualipress.pipeline.training import save_checkpoint
 
         save_checkpoint(
             self.ckpt_path,
@@ -562,8 +535,6 @@ class _TrainRun:
 
 def _training_checkpoint(path: Path) -> dict[str, Any] | None:
     """The content of ``path`` if it is a checkpoint written by :func:`train_codec`, else None."""
-    from qualipress.pipeline.training import load_checkpoint
-
     try:
         ck = load_checkpoint(path, what="--init file")
     except ModelError:

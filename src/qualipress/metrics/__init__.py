@@ -22,6 +22,7 @@ from qualipress.io.image import Image
 from qualipress.metrics.core import (
     DEFAULT_TILE,
     FLOAT32_ERROR,
+    FLOAT32_TILE_ERROR,
     PSNR_CAP,
     MetricResult,
     Reference,
@@ -221,6 +222,7 @@ def prepare_reference(reference: Image | np.ndarray, *, data_range: float | None
 __all__ = [
     "DEFAULT_TILE",
     "FLOAT32_ERROR",
+    "FLOAT32_TILE_ERROR",
     "METRICS",
     "PSNR_CAP",
     "MetricResult",

@@ -60,6 +60,11 @@ DEFAULT_TILE = 256
 #: JPEG/WebP probes (docs/benchmarks.md). A decision closer than this to a threshold is re-measured in float64
 #: (:meth:`Reference.precise`, ``measure(..., precise=True)``). Metrics not listed are computed in float64.
 FLOAT32_ERROR: dict[str, float] = {"ssim": 2e-6, "psnr": 1e-4}
+#: The same bound for per-tile statistics (``@min``, ``@p1``, ``@p5``): a tile averages fewer pixels, whose float32
+#: errors share a sign in flat regions, so a tile's error approaches the per-pixel one. Measured on 10 photographs
+#: × 6 JPEG/WebP probes: SSIM up to 2.7e-6 on 64-px tiles and 1.0e-6 on 256-px ones, per pixel 5.5e-6
+#: (docs/benchmarks.md, § Search cost); 2e-5 covers the per-pixel worst case.
+FLOAT32_TILE_ERROR: dict[str, float] = {"ssim": 2e-5, "psnr": 1e-4}
 
 _K1, _K2 = 0.01, 0.03
 _C1, _C2 = _K1**2, _K2**2
@@ -176,8 +181,8 @@ def _tile_means(m: np.ndarray, tile: int) -> np.ndarray:
 
 def _stats(tiles: np.ndarray, value: float) -> dict[str, float]:
     flat = tiles.ravel()
-    return {"mean": value, "min": float(flat.min()), "p1": float(np.percentile(flat, 1)),
-            "p5": float(np.percentile(flat, 5))}
+    p1, p5 = np.percentile(flat, (1, 5))
+    return {"mean": value, "min": float(flat.min()), "p1": float(p1), "p5": float(p5)}
 
 
 def _check_mask(mask: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -201,13 +206,13 @@ def ssim_map(reference: Image | np.ndarray, distorted: Image | np.ndarray, *,
 
 #: Rows per strip: SSIM is computed strip by strip (with a halo of the window radius) so the working set stays
 #: in cache and peak memory stays small on 4K frames.
-_STRIP = 128
+_STRIP = 64
 #: Most samples (rows × width × channels) in one strip of :meth:`Reference.maps` (at least :data:`_STRIP` rows): a
-#: 768×512 RGB photograph is cut into strips of 227 rows, a 2K or 4K RGB frame into strips of 128. The six strip
-#: buffers then take 20 MB for a 2K RGB frame and 13 MB for a 2K grey plane (49 and 51 MB with 1 << 21), and
-#: ``maps`` was no slower: 52 vs 63 ms CPU on 2048×1080 RGB, 7.9 vs 8.6 ms on 768×512, same values
-#: (docs/film.md, lossy memory per worker).
-_STRIP_SAMPLES = 1 << 19
+#: 768×512 RGB photograph is cut into strips of 113 rows (lean references, 2K frames and up, use
+#: :data:`_LEAN_STRIP`). Smaller strips stay in cache: ``maps`` took 7.8-8.2 ms CPU per 768×512 RGB probe with
+#: 96-128-row strips against 9.0 with 227 (1 << 19 samples) and 9.6 with one strip, and 55 ms on a non-lean
+#: 2048×1080 RGB reference with 64-row strips against 65 with 128 (same values; docs/benchmarks.md, § Search cost).
+_STRIP_SAMPLES = 1 << 18
 
 
 def _strip_rows(shape: tuple[int, ...]) -> int:
@@ -546,8 +551,12 @@ class Reference:
         return self._work
 
     def _rows_of(self, distorted: Image | np.ndarray | None,
-                 prepared: np.ndarray | None) -> Callable[[slice], np.ndarray]:
-        """Rows of the distorted image, normalised (from ``prepared`` or converted strip by strip)."""
+                 prepared: np.ndarray | Callable[[slice], np.ndarray] | None) -> Callable[[slice], np.ndarray]:
+        """Rows of the distorted image, normalised (from ``prepared``, an array or a function of a row slice
+        giving those rows as (rows, W, C), or converted strip by strip)."""
+        if callable(prepared):
+            rows_of = prepared
+            return lambda r: self._planes(np.ascontiguousarray(rows_of(r), dtype=self.dtype))
         if prepared is not None:
             pb = self._planes(np.ascontiguousarray(prepared, dtype=self.dtype))
             if pb.shape[:2] != self._shape[:2]:
@@ -571,14 +580,17 @@ class Reference:
         self._strips(self._rows_of(distorted, prepared), lambda r0, r1: (s_out[r0:r1], e_out[r0:r1]))
         return s_out, e_out
 
-    def reduced(self, distorted: Image | np.ndarray | None = None, *, prepared: np.ndarray | None = None,
+    def reduced(self, distorted: Image | np.ndarray | None = None, *,
+                prepared: np.ndarray | Callable[[slice], np.ndarray] | None = None,
                 tile: int = DEFAULT_TILE) -> tuple[float, np.ndarray, float, np.ndarray]:
         """What :meth:`measure` reports from the two maps, without the maps: whole-image SSIM (border cropped as
         in :func:`ssim`), per-tile SSIM means, whole-image and per-tile mean squared error.
 
         Each strip's maps are summed (float64) into the totals and tile sums as they come out, so no full-size
         map is made. The sums run in another order than over whole maps: the values agree with the full maps'
-        to float64 rounding (about 1e-15, far inside :data:`FLOAT32_ERROR`), not bit for bit.
+        to float64 rounding (about 1e-15, far inside :data:`FLOAT32_ERROR`), not bit for bit. ``prepared`` may be
+        a function of a row slice returning those rows normalised ((rows, W, C)): the distorted image is then
+        never whole (each strip asks for its rows with their halo).
         """
         h, w, _ = self._shape
         crop = h > 2 * _PAD and w > 2 * _PAD

@@ -6,13 +6,14 @@ import numpy as np
 
 from qualipress.errors import InputError
 from qualipress.io.image import Image
-from qualipress.io.transfer import to_perceptual_image
+from qualipress.io.transfer import alpha_premultiplied, to_perceptual_image
 
 
 def align_pair(reference: Image, distorted: Image) -> tuple[Image, Image, list[str]]:
     """Bring ``distorted`` and ``reference`` to one layout and one integer depth, saying what was done.
 
-    * alpha is dropped from both when only one has it, or when their channel counts differ;
+    * alpha is dropped from both when only one has it, or when their channel counts differ; when both have it a
+      note says how colour is measured (weighted by alpha, see :mod:`qualipress.metrics.core`);
     * a grey image compared with a colour one is repeated into three equal channels;
     * a float (scene-linear) image against an integer one is brought to 16-bit PQ code, the encoding
       ``compress`` stores and measures float sources in;
@@ -48,6 +49,13 @@ def align_pair(reference: Image, distorted: Image) -> tuple[Image, Image, list[s
             distorted.bit_depth, distorted.pixels.dtype):
         notes.append(f"{reference.bit_depth}-bit and {distorted.bit_depth}-bit samples compared at 16 bits")
         reference, distorted = _wide(reference), _wide(distorted)
+    if reference.has_alpha and distorted.has_alpha:
+        if alpha_premultiplied(reference):
+            notes.append("premultiplied alpha: colour measured as stored, also where alpha is 0")
+        else:
+            seen = reference.alpha() > 0
+            notes.append("colour weighted by alpha" + ("" if seen.all() else
+                         f"; fully transparent pixels left out ({100 * seen.mean():.1f} % visible)"))
     return reference, distorted, notes
 
 

@@ -173,7 +173,8 @@ class BatchSummary:
 def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path] = ()) -> list[Job]:
     """Files, directories (recursive) and glob patterns → jobs with their relative output paths.
 
-    See :func:`qualipress.io.find_images`; ``exclude`` names trees to skip (the output directory).
+    :func:`qualipress.io.find_images` as :class:`Job` objects (a job also carries the inputs it must not
+    overwrite); ``exclude`` names trees to skip (the output directory).
 
     Raises
     ------
@@ -285,8 +286,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     image = read_image(job.source, max_pixels=options.max_pixels)
     record.update(width=image.width, height=image.height, bit_depth=image.bit_depth, channels=image.layout,
                   transfer=image.transfer)
-    if "extension_mismatch" in image.metadata:
-        record.setdefault("warnings", []).append(image.metadata["extension_mismatch"])
+    for key in ("extension_mismatch", "not_carried"):  # said by the reader: into the report
+        if key in image.metadata:
+            record.setdefault("warnings", []).append(image.metadata[key])
     hooks: PipelineHooks = options.hooks
     adapt = getattr(hooks, "adapt", None)  # optional hook: e.g. reduce bit depth for web delivery
     if callable(adapt):
@@ -322,7 +324,8 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
         metrics={k: v.to_dict() for k, v in best.metrics.items()}, target_met=best.met,
         encodes=sum(r.encodes for r in per_codec.values()),
         probes=[p.to_dict() for r in per_codec.values() for p in r.probes],
-        analysis=plan.analysis or None, decisions=plan.notes + skipped or None,
+        analysis=plan.analysis or None,
+        decisions=plan.notes + skipped + [n for r in per_codec.values() for n in r.notes] or None,
     )
     if best.fallback:
         record["fallback"] = best.fallback

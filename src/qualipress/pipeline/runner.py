@@ -37,8 +37,8 @@ class WorkerCrashedError(QualipressError):
     """A worker process died while running this task (crash in native code, out-of-memory kill, signal)."""
 
 
-def worker_init(parent: int) -> None:
-    """Initializer of every local worker process: die with the parent, leave Ctrl-C to the parent."""
+def worker_init(parent: int, init: Callable[[], None] | None = None) -> None:
+    """Initializer of every local worker process: die with the parent, leave Ctrl-C to the parent, then ``init``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler inherited through fork
     if sys.platform.startswith("linux"):
@@ -47,13 +47,15 @@ def worker_init(parent: int) -> None:
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the death signal was armed
         os._exit(1)
+    if init is not None:
+        init()
 
 
-def _pool(width: int) -> cf.ProcessPoolExecutor:
-    # fork: workers start at once and need no importable __main__
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+def _pool(width: int, start: str = "fork", init: Callable[[], None] | None = None) -> cf.ProcessPoolExecutor:
+    # fork by default: workers start at once and need no importable __main__
+    ctx = mp.get_context(start if start in mp.get_all_start_methods() else "spawn")
     return cf.ProcessPoolExecutor(max_workers=width, mp_context=ctx, initializer=worker_init,
-                                  initargs=(os.getpid(),))
+                                  initargs=(os.getpid(), init))
 
 
 def _close(pool: cf.ProcessPoolExecutor, *, kill: bool) -> None:
@@ -66,8 +68,8 @@ def _close(pool: cf.ProcessPoolExecutor, *, kill: bool) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int = 1,
-              scheduler: str | None = None) -> Iterator[tuple[int, Any]]:
+def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int = 1, scheduler: str | None = None,
+              start: str = "fork", init: Callable[[], None] | None = None) -> Iterator[tuple[int, Any]]:
     """Yield ``(index, result)`` as tasks finish (completion order when parallel).
 
     Parameters
@@ -80,6 +82,11 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int = 1,
         Local worker processes (1 = run in this process, in order).
     scheduler : str, optional
         Address of a Dask distributed scheduler; overrides ``jobs``.
+    start : str
+        How local workers start (``multiprocessing`` start method; ``spawn`` where the parent's state must not be
+        inherited, e.g. a torch thread pool that has run).
+    init : callable, optional
+        Module-level function each local worker runs once after starting.
 
     Yields
     ------
@@ -103,10 +110,11 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int = 1,
             except Exception as exc:
                 yield i, exc
         return
-    yield from _run_local(fn, tasks, jobs)
+    yield from _run_local(fn, tasks, jobs, start, init)
 
 
-def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Iterator[tuple[int, Any]]:
+def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int, start: str = "fork",
+               init: Callable[[], None] | None = None) -> Iterator[tuple[int, Any]]:
     queue: deque[int] = deque(range(len(tasks)))
     suspects: deque[int] = deque()  # were running when a worker died: retried alone to find the culprit
     idle_breaks = 0
@@ -114,7 +122,7 @@ def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int) -> Ite
         solo = bool(suspects)
         source = suspects if solo else queue
         width = 1 if solo else jobs
-        pool = _pool(width)
+        pool = _pool(width, start, init)
         inflight: dict[cf.Future[Any], int] = {}
         lost: list[int] = []
         clean = False

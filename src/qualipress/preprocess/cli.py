@@ -147,12 +147,11 @@ def apply_cmd(
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs (never an input).")] = False,
 ) -> None:
     """Preprocess images and write them losslessly (PNG, or TIFF for deeper than 8 bit; atomic)."""
-    from qualipress.io import IMAGE_SUFFIXES, read_image, write_image
+    from qualipress.io import IMAGE_SUFFIXES, image_paths, read_image, write_image
     from qualipress.preprocess import get_preprocessor
-    from qualipress.preprocess.label import expand_inputs
 
     pre = get_preprocessor(model)
-    files = expand_inputs(inputs)
+    files = image_paths(inputs)
     if not files:
         raise InputError("no input images")
     lossless = (".png", ".tif", ".tiff")
@@ -207,11 +206,10 @@ def bench_cmd(
     """
     import json
 
-    from qualipress.io import atomic_write_bytes, read_image
+    from qualipress.io import atomic_write_bytes, image_paths, read_image
     from qualipress.preprocess.evaluate import compare
-    from qualipress.preprocess.label import expand_inputs
 
-    files = expand_inputs(inputs)[: limit if limit else None]
+    files = image_paths(inputs)[: limit if limit else None]
     if not files:
         raise InputError("no input images")
     imgs = [read_image(f).color() for f in files]

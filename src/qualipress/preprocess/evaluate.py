@@ -19,8 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import codecs
+from qualipress import metrics as qm
 from qualipress.errors import UnsupportedError
 from qualipress.io import Image, sha256_file
+from qualipress.preprocess import get_preprocessor
+from qualipress.rd.bd import bd_pair, to_db
+from qualipress.search.probe import probe
 
 #: Metrics reported by the sweeps.
 SWEEP_METRICS: tuple[str, ...] = ("psnr", "ms-ssim", "ssimulacra2")
@@ -67,10 +72,6 @@ def sweep(
     -------
     list of Point
     """
-    from qualipress import codecs
-    from qualipress import metrics as qm
-    from qualipress.search.probe import probe
-
     c = codecs.get(codec)
     ref = qm.prepare_reference(original)
     n = original.width * original.height
@@ -108,8 +109,6 @@ def bd_rate(
     float
         Percent bitrate change at equal quality (negative = fewer bits).
     """
-    from qualipress.rd.bd import bd_pair, to_db
-
     return float(bd_pair(rate_a, to_db(metric, dist_a), rate_b, to_db(metric, dist_b))["bd_rate"])
 
 
@@ -216,8 +215,6 @@ def compare(
         ``quality_change`` (mean per metric) at the reference setting, ``preprocess_seconds`` per image (wall
         time, machine-dependent; for a quality-aware method, per pre-edit) and every sweep point (``sweeps``).
     """
-    from qualipress.preprocess import get_preprocessor
-
     ref = float(reference_setting if reference_setting is not None else sorted(qualities)[len(qualities) // 2])
     if ref not in [float(q) for q in qualities]:
         raise UnsupportedError(f"reference setting {ref} is not one of the sweep settings {list(qualities)}")

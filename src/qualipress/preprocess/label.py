@@ -28,16 +28,17 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from qualipress import codecs, metrics
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import Image, atomic_write_bytes, find_images, read_image, sha256_file, write_image
+from qualipress.io import Image, atomic_write_bytes, image_paths, read_image, sha256_file, write_image
+from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.preprocess.groups import Group, make_groups, parse_group
 from qualipress.preprocess.pool import DEFAULT_POOL
 from qualipress.progress import announce
@@ -170,8 +171,6 @@ class ImageLabel:
 
 def core_encode_decode(image: Image, codec: str, quality: float) -> tuple[int, Image]:
     """Encode with :func:`qualipress.codecs.get` and decode again."""
-    from qualipress import codecs
-
     c = codecs.get(codec)
     data = c.encode(image, quality=quality)
     return len(data), match_channels(c.decode(data), image)
@@ -186,8 +185,6 @@ def match_channels(decoded: Image, like: Image) -> Image:
 
 def core_measure(reference: Image, distorted: Image, metric: str) -> float:
     """One whole-image score from :func:`qualipress.metrics.measure`."""
-    from qualipress import metrics
-
     return float(metrics.measure(reference, distorted, (metric,))[metric].value)
 
 
@@ -388,11 +385,6 @@ def open_label_dir(directory: str | Path, config: LabelConfig) -> Path:
     return d
 
 
-def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files and (recursively) the image files inside directories, duplicates dropped (see
-    :func:`qualipress.io.find_images`)."""
-    return [f.path for f in find_images(inputs)]
-
 
 def _one_cv2_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Run ``fn`` with OpenCV on one thread (labelling runs one image per worker) and restore the caller's
@@ -542,11 +534,32 @@ def rescore_labels(
         for rec in records:
             _note(summary, rescore_one(Path(rec["source"]), rec, d, config, encode_decode, measure), progress)
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as ex:
-            futs = [ex.submit(rescore_one, Path(r["source"]), r, d, config, encode_decode, measure) for r in records]
-            for fut in futs:
-                _note(summary, fut.result(), progress)
+        task = functools.partial(_rescore_task, directory=d, config=config, encode_decode=encode_decode,
+                                 measure=measure)
+        for st in _in_order(run_tasks(task, records, jobs=jobs), [r["source"] for r in records]):
+            _note(summary, st, progress)
     return summary
+
+
+def _rescore_task(record: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    return rescore_one(Path(record["source"]), record, **kwargs)
+
+
+def _in_order(results: Iterable[tuple[int, Any]], paths: Sequence[str | Path]) -> Iterator[dict[str, Any]]:
+    """Status dicts of :func:`~qualipress.pipeline.runner.run_tasks` results in task order (progress reads like a
+    serial run); a task whose worker died is an error status (the others went on), any other exception is raised.
+    """
+    held: dict[int, dict[str, Any]] = {}
+    nxt = 0
+    for i, res in results:
+        if isinstance(res, WorkerCrashedError):
+            res = {"path": str(paths[i]), "status": "error", "error": str(res)}
+        elif isinstance(res, BaseException):
+            raise res
+        held[i] = res
+        while nxt in held:
+            yield held.pop(nxt)
+            nxt += 1
 
 
 def _note(summary: LabelSummary, st: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None) -> None:
@@ -613,7 +626,7 @@ def label_dataset(
     for g in config.groups():  # fail early on unknown / unavailable methods
         parse_group(g.name)
     d = open_label_dir(directory, config)
-    files = expand_inputs(inputs)
+    files = image_paths(inputs)
     if limit is not None:
         files = files[: max(0, int(limit))]
     summary = LabelSummary()
@@ -626,10 +639,9 @@ def label_dataset(
         for f in files:
             note(label_one(f, d, config, encode_decode, measure))
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(label_one, f, d, config, encode_decode, measure) for f in files]
-            for fut in futures:
-                note(fut.result())
+        task = functools.partial(label_one, directory=d, config=config, encode_decode=encode_decode, measure=measure)
+        for st in _in_order(run_tasks(task, files, jobs=jobs), files):
+            note(st)
     return summary
 
 

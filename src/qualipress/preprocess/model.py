@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import ModelError, UnsupportedError
-from qualipress.io import Image
+from qualipress.io import Image, atomic_write_bytes
 
 #: Checkpoint format id and version.
 MODEL_FORMAT = "qualipress-kuchen"
@@ -136,8 +136,6 @@ def set_strength(model: Any, strength: float) -> Any:
 def save_model(path: str | Path, model: Any, *, record: dict[str, Any] | None = None) -> Path:
     """Write a checkpoint atomically: format id, architecture, fp32 weights and a short training record."""
     torch = _torch()
-    from qualipress.io import atomic_write_bytes
-
     payload = {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,

@@ -34,8 +34,18 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, ModelError, UnsupportedError
-from qualipress.io import atomic_write_bytes, read_image
-from qualipress.preprocess.jpegproxy import DEADZONE, NONZERO_BITS, PROXY_CODECS, STEP_WIDTH
+from qualipress.io import atomic_write_bytes, image_paths, read_image
+from qualipress.pipeline.training import STOP_TIME, LoopState, load_checkpoint, run_loop, save_checkpoint, write_log
+from qualipress.preprocess.jpegproxy import (
+    DEADZONE,
+    NONZERO_BITS,
+    PROXY_CODECS,
+    STEP_WIDTH,
+    jpeg_proxy,
+    ssim,
+    threshold_crossing,
+)
+from qualipress.preprocess.model import build_unet, count_parameters, load_model, save_model
 
 #: Record format id of an RD training run.
 RD_RECORD_FORMAT = "qualipress-kuchen-rd-training"
@@ -75,9 +85,7 @@ class RDTrainResult:
 
 def list_images(inputs: Sequence[str | Path]) -> list[Path]:
     """PNG/TIFF/JPEG files of the inputs (directories searched recursively), sorted, Kodak refused."""
-    from qualipress.preprocess.label import expand_inputs
-
-    files = sorted(expand_inputs(inputs))
+    files = sorted(image_paths(inputs))
     kodak = [f for f in files if "kodak" in str(f).lower() or f.name.lower().startswith("kodim")]
     if kodak:
         raise InputError(f"{kodak[0]}: Kodak is the test set; never train on it")
@@ -120,8 +128,6 @@ def _proxy_description(codec: str) -> str:
 def rd_slope(x: Any, q: float, ssim_weight: float, dq: float = 5.0, codec: str = "jpeg") -> float:
     """λ for a batch: −Δ(ln MSE + w·ln(1 − SSIM)) / Δ ln R of the unprocessed batch between q − dq and q + dq."""
     torch = __import__("torch")
-    from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim
-
     vals = []
     with torch.no_grad():
         for qq in (max(1.0, q - dq), min(100.0, q + dq)):
@@ -143,8 +149,6 @@ def rd_loss(model: Any, x: Any, q: float, lam: float, ssim_weight: float,
     codec's zero threshold costs in distortion) to the MSE's; the loss value is unchanged.
     """
     torch = __import__("torch")
-    from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim
-
     y = model(x)
     dec, bits = jpeg_proxy(y, q, codec=codec)
     # Values: the exact proxy decode. Gradients: of the pre-edit error alone (decoupled). The straight-through
@@ -155,8 +159,6 @@ def rd_loss(model: Any, x: Any, q: float, lam: float, ssim_weight: float,
     mse_pre = ((yc - x) ** 2).mean()
     mse = mse_pre + (((dec - x) ** 2).mean() - mse_pre).detach()
     if crossing_weight:
-        from qualipress.preprocess.jpegproxy import threshold_crossing
-
         cross = crossing_weight * threshold_crossing(y, x, q, codec=codec).mean()
         mse = mse + (cross - cross.detach())
     om_pre = (1.0 - ssim(yc, x)).mean()
@@ -201,8 +203,6 @@ def train_rd(
         No usable images, Kodak among them, or nothing to resume.
     """
     import torch
-
-    from qualipress.pipeline.training import LoopState, run_loop, write_log
 
     out = Path(output)
     opt = options or RDTrainOptions()
@@ -293,8 +293,6 @@ class _RDRun:
             return {}
         import torch
 
-        from qualipress.preprocess.jpegproxy import jpeg_proxy, ssim
-
         opt, x = self.opt, self.val_batch
         self.model.eval()
         res = {}
@@ -340,9 +338,6 @@ class _RDRun:
 
     def checkpoint(self, st: Any, reason: str) -> None:
         """Model, optimiser state and record, each written atomically."""
-        from qualipress.pipeline.training import STOP_TIME, save_checkpoint
-        from qualipress.preprocess.model import save_model
-
         opt, record = self.opt, self.record
         if reason == STOP_TIME:
             reason = f"wall-time budget of {opt.max_minutes} min reached"
@@ -358,9 +353,6 @@ class _RDRun:
 
 def _start_rd(opt: RDTrainOptions, out: Path, resume: bool) -> _RDRun:
     """A new run (network built or loaded from ``opt.init``), or the saved one with its first options kept."""
-    from qualipress.pipeline.training import load_checkpoint
-    from qualipress.preprocess.model import build_unet, load_model
-
     state_path, record_path = out.with_suffix(".state.pt"), out.with_suffix(".json")
     step, elapsed_before, state, record = 0, 0.0, None, {}
     if resume:
@@ -407,8 +399,6 @@ def _crop_of(a: np.ndarray, r: np.random.Generator, crop: int) -> np.ndarray:
 def _rd_record(run: _RDRun) -> dict[str, Any]:
     """The training record of a new run (architecture, options, data, proxy, environment)."""
     import torch
-
-    from qualipress.preprocess.model import count_parameters
 
     return {
         "format": RD_RECORD_FORMAT,

@@ -23,6 +23,7 @@ import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io import atomic_write_bytes, read_image, sha256_file
+from qualipress.pipeline.training import STOP_TIME, LoopState, choose_device, run_loop
 from qualipress.preprocess.label import LabelConfig, load_records
 from qualipress.preprocess.model import _torch, build_unet, count_parameters, save_model
 
@@ -142,8 +143,6 @@ def train_model(
     -------
     TrainResult
     """
-    from qualipress.pipeline.training import LoopState, choose_device, run_loop
-
     torch = _torch()
     opt = options or TrainOptions()
     choose_device(opt.device, error=UnsupportedError)
@@ -279,8 +278,6 @@ class _EpochRun:
 
     def checkpoint(self, st: Any, reason: str) -> None:
         """The model (once an epoch ran in this session) and the record, written atomically."""
-        from qualipress.pipeline.training import STOP_TIME
-
         record = self.record
         if reason == STOP_TIME:
             record["stopped"] = f"wall-time budget of {self.opt.max_minutes} min reached"

@@ -9,7 +9,7 @@
 
 from qualipress.rd.bd import bd_pair, bd_tables, format_table
 from qualipress.rd.report import html_report, load_curves, plot_rd
-from qualipress.rd.sweep import RdResult, list_dataset, parse_qualities, run_rd
+from qualipress.rd.sweep import RdResult, parse_qualities, run_rd
 
 __all__ = [
     "RdResult",
@@ -17,7 +17,6 @@ __all__ = [
     "bd_tables",
     "format_table",
     "html_report",
-    "list_dataset",
     "load_curves",
     "parse_qualities",
     "plot_rd",

@@ -19,12 +19,10 @@ import hashlib
 import io
 import json
 import math
-import multiprocessing as mp
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,9 +31,10 @@ import numpy as np
 
 import qualipress.detect as det
 from qualipress import metrics as _metrics
-from qualipress.detect import detect
+from qualipress.detect import detect, match_regions
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import append_jsonl, atomic_write_text, find_images, read_image, read_jsonl
+from qualipress.io import append_jsonl, atomic_write_text, dataset_images, read_image, read_jsonl
+from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.rd.bd import bd_tables
 from qualipress.search.probe import probe
 
@@ -113,25 +112,6 @@ def parse_qualities(specs: Sequence[str], codecs: Sequence[str]) -> dict[str, li
                 out[name] = vals
     return out
 
-
-def list_dataset(
-    dataset: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], limit: int | None = None
-) -> list[Path]:
-    """Image files of a dataset directory (recursive, sorted) or an explicit list of files.
-
-    Raises
-    ------
-    InputError
-        Missing path or no images (empty dataset).
-    """
-    paths = [dataset] if isinstance(dataset, (str, os.PathLike)) else list(dataset)
-    for p in map(Path, paths):
-        if not p.exists():
-            raise InputError(f"dataset {p} does not exist")
-    found = [f.path for f in find_images(paths)]
-    if not found:
-        raise InputError(f"dataset {', '.join(map(str, paths))} holds no images (empty dataset)")
-    return found[:limit] if limit else found
 
 
 def _read(path: Path) -> Any:
@@ -247,8 +227,6 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "metrics": {metric_key(name): float(pr.metrics[name].value) for name in unit.metrics},
             }
             if unit.task:
-                from qualipress.detect import match_regions
-
                 agree = match_regions(ref_regions or [], _task_regions(decoded, unit.task), iou_threshold=0.5)
                 row["metrics"][f"f1-{unit.task}"] = float(agree.f1)
                 row["tasks"] = {unit.task: {"matched": agree.matched, "n_reference": agree.n_reference,
@@ -406,7 +384,7 @@ def run_rd(
 
     out = Path(outdir)
     codec_objs, sweeps = _resolve_codecs(codecs, metrics, anchor, task, qualities, encode_options or {})
-    files = list_dataset(dataset, limit)
+    files = dataset_images(dataset, limit)
     versions = {n: {_setting_key(s): codec_version(c, s) + _options_tag((encode_options or {}).get(n))
                     for s in sweeps[n]} for n, c in codec_objs.items()}
     wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
@@ -549,11 +527,13 @@ def _run_units(
             progress(done, len(units), label)
 
     if jobs > 1 and len(units) > 1:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(WORKER_START_METHOD),
-                                 initializer=_worker_init) as pool:
-            futs = {pool.submit(run_unit, u): f"{u.codec} {u.path.name}" for u in units}
-            for fut in as_completed(futs):
-                collect(fut.result(), futs[fut])
+        for i, res in run_tasks(run_unit, units, jobs=jobs, start=WORKER_START_METHOD, init=_worker_init):
+            u = units[i]
+            if isinstance(res, WorkerCrashedError):  # only this unit is lost; the others went on
+                res = ([], [{"image": str(u.path), "codec": u.codec, "setting": None, "error": str(res)}])
+            elif isinstance(res, BaseException):
+                raise res
+            collect(res, f"{u.codec} {u.path.name}")
     else:
         for u in units:
             collect(run_unit(u), f"{u.codec} {u.path.name}")

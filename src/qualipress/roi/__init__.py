@@ -6,8 +6,9 @@ Layers: :mod:`qualipress.detect` finds regions → :mod:`.mask` refines them and
 targets → :mod:`.report` measures ROI / background quality and detector agreement.
 """
 
-from qualipress.roi.codec import RoiEncoding, RoiJpegCodec, bg_quality_for
+from qualipress.roi.codec import RoiEncoding, RoiJpegCodec
 from qualipress.roi.encoder import encode_blocks, mcu_size, quality_table
+from qualipress.roi.mapping import bg_quality_for
 from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, coverage, expand_blocks, refine_mask
 
 __all__ = [

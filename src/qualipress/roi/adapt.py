@@ -23,12 +23,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError
-
-
-def adapting(options: Mapping[str, Any]) -> bool:
-    """Whether a ``jpeg-roi`` option set asks for the per-image adaptation (option ``adapt``, default on)."""
-    v = options.get("adapt")
-    return v is None or str(v).strip().lower() not in ("false", "0", "no", "off")
+from qualipress.roi.encoder import _YCC
 
 
 @dataclass(frozen=True)
@@ -59,24 +54,24 @@ def image_traits(pixels: np.ndarray, roi_mask: np.ndarray) -> ImageTraits:
     return ImageTraits(None if grey else chroma_energy(px), float(m.mean()) if m.size else 0.0)
 
 
-def _fine_energies(planes: np.ndarray) -> np.ndarray:
-    """Per channel of ``(H, W, C)`` float32 planes: mean squared difference between the plane and its 2×2-mean,
-    bilinearly re-enlarged version (what halving the resolution loses)."""
+def _fine_energies(planes: np.ndarray, *, per_channel: bool = True) -> np.ndarray:
+    """Mean squared difference between float32 ``(H, W, C)`` planes and their 2×2-mean, bilinearly re-enlarged
+    version (what halving the resolution loses): one value per channel, or one over all channels."""
     import cv2
 
     h, w = planes.shape[:2]
-    p = planes[: h - h % 2, : w - w % 2]
+    p = np.ascontiguousarray(planes[: h - h % 2, : w - w % 2])
     small = cv2.resize(p, (p.shape[1] // 2, p.shape[0] // 2), interpolation=cv2.INTER_AREA)
     up = cv2.resize(small, (p.shape[1], p.shape[0]), interpolation=cv2.INTER_LINEAR).reshape(p.shape)
-    d = (p - up).reshape(-1, p.shape[2])
-    return np.einsum("ij,ij->j", d, d, dtype=np.float64) / d.shape[0]
+    if not per_channel:
+        return np.array([cv2.norm(p, up, cv2.NORM_L2SQR) / p.size])
+    n = p.shape[0] * p.shape[1]
+    return np.array([cv2.norm(a, b, cv2.NORM_L2SQR) / n for a, b in zip(cv2.split(p), cv2.split(up), strict=True)])
 
 
 def _planes(px: np.ndarray, rows: slice) -> np.ndarray:
     """JFIF Y / Cb / Cr planes (``rows`` of the colour matrix; offsets dropped) as float32 ``(H, W, k)``."""
     import cv2
-
-    from qualipress.roi.encoder import _YCC
 
     m = _YCC[rows]
     return cv2.transform(np.ascontiguousarray(px, dtype=np.float32), m).reshape(px.shape[0], px.shape[1], -1)
@@ -122,4 +117,20 @@ def chroma_energy(pixels: np.ndarray) -> float:
     px = np.asarray(pixels)
     if px.ndim == 2 or (px.ndim == 3 and px.shape[2] == 1) or px.shape[0] < 2 or px.shape[1] < 2:
         return 0.0
-    return float(_fine_energies(_planes(px, slice(1, 3))).mean())
+    return float(_fine_energies(_planes(px, slice(1, 3)), per_channel=False)[0])
+
+
+def adapting(options: Mapping[str, Any]) -> bool:
+    """Whether a ``jpeg-roi`` option set asks for the per-image adaptation (option ``adapt``, default on)."""
+    v = options.get("adapt")
+    return v is None or str(v).strip().lower() not in ("false", "0", "no", "off")
+
+
+def adapted_bg_quality(quality: float, traits: ImageTraits | None) -> float:
+    """Background quality for ROI quality ``quality``: the fixed mapping without ``traits``, otherwise the
+    large-ROI ratio and the step cap (:func:`qualipress.roi.mapping.bg_quality_for`)."""
+    from qualipress.roi.mapping import MAX_BG_STEP_RATIO, bg_quality_for
+
+    if traits is None:
+        return bg_quality_for(quality)
+    return bg_quality_for(quality, traits.roi_fraction, max_step_ratio=MAX_BG_STEP_RATIO)

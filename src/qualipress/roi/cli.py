@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qualipress.errors import QualipressError
+from qualipress.errors import InputError, OutputError, QualipressError
 from qualipress.search.targets import Target
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ def roi_command(
 ) -> None:
     """Detect regions of interest and write the ROI mask as a PNG."""
     from qualipress.detect import save_boxes, save_mask
-    from qualipress.errors import OutputError
     from qualipress.io import read_image
     from qualipress.roi.encoder import mcu_size
     from qualipress.roi.mask import analyse, block_levels, expand_blocks, roi_classes
@@ -85,7 +84,6 @@ def roi_report_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """ROI / background / whole-image PSNR and SSIM of ENCODED, and detector agreement with ORIGINAL."""
-    from qualipress.errors import InputError
     from qualipress.io import read_image
     from qualipress.roi.mask import analyse, roi_classes
     from qualipress.roi.report import quality_report

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
-from qualipress.detect import Region
-from qualipress.errors import InputError, UnsupportedError
+from qualipress.detect import Region, save_mask
+from qualipress.errors import CodecError, InputError, UnsupportedError
 from qualipress.io.image import Image
-from qualipress.roi.adapt import ImageTraits, adapting, image_traits
+from qualipress.roi.adapt import ImageTraits, adapted_bg_quality, adapting, image_traits
 from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
-from qualipress.roi.mapping import bg_quality_for, profile_for
+from qualipress.roi.mapping import profile_for
 from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, expand_blocks, roi_classes
 from qualipress.roi.rate import targeted_encode
 
@@ -337,8 +337,6 @@ class RoiJpegCodec(Codec):
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)
         save = options.get("save_mask")
         if save and not isinstance(save, bool):
-            from qualipress.detect import save_mask
-
             save_mask(save, enc.block_mask((image.height, image.width)))
         self.last = enc
         return enc
@@ -348,8 +346,6 @@ class RoiJpegCodec(Codec):
 
     def decode(self, data: bytes) -> Image:
         import imagecodecs
-
-        from qualipress.errors import CodecError
 
         try:
             arr = imagecodecs.jpeg8_decode(data)
@@ -385,7 +381,7 @@ def _encode_settings(
     roi_q = options.get("roi_quality")
     bg_q = options.get("bg_quality")
     roi_q = q if roi_q is None else float(roi_q)
-    bg_q = bg_quality_for(roi_q, None if traits is None else traits.roi_fraction) if bg_q is None else float(bg_q)
+    bg_q = adapted_bg_quality(roi_q, traits) if bg_q is None else float(bg_q)
     for name, v in (("roi_quality", roi_q), ("bg_quality", bg_q)):
         if not 1 <= v <= 100:
             raise InputError(f"jpeg-roi: {name}={v} is outside 1..100")

@@ -21,6 +21,7 @@ import numpy as np
 
 from qualipress.errors import InputError
 from qualipress.io.metadata import apply_orientation
+from qualipress.roi.mask import coverage as mcu_coverage
 from qualipress.roi.mask import expand_blocks
 
 
@@ -203,8 +204,6 @@ def block_coverage(levels: np.ndarray, mcu: tuple[int, int], truth: PersonTruth)
 
     def ratio(a: float, b: float) -> float | None:
         return float(a / b) if b else None
-
-    from qualipress.roi.mask import coverage as mcu_coverage
 
     in_box = mcu_coverage(truth.boxes, mcu) > 0
     roi_blocks = levels > 0

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from qualipress.detect import mask_png
 from qualipress.io.image import Image
 from qualipress.roi.mask import RoiAnalysis, analyse, roi_classes
 
@@ -114,8 +115,6 @@ class _MaskSidecar:
         self.analysis = analysis
 
     def __call__(self, best: Any) -> bytes:
-        from qualipress.detect import mask_png
-
         shape = self.analysis.mask.shape
         enc = getattr(best, "roi", None)
         return mask_png(enc.block_mask(shape) if enc is not None else self.analysis.mask)

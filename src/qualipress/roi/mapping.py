@@ -16,7 +16,8 @@ replaced by a per-image one: the low-rate profile (4:2:0) is kept as long as the
 below :data:`CHROMA_K` × (the chroma DC step of the quality)², i.e. while 4:4:4 would spend bits on chroma detail
 the quantiser removes anyway. And when the detected ROI covers :data:`LARGE_ROI` of the picture or more, the
 background is encoded at :data:`LARGE_ROI_BG_RATIO` × the ROI quality instead of 0.45 ×: there is little
-background to take bits from, and what the detector missed of the people lies in it.
+background to take bits from, and what the detector missed of the people lies in it. At high qualities the
+background's quantiser steps are kept within :data:`MAX_BG_STEP_RATIO` × the ROI's.
 """
 
 from __future__ import annotations
@@ -25,18 +26,18 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from qualipress.io.jpegtables import ijg_scale
+from qualipress.roi.encoder import STD_CHROMA, quality_table
+
 #: Background quality as a fraction of the ROI quality (the seed paper's 90 → 40).
 BG_RATIO = 0.45
 #: Share of the picture in the detected ROI from which the background gets :data:`LARGE_ROI_BG_RATIO`.
 LARGE_ROI = 0.34
 #: Background / ROI quality ratio for large ROIs (per-image adaptation).
 LARGE_ROI_BG_RATIO = 0.55
-
-
-def ijg_scale(quality: float) -> float:
-    """IJG quality scaling factor in percent (``jpeg_quality_scaling``): table step = base × scale / 100."""
-    q = min(max(float(quality), 1.0), 100.0)
-    return 5000.0 / q if q < 50 else 200.0 - 2.0 * q
+#: With the adaptation, background quantiser steps are at most this many times the ROI's (binds from ROI
+#: quality ≈ 83 up, where 0.45 × Q would make them 5–19× finer in the ROI).
+MAX_BG_STEP_RATIO = 4.0
 
 
 def quality_for_scale(scale: float) -> float:
@@ -114,8 +115,6 @@ HIGH_RATE = Profile("444", 0.75, 1.0, 0.5, 2, 0.2, 2.0)
 
 def chroma_step(quality: float) -> float:
     """DC step of the IJG chroma table at ``quality`` (the table flattening keeps the DC step)."""
-    from qualipress.roi.encoder import STD_CHROMA, quality_table
-
     return float(quality_table(STD_CHROMA, quality)[0, 0])
 
 

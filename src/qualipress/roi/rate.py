@@ -43,9 +43,11 @@ import numpy as np
 from qualipress import metrics as _metrics
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
-from qualipress.roi.adapt import adapting
-from qualipress.roi.mapping import LOW_RATE_QUALITY, bg_quality_for, switch_quality
+from qualipress.roi.adapt import adapted_bg_quality, adapting
+from qualipress.roi.mapping import LOW_RATE_QUALITY, switch_quality
+from qualipress.search import Probe, SearchResult, parse_target
 from qualipress.search.probe import measure_encoded, probe
+from qualipress.search.targets import Target
 
 _DEFAULT_TILE = 256
 #: Qualities where the encoder profile changes (:func:`~qualipress.roi.mapping.profile_for`): file size can drop
@@ -93,8 +95,6 @@ def targeted_encode(
     qualipress.search.SearchResult
         ``setting`` is None; ``options`` holds ``roi_quality``, ``bg_quality`` and the ROI block fraction.
     """
-    from qualipress.search import parse_target
-
     tgt = parse_target(target)
     img = codec.prepare(image)
     ref = reference if reference is not None else image
@@ -154,8 +154,6 @@ class _RoiProbes:
 
     def __init__(self, codec: Any, img: Image, ref: Image, tgt: Any, analysis: Any, roi_mask: np.ndarray,
                  opts: dict[str, Any], tile: int) -> None:
-        from qualipress.search.targets import Target
-
         self.codec, self.img, self.analysis, self.opts, self.tile = codec, img, analysis, opts, tile
         self.roi_mask, self.roi_empty = roi_mask, not roi_mask.any()
         self.budget, self.floors = tgt.budget, tgt.floors()
@@ -177,12 +175,10 @@ class _RoiProbes:
 
     def bg_for(self, q: float) -> float:
         """Background quality the one-knob mapping pairs with ROI quality ``q`` for this image."""
-        return bg_quality_for(q, None if self.traits is None else self.traits.roi_fraction)
+        return adapted_bg_quality(q, self.traits)
 
     def run(self, roi_q: float, bg_q: float) -> Any:
         """The probe of one quality pair (encoded and measured on first use)."""
-        from qualipress.search import Probe
-
         key = (float(roi_q), float(bg_q))
         if key in self.cache:
             return self.cache[key][0]
@@ -339,8 +335,6 @@ def highest_fitting(fits: Any, lo: int, hi: int, switches: tuple[int, ...] = SWI
 
 def _result(codec: Any, entry: tuple, qualities: tuple[float, float], probes: list, notes: list[str],
             save: Any) -> Any:
-    from qualipress.search import SearchResult
-
     probe, data, decoded, res, enc = entry
     img_shape = (decoded.height, decoded.width)
     if save and not isinstance(save, bool):
@@ -369,8 +363,6 @@ def _result(codec: Any, entry: tuple, qualities: tuple[float, float], probes: li
 
 
 def _fallback_png(img: Image, ref: Image, tgt: Any, probes: list, notes: list[str], tile: int, masks: dict) -> Any:
-    from qualipress.search import Probe, SearchResult
-
     t0 = time.perf_counter()
     scopes = tgt.scoped_metrics()
     keys = [*tgt.metrics, "ssim", "psnr", *(f"{scope}:{n}" for scope, names in scopes.items() for n in names)]

@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from qualipress import codecs as _codecs
 from qualipress.codecs.base import Codec
-from qualipress.search.targets import Target
+from qualipress.search import predict as _predict
+from qualipress.search.targets import Target, _transform
 
 #: Stop refining a continuous setting once the file is this close under the budget (fraction of the budget).
 CLOSE_ENOUGH = 0.01
@@ -81,9 +83,9 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
     probe(i0)
     if rank_to_beat is not None:
         p0 = runner.probes[-1]
-        why = _screened(p0, i0, curves, budget, target, rank_to_beat, runner.encodable)
+        out = runner.result(p0, met=False)
+        why = _screened(p0, quality_rank(out, target), i0, curves, budget, target, rank_to_beat, runner.encodable)
         if why is not None:
-            out = runner.result(p0, met=False)
             out.beaten = why
             return out
     stalls = 0
@@ -119,7 +121,7 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
     lo = max(fits)
     best = fits[lo]
     if lo + 1 < n and (lo + 1) in over and q.continuous and (budget - best.bytes) / budget > CLOSE_ENOUGH:
-        best = _refine(runner, grid[lo], grid[lo + 1], best, budget)
+        best = _refine(runner, grid[lo], grid[lo + 1], best, budget, target)
     if best.passed:
         return runner.result(best, met=True)
     return runner.result(best, met=False, fallback=_why(codec, target, best, budget))
@@ -129,8 +131,6 @@ def _curves(codec: Codec, features: Mapping[str, float] | None) -> tuple[np.ndar
     """The shipped predictor's curves for ``codec`` on an image with these predictor ``features``: grid knots, SSIM
     in margin units and log10 bits per pixel at each knot (None without features, or without an SSIM model with
     sizes for this codec and grid)."""
-    from qualipress.search import predict as _predict
-
     q = codec.info.quality
     model = _predict.load()
     if q is None or model is None or features is None:
@@ -157,19 +157,10 @@ def _index_for_bytes(curves: tuple[np.ndarray, np.ndarray, np.ndarray], nbytes: 
     return float(np.interp(t, log_bpp, knots)) if log_bpp[-1] > log_bpp[0] else float(knots[-1])
 
 
-def _probe_rank(p: Any, target: Target) -> float:
-    """:func:`quality_rank` of a probe (its metrics are plain floats)."""
-    floors = target.floors()
-    if floors.constraints:
-        return float(p.margin)
-    return float(p.metrics.get("ssim", -math.inf))
-
-
-def _screened(p: Any, index: int, curves: tuple[np.ndarray, np.ndarray, np.ndarray] | None, budget: float,
-              target: Target, rank_to_beat: float, image: Any) -> str | None:
-    """Why a codec whose first probe is ``p`` (at grid position ``index``) need not be searched further against a
-    result of ``rank_to_beat`` under the budget, or None."""
-    rank = _probe_rank(p, target)
+def _screened(p: Any, rank: float, index: int, curves: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+              budget: float, target: Target, rank_to_beat: float, image: Any) -> str | None:
+    """Why a codec whose first probe is ``p`` (of :func:`quality_rank` ``rank``, at grid position ``index``) need
+    not be searched further against a result of ``rank_to_beat`` under the budget, or None."""
     if rank >= rank_to_beat:
         return None
     unit = "floor margin" if target.floors().constraints else "ssim"
@@ -181,8 +172,6 @@ def _screened(p: Any, index: int, curves: tuple[np.ndarray, np.ndarray, np.ndarr
     knots, quality, _ = curves
     at_budget = _index_for_bytes(curves, budget, image, through=(float(index), p.bytes))
     gain = max(0.0, float(np.interp(at_budget, knots, quality) - np.interp(index, knots, quality)))
-    from qualipress.search.targets import _transform
-
     if _transform("ssim", rank) + SCREEN_GAIN_FACTOR * gain < _transform("ssim", rank_to_beat):
         return (f"first probe ({p.setting}: {p.bytes:,} bytes, ssim {rank:.4f}) is predicted to stay below ssim "
                 f"{rank_to_beat:.4f} within the budget")
@@ -194,8 +183,6 @@ def order_for_budget(codec_names: Sequence[str], image: Any, target: Target,
     """``codec_names`` ordered for a race under ``target.budget``: the codecs with predictor curves by the SSIM
     predicted where their file reaches the budget, best first, then the others in the given order (see
     :func:`qualipress.search.search.budget_order`, which supplies the image's predictor ``features``)."""
-    from qualipress import codecs as _codecs
-
     budget = target.budget
     if budget is None:
         return list(codec_names)
@@ -221,15 +208,19 @@ def _log_crossing(lo: int, b_lo: int, hi: int, b_hi: int, budget: float) -> floa
     return lo + (math.log(budget) - a) * (hi - lo) / (b - a)
 
 
-def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget: float) -> Any:
-    """Bisect a continuous setting between a fitting and an oversized grid point."""
+def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget: float, target: Target) -> Any:
+    """Bisect a continuous setting between a fitting and an oversized grid point; the fitting probe of the highest
+    :func:`quality_rank` is kept (not the largest file: AVIF's segments start below the lower grid point, and a
+    point inside one can hold more bytes and less quality than that grid point)."""
+    best_rank = quality_rank(runner.result(best, met=False), target)
     for _ in range(MAX_REFINE):
         mid = (fit_value + over_value) / 2
         p = runner.run(mid)
         if p.bytes <= budget:
             fit_value = mid
-            if p.bytes > best.bytes:  # a smaller file that fits is not better (AVIF's segment starts below it)
-                best = p
+            rank = quality_rank(runner.result(p, met=False), target)
+            if rank > best_rank:
+                best, best_rank = p, rank
             if (budget - p.bytes) / budget <= CLOSE_ENOUGH:
                 break
         else:

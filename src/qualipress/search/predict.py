@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -30,7 +30,8 @@ import cv2
 import numpy as np
 
 from qualipress.io.image import Image
-from qualipress.io.jpegtables import ANNEX_K_LUMA, ijg_table
+from qualipress.io.metadata import estimate_jpeg_quality
+from qualipress.io.readers import EXTENSIONS
 from qualipress.io.transfer import to_perceptual
 from qualipress.search.targets import Constraint, Target, _transform
 
@@ -140,26 +141,10 @@ def _tile_features(y: np.ndarray) -> np.ndarray:
 
 
 # -- JPEG sources ---------------------------------------------------------------------------------------------
-def quality_from_table(table: Sequence[int]) -> float:
-    """The IJG quality (1–100) whose scaled luminance table is closest to ``table`` (64 values; any order that
-    Pillow reports, which is zigzag for JPEG files, is handled by comparing sorted values)."""
-    t = np.sort(np.asarray(table, dtype=np.float64).ravel())
-    if t.size != 64:
-        return 0.0
-    base = np.sort(ANNEX_K_LUMA.ravel())
-    best_q, best_err = 0, math.inf
-    for q in range(1, 101):
-        ref = ijg_table(base, q)
-        err = float(np.mean(np.abs(np.log(ref) - np.log(np.maximum(t, 1)))))
-        if err < best_err:
-            best_q, best_err = q, err
-    return float(best_q)
-
-
 def jpeg_source_quality(image: Image) -> float | None:
     """Estimated quality of the JPEG file ``image`` was read from, or None when it was not a readable JPEG."""
     src = image.source
-    if src is None or Path(src).suffix.lower() not in (".jpg", ".jpeg", ".jpe", ".jfif"):
+    if src is None or Path(src).suffix.lower() not in EXTENSIONS["jpeg"]:
         return None
     try:
         from PIL import Image as PILImage
@@ -168,7 +153,7 @@ def jpeg_source_quality(image: Image) -> float | None:
             tables = getattr(im, "quantization", None)
             if not tables:
                 return None
-            return quality_from_table(tables[min(tables)])
+            return float(estimate_jpeg_quality(tables[min(tables)]))
     except Exception:
         return None
 

@@ -28,7 +28,7 @@ from qualipress import metrics as _metrics
 from qualipress.codecs.base import Codec
 from qualipress.io.image import Image
 from qualipress.metrics import MetricResult
-from qualipress.metrics.core import _psnr_from_mse, _stats
+from qualipress.metrics.core import _PAD, _psnr_from_mse, _stats
 from qualipress.search.targets import Target
 
 #: Side of the mosaic's tiles (a multiple of 16: whole JPEG MCUs at 4:2:0).
@@ -51,6 +51,23 @@ def tile_for(codec: Codec) -> int:
     return BLOCK_TILE if codec.name in BLOCK_CODECS else TILE
 
 
+#: Codecs whose mosaic margins may serve as the far end of a bracket (``search._outside``): where the mosaic's
+#: interiors decode exactly as in the full image. JPEG on Kodak SSIM >= 0.99: 2.71 -> 2.33 full encodes per image;
+#: JPEG XL, whose mosaic is an approximation, made one more probe in 24 searches with it (docs/benchmarks.md).
+BRACKET_CODECS: tuple[str, ...] = BLOCK_CODECS
+
+#: Codecs whose two mosaic probes (often 2-3 grid steps apart) measure too flat a local slope: AVIF's quality
+#: maps to its quantiser in uneven steps. Their crossing is extrapolated with the steeper of that slope and the
+#: predicted one: on 6 Kodak images × 4 targets the first full-image probe then lands on the final pair 62 % of
+#: the time instead of 46 % (JPEG XL 58-62 % against 71 %, JPEG about even: left as they are; docs/benchmarks.md).
+SLOPE_FLOOR_CODECS = ("avif",)
+
+#: Encoder options for steering probes, by codec: what changes only the bytes, never the decoded pixels, and
+#: costs time (steering reads pixels only). JPEG's Huffman optimisation is a second entropy-coding pass: the
+#: mosaic encodes in about half the time without it, to the same pixels (a test checks it).
+STEERING_OPTIONS: dict[str, dict[str, Any]] = {"jpeg": {"optimize": False}}
+
+
 class Mosaic:
     """Half an image's tiles packed into a smaller image, and how to measure an encoding of it.
 
@@ -67,43 +84,65 @@ class Mosaic:
         rearranged instead of computed again.
     tile : int
         Side of the tiles (see :func:`tile_for`).
+
+    Notes
+    -----
+    Only the tiles' interiors are measured, and the SSIM window there sees no more than :data:`BORDER` − 5
+    pixels beyond them: each decoded tile is cropped to that before measuring (a 32-px tile to 28 px: 23 % fewer
+    pixels to blur), in the same layout as the rearranged reference statistics.
     """
 
     def __init__(self, image: Image, reference: Image, stat_tile: int,
                  prepared: _metrics.Reference | None = None, tile: int = TILE) -> None:
-        self.tile = tile
-        t = tile
+        self.tile = t = tile
         h, w = image.height, image.width
-        ny, nx = h // t, w // t
-        per_row = nx // 2
-        self._cols = [[j for j in range(nx) if (i + j) % 2 == 0][:per_row] for i in range(ny)]
-        stat_nx = max(1, math.ceil(w / stat_tile))
-        inner = np.zeros((t, t), bool)
-        inner[BORDER : t - BORDER, BORDER : t - BORDER] = True
-        rows = np.arange(t)
-        ids = np.full((ny * t, per_row * t), -1, dtype=np.int64)
-        for i, cols in enumerate(self._cols):
-            ty = ((i * t + rows) // stat_tile)[:, None] * stat_nx
-            for k, j in enumerate(cols):
-                tid = ty + ((j * t + rows) // stat_tile)[None, :]  # the image's statistic tile of each pixel
-                ids[i * t : (i + 1) * t, k * t : (k + 1) * t] = np.where(inner, tid, -1)
+        ny, per_row = h // t, (w // t) // 2
+        self._grid = (ny, per_row)
         self.image = image.with_pixels(self.pack(image.pixels))
+        # What the SSIM window sees around the interiors: the tile less (BORDER - window radius) at each edge.
+        self._margin = BORDER - _PAD
+        side = t - 2 * self._margin
+        self._side = side
         # The reference's window statistics at tile interiors are the image's own: rearrange them, no new blurs.
         ref = prepared if prepared is not None else _metrics.prepare_reference(reference)
-        self._prepared = ref.packed(self.pack)
-        self._inside = ids >= 0
-        self._ids = ids[self._inside]
+        self._prepared = ref.packed(lambda x: self.pack(x, self._margin))
+        # The image's statistic tile of each interior pixel, in the order of _interior's result.
+        inner = np.arange(BORDER, t - BORDER)
+        rows = (np.arange(ny)[:, None] * t + inner[None, :]) // stat_tile                  # (ny, u)
+        cols = ((np.arange(ny)[:, None] % 2 + 2 * np.arange(per_row)[None, :])[..., None] * t
+                + inner[None, None, :]) // stat_tile                                          # (ny, per_row, u)
+        stat_nx = max(1, math.ceil(w / stat_tile))
+        ids = rows[:, :, None, None] * stat_nx + cols[:, None, :, :]                        # (ny, u, per_row, u)
+        self._ids = ids.ravel()
         counts = np.bincount(self._ids).astype(np.float64)
         self._used = counts > 0
         self._counts = counts[self._used]
 
-    def pack(self, x: np.ndarray) -> np.ndarray:
-        """The mosaic's layout of an (H, W, ...) array of the image: the kept tiles of each tile row side by
-        side."""
-        t = self.tile
-        return np.ascontiguousarray(np.concatenate([
-            np.concatenate([x[i * t : (i + 1) * t, j * t : (j + 1) * t] for j in cols], axis=1)
-            for i, cols in enumerate(self._cols)], axis=0))
+    def pack(self, x: np.ndarray, margin: int = 0) -> np.ndarray:
+        """The mosaic's layout of an (H, W, ...) array of the image: the kept tiles of each tile row side by side
+        (every other tile, starting with the first in even tile rows and the second in odd ones), each less
+        ``margin`` pixels at every edge."""
+        t, m = self.tile, margin
+        ny, per_row = self._grid
+        tiles = x[: ny * t, : 2 * per_row * t].reshape(ny, t, 2 * per_row, t, *x.shape[2:])
+        out = np.empty((ny, t - 2 * m, per_row, t - 2 * m, *x.shape[2:]), dtype=x.dtype)
+        out[0::2] = tiles[0::2, m : t - m, 0::2, m : t - m]
+        out[1::2] = tiles[1::2, m : t - m, 1::2, m : t - m]
+        return out.reshape(ny * (t - 2 * m), per_row * (t - 2 * m), *x.shape[2:])
+
+    def _crop(self, x: np.ndarray) -> np.ndarray:
+        """An array in the mosaic's layout with each tile cropped as the rearranged reference statistics are."""
+        ny, per_row = self._grid
+        t, m = self.tile, self._margin
+        tiles = x.reshape(ny, t, per_row, t, *x.shape[2:])[:, m : t - m, :, m : t - m]
+        return np.ascontiguousarray(tiles).reshape(ny * self._side, per_row * self._side, *x.shape[2:])
+
+    def _interior(self, m: np.ndarray) -> np.ndarray:
+        """The tile interiors of a map over the cropped layout, as float64 in the order of ``_ids``."""
+        ny, per_row = self._grid
+        c, k = self._side, _PAD
+        blocks = m.reshape(ny, c, per_row, c)[:, k : c - k, :, k : c - k]
+        return blocks.astype(np.float64).ravel()
 
     @staticmethod
     def usable(image: Image, reference: Image, target: Target, codec: Codec) -> bool:
@@ -124,11 +163,11 @@ class Mosaic:
     def measure(self, codec: Codec, setting: float, options: dict[str, Any]) -> dict[str, MetricResult]:
         """SSIM and PSNR of the mosaic encoded at ``setting``, over the tile interiors, with statistics over the
         full image's statistic tiles."""
-        data = codec.encode(self.image, quality=setting, **options)
+        data = codec.encode(self.image, quality=setting, **{**options, **STEERING_OPTIONS.get(codec.name, {})})
         decoded = _codecs.decode_like(codec, data, self.image)
-        s_map, e_map = self._prepared.maps(decoded)
-        s = s_map[self._inside].astype(np.float64)
-        e = e_map[self._inside].astype(np.float64)
+        cropped = decoded.with_pixels(self._crop(decoded.pixels))
+        s_map, e_map = self._prepared.maps(cropped)
+        s, e = self._interior(s_map), self._interior(e_map)
         s_t = np.bincount(self._ids, weights=s)[self._used] / self._counts
         e_t = np.bincount(self._ids, weights=e)[self._used] / self._counts
         ssim = float(s.mean())
@@ -139,12 +178,15 @@ class Mosaic:
 
 
 def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], start: int, slope: float,
-          options: dict[str, Any], *, max_probes: int = 2, top: int | None = None) -> tuple[float, float | None, int]:
+          options: dict[str, Any], *, max_probes: int = 2, top: int | None = None,
+          samples: dict[int, float] | None = None) -> tuple[float, float | None, int]:
     """Estimate the crossing on the mosaic: a probe at ``start``, then (when that suggests a crossing two or more
     steps away) one at the suggested crossing, interpolating between the two.
 
     ``top`` (a JPEG source's own quality, where the metric jumps) is never probed, and the estimate is at most
     ``top``: the search's own rules take over there.
+
+    ``samples``, when given, receives each mosaic probe's margin by grid index.
 
     Returns
     -------
@@ -153,18 +195,19 @@ def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], s
         slope in margin units per grid step when two probes gave one, and the number of mosaic probes made.
     """
     hi = float(len(grid) - 1 if top is None else top)
-    m0 = target.margin(mosaic.measure(codec, grid[start], options))
+    samples = {} if samples is None else samples
+    m0 = samples[start] = target.margin(mosaic.measure(codec, grid[start], options))
     x = min(max(start - m0 / max(slope, 1e-6), 0.0), hi)
     if max_probes < 2 or abs(x - start) < 1.5:
         return x, None, 1
     i1 = min(max(int(round(x)), 0), int(hi) - (top is not None))
     if i1 == start:
         return x, None, 1
-    m1 = target.margin(mosaic.measure(codec, grid[i1], options))
+    m1 = samples[i1] = target.margin(mosaic.measure(codec, grid[i1], options))
     local = (m1 - m0) / (i1 - start)
     if local <= 1e-6:
         return float(i1), None, 2
-    x = i1 - m1 / local
+    x = i1 - m1 / (max(local, slope) if codec.name in SLOPE_FLOOR_CODECS else local)
     if x >= hi:
         return hi, None, 2  # beyond where the mosaic may look: its slope says nothing about the crossing there
     return max(x, 0.0), local, 2

@@ -25,6 +25,7 @@ from qualipress.codecs.base import Codec
 from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.metrics import MetricResult
+from qualipress.search import lossless as _lossless
 from qualipress.search import predict as _predict
 from qualipress.search import proxy as _proxy
 from qualipress.search.budget import budget_search, order_for_budget, prefer
@@ -138,6 +139,8 @@ class SearchResult:
     steering : int
         Probes made on a half-size mosaic of the image to place the first full-image probe (see
         :mod:`qualipress.search.proxy`); they are not in ``probes`` and never a result.
+    notes : list of str
+        Decisions for the report (e.g. the lossless file compared with the lossy one, :mod:`.lossless`).
     """
 
     data: bytes
@@ -153,6 +156,7 @@ class SearchResult:
     prediction: Prediction | None = None
     beaten: str | None = None
     steering: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def encodes(self) -> int:
@@ -272,7 +276,8 @@ def search(
     br = _Bracket(runner, q.grid, prediction, racing=bound is not None)
     _first_probe(br, hint, warm=isinstance(start, Hint), bound=bound, size_scale=size_scale, mosaic=mosaic)
     beaten = _bracket(br, hint, bound=bound, tolerance=tolerance, max_probes=max_probes)
-    return _finish(br, bound=bound, beaten=beaten, lossless_fallback=lossless_fallback)
+    out = _finish(br, bound=bound, beaten=beaten, lossless_fallback=lossless_fallback)
+    return _lossless.smaller_of(runner, out) if lossless_fallback else out
 
 
 def _warm_start(image: Image, codec: Codec, target: Target, grid: Sequence[float], start: float | Hint | None,
@@ -307,6 +312,8 @@ class _Bracket:
     slope: float | None = None
     #: The grid index of a JPEG source's own quality (where the metric jumps), when the predictor found one.
     special: int | None = field(init=False, default=None)
+    #: Margins the mosaic measured (steering, :mod:`qualipress.search.proxy`) by grid index, not used yet.
+    mosaic: dict[int, float] = field(default_factory=dict)
     #: Whether the search races a bound (a failing probe may then be the result: the one that proved it lost).
     racing: bool = False
 
@@ -371,7 +378,7 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
                                 _proxy.tile_for(cdc))
             guess = hint.slope if hint is not None and hint.slope else prediction.slope
             x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options,
-                                                           top=special)
+                                                           top=special, samples=br.mosaic)
             i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
@@ -480,6 +487,16 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
     c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
     if hi is None and 0 < step <= 1.5:
         c = min(base_i + 1, n - 1)  # failing just below the crossing: the proof may need only its neighbour
+    far = _mosaic_end(br, base_i, hi is not None) if br.runner.codec.name in _proxy.BRACKET_CODECS else None
+    if far is not None and not base.check_failed:
+        # The mosaic measured the other side of the threshold: interpolate between it and this probe, as inside a
+        # bracket (the curve bends, so the local secant beats any slope measured elsewhere); each mosaic sample
+        # serves once, then the search steps as before.
+        j = far
+        x = _crossing(*((j, br.mosaic.pop(j), base_i, base.margin) if hi is not None
+                        else (base_i, base.margin, j, br.mosaic.pop(j))))
+        c = math.ceil(x - 1e-9)  # the passing side of the crossing, strictly inside (j, base_i) or (base_i, j]
+        c = min(max(c, j + 1), base_i - 1) if hi is not None else min(max(c, base_i + 1), j)
     if hi is None and special is not None and base_i < special < c:
         c = special  # climbing towards a JPEG source's own quality: it passes by a jump, try it first
     if hi is None and base.check_blind:
@@ -488,6 +505,22 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
         jump = 2 ** (len(passing if hi is not None else failing) - 1)
         c = min(max(base_i - jump if hi is not None else base_i + jump, 0), n - 1)
     return c
+
+
+def _mosaic_end(br: _Bracket, base_i: int, passing: bool) -> int | None:
+    """The unused mosaic sample nearest ``base_i`` clearly on the other side of the threshold (below a passing
+    probe with a margin under -:data:`_MOSAIC_NOISE`, above a failing one with one over it) and at most
+    :data:`_FINISH_WIDTH` grid steps away (across a wider span the curve bends too much for a secant), or None."""
+    if passing:
+        below = [j for j, m in br.mosaic.items() if base_i - _FINISH_WIDTH <= j < base_i and m < -_MOSAIC_NOISE]
+        return max(below) if below else None
+    above = [j for j, m in br.mosaic.items() if base_i < j <= base_i + _FINISH_WIDTH and m > _MOSAIC_NOISE]
+    return min(above) if above else None
+
+
+#: A mosaic margin closer than this to 0 may have the wrong sign for the full image (its estimate differs from the
+#: image's value by about ±0.01 margin units on Kodak): it does not count as the other side of the threshold.
+_MOSAIC_NOISE = 0.02
 
 
 def _finish(br: _Bracket, *, bound: int | None, beaten: bool, lossless_fallback: bool) -> SearchResult:

@@ -119,10 +119,11 @@ class Target:
 
     def near_threshold(self, results: Mapping[str, MetricResult]) -> bool:
         """Whether a constraint's measured value is within the float32 measurement's error
-        (:data:`qualipress.metrics.FLOAT32_ERROR`) of its threshold: the decision then needs the float64
-        measurement (``measure(..., precise=True)``)."""
+        (:data:`qualipress.metrics.FLOAT32_ERROR`, :data:`~qualipress.metrics.FLOAT32_TILE_ERROR` for tile
+        statistics) of its threshold: the decision then needs the float64 measurement
+        (``measure(..., precise=True)``)."""
         for c in self.constraints:
-            tol = _metrics.FLOAT32_ERROR.get(c.metric)
+            tol = (_metrics.FLOAT32_ERROR if c.stat == "mean" else _metrics.FLOAT32_TILE_ERROR).get(c.metric)
             if tol is not None and c.key in results and abs(c.observed(results) - c.value) <= tol:
                 return True
         return False

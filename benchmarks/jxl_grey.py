@@ -1,0 +1,66 @@
+"""JPEG XL of 9-16-bit grey images: one grey channel (now) against three equal colour channels (before).
+
+Usage (from the repository root)::
+
+    python benchmarks/jxl_grey.py [--target C1] [--bits 16] [IMAGE ...]
+
+Default images: Kodak 1-6 (shared data) turned grey (BT.601 luma) and widened to ``--bits``. For each: the bytes
+of the lossless file and of lossy files at a few distances, written both ways through OpenImageIO's writer
+(:mod:`qualipress.codecs.jxlcolour`), and the search's result for the target with each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+DISTANCES = (0.5, 1.0, 2.0)
+
+
+def grey_image(path: Path, bits: int) -> Any:
+    from qualipress.io import as_image
+    from qualipress.io.readers import read_image
+
+    rgb = read_image(path).pixels[..., :3].astype(np.float64)
+    luma = rgb @ np.array([0.299, 0.587, 0.114])
+    peak = (1 << bits) - 1
+    return as_image(np.rint(luma / 255 * peak).astype(np.uint16)[..., None], bit_depth=bits)
+
+
+def main() -> None:
+    from qualipress import codecs
+    from qualipress.codecs import jxlcolour
+    from qualipress.profiles import get_profile
+    from qualipress.search import search
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("images", nargs="*", type=Path)
+    ap.add_argument("--target", default="C1")
+    ap.add_argument("--bits", type=int, default=16)
+    args = ap.parse_args()
+    paths = args.images or [DATA / "kodak" / f"kodim{i:02d}.png" for i in range(1, 7)]
+    target = get_profile(args.target).target
+    jxl = codecs.get("jpegxl")
+    print(f"{'image':12s} {'mode':10s} {'3-channel B':>12s} {'1-channel B':>12s} {'change':>8s}")
+    for path in paths:
+        grey = grey_image(path, args.bits)
+        rgb = grey.with_pixels(np.repeat(grey.pixels, 3, axis=2))
+        for label, dist in [("lossless", None), *((f"d={d:g}", d) for d in DISTANCES)]:
+            three = len(jxlcolour.encode_tagged(rgb, distance=dist))
+            one = len(jxlcolour.encode_tagged(grey, distance=dist))
+            print(f"{path.stem:12s} {label:10s} {three:12,d} {one:12,d} {100 * (one / three - 1):+7.1f}%")
+        for label, img in (("3-channel", rgb), ("1-channel", grey)):
+            t0 = time.process_time()
+            r = search(img, jxl, target)
+            secs = time.process_time() - t0
+            print(f"{path.stem:12s} search {args.target} {label}: {len(r.data):,} B, distance {r.setting}, "
+                  f"{r.encodes} encodes, {secs:.1f} s CPU")
+
+
+if __name__ == "__main__":
+    main()
