@@ -8,7 +8,8 @@ from qualipress import codecs
 from qualipress.io import as_image, read_image
 from qualipress.search import parse_target, search
 from qualipress.search import predict as pr
-from tests.conftest import photo_like
+from qualipress.search.search import Hint
+from tests.conftest import photo_like, shared_data
 
 
 def test_jpeg_source_quality_reads_the_source_file(tmp_path):
@@ -235,3 +236,54 @@ def test_index_for_size_inverts_the_monotone_size_curve():
     assert p.index_for_size(10.0) == pytest.approx(10.0)  # the dip after 10 is flattened (non-decreasing)
     assert p.index_for_size(0.01) == 0.0 and p.index_for_size(1e6) == 20.0
     assert pr.Prediction(1.0, 0.0, 2.0, 0.1, "x").index_for_size(1.0) is None
+
+
+def test_jpeg_source_copies_train_a_separate_model_used_only_for_jpeg_sources(tmp_path):
+    from qualipress.bench.predictor_train import JPEG_SOURCE_QUALITIES, jpeg_source_copies, run_train_predictor
+
+    d = tmp_path / "train"
+    d.mkdir()
+    rng = np.random.default_rng(2)
+    for k in range(12):
+        px = photo_like(48, 64, seed=k)
+        px = np.clip(px + rng.normal(0, 2 + 2 * k, px.shape), 0, 255).astype(np.uint8)
+        PILImage.fromarray(px).save(d / f"{k:02d}.png")
+    before = {p.name: p.read_bytes() for p in d.iterdir()}
+    copies = jpeg_source_copies(sorted(d.iterdir()), 8, tmp_path / "copies")
+    qualities = [pr.jpeg_source_quality(read_image(c)) for c in copies]
+    assert len(copies) == 8 and all(c.suffix == ".jpg" for c in copies)
+    assert all(JPEG_SOURCE_QUALITIES[0] - 1 <= q <= JPEG_SOURCE_QUALITIES[1] + 1 for q in qualities)
+    assert len(set(qualities)) > 4  # a spread, not one quality
+    with PILImage.open(copies[0]) as a, PILImage.open(copies[2]) as b:
+        assert {a.layer[0][1], b.layer[0][1]} == {1, 2}  # luma sampling 2: 4:2:0, 1: 4:4:4 (both present)
+    assert {p.name: p.read_bytes() for p in d.iterdir()} == before  # the training images are untouched
+
+    out = tmp_path / "model.json"
+    data = run_train_predictor([d], codecs=("jpeg",), cache=tmp_path / "cache", output=out, jpeg_sources=8,
+                               log=lambda _: None)
+    plain = run_train_predictor([d], codecs=("jpeg",), cache=tmp_path / "cache", output=tmp_path / "plain.json",
+                                log=lambda _: None)
+    # Pristine images keep the model they had without JPEG sources; the sources get their own.
+    assert data["models"]["jpeg|ssim"]["weights"] == plain["models"]["jpeg|ssim"]["weights"]
+    src = data["models"][f"jpeg|ssim|{pr.SOURCE_MODEL}"]
+    assert src["images"] == 20 and src["weights"] != data["models"]["jpeg|ssim"]["weights"]
+    loaded = pr.load(str(out))
+    assert loaded is not None
+    feats = pr.image_features(read_image(d / "03.png"))
+    assert loaded.model("jpeg", "ssim", feats) is loaded.models["jpeg|ssim"]
+    as_source = {**feats, "jpeg_quality": 0.9}
+    assert loaded.model("jpeg", "ssim", as_source) is loaded.models[f"jpeg|ssim|{pr.SOURCE_MODEL}"]
+    assert loaded.predict("jpeg", 100, parse_target("ssim>=0.95"), as_source) is not None
+
+
+def test_a_warm_start_above_a_jpeg_sources_own_quality_still_finds_the_lowest_passing_setting():
+    # A q90 COCO photo: SSIM 0.9999 at q90 (the jump), 0.9878 at q93, 0.9918 at q94. Started above the source (a
+    # warm start from another image), the search found the bracket q93/q94 and stopped there, 16 % more bytes.
+    img = read_image(shared_data("people", "clarifai_coco_val2017", "images", "000000086956.jpg"))
+    cold = search(img, "jpeg", "ssim>=0.99")
+    if cold.prediction is None or cold.prediction.source_index is None:
+        pytest.skip("no shipped JPEG predictor")
+    p = cold.prediction.index
+    warm = search(img, "jpeg", "ssim>=0.99", start=Hint(p + 4, 0.05, predicted=p, residual=4.0))
+    assert warm.probes[0].setting > pr.jpeg_source_quality(img)  # it did start above the source's quality
+    assert warm.met and warm.setting == cold.setting and warm.data == cold.data

@@ -5,12 +5,18 @@ their worst-tile values; sweeps are cached per image file hash, codec and codec 
 a rerun only fits. For each constraint kind and a range of thresholds, the crossing (the fractional grid position
 where the constraint starts to hold, interpolated between the last failing and the first passing sampled setting)
 is the regression target; the margin's slope there is the second one.
+
+JPEG sources: for the codecs in :data:`JPEG_SOURCE_CODECS`, ``jpeg_sources`` training images are also re-encoded
+as JPEG (a spread of source qualities, 4:2:0 and 4:4:4, in a temporary folder) and swept like the others, with
+their estimated source quality as the ``jpeg_quality`` feature: re-encoding a JPEG makes its quality curve jump
+near the source's own quality, which pristine photographs never show.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,6 +42,13 @@ THRESHOLDS: dict[str, tuple[float, ...]] = {
 #: The codecs the shipped model covers, and the most training images per codec it was fitted on.
 TRAINED_LIMITS = {"jpeg": 200, "jpegxl": 60, "avif": 60, "webp": 40, "jpegli": 40, "jpeg2000": 30, "heif": 30}
 TRAINED_CODECS = tuple(TRAINED_LIMITS)
+#: Codecs trained on JPEG-compressed copies of training images too (those whose source quality matters), how
+#: many copies the shipped model used, and the source qualities they spread over.
+JPEG_SOURCE_CODECS = ("jpeg",)
+TRAINED_JPEG_SOURCES = 0
+JPEG_SOURCE_QUALITIES = (60, 96)
+#: Folder name of the copies (part of each sweep's cached ``file`` name, so it must not change between runs).
+_JPEG_SOURCE_DIR = "jpeg-sources"
 #: Largest margin-unit value fitted, per metric (SSIM 0.9999, PSNR 60 dB).
 _CAPS = {"ssim": 4.0, "psnr": 6.0}
 #: Default grid stride per codec for the training sweeps (slow encoders are sampled more sparsely).
@@ -69,6 +82,33 @@ def sweep_image(path: Path, codec_name: str, cache_dir: Path, *, stride: int = 1
            "pixels": image.width * image.height, "rows": rows}
     cache_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(cached, json.dumps(out).encode())
+    return out
+
+
+def jpeg_source_copies(files: Sequence[Path], n: int, folder: Path) -> list[Path]:
+    """``n`` of ``files`` (spread evenly) re-encoded as baseline JPEG into ``folder``, the same every run.
+
+    Source qualities spread evenly over :data:`JPEG_SOURCE_QUALITIES` in a fixed shuffled order; chroma
+    subsampling alternates in pairs between 4:2:0 and 4:4:4 (pairs, because the training folders interleave
+    image by image).
+    """
+    from PIL import Image as PILImage
+
+    if n <= 0 or not files:
+        return []
+    n = min(n, len(files))
+    picks = np.unique(np.linspace(0, len(files) - 1, n).round().astype(int))
+    lo, hi = JPEG_SOURCE_QUALITIES
+    qualities = np.random.default_rng(1).permutation(np.linspace(lo, hi, len(picks)).round().astype(int))
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for k, (i, q) in enumerate(zip(picks, qualities, strict=True)):
+        src = files[int(i)]
+        sub = 2 if (k // 2) % 2 == 0 else 0
+        dst = folder / f"{src.stem}-q{q}-{'420' if sub == 2 else '444'}.jpg"
+        with PILImage.open(src) as im:
+            im.convert("RGB").save(dst, "JPEG", quality=int(q), subsampling=sub)
+        out.append(dst)
     return out
 
 
@@ -112,9 +152,11 @@ def _fit(x: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
 
 
 def fit_kind(sweeps: Sequence[dict[str, Any]], features: dict[str, dict[str, float]], kind: str, *,
-             folds: int = 5, ridge: float = 1e-3, quantiles: tuple[float, float] = (0.1, 0.9)) -> dict[str, Any]:
+             folds: int = 5, ridge: float = 1e-3, quantiles: tuple[float, float] = (0.1, 0.9),
+             scored: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
     """Fit one model: the margin-unit curve at every knot, linear in the features (one ridge regression per
-    knot). Its error is the crossing's, from ``folds``-fold cross-validation by image over :data:`THRESHOLDS`."""
+    knot). Its error is the crossing's, from ``folds``-fold cross-validation by image over :data:`THRESHOLDS`,
+    on the sweeps ``scored`` accepts (default all)."""
     metric = kind.split("@")[0]
     knots, y = curve_matrix(sweeps, kind)
     x = np.array([_predict.feature_row(features[sw["file"]]) for sw in sweeps])
@@ -127,6 +169,8 @@ def fit_kind(sweeps: Sequence[dict[str, Any]], features: dict[str, dict[str, flo
             continue
         w = _fit(x[tr], y[tr], ridge)
         for i in np.flatnonzero(te):
+            if scored is not None and not scored(sweeps[i]):
+                continue
             curve = x[i] @ w
             for thr in THRESHOLDS[kind]:
                 c = crossing(sweeps[i]["rows"], kind, thr)
@@ -167,7 +211,7 @@ def _other_codecs(path: Path, codecs: set[str], log: Callable[[str], Any]) -> di
 
 def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str] = TRAINED_CODECS,
                         limits: dict[str, int] | None = None, cache: str | Path = "results/predictor-sweeps",
-                        output: str | Path | None = None, cached_only: bool = False,
+                        output: str | Path | None = None, cached_only: bool = False, jpeg_sources: int = 0,
                         log: Callable[[str], Any] = print) -> dict[str, Any]:
     """Sweep the training images, fit one model per codec and constraint kind, write the model file.
 
@@ -184,6 +228,9 @@ def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str]
         Model file (default: the shipped one, :func:`qualipress.search.predict.model_path`).
     cached_only : bool
         Fit on the sweeps already cached, computing none (to refit after changing features or the model).
+    jpeg_sources : int
+        How many JPEG-compressed copies of training images (see :func:`jpeg_source_copies`) the codecs in
+        :data:`JPEG_SOURCE_CODECS` are trained on besides the images themselves.
     """
     files: list[Path] = []
     for d in datasets:
@@ -199,14 +246,39 @@ def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str]
     for k in range(max(len(f) for f in per_dir)):
         files += [f[k] for f in per_dir if k < len(f)]
     cache_dir = Path(cache)
-    shas = {f: sha256_file(f) for f in files}
+    with tempfile.TemporaryDirectory(prefix="qualipress-train-") as tmp:
+        copies = jpeg_source_copies(files, jpeg_sources, Path(tmp) / _JPEG_SOURCE_DIR) \
+            if any(c in JPEG_SOURCE_CODECS for c in codecs) else []
+        models = _fit_codecs(files, copies, codecs, limits, cache_dir, cached_only, log)
+    if not models:
+        raise InputError("no model fitted (each codec needs sweeps of at least 5 images); nothing written")
+    out = Path(output) if output else _predict.model_path()
+    models = {**_other_codecs(out, {k.partition("|")[0] for k in models}, log), **models}
+    data = {"format": _predict.FORMAT, "features": list(_predict.FEATURES),
+            "trained_on": [Path(d).name for d in datasets], "models": models}
+    if copies:
+        data["jpeg_sources"] = {"codecs": list(JPEG_SOURCE_CODECS), "images": len(copies),
+                                "qualities": list(JPEG_SOURCE_QUALITIES)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out, (json.dumps(data, indent=1) + "\n").encode())
+    _predict.load.cache_clear()
+    return data
+
+
+def _fit_codecs(files: Sequence[Path], copies: Sequence[Path], codecs: Sequence[str], limits: dict[str, int] | None,
+                cache_dir: Path, cached_only: bool, log: Callable[[str], Any]) -> dict[str, Any]:
+    """Sweep and fit every codec of ``codecs``; ``copies`` (JPEG sources) join the images of
+    :data:`JPEG_SOURCE_CODECS`."""
+    shas = {f: sha256_file(f) for f in [*files, *copies]}
     features: dict[str, dict[str, float]] = {}
     models: dict[str, Any] = {}
     for codec_name in codecs:
         codec = _codecs.get(codec_name)
         assert codec.info.quality is not None
         lim = (limits or {}).get(codec_name)
-        chosen = files[:lim] if lim else files
+        chosen = list(files[:lim] if lim else files)
+        if codec_name in JPEG_SOURCE_CODECS:
+            chosen += copies
         sweeps = []
         t0 = time.perf_counter()
         for n, f in enumerate(chosen):
@@ -216,28 +288,30 @@ def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str]
                 continue
             sweeps.append(sw)
             if f"{f.parent.name}/{f.name}" not in features:
-                features[f"{f.parent.name}/{f.name}"] = _predict.image_features(read_image(f))
+                img = read_image(f)
+                features[f"{f.parent.name}/{f.name}"] = _predict.image_features(
+                    img, jpeg_quality=_predict.jpeg_source_quality(img))
             if (n + 1) % 20 == 0:
                 log(f"{codec_name}: {n + 1}/{len(chosen)} images swept ({time.perf_counter() - t0:.0f} s)")
         if len(sweeps) < 5:
             log(f"{codec_name}: too few images ({len(sweeps)}), no model")
             continue
-        for kind in _predict.KINDS:
-            m = fit_kind(sweeps, features, kind)
-            m["grid_size"] = len(codec.info.quality.grid)
-            m["codec_version"] = codec.version()
-            models[f"{codec_name}|{kind}"] = m
-            log(f"{codec_name} {kind}: {m['samples']} samples from {m['images']} images, cross-validated error "
-                f"{m['cv_mae']:.2f} grid steps (RMSE {m['cv_rmse']:.2f}, "
-                f"within 1 step {100 * m['cv_within_1']:.0f} %), "
-                f"bracket {m['residual_quantiles'][0]:+.1f}..{m['residual_quantiles'][1]:+.1f}")
-    if not models:
-        raise InputError("no model fitted (each codec needs sweeps of at least 5 images); nothing written")
-    out = Path(output) if output else _predict.model_path()
-    models = {**_other_codecs(out, {k.partition("|")[0] for k in models}, log), **models}
-    data = {"format": _predict.FORMAT, "features": list(_predict.FEATURES),
-            "trained_on": [Path(d).name for d in datasets], "models": models}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, (json.dumps(data, indent=1) + "\n").encode())
-    _predict.load.cache_clear()
-    return data
+        # Pristine images keep a model of their own; JPEG sources get one fitted on both, scored on the sources.
+        pristine = [sw for sw in sweeps if features[sw["file"]]["jpeg_quality"] == 0]
+        variants = [("", pristine, None)]
+        if len(pristine) < len(sweeps):
+            variants.append((f"|{_predict.SOURCE_MODEL}", sweeps,
+                             lambda sw: features[sw["file"]]["jpeg_quality"] > 0))
+        for suffix, group, scored in variants:
+            if len(group) < 5:
+                continue
+            for kind in _predict.KINDS:
+                m = fit_kind(group, features, kind, scored=scored)
+                m["grid_size"] = len(codec.info.quality.grid)
+                m["codec_version"] = codec.version()
+                models[f"{codec_name}|{kind}{suffix}"] = m
+                log(f"{codec_name} {kind}{suffix}: {m['samples']} samples from {m['images']} images, "
+                    f"cross-validated error {m['cv_mae']:.2f} grid steps (RMSE {m['cv_rmse']:.2f}, "
+                    f"within 1 step {100 * m['cv_within_1']:.0f} %), bias {m['cv_bias']:+.2f}, "
+                    f"bracket {m['residual_quantiles'][0]:+.1f}..{m['residual_quantiles'][1]:+.1f}")
+    return models

@@ -586,9 +586,16 @@ def bench_train_predictor(
     cache: Annotated[Path, typer.Option(help="Sweep cache folder.")] = Path("results/predictor-sweeps"),
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: shipped one).")] = None,
     cached_only: Annotated[bool, typer.Option(help="Fit on cached sweeps only.")] = False,
+    jpeg_sources: Annotated[int | None, typer.Option(help="JPEG-compressed copies of training images the JPEG "
+                                                          "model also learns from (default: as shipped).")] = None,
 ) -> None:
     """Retrain the setting predictor (the search's first probe) from exhaustive sweeps of training images."""
-    from qualipress.bench.predictor_train import TRAINED_CODECS, TRAINED_LIMITS, run_train_predictor
+    from qualipress.bench.predictor_train import (
+        TRAINED_CODECS,
+        TRAINED_JPEG_SOURCES,
+        TRAINED_LIMITS,
+        run_train_predictor,
+    )
 
     try:
         lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)} or dict(TRAINED_LIMITS)
@@ -596,7 +603,9 @@ def bench_train_predictor(
         raise InputError(f"--limits {limits!r}: expected CODEC=N[,CODEC=N...]") from None
     names = [c for c in codecs.split(",") if c] or list(TRAINED_CODECS)
     data = run_train_predictor(datasets, codecs=names, limits=lim, cache=cache, output=output,
-                               cached_only=cached_only, log=console.print)
+                               cached_only=cached_only,
+                               jpeg_sources=TRAINED_JPEG_SOURCES if jpeg_sources is None else jpeg_sources,
+                               log=console.print)
     console.print(f"{len(data['models'])} models written")
 
 

@@ -44,6 +44,10 @@ FEATURES = ("log_pixels", "high_depth", "grey", "gradient", "texture", "detail",
 MODEL_FEATURES = tuple(k for k in FEATURES if k != "log_pixels")
 #: Constraint kinds a model can exist for: metric and tile statistic.
 KINDS = ("ssim", "psnr", "ssim@min", "psnr@min")
+#: Suffix of the model key (``codec|kind|source``) fitted for JPEG sources: the same curve model trained on the
+#: training photographs and JPEG-compressed copies of some of them, used only for images whose ``jpeg_quality``
+#: feature is set (a JPEG source's curve jumps near its own quality; pristine images keep their own model).
+SOURCE_MODEL = "source"
 #: Model format version (bumped when features or the file layout change).
 FORMAT = 4
 
@@ -254,6 +258,15 @@ class Predictor:
     def has(self, codec: str) -> bool:
         return any(k.split("|")[0] == codec for k in self.models)
 
+    def model(self, codec: str, kind: str, features: Mapping[str, float]) -> dict[str, Any] | None:
+        """The model of ``codec`` and constraint ``kind`` for an image with ``features``: the JPEG-source model
+        (:data:`SOURCE_MODEL`) for a JPEG source when there is one, else the general one."""
+        if features.get("jpeg_quality", 0.0) > 0:
+            src = self.models.get(f"{codec}|{kind}|{SOURCE_MODEL}")
+            if src is not None:
+                return src
+        return self.models.get(f"{codec}|{kind}")
+
     def predict(self, codec: str, grid_size: int, target: Target,
                 features: Mapping[str, float]) -> Prediction | None:
         """Prediction for ``target`` on a grid of ``grid_size`` settings, or None when some constraint has no
@@ -261,7 +274,7 @@ class Predictor:
         best: Prediction | None = None
         for c in target.constraints:
             kind = constraint_kind(c)
-            model = self.models.get(f"{codec}|{kind}") if kind else None
+            model = self.model(codec, kind, features) if kind else None
             if model is None or model.get("grid_size") != grid_size:
                 return None
             if c.op == "<=":
