@@ -3,7 +3,8 @@
 On a machine shared with other jobs wall time mostly measures the wait for a core, so the CPU seconds of the
 process (one torch thread) are the figure to compare; the decode is the same for every setting.
 
-    python benchmarks/learned_refine_speed.py 0 10 30 [--image kodim01.png] [--quality 4] [--threads 1]
+    python benchmarks/learned_refine_speed.py 0 10 30 [--image kodim01.png] [--quality 4] [--threads 1] \
+        [--weights MODEL]
 
 Prints one JSON line per refine setting (bpp, PSNR, encode/decode CPU and wall seconds).
 """
@@ -34,10 +35,11 @@ def main() -> int:
     ap.add_argument("--image", default="kodim01.png")
     ap.add_argument("--quality", type=float, default=4.0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--weights", help="model file (default: the shipped model)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     img = read_image(DATA / "kodak" / args.image)
-    codec = make_codec("bmshj2018-hyperprior")
+    codec = make_codec("bmshj2018-hyperprior").with_weights(args.weights)
     codec.decode(codec.encode(img, quality=args.quality))  # warm-up: model load
     for n in args.refine:
         t0, c0 = time.perf_counter(), time.process_time()
