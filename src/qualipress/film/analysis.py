@@ -435,12 +435,6 @@ class FrameArrays:
         px = self.image.pixels
         return (px.shape[0], px.shape[1], px.shape[2] - int(self.image.has_alpha))
 
-    @property
-    def code(self) -> np.ndarray:
-        """The frame's perceptual code, ``(H, W, C)`` float32, converted on each call (not kept: every measure
-        here works from the frame strip by strip)."""
-        return np.asarray(seen_colour(self.image), np.float32)
-
 
 def log_linear_luma(arrays: FrameArrays, image: Image) -> np.ndarray:
     """Luma of the scene-linear values of an integer log frame (:func:`qualipress.io.logcurves.log_to_linear` of

@@ -139,7 +139,7 @@ class _DecInfo:
         decoded = self.image()
         if decoded is None:  # pragma: no cover - the callers hold the decoded image while they measure it
             raise ValueError("the decoded probe is gone")
-        return _decoded_code(decoded, self.shape)
+        return np.asarray(seen_colour(decoded), np.float32)  # its size was checked by _dec_info
 
     @property
     def decoded(self) -> Image:
@@ -192,13 +192,6 @@ def figure(dec: _DecInfo, key: Any, compute: Any) -> Any:
     if key not in dec.figures:
         dec.figures[key] = compute()
     return dec.figures[key]
-
-
-def _decoded_code(decoded: Image, shape: tuple[int, ...]) -> np.ndarray:
-    code = np.asarray(seen_colour(decoded), np.float32)
-    if code.shape[:2] != shape[:2]:
-        raise ValueError(f"decoded size {code.shape[:2]} differs from reference {shape[:2]}")
-    return code
 
 
 @dataclass

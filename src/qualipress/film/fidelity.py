@@ -44,10 +44,10 @@ from typing import Any
 import numpy as np
 
 from qualipress.film import analysis
-from qualipress.io import Image, seen_colour
+from qualipress.io import Image
 from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name, to_scene_linear
 
-__all__ = ["DISPLAY_WHITE", "Reference", "decoded_code", "display_code", "display_rgb", "encoding_name",
+__all__ = ["DISPLAY_WHITE", "Reference", "display_code", "display_rgb", "encoding_name",
            "grain_floor", "grain_kept", "grey16", "linear_luma", "linear_plane", "reference", "release_linear",
            "temporal_ratio", "tonal_shift"]
 
@@ -183,14 +183,6 @@ def _blur2(a: np.ndarray) -> np.ndarray:
 
     return np.asarray(cv2.GaussianBlur(np.ascontiguousarray(a, dtype=np.float32), (17, 17), 2.0,
                                        borderType=cv2.BORDER_REPLICATE))
-
-
-def decoded_code(decoded: Image, ref: Reference) -> np.ndarray:
-    """Perceptual code of a decoded frame; ``ValueError`` when its size differs from the source's."""
-    code = np.asarray(seen_colour(decoded), np.float32)
-    if code.shape[:2] != ref.shape:
-        raise ValueError(f"decoded size {code.shape[:2]} differs from reference {ref.shape}")
-    return code
 
 
 def linear_plane(image: Image, reference: Image) -> np.ndarray | None:

@@ -30,9 +30,9 @@ from qualipress.film import analysis as _analysis
 from qualipress.film import decisions, fidelity, manifest, seal, select
 from qualipress.film.sequence import FRAME_EXTENSIONS, parse_name
 from qualipress.io import Image, atomic_write_bytes, sha256_file
-from qualipress.io.transfer import to_perceptual_image
 from qualipress.pipeline.hooks import DefaultHooks, Plan
 from qualipress.search import Hint, SearchResult, Target
+from qualipress.search.probe import encodable
 
 #: Tile size (pixels) of the worst-tile SSIM recorded for every output.
 WORST_TILE = 256
@@ -241,7 +241,7 @@ class FilmHooks:
         image, name = held
         try:
             if decoded is None:
-                like = to_perceptual_image(image) if image.is_float else image
+                like = encodable(image)
                 decoded = _codecs.decode_like(_codecs.get(codec), data, like)
             info = decisions._ref_info(image)
             dec = decisions._dec_info(info, decoded)

@@ -253,10 +253,10 @@ def _crops(root: Path, r: dict[str, Any]) -> list[tuple[str, str]]:
 
         from qualipress import codecs
         from qualipress.film import analysis, fidelity
-        from qualipress.io.transfer import to_perceptual_image
+        from qualipress.search.probe import encodable
 
         src = read_image(str(r["source_path"]))
-        like = to_perceptual_image(src) if src.is_float else src
+        like = encodable(src)
         out = codecs.decode_like(codecs.get(r["codec"]), (root / str(r["output"])).read_bytes(), like)
         a = np.asarray(to_perceptual(src), np.float32)
         b = np.asarray(to_perceptual(out), np.float32)

@@ -214,8 +214,6 @@ def _remeasure(rep: VerifyReport, name: str, rec: dict[str, Any], decoded: Any, 
         return
     ref = read_image(src)
     if rec.get("codec") and not ref.is_float:
-        from qualipress import codecs
-
         # as the search measured it: a codec that stores a shallow image scaled into a deeper container
         # (10-bit in 12-bit JPEG or 16-bit HTJ2K) is scaled back to the source's depth first
         decoded = codecs.decode_like(codecs.get(str(rec["codec"])), data, ref)
