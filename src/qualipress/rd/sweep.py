@@ -33,7 +33,7 @@ import qualipress.detect as det
 from qualipress import metrics as _metrics
 from qualipress.detect import detect, match_regions
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import append_jsonl, atomic_write_text, dataset_images, read_image, read_jsonl
+from qualipress.io import append_jsonl, atomic_write_text, dataset_images, read_image, read_jsonl, sha256_file
 from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.rd.bd import bd_tables
 from qualipress.search.probe import probe
@@ -122,16 +122,6 @@ def _read(path: Path) -> Any:
     if img.has_alpha:
         img = img.color()
     return img
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def codec_version(codec: Any, setting: float | None = None) -> str:
@@ -466,7 +456,7 @@ def _plan_units(
 ) -> tuple[list[dict[str, Any]], list[Unit]]:
     """Rows the cache already holds (current codec and task versions, every wanted metric) and the work left."""
     tversion = task_version(task) if task else ""
-    hashes = {f: _sha256(f) for f in files}
+    hashes = {f: sha256_file(f) for f in files}
     names = _display_names(files)
     rows: list[dict[str, Any]] = []
     units: list[Unit] = []
@@ -526,17 +516,14 @@ def _run_units(
         if progress is not None:
             progress(done, len(units), label)
 
-    if jobs > 1 and len(units) > 1:
-        for i, res in run_tasks(run_unit, units, jobs=jobs, start=WORKER_START_METHOD, init=_worker_init):
-            u = units[i]
-            if isinstance(res, WorkerCrashedError):  # only this unit is lost; the others went on
-                res = ([], [{"image": str(u.path), "codec": u.codec, "setting": None, "error": str(res)}])
-            elif isinstance(res, BaseException):
-                raise res
-            collect(res, f"{u.codec} {u.path.name}")
-    else:
-        for u in units:
-            collect(run_unit(u), f"{u.codec} {u.path.name}")
+    # run_tasks runs the units in this process, in order, when jobs <= 1 (no worker start-up, no init)
+    for i, res in run_tasks(run_unit, units, jobs=jobs, start=WORKER_START_METHOD, init=_worker_init):
+        u = units[i]
+        if isinstance(res, WorkerCrashedError):  # only this unit is lost; the others went on
+            res = ([], [{"image": str(u.path), "codec": u.codec, "setting": None, "error": str(res)}])
+        elif isinstance(res, BaseException):
+            raise res
+        collect(res, f"{u.codec} {u.path.name}")
     return computed, errors
 
 
