@@ -258,7 +258,7 @@ def _floor_search(pr: _RoiProbes) -> tuple[float, float] | None:
     for a, b in pairwise(edges):
         if not a <= q_uni < b:
             q = _lowest(a, b - 1, pr.uniform_passes)
-            if q is not None and cache[(float(q), float(q))][0].bytes < cache[(float(q_uni), float(q_uni))][0].bytes:
+            if q is not None and run(q, q).bytes < run(q_uni, q_uni).bytes:  # both already probed (cached)
                 q_uni = q
     best = (float(q_uni), float(q_uni))
     if pr.roi_empty:

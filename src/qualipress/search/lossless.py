@@ -101,7 +101,6 @@ def smaller_of(runner: Any, result: Any) -> Any:
     if probe.passed and probe.bytes < lossy:
         out = runner.result(probe, met=True, hint=getattr(result, "hint", None))
         out.fallback = f"{codec.name} lossless {probe.bytes:,} B is smaller than lossy {lossy:,} B"
-        out.prediction, out.steering = result.prediction, result.steering
         out.notes = [*result.notes, f"{codec.name}: kept lossless {probe.bytes:,} B, smaller than the lossy "
                      f"result {lossy:,} B ({why})"]
         return out
