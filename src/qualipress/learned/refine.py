@@ -16,6 +16,7 @@ The result is never worse for the loss it optimises: the refined latents are kep
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -66,6 +67,7 @@ def _hyper_bits(bottleneck: Any, z: Any) -> Any:
 BF16: bool | None = None
 
 
+@functools.cache
 def _fast_bf16(device_type: str) -> bool:
     """True on CUDA and on CPUs that advertise AVX-512 BF16 or AMX (Linux ``/proc/cpuinfo``)."""
     if device_type == "cuda":

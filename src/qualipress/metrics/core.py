@@ -319,13 +319,12 @@ def _psnr_tiles(mse: float, mse_t: np.ndarray) -> MetricResult:
 
 def _psnr_result(se: np.ndarray, tile: int, mask: np.ndarray | None) -> MetricResult:
     """Whole-image (or masked) PSNR and per-tile statistics from the per-pixel squared error (channel mean)."""
-    value = _psnr_from_mse(float(np.mean(se if mask is None else se[mask], dtype=np.float64)))
+    mse = float(np.mean(se if mask is None else se[mask], dtype=np.float64))
     src = se if mask is None else np.where(mask, se, np.nan)
     mse_t = (_tile_means(se, tile) if mask is None else
              _tile_reduce(src, tile, lambda t: float(np.nanmean(t)) if np.isfinite(t).any() else np.nan))
     mse_t = mse_t[np.isfinite(mse_t)].reshape(1, -1) if mask is not None else mse_t
-    tiles = np.vectorize(_psnr_from_mse, otypes=[np.float64])(mse_t)
-    return MetricResult("psnr", value, tiles, _stats(tiles, value))
+    return _psnr_tiles(mse, mse_t)
 
 
 # -- a reference prepared once, measured against many times ----------------------------------------------

@@ -28,7 +28,7 @@ from qualipress import metrics as _metrics
 from qualipress.codecs.base import Codec
 from qualipress.io.image import Image
 from qualipress.metrics import MetricResult
-from qualipress.metrics.core import _PAD, _psnr_from_mse, _stats
+from qualipress.metrics.core import _PAD, _psnr_tiles, _stats
 from qualipress.search.targets import Target
 
 #: Side of the mosaic's tiles (a multiple of 16: whole JPEG MCUs at 4:2:0).
@@ -171,10 +171,8 @@ class Mosaic:
         s_t = np.bincount(self._ids, weights=s)[self._used] / self._counts
         e_t = np.bincount(self._ids, weights=e)[self._used] / self._counts
         ssim = float(s.mean())
-        psnr = _psnr_from_mse(float(e.mean()))
-        psnr_t = np.array([_psnr_from_mse(float(v)) for v in e_t])
         return {"ssim": MetricResult("ssim", ssim, s_t.reshape(1, -1), _stats(s_t, ssim)),
-                "psnr": MetricResult("psnr", psnr, psnr_t.reshape(1, -1), _stats(psnr_t, psnr))}
+                "psnr": _psnr_tiles(float(e.mean()), e_t.reshape(1, -1))}
 
 
 def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], start: int, slope: float,
