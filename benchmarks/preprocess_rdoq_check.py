@@ -31,7 +31,7 @@ import numpy as np
 def _written_levels(data: bytes, layout, shape: tuple[int, int], planes: int) -> list[np.ndarray]:
     import jpeglib
 
-    from qualipress.preprocess.rdoq import ZIGZAG
+    from qualipress.codecs.jpegtrellis import ZIGZAG
 
     with tempfile.NamedTemporaryFile(suffix=".jpg", delete=False) as fh:
         fh.write(data)
