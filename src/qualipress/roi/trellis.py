@@ -26,8 +26,10 @@ import numpy as np
 from qualipress.codecs.jpegtrellis import ZIGZAG, ac_symbols, code_lengths, trellis
 from qualipress.errors import InputError
 
-#: Trellis passes (the code lengths are re-estimated from the previous pass's levels before each).
-PASSES = 2
+#: Trellis passes (the code lengths are re-estimated from the previous pass's levels before each). One: on three
+#: Kodak photos at quality 35 and 70 a second pass saved 0.3–0.5% of the bytes for 0.01–0.03 dB less ROI PSNR
+#: (no net gain) at twice the time.
+PASSES = 1
 #: Which blocks the trellis re-quantises: none, the ROI (header-quality) blocks, or every block.
 SCOPES = ("off", "roi", "all")
 #: Blocks per trellis call, sorted by their number of non-zero rounded levels (measured 1.5–2.5× faster than one
