@@ -299,6 +299,14 @@ class Codec(ABC):
         fits = [d for d in sorted(self.info.bit_depths) if d >= bit_depth]
         return fits[0] if fits else None
 
+    def container_depth(self, reference: Image) -> int:
+        """Bits per sample the decoder returns for an encode of ``reference``: the native depth that holds it when
+        the codec scales shallow samples up (``info.scales_to_container``), else the reference's own depth.
+        :func:`qualipress.codecs.decode_like` shifts the difference back."""
+        if self.info.scales_to_container:
+            return self.storage_depth(reference.bit_depth) or reference.bit_depth
+        return reference.bit_depth
+
     def supports(self, image: Image) -> bool:
         """True when :meth:`prepare` would accept the image."""
         try:

@@ -243,7 +243,8 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         return encode_icc, rest if rest.fields() else None
 
     def container_depth(self, reference: Image) -> int:
-        """Bits per sample the decoder returns for an encode of ``reference`` (see ``codecs.decode_like``)."""
+        """16 for an image written through OpenImageIO with its colour tag (:mod:`~qualipress.codecs.jxlcolour`),
+        else the image's own depth (imagecodecs)."""
         return jxlcolour.STORED_BITS if jxlcolour.tagged(reference) else reference.bit_depth
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
