@@ -27,6 +27,7 @@ from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.metadata import CARRIES, POLICIES, carry_for, icc_description, is_srgb
 from qualipress.io.transfer import PERCEPTUAL_BITS
+from qualipress.pipeline.batch import lossless_kind
 from qualipress.pipeline.hooks import DefaultHooks, Plan
 from qualipress.search.targets import Target
 
@@ -208,8 +209,11 @@ class PhotoHooks:
         record["metadata"] = {"policy": self.metadata, "carried": carried.fields() if carried is not None else []}
         data = self.inner.seal(data, codec=codec, record=record)
         decisions = list(record.get("decisions") or [])
-        fallbacks = sorted({f"{p['codec']} ({p['bytes']:,} bytes)" for p in record.get("probes") or []
-                            if p.get("lossless") and not str(p.get("codec", "")).startswith(REUSE_PREFIXES)})
+        probes = record.get("probes") or []
+        # lossless files the search compared with a passing lossy one are in its own notes already
+        fallbacks = sorted({f"{p['codec']} ({p['bytes']:,} bytes)" for p in probes
+                            if p.get("lossless") and not str(p.get("codec", "")).startswith(REUSE_PREFIXES)
+                            and lossless_kind(probes, p["codec"]) == "fallback"})
         if fallbacks:
             decisions.append("lossless fallback tried: " + ", ".join(fallbacks))
         if codec.startswith(REUSE_PREFIXES):
