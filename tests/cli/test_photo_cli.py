@@ -224,3 +224,22 @@ def test_heif_with_further_images_says_only_the_primary_is_compressed(tmp_path: 
     assert main(["compress", str(src), "-o", str(out), "--codec", "webp", "--target", "ssim>=0.8", "--json"]) == 0
     rec = json.loads((out / "qualipress-report.jsonl").read_text().splitlines()[-1])
     assert any("1 further image(s) besides the primary image" in w for w in rec["warnings"])
+
+
+def test_failed_stdin_reason_is_not_mangled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd) -> None:
+    """The failure recap hides the input's path in the reason; for stdin ('-') it must not replace every hyphen."""
+    from PIL import Image
+
+    src = tmp_path / "p.jpg"
+    Image.fromarray(photo_like(64, 80, seed=0)).save(src, quality=90)
+    data = src.read_bytes()
+
+    class FakeStdin:
+        buffer = io.BytesIO(data[: len(data) // 2])  # truncated JPEG: "ends before its end-of-image marker"
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    assert main(["compress", "-", "-o", "-", "--codec", "webp", "--target", "ssim>=0.9", "--no-film"]) == 1
+    err = capfd.readouterr().err
+    recap = [line for line in err.splitlines() if line.startswith("failed 1 file(s) (-)")]
+    assert recap, err
+    assert "<file>" not in recap[0]
