@@ -49,14 +49,31 @@ def test_deep_srgb_outputs_are_tagged_srgb_and_lossless_stays_exact(bits, channe
         assert err.max() == 0 if name == "jpegxl-lossless" else err.mean() < 0.02 * ((1 << bits) - 1)
 
 
-def test_pq_and_log_images_keep_the_imagecodecs_encode():
-    """No CICP code fits log scans, and libjxl without an intensity target shifts PQ mid-tones: both keep the
-    previous encode (documented: their tag stays linear, the seal states the encoding)."""
-    for transfer in ("pq", "log", "unknown", "linear"):
+@pytest.mark.parametrize(("transfer", "cicp"), [("pq", (1, 16, 0, 1)), ("hlg", (1, 18, 0, 1))])
+def test_pq_and_hlg_images_are_tagged_as_what_they_are(transfer, cicp):
+    """PQ- and HLG-coded images were written through imagecodecs and tagged linear light (review, session 5)."""
+    img = _deep(10, 3, transfer)
+    assert jxlcolour.tagged(img)
+    for name, kw in (("jpegxl", {"quality": 1.0}), ("jpegxl-lossless", {})):
+        codec = codecs.get(name)
+        data = codec.encode(img, **kw)
+        assert _cicp(data) == cicp  # was (1, 8, 0, 1)
+        dec = codecs.decode_like(codec, data, img)
+        assert dec.bit_depth == 10 and dec.transfer == transfer
+        if name == "jpegxl-lossless":
+            assert np.array_equal(dec.pixels, img.pixels)
+
+
+def test_log_unknown_and_linear_images_keep_the_imagecodecs_encode():
+    """No CICP code fits log scans (libjxl names no log curve): they keep the previous encode (documented: their tag
+    stays linear, the seal states the encoding); linear images are tagged linear rightly."""
+    for transfer in ("log", "unknown", "linear"):
         img = _deep(10, 3, transfer)
         assert not jxlcolour.tagged(img)
         codec = codecs.get("jpegxl-lossless")
-        dec = codecs.decode_like(codec, codec.encode(img), img)
+        data = codec.encode(img)
+        assert _cicp(data) == (1, 8, 0, 1)
+        dec = codecs.decode_like(codec, data, img)
         assert np.array_equal(dec.pixels, img.pixels)
     assert not jxlcolour.tagged(Image(photo_like(8, 8), 8))
 

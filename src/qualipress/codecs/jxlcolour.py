@@ -10,10 +10,16 @@ samples that were measured and every viewer shows the intended light. The writer
 from the image's depth) and stores the image's own depth in the file (``oiio:BitsPerSample``); libjxl decodes
 such files to 16-bit samples, which the codec's ``scales_to_container`` shifts back (exact for lossless).
 
-PQ and HLG images are not written this way: libjxl needs an intensity target for them (the writer offers none)
-and with its default the decoded PQ samples of ``Desk.exr`` came back up to 240 codes too dark in the mid-tones,
-so no lossy setting met C1 (``benchmarks/jxl_colour_tag.py``). Log film scans (``log``/``unknown``) have no CICP
-code either; both keep imagecodecs' encode and its linear tag, and the film seal states their real encoding.
+PQ and HLG images are written the same way, tagged with their own transfer (CICP 16 and 18): imagecodecs marked
+them linear light, so viewers and OpenImageIO read a PQ-coded ``Desk.jxl`` with a mean of 0.39 where the EXR has
+4.99. Tagged PQ costs bytes: libjxl codes PQ in XYB as absolute light (the intensity target does not change that;
+set to 10000, 1000 or 255 nits it gave the same files within 7 bytes), so the dark and mid tones, which a PQ
+code spends most of its range on, are quantised coarsely and a lossy setting meets an SSIM/PSNR target on the PQ
+codes only at a small distance or not at all (then the search falls back to lossless, exact either way):
+``docs/benchmarks.md`` § JPEG XL colour tags. Log film scans have no CICP code (libjxl's colour encodings name no
+log curve; only an ICC profile could describe one, which this writer cannot set): they keep imagecodecs' encode
+and its linear tag, as ``unknown`` and ``linear`` images do (the latter correctly), and the film seal states their
+real encoding.
 
 Grey images with an sRGB (or unstated gamma) transfer are written as one grey channel. OpenImageIO's writer sets
 no colour tag on a one-channel image that libjxl accepts: with colour primaries it asks for an RGB encoding of
@@ -37,8 +43,8 @@ from qualipress.errors import CodecError
 from qualipress.io.image import Image
 
 #: CICP transfer characteristic (ITU-T H.273) of the transfers written through OpenImageIO (:func:`tagged`):
-#: ``gamma`` (an unstated display gamma) is tagged sRGB, the nearest code.
-TRANSFER_CICP = {"srgb": 13, "bt709": 1, "gamma": 13}
+#: ``gamma`` (an unstated display gamma) is tagged sRGB, the nearest code; PQ (SMPTE ST 2084) 16, HLG 18.
+TRANSFER_CICP = {"srgb": 13, "bt709": 1, "gamma": 13, "pq": 16, "hlg": 18}
 #: CICP colour primaries by colorspace name (anything else: 1, BT.709 / sRGB).
 PRIMARIES_CICP = {"bt2020": 9, "p3": 12, "display-p3": 12}
 #: CICP primaries given for a grey file: 2, unspecified (any other code makes OpenImageIO ask libjxl for an RGB

@@ -32,12 +32,22 @@ ANNEX_K_CHROMA = np.array([
 ANNEX_K_LUMA.flags.writeable = ANNEX_K_CHROMA.flags.writeable = False  # shared: never changed in place
 
 
+def libjpeg_scale(quality: int) -> int:
+    """libjpeg's integer quality scaling in percent for an integer ``quality`` clamped to 1..100: ``5000 // q``
+    below 50, ``200 - 2 q`` from 50 up. The tables the core ``jpeg`` codec writes are built on it
+    (:func:`qualipress.codecs.jpegq.qtables`, also between integer qualities)."""
+    q = min(max(int(quality), 1), 100)
+    return 5000 // q if q < 50 else 200 - 2 * q
+
+
 def ijg_scale(quality: float) -> float:
     """IJG quality scaling in percent (table step = base × scale / 100) for ``quality`` clamped to 1..100.
 
-    ``5000 / q`` below quality 50 and ``200 - 2 q`` from 50 up, as a real number: libjpeg truncates ``5000 / q``
-    to an integer, so below 50 some entries of :func:`ijg_table` differ from its tables by one (the fractional JPEG
-    codec, :mod:`qualipress.codecs.jpegq`, follows libjpeg).
+    ``5000 / q`` below quality 50 and ``200 - 2 q`` from 50 up, as a real number, continuous in the quality:
+    libjpeg truncates ``5000 / q`` to an integer (:func:`libjpeg_scale`), so below 50 some entries of
+    :func:`ijg_table` differ from its tables by one (at qualities 23, 30, 33 for instance), and between integer
+    qualities the ``jpeg`` codec's tables are :func:`qualipress.codecs.jpegq.qtables`'s, not these. A model of what
+    the ``jpeg`` codec writes uses ``qtables``; ``jpeg-roi``, which writes its own tables, uses these.
     """
     q = min(100.0, max(1.0, float(quality)))
     return 5000.0 / q if q < 50 else 200.0 - 2.0 * q
