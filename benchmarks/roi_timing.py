@@ -90,9 +90,12 @@ def main() -> int:
             t = time.perf_counter()
             an = analyse(im, classes)
             t_an = time.perf_counter() - t
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             enc = codec.encode_roi(im, quality=args.quality, analysis=an, **options)
-            t_enc = time.perf_counter() - t
+            t_enc, c_enc = time.perf_counter() - t, time.process_time() - c
+            # CPU seconds of the encode (all threads of the process): close to the idle wall time when other jobs
+            # load the machine (the encode itself is single-threaded numpy and libjpeg)
+            runs.setdefault("encode total, CPU seconds (process_time)", []).append(c_enc)
             for k, v in an.seconds.items():
                 runs.setdefault(f"detect:{k}", []).append(v)
             runs.setdefault("detect+refine total", []).append(t_an)
