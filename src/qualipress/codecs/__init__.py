@@ -199,14 +199,15 @@ def decode_as(fmt: str, data: bytes) -> Image:
     return get(name).decode(data)
 
 
-def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
+def decode_like(codec: Codec, data: bytes, reference: Image, *, decoded: Image | None = None) -> Image:
     """Decode ``data`` and describe it like ``reference`` (same bit depth and transfer), ready for metrics.
 
     Codecs that scale a shallow image into a deeper container (10-bit into 12-bit JPEG) are scaled back; a codec
     whose container depth depends on more than the bit depth says it through ``container_depth(reference)``
-    (JPEG XL: 16 for colour-tagged 10-bit images, see :mod:`qualipress.codecs.jxlcolour`).
+    (JPEG XL: 16 for colour-tagged 10-bit images, see :mod:`qualipress.codecs.jxlcolour`). ``decoded``: what
+    ``codec.decode(data)`` already returned (not decoded again; its pixels may be scaled in place).
     """
-    out = codec.decode(data)
+    out = decoded if decoded is not None else codec.decode(data)
     px = out.pixels
     if reference.is_float:
         raise UnsupportedError("decode_like needs an integer reference; compare perceptual images")
