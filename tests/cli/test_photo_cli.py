@@ -248,3 +248,22 @@ def test_lossless_win_is_not_a_fallback(tmp_path: Path, capsys: pytest.CaptureFi
     assert "kept lossless" in decisions and "lossless fallback tried" not in decisions
     assert "fallbacks" not in text and "note" not in text
     assert "lossless smaller" in text and "1 file(s): the lossless file met the target" in text
+
+
+def test_failed_stdin_reason_is_not_mangled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd) -> None:
+    """The failure recap hides the input's path in the reason; for stdin ('-') it must not replace every hyphen."""
+    from PIL import Image
+
+    src = tmp_path / "p.jpg"
+    Image.fromarray(photo_like(64, 80, seed=0)).save(src, quality=90)
+    data = src.read_bytes()
+
+    class FakeStdin:
+        buffer = io.BytesIO(data[: len(data) // 2])  # truncated JPEG: "ends before its end-of-image marker"
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    assert main(["compress", "-", "-o", "-", "--codec", "webp", "--target", "ssim>=0.9", "--no-film"]) == 1
+    err = capfd.readouterr().err
+    recap = [line for line in err.splitlines() if line.startswith("failed 1 file(s) (-)")]
+    assert recap, err
+    assert "<file>" not in recap[0]

@@ -334,7 +334,9 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
     by_reason: dict[str, list[str]] = {}
     for rec in failures:
         reason = str(rec.get("error") or "target not met")
-        reason = reason.removeprefix(f"{rec['input']}: ").replace(str(rec["input"]), "<file>")
+        reason = reason.removeprefix(f"{rec['input']}: ")
+        if rec["input"] != "-":  # stdin: replacing "-" would turn "end-of-image" into "end<file>of<file>image"
+            reason = reason.replace(str(rec["input"]), "<file>")
         by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
     for reason, names in by_reason.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

@@ -1,4 +1,5 @@
-"""JPEG facts several layers share: the Annex K quantisation tables, IJG quality scaling, the 8×8 DCT matrix.
+"""JPEG facts several layers share: the Annex K quantisation tables, IJG quality scaling, the 8×8 DCT matrix, the
+JFIF colour matrix.
 
 Their one home (issue 11). Users: :func:`qualipress.io.metadata.estimate_jpeg_quality` (also the search's
 predictor's JPEG-source feature), :mod:`qualipress.codecs.jpegq` (libjpeg's integer scaling, fractional
@@ -52,9 +53,27 @@ def ijg_scale(quality: float) -> float:
     return 5000.0 / q if q < 50 else 200.0 - 2.0 * q
 
 
-def ijg_table(base: np.ndarray, quality: float) -> np.ndarray:
-    """``base`` scaled by :func:`ijg_scale`, floored and clamped to the baseline range 1..255, in ``base``'s dtype."""
-    return np.clip(np.floor((base * ijg_scale(quality) + 50.0) / 100.0), 1, 255)
+def ijg_table(base: np.ndarray, quality: float, *, libjpeg: bool = False) -> np.ndarray:
+    """``base`` scaled by :func:`ijg_scale`, floored and clamped to the baseline range 1..255, in ``base``'s dtype.
+
+    With ``libjpeg=True`` an integer ``quality`` is scaled as libjpeg does (``5000 // q`` below 50), so the table
+    equals the one libjpeg writes at that quality; fractional qualities keep the real-valued scale.
+    """
+    scale = ijg_scale(quality)
+    q = min(100.0, max(1.0, float(quality)))
+    if libjpeg and q.is_integer():
+        scale = float(5000 // int(q)) if q < 50 else scale
+    return np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255)
+
+
+#: JFIF (full-range ITU-R BT.601) RGB → YCbCr matrix (rows Y, Cb, Cr; add 128 to Cb and Cr for 8-bit samples),
+#: derived from the luma weights Kr = 0.299, Kb = 0.114.
+RGB_TO_YCBCR = np.array([
+    [0.299, 0.587, 0.114],
+    [-0.299 / 1.772, -0.587 / 1.772, 0.5],
+    [0.5, -0.587 / 1.402, -0.114 / 1.402],
+])
+RGB_TO_YCBCR.flags.writeable = False
 
 
 def dct_matrix() -> np.ndarray:

@@ -56,6 +56,8 @@ OPTIONS = (
     "ring_weight",
     "rdo_bits",
     "adapt",
+    "trellis",
+    "trellis_scale",
 )
 
 
@@ -332,6 +334,8 @@ class RoiJpegCodec(Codec):
             dc_rdo=float(DC_RDO if options.get("dc_rdo") is None else options["dc_rdo"]),
             table_flatness=float(opt["table_flatness"]),
             symbol_bits=float(opt["rdo_bits"]),
+            trellis=str(options.get("trellis") or "off"),
+            trellis_scale=float(options.get("trellis_scale") or 1.0),
         )
         stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)
