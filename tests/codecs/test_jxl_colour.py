@@ -64,6 +64,18 @@ def test_pq_and_hlg_images_are_tagged_as_what_they_are(transfer, cicp):
             assert np.array_equal(dec.pixels, img.pixels)
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_eight_bit_pq_is_tagged_pq_too(channels):
+    img = Image(photo_like(48, 64, channels=channels), 8, "pq")
+    assert jxlcolour.tagged(img)
+    codec = codecs.get("jpegxl-lossless")
+    data = codec.encode(img)
+    assert _cicp(data)[1] == 16
+    dec = codecs.decode_like(codec, data, img)
+    assert dec.pixels.dtype == np.uint8 and np.array_equal(dec.pixels, img.pixels)
+    assert not jxlcolour.tagged(Image(photo_like(8, 8), 8, "bt709"))  # 8-bit: imagecodecs' sRGB tag, as before
+
+
 def test_log_unknown_and_linear_images_keep_the_imagecodecs_encode():
     """No CICP code fits log scans (libjxl names no log curve): they keep the previous encode (documented: their tag
     stays linear, the seal states the encoding); linear images are tagged linear rightly."""

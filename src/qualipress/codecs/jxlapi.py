@@ -30,8 +30,8 @@ COLOUR_SPACE = {"rgb": 0, "grey": 1}
 _EFFORT = 0
 #: JxlEncoderStatus values.
 _SUCCESS, _NEED_MORE_OUTPUT = 0, 2
-#: JxlDataType of 16-bit unsigned samples; JxlBitDepthType "from codestream" (samples are 0 .. 2^bits - 1).
-_UINT16, _FROM_CODESTREAM = 3, 1
+#: JxlDataType of 8- and 16-bit unsigned samples; JxlBitDepthType "from codestream" (samples are 0 .. 2^bits - 1).
+_UINT8, _UINT16, _FROM_CODESTREAM = 2, 3, 1
 #: Oldest libjxl version used (``JxlEncoderVersion``: major * 1e6 + minor * 1e3 + patch).
 MIN_VERSION = 9000
 #: Threads of libjxl's own pool per encode (imagecodecs' encodes use 2 too).
@@ -114,15 +114,16 @@ def available() -> bool:
 
 def encode(px: np.ndarray, *, bits: int, colour_space: str, transfer: int, distance: float | None,
            effort: int = 7) -> bytes:
-    """A JPEG XL codestream of ``px`` (H×W×C uint16 samples of ``bits`` bits: C = 1 or 3 colour channels, plus one
-    alpha) with the colour encoding ``colour_space`` (``"grey"`` or ``"rgb"``, D65, sRGB primaries) and transfer
-    ``transfer`` (a CICP / ``JxlTransferFunction`` code: 1 BT.709, 8 linear, 13 sRGB, 16 PQ, 18 HLG).
+    """A JPEG XL codestream of ``px`` (H×W×C samples of ``bits`` bits, uint8 up to 8 bits else uint16: C = 1 or 3
+    colour channels, plus one alpha) with the colour encoding ``colour_space`` (``"grey"`` or ``"rgb"``, D65, sRGB
+    primaries) and transfer ``transfer`` (a CICP / ``JxlTransferFunction`` code: 1 BT.709, 8 linear, 13 sRGB, 16 PQ,
+    18 HLG).
 
     Parameters
     ----------
     px : numpy.ndarray
     bits : int
-        Significant bits of the samples (9–16), stored as the file's depth.
+        Significant bits of the samples (8–16), stored as the file's depth.
     colour_space : {"grey", "rgb"}
     transfer : int
     distance : float or None
@@ -143,7 +144,7 @@ def encode(px: np.ndarray, *, bits: int, colour_space: str, transfer: int, dista
     if libs is None:
         raise CodecError("libjxl's encoder API is not reachable here (imagecodecs' wheel library)")
     lib, thr = libs
-    arr = np.ascontiguousarray(px, dtype=np.uint16)
+    arr = np.ascontiguousarray(px, dtype=np.uint8 if bits <= 8 else np.uint16)
     h, w, c = arr.shape
     n_colour = 1 if colour_space == "grey" else 3
     enc = lib.JxlEncoderCreate(None)
@@ -174,7 +175,7 @@ def encode(px: np.ndarray, *, bits: int, colour_space: str, transfer: int, dista
             check(lib.JxlEncoderSetFrameDistance(frame, float(distance)), "SetFrameDistance")
         check(lib.JxlEncoderSetFrameBitDepth(frame, ctypes.byref(_BitDepth(_FROM_CODESTREAM, 0, 0))),
               "SetFrameBitDepth")
-        fmt = _PixelFormat(c, _UINT16, 0, 0)
+        fmt = _PixelFormat(c, _UINT8 if arr.dtype == np.uint8 else _UINT16, 0, 0)
         check(lib.JxlEncoderAddImageFrame(frame, ctypes.byref(fmt), arr.ctypes.data, arr.nbytes), "AddImageFrame")
         lib.JxlEncoderCloseInput(enc)
         return _drain(lib, enc, check)

@@ -56,10 +56,14 @@ GREY_PRIMARIES = 2
 STORED_BITS = 16
 
 
+#: Transfers tagged at 8 bits too (imagecodecs tags an 8-bit image sRGB, right for the others).
+TAGGED_AT_8_BITS = ("pq", "hlg")
+
+
 def tagged(image: Image) -> bool:
-    """Whether ``image`` is written through OpenImageIO with its colour tag: 9–16 bits, a transfer in
-    :data:`TRANSFER_CICP`."""
-    return image.bit_depth > 8 and image.transfer in TRANSFER_CICP
+    """Whether ``image`` is written with its colour tag (through OpenImageIO, or libjxl's API for grey): 9–16 bits
+    and a transfer in :data:`TRANSFER_CICP`, or a PQ/HLG image of any depth."""
+    return image.transfer in TRANSFER_CICP and (image.bit_depth > 8 or image.transfer in TAGGED_AT_8_BITS)
 
 
 def native(image: Image) -> bool:
