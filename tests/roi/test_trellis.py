@@ -113,3 +113,38 @@ def test_header_table_is_libjpegs_below_quality_50(textured, q):
     # the real-valued scale (kept for fractional qualities) differs from libjpeg's at these qualities
     assert not np.array_equal(ijg_table(ANNEX_K_LUMA, q), j.qt[0]) or not np.array_equal(
         ijg_table(ANNEX_K_CHROMA, q), j.qt[1])
+
+
+def test_block_bits_add_up_to_the_symbol_counts():
+    from qualipress.roi.trellis import block_bits
+
+    rng = np.random.default_rng(1)
+    lv = (rng.random((300, 64)) < 0.15) * rng.integers(-20, 21, (300, 64))
+    lv[:5, 1:] = 0  # empty blocks: EOB only
+    lv[5, 1:] = 0
+    lv[5, 63] = 3  # last position used: no EOB; a run of 62 zeros: three ZRL
+    lengths = rng.uniform(1, 16, 256)
+    bits = block_bits(lv, lengths)
+    total = (ac_symbols(lv) * lengths).sum() + bit_length(np.abs(lv[:, 1:])).sum()
+    assert bits.sum() == pytest.approx(total)
+    assert bits[0] == pytest.approx(lengths[0x00])
+    assert bits[5] == pytest.approx(3 * lengths[0xF0] + lengths[(14 << 4) | 2] + 2)
+
+
+def test_each_block_keeps_the_cheaper_of_rdo_and_trellis(textured):
+    # a coarse multiplier on a fine grid: the RDO drops size classes, the trellis only one level, so per block the
+    # model cost of the result is never above the RDO's start
+    from qualipress.roi.trellis import _rd_cost
+
+    px = textured(64, 96)
+    coefs = _luma_coefs(px)
+    table = quality_table(STD_LUMA, 90)
+    lam = rdo_lambda(25)
+    start = rdo_quantise(coefs, table, lam, 2.0)
+    out = trellis_planes([TrellisPlane(coefs, start, table, np.full(coefs.shape[:2], lam), 0)])[0]
+    steps = table.reshape(-1)[ZIGZAG].astype(float)
+    u = coefs.reshape(-1, 64)[:, ZIGZAG] / steps
+    lengths = code_lengths(ac_symbols(start.reshape(-1, 64)[:, ZIGZAG]))
+    a = _rd_cost(u, start.reshape(-1, 64)[:, ZIGZAG], steps**2, lam, lengths)
+    b = _rd_cost(u, out.reshape(-1, 64)[:, ZIGZAG], steps**2, lam, lengths)
+    assert (b <= a + 1e-6).all() and (b < a - 1e-6).any()

@@ -47,7 +47,8 @@ def ijg_scale(quality: float) -> float:
     libjpeg truncates ``5000 / q`` to an integer (:func:`libjpeg_scale`), so below 50 some entries of
     :func:`ijg_table` differ from its tables by one (at qualities 23, 30, 33 for instance), and between integer
     qualities the ``jpeg`` codec's tables are :func:`qualipress.codecs.jpegq.qtables`'s, not these. A model of what
-    the ``jpeg`` codec writes uses ``qtables``; ``jpeg-roi``, which writes its own tables, uses these.
+    the ``jpeg`` codec writes uses ``qtables``; ``jpeg-roi``, which writes its own tables, uses
+    ``ijg_table(..., libjpeg=True)`` (libjpeg's tables at integer qualities, this scale between them).
     """
     q = min(100.0, max(1.0, float(quality)))
     return 5000.0 / q if q < 50 else 200.0 - 2.0 * q
@@ -56,13 +57,12 @@ def ijg_scale(quality: float) -> float:
 def ijg_table(base: np.ndarray, quality: float, *, libjpeg: bool = False) -> np.ndarray:
     """``base`` scaled by :func:`ijg_scale`, floored and clamped to the baseline range 1..255, in ``base``'s dtype.
 
-    With ``libjpeg=True`` an integer ``quality`` is scaled as libjpeg does (``5000 // q`` below 50), so the table
-    equals the one libjpeg writes at that quality; fractional qualities keep the real-valued scale.
+    With ``libjpeg=True`` an integer ``quality`` is scaled by :func:`libjpeg_scale`, so the table equals the one
+    libjpeg writes at that quality; fractional qualities keep the real-valued scale. ``jpeg-roi`` builds its tables
+    this way (:func:`qualipress.roi.encoder.quality_table`).
     """
-    scale = ijg_scale(quality)
     q = min(100.0, max(1.0, float(quality)))
-    if libjpeg and q.is_integer():
-        scale = float(5000 // int(q)) if q < 50 else scale
+    scale = float(libjpeg_scale(int(q))) if libjpeg and q.is_integer() else ijg_scale(q)
     return np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255)
 
 
