@@ -70,7 +70,8 @@ def to_perceptual(image: Image) -> np.ndarray:
         if image.transfer == "linear":
             return pq_encode(px)
         return np.clip(px, 0.0, 1.0).astype(np.float32)
-    return px.astype(np.float32) * np.float32(1.0 / image.max_value)
+    # one pass: each sample converted to float32 and multiplied in float32 (no float copy first)
+    return np.multiply(px, np.float32(1.0 / image.max_value))
 
 
 def seen_colour(image: Image, *, straight: bool | None = None) -> np.ndarray:
