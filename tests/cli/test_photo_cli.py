@@ -248,6 +248,10 @@ def test_lossless_win_is_not_a_fallback(tmp_path: Path, capsys: pytest.CaptureFi
     assert "kept lossless" in decisions and "lossless fallback tried" not in decisions
     assert "fallbacks" not in text and "note" not in text
     assert "lossless smaller" in text and "1 file(s): the lossless file met the target" in text
+    assert main(["compress", str(src), "-o", str(tmp_path / "out2"), "--codec", "jpegxl", "--target", ",".join(C1),
+                 "--no-film", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["per_file"][0]
+    assert row["fallback"] is None and "smaller than lossy" in row["lossless_smaller"]
 
 
 def test_failed_stdin_reason_is_not_mangled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd) -> None:

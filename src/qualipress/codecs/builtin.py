@@ -243,9 +243,9 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         return encode_icc, rest if rest.fields() else None
 
     def container_depth(self, reference: Image) -> int:
-        """16 for an image written through OpenImageIO with its colour tag (:mod:`~qualipress.codecs.jxlcolour`),
-        else the image's own depth (imagecodecs)."""
-        return jxlcolour.STORED_BITS if jxlcolour.tagged(reference) else reference.bit_depth
+        """16 for an image written through OpenImageIO with its colour tag, else the image's own depth
+        (:func:`qualipress.codecs.jxlcolour.decoded_depth`)."""
+        return jxlcolour.decoded_depth(reference)
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs

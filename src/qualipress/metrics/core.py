@@ -37,7 +37,10 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -358,6 +361,48 @@ _LEAN_STRIP = 32
 _Y, _A = 6, 10
 
 
+class _Spare:
+    """Float arrays left by :class:`Reference` objects that no longer exist, for the next reference of the same
+    size: a search prepares a reference (four float planes of the image) and strip buffers for every image, and a
+    fresh array costs a page fault per 4 kB on first touch (about 3,000 per cold Kodak search, 7-10 % of its CPU
+    time; docs/benchmarks.md). An array is handed out again only when nothing else holds it (its reference count
+    shows no view or other owner), so a caller that kept an array of a dead reference keeps its values. At most
+    :attr:`LIMIT` bytes are kept (the oldest are dropped first), and arrays above :attr:`LARGEST` (4K frames,
+    lean references' whole-image temporaries) never are."""
+
+    LIMIT = 64 << 20
+    LARGEST = 16 << 20
+
+    def __init__(self) -> None:
+        self._arrays: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def take(self, shape: tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
+        """An uninitialised array of ``shape`` and ``dtype``: a kept one when one is free, else a new one."""
+        with self._lock:
+            for i in range(len(self._arrays)):
+                arr = self._arrays[i]
+                # three references when free: the list, this name and getrefcount's argument
+                if arr.shape == shape and arr.dtype == dtype and sys.getrefcount(arr) <= 3:
+                    return self._arrays.pop(i)
+        return np.empty(shape, dtype)
+
+    def give(self, arrays: Sequence[np.ndarray]) -> None:
+        """Keep ``arrays`` (their owner is gone) for :meth:`take`."""
+        with self._lock:
+            self._arrays.extend(a for a in arrays if a.base is None and a.nbytes <= self.LARGEST)
+            total = sum(a.nbytes for a in self._arrays)
+            while total > self.LIMIT:
+                total -= self._arrays.pop(0).nbytes
+
+    def when_gone(self, owner: object, arrays: Sequence[np.ndarray]) -> None:
+        """Keep ``arrays`` once ``owner`` has been collected."""
+        weakref.finalize(owner, self.give, list(arrays)).atexit = False
+
+
+_SPARE = _Spare()
+
+
 class Reference:
     """A reference image prepared once for measuring many distorted versions of it (a search's probes).
 
@@ -420,19 +465,20 @@ class Reference:
         """``x`` (the reference's source or a distorted image) normalised like the reference: (h, W, C) float32
         in [0, 1], only ``rows`` when given (the conversion is per sample, so rows of it equal it on those rows).
 
-        Integer colour is scaled in one pass (the values of :func:`seen_colour`: the sample converted to float32,
-        then one float32 product), into the first rows of ``out`` (a float32 (rows, W) or (rows, W, C) buffer) when
-        given, else into a new array.
+        Integer colour is converted and scaled in place (the values of :func:`seen_colour`: the sample converted to
+        float32, then one float32 product), in the first rows of ``out`` (a float32 (rows, W) or (rows, W, C)
+        buffer) when given, else in a new array.
         """
         if self._scaled(x):
             px = x.pixels if rows is None else x.pixels[rows]  # type: ignore[union-attr]
             px = px[..., :-1] if x.has_alpha else px  # type: ignore[union-attr]
             scale = np.float32(1.0 / x.max_value)  # type: ignore[union-attr]
-            if out is None:
-                return np.multiply(px, scale)
-            dst = out[: px.shape[0]]
-            np.multiply(px, scale, out=dst if dst.ndim == 3 else dst[..., None])
-            return dst if dst.ndim == 3 else dst[..., None]
+            dst = px.astype(np.float32) if out is None else out[: px.shape[0]]
+            dst = dst if dst.ndim == 3 else dst[..., None]
+            if out is not None:
+                dst[...] = px  # converted in a plain copy: faster than a mixed-type product (0.16 vs 0.23 ms)
+            dst *= scale
+            return dst
         if self._image is None:
             if not isinstance(x, np.ndarray):
                 raise InputError("a reference given as an array needs the distorted image as an array too")
@@ -469,8 +515,13 @@ class Reference:
 
         A lean reference keeps only its source and the scalar it centres the variance on (computed here from the
         whole image, as the stored statistics are)."""
+        kept: list[np.ndarray] = []
         if a is None:
-            a = self._normalise(self._source)
+            if np.dtype(dtype) == np.float32 and self._scaled(self._source) and not lean:
+                src = self._source
+                kept.append(_SPARE.take((src.height, src.width, src.n_channels - src.has_alpha),  # type: ignore
+                                        np.float32))
+            a = self._normalise(self._source, out=kept[0] if kept else None)
         p = self._planes(np.ascontiguousarray(a, dtype=dtype))
         self.dtype = np.dtype(dtype)
         self._shape = (a.shape[0], a.shape[1], a.shape[2])
@@ -485,12 +536,16 @@ class Reference:
         m = float(np.mean(cv2.mean(p)[:c])) if c <= 4 else float(np.mean(p))
         self._m = float(self.dtype.type(m))
         if self._lean:
+            _SPARE.give(kept)
             return
         self.a = p if p.ndim == 3 else p[..., None]
-        # The probes' buffers, allocated now, serve as scratch when the image is one strip (fresh arrays of
-        # this size cost a page fault per 4 kB).
-        work = self._workspace() if self._rows >= p.shape[0] else [None] * 6
-        self._ux, self._lum0, self._cs0 = self._statistics(p, scratch=(work[0], work[1]))
+        # The probes' buffers serve as scratch when the image is one strip, else one spare plane does.
+        work = self._workspace() if self._rows >= p.shape[0] else [_SPARE.take(p.shape, self.dtype)] * 2
+        keep = [_SPARE.take(p.shape, self.dtype) for _ in range(3)]
+        self._ux, self._lum0, self._cs0 = self._statistics(p, scratch=(work[0], work[1]), keep=keep)
+        if self._rows < p.shape[0]:
+            _SPARE.give(work[:1])  # free again as soon as nothing refers to it
+        _SPARE.when_gone(self, kept + keep)
 
     def _statistics(self, p: np.ndarray, k: slice = slice(None), *,
                     scratch: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
@@ -592,7 +647,8 @@ class Reference:
         if self._work is None:
             h, w, c = self._shape
             shape = (min(h, self._rows + 2 * _PAD), w) if c == 1 else (min(h, self._rows + 2 * _PAD), w, c)
-            self._work = [np.empty(shape, dtype=self.dtype) for _ in range(11 if self._lean else 7)]
+            self._work = [_SPARE.take(shape, self.dtype) for _ in range(11 if self._lean else 7)]
+            _SPARE.when_gone(self, self._work)
         return self._work
 
     def _rows_of(self, distorted: Image | np.ndarray | None,
@@ -613,18 +669,24 @@ class Reference:
             return lambda r: self._planes(self._normalise(dis, r, out=buf))
         return lambda r: self._planes(np.ascontiguousarray(self._normalise(dis, r), dtype=self.dtype))
 
-    def maps(self, distorted: Image | np.ndarray | None = None, *,
-             prepared: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def maps(self, distorted: Image | np.ndarray | None = None, *, prepared: np.ndarray | None = None,
+             out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per-pixel SSIM (channel mean, borders reflected) and squared error (channel mean), both (H, W) in the
         reference's float type.
 
         Give ``distorted`` or, when already normalised with :meth:`prepare`, ``prepared``. The image is processed
         in strips of rows (with a halo of the window radius) so the buffers stay small on 4K frames
-        (:data:`_STRIP_SAMPLES`); ``distorted`` is normalised strip by strip.
+        (:data:`_STRIP_SAMPLES`); ``distorted`` is normalised strip by strip. ``out``: two (H, W) arrays of the
+        reference's float type to write the maps into (a caller measuring many probes reuses them), else new ones.
         """
         h, w, _ = self._shape
-        s_out = np.empty((h, w), dtype=self.dtype)
-        e_out = np.empty((h, w), dtype=self.dtype)
+        if out is not None:
+            s_out, e_out = out
+            if s_out.shape != (h, w) or e_out.shape != (h, w) or s_out.dtype != self.dtype or e_out.dtype != self.dtype:
+                raise InputError(f"map buffers must be {(h, w)} {self.dtype}")
+        else:
+            s_out = np.empty((h, w), dtype=self.dtype)
+            e_out = np.empty((h, w), dtype=self.dtype)
         self._strips(self._rows_of(distorted, prepared), lambda r0, r1: (s_out[r0:r1], e_out[r0:r1]))
         return s_out, e_out
 
@@ -647,7 +709,7 @@ class Reference:
         e_cols = np.zeros((y0.size, w), np.float64)
         total = [0.0, 0.0]
         rows = min(h, self._rows)
-        bufs = (np.empty((rows, w), self.dtype), np.empty((rows, w), self.dtype))
+        bufs = (_SPARE.take((rows, w), self.dtype), _SPARE.take((rows, w), self.dtype))
 
         def dest(r0: int, r1: int) -> tuple[np.ndarray, np.ndarray]:
             return bufs[0][: r1 - r0], bufs[1][: r1 - r0]
@@ -664,6 +726,7 @@ class Reference:
                 e_cols[ty] += cv2.reduce(e_map[a:b], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
 
         self._strips(self._rows_of(distorted, prepared), dest, done)
+        _SPARE.give(bufs)  # reusable once this call's names for them are gone
         counts = np.outer(np.diff(np.append(y0, h)), np.diff(np.append(x0, w)))
         n_crop = (h - 2 * _PAD) * (w - 2 * _PAD) if crop else h * w
         return (total[0] / n_crop, np.add.reduceat(s_cols, x0, axis=1) / counts, total[1] / (h * w),

@@ -12,7 +12,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -392,12 +392,18 @@ class RoiJpegCodec(Codec):
         ``metadata`` (a :class:`qualipress.io.metadata.Carry`) is written into the chosen file, as
         :meth:`encode` does; the pixels and measurements are unaffected.
         """
-        carry = options.pop("metadata", None)  # this search bypasses Codec.encode, which would embed it
-        res = targeted_encode(self, image, target, reference=reference, **options)
-        if carry is not None and res.data:
-            from qualipress.io.metadata import embed
+        from qualipress.io.metadata import embed
+        from qualipress.search.targets import BYTES, Target, parse_target
 
-            res.data = embed(res.data, self.info.extension, carry, channels=image.color().n_channels)
+        carry = options.pop("metadata", None)  # this search bypasses Codec.encode, which would embed it
+        channels = image.color().n_channels
+        tgt = parse_target(target)
+        if carry is not None and tgt.budget is not None:  # the budget holds for the file with its metadata
+            extra = len(embed(b"\xff\xd8", self.info.extension, carry, channels=channels)) - 2
+            tgt = Target(tuple(replace(c, value=c.value - extra) if c.metric == BYTES else c for c in tgt.constraints))
+        res = targeted_encode(self, image, tgt, reference=reference, **options)
+        if carry is not None and res.data:
+            res.data = embed(res.data, self.info.extension, carry, channels=channels)
         return res
 
 def _encode_settings(
