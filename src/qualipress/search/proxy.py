@@ -67,6 +67,36 @@ SLOPE_FLOOR_CODECS = ("avif",)
 #: mosaic encodes in about half the time without it, to the same pixels (a test checks it).
 STEERING_OPTIONS: dict[str, dict[str, Any]] = {"jpeg": {"optimize": False}}
 
+#: Codecs whose mosaic is encoded at a fast encoder setting (JPEG XL effort 5 instead of 7, AVIF speed 9 instead of
+#: 6): a steering probe then costs 0.28 (JPEG XL) or 0.07 (AVIF) of a full-image probe instead of ~0.45, and its
+#: estimate varies between images about as much as the real setting's mosaic does (1.1-1.6 grid steps against
+#: 0.8-1.4, on training photographs: ``benchmarks/fast_steering.py``, docs/benchmarks.md). The fast setting codes
+#: the image a little differently, so its margins are corrected by :data:`FAST_OFFSET` before they steer; the
+#: search proves at the real setting as always. Not used when the caller sets that option itself (the offsets were
+#: learnt against the default).
+FAST_STEERING: dict[str, dict[str, Any]] = {"jpegxl": {"effort": 5}, "avif": {"speed": 9}}
+#: Mean margin offset of a :data:`FAST_STEERING` mosaic probe against the full image at the default setting
+#: (margin units of :meth:`Constraint.margin`), per codec and metric, learnt on training photographs
+#: (``benchmarks/fast_steering.py``; never on Kodak or the other evaluation sets).
+FAST_OFFSET: dict[str, dict[str, float]] = {"jpegxl": {"ssim": -0.0164, "psnr": -0.0191},
+                                            "avif": {"ssim": -0.0549, "psnr": -0.0644}}
+
+
+def fast_options(codec: Codec, options: dict[str, Any]) -> dict[str, Any] | None:
+    """The fast encoder options the mosaic of ``codec`` is encoded with (:data:`FAST_STEERING`), or None: codecs
+    without them, or whose caller chose that option."""
+    fast = FAST_STEERING.get(codec.name)
+    if fast is None or any(k in options for k in fast):
+        return None
+    return fast
+
+
+def _margin(target: Target, results: dict[str, MetricResult], offsets: dict[str, float] | None) -> float:
+    """The target's margin, each constraint's less its metric's steering offset."""
+    if not offsets:
+        return target.margin(results)
+    return min(c.margin(results) - offsets.get(c.metric, 0.0) for c in target.constraints)
+
 
 class Mosaic:
     """Half an image's tiles packed into a smaller image, and how to measure an encoding of it.
@@ -84,6 +114,8 @@ class Mosaic:
         rearranged instead of computed again.
     tile : int
         Side of the tiles (see :func:`tile_for`).
+    fast : dict, optional
+        Encoder options every mosaic probe is made with (:func:`fast_options`).
 
     Notes
     -----
@@ -93,8 +125,10 @@ class Mosaic:
     """
 
     def __init__(self, image: Image, reference: Image, stat_tile: int,
-                 prepared: _metrics.Reference | None = None, tile: int = TILE) -> None:
+                 prepared: _metrics.Reference | None = None, tile: int = TILE,
+                 fast: dict[str, Any] | None = None) -> None:
         self.tile = t = tile
+        self.fast = dict(fast or {})
         h, w = image.height, image.width
         ny, per_row = h // t, (w // t) // 2
         self._grid = (ny, per_row)
@@ -163,7 +197,8 @@ class Mosaic:
     def measure(self, codec: Codec, setting: float, options: dict[str, Any]) -> dict[str, MetricResult]:
         """SSIM and PSNR of the mosaic encoded at ``setting``, over the tile interiors, with statistics over the
         full image's statistic tiles."""
-        data = codec.encode(self.image, quality=setting, **{**options, **STEERING_OPTIONS.get(codec.name, {})})
+        data = codec.encode(self.image, quality=setting,
+                            **{**options, **STEERING_OPTIONS.get(codec.name, {}), **self.fast})
         decoded = _codecs.decode_like(codec, data, self.image)
         cropped = decoded.with_pixels(self._crop(decoded.pixels))
         s_map, e_map = self._prepared.maps(cropped)
@@ -177,7 +212,8 @@ class Mosaic:
 
 def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], start: int, slope: float,
           options: dict[str, Any], *, max_probes: int = 2, top: int | None = None,
-          samples: dict[int, float] | None = None) -> tuple[float, float | None, int]:
+          samples: dict[int, float] | None = None,
+          offsets: dict[str, float] | None = None) -> tuple[float, float | None, int]:
     """Estimate the crossing on the mosaic: a probe at ``start``, then (when that suggests a crossing two or more
     steps away) one at the suggested crossing, interpolating between the two.
 
@@ -185,6 +221,9 @@ def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], s
     ``top``: the search's own rules take over there.
 
     ``samples``, when given, receives each mosaic probe's margin by grid index.
+
+    ``offsets`` (by metric, :data:`FAST_OFFSET`) are subtracted from the constraints' margins (a mosaic encoded at
+    a fast setting).
 
     Returns
     -------
@@ -194,14 +233,14 @@ def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], s
     """
     hi = float(len(grid) - 1 if top is None else top)
     samples = {} if samples is None else samples
-    m0 = samples[start] = target.margin(mosaic.measure(codec, grid[start], options))
+    m0 = samples[start] = _margin(target, mosaic.measure(codec, grid[start], options), offsets)
     x = min(max(start - m0 / max(slope, 1e-6), 0.0), hi)
     if max_probes < 2 or abs(x - start) < 1.5:
         return x, None, 1
     i1 = min(max(int(round(x)), 0), int(hi) - (top is not None))
     if i1 == start:
         return x, None, 1
-    m1 = samples[i1] = target.margin(mosaic.measure(codec, grid[i1], options))
+    m1 = samples[i1] = _margin(target, mosaic.measure(codec, grid[i1], options), offsets)
     local = (m1 - m0) / (i1 - start)
     if local <= 1e-6:
         return float(i1), None, 2
