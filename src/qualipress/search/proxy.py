@@ -215,7 +215,9 @@ def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], s
           samples: dict[int, float] | None = None,
           offsets: dict[str, float] | None = None) -> tuple[float, float | None, int]:
     """Estimate the crossing on the mosaic: a probe at ``start``, then (when that suggests a crossing two or more
-    steps away) one at the suggested crossing, interpolating between the two.
+    steps away) one at the suggested crossing, interpolating between the two. When those two straddle the
+    threshold and the mosaic is exact (:data:`BRACKET_CODECS`), up to :data:`BRACKET_PROBES` in all narrow it
+    (:func:`_narrow`).
 
     ``top`` (a JPEG source's own quality, where the metric jumps) is never probed, and the estimate is at most
     ``top``: the search's own rules take over there.
@@ -244,7 +246,70 @@ def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], s
     local = (m1 - m0) / (i1 - start)
     if local <= 1e-6:
         return float(i1), None, 2
+    if codec.name in BRACKET_CODECS:
+        cap = int(hi) - (top is not None)
+        return _narrow(mosaic, codec, target, grid, samples, options, offsets, 2, max(max_probes, BRACKET_PROBES), cap)
     x = i1 - m1 / (max(local, slope) if codec.name in SLOPE_FLOOR_CODECS else local)
     if x >= hi:
         return hi, None, 2  # beyond where the mosaic may look: its slope says nothing about the crossing there
     return max(x, 0.0), local, 2
+
+
+#: Most mosaic probes where the mosaic is exact (:data:`BRACKET_CODECS`): after the first two, steering goes on
+#: on the mosaic while its estimate of the crossing is still 1.5 or more steps from every mosaic probe (as the
+#: second probe is made), and once two probes straddle the threshold narrows that bracket (:func:`_narrow`). This
+#: matters where
+#: the curve is far from a line: a JPEG source
+#: re-encoded below its own quality stays nearly flat (the re-encode drops the source's noise) and then climbs
+#: within a few steps, so a secant or a slope from two far-apart probes lands several steps off (on noisy training
+#: photographs saved as JPEG at q90-96, SSIM >= 0.90 took 5.4 full-image probes per image; docs/benchmarks.md).
+BRACKET_PROBES = 6
+#: A mosaic bracket wider than this many grid steps is narrowed whatever its secant says (over a wider span the
+#: curve bends too much for one); a narrower one only while the estimate is 1.5 or more steps from both ends.
+NARROW_SPAN = 4
+
+
+def _narrow(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], samples: dict[int, float],
+            options: dict[str, Any], offsets: dict[str, float] | None, made: int, limit: int,
+            cap: int) -> tuple[float, float | None, int]:
+    """More mosaic probes after :func:`steer`'s two (``samples``), at most ``limit`` in all and none above grid
+    index ``cap``: extrapolated from the two samples nearest the threshold until two straddle it, then regula falsi
+    with the Illinois rule (an end kept twice has its margin halved) and bisection when a probe shrinks the bracket
+    by less than 40 %, until the bracket is at most :data:`NARROW_SPAN` steps wide and the next estimate within 1.5
+    steps of an end (or the ends are neighbours). Returns as :func:`steer` (the estimated crossing and the local
+    slope)."""
+    widths: list[int] = []
+    brackets: list[tuple[int, int]] = []
+    while True:
+        passing = [i for i, m in samples.items() if m >= 0]
+        hi = min(passing) if passing else None
+        below = [i for i, m in samples.items() if m < 0 and (hi is None or i < hi)]
+        if hi is not None and below:
+            lo = max(below)
+            m_lo, m_hi = samples[lo], samples[hi]
+            local = (m_hi - m_lo) / (hi - lo)
+            brackets.append((lo, hi))
+            if len(brackets) >= 3 and brackets[-3][0] == lo:
+                m_lo /= 2  # Illinois: this end survived the last two probes
+            elif len(brackets) >= 3 and brackets[-3][1] == hi:
+                m_hi /= 2
+            x = lo - m_lo * (hi - lo) / (m_hi - m_lo)
+            if widths and hi - lo > 0.6 * widths[-1]:
+                x = (lo + hi) / 2
+            widths.append(hi - lo)
+            if (hi - lo <= NARROW_SPAN and min(x - lo, hi - x) < 1.5) or hi - lo <= 1 or made >= limit:
+                return x, local, made
+            c = min(max(math.ceil(x - 1e-9), lo + 1), hi - 1)
+        else:
+            (ia, ma), (ib, mb) = sorted(sorted(samples.items(), key=lambda kv: abs(kv[1]))[:2])
+            local = (mb - ma) / (ib - ia)
+            if local <= 1e-6:
+                return float(ib if abs(mb) < abs(ma) else ia), None, made
+            base = ia if abs(ma) < abs(mb) else ib
+            x = base - samples[base] / local
+            near = min(abs(x - i) for i in samples)
+            c = min(max(math.ceil(x - 1e-9), 0), cap)
+            if near < 1.5 or made >= limit or c in samples:
+                return min(max(x, 0.0), float(cap)), local, made
+        samples[c] = _margin(target, mosaic.measure(codec, grid[c], options), offsets)
+        made += 1
