@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 
@@ -156,3 +158,44 @@ def test_fast_steering_encodes_the_mosaic_fast_and_proves_at_the_real_setting(na
     k = grid.index(res.setting)
     by_setting = {p.setting: p.passed for p in res.probes}
     assert by_setting[res.setting] and (k == 0 or by_setting.get(grid[k - 1]) is False)
+
+
+class _CurveMosaic:
+    """A stand-in mosaic whose SSIM margin (against ssim>=0.9) follows ``curve(grid index)``."""
+
+    def __init__(self, curve, grid):
+        self.curve, self.grid, self.calls = curve, list(grid), []
+
+    def measure(self, codec, setting, options):
+        from qualipress.metrics import MetricResult
+
+        i = self.grid.index(setting)
+        self.calls.append(i)
+        return {"ssim": MetricResult("ssim", 1 - 10 ** -(1 + self.curve(i)))}
+
+
+def _steer(curve, start, slope, **kw):
+    codec = codecs.get("jpeg")
+    grid = codec.info.quality.grid
+    mos = _CurveMosaic(curve, grid)
+    x, _, made = proxy.steer(mos, codec, parse_target("ssim>=0.9"), grid, start, slope, {}, **kw)
+    assert made == len(mos.calls) == len(set(mos.calls))
+    return x, made, mos.calls
+
+
+def test_exact_mosaic_keeps_steering_across_a_flat_then_steep_curve():
+    # A JPEG source just below its own quality: nearly flat (the re-encode drops its noise), then a steep climb;
+    # the lowest passing index is 89. Two probes (75 fails, 91 passes by far) put a secant near 79.
+    def curve(i):
+        return -0.35 + 0.01 * (i - 75) if i < 89 else 0.5 + 0.3 * (i - 89)
+
+    x, made, calls = _steer(curve, 75, 0.02, top=95)
+    assert math.ceil(x - 1e-9) in (88, 89) and made <= proxy.BRACKET_PROBES
+    assert max(calls) < 95  # never the source's own quality
+
+
+def test_exact_mosaic_stops_after_two_probes_on_a_straight_curve():
+    x, made, _ = _steer(lambda i: 0.03 * (i - 70.4), 66, 0.03)
+    assert made == 2 and math.ceil(x - 1e-9) == 71
+    x, made, _ = _steer(lambda i: 0.03 * (i - 70.4), 70, 0.03)
+    assert made == 1 and math.ceil(x - 1e-9) == 71
