@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from qualipress.codecs.jpegtrellis import ac_symbols, code_lengths, trellis
+from qualipress.codecs.jpegtrellis import DC_SYMBOLS, ac_symbols, code_lengths, dc_symbols, dc_trellis, trellis
 
 
 def _block_bits(levels: np.ndarray, lengths: np.ndarray) -> float:
@@ -82,3 +82,50 @@ def test_trellis_extremes():
     assert np.array_equal(trellis(u, np.ones(64), 0.0, lengths), plain)
     huge = trellis(u, np.ones(64), 1e9, lengths)
     assert not huge[:, 1:].any() and np.array_equal(huge[:, 0], plain[:, 0])
+
+
+def _dc_cost(levels, u, weight, lam, lengths):
+    """D + λ·R of a DC level sequence, written out the slow way (DPCM from 0)."""
+    cost, prev = 0.0, 0
+    for lv, x, w in zip(levels, u, weight, strict=True):
+        size = abs(int(lv) - prev).bit_length()
+        cost += w * (x - lv) ** 2 + lam * (lengths[size] + size)
+        prev = int(lv)
+    return cost
+
+
+def test_dc_symbols_count_dpcm_size_categories():
+    counts = dc_symbols(np.array([3, 3, -1, 6, 6]))  # diffs 3, 0, -4, 7, 0 -> sizes 2, 0, 3, 3, 0
+    assert counts[0] == 2 and counts[2] == 1 and counts[3] == 2 and counts.sum() == 5
+    assert len(counts) == DC_SYMBOLS
+
+
+def test_dc_trellis_finds_the_brute_force_optimum():
+    rng = np.random.default_rng(7)
+    for trial in range(30):
+        n = int(rng.integers(1, 8))
+        u = rng.normal(0, 6, n)
+        weight = rng.uniform(0.3, 3.0, n)
+        lengths = code_lengths(rng.integers(0, 60, DC_SYMBOLS))
+        lam = float(rng.uniform(0.02, 2.0))
+        got = dc_trellis(u, weight, lam, lengths)
+        best = min(_dc_cost(np.floor(u).astype(int) + np.array(c), u, weight, lam, lengths)
+                   for c in itertools.product((0, 1), repeat=n))
+        assert np.all(np.abs(got - u) < 1.0)
+        assert _dc_cost(got, u, weight, lam, lengths) == pytest.approx(best, abs=1e-9), trial
+
+
+def test_dc_trellis_rounds_at_zero_price_and_saves_bits_when_bits_cost():
+    rng = np.random.default_rng(1)
+    u = np.cumsum(rng.normal(0, 1.2, 400)) + rng.uniform(-0.5, 0.5, 400)
+    lengths = code_lengths(dc_symbols(np.floor(u + 0.5).astype(int)))
+    assert np.array_equal(dc_trellis(u, 1.0, 0.0, lengths), np.floor(u + 0.5).astype(int))
+    plain = np.floor(u + 0.5).astype(int)
+    got = dc_trellis(u, 1.0, 1.0, lengths)
+
+    def bits(lv):
+        c = dc_symbols(lv)
+        return float((c * (lengths + np.arange(DC_SYMBOLS))).sum())
+
+    assert bits(got) < bits(plain)
+    assert _dc_cost(got, u, np.ones(400), 1.0, lengths) < _dc_cost(plain, u, np.ones(400), 1.0, lengths)

@@ -186,3 +186,30 @@ def test_masking_moves_the_edits_into_busy_blocks():
         return float(diff[64:].sum() / max(diff.sum(), 1))
 
     assert busy_share(1.0) > busy_share(0.0)
+
+
+def test_dc_trellis_option_changes_dc_levels_only_where_it_saves_and_the_encoder_keeps_them(tmp_path):
+    img = textured(96, 128, seed=8, noise=3.0)
+    plain = predicted_levels(img, 50)
+    out, levels = rdoq(img, 50, settings=RdoqSettings(dc=True, strength=2.0))
+    _, no_dc = rdoq(img, 50, settings=RdoqSettings(strength=2.0))
+    assert all(np.array_equal(a[:, 0], b[:, 0]) for a, b in zip(no_dc, plain, strict=True))
+    moved = [a[:, 0] != b[:, 0] for a, b in zip(levels, plain, strict=True)]
+    assert sum(int(m.sum()) for m in moved) > 0
+    assert all(np.abs(a[:, 0] - b[:, 0]).max() <= 1 for a, b in zip(levels, plain, strict=True))
+    real = _real_levels(codecs.get("jpeg").encode(out, quality=50), tmp_path, 3, (96, 128))
+    kept = sum(int((a[:, 0] == b[:, 0])[m].sum()) for a, b, m in zip(levels, real, moved, strict=True))
+    assert kept > 0.95 * sum(int(m.sum()) for m in moved)
+
+
+def test_masking_anchor_edits_a_flat_image_less_than_its_own_median_would():
+    flat = textured(64, 128, seed=5, noise=1.0)
+
+    def changed(**kw) -> int:
+        out, _ = rdoq(flat, 60, settings=RdoqSettings(masking=0.5, **kw))
+        return int((out.pixels != flat.pixels).sum())
+
+    assert changed(anchor=30.0) < changed()
+    assert get_preprocessor("rdoq:anchor=15:dc=1").settings == RdoqSettings(anchor=15.0, dc=True)
+    assert "anchor=15" in get_preprocessor("rdoq:anchor=15").cache_id
+    assert get_preprocessor("rdoq").cache_id == get_preprocessor("rdoq:anchor=0:dc=0").cache_id

@@ -1,7 +1,9 @@
 """JPEG trellis quantisation: the baseline Huffman rate model and the per-block ``D + λ·R`` search over levels.
 
 Shared by the pixel-domain pre-edit (:mod:`qualipress.preprocess.rdoq`) and any encoder that chooses its own levels.
-Coefficients are handled per 8×8 block in zig-zag order; the DC (position 0) is only rounded.
+Coefficients are handled per 8×8 block in zig-zag order. :func:`trellis` chooses the AC levels of each block (the
+DC, position 0, is only rounded there); :func:`dc_trellis` chooses the DC levels of one component along its coding
+order, where they are DPCM-coded (the difference to the previous block's DC: a size-category symbol and its bits).
 """
 
 from __future__ import annotations
@@ -164,3 +166,91 @@ def _trellis_chunk(mag: np.ndarray, plain: np.ndarray, z: np.ndarray, weight: np
         out[r, pos[r, i] - 1] = level[r, i]
         state[r] = back[r, i]
     return out
+
+
+#: DC difference size categories of baseline 8-bit JPEG are 0..11; counts and code lengths are kept for 16.
+DC_SYMBOLS = 16
+
+
+def dc_symbols(dc: np.ndarray) -> np.ndarray:
+    """Counts of the DC Huffman symbols (size categories of the DPCM differences) of one component.
+
+    Parameters
+    ----------
+    dc : numpy.ndarray
+        (n,) integer DC levels in coding order; the predictor starts at 0 (no restart markers).
+
+    Returns
+    -------
+    numpy.ndarray
+        (:data:`DC_SYMBOLS`,) int64 counts.
+    """
+    dc = np.asarray(dc, np.int64)
+    diff = np.diff(dc, prepend=0)
+    return np.bincount(bit_length(np.abs(diff)), minlength=DC_SYMBOLS)[:DC_SYMBOLS]
+
+
+def dc_trellis(u: np.ndarray, weight: np.ndarray | float, lam: float, lengths: np.ndarray) -> np.ndarray:
+    """DC levels of one component that minimise ``Σ weight·(u − level)² + lam·bits`` along its coding order.
+
+    Every block may take either of the two levels nearest to its ``u`` (``floor(u)`` or ``floor(u) + 1``; the
+    rounded one is among them); the bits are those of the DPCM difference to the previous block's level (its
+    size-category code from ``lengths`` plus ``size`` magnitude bits; the first block is predicted from 0). Exact
+    Viterbi search over the sequence.
+
+    Parameters
+    ----------
+    u : numpy.ndarray
+        (n,) DC coefficients divided by their quantisation step, in coding order.
+    weight : numpy.ndarray or float
+        Distortion per squared step unit, (n,) per block or one value.
+    lam : float
+        Price of one bit in distortion units.
+    lengths : numpy.ndarray
+        (:data:`DC_SYMBOLS`,) code length of every DC size category (:func:`code_lengths` of :func:`dc_symbols`).
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) int64 levels.
+    """
+    u = np.asarray(u, np.float64)
+    n = len(u)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    lo = np.floor(u).astype(np.int64)
+    w = np.broadcast_to(np.asarray(weight, np.float64), (n,))
+    d_lo = (w * (u - lo) ** 2).tolist()
+    d_hi = (w * (lo + 1 - u) ** 2).tolist()
+    low = lo.tolist()
+    rate = [lam * (float(lengths[s]) + s) for s in range(min(len(lengths), DC_SYMBOLS))]
+    # Viterbi over two states per block (0: floor, 1: floor + 1); python floats: 2×2 moves per block.
+    from_hi = bytearray(n)  # state 0 of block i reached from state 1 of block i − 1
+    hi_from_hi = bytearray(n)  # state 1 of block i reached from state 1 of block i − 1
+    a = low[0]
+    c0 = d_lo[0] + rate[abs(a).bit_length()]
+    c1 = d_hi[0] + rate[abs(a + 1).bit_length()]
+    prev = a
+    for i in range(1, n):
+        a = low[i]
+        k = a - prev  # difference to the previous floor; moves: k (0→0), k−1 (1→0), k+1 (0→1), k (1→1)
+        r00 = c0 + rate[abs(k).bit_length()]
+        r10 = c1 + rate[abs(k - 1).bit_length()]
+        r01 = c0 + rate[abs(k + 1).bit_length()]
+        r11 = c1 + rate[abs(k).bit_length()]
+        if r10 < r00:
+            from_hi[i], n0 = 1, r10
+        else:
+            n0 = r00
+        if r11 < r01:
+            hi_from_hi[i], n1 = 1, r11
+        else:
+            n1 = r01
+        c0, c1, prev = n0 + d_lo[i], n1 + d_hi[i], a
+    state = 1 if c1 < c0 else 0
+    up = np.zeros(n, np.int64)
+    for i in range(n - 1, -1, -1):
+        up[i] = state
+        if i:
+            state = hi_from_hi[i] if state else from_hi[i]
+    return lo + up

@@ -27,6 +27,7 @@ from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.metadata import CARRIES, POLICIES, carry_for, icc_description, is_srgb
 from qualipress.io.transfer import PERCEPTUAL_BITS
+from qualipress.pipeline.batch import lossless_kind
 from qualipress.pipeline.hooks import DefaultHooks, Plan
 from qualipress.search.targets import Target
 
@@ -208,8 +209,11 @@ class PhotoHooks:
         record["metadata"] = {"policy": self.metadata, "carried": carried.fields() if carried is not None else []}
         data = self.inner.seal(data, codec=codec, record=record)
         decisions = list(record.get("decisions") or [])
-        fallbacks = sorted({f"{p['codec']} ({p['bytes']:,} bytes)" for p in record.get("probes") or []
-                            if p.get("lossless") and not str(p.get("codec", "")).startswith(REUSE_PREFIXES)})
+        probes = record.get("probes") or []
+        # lossless files the search compared with a passing lossy one are in its own notes already
+        fallbacks = sorted({f"{p['codec']} ({p['bytes']:,} bytes)" for p in probes
+                            if p.get("lossless") and not str(p.get("codec", "")).startswith(REUSE_PREFIXES)
+                            and lossless_kind(probes, p["codec"]) == "fallback"})
         if fallbacks:
             decisions.append("lossless fallback tried: " + ", ".join(fallbacks))
         if codec.startswith(REUSE_PREFIXES):
@@ -239,18 +243,10 @@ def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
 
     imagecodecs' ``jpegxl_encode`` takes no ICC profile (and ``cjxl`` is not used), so libjxl signals sRGB: a
     Display P3 or Adobe RGB photo would show desaturated. The never-grow ``transcode:jpegxl`` keeps the JPEG's
-    own profile and is not affected.
+    own profile and is not affected (:func:`_would_mistag`, the test :func:`refuse_mistagging` uses too).
     """
-    if not carry.icc or is_srgb(carry.icc) or (not image.is_float and jxlicc.can_carry(image.bit_depth)):
-        return  # (jxlpy writes the profile into 8-bit JPEG XL files)
-    bad = []
-    for name in plan.codecs:
-        try:
-            ext = _codecs.get(name).info.extension
-        except Exception:
-            continue
-        if ext == ".jxl" and not name.startswith(REUSE_PREFIXES):
-            bad.append(name)
+    depth = PERCEPTUAL_BITS if image.is_float else image.bit_depth  # the depth the codec is given
+    bad = [name for name in plan.codecs if _would_mistag(name, carry, depth)]
     if not bad:
         return
     plan.codecs = [c for c in plan.codecs if c not in bad]
@@ -287,10 +283,20 @@ def refuse_mistagging(codec: str, carry: Any, bit_depth: int = 8) -> None:
     UnsupportedError
         For a JPEG XL re-encode (not the ``transcode:`` of a JPEG) of a source tagged with a non-sRGB profile.
     """
-    if not carry.icc or is_srgb(carry.icc) or codec.startswith(REUSE_PREFIXES) or jxlicc.can_carry(bit_depth):
-        return
-    if _codecs.get(codec).info.extension == ".jxl":
+    if _would_mistag(codec, carry, bit_depth):
         raise UnsupportedError(f"{codec}: {_mistag_reason(carry.icc)}")
+
+
+def _would_mistag(codec: str, carry: Any, bit_depth: int) -> bool:
+    """Whether encoding a ``bit_depth``-bit image with ``codec`` would label the non-sRGB profile ``carry.icc`` as
+    sRGB: a JPEG XL re-encode (not the ``transcode:`` of a JPEG, which keeps its own profile) that jxlpy cannot
+    write with the profile (:func:`qualipress.codecs.jxlicc.can_carry`). Unknown codec names are not judged here."""
+    if not carry.icc or is_srgb(carry.icc) or codec.startswith(REUSE_PREFIXES) or jxlicc.can_carry(bit_depth):
+        return False
+    try:
+        return bool(_codecs.get(codec).info.extension == ".jxl")
+    except Exception:
+        return False
 
 
 def _check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,

@@ -36,7 +36,15 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.codecs.jpegtrellis import ZIGZAG, ac_symbols, bit_length, code_lengths, trellis
+from qualipress.codecs.jpegtrellis import (
+    ZIGZAG,
+    ac_symbols,
+    bit_length,
+    code_lengths,
+    dc_symbols,
+    dc_trellis,
+    trellis,
+)
 from qualipress.errors import UnsupportedError
 from qualipress.io import Image
 from qualipress.io.jpegtables import dct_matrix
@@ -87,6 +95,13 @@ class RdoqSettings:
         Texture masking: each block's distortion is divided by ``((a + 2) / (ā + 2)) ** masking`` (``a`` = the
         block's RMS AC coefficient in code values, ``ā`` its median over the plane; clipped to ¼..4), so busy
         blocks, where an error is less visible, give up more bits and flat blocks fewer. 0 = plain.
+    anchor : float
+        The ``ā`` of the masking as a fixed activity in code values instead of the plane's median (0): then an
+        image whose blocks are mostly flat (skies) is edited more gently as a whole, and a busy one harder, rather
+        than every image around its own median.
+    dc : bool
+        Also choose the DC levels (:func:`~qualipress.codecs.jpegtrellis.dc_trellis` along each component's coding
+        order, where the DC is DPCM-coded); otherwise the DC is left as rounding gives it.
     """
 
     strength: float = 0.8
@@ -94,6 +109,8 @@ class RdoqSettings:
     chroma: bool = True
     passes: int = 2
     masking: float = 0.5
+    dc: bool = False
+    anchor: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -183,6 +200,8 @@ class _Plane:
     omega: np.ndarray
     shape: tuple[int, int]
     zero: float = 0.5
+    #: Block indices in the order the encoder codes them (the DC predictor follows it).
+    order: np.ndarray | None = None
 
     @property
     def steps(self) -> np.ndarray:
@@ -208,15 +227,25 @@ def _planes(ycc: np.ndarray, layout: JpegLayout, beta: float, chroma: bool) -> l
     def omega(table: np.ndarray, plane_weight: float) -> np.ndarray:
         return plane_weight * table.reshape(-1)[ZIGZAG] ** (-2.0 * beta)
 
+    colour = ycc.shape[2] == 3
     out = [_Plane(_to_blocks(ycc[..., 0]), layout.luma, omega(layout.luma, _PLANE_WEIGHT[0]), ycc.shape[:2],
-                  layout.zero)]
-    if chroma and ycc.shape[2] == 3:
+                  layout.zero, _coding_order(ycc.shape[:2], (fy, fx) if colour else (1, 1)))]
+    if chroma and colour:
         h, w = ycc.shape[0] // fy, ycc.shape[1] // fx
         for c in (1, 2):
             sub = ycc[..., c].reshape(h, fy, w, fx).mean(axis=(1, 3))
             out.append(_Plane(_to_blocks(sub), layout.chroma, omega(layout.chroma, _PLANE_WEIGHT[c] * fy * fx),
-                              (h, w), layout.zero))
+                              (h, w), layout.zero, _coding_order((h, w), (1, 1))))
     return out
+
+
+def _coding_order(shape: tuple[int, int], mcu: tuple[int, int]) -> np.ndarray:
+    """Raster block indices of a plane of ``shape`` (whole MCUs) in the order an interleaved baseline scan codes
+    them: MCU by MCU, ``mcu`` = (rows, columns) of this plane's blocks in one MCU. The partial MCUs at the right
+    edge, which the encoder codes between the rows, are outside the edited area and not in the chain."""
+    by, bx = shape[0] // 8, shape[1] // 8
+    fy, fx = mcu
+    return np.arange(by * bx).reshape(by // fy, fy, bx // fx, fx).transpose(0, 2, 1, 3).reshape(-1)
 
 
 def _groups(planes: list[_Plane]) -> list[list[int]]:
@@ -257,25 +286,33 @@ def _codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapp
     return (d_lo - d_hi) / (r_hi - r_lo)
 
 
-def _masked(p: _Plane, masking: float) -> np.ndarray:
-    """Per-block trellis weights with texture masking (see :attr:`RdoqSettings.masking`)."""
+def _masked(p: _Plane, masking: float, anchor: float = 0.0) -> np.ndarray:
+    """Per-block trellis weights with texture masking (see :attr:`RdoqSettings.masking` and ``anchor``)."""
     if masking == 0:
         return p.weight
     act = np.sqrt((p.coef[:, 1:] ** 2).mean(axis=1))
-    m = np.clip(((act + 2.0) / (float(np.median(act)) + 2.0)) ** masking, 0.25, 4.0)
+    ref = anchor if anchor > 0 else float(np.median(act))
+    m = np.clip(((act + 2.0) / (ref + 2.0)) ** masking, 0.25, 4.0)
     return p.weight[None, :] / m[:, None]
 
 
-def _choose_levels(planes: list[_Plane], lam: float, passes: int, masking: float = 0.0) -> list[np.ndarray]:
-    """Trellis levels of every plane; luma and chroma have their own Huffman tables (Cb and Cr share one)."""
+def _choose_levels(planes: list[_Plane], lam: float, passes: int, masking: float = 0.0,
+                   dc: bool = False, anchor: float = 0.0) -> list[np.ndarray]:
+    """Trellis levels of every plane; luma and chroma have their own Huffman tables (Cb and Cr share one). With
+    ``dc``, the DC levels too, along each plane's coding order with its group's DC code lengths."""
     levels = [p.levels() for p in planes]
-    weights = [_masked(p, masking) for p in planes]
+    weights = [_masked(p, masking, anchor) for p in planes]
     for _ in range(max(1, passes)):
         for g in _groups(planes):
             lengths = code_lengths(sum(ac_symbols(levels[i]) for i in g))
+            dc_lengths = code_lengths(sum(dc_symbols(levels[i][planes[i].order, 0]) for i in g)) if dc else None
             for i in g:
                 p = planes[i]
                 levels[i] = trellis(p.coef / p.steps, weights[i], lam, lengths, p.zero)
+                if dc_lengths is not None:
+                    o = p.order
+                    w = np.broadcast_to(weights[i], levels[i].shape)[o, 0]
+                    levels[i][o, 0] = dc_trellis(p.coef[o, 0] / p.steps[0], w, lam, dc_lengths)
     return levels
 
 
@@ -347,7 +384,7 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
     lam = cfg.strength * CODEC_STRENGTH[codec] * _codec_slope(planes, codec, quality, options)
     if lam <= 0:
         return image, []
-    levels = _choose_levels(planes, lam, cfg.passes, cfg.masking)
+    levels = _choose_levels(planes, lam, cfg.passes, cfg.masking, cfg.dc, cfg.anchor)
     delta = np.zeros_like(ycc)
     fy, fx = layout.factors
     for c, (p, lv) in enumerate(zip(planes, levels, strict=True)):
@@ -370,8 +407,8 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
 
 
 #: Name of the method for :func:`qualipress.preprocess.get_preprocessor` (``rdoq`` or
-#: ``rdoq:strength=S:beta=B:masking=M:chroma=0|1:passes=N:quality=Q:codec=C``; ``:`` separates, as names are
-#: listed with ``,``).
+#: ``rdoq:strength=S:beta=B:masking=M:anchor=A:chroma=0|1:dc=0|1:passes=N:quality=Q:codec=C``; ``:`` separates,
+#: as names are listed with ``,``).
 RDOQ = "rdoq"
 #: The pool's ``deadzone`` made at the encode's own quality (the baseline of the family).
 DEADZONE_MATCHED = "deadzone-matched"
@@ -393,7 +430,7 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
         return None
     kw: dict[str, Any] = {}
     fields = {"strength": float, "beta": float, "masking": float, "chroma": lambda v: v not in ("0", "false", "no"),
-              "passes": int}
+              "passes": int, "dc": lambda v: v not in ("0", "false", "no"), "anchor": float}
     extra: dict[str, Any] = {}
     for item in filter(None, (t.strip() for t in rest.split(":"))):
         key, eq, val = item.partition("=")
@@ -407,8 +444,8 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
             else:
                 raise ValueError(item)
         except ValueError:
-            raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, chroma=0|1, "
-                                   f"passes=N, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
+            raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, anchor=A, "
+                                   f"chroma=0|1, dc=0|1, passes=N, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
     return RdoqPreprocessor(settings=RdoqSettings(**kw), **extra)
 
 
@@ -446,7 +483,13 @@ class RdoqPreprocessor:
         """What identifies its outputs (benchmark caches)."""
         s = self.settings
         return (f"rdoq-v{RDOQ_VERSION}:strength={s.strength:g},beta={s.beta:g},chroma={int(s.chroma)},"
-                f"passes={s.passes},masking={s.masking:g},quality={self.quality:g},codec={self.codec}")
+                f"passes={s.passes},masking={s.masking:g}{self._extra},quality={self.quality:g},codec={self.codec}")
+
+    @property
+    def _extra(self) -> str:
+        """Settings added after version 4, named only when not at their neutral value (older ids stay valid)."""
+        s = self.settings
+        return (",dc=1" if s.dc else "") + (f",anchor={s.anchor:g}" if s.anchor else "")
 
     def __repr__(self) -> str:
         return self.cache_id

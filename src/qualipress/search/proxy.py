@@ -28,7 +28,7 @@ from qualipress import metrics as _metrics
 from qualipress.codecs.base import Codec
 from qualipress.io.image import Image
 from qualipress.metrics import MetricResult
-from qualipress.metrics.core import _PAD, _psnr_tiles, _stats
+from qualipress.metrics.core import _PAD, _SPARE, _psnr_tiles, _stats
 from qualipress.search.targets import Target
 
 #: Side of the mosaic's tiles (a multiple of 16: whole JPEG MCUs at 4:2:0).
@@ -141,6 +141,10 @@ class Mosaic:
         # The reference's window statistics at tile interiors are the image's own: rearrange them, no new blurs.
         ref = prepared if prepared is not None else _metrics.prepare_reference(reference)
         self._prepared = ref.packed(lambda x: self.pack(x, self._margin))
+        # Every probe's maps go into the same two arrays (spare ones of an earlier mosaic of this size when free).
+        shape, dtype = self._prepared.shape[:2], self._prepared.dtype
+        self._maps = (_SPARE.take(shape, dtype), _SPARE.take(shape, dtype))
+        _SPARE.when_gone(self, self._maps)
         # The image's statistic tile of each interior pixel, in the order of _interior's result.
         inner = np.arange(BORDER, t - BORDER)
         rows = (np.arange(ny)[:, None] * t + inner[None, :]) // stat_tile                  # (ny, u)
@@ -202,7 +206,7 @@ class Mosaic:
                             **{**options, **STEERING_OPTIONS.get(codec.name, {}), **self.fast})
         decoded = _codecs.decode_like(codec, data, self.image)
         cropped = decoded.with_pixels(self._crop(decoded.pixels))
-        s_map, e_map = self._prepared.maps(cropped)
+        s_map, e_map = self._prepared.maps(cropped, out=self._maps)
         s, e = self._interior(s_map), self._interior(e_map)
         s_t = np.bincount(self._ids, weights=s)[self._used] / self._counts
         e_t = np.bincount(self._ids, weights=e)[self._used] / self._counts
