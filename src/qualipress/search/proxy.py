@@ -262,12 +262,11 @@ def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], s
 
 #: Most mosaic probes where the mosaic is exact (:data:`BRACKET_CODECS`): after the first two, steering goes on
 #: on the mosaic while its estimate of the crossing is still 1.5 or more steps from every mosaic probe (as the
-#: second probe is made), and once two probes straddle the threshold narrows that bracket (:func:`_narrow`). This
-#: matters where
-#: the curve is far from a line: a JPEG source
-#: re-encoded below its own quality stays nearly flat (the re-encode drops the source's noise) and then climbs
-#: within a few steps, so a secant or a slope from two far-apart probes lands several steps off (on noisy training
-#: photographs saved as JPEG at q90-96, SSIM >= 0.90 took 5.4 full-image probes per image; docs/benchmarks.md).
+#: second probe is made), and once two probes straddle the threshold narrows that bracket (:func:`_narrow`).
+#: This matters where the curve is far from a line: a JPEG source re-encoded below its own quality stays nearly
+#: flat (the re-encode drops the source's noise) and then climbs within a few steps, so a secant or a slope from
+#: two far-apart probes lands several steps off (COCO JPEG sources at SSIM >= 0.90: 3.6 -> 2.5 full-image probes
+#: per image; docs/benchmarks.md).
 BRACKET_PROBES = 6
 #: A mosaic bracket wider than this many grid steps is narrowed whatever its secant says (over a wider span the
 #: curve bends too much for one); a narrower one only while the estimate is 1.5 or more steps from both ends.
