@@ -4,7 +4,8 @@ A cold search's first full-image probe lands where the setting predictor expects
 error (3–5 grid steps at mid targets) is why a search needs about three full-image encodes: the proof needs the
 lowest passing setting *and* its failing neighbour, so the first probe is wasted unless it is one of the two.
 A *mosaic* — every other 64×64 tile of the image (32×32 for JPEG), in a checkerboard, packed side by side — is
-encoded at the predicted setting (and once more near the crossing it suggests), and measured on the tile
+encoded at the predicted setting (and once more near the crossing it suggests; for JPEG, whose mosaic is exact,
+until the estimate settles: :func:`_narrow`; AVIF's at a fast speed: :data:`FAST_STEERING`), and measured on the tile
 interiors only (7 pixels from a tile's edge, beyond the SSIM window and the JPEG chroma upsampling at the seams),
 mapped back to the image's own statistic tiles for ``@min``/``@p1``/``@p5``. For JPEG, whose 8×8 blocks are coded
 independently, the interior pixels decode exactly as in a full-image encode, so the estimate differs from the full

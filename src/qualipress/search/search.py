@@ -247,8 +247,8 @@ def search(
         first probes where its file should just exceed ``bound``.
     mosaic : bool
         When starting from the predictor (cold, or warm with a predicted residual), place the first full-image
-        probe by one or two probes on a mosaic of half the image's tiles (:mod:`qualipress.search.proxy`;
-        steering only, never a result).
+        probe by probes on a mosaic of half the image's tiles (one or two; up to six for JPEG; see
+        :mod:`qualipress.search.proxy`; steering only, never a result).
     size_scale : float
         How much larger than predicted the files of other codecs were on this image (:func:`size_scale`), to
         correct this codec's predicted sizes when racing a ``bound``.
