@@ -10,16 +10,16 @@ samples that were measured and every viewer shows the intended light. The writer
 from the image's depth) and stores the image's own depth in the file (``oiio:BitsPerSample``); libjxl decodes
 such files to 16-bit samples, which the codec's ``scales_to_container`` shifts back (exact for lossless).
 
-PQ and HLG images are written the same way, tagged with their own transfer (CICP 16 and 18): imagecodecs marked
-them linear light, so viewers and OpenImageIO read a PQ-coded ``Desk.jxl`` with a mean of 0.39 where the EXR has
-4.99. Tagged PQ costs bytes: libjxl codes PQ in XYB as absolute light (the intensity target does not change that;
-set to 10000, 1000 or 255 nits it gave the same files within 7 bytes), so the dark and mid tones, which a PQ
-code spends most of its range on, are quantised coarsely and a lossy setting meets an SSIM/PSNR target on the PQ
-codes only at a small distance or not at all (then the search falls back to lossless, exact either way):
-``docs/benchmarks.md`` § JPEG XL colour tags. Log film scans have no CICP code (libjxl's colour encodings name no
-log curve; only an ICC profile could describe one, which this writer cannot set): they keep imagecodecs' encode
-and its linear tag, as ``unknown`` and ``linear`` images do (the latter correctly), and the film seal states their
-real encoding.
+PQ and HLG images (at 8 bits too) are written the same way, tagged with their own transfer (CICP 16 and 18):
+imagecodecs marked them linear light (sRGB at 8 bits), so viewers and OpenImageIO read a PQ-coded ``Desk.jxl`` with
+a mean of 0.39 where the EXR has 4.99. Tagged PQ costs bytes: libjxl codes PQ in XYB as absolute light (the
+intensity target does not change that; set to 10000, 1000 or 255 nits it gave the same files within 7 bytes), so the
+dark and mid tones, which a PQ code spends most of its range on, are quantised coarsely and a lossy setting meets an
+SSIM/PSNR target on the PQ codes only at a small distance or not at all (then the search falls back to lossless,
+exact either way): ``docs/benchmarks.md`` § Review fixes, session 6: JPEG XL colour tags of PQ images. Log film
+scans have no CICP code (libjxl's colour encodings name no log curve; only an ICC profile could describe one, which
+this writer cannot set): they keep imagecodecs' encode and its linear tag, as ``unknown`` and ``linear`` images do
+(the latter correctly), and the film seal states their real encoding.
 
 Grey images (with or without alpha) are written as one grey channel with their own transfer and depth through
 libjxl's encoder API (:mod:`qualipress.codecs.jxlapi`, session 6): OpenImageIO's writer sets no colour tag on a
