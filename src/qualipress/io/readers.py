@@ -350,6 +350,9 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
             t = page.tags.get(tag)
             if t is not None:
                 meta[f"tiff:{tag}"] = str(t.value)[:200]
+        if len(tif.pages) > 1:  # said in the report, as HEIF's further images are
+            meta["not_carried"] = (f"TIFF holds {len(tif.pages) - 1} further page(s) besides the first: "
+                                   "only the first page is compressed")
     if arr.dtype == np.uint16 and bits not in range(9, 17):
         bits = 16
     if arr.dtype == np.uint8:

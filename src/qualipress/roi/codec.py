@@ -58,6 +58,7 @@ OPTIONS = (
     "adapt",
     "trellis",
     "trellis_scale",
+    "trellis_rgb",
 )
 
 
@@ -66,6 +67,16 @@ DC_RDO = 1.0
 #: Default trellis scope (``trellis`` option, :mod:`qualipress.roi.trellis`): every block's AC levels chosen by the
 #: JPEG Huffman trellis with its level's multiplier (measured in ``docs/roi.md`` §7, *Trellis quantisation*).
 TRELLIS = "all"
+#: Default of the ``trellis_rgb`` option: chroma distortion weighed by its RGB squared error (measured better in
+#: both ROI and background on the COCO photos, ``docs/roi.md`` §7, *Trellis quantisation*).
+TRELLIS_RGB = True
+
+
+def _flag(value: Any, default: bool) -> bool:
+    """A boolean option given as a bool or as text from the command line (``false``, ``0``, ``no``, ``off``)."""
+    if value is None:
+        return default
+    return str(value).strip().lower() not in ("false", "0", "no", "off")
 
 
 @dataclass
@@ -191,6 +202,9 @@ class RoiJpegCodec(Codec):
         (:mod:`qualipress.roi.trellis`).
     trellis_scale : float
         Factor on the trellis's multipliers (default 1).
+    trellis_rgb : bool
+        Weigh chroma distortion in the trellis by its RGB squared error, i.e. by the YCbCr → RGB weights times the
+        pixels a chroma sample covers (default True; False: chroma DCT errors count like luma ones).
     adapt : bool
         Per-image adaptation (default True; :mod:`qualipress.roi.adapt`): 4:2:0 or 4:4:4 chosen from the
         image's fine chroma energy and the quality, and a finer background for large ROIs
@@ -346,6 +360,7 @@ class RoiJpegCodec(Codec):
             symbol_bits=float(opt["rdo_bits"]),
             trellis=str(options.get("trellis") or TRELLIS),
             trellis_scale=float(1.0 if options.get("trellis_scale") is None else options["trellis_scale"]),
+            trellis_rgb=_flag(options.get("trellis_rgb"), TRELLIS_RGB),
         )
         stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)
