@@ -45,7 +45,7 @@ print("RESULT", len(res.errors), round(secs, 2), base, hwm())
 def make_frame(path: Path, w: int, h: int) -> None:
     import cv2
 
-    from qualipress.film import dpx
+    from qualipress.io import dpx
 
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     base = np.stack([0.3 + 0.3 * xx / w, 0.35 + 0.25 * yy / h, 0.4 + 0.1 * np.sin(xx / 97.0)], axis=-1) * 1023

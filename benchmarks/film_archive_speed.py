@@ -7,7 +7,7 @@ Usage (from the repository root)::
 1. Makes grainy test frames (benchmark-local, deterministic): each shot is one EXR of ``--source``
    (``../shared/data/hdr_film``) encoded to ACEScct, resized to 2048x1080, panned 8 px per frame, plus film-like
    grain: Gaussian noise blurred with a 0.7 px Gaussian, scaled to an RMS of 3-6 10-bit code values (per shot),
-   written as 10-bit DPX (filled method A) by ``qualipress.film.dpx.encode_dpx``.
+   written as 10-bit DPX (filled method A) by ``qualipress.io.dpx.encode_dpx``.
 2. FFV1: ``ffmpeg -c:v ffv1 -level 3 -g 1 -slicecrc 1`` one ``.mkv`` per frame, ``--jobs`` ffmpeg processes at a
    time (the wall time of the whole set is what counts); every output checked to decode to the source's pixels.
 3. qualipress ``archive_paths`` with ``--jobs`` workers, for each configuration in ``--configs``
@@ -38,9 +38,8 @@ def make_frames(source: Path, out: Path, shots: int, frames: int) -> list[Path]:
     """Grainy 10-bit ACEScct DPX frames ``out/<shot>/<shot>.<n>.dpx`` (deterministic)."""
     import cv2
 
-    from qualipress.film import dpx
     from qualipress.film.transfer import linear_to_acescct
-    from qualipress.io import read_image
+    from qualipress.io import dpx, read_image
 
     exrs = sorted(source.glob("*.exr"))[:shots]
     paths = []

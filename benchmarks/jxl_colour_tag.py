@@ -39,6 +39,9 @@ def _linear_tagged_codec() -> Any:
         def storage_depth(self, bit_depth: int) -> int | None:
             return bit_depth if bit_depth in self.info.bit_depths else None
 
+        def container_depth(self, reference: Any) -> int:
+            return int(reference.bit_depth)  # imagecodecs writes the image's own depth
+
         def _encode(self, image: Any, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
             kw = {"bitspersample": image.bit_depth, "effort": int(options.get("effort", 7)), "numthreads": 2}
             if lossless:

@@ -224,3 +224,50 @@ def test_heif_with_further_images_says_only_the_primary_is_compressed(tmp_path: 
     assert main(["compress", str(src), "-o", str(out), "--codec", "webp", "--target", "ssim>=0.8", "--json"]) == 0
     rec = json.loads((out / "qualipress-report.jsonl").read_text().splitlines()[-1])
     assert any("1 further image(s) besides the primary image" in w for w in rec["warnings"])
+
+
+def test_lossless_win_is_not_a_fallback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review: a lossless file smaller than a passing lossy one was counted among the summary's "fallbacks", shown
+    as a per-file note, and the photo pipeline's "lossless fallback tried" decision repeated the search's own note."""
+    from PIL import Image as PILImage
+
+    from qualipress.io.discover import REPORT_NAME
+    from qualipress.pipeline.batch import read_report
+    from tests.search.test_lossless import C1, graphic
+
+    src = tmp_path / "graphic.png"
+    PILImage.fromarray(graphic()).save(src)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "jpegxl", "--target", ",".join(C1),
+                 "--no-film"]) == 0
+    text = capsys.readouterr().out
+    rec = read_report(out / REPORT_NAME)[0]
+    assert rec["codec"] == "jpegxl" and rec["setting"] is None
+    assert "smaller than lossy" in rec["lossless_smaller"] and not rec.get("fallback")
+    decisions = " ".join(rec["decisions"])
+    assert "kept lossless" in decisions and "lossless fallback tried" not in decisions
+    assert "fallbacks" not in text and "note" not in text
+    assert "lossless smaller" in text and "1 file(s): the lossless file met the target" in text
+    assert main(["compress", str(src), "-o", str(tmp_path / "out2"), "--codec", "jpegxl", "--target", ",".join(C1),
+                 "--no-film", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["per_file"][0]
+    assert row["fallback"] is None and "smaller than lossy" in row["lossless_smaller"]
+
+
+def test_failed_stdin_reason_is_not_mangled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd) -> None:
+    """The failure recap hides the input's path in the reason; for stdin ('-') it must not replace every hyphen."""
+    from PIL import Image
+
+    src = tmp_path / "p.jpg"
+    Image.fromarray(photo_like(64, 80, seed=0)).save(src, quality=90)
+    data = src.read_bytes()
+
+    class FakeStdin:
+        buffer = io.BytesIO(data[: len(data) // 2])  # truncated JPEG: "ends before its end-of-image marker"
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin())
+    assert main(["compress", "-", "-o", "-", "--codec", "webp", "--target", "ssim>=0.9", "--no-film"]) == 1
+    err = capfd.readouterr().err
+    recap = [line for line in err.splitlines() if line.startswith("failed 1 file(s) (-)")]
+    assert recap, err
+    assert "<file>" not in recap[0]

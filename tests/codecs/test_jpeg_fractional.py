@@ -66,3 +66,19 @@ def test_jpeg_byte_budget_fills_within_one_percent() -> None:
         fills.append(len(res.data) / budget)
     # the integer grid alone left up to 2.6 % of the budget unused on Kodak
     assert min(fills) >= 0.99, fills
+
+
+@pytest.mark.parametrize("quality", [10.0, 30.0, 49.5, 23.0, 75.0])
+def test_model_tables_are_the_tables_a_real_encode_writes(quality: float) -> None:
+    """Review: a model of the ``jpeg`` codec built on ``io.jpegtables.ijg_table`` (continuous IJG scaling) differs
+    from what libjpeg writes below quality 50 (truncated ``5000 // q``) and between integer qualities (``qtables``'s
+    staggered steps); ``jpegq.qtables`` is the one model that matches."""
+    from qualipress.io.jpegtables import ANNEX_K_CHROMA, ANNEX_K_LUMA, ijg_table, libjpeg_scale
+
+    data = codecs.get("jpeg").encode(photo_like(32, 48, seed=3), quality=quality)
+    written = PILImage.open(io.BytesIO(data)).quantization  # natural order (Pillow >= 8.3)
+    luma, chroma = qtables(quality)
+    assert list(written[0]) == luma and list(written[1]) == chroma
+    continuous = [ijg_table(b.ravel(), quality).astype(int).tolist() for b in (ANNEX_K_LUMA, ANNEX_K_CHROMA)]
+    assert (continuous == [luma, chroma]) == (quality in (10.0, 75.0))  # 5000 / q whole, or q >= 50
+    assert libjpeg_scale(30) == 166 and libjpeg_scale(75) == 50

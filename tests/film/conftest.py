@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qualipress.film import dpx
+from qualipress.io import dpx
 
 from .synth import photo_like
 

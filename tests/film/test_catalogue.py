@@ -12,8 +12,7 @@ import pytest
 
 from qualipress.cli import main
 from qualipress.film import catalogue as cat_mod
-from qualipress.film import dpx
-from qualipress.io import Image, write_image
+from qualipress.io import Image, dpx, write_image
 
 from .synth import photo_like
 

@@ -163,4 +163,13 @@ def test_source_display_rendering_in_strips_equals_the_whole_frame_rendering() -
     src = _log_frame(8)  # 160 rows: three strips
     ref = fidelity.reference(src)
     assert ref.linear is not None and ref.display is not None
-    assert np.array_equal(ref.display, decisions._grey16(fidelity.display_code(ref.linear)))
+    assert ref.display.dtype == np.uint16
+    whole = decisions._grey16(fidelity.display_code(ref.linear))
+    # the 16-bit codes held give the float32 grey values bit for bit
+    assert np.array_equal(ref.display.astype(np.float32) / np.float32(65535), whole)
+
+
+def test_grey16_codes_give_the_grey16_values_for_every_code() -> None:
+    a = np.arange(65536, dtype=np.float64) / 65535  # every code, and values between codes
+    a = np.concatenate([a, a[:-1] + 0.4 / 65535, a[:-1] + 0.6 / 65535]).astype(np.float32)
+    assert np.array_equal(fidelity.grey16_code(a).astype(np.float32) / np.float32(65535), fidelity.grey16(a))

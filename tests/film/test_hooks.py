@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from qualipress.cli import main
-from qualipress.film import dpx, manifest, seal
+from qualipress.film import manifest, seal
 from qualipress.film.hooks import FilmHooks
 from qualipress.film.verify import verify_collection
-from qualipress.io import Image
+from qualipress.io import Image, dpx
 from qualipress.pipeline.hooks import PipelineHooks
 from qualipress.search import parse_target
 

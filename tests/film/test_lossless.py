@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from qualipress.errors import UnsupportedError
-from qualipress.film import container, dpx, lossless
+from qualipress.film import container, lossless
 from qualipress.film.testset import encode_tiff16
+from qualipress.io import dpx
 
 from .synth import photo_like
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qualipress.film import dpx
+from qualipress.io import dpx
 from qualipress.pipeline import CompressOptions, compress_paths
 from qualipress.pipeline.schedule import shot_encodes
 from qualipress.search.targets import parse_target

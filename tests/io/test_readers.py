@@ -250,3 +250,15 @@ def test_the_bomb_limit_is_named_and_can_be_raised_from_the_cli(tmp_path, capsys
                  "--max-mpixels", "0.1"]) == 1
     assert main(["compress", str(p), "-o", str(out), "--codec", "webp", "--target", "ssim>=0.8",
                  "--max-mpixels", "0.2"]) == 0
+
+
+def test_multipage_tiff_says_its_further_pages_are_not_carried(tmp_path):
+    # QA: a 3-page TIFF came out of compress as its first page alone, reported plain "ok" (HEIF's further images
+    # and animations are named or refused; a TIFF's pages were dropped silently)
+    arr = photo_like(32, 40)
+    tifffile.imwrite(tmp_path / "three.tif", np.stack([arr, arr[::-1], arr[:, ::-1]]))
+    img = read_image(tmp_path / "three.tif")
+    assert np.array_equal(img.pixels, arr)
+    assert "2 further page(s)" in img.metadata["not_carried"]
+    tifffile.imwrite(tmp_path / "one.tif", arr)
+    assert "not_carried" not in read_image(tmp_path / "one.tif").metadata

@@ -159,3 +159,19 @@ def test_warm_restart_from_a_training_checkpoint_keeps_the_adam_state(tmp_path: 
         train_codec([synth_dir], tmp_path / "n.pt", _cfg(config=(8, 8), init=str(ckpt)))
     with pytest.raises(ModelError, match="min_lr_frac"):
         train_codec([synth_dir], tmp_path / "n.pt", _cfg(min_lr_frac=1.5))
+
+
+def test_resume_and_init_refuse_another_config_with_one_message(tmp_path: Path, synth_dir: Path) -> None:
+    """Review: the resume and ``--init`` checks that a checkpoint fits the run were two copies with two messages."""
+    from qualipress.learned.train import train_codec
+
+    out = tmp_path / "m.pt"
+    train_codec([synth_dir], out, _cfg(steps=1))
+    ckpt = out.with_name(out.name + ".ckpt")
+    with pytest.raises(ModelError) as resumed:
+        train_codec([synth_dir], out, _cfg(config=(8, 8), steps=2))  # resumes the (16, 16) checkpoint
+    with pytest.raises(ModelError) as warm:
+        train_codec([synth_dir], tmp_path / "n.pt", _cfg(config=(8, 8), init=str(ckpt)))
+    tail = " is for bmshj2018-hyperprior [16, 16], not bmshj2018-hyperprior (8, 8)"
+    assert str(resumed.value) == f"checkpoint {ckpt}{tail}"
+    assert str(warm.value) == f"--init {ckpt}: checkpoint{tail}"

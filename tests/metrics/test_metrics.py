@@ -329,3 +329,75 @@ def test_reduced_strips_agree_with_the_full_maps(shape, tile, lean):
     masked = ref.measure(dist, ("ssim", "psnr"), tile=tile, mask=np.ones((h, w), bool))  # the full-map path
     assert abs(masked["psnr"].value - got["psnr"].value) < 1e-9
     assert got["ssim"].tiles.shape == t_s.shape and got["ssim"].stats["min"] == float(t_s.min())
+
+
+def _ptr(a):
+    return a.__array_interface__["data"][0]
+
+
+def test_spare_arrays_are_handed_out_again_only_when_nothing_else_holds_them():
+    from qualipress.metrics.core import _Spare
+
+    spare = _Spare()
+    a = np.full((64, 64), 7.0, np.float32)
+    where = _ptr(a)
+    view = a[1:]
+    spare.give([a])
+    del a
+    other = spare.take((64, 64), np.float32)  # a view of it is alive: a new array
+    assert _ptr(other) != where
+    del view
+    again = spare.take((64, 64), np.float32)  # now free: the same memory
+    assert _ptr(again) == where and again[0, 0] == 7.0
+    assert spare.take((64, 65), np.float32).shape == (64, 65)  # other shapes: new arrays
+    # the oldest spare arrays go beyond the limit, and very large ones are never kept
+    spare.LIMIT, spare.LARGEST = 3 * 64 * 64 * 4, 64 * 64 * 4
+    spare.give([np.empty((64, 64), np.float32) for _ in range(5)] + [np.empty((128, 64), np.float32)])
+    assert len(spare._arrays) == 3 and all(x.shape == (64, 64) for x in spare._arrays)
+
+
+def test_a_reference_reuses_a_dead_ones_buffers_without_touching_what_callers_kept():
+    import gc
+
+    from qualipress.metrics.core import Reference
+
+    ref_img, other_img = as_image(photo_like(300, 170)), as_image(photo_like(300, 170, seed=3))
+    dist = as_image(_distort(ref_img.pixels, 0.02))
+    first = Reference(ref_img)
+    expected = first.measure(dist, ("ssim", "psnr"), tile=64)
+    s_map, _ = first.maps(dist)
+    kept_map, alias = s_map.copy(), first.a            # a caller keeps a map and the normalised planes
+    kept_planes = alias.copy()
+    planes = {_ptr(x) for x in (first._ux, first._lum0, first._cs0, *first._work)}
+    del first
+    gc.collect()
+    second = Reference(other_img)                      # same size: takes the first one's free buffers
+    second.measure(dist, ("ssim", "psnr"), tile=64)
+    assert planes & {_ptr(x) for x in (second._ux, second._lum0, second._cs0, *second._work)}
+    assert np.array_equal(alias, kept_planes) and np.array_equal(s_map, kept_map)
+    third = Reference(ref_img)
+    got = third.measure(dist, ("ssim", "psnr"), tile=64)
+    assert got["ssim"].value == expected["ssim"].value and got["psnr"].value == expected["psnr"].value
+    assert np.array_equal(got["ssim"].tiles, expected["ssim"].tiles)
+    # maps into the caller's arrays: the same values
+    out = (np.empty((300, 170), np.float32), np.empty((300, 170), np.float32))
+    s2, e2 = third.maps(dist, out=out)
+    assert s2 is out[0] and np.array_equal(s2, s_map) and np.array_equal(e2, third.maps(dist)[1])
+    with pytest.raises(InputError):
+        third.maps(dist, out=(np.empty((300, 171), np.float32), out[1]))
+
+
+def test_a_lean_reference_measures_global_metrics_without_blurring_its_source(monkeypatch):
+    # Review finding: for MS-SSIM (and SSIMULACRA 2, butteraugli) a lean reference recomputed its SSIM window
+    # statistics over the whole source on every probe; the global metrics need only the normalised colour.
+    from qualipress.metrics.core import Reference
+
+    raw = photo_like(300, 170, bits=16)
+    dist = _distort(raw, 0.01)
+    lean, stored = Reference(raw, data_range=65535.0, lean=True), Reference(raw, data_range=65535.0, lean=False)
+    calls = []
+    real = Reference._statistics
+    monkeypatch.setattr(Reference, "_statistics", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    got = lean.measure(dist, ("ms-ssim",))["ms-ssim"].value
+    assert calls == []
+    assert got == stored.measure(dist, ("ms-ssim",))["ms-ssim"].value

@@ -227,3 +227,32 @@ def test_srgb_jpegxl_files_still_read_as_srgb() -> None:
 @pytest.mark.parametrize(("distance", "quality"), [(1.0, 90), (0.1, 99), (6.4, 30), (25.0, 0), (15.27, 10)])
 def test_distance_to_libjxl_quality(distance: float, quality: int) -> None:
     assert jxlicc.quality_for_distance(distance) == quality
+
+
+@pytest.mark.skipif(not jxlicc.available(), reason="jxlpy not installed")
+def test_icc_path_is_the_one_encode_path_pre_edit_included():
+    """Review: ``JpegXlCodec.encode``'s ICC path copied ``Codec.encode`` and kept ``pre_edit`` among the options, so a
+    pre-edit there was refused as an unknown option (the plain path runs it); ``jpegxl-lossless`` with a profile
+    failed on its missing quality."""
+    from qualipress import codecs
+    from qualipress.io import Image
+    from qualipress.io.metadata import Carry
+
+    img = Image(photo_like(64, 80, seed=2), 8)
+    codec = codecs.get("jpegxl")
+    calls: list[tuple] = []
+
+    def flatten(image, quality, name, options):
+        calls.append((quality, name, options))
+        return image.with_pixels((image.pixels // 8) * 8)
+
+    edited = codec.encode(img.with_pixels((img.pixels // 8) * 8), quality=1.0, metadata=Carry(P3))
+    plain = codec.encode(img, quality=1.0, pre_edit=flatten)
+    with_icc = codec.encode(img, quality=1.0, metadata=Carry(P3), pre_edit=flatten)
+    assert calls == [(1.0, "jpegxl", {}), (1.0, "jpegxl", {})]  # the same call on both paths
+    assert with_icc == edited  # the pre-edited pixels were encoded, with the profile
+    assert read_metadata(with_icc, "jpegxl").get("icc_profile") is not None and plain != with_icc
+    lossless = codecs.get("jpegxl-lossless").encode(img, metadata=Carry(P3, None, b"<x:xmpmeta/>"))
+    dec = codecs.get("jpegxl-lossless").decode(lossless)
+    assert np.array_equal(dec.pixels, img.pixels)
+    assert read_metadata(lossless, "jpegxl").get("icc_profile") == P3

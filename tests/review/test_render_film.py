@@ -10,8 +10,7 @@ import pytest
 from PIL import Image as PILImage
 
 from qualipress import codecs
-from qualipress.film import dpx
-from qualipress.io import Image, write_image
+from qualipress.io import Image, dpx, write_image
 from qualipress.io.logcurves import cineon_to_linear, display_code, linear_to_cineon
 from qualipress.review.render import describe_pair, render
 

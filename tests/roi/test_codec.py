@@ -186,3 +186,19 @@ def test_targeted_encode_carries_metadata(textured):
     res = RoiJpegCodec().targeted_encode(as_image(textured(64, 80)), "ssim>=0.9", metadata=Carry(icc=icc))
     assert res.met and res.codec == "jpeg-roi"
     assert read_metadata(res.data, "jpeg").get("icc_profile") == icc
+
+
+def test_budget_holds_with_the_carried_metadata(textured):
+    # QA: `compress photo.jpg --codec jpeg-roi --target bytes<=40000` on a COCO photo with an Adobe RGB profile
+    # wrote 40,485 B with target_met true: the budget search measured the files before the ICC was embedded.
+    from PIL import ImageCms
+
+    from qualipress.io.metadata import Carry, read_metadata
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    img = as_image(textured(96, 128))
+    plain = RoiJpegCodec().targeted_encode(img, "bytes<=3000")
+    budget = len(plain.data) + len(icc) // 2  # the plain best fit leaves less room than the profile takes
+    res = RoiJpegCodec().targeted_encode(img, f"bytes<={budget}", metadata=Carry(icc=icc))
+    assert read_metadata(res.data, "jpeg").get("icc_profile") == icc
+    assert len(res.data) <= budget

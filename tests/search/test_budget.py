@@ -59,3 +59,52 @@ def test_prefer_never_picks_an_over_budget_file_over_one_that_fits() -> None:
     smaller.met = False
     assert len(huge.data) > len(smaller.data) > 50
     assert prefer(smaller, huge, t) and not prefer(huge, smaller, t)
+
+
+def test_budget_size_curve_is_the_predictions_on_a_flat_stretch() -> None:
+    """Review: the budget search interpolated the size curve itself (``np.interp`` on a curve with a flat stretch
+    gave 3.0 for a size every position from 1 to 3 predicts); it now asks ``Prediction.index_for_size``, the
+    search's own reading (the first position that reaches the size)."""
+    import numpy as np
+
+    from qualipress.search import budget
+    from qualipress.search.predict import Prediction
+
+    knots = np.arange(5.0)
+    log_bpp = np.array([0.0, 1.0, 1.0, 1.0, 2.0])
+    curves = (knots, np.zeros(5), log_bpp)
+    img = as_image(photo_like(8, 10))  # 80 pixels: 100 bytes are 10 bits per pixel, log10 1.0
+    expected = Prediction(0, 0, 0, 0, "", size_curve=(tuple(knots), tuple(log_bpp))).index_for_size(10.0)
+    assert expected == 1.0
+    assert budget._index_for_bytes(curves, 100, img) == expected
+    for nbytes in (1, 50, 200, 1e6):  # off the flat stretch and past both ends: the same reading
+        want = Prediction(0, 0, 0, 0, "", size_curve=(tuple(knots), tuple(log_bpp))).index_for_size(nbytes * 8 / 80)
+        assert budget._index_for_bytes(curves, nbytes, img) == pytest.approx(want)
+
+
+def test_budget_curves_come_from_the_predictors_model_choice(monkeypatch) -> None:
+    """Review: ``budget._curves`` read ``models["jpeg|ssim"]`` directly, so a JPEG source got the general model where
+    the search's prediction (``Predictor.model``) uses the JPEG-source one."""
+    import numpy as np
+
+    from qualipress.search import budget
+    from qualipress.search import predict as predict_mod
+
+    real = predict_mod.load()
+    if real is None or "jpeg|ssim" not in real.models:
+        pytest.skip("no shipped predictor")
+    data = dict(real.data)
+    general = real.models["jpeg|ssim"]
+    source = dict(general, bytes_weights=(np.asarray(general["bytes_weights"]) + 0.5).tolist())
+    data["models"] = dict(real.models, **{f"jpeg|ssim|{predict_mod.SOURCE_MODEL}": source})
+    fake = predict_mod.Predictor(data)
+    monkeypatch.setattr(predict_mod, "load", lambda path=None: fake)
+    features = dict.fromkeys(predict_mod.MODEL_FEATURES, 0.5)
+    jpeg = codecs.get("jpeg")
+    png_curves = budget._curves(jpeg, dict(features, jpeg_quality=0.0))
+    jpeg_curves = budget._curves(jpeg, dict(features, jpeg_quality=80.0))
+    assert png_curves is not None and jpeg_curves is not None
+    row = predict_mod.feature_row(dict(features, jpeg_quality=80.0))
+    want = np.maximum.accumulate(np.asarray(source["bytes_weights"]) @ row)
+    assert np.allclose(jpeg_curves[2], want)
+    assert not np.allclose(png_curves[2], jpeg_curves[2])

@@ -311,11 +311,16 @@ def _print_summary(summary: Any, out: Console = console) -> None:
         table.add_row(name, f"min {d['min']:.4f}  p5 {d['p5']:.4f}  mean {d['mean']:.4f}")
     fallbacks = [r for r in summary.records if r.get("fallback")]
     if fallbacks:
-        table.add_row("[yellow]fallbacks[/]", f"{len(fallbacks)} file(s): lossless mode, kept source or transcode "
-                                              "(see 'fallback' in the report)")
+        table.add_row("[yellow]fallbacks[/]", f"{len(fallbacks)} file(s): fell back to lossless mode, kept source "
+                                              "or transcode (see 'fallback' in the report)")
+    won = [r for r in summary.records if r.get("lossless_smaller")]
+    if won:
+        table.add_row("lossless smaller", f"{len(won)} file(s): the lossless file met the target in fewer bytes "
+                                          "than the lossy one (see 'lossless_smaller' in the report)")
     for row in codec_rows(summary.records + summary.skipped):
         saved = "" if row["saved_percent"] is None else f", saved {row['saved_percent']}%"
-        extra = "".join(f", {row[k]} {k}" for k in ("missed", "fallbacks") if row[k])
+        extra = "".join(f", {row[k]} {k.replace('_', ' ')}" for k in ("missed", "fallbacks", "lossless_smaller")
+                        if row[k])
         table.add_row(f"  {row['codec']}", f"{row['files']} file(s), {row['bytes_in']:,} B → {row['bytes_out']:,} B"
                                            f"{saved}{extra}")
     if summary.report is not None:
@@ -329,7 +334,9 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
     by_reason: dict[str, list[str]] = {}
     for rec in failures:
         reason = str(rec.get("error") or "target not met")
-        reason = reason.removeprefix(f"{rec['input']}: ").replace(str(rec["input"]), "<file>")
+        reason = reason.removeprefix(f"{rec['input']}: ")
+        if rec["input"] != "-":  # stdin: replacing "-" would turn "end-of-image" into "end<file>of<file>image"
+            reason = reason.replace(str(rec["input"]), "<file>")
         by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
     for reason, names in by_reason.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

@@ -199,33 +199,29 @@ def decode_as(fmt: str, data: bytes) -> Image:
     return get(name).decode(data)
 
 
-def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
+def decode_like(codec: Codec, data: bytes, reference: Image, *, decoded: Image | None = None) -> Image:
     """Decode ``data`` and describe it like ``reference`` (same bit depth and transfer), ready for metrics.
 
-    Codecs that scale a shallow image into a deeper container (10-bit into 12-bit JPEG) are scaled back; a codec
-    whose container depth depends on more than the bit depth says it through ``container_depth(reference)``
-    (JPEG XL: 16 for colour-tagged 10-bit images, see :mod:`qualipress.codecs.jxlcolour`).
+    Samples that the codec stored scaled up into a deeper container (:meth:`Codec.container_depth`: 10-bit into
+    12-bit JPEG, JPEG XL's 16 bits for colour-tagged 10-bit images) are scaled back. ``decoded``: what
+    ``codec.decode(data)`` already returned (not decoded again; its pixels may be scaled in place).
     """
-    out = codec.decode(data)
+    out = decoded if decoded is not None else codec.decode(data)
     px = out.pixels
     if reference.is_float:
         raise UnsupportedError("decode_like needs an integer reference; compare perceptual images")
-    depth_of = getattr(codec, "container_depth", None)
-    if callable(depth_of) or codec.info.scales_to_container:
-        stored = (depth_of(reference) if callable(depth_of) else codec.storage_depth(reference.bit_depth)) \
-            or reference.bit_depth
-        shift = stored - reference.bit_depth
-        if shift > 0:
-            # (px + 2^(shift-1)) >> shift = (px >> shift) + bit (shift - 1) of px: the same values in the
-            # container's own dtype, in place (no uint32 copies of the frame)
-            px = px if px.flags.writeable and px.flags.owndata else px.copy()
-            for r0 in range(0, px.shape[0], 64):  # strips: the temporary stays small
-                part = px[r0: r0 + 64]
-                half = np.right_shift(part, shift - 1)
-                half &= 1
-                np.right_shift(part, shift, out=part)
-                part += half
-            np.minimum(px, (1 << reference.bit_depth) - 1, out=px)
+    shift = codec.container_depth(reference) - reference.bit_depth
+    if shift > 0:
+        # (px + 2^(shift-1)) >> shift = (px >> shift) + bit (shift - 1) of px: the same values in the
+        # container's own dtype, in place (no uint32 copies of the frame)
+        px = px if px.flags.writeable and px.flags.owndata else px.copy()
+        for r0 in range(0, px.shape[0], 64):  # strips: the temporary stays small
+            part = px[r0: r0 + 64]
+            half = np.right_shift(part, shift - 1)
+            half &= 1
+            np.right_shift(part, shift, out=part)
+            part += half
+        np.minimum(px, (1 << reference.bit_depth) - 1, out=px)
     target_dtype = reference.pixels.dtype
     if px.dtype != target_dtype:
         if px.dtype == np.uint16 and target_dtype == np.uint8 and int(px.max(initial=0)) < 256:

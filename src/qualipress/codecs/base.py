@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
 from qualipress.io.image import Image, as_image
-from qualipress.io.metadata import embed
+from qualipress.io.metadata import Carry, embed
 
 
 @dataclass(frozen=True)
@@ -213,24 +214,34 @@ class Codec(ABC):
         pre_edit = options.pop("pre_edit", None)
         self.check_options(options)
         img = self.prepare(as_image(image))
+        encoder, carry = self._encoder_for(img, carry)
         if carry is not None and self.writes_metadata:
             options["metadata"], carry = carry, None  # the encoder writes it itself
         if lossless:
             if not self.info.lossless:
                 raise UnsupportedError(f"codec {self.name!r} has no lossless mode")
-            data = self._encode(img, quality=None, lossless=True, **options)
+            data = encoder(img, quality=None, lossless=True, **options)
         elif not self.info.lossy:
-            data = self._encode(img, quality=None, lossless=True, **options)
+            data = encoder(img, quality=None, lossless=True, **options)
         else:
             q = self.info.quality
             assert q is not None
             value = q.default if quality is None else q.check(quality)
             if pre_edit is not None:
                 img = pre_edit(img, value, self.name, dict(options))
-            data = self._encode(img, quality=value, lossless=False, **options)
+            data = encoder(img, quality=value, lossless=False, **options)
         if carry is not None:
             data = embed(data, self.info.extension, carry, channels=img.n_channels)
         return data
+
+    def _encoder_for(self, image: Image, carry: Carry | None) -> tuple[Callable[..., bytes], Carry | None]:
+        """The function that encodes the prepared ``image`` (called like :meth:`_encode`), and what of ``carry``
+        is still to be written after it.
+
+        :meth:`_encode` and ``carry`` unchanged here; a codec whose encoder must write part of the metadata itself
+        (JPEG XL with a non-sRGB ICC profile) returns another encoder and the rest of ``carry`` (None for nothing).
+        """
+        return self._encode, carry
 
     def check_options(self, options: dict[str, Any]) -> None:
         """Refuse option names the codec does not declare in ``info.options``, and values outside what an
@@ -287,6 +298,14 @@ class Codec(ABC):
         """Smallest native depth that holds ``bit_depth`` bits, or None when none does."""
         fits = [d for d in sorted(self.info.bit_depths) if d >= bit_depth]
         return fits[0] if fits else None
+
+    def container_depth(self, reference: Image) -> int:
+        """Bits per sample the decoder returns for an encode of ``reference``: the native depth that holds it when
+        the codec scales shallow samples up (``info.scales_to_container``), else the reference's own depth.
+        :func:`qualipress.codecs.decode_like` shifts the difference back."""
+        if self.info.scales_to_container:
+            return self.storage_depth(reference.bit_depth) or reference.bit_depth
+        return reference.bit_depth
 
     def supports(self, image: Image) -> bool:
         """True when :meth:`prepare` would accept the image."""

@@ -8,6 +8,7 @@ produce huge files.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError
 from qualipress.io.image import Image, as_image
-from qualipress.io.metadata import Carry, embed, embed_fields, is_srgb
+from qualipress.io.metadata import Carry, embed_fields, is_srgb
 from qualipress.io.writers import encode_png, encode_tiff
 
 
@@ -227,31 +228,24 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         options={"effort": OptionSpec("libjxl effort 1-10 (default 7)", low=1, high=10)},
     )
 
-    def encode(self, image: Image | np.ndarray, *, quality: float | None = None, lossless: bool = False,
-               **options: Any) -> bytes:
-        """As :meth:`Codec.encode`; a non-sRGB ICC profile in ``metadata`` is written by jxlpy when it can be
-        (8-bit, :mod:`qualipress.codecs.jxlicc`), EXIF/XMP then go in boxes as usual."""
-        carry = options.get("metadata")
+    def _encoder_for(self, image: Image, carry: Carry | None) -> tuple[Callable[..., bytes], Carry | None]:
+        """A non-sRGB ICC profile in ``carry`` is written by jxlpy when it can be (8-bit,
+        :mod:`qualipress.codecs.jxlicc`); EXIF/XMP then go in boxes as usual."""
         icc = getattr(carry, "icc", None)
-        img = as_image(image)
-        if not icc or is_srgb(icc) or not jxlicc.can_carry(img.bit_depth):
-            return super().encode(img, quality=quality, lossless=lossless, **options)
+        if carry is None or not icc or is_srgb(icc) or not jxlicc.can_carry(image.bit_depth):
+            return self._encode, carry
         rest = Carry(None, carry.exif, carry.xmp)
-        options = {k: v for k, v in options.items() if k != "metadata"}
-        self.check_options(options)
-        img = self.prepare(img)
-        q = self.info.quality
-        assert q is not None
-        distance = None if lossless else (q.default if quality is None else q.check(quality))
-        data = jxlicc.encode(_plane(img), icc, distance=distance, lossless=lossless,
-                             effort=int(options.get("effort", 7)))
-        if rest.fields():
-            data = embed(data, self.info.extension, rest, channels=img.n_channels)
-        return data
+
+        def encode_icc(img: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+            return jxlicc.encode(_plane(img), icc, distance=quality, lossless=lossless,
+                                 effort=int(options.get("effort", 7)))
+
+        return encode_icc, rest if rest.fields() else None
 
     def container_depth(self, reference: Image) -> int:
-        """Bits per sample the decoder returns for an encode of ``reference`` (see ``codecs.decode_like``)."""
-        return jxlcolour.STORED_BITS if jxlcolour.tagged(reference) else reference.bit_depth
+        """16 for an image written through OpenImageIO with its colour tag, else the image's own depth
+        (:func:`qualipress.codecs.jxlcolour.decoded_depth`)."""
+        return jxlcolour.decoded_depth(reference)
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs

@@ -7,7 +7,9 @@ fraction (:func:`qtables`), so the tables, and in practice the file size, move i
 all entries together moves in steps of up to 4 % of the file at high qualities: entries of 2-3 and the 39
 chrominance entries of 99 all change at once.) The file is an ordinary
 baseline JPEG with its own quantisation tables; Pillow writes it (the same libjpeg-turbo as imagecodecs; at an
-integer quality both give the same bytes, which the tests check).
+integer quality both give the same bytes, which the tests check). These are the tables a model of the ``jpeg``
+codec must use (``tests/codecs/test_jpeg_fractional.py`` reads them back from real encodes below quality 50 and between
+integers, where :func:`qualipress.io.jpegtables.ijg_table`'s continuous scaling differs).
 """
 
 from __future__ import annotations
@@ -17,22 +19,16 @@ import math
 
 import numpy as np
 
-from qualipress.io.jpegtables import ANNEX_K_CHROMA, ANNEX_K_LUMA
+from qualipress.io.jpegtables import ANNEX_K_CHROMA, ANNEX_K_LUMA, libjpeg_scale
 
 #: ITU-T T.81 Annex K.1 luminance and K.2 chrominance tables, natural (row-major) order, as integers.
 LUMA_BASE = tuple(int(v) for v in ANNEX_K_LUMA.ravel())
 CHROMA_BASE = tuple(int(v) for v in ANNEX_K_CHROMA.ravel())
 
 
-def _ijg_scale(q: int) -> int:
-    """libjpeg's integer scale factor (percent) for an integer quality 1–100."""
-    q = min(max(q, 1), 100)
-    return 5000 // q if q < 50 else 200 - 2 * q
-
-
 def _int_tables(q: int) -> list[list[int]]:
     """libjpeg's baseline tables for an integer quality: ``(base * S(q) + 50) // 100`` clamped to 1..255."""
-    s = _ijg_scale(q)
+    s = libjpeg_scale(q)
     return [[min(max((b * s + 50) // 100, 1), 255) for b in base] for base in (LUMA_BASE, CHROMA_BASE)]
 
 

@@ -10,19 +10,26 @@ samples that were measured and every viewer shows the intended light. The writer
 from the image's depth) and stores the image's own depth in the file (``oiio:BitsPerSample``); libjxl decodes
 such files to 16-bit samples, which the codec's ``scales_to_container`` shifts back (exact for lossless).
 
-PQ and HLG images are not written this way: libjxl needs an intensity target for them (the writer offers none)
-and with its default the decoded PQ samples of ``Desk.exr`` came back up to 240 codes too dark in the mid-tones,
-so no lossy setting met C1 (``benchmarks/jxl_colour_tag.py``). Log film scans (``log``/``unknown``) have no CICP
-code either; both keep imagecodecs' encode and its linear tag, and the film seal states their real encoding.
+PQ and HLG images (at 8 bits too) are written the same way, tagged with their own transfer (CICP 16 and 18):
+imagecodecs marked them linear light (sRGB at 8 bits), so viewers and OpenImageIO read a PQ-coded ``Desk.jxl`` with
+a mean of 0.39 where the EXR has 4.99. Tagged PQ costs bytes: libjxl codes PQ in XYB as absolute light (the
+intensity target does not change that; set to 10000, 1000 or 255 nits it gave the same files within 7 bytes), so the
+dark and mid tones, which a PQ code spends most of its range on, are quantised coarsely and a lossy setting meets an
+SSIM/PSNR target on the PQ codes only at a small distance or not at all (then the search falls back to lossless,
+exact either way): ``docs/benchmarks.md`` § Review fixes, session 6: JPEG XL colour tags of PQ images. Log film
+scans have no CICP code (libjxl's colour encodings name no log curve; only an ICC profile could describe one, which
+this writer cannot set): they keep imagecodecs' encode and its linear tag, as ``unknown`` and ``linear`` images do
+(the latter correctly), and the film seal states their real encoding.
 
-Grey images with an sRGB (or unstated gamma) transfer are written as one grey channel. OpenImageIO's writer sets
-no colour tag on a one-channel image that libjxl accepts: with colour primaries it asks for an RGB encoding of
-one channel, which fails (``JxlEncoderSetColorEncoding failed``: an empty file, while ``write_image`` still
-returns True); with primaries 2 (unspecified) it leaves libjxl's default for a grey image, grey with the sRGB
-transfer, whatever transfer the tag names. So BT.709 grey, and grey with alpha (the writer takes extra channels
-only after three colour ones), stay three equal colour channels, which :func:`qualipress.codecs.decode_like`
-folds back. What one channel saves: ``docs/benchmarks.md`` § JPEG XL grey (lossless 0.1-3.8 % on Kodak 1-6 as
-16-bit grey, lossy 1 byte: libjxl codes a grey image in XYB with the chroma planes empty either way).
+Grey images (with or without alpha) are written as one grey channel with their own transfer and depth through
+libjxl's encoder API (:mod:`qualipress.codecs.jxlapi`, session 6): OpenImageIO's writer sets no colour tag on a
+one-channel image that libjxl accepts (with colour primaries it asks for an RGB encoding of one channel, which
+fails: ``JxlEncoderSetColorEncoding failed``, an empty file while ``write_image`` still returns True; with
+primaries 2, unspecified, it leaves libjxl's default for a grey image, grey sRGB, whatever transfer the tag names)
+and takes extra channels only after three colour ones. Where that API is not reachable the writer's behaviour
+stays: sRGB (or unstated gamma) grey as one channel through OpenImageIO, BT.709/PQ/HLG grey and grey with alpha as
+three equal colour channels, which :func:`qualipress.codecs.decode_like` folds back. What one channel saves:
+``docs/benchmarks.md`` § JPEG XL grey.
 """
 
 from __future__ import annotations
@@ -33,12 +40,13 @@ from pathlib import Path
 
 import numpy as np
 
+from qualipress.codecs import jxlapi
 from qualipress.errors import CodecError
 from qualipress.io.image import Image
 
 #: CICP transfer characteristic (ITU-T H.273) of the transfers written through OpenImageIO (:func:`tagged`):
-#: ``gamma`` (an unstated display gamma) is tagged sRGB, the nearest code.
-TRANSFER_CICP = {"srgb": 13, "bt709": 1, "gamma": 13}
+#: ``gamma`` (an unstated display gamma) is tagged sRGB, the nearest code; PQ (SMPTE ST 2084) 16, HLG 18.
+TRANSFER_CICP = {"srgb": 13, "bt709": 1, "gamma": 13, "pq": 16, "hlg": 18}
 #: CICP colour primaries by colorspace name (anything else: 1, BT.709 / sRGB).
 PRIMARIES_CICP = {"bt2020": 9, "p3": 12, "display-p3": 12}
 #: CICP primaries given for a grey file: 2, unspecified (any other code makes OpenImageIO ask libjxl for an RGB
@@ -48,10 +56,26 @@ GREY_PRIMARIES = 2
 STORED_BITS = 16
 
 
+#: Transfers tagged at 8 bits too (imagecodecs tags an 8-bit image sRGB, right for the others).
+TAGGED_AT_8_BITS = ("pq", "hlg")
+
+
 def tagged(image: Image) -> bool:
-    """Whether ``image`` is written through OpenImageIO with its colour tag: 9–16 bits, a transfer in
-    :data:`TRANSFER_CICP`."""
-    return image.bit_depth > 8 and image.transfer in TRANSFER_CICP
+    """Whether ``image`` is written with its colour tag (through OpenImageIO, or libjxl's API for grey): 9–16 bits
+    and a transfer in :data:`TRANSFER_CICP`, or a PQ/HLG image of any depth."""
+    return image.transfer in TRANSFER_CICP and (image.bit_depth > 8 or image.transfer in TAGGED_AT_8_BITS)
+
+
+def native(image: Image) -> bool:
+    """Whether ``image`` is written through libjxl's encoder API (:mod:`~qualipress.codecs.jxlapi`): a tagged grey
+    image, with or without alpha, when that API is reachable. Such files hold the image's own depth."""
+    return tagged(image) and image.n_channels in (1, 2) and jxlapi.available()
+
+
+def decoded_depth(image: Image) -> int:
+    """Bits per sample the decoder returns for a JPEG XL file of ``image``: :data:`STORED_BITS` for one written
+    through OpenImageIO, else the image's own depth."""
+    return STORED_BITS if tagged(image) and not native(image) else image.bit_depth
 
 
 def cicp_for(image: Image) -> tuple[int, int, int, int]:
@@ -82,13 +106,17 @@ def stored_pixels(image: Image) -> np.ndarray:
 
 
 def encode_tagged(image: Image, *, distance: float | None, effort: int = 7) -> bytes:
-    """A JPEG XL file of a 9–16-bit ``image`` tagged with :func:`cicp_for` (lossless when ``distance`` is None).
+    """A JPEG XL file of a 9–16-bit ``image`` tagged with its transfer (lossless when ``distance`` is None): through
+    libjxl's API for grey (:func:`native`), else through OpenImageIO with :func:`cicp_for`.
 
     Raises
     ------
     CodecError
         OpenImageIO is missing or its writer failed.
     """
+    if native(image):
+        return jxlapi.encode(image.pixels, bits=image.bit_depth, colour_space="grey",
+                             transfer=TRANSFER_CICP[image.transfer], distance=distance, effort=effort)
     try:
         import OpenImageIO as oiio
     except ImportError as exc:  # pragma: no cover - a dependency of the package

@@ -177,12 +177,16 @@ def _dec_info(info: _RefInfo, decoded: Image) -> _DecInfo:
         del _DECODED[key]  # probes and frames already gone
     while len(_DECODED) >= _KEEP_DECODED:
         del _DECODED[next(iter(_DECODED))]  # the oldest probe
+    for _, _, older in _DECODED.values():
+        # an earlier probe keeps its figures, not its luma plane and block fits (a float32 plane of the frame):
+        # the checks are done with it, and the seal of the chosen output converts its luma again if it needs it
+        older._y = older._stats = None
     _DECODED[id(decoded)] = (weakref.ref(decoded), weakref.ref(info), out)
     return out
 
 
-#: Decoded probes whose :class:`_DecInfo` is kept (the last ones: a search ends next to its winner, which the
-#: seal then measures again; each costs a float32 luma plane and its block fits).
+#: Decoded probes whose :class:`_DecInfo` is kept (the last ones: a search ends next to its winner, whose figures
+#: the seal then reuses; only the newest keeps its float32 luma plane and block fits).
 _KEEP_DECODED = 2
 
 
@@ -395,10 +399,11 @@ def display_ssim(info: _RefInfo, dec_code: np.ndarray | Image) -> float | None:
     if info.fid.display is None:
         return None
     if info.display_ref is None:
-        # the source side once per frame: its display rendering (made with the fidelity reference); its SSIM
-        # window statistics are recomputed per strip (a lean reference: the same values without four more float
-        # planes of the frame)
-        info.display_ref = Reference.normalised(info.fid.display, lean=True)
+        # the source side once per frame: its display rendering (made with the fidelity reference, held as
+        # 16-bit codes that the reference normalises strip by strip to the same float32 values); its SSIM window
+        # statistics are recomputed per strip (a lean reference: the same values without four more float planes
+        # of the frame)
+        info.display_ref = Reference(info.fid.display, data_range=65535.0, lean=True)
 
     def render(code: np.ndarray) -> np.ndarray:
         lin = fidelity.linear_luma(code, info.fid.image)

@@ -100,14 +100,21 @@ class Reference:
     shadows: np.ndarray | None
     #: Mean linear light of the source over ``highlights`` / ``shadows`` (the tonal figure's denominators).
     src_means: dict[str, float] | None = None
-    #: The source's display rendering as 16-bit grey (:func:`grey16` of :func:`display_code`), None without
-    #: linear light.
+    #: The source's display rendering as 16-bit grey codes (uint16 (H, W), :func:`grey16_code` of
+    #: :func:`display_code`; half the memory of the float32 :func:`grey16` values, which are these codes
+    #: ÷ 65535 exactly), None without linear light.
     display: np.ndarray | None = None
 
 
 def grey16(a: np.ndarray) -> np.ndarray:
     """Display code quantised to 16 bits (what a 16-bit display file would hold), as float32 in [0, 1]."""
     return (np.rint(np.clip(a, 0, 1) * 65535) / 65535).astype(np.float32)
+
+
+def grey16_code(a: np.ndarray) -> np.ndarray:
+    """The 16-bit codes of :func:`grey16` (uint16): ``code / 65535`` in float32 gives :func:`grey16`'s value bit for
+    bit, for every code (float32 division and float64 division rounded to float32 agree on all 65,536)."""
+    return np.rint(np.clip(a, 0, 1) * 65535).astype(np.uint16)
 
 
 def release_linear(ref: Reference, arrays: analysis.FrameArrays | None = None) -> None:
@@ -169,9 +176,9 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
         del smooth
         flat_lin = lin.reshape(-1)
         means = {"highlights": float(flat_lin[hi].mean()), "shadows": float(flat_lin[lo].mean())}
-        display = np.empty(lin.shape, np.float32)  # rendered in strips of rows: its temporaries stay small
+        display = np.empty(lin.shape, np.uint16)  # rendered in strips of rows: its temporaries stay small
         for r0 in range(0, lin.shape[0], analysis.STRIP_ROWS):
-            display[r0: r0 + analysis.STRIP_ROWS] = grey16(display_code(lin[r0: r0 + analysis.STRIP_ROWS]))
+            display[r0: r0 + analysis.STRIP_ROWS] = grey16_code(display_code(lin[r0: r0 + analysis.STRIP_ROWS]))
     return Reference(image, shape, y, stats, flat, hp, sigma, why, lin, hi, lo, means, display)
 
 
@@ -247,14 +254,19 @@ def temporal_ratio(ref: Reference, dec_y: np.ndarray, prev_src_y: np.ndarray | N
     if not mask.any():
         return {"applies": False, "why": "no flat region in the frame", "ratio": None}
     b = ref.stats.block
-    ds = analysis.block_view(ref.y.astype(np.float64) - prev_src_y, b)[mask]
-    dd = analysis.block_view(dec_y.astype(np.float64) - prev_dec_y, b)[mask]
+
+    def flat(y: np.ndarray) -> np.ndarray:  # the flat blocks only: no whole-frame float64 difference is made
+        return analysis.block_view(y, b)[mask]
+
+    y64 = flat(ref.y).astype(np.float64)
+    ds = y64 - flat(prev_src_y)
+    dd = flat(dec_y).astype(np.float64) - flat(prev_dec_y)
     src = float(np.sqrt((ds**2).mean()))
     if src < GRAIN_MIN / 4:
         return {"applies": False, "ratio": None,
                 "why": "source frames identical in the flat regions (no grain, nothing moves)"}
     # what this frame could best do: its source exactly, against the previous output as it is
-    ideal = analysis.block_view(ref.y.astype(np.float64) - prev_dec_y, b)[mask]
+    ideal = y64 - flat(prev_dec_y)
     return {"applies": True, "ratio": round(float(np.sqrt((dd**2).mean())) / src, 4),
             "ideal": round(float(np.sqrt((ideal**2).mean())) / src, 4),
             "added": round(float(np.sqrt(((dd - ds) ** 2).mean())), 6),

@@ -3,7 +3,7 @@
 A source file is split into
 
 * its **pixel ranges**: the bytes holding element 0 of a DPX file or the strips of an uncompressed TIFF, decoded
-  to sample values (:mod:`qualipress.film.dpx`, :mod:`tifffile`) and stored with one of JPEG XL lossless,
+  to sample values (:mod:`qualipress.io.dpx`, :mod:`tifffile`) and stored with one of JPEG XL lossless,
   JPEG 2000 reversible (5/3 wavelet), HTJ2K reversible and JPEG-LS (``near=0``), chosen per frame (see
   :func:`archive_bytes`: a probe on a sample of rows, or full encodes with each);
 * **the rest**: every other byte (header, padding between and after lines, trailing data), stored zstd-compressed;
@@ -20,7 +20,6 @@ rebuilds every frame in memory before writing, so an archive is never written th
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import itertools
 import time
@@ -31,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.film import container, dpx
+from qualipress.film import container
+from qualipress.io import dpx
 
 #: Lossless pixel codecs this module can write and read (ids stored in archives; they never change meaning).
 PIXEL_CODECS = ("jpegxl", "jpeg2000", "jpegls", "htj2k")
@@ -109,23 +109,12 @@ def _xor(a: bytes, b: bytes) -> bytes:
     return (np.frombuffer(a, np.uint8) ^ np.frombuffer(b, np.uint8)).tobytes()
 
 
-#: Rows unpacked / packed at a time: the bit twiddling of 10-bit DPX words makes several full-size integer
-#: temporaries, so whole-frame calls would cost a few times the frame in memory.
-STRIP_ROWS = 128
-
-
-def _strips(lay: dpx.PixelLayout) -> list[tuple[int, dpx.PixelLayout]]:
-    """``(first row, layout of the strip)`` covering the element in :data:`STRIP_ROWS`-row strips."""
-    return [(y0, dataclasses.replace(lay, height=min(STRIP_ROWS, lay.height - y0)))
-            for y0 in range(0, lay.height, STRIP_ROWS)]
-
-
 def _unpack_dpx(region: memoryview, lay: dpx.PixelLayout) -> tuple[np.ndarray, bytes | None]:
     """Samples of element 0 and the residual (XOR of the bytes and their re-packing; None when equal), strip by
     strip so that no full-frame temporary other than the samples themselves is made."""
     pixels: np.ndarray | None = None
     diffs: list[tuple[int, int, bytes]] = []
-    for y0, sub in _strips(lay):
+    for y0, sub in dpx.strips(lay):
         start = y0 * lay.line_stride
         seg = region[start:start + sub.length]
         px = dpx.unpack(seg, sub)
@@ -261,7 +250,7 @@ def model_file(data: bytes, *, name: str = "") -> FrameModel:
 def _rebuild_pixel_bytes(model: FrameModel, pixels: np.ndarray) -> bytes:
     if model.kind == "dpx":
         lay = dpx.PixelLayout(**model.info["layout"])
-        raw = b"".join(dpx.pack(pixels[y0:y0 + sub.height], sub) for y0, sub in _strips(lay))
+        raw = b"".join(dpx.pack(pixels[y0:y0 + sub.height], sub) for y0, sub in dpx.strips(lay))
     else:
         lay_t = model.info["layout"]
         dtype = np.dtype(np.uint8) if lay_t["bits"] == 8 else np.dtype(lay_t["byteorder"] + "u2")

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError
-from qualipress.film import analysis, dpx
-from qualipress.io import atomic_write_bytes, read_image, sha256_bytes
+from qualipress.film import analysis
+from qualipress.io import atomic_write_bytes, dpx, read_image, sha256_bytes
 from qualipress.io.logcurves import linear_to_acescct, linear_to_cineon
 
 FIRST_FRAME = 86400

@@ -1,4 +1,5 @@
-"""JPEG facts several layers share: the Annex K quantisation tables, IJG quality scaling, the 8×8 DCT matrix.
+"""JPEG facts several layers share: the Annex K quantisation tables, IJG quality scaling, the 8×8 DCT matrix, the
+JFIF colour matrix.
 
 Their one home (issue 11). Users: :func:`qualipress.io.metadata.estimate_jpeg_quality` (also the search's
 predictor's JPEG-source feature), :mod:`qualipress.codecs.jpegq` (libjpeg's integer scaling, fractional
@@ -31,20 +32,48 @@ ANNEX_K_CHROMA = np.array([
 ANNEX_K_LUMA.flags.writeable = ANNEX_K_CHROMA.flags.writeable = False  # shared: never changed in place
 
 
+def libjpeg_scale(quality: int) -> int:
+    """libjpeg's integer quality scaling in percent for an integer ``quality`` clamped to 1..100: ``5000 // q``
+    below 50, ``200 - 2 q`` from 50 up. The tables the core ``jpeg`` codec writes are built on it
+    (:func:`qualipress.codecs.jpegq.qtables`, also between integer qualities)."""
+    q = min(max(int(quality), 1), 100)
+    return 5000 // q if q < 50 else 200 - 2 * q
+
+
 def ijg_scale(quality: float) -> float:
     """IJG quality scaling in percent (table step = base × scale / 100) for ``quality`` clamped to 1..100.
 
-    ``5000 / q`` below quality 50 and ``200 - 2 q`` from 50 up, as a real number: libjpeg truncates ``5000 / q``
-    to an integer, so below 50 some entries of :func:`ijg_table` differ from its tables by one (the fractional JPEG
-    codec, :mod:`qualipress.codecs.jpegq`, follows libjpeg).
+    ``5000 / q`` below quality 50 and ``200 - 2 q`` from 50 up, as a real number, continuous in the quality:
+    libjpeg truncates ``5000 / q`` to an integer (:func:`libjpeg_scale`), so below 50 some entries of
+    :func:`ijg_table` differ from its tables by one (at qualities 23, 30, 33 for instance), and between integer
+    qualities the ``jpeg`` codec's tables are :func:`qualipress.codecs.jpegq.qtables`'s, not these. A model of what
+    the ``jpeg`` codec writes uses ``qtables``; ``jpeg-roi``, which writes its own tables, uses
+    ``ijg_table(..., libjpeg=True)`` (libjpeg's tables at integer qualities, this scale between them).
     """
     q = min(100.0, max(1.0, float(quality)))
     return 5000.0 / q if q < 50 else 200.0 - 2.0 * q
 
 
-def ijg_table(base: np.ndarray, quality: float) -> np.ndarray:
-    """``base`` scaled by :func:`ijg_scale`, floored and clamped to the baseline range 1..255, in ``base``'s dtype."""
-    return np.clip(np.floor((base * ijg_scale(quality) + 50.0) / 100.0), 1, 255)
+def ijg_table(base: np.ndarray, quality: float, *, libjpeg: bool = False) -> np.ndarray:
+    """``base`` scaled by :func:`ijg_scale`, floored and clamped to the baseline range 1..255, in ``base``'s dtype.
+
+    With ``libjpeg=True`` an integer ``quality`` is scaled by :func:`libjpeg_scale`, so the table equals the one
+    libjpeg writes at that quality; fractional qualities keep the real-valued scale. ``jpeg-roi`` builds its tables
+    this way (:func:`qualipress.roi.encoder.quality_table`).
+    """
+    q = min(100.0, max(1.0, float(quality)))
+    scale = float(libjpeg_scale(int(q))) if libjpeg and q.is_integer() else ijg_scale(q)
+    return np.clip(np.floor((base * scale + 50.0) / 100.0), 1, 255)
+
+
+#: JFIF (full-range ITU-R BT.601) RGB → YCbCr matrix (rows Y, Cb, Cr; add 128 to Cb and Cr for 8-bit samples),
+#: derived from the luma weights Kr = 0.299, Kb = 0.114.
+RGB_TO_YCBCR = np.array([
+    [0.299, 0.587, 0.114],
+    [-0.299 / 1.772, -0.587 / 1.772, 0.5],
+    [0.5, -0.587 / 1.402, -0.114 / 1.402],
+])
+RGB_TO_YCBCR.flags.writeable = False
 
 
 def dct_matrix() -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import CodecUnavailableError, InputError, ModelError, UnsupportedError
+from qualipress.io import dpx
 from qualipress.io.image import MAX_PIXELS, Image, as_image, check_dimensions
 from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
@@ -275,6 +276,10 @@ def _pillow_size_check(path: Path, max_pixels: int) -> dict[str, Any]:
         return {"pil_mode": im.mode, **{k: v for k, v in info.items() if not isinstance(v, bytes)}}
 
 
+#: ``Image.metadata["converted"]`` of a palette PNG: the expansion is exact (the file decodes to these pixels).
+PALETTE_EXPANDED = "palette expanded to RGB(A)"
+
+
 def _read_png(path: Path, max_pixels: int) -> Image:
     import imagecodecs
 
@@ -287,7 +292,7 @@ def _read_png(path: Path, max_pixels: int) -> Image:
         with PILImage.open(path) as im:
             rgba = "transparency" in im.info
             arr = np.asarray(im.convert("RGBA" if rgba else "RGB"))
-        meta["converted"] = "palette expanded to RGB(A)"
+        meta["converted"] = PALETTE_EXPANDED
     return _finish(arr, None, metadata=meta)
 
 
@@ -349,6 +354,9 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
             t = page.tags.get(tag)
             if t is not None:
                 meta[f"tiff:{tag}"] = str(t.value)[:200]
+        if len(tif.pages) > 1:  # said in the report, as HEIF's further images are
+            meta["not_carried"] = (f"TIFF holds {len(tif.pages) - 1} further page(s) besides the first: "
+                                   "only the first page is compressed")
     if arr.dtype == np.uint16 and bits not in range(9, 17):
         bits = 16
     if arr.dtype == np.uint8:
@@ -396,18 +404,42 @@ def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[
     return arr, meta, bits
 
 
+def _read_dpx_lean(path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, Any], int] | None:
+    """Samples, metadata and bit depth of a plain DPX file read without OpenImageIO (:func:`dpx.lean_fields`
+    says which files are plain), or None for the others.
+
+    The samples are unpacked strip by strip straight from the file, so reading costs the frame itself and a
+    strip, and a worker that reads only such files never loads OpenImageIO (~30 MB of resident memory). The
+    metadata are the :data:`DPX_FIELDS` OpenImageIO would report, with the same names and values
+    (``tests/io/test_dpx_lean.py`` compares both paths).
+    """
+    with path.open("rb") as fh:
+        head = fh.read(dpx.HEADER_SIZE)
+    header = dpx.parse_header(head)
+    fields = dpx.lean_fields(head, header)
+    if fields is None:
+        return None
+    check_dimensions(header.width, header.height, max_pixels=max_pixels)
+    lay = dpx.layout(header)
+    return dpx.read_element(path, lay), fields, lay.bit_size
+
+
 def _read_dpx(path: Path, max_pixels: int) -> Image:
     _check_dpx_size(path)  # before decoding: a truncated file otherwise fails with the backend's scanline error
-    arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
-    if arr.dtype == np.uint16 and 8 < bits < 16:
-        # OpenImageIO widens 10/12-bit samples to 16 bits by bit replication; shifting back is exact (in place
-        # when the array is ours: no second copy of the frame)
-        arr = np.right_shift(arr, 16 - bits, out=arr) if arr.flags.writeable and arr.flags.owndata \
-            else arr >> (16 - bits)
-    elif arr.dtype == np.uint8:
-        bits = 8
-    elif arr.dtype == np.uint16:
-        bits = 16
+    lean = _read_dpx_lean(path, max_pixels)
+    if lean is not None:
+        arr, meta, bits = lean  # raw code values at their own depth
+    else:
+        arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
+        if arr.dtype == np.uint16 and 8 < bits < 16:
+            # OpenImageIO widens 10/12-bit samples to 16 bits by bit replication; shifting back is exact (in
+            # place when the array is ours: no second copy of the frame)
+            arr = np.right_shift(arr, 16 - bits, out=arr) if arr.flags.writeable and arr.flags.owndata \
+                else arr >> (16 - bits)
+        elif arr.dtype == np.uint8:
+            bits = 8
+        elif arr.dtype == np.uint16:
+            bits = 16
     transfer = {
         "Printing density": "log", "Logarithmic": "log", "Linear": "linear",
         "ITU-R 709-4": "bt709", "SMPTE 274M": "bt709", "User defined": "unknown",

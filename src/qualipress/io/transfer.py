@@ -70,7 +70,10 @@ def to_perceptual(image: Image) -> np.ndarray:
         if image.transfer == "linear":
             return pq_encode(px)
         return np.clip(px, 0.0, 1.0).astype(np.float32)
-    return px.astype(np.float32) * np.float32(1.0 / image.max_value)
+    # converted, then scaled in place (float32 products): no second array
+    out = px.astype(np.float32)
+    out *= np.float32(1.0 / image.max_value)
+    return out
 
 
 def seen_colour(image: Image, *, straight: bool | None = None) -> np.ndarray:

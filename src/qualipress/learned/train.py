@@ -389,9 +389,7 @@ class _TrainRun:
         """Start from the weights of the model file ``init``, or from a training checkpoint (warm restart)."""
         ck = _training_checkpoint(Path(init))
         if ck is not None:
-            if ck.get("arch") != self.arch or tuple(ck.get("config", ())) != tuple(self.cfg.config):
-                raise ModelError(f"--init {init}: checkpoint is for {ck.get('arch')} {ck.get('config')}, "
-                                 f"not {self.arch} {tuple(self.cfg.config)}")
+            _check_fits(ck, self.arch, self.cfg.config, f"--init {init}: checkpoint")
             state, self.init_optimisers = ck["model"], (ck["opt"], ck["aux_opt"])
             fingerprint = fingerprint_bytes(Path(init).read_bytes())
         else:
@@ -429,11 +427,7 @@ class _TrainRun:
         cfg, ckpt_path = self.cfg, self.ckpt_path
         # on the CPU: the RNG state must stay a CPU tensor; the optimisers move their state to the parameters
         ck = load_checkpoint(ckpt_path)
-        if ck.get("arch") != self.arch or tuple(ck.get("config", ())) != tuple(cfg.config):
-            raise ModelError(
-                f"checkpoint {ckpt_path} is for {ck.get('arch')} {ck.get('config')}, "
-                f"not {self.arch} {tuple(cfg.config)}"
-            )
+        _check_fits(ck, self.arch, cfg.config, f"checkpoint {ckpt_path}")
         try:
             self.model.load_state_dict(ck["model"])
             self.opt.load_state_dict(ck["opt"])
@@ -531,6 +525,19 @@ class _TrainRun:
         """Report progress."""
         if self.progress is not None:
             self.progress(st.step, self.cfg.steps, {"loss": values["loss"], "bpp": values["bpp"]})
+
+
+def _check_fits(ck: dict[str, Any], arch: str, config: Sequence[int], what: str) -> None:
+    """The one check that a training checkpoint (``--init`` warm restart or this run's own, resumed) is for this
+    run's architecture and configuration.
+
+    Raises
+    ------
+    ModelError
+        ``"{what} is for ARCH CONFIG, not ARCH CONFIG"``.
+    """
+    if ck.get("arch") != arch or tuple(ck.get("config", ())) != tuple(config):
+        raise ModelError(f"{what} is for {ck.get('arch')} {ck.get('config')}, not {arch} {tuple(config)}")
 
 
 def _training_checkpoint(path: Path) -> dict[str, Any] | None:

@@ -328,7 +328,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
         decisions=plan.notes + skipped + [n for r in per_codec.values() for n in r.notes] or None,
     )
     if best.fallback:
-        record["fallback"] = best.fallback
+        # a lossless file smaller than a lossy one that met the target is no fallback: it is reported apart
+        won = best.lossless and lossless_kind(record["probes"], best.codec) == "compared"
+        record["lossless_smaller" if won else "fallback"] = best.fallback
     describe = getattr(codec, "describe_output", None)  # learned codecs: the weights (fingerprint, source)
     if describe is not None:
         record.update(describe(best.data))
@@ -386,6 +388,22 @@ def _within_budget(sealed: bytes, chosen: bytes, record: dict, budget: float | N
     if "seal" in record:
         record["seal"] = "sidecar"
     return chosen
+
+
+def lossless_kind(probes: list[dict[str, Any]], codec: str) -> str | None:
+    """Why ``codec`` made a lossless probe among a search's ``probes`` (their report dicts).
+
+    Returns
+    -------
+    str or None
+        ``"compared"`` when a lossy probe of the same codec met the target (the search then compared that file with
+        the lossless one, :mod:`qualipress.search.lossless`), ``"fallback"`` when none did (no lossy setting met
+        the target), None when ``codec`` made no lossless probe.
+    """
+    mine = [p for p in probes if p.get("codec") == codec]
+    if not any(p.get("lossless") for p in mine):
+        return None
+    return "compared" if any(p.get("passed") and not p.get("lossless") for p in mine) else "fallback"
 
 
 def _search_codecs(encoded: Image, original: Image, plan: Any, options: CompressOptions,

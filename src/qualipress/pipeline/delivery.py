@@ -26,7 +26,9 @@ from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.metadata import CARRIES, POLICIES, carry_for, icc_description, is_srgb
+from qualipress.io.readers import PALETTE_EXPANDED
 from qualipress.io.transfer import PERCEPTUAL_BITS
+from qualipress.pipeline.batch import lossless_kind
 from qualipress.pipeline.hooks import DefaultHooks, Plan
 from qualipress.search.targets import Target
 
@@ -180,8 +182,9 @@ class PhotoHooks:
             notes += _carry_notes(plan.codecs, carry, self.metadata)
         fmt = meta.get("format")
         if (not self.allow_larger and fmt in SOURCE_FORMATS and not meta.get("bit_depth_reduced")
-                and (not self.web or fmt in WEB_FORMATS) and image.bit_depth == 8 and not meta.get("converted")
-                and meta.get("pil_mode", "RGB") in ("L", "LA", "RGB", "RGBA")):
+                and (not self.web or fmt in WEB_FORMATS) and image.bit_depth == 8
+                and meta.get("converted") in (None, PALETTE_EXPANDED)
+                and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")):
             source = SourceBytes(path.read_bytes())
             options = {"source": source, "source_metadata": carry_for(meta, self.metadata, orientation=orientation)}
             rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))
@@ -208,8 +211,11 @@ class PhotoHooks:
         record["metadata"] = {"policy": self.metadata, "carried": carried.fields() if carried is not None else []}
         data = self.inner.seal(data, codec=codec, record=record)
         decisions = list(record.get("decisions") or [])
-        fallbacks = sorted({f"{p['codec']} ({p['bytes']:,} bytes)" for p in record.get("probes") or []
-                            if p.get("lossless") and not str(p.get("codec", "")).startswith(REUSE_PREFIXES)})
+        probes = record.get("probes") or []
+        # lossless files the search compared with a passing lossy one are in its own notes already
+        fallbacks = sorted({f"{p['codec']} ({p['bytes']:,} bytes)" for p in probes
+                            if p.get("lossless") and not str(p.get("codec", "")).startswith(REUSE_PREFIXES)
+                            and lossless_kind(probes, p["codec"]) == "fallback"})
         if fallbacks:
             decisions.append("lossless fallback tried: " + ", ".join(fallbacks))
         if codec.startswith(REUSE_PREFIXES):
@@ -239,18 +245,10 @@ def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
 
     imagecodecs' ``jpegxl_encode`` takes no ICC profile (and ``cjxl`` is not used), so libjxl signals sRGB: a
     Display P3 or Adobe RGB photo would show desaturated. The never-grow ``transcode:jpegxl`` keeps the JPEG's
-    own profile and is not affected.
+    own profile and is not affected (:func:`_would_mistag`, the test :func:`refuse_mistagging` uses too).
     """
-    if not carry.icc or is_srgb(carry.icc) or (not image.is_float and jxlicc.can_carry(image.bit_depth)):
-        return  # (jxlpy writes the profile into 8-bit JPEG XL files)
-    bad = []
-    for name in plan.codecs:
-        try:
-            ext = _codecs.get(name).info.extension
-        except Exception:
-            continue
-        if ext == ".jxl" and not name.startswith(REUSE_PREFIXES):
-            bad.append(name)
+    depth = PERCEPTUAL_BITS if image.is_float else image.bit_depth  # the depth the codec is given
+    bad = [name for name in plan.codecs if _would_mistag(name, carry, depth)]
     if not bad:
         return
     plan.codecs = [c for c in plan.codecs if c not in bad]
@@ -287,10 +285,20 @@ def refuse_mistagging(codec: str, carry: Any, bit_depth: int = 8) -> None:
     UnsupportedError
         For a JPEG XL re-encode (not the ``transcode:`` of a JPEG) of a source tagged with a non-sRGB profile.
     """
-    if not carry.icc or is_srgb(carry.icc) or codec.startswith(REUSE_PREFIXES) or jxlicc.can_carry(bit_depth):
-        return
-    if _codecs.get(codec).info.extension == ".jxl":
+    if _would_mistag(codec, carry, bit_depth):
         raise UnsupportedError(f"{codec}: {_mistag_reason(carry.icc)}")
+
+
+def _would_mistag(codec: str, carry: Any, bit_depth: int) -> bool:
+    """Whether encoding a ``bit_depth``-bit image with ``codec`` would label the non-sRGB profile ``carry.icc`` as
+    sRGB: a JPEG XL re-encode (not the ``transcode:`` of a JPEG, which keeps its own profile) that jxlpy cannot
+    write with the profile (:func:`qualipress.codecs.jxlicc.can_carry`). Unknown codec names are not judged here."""
+    if not carry.icc or is_srgb(carry.icc) or codec.startswith(REUSE_PREFIXES) or jxlicc.can_carry(bit_depth):
+        return False
+    try:
+        return bool(_codecs.get(codec).info.extension == ".jxl")
+    except Exception:
+        return False
 
 
 def _check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,

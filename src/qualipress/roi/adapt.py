@@ -8,7 +8,8 @@ no detail. What the encoder can see in the pixels:
 * :func:`chroma_energy`: how much fine (2×2-scale) detail the chroma planes hold, i.e. what 4:2:0 would remove.
   A decoded 4:2:0 JPEG has almost none (its chroma was stored at half resolution and interpolated back), a grey
   photo exactly none. :func:`qualipress.roi.mapping.profile_for` compares it with the chroma quantisation step
-  of the quality being encoded. (:func:`chroma_detail`, the same relative to luma, was measured and not used.)
+  of the quality being encoded. (The same relative to luma, ``chroma_detail`` in ``benchmarks/roi_adapt.py``, was
+  measured and not used.)
 * the share of the picture in the detected ROI (:class:`ImageTraits`), for the background quality.
 
 The figures behind the thresholds are in ``docs/roi.md`` §7 (*Per-image adaptation*).
@@ -22,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import InputError
-from qualipress.roi.encoder import _YCC
+from qualipress.io.jpegtables import RGB_TO_YCBCR
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def image_traits(pixels: np.ndarray, roi_mask: np.ndarray) -> ImageTraits:
     return ImageTraits(None if grey else chroma_energy(px), float(m.mean()) if m.size else 0.0)
 
 
-def _fine_energies(planes: np.ndarray, *, per_channel: bool = True) -> np.ndarray:
+def fine_energies(planes: np.ndarray, *, per_channel: bool = True) -> np.ndarray:
     """Mean squared difference between float32 ``(H, W, C)`` planes and their 2×2-mean, bilinearly re-enlarged
     version (what halving the resolution loses): one value per channel, or one over all channels."""
     import cv2
@@ -69,61 +69,37 @@ def _fine_energies(planes: np.ndarray, *, per_channel: bool = True) -> np.ndarra
     return np.array([cv2.norm(a, b, cv2.NORM_L2SQR) / n for a, b in zip(cv2.split(p), cv2.split(up), strict=True)])
 
 
-def _planes(px: np.ndarray, rows: slice) -> np.ndarray:
+def jfif_planes(px: np.ndarray, rows: slice) -> np.ndarray:
     """JFIF Y / Cb / Cr planes (``rows`` of the colour matrix; offsets dropped) as float32 ``(H, W, k)``."""
     import cv2
 
-    m = _YCC[rows]
+    m = RGB_TO_YCBCR[rows].astype(np.float32)
     return cv2.transform(np.ascontiguousarray(px, dtype=np.float32), m).reshape(px.shape[0], px.shape[1], -1)
-
-
-def chroma_detail(pixels: np.ndarray) -> float:
-    """Fine chroma detail relative to fine luma detail, a number ≥ 0 (0 for grey images).
-
-    Each of Y, Cb, Cr (JFIF) is reduced to half size by 2×2 means and enlarged back bilinearly; the mean
-    squared difference to the original is the plane's *fine energy*, i.e. what 4:2:0 subsampling would lose.
-    The result is ``(E(Cb) + E(Cr)) / (2 E(Y))``. Photos decoded from 4:2:0 JPEGs score about 0.002–0.02, photos
-    with real colour detail (saturated clothing, foliage in 4:4:4 sources) 0.03–0.15 on the people set.
-
-    Parameters
-    ----------
-    pixels : numpy.ndarray
-        8-bit ``(H, W, 3)`` RGB or ``(H, W)`` / ``(H, W, 1)`` grey.
-
-    Returns
-    -------
-    float
-        0.0 for grey images and for images smaller than 2×2 or without any fine luma detail.
-    """
-    px = np.asarray(pixels)
-    if px.ndim == 2 or (px.ndim == 3 and px.shape[2] == 1):
-        return 0.0
-    if px.ndim != 3 or px.shape[2] != 3:
-        raise InputError(f"chroma_detail needs (H, W, 3) RGB or grey pixels, got shape {px.shape}")
-    if px.shape[0] < 2 or px.shape[1] < 2:
-        return 0.0
-    e_y, e_cb, e_cr = _fine_energies(_planes(px, slice(0, 3)))
-    if e_y <= 1e-9:
-        return 0.0
-    return float((e_cb + e_cr) / (2.0 * e_y))
 
 
 def chroma_energy(pixels: np.ndarray) -> float:
     """Fine (2×2-scale) chroma energy ``(E(Cb) + E(Cr)) / 2`` in squared 8-bit code values (0 for grey).
 
-    The absolute counterpart of :func:`chroma_detail`: what 4:2:0 subsampling would remove, to be compared with
+    What 4:2:0 subsampling would remove, to be compared with
     the chroma quantisation step of a quality.
     """
     px = np.asarray(pixels)
     if px.ndim == 2 or (px.ndim == 3 and px.shape[2] == 1) or px.shape[0] < 2 or px.shape[1] < 2:
         return 0.0
-    return float(_fine_energies(_planes(px, slice(1, 3)), per_channel=False)[0])
+    return float(fine_energies(jfif_planes(px, slice(1, 3)), per_channel=False)[0])
+
+
+def option_flag(value: Any, default: bool) -> bool:
+    """A boolean ``jpeg-roi`` option given as a bool or as command-line text (``false``, ``0``, ``no``, ``off``
+    are false); ``default`` when not given."""
+    if value is None:
+        return default
+    return str(value).strip().lower() not in ("false", "0", "no", "off")
 
 
 def adapting(options: Mapping[str, Any]) -> bool:
     """Whether a ``jpeg-roi`` option set asks for the per-image adaptation (option ``adapt``, default on)."""
-    v = options.get("adapt")
-    return v is None or str(v).strip().lower() not in ("false", "0", "no", "off")
+    return option_flag(options.get("adapt"), True)
 
 
 def adapted_bg_quality(quality: float, traits: ImageTraits | None) -> float:

@@ -12,7 +12,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.detect import Region, save_mask
 from qualipress.errors import CodecError, InputError, UnsupportedError
 from qualipress.io.image import Image
-from qualipress.roi.adapt import ImageTraits, adapted_bg_quality, adapting, image_traits
+from qualipress.roi.adapt import ImageTraits, adapted_bg_quality, adapting, image_traits, option_flag
 from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
 from qualipress.roi.mapping import profile_for
 from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, expand_blocks, roi_classes
@@ -56,11 +56,20 @@ OPTIONS = (
     "ring_weight",
     "rdo_bits",
     "adapt",
+    "trellis",
+    "trellis_scale",
+    "trellis_rgb",
 )
 
 
 #: Default strength of the background DC rate-distortion choice (``dc_rdo`` option; 0 = off).
 DC_RDO = 1.0
+#: Default trellis scope (``trellis`` option, :mod:`qualipress.roi.trellis`): every block's AC levels chosen by the
+#: JPEG Huffman trellis with its level's multiplier (measured in ``docs/roi.md`` §7, *Trellis quantisation*).
+TRELLIS = "all"
+#: Default of the ``trellis_rgb`` option: chroma distortion weighed by its RGB squared error (measured better in
+#: both ROI and background on the COCO photos, ``docs/roi.md`` §7, *Trellis quantisation*).
+TRELLIS_RGB = True
 
 
 @dataclass
@@ -179,6 +188,16 @@ class RoiJpegCodec(Codec):
         Write the ROI block mask as a PNG there.
     analysis : RoiAnalysis, optional
         Reuse a precomputed ROI (skips detection).
+    trellis : str
+        ``"all"`` (default): after the RDO above, every block's AC levels are chosen again by the JPEG Huffman
+        trellis (run/size symbols and end-of-block with code lengths from the image's own counts) with the
+        multiplier of the block's level; ``"roi"``: ROI blocks only; ``"off"``: the per-coefficient RDO only
+        (:mod:`qualipress.roi.trellis`).
+    trellis_scale : float
+        Factor on the trellis's multipliers (default 1).
+    trellis_rgb : bool
+        Weigh chroma distortion in the trellis by its RGB squared error, i.e. by the YCbCr → RGB weights times the
+        pixels a chroma sample covers (default True; False: chroma DCT errors count like luma ones).
     adapt : bool
         Per-image adaptation (default True; :mod:`qualipress.roi.adapt`): 4:2:0 or 4:4:4 chosen from the
         image's fine chroma energy and the quality, and a finer background for large ROIs
@@ -332,6 +351,9 @@ class RoiJpegCodec(Codec):
             dc_rdo=float(DC_RDO if options.get("dc_rdo") is None else options["dc_rdo"]),
             table_flatness=float(opt["table_flatness"]),
             symbol_bits=float(opt["rdo_bits"]),
+            trellis=str(options.get("trellis") or TRELLIS),
+            trellis_scale=float(1.0 if options.get("trellis_scale") is None else options["trellis_scale"]),
+            trellis_rgb=option_flag(options.get("trellis_rgb"), TRELLIS_RGB),
         )
         stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)
@@ -363,12 +385,18 @@ class RoiJpegCodec(Codec):
         ``metadata`` (a :class:`qualipress.io.metadata.Carry`) is written into the chosen file, as
         :meth:`encode` does; the pixels and measurements are unaffected.
         """
-        carry = options.pop("metadata", None)  # this search bypasses Codec.encode, which would embed it
-        res = targeted_encode(self, image, target, reference=reference, **options)
-        if carry is not None and res.data:
-            from qualipress.io.metadata import embed
+        from qualipress.io.metadata import embed
+        from qualipress.search.targets import BYTES, Target, parse_target
 
-            res.data = embed(res.data, self.info.extension, carry, channels=image.color().n_channels)
+        carry = options.pop("metadata", None)  # this search bypasses Codec.encode, which would embed it
+        channels = image.color().n_channels
+        tgt = parse_target(target)
+        if carry is not None and tgt.budget is not None:  # the budget holds for the file with its metadata
+            extra = len(embed(b"\xff\xd8", self.info.extension, carry, channels=channels)) - 2
+            tgt = Target(tuple(replace(c, value=c.value - extra) if c.metric == BYTES else c for c in tgt.constraints))
+        res = targeted_encode(self, image, tgt, reference=reference, **options)
+        if carry is not None and res.data:
+            res.data = embed(res.data, self.info.extension, carry, channels=channels)
         return res
 
 def _encode_settings(

@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import CodecError, CodecUnavailableError, InputError
-from qualipress.io.jpegtables import ANNEX_K_CHROMA, ANNEX_K_LUMA, dct_matrix, ijg_table
+from qualipress.io.jpegtables import ANNEX_K_CHROMA, ANNEX_K_LUMA, RGB_TO_YCBCR, dct_matrix, ijg_table
+from qualipress.roi.trellis import SCOPES, TrellisPlane, trellis_planes
 
 #: ITU-T T.81 Annex K luminance and chrominance tables (natural order), as used by IJG libjpeg.
 STD_LUMA, STD_CHROMA = ANNEX_K_LUMA, ANNEX_K_CHROMA
@@ -40,8 +41,9 @@ SUBSAMPLING: dict[str, tuple[int, int]] = {"444": (1, 1), "422": (2, 1), "420": 
 
 
 def quality_table(base: np.ndarray, quality: float) -> np.ndarray:
-    """IJG quality scaling of a base table (``jpeg_quality_scaling``), clamped to 1..255 for baseline."""
-    return ijg_table(base, quality).astype(np.int32)
+    """IJG quality scaling of a base table (``jpeg_quality_scaling``), clamped to 1..255 for baseline; an integer
+    quality gives libjpeg's table (its integer scale below quality 50)."""
+    return ijg_table(base, quality, libjpeg=True).astype(np.int32)
 
 
 def flattened(base: np.ndarray, flatness: float) -> np.ndarray:
@@ -79,14 +81,9 @@ def idct(coefs: np.ndarray) -> np.ndarray:
     return _D.T @ coefs @ _D
 
 
-_YCC = np.array(
-    [
-        [0.299, 0.587, 0.114],
-        [-0.168735892, -0.331264108, 0.5],
-        [0.5, -0.418687589, -0.081312411],
-    ],
-    dtype=np.float32,
-)
+_YCC = RGB_TO_YCBCR.astype(np.float32)
+#: Squared RGB error (mean over R, G, B) of a unit error in Cb and in Cr, relative to a unit error in Y (= 1).
+CHROMA_RGB_WEIGHT = tuple(float(w) for w in (np.linalg.inv(RGB_TO_YCBCR) ** 2).sum(axis=0)[1:] / 3.0)
 
 
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
@@ -310,6 +307,9 @@ def encode_blocks(
     optimize: bool = True,
     table_flatness: float = 0.0,
     symbol_bits: float = RDO_SYMBOL_BITS,
+    trellis: str = "off",
+    trellis_scale: float = 1.0,
+    trellis_rgb: bool = False,
 ) -> tuple[bytes, EncodeStats]:
     """Encode an 8-bit image with a quality level per MCU.
 
@@ -347,6 +347,15 @@ def encode_blocks(
         Base tables :func:`flattened` by this much before IJG quality scaling (0 = Annex K, libjpeg's tables).
     symbol_bits : float
         Rate model of :func:`rdo_quantise`: bits a non-zero AC coefficient costs on top of its magnitude bits.
+    trellis : str
+        ``"off"`` (default), ``"roi"`` or ``"all"``: after the quantisation above, the AC levels of the ROI
+        (header-quality) blocks, or of every block with an RDO multiplier, are chosen again by the JPEG Huffman
+        trellis (:mod:`qualipress.roi.trellis`) with the block's multiplier × ``trellis_scale``.
+    trellis_scale : float
+        Factor on the RDO multipliers for the trellis.
+    trellis_rgb : bool
+        Weigh the trellis's chroma distortion by what it costs in RGB squared error (:data:`CHROMA_RGB_WEIGHT`
+        times the luma samples a chroma sample covers): chroma multipliers divided by that weight.
 
     Returns
     -------
@@ -370,8 +379,13 @@ def encode_blocks(
     used = sorted(set(np.unique(block_levels).tolist()))
     tabs = _LevelTables(qualities, dict(chroma_qualities or qualities), used, table_flatness, mode, fine_rdo)
 
+    if trellis not in SCOPES:
+        raise InputError(f"trellis must be one of {', '.join(SCOPES)}, got {trellis!r}")
+    if not trellis_scale > 0:
+        raise InputError(f"trellis_scale must be > 0, got {trellis_scale}")
     comps = _components(pixels, block_levels, tabs, subsampling, deadzone=deadzone, chroma_cutoff=chroma_cutoff,
-                        mode=mode, fine_rdo=fine_rdo, dc_rdo=dc_rdo, symbol_bits=symbol_bits)
+                        mode=mode, fine_rdo=fine_rdo, dc_rdo=dc_rdo, symbol_bits=symbol_bits,
+                        trellis=(trellis, float(trellis_scale)), trellis_rgb=bool(trellis_rgb))
     t1 = time.perf_counter()
     data = _write_dct(jpeglib, comps, tabs.fine, (h, w, nc), subsampling, optimize)
     t2 = time.perf_counter()
@@ -412,7 +426,8 @@ class _LevelTables:
 
 def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables, subsampling: str, *,
                 deadzone: float, chroma_cutoff: dict[int, int] | None, mode: str, fine_rdo: float, dc_rdo: float,
-                symbol_bits: float) -> list[np.ndarray]:
+                symbol_bits: float, trellis: tuple[str, float] = ("off", 1.0),
+                trellis_rgb: bool = False) -> list[np.ndarray]:
     """Quantised DCT blocks of each component (Y, or Y Cb Cr subsampled), cropped to libjpeg's block counts."""
     h, w, nc = pixels.shape
     mh, mw = mcu_size(subsampling, nc)
@@ -421,6 +436,7 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
     padded = np.pad(pixels, ((0, rows * mh - h), (0, cols * mw - w), (0, 0)), mode="edge")
     planes = [padded[..., 0].astype(np.float64)] if nc == 1 else list(np.moveaxis(rgb_to_ycbcr(padded), -1, 0))
     comps: list[np.ndarray] = []
+    tplanes: list[TrellisPlane] = []
     for ci, plane in enumerate(planes):
         if ci == 0:
             fy, fx = mh // 8, mw // 8  # luma blocks per MCU
@@ -432,16 +448,48 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
             fy, fx = 1, 1
             tables, table0 = tabs.chroma, tabs.fine[1]
         levels = np.repeat(np.repeat(block_levels, fy, axis=0), fx, axis=1)
-        q = _quantise_plane(plane, table0, levels, tables, tabs, (fy, fx), deadzone,
-                            chroma_cutoff if ci > 0 else None, mode, fine_rdo, dc_rdo, symbol_bits)
+        cutoff = chroma_cutoff if ci > 0 else None
+        # what a unit error of this plane's samples costs in RGB squared error, relative to luma
+        rgb_w = CHROMA_RGB_WEIGHT[ci - 1] * np.prod(SUBSAMPLING[subsampling]) if ci > 0 else 1.0
+        q, coefs = _quantise_plane(plane, table0, levels, tables, tabs, (fy, fx), deadzone, cutoff, mode, fine_rdo,
+                                   dc_rdo, symbol_bits)
+        if trellis[0] != "off":
+            lam = _trellis_lambdas(levels, tabs, trellis, cutoff)
+            if trellis_rgb:
+                lam = np.where(lam >= 0, lam / rgb_w, lam)
+            tplanes.append(TrellisPlane(coefs, q, table0, lam, int(ci > 0)))
+        comps.append(q)
+    if tplanes and any((p.lam >= 0).any() for p in tplanes):
+        comps = trellis_planes(tplanes)
+        for q in comps:
+            dc = np.clip(q[..., 0, 0], -2047, 2047)
+            np.clip(q, -1023, 1023, out=q)
+            q[..., 0, 0] = dc
+    out: list[np.ndarray] = []
+    for ci, q in enumerate(comps):
         # libjpeg wants the component's real block count: ceil(samples / 8), not the MCU-padded count
         if ci == 0:
             need_r, need_c = _ceil(h, 8), _ceil(w, 8)
         else:
             sx, sy = SUBSAMPLING[subsampling]
             need_r, need_c = _ceil(_ceil(h, sy), 8), _ceil(_ceil(w, sx), 8)
-        comps.append(np.ascontiguousarray(q[:need_r, :need_c].astype(np.int16)))
-    return comps
+        out.append(np.ascontiguousarray(q[:need_r, :need_c].astype(np.int16)))
+    return out
+
+
+def _trellis_lambdas(levels: np.ndarray, tabs: _LevelTables, trellis: tuple[str, float],
+                     cutoff: dict[int, int] | None) -> np.ndarray:
+    """Trellis multiplier of each block of a plane (``-1``: keep the quantiser's levels): ROI (header-quality)
+    blocks with scope ``"roi"``, every block that has an RDO multiplier with ``"all"``; never the low-passed
+    background chroma blocks."""
+    scope, scale = trellis
+    lam = np.full(levels.shape, -1.0)
+    for lv in tabs.used:
+        if lv in (cutoff or {}) or lv not in tabs.lambdas:
+            continue
+        if scope == "all" or lv in tabs.fine_levels:
+            lam[levels == lv] = scale * tabs.lambdas[lv]
+    return lam
 
 
 def _quantise_plane(
@@ -457,8 +505,9 @@ def _quantise_plane(
     fine_rdo: float,
     dc_rdo: float,
     symbol_bits: float,
-) -> np.ndarray:
-    """DCT and quantise one (subsampled, MCU-padded) plane; ``levels`` is the level of each of its blocks."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """DCT and quantise one (subsampled, MCU-padded) plane; ``levels`` is the level of each of its blocks.
+    Returns the levels and the DCT coefficients."""
     coefs = fdct(blockify(plane - 128.0))
     q = _quantise(
         coefs, table0, levels, tables, deadzone, cutoff, tabs.lambdas,
@@ -474,7 +523,7 @@ def _quantise_plane(
                 q[..., 0, 0].ravel(), coefs[..., 0, 0].ravel(), float(table0[0, 0]), lam_block.ravel(),
                 scan_order(levels.shape, per_mcu),
             ).reshape(levels.shape)
-    return q
+    return q, coefs
 
 
 def _write_dct(jpeglib: Any, comps: list[np.ndarray], fine: list[np.ndarray], shape: tuple[int, int, int],

@@ -130,12 +130,13 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
 def _curves(codec: Codec, features: Mapping[str, float] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The shipped predictor's curves for ``codec`` on an image with these predictor ``features``: grid knots, SSIM
     in margin units and log10 bits per pixel at each knot (None without features, or without an SSIM model with
-    sizes for this codec and grid)."""
+    sizes for this codec and grid). The model is the one :meth:`~qualipress.search.predict.Predictor.model` picks
+    for these features (the JPEG-source model for a JPEG source), as for the search's own prediction."""
     q = codec.info.quality
     model = _predict.load()
     if q is None or model is None or features is None:
         return None
-    m = model.models.get(f"{codec.name}|ssim")
+    m = model.model(codec.name, "ssim", features)
     if m is None or "bytes_weights" not in m or m.get("grid_size") != len(q.grid):
         return None
     row = _predict.feature_row(features)
@@ -147,14 +148,18 @@ def _curves(codec: Codec, features: Mapping[str, float] | None) -> tuple[np.ndar
 
 def _index_for_bytes(curves: tuple[np.ndarray, np.ndarray, np.ndarray], nbytes: float, image: Any,
                      *, through: tuple[float, float] | None = None) -> float:
-    """Grid position where the predicted size reaches ``nbytes``; ``through`` = (position, measured bytes) shifts
-    the size curve to pass through a measured probe first."""
+    """Grid position where the predicted size reaches ``nbytes``
+    (:meth:`~qualipress.search.predict.Prediction.index_for_size`: the first position that reaches it, clamped to
+    the curve's ends); ``through`` = (position, measured bytes) shifts the size curve to pass through a measured
+    probe first."""
     knots, _, log_bpp = curves
     if through is not None:
         log_bpp = log_bpp + (math.log10(max(through[1], 1) * 8 / (image.width * image.height))
                              - float(np.interp(through[0], knots, log_bpp)))
-    t = math.log10(max(nbytes, 1) * 8 / (image.width * image.height))
-    return float(np.interp(t, log_bpp, knots)) if log_bpp[-1] > log_bpp[0] else float(knots[-1])
+    sizes = _predict.Prediction(0.0, 0.0, 0.0, 0.0, "", size_curve=(tuple(knots), tuple(log_bpp)))
+    index = sizes.index_for_size(max(nbytes, 1) * 8 / (image.width * image.height))
+    assert index is not None  # it has a size curve
+    return index
 
 
 def _screened(p: Any, rank: float, index: int, curves: tuple[np.ndarray, np.ndarray, np.ndarray] | None,

@@ -19,9 +19,11 @@ elements) is described but left to the archive's generic fallback.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import struct
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -304,6 +306,49 @@ def unpack(region: bytes | memoryview, lay: PixelLayout) -> np.ndarray:
     return out.reshape(lay.height, lay.width, lay.channels)
 
 
+#: Rows unpacked / packed at a time: the bit twiddling of 10-bit DPX words makes several full-size integer
+#: temporaries, so whole-frame calls would cost a few times the frame in memory.
+STRIP_ROWS = 128
+
+
+def strips(lay: PixelLayout, rows: int = STRIP_ROWS) -> list[tuple[int, PixelLayout]]:
+    """``(first row, layout of the strip)`` covering the element in ``rows``-row strips."""
+    return [(y0, dataclasses.replace(lay, height=min(rows, lay.height - y0))) for y0 in range(0, lay.height, rows)]
+
+
+def read_element(path: str | Path, lay: PixelLayout) -> np.ndarray:
+    """The samples of element 0 read from the file strip by strip: the only full-frame array made is the result.
+
+    Parameters
+    ----------
+    path : path
+    lay : PixelLayout
+        From :func:`layout` of the file's own header.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, W, C)`` raw code values (uint8 for 8-bit samples, else uint16).
+
+    Raises
+    ------
+    InputError
+        The file ends inside the pixel data.
+    """
+    out = np.empty((lay.height, lay.width, lay.channels), np.uint8 if lay.bit_size == 8 else np.uint16)
+    with open(path, "rb") as fh:
+        fh.seek(lay.offset)
+        buf = bytearray(min(STRIP_ROWS, lay.height) * lay.line_stride)
+        for y0, sub in strips(lay):
+            view = memoryview(buf)[: sub.length]
+            got = fh.readinto(view)
+            if got != sub.length:
+                raise InputError(f"DPX pixel data truncated: the header implies {lay.offset + lay.length} bytes, "
+                                 f"the file ends in row {y0 + got // lay.line_stride}")
+            out[y0:y0 + sub.height] = unpack(view, sub)
+    return out
+
+
 def pack(pixels: np.ndarray, lay: PixelLayout) -> bytes:
     """Inverse of :func:`unpack`: padding bits and padding bytes are written as zero."""
     h, w, c = lay.height, lay.width, lay.channels
@@ -355,6 +400,141 @@ def _pack_bitstream(flat: np.ndarray, lay: PixelLayout) -> np.ndarray:
     bits[:, : n * lay.bit_size] = (v & 1).reshape(h, -1)
     words = np.packbits(bits, axis=1, bitorder="little").view("<u4")
     return words.astype(lay.byteorder + "u4").view(np.uint8).reshape(h, lay.line_bytes)
+
+
+# -- the lean read path ----------------------------------------------------------------------------------------
+#: Characteristic names (transfer, colorimetric) as OpenImageIO reports them, so both read paths agree.
+CHARACTERISTIC_NAMES = {
+    0: "User defined", 1: "Printing density", 2: "Linear", 3: "Logarithmic", 4: "Unspecified video",
+    5: "SMPTE 274M", 6: "ITU-R 709-4", 7: "ITU-R 601-5 system B or G", 8: "ITU-R 601-5 system M",
+    9: "NTSC composite video", 10: "PAL composite video", 11: "Z depth linear", 12: "Z depth homogeneous", 13: "ADX",
+}
+
+#: Descriptors the lean reader takes: (OpenImageIO's descriptor name, channel names).
+LEAN_DESCRIPTORS = {6: ("Luma", ["Y"]), 50: ("RGB", ["R", "G", "B"]), 51: ("RGBA", ["R", "G", "B", "A"])}
+
+_PACKING_NAMES = {0: "Packed", 1: "Filled, method A", 2: "Filled, method B"}
+
+
+def _cstr(raw: bytes) -> str | None:
+    """A NUL-terminated ASCII field, or None when it is not one (no NUL inside the field, or non-ASCII bytes)."""
+    end = raw.find(b"\0")
+    if end < 0 or any(b >= 0x80 or (b < 0x20 and b != 0x09) for b in raw[:end]):
+        return None
+    return raw[:end].decode("ascii")
+
+
+def _date(raw: bytes) -> str | None:
+    """A 24-byte date field as OpenImageIO reports it: ``YYYY:MM:DD HH:MM:SS`` (the 11th character made a space,
+    cut after the 19th)."""
+    if _cstr(raw) is None:
+        return None
+    b = bytearray(raw[:23] + b"\0")
+    b[10], b[19] = 0x20, 0
+    return b.split(b"\0", 1)[0].decode("ascii")
+
+
+def _tv60(tc: int, user_bits: int) -> str:
+    """``HH:MM:SS:FF`` (``;`` before the frames when the drop-frame bit is set) of a 32-bit SMPTE timecode."""
+    def bcd(v: int) -> int:
+        return (v & 0x0F) + 10 * ((v >> 4) & 0x0F)
+
+    hh, mm, ss, ff = bcd((tc >> 24) & 0x3F), bcd((tc >> 16) & 0x7F), bcd((tc >> 8) & 0x7F), bcd(tc & 0x3F)
+    return f"{hh:02d}:{mm:02d}:{ss:02d}{';' if tc & 0x40 else ':'}{ff:02d}"
+
+
+#: Header fields reported when defined, by OpenImageIO's name: unsigned 32-bit (undefined = all ones) and
+#: float (undefined = NaN) fields, then NUL-terminated text fields (unset = first byte NUL or 0xFF).
+_U32_FIELDS = {"dpx:DittoKey": 20, "dpx:EncryptKey": 660, "dpx:LowData": 784, "dpx:HighData": 792,
+               "dpx:EndOfLinePadding": 812, "dpx:EndOfImagePadding": 816, "dpx:FramePosition": 1712,
+               "dpx:SequenceLength": 1716, "dpx:HeldCount": 1720, "dpx:UserBits": 1924}
+_F32_FIELDS = {"dpx:LowQuantity": 788, "dpx:HighQuantity": 796, "dpx:XScannedSize": 1636, "dpx:YScannedSize": 1640,
+               "dpx:FrameRate": 1724, "dpx:ShutterAngle": 1728, "dpx:HorizontalSampleRate": 1932,
+               "dpx:VerticalSampleRate": 1936, "dpx:TemporalFrameRate": 1940, "dpx:TimeOffset": 1944,
+               "dpx:BlackLevel": 1952, "dpx:BlackGain": 1956, "dpx:BreakPoint": 1960, "dpx:WhiteLevel": 1964,
+               "dpx:IntegrationTimes": 1968}
+_TEXT_FIELDS = {"Software": (160, 100), "dpx:Version": (8, 8), "dpx:Format": (1680, 32), "dpx:FrameId": (1732, 32),
+                "dpx:SlateInfo": (1764, 100), "dpx:SourceImageFileName": (1432, 100),
+                "dpx:InputDevice": (1556, 32), "dpx:InputDeviceSerialNumber": (1588, 32)}
+
+
+def _plain(header: DpxHeader, head: bytes) -> bool:
+    """Whether the lean read path takes this file (see :func:`lean_fields`)."""
+    el = header.elements[0]
+    if (len(header.elements) != 1 or header.image_offset < HEADER_SIZE or len(head) < HEADER_SIZE
+            or el.data_sign != 0 or el.encoding not in (0, 0xFFFF) or el.descriptor not in LEAN_DESCRIPTORS
+            or el.transfer not in CHARACTERISTIC_NAMES or el.colorimetric not in CHARACTERISTIC_NAMES
+            or el.packing not in _PACKING_NAMES or any(head[1664:1680])  # key code / edge code fields
+            or (el.descriptor == 6 and el.bit_size == 10)  # OpenImageIO orders a word's three luma samples
+            # the other way round from RGB words: its reading of these files is kept as it is
+            or head[1930] not in (0, 0xFF)  # video signal other than undefined
+            or struct.unpack_from(header.byteorder + "I", head, 32)[0] not in (0, _UNDEF32)):  # user data
+        return False
+    try:
+        return len(layouts(header)) == 1
+    except UnsupportedError:
+        return False
+
+
+def lean_fields(head: bytes, header: DpxHeader) -> dict[str, Any] | None:
+    """The header fields :func:`qualipress.io.read_image` keeps for a DPX file, named and valued as OpenImageIO
+    reports them, or None when the file is not one the lean read path takes.
+
+    The lean path takes a file with one element, a full 2048-byte header (the pixels start after the film and
+    television headers), unsigned samples without run-length encoding, an RGB, RGBA or luma descriptor, a
+    layout :func:`layouts` finds unambiguous (and not 10-bit luma), known transfer and colorimetric codes, no key
+    code, edge code, video signal or user data, and well-formed text fields; anything else is left to
+    OpenImageIO.
+
+    Returns
+    -------
+    dict or None
+        ``channel_names``, ``oiio:BitsPerSample``, ``dpx:Transfer``, ``dpx:Colorimetric``,
+        ``dpx:ImageDescriptor``, ``dpx:Packing``, the defined numeric fields of :data:`_U32_FIELDS` and
+        :data:`_F32_FIELDS`, the set text fields of :data:`_TEXT_FIELDS`, ``smpte:TimeCode`` and ``dpx:TimeCode``
+        (when defined), ``dpx:Signal`` (when not 255), ``dpx:Interlace`` / ``dpx:FieldNumber`` (when not 255),
+        ``DateTime`` and ``dpx:SourceDateTime`` (when set).
+    """
+    if not _plain(header, head):
+        return None
+    el = header.elements[0]
+    bo = header.byteorder
+
+    def u32(off: int) -> int:
+        return struct.unpack_from(bo + "I", head, off)[0]
+
+    name, channels = LEAN_DESCRIPTORS[el.descriptor]
+    out: dict[str, Any] = {
+        "channel_names": channels, "oiio:BitsPerSample": el.bit_size,
+        "dpx:Transfer": CHARACTERISTIC_NAMES[el.transfer], "dpx:Colorimetric": CHARACTERISTIC_NAMES[el.colorimetric],
+        "dpx:ImageDescriptor": name, "dpx:Packing": _PACKING_NAMES[el.packing],
+    }
+    out.update({k: u32(off) for k, off in _U32_FIELDS.items() if u32(off) != _UNDEF32})
+    for key, off in _F32_FIELDS.items():
+        value = struct.unpack_from(bo + "f", head, off)[0]
+        if not math.isnan(value):
+            out[key] = float(value)
+    if u32(1920) != _UNDEF32:
+        out["smpte:TimeCode"] = str((u32(1920), u32(1924)))
+        out["dpx:TimeCode"] = _tv60(u32(1920), u32(1924))
+    out.update({k: head[off] for k, off in (("dpx:Interlace", 1928), ("dpx:FieldNumber", 1929)) if head[off] != 0xFF})
+    if head[1930] == 0:
+        out["dpx:Signal"] = "Undefined"
+    for key, (off, size) in _TEXT_FIELDS.items():
+        raw = head[off:off + size]
+        if raw[0] in (0, 0xFF):
+            continue
+        value = _cstr(raw)
+        if value is None:
+            return None
+        out[key] = value
+    for key, off in (("DateTime", 136), ("dpx:SourceDateTime", 1532)):
+        if head[off] != 0:
+            value = _date(head[off:off + 24])
+            if value is None:
+                return None
+            out[key] = value
+    return out
 
 
 # -- writing --------------------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from qualipress.errors import InputError, UnsupportedError
-from qualipress.film import dpx
-from qualipress.io import as_image, read_image, write_image
+from qualipress.io import as_image, dpx, read_image, write_image
+from tests.conftest import shared_data
 
 
 @pytest.mark.parametrize("bits", [8, 10, 12, 16])
@@ -55,8 +55,8 @@ def test_method_b_packing_round_trip() -> None:
     assert np.array_equal(dpx.unpack(raw, lay), a)
 
 
-def test_staged_files_parse(hdr_film: Path) -> None:
-    d = (hdr_film / "dpx_nuke_16bits_rgba.dpx").read_bytes()
+def test_staged_files_parse() -> None:
+    d = shared_data("hdr_film", "dpx_nuke_16bits_rgba.dpx").read_bytes()
     h = dpx.parse_header(d)
     assert h.file_size != len(d)  # the staged header lies about the file size
     lay = dpx.layout(h)

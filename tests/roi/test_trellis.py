@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import imagecodecs
+import numpy as np
+import pytest
+
+from qualipress.codecs.jpegtrellis import ZIGZAG, ac_symbols, bit_length, code_lengths
+from qualipress.errors import InputError
+from qualipress.io.jpegtables import ANNEX_K_CHROMA, ANNEX_K_LUMA, ijg_table
+from qualipress.roi.encoder import (
+    STD_LUMA,
+    blockify,
+    encode_blocks,
+    fdct,
+    quality_table,
+    rdo_lambda,
+    rdo_quantise,
+    rgb_to_ycbcr,
+)
+from qualipress.roi.trellis import TrellisPlane, trellis_planes
+
+from .test_encoder import read_dct
+
+
+def _luma_coefs(px: np.ndarray) -> np.ndarray:
+    return fdct(blockify(rgb_to_ycbcr(px)[..., 0].astype(np.float64) - 128.0))
+
+
+def _cost(coefs: np.ndarray, levels: np.ndarray, table: np.ndarray, lam: float, lengths: np.ndarray) -> float:
+    """The trellis's objective over all blocks: squared AC error in DCT units + lam × (symbol + magnitude bits)."""
+    c = coefs.reshape(-1, 64)[:, ZIGZAG]
+    lv = levels.reshape(-1, 64)[:, ZIGZAG]
+    steps = table.reshape(-1)[ZIGZAG]
+    dist = float(((c[:, 1:] - lv[:, 1:] * steps[1:]) ** 2).sum())
+    bits = float((ac_symbols(lv) * lengths).sum() + bit_length(np.abs(lv[:, 1:])).sum())
+    return dist + lam * bits
+
+
+def test_trellis_lowers_the_rd_cost_of_rdo_levels_and_keeps_dc(textured):
+    px = textured(64, 96)
+    coefs = _luma_coefs(px)
+    table = quality_table(STD_LUMA, 60)
+    lam = rdo_lambda(60)
+    start = rdo_quantise(coefs, table, lam, 2.0)
+    start[..., 0, 0] = np.rint(coefs[..., 0, 0] / table[0, 0])
+    plane = TrellisPlane(coefs, start, table, np.full(coefs.shape[:2], lam), 0)
+    out = trellis_planes([plane], passes=1)[0]
+    lengths = code_lengths(ac_symbols(start.reshape(-1, 64)[:, ZIGZAG]))
+    assert _cost(coefs, out, table, lam, lengths) < 0.99 * _cost(coefs, start, table, lam, lengths)
+    assert np.array_equal(out[..., 0, 0], start[..., 0, 0])
+    # every level is the rounded one, one less in magnitude, or zero
+    plain = np.rint(np.abs(coefs) / table)
+    mag = np.abs(out)
+    ac = np.ones((8, 8), bool)
+    ac[0, 0] = False
+    ok = (mag == plain) | (mag == plain - 1) | (mag == 0)
+    assert ok[..., ac].all()
+
+
+def test_trellis_leaves_blocks_without_multiplier_alone(textured):
+    px = textured(64, 96)
+    coefs = _luma_coefs(px)
+    table = quality_table(STD_LUMA, 50)
+    start = np.rint(coefs / table).astype(np.int32)
+    lam = np.full(coefs.shape[:2], rdo_lambda(50))
+    lam[:, :6] = -1.0
+    out = trellis_planes([TrellisPlane(coefs, start, table, lam, 0)])[0]
+    assert np.array_equal(out[:, :6], start[:, :6])
+    assert not np.array_equal(out[:, 6:], start[:, 6:])
+    with pytest.raises(InputError):
+        trellis_planes([TrellisPlane(coefs, start, table, lam, 0)], passes=0)
+
+
+@pytest.mark.parametrize("sub", ["444", "420"])
+def test_roi_trellis_changes_roi_blocks_only_and_shrinks_the_file(textured, sub):
+    img = textured(96, 128)
+    mh = 16 if sub == "420" else 8
+    levels = np.zeros((96 // mh, 128 // mh), np.uint8)
+    levels[:, : levels.shape[1] // 2] = 1  # left half ROI
+    opts = {"subsampling": sub, "fine_rdo": 1.0, "dc_rdo": 1.0}
+    off, _ = encode_blocks(img, levels, {0: 30, 1: 80}, **opts)
+    roi, _ = encode_blocks(img, levels, {0: 30, 1: 80}, trellis="roi", **opts)
+    everywhere, _ = encode_blocks(img, levels, {0: 30, 1: 80}, trellis="all", **opts)
+    assert len(roi) < len(off) and len(everywhere) < len(roi)
+    a, b = read_dct(off), read_dct(roi)
+    half = 128 // 8 // 2
+    assert np.array_equal(a.Y[:, half:], b.Y[:, half:])  # background luma untouched
+    assert not np.array_equal(a.Y[:, :half], b.Y[:, :half])
+    assert np.array_equal(a.Y[..., 0, 0], b.Y[..., 0, 0])  # DC untouched
+    for data in (roi, everywhere):  # any decoder opens it, pixels close to the source
+        dec = imagecodecs.jpeg8_decode(data)
+        assert dec.shape == img.shape
+        assert np.abs(dec.astype(float) - img).mean() < 12
+
+
+def test_trellis_option_is_checked(textured):
+    img = textured(16, 16)
+    with pytest.raises(InputError):
+        encode_blocks(img, np.zeros((2, 2), np.uint8), {0: 50}, subsampling="444", trellis="everywhere")
+    with pytest.raises(InputError):
+        encode_blocks(img, np.zeros((2, 2), np.uint8), {0: 50}, subsampling="444", trellis="roi", trellis_scale=0)
+
+
+@pytest.mark.parametrize("q", [9, 23, 30, 37, 48])
+def test_header_table_is_libjpegs_below_quality_50(textured, q):
+    # libjpeg scales by the integer 5000 // q below quality 50; the file's DQT is what the decoder uses
+    img = textured(16, 16)
+    j = read_dct(imagecodecs.jpeg8_encode(img, level=q, subsampling="444"))
+    assert np.array_equal(j.qt[0], quality_table(ANNEX_K_LUMA, q))
+    assert np.array_equal(j.qt[1], quality_table(ANNEX_K_CHROMA, q))
+    ours = read_dct(encode_blocks(img, np.zeros((2, 2), np.uint8), {0: q}, subsampling="444")[0])
+    assert np.array_equal(ours.qt[0], j.qt[0]) and np.array_equal(ours.qt[1], j.qt[1])
+    # the real-valued scale (kept for fractional qualities) differs from libjpeg's at these qualities
+    assert not np.array_equal(ijg_table(ANNEX_K_LUMA, q), j.qt[0]) or not np.array_equal(
+        ijg_table(ANNEX_K_CHROMA, q), j.qt[1])
+
+
+def test_block_bits_add_up_to_the_symbol_counts():
+    from qualipress.roi.trellis import block_bits
+
+    rng = np.random.default_rng(1)
+    lv = (rng.random((300, 64)) < 0.15) * rng.integers(-20, 21, (300, 64))
+    lv[:5, 1:] = 0  # empty blocks: EOB only
+    lv[5, 1:] = 0
+    lv[5, 63] = 3  # last position used: no EOB; a run of 62 zeros: three ZRL
+    lengths = rng.uniform(1, 16, 256)
+    bits = block_bits(lv, lengths)
+    total = (ac_symbols(lv) * lengths).sum() + bit_length(np.abs(lv[:, 1:])).sum()
+    assert bits.sum() == pytest.approx(total)
+    assert bits[0] == pytest.approx(lengths[0x00])
+    assert bits[5] == pytest.approx(3 * lengths[0xF0] + lengths[(14 << 4) | 2] + 2)
+
+
+def test_each_block_keeps_the_cheaper_of_rdo_and_trellis(textured):
+    # a coarse multiplier on a fine grid: the RDO drops size classes, the trellis only one level, so per block the
+    # model cost of the result is never above the RDO's start
+    from qualipress.roi.trellis import _rd_cost
+
+    px = textured(64, 96)
+    coefs = _luma_coefs(px)
+    table = quality_table(STD_LUMA, 90)
+    lam = rdo_lambda(25)
+    start = rdo_quantise(coefs, table, lam, 2.0)
+    out = trellis_planes([TrellisPlane(coefs, start, table, np.full(coefs.shape[:2], lam), 0)])[0]
+    steps = table.reshape(-1)[ZIGZAG].astype(float)
+    u = coefs.reshape(-1, 64)[:, ZIGZAG] / steps
+    lengths = code_lengths(ac_symbols(start.reshape(-1, 64)[:, ZIGZAG]))
+    a = _rd_cost(u, start.reshape(-1, 64)[:, ZIGZAG], steps**2, lam, lengths)
+    b = _rd_cost(u, out.reshape(-1, 64)[:, ZIGZAG], steps**2, lam, lengths)
+    assert (b <= a + 1e-6).all() and (b < a - 1e-6).any()
+
+
+def test_rgb_weighting_spends_more_on_420_chroma(textured):
+    # with 4:2:0 a chroma coefficient covers four pixels: weighed by its RGB error the trellis keeps more chroma
+    img = textured(96, 128)
+    levels = np.zeros((6, 8), np.uint8)
+    plain, _ = encode_blocks(img, levels, {0: 40}, subsampling="420", trellis="all", fine_rdo=1.0)
+    rgb, _ = encode_blocks(img, levels, {0: 40}, subsampling="420", trellis="all", fine_rdo=1.0, trellis_rgb=True)
+    a, b = read_dct(plain), read_dct(rgb)
+    assert np.array_equal(a.Y, b.Y)
+    assert np.count_nonzero(b.Cb) + np.count_nonzero(b.Cr) > np.count_nonzero(a.Cb) + np.count_nonzero(a.Cr)
+
+
+def test_codec_trellis_options_from_text(textured):
+    from qualipress.io import as_image
+    from qualipress.roi import RoiJpegCodec
+
+    img = as_image(textured(64, 64))
+    codec = RoiJpegCodec()
+    mask = np.zeros((64, 64), bool)
+    mask[:32] = True
+    on = codec.encode_roi(img, quality=50, roi_mask=mask).data
+    assert codec.encode_roi(img, quality=50, roi_mask=mask, trellis_rgb="true").data == on
+    off = codec.encode_roi(img, quality=50, roi_mask=mask, trellis_rgb="false").data
+    assert off != on
+    assert codec.encode_roi(img, quality=50, roi_mask=mask, trellis="off").data != on

@@ -1,0 +1,54 @@
+"""The shell commands shown in README.md and docs/*.md work when pasted: a target like ``ssim>=0.95`` must be
+quoted, or the shell reads ``>=0.95`` as a redirection into a file named ``=0.95``."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _shell_lines(path: Path) -> list[tuple[int, str]]:
+    """Commands inside ```sh / ```bash / ```console blocks (continuation lines joined)."""
+    out: list[tuple[int, str]] = []
+    inside, pending, start = False, "", 0
+    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        fence = re.match(r"^\s*```(\w*)", line)
+        if fence:
+            inside = not inside and fence.group(1) in ("sh", "bash", "console", "shell")
+            continue
+        if not inside or not (pending or line.strip()) or line.lstrip().startswith("#"):
+            continue
+        start = start or no
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        out.append((start, (pending + line).split(" #")[0]))
+        pending, start = "", 0
+    return out
+
+
+def _unquoted_comparisons(line: str) -> list[str]:
+    """Tokens the shell would split at a redirection followed by '=' (``ssim>=0.9`` unquoted)."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    tokens = list(lexer)
+    return [f"{a}{b}" for a, b in itertools.pairwise(tokens)
+            if a in (">", "<") and b.startswith("=")]
+
+
+def test_the_check_catches_an_unquoted_target() -> None:
+    assert _unquoted_comparisons("qualipress compress a.png -o out/ --target ssim>=0.9")
+    assert not _unquoted_comparisons('qualipress compress a.png -o out/ --target "ssim>=0.9" > log.txt')
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_shell_commands_quote_their_targets(path: Path) -> None:
+    bad = [f"{path.name}:{no}: {line.strip()}" for no, line in _shell_lines(path) if _unquoted_comparisons(line)]
+    assert not bad, "unquoted >= / <= (the shell redirects):\n" + "\n".join(bad)
