@@ -245,3 +245,21 @@ def test_lossless_jpeg_transcode_keeps_the_orientation_tag_and_displays_the_same
         shown_in, shown_out = ImageOps.exif_transpose(a), ImageOps.exif_transpose(b)
         assert shown_out.size == (96, 64)
         assert np.array_equal(np.asarray(shown_out), np.asarray(shown_in))
+
+
+@pytest.mark.parametrize("mode", ["P", "1"])
+def test_never_grow_covers_palette_and_bilevel_pngs(tmp_path: Path, mode: str) -> None:
+    # QA: a 943 B 16-colour PNG chart became a 28,106 B JPEG at C0 (exit 0, nothing flagged): palette and 1-bit
+    # PNGs were left out of the source candidates although they decode to exactly the pixels measured
+    arr = np.full((64, 96, 3), 255, np.uint8)
+    arr[:, ::12] = (20, 60, 200)
+    arr[20:30, 10:80] = 0
+    src = tmp_path / "chart.png"
+    im = PILImage.fromarray(arr)
+    (im.convert("P", palette=PILImage.ADAPTIVE, colors=4) if mode == "P" else im.convert("1")).save(src)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "jpeg", "--profile", "C0", "--no-film"]) == 0
+    rec = _records(out)[-1]
+    assert rec["bytes"] <= src.stat().st_size, rec["decisions"]
+    assert rec["codec"] == "source:png" and "never grow" in " ".join(rec["decisions"])
+    assert np.array_equal(read_image(Path(rec["output"])).pixels, read_image(src).pixels)

@@ -276,6 +276,10 @@ def _pillow_size_check(path: Path, max_pixels: int) -> dict[str, Any]:
         return {"pil_mode": im.mode, **{k: v for k, v in info.items() if not isinstance(v, bytes)}}
 
 
+#: ``Image.metadata["converted"]`` of a palette PNG: the expansion is exact (the file decodes to these pixels).
+PALETTE_EXPANDED = "palette expanded to RGB(A)"
+
+
 def _read_png(path: Path, max_pixels: int) -> Image:
     import imagecodecs
 
@@ -288,7 +292,7 @@ def _read_png(path: Path, max_pixels: int) -> Image:
         with PILImage.open(path) as im:
             rgba = "transparency" in im.info
             arr = np.asarray(im.convert("RGBA" if rgba else "RGB"))
-        meta["converted"] = "palette expanded to RGB(A)"
+        meta["converted"] = PALETTE_EXPANDED
     return _finish(arr, None, metadata=meta)
 
 

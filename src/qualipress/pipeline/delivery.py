@@ -26,6 +26,7 @@ from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.metadata import CARRIES, POLICIES, carry_for, icc_description, is_srgb
+from qualipress.io.readers import PALETTE_EXPANDED
 from qualipress.io.transfer import PERCEPTUAL_BITS
 from qualipress.pipeline.batch import lossless_kind
 from qualipress.pipeline.hooks import DefaultHooks, Plan
@@ -181,8 +182,9 @@ class PhotoHooks:
             notes += _carry_notes(plan.codecs, carry, self.metadata)
         fmt = meta.get("format")
         if (not self.allow_larger and fmt in SOURCE_FORMATS and not meta.get("bit_depth_reduced")
-                and (not self.web or fmt in WEB_FORMATS) and image.bit_depth == 8 and not meta.get("converted")
-                and meta.get("pil_mode", "RGB") in ("L", "LA", "RGB", "RGBA")):
+                and (not self.web or fmt in WEB_FORMATS) and image.bit_depth == 8
+                and meta.get("converted") in (None, PALETTE_EXPANDED)
+                and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")):
             source = SourceBytes(path.read_bytes())
             options = {"source": source, "source_metadata": carry_for(meta, self.metadata, orientation=orientation)}
             rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))

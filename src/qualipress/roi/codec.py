@@ -22,7 +22,7 @@ from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.detect import Region, save_mask
 from qualipress.errors import CodecError, InputError, UnsupportedError
 from qualipress.io.image import Image
-from qualipress.roi.adapt import ImageTraits, adapted_bg_quality, adapting, image_traits
+from qualipress.roi.adapt import ImageTraits, adapted_bg_quality, adapting, image_traits, option_flag
 from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
 from qualipress.roi.mapping import profile_for
 from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, expand_blocks, roi_classes
@@ -70,13 +70,6 @@ TRELLIS = "all"
 #: Default of the ``trellis_rgb`` option: chroma distortion weighed by its RGB squared error (measured better in
 #: both ROI and background on the COCO photos, ``docs/roi.md`` §7, *Trellis quantisation*).
 TRELLIS_RGB = True
-
-
-def _flag(value: Any, default: bool) -> bool:
-    """A boolean option given as a bool or as text from the command line (``false``, ``0``, ``no``, ``off``)."""
-    if value is None:
-        return default
-    return str(value).strip().lower() not in ("false", "0", "no", "off")
 
 
 @dataclass
@@ -360,7 +353,7 @@ class RoiJpegCodec(Codec):
             symbol_bits=float(opt["rdo_bits"]),
             trellis=str(options.get("trellis") or TRELLIS),
             trellis_scale=float(1.0 if options.get("trellis_scale") is None else options["trellis_scale"]),
-            trellis_rgb=_flag(options.get("trellis_rgb"), TRELLIS_RGB),
+            trellis_rgb=option_flag(options.get("trellis_rgb"), TRELLIS_RGB),
         )
         stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)

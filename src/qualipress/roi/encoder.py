@@ -449,13 +449,14 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
             tables, table0 = tabs.chroma, tabs.fine[1]
         levels = np.repeat(np.repeat(block_levels, fy, axis=0), fx, axis=1)
         cutoff = chroma_cutoff if ci > 0 else None
+        # what a unit error of this plane's samples costs in RGB squared error, relative to luma
+        rgb_w = CHROMA_RGB_WEIGHT[ci - 1] * np.prod(SUBSAMPLING[subsampling]) if ci > 0 else 1.0
         q, coefs = _quantise_plane(plane, table0, levels, tables, tabs, (fy, fx), deadzone, cutoff, mode, fine_rdo,
                                    dc_rdo, symbol_bits)
         if trellis[0] != "off":
             lam = _trellis_lambdas(levels, tabs, trellis, cutoff)
-            if trellis_rgb and ci > 0:
-                sx, sy = SUBSAMPLING[subsampling]
-                lam = np.where(lam >= 0, lam / (CHROMA_RGB_WEIGHT[ci - 1] * sx * sy), lam)
+            if trellis_rgb:
+                lam = np.where(lam >= 0, lam / rgb_w, lam)
             tplanes.append(TrellisPlane(coefs, q, table0, lam, int(ci > 0)))
         comps.append(q)
     if tplanes and any((p.lam >= 0).any() for p in tplanes):
