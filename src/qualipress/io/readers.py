@@ -415,7 +415,10 @@ def _read_dpx_lean(path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, A
     """
     with path.open("rb") as fh:
         head = fh.read(dpx.HEADER_SIZE)
-    header = dpx.parse_header(head)
+    try:
+        header = dpx.parse_header(head)
+    except InputError:  # not a layout the lean path knows: OpenImageIO decides, as before it existed
+        return None
     fields = dpx.lean_fields(head, header)
     if fields is None:
         return None

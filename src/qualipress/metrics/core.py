@@ -361,6 +361,19 @@ _LEAN_STRIP = 32
 _Y, _A = 6, 10
 
 
+def _free_refs() -> int:
+    """What ``sys.getrefcount`` reports, on this interpreter, for an array held only by a list and one local name
+    (as in :meth:`_Spare.take`): 3 up to Python 3.13, possibly fewer where argument loads are borrowed."""
+    pool = [np.empty(0)]
+    for i in range(len(pool)):
+        arr = pool[i]
+        return sys.getrefcount(arr)
+    raise AssertionError  # pragma: no cover
+
+
+_FREE_REFS = _free_refs()
+
+
 class _Spare:
     """Float arrays left by :class:`Reference` objects that no longer exist, for the next reference of the same
     size: a search prepares a reference (four float planes of the image) and strip buffers for every image, and a
@@ -383,8 +396,9 @@ class _Spare:
         with self._lock:
             for i in range(len(self._arrays)):
                 arr = self._arrays[i]
-                # three references when free: the list, this name and getrefcount's argument
-                if arr.shape == shape and arr.dtype == dtype and sys.getrefcount(arr) <= 3:
+                # free = no more references than the list and this name hold (what getrefcount reports for that
+                # depends on the interpreter, so it is measured once: _FREE_REFS)
+                if arr.shape == shape and arr.dtype == dtype and sys.getrefcount(arr) <= _FREE_REFS:
                     return self._arrays.pop(i)
         return np.empty(shape, dtype)
 
