@@ -200,3 +200,20 @@ def test_archive_skips_an_earlier_output_folder_inside_the_inputs_with_a_note(
     assert "not frames" not in out
     assert f"skipped 1 earlier qualipress output folder(s) inside the inputs: {tiffs}" in out
     assert not any(str(r.get("source", "")).startswith("tiffs/") for r in manifest.load(arch))
+
+
+def test_left_out_discovers_the_inputs_once(dpx_sequence: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # review: the note on left-out files and skipped output folders ran discovery twice over the input trees
+    from qualipress.film import archive
+
+    (dpx_sequence / "reel.md5").write_text("x\n")
+    (dpx_sequence / "old").mkdir()
+    (dpx_sequence / "old" / "notes.txt").write_text("x\n")
+    calls: list[int] = []
+    real = archive.find_images
+    monkeypatch.setattr(archive, "find_images", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(archive, "find_frames", lambda *a, **k: pytest.fail("a second discovery pass"))
+    assert archive.left_out([dpx_sequence], tmp_path / "arch") == [dpx_sequence / "old" / "notes.txt",
+                                                                  dpx_sequence / "reel.md5"]
+    assert calls == [1]

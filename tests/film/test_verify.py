@@ -37,3 +37,23 @@ def test_a_web_folder_is_verified_against_its_report(tmp_path: Path) -> None:
     assert main(["verify", str(out)]) == 1
     written.unlink()
     assert verify_collection(out).missing == [written.name]
+
+
+def test_report_verification_reads_the_source_once_and_decodes_the_output_once(tmp_path: Path, monkeypatch) -> None:
+    # review: the re-measured sample read its source twice (a bit-depth check, then the measurement) and decoded
+    # its output twice (the size check, then decode_like)
+    from qualipress import codecs
+    from qualipress.film import verify
+
+    src, out = tmp_path / "p.png", tmp_path / "web"
+    write_image(src, as_image(photo_like(64, 80, seed=4)))
+    assert main(["compress", str(src), "-o", str(out), "--for", "web", "--codec", "webp",
+                 "--target", "ssim>=0.9"]) == 0
+    reads, decodes = [], []
+    real_read, cls = verify.read_image, type(codecs.get("webp"))
+    real_decode = cls.decode
+    monkeypatch.setattr(verify, "read_image", lambda p: reads.append(p) or real_read(p))
+    monkeypatch.setattr(cls, "decode", lambda self, data: decodes.append(1) or real_decode(self, data))
+    rep = verify_collection(out, sample=1.0)
+    assert rep.ok and rep.remeasured == 1
+    assert len(reads) == 1 and len(decodes) == 1

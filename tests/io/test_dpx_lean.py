@@ -103,3 +103,25 @@ def test_reading_a_plain_dpx_does_not_load_openimageio(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(ROOT / "src"), "PATH": ""}).stdout.split()
     assert out == ["10", "False"]
+
+
+@pytest.mark.parametrize("bits", [8, 10, 12, 16])
+def test_lean_read_of_little_endian_files(tmp_path, monkeypatch, bits):
+    import OpenImageIO as oiio
+
+    arr = photo_like(40, 64, bits=16) >> (16 - bits)
+    path = tmp_path / f"le{bits}.dpx"
+    spec = oiio.ImageSpec(64, 40, 3, "uint8" if bits == 8 else "uint16")
+    spec.attribute("oiio:BitsPerSample", bits)
+    spec.attribute("dpx:Endian", "little")
+    spec.attribute("dpx:Transfer", "Printing density")  # unset, the code is 255: left to OpenImageIO
+    out = oiio.ImageOutput.create(str(path))
+    assert out.open(str(path), spec)
+    # OpenImageIO takes 16-bit values and keeps the top bits of a 10/12-bit sample
+    assert out.write_image(arr.astype(np.uint8) if bits == 8 else (arr << (16 - bits)).astype(np.uint16))
+    out.close()
+    head = path.read_bytes()[: dpx.HEADER_SIZE]
+    assert head[:4] == b"XPDS" and dpx.lean_fields(head, dpx.parse_header(head)) is not None
+    lean, full = _both(path, monkeypatch)
+    _assert_same(lean, full)
+    assert np.array_equal(lean.pixels, arr)

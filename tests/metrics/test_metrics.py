@@ -385,3 +385,19 @@ def test_a_reference_reuses_a_dead_ones_buffers_without_touching_what_callers_ke
     assert s2 is out[0] and np.array_equal(s2, s_map) and np.array_equal(e2, third.maps(dist)[1])
     with pytest.raises(InputError):
         third.maps(dist, out=(np.empty((300, 171), np.float32), out[1]))
+
+
+def test_a_lean_reference_measures_global_metrics_without_blurring_its_source(monkeypatch):
+    # Review finding: for MS-SSIM (and SSIMULACRA 2, butteraugli) a lean reference recomputed its SSIM window
+    # statistics over the whole source on every probe; the global metrics need only the normalised colour.
+    from qualipress.metrics.core import Reference
+
+    raw = photo_like(300, 170, bits=16)
+    dist = _distort(raw, 0.01)
+    lean, stored = Reference(raw, data_range=65535.0, lean=True), Reference(raw, data_range=65535.0, lean=False)
+    calls = []
+    real = Reference._statistics
+    monkeypatch.setattr(Reference, "_statistics", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    got = lean.measure(dist, ("ms-ssim",))["ms-ssim"].value
+    assert calls == []
+    assert got == stored.measure(dist, ("ms-ssim",))["ms-ssim"].value

@@ -148,3 +148,29 @@ def test_each_block_keeps_the_cheaper_of_rdo_and_trellis(textured):
     a = _rd_cost(u, start.reshape(-1, 64)[:, ZIGZAG], steps**2, lam, lengths)
     b = _rd_cost(u, out.reshape(-1, 64)[:, ZIGZAG], steps**2, lam, lengths)
     assert (b <= a + 1e-6).all() and (b < a - 1e-6).any()
+
+
+def test_rgb_weighting_spends_more_on_420_chroma(textured):
+    # with 4:2:0 a chroma coefficient covers four pixels: weighed by its RGB error the trellis keeps more chroma
+    img = textured(96, 128)
+    levels = np.zeros((6, 8), np.uint8)
+    plain, _ = encode_blocks(img, levels, {0: 40}, subsampling="420", trellis="all", fine_rdo=1.0)
+    rgb, _ = encode_blocks(img, levels, {0: 40}, subsampling="420", trellis="all", fine_rdo=1.0, trellis_rgb=True)
+    a, b = read_dct(plain), read_dct(rgb)
+    assert np.array_equal(a.Y, b.Y)
+    assert np.count_nonzero(b.Cb) + np.count_nonzero(b.Cr) > np.count_nonzero(a.Cb) + np.count_nonzero(a.Cr)
+
+
+def test_codec_trellis_options_from_text(textured):
+    from qualipress.io import as_image
+    from qualipress.roi import RoiJpegCodec
+
+    img = as_image(textured(64, 64))
+    codec = RoiJpegCodec()
+    mask = np.zeros((64, 64), bool)
+    mask[:32] = True
+    on = codec.encode_roi(img, quality=50, roi_mask=mask).data
+    assert codec.encode_roi(img, quality=50, roi_mask=mask, trellis_rgb="true").data == on
+    off = codec.encode_roi(img, quality=50, roi_mask=mask, trellis_rgb="false").data
+    assert off != on
+    assert codec.encode_roi(img, quality=50, roi_mask=mask, trellis="off").data != on

@@ -199,13 +199,14 @@ def decode_as(fmt: str, data: bytes) -> Image:
     return get(name).decode(data)
 
 
-def decode_like(codec: Codec, data: bytes, reference: Image) -> Image:
+def decode_like(codec: Codec, data: bytes, reference: Image, *, decoded: Image | None = None) -> Image:
     """Decode ``data`` and describe it like ``reference`` (same bit depth and transfer), ready for metrics.
 
     Samples that the codec stored scaled up into a deeper container (:meth:`Codec.container_depth`: 10-bit into
-    12-bit JPEG, JPEG XL's 16 bits for colour-tagged 10-bit images) are scaled back.
+    12-bit JPEG, JPEG XL's 16 bits for colour-tagged 10-bit images) are scaled back. ``decoded``: what
+    ``codec.decode(data)`` already returned (not decoded again; its pixels may be scaled in place).
     """
-    out = codec.decode(data)
+    out = decoded if decoded is not None else codec.decode(data)
     px = out.pixels
     if reference.is_float:
         raise UnsupportedError("decode_like needs an integer reference; compare perceptual images")

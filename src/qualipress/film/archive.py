@@ -43,20 +43,27 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
     """Files inside the input directories that are not frame files, so :func:`archive_paths` does not store
     them (checksum lists, notes, XML sidecars); hidden files and anything under ``outdir`` are not counted, nor
     anything inside an earlier qualipress output folder that discovery skipped (:func:`qualipress.io.find_images`:
-    those folders are added to ``earlier`` when given)."""
+    those folders are added to ``earlier`` when given).
+
+    One discovery pass names the frames and the skipped folders; one more walk of each input directory, which
+    does not enter ``outdir`` nor the skipped folders, lists the other files."""
     inputs = list(inputs)
-    frames = {p for p, _ in source_list(inputs)}
     skipped: list[Path] = []
-    find_images(inputs, suffixes=FRAME_EXTENSIONS, skipped_outputs=skipped)
+    frames = {f.path for f in find_images(inputs, suffixes=FRAME_EXTENSIONS, skipped_outputs=skipped)}
     if earlier is not None:
         earlier += skipped
-    ignored = [Path(os.path.abspath(outdir)), *(Path(os.path.abspath(d)) for d in skipped)]
+    ignored = {os.path.abspath(outdir), *(os.path.abspath(d) for d in skipped)}
     extra: list[Path] = []
     for item in inputs:
-        root = Path(os.path.abspath(item))
-        if root.is_dir():
-            extra += [p for p in sorted(root.rglob("*")) if p.is_file() and p not in frames
-                      and not p.name.startswith(".") and not any(d in p.parents for d in ignored)]
+        root = os.path.abspath(item)
+        if not os.path.isdir(root):
+            continue
+        found: list[Path] = []
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if os.path.join(folder, d) not in ignored]
+            found += [p for name in files if not name.startswith(".")
+                      and (p := Path(folder, name)) not in frames and p.is_file()]
+        extra += sorted(found)
     return extra
 
 

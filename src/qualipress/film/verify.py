@@ -188,15 +188,15 @@ def _verify_report(base: Path, rep: VerifyReport, *, sample: float, remeasure: b
         if decoded is None:
             continue
         if remeasure and idx in pick:
-            src = rec["source_path"]
-            if src and Path(src).is_file() and read_image(src).bit_depth != r.get("bit_depth"):
-                rep.notes.append(f"{name}: measured at {r.get('bit_depth')} bits (--bit-depth); not re-measured")
-                continue
-            _remeasure(rep, name, rec, decoded, data)
+            _remeasure(rep, name, rec, decoded, data, bit_depth=r.get("bit_depth"))
     return rep
 
 
-def _remeasure(rep: VerifyReport, name: str, rec: dict[str, Any], decoded: Any, data: bytes) -> None:
+def _remeasure(rep: VerifyReport, name: str, rec: dict[str, Any], decoded: Any, data: bytes, *,
+               bit_depth: Any = None) -> None:
+    """Measure a lossy output against its source again (read once; the output decoded once, by the caller) and
+    record a mismatch with the stored figures. ``bit_depth``: the depth the run measured at, when recorded (a
+    ``--bit-depth`` run measured another depth than the source's: not re-measured)."""
     src = rec.get("source_path")
     stored = rec.get("metrics") or {}
     if not src or not Path(src).is_file():
@@ -213,10 +213,14 @@ def _remeasure(rep: VerifyReport, name: str, rec: dict[str, Any], decoded: Any, 
         rep.notes.append(f"{name}: no stored SSIM/PSNR to compare")
         return
     ref = read_image(src)
+    if bit_depth is not None and ref.bit_depth != bit_depth:
+        rep.notes.append(f"{name}: measured at {bit_depth} bits (--bit-depth); not re-measured")
+        return
     if rec.get("codec") and not ref.is_float:
         # as the search measured it: a codec that stores a shallow image scaled into a deeper container
-        # (10-bit in 12-bit JPEG or 16-bit HTJ2K) is scaled back to the source's depth first
-        decoded = codecs.decode_like(codecs.get(str(rec["codec"])), data, ref)
+        # (10-bit in 12-bit JPEG or 16-bit HTJ2K) is scaled back to the source's depth first (the output
+        # decoded above, not a second time)
+        decoded = codecs.decode_like(codecs.get(str(rec["codec"])), data, ref, decoded=decoded)
     got = metrics.measure(ref, decoded, names)
     rep.remeasured += 1
     for m in names:

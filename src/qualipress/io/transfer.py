@@ -70,8 +70,10 @@ def to_perceptual(image: Image) -> np.ndarray:
         if image.transfer == "linear":
             return pq_encode(px)
         return np.clip(px, 0.0, 1.0).astype(np.float32)
-    # one pass: each sample converted to float32 and multiplied in float32 (no float copy first)
-    return np.multiply(px, np.float32(1.0 / image.max_value))
+    # converted, then scaled in place (float32 products): no second array
+    out = px.astype(np.float32)
+    out *= np.float32(1.0 / image.max_value)
+    return out
 
 
 def seen_colour(image: Image, *, straight: bool | None = None) -> np.ndarray:

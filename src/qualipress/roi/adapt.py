@@ -89,10 +89,17 @@ def chroma_energy(pixels: np.ndarray) -> float:
     return float(fine_energies(jfif_planes(px, slice(1, 3)), per_channel=False)[0])
 
 
+def option_flag(value: Any, default: bool) -> bool:
+    """A boolean ``jpeg-roi`` option given as a bool or as command-line text (``false``, ``0``, ``no``, ``off``
+    are false); ``default`` when not given."""
+    if value is None:
+        return default
+    return str(value).strip().lower() not in ("false", "0", "no", "off")
+
+
 def adapting(options: Mapping[str, Any]) -> bool:
     """Whether a ``jpeg-roi`` option set asks for the per-image adaptation (option ``adapt``, default on)."""
-    v = options.get("adapt")
-    return v is None or str(v).strip().lower() not in ("false", "0", "no", "off")
+    return option_flag(options.get("adapt"), True)
 
 
 def adapted_bg_quality(quality: float, traits: ImageTraits | None) -> float:

@@ -22,7 +22,7 @@ from qualipress.codecs.base import Codec, CodecInfo, QualityParam
 from qualipress.detect import Region, save_mask
 from qualipress.errors import CodecError, InputError, UnsupportedError
 from qualipress.io.image import Image
-from qualipress.roi.adapt import ImageTraits, adapted_bg_quality, adapting, image_traits
+from qualipress.roi.adapt import ImageTraits, adapted_bg_quality, adapting, image_traits, option_flag
 from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
 from qualipress.roi.mapping import profile_for
 from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, expand_blocks, roi_classes
@@ -58,6 +58,7 @@ OPTIONS = (
     "adapt",
     "trellis",
     "trellis_scale",
+    "trellis_rgb",
 )
 
 
@@ -66,6 +67,9 @@ DC_RDO = 1.0
 #: Default trellis scope (``trellis`` option, :mod:`qualipress.roi.trellis`): every block's AC levels chosen by the
 #: JPEG Huffman trellis with its level's multiplier (measured in ``docs/roi.md`` §7, *Trellis quantisation*).
 TRELLIS = "all"
+#: Default of the ``trellis_rgb`` option: chroma distortion weighed by its RGB squared error (measured better in
+#: both ROI and background on the COCO photos, ``docs/roi.md`` §7, *Trellis quantisation*).
+TRELLIS_RGB = True
 
 
 @dataclass
@@ -191,6 +195,9 @@ class RoiJpegCodec(Codec):
         (:mod:`qualipress.roi.trellis`).
     trellis_scale : float
         Factor on the trellis's multipliers (default 1).
+    trellis_rgb : bool
+        Weigh chroma distortion in the trellis by its RGB squared error, i.e. by the YCbCr → RGB weights times the
+        pixels a chroma sample covers (default True; False: chroma DCT errors count like luma ones).
     adapt : bool
         Per-image adaptation (default True; :mod:`qualipress.roi.adapt`): 4:2:0 or 4:4:4 chosen from the
         image's fine chroma energy and the quality, and a finer background for large ROIs
@@ -346,6 +353,7 @@ class RoiJpegCodec(Codec):
             symbol_bits=float(opt["rdo_bits"]),
             trellis=str(options.get("trellis") or TRELLIS),
             trellis_scale=float(1.0 if options.get("trellis_scale") is None else options["trellis_scale"]),
+            trellis_rgb=option_flag(options.get("trellis_rgb"), TRELLIS_RGB),
         )
         stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)

@@ -82,6 +82,8 @@ def idct(coefs: np.ndarray) -> np.ndarray:
 
 
 _YCC = RGB_TO_YCBCR.astype(np.float32)
+#: Squared RGB error (mean over R, G, B) of a unit error in Cb and in Cr, relative to a unit error in Y (= 1).
+CHROMA_RGB_WEIGHT = tuple(float(w) for w in (np.linalg.inv(RGB_TO_YCBCR) ** 2).sum(axis=0)[1:] / 3.0)
 
 
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
@@ -307,6 +309,7 @@ def encode_blocks(
     symbol_bits: float = RDO_SYMBOL_BITS,
     trellis: str = "off",
     trellis_scale: float = 1.0,
+    trellis_rgb: bool = False,
 ) -> tuple[bytes, EncodeStats]:
     """Encode an 8-bit image with a quality level per MCU.
 
@@ -350,6 +353,9 @@ def encode_blocks(
         trellis (:mod:`qualipress.roi.trellis`) with the block's multiplier × ``trellis_scale``.
     trellis_scale : float
         Factor on the RDO multipliers for the trellis.
+    trellis_rgb : bool
+        Weigh the trellis's chroma distortion by what it costs in RGB squared error (:data:`CHROMA_RGB_WEIGHT`
+        times the luma samples a chroma sample covers): chroma multipliers divided by that weight.
 
     Returns
     -------
@@ -379,7 +385,7 @@ def encode_blocks(
         raise InputError(f"trellis_scale must be > 0, got {trellis_scale}")
     comps = _components(pixels, block_levels, tabs, subsampling, deadzone=deadzone, chroma_cutoff=chroma_cutoff,
                         mode=mode, fine_rdo=fine_rdo, dc_rdo=dc_rdo, symbol_bits=symbol_bits,
-                        trellis=(trellis, float(trellis_scale)))
+                        trellis=(trellis, float(trellis_scale)), trellis_rgb=bool(trellis_rgb))
     t1 = time.perf_counter()
     data = _write_dct(jpeglib, comps, tabs.fine, (h, w, nc), subsampling, optimize)
     t2 = time.perf_counter()
@@ -420,7 +426,8 @@ class _LevelTables:
 
 def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables, subsampling: str, *,
                 deadzone: float, chroma_cutoff: dict[int, int] | None, mode: str, fine_rdo: float, dc_rdo: float,
-                symbol_bits: float, trellis: tuple[str, float] = ("off", 1.0)) -> list[np.ndarray]:
+                symbol_bits: float, trellis: tuple[str, float] = ("off", 1.0),
+                trellis_rgb: bool = False) -> list[np.ndarray]:
     """Quantised DCT blocks of each component (Y, or Y Cb Cr subsampled), cropped to libjpeg's block counts."""
     h, w, nc = pixels.shape
     mh, mw = mcu_size(subsampling, nc)
@@ -442,10 +449,14 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
             tables, table0 = tabs.chroma, tabs.fine[1]
         levels = np.repeat(np.repeat(block_levels, fy, axis=0), fx, axis=1)
         cutoff = chroma_cutoff if ci > 0 else None
+        # what a unit error of this plane's samples costs in RGB squared error, relative to luma
+        rgb_w = CHROMA_RGB_WEIGHT[ci - 1] * np.prod(SUBSAMPLING[subsampling]) if ci > 0 else 1.0
         q, coefs = _quantise_plane(plane, table0, levels, tables, tabs, (fy, fx), deadzone, cutoff, mode, fine_rdo,
                                    dc_rdo, symbol_bits)
         if trellis[0] != "off":
             lam = _trellis_lambdas(levels, tabs, trellis, cutoff)
+            if trellis_rgb:
+                lam = np.where(lam >= 0, lam / rgb_w, lam)
             tplanes.append(TrellisPlane(coefs, q, table0, lam, int(ci > 0)))
         comps.append(q)
     if tplanes and any((p.lam >= 0).any() for p in tplanes):

@@ -1,0 +1,129 @@
+"""Where a cold JPEG search's CPU time goes: CPU milliseconds and page faults per search, part by part.
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/search_budget.py ../shared/data/kodak --limit 6
+
+Each image is searched alone (a fresh image object, as ``qualipress bench search --modes cold`` does) for SSIM ≥
+0.90 / 0.95 / 0.99 and profile C1. The parts are timed by wrapping the functions that do them
+(``time.process_time``; a part's own time excludes the parts it calls), so the figures add up to the search's CPU
+time less the search's own bookkeeping. "encode" counts the search's encodes only (full-image probes with Huffman
+optimisation, mosaic probes without); "one encode" is the encode at the chosen setting the ratio divides by (best of
+3, as ``benchmarks/search_cold_ratio.py`` times it). Minor page faults (``ru_minflt``) are counted the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import resource
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from qualipress import codecs as _codecs
+from qualipress.io import IMAGE_SUFFIXES, read_image
+from qualipress.metrics import core as _core
+from qualipress.profiles import get_profile
+from qualipress.search import parse_target
+
+TARGETS = ("ssim>=0.90", "ssim>=0.95", "ssim>=0.99", "C1")
+
+
+class Parts:
+    """CPU seconds and page faults per labelled part, nested calls subtracted from their callers."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = defaultdict(float)
+        self.faults: dict[str, int] = defaultdict(int)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._inner: list[tuple[float, int]] = []
+        self.on = False
+
+    def wrap(self, owner: Any, name: str, label: str) -> None:
+        """Replace ``owner.name`` by a timed wrapper booked under ``label``."""
+        f: Callable[..., Any] = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if not self.on:
+                return f(*args, **kwargs)
+            t0, q0 = time.process_time(), _faults()
+            self._inner.append((0.0, 0))
+            try:
+                return f(*args, **kwargs)
+            finally:
+                dt, dq = time.process_time() - t0, _faults() - q0
+                in_t, in_q = self._inner.pop()
+                self.cpu[label] += dt - in_t
+                self.faults[label] += dq - in_q
+                self.calls[label] += 1
+                if self._inner:
+                    t, q = self._inner[-1]
+                    self._inner[-1] = (t + dt, q + dq)
+
+        setattr(owner, name, timed)
+
+
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dataset", type=Path)
+    ap.add_argument("--limit", type=int, default=6)
+    args = ap.parse_args()
+    files = sorted(p for p in args.dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[: args.limit]
+    images = [read_image(f) for f in files]
+    codec = _codecs.get("jpeg")
+    search_mod = importlib.import_module("qualipress.search.search")
+    proxy = importlib.import_module("qualipress.search.proxy")
+    probe = importlib.import_module("qualipress.search.probe")
+    parts = Parts()
+    parts.wrap(type(codec), "_encode", "encode")
+    parts.wrap(type(codec), "decode", "decode")
+    parts.wrap(_core.Reference, "__init__", "reference preparation")
+    parts.wrap(_core.Reference, "reduced", "full-image measurement")
+    parts.wrap(_core.Reference, "maps", "mosaic measurement (maps)")
+    parts.wrap(_core.Reference, "packed", "mosaic: reference rearranged")
+    parts.wrap(proxy.Mosaic, "__init__", "mosaic: set-up")
+    parts.wrap(proxy.Mosaic, "measure", "mosaic: tile statistics")
+    parts.wrap(search_mod, "_features", "predictor features")
+    parts.wrap(probe, "measure_decoded", "probe bookkeeping")
+    parts.wrap(search_mod, "search", "search bookkeeping, prediction")
+    search = search_mod.search
+    search(images[0], codec, get_profile("C1").target)  # imports and the model, outside the figures
+    total = one = 0.0
+    n = 0
+    faults0 = _faults()
+    for text in TARGETS:
+        tgt = get_profile(text).target if text == "C1" else parse_target(text)
+        for img in images:
+            fresh = img.with_pixels(img.pixels.copy())
+            parts.on = True
+            t0 = time.process_time()
+            res = search(fresh, codec, tgt)
+            total += time.process_time() - t0
+            parts.on = False
+            n += 1
+            best = float("inf")
+            for _ in range(3):
+                t1 = time.process_time()
+                codec.encode(img, quality=res.setting, lossless=res.lossless)
+                best = min(best, time.process_time() - t1)
+            one += best
+    faults = (_faults() - faults0) / n
+    print(f"{n} cold searches of {len(images)} images of {args.dataset.name}: {total / n * 1e3:.1f} ms CPU per "
+          f"search, one encode {one / n * 1e3:.2f} ms (ratio of the means {total / one:.1f}x), "
+          f"{faults:.0f} page faults per search")
+    print("| part | ms per search | share | calls per search | page faults per search |")
+    print("|---|---|---|---|---|")
+    for label, cpu in sorted(parts.cpu.items(), key=lambda kv: -kv[1]):
+        print(f"| {label} | {cpu / n * 1e3:.2f} | {100 * cpu / total:.1f} % | {parts.calls[label] / n:.2f} | "
+              f"{parts.faults[label] / n:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
