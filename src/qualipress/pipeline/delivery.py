@@ -175,6 +175,7 @@ class PhotoHooks:
             notes.append(f"pixels rotated by EXIF orientation {orientation}; outputs are upright with orientation 1")
         carry = carry_for(meta, self.metadata)
         wants_jxl = "jpegxl" in plan.codecs
+        requested = list(plan.codecs)
         _drop_mistagging(plan, carry, image)
         if carry.fields():
             for name in plan.codecs:
@@ -185,7 +186,8 @@ class PhotoHooks:
         if (not self.allow_larger and fmt in SOURCE_FORMATS and not meta.get("bit_depth_reduced")
                 and (not self.web or fmt in WEB_FORMATS) and image.bit_depth == 8
                 and meta.get("converted") in (None, PALETTE_EXPANDED)
-                and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")):
+                and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
+                and any(_supports(c, image) for c in requested)):  # else fail saying why, not copy the input
             source = SourceBytes(path.read_bytes())
             options = {"source": source, "source_metadata": carry_for(meta, self.metadata, orientation=orientation)}
             rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))
@@ -339,6 +341,14 @@ def _extension(codec: str) -> str:
 
     ext = _codecs.get(codec).info.extension
     return {".jpeg": ".jpg"}.get(ext, ext)
+
+
+def _supports(name: str, image: Image) -> bool:
+    """Whether codec ``name`` can encode ``image`` (unknown names: assumed so; the search says why not)."""
+    try:
+        return _codecs.get(name).supports(image)
+    except Exception:
+        return True
 
 
 def _lost_fields(name: str, carry: Any, bit_depth: int) -> list[str]:
