@@ -2,17 +2,22 @@
 
 Usage::
 
-    python benchmarks/mosaic_steering.py ../shared/data/kodak --limit 8 [--tile 32]
+    python benchmarks/mosaic_steering.py ../shared/data/kodak --limit 8 [--tile 32] [--codec avif]
+        [--sweeps results/search/sweep-cache.json]
 
 For each image the exhaustive sweep of the codec's grid gives the lowest passing setting k for each target; the
 search's proof needs k and k − 1, so a first probe elsewhere costs an extra full-image encode. Reported: the share
 of first probes in {k − 1, k} and the mean distance |first − k|, for the predictor's guess, after one mosaic probe
-and after up to two (``qualipress.search.proxy.steer``), and the CPU seconds of the steering.
+and as the search steers (``qualipress.search.proxy.steer``: up to two mosaic probes, more for JPEG; AVIF's at its
+fast setting with the learnt offsets), the mosaic probes made and the CPU seconds of the steering. ``--sweeps``
+reads the exhaustive sweeps from a ``qualipress bench search`` cache instead of encoding every setting again;
+``--no-fast`` steers on a mosaic at the codec's default setting (as before AVIF's fast steering).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
 from pathlib import Path
@@ -21,43 +26,55 @@ import numpy as np
 
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
-from qualipress.bench.search_bench import resolve_target
-from qualipress.io import IMAGE_SUFFIXES, read_image
+from qualipress.bench.search_bench import _key, resolve_target
+from qualipress.io import IMAGE_SUFFIXES, read_image, sha256_file
 from qualipress.search import proxy
 from qualipress.search.search import _predicted
 
 TARGETS = ("ssim>=0.90", "ssim>=0.95", "ssim>=0.99", "C1")
 
 
-def run(dataset: Path, codec_name: str, limit: int, tile: int | None) -> str:
+def run(dataset: Path, codec_name: str, limit: int, tile: int | None, sweeps: Path | None = None,
+        no_fast: bool = False) -> str:
     codec = _codecs.get(codec_name)
     assert codec.info.quality is not None
     grid = codec.info.quality.grid
     files = sorted(p for p in dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
-    found: dict[str, list[tuple[bool, int]]] = {"predictor": [], "one mosaic probe": [], "up to two": []}
+    cache = json.loads(sweeps.read_text()) if sweeps is not None else {}
+    fast = None if no_fast else proxy.fast_options(codec, {})
+    offsets = proxy.FAST_OFFSET.get(codec_name) if fast is not None else None
+    found: dict[str, list[tuple[bool, int]]] = {"predictor": [], "one mosaic probe": [], "as the search steers": []}
     cost: list[float] = []
+    made: list[int] = []
     for f in files:
         img = read_image(f)
         ref = _metrics.prepare_reference(img)
-        sweep = [_metrics.measure(ref, _codecs.decode_like(codec, codec.encode(img, quality=q), img)) for q in grid]
-        mos = proxy.Mosaic(img, img, _metrics.DEFAULT_TILE, ref, tile or proxy.tile_for(codec))
+        rows = cache.get(f"{sha256_file(f)}|{codec_name}|{codec.version()}|v2")
+        sweep = None if rows is not None else [
+            _metrics.measure(ref, _codecs.decode_like(codec, codec.encode(img, quality=q), img)) for q in grid]
+        mos = proxy.Mosaic(img, img, _metrics.DEFAULT_TILE, ref, tile or proxy.tile_for(codec), fast=fast)
         for text in TARGETS:
             tgt = resolve_target(text)
-            ok = [tgt.satisfied(r) for r in sweep]
+            if rows is not None:
+                ok = [all(r[_key(c)] >= c.value for c in tgt.constraints) for r in rows[: len(grid)]]
+            else:
+                ok = [tgt.satisfied(r) for r in sweep or []]
             k = next((i for i in range(len(ok)) if all(ok[i:])), None)
             pred = _predicted(img, codec, tgt, len(grid))
             if k is None or pred is None:
                 continue
             i0 = min(max(int(round(pred.index)), 0), len(grid) - 1)
-            x1 = proxy.steer(mos, codec, tgt, grid, i0, pred.slope, {}, max_probes=1)[0]
+            x1 = proxy.steer(mos, codec, tgt, grid, i0, pred.slope, {}, max_probes=1, offsets=offsets)[0]
             t0 = time.process_time()
-            x2 = proxy.steer(mos, codec, tgt, grid, i0, pred.slope, {})[0]
+            x2, _, n = proxy.steer(mos, codec, tgt, grid, i0, pred.slope, {}, offsets=offsets)
             cost.append(time.process_time() - t0)
-            for key, x in (("predictor", pred.index), ("one mosaic probe", x1), ("up to two", x2)):
+            made.append(n)
+            for key, x in (("predictor", pred.index), ("one mosaic probe", x1), ("as the search steers", x2)):
                 first = math.ceil(x - 1e-9)
                 found[key].append((first in (k - 1, k), first - k))
     lines = [f"{codec_name} on {dataset.name}, {len(files)} images × {len(TARGETS)} targets, mosaic tiles "
-             f"{tile or proxy.tile_for(codec)} px; steering CPU {1000 * np.mean(cost):.1f} ms per search", "",
+             f"{tile or proxy.tile_for(codec)} px{f', encoded with {fast}' if fast else ''}; steering "
+             f"{np.mean(made):.2f} mosaic probes, CPU {1000 * np.mean(cost):.1f} ms per search", "",
              "| first probe from | in the final pair | mean distance (grid steps) |", "|---|---|---|"]
     for key, v in found.items():
         lines.append(f"| {key} | {100 * np.mean([a for a, _ in v]):.0f} % | {np.mean([abs(b) for _, b in v]):.2f} |")
@@ -70,8 +87,10 @@ def main() -> None:
     ap.add_argument("--codec", default="jpeg")
     ap.add_argument("--limit", type=int, default=8)
     ap.add_argument("--tile", type=int, default=None)
+    ap.add_argument("--sweeps", type=Path, default=None, help="A bench search sweep-cache.json.")
+    ap.add_argument("--no-fast", action="store_true", help="Mosaic at the codec's default setting (for comparison).")
     a = ap.parse_args()
-    print(run(a.dataset, a.codec, a.limit, a.tile))
+    print(run(a.dataset, a.codec, a.limit, a.tile, a.sweeps, a.no_fast))
 
 
 if __name__ == "__main__":

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 
@@ -112,3 +114,88 @@ def test_a_mosaic_sample_across_the_threshold_closes_the_bracket_by_interpolatio
         assert (codec in proxy.BRACKET_CODECS) == (codec == "jpeg")
         br = _bracket_with({91: 0.12}, {}, mosaic, codec)
         assert _outside(br, None, 91, None) < 80 and br.mosaic == mosaic
+
+
+def test_fast_steering_only_where_the_caller_left_the_setting_alone():
+    for name, fast in proxy.FAST_STEERING.items():
+        codec = codecs.get(name)
+        assert proxy.fast_options(codec, {}) == fast
+        assert proxy.fast_options(codec, dict(fast)) is None  # the caller chose it: offsets would not hold
+        assert set(proxy.FAST_OFFSET[name]) <= {"ssim", "psnr"}
+    assert proxy.fast_options(codecs.get("jpeg"), {}) is None
+
+
+def test_fast_steering_offsets_shift_each_constraint_by_its_metric():
+    from qualipress.metrics import MetricResult
+
+    res = {"ssim": MetricResult("ssim", 0.99), "psnr": MetricResult("psnr", 40.0)}
+    tgt = parse_target(["ssim>=0.9", "psnr>=39"])
+    plain = {c.metric: c.margin(res) for c in tgt.constraints}
+    assert proxy._margin(tgt, res, None) == tgt.margin(res) == min(plain.values())
+    shifted = proxy._margin(tgt, res, {"ssim": 0.5, "psnr": -0.2})
+    assert shifted == pytest.approx(min(plain["ssim"] - 0.5, plain["psnr"] + 0.2))
+
+
+@pytest.mark.parametrize("name", sorted(proxy.FAST_STEERING))
+def test_fast_steering_encodes_the_mosaic_fast_and_proves_at_the_real_setting(name, monkeypatch):
+    img = as_image(photo_like(256, 320, seed=11))
+    codec = codecs.get(name)
+    seen: list[dict] = []
+    real_encode = type(codec).encode
+
+    def spy(self, image, **kw):
+        seen.append({"shape": as_image(image).pixels.shape, **kw})
+        return real_encode(self, image, **kw)
+
+    monkeypatch.setattr(type(codec), "encode", spy)
+    res = search(img, name, "ssim>=0.95", lossless_fallback=False)
+    fast = proxy.FAST_STEERING[name]
+    steering = [s for s in seen if all(s.get(k) == v for k, v in fast.items())]
+    assert res.met and res.steering == len(steering) >= 1
+    assert all(s["shape"] != img.pixels.shape for s in steering)  # mosaics, never the whole image
+    assert len(seen) == len(steering) + res.encodes  # every full-image probe at the real setting
+    grid = list(codec.info.quality.grid)
+    k = grid.index(res.setting)
+    by_setting = {p.setting: p.passed for p in res.probes}
+    assert by_setting[res.setting] and (k == 0 or by_setting.get(grid[k - 1]) is False)
+
+
+class _CurveMosaic:
+    """A stand-in mosaic whose SSIM margin (against ssim>=0.9) follows ``curve(grid index)``."""
+
+    def __init__(self, curve, grid):
+        self.curve, self.grid, self.calls = curve, list(grid), []
+
+    def measure(self, codec, setting, options):
+        from qualipress.metrics import MetricResult
+
+        i = self.grid.index(setting)
+        self.calls.append(i)
+        return {"ssim": MetricResult("ssim", 1 - 10 ** -(1 + self.curve(i)))}
+
+
+def _steer(curve, start, slope, **kw):
+    codec = codecs.get("jpeg")
+    grid = codec.info.quality.grid
+    mos = _CurveMosaic(curve, grid)
+    x, _, made = proxy.steer(mos, codec, parse_target("ssim>=0.9"), grid, start, slope, {}, **kw)
+    assert made == len(mos.calls) == len(set(mos.calls))
+    return x, made, mos.calls
+
+
+def test_exact_mosaic_keeps_steering_across_a_flat_then_steep_curve():
+    # A JPEG source just below its own quality: nearly flat (the re-encode drops its noise), then a steep climb;
+    # the lowest passing index is 89. Two probes (75 fails, 91 passes by far) put a secant near 79.
+    def curve(i):
+        return -0.35 + 0.01 * (i - 75) if i < 89 else 0.5 + 0.3 * (i - 89)
+
+    x, made, calls = _steer(curve, 75, 0.02, top=95)
+    assert math.ceil(x - 1e-9) in (88, 89) and made <= proxy.BRACKET_PROBES
+    assert max(calls) < 95  # never the source's own quality
+
+
+def test_exact_mosaic_stops_after_two_probes_on_a_straight_curve():
+    x, made, _ = _steer(lambda i: 0.03 * (i - 70.4), 66, 0.03)
+    assert made == 2 and math.ceil(x - 1e-9) == 71
+    x, made, _ = _steer(lambda i: 0.03 * (i - 70.4), 70, 0.03)
+    assert made == 1 and math.ceil(x - 1e-9) == 71

@@ -4,7 +4,8 @@ A cold search's first full-image probe lands where the setting predictor expects
 error (3–5 grid steps at mid targets) is why a search needs about three full-image encodes: the proof needs the
 lowest passing setting *and* its failing neighbour, so the first probe is wasted unless it is one of the two.
 A *mosaic* — every other 64×64 tile of the image (32×32 for JPEG), in a checkerboard, packed side by side — is
-encoded at the predicted setting (and once more near the crossing it suggests), and measured on the tile
+encoded at the predicted setting (and once more near the crossing it suggests; for JPEG, whose mosaic is exact,
+until the estimate settles: :func:`_narrow`; AVIF's at a fast speed: :data:`FAST_STEERING`), and measured on the tile
 interiors only (7 pixels from a tile's edge, beyond the SSIM window and the JPEG chroma upsampling at the seams),
 mapped back to the image's own statistic tiles for ``@min``/``@p1``/``@p5``. For JPEG, whose 8×8 blocks are coded
 independently, the interior pixels decode exactly as in a full-image encode, so the estimate differs from the full
@@ -67,6 +68,37 @@ SLOPE_FLOOR_CODECS = ("avif",)
 #: mosaic encodes in about half the time without it, to the same pixels (a test checks it).
 STEERING_OPTIONS: dict[str, dict[str, Any]] = {"jpeg": {"optimize": False}}
 
+#: Codecs whose mosaic is encoded at a fast encoder setting: AVIF at speed 9 instead of 6, a steering probe then
+#: costing 0.09 of a full-image probe instead of 0.44, while its estimate varies between images a little more than
+#: the default setting's mosaic does (1.2-1.7 grid steps against 1.0-1.3, on 8 training photographs:
+#: ``benchmarks/fast_steering.py``, docs/benchmarks.md). The fast setting codes the image a little differently,
+#: so its margins are corrected by :data:`FAST_OFFSET` before they steer; the search proves at the real setting as
+#: always. Not used when the caller sets that option itself (the offsets were learnt against the default). JPEG XL
+#: is not here: at effort 5 (0.28 of a full probe) one training photograph's mosaic margin was 0.25 below the
+#: effort-7 one near distance 0.3, and on 6 Kodak images cold searches made more full-image probes (2.58 -> 2.92).
+FAST_STEERING: dict[str, dict[str, Any]] = {"avif": {"speed": 9}}
+#: Mean margin offset of a :data:`FAST_STEERING` mosaic probe against the full image at the default setting
+#: (margin units of :meth:`Constraint.margin`), per codec and metric, learnt on training photographs by
+#: ``python benchmarks/fast_steering.py avif --images 8 --variants "full:speed=6;mosaic:speed=9"`` (never on
+#: Kodak or the other evaluation sets).
+FAST_OFFSET: dict[str, dict[str, float]] = {"avif": {"ssim": -0.0608, "psnr": -0.0671}}
+
+
+def fast_options(codec: Codec, options: dict[str, Any]) -> dict[str, Any] | None:
+    """The fast encoder options the mosaic of ``codec`` is encoded with (:data:`FAST_STEERING`), or None: codecs
+    without them, or whose caller chose that option."""
+    fast = FAST_STEERING.get(codec.name)
+    if fast is None or any(k in options for k in fast):
+        return None
+    return fast
+
+
+def _margin(target: Target, results: dict[str, MetricResult], offsets: dict[str, float] | None) -> float:
+    """The target's margin, each constraint's less its metric's steering offset."""
+    if not offsets:
+        return target.margin(results)
+    return min(c.margin(results) - offsets.get(c.metric, 0.0) for c in target.constraints)
+
 
 class Mosaic:
     """Half an image's tiles packed into a smaller image, and how to measure an encoding of it.
@@ -84,6 +116,8 @@ class Mosaic:
         rearranged instead of computed again.
     tile : int
         Side of the tiles (see :func:`tile_for`).
+    fast : dict, optional
+        Encoder options every mosaic probe is made with (:func:`fast_options`).
 
     Notes
     -----
@@ -93,8 +127,10 @@ class Mosaic:
     """
 
     def __init__(self, image: Image, reference: Image, stat_tile: int,
-                 prepared: _metrics.Reference | None = None, tile: int = TILE) -> None:
+                 prepared: _metrics.Reference | None = None, tile: int = TILE,
+                 fast: dict[str, Any] | None = None) -> None:
         self.tile = t = tile
+        self.fast = dict(fast or {})
         h, w = image.height, image.width
         ny, per_row = h // t, (w // t) // 2
         self._grid = (ny, per_row)
@@ -167,7 +203,8 @@ class Mosaic:
     def measure(self, codec: Codec, setting: float, options: dict[str, Any]) -> dict[str, MetricResult]:
         """SSIM and PSNR of the mosaic encoded at ``setting``, over the tile interiors, with statistics over the
         full image's statistic tiles."""
-        data = codec.encode(self.image, quality=setting, **{**options, **STEERING_OPTIONS.get(codec.name, {})})
+        data = codec.encode(self.image, quality=setting,
+                            **{**options, **STEERING_OPTIONS.get(codec.name, {}), **self.fast})
         decoded = _codecs.decode_like(codec, data, self.image)
         cropped = decoded.with_pixels(self._crop(decoded.pixels))
         s_map, e_map = self._prepared.maps(cropped, out=self._maps)
@@ -181,14 +218,20 @@ class Mosaic:
 
 def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], start: int, slope: float,
           options: dict[str, Any], *, max_probes: int = 2, top: int | None = None,
-          samples: dict[int, float] | None = None) -> tuple[float, float | None, int]:
+          samples: dict[int, float] | None = None,
+          offsets: dict[str, float] | None = None) -> tuple[float, float | None, int]:
     """Estimate the crossing on the mosaic: a probe at ``start``, then (when that suggests a crossing two or more
-    steps away) one at the suggested crossing, interpolating between the two.
+    steps away) one at the suggested crossing, interpolating between the two. When those two straddle the
+    threshold and the mosaic is exact (:data:`BRACKET_CODECS`), up to :data:`BRACKET_PROBES` in all narrow it
+    (:func:`_narrow`).
 
     ``top`` (a JPEG source's own quality, where the metric jumps) is never probed, and the estimate is at most
     ``top``: the search's own rules take over there.
 
     ``samples``, when given, receives each mosaic probe's margin by grid index.
+
+    ``offsets`` (by metric, :data:`FAST_OFFSET`) are subtracted from the constraints' margins (a mosaic encoded at
+    a fast setting).
 
     Returns
     -------
@@ -198,18 +241,80 @@ def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], s
     """
     hi = float(len(grid) - 1 if top is None else top)
     samples = {} if samples is None else samples
-    m0 = samples[start] = target.margin(mosaic.measure(codec, grid[start], options))
+    m0 = samples[start] = _margin(target, mosaic.measure(codec, grid[start], options), offsets)
     x = min(max(start - m0 / max(slope, 1e-6), 0.0), hi)
     if max_probes < 2 or abs(x - start) < 1.5:
         return x, None, 1
     i1 = min(max(int(round(x)), 0), int(hi) - (top is not None))
     if i1 == start:
         return x, None, 1
-    m1 = samples[i1] = target.margin(mosaic.measure(codec, grid[i1], options))
+    m1 = samples[i1] = _margin(target, mosaic.measure(codec, grid[i1], options), offsets)
     local = (m1 - m0) / (i1 - start)
     if local <= 1e-6:
         return float(i1), None, 2
+    if codec.name in BRACKET_CODECS:
+        cap = int(hi) - (top is not None)
+        return _narrow(mosaic, codec, target, grid, samples, options, offsets, 2, max(max_probes, BRACKET_PROBES), cap)
     x = i1 - m1 / (max(local, slope) if codec.name in SLOPE_FLOOR_CODECS else local)
     if x >= hi:
         return hi, None, 2  # beyond where the mosaic may look: its slope says nothing about the crossing there
     return max(x, 0.0), local, 2
+
+
+#: Most mosaic probes where the mosaic is exact (:data:`BRACKET_CODECS`): after the first two, steering goes on
+#: on the mosaic while its estimate of the crossing is still 1.5 or more steps from every mosaic probe (as the
+#: second probe is made), and once two probes straddle the threshold narrows that bracket (:func:`_narrow`).
+#: This matters where the curve is far from a line: a JPEG source re-encoded below its own quality stays nearly
+#: flat (the re-encode drops the source's noise) and then climbs within a few steps, so a secant or a slope from
+#: two far-apart probes lands several steps off (COCO JPEG sources at SSIM >= 0.90: 3.6 -> 2.5 full-image probes
+#: per image; docs/benchmarks.md).
+BRACKET_PROBES = 6
+#: A mosaic bracket wider than this many grid steps is narrowed whatever its secant says (over a wider span the
+#: curve bends too much for one); a narrower one only while the estimate is 1.5 or more steps from both ends.
+NARROW_SPAN = 4
+
+
+def _narrow(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], samples: dict[int, float],
+            options: dict[str, Any], offsets: dict[str, float] | None, made: int, limit: int,
+            cap: int) -> tuple[float, float | None, int]:
+    """More mosaic probes after :func:`steer`'s two (``samples``), at most ``limit`` in all and none above grid
+    index ``cap``: extrapolated from the two samples nearest the threshold until two straddle it, then regula falsi
+    with the Illinois rule (an end kept twice has its margin halved) and bisection when a probe shrinks the bracket
+    by less than 40 %, until the bracket is at most :data:`NARROW_SPAN` steps wide and the next estimate within 1.5
+    steps of an end (or the ends are neighbours). Returns as :func:`steer` (the estimated crossing and the local
+    slope)."""
+    widths: list[int] = []
+    brackets: list[tuple[int, int]] = []
+    while True:
+        passing = [i for i, m in samples.items() if m >= 0]
+        hi = min(passing) if passing else None
+        below = [i for i, m in samples.items() if m < 0 and (hi is None or i < hi)]
+        if hi is not None and below:
+            lo = max(below)
+            m_lo, m_hi = samples[lo], samples[hi]
+            local = (m_hi - m_lo) / (hi - lo)
+            brackets.append((lo, hi))
+            if len(brackets) >= 3 and brackets[-3][0] == lo:
+                m_lo /= 2  # Illinois: this end survived the last two probes
+            elif len(brackets) >= 3 and brackets[-3][1] == hi:
+                m_hi /= 2
+            x = lo - m_lo * (hi - lo) / (m_hi - m_lo)
+            if widths and hi - lo > 0.6 * widths[-1]:
+                x = (lo + hi) / 2
+            widths.append(hi - lo)
+            if (hi - lo <= NARROW_SPAN and min(x - lo, hi - x) < 1.5) or hi - lo <= 1 or made >= limit:
+                return x, local, made
+            c = min(max(math.ceil(x - 1e-9), lo + 1), hi - 1)
+        else:
+            (ia, ma), (ib, mb) = sorted(sorted(samples.items(), key=lambda kv: abs(kv[1]))[:2])
+            local = (mb - ma) / (ib - ia)
+            if local <= 1e-6:
+                return float(ib if abs(mb) < abs(ma) else ia), None, made
+            base = ia if abs(ma) < abs(mb) else ib
+            x = base - samples[base] / local
+            near = min(abs(x - i) for i in samples)
+            c = min(max(math.ceil(x - 1e-9), 0), cap)
+            if near < 1.5 or made >= limit or c in samples:
+                return min(max(x, 0.0), float(cap)), local, made
+        samples[c] = _margin(target, mosaic.measure(codec, grid[c], options), offsets)
+        made += 1

@@ -247,8 +247,8 @@ def search(
         first probes where its file should just exceed ``bound``.
     mosaic : bool
         When starting from the predictor (cold, or warm with a predicted residual), place the first full-image
-        probe by one or two probes on a mosaic of half the image's tiles (:mod:`qualipress.search.proxy`;
-        steering only, never a result).
+        probe by probes on a mosaic of half the image's tiles (one or two; up to six for JPEG; see
+        :mod:`qualipress.search.proxy`; steering only, never a result).
     size_scale : float
         How much larger than predicted the files of other codecs were on this image (:func:`size_scale`), to
         correct this codec's predicted sizes when racing a ``bound``.
@@ -374,11 +374,13 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
         # Started from the predictor (cold, or warm from another photograph): steer the first full-image probe by
         # probes on half the tiles (cheap; see search.proxy).
         try:
+            fast = _proxy.fast_options(cdc, runner.options)
             mos = _proxy.Mosaic(runner.encodable, runner.reference, runner.tile, runner.prepared,
-                                _proxy.tile_for(cdc))
+                                _proxy.tile_for(cdc), fast=fast)
             guess = hint.slope if hint is not None and hint.slope else prediction.slope
-            x, local_slope, runner.steering = _proxy.steer(mos, cdc, tgt, grid, i0, guess, runner.options,
-                                                           top=special, samples=br.mosaic)
+            x, local_slope, runner.steering = _proxy.steer(
+                mos, cdc, tgt, grid, i0, guess, runner.options, top=special, samples=br.mosaic,
+                offsets=None if fast is None else _proxy.FAST_OFFSET.get(cdc.name))
             i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
