@@ -271,3 +271,16 @@ def test_failed_stdin_reason_is_not_mangled(tmp_path: Path, monkeypatch: pytest.
     recap = [line for line in err.splitlines() if line.startswith("failed 1 file(s) (-)")]
     assert recap, err
     assert "<file>" not in recap[0]
+
+
+def test_info_does_not_call_a_display_p3_photo_srgb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: `info` of an Adobe RGB COCO photo said "colorspace srgb (ICC: Adobe RGB (1998))"
+    from PIL import Image as PILImage
+
+    from tests.pipeline.test_jxl_icc import P3
+
+    src = tmp_path / "p3.png"
+    PILImage.fromarray(photo_like(32, 40)).save(src, icc_profile=P3)
+    assert main(["info", str(src), "--json"]) == 0
+    colorspace = json.loads(capsys.readouterr().out)["colorspace"]
+    assert "Display P3 (test)" in colorspace and not colorspace.startswith("srgb")
