@@ -238,8 +238,18 @@ class PhotoHooks:
             message = f"{label}: {len(data):,} bytes vs input {record.get('input_bytes', 0):,} ({why})"
             record["fallback"] = f"{record['fallback']}; {message}" if record.get("fallback") else message
             decisions.append(f"never grow: {message}")
+        elif self._grew(len(data), record):
+            record.setdefault("warnings", []).append(
+                f"the output ({len(data):,} bytes) is larger than the input ({int(record['input_bytes']):,} bytes): "
+                f"the named output's format leaves no smaller candidate (--allow-larger says this is wanted)")
         record["decisions"] = decisions or None
         return data
+
+    def _grew(self, size: int, record: dict[str, Any]) -> bool:
+        """Whether a named output file (``-o small.avif``, which keeps the never-grow candidates of other formats
+        out) came out larger than the input file, unasked."""
+        return (self.extensions is not None and not self.allow_larger
+                and size > int(record.get("input_bytes") or 0) > 0)
 
     def finish(self, outdir: Path, records: list[dict]) -> None:
         self.inner.finish(outdir, records)
