@@ -65,7 +65,8 @@ def code_lengths(counts: np.ndarray) -> np.ndarray:
     return np.clip(-np.log2(p), 1.0, 16.0)
 
 
-def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, zero: float = 0.5) -> np.ndarray:
+def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, zero: float = 0.5,
+            chunk: int = _CHUNK) -> np.ndarray:
     """Per block, the AC levels that minimise ``Σ weight·(|u| − level)² + lam·bits``.
 
     Parameters
@@ -80,6 +81,9 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, 
         (256,) code length of every AC symbol (:func:`code_lengths`).
     zero : float
         The encoder's zero threshold (:attr:`JpegLayout.zero`): AC coefficients under it are zero anyway.
+    chunk : int
+        Blocks per vectorised step, taken in order of their number of non-zero rounded AC levels (the step's cost
+        grows with the square of its largest count); the levels do not depend on it.
 
     Returns
     -------
@@ -99,8 +103,8 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, 
     np.cumsum(d0, axis=1, out=z[:, 1:])  # z[:, k] = zeroing error of positions 1..k
     count = (plain[:, 1:] > 0).sum(axis=1)
     order = np.argsort(count, kind="stable")
-    for start in range(0, n, _CHUNK):
-        idx = order[start:start + _CHUNK]
+    for start in range(0, n, chunk):
+        idx = order[start:start + chunk]
         m = int(count[idx].max()) if len(idx) else 0
         if m:
             out[idx, 1:] = _trellis_chunk(mag[idx], plain[idx], z[idx], weight[idx], lam, lengths, m)
