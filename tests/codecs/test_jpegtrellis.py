@@ -7,7 +7,16 @@ import itertools
 import numpy as np
 import pytest
 
-from qualipress.codecs.jpegtrellis import DC_SYMBOLS, ac_symbols, code_lengths, dc_symbols, dc_trellis, trellis
+from qualipress.codecs.jpegtrellis import (
+    DC_SYMBOLS,
+    ac_symbols,
+    bit_length,
+    block_bits,
+    code_lengths,
+    dc_symbols,
+    dc_trellis,
+    trellis,
+)
 
 
 def _block_bits(levels: np.ndarray, lengths: np.ndarray) -> float:
@@ -129,3 +138,27 @@ def test_dc_trellis_rounds_at_zero_price_and_saves_bits_when_bits_cost():
 
     assert bits(got) < bits(plain)
     assert _dc_cost(got, u, np.ones(400), 1.0, lengths) < _dc_cost(plain, u, np.ones(400), 1.0, lengths)
+
+
+def test_block_bits_add_up_to_the_symbol_counts():
+    rng = np.random.default_rng(1)
+    lv = (rng.random((300, 64)) < 0.15) * rng.integers(-20, 21, (300, 64))
+    lv[:5, 1:] = 0  # empty blocks: EOB only
+    lv[5, 1:] = 0
+    lv[5, 63] = 3  # last position used: no EOB; a run of 62 zeros: three ZRL
+    lengths = rng.uniform(1, 16, 256)
+    bits = block_bits(lv, lengths)
+    total = (ac_symbols(lv) * lengths).sum() + bit_length(np.abs(lv[:, 1:])).sum()
+    assert bits.sum() == pytest.approx(total)
+    assert bits[0] == pytest.approx(lengths[0x00])
+    assert bits[5] == pytest.approx(3 * lengths[0xF0] + lengths[(14 << 4) | 2] + 2)
+
+
+def test_block_bits_match_the_slow_count_per_block():
+    rng = np.random.default_rng(2)
+    lv = (rng.random((60, 64)) < 0.2) * rng.integers(-300, 301, (60, 64))
+    lv[0, 1:] = 0
+    lv[1, 1:] = 0
+    lv[1, 40] = -1  # a run of 38 zeros: two ZRL
+    lengths = rng.uniform(1, 16, 256)
+    assert block_bits(lv, lengths) == pytest.approx([_block_bits(b, lengths) for b in lv])

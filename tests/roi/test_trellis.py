@@ -115,22 +115,6 @@ def test_header_table_is_libjpegs_below_quality_50(textured, q):
         ijg_table(ANNEX_K_CHROMA, q), j.qt[1])
 
 
-def test_block_bits_add_up_to_the_symbol_counts():
-    from qualipress.roi.trellis import block_bits
-
-    rng = np.random.default_rng(1)
-    lv = (rng.random((300, 64)) < 0.15) * rng.integers(-20, 21, (300, 64))
-    lv[:5, 1:] = 0  # empty blocks: EOB only
-    lv[5, 1:] = 0
-    lv[5, 63] = 3  # last position used: no EOB; a run of 62 zeros: three ZRL
-    lengths = rng.uniform(1, 16, 256)
-    bits = block_bits(lv, lengths)
-    total = (ac_symbols(lv) * lengths).sum() + bit_length(np.abs(lv[:, 1:])).sum()
-    assert bits.sum() == pytest.approx(total)
-    assert bits[0] == pytest.approx(lengths[0x00])
-    assert bits[5] == pytest.approx(3 * lengths[0xF0] + lengths[(14 << 4) | 2] + 2)
-
-
 def test_each_block_keeps_the_cheaper_of_rdo_and_trellis(textured):
     # a coarse multiplier on a fine grid: the RDO drops size classes, the trellis only one level, so per block the
     # model cost of the result is never above the RDO's start

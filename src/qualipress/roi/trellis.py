@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qualipress.codecs.jpegtrellis import ZIGZAG, ac_symbols, bit_length, code_lengths, trellis
+from qualipress.codecs.jpegtrellis import ZIGZAG, ac_symbols, block_bits, code_lengths, trellis
 from qualipress.errors import InputError
 
 #: Trellis passes (the code lengths are re-estimated from the previous pass's levels before each). One: on three
@@ -99,39 +99,6 @@ def trellis_planes(planes: Sequence[TrellisPlane], passes: int = PASSES) -> list
         nat[:, ZIGZAG] = z
         out.append(nat.reshape(p.levels.shape).astype(np.int32))
     return out
-
-
-def block_bits(levels: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """AC bits of each block under the code lengths ``lengths``: run/size symbols (ZRL for each 16 zeros of run),
-    magnitude bits and the end-of-block code when the last level is not at position 63.
-
-    Parameters
-    ----------
-    levels : numpy.ndarray
-        (n, 64) integer levels in zig-zag order.
-    lengths : numpy.ndarray
-        (256,) code length of every AC symbol.
-
-    Returns
-    -------
-    numpy.ndarray
-        (n,) float bits.
-    """
-    n = len(levels)
-    ac = levels[:, 1:]
-    b, k = np.nonzero(ac)
-    k = k + 1
-    prev = np.zeros_like(k)
-    same = np.zeros(len(b), bool)
-    same[1:] = b[1:] == b[:-1]
-    prev[same] = k[np.nonzero(same)[0] - 1]
-    run = k - prev - 1
-    size = bit_length(np.abs(ac[b, k - 1]))
-    cost = lengths[((run & 15) << 4) | size] + size + lengths[0xF0] * (run >> 4)
-    bits = np.bincount(b, weights=cost, minlength=n)
-    last = np.zeros(n, np.int64)
-    last[b] = k
-    return bits + lengths[0x00] * (last < 63)
 
 
 def _rd_cost(u: np.ndarray, levels: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray) -> np.ndarray:
