@@ -285,11 +285,18 @@ def _quantise(
             q[..., keep:, :] = 0
             q[..., :, keep:] = 0
         out[sel] = q.astype(np.int32) * mult
-    # baseline limits: DC values within 11 bits, AC within 10 bits
-    dc = np.clip(out[..., 0, 0], -2047, 2047)
-    np.clip(out, -1023, 1023, out=out)
-    out[..., 0, 0] = dc
-    return out
+    return _baseline_limits(out)
+
+
+def _baseline_limits(levels: np.ndarray) -> np.ndarray:
+    """Clip ``(..., 8, 8)`` integer levels in place to what baseline JPEG codes: DC within 11 bits, AC within 10.
+
+    Returns ``levels``.
+    """
+    dc = np.clip(levels[..., 0, 0], -2047, 2047)
+    np.clip(levels, -1023, 1023, out=levels)
+    levels[..., 0, 0] = dc
+    return levels
 
 
 def encode_blocks(
@@ -460,11 +467,7 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
             tplanes.append(TrellisPlane(coefs, q, table0, lam, int(ci > 0)))
         comps.append(q)
     if tplanes and any((p.lam >= 0).any() for p in tplanes):
-        comps = trellis_planes(tplanes)
-        for q in comps:
-            dc = np.clip(q[..., 0, 0], -2047, 2047)
-            np.clip(q, -1023, 1023, out=q)
-            q[..., 0, 0] = dc
+        comps = [_baseline_limits(q) for q in trellis_planes(tplanes)]
     out: list[np.ndarray] = []
     for ci, q in enumerate(comps):
         # libjpeg wants the component's real block count: ceil(samples / 8), not the MCU-padded count
