@@ -63,22 +63,22 @@ def test_prefer_never_picks_an_over_budget_file_over_one_that_fits() -> None:
 
 def test_budget_size_curve_is_the_predictions_on_a_flat_stretch() -> None:
     """Review: the budget search interpolated the size curve itself (``np.interp`` on a curve with a flat stretch
-    gave 3.0 for a size every position from 1 to 3 predicts); it now asks ``Prediction.index_for_size``, the
+    gave 3.0 for a size every position from 1 to 3 predicts); it now asks ``predict.index_for_size``, the
     search's own reading (the first position that reaches the size)."""
     import numpy as np
 
     from qualipress.search import budget
-    from qualipress.search.predict import Prediction
+    from qualipress.search.predict import index_for_size
 
     knots = np.arange(5.0)
     log_bpp = np.array([0.0, 1.0, 1.0, 1.0, 2.0])
     curves = (knots, np.zeros(5), log_bpp)
     img = as_image(photo_like(8, 10))  # 80 pixels: 100 bytes are 10 bits per pixel, log10 1.0
-    expected = Prediction(0, 0, 0, 0, "", size_curve=(tuple(knots), tuple(log_bpp))).index_for_size(10.0)
+    expected = index_for_size(knots, log_bpp, 10.0)
     assert expected == 1.0
     assert budget._index_for_bytes(curves, 100, img) == expected
     for nbytes in (1, 50, 200, 1e6):  # off the flat stretch and past both ends: the same reading
-        want = Prediction(0, 0, 0, 0, "", size_curve=(tuple(knots), tuple(log_bpp))).index_for_size(nbytes * 8 / 80)
+        want = index_for_size(knots, log_bpp, nbytes * 8 / 80)
         assert budget._index_for_bytes(curves, nbytes, img) == pytest.approx(want)
 
 

@@ -236,6 +236,8 @@ def test_index_for_size_inverts_the_monotone_size_curve():
     assert p.index_for_size(10.0) == pytest.approx(10.0)  # the dip after 10 is flattened (non-decreasing)
     assert p.index_for_size(0.01) == 0.0 and p.index_for_size(1e6) == 20.0
     assert pr.Prediction(1.0, 0.0, 2.0, 0.1, "x").index_for_size(1.0) is None
+    for bpp in (0.01, 2.0, 10 ** 0.5, 10.0, 1e6):  # the method reads its curve with the module function
+        assert p.index_for_size(bpp) == pr.index_for_size((0.0, 10.0, 20.0), (0.0, 1.0, 0.8), bpp)
 
 
 def test_jpeg_source_copies_train_a_separate_model_used_only_for_jpeg_sources(tmp_path):

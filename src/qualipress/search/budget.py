@@ -149,17 +149,14 @@ def _curves(codec: Codec, features: Mapping[str, float] | None) -> tuple[np.ndar
 def _index_for_bytes(curves: tuple[np.ndarray, np.ndarray, np.ndarray], nbytes: float, image: Any,
                      *, through: tuple[float, float] | None = None) -> float:
     """Grid position where the predicted size reaches ``nbytes``
-    (:meth:`~qualipress.search.predict.Prediction.index_for_size`: the first position that reaches it, clamped to
+    (:func:`~qualipress.search.predict.index_for_size`: the first position that reaches it, clamped to
     the curve's ends); ``through`` = (position, measured bytes) shifts the size curve to pass through a measured
     probe first."""
     knots, _, log_bpp = curves
     if through is not None:
         log_bpp = log_bpp + (math.log10(max(through[1], 1) * 8 / (image.width * image.height))
                              - float(np.interp(through[0], knots, log_bpp)))
-    sizes = _predict.Prediction(0.0, 0.0, 0.0, 0.0, "", size_curve=(tuple(knots), tuple(log_bpp)))
-    index = sizes.index_for_size(max(nbytes, 1) * 8 / (image.width * image.height))
-    assert index is not None  # it has a size curve
-    return index
+    return _predict.index_for_size(knots, log_bpp, max(nbytes, 1) * 8 / (image.width * image.height))
 
 
 def _screened(p: Any, rank: float, index: int, curves: tuple[np.ndarray, np.ndarray, np.ndarray] | None,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -195,21 +195,42 @@ class Prediction:
     size_curve: tuple[tuple[float, ...], tuple[float, ...]] | None = None
 
     def index_for_size(self, bits_per_pixel: float) -> float | None:
-        """The grid position where the predicted file reaches ``bits_per_pixel`` (the curve made non-decreasing),
-        or None without a size curve; clamped to the curve's ends."""
+        """The grid position where the predicted file reaches ``bits_per_pixel`` (:func:`index_for_size` of
+        :attr:`size_curve`), or None without a size curve."""
         if self.size_curve is None:
             return None
-        knots = np.asarray(self.size_curve[0], dtype=np.float64)
-        env = np.maximum.accumulate(np.asarray(self.size_curve[1], dtype=np.float64))
-        t = math.log10(max(bits_per_pixel, 1e-12))
-        above = np.flatnonzero(env >= t)
-        if above.size == 0:
-            return float(knots[-1])
-        k = int(above[0])
-        if k == 0:
-            return float(knots[0])
-        x0, x1, v0, v1 = knots[k - 1], knots[k], env[k - 1], env[k]
-        return float(x0 + (t - v0) * (x1 - x0) / (v1 - v0)) if v1 > v0 else float(x1)
+        return index_for_size(self.size_curve[0], self.size_curve[1], bits_per_pixel)
+
+
+def index_for_size(knots: Sequence[float] | np.ndarray, log_bpp: Sequence[float] | np.ndarray,
+                   bits_per_pixel: float) -> float:
+    """The grid position where a predicted size curve reaches ``bits_per_pixel``.
+
+    Parameters
+    ----------
+    knots : sequence of float or numpy.ndarray
+        Grid positions of the curve.
+    log_bpp : sequence of float or numpy.ndarray
+        Predicted log10 bits per pixel at ``knots``; made non-decreasing first.
+    bits_per_pixel : float
+        The file size sought.
+
+    Returns
+    -------
+    float
+        The first position where the curve reaches it (linear between knots), clamped to the curve's ends.
+    """
+    knots = np.asarray(knots, dtype=np.float64)
+    env = np.maximum.accumulate(np.asarray(log_bpp, dtype=np.float64))
+    t = math.log10(max(bits_per_pixel, 1e-12))
+    above = np.flatnonzero(env >= t)
+    if above.size == 0:
+        return float(knots[-1])
+    k = int(above[0])
+    if k == 0:
+        return float(knots[0])
+    x0, x1, v0, v1 = knots[k - 1], knots[k], env[k - 1], env[k]
+    return float(x0 + (t - v0) * (x1 - x0) / (v1 - v0)) if v1 > v0 else float(x1)
 
 
 def feature_row(features: Mapping[str, float]) -> np.ndarray:
