@@ -42,7 +42,6 @@ def run(dataset: Path, codec_name: str, limit: int, tile: int | None, sweeps: Pa
     files = sorted(p for p in dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
     cache = json.loads(sweeps.read_text()) if sweeps is not None else {}
     fast = None if no_fast else proxy.fast_options(codec, {})
-    offsets = proxy.FAST_OFFSET.get(codec_name) if fast is not None else None
     found: dict[str, list[tuple[bool, int]]] = {"predictor": [], "one mosaic probe": [], "as the search steers": []}
     cost: list[float] = []
     made: list[int] = []
@@ -64,9 +63,9 @@ def run(dataset: Path, codec_name: str, limit: int, tile: int | None, sweeps: Pa
             if k is None or pred is None:
                 continue
             i0 = min(max(int(round(pred.index)), 0), len(grid) - 1)
-            x1 = proxy.steer(mos, codec, tgt, grid, i0, pred.slope, {}, max_probes=1, offsets=offsets)[0]
+            x1 = proxy.steer(mos, codec, tgt, grid, i0, pred.slope, {}, max_probes=1)[0]
             t0 = time.process_time()
-            x2, _, n = proxy.steer(mos, codec, tgt, grid, i0, pred.slope, {}, offsets=offsets)
+            x2, _, n = proxy.steer(mos, codec, tgt, grid, i0, pred.slope, {})
             cost.append(time.process_time() - t0)
             made.append(n)
             for key, x in (("predictor", pred.index), ("one mosaic probe", x1), ("as the search steers", x2)):

@@ -165,6 +165,7 @@ class _CurveMosaic:
 
     def __init__(self, curve, grid):
         self.curve, self.grid, self.calls = curve, list(grid), []
+        self.fast: dict = {}  # encoded at the codec's own setting: no steering offsets
 
     def measure(self, codec, setting, options):
         from qualipress.metrics import MetricResult

@@ -117,7 +117,8 @@ class Mosaic:
     tile : int
         Side of the tiles (see :func:`tile_for`).
     fast : dict, optional
-        Encoder options every mosaic probe is made with (:func:`fast_options`).
+        Encoder options every mosaic probe is made with (:func:`fast_options`); :func:`steer` then corrects its
+        margins by the codec's :data:`FAST_OFFSET`.
 
     Notes
     -----
@@ -218,8 +219,7 @@ class Mosaic:
 
 def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], start: int, slope: float,
           options: dict[str, Any], *, max_probes: int = 2, top: int | None = None,
-          samples: dict[int, float] | None = None,
-          offsets: dict[str, float] | None = None) -> tuple[float, float | None, int]:
+          samples: dict[int, float] | None = None) -> tuple[float, float | None, int]:
     """Estimate the crossing on the mosaic: a probe at ``start``, then (when that suggests a crossing two or more
     steps away) one at the suggested crossing, interpolating between the two. When those two straddle the
     threshold and the mosaic is exact (:data:`BRACKET_CODECS`), up to :data:`BRACKET_PROBES` in all narrow it
@@ -230,8 +230,8 @@ def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], s
 
     ``samples``, when given, receives each mosaic probe's margin by grid index.
 
-    ``offsets`` (by metric, :data:`FAST_OFFSET`) are subtracted from the constraints' margins (a mosaic encoded at
-    a fast setting).
+    A mosaic encoded at a fast setting (its ``fast`` options, :func:`fast_options`) has the codec's offsets (by
+    metric, :data:`FAST_OFFSET`) subtracted from the constraints' margins.
 
     Returns
     -------
@@ -241,6 +241,7 @@ def steer(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float], s
     """
     hi = float(len(grid) - 1 if top is None else top)
     samples = {} if samples is None else samples
+    offsets = FAST_OFFSET.get(codec.name) if mosaic.fast else None
     m0 = samples[start] = _margin(target, mosaic.measure(codec, grid[start], options), offsets)
     x = min(max(start - m0 / max(slope, 1e-6), 0.0), hi)
     if max_probes < 2 or abs(x - start) < 1.5:
@@ -283,7 +284,6 @@ def _narrow(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float],
     by less than 40 %, until the bracket is at most :data:`NARROW_SPAN` steps wide and the next estimate within 1.5
     steps of an end (or the ends are neighbours). Returns as :func:`steer` (the estimated crossing and the local
     slope)."""
-    widths: list[int] = []
     brackets: list[tuple[int, int]] = []
     while True:
         passing = [i for i, m in samples.items() if m >= 0]
@@ -299,9 +299,8 @@ def _narrow(mosaic: Mosaic, codec: Codec, target: Target, grid: Sequence[float],
             elif len(brackets) >= 3 and brackets[-3][1] == hi:
                 m_hi /= 2
             x = lo - m_lo * (hi - lo) / (m_hi - m_lo)
-            if widths and hi - lo > 0.6 * widths[-1]:
-                x = (lo + hi) / 2
-            widths.append(hi - lo)
+            if len(brackets) >= 2 and hi - lo > 0.6 * (brackets[-2][1] - brackets[-2][0]):
+                x = (lo + hi) / 2  # the last probe shrank the bracket by less than 40 %: bisect
             if (hi - lo <= NARROW_SPAN and min(x - lo, hi - x) < 1.5) or hi - lo <= 1 or made >= limit:
                 return x, local, made
             c = min(max(math.ceil(x - 1e-9), lo + 1), hi - 1)
