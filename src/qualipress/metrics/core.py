@@ -551,7 +551,6 @@ class Reference:
         m = float(np.mean(cv2.mean(p)[:c])) if c <= 4 else float(np.mean(p))
         self._m = float(self.dtype.type(m))
         if self._lean:
-            _SPARE.give(kept)
             return
         self.a = p if p.ndim == 3 else p[..., None]
         # The probes' buffers serve as scratch when the image is one strip, else one spare plane does.
@@ -886,7 +885,7 @@ class Reference:
                 if raw_mask is not None and raw_mask is not self.visible:
                     raise UnsupportedError(f"{name} cannot be restricted to a mask (use ssim or psnr for ROI "
                                            "targets)")
-                if b is None or a is None:
+                if a is None:  # set together with b
                     b, a = self.prepare(dis), self._colour()
                 box = self._box() if raw_mask is not None else (slice(None), slice(None))
                 value = _global_metric(name, a[box], b[box])
