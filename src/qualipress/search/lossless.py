@@ -21,8 +21,9 @@ Second stage for JPEG XL (:func:`fast_lossless_check`, issues 12/13): at SSIM �
 0.22-0.52 × the estimate, enough to pass the first stage, and libjxl's effort-7 lossless encode costs 3-5 lossy
 encodes. Before making it, the image is encoded losslessly at efforts 1 and 2 (libjxl's fast paths: about 1 % and
 3-25 % of the effort-7 time), sizes only. An image is *photo-like* when effort 2 gains little over effort 1
-(``e2 >= PHOTO_E2_OVER_E1 × e1``: no palette or repeated structure) and effort 1 is not much larger than the entropy estimate
-(``e1 <= PHOTO_E1_OVER_ESTIMATE × estimate``: no smooth structure that only the slower modes predict). On the 25
+(``e2 >= PHOTO_E2_OVER_E1 × e1``: no palette or repeated structure) and effort 1 is not much larger than the
+entropy estimate (``e1 <= PHOTO_E1_OVER_ESTIMATE × estimate``: no smooth structure that only the slower modes
+predict). On the 25
 measured photo-like images (8 BSD300 training photographs, Kodak 1-6, the hdr_film EXR/TIFF frames) effort 7's file
 was at least 0.69 × the smaller fast file (held out: 51 of 52 further photographs photo-like, 0.75-0.93); the
 effort-7 encode is skipped when the lossy file is under :data:`FAST_FLOOR` (0.6) × that. On Kodak 1-6 at SSIM ≥ 0.99
