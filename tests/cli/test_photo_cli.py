@@ -271,3 +271,32 @@ def test_failed_stdin_reason_is_not_mangled(tmp_path: Path, monkeypatch: pytest.
     recap = [line for line in err.splitlines() if line.startswith("failed 1 file(s) (-)")]
     assert recap, err
     assert "<file>" not in recap[0]
+
+
+def test_info_does_not_call_a_display_p3_photo_srgb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: `info` of an Adobe RGB COCO photo said "colorspace srgb (ICC: Adobe RGB (1998))"
+    from PIL import Image as PILImage
+
+    from tests.pipeline.test_jxl_icc import P3
+
+    src = tmp_path / "p3.png"
+    PILImage.fromarray(photo_like(32, 40)).save(src, icc_profile=P3)
+    assert main(["info", str(src), "--json"]) == 0
+    colorspace = json.loads(capsys.readouterr().out)["colorspace"]
+    assert "Display P3 (test)" in colorspace and not colorspace.startswith("srgb")
+
+
+def test_named_output_larger_than_the_input_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: ``-o big.avif`` keeps the source out of the never-grow candidates (it is not an AVIF), so a strict target
+    wrote an AVIF 11x the JPEG input with exit 0 and nothing said; it is still written (the format was asked) but
+    the ok line warns, unless --allow-larger says this is wanted."""
+    from PIL import Image as PILImage
+
+    src = tmp_path / "q30.jpg"
+    PILImage.fromarray(photo_like(64, 80, seed=4)).save(src, quality=30)
+    for extra, warned in (([], True), (["--allow-larger"], False)):
+        out = tmp_path / f"big{len(extra)}.avif"
+        assert main(["compress", str(src), "-o", str(out), "--target", "psnr>=60", "--no-film", *extra]) == 0
+        assert out.stat().st_size > src.stat().st_size
+        text = capsys.readouterr().out
+        assert ("larger than the input" in text) is warned, text

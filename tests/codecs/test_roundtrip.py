@@ -73,3 +73,14 @@ def test_grey_stays_grey_in_codecs_that_carry_grey():
     grey = as_image(photo_like(channels=1))
     c = codecs.get("jpeg")
     assert c.decode(c.encode(grey, quality=90)).n_channels == 1
+
+
+def test_unsupported_depth_and_alpha_messages_read_as_prose():
+    # QA: "codec 'webp' stores (8,)-bit samples" and "cannot carry alpha (channels (1, 3))"
+
+    with pytest.raises(UnsupportedError) as exc:
+        codecs.get("webp").encode(Image(np.zeros((8, 8, 3), np.uint16), 16))
+    assert "(8,)" not in str(exc.value) and "8-bit" in str(exc.value)
+    with pytest.raises(UnsupportedError) as exc:
+        codecs.get("jpeg").encode(Image(np.zeros((8, 8, 4), np.uint8), 8))
+    assert "(1, 3)" not in str(exc.value)

@@ -173,3 +173,20 @@ def test_grey16_codes_give_the_grey16_values_for_every_code() -> None:
     a = np.arange(65536, dtype=np.float64) / 65535  # every code, and values between codes
     a = np.concatenate([a, a[:-1] + 0.4 / 65535, a[:-1] + 0.6 / 65535]).astype(np.float32)
     assert np.array_equal(fidelity.grey16_code(a).astype(np.float32) / np.float32(65535), fidelity.grey16(a))
+
+
+def test_released_source_luma_gives_the_same_figures() -> None:
+    # the plan releases the source's luma after the analysis; the temporal figure and the next frame's previous
+    # source take it converted again: the same values
+    prev_src, src = _log_frame(11), _log_frame(12, shift=2)
+    prev = (fidelity.reference(prev_src).y, analysis.luma(np.asarray(to_perceptual(_decoded(prev_src, 1.0)),
+                                                                     np.float32)))
+    dec_y = analysis.code_luma(_decoded(src, 2.0))
+    arrays = analysis.frame_arrays(src)
+    ref = fidelity.reference(src, arrays=arrays)
+    kept, before = ref.y, fidelity.temporal_ratio(ref, dec_y, *prev)
+    assert kept is not None
+    fidelity.release_linear(ref, arrays)
+    assert ref.y is None and arrays.y is None
+    assert np.array_equal(fidelity.source_luma(ref), kept)
+    assert fidelity.temporal_ratio(ref, dec_y, *prev) == before and before["applies"]

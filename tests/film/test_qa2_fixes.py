@@ -63,3 +63,13 @@ def test_report_refuses_to_replace_a_foreign_file(dpx_sequence: Path, tmp_path: 
     before = sums.read_bytes()
     assert main(["report", str(arch), "-o", str(sums), "--overwrite"]) == 2
     assert sums.read_bytes() == before
+
+
+def test_archive_line_of_a_file_kept_as_is_names_no_python_none(tmp_path: Path, capsys) -> None:
+    # QA (session 6): `archive` of an EXR printed "archived x.exr 1.00:1 (opaque, None)"
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "shot.0001.exr").write_bytes(b"v/1\x01" + bytes(range(256)) * 8)  # not modelled: kept as it is
+    assert main(["archive", str(src), "-o", str(tmp_path / "arch")]) == 0
+    out = capsys.readouterr().out
+    assert "archived shot.0001.exr" in out and "None" not in out, out

@@ -262,3 +262,20 @@ def test_multipage_tiff_says_its_further_pages_are_not_carried(tmp_path):
     assert "2 further page(s)" in img.metadata["not_carried"]
     tifffile.imwrite(tmp_path / "one.tif", arr)
     assert "not_carried" not in read_image(tmp_path / "one.tif").metadata
+
+
+@pytest.mark.parametrize("codec", ["jpegls", "htj2k"])
+def test_files_qualipress_writes_are_read_back(tmp_path, codec):
+    # QA: `compare` / `info` / `decode` called a qualipress JPEG-LS output corrupt ("JPEG structure broken": it was
+    # read as a JPEG), a folder of .jls / .jhc outputs had "no image files", and info flagged .jhc as a mismatch
+    from qualipress import codecs
+    from qualipress.io.discover import image_paths
+
+    c = codecs.get(codec)
+    img = as_image(photo_like(32, 40))
+    path = tmp_path / ("out" + c.info.extension)
+    path.write_bytes(c.encode(img, lossless=True))
+    back = read_image(path)
+    assert np.array_equal(back.pixels, img.pixels)
+    assert "extension_mismatch" not in back.metadata
+    assert image_paths([tmp_path]) == [path]

@@ -237,3 +237,18 @@ def test_verification_re_measures_when_the_decoded_file_differs(tmp_path, monkey
     s = compress_paths([src], tmp_path / "out2", opts)
     assert len(s.failures) == 2 and all("re-measured output misses" in r["error"] for r in s.failures)
     assert not list((tmp_path / "out2").rglob("*.jpg"))
+
+
+def test_resume_names_an_output_altered_since_it_was_written(tmp_path):
+    # QA: after `echo x > out/a.jpg` a rerun of the same command said the file "exists and was not made by this
+    # run's settings (an earlier run with other settings ...)"; it was made by them and altered since
+    _inputs(tmp_path, 1)
+    opts = CompressOptions(target=parse_target("ssim>=0.9"), codec="jpeg")
+    rec = compress_paths([tmp_path / "in"], tmp_path / "out", opts).records[0]
+    out = rec["output"]
+    with open(out, "ab") as fh:
+        fh.write(b"x")
+    again = compress_paths([tmp_path / "in"], tmp_path / "out", opts)
+    err = again.records[0]["error"]
+    assert "altered" in err and "other settings" not in err and "--overwrite" in err
+    assert os.path.getsize(out) == rec["bytes"] + 1  # left as it is

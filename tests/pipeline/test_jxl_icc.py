@@ -256,3 +256,21 @@ def test_icc_path_is_the_one_encode_path_pre_edit_included():
     dec = codecs.get("jpegxl-lossless").decode(lossless)
     assert np.array_equal(dec.pixels, img.pixels)
     assert read_metadata(lossless, "jpegxl").get("icc_profile") == P3
+
+
+@pytest.mark.parametrize("codec", ["jpeg2000", "jpegxl", "webp"])
+def test_report_names_only_the_metadata_the_file_holds(tmp_path: Path, codec: str) -> None:
+    # QA: a Display P3 / Adobe RGB photo to jpeg2000 was reported "carried": ["icc"] beside the decision "jpeg2000
+    # cannot carry icc here" (the file has no profile); to 8-bit JPEG XL, where jxlpy writes the profile, the
+    # decisions said "jpegxl cannot carry icc here" although the file holds it
+    if codec == "jpegxl" and not jxlicc.can_carry(8):
+        pytest.skip("jxlpy not installed")
+    src = tmp_path / "p3.png"
+    _p3_png(src)
+    opts = CompressOptions(target=parse_target("ssim>=0.9"), codec=codec, hooks=PhotoHooks(allow_larger=True))
+    rec = compress_paths([src], tmp_path / "out", opts).records[0]
+    assert not rec.get("error") and rec["codec"] == codec, rec.get("error")
+    fmt = {"jpeg2000": "jpeg2000", "jpegxl": "jpegxl", "webp": "webp"}[codec]
+    holds = read_metadata(Path(rec["output"]).read_bytes(), fmt).get("icc_profile") is not None
+    assert ("icc" in rec["metadata"]["carried"]) == holds
+    assert any("cannot carry icc" in d for d in rec.get("decisions") or []) == (not holds)

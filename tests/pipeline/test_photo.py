@@ -263,3 +263,18 @@ def test_never_grow_covers_palette_and_bilevel_pngs(tmp_path: Path, mode: str) -
     assert rec["bytes"] <= src.stat().st_size, rec["decisions"]
     assert rec["codec"] == "source:png" and "never grow" in " ".join(rec["decisions"])
     assert np.array_equal(read_image(Path(rec["output"])).pixels, read_image(src).pixels)
+
+
+def test_a_codec_that_cannot_carry_the_image_is_not_replaced_by_the_source(tmp_path: Path) -> None:
+    # QA: `compress cutout.png --codec jpeg` copied the PNG to the output ("kept the source file ... no re-encode
+    # met the target", exit 0), where the same image as TIFF fails with the reason: JPEG cannot carry alpha
+    rgba = np.dstack([photo_like(48, 64), np.full((48, 64), 200, np.uint8)])
+    src = tmp_path / "cutout.png"
+    PILImage.fromarray(rgba).save(src)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "jpeg", "--target", "ssim>=0.9", "--no-film"]) == 1
+    rec = _records(out)[-1]
+    assert rec["error"] and "rgba" in rec["error"] and not rec.get("output")
+    # a codec that can carry it still competes with the source as before
+    assert main(["compress", str(src), "-o", str(tmp_path / "w"), "--codec", "webp", "--target", "ssim>=0.9",
+                 "--no-film"]) == 0

@@ -213,3 +213,12 @@ def test_masking_anchor_edits_a_flat_image_less_than_its_own_median_would():
     assert get_preprocessor("rdoq:anchor=15:dc=1").settings == RdoqSettings(anchor=15.0, dc=True)
     assert "anchor=15" in get_preprocessor("rdoq:anchor=15").cache_id
     assert get_preprocessor("rdoq").cache_id == get_preprocessor("rdoq:anchor=0:dc=0").cache_id
+
+
+def test_dc_chain_follows_the_interleaved_mcu_order():
+    from qualipress.preprocess.rdoq import _coding_order
+
+    assert _coding_order((16, 32), (2, 2)).tolist() == [0, 1, 4, 5, 2, 3, 6, 7]
+    assert _coding_order((16, 32), (1, 2)).tolist() == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert _coding_order((8, 32), (1, 2)).tolist() == [0, 1, 2, 3]
+    assert _coding_order((16, 16), (1, 1)).tolist() == [0, 1, 2, 3]

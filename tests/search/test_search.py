@@ -310,3 +310,22 @@ def test_every_search_probe_is_made_by_the_probe_primitive(monkeypatch):
     for p, pr in zip(r.probes, made, strict=True):
         assert (p.setting, p.bytes) == (pr.setting, pr.bytes)
         assert p.metrics == pr.values() and "roi:ssim" in p.metrics
+
+
+def test_margin_is_negative_when_a_lower_is_better_target_fails():
+    # QA: `compress --codec jpeg --target butteraugli<=2` probed q55 (distance 4.4, failing), then searched *down*
+    # (q22..q44) and fell back to PNG although q90 gives 1.57: the margin of a failing butteraugli<= target was
+    # positive (the metric's margin unit already increases with quality; the <= flipped it a second time)
+    from qualipress.metrics import MetricResult
+
+    def m(name: str, v: float) -> dict:
+        return {name: MetricResult(name, v, None, {"mean": v, "min": v, "p1": v, "p5": v})}
+
+    t = parse_target("butteraugli<=2")
+    assert not t.satisfied(m("butteraugli", 4.4)) and t.margin(m("butteraugli", 4.4)) < 0
+    assert t.satisfied(m("butteraugli", 1.5)) and t.margin(m("butteraugli", 1.5)) > 0
+    assert t.margin(m("butteraugli", 1.0)) > t.margin(m("butteraugli", 1.5))  # better quality, larger margin
+    b = parse_target("bytes<=1000")
+    assert b.margin(m("bytes", 2000)) < 0 < b.margin(m("bytes", 500))
+    s = parse_target("ssim>=0.9")
+    assert s.margin(m("ssim", 0.8)) < 0 < s.margin(m("ssim", 0.95))

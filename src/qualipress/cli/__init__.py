@@ -33,7 +33,7 @@ from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
 from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
-from qualipress.io.metadata import carry_for
+from qualipress.io.metadata import carry_for, is_srgb
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
 from qualipress.progress import progress_bar
@@ -494,8 +494,10 @@ def info(
             if k != "XML:com.adobe.xmp"}
     out: dict[str, Any] = {"file": str(file), "bytes": file.stat().st_size, **image.describe(),
                            "min": float(np.min(px)), "max": float(np.max(px)), "metadata": meta}
-    if image.metadata.get("icc_description"):
-        out["colorspace"] = f"{image.colorspace} (ICC: {image.metadata['icc_description']})"
+    desc = image.metadata.get("icc_description")
+    if desc:  # a profile other than sRGB is what the colours mean (the pixels are not converted)
+        out["colorspace"] = (f"{image.colorspace} (ICC: {desc})" if is_srgb(image.metadata.get("icc_profile"))
+                             else f"ICC profile {desc!r} (not sRGB)")
     if as_json:
         _dump(out)
         return

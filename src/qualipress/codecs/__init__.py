@@ -63,7 +63,7 @@ FORMAT_DECODERS: dict[str, str] = {
 }
 
 #: Formats :func:`qualipress.io.read_image` reads through this module (registered below, at import).
-_READ_THROUGH_CODECS = ("webp", "jpegxl", "jpeg2000", "avif", "heif", "qlc")
+_READ_THROUGH_CODECS = ("webp", "jpegxl", "jpeg2000", "avif", "heif", "jpegls", "qlc")
 
 def _load(target: str) -> object:
     module, _, attr = target.partition(":")
@@ -191,7 +191,7 @@ def available_names() -> list[str]:
 def decode_as(fmt: str, data: bytes) -> Image:
     """Decode bytes of a known file format (as named by :func:`qualipress.io.sniff`)."""
     name = {"jpegxl": "jpegxl", "jpeg2000": "jpeg2000", "avif": "avif", "webp": "webp", "heif": "heif",
-            "png": "png", "tiff": "tiff", "jpeg": "jpeg"}.get(fmt)
+            "png": "png", "tiff": "tiff", "jpeg": "jpeg", "jpegls": "jpegls"}.get(fmt)
     if fmt in FORMAT_DECODERS:
         return _load(FORMAT_DECODERS[fmt])(data)  # type: ignore[operator, no-any-return]
     if name is None:

@@ -286,10 +286,11 @@ class Codec(ABC):
                           dict(image.metadata, converted="grey replicated to RGB"), image.source)
         if image.n_channels not in self.info.channels:
             what = "alpha" if image.has_alpha else f"{image.layout} images"
-            raise UnsupportedError(f"codec {self.name!r} cannot carry {what} (channels {self.info.channels})")
+            raise UnsupportedError(f"codec {self.name!r} cannot carry {what} (it stores "
+                                   f"{'/'.join(map(str, self.info.channels))} channels)")
         if self.storage_depth(image.bit_depth) is None:
             raise UnsupportedError(
-                f"codec {self.name!r} stores {self.info.bit_depths}-bit samples; "
+                f"codec {self.name!r} stores {'/'.join(map(str, self.info.bit_depths))}-bit samples; "
                 f"the image is {image.bit_depth}-bit"
             )
         return image

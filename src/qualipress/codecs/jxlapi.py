@@ -150,6 +150,8 @@ def encode(px: np.ndarray, *, bits: int, colour_space: str, transfer: int, dista
     enc = lib.JxlEncoderCreate(None)
     runner = thr.JxlThreadParallelRunnerCreate(None, THREADS)
     try:
+        if not enc or not runner:
+            raise CodecError("libjxl could not create an encoder (out of memory?)")
         def check(status: int, what: str) -> None:
             if status != _SUCCESS:
                 raise CodecError(f"libjxl {what} failed (JxlEncoderError {lib.JxlEncoderGetError(enc)})")
@@ -168,6 +170,8 @@ def encode(px: np.ndarray, *, bits: int, colour_space: str, transfer: int, dista
                                  transfer_function=int(transfer), rendering_intent=1)
         check(lib.JxlEncoderSetColorEncoding(enc, ctypes.byref(colour)), "SetColorEncoding")
         frame = lib.JxlEncoderFrameSettingsCreate(enc, None)
+        if not frame:
+            raise CodecError("libjxl could not create frame settings (out of memory?)")
         check(lib.JxlEncoderFrameSettingsSetOption(frame, _EFFORT, int(effort)), "effort")
         if distance is None:
             check(lib.JxlEncoderSetFrameLossless(frame, 1), "SetFrameLossless")

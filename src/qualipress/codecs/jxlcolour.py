@@ -106,8 +106,9 @@ def stored_pixels(image: Image) -> np.ndarray:
 
 
 def encode_tagged(image: Image, *, distance: float | None, effort: int = 7) -> bytes:
-    """A JPEG XL file of a 9–16-bit ``image`` tagged with its transfer (lossless when ``distance`` is None): through
-    libjxl's API for grey (:func:`native`), else through OpenImageIO with :func:`cicp_for`.
+    """A JPEG XL file of a 9–16-bit ``image``, or an 8-bit PQ/HLG one, tagged with its transfer (lossless when
+    ``distance`` is None): through libjxl's API for grey (:func:`native`), else through OpenImageIO with
+    :func:`cicp_for`.
 
     Raises
     ------
@@ -120,7 +121,8 @@ def encode_tagged(image: Image, *, distance: float | None, effort: int = 7) -> b
     try:
         import OpenImageIO as oiio
     except ImportError as exc:  # pragma: no cover - a dependency of the package
-        raise CodecError("JPEG XL of more than 8 bits needs OpenImageIO (pip install openimageio)") from exc
+        raise CodecError("a tagged JPEG XL (more than 8 bits, or PQ/HLG) needs OpenImageIO "
+                         "(pip install openimageio)") from exc
     px = stored_pixels(image)
     h, w, c = px.shape
     spec = oiio.ImageSpec(w, h, c, "uint16")

@@ -243,7 +243,7 @@ def dynamic_range(image: Image, code: np.ndarray | None = None, *,
     """Percentiles of luma code values and the scene's range in stops (see module table); ``arrays`` (the
     frame's :func:`frame_arrays`) supplies the code, its luma and the linear light when given."""
     if arrays is not None:
-        y = arrays.y
+        y = arrays.y if arrays.y is not None else code_luma(arrays.image)
     else:
         code = to_perceptual(image) if code is None else code
         y = luma(code)
@@ -423,7 +423,8 @@ class FrameArrays:
     :func:`analyse`, :func:`qualipress.film.fidelity.reference` and the decision checks' reference."""
 
     image: Image
-    y: np.ndarray
+    #: None once released after the frame's analysis (:func:`qualipress.film.fidelity.release_linear`).
+    y: np.ndarray | None
     stats: BlockStats
     grain: dict[str, Any]
     #: Scene-linear luma of an integer log frame, once computed (:func:`log_linear_luma`).

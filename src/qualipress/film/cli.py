@@ -29,7 +29,8 @@ def _progress(verb: str, bar: Bar) -> Any:
         if rec.get("status") == "ok":
             extra = ""
             if "archive_bytes" in rec:
-                extra = f" {rec['source_bytes'] / rec['archive_bytes']:.2f}:1 ({rec['model']}, {rec['codec']})"
+                coder = rec["codec"] or "no pixel coder"
+                extra = f" {rec['source_bytes'] / rec['archive_bytes']:.2f}:1 ({rec['model']}, {coder})"
             if not bar.live:
                 bar.line(f"{verb} {name}{extra}")
             damaged = rec.get("damaged") or rec.get("source_damaged")

@@ -49,7 +49,7 @@ from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, en
 
 __all__ = ["DISPLAY_WHITE", "Reference", "display_code", "display_rgb", "encoding_name",
            "grain_floor", "grain_kept", "grey16", "linear_luma", "linear_plane", "reference", "release_linear",
-           "temporal_ratio", "tonal_shift"]
+           "source_luma", "temporal_ratio", "tonal_shift"]
 
 #: Smallest grain RMS (code values in [0, 1]) the grain checks look after (≈ 1.5 10-bit code values).
 GRAIN_MIN = 0.0015
@@ -85,7 +85,9 @@ class Reference:
     image: Image
     #: (H, W) of the frame.
     shape: tuple[int, int]
-    y: np.ndarray
+    #: Luma of the source's perceptual code; None once released (:func:`release_linear`): :func:`source_luma`
+    #: converts it again.
+    y: np.ndarray | None
     stats: analysis.BlockStats
     flat: np.ndarray
     source_hp: np.ndarray
@@ -118,11 +120,21 @@ def grey16_code(a: np.ndarray) -> np.ndarray:
 
 
 def release_linear(ref: Reference, arrays: analysis.FrameArrays | None = None) -> None:
-    """Drop the source's linear-light plane (one float32 plane of the frame) once the frame analysis has used it:
-    the tonal and display figures work from :attr:`Reference.src_means` and :attr:`Reference.display`."""
+    """Drop the source's linear-light and luma planes (two float32 planes of the frame) once the frame analysis
+    has used them: the tonal and display figures work from :attr:`Reference.src_means` and
+    :attr:`Reference.display`, the grain and block checks from the block statistics and flat-block grain, and the
+    temporal figure and the next frame's reference take the luma from :func:`source_luma` (converted again: 3 ms
+    at 2K, instead of a plane held while every probe is decoded)."""
     ref.linear = None
+    ref.y = None
     if arrays is not None:
         arrays.log_linear = None
+        arrays.y = None
+
+
+def source_luma(ref: Reference) -> np.ndarray:
+    """The source frame's luma: the kept plane, or the same values converted again once released."""
+    return ref.y if ref.y is not None else analysis.code_luma(ref.image)
 
 
 def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Reference:
@@ -246,10 +258,10 @@ def temporal_ratio(ref: Reference, dec_y: np.ndarray, prev_src_y: np.ndarray | N
     """Decoded vs source frame-to-frame difference RMS in the current frame's flat blocks (module docstring)."""
     if prev_src_y is None or prev_dec_y is None:
         return {"applies": False, "why": why_not or "no previous frame of this sequence", "ratio": None}
-    if prev_src_y.shape != ref.y.shape or prev_dec_y.shape != dec_y.shape:
+    if prev_src_y.shape != ref.shape or prev_dec_y.shape != dec_y.shape:
         return {"applies": False, "ratio": None,
                 "why": f"previous frame is {prev_src_y.shape[1]}x{prev_src_y.shape[0]}, "
-                       f"this one {ref.y.shape[1]}x{ref.y.shape[0]}"}
+                       f"this one {ref.shape[1]}x{ref.shape[0]}"}
     mask = analysis.flat_blocks(ref.stats)
     if not mask.any():
         return {"applies": False, "why": "no flat region in the frame", "ratio": None}
@@ -258,7 +270,7 @@ def temporal_ratio(ref: Reference, dec_y: np.ndarray, prev_src_y: np.ndarray | N
     def flat(y: np.ndarray) -> np.ndarray:  # the flat blocks only: no whole-frame float64 difference is made
         return analysis.block_view(y, b)[mask]
 
-    y64 = flat(ref.y).astype(np.float64)
+    y64 = flat(source_luma(ref)).astype(np.float64)
     ds = y64 - flat(prev_src_y)
     dd = flat(dec_y).astype(np.float64) - flat(prev_dec_y)
     src = float(np.sqrt((ds**2).mean()))

@@ -170,7 +170,7 @@ class FilmHooks:
             # the source side of every check, computed once for the frame; the analysis reuses its arrays
             info = decisions._ref_info(image)
             ana = _analysis.analyse(image, arrays=info.arrays)
-            # the analysis was the last user of the source's linear-light plane
+            # the analysis was the last user of the source's linear-light and luma planes
             fidelity.release_linear(info.fid, info.arrays)
         except InputError as exc:  # e.g. smaller than one analysis block: plain search, said so
             plan = DefaultHooks().plan(image, path=path, codec=codec, target=target, previous=previous)
@@ -272,7 +272,7 @@ class FilmHooks:
             "finished_at": round(time.time(), 3),
         }
         if name.number is not None:
-            self.sequences[name.sequence] = (name.number, info.fid.y, dec_y)
+            self.sequences[name.sequence] = (name.number, fidelity.source_luma(info.fid), dec_y)
             self.sequences.move_to_end(name.sequence)
             while len(self.sequences) > self.KEEP_SEQUENCES:
                 self.sequences.popitem(last=False)

@@ -361,6 +361,19 @@ _LEAN_STRIP = 32
 _Y, _A = 6, 10
 
 
+def _free_refs() -> int:
+    """What ``sys.getrefcount`` reports, on this interpreter, for an array held only by a list and one local name
+    (as in :meth:`_Spare.take`): 3 up to Python 3.13, possibly fewer where argument loads are borrowed."""
+    pool = [np.empty(0)]
+    for i in range(len(pool)):
+        arr = pool[i]
+        return sys.getrefcount(arr)
+    raise AssertionError  # pragma: no cover
+
+
+_FREE_REFS = _free_refs()
+
+
 class _Spare:
     """Float arrays left by :class:`Reference` objects that no longer exist, for the next reference of the same
     size: a search prepares a reference (four float planes of the image) and strip buffers for every image, and a
@@ -368,7 +381,8 @@ class _Spare:
     time; docs/benchmarks.md). An array is handed out again only when nothing else holds it (its reference count
     shows no view or other owner), so a caller that kept an array of a dead reference keeps its values. At most
     :attr:`LIMIT` bytes are kept (the oldest are dropped first), and arrays above :attr:`LARGEST` (4K frames,
-    lean references' whole-image temporaries) never are."""
+    lean references' whole-image temporaries) never are. A lean reference (a film frame) gives nothing back:
+    there the pool would hold its strip buffers through the rest of the frame and raise the worker's peak."""
 
     LIMIT = 64 << 20
     LARGEST = 16 << 20
@@ -382,8 +396,9 @@ class _Spare:
         with self._lock:
             for i in range(len(self._arrays)):
                 arr = self._arrays[i]
-                # three references when free: the list, this name and getrefcount's argument
-                if arr.shape == shape and arr.dtype == dtype and sys.getrefcount(arr) <= 3:
+                # free = no more references than the list and this name hold (what getrefcount reports for that
+                # depends on the interpreter, so it is measured once: _FREE_REFS)
+                if arr.shape == shape and arr.dtype == dtype and sys.getrefcount(arr) <= _FREE_REFS:
                     return self._arrays.pop(i)
         return np.empty(shape, dtype)
 
@@ -648,7 +663,8 @@ class Reference:
             h, w, c = self._shape
             shape = (min(h, self._rows + 2 * _PAD), w) if c == 1 else (min(h, self._rows + 2 * _PAD), w, c)
             self._work = [_SPARE.take(shape, self.dtype) for _ in range(11 if self._lean else 7)]
-            _SPARE.when_gone(self, self._work)
+            if not self._lean:  # a lean reference (film frame) gives its memory back instead (peak per worker)
+                _SPARE.when_gone(self, self._work)
         return self._work
 
     def _rows_of(self, distorted: Image | np.ndarray | None,
@@ -726,7 +742,8 @@ class Reference:
                 e_cols[ty] += cv2.reduce(e_map[a:b], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
 
         self._strips(self._rows_of(distorted, prepared), dest, done)
-        _SPARE.give(bufs)  # reusable once this call's names for them are gone
+        if not self._lean:
+            _SPARE.give(bufs)  # reusable once this call's names for them are gone
         counts = np.outer(np.diff(np.append(y0, h)), np.diff(np.append(x0, w)))
         n_crop = (h - 2 * _PAD) * (w - 2 * _PAD) if crop else h * w
         return (total[0] / n_crop, np.add.reduceat(s_cols, x0, axis=1) / counts, total[1] / (h * w),

@@ -665,10 +665,20 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
                 progress(rec)
             continue
         prev = done.get((sha, options.recorded(job.source)))
-        if prev and Path(prev["output"]).exists() and sha256_file(prev["output"]) == prev.get("output_sha256"):
+        out_sha = sha256_file(prev["output"]) if prev and Path(prev["output"]).exists() else None
+        if prev and out_sha == prev.get("output_sha256"):
             skipped.append(prev)
             if progress:
                 progress({**prev, "resumed": True})
+            continue
+        if out_sha is not None and not options.overwrite:  # made by these settings, changed since
+            rec = _name_source(_failed(job, f"{prev['output']}: exists but is not the file this run's report "
+                                            "recorded (altered or damaged since it was written): move it away to "
+                                            "redo it, or use --overwrite", sha=sha), options)
+            records.append(rec)
+            append_jsonl(report_path, rec)
+            if progress:
+                progress(rec)
             continue
         todo.append((job, sha))
 

@@ -175,16 +175,19 @@ class PhotoHooks:
             notes.append(f"pixels rotated by EXIF orientation {orientation}; outputs are upright with orientation 1")
         carry = carry_for(meta, self.metadata)
         wants_jxl = "jpegxl" in plan.codecs
+        requested = list(plan.codecs)
         _drop_mistagging(plan, carry, image)
         if carry.fields():
             for name in plan.codecs:
                 plan.encode_options.setdefault(name, {})["metadata"] = carry
-            notes += _carry_notes(plan.codecs, carry, self.metadata)
+            notes += _carry_notes(plan.codecs, carry, self.metadata,
+                                  PERCEPTUAL_BITS if image.is_float else image.bit_depth)
         fmt = meta.get("format")
         if (not self.allow_larger and fmt in SOURCE_FORMATS and not meta.get("bit_depth_reduced")
                 and (not self.web or fmt in WEB_FORMATS) and image.bit_depth == 8
                 and meta.get("converted") in (None, PALETTE_EXPANDED)
-                and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")):
+                and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
+                and any(_supports(c, image) for c in requested)):  # else fail saying why, not copy the input
             source = SourceBytes(path.read_bytes())
             options = {"source": source, "source_metadata": carry_for(meta, self.metadata, orientation=orientation)}
             rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))
@@ -208,7 +211,12 @@ class PhotoHooks:
         params = record.get("params") or {}
         carried = params.get("metadata") or params.get("source_metadata")
         record["params"] = {k: v for k, v in params.items() if k not in _RUN_OPTIONS} or None
-        record["metadata"] = {"policy": self.metadata, "carried": carried.fields() if carried is not None else []}
+        try:
+            lost = [] if carried is None else _lost_fields(codec, carried, int(record.get("bit_depth") or 8))
+        except Exception:  # a codec this module cannot look up: as asked
+            lost = []
+        kept = [] if carried is None else [f for f in carried.fields() if f not in lost]
+        record["metadata"] = {"policy": self.metadata, "carried": kept}
         data = self.inner.seal(data, codec=codec, record=record)
         decisions = list(record.get("decisions") or [])
         probes = record.get("probes") or []
@@ -230,8 +238,18 @@ class PhotoHooks:
             message = f"{label}: {len(data):,} bytes vs input {record.get('input_bytes', 0):,} ({why})"
             record["fallback"] = f"{record['fallback']}; {message}" if record.get("fallback") else message
             decisions.append(f"never grow: {message}")
+        elif self._grew(len(data), record):
+            record.setdefault("warnings", []).append(
+                f"the output ({len(data):,} bytes) is larger than the input ({int(record['input_bytes']):,} bytes): "
+                f"the named output's format leaves no smaller candidate (--allow-larger says this is wanted)")
         record["decisions"] = decisions or None
         return data
+
+    def _grew(self, size: int, record: dict[str, Any]) -> bool:
+        """Whether a named output file (``-o small.avif``, which keeps the never-grow candidates of other formats
+        out) came out larger than the input file, unasked."""
+        return (self.extensions is not None and not self.allow_larger
+                and size > int(record.get("input_bytes") or 0) > 0)
 
     def finish(self, outdir: Path, records: list[dict]) -> None:
         self.inner.finish(outdir, records)
@@ -335,19 +353,34 @@ def _extension(codec: str) -> str:
     return {".jpeg": ".jpg"}.get(ext, ext)
 
 
-def _carry_notes(codecs: list[str], carry: Any, policy: str) -> list[str]:
+def _supports(name: str, image: Image) -> bool:
+    """Whether codec ``name`` can encode ``image`` (unknown names: assumed so; the search says why not)."""
+    try:
+        return _codecs.get(name).supports(image)
+    except Exception:
+        return True
+
+
+def _lost_fields(name: str, carry: Any, bit_depth: int) -> list[str]:
+    """The parts of ``carry`` that an output of codec ``name`` does not hold (a kept or transcoded source keeps
+    its own); JPEG XL signals an sRGB profile in its codestream and writes another one through jxlpy (8-bit)."""
+    if name.startswith(REUSE_PREFIXES):
+        return []
+    lost = sorted(set(carry.fields()) - CARRIES.get(_codecs.get(name).info.extension, frozenset()))
+    if _extension(name) == ".jxl" and "icc" in lost and (is_srgb(carry.icc) or jxlicc.can_carry(bit_depth)):
+        lost.remove("icc")
+    return lost
+
+
+def _carry_notes(codecs: list[str], carry: Any, policy: str, bit_depth: int) -> list[str]:
     """One note per codec that cannot hold part of the metadata."""
 
     notes = []
-    wanted = set(carry.fields())
     for name in codecs:
         try:
-            ext = _codecs.get(name).info.extension
+            lost = _lost_fields(name, carry, bit_depth)
         except Exception:
             continue
-        lost = sorted(wanted - CARRIES.get(ext, frozenset()))
-        if ext == ".jxl" and "icc" in wanted and "icc" in lost and is_srgb(carry.icc):
-            lost.remove("icc")  # JPEG XL signals sRGB in its codestream
         if lost:
             notes.append(f"metadata: {name} cannot carry {', '.join(lost)} here")
     if policy != "keep":

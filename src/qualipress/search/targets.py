@@ -70,7 +70,8 @@ class Constraint:
         """
         observed = _transform(self.metric, self.observed(results))
         threshold = _transform(self.metric, self.value)
-        return observed - threshold if self.op == ">=" else threshold - observed
+        # a metric's margin unit increases with quality whichever its direction; only bytes grow the wrong way
+        return threshold - observed if self.metric == BYTES else observed - threshold
 
 
 def _transform(metric: str, v: float) -> float:
