@@ -8,6 +8,7 @@ run at all (bad input, unwritable output). Only this module prints.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -42,6 +43,19 @@ def _progress(verb: str, bar: Bar) -> Any:
 
 
 OVERWRITE_HELP = "replace an existing file that is not an earlier output of this command (never an input)"
+
+
+#: The file ``analyse -o DIR`` writes inside DIR.
+CATALOGUE_NAME = "catalogue.json"
+
+
+def _catalogue_path(output: str) -> Path:
+    """Where ``analyse -o`` writes: ``output`` itself, or :data:`CATALOGUE_NAME` inside it when it ends in a path
+    separator or is an existing directory."""
+    seps = (os.sep, os.altsep) if os.altsep else (os.sep,)
+    if output.endswith(seps) or Path(output).is_dir():
+        return Path(output) / CATALOGUE_NAME
+    return Path(output)
 
 
 def _is_catalogue(path: Path) -> bool:
@@ -92,7 +106,8 @@ def _guard_outputs(outputs: dict[Path, bool], inputs: list[Path], overwrite: boo
 def analyse_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
     as_json: Annotated[bool, typer.Option("--json", help="print the whole catalogue as JSON")] = False,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="also write the JSON here")] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="also write the JSON here (a directory: "
+                                               f"ending in '/' or existing, gets {CATALOGUE_NAME} inside)")] = None,
     text: Annotated[bool, typer.Option("--text/--no-text", help="detect text/subtitles")] = True,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
@@ -102,12 +117,14 @@ def analyse_cmd(
     from qualipress.film.catalogue import catalogue
     from qualipress.io import atomic_write_bytes
 
-    if output is not None:
-        _guard_outputs({output: _is_catalogue(output)}, inputs, overwrite)
+    out = None if output is None else _catalogue_path(output)
+    if out is not None:
+        _guard_outputs({out: _is_catalogue(out)}, inputs, overwrite)
     cat = catalogue(inputs, text=text, jobs=jobs, scheduler=scheduler)
     blob = json.dumps(cat, indent=1, default=str)
-    if output is not None:
-        atomic_write_bytes(output, blob.encode())
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(out, blob.encode())
     if as_json:
         typer.echo(blob)
     else:
