@@ -281,11 +281,14 @@ def make_testset_cmd(
 
     try:
         lo, hi = (float(v) for v in grain_rms.split(","))
+    except ValueError:
+        raise InputError(f"bad --grain-rms {grain_rms!r} (want LO,HI, e.g. 3,6)") from None
+    try:
         dims = tuple(int(v) for v in size.lower().split("x")) if size else None
-        if dims is not None and len(dims) != 2:
+        if dims is not None and (len(dims) != 2 or min(dims) < 1):
             raise ValueError(size)
     except ValueError:
-        raise InputError(f"bad --grain-rms {grain_rms!r} or --size {size!r} (want LO,HI and WxH)") from None
+        raise InputError(f"bad --size {size!r} (want WxH with positive integers, e.g. 2048x1080)") from None
     g = Grain(sigma_lo=lo, sigma_hi=hi, blur=grain_blur) if grain else None
     s = make_testset(source or default_source(), output, frames_per_shot=frames_per_shot, pan=pan,
                      formats=("dpx", "tiff") if tiff else ("dpx",), grain=g, encoding=encoding,
