@@ -660,7 +660,9 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         try:
             sha = sha256_file(job.source)
         except OSError as exc:
-            rec = _name_source(_failed(job, f"{job.source}: cannot read ({exc.strerror})"), options)
+            why = (f"broken symbolic link (its target {os.readlink(job.source)} does not exist)"
+                   if os.path.islink(job.source) and not os.path.exists(job.source) else exc.strerror)
+            rec = _name_source(_failed(job, f"{job.source}: cannot read ({why})"), options)
             records.append(rec)
             append_jsonl(report_path, rec)
             if progress:
