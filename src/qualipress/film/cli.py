@@ -27,6 +27,8 @@ SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:8786): send frames to an ex
 def _progress(verb: str, bar: Bar) -> Any:
     def show(rec: dict[str, Any]) -> None:
         name = rec.get("source") or rec.get("archive") or rec.get("output")
+        if not rec.get("source") and rec.get("archive") and rec.get("output"):  # restore: X.qpl -> X.dpx
+            name = f"{rec['archive']} -> {rec['output']}"
         if rec.get("status") == "ok":
             extra = ""
             if "archive_bytes" in rec:
