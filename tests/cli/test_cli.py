@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,6 +130,21 @@ def test_image_files_of_unread_formats_are_named_not_silently_skipped(tmp_path, 
     assert main(["compress", str(src), "-o", str(tmp_path / "o"), "--codec", "jpeg", "--target", "ssim>=0.9"]) == 0
     err = capsys.readouterr().err
     assert "skipped 2 file(s)" in err and ".bmp" in err and ".gif" in err and "notes.txt" not in err
+
+
+def test_a_broken_link_in_an_input_folder_is_a_failed_input(tmp_path, capsys):
+    # QA: a symbolic link to nothing in an input folder was skipped silently.
+    src = tmp_path / "in"
+    src.mkdir()
+    _img(src, "a.png")
+    (src / "b.png").symlink_to(tmp_path / "gone.png")
+    assert main(["compress", str(src), "-o", str(tmp_path / "o"), "--codec", "jpeg", "--target", "ssim>=0.9",
+                 "--json"]) == 1
+    got = json.loads(capsys.readouterr().out)
+    failed = [f for f in got["per_file"] if f["error"]]
+    assert [Path(f["input"]).name for f in failed] == ["b.png"]
+    assert "broken symbolic link" in failed[0]["error"] and "gone.png" in failed[0]["error"]
+    assert [Path(f["input"]).name for f in got["per_file"] if not f["error"]] == ["a.png"]
 
 
 def test_jobs_below_one_is_a_usage_error(tmp_path, capsys):

@@ -300,3 +300,19 @@ def test_named_output_larger_than_the_input_is_said(tmp_path: Path, capsys: pyte
         assert out.stat().st_size > src.stat().st_size
         text = capsys.readouterr().out
         assert ("larger than the input" in text) is warned, text
+
+
+def test_budget_miss_is_not_counted_as_a_fallback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: a byte budget nothing fits was stored as a "fallback", so the summary said "fell back to lossless mode".
+    src = _png(tmp_path)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "webp", "--target", "bytes<=50",
+                 "--no-film", "--json"]) == 1
+    got = json.loads(capsys.readouterr().out)
+    assert all(row["fallbacks"] == 0 and row["missed"] == 1 for row in got["per_codec"])
+    rec = json.loads(next(out.glob("*.jsonl")).read_text().splitlines()[0])
+    assert not rec.get("fallback") and "50" in rec["miss_reason"]
+    assert main(["compress", str(src), "-o", str(tmp_path / "out2"), "--codec", "webp", "--target", "bytes<=50",
+                 "--no-film"]) == 1
+    text = capsys.readouterr().out
+    assert "fell back" not in text and "fits 50" in text.replace(",", "")

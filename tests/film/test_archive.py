@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qualipress.cli import main
-from qualipress.film import manifest
+from qualipress.film import lossless, manifest
 from qualipress.film.archive import archive_paths, restore_archive
 from qualipress.film.verify import verify_collection
 from qualipress.io.files import TEMP_PREFIX
@@ -110,6 +110,19 @@ def test_cli_archive_restore_verify_report(dpx_sequence: Path, tmp_path: Path) -
     html = (tmp_path / "r" / "report.html").read_text()
     assert "lossless" in html and "Per sequence" in html
     assert (tmp_path / "r" / "report.csv").read_text().count("\n") == 5
+
+
+def test_restore_lines_name_the_archive_and_the_restored_file(dpx_sequence: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # QA: `restore` lines named the .qpl file only, not the file it restored.
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    assert main(["archive", str(dpx_sequence), "-o", str(arch), "--codecs", "jpegls"]) == 0
+    capsys.readouterr()
+    assert main(["restore", str(arch), "-o", str(back)]) == 0
+    got = capsys.readouterr()
+    text = got.out + got.err
+    first = sorted(dpx_sequence.glob("*.dpx"))[0].name
+    assert f"{first}{lossless.SUFFIX} -> {first}" in text
 
 
 def test_restore_never_overwrites_other_content(dpx_sequence: Path, tmp_path: Path) -> None:

@@ -73,3 +73,15 @@ def test_archive_line_of_a_file_kept_as_is_names_no_python_none(tmp_path: Path, 
     assert main(["archive", str(src), "-o", str(tmp_path / "arch")]) == 0
     out = capsys.readouterr().out
     assert "archived shot.0001.exr" in out and "None" not in out, out
+
+
+def test_analyse_output_directory_gets_the_default_file_name(dpx_sequence: Path, tmp_path: Path) -> None:
+    """QA: ``analyse … -o newdir/`` wrote a *file* named ``newdir``; a trailing slash or an existing directory
+    means a directory, and the catalogue goes inside it under its default name."""
+    new = tmp_path / "newdir"
+    assert main(["analyse", str(dpx_sequence), "--no-text", "-o", f"{new}/"]) == 0
+    assert new.is_dir() and json.loads((new / "catalogue.json").read_text())["frames"]
+    existing = tmp_path / "there"
+    existing.mkdir()
+    assert main(["analyse", str(dpx_sequence), "--no-text", "-o", str(existing)]) == 0
+    assert json.loads((existing / "catalogue.json").read_text())["frames"]

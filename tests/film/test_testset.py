@@ -54,6 +54,18 @@ def test_cli_make_testset(tmp_path: Path) -> None:
     assert len(list((tmp_path / "ts" / "dpx" / "Shot").glob("Shot.*.dpx"))) == 2
 
 
+@pytest.mark.parametrize(("args", "bad", "good"), [(["--size", "100"], "--size", "--grain-rms"),
+                                                   (["--grain-rms", "3"], "--grain-rms", "--size"),
+                                                   (["--size", "0x10"], "--size", "--grain-rms")])
+def test_make_testset_names_only_the_bad_option(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                args: list[str], bad: str, good: str) -> None:
+    # QA: `film make-testset --size 100` blamed --grain-rms too.
+    assert main(["film", "make-testset", "--source", str(tmp_path), "-o", str(tmp_path / "ts"), *args]) == 2
+    err = capsys.readouterr().err
+    assert bad in err and good not in err
+    assert not (tmp_path / "ts").exists()
+
+
 def test_cineon_round_trip_and_reference_points() -> None:
     from qualipress.film.transfer import cineon_to_linear, linear_to_cineon
 

@@ -57,3 +57,22 @@ def test_report_verification_reads_the_source_once_and_decodes_the_output_once(t
     rep = verify_collection(out, sample=1.0)
     assert rep.ok and rep.remeasured == 1
     assert len(reads) == 1 and len(decodes) == 1
+
+
+def test_a_web_folder_gets_a_report_from_its_run_report(tmp_path: Path) -> None:
+    # QA: `report` refused a `--for web` folder ("no manifest.jsonl") although `verify` accepts it.
+    import json
+
+    src, out = tmp_path / "p.png", tmp_path / "web"
+    write_image(src, as_image(photo_like(64, 80, seed=5)))
+    assert main(["compress", str(src), "-o", str(out), "--for", "web", "--codec", "webp",
+                 "--target", "ssim>=0.9"]) == 0
+    html = tmp_path / "r.html"
+    assert main(["report", str(out), "-o", str(html)]) == 0
+    data = json.loads(html.with_suffix(".json").read_text())
+    (row,) = data["summary"]
+    assert row["codec"] == "webp" and row["files"] == 1 and row["bytes_before"] == src.stat().st_size
+    assert row["ssim_mean"] >= 0.9
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["report", str(empty), "-o", str(tmp_path / "e.html")]) == 2

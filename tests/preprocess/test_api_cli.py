@@ -72,6 +72,14 @@ def test_cli_label_train_apply(tmp_path, capsys):
                       "--threads", "1"], capsys)
     assert code == 0, out
     assert model.is_file() and model.with_suffix(".json").is_file()
+    # QA: two images leave no validation split: "val nan" was printed and NaN written (not strict JSON)
+    assert "nan" not in out.lower() and "no validation images" in out
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+
+    curve = strict(model.with_suffix(".json").read_text())["loss_curve"]
+    assert curve[0]["val_mse"] is None and curve[0]["train_mse"] > 0
     code, out = _run(["preprocess", "train", str(labels), "-o", str(tmp_path / "m.bin")], capsys)
     assert code == 2 and ".pt" in out
     dest = tmp_path / "out.png"

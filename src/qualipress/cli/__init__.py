@@ -287,11 +287,11 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: 
 
 
 def _notice(rec: dict[str, Any]) -> str:
-    """What a user should know about a file that succeeded: a fallback, an ROI encode with no ROI, or what the
-    reader could not carry (a HEIF's further images) or noticed (a wrong extension)."""
+    """What a user should know about a file: a fallback, why it missed its byte budget, an ROI encode with no ROI,
+    or what the reader could not carry (a HEIF's further images) or noticed (a wrong extension)."""
     if rec.get("resumed"):
         return ""
-    notes = [str(rec["fallback"])] if rec.get("fallback") else []
+    notes = [str(rec[k]) for k in ("fallback", "miss_reason") if rec.get(k)]
     notes += [n for n in (rec.get("params") or {}).get("roi_notes") or [] if "no ROI" in n]
     notes += [str(w) for w in rec.get("warnings") or []]
     return "; ".join(notes)

@@ -8,6 +8,7 @@ run at all (bad input, unwritable output). Only this module prints.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,6 +27,8 @@ SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:8786): send frames to an ex
 def _progress(verb: str, bar: Bar) -> Any:
     def show(rec: dict[str, Any]) -> None:
         name = rec.get("source") or rec.get("archive") or rec.get("output")
+        if not rec.get("source") and rec.get("archive") and rec.get("output"):  # restore: X.qpl -> X.dpx
+            name = f"{rec['archive']} -> {rec['output']}"
         if rec.get("status") == "ok":
             extra = ""
             if "archive_bytes" in rec:
@@ -42,6 +45,19 @@ def _progress(verb: str, bar: Bar) -> Any:
 
 
 OVERWRITE_HELP = "replace an existing file that is not an earlier output of this command (never an input)"
+
+
+#: The file ``analyse -o DIR`` writes inside DIR.
+CATALOGUE_NAME = "catalogue.json"
+
+
+def _catalogue_path(output: str) -> Path:
+    """Where ``analyse -o`` writes: ``output`` itself, or :data:`CATALOGUE_NAME` inside it when it ends in a path
+    separator or is an existing directory."""
+    seps = (os.sep, os.altsep) if os.altsep else (os.sep,)
+    if output.endswith(seps) or Path(output).is_dir():
+        return Path(output) / CATALOGUE_NAME
+    return Path(output)
 
 
 def _is_catalogue(path: Path) -> bool:
@@ -92,7 +108,8 @@ def _guard_outputs(outputs: dict[Path, bool], inputs: list[Path], overwrite: boo
 def analyse_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
     as_json: Annotated[bool, typer.Option("--json", help="print the whole catalogue as JSON")] = False,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="also write the JSON here")] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="also write the JSON here (a directory: "
+                                               f"ending in '/' or existing, gets {CATALOGUE_NAME} inside)")] = None,
     text: Annotated[bool, typer.Option("--text/--no-text", help="detect text/subtitles")] = True,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
@@ -102,12 +119,14 @@ def analyse_cmd(
     from qualipress.film.catalogue import catalogue
     from qualipress.io import atomic_write_bytes
 
-    if output is not None:
-        _guard_outputs({output: _is_catalogue(output)}, inputs, overwrite)
+    out = None if output is None else _catalogue_path(output)
+    if out is not None:
+        _guard_outputs({out: _is_catalogue(out)}, inputs, overwrite)
     cat = catalogue(inputs, text=text, jobs=jobs, scheduler=scheduler)
     blob = json.dumps(cat, indent=1, default=str)
-    if output is not None:
-        atomic_write_bytes(output, blob.encode())
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(out, blob.encode())
     if as_json:
         typer.echo(blob)
     else:
@@ -264,11 +283,14 @@ def make_testset_cmd(
 
     try:
         lo, hi = (float(v) for v in grain_rms.split(","))
+    except ValueError:
+        raise InputError(f"bad --grain-rms {grain_rms!r} (want LO,HI, e.g. 3,6)") from None
+    try:
         dims = tuple(int(v) for v in size.lower().split("x")) if size else None
-        if dims is not None and len(dims) != 2:
+        if dims is not None and (len(dims) != 2 or min(dims) < 1):
             raise ValueError(size)
     except ValueError:
-        raise InputError(f"bad --grain-rms {grain_rms!r} or --size {size!r} (want LO,HI and WxH)") from None
+        raise InputError(f"bad --size {size!r} (want WxH with positive integers, e.g. 2048x1080)") from None
     g = Grain(sigma_lo=lo, sigma_hi=hi, blur=grain_blur) if grain else None
     s = make_testset(source or default_source(), output, frames_per_shot=frames_per_shot, pan=pan,
                      formats=("dpx", "tiff") if tiff else ("dpx",), grain=g, encoding=encoding,

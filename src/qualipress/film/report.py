@@ -1,7 +1,8 @@
 """Collection report (``qualipress report``): HTML with figures, plus CSV and JSON beside it.
 
 Input is a collection's ``manifest.jsonl`` (lossless archive or lossy ``compress`` run, or several collections at
-once). Per profile and codec: files, storage before/after, % saved and ratio (like "original TB → compressed TB"),
+once), or for a compress output folder without one (``--for web``, ``--no-film``) the run's report JSONL.
+Per profile and codec: files, storage before/after, % saved and ratio (like "original TB → compressed TB"),
 SSIM/PSNR mean and minimum with histograms, the worst frames, a per-sequence breakdown, encodes per frame, seconds
 per frame and the wall time. Figures are PNGs embedded as data URIs, so the HTML is one self-contained file.
 
@@ -32,7 +33,8 @@ import numpy as np
 
 from qualipress.errors import InputError
 from qualipress.film import lossless, manifest
-from qualipress.io import atomic_write_bytes, read_image, to_perceptual
+from qualipress.io import atomic_write_bytes, read_image, read_jsonl, to_perceptual
+from qualipress.io.discover import REPORT_NAME
 
 
 def normalise(rec: dict[str, Any]) -> dict[str, Any] | None:
@@ -409,9 +411,10 @@ def _collect_rows(roots: Iterable[str | Path]) -> tuple[list[dict[str, Any]], in
     root_of: dict[int, Path] = {}
     for root in roots:
         rp = Path(root)
-        recs = manifest.current_entries(manifest.load(rp))
+        recs = manifest.current_entries(manifest.load(rp)) or _run_report_entries(rp)
         if not recs:
-            raise InputError(f"{rp}: no {manifest.MANIFEST} (not a qualipress collection)")
+            raise InputError(f"{rp}: no {manifest.MANIFEST} or {REPORT_NAME} (not a qualipress collection or "
+                             "compress output folder)")
         for rec in recs:
             n = normalise(rec)
             if n is None:
@@ -423,6 +426,24 @@ def _collect_rows(roots: Iterable[str | Path]) -> tuple[list[dict[str, Any]], in
     if not rows:
         raise InputError("no successfully processed frame in the given collections")
     return rows, failed, root_of
+
+
+def _run_report_entries(root: Path) -> list[dict[str, Any]]:
+    """A compress output folder's run report (``--for web`` or ``--no-film``: no film manifest) as manifest-like
+    records; a later line for the same input (a rerun) supersedes an earlier one. Empty when there is none."""
+    path = root / REPORT_NAME
+    if not path.is_file():
+        return []
+    latest: dict[str, dict[str, Any]] = {}
+    for r in read_jsonl(path):
+        if not r.get("input"):
+            continue
+        metrics = {m: v.get("value") if isinstance(v, dict) else v for m, v in (r.get("metrics") or {}).items()}
+        latest[str(r["input"])] = {
+            **r, "status": "failed" if r.get("error") or not r.get("output") else "ok", "source": r["input"],
+            "source_path": r["input"], "metrics": metrics, "lossless": r.get("setting") is None,
+        }
+    return list(latest.values())
 
 
 def _write_data_files(outp: Path, data: dict[str, Any], rows: list[dict[str, Any]]) -> None:

@@ -145,7 +145,7 @@ def dataset_images(dataset: str | os.PathLike[str] | Iterable[str | os.PathLike[
     for p in map(Path, paths):
         if not p.exists():
             raise InputError(f"dataset {p} does not exist")
-    found = image_paths(paths)
+    found = [p for p in image_paths(paths) if p.exists()]  # a broken link is not a training image
     if not found:
         raise InputError(f"dataset {', '.join(map(str, paths))} holds no images (empty dataset)")
     return found[:limit] if limit else found
@@ -190,12 +190,13 @@ class _Walker:
         return True
 
     def _wanted(self, entry: os.DirEntry[str]) -> bool:
+        suffix = os.path.splitext(entry.name)[1].lower()
         try:
             if not entry.is_file():
-                return False
+                # a link to nothing with an image name is kept, so the batch reports it as a failed input
+                return suffix in self.suffixes and entry.is_symlink() and not os.path.exists(entry.path)
         except OSError:
             return False
-        suffix = os.path.splitext(entry.name)[1].lower()
         if suffix in UNREAD_IMAGE_SUFFIXES and suffix not in self.suffixes:
             self.unread.append(Path(entry.path))
         return suffix in self.suffixes

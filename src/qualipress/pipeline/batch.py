@@ -328,9 +328,11 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
         decisions=plan.notes + skipped + [n for r in per_codec.values() for n in r.notes] or None,
     )
     if best.fallback:
-        # a lossless file smaller than a lossy one that met the target is no fallback: it is reported apart
+        # a lossless file smaller than a lossy one that met the target is no fallback: it is reported apart; nor is
+        # a byte budget nothing fits (the budget search only explains its miss: ``miss_reason``)
         won = best.lossless and lossless_kind(record["probes"], best.codec) == "compared"
-        record["lossless_smaller" if won else "fallback"] = best.fallback
+        budget_miss = options.target.budget is not None and not best.met
+        record["lossless_smaller" if won else "miss_reason" if budget_miss else "fallback"] = best.fallback
     describe = getattr(codec, "describe_output", None)  # learned codecs: the weights (fingerprint, source)
     if describe is not None:
         record.update(describe(best.data))
@@ -658,7 +660,9 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         try:
             sha = sha256_file(job.source)
         except OSError as exc:
-            rec = _name_source(_failed(job, f"{job.source}: cannot read ({exc.strerror})"), options)
+            why = (f"broken symbolic link (its target {os.readlink(job.source)} does not exist)"
+                   if os.path.islink(job.source) and not os.path.exists(job.source) else exc.strerror)
+            rec = _name_source(_failed(job, f"{job.source}: cannot read ({why})"), options)
             records.append(rec)
             append_jsonl(report_path, rec)
             if progress:

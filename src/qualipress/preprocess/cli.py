@@ -103,10 +103,9 @@ def train_cmd(
                        max_minutes=max_minutes, threads=threads, seed=seed)
 
     def log(e: dict[str, Any]) -> None:
-        typer.echo(
-            f"epoch {e['epoch']:3d}  train {e['train_mse']:.3e}  val {e['val_mse']:.3e}  "
-            f"(identity {e['val_identity_mse']:.3e})  {e['elapsed_seconds']:.0f}s"
-        )
+        val = ("val -  (no validation images: too few labelled images)" if e["val_mse"] is None else
+               f"val {e['val_mse']:.3e}  (identity {e['val_identity_mse']:.3e})")
+        typer.echo(f"epoch {e['epoch']:3d}  train {e['train_mse']:.3e}  {val}  {e['elapsed_seconds']:.0f}s")
 
     result = train_model(labels, output, opt, codec=codec, log=log)
     typer.echo(f"wrote {result.model_path} and {result.record_path}")

@@ -11,6 +11,7 @@ Images smaller than a patch are padded by edge replication up to the patch size.
 from __future__ import annotations
 
 import json
+import math
 import platform
 import random
 import time
@@ -267,8 +268,9 @@ class _EpochRun:
                 "epoch_seconds": round(time.time() - te, 2)}
 
     def entry(self, st: Any, means: dict[str, float]) -> dict[str, Any]:
-        """The loss-curve entry of an epoch."""
-        return {"epoch": st.step, **means, "elapsed_seconds": round(time.time() - self.t0, 1)}
+        """The loss-curve entry of an epoch (validation losses null without a validation split: strict JSON)."""
+        clean = {k: v if math.isfinite(v) else None for k, v in means.items()}
+        return {"epoch": st.step, **clean, "elapsed_seconds": round(time.time() - self.t0, 1)}
 
     def on_entry(self, line: dict[str, Any]) -> None:
         """Keep the entry in the record's loss curve and pass it to the caller's ``log``."""
