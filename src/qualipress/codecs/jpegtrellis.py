@@ -185,16 +185,25 @@ def _trellis_chunk(mag: np.ndarray, plain: np.ndarray, z: np.ndarray, weight: np
     back = np.zeros((n, m), np.int64)
     level = np.zeros((n, m), np.int64)
     zrl, lengths_lam = lam * lengths[0xF0], lam * lengths
+    # The "one less" level has its own symbols only where it drops a size class (a1 a power of two ≥ 2); elsewhere
+    # its costs per predecessor equal the rounded level's, so its best predecessor is the same one.
+    own = (a2 > 0) & (s2 != s1)
+    every = np.arange(n)
     for i in range(m):
         run = pos[:, i:i + 1] - spos[:, :i + 1] - 1
         base = best[:, :i + 1] + (z_before[:, i:i + 1] - zs[:, :i + 1]) + zrl * (run >> 4)
         r4 = (run & 15) << 4
         c1 = base + lengths_lam[r4 | s1[:, i:i + 1]]
         j1 = np.argmin(c1, axis=1)
-        t1 = c1[np.arange(n), j1] + bits1[:, i] + dist1[:, i]
-        c2 = base + lengths_lam[r4 | s2[:, i:i + 1]]
-        j2 = np.argmin(c2, axis=1)
-        t2 = np.where(a2[:, i] > 0, c2[np.arange(n), j2] + bits2[:, i] + dist2[:, i], np.inf)
+        m1 = c1[every, j1]
+        t1 = m1 + bits1[:, i] + dist1[:, i]
+        j2, m2 = j1.copy(), m1.copy()
+        sub = np.flatnonzero(own[:, i])
+        if sub.size:
+            c2 = base[sub] + lengths_lam[r4[sub] | s2[sub, i:i + 1]]
+            j2[sub] = np.argmin(c2, axis=1)
+            m2[sub] = c2[np.arange(sub.size), j2[sub]]
+        t2 = np.where(a2[:, i] > 0, m2 + bits2[:, i] + dist2[:, i], np.inf)
         take2 = t2 < t1
         best[:, i + 1] = np.where(valid[:, i], np.where(take2, t2, t1), np.inf)
         back[:, i] = np.where(take2, j2, j1)
