@@ -274,3 +274,24 @@ def test_report_names_only_the_metadata_the_file_holds(tmp_path: Path, codec: st
     holds = read_metadata(Path(rec["output"]).read_bytes(), fmt).get("icc_profile") is not None
     assert ("icc" in rec["metadata"]["carried"]) == holds
     assert any("cannot carry icc" in d for d in rec.get("decisions") or []) == (not holds)
+
+
+def test_auto_leaves_out_codecs_that_drop_a_wide_gamut_profile(tmp_path: Path) -> None:
+    """QA: ``--codec auto`` could pick JPEG 2000 for a Display P3 photo, whose file here holds no ICC profile, so the
+    colours showed wrong; auto now leaves such codecs out (a codec named on the command line is still encoded)."""
+    from qualipress.pipeline.delivery import PhotoHooks
+    from qualipress.search.targets import parse_target
+
+    src = tmp_path / "p3.png"
+    _p3_png(src)
+    plan = PhotoHooks().plan(read_image(src), path=src, codec="auto", target=parse_target("ssim>=0.9"), previous=None)
+    assert "jpeg2000" not in plan.codecs and "avif" in plan.codecs
+    assert any("auto: left out" in n and "jpeg2000" in n and "Display P3 (test)" in n for n in plan.notes)
+    srgb = tmp_path / "plain.png"
+    PILImage.fromarray(photo_like(64, 80, seed=2)).save(srgb, "PNG")
+    plain = PhotoHooks().plan(read_image(srgb), path=srgb, codec="auto", target=parse_target("ssim>=0.9"),
+                              previous=None)
+    assert "jpeg2000" in plain.codecs
+    named = PhotoHooks().plan(read_image(src), path=src, codec="jpeg2000", target=parse_target("ssim>=0.9"),
+                              previous=None)
+    assert named.codecs[0] == "jpeg2000"

@@ -177,6 +177,8 @@ class PhotoHooks:
         wants_jxl = "jpegxl" in plan.codecs
         requested = list(plan.codecs)
         _drop_mistagging(plan, carry, image)
+        if codec == "auto":
+            _auto_keeps_profile(plan, carry, PERCEPTUAL_BITS if image.is_float else image.bit_depth)
         if carry.fields():
             for name in plan.codecs:
                 plan.encode_options.setdefault(name, {})["metadata"] = carry
@@ -271,6 +273,26 @@ def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
         return
     plan.codecs = [c for c in plan.codecs if c not in bad]
     plan.notes.append(f"{_MISTAG} {', '.join(bad)}: {_mistag_reason(carry.icc)}")
+
+
+def _auto_keeps_profile(plan: Plan, carry: Any, bit_depth: int) -> None:
+    """``--codec auto``: leave out the candidates whose files would drop the source's non-sRGB colour profile
+    (JPEG 2000, HTJ2K, ...) while another candidate keeps it, with a note. A codec named on the command line is
+    encoded as asked (its decisions say the profile is not carried)."""
+    if not carry.icc or is_srgb(carry.icc):
+        return
+    lossy = []
+    for name in plan.codecs:
+        try:
+            if "icc" in _lost_fields(name, carry, bit_depth):
+                lossy.append(name)
+        except Exception:  # a name this module cannot look up: as asked
+            continue
+    if lossy and len(lossy) < len(plan.codecs):
+        plan.codecs = [c for c in plan.codecs if c not in lossy]
+        desc = icc_description(carry.icc) or "an unnamed profile"
+        plan.notes.append(f"auto: left out {', '.join(lossy)} (their files here cannot carry the source's colour "
+                          f"profile {desc!r})")
 
 
 def _mistag_reason(icc: bytes) -> str:
