@@ -78,8 +78,9 @@ def main() -> int:
     fig.tight_layout()
     (ROOT / "docs" / "img").mkdir(parents=True, exist_ok=True)
     fig.savefig(ROOT / "docs" / "img" / "rd_learned_training.png", dpi=100)
-    print(json.dumps({k: record[k] for k in ("steps_done", "train_seconds", "crops_seen", "bytes", "parameters",
-                                             "fingerprint", "final_validation")}, indent=1))
+    # a model exported from a training checkpoint has no final validation (the run had not ended)
+    print(json.dumps({k: record.get(k) for k in ("steps_done", "train_seconds", "crops_seen", "bytes", "parameters",
+                                                 "fingerprint", "final_validation")}, indent=1))
     return 0
 
 
