@@ -87,16 +87,21 @@ def test_cold_search_from_the_prediction_proves_the_same_minimum():
         assert cold.prediction is None
 
 
-def test_train_predictor_writes_a_model_the_search_can_load(tmp_path):
-    from qualipress.bench.predictor_train import run_train_predictor
-
-    d = tmp_path / "train"
+def _noisy_photos(d, seed):
+    """Twelve small photo-like PNGs in ``d`` with increasing noise (a training set the predictor can fit)."""
     d.mkdir()
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     for k in range(12):
         px = photo_like(48, 64, seed=k)
         px = np.clip(px + rng.normal(0, 2 + 2 * k, px.shape), 0, 255).astype(np.uint8)
         PILImage.fromarray(px).save(d / f"{k:02d}.png")
+    return d
+
+
+def test_train_predictor_writes_a_model_the_search_can_load(tmp_path):
+    from qualipress.bench.predictor_train import run_train_predictor
+
+    d = _noisy_photos(tmp_path / "train", seed=1)
     out = tmp_path / "model.json"
     data = run_train_predictor([d], codecs=("jpeg",), cache=tmp_path / "cache", output=out, log=lambda _: None)
     assert "jpeg|ssim" in data["models"]
@@ -243,13 +248,7 @@ def test_index_for_size_inverts_the_monotone_size_curve():
 def test_jpeg_source_copies_train_a_separate_model_used_only_for_jpeg_sources(tmp_path):
     from qualipress.bench.predictor_train import JPEG_SOURCE_QUALITIES, jpeg_source_copies, run_train_predictor
 
-    d = tmp_path / "train"
-    d.mkdir()
-    rng = np.random.default_rng(2)
-    for k in range(12):
-        px = photo_like(48, 64, seed=k)
-        px = np.clip(px + rng.normal(0, 2 + 2 * k, px.shape), 0, 255).astype(np.uint8)
-        PILImage.fromarray(px).save(d / f"{k:02d}.png")
+    d = _noisy_photos(tmp_path / "train", seed=2)
     before = {p.name: p.read_bytes() for p in d.iterdir()}
     copies = jpeg_source_copies(sorted(d.iterdir()), 8, tmp_path / "copies")
     qualities = [pr.jpeg_source_quality(read_image(c)) for c in copies]
