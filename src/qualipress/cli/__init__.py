@@ -359,7 +359,7 @@ def encode(
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
-    from qualipress.pipeline.delivery import reduce_bit_depth, refuse_mistagging
+    from qualipress.pipeline.delivery import check_depth, reduce_bit_depth, refuse_mistagging
 
     _not_the_input(input, output)
     codec = _codec_for_output(output, codec)
@@ -367,6 +367,8 @@ def encode(
     if bit_depth is not None:
         image = reduce_bit_depth(image, bit_depth)
     cdc = codecs.get(codec)
+    if not image.is_float and image.bit_depth > 8:  # as compress: refused with the remedy, not converted silently
+        check_depth([cdc.name], image.bit_depth)
     extra = _codec_options(codec_opt)
     _check_codec_options([cdc.name], extra)
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
@@ -377,8 +379,11 @@ def encode(
         opts["metadata"] = carry
     enc_img = encodable(image)
     data = cdc.encode(enc_img, quality=quality, lossless=lossless, **opts)
+    # measured before it is written: a file that cannot be decoded and measured is not left behind
+    res = measure_encoded(data, cdc, enc_img, reference=image, metrics=("ssim", "psnr")).metrics
     atomic_write_bytes(output, data, overwrite=overwrite)
-    res = measure_encoded(output.read_bytes(), cdc, enc_img, reference=image, metrics=("ssim", "psnr")).metrics
+    if output.read_bytes() != data:
+        raise InputError(f"{output}: the file read back differs from what was written")
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}

@@ -166,9 +166,9 @@ class PhotoHooks:
             if not plan.codecs:
                 raise UnsupportedError("--for web: none of the requested codecs is shown by browsers")
         if image.is_float:
-            _check_depth(plan.codecs, PERCEPTUAL_BITS, float_source=True, reduce_asked=self.bit_depth == 8)
+            check_depth(plan.codecs, PERCEPTUAL_BITS, float_source=True, reduce_asked=self.bit_depth == 8)
         elif image.bit_depth > 8:
-            _check_depth(plan.codecs, image.bit_depth)
+            check_depth(plan.codecs, image.bit_depth)
         meta = image.metadata
         orientation = int(meta.get("orientation", 1) or 1)
         if orientation != 1:
@@ -362,7 +362,7 @@ def _would_mistag(codec: str, carry: Any, bit_depth: int) -> bool:
         return False
 
 
-def _check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,
+def check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,
                  reduce_asked: bool = False) -> None:
     """Refuse, with the remedy, a deep image none of the requested codecs can store.
 
