@@ -118,7 +118,7 @@ def test_header_table_is_libjpegs_below_quality_50(textured, q):
 def test_each_block_keeps_the_cheaper_of_rdo_and_trellis(textured):
     # a coarse multiplier on a fine grid: the RDO drops size classes, the trellis only one level, so per block the
     # model cost of the result is never above the RDO's start
-    from qualipress.roi.trellis import _rd_cost
+    from tests.codecs.trellis_reference import _rd_cost
 
     px = textured(64, 96)
     coefs = _luma_coefs(px)
@@ -158,3 +158,26 @@ def test_codec_trellis_options_from_text(textured):
     off = codec.encode_roi(img, quality=50, roi_mask=mask, trellis_rgb="false").data
     assert off != on
     assert codec.encode_roi(img, quality=50, roi_mask=mask, trellis="off").data != on
+
+
+def test_compiled_plane_trellis_matches_the_numpy_reference(data_dir):
+    # the compiled pass (trellis + keep-the-cheaper) chooses the levels the NumPy implementation chose, on a photo
+    # with three multipliers and blocks left alone, starting from RDO levels as the encoder does
+    from qualipress.io import read_image
+    from qualipress.roi.trellis import _one_plane
+    from tests.codecs.trellis_reference import reference_keep_cheaper
+
+    px = read_image(data_dir / "kodak" / "kodim15.png").pixels
+    coefs = _luma_coefs(px)
+    table = quality_table(STD_LUMA, 85)
+    rng = np.random.default_rng(0)
+    lam = rng.choice([-1.0, rdo_lambda(85), rdo_lambda(60), rdo_lambda(30)], coefs.shape[:2])
+    start = rdo_quantise(coefs, table, rdo_lambda(40), 2.0)
+    plane = TrellisPlane(coefs, start, table, lam, 0)
+    zz = start.reshape(-1, 64)[:, ZIGZAG].astype(np.int64)
+    lengths = code_lengths(ac_symbols(zz))
+    steps = table.reshape(-1)[ZIGZAG].astype(np.float64)
+    ref = reference_keep_cheaper(coefs.reshape(-1, 64)[:, ZIGZAG] / steps, steps**2, lam.reshape(-1), lengths, zz)
+    got = _one_plane(plane, zz, lengths)
+    assert not np.array_equal(got, zz)
+    assert np.array_equal(got, ref)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qualipress.codecs.jpegtrellis import ZIGZAG, ac_symbols, block_bits, code_lengths, trellis
+from qualipress.codecs.jpegtrellis import ZIGZAG, ac_symbols, code_lengths
 from qualipress.errors import InputError
 
 #: Trellis passes (the code lengths are re-estimated from the previous pass's levels before each). One: on three
@@ -32,9 +32,6 @@ from qualipress.errors import InputError
 PASSES = 1
 #: Which blocks the trellis re-quantises: none, the ROI (header-quality) blocks, or every block.
 SCOPES = ("off", "roi", "all")
-#: Blocks per vectorised trellis step (:func:`~qualipress.codecs.jpegtrellis.trellis` sorts them by their number of
-#: non-zero rounded levels; measured 1.5–2.5× faster than one step on a 768×512 luma plane; the levels are identical).
-_CHUNK = 512
 
 
 @dataclass
@@ -101,29 +98,16 @@ def trellis_planes(planes: Sequence[TrellisPlane], passes: int = PASSES) -> list
     return out
 
 
-def _rd_cost(u: np.ndarray, levels: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray) -> np.ndarray:
-    """Per block ``Σ weight·(|u| − |level|)² + lam·bits`` over the AC positions (what the trellis minimises)."""
-    err = np.abs(u[:, 1:]) - np.abs(levels[:, 1:])
-    return (weight[1:] * err**2).sum(axis=1) + lam * block_bits(levels, lengths)
-
-
 def _one_plane(p: TrellisPlane, current: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """One trellis pass over the blocks of ``p`` with ``lam >= 0``, grouped by their multiplier.
+    """One trellis pass over the blocks of ``p`` with ``lam >= 0``.
 
     The trellis only moves a level by one or to zero, while the RDO that chose ``current`` may drop a size class;
-    so each block keeps whichever of the two has the lower ``D + λ·R`` under the same code lengths.
+    so each block keeps whichever of the two has the lower ``D + λ·R`` under the same code lengths (compiled:
+    :func:`qualipress.codecs.trellis_kernels.trellis_keep_cheaper`).
     """
+    from qualipress.codecs.trellis_kernels import trellis_keep_cheaper  # numba: imported on first use
+
     steps = p.table.reshape(-1)[ZIGZAG].astype(np.float64)
-    u = _zigzag(p.coefs) / steps
-    weight = steps**2
-    lam = p.lam.reshape(-1)
-    out = current.copy()
-    busy = (np.abs(u[:, 1:]) >= 0.5).sum(axis=1)  # non-zero rounded AC levels: the trellis's states
-    for value in np.unique(lam[lam >= 0]):
-        idx = np.nonzero((lam == value) & (busy > 0))[0]
-        lv = trellis(u[idx], weight, float(value), lengths, chunk=_CHUNK)
-        lv[:, 0] = current[idx, 0]
-        worse = _rd_cost(u[idx], lv, weight, value, lengths) > _rd_cost(u[idx], current[idx], weight, value, lengths)
-        lv[worse] = current[idx][worse]
-        out[idx] = lv
-    return out
+    coefs = np.ascontiguousarray(p.coefs, np.float64).reshape(-1, 64)  # a view of the encoder's DCT output
+    lam = np.ascontiguousarray(p.lam, np.float64).reshape(-1)
+    return trellis_keep_cheaper(coefs, ZIGZAG, steps, lam, np.ascontiguousarray(lengths, np.float64), current)
