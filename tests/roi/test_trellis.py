@@ -99,6 +99,26 @@ def test_trellis_option_is_checked(textured):
         encode_blocks(img, np.zeros((2, 2), np.uint8), {0: 50}, subsampling="444", trellis="everywhere")
     with pytest.raises(InputError):
         encode_blocks(img, np.zeros((2, 2), np.uint8), {0: 50}, subsampling="444", trellis="roi", trellis_scale=0)
+    with pytest.raises(InputError):
+        encode_blocks(img, np.zeros((2, 2), np.uint8), {0: 50}, subsampling="444", trellis="all", trellis_passes=0)
+
+
+def test_second_trellis_pass_uses_the_first_passs_code_lengths(textured):
+    # a second pass re-estimates the code lengths from the first pass's levels: other levels, a file no larger
+    # under the codec's own option (given as text, as on the command line)
+    from qualipress.io import as_image
+    from qualipress.roi import RoiJpegCodec
+
+    img = as_image(textured(96, 128))
+    codec = RoiJpegCodec()
+    mask = np.zeros((96, 128), bool)
+    mask[:, :64] = True
+    one = codec.encode_roi(img, quality=40, roi_mask=mask).data
+    assert codec.encode_roi(img, quality=40, roi_mask=mask, trellis_passes="1").data == one
+    two = codec.encode_roi(img, quality=40, roi_mask=mask, trellis_passes="2").data
+    assert two != one
+    assert len(two) <= len(one) * 1.002
+    assert imagecodecs.jpeg8_decode(two).shape == (96, 128, 3)
 
 
 @pytest.mark.parametrize("q", [9, 23, 30, 37, 48])

@@ -31,7 +31,7 @@ import numpy as np
 
 from qualipress.errors import CodecError, CodecUnavailableError, InputError
 from qualipress.io.jpegtables import ANNEX_K_CHROMA, ANNEX_K_LUMA, RGB_TO_YCBCR, dct_matrix, ijg_table
-from qualipress.roi.trellis import SCOPES, TrellisPlane, trellis_planes
+from qualipress.roi.trellis import PASSES, SCOPES, TrellisPlane, trellis_planes
 
 #: ITU-T T.81 Annex K luminance and chrominance tables (natural order), as used by IJG libjpeg.
 STD_LUMA, STD_CHROMA = ANNEX_K_LUMA, ANNEX_K_CHROMA
@@ -317,6 +317,7 @@ def encode_blocks(
     trellis: str = "off",
     trellis_scale: float = 1.0,
     trellis_rgb: bool = False,
+    trellis_passes: int = PASSES,
 ) -> tuple[bytes, EncodeStats]:
     """Encode an 8-bit image with a quality level per MCU.
 
@@ -360,6 +361,8 @@ def encode_blocks(
         trellis (:mod:`qualipress.roi.trellis`) with the block's multiplier × ``trellis_scale``.
     trellis_scale : float
         Factor on the RDO multipliers for the trellis.
+    trellis_passes : int
+        Trellis passes (:func:`qualipress.roi.trellis.trellis_planes`).
     trellis_rgb : bool
         Weigh the trellis's chroma distortion by what it costs in RGB squared error (:data:`CHROMA_RGB_WEIGHT`
         times the luma samples a chroma sample covers): chroma multipliers divided by that weight.
@@ -392,7 +395,8 @@ def encode_blocks(
         raise InputError(f"trellis_scale must be > 0, got {trellis_scale}")
     comps = _components(pixels, block_levels, tabs, subsampling, deadzone=deadzone, chroma_cutoff=chroma_cutoff,
                         mode=mode, fine_rdo=fine_rdo, dc_rdo=dc_rdo, symbol_bits=symbol_bits,
-                        trellis=(trellis, float(trellis_scale)), trellis_rgb=bool(trellis_rgb))
+                        trellis=(trellis, float(trellis_scale)), trellis_rgb=bool(trellis_rgb),
+                        trellis_passes=int(trellis_passes))
     t1 = time.perf_counter()
     data = _write_dct(jpeglib, comps, tabs.fine, (h, w, nc), subsampling, optimize)
     t2 = time.perf_counter()
@@ -434,7 +438,7 @@ class _LevelTables:
 def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables, subsampling: str, *,
                 deadzone: float, chroma_cutoff: dict[int, int] | None, mode: str, fine_rdo: float, dc_rdo: float,
                 symbol_bits: float, trellis: tuple[str, float] = ("off", 1.0),
-                trellis_rgb: bool = False) -> list[np.ndarray]:
+                trellis_rgb: bool = False, trellis_passes: int = PASSES) -> list[np.ndarray]:
     """Quantised DCT blocks of each component (Y, or Y Cb Cr subsampled), cropped to libjpeg's block counts."""
     h, w, nc = pixels.shape
     mh, mw = mcu_size(subsampling, nc)
@@ -467,7 +471,7 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
             tplanes.append(TrellisPlane(coefs, q, table0, lam, int(ci > 0)))
         comps.append(q)
     if tplanes and any((p.lam >= 0).any() for p in tplanes):
-        comps = [_baseline_limits(q) for q in trellis_planes(tplanes)]
+        comps = [_baseline_limits(q) for q in trellis_planes(tplanes, trellis_passes)]
     out: list[np.ndarray] = []
     for ci, q in enumerate(comps):
         # libjpeg wants the component's real block count: ceil(samples / 8), not the MCU-padded count
