@@ -211,3 +211,42 @@ def test_compiled_trellis_matches_the_reference_on_photos(data_dir):
                 lam = 0.15 * float(steps[0]) ** 2
                 got = trellis(u, weight, lam, lengths)
                 assert np.array_equal(got, reference_trellis(u, weight, lam, lengths)), (name, q)
+
+
+def test_compiled_symbol_counts_match_the_numpy_count():
+    from tests.codecs.trellis_reference import reference_ac_symbols
+
+    rng = np.random.default_rng(6)
+    lv = (rng.random((500, 64)) < rng.uniform(0.02, 0.6, (500, 1))) * rng.integers(-600, 601, (500, 64))
+    lv[:20, 1:] = 0
+    lv[20, 63] = -2
+    for part in (lv, lv[:1], lv[:0], lv.astype(np.int32)):
+        assert np.array_equal(ac_symbols(part), reference_ac_symbols(part))
+
+
+def test_dc_viterbi_finds_the_brute_force_optimum():
+    from qualipress.codecs.trellis_kernels import dc_viterbi
+
+    rng = np.random.default_rng(12)
+    for trial in range(30):
+        n = int(rng.integers(1, 7))
+        base = np.cumsum(rng.integers(-40, 41, n))
+        cand = np.stack([base, base - 1, base + 1], axis=1).astype(np.int64)
+        cost = rng.uniform(0.0, 8.0, cand.shape)
+        single = rng.random(n) < 0.2  # blocks with one choice: the value repeated at one cost
+        cand[single] = base[single, None]
+        cost[single] = cost[single, :1]
+        lengths = code_lengths(rng.integers(0, 60, DC_SYMBOLS))
+
+        def total(values, cand=cand, cost=cost, lengths=lengths):
+            out, prev = 0.0, 0
+            for i, v in enumerate(values):
+                size = abs(int(v) - prev).bit_length()
+                out += cost[i, int(np.flatnonzero(cand[i] == v)[0])] + lengths[size] + size
+                prev = int(v)
+            return out
+
+        best = min(total([cand[i, s] for i, s in enumerate(c)]) for c in itertools.product(range(3), repeat=n))
+        got = dc_viterbi(cand, cost, lengths)
+        assert all(got[i] in cand[i] for i in range(n))
+        assert total(got) == pytest.approx(best, abs=1e-9), trial

@@ -150,3 +150,54 @@ def reference_keep_cheaper(u: np.ndarray, weight: np.ndarray, lam: np.ndarray, l
 def _rd_cost(u: np.ndarray, levels: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray) -> np.ndarray:
     err = np.abs(u[:, 1:]) - np.abs(levels[:, 1:])
     return (weight[1:] * err**2).sum(axis=1) + lam * block_bits(levels, lengths)
+
+
+def _runs(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The run/size pairs of every block's non-zero AC levels, and where each block's last one is.
+
+    Parameters
+    ----------
+    levels : numpy.ndarray
+        (n, 64) integer levels in zig-zag order (position 0, the DC, is ignored).
+
+    Returns
+    -------
+    block, run, size : numpy.ndarray
+        Per non-zero AC level (blocks in order, positions increasing within a block): its block, the number of
+        zeros before it since the previous non-zero AC level (or the DC), and its size category.
+    last : numpy.ndarray
+        (n,) zig-zag position of each block's last non-zero AC level (0 when it has none); ``last < 63`` means the
+        block ends with an EOB.
+    """
+    ac = levels[:, 1:]
+    block, k = np.nonzero(ac)  # row-major: blocks in order, positions increasing within a block
+    k = k + 1
+    prev = np.zeros_like(k)
+    same = np.zeros(len(block), bool)
+    same[1:] = block[1:] == block[:-1]  # not the first non-zero level of its block
+    prev[same] = k[np.nonzero(same)[0] - 1]
+    size = bit_length(np.abs(ac[block, k - 1]))
+    last = np.zeros(len(levels), np.int64)
+    last[block] = k  # the last write per block wins (positions increase)
+    return block, k - prev - 1, size, last
+
+
+def reference_ac_symbols(levels: np.ndarray) -> np.ndarray:
+    """The NumPy count that :func:`qualipress.codecs.trellis_kernels.ac_counts` replaced: counts of the 256
+    baseline AC Huffman symbols (``run << 4 | size``; ``0x00`` = EOB, ``0xF0`` = ZRL).
+
+    Parameters
+    ----------
+    levels : numpy.ndarray
+        (n, 64) integer levels in zig-zag order (position 0, the DC, is ignored).
+
+    Returns
+    -------
+    numpy.ndarray
+        (256,) int64 counts.
+    """
+    _, run, size, last = _runs(levels)
+    counts = np.bincount(((run & 15) << 4) | size, minlength=256)
+    counts[0xF0] += int((run >> 4).sum())
+    counts[0x00] += int((last < 63).sum())
+    return counts

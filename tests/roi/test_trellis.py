@@ -201,3 +201,33 @@ def test_compiled_plane_trellis_matches_the_numpy_reference(data_dir):
     got = _one_plane(plane, zz, lengths)
     assert not np.array_equal(got, zz)
     assert np.array_equal(got, ref)
+
+
+@pytest.mark.parametrize("sub", ["444", "420"])
+def test_dc_trellis_moves_dc_levels_by_at_most_one_step_and_saves_bits(textured, sub):
+    from qualipress.codecs.jpegtrellis import DC_SYMBOLS, dc_symbols
+    from qualipress.roi.encoder import scan_order
+
+    img = textured(192, 256)
+    mh = 16 if sub == "420" else 8
+    levels = np.zeros((192 // mh, 256 // mh), np.uint8)
+    levels[:, : levels.shape[1] // 2] = 1
+    opts = {"subsampling": sub, "fine_rdo": 1.0, "trellis": "all"}
+    plain, _ = encode_blocks(img, levels, {0: 30, 1: 60}, **opts)
+    dc, _ = encode_blocks(img, levels, {0: 30, 1: 60}, trellis_dc=True, **opts)
+    a, b = read_dct(plain), read_dct(dc)
+    order = scan_order(a.Y.shape[:2], (mh // 8, mh // 8))
+
+    def dc_bits(y):  # DPCM bits along the coding order under the chain's own optimal-ish code lengths
+        counts = dc_symbols(y[..., 0, 0].reshape(-1)[order])
+        return float((counts * (code_lengths(counts) + np.arange(DC_SYMBOLS))).sum())
+
+    assert dc_bits(b.Y) < dc_bits(a.Y)
+    assert len(dc) < 1.01 * len(plain)
+    # ROI blocks (fine rounding before) move at most to the level on the other side of their coefficient
+    coefs = _luma_coefs(img)[..., 0, 0] / a.qt[0][0, 0]
+    half = 256 // 8 // 2
+    assert (np.abs(b.Y[:, :half, 0, 0] - coefs[:, :half]) < 1.0).all()
+    assert not np.array_equal(a.Y[:, :half, 0, 0], b.Y[:, :half, 0, 0])
+    dec = imagecodecs.jpeg8_decode(dc)
+    assert dec.shape == img.shape and np.abs(dec.astype(float) - img).mean() < 12

@@ -65,11 +65,9 @@ def ac_symbols(levels: np.ndarray) -> np.ndarray:
     numpy.ndarray
         (256,) int64 counts.
     """
-    _, run, size, last = _runs(levels)
-    counts = np.bincount(((run & 15) << 4) | size, minlength=256)
-    counts[0xF0] += int((run >> 4).sum())
-    counts[0x00] += int((last < 63).sum())
-    return counts
+    from qualipress.codecs.trellis_kernels import ac_counts  # numba: imported on first use
+
+    return ac_counts(np.ascontiguousarray(levels, np.int64).reshape(-1, 64))
 
 
 def block_bits(levels: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -28,7 +28,9 @@ def _size(a: int) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _block(u, w, lam, lengths, zero, out, mag, plain, z, pos, best, back, level):
+def _block(u: np.ndarray, w: np.ndarray, lam: float, lengths: np.ndarray, zero: float, out: np.ndarray,
+           mag: np.ndarray, plain: np.ndarray, z: np.ndarray, pos: np.ndarray, best: np.ndarray, back: np.ndarray,
+           level: np.ndarray) -> None:
     """Trellis levels of one block into ``out`` (64 signed levels, zig-zag; the DC rounded).
 
     ``mag`` … ``level`` are scratch arrays (64 or 65 long) owned by the caller.
@@ -104,7 +106,7 @@ def _block(u, w, lam, lengths, zero, out, mag, plain, z, pos, best, back, level)
 
 
 @njit(cache=True, nogil=True)
-def trellis_rows(u, weight, lam, lengths, zero):
+def trellis_rows(u: np.ndarray, weight: np.ndarray, lam: np.ndarray, lengths: np.ndarray, zero: float) -> np.ndarray:
     """AC trellis of every block (see :func:`qualipress.codecs.jpegtrellis.trellis`).
 
     Parameters
@@ -138,7 +140,7 @@ def trellis_rows(u, weight, lam, lengths, zero):
 
 
 @njit(cache=True, nogil=True)
-def _rd_cost(u, levels, w, lam, lengths):
+def _rd_cost(u: np.ndarray, levels: np.ndarray, w: np.ndarray, lam: float, lengths: np.ndarray) -> float:
     """``Σ w·(|u| − |level|)² + lam·bits`` over the AC positions of one block.
 
     The distortion is summed as NumPy sums 63 values along a contiguous axis (eight partial sums, combined pairwise,
@@ -168,7 +170,8 @@ def _rd_cost(u, levels, w, lam, lengths):
 
 
 @njit(cache=True, nogil=True)
-def trellis_keep_cheaper(coefs, order, steps, lam, lengths, current):
+def trellis_keep_cheaper(coefs: np.ndarray, order: np.ndarray, steps: np.ndarray, lam: np.ndarray,
+                         lengths: np.ndarray, current: np.ndarray) -> np.ndarray:
     """Trellis AC levels of the blocks with ``lam >= 0`` and a non-zero rounded AC level, each kept only where its
     ``D + λ·R`` is not above that of ``current`` (the trellis moves a level by at most one; another quantiser may
     have dropped it further). DC levels and the other blocks are ``current``'s.
@@ -214,4 +217,73 @@ def trellis_keep_cheaper(coefs, order, steps, lam, lengths, current):
         lv[0] = current[b, 0]
         if _rd_cost(u, lv, weight, lam[b], lengths) <= _rd_cost(u, current[b], weight, lam[b], lengths):
             out[b] = lv
+    return out
+
+
+@njit(cache=True, nogil=True)
+def ac_counts(levels: np.ndarray) -> np.ndarray:
+    """Counts of the 256 baseline AC Huffman symbols of (n, 64) zig-zag levels (see
+    :func:`qualipress.codecs.jpegtrellis.ac_symbols`)."""
+    counts = np.zeros(256, np.int64)
+    for b in range(levels.shape[0]):
+        run, last = 0, 0
+        for k in range(1, 64):
+            a = abs(levels[b, k])
+            if a == 0:
+                run += 1
+                continue
+            counts[0xF0] += run >> 4
+            counts[((run & 15) << 4) | _size(a)] += 1
+            run, last = 0, k
+        if last < 63:
+            counts[0x00] += 1
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def dc_viterbi(cand: np.ndarray, cost: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """DC levels of one component along its coding order, each among its candidates, minimising the candidates'
+    costs plus the bits of the DPCM differences (size-category code + magnitude bits; predictor 0 at the start).
+
+    Parameters
+    ----------
+    cand : int64 (n, k)
+        Candidate levels of each block (repeats allowed: a block with one choice repeats it).
+    cost : float64 (n, k)
+        Distortion of each candidate, in bits (distortion over the block's price of a bit).
+    lengths : float64 (16,)
+        Code length of every DC size category.
+
+    Returns
+    -------
+    int64 (n,)
+        The chosen levels (exact Viterbi search; the first candidate on ties).
+    """
+    n, k = cand.shape
+    out = np.zeros(n, np.int64)
+    if n == 0:
+        return out
+    acc, nxt = np.empty(k), np.empty(k)
+    back = np.zeros((n, k), np.int64)
+    for s in range(k):
+        a = _size(abs(cand[0, s]))
+        acc[s] = cost[0, s] + (lengths[a] + a)
+    for i in range(1, n):
+        for s in range(k):
+            low, arg = np.inf, 0
+            for r in range(k):
+                a = _size(abs(cand[i, s] - cand[i - 1, r]))
+                c = acc[r] + (lengths[a] + a)
+                if c < low:
+                    low, arg = c, r
+            nxt[s] = low + cost[i, s]
+            back[i, s] = arg
+        acc[:] = nxt
+    state, low = 0, np.inf
+    for s in range(k):
+        if acc[s] < low:
+            state, low = s, acc[s]
+    for i in range(n - 1, -1, -1):
+        out[i] = cand[i, state]
+        state = back[i, state]
     return out

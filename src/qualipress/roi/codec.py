@@ -61,6 +61,7 @@ OPTIONS = (
     "trellis_scale",
     "trellis_rgb",
     "trellis_passes",
+    "trellis_dc",
 )
 
 
@@ -72,6 +73,8 @@ TRELLIS = "all"
 #: Default of the ``trellis_rgb`` option: chroma distortion weighed by its RGB squared error (measured better in
 #: both ROI and background on the COCO photos, ``docs/roi.md`` §7, *Trellis quantisation*).
 TRELLIS_RGB = True
+#: Default of the ``trellis_dc`` option (DC levels chosen by the trellis too).
+TRELLIS_DC = False
 
 
 @dataclass
@@ -203,6 +206,9 @@ class RoiJpegCodec(Codec):
     trellis_passes : int
         Trellis passes, the code lengths re-estimated from the previous pass's levels before each (default
         :data:`qualipress.roi.trellis.PASSES`).
+    trellis_dc : bool
+        Also choose the DC levels of the trellis's blocks along each component's prediction chain with the image's
+        DC code lengths (default :data:`TRELLIS_DC`).
     adapt : bool
         Per-image adaptation (default True; :mod:`qualipress.roi.adapt`): 4:2:0 or 4:4:4 chosen from the
         image's fine chroma energy and the quality, and a finer background for large ROIs
@@ -360,6 +366,7 @@ class RoiJpegCodec(Codec):
             trellis_scale=float(1.0 if options.get("trellis_scale") is None else options["trellis_scale"]),
             trellis_rgb=option_flag(options.get("trellis_rgb"), TRELLIS_RGB),
             trellis_passes=int(PASSES if options.get("trellis_passes") is None else options["trellis_passes"]),
+            trellis_dc=option_flag(options.get("trellis_dc"), TRELLIS_DC),
         )
         stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)
