@@ -56,6 +56,7 @@ from qualipress.film import analysis, fidelity
 from qualipress.io import Image, seen_colour
 from qualipress.metrics.core import Reference
 from qualipress.profiles import load_profiles
+from qualipress.search.search import SHELVE_SAMPLES, pixel_digest
 
 try:  # the core's outcome type, when the search has landed
     from qualipress.search import CheckOutcome
@@ -134,6 +135,8 @@ class _DecInfo:
     _stats: analysis.BlockStats | None = None
     #: Figures already computed on this probe (see :func:`figure`).
     figures: dict[Any, Any] = field(default_factory=dict)
+    #: SHA-256 of the probe's pixels, for frames the search decodes again (see :func:`_dec_info`); else None.
+    digest: bytes | None = None
 
     @property
     def code(self) -> np.ndarray:
@@ -173,15 +176,29 @@ _DECODED: dict[int, tuple[weakref.ref[Any], weakref.ref[Any], _DecInfo]] = {}
 
 def _dec_info(info: _RefInfo, decoded: Image) -> _DecInfo:
     """Perceptual code, luma and block statistics of a decoded probe, computed once per decoded image object
-    (cached by identity; only the last few probes are kept)."""
+    (cached by identity; only the last few probes are kept).
+
+    The search gives a large frame's decoded probes back while it makes the next one and decodes its result again
+    (:data:`qualipress.search.search.SHELVE_SAMPLES`): for such frames each probe's pixels get a SHA-256, and a
+    decoded image with the same pixels as a probe already measured gets that probe's figures (the seal of the
+    result then measures nothing again)."""
     hit = _DECODED.get(id(decoded))
     if hit is not None and hit[0]() is decoded and hit[1]() is info:
         return hit[2]
     if (decoded.height, decoded.width) != info.shape[:2]:
         raise ValueError(f"decoded size {(decoded.height, decoded.width)} differs from reference {info.shape[:2]}")
-    out = _DecInfo(weakref.ref(decoded), info.shape)
-    for key in [k for k, v in _DECODED.items() if v[0]() is None or v[1]() is None]:
-        del _DECODED[key]  # probes and frames already gone
+    digest = None
+    if decoded.pixels.size >= SHELVE_SAMPLES:
+        digest = pixel_digest(decoded)
+        for key, (_, of, same) in list(_DECODED.items()):
+            if same.digest == digest and of() is info:  # the same pixels, decoded again
+                del _DECODED[key]
+                same.image = weakref.ref(decoded)
+                _DECODED[id(decoded)] = (weakref.ref(decoded), weakref.ref(info), same)
+                return same
+    out = _DecInfo(weakref.ref(decoded), info.shape, digest=digest)
+    for key in [k for k, v in _DECODED.items() if (v[0]() is None and v[2].digest is None) or v[1]() is None]:
+        del _DECODED[key]  # probes (unless they may be decoded again) and frames already gone
     while len(_DECODED) >= _KEEP_DECODED:
         del _DECODED[next(iter(_DECODED))]  # the oldest probe
     for _, _, older in _DECODED.values():
