@@ -560,6 +560,7 @@ class Reference:
         self._rows = min(self._shape[0], _LEAN_STRIP) if self._lean else _strip_rows(self._shape)
         self._work: list[np.ndarray] | None = None
         self._twin: Reference | None = None
+        self._packed = False  # the source's pixels are this reference's (see packed)
         c = self._shape[2]
         self._to_mean = np.full((1, c), 1.0 / c, dtype=self.dtype)
         # The local variance E[x²] - E[x]² cancels in float32; centring on the image's mean first keeps the
@@ -606,10 +607,17 @@ class Reference:
                 return np.ascontiguousarray(px).reshape(h, -1), np.float32(1.0 / dis.max_value)  # type: ignore
         return self.prepare(dis).reshape(h, -1), np.float32(1.0)
 
-    def _fused_args(self) -> tuple[np.ndarray, ...]:
-        """The reference's planes and window statistics as (H, W·C) views, for the fused kernels."""
+    def _fused_args(self) -> tuple[Any, ...]:
+        """The reference's samples with their scale, its local mean and ``2 vx + C2``, as (H, W·C) arrays, for the
+        fused kernels: an integer source is passed as stored (the kernel converts it exactly as
+        :meth:`_normalise` does, reading a quarter of the bytes of the float plane)."""
         h = self._shape[0]
-        return tuple(v.reshape(h, -1) for v in (self.a, self._ux, self._lum0, self._cs0))
+        x, scale = self.a, np.float32(1.0)
+        src = self._source
+        if (not self._packed and isinstance(src, Image) and self._scaled(src) and src.pixels.dtype.itemsize <= 2
+                and not src.has_alpha):
+            x, scale = src.pixels, np.float32(1.0 / src.max_value)
+        return x.reshape(h, -1), scale, self._ux.reshape(h, -1), self._cs0.reshape(h, -1)
 
     def _statistics(self, p: np.ndarray, k: slice = slice(None), *,
                     scratch: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
@@ -663,7 +671,7 @@ class Reference:
         out._to_mean, out._m, out._lean = self._to_mean, self._m, False
         out._shape = tuple(out.a.shape)
         out._rows = _strip_rows(out._shape)
-        out._work, out._twin = None, None
+        out._work, out._twin, out._packed = None, None, True
         return out
 
     @staticmethod
