@@ -30,10 +30,13 @@ _PAD = 5
 _TAPS = 11
 _C1 = np.float32(0.01**2)
 _C2 = np.float32(0.03**2)
-#: Compiler flags: numpy's error model (no Python exception checks in divisions, which stop vectorisation) and
-#: fused multiply-adds (``contract``: one rounding instead of two per tap; no reassociation, so each sum is taken
-#: in the written order).
-_JIT = {"cache": True, "nogil": True, "error_model": "numpy", "fastmath": {"contract"}}
+#: Compiler flags: numpy's error model (no Python exception checks in divisions, which stop vectorisation), and for
+#: the blurs fused multiply-adds (``contract``: one rounding instead of two per tap, about half the float32 error
+#: of OpenCV's blurs against the float64 definition; no reassociation, so each sum is taken in the written order).
+_EXACT = {"cache": True, "nogil": True, "error_model": "numpy"}
+#: Where samples are normalised (``float32(v) * scale``) products stay rounded as ``Reference._normalise``
+#: rounds them, so an integer image and its normalised float planes give the same values bit for bit.
+_JIT = {**_EXACT, "fastmath": {"contract"}}
 
 
 @nb.njit(**_JIT)
@@ -86,7 +89,7 @@ def _vblur(ring: np.ndarray, r: int, g: np.ndarray, out: np.ndarray) -> None:
                   + g4 * (a4[i] + a6[i]) + g5 * a5[i])
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_EXACT)
 def _probe_in(v: int, x: np.ndarray, xscale: np.float32, y: np.ndarray, scale: np.float32, g: np.ndarray, c: int,
               pad: np.ndarray, ring: np.ndarray) -> None:
     """Image row ``v`` (reflected when outside) of ``d``, ``x·d`` and ``d²``, blurred horizontally into its ring
@@ -109,7 +112,7 @@ def _probe_in(v: int, x: np.ndarray, xscale: np.float32, y: np.ndarray, scale: n
         _hblur(pad[q], ring[q, slot], g, c, n)
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_EXACT)
 def _probe_out(r: int, x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
                scale: np.float32, g: np.ndarray, c: int, ring: np.ndarray, blurred: np.ndarray, s_row: np.ndarray,
                e_row: np.ndarray) -> None:
@@ -156,7 +159,7 @@ def _probe_out(r: int, x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: n
         e_row[j] = e * inv
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_EXACT)
 def _probe_rows(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
                 scale: np.float32, g: np.ndarray, c: int, s_out: np.ndarray, e_out: np.ndarray, s_cols: np.ndarray,
                 e_cols: np.ndarray, crop_cols: np.ndarray, tile: int, reduce: bool) -> None:
@@ -216,7 +219,7 @@ def probe_maps(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarra
     _probe_rows(x, xscale, ux, cs0, y, scale, g, c, s_out, e_out, none, none, np.empty(0, np.float64), 1, False)
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_EXACT)
 def _stats_in(v: int, a: np.ndarray, m: np.float32, g: np.ndarray, c: int, pad: np.ndarray,
               ring: np.ndarray) -> None:
     """Image row ``v`` (reflected) of ``a`` and ``(a - m)²``, blurred horizontally into ring slot ``(v + 5) % 11``."""
@@ -234,7 +237,7 @@ def _stats_in(v: int, a: np.ndarray, m: np.float32, g: np.ndarray, c: int, pad: 
         _hblur(pad[q], ring[q, slot], g, c, n)
 
 
-@nb.njit(**_JIT)
+@nb.njit(**_EXACT)
 def reference_stats(a: np.ndarray, m: np.float32, g: np.ndarray, c: int, ux: np.ndarray, lum0: np.ndarray,
                     cs0: np.ndarray) -> None:
     """The reference's window statistics from its normalised planes ``a``: local mean ``ux``, ``2 ux² + C1`` and
