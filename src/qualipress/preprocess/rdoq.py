@@ -119,6 +119,11 @@ class RdoqSettings:
     huffman : bool
         Price the AC symbols with the integer code lengths of the Huffman table libjpeg would build from the
         counts (:func:`huffman_lengths`, 16-bit limit, one reserved code) instead of ``−log2 p``.
+    bslope : float
+        Texture-dependent ``beta``: each block's tilt is ``beta · min(2, ((ā + 2) / (a + 2)) ** bslope)`` (``a``,
+        ``ā`` as for ``masking``), so flat blocks protect their low frequencies more and busy ones less; the tilt is
+        taken relative to the plane's geometric-mean AC step, so only the block's frequency shape changes. 0 = one
+        ``beta`` for every block.
     """
 
     strength: float = 0.8
@@ -132,6 +137,7 @@ class RdoqSettings:
     cstrength: float = 1.0
     qexp: float = 0.0
     huffman: bool = False
+    bslope: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -425,9 +431,17 @@ def _masked(p: _Plane, masking: float, anchor: float = 0.0, act: np.ndarray | No
     return p.weight[None, :] / m[:, None]
 
 
+def _tilted(p: _Plane, weight: np.ndarray, beta: float, bslope: float) -> np.ndarray:
+    """``weight`` with each block's ``beta`` tilt made texture-dependent (:attr:`RdoqSettings.bslope`)."""
+    act = _activity(p)
+    r = np.minimum(2.0, ((float(np.median(act)) + 2.0) / (act + 2.0)) ** bslope)
+    rel = p.steps / np.exp(np.log(p.steps[1:]).mean())
+    return np.broadcast_to(weight, p.coef.shape) * rel[None, :] ** (-2.0 * beta * (r[:, None] - 1.0))
+
+
 def _choose_levels(planes: list[_Plane], lam: float, passes: int, masking: float = 0.0,
                    dc: bool = False, anchor: float = 0.0, cstrength: float = 1.0,
-                   lengths_of: LengthsFn = code_lengths) -> list[np.ndarray]:
+                   lengths_of: LengthsFn = code_lengths, beta: float = 0.0, bslope: float = 0.0) -> list[np.ndarray]:
     """Trellis levels of every plane; luma and chroma have their own Huffman tables (Cb and Cr share one). With
     ``dc``, the DC levels too, along each plane's coding order with its group's DC code lengths. Chroma weights
     are divided by ``cstrength``; AC code lengths come from ``lengths_of(counts)``."""
@@ -440,6 +454,8 @@ def _choose_levels(planes: list[_Plane], lam: float, passes: int, masking: float
         weights = [_masked(p, masking) for p in planes]
     if cstrength != 1.0:
         weights = [w if i == 0 else w / cstrength for i, w in enumerate(weights)]
+    if bslope and beta:
+        weights = [_tilted(p, w, beta, bslope) for p, w in zip(planes, weights, strict=True)]
     for _ in range(max(1, passes)):
         for g in _groups(planes):
             lengths = lengths_of(sum(ac_symbols(levels[i]) for i in g))
@@ -524,7 +540,8 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
     lam *= (quality / 75.0) ** cfg.qexp
     if lam <= 0:
         return image, []
-    levels = _choose_levels(planes, lam, cfg.passes, cfg.masking, cfg.dc, cfg.anchor, cfg.cstrength, lengths_of)
+    levels = _choose_levels(planes, lam, cfg.passes, cfg.masking, cfg.dc, cfg.anchor, cfg.cstrength, lengths_of,
+                            cfg.beta, cfg.bslope)
     delta = np.zeros_like(ycc)
     fy, fx = layout.factors
     for c, (p, lv) in enumerate(zip(planes, levels, strict=True)):
@@ -572,7 +589,7 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
     fields = {"strength": float, "beta": float, "masking": float, "chroma": lambda v: v not in ("0", "false", "no"),
               "passes": int, "dc": lambda v: v not in ("0", "false", "no"), "anchor": float,
               "fancy": lambda v: v not in ("0", "false", "no"), "cstrength": float, "qexp": float,
-              "huffman": lambda v: v not in ("0", "false", "no")}
+              "huffman": lambda v: v not in ("0", "false", "no"), "bslope": float}
     extra: dict[str, Any] = {}
     for item in filter(None, (t.strip() for t in rest.split(":"))):
         key, eq, val = item.partition("=")
@@ -635,7 +652,8 @@ class RdoqPreprocessor:
                 + (f",fancy={int(s.fancy)}" if s.fancy != d.fancy else "")
                 + (f",cstrength={s.cstrength:g}" if s.cstrength != d.cstrength else "")
                 + (f",qexp={s.qexp:g}" if s.qexp != d.qexp else "")
-                + (f",huffman={int(s.huffman)}" if s.huffman != d.huffman else ""))
+                + (f",huffman={int(s.huffman)}" if s.huffman != d.huffman else "")
+                + (f",bslope={s.bslope:g}" if s.bslope != d.bslope else ""))
 
     def __repr__(self) -> str:
         return self.cache_id
