@@ -276,3 +276,44 @@ def test_upsample_gain_matches_the_decoders_chroma_upsampling():
         measured = (err**2).sum() / (rgb**2).sum()
         k = int(np.argsort(ZIGZAG)[u * 8 + v])
         assert measured == pytest.approx(gain[k], abs=0.06), (u, v)
+
+
+def test_texture_dependent_beta_changes_only_the_frequency_shape_of_busy_and_flat_blocks():
+    from qualipress.preprocess.rdoq import _activity, _planes, _tilted, _ycc
+
+    img = textured(64, 128, seed=9, noise=6.0)
+    plane = _planes(_ycc(img), jpeg_layout("jpeg", 60), 0.15, False)[0]
+    act = _activity(plane)
+    tilted = _tilted(plane, plane.weight, 0.15, 1.0)
+    ratio = tilted / plane.weight[None, :]
+    busy, flat = int(np.argmax(act)), int(np.argmin(act))
+    low, high = int(np.argmin(plane.steps[1:])) + 1, int(np.argmax(plane.steps))
+    assert ratio[busy, high] > 1 > ratio[busy, low]    # a busy block gives its low frequencies less protection
+    assert ratio[flat, high] < 1 < ratio[flat, low]    # a flat one more
+    assert np.allclose(_tilted(plane, plane.weight, 0.0, 1.0), plane.weight)
+
+
+@pytest.mark.parametrize("quality", [40, 75])
+def test_new_options_keep_the_round_trip_and_qexp_scales_the_edit(tmp_path, quality):
+    img = textured(96, 128, seed=4, noise=4.0)
+    settings = RdoqSettings(huffman=True, fancy=True, bslope=1.0, cstrength=0.8)
+    out, levels = rdoq(img, quality, settings=settings)
+    factors = jpeg_layout("jpeg", quality).factors
+    real = _real_levels(codecs.get("jpeg").encode(out, quality=quality), tmp_path, 3, (96, 128), factors)
+    plain = predicted_levels(img, quality)
+    changed = [a != b for a, b in zip(levels, plain, strict=True)]
+    kept = sum(int((a == b)[m].sum()) for a, b, m in zip(levels, real, changed, strict=True))
+    real_plain = _real_levels(codecs.get("jpeg").encode(img, quality=quality), tmp_path, 3, (96, 128), factors)
+    model = np.mean([float((a == b).mean()) for a, b in zip(plain, real_plain, strict=True)])
+    agree = np.mean([float((a == b).mean()) for a, b in zip(levels, real, strict=True)])
+    assert sum(int(m.sum()) for m in changed) > 50 and kept > 0.9 * sum(int(m.sum()) for m in changed)
+    assert agree > model - 0.01
+
+    def n_changed(qexp: float) -> int:
+        lv = rdoq(img, quality, settings=RdoqSettings(qexp=qexp))[1]
+        return sum(int((a != b).sum()) for a, b in zip(lv, plain, strict=True))
+
+    if quality == 75:  # the reference quality: no change
+        assert n_changed(-1.0) == n_changed(0.0)
+    else:  # below it, a negative exponent raises λ
+        assert n_changed(-1.0) > n_changed(0.0)
