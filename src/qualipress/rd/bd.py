@@ -10,6 +10,7 @@ codec needs fewer bits than the anchor for the same quality.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -83,8 +84,21 @@ def bd_pair(
         except (ValueError, ZeroDivisionError) as exc:
             result["note"] = f"bjontegaard failed: {exc}"
     if caught:
-        result["note"] = "; ".join(sorted({str(w.message).splitlines()[0] for w in caught}))
+        result["note"] = "; ".join(sorted({_plain(str(w.message).splitlines()[0]) for w in caught}))
     return result
+
+
+#: bjontegaard's overlap warning, which names a keyword argument a ``bench rd`` user cannot set.
+_OVERLAP = re.compile(r"Insufficient curve overlap: '([\d.]+)'\. Minimum overlap: '([\d.]+)'")
+
+
+def _plain(message: str) -> str:
+    """A bjontegaard warning in this tool's words (QA: the note said 'setting `min_overlap=0`')."""
+    m = _OVERLAP.search(message)
+    if m is None:
+        return message
+    return (f"the curves share only {float(m.group(1)):.0f} % of their quality range (under {float(m.group(2)):.0f} "
+            "%): the figure extrapolates; widen --qualities so they overlap more")
 
 
 def bd_tables(curves: dict[str, dict[str, Any]], anchor: str | None, metrics: Sequence[str]) -> dict[str, Any]:
