@@ -121,6 +121,18 @@ def check_bound_hint(previous: dict[str, Any]) -> Hint | None:
     return Hint(float(i), slope if slope > 0 else None, checked=blind)
 
 
+def _embed_unless_grown(data: bytes, codec: str, packet: bytes, record: dict) -> tuple[bytes, str]:
+    """:func:`seal.embed`, except that a seal which alone would make the output larger than its input file goes to
+    the sidecar and the manifest instead (never grow: QA found a 134 B PNG written as a 978 B JPEG XL, 119 B of
+    codestream and 859 B of embedded seal, after the search had kept the 119 B file for being smaller than the
+    input)."""
+    out, where = seal.embed(data, codec, packet)
+    limit = int(record.get("input_bytes") or 0)
+    if where != "sidecar" and len(data) <= limit < len(out):
+        return data, "sidecar"
+    return out, where
+
+
 class FilmHooks:
     """Pipeline hooks for film frames (see module docstring).
 
@@ -321,7 +333,7 @@ class FilmHooks:
         went in ``record["seal"]``."""
         self._fidelity(data, codec, record)
         packet = seal.xmp_packet(self.seal_fields(record, codec))
-        out, where = seal.embed(data, codec, packet)
+        out, where = _embed_unless_grown(data, codec, packet, record)
         record["seal"] = where
         return out
 
@@ -348,7 +360,7 @@ class FilmHooks:
         tiles = ssim.tiles if tile == WORST_TILE and ssim is not None and ssim.tiles is not None else None
         self._fidelity(result.data, result.codec, record, decoded=result.decoded, tiles=tiles)
         packet = seal.xmp_packet(self.seal_fields(record, result.codec))
-        out, where = seal.embed(result.data, result.codec, packet)
+        out, where = _embed_unless_grown(result.data, result.codec, packet, record)
         record["seal"] = where
         return out
 
