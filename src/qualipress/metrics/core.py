@@ -35,6 +35,7 @@ the same premultiplied colour over the bounding box of the visible pixels (they 
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -79,10 +80,19 @@ _MS_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 _GAUSS32 = np.ascontiguousarray(cv2.getGaussianKernel(_WIN, _SIGMA, ktype=cv2.CV_32F).ravel())
 #: Whether float32 references measure through the compiled fused kernels (:mod:`qualipress.metrics.fused`): the
 #: reference's window statistics, :meth:`Reference.reduced` and :meth:`Reference.maps`, for non-lean references of
-#: at least 11×11 pixels. The values agree with the OpenCV path to float32 rounding (at most 4e-7 per SSIM pixel,
-#: 1e-8 in a whole-image SSIM on Kodak probes; docs/benchmarks.md), inside :data:`FLOAT32_ERROR`. False: the OpenCV
-#: path everywhere (tests compare the two).
-USE_FUSED = True
+#: at least 11×11 pixels. The values agree with the OpenCV path to float32 rounding (docs/benchmarks.md § Fused
+#: SSIM: whole-image SSIM within 1e-7 on Kodak JPEG probes, closer to the float64 definition than OpenCV's), inside
+#: :data:`FLOAT32_ERROR`, so a decision never depends on the path. True: always; False: never (the OpenCV path;
+#: tests compare the two); None (the default, or ``QUALIPRESS_FUSED=auto``; ``1``/``0`` force): once they pay in
+#: this process. A cold process pays about 0.55 s CPU to import numba and load the kernels from its cache, which
+#: a measurement saves back at about 5 ms (Kodak): so the kernels are used from the start when numba is already
+#: loaded (by another kernel, e.g. the JPEG trellis) and otherwise from the :data:`FUSED_AFTER`-th measurement on,
+#: and a single-photo run never pays for them.
+USE_FUSED: bool | None = {"1": True, "0": False}.get(os.environ.get("QUALIPRESS_FUSED", "auto"))
+#: Measurements (references prepared and probes measured through fusable references) a process makes through
+#: OpenCV before it loads the kernels, when :data:`USE_FUSED` is None.
+FUSED_AFTER = 100
+_MEASURED = [0]
 
 
 @dataclass(frozen=True)
@@ -587,9 +597,15 @@ class Reference:
         _SPARE.when_gone(self, kept + keep)
 
     def _fusable(self) -> bool:
-        """Whether this reference measures through the fused kernels (see :data:`USE_FUSED`)."""
+        """Whether this reference measures through the fused kernels now (see :data:`USE_FUSED`; each call
+        counts as one measurement towards :data:`FUSED_AFTER`)."""
         h, w, _ = self._shape
-        return USE_FUSED and not self._lean and self.dtype == np.float32 and min(h, w) >= _WIN
+        if self._lean or self.dtype != np.float32 or min(h, w) < _WIN or USE_FUSED is False:
+            return False
+        if USE_FUSED is None and "numba" not in sys.modules:
+            _MEASURED[0] += 1
+            return _MEASURED[0] > FUSED_AFTER
+        return True
 
     def _fused_rows(self, distorted: Image | np.ndarray | None,
                     prepared: np.ndarray | None) -> tuple[np.ndarray, np.float32]:
