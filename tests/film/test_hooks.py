@@ -241,7 +241,7 @@ def test_seal_of_the_search_result_equals_a_fresh_measurement(tmp_path: Path, mo
     assert reused["film"] == fresh["film"] and reused["film"]["worst_tile"]["tile"] == 256
     assert reused["film"]["display_ssim"] is not None and reused["film"]["grain"]
     again = FilmHooks.sequences.popitem()
-    assert again[0] == held[0] and all((a == b).all() for a, b in zip(again[1][1:], held[1][1:], strict=True))
+    assert again[0] == held[0] and all((a == b).all() for a, b in zip(again[1][1:3], held[1][1:3], strict=True))
     other: dict = {"input": str(path)}
     hooks.seal_result(res, record=other, tile=128)  # the search's tiles are not the seal's: measured here
     other["film"].pop("finished_at")
@@ -262,14 +262,20 @@ def test_a_finished_frame_leaves_only_its_luma_for_the_next(tmp_path: Path) -> N
     seen: list[int] = []
     plan = hooks.plan
 
+    held: list[tuple[int, ...]] = []
+
     def planning(image, **kw):  # what is cached when the next frame is planned
         seen.append(len(decisions._KEYS) + len(decisions._DECODED))
-        return plan(image, **kw)
+        out = plan(image, **kw)
+        # the previous frame's planes are cut to this frame's temporal blocks once planned
+        held.extend(tuple(a.ndim for a in v[1:3]) for v in FilmHooks.sequences.values())
+        return out
 
     hooks.plan = planning  # type: ignore[method-assign]
     s = compress_paths([src], tmp_path / "out", CompressOptions(target=parse_target("ssim>=0.95"), codec="jpegxl",
                                                                   jobs=1, hooks=hooks))
-    assert not s.failures and seen == [0, 0, 0]
+    assert not s.failures and seen == [0, 0, 0] and held == [(3, 3), (3, 3)]
+    assert FilmHooks.sequences[next(iter(FilmHooks.sequences))][1].ndim == 2  # the last frame's: whole planes
     assert not decisions._KEYS and not decisions._DECODED and len(hooks._frames) == 1
     recs = sorted(s.records, key=lambda r: r["input"])
     assert all(r["film"]["temporal"]["applies"] for r in recs[1:])

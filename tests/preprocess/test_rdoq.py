@@ -222,3 +222,98 @@ def test_dc_chain_follows_the_interleaved_mcu_order():
     assert _coding_order((16, 32), (1, 2)).tolist() == [0, 1, 2, 3, 4, 5, 6, 7]
     assert _coding_order((8, 32), (1, 2)).tolist() == [0, 1, 2, 3]
     assert _coding_order((16, 16), (1, 1)).tolist() == [0, 1, 2, 3]
+
+
+def test_huffman_lengths_form_a_libjpeg_table():
+    from qualipress.codecs.jpegtrellis import code_lengths
+    from qualipress.preprocess.rdoq import huffman_lengths
+
+    rng = np.random.default_rng(3)
+    counts = np.zeros(256, np.int64)
+    counts[rng.choice(256, 120, replace=False)] = (rng.pareto(1.0, 120) * 20 + 1).astype(np.int64)
+    lengths = huffman_lengths(counts)
+    seen = counts > 0
+    assert np.all(lengths[seen] == np.round(lengths[seen])) and lengths[seen].max() <= 16
+    kraft = (2.0 ** -lengths[seen]).sum()
+    assert kraft < 1.0 and kraft >= 1.0 - 2.0 ** -lengths[seen].max()  # full tree less the reserved code
+    # more frequent symbols never get longer codes; the mean is within one bit of the entropy
+    order = np.argsort(-counts[seen], kind="stable")
+    assert np.all(np.diff(lengths[seen][order]) >= 0)
+    p = counts[seen] / counts.sum()
+    assert 0 <= (p * lengths[seen]).sum() - (-(p * np.log2(p)).sum()) < 1.0
+    assert np.array_equal(lengths[~seen], code_lengths(counts)[~seen])
+    # Fibonacci counts make an unlimited Huffman tree ~30 deep: the table is limited to 16 bits and stays complete
+    fib = [1, 1]
+    while len(fib) < 30:
+        fib.append(fib[-1] + fib[-2])
+    counts = np.zeros(256, np.int64)
+    counts[:30] = fib
+    lengths = huffman_lengths(counts)
+    assert lengths[:30].max() == 16 and (2.0 ** -lengths[:30]).sum() <= 1.0 - 2.0**-16
+
+
+def test_upsample_gain_matches_the_decoders_chroma_upsampling():
+    """A pattern of one chroma DCT basis function in a 4:2:0 plane loses, through the real decoder, the share of its
+    energy the model's gain says (replication would keep all of it)."""
+    from qualipress.io.jpegtables import dct_matrix
+    from qualipress.preprocess.rdoq import upsample_gain
+
+    assert np.allclose(upsample_gain(1, 1), 1.0)
+    gain = upsample_gain(2, 2)
+    assert gain[0] < 1 and gain[-1] < 0.1 and np.all(np.diff(np.reshape(gain[np.argsort(ZIGZAG)], (8, 8)), axis=1) < 0)
+    basis = dct_matrix()
+    codec = codecs.get("jpeg")
+    for u, v in ((0, 1), (3, 2), (4, 0), (7, 7)):
+        sub = np.zeros((32, 32))
+        sub[8:16, 8:16] = 100 * np.outer(basis[u], basis[v])
+        cb = np.repeat(np.repeat(sub, 2, axis=0), 2, axis=1)  # the pattern as a replicated 64×64 Cb offset
+        flat = np.full((64, 64, 3), 128.0)
+        rgb = cb[..., None] * np.array([0.0, -0.344136, 1.772])  # Cb → RGB (JFIF)
+        px = flat + rgb
+        img = Image(np.clip(np.rint(px), 0, 255).astype(np.uint8), 8)
+        out = codec.decode(codec.encode(img, quality=100, subsampling="420")).pixels.astype(np.float64)
+        err = out - flat
+        measured = (err**2).sum() / (rgb**2).sum()
+        k = int(np.argsort(ZIGZAG)[u * 8 + v])
+        assert measured == pytest.approx(gain[k], abs=0.06), (u, v)
+
+
+def test_texture_dependent_beta_changes_only_the_frequency_shape_of_busy_and_flat_blocks():
+    from qualipress.preprocess.rdoq import _activity, _planes, _tilted, _ycc
+
+    img = textured(64, 128, seed=9, noise=6.0)
+    plane = _planes(_ycc(img), jpeg_layout("jpeg", 60), 0.15, False)[0]
+    act = _activity(plane)
+    tilted = _tilted(plane, plane.weight, 0.15, 1.0)
+    ratio = tilted / plane.weight[None, :]
+    busy, flat = int(np.argmax(act)), int(np.argmin(act))
+    low, high = int(np.argmin(plane.steps[1:])) + 1, int(np.argmax(plane.steps))
+    assert ratio[busy, high] > 1 > ratio[busy, low]    # a busy block gives its low frequencies less protection
+    assert ratio[flat, high] < 1 < ratio[flat, low]    # a flat one more
+    assert np.allclose(_tilted(plane, plane.weight, 0.0, 1.0), plane.weight)
+
+
+@pytest.mark.parametrize("quality", [40, 75])
+def test_new_options_keep_the_round_trip_and_qexp_scales_the_edit(tmp_path, quality):
+    img = textured(96, 128, seed=4, noise=4.0)
+    settings = RdoqSettings(huffman=True, fancy=True, bslope=1.0, cstrength=0.8)
+    out, levels = rdoq(img, quality, settings=settings)
+    factors = jpeg_layout("jpeg", quality).factors
+    real = _real_levels(codecs.get("jpeg").encode(out, quality=quality), tmp_path, 3, (96, 128), factors)
+    plain = predicted_levels(img, quality)
+    changed = [a != b for a, b in zip(levels, plain, strict=True)]
+    kept = sum(int((a == b)[m].sum()) for a, b, m in zip(levels, real, changed, strict=True))
+    real_plain = _real_levels(codecs.get("jpeg").encode(img, quality=quality), tmp_path, 3, (96, 128), factors)
+    model = np.mean([float((a == b).mean()) for a, b in zip(plain, real_plain, strict=True)])
+    agree = np.mean([float((a == b).mean()) for a, b in zip(levels, real, strict=True)])
+    assert sum(int(m.sum()) for m in changed) > 50 and kept > 0.9 * sum(int(m.sum()) for m in changed)
+    assert agree > model - 0.01
+
+    def n_changed(qexp: float) -> int:
+        lv = rdoq(img, quality, settings=RdoqSettings(qexp=qexp))[1]
+        return sum(int((a != b).sum()) for a, b in zip(lv, plain, strict=True))
+
+    if quality == 75:  # the reference quality: no change
+        assert n_changed(-1.0) == n_changed(0.0)
+    else:  # below it, a negative exponent raises λ
+        assert n_changed(-1.0) > n_changed(0.0)

@@ -30,7 +30,8 @@ considers, per coefficient, the level rounding gives, one less, and zero (the on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import heapq
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,9 @@ from qualipress.errors import UnsupportedError
 from qualipress.io import Image
 from qualipress.io.jpegtables import dct_matrix
 from qualipress.preprocess.pool import deadzone
+
+#: A function from symbol counts to code lengths in bits (:func:`code_lengths` or :func:`huffman_lengths`).
+LengthsFn = Callable[[np.ndarray], np.ndarray]
 
 #: Codecs whose quantisation the pre-edit models.
 RDOQ_CODECS = ("jpeg", "jpegli")
@@ -103,6 +107,23 @@ class RdoqSettings:
     dc : bool
         Also choose the DC levels (:func:`~qualipress.codecs.jpegtrellis.dc_trellis` along each component's coding
         order, where the DC is DPCM-coded); otherwise the DC is left as rounding gives it.
+    fancy : bool
+        Weigh a chroma coefficient's error by what reaches the pixels through the decoder's triangle ("fancy")
+        up-sampling of subsampled chroma (:data:`UPSAMPLE_GAIN`: high chroma frequencies are smoothed away, down
+        to 0.28 of their energy per direction) instead of by pixel replication.
+    cstrength : float
+        Extra factor on ``λ`` for the chroma planes (their distortion weights are divided by it): 1 = same price
+        of a bit everywhere.
+    qexp : float
+        ``λ`` also scaled by ``(quality / 75) ** qexp``: > 0 edits high qualities harder, < 0 low ones.
+    huffman : bool
+        Price the AC symbols with the integer code lengths of the Huffman table libjpeg would build from the
+        counts (:func:`huffman_lengths`, 16-bit limit, one reserved code) instead of ``−log2 p``.
+    bslope : float
+        Texture-dependent ``beta``: each block's tilt is ``beta · min(2, ((ā + 2) / (a + 2)) ** bslope)`` (``a``,
+        ``ā`` as for ``masking``), so flat blocks protect their low frequencies more and busy ones less; the tilt is
+        taken relative to the plane's geometric-mean AC step, so only the block's frequency shape changes. 0 = one
+        ``beta`` for every block.
     """
 
     strength: float = 0.8
@@ -112,6 +133,11 @@ class RdoqSettings:
     masking: float = 0.5
     dc: bool = False
     anchor: float = 0.0
+    fancy: bool = False
+    cstrength: float = 1.0
+    qexp: float = 0.0
+    huffman: bool = False
+    bslope: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -220,13 +246,106 @@ class _Plane:
         return lv * np.where(self.coef < 0, -1, 1)
 
 
-def _planes(ycc: np.ndarray, layout: JpegLayout, beta: float, chroma: bool) -> list[_Plane]:
+def _upsample_gain_1d(factor: int) -> np.ndarray:
+    """Energy of each 1-D 8-point DCT basis function of a down-sampled line after libjpeg's triangle up-sampling
+    by ``factor`` (2: output samples ¾·nearest + ¼·next nearest input sample), relative to pixel replication;
+    ones for ``factor`` 1. The block's neighbours are zero (an isolated coefficient error)."""
+    if factor == 1:
+        return np.ones(8)
+    basis = dct_matrix()
+    gain = np.empty(8)
+    for k in range(8):
+        x = np.zeros(24)
+        x[8:16] = basis[k]
+        pad = np.concatenate([x[:1], x, x[-1:]])
+        up = np.empty(48)
+        up[0::2] = 0.75 * x + 0.25 * pad[:-2]
+        up[1::2] = 0.75 * x + 0.25 * pad[2:]
+        gain[k] = float((up**2).sum()) / (2.0 * float((x**2).sum()))
+    return gain
+
+
+def upsample_gain(fy: int, fx: int) -> np.ndarray:
+    """Per zig-zag position, the share of a chroma coefficient's pixel error (as replication would spread it) that
+    survives the decoder's triangle up-sampling of a ``fy``×``fx`` subsampled plane (separable: the product of the
+    vertical and horizontal 1-D gains). All ones for 4:4:4."""
+    return np.outer(_upsample_gain_1d(fy), _upsample_gain_1d(fx)).reshape(-1)[ZIGZAG]
+
+
+def huffman_lengths(counts: np.ndarray) -> np.ndarray:
+    """Code lengths of the optimal Huffman table libjpeg builds from symbol ``counts`` (``jpeg_gen_optimal_table``:
+    one reserved all-ones code, lengths limited to 16 by moving symbols up from the longest lengths); an unseen
+    symbol costs what :func:`~qualipress.codecs.jpegtrellis.code_lengths` gives it (the table would have to grow).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        (n,) symbol counts.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) float code lengths in bits.
+    """
+    counts = np.asarray(counts, np.int64)
+    out = code_lengths(counts).astype(np.float64)
+    seen = np.flatnonzero(counts > 0)
+    if seen.size == 0:
+        return out
+    # Huffman over the seen symbols plus one reserved symbol of count 1 (index -1)
+    heap: list[tuple[int, int, list[int]]] = [(int(counts[s]), int(s), [int(s)]) for s in seen]
+    heap.append((1, -1, [-1]))
+    heapq.heapify(heap)
+    depth: dict[int, int] = {int(s): 0 for s in seen}
+    depth[-1] = 0
+    if len(heap) == 1:
+        depth[heap[0][2][0]] = 1
+    while len(heap) > 1:
+        c1, t1, m1 = heapq.heappop(heap)
+        c2, t2, m2 = heapq.heappop(heap)
+        for sym in m1 + m2:
+            depth[sym] += 1
+        heapq.heappush(heap, (c1 + c2, min(t1, t2), m1 + m2))
+    # limit to 16 bits as libjpeg does, on the histogram of lengths
+    bits = np.zeros(max(max(depth.values()), 16) + 1, np.int64)
+    for d in depth.values():
+        bits[d] += 1
+    i = len(bits) - 1
+    while i > 16:
+        while bits[i] > 0:
+            j = i - 2
+            while bits[j] == 0:
+                j -= 1
+            bits[i] -= 2
+            bits[i - 1] += 1
+            bits[j + 1] += 2
+            bits[j] -= 1
+        i -= 1
+    # the reserved code takes one of the longest; the rest go to the symbols by decreasing count
+    i = 16
+    while bits[i] == 0:
+        i -= 1
+    bits[i] -= 1
+    ranked = seen[np.argsort(-counts[seen], kind="stable")]
+    lengths = np.repeat(np.arange(len(bits)), bits)[: len(ranked)]
+    out[ranked] = lengths
+    return out
+
+
+def _planes(ycc: np.ndarray, layout: JpegLayout, beta: float, chroma: bool, fancy: bool = False) -> list[_Plane]:
     """The planes the encoder codes. ``omega`` = what a unit error costs in RGB squared error (a chroma sample of a
-    subsampled plane covers ``fy·fx`` pixels), tilted by ``step**(-2·beta)`` (the table's own weighting)."""
+    subsampled plane covers ``fy·fx`` pixels; with ``fancy``, through the decoder's triangle up-sampling), tilted by
+    ``step**(-2·beta)`` (the table's own weighting)."""
     fy, fx = layout.factors
 
     def omega(table: np.ndarray, plane_weight: float) -> np.ndarray:
         return plane_weight * table.reshape(-1)[ZIGZAG] ** (-2.0 * beta)
+
+    def chroma_omega() -> np.ndarray:
+        w = omega(layout.chroma, fy * fx)
+        if fancy:
+            w = w * upsample_gain(fy, fx)
+        return w
 
     colour = ycc.shape[2] == 3
     out = [_Plane(_to_blocks(ycc[..., 0]), layout.luma, omega(layout.luma, _PLANE_WEIGHT[0]), ycc.shape[:2],
@@ -235,7 +354,7 @@ def _planes(ycc: np.ndarray, layout: JpegLayout, beta: float, chroma: bool) -> l
         h, w = ycc.shape[0] // fy, ycc.shape[1] // fx
         for c in (1, 2):
             sub = ycc[..., c].reshape(h, fy, w, fx).mean(axis=(1, 3))
-            out.append(_Plane(_to_blocks(sub), layout.chroma, omega(layout.chroma, _PLANE_WEIGHT[c] * fy * fx),
+            out.append(_Plane(_to_blocks(sub), layout.chroma, _PLANE_WEIGHT[c] * chroma_omega(),
                               (h, w), layout.zero, _coding_order((h, w), (1, 1))))
     return out
 
@@ -254,7 +373,8 @@ def _groups(planes: list[_Plane]) -> list[list[int]]:
     return [g for g in ([0], list(range(1, len(planes)))) if g]
 
 
-def _rate_distortion(planes: list[_Plane], tables: list[np.ndarray]) -> tuple[float, float]:
+def _rate_distortion(planes: list[_Plane], tables: list[np.ndarray],
+                     lengths_of: LengthsFn = code_lengths) -> tuple[float, float]:
     """Model (distortion, bits) of the AC coefficients quantised by plain rounding with ``tables`` (zig-zag)."""
     dist, bits = 0.0, 0.0
     for g in _groups(planes):
@@ -266,11 +386,12 @@ def _rate_distortion(planes: list[_Plane], tables: list[np.ndarray]) -> tuple[fl
             dist += float((p.omega[1:] * err**2).sum())
             counts += ac_symbols(lv)
             bits += float(bit_length(np.abs(lv[:, 1:])).sum())
-        bits += float((counts * code_lengths(counts)).sum())
+        bits += float((counts * lengths_of(counts)).sum())
     return dist, bits
 
 
-def _codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapping[str, Any] | None) -> float:
+def _codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapping[str, Any] | None,
+                 lengths_of: LengthsFn = code_lengths) -> float:
     """The codec's own distortion-per-bit slope at ``quality`` for this image, from the model (no encode):
     −ΔD/ΔR between the tables of ``quality ± 3``. 0 when it cannot be measured (e.g. a flat image)."""
     lo, hi = max(1.0, quality - _SLOPE_STEP), min(100.0, quality + _SLOPE_STEP)
@@ -280,7 +401,7 @@ def _codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapp
     for q in (lo, hi):
         lay = jpeg_layout(codec, q, options)
         tabs = [(lay.luma if i == 0 else lay.chroma).reshape(-1)[ZIGZAG] for i in range(len(planes))]
-        pts.append(_rate_distortion(planes, tabs))
+        pts.append(_rate_distortion(planes, tabs, lengths_of))
     (d_lo, r_lo), (d_hi, r_hi) = pts
     if r_hi - r_lo <= 0 or d_lo - d_hi <= 0:
         return 0.0
@@ -310,10 +431,20 @@ def _masked(p: _Plane, masking: float, anchor: float = 0.0, act: np.ndarray | No
     return p.weight[None, :] / m[:, None]
 
 
+def _tilted(p: _Plane, weight: np.ndarray, beta: float, bslope: float) -> np.ndarray:
+    """``weight`` with each block's ``beta`` tilt made texture-dependent (:attr:`RdoqSettings.bslope`)."""
+    act = _activity(p)
+    r = np.minimum(2.0, ((float(np.median(act)) + 2.0) / (act + 2.0)) ** bslope)
+    rel = p.steps / np.exp(np.log(p.steps[1:]).mean())
+    return np.broadcast_to(weight, p.coef.shape) * rel[None, :] ** (-2.0 * beta * (r[:, None] - 1.0))
+
+
 def _choose_levels(planes: list[_Plane], lam: float, passes: int, masking: float = 0.0,
-                   dc: bool = False, anchor: float = 0.0) -> list[np.ndarray]:
+                   dc: bool = False, anchor: float = 0.0, cstrength: float = 1.0,
+                   lengths_of: LengthsFn = code_lengths, beta: float = 0.0, bslope: float = 0.0) -> list[np.ndarray]:
     """Trellis levels of every plane; luma and chroma have their own Huffman tables (Cb and Cr share one). With
-    ``dc``, the DC levels too, along each plane's coding order with its group's DC code lengths."""
+    ``dc``, the DC levels too, along each plane's coding order with its group's DC code lengths. Chroma weights
+    are divided by ``cstrength``; AC code lengths come from ``lengths_of(counts)``."""
     levels = [p.levels() for p in planes]
     if anchor > 0 and masking:  # anchored: every plane masked by the luma texture it sits in
         luma_act = _activity(planes[0])
@@ -321,9 +452,13 @@ def _choose_levels(planes: list[_Plane], lam: float, passes: int, masking: float
                    for i, p in enumerate(planes)]
     else:
         weights = [_masked(p, masking) for p in planes]
+    if cstrength != 1.0:
+        weights = [w if i == 0 else w / cstrength for i, w in enumerate(weights)]
+    if bslope and beta:
+        weights = [_tilted(p, w, beta, bslope) for p, w in zip(planes, weights, strict=True)]
     for _ in range(max(1, passes)):
         for g in _groups(planes):
-            lengths = code_lengths(sum(ac_symbols(levels[i]) for i in g))
+            lengths = lengths_of(sum(ac_symbols(levels[i]) for i in g))
             dc_lengths = code_lengths(sum(dc_symbols(levels[i][planes[i].order, 0]) for i in g)) if dc else None
             for i in g:
                 p = planes[i]
@@ -399,11 +534,14 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
     if h == 0 or w == 0 or cfg.strength <= 0:
         return image, []
     ycc = _ycc(image)[:h, :w]
-    planes = _planes(ycc, layout, cfg.beta, cfg.chroma)
-    lam = cfg.strength * CODEC_STRENGTH[codec] * _codec_slope(planes, codec, quality, options)
+    planes = _planes(ycc, layout, cfg.beta, cfg.chroma, cfg.fancy)
+    lengths_of = huffman_lengths if cfg.huffman else code_lengths
+    lam = cfg.strength * CODEC_STRENGTH[codec] * _codec_slope(planes, codec, quality, options, lengths_of)
+    lam *= (quality / 75.0) ** cfg.qexp
     if lam <= 0:
         return image, []
-    levels = _choose_levels(planes, lam, cfg.passes, cfg.masking, cfg.dc, cfg.anchor)
+    levels = _choose_levels(planes, lam, cfg.passes, cfg.masking, cfg.dc, cfg.anchor, cfg.cstrength, lengths_of,
+                            cfg.beta, cfg.bslope)
     delta = np.zeros_like(ycc)
     fy, fx = layout.factors
     for c, (p, lv) in enumerate(zip(planes, levels, strict=True)):
@@ -449,7 +587,9 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
         return None
     kw: dict[str, Any] = {}
     fields = {"strength": float, "beta": float, "masking": float, "chroma": lambda v: v not in ("0", "false", "no"),
-              "passes": int, "dc": lambda v: v not in ("0", "false", "no"), "anchor": float}
+              "passes": int, "dc": lambda v: v not in ("0", "false", "no"), "anchor": float,
+              "fancy": lambda v: v not in ("0", "false", "no"), "cstrength": float, "qexp": float,
+              "huffman": lambda v: v not in ("0", "false", "no"), "bslope": float}
     extra: dict[str, Any] = {}
     for item in filter(None, (t.strip() for t in rest.split(":"))):
         key, eq, val = item.partition("=")
@@ -507,8 +647,13 @@ class RdoqPreprocessor:
     @property
     def _extra(self) -> str:
         """Settings added after version 4, named only when not at their neutral value (older ids stay valid)."""
-        s = self.settings
-        return (",dc=1" if s.dc else "") + (f",anchor={s.anchor:g}" if s.anchor else "")
+        s, d = self.settings, RdoqSettings()
+        return ((",dc=1" if s.dc else "") + (f",anchor={s.anchor:g}" if s.anchor else "")
+                + (f",fancy={int(s.fancy)}" if s.fancy != d.fancy else "")
+                + (f",cstrength={s.cstrength:g}" if s.cstrength != d.cstrength else "")
+                + (f",qexp={s.qexp:g}" if s.qexp != d.qexp else "")
+                + (f",huffman={int(s.huffman)}" if s.huffman != d.huffman else "")
+                + (f",bslope={s.bslope:g}" if s.bslope != d.bslope else ""))
 
     def __repr__(self) -> str:
         return self.cache_id

@@ -11,6 +11,7 @@ setting fails, the codec's lossless mode (or its declared lossless fallback code
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -688,6 +689,17 @@ def _hint_from(i: int, passing: dict[int, Probe], failing: dict[int, Probe], win
     return Hint(float(i), slope)
 
 
+#: Images of at least this many samples (film frames: 2K RGB is 6.6 million) hold no decoded probe while the next
+#: one is made: the runner keeps its bytes and a SHA-256 of its pixels and decodes it again if it is the result
+#: (:meth:`_Runner.result`); one decode more per search, one decoded frame less resident at every probe.
+SHELVE_SAMPLES = 1 << 22
+
+
+def pixel_digest(image: Image) -> bytes:
+    """SHA-256 of ``image``'s pixel buffer (C order): equal digests, equal pixels (with equal dtype and shape)."""
+    return hashlib.sha256(np.ascontiguousarray(image.pixels).data).digest()
+
+
 class _Runner:
     """Makes the search's probes with :func:`qualipress.search.probe.probe`, judges them (target, byte budget,
     checks, margin) and keeps them in order."""
@@ -715,6 +727,8 @@ class _Runner:
         self.prediction: Prediction | None = None
         self.steering = 0
         self._last: dict[int, tuple[bytes, Image | None, dict[str, MetricResult]]] = {}
+        #: probe id -> SHA-256 of the decoded pixels given back before the next probe (large images only)
+        self._shelved: dict[int, bytes] = {}
 
     def _metric_keys(self) -> list[str]:
         """What every probe measures: the target's metrics, SSIM and PSNR, and the target's scoped metrics."""
@@ -724,6 +738,7 @@ class _Runner:
 
     def run(self, setting: float | None, *, lossless: bool = False, codec: Codec | None = None) -> Probe:
         cdc = codec or self.codec
+        self._shelve()
         t0 = time.perf_counter()
         # Too close to call in float32: decided on the float64 measurement (rare; about twice the cost).
         pr = probe_setting(self.encodable, cdc, setting, reference=self.prepared, masks=self.masks,
@@ -750,9 +765,23 @@ class _Runner:
         self._last[id(p)] = (data, decoded, res)
         return p
 
+    def _shelve(self) -> None:
+        """Before a probe of a large image (:data:`SHELVE_SAMPLES`), give back the decoded pixels still held (the
+        probes that may yet be the result), keeping a digest of each for :meth:`result`."""
+        if self.encodable.pixels.size < SHELVE_SAMPLES:
+            return
+        digests: dict[int, bytes] = {}
+        for key, (data, decoded, res) in list(self._last.items()):
+            if decoded is not None:
+                if id(decoded) not in digests:
+                    digests[id(decoded)] = pixel_digest(decoded)
+                self._shelved[key] = digests[id(decoded)]
+                self._last[key] = (data, None, res)
+
     def drop_pixels(self, probe: Probe) -> None:
         """Forget ``probe``'s decoded image (it cannot be the result any more): :meth:`result` then returns it with
         ``decoded`` None."""
+        self._shelved.pop(id(probe), None)
         kept = self._last.get(id(probe))
         if kept is not None and kept[1] is not None:
             self._last[id(probe)] = (kept[0], None, kept[2])
@@ -760,15 +789,29 @@ class _Runner:
     def alias(self, copy: Probe, original: Probe) -> None:
         """Let ``copy`` (the same probe, steered by another margin) stand for ``original`` in :meth:`result`."""
         self._last[id(copy)] = self._last[id(original)]
+        if id(original) in self._shelved:
+            self._shelved[id(copy)] = self._shelved[id(original)]
 
     def result(self, probe: Probe, *, met: bool, hint: Hint | None = None, fallback: str | None = None,
                codec: str | None = None) -> SearchResult:
         data, decoded, res = self._last[id(probe)]
+        if decoded is None and id(probe) in self._shelved:
+            decoded = self._unshelve(probe, data)
         out = SearchResult(data, codec or probe.codec or self.codec.name, probe.setting, probe.lossless, met, res,
                            list(self.probes), fallback, decoded, dict(self.options), self.prediction)
         out.hint = hint  # type: ignore[attr-defined]
         out.steering = self.steering
         return out
+
+    def _unshelve(self, probe: Probe, data: bytes) -> Image | None:
+        """``probe``'s pixels decoded again from its bytes, when they are the ones it was measured on (same digest);
+        None otherwise (a decoder that is not deterministic: the pipeline then measures the written file again)."""
+        cdc = _codecs.get(probe.codec) if probe.codec else self.codec
+        again = _codecs.decode_like(cdc, data, self.encodable)
+        if pixel_digest(again) != self._shelved.pop(id(probe)):
+            return None
+        self._last[id(probe)] = (data, again, self._last[id(probe)][2])  # held until the next probe, if any
+        return again
 
     def fallback(self) -> SearchResult:
         best = self.codec.info.quality.grid[-1] if self.codec.info.quality else None
