@@ -20,6 +20,11 @@ def _distort(arr, sigma, seed=1):
     return np.clip(arr.astype(np.float64) + rng.normal(0, sigma * peak, arr.shape), 0, peak).astype(arr.dtype)
 
 
+@pytest.fixture(autouse=True)
+def _fused_always(monkeypatch):
+    monkeypatch.setattr(core, "USE_FUSED", True)
+
+
 def _opencv(f):
     """``f()`` with the fused kernels switched off (the OpenCV path throughout)."""
     old, core.USE_FUSED = core.USE_FUSED, False
@@ -41,8 +46,11 @@ def test_fused_kernels_agree_with_the_opencv_path(shape, bits, sigma):
     assert fused._fusable()
     plain = _opencv(lambda: Reference(img))
     # the reference's window statistics
-    for k in ("_ux", "_lum0", "_cs0"):
-        assert np.abs(getattr(fused, k) - getattr(plain, k)).max() < MAP_TOL
+    assert fused._lum0 is None  # 2 ux² + C1: recomputed by the kernels, made only for a path that needs it
+    for k in ("_ux", "_lum0_plane", "_cs0"):
+        f, p = getattr(fused, k), getattr(plain, k)
+        f, p = (f(), p()) if callable(f) else (f, p)
+        assert np.abs(f - p).max() < MAP_TOL
     # maps (the mosaic's path): per pixel, the fused values are as close to the float64 definition as OpenCV's
     # (closer: about half its error on these images, thanks to the fused multiply-adds), within the float32 bound
     exact = fused.precise().maps(dis)
@@ -113,3 +121,22 @@ def test_small_and_lean_references_keep_the_opencv_path():
     small = photo_like(10, 40)
     v = metrics.measure(small, _distort(small, 0.02), ("ssim",))["ssim"].value
     assert 0 < v < 1
+
+
+def test_automatic_choice_waits_until_the_kernels_pay(monkeypatch):
+    # Default (None): OpenCV for the first FUSED_AFTER measurements of a process without numba, then the kernels;
+    # from the start once numba is loaded. Either way the values agree (test above).
+    import sys
+
+    img = Image(photo_like(32, 32), 8)
+    monkeypatch.setattr(core, "USE_FUSED", None)
+    monkeypatch.setattr(core, "FUSED_AFTER", 2)
+    monkeypatch.setitem(sys.modules, "numba", None)
+    monkeypatch.delitem(sys.modules, "numba")
+    monkeypatch.setattr(core, "_MEASURED", [0])
+    assert [Reference(img)._fusable() for _ in range(4)] == [False, True, True, True]  # _set counts one each
+    monkeypatch.setattr(core, "_MEASURED", [0])
+    monkeypatch.setitem(sys.modules, "numba", object())
+    assert Reference(img)._fusable()
+    monkeypatch.setattr(core, "USE_FUSED", False)
+    assert not Reference(img)._fusable()
