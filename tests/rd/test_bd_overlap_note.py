@@ -12,4 +12,4 @@ def test_small_overlap_note_names_the_cli_remedy() -> None:
     test = [36.0, 38.0, 40.0, 42.0, 44.0]  # overlaps the anchor on 36-40 dB only
     r = bd_pair(rate, anchor, rate, test, method="pchip")
     assert "min_overlap" not in r["note"] and "--qualities" in r["note"], r["note"]
-    assert "% of their quality range" in r["note"]
+    assert "% of their quality range" in r["note"] or "% of their bit-rate range" in r["note"]
