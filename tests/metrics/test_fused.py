@@ -140,3 +140,22 @@ def test_automatic_choice_waits_until_the_kernels_pay(monkeypatch):
     assert Reference(img)._fusable()
     monkeypatch.setattr(core, "USE_FUSED", False)
     assert not Reference(img)._fusable()
+
+
+def test_a_short_run_never_imports_numba():
+    # A single-photo run (a handful of measurements) must not pay numba's import and cache load (~0.55 s CPU).
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import numpy as np\n"
+            "from qualipress import metrics\n"
+            "a = np.random.default_rng(0).integers(0, 256, (64, 80, 3), dtype=np.uint8)\n"
+            "ref = metrics.prepare_reference(a, data_range=255)\n"
+            "for _ in range(5):\n"
+            "    ref.measure(a // 2 * 2, ('ssim', 'psnr'))\n"
+            "print('numba' in sys.modules)\n")
+    env = {**os.environ, "QUALIPRESS_FUSED": "auto"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
