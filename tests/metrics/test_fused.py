@@ -20,11 +20,6 @@ def _distort(arr, sigma, seed=1):
     return np.clip(arr.astype(np.float64) + rng.normal(0, sigma * peak, arr.shape), 0, peak).astype(arr.dtype)
 
 
-@pytest.fixture(autouse=True)
-def _fused_always(monkeypatch):
-    monkeypatch.setattr(core, "USE_FUSED", True)
-
-
 def _opencv(f):
     """``f()`` with the fused kernels switched off (the OpenCV path throughout)."""
     old, core.USE_FUSED = core.USE_FUSED, False
