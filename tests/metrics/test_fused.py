@@ -154,3 +154,18 @@ def test_a_short_run_never_imports_numba():
     env = {**os.environ, "QUALIPRESS_FUSED": "auto"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("planes", [2, 4])
+def test_fused_kernels_handle_any_number_of_planes(planes):
+    # Raw arrays with a data range carry any number of planes (the kernels' general channel loop, not the RGB one).
+    raw = photo_like(60, 70, channels=planes)
+    dist = _distort(raw, 0.02)
+    fused = Reference(raw, data_range=255.0)
+    assert fused._fusable() and fused.shape == (60, 70, planes)
+    plain = _opencv(lambda: Reference(raw, data_range=255.0))
+    got, want = fused.reduced(dist, tile=32), _opencv(lambda: plain.reduced(dist, tile=32))
+    assert abs(got[0] - want[0]) < VALUE_TOL and np.abs(got[1] - want[1]).max() < VALUE_TOL
+    assert abs(got[2] - want[2]) <= 1e-5 * want[2]
+    exact = fused.precise().maps(dist)[0]
+    assert np.abs(fused.maps(dist)[0] - exact).max() < MAP_TOL
