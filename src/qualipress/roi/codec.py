@@ -73,8 +73,9 @@ TRELLIS = "all"
 #: Default of the ``trellis_rgb`` option: chroma distortion weighed by its RGB squared error (measured better in
 #: both ROI and background on the COCO photos, ``docs/roi.md`` §7, *Trellis quantisation*).
 TRELLIS_RGB = True
-#: Default of the ``trellis_dc`` option (DC levels chosen by the trellis too).
-TRELLIS_DC = False
+#: Default of the ``trellis_dc`` option: DC levels chosen along the prediction chain too (chosen on the COCO photos
+#: with two trellis passes, ``docs/roi.md`` §7, *Compiled trellis*).
+TRELLIS_DC = True
 
 
 @dataclass
