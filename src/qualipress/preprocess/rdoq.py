@@ -17,11 +17,13 @@ What it models:
   IJG scaling, fractional qualities included) or jpegli's own (read back from a real jpegli encode); the core
   ``jpeg`` codec's subsampling rule (4:4:4 from quality 90 up) unless the encode asks for another;
 * rate: baseline Huffman coding of AC coefficients — per non-zero level one run/size symbol (``ZRL`` for each
-  16 zeros of run) and ``size`` magnitude bits, ``EOB`` after the last non-zero one — with code lengths estimated
-  from the image's own symbol counts (optimised Huffman tables), re-estimated after each pass;
+  16 zeros of run) and ``size`` magnitude bits, ``EOB`` after the last non-zero one — with the code lengths of the
+  optimal Huffman table libjpeg builds from the image's own symbol counts (:func:`huffman_lengths`), re-estimated
+  after each pass;
 * distortion: squared error in RGB units (Y, Cb, Cr weighted by what their errors do to R, G and B; a chroma
-  coefficient of a subsampled plane covers 2 or 4 pixels), optionally tilted towards the quantisation table's own
-  weighting (``beta``) so that low frequencies are protected.
+  coefficient of a subsampled plane covers 2 or 4 pixels, optionally through the decoder's triangle up-sampling,
+  :func:`upsample_gain`), tilted towards the quantisation table's own weighting (``beta``) so that low frequencies
+  are protected — more in flat blocks, less in busy ones (``bslope``) — and divided by a texture-masking factor.
 
 The DC coefficient and partial blocks at the right/bottom edge (outside whole MCUs) are left alone. The trellis
 considers, per coefficient, the level rounding gives, one less, and zero (the only moves that save bits).
