@@ -22,6 +22,11 @@ otherwise.
 ``--trace`` also runs each count under ``tracemalloc`` and prints, for every step of the pipeline (read, plan,
 the search's runner set-up and each probe, the whole search, seal, verify), the traced memory at its start, its
 peak and at its end (tracing slows the run; the RSS figures come from the untraced run).
+
+``--rss-trace`` runs each count once more and prints, for the same steps and the parts of a probe (encode,
+decode, metrics, each film check), the resident set at the step's start, its peak and at its end, over the RSS
+before the run (Linux: the peak is reset through ``/proc/self/clear_refs`` at every step's start, and a step's
+peak includes its sub-steps'). This is what ``VmHWM`` sees, codec libraries' own buffers included.
 """
 
 from __future__ import annotations
@@ -56,8 +61,10 @@ before = status("VmRSS")
 prof = get_profile("C1")
 s = compress_paths([src], out, CompressOptions(target=prof.target, codec=codec, profile="C1", jobs=1,
                                                hooks=FilmHooks(profile="C1")))
+import resource
+use = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"before_mb": round(before), "peak_mb": round(status("VmHWM")), "failed": len(s.failures),
-                  "encodes": [r["encodes"] for r in s.records]}))
+                  "encodes": [r["encodes"] for r in s.records], "cpu_s": round(use.ru_utime + use.ru_stime, 2)}))
 """
 
 TRACE = r"""
@@ -86,6 +93,62 @@ for owner, name, label in ((_batch, "read_image", "read"), (_hooks.FilmHooks, "p
                            (_batch, "_verify_written", "verify")):
     _wrap(owner, name, label)
 tracemalloc.start()
+"""
+
+
+RSS_TRACE = r"""
+import functools, importlib
+from qualipress.film import decisions as _dec, hooks as _hooks
+from qualipress.pipeline import batch as _batch
+_probe = importlib.import_module("qualipress.search.probe")
+_search = importlib.import_module("qualipress.search.search")
+_codecs = importlib.import_module("qualipress.codecs")
+_base = None
+_open = []  # [label, peak] of the steps running now, outermost first
+
+def _mb(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+def _fold():  # the peak since the last reset counts for every open step; then start a new peak
+    hwm = _mb("VmHWM")
+    for frame in _open:
+        frame[1] = max(frame[1], hwm)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+def _wrap(owner, name, label):
+    f = getattr(owner, name)
+
+    @functools.wraps(f)
+    def g(*a, **k):
+        _fold()
+        start = _mb("VmRSS")
+        frame = [label, start]
+        _open.append(frame)
+        try:
+            return f(*a, **k)
+        finally:
+            _fold()
+            _open.pop()
+            if _open:
+                _open[-1][1] = max(_open[-1][1], frame[1])
+            end = _mb("VmRSS")
+            print(f"rss {'  ' * len(_open)}{label:{24 - 2 * len(_open)}s} start {start - _base:6.1f} MB  "
+                  f"peak {frame[1] - _base:6.1f}  end {end - _base:6.1f}", flush=True)
+    setattr(owner, name, g)
+
+for owner, name, label in ((_batch, "read_image", "read"), (_hooks.FilmHooks, "plan", "plan"),
+                           (_search._Runner, "__init__", "search: set-up"), (_search._Runner, "run", "probe"),
+                           (_probe, "measure_decoded", "metrics"), (_codecs, "decode_like", "decode"),
+                           (_batch, "_search_codecs", "search (all)"), (_hooks.FilmHooks, "seal_result", "seal"),
+                           (_batch, "_verify_written", "verify")):
+    _wrap(owner, name, label)
+for cls in (_dec.GrainCheck, _dec.TemporalCheck, _dec.TonalCheck, _dec.BandingCheck, _dec.DetailCheck,
+            _dec.WorstTileCheck, _dec.DisplayCheck):
+    _wrap(cls, "__call__", "check " + cls.__name__.removesuffix("Check").lower())
 """
 
 
@@ -148,6 +211,7 @@ def main() -> None:
     ap.add_argument("--bits", type=int, choices=(10, 16), default=10)
     ap.add_argument("--compare", type=Path, default=None, help="an earlier run's --out: outputs must be identical")
     ap.add_argument("--trace", action="store_true", help="also print tracemalloc figures per pipeline step")
+    ap.add_argument("--rss-trace", action="store_true", help="also print resident-set figures per pipeline step")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from film_archive_speed import SIZE, make_frames
@@ -175,13 +239,24 @@ def main() -> None:
         r["x_frame"] = round((r["peak_mb"] - r["before_mb"]) / frame_mb, 1)
         results[str(n)] = r
         print(f"{n} frames: before {r['before_mb']} MB, peak {r['peak_mb']} MB, "
-              f"{r['x_frame']}x the 16-bit frame, encodes {r['encodes']}, failed {r['failed']}", flush=True)
+              f"{r['x_frame']}x the 16-bit frame, encodes {r['encodes']}, failed {r['failed']}, "
+              f"CPU {r['cpu_s']} s (whole process)", flush=True)
         if args.trace:
             job = JOB.replace("before = status", TRACE + "\nbefore = status", 1)
             traced = subprocess.run([sys.executable, "-c", job, str(shot), str(args.out / f"trace-{n}"), args.codec],
                                     capture_output=True, text=True, check=True)
             lines = [ln for ln in traced.stdout.splitlines() if ln.startswith("trace ")]
             r["trace"] = lines
+            print("\n".join(lines), flush=True)
+        if args.rss_trace:
+            job = JOB.replace("before = status(\"VmRSS\")", RSS_TRACE + "\nbefore = status(\"VmRSS\")\n_base = before",
+                              1)
+            traced = subprocess.run([sys.executable, "-c", job, str(shot), str(args.out / f"rss-{n}"), args.codec],
+                                    capture_output=True, text=True)
+            if traced.returncode:
+                sys.exit(traced.stderr)
+            lines = [ln for ln in traced.stdout.splitlines() if ln.startswith("rss ")]
+            r["rss_trace"] = lines
             print("\n".join(lines), flush=True)
     if args.compare is not None:
         bad = compare(args.out, args.compare)

@@ -9,6 +9,7 @@ import pytest
 
 from qualipress.codecs.jpegtrellis import (
     DC_SYMBOLS,
+    ZIGZAG,
     ac_symbols,
     bit_length,
     block_bits,
@@ -162,3 +163,90 @@ def test_block_bits_match_the_slow_count_per_block():
     lv[1, 40] = -1  # a run of 38 zeros: two ZRL
     lengths = rng.uniform(1, 16, 256)
     assert block_bits(lv, lengths) == pytest.approx([_block_bits(b, lengths) for b in lv])
+
+
+def _random_case(rng: np.random.Generator, per_block_weight: bool):
+    n = int(rng.integers(1, 1500))
+    u = rng.laplace(0, rng.uniform(0.3, 8.0), (n, 64))
+    u[rng.random((n, 64)) < 0.3] = 0.0
+    u[: n // 10, 1:] *= 0.2  # some blocks with no level at all
+    lengths = code_lengths(ac_symbols(np.floor(np.abs(u) + 0.5).astype(np.int64)))
+    weight = rng.uniform(0.5, 300.0, (n, 64) if per_block_weight else 64)
+    return u, weight, lengths
+
+
+def test_compiled_trellis_chooses_the_numpy_references_levels():
+    # the kernel replaced a vectorised NumPy trellis; every level must be the same, ties included
+    from tests.codecs.trellis_reference import reference_trellis
+
+    rng = np.random.default_rng(11)
+    for case in range(16):
+        u, weight, lengths = _random_case(rng, per_block_weight=case % 2 == 1)
+        lam = float(rng.choice([0.0, rng.uniform(0.01, 5.0), rng.uniform(5.0, 500.0)]))
+        zero = float(rng.choice([0.5, 0.62, 0.8]))
+        got = trellis(u, weight, lam, lengths, zero)
+        assert got.dtype == np.int64 and got.shape == u.shape
+        assert np.array_equal(got, reference_trellis(u, weight, lam, lengths, zero)), case
+
+
+def test_compiled_trellis_matches_the_reference_on_photos(data_dir):
+    # real DCT statistics (Kodak luma at two JPEG qualities), one weight per position and per block
+    from qualipress.io import read_image
+    from qualipress.io.jpegtables import ANNEX_K_LUMA, dct_matrix, ijg_table
+    from tests.codecs.trellis_reference import reference_trellis
+
+    d = dct_matrix()
+    rng = np.random.default_rng(4)
+    for name in ("kodim05.png", "kodim23.png"):
+        px = read_image(data_dir / "kodak" / name).pixels.astype(np.float64)
+        y = px @ np.array([0.299, 0.587, 0.114]) - 128.0
+        h, w = (s // 8 * 8 for s in y.shape)
+        blocks = y[:h, :w].reshape(h // 8, 8, w // 8, 8).swapaxes(1, 2)
+        coefs = (d @ blocks @ d.T).reshape(-1, 64)[:, ZIGZAG]
+        for q in (40, 90):
+            steps = ijg_table(ANNEX_K_LUMA, q).reshape(-1)[ZIGZAG].astype(np.float64)
+            u = coefs / steps
+            lengths = code_lengths(ac_symbols(np.floor(np.abs(u) + 0.5).astype(np.int64)))
+            for weight in (steps**2, steps**2 * rng.uniform(0.25, 4.0, (len(u), 1))):
+                lam = 0.15 * float(steps[0]) ** 2
+                got = trellis(u, weight, lam, lengths)
+                assert np.array_equal(got, reference_trellis(u, weight, lam, lengths)), (name, q)
+
+
+def test_compiled_symbol_counts_match_the_numpy_count():
+    from tests.codecs.trellis_reference import reference_ac_symbols
+
+    rng = np.random.default_rng(6)
+    lv = (rng.random((500, 64)) < rng.uniform(0.02, 0.6, (500, 1))) * rng.integers(-600, 601, (500, 64))
+    lv[:20, 1:] = 0
+    lv[20, 63] = -2
+    for part in (lv, lv[:1], lv[:0], lv.astype(np.int32)):
+        assert np.array_equal(ac_symbols(part), reference_ac_symbols(part))
+
+
+def test_dc_viterbi_finds_the_brute_force_optimum():
+    from qualipress.codecs.trellis_kernels import dc_viterbi
+
+    rng = np.random.default_rng(12)
+    for trial in range(30):
+        n = int(rng.integers(1, 7))
+        base = np.cumsum(rng.integers(-40, 41, n))
+        cand = np.stack([base, base - 1, base + 1], axis=1).astype(np.int64)
+        cost = rng.uniform(0.0, 8.0, cand.shape)
+        single = rng.random(n) < 0.2  # blocks with one choice: the value repeated at one cost
+        cand[single] = base[single, None]
+        cost[single] = cost[single, :1]
+        lengths = code_lengths(rng.integers(0, 60, DC_SYMBOLS))
+
+        def total(values, cand=cand, cost=cost, lengths=lengths):
+            out, prev = 0.0, 0
+            for i, v in enumerate(values):
+                size = abs(int(v) - prev).bit_length()
+                out += cost[i, int(np.flatnonzero(cand[i] == v)[0])] + lengths[size] + size
+                prev = int(v)
+            return out
+
+        best = min(total([cand[i, s] for i, s in enumerate(c)]) for c in itertools.product(range(3), repeat=n))
+        got = dc_viterbi(cand, cost, lengths)
+        assert all(got[i] in cand[i] for i in range(n))
+        assert total(got) == pytest.approx(best, abs=1e-9), trial

@@ -77,8 +77,9 @@ def test_shared_arrays_give_the_values_computed_from_scratch() -> None:
         # from the decoded frame itself: only the measured pixels converted, the same figure
         assert fidelity.tonal_shift(info.fid, dec) == want["tonal"]
         assert fidelity.temporal_ratio(info.fid, d.y, *prev) == want["temporal"]
-        # display SSIM with the source's window statistics prepared once: same arithmetic, same value
-        assert decisions.display_ssim(info, d.code) == pytest.approx(want["display"], abs=1e-12)
+        # display SSIM with the source's window statistics prepared once (a lean reference: OpenCV strips) against
+        # the whole-frame call (the compiled fused kernel): the two summation orders agree to ~1e-9
+        assert decisions.display_ssim(info, d.code) == pytest.approx(want["display"], abs=1e-7)
         # rendered strip by strip against a lean source reference: bit for bit the whole-frame value
         assert decisions.display_ssim(info, dec) == decisions.display_ssim(info, d.code)
         checks = [decisions.GrainCheck(0.6, 0.6), decisions.TonalCheck(0.1), decisions.DisplayCheck(0.95),

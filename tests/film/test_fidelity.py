@@ -190,3 +190,28 @@ def test_temporal_check_still_fails_grain_removal_and_shimmer_on_grainy_frames()
     exact = decisions.TemporalCheck(prev_y, prev_y, 0.85, 1.15)
     shimmer = exact(src, _img(cur_src + _grain(5)))
     assert not shimmer.passed and "shimmer" in shimmer.detail
+
+
+def test_flat_luma_blocks_give_the_planes_figures_exactly() -> None:
+    """Checks hold a probe's and the previous frame's luma as the blocks the grain and temporal figures compare
+    (``flat_luma``): every figure equals, bit for bit, the one of the whole planes, and the blocks are a fraction
+    of the plane."""
+    clean = _clean((256, 320))
+    src = _img(clean + _grain(1, (256, 320)))
+    ref = fidelity.reference(src)
+    prev_y = fidelity.reference(_img(clean + _grain(2, (256, 320)))).y
+    prev_out = fidelity.reference(_img(clean + 0.7 * _grain(2, (256, 320)))).y
+    for dec in (_img(clean + 0.8 * _grain(1, (256, 320)) + 0.3 * _grain(7, (256, 320))), _img(clean), src):
+        y = fidelity.reference(dec).y
+        blocks = fidelity.flat_luma(ref, y)
+        assert blocks.ndim == 3 and 0 < blocks.size <= 0.3 * y.size
+        assert fidelity.grain_kept(ref, blocks) == fidelity.grain_kept(ref, y)
+        whole = fidelity.temporal_ratio(ref, y, prev_y, prev_out)
+        assert whole["applies"]
+        cut = fidelity.flat_luma(ref, prev_y), fidelity.flat_luma(ref, prev_out)
+        assert fidelity.temporal_ratio(ref, blocks, *cut) == whole
+        assert fidelity.temporal_ratio(ref, y, *cut) == whole  # planes and blocks mixed
+    # the mask is the temporal figure's: flat blocks of the source, a superset of the grain figure's
+    assert (ref.flat <= ref.temporal_blocks).all() and ref.temporal_blocks.any()
+    small = fidelity.reference(_img(_clean((64, 64)))).y
+    assert "previous frame is 64x64" in fidelity.temporal_ratio(ref, blocks, small, small)["why"]

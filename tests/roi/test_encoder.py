@@ -200,3 +200,50 @@ def test_rdo_symbol_bits_set_how_much_is_zeroed(textured):
     mask[:, :48] = True
     sizes = [len(RoiJpegCodec().encode_roi(img, quality=80, roi_mask=mask, rdo_bits=b).data) for b in (1.0, 6.0)]
     assert sizes[0] > sizes[1]
+
+
+def reference_rdo_dc(values: np.ndarray, coefs: np.ndarray, step: float, lam: np.ndarray,
+                     order: np.ndarray) -> np.ndarray:
+    """The Python loop that :func:`qualipress.roi.kernels.dc_chain` replaced in :func:`rdo_dc` (same choices)."""
+    out = np.asarray(values, np.int64).copy()
+    vals = out[order].tolist()
+    xs = (np.asarray(coefs, np.float64)[order] / step).tolist()
+    lams = (np.asarray(lam, np.float64)[order] / (step * step)).tolist()  # in units of step**2 per bit
+    prev = 0
+    for i, lm in enumerate(lams):
+        if lm > 0:
+            x = xs[i]
+            v = vals[i]
+            d = v - prev
+            if d:
+                size = abs(d).bit_length()
+                best_v, best_j = v, (x - v) ** 2 + lm * size
+                sign = 1 if d > 0 else -1
+                for s in (size - 1, size - 2):
+                    if s < 0:
+                        break
+                    cand = prev + sign * ((1 << s) - 1)
+                    j = (x - cand) ** 2 + lm * s
+                    if j < best_j:
+                        best_v, best_j = cand, j
+                v = best_v
+                vals[i] = v
+        prev = vals[i]
+    out[order] = vals
+    return out
+
+
+def test_compiled_dc_rule_matches_the_python_loop():
+    from qualipress.roi.encoder import rdo_dc, scan_order
+
+    rng = np.random.default_rng(8)
+    for shape, per_mcu in (((12, 16), (1, 1)), ((16, 24), (2, 2)), ((9, 14), (1, 2))):
+        n = shape[0] * shape[1]
+        coefs = np.cumsum(rng.normal(0, 40, n)) + rng.normal(0, 8, n)
+        step = float(rng.choice([2.0, 5.0, 16.0]))
+        fine = np.rint(coefs / step).astype(np.int64)
+        lam = np.where(rng.random(n) < 0.3, 0.0, rng.uniform(0.1, 3.0, n) * step * step)
+        order = scan_order(shape, per_mcu)
+        got = rdo_dc(fine, coefs, step, lam, order)
+        assert np.array_equal(got, reference_rdo_dc(fine, coefs, step, lam, order))
+        assert not np.array_equal(got, fine)

@@ -99,6 +99,26 @@ def test_trellis_option_is_checked(textured):
         encode_blocks(img, np.zeros((2, 2), np.uint8), {0: 50}, subsampling="444", trellis="everywhere")
     with pytest.raises(InputError):
         encode_blocks(img, np.zeros((2, 2), np.uint8), {0: 50}, subsampling="444", trellis="roi", trellis_scale=0)
+    with pytest.raises(InputError):
+        encode_blocks(img, np.zeros((2, 2), np.uint8), {0: 50}, subsampling="444", trellis="all", trellis_passes=0)
+
+
+def test_second_trellis_pass_uses_the_first_passs_code_lengths(textured):
+    # a second pass re-estimates the code lengths from the first pass's levels: other levels, a file no larger
+    # under the codec's own option (given as text, as on the command line)
+    from qualipress.io import as_image
+    from qualipress.roi import RoiJpegCodec
+
+    img = as_image(textured(96, 128))
+    codec = RoiJpegCodec()
+    mask = np.zeros((96, 128), bool)
+    mask[:, :64] = True
+    one = codec.encode_roi(img, quality=40, roi_mask=mask, trellis_passes="1").data
+    two = codec.encode_roi(img, quality=40, roi_mask=mask, trellis_passes="2").data
+    assert codec.encode_roi(img, quality=40, roi_mask=mask).data == two  # the default
+    assert two != one
+    assert len(two) <= len(one) * 1.002
+    assert imagecodecs.jpeg8_decode(two).shape == (96, 128, 3)
 
 
 @pytest.mark.parametrize("q", [9, 23, 30, 37, 48])
@@ -118,14 +138,15 @@ def test_header_table_is_libjpegs_below_quality_50(textured, q):
 def test_each_block_keeps_the_cheaper_of_rdo_and_trellis(textured):
     # a coarse multiplier on a fine grid: the RDO drops size classes, the trellis only one level, so per block the
     # model cost of the result is never above the RDO's start
-    from qualipress.roi.trellis import _rd_cost
+    from tests.codecs.trellis_reference import _rd_cost
 
     px = textured(64, 96)
     coefs = _luma_coefs(px)
     table = quality_table(STD_LUMA, 90)
     lam = rdo_lambda(25)
     start = rdo_quantise(coefs, table, lam, 2.0)
-    out = trellis_planes([TrellisPlane(coefs, start, table, np.full(coefs.shape[:2], lam), 0)])[0]
+    # one pass: the property holds under that pass's code lengths (a second pass re-estimates them)
+    out = trellis_planes([TrellisPlane(coefs, start, table, np.full(coefs.shape[:2], lam), 0)], passes=1)[0]
     steps = table.reshape(-1)[ZIGZAG].astype(float)
     u = coefs.reshape(-1, 64)[:, ZIGZAG] / steps
     lengths = code_lengths(ac_symbols(start.reshape(-1, 64)[:, ZIGZAG]))
@@ -158,3 +179,56 @@ def test_codec_trellis_options_from_text(textured):
     off = codec.encode_roi(img, quality=50, roi_mask=mask, trellis_rgb="false").data
     assert off != on
     assert codec.encode_roi(img, quality=50, roi_mask=mask, trellis="off").data != on
+
+
+def test_compiled_plane_trellis_matches_the_numpy_reference(data_dir):
+    # the compiled pass (trellis + keep-the-cheaper) chooses the levels the NumPy implementation chose, on a photo
+    # with three multipliers and blocks left alone, starting from RDO levels as the encoder does
+    from qualipress.io import read_image
+    from qualipress.roi.trellis import _one_plane
+    from tests.codecs.trellis_reference import reference_keep_cheaper
+
+    px = read_image(data_dir / "kodak" / "kodim15.png").pixels
+    coefs = _luma_coefs(px)
+    table = quality_table(STD_LUMA, 85)
+    rng = np.random.default_rng(0)
+    lam = rng.choice([-1.0, rdo_lambda(85), rdo_lambda(60), rdo_lambda(30)], coefs.shape[:2])
+    start = rdo_quantise(coefs, table, rdo_lambda(40), 2.0)
+    plane = TrellisPlane(coefs, start, table, lam, 0)
+    zz = start.reshape(-1, 64)[:, ZIGZAG].astype(np.int64)
+    lengths = code_lengths(ac_symbols(zz))
+    steps = table.reshape(-1)[ZIGZAG].astype(np.float64)
+    ref = reference_keep_cheaper(coefs.reshape(-1, 64)[:, ZIGZAG] / steps, steps**2, lam.reshape(-1), lengths, zz)
+    got = _one_plane(plane, zz, lengths)
+    assert not np.array_equal(got, zz)
+    assert np.array_equal(got, ref)
+
+
+@pytest.mark.parametrize("sub", ["444", "420"])
+def test_dc_trellis_moves_dc_levels_by_at_most_one_step_and_saves_bits(textured, sub):
+    from qualipress.codecs.jpegtrellis import DC_SYMBOLS, dc_symbols
+    from qualipress.roi.encoder import scan_order
+
+    img = textured(192, 256)
+    mh = 16 if sub == "420" else 8
+    levels = np.zeros((192 // mh, 256 // mh), np.uint8)
+    levels[:, : levels.shape[1] // 2] = 1
+    opts = {"subsampling": sub, "fine_rdo": 1.0, "trellis": "all"}
+    plain, _ = encode_blocks(img, levels, {0: 30, 1: 60}, **opts)
+    dc, _ = encode_blocks(img, levels, {0: 30, 1: 60}, trellis_dc=True, **opts)
+    a, b = read_dct(plain), read_dct(dc)
+    order = scan_order(a.Y.shape[:2], (mh // 8, mh // 8))
+
+    def dc_bits(y):  # DPCM bits along the coding order under the chain's own optimal-ish code lengths
+        counts = dc_symbols(y[..., 0, 0].reshape(-1)[order])
+        return float((counts * (code_lengths(counts) + np.arange(DC_SYMBOLS))).sum())
+
+    assert dc_bits(b.Y) < dc_bits(a.Y)
+    assert len(dc) < 1.01 * len(plain)
+    # ROI blocks (fine rounding before) move at most to the level on the other side of their coefficient
+    coefs = _luma_coefs(img)[..., 0, 0] / a.qt[0][0, 0]
+    half = 256 // 8 // 2
+    assert (np.abs(b.Y[:, :half, 0, 0] - coefs[:, :half]) < 1.0).all()
+    assert not np.array_equal(a.Y[:, :half, 0, 0], b.Y[:, :half, 0, 0])
+    dec = imagecodecs.jpeg8_decode(dc)
+    assert dec.shape == img.shape and np.abs(dec.astype(float) - img).mean() < 12

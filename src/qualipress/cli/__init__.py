@@ -162,7 +162,7 @@ def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) ->
         size = "stdin" if r["input_bytes"] is None else f"{r['input_bytes']:,} bytes"
         dest = r.get("output") or f"{r['output_stem']}.*"
         console.print(f"would compress {r['input']} ({size}) -> {'stdout' if dest == '-' else dest} "
-                      f"with {r['codecs']} for {target}")
+                      f"with {r['codecs']} for {target}", markup=False)
     console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
 
 
@@ -278,11 +278,11 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: 
                 note = rec.get("error") or _notice(rec)
                 console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""), markup=False)
             elif rec.get("error"):
-                console.print(f"[red]FAILED[/] {rec['input']}: {rec['error']}")
+                console.print(f"[red]FAILED[/] {escape(str(rec['input']))}: {escape(str(rec['error']))}")
             elif rec.get("target_met") is False and not rec.get("resumed"):
-                console.print(f"[red]MISSED[/] {rec['input']}: {_notice(rec) or 'target not met'}")
+                console.print(f"[red]MISSED[/] {escape(str(rec['input']))}: {escape(_notice(rec) or 'target not met')}")
             elif note := _notice(rec):
-                console.print(f"[yellow]note[/] {rec['input']}: {note}")
+                console.print(f"[yellow]note[/] {escape(str(rec['input']))}: {escape(note)}")
         return run(cb)
 
 
@@ -359,7 +359,7 @@ def encode(
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
-    from qualipress.pipeline.delivery import reduce_bit_depth, refuse_mistagging
+    from qualipress.pipeline.delivery import check_depth, reduce_bit_depth, refuse_mistagging
 
     _not_the_input(input, output)
     codec = _codec_for_output(output, codec)
@@ -367,6 +367,8 @@ def encode(
     if bit_depth is not None:
         image = reduce_bit_depth(image, bit_depth)
     cdc = codecs.get(codec)
+    if not image.is_float and image.bit_depth > 8:  # as compress: refused with the remedy, not converted silently
+        check_depth([cdc.name], image.bit_depth)
     extra = _codec_options(codec_opt)
     _check_codec_options([cdc.name], extra)
     opts: dict[str, Any] = {"weights": str(weights)} if weights else {}
@@ -377,8 +379,11 @@ def encode(
         opts["metadata"] = carry
     enc_img = encodable(image)
     data = cdc.encode(enc_img, quality=quality, lossless=lossless, **opts)
+    # measured before it is written: a file that cannot be decoded and measured is not left behind
+    res = measure_encoded(data, cdc, enc_img, reference=image, metrics=("ssim", "psnr")).metrics
     atomic_write_bytes(output, data, overwrite=overwrite)
-    res = measure_encoded(output.read_bytes(), cdc, enc_img, reference=image, metrics=("ssim", "psnr")).metrics
+    if output.read_bytes() != data:
+        raise InputError(f"{output}: the file read back differs from what was written")
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
@@ -389,7 +394,7 @@ def encode(
         _dump(out)
     else:
         console.print(f"{output}: {len(data):,} bytes, {out['bpp']} bpp, SSIM {res['ssim'].value:.5f}, "
-                      f"PSNR {res['psnr'].value:.2f} dB")
+                      f"PSNR {res['psnr'].value:.2f} dB", markup=False)
         if "learned_weights" in out:
             console.print(_weights_line(out["learned_weights"]), soft_wrap=True)
 
@@ -439,7 +444,7 @@ def decode(
     else:
         image = read_image(input)
     write_image(output, image, overwrite=overwrite)
-    console.print(f"{output}: {image.width}x{image.height} {image.layout} {image.bit_depth}-bit")
+    console.print(f"{output}: {image.width}x{image.height} {image.layout} {image.bit_depth}-bit", markup=False)
     if "learned_weights" in image.metadata:
         console.print(_weights_line(image.metadata["learned_weights"]), soft_wrap=True)
 
@@ -503,9 +508,9 @@ def info(
         return
     for k, v in out.items():
         if k != "metadata":
-            console.print(f"[bold]{k:11s}[/] {v}")
+            console.print(f"[bold]{k:11s}[/] {escape(str(v))}")  # a file name or ICC text may hold '[...]'
     for k, v in out["metadata"].items():
-        console.print(f"  {k}: {v}")
+        console.print(f"  {k}: {v}", markup=False)
 
 
 @app.command(name="codecs")
@@ -550,7 +555,7 @@ def list_profiles(profiles: Annotated[Path | None, typer.Option(help="Extra TOML
     from qualipress.profiles import load_profiles
 
     for p in load_profiles(profiles).values():
-        console.print(f"[bold]{p.name}[/]  {p.target}\n    {p.description}")
+        console.print(f"[bold]{escape(p.name)}[/]  {escape(str(p.target))}\n    {escape(p.description)}")
 
 
 @app.command()

@@ -17,10 +17,6 @@ ZIGZAG = np.array([
     61, 54, 47, 55, 62, 63,
 ])
 
-#: Blocks handled per trellis call (blocks are sorted by their number of non-zero levels first).
-_CHUNK = 2048
-
-
 def bit_length(a: np.ndarray) -> np.ndarray:
     """Size category of non-negative integer magnitudes (0 for 0)."""
     return np.frexp(a.astype(np.float64))[1].astype(np.int64)
@@ -69,11 +65,9 @@ def ac_symbols(levels: np.ndarray) -> np.ndarray:
     numpy.ndarray
         (256,) int64 counts.
     """
-    _, run, size, last = _runs(levels)
-    counts = np.bincount(((run & 15) << 4) | size, minlength=256)
-    counts[0xF0] += int((run >> 4).sum())
-    counts[0x00] += int((last < 63).sum())
-    return counts
+    from qualipress.codecs.trellis_kernels import ac_counts  # numba: imported on first use
+
+    return ac_counts(np.ascontiguousarray(levels, np.int64).reshape(-1, 64))
 
 
 def block_bits(levels: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -106,9 +100,11 @@ def code_lengths(counts: np.ndarray) -> np.ndarray:
     return np.clip(-np.log2(p), 1.0, 16.0)
 
 
-def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, zero: float = 0.5,
-            chunk: int = _CHUNK) -> np.ndarray:
+def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, zero: float = 0.5) -> np.ndarray:
     """Per block, the AC levels that minimise ``Σ weight·(|u| − level)² + lam·bits``.
+
+    Exact dynamic programme per block over the positions of its non-zero rounded AC levels, compiled
+    (:func:`qualipress.codecs.trellis_kernels.trellis_rows`; numba is imported on the first call).
 
     Parameters
     ----------
@@ -122,9 +118,6 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, 
         (256,) code length of every AC symbol (:func:`code_lengths`).
     zero : float
         The encoder's zero threshold (:attr:`JpegLayout.zero`): AC coefficients under it are zero anyway.
-    chunk : int
-        Blocks per vectorised step, taken in order of their number of non-zero rounded AC levels (the step's cost
-        grows with the square of its largest count); the levels do not depend on it.
 
     Returns
     -------
@@ -132,94 +125,13 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, 
         (n, 64) signed integer levels; the DC (position 0) is rounded, every AC level is the rounded one, one less
         in magnitude, or zero.
     """
-    n = len(u)
-    mag = np.abs(u)
-    plain = np.floor(mag + 0.5).astype(np.int64)
-    plain[:, 1:][mag[:, 1:] < zero] = 0
-    out = np.zeros((n, 64), np.int64)
-    out[:, 0] = plain[:, 0]
-    weight = np.broadcast_to(weight, (n, 64))
-    d0 = weight[:, 1:] * mag[:, 1:] ** 2
-    z = np.zeros((n, 64))
-    np.cumsum(d0, axis=1, out=z[:, 1:])  # z[:, k] = zeroing error of positions 1..k
-    count = (plain[:, 1:] > 0).sum(axis=1)
-    order = np.argsort(count, kind="stable")
-    for start in range(0, n, chunk):
-        idx = order[start:start + chunk]
-        m = int(count[idx].max()) if len(idx) else 0
-        if m:
-            out[idx, 1:] = _trellis_chunk(mag[idx], plain[idx], z[idx], weight[idx], lam, lengths, m)
-    sign = np.where(u < 0, -1, 1)
-    return out * sign
+    from qualipress.codecs.trellis_kernels import trellis_rows  # numba: imported on first use
 
-
-def _trellis_chunk(mag: np.ndarray, plain: np.ndarray, z: np.ndarray, weight: np.ndarray, lam: float,
-                   lengths: np.ndarray, m: int) -> np.ndarray:
-    """The trellis on blocks with at most ``m`` non-zero rounded AC levels (states = those positions)."""
-    n = len(mag)
-    nz = plain[:, 1:] > 0
-    # positions of the non-zero rounded levels, in order, padded with 64 (invalid)
-    rank = np.cumsum(nz, axis=1) - 1
-    pos = np.full((n, m), 64, np.int64)
-    b, k = np.nonzero(nz)
-    pos[b, rank[b, k]] = k + 1
-    valid = pos < 64
-    safe = np.minimum(pos, 63)
-    rows = np.arange(n)[:, None]
-    a1 = np.where(valid, plain[rows, safe], 1)
-    a2 = a1 - 1
-    u_at = mag[rows, safe]
-    w_at = weight[rows, safe]
-    dist1 = w_at * (u_at - a1) ** 2
-    dist2 = w_at * (u_at - a2) ** 2
-    s1 = bit_length(a1)
-    s2 = bit_length(a2)
-    bits1 = lam * s1
-    bits2 = lam * s2
-    z_before = z[rows, safe - 1]  # zeroing error of positions 1..pos-1
-    # state 0 = start (after the DC, position 0); state i+1 = position pos[:, i] is the last non-zero so far
-    spos = np.concatenate([np.zeros((n, 1), np.int64), safe], axis=1)
-    zs = z[rows, spos]
-    best = np.full((n, m + 1), np.inf)
-    best[:, 0] = 0.0
-    back = np.zeros((n, m), np.int64)
-    level = np.zeros((n, m), np.int64)
-    zrl, lengths_lam = lam * lengths[0xF0], lam * lengths
-    # The "one less" level has its own symbols only where it drops a size class (a1 a power of two ≥ 2); elsewhere
-    # its costs per predecessor equal the rounded level's, so its best predecessor is the same one.
-    own = (a2 > 0) & (s2 != s1)
-    every = np.arange(n)
-    for i in range(m):
-        run = pos[:, i:i + 1] - spos[:, :i + 1] - 1
-        base = best[:, :i + 1] + (z_before[:, i:i + 1] - zs[:, :i + 1]) + zrl * (run >> 4)
-        r4 = (run & 15) << 4
-        c1 = base + lengths_lam[r4 | s1[:, i:i + 1]]
-        j1 = np.argmin(c1, axis=1)
-        m1 = c1[every, j1]
-        t1 = m1 + bits1[:, i] + dist1[:, i]
-        j2, m2 = j1.copy(), m1.copy()
-        sub = np.flatnonzero(own[:, i])
-        if sub.size:
-            c2 = base[sub] + lengths_lam[r4[sub] | s2[sub, i:i + 1]]
-            j2[sub] = np.argmin(c2, axis=1)
-            m2[sub] = c2[np.arange(sub.size), j2[sub]]
-        t2 = np.where(a2[:, i] > 0, m2 + bits2[:, i] + dist2[:, i], np.inf)
-        take2 = t2 < t1
-        best[:, i + 1] = np.where(valid[:, i], np.where(take2, t2, t1), np.inf)
-        back[:, i] = np.where(take2, j2, j1)
-        level[:, i] = np.where(take2, a2[:, i], a1[:, i])
-    end = best + (z[:, 63:64] - zs) + lam * lengths[0x00] * (spos < 63)
-    state = np.argmin(end, axis=1)
-    out = np.zeros((n, 63), np.int64)
-    for _ in range(m):
-        live = state > 0
-        if not live.any():
-            break
-        r = np.nonzero(live)[0]
-        i = state[r] - 1
-        out[r, pos[r, i] - 1] = level[r, i]
-        state[r] = back[r, i]
-    return out
+    u = np.ascontiguousarray(u, np.float64).reshape(-1, 64)
+    w = np.ascontiguousarray(weight, np.float64)
+    w = w.reshape(1, 64) if w.ndim == 1 else w.reshape(len(u), 64)
+    lengths = np.ascontiguousarray(lengths, np.float64)
+    return trellis_rows(u, w, np.array([float(lam)]), lengths, float(zero))
 
 
 #: DC difference size categories of baseline 8-bit JPEG are 0..11; counts and code lengths are kept for 16.

@@ -56,6 +56,7 @@ from qualipress.film import analysis, fidelity
 from qualipress.io import Image, seen_colour
 from qualipress.metrics.core import Reference
 from qualipress.profiles import load_profiles
+from qualipress.search.search import SHELVE_SAMPLES, pixel_digest
 
 try:  # the core's outcome type, when the search has landed
     from qualipress.search import CheckOutcome
@@ -120,18 +121,22 @@ def forget(reference: Image) -> None:
 class _DecInfo:
     """What the checks measure on one decoded probe, computed once and shared by all of them.
 
-    The perceptual code of the whole probe (three float32 planes, 26 MB at 2K) is never made: the luma every check
-    uses is converted strip by strip (:func:`qualipress.film.analysis.code_luma`) and kept with its block
-    statistics, the tonal figure converts only the pixels it measures and the display figure renders the probe
-    strip by strip (figures cached in :attr:`figures`). :attr:`code` converts the whole probe, for callers that
-    want it."""
+    The perceptual code of the whole probe (three float32 planes, 26 MB at 2K) is never made, nor is its luma plane
+    kept: the luma is converted strip by strip (:func:`qualipress.film.analysis.code_luma`, 3 ms at 2K) when a
+    figure needs it, and only what the checks measure on it is kept: its block statistics and the blocks the grain
+    and temporal figures compare (:func:`qualipress.film.fidelity.flat_luma`, at most a quarter of the plane), so
+    no float32 plane of a probe is resident while the next probe is decoded. The tonal figure converts only the
+    pixels it measures and the display figure renders the probe strip by strip (figures cached in
+    :attr:`figures`). :attr:`code` converts the whole probe, for callers that want it."""
 
     image: weakref.ref[Any]
     shape: tuple[int, ...]
-    _y: np.ndarray | None = None
+    _blocks: np.ndarray | None = None
     _stats: analysis.BlockStats | None = None
     #: Figures already computed on this probe (see :func:`figure`).
     figures: dict[Any, Any] = field(default_factory=dict)
+    #: SHA-256 of the probe's pixels, for frames the search decodes again (see :func:`_dec_info`); else None.
+    digest: bytes | None = None
 
     @property
     def code(self) -> np.ndarray:
@@ -151,9 +156,14 @@ class _DecInfo:
 
     @property
     def y(self) -> np.ndarray:
-        if self._y is None:
-            self._y = analysis.code_luma(self.decoded)
-        return self._y
+        """Luma plane of the decoded probe (converted on each call, not kept)."""
+        return analysis.code_luma(self.decoded)
+
+    def blocks(self, ref: fidelity.Reference) -> np.ndarray:
+        """:func:`qualipress.film.fidelity.flat_luma` of the probe's luma for the source ``ref`` (kept)."""
+        if self._blocks is None:
+            self._blocks = fidelity.flat_luma(ref, self.y)
+        return self._blocks
 
     def stats(self, block: int) -> analysis.BlockStats:
         if self._stats is None or self._stats.block != block:
@@ -166,27 +176,41 @@ _DECODED: dict[int, tuple[weakref.ref[Any], weakref.ref[Any], _DecInfo]] = {}
 
 def _dec_info(info: _RefInfo, decoded: Image) -> _DecInfo:
     """Perceptual code, luma and block statistics of a decoded probe, computed once per decoded image object
-    (cached by identity; only the last few probes are kept)."""
+    (cached by identity; only the last few probes are kept).
+
+    The search gives a large frame's decoded probes back while it makes the next one and decodes its result again
+    (:data:`qualipress.search.search.SHELVE_SAMPLES`): for such frames each probe's pixels get a SHA-256, and a
+    decoded image with the same pixels as a probe already measured gets that probe's figures (the seal of the
+    result then measures nothing again)."""
     hit = _DECODED.get(id(decoded))
     if hit is not None and hit[0]() is decoded and hit[1]() is info:
         return hit[2]
     if (decoded.height, decoded.width) != info.shape[:2]:
         raise ValueError(f"decoded size {(decoded.height, decoded.width)} differs from reference {info.shape[:2]}")
-    out = _DecInfo(weakref.ref(decoded), info.shape)
-    for key in [k for k, v in _DECODED.items() if v[0]() is None or v[1]() is None]:
-        del _DECODED[key]  # probes and frames already gone
+    digest = None
+    if decoded.pixels.size >= SHELVE_SAMPLES:
+        digest = pixel_digest(decoded)
+        for key, (_, of, same) in list(_DECODED.items()):
+            if same.digest == digest and of() is info:  # the same pixels, decoded again
+                del _DECODED[key]
+                same.image = weakref.ref(decoded)
+                _DECODED[id(decoded)] = (weakref.ref(decoded), weakref.ref(info), same)
+                return same
+    out = _DecInfo(weakref.ref(decoded), info.shape, digest=digest)
+    for key in [k for k, v in _DECODED.items() if (v[0]() is None and v[2].digest is None) or v[1]() is None]:
+        del _DECODED[key]  # probes (unless they may be decoded again) and frames already gone
     while len(_DECODED) >= _KEEP_DECODED:
         del _DECODED[next(iter(_DECODED))]  # the oldest probe
     for _, _, older in _DECODED.values():
-        # an earlier probe keeps its figures, not its luma plane and block fits (a float32 plane of the frame):
-        # the checks are done with it, and the seal of the chosen output converts its luma again if it needs it
-        older._y = older._stats = None
+        # an earlier probe keeps its figures, not its luma blocks and block fits: the checks are done with it, and
+        # the seal of the chosen output converts its luma again if it needs it
+        older._blocks = older._stats = None
     _DECODED[id(decoded)] = (weakref.ref(decoded), weakref.ref(info), out)
     return out
 
 
 #: Decoded probes whose :class:`_DecInfo` is kept (the last ones: a search ends next to its winner, whose figures
-#: the seal then reuses; only the newest keeps its float32 luma plane and block fits).
+#: the seal then reuses; only the newest keeps its luma blocks and block fits).
 _KEEP_DECODED = 2
 
 
@@ -279,7 +303,7 @@ class GrainCheck:
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
         dec = _dec_info(info, decoded)
-        g = figure(dec, "grain", lambda: fidelity.grain_kept(info.fid, dec.y))
+        g = figure(dec, "grain", lambda: fidelity.grain_kept(info.fid, dec.blocks(info.fid)))
         if not g["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {g['why']}")
         ok = g["corr"] >= self.min_corr and g["energy"] >= self.min_energy
@@ -309,9 +333,9 @@ class TemporalCheck:
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
         dec = _dec_info(info, decoded)
-        dec_y = dec.y
         t = figure(dec, ("temporal", id(self.prev_source), id(self.prev_decoded)),
-                   lambda: fidelity.temporal_ratio(info.fid, dec_y, self.prev_source, self.prev_decoded))
+                   lambda: fidelity.temporal_ratio(info.fid, dec.blocks(info.fid), self.prev_source,
+                                                   self.prev_decoded))
         if not t["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {t['why']}")
         detail = f"frame-to-frame difference ratio {t['ratio']:.3f} (allowed {self.low}-{self.high})"
@@ -347,7 +371,7 @@ class TemporalCheck:
                                                           f"({info.fid.grain_why})")
         # the ratio mixes this frame's grain with the previous output's: do not fail a frame that keeps
         # its own grain for a loss it cannot undo (raising its quality would end in lossless)
-        own = figure(dec, "grain", lambda: fidelity.grain_kept(info.fid, dec.y))
+        own = figure(dec, "grain", lambda: fidelity.grain_kept(info.fid, dec.blocks(info.fid)))
         if own["applies"] and own["energy"] >= self.low:
             return CheckOutcome(True, self.name, detail + f"; this frame keeps grain energy {own['energy']:.3f}, "
                                                           "the previous frame's output lost it")

@@ -47,7 +47,7 @@ from qualipress.film import analysis
 from qualipress.io import Image
 from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name, to_scene_linear
 
-__all__ = ["DISPLAY_WHITE", "Reference", "display_code", "display_rgb", "encoding_name",
+__all__ = ["DISPLAY_WHITE", "Reference", "display_code", "display_rgb", "encoding_name", "flat_luma",
            "grain_floor", "grain_kept", "grey16", "linear_luma", "linear_plane", "reference", "release_linear",
            "source_luma", "temporal_ratio", "tonal_shift"]
 
@@ -106,6 +106,16 @@ class Reference:
     #: :func:`display_code`; half the memory of the float32 :func:`grey16` values, which are these codes
     #: ÷ 65535 exactly), None without linear light.
     display: np.ndarray | None = None
+    #: :func:`qualipress.film.analysis.flat_blocks` of :attr:`stats` (block mask): the blocks the temporal figure
+    #: compares, a superset of :attr:`flat` (see :func:`flat_luma`).
+    blocks: np.ndarray | None = None
+
+    @property
+    def temporal_blocks(self) -> np.ndarray:
+        """The block mask of the temporal figure (and of :func:`flat_luma`)."""
+        if self.blocks is None:
+            self.blocks = analysis.flat_blocks(self.stats)
+        return self.blocks
 
 
 def grey16(a: np.ndarray) -> np.ndarray:
@@ -157,7 +167,8 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
         y = analysis.code_luma(image)
         stats = analysis.block_stats(y)
     shape = (image.height, image.width)
-    flat = analysis.flat_blocks(stats)
+    blocks = analysis.flat_blocks(stats)
+    flat = blocks
     b = stats.block
     hp = analysis.plane_residual(analysis.block_view(y, b)[flat]) if flat.any() else np.zeros((0, b, b))
     floor = grain_floor(None if image.is_float else image.bit_depth)
@@ -191,7 +202,7 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
         display = np.empty(lin.shape, np.uint16)  # rendered in strips of rows: its temporaries stay small
         for r0 in range(0, lin.shape[0], analysis.STRIP_ROWS):
             display[r0: r0 + analysis.STRIP_ROWS] = grey16_code(display_code(lin[r0: r0 + analysis.STRIP_ROWS]))
-    return Reference(image, shape, y, stats, flat, hp, sigma, why, lin, hi, lo, means, display)
+    return Reference(image, shape, y, stats, flat, hp, sigma, why, lin, hi, lo, means, display, blocks)
 
 
 def _blur2(a: np.ndarray) -> np.ndarray:
@@ -214,13 +225,31 @@ def linear_plane(image: Image, reference: Image) -> np.ndarray | None:
     return analysis.code_plane(image, lambda c: linear_luma(c, reference))
 
 
+def flat_luma(ref: Reference, y: np.ndarray) -> np.ndarray:
+    """The blocks of a luma plane ``y`` (H, W) of this frame's size that :func:`grain_kept` and
+    :func:`temporal_ratio` measure (:attr:`Reference.temporal_blocks`, at most a quarter of the frame), as a
+    ``(K, block, block)`` copy in row-major block order: both figures give the same values for it as for ``y``,
+    so a decoded probe or a previous frame can be held as these blocks instead of a whole float32 plane."""
+    return analysis.block_view(y, ref.stats.block)[ref.temporal_blocks]
+
+
+def _blocks(ref: Reference, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The blocks ``mask`` (a subset of :attr:`Reference.temporal_blocks`) selects from a plane or from its
+    :func:`flat_luma` blocks."""
+    if y.ndim == 3:  # already the temporal blocks: select within them, keeping row-major order
+        return y if mask is ref.temporal_blocks else y[mask[ref.temporal_blocks]]
+    return analysis.block_view(y, ref.stats.block)[mask]
+
+
 def grain_kept(ref: Reference, dec_y: np.ndarray) -> dict[str, Any]:
-    """Grain correlation and energy ratio of a decoded luma in the source's flat blocks (module docstring)."""
+    """Grain correlation and energy ratio of a decoded luma in the source's flat blocks (module docstring).
+
+    ``dec_y``: the decoded luma plane (H, W), or its :func:`flat_luma` blocks (the same figures)."""
     out: dict[str, Any] = {"applies": ref.grain_why is None, "sigma": round(ref.sigma, 6),
                            "blocks": int(ref.flat.sum())}
     if ref.grain_why is not None:
         return {**out, "why": ref.grain_why, "corr": None, "energy": None}
-    dhp = analysis.plane_residual(analysis.block_view(dec_y, ref.stats.block)[ref.flat])
+    dhp = analysis.plane_residual(_blocks(ref, dec_y, ref.flat))
     s2 = float((ref.source_hp**2).sum())
     d2 = float((dhp**2).sum())
     corr = float((ref.source_hp * dhp).sum() / math.sqrt(s2 * d2)) if d2 > 0 else 0.0
@@ -255,20 +284,23 @@ def tonal_shift(ref: Reference, dec_code: np.ndarray | Image) -> dict[str, Any]:
 
 def temporal_ratio(ref: Reference, dec_y: np.ndarray, prev_src_y: np.ndarray | None,
                    prev_dec_y: np.ndarray | None, *, why_not: str | None = None) -> dict[str, Any]:
-    """Decoded vs source frame-to-frame difference RMS in the current frame's flat blocks (module docstring)."""
+    """Decoded vs source frame-to-frame difference RMS in the current frame's flat blocks (module docstring).
+
+    Each of ``dec_y``, ``prev_src_y`` and ``prev_dec_y`` is a luma plane (H, W) or its :func:`flat_luma` blocks
+    for *this* frame (the same figures)."""
     if prev_src_y is None or prev_dec_y is None:
         return {"applies": False, "why": why_not or "no previous frame of this sequence", "ratio": None}
-    if prev_src_y.shape != ref.shape or prev_dec_y.shape != dec_y.shape:
+    if (prev_src_y.ndim == 2 and prev_src_y.shape != ref.shape) or \
+            (prev_dec_y.ndim == 2 and dec_y.ndim == 2 and prev_dec_y.shape != dec_y.shape):
         return {"applies": False, "ratio": None,
                 "why": f"previous frame is {prev_src_y.shape[1]}x{prev_src_y.shape[0]}, "
                        f"this one {ref.shape[1]}x{ref.shape[0]}"}
-    mask = analysis.flat_blocks(ref.stats)
+    mask = ref.temporal_blocks
     if not mask.any():
         return {"applies": False, "why": "no flat region in the frame", "ratio": None}
-    b = ref.stats.block
 
     def flat(y: np.ndarray) -> np.ndarray:  # the flat blocks only: no whole-frame float64 difference is made
-        return analysis.block_view(y, b)[mask]
+        return _blocks(ref, y, mask)
 
     y64 = flat(source_luma(ref)).astype(np.float64)
     ds = y64 - flat(prev_src_y)

@@ -121,6 +121,18 @@ def check_bound_hint(previous: dict[str, Any]) -> Hint | None:
     return Hint(float(i), slope if slope > 0 else None, checked=blind)
 
 
+def _embed_unless_grown(data: bytes, codec: str, packet: bytes, record: dict) -> tuple[bytes, str]:
+    """:func:`seal.embed`, except that a seal which alone would make the output larger than its input file goes to
+    the sidecar and the manifest instead (never grow: QA found a 134 B PNG written as a 978 B JPEG XL, 119 B of
+    codestream and 859 B of embedded seal, after the search had kept the 119 B file for being smaller than the
+    input)."""
+    out, where = seal.embed(data, codec, packet)
+    limit = int(record.get("input_bytes") or 0)
+    if where != "sidecar" and len(data) <= limit < len(out):
+        return data, "sidecar"
+    return out, where
+
+
 class FilmHooks:
     """Pipeline hooks for film frames (see module docstring).
 
@@ -143,8 +155,13 @@ class FilmHooks:
 
     #: Sequences whose last frame is kept for the temporal check.
     KEEP_SEQUENCES: ClassVar[int] = 8
-    #: sequence -> (frame number, source luma, output luma), per worker process.
-    sequences: ClassVar[OrderedDict[str, tuple[int, np.ndarray, np.ndarray]]] = OrderedDict()
+    #: sequence -> (frame number, source, output luma, block mask), per worker process. The source is the frame
+    #: itself for the newest entry (held anyway until the next plan: its luma is converted when needed, 3 ms at
+    #: 2K) and its luma plane for older ones; source and output luma are whole planes (mask None) until the next
+    #: frame's plan cuts them to the blocks its temporal figure compares
+    #: (:func:`qualipress.film.fidelity.flat_luma`, that frame's block mask kept beside them).
+    sequences: ClassVar[OrderedDict[str, tuple[int, np.ndarray | Image, np.ndarray, np.ndarray | None]]] = \
+        OrderedDict()
 
     def __init__(self, profile: str | None = None, *,
                  checks: tuple[str, ...] = decisions.ALL_CHECKS, sidecars: bool = True) -> None:
@@ -210,21 +227,39 @@ class FilmHooks:
         checks, check_notes = decisions.checks_for(profile, target_ssim=ssim, analysis_result=ana,
                                                    enabled=self.checks, tile_floor=floor,
                                                    transfer="linear" if image.is_float else image.transfer,
-                                                   previous=self._previous_frame(name))
+                                                   previous=self._previous_frame(name, info.fid))
         if profile:
             check_notes.insert(0, f"check parameters of profile {profile}")
         return Plan(codecs=cfg.codecs, start=start, checks=checks, analysis=ana, notes=cfg.notes + check_notes)
 
-    def _previous_frame(self, name: Any) -> tuple[np.ndarray, np.ndarray] | str:
-        """(source luma, output luma) of the frame before ``name`` in its sequence, or why there is none."""
+    def _previous_frame(self, name: Any, ref: fidelity.Reference | None = None) -> tuple[np.ndarray, np.ndarray] | str:
+        """(source luma, output luma) of the frame before ``name`` in its sequence, or why there is none.
+
+        With ``ref`` (the source side of frame ``name``, from its plan) the held whole planes are cut to the blocks
+        frame ``name``'s temporal figure compares, in the store too: the planes (two float32 planes of the frame)
+        are not resident while this frame's probes are decoded. The seal of frame ``name`` then gets the same
+        arrays."""
         if name.number is None:
             return "not a numbered frame"
         held = self.sequences.get(name.sequence)
         if held is None:
             return "first frame of this sequence in this worker"
-        if held[0] != name.number - 1:
-            return f"previous frame processed here is {held[0]}, not {name.number - 1}"
-        return held[1], held[2]
+        number, src, dec, mask = held
+        if number != name.number - 1:
+            return f"previous frame processed here is {number}, not {name.number - 1}"
+        if isinstance(src, Image):
+            src = _analysis.code_luma(src)  # = its fidelity.source_luma
+            self.sequences[name.sequence] = (number, src, dec, mask)
+        if ref is None:
+            return src, dec
+        if mask is None and src.shape == ref.shape and dec.shape == ref.shape:
+            mask = ref.temporal_blocks
+            src, dec = fidelity.flat_luma(ref, src), fidelity.flat_luma(ref, dec)
+            self.sequences[name.sequence] = (number, src, dec, mask)
+        elif mask is not None and not np.array_equal(mask, ref.temporal_blocks):
+            # cut for another frame of this number (the same frame read again gives the same blocks)
+            return f"previous frame's luma was kept for another frame {name.number}'s blocks"
+        return src, dec
 
     def _fidelity(self, data: bytes, codec: str, record: dict, *, decoded: Image | None = None,
                   tiles: np.ndarray | None = None) -> None:
@@ -272,7 +307,10 @@ class FilmHooks:
             "finished_at": round(time.time(), 3),
         }
         if name.number is not None:
-            self.sequences[name.sequence] = (name.number, fidelity.source_luma(info.fid), dec_y)
+            for key, (number, src, dec, mask) in list(self.sequences.items()):  # only the newest holds its frame
+                if isinstance(src, Image):
+                    self.sequences[key] = (number, _analysis.code_luma(src), dec, mask)
+            self.sequences[name.sequence] = (name.number, image, dec_y, None)
             self.sequences.move_to_end(name.sequence)
             while len(self.sequences) > self.KEEP_SEQUENCES:
                 self.sequences.popitem(last=False)
@@ -295,7 +333,7 @@ class FilmHooks:
         went in ``record["seal"]``."""
         self._fidelity(data, codec, record)
         packet = seal.xmp_packet(self.seal_fields(record, codec))
-        out, where = seal.embed(data, codec, packet)
+        out, where = _embed_unless_grown(data, codec, packet, record)
         record["seal"] = where
         return out
 
@@ -322,7 +360,7 @@ class FilmHooks:
         tiles = ssim.tiles if tile == WORST_TILE and ssim is not None and ssim.tiles is not None else None
         self._fidelity(result.data, result.codec, record, decoded=result.decoded, tiles=tiles)
         packet = seal.xmp_packet(self.seal_fields(record, result.codec))
-        out, where = seal.embed(result.data, result.codec, packet)
+        out, where = _embed_unless_grown(result.data, result.codec, packet, record)
         record["seal"] = where
         return out
 

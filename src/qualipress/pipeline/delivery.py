@@ -166,9 +166,9 @@ class PhotoHooks:
             if not plan.codecs:
                 raise UnsupportedError("--for web: none of the requested codecs is shown by browsers")
         if image.is_float:
-            _check_depth(plan.codecs, PERCEPTUAL_BITS, float_source=True, reduce_asked=self.bit_depth == 8)
+            check_depth(plan.codecs, PERCEPTUAL_BITS, float_source=True, reduce_asked=self.bit_depth == 8)
         elif image.bit_depth > 8:
-            _check_depth(plan.codecs, image.bit_depth)
+            check_depth(plan.codecs, image.bit_depth)
         meta = image.metadata
         orientation = int(meta.get("orientation", 1) or 1)
         if orientation != 1:
@@ -204,6 +204,8 @@ class PhotoHooks:
                 if name not in plan.codecs:
                     plan.codecs.append(name)
                     plan.encode_options[name] = dict(options)
+        elif not self.allow_larger and fmt in SOURCE_FORMATS and (why := _source_left_out(meta, image)):
+            notes.append(f"{_LEFT_OUT_NOTE} ({why}); the output may be larger than the input")
         if not any(not c.startswith("source:") for c in plan.codecs):
             # every requested codec was left out: keeping the input as it is would not be what was asked
             raise UnsupportedError(next((n for n in reversed(notes) if n.startswith(_MISTAG)), "no codec left"))
@@ -241,23 +243,42 @@ class PhotoHooks:
             record["fallback"] = f"{record['fallback']}; {message}" if record.get("fallback") else message
             decisions.append(f"never grow: {message}")
         elif self._grew(len(data), record):
+            why = next((d for d in decisions if d.startswith(_LEFT_OUT_NOTE)), None) if self.extensions is None \
+                else "the named output's format leaves no smaller candidate"
             record.setdefault("warnings", []).append(
                 f"the output ({len(data):,} bytes) is larger than the input ({int(record['input_bytes']):,} bytes): "
-                f"the named output's format leaves no smaller candidate (--allow-larger says this is wanted)")
+                f"{why or 'no smaller candidate'} (--allow-larger says this is wanted)")
         record["decisions"] = decisions or None
         return data
 
     def _grew(self, size: int, record: dict[str, Any]) -> bool:
-        """Whether a named output file (``-o small.avif``, which keeps the never-grow candidates of other formats
-        out) came out larger than the input file, unasked."""
-        return (self.extensions is not None and not self.allow_larger
-                and size > int(record.get("input_bytes") or 0) > 0)
+        """Whether the output came out larger than the input file, unasked, with no never-grow candidate in the
+        race: a named output file (``-o small.avif`` keeps the candidates of other formats out) or a source that
+        cannot be kept as it is (QA: a CMYK JPEG became a lossless WebP 1.6x its size, with exit 0 and no word)."""
+        if self.allow_larger or not size > int(record.get("input_bytes") or 0) > 0:
+            return False
+        raced = any(str(p.get("codec", "")).startswith(REUSE_PREFIXES) for p in record.get("probes") or [])
+        return self.extensions is not None or not raced
 
     def finish(self, outdir: Path, records: list[dict]) -> None:
         self.inner.finish(outdir, records)
 
 
 _MISTAG = "left out"
+#: Start of the decision that says why a compressed source could not compete as it is (never grow).
+_LEFT_OUT_NOTE = "never grow: the source cannot be kept as it is"
+
+
+def _source_left_out(meta: dict[str, Any], image: Image) -> str | None:
+    """Why a source in a format that could be kept (:data:`SOURCE_FORMATS`) is not a never-grow candidate, or None
+    when another rule (``--for web``, a named output, no codec able to carry it) is the reason."""
+    if meta.get("converted") not in (None, PALETTE_EXPANDED):
+        return f"{meta['converted']}: the file's own pixels are not the ones measured"
+    if meta.get("bit_depth_reduced"):
+        return "reduced to 8 bits"
+    if image.bit_depth != 8:
+        return f"{image.bit_depth}-bit source"
+    return None
 
 
 def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
@@ -341,7 +362,7 @@ def _would_mistag(codec: str, carry: Any, bit_depth: int) -> bool:
         return False
 
 
-def _check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,
+def check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,
                  reduce_asked: bool = False) -> None:
     """Refuse, with the remedy, a deep image none of the requested codecs can store.
 

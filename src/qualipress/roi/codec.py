@@ -27,6 +27,7 @@ from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
 from qualipress.roi.mapping import profile_for
 from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, expand_blocks, roi_classes
 from qualipress.roi.rate import targeted_encode
+from qualipress.roi.trellis import PASSES
 
 #: Fidelity weight of each priority level in hierarchical mode (1 = ROI quality, 0 = background quality).
 HIERARCHY_WEIGHTS: dict[int, float] = {4: 1.0, 3: 1.0, 2: 0.75, 1: 0.6}
@@ -59,6 +60,8 @@ OPTIONS = (
     "trellis",
     "trellis_scale",
     "trellis_rgb",
+    "trellis_passes",
+    "trellis_dc",
 )
 
 
@@ -70,6 +73,9 @@ TRELLIS = "all"
 #: Default of the ``trellis_rgb`` option: chroma distortion weighed by its RGB squared error (measured better in
 #: both ROI and background on the COCO photos, ``docs/roi.md`` §7, *Trellis quantisation*).
 TRELLIS_RGB = True
+#: Default of the ``trellis_dc`` option: DC levels chosen along the prediction chain too (chosen on the COCO photos
+#: with two trellis passes, ``docs/roi.md`` §7, *Compiled trellis*).
+TRELLIS_DC = True
 
 
 @dataclass
@@ -198,6 +204,12 @@ class RoiJpegCodec(Codec):
     trellis_rgb : bool
         Weigh chroma distortion in the trellis by its RGB squared error, i.e. by the YCbCr → RGB weights times the
         pixels a chroma sample covers (default True; False: chroma DCT errors count like luma ones).
+    trellis_passes : int
+        Trellis passes, the code lengths re-estimated from the previous pass's levels before each (default
+        :data:`qualipress.roi.trellis.PASSES`).
+    trellis_dc : bool
+        Also choose the DC levels of the trellis's blocks along each component's prediction chain with the image's
+        DC code lengths (default :data:`TRELLIS_DC`).
     adapt : bool
         Per-image adaptation (default True; :mod:`qualipress.roi.adapt`): 4:2:0 or 4:4:4 chosen from the
         image's fine chroma energy and the quality, and a finer background for large ROIs
@@ -354,6 +366,8 @@ class RoiJpegCodec(Codec):
             trellis=str(options.get("trellis") or TRELLIS),
             trellis_scale=float(1.0 if options.get("trellis_scale") is None else options["trellis_scale"]),
             trellis_rgb=option_flag(options.get("trellis_rgb"), TRELLIS_RGB),
+            trellis_passes=int(PASSES if options.get("trellis_passes") is None else options["trellis_passes"]),
+            trellis_dc=option_flag(options.get("trellis_dc"), TRELLIS_DC),
         )
         stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)

@@ -11,9 +11,11 @@ driven by the ROI encoder's own block map.
   libjpeg assigns them), since ``jpeg-roi`` writes optimised Huffman tables; re-counted after each pass;
 * distortion in squared DCT units (``weight = step²`` per zig-zag position), the units of the encoder's λ.
 
-The trellis chooses each level among the rounded one, one less in magnitude, and zero. DC values are left as the
-encoder chose them (fine rounding in the ROI, :func:`~qualipress.roi.encoder.rdo_dc` in the background). The file
-stays baseline JPEG: only the integer levels change.
+The trellis chooses each level among the rounded one, one less in magnitude, and zero. With ``dc=True`` the DC
+levels are then chosen along each component's prediction chain (:func:`_dc_plane`: the encoder's choice — fine
+rounding in the ROI, :func:`~qualipress.roi.encoder.rdo_dc` in the background — or either level around the
+coefficient); otherwise they are left as the encoder chose them. The file stays baseline JPEG: only the integer
+levels change.
 """
 
 from __future__ import annotations
@@ -23,18 +25,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qualipress.codecs.jpegtrellis import ZIGZAG, ac_symbols, block_bits, code_lengths, trellis
+from qualipress.codecs.jpegtrellis import ZIGZAG, ac_symbols, code_lengths, dc_symbols
 from qualipress.errors import InputError
 
-#: Trellis passes (the code lengths are re-estimated from the previous pass's levels before each). One: on three
-#: Kodak photos at quality 35 and 70 a second pass saved 0.3–0.5% of the bytes for 0.01–0.03 dB less ROI PSNR
-#: (no net gain) at twice the time.
-PASSES = 1
+#: Trellis passes (the code lengths are re-estimated from the previous pass's levels before each). Two since
+#: session 7: with the DC trellis, +0.03 / +0.04 / +0.04 dB ROI and +0.09 / +0.07 / +0.06 dB background at 0.5 / 0.8
+#: / 1.0 bpp on the 9 COCO photos against one pass without it (``docs/roi.md`` §7, *Compiled trellis*).
+PASSES = 2
 #: Which blocks the trellis re-quantises: none, the ROI (header-quality) blocks, or every block.
 SCOPES = ("off", "roi", "all")
-#: Blocks per vectorised trellis step (:func:`~qualipress.codecs.jpegtrellis.trellis` sorts them by their number of
-#: non-zero rounded levels; measured 1.5–2.5× faster than one step on a 768×512 luma plane; the levels are identical).
-_CHUNK = 512
 
 
 @dataclass
@@ -55,6 +54,9 @@ class TrellisPlane:
         keep their levels (they still count for the code lengths).
     group : int
         Huffman table the component is coded with (0 = luma, 1 = chroma).
+    order : numpy.ndarray, optional
+        Flat block indices in coding order (:func:`qualipress.roi.encoder.scan_order`, the DC prediction chain);
+        needed for the DC trellis.
     """
 
     coefs: np.ndarray
@@ -62,6 +64,7 @@ class TrellisPlane:
     table: np.ndarray
     lam: np.ndarray
     group: int
+    order: np.ndarray | None = None
 
 
 def _zigzag(blocks: np.ndarray) -> np.ndarray:
@@ -69,8 +72,8 @@ def _zigzag(blocks: np.ndarray) -> np.ndarray:
     return blocks.reshape(-1, 64)[:, ZIGZAG]
 
 
-def trellis_planes(planes: Sequence[TrellisPlane], passes: int = PASSES) -> list[np.ndarray]:
-    """Trellis levels of every plane (natural order, the shape of ``levels``); DC values unchanged.
+def trellis_planes(planes: Sequence[TrellisPlane], passes: int = PASSES, dc: bool = False) -> list[np.ndarray]:
+    """Trellis levels of every plane (natural order, the shape of ``levels``).
 
     Parameters
     ----------
@@ -78,6 +81,8 @@ def trellis_planes(planes: Sequence[TrellisPlane], passes: int = PASSES) -> list
         The image's components; planes with the same ``group`` share the code lengths.
     passes : int
         Trellis passes (≥ 1).
+    dc : bool
+        After the AC passes, also choose the DC levels (:func:`_dc_plane`); otherwise they are unchanged.
 
     Returns
     -------
@@ -93,6 +98,12 @@ def trellis_planes(planes: Sequence[TrellisPlane], passes: int = PASSES) -> list
             lengths = code_lengths(sum(ac_symbols(zz[i]) for i in members))
             for i in members:
                 zz[i] = _one_plane(planes[i], zz[i], lengths)
+    if dc:
+        for g in sorted({p.group for p in planes}):
+            members = [i for i, p in enumerate(planes) if p.group == g]
+            lengths = code_lengths(sum(dc_symbols(zz[i][_order(planes[i]), 0]) for i in members))
+            for i in members:
+                zz[i][:, 0] = _dc_plane(planes[i], zz[i][:, 0], lengths)
     out = []
     for p, z in zip(planes, zz, strict=True):
         nat = np.empty_like(z)
@@ -101,29 +112,48 @@ def trellis_planes(planes: Sequence[TrellisPlane], passes: int = PASSES) -> list
     return out
 
 
-def _rd_cost(u: np.ndarray, levels: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray) -> np.ndarray:
-    """Per block ``Σ weight·(|u| − |level|)² + lam·bits`` over the AC positions (what the trellis minimises)."""
-    err = np.abs(u[:, 1:]) - np.abs(levels[:, 1:])
-    return (weight[1:] * err**2).sum(axis=1) + lam * block_bits(levels, lengths)
-
-
 def _one_plane(p: TrellisPlane, current: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """One trellis pass over the blocks of ``p`` with ``lam >= 0``, grouped by their multiplier.
+    """One trellis pass over the blocks of ``p`` with ``lam >= 0``.
 
     The trellis only moves a level by one or to zero, while the RDO that chose ``current`` may drop a size class;
-    so each block keeps whichever of the two has the lower ``D + λ·R`` under the same code lengths.
+    so each block keeps whichever of the two has the lower ``D + λ·R`` under the same code lengths (compiled:
+    :func:`qualipress.codecs.trellis_kernels.trellis_keep_cheaper`).
     """
+    from qualipress.codecs.trellis_kernels import trellis_keep_cheaper  # numba: imported on first use
+
     steps = p.table.reshape(-1)[ZIGZAG].astype(np.float64)
-    u = _zigzag(p.coefs) / steps
-    weight = steps**2
-    lam = p.lam.reshape(-1)
-    out = current.copy()
-    busy = (np.abs(u[:, 1:]) >= 0.5).sum(axis=1)  # non-zero rounded AC levels: the trellis's states
-    for value in np.unique(lam[lam >= 0]):
-        idx = np.nonzero((lam == value) & (busy > 0))[0]
-        lv = trellis(u[idx], weight, float(value), lengths, chunk=_CHUNK)
-        lv[:, 0] = current[idx, 0]
-        worse = _rd_cost(u[idx], lv, weight, value, lengths) > _rd_cost(u[idx], current[idx], weight, value, lengths)
-        lv[worse] = current[idx][worse]
-        out[idx] = lv
+    coefs = np.ascontiguousarray(p.coefs, np.float64).reshape(-1, 64)  # a view of the encoder's DCT output
+    lam = np.ascontiguousarray(p.lam, np.float64).reshape(-1)
+    return trellis_keep_cheaper(coefs, ZIGZAG, steps, lam, np.ascontiguousarray(lengths, np.float64), current)
+
+
+def _order(p: TrellisPlane) -> np.ndarray:
+    if p.order is None:
+        raise InputError("the DC trellis needs each plane's coding order")
+    return p.order
+
+
+def _dc_plane(p: TrellisPlane, current: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """DC levels of ``p`` by an exact search along its prediction chain (compiled:
+    :func:`qualipress.codecs.trellis_kernels.dc_viterbi`).
+
+    A block with ``lam > 0`` takes its current level (the fine rounding, or the background DC rule's choice), or one
+    of the two levels around its coefficient, whichever minimises ``(c − level·step)² / lam`` plus the bits of the
+    DPCM differences under the group's DC code lengths; the others keep their level and only predict.
+    """
+    from qualipress.codecs.trellis_kernels import dc_viterbi  # numba: imported on first use
+
+    order = _order(p)
+    step = float(p.table[0, 0])
+    x = p.coefs[..., 0, 0].reshape(-1)[order].astype(np.float64)
+    lam = p.lam.reshape(-1)[order].astype(np.float64)
+    cur = current[order].astype(np.int64)
+    lo = np.floor(x / step).astype(np.int64)
+    cand = np.stack([cur, lo, lo + 1], axis=1)
+    free = lam > 0
+    cand[~free] = cur[~free, None]
+    cost = np.zeros(cand.shape)
+    cost[free] = (x[free, None] - cand[free] * step) ** 2 / lam[free, None]
+    out = current.astype(np.int64)
+    out[order] = dc_viterbi(cand, cost, np.ascontiguousarray(lengths, np.float64))
     return out

@@ -11,6 +11,7 @@ setting fails, the codec's lossless mode (or its declared lossless fallback code
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.metrics import MetricResult
 from qualipress.search import lossless as _lossless
+from qualipress.search import plateaus as _plateaus
 from qualipress.search import predict as _predict
 from qualipress.search import proxy as _proxy
 from qualipress.search.budget import budget_search, order_for_budget, prefer
@@ -316,30 +318,48 @@ class _Bracket:
     mosaic: dict[int, float] = field(default_factory=dict)
     #: Whether the search races a bound (a failing probe may then be the result: the one that proved it lost).
     racing: bool = False
+    #: For each grid index, the first and last index of the settings that write the same file
+    #: (:mod:`qualipress.search.plateaus`; ``(i, i)`` for codecs without such groups).
+    groups: list[tuple[int, int]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.runner.prediction = self.prediction
         self.special = self.prediction.source_index if self.prediction is not None else None
+        self.groups = _plateaus.groups(self.runner.codec, self.grid)
 
     def probe(self, i: int) -> Probe:
-        """Probe grid index ``i`` and file it as passing or failing."""
+        """Probe grid index ``i`` and file it as passing or failing.
+
+        The probe encodes the first setting of ``i``'s group (:mod:`qualipress.search.plateaus`) and is filed under
+        every index of the group: the others write the same file, so it proves them too (``min(passing)`` is then
+        the group's first index and ``max(failing)`` its last)."""
         passing, failing = self.passing, self.failing
-        p = self.runner.run(self.grid[i])
-        if i == self.special and p.passed and p.margin > _JUMP_MARGIN:
+        first, last = self.groups[i]
+        p = self.runner.run(self.grid[first])
+        if first <= (self.special if self.special is not None else -1) <= last and p.passed and (
+                p.margin > _JUMP_MARGIN):
             # The source JPEG's own quality passes by a jump, not on the smooth curve: steer by it as if it had
             # only just passed (so its neighbour below is tried next), and report it as measured.
             steer = replace(p, margin=_JUMP_MARGIN)
             self.runner.alias(steer, p)
             p = steer
-        (passing if p.passed else failing)[i] = p
+        for j in range(first, last + 1):
+            (passing if p.passed else failing)[j] = p
         # Probes that can no longer be the result (a passing one above the lowest pass, a failing one below the
         # highest failure, or any failing one once a probe passed and no race can end on a failure) give back
         # their decoded pixels: one frame each, kept until the search ends otherwise.
-        for j, other in [*passing.items(), *failing.items()]:
-            if (j in passing and j > min(passing)) or (j in failing and (j < max(failing) or
-                                                                         (passing and not self.racing))):
+        best = passing[min(passing)] if passing else None
+        top = failing[max(failing)] if failing else None
+        for other in {id(v): v for v in [*passing.values(), *failing.values()]}.values():
+            if (other.passed and other is not best) or (not other.passed and (other is not top or (
+                    passing and not self.racing))):
                 self.runner.drop_pixels(other)
         return p
+
+    def distinct(self) -> tuple[dict[int, Probe], dict[int, Probe]]:
+        """The passing and failing probes once each, by the grid index each encoded (the first of its group)."""
+        return ({self.groups[k][0]: v for k, v in self.passing.items()},
+                {self.groups[k][0]: v for k, v in self.failing.items()})
 
 
 def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | None, size_scale: float,
@@ -380,7 +400,7 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
             guess = hint.slope if hint is not None and hint.slope else prediction.slope
             x, local_slope, runner.steering = _proxy.steer(
                 mos, cdc, tgt, grid, i0, guess, runner.options, top=special, samples=br.mosaic)
-            i0 = min(max(math.ceil(x - 1e-9), 0), n - 1)
+            i0 = min(max(math.ceil(x + _proxy.FIRST_PROBE_SHIFT.get(cdc.name, 0.0) - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
     br.probe(i0)
@@ -455,7 +475,8 @@ def _inside(br: _Bracket, lo: int, hi: int) -> int:
             m_lo /= 2
         elif id(passing[hi]) not in last2:
             m_hi /= 2
-    x = _crossing(lo, m_lo, hi, m_hi)
+    # Interpolate between the settings the two ends encoded (a failing group's first index, not its last).
+    x = _crossing(br.groups[lo][0], m_lo, hi, m_hi)
     if failing[lo].check_blind:
         x = (lo + hi) / 2  # a failed check gives no distance to interpolate on
     width = hi - lo
@@ -468,7 +489,7 @@ def _inside(br: _Bracket, lo: int, hi: int) -> int:
     # Finishing move: when the bracket's own slope puts the crossing within one step of an end, probe
     # that end's neighbour (the proof needs it) instead of interpolating or bisecting towards the middle.
     # Only in a narrow bracket: across a wide one the slope may be a step (a JPEG source's own quality).
-    s_loc = (passing[hi].margin - failing[lo].margin) / width
+    s_loc = (passing[hi].margin - failing[lo].margin) / (hi - br.groups[lo][0])
     if s_loc > 0 and width <= _FINISH_WIDTH and not failing[lo].check_blind:
         if passing[hi].margin < s_loc:
             c = hi - 1
@@ -484,7 +505,8 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
     threshold with the local slope (updating ``br.slope``), at most a third of the grid at a time."""
     passing, failing, special, n = br.passing, br.failing, br.special, len(br.grid)
     # Local slope from the two probes closest to the threshold (the margin curve is not a line).
-    near = sorted({**passing, **failing}.items(), key=lambda kv: abs(kv[1].margin))[:2]
+    distinct_pass, distinct_fail = br.distinct()  # one point per file written (groups of equal settings)
+    near = sorted({**distinct_pass, **distinct_fail}.items(), key=lambda kv: abs(kv[1].margin))[:2]
     if len(near) == 2 and near[0][0] != near[1][0]:
         (ia, pa), (ib, pb) = sorted(near)
         s_new = (pb.margin - pa.margin) / (ib - ia)
@@ -495,7 +517,10 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
     base = (passing if hi is not None else failing)[base_i]
     s_use = br.slope if br.slope and br.slope > 0 else _default_slope(n)
     step = max(-n / 3, min(n / 3, -base.margin / s_use))
-    c = min(max(math.ceil(base_i + step - 1e-9), 0), n - 1)
+    # Step from the setting the probe encoded (a failing group's first index), then out of the group.
+    c = min(max(math.ceil(br.groups[base_i][0] + step - 1e-9), 0), n - 1)
+    if hi is None:
+        c = max(c, min(base_i + 1, n - 1))
     if hi is None and 0 < step <= 1.5:
         c = min(base_i + 1, n - 1)  # failing just below the crossing: the proof may need only its neighbour
     far = _mosaic_end(br, base_i, hi is not None) if br.runner.codec.name in _proxy.BRACKET_CODECS else None
@@ -545,7 +570,7 @@ def _finish(br: _Bracket, *, bound: int | None, beaten: bool, lossless_fallback:
         return out
     if passing:
         best = passing[min(passing)]
-        hint_out = _hint_from(min(passing), passing, failing)
+        hint_out = _hint_from(min(passing), *br.distinct())
         if prediction is not None:
             hint_out.predicted = prediction.index
             hint_out.residual = min(passing) - prediction.index
@@ -664,6 +689,17 @@ def _hint_from(i: int, passing: dict[int, Probe], failing: dict[int, Probe], win
     return Hint(float(i), slope)
 
 
+#: Images of at least this many samples (film frames: 2K RGB is 6.6 million) hold no decoded probe while the next
+#: one is made: the runner keeps its bytes and a SHA-256 of its pixels and decodes it again if it is the result
+#: (:meth:`_Runner.result`); one decode more per search, one decoded frame less resident at every probe.
+SHELVE_SAMPLES = 1 << 22
+
+
+def pixel_digest(image: Image) -> bytes:
+    """SHA-256 of ``image``'s pixel buffer (C order): equal digests, equal pixels (with equal dtype and shape)."""
+    return hashlib.sha256(np.ascontiguousarray(image.pixels).data).digest()
+
+
 class _Runner:
     """Makes the search's probes with :func:`qualipress.search.probe.probe`, judges them (target, byte budget,
     checks, margin) and keeps them in order."""
@@ -691,6 +727,8 @@ class _Runner:
         self.prediction: Prediction | None = None
         self.steering = 0
         self._last: dict[int, tuple[bytes, Image | None, dict[str, MetricResult]]] = {}
+        #: probe id -> SHA-256 of the decoded pixels given back before the next probe (large images only)
+        self._shelved: dict[int, bytes] = {}
 
     def _metric_keys(self) -> list[str]:
         """What every probe measures: the target's metrics, SSIM and PSNR, and the target's scoped metrics."""
@@ -700,6 +738,7 @@ class _Runner:
 
     def run(self, setting: float | None, *, lossless: bool = False, codec: Codec | None = None) -> Probe:
         cdc = codec or self.codec
+        self._shelve()
         t0 = time.perf_counter()
         # Too close to call in float32: decided on the float64 measurement (rare; about twice the cost).
         pr = probe_setting(self.encodable, cdc, setting, reference=self.prepared, masks=self.masks,
@@ -726,9 +765,23 @@ class _Runner:
         self._last[id(p)] = (data, decoded, res)
         return p
 
+    def _shelve(self) -> None:
+        """Before a probe of a large image (:data:`SHELVE_SAMPLES`), give back the decoded pixels still held (the
+        probes that may yet be the result), keeping a digest of each for :meth:`result`."""
+        if self.encodable.pixels.size < SHELVE_SAMPLES:
+            return
+        digests: dict[int, bytes] = {}
+        for key, (data, decoded, res) in list(self._last.items()):
+            if decoded is not None:
+                if id(decoded) not in digests:
+                    digests[id(decoded)] = pixel_digest(decoded)
+                self._shelved[key] = digests[id(decoded)]
+                self._last[key] = (data, None, res)
+
     def drop_pixels(self, probe: Probe) -> None:
         """Forget ``probe``'s decoded image (it cannot be the result any more): :meth:`result` then returns it with
         ``decoded`` None."""
+        self._shelved.pop(id(probe), None)
         kept = self._last.get(id(probe))
         if kept is not None and kept[1] is not None:
             self._last[id(probe)] = (kept[0], None, kept[2])
@@ -736,15 +789,29 @@ class _Runner:
     def alias(self, copy: Probe, original: Probe) -> None:
         """Let ``copy`` (the same probe, steered by another margin) stand for ``original`` in :meth:`result`."""
         self._last[id(copy)] = self._last[id(original)]
+        if id(original) in self._shelved:
+            self._shelved[id(copy)] = self._shelved[id(original)]
 
     def result(self, probe: Probe, *, met: bool, hint: Hint | None = None, fallback: str | None = None,
                codec: str | None = None) -> SearchResult:
         data, decoded, res = self._last[id(probe)]
+        if decoded is None and id(probe) in self._shelved:
+            decoded = self._unshelve(probe, data)
         out = SearchResult(data, codec or probe.codec or self.codec.name, probe.setting, probe.lossless, met, res,
                            list(self.probes), fallback, decoded, dict(self.options), self.prediction)
         out.hint = hint  # type: ignore[attr-defined]
         out.steering = self.steering
         return out
+
+    def _unshelve(self, probe: Probe, data: bytes) -> Image | None:
+        """``probe``'s pixels decoded again from its bytes, when they are the ones it was measured on (same digest);
+        None otherwise (a decoder that is not deterministic: the pipeline then measures the written file again)."""
+        cdc = _codecs.get(probe.codec) if probe.codec else self.codec
+        again = _codecs.decode_like(cdc, data, self.encodable)
+        if pixel_digest(again) != self._shelved.pop(id(probe)):
+            return None
+        self._last[id(probe)] = (data, again, self._last[id(probe)][2])  # held until the next probe, if any
+        return again
 
     def fallback(self) -> SearchResult:
         best = self.codec.info.quality.grid[-1] if self.codec.info.quality else None

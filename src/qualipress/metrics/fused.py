@@ -1,0 +1,263 @@
+"""Compiled, fused SSIM kernels (numba): one pass over the image per measurement, no full-size temporaries.
+
+:class:`qualipress.metrics.core.Reference` measures a probe with nine OpenCV Gaussian blurs and about seventeen
+element-wise float32 passes per strip; each pass streams the strip through memory. The kernels here do the same
+arithmetic row by row: each row of the three moments of the difference image (``d``, ``x·d``, ``d²``, see
+``Reference._strips``) is computed once and blurred horizontally into a ring of the 11 rows the window spans; each
+output row is their vertical blur, from which its SSIM and squared-error values are reduced (whole-image sums and
+tile-column sums, float64) or stored while the row is still in cache. :func:`reference_stats` does the reference
+side (local mean and the two SSIM terms ``2 ux² + C1``, ``2 vx + C2``) the same way. Both 11-tap passes use the
+kernel's symmetry (six products per output sample instead of eleven).
+
+The arithmetic is float32 like OpenCV's, with OpenCV's own float32 Gaussian weights (``cv2.getGaussianKernel``);
+only the order of the additions in a blur differs, so the values agree with the OpenCV path to float32 rounding
+(measured in ``tests/metrics/test_fused.py`` and docs/benchmarks.md), not bit for bit.
+
+Every array argument is 2-D ``(H, W·C)``: the colour planes interleaved as stored, ``C`` given separately. Images
+need at least :data:`MIN_SIDE` rows and columns (BORDER_REFLECT is applied once; callers fall back to OpenCV below).
+This module imports numba at import time: import it lazily (``docs/design.md`` § Compiled kernels).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+#: Smallest height and width the kernels handle (one reflection at each edge covers the 5-pixel window radius).
+MIN_SIDE = 11
+
+_PAD = 5
+_TAPS = 11
+_C1 = np.float32(0.01**2)
+_C2 = np.float32(0.03**2)
+#: Compiler flags: numpy's error model (no Python exception checks in divisions, which stop vectorisation), and for
+#: the blurs fused multiply-adds (``contract``: one rounding instead of two per tap, about half the float32 error
+#: of OpenCV's blurs against the float64 definition; no reassociation, so each sum is taken in the written order).
+_EXACT = {"cache": True, "nogil": True, "error_model": "numpy"}
+#: Where samples are normalised (``float32(v) * scale``) products stay rounded as ``Reference._normalise``
+#: rounds them, so an integer image and its normalised float planes give the same values bit for bit.
+_JIT = {**_EXACT, "fastmath": {"contract"}}
+
+
+@nb.njit(**_JIT)
+def _reflect(i: int, n: int) -> int:
+    """OpenCV's BORDER_REFLECT (``fedcba|abcdef``) of index ``i`` into ``[0, n)``, for ``-5 <= i < n + 5``."""
+    if i < 0:
+        return -i - 1
+    if i >= n:
+        return 2 * n - i - 1
+    return i
+
+
+@nb.njit(**_JIT)
+def _pad_row(v: np.ndarray, w: int, c: int) -> None:
+    """Fill the 5 reflected pixels at each end of a padded row ``v`` ((w + 10)·c samples, image at 5·c)."""
+    for p in range(_PAD):
+        src = _PAD + (_PAD - 1 - p)          # left: padded pixel p shows image pixel 4 - p
+        dst_r = _PAD + w + p                 # right: image pixel w + p shows w - 1 - p
+        src_r = _PAD + w - 1 - p
+        for ch in range(c):
+            v[p * c + ch] = v[src * c + ch]
+            v[dst_r * c + ch] = v[src_r * c + ch]
+
+
+@nb.njit(**_JIT)
+def _hblur(v: np.ndarray, out: np.ndarray, g: np.ndarray, c: int, n: int) -> None:
+    """``out[i] = Σ_k g[k] · v[i + k·c]`` for ``i < n``: the horizontal pass over a padded row (``g`` symmetric).
+
+    Offsets are unsigned so that numba emits no negative-index wraparound, which would stop vectorisation."""
+    uc = np.uint64(c)
+    c2 = uc + uc
+    c3, c4, c5 = c2 + uc, c2 + c2, c2 + c2 + uc
+    c6, c7, c8, c9, c10 = c5 + uc, c5 + c2, c5 + c3, c5 + c4, c5 + c5
+    g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
+    for i in range(np.uint64(n)):
+        out[i] = (g0 * (v[i] + v[i + c10]) + g1 * (v[i + uc] + v[i + c9]) + g2 * (v[i + c2] + v[i + c8])
+                  + g3 * (v[i + c3] + v[i + c7]) + g4 * (v[i + c4] + v[i + c6]) + g5 * v[i + c5])
+
+
+@nb.njit(**_JIT)
+def _vblur(ring: np.ndarray, r: int, g: np.ndarray, out: np.ndarray) -> None:
+    """The vertical pass for output row ``r``: ``ring[(r + k) % 11]`` holds image row ``r + k - 5``."""
+    a0, a1, a2, a3, a4, a5 = (ring[(r + 0) % _TAPS], ring[(r + 1) % _TAPS], ring[(r + 2) % _TAPS],
+                              ring[(r + 3) % _TAPS], ring[(r + 4) % _TAPS], ring[(r + 5) % _TAPS])
+    a6, a7, a8, a9, a10 = (ring[(r + 6) % _TAPS], ring[(r + 7) % _TAPS], ring[(r + 8) % _TAPS],
+                           ring[(r + 9) % _TAPS], ring[(r + 10) % _TAPS])
+    g0, g1, g2, g3, g4, g5 = g[0], g[1], g[2], g[3], g[4], g[5]
+    for i in range(out.shape[0]):
+        out[i] = (g0 * (a0[i] + a10[i]) + g1 * (a1[i] + a9[i]) + g2 * (a2[i] + a8[i]) + g3 * (a3[i] + a7[i])
+                  + g4 * (a4[i] + a6[i]) + g5 * a5[i])
+
+
+@nb.njit(**_EXACT)
+def _probe_in(v: int, x: np.ndarray, xscale: np.float32, y: np.ndarray, scale: np.float32, g: np.ndarray, c: int,
+              pad: np.ndarray, ring: np.ndarray) -> None:
+    """Image row ``v`` (reflected when outside) of ``d``, ``x·d`` and ``d²``, blurred horizontally into its ring
+    slot ``ring[q, (v + 5) % 11]``."""
+    h, n = x.shape
+    rr = _reflect(v, h)
+    xr, yr = x[rr], y[rr]
+    off = _PAD * c
+    pd, pxd, pdd = pad[0], pad[1], pad[2]
+    d0, xd0, dd0 = pd[off: off + n], pxd[off: off + n], pdd[off: off + n]
+    for i in range(n):
+        xv = np.float32(xr[i]) * xscale
+        d = np.float32(yr[i]) * scale - xv
+        d0[i] = d
+        xd0[i] = xv * d
+        dd0[i] = d * d
+    slot = (v + _PAD) % _TAPS
+    for q in range(3):
+        _pad_row(pad[q], n // c, c)
+        _hblur(pad[q], ring[q, slot], g, c, n)
+
+
+@nb.njit(**_EXACT)
+def _probe_out(r: int, x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
+               scale: np.float32, g: np.ndarray, c: int, ring: np.ndarray, blurred: np.ndarray, s_row: np.ndarray,
+               e_row: np.ndarray) -> None:
+    """SSIM (channel mean) and squared error (channel mean) of row ``r`` into ``s_row`` and ``e_row``, from the
+    ring of horizontally blurred rows (see :func:`_probe_in`)."""
+    n = x.shape[1]
+    w = n // c
+    ud, exd, edd, sv, ev = blurred[0], blurred[1], blurred[2], blurred[3], blurred[4]
+    for q in range(3):
+        _vblur(ring[q], r, g, blurred[q])
+    two = np.float32(2.0)
+    uxr, c0r, xr, yr = ux[r], cs0[r], x[r], y[r]
+    for i in range(n):
+        u = ud[i]
+        ur = uxr[i]
+        t = ur * u
+        big_a = two * exd[i] - two * t + c0r[i]
+        big_l = two * t + (two * (ur * ur) + _C1)  # 2 ux² + C1, recomputed (not stored: bandwidth)
+        u2 = u * u
+        vd = edd[i] - u2
+        sv[i] = (big_a * big_l) / ((big_a + vd) * (big_l + u2))
+        d = np.float32(yr[i]) * scale - np.float32(xr[i]) * xscale
+        ev[i] = d * d
+    if c == 1:
+        for j in range(w):
+            s_row[j] = sv[j]
+            e_row[j] = ev[j]
+        return
+    inv = np.float32(1.0 / c)
+    if c == 3:  # the common case, unrolled with unsigned indices (see _hblur) so that it vectorises
+        three = np.uint64(3)
+        for j in range(np.uint64(w)):
+            k = j * three
+            s_row[j] = (sv[k] + sv[k + 1] + sv[k + 2]) * inv
+            e_row[j] = (ev[k] + ev[k + 1] + ev[k + 2]) * inv
+        return
+    for j in range(w):
+        s = np.float32(0.0)
+        e = np.float32(0.0)
+        for ch in range(c):
+            s += sv[j * c + ch]
+            e += ev[j * c + ch]
+        s_row[j] = s * inv
+        e_row[j] = e * inv
+
+
+@nb.njit(**_EXACT)
+def _probe_rows(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
+                scale: np.float32, g: np.ndarray, c: int, s_out: np.ndarray, e_out: np.ndarray, s_cols: np.ndarray,
+                e_cols: np.ndarray, crop_cols: np.ndarray, tile: int, reduce: bool) -> None:
+    """Every row's SSIM and squared error: stored into ``s_out``/``e_out`` (when not ``reduce``) or added to the
+    tile-row column sums ``s_cols``/``e_cols`` and, for rows inside the 5-pixel crop, to ``crop_cols``."""
+    h, n = x.shape
+    w = n // c
+    pad = np.zeros((3, n + 2 * _PAD * c), np.float32)
+    ring = np.empty((3, _TAPS, n), np.float32)
+    blurred = np.empty((5, n), np.float32)
+    s_row = np.empty(w, np.float32)
+    e_row = np.empty(w, np.float32)
+    for v in range(-_PAD, _PAD):
+        _probe_in(v, x, xscale, y, scale, g, c, pad, ring)
+    for r in range(h):
+        _probe_in(r + _PAD, x, xscale, y, scale, g, c, pad, ring)
+        if not reduce:
+            _probe_out(r, x, xscale, ux, cs0, y, scale, g, c, ring, blurred, s_out[r], e_out[r])
+            continue
+        _probe_out(r, x, xscale, ux, cs0, y, scale, g, c, ring, blurred, s_row, e_row)
+        sc = s_cols[r // tile]
+        ec = e_cols[r // tile]
+        for j in range(w):
+            sc[j] += s_row[j]
+            ec[j] += e_row[j]
+        if _PAD <= r < h - _PAD:
+            for j in range(w):
+                crop_cols[j] += s_row[j]
+
+
+def probe_sums(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
+               scale: np.float32, g: np.ndarray, c: int, tile: int, crop: bool, s_cols: np.ndarray,
+               e_cols: np.ndarray) -> tuple[float, float]:
+    """Whole-image sums of the SSIM map (over the 5-pixel-cropped interior when ``crop``) and of the squared-error
+    map, as float64; the maps' column sums per tile row are added to ``s_cols`` and ``e_cols`` ((ny, W) float64,
+    zero on entry).
+
+    ``x``: the reference's samples, normalised as ``float32(x) * xscale`` (an integer source is read as stored:
+    a quarter of the float32 plane's bytes); ``ux``, ``cs0``: its local mean and ``2 vx + C2`` (see
+    :func:`reference_stats`; ``2 ux² + C1`` is recomputed from ``ux``, not read); ``y``: the distorted samples,
+    normalised as ``float32(y) * scale``; ``g``: the 11 Gaussian weights; ``c``: colour planes. All (H, W·C)
+    C-contiguous.
+    """
+    w = x.shape[1] // c
+    crop_cols = np.zeros(w, np.float64)
+    none = np.empty((0, 0), np.float32)
+    _probe_rows(x, xscale, ux, cs0, y, scale, g, c, none, none, s_cols, e_cols, crop_cols, tile, True)
+    total_s = float(crop_cols[_PAD: w - _PAD].sum()) if crop else float(s_cols.sum())
+    return total_s, float(e_cols.sum())
+
+
+def probe_maps(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
+               scale: np.float32, g: np.ndarray, c: int, s_out: np.ndarray, e_out: np.ndarray) -> None:
+    """The SSIM map and squared-error map (channel means, (H, W) float32) into ``s_out`` and ``e_out`` (arguments
+    as :func:`probe_sums`)."""
+    none = np.empty((0, 0), np.float64)
+    _probe_rows(x, xscale, ux, cs0, y, scale, g, c, s_out, e_out, none, none, np.empty(0, np.float64), 1, False)
+
+
+@nb.njit(**_EXACT)
+def _stats_in(v: int, a: np.ndarray, ascale: np.float32, m: np.float32, g: np.ndarray, c: int, pad: np.ndarray,
+              ring: np.ndarray) -> None:
+    """Image row ``v`` (reflected) of ``a`` (normalised as ``float32(a) * ascale``) and ``(a - m)²``, blurred
+    horizontally into ring slot ``(v + 5) % 11``."""
+    h, n = a.shape
+    ar = a[_reflect(v, h)]
+    off = _PAD * c
+    p0, p1 = pad[0][off: off + n], pad[1][off: off + n]
+    for i in range(n):
+        x = np.float32(ar[i]) * ascale
+        t = x - m
+        p0[i] = x
+        p1[i] = t * t
+    slot = (v + _PAD) % _TAPS
+    for q in range(2):
+        _pad_row(pad[q], n // c, c)
+        _hblur(pad[q], ring[q, slot], g, c, n)
+
+
+@nb.njit(**_EXACT)
+def reference_stats(a: np.ndarray, ascale: np.float32, m: np.float32, g: np.ndarray, c: int, ux: np.ndarray,
+                    cs0: np.ndarray) -> None:
+    """The reference's window statistics from its samples ``a`` (normalised as ``float32(a) * ascale``): local mean
+    ``ux`` and ``2 vx + C2`` with ``vx = E[(a - m)²] - (ux - m)²`` (centred on the image mean ``m``, a float32, as
+    ``Reference._statistics`` does), written into the two (H, W·C) float32 arrays. ``2 ux² + C1`` is not stored:
+    the probe kernels recompute it from ``ux``."""
+    h, n = a.shape
+    pad = np.zeros((2, n + 2 * _PAD * c), np.float32)
+    ring = np.empty((2, _TAPS, n), np.float32)
+    hs = np.empty(n, np.float32)
+    two = np.float32(2.0)
+    for v in range(-_PAD, _PAD):
+        _stats_in(v, a, ascale, m, g, c, pad, ring)
+    for r in range(h):
+        _stats_in(r + _PAD, a, ascale, m, g, c, pad, ring)
+        uo, co = ux[r], cs0[r]
+        _vblur(ring[0], r, g, uo)
+        _vblur(ring[1], r, g, hs)
+        for i in range(n):
+            uc = uo[i] - m
+            co[i] = two * (hs[i] - uc * uc) + _C2

@@ -1,0 +1,56 @@
+"""Grid settings that encode to the same file: a probe at one of them proves the others.
+
+AVIF's 99 quality settings reach only 63 distinct quantizers (libavif maps its 0-100 quality onto AOM's 0-63
+quantizer range), so 36 settings write exactly the file of the setting below them: on 12 photographs (Kodak 1-6,
+BSD300 test 1-6) their exhaustive sweeps held byte-identical files at exactly the same 36 settings. A search that
+probes such a setting learns nothing new, and one that finds the lowest passing setting of a group needs the
+*group* below it as the failing neighbour, not the setting below it (``docs/search.md`` § Plateaus).
+
+The groups are a property of the library version, not of the image: they are declared per codec and exact version
+string (:data:`SAME_FILE`), and a test encodes every grid setting of a small image and checks that the settings of a
+group give the same bytes and neighbouring groups different ones. With another version no groups are used (every
+setting is its own group, as before).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from qualipress.codecs.base import Codec
+
+#: Settings whose file is byte-identical to that of the grid setting just below, by (codec, ``Codec.version()``).
+#: AVIF, measured by the exhaustive sweeps of ``qualipress bench search`` (12 photographs, 8-bit) and checked by
+#: ``tests/search/test_plateaus.py`` (8- and 10-bit).
+SAME_FILE: dict[tuple[str, str], tuple[float, ...]] = {
+    ("avif", "libavif 1.4.0 (imagecodecs 2026.3.6)"): (
+        2, 4, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 36, 38, 41, 43, 46, 48, 51, 53, 57, 61, 65,
+        69, 73, 77, 81, 85, 89, 93, 97),
+}
+
+
+def groups(codec: Codec, grid: Sequence[float]) -> list[tuple[int, int]]:
+    """For each grid index, the (first, last) grid index of the settings that write the same file.
+
+    Parameters
+    ----------
+    codec : Codec
+    grid : sequence of float
+        The codec's quality grid, lowest quality first.
+
+    Returns
+    -------
+    list of (int, int)
+        ``(i, i)`` for every index when the codec and its version have no declared groups.
+    """
+    n = len(grid)
+    same = SAME_FILE.get((codec.name, codec.version())) if any(c == codec.name for c, _ in SAME_FILE) else None
+    if not same:
+        return [(i, i) for i in range(n)]
+    dup = {float(s) for s in same}
+    first = [0] * n
+    for i in range(1, n):
+        first[i] = first[i - 1] if float(grid[i]) in dup and float(grid[i - 1]) == float(grid[i]) - 1 else i
+    last = [0] * n
+    for i in range(n - 1, -1, -1):
+        last[i] = last[i + 1] if i + 1 < n and first[i + 1] == first[i] else i
+    return list(zip(first, last, strict=True))

@@ -1,0 +1,79 @@
+"""Groups of grid settings that write the same file (search/plateaus.py) and how the search uses them."""
+
+import pytest
+
+from qualipress import codecs
+from qualipress.io import as_image
+from qualipress.search import measure_encoded, parse_target, search
+from qualipress.search.plateaus import SAME_FILE, groups
+from tests.conftest import photo_like
+
+
+def _declared(codec):
+    if (codec.name, codec.version()) not in SAME_FILE:
+        pytest.skip(f"no groups declared for {codec.name} {codec.version()}")
+
+
+@pytest.mark.parametrize("bits", [8, 10])
+def test_avif_settings_of_a_group_write_the_same_file_and_neighbouring_groups_do_not(bits):
+    codec = codecs.get("avif")
+    _declared(codec)
+    grid = list(codec.info.quality.grid)
+    img = as_image(photo_like(64, 96, seed=3, bits=bits), bit_depth=bits)
+    files = [codec.encode(img, quality=q) for q in grid]
+    gr = groups(codec, grid)
+    assert len(set(gr)) < len(grid)  # the declaration groups something
+    for i, (first, last) in enumerate(gr):
+        assert first <= i <= last
+        assert files[i] == files[first]
+        if first > 0 and i == first:
+            assert files[first] != files[first - 1], f"{grid[first]} writes the file of {grid[first - 1]}"
+
+
+def test_codecs_without_a_declaration_have_one_setting_per_group():
+    codec = codecs.get("jpegxl")
+    grid = list(codec.info.quality.grid)
+    assert groups(codec, grid) == [(i, i) for i in range(len(grid))]
+
+
+@pytest.mark.parametrize("target", ["ssim>=0.93", "ssim>=0.97", "psnr>=34"])
+def test_avif_search_probes_each_file_once_and_proves_the_group_below(target):
+    codec = codecs.get("avif")
+    _declared(codec)
+    grid = list(codec.info.quality.grid)
+    gr = groups(codec, grid)
+    tgt = parse_target(target)
+    img = as_image(photo_like(96, 128, seed=5))
+    r = search(img, "avif", tgt)
+    assert r.met and not r.lossless
+    lossy = [grid.index(p.setting) for p in r.probes if p.setting is not None]
+    # Every probe encodes the first setting of its group, and no group twice.
+    assert all(gr[i][0] == i for i in lossy) and len({gr[i] for i in lossy}) == len(lossy)
+    i = grid.index(r.setting)
+    assert gr[i][0] == i
+    # The proof: the group just below the result was probed and failed (or the result is the lowest setting).
+    below = [p for p in r.probes if p.setting is not None and i > 0 and gr[grid.index(p.setting)] == gr[i - 1]]
+    assert i == 0 or (below and not below[0].passed)
+    # Against the exhaustive sweep: the lowest setting from which every setting passes is the result's.
+    ok = [tgt.satisfied(measure_encoded(codec.encode(img, quality=q), codec, img, metrics=tgt.metrics).metrics)
+          for q in grid]
+    lowest = next(k for k in range(len(ok)) if all(ok[k:]))
+    assert gr[lowest][0] == i
+    assert r.data == codec.encode(img, quality=r.setting)
+
+
+def test_the_first_full_image_probe_is_the_shifted_steered_estimate_rounded_up_to_its_group(monkeypatch):
+    import importlib
+    import math
+
+    from qualipress.search import proxy
+
+    search_module = importlib.import_module("qualipress.search.search")
+
+    codec = codecs.get("avif")
+    grid = list(codec.info.quality.grid)
+    gr = groups(codec, grid)
+    monkeypatch.setattr(search_module._proxy, "steer", lambda *a, **k: (50.8, None, 1))
+    r = search(as_image(photo_like(256, 320, seed=2)), "avif", "ssim>=0.95")
+    i0 = math.ceil(50.8 + proxy.FIRST_PROBE_SHIFT.get("avif", 0.0) - 1e-9)
+    assert r.steering == 1 and r.probes[0].setting == grid[gr[i0][0]]
