@@ -20,11 +20,6 @@ def _distort(arr, sigma, seed=1):
     return np.clip(arr.astype(np.float64) + rng.normal(0, sigma * peak, arr.shape), 0, peak).astype(arr.dtype)
 
 
-@pytest.fixture(autouse=True)
-def _fused_always(monkeypatch):
-    monkeypatch.setattr(core, "USE_FUSED", True)
-
-
 def _opencv(f):
     """``f()`` with the fused kernels switched off (the OpenCV path throughout)."""
     old, core.USE_FUSED = core.USE_FUSED, False
@@ -140,3 +135,37 @@ def test_automatic_choice_waits_until_the_kernels_pay(monkeypatch):
     assert Reference(img)._fusable()
     monkeypatch.setattr(core, "USE_FUSED", False)
     assert not Reference(img)._fusable()
+
+
+def test_a_short_run_never_imports_numba():
+    # A single-photo run (a handful of measurements) must not pay numba's import and cache load (~0.55 s CPU).
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import numpy as np\n"
+            "from qualipress import metrics\n"
+            "a = np.random.default_rng(0).integers(0, 256, (64, 80, 3), dtype=np.uint8)\n"
+            "ref = metrics.prepare_reference(a, data_range=255)\n"
+            "for _ in range(5):\n"
+            "    ref.measure(a // 2 * 2, ('ssim', 'psnr'))\n"
+            "print('numba' in sys.modules)\n")
+    env = {**os.environ, "QUALIPRESS_FUSED": "auto"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("planes", [2, 4])
+def test_fused_kernels_handle_any_number_of_planes(planes):
+    # Raw arrays with a data range carry any number of planes (the kernels' general channel loop, not the RGB one).
+    raw = photo_like(60, 70, channels=planes)
+    dist = _distort(raw, 0.02)
+    fused = Reference(raw, data_range=255.0)
+    assert fused._fusable() and fused.shape == (60, 70, planes)
+    plain = _opencv(lambda: Reference(raw, data_range=255.0))
+    got, want = fused.reduced(dist, tile=32), _opencv(lambda: plain.reduced(dist, tile=32))
+    assert abs(got[0] - want[0]) < VALUE_TOL and np.abs(got[1] - want[1]).max() < VALUE_TOL
+    assert abs(got[2] - want[2]) <= 1e-5 * want[2]
+    exact = fused.precise().maps(dist)[0]
+    assert np.abs(fused.maps(dist)[0] - exact).max() < MAP_TOL

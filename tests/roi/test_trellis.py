@@ -116,6 +116,9 @@ def test_second_trellis_pass_uses_the_first_passs_code_lengths(textured):
     one = codec.encode_roi(img, quality=40, roi_mask=mask, trellis_passes="1").data
     two = codec.encode_roi(img, quality=40, roi_mask=mask, trellis_passes="2").data
     assert codec.encode_roi(img, quality=40, roi_mask=mask).data == two  # the default
+    for bad in ({"trellis_passes": "abc"}, {"trellis_passes": "1.5"}, {"trellis_scale": "x"}):
+        with pytest.raises(InputError, match="must be"):
+            codec.encode_roi(img, quality=40, roi_mask=mask, **bad)
     assert two != one
     assert len(two) <= len(one) * 1.002
     assert imagecodecs.jpeg8_decode(two).shape == (96, 128, 3)
