@@ -567,7 +567,8 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
 
 
 #: Name of the method for :func:`qualipress.preprocess.get_preprocessor` (``rdoq`` or
-#: ``rdoq:strength=S:beta=B:masking=M:anchor=A:chroma=0|1:dc=0|1:passes=N:quality=Q:codec=C``; ``:`` separates,
+#: ``rdoq:strength=S:beta=B:masking=M:anchor=A:chroma=0|1:dc=0|1:passes=N:bslope=K:huffman=0|1:fancy=0|1:``
+#: ``cstrength=C:qexp=E:quality=Q:codec=C``; ``:`` separates,
 #: as names are listed with ``,``).
 RDOQ = "rdoq"
 #: The pool's ``deadzone`` made at the encode's own quality (the baseline of the family).
@@ -607,7 +608,8 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
                 raise ValueError(item)
         except ValueError:
             raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, anchor=A, "
-                                   f"chroma=0|1, dc=0|1, passes=N, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
+                                   f"chroma=0|1, dc=0|1, passes=N, bslope=K, huffman=0|1, fancy=0|1, cstrength=C, "
+                                   f"qexp=E, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
     return RdoqPreprocessor(settings=RdoqSettings(**kw), **extra)
 
 
@@ -649,7 +651,8 @@ class RdoqPreprocessor:
 
     @property
     def _extra(self) -> str:
-        """Settings added after version 4, named only when not at their neutral value (older ids stay valid)."""
+        """Settings added after version 4, named only when not at the current default (``dc``, ``anchor``: their
+        neutral value)."""
         s, d = self.settings, RdoqSettings()
         return ((",dc=1" if s.dc else "") + (f",anchor={s.anchor:g}" if s.anchor else "")
                 + (f",fancy={int(s.fancy)}" if s.fancy != d.fancy else "")
