@@ -301,9 +301,7 @@ def huffman_lengths(counts: np.ndarray) -> np.ndarray:
     heapq.heapify(heap)
     depth: dict[int, int] = {int(s): 0 for s in seen}
     depth[-1] = 0
-    if len(heap) == 1:
-        depth[heap[0][2][0]] = 1
-    while len(heap) > 1:
+    while len(heap) > 1:  # never a single node: the reserved symbol makes at least two
         c1, t1, m1 = heapq.heappop(heap)
         c2, t2, m2 = heapq.heappop(heap)
         for sym in m1 + m2:
@@ -434,9 +432,10 @@ def _masked(p: _Plane, masking: float, anchor: float = 0.0, act: np.ndarray | No
     return p.weight[None, :] / m[:, None]
 
 
-def _tilted(p: _Plane, weight: np.ndarray, beta: float, bslope: float) -> np.ndarray:
-    """``weight`` with each block's ``beta`` tilt made texture-dependent (:attr:`RdoqSettings.bslope`)."""
-    act = _activity(p)
+def _tilted(p: _Plane, weight: np.ndarray, beta: float, bslope: float, act: np.ndarray | None = None) -> np.ndarray:
+    """``weight`` with each block's ``beta`` tilt made texture-dependent (:attr:`RdoqSettings.bslope`); ``act`` is
+    the plane's block activity when already computed."""
+    act = _activity(p) if act is None else act
     r = np.minimum(2.0, ((float(np.median(act)) + 2.0) / (act + 2.0)) ** bslope)
     rel = p.steps / np.exp(np.log(p.steps[1:]).mean())
     return np.broadcast_to(weight, p.coef.shape) * rel[None, :] ** (-2.0 * beta * (r[:, None] - 1.0))
@@ -453,12 +452,14 @@ def _choose_levels(planes: list[_Plane], lam: float, passes: int, masking: float
         luma_act = _activity(planes[0])
         weights = [_masked(p, masking, anchor, luma_act if i == 0 else _colocated(luma_act, planes[0], p))
                    for i, p in enumerate(planes)]
-    else:
-        weights = [_masked(p, masking) for p in planes]
+        acts = [None] * len(planes)
+    else:  # each plane's own block activity, computed once for the masking and the tilt
+        acts = [_activity(p) if masking or (bslope and beta) else None for p in planes]
+        weights = [_masked(p, masking, act=a) for p, a in zip(planes, acts, strict=True)]
     if cstrength != 1.0:
         weights = [w if i == 0 else w / cstrength for i, w in enumerate(weights)]
     if bslope and beta:
-        weights = [_tilted(p, w, beta, bslope) for p, w in zip(planes, weights, strict=True)]
+        weights = [_tilted(p, w, beta, bslope, a) for p, w, a in zip(planes, weights, acts, strict=True)]
     for _ in range(max(1, passes)):
         for g in _groups(planes):
             lengths = lengths_of(sum(ac_symbols(levels[i]) for i in g))
