@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -375,37 +376,113 @@ def plane_residual(tiles: np.ndarray) -> np.ndarray:
     return t - mean - bx * c[None, :] - by * c[:, None]
 
 
-def grain(y: np.ndarray, stats: BlockStats) -> dict[str, Any]:
-    """Grain RMS that also sees spatially correlated grain, measured in the flattest regions.
+#: Block size (pixels) of the grain σ estimate: small enough that a quadratic follows the picture's structure.
+GRAIN_BLOCK = 8
+#: Largest grain blur (Gaussian σ, px) the grain σ estimate models; a stronger measured correlation is capped here.
+GRAIN_MAX_BLUR = 1.6
 
-    In the blocks of :func:`flat_blocks`, the plane-fit residual of luma is grain (plus whatever faint texture
-    is left); σ is its RMS over those blocks, scaled by ``sqrt(n / (n − 3))`` for the three plane parameters.
+
+@lru_cache(maxsize=1)
+def _grain_model() -> tuple[np.ndarray, ...]:
+    """Projection off a quadratic on :data:`GRAIN_BLOCK`-px tiles and its effect on Gaussian-blurred grain.
+
+    For grain of unit variance blurred by a Gaussian of σ_b px (correlation ``exp(−d²/4σ_b²)`` at distance d),
+    tabulated over σ_b: ``keep`` = expected residual variance after removing the quadratic, ``rho`` = expected
+    lag-1 correlation of that residual (horizontal and vertical neighbours), ``median`` = median / mean of a
+    tile's residual variance (χ² with Satterthwaite's effective degrees of freedom, Wilson–Hilferty median).
+    Returns ``(q, pairs, blur, keep, rho, median)``, ``q`` the (n, n) residual projection.
+    """
+    b = GRAIN_BLOCK
+    c = np.arange(b) - (b - 1) / 2.0
+    xx, yy = (a.ravel() for a in np.meshgrid(c, c))
+    design = np.stack([np.ones_like(xx), xx, yy, xx * xx, yy * yy, xx * yy], axis=1)
+    q = np.eye(b * b) - design @ np.linalg.pinv(design)
+    idx = np.arange(b * b)
+    pairs = np.concatenate([np.stack([idx[xx < c[-1]], idx[xx < c[-1]] + 1], 1),
+                            np.stack([idx[: b * b - b], idx[: b * b - b] + b], 1)])
+    d2 = (xx[:, None] - xx[None]) ** 2 + (yy[:, None] - yy[None]) ** 2
+    blur = np.linspace(0.0, GRAIN_MAX_BLUR, 81)
+    keep, rho, median = [], [], []
+    for sb in blur:
+        cov = q @ (np.eye(b * b) if sb == 0 else np.exp(-d2 / (4 * sb * sb))) @ q
+        tr = float(np.trace(cov))
+        keep.append(tr / (b * b))
+        rho.append(float(cov[pairs[:, 0], pairs[:, 1]].mean()) / keep[-1])
+        k = tr * tr / float((cov * cov).sum())
+        median.append((1 - 2 / (9 * k)) ** 3)
+    return q, pairs, blur, np.array(keep), np.maximum.accumulate(np.array(rho)), np.array(median)
+
+
+def grain_sigma(y: np.ndarray) -> tuple[float, float]:
+    """Grain σ of luma that texture does not inflate, and the grain blur it was corrected for.
+
+    Every :data:`GRAIN_BLOCK`-px tile loses its least-squares quadratic (which follows smooth picture structure
+    and shading far better than a 16-px plane); the tiles are chosen with :func:`flat_blocks` on their residual
+    (by their neighbours, so the selection does not prefer tiles whose grain came out weak). σ² is the **median**
+    of the chosen tiles' residual variance (texture left in a few tiles does not move it), divided by the median
+    and by the variance the quadratic keeps of grain blurred by σ_b px; σ_b is fitted to the lag-1 correlation of
+    the residual in the chosen tiles (white noise: σ_b = 0; capped at :data:`GRAIN_MAX_BLUR`).
+
+    Returns
+    -------
+    tuple of float
+        ``(sigma, blur)``: σ in code values ([0, 1] scale; 0.0 when no tile is flat) and σ_b in pixels.
+    """
+    q, pairs, blur, keep, rho, median = _grain_model()
+    b = GRAIN_BLOCK
+    rows = y.shape[0] // b
+    var_parts, lag_parts = [], []
+    step = max(1, _BAND_SAMPLES // max(1, y.shape[1] * b))
+    for r0 in range(0, rows, step):  # bands of tile rows: float64 temporaries the size of a band
+        tiles = block_view(y[r0 * b: min(rows, r0 + step) * b], b).astype(np.float64)
+        res = tiles.reshape(*tiles.shape[:2], b * b) @ q
+        var_parts.append((res**2).mean(axis=-1))
+        lag_parts.append((res[..., pairs[:, 0]] * res[..., pairs[:, 1]]).mean(axis=-1))
+    if not var_parts:
+        return 0.0, 0.0
+    var, lag = np.concatenate(var_parts), np.concatenate(lag_parts)
+    mask = flat_blocks(BlockStats(np.zeros_like(var), np.sqrt(var), b))
+    if not mask.any():
+        return 0.0, 0.0
+    v, lv = var[mask], lag[mask]
+    mid = float(np.median(v))
+    if mid <= 0:
+        return 0.0, 0.0
+    near = v <= 2 * mid  # tiles with texture left do not set the correlation either
+    sb = float(np.interp(lv[near].sum() / v[near].sum(), rho, blur))
+    return float(math.sqrt(mid / np.interp(sb, blur, median) / np.interp(sb, blur, keep))), sb
+
+
+def grain(y: np.ndarray, stats: BlockStats) -> dict[str, Any]:
+    """Grain σ (:func:`grain_sigma`) and the grain's correlation, measured in the flattest regions.
+
     Unlike Immerkær's Laplacian estimator (:func:`noise_sigma`), which assumes white noise and under-reads
-    grain blurred over a pixel or two several times, this needs no model of the grain's spectrum.
+    grain blurred over a pixel or two several times, :func:`grain_sigma` fits the grain's blur. ``correlation``
+    is the lag-1 autocorrelation of the 16-px plane-fit residual in the blocks of :func:`flat_blocks`.
 
     Returns
     -------
     dict
-        ``sigma`` (code values, [0, 1] scale), ``sigma_white`` (Immerkær, for comparison), ``correlation``
-        (lag-1 autocorrelation of the residual: ≈ 0 for white noise, 0.3–0.8 for film-like grain; None
-        without grain), ``blocks`` (how many blocks were used).
+        ``sigma`` (code values, [0, 1] scale), ``blur`` (fitted grain blur σ_b, px), ``sigma_white`` (Immerkær,
+        for comparison), ``correlation`` (≈ 0 for white noise, 0.3–0.8 for film-like grain; None without
+        grain), ``blocks`` (how many 16-px blocks the correlation used).
     """
     mask = flat_blocks(stats)
     b = stats.block
     tiles = block_view(y, b)[mask]
     white = noise_sigma(y, stats)
+    sigma, blur = grain_sigma(y)
     if tiles.size == 0:
-        return {"sigma": 0.0, "sigma_white": round(white, 6), "correlation": None, "blocks": 0}
+        return {"sigma": round(sigma, 6), "blur": round(blur, 3), "sigma_white": round(white, 6),
+                "correlation": None, "blocks": 0}
     res = plane_residual(tiles)
-    n = b * b
-    sigma = float(np.sqrt((res**2).mean() * n / (n - 3)))
     den = float((res**2).sum())
     corr = None
     if sigma > 1e-5 and den > 0:
         corr = round(float(0.5 * ((res[..., :, 1:] * res[..., :, :-1]).sum()
                                   + (res[..., 1:, :] * res[..., :-1, :]).sum()) / den), 4)
-    return {"sigma": round(sigma, 6), "sigma_white": round(white, 6), "correlation": corr,
-            "blocks": int(mask.sum())}
+    return {"sigma": round(sigma, 6), "blur": round(blur, 3), "sigma_white": round(white, 6),
+            "correlation": corr, "blocks": int(mask.sum())}
 
 
 def texture(stats: BlockStats, *, noise: float = 0.0) -> dict[str, Any]:
