@@ -6,7 +6,8 @@ Usage::
 
 Independent Gaussian grain of σ codes is added to each of R, G, B; the analysis measures luma (Rec. 709
 weights), whose grain is 0.749 σ. Flat frames: a smooth ramp (400-500 codes). Textured frames: photographs
-mapped to Cineon-like log codes (685 + 300 log10 of linear light). ``--bits 16`` writes the same codes scaled
+mapped to Cineon-like log codes (685 + 300 log10 of linear light, at least 95, Cineon black: the grain is
+not clipped away in the shadows). ``--bits 16`` writes the same codes scaled
 to 16 bits; ``--blur`` blurs the grain by a Gaussian of that many px (renormalised to σ), like scanned grain.
 σ = 0 rows give the reading of grain-free frames (codes; the ratio column is empty).
 """
@@ -37,21 +38,25 @@ def _frame(codes: np.ndarray, sigma: float, rng: np.random.Generator, bits: int 
     return Image(c, bits, "log", "unknown", {})
 
 
+def _log_codes(srgb: np.ndarray) -> np.ndarray:
+    return np.maximum(95.0, 685 + 300 * np.log10(np.clip(srgb, 1e-3, None) ** 2.2))
+
+
 def run(folder: Path, limit: int, sigmas: tuple[float, ...] = (0.0, 2.0, 6.0, 12.0), bits: int = 10,
         blur: float = 0.0) -> str:
     rng = np.random.default_rng(3)
-    rows = ["| content | σ per channel (codes) | true luma σ | measured grain σ (codes) | measured / true |",
-            "|---|---|---|---|---|"]
+    rows = ["| content | σ per channel (codes) | true luma σ | measured grain σ (codes) | measured / true "
+            "| frames read 0 (no flat block) |", "|---|---|---|---|---|---|"]
     ramp = np.broadcast_to((400 + 100 * np.linspace(0, 1, 480))[None, :, None], (270, 480, 3))
     photos = [np.asarray(PILImage.open(p).convert("RGB"))[:270, :480].astype(np.float64) / 255
               for p in sorted(q for q in folder.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)[:limit]]
     for sigma in sigmas:
         for name, bases in (("flat ramp", [ramp]),
-                            (f"{len(photos)} photographs (mean)", [685 + 300 * np.log10(np.clip(p, 1e-3, None) ** 2.2)
-                                                                   for p in photos])):
-            got = np.mean([analyse(_frame(b, sigma, rng, bits, blur))["grain"]["sigma"] * 1023 for b in bases])
+                            (f"{len(photos)} photographs (mean)", [_log_codes(p) for p in photos])):
+            read = [analyse(_frame(b, sigma, rng, bits, blur))["grain"]["sigma"] * 1023 for b in bases]
+            got = float(np.mean(read))
             ratio = f"{got / (LUMA * sigma):.2f}" if sigma > 0 else "—"
-            rows.append(f"| {name} | {sigma:g} | {LUMA * sigma:.2f} | {got:.2f} | {ratio} |")
+            rows.append(f"| {name} | {sigma:g} | {LUMA * sigma:.2f} | {got:.2f} | {ratio} | {read.count(0.0)} |")
     return "\n".join(rows)
 
 

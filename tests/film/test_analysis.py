@@ -127,6 +127,33 @@ def test_grain_estimator_sees_correlated_grain(blur: float, rms: float) -> None:
     assert ana["grain"]["correlation"] > 0.15
 
 
+@pytest.mark.parametrize("rms", [0.0, 0.004, 0.01])
+def test_grain_sigma_is_not_inflated_by_smooth_picture_structure(rms: float) -> None:
+    # gentle shading that a 16-px plane cannot follow (the old estimate read it as 0.005 of grain: issue 18)
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:272, 0:480]
+    px = 0.45 + 0.04 * np.sin(xx / 9.0) * np.cos(yy / 11.0) + rng.normal(0, 1, (272, 480)) * rms
+    sigma = analysis.analyse(_u16(px.astype(np.float32)))["grain"]["sigma"]
+    if rms:
+        assert sigma == pytest.approx(rms, rel=0.05)
+    else:
+        assert sigma < 0.0005  # 0.5 10-bit codes
+
+
+def test_grain_sigma_reads_zero_without_flat_regions_and_fits_the_blur() -> None:
+    from scipy.ndimage import gaussian_filter
+
+    yy, xx = np.mgrid[0:128, 0:128]
+    checker = ((yy // 2 + xx // 2) % 2).astype(np.float32) * 0.5 + 0.25
+    y = analysis.code_luma(_u16(checker))
+    assert analysis.grain_sigma(y, analysis.flat_blocks(analysis.block_stats(y)))[0] == 0.0
+    g = gaussian_filter(np.random.default_rng(2).standard_normal((256, 256)), 1.0)
+    _, blur = analysis.grain_sigma((0.5 + 0.01 * g / g.std()).astype(np.float32))
+    assert 0.7 < blur < 1.3
+    _, white = analysis.grain_sigma(0.5 + 0.01 * np.random.default_rng(2).standard_normal((256, 256)))
+    assert white < 0.3
+
+
 def test_flat_blocks_prefer_flat_regions_over_texture() -> None:
     rng = np.random.default_rng(3)
     px = 0.5 + rng.normal(0, 0.003, (160, 160))

@@ -413,12 +413,14 @@ def _grain_model() -> tuple[np.ndarray, ...]:
     return q, pairs, blur, np.array(keep), np.maximum.accumulate(np.array(rho)), np.array(median)
 
 
-def grain_sigma(y: np.ndarray) -> tuple[float, float]:
+def grain_sigma(y: np.ndarray, within: np.ndarray | None = None) -> tuple[float, float]:
     """Grain σ of luma that texture does not inflate, and the grain blur it was corrected for.
 
     Every :data:`GRAIN_BLOCK`-px tile loses its least-squares quadratic (which follows smooth picture structure
     and shading far better than a 16-px plane); the tiles are chosen with :func:`flat_blocks` on their residual
-    (by their neighbours, so the selection does not prefer tiles whose grain came out weak). σ² is the **median**
+    (by their neighbours, so the selection does not prefer tiles whose grain came out weak), inside ``within`` (a
+    block mask of a coarser grid, e.g. the 16-px :func:`flat_blocks`; all of its tiles when none of the chosen
+    ones lies there, none when it is empty: a frame that is texture everywhere reads 0). σ² is the **median**
     of the chosen tiles' residual variance (texture left in a few tiles does not move it), divided by the median
     and by the variance the quadratic keeps of grain blurred by σ_b px; σ_b is fitted to the lag-1 correlation of
     the residual in the chosen tiles (white noise: σ_b = 0; capped at :data:`GRAIN_MAX_BLUR`).
@@ -442,6 +444,12 @@ def grain_sigma(y: np.ndarray) -> tuple[float, float]:
         return 0.0, 0.0
     var, lag = np.concatenate(var_parts), np.concatenate(lag_parts)
     mask = flat_blocks(BlockStats(np.zeros_like(var), np.sqrt(var), b))
+    if within is not None:  # only inside the given regions; all of them where no own flat tile lies there
+        k = max(1, var.shape[0] // max(1, within.shape[0]))
+        up = np.zeros_like(mask)
+        w = np.repeat(np.repeat(within, k, 0), k, 1)[: up.shape[0], : up.shape[1]]
+        up[: w.shape[0], : w.shape[1]] = w
+        mask = mask & up if (mask & up).any() else up
     if not mask.any():
         return 0.0, 0.0
     v, lv = var[mask], lag[mask]
@@ -471,7 +479,7 @@ def grain(y: np.ndarray, stats: BlockStats) -> dict[str, Any]:
     b = stats.block
     tiles = block_view(y, b)[mask]
     white = noise_sigma(y, stats)
-    sigma, blur = grain_sigma(y)
+    sigma, blur = grain_sigma(y, mask)  # 8-px tiles inside the flattest 16-px blocks
     if tiles.size == 0:
         return {"sigma": round(sigma, 6), "blur": round(blur, 3), "sigma_white": round(white, 6),
                 "correlation": None, "blocks": 0}
