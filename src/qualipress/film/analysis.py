@@ -29,10 +29,11 @@ colour               chroma = max(RGB) − min(RGB); mean and p99; monochrome wh
 texture              fraction of blocks whose residual exceeds                     flat → 0; checkerboard → 1
                      :data:`TEXTURE_RESIDUAL` after removing the noise estimate;
                      mean block residual
-noise / grain        ``noise_sigma`` = :func:`grain` σ: RMS of the plane-fit residual  flat + N(0, σ) → σ ± 10%;
-                     in the flattest blocks (:func:`flat_blocks`), which sees         blurred (0.5–1 px) grain of
-                     correlated grain; ``grain.sigma_white`` is Immerkær's           known RMS → ± 15%;
-                     estimator σ = sqrt(π/2)/(6(W−2)(H−2))·Σ|L ∗ I|, L the           a plane → 0
+noise / grain        ``noise_sigma`` = :func:`grain` σ (:func:`grain_sigma`): median    flat + N(0, σ) → σ ± 10%;
+                     residual of 8-px tiles after a quadratic fit, in the flattest    blurred (0.5–1 px) grain of
+                     regions, corrected for the grain's fitted blur (sees            known RMS → ± 15%;
+                     correlated grain, not smooth shading); ``grain.sigma_white``    smooth shading + grain → ± 5%;
+                     is Immerkær's σ = sqrt(π/2)/(6(W−2)(H−2))·Σ|L ∗ I|, L the       a plane → 0
                      3×3 Laplacian, for white noise only
 ==================== =========================================================== ==============================
 """
