@@ -391,13 +391,15 @@ def _grain_model() -> tuple[np.ndarray, ...]:
     tabulated over σ_b: ``keep`` = expected residual variance after removing the quadratic, ``rho`` = expected
     lag-1 correlation of that residual (horizontal and vertical neighbours), ``median`` = median / mean of a
     tile's residual variance (χ² with Satterthwaite's effective degrees of freedom, Wilson–Hilferty median).
-    Returns ``(q, pairs, blur, keep, rho, median)``, ``q`` the (n, n) residual projection.
+    Returns ``(q, u, pairs, blur, keep, rho, median)``: ``q`` the (n, n) residual projection, ``u`` an (n, 6)
+    orthonormal basis of the quadratics (a residual's energy is the tile's minus that of its ``u`` coefficients).
     """
     b = GRAIN_BLOCK
     c = np.arange(b) - (b - 1) / 2.0
     xx, yy = (a.ravel() for a in np.meshgrid(c, c))
     design = np.stack([np.ones_like(xx), xx, yy, xx * xx, yy * yy, xx * yy], axis=1)
-    q = np.eye(b * b) - design @ np.linalg.pinv(design)
+    u = np.linalg.qr(design)[0]
+    q = np.eye(b * b) - u @ u.T
     idx = np.arange(b * b)
     pairs = np.concatenate([np.stack([idx[xx < c[-1]], idx[xx < c[-1]] + 1], 1),
                             np.stack([idx[: b * b - b], idx[: b * b - b] + b], 1)])
@@ -411,7 +413,7 @@ def _grain_model() -> tuple[np.ndarray, ...]:
         rho.append(float(cov[pairs[:, 0], pairs[:, 1]].mean()) / keep[-1])
         k = tr * tr / float((cov * cov).sum())
         median.append((1 - 2 / (9 * k)) ** 3)
-    return q, pairs, blur, np.array(keep), np.maximum.accumulate(np.array(rho)), np.array(median)
+    return q, u, pairs, blur, np.array(keep), np.maximum.accumulate(np.array(rho)), np.array(median)
 
 
 def grain_sigma(y: np.ndarray, within: np.ndarray | None = None) -> tuple[float, float]:
@@ -431,19 +433,19 @@ def grain_sigma(y: np.ndarray, within: np.ndarray | None = None) -> tuple[float,
     tuple of float
         ``(sigma, blur)``: σ in code values ([0, 1] scale; 0.0 when no tile is flat) and σ_b in pixels.
     """
-    q, pairs, blur, keep, rho, median = _grain_model()
+    q, u, pairs, blur, keep, rho, median = _grain_model()
     b = GRAIN_BLOCK
     rows = y.shape[0] // b
-    var_parts, lag_parts = [], []
+    var_parts = []
     step = max(1, _BAND_SAMPLES // max(1, y.shape[1] * b))
     for r0 in range(0, rows, step):  # bands of tile rows: float64 temporaries the size of a band
         tiles = block_view(y[r0 * b: min(rows, r0 + step) * b], b).astype(np.float64)
-        res = tiles.reshape(*tiles.shape[:2], b * b) @ q
-        var_parts.append((res**2).mean(axis=-1))
-        lag_parts.append((res[..., pairs[:, 0]] * res[..., pairs[:, 1]]).mean(axis=-1))
+        t = tiles.reshape(*tiles.shape[:2], b * b)
+        t -= t.mean(axis=-1, keepdims=True)  # the constant is one of the quadratics: same residual, less rounding
+        var_parts.append(np.maximum((t**2).sum(axis=-1) - ((t @ u) ** 2).sum(axis=-1), 0.0) / (b * b))
     if not var_parts:
         return 0.0, 0.0
-    var, lag = np.concatenate(var_parts), np.concatenate(lag_parts)
+    var = np.concatenate(var_parts)
     mask = flat_blocks(BlockStats(np.zeros_like(var), np.sqrt(var), b))
     if within is not None:  # only inside the given regions; all of them where no own flat tile lies there
         k = max(1, var.shape[0] // max(1, within.shape[0]))
@@ -453,7 +455,9 @@ def grain_sigma(y: np.ndarray, within: np.ndarray | None = None) -> tuple[float,
         mask = mask & up if (mask & up).any() else up
     if not mask.any():
         return 0.0, 0.0
-    v, lv = var[mask], lag[mask]
+    v = var[mask]
+    res = block_view(y, b)[mask].reshape(-1, b * b).astype(np.float64) @ q  # only the chosen tiles
+    lv = (res[:, pairs[:, 0]] * res[:, pairs[:, 1]]).mean(axis=-1)
     mid = float(np.median(v))
     if mid <= 0:
         return 0.0, 0.0
