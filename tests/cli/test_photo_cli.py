@@ -316,3 +316,21 @@ def test_budget_miss_is_not_counted_as_a_fallback(tmp_path: Path, capsys: pytest
                  "--no-film"]) == 1
     text = capsys.readouterr().out
     assert "fell back" not in text and "fits 50" in text.replace(",", "")
+
+
+def test_dry_run_says_which_files_would_fail_on_bit_depth(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    deep = tmp_path / "deep.png"
+    write_image(deep, as_image(photo_like(32, 40, seed=2).astype("uint16") * 257, bit_depth=16))
+    flat = _png(tmp_path, "flat.png")
+    args = ["compress", str(deep), str(flat), "-o", str(tmp_path / "out"), "--codec", "jpeg", "--no-film"]
+    assert main([*args, "--dry-run", "--json"]) == 0
+    rows = {Path(r["input"]).name: r for r in json.loads(capsys.readouterr().out)["files"]}
+    assert rows["flat.png"]["would_fail"] is None
+    reason = rows["deep.png"]["would_fail"]
+    assert reason and "16-bit" in reason
+    assert main([*args, "--dry-run", "--bit-depth", "8", "--json"]) == 0  # the remedy clears it
+    assert all(r["would_fail"] is None for r in json.loads(capsys.readouterr().out)["files"])
+    assert main([*args, "--json"]) == 1  # the real run fails that file with the same words
+    failed = [r for r in json.loads(capsys.readouterr().out)["per_file"] if r.get("error")]
+    assert len(failed) == 1 and reason in failed[0]["error"]

@@ -90,7 +90,8 @@ def compress(
     for_: Annotated[str | None, typer.Option("--for", help="Delivery target: 'web' = formats browsers show, "
                                                            "8-bit.")] = None,
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
-    dry_run: Annotated[bool, typer.Option(help="List what would be compressed; read and write nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="List what would be compressed (and what would fail for its bit "
+                                               "depth); read no pixels, write nothing.")] = False,
     max_mpixels: Annotated[float | None, typer.Option(
         help="Largest image read, in megapixels (default 268 = 16384x16384; larger ones are refused as possible "
              "decompression bombs).", min=0.001)] = None,
@@ -132,7 +133,7 @@ def compress(
     if max_mpixels is not None:
         opts.max_pixels = int(max_mpixels * 1e6)
     if dry_run:
-        _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single), tgt, as_json=as_json)
+        _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single, bit_depth), tgt, as_json=as_json)
         return
     to_stdout = single is not None and single.path is None
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
@@ -161,9 +162,14 @@ def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) ->
     for r in rows:
         size = "stdin" if r["input_bytes"] is None else f"{r['input_bytes']:,} bytes"
         dest = r.get("output") or f"{r['output_stem']}.*"
+        if r.get("would_fail"):
+            console.print(f"would fail {r['input']} ({size}): {r['would_fail']}", markup=False)
+            continue
         console.print(f"would compress {r['input']} ({size}) -> {'stdout' if dest == '-' else dest} "
                       f"with {r['codecs']} for {target}", markup=False)
-    console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
+    failing = sum(1 for r in rows if r.get("would_fail"))
+    console.print(f"{len(rows)} file(s)" + (f", {failing} would fail" if failing else "")
+                  + "; no pixels were read, nothing was written (--dry-run)")
 
 
 def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, report: Path | None,
