@@ -501,7 +501,13 @@ def info(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Size, dtype, bit depth, channels, transfer and metadata of an image file."""
-    image = read_image(file)
+    try:
+        image = read_image(file)
+    except InputError as exc:  # a float file with NaN/Inf: its facts still, and why compress refuses it
+        if "NaN/Inf" not in str(exc):
+            raise
+        _print_info(_nonfinite_info(file), as_json=as_json)
+        return
     px = image.pixels
     meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
             if k != "XML:com.adobe.xmp"}
@@ -511,6 +517,31 @@ def info(
     if desc:  # a profile other than sRGB is what the colours mean (the pixels are not converted)
         out["colorspace"] = (f"{image.colorspace} (ICC: {desc})" if is_srgb(image.metadata.get("icc_profile"))
                              else f"ICC profile {desc!r} (not sRGB)")
+    _print_info(out, as_json=as_json)
+
+
+def _nonfinite_info(file: Path) -> dict[str, Any]:
+    """``info``'s facts of a float file holding NaN/Inf samples, which :func:`read_image` refuses: the header's
+    facts, the range of the finite samples and how many are not finite."""
+    import OpenImageIO as oiio
+
+    from qualipress.film.catalogue import probe_header
+
+    head = probe_header(file)
+    px = np.asarray(oiio.ImageBuf(str(file)).get_pixels(oiio.FLOAT))
+    finite = px[np.isfinite(px)]
+    nan, inf = int(np.isnan(px).sum()), int(np.isinf(px).sum())
+    return {"file": str(file), "bytes": head["file_bytes"], "width": head["width"], "height": head["height"],
+            "channels": ",".join(head.get("channel_names") or []) or head["channels"],
+            "dtype": head.get("sample_type"),
+            "bit_depth": head.get("bit_depth") or {"half": 16, "float": 32}.get(str(head.get("sample_type"))),
+            "min": float(finite.min()) if finite.size else None, "max": float(finite.max()) if finite.size else None,
+            "non_finite": f"{nan} NaN and {inf} Inf sample(s) (min/max are of the finite ones); compress refuses "
+                          "this file until they are replaced", "metadata": {}}
+
+
+def _print_info(out: dict[str, Any], *, as_json: bool) -> None:
+    """``info``'s facts, one per line (metadata indented), or as JSON."""
     if as_json:
         _dump(out)
         return
