@@ -334,3 +334,23 @@ def test_dry_run_says_which_files_would_fail_on_bit_depth(tmp_path: Path,
     assert main([*args, "--json"]) == 1  # the real run fails that file with the same words
     failed = [r for r in json.loads(capsys.readouterr().out)["per_file"] if r.get("error")]
     assert len(failed) == 1 and reason in failed[0]["error"]
+
+
+def test_named_jxl_says_the_smaller_transcode_missed_the_target(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: ``-o x.jxl`` from a JPEG with psnr>=55: the bit-exact transcode measured below the target (libjxl
+    decodes JPEG data differently), a lossless JXL larger than the input was written, and the warning said there
+    was no smaller candidate."""
+    import re
+
+    from PIL import Image as PILImage
+
+    src = tmp_path / "p.jpg"
+    PILImage.fromarray(photo_like(128, 160, seed=4)).save(src, quality=95)
+    out = tmp_path / "p.jxl"
+    assert main(["compress", str(src), "-o", str(out), "--target", "psnr>=55", "--no-film", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["per_file"][0]
+    grew = [w for w in row.get("warnings") or [] if "larger than the input" in w]
+    assert len(grew) == 1 and "no smaller candidate" not in grew[0], grew
+    said = re.search(r"JPEG XL transcode \(([\d,]+) bytes\) was smaller but missed the target", grew[0])
+    assert said and int(said.group(1).replace(",", "")) < out.stat().st_size

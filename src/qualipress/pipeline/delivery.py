@@ -244,7 +244,7 @@ class PhotoHooks:
             decisions.append(f"never grow: {message}")
         elif self._grew(len(data), record):
             why = next((d for d in decisions if d.startswith(_LEFT_OUT_NOTE)), None) if self.extensions is None \
-                else "the named output's format leaves no smaller candidate"
+                else _named_output_why(probes, len(data))
             record.setdefault("warnings", []).append(
                 f"the output ({len(data):,} bytes) is larger than the input ({int(record['input_bytes']):,} bytes): "
                 f"{why or 'no smaller candidate'} (--allow-larger says this is wanted)")
@@ -360,6 +360,18 @@ def _would_mistag(codec: str, carry: Any, bit_depth: int) -> bool:
         return bool(_codecs.get(codec).info.extension == ".jxl")
     except Exception:
         return False
+
+
+def _named_output_why(probes: list[dict[str, Any]], size: int) -> str:
+    """Why a named output file (``-o x.jxl``) grew: its format left no smaller candidate, or the bit-exact JPEG ->
+    JPEG XL transcode was smaller but missed the target (QA: libjxl decodes JPEG data differently from
+    libjpeg-turbo, so the rebuilt pixels can measure below e.g. psnr>=55)."""
+    missed = [int(p["bytes"]) for p in probes if p.get("codec") == "transcode:jpegxl" and not p.get("passed")
+              and 0 < int(p.get("bytes") or 0) < size]
+    if missed:
+        return (f"the lossless JPEG -> JPEG XL transcode ({min(missed):,} bytes) was smaller but missed the target "
+                "as decoded by libjxl (which decodes JPEG data differently from libjpeg-turbo)")
+    return "the named output's format leaves no smaller candidate"
 
 
 def check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,
