@@ -40,7 +40,7 @@ from qualipress.io import (
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
 from qualipress.io.files import exclusive_lock, json_default
 from qualipress.io.transfer import perceptual_clipping
-from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
+from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks, seal_over_limit
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.search import (
@@ -389,8 +389,9 @@ def _sealed(hooks: PipelineHooks, best: SearchResult, record: dict[str, Any], ti
 
 def _within_budget(sealed: bytes, chosen: bytes, record: dict, budget: float | None) -> bytes:
     """The bytes to write: ``sealed`` (the hooks' seal embedded in ``chosen``) unless that pushes a file which met
-    its byte budget over it; then ``chosen`` itself, and the seal goes to the ``<output>.xmp`` sidecar."""
-    if budget is None or len(sealed) <= budget or len(chosen) > budget:
+    its byte budget over it (:func:`~qualipress.pipeline.hooks.seal_over_limit`); then ``chosen`` itself, and the
+    seal goes to the ``<output>.xmp`` sidecar."""
+    if not seal_over_limit(chosen, sealed, [budget]):
         return sealed
     if "seal" in record:
         record["seal"] = "sidecar"
