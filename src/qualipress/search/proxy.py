@@ -85,12 +85,13 @@ FAST_OFFSET: dict[str, dict[str, float]] = {"avif": {"ssim": -0.0608, "psnr": -0
 
 
 #: Grid steps added to the steered estimate of the crossing before the first full-image probe is placed at its
-#: ceiling, by codec: the fast AVIF mosaic's estimate lies a little low on average. Chosen on 12 training
-#: photographs (BSD300 train 1-12, 48 searches; never Kodak or the BSD300 test photographs) by ``python
-#: benchmarks/mosaic_steering.py ../shared/data/train/bsd300_train200 --codec avif --limit 12 --shifts
-#: "0;0.25;0.5;0.75;1"``: the first probe in the final pair 62 % of the time unshifted, 67 % at +0.25, 62 % at
-#: +0.5, 48 % at +1 (docs/benchmarks.md).
-FIRST_PROBE_SHIFT: dict[str, float] = {"avif": 0.25}
+#: ceiling, by codec. Chosen on 12 training photographs (BSD300 train 1-12, 48 searches; never Kodak or the BSD300
+#: test photographs) by ``python benchmarks/mosaic_steering.py ../shared/data/train/bsd300_train200 --codec CODEC
+#: --limit 12 --shifts=...`` (docs/benchmarks.md § Sixth pass): the first probe in the final pair, AVIF (fast
+#: mosaic, its estimate a little low) 62 % unshifted, 67 % at +0.25, 62 % at +0.5, 48 % at +1; JPEG XL (its
+#: effort-7 mosaic is close to the image, 0.85 steps off on average, so the ceiling alone lands a step high about
+#: half the time) 44 % unshifted, 60 % at -0.25, 67 % at -0.5, 35 % at +0.25.
+FIRST_PROBE_SHIFT: dict[str, float] = {"avif": 0.25, "jpegxl": -0.5}
 
 
 def fast_options(codec: Codec, options: dict[str, Any]) -> dict[str, Any] | None:
