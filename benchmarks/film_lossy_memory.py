@@ -15,6 +15,10 @@ one worker (``jobs=1``) and reports its resident set before the run (after the i
 (``VmHWM``); "× frame" is (peak − before) ÷ the frame as 16-bit RGB samples (width×height×3×2 bytes). Writes
 ``results.json``.
 
+``--repeat N`` runs each count N times (fresh processes) and reports the median "× frame" with its range: the
+peak of identical runs varies by up to about 0.8× the frame at 2K (heap layout). ``--effort N`` passes JPEG XL's
+effort as an encode option. Each run also reports its process CPU seconds and the output bytes.
+
 ``--compare DIR`` checks that every output file (the compressed frames, seals included) is byte-identical to the
 file of the same name under an earlier run's ``--out`` (e.g. the same command on an older commit), and exits 1
 otherwise.
@@ -57,14 +61,17 @@ def status(key):
             return int(line.split()[1]) / 1024
 
 src, out, codec = sys.argv[1:4]
+effort = json.loads(sys.argv[4]) if len(sys.argv) > 4 else None
 before = status("VmRSS")
 prof = get_profile("C1")
 s = compress_paths([src], out, CompressOptions(target=prof.target, codec=codec, profile="C1", jobs=1,
-                                               hooks=FilmHooks(profile="C1")))
+                                               hooks=FilmHooks(profile="C1"),
+                                               encode_options={} if effort is None else {"effort": effort}))
 import resource
 use = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"before_mb": round(before), "peak_mb": round(status("VmHWM")), "failed": len(s.failures),
-                  "encodes": [r["encodes"] for r in s.records], "cpu_s": round(use.ru_utime + use.ru_stime, 2)}))
+                  "encodes": [r["encodes"] for r in s.records], "cpu_s": round(use.ru_utime + use.ru_stime, 2),
+                  "bytes": [r.get("bytes") for r in s.records]}))
 """
 
 TRACE = r"""
@@ -193,7 +200,7 @@ def compare(out: Path, other: Path) -> list[str]:
     def listed(f: Path) -> bool:  # the frames and their seals; not the reports (times), the lock or the sums
         return f.is_file() and not f.name.startswith(".") and f.suffix != ".jsonl" and f.name != "SHA256SUMS"
 
-    files = sorted(f for f in out.glob("out-*/**/*") if listed(f))
+    files = sorted(f for f in out.glob("out-*/**/*") if listed(f) and "-again" not in f.relative_to(out).parts[0])
     for f in files:
         g = other / f.relative_to(out)
         if not g.is_file() or digest(f) != digest(g):
@@ -212,6 +219,8 @@ def main() -> None:
     ap.add_argument("--compare", type=Path, default=None, help="an earlier run's --out: outputs must be identical")
     ap.add_argument("--trace", action="store_true", help="also print tracemalloc figures per pipeline step")
     ap.add_argument("--rss-trace", action="store_true", help="also print resident-set figures per pipeline step")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per count (fresh processes): median, min, max")
+    ap.add_argument("--effort", type=int, default=None, help="JPEG XL effort (encode option; default the codec's)")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from film_archive_speed import SIZE, make_frames
@@ -233,14 +242,24 @@ def main() -> None:
         shot.mkdir()
         for f in frames[:n]:
             os.link(f, shot / f.name)
-        run = subprocess.run([sys.executable, "-c", JOB, str(shot), str(args.out / f"out-{n}"), args.codec],
-                             capture_output=True, text=True, check=True)
-        r = json.loads(run.stdout.strip().splitlines()[-1])
-        r["x_frame"] = round((r["peak_mb"] - r["before_mb"]) / frame_mb, 1)
+        extra = [] if args.effort is None else [str(args.effort)]
+        runs = []
+        for k in range(args.repeat):  # the same job again in a fresh process (RSS varies a little between runs)
+            dest = args.out / (f"out-{n}" if k == 0 else f"out-{n}-again{k}")
+            run = subprocess.run([sys.executable, "-c", JOB, str(shot), str(dest), args.codec, *extra],
+                                 capture_output=True, text=True, check=True)
+            one = json.loads(run.stdout.strip().splitlines()[-1])
+            one["x_frame"] = round((one["peak_mb"] - one["before_mb"]) / frame_mb, 1)
+            runs.append(one)
+        r = dict(runs[0])
+        if args.repeat > 1:
+            xs = sorted(o["x_frame"] for o in runs)
+            r.update(runs=runs, x_frame=xs[len(xs) // 2], x_frame_min=xs[0], x_frame_max=xs[-1])
         results[str(n)] = r
+        spread = f" (median of {args.repeat}: {r['x_frame_min']}-{r['x_frame_max']})" if args.repeat > 1 else ""
         print(f"{n} frames: before {r['before_mb']} MB, peak {r['peak_mb']} MB, "
-              f"{r['x_frame']}x the 16-bit frame, encodes {r['encodes']}, failed {r['failed']}, "
-              f"CPU {r['cpu_s']} s (whole process)", flush=True)
+              f"{r['x_frame']}x the 16-bit frame{spread}, encodes {r['encodes']}, failed {r['failed']}, "
+              f"CPU {r['cpu_s']} s (whole process), bytes {sum(b or 0 for b in r['bytes']):,}", flush=True)
         if args.trace:
             job = JOB.replace("before = status", TRACE + "\nbefore = status", 1)
             traced = subprocess.run([sys.executable, "-c", job, str(shot), str(args.out / f"trace-{n}"), args.codec],

@@ -81,8 +81,9 @@ def main() -> int:
     detect_report(imgs[0][1], classes)
     cold = time.perf_counter() - t0
     codec = RoiJpegCodec()
+    first = analyse(imgs[0][1], classes)
     t0 = time.perf_counter()
-    codec.encode_roi(imgs[0][1], quality=args.quality, analysis=analyse(imgs[0][1], classes), **options)
+    codec.encode_roi(imgs[0][1], quality=args.quality, analysis=first, **options)
     cold_encode = time.perf_counter() - t0  # first encode: loads numba and the cached trellis kernels
     slowest: dict[str, float] = {}
     per: dict[str, list[float]] = {}

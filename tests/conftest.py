@@ -46,3 +46,14 @@ def data_dir() -> Path:
 @pytest.fixture
 def photo() -> np.ndarray:
     return photo_like()
+
+
+@pytest.fixture(autouse=True)
+def _fused_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measure through the compiled fused SSIM kernels in every test (in this process; subprocesses keep the
+    default). The default, "once they pay" (``metrics.core.USE_FUSED = None``), would switch path after the
+    session's 100th measurement, wherever in the suite that falls; tests that compare with the OpenCV path set
+    it themselves."""
+    from qualipress.metrics import core
+
+    monkeypatch.setattr(core, "USE_FUSED", True)

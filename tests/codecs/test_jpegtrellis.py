@@ -250,3 +250,15 @@ def test_dc_viterbi_finds_the_brute_force_optimum():
         got = dc_viterbi(cand, cost, lengths)
         assert all(got[i] in cand[i] for i in range(n))
         assert total(got) == pytest.approx(best, abs=1e-9), trial
+
+
+def test_trellis_weights_are_one_row_or_one_per_block():
+    from qualipress.errors import InputError
+
+    rng = np.random.default_rng(2)
+    u = rng.normal(0, 3, (5, 64))
+    lengths = code_lengths(ac_symbols(np.floor(np.abs(u) + 0.5).astype(np.int64)))
+    w = rng.uniform(0.5, 2.0, 64)
+    assert np.array_equal(trellis(u, w[None], 1.0, lengths), trellis(u, np.tile(w, (5, 1)), 1.0, lengths))
+    with pytest.raises(InputError):
+        trellis(u, np.ones((3, 64)), 1.0, lengths)

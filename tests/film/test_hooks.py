@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qualipress.cli import main
@@ -241,7 +242,7 @@ def test_seal_of_the_search_result_equals_a_fresh_measurement(tmp_path: Path, mo
     assert reused["film"] == fresh["film"] and reused["film"]["worst_tile"]["tile"] == 256
     assert reused["film"]["display_ssim"] is not None and reused["film"]["grain"]
     again = FilmHooks.sequences.popitem()
-    assert again[0] == held[0] and all((a == b).all() for a, b in zip(again[1][1:3], held[1][1:3], strict=True))
+    assert again[0] == held[0] and again[1][1] is held[1][1] is img and (again[1][2] == held[1][2]).all()
     other: dict = {"input": str(path)}
     hooks.seal_result(res, record=other, tile=128)  # the search's tiles are not the seal's: measured here
     other["film"].pop("finished_at")
@@ -275,7 +276,36 @@ def test_a_finished_frame_leaves_only_its_luma_for_the_next(tmp_path: Path) -> N
     s = compress_paths([src], tmp_path / "out", CompressOptions(target=parse_target("ssim>=0.95"), codec="jpegxl",
                                                                   jobs=1, hooks=hooks))
     assert not s.failures and seen == [0, 0, 0] and held == [(3, 3), (3, 3)]
-    assert FilmHooks.sequences[next(iter(FilmHooks.sequences))][1].ndim == 2  # the last frame's: whole planes
+    last = FilmHooks.sequences[next(iter(FilmHooks.sequences))]  # the last frame: itself and its output's luma
+    assert isinstance(last[1], Image) and last[2].ndim == 2 and last[3] is None
     assert not decisions._KEYS and not decisions._DECODED and len(hooks._frames) == 1
     recs = sorted(s.records, key=lambda r: r["input"])
     assert all(r["film"]["temporal"]["applies"] for r in recs[1:])
+
+
+def test_only_the_newest_sequence_holds_its_frame(tmp_path: Path) -> None:
+    """The previous-frame store holds the newest sequence's frame itself (alive anyway until the next plan) and
+    older sequences' source luma planes, equal to the frame's own luma; the temporal figure still applies."""
+    from qualipress.film import analysis, fidelity
+    from qualipress.io import read_image
+    from qualipress.pipeline import CompressOptions, compress_paths
+
+    a = _grainy_sequence(tmp_path / "a", 64, 96, seed=4)
+    b = tmp_path / "b"
+    b.mkdir()
+    (b / "cloud.0001001.dpx").write_bytes((a / "sky.0001001.dpx").read_bytes())
+    FilmHooks.sequences.clear()
+    hooks = FilmHooks(profile="C1")
+    tgt = parse_target("ssim>=0.95")
+    s = compress_paths([a, b], tmp_path / "out", CompressOptions(target=tgt, codec="jpegxl", jobs=1, hooks=hooks))
+    assert not s.failures
+    recs = sorted(s.records, key=lambda r: r["input"])
+    assert all(r["film"]["temporal"]["applies"] for r in recs[1:3])
+    held = dict(FilmHooks.sequences)
+    newest = next(reversed(FilmHooks.sequences))
+    assert isinstance(held[newest][1], Image)
+    older = [v for k, v in held.items() if k != newest]
+    assert len(older) == 1 and isinstance(older[0][1], np.ndarray) and older[0][0] == 1003
+    last = read_image(a / "sky.0001003.dpx")
+    assert np.array_equal(older[0][1], analysis.code_luma(last))
+    assert np.array_equal(older[0][1], fidelity.source_luma(fidelity.reference(last)))

@@ -41,8 +41,11 @@ def test_fused_kernels_agree_with_the_opencv_path(shape, bits, sigma):
     assert fused._fusable()
     plain = _opencv(lambda: Reference(img))
     # the reference's window statistics
-    for k in ("_ux", "_lum0", "_cs0"):
-        assert np.abs(getattr(fused, k) - getattr(plain, k)).max() < MAP_TOL
+    assert fused._lum0 is None  # 2 ux² + C1: recomputed by the kernels, made only for a path that needs it
+    for k in ("_ux", "_lum0_plane", "_cs0"):
+        f, p = getattr(fused, k), getattr(plain, k)
+        f, p = (f(), p()) if callable(f) else (f, p)
+        assert np.abs(f - p).max() < MAP_TOL
     # maps (the mosaic's path): per pixel, the fused values are as close to the float64 definition as OpenCV's
     # (closer: about half its error on these images, thanks to the fused multiply-adds), within the float32 bound
     exact = fused.precise().maps(dis)
@@ -113,3 +116,56 @@ def test_small_and_lean_references_keep_the_opencv_path():
     small = photo_like(10, 40)
     v = metrics.measure(small, _distort(small, 0.02), ("ssim",))["ssim"].value
     assert 0 < v < 1
+
+
+def test_automatic_choice_waits_until_the_kernels_pay(monkeypatch):
+    # Default (None): OpenCV for the first FUSED_AFTER measurements of a process without numba, then the kernels;
+    # from the start once numba is loaded. Either way the values agree (test above).
+    import sys
+
+    img = Image(photo_like(32, 32), 8)
+    monkeypatch.setattr(core, "USE_FUSED", None)
+    monkeypatch.setattr(core, "FUSED_AFTER", 2)
+    monkeypatch.setitem(sys.modules, "numba", None)
+    monkeypatch.delitem(sys.modules, "numba")
+    monkeypatch.setattr(core, "_MEASURED", [0])
+    assert [Reference(img)._fusable() for _ in range(4)] == [False, True, True, True]  # _set counts one each
+    monkeypatch.setattr(core, "_MEASURED", [0])
+    monkeypatch.setitem(sys.modules, "numba", object())
+    assert Reference(img)._fusable()
+    monkeypatch.setattr(core, "USE_FUSED", False)
+    assert not Reference(img)._fusable()
+
+
+def test_a_short_run_never_imports_numba():
+    # A single-photo run (a handful of measurements) must not pay numba's import and cache load (~0.55 s CPU).
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import numpy as np\n"
+            "from qualipress import metrics\n"
+            "a = np.random.default_rng(0).integers(0, 256, (64, 80, 3), dtype=np.uint8)\n"
+            "ref = metrics.prepare_reference(a, data_range=255)\n"
+            "for _ in range(5):\n"
+            "    ref.measure(a // 2 * 2, ('ssim', 'psnr'))\n"
+            "print('numba' in sys.modules)\n")
+    env = {**os.environ, "QUALIPRESS_FUSED": "auto"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("planes", [2, 4])
+def test_fused_kernels_handle_any_number_of_planes(planes):
+    # Raw arrays with a data range carry any number of planes (the kernels' general channel loop, not the RGB one).
+    raw = photo_like(60, 70, channels=planes)
+    dist = _distort(raw, 0.02)
+    fused = Reference(raw, data_range=255.0)
+    assert fused._fusable() and fused.shape == (60, 70, planes)
+    plain = _opencv(lambda: Reference(raw, data_range=255.0))
+    got, want = fused.reduced(dist, tile=32), _opencv(lambda: plain.reduced(dist, tile=32))
+    assert abs(got[0] - want[0]) < VALUE_TOL and np.abs(got[1] - want[1]).max() < VALUE_TOL
+    assert abs(got[2] - want[2]) <= 1e-5 * want[2]
+    exact = fused.precise().maps(dist)[0]
+    assert np.abs(fused.maps(dist)[0] - exact).max() < MAP_TOL

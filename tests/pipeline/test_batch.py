@@ -252,3 +252,39 @@ def test_resume_names_an_output_altered_since_it_was_written(tmp_path):
     err = again.records[0]["error"]
     assert "altered" in err and "other settings" not in err and "--overwrite" in err
     assert os.path.getsize(out) == rec["bytes"] + 1  # left as it is
+
+
+@pytest.mark.parametrize("faulty", [False, True])
+def test_a_large_frame_is_verified_by_digest_without_its_probe_pixels(tmp_path, monkeypatch, faulty):
+    """Film-sized images: the written file's decode is compared with the measured probe by SHA-256, the probe's
+    pixels given back first (no decoded frame held during that decode); a decoder off by one code value on the
+    file is still caught and the output measured again."""
+    src = tmp_path / "in"
+    src.mkdir()
+    write_image(src / "big.png", as_image(photo_like(2048, 2048, channels=1, seed=2)[..., 0]))
+    real_codecs = batch_mod._codecs
+    real = real_codecs.decode_like
+    held = []
+
+    def checked(codec, data, like):
+        held.append(captured[0].decoded if captured else "no result")
+        img = real(codec, data, like)
+        if faulty:
+            img.pixels[0, 0] ^= 1
+        return img
+
+    captured: list = []
+    search_codecs = batch_mod._search_codecs
+
+    def capturing(*a, **k):
+        best, res = search_codecs(*a, **k)
+        captured.append(best)
+        return best, res
+
+    monkeypatch.setattr(batch_mod, "_search_codecs", capturing)
+    monkeypatch.setattr(batch_mod, "_codecs", SimpleNamespace(**{**vars(real_codecs), "decode_like": checked}))
+    s = compress_paths([src], tmp_path / "out", CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg"))
+    assert not s.failures and held == [None]  # the probe's pixels were given back before the file was decoded
+    want = "re-measured: decoded file differs from the measured probe" if faulty else \
+        "decoded file identical to the measured probe"
+    assert s.records[0]["verify"] == want

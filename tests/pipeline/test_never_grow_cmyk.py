@@ -43,3 +43,11 @@ def test_allow_larger_and_ordinary_jpegs_are_not_warned(tmp_path: Path) -> None:
     assert main(["compress", str(rgb), "-o", str(tmp_path / "b"), "--codec", "png", "--no-film"]) == 0
     rec = json.loads((tmp_path / "b" / "qualipress-report.jsonl").read_text().splitlines()[0])
     assert rec["bytes"] <= rgb.stat().st_size and not rec.get("warnings")  # the JPEG itself competed
+
+
+def test_json_per_file_rows_carry_the_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: ``--json`` per-file rows had no warnings, so a pipeline reading them never learnt an output grew."""
+    src = _cmyk(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "j"), "--codec", "png", "--no-film", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["per_file"][0]
+    assert any("larger than the input" in w for w in row["warnings"]), row

@@ -146,7 +146,9 @@ def test_a_worker_that_dies_fails_only_its_file_and_progress_keeps_input_order(t
     seen = []
     s = label_dataset([data], tmp_path / "labels", SMALL, jobs=2, encode_decode=_dies_on_wide_images,
                       progress=lambda st: seen.append(st["path"].rsplit("/", 1)[-1]) if isinstance(st, dict) else 0)
-    assert s.labelled == 3 and len(s.errors) == 1 and s.errors[0][0].endswith("img1b.png")
+    # a sibling task that wrote its record just before the pool broke is rerun and finds its record: it counts
+    # as skipped (nothing redone), so the two counts together are the three good files (racy under load)
+    assert s.labelled + s.skipped == 3 and len(s.errors) == 1 and s.errors[0][0].endswith("img1b.png")
     assert "worker process died" in s.errors[0][1]
     assert seen == ["img0.png", "img1.png", "img1b.png", "img2.png"]
 

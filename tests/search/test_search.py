@@ -329,3 +329,61 @@ def test_margin_is_negative_when_a_lower_is_better_target_fails():
     assert b.margin(m("bytes", 2000)) < 0 < b.margin(m("bytes", 500))
     s = parse_target("ssim>=0.9")
     assert s.margin(m("ssim", 0.8)) < 0 < s.margin(m("ssim", 0.95))
+
+
+def _large() -> object:
+    """A grey image of exactly SHELVE_SAMPLES samples (2048 × 2048): large enough to shelve its probes."""
+    from qualipress.search.search import SHELVE_SAMPLES
+
+    img = as_image(photo_like(2048, 2048, channels=1, seed=5)[..., 0])
+    assert img.pixels.size >= SHELVE_SAMPLES
+    return img
+
+
+def test_a_large_image_holds_no_earlier_probe_while_the_next_is_made(monkeypatch):
+    """Film-sized images: while a probe is decoded and measured no earlier probe's decoded image is alive (the
+    possible result keeps its bytes and a digest); the result is decoded again once, with the same pixels."""
+    import gc
+    import weakref
+
+    img = _large()
+    seen: list[weakref.ref] = []
+    alive_at_probe: list[int] = []
+    decodes = []
+    plain = codecs.decode_like
+    monkeypatch.setattr(codecs, "decode_like", lambda *a, **k: decodes.append(1) or plain(*a, **k))
+
+    def counting(ref, dec):
+        gc.collect()
+        alive_at_probe.append(sum(r() is not None for r in seen))
+        seen.append(weakref.ref(dec))
+        return CheckOutcome(True, "count")
+
+    res = search(img, "jpeg", "ssim>=0.97", checks=[counting], predict=False)
+    assert res.met and res.encodes >= 3
+    assert alive_at_probe == [0] * res.encodes
+    last = res.probes[-1]
+    again = int(not (last.passed and last.setting == res.setting))  # the winner was shelved unless it came last
+    assert len(decodes) == res.encodes + again
+    assert res.decoded is not None
+    assert np.array_equal(res.decoded.pixels, plain(codecs.get("jpeg"), res.data, img).pixels)
+
+
+def test_a_large_image_decoded_differently_again_has_no_decoded_result(monkeypatch):
+    """A decoder that does not give the same pixels twice: the shelved result's new decode does not match its
+    digest, so the result carries no decoded image (the pipeline then measures the written file again)."""
+    img = _large()
+    plain = codecs.decode_like
+    calls = []
+
+    def drifting(*a, **k):
+        out = plain(*a, **k)
+        calls.append(1)
+        out.pixels[0, 0] = len(calls) % 251
+        return out
+
+    monkeypatch.setattr(codecs, "decode_like", drifting)
+    res = search(img, "jpeg", "ssim>=0.97", predict=False)
+    last = res.probes[-1]
+    assert res.met and not (last.passed and last.setting == res.setting)  # the winner was shelved
+    assert len(calls) == res.encodes + 1 and res.decoded is None

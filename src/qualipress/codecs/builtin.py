@@ -16,7 +16,7 @@ import numpy as np
 from qualipress.codecs import avifq, jxlcolour, jxlicc
 from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
 from qualipress.codecs.jpegq import encode_fractional
-from qualipress.errors import CodecError
+from qualipress.errors import CodecError, UnsupportedError
 from qualipress.io.image import Image, as_image
 from qualipress.io.metadata import Carry, embed_fields, is_srgb
 from qualipress.io.writers import encode_png, encode_tiff
@@ -376,6 +376,9 @@ class HeifCodec(Codec):
                 extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
                       chroma=int(options.get("chroma", 420)), **extra)
+        except RuntimeError as exc:  # x265 refuses some shapes (QA: 5000x16 and 8193x3 strips) with no clearer word
+            raise UnsupportedError(f"heif: x265 cannot encode a {image.width}x{image.height} image ({exc}); "
+                                   "choose another codec") from exc
         finally:
             pillow_heif.options.SAVE_HDR_TO_12_BIT = False
         return buf.getvalue()

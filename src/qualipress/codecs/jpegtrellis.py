@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from qualipress.errors import InputError
+
 #: Natural (row-major) index of each zig-zag position 0..63 (ITU-T T.81 figure A.6).
 ZIGZAG = np.array([
     0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14,
@@ -128,8 +130,9 @@ def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, 
     from qualipress.codecs.trellis_kernels import trellis_rows  # numba: imported on first use
 
     u = np.ascontiguousarray(u, np.float64).reshape(-1, 64)
-    w = np.ascontiguousarray(weight, np.float64)
-    w = w.reshape(1, 64) if w.ndim == 1 else w.reshape(len(u), 64)
+    w = np.ascontiguousarray(weight, np.float64).reshape(-1, 64)
+    if len(w) not in (1, len(u)):
+        raise InputError(f"trellis weights: one row of 64 or one per block ({len(u)}), got {len(w)} rows")
     lengths = np.ascontiguousarray(lengths, np.float64)
     return trellis_rows(u, w, np.array([float(lam)]), lengths, float(zero))
 

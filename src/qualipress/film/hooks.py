@@ -155,10 +155,13 @@ class FilmHooks:
 
     #: Sequences whose last frame is kept for the temporal check.
     KEEP_SEQUENCES: ClassVar[int] = 8
-    #: sequence -> (frame number, source luma, output luma, block mask), per worker process. The lumas are whole
-    #: planes (mask None) until the next frame's plan cuts them to the blocks its temporal figure compares
+    #: sequence -> (frame number, source, output luma, block mask), per worker process. The source is the frame
+    #: itself for the newest entry (held anyway until the next plan: its luma is converted when needed, 3 ms at
+    #: 2K) and its luma plane for older ones; source and output luma are whole planes (mask None) until the next
+    #: frame's plan cuts them to the blocks its temporal figure compares
     #: (:func:`qualipress.film.fidelity.flat_luma`, that frame's block mask kept beside them).
-    sequences: ClassVar[OrderedDict[str, tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]] = OrderedDict()
+    sequences: ClassVar[OrderedDict[str, tuple[int, np.ndarray | Image, np.ndarray, np.ndarray | None]]] = \
+        OrderedDict()
 
     def __init__(self, profile: str | None = None, *,
                  checks: tuple[str, ...] = decisions.ALL_CHECKS, sidecars: bool = True) -> None:
@@ -244,6 +247,9 @@ class FilmHooks:
         number, src, dec, mask = held
         if number != name.number - 1:
             return f"previous frame processed here is {number}, not {name.number - 1}"
+        if isinstance(src, Image):
+            src = _analysis.code_luma(src)  # = its fidelity.source_luma
+            self.sequences[name.sequence] = (number, src, dec, mask)
         if ref is None:
             return src, dec
         if mask is None and src.shape == ref.shape and dec.shape == ref.shape:
@@ -301,7 +307,10 @@ class FilmHooks:
             "finished_at": round(time.time(), 3),
         }
         if name.number is not None:
-            self.sequences[name.sequence] = (name.number, fidelity.source_luma(info.fid), dec_y, None)
+            for key, (number, src, dec, mask) in list(self.sequences.items()):  # only the newest holds its frame
+                if isinstance(src, Image):
+                    self.sequences[key] = (number, _analysis.code_luma(src), dec, mask)
+            self.sequences[name.sequence] = (name.number, image, dec_y, None)
             self.sequences.move_to_end(name.sequence)
             while len(self.sequences) > self.KEEP_SEQUENCES:
                 self.sequences.popitem(last=False)

@@ -59,6 +59,26 @@ def alpha_premultiplied(image: Image) -> bool:
     return image.is_float
 
 
+def perceptual_clipping(image: Image) -> str | None:
+    """What :func:`to_perceptual` clips away from a float image's colour, said in words, or None.
+
+    PQ has no negative light and stops at 10 000 cd/m² (linear 100, with 1.0 = :data:`PQ_REFERENCE_NITS` cd/m²);
+    float images marked perceptual are clipped to [0, 1]. Every output of such an image holds the clipped values,
+    lossless codecs included (ACES or VFX EXRs use negative values for colours outside the gamut).
+    """
+    if not image.is_float:
+        return None
+    px = image.color().pixels
+    top = 10000.0 / PQ_REFERENCE_NITS if image.transfer == "linear" else 1.0
+    low, high = int(np.count_nonzero(px < 0)), int(np.count_nonzero(px > top))
+    if not low and not high:
+        return None
+    parts = ([f"{low:,} negative sample(s) (min {float(px.min()):.4g}) to 0"] if low else []) + \
+        ([f"{high:,} sample(s) above {top:g} (max {float(px.max()):.4g}) to {top:g}"] if high else [])
+    coding = "PQ" if image.transfer == "linear" else "[0, 1]"
+    return f"float values outside what {coding} coding holds are clipped in every output: {' and '.join(parts)}"
+
+
 def to_perceptual(image: Image) -> np.ndarray:
     """Pixels as float32 in [0, 1] in a perceptual encoding (alpha excluded).
 

@@ -11,6 +11,7 @@ import numpy as np
 from qualipress.errors import OutputError, UnsupportedError
 from qualipress.io.files import atomic_path, atomic_write_bytes
 from qualipress.io.image import Image
+from qualipress.io.metadata import carry_for, embed
 from qualipress.io.transfer import pq_decode
 
 
@@ -39,7 +40,8 @@ def encode_tiff(image: Image, *, compression: str = "zlib") -> bytes:
 
 
 def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **options: Any) -> Path:
-    """Write an image losslessly, atomically; the format follows the suffix.
+    """Write an image losslessly, atomically; the format follows the suffix. A PNG keeps the image's ICC
+    profile, EXIF and XMP (:func:`qualipress.io.metadata.carry_for`, orientation 1).
 
     Parameters
     ----------
@@ -57,7 +59,11 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **opt
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".png":
-        return atomic_write_bytes(p, encode_png(image), overwrite=overwrite)
+        # the ICC profile says what the colours mean, EXIF/XMP what the photo is: a decoded or preprocessed image
+        # keeps them (QA: 'decode' and 'preprocess apply' of a Display P3 image wrote untagged PNGs); the
+        # pixels are upright, so the orientation written is 1
+        data = embed(encode_png(image), ".png", carry_for(image.metadata), channels=image.n_channels)
+        return atomic_write_bytes(p, data, overwrite=overwrite)
     if suffix in (".tif", ".tiff"):
         return atomic_write_bytes(p, encode_tiff(image), overwrite=overwrite)
     if suffix in (".dpx", ".exr"):

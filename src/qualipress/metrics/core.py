@@ -35,6 +35,7 @@ the same premultiplied colour over the bounding box of the visible pixels (they 
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -79,10 +80,19 @@ _MS_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 _GAUSS32 = np.ascontiguousarray(cv2.getGaussianKernel(_WIN, _SIGMA, ktype=cv2.CV_32F).ravel())
 #: Whether float32 references measure through the compiled fused kernels (:mod:`qualipress.metrics.fused`): the
 #: reference's window statistics, :meth:`Reference.reduced` and :meth:`Reference.maps`, for non-lean references of
-#: at least 11×11 pixels. The values agree with the OpenCV path to float32 rounding (at most 4e-7 per SSIM pixel,
-#: 1e-8 in a whole-image SSIM on Kodak probes; docs/benchmarks.md), inside :data:`FLOAT32_ERROR`. False: the OpenCV
-#: path everywhere (tests compare the two).
-USE_FUSED = True
+#: at least 11×11 pixels. The values agree with the OpenCV path to float32 rounding (docs/benchmarks.md § Fused
+#: SSIM: whole-image SSIM within 1e-7 on Kodak JPEG probes, closer to the float64 definition than OpenCV's), inside
+#: :data:`FLOAT32_ERROR`, so a decision never depends on the path. True: always; False: never (the OpenCV path;
+#: tests compare the two); None (the default, or ``QUALIPRESS_FUSED=auto``; ``1``/``0`` force): once they pay in
+#: this process. A cold process pays about 0.55 s CPU to import numba and load the kernels from its cache, which
+#: a measurement saves back at about 5 ms (Kodak): so the kernels are used from the start when numba is already
+#: loaded (by another kernel, e.g. the JPEG trellis) and otherwise from the :data:`FUSED_AFTER`-th measurement on,
+#: and a single-photo run never pays for them.
+USE_FUSED: bool | None = {"1": True, "0": False}.get(os.environ.get("QUALIPRESS_FUSED", "auto"))
+#: Measurements (references prepared and probes measured through fusable references) a process makes through
+#: OpenCV before it loads the kernels, when :data:`USE_FUSED` is None.
+FUSED_AFTER = 100
+_MEASURED = [0]
 
 
 @dataclass(frozen=True)
@@ -571,13 +581,15 @@ class Reference:
             return
         self.a = p if p.ndim == 3 else p[..., None]
         # The probes' buffers serve as scratch when the image is one strip, else one spare plane does.
-        keep = [_SPARE.take(p.shape, self.dtype) for _ in range(3)]
         work: list[np.ndarray] = []
-        if self._fusable():  # one compiled pass, no scratch planes
-            self._ux, self._lum0, self._cs0 = keep
-            _fused().reference_stats(p.reshape(p.shape[0], -1), np.float32(self._m), _GAUSS32, c,
+        if self._fusable():  # one compiled pass, no scratch planes; 2 ux² + C1 is not stored (see _lum0_plane)
+            keep = [_SPARE.take(p.shape, self.dtype) for _ in range(2)]
+            self._ux, self._cs0 = keep
+            self._lum0: np.ndarray | None = None
+            _fused().reference_stats(*self._fused_source(), np.float32(self._m), _GAUSS32, c,
                                      *(k.reshape(p.shape[0], -1) for k in keep))
         else:
+            keep = [_SPARE.take(p.shape, self.dtype) for _ in range(3)]
             work = self._workspace() if self._rows >= p.shape[0] else [_SPARE.take(p.shape, self.dtype)] * 2
             self._ux, self._lum0, self._cs0 = self._statistics(p, scratch=(work[0], work[1]), keep=keep)
         if work and self._rows < p.shape[0]:
@@ -585,9 +597,15 @@ class Reference:
         _SPARE.when_gone(self, kept + keep)
 
     def _fusable(self) -> bool:
-        """Whether this reference measures through the fused kernels (see :data:`USE_FUSED`)."""
+        """Whether this reference measures through the fused kernels now (see :data:`USE_FUSED`; each call
+        counts as one measurement towards :data:`FUSED_AFTER`)."""
         h, w, _ = self._shape
-        return USE_FUSED and not self._lean and self.dtype == np.float32 and min(h, w) >= _WIN
+        if self._lean or self.dtype != np.float32 or min(h, w) < _WIN or USE_FUSED is False:
+            return False
+        if USE_FUSED is None and "numba" not in sys.modules:
+            _MEASURED[0] += 1
+            return _MEASURED[0] > FUSED_AFTER
+        return True
 
     def _fused_rows(self, distorted: Image | np.ndarray | None,
                     prepared: np.ndarray | None) -> tuple[np.ndarray, np.float32]:
@@ -607,17 +625,31 @@ class Reference:
                 return np.ascontiguousarray(px).reshape(h, -1), np.float32(1.0 / dis.max_value)  # type: ignore
         return self.prepare(dis).reshape(h, -1), np.float32(1.0)
 
-    def _fused_args(self) -> tuple[Any, ...]:
-        """The reference's samples with their scale, its local mean and ``2 vx + C2``, as (H, W·C) arrays, for the
-        fused kernels: an integer source is passed as stored (the kernel converts it exactly as
-        :meth:`_normalise` does, reading a quarter of the bytes of the float plane)."""
+    def _fused_source(self) -> tuple[np.ndarray, np.float32]:
+        """The reference's samples as (H, W·C) with their scale, for the fused kernels: an integer source is passed
+        as stored (the kernels convert it exactly as :meth:`_normalise` does, reading a quarter of the bytes of the
+        float plane), anything else as its normalised planes with scale 1."""
         h = self._shape[0]
         x, scale = self.a, np.float32(1.0)
         src = self._source
         if (not self._packed and isinstance(src, Image) and self._scaled(src) and src.pixels.dtype.itemsize <= 2
                 and not src.has_alpha):
             x, scale = src.pixels, np.float32(1.0 / src.max_value)
-        return x.reshape(h, -1), scale, self._ux.reshape(h, -1), self._cs0.reshape(h, -1)
+        return x.reshape(h, -1), scale
+
+    def _fused_args(self) -> tuple[Any, ...]:
+        """The reference's samples with their scale (:meth:`_fused_source`), its local mean and ``2 vx + C2``, as
+        (H, W·C) arrays, for the fused kernels."""
+        h = self._shape[0]
+        return *self._fused_source(), self._ux.reshape(h, -1), self._cs0.reshape(h, -1)
+
+    def _lum0_plane(self) -> np.ndarray:
+        """``2 ux² + C1``: stored by the OpenCV path; the fused kernels recompute it from ``ux`` (one float32 plane
+        less to write and read per probe), so a path that needs the plane computes it here, once."""
+        if self._lum0 is None:
+            lum0 = cv2.multiply(self._ux, self._ux)
+            self._lum0 = cv2.addWeighted(lum0, 2.0, lum0, 0.0, _C1, dst=lum0)
+        return self._lum0
 
     def _statistics(self, p: np.ndarray, k: slice = slice(None), *,
                     scratch: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
@@ -640,8 +672,9 @@ class Reference:
         cs0 = cv2.addWeighted(sx, 2.0, sx, 0.0, _C2, dst=sx)
         return ux, lum0, cs0
 
-    def _planes_full(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The normalised planes and their three window statistics as full arrays (computed now when lean)."""
+    def _planes_full(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        """The normalised planes and their three window statistics as full arrays (computed now when lean;
+        ``2 ux² + C1`` is None where the fused kernels made the statistics, see :meth:`_lum0_plane`)."""
         if not self._lean:
             return self.a, self._ux, self._lum0, self._cs0
         p = self._planes(np.ascontiguousarray(self._normalise(self._source), dtype=self.dtype))
@@ -667,7 +700,8 @@ class Reference:
         a, ux, lum0, cs0 = self._planes_full()
         out.a = np.ascontiguousarray(pack(a))
         out._source = out.a if self._image is None else self._image
-        out._ux, out._lum0, out._cs0 = (np.ascontiguousarray(pack(v)) for v in (ux, lum0, cs0))
+        out._ux, out._cs0 = (np.ascontiguousarray(pack(v)) for v in (ux, cs0))
+        out._lum0 = None if lum0 is None else np.ascontiguousarray(pack(lum0))
         out._to_mean, out._m, out._lean = self._to_mean, self._m, False
         out._shape = tuple(out.a.shape)
         out._rows = _strip_rows(out._shape)
@@ -836,7 +870,7 @@ class Reference:
                 ux, lum0, cs0 = self._statistics(a, slice(k0, k1), scratch=(w6, w6), keep=(w8, w7, w6))
             else:
                 a = self._planes(self.a)[h0:h1]
-                ux, lum0, cs0 = self._ux[r0:r1], self._lum0[r0:r1], self._cs0[r0:r1]
+                ux, lum0, cs0 = self._ux[r0:r1], self._lum0_plane()[r0:r1], self._cs0[r0:r1]
             # In terms of the difference d = y - x (y the distorted image): with ud = E[d], cxd = E[xd] - ux ud
             # and vd = E[d²] - ud², the SSIM terms are
             #   2 ux uy + C1 = L,  ux² + uy² + C1 = L + ud²,  L = 2 ux² + C1 + 2 ux ud

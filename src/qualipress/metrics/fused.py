@@ -130,7 +130,7 @@ def _probe_out(r: int, x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: n
         ur = uxr[i]
         t = ur * u
         big_a = two * exd[i] - two * t + c0r[i]
-        big_l = two * t + (two * (ur * ur) + _C1)  # 2 ux² + C1 as reference_stats computes it (not read: bandwidth)
+        big_l = two * t + (two * (ur * ur) + _C1)  # 2 ux² + C1, recomputed (not stored: bandwidth)
         u2 = u * u
         vd = edd[i] - u2
         sv[i] = (big_a * big_l) / ((big_a + vd) * (big_l + u2))
@@ -220,16 +220,18 @@ def probe_maps(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarra
 
 
 @nb.njit(**_EXACT)
-def _stats_in(v: int, a: np.ndarray, m: np.float32, g: np.ndarray, c: int, pad: np.ndarray,
+def _stats_in(v: int, a: np.ndarray, ascale: np.float32, m: np.float32, g: np.ndarray, c: int, pad: np.ndarray,
               ring: np.ndarray) -> None:
-    """Image row ``v`` (reflected) of ``a`` and ``(a - m)²``, blurred horizontally into ring slot ``(v + 5) % 11``."""
+    """Image row ``v`` (reflected) of ``a`` (normalised as ``float32(a) * ascale``) and ``(a - m)²``, blurred
+    horizontally into ring slot ``(v + 5) % 11``."""
     h, n = a.shape
     ar = a[_reflect(v, h)]
     off = _PAD * c
     p0, p1 = pad[0][off: off + n], pad[1][off: off + n]
     for i in range(n):
-        t = ar[i] - m
-        p0[i] = ar[i]
+        x = np.float32(ar[i]) * ascale
+        t = x - m
+        p0[i] = x
         p1[i] = t * t
     slot = (v + _PAD) % _TAPS
     for q in range(2):
@@ -238,25 +240,24 @@ def _stats_in(v: int, a: np.ndarray, m: np.float32, g: np.ndarray, c: int, pad: 
 
 
 @nb.njit(**_EXACT)
-def reference_stats(a: np.ndarray, m: np.float32, g: np.ndarray, c: int, ux: np.ndarray, lum0: np.ndarray,
+def reference_stats(a: np.ndarray, ascale: np.float32, m: np.float32, g: np.ndarray, c: int, ux: np.ndarray,
                     cs0: np.ndarray) -> None:
-    """The reference's window statistics from its normalised planes ``a``: local mean ``ux``, ``2 ux² + C1`` and
-    ``2 vx + C2`` with ``vx = E[(a - m)²] - (ux - m)²`` (centred on the image mean ``m``, a float32, as
-    ``Reference._statistics`` does), written into the three (H, W·C) float32 arrays."""
+    """The reference's window statistics from its samples ``a`` (normalised as ``float32(a) * ascale``): local mean
+    ``ux`` and ``2 vx + C2`` with ``vx = E[(a - m)²] - (ux - m)²`` (centred on the image mean ``m``, a float32, as
+    ``Reference._statistics`` does), written into the two (H, W·C) float32 arrays. ``2 ux² + C1`` is not stored:
+    the probe kernels recompute it from ``ux``."""
     h, n = a.shape
     pad = np.zeros((2, n + 2 * _PAD * c), np.float32)
     ring = np.empty((2, _TAPS, n), np.float32)
     hs = np.empty(n, np.float32)
     two = np.float32(2.0)
     for v in range(-_PAD, _PAD):
-        _stats_in(v, a, m, g, c, pad, ring)
+        _stats_in(v, a, ascale, m, g, c, pad, ring)
     for r in range(h):
-        _stats_in(r + _PAD, a, m, g, c, pad, ring)
-        uo, lo, co = ux[r], lum0[r], cs0[r]
+        _stats_in(r + _PAD, a, ascale, m, g, c, pad, ring)
+        uo, co = ux[r], cs0[r]
         _vblur(ring[0], r, g, uo)
         _vblur(ring[1], r, g, hs)
         for i in range(n):
-            u = uo[i]
-            uc = u - m
-            lo[i] = two * (u * u) + _C1
+            uc = uo[i] - m
             co[i] = two * (hs[i] - uc * uc) + _C2

@@ -12,9 +12,10 @@ from qualipress.io.transfer import alpha_premultiplied, to_perceptual_image
 def align_pair(reference: Image, distorted: Image) -> tuple[Image, Image, list[str]]:
     """Bring ``distorted`` and ``reference`` to one layout and one integer depth, saying what was done.
 
-    * alpha is dropped from both when only one has it, or when their channel counts differ; when both have it a
-      note says how colour is measured (weighted by alpha, see :mod:`qualipress.metrics.core`);
-    * a grey image compared with a colour one is repeated into three equal channels;
+    * a grey image compared with a colour one is repeated into three equal channels (grey + alpha against RGBA
+      keeps its alpha: a WebP or AVIF of a grey + alpha PNG decodes as RGBA);
+    * alpha is dropped from both when only one has it, or when their channel counts still differ; when both have it
+      a note says how colour is measured (weighted by alpha, see :mod:`qualipress.metrics.core`);
     * a float (scene-linear) image against an integer one is brought to 16-bit PQ code, the encoding
       ``compress`` stores and measures float sources in;
     * integer images of different depths are both widened to 16 bits (``v * 65535 / max``, rounded), so
@@ -34,6 +35,9 @@ def align_pair(reference: Image, distorted: Image) -> tuple[Image, Image, list[s
     if (reference.height, reference.width) != (distorted.height, distorted.width):
         raise InputError(f"sizes differ: {reference.width}x{reference.height} vs "
                          f"{distorted.width}x{distorted.height}")
+    if {reference.n_channels, distorted.n_channels} == {2, 4}:  # grey+alpha and its RGBA output: both keep alpha
+        notes.append("grey image compared as three equal channels")
+        reference, distorted = _rgb(reference), _rgb(distorted)
     if reference.n_channels != distorted.n_channels:
         if reference.has_alpha or distorted.has_alpha:
             notes.append("alpha ignored (only one image has it)")
@@ -60,9 +64,12 @@ def align_pair(reference: Image, distorted: Image) -> tuple[Image, Image, list[s
 
 
 def _rgb(image: Image) -> Image:
-    if image.n_channels != 1:
+    """Grey (+ alpha) as three equal colour channels (+ the same alpha); colour images as they are."""
+    if image.n_channels not in (1, 2):
         return image
-    return image.with_pixels(np.ascontiguousarray(np.repeat(image.pixels, 3, axis=2)))
+    px = image.pixels
+    rgb = np.repeat(px[..., :1], 3, axis=2)
+    return image.with_pixels(np.ascontiguousarray(np.concatenate([rgb, px[..., 1:]], axis=2)))
 
 
 def _wide(image: Image) -> Image:

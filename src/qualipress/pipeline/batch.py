@@ -38,6 +38,7 @@ from qualipress.io import (
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
 from qualipress.io.files import exclusive_lock, json_default
+from qualipress.io.transfer import perceptual_clipping
 from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
@@ -290,6 +291,8 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     for key in ("extension_mismatch", "not_carried"):  # said by the reader: into the report
         if key in image.metadata:
             record.setdefault("warnings", []).append(image.metadata[key])
+    if clipped := perceptual_clipping(image):  # negative / above-range float light: gone from every output
+        record.setdefault("warnings", []).append(clipped)
     hooks: PipelineHooks = options.hooks
     adapt = getattr(hooks, "adapt", None)  # optional hook: e.g. reduce bit depth for web delivery
     if callable(adapt):

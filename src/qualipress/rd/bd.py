@@ -10,6 +10,7 @@ codec needs fewer bits than the anchor for the same quality.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -75,16 +76,33 @@ def bd_pair(
     if hi <= lo:
         result["note"] = "quality ranges do not overlap"
         return result
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            result["bd_rate"] = float(bjd.bd_rate(ar, ad, tr, td, method=method, require_matching_points=False))
-            result["bd_metric"] = float(bjd.bd_psnr(ar, ad, tr, td, method=method, require_matching_points=False))
-        except (ValueError, ZeroDivisionError) as exc:
-            result["note"] = f"bjontegaard failed: {exc}"
-    if caught:
-        result["note"] = "; ".join(sorted({str(w.message).splitlines()[0] for w in caught}))
+    notes: list[str] = []
+    # BD-rate integrates over the shared quality range, BD-metric over the shared bit-rate range: each call's
+    # overlap warning is about its own axis
+    for key, fn, axis in (("bd_rate", bjd.bd_rate, "quality"), ("bd_metric", bjd.bd_psnr, "bit-rate")):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result[key] = float(fn(ar, ad, tr, td, method=method, require_matching_points=False))
+            except (ValueError, ZeroDivisionError) as exc:
+                notes.append(f"bjontegaard failed: {exc}")
+        notes += [_plain(str(w.message).splitlines()[0], axis) for w in caught]
+    result["note"] = "; ".join(dict.fromkeys(notes))
     return result
+
+
+#: bjontegaard's overlap warning, which names a keyword argument a ``bench rd`` user cannot set.
+_OVERLAP = re.compile(r"Insufficient curve overlap: '([\d.]+)'\. Minimum overlap: '([\d.]+)'")
+
+
+def _plain(message: str, axis: str) -> str:
+    """A bjontegaard warning in this tool's words (QA: the note said 'setting `min_overlap=0`'); ``axis``: the
+    range the overlap is taken over (``quality`` for BD-rate, ``bit-rate`` for BD-metric)."""
+    m = _OVERLAP.search(message)
+    if m is None:
+        return message
+    return (f"the curves share only {float(m.group(1)):.0f} % of their {axis} range (under {float(m.group(2)):.0f} "
+            "%): the figure extrapolates; widen --qualities so they overlap more")
 
 
 def bd_tables(curves: dict[str, dict[str, Any]], anchor: str | None, metrics: Sequence[str]) -> dict[str, Any]:

@@ -73,8 +73,27 @@ TRELLIS = "all"
 #: Default of the ``trellis_rgb`` option: chroma distortion weighed by its RGB squared error (measured better in
 #: both ROI and background on the COCO photos, ``docs/roi.md`` §7, *Trellis quantisation*).
 TRELLIS_RGB = True
-#: Default of the ``trellis_dc`` option (DC levels chosen by the trellis too).
-TRELLIS_DC = False
+#: Default of the ``trellis_dc`` option: DC levels chosen along the prediction chain too (chosen on the COCO photos
+#: with two trellis passes, ``docs/roi.md`` §7, *Compiled trellis*).
+TRELLIS_DC = True
+
+
+def _number(options: dict[str, Any], name: str, default: float, kind: type) -> Any:
+    """A numeric ``jpeg-roi`` option given as a number or as command-line text; ``default`` when not given.
+
+    Raises
+    ------
+    InputError
+        When the value is not a number of that kind.
+    """
+    value = options.get(name)
+    if value is None:
+        return kind(default)
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise InputError(f"jpeg-roi option {name} must be {'an integer' if kind is int else 'a number'}, "
+                         f"got {value!r}") from None
 
 
 @dataclass
@@ -363,9 +382,9 @@ class RoiJpegCodec(Codec):
             table_flatness=float(opt["table_flatness"]),
             symbol_bits=float(opt["rdo_bits"]),
             trellis=str(options.get("trellis") or TRELLIS),
-            trellis_scale=float(1.0 if options.get("trellis_scale") is None else options["trellis_scale"]),
+            trellis_scale=_number(options, "trellis_scale", 1.0, float),
             trellis_rgb=option_flag(options.get("trellis_rgb"), TRELLIS_RGB),
-            trellis_passes=int(PASSES if options.get("trellis_passes") is None else options["trellis_passes"]),
+            trellis_passes=_number(options, "trellis_passes", PASSES, int),
             trellis_dc=option_flag(options.get("trellis_dc"), TRELLIS_DC),
         )
         stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}

@@ -11,9 +11,11 @@ driven by the ROI encoder's own block map.
   libjpeg assigns them), since ``jpeg-roi`` writes optimised Huffman tables; re-counted after each pass;
 * distortion in squared DCT units (``weight = step²`` per zig-zag position), the units of the encoder's λ.
 
-The trellis chooses each level among the rounded one, one less in magnitude, and zero. DC values are left as the
-encoder chose them (fine rounding in the ROI, :func:`~qualipress.roi.encoder.rdo_dc` in the background). The file
-stays baseline JPEG: only the integer levels change.
+The trellis chooses each level among the rounded one, one less in magnitude, and zero. With ``dc=True`` the DC
+levels are then chosen along each component's prediction chain (:func:`_dc_plane`: the encoder's choice — fine
+rounding in the ROI, :func:`~qualipress.roi.encoder.rdo_dc` in the background — or either level around the
+coefficient); otherwise they are left as the encoder chose them. The file stays baseline JPEG: only the integer
+levels change.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ import numpy as np
 from qualipress.codecs.jpegtrellis import ZIGZAG, ac_symbols, code_lengths, dc_symbols
 from qualipress.errors import InputError
 
-#: Trellis passes (the code lengths are re-estimated from the previous pass's levels before each). One: on three
-#: Kodak photos at quality 35 and 70 a second pass saved 0.3–0.5% of the bytes for 0.01–0.03 dB less ROI PSNR
-#: (no net gain) at twice the time.
-PASSES = 1
+#: Trellis passes (the code lengths are re-estimated from the previous pass's levels before each). Two since
+#: session 7: with the DC trellis, +0.03 / +0.04 / +0.04 dB ROI and +0.09 / +0.07 / +0.06 dB background at 0.5 / 0.8
+#: / 1.0 bpp on the 9 COCO photos against one pass without it (``docs/roi.md`` §7, *Compiled trellis*).
+PASSES = 2
 #: Which blocks the trellis re-quantises: none, the ROI (header-quality) blocks, or every block.
 SCOPES = ("off", "roi", "all")
 

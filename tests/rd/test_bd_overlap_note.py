@@ -1,0 +1,15 @@
+"""The BD note for curves that overlap little is in the tool's words (QA: it told ``bench rd`` users to set
+``min_overlap=0``, a keyword of a library they do not call)."""
+
+from __future__ import annotations
+
+from qualipress.rd.bd import bd_pair
+
+
+def test_small_overlap_note_names_the_cli_remedy() -> None:
+    rate = [0.25, 0.5, 1.0, 2.0, 4.0]
+    anchor = [28.0, 31.0, 34.0, 37.0, 40.0]
+    test = [36.0, 38.0, 40.0, 42.0, 44.0]  # overlaps the anchor on 36-40 dB only
+    r = bd_pair(rate, anchor, rate, test, method="pchip")
+    assert "min_overlap" not in r["note"] and "--qualities" in r["note"], r["note"]
+    assert "% of their quality range" in r["note"] or "% of their bit-rate range" in r["note"]
