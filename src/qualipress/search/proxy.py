@@ -61,6 +61,9 @@ BRACKET_CODECS: tuple[str, ...] = BLOCK_CODECS
 #: maps to its quantiser in uneven steps. Their crossing is extrapolated with the steeper of that slope and the
 #: predicted one: on 6 Kodak images × 4 targets the first full-image probe then lands on the final pair 62 % of
 #: the time instead of 46 % (JPEG XL 58-62 % against 71 %, JPEG about even: left as they are; docs/benchmarks.md).
+#: The search's steps between full-image probes use the same floor for these codecs (``search._outside``): on 8
+#: BSD300 training photographs 2.41 -> 2.34 full-image probes per image, held out Kodak 12 2.50 -> 2.38 and BSD300
+#: test 12 2.50 -> 2.46 (docs/benchmarks.md § Sixth pass).
 SLOPE_FLOOR_CODECS = ("avif",)
 
 #: Encoder options for steering probes, by codec: what changes only the bytes, never the decoded pixels, and
