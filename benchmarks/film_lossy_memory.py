@@ -254,7 +254,8 @@ def main() -> None:
         r = dict(runs[0])
         if args.repeat > 1:
             xs = sorted(o["x_frame"] for o in runs)
-            r.update(runs=runs, x_frame=xs[len(xs) // 2], x_frame_min=xs[0], x_frame_max=xs[-1])
+            r = dict(sorted(runs, key=lambda o: o["x_frame"])[len(runs) // 2])  # the median run's figures
+            r.update(runs=runs, x_frame_min=xs[0], x_frame_max=xs[-1])
         results[str(n)] = r
         spread = f" (median of {args.repeat}: {r['x_frame_min']}-{r['x_frame_max']})" if args.repeat > 1 else ""
         print(f"{n} frames: before {r['before_mb']} MB, peak {r['peak_mb']} MB, "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qualipress.codecs.jpegtrellis import bit_length, block_bits
+from qualipress.codecs.jpegtrellis import bit_length
 
 _CHUNK = 2048
 
@@ -201,3 +201,25 @@ def reference_ac_symbols(levels: np.ndarray) -> np.ndarray:
     counts[0xF0] += int((run >> 4).sum())
     counts[0x00] += int((last < 63).sum())
     return counts
+
+
+def block_bits(levels: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """AC bits of each block under the code lengths ``lengths``: run/size symbols (ZRL for each 16 zeros of run),
+    magnitude bits and the end-of-block code when the last level is not at position 63.
+
+    Parameters
+    ----------
+    levels : numpy.ndarray
+        (n, 64) integer levels in zig-zag order (position 0, the DC, is ignored).
+    lengths : numpy.ndarray
+        (256,) code length of every AC symbol.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) float bits.
+    """
+    block, run, size, last = _runs(levels)
+    cost = lengths[((run & 15) << 4) | size] + size + lengths[0xF0] * (run >> 4)
+    bits = np.bincount(block, weights=cost, minlength=len(levels))
+    return bits + lengths[0x00] * (last < 63)

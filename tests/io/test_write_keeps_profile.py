@@ -38,3 +38,18 @@ def test_decode_and_preprocess_apply_keep_profile_and_exif(tmp_path: Path) -> No
             assert im.size == (40, 48)  # upright
             tags = im.getexif()
             assert tags.get(0x0112) == 1 and tags.get(0x010F) == "QA7"
+
+
+def test_tiff_written_from_a_p3_image_keeps_its_profile(tmp_path: Path) -> None:
+    """QA: ``preprocess apply`` / ``decode`` to ``.tif`` (16-bit sources) dropped the ICC profile too."""
+    import numpy as np
+    import tifffile
+
+    src = tmp_path / "p3_16.tif"
+    px = np.random.default_rng(0).integers(0, 65535, (24, 32, 3)).astype(np.uint16)
+    tifffile.imwrite(src, px, photometric="rgb", iccprofile=P3)
+    out = write_image(tmp_path / "copy.tif", read_image(src))
+    back = read_image(out)
+    assert back.metadata.get("icc_profile") == P3 and (back.pixels == px).all()
+    grey = read_image(src).with_pixels(px[..., :1])  # an RGB profile on one grey channel is left out
+    assert read_image(write_image(tmp_path / "grey.tif", grey)).metadata.get("icc_profile") is None

@@ -317,3 +317,19 @@ def test_new_options_keep_the_round_trip_and_qexp_scales_the_edit(tmp_path, qual
         assert n_changed(-1.0) == n_changed(0.0)
     else:  # below it, a negative exponent raises λ
         assert n_changed(-1.0) > n_changed(0.0)
+
+
+def test_version_6_settings_parse_and_name_their_outputs():
+    from qualipress.preprocess.rdoq import RDOQ_VERSION
+
+    default = get_preprocessor("rdoq")
+    assert default.settings.huffman and default.settings.bslope == 1.0 and default.settings.beta == 0.1
+    old = get_preprocessor("rdoq:beta=0.15:huffman=0:bslope=0")
+    assert (old.settings.huffman, old.settings.bslope) == (False, 0.0)
+    assert f"rdoq-v{RDOQ_VERSION}:" in default.cache_id and "huffman" not in default.cache_id
+    assert "huffman=0" in old.cache_id and "bslope=0" in old.cache_id and old.cache_id != default.cache_id
+    opts = get_preprocessor("rdoq:fancy=1:cstrength=0.7:qexp=-0.5")
+    assert (opts.settings.fancy, opts.settings.cstrength, opts.settings.qexp) == (True, 0.7, -0.5)
+    assert all(k in opts.cache_id for k in ("fancy=1", "cstrength=0.7", "qexp=-0.5"))
+    with pytest.raises(UnsupportedError, match="bslope"):
+        get_preprocessor("rdoq:bslope=x")

@@ -204,7 +204,8 @@ def test_rdo_symbol_bits_set_how_much_is_zeroed(textured):
 
 def reference_rdo_dc(values: np.ndarray, coefs: np.ndarray, step: float, lam: np.ndarray,
                      order: np.ndarray) -> np.ndarray:
-    """The Python loop that :func:`qualipress.roi.kernels.dc_chain` replaced in :func:`rdo_dc` (same choices)."""
+    """The Python loop that :func:`qualipress.codecs.trellis_kernels.dc_chain` replaced in :func:`rdo_dc`
+    (same choices)."""
     out = np.asarray(values, np.int64).copy()
     vals = out[order].tolist()
     xs = (np.asarray(coefs, np.float64)[order] / step).tolist()

@@ -18,6 +18,7 @@ from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
 from qualipress.errors import InputError, TargetError, UnsupportedError
 from qualipress.io import IMAGE_SUFFIXES, atomic_write_bytes, read_image, sha256_file
+from qualipress.metrics import core as _core
 from qualipress.profiles import get_profile
 from qualipress.search import Constraint, Hint, Target, measure_encoded, parse_target, probe, search
 
@@ -113,7 +114,11 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
             atomic_write_bytes(cache_path, json.dumps(cache).encode())
         # untimed warm-ups: the first search of a process loads the predictor and the compiled metric kernels, the
         # first one with a tile statistic its own kernels (QA: 2.17 s and 0.60 s against 0.02-0.04 s for the next
-        # ones, so JPEG read '635.9x' and '138.4x one encode')
+        # ones, so JPEG read '635.9x' and '138.4x one encode'). The metric kernels are loaded first, so a process
+        # measures through them from the warm-ups on (by default it would switch after its 100th measurement, in
+        # the middle of the timed searches; metrics.core.USE_FUSED): the timed figures are a long run's.
+        if _core.USE_FUSED is not False:
+            _core._fused()
         for tgt_text in targets:
             search(images[0][1], codec_name, resolved[tgt_text])
         for tgt_text in targets:

@@ -276,7 +276,9 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: 
                 status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
                           else "MISSED" if rec.get("target_met") is False else "ok")
                 note = rec.get("error") or _notice(rec)
-                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""), markup=False)
+                # one line per file, never wrapped: a log stays greppable and a long path cannot split a phrase
+                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""), markup=False,
+                              soft_wrap=True)
             elif rec.get("error"):
                 console.print(f"[red]FAILED[/] {escape(str(rec['input']))}: {escape(str(rec['error']))}")
             elif rec.get("target_met") is False and not rec.get("resumed"):

@@ -24,36 +24,6 @@ def bit_length(a: np.ndarray) -> np.ndarray:
     return np.frexp(a.astype(np.float64))[1].astype(np.int64)
 
 
-def _runs(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The run/size pairs of every block's non-zero AC levels, and where each block's last one is.
-
-    Parameters
-    ----------
-    levels : numpy.ndarray
-        (n, 64) integer levels in zig-zag order (position 0, the DC, is ignored).
-
-    Returns
-    -------
-    block, run, size : numpy.ndarray
-        Per non-zero AC level (blocks in order, positions increasing within a block): its block, the number of
-        zeros before it since the previous non-zero AC level (or the DC), and its size category.
-    last : numpy.ndarray
-        (n,) zig-zag position of each block's last non-zero AC level (0 when it has none); ``last < 63`` means the
-        block ends with an EOB.
-    """
-    ac = levels[:, 1:]
-    block, k = np.nonzero(ac)  # row-major: blocks in order, positions increasing within a block
-    k = k + 1
-    prev = np.zeros_like(k)
-    same = np.zeros(len(block), bool)
-    same[1:] = block[1:] == block[:-1]  # not the first non-zero level of its block
-    prev[same] = k[np.nonzero(same)[0] - 1]
-    size = bit_length(np.abs(ac[block, k - 1]))
-    last = np.zeros(len(levels), np.int64)
-    last[block] = k  # the last write per block wins (positions increase)
-    return block, k - prev - 1, size, last
-
-
 def ac_symbols(levels: np.ndarray) -> np.ndarray:
     """Counts of the 256 baseline AC Huffman symbols (``run << 4 | size``; ``0x00`` = EOB, ``0xF0`` = ZRL).
 
@@ -70,28 +40,6 @@ def ac_symbols(levels: np.ndarray) -> np.ndarray:
     from qualipress.codecs.trellis_kernels import ac_counts  # numba: imported on first use
 
     return ac_counts(np.ascontiguousarray(levels, np.int64).reshape(-1, 64))
-
-
-def block_bits(levels: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """AC bits of each block under the code lengths ``lengths``: run/size symbols (ZRL for each 16 zeros of run),
-    magnitude bits and the end-of-block code when the last level is not at position 63.
-
-    Parameters
-    ----------
-    levels : numpy.ndarray
-        (n, 64) integer levels in zig-zag order (position 0, the DC, is ignored).
-    lengths : numpy.ndarray
-        (256,) code length of every AC symbol.
-
-    Returns
-    -------
-    numpy.ndarray
-        (n,) float bits.
-    """
-    block, run, size, last = _runs(levels)
-    cost = lengths[((run & 15) << 4) | size] + size + lengths[0xF0] * (run >> 4)
-    bits = np.bincount(block, weights=cost, minlength=len(levels))
-    return bits + lengths[0x00] * (last < 63)
 
 
 def code_lengths(counts: np.ndarray) -> np.ndarray:

@@ -1,4 +1,6 @@
-"""Compiled (numba) kernels of the JPEG AC trellis (:mod:`qualipress.codecs.jpegtrellis`).
+"""Compiled (numba) kernels of the JPEG AC trellis (:mod:`qualipress.codecs.jpegtrellis`) and of the ROI
+encoder's level choices (:mod:`qualipress.roi.trellis`, :func:`qualipress.roi.encoder.rdo_dc`): one module, so
+numba's per-file cache never pairs a kernel with a stale copy of a helper (``_size``).
 
 Imported lazily by :mod:`qualipress.codecs.jpegtrellis` (numba's import costs ~0.3 s). The kernels run block by block
 and do the floating-point operations of the former NumPy implementation in the same order (the per-state costs, the
@@ -18,7 +20,7 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _size(a: int) -> int:
+def _size(a: int) -> int:  # callers pass a non-negative value (a negative one never returns)
     """Size category (bit length) of a non-negative integer."""
     s = 0
     while a:
@@ -287,3 +289,41 @@ def dc_viterbi(cand: np.ndarray, cost: np.ndarray, lengths: np.ndarray) -> np.nd
         out[i] = cand[i, state]
         state = back[i, state]
     return out
+
+
+@njit(cache=True, nogil=True)
+def dc_chain(vals: np.ndarray, xs: np.ndarray, lams: np.ndarray) -> np.ndarray:
+    """The greedy DC choice of :func:`qualipress.roi.encoder.rdo_dc` along the prediction chain.
+
+    Parameters
+    ----------
+    vals : int64 (N,)
+        DC values in scan order (changed in place and returned).
+    xs : float64 (N,)
+        Unquantised DC coefficients over the step, in scan order.
+    lams : float64 (N,)
+        Multipliers in units of step² per bit; blocks with ``lams <= 0`` keep their value.
+    """
+    prev = 0
+    for i in range(vals.shape[0]):
+        lm = lams[i]
+        if lm > 0:
+            x = xs[i]
+            v = vals[i]
+            d = v - prev
+            if d:
+                size = _size(abs(d))
+                e = x - v
+                best_v, best_j = v, e * e + lm * size
+                sign = 1 if d > 0 else -1
+                for s in (size - 1, size - 2):
+                    if s < 0:
+                        break
+                    cand = prev + sign * ((1 << s) - 1)
+                    e = x - cand
+                    j = e * e + lm * s
+                    if j < best_j:
+                        best_v, best_j = cand, j
+                vals[i] = best_v
+        prev = vals[i]
+    return vals

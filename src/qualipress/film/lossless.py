@@ -228,7 +228,9 @@ def model_file(data: bytes, *, name: str = "") -> FrameModel:
     reason = "format not modelled"
     damaged: str | None = None
     ext = Path(name).suffix.lower()
-    if ext in SIGNATURES and not any(data.startswith(sig) for sig in SIGNATURES[ext]):
+    if ext in SIGNATURES and not data:
+        damaged = "empty file (0 bytes)"  # QA: was 'content is not a DPX file (starts with b'')'
+    elif ext in SIGNATURES and not any(data.startswith(sig) for sig in SIGNATURES[ext]):
         damaged = f"content is not a {ext[1:].upper()} file (starts with {data[:8]!r})"
     try:
         if head in (b"SDPX", b"XPDS"):

@@ -157,9 +157,8 @@ def _jxl_metadata(data: bytes) -> dict[str, Any]:
     except UnsupportedError:
         return out
     kinds = {kind: (start, end) for kind, _, start, end in boxes}
-    if b"Exif" in kinds:
-        start, end = kinds[b"Exif"]
-        out["exif"] = data[start + 4: end].removeprefix(_EXIF_PREFIX)  # 4-byte TIFF header offset first
+    if (exif := _jxl_exif(data, boxes)) is not None:
+        out["exif"] = exif[4:].removeprefix(_EXIF_PREFIX)  # 4-byte TIFF header offset first
     if b"jbrd" in kinds:
         try:
             import imagecodecs
@@ -173,6 +172,23 @@ def _jxl_metadata(data: bytes) -> dict[str, Any]:
     elif (icc := _jxl_codestream_icc(data)) is not None:
         out["icc_profile"], out["icc_description"] = icc, icc_description(icc)
     return out
+
+
+def _jxl_exif(data: bytes, boxes: list[tuple[bytes, int, int, int]]) -> bytes | None:
+    """Payload of the ``Exif`` box, also when libjxl stored it Brotli-compressed in a ``brob`` box (as its JPEG
+    transcode does: QA found a transcoded camera JPEG whose EXIF ``info`` and ``read_image`` did not see)."""
+    for kind, _, start, end in boxes:
+        if kind == b"Exif":
+            return data[start:end]
+    for kind, _, start, end in boxes:
+        if kind == b"brob" and data[start:start + 4] == b"Exif":
+            try:
+                import imagecodecs
+
+                return bytes(imagecodecs.brotli_decode(data[start + 4:end]))
+            except Exception:  # no Brotli decoder, or a damaged box: no EXIF to report
+                return None
+    return None
 
 
 #: Descriptions libjxl gives the profile it rebuilds for an sRGB colour encoding (``RGB_D65_SRG_Rel_SRG``, and the

@@ -11,7 +11,7 @@ import numpy as np
 from qualipress.errors import OutputError, UnsupportedError
 from qualipress.io.files import atomic_path, atomic_write_bytes
 from qualipress.io.image import Image
-from qualipress.io.metadata import carry_for, embed
+from qualipress.io.metadata import carry_for, embed, icc_colour_space
 from qualipress.io.transfer import pq_decode
 
 
@@ -25,23 +25,26 @@ def encode_png(image: Image) -> bytes:
                                         else image.pixels, level=6))
 
 
-def encode_tiff(image: Image, *, compression: str = "zlib") -> bytes:
-    """Lossless TIFF bytes (8/16-bit integer or 32-bit float), deflate + predictor."""
+def encode_tiff(image: Image, *, compression: str = "zlib", icc: bytes | None = None) -> bytes:
+    """Lossless TIFF bytes (8/16-bit integer or 32-bit float), deflate + predictor; ``icc``: an ICC profile to
+    store (tag 34675), left out when its colour space is not the pixels' (a grey profile on RGB, CMYK)."""
     import tifffile
 
     buf = _io.BytesIO()
     px = image.pixels
     photometric = "rgb" if image.n_channels >= 3 else "minisblack"
     extra = ("unassalpha",) if image.has_alpha else None
+    if icc and icc_colour_space(icc) != ("RGB" if image.n_channels >= 3 else "GRAY"):
+        icc = None
     tifffile.imwrite(buf, px if image.n_channels > 1 else px[..., 0], photometric=photometric,
                      compression=compression, predictor=True, extrasamples=extra,
-                     metadata=None, software="qualipress")
+                     metadata=None, software="qualipress", iccprofile=icc or None)
     return buf.getvalue()
 
 
 def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **options: Any) -> Path:
     """Write an image losslessly, atomically; the format follows the suffix. A PNG keeps the image's ICC
-    profile, EXIF and XMP (:func:`qualipress.io.metadata.carry_for`, orientation 1).
+    profile, EXIF and XMP (:func:`qualipress.io.metadata.carry_for`, orientation 1), a TIFF its ICC profile.
 
     Parameters
     ----------
@@ -65,7 +68,9 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **opt
         data = embed(encode_png(image), ".png", carry_for(image.metadata), channels=image.n_channels)
         return atomic_write_bytes(p, data, overwrite=overwrite)
     if suffix in (".tif", ".tiff"):
-        return atomic_write_bytes(p, encode_tiff(image), overwrite=overwrite)
+        icc = image.metadata.get("icc_profile")  # as for PNG: what the colours mean travels with them
+        return atomic_write_bytes(p, encode_tiff(image, icc=icc if isinstance(icc, bytes) else None),
+                                  overwrite=overwrite)
     if suffix in (".dpx", ".exr"):
         return _write_oiio(p, image, overwrite=overwrite, **options)
     raise UnsupportedError(f"{p}: write_image writes .png, .tif, .dpx or .exr, not {suffix or 'no suffix'}")

@@ -301,9 +301,7 @@ def huffman_lengths(counts: np.ndarray) -> np.ndarray:
     heapq.heapify(heap)
     depth: dict[int, int] = {int(s): 0 for s in seen}
     depth[-1] = 0
-    if len(heap) == 1:
-        depth[heap[0][2][0]] = 1
-    while len(heap) > 1:
+    while len(heap) > 1:  # never a single node: the reserved symbol makes at least two
         c1, t1, m1 = heapq.heappop(heap)
         c2, t2, m2 = heapq.heappop(heap)
         for sym in m1 + m2:
@@ -434,9 +432,10 @@ def _masked(p: _Plane, masking: float, anchor: float = 0.0, act: np.ndarray | No
     return p.weight[None, :] / m[:, None]
 
 
-def _tilted(p: _Plane, weight: np.ndarray, beta: float, bslope: float) -> np.ndarray:
-    """``weight`` with each block's ``beta`` tilt made texture-dependent (:attr:`RdoqSettings.bslope`)."""
-    act = _activity(p)
+def _tilted(p: _Plane, weight: np.ndarray, beta: float, bslope: float, act: np.ndarray | None = None) -> np.ndarray:
+    """``weight`` with each block's ``beta`` tilt made texture-dependent (:attr:`RdoqSettings.bslope`); ``act`` is
+    the plane's block activity when already computed."""
+    act = _activity(p) if act is None else act
     r = np.minimum(2.0, ((float(np.median(act)) + 2.0) / (act + 2.0)) ** bslope)
     rel = p.steps / np.exp(np.log(p.steps[1:]).mean())
     return np.broadcast_to(weight, p.coef.shape) * rel[None, :] ** (-2.0 * beta * (r[:, None] - 1.0))
@@ -453,12 +452,14 @@ def _choose_levels(planes: list[_Plane], lam: float, passes: int, masking: float
         luma_act = _activity(planes[0])
         weights = [_masked(p, masking, anchor, luma_act if i == 0 else _colocated(luma_act, planes[0], p))
                    for i, p in enumerate(planes)]
-    else:
-        weights = [_masked(p, masking) for p in planes]
+        acts = [None] * len(planes)
+    else:  # each plane's own block activity, computed once for the masking and the tilt
+        acts = [_activity(p) if masking or (bslope and beta) else None for p in planes]
+        weights = [_masked(p, masking, act=a) for p, a in zip(planes, acts, strict=True)]
     if cstrength != 1.0:
         weights = [w if i == 0 else w / cstrength for i, w in enumerate(weights)]
     if bslope and beta:
-        weights = [_tilted(p, w, beta, bslope) for p, w in zip(planes, weights, strict=True)]
+        weights = [_tilted(p, w, beta, bslope, a) for p, w, a in zip(planes, weights, acts, strict=True)]
     for _ in range(max(1, passes)):
         for g in _groups(planes):
             lengths = lengths_of(sum(ac_symbols(levels[i]) for i in g))
@@ -567,7 +568,8 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
 
 
 #: Name of the method for :func:`qualipress.preprocess.get_preprocessor` (``rdoq`` or
-#: ``rdoq:strength=S:beta=B:masking=M:anchor=A:chroma=0|1:dc=0|1:passes=N:quality=Q:codec=C``; ``:`` separates,
+#: ``rdoq:strength=S:beta=B:masking=M:anchor=A:chroma=0|1:dc=0|1:passes=N:bslope=K:huffman=0|1:fancy=0|1:``
+#: ``cstrength=C:qexp=E:quality=Q:codec=C``; ``:`` separates,
 #: as names are listed with ``,``).
 RDOQ = "rdoq"
 #: The pool's ``deadzone`` made at the encode's own quality (the baseline of the family).
@@ -607,7 +609,8 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
                 raise ValueError(item)
         except ValueError:
             raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, anchor=A, "
-                                   f"chroma=0|1, dc=0|1, passes=N, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
+                                   f"chroma=0|1, dc=0|1, passes=N, bslope=K, huffman=0|1, fancy=0|1, cstrength=C, "
+                                   f"qexp=E, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
     return RdoqPreprocessor(settings=RdoqSettings(**kw), **extra)
 
 
@@ -649,7 +652,8 @@ class RdoqPreprocessor:
 
     @property
     def _extra(self) -> str:
-        """Settings added after version 4, named only when not at their neutral value (older ids stay valid)."""
+        """Settings added after version 4, named only when not at the current default (``dc``, ``anchor``: their
+        neutral value)."""
         s, d = self.settings, RdoqSettings()
         return ((",dc=1" if s.dc else "") + (f",anchor={s.anchor:g}" if s.anchor else "")
                 + (f",fancy={int(s.fancy)}" if s.fancy != d.fancy else "")

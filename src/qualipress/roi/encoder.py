@@ -218,7 +218,7 @@ def rdo_dc(values: np.ndarray, coefs: np.ndarray, step: float, lam: np.ndarray, 
     order : numpy.ndarray
         Scan order (:func:`scan_order`).
     """
-    from qualipress.roi.kernels import dc_chain  # numba: imported on first use
+    from qualipress.codecs.trellis_kernels import dc_chain  # numba: imported on first use
 
     out = np.asarray(values, np.int64).copy()
     vals = np.ascontiguousarray(out[order])

@@ -124,6 +124,9 @@ def _one_plane(p: TrellisPlane, current: np.ndarray, lengths: np.ndarray) -> np.
     steps = p.table.reshape(-1)[ZIGZAG].astype(np.float64)
     coefs = np.ascontiguousarray(p.coefs, np.float64).reshape(-1, 64)  # a view of the encoder's DCT output
     lam = np.ascontiguousarray(p.lam, np.float64).reshape(-1)
+    if lam.shape != (len(coefs),) or current.shape != (len(coefs), 64):  # the kernel does no bounds checks
+        raise InputError(f"trellis plane: {len(coefs)} blocks of coefficients but λ {lam.shape} and levels "
+                         f"{current.shape}")
     return trellis_keep_cheaper(coefs, ZIGZAG, steps, lam, np.ascontiguousarray(lengths, np.float64), current)
 
 

@@ -693,9 +693,10 @@ def _hint_from(i: int, passing: dict[int, Probe], failing: dict[int, Probe], win
     return Hint(float(i), slope)
 
 
-#: Images of at least this many samples (film frames: 2K RGB is 6.6 million) hold no decoded probe while the next
-#: one is made: the runner keeps its bytes and a SHA-256 of its pixels and decodes it again if it is the result
-#: (:meth:`_Runner.result`); one decode more per search, one decoded frame less resident at every probe.
+#: Images of at least this many samples (film frames: 2K RGB is 6.6 million; photographs over ~1.4 Mpixel
+#: too) hold no decoded probe while the next one is made: the runner keeps its bytes and a SHA-256 of its pixels
+#: and decodes it again if it is the result (:meth:`_Runner.result`); one decode more per search, one decoded
+#: frame less resident at every probe.
 SHELVE_SAMPLES = 1 << 22
 
 

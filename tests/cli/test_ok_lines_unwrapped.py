@@ -1,0 +1,21 @@
+"""Per-file lines of ``compress`` are never wrapped (QA: at 80 columns a long temporary path split 'no ROI found'
+over two lines, so tests/roi/test_cli.py failed or passed with the length of pytest's directory number)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image as PILImage
+
+from qualipress.cli import main
+from tests.conftest import photo_like
+
+
+def test_long_path_and_note_stay_on_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deep = tmp_path / ("a_rather_long_folder_name_" * 3) / "a_jpeg_named_as_a_png_file.png"
+    deep.parent.mkdir(parents=True)
+    PILImage.fromarray(photo_like(32, 40)).save(deep, "JPEG", quality=80)  # the note: content is jpeg
+    assert main(["compress", str(deep), "-o", str(tmp_path / "o"), "--codec", "webp", "--no-film"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("ok"))
+    assert str(deep) in line and "content is jpeg but the name ends in .png" in line, line
