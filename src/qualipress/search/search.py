@@ -521,6 +521,10 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
     assert base_i is not None
     base = (passing if hi is not None else failing)[base_i]
     s_use = br.slope if br.slope and br.slope > 0 else _default_slope(n)
+    if br.runner.codec.name in _proxy.SLOPE_FLOOR_CODECS and br.prediction is not None and br.prediction.slope:
+        # AVIF: two full-image probes a few steps apart often measure a flat stretch of its uneven curve; step by
+        # the steeper of that and the predicted slope (docs/benchmarks.md § Sixth pass).
+        s_use = max(s_use, br.prediction.slope)
     step = max(-n / 3, min(n / 3, -base.margin / s_use))
     # Step from the setting the probe encoded (a failing group's first index), then out of the group.
     c = min(max(math.ceil(br.groups[base_i][0] + step - 1e-9), 0), n - 1)
