@@ -185,9 +185,9 @@ class PhotoHooks:
             notes += _carry_notes(plan.codecs, carry, self.metadata,
                                   PERCEPTUAL_BITS if image.is_float else image.bit_depth)
         fmt = meta.get("format")
-        if (not self.allow_larger and fmt in SOURCE_FORMATS and not meta.get("bit_depth_reduced")
-                and (not self.web or fmt in WEB_FORMATS) and image.bit_depth == 8
-                and meta.get("converted") in (None, PALETTE_EXPANDED)
+        left_out = _source_left_out(meta, image) if fmt in SOURCE_FORMATS else None
+        if (not self.allow_larger and fmt in SOURCE_FORMATS and left_out is None
+                and (not self.web or fmt in WEB_FORMATS)
                 and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
                 and any(_supports(c, image) for c in requested)):  # else fail saying why, not copy the input
             source = SourceBytes(path.read_bytes())
@@ -204,8 +204,8 @@ class PhotoHooks:
                 if name not in plan.codecs:
                     plan.codecs.append(name)
                     plan.encode_options[name] = dict(options)
-        elif not self.allow_larger and fmt in SOURCE_FORMATS and (why := _source_left_out(meta, image)):
-            notes.append(f"{_LEFT_OUT_NOTE} ({why}); the output may be larger than the input")
+        elif not self.allow_larger and left_out:
+            notes.append(f"{_LEFT_OUT_NOTE} ({left_out}); the output may be larger than the input")
         if not any(not c.startswith("source:") for c in plan.codecs):
             # every requested codec was left out: keeping the input as it is would not be what was asked
             raise UnsupportedError(next((n for n in reversed(notes) if n.startswith(_MISTAG)), "no codec left"))
