@@ -316,3 +316,41 @@ def test_budget_miss_is_not_counted_as_a_fallback(tmp_path: Path, capsys: pytest
                  "--no-film"]) == 1
     text = capsys.readouterr().out
     assert "fell back" not in text and "fits 50" in text.replace(",", "")
+
+
+def test_dry_run_says_which_files_would_fail_on_bit_depth(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    deep = tmp_path / "deep.png"
+    write_image(deep, as_image(photo_like(32, 40, seed=2).astype("uint16") * 257, bit_depth=16))
+    flat = _png(tmp_path, "flat.png")
+    args = ["compress", str(deep), str(flat), "-o", str(tmp_path / "out"), "--codec", "jpeg", "--no-film"]
+    assert main([*args, "--dry-run", "--json"]) == 0
+    rows = {Path(r["input"]).name: r for r in json.loads(capsys.readouterr().out)["files"]}
+    assert rows["flat.png"]["would_fail"] is None
+    reason = rows["deep.png"]["would_fail"]
+    assert reason and "16-bit" in reason
+    assert main([*args, "--dry-run", "--bit-depth", "8", "--json"]) == 0  # the remedy clears it
+    assert all(r["would_fail"] is None for r in json.loads(capsys.readouterr().out)["files"])
+    assert main([*args, "--json"]) == 1  # the real run fails that file with the same words
+    failed = [r for r in json.loads(capsys.readouterr().out)["per_file"] if r.get("error")]
+    assert len(failed) == 1 and reason in failed[0]["error"]
+
+
+def test_named_jxl_says_the_smaller_transcode_missed_the_target(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: ``-o x.jxl`` from a JPEG with psnr>=55: the bit-exact transcode measured below the target (libjxl
+    decodes JPEG data differently), a lossless JXL larger than the input was written, and the warning said there
+    was no smaller candidate."""
+    import re
+
+    from PIL import Image as PILImage
+
+    src = tmp_path / "p.jpg"
+    PILImage.fromarray(photo_like(128, 160, seed=4)).save(src, quality=95)
+    out = tmp_path / "p.jxl"
+    assert main(["compress", str(src), "-o", str(out), "--target", "psnr>=55", "--no-film", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["per_file"][0]
+    grew = [w for w in row.get("warnings") or [] if "larger than the input" in w]
+    assert len(grew) == 1 and "no smaller candidate" not in grew[0], grew
+    said = re.search(r"JPEG XL transcode \(([\d,]+) bytes\) was smaller but missed the target", grew[0])
+    assert said and int(said.group(1).replace(",", "")) < out.stat().st_size

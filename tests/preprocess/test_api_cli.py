@@ -179,12 +179,12 @@ def test_apply_never_replaces_its_input_nor_an_existing_output(tmp_path, capsys)
     src = tmp_path / "a.png"
     PILImage.fromarray(np.random.default_rng(1).integers(0, 255, (40, 48, 3), dtype=np.uint8)).save(src)
     before = hashlib.sha256(src.read_bytes()).hexdigest()
-    assert main(["preprocess", "apply", str(src), "-o", str(src), "--model", "nlm"]) != 0
+    assert main(["preprocess", "apply", str(src), "-o", str(src), "--model", "nlm"]) == 2  # usage error, as decode
     assert main(["preprocess", "apply", str(tmp_path), "-o", str(tmp_path), "--model", "nlm"]) != 0
     assert hashlib.sha256(src.read_bytes()).hexdigest() == before
     out = tmp_path / "b.png"
     assert main(["preprocess", "apply", str(src), "-o", str(out), "--model", "nlm"]) == 0
-    assert main(["preprocess", "apply", str(src), "-o", str(out), "--model", "nlm"]) != 0  # exists
+    assert main(["preprocess", "apply", str(src), "-o", str(out), "--model", "nlm"]) == 2  # exists: as decode
     assert main(["preprocess", "apply", str(src), "-o", str(out), "--model", "nlm", "--overwrite"]) == 0
     assert main(["preprocess", "apply", str(src), "-o", str(tmp_path / "x.jpg"), "--model", "nlm"]) == 2
     assert not (tmp_path / "x.jpg").exists()

@@ -62,7 +62,8 @@ def test_avif_search_probes_each_file_once_and_proves_the_group_below(target):
     assert r.data == codec.encode(img, quality=r.setting)
 
 
-def test_the_first_full_image_probe_is_the_shifted_steered_estimate_rounded_up_to_its_group(monkeypatch):
+@pytest.mark.parametrize("name", ["avif", "jpegxl"])
+def test_the_first_full_image_probe_is_the_shifted_steered_estimate_rounded_up_to_its_group(monkeypatch, name):
     import importlib
     import math
 
@@ -70,10 +71,31 @@ def test_the_first_full_image_probe_is_the_shifted_steered_estimate_rounded_up_t
 
     search_module = importlib.import_module("qualipress.search.search")
 
-    codec = codecs.get("avif")
+    codec = codecs.get(name)
     grid = list(codec.info.quality.grid)
     gr = groups(codec, grid)
     monkeypatch.setattr(search_module._proxy, "steer", lambda *a, **k: (50.8, None, 1))
-    r = search(as_image(photo_like(256, 320, seed=2)), "avif", "ssim>=0.95")
-    i0 = math.ceil(50.8 + proxy.FIRST_PROBE_SHIFT.get("avif", 0.0) - 1e-9)
+    r = search(as_image(photo_like(256, 320, seed=2)), name, "ssim>=0.95")
+    i0 = math.ceil(50.8 + proxy.FIRST_PROBE_SHIFT.get(name, 0.0) - 1e-9)
     assert r.steering == 1 and r.probes[0].setting == grid[gr[i0][0]]
+
+
+@pytest.mark.parametrize("name", ["avif", "jpegxl"])
+def test_avif_steps_by_the_steeper_of_the_local_and_the_predicted_slope(name):
+    from types import SimpleNamespace
+
+    from qualipress.search.predict import Prediction
+    from qualipress.search.search import Probe, _Bracket, _outside
+
+    # Two failing full-image probes on a flat stretch (kodim09 at C1: margins -0.0212 and -0.0169 two steps apart);
+    # the predicted slope there is 0.0219 per step.
+    codec = codecs.get(name)
+    grid = list(codec.info.quality.grid)
+    pred = Prediction(63.7, 58.0, 70.0, 0.0219, "ssim>=0.95")
+    br = _Bracket(SimpleNamespace(prediction=None, codec=codec), grid, pred)
+    br.failing = {67: Probe(grid[67], 1000, False, -0.0212, {}), 69: Probe(grid[69], 1100, False, -0.0169, {})}
+    c = _outside(br, 69, None, None)
+    if name == "avif":
+        assert c == 70  # the crossing is under a step away on the predicted slope: the neighbour completes the proof
+    else:
+        assert c >= 75  # JPEG XL keeps its local slope (the flat chord sends it far)

@@ -367,6 +367,11 @@ def test_a_large_image_holds_no_earlier_probe_while_the_next_is_made(monkeypatch
     assert len(decodes) == res.encodes + again
     assert res.decoded is not None
     assert np.array_equal(res.decoded.pixels, plain(codecs.get("jpeg"), res.data, img).pixels)
+    # a result decoded again carries the digest it was checked against (the pipeline compares the written file
+    # with it instead of hashing these pixels again); one still held from its probe carries none
+    from qualipress.io import pixel_digest
+
+    assert res.digest == (pixel_digest(res.decoded.pixels) if again else None)
 
 
 def test_a_large_image_decoded_differently_again_has_no_decoded_result(monkeypatch):
@@ -386,4 +391,4 @@ def test_a_large_image_decoded_differently_again_has_no_decoded_result(monkeypat
     res = search(img, "jpeg", "ssim>=0.97", predict=False)
     last = res.probes[-1]
     assert res.met and not (last.passed and last.setting == res.setting)  # the winner was shelved
-    assert len(calls) == res.encodes + 1 and res.decoded is None
+    assert len(calls) == res.encodes + 1 and res.decoded is None and res.digest is None

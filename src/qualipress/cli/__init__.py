@@ -90,7 +90,8 @@ def compress(
     for_: Annotated[str | None, typer.Option("--for", help="Delivery target: 'web' = formats browsers show, "
                                                            "8-bit.")] = None,
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
-    dry_run: Annotated[bool, typer.Option(help="List what would be compressed; read and write nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="List what would be compressed (and what would fail for its bit "
+                                               "depth); read no pixels, write nothing.")] = False,
     max_mpixels: Annotated[float | None, typer.Option(
         help="Largest image read, in megapixels (default 268 = 16384x16384; larger ones are refused as possible "
              "decompression bombs).", min=0.001)] = None,
@@ -132,7 +133,7 @@ def compress(
     if max_mpixels is not None:
         opts.max_pixels = int(max_mpixels * 1e6)
     if dry_run:
-        _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single), tgt, as_json=as_json)
+        _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single, bit_depth), tgt, as_json=as_json)
         return
     to_stdout = single is not None and single.path is None
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
@@ -161,9 +162,14 @@ def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) ->
     for r in rows:
         size = "stdin" if r["input_bytes"] is None else f"{r['input_bytes']:,} bytes"
         dest = r.get("output") or f"{r['output_stem']}.*"
+        if r.get("would_fail"):
+            console.print(f"would fail {r['input']} ({size}): {r['would_fail']}", markup=False)
+            continue
         console.print(f"would compress {r['input']} ({size}) -> {'stdout' if dest == '-' else dest} "
                       f"with {r['codecs']} for {target}", markup=False)
-    console.print(f"{len(rows)} file(s); nothing was read or written (--dry-run)")
+    failing = sum(1 for r in rows if r.get("would_fail"))
+    console.print(f"{len(rows)} file(s)" + (f", {failing} would fail" if failing else "")
+                  + "; no pixels were read, nothing was written (--dry-run)")
 
 
 def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, report: Path | None,
@@ -495,7 +501,15 @@ def info(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Size, dtype, bit depth, channels, transfer and metadata of an image file."""
-    image = read_image(file)
+    try:
+        image = read_image(file)
+    except InputError as exc:  # a float file with NaN/Inf: its facts still, and why compress refuses it
+        from importlib.util import find_spec
+
+        if "NaN/Inf" not in str(exc) or find_spec("OpenImageIO") is None:  # it reads the samples NaN and all
+            raise
+        _print_info(_nonfinite_info(file), as_json=as_json)
+        return
     px = image.pixels
     meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
             if k != "XML:com.adobe.xmp"}
@@ -505,6 +519,31 @@ def info(
     if desc:  # a profile other than sRGB is what the colours mean (the pixels are not converted)
         out["colorspace"] = (f"{image.colorspace} (ICC: {desc})" if is_srgb(image.metadata.get("icc_profile"))
                              else f"ICC profile {desc!r} (not sRGB)")
+    _print_info(out, as_json=as_json)
+
+
+def _nonfinite_info(file: Path) -> dict[str, Any]:
+    """``info``'s facts of a float file holding NaN/Inf samples, which :func:`read_image` refuses: the header's
+    facts, the range of the finite samples and how many are not finite."""
+    import OpenImageIO as oiio
+
+    from qualipress.film.catalogue import probe_header
+
+    head = probe_header(file)
+    px = np.asarray(oiio.ImageBuf(str(file)).get_pixels(oiio.FLOAT))
+    finite = px[np.isfinite(px)]
+    nan, inf = int(np.isnan(px).sum()), int(np.isinf(px).sum())
+    return {"file": str(file), "bytes": head["file_bytes"], "width": head["width"], "height": head["height"],
+            "channels": ",".join(head.get("channel_names") or []) or head["channels"],
+            "dtype": head.get("sample_type"),
+            "bit_depth": head.get("bit_depth") or {"half": 16, "float": 32}.get(str(head.get("sample_type"))),
+            "min": float(finite.min()) if finite.size else None, "max": float(finite.max()) if finite.size else None,
+            "non_finite": f"{nan} NaN and {inf} Inf sample(s) (min/max are of the finite ones); compress refuses "
+                          "this file until they are replaced", "metadata": {}}
+
+
+def _print_info(out: dict[str, Any], *, as_json: bool) -> None:
+    """``info``'s facts, one per line (metadata indented), or as JSON."""
     if as_json:
         _dump(out)
         return

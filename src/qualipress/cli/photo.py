@@ -170,11 +170,40 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
     return str(single.path)
 
 
+def depth_refusal(path: Path, codec: str, bit_depth: int | None = None) -> str | None:
+    """Why a run would refuse ``path`` for its bit depth with ``codec`` (the same words as the run), from the
+    file's header; None when it would not (or the header says nothing). ``bit_depth`` is ``--bit-depth``."""
+    from qualipress.io.transfer import PERCEPTUAL_BITS
+    from qualipress.pipeline.delivery import check_depth
+
+    names = [c.strip() for c in codec.split(",") if c.strip()]
+    try:
+        if max(max(codecs.get(n).info.bit_depths) for n in names) >= 16:
+            return None  # every source depth fits: no header read
+        from qualipress.film.catalogue import probe_header
+
+        head = probe_header(path)
+    except Exception:
+        return None  # unknown codec or unreadable file: the run says why
+    sample = str(head.get("sample_type", ""))
+    is_float = any(t in sample for t in ("half", "float", "double"))
+    depth = int(head.get("bit_depth") or {"uint16": 16, "int16": 16, "uint32": 32}.get(sample, 8))
+    try:
+        if is_float:
+            check_depth(names, PERCEPTUAL_BITS, float_source=True, reduce_asked=bit_depth == 8)
+        elif depth > 8 and bit_depth != 8:
+            check_depth(names, depth)
+    except QualipressError as exc:
+        return str(exc)
+    return None
+
+
 def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
-                 single: SingleOutput | None = None) -> list[dict[str, Any]]:
+                 single: SingleOutput | None = None, bit_depth: int | None = None) -> list[dict[str, Any]]:
     """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs; for
     one output file (``single``) its exact path as ``output`` (``-`` = stdout), for stdin the input ``-`` (size
-    None: stdin is not read)."""
+    None: stdin is not read); ``would_fail`` holds the reason when the file's header shows a bit depth the codecs
+    cannot store (:func:`depth_refusal`; ``bit_depth`` is ``--bit-depth``)."""
 
     if single is not None:
         source = None if inputs == ["-"] else Path(inputs[0])
@@ -182,12 +211,14 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
         return [{"input": "-" if source is None else str(source.resolve()),
                  "input_bytes": None if source is None else source.stat().st_size,
                  "output_stem": None if single.path is None else str(Path(out).with_suffix("")), "output": out,
-                 "codecs": codec}]
+                 "codecs": codec,
+                 "would_fail": None if source is None else depth_refusal(source, codec, bit_depth)}]
     if inputs == ["-"]:  # named stdin.<ext> in the folder (see staged_input)
         return [{"input": "-", "input_bytes": None, "output_stem": os.path.abspath(Path(outdir) / "stdin"),
                  "codecs": codec}]
     rows = []
     for job in expand_inputs(inputs):
         rows.append({"input": str(job.source), "input_bytes": job.source.stat().st_size,
-                     "output_stem": str(job.out_stem(Path(os.path.abspath(outdir)))), "codecs": codec})
+                     "output_stem": str(job.out_stem(Path(os.path.abspath(outdir)))), "codecs": codec,
+                     "would_fail": depth_refusal(job.source, codec, bit_depth)})
     return rows

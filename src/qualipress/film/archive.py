@@ -27,14 +27,17 @@ def source_list(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
     Files found in a directory are named relative to it; files given directly by their name alone.
     """
     out: list[tuple[Path, str]] = []
-    seen: set[str] = set()
+    seen: dict[str, Path] = {}
     for item in inputs:
         root = Path(os.path.abspath(item))  # absolute: workers may run in another directory
         for p in find_frames([root]):
             rel = p.relative_to(root).as_posix() if root.is_dir() else p.name
-            if rel in seen:
-                raise InputError(f"two inputs would be stored as {rel!r}; archive them separately")
-            seen.add(rel)
+            if rel in seen:  # as compress, which refuses inputs writing the same output name
+                common = os.path.commonpath([seen[rel].parent, p.parent])
+                raise InputError(f"{seen[rel]} and {p} would both be stored as {rel!r}: archive their common "
+                                 f"folder {common} (names then keep their sub-folders, which restore "
+                                 "recreates), or archive them into separate -o folders")
+            seen[rel] = p
             out.append((p, rel))
     return out
 

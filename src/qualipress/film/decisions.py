@@ -53,10 +53,10 @@ import numpy as np
 from qualipress import metrics
 from qualipress.errors import TargetError
 from qualipress.film import analysis, fidelity
-from qualipress.io import Image, seen_colour
+from qualipress.io import Image, pixel_digest, seen_colour
 from qualipress.metrics.core import Reference
 from qualipress.profiles import load_profiles
-from qualipress.search.search import SHELVE_SAMPLES, pixel_digest
+from qualipress.search.search import SHELVE_SAMPLES
 
 try:  # the core's outcome type, when the search has landed
     from qualipress.search import CheckOutcome
@@ -189,7 +189,7 @@ def _dec_info(info: _RefInfo, decoded: Image) -> _DecInfo:
         raise ValueError(f"decoded size {(decoded.height, decoded.width)} differs from reference {info.shape[:2]}")
     digest = None
     if decoded.pixels.size >= SHELVE_SAMPLES:
-        digest = pixel_digest(decoded)
+        digest = pixel_digest(decoded.pixels)
         for key, (_, of, same) in list(_DECODED.items()):
             if same.digest == digest and of() is info:  # the same pixels, decoded again
                 del _DECODED[key]

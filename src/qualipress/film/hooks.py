@@ -30,7 +30,7 @@ from qualipress.film import analysis as _analysis
 from qualipress.film import decisions, fidelity, manifest, seal, select
 from qualipress.film.sequence import FRAME_EXTENSIONS, parse_name
 from qualipress.io import Image, atomic_write_bytes, sha256_file
-from qualipress.pipeline.hooks import DefaultHooks, Plan
+from qualipress.pipeline.hooks import DefaultHooks, Plan, seal_over_limit
 from qualipress.search import Hint, SearchResult, Target
 from qualipress.search.probe import encodable
 
@@ -125,10 +125,11 @@ def _embed_unless_grown(data: bytes, codec: str, packet: bytes, record: dict) ->
     """:func:`seal.embed`, except that a seal which alone would make the output larger than its input file goes to
     the sidecar and the manifest instead (never grow: QA found a 134 B PNG written as a 978 B JPEG XL, 119 B of
     codestream and 859 B of embedded seal, after the search had kept the 119 B file for being smaller than the
-    input)."""
+    input). The rule is the byte budget's (:func:`~qualipress.pipeline.hooks.seal_over_limit`), applied here and
+    not by the pipeline because the hooks wrapping these (``PhotoHooks``) judge the sealed size (never-grow
+    warning) before the pipeline checks its budget."""
     out, where = seal.embed(data, codec, packet)
-    limit = int(record.get("input_bytes") or 0)
-    if where != "sidecar" and len(data) <= limit < len(out):
+    if where != "sidecar" and seal_over_limit(data, out, [record.get("input_bytes")]):
         return data, "sidecar"
     return out, where
 

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qualipress.errors import OutputError
 
 #: Name prefix of every temporary file qualipress creates: ``.qualipress-tmp.<pid>.<random>.<final name>``.
@@ -28,6 +30,24 @@ _TEMP_RE = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)\.")
 def sha256_bytes(data: bytes) -> str:
     """Hex SHA-256 of a byte string."""
     return hashlib.sha256(data).hexdigest()
+
+
+def pixel_digest(pixels: np.ndarray) -> bytes:
+    """SHA-256 of a pixel array's dtype, shape and buffer (C order): equal digests, equal arrays.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        Any array (copied only when it is not C-contiguous).
+
+    Returns
+    -------
+    bytes
+        The 32-byte digest.
+    """
+    h = hashlib.sha256(f"{pixels.dtype.str}{pixels.shape}".encode())
+    h.update(np.ascontiguousarray(pixels).data)
+    return h.digest()
 
 
 def sha256_file(path: str | Path, *, chunk: int = 1 << 20) -> str:

@@ -28,6 +28,7 @@ from qualipress.io import (
     append_jsonl,
     atomic_write_bytes,
     find_images,
+    pixel_digest,
     read_image,
     read_jsonl,
     remove_stale_temps,
@@ -39,7 +40,7 @@ from qualipress.io import (
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
 from qualipress.io.files import exclusive_lock, json_default
 from qualipress.io.transfer import perceptual_clipping
-from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks
+from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks, seal_over_limit
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.search import (
@@ -56,7 +57,7 @@ from qualipress.search import (
 )
 from qualipress.search.budget import prefer, quality_rank
 from qualipress.search.probe import encodable
-from qualipress.search.search import SHELVE_SAMPLES, pixel_digest
+from qualipress.search.search import SHELVE_SAMPLES
 
 
 @dataclass
@@ -388,8 +389,9 @@ def _sealed(hooks: PipelineHooks, best: SearchResult, record: dict[str, Any], ti
 
 def _within_budget(sealed: bytes, chosen: bytes, record: dict, budget: float | None) -> bytes:
     """The bytes to write: ``sealed`` (the hooks' seal embedded in ``chosen``) unless that pushes a file which met
-    its byte budget over it; then ``chosen`` itself, and the seal goes to the ``<output>.xmp`` sidecar."""
-    if budget is None or len(sealed) <= budget or len(chosen) > budget:
+    its byte budget over it (:func:`~qualipress.pipeline.hooks.seal_over_limit`); then ``chosen`` itself, and the
+    seal goes to the ``<output>.xmp`` sidecar."""
+    if not seal_over_limit(chosen, sealed, [budget]):
         return sealed
     if "seal" in record:
         record["seal"] = "sidecar"
@@ -572,10 +574,11 @@ def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, origina
     if probe is not None and probe.pixels.size >= SHELVE_SAMPLES:
         # a film frame: the probe's pixels are compared by digest and given back before the file is decoded
         # (one decoded frame less resident at this step's decode)
-        want: tuple[Any, ...] = (probe.pixels.dtype, probe.pixels.shape, pixel_digest(probe))
-        best.decoded = probe = None
+        # (the search's own digest when it decoded the probe again and checked it: these pixels are not hashed twice)
+        want = best.digest if best.digest is not None else pixel_digest(probe.pixels)
+        best.decoded = probe = best.digest = None
         decoded = _codecs.decode_like(codec, on_disk, encodable(encoded))
-        if (decoded.pixels.dtype, decoded.pixels.shape, pixel_digest(decoded)) == want:
+        if pixel_digest(decoded.pixels) == want:
             return "decoded file identical to the measured probe"
         want_probe = True
     else:

@@ -185,9 +185,9 @@ class PhotoHooks:
             notes += _carry_notes(plan.codecs, carry, self.metadata,
                                   PERCEPTUAL_BITS if image.is_float else image.bit_depth)
         fmt = meta.get("format")
-        if (not self.allow_larger and fmt in SOURCE_FORMATS and not meta.get("bit_depth_reduced")
-                and (not self.web or fmt in WEB_FORMATS) and image.bit_depth == 8
-                and meta.get("converted") in (None, PALETTE_EXPANDED)
+        left_out = _source_left_out(meta, image) if fmt in SOURCE_FORMATS else None
+        if (not self.allow_larger and fmt in SOURCE_FORMATS and left_out is None
+                and (not self.web or fmt in WEB_FORMATS)
                 and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
                 and any(_supports(c, image) for c in requested)):  # else fail saying why, not copy the input
             source = SourceBytes(path.read_bytes())
@@ -204,8 +204,8 @@ class PhotoHooks:
                 if name not in plan.codecs:
                     plan.codecs.append(name)
                     plan.encode_options[name] = dict(options)
-        elif not self.allow_larger and fmt in SOURCE_FORMATS and (why := _source_left_out(meta, image)):
-            notes.append(f"{_LEFT_OUT_NOTE} ({why}); the output may be larger than the input")
+        elif not self.allow_larger and left_out:
+            notes.append(f"{_LEFT_OUT_NOTE} ({left_out}); the output may be larger than the input")
         if not any(not c.startswith("source:") for c in plan.codecs):
             # every requested codec was left out: keeping the input as it is would not be what was asked
             raise UnsupportedError(next((n for n in reversed(notes) if n.startswith(_MISTAG)), "no codec left"))
@@ -244,7 +244,7 @@ class PhotoHooks:
             decisions.append(f"never grow: {message}")
         elif self._grew(len(data), record):
             why = next((d for d in decisions if d.startswith(_LEFT_OUT_NOTE)), None) if self.extensions is None \
-                else "the named output's format leaves no smaller candidate"
+                else _named_output_why(probes, len(data))
             record.setdefault("warnings", []).append(
                 f"the output ({len(data):,} bytes) is larger than the input ({int(record['input_bytes']):,} bytes): "
                 f"{why or 'no smaller candidate'} (--allow-larger says this is wanted)")
@@ -360,6 +360,18 @@ def _would_mistag(codec: str, carry: Any, bit_depth: int) -> bool:
         return bool(_codecs.get(codec).info.extension == ".jxl")
     except Exception:
         return False
+
+
+def _named_output_why(probes: list[dict[str, Any]], size: int) -> str:
+    """Why a named output file (``-o x.jxl``) grew: its format left no smaller candidate, or the bit-exact JPEG ->
+    JPEG XL transcode was smaller but missed the target (QA: libjxl decodes JPEG data differently from
+    libjpeg-turbo, so the rebuilt pixels can measure below e.g. psnr>=55)."""
+    missed = [int(p["bytes"]) for p in probes if p.get("codec") == "transcode:jpegxl" and not p.get("passed")
+              and 0 < int(p.get("bytes") or 0) < size]
+    if missed:
+        return (f"the lossless JPEG -> JPEG XL transcode ({min(missed):,} bytes) was smaller but missed the target "
+                "as decoded by libjxl (which decodes JPEG data differently from libjpeg-turbo)")
+    return "the named output's format leaves no smaller candidate"
 
 
 def check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,

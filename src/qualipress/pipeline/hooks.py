@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -70,6 +70,27 @@ class PipelineHooks(Protocol):
     def seal(self, data: bytes, *, codec: str, record: dict) -> bytes: ...
 
     def finish(self, outdir: Path, records: list[dict]) -> None: ...
+
+
+def seal_over_limit(chosen: bytes, sealed: bytes, limits: Iterable[float | None]) -> bool:
+    """Whether embedding a seal pushed a file over a size limit it met: some ``L`` in ``limits`` (None skipped)
+    with ``len(chosen) <= L < len(sealed)``. The file is then written as ``chosen``, and its seal goes to the
+    ``<output>.xmp`` sidecar (one rule for the byte budget and for never-grow).
+
+    Parameters
+    ----------
+    chosen : bytes
+        The file the search chose, without the seal.
+    sealed : bytes
+        ``chosen`` with the seal embedded.
+    limits : iterable of float or None
+        Byte limits (a ``bytes<=`` budget, the input file's size).
+
+    Returns
+    -------
+    bool
+    """
+    return any(lim is not None and len(chosen) <= lim < len(sealed) for lim in limits)
 
 
 class DefaultHooks:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qualipress.errors import ExitCode, InputError, QualipressError
+from qualipress.errors import ExitCode, InputError, OutputError, QualipressError
 from qualipress.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -158,6 +158,11 @@ def apply_cmd(
         raise QualipressError(f"-o {output}: preprocess apply writes lossless PNG or TIFF; name the output "
                               f"{output.stem}.png (or .tif), or give a directory")
     single = len(files) == 1 and not output.is_dir() and output.suffix.lower() in lossless
+    if single and output.exists():  # a usage error, refused before any work (exit 2, as decode or compress -o)
+        if os.path.samefile(output, files[0]):
+            raise OutputError(f"{output} is the input file: an input is never replaced")
+        if not overwrite:
+            raise OutputError(f"{output}: exists (use --overwrite to replace it)")
     failed = 0
     for f in files:
         try:

@@ -61,7 +61,14 @@ def builtin_profiles() -> dict[str, Profile]:
 
 
 def load_profiles(path: str | Path | None = None) -> dict[str, Profile]:
-    """Built-in profiles, updated with those in ``path`` (or ``$QUALIPRESS_PROFILES``)."""
+    """Built-in profiles, with those in ``path`` (or ``$QUALIPRESS_PROFILES``) added.
+
+    Raises
+    ------
+    TargetError
+        The file is missing or not valid TOML, a profile in it is malformed, or it names a built-in profile
+        (C0, C1, C2 in any case): a built-in is never redefined.
+    """
     profiles = builtin_profiles()
     src = path if path is not None else os.environ.get(ENV_VAR)
     if src:
@@ -72,6 +79,10 @@ def load_profiles(path: str | Path | None = None) -> dict[str, Profile]:
             raise TargetError(f"{p}: profile file not found") from None
         except tomllib.TOMLDecodeError as exc:
             raise TargetError(f"{p}: not valid TOML ({exc})") from exc
+        clash = sorted(n for n in data if n.upper() in profiles)
+        if clash:  # reports record the profile's name: C1 must mean the same target everywhere
+            raise TargetError(f"{p}: [{clash[0]}] would redefine the built-in profile {clash[0].upper()} "
+                              f"({profiles[clash[0].upper()].target}); give yours another name")
         profiles.update(_parse(data, str(p)))
     return profiles
 

@@ -11,7 +11,6 @@ setting fails, the codec's lossless mode (or its declared lossless fallback code
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +23,7 @@ from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
 from qualipress.codecs.base import Codec
 from qualipress.errors import QualipressError, UnsupportedError
+from qualipress.io.files import pixel_digest
 from qualipress.io.image import Image
 from qualipress.metrics import MetricResult
 from qualipress.search import lossless as _lossless
@@ -143,6 +143,10 @@ class SearchResult:
         :mod:`qualipress.search.proxy`); they are not in ``probes`` and never a result.
     notes : list of str
         Decisions for the report (e.g. the lossless file compared with the lossy one, :mod:`.lossless`).
+    digest : bytes or None
+        :func:`qualipress.io.pixel_digest` of ``decoded`` when the search already computed it (a large image's
+        result decoded again and checked against its probe, :data:`SHELVE_SAMPLES`); None otherwise. Whoever
+        replaces ``decoded`` sets it to None.
     """
 
     data: bytes
@@ -159,6 +163,7 @@ class SearchResult:
     beaten: str | None = None
     steering: int = 0
     notes: list[str] = field(default_factory=list)
+    digest: bytes | None = None
 
     @property
     def encodes(self) -> int:
@@ -516,6 +521,10 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
     assert base_i is not None
     base = (passing if hi is not None else failing)[base_i]
     s_use = br.slope if br.slope and br.slope > 0 else _default_slope(n)
+    if br.runner.codec.name in _proxy.SLOPE_FLOOR_CODECS and br.prediction is not None and br.prediction.slope:
+        # AVIF: two full-image probes a few steps apart often measure a flat stretch of its uneven curve; step by
+        # the steeper of that and the predicted slope (docs/benchmarks.md § Sixth pass).
+        s_use = max(s_use, br.prediction.slope)
     step = max(-n / 3, min(n / 3, -base.margin / s_use))
     # Step from the setting the probe encoded (a failing group's first index), then out of the group.
     c = min(max(math.ceil(br.groups[base_i][0] + step - 1e-9), 0), n - 1)
@@ -696,11 +705,6 @@ def _hint_from(i: int, passing: dict[int, Probe], failing: dict[int, Probe], win
 SHELVE_SAMPLES = 1 << 22
 
 
-def pixel_digest(image: Image) -> bytes:
-    """SHA-256 of ``image``'s pixel buffer (C order): equal digests, equal pixels (with equal dtype and shape)."""
-    return hashlib.sha256(np.ascontiguousarray(image.pixels).data).digest()
-
-
 class _Runner:
     """Makes the search's probes with :func:`qualipress.search.probe.probe`, judges them (target, byte budget,
     checks, margin) and keeps them in order."""
@@ -775,7 +779,7 @@ class _Runner:
         for key, (data, decoded, res) in list(self._last.items()):
             if decoded is not None:
                 if id(decoded) not in digests:
-                    digests[id(decoded)] = pixel_digest(decoded)
+                    digests[id(decoded)] = pixel_digest(decoded.pixels)
                 self._shelved[key] = digests[id(decoded)]
                 self._last[key] = (data, None, res)
 
@@ -796,23 +800,27 @@ class _Runner:
     def result(self, probe: Probe, *, met: bool, hint: Hint | None = None, fallback: str | None = None,
                codec: str | None = None) -> SearchResult:
         data, decoded, res = self._last[id(probe)]
+        digest = None
         if decoded is None and id(probe) in self._shelved:
-            decoded = self._unshelve(probe, data)
+            decoded, digest = self._unshelve(probe, data)
         out = SearchResult(data, codec or probe.codec or self.codec.name, probe.setting, probe.lossless, met, res,
-                           list(self.probes), fallback, decoded, dict(self.options), self.prediction)
+                           list(self.probes), fallback, decoded, dict(self.options), self.prediction, digest=digest)
         out.hint = hint  # type: ignore[attr-defined]
         out.steering = self.steering
         return out
 
-    def _unshelve(self, probe: Probe, data: bytes) -> Image | None:
-        """``probe``'s pixels decoded again from its bytes, when they are the ones it was measured on (same digest);
-        None otherwise (a decoder that is not deterministic: the pipeline then measures the written file again)."""
+    def _unshelve(self, probe: Probe, data: bytes) -> tuple[Image | None, bytes | None]:
+        """``probe``'s pixels decoded again from its bytes and their digest, when they are the ones it was measured
+        on (same digest; the pipeline then compares the written file's pixels with the digest, not hashing them
+        again); ``(None, None)`` otherwise (a decoder that is not deterministic: the pipeline then measures the
+        written file again)."""
         cdc = _codecs.get(probe.codec) if probe.codec else self.codec
         again = _codecs.decode_like(cdc, data, self.encodable)
-        if pixel_digest(again) != self._shelved.pop(id(probe)):
-            return None
+        digest = self._shelved.pop(id(probe))
+        if pixel_digest(again.pixels) != digest:
+            return None, None
         self._last[id(probe)] = (data, again, self._last[id(probe)][2])  # held until the next probe, if any
-        return again
+        return again, digest
 
     def fallback(self) -> SearchResult:
         best = self.codec.info.quality.grid[-1] if self.codec.info.quality else None
