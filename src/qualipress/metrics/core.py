@@ -619,22 +619,30 @@ class Reference:
                 raise InputError(f"images differ in shape: {self._shape} vs {prepared.shape}")
             return pb.reshape(h, -1), np.float32(1.0)
         dis = self._distorted(distorted)  # type: ignore[arg-type]
-        if self._scaled(dis):
-            px = dis.pixels[..., :-1] if dis.has_alpha else dis.pixels  # type: ignore[union-attr]
-            if px.dtype.kind in "ui" and px.dtype.itemsize <= 2:
-                return np.ascontiguousarray(px).reshape(h, -1), np.float32(1.0 / dis.max_value)  # type: ignore
+        raw = self._raw_samples(dis)
+        if raw is not None:
+            return np.ascontiguousarray(raw[0]).reshape(h, -1), raw[1]
         return self.prepare(dis).reshape(h, -1), np.float32(1.0)
+
+    def _raw_samples(self, x: Image | np.ndarray) -> tuple[np.ndarray, np.float32] | None:
+        """``x``'s colour samples as stored (alpha left out) and the scale that normalises them, when that is all
+        :meth:`_normalise` does to them (:meth:`_scaled`, integer samples of at most 2 bytes); else None."""
+        if not self._scaled(x):
+            return None
+        px = x.pixels[..., :-1] if x.has_alpha else x.pixels  # type: ignore[union-attr]
+        if px.dtype.kind not in "ui" or px.dtype.itemsize > 2:
+            return None
+        return px, np.float32(1.0 / x.max_value)  # type: ignore[union-attr]
 
     def _fused_source(self) -> tuple[np.ndarray, np.float32]:
         """The reference's samples as (H, W·C) with their scale, for the fused kernels: an integer source is passed
         as stored (the kernels convert it exactly as :meth:`_normalise` does, reading a quarter of the bytes of the
-        float plane), anything else as its normalised planes with scale 1."""
+        float plane), anything else (or a source with alpha, whose colour samples are not contiguous) as its
+        normalised planes with scale 1."""
         h = self._shape[0]
-        x, scale = self.a, np.float32(1.0)
         src = self._source
-        if (not self._packed and isinstance(src, Image) and self._scaled(src) and src.pixels.dtype.itemsize <= 2
-                and not src.has_alpha):
-            x, scale = src.pixels, np.float32(1.0 / src.max_value)
+        raw = None if self._packed or not isinstance(src, Image) or src.has_alpha else self._raw_samples(src)
+        x, scale = (self.a, np.float32(1.0)) if raw is None else raw
         return x.reshape(h, -1), scale
 
     def _fused_args(self) -> tuple[Any, ...]:
@@ -818,15 +826,24 @@ class Reference:
         y0, x0 = np.arange(0, h, tile), np.arange(0, w, tile)
         s_cols = np.zeros((y0.size, w), np.float64)
         e_cols = np.zeros((y0.size, w), np.float64)
-        total = [0.0, 0.0]
-        counts = np.outer(np.diff(np.append(y0, h)), np.diff(np.append(x0, w)))
-        n_crop = (h - 2 * _PAD) * (w - 2 * _PAD) if crop else h * w
         if self._fusable() and not callable(prepared):
             y, scale = self._fused_rows(distorted, prepared)
-            total[0], total[1] = _fused().probe_sums(*self._fused_args(), y, scale, _GAUSS32, self._shape[2], tile,
-                                                     crop, s_cols, e_cols)
-            return (total[0] / n_crop, np.add.reduceat(s_cols, x0, axis=1) / counts, total[1] / (h * w),
-                    np.add.reduceat(e_cols, x0, axis=1) / counts)
+            s_total, e_total = _fused().probe_sums(*self._fused_args(), y, scale, _GAUSS32, self._shape[2], tile,
+                                                   crop, s_cols, e_cols)
+        else:
+            s_total, e_total = self._strip_sums(distorted, prepared, tile, crop, s_cols, e_cols)
+        counts = np.outer(np.diff(np.append(y0, h)), np.diff(np.append(x0, w)))
+        n_crop = (h - 2 * _PAD) * (w - 2 * _PAD) if crop else h * w
+        return (s_total / n_crop, np.add.reduceat(s_cols, x0, axis=1) / counts, e_total / (h * w),
+                np.add.reduceat(e_cols, x0, axis=1) / counts)
+
+    def _strip_sums(self, distorted: Image | np.ndarray | None,
+                    prepared: np.ndarray | Callable[[slice], np.ndarray] | None, tile: int, crop: bool,
+                    s_cols: np.ndarray, e_cols: np.ndarray) -> tuple[float, float]:
+        """:meth:`reduced`'s sums through OpenCV strips: the SSIM map's total (border cropped when ``crop``) and the
+        squared error's, with each tile row's column sums added into ``s_cols`` and ``e_cols``."""
+        h, w, _ = self._shape
+        total = [0.0, 0.0]
         rows = min(h, self._rows)
         bufs = (_SPARE.take((rows, w), self.dtype), _SPARE.take((rows, w), self.dtype))
 
@@ -847,8 +864,7 @@ class Reference:
         self._strips(self._rows_of(distorted, prepared), dest, done)
         if not self._lean:
             _SPARE.give(bufs)  # reusable once this call's names for them are gone
-        return (total[0] / n_crop, np.add.reduceat(s_cols, x0, axis=1) / counts, total[1] / (h * w),
-                np.add.reduceat(e_cols, x0, axis=1) / counts)
+        return total[0], total[1]
 
     def _strips(self, rows_b: Callable[[slice], np.ndarray],
                 dest: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
