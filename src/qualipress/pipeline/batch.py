@@ -571,22 +571,19 @@ def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, origina
         raise OutputError(f"{path}: file on disk differs from what was written")
 
     probe = best.decoded
+    want = None
     if probe is not None and probe.pixels.size >= SHELVE_SAMPLES:
         # a film frame: the probe's pixels are compared by digest and given back before the file is decoded
         # (one decoded frame less resident at this step's decode)
         # (the search's own digest when it decoded the probe again and checked it: these pixels are not hashed twice)
         want = best.digest if best.digest is not None else pixel_digest(probe.pixels)
         best.decoded = probe = best.digest = None
-        decoded = _codecs.decode_like(codec, on_disk, encodable(encoded))
-        if pixel_digest(decoded.pixels) == want:
-            return "decoded file identical to the measured probe"
-        want_probe = True
-    else:
-        decoded = _codecs.decode_like(codec, on_disk, encodable(encoded))
-        want_probe = probe is not None
-        if probe is not None and probe.pixels.dtype == decoded.pixels.dtype and \
-                np.array_equal(probe.pixels, decoded.pixels):
-            return "decoded file identical to the measured probe"
+    want_probe = want is not None or probe is not None
+    decoded = _codecs.decode_like(codec, on_disk, encodable(encoded))
+    if (pixel_digest(decoded.pixels) == want) if want is not None else (
+            probe is not None and probe.pixels.dtype == decoded.pixels.dtype
+            and np.array_equal(probe.pixels, decoded.pixels)):
+        return "decoded file identical to the measured probe"
     tgt = options.target
     # float64 only when float32 is too close to call, as the search decides; a scope without a mask is skipped
     keys = [*tgt.metrics, "ssim", *(f"{scope}:{name}" for scope, names in tgt.scoped_metrics().items()
