@@ -15,6 +15,7 @@ from qualipress.codecs.jpegtrellis import (
     code_lengths,
     dc_symbols,
     dc_trellis,
+    huffman_lengths,
     trellis,
 )
 
@@ -265,3 +266,28 @@ def test_trellis_weights_are_one_row_or_one_per_block():
     assert np.array_equal(trellis(u, w[None], 1.0, lengths), trellis(u, np.tile(w, (5, 1)), 1.0, lengths))
     with pytest.raises(InputError):
         trellis(u, np.ones((3, 64)), 1.0, lengths)
+
+
+def test_huffman_lengths_form_a_libjpeg_table():
+    rng = np.random.default_rng(3)
+    counts = np.zeros(256, np.int64)
+    counts[rng.choice(256, 120, replace=False)] = (rng.pareto(1.0, 120) * 20 + 1).astype(np.int64)
+    lengths = huffman_lengths(counts)
+    seen = counts > 0
+    assert np.all(lengths[seen] == np.round(lengths[seen])) and lengths[seen].max() <= 16
+    kraft = (2.0 ** -lengths[seen]).sum()
+    assert kraft < 1.0 and kraft >= 1.0 - 2.0 ** -lengths[seen].max()  # full tree less the reserved code
+    # more frequent symbols never get longer codes; the mean is within one bit of the entropy
+    order = np.argsort(-counts[seen], kind="stable")
+    assert np.all(np.diff(lengths[seen][order]) >= 0)
+    p = counts[seen] / counts.sum()
+    assert 0 <= (p * lengths[seen]).sum() - (-(p * np.log2(p)).sum()) < 1.0
+    assert np.array_equal(lengths[~seen], code_lengths(counts)[~seen])
+    # Fibonacci counts make an unlimited Huffman tree ~30 deep: the table is limited to 16 bits and stays complete
+    fib = [1, 1]
+    while len(fib) < 30:
+        fib.append(fib[-1] + fib[-2])
+    counts = np.zeros(256, np.int64)
+    counts[:30] = fib
+    lengths = huffman_lengths(counts)
+    assert lengths[:30].max() == 16 and (2.0 ** -lengths[:30]).sum() <= 1.0 - 2.0**-16

@@ -224,34 +224,6 @@ def test_dc_chain_follows_the_interleaved_mcu_order():
     assert _coding_order((16, 16), (1, 1)).tolist() == [0, 1, 2, 3]
 
 
-def test_huffman_lengths_form_a_libjpeg_table():
-    from qualipress.codecs.jpegtrellis import code_lengths
-    from qualipress.preprocess.rdoq import huffman_lengths
-
-    rng = np.random.default_rng(3)
-    counts = np.zeros(256, np.int64)
-    counts[rng.choice(256, 120, replace=False)] = (rng.pareto(1.0, 120) * 20 + 1).astype(np.int64)
-    lengths = huffman_lengths(counts)
-    seen = counts > 0
-    assert np.all(lengths[seen] == np.round(lengths[seen])) and lengths[seen].max() <= 16
-    kraft = (2.0 ** -lengths[seen]).sum()
-    assert kraft < 1.0 and kraft >= 1.0 - 2.0 ** -lengths[seen].max()  # full tree less the reserved code
-    # more frequent symbols never get longer codes; the mean is within one bit of the entropy
-    order = np.argsort(-counts[seen], kind="stable")
-    assert np.all(np.diff(lengths[seen][order]) >= 0)
-    p = counts[seen] / counts.sum()
-    assert 0 <= (p * lengths[seen]).sum() - (-(p * np.log2(p)).sum()) < 1.0
-    assert np.array_equal(lengths[~seen], code_lengths(counts)[~seen])
-    # Fibonacci counts make an unlimited Huffman tree ~30 deep: the table is limited to 16 bits and stays complete
-    fib = [1, 1]
-    while len(fib) < 30:
-        fib.append(fib[-1] + fib[-2])
-    counts = np.zeros(256, np.int64)
-    counts[:30] = fib
-    lengths = huffman_lengths(counts)
-    assert lengths[:30].max() == 16 and (2.0 ** -lengths[:30]).sum() <= 1.0 - 2.0**-16
-
-
 def test_upsample_gain_matches_the_decoders_chroma_upsampling():
     """A pattern of one chroma DCT basis function in a 4:2:0 plane loses, through the real decoder, the share of its
     energy the model's gain says (replication would keep all of it)."""

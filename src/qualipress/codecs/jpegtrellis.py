@@ -8,6 +8,8 @@ order, where they are DPCM-coded (the difference to the previous block's DC: a s
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from qualipress.errors import InputError
@@ -48,6 +50,64 @@ def code_lengths(counts: np.ndarray) -> np.ndarray:
     total = max(float(counts.sum()), 1.0)
     p = np.maximum(counts.astype(np.float64), 0.5) / total
     return np.clip(-np.log2(p), 1.0, 16.0)
+
+
+def huffman_lengths(counts: np.ndarray) -> np.ndarray:
+    """Code lengths of the optimal Huffman table libjpeg builds from symbol ``counts`` (``jpeg_gen_optimal_table``:
+    one reserved all-ones code, lengths limited to 16 by moving symbols up from the longest lengths); an unseen
+    symbol costs what :func:`code_lengths` gives it (the table would have to grow).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        (n,) symbol counts.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n,) float code lengths in bits.
+    """
+    counts = np.asarray(counts, np.int64)
+    out = code_lengths(counts).astype(np.float64)
+    seen = np.flatnonzero(counts > 0)
+    if seen.size == 0:
+        return out
+    # Huffman over the seen symbols plus one reserved symbol of count 1 (index -1)
+    heap: list[tuple[int, int, list[int]]] = [(int(counts[s]), int(s), [int(s)]) for s in seen]
+    heap.append((1, -1, [-1]))
+    heapq.heapify(heap)
+    depth: dict[int, int] = {int(s): 0 for s in seen}
+    depth[-1] = 0
+    while len(heap) > 1:  # never a single node: the reserved symbol makes at least two
+        c1, t1, m1 = heapq.heappop(heap)
+        c2, t2, m2 = heapq.heappop(heap)
+        for sym in m1 + m2:
+            depth[sym] += 1
+        heapq.heappush(heap, (c1 + c2, min(t1, t2), m1 + m2))
+    # limit to 16 bits as libjpeg does, on the histogram of lengths
+    bits = np.zeros(max(max(depth.values()), 16) + 1, np.int64)
+    for d in depth.values():
+        bits[d] += 1
+    i = len(bits) - 1
+    while i > 16:
+        while bits[i] > 0:
+            j = i - 2
+            while bits[j] == 0:
+                j -= 1
+            bits[i] -= 2
+            bits[i - 1] += 1
+            bits[j + 1] += 2
+            bits[j] -= 1
+        i -= 1
+    # the reserved code takes one of the longest; the rest go to the symbols by decreasing count
+    i = 16
+    while bits[i] == 0:
+        i -= 1
+    bits[i] -= 1
+    ranked = seen[np.argsort(-counts[seen], kind="stable")]
+    lengths = np.repeat(np.arange(len(bits)), bits)[: len(ranked)]
+    out[ranked] = lengths
+    return out
 
 
 def trellis(u: np.ndarray, weight: np.ndarray, lam: float, lengths: np.ndarray, zero: float = 0.5) -> np.ndarray:

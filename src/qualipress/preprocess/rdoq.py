@@ -32,7 +32,6 @@ considers, per coefficient, the level rounding gives, one less, and zero (the on
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +45,7 @@ from qualipress.codecs.jpegtrellis import (
     code_lengths,
     dc_symbols,
     dc_trellis,
+    huffman_lengths,
     trellis,
 )
 from qualipress.errors import UnsupportedError
@@ -273,64 +273,6 @@ def upsample_gain(fy: int, fx: int) -> np.ndarray:
     survives the decoder's triangle up-sampling of a ``fy``×``fx`` subsampled plane (separable: the product of the
     vertical and horizontal 1-D gains). All ones for 4:4:4."""
     return np.outer(_upsample_gain_1d(fy), _upsample_gain_1d(fx)).reshape(-1)[ZIGZAG]
-
-
-def huffman_lengths(counts: np.ndarray) -> np.ndarray:
-    """Code lengths of the optimal Huffman table libjpeg builds from symbol ``counts`` (``jpeg_gen_optimal_table``:
-    one reserved all-ones code, lengths limited to 16 by moving symbols up from the longest lengths); an unseen
-    symbol costs what :func:`~qualipress.codecs.jpegtrellis.code_lengths` gives it (the table would have to grow).
-
-    Parameters
-    ----------
-    counts : numpy.ndarray
-        (n,) symbol counts.
-
-    Returns
-    -------
-    numpy.ndarray
-        (n,) float code lengths in bits.
-    """
-    counts = np.asarray(counts, np.int64)
-    out = code_lengths(counts).astype(np.float64)
-    seen = np.flatnonzero(counts > 0)
-    if seen.size == 0:
-        return out
-    # Huffman over the seen symbols plus one reserved symbol of count 1 (index -1)
-    heap: list[tuple[int, int, list[int]]] = [(int(counts[s]), int(s), [int(s)]) for s in seen]
-    heap.append((1, -1, [-1]))
-    heapq.heapify(heap)
-    depth: dict[int, int] = {int(s): 0 for s in seen}
-    depth[-1] = 0
-    while len(heap) > 1:  # never a single node: the reserved symbol makes at least two
-        c1, t1, m1 = heapq.heappop(heap)
-        c2, t2, m2 = heapq.heappop(heap)
-        for sym in m1 + m2:
-            depth[sym] += 1
-        heapq.heappush(heap, (c1 + c2, min(t1, t2), m1 + m2))
-    # limit to 16 bits as libjpeg does, on the histogram of lengths
-    bits = np.zeros(max(max(depth.values()), 16) + 1, np.int64)
-    for d in depth.values():
-        bits[d] += 1
-    i = len(bits) - 1
-    while i > 16:
-        while bits[i] > 0:
-            j = i - 2
-            while bits[j] == 0:
-                j -= 1
-            bits[i] -= 2
-            bits[i - 1] += 1
-            bits[j + 1] += 2
-            bits[j] -= 1
-        i -= 1
-    # the reserved code takes one of the longest; the rest go to the symbols by decreasing count
-    i = 16
-    while bits[i] == 0:
-        i -= 1
-    bits[i] -= 1
-    ranked = seen[np.argsort(-counts[seen], kind="stable")]
-    lengths = np.repeat(np.arange(len(bits)), bits)[: len(ranked)]
-    out[ranked] = lengths
-    return out
 
 
 def _planes(ycc: np.ndarray, layout: JpegLayout, beta: float, chroma: bool, fancy: bool = False) -> list[_Plane]:
