@@ -173,8 +173,7 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
 def depth_refusal(path: Path, codec: str, bit_depth: int | None = None) -> str | None:
     """Why a run would refuse ``path`` for its bit depth with ``codec`` (the same words as the run), from the
     file's header; None when it would not (or the header says nothing). ``bit_depth`` is ``--bit-depth``."""
-    from qualipress.io.transfer import PERCEPTUAL_BITS
-    from qualipress.pipeline.delivery import check_depth
+    from qualipress.pipeline.delivery import check_source_depth
 
     names = [c.strip() for c in codec.split(",") if c.strip()]
     try:
@@ -188,11 +187,9 @@ def depth_refusal(path: Path, codec: str, bit_depth: int | None = None) -> str |
     sample = str(head.get("sample_type", ""))
     is_float = any(t in sample for t in ("half", "float", "double"))
     depth = int(head.get("bit_depth") or {"uint16": 16, "int16": 16, "uint32": 32}.get(sample, 8))
-    try:
-        if is_float:
-            check_depth(names, PERCEPTUAL_BITS, float_source=True, reduce_asked=bit_depth == 8)
-        elif depth > 8 and bit_depth != 8:
-            check_depth(names, depth)
+    try:  # --bit-depth 8 reduces an integer source before the codecs see it
+        check_source_depth(names, is_float=is_float, bit_depth=8 if bit_depth == 8 else depth,
+                           reduce_asked=bit_depth == 8)
     except QualipressError as exc:
         return str(exc)
     return None

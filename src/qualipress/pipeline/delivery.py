@@ -165,10 +165,8 @@ class PhotoHooks:
                 notes.append(f"--for web: left out {', '.join(dropped)} (browsers do not show them)")
             if not plan.codecs:
                 raise UnsupportedError("--for web: none of the requested codecs is shown by browsers")
-        if image.is_float:
-            check_depth(plan.codecs, PERCEPTUAL_BITS, float_source=True, reduce_asked=self.bit_depth == 8)
-        elif image.bit_depth > 8:
-            check_depth(plan.codecs, image.bit_depth)
+        check_source_depth(plan.codecs, is_float=image.is_float, bit_depth=image.bit_depth,
+                           reduce_asked=self.bit_depth == 8)
         meta = image.metadata
         orientation = int(meta.get("orientation", 1) or 1)
         if orientation != 1:
@@ -372,6 +370,16 @@ def _named_output_why(probes: list[dict[str, Any]], size: int) -> str:
         return (f"the lossless JPEG -> JPEG XL transcode ({min(missed):,} bytes) was smaller but missed the target "
                 "as decoded by libjxl (which decodes JPEG data differently from libjpeg-turbo)")
     return "the named output's format leaves no smaller candidate"
+
+
+def check_source_depth(names: list[str], *, is_float: bool, bit_depth: int, reduce_asked: bool = False) -> None:
+    """:func:`check_depth` for a source as the run gives it to the codecs: a float image as
+    :data:`~qualipress.io.transfer.PERCEPTUAL_BITS`-bit perceptual integers (``reduce_asked``: ``--bit-depth 8``
+    was given, which does not apply to it), an integer one at its ``bit_depth`` when deeper than 8 bits."""
+    if is_float:
+        check_depth(names, PERCEPTUAL_BITS, float_source=True, reduce_asked=reduce_asked)
+    elif bit_depth > 8:
+        check_depth(names, bit_depth)
 
 
 def check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,
