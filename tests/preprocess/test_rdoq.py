@@ -4,6 +4,7 @@ bits at equal quality, integration with ``bench preprocess`` and ``compress --pr
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -305,3 +306,40 @@ def test_version_6_settings_parse_and_name_their_outputs():
     assert all(k in opts.cache_id for k in ("fancy=1", "cstrength=0.7", "qexp=-0.5"))
     with pytest.raises(UnsupportedError, match="bslope"):
         get_preprocessor("rdoq:bslope=x")
+
+
+def test_risk_slope_is_higher_for_a_grainy_image_and_does_not_depend_on_size():
+    from qualipress.preprocess.rdoq import risk_slope
+
+    clean, grainy = textured(64, 128, seed=3, noise=1.0), textured(64, 128, seed=3, noise=8.0)
+    assert risk_slope(grainy) > 1.5 * risk_slope(clean) > 0
+    tiled = Image(np.ascontiguousarray(np.tile(grainy.pixels, (2, 2, 1))), bit_depth=8)
+    assert risk_slope(tiled) == pytest.approx(risk_slope(grainy), rel=0.1)
+    assert risk_slope(textured(8, 8)) == 0.0  # smaller than one 4:2:0 MCU
+
+
+def test_calm_tier_uses_its_own_settings_only_below_the_threshold_and_only_for_libjpeg_turbo():
+    from qualipress.preprocess.rdoq import risk_slope
+
+    img = textured(64, 128, seed=5, noise=3.0)
+    r = risk_slope(img)
+    base = RdoqSettings()
+    calm = RdoqSettings(calm_strength=1.0, calm_beta=0.0, calm_masking=0.25)
+    as_calm = RdoqSettings(strength=1.0, beta=0.0, masking=0.25)
+    below = rdoq(img, 60, settings=replace(calm, calm=1.01 * r))[0]
+    above = rdoq(img, 60, settings=replace(calm, calm=0.99 * r))[0]
+    assert np.array_equal(below.pixels, rdoq(img, 60, settings=as_calm)[0].pixels)
+    assert np.array_equal(above.pixels, rdoq(img, 60, settings=base)[0].pixels)
+    assert not np.array_equal(below.pixels, above.pixels)
+    assert replace(calm, calm=2 * r).for_image(img, "jpegli") == replace(calm, calm=2 * r)  # jpegli: never calm
+    assert replace(calm, calm=2 * r).for_image(img, "jpeg").calm == 0.0
+
+
+def test_calm_settings_parse_and_name_their_outputs():
+    pre = get_preprocessor("rdoq:calm=20:calm_strength=0.9:calm_beta=0.05:calm_masking=0.3")
+    s = pre.settings
+    assert (s.calm, s.calm_strength, s.calm_beta, s.calm_masking) == (20.0, 0.9, 0.05, 0.3)
+    assert "calm=20/0.9/0.05/0.3" in pre.cache_id
+    assert pre.cache_id != get_preprocessor("rdoq:calm=20").cache_id != get_preprocessor("rdoq").cache_id
+    with pytest.raises(UnsupportedError, match="calm"):
+        get_preprocessor("rdoq:calm=x")

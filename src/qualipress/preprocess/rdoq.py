@@ -33,7 +33,7 @@ considers, per coefficient, the level rounding gives, one less, and zero (the on
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -62,6 +62,11 @@ RDOQ_CODECS = ("jpeg", "jpegli")
 #: would: at full strength the edit cost bits on training images (+1.5 % BD PSNR, +4.2 % SSIMULACRA2 on 4 BSD
 #: images), at 0.3 it was neutral to slightly better (−0.07 % / −0.24 %); see docs/preprocess.md.
 CODEC_STRENGTH = {"jpeg": 1.0, "jpegli": 0.3}
+#: Codecs for which :attr:`RdoqSettings.calm` applies. Not jpegli: its SSIMULACRA2 gain was already nil under
+#: version 6's lower β (docs/preprocess.md), and the calm tier lowers β further.
+CALM_CODECS = ("jpeg",)
+#: Quality at which :func:`risk_slope` measures an image (fixed, so that an image gets one tier at every quality).
+RISK_QUALITY = 75.0
 
 #: JFIF RGB → YCbCr (rows Y, Cb, Cr) and the inverse, as libjpeg uses them (offsets of 128 on Cb/Cr left out:
 #: only differences are converted back).
@@ -127,6 +132,14 @@ class RdoqSettings:
         ``ā`` as for ``masking``), so flat blocks protect their low frequencies more and busy ones less; the tilt is
         taken relative to the plane's geometric-mean AC step, so only the block's frequency shape changes. 0 = one
         ``beta`` for every block.
+    calm : float
+        Per-image risk tier: an image whose :func:`risk_slope` (its own distortion-per-bit slope at quality 75,
+        plain squared error) is at most ``calm`` is "calm" — little grain or fine texture, whose removal
+        SSIMULACRA2 would see — and is edited with ``calm_strength``, ``calm_beta`` and ``calm_masking`` (a setting
+        closer to what PSNR rewards) instead of ``strength``, ``beta`` and ``masking``. 0 = off (one setting for every
+        image). libjpeg-turbo only (:data:`CALM_CODECS`).
+    calm_strength, calm_beta, calm_masking : float
+        The calm tier's ``strength``, ``beta`` and ``masking``.
     """
 
     strength: float = 0.8
@@ -141,6 +154,18 @@ class RdoqSettings:
     qexp: float = 0.0
     huffman: bool = True
     bslope: float = 1.0
+    calm: float = 0.0
+    calm_strength: float = 1.0
+    calm_beta: float = 0.0
+    calm_masking: float = 0.25
+
+    def for_image(self, image: Image, codec: str) -> RdoqSettings:
+        """The settings ``image`` is edited with: with ``calm`` > 0, images whose :func:`risk_slope` is at most
+        ``calm`` (for a codec in :data:`CALM_CODECS`) take ``calm_strength``, ``calm_beta`` and ``calm_masking``;
+        otherwise these settings unchanged."""
+        if self.calm <= 0 or codec not in CALM_CODECS or risk_slope(image) > self.calm:
+            return self
+        return replace(self, strength=self.calm_strength, beta=self.calm_beta, masking=self.calm_masking, calm=0.0)
 
 
 @dataclass(frozen=True)
@@ -351,6 +376,30 @@ def _codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapp
     return (d_lo - d_hi) / (r_hi - r_lo)
 
 
+def risk_slope(image: Image) -> float:
+    """The image's own distortion-per-bit slope at :data:`RISK_QUALITY` with libjpeg-turbo's tables (plain squared
+    error in RGB units per bit, luma and chroma, libjpeg's Huffman lengths; independent of the image's size): what
+    :attr:`RdoqSettings.calm` compares with. High for noisy or finely textured images, where each bit removed
+    takes away texture that SSIMULACRA2 sees and PSNR barely weighs; low for clean ones.
+
+    Parameters
+    ----------
+    image : Image
+        8-bit grey or RGB.
+
+    Returns
+    -------
+    float
+        0 when it cannot be measured (an image smaller than one MCU, or flat).
+    """
+    layout = _layout_for(image, "jpeg", RISK_QUALITY, None)
+    h, w = _mcu_crop(image, layout)
+    if h == 0 or w == 0:
+        return 0.0
+    planes = _planes(_ycc(image)[:h, :w], layout, 0.0, True)
+    return _codec_slope(planes, "jpeg", RISK_QUALITY, None, huffman_lengths)
+
+
 def _activity(p: _Plane) -> np.ndarray:
     """RMS AC coefficient of every block (code values)."""
     return np.sqrt((p.coef[:, 1:] ** 2).mean(axis=1))
@@ -474,8 +523,8 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
     UnsupportedError
         Not 8-bit integer, or a codec other than ``jpeg``/``jpegli``.
     """
-    cfg = settings or RdoqSettings()
     layout = _layout_for(image, codec, quality, options)
+    cfg = (settings or RdoqSettings()).for_image(image, codec)
     h, w = _mcu_crop(image, layout)
     if h == 0 or w == 0 or cfg.strength <= 0:
         return image, []
@@ -511,7 +560,7 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
 
 #: Name of the method for :func:`qualipress.preprocess.get_preprocessor` (``rdoq`` or
 #: ``rdoq:strength=S:beta=B:masking=M:anchor=A:chroma=0|1:dc=0|1:passes=N:bslope=K:huffman=0|1:fancy=0|1:``
-#: ``cstrength=C:qexp=E:quality=Q:codec=C``; ``:`` separates,
+#: ``cstrength=C:qexp=E:calm=T:calm_strength=S:calm_beta=B:calm_masking=M:quality=Q:codec=C``; ``:`` separates,
 #: as names are listed with ``,``).
 RDOQ = "rdoq"
 #: The pool's ``deadzone`` made at the encode's own quality (the baseline of the family).
@@ -536,7 +585,8 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
     fields = {"strength": float, "beta": float, "masking": float, "chroma": lambda v: v not in ("0", "false", "no"),
               "passes": int, "dc": lambda v: v not in ("0", "false", "no"), "anchor": float,
               "fancy": lambda v: v not in ("0", "false", "no"), "cstrength": float, "qexp": float,
-              "huffman": lambda v: v not in ("0", "false", "no"), "bslope": float}
+              "huffman": lambda v: v not in ("0", "false", "no"), "bslope": float, "calm": float,
+              "calm_strength": float, "calm_beta": float, "calm_masking": float}
     extra: dict[str, Any] = {}
     for item in filter(None, (t.strip() for t in rest.split(":"))):
         key, eq, val = item.partition("=")
@@ -552,7 +602,8 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
         except ValueError:
             raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, anchor=A, "
                                    f"chroma=0|1, dc=0|1, passes=N, bslope=K, huffman=0|1, fancy=0|1, cstrength=C, "
-                                   f"qexp=E, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
+                                   f"qexp=E, calm=T, calm_strength=S, calm_beta=B, calm_masking=M, quality=Q, "
+                                   f"codec={'|'.join(RDOQ_CODECS)}") from None
     return RdoqPreprocessor(settings=RdoqSettings(**kw), **extra)
 
 
@@ -602,7 +653,8 @@ class RdoqPreprocessor:
                 + (f",cstrength={s.cstrength:g}" if s.cstrength != d.cstrength else "")
                 + (f",qexp={s.qexp:g}" if s.qexp != d.qexp else "")
                 + (f",huffman={int(s.huffman)}" if s.huffman != d.huffman else "")
-                + (f",bslope={s.bslope:g}" if s.bslope != d.bslope else ""))
+                + (f",bslope={s.bslope:g}" if s.bslope != d.bslope else "")
+                + (f",calm={s.calm:g}/{s.calm_strength:g}/{s.calm_beta:g}/{s.calm_masking:g}" if s.calm else ""))
 
     def __repr__(self) -> str:
         return self.cache_id
