@@ -308,21 +308,27 @@ def test_version_6_settings_parse_and_name_their_outputs():
         get_preprocessor("rdoq:bslope=x")
 
 
-def test_risk_slope_is_higher_for_a_grainy_image_and_does_not_depend_on_size():
-    from qualipress.preprocess.rdoq import risk_slope
+def test_image_risk_slope_is_higher_for_a_grainy_image_and_flat_share_counts_flat_blocks():
+    from qualipress.preprocess.rdoq import image_risk
 
     clean, grainy = textured(64, 128, seed=3, noise=1.0), textured(64, 128, seed=3, noise=8.0)
-    assert risk_slope(grainy) > 1.5 * risk_slope(clean) > 0
+    assert image_risk(grainy)[0] > 1.5 * image_risk(clean)[0] > 0
     tiled = Image(np.ascontiguousarray(np.tile(grainy.pixels, (2, 2, 1))), bit_depth=8)
-    assert risk_slope(tiled) == pytest.approx(risk_slope(grainy), rel=0.1)
-    assert risk_slope(textured(8, 8)) == 0.0  # smaller than one 4:2:0 MCU
+    assert image_risk(tiled)[0] == pytest.approx(image_risk(grainy)[0], rel=0.1)  # no size dependence
+    assert image_risk(textured(8, 8)) == (0.0, 0.0)  # smaller than one 4:2:0 MCU
+    half_flat = grainy.pixels.copy()
+    half_flat[:, :64] = 120
+    assert image_risk(Image(half_flat, bit_depth=8))[1] == pytest.approx(0.5)
+    assert image_risk(grainy)[1] == 0.0
 
 
 def test_calm_tier_uses_its_own_settings_only_below_the_threshold_and_only_for_libjpeg_turbo():
-    from qualipress.preprocess.rdoq import risk_slope
+    from qualipress.preprocess.rdoq import image_risk
 
-    img = textured(64, 128, seed=5, noise=3.0)
-    r = risk_slope(img)
+    px = textured(64, 128, seed=5, noise=3.0).pixels.copy()
+    px[:, :32] = 90  # a quarter flat
+    img = Image(px, bit_depth=8)
+    r, flat = image_risk(img)
     base = RdoqSettings()
     calm = RdoqSettings(calm_strength=1.0, calm_beta=0.0, calm_masking=0.25)
     as_calm = RdoqSettings(strength=1.0, beta=0.0, masking=0.25)
@@ -331,15 +337,17 @@ def test_calm_tier_uses_its_own_settings_only_below_the_threshold_and_only_for_l
     assert np.array_equal(below.pixels, rdoq(img, 60, settings=as_calm)[0].pixels)
     assert np.array_equal(above.pixels, rdoq(img, 60, settings=base)[0].pixels)
     assert not np.array_equal(below.pixels, above.pixels)
+    too_flat = rdoq(img, 60, settings=replace(calm, calm=1.01 * r, calm_flat=flat - 0.01))[0]
+    assert flat == pytest.approx(0.25) and np.array_equal(too_flat.pixels, above.pixels)
     assert replace(calm, calm=2 * r).for_image(img, "jpegli") == replace(calm, calm=2 * r)  # jpegli: never calm
     assert replace(calm, calm=2 * r).for_image(img, "jpeg").calm == 0.0
 
 
 def test_calm_settings_parse_and_name_their_outputs():
-    pre = get_preprocessor("rdoq:calm=20:calm_strength=0.9:calm_beta=0.05:calm_masking=0.3")
+    pre = get_preprocessor("rdoq:calm=20:calm_strength=0.9:calm_beta=0.05:calm_masking=0.3:calm_flat=0.2")
     s = pre.settings
-    assert (s.calm, s.calm_strength, s.calm_beta, s.calm_masking) == (20.0, 0.9, 0.05, 0.3)
-    assert "calm=20/0.9/0.05/0.3" in pre.cache_id
+    assert (s.calm, s.calm_strength, s.calm_beta, s.calm_masking, s.calm_flat) == (20.0, 0.9, 0.05, 0.3, 0.2)
+    assert "calm=20/0.9/0.05/0.3/0.2" in pre.cache_id
     assert pre.cache_id != get_preprocessor("rdoq:calm=20").cache_id != get_preprocessor("rdoq").cache_id
     with pytest.raises(UnsupportedError, match="calm"):
         get_preprocessor("rdoq:calm=x")

@@ -65,8 +65,10 @@ CODEC_STRENGTH = {"jpeg": 1.0, "jpegli": 0.3}
 #: Codecs for which :attr:`RdoqSettings.calm` applies. Not jpegli: its SSIMULACRA2 gain was already nil under
 #: version 6's lower β (docs/preprocess.md), and the calm tier lowers β further.
 CALM_CODECS = ("jpeg",)
-#: Quality at which :func:`risk_slope` measures an image (fixed, so that an image gets one tier at every quality).
+#: Quality at which :func:`image_risk` measures an image (fixed, so that an image gets one tier at every quality).
 RISK_QUALITY = 75.0
+#: RMS AC coefficient (code values) under which :func:`image_risk` counts a luma block as flat.
+FLAT_ACTIVITY = 1.5
 
 #: JFIF RGB → YCbCr (rows Y, Cb, Cr) and the inverse, as libjpeg uses them (offsets of 128 on Cb/Cr left out:
 #: only differences are converted back).
@@ -133,13 +135,16 @@ class RdoqSettings:
         taken relative to the plane's geometric-mean AC step, so only the block's frequency shape changes. 0 = one
         ``beta`` for every block.
     calm : float
-        Per-image risk tier: an image whose :func:`risk_slope` (its own distortion-per-bit slope at quality 75,
-        plain squared error) is at most ``calm`` is "calm" — little grain or fine texture, whose removal
-        SSIMULACRA2 would see — and is edited with ``calm_strength``, ``calm_beta`` and ``calm_masking`` (a setting
-        closer to what PSNR rewards) instead of ``strength``, ``beta`` and ``masking``. 0 = off (one setting for every
+        Per-image risk tier: an image whose :func:`image_risk` slope (its own distortion-per-bit slope at quality
+        75, plain squared error) is at most ``calm`` and whose share of flat blocks is at most ``calm_flat`` is
+        "calm" — little grain or fine texture whose removal SSIMULACRA2 would see, few flat areas where blocking
+        would show — and is edited with ``calm_strength``, ``calm_beta`` and ``calm_masking`` (a setting closer to
+        what PSNR rewards) instead of ``strength``, ``beta`` and ``masking``. 0 = off (one setting for every
         image). libjpeg-turbo only (:data:`CALM_CODECS`).
     calm_strength, calm_beta, calm_masking : float
         The calm tier's ``strength``, ``beta`` and ``masking``.
+    calm_flat : float
+        Largest share of flat luma blocks a calm image may have.
     """
 
     strength: float = 0.8
@@ -158,12 +163,16 @@ class RdoqSettings:
     calm_strength: float = 1.0
     calm_beta: float = 0.0
     calm_masking: float = 0.25
+    calm_flat: float = 0.35
 
     def for_image(self, image: Image, codec: str) -> RdoqSettings:
-        """The settings ``image`` is edited with: with ``calm`` > 0, images whose :func:`risk_slope` is at most
-        ``calm`` (for a codec in :data:`CALM_CODECS`) take ``calm_strength``, ``calm_beta`` and ``calm_masking``;
-        otherwise these settings unchanged."""
-        if self.calm <= 0 or codec not in CALM_CODECS or risk_slope(image) > self.calm:
+        """The settings ``image`` is edited with: with ``calm`` > 0, images whose :func:`image_risk` slope is at
+        most ``calm`` and flat share at most ``calm_flat`` (for a codec in :data:`CALM_CODECS`) take
+        ``calm_strength``, ``calm_beta`` and ``calm_masking``; otherwise these settings unchanged."""
+        if self.calm <= 0 or codec not in CALM_CODECS:
+            return self
+        slope, flat = image_risk(image)
+        if slope > self.calm or flat > self.calm_flat:
             return self
         return replace(self, strength=self.calm_strength, beta=self.calm_beta, masking=self.calm_masking, calm=0.0)
 
@@ -376,11 +385,15 @@ def _codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapp
     return (d_lo - d_hi) / (r_hi - r_lo)
 
 
-def risk_slope(image: Image) -> float:
-    """The image's own distortion-per-bit slope at :data:`RISK_QUALITY` with libjpeg-turbo's tables (plain squared
-    error in RGB units per bit, luma and chroma, libjpeg's Huffman lengths; independent of the image's size): what
-    :attr:`RdoqSettings.calm` compares with. High for noisy or finely textured images, where each bit removed
-    takes away texture that SSIMULACRA2 sees and PSNR barely weighs; low for clean ones.
+def image_risk(image: Image) -> tuple[float, float]:
+    """What :attr:`RdoqSettings.calm` judges an image by: its own distortion-per-bit slope at
+    :data:`RISK_QUALITY` with libjpeg-turbo's tables (plain squared error in RGB units per bit, luma and chroma,
+    libjpeg's Huffman lengths; independent of the image's size), and the share of its luma blocks that are flat
+    (RMS AC coefficient below :data:`FLAT_ACTIVITY` code values).
+
+    The slope is high for noisy or finely textured images, where each bit removed takes away texture that
+    SSIMULACRA2 sees and PSNR barely weighs, and low for clean ones; flat blocks (skies, dark backgrounds) are
+    where a harder edit shows as blocking.
 
     Parameters
     ----------
@@ -389,15 +402,16 @@ def risk_slope(image: Image) -> float:
 
     Returns
     -------
-    float
-        0 when it cannot be measured (an image smaller than one MCU, or flat).
+    (float, float)
+        The slope (0 when it cannot be measured: smaller than one MCU, or flat) and the flat share (0 … 1).
     """
     layout = _layout_for(image, "jpeg", RISK_QUALITY, None)
     h, w = _mcu_crop(image, layout)
     if h == 0 or w == 0:
-        return 0.0
+        return 0.0, 0.0
     planes = _planes(_ycc(image)[:h, :w], layout, 0.0, True)
-    return _codec_slope(planes, "jpeg", RISK_QUALITY, None, huffman_lengths)
+    flat = float((_activity(planes[0]) < FLAT_ACTIVITY).mean())
+    return _codec_slope(planes, "jpeg", RISK_QUALITY, None, huffman_lengths), flat
 
 
 def _activity(p: _Plane) -> np.ndarray:
@@ -560,7 +574,8 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
 
 #: Name of the method for :func:`qualipress.preprocess.get_preprocessor` (``rdoq`` or
 #: ``rdoq:strength=S:beta=B:masking=M:anchor=A:chroma=0|1:dc=0|1:passes=N:bslope=K:huffman=0|1:fancy=0|1:``
-#: ``cstrength=C:qexp=E:calm=T:calm_strength=S:calm_beta=B:calm_masking=M:quality=Q:codec=C``; ``:`` separates,
+#: ``cstrength=C:qexp=E:calm=T:calm_strength=S:calm_beta=B:calm_masking=M:calm_flat=F:quality=Q:codec=C``;
+#: ``:`` separates,
 #: as names are listed with ``,``).
 RDOQ = "rdoq"
 #: The pool's ``deadzone`` made at the encode's own quality (the baseline of the family).
@@ -586,7 +601,7 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
               "passes": int, "dc": lambda v: v not in ("0", "false", "no"), "anchor": float,
               "fancy": lambda v: v not in ("0", "false", "no"), "cstrength": float, "qexp": float,
               "huffman": lambda v: v not in ("0", "false", "no"), "bslope": float, "calm": float,
-              "calm_strength": float, "calm_beta": float, "calm_masking": float}
+              "calm_strength": float, "calm_beta": float, "calm_masking": float, "calm_flat": float}
     extra: dict[str, Any] = {}
     for item in filter(None, (t.strip() for t in rest.split(":"))):
         key, eq, val = item.partition("=")
@@ -602,8 +617,8 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
         except ValueError:
             raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, anchor=A, "
                                    f"chroma=0|1, dc=0|1, passes=N, bslope=K, huffman=0|1, fancy=0|1, cstrength=C, "
-                                   f"qexp=E, calm=T, calm_strength=S, calm_beta=B, calm_masking=M, quality=Q, "
-                                   f"codec={'|'.join(RDOQ_CODECS)}") from None
+                                   f"qexp=E, calm=T, calm_strength=S, calm_beta=B, calm_masking=M, calm_flat=F, "
+                                   f"quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
     return RdoqPreprocessor(settings=RdoqSettings(**kw), **extra)
 
 
@@ -654,7 +669,8 @@ class RdoqPreprocessor:
                 + (f",qexp={s.qexp:g}" if s.qexp != d.qexp else "")
                 + (f",huffman={int(s.huffman)}" if s.huffman != d.huffman else "")
                 + (f",bslope={s.bslope:g}" if s.bslope != d.bslope else "")
-                + (f",calm={s.calm:g}/{s.calm_strength:g}/{s.calm_beta:g}/{s.calm_masking:g}" if s.calm else ""))
+                + (f",calm={s.calm:g}/{s.calm_strength:g}/{s.calm_beta:g}/{s.calm_masking:g}/{s.calm_flat:g}"
+                   if s.calm else ""))
 
     def __repr__(self) -> str:
         return self.cache_id
