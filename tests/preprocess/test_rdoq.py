@@ -182,7 +182,7 @@ def test_masking_moves_the_edits_into_busy_blocks():
     img = Image(np.ascontiguousarray(np.concatenate([flat, busy], axis=0).astype(np.uint8)), 8)
 
     def busy_share(masking: float) -> float:
-        out, _ = rdoq(img, 60, settings=RdoqSettings(masking=masking))
+        out, _ = rdoq(img, 60, settings=RdoqSettings(masking=masking, calm=0.0))
         diff = np.abs(out.pixels.astype(int) - img.pixels.astype(int))
         return float(diff[64:].sum() / max(diff.sum(), 1))
 
@@ -192,8 +192,8 @@ def test_masking_moves_the_edits_into_busy_blocks():
 def test_dc_trellis_option_changes_dc_levels_only_where_it_saves_and_the_encoder_keeps_them(tmp_path):
     img = textured(96, 128, seed=8, noise=3.0)
     plain = predicted_levels(img, 50)
-    out, levels = rdoq(img, 50, settings=RdoqSettings(dc=True, strength=2.0))
-    _, no_dc = rdoq(img, 50, settings=RdoqSettings(strength=2.0))
+    out, levels = rdoq(img, 50, settings=RdoqSettings(dc=True, strength=2.0, calm=0.0))
+    _, no_dc = rdoq(img, 50, settings=RdoqSettings(strength=2.0, calm=0.0))
     assert all(np.array_equal(a[:, 0], b[:, 0]) for a, b in zip(no_dc, plain, strict=True))
     moved = [a[:, 0] != b[:, 0] for a, b in zip(levels, plain, strict=True)]
     assert sum(int(m.sum()) for m in moved) > 0
@@ -207,7 +207,7 @@ def test_masking_anchor_edits_a_flat_image_less_than_its_own_median_would():
     flat = textured(64, 128, seed=5, noise=1.0)
 
     def changed(**kw) -> int:
-        out, _ = rdoq(flat, 60, settings=RdoqSettings(masking=0.5, **kw))
+        out, _ = rdoq(flat, 60, settings=RdoqSettings(masking=0.5, calm=0.0, **kw))
         return int((out.pixels != flat.pixels).sum())
 
     assert changed(anchor=30.0) < changed()
@@ -329,7 +329,7 @@ def test_calm_tier_uses_its_own_settings_only_below_the_threshold_and_only_for_l
     px[:, :32] = 90  # a quarter flat
     img = Image(px, bit_depth=8)
     r, flat = image_risk(img)
-    base = RdoqSettings()
+    base = RdoqSettings(calm=0.0)
     calm = RdoqSettings(calm_strength=1.0, calm_beta=0.0, calm_masking=0.25)
     as_calm = RdoqSettings(strength=1.0, beta=0.0, masking=0.25)
     below = rdoq(img, 60, settings=replace(calm, calm=1.01 * r))[0]
@@ -347,7 +347,8 @@ def test_calm_settings_parse_and_name_their_outputs():
     pre = get_preprocessor("rdoq:calm=20:calm_strength=0.9:calm_beta=0.05:calm_masking=0.3:calm_flat=0.2")
     s = pre.settings
     assert (s.calm, s.calm_strength, s.calm_beta, s.calm_masking, s.calm_flat) == (20.0, 0.9, 0.05, 0.3, 0.2)
-    assert "calm=20/0.9/0.05/0.3/0.2" in pre.cache_id
+    assert "calm=20/0.9/0.05/0.3/0.2" in pre.cache_id and "calm" not in get_preprocessor("rdoq").cache_id
+    assert get_preprocessor("rdoq").settings.calm == 30.0 and "calm=0/" in get_preprocessor("rdoq:calm=0").cache_id
     assert pre.cache_id != get_preprocessor("rdoq:calm=20").cache_id != get_preprocessor("rdoq").cache_id
     with pytest.raises(UnsupportedError, match="calm"):
         get_preprocessor("rdoq:calm=x")

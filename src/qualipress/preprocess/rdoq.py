@@ -78,7 +78,7 @@ _YCC2RGB = np.linalg.inv(_RGB2YCC)
 _PLANE_WEIGHT = (_YCC2RGB**2).sum(axis=0) / 3.0
 
 #: Bumped when the method's output changes (benchmark caches key on it).
-RDOQ_VERSION = 6
+RDOQ_VERSION = 7
 
 
 
@@ -88,8 +88,10 @@ class RdoqSettings:
 
     The defaults were chosen on 24 training images (never Kodak) as the setting with the largest PSNR gain
     among those that also save at least 3 % at equal SSIMULACRA2 with no image worse than +1 % at either
-    metric (``docs/preprocess.md``, "Fourth tuning"; the rule was written down before the sweep): strength 0.8,
-    β 0.1 made texture-dependent (``bslope`` 1), chroma, masking 0.5, libjpeg's Huffman code lengths.
+    metric (``docs/preprocess.md``, "Fourth tuning" and "Fifth tuning"; the rule was written down before each
+    sweep): strength 0.8, β 0.1 made texture-dependent (``bslope`` 1), chroma, masking 0.5, libjpeg's Huffman code
+    lengths; and, for "calm" images (model slope at q75 ≤ 30, at most 35 % flat blocks; libjpeg-turbo only),
+    strength 1, β 0, masking 0.25.
 
     Attributes
     ----------
@@ -159,7 +161,7 @@ class RdoqSettings:
     qexp: float = 0.0
     huffman: bool = True
     bslope: float = 1.0
-    calm: float = 0.0
+    calm: float = 30.0
     calm_strength: float = 1.0
     calm_beta: float = 0.0
     calm_masking: float = 0.25
@@ -168,8 +170,9 @@ class RdoqSettings:
     def for_image(self, image: Image, codec: str) -> RdoqSettings:
         """The settings ``image`` is edited with: with ``calm`` > 0, images whose :func:`image_risk` slope is at
         most ``calm`` and flat share at most ``calm_flat`` (for a codec in :data:`CALM_CODECS`) take
-        ``calm_strength``, ``calm_beta`` and ``calm_masking``; otherwise these settings unchanged."""
-        if self.calm <= 0 or codec not in CALM_CODECS:
+        ``calm_strength``, ``calm_beta`` and ``calm_masking``; otherwise (and always at ``strength`` 0, which
+        switches the edit off) these settings unchanged."""
+        if self.calm <= 0 or self.strength <= 0 or codec not in CALM_CODECS:
             return self
         slope, flat = image_risk(image)
         if slope > self.calm or flat > self.calm_flat:
@@ -670,10 +673,14 @@ class RdoqPreprocessor:
                 + (f",huffman={int(s.huffman)}" if s.huffman != d.huffman else "")
                 + (f",bslope={s.bslope:g}" if s.bslope != d.bslope else "")
                 + (f",calm={s.calm:g}/{s.calm_strength:g}/{s.calm_beta:g}/{s.calm_masking:g}/{s.calm_flat:g}"
-                   if s.calm else ""))
+                   if _calm_fields(s) != _calm_fields(d) else ""))
 
     def __repr__(self) -> str:
         return self.cache_id
+
+
+def _calm_fields(s: RdoqSettings) -> tuple[float, ...]:
+    return s.calm, s.calm_strength, s.calm_beta, s.calm_masking, s.calm_flat
 
 
 class MatchedDeadzone:
