@@ -354,3 +354,8 @@ def test_named_jxl_says_the_smaller_transcode_missed_the_target(tmp_path: Path,
     assert len(grew) == 1 and "no smaller candidate" not in grew[0], grew
     said = re.search(r"JPEG XL transcode \(([\d,]+) bytes\) was smaller but missed the target", grew[0])
     assert said and int(said.group(1).replace(",", "")) < out.stat().st_size
+    # QA 8: the warning gives what the transcode measured (below 55 dB) and reads as advice, not as if
+    # --allow-larger had been given
+    measured = re.search(r"as decoded by libjxl \([^)]*psnr ([\d.]+)", grew[0])
+    assert measured and float(measured.group(1)) < 55
+    assert "pass --allow-larger when a larger output is wanted" in grew[0] and "says this is wanted" not in grew[0]

@@ -245,7 +245,7 @@ class PhotoHooks:
                 else _named_output_why(probes, len(data))
             record.setdefault("warnings", []).append(
                 f"the output ({len(data):,} bytes) is larger than the input ({int(record['input_bytes']):,} bytes): "
-                f"{why or 'no smaller candidate'} (--allow-larger says this is wanted)")
+                f"{why or 'no smaller candidate'} (pass --allow-larger when a larger output is wanted)")
         record["decisions"] = decisions or None
         return data
 
@@ -364,11 +364,14 @@ def _named_output_why(probes: list[dict[str, Any]], size: int) -> str:
     """Why a named output file (``-o x.jxl``) grew: its format left no smaller candidate, or the bit-exact JPEG ->
     JPEG XL transcode was smaller but missed the target (QA: libjxl decodes JPEG data differently from
     libjpeg-turbo, so the rebuilt pixels can measure below e.g. psnr>=55)."""
-    missed = [int(p["bytes"]) for p in probes if p.get("codec") == "transcode:jpegxl" and not p.get("passed")
+    missed = [p for p in probes if p.get("codec") == "transcode:jpegxl" and not p.get("passed")
               and 0 < int(p.get("bytes") or 0) < size]
     if missed:
-        return (f"the lossless JPEG -> JPEG XL transcode ({min(missed):,} bytes) was smaller but missed the target "
-                "as decoded by libjxl (which decodes JPEG data differently from libjpeg-turbo)")
+        p = min(missed, key=lambda m: int(m["bytes"]))
+        measured = ", ".join(f"{k} {float(v):.4g}" for k, v in (p.get("metrics") or {}).items())
+        return (f"the lossless JPEG -> JPEG XL transcode ({int(p['bytes']):,} bytes) was smaller but missed the "
+                f"target as decoded by libjxl ({measured}; libjxl decodes JPEG data differently from "
+                "libjpeg-turbo)")
     return "the named output's format leaves no smaller candidate"
 
 
