@@ -69,3 +69,15 @@ def test_report_cli_names_the_image_folder(tmp_path: Path, capsys) -> None:
     out = _collection(tmp_path, n=1)
     assert main(["report", str(out), "-o", str(tmp_path / "report.html")]) == 0
     assert "report_files" in capsys.readouterr().out
+
+
+def test_a_later_run_over_the_parent_does_not_compress_the_crops(tmp_path: Path, capsys) -> None:
+    """The crops are PNG files now: a report written inside a photo folder must not feed them to the next run."""
+    out = _collection(tmp_path, n=1)
+    build_report([out], tmp_path / "src" / "report.html")
+    assert list((tmp_path / "src" / "report_files").glob("*.png"))
+    capsys.readouterr()
+    assert main(["compress", str(tmp_path / "src"), "-o", str(tmp_path / "again"), "--codec", "jpeg",
+                 "--target", "ssim>=0.9", "--no-film", "--dry-run"]) == 0
+    said = capsys.readouterr().out
+    assert "f0.png" in said and "r0000" not in said

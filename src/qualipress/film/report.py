@@ -38,7 +38,7 @@ import numpy as np
 from qualipress.errors import InputError
 from qualipress.film import lossless, manifest
 from qualipress.io import atomic_write_bytes, read_image, read_jsonl, to_perceptual
-from qualipress.io.discover import REPORT_NAME
+from qualipress.io.discover import PICTURES_MARKER, REPORT_NAME
 
 
 def normalise(rec: dict[str, Any]) -> dict[str, Any] | None:
@@ -112,7 +112,9 @@ class _Pictures:
         what = re.sub(r"[^a-z0-9]+", "-", caption.split(" (")[0].lower()).strip("-") or "picture"
         name = f"r{row:04d}-{what}.png"
         if name not in self.written:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            if not (self.folder / PICTURES_MARKER).exists():  # a later run over a parent folder skips these
+                self.folder.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(self.folder / PICTURES_MARKER, b"pictures of a qualipress collection report\n")
             atomic_write_bytes(self.folder / name, png)
             self.written.add(name)
         return f"{quote(self.folder.name)}/{name}"
