@@ -133,7 +133,8 @@ def compress(
     if max_mpixels is not None:
         opts.max_pixels = int(max_mpixels * 1e6)
     if dry_run:
-        _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single, bit_depth), tgt, as_json=as_json)
+        rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web")
+        _print_dry_run(rows, tgt, as_json=as_json)
         return
     to_stdout = single is not None and single.path is None
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,

@@ -140,9 +140,9 @@ class PhotoHooks:
     # -- hooks ---------------------------------------------------------------------------------------------
     def adapt(self, image: Image, record: dict[str, Any]) -> Image:
         """Reduce the bit depth (``--bit-depth 8`` / ``--for web``) and refuse what a browser cannot show."""
-        if self.web and (image.is_float or image.transfer not in ("srgb", "bt709", "gamma")):
-            raise UnsupportedError(f"--for web needs a display-referred image; this one is {image.transfer} "
-                                   f"{'float' if image.is_float else 'integer'} (grade it to sRGB first)")
+        refused = web_refusal(is_float=image.is_float, transfer=image.transfer) if self.web else None
+        if refused:
+            raise UnsupportedError(refused)
         if self.bit_depth == 8 and not image.is_float and image.bit_depth > 8:
             reduced = reduce_bit_depth(image, 8)
             record.setdefault("warnings", []).append(
@@ -373,6 +373,19 @@ def _named_output_why(probes: list[dict[str, Any]], size: int) -> str:
                 f"target as decoded by libjxl ({measured}; libjxl decodes JPEG data differently from "
                 "libjpeg-turbo)")
     return "the named output's format leaves no smaller candidate"
+
+
+#: Transfers a browser shows as they are stored: ``--for web`` refuses images in any other (and float ones).
+WEB_TRANSFERS = ("srgb", "bt709", "gamma")
+
+
+def web_refusal(*, is_float: bool, transfer: str) -> str | None:
+    """Why ``--for web`` refuses an image with this sample type and ``transfer`` (float, log, linear, unknown:
+    not display-referred), or None; the run and ``--dry-run`` say it in these words."""
+    if is_float or transfer not in WEB_TRANSFERS:
+        return (f"--for web needs a display-referred image; this one is {transfer} "
+                f"{'float' if is_float else 'integer'} (grade it to sRGB first)")
+    return None
 
 
 def check_source_depth(names: list[str], *, is_float: bool, bit_depth: int, reduce_asked: bool = False) -> None:
