@@ -214,7 +214,7 @@ class PhotoHooks:
         carried = params.get("metadata") or params.get("source_metadata")
         record["params"] = {k: v for k, v in params.items() if k not in _RUN_OPTIONS} or None
         try:
-            lost = [] if carried is None else _lost_fields(codec, carried, int(record.get("bit_depth") or 8))
+            lost = [] if carried is None else lost_fields(codec, carried, int(record.get("bit_depth") or 8))
         except Exception:  # a codec this module cannot look up: as asked
             lost = []
         kept = [] if carried is None else [f for f in carried.fields() if f not in lost]
@@ -303,7 +303,7 @@ def _auto_keeps_profile(plan: Plan, carry: Any, bit_depth: int) -> None:
     lossy = []
     for name in plan.codecs:
         try:
-            if "icc" in _lost_fields(name, carry, bit_depth):
+            if "icc" in lost_fields(name, carry, bit_depth):
                 lossy.append(name)
         except Exception:  # a name this module cannot look up: as asked
             continue
@@ -440,9 +440,10 @@ def _supports(name: str, image: Image) -> bool:
         return True
 
 
-def _lost_fields(name: str, carry: Any, bit_depth: int) -> list[str]:
-    """The parts of ``carry`` that an output of codec ``name`` does not hold (a kept or transcoded source keeps
-    its own); JPEG XL signals an sRGB profile in its codestream and writes another one through jxlpy (8-bit)."""
+def lost_fields(name: str, carry: Any, bit_depth: int) -> list[str]:
+    """The parts of ``carry`` (``icc``, ``exif``, ``xmp``, sorted) that an output of codec ``name`` does not hold
+    (a kept or transcoded source keeps its own; compress's decisions and ``encode`` say them); JPEG XL signals an
+    sRGB profile in its codestream and writes another one through jxlpy (8-bit)."""
     if name.startswith(REUSE_PREFIXES):
         return []
     lost = sorted(set(carry.fields()) - CARRIES.get(_codecs.get(name).info.extension, frozenset()))
@@ -457,7 +458,7 @@ def _carry_notes(codecs: list[str], carry: Any, policy: str, bit_depth: int) -> 
     notes = []
     for name in codecs:
         try:
-            lost = _lost_fields(name, carry, bit_depth)
+            lost = lost_fields(name, carry, bit_depth)
         except Exception:
             continue
         if lost:
