@@ -119,8 +119,8 @@ def compress(
     if max_mpixels is not None:
         opts.max_pixels = int(max_mpixels * 1e6)
     if dry_run:
-        _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single, bit_depth), request.target,
-                       as_json=as_json)
+        rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web")
+        _print_dry_run(rows, request.target, as_json=as_json)
         return
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
                             progress=not as_json)
@@ -387,7 +387,7 @@ def encode(
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
-    from qualipress.pipeline.delivery import check_depth, reduce_bit_depth, refuse_mistagging
+    from qualipress.pipeline.delivery import check_depth, lost_fields, reduce_bit_depth, refuse_mistagging
 
     _not_the_input(input, output)
     codec = _codec_for_output(output, codec)
@@ -415,6 +415,10 @@ def encode(
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
+    lost = lost_fields(cdc.name, carry, image.bit_depth) if carry.fields() else []
+    if lost:  # QA 8: said as compress's report says it (a P3 profile dropped silently shows desaturated colours)
+        out["not_carried"] = lost
+        err_console.print(f"note: {cdc.name} cannot carry {', '.join(lost)} here", markup=False)
     describe = getattr(cdc, "describe_output", None)  # learned codecs: which weights made this file
     if describe is not None:
         out.update(describe(data))

@@ -206,8 +206,14 @@ def check_collisions(jobs: list[Job], outdir: Path, *, name_with_ext: bool = Fal
         lines = [" and ".join(str(j.source) for j in group)
                  + f" -> {group[0].out_stem(outdir, keep_ext=name_with_ext)}.*" for group in clashes[:10]]
         more = f" (and {len(clashes) - 10} more)" if len(clashes) > 10 else ""
-        hint = ("compress them into separate output directories" if name_with_ext
-                else "use --name-with-ext to keep the source extension in output names, or rename them")
+        same_names = any(len({j.source.name for j in group}) < len(group) for group in clashes)
+        if name_with_ext:
+            hint = "compress them into separate output directories"
+        elif same_names:  # the same file name under two roots: the extension does not tell them apart
+            hint = ("give their common folder as the input (its sub-folders are kept in the output), or compress "
+                    "them into separate output directories")
+        else:
+            hint = "use --name-with-ext to keep the source extension in output names, or rename them"
         raise OutputError("inputs would write the same output name: " + "; ".join(lines) + more + f"; {hint}")
     inputs = sorted(str(j.source) for j in jobs)
     for job in jobs:

@@ -141,9 +141,9 @@ class PhotoHooks:
     # -- hooks ---------------------------------------------------------------------------------------------
     def adapt(self, image: Image, record: dict[str, Any]) -> Image:
         """Reduce the bit depth (``--bit-depth 8`` / ``--for web``) and refuse what a browser cannot show."""
-        if self.web and (image.is_float or image.transfer not in ("srgb", "bt709", "gamma")):
-            raise UnsupportedError(f"--for web needs a display-referred image; this one is {image.transfer} "
-                                   f"{'float' if image.is_float else 'integer'} (grade it to sRGB first)")
+        refused = web_refusal(is_float=image.is_float, transfer=image.transfer) if self.web else None
+        if refused:
+            raise UnsupportedError(refused)
         if self.bit_depth == 8 and not image.is_float and image.bit_depth > 8:
             reduced = reduce_bit_depth(image, 8)
             record.setdefault("warnings", []).append(
@@ -214,7 +214,7 @@ class PhotoHooks:
         params = record.get("params") or {}
         carried = params.get("metadata") or params.get("source_metadata")
         record["params"] = {k: v for k, v in params.items() if k not in _RUN_OPTIONS} or None
-        lost = [] if carried is None else _lost_fields(codec, carried, int(record.get("bit_depth") or 8))
+        lost = [] if carried is None else lost_fields(codec, carried, int(record.get("bit_depth") or 8))
         kept = [] if carried is None else [f for f in carried.fields() if f not in lost]
         record["metadata"] = {"policy": self.metadata, "carried": kept}
         data = self.inner.seal(data, codec=codec, record=record)
@@ -243,7 +243,7 @@ class PhotoHooks:
                 else _named_output_why(probes, len(data))
             record.setdefault("warnings", []).append(
                 f"the output ({len(data):,} bytes) is larger than the input ({int(record['input_bytes']):,} bytes): "
-                f"{why or 'no smaller candidate'} (--allow-larger says this is wanted)")
+                f"{why or 'no smaller candidate'} (pass --allow-larger when a larger output is wanted)")
         record["decisions"] = decisions or None
         return data
 
@@ -300,7 +300,7 @@ def _auto_keeps_profile(plan: Plan, carry: Any, bit_depth: int) -> None:
         return
     lossy = []
     for name in plan.codecs:
-        if "icc" in _lost_fields(name, carry, bit_depth):
+        if "icc" in lost_fields(name, carry, bit_depth):
             lossy.append(name)
     if lossy and len(lossy) < len(plan.codecs):
         plan.codecs = [c for c in plan.codecs if c not in lossy]
@@ -357,12 +357,28 @@ def _named_output_why(probes: list[dict[str, Any]], size: int) -> str:
     """Why a named output file (``-o x.jxl``) grew: its format left no smaller candidate, or the bit-exact JPEG ->
     JPEG XL transcode was smaller but missed the target (QA: libjxl decodes JPEG data differently from
     libjpeg-turbo, so the rebuilt pixels can measure below e.g. psnr>=55)."""
-    missed = [int(p["bytes"]) for p in probes if p.get("codec") == "transcode:jpegxl" and not p.get("passed")
+    missed = [p for p in probes if p.get("codec") == "transcode:jpegxl" and not p.get("passed")
               and 0 < int(p.get("bytes") or 0) < size]
     if missed:
-        return (f"the lossless JPEG -> JPEG XL transcode ({min(missed):,} bytes) was smaller but missed the target "
-                "as decoded by libjxl (which decodes JPEG data differently from libjpeg-turbo)")
+        p = min(missed, key=lambda m: int(m["bytes"]))
+        measured = ", ".join(f"{k} {float(v):.4g}" for k, v in (p.get("metrics") or {}).items())
+        return (f"the lossless JPEG -> JPEG XL transcode ({int(p['bytes']):,} bytes) was smaller but missed the "
+                f"target as decoded by libjxl ({measured}; libjxl decodes JPEG data differently from "
+                "libjpeg-turbo)")
     return "the named output's format leaves no smaller candidate"
+
+
+#: Transfers a browser shows as they are stored: ``--for web`` refuses images in any other (and float ones).
+WEB_TRANSFERS = ("srgb", "bt709", "gamma")
+
+
+def web_refusal(*, is_float: bool, transfer: str) -> str | None:
+    """Why ``--for web`` refuses an image with this sample type and ``transfer`` (float, log, linear, unknown:
+    not display-referred), or None; the run and ``--dry-run`` say it in these words."""
+    if is_float or transfer not in WEB_TRANSFERS:
+        return (f"--for web needs a display-referred image; this one is {transfer} "
+                f"{'float' if is_float else 'integer'} (grade it to sRGB first)")
+    return None
 
 
 def check_source_depth(names: list[str], *, is_float: bool, bit_depth: int, reduce_asked: bool = False) -> None:
@@ -424,10 +440,11 @@ def _supports(name: str, image: Image) -> bool:
     return codec is None or codec.supports(image)
 
 
-def _lost_fields(name: str, carry: Any, bit_depth: int) -> list[str]:
-    """The parts of ``carry`` that an output of codec ``name`` does not hold (a kept or transcoded source keeps
-    its own); JPEG XL signals an sRGB profile in its codestream and writes another one through jxlpy (8-bit).
-    A name :func:`_codec_or_none` cannot look up loses nothing."""
+def lost_fields(name: str, carry: Any, bit_depth: int) -> list[str]:
+    """The parts of ``carry`` (``icc``, ``exif``, ``xmp``, sorted) that an output of codec ``name`` does not hold
+    (a kept or transcoded source keeps its own; compress's decisions and ``encode`` say them); JPEG XL signals an
+    sRGB profile in its codestream and writes another one through jxlpy (8-bit). A name :func:`_codec_or_none`
+    cannot look up loses nothing."""
     codec = None if name.startswith(REUSE_PREFIXES) else _codec_or_none(name)
     if codec is None:
         return []
@@ -443,7 +460,7 @@ def _carry_notes(codecs: list[str], carry: Any, policy: str, bit_depth: int) -> 
 
     notes = []
     for name in codecs:
-        lost = _lost_fields(name, carry, bit_depth)
+        lost = lost_fields(name, carry, bit_depth)
         if lost:
             notes.append(f"metadata: {name} cannot carry {', '.join(lost)} here")
     if policy != "keep":
