@@ -596,16 +596,38 @@ class Reference:
             _SPARE.give(work[:1])  # free again as soon as nothing refers to it
         _SPARE.when_gone(self, kept + keep)
 
-    def _fusable(self) -> bool:
+    def _fusable(self, *, count: bool = True) -> bool:
         """Whether this reference measures through the fused kernels now (see :data:`USE_FUSED`; each call
-        counts as one measurement towards :data:`FUSED_AFTER`)."""
+        counts as one measurement towards :data:`FUSED_AFTER` unless ``count`` is False)."""
         h, w, _ = self._shape
         if self._lean or self.dtype != np.float32 or min(h, w) < _WIN or USE_FUSED is False:
             return False
         if USE_FUSED is None and "numba" not in sys.modules:
-            _MEASURED[0] += 1
+            _MEASURED[0] += count
             return _MEASURED[0] > FUSED_AFTER
         return True
+
+    def interior_values(self, mosaic: Image, tile: int, border: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """SSIM and squared error (channel means, float64) at the tile interiors of a mosaic of this image, from
+        this reference's own window statistics (:func:`qualipress.metrics.fused.interior_values`: the layout, the
+        order of the values), or None where the fused kernels are not in use now (nothing counted then: the caller
+        measures through :meth:`packed` and :meth:`maps`, which count).
+
+        The values are those of ``packed(...).maps(mosaic cropped)`` at the interiors, bit for bit."""
+        if not self._fusable(count=False) or border < _PAD or self._packed:
+            return None
+        raw = self._raw_samples(mosaic)
+        planes = mosaic.pixels.shape[2] - mosaic.has_alpha
+        if (raw is None or self._image is None or mosaic.bit_depth != self._image.bit_depth or planes != self._shape[2]
+                or mosaic.height % tile or mosaic.width % tile):
+            return None
+        self._fusable()  # counted as the measurement it is
+        u = tile - 2 * border
+        size = (mosaic.height // tile) * u * (mosaic.width // tile) * u
+        s, e = np.empty(size, np.float64), np.empty(size, np.float64)
+        y = np.ascontiguousarray(raw[0]).reshape(mosaic.height, -1)
+        _fused().interior_values(*self._fused_args(), y, raw[1], _GAUSS32, self._shape[2], tile, border, s, e)
+        return s, e
 
     def _fused_rows(self, distorted: Image | np.ndarray | None,
                     prepared: np.ndarray | None) -> tuple[np.ndarray, np.float32]:
