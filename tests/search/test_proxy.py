@@ -53,11 +53,15 @@ def test_mosaic_kernel_reads_the_images_statistics_in_place_bit_for_bit(monkeypa
     assert mos._packed is None  # nothing rearranged on the kernels' path
     for q in (35, 80, 95):
         dec = codecs.decode_like(codec, codec.encode(mos.image, quality=q), mos.image)
-        got = mos._ref.interior_values(dec, tile, proxy.BORDER)
+        got = mos._ref.interior_values(dec, tile, proxy.BORDER, mos._ids, mos._used.size)
         assert got is not None
         ref, maps = mos._packed_reference()
         s_map, e_map = ref.maps(dec.with_pixels(mos._crop(dec.pixels)), out=maps)
-        assert np.array_equal(got[0], mos._interior(s_map)) and np.array_equal(got[1], mos._interior(e_map))
+        s, e = mos._interior(s_map), mos._interior(e_map)
+        assert np.array_equal(got[0], s) and np.array_equal(got[1], e)
+        # the per-tile sums are np.bincount's
+        assert np.array_equal(got[2], np.bincount(mos._ids, weights=s))
+        assert np.array_equal(got[3], np.bincount(mos._ids, weights=e))
         fused = mos.measure(codec, q, {})
         monkeypatch.setattr(core, "USE_FUSED", False)
         assert mos._ref.interior_values(dec, tile, proxy.BORDER) is None

@@ -607,11 +607,14 @@ class Reference:
             return _MEASURED[0] > FUSED_AFTER
         return True
 
-    def interior_values(self, mosaic: Image, tile: int, border: int) -> tuple[np.ndarray, np.ndarray] | None:
+    def interior_values(self, mosaic: Image, tile: int, border: int, ids: np.ndarray | None = None,
+                        bins: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """SSIM and squared error (channel means, float64) at the tile interiors of a mosaic of this image, from
         this reference's own window statistics (:func:`qualipress.metrics.fused.interior_values`: the layout, the
-        order of the values), or None where the fused kernels are not in use now (nothing counted then: the caller
-        measures through :meth:`packed` and :meth:`maps`, which count).
+        order of the values), and their sums over ``bins`` bins by ``ids`` (one int64 bin a value, as
+        ``np.bincount(ids, weights=..., minlength=bins)`` gives them; empty without ``ids``); or None where the
+        fused kernels are not in use now (nothing counted then: the caller measures through :meth:`packed` and
+        :meth:`maps`, which count).
 
         The values are those of ``packed(...).maps(mosaic cropped)`` at the interiors, bit for bit."""
         if not self._fusable(count=False) or border < _PAD or self._packed:
@@ -625,9 +628,14 @@ class Reference:
         u = tile - 2 * border
         size = (mosaic.height // tile) * u * (mosaic.width // tile) * u
         s, e = np.empty(size, np.float64), np.empty(size, np.float64)
+        ids = np.empty(0, np.int64) if ids is None else np.ascontiguousarray(ids, dtype=np.int64)
+        if ids.size not in (0, size):
+            raise InputError(f"interior_values: {ids.size} bin ids for {size} values")
+        s_bins, e_bins = np.zeros(bins if ids.size else 0), np.zeros(bins if ids.size else 0)
         y = np.ascontiguousarray(raw[0]).reshape(mosaic.height, -1)
-        _fused().interior_values(*self._fused_args(), y, raw[1], _GAUSS32, self._shape[2], tile, border, s, e)
-        return s, e
+        _fused().interior_values(*self._fused_args(), y, raw[1], _GAUSS32, self._shape[2], tile, border, s, e, ids,
+                                 s_bins, e_bins)
+        return s, e, s_bins, e_bins
 
     def _fused_rows(self, distorted: Image | np.ndarray | None,
                     prepared: np.ndarray | None) -> tuple[np.ndarray, np.float32]:

@@ -235,7 +235,8 @@ def probe_maps(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarra
 @nb.njit(**_EXACT)
 def _interior_rows(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
                    scale: np.float32, g: np.ndarray, c: int, t: int, border: int, ny: int, per_row: int,
-                   s_out: np.ndarray, e_out: np.ndarray) -> None:
+                   s_out: np.ndarray, e_out: np.ndarray, ids: np.ndarray, s_bins: np.ndarray,
+                   e_bins: np.ndarray) -> None:
     """:func:`interior_values` for one call, tile row by tile row: the rows of every kept tile that the interiors'
     windows reach, side by side (``seg`` samples a tile, no reflection: the windows stay inside their tile), are
     blurred horizontally and then vertically in one pass along the tile row each (the samples between two tiles'
@@ -285,11 +286,15 @@ def _interior_rows(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.nd
                 for j in range(u):
                     s_out[base + j] = s_row[j]
                     e_out[base + j] = e_row[j]
+                if ids.shape[0]:  # in the values' order, as np.bincount adds them
+                    for j in range(u):
+                        s_bins[ids[base + j]] += s_row[j]
+                        e_bins[ids[base + j]] += e_row[j]
 
 
 def interior_values(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
                     scale: np.float32, g: np.ndarray, c: int, tile: int, border: int, s_out: np.ndarray,
-                    e_out: np.ndarray) -> None:
+                    e_out: np.ndarray, ids: np.ndarray, s_bins: np.ndarray, e_bins: np.ndarray) -> None:
     """SSIM and squared error (channel means) at the interiors of a mosaic's tiles, straight from the image's own
     reference statistics: no rearranged copy of them, and nothing computed outside the interiors but the
     horizontal blurs their windows need.
@@ -300,10 +305,12 @@ def interior_values(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.n
     as in :func:`probe_sums`, at the image's size. Each interior (the tile less ``border`` ≥ 5 pixels at every edge)
     is measured with a window that stays inside its tile, so its values are those the maps of the rearranged
     reference give there, bit for bit. ``s_out``, ``e_out``: float64 arrays of ``ny · u · per_row · u`` values
-    (``u = tile - 2·border``), written in the order (tile row, interior row, tile, interior column).
+    (``u = tile - 2·border``), written in the order (tile row, interior row, tile, interior column). ``ids`` (int64,
+    the same length, or empty): a bin for each value; ``s_bins``/``e_bins`` (float64, zero on entry) then receive
+    the values' sums per bin, added in the values' order (``np.bincount(ids, weights=s_out)``, bit for bit).
     """
     ny, per_row = y.shape[0] // tile, y.shape[1] // (tile * c)
-    _interior_rows(x, xscale, ux, cs0, y, scale, g, c, tile, border, ny, per_row, s_out, e_out)
+    _interior_rows(x, xscale, ux, cs0, y, scale, g, c, tile, border, ny, per_row, s_out, e_out, ids, s_bins, e_bins)
 
 
 @nb.njit(**_EXACT)

@@ -230,15 +230,16 @@ class Mosaic:
         data = codec.encode(self.image, quality=setting,
                             **{**options, **STEERING_OPTIONS.get(codec.name, {}), **self.fast})
         decoded = _codecs.decode_like(codec, data, self.image)
-        values = self._ref.interior_values(decoded, self.tile, BORDER)
+        values = self._ref.interior_values(decoded, self.tile, BORDER, self._ids, self._used.size)
         if values is not None:
-            s, e = values
+            s, e, s_sums, e_sums = values
         else:
             ref, maps = self._packed_reference()
             s_map, e_map = ref.maps(decoded.with_pixels(self._crop(decoded.pixels)), out=maps)
             s, e = self._interior(s_map), self._interior(e_map)
-        s_t = np.bincount(self._ids, weights=s)[self._used] / self._counts
-        e_t = np.bincount(self._ids, weights=e)[self._used] / self._counts
+            s_sums, e_sums = np.bincount(self._ids, weights=s), np.bincount(self._ids, weights=e)
+        s_t = s_sums[self._used] / self._counts
+        e_t = e_sums[self._used] / self._counts
         ssim = float(s.mean())
         return {"ssim": MetricResult("ssim", ssim, s_t.reshape(1, -1), _stats(s_t, ssim)),
                 "psnr": _psnr_tiles(float(e.mean()), e_t.reshape(1, -1))}
