@@ -352,3 +352,19 @@ def test_calm_settings_parse_and_name_their_outputs():
     assert pre.cache_id != get_preprocessor("rdoq:calm=20").cache_id != get_preprocessor("rdoq").cache_id
     with pytest.raises(UnsupportedError, match="calm"):
         get_preprocessor("rdoq:calm=x")
+
+
+def test_calm_ramp_blends_the_calm_tier_in_by_how_far_the_slope_lies_under_the_threshold():
+    from qualipress.preprocess.rdoq import image_risk
+
+    img = textured(64, 128, seed=5, noise=3.0)
+    r, _ = image_risk(img)
+    s = RdoqSettings(calm=r + 5.0, calm_ramp=10.0, calm_strength=1.0, calm_beta=0.0, calm_masking=0.25)
+    half = s.for_image(img, "jpeg")  # 5 of the ramp's 10 under the threshold: half way
+    assert (half.strength, half.beta, half.masking) == pytest.approx((0.9, 0.05, 0.375)) and half.calm == 0.0
+    full = replace(s, calm=r + 20.0).for_image(img, "jpeg")
+    assert (full.strength, full.beta, full.masking) == (1.0, 0.0, 0.25)
+    assert replace(s, calm=r - 1.0).for_image(img, "jpeg") == replace(s, calm=r - 1.0)  # above: base settings
+    pre = get_preprocessor(f"rdoq:calm={r + 5.0:.6f}:calm_ramp=10")
+    assert pre.settings.calm_ramp == 10.0 and "/ramp=10" in pre.cache_id
+    assert "ramp" not in get_preprocessor("rdoq:calm=25").cache_id

@@ -147,6 +147,10 @@ class RdoqSettings:
         The calm tier's ``strength``, ``beta`` and ``masking``.
     calm_flat : float
         Largest share of flat luma blocks a calm image may have.
+    calm_ramp : float
+        0: the calm tier is all or nothing at ``calm``. Otherwise the width (in slope units) of a ramp below
+        ``calm`` over which the calm tier's strength, β and masking are blended in linearly, so that an image just
+        under the threshold is edited nearly as the base setting says.
     """
 
     strength: float = 0.8
@@ -166,18 +170,26 @@ class RdoqSettings:
     calm_beta: float = 0.0
     calm_masking: float = 0.25
     calm_flat: float = 0.35
+    calm_ramp: float = 0.0
 
     def for_image(self, image: Image, codec: str) -> RdoqSettings:
         """The settings ``image`` is edited with: with ``calm`` > 0, images whose :func:`image_risk` slope is at
         most ``calm`` and flat share at most ``calm_flat`` (for a codec in :data:`CALM_CODECS`) take
-        ``calm_strength``, ``calm_beta`` and ``calm_masking``; otherwise (and always at ``strength`` 0, which
-        switches the edit off) these settings unchanged."""
+        ``calm_strength``, ``calm_beta`` and ``calm_masking`` — with ``calm_ramp`` > 0 only in part, the more the
+        further their slope lies under ``calm`` (all of it at ``calm − calm_ramp`` and below); otherwise (and
+        always at ``strength`` 0, which switches the edit off) these settings unchanged."""
         if self.calm <= 0 or self.strength <= 0 or codec not in CALM_CODECS:
             return self
         slope, flat = image_risk(image)
         if slope > self.calm or flat > self.calm_flat:
             return self
-        return replace(self, strength=self.calm_strength, beta=self.calm_beta, masking=self.calm_masking, calm=0.0)
+        t = min(1.0, (self.calm - slope) / self.calm_ramp) if self.calm_ramp > 0 else 1.0
+
+        def mix(base: float, calm: float) -> float:
+            return base + t * (calm - base)
+
+        return replace(self, strength=mix(self.strength, self.calm_strength), beta=mix(self.beta, self.calm_beta),
+                       masking=mix(self.masking, self.calm_masking), calm=0.0)
 
 
 @dataclass(frozen=True)
@@ -577,7 +589,8 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
 
 #: Name of the method for :func:`qualipress.preprocess.get_preprocessor` (``rdoq`` or
 #: ``rdoq:strength=S:beta=B:masking=M:anchor=A:chroma=0|1:dc=0|1:passes=N:bslope=K:huffman=0|1:fancy=0|1:``
-#: ``cstrength=C:qexp=E:calm=T:calm_strength=S:calm_beta=B:calm_masking=M:calm_flat=F:quality=Q:codec=C``;
+#: ``cstrength=C:qexp=E:calm=T:calm_strength=S:calm_beta=B:calm_masking=M:calm_flat=F:calm_ramp=W:quality=Q:``
+#: ``codec=C``;
 #: ``:`` separates,
 #: as names are listed with ``,``).
 RDOQ = "rdoq"
@@ -604,7 +617,8 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
               "passes": int, "dc": lambda v: v not in ("0", "false", "no"), "anchor": float,
               "fancy": lambda v: v not in ("0", "false", "no"), "cstrength": float, "qexp": float,
               "huffman": lambda v: v not in ("0", "false", "no"), "bslope": float, "calm": float,
-              "calm_strength": float, "calm_beta": float, "calm_masking": float, "calm_flat": float}
+              "calm_strength": float, "calm_beta": float, "calm_masking": float, "calm_flat": float,
+              "calm_ramp": float}
     extra: dict[str, Any] = {}
     for item in filter(None, (t.strip() for t in rest.split(":"))):
         key, eq, val = item.partition("=")
@@ -621,7 +635,7 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
             raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, anchor=A, "
                                    f"chroma=0|1, dc=0|1, passes=N, bslope=K, huffman=0|1, fancy=0|1, cstrength=C, "
                                    f"qexp=E, calm=T, calm_strength=S, calm_beta=B, calm_masking=M, calm_flat=F, "
-                                   f"quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
+                                   f"calm_ramp=W, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
     return RdoqPreprocessor(settings=RdoqSettings(**kw), **extra)
 
 
@@ -673,14 +687,14 @@ class RdoqPreprocessor:
                 + (f",huffman={int(s.huffman)}" if s.huffman != d.huffman else "")
                 + (f",bslope={s.bslope:g}" if s.bslope != d.bslope else "")
                 + (f",calm={s.calm:g}/{s.calm_strength:g}/{s.calm_beta:g}/{s.calm_masking:g}/{s.calm_flat:g}"
-                   if _calm_fields(s) != _calm_fields(d) else ""))
+                   + (f"/ramp={s.calm_ramp:g}" if s.calm_ramp else "") if _calm_fields(s) != _calm_fields(d) else ""))
 
     def __repr__(self) -> str:
         return self.cache_id
 
 
 def _calm_fields(s: RdoqSettings) -> tuple[float, ...]:
-    return s.calm, s.calm_strength, s.calm_beta, s.calm_masking, s.calm_flat
+    return s.calm, s.calm_strength, s.calm_beta, s.calm_masking, s.calm_flat, s.calm_ramp
 
 
 class MatchedDeadzone:
