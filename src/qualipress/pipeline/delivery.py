@@ -22,8 +22,9 @@ import numpy as np
 
 from qualipress import codecs as _codecs
 from qualipress.codecs import auto_candidates, jxlicc
+from qualipress.codecs.base import Codec
 from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
-from qualipress.errors import UnsupportedError
+from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.metadata import CARRIES, POLICIES, carry_for, icc_description, is_srgb
 from qualipress.io.readers import PALETTE_EXPANDED
@@ -213,10 +214,7 @@ class PhotoHooks:
         params = record.get("params") or {}
         carried = params.get("metadata") or params.get("source_metadata")
         record["params"] = {k: v for k, v in params.items() if k not in _RUN_OPTIONS} or None
-        try:
-            lost = [] if carried is None else lost_fields(codec, carried, int(record.get("bit_depth") or 8))
-        except Exception:  # a codec this module cannot look up: as asked
-            lost = []
+        lost = [] if carried is None else lost_fields(codec, carried, int(record.get("bit_depth") or 8))
         kept = [] if carried is None else [f for f in carried.fields() if f not in lost]
         record["metadata"] = {"policy": self.metadata, "carried": kept}
         data = self.inner.seal(data, codec=codec, record=record)
@@ -302,11 +300,8 @@ def _auto_keeps_profile(plan: Plan, carry: Any, bit_depth: int) -> None:
         return
     lossy = []
     for name in plan.codecs:
-        try:
-            if "icc" in lost_fields(name, carry, bit_depth):
-                lossy.append(name)
-        except Exception:  # a name this module cannot look up: as asked
-            continue
+        if "icc" in lost_fields(name, carry, bit_depth):
+            lossy.append(name)
     if lossy and len(lossy) < len(plan.codecs):
         plan.codecs = [c for c in plan.codecs if c not in lossy]
         desc = icc_description(carry.icc) or "an unnamed profile"
@@ -354,10 +349,8 @@ def _would_mistag(codec: str, carry: Any, bit_depth: int) -> bool:
     write with the profile (:func:`qualipress.codecs.jxlicc.can_carry`). Unknown codec names are not judged here."""
     if not carry.icc or is_srgb(carry.icc) or codec.startswith(REUSE_PREFIXES) or jxlicc.can_carry(bit_depth):
         return False
-    try:
-        return bool(_codecs.get(codec).info.extension == ".jxl")
-    except Exception:
-        return False
+    found = _codec_or_none(codec)
+    return found is not None and found.info.extension == ".jxl"
 
 
 def _named_output_why(probes: list[dict[str, Any]], size: int) -> str:
@@ -408,10 +401,10 @@ def check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,
 
     depths = []
     for name in names:
-        try:
-            depths.append(max(_codecs.get(name).info.bit_depths))
-        except Exception:
+        codec = _codec_or_none(name)
+        if codec is None:
             return  # unknown here: let the search report it
+        depths.append(max(codec.info.bit_depths))
     if not depths or max(depths) >= bit_depth:
         return
     deeper = [n for n in _codecs.available_names()
@@ -432,22 +425,32 @@ def _extension(codec: str) -> str:
     return {".jpeg": ".jpg"}.get(ext, ext)
 
 
-def _supports(name: str, image: Image) -> bool:
-    """Whether codec ``name`` can encode ``image`` (unknown names: assumed so; the search says why not)."""
+def _codec_or_none(name: str) -> Codec | None:
+    """The codec registered as ``name``, or None when it cannot be looked up here (unknown, or its backend not
+    installed): the plan's checks pass such a name on, to be encoded as asked, and the search says why it cannot."""
     try:
-        return _codecs.get(name).supports(image)
-    except Exception:
-        return True
+        return _codecs.get(name)
+    except QualipressError:
+        return None
+
+
+def _supports(name: str, image: Image) -> bool:
+    """Whether codec ``name`` can encode ``image`` (names :func:`_codec_or_none` cannot look up: assumed so)."""
+    codec = _codec_or_none(name)
+    return codec is None or codec.supports(image)
 
 
 def lost_fields(name: str, carry: Any, bit_depth: int) -> list[str]:
     """The parts of ``carry`` (``icc``, ``exif``, ``xmp``, sorted) that an output of codec ``name`` does not hold
     (a kept or transcoded source keeps its own; compress's decisions and ``encode`` say them); JPEG XL signals an
-    sRGB profile in its codestream and writes another one through jxlpy (8-bit)."""
-    if name.startswith(REUSE_PREFIXES):
+    sRGB profile in its codestream and writes another one through jxlpy (8-bit). A name :func:`_codec_or_none`
+    cannot look up loses nothing."""
+    codec = None if name.startswith(REUSE_PREFIXES) else _codec_or_none(name)
+    if codec is None:
         return []
-    lost = sorted(set(carry.fields()) - CARRIES.get(_codecs.get(name).info.extension, frozenset()))
-    if _extension(name) == ".jxl" and "icc" in lost and (is_srgb(carry.icc) or jxlicc.can_carry(bit_depth)):
+    ext = codec.info.extension
+    lost = sorted(set(carry.fields()) - CARRIES.get(ext, frozenset()))
+    if ext == ".jxl" and "icc" in lost and (is_srgb(carry.icc) or jxlicc.can_carry(bit_depth)):
         lost.remove("icc")
     return lost
 
@@ -457,10 +460,7 @@ def _carry_notes(codecs: list[str], carry: Any, policy: str, bit_depth: int) -> 
 
     notes = []
     for name in codecs:
-        try:
-            lost = lost_fields(name, carry, bit_depth)
-        except Exception:
-            continue
+        lost = lost_fields(name, carry, bit_depth)
         if lost:
             notes.append(f"metadata: {name} cannot carry {', '.join(lost)} here")
     if policy != "keep":
