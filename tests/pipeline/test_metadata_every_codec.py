@@ -68,3 +68,29 @@ def test_every_codec_keeps_what_its_format_holds(tmp_path: Path, codec: str) -> 
         ex = PILImage.Exif()
         ex.load(read_metadata(data, sniff(data[:32]))["exif"])
         assert ex.get(0x0112, 1) == 1 and ex[0x010F] == "TestCam"
+
+
+def test_a_tiff_source_s_exif_reaches_the_outputs(tmp_path: Path) -> None:
+    """QA 8: a TIFF's EXIF (camera, date, GPS in IFD0 and its Exif/GPS sub-IFDs) was not read, so a JPEG made from
+    a camera TIFF lost it without a note; only the descriptive tags travel, not the TIFF's own layout tags."""
+    from tests.conftest import photo_like
+    from tests.io.test_metadata import _exif
+
+    src = tmp_path / "cam.tif"
+    PILImage.fromarray(photo_like(40, 64, seed=2)).save(src, exif=_exif(6).tobytes())
+    meta = read_image(src).metadata
+    ex = PILImage.Exif()
+    ex.load(meta["exif"])
+    assert ex[0x010F] == "TestCam" and ex[0x0112] == 6
+    assert ex.get_ifd(0x8769)[0x9003] == "2026:11:30 10:00:00" and ex.get_ifd(0x8825)[1] == "N"
+    assert 0x0111 not in ex and 0x0100 not in ex  # StripOffsets, ImageWidth: the source file's layout
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "jpeg", "--target", "ssim>=0.9", "--no-film",
+                 "--metadata", "strip-gps"]) == 0
+    rec = read_report(out / "qualipress-report.jsonl")[-1]
+    data = Path(rec["output"]).read_bytes()
+    back = PILImage.Exif()
+    back.load(read_metadata(data, "jpeg")["exif"])
+    assert back[0x010F] == "TestCam" and back[0x0112] == 1 and back.get_ifd(0x8769)[0x9003]
+    assert not back.get_ifd(0x8825)  # --metadata strip-gps applies to it as to a JPEG's
+    assert read_image(rec["output"]).width == 40  # upright

@@ -129,7 +129,7 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
             desc = icc_description(bytes(icc))
             if desc:
                 out["icc_description"] = desc
-        exif = im.info.get("exif")
+        exif = im.info.get("exif") or (_tiff_exif(im) if fmt == "tiff" else None)
         if exif:
             out["exif"] = bytes(exif).removeprefix(_EXIF_PREFIX)
         xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
@@ -146,6 +146,34 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
         if fmt == "jpeg":
             out.update(jpeg_settings(im))
     return out
+
+
+#: IFD0 tags of a TIFF that describe the photo (not the file's layout), carried as its EXIF: ImageDescription,
+#: Make, Model, Orientation, DateTime, Artist, Copyright; the Exif and GPS sub-IFDs come with them.
+_TIFF_EXIF_TAGS = (0x010E, 0x010F, 0x0110, _ORIENTATION, 0x0132, 0x013B, 0x8298)
+_EXIF_IFD = 0x8769
+
+
+def _tiff_exif(im: Any) -> bytes | None:
+    """The EXIF of an open TIFF (Pillow keeps none in ``info``: its tags are the file's IFD0): the descriptive IFD0
+    tags and the Exif/GPS sub-IFDs as an EXIF block, without the TIFF's own layout tags (strip offsets, sizes, ...,
+    meaningless in another file). None when the file has none of them (QA 8: a camera TIFF's EXIF was lost)."""
+    from PIL import Image as PILImage
+
+    try:
+        tags = im.getexif()
+        top = {t: tags[t] for t in _TIFF_EXIF_TAGS if t in tags}
+        subs = {ifd: dict(tags.get_ifd(ifd)) for ifd in (_EXIF_IFD, _GPS_IFD) if ifd in tags}
+        if not (set(top) - {_ORIENTATION}) and not any(subs.values()):
+            return None  # only an orientation tag (applied to the pixels) or nothing: no EXIF to carry
+        ex = PILImage.Exif()
+        ex.update(top)
+        for ifd, sub in subs.items():
+            if sub:
+                ex.get_ifd(ifd).update(sub)
+        return ex.tobytes()
+    except Exception:  # odd or damaged tags: the image reads without them, as before
+        return None
 
 
 def _jxl_metadata(data: bytes) -> dict[str, Any]:
