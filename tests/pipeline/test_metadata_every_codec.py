@@ -26,7 +26,7 @@ from tests.pipeline.test_photo import oriented_photo
 KEEPS: dict[str, set[str]] = {
     "jpeg": {"icc", "exif", "xmp"}, "jpegli": {"icc", "exif", "xmp"}, "jpeg-roi": {"icc", "exif", "xmp"},
     "png": {"icc", "exif", "xmp"}, "webp": {"icc", "exif", "xmp"}, "avif": {"icc", "exif", "xmp"},
-    "heif": {"icc", "exif", "xmp"}, "tiff": {"icc", "xmp"},
+    "heif": {"icc", "exif", "xmp"}, "tiff": {"icc", "exif", "xmp"},
     "jpegxl": {"exif", "xmp"}, "jpegxl-lossless": {"exif", "xmp"},
     "jpeg2000": set(), "jpeg2000-reversible": set(), "htj2k": set(), "jpegls": set(),
 }
@@ -94,3 +94,33 @@ def test_a_tiff_source_s_exif_reaches_the_outputs(tmp_path: Path) -> None:
     assert back[0x010F] == "TestCam" and back[0x0112] == 1 and back.get_ifd(0x8769)[0x9003]
     assert not back.get_ifd(0x8825)  # --metadata strip-gps applies to it as to a JPEG's
     assert read_image(rec["output"]).width == 40  # upright
+
+
+def test_tiff_output_exif_round_trip_keeps_pixels(tmp_path: Path) -> None:
+    """The EXIF written into a TIFF output (IFD0 rewritten at the end of the file with the descriptive tags and
+    the Exif/GPS sub-IFDs) reads back as it was given, and the pixels decode as without it."""
+    import numpy as np
+
+    from qualipress.io import as_image
+    from qualipress.io.metadata import Carry
+    from tests.conftest import photo_like
+    from tests.io.test_metadata import _exif
+
+    img = as_image(photo_like(30, 50, seed=4))
+    tiff = codecs.get("tiff")
+    plain = tiff.encode(img)
+    ex = _exif(1)
+    ex[0x8298] = "(c) QA8"
+    data = tiff.encode(img, metadata=Carry(SRGB, ex.tobytes()[6:], None))
+    assert np.array_equal(tiff.decode(data).pixels, tiff.decode(plain).pixels)
+    back = PILImage.Exif()
+    back.load(read_metadata(data, "tiff")["exif"])
+    assert back[0x010F] == "TestCam" and back[0x8298] == "(c) QA8"
+    assert back.get_ifd(0x8769)[0x9003] == "2026:11:30 10:00:00" and back.get_ifd(0x8825)[1] == "N"
+    assert read_metadata(data, "tiff")["icc_profile"] == SRGB
+    ex.endian = ">"  # a camera's Motorola-order EXIF goes into the little-endian file in the file's order
+    motorola = ex.tobytes()[6:]
+    assert motorola[:2] == b"MM"
+    back = PILImage.Exif()
+    back.load(read_metadata(tiff.encode(img, metadata=Carry(None, motorola)), "tiff")["exif"])
+    assert back[0x010F] == "TestCam" and back.get_ifd(0x8769)[0x9003] == "2026:11:30 10:00:00"

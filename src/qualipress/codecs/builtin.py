@@ -410,7 +410,7 @@ class PngCodec(_ImagecodecsMixin, Codec):
 
 
 class TiffCodec(Codec):
-    """TIFF with deflate + predictor (lossless), 8/16-bit; keeps the ICC profile and XMP (not EXIF: its own IFD)."""
+    """TIFF with deflate + predictor (lossless), 8/16-bit; keeps the ICC profile, EXIF and XMP."""
 
     name = "tiff"
     info = CodecInfo(
@@ -427,7 +427,8 @@ class TiffCodec(Codec):
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         carry = options.get("metadata")  # QA: the ICC profile was dropped although TIFF has a tag for it
-        return encode_tiff(image, icc=carry.icc if carry else None, xmp=carry.xmp if carry else None)
+        return encode_tiff(image, icc=carry.icc if carry else None, xmp=carry.xmp if carry else None,
+                           exif=carry.exif if carry else None)
 
     def decode(self, data: bytes) -> Image:
         import tifffile

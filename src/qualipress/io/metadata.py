@@ -14,7 +14,7 @@ WebP      ``ICCP`` (VP8X)             ``EXIF`` (VP8X)                 ``XMP `` (
 AVIF      ``colr`` ``prof`` property  ``Exif`` item (``cdsc``)         ``mime`` item
 JPEG XL   sRGB only (codestream)      ``Exif`` box (container)        ``xml `` box
 HEIF      by pillow-heif's encoder    by pillow-heif's encoder        by pillow-heif's encoder
-TIFF      tag 34675 (tifffile)        not kept (an IFD of its own)    tag 700 (tifffile)
+TIFF      tag 34675 (tifffile)        IFD0 tags + Exif/GPS IFDs       tag 700 (tifffile)
 ========  ==========================  ==============================  =====================
 """
 
@@ -50,7 +50,7 @@ CARRIES: dict[str, frozenset[str]] = {
     ".avif": frozenset({"icc", "exif", "xmp"}),
     ".jxl": frozenset({"exif", "xmp"}),
     ".heic": frozenset({"icc", "exif", "xmp"}),
-    ".tif": frozenset({"icc", "xmp"}),
+    ".tif": frozenset({"icc", "exif", "xmp"}),
 }
 
 _EXIF_PREFIX = b"Exif\x00\x00"
@@ -468,6 +468,57 @@ def embed_fields(carry: Carry, *, channels: int, extension: str) -> dict[str, by
     if carry.xmp:
         out["xmp"] = carry.xmp
     return out
+
+
+def tiff_with_exif(data: bytes, exif: bytes | None) -> bytes:
+    """A little-endian classic TIFF (tifffile's output) with ``exif`` added: its descriptive IFD0 tags (not the
+    orientation: the pixels are upright) and its Exif/GPS sub-IFDs.
+
+    tifffile will not write the Exif/GPS IFD pointer tags, so the first IFD is rewritten at the end of the file:
+    its own entries byte for byte (their offsets still point to the same data) plus the EXIF's entries, whose data
+    is laid out by Pillow right after the file at absolute offsets; the header then points to the new IFD. The
+    pixels are untouched. ``data`` comes back unchanged when there is nothing to add or it is not such a TIFF.
+    """
+    from PIL import Image as PILImage
+
+    if not exif or data[:4] != b"II*\x00":
+        return data
+    src = PILImage.Exif()
+    try:
+        src.load(exif)
+    except Exception:
+        return data
+    ex = PILImage.Exif()
+    ex.endian = "<"  # the file's byte order, whatever the camera's
+    ex.update({t: src[t] for t in _TIFF_EXIF_TAGS if t in src and t != _ORIENTATION})
+    for ifd in (_EXIF_IFD, _GPS_IFD):
+        # nested pointers (the interoperability IFD) would point into the old EXIF block: left out
+        sub = {k: v for k, v in (src.get_ifd(ifd) if ifd in src else {}).items()
+               if k != 0xA005 and not isinstance(v, dict)}
+        if sub:
+            ex.get_ifd(ifd).update(sub)
+    if not len(ex):
+        return data
+    out = bytearray(data)
+    if len(out) % 2:
+        out.append(0)  # IFDs and their data start on word boundaries
+    block = ex.tobytes(offset=len(out))[14:]  # "Exif\0\0" and an 8-byte header, then the IFD laid out there
+    n_new = struct.unpack_from("<H", block)[0]
+    new_entries = [block[2 + 12 * i:14 + 12 * i] for i in range(n_new)]
+    out += block
+    (first,) = struct.unpack_from("<I", data, 4)
+    (n_old,) = struct.unpack_from("<H", data, first)
+    old_entries = [data[first + 2 + 12 * i:first + 14 + 12 * i] for i in range(n_old)]
+    next_ifd = data[first + 2 + 12 * n_old:first + 6 + 12 * n_old]
+    added = {e[:2] for e in new_entries}
+    entries = sorted([e for e in old_entries if e[:2] not in added] + new_entries,
+                     key=lambda e: struct.unpack_from("<H", e)[0])
+    if len(out) % 2:
+        out.append(0)
+    where = len(out)
+    out += struct.pack("<H", len(entries)) + b"".join(entries) + next_ifd
+    struct.pack_into("<I", out, 4, where)
+    return bytes(out)
 
 
 def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
