@@ -13,6 +13,7 @@ PNG       ``iCCP``                    ``eXIf``                        ``iTXt`` X
 WebP      ``ICCP`` (VP8X)             ``EXIF`` (VP8X)                 ``XMP `` (VP8X)
 AVIF      ``colr`` ``prof`` property  ``Exif`` item (``cdsc``)         ``mime`` item
 JPEG XL   sRGB only (codestream)      ``Exif`` box (container)        ``xml `` box
+JPEG 2000 ``colr`` box, method 2       ``uuid`` JpgTiffExif->JP2       ``uuid`` Adobe XMP
 HEIF      by pillow-heif's encoder    by pillow-heif's encoder        by pillow-heif's encoder
 TIFF      tag 34675 (tifffile)        IFD0 tags + Exif/GPS IFDs       tag 700 (tifffile)
 ========  ==========================  ==============================  =====================
@@ -51,6 +52,7 @@ CARRIES: dict[str, frozenset[str]] = {
     ".jxl": frozenset({"exif", "xmp"}),
     ".heic": frozenset({"icc", "exif", "xmp"}),
     ".tif": frozenset({"icc", "exif", "xmp"}),
+    ".jp2": frozenset({"icc", "exif", "xmp"}),
 }
 
 _EXIF_PREFIX = b"Exif\x00\x00"
@@ -110,6 +112,8 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
 
     if fmt == "jpegxl":
         return _jxl_metadata(data if isinstance(data, bytes) else Path(data).read_bytes())
+    if fmt == "jpeg2000":
+        return _jp2_metadata(data if isinstance(data, bytes) else Path(data).read_bytes())
     if fmt == "heif":
         try:
             import pillow_heif
@@ -428,7 +432,7 @@ def icc_colour_space(icc: bytes) -> str:
 
 
 #: Output formats that store one-channel images as grey; the others receive grey as RGB.
-_NATIVE_GREY = frozenset({".jpg", ".png", ".jxl"})
+_NATIVE_GREY = frozenset({".jpg", ".png", ".jxl", ".jp2", ".tif"})
 
 
 def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3) -> bytes:
@@ -444,7 +448,7 @@ def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3
     if not carry.fields():
         return data
     writer = {".jpg": embed_jpeg, ".png": embed_png, ".webp": embed_webp, ".avif": embed_avif,
-              ".jxl": embed_jxl}.get(extension)
+              ".jxl": embed_jxl, ".jp2": embed_jp2}.get(extension)
     return writer(data, carry) if writer else data
 
 
@@ -701,6 +705,89 @@ def embed_jxl(data: bytes, carry: Carry) -> bytes:
         return sig + ftyp + extra + _box(b"jxlc", data)
     kept = b"".join(data[s:e] for kind, s, _, e in _boxes(data) if kind not in (b"Exif", b"xml "))
     return kept + extra
+
+
+#: ``uuid`` box identifiers of JP2 metadata: Adobe's XMP, and EXIF as a TIFF structure ("JpgTiffExif->JP2").
+_JP2_XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+_JP2_EXIF_UUID = b"JpgTiffExif->JP2"
+
+
+def embed_jp2(data: bytes, carry: Carry) -> bytes:
+    """JP2 with the ICC profile in its ``colr`` box (method 2, restricted ICC: the matrix/TRC profiles of photos
+    and greys), and EXIF / XMP as ``uuid`` boxes before the codestream. A bare codestream is returned unchanged.
+
+    OpenJPEG writes an enumerated colour space (``colr`` method 1, sRGB or greyscale); it is replaced. QA 6-8: a
+    Display P3 photo's JPEG 2000 output lost the profile and showed desaturated.
+    """
+    if data[:12] != b"\x00\x00\x00\x0cjP  \r\n\x87\n":
+        return data
+    out = bytearray()
+    for kind, start, body, end in _boxes(data):
+        if kind == b"uuid" and data[body:body + 16] in (_JP2_XMP_UUID, _JP2_EXIF_UUID):
+            continue  # replaced below
+        if kind == b"jp2h" and carry.icc:
+            inner = b"".join(_box(b"colr", b"\x02\x00\x00" + carry.icc) if k == b"colr" else data[s:e]
+                             for k, s, _, e in _boxes(data, body, end))
+            out += _box(b"jp2h", inner)
+            continue
+        if kind == b"jp2c":
+            if carry.exif:
+                out += _box(b"uuid", _JP2_EXIF_UUID + carry.exif)
+            if carry.xmp:
+                out += _box(b"uuid", _JP2_XMP_UUID + carry.xmp)
+        out += data[start:end]
+    return bytes(out)
+
+
+def jp2_stored(data: bytes) -> bytes:
+    """``data`` with a ``colr`` ICC profile replaced by the enumerated colour space OpenJPEG itself writes (sRGB,
+    greyscale for one or two components), so a decoder gives the stored samples: imagecodecs applies a JP2's
+    ICC profile, converting the pixels to sRGB, where every other format here decodes what is stored and leaves
+    the profile to the metadata (a Display P3 output then measured against its P3 source as if it were sRGB)."""
+    if data[:12] != b"\x00\x00\x00\x0cjP  \r\n\x87\n":
+        return data
+    try:
+        boxes = _boxes(data)
+        head = next((b for k, _, b, e in boxes if k == b"jp2h"), None)
+        inner = [] if head is None else _boxes(data, head, next(e for k, _, b, e in boxes if k == b"jp2h"))
+    except (UnsupportedError, StopIteration):
+        return data
+    colr = [(s, b, e) for k, s, b, e in inner if k == b"colr" and data[b] in (2, 3)]
+    ihdr = [b for k, _, b, _ in inner if k == b"ihdr"]
+    if not colr or not ihdr:
+        return data
+    components = struct.unpack_from(">H", data, ihdr[0] + 8)[0]
+    enum = _box(b"colr", b"\x01\x00\x00" + struct.pack(">I", 16 if components >= 3 else 17))
+    out = bytearray()
+    for kind, start, _, end in boxes:
+        if kind == b"jp2h":
+            out += _box(b"jp2h", b"".join(enum if (s, b, e) in colr else data[s:e] for _, s, b, e in inner))
+        else:
+            out += data[start:end]
+    return bytes(out)
+
+
+def _jp2_metadata(data: bytes) -> dict[str, Any]:
+    """ICC (a ``colr`` box with method 2 or 3), EXIF and XMP (``uuid`` boxes) of a JP2 file; empty for a bare
+    codestream or an unreadable layout. Orientation 1: JPEG 2000 has no orientation tag."""
+    out: dict[str, Any] = {"orientation": 1}
+    try:
+        boxes = _boxes(data) if data[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n" else []
+        for kind, _, body, end in boxes:
+            if kind == b"jp2h":
+                for k, _, b, e in _boxes(data, body, end):
+                    if k == b"colr" and data[b] in (2, 3) and e - b > 3:
+                        out["icc_profile"] = bytes(data[b + 3:e])
+                        desc = icc_description(out["icc_profile"])
+                        if desc:
+                            out["icc_description"] = desc
+            elif kind == b"uuid" and data[body:body + 16] == _JP2_EXIF_UUID:
+                out["exif"] = bytes(data[body + 16:end]).removeprefix(_EXIF_PREFIX)
+            elif kind == b"uuid" and data[body:body + 16] == _JP2_XMP_UUID:
+                out["xmp"] = bytes(data[body + 16:end])
+    except UnsupportedError:
+        return {}
+    return out
 
 
 def embed_avif(data: bytes, carry: Carry) -> bytes:
