@@ -181,3 +181,22 @@ def test_jp2_of_a_p3_photo_is_measured_on_its_stored_samples(tmp_path: Path) -> 
     PILImage.fromarray(photo_like(48, 64, seed=8)[..., 0]).save(grey)
     assert main(["encode", str(grey), "-o", str(tmp_path / "g.jp2"), "--quality", "40"]) == 0
     assert read_image(tmp_path / "g.jp2").n_channels == 1
+
+
+def test_damaged_jp2_headers_are_named_by_the_reader(tmp_path: Path) -> None:
+    """A ``colr`` box without a payload or a short ``ihdr`` must not fail inside the metadata code (QA 8: 'index
+    out of range'); the decoder's own words say what is wrong."""
+    import struct
+
+    from qualipress.errors import InputError
+    from qualipress.io.metadata import jp2_stored
+
+    head = b"\x00\x00\x00\x0cjP  \r\n\x87\n" + struct.pack(">I", 20) + b"ftypjp2 \x00\x00\x00\x00jp2 "
+    for jp2h in (struct.pack(">I", 8) + b"colr", struct.pack(">I", 12) + b"ihdr\x00\x00\x00\x01"
+                 + struct.pack(">I", 11) + b"colr\x02\x00\x00"):
+        data = head + struct.pack(">I", 8 + len(jp2h)) + b"jp2h" + jp2h
+        assert jp2_stored(data) == data and read_metadata(data, "jpeg2000") == {"orientation": 1}
+        p = tmp_path / "bad.jp2"
+        p.write_bytes(data)
+        with pytest.raises(InputError, match="truncated or corrupt"):
+            read_image(p)

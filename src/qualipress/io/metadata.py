@@ -752,10 +752,10 @@ def jp2_stored(data: bytes) -> bytes:
         inner = [] if head is None else _boxes(data, head, next(e for k, _, b, e in boxes if k == b"jp2h"))
     except (UnsupportedError, StopIteration):
         return data
-    colr = [(s, b, e) for k, s, b, e in inner if k == b"colr" and data[b] in (2, 3)]
-    ihdr = [b for k, _, b, _ in inner if k == b"ihdr"]
+    colr = [(s, b, e) for k, s, b, e in inner if k == b"colr" and e - b > 3 and data[b] in (2, 3)]
+    ihdr = [b for k, _, b, e in inner if k == b"ihdr" and e - b >= 14]
     if not colr or not ihdr:
-        return data
+        return data  # nothing to neutralise, or a damaged header the decoder will name
     components = struct.unpack_from(">H", data, ihdr[0] + 8)[0]
     enum = _box(b"colr", b"\x01\x00\x00" + struct.pack(">I", 16 if components >= 3 else 17))
     out = bytearray()
@@ -776,7 +776,7 @@ def _jp2_metadata(data: bytes) -> dict[str, Any]:
         for kind, _, body, end in boxes:
             if kind == b"jp2h":
                 for k, _, b, e in _boxes(data, body, end):
-                    if k == b"colr" and data[b] in (2, 3) and e - b > 3:
+                    if k == b"colr" and e - b > 3 and data[b] in (2, 3):
                         out["icc_profile"] = bytes(data[b + 3:e])
                         desc = icc_description(out["icc_profile"])
                         if desc:
