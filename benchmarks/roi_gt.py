@@ -139,7 +139,8 @@ def main() -> int:
                     help="JSON: name -> encode_roi options, plus 'ratio' (background = ratio x ROI quality), "
                          "'truth' (encode with the annotated masks instead of detections), 'uniform' (no ROI: "
                          "the jpeg-roi encoder as a plain JPEG) and 'bg_step_cap' (background steps at most this "
-                         "many times the ROI's, on top of the adapted mapping)")
+                         "many times the ROI's, on top of the adapted mapping) and 'analyse' (keyword arguments of "
+                         "qualipress.roi.mask.analyse for this variant's detected ROI, e.g. person_fill)")
     ap.add_argument("--only", default="", help="comma-separated substrings of the image paths")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--grid-offset", type=int, default=3)
@@ -154,8 +155,10 @@ def main() -> int:
     ap.add_argument("--mcu", type=int, default=8, help="block size of the coverage map: 8 (4:4:4) or 16 (4:2:0)")
     ap.add_argument("--scales", default="", help="person tile scales, e.g. 1 (whole image only) or 1,2 (default)")
     ap.add_argument("--overlap", type=float, default=None, help="person tile overlap (default: the library's)")
+    ap.add_argument("--person-threshold", type=float, default=None,
+                    help="person probability threshold (default: the library's 0.5)")
     args = ap.parse_args()
-    if args.scales or args.overlap is not None:
+    if args.scales or args.overlap is not None or args.person_threshold is not None:
         from functools import partial
 
         from qualipress.detect import api, persons
@@ -165,6 +168,8 @@ def main() -> int:
             tiles["scales"] = tuple(int(k) for k in args.scales.split(","))
         if args.overlap is not None:
             tiles["overlap"] = args.overlap
+        if args.person_threshold is not None:
+            tiles["threshold"] = args.person_threshold
         api.BACKENDS["persons"]["mediapipe"] = partial(persons.detect_persons_mediapipe, **tiles)
     if args.coverage_only:
         return coverage_only(args)
@@ -229,7 +234,10 @@ def main() -> int:
             step_cap = opts.pop("bg_step_cap", None)  # background steps at most this many times the ROI's
             use_truth = bool(opts.pop("truth", False))
             uniform_roi = bool(opts.pop("uniform", False))  # no ROI at all: the encoder's own uniform JPEG
+            an_opts = opts.pop("analyse", None)  # another mask construction for this variant
             analysis = empty_an if uniform_roi else truth_an if use_truth else an
+            if an_opts is not None and not (uniform_roi or use_truth):
+                analysis = analyse(img, classes, **an_opts)
             levels_seen = None
             for q in roi_q:
                 bg = None if ratio is None else max(5, round(ratio * q))
