@@ -12,7 +12,9 @@ lower are dropped) and ``block_threshold`` (share of an 8×8 block the ROI needs
     python benchmarks/roi_fill.py --tag fill1
     python benchmarks/roi_fill.py --rules '{"t0.5": {}, "hull": {"fill": "hull"}}'
 
-Writes results/roi/fill_<tag>.json (per photo and per group: all 20, the 12 with masks, the 8 box-only).
+Printed per group: coverage / outside / ROI share of the picture / share of the annotated persons found (half of
+their own mask or box in ROI blocks). Writes results/roi/fill_<tag>.json (per photo and per group: all 20, the
+12 with masks, the 8 box-only).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from roi_gt import load_pair
 from roi_rd import DATA, OUT
 
+KEYS = ("coverage", "outside", "iou", "roi_fraction", "persons_found")
 DEFAULT_RULES = {
     "t0.5 (default)": {},
     "t0.3": {"threshold": 0.3},
@@ -111,11 +114,11 @@ def main() -> int:
               "boxes_only": [v for v in per.values() if not v["masked"]]}
     summary: dict[str, dict] = {}
     for rname in rules:
-        summary[rname] = {g: {k: round(float(np.mean([v[rname][k] for v in vs])), 4)
-                              for k in ("coverage", "outside", "iou", "roi_fraction")} for g, vs in groups.items()}
+        summary[rname] = {g: {k: round(float(np.mean([v[rname][k] for v in vs])), 4) for k in KEYS}
+                          for g, vs in groups.items()}
         s = summary[rname]
         print(f"{rname:>24}: " + " | ".join(f"{g} {s[g]['coverage']:.3f}/{s[g]['outside']:.3f}/"
-                                            f"{s[g]['roi_fraction']:.2f}" for g in groups))
+                                            f"{s[g]['roi_fraction']:.2f}/{s[g]['persons_found']:.2f}" for g in groups))
     OUT.mkdir(parents=True, exist_ok=True)
     tag = "fill" + (f"_{args.tag}" if args.tag else "")
     (OUT / f"{tag}.json").write_text(json.dumps({"command": "python benchmarks/roi_fill.py " + " ".join(sys.argv[1:]),

@@ -52,6 +52,8 @@ from roi_rd import DATA, OUT, RATES, interp
 UNIFORM_Q = [5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]
 ROI_Q = [10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100]
 ANCHOR = "pillow-opt"
+#: Block-coverage figures averaged over images (``qualipress.roi.groundtruth.block_coverage``).
+COVERAGE_KEYS = ("coverage", "box_coverage", "outside", "iou", "roi_fraction", "persons_found")
 DEFAULT_VARIANTS = '{"jpeg-roi": {}, "jpeg-roi-truth": {"truth": true}}'
 
 
@@ -317,7 +319,7 @@ def coverage_only(args: argparse.Namespace) -> int:
     groups = {"all": list(per.values()), "masked": [v for v in per.values() if v["masked"]],
               "boxes_only": [v for v in per.values() if not v["masked"]]}
     summary = {g: {"images": len(vs), **{k: round(float(np.mean([v[k] for v in vs])), 4)
-                                         for k in ("coverage", "box_coverage", "outside", "iou", "roi_fraction")}}
+                                         for k in COVERAGE_KEYS}}
                for g, vs in groups.items() if vs}
     for g, v in summary.items():
         print(g, v)
@@ -361,7 +363,7 @@ def summarise(rows: list[dict], per_image: dict, codecs: list[str]) -> dict:
         vals = [v["coverage"][c] for v in per_image.values() if c in v["coverage"]]
         if vals:
             cover[c] = {k: round(float(np.mean([v[k] for v in vals if v[k] is not None])), 4)
-                        for k in ("coverage", "box_coverage", "outside", "iou", "roi_fraction")}
+                        for k in COVERAGE_KEYS}
             cover[c]["images_coverage_ge_0.9"] = sum(1 for v in vals if (v["coverage"] or 0) >= 0.9)
             cover[c]["images_outside_le_0.2"] = sum(1 for v in vals if (v["outside"] or 0) <= 0.2)
             cover[c]["images"] = len(vals)
