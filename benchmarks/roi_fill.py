@@ -7,7 +7,9 @@ on the 20 annotated photos (grid shifted 3 px as in ``roi_gt.py``). A rule is ``
 probability), ``fill`` (``none``; ``hull``: each person component's convex hull; ``rows``: per row, the span
 between a component's leftmost and rightmost pixels; ``box``: the component's bounding box) and ``dilate``
 (fraction of the shorter side, closing twice that), ``min_score`` (person components whose mean probability is
-lower are dropped) and ``block_threshold`` (share of an 8×8 block the ROI needs).
+lower are dropped) and ``block_threshold`` (share of an 8×8 block the ROI needs). ``{"truth": true}`` (with
+``"refine": true``: dilated and closed as detections are) scores the annotated masks themselves: on the masked
+photos it shows what a perfect person segmentation covers of the annotated *boxes* (``box_coverage``).
 
     python benchmarks/roi_fill.py --tag fill1
     python benchmarks/roi_fill.py --rules '{"t0.5": {}, "hull": {"fill": "hull"}}'
@@ -32,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from roi_gt import load_pair
 from roi_rd import DATA, OUT
 
-KEYS = ("coverage", "outside", "iou", "roi_fraction", "persons_found")
+KEYS = ("coverage", "box_coverage", "outside", "iou", "roi_fraction", "persons_found")
 DEFAULT_RULES = {
     "t0.5 (default)": {},
     "t0.3": {"threshold": 0.3},
@@ -77,6 +79,14 @@ def build(shape: tuple[int, int], prob: np.ndarray, others: list[Any], rule: dic
     return refine_priority(pmap, dilate=d, close=2 * d) > 0
 
 
+def truth_roi(truth: Any, rule: dict[str, Any]) -> np.ndarray:
+    """A perfect segmentation: the annotated masks themselves (boxes where a person has none), refined by the
+    library's rule when ``rule["refine"]``; what any person segmentation can score against boxes at best."""
+    from qualipress.roi.mask import refine_mask
+
+    return refine_mask(truth.mask) if rule.get("refine") else truth.mask
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rules", default=json.dumps(DEFAULT_RULES))
@@ -103,7 +113,7 @@ def main() -> int:
         name = str(path.relative_to(DATA))
         per[name] = {"masked": truth.masked == truth.persons}
         for rname, rule in rules.items():
-            roi = build(shape, prob, others, rule)
+            roi = truth_roi(truth, rule) if rule.get("truth") else build(shape, prob, others, rule)
             mcu = (args.mcu, args.mcu)
             levels = block_levels(roi, mcu, threshold=rule.get("block_threshold", args.block_threshold))
             cov = {k: (0.0 if v is None else v) for k, v in block_coverage(levels, mcu, truth).items()}
