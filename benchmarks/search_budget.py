@@ -2,7 +2,7 @@
 
 Usage::
 
-    PYTHONPATH=src python benchmarks/search_budget.py ../shared/data/kodak --limit 6
+    PYTHONPATH=src python benchmarks/search_budget.py ../shared/data/kodak --limit 6 [--codec jpegxl]
 
 Each image is searched alone (a fresh image object, as ``qualipress bench search --modes cold`` does) for SSIM ≥
 0.90 / 0.95 / 0.99 and profile C1. The parts are timed by wrapping the functions that do them
@@ -43,7 +43,10 @@ class Parts:
         self.on = False
 
     def wrap(self, owner: Any, name: str, label: str) -> None:
-        """Replace ``owner.name`` by a timed wrapper booked under ``label``."""
+        """Replace ``owner.name`` by a timed wrapper booked under ``label`` (nothing when the tree has no such
+        function: an older tree measured for comparison)."""
+        if not hasattr(owner, name):
+            return
         f: Callable[..., Any] = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -74,10 +77,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dataset", type=Path)
     ap.add_argument("--limit", type=int, default=6)
+    ap.add_argument("--codec", default="jpeg")
     args = ap.parse_args()
     files = sorted(p for p in args.dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[: args.limit]
     images = [read_image(f) for f in files]
-    codec = _codecs.get("jpeg")
+    codec = _codecs.get(args.codec)
     search_mod = importlib.import_module("qualipress.search.search")
     proxy = importlib.import_module("qualipress.search.proxy")
     probe = importlib.import_module("qualipress.search.probe")
@@ -86,17 +90,18 @@ def main() -> None:
     parts.wrap(type(codec), "decode", "decode")
     parts.wrap(_core.Reference, "__init__", "reference preparation")
     parts.wrap(_core.Reference, "reduced", "full-image measurement")
-    parts.wrap(_core.Reference, "maps", "mosaic measurement (maps)")
-    parts.wrap(_core.Reference, "packed", "mosaic: reference rearranged")
+    parts.wrap(_core.Reference, "maps", "mosaic measurement (maps, OpenCV path)")
+    parts.wrap(_core.Reference, "interior_values", "mosaic measurement (tile interiors, kernels)")
+    parts.wrap(_core.Reference, "packed", "mosaic: reference rearranged (OpenCV path)")
     parts.wrap(proxy.Mosaic, "__init__", "mosaic: set-up")
-    parts.wrap(proxy.Mosaic, "measure", "mosaic: tile statistics")
+    parts.wrap(proxy.Mosaic, "measure", "mosaic: probe bookkeeping, tile statistics")
     parts.wrap(search_mod, "_features", "predictor features")
     parts.wrap(probe, "measure_decoded", "probe bookkeeping")
     parts.wrap(search_mod, "search", "search bookkeeping, prediction")
     search = search_mod.search
     search(images[0], codec, get_profile("C1").target)  # imports and the model, outside the figures
     total = one = 0.0
-    n = 0
+    n = fulls = steering = 0
     faults0 = _faults()
     for text in TARGETS:
         tgt = get_profile(text).target if text == "C1" else parse_target(text)
@@ -108,6 +113,8 @@ def main() -> None:
             total += time.process_time() - t0
             parts.on = False
             n += 1
+            fulls += res.encodes
+            steering += res.steering
             best = float("inf")
             for _ in range(3):
                 t1 = time.process_time()
@@ -115,9 +122,11 @@ def main() -> None:
                 best = min(best, time.process_time() - t1)
             one += best
     faults = (_faults() - faults0) / n
-    print(f"{n} cold searches of {len(images)} images of {args.dataset.name}: {total / n * 1e3:.1f} ms CPU per "
-          f"search, one encode {one / n * 1e3:.2f} ms (ratio of the means {total / one:.1f}x), "
-          f"{faults:.0f} page faults per search")
+    print(f"{n} cold {codec.name} searches of {len(images)} images of {args.dataset.name}: "
+          f"{total / n * 1e3:.1f} ms CPU per search, one encode {one / n * 1e3:.2f} ms "
+          f"(ratio of the means {total / one:.1f}x), "
+          f"{faults:.0f} page faults per search; {fulls / n:.2f} full-image and {steering / n:.2f} mosaic probes per "
+          "search")
     print("| part | ms per search | share | calls per search | page faults per search |")
     print("|---|---|---|---|---|")
     for label, cpu in sorted(parts.cpu.items(), key=lambda kv: -kv[1]):

@@ -336,6 +336,35 @@ def test_dry_run_says_which_files_would_fail_on_bit_depth(tmp_path: Path,
     assert len(failed) == 1 and reason in failed[0]["error"]
 
 
+def test_dry_run_for_web_predicts_what_the_run_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA 8: under ``--for web`` the dry run said a linear float EXR would be compressed (the run refuses it:
+    not display-referred) and that a 16-bit PNG would fail with ``--codec webp`` (the run reduces it to 8 bits);
+    a log DPX is refused by the run too. Every would-fail line must be the run's own reason, and only then."""
+    import numpy as np
+
+    from qualipress.io.dpx import encode_dpx
+
+    src = tmp_path / "in"
+    src.mkdir()
+    write_image(src / "deep.png", as_image(photo_like(32, 40, seed=2).astype("uint16") * 257, bit_depth=16))
+    write_image(src / "light.exr", as_image(np.random.default_rng(0).random((24, 32, 3)).astype(np.float32)))
+    (src / "log.dpx").write_bytes(encode_dpx(photo_like(24, 32, seed=3).astype(np.uint16) * 4, bit_size=10,
+                                             transfer=3))  # logarithmic
+    _png(src, "flat.png")
+    for codec in ("webp", "auto"):
+        args = ["compress", str(src), "-o", str(tmp_path / f"out-{codec}"), "--for", "web", "--codec", codec,
+                "--no-film", "--json"]
+        assert main([*args, "--dry-run"]) == 0
+        said = {Path(r["input"]).name: r["would_fail"] for r in json.loads(capsys.readouterr().out)["files"]}
+        main(args)
+        ran = {Path(r["input"]).name: r.get("error") for r in json.loads(capsys.readouterr().out)["per_file"]}
+        assert said.keys() == ran.keys() == {"deep.png", "light.exr", "log.dpx", "flat.png"}
+        for name, error in ran.items():
+            assert (said[name] is None) == (error is None), (codec, name, said[name], error)
+            assert error is None or said[name] in error
+        assert said["deep.png"] is None and "display-referred" in said["light.exr"]
+
+
 def test_named_jxl_says_the_smaller_transcode_missed_the_target(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """QA: ``-o x.jxl`` from a JPEG with psnr>=55: the bit-exact transcode measured below the target (libjxl
@@ -354,3 +383,28 @@ def test_named_jxl_says_the_smaller_transcode_missed_the_target(tmp_path: Path,
     assert len(grew) == 1 and "no smaller candidate" not in grew[0], grew
     said = re.search(r"JPEG XL transcode \(([\d,]+) bytes\) was smaller but missed the target", grew[0])
     assert said and int(said.group(1).replace(",", "")) < out.stat().st_size
+    # QA 8: the warning gives what the transcode measured (below 55 dB) and reads as advice, not as if
+    # --allow-larger had been given
+    measured = re.search(r"as decoded by libjxl \([^)]*psnr ([\d.]+)", grew[0])
+    assert measured and float(measured.group(1)) < 55
+    assert "pass --allow-larger when a larger output is wanted" in grew[0] and "says this is wanted" not in grew[0]
+
+
+def test_encode_says_what_the_format_cannot_carry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA 8: ``encode p3.jpg -o x.jp2`` dropped the Display P3 profile (and the EXIF) without a word, while
+    compress's report names it; a viewer then shows the colours as sRGB."""
+    from PIL import Image as PILImage
+
+    from tests.pipeline.test_jxl_icc import P3
+
+    src = tmp_path / "p3.jpg"
+    exif = PILImage.Exif()
+    exif[0x010F] = "QA8"
+    PILImage.fromarray(photo_like(40, 48, seed=7)).save(src, quality=92, icc_profile=P3, exif=exif.tobytes())
+    assert main(["encode", str(src), "-o", str(tmp_path / "x.jp2"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["not_carried"] == ["exif", "icc"]
+    assert "jpeg2000 cannot carry exif, icc" in captured.err
+    assert main(["encode", str(src), "-o", str(tmp_path / "x.png"), "--json"]) == 0  # PNG keeps both
+    captured = capsys.readouterr()
+    assert "not_carried" not in json.loads(captured.out) and "cannot carry" not in captured.err

@@ -291,3 +291,25 @@ def test_huffman_lengths_form_a_libjpeg_table():
     counts[:30] = fib
     lengths = huffman_lengths(counts)
     assert lengths[:30].max() == 16 and (2.0 ** -lengths[:30]).sum() <= 1.0 - 2.0**-16
+
+
+def test_dc_trellis_chooses_the_levels_of_its_python_reference_even_on_ties():
+    from tests.codecs.trellis_reference import reference_dc_trellis
+
+    rng = np.random.default_rng(5)
+    for trial in range(300):
+        n = int(rng.integers(0, 200))
+        u = [rng.normal(0, 20, n), np.cumsum(rng.normal(0, 1.5, n)), rng.integers(-50, 50, n) + 0.5,
+             rng.integers(-50, 50, n).astype(float)][trial % 4]  # the last two: exact ties between the levels
+        weight = [1.0, rng.uniform(0, 3, n), np.where(rng.random(n) < 0.3, 0.0, 1.0)][trial % 3]
+        lam = [0.0, 0.05, 1.0, 40.0, float(rng.uniform(0.01, 5))][trial % 5]
+        lengths = code_lengths(rng.integers(0, 60, DC_SYMBOLS))
+        got = dc_trellis(u, weight, lam, lengths)
+        assert got.dtype == np.int64 and np.array_equal(got, reference_dc_trellis(u, weight, lam, lengths)), trial
+
+
+def test_dc_trellis_needs_every_dc_code_length():
+    from qualipress.errors import InputError
+
+    with pytest.raises(InputError, match="DC code lengths"):
+        dc_trellis(np.array([1.2, 3.4]), 1.0, 1.0, np.ones(DC_SYMBOLS - 1))

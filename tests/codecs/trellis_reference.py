@@ -1,4 +1,5 @@
-"""The NumPy implementation of the JPEG AC trellis that the compiled kernels replaced (session 6, commit 845b5ba).
+"""The NumPy implementation of the JPEG AC trellis that the compiled kernels replaced (session 6, commit 845b5ba),
+and the Python DC trellis that :func:`~qualipress.codecs.trellis_kernels.dc_viterbi` replaced (issue 11).
 
 Kept as the reference the kernels of :mod:`qualipress.codecs.trellis_kernels` are compared with: the same levels, to
 the last one, on random blocks and on real photos (``tests/codecs/test_jpegtrellis.py``, ``tests/roi/test_trellis.py``).
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qualipress.codecs.jpegtrellis import bit_length
+from qualipress.codecs.jpegtrellis import DC_SYMBOLS, bit_length
 
 _CHUNK = 2048
 
@@ -223,3 +224,49 @@ def block_bits(levels: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     cost = lengths[((run & 15) << 4) | size] + size + lengths[0xF0] * (run >> 4)
     bits = np.bincount(block, weights=cost, minlength=len(levels))
     return bits + lengths[0x00] * (last < 63)
+
+
+def reference_dc_trellis(u: np.ndarray, weight: np.ndarray | float, lam: float, lengths: np.ndarray) -> np.ndarray:
+    """The Python Viterbi of :func:`qualipress.codecs.jpegtrellis.dc_trellis` before it ran on the compiled
+    :func:`qualipress.codecs.trellis_kernels.dc_viterbi` (two states per block: ``floor(u)``, ``floor(u) + 1``; the
+    lower state on ties)."""
+    u = np.asarray(u, np.float64)
+    n = len(u)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    lo = np.floor(u).astype(np.int64)
+    w = np.broadcast_to(np.asarray(weight, np.float64), (n,))
+    d_lo = (w * (u - lo) ** 2).tolist()
+    d_hi = (w * (lo + 1 - u) ** 2).tolist()
+    low = lo.tolist()
+    rate = [lam * (float(lengths[s]) + s) for s in range(min(len(lengths), DC_SYMBOLS))]
+    # Viterbi over two states per block (0: floor, 1: floor + 1); python floats: 2×2 moves per block.
+    from_hi = bytearray(n)  # state 0 of block i reached from state 1 of block i − 1
+    hi_from_hi = bytearray(n)  # state 1 of block i reached from state 1 of block i − 1
+    a = low[0]
+    c0 = d_lo[0] + rate[abs(a).bit_length()]
+    c1 = d_hi[0] + rate[abs(a + 1).bit_length()]
+    prev = a
+    for i in range(1, n):
+        a = low[i]
+        k = a - prev  # difference to the previous floor; moves: k (0→0), k−1 (1→0), k+1 (0→1), k (1→1)
+        r00 = c0 + rate[abs(k).bit_length()]
+        r10 = c1 + rate[abs(k - 1).bit_length()]
+        r01 = c0 + rate[abs(k + 1).bit_length()]
+        r11 = c1 + rate[abs(k).bit_length()]
+        if r10 < r00:
+            from_hi[i], n0 = 1, r10
+        else:
+            n0 = r00
+        if r11 < r01:
+            hi_from_hi[i], n1 = 1, r11
+        else:
+            n1 = r01
+        c0, c1, prev = n0 + d_lo[i], n1 + d_hi[i], a
+    state = 1 if c1 < c0 else 0
+    up = np.zeros(n, np.int64)
+    for i in range(n - 1, -1, -1):
+        up[i] = state
+        if i:
+            state = hi_from_hi[i] if state else from_hi[i]
+    return lo + up

@@ -229,6 +229,12 @@ def test_same_name_under_two_roots_is_refused(tmp_path, capsys):
                           *FAST, "--name-with-ext"])
     assert res.returncode == 2 and "separate output directories" in res.stderr
     _check({**a, **b}, tmp_path / "o", tmp_path)
+    # QA 8: without --name-with-ext the hint suggested it, but the same file name keeps the same extension; the
+    # remedies are the common parent folder as the input (sub-folders kept) or separate output directories
+    res = _cli(capsys, ["compress", str(tmp_path / "d1"), str(tmp_path / "d2"), "-o", str(tmp_path / "o"), *FAST])
+    assert res.returncode == 2 and "--name-with-ext" not in res.stderr
+    assert "common folder" in res.stderr and "separate output directories" in res.stderr
+    _check({**a, **b}, tmp_path / "o", tmp_path)
 
 
 def test_overwrite_never_replaces_another_input(tmp_path, capsys):

@@ -169,3 +169,24 @@ def test_fused_kernels_handle_any_number_of_planes(planes):
     assert abs(got[2] - want[2]) <= 1e-5 * want[2]
     exact = fused.precise().maps(dist)[0]
     assert np.abs(fused.maps(dist)[0] - exact).max() < MAP_TOL
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("shape,bits", [((96, 128, 3), 8), ((70, 33, 1), 16), ((40, 50, 3), 16)])
+def test_psnr_alone_measures_no_ssim_and_gives_the_same_values(monkeypatch, fused, shape, bits):
+    # A PSNR-only measurement sums the squared error without the SSIM's blurs (Reference.reduced_error): the
+    # values are those of the joint pass bit for bit, on the kernels' path and OpenCV's, lean, float64 or not.
+    monkeypatch.setattr(core, "USE_FUSED", fused)
+    h, w, c = shape
+    raw = photo_like(h, w, channels=c, bits=bits)
+    img, dis = Image(raw, bits), Image(_distort(raw, 0.02), bits)
+    calls: list[int] = []
+    for ref in (Reference(img), Reference(img).precise(), Reference(img, lean=True)):
+        both = ref.measure(dis, ("ssim", "psnr"), tile=32)
+        monkeypatch.setattr(Reference, "reduced", lambda *a, **k: calls.append(1))
+        alone = ref.measure(dis, ("psnr",), tile=32)
+        monkeypatch.undo()
+        monkeypatch.setattr(core, "USE_FUSED", fused)
+        assert not calls and set(alone) == {"psnr"}
+        assert alone["psnr"].value == both["psnr"].value
+        assert np.array_equal(alone["psnr"].tiles, both["psnr"].tiles)

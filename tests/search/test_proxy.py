@@ -37,6 +37,41 @@ def test_jpeg_mosaic_interiors_decode_exactly_as_in_the_full_image(tile):
         assert got["ssim"].stats["min"] <= got["ssim"].value <= 1.0
 
 
+@pytest.mark.parametrize("shape,tile,bits", [((256, 448, 3), 32, 8), ((192, 320, 1), 64, 8), ((160, 256, 3), 32, 12)])
+def test_mosaic_kernel_reads_the_images_statistics_in_place_bit_for_bit(monkeypatch, shape, tile, bits):
+    # The fused kernels measure the tile interiors from the full image's reference statistics
+    # (Reference.interior_values); the OpenCV path measures a rearranged copy of them. Both give the interiors'
+    # values of the rearranged reference's maps; the kernel path exactly those of the kernels' maps.
+    from qualipress.metrics import core
+
+    h, w, c = shape
+    img = as_image(photo_like(h, w, channels=c, bits=bits, seed=5), bit_depth=bits)
+    codec = codecs.get("jpeg")
+    monkeypatch.setattr(core, "USE_FUSED", True)
+    mos = proxy.Mosaic(img, img, 96, tile=tile)
+    mos.measure(codec, 50, {})
+    assert mos._packed is None  # nothing rearranged on the kernels' path
+    for q in (35, 80, 95):
+        dec = codecs.decode_like(codec, codec.encode(mos.image, quality=q), mos.image)
+        got = mos._ref.interior_values(dec, tile, proxy.BORDER, mos._ids, mos._used.size)
+        assert got is not None
+        ref, maps = mos._packed_reference()
+        s_map, e_map = ref.maps(dec.with_pixels(mos._crop(dec.pixels)), out=maps)
+        s, e = mos._interior(s_map), mos._interior(e_map)
+        assert np.array_equal(got[0], s) and np.array_equal(got[1], e)
+        # the per-tile sums are np.bincount's
+        assert np.array_equal(got[2], np.bincount(mos._ids, weights=s))
+        assert np.array_equal(got[3], np.bincount(mos._ids, weights=e))
+        fused = mos.measure(codec, q, {})
+        monkeypatch.setattr(core, "USE_FUSED", False)
+        assert mos._ref.interior_values(dec, tile, proxy.BORDER) is None
+        plain = mos.measure(codec, q, {})
+        monkeypatch.setattr(core, "USE_FUSED", True)
+        assert abs(fused["ssim"].value - plain["ssim"].value) < 1e-6
+        assert np.abs(fused["ssim"].tiles - plain["ssim"].tiles).max() < 1e-5
+        assert fused["psnr"].value == pytest.approx(plain["psnr"].value, abs=1e-4)
+
+
 def test_mosaic_is_used_only_where_it_applies():
     jpeg = codecs.get("jpeg")
     big, small = as_image(photo_like(256, 320)), as_image(photo_like(64, 320))

@@ -45,6 +45,28 @@ def test_search_never_misses_and_returns_the_first_passing_setting(codec, target
                 not p.passed and p.bytes >= 0.99 * len(r.data) for p in r.probes)
 
 
+@pytest.mark.parametrize("target", ["psnr>=36", "psnr@p5>=33", "psnr>=70"])
+def test_a_psnr_target_probes_measure_no_ssim_and_the_result_reports_it(monkeypatch, target):
+    # The probes of a PSNR-only target skip the SSIM (its blurs cost more than the rest of the measurement); the
+    # result still reports SSIM and PSNR, measured on its own pixels (the lossless fallback's too).
+    from qualipress.metrics import core
+
+    img = SAMPLES[1]
+    joint = []
+    real = core.Reference.reduced
+    monkeypatch.setattr(core.Reference, "reduced", lambda self, *a, **k: joint.append(1) or real(self, *a, **k))
+    r = search(img, "jpeg", target, mosaic=False)
+    assert r.met and all("ssim" not in p.metrics for p in r.probes)
+    assert len(joint) == 1  # the result's SSIM, once
+    again = measure(img, r.decoded)
+    assert r.metrics["ssim"].value == pytest.approx(again["ssim"].value, abs=2e-6)
+    assert r.metrics["psnr"].value == pytest.approx(again["psnr"].value, abs=1e-4)
+    # SSIM targets and byte budgets (whose ranking reads SSIM) measure it on every probe as before
+    joint.clear()
+    r = search(img, "jpeg", "ssim>=0.95,psnr>=30", mosaic=False)
+    assert all("ssim" in p.metrics for p in r.probes) and len(joint) == len(r.probes)
+
+
 def test_unreachable_target_falls_back_to_lossless_and_says_so():
     img = SAMPLES[0]
     r = search(img, "jpeg", "psnr>=70")

@@ -94,11 +94,7 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
             raise UnsupportedError(f"bench search: {codec_name} has no quality setting to search")
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
-    if not Path(dataset).is_dir():
-        raise InputError(f"bench search: {dataset} is not a directory of images")
-    files = sorted(p for p in Path(dataset).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
-    if not files:
-        raise InputError(f"bench search: {dataset} holds no images")
+    files = _bench_files(dataset, limit)
     cache_path = out / "sweep-cache.json"
     cache: dict[str, Any] = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     images = [(f, read_image(f), sha256_file(f)) for f in files]
@@ -132,23 +128,9 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
                     secs = time.process_time() - t0
                     if mode == "warm":
                         hint = getattr(res, "hint", None) or hint
-                    rc = _codecs.get(res.codec)
-                    again = measure_encoded(res.data, rc, img, metrics=tgt.metrics).metrics
                     sw = cache[f"{sha}|{codec_name}|{codec.version()}|v2"]
-                    ok = [r for r in sw if all(r[_key(c)] >= c.value for c in tgt.constraints)]
-                    best = min(ok, key=lambda r: r["bytes"])
-                    lowest = next((k for k, r in enumerate(sw[:-1]) if r in ok), None)
-                    enc_s = _encode_seconds(rc, res, img)
-                    pred = res.prediction
                     rows.append({"image": f.name, "codec": codec_name, "target": tgt_text, "mode": mode,
-                                 "encodes": res.encodes, "steering": res.steering,
-                                 "bytes": len(res.data), "exhaustive_bytes": best["bytes"],
-                                 "setting": res.setting, "exhaustive_setting": best["setting"],
-                                 "met": bool(tgt.satisfied(again)), "fallback": res.fallback, "cpu_seconds": secs,
-                                 "encode_cpu_seconds": enc_s,
-                                 "predicted_index": None if pred is None else pred.index,
-                                 "predicted_bracket": None if pred is None else [pred.low, pred.high],
-                                 "lowest_passing_index": lowest, "grid_size": len(grid)})
+                                 **_compared(res, img, tgt, sw, secs), "grid_size": len(grid)})
                 sel = [r for r in rows if r["codec"] == codec_name and r["target"] == tgt_text and r["mode"] == mode]
                 log(f"{codec_name} {tgt_text} {mode}: encodes {np.mean([r['encodes'] for r in sel]):.2f}, bytes "
                     f"+{100 * (sum(r['bytes'] for r in sel) / sum(r['exhaustive_bytes'] for r in sel) - 1):.2f}%")
@@ -156,6 +138,44 @@ def run_search_bench(dataset: str | Path, output: str | Path, *, codecs: Sequenc
     atomic_write_bytes(out / "search-bench.json", json.dumps(rows, indent=1).encode())
     atomic_write_bytes(out / "search-bench.md", md.encode())
     return {"rows": rows, "markdown": md}
+
+
+def _bench_files(dataset: str | Path, limit: int | None) -> list[Path]:
+    """The images directly in ``dataset`` (not its sub-directories), by name, the first ``limit``.
+
+    Raises
+    ------
+    InputError
+        ``dataset`` is not a directory, or holds no image.
+    """
+    if not Path(dataset).is_dir():
+        raise InputError(f"bench search: {dataset} is not a directory of images")
+    files = sorted(p for p in Path(dataset).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not files:
+        raise InputError(f"bench search: {dataset} holds no images")
+    return files
+
+
+def _compared(res: Any, image: Any, target: Target, sweep_rows: list[dict[str, Any]],
+              seconds: float) -> dict[str, Any]:
+    """A search result's figures beside the exhaustive sweep's: encodes, bytes and setting against the smallest
+    passing sweep row, whether its file (decoded again) meets ``target``, its CPU ``seconds`` and one encode's at
+    its setting, and the predictor's first index and bracket against the lowest passing grid index."""
+    rc = _codecs.get(res.codec)
+    again = measure_encoded(res.data, rc, image, metrics=target.metrics).metrics
+    ok = [r for r in sweep_rows if all(r[_key(c)] >= c.value for c in target.constraints)]
+    best = min(ok, key=lambda r: r["bytes"])
+    lowest = next((k for k, r in enumerate(sweep_rows[:-1]) if r in ok), None)
+    enc_s = _encode_seconds(rc, res, image)
+    pred = res.prediction
+    return {"encodes": res.encodes, "steering": res.steering,
+            "bytes": len(res.data), "exhaustive_bytes": best["bytes"],
+            "setting": res.setting, "exhaustive_setting": best["setting"],
+            "met": bool(target.satisfied(again)), "fallback": res.fallback, "cpu_seconds": seconds,
+            "encode_cpu_seconds": enc_s,
+            "predicted_index": None if pred is None else pred.index,
+            "predicted_bracket": None if pred is None else [pred.low, pred.high],
+            "lowest_passing_index": lowest}
 
 
 def _encode_seconds(codec: Any, res: Any, image: Any, repeats: int = 3) -> float:

@@ -103,8 +103,6 @@ def compress(
     '-' reads the input from stdin or writes the output to stdout.
     """
     from qualipress.cli import photo as _photo
-    from qualipress.pipeline.delivery import PhotoHooks
-    from qualipress.pipeline.views import codec_rows, file_rows
 
     if for_ not in (None, "web"):
         raise QualipressError(f"--for {for_}: the only delivery target is 'web'")
@@ -112,46 +110,68 @@ def compress(
     single = _photo.single_output(output, inputs)
     if single is not None:
         codec = _photo.codecs_for(single, codec)
-    PhotoHooks.check_codecs(codec.split(","), web=for_ == "web")
+    request, hooks, options = _compress_request(
+        codec, single, profile=profile, target=target, profiles=profiles, codec_opt=codec_opt, metadata=metadata,
+        allow_larger=allow_larger, web=for_ == "web", bit_depth=bit_depth, plugin_options=plugin_options)
+    opts = CompressOptions(target=request.target, codec=codec, profile=request.profile, jobs=max(1, jobs),
+                           overwrite=overwrite, name_with_ext=name_with_ext,
+                           encode_options=options, scheduler=scheduler, hooks=hooks)
+    if max_mpixels is not None:
+        opts.max_pixels = int(max_mpixels * 1e6)
+    if dry_run:
+        rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web")
+        _print_dry_run(rows, request.target, as_json=as_json)
+        return
+    summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
+                            progress=not as_json)
+    _print_compress(summary, codec=codec, web=for_ == "web", as_json=as_json,
+                    out=err_console if single is not None and single.path is None else console)
+    if summary.failures:
+        raise ExitCode(1)
 
+
+def _compress_request(codec: str, single: Any, *, profile: str | None, target: list[str] | None,
+                      profiles: Path | None, codec_opt: list[str] | None, metadata: str, allow_larger: bool,
+                      web: bool, bit_depth: int | None, plugin_options: dict[str, Any]
+                      ) -> tuple[CompressRequest, Any, dict[str, Any]]:
+    """``compress``'s request after the capability plugins completed it (target, profile, their hooks), the photo
+    hooks that wrap theirs, and the checked ``--codec-opt`` options, for the comma-separated ``codec`` list."""
+    from qualipress.cli import photo as _photo
+    from qualipress.pipeline.delivery import PhotoHooks
+
+    PhotoHooks.check_codecs(codec.split(","), web=web)
     request = CompressRequest(options={"profile": profile, "target": target, **plugin_options},
-                              codecs=[c.strip() for c in codec.split(",") if c.strip()], web=for_ == "web")
+                              codecs=[c.strip() for c in codec.split(",") if c.strip()], web=web)
     for prepare in _plugin_functions("compress_prepare"):
         prepare(request)
     if request.target is None:
         request.target, request.profile = _target(profile, target, profiles)
-    tgt, profile_name = request.target, request.profile
     options = _codec_options(codec_opt)
     _check_codec_options(request.codecs, options)
     for wrap in _plugin_functions("compress_hooks"):  # in PLUGINS order: film is the base, ROI and
         wrap(request)                                   # preprocessing wrap it
     hooks = PhotoHooks(request.hooks, metadata=metadata, allow_larger=allow_larger or request.exact,
-                       web=for_ == "web", bit_depth=bit_depth, extensions=_photo.allowed_extensions(single, codec))
-    opts = CompressOptions(target=tgt, codec=codec, profile=profile_name, jobs=max(1, jobs), overwrite=overwrite,
-                           name_with_ext=name_with_ext,
-                           encode_options=options, scheduler=scheduler, hooks=hooks)
-    if max_mpixels is not None:
-        opts.max_pixels = int(max_mpixels * 1e6)
-    if dry_run:
-        _print_dry_run(_photo.dry_run_rows(inputs, output, codec, single, bit_depth), tgt, as_json=as_json)
-        return
-    to_stdout = single is not None and single.path is None
-    summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
-                            progress=not as_json)
+                       web=web, bit_depth=bit_depth, extensions=_photo.allowed_extensions(single, codec))
+    return request, hooks, options
+
+
+def _print_compress(summary: Any, *, codec: str, web: bool, as_json: bool, out: Console) -> None:
+    """``compress``'s summary (``--json``: with per-codec and per-file rows) on ``out``, and the note when
+    ``--codec auto`` wrote formats browsers do not show."""
+    from qualipress.pipeline.views import codec_rows, file_rows
+
     if as_json:  # with -o - stdout carries the image: the summary goes to stderr
         _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
-               "per_file": file_rows(summary.skipped + summary.records)}, out=err_console if to_stdout else console)
+               "per_file": file_rows(summary.skipped + summary.records)}, out=out)
     else:
-        _print_summary(summary, out=err_console if to_stdout else console)
-    if codec == "auto" and for_ != "web":
+        _print_summary(summary, out=out)
+    if codec == "auto" and not web:
         from qualipress.pipeline.delivery import not_shown_by_browsers
 
         hidden = not_shown_by_browsers(summary.records)
         if hidden:
             err_console.print(f"[yellow]note[/] {len(hidden)} output(s) are in formats web browsers do not show "
                               f"(e.g. {Path(hidden[0]).name}); add --for web for browser-ready files")
-    if summary.failures:
-        raise ExitCode(1)
 
 
 def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) -> None:
@@ -367,7 +387,7 @@ def encode(
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
-    from qualipress.pipeline.delivery import check_depth, reduce_bit_depth, refuse_mistagging
+    from qualipress.pipeline.delivery import check_depth, lost_fields, reduce_bit_depth, refuse_mistagging
 
     _not_the_input(input, output)
     codec = _codec_for_output(output, codec)
@@ -395,6 +415,10 @@ def encode(
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
+    lost = lost_fields(cdc.name, carry, image.bit_depth) if carry.fields() else []
+    if lost:  # QA 8: said as compress's report says it (a P3 profile dropped silently shows desaturated colours)
+        out["not_carried"] = lost
+        err_console.print(f"note: {cdc.name} cannot carry {', '.join(lost)} here", markup=False)
     describe = getattr(cdc, "describe_output", None)  # learned codecs: which weights made this file
     if describe is not None:
         out.update(describe(data))

@@ -19,6 +19,7 @@ from typing import Any
 from qualipress import codecs
 from qualipress.errors import OutputError, QualipressError
 from qualipress.io import EXTENSIONS, IMAGE_SUFFIXES, sniff
+from qualipress.io.readers import DPX_TRANSFERS
 from qualipress.pipeline import expand_inputs
 
 #: Spellings of one format's extension.
@@ -170,22 +171,35 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
     return str(single.path)
 
 
-def depth_refusal(path: Path, codec: str, bit_depth: int | None = None) -> str | None:
-    """Why a run would refuse ``path`` for its bit depth with ``codec`` (the same words as the run), from the
-    file's header; None when it would not (or the header says nothing). ``bit_depth`` is ``--bit-depth``."""
-    from qualipress.pipeline.delivery import check_source_depth
+def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, web: bool = False) -> str | None:
+    """Why a run would refuse ``path`` before encoding it, from the file's header, in the run's own words: under
+    ``--for web`` (``web``) an image that is not display-referred (float, log or linear DPX); a bit depth the
+    codecs cannot store (``--bit-depth 8``, and ``--for web``, reduce an integer source first). None when it would
+    not, or when the header does not say (unreadable files: the run says why)."""
+    from qualipress.pipeline.delivery import check_source_depth, web_refusal
 
     names = [c.strip() for c in codec.split(",") if c.strip()]
     try:
-        if max(max(codecs.get(n).info.bit_depths) for n in names) >= 16:
-            return None  # every source depth fits: no header read
-        from qualipress.film.catalogue import probe_header
+        deep_enough = max(max(codecs.get(n).info.bit_depths) for n in names) >= 16
+    except Exception:
+        deep_enough = True  # auto (its candidates hold every depth) or an unknown codec: the run says why
+    if deep_enough and not web:
+        return None  # no header read
+    from qualipress.film.catalogue import probe_header
 
+    try:
         head = probe_header(path)
     except Exception:
-        return None  # unknown codec or unreadable file: the run says why
+        return None
     sample = str(head.get("sample_type", ""))
     is_float = any(t in sample for t in ("half", "float", "double"))
+    if web:  # checked first by the run too (PhotoHooks.adapt), before any bit-depth reduction
+        transfer = "linear" if is_float else (DPX_TRANSFERS.get(str(head.get("transfer", "")), "unknown")
+                                              if head.get("format") == "dpx" else "srgb")
+        refused = web_refusal(is_float=is_float, transfer=transfer)
+        if refused or deep_enough:
+            return refused
+        bit_depth = 8
     depth = int(head.get("bit_depth") or {"uint16": 16, "int16": 16, "uint32": 32}.get(sample, 8))
     try:  # --bit-depth 8 reduces an integer source before the codecs see it
         check_source_depth(names, is_float=is_float, bit_depth=8 if bit_depth == 8 else depth,
@@ -196,11 +210,12 @@ def depth_refusal(path: Path, codec: str, bit_depth: int | None = None) -> str |
 
 
 def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
-                 single: SingleOutput | None = None, bit_depth: int | None = None) -> list[dict[str, Any]]:
+                 single: SingleOutput | None = None, bit_depth: int | None = None, *,
+                 web: bool = False) -> list[dict[str, Any]]:
     """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs; for
     one output file (``single``) its exact path as ``output`` (``-`` = stdout), for stdin the input ``-`` (size
     None: stdin is not read); ``would_fail`` holds the reason when the file's header shows a bit depth the codecs
-    cannot store (:func:`depth_refusal`; ``bit_depth`` is ``--bit-depth``)."""
+    cannot store or ``--for web`` (``web``) refuses (:func:`predicted_refusal`; ``bit_depth`` is ``--bit-depth``)."""
 
     if single is not None:
         source = None if inputs == ["-"] else Path(inputs[0])
@@ -209,7 +224,8 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
                  "input_bytes": None if source is None else source.stat().st_size,
                  "output_stem": None if single.path is None else str(Path(out).with_suffix("")), "output": out,
                  "codecs": codec,
-                 "would_fail": None if source is None else depth_refusal(source, codec, bit_depth)}]
+                 "would_fail": None if source is None else predicted_refusal(source, codec, bit_depth,
+                                                                                web=web)}]
     if inputs == ["-"]:  # named stdin.<ext> in the folder (see staged_input)
         return [{"input": "-", "input_bytes": None, "output_stem": os.path.abspath(Path(outdir) / "stdin"),
                  "codecs": codec}]
@@ -217,5 +233,5 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
     for job in expand_inputs(inputs):
         rows.append({"input": str(job.source), "input_bytes": job.source.stat().st_size,
                      "output_stem": str(job.out_stem(Path(os.path.abspath(outdir)))), "codecs": codec,
-                     "would_fail": depth_refusal(job.source, codec, bit_depth)})
+                     "would_fail": predicted_refusal(job.source, codec, bit_depth, web=web)})
     return rows

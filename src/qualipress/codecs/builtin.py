@@ -410,13 +410,14 @@ class PngCodec(_ImagecodecsMixin, Codec):
 
 
 class TiffCodec(Codec):
-    """TIFF with deflate + predictor (lossless), 8/16-bit."""
+    """TIFF with deflate + predictor (lossless), 8/16-bit; keeps the ICC profile and XMP (not EXIF: its own IFD)."""
 
     name = "tiff"
     info = CodecInfo(
         bit_depths=(8, 16), channels=(1, 2, 3, 4), lossy=False, lossless=True, quality=None,
         extension=".tif", mime="image/tiff", library="tifffile/zlib",
     )
+    writes_metadata = True
 
     @classmethod
     def version(cls) -> str:
@@ -425,8 +426,8 @@ class TiffCodec(Codec):
         return f"tifffile {tifffile.__version__}"
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-
-        return encode_tiff(image)
+        carry = options.get("metadata")  # QA: the ICC profile was dropped although TIFF has a tag for it
+        return encode_tiff(image, icc=carry.icc if carry else None, xmp=carry.xmp if carry else None)
 
     def decode(self, data: bytes) -> Image:
         import tifffile

@@ -173,7 +173,9 @@ def dc_trellis(u: np.ndarray, weight: np.ndarray | float, lam: float, lengths: n
     Every block may take either of the two levels nearest to its ``u`` (``floor(u)`` or ``floor(u) + 1``; the
     rounded one is among them); the bits are those of the DPCM difference to the previous block's level (its
     size-category code from ``lengths`` plus ``size`` magnitude bits; the first block is predicted from 0). Exact
-    Viterbi search over the sequence.
+    Viterbi search over the sequence, by the compiled kernel the ROI encoder's DC choice uses
+    (:func:`qualipress.codecs.trellis_kernels.dc_viterbi` with the two levels as candidates; numba is imported on
+    the first call).
 
     Parameters
     ----------
@@ -191,43 +193,14 @@ def dc_trellis(u: np.ndarray, weight: np.ndarray | float, lam: float, lengths: n
     numpy.ndarray
         (n,) int64 levels.
     """
+    from qualipress.codecs.trellis_kernels import dc_viterbi  # numba: imported on first use
+
     u = np.asarray(u, np.float64)
     n = len(u)
-    if n == 0:
-        return np.zeros(0, np.int64)
+    lengths = np.ascontiguousarray(lengths, np.float64)
+    if len(lengths) < DC_SYMBOLS:  # the kernel does no bounds checks
+        raise InputError(f"dc_trellis needs {DC_SYMBOLS} DC code lengths, got {len(lengths)}")
     lo = np.floor(u).astype(np.int64)
     w = np.broadcast_to(np.asarray(weight, np.float64), (n,))
-    d_lo = (w * (u - lo) ** 2).tolist()
-    d_hi = (w * (lo + 1 - u) ** 2).tolist()
-    low = lo.tolist()
-    rate = [lam * (float(lengths[s]) + s) for s in range(min(len(lengths), DC_SYMBOLS))]
-    # Viterbi over two states per block (0: floor, 1: floor + 1); python floats: 2×2 moves per block.
-    from_hi = bytearray(n)  # state 0 of block i reached from state 1 of block i − 1
-    hi_from_hi = bytearray(n)  # state 1 of block i reached from state 1 of block i − 1
-    a = low[0]
-    c0 = d_lo[0] + rate[abs(a).bit_length()]
-    c1 = d_hi[0] + rate[abs(a + 1).bit_length()]
-    prev = a
-    for i in range(1, n):
-        a = low[i]
-        k = a - prev  # difference to the previous floor; moves: k (0→0), k−1 (1→0), k+1 (0→1), k (1→1)
-        r00 = c0 + rate[abs(k).bit_length()]
-        r10 = c1 + rate[abs(k - 1).bit_length()]
-        r01 = c0 + rate[abs(k + 1).bit_length()]
-        r11 = c1 + rate[abs(k).bit_length()]
-        if r10 < r00:
-            from_hi[i], n0 = 1, r10
-        else:
-            n0 = r00
-        if r11 < r01:
-            hi_from_hi[i], n1 = 1, r11
-        else:
-            n1 = r01
-        c0, c1, prev = n0 + d_lo[i], n1 + d_hi[i], a
-    state = 1 if c1 < c0 else 0
-    up = np.zeros(n, np.int64)
-    for i in range(n - 1, -1, -1):
-        up[i] = state
-        if i:
-            state = hi_from_hi[i] if state else from_hi[i]
-    return lo + up
+    cost = np.stack([w * (u - lo) ** 2, w * (lo + 1 - u) ** 2], axis=1)
+    return dc_viterbi(np.stack([lo, lo + 1], axis=1), cost, lengths[:DC_SYMBOLS], float(lam))

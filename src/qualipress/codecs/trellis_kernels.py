@@ -243,18 +243,24 @@ def ac_counts(levels: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def dc_viterbi(cand: np.ndarray, cost: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def dc_viterbi(cand: np.ndarray, cost: np.ndarray, lengths: np.ndarray, price: float = 1.0) -> np.ndarray:
     """DC levels of one component along its coding order, each among its candidates, minimising the candidates'
-    costs plus the bits of the DPCM differences (size-category code + magnitude bits; predictor 0 at the start).
+    costs plus ``price`` times the bits of the DPCM differences (size-category code + magnitude bits; predictor 0
+    at the start).
 
     Parameters
     ----------
     cand : int64 (n, k)
         Candidate levels of each block (repeats allowed: a block with one choice repeats it).
     cost : float64 (n, k)
-        Distortion of each candidate, in bits (distortion over the block's price of a bit).
+        Distortion of each candidate, in the units of ``price`` (in bits with the default price 1: distortion over
+        the block's price of a bit).
     lengths : float64 (16,)
         Code length of every DC size category.
+    price : float
+        Cost of one bit. Each sum is ``cost`` plus ``price · (length + size)`` (rounded as a product first), added
+        in coding order: the floating-point operations of :func:`qualipress.codecs.jpegtrellis.dc_trellis`'s former
+        Python loop, so both choose the same levels.
 
     Returns
     -------
@@ -267,15 +273,18 @@ def dc_viterbi(cand: np.ndarray, cost: np.ndarray, lengths: np.ndarray) -> np.nd
         return out
     acc, nxt = np.empty(k), np.empty(k)
     back = np.zeros((n, k), np.int64)
+    rate = np.empty(lengths.shape[0])  # price of each size category's bits, formed once (no fused multiply-add)
+    for a in range(lengths.shape[0]):
+        rate[a] = price * (lengths[a] + a)
     for s in range(k):
         a = _size(abs(cand[0, s]))
-        acc[s] = cost[0, s] + (lengths[a] + a)
+        acc[s] = cost[0, s] + rate[a]
     for i in range(1, n):
         for s in range(k):
             low, arg = np.inf, 0
             for r in range(k):
                 a = _size(abs(cand[i, s] - cand[i - 1, r]))
-                c = acc[r] + (lengths[a] + a)
+                c = acc[r] + rate[a]
                 if c < low:
                     low, arg = c, r
             nxt[s] = low + cost[i, s]

@@ -246,7 +246,7 @@ def report_cmd(
     overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Collection report: storage before/after, quality, worst frames, sequences, encodes, time."""
-    from qualipress.film.report import build_report
+    from qualipress.film.report import build_report, pictures_dir
 
     html_ours = _is_report_html(output)
     json_path = output.with_suffix(".json")
@@ -260,7 +260,8 @@ def report_cmd(
                    f"{s['bytes_before'] / 1e6:.1f} MB -> {s['bytes_after'] / 1e6:.1f} MB "
                    f"({s['ratio']}:1, {s['saved_pct']}% saved)"
                    + (f", SSIM mean {s['ssim_mean']} min {s['ssim_min']}" if s["ssim_mean"] else ""))
-    typer.echo(f"wrote {output} (+ .csv, .json)")
+    pictures = pictures_dir(output)
+    typer.echo(f"wrote {output} (+ .csv, .json" + (f", pictures in {pictures}/)" if pictures.is_dir() else ")"))
 
 
 def make_testset_cmd(

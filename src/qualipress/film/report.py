@@ -4,7 +4,9 @@ Input is a collection's ``manifest.jsonl`` (lossless archive or lossy ``compress
 once), or for a compress output folder without one (``--for web``, ``--no-film``) the run's report JSONL.
 Per profile and codec: files, storage before/after, % saved and ratio (like "original TB → compressed TB"),
 SSIM/PSNR mean and minimum with histograms, the worst frames, a per-sequence breakdown, encodes per frame, seconds
-per frame and the wall time. Figures are PNGs embedded as data URIs, so the HTML is one self-contained file.
+per frame and the wall time. The histograms are small PNGs embedded as data URIs; the worst frames' 1:1 crops are
+PNG files in a folder beside the HTML (``report.html`` -> ``report_files/``, :func:`pictures_dir`), linked from
+it: embedded, 24 crops made 13 MB of HTML for 24 frames (QA). Keep the folder with the page.
 
 Film fidelity (records written with :class:`qualipress.film.hooks.FilmHooks`, key ``film``): per frame and
 per sequence the grain kept (correlation and energy ratio in the flattest blocks), the temporal ratio, the
@@ -24,17 +26,19 @@ import html
 import io
 import json
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 
 from qualipress.errors import InputError
 from qualipress.film import lossless, manifest
 from qualipress.io import atomic_write_bytes, read_image, read_jsonl, to_perceptual
-from qualipress.io.discover import REPORT_NAME
+from qualipress.io.discover import PICTURES_MARKER, REPORT_NAME
 
 
 def normalise(rec: dict[str, Any]) -> dict[str, Any] | None:
@@ -84,6 +88,44 @@ def _film_fields(film: dict[str, Any]) -> dict[str, Any]:
 AMPLIFY = 8.0
 #: Crop size of the worst-frame crops (pixels, shown 1:1).
 CROP = 256
+#: Names of the picture files the report writes (row number, then what the picture shows).
+_PICTURE = re.compile(r"r\d{4,}-[a-z0-9-]+\.png")
+
+
+def pictures_dir(out: str | Path) -> Path:
+    """The folder beside report ``out`` that holds its pictures (``report.html`` -> ``report_files``)."""
+    p = Path(out)
+    return p.with_name(p.stem + "_files")
+
+
+class _Pictures:
+    """The report's crops and thumbnails as PNG files in :func:`pictures_dir`, linked from the page; each is
+    written once, however many tables show its frame, and the previous run's other pictures are removed."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written: set[str] = set()
+        self.cells: dict[int, str] = {}  # a row's picture cell, made once when both tables show the frame
+
+    def link(self, row: int, caption: str, png: bytes) -> str:
+        """Write ``png`` for ``row`` (file named after ``caption``'s first words) and return its relative URL."""
+        what = re.sub(r"[^a-z0-9]+", "-", caption.split(" (")[0].lower()).strip("-") or "picture"
+        name = f"r{row:04d}-{what}.png"
+        if name not in self.written:
+            if not (self.folder / PICTURES_MARKER).exists():  # a later run over a parent folder skips these
+                self.folder.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(self.folder / PICTURES_MARKER, b"pictures of a qualipress collection report\n")
+            atomic_write_bytes(self.folder / name, png)
+            self.written.add(name)
+        return f"{quote(self.folder.name)}/{name}"
+
+    def prune(self) -> None:
+        """Remove pictures an earlier report left that this one does not link (only names it writes)."""
+        if not self.folder.is_dir():
+            return
+        for p in self.folder.iterdir():
+            if _PICTURE.fullmatch(p.name) and p.name not in self.written and p.is_file():
+                p.unlink(missing_ok=True)
 
 
 def _fvals(rs: list[dict[str, Any]], key: str) -> list[float]:
@@ -225,8 +267,8 @@ def _histograms(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return figs
 
 
-def _thumb(root: Path, r: dict[str, Any], size: int = 192) -> str | None:
-    """A PNG data URI of the output (decoded) for the worst-frames table, or None."""
+def _thumb(root: Path, r: dict[str, Any], size: int = 192) -> bytes | None:
+    """A PNG thumbnail of the output (decoded) for the worst-frames table, or None."""
     try:
         from PIL import Image as PILImage
 
@@ -242,14 +284,14 @@ def _thumb(root: Path, r: dict[str, Any], size: int = 192) -> str | None:
         im.thumbnail((size, size))
         buf = io.BytesIO()
         im.save(buf, format="PNG")
-        return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+        return buf.getvalue()
     except Exception:  # a thumbnail is decoration: a frame that does not decode is reported by verify
         return None
 
 
-def _crops(root: Path, r: dict[str, Any]) -> list[tuple[str, str]]:
+def _crops(root: Path, r: dict[str, Any]) -> list[tuple[str, bytes]]:
     """1:1 crops (worst tile, flattest region) of a frame: source | output | amplified difference, as
-    ``(caption, PNG data URI)``; empty when the source or the output cannot be read."""
+    ``(caption, PNG bytes)``; empty when the source or the output cannot be read."""
     try:
         from PIL import Image as PILImage
 
@@ -297,29 +339,36 @@ def _crops(root: Path, r: dict[str, Any]) -> list[tuple[str, str]]:
         im = PILImage.fromarray(np.rint(np.clip(panel, 0, 1) * 255).astype(np.uint8))
         buf = io.BytesIO()
         im.save(buf, format="PNG")
-        out_crops.append((f"{caption} (x {x0}, y {y0}): source | output | difference x{AMPLIFY:g}",
-                          "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()))
+        out_crops.append((f"{caption} (x {x0}, y {y0}): source | output | difference x{AMPLIFY:g}", buf.getvalue()))
     return out_crops
 
 
-def _worst_table(title: str, picked: list[tuple[int, dict[str, Any]]], root_of: dict[int, Path]) -> list[str]:
+def _worst_table(title: str, picked: list[tuple[int, dict[str, Any]]], root_of: dict[int, Path],
+                 pictures: _Pictures) -> list[str]:
     parts = [f"<h2>{html.escape(title)}</h2><table><tr><th>frame</th><th>profile</th><th>codec</th><th>SSIM</th>"
              "<th>PSNR</th><th>grain kept</th><th>1:1 crops</th></tr>"]
     for i, r in picked:
-        crops = _crops(root_of[i], r)
-        if crops:
-            cell = "".join(f"<figure><img src='{u}' alt='{html.escape(c)}'><figcaption>{html.escape(c)}"
-                           "</figcaption></figure>" for c, u in crops)
-        else:
-            uri = _thumb(root_of[i], r)
-            cell = (f"<img src='{uri}' alt='thumbnail'> (source not available: thumbnail)" if uri
-                    else "(no image)")
+        if i not in pictures.cells:
+            pictures.cells[i] = _picture_cell(i, r, root_of[i], pictures)
         g = "n/a" if r.get("grain_corr") is None else f"{r['grain_corr']:.3f}"
         parts.append(f"<tr><td>{html.escape(str(r['source']))}</td><td>{html.escape(r['profile'])}</td>"
                      f"<td>{html.escape(r['codec'])}</td><td>{r['ssim']:.4f}</td><td>{r['psnr']:.2f}</td>"
-                     f"<td>{g}</td><td style='text-align:left'>{cell}</td></tr>")
+                     f"<td>{g}</td><td style='text-align:left'>{pictures.cells[i]}</td></tr>")
     parts.append("</table>")
     return parts
+
+
+def _picture_cell(i: int, r: dict[str, Any], root: Path, pictures: _Pictures) -> str:
+    """The worst-frame table cell of row ``i``: its 1:1 crops, else a thumbnail of the output, as linked files."""
+    crops = _crops(root, r)
+    if crops:
+        return "".join(f"<figure><img src='{html.escape(pictures.link(i, c, png))}' alt='{html.escape(c)}' "
+                       f"loading='lazy'><figcaption>{html.escape(c)}</figcaption></figure>" for c, png in crops)
+    png = _thumb(root, r)
+    if png is None:
+        return "(no image)"
+    return (f"<img src='{html.escape(pictures.link(i, 'thumbnail', png))}' alt='thumbnail'> "
+            "(source not available: thumbnail)")
 
 
 def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str]]) -> str:
@@ -344,7 +393,8 @@ FILM_COLUMNS = [("grain_corr_min", "grain kept min"), ("grain_corr_mean", "grain
 
 
 def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6) -> dict[str, Any]:
-    """Write ``out`` (HTML) and ``out`` with ``.csv`` / ``.json`` suffixes; return the JSON content.
+    """Write ``out`` (HTML) and ``out`` with ``.csv`` / ``.json`` suffixes, and the worst frames' pictures into
+    :func:`pictures_dir`; return the JSON content.
 
     Raises
     ------
@@ -382,10 +432,12 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     for title, uri in figs:
         parts.append(f"<figure><img src='{uri}' alt='{html.escape(title)}'><figcaption>{html.escape(title)}"
                      "</figcaption></figure>")
+    pictures = _Pictures(pictures_dir(outp))
     if worst_rows:
-        parts += _worst_table("Worst frames (lowest SSIM)", worst_rows, root_of)
+        parts += _worst_table("Worst frames (lowest SSIM)", worst_rows, root_of, pictures)
     if least_grain:
-        parts += _worst_table("Least grain kept (lowest flat-area grain correlation)", least_grain, root_of)
+        parts += _worst_table("Least grain kept (lowest flat-area grain correlation)", least_grain, root_of,
+                              pictures)
     parts += ["<h2>Per sequence</h2>", _table(seqs, [
         ("profile", "profile"), ("sequence", "sequence"), ("files", "files"), ("bytes_before", "before"),
         ("bytes_after", "after"), ("ratio", "ratio :1"), ("ssim_min", "SSIM min"), ("codecs", "codecs"),
@@ -401,6 +453,7 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     parts.append(f"<p>Data: <a href='{outp.with_suffix('.csv').name}'>CSV</a>, "
                  f"<a href='{outp.with_suffix('.json').name}'>JSON</a>.</p></body></html>")
     atomic_write_bytes(outp, "\n".join(parts).encode())
+    pictures.prune()
     return data
 
 

@@ -35,8 +35,10 @@ LOCK_NAME = ".qualipress-lock"
 #: Collection manifest and checksum list (``compress`` with the film hooks, ``archive``).
 MANIFEST_NAME = "manifest.jsonl"
 SUMS_NAME = "SHA256SUMS"
+#: Marker file in the picture folder of a collection report (``report_files/``: PNG crops, not photos).
+PICTURES_MARKER = ".qualipress-report-pictures"
 #: A directory holding any of these was written by qualipress.
-OUTPUT_MARKERS = (REPORT_NAME, PENDING_DIR, LOCK_NAME)
+OUTPUT_MARKERS = (REPORT_NAME, PENDING_DIR, LOCK_NAME, PICTURES_MARKER)
 
 
 def is_output_dir(directory: str | Path) -> bool:

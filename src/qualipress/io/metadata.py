@@ -14,6 +14,7 @@ WebP      ``ICCP`` (VP8X)             ``EXIF`` (VP8X)                 ``XMP `` (
 AVIF      ``colr`` ``prof`` property  ``Exif`` item (``cdsc``)         ``mime`` item
 JPEG XL   sRGB only (codestream)      ``Exif`` box (container)        ``xml `` box
 HEIF      by pillow-heif's encoder    by pillow-heif's encoder        by pillow-heif's encoder
+TIFF      tag 34675 (tifffile)        not kept (an IFD of its own)    tag 700 (tifffile)
 ========  ==========================  ==============================  =====================
 """
 
@@ -49,6 +50,7 @@ CARRIES: dict[str, frozenset[str]] = {
     ".avif": frozenset({"icc", "exif", "xmp"}),
     ".jxl": frozenset({"exif", "xmp"}),
     ".heic": frozenset({"icc", "exif", "xmp"}),
+    ".tif": frozenset({"icc", "xmp"}),
 }
 
 _EXIF_PREFIX = b"Exif\x00\x00"

@@ -431,6 +431,14 @@ def _read_dpx_lean(path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, A
     return dpx.read_element(path, lay), fields, lay.bit_size
 
 
+#: ``Image.transfer`` of an integer DPX by its header's transfer characteristic (OpenImageIO's ``dpx:Transfer``
+#: names); any other is ``unknown``.
+DPX_TRANSFERS = {
+    "Printing density": "log", "Logarithmic": "log", "Linear": "linear",
+    "ITU-R 709-4": "bt709", "SMPTE 274M": "bt709", "User defined": "unknown",
+}
+
+
 def _read_dpx(path: Path, max_pixels: int) -> Image:
     _check_dpx_size(path)  # before decoding: a truncated file otherwise fails with the backend's scanline error
     lean = _read_dpx_lean(path, max_pixels)
@@ -447,10 +455,7 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
             bits = 8
         elif arr.dtype == np.uint16:
             bits = 16
-    transfer = {
-        "Printing density": "log", "Logarithmic": "log", "Linear": "linear",
-        "ITU-R 709-4": "bt709", "SMPTE 274M": "bt709", "User defined": "unknown",
-    }.get(str(meta.get("dpx:Transfer", "")), "unknown")
+    transfer = DPX_TRANSFERS.get(str(meta.get("dpx:Transfer", "")), "unknown")
     if arr.dtype.kind == "f":
         return _finish(arr, 32, metadata=meta, transfer="linear")
     img = _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)

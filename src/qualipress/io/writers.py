@@ -25,9 +25,11 @@ def encode_png(image: Image) -> bytes:
                                         else image.pixels, level=6))
 
 
-def encode_tiff(image: Image, *, compression: str = "zlib", icc: bytes | None = None) -> bytes:
+def encode_tiff(image: Image, *, compression: str = "zlib", icc: bytes | None = None,
+                xmp: bytes | None = None) -> bytes:
     """Lossless TIFF bytes (8/16-bit integer or 32-bit float), deflate + predictor; ``icc``: an ICC profile to
-    store (tag 34675), left out when its colour space is not the pixels' (a grey profile on RGB, CMYK)."""
+    store (tag 34675), left out when its colour space is not the pixels' (a grey profile on RGB, CMYK); ``xmp``:
+    an XMP packet (tag 700). No orientation tag is written: the pixels are stored upright (orientation 1)."""
     import tifffile
 
     buf = _io.BytesIO()
@@ -38,13 +40,15 @@ def encode_tiff(image: Image, *, compression: str = "zlib", icc: bytes | None = 
         icc = None
     tifffile.imwrite(buf, px if image.n_channels > 1 else px[..., 0], photometric=photometric,
                      compression=compression, predictor=True, extrasamples=extra,
-                     metadata=None, software="qualipress", iccprofile=icc or None)
+                     metadata=None, software="qualipress", iccprofile=icc or None,
+                     extratags=[(700, 1, len(xmp), xmp, True)] if xmp else None)
     return buf.getvalue()
 
 
 def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **options: Any) -> Path:
     """Write an image losslessly, atomically; the format follows the suffix. A PNG keeps the image's ICC
-    profile, EXIF and XMP (:func:`qualipress.io.metadata.carry_for`, orientation 1), a TIFF its ICC profile.
+    profile, EXIF and XMP (:func:`qualipress.io.metadata.carry_for`, orientation 1), a TIFF its ICC profile and
+    XMP.
 
     Parameters
     ----------
@@ -68,9 +72,8 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **opt
         data = embed(encode_png(image), ".png", carry_for(image.metadata), channels=image.n_channels)
         return atomic_write_bytes(p, data, overwrite=overwrite)
     if suffix in (".tif", ".tiff"):
-        icc = image.metadata.get("icc_profile")  # as for PNG: what the colours mean travels with them
-        return atomic_write_bytes(p, encode_tiff(image, icc=icc if isinstance(icc, bytes) else None),
-                                  overwrite=overwrite)
+        carry = carry_for(image.metadata)  # as for PNG: what the colours mean travels with them
+        return atomic_write_bytes(p, encode_tiff(image, icc=carry.icc, xmp=carry.xmp), overwrite=overwrite)
     if suffix in (".dpx", ".exr"):
         return _write_oiio(p, image, overwrite=overwrite, **options)
     raise UnsupportedError(f"{p}: write_image writes .png, .tif, .dpx or .exr, not {suffix or 'no suffix'}")

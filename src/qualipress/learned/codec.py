@@ -33,6 +33,7 @@ from qualipress.learned._compressai import (
     compressai_version,
     is_available,
 )
+from qualipress.learned.qlc import is_qlc
 from qualipress.learned.refine import MAX_ITERATIONS, lambda_for, refine_latents
 from qualipress.learned.weights import (
     WeightsNotFoundError,
@@ -48,11 +49,6 @@ __all__ = ["LearnedCodec", "LearnedCodecWarning", "decode_qlc", "is_qlc", "make_
 
 class LearnedCodecWarning(UserWarning):
     """An input was converted (e.g. 16-bit to 8-bit) before learned coding."""
-
-
-def is_qlc(data: bytes) -> bool:
-    """True when ``data`` is (the start of) a ``.qlc`` file."""
-    return qlc.is_qlc(data)
 
 
 def _step_for(steps: dict[int, float], quality: float) -> float:

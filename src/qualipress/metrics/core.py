@@ -596,16 +596,46 @@ class Reference:
             _SPARE.give(work[:1])  # free again as soon as nothing refers to it
         _SPARE.when_gone(self, kept + keep)
 
-    def _fusable(self) -> bool:
+    def _fusable(self, *, count: bool = True) -> bool:
         """Whether this reference measures through the fused kernels now (see :data:`USE_FUSED`; each call
-        counts as one measurement towards :data:`FUSED_AFTER`)."""
+        counts as one measurement towards :data:`FUSED_AFTER` unless ``count`` is False)."""
         h, w, _ = self._shape
         if self._lean or self.dtype != np.float32 or min(h, w) < _WIN or USE_FUSED is False:
             return False
         if USE_FUSED is None and "numba" not in sys.modules:
-            _MEASURED[0] += 1
+            _MEASURED[0] += count
             return _MEASURED[0] > FUSED_AFTER
         return True
+
+    def interior_values(self, mosaic: Image, tile: int, border: int, ids: np.ndarray | None = None,
+                        bins: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """SSIM and squared error (channel means, float64) at the tile interiors of a mosaic of this image, from
+        this reference's own window statistics (:func:`qualipress.metrics.fused.interior_values`: the layout, the
+        order of the values), and their sums over ``bins`` bins by ``ids`` (one int64 bin a value, as
+        ``np.bincount(ids, weights=..., minlength=bins)`` gives them; empty without ``ids``); or None where the
+        fused kernels are not in use now (nothing counted then: the caller measures through :meth:`packed` and
+        :meth:`maps`, which count).
+
+        The values are those of ``packed(...).maps(mosaic cropped)`` at the interiors, bit for bit."""
+        if not self._fusable(count=False) or border < _PAD or self._packed:
+            return None
+        raw = self._raw_samples(mosaic)
+        planes = mosaic.pixels.shape[2] - mosaic.has_alpha
+        if (raw is None or self._image is None or mosaic.bit_depth != self._image.bit_depth or planes != self._shape[2]
+                or mosaic.height % tile or mosaic.width % tile):
+            return None
+        self._fusable()  # counted as the measurement it is
+        u = tile - 2 * border
+        size = (mosaic.height // tile) * u * (mosaic.width // tile) * u
+        s, e = np.empty(size, np.float64), np.empty(size, np.float64)
+        ids = np.empty(0, np.int64) if ids is None else np.ascontiguousarray(ids, dtype=np.int64)
+        if ids.size not in (0, size):
+            raise InputError(f"interior_values: {ids.size} bin ids for {size} values")
+        s_bins, e_bins = np.zeros(bins if ids.size else 0), np.zeros(bins if ids.size else 0)
+        y = np.ascontiguousarray(raw[0]).reshape(mosaic.height, -1)
+        _fused().interior_values(*self._fused_args(), y, raw[1], _GAUSS32, self._shape[2], tile, border, s, e, ids,
+                                 s_bins, e_bins)
+        return s, e, s_bins, e_bins
 
     def _fused_rows(self, distorted: Image | np.ndarray | None,
                     prepared: np.ndarray | None) -> tuple[np.ndarray, np.float32]:
@@ -837,6 +867,46 @@ class Reference:
         return (s_total / n_crop, np.add.reduceat(s_cols, x0, axis=1) / counts, e_total / (h * w),
                 np.add.reduceat(e_cols, x0, axis=1) / counts)
 
+    def reduced_error(self, distorted: Image | np.ndarray, *, tile: int = DEFAULT_TILE) -> tuple[float, np.ndarray]:
+        """The whole-image and per-tile mean squared error of :meth:`reduced`, the same values bit for bit, without
+        the SSIM (no blurs): what a PSNR-only measurement needs."""
+        h, w, _ = self._shape
+        y0, x0 = np.arange(0, h, tile), np.arange(0, w, tile)
+        e_cols = np.zeros((y0.size, w), np.float64)
+        if self._fusable():
+            y, scale = self._fused_rows(distorted, None)
+            e_total = _fused().error_sums(*self._fused_source(), y, scale, self._shape[2], tile, e_cols)
+        else:
+            e_total = self._strip_error_sums(distorted, tile, e_cols)
+        counts = np.outer(np.diff(np.append(y0, h)), np.diff(np.append(x0, w)))
+        return e_total / (h * w), np.add.reduceat(e_cols, x0, axis=1) / counts
+
+    def _strip_error_sums(self, distorted: Image | np.ndarray, tile: int, e_cols: np.ndarray) -> float:
+        """:meth:`_strip_sums`'s squared-error total and column sums alone: the same strips and operations."""
+        h, w, _ = self._shape
+        rows_b = self._rows_of(distorted, None)
+        work = self._workspace()
+        e_buf = _SPARE.take((min(h, self._rows), w), self.dtype)
+        total = 0.0
+        for r0 in range(0, h, self._rows):
+            r1 = min(h, r0 + self._rows)
+            if self._lean:
+                a = self._normalise(self._source, slice(r0, r1), out=work[_A] if self.dtype == np.float32 else None)
+                a = self._planes(np.ascontiguousarray(a, dtype=self.dtype))
+            else:
+                a = self._planes(self.a)[r0:r1]
+            d = cv2.subtract(rows_b(slice(r0, r1)), a, dst=work[0][: r1 - r0])
+            dd = cv2.multiply(d, d, dst=work[2][: r1 - r0])
+            e_map = e_buf[: r1 - r0]
+            self._channel_mean(dd, e_map)
+            total += float(cv2.sumElems(cv2.reduce(e_map, 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F))[0])
+            for ty in range(r0 // tile, (r1 - 1) // tile + 1):
+                a0, b0 = max(r0, ty * tile) - r0, min(r1, (ty + 1) * tile) - r0
+                e_cols[ty] += cv2.reduce(e_map[a0:b0], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
+        if not self._lean:
+            _SPARE.give([e_buf])
+        return total
+
     def _strip_sums(self, distorted: Image | np.ndarray | None,
                     prepared: np.ndarray | Callable[[slice], np.ndarray] | None, tile: int, crop: bool,
                     s_cols: np.ndarray, e_cols: np.ndarray) -> tuple[float, float]:
@@ -979,11 +1049,13 @@ class Reference:
         a: np.ndarray | None = None  # and the reference's, once per call
         seen = self._seen(mask)
         reduced = None
-        if seen is None and not scoped and {"ssim", "psnr"} & set(metrics):
+        if seen is None and not scoped and "ssim" in metrics:
             # no mask, nothing transparent: the whole-image and per-tile values straight from the strips
             v_s, t_s, v_e, t_e = self.reduced(dis, tile=tile)
             reduced = {"ssim": MetricResult("ssim", v_s, t_s, _stats(t_s, v_s)),
                        "psnr": _psnr_tiles(v_e, t_e)}
+        elif seen is None and not scoped and "psnr" in metrics:
+            reduced = {"psnr": _psnr_tiles(*self.reduced_error(dis, tile=tile))}  # no SSIM: no blurs
         requests: list[tuple[str, np.ndarray | None, Sequence[str]]] = [("", seen, metrics)]
         requests += [(f"{scope}:", self._seen(m), names) for scope, (m, names) in (scoped or {}).items()]
         maps: tuple[np.ndarray, np.ndarray] | None = None

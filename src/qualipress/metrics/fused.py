@@ -118,45 +118,90 @@ def _probe_out(r: int, x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: n
                e_row: np.ndarray) -> None:
     """SSIM (channel mean) and squared error (channel mean) of row ``r`` into ``s_row`` and ``e_row``, from the
     ring of horizontally blurred rows (see :func:`_probe_in`)."""
-    n = x.shape[1]
-    w = n // c
-    ud, exd, edd, sv, ev = blurred[0], blurred[1], blurred[2], blurred[3], blurred[4]
     for q in range(3):
         _vblur(ring[q], r, g, blurred[q])
+    zero = np.uint64(0)
+    _ssim_row(blurred, zero, ux[r], cs0[r], x[r], xscale, zero, y[r], scale, zero, c, s_row, e_row)
+
+
+@nb.njit(**_EXACT)
+def _ssim_row(blurred: np.ndarray, b0: np.uint64, uxr: np.ndarray, c0r: np.ndarray, xr: np.ndarray,
+              xscale: np.float32, x0: np.uint64, yr: np.ndarray, scale: np.float32, y0: np.uint64, c: int,
+              s_row: np.ndarray, e_row: np.ndarray) -> None:
+    """SSIM and squared error (channel means) of ``s_row.size`` pixels of one row from their blurred moments
+    ``E[d]``, ``E[x·d]``, ``E[d²]`` (``blurred[0:3]`` from sample ``b0``; ``blurred[3:5]`` scratch), the reference's
+    local mean ``uxr`` and ``2 vx + C2`` ``c0r`` and its samples ``xr`` (from sample ``x0``), and the distorted
+    samples ``yr`` (from ``y0``). Offsets, not views: a view costs two reference-count updates, which in the
+    mosaic's many short rows (:func:`interior_values`) cost more than the arithmetic; unsigned, so that numba emits
+    no negative-index wraparound (which would stop vectorisation)."""
+    w = s_row.shape[0]
+    n = np.uint64(w * c)
+    ud, exd, edd, sv, ev = blurred[0], blurred[1], blurred[2], blurred[3], blurred[4]
     two = np.float32(2.0)
-    uxr, c0r, xr, yr = ux[r], cs0[r], x[r], y[r]
     for i in range(n):
-        u = ud[i]
-        ur = uxr[i]
+        u = ud[b0 + i]
+        ur = uxr[x0 + i]
         t = ur * u
-        big_a = two * exd[i] - two * t + c0r[i]
+        big_a = two * exd[b0 + i] - two * t + c0r[x0 + i]
         big_l = two * t + (two * (ur * ur) + _C1)  # 2 ux² + C1, recomputed (not stored: bandwidth)
         u2 = u * u
-        vd = edd[i] - u2
+        vd = edd[b0 + i] - u2
         sv[i] = (big_a * big_l) / ((big_a + vd) * (big_l + u2))
-        d = np.float32(yr[i]) * scale - np.float32(xr[i]) * xscale
+        d = np.float32(yr[y0 + i]) * scale - np.float32(xr[x0 + i]) * xscale
         ev[i] = d * d
+    _plane_mean(sv, c, s_row)
+    _plane_mean(ev, c, e_row)
+
+
+@nb.njit(**_EXACT)
+def _plane_mean(v: np.ndarray, c: int, out: np.ndarray) -> None:
+    """``out[j]`` = the mean of the ``c`` interleaved samples of pixel ``j`` of ``v`` (float32, in order)."""
+    w = out.shape[0]
     if c == 1:
         for j in range(w):
-            s_row[j] = sv[j]
-            e_row[j] = ev[j]
+            out[j] = v[j]
         return
     inv = np.float32(1.0 / c)
     if c == 3:  # the common case, unrolled with unsigned indices (see _hblur) so that it vectorises
         three = np.uint64(3)
         for j in range(np.uint64(w)):
             k = j * three
-            s_row[j] = (sv[k] + sv[k + 1] + sv[k + 2]) * inv
-            e_row[j] = (ev[k] + ev[k + 1] + ev[k + 2]) * inv
+            out[j] = (v[k] + v[k + 1] + v[k + 2]) * inv
         return
     for j in range(w):
-        s = np.float32(0.0)
-        e = np.float32(0.0)
+        acc = np.float32(0.0)
         for ch in range(c):
-            s += sv[j * c + ch]
-            e += ev[j * c + ch]
-        s_row[j] = s * inv
-        e_row[j] = e * inv
+            acc += v[j * c + ch]
+        out[j] = acc * inv
+
+
+@nb.njit(**_EXACT)
+def _error_rows(x: np.ndarray, xscale: np.float32, y: np.ndarray, scale: np.float32, c: int, tile: int,
+                e_cols: np.ndarray) -> None:
+    """Each row's squared error (channel mean), added to the tile rows' column sums ``e_cols``: the values
+    :func:`_probe_rows` adds there, without the SSIM."""
+    h, n = x.shape
+    w = n // c
+    ev = np.empty(n, np.float32)
+    e_row = np.empty(w, np.float32)
+    for r in range(h):
+        xr, yr = x[r], y[r]
+        for i in range(n):
+            d = np.float32(yr[i]) * scale - np.float32(xr[i]) * xscale
+            ev[i] = d * d
+        _plane_mean(ev, c, e_row)
+        ec = e_cols[r // tile]
+        for j in range(w):
+            ec[j] += e_row[j]
+
+
+def error_sums(x: np.ndarray, xscale: np.float32, y: np.ndarray, scale: np.float32, c: int, tile: int,
+               e_cols: np.ndarray) -> float:
+    """The squared-error map's whole-image sum (float64), its column sums per tile row added to ``e_cols``: what
+    :func:`probe_sums` gives for it, bit for bit, at a fraction of the cost (a PSNR-only measurement). Arguments as
+    :func:`probe_sums`."""
+    _error_rows(x, xscale, y, scale, c, tile, e_cols)
+    return float(e_cols.sum())
 
 
 @nb.njit(**_EXACT)
@@ -217,6 +262,87 @@ def probe_maps(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarra
     as :func:`probe_sums`)."""
     none = np.empty((0, 0), np.float64)
     _probe_rows(x, xscale, ux, cs0, y, scale, g, c, s_out, e_out, none, none, np.empty(0, np.float64), 1, False)
+
+
+@nb.njit(**_EXACT)
+def _interior_rows(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
+                   scale: np.float32, g: np.ndarray, c: int, t: int, border: int, ny: int, per_row: int,
+                   s_out: np.ndarray, e_out: np.ndarray, ids: np.ndarray, s_bins: np.ndarray,
+                   e_bins: np.ndarray) -> None:
+    """:func:`interior_values` for one call, tile row by tile row: the rows of every kept tile that the interiors'
+    windows reach, side by side (``seg`` samples a tile, no reflection: the windows stay inside their tile), are
+    blurred horizontally and then vertically in one pass along the tile row each (the samples between two tiles'
+    interiors come out too and are not used), and each interior row of every tile is reduced."""
+    u = t - 2 * border
+    span = u + 2 * _PAD
+    seg = span * c
+    length = per_row * seg
+    lo = border - _PAD
+    pad = np.empty((3, length), np.float32)
+    ring = np.empty((3, _TAPS, length), np.float32)
+    blurred = np.empty((5, length), np.float32)
+    s_row = np.empty(u, np.float32)
+    e_row = np.empty(u, np.float32)
+    p0, p1, p2 = pad[0], pad[1], pad[2]
+    for ty in range(ny):
+        shift = ty % 2
+        for rr in range(span):
+            row = ty * t + lo + rr
+            for k in range(per_row):
+                x0 = ((2 * k + shift) * t + lo) * c   # first sample the windows of this tile read, image and mosaic
+                y0 = (k * t + lo) * c
+                xs = x[row, x0: x0 + seg]
+                ys = y[row, y0: y0 + seg]
+                q0, q1, q2 = p0[k * seg: (k + 1) * seg], p1[k * seg: (k + 1) * seg], p2[k * seg: (k + 1) * seg]
+                for i in range(seg):
+                    xv = np.float32(xs[i]) * xscale
+                    d = np.float32(ys[i]) * scale - xv
+                    q0[i] = d
+                    q1[i] = xv * d
+                    q2[i] = d * d
+            for q in range(3):
+                _hblur(pad[q], ring[q, rr % _TAPS], g, c, length - 2 * _PAD * c)
+            if rr < _TAPS - 1:
+                continue
+            ii = rr - (_TAPS - 1)  # the interior row whose window's last row this is
+            row = ty * t + border + ii
+            for q in range(3):
+                _vblur(ring[q], ii, g, blurred[q, : length - 2 * _PAD * c])
+            uxr, c0r, xr, yr = ux[row], cs0[row], x[row], y[row]
+            for k in range(per_row):
+                xi = ((2 * k + shift) * t + border) * c
+                yi = (k * t + border) * c
+                _ssim_row(blurred, np.uint64(k * seg), uxr, c0r, xr, xscale, np.uint64(xi), yr, scale, np.uint64(yi),
+                          c, s_row, e_row)
+                base = ((ty * u + ii) * per_row + k) * u
+                for j in range(u):
+                    s_out[base + j] = s_row[j]
+                    e_out[base + j] = e_row[j]
+                if ids.shape[0]:  # in the values' order, as np.bincount adds them
+                    for j in range(u):
+                        s_bins[ids[base + j]] += s_row[j]
+                        e_bins[ids[base + j]] += e_row[j]
+
+
+def interior_values(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
+                    scale: np.float32, g: np.ndarray, c: int, tile: int, border: int, s_out: np.ndarray,
+                    e_out: np.ndarray, ids: np.ndarray, s_bins: np.ndarray, e_bins: np.ndarray) -> None:
+    """SSIM and squared error (channel means) at the interiors of a mosaic's tiles, straight from the image's own
+    reference statistics: no rearranged copy of them, and nothing computed outside the interiors but the
+    horizontal blurs their windows need.
+
+    The mosaic (``y``, (Hm, Wm·C), normalised as ``float32(y) * scale``) holds every other ``tile``-pixel tile of
+    the image, in a checkerboard: tile ``k`` of tile row ``ty`` is the image's tile ``2k + ty % 2`` (see
+    :class:`qualipress.search.proxy.Mosaic`). ``x``, ``ux``, ``cs0``: the reference's samples and window statistics
+    as in :func:`probe_sums`, at the image's size. Each interior (the tile less ``border`` ≥ 5 pixels at every edge)
+    is measured with a window that stays inside its tile, so its values are those the maps of the rearranged
+    reference give there, bit for bit. ``s_out``, ``e_out``: float64 arrays of ``ny · u · per_row · u`` values
+    (``u = tile - 2·border``), written in the order (tile row, interior row, tile, interior column). ``ids`` (int64,
+    the same length, or empty): a bin for each value; ``s_bins``/``e_bins`` (float64, zero on entry) then receive
+    the values' sums per bin, added in the values' order (``np.bincount(ids, weights=s_out)``, bit for bit).
+    """
+    ny, per_row = y.shape[0] // tile, y.shape[1] // (tile * c)
+    _interior_rows(x, xscale, ux, cs0, y, scale, g, c, tile, border, ny, per_row, s_out, e_out, ids, s_bins, e_bins)
 
 
 @nb.njit(**_EXACT)

@@ -206,8 +206,14 @@ def check_collisions(jobs: list[Job], outdir: Path, *, name_with_ext: bool = Fal
         lines = [" and ".join(str(j.source) for j in group)
                  + f" -> {group[0].out_stem(outdir, keep_ext=name_with_ext)}.*" for group in clashes[:10]]
         more = f" (and {len(clashes) - 10} more)" if len(clashes) > 10 else ""
-        hint = ("compress them into separate output directories" if name_with_ext
-                else "use --name-with-ext to keep the source extension in output names, or rename them")
+        same_names = any(len({j.source.name for j in group}) < len(group) for group in clashes)
+        if name_with_ext:
+            hint = "compress them into separate output directories"
+        elif same_names:  # the same file name under two roots: the extension does not tell them apart
+            hint = ("give their common folder as the input (its sub-folders are kept in the output), or compress "
+                    "them into separate output directories")
+        else:
+            hint = "use --name-with-ext to keep the source extension in output names, or rename them"
         raise OutputError("inputs would write the same output name: " + "; ".join(lines) + more + f"; {hint}")
     inputs = sorted(str(j.source) for j in jobs)
     for job in jobs:
@@ -671,35 +677,6 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
     records: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     todo: list[tuple[Job, str]] = []
-    for job in jobs:
-        try:
-            sha = sha256_file(job.source)
-        except OSError as exc:
-            why = (f"broken symbolic link (its target {os.readlink(job.source)} does not exist)"
-                   if os.path.islink(job.source) and not os.path.exists(job.source) else exc.strerror)
-            rec = _name_source(_failed(job, f"{job.source}: cannot read ({why})"), options)
-            records.append(rec)
-            append_jsonl(report_path, rec)
-            if progress:
-                progress(rec)
-            continue
-        prev = done.get((sha, options.recorded(job.source)))
-        out_sha = sha256_file(prev["output"]) if prev and Path(prev["output"]).exists() else None
-        if prev and out_sha == prev.get("output_sha256"):
-            skipped.append(prev)
-            if progress:
-                progress({**prev, "resumed": True})
-            continue
-        if out_sha is not None and not options.overwrite:  # made by these settings, changed since
-            rec = _name_source(_failed(job, f"{prev['output']}: exists but is not the file this run's report "
-                                            "recorded (altered or damaged since it was written): move it away to "
-                                            "redo it, or use --overwrite", sha=sha), options)
-            records.append(rec)
-            append_jsonl(report_path, rec)
-            if progress:
-                progress(rec)
-            continue
-        todo.append((job, sha))
 
     def finished(rec: dict[str, Any]) -> None:
         append_jsonl(report_path, rec)
@@ -709,6 +686,27 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         if progress:
             progress(rec)
 
+    for job in jobs:
+        try:
+            sha = sha256_file(job.source)
+        except OSError as exc:
+            why = (f"broken symbolic link (its target {os.readlink(job.source)} does not exist)"
+                   if os.path.islink(job.source) and not os.path.exists(job.source) else exc.strerror)
+            finished(_name_source(_failed(job, f"{job.source}: cannot read ({why})"), options))
+            continue
+        prev = done.get((sha, options.recorded(job.source)))
+        out_sha = sha256_file(prev["output"]) if prev and Path(prev["output"]).exists() else None
+        if prev and out_sha == prev.get("output_sha256"):
+            skipped.append(prev)
+            if progress:
+                progress({**prev, "resumed": True})
+            continue
+        if out_sha is not None and not options.overwrite:  # made by these settings, changed since
+            finished(_name_source(_failed(job, f"{prev['output']}: exists but is not the file this run's report "
+                                               "recorded (altered or damaged since it was written): move it away "
+                                               "to redo it, or use --overwrite", sha=sha), options))
+            continue
+        todo.append((job, sha))
     tasks = [(job, out, options, sha) for job, sha in todo]
     # a shot's frames on one worker, in frame order, so the search's warm start holds (pipeline/schedule.py)
     keys = [sequence_key(job.source) for job, _ in todo]

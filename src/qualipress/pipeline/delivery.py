@@ -22,8 +22,9 @@ import numpy as np
 
 from qualipress import codecs as _codecs
 from qualipress.codecs import auto_candidates, jxlicc
+from qualipress.codecs.base import Codec
 from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
-from qualipress.errors import UnsupportedError
+from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.io.metadata import CARRIES, POLICIES, carry_for, icc_description, is_srgb
 from qualipress.io.readers import PALETTE_EXPANDED
@@ -140,9 +141,9 @@ class PhotoHooks:
     # -- hooks ---------------------------------------------------------------------------------------------
     def adapt(self, image: Image, record: dict[str, Any]) -> Image:
         """Reduce the bit depth (``--bit-depth 8`` / ``--for web``) and refuse what a browser cannot show."""
-        if self.web and (image.is_float or image.transfer not in ("srgb", "bt709", "gamma")):
-            raise UnsupportedError(f"--for web needs a display-referred image; this one is {image.transfer} "
-                                   f"{'float' if image.is_float else 'integer'} (grade it to sRGB first)")
+        refused = web_refusal(is_float=image.is_float, transfer=image.transfer) if self.web else None
+        if refused:
+            raise UnsupportedError(refused)
         if self.bit_depth == 8 and not image.is_float and image.bit_depth > 8:
             reduced = reduce_bit_depth(image, 8)
             record.setdefault("warnings", []).append(
@@ -213,10 +214,7 @@ class PhotoHooks:
         params = record.get("params") or {}
         carried = params.get("metadata") or params.get("source_metadata")
         record["params"] = {k: v for k, v in params.items() if k not in _RUN_OPTIONS} or None
-        try:
-            lost = [] if carried is None else _lost_fields(codec, carried, int(record.get("bit_depth") or 8))
-        except Exception:  # a codec this module cannot look up: as asked
-            lost = []
+        lost = [] if carried is None else lost_fields(codec, carried, int(record.get("bit_depth") or 8))
         kept = [] if carried is None else [f for f in carried.fields() if f not in lost]
         record["metadata"] = {"policy": self.metadata, "carried": kept}
         data = self.inner.seal(data, codec=codec, record=record)
@@ -245,7 +243,7 @@ class PhotoHooks:
                 else _named_output_why(probes, len(data))
             record.setdefault("warnings", []).append(
                 f"the output ({len(data):,} bytes) is larger than the input ({int(record['input_bytes']):,} bytes): "
-                f"{why or 'no smaller candidate'} (--allow-larger says this is wanted)")
+                f"{why or 'no smaller candidate'} (pass --allow-larger when a larger output is wanted)")
         record["decisions"] = decisions or None
         return data
 
@@ -302,11 +300,8 @@ def _auto_keeps_profile(plan: Plan, carry: Any, bit_depth: int) -> None:
         return
     lossy = []
     for name in plan.codecs:
-        try:
-            if "icc" in _lost_fields(name, carry, bit_depth):
-                lossy.append(name)
-        except Exception:  # a name this module cannot look up: as asked
-            continue
+        if "icc" in lost_fields(name, carry, bit_depth):
+            lossy.append(name)
     if lossy and len(lossy) < len(plan.codecs):
         plan.codecs = [c for c in plan.codecs if c not in lossy]
         desc = icc_description(carry.icc) or "an unnamed profile"
@@ -354,22 +349,36 @@ def _would_mistag(codec: str, carry: Any, bit_depth: int) -> bool:
     write with the profile (:func:`qualipress.codecs.jxlicc.can_carry`). Unknown codec names are not judged here."""
     if not carry.icc or is_srgb(carry.icc) or codec.startswith(REUSE_PREFIXES) or jxlicc.can_carry(bit_depth):
         return False
-    try:
-        return bool(_codecs.get(codec).info.extension == ".jxl")
-    except Exception:
-        return False
+    found = _codec_or_none(codec)
+    return found is not None and found.info.extension == ".jxl"
 
 
 def _named_output_why(probes: list[dict[str, Any]], size: int) -> str:
     """Why a named output file (``-o x.jxl``) grew: its format left no smaller candidate, or the bit-exact JPEG ->
     JPEG XL transcode was smaller but missed the target (QA: libjxl decodes JPEG data differently from
     libjpeg-turbo, so the rebuilt pixels can measure below e.g. psnr>=55)."""
-    missed = [int(p["bytes"]) for p in probes if p.get("codec") == "transcode:jpegxl" and not p.get("passed")
+    missed = [p for p in probes if p.get("codec") == "transcode:jpegxl" and not p.get("passed")
               and 0 < int(p.get("bytes") or 0) < size]
     if missed:
-        return (f"the lossless JPEG -> JPEG XL transcode ({min(missed):,} bytes) was smaller but missed the target "
-                "as decoded by libjxl (which decodes JPEG data differently from libjpeg-turbo)")
+        p = min(missed, key=lambda m: int(m["bytes"]))
+        measured = ", ".join(f"{k} {float(v):.4g}" for k, v in (p.get("metrics") or {}).items())
+        return (f"the lossless JPEG -> JPEG XL transcode ({int(p['bytes']):,} bytes) was smaller but missed the "
+                f"target as decoded by libjxl ({measured}; libjxl decodes JPEG data differently from "
+                "libjpeg-turbo)")
     return "the named output's format leaves no smaller candidate"
+
+
+#: Transfers a browser shows as they are stored: ``--for web`` refuses images in any other (and float ones).
+WEB_TRANSFERS = ("srgb", "bt709", "gamma")
+
+
+def web_refusal(*, is_float: bool, transfer: str) -> str | None:
+    """Why ``--for web`` refuses an image with this sample type and ``transfer`` (float, log, linear, unknown:
+    not display-referred), or None; the run and ``--dry-run`` say it in these words."""
+    if is_float or transfer not in WEB_TRANSFERS:
+        return (f"--for web needs a display-referred image; this one is {transfer} "
+                f"{'float' if is_float else 'integer'} (grade it to sRGB first)")
+    return None
 
 
 def check_source_depth(names: list[str], *, is_float: bool, bit_depth: int, reduce_asked: bool = False) -> None:
@@ -392,10 +401,10 @@ def check_depth(names: list[str], bit_depth: int, *, float_source: bool = False,
 
     depths = []
     for name in names:
-        try:
-            depths.append(max(_codecs.get(name).info.bit_depths))
-        except Exception:
+        codec = _codec_or_none(name)
+        if codec is None:
             return  # unknown here: let the search report it
+        depths.append(max(codec.info.bit_depths))
     if not depths or max(depths) >= bit_depth:
         return
     deeper = [n for n in _codecs.available_names()
@@ -416,21 +425,32 @@ def _extension(codec: str) -> str:
     return {".jpeg": ".jpg"}.get(ext, ext)
 
 
-def _supports(name: str, image: Image) -> bool:
-    """Whether codec ``name`` can encode ``image`` (unknown names: assumed so; the search says why not)."""
+def _codec_or_none(name: str) -> Codec | None:
+    """The codec registered as ``name``, or None when it cannot be looked up here (unknown, or its backend not
+    installed): the plan's checks pass such a name on, to be encoded as asked, and the search says why it cannot."""
     try:
-        return _codecs.get(name).supports(image)
-    except Exception:
-        return True
+        return _codecs.get(name)
+    except QualipressError:
+        return None
 
 
-def _lost_fields(name: str, carry: Any, bit_depth: int) -> list[str]:
-    """The parts of ``carry`` that an output of codec ``name`` does not hold (a kept or transcoded source keeps
-    its own); JPEG XL signals an sRGB profile in its codestream and writes another one through jxlpy (8-bit)."""
-    if name.startswith(REUSE_PREFIXES):
+def _supports(name: str, image: Image) -> bool:
+    """Whether codec ``name`` can encode ``image`` (names :func:`_codec_or_none` cannot look up: assumed so)."""
+    codec = _codec_or_none(name)
+    return codec is None or codec.supports(image)
+
+
+def lost_fields(name: str, carry: Any, bit_depth: int) -> list[str]:
+    """The parts of ``carry`` (``icc``, ``exif``, ``xmp``, sorted) that an output of codec ``name`` does not hold
+    (a kept or transcoded source keeps its own; compress's decisions and ``encode`` say them); JPEG XL signals an
+    sRGB profile in its codestream and writes another one through jxlpy (8-bit). A name :func:`_codec_or_none`
+    cannot look up loses nothing."""
+    codec = None if name.startswith(REUSE_PREFIXES) else _codec_or_none(name)
+    if codec is None:
         return []
-    lost = sorted(set(carry.fields()) - CARRIES.get(_codecs.get(name).info.extension, frozenset()))
-    if _extension(name) == ".jxl" and "icc" in lost and (is_srgb(carry.icc) or jxlicc.can_carry(bit_depth)):
+    ext = codec.info.extension
+    lost = sorted(set(carry.fields()) - CARRIES.get(ext, frozenset()))
+    if ext == ".jxl" and "icc" in lost and (is_srgb(carry.icc) or jxlicc.can_carry(bit_depth)):
         lost.remove("icc")
     return lost
 
@@ -440,10 +460,7 @@ def _carry_notes(codecs: list[str], carry: Any, policy: str, bit_depth: int) -> 
 
     notes = []
     for name in codecs:
-        try:
-            lost = _lost_fields(name, carry, bit_depth)
-        except Exception:
-            continue
+        lost = lost_fields(name, carry, bit_depth)
         if lost:
             notes.append(f"metadata: {name} cannot carry {', '.join(lost)} here")
     if policy != "keep":

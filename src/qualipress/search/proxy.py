@@ -155,13 +155,10 @@ class Mosaic:
         self._margin = BORDER - _PAD
         side = t - 2 * self._margin
         self._side = side
-        # The reference's window statistics at tile interiors are the image's own: rearrange them, no new blurs.
-        ref = prepared if prepared is not None else _metrics.prepare_reference(reference)
-        self._prepared = ref.packed(lambda x: self.pack(x, self._margin))
-        # Every probe's maps go into the same two arrays (spare ones of an earlier mosaic of this size when free).
-        shape, dtype = self._prepared.shape[:2], self._prepared.dtype
-        self._maps = (_SPARE.take(shape, dtype), _SPARE.take(shape, dtype))
-        _SPARE.when_gone(self, self._maps)
+        # The reference's window statistics at tile interiors are the image's own: the fused kernels read them in
+        # place (Reference.interior_values); the OpenCV path measures a rearranged copy (made on first use).
+        self._ref = prepared if prepared is not None else _metrics.prepare_reference(reference)
+        self._packed: tuple[_metrics.Reference, tuple[np.ndarray, np.ndarray]] | None = None
         # The image's statistic tile of each interior pixel, in the order of _interior's result.
         inner = np.arange(BORDER, t - BORDER)
         rows = (np.arange(ny)[:, None] * t + inner[None, :]) // stat_tile                  # (ny, u)
@@ -185,6 +182,17 @@ class Mosaic:
         out[0::2] = tiles[0::2, m : t - m, 0::2, m : t - m]
         out[1::2] = tiles[1::2, m : t - m, 1::2, m : t - m]
         return out.reshape(ny * (t - 2 * m), per_row * (t - 2 * m), *x.shape[2:])
+
+    def _packed_reference(self) -> tuple[_metrics.Reference, tuple[np.ndarray, np.ndarray]]:
+        """The reference rearranged into the cropped layout (no new blurs) and two map buffers every probe reuses
+        (spare ones of an earlier mosaic of this size when free): the OpenCV path's."""
+        if self._packed is None:
+            ref = self._ref.packed(lambda x: self.pack(x, self._margin))
+            shape, dtype = ref.shape[:2], ref.dtype
+            maps = (_SPARE.take(shape, dtype), _SPARE.take(shape, dtype))
+            _SPARE.when_gone(self, maps)
+            self._packed = (ref, maps)
+        return self._packed
 
     def _crop(self, x: np.ndarray) -> np.ndarray:
         """An array in the mosaic's layout with each tile cropped as the rearranged reference statistics are."""
@@ -222,11 +230,16 @@ class Mosaic:
         data = codec.encode(self.image, quality=setting,
                             **{**options, **STEERING_OPTIONS.get(codec.name, {}), **self.fast})
         decoded = _codecs.decode_like(codec, data, self.image)
-        cropped = decoded.with_pixels(self._crop(decoded.pixels))
-        s_map, e_map = self._prepared.maps(cropped, out=self._maps)
-        s, e = self._interior(s_map), self._interior(e_map)
-        s_t = np.bincount(self._ids, weights=s)[self._used] / self._counts
-        e_t = np.bincount(self._ids, weights=e)[self._used] / self._counts
+        values = self._ref.interior_values(decoded, self.tile, BORDER, self._ids, self._used.size)
+        if values is not None:
+            s, e, s_sums, e_sums = values
+        else:
+            ref, maps = self._packed_reference()
+            s_map, e_map = ref.maps(decoded.with_pixels(self._crop(decoded.pixels)), out=maps)
+            s, e = self._interior(s_map), self._interior(e_map)
+            s_sums, e_sums = np.bincount(self._ids, weights=s), np.bincount(self._ids, weights=e)
+        s_t = s_sums[self._used] / self._counts
+        e_t = e_sums[self._used] / self._counts
         ssim = float(s.mean())
         return {"ssim": MetricResult("ssim", ssim, s_t.reshape(1, -1), _stats(s_t, ssim)),
                 "psnr": _psnr_tiles(float(e.mean()), e_t.reshape(1, -1))}

@@ -32,7 +32,7 @@ from qualipress.search import predict as _predict
 from qualipress.search import proxy as _proxy
 from qualipress.search.budget import budget_search, order_for_budget, prefer
 from qualipress.search.predict import Prediction
-from qualipress.search.probe import encodable
+from qualipress.search.probe import encodable, measure_decoded
 from qualipress.search.probe import probe as probe_setting
 from qualipress.search.targets import Target, parse_target
 
@@ -736,8 +736,11 @@ class _Runner:
         self._shelved: dict[int, bytes] = {}
 
     def _metric_keys(self) -> list[str]:
-        """What every probe measures: the target's metrics, SSIM and PSNR, and the target's scoped metrics."""
-        names = list(dict.fromkeys([*self.target.metrics, "ssim", "psnr"]))
+        """What every probe measures: the target's metrics, SSIM and PSNR, and the target's scoped metrics; for a
+        target on PSNR alone (no byte budget, whose ranking reads SSIM) no SSIM: its blurs would cost more than the
+        rest of the measurement, and :meth:`result` measures it once on the result."""
+        psnr_only = self.target.budget is None and set(self.target.metrics) == {"psnr"}
+        names = list(dict.fromkeys([*self.target.metrics, *(() if psnr_only else ("ssim",)), "psnr"]))
         scoped = [f"{scope}:{m}" for scope, ms in self.target.scoped_metrics().items() for m in ms]
         return names + scoped
 
@@ -803,6 +806,12 @@ class _Runner:
         digest = None
         if decoded is None and id(probe) in self._shelved:
             decoded, digest = self._unshelve(probe, data)
+        missing = [k for k in ("ssim", "psnr") if k not in res]
+        if missing:  # a PSNR-only target's probes measured no SSIM (_metric_keys): the result reports it
+            cdc = _codecs.get(probe.codec) if probe.codec else self.codec
+            seen = decoded if decoded is not None else _codecs.decode_like(cdc, data, self.encodable)
+            res = {**res, **measure_decoded(self.prepared, seen, missing, tile=self.tile)}
+            self._last[id(probe)] = (data, decoded, res)
         out = SearchResult(data, codec or probe.codec or self.codec.name, probe.setting, probe.lossless, met, res,
                            list(self.probes), fallback, decoded, dict(self.options), self.prediction, digest=digest)
         out.hint = hint  # type: ignore[attr-defined]
