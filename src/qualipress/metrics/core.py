@@ -787,7 +787,9 @@ class Reference:
         """Strip-sized buffers for the colour planes (with the window's halo), reused by every :meth:`maps` call:
         allocating (and page-faulting) fresh arrays of this size cost as much as the arithmetic. Six for the
         probe's arithmetic, three more for a lean reference's statistics, then the distorted strip normalised
-        (:data:`_Y`) and a lean reference's own (:data:`_A`)."""
+        (:data:`_Y`) and a lean reference's own (:data:`_A`). A lean reference drops them after each pass of
+        :meth:`_strips` (14 MB for a 2K frame and its display rendering, otherwise held while the next probe is
+        encoded and decoded: the peak of a film worker)."""
         if self._work is None:
             h, w, c = self._shape
             shape = (min(h, self._rows + 2 * _PAD), w) if c == 1 else (min(h, self._rows + 2 * _PAD), w, c)
@@ -983,6 +985,8 @@ class Reference:
             self._channel_mean(cv2.divide(num, den, dst=num), s_dst)
             if done is not None:
                 done(r0, r1, s_dst, e_dst)
+        if self._lean:  # freed until the next measurement: a film worker decodes its next probe in this memory
+            self._work = None
 
     def _channel_mean(self, x: np.ndarray, out: np.ndarray) -> None:
         """Mean over the colour planes of an (h, w, C) block into ``out`` (one pass, ``cv2.transform``)."""
