@@ -439,13 +439,14 @@ def icc_colour_space(icc: bytes) -> str:
 
 
 #: Output formats that store one-channel images as grey; the others receive grey as RGB.
-_NATIVE_GREY = frozenset({".jpg", ".png", ".jxl", ".jp2", ".tif"})
+_NATIVE_GREY = frozenset({".jpg", ".png", ".jxl", ".jp2"})
 
 
 def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3) -> bytes:
     """Write ``carry`` into an encoded file of the format named by its file ``extension`` (``".jpg"``, ...).
 
-    Formats without a writer here (JPEG 2000, lossless archival formats) come back unchanged; see
+    Formats without a writer here (TIFF writes its own through its codec; the bare HTJ2K and JPEG-LS codestreams
+    hold none) come back unchanged; see
     :data:`CARRIES` for what each format keeps. An ICC profile whose colour space does not match the stored
     pixels (a grey profile on RGB data, a CMYK profile) is left out: a viewer would misread the colours.
     """
