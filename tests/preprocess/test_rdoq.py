@@ -348,7 +348,7 @@ def test_calm_settings_parse_and_name_their_outputs():
     s = pre.settings
     assert (s.calm, s.calm_strength, s.calm_beta, s.calm_masking, s.calm_flat) == (20.0, 0.9, 0.05, 0.3, 0.2)
     assert "calm=20/0.9/0.05/0.3/0.2" in pre.cache_id and "calm" not in get_preprocessor("rdoq").cache_id
-    assert get_preprocessor("rdoq").settings.calm == 30.0 and "calm=0/" in get_preprocessor("rdoq:calm=0").cache_id
+    assert get_preprocessor("rdoq").settings.calm == 0.0 and "calm=30/" in get_preprocessor("rdoq:calm=30").cache_id
     assert pre.cache_id != get_preprocessor("rdoq:calm=20").cache_id != get_preprocessor("rdoq").cache_id
     with pytest.raises(UnsupportedError, match="calm"):
         get_preprocessor("rdoq:calm=x")
