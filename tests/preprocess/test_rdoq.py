@@ -368,3 +368,27 @@ def test_calm_ramp_blends_the_calm_tier_in_by_how_far_the_slope_lies_under_the_t
     pre = get_preprocessor(f"rdoq:calm={r + 5.0:.6f}:calm_ramp=10")
     assert pre.settings.calm_ramp == 10.0 and "/ramp=10" in pre.cache_id
     assert "ramp" not in get_preprocessor("rdoq:calm=25").cache_id
+
+
+def test_risky_tier_weakens_high_slope_or_flat_images_and_takes_precedence_over_the_calm_tier():
+    from qualipress.preprocess.rdoq import image_risk
+
+    px = textured(64, 128, seed=5, noise=3.0).pixels.copy()
+    px[:, :32] = 90  # a quarter flat
+    img = Image(px, bit_depth=8)
+    r, flat = image_risk(img)
+    weak = RdoqSettings(strength=0.5)
+    by_slope = RdoqSettings(risky=0.99 * r, calm=2 * r)  # also calm by its slope: the risky tier wins
+    assert by_slope.for_image(img, "jpeg") == replace(weak, calm=0.0, risky=0.0)
+    assert np.array_equal(rdoq(img, 60, settings=by_slope)[0].pixels, rdoq(img, 60, settings=weak)[0].pixels)
+    by_flat = RdoqSettings(risky_flat=flat - 0.01, risky_strength=0.3)
+    assert by_flat.for_image(img, "jpeg").strength == 0.3
+    safe = RdoqSettings(risky=1.01 * r, risky_flat=flat + 0.01)
+    assert safe.for_image(img, "jpeg") == safe  # in no tier: unchanged
+    assert np.array_equal(rdoq(img, 60, settings=safe)[0].pixels, rdoq(img, 60)[0].pixels)
+    assert by_slope.for_image(img, "jpegli") == by_slope  # jpegli: no tiers
+    pre = get_preprocessor("rdoq:risky=45:risky_flat=0.35:risky_strength=0.4")
+    assert (pre.settings.risky, pre.settings.risky_flat, pre.settings.risky_strength) == (45.0, 0.35, 0.4)
+    assert "risky=45/0.35/0.4" in pre.cache_id and "risky" not in get_preprocessor("rdoq").cache_id
+    with pytest.raises(UnsupportedError, match="risky"):
+        get_preprocessor("rdoq:risky=x")
