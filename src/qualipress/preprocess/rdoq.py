@@ -78,7 +78,7 @@ _YCC2RGB = np.linalg.inv(_RGB2YCC)
 _PLANE_WEIGHT = (_YCC2RGB**2).sum(axis=0) / 3.0
 
 #: Bumped when the method's output changes (benchmark caches key on it).
-RDOQ_VERSION = 8
+RDOQ_VERSION = 9
 
 
 
@@ -88,10 +88,12 @@ class RdoqSettings:
 
     The defaults were chosen on 24 training images (never Kodak) as the setting with the largest PSNR gain
     among those that also save at least 3 % at equal SSIMULACRA2 with no image worse than +1 % at either
-    metric (``docs/preprocess.md``, "Fourth tuning" and "Fifth tuning"; the rule was written down before each
-    sweep): strength 0.8, β 0.1 made texture-dependent (``bslope`` 1), chroma, masking 0.5, libjpeg's Huffman code
-    lengths; and, for "calm" images (model slope at q75 ≤ 30, at most 35 % flat blocks; libjpeg-turbo only),
-    strength 1, β 0, masking 0.25.
+    metric (``docs/preprocess.md``, "Fourth tuning" to "Sixth tuning"; the rule was written down before each
+    sweep; since the sixth, the bound must also hold on 32 development images): strength 0.8, β 0.1 made
+    texture-dependent (``bslope`` 1), chroma, masking 0.5, libjpeg's Huffman code lengths; with libjpeg-turbo
+    two per-image tiers from :func:`image_risk`: "risky" images (model slope at q75 > 45 or more than 35 % flat
+    blocks) at strength 0.5, "calm" ones (slope ≤ 35, at most 35 % flat blocks) blended towards strength 1, β 0,
+    masking 0.25 (fully at slope ≤ 20).
 
     Attributes
     ----------
@@ -142,9 +144,8 @@ class RdoqSettings:
         "calm" — little grain or fine texture whose removal SSIMULACRA2 would see, few flat areas where blocking
         would show — and is edited with ``calm_strength``, ``calm_beta`` and ``calm_masking`` (a setting closer to
         what PSNR rewards) instead of ``strength``, ``beta`` and ``masking``. 0 = off (one setting for every
-        image), the default: 30, chosen on training images, saved 8.9 % at equal PSNR on Kodak but lost
-        SSIMULACRA2 (−2.8 % instead of −5.8 %, one image +4.5 %), so it is an option (``docs/preprocess.md``).
-        libjpeg-turbo only (:data:`CALM_CODECS`).
+        image; version 8's default). 35 with ``calm_ramp`` 15 since version 9 (a hard 30 without ramp, version
+        7, lost the per-image bound on Kodak; ``docs/preprocess.md``). libjpeg-turbo only (:data:`CALM_CODECS`).
     calm_strength, calm_beta, calm_masking : float
         The calm tier's ``strength``, ``beta`` and ``masking``.
     calm_flat : float
@@ -158,7 +159,7 @@ class RdoqSettings:
         no slope limit), or whose share of flat luma blocks is above ``risky_flat``, is "risky" — grain or fine
         texture SSIMULACRA2 weighs, or large flat areas where the edit shows as blocking — and is edited with
         ``risky_strength`` instead of ``strength`` (β and masking unchanged). Checked before the calm tier, so
-        an image is in at most one tier. libjpeg-turbo only (:data:`CALM_CODECS`). Off by default.
+        an image is in at most one tier. libjpeg-turbo only (:data:`CALM_CODECS`). 0 with ``risky_flat`` 1 = off.
     risky_flat : float
         Share of flat luma blocks above which an image is risky (1 = never for flatness).
     risky_strength : float
@@ -177,14 +178,14 @@ class RdoqSettings:
     qexp: float = 0.0
     huffman: bool = True
     bslope: float = 1.0
-    calm: float = 0.0
+    calm: float = 35.0
     calm_strength: float = 1.0
     calm_beta: float = 0.0
     calm_masking: float = 0.25
     calm_flat: float = 0.35
-    calm_ramp: float = 0.0
-    risky: float = 0.0
-    risky_flat: float = 1.0
+    calm_ramp: float = 15.0
+    risky: float = 45.0
+    risky_flat: float = 0.35
     risky_strength: float = 0.5
 
     def for_image(self, image: Image, codec: str) -> RdoqSettings:
