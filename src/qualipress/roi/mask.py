@@ -214,8 +214,8 @@ def _filled(mask: np.ndarray, box: tuple[int, int, int, int], how: str) -> np.nd
         out = crop.copy()
         if contours:
             cv2.fillPoly(out, [cv2.convexHull(np.concatenate(contours))], 1)
-    full = np.zeros(mask.shape, bool)
-    full[y0:y1, x0:x1] = out.astype(bool) | crop.astype(bool)
+    full = mask.astype(bool)  # a copy: the component's pixels outside its box stay
+    full[y0:y1, x0:x1] |= out.astype(bool)
     return full
 
 
