@@ -57,3 +57,25 @@ def test_jpeg_source_candidates_are_measured_only_when_they_can_win(tmp_path: Pa
         assert rec["bytes"] <= src.stat().st_size
         if q == 70:  # nothing lossy reaches 60 dB: the never-grow candidates are measured and one is kept
             assert str(rec["codec"]).startswith(REUSE_PREFIXES), rec["codec"]
+
+
+def test_source_over_the_budget_is_not_measured_once_a_file_fits(tmp_path: Path) -> None:
+    # QA: `--target "bytes<=20000"` on 225 kB PNG photos measured source:png (225,382 bytes, over the budget) after
+    # an AVIF file within the budget had passed; a file over the budget cannot beat one within it
+    src = tmp_path / "photo.png"
+    PILImage.fromarray(_photo(3)).save(src)
+    budget = src.stat().st_size // 3
+    opts = CompressOptions(target=parse_target(f"bytes<={budget}"), codec="jpeg", hooks=PhotoHooks())
+    rec = compress_paths([src], tmp_path / "out", opts).records[0]
+    assert rec["codec"] == "jpeg" and rec["target_met"] and rec["bytes"] <= budget
+    assert not [p for p in rec["probes"] if str(p["codec"]).startswith(REUSE_PREFIXES)], rec["probes"]
+
+
+def test_source_within_the_budget_is_still_kept(tmp_path: Path) -> None:
+    # a source under the budget is the highest quality that fits: it must still be raced (and win)
+    src = tmp_path / "photo.jpg"
+    PILImage.fromarray(_photo(4)).save(src, quality=90)
+    opts = CompressOptions(target=parse_target(f"bytes<={src.stat().st_size + 1000}"), codec="jpeg",
+                           hooks=PhotoHooks())
+    rec = compress_paths([src], tmp_path / "out", opts).records[0]
+    assert str(rec["codec"]).startswith(REUSE_PREFIXES) and rec["bytes"] <= src.stat().st_size, rec["codec"]

@@ -438,8 +438,9 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
         why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
                           size_scale(expected, results), best.codec if best is not None else None)
         opts = {**enc_opts, **plan.encode_options.get(name, {})}
-        if why is None and best is not None and best.met and options.target.budget is None:
-            why = _reuse_cannot_win(name, encoded, opts, len(best.data))
+        if why is None and best is not None and best.met:
+            budget = options.target.budget
+            why = _reuse_cannot_win(name, encoded, opts, len(best.data) if budget is None else int(budget) + 1)
         if why is not None:
             skipped.append(f"skipped {name}: {why}")
             continue
@@ -468,17 +469,19 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     return best, results
 
 
-def _reuse_cannot_win(name: str, image: Image, options: dict[str, Any], best_bytes: int) -> str | None:
+def _reuse_cannot_win(name: str, image: Image, options: dict[str, Any], limit: int) -> str | None:
     """Why a never-grow candidate (the source kept, a lossless JPEG transcode) need not be measured: its file,
-    written without a search, is no smaller than the best file meeting the target so far, so it cannot be chosen
-    (QA session 8: PNG photos measured ``source:png`` after a 5-15x smaller JPEG had passed). None otherwise."""
+    written without a search, is not smaller than ``limit`` — the best file meeting the target so far, or one byte
+    over the byte budget once a file within it met the target (:func:`qualipress.search.budget.prefer` then ranks
+    it lower) — so it cannot be chosen (QA session 8: PNG photos measured ``source:png`` after a 5-15x smaller
+    JPEG had passed). None otherwise."""
     codec = _codecs.get(name)
     if not isinstance(codec, SourceCodec | TranscodeCodec):
         return None
     size = len(codec.encode(image, quality=None, lossless=True, **options))
-    if size < best_bytes:
+    if size < limit:
         return None
-    return f"its file ({size:,} bytes) is not smaller than the best so far ({best_bytes:,} bytes)"
+    return f"its file ({size:,} bytes) cannot beat the best so far (needs fewer than {limit:,} bytes)"
 
 
 def _sidecar_data(plan: Any, best: SearchResult, stem: Path) -> dict[Path, bytes]:
