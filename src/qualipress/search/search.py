@@ -610,7 +610,7 @@ def _guard_note(br: _Bracket, g: int) -> str:
     """The report's line for a setting probed to check a proof against a drop of the metric (:mod:`.drops`)."""
     p = br.passing.get(g) or br.failing.get(g)
     outcome = "unknown" if p is None else ("passed: the search went on below it" if p.passed else "failed")
-    return (f"{br.runner.codec.name}: checked {br.grid[g]:g} below the setting where the metric can drop "
+    return (f"{br.runner.codec.name}: checked {br.grid[g]:g} below the setting {_drops.NOTE_MARK} "
             f"({br.grid[g + 1]:g}) before proving the result: {outcome}")
 
 
