@@ -98,7 +98,7 @@ def main() -> None:
             out[f"{Path(ds).name}|{name}"] = res
             print(f"{Path(ds).name} {name}: {res['images']} sweeps, declared drops {res['declared']}")
             for d in res["drops"]:
-                if d["images"] >= 2:
+                if d["images"] >= 1:
                     print(f"  drop at {d['setting']:g} ({d['measure']}): {d['images']} images, depth "
                           f"{d['depth']:.4f}, reach {d['reach']}")
             print(f"  traps: {len(res['traps'])} of {res['searches']} (image, target) pairs "
