@@ -52,6 +52,8 @@ from roi_rd import DATA, OUT, RATES, interp
 UNIFORM_Q = [5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]
 ROI_Q = [10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100]
 ANCHOR = "pillow-opt"
+#: Block-coverage figures averaged over images (``qualipress.roi.groundtruth.block_coverage``).
+COVERAGE_KEYS = ("coverage", "box_coverage", "outside", "iou", "roi_fraction", "persons_found")
 DEFAULT_VARIANTS = '{"jpeg-roi": {}, "jpeg-roi-truth": {"truth": true}}'
 
 
@@ -139,7 +141,8 @@ def main() -> int:
                     help="JSON: name -> encode_roi options, plus 'ratio' (background = ratio x ROI quality), "
                          "'truth' (encode with the annotated masks instead of detections), 'uniform' (no ROI: "
                          "the jpeg-roi encoder as a plain JPEG) and 'bg_step_cap' (background steps at most this "
-                         "many times the ROI's, on top of the adapted mapping)")
+                         "many times the ROI's, on top of the adapted mapping) and 'analyse' (keyword arguments of "
+                         "qualipress.roi.mask.analyse for this variant's detected ROI, e.g. person_fill)")
     ap.add_argument("--only", default="", help="comma-separated substrings of the image paths")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--grid-offset", type=int, default=3)
@@ -154,8 +157,10 @@ def main() -> int:
     ap.add_argument("--mcu", type=int, default=8, help="block size of the coverage map: 8 (4:4:4) or 16 (4:2:0)")
     ap.add_argument("--scales", default="", help="person tile scales, e.g. 1 (whole image only) or 1,2 (default)")
     ap.add_argument("--overlap", type=float, default=None, help="person tile overlap (default: the library's)")
+    ap.add_argument("--person-threshold", type=float, default=None,
+                    help="person probability threshold (default: the library's 0.5)")
     args = ap.parse_args()
-    if args.scales or args.overlap is not None:
+    if args.scales or args.overlap is not None or args.person_threshold is not None:
         from functools import partial
 
         from qualipress.detect import api, persons
@@ -165,6 +170,8 @@ def main() -> int:
             tiles["scales"] = tuple(int(k) for k in args.scales.split(","))
         if args.overlap is not None:
             tiles["overlap"] = args.overlap
+        if args.person_threshold is not None:
+            tiles["threshold"] = args.person_threshold
         api.BACKENDS["persons"]["mediapipe"] = partial(persons.detect_persons_mediapipe, **tiles)
     if args.coverage_only:
         return coverage_only(args)
@@ -229,7 +236,10 @@ def main() -> int:
             step_cap = opts.pop("bg_step_cap", None)  # background steps at most this many times the ROI's
             use_truth = bool(opts.pop("truth", False))
             uniform_roi = bool(opts.pop("uniform", False))  # no ROI at all: the encoder's own uniform JPEG
+            an_opts = opts.pop("analyse", None)  # another mask construction for this variant
             analysis = empty_an if uniform_roi else truth_an if use_truth else an
+            if an_opts is not None and not (uniform_roi or use_truth):
+                analysis = analyse(img, classes, **an_opts)
             levels_seen = None
             for q in roi_q:
                 bg = None if ratio is None else max(5, round(ratio * q))
@@ -309,7 +319,7 @@ def coverage_only(args: argparse.Namespace) -> int:
     groups = {"all": list(per.values()), "masked": [v for v in per.values() if v["masked"]],
               "boxes_only": [v for v in per.values() if not v["masked"]]}
     summary = {g: {"images": len(vs), **{k: round(float(np.mean([v[k] for v in vs])), 4)
-                                         for k in ("coverage", "box_coverage", "outside", "iou", "roi_fraction")}}
+                                         for k in COVERAGE_KEYS}}
                for g, vs in groups.items() if vs}
     for g, v in summary.items():
         print(g, v)
@@ -353,7 +363,7 @@ def summarise(rows: list[dict], per_image: dict, codecs: list[str]) -> dict:
         vals = [v["coverage"][c] for v in per_image.values() if c in v["coverage"]]
         if vals:
             cover[c] = {k: round(float(np.mean([v[k] for v in vals if v[k] is not None])), 4)
-                        for k in ("coverage", "box_coverage", "outside", "iou", "roi_fraction")}
+                        for k in COVERAGE_KEYS}
             cover[c]["images_coverage_ge_0.9"] = sum(1 for v in vals if (v["coverage"] or 0) >= 0.9)
             cover[c]["images_outside_le_0.2"] = sum(1 for v in vals if (v["outside"] or 0) <= 0.2)
             cover[c]["images"] = len(vals)

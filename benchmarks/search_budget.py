@@ -3,9 +3,10 @@
 Usage::
 
     PYTHONPATH=src python benchmarks/search_budget.py ../shared/data/kodak --limit 6 [--codec jpegxl]
+        [--targets "psnr>=35;psnr>=40"]
 
 Each image is searched alone (a fresh image object, as ``qualipress bench search --modes cold`` does) for SSIM ≥
-0.90 / 0.95 / 0.99 and profile C1. The parts are timed by wrapping the functions that do them
+0.90 / 0.95 / 0.99 and profile C1 (or ``--targets``). The parts are timed by wrapping the functions that do them
 (``time.process_time``; a part's own time excludes the parts it calls), so the figures add up to the search's CPU
 time less the search's own bookkeeping. "encode" counts the search's encodes only (full-image probes with Huffman
 optimisation, mosaic probes without); "one encode" is the encode at the chosen setting the ratio divides by (best of
@@ -78,6 +79,7 @@ def main() -> None:
     ap.add_argument("dataset", type=Path)
     ap.add_argument("--limit", type=int, default=6)
     ap.add_argument("--codec", default="jpeg")
+    ap.add_argument("--targets", default=";".join(TARGETS), help='";"-separated targets or profile names')
     args = ap.parse_args()
     files = sorted(p for p in args.dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[: args.limit]
     images = [read_image(f) for f in files]
@@ -103,8 +105,8 @@ def main() -> None:
     total = one = 0.0
     n = fulls = steering = 0
     faults0 = _faults()
-    for text in TARGETS:
-        tgt = get_profile(text).target if text == "C1" else parse_target(text)
+    for text in args.targets.split(";"):
+        tgt = get_profile(text).target if text.isalnum() else parse_target(text)
         for img in images:
             fresh = img.with_pixels(img.pixels.copy())
             parts.on = True

@@ -35,3 +35,18 @@ def test_encode_decode_and_dry_run_print_bracketed_names(tmp_path: Path,
     assert "[i]z.png" in capsys.readouterr().out
     assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--dry-run"]) == 0
     assert "[bold]y.png" in capsys.readouterr().out
+
+
+def test_emoji_codes_in_names_and_keys_stay_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA 8: Rich turned ``:compression:`` into an emoji: ``info x.tif`` printed ``tiff🗜 ADOBE_DEFLATE`` for the
+    key ``tiff:compression``, and a file named ``a:smile:b.png`` lost its name in ok lines."""
+    src = _named(tmp_path, "a:smile:b.png")
+    tif = _named(tmp_path, "t.tif")
+    assert main(["info", str(tif)]) == 0
+    out = capsys.readouterr().out
+    assert "tiff:compression" in out and "\U0001f5dc" not in out
+    assert main(["info", str(src)]) == 0
+    assert "a:smile:b.png" in capsys.readouterr().out
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--codec", "webp", "--target", "ssim>=0.9",
+                 "--no-film"]) == 0
+    assert "a:smile:b.png" in capsys.readouterr().out

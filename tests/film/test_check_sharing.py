@@ -191,3 +191,29 @@ def test_released_source_luma_gives_the_same_figures() -> None:
     assert ref.y is None and arrays.y is None
     assert np.array_equal(fidelity.source_luma(ref), kept)
     assert fidelity.temporal_ratio(ref, dec_y, *prev) == before and before["applies"]
+
+
+def test_grain_reference_held_as_float32_blocks_gives_the_float64_residual_bit_for_bit() -> None:
+    """The fidelity reference keeps the source's flat-block luma (float32, the plane's values) and makes the grain
+    residual from it when measured: the same float64 array as the residual of the whole flat set with the
+    grain-free blocks dropped afterwards (the code before), so the grain figures are unchanged."""
+    for seed in (3, 4):
+        src = _log_frame(seed)
+        ref = fidelity.reference(src)
+        y = analysis.code_luma(src)
+        stats = analysis.block_stats(y)
+        first = analysis.flat_blocks(stats)
+        whole = analysis.plane_residual(analysis.block_view(y, stats.block)[first])
+        kept = ref.flat[first]
+        assert 0 < kept.sum() <= kept.size and ref.grain_y.dtype == np.float32
+        np.testing.assert_array_equal(ref.grain_y, analysis.block_view(y, stats.block)[ref.flat])
+        assert ref.source_hp.dtype == np.float64
+        np.testing.assert_array_equal(ref.source_hp, whole[kept])
+        assert ref.sigma == float(np.sqrt((whole[kept] ** 2).mean()))
+        dec = _decoded(src, 1.0)
+        dy = analysis.code_luma(dec)
+        dhp = analysis.plane_residual(analysis.block_view(dy, stats.block)[ref.flat])
+        s2, d2 = float((whole[kept] ** 2).sum()), float((dhp**2).sum())
+        corr = float((whole[kept] * dhp).sum() / np.sqrt(s2 * d2))
+        got = fidelity.grain_kept(ref, dy)
+        assert got["corr"] == round(corr, 4) and got["energy"] == round(float(np.sqrt(d2 / s2)), 4)

@@ -301,6 +301,12 @@ def test_lean_reference_gives_the_same_values_bit_for_bit(kind, monkeypatch):
                for k in ("a", "_ux", "_lum0", "_cs0"))
     with pytest.raises(InputError):
         lean.maps(dis[:-1] if kind in ("array", "normalised") else Image(dist[:-1], 16))
+    # a lean reference holds no strip buffers between measurements (a film worker decodes its next probe in that
+    # memory), and measuring again gives the same maps
+    assert lean._work is None and stored._work is not None
+    for a, b in zip(stored.maps(dis), lean.maps(dis), strict=True):
+        assert np.array_equal(a, b)
+    assert lean._work is None
 
 
 def test_large_references_are_lean_by_default():

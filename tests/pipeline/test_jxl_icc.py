@@ -276,7 +276,8 @@ def test_report_names_only_the_metadata_the_file_holds(tmp_path: Path, codec: st
     assert any("cannot carry icc" in d for d in rec.get("decisions") or []) == (not holds)
 
 
-def test_auto_leaves_out_codecs_that_drop_a_wide_gamut_profile(tmp_path: Path) -> None:
+def test_auto_leaves_out_codecs_that_drop_a_wide_gamut_profile(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """QA: ``--codec auto`` could pick JPEG 2000 for a Display P3 photo, whose file here holds no ICC profile, so the
     colours showed wrong; auto now leaves such codecs out (a codec named on the command line is still encoded)."""
     from qualipress.pipeline.delivery import PhotoHooks
@@ -284,6 +285,16 @@ def test_auto_leaves_out_codecs_that_drop_a_wide_gamut_profile(tmp_path: Path) -
 
     src = tmp_path / "p3.png"
     _p3_png(src)
+    from qualipress.pipeline import delivery
+
+    plan = PhotoHooks().plan(read_image(src), path=src, codec="auto", target=parse_target("ssim>=0.9"), previous=None)
+    # QA 8: JPEG 2000 files hold the profile now (JP2 colr box), so auto keeps it as a candidate
+    assert "jpeg2000" in plan.codecs and "avif" in plan.codecs
+    assert not any("auto: left out" in n for n in plan.notes)
+    # a codec whose files would drop the profile is still left out while another keeps it
+    lost = delivery.lost_fields
+    monkeypatch.setattr(delivery, "lost_fields",
+                        lambda name, carry, depth: ["icc"] if name == "jpeg2000" else lost(name, carry, depth))
     plan = PhotoHooks().plan(read_image(src), path=src, codec="auto", target=parse_target("ssim>=0.9"), previous=None)
     assert "jpeg2000" not in plan.codecs and "avif" in plan.codecs
     assert any("auto: left out" in n and "jpeg2000" in n and "Display P3 (test)" in n for n in plan.notes)

@@ -119,9 +119,9 @@ def test_adapt_option_values():
 
 
 def test_grey_people_photo_has_no_switch_and_budget_search_follows_it():
-    """COCO 040083 is grey in RGB: adapted, it is 4:2:0 at every quality, so the file grows with the quality
-    across 45 (the fixed switch made it shrink there, ``test_rate_budget.py``) and a budget search uses no
-    switch."""
+    """COCO 040083 is grey in RGB: adapted, it is 4:2:0 at every quality, so the file does not shrink across 45
+    (the fixed switch made it shrink there, ``test_rate_budget.py``; neighbouring qualities can give the same
+    tables, hence the same file) and a budget search uses no switch."""
     from qualipress.search import search
 
     path = shared_data("people", "mmpose_testdata", "coco", "000000040083.jpg")
@@ -130,7 +130,7 @@ def test_grey_people_photo_has_no_switch_and_budget_search_follows_it():
     analysis = codec.analyse(img)
     assert codec.traits(img, analysis).chroma_energy < 0.01
     sizes = {q: codec.encode_roi(img, quality=q, analysis=analysis) for q in (44, 45)}
-    assert sizes[44].mcu == sizes[45].mcu == (16, 16) and len(sizes[45].data) > len(sizes[44].data)
+    assert sizes[44].mcu == sizes[45].mcu == (16, 16) and len(sizes[45].data) >= len(sizes[44].data)
     budget = len(sizes[45].data)
     r = search(img, "jpeg-roi", [f"bytes<={budget}"], encode_options={"analysis": analysis})
     assert r.met and len(r.data) <= budget and int(r.params()["roi_quality"]) >= 45

@@ -56,6 +56,18 @@ def test_transition_ring_sits_between_roi_and_background(textured):
             c.encode_roi(img, quality=90, roi_mask=m, **bad)
 
 
+def test_default_ring_quality_follows_the_ring_weight_in_both_profiles(textured):
+    from qualipress.roi.mapping import HIGH_RATE, LOW_RATE, RING_WEIGHT
+
+    assert LOW_RATE.ring_weight == HIGH_RATE.ring_weight == RING_WEIGHT
+    c = RoiJpegCodec()
+    img = as_image(textured(64, 96))
+    for q in (30, 90):  # one quality in each profile
+        enc = c.encode_roi(img, quality=q, roi_mask=half_mask(64, 96), adapt=False)
+        bg, roi = enc.stats.levels[0], enc.stats.levels[1]
+        assert enc.stats.levels[RING_LEVEL] == round(bg + RING_WEIGHT * (roi - bg))
+
+
 def test_profile_switches_to_420_and_flat_tables_at_low_quality(textured):
     from qualipress.roi.mapping import HIGH_RATE, LOW_RATE, LOW_RATE_QUALITY, profile_for
 

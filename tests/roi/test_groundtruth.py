@@ -97,8 +97,25 @@ def test_block_coverage_counts_covered_pixels_and_blocks_outside_persons() -> No
     assert cov["coverage"] == pytest.approx(2 * 64 / 256)
     assert cov["outside"] == pytest.approx(1 / 3)
     assert cov["iou"] == pytest.approx(128 / (256 + 64))
+    assert cov["persons_found"] is None  # no per-person areas given
     with pytest.raises(InputError):
         block_coverage(np.zeros((3, 4), np.uint8), (8, 8), truth)
+
+
+def test_block_coverage_counts_persons_found_by_their_own_area() -> None:
+    shape = (32, 32)
+    big, small = np.zeros(shape, bool), np.zeros(shape, bool)
+    big[0:16, 0:16] = True
+    small[24:32, 24:32] = True
+    truth = PersonTruth(big | small, big | small, 2, 0, [big, small])
+    levels = np.zeros((4, 4), np.uint8)
+    levels[3, 3] = 1  # the small person entirely
+    levels[0, 0] = 1  # a quarter of the big one: not found
+    assert block_coverage(levels, (8, 8), truth)["persons_found"] == pytest.approx(0.5)
+    levels[0, 1] = 1  # half of it: found
+    assert block_coverage(levels, (8, 8), truth)["persons_found"] == pytest.approx(1.0)
+    cropped = truth.cropped(8, 8)  # the areas follow a crop
+    assert [a.shape for a in cropped.areas] == [(24, 24), (24, 24)] and cropped.areas[1].sum() == 64
 
 
 def test_load_person_truth_reads_a_coco_file(tmp_path) -> None:
@@ -121,6 +138,7 @@ def test_load_person_truth_reads_a_coco_file(tmp_path) -> None:
     assert a.boxes.sum() == 6 * 8 + 4 * 4
     assert a.mask[5, 5] and not a.mask[1, 2] and a.mask[2, 13]  # polygon for one, box for the other
     assert b.persons == 0 and not b.mask.any()
+    assert len(a.areas) == 2 and a.areas[1].sum() == 16 and a.areas[0].sum() < 6 * 8  # per person: mask, else box
 
 
 def test_shared_people_annotations_load_with_masks() -> None:

@@ -5,7 +5,14 @@ import pytest
 
 from qualipress.detect import Region
 from qualipress.errors import InputError
-from qualipress.roi.mask import analyse, block_levels, coverage, expand_blocks, refine_mask
+from qualipress.roi.mask import (
+    analyse,
+    block_levels,
+    coverage,
+    expand_blocks,
+    fill_person_regions,
+    refine_mask,
+)
 
 
 def test_coverage_counts_only_pixels_inside_the_image():
@@ -79,3 +86,56 @@ def test_detected_faces_grow_by_the_margin_but_user_boxes_do_not(monkeypatch):
     assert grown[35:65, 35:65].all()
     user = analyse(img, None, roi_boxes=[Region("faces", (40, 40, 60, 60))], refine=False, face_margin=0.25)
     assert user.mask.sum() == 20 * 20  # what a user draws is taken as drawn
+
+
+def _person(shape: tuple[int, int]) -> Region:
+    """A stick figure: a torso and two legs apart, with background between the legs."""
+    m = np.zeros(shape, bool)
+    m[10:40, 20:40] = True  # torso
+    m[40:80, 20:26] = True  # left leg
+    m[40:80, 34:40] = True  # right leg
+    ys, xs = np.nonzero(m)
+    return Region("persons", (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), 0.9, mask=m, source="test")
+
+
+@pytest.mark.parametrize("how", ["hull", "rows", "box"])
+def test_person_fill_covers_the_gap_between_limbs_and_keeps_the_mask(how):
+    shape = (100, 60)
+    person = _person(shape)
+    face = Region("faces", (0, 0, 5, 5), 0.9)
+    filled, kept_face = fill_person_regions([person, face], shape, how)
+    assert kept_face is face
+    assert filled.mask[person.mask].all()  # nothing of the person is lost
+    assert filled.mask[50:80, 27:33].all()  # the background between the legs is in
+    assert not filled.mask[:10].any() and not filled.mask[:, :20].any()  # nothing outside the person's box
+    if how == "box":
+        assert filled.mask.sum() == 70 * 20
+
+
+def test_person_fill_keeps_the_mask_when_the_fill_grows_too_much():
+    shape = (100, 100)
+    m = np.zeros(shape, bool)
+    m[0:10, 0:100] = True  # an L-shaped crowd: its hull is half the picture
+    m[:, 0:10] = True
+    crowd = Region("persons", (0, 0, 100, 100), 0.9, mask=m)
+    (kept,) = fill_person_regions([crowd], shape, "hull", max_growth=2.0)
+    assert np.array_equal(kept.mask, m)
+    (grown,) = fill_person_regions([crowd], shape, "hull", max_growth=5.0)
+    assert grown.mask.sum() > 2.5 * m.sum()
+    assert fill_person_regions([crowd], shape, "none")[0] is crowd
+    with pytest.raises(InputError, match="person fill"):
+        fill_person_regions([crowd], shape, "blob")
+
+
+def test_analyse_fills_detected_persons(monkeypatch):
+    import qualipress.roi.mask as mask_mod
+    from qualipress.detect import DetectionReport
+
+    shape = (100, 60)
+    person = _person(shape)
+    monkeypatch.setattr(mask_mod, "detect_report", lambda image, classes, **k: DetectionReport(regions=[person]))
+    img = np.zeros((*shape, 3), np.uint8)
+    plain = analyse(img, "persons", refine=False, person_fill="none").mask
+    hull = analyse(img, "persons", refine=False, person_fill="hull").mask
+    assert np.array_equal(plain, person.mask)
+    assert hull[plain].all() and hull[50:80, 27:33].all()

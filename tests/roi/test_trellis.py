@@ -235,3 +235,24 @@ def test_dc_trellis_moves_dc_levels_by_at_most_one_step_and_saves_bits(textured,
     assert not np.array_equal(a.Y[:, :half, 0, 0], b.Y[:, :half, 0, 0])
     dec = imagecodecs.jpeg8_decode(dc)
     assert dec.shape == img.shape and np.abs(dec.astype(float) - img).mean() < 12
+
+
+def test_background_chroma_multiplier_drops_background_chroma_only(textured):
+    img = textured(96, 128)
+    levels = np.zeros((12, 16), np.uint8)
+    levels[:, :8] = 1  # left half ROI (4:4:4, 8×8 MCUs)
+    opts = {"subsampling": "444", "trellis": "all", "fine_rdo": 1.0, "trellis_rgb": True}
+    base, _ = encode_blocks(img, levels, {0: 30, 1: 70}, **opts)
+    same, _ = encode_blocks(img, levels, {0: 30, 1: 70}, bg_chroma_lambda=1.0, **opts)
+    coarse, _ = encode_blocks(img, levels, {0: 30, 1: 70}, bg_chroma_lambda=4.0, **opts)
+    assert same == base and len(coarse) < len(base)
+    a, b = read_dct(base), read_dct(coarse)
+    assert np.array_equal(a.Y, b.Y)  # luma untouched
+    # ROI chroma only moves through the image's shared code lengths and the DC chain; the background's drops
+    changed = sum(np.count_nonzero(ca[:, :8] != cb[:, :8]) for ca, cb in ((a.Cb, b.Cb), (a.Cr, b.Cr)))
+    assert changed < 0.01 * 2 * a.Cb[:, :8].size
+    nz = lambda c: np.count_nonzero(c[:, 8:, :, :])  # noqa: E731
+    assert nz(b.Cb) + nz(b.Cr) < 0.8 * (nz(a.Cb) + nz(a.Cr))
+    # no ROI: one level, nothing to weigh differently
+    uni, _ = encode_blocks(img, np.zeros_like(levels), {0: 40}, **opts)
+    assert encode_blocks(img, np.zeros_like(levels), {0: 40}, bg_chroma_lambda=4.0, **opts)[0] == uni

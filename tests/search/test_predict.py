@@ -44,6 +44,30 @@ def _model(offset, grid_size=100, q=(-2.0, 3.0)):
     return {"knots": knots, "weights": weights, "residual_quantiles": list(q), "grid_size": grid_size}
 
 
+def test_shipped_model_curves_are_arrays_with_the_files_values():
+    """The model's curves are held as float64 arrays (not 41k Python floats per worker) with the file's values, and
+    a prediction from them is the one the lists give."""
+    raw = json.loads(pr.model_path().read_text())
+    pred = pr.Predictor(raw)
+    assert pred.models.keys() == raw["models"].keys() and pred.data["models"] is pred.models
+    for key, m in raw["models"].items():
+        for name in ("knots", "weights", "bytes_weights"):
+            if name in m:
+                held = pred.models[key][name]
+                assert isinstance(held, np.ndarray) and held.dtype == np.float64 and not held.flags.writeable
+                assert np.array_equal(held, np.asarray(m[name], dtype=np.float64))
+        assert pred.models[key]["residual_quantiles"] == m["residual_quantiles"]
+    codec, kind = next(iter(raw["models"])).split("|")[:2]
+    feats = pr.image_features(as_image(photo_like(64, 64)))
+    m = raw["models"][f"{codec}|{kind}"]
+    target = parse_target("ssim>=0.95" if kind == "ssim" else "psnr>=35")
+    got = pred.predict(codec, m["grid_size"], target, feats)
+    curve = np.asarray(m["weights"]) @ pr.feature_row(feats)
+    want = pr.curve_crossing(np.asarray(m["knots"], dtype=np.float64), curve, pr._transform(
+        target.constraints[0].metric, target.constraints[0].value))
+    assert got is not None and want is not None and got.index == min(max(want[0], 0.0), m["grid_size"] - 1)
+
+
 def test_predictor_takes_the_binding_constraint_and_abstains_without_a_model():
     pred = pr.Predictor({"format": pr.FORMAT, "features": list(pr.FEATURES),
                          "models": {"jpeg|ssim": _model(-3.0), "jpeg|psnr": _model(0.0)}})

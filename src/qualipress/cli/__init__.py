@@ -45,8 +45,8 @@ app = typer.Typer(name="qualipress", add_completion=False, no_args_is_help=True,
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks (search efficiency, metric speed, RD curves).")
 app.add_typer(bench_app, name="bench")
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # never split paths in messages
+console = Console(stderr=False, highlight=False, emoji=False)  # ":compression:" is a key, not an emoji
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)  # never split paths
 
 #: Capability modules that add commands through ``register(app, bench)``, and ``compress`` options through
 #: ``compress_options`` (a signature), ``compress_prepare(request)`` and ``compress_hooks(request)``; the hooks

@@ -18,7 +18,7 @@ from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError, UnsupportedError
 from qualipress.io.image import Image, as_image
-from qualipress.io.metadata import Carry, embed_fields, is_srgb
+from qualipress.io.metadata import Carry, embed_fields, is_srgb, jp2_stored
 from qualipress.io.writers import encode_png, encode_tiff
 
 
@@ -191,6 +191,11 @@ class Jpeg2000Codec(_ImagecodecsMixin, Codec):
         if lossless:
             return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=0, reversible=True, **kw))
         return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=float(quality or 45), reversible=False, **kw))
+
+    def decode(self, data: bytes) -> Image:
+        """The stored samples: imagecodecs would convert a file with an ICC profile to sRGB
+        (:func:`qualipress.io.metadata.jp2_stored`); the profile is the metadata's, as for every format."""
+        return super().decode(jp2_stored(data))
 
 
 class Jpeg2000ReversibleCodec(Jpeg2000Codec):
@@ -410,7 +415,7 @@ class PngCodec(_ImagecodecsMixin, Codec):
 
 
 class TiffCodec(Codec):
-    """TIFF with deflate + predictor (lossless), 8/16-bit; keeps the ICC profile and XMP (not EXIF: its own IFD)."""
+    """TIFF with deflate + predictor (lossless), 8/16-bit; keeps the ICC profile, EXIF and XMP."""
 
     name = "tiff"
     info = CodecInfo(
@@ -427,7 +432,8 @@ class TiffCodec(Codec):
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         carry = options.get("metadata")  # QA: the ICC profile was dropped although TIFF has a tag for it
-        return encode_tiff(image, icc=carry.icc if carry else None, xmp=carry.xmp if carry else None)
+        return encode_tiff(image, icc=carry.icc if carry else None, xmp=carry.xmp if carry else None,
+                           exif=carry.exif if carry else None)
 
     def decode(self, data: bytes) -> Image:
         import tifffile

@@ -90,7 +90,10 @@ class Reference:
     y: np.ndarray | None
     stats: analysis.BlockStats
     flat: np.ndarray
-    source_hp: np.ndarray
+    #: The source's luma in the :attr:`flat` blocks, ``(K, block, block)`` float32 (the plane's own values): the
+    #: grain figure's reference (:attr:`source_hp`) is made from it when measured, so a worker holds these float32
+    #: blocks rather than their float64 residual (half the memory: 2 MB instead of 4 at 2K).
+    grain_y: np.ndarray
     sigma: float
     grain_why: str | None
     #: Scene-linear luma of the source (None for unknown transfers; released by :func:`release_linear` once the
@@ -109,6 +112,12 @@ class Reference:
     #: :func:`qualipress.film.analysis.flat_blocks` of :attr:`stats` (block mask): the blocks the temporal figure
     #: compares, a superset of :attr:`flat` (see :func:`flat_luma`).
     blocks: np.ndarray | None = None
+
+    @property
+    def source_hp(self) -> np.ndarray:
+        """The source's grain in the :attr:`flat` blocks: :func:`qualipress.film.analysis.plane_residual` of
+        :attr:`grain_y` (float64, made again at each call; the same values every time)."""
+        return analysis.plane_residual(self.grain_y)
 
     @property
     def temporal_blocks(self) -> np.ndarray:
@@ -170,7 +179,8 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
     blocks = analysis.flat_blocks(stats)
     flat = blocks
     b = stats.block
-    hp = analysis.plane_residual(analysis.block_view(y, b)[flat]) if flat.any() else np.zeros((0, b, b))
+    grain_y = analysis.block_view(y, b)[flat] if flat.any() else np.zeros((0, b, b), np.float32)
+    hp = analysis.plane_residual(grain_y)
     floor = grain_floor(None if image.is_float else image.bit_depth)
     if hp.size:
         # blocks without grain (clipped to white, crushed to black) inside the flat set say nothing about grain
@@ -180,14 +190,16 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
         flat = flat.copy()
         flat.flat[idx[~keep]] = False
         hp = hp[keep]
+        grain_y = grain_y[keep]
     sigma = float(np.sqrt((hp**2).mean())) if hp.size else 0.0
     why = None
     if not stats.residual.size or not analysis.flat_blocks(stats).any():
         why = "no flat region in the frame (texture everywhere)"
-    elif hp.size == 0:
+    elif grain_y.size == 0:
         why = "the flattest regions hold no grain (black, clipped or noise-free)"
     elif sigma < floor:
         why = f"no grain to keep: grain RMS {sigma * 1023:.2f} 10-bit codes < {floor * 1023:.2f}"
+    del hp  # the float64 residual is made again from ``grain_y`` when measured (:attr:`Reference.source_hp`)
     shared = arrays is not None and arrays.stats.block == analysis.BLOCK and not image.is_float \
         and image.transfer == "log"
     lin = analysis.log_linear_luma(arrays, image) if shared and arrays is not None else linear_plane(image, image)
@@ -202,7 +214,7 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
         display = np.empty(lin.shape, np.uint16)  # rendered in strips of rows: its temporaries stay small
         for r0 in range(0, lin.shape[0], analysis.STRIP_ROWS):
             display[r0: r0 + analysis.STRIP_ROWS] = grey16_code(display_code(lin[r0: r0 + analysis.STRIP_ROWS]))
-    return Reference(image, shape, y, stats, flat, hp, sigma, why, lin, hi, lo, means, display, blocks)
+    return Reference(image, shape, y, stats, flat, grain_y, sigma, why, lin, hi, lo, means, display, blocks)
 
 
 def _blur2(a: np.ndarray) -> np.ndarray:
@@ -250,9 +262,10 @@ def grain_kept(ref: Reference, dec_y: np.ndarray) -> dict[str, Any]:
     if ref.grain_why is not None:
         return {**out, "why": ref.grain_why, "corr": None, "energy": None}
     dhp = analysis.plane_residual(_blocks(ref, dec_y, ref.flat))
-    s2 = float((ref.source_hp**2).sum())
+    shp = ref.source_hp
+    s2 = float((shp**2).sum())
     d2 = float((dhp**2).sum())
-    corr = float((ref.source_hp * dhp).sum() / math.sqrt(s2 * d2)) if d2 > 0 else 0.0
+    corr = float((shp * dhp).sum() / math.sqrt(s2 * d2)) if d2 > 0 else 0.0
     return {**out, "corr": round(corr, 4), "energy": round(math.sqrt(d2 / s2), 4)}
 
 

@@ -13,8 +13,9 @@ PNG       ``iCCP``                    ``eXIf``                        ``iTXt`` X
 WebP      ``ICCP`` (VP8X)             ``EXIF`` (VP8X)                 ``XMP `` (VP8X)
 AVIF      ``colr`` ``prof`` property  ``Exif`` item (``cdsc``)         ``mime`` item
 JPEG XL   sRGB only (codestream)      ``Exif`` box (container)        ``xml `` box
+JPEG 2000 ``colr`` box, method 2       ``uuid`` JpgTiffExif->JP2       ``uuid`` Adobe XMP
 HEIF      by pillow-heif's encoder    by pillow-heif's encoder        by pillow-heif's encoder
-TIFF      tag 34675 (tifffile)        not kept (an IFD of its own)    tag 700 (tifffile)
+TIFF      tag 34675 (tifffile)        IFD0 tags + Exif/GPS IFDs       tag 700 (tifffile)
 ========  ==========================  ==============================  =====================
 """
 
@@ -50,7 +51,8 @@ CARRIES: dict[str, frozenset[str]] = {
     ".avif": frozenset({"icc", "exif", "xmp"}),
     ".jxl": frozenset({"exif", "xmp"}),
     ".heic": frozenset({"icc", "exif", "xmp"}),
-    ".tif": frozenset({"icc", "xmp"}),
+    ".tif": frozenset({"icc", "exif", "xmp"}),
+    ".jp2": frozenset({"icc", "exif", "xmp"}),
 }
 
 _EXIF_PREFIX = b"Exif\x00\x00"
@@ -110,6 +112,8 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
 
     if fmt == "jpegxl":
         return _jxl_metadata(data if isinstance(data, bytes) else Path(data).read_bytes())
+    if fmt == "jpeg2000":
+        return _jp2_metadata(data if isinstance(data, bytes) else Path(data).read_bytes())
     if fmt == "heif":
         try:
             import pillow_heif
@@ -129,7 +133,7 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
             desc = icc_description(bytes(icc))
             if desc:
                 out["icc_description"] = desc
-        exif = im.info.get("exif")
+        exif = im.info.get("exif") or (_tiff_exif(im) if fmt == "tiff" else None)
         if exif:
             out["exif"] = bytes(exif).removeprefix(_EXIF_PREFIX)
         xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
@@ -146,6 +150,34 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
         if fmt == "jpeg":
             out.update(jpeg_settings(im))
     return out
+
+
+#: IFD0 tags of a TIFF that describe the photo (not the file's layout), carried as its EXIF: ImageDescription,
+#: Make, Model, Orientation, DateTime, Artist, Copyright; the Exif and GPS sub-IFDs come with them.
+_TIFF_EXIF_TAGS = (0x010E, 0x010F, 0x0110, _ORIENTATION, 0x0132, 0x013B, 0x8298)
+_EXIF_IFD = 0x8769
+
+
+def _tiff_exif(im: Any) -> bytes | None:
+    """The EXIF of an open TIFF (Pillow keeps none in ``info``: its tags are the file's IFD0): the descriptive IFD0
+    tags and the Exif/GPS sub-IFDs as an EXIF block, without the TIFF's own layout tags (strip offsets, sizes, ...,
+    meaningless in another file). None when the file has none of them (QA 8: a camera TIFF's EXIF was lost)."""
+    from PIL import Image as PILImage
+
+    try:
+        tags = im.getexif()
+        top = {t: tags[t] for t in _TIFF_EXIF_TAGS if t in tags}
+        subs = {ifd: dict(tags.get_ifd(ifd)) for ifd in (_EXIF_IFD, _GPS_IFD) if ifd in tags}
+        if not (set(top) - {_ORIENTATION}) and not any(subs.values()):
+            return None  # only an orientation tag (applied to the pixels) or nothing: no EXIF to carry
+        ex = PILImage.Exif()
+        ex.update(top)
+        for ifd, sub in subs.items():
+            if sub:
+                ex.get_ifd(ifd).update(sub)
+        return ex.tobytes()
+    except Exception:  # odd or damaged tags: the image reads without them, as before
+        return None
 
 
 def _jxl_metadata(data: bytes) -> dict[str, Any]:
@@ -400,7 +432,7 @@ def icc_colour_space(icc: bytes) -> str:
 
 
 #: Output formats that store one-channel images as grey; the others receive grey as RGB.
-_NATIVE_GREY = frozenset({".jpg", ".png", ".jxl"})
+_NATIVE_GREY = frozenset({".jpg", ".png", ".jxl", ".jp2", ".tif"})
 
 
 def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3) -> bytes:
@@ -416,7 +448,7 @@ def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3
     if not carry.fields():
         return data
     writer = {".jpg": embed_jpeg, ".png": embed_png, ".webp": embed_webp, ".avif": embed_avif,
-              ".jxl": embed_jxl}.get(extension)
+              ".jxl": embed_jxl, ".jp2": embed_jp2}.get(extension)
     return writer(data, carry) if writer else data
 
 
@@ -440,6 +472,57 @@ def embed_fields(carry: Carry, *, channels: int, extension: str) -> dict[str, by
     if carry.xmp:
         out["xmp"] = carry.xmp
     return out
+
+
+def tiff_with_exif(data: bytes, exif: bytes | None) -> bytes:
+    """A little-endian classic TIFF (tifffile's output) with ``exif`` added: its descriptive IFD0 tags (not the
+    orientation: the pixels are upright) and its Exif/GPS sub-IFDs.
+
+    tifffile will not write the Exif/GPS IFD pointer tags, so the first IFD is rewritten at the end of the file:
+    its own entries byte for byte (their offsets still point to the same data) plus the EXIF's entries, whose data
+    is laid out by Pillow right after the file at absolute offsets; the header then points to the new IFD. The
+    pixels are untouched. ``data`` comes back unchanged when there is nothing to add or it is not such a TIFF.
+    """
+    from PIL import Image as PILImage
+
+    if not exif or data[:4] != b"II*\x00":
+        return data
+    src = PILImage.Exif()
+    try:
+        src.load(exif)
+    except Exception:
+        return data
+    ex = PILImage.Exif()
+    ex.endian = "<"  # the file's byte order, whatever the camera's
+    ex.update({t: src[t] for t in _TIFF_EXIF_TAGS if t in src and t != _ORIENTATION})
+    for ifd in (_EXIF_IFD, _GPS_IFD):
+        # nested pointers (the interoperability IFD) would point into the old EXIF block: left out
+        sub = {k: v for k, v in (src.get_ifd(ifd) if ifd in src else {}).items()
+               if k != 0xA005 and not isinstance(v, dict)}
+        if sub:
+            ex.get_ifd(ifd).update(sub)
+    if not len(ex):
+        return data
+    out = bytearray(data)
+    if len(out) % 2:
+        out.append(0)  # IFDs and their data start on word boundaries
+    block = ex.tobytes(offset=len(out))[14:]  # "Exif\0\0" and an 8-byte header, then the IFD laid out there
+    n_new = struct.unpack_from("<H", block)[0]
+    new_entries = [block[2 + 12 * i:14 + 12 * i] for i in range(n_new)]
+    out += block
+    (first,) = struct.unpack_from("<I", data, 4)
+    (n_old,) = struct.unpack_from("<H", data, first)
+    old_entries = [data[first + 2 + 12 * i:first + 14 + 12 * i] for i in range(n_old)]
+    next_ifd = data[first + 2 + 12 * n_old:first + 6 + 12 * n_old]
+    added = {e[:2] for e in new_entries}
+    entries = sorted([e for e in old_entries if e[:2] not in added] + new_entries,
+                     key=lambda e: struct.unpack_from("<H", e)[0])
+    if len(out) % 2:
+        out.append(0)
+    where = len(out)
+    out += struct.pack("<H", len(entries)) + b"".join(entries) + next_ifd
+    struct.pack_into("<I", out, 4, where)
+    return bytes(out)
 
 
 def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
@@ -622,6 +705,89 @@ def embed_jxl(data: bytes, carry: Carry) -> bytes:
         return sig + ftyp + extra + _box(b"jxlc", data)
     kept = b"".join(data[s:e] for kind, s, _, e in _boxes(data) if kind not in (b"Exif", b"xml "))
     return kept + extra
+
+
+#: ``uuid`` box identifiers of JP2 metadata: Adobe's XMP, and EXIF as a TIFF structure ("JpgTiffExif->JP2").
+_JP2_XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+_JP2_EXIF_UUID = b"JpgTiffExif->JP2"
+
+
+def embed_jp2(data: bytes, carry: Carry) -> bytes:
+    """JP2 with the ICC profile in its ``colr`` box (method 2, restricted ICC: the matrix/TRC profiles of photos
+    and greys), and EXIF / XMP as ``uuid`` boxes before the codestream. A bare codestream is returned unchanged.
+
+    OpenJPEG writes an enumerated colour space (``colr`` method 1, sRGB or greyscale); it is replaced. QA 6-8: a
+    Display P3 photo's JPEG 2000 output lost the profile and showed desaturated.
+    """
+    if data[:12] != b"\x00\x00\x00\x0cjP  \r\n\x87\n":
+        return data
+    out = bytearray()
+    for kind, start, body, end in _boxes(data):
+        if kind == b"uuid" and data[body:body + 16] in (_JP2_XMP_UUID, _JP2_EXIF_UUID):
+            continue  # replaced below
+        if kind == b"jp2h" and carry.icc:
+            inner = b"".join(_box(b"colr", b"\x02\x00\x00" + carry.icc) if k == b"colr" else data[s:e]
+                             for k, s, _, e in _boxes(data, body, end))
+            out += _box(b"jp2h", inner)
+            continue
+        if kind == b"jp2c":
+            if carry.exif:
+                out += _box(b"uuid", _JP2_EXIF_UUID + carry.exif)
+            if carry.xmp:
+                out += _box(b"uuid", _JP2_XMP_UUID + carry.xmp)
+        out += data[start:end]
+    return bytes(out)
+
+
+def jp2_stored(data: bytes) -> bytes:
+    """``data`` with a ``colr`` ICC profile replaced by the enumerated colour space OpenJPEG itself writes (sRGB,
+    greyscale for one or two components), so a decoder gives the stored samples: imagecodecs applies a JP2's
+    ICC profile, converting the pixels to sRGB, where every other format here decodes what is stored and leaves
+    the profile to the metadata (a Display P3 output then measured against its P3 source as if it were sRGB)."""
+    if data[:12] != b"\x00\x00\x00\x0cjP  \r\n\x87\n":
+        return data
+    try:
+        boxes = _boxes(data)
+        head = next((b for k, _, b, e in boxes if k == b"jp2h"), None)
+        inner = [] if head is None else _boxes(data, head, next(e for k, _, b, e in boxes if k == b"jp2h"))
+    except (UnsupportedError, StopIteration):
+        return data
+    colr = [(s, b, e) for k, s, b, e in inner if k == b"colr" and e - b > 3 and data[b] in (2, 3)]
+    ihdr = [b for k, _, b, e in inner if k == b"ihdr" and e - b >= 14]
+    if not colr or not ihdr:
+        return data  # nothing to neutralise, or a damaged header the decoder will name
+    components = struct.unpack_from(">H", data, ihdr[0] + 8)[0]
+    enum = _box(b"colr", b"\x01\x00\x00" + struct.pack(">I", 16 if components >= 3 else 17))
+    out = bytearray()
+    for kind, start, _, end in boxes:
+        if kind == b"jp2h":
+            out += _box(b"jp2h", b"".join(enum if (s, b, e) in colr else data[s:e] for _, s, b, e in inner))
+        else:
+            out += data[start:end]
+    return bytes(out)
+
+
+def _jp2_metadata(data: bytes) -> dict[str, Any]:
+    """ICC (a ``colr`` box with method 2 or 3), EXIF and XMP (``uuid`` boxes) of a JP2 file; empty for a bare
+    codestream or an unreadable layout. Orientation 1: JPEG 2000 has no orientation tag."""
+    out: dict[str, Any] = {"orientation": 1}
+    try:
+        boxes = _boxes(data) if data[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n" else []
+        for kind, _, body, end in boxes:
+            if kind == b"jp2h":
+                for k, _, b, e in _boxes(data, body, end):
+                    if k == b"colr" and e - b > 3 and data[b] in (2, 3):
+                        out["icc_profile"] = bytes(data[b + 3:e])
+                        desc = icc_description(out["icc_profile"])
+                        if desc:
+                            out["icc_description"] = desc
+            elif kind == b"uuid" and data[body:body + 16] == _JP2_EXIF_UUID:
+                out["exif"] = bytes(data[body + 16:end]).removeprefix(_EXIF_PREFIX)
+            elif kind == b"uuid" and data[body:body + 16] == _JP2_XMP_UUID:
+                out["xmp"] = bytes(data[body + 16:end])
+    except UnsupportedError:
+        return {}
+    return out
 
 
 def embed_avif(data: bytes, carry: Carry) -> bytes:

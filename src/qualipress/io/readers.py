@@ -17,7 +17,7 @@ from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_met
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
 #: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
-METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif", "jpegxl"})
+METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif", "jpegxl", "jpeg2000"})
 
 #: Format names by leading bytes; the first match wins.
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (

@@ -11,7 +11,7 @@ import numpy as np
 from qualipress.errors import OutputError, UnsupportedError
 from qualipress.io.files import atomic_path, atomic_write_bytes
 from qualipress.io.image import Image
-from qualipress.io.metadata import carry_for, embed, icc_colour_space
+from qualipress.io.metadata import carry_for, embed, icc_colour_space, tiff_with_exif
 from qualipress.io.transfer import pq_decode
 
 
@@ -26,10 +26,11 @@ def encode_png(image: Image) -> bytes:
 
 
 def encode_tiff(image: Image, *, compression: str = "zlib", icc: bytes | None = None,
-                xmp: bytes | None = None) -> bytes:
+                xmp: bytes | None = None, exif: bytes | None = None) -> bytes:
     """Lossless TIFF bytes (8/16-bit integer or 32-bit float), deflate + predictor; ``icc``: an ICC profile to
     store (tag 34675), left out when its colour space is not the pixels' (a grey profile on RGB, CMYK); ``xmp``:
-    an XMP packet (tag 700). No orientation tag is written: the pixels are stored upright (orientation 1)."""
+    an XMP packet (tag 700); ``exif``: EXIF (:func:`qualipress.io.metadata.tiff_with_exif`). No orientation tag
+    is written: the pixels are stored upright (orientation 1)."""
     import tifffile
 
     buf = _io.BytesIO()
@@ -42,13 +43,12 @@ def encode_tiff(image: Image, *, compression: str = "zlib", icc: bytes | None = 
                      compression=compression, predictor=True, extrasamples=extra,
                      metadata=None, software="qualipress", iccprofile=icc or None,
                      extratags=[(700, 1, len(xmp), xmp, True)] if xmp else None)
-    return buf.getvalue()
+    return tiff_with_exif(buf.getvalue(), exif)
 
 
 def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **options: Any) -> Path:
     """Write an image losslessly, atomically; the format follows the suffix. A PNG keeps the image's ICC
-    profile, EXIF and XMP (:func:`qualipress.io.metadata.carry_for`, orientation 1), a TIFF its ICC profile and
-    XMP.
+    profile, EXIF and XMP (:func:`qualipress.io.metadata.carry_for`, orientation 1), and so does a TIFF.
 
     Parameters
     ----------
@@ -73,7 +73,8 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **opt
         return atomic_write_bytes(p, data, overwrite=overwrite)
     if suffix in (".tif", ".tiff"):
         carry = carry_for(image.metadata)  # as for PNG: what the colours mean travels with them
-        return atomic_write_bytes(p, encode_tiff(image, icc=carry.icc, xmp=carry.xmp), overwrite=overwrite)
+        return atomic_write_bytes(p, encode_tiff(image, icc=carry.icc, xmp=carry.xmp, exif=carry.exif),
+                                  overwrite=overwrite)
     if suffix in (".dpx", ".exr"):
         return _write_oiio(p, image, overwrite=overwrite, **options)
     raise UnsupportedError(f"{p}: write_image writes .png, .tif, .dpx or .exr, not {suffix or 'no suffix'}")

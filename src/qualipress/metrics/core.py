@@ -622,7 +622,8 @@ class Reference:
         raw = self._raw_samples(mosaic)
         planes = mosaic.pixels.shape[2] - mosaic.has_alpha
         if (raw is None or self._image is None or mosaic.bit_depth != self._image.bit_depth or planes != self._shape[2]
-                or mosaic.height % tile or mosaic.width % tile):
+                or mosaic.height % tile or mosaic.width % tile or mosaic.height > self._shape[0]
+                or 2 * mosaic.width > self._shape[1]):
             return None
         self._fusable()  # counted as the measurement it is
         u = tile - 2 * border
@@ -631,6 +632,8 @@ class Reference:
         ids = np.empty(0, np.int64) if ids is None else np.ascontiguousarray(ids, dtype=np.int64)
         if ids.size not in (0, size):
             raise InputError(f"interior_values: {ids.size} bin ids for {size} values")
+        if ids.size and (ids.min() < 0 or ids.max() >= bins):  # the kernel checks no bounds
+            raise InputError(f"interior_values: bin ids outside 0..{bins - 1}")
         s_bins, e_bins = np.zeros(bins if ids.size else 0), np.zeros(bins if ids.size else 0)
         y = np.ascontiguousarray(raw[0]).reshape(mosaic.height, -1)
         _fused().interior_values(*self._fused_args(), y, raw[1], _GAUSS32, self._shape[2], tile, border, s, e, ids,
@@ -787,7 +790,9 @@ class Reference:
         """Strip-sized buffers for the colour planes (with the window's halo), reused by every :meth:`maps` call:
         allocating (and page-faulting) fresh arrays of this size cost as much as the arithmetic. Six for the
         probe's arithmetic, three more for a lean reference's statistics, then the distorted strip normalised
-        (:data:`_Y`) and a lean reference's own (:data:`_A`)."""
+        (:data:`_Y`) and a lean reference's own (:data:`_A`). A lean reference drops them after each pass of
+        :meth:`_strips` (14 MB for a 2K frame and its display rendering, otherwise held while the next probe is
+        encoded and decoded: the peak of a film worker)."""
         if self._work is None:
             h, w, c = self._shape
             shape = (min(h, self._rows + 2 * _PAD), w) if c == 1 else (min(h, self._rows + 2 * _PAD), w, c)
@@ -903,7 +908,9 @@ class Reference:
             for ty in range(r0 // tile, (r1 - 1) // tile + 1):
                 a0, b0 = max(r0, ty * tile) - r0, min(r1, (ty + 1) * tile) - r0
                 e_cols[ty] += cv2.reduce(e_map[a0:b0], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
-        if not self._lean:
+        if self._lean:  # as :meth:`_strips`: freed until the next measurement
+            self._work = None
+        else:
             _SPARE.give([e_buf])
         return total
 
@@ -983,6 +990,8 @@ class Reference:
             self._channel_mean(cv2.divide(num, den, dst=num), s_dst)
             if done is not None:
                 done(r0, r1, s_dst, e_dst)
+        if self._lean:  # freed until the next measurement: a film worker decodes its next probe in this memory
+            self._work = None
 
     def _channel_mean(self, x: np.ndarray, out: np.ndarray) -> None:
         """Mean over the colour planes of an (h, w, C) block into ``out`` (one pass, ``cv2.transform``)."""

@@ -62,9 +62,12 @@ OPTIONS = (
     "trellis_rgb",
     "trellis_passes",
     "trellis_dc",
+    "bg_chroma_lambda",
 )
 
 
+#: Default of the ``bg_chroma_lambda`` option (factor on the background chroma blocks' trellis multiplier).
+BG_CHROMA_LAMBDA = 1.0
 #: Default strength of the background DC rate-distortion choice (``dc_rdo`` option; 0 = off).
 DC_RDO = 1.0
 #: Default trellis scope (``trellis`` option, :mod:`qualipress.roi.trellis`): every block's AC levels chosen by the
@@ -225,6 +228,9 @@ class RoiJpegCodec(Codec):
     trellis_passes : int
         Trellis passes, the code lengths re-estimated from the previous pass's levels before each (default
         :data:`qualipress.roi.trellis.PASSES`).
+    bg_chroma_lambda : float
+        Factor on the trellis multiplier of the background's chroma blocks (default :data:`BG_CHROMA_LAMBDA`;
+        above 1 the background's colour detail is dropped sooner than its luma's).
     trellis_dc : bool
         Also choose the DC levels of the trellis's blocks along each component's prediction chain with the image's
         DC code lengths (default :data:`TRELLIS_DC`).
@@ -386,6 +392,7 @@ class RoiJpegCodec(Codec):
             trellis_rgb=option_flag(options.get("trellis_rgb"), TRELLIS_RGB),
             trellis_passes=_number(options, "trellis_passes", PASSES, int),
             trellis_dc=option_flag(options.get("trellis_dc"), TRELLIS_DC),
+            bg_chroma_lambda=_bg_chroma_lambda(options),
         )
         stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)
@@ -430,6 +437,14 @@ class RoiJpegCodec(Codec):
         if carry is not None and res.data:
             res.data = embed(res.data, self.info.extension, carry, channels=channels)
         return res
+
+def _bg_chroma_lambda(options: dict[str, Any]) -> float:
+    """The ``bg_chroma_lambda`` option (InputError unless > 0)."""
+    v = _number(options, "bg_chroma_lambda", BG_CHROMA_LAMBDA, float)
+    if not v > 0:
+        raise InputError(f"jpeg-roi: bg_chroma_lambda must be > 0, got {v}")
+    return v
+
 
 def _encode_settings(
     quality: float | None, options: dict[str, Any], traits: ImageTraits | None = None

@@ -302,6 +302,7 @@ def encode_blocks(
     trellis_rgb: bool = False,
     trellis_passes: int = PASSES,
     trellis_dc: bool = False,
+    bg_chroma_lambda: float = 1.0,
 ) -> tuple[bytes, EncodeStats]:
     """Encode an 8-bit image with a quality level per MCU.
 
@@ -347,6 +348,8 @@ def encode_blocks(
         Factor on the RDO multipliers for the trellis.
     trellis_passes : int
         Trellis passes (:func:`qualipress.roi.trellis.trellis_planes`).
+    bg_chroma_lambda : float
+        Factor on the trellis multiplier of the background's chroma blocks (level 0; 1 = the background's own).
     trellis_dc : bool
         With the trellis on, also choose the DC levels of its blocks along each component's prediction chain
         (exact search with the image's DC code lengths; :func:`qualipress.roi.trellis.trellis_planes`).
@@ -383,7 +386,8 @@ def encode_blocks(
     comps = _components(pixels, block_levels, tabs, subsampling, deadzone=deadzone, chroma_cutoff=chroma_cutoff,
                         mode=mode, fine_rdo=fine_rdo, dc_rdo=dc_rdo, symbol_bits=symbol_bits,
                         trellis=(trellis, float(trellis_scale)), trellis_rgb=bool(trellis_rgb),
-                        trellis_passes=int(trellis_passes), trellis_dc=bool(trellis_dc))
+                        trellis_passes=int(trellis_passes), trellis_dc=bool(trellis_dc),
+                        bg_chroma_lambda=float(bg_chroma_lambda))
     t1 = time.perf_counter()
     data = _write_dct(jpeglib, comps, tabs.fine, (h, w, nc), subsampling, optimize)
     t2 = time.perf_counter()
@@ -426,7 +430,7 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
                 deadzone: float, chroma_cutoff: dict[int, int] | None, mode: str, fine_rdo: float, dc_rdo: float,
                 symbol_bits: float, trellis: tuple[str, float] = ("off", 1.0),
                 trellis_rgb: bool = False, trellis_passes: int = PASSES,
-                trellis_dc: bool = False) -> list[np.ndarray]:
+                trellis_dc: bool = False, bg_chroma_lambda: float = 1.0) -> list[np.ndarray]:
     """Quantised DCT blocks of each component (Y, or Y Cb Cr subsampled), cropped to libjpeg's block counts."""
     h, w, nc = pixels.shape
     mh, mw = mcu_size(subsampling, nc)
@@ -456,6 +460,8 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
             lam = _trellis_lambdas(levels, tabs, trellis, cutoff)
             if trellis_rgb:
                 lam = np.where(lam >= 0, lam / rgb_w, lam)
+            if ci > 0 and bg_chroma_lambda != 1.0 and len(tabs.used) > 1:
+                lam = np.where((levels == 0) & (lam >= 0), lam * bg_chroma_lambda, lam)
             tplanes.append(TrellisPlane(coefs, q, table0, lam, int(ci > 0), scan_order(levels.shape, (fy, fx))))
         comps.append(q)
     if tplanes and any((p.lam >= 0).any() for p in tplanes):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +39,15 @@ class PersonTruth:
         Number of annotated persons.
     masked : int
         How many of them came with a mask (polygon or RLE).
+    areas : list of numpy.ndarray
+        bool ``(H, W)`` per person: its mask, or its box when it has none (empty when not loaded).
     """
 
     boxes: np.ndarray
     mask: np.ndarray
     persons: int
     masked: int
+    areas: list[np.ndarray] = field(default_factory=list)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -52,12 +55,13 @@ class PersonTruth:
 
     def cropped(self, top: int, left: int) -> PersonTruth:
         """The truth of the image with ``top`` rows and ``left`` columns removed (grid-shift benchmarks)."""
-        return PersonTruth(self.boxes[top:, left:], self.mask[top:, left:], self.persons, self.masked)
+        return PersonTruth(self.boxes[top:, left:], self.mask[top:, left:], self.persons, self.masked,
+                           [a[top:, left:] for a in self.areas])
 
     def oriented(self, orientation: int) -> PersonTruth:
         """The truth after the pixels are turned upright for EXIF ``orientation`` (see :func:`apply_orientation`)."""
         return PersonTruth(apply_orientation(self.boxes, orientation), apply_orientation(self.mask, orientation),
-                           self.persons, self.masked)
+                           self.persons, self.masked, [apply_orientation(a, orientation) for a in self.areas])
 
 
 def rle_decode(rle: dict[str, Any], shape: tuple[int, int]) -> np.ndarray:
@@ -164,6 +168,7 @@ def load_person_truth(root: str | Path) -> dict[Path, PersonTruth]:
             shape = (int(info["height"]), int(info["width"]))
             boxes, mask = np.zeros(shape, bool), np.zeros(shape, bool)
             n = masked = 0
+            areas: list[np.ndarray] = []
             for a in anns.get(info["id"], []):
                 bbox = a.get("bbox")
                 if not bbox or float(bbox[2]) <= 0 or float(bbox[3]) <= 0:
@@ -180,10 +185,16 @@ def load_person_truth(root: str | Path) -> dict[Path, PersonTruth]:
                 if m is not None and m.any():
                     masked += 1
                     mask |= m
+                    areas.append(m)
                 else:
                     mask |= b
-            out[path] = PersonTruth(boxes, mask, n, masked)
+                    areas.append(b)
+            out[path] = PersonTruth(boxes, mask, n, masked, areas)
     return out
+
+
+#: A person counts as found by :func:`block_coverage` when ROI blocks hold this share of its area.
+FOUND_SHARE = 0.5
 
 
 def block_coverage(levels: np.ndarray, mcu: tuple[int, int], truth: PersonTruth) -> dict[str, float | None]:
@@ -195,7 +206,9 @@ def block_coverage(levels: np.ndarray, mcu: tuple[int, int], truth: PersonTruth)
         ``coverage``: fraction of annotated person pixels (masks where given, else boxes) inside ROI blocks;
         ``box_coverage``: the same for the person boxes; ``outside``: fraction of ROI blocks with no pixel in
         any person box (wasted on background); ``iou``: IoU of the ROI block pixels with the person masks;
-        ``roi_fraction``: fraction of the image in ROI blocks. Ratios with an empty denominator are None.
+        ``roi_fraction``: fraction of the image in ROI blocks; ``persons_found``: share of the annotated persons
+        with at least :data:`FOUND_SHARE` of their own area (mask, or box without one) in ROI blocks (None when
+        the truth has no per-person areas). Ratios with an empty denominator are None.
     """
     shape = truth.shape
     if -(-shape[0] // mcu[0]) != levels.shape[0] or -(-shape[1] // mcu[1]) != levels.shape[1]:
@@ -213,4 +226,6 @@ def block_coverage(levels: np.ndarray, mcu: tuple[int, int], truth: PersonTruth)
         "outside": ratio((roi_blocks & ~in_box).sum(), roi_blocks.sum()),
         "iou": ratio((roi & truth.mask).sum(), (roi | truth.mask).sum()),
         "roi_fraction": float(roi.mean()),
+        "persons_found": ratio(sum(1 for a in truth.areas if a.any() and (roi & a).sum() >= FOUND_SHARE * a.sum()),
+                               sum(1 for a in truth.areas if a.any())),
     }

@@ -189,6 +189,85 @@ def _grow(region: Region, margin: float, shape: tuple[int, int]) -> Region:
     return replace(region, box=box)
 
 
+#: Shapes :func:`fill_person_regions` can fill a person component to.
+PERSON_FILLS = ("none", "hull", "rows", "box")
+#: How :func:`analyse` fills detected person components (see :func:`fill_person_regions`).
+PERSON_FILL = "none"
+#: A person component keeps its own mask when the fill would be more than this many times its area.
+PERSON_FILL_GROWTH = 2.0
+
+
+def _filled(mask: np.ndarray, box: tuple[int, int, int, int], how: str) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    crop = np.ascontiguousarray(mask[y0:y1, x0:x1]).astype(np.uint8)
+    if how == "box":
+        out = np.ones_like(crop)
+    elif how == "rows":
+        any_row = crop.any(axis=1)
+        first = np.argmax(crop, axis=1)
+        last = crop.shape[1] - 1 - np.argmax(crop[:, ::-1], axis=1)
+        cols = np.arange(crop.shape[1])
+        out = (any_row[:, None] & (cols[None, :] >= first[:, None]) & (cols[None, :] <= last[:, None]))
+        out = out.astype(np.uint8)
+    else:
+        contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        out = crop.copy()
+        if contours:
+            cv2.fillPoly(out, [cv2.convexHull(np.concatenate(contours))], 1)
+    full = mask.astype(bool)  # a copy: the component's pixels outside its box stay
+    full[y0:y1, x0:x1] |= out.astype(bool)
+    return full
+
+
+def fill_person_regions(
+    regions: Sequence[Region], shape: tuple[int, int], how: str, *, max_growth: float | None = None
+) -> list[Region]:
+    """Person regions with their masks filled to a simpler shape; other regions unchanged.
+
+    Person segmentation leaves the background between limbs, arms and torso out of the mask, and a person is
+    annotated (and read) as one area. Each person region that carries a mask gets it replaced by
+
+    * ``"hull"``: its convex hull,
+    * ``"rows"``: per row, everything between its leftmost and rightmost pixel,
+    * ``"box"``: its bounding box,
+
+    or is kept as it is (``"none"``).
+
+    Parameters
+    ----------
+    regions : sequence of Region
+    shape : (int, int)
+        ``(height, width)`` of the image.
+    how : str
+        One of :data:`PERSON_FILLS`.
+    max_growth : float, optional
+        A region keeps its own mask when the filled one would be more than this many times its area (a crowd
+        or several people merged into one component fill to a large shape holding mostly background).
+
+    Returns
+    -------
+    list of Region
+    """
+    from dataclasses import replace
+
+    if how not in PERSON_FILLS:
+        raise InputError(f"unknown person fill {how!r} (one of {', '.join(PERSON_FILLS)})")
+    if how == "none":
+        return list(regions)
+    out: list[Region] = []
+    for r in regions:
+        if r.label == "persons" and r.mask is not None and r.mask.any():
+            m = np.asarray(r.mask, bool)
+            filled = _filled(m, r.int_box(shape), how)
+            if max_growth is not None and filled.sum() > max_growth * m.sum():
+                out.append(r)
+            else:
+                out.append(replace(r, mask=filled))
+        else:
+            out.append(r)
+    return out
+
+
 def analyse(
     image: Image | np.ndarray,
     classes: str | Iterable[str] | None = DEFAULT_ROI,
@@ -198,6 +277,8 @@ def analyse(
     refine: bool = True,
     min_score: float = 0.0,
     face_margin: float | None = None,
+    person_fill: str | None = None,
+    person_fill_growth: float | None = None,
 ) -> RoiAnalysis:
     """Detect, combine with user input and refine: the ROI of one image.
 
@@ -220,6 +301,11 @@ def analyse(
         (default :data:`FACE_MARGIN`; at most :data:`FACE_MARGIN_CAP` of the shorter image side): face
         detectors box the face tightly, while people (and detectors run on the decoded image) also read the
         hair and head outline around it.
+    person_fill : str, optional
+        Shape detected person components are filled to (:func:`fill_person_regions`; default
+        :data:`PERSON_FILL`).
+    person_fill_growth : float, optional
+        Largest area growth of a fill (default :data:`PERSON_FILL_GROWTH`).
     """
     from time import perf_counter
 
@@ -235,6 +321,10 @@ def analyse(
     grow = FACE_MARGIN if face_margin is None else float(face_margin)
     if grow > 0:
         regions = [_grow(r, grow, shape) if r.label == "faces" and r.mask is None else r for r in regions]
+    fill = PERSON_FILL if person_fill is None else person_fill
+    if fill != "none":
+        growth = PERSON_FILL_GROWTH if person_fill_growth is None else float(person_fill_growth)
+        regions = fill_person_regions(regions, shape, fill, max_growth=growth)
     pmap = priority_map(regions, shape)
     if refine and pmap.any():
         pmap = refine_priority(pmap)

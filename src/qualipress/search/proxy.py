@@ -138,8 +138,11 @@ class Mosaic:
     Notes
     -----
     Only the tiles' interiors are measured, and the SSIM window there sees no more than :data:`BORDER` − 5
-    pixels beyond them: each decoded tile is cropped to that before measuring (a 32-px tile to 28 px: 23 % fewer
-    pixels to blur), in the same layout as the rearranged reference statistics.
+    pixels beyond them. Through the fused kernels the interiors are measured against the image's own reference
+    statistics in place (:meth:`Reference.interior_values`, which also sums them per statistic tile); on the OpenCV
+    path each decoded tile is cropped to what the window sees (a 32-px tile to 28 px: 23 % fewer pixels to blur),
+    in the layout of the reference statistics rearranged once (:meth:`_packed_reference`). Both give the same
+    values.
     """
 
     def __init__(self, image: Image, reference: Image, stat_tile: int,
