@@ -4,8 +4,10 @@ The proof needs two full-image probes (the lowest passing setting and its failin
 the floor whenever the lowest grid setting does not pass. For each codec and mode this prints how many searches
 took 1, 2, 3, 4, 5+ full-image probes and, for those with 3 or more, where the first full-image probe landed
 against the final pair (grid steps from the lowest passing setting ``L``: ``0`` = on ``L``, ``-1`` = on its
-failing neighbour, both "in the pair"; settings that write the same file count as one), and how many probes were
-drop checks (:mod:`qualipress.search.drops`). Needs the rows' ``probes`` (bench outputs from 2026-11-30 on).
+failing neighbour, both "in the pair"; settings that write the same file count as one), and why: the first probe
+outside the pair, a lossless comparison (:mod:`qualipress.search.lossless`), a drop check
+(:mod:`qualipress.search.drops`), or a pair reached only after a step past it. Needs the rows' ``probes`` (bench
+outputs from 2026-11-30 on).
 
 Usage::
 
@@ -57,9 +59,13 @@ def report(rows: list[dict]) -> str:
             guard = r.get("guard_probes", 0)
             if r["encodes"] >= 3:
                 first[off] += 1
-                if off in (0, -1):
-                    why["first probe in the final pair, then off it" if r["encodes"] - guard >= 3 else
-                        "drop check"] += 1
+                lossy = sum(p[0] is not None for p in r["probes"])
+                if lossy <= 2:
+                    why["lossless comparison (a third encode)"] += 1
+                elif lossy - guard <= 2:
+                    why["drop check"] += 1
+                elif off in (0, -1):
+                    why["first probe in the final pair, then off it"] += 1
                 else:
                     why["first probe outside the final pair"] += 1
         mean = sum(r["encodes"] for r in sel) / len(sel)
