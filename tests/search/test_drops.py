@@ -78,3 +78,4 @@ def test_kodim08_jpegxl_at_ssim_099_finds_the_passing_setting_below_the_drop(dat
     assert any(p.setting == grid[d] and not p.passed for p in r.probes)
     assert any(p.setting == grid[d - 2] and not p.passed for p in r.probes)  # the proof below the drop
     assert any("passed: the search went on below it" in n for n in r.notes)
+

@@ -667,13 +667,19 @@ _FINISH_WIDTH = 8
 
 #: Two predictions this many grid steps apart share none of their residual (linear in between).
 _RESIDUAL_SPAN = 4.0
+#: The previous image's slope replaces this image's predicted one only when the residual carries over at least
+#: this weight (predictions within 0.4 grid steps: a near-identical frame). With 0.5 (2 steps), an unrelated
+#: photograph with a close prediction lent its slope too: kodim03 at SSIM >= 0.95 after kodim02 steered its mosaic
+#: by a slope ~6x its own, stopped after one mosaic probe 9 steps high and crept down in 5 full-image probes
+#: (docs/benchmarks.md § Seventh pass).
+_SLOPE_WEIGHT = 0.9
 
 
 def _warm_from_prediction(prediction: Prediction, previous: Hint) -> Hint:
     """Start at this image's prediction plus the share of the previous image's residual that carries over."""
     gap = abs(prediction.index - (previous.predicted if previous.predicted is not None else -1e9))
     weight = max(0.0, 1.0 - gap / _RESIDUAL_SPAN)
-    slope = previous.slope if weight >= 0.5 and previous.slope else prediction.slope
+    slope = previous.slope if weight >= _SLOPE_WEIGHT and previous.slope else prediction.slope
     return Hint(prediction.index + weight * (previous.residual or 0.0), slope)
 
 
