@@ -671,7 +671,7 @@ _RESIDUAL_SPAN = 4.0
 #: this weight (predictions within 0.4 grid steps: a near-identical frame). With 0.5 (2 steps), an unrelated
 #: photograph with a close prediction lent its slope too: kodim03 at SSIM >= 0.95 after kodim02 steered its mosaic
 #: by a slope ~6x its own, stopped after one mosaic probe 9 steps high and crept down in 5 full-image probes
-#: (docs/benchmarks.md § Seventh pass).
+#: (docs/benchmarks.md § Seventh pass (search8)).
 _SLOPE_WEIGHT = 0.9
 
 
