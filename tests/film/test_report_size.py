@@ -81,3 +81,16 @@ def test_a_later_run_over_the_parent_does_not_compress_the_crops(tmp_path: Path,
                  "--target", "ssim>=0.9", "--no-film", "--dry-run"]) == 0
     said = capsys.readouterr().out
     assert "f0.png" in said and "r0000" not in said
+
+
+def test_a_foreign_folder_of_that_name_is_left_alone(tmp_path: Path, capsys) -> None:
+    """A browser's "Save page as" writes ``report_files/`` too: without the marker the report neither prunes nor
+    writes there (review: prune removed any r####-*.png in it); the CLI says why and exits non-zero."""
+    out = _collection(tmp_path, n=1)
+    folder = tmp_path / "report_files"
+    folder.mkdir()
+    theirs = folder / "r0000-flattest-region.png"
+    theirs.write_bytes(b"a saved page's picture")
+    assert main(["report", str(out), "-o", str(tmp_path / "report.html")]) != 0
+    assert theirs.read_bytes() == b"a saved page's picture" and len(list(folder.iterdir())) == 1
+    assert "report_files" in capsys.readouterr().err

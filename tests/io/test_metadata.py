@@ -174,3 +174,19 @@ def test_cmyk_jpeg_profile_is_not_carried(tmp_path: Path) -> None:
     cmyk.save(p, "JPEG", icc_profile=fake_cmyk_icc)
     img = read_image(p)
     assert img.n_channels == 3 and "icc_profile" not in img.metadata and "icc_dropped" in img.metadata
+
+
+def test_camera_tiff_exif_leaves_out_the_interoperability_pointer(tmp_path: Path) -> None:
+    """A camera TIFF's Exif IFD with an interoperability pointer: the carried EXIF keeps the date, not the pointer
+    (its offset would point into the old block: Pillow then warns 'Corrupt EXIF data' on every output)."""
+    ex = PILImage.Exif()
+    ex[0x010F] = "Cam"
+    ex.get_ifd(0x8769)[0x9003] = "2020:01:01 00:00:00"
+    ex.get_ifd(0x8769)[0xA005] = {1: "R98"}
+    path = tmp_path / "camera.tif"
+    PILImage.fromarray(np.zeros((16, 16, 3), np.uint8)).save(path, exif=ex.tobytes())
+    assert 0xA005 in PILImage.open(path).getexif().get_ifd(0x8769)  # the source has it
+    carried = PILImage.Exif()
+    carried.load(read_image(path).metadata["exif"])
+    assert carried.get(0x010F) == "Cam"
+    assert carried.get_ifd(0x8769) == {0x9003: "2020:01:01 00:00:00"}

@@ -4,6 +4,7 @@ bits at equal quality, integration with ``bench preprocess`` and ``compress --pr
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -181,7 +182,7 @@ def test_masking_moves_the_edits_into_busy_blocks():
     img = Image(np.ascontiguousarray(np.concatenate([flat, busy], axis=0).astype(np.uint8)), 8)
 
     def busy_share(masking: float) -> float:
-        out, _ = rdoq(img, 60, settings=RdoqSettings(masking=masking))
+        out, _ = rdoq(img, 60, settings=RdoqSettings(masking=masking, calm=0.0))
         diff = np.abs(out.pixels.astype(int) - img.pixels.astype(int))
         return float(diff[64:].sum() / max(diff.sum(), 1))
 
@@ -191,8 +192,8 @@ def test_masking_moves_the_edits_into_busy_blocks():
 def test_dc_trellis_option_changes_dc_levels_only_where_it_saves_and_the_encoder_keeps_them(tmp_path):
     img = textured(96, 128, seed=8, noise=3.0)
     plain = predicted_levels(img, 50)
-    out, levels = rdoq(img, 50, settings=RdoqSettings(dc=True, strength=2.0))
-    _, no_dc = rdoq(img, 50, settings=RdoqSettings(strength=2.0))
+    out, levels = rdoq(img, 50, settings=RdoqSettings(dc=True, strength=2.0, calm=0.0))
+    _, no_dc = rdoq(img, 50, settings=RdoqSettings(strength=2.0, calm=0.0))
     assert all(np.array_equal(a[:, 0], b[:, 0]) for a, b in zip(no_dc, plain, strict=True))
     moved = [a[:, 0] != b[:, 0] for a, b in zip(levels, plain, strict=True)]
     assert sum(int(m.sum()) for m in moved) > 0
@@ -206,7 +207,7 @@ def test_masking_anchor_edits_a_flat_image_less_than_its_own_median_would():
     flat = textured(64, 128, seed=5, noise=1.0)
 
     def changed(**kw) -> int:
-        out, _ = rdoq(flat, 60, settings=RdoqSettings(masking=0.5, **kw))
+        out, _ = rdoq(flat, 60, settings=RdoqSettings(masking=0.5, calm=0.0, **kw))
         return int((out.pixels != flat.pixels).sum())
 
     assert changed(anchor=30.0) < changed()
@@ -305,3 +306,65 @@ def test_version_6_settings_parse_and_name_their_outputs():
     assert all(k in opts.cache_id for k in ("fancy=1", "cstrength=0.7", "qexp=-0.5"))
     with pytest.raises(UnsupportedError, match="bslope"):
         get_preprocessor("rdoq:bslope=x")
+
+
+def test_image_risk_slope_is_higher_for_a_grainy_image_and_flat_share_counts_flat_blocks():
+    from qualipress.preprocess.rdoq import image_risk
+
+    clean, grainy = textured(64, 128, seed=3, noise=1.0), textured(64, 128, seed=3, noise=8.0)
+    assert image_risk(grainy)[0] > 1.5 * image_risk(clean)[0] > 0
+    tiled = Image(np.ascontiguousarray(np.tile(grainy.pixels, (2, 2, 1))), bit_depth=8)
+    assert image_risk(tiled)[0] == pytest.approx(image_risk(grainy)[0], rel=0.1)  # no size dependence
+    assert image_risk(textured(8, 8)) == (0.0, 0.0)  # smaller than one 4:2:0 MCU
+    half_flat = grainy.pixels.copy()
+    half_flat[:, :64] = 120
+    assert image_risk(Image(half_flat, bit_depth=8))[1] == pytest.approx(0.5)
+    assert image_risk(grainy)[1] == 0.0
+
+
+def test_calm_tier_uses_its_own_settings_only_below_the_threshold_and_only_for_libjpeg_turbo():
+    from qualipress.preprocess.rdoq import image_risk
+
+    px = textured(64, 128, seed=5, noise=3.0).pixels.copy()
+    px[:, :32] = 90  # a quarter flat
+    img = Image(px, bit_depth=8)
+    r, flat = image_risk(img)
+    base = RdoqSettings(calm=0.0)
+    calm = RdoqSettings(calm_strength=1.0, calm_beta=0.0, calm_masking=0.25)
+    as_calm = RdoqSettings(strength=1.0, beta=0.0, masking=0.25)
+    below = rdoq(img, 60, settings=replace(calm, calm=1.01 * r))[0]
+    above = rdoq(img, 60, settings=replace(calm, calm=0.99 * r))[0]
+    assert np.array_equal(below.pixels, rdoq(img, 60, settings=as_calm)[0].pixels)
+    assert np.array_equal(above.pixels, rdoq(img, 60, settings=base)[0].pixels)
+    assert not np.array_equal(below.pixels, above.pixels)
+    too_flat = rdoq(img, 60, settings=replace(calm, calm=1.01 * r, calm_flat=flat - 0.01))[0]
+    assert flat == pytest.approx(0.25) and np.array_equal(too_flat.pixels, above.pixels)
+    assert replace(calm, calm=2 * r).for_image(img, "jpegli") == replace(calm, calm=2 * r)  # jpegli: never calm
+    assert replace(calm, calm=2 * r).for_image(img, "jpeg").calm == 0.0
+
+
+def test_calm_settings_parse_and_name_their_outputs():
+    pre = get_preprocessor("rdoq:calm=20:calm_strength=0.9:calm_beta=0.05:calm_masking=0.3:calm_flat=0.2")
+    s = pre.settings
+    assert (s.calm, s.calm_strength, s.calm_beta, s.calm_masking, s.calm_flat) == (20.0, 0.9, 0.05, 0.3, 0.2)
+    assert "calm=20/0.9/0.05/0.3/0.2" in pre.cache_id and "calm" not in get_preprocessor("rdoq").cache_id
+    assert get_preprocessor("rdoq").settings.calm == 0.0 and "calm=30/" in get_preprocessor("rdoq:calm=30").cache_id
+    assert pre.cache_id != get_preprocessor("rdoq:calm=20").cache_id != get_preprocessor("rdoq").cache_id
+    with pytest.raises(UnsupportedError, match="calm"):
+        get_preprocessor("rdoq:calm=x")
+
+
+def test_calm_ramp_blends_the_calm_tier_in_by_how_far_the_slope_lies_under_the_threshold():
+    from qualipress.preprocess.rdoq import image_risk
+
+    img = textured(64, 128, seed=5, noise=3.0)
+    r, _ = image_risk(img)
+    s = RdoqSettings(calm=r + 5.0, calm_ramp=10.0, calm_strength=1.0, calm_beta=0.0, calm_masking=0.25)
+    half = s.for_image(img, "jpeg")  # 5 of the ramp's 10 under the threshold: half way
+    assert (half.strength, half.beta, half.masking) == pytest.approx((0.9, 0.05, 0.375)) and half.calm == 0.0
+    full = replace(s, calm=r + 20.0).for_image(img, "jpeg")
+    assert (full.strength, full.beta, full.masking) == (1.0, 0.0, 0.25)
+    assert replace(s, calm=r - 1.0).for_image(img, "jpeg") == replace(s, calm=r - 1.0)  # above: base settings
+    pre = get_preprocessor(f"rdoq:calm={r + 5.0:.6f}:calm_ramp=10")
+    assert pre.settings.calm_ramp == 10.0 and "/ramp=10" in pre.cache_id
+    assert "ramp" not in get_preprocessor("rdoq:calm=25").cache_id

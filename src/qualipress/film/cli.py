@@ -261,7 +261,7 @@ def report_cmd(
                    f"({s['ratio']}:1, {s['saved_pct']}% saved)"
                    + (f", SSIM mean {s['ssim_mean']} min {s['ssim_min']}" if s["ssim_mean"] else ""))
     pictures = pictures_dir(output)
-    typer.echo(f"wrote {output} (+ .csv, .json" + (f", pictures in {pictures}/)" if pictures.is_dir() else ")"))
+    typer.echo(f"wrote {output} (+ .csv, .json" + (f", pictures in {pictures}/)" if data["pictures"] else ")"))
 
 
 def make_testset_cmd(

@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from qualipress.errors import InputError
+from qualipress.errors import InputError, OutputError
 from qualipress.film import lossless, manifest
 from qualipress.io import atomic_write_bytes, read_image, read_jsonl, to_perceptual
 from qualipress.io.discover import PICTURES_MARKER, REPORT_NAME
@@ -103,6 +103,9 @@ class _Pictures:
     written once, however many tables show its frame, and the previous run's other pictures are removed."""
 
     def __init__(self, folder: Path) -> None:
+        if folder.is_dir() and not (folder / PICTURES_MARKER).exists() and any(folder.iterdir()):
+            raise OutputError(f"{folder} exists and is not a qualipress report's pictures folder (a saved web "
+                              "page's?): move it or name the report differently")
         self.folder = folder
         self.written: set[str] = set()
         self.cells: dict[int, str] = {}  # a row's picture cell, made once when both tables show the frame
@@ -454,6 +457,7 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
                  f"<a href='{outp.with_suffix('.json').name}'>JSON</a>.</p></body></html>")
     atomic_write_bytes(outp, "\n".join(parts).encode())
     pictures.prune()
+    data["pictures"] = len(pictures.written)
     return data
 
 

@@ -158,23 +158,30 @@ _TIFF_EXIF_TAGS = (0x010E, 0x010F, 0x0110, _ORIENTATION, 0x0132, 0x013B, 0x8298)
 _EXIF_IFD = 0x8769
 
 
-def _tiff_exif(im: Any) -> bytes | None:
-    """The EXIF of an open TIFF (Pillow keeps none in ``info``: its tags are the file's IFD0): the descriptive IFD0
-    tags and the Exif/GPS sub-IFDs as an EXIF block, without the TIFF's own layout tags (strip offsets, sizes, ...,
-    meaningless in another file). None when the file has none of them (QA 8: a camera TIFF's EXIF was lost)."""
+def _descriptive_exif(src: Any, *, keep_orientation: bool) -> Any:
+    """A new Pillow ``Exif`` with the descriptive IFD0 tags of ``src`` (an ``Exif``) and its Exif/GPS sub-IFDs,
+    without the nested pointers (the interoperability IFD: its offset would point into the old block)."""
     from PIL import Image as PILImage
 
+    ex = PILImage.Exif()
+    ex.update({t: src[t] for t in _TIFF_EXIF_TAGS if t in src and (keep_orientation or t != _ORIENTATION)})
+    for ifd in (_EXIF_IFD, _GPS_IFD):
+        sub = {k: v for k, v in (src.get_ifd(ifd) if ifd in src else {}).items()
+               if k != 0xA005 and not isinstance(v, dict)}
+        if sub:
+            ex.get_ifd(ifd).update(sub)
+    return ex
+
+
+def _tiff_exif(im: Any) -> bytes | None:
+    """The EXIF of an open TIFF (Pillow keeps none in ``info``: its tags are the file's IFD0): the descriptive IFD0
+    tags and the Exif/GPS sub-IFDs as an EXIF block (:func:`_descriptive_exif`), without the TIFF's own layout tags
+    (strip offsets, sizes, ..., meaningless in another file). None when the file has none of them (QA 8: a camera
+    TIFF's EXIF was lost)."""
     try:
-        tags = im.getexif()
-        top = {t: tags[t] for t in _TIFF_EXIF_TAGS if t in tags}
-        subs = {ifd: dict(tags.get_ifd(ifd)) for ifd in (_EXIF_IFD, _GPS_IFD) if ifd in tags}
-        if not (set(top) - {_ORIENTATION}) and not any(subs.values()):
+        ex = _descriptive_exif(im.getexif(), keep_orientation=True)
+        if not (set(ex) - {_ORIENTATION}) and not any(ex.get_ifd(i) for i in (_EXIF_IFD, _GPS_IFD)):
             return None  # only an orientation tag (applied to the pixels) or nothing: no EXIF to carry
-        ex = PILImage.Exif()
-        ex.update(top)
-        for ifd, sub in subs.items():
-            if sub:
-                ex.get_ifd(ifd).update(sub)
         return ex.tobytes()
     except Exception:  # odd or damaged tags: the image reads without them, as before
         return None
@@ -432,13 +439,14 @@ def icc_colour_space(icc: bytes) -> str:
 
 
 #: Output formats that store one-channel images as grey; the others receive grey as RGB.
-_NATIVE_GREY = frozenset({".jpg", ".png", ".jxl", ".jp2", ".tif"})
+_NATIVE_GREY = frozenset({".jpg", ".png", ".jxl", ".jp2"})
 
 
 def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3) -> bytes:
     """Write ``carry`` into an encoded file of the format named by its file ``extension`` (``".jpg"``, ...).
 
-    Formats without a writer here (JPEG 2000, lossless archival formats) come back unchanged; see
+    Formats without a writer here (TIFF writes its own through its codec; the bare HTJ2K and JPEG-LS codestreams
+    hold none) come back unchanged; see
     :data:`CARRIES` for what each format keeps. An ICC profile whose colour space does not match the stored
     pixels (a grey profile on RGB data, a CMYK profile) is left out: a viewer would misread the colours.
     """
@@ -492,15 +500,8 @@ def tiff_with_exif(data: bytes, exif: bytes | None) -> bytes:
         src.load(exif)
     except Exception:
         return data
-    ex = PILImage.Exif()
+    ex = _descriptive_exif(src, keep_orientation=False)
     ex.endian = "<"  # the file's byte order, whatever the camera's
-    ex.update({t: src[t] for t in _TIFF_EXIF_TAGS if t in src and t != _ORIENTATION})
-    for ifd in (_EXIF_IFD, _GPS_IFD):
-        # nested pointers (the interoperability IFD) would point into the old EXIF block: left out
-        sub = {k: v for k, v in (src.get_ifd(ifd) if ifd in src else {}).items()
-               if k != 0xA005 and not isinstance(v, dict)}
-        if sub:
-            ex.get_ifd(ifd).update(sub)
     if not len(ex):
         return data
     out = bytearray(data)

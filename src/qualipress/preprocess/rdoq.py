@@ -33,7 +33,7 @@ considers, per coefficient, the level rounding gives, one less, and zero (the on
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -62,6 +62,13 @@ RDOQ_CODECS = ("jpeg", "jpegli")
 #: would: at full strength the edit cost bits on training images (+1.5 % BD PSNR, +4.2 % SSIMULACRA2 on 4 BSD
 #: images), at 0.3 it was neutral to slightly better (−0.07 % / −0.24 %); see docs/preprocess.md.
 CODEC_STRENGTH = {"jpeg": 1.0, "jpegli": 0.3}
+#: Codecs for which :attr:`RdoqSettings.calm` applies. Not jpegli: its SSIMULACRA2 gain was already nil under
+#: version 6's lower β (docs/preprocess.md), and the calm tier lowers β further.
+CALM_CODECS = ("jpeg",)
+#: Quality at which :func:`image_risk` measures an image (fixed, so that an image gets one tier at every quality).
+RISK_QUALITY = 75.0
+#: RMS AC coefficient (code values) under which :func:`image_risk` counts a luma block as flat.
+FLAT_ACTIVITY = 1.5
 
 #: JFIF RGB → YCbCr (rows Y, Cb, Cr) and the inverse, as libjpeg uses them (offsets of 128 on Cb/Cr left out:
 #: only differences are converted back).
@@ -71,7 +78,7 @@ _YCC2RGB = np.linalg.inv(_RGB2YCC)
 _PLANE_WEIGHT = (_YCC2RGB**2).sum(axis=0) / 3.0
 
 #: Bumped when the method's output changes (benchmark caches key on it).
-RDOQ_VERSION = 6
+RDOQ_VERSION = 8
 
 
 
@@ -81,8 +88,10 @@ class RdoqSettings:
 
     The defaults were chosen on 24 training images (never Kodak) as the setting with the largest PSNR gain
     among those that also save at least 3 % at equal SSIMULACRA2 with no image worse than +1 % at either
-    metric (``docs/preprocess.md``, "Fourth tuning"; the rule was written down before the sweep): strength 0.8,
-    β 0.1 made texture-dependent (``bslope`` 1), chroma, masking 0.5, libjpeg's Huffman code lengths.
+    metric (``docs/preprocess.md``, "Fourth tuning" and "Fifth tuning"; the rule was written down before each
+    sweep): strength 0.8, β 0.1 made texture-dependent (``bslope`` 1), chroma, masking 0.5, libjpeg's Huffman code
+    lengths; and, for "calm" images (model slope at q75 ≤ 30, at most 35 % flat blocks; libjpeg-turbo only),
+    strength 1, β 0, masking 0.25.
 
     Attributes
     ----------
@@ -127,6 +136,23 @@ class RdoqSettings:
         ``ā`` as for ``masking``), so flat blocks protect their low frequencies more and busy ones less; the tilt is
         taken relative to the plane's geometric-mean AC step, so only the block's frequency shape changes. 0 = one
         ``beta`` for every block.
+    calm : float
+        Per-image risk tier: an image whose :func:`image_risk` slope (its own distortion-per-bit slope at quality
+        75, plain squared error) is at most ``calm`` and whose share of flat blocks is at most ``calm_flat`` is
+        "calm" — little grain or fine texture whose removal SSIMULACRA2 would see, few flat areas where blocking
+        would show — and is edited with ``calm_strength``, ``calm_beta`` and ``calm_masking`` (a setting closer to
+        what PSNR rewards) instead of ``strength``, ``beta`` and ``masking``. 0 = off (one setting for every
+        image), the default: 30, chosen on training images, saved 8.9 % at equal PSNR on Kodak but lost
+        SSIMULACRA2 (−2.8 % instead of −5.8 %, one image +4.5 %), so it is an option (``docs/preprocess.md``).
+        libjpeg-turbo only (:data:`CALM_CODECS`).
+    calm_strength, calm_beta, calm_masking : float
+        The calm tier's ``strength``, ``beta`` and ``masking``.
+    calm_flat : float
+        Largest share of flat luma blocks a calm image may have.
+    calm_ramp : float
+        0: the calm tier is all or nothing at ``calm``. Otherwise the width (in slope units) of a ramp below
+        ``calm`` over which the calm tier's strength, β and masking are blended in linearly, so that an image just
+        under the threshold is edited nearly as the base setting says.
     """
 
     strength: float = 0.8
@@ -141,6 +167,31 @@ class RdoqSettings:
     qexp: float = 0.0
     huffman: bool = True
     bslope: float = 1.0
+    calm: float = 0.0
+    calm_strength: float = 1.0
+    calm_beta: float = 0.0
+    calm_masking: float = 0.25
+    calm_flat: float = 0.35
+    calm_ramp: float = 0.0
+
+    def for_image(self, image: Image, codec: str) -> RdoqSettings:
+        """The settings ``image`` is edited with: with ``calm`` > 0, images whose :func:`image_risk` slope is at
+        most ``calm`` and flat share at most ``calm_flat`` (for a codec in :data:`CALM_CODECS`) take
+        ``calm_strength``, ``calm_beta`` and ``calm_masking`` — with ``calm_ramp`` > 0 only in part, the more the
+        further their slope lies under ``calm`` (all of it at ``calm − calm_ramp`` and below); otherwise (and
+        always at ``strength`` 0, which switches the edit off) these settings unchanged."""
+        if self.calm <= 0 or self.strength <= 0 or codec not in CALM_CODECS:
+            return self
+        slope, flat = image_risk(image)
+        if slope > self.calm or flat > self.calm_flat:
+            return self
+        t = min(1.0, (self.calm - slope) / self.calm_ramp) if self.calm_ramp > 0 else 1.0
+
+        def mix(base: float, calm: float) -> float:
+            return base + t * (calm - base)
+
+        return replace(self, strength=mix(self.strength, self.calm_strength), beta=mix(self.beta, self.calm_beta),
+                       masking=mix(self.masking, self.calm_masking), calm=0.0)
 
 
 @dataclass(frozen=True)
@@ -351,6 +402,35 @@ def _codec_slope(planes: list[_Plane], codec: str, quality: float, options: Mapp
     return (d_lo - d_hi) / (r_hi - r_lo)
 
 
+def image_risk(image: Image) -> tuple[float, float]:
+    """What :attr:`RdoqSettings.calm` judges an image by: its own distortion-per-bit slope at
+    :data:`RISK_QUALITY` with libjpeg-turbo's tables (plain squared error in RGB units per bit, luma and chroma,
+    libjpeg's Huffman lengths; independent of the image's size), and the share of its luma blocks that are flat
+    (RMS AC coefficient below :data:`FLAT_ACTIVITY` code values).
+
+    The slope is high for noisy or finely textured images, where each bit removed takes away texture that
+    SSIMULACRA2 sees and PSNR barely weighs, and low for clean ones; flat blocks (skies, dark backgrounds) are
+    where a harder edit shows as blocking.
+
+    Parameters
+    ----------
+    image : Image
+        8-bit grey or RGB.
+
+    Returns
+    -------
+    (float, float)
+        The slope (0 when it cannot be measured: smaller than one MCU, or flat) and the flat share (0 … 1).
+    """
+    layout = _layout_for(image, "jpeg", RISK_QUALITY, None)
+    h, w = _mcu_crop(image, layout)
+    if h == 0 or w == 0:
+        return 0.0, 0.0
+    planes = _planes(_ycc(image)[:h, :w], layout, 0.0, True)
+    flat = float((_activity(planes[0]) < FLAT_ACTIVITY).mean())
+    return _codec_slope(planes, "jpeg", RISK_QUALITY, None, huffman_lengths), flat
+
+
 def _activity(p: _Plane) -> np.ndarray:
     """RMS AC coefficient of every block (code values)."""
     return np.sqrt((p.coef[:, 1:] ** 2).mean(axis=1))
@@ -474,8 +554,8 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
     UnsupportedError
         Not 8-bit integer, or a codec other than ``jpeg``/``jpegli``.
     """
-    cfg = settings or RdoqSettings()
     layout = _layout_for(image, codec, quality, options)
+    cfg = (settings or RdoqSettings()).for_image(image, codec)
     h, w = _mcu_crop(image, layout)
     if h == 0 or w == 0 or cfg.strength <= 0:
         return image, []
@@ -511,7 +591,9 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
 
 #: Name of the method for :func:`qualipress.preprocess.get_preprocessor` (``rdoq`` or
 #: ``rdoq:strength=S:beta=B:masking=M:anchor=A:chroma=0|1:dc=0|1:passes=N:bslope=K:huffman=0|1:fancy=0|1:``
-#: ``cstrength=C:qexp=E:quality=Q:codec=C``; ``:`` separates,
+#: ``cstrength=C:qexp=E:calm=T:calm_strength=S:calm_beta=B:calm_masking=M:calm_flat=F:calm_ramp=W:quality=Q:``
+#: ``codec=C``;
+#: ``:`` separates,
 #: as names are listed with ``,``).
 RDOQ = "rdoq"
 #: The pool's ``deadzone`` made at the encode's own quality (the baseline of the family).
@@ -536,7 +618,9 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
     fields = {"strength": float, "beta": float, "masking": float, "chroma": lambda v: v not in ("0", "false", "no"),
               "passes": int, "dc": lambda v: v not in ("0", "false", "no"), "anchor": float,
               "fancy": lambda v: v not in ("0", "false", "no"), "cstrength": float, "qexp": float,
-              "huffman": lambda v: v not in ("0", "false", "no"), "bslope": float}
+              "huffman": lambda v: v not in ("0", "false", "no"), "bslope": float, "calm": float,
+              "calm_strength": float, "calm_beta": float, "calm_masking": float, "calm_flat": float,
+              "calm_ramp": float}
     extra: dict[str, Any] = {}
     for item in filter(None, (t.strip() for t in rest.split(":"))):
         key, eq, val = item.partition("=")
@@ -552,7 +636,8 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
         except ValueError:
             raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, anchor=A, "
                                    f"chroma=0|1, dc=0|1, passes=N, bslope=K, huffman=0|1, fancy=0|1, cstrength=C, "
-                                   f"qexp=E, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
+                                   f"qexp=E, calm=T, calm_strength=S, calm_beta=B, calm_masking=M, calm_flat=F, "
+                                   f"calm_ramp=W, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
     return RdoqPreprocessor(settings=RdoqSettings(**kw), **extra)
 
 
@@ -602,10 +687,16 @@ class RdoqPreprocessor:
                 + (f",cstrength={s.cstrength:g}" if s.cstrength != d.cstrength else "")
                 + (f",qexp={s.qexp:g}" if s.qexp != d.qexp else "")
                 + (f",huffman={int(s.huffman)}" if s.huffman != d.huffman else "")
-                + (f",bslope={s.bslope:g}" if s.bslope != d.bslope else ""))
+                + (f",bslope={s.bslope:g}" if s.bslope != d.bslope else "")
+                + (f",calm={s.calm:g}/{s.calm_strength:g}/{s.calm_beta:g}/{s.calm_masking:g}/{s.calm_flat:g}"
+                   + (f"/ramp={s.calm_ramp:g}" if s.calm_ramp else "") if _calm_fields(s) != _calm_fields(d) else ""))
 
     def __repr__(self) -> str:
         return self.cache_id
+
+
+def _calm_fields(s: RdoqSettings) -> tuple[float, ...]:
+    return s.calm, s.calm_strength, s.calm_beta, s.calm_masking, s.calm_flat, s.calm_ramp
 
 
 class MatchedDeadzone:
