@@ -25,6 +25,9 @@ from qualipress.preprocess.rdoq import (
 from tests.conftest import photo_like
 from tests.preprocess.conftest import textured
 
+#: Both per-image tiers switched off (version 8's default).
+NO_TIERS = {"calm": 0.0, "calm_ramp": 0.0, "risky": 0.0, "risky_flat": 1.0}
+
 
 def test_layout_follows_the_codecs_subsampling_rule():
     assert jpeg_layout("jpeg", 75).factors == (2, 2)
@@ -329,9 +332,9 @@ def test_calm_tier_uses_its_own_settings_only_below_the_threshold_and_only_for_l
     px[:, :32] = 90  # a quarter flat
     img = Image(px, bit_depth=8)
     r, flat = image_risk(img)
-    base = RdoqSettings(calm=0.0)
-    calm = RdoqSettings(calm_strength=1.0, calm_beta=0.0, calm_masking=0.25)
-    as_calm = RdoqSettings(strength=1.0, beta=0.0, masking=0.25)
+    base = RdoqSettings(**NO_TIERS)
+    calm = replace(base, calm_strength=1.0, calm_beta=0.0, calm_masking=0.25)
+    as_calm = replace(base, strength=1.0, beta=0.0, masking=0.25)
     below = rdoq(img, 60, settings=replace(calm, calm=1.01 * r))[0]
     above = rdoq(img, 60, settings=replace(calm, calm=0.99 * r))[0]
     assert np.array_equal(below.pixels, rdoq(img, 60, settings=as_calm)[0].pixels)
@@ -347,8 +350,9 @@ def test_calm_settings_parse_and_name_their_outputs():
     pre = get_preprocessor("rdoq:calm=20:calm_strength=0.9:calm_beta=0.05:calm_masking=0.3:calm_flat=0.2")
     s = pre.settings
     assert (s.calm, s.calm_strength, s.calm_beta, s.calm_masking, s.calm_flat) == (20.0, 0.9, 0.05, 0.3, 0.2)
-    assert "calm=20/0.9/0.05/0.3/0.2" in pre.cache_id and "calm" not in get_preprocessor("rdoq").cache_id
-    assert get_preprocessor("rdoq").settings.calm == 0.0 and "calm=30/" in get_preprocessor("rdoq:calm=30").cache_id
+    assert "calm=20/0.9/0.05/0.3/0.2/ramp=15" in pre.cache_id and "calm" not in get_preprocessor("rdoq").cache_id
+    assert get_preprocessor("rdoq").settings.calm == 35.0 and "calm=30/" in get_preprocessor("rdoq:calm=30").cache_id
+    assert "calm=0/" in get_preprocessor("rdoq:calm=0").cache_id  # version 8's default: named, not the default
     assert pre.cache_id != get_preprocessor("rdoq:calm=20").cache_id != get_preprocessor("rdoq").cache_id
     with pytest.raises(UnsupportedError, match="calm"):
         get_preprocessor("rdoq:calm=x")
@@ -359,7 +363,8 @@ def test_calm_ramp_blends_the_calm_tier_in_by_how_far_the_slope_lies_under_the_t
 
     img = textured(64, 128, seed=5, noise=3.0)
     r, _ = image_risk(img)
-    s = RdoqSettings(calm=r + 5.0, calm_ramp=10.0, calm_strength=1.0, calm_beta=0.0, calm_masking=0.25)
+    s = replace(RdoqSettings(**NO_TIERS), calm=r + 5.0, calm_ramp=10.0, calm_strength=1.0, calm_beta=0.0,
+                calm_masking=0.25)
     half = s.for_image(img, "jpeg")  # 5 of the ramp's 10 under the threshold: half way
     assert (half.strength, half.beta, half.masking) == pytest.approx((0.9, 0.05, 0.375)) and half.calm == 0.0
     full = replace(s, calm=r + 20.0).for_image(img, "jpeg")
@@ -367,4 +372,40 @@ def test_calm_ramp_blends_the_calm_tier_in_by_how_far_the_slope_lies_under_the_t
     assert replace(s, calm=r - 1.0).for_image(img, "jpeg") == replace(s, calm=r - 1.0)  # above: base settings
     pre = get_preprocessor(f"rdoq:calm={r + 5.0:.6f}:calm_ramp=10")
     assert pre.settings.calm_ramp == 10.0 and "/ramp=10" in pre.cache_id
-    assert "ramp" not in get_preprocessor("rdoq:calm=25").cache_id
+    assert "ramp" not in get_preprocessor("rdoq:calm=25:calm_ramp=0").cache_id
+
+
+def test_risky_tier_weakens_high_slope_or_flat_images_and_takes_precedence_over_the_calm_tier():
+    from qualipress.preprocess.rdoq import image_risk
+
+    px = textured(64, 128, seed=5, noise=3.0).pixels.copy()
+    px[:, :32] = 90  # a quarter flat
+    img = Image(px, bit_depth=8)
+    r, flat = image_risk(img)
+    off = RdoqSettings(**NO_TIERS)
+    weak = replace(off, strength=0.5)
+    by_slope = replace(off, risky=0.99 * r, calm=2 * r)  # also calm by its slope: the risky tier wins
+    assert by_slope.for_image(img, "jpeg") == weak
+    assert np.array_equal(rdoq(img, 60, settings=by_slope)[0].pixels, rdoq(img, 60, settings=weak)[0].pixels)
+    by_flat = replace(off, risky_flat=flat - 0.01, risky_strength=0.3)
+    assert by_flat.for_image(img, "jpeg").strength == 0.3
+    safe = replace(off, risky=1.01 * r, risky_flat=flat + 0.01)
+    assert safe.for_image(img, "jpeg") == safe  # in no tier: unchanged
+    assert np.array_equal(rdoq(img, 60, settings=safe)[0].pixels, rdoq(img, 60, settings=off)[0].pixels)
+    assert by_slope.for_image(img, "jpegli") == by_slope  # jpegli: no tiers
+    pre = get_preprocessor("rdoq:risky=45:risky_flat=0.35:risky_strength=0.4")
+    assert (pre.settings.risky, pre.settings.risky_flat, pre.settings.risky_strength) == (45.0, 0.35, 0.4)
+    assert "risky=45/0.35/0.4" in pre.cache_id and "risky" not in get_preprocessor("rdoq").cache_id
+    assert "risky=0/1/0.5" in get_preprocessor("rdoq:risky=0:risky_flat=1").cache_id
+
+
+def test_default_tiers_follow_the_sixth_tuning():
+    d = RdoqSettings()
+    assert (d.calm, d.calm_ramp, d.calm_flat, d.risky, d.risky_flat, d.risky_strength) == (35, 15, 0.35, 45, 0.35, 0.5)
+    grain = textured(64, 128, seed=3, noise=25.0)  # heavy grain: a high slope, hence risky
+    from qualipress.preprocess.rdoq import image_risk
+
+    assert image_risk(grain)[0] > 45
+    assert d.for_image(grain, "jpeg").strength == 0.5 and d.for_image(grain, "jpegli") == d
+    with pytest.raises(UnsupportedError, match="risky"):
+        get_preprocessor("rdoq:risky=x")

@@ -21,6 +21,7 @@ import numpy as np
 from qualipress import __version__
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
+from qualipress.codecs.transcode import SourceCodec, TranscodeCodec
 from qualipress.errors import InputError, OutputError, QualipressError
 from qualipress.io import (
     MAX_PIXELS,
@@ -436,10 +437,13 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     for name in order:
         why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
                           size_scale(expected, results), best.codec if best is not None else None)
+        opts = {**enc_opts, **plan.encode_options.get(name, {})}
+        if why is None and best is not None and best.met:
+            budget = options.target.budget
+            why = _reuse_cannot_win(name, encoded, opts, len(best.data) if budget is None else int(budget) + 1)
         if why is not None:
             skipped.append(f"skipped {name}: {why}")
             continue
-        opts = {**enc_opts, **plan.encode_options.get(name, {})}
         try:
             b, res = best_of(encoded, [name], options.target, starts=starts, reference=original,
                              bound=len(best.data) if best is not None and best.met and
@@ -463,6 +467,21 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     if best is None:
         raise InputError(f"no codec of {', '.join(plan.codecs)} could encode this image: " + "; ".join(skipped))
     return best, results
+
+
+def _reuse_cannot_win(name: str, image: Image, options: dict[str, Any], limit: int) -> str | None:
+    """Why a never-grow candidate (the source kept, a lossless JPEG transcode) need not be measured: its file,
+    written without a search, is not smaller than ``limit`` — the best file meeting the target so far, or one byte
+    over the byte budget once a file within it met the target (:func:`qualipress.search.budget.prefer` then ranks
+    it lower) — so it cannot be chosen (QA session 8: PNG photos measured ``source:png`` after a 5-15x smaller
+    JPEG had passed). None otherwise."""
+    codec = _codecs.get(name)
+    if not isinstance(codec, SourceCodec | TranscodeCodec):
+        return None
+    size = len(codec.encode(image, quality=None, lossless=True, **options))
+    if size < limit:
+        return None
+    return f"its file ({size:,} bytes) cannot beat the best so far (needs fewer than {limit:,} bytes)"
 
 
 def _sidecar_data(plan: Any, best: SearchResult, stem: Path) -> dict[Path, bytes]:

@@ -78,7 +78,7 @@ _YCC2RGB = np.linalg.inv(_RGB2YCC)
 _PLANE_WEIGHT = (_YCC2RGB**2).sum(axis=0) / 3.0
 
 #: Bumped when the method's output changes (benchmark caches key on it).
-RDOQ_VERSION = 8
+RDOQ_VERSION = 9
 
 
 
@@ -88,10 +88,12 @@ class RdoqSettings:
 
     The defaults were chosen on 24 training images (never Kodak) as the setting with the largest PSNR gain
     among those that also save at least 3 % at equal SSIMULACRA2 with no image worse than +1 % at either
-    metric (``docs/preprocess.md``, "Fourth tuning" and "Fifth tuning"; the rule was written down before each
-    sweep): strength 0.8, β 0.1 made texture-dependent (``bslope`` 1), chroma, masking 0.5, libjpeg's Huffman code
-    lengths; and, for "calm" images (model slope at q75 ≤ 30, at most 35 % flat blocks; libjpeg-turbo only),
-    strength 1, β 0, masking 0.25.
+    metric (``docs/preprocess.md``, "Fourth tuning" to "Sixth tuning"; the rule was written down before each
+    sweep; since the sixth, the bound must also hold on 32 development images): strength 0.8, β 0.1 made
+    texture-dependent (``bslope`` 1), chroma, masking 0.5, libjpeg's Huffman code lengths; with libjpeg-turbo
+    two per-image tiers from :func:`image_risk`: "risky" images (model slope at q75 > 45 or more than 35 % flat
+    blocks) at strength 0.5, "calm" ones (slope ≤ 35, at most 35 % flat blocks) blended towards strength 1, β 0,
+    masking 0.25 (fully at slope ≤ 20).
 
     Attributes
     ----------
@@ -142,9 +144,8 @@ class RdoqSettings:
         "calm" — little grain or fine texture whose removal SSIMULACRA2 would see, few flat areas where blocking
         would show — and is edited with ``calm_strength``, ``calm_beta`` and ``calm_masking`` (a setting closer to
         what PSNR rewards) instead of ``strength``, ``beta`` and ``masking``. 0 = off (one setting for every
-        image), the default: 30, chosen on training images, saved 8.9 % at equal PSNR on Kodak but lost
-        SSIMULACRA2 (−2.8 % instead of −5.8 %, one image +4.5 %), so it is an option (``docs/preprocess.md``).
-        libjpeg-turbo only (:data:`CALM_CODECS`).
+        image; version 8's default). 35 with ``calm_ramp`` 15 since version 9 (a hard 30 without ramp, version
+        7, lost the per-image bound on Kodak; ``docs/preprocess.md``). libjpeg-turbo only (:data:`CALM_CODECS`).
     calm_strength, calm_beta, calm_masking : float
         The calm tier's ``strength``, ``beta`` and ``masking``.
     calm_flat : float
@@ -153,6 +154,16 @@ class RdoqSettings:
         0: the calm tier is all or nothing at ``calm``. Otherwise the width (in slope units) of a ramp below
         ``calm`` over which the calm tier's strength, β and masking are blended in linearly, so that an image just
         under the threshold is edited nearly as the base setting says.
+    risky : float
+        The other side of the same risk measure: an image whose :func:`image_risk` slope is above ``risky`` (0 =
+        no slope limit), or whose share of flat luma blocks is above ``risky_flat``, is "risky" — grain or fine
+        texture SSIMULACRA2 weighs, or large flat areas where the edit shows as blocking — and is edited with
+        ``risky_strength`` instead of ``strength`` (β and masking unchanged). Checked before the calm tier, so
+        an image is in at most one tier. libjpeg-turbo only (:data:`CALM_CODECS`). 0 with ``risky_flat`` 1 = off.
+    risky_flat : float
+        Share of flat luma blocks above which an image is risky (1 = never for flatness).
+    risky_strength : float
+        The risky tier's ``strength``.
     """
 
     strength: float = 0.8
@@ -167,23 +178,32 @@ class RdoqSettings:
     qexp: float = 0.0
     huffman: bool = True
     bslope: float = 1.0
-    calm: float = 0.0
+    calm: float = 35.0
     calm_strength: float = 1.0
     calm_beta: float = 0.0
     calm_masking: float = 0.25
     calm_flat: float = 0.35
-    calm_ramp: float = 0.0
+    calm_ramp: float = 15.0
+    risky: float = 45.0
+    risky_flat: float = 0.35
+    risky_strength: float = 0.5
 
     def for_image(self, image: Image, codec: str) -> RdoqSettings:
         """The settings ``image`` is edited with: with ``calm`` > 0, images whose :func:`image_risk` slope is at
         most ``calm`` and flat share at most ``calm_flat`` (for a codec in :data:`CALM_CODECS`) take
         ``calm_strength``, ``calm_beta`` and ``calm_masking`` — with ``calm_ramp`` > 0 only in part, the more the
         further their slope lies under ``calm`` (all of it at ``calm − calm_ramp`` and below); otherwise (and
-        always at ``strength`` 0, which switches the edit off) these settings unchanged."""
-        if self.calm <= 0 or self.strength <= 0 or codec not in CALM_CODECS:
+        always at ``strength`` 0, which switches the edit off) these settings unchanged. With ``risky`` > 0 or
+        ``risky_flat`` < 1, images whose slope is above ``risky`` or whose flat share is above ``risky_flat`` take
+        ``risky_strength`` instead (whatever ``calm`` says); a tier's settings come back with the tiers switched
+        off."""
+        tiers = self.calm > 0 or self.risky > 0 or self.risky_flat < 1.0
+        if not tiers or self.strength <= 0 or codec not in CALM_CODECS:
             return self
         slope, flat = image_risk(image)
-        if slope > self.calm or flat > self.calm_flat:
+        if (self.risky > 0 and slope > self.risky) or flat > self.risky_flat:
+            return replace(self, strength=self.risky_strength, calm=0.0, risky=0.0, risky_flat=1.0)
+        if self.calm <= 0 or slope > self.calm or flat > self.calm_flat:
             return self
         t = min(1.0, (self.calm - slope) / self.calm_ramp) if self.calm_ramp > 0 else 1.0
 
@@ -191,7 +211,7 @@ class RdoqSettings:
             return base + t * (calm - base)
 
         return replace(self, strength=mix(self.strength, self.calm_strength), beta=mix(self.beta, self.calm_beta),
-                       masking=mix(self.masking, self.calm_masking), calm=0.0)
+                       masking=mix(self.masking, self.calm_masking), calm=0.0, risky=0.0, risky_flat=1.0)
 
 
 @dataclass(frozen=True)
@@ -591,8 +611,8 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
 
 #: Name of the method for :func:`qualipress.preprocess.get_preprocessor` (``rdoq`` or
 #: ``rdoq:strength=S:beta=B:masking=M:anchor=A:chroma=0|1:dc=0|1:passes=N:bslope=K:huffman=0|1:fancy=0|1:``
-#: ``cstrength=C:qexp=E:calm=T:calm_strength=S:calm_beta=B:calm_masking=M:calm_flat=F:calm_ramp=W:quality=Q:``
-#: ``codec=C``;
+#: ``cstrength=C:qexp=E:calm=T:calm_strength=S:calm_beta=B:calm_masking=M:calm_flat=F:calm_ramp=W:``
+#: ``risky=R:risky_flat=F:risky_strength=S:quality=Q:codec=C``;
 #: ``:`` separates,
 #: as names are listed with ``,``).
 RDOQ = "rdoq"
@@ -620,7 +640,7 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
               "fancy": lambda v: v not in ("0", "false", "no"), "cstrength": float, "qexp": float,
               "huffman": lambda v: v not in ("0", "false", "no"), "bslope": float, "calm": float,
               "calm_strength": float, "calm_beta": float, "calm_masking": float, "calm_flat": float,
-              "calm_ramp": float}
+              "calm_ramp": float, "risky": float, "risky_flat": float, "risky_strength": float}
     extra: dict[str, Any] = {}
     for item in filter(None, (t.strip() for t in rest.split(":"))):
         key, eq, val = item.partition("=")
@@ -637,7 +657,8 @@ def parse_rdoq(name: str) -> RdoqPreprocessor | MatchedDeadzone | None:
             raise UnsupportedError(f"rdoq: bad setting {item!r}; use strength=S, beta=B, masking=M, anchor=A, "
                                    f"chroma=0|1, dc=0|1, passes=N, bslope=K, huffman=0|1, fancy=0|1, cstrength=C, "
                                    f"qexp=E, calm=T, calm_strength=S, calm_beta=B, calm_masking=M, calm_flat=F, "
-                                   f"calm_ramp=W, quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
+                                   f"calm_ramp=W, risky=R, risky_flat=F, risky_strength=S, "
+                                   f"quality=Q, codec={'|'.join(RDOQ_CODECS)}") from None
     return RdoqPreprocessor(settings=RdoqSettings(**kw), **extra)
 
 
@@ -689,7 +710,9 @@ class RdoqPreprocessor:
                 + (f",huffman={int(s.huffman)}" if s.huffman != d.huffman else "")
                 + (f",bslope={s.bslope:g}" if s.bslope != d.bslope else "")
                 + (f",calm={s.calm:g}/{s.calm_strength:g}/{s.calm_beta:g}/{s.calm_masking:g}/{s.calm_flat:g}"
-                   + (f"/ramp={s.calm_ramp:g}" if s.calm_ramp else "") if _calm_fields(s) != _calm_fields(d) else ""))
+                   + (f"/ramp={s.calm_ramp:g}" if s.calm_ramp else "") if _calm_fields(s) != _calm_fields(d) else "")
+                + (f",risky={s.risky:g}/{s.risky_flat:g}/{s.risky_strength:g}"
+                   if _risky_fields(s) != _risky_fields(d) else ""))
 
     def __repr__(self) -> str:
         return self.cache_id
@@ -697,6 +720,10 @@ class RdoqPreprocessor:
 
 def _calm_fields(s: RdoqSettings) -> tuple[float, ...]:
     return s.calm, s.calm_strength, s.calm_beta, s.calm_masking, s.calm_flat, s.calm_ramp
+
+
+def _risky_fields(s: RdoqSettings) -> tuple[float, ...]:
+    return s.risky, s.risky_flat, s.risky_strength
 
 
 class MatchedDeadzone:
