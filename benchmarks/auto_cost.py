@@ -7,7 +7,10 @@ Usage::
 For each image and target: ``best_of`` over ``auto_candidates()`` with the race (as ``compress --codec auto``
 does), then ``search`` with the codec it chose, each cold (no warm start). Times are CPU seconds of this process
 (``time.process_time``): the development machine is shared. ``--full`` also searches every candidate to the end
-(no race) and reports whether the race chose the same file.
+(no race) and reports whether the race chose the same file. ``--warm``: the images in order, as a batch does
+(``pipeline.batch``): ``best_of`` starts each codec from its hint on the previous image (codecs that were searched
+there to a result, not beaten or lossless), and the single-codec search from that codec's hint of its last
+single-codec search (cold when it was never chosen before).
 """
 
 from __future__ import annotations
@@ -21,28 +24,39 @@ import numpy as np
 from qualipress.bench.search_bench import resolve_target
 from qualipress.codecs import auto_candidates
 from qualipress.io import IMAGE_SUFFIXES, read_image
-from qualipress.search import best_of, search
+from qualipress.search import Hint, best_of, search
 
 
-def run(dataset: Path, targets: list[str], limit: int, full: bool) -> str:
+def run(dataset: Path, targets: list[str], limit: int, full: bool, warm: bool = False) -> str:
     files = sorted(p for p in dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
     cands = auto_candidates()
     rows = ["| image | target | chosen | bytes | auto: CPU s / encodes | single codec: CPU s / encodes | auto / single "
             "| searched (encodes) | skipped | same as full search |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     ratios = []
+    hints: dict[str, dict[str, Hint]] = {t: {} for t in targets}   # per target: best_of's hints, by codec
+    single_hints: dict[str, dict[str, Hint]] = {t: {} for t in targets}
     for f in files:
         img = read_image(f)
         for text in targets:
             tgt = resolve_target(text)
             skipped: list[str] = []
             t0 = time.process_time()
-            best, per = best_of(img, cands, tgt, on_skip=lambda n, _why, out=skipped: out.append(n))
+            starts = dict(hints[text]) if warm else None
+            best, per = best_of(img, cands, tgt, starts=starts, on_skip=lambda n, _why, out=skipped: out.append(n))
             t_auto = time.process_time() - t0
             enc_auto = sum(r.encodes for r in per.values())
+            start = single_hints[text].get(best.codec) if warm else None
             t0 = time.process_time()
-            single = search(img, best.codec, tgt)
+            single = search(img, best.codec, tgt, start=start)
             t_single = time.process_time() - t0
+            if warm:
+                for name, r in per.items():
+                    h = getattr(r, "hint", None)
+                    if h is not None and not r.lossless and r.beaten is None:
+                        hints[text][name] = h
+                if (h := getattr(single, "hint", None)) is not None and not single.lossless:
+                    single_hints[text][best.codec] = h
             same = "–"
             if full:
                 full_best, _ = best_of(img, cands, tgt, race=False)
@@ -64,8 +78,9 @@ def main() -> None:
     ap.add_argument("--targets", default="C1", help="';'-separated targets or profile names")
     ap.add_argument("--limit", type=int, default=3)
     ap.add_argument("--full", action="store_true", help="also search every codec to check the choice")
+    ap.add_argument("--warm", action="store_true", help="warm-start each image from the previous one, as a batch")
     a = ap.parse_args()
-    print(run(a.dataset, a.targets.split(";"), a.limit, a.full))
+    print(run(a.dataset, a.targets.split(";"), a.limit, a.full, a.warm))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ before and after and comparing the two JSON files byte for byte (timings are lef
 Searches: 6 Kodak images × jpeg, webp, jpegxl × ``ssim>=0.95``, profile C1, ``bytes<=30000``; races
 (``best_of``, with ``bound``); warm starts from a previous image's hint and from a setting; a JPEG source
 (its own quality); an unreachable target (lossless fallback, and without it); a scoped ROI target; a film
-frame (10-bit log) searched with the film decision module's checks. Needs ``/work/shared/data/kodak`` (or
-``--kodak``); about a minute and a half on one core.
+frame (10-bit log) searched with the film decision module's checks; AVIF on the 6 images × ``ssim>=0.95``, C1
+(groups of settings that write the same file, its fast mosaic), and JPEG XL on kodim08 at ``ssim>=0.99`` (the
+metric's drop below distance 0.5, :mod:`qualipress.search.drops`). Needs ``/work/shared/data/kodak`` (or
+``--kodak``); about two minutes on one core.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from qualipress.search import SearchResult, Target, best_of, parse_target, searc
 IMAGES = ("kodim01.png", "kodim04.png", "kodim08.png", "kodim13.png", "kodim19.png", "kodim23.png")
 TARGETS = ("ssim>=0.95", "C1", "bytes<=30000")
 CODECS = ("jpeg", "webp", "jpegxl")
+#: AVIF probes cost ~0.3 s each: two targets only (no byte budget).
+AVIF_TARGETS = ("ssim>=0.95", "C1")
 
 
 def _digest(b: bytes) -> str:
@@ -66,6 +70,10 @@ def trace(kodak: Path, scratch: Path) -> dict[str, dict[str, Any]]:
         for t in TARGETS:
             for c in CODECS:
                 out[f"{name}|{t}|{c}"] = record(search(img, c, _target(t)))
+        for t in AVIF_TARGETS:
+            out[f"{name}|{t}|avif"] = record(search(img, "avif", _target(t)))
+    out["drop|kodim08.png|ssim>=0.99|jpegxl"] = record(search(read_image(kodak / "kodim08.png"), "jpegxl",
+                                                              parse_target("ssim>=0.99")))
     for name in ("kodim03.png", "kodim15.png"):
         img = read_image(kodak / name)
         for ts in (["ssim>=0.95"], ["ssim>=0.97", "ssim@p5>=0.9"]):

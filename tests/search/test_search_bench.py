@@ -21,6 +21,9 @@ def test_bench_search_reports_cold_warm_and_baseline_against_the_exhaustive_swee
         assert r["met"]
         assert r["bytes"] >= r["exhaustive_bytes"]  # same grid: never below the exhaustive minimum
         assert r["encode_cpu_seconds"] > 0
+        # every full-image probe is in the row (lossy ones with their setting), the result among them
+        assert len(r["probes"]) == r["encodes"] and r["guard_probes"] == 0
+        assert any(p[0] == r["setting"] and p[1] and p[3] == r["bytes"] for p in r["probes"])
         if r["mode"] == "baseline":
             assert r["predicted_index"] is None
         elif predictor is not None and predictor.has("jpeg"):

@@ -21,6 +21,7 @@ from qualipress.io import IMAGE_SUFFIXES, atomic_write_bytes, read_image, sha256
 from qualipress.metrics import core as _core
 from qualipress.profiles import get_profile
 from qualipress.search import Constraint, Hint, Target, measure_encoded, parse_target, probe, search
+from qualipress.search import drops as _drops
 
 #: Measurements a sweep row holds: the whole-image values and the tile statistics targets may use.
 _SWEEP_KEYS = ("ssim", "psnr", "ssim@min", "ssim@p1", "ssim@p5", "psnr@min", "psnr@p1", "psnr@p5")
@@ -175,7 +176,9 @@ def _compared(res: Any, image: Any, target: Target, sweep_rows: list[dict[str, A
             "encode_cpu_seconds": enc_s,
             "predicted_index": None if pred is None else pred.index,
             "predicted_bracket": None if pred is None else [pred.low, pred.high],
-            "lowest_passing_index": lowest}
+            "lowest_passing_index": lowest,
+            "probes": [[p.setting, p.passed, round(float(p.margin), 5), p.bytes] for p in res.probes],
+            "guard_probes": sum(_drops.NOTE_MARK in n for n in res.notes)}
 
 
 def _encode_seconds(codec: Any, res: Any, image: Any, repeats: int = 3) -> float:

@@ -26,6 +26,7 @@ from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.files import pixel_digest
 from qualipress.io.image import Image
 from qualipress.metrics import MetricResult
+from qualipress.search import drops as _drops
 from qualipress.search import lossless as _lossless
 from qualipress.search import plateaus as _plateaus
 from qualipress.search import predict as _predict
@@ -326,11 +327,16 @@ class _Bracket:
     #: For each grid index, the first and last index of the settings that write the same file
     #: (:mod:`qualipress.search.plateaus`; ``(i, i)`` for codecs without such groups).
     groups: list[tuple[int, int]] = field(init=False, default_factory=list)
+    #: Grid indices where the metric can fall below the setting before, with their reach (:mod:`.drops`).
+    drops: list[tuple[int, int]] = field(init=False, default_factory=list)
+    #: Grid indices probed only to check a proof against a drop, in order (reported in the result's notes).
+    guarded: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.runner.prediction = self.prediction
         self.special = self.prediction.source_index if self.prediction is not None else None
         self.groups = _plateaus.groups(self.runner.codec, self.grid)
+        self.drops = _drops.drops(self.runner.codec, self.grid)
 
     def probe(self, i: int) -> Probe:
         """Probe grid index ``i`` and file it as passing or failing.
@@ -434,9 +440,16 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
         if hi is not None and lo is not None:
             done = hi - lo <= 1 or bool(
                 passing[hi].bytes and (passing[hi].bytes - failing[lo].bytes) / passing[hi].bytes < tolerance)
-            if done and not _source_below(br, lo):
+            guard = _drops.guard(br.drops, lo, passing.keys() | failing.keys()) if done else None
+            if guard is not None:
+                # The proof's failing end is at or just above a setting where the metric can fall: the setting
+                # below the drop may pass (search.drops), so it is measured before the proof stands.
+                br.guarded.append(guard)
+                c = guard
+            elif done and not _source_below(br, lo):
                 break
-            c = br.special if done else _inside(br, lo, hi)
+            else:
+                c = br.special if done else _inside(br, lo, hi)
         else:
             c = _outside(br, lo, hi, hint)
         if bound is not None and passing and not any(v.bytes < bound for v in passing.values()):
@@ -583,12 +596,22 @@ def _finish(br: _Bracket, *, bound: int | None, beaten: bool, lossless_fallback:
         if prediction is not None:
             hint_out.predicted = prediction.index
             hint_out.residual = min(passing) - prediction.index
-        return runner.result(best, met=True, hint=hint_out)
+        out = runner.result(best, met=True, hint=hint_out)
+        out.notes = [*out.notes, *(_guard_note(br, g) for g in br.guarded)]
+        return out
     # Nothing lossy passed.
     if not lossless_fallback:
         best_i = max(failing)
         return runner.result(failing[best_i], met=False, hint=Hint(float(best_i)))
     return runner.fallback()
+
+
+def _guard_note(br: _Bracket, g: int) -> str:
+    """The report's line for a setting probed to check a proof against a drop of the metric (:mod:`.drops`)."""
+    p = br.passing.get(g) or br.failing.get(g)
+    outcome = "unknown" if p is None else ("passed: the search went on below it" if p.passed else "failed")
+    return (f"{br.runner.codec.name}: checked {br.grid[g]:g} below the setting {_drops.NOTE_MARK} "
+            f"({br.grid[g + 1]:g}) before proving the result: {outcome}")
 
 
 def _predicted(image: Image, codec: Codec, target: Target, grid_size: int) -> Prediction | None:
@@ -644,13 +667,19 @@ _FINISH_WIDTH = 8
 
 #: Two predictions this many grid steps apart share none of their residual (linear in between).
 _RESIDUAL_SPAN = 4.0
+#: The previous image's slope replaces this image's predicted one only when the residual carries over at least
+#: this weight (predictions within 0.4 grid steps: a near-identical frame). With 0.5 (2 steps), an unrelated
+#: photograph with a close prediction lent its slope too: kodim03 at SSIM >= 0.95 after kodim02 steered its mosaic
+#: by a slope ~6x its own, stopped after one mosaic probe 9 steps high and crept down in 5 full-image probes
+#: (docs/benchmarks.md § Seventh pass (search8)).
+_SLOPE_WEIGHT = 0.9
 
 
 def _warm_from_prediction(prediction: Prediction, previous: Hint) -> Hint:
     """Start at this image's prediction plus the share of the previous image's residual that carries over."""
     gap = abs(prediction.index - (previous.predicted if previous.predicted is not None else -1e9))
     weight = max(0.0, 1.0 - gap / _RESIDUAL_SPAN)
-    slope = previous.slope if weight >= 0.5 and previous.slope else prediction.slope
+    slope = previous.slope if weight >= _SLOPE_WEIGHT and previous.slope else prediction.slope
     return Hint(prediction.index + weight * (previous.residual or 0.0), slope)
 
 
