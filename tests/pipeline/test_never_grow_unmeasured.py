@@ -79,3 +79,21 @@ def test_source_within_the_budget_is_still_kept(tmp_path: Path) -> None:
                            hooks=PhotoHooks())
     rec = compress_paths([src], tmp_path / "out", opts).records[0]
     assert str(rec["codec"]).startswith(REUSE_PREFIXES) and rec["bytes"] <= src.stat().st_size, rec["codec"]
+
+
+def test_a_transcode_that_cannot_handle_the_source_is_skipped_not_fatal(tmp_path: Path, monkeypatch) -> None:
+    """Sizing a reuse candidate encodes it: a JPEG the transcode cannot handle (arithmetic-coded, 12-bit, backend
+    missing) must leave the image to the lossy file that passed, as the race did before (review)."""
+    from qualipress.codecs.transcode import TranscodeCodec
+    from qualipress.errors import UnsupportedError
+
+    def refuse(self, *args, **kwargs):
+        raise UnsupportedError("cannot transcode this JPEG")
+
+    monkeypatch.setattr(TranscodeCodec, "_encode", refuse)
+    src = tmp_path / "photo.jpg"
+    PILImage.fromarray(_photo(2)).save(src, quality=95)
+    opts = CompressOptions(target=parse_target("ssim>=0.90"), codec="jpeg", hooks=PhotoHooks())
+    rec = compress_paths([src], tmp_path / "out", opts).records[0]
+    assert rec["target_met"] and rec["codec"] == "jpeg", rec
+    assert any("skipped transcode:jpeg" in d and "cannot transcode" in d for d in rec["decisions"]), rec["decisions"]

@@ -440,7 +440,10 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
         opts = {**enc_opts, **plan.encode_options.get(name, {})}
         if why is None and best is not None and best.met:
             budget = options.target.budget
-            why = _reuse_cannot_win(name, encoded, opts, len(best.data) if budget is None else int(budget) + 1)
+            try:  # sizing a reuse candidate encodes it: a source it cannot handle is skipped, as in the race
+                why = _reuse_cannot_win(name, encoded, opts, len(best.data) if budget is None else int(budget) + 1)
+            except QualipressError as exc:
+                why = str(exc)
         if why is not None:
             skipped.append(f"skipped {name}: {why}")
             continue

@@ -442,13 +442,21 @@ def image_risk(image: Image) -> tuple[float, float]:
     (float, float)
         The slope (0 when it cannot be measured: smaller than one MCU, or flat) and the flat share (0 … 1).
     """
+    if _RISK_MEMO and _RISK_MEMO[0][0] is image.pixels:  # the same at every quality: once per image
+        return _RISK_MEMO[0][1]
     layout = _layout_for(image, "jpeg", RISK_QUALITY, None)
     h, w = _mcu_crop(image, layout)
-    if h == 0 or w == 0:
-        return 0.0, 0.0
-    planes = _planes(_ycc(image)[:h, :w], layout, 0.0, True)
-    flat = float((_activity(planes[0]) < FLAT_ACTIVITY).mean())
-    return _codec_slope(planes, "jpeg", RISK_QUALITY, None, huffman_lengths), flat
+    risk = (0.0, 0.0)
+    if h and w:
+        planes = _planes(_ycc(image)[:h, :w], layout, 0.0, True)
+        flat = float((_activity(planes[0]) < FLAT_ACTIVITY).mean())
+        risk = (_codec_slope(planes, "jpeg", RISK_QUALITY, None, huffman_lengths), flat)
+    _RISK_MEMO[:] = [(image.pixels, risk)]
+    return risk
+
+
+#: The last image :func:`image_risk` measured (held by identity; images are never modified in place) and its risk.
+_RISK_MEMO: list[tuple[np.ndarray, tuple[float, float]]] = []
 
 
 def _activity(p: _Plane) -> np.ndarray:
