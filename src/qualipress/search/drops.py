@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from qualipress.codecs.base import Codec
+from qualipress.search.plateaus import declared
 
 #: Words in a search result's note when it probed below a drop (:func:`guard`; ``qualipress bench search`` counts them).
 NOTE_MARK = "where the metric can drop"
@@ -49,9 +50,8 @@ def drops(codec: Codec, grid: Sequence[float]) -> list[tuple[int, int]]:
         ``(index, reach)`` per declared drop found on ``grid`` (a setting matches within 1e-3 relative: the JPEG XL
         grid's distances are rounded here); empty for other codecs and versions.
     """
-    declared = DROPS.get((codec.name, codec.version())) if any(c == codec.name for c, _ in DROPS) else None
     out = []
-    for setting, reach in declared or ():
+    for setting, reach in declared(DROPS, codec) or ():
         hits = [i for i, g in enumerate(grid) if i > 0 and abs(float(g) - setting) <= 1e-3 * abs(setting)]
         out.extend((i, reach) for i in hits[:1])
     return out

@@ -14,9 +14,12 @@ setting is its own group, as before).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from qualipress.codecs.base import Codec
+
+T = TypeVar("T")
 
 #: Settings whose file is byte-identical to that of the grid setting just below, by (codec, ``Codec.version()``).
 #: AVIF, measured by the exhaustive sweeps of ``qualipress bench search`` (12 photographs, 8-bit) and checked by
@@ -26,6 +29,12 @@ SAME_FILE: dict[tuple[str, str], tuple[float, ...]] = {
         2, 4, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 36, 38, 41, 43, 46, 48, 51, 53, 57, 61, 65,
         69, 73, 77, 81, 85, 89, 93, 97),
 }
+
+
+def declared(table: Mapping[tuple[str, str], T], codec: Codec) -> T | None:
+    """``table``'s entry for ``codec`` at its exact library version, or None; the version is asked only of a codec
+    the table names (it may cost a call into the library)."""
+    return table.get((codec.name, codec.version())) if any(c == codec.name for c, _ in table) else None
 
 
 def groups(codec: Codec, grid: Sequence[float]) -> list[tuple[int, int]]:
@@ -43,7 +52,7 @@ def groups(codec: Codec, grid: Sequence[float]) -> list[tuple[int, int]]:
         ``(i, i)`` for every index when the codec and its version have no declared groups.
     """
     n = len(grid)
-    same = SAME_FILE.get((codec.name, codec.version())) if any(c == codec.name for c, _ in SAME_FILE) else None
+    same = declared(SAME_FILE, codec)
     if not same:
         return [(i, i) for i in range(n)]
     dup = {float(s) for s in same}

@@ -330,7 +330,7 @@ class _Bracket:
     #: Grid indices where the metric can fall below the setting before, with their reach (:mod:`.drops`).
     drops: list[tuple[int, int]] = field(init=False, default_factory=list)
     #: Grid indices probed only to check a proof against a drop, in order (reported in the result's notes).
-    guarded: list[int] = field(default_factory=list)
+    guarded: list[int] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.runner.prediction = self.prediction
@@ -437,6 +437,7 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
         if hi == 0 or lo == n - 1:
             break
         passing, failing = br.passing, br.failing
+        guard = None
         if hi is not None and lo is not None:
             done = hi - lo <= 1 or bool(
                 passing[hi].bytes and (passing[hi].bytes - failing[lo].bytes) / passing[hi].bytes < tolerance)
@@ -444,7 +445,6 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
             if guard is not None:
                 # The proof's failing end is at or just above a setting where the metric can fall: the setting
                 # below the drop may pass (search.drops), so it is measured before the proof stands.
-                br.guarded.append(guard)
                 c = guard
             elif done and not _source_below(br, lo):
                 break
@@ -466,6 +466,8 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
                 break
         if not 0 <= c < n or c in passing or c in failing:
             break
+        if guard is not None and c == guard:
+            br.guarded.append(c)  # noted only once measured (the race's aim may have replaced it)
         br.probe(c)
     return False
 
