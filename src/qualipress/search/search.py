@@ -526,6 +526,10 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
     passing, failing, special, n = br.passing, br.failing, br.special, len(br.grid)
     # Local slope from the two probes closest to the threshold (the margin curve is not a line).
     distinct_pass, distinct_fail = br.distinct()  # one point per file written (groups of equal settings)
+    if special is not None:
+        # A JPEG source's own quality passing is steered by :data:`_JUMP_MARGIN`, not its measured margin: it
+        # would pass for the point nearest the threshold and give a slope of the wrong sign.
+        distinct_pass.pop(br.groups[special][0], None)
     near = sorted({**distinct_pass, **distinct_fail}.items(), key=lambda kv: abs(kv[1].margin))[:2]
     if len(near) == 2 and near[0][0] != near[1][0]:
         (ia, pa), (ib, pb) = sorted(near)
@@ -540,6 +544,11 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
         # AVIF: two full-image probes a few steps apart often measure a flat stretch of its uneven curve; step by
         # the steeper of that and the predicted slope (docs/benchmarks.md § Sixth pass).
         s_use = max(s_use, br.prediction.slope)
+    if hi is not None and not failing and special is not None and 0 < special - base_i <= _SOURCE_REACH:
+        # Passing below a JPEG source's own quality, nothing failed yet: the re-encode keeps most of the source's
+        # coefficients and its margin falls far faster than the smooth curve's (docs/benchmarks.md § JPEG sources
+        # re-encoded as JPEG): step by at least that fall, not the predicted slope that leapt into the flat part.
+        s_use = max(s_use, _SOURCE_SLOPE)
     step = max(-n / 3, min(n / 3, -base.margin / s_use))
     # Step from the setting the probe encoded (a failing group's first index), then out of the group.
     c = min(max(math.ceil(br.groups[base_i][0] + step - 1e-9), 0), n - 1)
@@ -663,6 +672,13 @@ def _features(image: Image) -> tuple[float | None, dict[str, float]]:
 _SAME_TABLES = ("jpeg",)
 #: Margin the search steers by at a source JPEG's own quality when it passes (it would mislead interpolation).
 _JUMP_MARGIN = 1e-3
+#: Least margin fall per grid step assumed just below a JPEG source's own quality (IJG-scaled tables): measured
+#: 0.11-0.23 SSIM margin units a step from the source's neighbour to the crossing on qa9's 8 BSD300 sources and
+#: 0.15-0.2 on COCO (the smooth predicted slope there is ~0.02).
+_SOURCE_SLOPE = 0.1
+#: How far below a JPEG source's own quality (grid steps) a lowest passing probe takes :data:`_SOURCE_SLOPE` (the
+#: search tries the source's neighbour right after the source: further down, two measured probes give a secant).
+_SOURCE_REACH = 2
 #: Widest bracket (grid steps) in which the search probes an end's neighbour on the bracket's slope alone.
 _FINISH_WIDTH = 8
 
