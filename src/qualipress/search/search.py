@@ -673,8 +673,9 @@ _SAME_TABLES = ("jpeg",)
 #: Margin the search steers by at a source JPEG's own quality when it passes (it would mislead interpolation).
 _JUMP_MARGIN = 1e-3
 #: Least margin fall per grid step assumed just below a JPEG source's own quality (IJG-scaled tables): measured
-#: 0.11-0.23 SSIM margin units a step from the source's neighbour to the crossing on qa9's 8 BSD300 sources and
-#: 0.15-0.2 on COCO (the smooth predicted slope there is ~0.02).
+#: 0.11-0.23 SSIM margin units a step from the source's neighbour to the crossing on qa9's 8 BSD300 sources, 0.15-0.23
+#: on the one COCO photo that passes at its neighbour (the smooth predicted slope there is ~0.02; docs/benchmarks.md
+#: § JPEG sources re-encoded as JPEG).
 _SOURCE_SLOPE = 0.1
 #: How far below a JPEG source's own quality (grid steps) a lowest passing probe takes :data:`_SOURCE_SLOPE` (the
 #: search tries the source's neighbour right after the source: further down, two measured probes give a secant).
