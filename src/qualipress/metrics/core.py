@@ -444,6 +444,20 @@ class _Spare:
 _SPARE = _Spare()
 
 
+
+def _sum64(m: np.ndarray) -> float:
+    """The sum of a strip's map in float64 (column sums first, as every strip total here is added)."""
+    return float(cv2.sumElems(cv2.reduce(m, 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F))[0])
+
+
+def _add_tile_rows(m: np.ndarray, r0: int, r1: int, tile: int, cols: np.ndarray) -> None:
+    """Add the column sums (float64) of strip ``m`` (image rows ``r0``..``r1``) into ``cols``, one row per tile
+    row the strip touches."""
+    for ty in range(r0 // tile, (r1 - 1) // tile + 1):
+        a, b = max(r0, ty * tile) - r0, min(r1, (ty + 1) * tile) - r0
+        cols[ty] += cv2.reduce(m[a:b], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
+
+
 class Reference:
     """A reference image prepared once for measuring many distorted versions of it (a search's probes).
 
@@ -904,10 +918,8 @@ class Reference:
             dd = cv2.multiply(d, d, dst=work[2][: r1 - r0])
             e_map = e_buf[: r1 - r0]
             self._channel_mean(dd, e_map)
-            total += float(cv2.sumElems(cv2.reduce(e_map, 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F))[0])
-            for ty in range(r0 // tile, (r1 - 1) // tile + 1):
-                a0, b0 = max(r0, ty * tile) - r0, min(r1, (ty + 1) * tile) - r0
-                e_cols[ty] += cv2.reduce(e_map[a0:b0], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
+            total += _sum64(e_map)
+            _add_tile_rows(e_map, r0, r1, tile, e_cols)
         if self._lean:  # as :meth:`_strips`: freed until the next measurement
             self._work = None
         else:
@@ -931,12 +943,10 @@ class Reference:
             c0, c1 = (max(r0, _PAD), min(r1, h - _PAD)) if crop else (r0, r1)
             if c1 > c0:
                 part = s_map[c0 - r0: c1 - r0, _PAD: w - _PAD] if crop else s_map[c0 - r0: c1 - r0]
-                total[0] += float(cv2.sumElems(cv2.reduce(part, 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F))[0])
-            total[1] += float(cv2.sumElems(cv2.reduce(e_map, 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F))[0])
-            for ty in range(r0 // tile, (r1 - 1) // tile + 1):  # the tile rows this strip touches
-                a, b = max(r0, ty * tile) - r0, min(r1, (ty + 1) * tile) - r0
-                s_cols[ty] += cv2.reduce(s_map[a:b], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
-                e_cols[ty] += cv2.reduce(e_map[a:b], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
+                total[0] += _sum64(part)
+            total[1] += _sum64(e_map)
+            _add_tile_rows(s_map, r0, r1, tile, s_cols)
+            _add_tile_rows(e_map, r0, r1, tile, e_cols)
 
         self._strips(self._rows_of(distorted, prepared), dest, done)
         if not self._lean:

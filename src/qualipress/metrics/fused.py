@@ -90,6 +90,19 @@ def _vblur(ring: np.ndarray, r: int, g: np.ndarray, out: np.ndarray) -> None:
 
 
 @nb.njit(**_EXACT)
+def _moments(xs: np.ndarray, xscale: np.float32, ys: np.ndarray, scale: np.float32, q0: np.ndarray, q1: np.ndarray,
+             q2: np.ndarray) -> None:
+    """``d = y·scale − x·xscale``, ``x·d`` and ``d²`` of the first ``q0.size`` samples of ``xs``/``ys`` into
+    ``q0``, ``q1``, ``q2``: the three planes the SSIM's blurs read for a probe."""
+    for i in range(q0.shape[0]):
+        xv = np.float32(xs[i]) * xscale
+        d = np.float32(ys[i]) * scale - xv
+        q0[i] = d
+        q1[i] = xv * d
+        q2[i] = d * d
+
+
+@nb.njit(**_EXACT)
 def _probe_in(v: int, x: np.ndarray, xscale: np.float32, y: np.ndarray, scale: np.float32, g: np.ndarray, c: int,
               pad: np.ndarray, ring: np.ndarray) -> None:
     """Image row ``v`` (reflected when outside) of ``d``, ``x·d`` and ``d²``, blurred horizontally into its ring
@@ -99,13 +112,7 @@ def _probe_in(v: int, x: np.ndarray, xscale: np.float32, y: np.ndarray, scale: n
     xr, yr = x[rr], y[rr]
     off = _PAD * c
     pd, pxd, pdd = pad[0], pad[1], pad[2]
-    d0, xd0, dd0 = pd[off: off + n], pxd[off: off + n], pdd[off: off + n]
-    for i in range(n):
-        xv = np.float32(xr[i]) * xscale
-        d = np.float32(yr[i]) * scale - xv
-        d0[i] = d
-        xd0[i] = xv * d
-        dd0[i] = d * d
+    _moments(xr, xscale, yr, scale, pd[off: off + n], pxd[off: off + n], pdd[off: off + n])
     slot = (v + _PAD) % _TAPS
     for q in range(3):
         _pad_row(pad[q], n // c, c)
@@ -293,13 +300,8 @@ def _interior_rows(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.nd
                 y0 = (k * t + lo) * c
                 xs = x[row, x0: x0 + seg]
                 ys = y[row, y0: y0 + seg]
-                q0, q1, q2 = p0[k * seg: (k + 1) * seg], p1[k * seg: (k + 1) * seg], p2[k * seg: (k + 1) * seg]
-                for i in range(seg):
-                    xv = np.float32(xs[i]) * xscale
-                    d = np.float32(ys[i]) * scale - xv
-                    q0[i] = d
-                    q1[i] = xv * d
-                    q2[i] = d * d
+                _moments(xs, xscale, ys, scale, p0[k * seg: (k + 1) * seg], p1[k * seg: (k + 1) * seg],
+                         p2[k * seg: (k + 1) * seg])
             for q in range(3):
                 _hblur(pad[q], ring[q, rr % _TAPS], g, c, length - 2 * _PAD * c)
             if rr < _TAPS - 1:
