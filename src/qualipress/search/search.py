@@ -856,8 +856,7 @@ class _Runner:
             decoded, digest = self._unshelve(probe, data)
         missing = [k for k in ("ssim", "psnr") if k not in res]
         if missing:  # a PSNR-only target's probes measured no SSIM (_metric_keys): the result reports it
-            cdc = _codecs.get(probe.codec) if probe.codec else self.codec
-            seen = decoded if decoded is not None else _codecs.decode_like(cdc, data, self.encodable)
+            seen = decoded if decoded is not None else self._decode(probe, data)
             res = {**res, **measure_decoded(self.prepared, seen, missing, tile=self.tile)}
             self._last[id(probe)] = (data, decoded, res)
         out = SearchResult(data, codec or probe.codec or self.codec.name, probe.setting, probe.lossless, met, res,
@@ -866,13 +865,17 @@ class _Runner:
         out.steering = self.steering
         return out
 
+    def _decode(self, probe: Probe, data: bytes) -> Image:
+        """``data``, written for ``probe`` (by the codec it names, or this search's), decoded as the search measures
+        it."""
+        return _codecs.decode_like(_codecs.get(probe.codec) if probe.codec else self.codec, data, self.encodable)
+
     def _unshelve(self, probe: Probe, data: bytes) -> tuple[Image | None, bytes | None]:
         """``probe``'s pixels decoded again from its bytes and their digest, when they are the ones it was measured
         on (same digest; the pipeline then compares the written file's pixels with the digest, not hashing them
         again); ``(None, None)`` otherwise (a decoder that is not deterministic: the pipeline then measures the
         written file again)."""
-        cdc = _codecs.get(probe.codec) if probe.codec else self.codec
-        again = _codecs.decode_like(cdc, data, self.encodable)
+        again = self._decode(probe, data)
         digest = self._shelved.pop(id(probe))
         if pixel_digest(again.pixels) != digest:
             return None, None
