@@ -25,8 +25,9 @@ import struct
 from typing import Any
 from xml.sax.saxutils import escape
 
+from qualipress.io.metadata import JP2_XMP_UUID
+
 NS = "https://qualipress.invalid/ns/seal/1.0/"
-XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
 _JXL_SIG = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 _JXL_FTYP = b"\x00\x00\x00\x14ftypjxl \x00\x00\x00\x00jxl "
 #: Seal fields, in order, with the record key they come from.
@@ -100,7 +101,7 @@ def embed(data: bytes, codec: str, packet: bytes) -> tuple[bytes, str]:
         boxes = _boxes(data)
         after = next((o + s for o, s, k in boxes if k == b"jp2h"), None)
         if after is not None:
-            return data[:after] + _box(b"uuid", XMP_UUID + packet) + data[after:], "jp2 uuid box"
+            return data[:after] + _box(b"uuid", JP2_XMP_UUID + packet) + data[after:], "jp2 uuid box"
     return data, "sidecar"
 
 
@@ -112,7 +113,7 @@ def read_seal(data: bytes) -> dict[str, Any] | None:
         return None
     for off, size, kind in boxes:
         payload = data[off + 8: off + size]
-        if kind == b"uuid" and payload[:16] == XMP_UUID:
+        if kind == b"uuid" and payload[:16] == JP2_XMP_UUID:
             return parse_packet(payload[16:])
         if kind == b"xml ":
             return parse_packet(payload)

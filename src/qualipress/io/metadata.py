@@ -708,9 +708,18 @@ def embed_jxl(data: bytes, carry: Carry) -> bytes:
     return kept + extra
 
 
-#: ``uuid`` box identifiers of JP2 metadata: Adobe's XMP, and EXIF as a TIFF structure ("JpgTiffExif->JP2").
-_JP2_XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+#: The first 12 bytes of a JP2 file (its signature box).
+JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+#: ``uuid`` box identifiers of JP2 metadata: Adobe's XMP (the film seal's packet uses it too), and EXIF as a TIFF
+#: structure ("JpgTiffExif->JP2").
+JP2_XMP_UUID = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
 _JP2_EXIF_UUID = b"JpgTiffExif->JP2"
+
+
+def _icc_colr(data: bytes, kind: bytes, body: int, end: int) -> bool:
+    """Whether the box ``kind`` at ``body``..``end`` of ``data`` is a ``colr`` box holding an ICC profile (method 2,
+    restricted, or 3, any)."""
+    return kind == b"colr" and end - body > 3 and data[body] in (2, 3)
 
 
 def embed_jp2(data: bytes, carry: Carry) -> bytes:
@@ -720,11 +729,11 @@ def embed_jp2(data: bytes, carry: Carry) -> bytes:
     OpenJPEG writes an enumerated colour space (``colr`` method 1, sRGB or greyscale); it is replaced. QA 6-8: a
     Display P3 photo's JPEG 2000 output lost the profile and showed desaturated.
     """
-    if data[:12] != b"\x00\x00\x00\x0cjP  \r\n\x87\n":
+    if data[:12] != JP2_SIGNATURE:
         return data
     out = bytearray()
     for kind, start, body, end in _boxes(data):
-        if kind == b"uuid" and data[body:body + 16] in (_JP2_XMP_UUID, _JP2_EXIF_UUID):
+        if kind == b"uuid" and data[body:body + 16] in (JP2_XMP_UUID, _JP2_EXIF_UUID):
             continue  # replaced below
         if kind == b"jp2h" and carry.icc:
             inner = b"".join(_box(b"colr", b"\x02\x00\x00" + carry.icc) if k == b"colr" else data[s:e]
@@ -735,7 +744,7 @@ def embed_jp2(data: bytes, carry: Carry) -> bytes:
             if carry.exif:
                 out += _box(b"uuid", _JP2_EXIF_UUID + carry.exif)
             if carry.xmp:
-                out += _box(b"uuid", _JP2_XMP_UUID + carry.xmp)
+                out += _box(b"uuid", JP2_XMP_UUID + carry.xmp)
         out += data[start:end]
     return bytes(out)
 
@@ -745,15 +754,15 @@ def jp2_stored(data: bytes) -> bytes:
     greyscale for one or two components), so a decoder gives the stored samples: imagecodecs applies a JP2's
     ICC profile, converting the pixels to sRGB, where every other format here decodes what is stored and leaves
     the profile to the metadata (a Display P3 output then measured against its P3 source as if it were sRGB)."""
-    if data[:12] != b"\x00\x00\x00\x0cjP  \r\n\x87\n":
+    if data[:12] != JP2_SIGNATURE:
         return data
     try:
         boxes = _boxes(data)
-        head = next((b for k, _, b, e in boxes if k == b"jp2h"), None)
-        inner = [] if head is None else _boxes(data, head, next(e for k, _, b, e in boxes if k == b"jp2h"))
-    except (UnsupportedError, StopIteration):
+        head = next(((b, e) for k, _, b, e in boxes if k == b"jp2h"), None)
+        inner = [] if head is None else _boxes(data, *head)
+    except UnsupportedError:
         return data
-    colr = [(s, b, e) for k, s, b, e in inner if k == b"colr" and e - b > 3 and data[b] in (2, 3)]
+    colr = [(s, b, e) for k, s, b, e in inner if _icc_colr(data, k, b, e)]
     ihdr = [b for k, _, b, e in inner if k == b"ihdr" and e - b >= 14]
     if not colr or not ihdr:
         return data  # nothing to neutralise, or a damaged header the decoder will name
@@ -773,18 +782,18 @@ def _jp2_metadata(data: bytes) -> dict[str, Any]:
     codestream or an unreadable layout. Orientation 1: JPEG 2000 has no orientation tag."""
     out: dict[str, Any] = {"orientation": 1}
     try:
-        boxes = _boxes(data) if data[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n" else []
+        boxes = _boxes(data) if data[:12] == JP2_SIGNATURE else []
         for kind, _, body, end in boxes:
             if kind == b"jp2h":
                 for k, _, b, e in _boxes(data, body, end):
-                    if k == b"colr" and e - b > 3 and data[b] in (2, 3):
+                    if _icc_colr(data, k, b, e):
                         out["icc_profile"] = bytes(data[b + 3:e])
                         desc = icc_description(out["icc_profile"])
                         if desc:
                             out["icc_description"] = desc
             elif kind == b"uuid" and data[body:body + 16] == _JP2_EXIF_UUID:
                 out["exif"] = bytes(data[body + 16:end]).removeprefix(_EXIF_PREFIX)
-            elif kind == b"uuid" and data[body:body + 16] == _JP2_XMP_UUID:
+            elif kind == b"uuid" and data[body:body + 16] == JP2_XMP_UUID:
                 out["xmp"] = bytes(data[body + 16:end])
     except UnsupportedError:
         return {}
