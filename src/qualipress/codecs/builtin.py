@@ -431,9 +431,8 @@ class TiffCodec(Codec):
         return f"tifffile {tifffile.__version__}"
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-        carry = options.get("metadata")  # QA: the ICC profile was dropped although TIFF has a tag for it
-        return encode_tiff(image, icc=carry.icc if carry else None, xmp=carry.xmp if carry else None,
-                           exif=carry.exif if carry else None)
+        # QA: the ICC profile was dropped although TIFF has a tag for it
+        return encode_tiff(image, carry=options.get("metadata"))
 
     def decode(self, data: bytes) -> Image:
         import tifffile

@@ -11,7 +11,7 @@ import numpy as np
 from qualipress.errors import OutputError, UnsupportedError
 from qualipress.io.files import atomic_path, atomic_write_bytes
 from qualipress.io.image import Image
-from qualipress.io.metadata import carry_for, embed, icc_colour_space, tiff_with_exif
+from qualipress.io.metadata import Carry, carry_for, embed, icc_colour_space, tiff_with_exif
 from qualipress.io.transfer import pq_decode
 
 
@@ -25,14 +25,14 @@ def encode_png(image: Image) -> bytes:
                                         else image.pixels, level=6))
 
 
-def encode_tiff(image: Image, *, compression: str = "zlib", icc: bytes | None = None,
-                xmp: bytes | None = None, exif: bytes | None = None) -> bytes:
-    """Lossless TIFF bytes (8/16-bit integer or 32-bit float), deflate + predictor; ``icc``: an ICC profile to
-    store (tag 34675), left out when its colour space is not the pixels' (a grey profile on RGB, CMYK); ``xmp``:
-    an XMP packet (tag 700); ``exif``: EXIF (:func:`qualipress.io.metadata.tiff_with_exif`). No orientation tag
-    is written: the pixels are stored upright (orientation 1)."""
+def encode_tiff(image: Image, *, compression: str = "zlib", carry: Carry | None = None) -> bytes:
+    """Lossless TIFF bytes (8/16-bit integer or 32-bit float), deflate + predictor, with ``carry``'s metadata: the
+    ICC profile (tag 34675), left out when its colour space is not the pixels' (a grey profile on RGB, CMYK); XMP
+    (tag 700); EXIF (:func:`qualipress.io.metadata.tiff_with_exif`). No orientation tag is written: the pixels are
+    stored upright (orientation 1)."""
     import tifffile
 
+    icc, xmp, exif = (carry.icc, carry.xmp, carry.exif) if carry is not None else (None, None, None)
     buf = _io.BytesIO()
     px = image.pixels
     photometric = "rgb" if image.n_channels >= 3 else "minisblack"
@@ -72,9 +72,8 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **opt
         data = embed(encode_png(image), ".png", carry_for(image.metadata), channels=image.n_channels)
         return atomic_write_bytes(p, data, overwrite=overwrite)
     if suffix in (".tif", ".tiff"):
-        carry = carry_for(image.metadata)  # as for PNG: what the colours mean travels with them
-        return atomic_write_bytes(p, encode_tiff(image, icc=carry.icc, xmp=carry.xmp, exif=carry.exif),
-                                  overwrite=overwrite)
+        # as for PNG: what the colours mean travels with them
+        return atomic_write_bytes(p, encode_tiff(image, carry=carry_for(image.metadata)), overwrite=overwrite)
     if suffix in (".dpx", ".exr"):
         return _write_oiio(p, image, overwrite=overwrite, **options)
     raise UnsupportedError(f"{p}: write_image writes .png, .tif, .dpx or .exr, not {suffix or 'no suffix'}")
