@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -180,8 +180,6 @@ FACE_MARGIN_CAP = 0.05
 
 
 def _grow(region: Region, margin: float, shape: tuple[int, int]) -> Region:
-    from dataclasses import replace
-
     x0, y0, x1, y1 = region.box
     cap = FACE_MARGIN_CAP * min(shape)  # big faces already hold their context
     dx, dy = min(margin * (x1 - x0), cap), min(margin * (y1 - y0), cap)
@@ -248,8 +246,6 @@ def fill_person_regions(
     -------
     list of Region
     """
-    from dataclasses import replace
-
     if how not in PERSON_FILLS:
         raise InputError(f"unknown person fill {how!r} (one of {', '.join(PERSON_FILLS)})")
     if how == "none":
