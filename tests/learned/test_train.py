@@ -159,6 +159,21 @@ def test_warm_restart_from_a_training_checkpoint_keeps_the_adam_state(tmp_path: 
         train_codec([synth_dir], tmp_path / "n.pt", _cfg(config=(8, 8), init=str(ckpt)))
     with pytest.raises(ModelError, match="min_lr_frac"):
         train_codec([synth_dir], tmp_path / "n.pt", _cfg(min_lr_frac=1.5))
+    with pytest.raises(ModelError, match="step_range"):
+        train_codec([synth_dir], tmp_path / "n.pt", _cfg(step_range=(3.0, 1.0)))
+    assert not (tmp_path / "n.pt.ckpt").exists()  # refused before the first step
+
+
+def test_step_range_sets_the_quality_table(tmp_path: Path, synth_dir: Path) -> None:
+    """Issue 16: ``--step-range`` widens the rate range; quality 1 is the coarsest step, 8 the finest."""
+    from qualipress.learned.train import train_codec
+    from qualipress.learned.weights import load_file
+
+    out = tmp_path / "wide.pt"
+    train_codec([synth_dir], out, _cfg(steps=1, step_range=(0.25, 9.0)))
+    steps = load_file(out, "bmshj2018-hyperprior").steps
+    assert steps[1] == pytest.approx(9.0) and steps[8] == pytest.approx(0.25)
+    assert all(steps[q] > steps[q + 1] for q in range(1, 8))
 
 
 def test_resume_and_init_refuse_another_config_with_one_message(tmp_path: Path, synth_dir: Path) -> None:

@@ -39,6 +39,9 @@ def train_codec_cmd(
     resume: Annotated[bool, typer.Option(help="Continue from <output>.ckpt when present.")] = True,
     threads: Annotated[int | None, typer.Option(help="torch.set_num_threads.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    step_range: Annotated[tuple[float, float], typer.Option(
+        help="Quantisation steps of the finest and the coarsest quality (variable rate); a wider range reaches "
+             "lower rates at quality 1.")] = (0.35, 2.8),
 ) -> None:
     """Train a learned codec (rate + λ·MSE, aux loss, noise quantisation); resumable; writes a model file."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -53,7 +56,7 @@ def train_codec_cmd(
     cfg = TrainConfig(arch=arch, config=config, lmbda=lmbda, variable_rate=variable_rate, crop=crop,
                       batch_size=batch_size, lr=lr, steps=steps, max_minutes=minutes, device=device,
                       threads=threads, seed=seed, schedule=schedule, warmup_steps=warmup, bf16=bf16,
-                      min_lr_frac=min_lr_frac,
+                      min_lr_frac=min_lr_frac, step_range=(float(step_range[0]), float(step_range[1])),
                       init=str(init) if init else None, checkpoint_seconds=60.0 * checkpoint_minutes)
     with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.fields[info]}"),
                   TimeElapsedColumn(), transient=False) as bar:

@@ -344,6 +344,7 @@ def _check_config(cfg: TrainConfig) -> Any:
     lr_factor(cfg, 0, 0.0)  # refuses an unknown schedule before any data is loaded
     if not 0.0 <= cfg.min_lr_frac <= 1.0:
         raise ModelError(f"min_lr_frac must be within 0..1, not {cfg.min_lr_frac}")
+    quality_steps(cfg.step_range)  # refuses 0 < low < high violations up front, not after the run
     return arch
 
 
