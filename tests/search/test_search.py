@@ -129,8 +129,33 @@ def test_a_check_that_measures_its_distance_is_interpolated_not_bisected():
     assert a.met and b.met and b.setting == a.setting and b.data == a.data
     assert b.encodes < a.encodes
     for p in b.probes:  # the check binds (the SSIM target is far away): its distance is the probe's margin
-        assert p.margin == pytest.approx((p.metrics["psnr"] - 36) / 10 if p.passed else min((p.metrics["psnr"] - 36)
-                                                                                             / 10, -1e-3))
+        if p.passed:
+            assert p.margin == pytest.approx((p.metrics["psnr"] - 36) / 10)
+        else:  # failed the check: the target's metrics were not measured
+            assert p.metrics == {} and p.margin == pytest.approx(min(p.checks[0].margin, -1e-3))
+
+
+def test_a_probe_that_fails_a_check_measures_no_target_metric():
+    """Checks run before the target's metrics: a probe failing one is not measured (it fails whatever they say);
+    a result that failed a check still reports its metrics, and a byte budget measures every probe."""
+    img = SAMPLES[0]
+
+    def psnr40(ref, dec):
+        v = measure(ref, dec, ("psnr",))["psnr"].value
+        return CheckOutcome(v >= 40, "psnr40", margin=(v - 40) / 10)
+
+    res = search(img, "jpeg", "ssim>=0.5", checks=[psnr40], predict=False)
+    assert res.met and any(p.check_failed for p in res.probes)
+    for p in res.probes:
+        assert (p.metrics == {}) == p.check_failed
+        assert p.check_failed or p.metrics["ssim"] >= 0.5
+    plain = search(img, "jpeg", "psnr>=40", predict=False)
+    assert res.setting == plain.setting and res.data == plain.data
+    never = search(img, "jpeg", "ssim>=0.5", checks=[lambda r, d: CheckOutcome(False, "never", margin=-1.0)],
+                   predict=False, lossless_fallback=False)
+    assert not never.met and {"ssim", "psnr"} <= set(never.metrics)
+    budget = search(img, "jpeg", "bytes<=20000", checks=[psnr40], predict=False)
+    assert all("ssim" in p.metrics for p in budget.probes)
 
 
 def test_reference_other_than_encoded_image():

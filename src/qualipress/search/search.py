@@ -796,10 +796,13 @@ class _Runner:
         cdc = codec or self.codec
         self._shelve()
         t0 = time.perf_counter()
+        # Checks first when the target measures no bytes: a probe that fails a check fails whatever the target's
+        # metrics say, so they are measured only for probes that pass every check.
+        first = bool(self.checks) and self.target.budget is None
         # Too close to call in float32: decided on the float64 measurement (rare; about twice the cost).
         pr = probe_setting(self.encodable, cdc, setting, reference=self.prepared, masks=self.masks,
-                          metrics=self._metric_keys(), lossless=lossless, options=self.options, tile=self.tile,
-                          precise_if=self.target.near_threshold)
+                          metrics=() if first else self._metric_keys(), lossless=lossless, options=self.options,
+                          tile=self.tile, precise_if=self.target.near_threshold)
         data, decoded, res = pr.data, pr.decoded, pr.metrics
         if self.target.budget is not None:
             res["bytes"] = MetricResult("bytes", float(len(data)))
@@ -808,12 +811,16 @@ class _Runner:
             outcomes.append(chk(self.reference, decoded))
             if not outcomes[-1].passed:
                 break
-        passed = self.target.satisfied(res) and all(o.passed for o in outcomes)
-        margin = self.target.margin(res)
+        checked = all(o.passed for o in outcomes)
+        if first and checked:
+            res = measure_decoded(self.prepared, decoded, self._metric_keys(), masks=self.masks, tile=self.tile,
+                                  precise_if=self.target.near_threshold)
+        passed = checked and self.target.satisfied(res)
+        margin = self.target.margin(res) if res or not first else math.inf
         distances = [o.margin for o in outcomes if o.margin is not None]
         if distances:  # a check that measures its distance may be the binding constraint
             margin = min(margin, *distances)
-        if not all(o.passed for o in outcomes):
+        if not checked:
             margin = min(margin, -1e-3)
         p = Probe(setting, len(data), passed, margin, {k: v.value for k, v in res.items()}, outcomes, lossless,
                   cdc.name, time.perf_counter() - t0)
@@ -854,8 +861,9 @@ class _Runner:
         digest = None
         if decoded is None and id(probe) in self._shelved:
             decoded, digest = self._unshelve(probe, data)
-        missing = [k for k in ("ssim", "psnr") if k not in res]
-        if missing:  # a PSNR-only target's probes measured no SSIM (_metric_keys): the result reports it
+        missing = [k for k in dict.fromkeys([*self._metric_keys(), "ssim", "psnr"]) if k not in res]
+        if missing:  # a PSNR-only target's probes measured no SSIM (_metric_keys), a probe that failed a check
+            # nothing (run: checks first): the result reports them
             seen = decoded if decoded is not None else self._decode(probe, data)
             res = {**res, **measure_decoded(self.prepared, seen, missing, tile=self.tile)}
             self._last[id(probe)] = (data, decoded, res)
