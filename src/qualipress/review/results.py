@@ -21,10 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
-from pathlib import Path
 from typing import Any
-
-from qualipress.io import atomic_write_bytes
 
 #: Default acceptance threshold (scores ≤ this count as accepted).
 DEFAULT_THRESHOLD = 1
@@ -264,13 +261,3 @@ def _safe_cells(row: dict[str, Any]) -> dict[str, Any]:
                 v = "'" + v
         out[k] = v
     return out
-
-
-def write_csv_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename.
-
-    Raises
-    ------
-    OutputError
-    """
-    return atomic_write_bytes(path, text.encode("utf-8"))
