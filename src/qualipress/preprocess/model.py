@@ -17,6 +17,7 @@ greyscale is replicated to three channels and averaged back; alpha is passed thr
 from __future__ import annotations
 
 import io
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,13 @@ def build_unet(*, channels: int = 3, base: int = 16, levels: int = 3, strength: 
 def count_parameters(model: Any) -> int:
     """Number of trainable parameters."""
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+def environment() -> dict[str, Any]:
+    """What a training record notes of the machine: torch and Python versions, architecture, torch threads."""
+    torch = _torch()
+    return {"torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
+            "threads": torch.get_num_threads()}
 
 
 def set_strength(model: Any, strength: float) -> Any:
