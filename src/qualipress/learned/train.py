@@ -81,7 +81,6 @@ class TrainConfig:
         Stop after this much training time (summed over resumed sessions).
     clip : float
         Gradient-norm clip.
-    seed : int
     device : str
         ``"cpu"`` or ``"cuda"``.
     threads : int or None
@@ -265,7 +264,6 @@ def train_codec(
         Directories / files of training images (at least ``cfg.crop`` pixels on each side).
     output : path
         Model file to write (qualipress model format, see :mod:`qualipress.learned.weights`).
-    cfg : TrainConfig
     validation : sequence of path, optional
         Held-out images (centre crops) for the validation curve; default: 4 training images.
     checkpoint : path, optional
@@ -353,12 +351,10 @@ class _TrainRun:
 
     Parameters
     ----------
-    cfg : TrainConfig
     arch : str
         Architecture name.
     ckpt_path : Path
         Checkpoint file (read by :meth:`resume`, written by :meth:`save`).
-    sampler : CropSampler
     rng : random.Random
         The sampler's RNG (its state goes into the checkpoint).
     val_crops : numpy.ndarray

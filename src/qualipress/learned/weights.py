@@ -47,14 +47,12 @@ class LoadedModel:
 
     Parameters
     ----------
-    arch : Architecture
     model : torch.nn.Module
     fingerprint : bytes
         First 8 bytes of the SHA-256 of the weights file; written into ``.qlc`` headers so that a file is
         never decoded with other weights.
     source : str
         ``"user"``, ``"compressai-cache"`` or ``"shipped"``.
-    path : Path
     steps : dict or None
         Quality level -> quantisation step, for variable-rate models; None for one-model-per-quality.
     quality : int or None
@@ -245,10 +243,6 @@ class WeightsNotFoundError(ModelError):
 
 def describe(loaded: LoadedModel) -> dict[str, Any]:
     """What to report about the weights used for a file: architecture, fingerprint, source, file.
-
-    Parameters
-    ----------
-    loaded : LoadedModel
 
     Returns
     -------

@@ -67,10 +67,6 @@ def sweep(
         Native settings.
     metrics : sequence of str
         Core metric names.
-
-    Returns
-    -------
-    list of Point
     """
     c = codecs.get(codec)
     ref = qm.prepare_reference(original)
@@ -121,7 +117,6 @@ def mean_bd_rate(
     ----------
     anchor, test : sequence of list of Point
         One sweep per image, same images in the same order, same settings.
-    metric : str
 
     Returns
     -------
@@ -179,15 +174,12 @@ def compare(
 
     Parameters
     ----------
-    images : sequence of Image
     methods : sequence of str
         Names for :func:`qualipress.preprocess.get_preprocessor` (``"none"`` is added as the anchor).
-    codec : str
     qualities : sequence of float
         Sweep settings (must include ``reference_setting``).
     reference_setting : float, optional
         Where size and quality changes are reported (default: the middle setting).
-    metrics : sequence of str
     cache : path, optional
         JSON-lines file of finished sweeps, read and appended to. A sweep is reused only for the same pixels,
         preprocessing (a network by its file's SHA-256), codec and settings, when it holds every metric asked,

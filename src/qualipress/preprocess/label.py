@@ -217,7 +217,6 @@ def score_image(
     ----------
     image : Image
         The original (integer) image; it is not modified.
-    config : LabelConfig
     encode_decode, measure : callable, optional
         Backends; default to the core codecs and metrics.
 
@@ -599,7 +598,6 @@ def label_dataset(
         Files or directories (searched recursively for image files).
     directory : path
         Label directory (created, or resumed when it matches ``config``).
-    config : LabelConfig
     jobs : int
         Worker processes (1 = in this process).
     limit : int, optional
@@ -608,10 +606,6 @@ def label_dataset(
         Backends (module-level functions when ``jobs > 1``); default the core codecs and metrics.
     progress : callable, optional
         Called with each file's status dict.
-
-    Returns
-    -------
-    LabelSummary
 
     Raises
     ------

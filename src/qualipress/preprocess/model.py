@@ -216,10 +216,6 @@ def apply_network(model: Any, image: Image, *, tile: int = 512, overlap: int = 3
         Tile edge in pixels (frames larger than this are processed in overlapping tiles to bound memory).
     overlap : int
         Context kept on each inner tile edge and discarded after processing (seam-free).
-
-    Returns
-    -------
-    Image
     """
     if image.is_float:
         raise UnsupportedError(

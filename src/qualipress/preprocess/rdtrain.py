@@ -185,16 +185,11 @@ def train_rd(
     output : path
         Model file (``.pt``). Beside it: ``.json`` (record), ``.state.pt`` (optimiser, for resuming),
         ``.log.jsonl`` (log lines).
-    options : RDTrainOptions, optional
     resume : bool
         Continue from ``output`` and its state file (the options of the first run are kept, except the step
         count and the time budget).
     log : callable, optional
         Called with every log entry.
-
-    Returns
-    -------
-    RDTrainResult
 
     Raises
     ------

@@ -133,15 +133,10 @@ def train_model(
         Label directories made by :func:`qualipress.preprocess.label.label_dataset` for one setup.
     output : path
         Model file (``.pt``); the record goes to the same path with ``.json``.
-    options : TrainOptions, optional
     codec : str, optional
         Refuse labels made for another codec.
     log : callable, optional
         Called after every epoch with that epoch's entry of the loss curve.
-
-    Returns
-    -------
-    TrainResult
     """
     torch = _torch()
     opt = options or TrainOptions()

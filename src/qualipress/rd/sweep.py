@@ -360,10 +360,6 @@ def run_rd(
     progress : callable, optional
         ``progress(done, total, label)`` after each unit.
 
-    Returns
-    -------
-    RdResult
-
     Raises
     ------
     InputError

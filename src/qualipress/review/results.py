@@ -66,7 +66,6 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 
     Parameters
     ----------
-    successes, n : int
     z : float
         Normal quantile (1.96 for 95 %).
 
@@ -158,10 +157,6 @@ def compute_results(rows: list[dict[str, Any]], *, threshold: int = DEFAULT_THRE
         :meth:`qualipress.review.db.ReviewDB.judgements`.
     threshold : int
         Scores ≤ threshold are accepted.
-
-    Returns
-    -------
-    ReviewResults
     """
     rows = latest_judgements(rows)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
