@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from qualipress.errors import ModelError
-from qualipress.io import atomic_write_bytes
 from qualipress.learned._compressai import Architecture, architecture, build_model, compressai
+from qualipress.pipeline.training import save_checkpoint
 
 MODEL_FORMAT = "qualipress-learned-model"
 MODEL_FORMAT_VERSION = 1
@@ -141,7 +141,6 @@ def save_model(
     record: dict[str, Any] | None = None,
 ) -> bytes:
     """Write a qualipress model file atomically (after ``model.update(force=True)``); returns its fingerprint."""
-    torch = _torch()
     architecture(arch)
     model.update(force=True)
     payload = {
@@ -155,11 +154,7 @@ def save_model(
         "metric": metric,
         "record": record or {},
     }
-    buf = io.BytesIO()
-    torch.save(payload, buf)
-    data = buf.getvalue()
-    atomic_write_bytes(Path(path), data)
-    return fingerprint_bytes(data)
+    return fingerprint_bytes(save_checkpoint(Path(path), payload).read_bytes())
 
 
 def load_file(path: str | os.PathLike[str], arch: str, *, source: str = "user") -> LoadedModel:

@@ -16,7 +16,6 @@ greyscale is replicated to three channels and averaged back; alpha is passed thr
 
 from __future__ import annotations
 
-import io
 import platform
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import ModelError, UnsupportedError
-from qualipress.io import Image, atomic_write_bytes
+from qualipress.io import Image
+from qualipress.pipeline.training import save_checkpoint
 
 #: Checkpoint format id and version.
 MODEL_FORMAT = "qualipress-kuchen"
@@ -143,7 +143,6 @@ def set_strength(model: Any, strength: float) -> Any:
 
 def save_model(path: str | Path, model: Any, *, record: dict[str, Any] | None = None) -> Path:
     """Write a checkpoint atomically: format id, architecture, fp32 weights and a short training record."""
-    torch = _torch()
     payload = {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
@@ -151,9 +150,7 @@ def save_model(path: str | Path, model: Any, *, record: dict[str, Any] | None = 
         "state_dict": {k: v.detach().cpu().float() for k, v in model.state_dict().items()},
         "record": record or {},
     }
-    buf = io.BytesIO()
-    torch.save(payload, buf)
-    return atomic_write_bytes(Path(path), buf.getvalue())
+    return save_checkpoint(Path(path), payload)
 
 
 def load_model(path: str | Path) -> Any:
