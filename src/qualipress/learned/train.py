@@ -130,7 +130,8 @@ def quality_steps(step_range: tuple[float, float], levels: int = 8) -> dict[int,
 
 
 
-def _load_rgb(path: Path) -> np.ndarray | None:
+def _load_rgb(path: Path, crop: int) -> np.ndarray | None:
+    """``path`` as 8-bit RGB, or None when it is unreadable or smaller than ``crop`` on a side."""
     from PIL import Image as PILImage
 
     try:
@@ -138,7 +139,7 @@ def _load_rgb(path: Path) -> np.ndarray | None:
             arr = np.asarray(im.convert("RGB"))
     except Exception:
         return None
-    return np.ascontiguousarray(arr)
+    return None if arr.shape[0] < crop or arr.shape[1] < crop else np.ascontiguousarray(arr)
 
 
 class CropSampler:
@@ -148,8 +149,8 @@ class CropSampler:
         self.images: list[np.ndarray] = []
         self.skipped: list[str] = []
         for f in files:
-            arr = _load_rgb(f)
-            if arr is None or arr.shape[0] < crop or arr.shape[1] < crop:
+            arr = _load_rgb(f, crop)
+            if arr is None:
                 self.skipped.append(str(f))
                 continue
             self.images.append(arr)
@@ -174,8 +175,7 @@ class CropSampler:
 def _center_crops(files: Sequence[Path], crop: int) -> np.ndarray:
     crops = []
     for f in files:
-        arr = _load_rgb(f)
-        if arr is None or arr.shape[0] < crop or arr.shape[1] < crop:
+        if (arr := _load_rgb(f, crop)) is None:
             continue
         y, x = (arr.shape[0] - crop) // 2, (arr.shape[1] - crop) // 2
         crops.append(arr[y : y + crop, x : x + crop].transpose(2, 0, 1) / 255.0)
