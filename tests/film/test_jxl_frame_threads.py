@@ -12,7 +12,7 @@ from qualipress import codecs
 from qualipress.cli import main
 from qualipress.errors import InputError
 from qualipress.film import manifest
-from qualipress.film.hooks import FRAME_OPTIONS, FilmHooks
+from qualipress.film.hooks import FRAME_OPTIONS, ONE_THREAD_SAMPLES, FilmHooks, frame_options
 from qualipress.io import Image, dpx, read_image
 from qualipress.search import parse_target
 
@@ -43,6 +43,16 @@ def test_film_plan_encodes_jpegxl_in_the_calling_thread(tmp_path: Path) -> None:
     assert plan.encode_options == {"jpegxl": FRAME_OPTIONS["jpegxl"]} == {"jpegxl": {"threads": 1}}
     other = FilmHooks().plan(img, path=tmp_path / "r_0001.dpx", codec="htj2k", target=tgt, previous=None)
     assert "jpegxl" not in other.encode_options
+
+
+def test_large_frames_keep_the_pool() -> None:
+    # 2K RGB (6.6 million samples) encodes in one thread, 4K (26.5 million) keeps libjxl's pool
+    assert 2048 * 1080 * 3 < ONE_THREAD_SAMPLES < 3840 * 2160 * 3
+    side = int((ONE_THREAD_SAMPLES // 3) ** 0.5) + 1
+    big = Image(np.zeros((side, side, 3), np.uint16), 10, transfer="log")
+    small = Image(np.zeros((side - 2, side - 2, 3), np.uint16), 10, transfer="log")
+    assert frame_options(["jpegxl", "htj2k"], big) == {}
+    assert frame_options(["jpegxl", "htj2k"], small) == {"jpegxl": {"threads": 1}}
 
 
 def test_film_output_decodes_as_a_default_encode_at_its_setting(tmp_path: Path) -> None:

@@ -36,11 +36,16 @@ from qualipress.search.probe import encodable
 
 #: Tile size (pixels) of the worst-tile SSIM recorded for every output.
 WORST_TILE = 256
-#: Encode options of film frames by codec. JPEG XL encodes in the worker's own thread: the same bytes as with
-#: libjxl's 2-thread pool, a 2K worker's peak 13.9x instead of 15.8x the 16-bit frame (a 4-frame shot 14.8x
-#: instead of 17.8x), and no CPU lost, because a film batch already runs one worker per core (docs/film.md,
-#: "JPEG XL at 2K: memory and CPU per frame").
+#: Encode options of film frames of fewer than :data:`ONE_THREAD_SAMPLES` samples, by codec. JPEG XL encodes in
+#: the worker's own thread: the same bytes as libjxl's 2-thread pool, a 2K worker's peak 13.8x instead of 14.9x the
+#: 16-bit frame (a 4-frame shot 14.3x instead of 18.3x: the pool's threads left freed frame-sized buffers in their
+#: own heaps), and no CPU lost, because a film batch already runs one worker per core (docs/film.md, "JPEG XL at
+#: 2K: CPU and memory per frame").
 FRAME_OPTIONS: dict[str, dict[str, Any]] = {"jpegxl": {"threads": 1}}
+#: Frames of this many samples and more keep the codecs' defaults: libjxl's planes of a 4K frame exceed glibc's
+#: mmap threshold and go back to the system when freed, so the pool does not grow the heap, and one thread raised a
+#: 4K 16-bit frame's first encode by 50 MB (9.1x instead of 8.1x the frame, for 7 % less CPU).
+ONE_THREAD_SAMPLES = 1 << 23
 
 
 def _target_values(target: Target) -> tuple[float | None, float | None]:
@@ -137,6 +142,14 @@ def _embed_unless_grown(data: bytes, codec: str, packet: bytes, record: dict) ->
     if where != "sidecar" and seal_over_limit(data, out, [record.get("input_bytes")]):
         return data, "sidecar"
     return out, where
+
+
+def frame_options(codecs: list[str], image: Image) -> dict[str, dict[str, Any]]:
+    """The encode options a film frame's plan gives ``codecs`` (:data:`FRAME_OPTIONS` below
+    :data:`ONE_THREAD_SAMPLES` samples, none above)."""
+    if image.pixels.size >= ONE_THREAD_SAMPLES:
+        return {}
+    return {c: dict(FRAME_OPTIONS[c]) for c in codecs if c in FRAME_OPTIONS}
 
 
 class FilmHooks:
@@ -237,7 +250,7 @@ class FilmHooks:
         if profile:
             check_notes.insert(0, f"check parameters of profile {profile}")
         return Plan(codecs=cfg.codecs, start=start, checks=checks, analysis=ana, notes=cfg.notes + check_notes,
-                    encode_options={c: dict(FRAME_OPTIONS[c]) for c in cfg.codecs if c in FRAME_OPTIONS})
+                    encode_options=frame_options(cfg.codecs, image))
 
     def _previous_frame(self, name: Any, ref: fidelity.Reference | None = None) -> tuple[np.ndarray, np.ndarray] | str:
         """(source luma, output luma) of the frame before ``name`` in its sequence, or why there is none.
