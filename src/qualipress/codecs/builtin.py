@@ -221,8 +221,8 @@ JXL_THREADS = 2
 class JpegXlCodec(_ImagecodecsMixin, Codec):
     """JPEG XL (libjxl), 8–16 bit, alpha. Quality is the butteraugli ``distance`` (lower is better; 1.0 ≈ visually
     lossless). Options: ``effort`` (1–9, default 7), ``threads`` (libjxl's threads for images written through
-    imagecodecs, default :data:`JXL_THREADS`; 1 encodes in the calling thread: the same bytes, and at 2K film
-    frames about 2× the frame less peak memory per worker, see ``docs/film.md``).
+    imagecodecs, default :data:`JXL_THREADS`; 1 encodes in the calling thread: the same bytes, and a worker
+    compressing a shot of 2K film frames peaks lower, see ``docs/film.md``).
 
     8-bit images go through imagecodecs (tagged sRGB), or through jxlpy when they carry a non-sRGB ICC profile
     (:mod:`qualipress.codecs.jxlicc`); deeper sRGB / BT.709 ones through OpenImageIO's writer,
