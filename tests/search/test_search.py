@@ -154,6 +154,12 @@ def test_a_probe_that_fails_a_check_measures_no_target_metric():
     never = search(img, "jpeg", "ssim>=0.5", checks=[lambda r, d: CheckOutcome(False, "never", margin=-1.0)],
                    predict=False, lossless_fallback=False)
     assert not never.met and {"ssim", "psnr"} <= set(never.metrics)
+    roi = np.zeros(img.pixels.shape[:2], bool)
+    roi[: roi.shape[0] // 2] = True
+    scoped = search(img, "jpeg", ["ssim>=0.5", "roi:ssim>=0.5"], masks={"roi": roi},
+                    checks=[lambda r, d: CheckOutcome(False, "never", margin=-1.0)], predict=False,
+                    lossless_fallback=False)
+    assert {"ssim", "psnr", "roi:ssim"} <= set(scoped.metrics)
     budget = search(img, "jpeg", "bytes<=20000", checks=[psnr40], predict=False)
     assert all("ssim" in p.metrics for p in budget.probes)
 

@@ -862,10 +862,10 @@ class _Runner:
         if decoded is None and id(probe) in self._shelved:
             decoded, digest = self._unshelve(probe, data)
         missing = [k for k in dict.fromkeys([*self._metric_keys(), "ssim", "psnr"]) if k not in res]
-        if missing:  # a PSNR-only target's probes measured no SSIM (_metric_keys), a probe that failed a check
-            # nothing (run: checks first): the result reports them
+        if missing:  # a PSNR-only target's probes measure no SSIM (_metric_keys), a probe that failed a check
+            # nothing (run): the result reports them
             seen = decoded if decoded is not None else self._decode(probe, data)
-            res = {**res, **measure_decoded(self.prepared, seen, missing, tile=self.tile)}
+            res = {**res, **measure_decoded(self.prepared, seen, missing, masks=self.masks, tile=self.tile)}
             self._last[id(probe)] = (data, decoded, res)
         out = SearchResult(data, codec or probe.codec or self.codec.name, probe.setting, probe.lossless, met, res,
                            list(self.probes), fallback, decoded, dict(self.options), self.prediction, digest=digest)
