@@ -12,8 +12,7 @@ does), then ``search`` with the codec it chose, each cold (no warm start). Times
 there to a result, not beaten or lossless), and the single-codec search from that codec's hint of its last
 single-codec search (cold when it was never chosen before). ``--race-loss X`` sets
 ``qualipress.search.search.RACE_LOSS`` (how much larger than the file to beat a racing codec's smallest possible
-file must be predicted before it is given up; ``off``: races end on proofs only); ``--race-alone off`` sets
-``RACE_ALONE`` false (a racing codec predicted to win aims at the bound's size, without the mosaic).
+file must be predicted before it is given up; ``off``: races end on proofs only).
 """
 
 from __future__ import annotations
@@ -98,11 +97,7 @@ def main() -> None:
     ap.add_argument("--warm", action="store_true", help="warm-start each image from the previous one, as a batch")
     ap.add_argument("--race-loss", default=None,
                     help="RACE_LOSS for this run (a fraction, or 'off'); default: the shipped value")
-    ap.add_argument("--race-alone", choices=("on", "off"), default=None,
-                    help="RACE_ALONE for this run (a racing codec predicted to win searches as alone)")
     a = ap.parse_args()
-    if a.race_alone is not None:
-        search_module.RACE_ALONE = a.race_alone == "on"
     if a.race_loss is not None:
         search_module.RACE_LOSS = None if a.race_loss == "off" else float(a.race_loss)
     print(run(a.dataset, a.targets.split(";"), a.limit, a.full, a.warm))

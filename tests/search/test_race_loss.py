@@ -1,4 +1,4 @@
-"""A racing search given up on a prediction (``predicted_loss``) and a likely winner searched as alone."""
+"""A racing search given up on a prediction (``search.predicted_loss``), not a proof."""
 
 import importlib
 from types import SimpleNamespace

@@ -388,7 +388,6 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
     n = len(grid)
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
     pixels = runner.encodable.width * runner.encodable.height
-    aimed = False  # whether racing ``bound`` moved the first probe off the prediction
     if bound is not None and prediction is not None and not warm and prediction.size_curve is not None:
         # Racing another codec's file: one failing probe at least as large as that file ends this search. A clear
         # loser (its file at RACE_SIZE_MARGIN above the bound still predicted to fail; sizes are off by ~10 %)
@@ -396,23 +395,19 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
         # beaten; passes: it may still win, and the search goes on); a likely winner starts at its prediction.
         per_bound = bound * 8 / pixels / size_scale
         at = prediction.index_for_size(RACE_SIZE_MARGIN * per_bound)
-        if RACE_ALONE and prediction.bits_per_pixel is not None and prediction.bits_per_pixel < per_bound:
-            pass  # predicted to win: search as alone (from the prediction, steered by the mosaic)
-        elif at is not None and at <= prediction.index:
-            i0, aimed = math.ceil(at), True
+        if at is not None and at <= prediction.index:
+            i0 = math.ceil(at)
         else:
             at = prediction.index_for_size(RACE_AIM * per_bound)
             if at is not None and at <= prediction.high:
-                i0, aimed = math.ceil(at), True
+                i0 = math.ceil(at)
     i0 = min(max(i0, 0), n - 1)
     local_slope = None
     cdc, tgt = runner.codec, runner.target
-    if (mosaic and (bound is None or (RACE_ALONE and not aimed)) and prediction is not None
-            and (special is None or i0 < special)
+    if (mosaic and bound is None and prediction is not None and (special is None or i0 < special)
             and not runner.checks and _proxy.Mosaic.usable(runner.encodable, runner.reference, tgt, cdc)):
         # Started from the predictor (cold, or warm from another photograph): steer the first full-image probe by
-        # probes on half the tiles (cheap; see search.proxy). Also in a race whose bound left the first probe at
-        # the prediction (a likely winner: it then costs what the codec's own search does).
+        # probes on half the tiles (cheap; see search.proxy).
         try:
             fast = _proxy.fast_options(cdc, runner.options)
             mos = _proxy.Mosaic(runner.encodable, runner.reference, runner.tile, runner.prepared,
@@ -730,11 +725,6 @@ def _predicted(image: Image, codec: Codec, target: Target, grid_size: int) -> Pr
 
 #: How much larger than the file to beat a losing codec's first probe is predicted to be (see ``bound``).
 RACE_SIZE_MARGIN = 1.15
-#: Whether a racing codec predicted to win (its predicted file, corrected by ``size_scale``, under the bound) starts
-#: as its own search would: at its prediction, steered by the mosaic. Else it probed where its file should just
-#: exceed the bound, usually far above its crossing, and stepped down from there without the mosaic (a BSD300
-#: training photograph at C1: AVIF 5 probes racing JPEG 2000, 2 alone; docs/benchmarks.md § Eighth pass (search9)).
-RACE_ALONE = True
 #: Once a racing codec passes only with files larger than the bound, it next probes where its file should be this
 #: much larger than the bound (see :func:`_size_aim`).
 RACE_AIM = 1.03
