@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qualipress.detect.persons import _tile_starts, detect_persons_mediapipe, tiled_person_probability
+from qualipress.detect import persons
+from qualipress.detect.persons import (
+    _tile_starts,
+    detect_persons_mediapipe,
+    fine_tiles,
+    tiled_person_probability,
+)
 from qualipress.detect.regions import region_mask
 from tests.conftest import shared_data
 
@@ -29,7 +35,7 @@ def test_tiled_probability_is_at_least_the_whole_image_probability() -> None:
     tiled = tiled_person_probability(img)
     assert tiled.shape == whole.shape and tiled.dtype == np.float32
     assert (tiled >= whole - 1e-6).all()
-    assert np.array_equal(tiled_person_probability(img, scales=(1,)), whole)
+    assert np.array_equal(tiled_person_probability(img, scales=(1,), fine_scale=None), whole)
 
 
 def test_tiles_find_small_people_the_whole_image_misses() -> None:
@@ -45,3 +51,56 @@ def test_tiles_find_small_people_the_whole_image_misses() -> None:
     hit_whole = (whole & truth.boxes).sum() / truth.boxes.sum()
     hit_tiled = (tiled & truth.boxes).sum() / truth.boxes.sum()
     assert hit_tiled > hit_whole + 0.2
+
+
+def test_fine_tiles_are_the_quarter_tiles_holding_a_found_person() -> None:
+    coarse = np.zeros((512, 768), np.float32)
+    coarse[300:310, 130:140] = 0.6  # a person found, inside the tile at row 2, column 1
+    coarse[10:20, 10:20] = 0.45  # below the evidence: no tile
+    tiles = fine_tiles(coarse, 4)
+    assert tiles == [(256, 128, 128)]
+    coarse[250:260, 250:260] = 0.9  # straddles four tiles
+    assert sorted(fine_tiles(coarse, 4)) == [(128, 128, 128), (128, 256, 128), (256, 128, 128), (256, 256, 128)]
+    assert fine_tiles(np.zeros((512, 768), np.float32), 4) == []
+    assert fine_tiles(np.ones((100, 100), np.float32), 4) == []  # tiles under 32 px are never run
+
+
+def test_fine_pass_runs_the_model_only_where_the_coarse_scales_found_someone(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[int, int]] = []
+
+    def fake(rgb: np.ndarray, *, model_selection: int = 0) -> np.ndarray:
+        calls.append(rgb.shape[:2])
+        out = np.zeros(rgb.shape[:2], np.float32)
+        if rgb.shape[:2] == (512, 768):  # the whole image: one person in the top-left tile
+            out[40:60, 40:60] = 0.9
+        elif rgb.shape[0] == 128:  # fine tiles see someone small
+            out[100:110, 100:110] = 0.8
+        return out
+
+    monkeypatch.setattr(persons, "person_probability", fake)
+    img = np.zeros((512, 768, 3), np.uint8)
+    prob = tiled_person_probability(img, scales=(1,))
+    assert calls == [(512, 768), (128, 128)]
+    assert prob[105, 105] == pytest.approx(0.8) and prob[50, 50] == pytest.approx(0.9)
+    assert prob[300, 300] == 0.0  # no other tile was run
+    calls.clear()
+    assert not tiled_person_probability(img, scales=(1,), fine_scale=None)[105, 105]
+    assert calls == [(512, 768)]
+
+
+def test_fine_pass_finds_small_people_next_to_found_ones() -> None:
+    # COCO development photo 000000193245: a street with fourteen annotated people, most 15-70 px tall; the whole
+    # image and the half-side tiles find four of them (half their mask covered), the fine pass eight
+    from qualipress.io import read_image
+    from qualipress.roi.groundtruth import FOUND_SHARE, load_person_truth
+
+    root = shared_data("people")
+    path = root / "clarifai_coco_val2017/images/000000193245.jpg"
+    truth = load_person_truth(root)[path]
+    img = read_image(path).pixels
+
+    def found(fine: int | None) -> int:
+        m = region_mask(detect_persons_mediapipe(img, fine_scale=fine), img.shape[:2])
+        return sum(1 for a in truth.areas if (m & a).sum() >= FOUND_SHARE * a.sum())
+
+    assert found(4) >= found(None) + 3

@@ -31,6 +31,11 @@ def person_probability(rgb: np.ndarray, *, model_selection: int = 0) -> np.ndarr
 TILE_SCALES: tuple[int, ...] = (1, 2)
 #: Overlap of neighbouring tiles (fraction of the tile side).
 TILE_OVERLAP = 0.25
+#: Fine pass (:func:`fine_tiles`): square tiles of side ``min(H, W) / FINE_SCALE``, no overlap...
+FINE_SCALE: int | None = 4
+#: ... each run only when the coarser scales' probability reaches this somewhere in the tile (the detection
+#: threshold of :func:`detect_persons_mediapipe`: a person was found there).
+FINE_EVIDENCE = 0.5
 
 
 def _tile_starts(length: int, size: int, step: int) -> list[int]:
@@ -40,12 +45,36 @@ def _tile_starts(length: int, size: int, step: int) -> list[int]:
     return starts
 
 
+def _square_tiles(shape: tuple[int, int], k: int, overlap: float) -> list[tuple[int, int, int]]:
+    """``(y, x, size)`` of the square tiles of side ``min(H, W) / k`` (none when that is under 32 pixels)."""
+    h, w = shape
+    size = int(round(min(h, w) / k))
+    if size < 32:
+        return []
+    step = max(1, int(size * (1.0 - overlap)))
+    return [(y, x, size) for y in _tile_starts(h, size, step) for x in _tile_starts(w, size, step)]
+
+
+def fine_tiles(
+    coarse: np.ndarray, scale: int, *, evidence: float = FINE_EVIDENCE
+) -> list[tuple[int, int, int]]:
+    """Tiles of the fine pass: ``(y, x, size)`` of the non-overlapping square tiles of side
+    ``min(H, W) / scale`` in which the coarser scales' probability ``coarse`` reaches ``evidence``."""
+    return [
+        (y, x, s)
+        for y, x, s in _square_tiles(coarse.shape[:2], scale, 0.0)
+        if float(coarse[y : y + s, x : x + s].max()) >= evidence
+    ]
+
+
 def tiled_person_probability(
     rgb: np.ndarray,
     *,
     scales: tuple[int, ...] = TILE_SCALES,
     overlap: float = TILE_OVERLAP,
     model_selection: int = 0,
+    fine_scale: int | None = FINE_SCALE,
+    fine_evidence: float = FINE_EVIDENCE,
 ) -> np.ndarray:
     """Person probability as the per-pixel maximum over the whole image and overlapping square tiles.
 
@@ -59,6 +88,11 @@ def tiled_person_probability(
         Fraction of the tile side shared by neighbouring tiles, in ``[0, 1)``.
     model_selection : int
         MediaPipe model (see :func:`detect_persons_mediapipe`).
+    fine_scale : int or None
+        Scale of the fine pass (:func:`fine_tiles`), run after ``scales`` on the tiles where they found a person;
+        None: no fine pass.
+    fine_evidence : float
+        Probability the coarser scales must reach in a tile for the fine pass to run there.
 
     Returns
     -------
@@ -71,16 +105,18 @@ def tiled_person_probability(
         if k <= 1:
             np.maximum(out, person_probability(rgb, model_selection=model_selection), out=out)
             continue
-        size = int(round(min(h, w) / k))
-        if size < 32:
-            continue
-        step = max(1, int(size * (1.0 - overlap)))
-        for y in _tile_starts(h, size, step):
-            for x in _tile_starts(w, size, step):
-                tile = np.ascontiguousarray(rgb[y : y + size, x : x + size])
-                view = out[y : y + size, x : x + size]
-                np.maximum(view, person_probability(tile, model_selection=model_selection), out=view)
+        _max_into(out, rgb, _square_tiles((h, w), k, overlap), model_selection)
+    if fine_scale is not None and fine_scale > 1:
+        _max_into(out, rgb, fine_tiles(out, fine_scale, evidence=fine_evidence), model_selection)
     return out
+
+
+def _max_into(out: np.ndarray, rgb: np.ndarray, tiles: list[tuple[int, int, int]], model_selection: int) -> None:
+    """Per-pixel maximum of ``out`` and the probability of each tile (the tiles chosen before any is run)."""
+    for y, x, size in tiles:
+        tile = np.ascontiguousarray(rgb[y : y + size, x : x + size])
+        view = out[y : y + size, x : x + size]
+        np.maximum(view, person_probability(tile, model_selection=model_selection), out=view)
 
 
 def detect_persons_mediapipe(
@@ -91,6 +127,7 @@ def detect_persons_mediapipe(
     model_selection: int = 0,
     scales: tuple[int, ...] = TILE_SCALES,
     overlap: float = TILE_OVERLAP,
+    fine_scale: int | None = FINE_SCALE,
 ) -> list[Region]:
     """Person areas as regions carrying their own masks (one per connected component).
 
@@ -108,8 +145,12 @@ def detect_persons_mediapipe(
         Tile scales (:func:`tiled_person_probability`); ``(1,)`` = the whole image only.
     overlap : float
         Overlap of neighbouring tiles.
+    fine_scale : int or None
+        Scale of the fine pass (:func:`fine_tiles`; None: none).
     """
-    prob = tiled_person_probability(rgb, scales=scales, overlap=overlap, model_selection=model_selection)
+    prob = tiled_person_probability(
+        rgb, scales=scales, overlap=overlap, model_selection=model_selection, fine_scale=fine_scale
+    )
     return component_regions(prob > threshold, prob, "persons", "mediapipe-selfie", min_area=min_area)
 
 
