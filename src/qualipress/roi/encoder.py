@@ -94,6 +94,64 @@ def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
     return cv2.transform(np.ascontiguousarray(rgb, dtype=np.float32), m)
 
 
+def _triangle_up(a: np.ndarray) -> np.ndarray:
+    """×2 along axis 0: each output ¾ of its own sample and ¼ of the next one on its side (edges repeated)."""
+    prev = np.concatenate([a[:1], a[:-1]])
+    nxt = np.concatenate([a[1:], a[-1:]])
+    up = np.empty((2 * a.shape[0], *a.shape[1:]), np.float64)
+    up[0::2] = 0.75 * a + 0.25 * prev
+    up[1::2] = 0.75 * a + 0.25 * nxt
+    return up
+
+
+def _triangle_up_adjoint(r: np.ndarray) -> np.ndarray:
+    """Transpose of :func:`_triangle_up` along axis 0."""
+    even, odd = r[0::2], r[1::2]
+    g = 0.75 * (even + odd)
+    g[:-1] += 0.25 * even[1:]
+    g[0] += 0.25 * even[0]
+    g[1:] += 0.25 * odd[:-1]
+    g[-1] += 0.25 * odd[-1]
+    return g
+
+
+def _along(fn: Any, plane: np.ndarray, sx: int, sy: int) -> np.ndarray:
+    out = plane
+    for axis, f in ((0, sy), (1, sx)):
+        if f == 2:
+            out = np.moveaxis(fn(np.moveaxis(out, axis, 0)), 0, axis)
+    return out
+
+
+def upsample_fancy(plane: np.ndarray, sx: int, sy: int) -> np.ndarray:
+    """libjpeg's "fancy" chroma upsampling: ×2 along each subsampled axis with the triangle filter (each output
+    sample ¾ of its own chroma sample and ¼ of the next one on its side, the edge sample repeated)."""
+    return _along(_triangle_up, np.asarray(plane, np.float64), sx, sy)
+
+
+#: Default passes of :func:`subsample_chroma` fitting the chroma to the decoder's upsampling (0 = the plain box
+#: mean of libjpeg's encoder).
+CHROMA_FIT = 0
+
+
+def subsample_chroma(plane: np.ndarray, sx: int, sy: int, fit: int = CHROMA_FIT) -> np.ndarray:
+    """A chroma plane (sides multiples of ``sy``, ``sx``) reduced by ``sx`` × ``sy``.
+
+    The box mean, then ``fit`` steps of gradient descent on ``‖upsample(c) − plane‖²`` with the decoder's
+    upsampling (:func:`upsample_fancy`, step ``1 / ‖U‖²`` so the error never grows), toward the chroma samples
+    whose libjpeg-turbo (and browser) reconstruction is closest to the full-resolution plane, rather than the box
+    mean's triangle-filtered blur. Values are kept in 0..255.
+    """
+    c = plane.reshape(plane.shape[0] // sy, sy, plane.shape[1] // sx, sx).mean(axis=(1, 3))
+    if sx > 2 or sy > 2:  # only libjpeg's 2× fancy upsampling is modelled
+        return c
+    step = 1.0 / (sx * sy)  # the largest eigenvalue of UᵀU: 2 per subsampled axis (a flat plane)
+    for _ in range(int(fit)):
+        resid = plane - upsample_fancy(c, sx, sy)
+        c = np.clip(c + step * _along(_triangle_up_adjoint, resid, sx, sy), 0.0, 255.0)
+    return c
+
+
 @dataclass
 class EncodeStats:
     """What the encoder did, for reports and the timing benchmark."""
@@ -303,6 +361,7 @@ def encode_blocks(
     trellis_passes: int = PASSES,
     trellis_dc: bool = False,
     bg_chroma_lambda: float = 1.0,
+    chroma_fit: int = CHROMA_FIT,
 ) -> tuple[bytes, EncodeStats]:
     """Encode an 8-bit image with a quality level per MCU.
 
@@ -356,6 +415,8 @@ def encode_blocks(
     trellis_rgb : bool
         Weigh the trellis's chroma distortion by what it costs in RGB squared error (:data:`CHROMA_RGB_WEIGHT`
         times the luma samples a chroma sample covers): chroma multipliers divided by that weight.
+    chroma_fit : int
+        Back-projection passes of the chroma subsampling (:func:`subsample_chroma`; 0 = box mean).
 
     Returns
     -------
@@ -387,7 +448,7 @@ def encode_blocks(
                         mode=mode, fine_rdo=fine_rdo, dc_rdo=dc_rdo, symbol_bits=symbol_bits,
                         trellis=(trellis, float(trellis_scale)), trellis_rgb=bool(trellis_rgb),
                         trellis_passes=int(trellis_passes), trellis_dc=bool(trellis_dc),
-                        bg_chroma_lambda=float(bg_chroma_lambda))
+                        bg_chroma_lambda=float(bg_chroma_lambda), chroma_fit=int(chroma_fit))
     t1 = time.perf_counter()
     data = _write_dct(jpeglib, comps, tabs.fine, (h, w, nc), subsampling, optimize)
     t2 = time.perf_counter()
@@ -430,7 +491,8 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
                 deadzone: float, chroma_cutoff: dict[int, int] | None, mode: str, fine_rdo: float, dc_rdo: float,
                 symbol_bits: float, trellis: tuple[str, float] = ("off", 1.0),
                 trellis_rgb: bool = False, trellis_passes: int = PASSES,
-                trellis_dc: bool = False, bg_chroma_lambda: float = 1.0) -> list[np.ndarray]:
+                trellis_dc: bool = False, bg_chroma_lambda: float = 1.0,
+                chroma_fit: int = CHROMA_FIT) -> list[np.ndarray]:
     """Quantised DCT blocks of each component (Y, or Y Cb Cr subsampled), cropped to libjpeg's block counts."""
     h, w, nc = pixels.shape
     mh, mw = mcu_size(subsampling, nc)
@@ -447,7 +509,7 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
         else:
             sx, sy = SUBSAMPLING[subsampling]
             if sx > 1 or sy > 1:
-                plane = plane.reshape(plane.shape[0] // sy, sy, plane.shape[1] // sx, sx).mean(axis=(1, 3))
+                plane = subsample_chroma(plane, sx, sy, chroma_fit)
             fy, fx = 1, 1
             tables, table0 = tabs.chroma, tabs.fine[1]
         levels = np.repeat(np.repeat(block_levels, fy, axis=0), fx, axis=1)
