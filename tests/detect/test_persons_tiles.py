@@ -57,10 +57,13 @@ def test_fine_tiles_are_the_quarter_tiles_holding_a_found_person() -> None:
     coarse = np.zeros((512, 768), np.float32)
     coarse[300:310, 130:140] = 0.6  # a person found, inside the tile at row 2, column 1
     coarse[10:20, 10:20] = 0.45  # below the evidence: no tile
-    tiles = fine_tiles(coarse, 4)
-    assert tiles == [(256, 128, 128)]
+    assert fine_tiles(coarse, 4, reach=0.0) == [(256, 128, 128)]
+    # with the default reach (half a tile) every tile within 64 px of it: columns 0 and 128 (the one at 256 starts
+    # 116 px away), rows 128 and 256 (the one at 384 starts 74 px below it)
+    assert sorted(fine_tiles(coarse, 4)) == [(y, x, 128) for y in (128, 256) for x in (0, 128)]
     coarse[250:260, 250:260] = 0.9  # straddles four tiles
-    assert sorted(fine_tiles(coarse, 4)) == [(128, 128, 128), (128, 256, 128), (256, 128, 128), (256, 256, 128)]
+    assert sorted(fine_tiles(coarse, 4, reach=0.0)) == [(128, 128, 128), (128, 256, 128), (256, 128, 128),
+                                                        (256, 256, 128)]
     assert fine_tiles(np.zeros((512, 768), np.float32), 4) == []
     assert fine_tiles(np.ones((100, 100), np.float32), 4) == []  # tiles under 32 px are never run
 

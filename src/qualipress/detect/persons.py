@@ -33,9 +33,12 @@ TILE_SCALES: tuple[int, ...] = (1, 2)
 TILE_OVERLAP = 0.25
 #: Fine pass (:func:`fine_tiles`): square tiles of side ``min(H, W) / FINE_SCALE``, no overlap...
 FINE_SCALE: int | None = 4
-#: ... each run only when the coarser scales' probability reaches this somewhere in the tile (the detection
-#: threshold of :func:`detect_persons_mediapipe`: a person was found there).
+#: ... each run only when the coarser scales' probability reaches this (the detection threshold of
+#: :func:`detect_persons_mediapipe`: a person was found) somewhere in the tile or within ``FINE_REACH`` of its side
+#: around it.
 FINE_EVIDENCE = 0.5
+#: How far around a fine tile a found person makes it run, as a fraction of the tile side.
+FINE_REACH = 0.5
 
 
 def _tile_starts(length: int, size: int, step: int) -> list[int]:
@@ -56,15 +59,17 @@ def _square_tiles(shape: tuple[int, int], k: int, overlap: float) -> list[tuple[
 
 
 def fine_tiles(
-    coarse: np.ndarray, scale: int, *, evidence: float = FINE_EVIDENCE
+    coarse: np.ndarray, scale: int, *, evidence: float = FINE_EVIDENCE, reach: float = FINE_REACH
 ) -> list[tuple[int, int, int]]:
     """Tiles of the fine pass: ``(y, x, size)`` of the non-overlapping square tiles of side
-    ``min(H, W) / scale`` in which the coarser scales' probability ``coarse`` reaches ``evidence``."""
-    return [
-        (y, x, s)
-        for y, x, s in _square_tiles(coarse.shape[:2], scale, 0.0)
-        if float(coarse[y : y + s, x : x + s].max()) >= evidence
-    ]
+    ``min(H, W) / scale`` where the coarser scales' probability ``coarse`` reaches ``evidence`` in the tile or
+    within ``reach`` × its side around it."""
+    out = []
+    for y, x, s in _square_tiles(coarse.shape[:2], scale, 0.0):
+        m = int(round(reach * s))
+        if float(coarse[max(0, y - m) : y + s + m, max(0, x - m) : x + s + m].max()) >= evidence:
+            out.append((y, x, s))
+    return out
 
 
 def tiled_person_probability(
