@@ -293,15 +293,21 @@ def test_chroma_fit_rebuilds_colour_edges_better(textured):
         err.append(float(((imagecodecs.jpeg8_decode(data).astype(np.float64) - img) ** 2).mean()))
     assert err[1] < 0.9 * err[0]
     with pytest.raises(InputError):
-        from qualipress.roi import RoiJpegCodec
         from qualipress.io import as_image
+        from qualipress.roi import RoiJpegCodec
 
         RoiJpegCodec().encode_roi(as_image(img), quality=50, roi_mask=np.ones((96, 128), bool), chroma_fit=-1)
 
 
 def test_upsampling_adjoint_is_its_transpose():
-    from qualipress.roi.encoder import _triangle_up, _triangle_up_adjoint
+    from qualipress.roi.encoder import _upsample_adjoint, upsample_fancy
 
     rng = np.random.default_rng(5)
-    a, r = rng.normal(size=(7, 3)), rng.normal(size=(14, 3))
-    assert float((_triangle_up(a) * r).sum()) == pytest.approx(float((a * _triangle_up_adjoint(r)).sum()))
+    for sx, sy in ((2, 2), (2, 1)):
+        a, r = rng.normal(size=(7, 5)), rng.normal(size=(7 * sy, 5 * sx))
+        lhs = float((upsample_fancy(a, sx, sy).astype(np.float64) * r).sum())
+        rhs = float((a * _upsample_adjoint(r, sx, sy).astype(np.float64)).sum())
+        assert lhs == pytest.approx(rhs, rel=1e-4)
+        # and the upsampling is the triangle filter: interior samples 3/4 own + 1/4 neighbour along x
+        up = upsample_fancy(a, sx, sy)
+        assert up[0, 2] == pytest.approx(0.75 * a[0, 1] + 0.25 * a[0, 0], abs=1e-5) or sy == 2
