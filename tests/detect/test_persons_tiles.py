@@ -107,3 +107,38 @@ def test_fine_pass_finds_small_people_next_to_found_ones() -> None:
         return sum(1 for a in truth.areas if (m & a).sum() >= FOUND_SHARE * a.sum())
 
     assert found(4) >= found(None) + 3
+
+
+def test_face_crops_frame_the_faces_no_person_explains() -> None:
+    from qualipress.detect.persons import face_crops
+    from qualipress.detect.regions import Region
+
+    prob = np.zeros((400, 600), np.float32)
+    prob[50:250, 20:120] = 0.9  # a segmented person around the first face
+    explained = Region("faces", (40, 60, 80, 100), 0.9)
+    lone = Region("faces", (300, 200, 330, 240), 0.8)  # 40 px tall: a 200 px square from 20 px above it
+    edge = Region("faces", (560, 380, 590, 400), 0.7)  # near the corner: the square is moved inside the image
+    crops = face_crops(prob, [explained, lone, edge])
+    assert crops == [(180, 215, 200), (300, 500, 100)]
+    assert face_crops(prob, [lone, edge], limit=1) == [(180, 215, 200)]
+    big = Region("faces", (100, 0, 300, 300), 0.9)  # the square cannot exceed the shorter side
+    assert face_crops(np.zeros((400, 600), np.float32), [big]) == [(0, 0, 400)]
+
+
+def test_detect_hands_the_faces_to_the_person_segmentation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qualipress.detect import api
+    from qualipress.detect.regions import Region
+
+    seen: list[list[Region]] = []
+    face = Region("faces", (10, 10, 30, 30), 0.9)
+
+    def persons_stub(rgb: np.ndarray, faces: list[Region] | None = None) -> list[Region]:
+        seen.append(list(faces or []))
+        return []
+
+    monkeypatch.setitem(api.BACKENDS["faces"], "centerface", lambda rgb: [face])
+    monkeypatch.setitem(api.BACKENDS["persons"], "mediapipe", persons_stub)
+    img = np.zeros((64, 64, 3), np.uint8)
+    api.detect(img, ("faces", "persons"))
+    api.detect(img, ("persons",))
+    assert seen == [[face], []]
