@@ -161,7 +161,13 @@ def main() -> int:
                     help="person probability threshold (default: the library's 0.5)")
     ap.add_argument("--fine-scale", type=int, default=None,
                     help="scale of the person fine pass (default: the library's 4; 0 = no fine pass)")
+    ap.add_argument("--no-face-crops", action="store_true",
+                    help="person segmentation without the crops framed on unexplained faces (session 8 and before)")
     args = ap.parse_args()
+    if args.no_face_crops:
+        from qualipress.detect import api
+
+        api.FACE_HINTED = frozenset()
     if args.scales or args.overlap is not None or args.person_threshold is not None or args.fine_scale is not None:
         from functools import partial
 

@@ -45,10 +45,16 @@ def main() -> int:
     ap.add_argument("--scales", default="", help="person tile scales, e.g. 1 (whole image only); default 1,2")
     ap.add_argument("--fine-scale", type=int, default=None,
                     help="scale of the person fine pass (default: the library's 4; 0 = no fine pass)")
+    ap.add_argument("--no-face-crops", action="store_true",
+                    help="person segmentation without the crops framed on unexplained faces (session 8 and before)")
     ap.add_argument("--tag", default="", help="suffix of the output file")
     ap.add_argument("--options", default="{}", help='JSON of encode_roi options, e.g. \'{"trellis": "off"}\'')
     ap.add_argument("--quality", type=float, default=85.0)
     args = ap.parse_args()
+    if args.no_face_crops:
+        from qualipress.detect import api
+
+        api.FACE_HINTED = frozenset()
     if args.scales or args.fine_scale is not None:
         from functools import partial
 
