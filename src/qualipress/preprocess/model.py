@@ -16,14 +16,15 @@ greyscale is replicated to three channels and averaged back; alpha is passed thr
 
 from __future__ import annotations
 
-import io
+import platform
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from qualipress.errors import ModelError, UnsupportedError
-from qualipress.io import Image, atomic_write_bytes
+from qualipress.io import Image
+from qualipress.pipeline.training import save_checkpoint
 
 #: Checkpoint format id and version.
 MODEL_FORMAT = "qualipress-kuchen"
@@ -124,6 +125,13 @@ def count_parameters(model: Any) -> int:
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
+def environment() -> dict[str, Any]:
+    """What a training record notes of the machine: torch and Python versions, architecture, torch threads."""
+    torch = _torch()
+    return {"torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
+            "threads": torch.get_num_threads()}
+
+
 def set_strength(model: Any, strength: float) -> Any:
     """Set the inference strength s of a model (output = input − s·d) and return it."""
     if not 0.0 <= float(strength) <= 2.0:
@@ -135,7 +143,6 @@ def set_strength(model: Any, strength: float) -> Any:
 
 def save_model(path: str | Path, model: Any, *, record: dict[str, Any] | None = None) -> Path:
     """Write a checkpoint atomically: format id, architecture, fp32 weights and a short training record."""
-    torch = _torch()
     payload = {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
@@ -143,9 +150,7 @@ def save_model(path: str | Path, model: Any, *, record: dict[str, Any] | None = 
         "state_dict": {k: v.detach().cpu().float() for k, v in model.state_dict().items()},
         "record": record or {},
     }
-    buf = io.BytesIO()
-    torch.save(payload, buf)
-    return atomic_write_bytes(Path(path), buf.getvalue())
+    return save_checkpoint(Path(path), payload)
 
 
 def load_model(path: str | Path) -> Any:
@@ -208,10 +213,6 @@ def apply_network(model: Any, image: Image, *, tile: int = 512, overlap: int = 3
         Tile edge in pixels (frames larger than this are processed in overlapping tiles to bound memory).
     overlap : int
         Context kept on each inner tile edge and discarded after processing (seam-free).
-
-    Returns
-    -------
-    Image
     """
     if image.is_float:
         raise UnsupportedError(
