@@ -27,6 +27,10 @@ BACKENDS: dict[str, dict[str, Detector]] = {
     "saliency": {"spectral-residual": detect_saliency},
 }
 
+#: Backends that are given the faces found before them (``faces=`` keyword): the MediaPipe person segmentation
+#: frames a crop on each face no person explains (:func:`qualipress.detect.persons.face_crops`).
+FACE_HINTED: frozenset[tuple[str, str]] = frozenset({("persons", "mediapipe")})
+
 #: Default classes of :func:`detect`.
 DEFAULT_CLASSES: tuple[str, ...] = ("faces", "persons", "text")
 
@@ -76,8 +80,9 @@ def detect_report(
         t0 = time.perf_counter()
         errors = []
         for name in order:
+            faces = [r for r in report.regions if r.label == "faces"] if (label, name) in FACE_HINTED else []
             try:
-                found = choices[name](rgb)
+                found = choices[name](rgb, faces=faces) if faces else choices[name](rgb)
             except ModelError as exc:
                 errors.append(f"{name}: {exc}")
                 continue

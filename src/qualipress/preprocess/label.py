@@ -432,11 +432,7 @@ def label_one(
         if image.has_alpha:
             image = image.color()
         result = score_image(image, config, encode_decode=encode_decode, measure=measure)
-        label_rel = f"images/{key}.png"
-        write_image(directory / label_rel, result.label)
-        check = read_image(directory / label_rel)
-        if check.pixels.shape != result.label.pixels.shape:
-            raise InputError(f"label image {label_rel} did not read back with the same shape")
+        label_rel = _write_label(directory, key, result.label)
         record = {
             "source": str(path.resolve()),
             "sha256": digest,
@@ -452,6 +448,15 @@ def label_one(
         return {"path": str(path), "status": "labelled", "best": result.best}
     except QualipressError as exc:
         return {"path": str(path), "status": "error", "error": str(exc)}
+
+
+def _write_label(directory: Path, key: str, label: Image) -> str:
+    """Write ``label`` to ``images/<key>.png`` (atomic) and read it back; its path inside the label directory."""
+    label_rel = f"images/{key}.png"
+    write_image(directory / label_rel, label)
+    if read_image(directory / label_rel).pixels.shape != label.pixels.shape:
+        raise InputError(f"label image {label_rel} did not read back with the same shape")
+    return label_rel
 
 
 def _finite(d: dict[str, Any]) -> dict[str, Any]:
@@ -484,8 +489,7 @@ def rescore_one(path: Path, record: dict[str, Any], directory: Path, config: Lab
                                      8.0 * nbytes / (image.width * image.height)))
         apply_scores(image, config, scores, encode_decode=encode_decode, measure=measure)
         best = max(scores, key=lambda s: s.score).group
-        label_rel = f"images/{key}.png"
-        write_image(directory / label_rel, parse_group(best).apply(image))
+        label_rel = _write_label(directory, key, parse_group(best).apply(image))
         new = dict(record, best=best, label=label_rel, scores=[_finite(asdict(s)) for s in scores])
         new.pop("label_path", None)
         atomic_write_bytes(rec_path, json.dumps(new, indent=1).encode())

@@ -24,7 +24,7 @@ import numpy as np
 
 from qualipress.errors import ModelError, UnsupportedError
 from qualipress.io import Image
-from qualipress.pipeline.training import save_checkpoint
+from qualipress.preprocess.pool import _join, _split
 
 #: Checkpoint format id and version.
 MODEL_FORMAT = "qualipress-kuchen"
@@ -150,6 +150,8 @@ def save_model(path: str | Path, model: Any, *, record: dict[str, Any] | None = 
         "state_dict": {k: v.detach().cpu().float() for k, v in model.state_dict().items()},
         "record": record or {},
     }
+    from qualipress.pipeline.training import save_checkpoint  # pipeline loads search, metrics and cv2
+
     return save_checkpoint(Path(path), payload)
 
 
@@ -221,9 +223,7 @@ def apply_network(model: Any, image: Image, *, tile: int = 512, overlap: int = 3
         )
     if tile < 4 * MULTIPLE or overlap < 0 or 2 * overlap >= tile:
         raise UnsupportedError(f"bad tiling tile={tile} overlap={overlap}")
-    col = image.pixels[..., :-1] if image.has_alpha else image.pixels
-    alpha = image.pixels[..., -1:] if image.has_alpha else None
-    x = col.astype(np.float32) / np.float32(image.max_value)
+    x, alpha = _split(image)
     grey = x.shape[2] == 1
     if grey:
         x = np.repeat(x, 3, axis=2)
@@ -241,9 +241,4 @@ def apply_network(model: Any, image: Image, *, tile: int = 512, overlap: int = 3
             cy1, cx1 = min(h, y1 + overlap), min(w, x1 + overlap)
             res = _run_tile(model, x[cy0:cy1, cx0:cx1])
             out[y0:y1, x0:x1] = res[y0 - cy0 : y1 - cy0, x0 - cx0 : x1 - cx0]
-    if grey:
-        out = out.mean(axis=2, keepdims=True)
-    px = np.clip(np.rint(out * np.float32(image.max_value)), 0, image.max_value).astype(image.pixels.dtype)
-    if alpha is not None:
-        px = np.concatenate([px, alpha], axis=2)
-    return image.with_pixels(np.ascontiguousarray(px))
+    return _join(image, out.mean(axis=2, keepdims=True) if grey else out, alpha)
