@@ -43,9 +43,9 @@ class Parts:
         self._inner: list[tuple[float, int]] = []
         self.on = False
 
-    def wrap(self, owner: Any, name: str, label: str) -> None:
-        """Replace ``owner.name`` by a timed wrapper booked under ``label`` (nothing when the tree has no such
-        function: an older tree measured for comparison)."""
+    def wrap(self, owner: Any, name: str, label: str | Callable[..., str]) -> None:
+        """Replace ``owner.name`` by a timed wrapper booked under ``label`` (or under what ``label`` returns for the
+        call's arguments; nothing when the tree has no such function: an older tree measured for comparison)."""
         if not hasattr(owner, name):
             return
         f: Callable[..., Any] = getattr(owner, name)
@@ -53,6 +53,7 @@ class Parts:
         def timed(*args: Any, **kwargs: Any) -> Any:
             if not self.on:
                 return f(*args, **kwargs)
+            part = label if isinstance(label, str) else label(*args, **kwargs)
             t0, q0 = time.process_time(), _faults()
             self._inner.append((0.0, 0))
             try:
@@ -60,9 +61,9 @@ class Parts:
             finally:
                 dt, dq = time.process_time() - t0, _faults() - q0
                 in_t, in_q = self._inner.pop()
-                self.cpu[label] += dt - in_t
-                self.faults[label] += dq - in_q
-                self.calls[label] += 1
+                self.cpu[part] += dt - in_t
+                self.faults[part] += dq - in_q
+                self.calls[part] += 1
                 if self._inner:
                     t, q = self._inner[-1]
                     self._inner[-1] = (t + dt, q + dq)
@@ -88,7 +89,17 @@ def main() -> None:
     proxy = importlib.import_module("qualipress.search.proxy")
     probe = importlib.import_module("qualipress.search.probe")
     parts = Parts()
-    parts.wrap(type(codec), "_encode", "encode")
+    whole = [0]  # pixels of the image searched now: a smaller encode is a mosaic
+
+    def encode_kind(_self: Any, image: Any, *, quality: Any = None, lossless: bool = False, **options: Any) -> str:
+        if lossless:
+            effort = options.get("effort")
+            return f"encode: lossless{'' if effort is None else f' (effort {effort})'}"
+        if image.width * image.height < whole[0]:
+            return "encode: mosaic probes"
+        return "encode: full-image probes"
+
+    parts.wrap(type(codec), "_encode", encode_kind)
     parts.wrap(type(codec), "decode", "decode")
     parts.wrap(_core.Reference, "__init__", "reference preparation")
     parts.wrap(_core.Reference, "reduced", "full-image measurement")
@@ -109,6 +120,7 @@ def main() -> None:
         tgt = get_profile(text).target if text.isalnum() else parse_target(text)
         for img in images:
             fresh = img.with_pixels(img.pixels.copy())
+            whole[0] = img.width * img.height
             parts.on = True
             t0 = time.process_time()
             res = search(fresh, codec, tgt)
