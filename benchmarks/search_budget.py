@@ -1,4 +1,4 @@
-"""Where a cold JPEG search's CPU time goes: CPU milliseconds and page faults per search, part by part.
+"""Where a cold search's CPU time goes: CPU milliseconds and page faults per search, part by part.
 
 Usage::
 
@@ -8,9 +8,11 @@ Usage::
 Each image is searched alone (a fresh image object, as ``qualipress bench search --modes cold`` does) for SSIM ≥
 0.90 / 0.95 / 0.99 and profile C1 (or ``--targets``). The parts are timed by wrapping the functions that do them
 (``time.process_time``; a part's own time excludes the parts it calls), so the figures add up to the search's CPU
-time less the search's own bookkeeping. "encode" counts the search's encodes only (full-image probes with Huffman
-optimisation, mosaic probes without); "one encode" is the encode at the chosen setting the ratio divides by (best of
-3, as ``benchmarks/search_cold_ratio.py`` times it). Minor page faults (``ru_minflt``) are counted the same way.
+time less the search's own bookkeeping. The encodes are booked by kind: full-image probes, mosaic probes (an image
+smaller than the one searched; JPEG's without Huffman optimisation, AVIF's at its fast speed) and lossless encodes
+(by effort where one is given: JPEG XL's sizing encodes); "one encode" is the encode at the chosen setting the
+ratio divides by (best of 3, as ``benchmarks/search_cold_ratio.py`` times it). Minor page faults (``ru_minflt``)
+are counted the same way.
 """
 
 from __future__ import annotations
