@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -71,25 +70,16 @@ def _cpu() -> float:
     return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
-def _ffv1_one(src: Path, dst: Path) -> int:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-c:v", "ffv1", "-level", "3", "-g", "1",
-                    "-slicecrc", "1", str(dst)], check=True)
-    return dst.stat().st_size
-
-
-def _rgb48(p: Path) -> bytes:
-    return subprocess.run(["ffmpeg", "-v", "error", "-i", str(p), "-f", "rawvideo", "-pix_fmt", "rgb48le", "-"],
-                          check=True, capture_output=True).stdout
-
-
 def ffv1(frames: list[Path], root: Path, out: Path, jobs: int) -> dict:
+    from film_lossless import ffv1_encode, rgb48
+
     dsts = [out / (p.relative_to(root).as_posix().replace("/", "__") + ".mkv") for p in frames]
     out.mkdir(parents=True, exist_ok=True)
     t0, c0 = time.perf_counter(), _cpu()
     with ThreadPoolExecutor(jobs) as pool:
-        sizes = list(pool.map(_ffv1_one, frames, dsts))
+        sizes = list(pool.map(ffv1_encode, frames, dsts))
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
-    exact = sum(_rgb48(a) == _rgb48(b) for a, b in zip(frames, dsts, strict=True))
+    exact = sum(rgb48(a) == rgb48(b) for a, b in zip(frames, dsts, strict=True))
     return {"wall_s": round(wall, 3), "cpu_s_per_frame": round(cpu / len(frames), 3), "bytes": sizes,
             "pixel_exact": exact}
 

@@ -22,18 +22,24 @@ from pathlib import Path
 import numpy as np
 
 
+def ffv1_encode(src: Path, dst: Path) -> int:
+    """``src`` as FFV1 level 3, intra only, in Matroska (the lossless reference of the film benchmarks); its bytes."""
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-c:v", "ffv1", "-level", "3", "-g", "1",
+                    "-slicecrc", "1", str(dst)], check=True)
+    return dst.stat().st_size
+
+
+def rgb48(p: Path) -> bytes:
+    """The pixels of ``p`` as FFmpeg decodes them, 16-bit RGB."""
+    return subprocess.run(["ffmpeg", "-v", "error", "-i", str(p), "-f", "rawvideo", "-pix_fmt", "rgb48le", "-"],
+                          check=True, capture_output=True).stdout
+
+
 def ffv1(src: Path, dst: Path) -> tuple[int, float, bool]:
     """FFV1 size, seconds and whether it decodes to the source's pixels (compared as 16-bit RGB)."""
     t0 = time.perf_counter()
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-c:v", "ffv1", "-level", "3", "-g", "1",
-                    "-slicecrc", "1", str(dst)], check=True)
-    secs = time.perf_counter() - t0
-
-    def rgb48(p: Path) -> bytes:
-        return subprocess.run(["ffmpeg", "-v", "error", "-i", str(p), "-f", "rawvideo", "-pix_fmt", "rgb48le", "-"],
-                              check=True, capture_output=True).stdout
-
-    return dst.stat().st_size, secs, rgb48(src) == rgb48(dst)
+    size = ffv1_encode(src, dst)
+    return size, time.perf_counter() - t0, rgb48(src) == rgb48(dst)
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,11 +28,10 @@ import numpy as np
 
 def ffv1_bytes(path: Path) -> int:
     """Bytes of one frame as FFV1 level 3 in Matroska."""
+    from film_lossless import ffv1_encode
+
     with tempfile.TemporaryDirectory() as d:
-        out = Path(d) / "f.mkv"
-        subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(path), "-c:v", "ffv1", "-level", "3", "-g", "1",
-                        "-slicecrc", "1", str(out)], check=True)
-        return out.stat().st_size
+        return ffv1_encode(path, Path(d) / "f.mkv")
 
 
 def rct(px: np.ndarray) -> list[np.ndarray]:

@@ -36,7 +36,6 @@ peak includes its sub-steps'). This is what ``VmHWM`` sees, codec libraries' own
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -193,8 +192,7 @@ def make_sized(source: Path, out: Path, frames: int, size: tuple[int, int], bits
 
 def compare(out: Path, other: Path) -> list[str]:
     """Output files under ``out/out-*`` that differ from (or are missing in) ``other`` (manifest excluded)."""
-    def digest(p: Path) -> str:
-        return hashlib.sha256(p.read_bytes()).hexdigest()
+    from qualipress.io import sha256_file
 
     bad = []
     def listed(f: Path) -> bool:  # the frames and their seals; not the reports (times), the lock or the sums
@@ -203,7 +201,7 @@ def compare(out: Path, other: Path) -> list[str]:
     files = sorted(f for f in out.glob("out-*/**/*") if listed(f) and "-again" not in f.relative_to(out).parts[0])
     for f in files:
         g = other / f.relative_to(out)
-        if not g.is_file() or digest(f) != digest(g):
+        if not g.is_file() or sha256_file(f) != sha256_file(g):
             bad.append(str(f.relative_to(out)))
     return bad if files else ["no output files"]
 

@@ -27,14 +27,6 @@ from pathlib import Path
 import numpy as np
 
 
-def _cpu() -> float:
-    """CPU seconds (user + system) of this process and its finished children so far."""
-    import resource
-
-    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
-
-
 def _value(m: float | dict) -> float:
     """A metric as a number (the report stores either the value or a dict with ``value``)."""
     return float(m["value"] if isinstance(m, dict) else m)
@@ -89,7 +81,7 @@ def main() -> None:
                          "cold (first of a shot) vs warm frames, each over one encode's CPU")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from film_archive_speed import make_frames
+    from film_archive_speed import _cpu, make_frames
 
     from qualipress import codecs
     from qualipress.film.hooks import FilmHooks

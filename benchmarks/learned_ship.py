@@ -27,6 +27,7 @@ def main() -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from qualipress.io import atomic_write_bytes
     from qualipress.learned.codec import make_codec
     from qualipress.learned.weights import load_file
 
@@ -51,9 +52,7 @@ def main() -> int:
             if (MODELS / f"{NAME}.json").is_file():
                 shutil.copyfile(MODELS / f"{NAME}.json", MODELS / f"{NAME}.v{n}.json")
             print(f"kept the previous model as {NAME}.v{n}.pt")
-    tmp = MODELS / f".{NAME}.pt.tmp"
-    shutil.copyfile(src, tmp)
-    tmp.replace(MODELS / f"{NAME}.pt")
+    atomic_write_bytes(MODELS / f"{NAME}.pt", src.read_bytes())
     (MODELS / f"{NAME}.json").write_text(json.dumps(record, indent=1) + "\n")
     # sanity: the shipped copy is what the codec uses by default and it round-trips
     codec = make_codec("bmshj2018-hyperprior")

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     from dataclasses import asdict
 
-    from qualipress.io import read_image
+    from qualipress.io import append_jsonl, read_image, read_jsonl
     from qualipress.preprocess import get_preprocessor
     from qualipress.preprocess.evaluate import Point, sweep
     from qualipress.preprocess.label import LabelConfig, _finite, score_image
@@ -80,19 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     codecs = [c.strip() for c in args.codecs.split(",") if c.strip()]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     cache_path = Path(args.cache)
-    cache: dict[str, dict] = {}
-    for cp in [*[Path(p) for p in args.extra_cache], cache_path]:
-        if cp.is_file():
-            for line in cp.read_text().splitlines():
-                if line.strip():
-                    rec = json.loads(line)
-                    cache[rec["key"]] = rec
+    cache = {rec["key"]: rec for cp in [*args.extra_cache, cache_path] for rec in read_jsonl(cp)}
     todo = [kodak[int(i) - 1] for i in args.only.split(",") if i.strip()] if args.only else kodak
 
     def put(rec: dict) -> None:
         cache[rec["key"]] = rec
-        with cache_path.open("a") as fh:
-            fh.write(json.dumps(rec) + "\n")
+        append_jsonl(cache_path, rec)
 
     timings: dict[str, list[float]] = {}
     if not args.report_only:

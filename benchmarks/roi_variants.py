@@ -25,9 +25,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from roi_rd import DATA, OUT, RATES, images, interp, load_rgb8, measure_row
+from roi_rd import DATA, OUT, RATES, UNIFORM_Q, images, interp, load_rgb8, measure_row
 
-UNIFORM_Q = [15, 25, 35, 45, 55, 65, 75, 85, 92, 97]
 ROI_Q = [20, 30, 40, 50, 60, 70, 80, 90, 95]
 
 

@@ -87,11 +87,13 @@ def test_shipped_model_refinement_lowers_the_rate_distortion_loss() -> None:
 def test_official_weights_use_compressai_lambdas() -> None:
     from types import SimpleNamespace
 
-    from qualipress.learned.refine import OFFICIAL_MSE_LAMBDAS, lambda_for
+    from qualipress.learned._compressai import architecture
+    from qualipress.learned.refine import lambda_for
 
-    official = SimpleNamespace(meta={"config": None}, quality=3, path=Path("x.pth.tar"))
-    assert lambda_for(official, 3) == OFFICIAL_MSE_LAMBDAS[3] == pytest.approx(0.0067)
-    unknown = SimpleNamespace(meta={}, quality=None, path=Path("y.pt"))
+    arch = architecture("bmshj2018-hyperprior")
+    official = SimpleNamespace(arch=arch, meta={"config": None}, quality=3, path=Path("x.pth.tar"))
+    assert lambda_for(official, 3) == arch.lambdas[3] == pytest.approx(0.0067)
+    unknown = SimpleNamespace(arch=arch, meta={}, quality=None, path=Path("y.pt"))
     with pytest.raises(UnsupportedError, match="λ"):
         lambda_for(unknown, 4.5)
 

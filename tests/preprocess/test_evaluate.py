@@ -4,7 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from qualipress.preprocess.evaluate import Point, at_setting, bd_rate, mean_bd_rate, sweep
+from qualipress.io import read_jsonl
+from qualipress.preprocess import evaluate
+from qualipress.preprocess.evaluate import Point, at_setting, bd_rate, compare, mean_bd_rate, sweep
 from qualipress.preprocess.pool import bilateral
 
 from .conftest import textured
@@ -67,3 +69,17 @@ def test_mean_bd_rate_reports_every_image_and_the_worst():
     r = mean_bd_rate(anchor, test, "psnr")
     assert r["per_image"] == pytest.approx([-10.0, 5.0])
     assert r["worst"] == 1 and r["n_negative"] == 1 and r["mean"] == pytest.approx(-2.5)
+
+
+def test_compare_cache_is_reused_and_survives_a_torn_line(tmp_path, monkeypatch):
+    img = textured(h=32, w=48, noise=6.0)
+    cache = tmp_path / "sweeps.jsonl"
+    qs = [40, 60, 80, 95]
+    first = compare([img], ["none"], "jpeg", qs, metrics=("psnr",), cache=cache)
+    cache.write_text(cache.read_text() + '{"key": "torn by a kill')  # an interrupted append
+    with monkeypatch.context() as m:
+        m.setattr(evaluate, "probe", lambda *a, **k: pytest.fail("a cached sweep was encoded again"))
+        again = compare([img], ["none"], "jpeg", qs, metrics=("psnr",), cache=cache)
+    assert again["none"]["sweeps"] == first["none"]["sweeps"]
+    compare([img], ["bilateral"], "jpeg", qs, metrics=("psnr",), cache=cache)
+    assert len(read_jsonl(cache)) == 2  # the new sweep starts on a fresh line, not glued to the torn one

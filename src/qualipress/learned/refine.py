@@ -23,10 +23,6 @@ from typing import Any
 from qualipress.errors import UnsupportedError
 from qualipress.learned.ops import _cl, _kind
 
-#: λ (MSE) of CompressAI's official per-quality checkpoints (``compressai.zoo``, metric ``mse``, q1..q8); used
-#: when the weights do not record their own λ.
-OFFICIAL_MSE_LAMBDAS = {1: 0.0018, 2: 0.0035, 3: 0.0067, 4: 0.0130, 5: 0.0250, 6: 0.0483, 7: 0.0932, 8: 0.1800}
-
 #: Most refinement iterations an encode accepts (each costs about one training step of the decoder).
 MAX_ITERATIONS = 1000
 
@@ -99,7 +95,8 @@ def _loss(model: Any, v: Any, z: Any, x: Any, step: float, lam: float, region: t
 
 
 def lambda_for(loaded: Any, quality: float) -> float:
-    """λ at quantisation step 1 for weights ``loaded`` (their recorded λ, else CompressAI's per-quality λ).
+    """λ at quantisation step 1 for weights ``loaded`` (their recorded λ, else the λ of CompressAI's official
+    checkpoint of that quality, :attr:`~qualipress.learned._compressai.Architecture.lambdas`).
 
     Raises
     ------
@@ -109,10 +106,11 @@ def lambda_for(loaded: Any, quality: float) -> float:
     lam = (loaded.meta or {}).get("lmbda")
     if lam:
         return float(lam)
-    if loaded.quality in OFFICIAL_MSE_LAMBDAS:
-        return OFFICIAL_MSE_LAMBDAS[loaded.quality]
-    if float(quality).is_integer() and int(quality) in OFFICIAL_MSE_LAMBDAS:
-        return OFFICIAL_MSE_LAMBDAS[int(quality)]
+    official = loaded.arch.lambdas
+    if loaded.quality in official:
+        return official[loaded.quality]
+    if float(quality).is_integer() and int(quality) in official:
+        return official[int(quality)]
     raise UnsupportedError(f"weights {loaded.path.name} record no λ; latent refinement needs one")
 
 

@@ -81,7 +81,6 @@ class TrainConfig:
         Stop after this much training time (summed over resumed sessions).
     clip : float
         Gradient-norm clip.
-    seed : int
     device : str
         ``"cpu"`` or ``"cuda"``.
     threads : int or None
@@ -131,7 +130,8 @@ def quality_steps(step_range: tuple[float, float], levels: int = 8) -> dict[int,
 
 
 
-def _load_rgb(path: Path) -> np.ndarray | None:
+def _load_rgb(path: Path, crop: int) -> np.ndarray | None:
+    """``path`` as 8-bit RGB, or None when it is unreadable or smaller than ``crop`` on a side."""
     from PIL import Image as PILImage
 
     try:
@@ -139,7 +139,7 @@ def _load_rgb(path: Path) -> np.ndarray | None:
             arr = np.asarray(im.convert("RGB"))
     except Exception:
         return None
-    return np.ascontiguousarray(arr)
+    return None if arr.shape[0] < crop or arr.shape[1] < crop else np.ascontiguousarray(arr)
 
 
 class CropSampler:
@@ -149,8 +149,8 @@ class CropSampler:
         self.images: list[np.ndarray] = []
         self.skipped: list[str] = []
         for f in files:
-            arr = _load_rgb(f)
-            if arr is None or arr.shape[0] < crop or arr.shape[1] < crop:
+            arr = _load_rgb(f, crop)
+            if arr is None:
                 self.skipped.append(str(f))
                 continue
             self.images.append(arr)
@@ -175,8 +175,7 @@ class CropSampler:
 def _center_crops(files: Sequence[Path], crop: int) -> np.ndarray:
     crops = []
     for f in files:
-        arr = _load_rgb(f)
-        if arr is None or arr.shape[0] < crop or arr.shape[1] < crop:
+        if (arr := _load_rgb(f, crop)) is None:
             continue
         y, x = (arr.shape[0] - crop) // 2, (arr.shape[1] - crop) // 2
         crops.append(arr[y : y + crop, x : x + crop].transpose(2, 0, 1) / 255.0)
@@ -265,7 +264,6 @@ def train_codec(
         Directories / files of training images (at least ``cfg.crop`` pixels on each side).
     output : path
         Model file to write (qualipress model format, see :mod:`qualipress.learned.weights`).
-    cfg : TrainConfig
     validation : sequence of path, optional
         Held-out images (centre crops) for the validation curve; default: 4 training images.
     checkpoint : path, optional
@@ -353,12 +351,10 @@ class _TrainRun:
 
     Parameters
     ----------
-    cfg : TrainConfig
     arch : str
         Architecture name.
     ckpt_path : Path
         Checkpoint file (read by :meth:`resume`, written by :meth:`save`).
-    sampler : CropSampler
     rng : random.Random
         The sampler's RNG (its state goes into the checkpoint).
     val_crops : numpy.ndarray

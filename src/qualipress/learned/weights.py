@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from qualipress.errors import ModelError
-from qualipress.io import atomic_write_bytes
 from qualipress.learned._compressai import Architecture, architecture, build_model, compressai
+from qualipress.pipeline.training import save_checkpoint
 
 MODEL_FORMAT = "qualipress-learned-model"
 MODEL_FORMAT_VERSION = 1
@@ -47,14 +47,12 @@ class LoadedModel:
 
     Parameters
     ----------
-    arch : Architecture
     model : torch.nn.Module
     fingerprint : bytes
         First 8 bytes of the SHA-256 of the weights file; written into ``.qlc`` headers so that a file is
         never decoded with other weights.
     source : str
         ``"user"``, ``"compressai-cache"`` or ``"shipped"``.
-    path : Path
     steps : dict or None
         Quality level -> quantisation step, for variable-rate models; None for one-model-per-quality.
     quality : int or None
@@ -143,7 +141,6 @@ def save_model(
     record: dict[str, Any] | None = None,
 ) -> bytes:
     """Write a qualipress model file atomically (after ``model.update(force=True)``); returns its fingerprint."""
-    torch = _torch()
     architecture(arch)
     model.update(force=True)
     payload = {
@@ -157,11 +154,7 @@ def save_model(
         "metric": metric,
         "record": record or {},
     }
-    buf = io.BytesIO()
-    torch.save(payload, buf)
-    data = buf.getvalue()
-    atomic_write_bytes(Path(path), data)
-    return fingerprint_bytes(data)
+    return fingerprint_bytes(save_checkpoint(Path(path), payload).read_bytes())
 
 
 def load_file(path: str | os.PathLike[str], arch: str, *, source: str = "user") -> LoadedModel:
@@ -245,10 +238,6 @@ class WeightsNotFoundError(ModelError):
 
 def describe(loaded: LoadedModel) -> dict[str, Any]:
     """What to report about the weights used for a file: architecture, fingerprint, source, file.
-
-    Parameters
-    ----------
-    loaded : LoadedModel
 
     Returns
     -------

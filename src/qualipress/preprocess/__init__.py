@@ -26,9 +26,8 @@ from qualipress.preprocess.pool import DEFAULT_POOL, POOL, method_names
 
 #: Name of the shipped network.
 KUCHEN = "kuchen"
-#: The shipped weights (trained for JPEG) and their training record.
+#: The shipped weights (trained for JPEG; the training record beside them, ``.json``).
 SHIPPED_MODEL = Path(__file__).parent / "models" / "kuchen_jpeg.pt"
-SHIPPED_RECORD = SHIPPED_MODEL.with_suffix(".json")
 #: Name of the shipped rate–distortion-trained network (same U-Net, trained through a differentiable JPEG).
 KUCHEN_RD = "kuchen-rd"
 #: Its weights and training record.

@@ -3,6 +3,7 @@ that prints)."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from qualipress.errors import ExitCode, InputError, OutputError, QualipressError
+from qualipress.io import IMAGE_SUFFIXES, atomic_write_bytes, image_paths, read_image, write_image
 from qualipress.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -146,7 +148,6 @@ def apply_cmd(
     overwrite: Annotated[bool, typer.Option(help="Replace existing outputs (never an input).")] = False,
 ) -> None:
     """Preprocess images and write them losslessly (PNG, or TIFF for deeper than 8 bit; atomic)."""
-    from qualipress.io import IMAGE_SUFFIXES, image_paths, read_image, write_image
     from qualipress.preprocess import get_preprocessor
 
     pre = get_preprocessor(model)
@@ -208,9 +209,6 @@ def bench_cmd(
 
     Prints the mean / median BD-rate per metric, how many images save bits, and the worst image.
     """
-    import json
-
-    from qualipress.io import atomic_write_bytes, image_paths, read_image
     from qualipress.preprocess.evaluate import compare
 
     files = image_paths(inputs)[: limit if limit else None]

@@ -22,7 +22,7 @@ import numpy as np
 from qualipress import codecs
 from qualipress import metrics as qm
 from qualipress.errors import UnsupportedError
-from qualipress.io import Image, sha256_file
+from qualipress.io import Image, append_jsonl, read_jsonl, sha256_file
 from qualipress.preprocess import get_preprocessor
 from qualipress.rd.bd import bd_pair, to_db
 from qualipress.search.probe import probe
@@ -67,10 +67,6 @@ def sweep(
         Native settings.
     metrics : sequence of str
         Core metric names.
-
-    Returns
-    -------
-    list of Point
     """
     c = codecs.get(codec)
     ref = qm.prepare_reference(original)
@@ -121,7 +117,6 @@ def mean_bd_rate(
     ----------
     anchor, test : sequence of list of Point
         One sweep per image, same images in the same order, same settings.
-    metric : str
 
     Returns
     -------
@@ -165,20 +160,6 @@ def at_setting(points: Sequence[Point], quality: float) -> Point:
 Preprocess = Callable[[Image], Image]
 
 
-def _read_cache(cache: str | Path | None) -> dict[str, dict[str, Any]]:
-    """Finished sweeps of a JSON-lines cache by key (a torn last line from an interrupted run is ignored)."""
-    done: dict[str, dict[str, Any]] = {}
-    if cache is None or not Path(cache).is_file():
-        return done
-    for line in Path(cache).read_text(encoding="utf-8").splitlines():
-        try:
-            rec = json.loads(line)
-            done[rec["key"]] = rec
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue
-    return done
-
-
 def compare(
     images: Sequence[Image],
     methods: Sequence[str],
@@ -193,15 +174,12 @@ def compare(
 
     Parameters
     ----------
-    images : sequence of Image
     methods : sequence of str
         Names for :func:`qualipress.preprocess.get_preprocessor` (``"none"`` is added as the anchor).
-    codec : str
     qualities : sequence of float
         Sweep settings (must include ``reference_setting``).
     reference_setting : float, optional
         Where size and quality changes are reported (default: the middle setting).
-    metrics : sequence of str
     cache : path, optional
         JSON-lines file of finished sweeps, read and appended to. A sweep is reused only for the same pixels,
         preprocessing (a network by its file's SHA-256), codec and settings, when it holds every metric asked,
@@ -221,7 +199,7 @@ def compare(
     names = ["none", *[m for m in methods if m != "none"]]
     sweeps: dict[str, list[list[Point]]] = {}
     seconds: dict[str, list[float]] = {}
-    done = _read_cache(cache)
+    done = {} if cache is None else {r["key"]: r for r in read_jsonl(cache) if "key" in r}
     for name in names:
         pre = get_preprocessor(name)
         method_id = f"{name}@{sha256_file(pre.path)}" if hasattr(pre, "path") else getattr(pre, "cache_id", name)
@@ -248,8 +226,7 @@ def compare(
                 line = {"key": key, "seconds": seconds[name][-1],
                         "points": [{"quality": p.quality, "nbytes": p.nbytes, "bpp": p.bpp, "metrics": p.metrics}
                                    for p in sweeps[name][-1]]}
-                with open(cache, "a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(line) + "\n")
+                append_jsonl(cache, line)
     out: dict[str, dict[str, Any]] = {}
     base = sweeps["none"]
     for name in names:

@@ -30,7 +30,7 @@ import numpy as np
 from qualipress.errors import UnsupportedError
 from qualipress.io.jpegtables import ANNEX_K_CHROMA, ijg_table
 from qualipress.preprocess.model import _torch
-from qualipress.preprocess.pool import _DCT8, _JPEG_LUMA
+from qualipress.preprocess.pool import _DCT8, jpeg_luma_table
 
 #: The libjpeg standard chrominance quantisation table (ITU-T T.81 Annex K, table K.2), row-major.
 _JPEG_CHROMA = ANNEX_K_CHROMA.astype(np.float32)
@@ -51,7 +51,7 @@ DEADZONE = {"jpeg": 0.5, "jpegli": 0.92}
 
 def tables(quality: float) -> tuple[np.ndarray, np.ndarray]:
     """(luma, chroma) 8×8 quantisation tables at ``quality``."""
-    return ijg_table(_JPEG_LUMA, quality), ijg_table(_JPEG_CHROMA, quality)
+    return jpeg_luma_table(quality), ijg_table(_JPEG_CHROMA, quality)
 
 
 @lru_cache(maxsize=128)

@@ -190,10 +190,8 @@ def core_measure(reference: Image, distorted: Image, metric: str) -> float:
 
 def _higher_is_better(metric: str) -> bool:
     try:
-        from qualipress import metrics
-
         return bool(metrics.higher_is_better(metric))
-    except (ImportError, AttributeError, QualipressError):
+    except (AttributeError, QualipressError):
         return metric not in ("butteraugli",)
 
 
@@ -219,7 +217,6 @@ def score_image(
     ----------
     image : Image
         The original (integer) image; it is not modified.
-    config : LabelConfig
     encode_decode, measure : callable, optional
         Backends; default to the core codecs and metrics.
 
@@ -267,12 +264,10 @@ def apply_scores(
 
 def _quality_range(codec: str) -> tuple[float, float]:
     try:
-        from qualipress import codecs
-
         q = codecs.get(codec).info.quality
         if q is not None:
             return float(q.low), float(q.high)
-    except (ImportError, QualipressError):
+    except QualipressError:
         pass
     return 1.0, 100.0
 
@@ -342,8 +337,21 @@ def rd_scores(
 # -- label directories ------------------------------------------------------------------------------------
 
 
-def _key(path: Path, digest: str) -> str:
-    return f"{path.stem}-{digest[:10]}"
+def _existing(directory: Path, path: Path, digest: str, *, tolerant: bool = False,
+              ) -> tuple[str, Path, dict[str, Any] | None]:
+    """Key and record path of ``path`` in a label directory, and the "skipped" status when a record for the same
+    source hash and its label image exist (an unreadable record counts as missing when ``tolerant``)."""
+    key = f"{path.stem}-{digest[:10]}"
+    rec_path = directory / "records" / f"{key}.json"
+    if rec_path.is_file():
+        try:
+            old = json.loads(rec_path.read_text())
+            if old.get("sha256") == digest and (directory / old["label"]).is_file():
+                return key, rec_path, {"path": str(path), "status": "skipped", "best": old.get("best")}
+        except (json.JSONDecodeError, KeyError):
+            if not tolerant:
+                raise
+    return key, rec_path, None
 
 
 def read_manifest(directory: str | Path) -> LabelConfig:
@@ -415,26 +423,16 @@ def label_one(
     """Label one file into ``directory`` (resumable). Returns a small status dict (never raises for bad input)."""
     try:
         digest = sha256_file(path)
-        key = _key(path, digest)
-        rec_path = directory / "records" / f"{key}.json"
-        if rec_path.is_file():
-            try:
-                old = json.loads(rec_path.read_text())
-                if old.get("sha256") == digest and (directory / old["label"]).is_file():
-                    return {"path": str(path), "status": "skipped", "best": old.get("best")}
-            except (json.JSONDecodeError, KeyError):
-                pass
+        key, rec_path, done = _existing(directory, path, digest, tolerant=True)
+        if done is not None:
+            return done
         image = read_image(path)
         if image.is_float:
             raise UnsupportedError("float images are not labelled (convert to an integer encoding first)")
         if image.has_alpha:
             image = image.color()
         result = score_image(image, config, encode_decode=encode_decode, measure=measure)
-        label_rel = f"images/{key}.png"
-        write_image(directory / label_rel, result.label)
-        check = read_image(directory / label_rel)
-        if check.pixels.shape != result.label.pixels.shape:
-            raise InputError(f"label image {label_rel} did not read back with the same shape")
+        label_rel = _write_label(directory, key, result.label)
         record = {
             "source": str(path.resolve()),
             "sha256": digest,
@@ -452,6 +450,15 @@ def label_one(
         return {"path": str(path), "status": "error", "error": str(exc)}
 
 
+def _write_label(directory: Path, key: str, label: Image) -> str:
+    """Write ``label`` to ``images/<key>.png`` (atomic) and read it back; its path inside the label directory."""
+    label_rel = f"images/{key}.png"
+    write_image(directory / label_rel, label)
+    if read_image(directory / label_rel).pixels.shape != label.pixels.shape:
+        raise InputError(f"label image {label_rel} did not read back with the same shape")
+    return label_rel
+
+
 def _finite(d: dict[str, Any]) -> dict[str, Any]:
     """JSON-safe copy: non-finite floats become None (strict JSON has no infinities)."""
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
@@ -463,12 +470,9 @@ def rescore_one(path: Path, record: dict[str, Any], directory: Path, config: Lab
     """Re-score one labelled image under another rule, reusing its stored per-group quality and bpp."""
     try:
         digest = record["sha256"]
-        key = _key(path, digest)
-        rec_path = directory / "records" / f"{key}.json"
-        if rec_path.is_file():
-            old = json.loads(rec_path.read_text())
-            if old.get("sha256") == digest and (directory / old["label"]).is_file():
-                return {"path": str(path), "status": "skipped", "best": old.get("best")}
+        key, rec_path, done = _existing(directory, path, digest)
+        if done is not None:
+            return done
         if sha256_file(path) != digest:
             raise InputError(f"{path} changed since it was labelled")
         image = read_image(path).color()
@@ -485,8 +489,7 @@ def rescore_one(path: Path, record: dict[str, Any], directory: Path, config: Lab
                                      8.0 * nbytes / (image.width * image.height)))
         apply_scores(image, config, scores, encode_decode=encode_decode, measure=measure)
         best = max(scores, key=lambda s: s.score).group
-        label_rel = f"images/{key}.png"
-        write_image(directory / label_rel, parse_group(best).apply(image))
+        label_rel = _write_label(directory, key, parse_group(best).apply(image))
         new = dict(record, best=best, label=label_rel, scores=[_finite(asdict(s)) for s in scores])
         new.pop("label_path", None)
         atomic_write_bytes(rec_path, json.dumps(new, indent=1).encode())
@@ -530,14 +533,9 @@ def rescore_labels(
     d = open_label_dir(directory, config)
     summary = LabelSummary()
     announce(progress, len(records))
-    if jobs <= 1:
-        for rec in records:
-            _note(summary, rescore_one(Path(rec["source"]), rec, d, config, encode_decode, measure), progress)
-    else:
-        task = functools.partial(_rescore_task, directory=d, config=config, encode_decode=encode_decode,
-                                 measure=measure)
-        for st in _in_order(run_tasks(task, records, jobs=jobs), [r["source"] for r in records]):
-            _note(summary, st, progress)
+    task = functools.partial(_rescore_task, directory=d, config=config, encode_decode=encode_decode, measure=measure)
+    for st in _in_order(run_tasks(task, records, jobs=jobs), [r["source"] for r in records]):
+        _note(summary, st, progress)
     return summary
 
 
@@ -604,7 +602,6 @@ def label_dataset(
         Files or directories (searched recursively for image files).
     directory : path
         Label directory (created, or resumed when it matches ``config``).
-    config : LabelConfig
     jobs : int
         Worker processes (1 = in this process).
     limit : int, optional
@@ -613,10 +610,6 @@ def label_dataset(
         Backends (module-level functions when ``jobs > 1``); default the core codecs and metrics.
     progress : callable, optional
         Called with each file's status dict.
-
-    Returns
-    -------
-    LabelSummary
 
     Raises
     ------
@@ -631,17 +624,9 @@ def label_dataset(
         files = files[: max(0, int(limit))]
     summary = LabelSummary()
     announce(progress, len(files))
-
-    def note(st: dict[str, Any]) -> None:
+    task = functools.partial(label_one, directory=d, config=config, encode_decode=encode_decode, measure=measure)
+    for st in _in_order(run_tasks(task, files, jobs=jobs), files):  # jobs <= 1: in this process, in order
         _note(summary, st, progress)
-
-    if jobs <= 1:
-        for f in files:
-            note(label_one(f, d, config, encode_decode, measure))
-    else:
-        task = functools.partial(label_one, directory=d, config=config, encode_decode=encode_decode, measure=measure)
-        for st in _in_order(run_tasks(task, files, jobs=jobs), files):
-            note(st)
     return summary
 
 

@@ -16,14 +16,16 @@ greyscale is replicated to three channels and averaged back; alpha is passed thr
 
 from __future__ import annotations
 
-import io
+import platform
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from qualipress.errors import ModelError, UnsupportedError
-from qualipress.io import Image, atomic_write_bytes
+from qualipress.io import Image
+from qualipress.pipeline.training import save_checkpoint
+from qualipress.preprocess.pool import _join, _split
 
 #: Checkpoint format id and version.
 MODEL_FORMAT = "qualipress-kuchen"
@@ -124,6 +126,13 @@ def count_parameters(model: Any) -> int:
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
+def environment() -> dict[str, Any]:
+    """What a training record notes of the machine: torch and Python versions, architecture, torch threads."""
+    torch = _torch()
+    return {"torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
+            "threads": torch.get_num_threads()}
+
+
 def set_strength(model: Any, strength: float) -> Any:
     """Set the inference strength s of a model (output = input − s·d) and return it."""
     if not 0.0 <= float(strength) <= 2.0:
@@ -135,7 +144,6 @@ def set_strength(model: Any, strength: float) -> Any:
 
 def save_model(path: str | Path, model: Any, *, record: dict[str, Any] | None = None) -> Path:
     """Write a checkpoint atomically: format id, architecture, fp32 weights and a short training record."""
-    torch = _torch()
     payload = {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
@@ -143,9 +151,7 @@ def save_model(path: str | Path, model: Any, *, record: dict[str, Any] | None = 
         "state_dict": {k: v.detach().cpu().float() for k, v in model.state_dict().items()},
         "record": record or {},
     }
-    buf = io.BytesIO()
-    torch.save(payload, buf)
-    return atomic_write_bytes(Path(path), buf.getvalue())
+    return save_checkpoint(Path(path), payload)
 
 
 def load_model(path: str | Path) -> Any:
@@ -208,10 +214,6 @@ def apply_network(model: Any, image: Image, *, tile: int = 512, overlap: int = 3
         Tile edge in pixels (frames larger than this are processed in overlapping tiles to bound memory).
     overlap : int
         Context kept on each inner tile edge and discarded after processing (seam-free).
-
-    Returns
-    -------
-    Image
     """
     if image.is_float:
         raise UnsupportedError(
@@ -220,9 +222,7 @@ def apply_network(model: Any, image: Image, *, tile: int = 512, overlap: int = 3
         )
     if tile < 4 * MULTIPLE or overlap < 0 or 2 * overlap >= tile:
         raise UnsupportedError(f"bad tiling tile={tile} overlap={overlap}")
-    col = image.pixels[..., :-1] if image.has_alpha else image.pixels
-    alpha = image.pixels[..., -1:] if image.has_alpha else None
-    x = col.astype(np.float32) / np.float32(image.max_value)
+    x, alpha = _split(image)
     grey = x.shape[2] == 1
     if grey:
         x = np.repeat(x, 3, axis=2)
@@ -240,9 +240,4 @@ def apply_network(model: Any, image: Image, *, tile: int = 512, overlap: int = 3
             cy1, cx1 = min(h, y1 + overlap), min(w, x1 + overlap)
             res = _run_tile(model, x[cy0:cy1, cx0:cx1])
             out[y0:y1, x0:x1] = res[y0 - cy0 : y1 - cy0, x0 - cx0 : x1 - cx0]
-    if grey:
-        out = out.mean(axis=2, keepdims=True)
-    px = np.clip(np.rint(out * np.float32(image.max_value)), 0, image.max_value).astype(image.pixels.dtype)
-    if alpha is not None:
-        px = np.concatenate([px, alpha], axis=2)
-    return image.with_pixels(np.ascontiguousarray(px))
+    return _join(image, out.mean(axis=2, keepdims=True) if grey else out, alpha)

@@ -239,10 +239,6 @@ def jpeg_layout(codec: str, quality: float, options: Mapping[str, Any] | None = 
     options : mapping, optional
         The encode's codec options (``subsampling`` for ``jpeg``).
 
-    Returns
-    -------
-    JpegLayout
-
     Raises
     ------
     UnsupportedError
@@ -569,7 +565,6 @@ def rdoq(image: Image, quality: float, *, codec: str = "jpeg", options: Mapping[
         ``"jpeg"`` (core codec, libjpeg-turbo) or ``"jpegli"``.
     options : mapping, optional
         The encode's codec options (``subsampling``).
-    settings : RdoqSettings, optional
 
     Returns
     -------
@@ -680,7 +675,6 @@ class RdoqPreprocessor:
         Quality used when called as a plain preprocessor (no encode setting known).
     codec : str
         Whose quantisation is modelled when called plainly.
-    settings : RdoqSettings, optional
     """
 
     #: Codecs :meth:`at_quality` can serve.

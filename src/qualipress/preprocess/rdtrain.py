@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import platform
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -45,7 +44,7 @@ from qualipress.preprocess.jpegproxy import (
     ssim,
     threshold_crossing,
 )
-from qualipress.preprocess.model import build_unet, count_parameters, load_model, save_model
+from qualipress.preprocess.model import build_unet, count_parameters, environment, load_model, save_model, set_strength
 
 #: Record format id of an RD training run.
 RD_RECORD_FORMAT = "qualipress-kuchen-rd-training"
@@ -186,16 +185,11 @@ def train_rd(
     output : path
         Model file (``.pt``). Beside it: ``.json`` (record), ``.state.pt`` (optimiser, for resuming),
         ``.log.jsonl`` (log lines).
-    options : RDTrainOptions, optional
     resume : bool
         Continue from ``output`` and its state file (the options of the first run are kept, except the step
         count and the time budget).
     log : callable, optional
         Called with every log entry.
-
-    Returns
-    -------
-    RDTrainResult
 
     Raises
     ------
@@ -358,9 +352,7 @@ def _start_rd(opt: RDTrainOptions, out: Path, resume: bool) -> _RDRun:
     if resume:
         if not out.is_file() or not state_path.is_file():
             raise InputError(f"nothing to resume: {out} or {state_path} is missing")
-        model = load_model(out)
-        model.strength = 1.0
-        model.arch["strength"] = 1.0
+        model = set_strength(load_model(out), 1.0)
         state = load_checkpoint(state_path, what="optimiser state")
         try:
             record = json.loads(record_path.read_text())
@@ -371,10 +363,7 @@ def _start_rd(opt: RDTrainOptions, out: Path, resume: bool) -> _RDRun:
         keep.steps, keep.max_minutes, keep.threads = opt.steps, opt.max_minutes, opt.threads
         opt = keep
     else:
-        model = load_model(opt.init) if opt.init else build_unet(base=opt.base)
-        if opt.init:
-            model.strength = 1.0
-            model.arch["strength"] = 1.0
+        model = set_strength(load_model(opt.init), 1.0) if opt.init else build_unet(base=opt.base)
     return _RDRun(opt, out, model, saved=state, step=step, elapsed_before=elapsed_before, record=record)
 
 
@@ -398,8 +387,6 @@ def _crop_of(a: np.ndarray, r: np.random.Generator, crop: int) -> np.ndarray:
 
 def _rd_record(run: _RDRun) -> dict[str, Any]:
     """The training record of a new run (architecture, options, data, proxy, environment)."""
-    import torch
-
     return {
         "format": RD_RECORD_FORMAT,
         "model": run.out.name,
@@ -411,6 +398,5 @@ def _rd_record(run: _RDRun) -> dict[str, Any]:
                  "val_files": [f"{p.parent.name}/{p.name}" for p in run.val_files],
                  "sources": sorted({str(p.parent) for p in run.train_files})},
         "proxy": _proxy_description(run.opt.codec),
-        "environment": {"torch": torch.__version__, "python": platform.python_version(),
-                        "machine": platform.machine(), "threads": torch.get_num_threads()},
+        "environment": environment(),
     }

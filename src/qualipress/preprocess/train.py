@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import platform
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +25,7 @@ from qualipress.errors import InputError, UnsupportedError
 from qualipress.io import atomic_write_bytes, read_image, sha256_file
 from qualipress.pipeline.training import STOP_TIME, LoopState, choose_device, run_loop
 from qualipress.preprocess.label import LabelConfig, load_records
-from qualipress.preprocess.model import _torch, build_unet, count_parameters, save_model
+from qualipress.preprocess.model import _torch, build_unet, count_parameters, environment, save_model
 
 
 @dataclass
@@ -134,15 +133,10 @@ def train_model(
         Label directories made by :func:`qualipress.preprocess.label.label_dataset` for one setup.
     output : path
         Model file (``.pt``); the record goes to the same path with ``.json``.
-    options : TrainOptions, optional
     codec : str, optional
         Refuse labels made for another codec.
     log : callable, optional
         Called after every epoch with that epoch's entry of the loss curve.
-
-    Returns
-    -------
-    TrainResult
     """
     torch = _torch()
     opt = options or TrainOptions()
@@ -296,7 +290,7 @@ class _EpochRun:
 def _label_record(run: _EpochRun, label_dirs: Sequence[str | Path], records: Sequence[dict[str, Any]],
                   n_train: int, n_val: int, padded: int) -> dict[str, Any]:
     """The training record (its ``loss_curve`` is the run's, filled as epochs end)."""
-    torch, opt = _torch(), run.opt
+    opt = run.opt
     best_counts: dict[str, int] = {}
     for r in records:
         best_counts[r["best"]] = best_counts.get(r["best"], 0) + 1
@@ -319,11 +313,6 @@ def _label_record(run: _EpochRun, label_dirs: Sequence[str | Path], records: Seq
             "files": sorted(f"{Path(r['source']).parent.name}/{Path(r['source']).name}" for r in records),
         },
         "options": {k: getattr(opt, k) for k in opt.__dataclass_fields__},
-        "environment": {
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "threads": torch.get_num_threads(),
-        },
+        "environment": environment(),
         "loss_curve": run.curve,
     }

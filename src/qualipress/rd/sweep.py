@@ -172,6 +172,17 @@ def task_version(task: str) -> str:
     return h.hexdigest()[:16]
 
 
+def _codec_with(name: str, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The codec ``name`` (harness reference or core table) coding with the user weights in ``options`` when it
+    takes weights (a learned codec), and the options left for its encoder."""
+    from qualipress.rd.reference import get_codec
+
+    codec, rest = get_codec(name), dict(options)
+    if "weights" in rest and hasattr(codec, "with_weights"):
+        codec = codec.with_weights(rest.pop("weights"))
+    return codec, rest
+
+
 def _task_regions(image: Any, task: str) -> list[Any]:
 
     return detect(image, (TASKS[task],), min_score=TASK_MIN_SCORE)
@@ -182,15 +193,10 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
     Returns ``(rows, errors)``; an error in one setting is reported and the others still run.
     """
-    from qualipress.rd.reference import get_codec
-
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     try:
-        codec = get_codec(unit.codec)
-        options = dict(unit.encode_options)
-        if "weights" in options and hasattr(codec, "with_weights"):
-            codec = codec.with_weights(options.pop("weights"))
+        codec, options = _codec_with(unit.codec, unit.encode_options)
         image = _read(unit.path)
         ref_regions = _task_regions(image, unit.task) if unit.task else None
     except QualipressError as exc:
@@ -360,10 +366,6 @@ def run_rd(
     progress : callable, optional
         ``progress(done, total, label)`` after each unit.
 
-    Returns
-    -------
-    RdResult
-
     Raises
     ------
     InputError
@@ -418,8 +420,6 @@ def _resolve_codecs(
     encode_options: dict[str, dict[str, Any]],
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """Check the run's arguments; the codec objects (with user weights) and each codec's validated sweep."""
-    from qualipress.rd.reference import get_codec
-
     if not codecs:
         raise InputError("no codecs given")
     if task is not None and task not in TASKS:
@@ -428,11 +428,7 @@ def _resolve_codecs(
         raise InputError(f"anchor {anchor!r} is not among the codecs {list(codecs)}")
     for m in metrics:
         _metrics.spec(m)
-    codec_objs = {name: get_codec(name) for name in codecs}
-    for name, c in list(codec_objs.items()):
-        w = encode_options.get(name, {}).get("weights")
-        if w is not None and hasattr(c, "with_weights"):
-            codec_objs[name] = c.with_weights(w)
+    codec_objs = {name: _codec_with(name, encode_options.get(name, {}))[0] for name in codecs}
     sweeps = {n: list((qualities or {}).get(n) or default_sweep(c)) for n, c in codec_objs.items()}
     for n, c in codec_objs.items():
         q = c.info.quality

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from qualipress.errors import ExitCode, InputError
+from qualipress.io import atomic_write_text
 from qualipress.progress import progress_bar
 from qualipress.review.app import allowed_hosts_for, build_app
 from qualipress.review.db import ReviewDB
@@ -21,7 +22,6 @@ from qualipress.review.results import (
     compute_results,
     judgements_csv,
     results_csv,
-    write_csv_atomic,
 )
 
 
@@ -126,9 +126,9 @@ def review_results_cmd(
         store.close()
     res = compute_results(rows, threshold=threshold)
     if csv is not None:
-        write_csv_atomic(csv, results_csv(res))
+        atomic_write_text(csv, results_csv(res))
     if raw_csv is not None:
-        write_csv_atomic(raw_csv, judgements_csv(rows))
+        atomic_write_text(raw_csv, judgements_csv(rows))
     if as_json:
         typer.echo(json.dumps(asdict(res), indent=2))
     elif res.overall is None:

@@ -219,10 +219,6 @@ class ReviewDB:
     def sync_items(self, pairs: Iterable[Pair]) -> dict[str, int]:
         """Store the pairs of this session and make them the only active ones.
 
-        Parameters
-        ----------
-        pairs : iterable of Pair
-
         Returns
         -------
         dict
@@ -319,13 +315,8 @@ class ReviewDB:
 
         Parameters
         ----------
-        evaluator_id : int
         after : int
             Item id of the evaluator's current pair (excluded).
-
-        Returns
-        -------
-        int or None
         """
         with self._read() as c:
             row = c.execute(self._PICK_SQL, (after, evaluator_id, evaluator_id)).fetchone()
@@ -336,7 +327,6 @@ class ReviewDB:
 
         Parameters
         ----------
-        evaluator_id : int
         blind : bool
             Record the trial as blind (left/right random, labels hidden). In non-blind mode the original is
             always on the left.
@@ -408,7 +398,6 @@ class ReviewDB:
             0–5.
         artifacts : iterable of str
             Keys of :data:`ARTIFACTS`.
-        comment : str
         elapsed_ms : int, optional
             Time the evaluator spent on the pair.
 

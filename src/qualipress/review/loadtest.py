@@ -84,10 +84,8 @@ def make_pair_collection(root: str | Path, n_pairs: int, *, size: int = 16, seed
     ----------
     root : str or pathlib.Path
         Created; gets ``original/`` and ``noisy/``.
-    n_pairs : int
     size : int
         Width and height in pixels.
-    seed : int
 
     Returns
     -------
@@ -202,7 +200,6 @@ async def run_load(base_url: str, *, evaluators: int = 20, submissions: int = 20
     ----------
     base_url : str
         ``http://HOST:PORT`` of a running review server.
-    evaluators : int
     submissions : int
         Scores each evaluator submits (the server must offer at least this many pairs).
     progress : callable, optional
@@ -232,8 +229,6 @@ def audit(db: ReviewDB, result: LoadResult, acked: dict[str, tuple]) -> LoadResu
 
     Parameters
     ----------
-    db : ReviewDB
-    result : LoadResult
     acked : dict
         From :func:`run_load`.
 

@@ -258,10 +258,6 @@ def scan_collection(path: str | Path, scan: CollectionScan | None = None) -> Col
     scan : CollectionScan, optional
         Accumulator to add to (a new one by default).
 
-    Returns
-    -------
-    CollectionScan
-
     Raises
     ------
     InputError
@@ -290,14 +286,6 @@ def scan_collection(path: str | Path, scan: CollectionScan | None = None) -> Col
 
 def scan_collections(paths: list[str] | list[Path]) -> CollectionScan:
     """Find the pairs of several collections (duplicates removed).
-
-    Parameters
-    ----------
-    paths : list of str or pathlib.Path
-
-    Returns
-    -------
-    CollectionScan
 
     Raises
     ------

@@ -82,12 +82,6 @@ def describe_transform(dtype: str, bit_depth: int, transfer: str) -> str:
     ----------
     dtype : str
         ``"uint8"``, ``"uint16"`` or ``"float32"``.
-    bit_depth : int
-    transfer : str
-
-    Returns
-    -------
-    str
     """
     if dtype == "float32":
         if transfer == "linear":
@@ -142,15 +136,10 @@ def render(path: str | Path, *, like: str | Path | None = None, display: str = "
 
     Parameters
     ----------
-    path : str or pathlib.Path
     like : str or pathlib.Path, optional
         The original of the pair ``path`` belongs to: its encoding decides the film display rendering.
     display : str
         One of :data:`DISPLAY_MODES` (see module docstring).
-
-    Returns
-    -------
-    DisplayImage
 
     Raises
     ------

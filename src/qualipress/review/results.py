@@ -21,10 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
-from pathlib import Path
 from typing import Any
-
-from qualipress.io import atomic_write_bytes
 
 #: Default acceptance threshold (scores ≤ this count as accepted).
 DEFAULT_THRESHOLD = 1
@@ -69,7 +66,6 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 
     Parameters
     ----------
-    successes, n : int
     z : float
         Normal quantile (1.96 for 95 %).
 
@@ -161,10 +157,6 @@ def compute_results(rows: list[dict[str, Any]], *, threshold: int = DEFAULT_THRE
         :meth:`qualipress.review.db.ReviewDB.judgements`.
     threshold : int
         Scores ≤ threshold are accepted.
-
-    Returns
-    -------
-    ReviewResults
     """
     rows = latest_judgements(rows)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -264,13 +256,3 @@ def _safe_cells(row: dict[str, Any]) -> dict[str, Any]:
                 v = "'" + v
         out[k] = v
     return out
-
-
-def write_csv_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename.
-
-    Raises
-    ------
-    OutputError
-    """
-    return atomic_write_bytes(path, text.encode("utf-8"))

@@ -18,10 +18,8 @@ def serve(app: Starlette, *, host: str = "127.0.0.1", port: int = 8000) -> None:
 
     Parameters
     ----------
-    app : starlette.applications.Starlette
     host : str
         Interface to bind; the default accepts connections from this machine only.
-    port : int
     """
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
 
@@ -32,8 +30,6 @@ def background_server(app: Starlette, *, host: str = "127.0.0.1", port: int = 0)
 
     Parameters
     ----------
-    app : starlette.applications.Starlette
-    host : str
     port : int
         0 picks a free port.
 
