@@ -142,3 +142,25 @@ def test_detect_hands_the_faces_to_the_person_segmentation(monkeypatch: pytest.M
     api.detect(img, ("faces", "persons"))
     api.detect(img, ("persons",))
     assert seen == [[face], []]
+
+
+def test_the_person_backend_gets_the_faces_whatever_the_asked_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review: ``"persons,faces"`` ran the persons before the faces, so the face crops never ran; the regions still
+    come back in the asked order."""
+    from qualipress.detect import api
+    from qualipress.detect.regions import Region
+
+    face = Region("faces", (2.0, 2.0, 6.0, 6.0), 0.9)
+    seen: list[int] = []
+
+    def fake_persons(rgb: np.ndarray, faces: tuple = ()) -> list:
+        seen.append(len(faces))
+        return [Region("persons", (0.0, 0.0, 8.0, 8.0), 0.8)]
+
+    monkeypatch.setitem(api.BACKENDS, "faces", {"fake": lambda rgb: [face]})
+    monkeypatch.setitem(api.BACKENDS, "persons", {"mediapipe": fake_persons})
+    rgb = np.zeros((16, 16, 3), np.uint8)
+    for order in ("persons,faces", "faces,persons"):
+        regions = api.detect(rgb, order)
+        assert [r.label for r in regions] == order.split(",")
+    assert seen == [1, 1]
