@@ -10,6 +10,7 @@ as ``bmshj2018-hyperprior-small.v<N>.{pt,json}`` so that files written with it s
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -44,15 +45,18 @@ def main() -> int:
     record["parameters"] = int(sum(p.numel() for p in loaded.model.parameters()))
     MODELS.mkdir(parents=True, exist_ok=True)
     current = MODELS / f"{NAME}.pt"
-    if current.is_file() and current.read_bytes() != src.read_bytes():
-        kept = {f.read_bytes() for f in MODELS.glob(f"{NAME}.v*.pt")}
-        if current.read_bytes() not in kept:
-            n = 1 + len(list(MODELS.glob(f"{NAME}.v*.pt")))
+    data = src.read_bytes()
+    if current.is_file() and (shipped := current.read_bytes()) != data:
+        kept_files = list(MODELS.glob(f"{NAME}.v*.pt"))
+        if shipped not in {f.read_bytes() for f in kept_files}:
+            # the next number above the highest kept one (v4 was never shipped, so a count would reuse .v7)
+            numbered = (re.fullmatch(rf"{re.escape(NAME)}\.v(\d+)\.pt", f.name) for f in kept_files)
+            n = 1 + max((int(m.group(1)) for m in numbered if m), default=0)
             shutil.copyfile(current, MODELS / f"{NAME}.v{n}.pt")
             if (MODELS / f"{NAME}.json").is_file():
                 shutil.copyfile(MODELS / f"{NAME}.json", MODELS / f"{NAME}.v{n}.json")
             print(f"kept the previous model as {NAME}.v{n}.pt")
-    atomic_write_bytes(MODELS / f"{NAME}.pt", src.read_bytes())
+    atomic_write_bytes(MODELS / f"{NAME}.pt", data)
     (MODELS / f"{NAME}.json").write_text(json.dumps(record, indent=1) + "\n")
     # sanity: the shipped copy is what the codec uses by default and it round-trips
     codec = make_codec("bmshj2018-hyperprior")

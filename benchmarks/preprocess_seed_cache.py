@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, required=True, help="JSON-lines cache to append to")
     args = ap.parse_args(argv)
 
-    from qualipress.io import read_image
+    from qualipress.io import append_jsonl, read_image
     from qualipress.preprocess.evaluate import sweep
 
     res = json.loads(args.result.read_text())
@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
                           qs])
         points = [{"quality": p["quality"], "nbytes": p["nbytes"], "bpp": p["bpp"],
                    "metrics": {m: p[m] for m in mets}} for p in pts]
-        lines.append(json.dumps({"key": key, "seconds": 0.0, "points": points}))
-    with open(args.cache, "a", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
+        lines.append({"key": key, "seconds": 0.0, "points": points})
+    for rec in lines:  # io's append starts a fresh line after a torn one (as evaluate's cache does)
+        append_jsonl(args.cache, rec)
     print(f"seeded {len(lines)} anchor sweeps ({codec}, settings {qs}, checked on {res['images'][0]})")
     return 0
 

@@ -29,7 +29,6 @@ from typing import Any
 
 from qualipress.errors import ModelError
 from qualipress.learned._compressai import Architecture, architecture, build_model, compressai
-from qualipress.pipeline.training import save_checkpoint
 
 MODEL_FORMAT = "qualipress-learned-model"
 MODEL_FORMAT_VERSION = 1
@@ -154,6 +153,8 @@ def save_model(
         "metric": metric,
         "record": record or {},
     }
+    from qualipress.pipeline.training import save_checkpoint  # pipeline loads search, metrics and cv2
+
     return fingerprint_bytes(save_checkpoint(Path(path), payload).read_bytes())
 
 

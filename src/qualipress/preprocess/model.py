@@ -24,7 +24,6 @@ import numpy as np
 
 from qualipress.errors import ModelError, UnsupportedError
 from qualipress.io import Image
-from qualipress.pipeline.training import save_checkpoint
 from qualipress.preprocess.pool import _join, _split
 
 #: Checkpoint format id and version.
@@ -151,6 +150,8 @@ def save_model(path: str | Path, model: Any, *, record: dict[str, Any] | None = 
         "state_dict": {k: v.detach().cpu().float() for k, v in model.state_dict().items()},
         "record": record or {},
     }
+    from qualipress.pipeline.training import save_checkpoint  # pipeline loads search, metrics and cv2
+
     return save_checkpoint(Path(path), payload)
 
 
