@@ -10,12 +10,15 @@ does), then ``search`` with the codec it chose, each cold (no warm start). Times
 (no race) and reports whether the race chose the same file. ``--warm``: the images in order, as a batch does
 (``pipeline.batch``): ``best_of`` starts each codec from its hint on the previous image (codecs that were searched
 there to a result, not beaten or lossless), and the single-codec search from that codec's hint of its last
-single-codec search (cold when it was never chosen before).
+single-codec search (cold when it was never chosen before). ``--race-loss X`` sets
+``qualipress.search.search.RACE_LOSS`` (how much larger than the file to beat a racing codec's smallest possible
+file must be predicted before it is given up; ``off``: races end on proofs only).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import time
 from pathlib import Path
 
@@ -26,6 +29,15 @@ from qualipress.codecs import auto_candidates
 from qualipress.io import IMAGE_SUFFIXES, read_image
 from qualipress.search import Hint, best_of, search
 
+search_module = importlib.import_module("qualipress.search.search")
+
+
+def _stop(beaten: str | None) -> str:
+    """How a racing search ended early: proved beaten, or given up on a prediction (``search.predicted_loss``)."""
+    if not beaten:
+        return ""
+    return ", predicted" if beaten.startswith("predicted") else ", beaten"
+
 
 def run(dataset: Path, targets: list[str], limit: int, full: bool, warm: bool = False) -> str:
     files = sorted(p for p in dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
@@ -33,7 +45,8 @@ def run(dataset: Path, targets: list[str], limit: int, full: bool, warm: bool = 
     rows = ["| image | target | chosen | bytes | auto: CPU s / encodes | single codec: CPU s / encodes | auto / single "
             "| searched (encodes) | skipped | same as full search |",
             "|---|---|---|---|---|---|---|---|---|---|"]
-    ratios = []
+    ratios: list[float] = []
+    sames: list[str] = []
     hints: dict[str, dict[str, Hint]] = {t: {} for t in targets}   # per target: best_of's hints, by codec
     single_hints: dict[str, dict[str, Hint]] = {t: {} for t in targets}
     for f in files:
@@ -63,12 +76,15 @@ def run(dataset: Path, targets: list[str], limit: int, full: bool, warm: bool = 
                 same = "yes" if full_best.codec == best.codec and len(full_best.data) == len(best.data) else (
                     f"no ({full_best.codec} {len(full_best.data):,})")
             ratios.append(t_auto / t_single)
-            searched = ", ".join(f"{n} ({r.encodes}{', beaten' if r.beaten else ''})" for n, r in per.items())
+            sames.append(same)
+            searched = ", ".join(f"{n} ({r.encodes}{_stop(r.beaten)})" for n, r in per.items())
             rows.append(f"| {f.name} | {text} | {best.codec} | {len(best.data):,} | {t_auto:.2f} / {enc_auto} | "
                         f"{t_single:.2f} / {single.encodes} | {t_auto / t_single:.2f}× | {searched} | "
                         f"{', '.join(skipped) or '–'} | {same} |")
             print(rows[-1], flush=True)
     rows.append(f"\nmean auto / single {np.mean(ratios):.2f}×, max {np.max(ratios):.2f}× over {len(ratios)} runs")
+    if full:
+        rows.append(f"same file as every codec searched to its end: {sames.count('yes')} of {len(sames)}")
     return "\n".join(rows) + "\n"
 
 
@@ -79,7 +95,11 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=3)
     ap.add_argument("--full", action="store_true", help="also search every codec to check the choice")
     ap.add_argument("--warm", action="store_true", help="warm-start each image from the previous one, as a batch")
+    ap.add_argument("--race-loss", default=None,
+                    help="RACE_LOSS for this run (a fraction, or 'off'); default: the shipped value")
     a = ap.parse_args()
+    if a.race_loss is not None:
+        search_module.RACE_LOSS = None if a.race_loss == "off" else float(a.race_loss)
     print(run(a.dataset, a.targets.split(";"), a.limit, a.full, a.warm))
 
 

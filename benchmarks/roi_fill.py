@@ -108,8 +108,8 @@ def main() -> int:
     for path, truth0 in items:
         px, truth, _ = load_pair(path, truth0, args.grid_offset)
         shape = px.shape[:2]
-        prob = tiled_person_probability(px)
         others = detect(px, ("faces", "text"))
+        prob = tiled_person_probability(px, faces=[r for r in others if r.label == "faces"])  # as detect() does
         name = str(path.relative_to(DATA))
         per[name] = {"masked": truth.masked == truth.persons}
         for rname, rule in rules.items():

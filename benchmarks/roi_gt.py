@@ -159,8 +159,16 @@ def main() -> int:
     ap.add_argument("--overlap", type=float, default=None, help="person tile overlap (default: the library's)")
     ap.add_argument("--person-threshold", type=float, default=None,
                     help="person probability threshold (default: the library's 0.5)")
+    ap.add_argument("--fine-scale", type=int, default=None,
+                    help="scale of the person fine pass (default: the library's 4; 0 = no fine pass)")
+    ap.add_argument("--no-face-crops", action="store_true",
+                    help="person segmentation without the crops framed on unexplained faces (session 8 and before)")
     args = ap.parse_args()
-    if args.scales or args.overlap is not None or args.person_threshold is not None:
+    if args.no_face_crops:
+        from qualipress.detect import api
+
+        api.FACE_HINTED = frozenset()
+    if args.scales or args.overlap is not None or args.person_threshold is not None or args.fine_scale is not None:
         from functools import partial
 
         from qualipress.detect import api, persons
@@ -172,6 +180,8 @@ def main() -> int:
             tiles["overlap"] = args.overlap
         if args.person_threshold is not None:
             tiles["threshold"] = args.person_threshold
+        if args.fine_scale is not None:
+            tiles["fine_scale"] = args.fine_scale or None
         api.BACKENDS["persons"]["mediapipe"] = partial(persons.detect_persons_mediapipe, **tiles)
     if args.coverage_only:
         return coverage_only(args)

@@ -43,19 +43,30 @@ def main() -> int:
     ap.add_argument("--classes", default="faces,persons,text")
     ap.add_argument("--limit", type=int, default=8)
     ap.add_argument("--scales", default="", help="person tile scales, e.g. 1 (whole image only); default 1,2")
+    ap.add_argument("--fine-scale", type=int, default=None,
+                    help="scale of the person fine pass (default: the library's 4; 0 = no fine pass)")
+    ap.add_argument("--no-face-crops", action="store_true",
+                    help="person segmentation without the crops framed on unexplained faces (session 8 and before)")
     ap.add_argument("--tag", default="", help="suffix of the output file")
     ap.add_argument("--options", default="{}", help='JSON of encode_roi options, e.g. \'{"trellis": "off"}\'')
     ap.add_argument("--quality", type=float, default=85.0)
     args = ap.parse_args()
-    if args.scales:
+    if args.no_face_crops:
+        from qualipress.detect import api
+
+        api.FACE_HINTED = frozenset()
+    if args.scales or args.fine_scale is not None:
         from functools import partial
 
         from qualipress.detect import api
         from qualipress.detect.persons import detect_persons_mediapipe
 
-        api.BACKENDS["persons"]["mediapipe"] = partial(
-            detect_persons_mediapipe, scales=tuple(int(k) for k in args.scales.split(","))
-        )
+        tiles: dict = {}
+        if args.scales:
+            tiles["scales"] = tuple(int(k) for k in args.scales.split(","))
+        if args.fine_scale is not None:
+            tiles["fine_scale"] = args.fine_scale or None
+        api.BACKENDS["persons"]["mediapipe"] = partial(detect_persons_mediapipe, **tiles)
     import imagecodecs
     import pyjpegli
 

@@ -1,4 +1,4 @@
-"""Where a cold JPEG search's CPU time goes: CPU milliseconds and page faults per search, part by part.
+"""Where a cold search's CPU time goes: CPU milliseconds and page faults per search, part by part.
 
 Usage::
 
@@ -8,9 +8,11 @@ Usage::
 Each image is searched alone (a fresh image object, as ``qualipress bench search --modes cold`` does) for SSIM ≥
 0.90 / 0.95 / 0.99 and profile C1 (or ``--targets``). The parts are timed by wrapping the functions that do them
 (``time.process_time``; a part's own time excludes the parts it calls), so the figures add up to the search's CPU
-time less the search's own bookkeeping. "encode" counts the search's encodes only (full-image probes with Huffman
-optimisation, mosaic probes without); "one encode" is the encode at the chosen setting the ratio divides by (best of
-3, as ``benchmarks/search_cold_ratio.py`` times it). Minor page faults (``ru_minflt``) are counted the same way.
+time less the search's own bookkeeping. The encodes are booked by kind: full-image probes, mosaic probes (an image
+smaller than the one searched; JPEG's without Huffman optimisation, AVIF's at its fast speed) and lossless encodes
+(by effort where one is given: JPEG XL's sizing encodes); "one encode" is the encode at the chosen setting the
+ratio divides by (best of 3, as ``benchmarks/search_cold_ratio.py`` times it). Minor page faults (``ru_minflt``)
+are counted the same way.
 """
 
 from __future__ import annotations
@@ -43,9 +45,9 @@ class Parts:
         self._inner: list[tuple[float, int]] = []
         self.on = False
 
-    def wrap(self, owner: Any, name: str, label: str) -> None:
-        """Replace ``owner.name`` by a timed wrapper booked under ``label`` (nothing when the tree has no such
-        function: an older tree measured for comparison)."""
+    def wrap(self, owner: Any, name: str, label: str | Callable[..., str]) -> None:
+        """Replace ``owner.name`` by a timed wrapper booked under ``label`` (or under what ``label`` returns for the
+        call's arguments; nothing when the tree has no such function: an older tree measured for comparison)."""
         if not hasattr(owner, name):
             return
         f: Callable[..., Any] = getattr(owner, name)
@@ -53,6 +55,7 @@ class Parts:
         def timed(*args: Any, **kwargs: Any) -> Any:
             if not self.on:
                 return f(*args, **kwargs)
+            part = label if isinstance(label, str) else label(*args, **kwargs)
             t0, q0 = time.process_time(), _faults()
             self._inner.append((0.0, 0))
             try:
@@ -60,9 +63,9 @@ class Parts:
             finally:
                 dt, dq = time.process_time() - t0, _faults() - q0
                 in_t, in_q = self._inner.pop()
-                self.cpu[label] += dt - in_t
-                self.faults[label] += dq - in_q
-                self.calls[label] += 1
+                self.cpu[part] += dt - in_t
+                self.faults[part] += dq - in_q
+                self.calls[part] += 1
                 if self._inner:
                     t, q = self._inner[-1]
                     self._inner[-1] = (t + dt, q + dq)
@@ -88,7 +91,17 @@ def main() -> None:
     proxy = importlib.import_module("qualipress.search.proxy")
     probe = importlib.import_module("qualipress.search.probe")
     parts = Parts()
-    parts.wrap(type(codec), "_encode", "encode")
+    whole = [0]  # pixels of the image searched now: a smaller encode is a mosaic
+
+    def encode_kind(_self: Any, image: Any, *, quality: Any = None, lossless: bool = False, **options: Any) -> str:
+        if lossless:
+            effort = options.get("effort")
+            return f"encode: lossless{'' if effort is None else f' (effort {effort})'}"
+        if image.width * image.height < whole[0]:
+            return "encode: mosaic probes"
+        return "encode: full-image probes"
+
+    parts.wrap(type(codec), "_encode", encode_kind)
     parts.wrap(type(codec), "decode", "decode")
     parts.wrap(_core.Reference, "__init__", "reference preparation")
     parts.wrap(_core.Reference, "reduced", "full-image measurement")
@@ -109,6 +122,7 @@ def main() -> None:
         tgt = get_profile(text).target if text.isalnum() else parse_target(text)
         for img in images:
             fresh = img.with_pixels(img.pixels.copy())
+            whole[0] = img.width * img.height
             parts.on = True
             t0 = time.process_time()
             res = search(fresh, codec, tgt)

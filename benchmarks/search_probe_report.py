@@ -6,8 +6,9 @@ took 1, 2, 3, 4, 5+ full-image probes and, for those with 3 or more, where the f
 against the final pair (grid steps from the lowest passing setting ``L``: ``0`` = on ``L``, ``-1`` = on its
 failing neighbour, both "in the pair"; settings that write the same file count as one), and why: the first probe
 outside the pair, a lossless comparison (:mod:`qualipress.search.lossless`), a drop check
-(:mod:`qualipress.search.drops`), or a pair reached only after a step past it. Needs the rows' ``probes`` (bench
-outputs from 2026-11-30 on).
+(:mod:`qualipress.search.drops`), or a pair reached only after a step past it. Last, the floor the first probe
+leaves: the mean the searches would make were every probe after the first placed perfectly (:func:`floor`). Needs
+the rows' ``probes`` (bench outputs from 2026-11-30 on).
 
 Usage::
 
@@ -46,6 +47,16 @@ def offsets(row: dict) -> tuple[int | None, list[int]]:
     return firsts.index(gr[lossy[0]][0]) - low, lossy
 
 
+def floor(row: dict) -> int | None:
+    """Fewest full-image probes the search could have made after its own first one, had every later probe been
+    placed perfectly: 2 when the first probe is in the final pair (the other end of the proof is still needed),
+    else 3 (both ends of the pair), plus its lossless comparison and drop checks (None: no passing lossy probe)."""
+    off, lossy = offsets(row)
+    if off is None:
+        return None
+    return (2 if off in (0, -1) else 3) + (len(row["probes"]) - len(lossy)) + row.get("guard_probes", 0)
+
+
 def report(rows: list[dict]) -> str:
     lines = []
     keys = dict.fromkeys((r["codec"], r["mode"]) for r in rows)
@@ -74,6 +85,11 @@ def report(rows: list[dict]) -> str:
                      f"{sum(r.get('guard_probes', 0) for r in sel)}")
         lines.append(f"  3+: first probe at L{{offset}}: {dict(sorted(first.items(), key=lambda kv: kv[0] or 0))}; "
                      f"{dict(why)}")
+        floors = [f for r in sel if (f := floor(r)) is not None]
+        in_pair = sum(offsets(r)[0] in (0, -1) for r in sel)
+        if floors:
+            lines.append(f"  first probe in the final pair {in_pair} of {len(sel)}; with every later probe perfect: "
+                         f"mean {sum(floors) / len(floors):.2f} over {len(floors)} searches")
     return "\n".join(lines)
 
 

@@ -174,8 +174,11 @@ def test_a_search_racing_a_smaller_file_stops_when_it_cannot_win():
     img = as_image(photo_like(120, 160, seed=4))
     free = search(img, "jpeg", "ssim>=0.95")
     raced = search(img, "jpeg", "ssim>=0.95", bound=len(free.data) // 2)
-    assert not raced.met and raced.beaten is not None
-    assert any(not p.passed and p.bytes >= len(free.data) // 2 for p in raced.probes)
+    assert raced.beaten is not None
+    if raced.beaten.startswith("predicted"):  # given up on a prediction (search.predicted_loss), not a proof
+        assert all(p.passed or p.bytes < len(free.data) // 2 for p in raced.probes)
+    else:
+        assert not raced.met and any(not p.passed and p.bytes >= len(free.data) // 2 for p in raced.probes)
     assert raced.encodes <= free.encodes + 1
     roomy = search(img, "jpeg", "ssim>=0.95", bound=10 * len(free.data))
     assert roomy.met and roomy.beaten is None and roomy.data == free.data

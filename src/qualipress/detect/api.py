@@ -27,6 +27,10 @@ BACKENDS: dict[str, dict[str, Detector]] = {
     "saliency": {"spectral-residual": detect_saliency},
 }
 
+#: Backends that are given the faces found before them (``faces=`` keyword): the MediaPipe person segmentation
+#: frames a crop on each face no person explains (:func:`qualipress.detect.persons.face_crops`).
+FACE_HINTED: frozenset[tuple[str, str]] = frozenset({("persons", "mediapipe")})
+
 #: Default classes of :func:`detect`.
 DEFAULT_CLASSES: tuple[str, ...] = ("faces", "persons", "text")
 
@@ -65,7 +69,9 @@ def detect_report(
     wanted = normalize_classes(classes)
     rgb = to_rgb8(image)
     report = DetectionReport(regions=[])
-    for label in wanted:
+    # faces first whatever the asked order, so a face-hinted backend sees them (review: "persons,faces" skipped
+    # the face crops); the regions are put back in the asked order below
+    for label in sorted(wanted, key=lambda c: c != "faces"):
         if label == "user":
             raise InputError("'user' regions come from a mask or boxes file (load_mask / load_boxes)")
         choices = BACKENDS[label]
@@ -76,8 +82,9 @@ def detect_report(
         t0 = time.perf_counter()
         errors = []
         for name in order:
+            faces = [r for r in report.regions if r.label == "faces"] if (label, name) in FACE_HINTED else []
             try:
-                found = choices[name](rgb)
+                found = choices[name](rgb, faces=faces) if faces else choices[name](rgb)
             except ModelError as exc:
                 errors.append(f"{name}: {exc}")
                 continue
@@ -89,6 +96,7 @@ def detect_report(
         else:
             raise ModelError(f"no {label} detector could run: {'; '.join(errors)}")
         report.seconds[label] = time.perf_counter() - t0
+    report.regions.sort(key=lambda r: wanted.index(r.label) if r.label in wanted else len(wanted))
     return report
 
 

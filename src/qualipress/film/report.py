@@ -56,7 +56,8 @@ def normalise(rec: dict[str, Any]) -> dict[str, Any] | None:
         "output": rec.get("output"),
         "sequence": rec.get("sequence") or str(Path(str(rec.get("source", ""))).parent),
         "profile": "lossless" if is_lossless else str(rec.get("profile") or rec.get("target") or "?"),
-        "codec": str(rec.get("codec") or "?"),
+        # an archive stores a file it cannot model (zlib TIFF, EXR) whole: no pixel coder, named "opaque"
+        "codec": str(rec.get("codec") or ("opaque" if rec.get("model") == "opaque" else "?")),
         "source_bytes": int(src_bytes),
         "output_bytes": int(out_bytes),
         "ssim": float("inf") if is_lossless else _num(metrics.get("ssim")),

@@ -133,5 +133,7 @@ def encoding_name(image: Image) -> str:
     if image.transfer == "log":
         if log_curve(image.metadata) == "cineon":
             return "Cineon printing-density log (10-bit white 685, black 95, 0.002 D/code, gamma 0.6)"
-        return "ACEScct log (S-2016-001)"
+        # no DPX transfer code names ACEScct (or any log curve but Cineon's printing density): say it was assumed
+        said = str((image.metadata or {}).get("dpx:Transfer") or "log")
+        return f"ACEScct log (S-2016-001), assumed: the file's header says only \"{said}\""
     return str(image.transfer)

@@ -23,7 +23,7 @@ from qualipress.detect import Region, save_mask
 from qualipress.errors import CodecError, InputError, UnsupportedError
 from qualipress.io.image import Image
 from qualipress.roi.adapt import ImageTraits, adapted_bg_quality, adapting, image_traits, option_flag
-from qualipress.roi.encoder import EncodeStats, encode_blocks, mcu_size
+from qualipress.roi.encoder import CHROMA_FIT, EncodeStats, encode_blocks, mcu_size
 from qualipress.roi.mapping import profile_for
 from qualipress.roi.mask import RoiAnalysis, analyse, block_levels, expand_blocks, roi_classes
 from qualipress.roi.rate import targeted_encode
@@ -63,6 +63,7 @@ OPTIONS = (
     "trellis_passes",
     "trellis_dc",
     "bg_chroma_lambda",
+    "chroma_fit",
 )
 
 
@@ -231,6 +232,9 @@ class RoiJpegCodec(Codec):
     bg_chroma_lambda : float
         Factor on the trellis multiplier of the background's chroma blocks (default :data:`BG_CHROMA_LAMBDA`;
         above 1 the background's colour detail is dropped sooner than its luma's).
+    chroma_fit : int
+        With 4:2:0, passes of back-projection fitting the subsampled chroma to the decoder's upsampling (default
+        :data:`qualipress.roi.encoder.CHROMA_FIT`; 0 = box mean, :func:`qualipress.roi.encoder.subsample_chroma`).
     trellis_dc : bool
         Also choose the DC levels of the trellis's blocks along each component's prediction chain with the image's
         DC code lengths (default :data:`TRELLIS_DC`).
@@ -393,6 +397,7 @@ class RoiJpegCodec(Codec):
             trellis_passes=_number(options, "trellis_passes", PASSES, int),
             trellis_dc=option_flag(options.get("trellis_dc"), TRELLIS_DC),
             bg_chroma_lambda=_bg_chroma_lambda(options),
+            chroma_fit=_chroma_fit(options),
         )
         stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)
@@ -437,6 +442,14 @@ class RoiJpegCodec(Codec):
         if carry is not None and res.data:
             res.data = embed(res.data, self.info.extension, carry, channels=channels)
         return res
+
+def _chroma_fit(options: dict[str, Any]) -> int:
+    """The ``chroma_fit`` option (InputError unless 0..8)."""
+    v = _number(options, "chroma_fit", CHROMA_FIT, int)
+    if not 0 <= v <= 8:
+        raise InputError(f"jpeg-roi: chroma_fit must be 0..8 passes, got {v}")
+    return v
+
 
 def _bg_chroma_lambda(options: dict[str, Any]) -> float:
     """The ``bg_chroma_lambda`` option (InputError unless > 0)."""

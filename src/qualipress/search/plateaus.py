@@ -6,6 +6,9 @@ BSD300 test 1-6) their exhaustive sweeps held byte-identical files at exactly th
 probes such a setting learns nothing new, and one that finds the lowest passing setting of a group needs the
 *group* below it as the failing neighbour, not the setting below it (``docs/search.md`` § Plateaus).
 
+HEIF (x265 through libheif) moves its quantiser every second quality step: 52 of its 100 settings write the file of
+the setting below on every image swept.
+
 The groups are a property of the library version, not of the image: they are declared per codec and exact version
 string (:data:`SAME_FILE`), and a test encodes every grid setting of a small image and checks that the settings of a
 group give the same bytes and neighbouring groups different ones. With another version no groups are used (every
@@ -22,12 +25,15 @@ from qualipress.codecs.base import Codec
 T = TypeVar("T")
 
 #: Settings whose file is byte-identical to that of the grid setting just below, by (codec, ``Codec.version()``).
-#: AVIF, measured by the exhaustive sweeps of ``qualipress bench search`` (12 photographs, 8-bit) and checked by
-#: ``tests/search/test_plateaus.py`` (8- and 10-bit).
+#: AVIF, measured by the exhaustive sweeps of ``qualipress bench search`` (12 photographs, 8-bit); HEIF (x265's
+#: quantiser moves every second quality step, and 95-100 share one), by sweeps of every setting of three training
+#: photographs (BSD300 train 100075 and 105019, Urban100) and a synthetic image (docs/benchmarks.md § Eighth pass
+#: (search9)); both checked by ``tests/search/test_plateaus.py`` (8- and 10-bit).
 SAME_FILE: dict[tuple[str, str], tuple[float, ...]] = {
     ("avif", "libavif 1.4.0 (imagecodecs 2026.3.6)"): (
         2, 4, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 36, 38, 41, 43, 46, 48, 51, 53, 57, 61, 65,
         69, 73, 77, 81, 85, 89, 93, 97),
+    ("heif", "libheif 1.23.6 (pillow-heif 1.8.1)"): (*range(2, 95, 2), 96, 97, 98, 99, 100),
 }
 
 

@@ -137,8 +137,10 @@ class SearchResult:
     prediction : Prediction or None
         Where the setting predictor expected the target to be met, when a cold search started from it.
     beaten : str or None
-        Why the search stopped early when racing a smaller file (``bound``); the result then does not meet the
-        target and must not be used.
+        Why the search stopped early when racing a smaller file (``bound``): proved (a failing probe at least as
+        large) or predicted (:func:`predicted_loss`, the text begins "predicted"). The result is then not the
+        codec's best and must not be used; it does not meet the target unless given up on a prediction while
+        only passing probes, all larger than the bound, were made.
     steering : int
         Probes made on a half-size mosaic of the image to place the first full-image probe (see
         :mod:`qualipress.search.proxy`); they are not in ``probes`` and never a result.
@@ -331,6 +333,8 @@ class _Bracket:
     drops: list[tuple[int, int]] = field(init=False, default_factory=list)
     #: Grid indices probed only to check a proof against a drop, in order (reported in the result's notes).
     guarded: list[int] = field(init=False, default_factory=list)
+    #: Why a race was given up on a prediction, not a proof (:func:`predicted_loss`), when it was.
+    lost: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.runner.prediction = self.prediction
@@ -421,13 +425,17 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
 def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: float, max_probes: int) -> bool:
     """Probe until the lowest passing setting and its failing neighbour are known (or the bytes between the
     bracket's ends are under ``tolerance``, or ``max_probes`` are spent); True when racing ``bound`` proved that
-    this codec cannot beat it."""
+    this codec cannot beat it, or predicted it from the probes so far (:func:`predicted_loss`; ``br.lost`` then
+    says why)."""
     runner, n = br.runner, len(br.grid)
     while len(runner.probes) < max_probes:
         if bound is not None and not any(v.bytes < bound for v in br.passing.values()):
             floor_i = min(br.passing) if br.passing else n  # failures above a passing probe are stale (non-monotone)
             if any(v.bytes >= bound for k, v in br.failing.items() if k < floor_i):
                 return True  # every setting that passes lies above a failing one already larger than the bound
+            if (why := predicted_loss(br, bound)) is not None:
+                br.lost = why
+                return True  # not proved: its smallest passing file is predicted well above the bound
         lo = max(br.failing) if br.failing else None        # highest failing index
         hi = min(br.passing) if br.passing else None        # lowest passing index
         if hi is not None and lo is not None and lo > hi:
@@ -470,6 +478,70 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
             br.guarded.append(c)  # noted only once measured (the race's aim may have replaced it)
         br.probe(c)
     return False
+
+
+#: A racing search gives up, on a prediction and not a proof, when the smallest file it can still find is predicted
+#: to be at least this fraction larger than the file to beat (:func:`predicted_loss`); None: races end on proofs
+#: only. Chosen on BSD300 training photographs (docs/benchmarks.md § Eighth pass (search9)).
+RACE_LOSS: float | None = 0.0
+#: The steepest margin slope :func:`predicted_loss` assumes, as a multiple of the slope the search steps with: the
+#: steeper the slope, the nearer the crossing and the smaller the file there, so the bound errs towards racing on.
+RACE_SLOPE_SPAN = 2.0
+
+
+def predicted_loss(br: _Bracket, bound: int) -> str | None:
+    """Why a racing search cannot be expected to beat ``bound`` bytes, or None.
+
+    Called while no passing probe is under ``bound`` (and no failing probe proved the loss). The lowest setting
+    that can pass is put as near as the margins allow: from the highest failing probe (setting ``f``, margin
+    ``m < 0``) ``-m / (RACE_SLOPE_SPAN * slope)`` grid steps up, a slope :data:`RACE_SLOPE_SPAN` times the one the
+    search steps with; with only passing probes, from the lowest (margin ``m > 0``) ``m * RACE_SLOPE_SPAN /
+    slope`` steps down. Its file size is read from the probes' sizes: interpolated in log size between the
+    failing and the lowest passing probe when both exist (the slope is then theirs), else along this image's
+    predicted size curve through the probe. When that file is at least :data:`RACE_LOSS` larger than ``bound``,
+    the codec is given up. A prediction: the result says so (``beaten``), and ``benchmarks/auto_cost.py --full``
+    compares the race's choice with every codec searched to its end. Not used for a JPEG source re-encoded as
+    JPEG (the metric jumps at its own quality), after a failed decision check (no margin), or without a slope.
+    """
+    if RACE_LOSS is None or br.special is not None or not (br.failing or br.passing):
+        return None
+    pred = br.prediction
+    knots = log_bpp = None
+    if pred is not None and pred.size_curve is not None:
+        knots = np.asarray(pred.size_curve[0], dtype=np.float64)
+        log_bpp = np.maximum.accumulate(np.asarray(pred.size_curve[1], dtype=np.float64))
+    steps = max(br.slope or 0.0, pred.slope if pred is not None else 0.0)
+    hi = min(br.passing) if br.passing else None
+    if br.failing:
+        lo = max(br.failing)
+        p, f = br.failing[lo], br.groups[lo][0]  # the failing probe and the setting it encoded
+        if p.check_failed or p.margin >= 0 or p.bytes >= bound or (hi is not None and hi <= lo):
+            return None
+        if hi is not None:
+            top = br.passing[hi]
+            slope = (top.margin - p.margin) / (hi - f)
+            if slope <= 0 or top.bytes <= p.bytes:
+                return None
+            x = f + (-p.margin) / (RACE_SLOPE_SPAN * slope)
+            guess = p.bytes * (top.bytes / p.bytes) ** ((x - f) / (hi - f))
+        else:
+            if steps <= 0 or knots is None or log_bpp is None:
+                return None
+            x = min(f + (-p.margin) / (RACE_SLOPE_SPAN * steps), len(br.grid) - 1)
+            guess = p.bytes * 10 ** float(np.interp(x, knots, log_bpp) - np.interp(f, knots, log_bpp))
+        seen = f"{br.grid[f]:g} fails at {p.bytes:,} bytes, {-p.margin:.3f} below the target"
+    else:
+        assert hi is not None
+        p = br.passing[hi]
+        if p.check_failed or steps <= 0 or knots is None or log_bpp is None:
+            return None
+        x = max(hi - p.margin * RACE_SLOPE_SPAN / steps, 0.0)
+        guess = p.bytes * 10 ** float(np.interp(x, knots, log_bpp) - np.interp(hi, knots, log_bpp))
+        seen = f"{br.grid[hi]:g} passes at {p.bytes:,} bytes, {p.margin:.3f} above the target"
+    if guess < (1 + RACE_LOSS) * bound:
+        return None
+    return (f"predicted not to beat {bound:,} bytes (not proved): {seen}, and the lowest setting that may pass is "
+            f"predicted at {guess:,.0f} bytes or more")
 
 
 def _source_below(br: _Bracket, lo: int) -> bool:
@@ -596,10 +668,16 @@ def _finish(br: _Bracket, *, bound: int | None, beaten: bool, lossless_fallback:
     """The search's result: the lowest passing probe (with the hint for the next image), the failing probe that
     proved a race lost, or, when nothing lossy passed, the lossless fallback (or the best failing probe)."""
     runner, passing, failing, grid, prediction = br.runner, br.passing, br.failing, br.grid, br.prediction
+    if beaten and not failing:
+        # Given up on a prediction with only passing probes, all larger than the bound: a valid file, not the best.
+        out = runner.result(passing[min(passing)], met=True, hint=Hint(float(min(passing))))
+        out.beaten = br.lost
+        return out
     if beaten:
         best_i = max(failing)
         out = runner.result(failing[best_i], met=False, hint=Hint(float(best_i)))
-        out.beaten = f"cannot beat {bound:,} bytes: {grid[best_i]:g} fails at {failing[best_i].bytes:,} bytes"
+        out.beaten = br.lost or (
+            f"cannot beat {bound:,} bytes: {grid[best_i]:g} fails at {failing[best_i].bytes:,} bytes")
         return out
     if passing:
         best = passing[min(passing)]

@@ -1,0 +1,80 @@
+"""A racing search given up on a prediction (``search.predicted_loss``), not a proof."""
+
+import importlib
+from types import SimpleNamespace
+
+import pytest
+
+from qualipress.io import as_image
+from qualipress.search import CheckOutcome, search
+from qualipress.search import predict as pr
+from qualipress.search.search import Probe
+from tests.conftest import photo_like
+
+S = importlib.import_module("qualipress.search.search")  # the module (the package exports the function as search)
+
+
+def _bracket(failing=None, passing=None, *, slope=0.05, special=None, n=20):
+    """The parts of a search's bracket that ``predicted_loss`` reads: grid 0..n-1, each setting its own file, and a
+    predicted size curve that grows tenfold every ten steps (log10 bpp 0.1 a step)."""
+    pred = pr.Prediction(8.0, 6.0, 10.0, slope, "ssim", None, 1.0, ((0.0, float(n - 1)), (0.0, 0.1 * (n - 1))))
+    return SimpleNamespace(failing=failing or {}, passing=passing or {}, special=special, slope=slope,
+                           prediction=pred, grid=[float(i) for i in range(n)], groups=[(i, i) for i in range(n)])
+
+
+def _probe(i, margin, size):
+    return Probe(float(i), size, margin >= 0, margin, {})
+
+
+def test_a_failing_probe_bounds_the_smallest_file_from_the_steepest_slope(monkeypatch):
+    monkeypatch.setattr(S, "RACE_LOSS", 0.0)
+    # Fails at setting 5 by 0.2 with a slope of 0.05 a step: at twice that slope the crossing is 2 steps up, where
+    # the size curve puts the file at 10 ** 0.2 = 1.585 times the probe's 1,000 bytes.
+    br = _bracket({5: _probe(5, -0.2, 1000)})
+    assert S.predicted_loss(br, 1500) is not None and "1,585" in S.predicted_loss(br, 1500)
+    assert S.predicted_loss(br, 1600) is None  # it may still win
+    monkeypatch.setattr(S, "RACE_LOSS", 0.1)
+    assert S.predicted_loss(br, 1500) is None  # 1,585 is not 10 % above 1,500
+    monkeypatch.setattr(S, "RACE_LOSS", None)
+    assert S.predicted_loss(br, 1000) is None  # races end on proofs only
+
+
+def test_a_bracket_interpolates_the_size_between_its_ends(monkeypatch):
+    monkeypatch.setattr(S, "RACE_LOSS", 0.0)
+    # Fails at 5 (-0.2, 1,000 B), passes at 9 (+0.2, 2,000 B): the bracket's slope is 0.1 a step, twice that puts
+    # the crossing 1 step up, a quarter of the way: 1,000 * 2 ** 0.25 = 1,189 bytes.
+    br = _bracket({5: _probe(5, -0.2, 1000)}, {9: _probe(9, 0.2, 2000)})
+    assert "1,189" in (S.predicted_loss(br, 1100) or "")
+    assert S.predicted_loss(br, 1200) is None
+
+
+def test_only_passing_probes_bound_from_the_shallowest_slope(monkeypatch):
+    monkeypatch.setattr(S, "RACE_LOSS", 0.0)
+    # Passes at 10 by 0.05 (slope 0.05): at half the slope the crossing is 2 steps down, 10 ** -0.2 of 2,000 bytes.
+    br = _bracket(passing={10: _probe(10, 0.05, 2000)})
+    assert "1,262" in (S.predicted_loss(br, 1200) or "")
+    assert S.predicted_loss(br, 1300) is None
+
+
+def test_no_prediction_across_a_jpeg_sources_quality_or_a_failed_check(monkeypatch):
+    monkeypatch.setattr(S, "RACE_LOSS", 0.0)
+    assert S.predicted_loss(_bracket({5: _probe(5, -0.2, 1000)}, special=12), 1000) is None
+    checked = _probe(5, -0.2, 1000)
+    checked.checks = [CheckOutcome(False, "grain", "failed")]
+    assert S.predicted_loss(_bracket({5: checked}), 1000) is None
+    assert S.predicted_loss(_bracket({5: _probe(5, -0.2, 1000)}, slope=0.0), 1000) is None
+
+
+@pytest.mark.parametrize("loss", [None, 0.0])
+def test_a_race_the_codec_would_win_is_never_given_up(monkeypatch, loss):
+    """Whatever the rule, a bound the codec's own result beats leaves that result (the rule errs towards racing on)."""
+    monkeypatch.setattr(S, "RACE_LOSS", loss)
+    img = as_image(photo_like(120, 160, seed=4))
+    free = search(img, "jpeg", "ssim>=0.95")
+    for over in (1.02, 1.2):
+        raced = search(img, "jpeg", "ssim>=0.95", bound=int(over * len(free.data)))
+        assert raced.met and raced.beaten is None and raced.data == free.data
+    lost = search(img, "jpeg", "ssim>=0.95", bound=len(free.data) // 2)
+    assert lost.beaten is not None and lost.encodes <= free.encodes + 1
+    if loss is None:
+        assert lost.beaten.startswith("cannot beat") and not lost.met
