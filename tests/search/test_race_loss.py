@@ -14,12 +14,15 @@ from tests.conftest import photo_like
 S = importlib.import_module("qualipress.search.search")  # the module (the package exports the function as search)
 
 
-def _bracket(failing=None, passing=None, *, slope=0.05, special=None, n=20):
+def _bracket(failing=None, passing=None, *, slope=0.05, special=None, n=20, own_slope=None, lossless=False,
+             drops=()):
     """The parts of a search's bracket that ``predicted_loss`` reads: grid 0..n-1, each setting its own file, and a
     predicted size curve that grows tenfold every ten steps (log10 bpp 0.1 a step)."""
     pred = pr.Prediction(8.0, 6.0, 10.0, slope, "ssim", None, 1.0, ((0.0, float(n - 1)), (0.0, 0.1 * (n - 1))))
-    return SimpleNamespace(failing=failing or {}, passing=passing or {}, special=special, slope=slope,
-                           prediction=pred, grid=[float(i) for i in range(n)], groups=[(i, i) for i in range(n)])
+    runner = SimpleNamespace(codec=SimpleNamespace(info=SimpleNamespace(lossless=lossless)))
+    return SimpleNamespace(failing=failing or {}, passing=passing or {}, special=special,
+                           slope=slope if own_slope is None else own_slope, prediction=pred, runner=runner,
+                           grid=[float(i) for i in range(n)], groups=[(i, i) for i in range(n)], drops=list(drops))
 
 
 def _probe(i, margin, size):
@@ -78,3 +81,18 @@ def test_a_race_the_codec_would_win_is_never_given_up(monkeypatch, loss):
     assert lost.beaten is not None and lost.encodes <= free.encodes + 1
     if loss is None:
         assert lost.beaten.startswith("cannot beat") and not lost.met
+
+
+def test_review_cases_where_a_prediction_could_give_up_the_winner(monkeypatch):
+    """Review of search9: (1) with only passing probes, a codec with a lossless mode is not given up (its lossless
+    file is compared only at the end); (2) a failing probe at a declared metric drop predicts nothing (the setting
+    below the drop may pass at fewer bytes); (3) stepping down from a pass uses the gentler of the two slopes."""
+    monkeypatch.setattr(S, "RACE_LOSS", 0.0)
+    passing = {10: _probe(10, 0.05, 2000)}
+    assert S.predicted_loss(_bracket(passing=passing), 1200) is not None
+    assert S.predicted_loss(_bracket(passing=passing, lossless=True), 1200) is None
+    failing = {5: _probe(5, -0.2, 1000)}
+    assert S.predicted_loss(_bracket(failing), 1500) is not None
+    assert S.predicted_loss(_bracket(failing, drops=[(5, 1)]), 1500) is None  # drop at 5: setting 4 unprobed
+    # own slope 0.2 (steeper) beside the prediction's 0.05: the crossing is still put 2 steps down (1,262 B)
+    assert "1,262" in (S.predicted_loss(_bracket(passing=passing, own_slope=0.2), 1200) or "")

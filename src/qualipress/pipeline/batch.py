@@ -426,8 +426,8 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                    skipped: list[str]) -> tuple[SearchResult, dict[str, SearchResult]]:
     results: dict[str, SearchResult] = {}
     best: SearchResult | None = None
-    # Expected smallest first: the later codecs stop as soon as they cannot beat the best file so far, and those
-    # predicted to be far larger are not searched.
+    # Expected smallest first: the later codecs stop as soon as they cannot beat the best file so far (proved, or
+    # predicted from their probes: search.predicted_loss), and those predicted to be far larger are not searched.
     racing = options.target.budget is None and len(plan.codecs) > 1
     expected = expected_sizes(plan.codecs, encoded, options.target) if racing else {}
     # Under a byte budget: best predicted quality at the budget first; the others stop after one probe when they

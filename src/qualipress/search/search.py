@@ -253,8 +253,10 @@ def search(
     bound : int, optional
         Size of a file (another codec's) this search must beat: it stops, with ``met=False`` and ``beaten`` set,
         as soon as a failing probe is at least this large (file size grows with the setting, so no passing
-        setting can be smaller). Without a warm start, unless its predicted file is well under ``bound``, it
-        first probes where its file should just exceed ``bound``.
+        setting can be smaller: a proof), or earlier when its probes predict that its smallest passing file is
+        no smaller than ``bound`` (:func:`predicted_loss`; ``beaten`` then begins "predicted", and ``met`` may be
+        True when only passing probes were made). Without a warm start, unless its predicted file is well under
+        ``bound``, it first probes where its file should just exceed ``bound``.
     mosaic : bool
         When starting from the predictor (cold, or warm with a predicted residual), place the first full-image
         probe by probes on a mosaic of half the image's tiles (one or two; up to six for JPEG; see
@@ -510,13 +512,16 @@ def predicted_loss(br: _Bracket, bound: int) -> str | None:
     if pred is not None and pred.size_curve is not None:
         knots = np.asarray(pred.size_curve[0], dtype=np.float64)
         log_bpp = np.maximum.accumulate(np.asarray(pred.size_curve[1], dtype=np.float64))
-    steps = max(br.slope or 0.0, pred.slope if pred is not None else 0.0)
+    slopes = [s for s in (br.slope, pred.slope if pred is not None else None) if s is not None and s > 0]
     hi = min(br.passing) if br.passing else None
     if br.failing:
         lo = max(br.failing)
         p, f = br.failing[lo], br.groups[lo][0]  # the failing probe and the setting it encoded
         if p.check_failed or p.margin >= 0 or p.bytes >= bound or (hi is not None and hi <= lo):
             return None
+        if _drops.guard(br.drops, lo, br.passing.keys() | br.failing.keys()) is not None:
+            return None  # the setting below a metric drop may pass at fewer bytes than this failing probe (review)
+        steps = max(slopes, default=0.0)  # stepping up from a failure: the steeper slope is the hopeful side
         if hi is not None:
             top = br.passing[hi]
             slope = (top.margin - p.margin) / (hi - f)
@@ -533,6 +538,9 @@ def predicted_loss(br: _Bracket, bound: int) -> str | None:
     else:
         assert hi is not None
         p = br.passing[hi]
+        if br.runner.codec.info.lossless:
+            return None  # all lossy probes pass: the lossless file, compared only at the end, may still win (review)
+        steps = min(slopes, default=0.0)  # stepping down from a pass: the gentler slope is the hopeful side
         if p.check_failed or steps <= 0 or knots is None or log_bpp is None:
             return None
         x = max(hi - p.margin * RACE_SLOPE_SPAN / steps, 0.0)
@@ -666,7 +674,8 @@ _MOSAIC_NOISE = 0.02
 
 def _finish(br: _Bracket, *, bound: int | None, beaten: bool, lossless_fallback: bool) -> SearchResult:
     """The search's result: the lowest passing probe (with the hint for the next image), the failing probe that
-    proved a race lost, or, when nothing lossy passed, the lossless fallback (or the best failing probe)."""
+    proved a race lost (or the probe its prediction stopped at, :func:`predicted_loss`), or, when nothing lossy
+    passed, the lossless fallback (or the best failing probe)."""
     runner, passing, failing, grid, prediction = br.runner, br.passing, br.failing, br.grid, br.prediction
     if beaten and not failing:
         # Given up on a prediction with only passing probes, all larger than the bound: a valid file, not the best.
@@ -1104,8 +1113,9 @@ def best_of(
 
     Codecs that cannot carry the image (bit depth, alpha) are skipped; ``on_skip(codec, reason)`` is told why.
     With ``race`` (default) the codecs are searched in :data:`RACE_ORDER` and each later search stops as soon as
-    it proves it cannot beat the smallest passing file so far (see ``bound`` in :func:`search`); its result then
-    has ``beaten`` set. ``bound`` gives a file size to beat from the start (an earlier call's winner).
+    it proves (or its probes predict) it cannot beat the smallest passing file so far (see ``bound`` in
+    :func:`search`); its result then has ``beaten`` set. ``bound`` gives a file size to beat from the start (an
+    earlier call's winner).
 
     Returns
     -------
