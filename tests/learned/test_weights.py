@@ -159,6 +159,33 @@ def test_importing_compressai_skips_torch_geometric_and_scipy_stats() -> None:
     assert second == "norm_gen"
 
 
+def test_importing_compressai_does_not_load_pandas_or_requests() -> None:
+    """CompressAI's dataset modules bind pandas/requests at import; the codec must not load them (issue 16)."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("pandas") is None:
+        pytest.skip("pandas is not installed: nothing to defer")
+    code = (
+        "import sys\n"
+        "from qualipress.learned._compressai import compressai\n"
+        "compressai()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'requests')))\n"
+        # the dataset code still reaches the real packages through the names it bound
+        "import compressai.datasets.pointcloud.shapenet as sh, compressai.datasets.utils as du\n"
+        "import io\n"
+        "print(int(sh.pd.read_csv(io.StringIO('a,b\\n1,2\\n')).loc[0, 'b']))\n"
+        "import pandas, requests\n"
+        "print(sh.pd.DataFrame is pandas.DataFrame, du.requests.get is requests.get)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True)
+    first, second, third = out.stdout.split("\n")[:3]
+    assert first == "[]", out.stdout
+    assert second == "2"
+    assert third == "True True"
+
+
 def test_files_of_a_replaced_shipped_model_still_decode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                         tiny_hyperprior: Path) -> None:
     import shutil

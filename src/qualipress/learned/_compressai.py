@@ -10,7 +10,11 @@ with ``python -X importtime``): its point-cloud registry imports ``torch_geometr
 import ``scipy.stats`` (~1.5 s) for one ``norm.ppf`` call made when a model's tables are rebuilt. Unless the
 caller imported them already, qualipress hides ``torch_geometric`` while CompressAI is imported (the
 image models never use it; the point-cloud transform names are then missing from CompressAI's registry)
-and registers ``scipy.stats`` as a lazily loaded module (it loads on first use).
+and registers ``scipy.stats`` as a lazily loaded module (it loads on first use). Its dataset modules also
+import ``pandas`` (point-cloud CSV reading, ~0.15 s idle, ~1 s under load) and ``requests`` (dataset
+download); while CompressAI is imported those names are *deferred* stand-ins that import the real package
+on first attribute use (``pd.read_csv``), so the image codec never loads them and the dataset code still
+works.
 
 The architecture table :data:`ARCHITECTURES` is the single source of truth for model names *and* for the
 numeric model ids written into ``.qlc`` headers. Ids are fixed numbers written here by hand (never derived
@@ -161,11 +165,40 @@ def _stand_ins() -> dict[str, types.ModuleType]:
     return mods
 
 
+#: Packages CompressAI binds at import but uses only in its dataset code; deferred while it is imported.
+_DEFERRED = ("pandas", "requests")
+
+
+def _deferred(name: str) -> types.ModuleType:
+    """A stand-in for package ``name`` that imports the real package on first attribute use.
+
+    Code that did ``import name`` while the stand-in was registered keeps the stand-in; each attribute it
+    reads (``pd.read_csv``) comes from the real package, imported then under the import lock. Dunder
+    lookups (``__path__``, ``__file__``) made by the import system are not forwarded, and nothing is
+    forwarded while the stand-in itself is still in :data:`sys.modules`.
+    """
+    mod = types.ModuleType(name)
+
+    def __getattr__(attr: str) -> Any:  # noqa: N807 (module-level __getattr__, PEP 562)
+        if (attr.startswith("__") and attr.endswith("__")) or sys.modules.get(name) is mod:
+            raise AttributeError(f"module {name!r} (deferred stand-in) has no attribute {attr!r}")
+        return getattr(importlib.import_module(name), attr)
+
+    mod.__getattr__ = __getattr__  # type: ignore[method-assign]
+    return mod
+
+
 def _import_compressai() -> Any:
-    """Import CompressAI with stand-ins for ``torch_geometric`` and ``scipy.stats`` (removed afterwards)."""
+    """Import CompressAI with stand-ins for ``torch_geometric``, ``scipy.stats``, ``pandas`` and ``requests``.
+
+    The stand-ins are removed from :data:`sys.modules` afterwards, so later imports get the real packages.
+    """
     if "compressai" in sys.modules:
         return sys.modules["compressai"]
     stand_ins = _stand_ins()
+    for name in _DEFERRED:
+        if name not in sys.modules and importlib.util.find_spec(name) is not None:
+            stand_ins[name] = _deferred(name)
     if "torch_geometric" in sys.modules:
         stand_ins = {k: v for k, v in stand_ins.items() if not k.startswith("torch_geometric")}
     if "scipy.stats" in sys.modules or importlib.util.find_spec("scipy") is None:
