@@ -10,7 +10,7 @@ from tests.conftest import photo_like
 
 
 def _declared(codec):
-    if (codec.name, codec.version()) not in SAME_FILE:
+    if (codec.name, codec.bitstream_version()) not in SAME_FILE:
         pytest.skip(f"no groups declared for {codec.name} {codec.version()}")
 
 
@@ -32,6 +32,31 @@ def test_settings_of_a_group_write_the_same_file_and_neighbouring_groups_do_not(
         assert files[i] == files[first]
         if first > 0 and i == first:
             assert files[first] != files[first - 1], f"{grid[first]} writes the file of {grid[first - 1]}"
+
+
+def test_heif_groups_are_keyed_by_the_x265_build_not_only_by_libheif(monkeypatch):
+    """Another x265 build under the same libheif/pillow-heif gets no groups; the reported version is unchanged."""
+    import pillow_heif
+
+    codec = codecs.get("heif")
+    _declared(codec)
+    grid = list(codec.info.quality.grid)
+    assert len(set(groups(codec, grid))) < len(grid)
+    reported = codec.version()
+    encoder = pillow_heif.libheif_info()["HEIF"]
+    assert encoder and encoder in codec.bitstream_version() and encoder not in reported
+    real = pillow_heif.libheif_info
+
+    def other_x265() -> dict:
+        info = dict(real())
+        info["HEIF"] = "x265 HEVC encoder (3.5+1-f0c1022)"
+        return info
+
+    monkeypatch.setattr(pillow_heif, "libheif_info", other_x265)
+    assert codec.version() == reported
+    assert groups(codec, grid) == [(i, i) for i in range(len(grid))]
+    monkeypatch.setattr(pillow_heif, "libheif_info", lambda: {**real(), "HEIF": ""})  # no encoder named
+    assert groups(codec, grid) == [(i, i) for i in range(len(grid))]
 
 
 def test_codecs_without_a_declaration_have_one_setting_per_group():

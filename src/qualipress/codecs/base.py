@@ -178,6 +178,17 @@ class Codec(ABC):
         """Backend library version string."""
         return ""
 
+    @classmethod
+    def bitstream_version(cls) -> str:
+        """Versions of everything that decides the bytes an encode writes.
+
+        The key of per-version declarations about the files a codec writes (:mod:`qualipress.search.plateaus`,
+        :mod:`qualipress.search.drops`). Defaults to :meth:`version`; a codec whose encoder is a separate library
+        that :meth:`version` does not name (HEIF: libheif's x265) adds it here, so that reports keep showing
+        :meth:`version` unchanged.
+        """
+        return cls.version()
+
     # -- public API ------------------------------------------------------------------------------------
     def encode(
         self,

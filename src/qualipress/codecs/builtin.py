@@ -369,6 +369,15 @@ class HeifCodec(Codec):
 
         return f"libheif {pillow_heif.libheif_version()} (pillow-heif {pillow_heif.__version__})"
 
+    @classmethod
+    def bitstream_version(cls) -> str:
+        """:meth:`version` plus the HEVC encoder libheif uses (the x265 build decides the bytes)."""
+        import pillow_heif
+
+        info = pillow_heif.libheif_info()
+        encoder = info.get("HEIF", "") if isinstance(info, dict) else ""
+        return f"{cls.version()}; {encoder or 'unknown HEVC encoder'}"
+
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import pillow_heif
 

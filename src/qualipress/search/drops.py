@@ -26,7 +26,7 @@ from qualipress.search.plateaus import declared
 #: Words in a search result's note when it probed below a drop (:func:`guard`; ``qualipress bench search`` counts them).
 NOTE_MARK = "where the metric can drop"
 
-#: By (codec, ``Codec.version()``): (first setting after the drop, reach in grid steps). A proof whose failing
+#: By (codec, ``Codec.bitstream_version()``): (first setting after the drop, reach in grid steps). A proof whose failing
 #: setting is at index ``d`` .. ``d + reach - 1`` (``d`` the drop's index) also probes index ``d - 1``. Measured on
 #: the exhaustive sweeps of 12 Kodak photographs (SSIM, SSIM@min and PSNR; 12 BSD300 test JPEGs agree):
 #: ``benchmarks/search_drops.py``.

@@ -9,10 +9,11 @@ probes such a setting learns nothing new, and one that finds the lowest passing 
 HEIF (x265 through libheif) moves its quantiser every second quality step: 52 of its 100 settings write the file of
 the setting below on every image swept.
 
-The groups are a property of the library version, not of the image: they are declared per codec and exact version
-string (:data:`SAME_FILE`), and a test encodes every grid setting of a small image and checks that the settings of a
-group give the same bytes and neighbouring groups different ones. With another version no groups are used (every
-setting is its own group, as before).
+The groups are a property of the library version, not of the image: they are declared per codec and exact
+:meth:`~qualipress.codecs.base.Codec.bitstream_version` string (:data:`SAME_FILE`; for HEIF it names the x265 build
+as well as libheif, since x265 decides the quantiser), and a test encodes every grid setting of a small image and
+checks that the settings of a group give the same bytes and neighbouring groups different ones. With another version
+no groups are used (every setting is its own group, as before).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from qualipress.codecs.base import Codec
 
 T = TypeVar("T")
 
-#: Settings whose file is byte-identical to that of the grid setting just below, by (codec, ``Codec.version()``).
+#: Settings whose file is byte-identical to that of the grid setting just below, by (codec,
+#: ``Codec.bitstream_version()``).
 #: AVIF, measured by the exhaustive sweeps of ``qualipress bench search`` (12 photographs, 8-bit); HEIF (x265's
 #: quantiser moves every second quality step, and 95-100 share one), by sweeps of every setting of three training
 #: photographs (BSD300 train 100075 and 105019, Urban100) and a synthetic image (docs/benchmarks.md § Eighth pass
@@ -33,14 +35,15 @@ SAME_FILE: dict[tuple[str, str], tuple[float, ...]] = {
     ("avif", "libavif 1.4.0 (imagecodecs 2026.3.6)"): (
         2, 4, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 36, 38, 41, 43, 46, 48, 51, 53, 57, 61, 65,
         69, 73, 77, 81, 85, 89, 93, 97),
-    ("heif", "libheif 1.23.6 (pillow-heif 1.8.1)"): (*range(2, 95, 2), 96, 97, 98, 99, 100),
+    ("heif", "libheif 1.23.6 (pillow-heif 1.8.1); x265 HEVC encoder (4.3+1-e9b8812)"): (
+        *range(2, 95, 2), 96, 97, 98, 99, 100),
 }
 
 
 def declared(table: Mapping[tuple[str, str], T], codec: Codec) -> T | None:
-    """``table``'s entry for ``codec`` at its exact library version, or None; the version is asked only of a codec
-    the table names (it may cost a call into the library)."""
-    return table.get((codec.name, codec.version())) if any(c == codec.name for c, _ in table) else None
+    """``table``'s entry for ``codec`` at its exact ``bitstream_version()``, or None; the version is asked only of a
+    codec the table names (it may cost a call into the library)."""
+    return table.get((codec.name, codec.bitstream_version())) if any(c == codec.name for c, _ in table) else None
 
 
 def groups(codec: Codec, grid: Sequence[float]) -> list[tuple[int, int]]:
