@@ -122,7 +122,8 @@ def _bracket_with(passing, failing, mosaic, codec="jpeg"):
 
     from qualipress.search.search import Probe, _Bracket
 
-    runner = SimpleNamespace(prediction=None, codec=SimpleNamespace(name=codec, version=lambda: "stand-in"))
+    runner = SimpleNamespace(prediction=None, codec=SimpleNamespace(name=codec, version=lambda: "stand-in",
+                                                                        bitstream_version=lambda: "stand-in"))
     br = _Bracket(runner, [float(q) for q in range(1, 101)], None)
     br.passing = {i: Probe(i + 1.0, 1000 + i, True, m, {}) for i, m in passing.items()}
     br.failing = {i: Probe(i + 1.0, 1000 + i, False, m, {}) for i, m in failing.items()}
