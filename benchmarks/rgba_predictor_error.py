@@ -1,11 +1,11 @@
 """Predicted grid index against the index each codec's own search proves, on the RGBA files of
 ``benchmarks/rgba_race_cost.py`` (issue 13, QA session 10 finding 7).
 
-One standalone (non-race) ``search`` per file x codec (AVIF, JPEG XL, WebP) at the profile C1 target; prints, per
+One standalone (non-race) ``search`` per file x codec (AVIF, JPEG XL, WebP) at a profile's target; prints, per
 file, ``codec:predicted->proven`` (``LL``: the lossless file won) and per codec the mean and mean absolute error in
 grid steps. Run with another checkout's ``src`` on ``PYTHONPATH`` to compare feature versions.
 
-    python benchmarks/rgba_predictor_error.py OUT/in [--limit 12]
+    python benchmarks/rgba_predictor_error.py OUT/in [--limit 12] [--profile C1]
 """
 
 from __future__ import annotations
@@ -17,18 +17,18 @@ import numpy as np
 
 from qualipress.codecs import get
 from qualipress.io.readers import read_image
-from qualipress.search import parse_target, search
+from qualipress.profiles import get_profile
 from qualipress.search import predict as pr
-
-C1 = ("ssim>=0.95", "psnr>=38", "ssim@min>=0.9")
+from qualipress.search import search
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", type=Path)
     ap.add_argument("--limit", type=int, default=12)
+    ap.add_argument("--profile", default="C1")
     args = ap.parse_args()
-    target = parse_target(list(C1))
+    target = get_profile(args.profile).target
     model = pr.load()
     if model is None:
         raise SystemExit("no predictor model")
