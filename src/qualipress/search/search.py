@@ -538,8 +538,9 @@ def predicted_loss(br: _Bracket, bound: int) -> str | None:
     else:
         assert hi is not None
         p = br.passing[hi]
-        if br.runner.codec.info.lossless:
-            return None  # all lossy probes pass: the lossless file, compared only at the end, may still win (review)
+        codec = br.runner.codec
+        if codec.info.lossless and _lossless.worth_trying(br.runner.encodable, bound, codec.name)[0]:
+            return None  # all lossy probes pass and its lossless file (compared only at the end) may beat the bound
         steps = min(slopes, default=0.0)  # stepping down from a pass: the gentler slope is the hopeful side
         if p.check_failed or steps <= 0 or knots is None or log_bpp is None:
             return None
