@@ -32,7 +32,7 @@ import numpy as np
 from qualipress.io.image import Image
 from qualipress.io.metadata import estimate_jpeg_quality
 from qualipress.io.readers import EXTENSIONS
-from qualipress.io.transfer import to_perceptual
+from qualipress.io.transfer import alpha_premultiplied, seen_colour, to_perceptual
 from qualipress.search.targets import Constraint, Target, _transform
 
 #: Feature names, in the order of the model's coefficients (one source of truth for training and prediction).
@@ -69,7 +69,7 @@ def image_features(image: Image, *, jpeg_quality: float | None = None) -> dict[s
     dict of str to float
         One value per name in :data:`FEATURES`.
     """
-    px = to_perceptual(image)
+    px = _measured_colour(image)
     if px.ndim == 2:
         px = px[..., None]
     if px.shape[2] >= 3:
@@ -102,6 +102,24 @@ def image_features(image: Image, *, jpeg_quality: float | None = None) -> dict[s
         "colourful": colourful,
         "jpeg_quality": float(jpeg_quality or 0.0) / 100.0,
     }
+
+
+def _measured_colour(image: Image) -> np.ndarray:
+    """The colour the features are taken on: :func:`~qualipress.io.transfer.seen_colour` (straight colour times
+    its alpha, what the metrics compare) when some pixels are partly transparent, else
+    :func:`~qualipress.io.transfer.to_perceptual`.
+
+    Where alpha fades, the coding error is dimmed with the colour, so a photo fading out is easier to meet a target
+    on than its colour planes suggest (predictions were 5-14 grid steps high on photos with soft alpha,
+    docs/search.md § Images with alpha). With binary alpha the seen colour of every measured pixel is the stored
+    colour; blacking out the hidden pixels (which the codec still codes) made the race's predictions worse there,
+    so such images keep the features of their colour planes.
+    """
+    if image.has_alpha and not alpha_premultiplied(image):
+        a = image.alpha()
+        if bool(np.any((a > 0) & (a < image.max_value))):
+            return seen_colour(image)
+    return to_perceptual(image)
 
 
 #: Side of the sampled tiles and their most number (see :func:`image_features`).
