@@ -443,6 +443,7 @@ class RoiJpegCodec(Codec):
             res.data = embed(res.data, self.info.extension, carry, channels=channels)
         return res
 
+
 def _chroma_fit(options: dict[str, Any]) -> int:
     """The ``chroma_fit`` option (InputError unless 0..8)."""
     v = _number(options, "chroma_fit", CHROMA_FIT, int)

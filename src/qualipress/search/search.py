@@ -513,6 +513,11 @@ def predicted_loss(br: _Bracket, bound: int) -> str | None:
         knots = np.asarray(pred.size_curve[0], dtype=np.float64)
         log_bpp = np.maximum.accumulate(np.asarray(pred.size_curve[1], dtype=np.float64))
     slopes = [s for s in (br.slope, pred.slope if pred is not None else None) if s is not None and s > 0]
+
+    def along_curve(size: int, at: float, x: float) -> float:
+        """A ``size``-byte file at grid index ``at`` moved to index ``x`` along the image's predicted size curve."""
+        return size * 10 ** float(np.interp(x, knots, log_bpp) - np.interp(at, knots, log_bpp))
+
     hi = min(br.passing) if br.passing else None
     if br.failing:
         lo = max(br.failing)
@@ -533,7 +538,7 @@ def predicted_loss(br: _Bracket, bound: int) -> str | None:
             if steps <= 0 or knots is None or log_bpp is None:
                 return None
             x = min(f + (-p.margin) / (RACE_SLOPE_SPAN * steps), len(br.grid) - 1)
-            guess = p.bytes * 10 ** float(np.interp(x, knots, log_bpp) - np.interp(f, knots, log_bpp))
+            guess = along_curve(p.bytes, f, x)
         seen = f"{br.grid[f]:g} fails at {p.bytes:,} bytes, {-p.margin:.3f} below the target"
     else:
         assert hi is not None
@@ -545,7 +550,7 @@ def predicted_loss(br: _Bracket, bound: int) -> str | None:
         if p.check_failed or steps <= 0 or knots is None or log_bpp is None:
             return None
         x = max(hi - p.margin * RACE_SLOPE_SPAN / steps, 0.0)
-        guess = p.bytes * 10 ** float(np.interp(x, knots, log_bpp) - np.interp(hi, knots, log_bpp))
+        guess = along_curve(p.bytes, hi, x)
         seen = f"{br.grid[hi]:g} passes at {p.bytes:,} bytes, {p.margin:.3f} above the target"
     if guess < (1 + RACE_LOSS) * bound:
         return None
