@@ -188,7 +188,12 @@ def jpeg_stream_end(data: bytes) -> int:
         The stream stops before its end-of-image marker (truncated) or its structure is broken.
     """
     n = len(data)
-    truncated = InputError("JPEG data ends before its end-of-image marker: the file is truncated")
+    if data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        # The file ends as a JPEG does, so a walk that runs off its end met damaged data, not a cut.
+        truncated = InputError("JPEG structure broken (a marker inside the image data points past the end of the "
+                               "file): the file is corrupt")
+    else:
+        truncated = InputError("JPEG data ends before its end-of-image marker: the file is truncated")
     if data[:2] != b"\xff\xd8":
         raise InputError("not a JPEG stream (no start-of-image marker)")
     pos = 2
