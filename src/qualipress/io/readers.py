@@ -350,7 +350,7 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
         bits = int(page.bitspersample)
         meta: dict[str, Any] = {
             "tiff:compression": str(page.compression.name) if page.compression else None,
-            "tiff:photometric": str(page.photometric.name) if page.photometric else None,
+            "tiff:photometric": str(page.photometric.name) if page.photometric is not None else None,
             "tiff:bitspersample": bits,
         }
         if page.photometric is not None and page.photometric.name == "PALETTE":
@@ -358,6 +358,7 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
             arr = np.moveaxis(cmap[:, arr], 0, -1)
             bits = 16
         extra = tuple(page.extrasamples or ())
+        arr = _tiff_as_shown(arr, page, len(extra), meta)
         if extra and int(extra[-1]) in (1, 2):  # ExtraSamples: 1 associated (premultiplied), 2 unassociated
             meta[ALPHA_KEY] = PREMULTIPLIED if int(extra[-1]) == 1 else STRAIGHT
         for tag in ("Software", "DateTime", "Make", "Model", "ImageDescription"):
@@ -374,6 +375,42 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
     if arr.dtype.kind == "f":
         return _finish(arr, 32, metadata=meta, transfer="linear")
     return _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
+
+
+def _tiff_as_shown(arr: np.ndarray, page: Any, n_extra: int, meta: dict[str, Any]) -> np.ndarray:
+    """The picture a viewer shows for TIFF photometrics stored otherwise: CMYK separations converted to RGB as
+    Pillow converts CMYK JPEGs (each colour ``(1 - ink) (1 - black)``, no profile), min-is-white grey inverted.
+
+    Raises
+    ------
+    UnsupportedError
+        Separations that are not CMYK, or float ones.
+    """
+    photometric = page.photometric.name if page.photometric is not None else None
+    if photometric == "MINISWHITE":
+        if arr.dtype == np.bool_:
+            return ~arr
+        if arr.dtype.kind != "u":
+            raise UnsupportedError(f"min-is-white {arr.dtype} TIFF samples are not supported")
+        out = arr.copy()
+        peak = np.iinfo(arr.dtype).max
+        if out.ndim == 3:
+            out[..., 0] = peak - out[..., 0]
+        else:
+            out = peak - out
+        return out
+    if photometric != "SEPARATED":
+        return arr
+    inks = (arr.shape[-1] if arr.ndim == 3 else 1) - n_extra
+    inkset = page.tags.get("InkSet")
+    if inks != 4 or (inkset is not None and int(inkset.value) != 1) or arr.dtype.kind != "u":
+        raise UnsupportedError(f"TIFF with {inks} {arr.dtype} ink separations (not 8/16-bit CMYK): convert it to RGB "
+                               "first")
+    peak = float(np.iinfo(arr.dtype).max)
+    ink = arr[..., :4].astype(np.float64)
+    rgb = (peak - ink[..., :3]) * (peak - ink[..., 3:4]) / peak
+    meta["converted"] = "CMYK converted to RGB"
+    return np.concatenate([np.rint(rgb).astype(arr.dtype), arr[..., 4:]], axis=-1)
 
 
 #: DPX header fields copied into Image.metadata (OpenImageIO attribute names).
@@ -499,14 +536,34 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
         if "Subsampled" not in str(exc) and "sampling" not in str(exc):
             raise
         arr, meta = _read_exr_luminance_chroma(path, max_pixels)
-    names = [n.upper() for n in meta.get("channel_names", [])]
-    if names and len(names) == arr.shape[2] and set("RGB") <= set(names):
-        order = [names.index(c) for c in "RGB"] + ([names.index("A")] if "A" in names else [])
-        arr = arr[..., order]
+    names = list(meta.get("channel_names", []))
+    if names and len(names) == arr.shape[2]:
+        order = _exr_colour_channels(names)
+        if order is not None:
+            dropped = [names[i] for i in range(len(names)) if i not in order]
+            if dropped:
+                kept = names[order[0]].rpartition(".")[0]
+                meta["not_carried"] = (f"EXR holds {len(dropped)} further channel(s) ({', '.join(dropped[:8])}"
+                                       f"{', ...' if len(dropped) > 8 else ''}): only the "
+                                       f"{repr(kept) + ' layer' if kept else 'R, G, B (A) channels'} is compressed")
+            arr = arr[..., order]
     meta["exr:alpha_dropped"] = False
     if arr.shape[2] in (2, 4):
         meta[ALPHA_KEY] = PREMULTIPLIED  # OpenEXR stores colour premultiplied by alpha
     return _finish(arr.astype(np.float32), 32, metadata=meta, transfer="linear")
+
+
+def _exr_colour_channels(names: list[str]) -> list[int] | None:
+    """Indices of the R, G, B (and A) channels to read from an EXR's channel ``names``: the bare ones, else the
+    first layer (``layer.R`` ...) that has all three; None when there is no such set (grey, luminance, data)."""
+    upper = [n.upper() for n in names]
+    layers = ["", *dict.fromkeys(n.rpartition(".")[0] for n in upper if "." in n)]
+    for layer in layers:
+        prefix = layer + "." if layer else ""
+        if all(prefix + c in upper for c in "RGB"):
+            return [upper.index(prefix + c) for c in "RGB"] + ([upper.index(prefix + "A")]
+                                                               if prefix + "A" in upper else [])
+    return None
 
 
 def _read_exr_luminance_chroma(path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, Any]]:

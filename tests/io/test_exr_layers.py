@@ -1,0 +1,47 @@
+"""Multi-layer OpenEXR files: the colour of one layer is read, never another layer's channel as alpha."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qualipress.io import read_image
+
+oiio = pytest.importorskip("OpenImageIO")
+
+
+def _exr(path, px: np.ndarray, names: list[str]) -> None:
+    spec = oiio.ImageSpec(px.shape[1], px.shape[0], px.shape[2], "half")
+    spec.channelnames = names
+    out = oiio.ImageOutput.create(str(path))
+    out.open(str(path), spec)
+    out.write_image(px.astype(np.float32))
+    out.close()
+
+
+def test_layered_exr_reads_one_layers_colour(tmp_path) -> None:
+    # QA (qa11): channels diffuse.R/G/B + spec.R/G/B were read as RGBA with spec.R as the alpha plane.
+    rng = np.random.default_rng(3)
+    diffuse = rng.uniform(0.1, 0.9, (12, 20, 3)).astype(np.float32)
+    px = np.concatenate([diffuse, diffuse * 2], axis=-1)
+    p = tmp_path / "layers.exr"
+    _exr(p, px, ["diffuse.R", "diffuse.G", "diffuse.B", "spec.R", "spec.G", "spec.B"])
+    img = read_image(p)
+    assert img.pixels.shape == (12, 20, 3)
+    np.testing.assert_allclose(img.pixels, diffuse, rtol=1e-3)
+    assert "spec.R" in img.metadata["not_carried"] and "diffuse" in img.metadata["not_carried"]
+
+
+def test_layer_with_alpha_and_bare_rgb_with_extra_channels(tmp_path) -> None:
+    base = np.full((8, 8, 3), 0.25, np.float32)
+    p = tmp_path / "beauty.exr"
+    _exr(p, np.concatenate([base, np.full((8, 8, 1), 0.5, np.float32), np.full((8, 8, 1), 7.0, np.float32)], -1),
+         ["R", "G", "B", "A", "depth.Z"])
+    img = read_image(p)
+    assert img.pixels.shape == (8, 8, 4) and float(img.pixels[0, 0, 3]) == 0.5
+    assert "depth.Z" in img.metadata["not_carried"]
+    q = tmp_path / "layer_alpha.exr"
+    _exr(q, np.concatenate([base, np.full((8, 8, 1), 0.5, np.float32)], -1), ["fg.R", "fg.G", "fg.B", "fg.A"])
+    img = read_image(q)
+    assert img.pixels.shape == (8, 8, 4) and float(img.pixels[0, 0, 3]) == 0.5
+    assert "not_carried" not in img.metadata
