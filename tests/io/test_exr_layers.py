@@ -45,3 +45,21 @@ def test_layer_with_alpha_and_bare_rgb_with_extra_channels(tmp_path) -> None:
     img = read_image(q)
     assert img.pixels.shape == (8, 8, 4) and float(img.pixels[0, 0, 3]) == 0.5
     assert "not_carried" not in img.metadata
+
+
+def test_data_window_other_than_the_display_window_is_named(tmp_path) -> None:
+    # QA (qa11): an EXR whose 480x320 data window sits at (100, 50) in an 800x600 display window came out as a
+    # 480x320 image with no word that its position (and the rest of the frame) was not carried.
+    px = np.full((6, 10, 3), 0.5, np.float32)
+    spec = oiio.ImageSpec(10, 6, 3, "half")
+    spec.x, spec.y = 4, 2
+    spec.full_x, spec.full_y, spec.full_width, spec.full_height = 0, 0, 32, 18
+    p = tmp_path / "window.exr"
+    out = oiio.ImageOutput.create(str(p))
+    out.open(str(p), spec)
+    out.write_image(px)
+    out.close()
+    img = read_image(p)
+    assert img.pixels.shape == (6, 10, 3)
+    assert "data window 10x6 at (4, 2)" in img.metadata["not_carried"]
+    assert "display window 32x18" in img.metadata["not_carried"]

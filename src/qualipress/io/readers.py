@@ -448,6 +448,10 @@ def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[
                 value = attr.value
                 meta[attr.name] = value if isinstance(value, str | int | float) else str(value)
         bits = spec.get_int_attribute("oiio:BitsPerSample", 0)
+        data_window = (spec.x, spec.y, spec.width, spec.height)
+        if data_window != (spec.full_x, spec.full_y, spec.full_width, spec.full_height):
+            meta["data_window"] = list(data_window)
+            meta["display_window"] = [spec.full_x, spec.full_y, spec.full_width, spec.full_height]
         arr = inp.read_image(0, 0, 0, spec.nchannels, oiio.UNKNOWN)
         if arr is None:
             raise InputError(f"{path}: {inp.geterror() or 'pixel data unreadable'}")
@@ -547,6 +551,11 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
                                        f"{', ...' if len(dropped) > 8 else ''}): only the "
                                        f"{repr(kept) + ' layer' if kept else 'R, G, B (A) channels'} is compressed")
             arr = arr[..., order]
+    if "data_window" in meta:
+        (x, y, w, h), (fx, fy, fw, fh) = meta["data_window"], meta["display_window"]
+        note = (f"EXR data window {w}x{h} at ({x}, {y}) differs from its display window {fw}x{fh} at ({fx}, {fy}): "
+                "the output holds the data window's pixels only, without their position")
+        meta["not_carried"] = f"{meta['not_carried']}; {note}" if meta.get("not_carried") else note
     meta["exr:alpha_dropped"] = False
     if arr.shape[2] in (2, 4):
         meta[ALPHA_KEY] = PREMULTIPLIED  # OpenEXR stores colour premultiplied by alpha
