@@ -42,3 +42,28 @@ def test_min_is_white_grey_tiff_is_inverted(tmp_path) -> None:
     img = read_image(p)
     assert (img.pixels[..., 0] == 255 - ramp).all()
     assert img.metadata["tiff:photometric"] == "MINISWHITE"
+
+
+def test_unspecified_extra_sample_is_not_alpha(tmp_path) -> None:
+    # QA (qa11): an RGB TIFF with one "unspecified" extra sample (ExtraSamples = 0: data, not alpha) of zeros was
+    # read as RGBA with alpha 0 everywhere: every pixel counted as invisible.
+    rgb = np.random.default_rng(5).integers(0, 256, (12, 16, 3), dtype=np.uint8)
+    p = tmp_path / "extra.tif"
+    tifffile.imwrite(p, np.dstack([rgb, np.zeros((12, 16), np.uint8)]), photometric="rgb", extrasamples=[0])
+    img = read_image(p)
+    assert img.pixels.shape == (12, 16, 3)
+    assert (img.pixels == rgb).all()
+    assert "extra sample" in img.metadata["not_carried"]
+
+
+def test_reduced_resolution_first_page_is_skipped(tmp_path) -> None:
+    # QA (qa11): a TIFF whose first page is a reduced-resolution preview (NewSubfileType bit 0) was compressed as
+    # that 60x40 preview; the 480x320 image on page 2 was left out.
+    full = np.random.default_rng(6).integers(0, 256, (32, 48, 3), dtype=np.uint8)
+    p = tmp_path / "preview_first.tif"
+    with tifffile.TiffWriter(p) as tw:
+        tw.write(full[::4, ::4], subfiletype=1)
+        tw.write(full)
+    img = read_image(p)
+    assert img.pixels.shape == (32, 48, 3) and (img.pixels == full).all()
+    assert "reduced-resolution" in img.metadata["not_carried"]

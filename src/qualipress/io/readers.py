@@ -340,7 +340,9 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
     import tifffile
 
     with tifffile.TiffFile(path) as tif:
-        page = tif.pages[0]
+        # The first full-resolution page: NewSubfileType bit 0 marks a reduced-resolution preview.
+        index = next((i for i, pg in enumerate(tif.pages) if not int(getattr(pg, "subfiletype", 0) or 0) & 1), 0)
+        page = tif.pages[index]
         shape = dict(zip(page.axes, page.shape, strict=False))
         check_dimensions(shape.get("X", 0), shape.get("Y", 0), max_pixels=max_pixels)
         arr = page.asarray()
@@ -359,15 +361,29 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
             bits = 16
         extra = tuple(page.extrasamples or ())
         arr = _tiff_as_shown(arr, page, len(extra), meta)
-        if extra and int(extra[-1]) in (1, 2):  # ExtraSamples: 1 associated (premultiplied), 2 unassociated
-            meta[ALPHA_KEY] = PREMULTIPLIED if int(extra[-1]) == 1 else STRAIGHT
+        notes = []
+        if extra and arr.ndim == 3:
+            # ExtraSamples: 1 associated (premultiplied) alpha, 2 unassociated alpha, 0 unspecified data (not alpha)
+            n_colour = arr.shape[2] - len(extra)
+            alpha = [i for i, e in enumerate(extra) if int(e) in (1, 2)][:1]
+            arr = arr[..., list(range(n_colour)) + [n_colour + i for i in alpha]]
+            if alpha:
+                meta[ALPHA_KEY] = PREMULTIPLIED if int(extra[alpha[0]]) == 1 else STRAIGHT
+            if len(extra) > len(alpha):
+                notes.append(f"TIFF holds {len(extra) - len(alpha)} extra sample(s) that are not alpha: not carried")
         for tag in ("Software", "DateTime", "Make", "Model", "ImageDescription"):
             t = page.tags.get(tag)
             if t is not None:
                 meta[f"tiff:{tag}"] = str(t.value)[:200]
-        if len(tif.pages) > 1:  # said in the report, as HEIF's further images are
-            meta["not_carried"] = (f"TIFF holds {len(tif.pages) - 1} further page(s) besides the first: "
-                                   "only the first page is compressed")
+        if len(tif.pages) > 1 and index == 0:  # said in the report, as HEIF's further images are
+            notes.append(f"TIFF holds {len(tif.pages) - 1} further page(s) besides the first: "
+                         "only the first page is compressed")
+        elif index:
+            notes.append(f"TIFF holds {len(tif.pages) - 1} further page(s) besides page {index + 1}, the first "
+                         f"full-resolution one ({index} reduced-resolution preview(s) before it): only page "
+                         f"{index + 1} is compressed")
+        if notes:
+            meta["not_carried"] = "; ".join(notes)
     if arr.dtype == np.uint16 and bits not in range(9, 17):
         bits = 16
     if arr.dtype == np.uint8:
