@@ -63,3 +63,13 @@ def test_data_window_other_than_the_display_window_is_named(tmp_path) -> None:
     assert img.pixels.shape == (6, 10, 3)
     assert "data window 10x6 at (4, 2)" in img.metadata["not_carried"]
     assert "display window 32x18" in img.metadata["not_carried"]
+
+
+def test_luminance_with_depth_reads_the_luminance_only(tmp_path) -> None:
+    # QA (qa11): channels Y + Z (luminance and depth) were read as grey + alpha, the depth as transparency.
+    p = tmp_path / "yz.exr"
+    px = np.concatenate([np.full((6, 8, 1), 0.3, np.float32), np.full((6, 8, 1), 250.0, np.float32)], -1)
+    _exr(p, px, ["Y", "Z"])
+    img = read_image(p)
+    assert img.pixels.shape == (6, 8, 1) and abs(float(img.pixels[0, 0, 0]) - 0.3) < 1e-3
+    assert "Z" in img.metadata["not_carried"]

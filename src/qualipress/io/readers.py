@@ -580,14 +580,16 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
 
 def _exr_colour_channels(names: list[str]) -> list[int] | None:
     """Indices of the R, G, B (and A) channels to read from an EXR's channel ``names``: the bare ones, else the
-    first layer (``layer.R`` ...) that has all three; None when there is no such set (grey, luminance, data)."""
+    first layer (``layer.R`` ...) that has all three; failing those a luminance ``Y`` (and A) the same way; None when
+    there is no such set (data channels only)."""
     upper = [n.upper() for n in names]
     layers = ["", *dict.fromkeys(n.rpartition(".")[0] for n in upper if "." in n)]
-    for layer in layers:
-        prefix = layer + "." if layer else ""
-        if all(prefix + c in upper for c in "RGB"):
-            return [upper.index(prefix + c) for c in "RGB"] + ([upper.index(prefix + "A")]
-                                                               if prefix + "A" in upper else [])
+    for colour in ("RGB", "Y"):
+        for layer in layers:
+            prefix = layer + "." if layer else ""
+            if all(prefix + c in upper for c in colour):
+                return [upper.index(prefix + c) for c in colour] + ([upper.index(prefix + "A")]
+                                                                    if prefix + "A" in upper else [])
     return None
 
 
