@@ -14,7 +14,8 @@ Rule keys (all optional; ``{}`` is the library's default):
 * ``tile_full``: a fine tile whose person share (probability > threshold) is above this is dropped when the
   coarse scales found less than ``tile_full_coarse`` × that share there (the selfie model marks a crowd tile
   as one square blob);
-* ``min_score``: person components of lower mean probability dropped;
+* ``min_score``: person components of lower mean probability dropped (default: the library's
+  ``persons.MIN_MEAN``, 0.6 since session 10; 0 = session 9);
 * ``no_fine`` / ``no_crops`` / ``no_text`` / ``no_faces``: leave that source out (attribution);
 * ``dilate``: refinement dilation as a fraction of the shorter side (closing twice that);
 * ``block_threshold``: share of an 8×8 block the ROI needs.
@@ -106,13 +107,14 @@ def person_prob(det: dict[str, Any], rule: dict[str, Any]) -> np.ndarray:
 def build(shape: tuple[int, int], det: dict[str, Any], rule: dict[str, Any]) -> np.ndarray:
     """The refined boolean ROI of one rule."""
     from qualipress.detect import priority_map
+    from qualipress.detect.persons import MIN_MEAN
     from qualipress.detect.regions import component_regions
     from qualipress.roi.mask import FACE_MARGIN, _grow, refine_priority
 
     prob = person_prob(det, rule)
     persons = component_regions(prob > rule.get("threshold", 0.5), prob, "persons", "mediapipe-selfie",
                                 min_area=0.0005)
-    persons = [r for r in persons if r.score >= rule.get("min_score", 0.0)]
+    persons = [r for r in persons if r.score >= rule.get("min_score", MIN_MEAN)]
     others = [r for r in det["others"]
               if not (rule.get("no_text") and r.label == "text") and not (rule.get("no_faces") and r.label == "faces")]
     regions = [_grow(r, FACE_MARGIN, shape) if r.label == "faces" else r for r in others] + persons
