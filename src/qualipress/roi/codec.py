@@ -66,7 +66,6 @@ OPTIONS = (
     "trellis_dc",
     "bg_chroma_lambda",
     "chroma_fit",
-    "trellis_upsampled",
 )
 
 
@@ -80,9 +79,6 @@ TRELLIS = "all"
 #: Default of the ``trellis_rgb`` option: chroma distortion weighed by its RGB squared error (measured better in
 #: both ROI and background on the COCO photos, ``docs/roi.md`` §7, *Trellis quantisation*).
 TRELLIS_RGB = True
-#: Default of the ``trellis_upsampled`` option: with 4:2:0 the trellis weighs chroma frequencies by what the
-#: decoder's upsampling keeps of them (:func:`qualipress.roi.encoder.upsampled_weights`).
-TRELLIS_UPSAMPLED = False
 #: Default of the ``trellis_dc`` option: DC levels chosen along the prediction chain too (chosen on the COCO photos
 #: with two trellis passes, ``docs/roi.md`` §7, *Compiled trellis*).
 TRELLIS_DC = True
@@ -244,10 +240,6 @@ class RoiJpegCodec(Codec):
     trellis_dc : bool
         Also choose the DC levels of the trellis's blocks along each component's prediction chain with the image's
         DC code lengths (default :data:`TRELLIS_DC`).
-    trellis_upsampled : bool
-        With subsampled chroma, weigh each chroma DCT frequency's error in the trellis by what the decoder's fancy
-        upsampling leaves of it at full resolution (default :data:`TRELLIS_UPSAMPLED`;
-        :func:`qualipress.roi.encoder.upsampled_weights`).
     adapt : bool
         Per-image adaptation (default True; :mod:`qualipress.roi.adapt`): 4:2:0 or 4:4:4 chosen from the
         image's fine chroma energy and the quality, and a finer background for large ROIs
@@ -408,7 +400,6 @@ class RoiJpegCodec(Codec):
             trellis_dc=option_flag(options.get("trellis_dc"), TRELLIS_DC),
             bg_chroma_lambda=_bg_chroma_lambda(options),
             chroma_fit=_chroma_fit(options),
-            trellis_upsampled=option_flag(options.get("trellis_upsampled"), TRELLIS_UPSAMPLED),
         )
         stats.seconds = {"detect": t_detect, "traits": t_traits, **stats.seconds}
         enc = RoiEncoding(data, analysis, levels, mcu, roi_q, bg_q, stats, notes)

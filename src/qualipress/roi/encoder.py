@@ -118,23 +118,6 @@ def _upsample_adjoint(resid: np.ndarray, sx: int, sy: int) -> np.ndarray:
     return g[slice(1, None, 2) if sy == 2 else slice(None), slice(1, None, 2) if sx == 2 else slice(None)]
 
 
-def upsampled_weights(sx: int, sy: int) -> np.ndarray:
-    """``(8, 8)`` weight of each DCT frequency of a subsampled chroma block in the full-resolution squared error the
-    decoder's fancy upsampling (:func:`upsample_fancy`) gives it, relative to the DC's.
-
-    Per ×2 axis the upsampling ``U`` makes an error ``e`` of the small plane cost ``eᵀUᵀUe`` at full resolution, and
-    ``UᵀU`` is the filter ``[0.375, 1.25, 0.375]`` (from the taps ¾ and ¼ of :func:`upsample_fancy`): response
-    ``1.25 + 0.75 cos ω``, 2 at DC (the samples a chroma sample covers) and 0.56 at the DCT's highest frequency
-    (``ω = 7π/8``). The DCT nearly diagonalises that filter, so frequency ``k`` weighs about ``1.25 + 0.75 cos(πk/8)``
-    along each subsampled axis; divided by the DC's. Axes not subsampled weigh 1.
-    """
-    k = np.arange(8)
-    axis = (1.25 + 0.75 * np.cos(np.pi * k / 8)) / 2.0
-    wy = axis if sy == 2 else np.ones(8)
-    wx = axis if sx == 2 else np.ones(8)
-    return np.outer(wy, wx)
-
-
 #: Default passes of :func:`subsample_chroma` fitting the chroma to the decoder's upsampling (0 = the plain box
 #: mean of libjpeg's encoder). 2 chosen on the 9 COCO development photos (issue 14, session 9): +0.03 / +0.02 /
 #: +0.02 dB ROI PSNR at 0.5 / 0.8 / 1.0 bpp, never lower on a photo (``docs/roi.md`` §7 *Finding the missed
@@ -371,7 +354,6 @@ def encode_blocks(
     trellis_dc: bool = False,
     bg_chroma_lambda: float = 1.0,
     chroma_fit: int = CHROMA_FIT,
-    trellis_upsampled: bool = False,
 ) -> tuple[bytes, EncodeStats]:
     """Encode an 8-bit image with a quality level per MCU.
 
@@ -427,10 +409,6 @@ def encode_blocks(
         times the luma samples a chroma sample covers): chroma multipliers divided by that weight.
     chroma_fit : int
         Back-projection passes of the chroma subsampling (:func:`subsample_chroma`; 0 = box mean).
-    trellis_upsampled : bool
-        With subsampled chroma, the trellis weighs each chroma frequency's error by what the decoder's upsampling
-        leaves of it at full resolution (:func:`upsampled_weights`: 1 at DC down to 0.08 at the highest
-        frequency), instead of the same weight for every frequency.
 
     Returns
     -------
@@ -462,8 +440,7 @@ def encode_blocks(
                         mode=mode, fine_rdo=fine_rdo, dc_rdo=dc_rdo, symbol_bits=symbol_bits,
                         trellis=(trellis, float(trellis_scale)), trellis_rgb=bool(trellis_rgb),
                         trellis_passes=int(trellis_passes), trellis_dc=bool(trellis_dc),
-                        bg_chroma_lambda=float(bg_chroma_lambda), chroma_fit=int(chroma_fit),
-                        trellis_upsampled=bool(trellis_upsampled))
+                        bg_chroma_lambda=float(bg_chroma_lambda), chroma_fit=int(chroma_fit))
     t1 = time.perf_counter()
     data = _write_dct(jpeglib, comps, tabs.fine, (h, w, nc), subsampling, optimize)
     t2 = time.perf_counter()
@@ -507,7 +484,7 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
                 symbol_bits: float, trellis: tuple[str, float] = ("off", 1.0),
                 trellis_rgb: bool = False, trellis_passes: int = PASSES,
                 trellis_dc: bool = False, bg_chroma_lambda: float = 1.0,
-                chroma_fit: int = CHROMA_FIT, trellis_upsampled: bool = False) -> list[np.ndarray]:
+                chroma_fit: int = CHROMA_FIT) -> list[np.ndarray]:
     """Quantised DCT blocks of each component (Y, or Y Cb Cr subsampled), cropped to libjpeg's block counts."""
     h, w, nc = pixels.shape
     mh, mw = mcu_size(subsampling, nc)
@@ -539,12 +516,7 @@ def _components(pixels: np.ndarray, block_levels: np.ndarray, tabs: _LevelTables
                 lam = np.where(lam >= 0, lam / rgb_w, lam)
             if ci > 0 and bg_chroma_lambda != 1.0 and len(tabs.used) > 1:
                 lam = np.where((levels == 0) & (lam >= 0), lam * bg_chroma_lambda, lam)
-            tcoefs, ttable = coefs, table0
-            if ci > 0 and trellis_upsampled and SUBSAMPLING[subsampling] != (1, 1):
-                # weighted distortion w·(c − v·Q)² = (√w·c − v·√w·Q)²: the same levels' candidates, weighed errors
-                root = np.sqrt(upsampled_weights(*SUBSAMPLING[subsampling]))
-                tcoefs, ttable = coefs * root, table0 * root
-            tplanes.append(TrellisPlane(tcoefs, q, ttable, lam, int(ci > 0), scan_order(levels.shape, (fy, fx))))
+            tplanes.append(TrellisPlane(coefs, q, table0, lam, int(ci > 0), scan_order(levels.shape, (fy, fx))))
         comps.append(q)
     if tplanes and any((p.lam >= 0).any() for p in tplanes):
         comps = [_baseline_limits(q) for q in trellis_planes(tplanes, trellis_passes, trellis_dc)]
