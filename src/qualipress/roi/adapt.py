@@ -104,10 +104,9 @@ def adapting(options: Mapping[str, Any]) -> bool:
 
 def adapted_bg_quality(quality: float, traits: ImageTraits | None) -> float:
     """Background quality for ROI quality ``quality``: the fixed mapping without ``traits``, otherwise the
-    large-ROI ratio and the step cap and floor (:func:`qualipress.roi.mapping.bg_quality_for`)."""
-    from qualipress.roi.mapping import MAX_BG_STEP_RATIO, MIN_BG_STEP_RATIO, bg_quality_for
+    large-ROI ratio and the step cap (:func:`qualipress.roi.mapping.bg_quality_for`)."""
+    from qualipress.roi.mapping import MAX_BG_STEP_RATIO, bg_quality_for
 
     if traits is None:
         return bg_quality_for(quality)
-    return bg_quality_for(quality, traits.roi_fraction, max_step_ratio=MAX_BG_STEP_RATIO,
-                          min_step_ratio=MIN_BG_STEP_RATIO)
+    return bg_quality_for(quality, traits.roi_fraction, max_step_ratio=MAX_BG_STEP_RATIO)

@@ -2,8 +2,6 @@
 
 Quality mapping for a plain ``encode --quality Q``: ROI blocks at IJG quality ``Q``, background blocks at
 ``bg_quality_for(Q) = max(5, round(0.45 * Q))`` (Q=90 → 40, the seed paper's pair; Q=75 → 34; Q=50 → 22).
-With the per-image adaptation (default) the background's quantiser steps are also kept between 3× and 4× the
-ROI's (``mapping.MIN_BG_STEP_RATIO``, ``MAX_BG_STEP_RATIO``): Q=50 → 16, Q=30 → 10.
 The other encoder defaults (subsampling, tables, RDO strength, block threshold, transition ring) come from
 ``qualipress.roi.mapping.profile_for(Q)``. Explicit options override the mapping.
 """

@@ -17,8 +17,7 @@ below :data:`CHROMA_K` × (the chroma DC step of the quality)², i.e. while 4:4:
 the quantiser removes anyway. And when the detected ROI covers :data:`LARGE_ROI` of the picture or more, the
 background is encoded at :data:`LARGE_ROI_BG_RATIO` × the ROI quality instead of 0.45 ×: there is little
 background to take bits from, and what the detector missed of the people lies in it. At high qualities the
-background's quantiser steps are kept within :data:`MAX_BG_STEP_RATIO` × the ROI's, and from session 10 at least
-:data:`MIN_BG_STEP_RATIO` × (at low and middle qualities).
+background's quantiser steps are kept within :data:`MAX_BG_STEP_RATIO` × the ROI's.
 """
 
 from __future__ import annotations
@@ -39,12 +38,6 @@ LARGE_ROI_BG_RATIO = 0.55
 #: With the adaptation, background quantiser steps are at most this many times the ROI's (binds from ROI
 #: quality ≈ 83 up, where 0.45 × Q would make them 5–19× finer in the ROI).
 MAX_BG_STEP_RATIO = 4.0
-#: ... and at least this many times (issue 14, session 10; binds below ROI quality ≈ 75, ≈ 82 for large ROIs:
-#: 0.45 × Q makes them only 2.2× below quality 50, the least contrast of the whole range, so at the low rates the
-#: background could not pay for the ROI). Chosen on the 9 COCO development photos with :data:`RING_WEIGHT`
-#: 0.55: +0.16 / +0.20 / +0.19 dB ROI PSNR at 0.5 / 0.8 / 1.0 bpp for 0.6 dB of background
-#: (``docs/roi.md`` §7, *Session 10*).
-MIN_BG_STEP_RATIO = 3.0
 
 
 def quality_for_scale(scale: float) -> float:
@@ -62,7 +55,9 @@ def bg_quality_for(quality: float, roi_fraction: float | None = None, max_step_r
     adaptation) at or above :data:`LARGE_ROI`, ``max(5, round(0.55 * Q))``. With ``max_step_ratio`` the
     background's quantiser steps are at most that many times the ROI's (the quality ratio alone makes them 2× at
     Q = 30 but 6× at Q = 90 and 19× at Q = 97); with ``min_step_ratio`` at least that many times (binds at the low
-    end, where 0.45 × Q makes them only 2.2× the ROI's), never below quality 5.
+    end, where 0.45 × Q makes them only 2.2× the ROI's), never below quality 5. The codec's mapping does not use
+    ``min_step_ratio``: a floor of 3 with ring weight 0.55, chosen on the COCO photos (+0.16 / +0.20 / +0.19 dB),
+    lost 0.11 / 0.10 / 0.01 dB ROI and 1.1 dB background on the held-out photos (``docs/roi.md`` §7, *Session 10*).
     """
     large = roi_fraction is not None and float(roi_fraction) >= LARGE_ROI
     bg = float(max(5, round((LARGE_ROI_BG_RATIO if large else BG_RATIO) * float(quality))))
@@ -118,9 +113,8 @@ class Profile:
 
 #: Quality of the transition ring, the fraction of the way from the background to the ROI quality, in both profiles
 #: (0.3 / 0.2 before issue 14 session 8; 0.4 chosen on the COCO photos: same ROI PSNR, better background,
-#: ``docs/roi.md`` §7 *Coverage and the ring*; 0.55 since session 10, with :data:`MIN_BG_STEP_RATIO`: the ring keeps
-#: about its former quality while the background drops, so box-annotated people lose nothing on the COCO photos).
-RING_WEIGHT = 0.55
+#: ``docs/roi.md`` §7 *Coverage and the ring*).
+RING_WEIGHT = 0.4
 #: Below :data:`LOW_RATE_QUALITY`: 4:2:0 (16×16 MCUs, so a quarter-covered MCU is already ROI), flat tables,
 #: lighter RDO in the ROI, a one-MCU ring at :data:`RING_WEIGHT`, 2 bits per non-zero symbol.
 LOW_RATE = Profile("420", 1.0, 0.5, 0.25, 1, RING_WEIGHT, 2.0)
