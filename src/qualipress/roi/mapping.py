@@ -57,7 +57,8 @@ def bg_quality_for(quality: float, roi_fraction: float | None = None, max_step_r
     Q = 30 but 6× at Q = 90 and 19× at Q = 97); with ``min_step_ratio`` at least that many times (binds at the low
     end, where 0.45 × Q makes them only 2.2× the ROI's), never below quality 5. The codec's mapping does not use
     ``min_step_ratio``: a floor of 3 with ring weight 0.55, chosen on the COCO photos (+0.16 / +0.20 / +0.19 dB),
-    lost 0.11 / 0.10 / 0.01 dB ROI and 1.1 dB background on the held-out photos (``docs/roi.md`` §7, *Session 10*).
+    lost 0.11 / 0.10 / 0.01 dB ROI and 1.1 dB background on the held-out photos (``docs/roi.md`` §7, *Outside
+    blocks and the low-rate mapping*).
     """
     large = roi_fraction is not None and float(roi_fraction) >= LARGE_ROI
     bg = float(max(5, round((LARGE_ROI_BG_RATIO if large else BG_RATIO) * float(quality))))
