@@ -434,7 +434,7 @@ def _date(raw: bytes) -> str | None:
     return b.split(b"\0", 1)[0].decode("ascii")
 
 
-def _tv60(tc: int, user_bits: int) -> str:
+def _tv60(tc: int) -> str:
     """``HH:MM:SS:FF`` (``;`` before the frames when the drop-frame bit is set) of a 32-bit SMPTE timecode."""
     def bcd(v: int) -> int:
         return (v & 0x0F) + 10 * ((v >> 4) & 0x0F)
@@ -516,7 +516,7 @@ def lean_fields(head: bytes, header: DpxHeader) -> dict[str, Any] | None:
             out[key] = float(value)
     if u32(1920) != _UNDEF32:
         out["smpte:TimeCode"] = str((u32(1920), u32(1924)))
-        out["dpx:TimeCode"] = _tv60(u32(1920), u32(1924))
+        out["dpx:TimeCode"] = _tv60(u32(1920))
     out.update({k: head[off] for k, off in (("dpx:Interlace", 1928), ("dpx:FieldNumber", 1929)) if head[off] != 0xFF})
     if head[1930] == 0:
         out["dpx:Signal"] = "Undefined"
