@@ -236,7 +236,6 @@ def layout(header: DpxHeader, *, word_aligned: bool = True) -> PixelLayout:
 
     Parameters
     ----------
-    header : DpxHeader
     word_aligned : bool
         Lines start on 32-bit word boundaries (the standard). Some writers (OpenImageIO for 8-bit and 16-bit
         samples) do not pad lines; :func:`layouts` lists both variants.
@@ -321,7 +320,6 @@ def read_element(path: str | Path, lay: PixelLayout) -> np.ndarray:
 
     Parameters
     ----------
-    path : path
     lay : PixelLayout
         From :func:`layout` of the file's own header.
 
@@ -561,10 +559,6 @@ def encode_dpx(pixels: np.ndarray, *, bit_size: int = 10, transfer: int = 3, col
         SMPTE 268M codes (3 = logarithmic).
     frame_rate, frame : optional
         Written to the film and television headers, with the SMPTE timecode of ``frame`` at ``frame_rate``.
-
-    Returns
-    -------
-    bytes
     """
     if pixels.ndim != 3 or pixels.shape[2] not in (1, 3, 4):
         raise UnsupportedError(f"DPX writer takes (H, W, 1|3|4) pixels, got {pixels.shape}")
