@@ -185,8 +185,8 @@ def core_measure(reference: Image, distorted: Image, metric: str) -> float:
 def _higher_is_better(metric: str) -> bool:
     try:
         return bool(metrics.higher_is_better(metric))
-    except (AttributeError, QualipressError):
-        return metric not in ("butteraugli",)
+    except QualipressError:  # a metric of a caller's own measure backend, unknown to the core: higher is better
+        return True
 
 
 def zscores(values: Sequence[float]) -> np.ndarray:
