@@ -111,6 +111,11 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     if fmt is None:
         if head[:4] == b"GIF8":
             raise UnsupportedError(f"{p}: GIF is not read by qualipress; convert it to PNG (one frame) first")
+        unread = next((name for magic, name in UNREAD_MAGIC if head.startswith(magic)), None)
+        if unread == "BMP" and head[6:10] != bytes(4):  # "BM" alone is weak: a BMP's reserved fields are zero
+            unread = None
+        if unread is not None:
+            raise UnsupportedError(f"{p}: {unread} is not read by qualipress; convert it to PNG or TIFF first")
         raise InputError(f"{p}: not a recognised image format (first bytes {head[:8]!r})")
     if fmt in ANIMATED_FORMATS:
         _refuse_animation(p, fmt)
@@ -249,6 +254,10 @@ def _finish(pixels: np.ndarray, bit_depth: int | None, **kw: Any) -> Image:
     meta = kw.pop("metadata", {})
     return Image(img.pixels, img.bit_depth, kw.get("transfer", img.transfer), kw.get("colorspace", "srgb"), meta)
 
+
+#: Leading bytes of image formats users bring that qualipress does not read, named in the error (GIF has its own).
+UNREAD_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"BM", "BMP"), (b"8BPS", "PSD"), (b"qoif", "QOI"), (b"\x00\x00\x01\x00", "ICO"))
 
 #: Formats that can hold an animation, checked by :func:`_refuse_animation`.
 ANIMATED_FORMATS = frozenset({"png", "webp", "avif", "jpegxl"})
