@@ -286,6 +286,27 @@ def test_codecs_predicted_far_larger_are_not_searched_once_one_has_a_result():
     assert skip_reason("jpeg", expected, None, searched=3) is None  # nothing met yet
 
 
+def test_images_with_transparent_pixels_get_expected_sizes_for_the_race_order_but_no_skips():
+    """Images with fully transparent pixels had no expected sizes (the opaque size curves could not tell which codecs
+    drop the hidden colour), so their races ran in the static order. The alpha-aware size curves now order them, but
+    no codec is skipped on a prediction there: each races, stopped by the best file so far."""
+    from qualipress.search import expected_sizes, skip_reason
+
+    rgb = photo_like(192, 256, seed=5)
+    h, w = rgb.shape[:2]
+    y, x = np.mgrid[0:h, 0:w]
+    cut = _with_alpha(rgb, np.where(np.hypot(y - h / 2, x - w / 2) < 70, 255, 0))
+    names = ["avif", "jpegxl", "webp"]
+    if pr.load() is None:
+        pytest.skip("no shipped predictor model")
+    expected = expected_sizes(names, cut, "ssim>=0.95")
+    assert set(expected) == set(names) and all(v > 0 for v in expected.values())
+    far = {**expected, "jpegxl": 10 * expected["avif"]}
+    assert "above" in skip_reason("jpegxl", far, int(expected["avif"]), searched=1)
+    assert skip_reason("jpegxl", far, int(expected["avif"]), searched=1, image=cut) is None
+    assert "above" in skip_reason("jpegxl", far, int(expected["avif"]), searched=1, image=as_image(rgb))
+
+
 def test_a_costly_codec_is_raced_only_when_predicted_clearly_smaller():
     from qualipress.search import COSTLY_GAIN, PROBE_COST, skip_reason
 
