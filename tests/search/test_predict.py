@@ -286,6 +286,25 @@ def test_codecs_predicted_far_larger_are_not_searched_once_one_has_a_result():
     assert skip_reason("jpeg", expected, None, searched=3) is None  # nothing met yet
 
 
+def test_alpha_size_features_on_grey_deep_tiny_and_opaque_alpha():
+    """Grey + alpha and 16-bit RGBA get the alpha features; a 1-pixel image does not fail; an alpha plane that is
+    opaque everywhere adds nothing (the size curve is the opaque one)."""
+    from qualipress.io.image import Image
+
+    rgb = photo_like(64, 80)
+    ramp = np.tile(np.linspace(0, 1, 80), (64, 1))
+    grey_alpha = as_image(np.dstack([rgb[..., :1], (ramp * 255).astype(np.uint8)]))
+    deep = Image(np.dstack([rgb.astype(np.uint16) * 257, (ramp * 65535).astype(np.uint16)]), 16)
+    for im in (grey_alpha, deep):
+        f = pr.image_features(im)
+        assert set(pr.ALPHA_FEATURES) | {pr.CODED + "texture"} <= f.keys() and f["alpha_hidden"] > 0
+    assert set(pr.ALPHA_FEATURES) <= pr.image_features(as_image(np.zeros((1, 1, 4), np.uint8))).keys()
+    opaque = pr.image_features(as_image(np.dstack([rgb, np.full((64, 80), 255, np.uint8)])))
+    assert opaque == pr.image_features(as_image(rgb))
+    weights = np.ones((3, len(pr.feature_row(opaque))))
+    assert np.array_equal(pr.log_bits_per_pixel("webp", weights, opaque), weights @ pr.feature_row(opaque))
+
+
 def test_images_with_transparent_pixels_get_expected_sizes_for_the_race_order_but_no_skips():
     """Images with fully transparent pixels had no expected sizes (the opaque size curves could not tell which codecs
     drop the hidden colour), so their races ran in the static order. The alpha-aware size curves now order them, but

@@ -61,12 +61,14 @@ ALPHA_FEATURES = ("alpha_hidden", "alpha_bits")
 #: Prefix of the stored colour's features (see :data:`ALPHA_FEATURES`).
 CODED = "coded_"
 #: Per codec, how alpha changes the file size of the colour planes alone (``hidden_scale``, ``alpha_scale``,
-#: ``overhead`` bytes): ``bytes = colour_bytes * (1 - hidden_scale * alpha_hidden) + alpha_scale * alpha_bytes +
-#: overhead``. libwebp and libjxl drop the colour under alpha 0 (libavif codes it); all three code the alpha plane
-#: losslessly at every quality setting, so its cost hardly depends on the setting. Fitted on 42 RGBA images made from
-#: BSD300 training photographs 61-102 (radial and linear fades, blurred ellipses, checkerboards, discs, clouds,
-#: flat-colour logos; never Kodak) by ``python benchmarks/rgba_size_model.py fit -o OUT`` (docs/benchmarks.md).
-#: Codecs not listed get the stored colour's size curve uncorrected.
+#: ``overhead`` bytes): ``bytes = colour_bytes * (1 - hidden_scale * alpha_hidden) + alpha_scale * alpha_estimate +
+#: overhead``, ``alpha_estimate`` the alpha plane's estimated lossless bytes. libwebp and libjxl drop the colour
+#: under alpha 0 (libavif codes it); all three code the alpha plane losslessly at every quality setting, so its cost
+#: hardly depends on the setting. Fitted on 42 RGBA images made from BSD300 training photographs 61-102 (radial and
+#: linear fades, blurred ellipses, checkerboards, discs, clouds, flat-colour logos; never Kodak) by ``python
+#: benchmarks/rgba_size_model.py fit -o OUT`` (docs/benchmarks.md § RGBA size model). ``overhead`` is a constant
+#: fitted at 0.15 Mpx: on thumbnails it overstates (JPEG XL's 1.9 kB). Codecs not listed get the stored colour's size
+#: curve uncorrected.
 ALPHA_SIZE: dict[str, tuple[float, float, float]] = {"avif": (-0.076, 0.473, 311.0), "jpegxl": (0.875, 0.180, 1935.0),
                                                      "webp": (0.885, 0.221, 862.0)}
 
@@ -138,8 +140,9 @@ def _colour_features(px: np.ndarray) -> dict[str, float]:
 def _alpha_features(image: Image, alpha: np.ndarray, coded: dict[str, float] | None) -> dict[str, float]:
     """:data:`ALPHA_FEATURES` of an image with straight ``alpha`` (and the ``coded_`` colour features when given)."""
     plane = image.with_pixels(np.ascontiguousarray(alpha[..., None]))
-    out = {"alpha_hidden": float(np.mean(alpha == 0)),
-           "alpha_bits": 8.0 * estimate_lossless_bytes(plane) / max(1, image.width * image.height)}
+    hidden = float(np.mean(alpha == 0))
+    bits = 8.0 * estimate_lossless_bytes(plane) / max(1, image.width * image.height)
+    out = dict(zip(ALPHA_FEATURES, (hidden, bits), strict=True))
     if coded is not None:
         out.update({CODED + k: v for k, v in coded.items()})
     return out
@@ -150,15 +153,17 @@ def log_bits_per_pixel(codec: str, bytes_weights: np.ndarray, features: Mapping[
 
     For an image with alpha (:data:`ALPHA_FEATURES` present) the curve is read from the stored colour's features and
     corrected by :data:`ALPHA_SIZE` for the colour dropped under alpha 0 and the alpha plane's own bytes; before,
-    the sizes of photographs with a soft fade were 1.9-3.1 times too small (docs/benchmarks.md).
+    the sizes of photographs with a soft fade were 1.8-3.1 times too small (docs/benchmarks.md § RGBA size model).
     """
     row = feature_row({k: features.get(CODED + k, v) for k, v in features.items()})
     log_bpp = np.asarray(bytes_weights) @ row
-    if "alpha_hidden" not in features:
+    hidden_key, bits_key = ALPHA_FEATURES
+    if hidden_key not in features:
         return log_bpp
     hidden_scale, alpha_scale, overhead = ALPHA_SIZE.get(codec, (0.0, 0.0, 0.0))
-    extra = alpha_scale * features["alpha_bits"] + 8.0 * overhead / 10 ** features["log_pixels"]
-    bpp = 10 ** log_bpp * max(0.05, 1.0 - hidden_scale * features["alpha_hidden"]) + extra
+    extra = alpha_scale * features[bits_key] + 8.0 * overhead / 10 ** features["log_pixels"]
+    # the colour kept is at least a twentieth (a guard: the fitted scales leave 0.12 of a fully hidden image)
+    bpp = 10 ** log_bpp * max(0.05, 1.0 - hidden_scale * features[hidden_key]) + extra
     return np.log10(np.maximum(bpp, 1e-6))
 
 
