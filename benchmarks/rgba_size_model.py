@@ -30,14 +30,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from _paths import DATA
 from PIL import Image as PILImage
 
 from qualipress.codecs import get
 from qualipress.io.readers import read_image
 from qualipress.search.lossless import estimate_lossless_bytes
 
-ROOT = Path(__file__).resolve().parents[1]
-TRAIN = ROOT.parent / "shared" / "data" / "train" / "bsd300_train200"
+TRAIN = DATA / "train" / "bsd300_train200"
 CODECS = ("avif", "jpegxl", "webp")
 KINDS = ("radial", "linear", "ellipse", "checker", "disc", "cloud", "logo")
 
