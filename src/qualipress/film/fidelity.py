@@ -47,9 +47,9 @@ from qualipress.film import analysis
 from qualipress.io import Image
 from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name, to_scene_linear
 
-__all__ = ["DISPLAY_WHITE", "Reference", "display_code", "display_rgb", "encoding_name", "flat_luma",
-           "grain_floor", "grain_kept", "grey16", "linear_luma", "linear_plane", "reference", "release_linear",
-           "source_luma", "temporal_ratio", "tonal_shift"]
+__all__ = ["DISPLAY_WHITE", "Reference", "colour_grain_kept", "display_code", "display_rgb", "encoding_name",
+           "flat_luma", "grain_floor", "grain_kept", "grey16", "linear_luma", "linear_plane", "reference",
+           "release_linear", "source_luma", "temporal_ratio", "tonal_shift"]
 
 #: Smallest grain RMS (code values in [0, 1]) the grain checks look after (≈ 1.5 10-bit code values).
 GRAIN_MIN = 0.0015
@@ -112,6 +112,9 @@ class Reference:
     #: :func:`qualipress.film.analysis.flat_blocks` of :attr:`stats` (block mask): the blocks the temporal figure
     #: compares, a superset of :attr:`flat` (see :func:`flat_luma`).
     blocks: np.ndarray | None = None
+    #: The source's colour-difference grain in the :attr:`flat` blocks (:func:`colour_blocks` after the plane fit,
+    #: ``(K, 2, block, block)`` float32), made on the first :func:`colour_grain_kept` of the frame.
+    colour_hp: np.ndarray | None = None
 
     @property
     def source_hp(self) -> np.ndarray:
@@ -267,6 +270,67 @@ def grain_kept(ref: Reference, dec_y: np.ndarray) -> dict[str, Any]:
     d2 = float((dhp**2).sum())
     corr = float((shp * dhp).sum() / math.sqrt(s2 * d2)) if d2 > 0 else 0.0
     return {**out, "corr": round(corr, 4), "energy": round(math.sqrt(d2 / s2), 4)}
+
+
+#: Colour-difference directions of the colour-grain figure: B − Y and R − Y of the perceptual code, Y the luma of
+#: :func:`qualipress.film.analysis.luma` (the directions luma does not see; per-dye-layer grain shows in both).
+COLOUR_DIRECTIONS = ("B-Y", "R-Y")
+
+
+def colour_blocks(ref: Reference, image: Image) -> np.ndarray:
+    """The colour differences (:data:`COLOUR_DIRECTIONS`) of ``image`` (the source or a decoded frame of its size)
+    in the source's :attr:`Reference.flat` blocks, ``(K, 2, block, block)`` float32 in row-major block order;
+    only those pixels are converted (:func:`qualipress.film.analysis.code_at`), never the whole frame."""
+    b = ref.stats.block
+    rows, cols = np.nonzero(ref.flat)
+    d = np.arange(b)
+    idx = ((rows[:, None, None] * b + d[None, :, None]) * ref.shape[1]
+           + cols[:, None, None] * b + d[None, None, :]).reshape(-1)
+    if idx.size == 0 or image.pixels.shape[2] - int(image.has_alpha) < 3:
+        return np.zeros((0, 2, b, b), np.float32)
+    rgb = analysis.code_at(image, idx)[:, :3]
+    y = analysis.luma(rgb[None])[0]
+    diff = np.stack([rgb[:, 2] - y, rgb[:, 0] - y])  # (2, K·b·b)
+    return np.ascontiguousarray(diff.reshape(2, -1, b, b).transpose(1, 0, 2, 3), dtype=np.float32)
+
+
+def colour_grain_kept(ref: Reference, decoded: Image) -> dict[str, Any]:
+    """Colour grain kept: :func:`grain_kept`'s correlation and energy ratio, measured on the colour differences
+    B − Y and R − Y (:data:`COLOUR_DIRECTIONS`) instead of luma, in the same flattest blocks.
+
+    Each direction's plane-fit residual in a flat block is its colour grain. ``corr`` and ``energy`` are those of
+    the weaker direction (the lower ``min(corr, energy)``) among the directions whose source grain RMS reaches
+    :func:`grain_floor`; ``directions`` holds both. Does not apply (``applies`` False, ``why``) to grey or
+    single-channel frames, to frames whose luma grain figure does not apply, or when neither direction holds grain
+    (luma-only grain: R, G and B move together)."""
+    out: dict[str, Any] = {"applies": False, "sigma": None, "blocks": int(ref.flat.sum()), "corr": None,
+                           "energy": None}
+    if ref.grain_why is not None:
+        return {**out, "why": ref.grain_why}
+    if ref.image.pixels.shape[2] - int(ref.image.has_alpha) < 3:
+        return {**out, "why": "single-channel frame: no colour grain"}
+    if ref.colour_hp is None:
+        ref.colour_hp = analysis.plane_residual(colour_blocks(ref, ref.image)).astype(np.float32)
+    shp = ref.colour_hp.astype(np.float64)
+    dhp = analysis.plane_residual(colour_blocks(ref, decoded))
+    floor = grain_floor(None if ref.image.is_float else ref.image.bit_depth)
+    dirs: dict[str, dict[str, float]] = {}
+    for k, name in enumerate(COLOUR_DIRECTIONS):
+        s, d = shp[:, k], dhp[:, k]
+        s2, d2 = float((s**2).sum()), float((d**2).sum())
+        sigma = math.sqrt(s2 / s.size) if s.size else 0.0
+        if sigma < floor:
+            continue
+        corr = float((s * d).sum() / math.sqrt(s2 * d2)) if d2 > 0 else 0.0
+        dirs[name] = {"sigma": round(sigma, 6), "corr": round(corr, 4), "energy": round(math.sqrt(d2 / s2), 4)}
+    if not dirs:
+        sig = float(np.sqrt((shp**2).mean())) if shp.size else 0.0
+        return {**out, "sigma": round(sig, 6),
+                "why": f"no colour grain to keep: colour-difference grain RMS {sig * 1023:.2f} 10-bit codes < "
+                       f"{floor * 1023:.2f} (grey frame or luma-only grain)"}
+    worst = min(dirs.values(), key=lambda v: min(v["corr"], v["energy"]))
+    return {**out, "applies": True, "sigma": worst["sigma"], "corr": worst["corr"], "energy": worst["energy"],
+            "directions": dirs}
 
 
 def tonal_shift(ref: Reference, dec_code: np.ndarray | Image) -> dict[str, Any]:
