@@ -107,3 +107,21 @@ def test_search_moves_to_a_finer_setting_when_colour_grain_is_lost() -> None:
     fresh = _img(clean + g)
     out = fidelity.colour_grain_kept(fidelity.reference(fresh), codecs.decode_like(avif, found.data, fresh))
     assert out["corr"] >= p["min_colour_grain_corr"] and out["energy"] >= p["min_colour_grain_energy"]
+
+
+def test_a_probe_failing_the_luma_grain_check_gets_the_lower_of_both_distances() -> None:
+    """The search stops at the first failing check; the luma check's margin then includes the colour grain's, so the
+    margins of neighbouring probes do not switch between the two checks."""
+    clean, g = _clean(), _grain(5)
+    src = _img(clean + g)
+    half_grey = _img(clean + 0.5 * (g @ _LUMA)[..., None])  # luma grain halved, colour grain gone
+    checks, _ = decisions.checks_for("C1", target_ssim=None)
+    luma = next(c for c in checks if c.name == "grain")
+    colour = next(c for c in checks if c.name == "colour-grain")
+    assert luma.colour is colour
+    alone = decisions.GrainCheck(luma.min_corr, luma.min_energy)(src, half_grey)
+    both = luma(src, half_grey)
+    c = colour(src, half_grey)
+    assert not alone.passed and not both.passed and not c.passed
+    assert alone.margin is not None and c.margin is not None and c.margin < alone.margin
+    assert both.margin == pytest.approx(c.margin)

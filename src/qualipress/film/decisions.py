@@ -303,6 +303,9 @@ class GrainCheck:
     min_corr: float = 0.6
     min_energy: float = 0.6
     name: str = "grain"
+    #: The colour-grain check that runs after this one, if any: a probe failing here gets the lower of both
+    #: distances as its margin (see :meth:`_margin`).
+    colour: ColourGrainCheck | None = None
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
@@ -321,7 +324,20 @@ class GrainCheck:
         # setting); none when the floors only report
         margin = min(g["corr"] - self.min_corr, g["energy"] - self.min_energy) if self.min_corr or \
             self.min_energy else None
+        if not ok and margin is not None:
+            margin = self._margin(margin, reference, decoded)
         return CheckOutcome(ok, self.name, detail, margin)
+
+    def _margin(self, margin: float, reference: Image, decoded: Image) -> float:
+        """A failing probe's distance: the lower of this check's and the colour-grain check's. The search stops
+        at the first failing check, so without this a probe failing here would say nothing about the colour
+        grain, and the margins of neighbouring probes would switch from one check to the other where the binding
+        check changes (on a 2K grainy frame the search then interpolated 10 grid steps past the setting; the colour
+        figure is computed once per probe and reused when the colour check runs)."""
+        if self.colour is None:
+            return margin
+        other = self.colour(reference, decoded).margin
+        return margin if other is None else min(margin, other)
 
 
 @dataclass
@@ -576,14 +592,18 @@ def checks_for(profile: str | None, *, target_ssim: float | None, analysis_resul
             notes.append(f"check detail: {tex:.1%} of blocks textured, keep >= {p['min_detail']:.0%} of their energy")
         else:
             notes.append("no detail check: no textured blocks")
+    colour = None
+    if "colour-grain" in enabled:
+        colour = ColourGrainCheck(min_corr=float(p["min_colour_grain_corr"]),
+                                  min_energy=float(p["min_colour_grain_energy"]))
     if "grain" in enabled:
         corr, energy = float(p["min_grain_corr"]), float(p["min_grain_energy"])
-        out.append(GrainCheck(min_corr=corr, min_energy=energy))
+        out.append(GrainCheck(min_corr=corr, min_energy=energy, colour=colour))
         notes.append(f"check grain: flat-area grain corr >= {corr}, energy >= {energy}" if corr or energy
                      else "grain: measured and reported, no floor (this profile may remove grain)")
-    if "colour-grain" in enabled:
-        corr, energy = float(p["min_colour_grain_corr"]), float(p["min_colour_grain_energy"])
-        out.append(ColourGrainCheck(min_corr=corr, min_energy=energy))
+    if colour is not None:
+        corr, energy = colour.min_corr, colour.min_energy
+        out.append(colour)
         notes.append(f"check colour-grain: flat-area colour grain corr >= {corr}, energy >= {energy}"
                      if corr or energy else "colour-grain: measured and reported, no floor")
     if "temporal" in enabled:
