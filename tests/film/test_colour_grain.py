@@ -125,3 +125,20 @@ def test_a_probe_failing_the_luma_grain_check_gets_the_lower_of_both_distances()
     assert not alone.passed and not both.passed and not c.passed
     assert alone.margin is not None and c.margin is not None and c.margin < alone.margin
     assert both.margin == pytest.approx(c.margin)
+
+
+def test_colour_figure_in_chunks_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    clean, g = _clean(), _grain(6)
+    src = _img(clean + g)
+    dec = _img(clean + (g @ _LUMA)[..., None] + 0.4 * (g - (g @ _LUMA)[..., None]) + _grain(7, sigma=1 / 1023))
+    whole = fidelity.colour_grain_kept(fidelity.reference(src), dec)
+    monkeypatch.setattr(fidelity, "COLOUR_CHUNK", 7)  # 96 flat blocks in 14 chunks
+    ref = fidelity.reference(src)
+    chunked = fidelity.colour_grain_kept(ref, dec)
+    assert ref.flat.sum() > 7 * 2
+    for key in ("corr", "energy", "sigma"):
+        assert chunked[key] == pytest.approx(whole[key], abs=1e-4)
+    # a decoded frame that lost its colour channels kept no colour grain
+    grey = Image(dec.pixels[..., :1], 10, transfer="log")
+    lost = fidelity.colour_grain_kept(ref, grey)
+    assert lost["applies"] and lost["corr"] == 0.0 and lost["energy"] == 0.0

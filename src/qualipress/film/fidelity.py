@@ -277,21 +277,39 @@ def grain_kept(ref: Reference, dec_y: np.ndarray) -> dict[str, Any]:
 COLOUR_DIRECTIONS = ("B-Y", "R-Y")
 
 
-def colour_blocks(ref: Reference, image: Image) -> np.ndarray:
+#: Flat blocks converted at a time by the colour-grain figure: its temporaries (pixel indices, colour samples,
+#: float64 residuals) stay a few MB at any frame size instead of growing with the frame (~0.4 GB at 8K).
+COLOUR_CHUNK = 2048
+
+
+def colour_blocks(ref: Reference, image: Image, which: slice = slice(None)) -> np.ndarray:
     """The colour differences (:data:`COLOUR_DIRECTIONS`) of ``image`` (the source or a decoded frame of its size)
-    in the source's :attr:`Reference.flat` blocks, ``(K, 2, block, block)`` float32 in row-major block order;
-    only those pixels are converted (:func:`qualipress.film.analysis.code_at`), never the whole frame."""
+    in the source's :attr:`Reference.flat` blocks (those ``which`` selects, in row-major block order),
+    ``(K, 2, block, block)`` float32; only those pixels are converted (:func:`qualipress.film.analysis.code_at`),
+    never the whole frame. An image with fewer than three colour channels has no colour differences: zeros."""
     b = ref.stats.block
-    rows, cols = np.nonzero(ref.flat)
+    rows, cols = (v[which] for v in np.nonzero(ref.flat))
+    if image.pixels.shape[2] - int(image.has_alpha) < 3:
+        return np.zeros((rows.size, 2, b, b), np.float32)
     d = np.arange(b)
     idx = ((rows[:, None, None] * b + d[None, :, None]) * ref.shape[1]
            + cols[:, None, None] * b + d[None, None, :]).reshape(-1)
-    if idx.size == 0 or image.pixels.shape[2] - int(image.has_alpha) < 3:
-        return np.zeros((0, 2, b, b), np.float32)
     rgb = analysis.code_at(image, idx)[:, :3]
     y = analysis.luma(rgb[None])[0]
     diff = np.stack([rgb[:, 2] - y, rgb[:, 0] - y])  # (2, K·b·b)
     return np.ascontiguousarray(diff.reshape(2, -1, b, b).transpose(1, 0, 2, 3), dtype=np.float32)
+
+
+def _colour_source(ref: Reference) -> np.ndarray:
+    """:attr:`Reference.colour_hp`, made on first use (chunk by chunk)."""
+    if ref.colour_hp is None:
+        k, b = int(ref.flat.sum()), ref.stats.block
+        hp = np.empty((k, 2, b, b), np.float32)
+        for c0 in range(0, k, COLOUR_CHUNK):
+            part = slice(c0, c0 + COLOUR_CHUNK)
+            hp[part] = analysis.plane_residual(colour_blocks(ref, ref.image, part))
+        ref.colour_hp = hp
+    return ref.colour_hp
 
 
 def colour_grain_kept(ref: Reference, decoded: Image) -> dict[str, Any]:
@@ -302,29 +320,33 @@ def colour_grain_kept(ref: Reference, decoded: Image) -> dict[str, Any]:
     the weaker direction (the lower ``min(corr, energy)``) among the directions whose source grain RMS reaches
     :func:`grain_floor`; ``directions`` holds both. Does not apply (``applies`` False, ``why``) to grey or
     single-channel frames, to frames whose luma grain figure does not apply, or when neither direction holds grain
-    (luma-only grain: R, G and B move together)."""
+    (luma-only grain: R, G and B move together). A decoded frame without colour keeps none (corr and energy 0)."""
     out: dict[str, Any] = {"applies": False, "sigma": None, "blocks": int(ref.flat.sum()), "corr": None,
                            "energy": None}
     if ref.grain_why is not None:
         return {**out, "why": ref.grain_why}
     if ref.image.pixels.shape[2] - int(ref.image.has_alpha) < 3:
         return {**out, "why": "single-channel frame: no colour grain"}
-    if ref.colour_hp is None:
-        ref.colour_hp = analysis.plane_residual(colour_blocks(ref, ref.image)).astype(np.float32)
-    shp = ref.colour_hp.astype(np.float64)
-    dhp = analysis.plane_residual(colour_blocks(ref, decoded))
+    src = _colour_source(ref)
+    # per direction: Σ source², Σ decoded², Σ source × decoded, summed chunk by chunk
+    sums = np.zeros((3, 2))
+    for c0 in range(0, src.shape[0], COLOUR_CHUNK):
+        part = slice(c0, c0 + COLOUR_CHUNK)
+        shp = src[part].astype(np.float64)
+        dhp = analysis.plane_residual(colour_blocks(ref, decoded, part))
+        sums += [(shp**2).sum(axis=(0, 2, 3)), (dhp**2).sum(axis=(0, 2, 3)), (shp * dhp).sum(axis=(0, 2, 3))]
+    n = max(1, src.shape[0] * src.shape[2] * src.shape[3])
     floor = grain_floor(None if ref.image.is_float else ref.image.bit_depth)
     dirs: dict[str, dict[str, float]] = {}
     for k, name in enumerate(COLOUR_DIRECTIONS):
-        s, d = shp[:, k], dhp[:, k]
-        s2, d2 = float((s**2).sum()), float((d**2).sum())
-        sigma = math.sqrt(s2 / s.size) if s.size else 0.0
+        s2, d2, sd = (float(v) for v in sums[:, k])
+        sigma = math.sqrt(s2 / n)
         if sigma < floor:
             continue
-        corr = float((s * d).sum() / math.sqrt(s2 * d2)) if d2 > 0 else 0.0
+        corr = sd / math.sqrt(s2 * d2) if d2 > 0 else 0.0
         dirs[name] = {"sigma": round(sigma, 6), "corr": round(corr, 4), "energy": round(math.sqrt(d2 / s2), 4)}
     if not dirs:
-        sig = float(np.sqrt((shp**2).mean())) if shp.size else 0.0
+        sig = math.sqrt(float(sums[0].sum()) / (2 * n))
         return {**out, "sigma": round(sig, 6),
                 "why": f"no colour grain to keep: colour-difference grain RMS {sig * 1023:.2f} 10-bit codes < "
                        f"{floor * 1023:.2f} (grey frame or luma-only grain)"}
