@@ -1,4 +1,4 @@
-"""Film fidelity figures: grain kept, temporal stability, tonal shift, and a display rendering.
+"""Film fidelity figures: grain and colour grain kept, temporal stability, tonal shift, and a display rendering.
 
 These are measured without a clean plate, from the source frame and a decoded output (and, for the temporal
 ratio, the previous frame of the same sequence, source and decoded). :mod:`qualipress.film.decisions` turns them
@@ -15,6 +15,10 @@ Grain kept
     source high-pass over those blocks (1: grain intact; ≈ 0: grain removed or replaced), ``energy`` the ratio of
     their RMS (< 1: grain softened; > 1: noise added). Applies when the source grain RMS there is at least
     :func:`grain_floor` (well above the quantisation noise of the source's bit depth).
+Colour grain kept (:func:`colour_grain_kept`)
+    The same figures on the colour differences B − Y and R − Y in the same blocks (the weaker direction): grain
+    independent per dye layer has colour that luma does not see, and codecs that code colour coarser than luma
+    smooth it away while the luma figure stays high.
 Temporal ratio
     RMS of the decoded frame-to-frame difference over RMS of the source's, in the current frame's flat blocks:
     > 1 the output shimmers more than the source (flicker, grain turned into moving blotches), < 1 grain frozen
