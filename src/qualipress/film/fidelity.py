@@ -281,9 +281,10 @@ def grain_kept(ref: Reference, dec_y: np.ndarray) -> dict[str, Any]:
 COLOUR_DIRECTIONS = ("B-Y", "R-Y")
 
 
-#: Flat blocks converted at a time by the colour-grain figure: its temporaries (pixel indices, colour samples,
-#: float64 residuals) stay a few MB at any frame size instead of growing with the frame (~0.4 GB at 8K).
-COLOUR_CHUNK = 2048
+#: Flat blocks converted at a time by the colour-grain figure (65,536 samples): its temporaries (pixel indices,
+#: colour samples, float64 residuals) stay ~1 MB each at any frame size instead of growing with the frame (tens of
+#: MB at 2K, ~0.4 GB at 8K).
+COLOUR_CHUNK = 256
 
 
 def colour_blocks(ref: Reference, image: Image, which: slice = slice(None)) -> np.ndarray:
