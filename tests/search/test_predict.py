@@ -429,3 +429,33 @@ def test_a_warm_start_above_a_jpeg_sources_own_quality_still_finds_the_lowest_pa
     warm = search(img, "jpeg", "ssim>=0.99", start=Hint(p + 4, 0.05, predicted=p, residual=4.0))
     assert warm.probes[0].setting > pr.jpeg_source_quality(img)  # it did start above the source's quality
     assert warm.met and warm.setting == cold.setting and warm.data == cold.data
+
+
+def test_alpha_plane_of_a_deep_image_is_sized_as_the_8_bit_plane_the_codecs_code():
+    """A 16-bit alpha fade was sized at its own depth (5.9 bits/pixel against 1.3 for the same fade in 8 bits), so
+    every alpha-corrected size came out about 3x too large and the race order changed (review, session 10)."""
+    from qualipress.io.image import Image
+
+    rgb = photo_like(96, 128, seed=3)
+    y, x = np.mgrid[0:96, 0:128]
+    fade = np.clip(1.0 - np.hypot(y - 48, x - 64) / 90.0, 0.05, 1.0)
+    deep_alpha = np.round(fade * 65535).astype(np.uint16)
+    deep = Image(np.dstack([rgb.astype(np.uint16) * 257, deep_alpha]), 16)
+    shallow = as_image(np.dstack([rgb, np.round(fade * 255).astype(np.uint8)]))
+    bits_deep = pr.image_features(deep)[pr.ALPHA_FEATURES[1]]
+    bits_8 = pr.image_features(shallow)[pr.ALPHA_FEATURES[1]]
+    assert bits_deep == pytest.approx(bits_8, rel=0.05)
+
+
+def test_no_codec_is_skipped_on_images_with_partial_alpha_everywhere():
+    """The no-skip rule covers every image whose sizes carry the alpha correction, not only those with fully
+    transparent pixels: a fade that never reaches alpha 0 is predicted as unsurely."""
+    from qualipress.search import skip_reason
+
+    rgb = photo_like(64, 80, seed=2)
+    fade = np.tile(np.linspace(0.2, 1.0, 80), (64, 1))
+    soft = _with_alpha(rgb, np.round(fade * 255))
+    assert pr.alpha_sized(soft) and not pr.alpha_sized(as_image(rgb))
+    far = {"avif": 1000.0, "jpegxl": 10000.0}
+    assert skip_reason("jpegxl", far, 1000, searched=1, image=soft) is None
+    assert "above" in skip_reason("jpegxl", far, 1000, searched=1, image=as_image(rgb))

@@ -97,11 +97,17 @@ def image_features(image: Image, *, jpeg_quality: float | None = None) -> dict[s
                   "high_depth": 1.0 if image.bit_depth > 8 else 0.0,
                   "jpeg_quality": float(jpeg_quality or 0.0) / 100.0})
     out = {k: feats[k] for k in FEATURES}
-    if image.has_alpha and not image.is_float and not alpha_premultiplied(image):
-        a = image.alpha()
-        if not bool(np.all(a == image.max_value)):
-            out.update(_alpha_features(image, a, None if coded is None else _colour_features(coded)))
+    if alpha_sized(image):
+        out.update(_alpha_features(image, image.alpha(), None if coded is None else _colour_features(coded)))
     return out
+
+
+def alpha_sized(image: Image) -> bool:
+    """Whether ``image``'s size curves carry the alpha correction: integer samples with straight alpha that is not
+    opaque everywhere (the images whose predicted sizes are least sure; the race skips none of their codecs)."""
+    if not image.has_alpha or image.is_float or alpha_premultiplied(image):
+        return False
+    return not bool(np.all(image.alpha() == image.max_value))
 
 
 def _colour_features(px: np.ndarray) -> dict[str, float]:
@@ -139,7 +145,9 @@ def _colour_features(px: np.ndarray) -> dict[str, float]:
 
 def _alpha_features(image: Image, alpha: np.ndarray, coded: dict[str, float] | None) -> dict[str, float]:
     """:data:`ALPHA_FEATURES` of an image with straight ``alpha`` (and the ``coded_`` colour features when given)."""
-    plane = image.with_pixels(np.ascontiguousarray(alpha[..., None]))
+    if image.bit_depth > 8:  # the codecs code alpha in 8 bits here and ALPHA_SIZE was fitted on 8-bit planes
+        alpha = np.round(alpha.astype(np.float32) * np.float32(255 / image.max_value)).astype(np.uint8)
+    plane = image.with_pixels(np.ascontiguousarray(alpha[..., None]), bit_depth=8)
     hidden = float(np.mean(alpha == 0))
     bits = 8.0 * estimate_lossless_bytes(plane) / max(1, image.width * image.height)
     out = dict(zip(ALPHA_FEATURES, (hidden, bits), strict=True))

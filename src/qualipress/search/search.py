@@ -1090,13 +1090,14 @@ def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None
     :func:`size_scale`), is more than :data:`SKIP_MARGIN` above the best file; and, when the best file's codec
     (``best_codec``) is slow (:data:`SLOW`), a codec whose probes cost :data:`COSTLY` times as much
     (:data:`PROBE_COST`) unless it is predicted at least :data:`COSTLY_GAIN` smaller. Never when ``image`` (the
-    image raced) has fully transparent pixels: the predicted settings there are less sure (WebP 6.6 grid steps off on
-    average on photographs with a soft fade, once +27), and skipping on them chose a 31 % larger file for one of 24
-    RGBA files (docs/benchmarks.md § RGBA size model); each codec then races, stopped by the best file so far.
+    image raced) has straight alpha that is not opaque everywhere (:func:`~qualipress.search.predict.alpha_sized`):
+    the predicted settings there are less sure (WebP 6.6 grid steps off on average on photographs with a soft fade,
+    once +27), and skipping on them chose a 31 % larger file for one of 24 RGBA files (docs/benchmarks.md § RGBA
+    size model); each codec then races, stopped by the best file so far.
     """
     if searched < 1 or best_bytes is None or name not in expected:
         return None
-    if image is not None and _metrics.visible_mask(image) is not None:
+    if image is not None and _predict.alpha_sized(image):
         return None
     guess = expected[name] * scale
     if guess > (1 + SKIP_MARGIN) * best_bytes:
