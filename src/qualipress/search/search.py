@@ -395,7 +395,7 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
         # loser (its file at RACE_SIZE_MARGIN above the bound still predicted to fail; sizes are off by ~10 %)
         # probes there; in a close race the first probe is where its file should just exceed the bound (fails:
         # beaten; passes: it may still win, and the search goes on); a likely winner starts at its prediction.
-        per_bound = bound * 8 / pixels / (size_scale * SIZE_BIAS.get(runner.codec.name, 1.0))
+        per_bound = bound * 8 / pixels / size_scale
         at = prediction.index_for_size(RACE_SIZE_MARGIN * per_bound)
         if at is not None and at <= prediction.index:
             i0 = math.ceil(at)
@@ -472,9 +472,8 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
             # Racing, and every passing probe is already larger than the file to beat: only a failing probe at
             # least that large (or a passing one smaller) settles it, so aim where this codec's file should be
             # just above the bound (the predicted size curve anchored at the lowest passing probe).
-            aim = _size_aim(br.prediction, min(passing), passing[min(passing)].bytes, RACE_AIM * bound)
-            if aim is not None and (lo is None or aim > lo) and aim < min(passing) and (not RACE_STEP_MIN or aim < c):
-                c = aim
+            c = _toward_bound(c, _size_aim(br.prediction, min(passing), passing[min(passing)].bytes,
+                                           RACE_AIM * bound), lo, min(passing))
         # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
         while c in passing or c in failing:
             c = c - 1 if c in passing else c + 1
@@ -488,13 +487,30 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
     return False
 
 
+def _toward_bound(c: int, aim: int | None, lo: int | None, hi: int) -> int:
+    """The next probe of a racing search whose passing probes are all larger than the bound: ``c``, where its
+    margins put the crossing, or ``aim``, where its file should just exceed the bound (:func:`_size_aim`), whichever
+    is lower, inside the bracket (``lo`` fails, ``hi`` passes; ``lo`` None when nothing failed yet).
+
+    A failure at the aim proves the loss (its file is at least the bound); a pass there proves nothing. Where the
+    margin says the crossing lies lower still, the aim would only pass again: the search used to walk down
+    towards the bound along an optimistic size curve one aim at a time (HEIF on BSD300 training photographs, four
+    probes where three did; docs/benchmarks.md § Ninth pass (search10)).
+    """
+    if aim is not None and (lo is None or aim > lo) and aim < min(c, hi):
+        return aim
+    return c
+
+
 #: A racing search gives up, on a prediction and not a proof, when the smallest file it can still find is predicted
 #: to be at least this fraction larger than the file to beat (:func:`predicted_loss`); None: races end on proofs
 #: only. Chosen on BSD300 training photographs (docs/benchmarks.md § Eighth pass (search9)).
 RACE_LOSS: float | None = 0.0
 #: The steepest margin slope :func:`predicted_loss` assumes, as a multiple of the slope the search steps with: the
 #: steeper the slope, the nearer the crossing and the smaller the file there, so the bound errs towards racing on.
-RACE_SLOPE_SPAN = 2.0
+#: 2 until search10; replayed on the races of 24 BSD300 training photographs × 3 targets, 1.1 gave up a codec that
+#: would have won and 1.25 did not, so 1.5 keeps a margin (docs/benchmarks.md § Ninth pass (search10)).
+RACE_SLOPE_SPAN = 1.5
 
 
 def predicted_loss(br: _Bracket, bound: int) -> str | None:
@@ -1027,14 +1043,6 @@ COSTLY = 1.8
 COSTLY_GAIN = 0.05
 #: Codecs predicted within this fraction of the smallest file are near-equals: the cheapest is raced first.
 RACE_TIE = 0.10
-#: How much larger than the size model predicts each codec's file is, relative to the other codecs' (the geometric
-#: mean over training photographs of found / predicted, divided by that of all codecs on the same image and target):
-#: :func:`size_scale` corrects what an image shares across codecs, not one codec's own bias, and AVIF's predicted
-#: files were ~12 % smaller than the others' against what its searches found, so it was raced first where WebP or
-#: HEIF won. Applied to :func:`expected_sizes` and to a racing search's aim (its size curve), fitted on BSD300
-#: training photographs 100-123 (docs/benchmarks.md § Ninth pass (search10)).
-SIZE_BIAS: dict[str, float] = {}
-RACE_STEP_MIN = False
 #: CPU cost of one probe relative to JPEG at 768×512 (rounded, from ``benchmarks/auto_cost.py`` runs on Kodak,
 #: docs/benchmarks.md); only orders near-equal codecs in a race.
 PROBE_COST = {"jpeg": 1, "jpegli": 1, "webp": 2, "jpeg2000": 3, "jpegxl": 6, "avif": 10, "heif": 20}
@@ -1058,7 +1066,7 @@ def expected_sizes(codec_names: Sequence[str], image: Image,
         q = cdc.info.quality
         pred = _predicted(image, cdc, tgt, len(q.grid)) if q is not None and cdc.info.lossy else None
         if pred is not None and pred.bits_per_pixel is not None:
-            out[name] = pred.bits_per_pixel * image.width * image.height / 8 * SIZE_BIAS.get(name, 1.0)
+            out[name] = pred.bits_per_pixel * image.width * image.height / 8
     return out
 
 
