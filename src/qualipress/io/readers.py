@@ -87,13 +87,8 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
 
     Parameters
     ----------
-    path : str or pathlib.Path
     max_pixels : int
         Refuse images with more pixels (decompression-bomb guard).
-
-    Returns
-    -------
-    Image
 
     Raises
     ------

@@ -142,7 +142,7 @@ def _curves(codec: Codec, features: Mapping[str, float] | None) -> tuple[np.ndar
     row = _predict.feature_row(features)
     knots = np.asarray(m["knots"], dtype=np.float64)
     quality = np.maximum.accumulate(np.asarray(m["weights"]) @ row)
-    log_bpp = np.maximum.accumulate(np.asarray(m["bytes_weights"]) @ row)
+    log_bpp = np.maximum.accumulate(_predict.log_bits_per_pixel(codec.name, m["bytes_weights"], features))
     return knots, quality, log_bpp
 
 
