@@ -406,8 +406,9 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
     i0 = min(max(i0, 0), n - 1)
     local_slope = None
     cdc, tgt = runner.codec, runner.target
-    # A JPEG source predicted to need its own quality (the predictor's cap): the mosaic starts just below it
-    # (SOURCE_STEERING). A warm start above the source keeps its own rules (docs/search.md § JPEG sources).
+    # A start at a JPEG source's own quality (the predictor's cap, or a warm hint from another photograph landing
+    # there): the mosaic starts just below it (SOURCE_STEERING). A warm start above the source keeps its own rules
+    # (docs/search.md § JPEG sources).
     start = i0 if special is None or i0 != special else special - 1
     if (mosaic and bound is None and prediction is not None and start >= 0 and (special is None or start < special)
             and (start == i0 or SOURCE_STEERING)
@@ -470,8 +471,9 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
             c = _outside(br, lo, hi, hint)
         if bound is not None and passing and not any(v.bytes < bound for v in passing.values()):
             # Racing, and every passing probe is already larger than the file to beat: only a failing probe at
-            # least that large (or a passing one smaller) settles it, so aim where this codec's file should be
-            # just above the bound (the predicted size curve anchored at the lowest passing probe).
+            # least that large (or a passing one smaller) settles it: the lower of the margins' crossing and where
+            # this codec's file should just exceed the bound (_toward_bound; the predicted size curve anchored at
+            # the lowest passing probe).
             c = _toward_bound(c, _size_aim(br.prediction, min(passing), passing[min(passing)].bytes,
                                            RACE_AIM * bound), lo, min(passing))
         # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
@@ -482,7 +484,7 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
         if not 0 <= c < n or c in passing or c in failing:
             break
         if guard is not None and c == guard:
-            br.guarded.append(c)  # noted only once measured (the race's aim may have replaced it)
+            br.guarded.append(c)  # noted only once measured
         br.probe(c)
     return False
 
