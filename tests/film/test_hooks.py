@@ -349,3 +349,32 @@ def test_a_shelved_winner_is_sealed_from_the_written_file(tmp_path: Path, monkey
         a["film"].pop("finished_at")
         b["film"].pop("finished_at")
         assert a["film"] == b["film"] and b["film"]["grain"] and b["film"]["display_ssim"] is not None
+
+
+def test_compress_command_decodes_each_frame_once_after_its_search(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``qualipress compress`` wraps the film hooks in the photo hooks, which pass the search's result (and the
+    written file's pixels) on to them: a frame is decoded once per probe and once more, to verify the written file;
+    the seal decodes nothing (before, the photo hooks called the film hooks' plain ``seal``, which decoded the
+    output again)."""
+    from qualipress import codecs
+
+    h, w = 1024, 1408
+    src = _grainy_sequence(tmp_path / "big", h, w, seed=5)
+    FilmHooks.sequences.clear()
+    full: list[int] = []
+    plain = codecs.decode_like
+
+    def counting(*a, **k):  # type: ignore[no-untyped-def]
+        out = plain(*a, **k)
+        if (out.height, out.width) == (h, w):  # not the search's half-size steering mosaics
+            full.append(1)
+        return out
+
+    monkeypatch.setattr(codecs, "decode_like", counting)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--profile", "C1", "--codec", "htj2k"]) == 0
+    recs = [json.loads(line) for line in (out / "qualipress-report.jsonl").read_text().splitlines() if line.strip()]
+    assert len(recs) == 3 and all(r["verify"] == "decoded file identical to the measured probe" for r in recs)
+    assert all(r["film"]["grain"] and r["film"]["display_ssim"] is not None for r in recs)
+    assert len(full) == sum(r["encodes"] for r in recs) + len(recs)
