@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _paths import DATA
 
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
@@ -30,7 +31,7 @@ from qualipress.metrics import MetricResult
 from qualipress.search import parse_target, probe
 from qualipress.search.proxy import Mosaic, tile_for
 
-TRAIN = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "train"
+TRAIN = DATA / "train"
 #: One constraint per metric: the margin unit is the constraint's (its threshold cancels in the differences).
 _UNITS = {"ssim": parse_target("ssim>=0.5").constraints[0], "psnr": parse_target("psnr>=30").constraints[0]}
 

@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python benchmarks/film_known_grain_cli.py -o /tmp/kg [--bits 10,12,16] [--frames 5] [--profile C1]
+    python benchmarks/film_known_grain_cli.py -o /tmp/kg [--bits 10,12,16] [--frames 5] [--profile C1] [--codec C]
 
 Builds, per bit depth, a shot of smooth log-like gradients with one bright highlight, slowly panning, plus
 independent Gaussian grain of σ = 6 10-bit codes (scaled with the depth) in each of R, G and B, new in every
@@ -13,8 +13,8 @@ frame. 10- and 12-bit frames are DPX written by OpenImageIO (transfer "Logarithm
 * luma (Rec. 709 weights): σ of ``output − clean`` and ``source − clean`` and their correlation; ``kept`` =
   correlation × σ ratio, the share of the source's own grain amplitude that survives (the decision check's
   ``corr`` and ``energy`` are printed beside it);
-* the same per colour channel (mean over R, G, B): grain in the chroma directions is not checked by the film
-  profiles, which measure luma only.
+* the same per colour channel (mean over R, G, B), and on the colour differences B − Y and R − Y (mean of the
+  two: ``colour kept``), the directions the colour-grain check (``film.colour_grain``) measures.
 
 Prints one Markdown row per frame and writes ``OUT/results.json``.
 """
@@ -86,8 +86,14 @@ def grain_vs_truth(src: np.ndarray, out: np.ndarray, clean: np.ndarray, maxv: in
 
     lc, lr, lk = one(src @ LUMA, out @ LUMA, clean @ LUMA)
     per = [one(src[..., k], out[..., k], clean[..., k]) for k in range(3)]
+
+    def diff(a: np.ndarray, k: int) -> np.ndarray:
+        return a[..., k] - a @ LUMA
+
+    col = [one(diff(src, k), diff(out, k), diff(clean, k)) for k in (2, 0)]
     return {"luma_corr": lc, "luma_rms_ratio": lr, "luma_kept": lk,
-            "rgb_corr": float(np.mean([p[0] for p in per])), "rgb_kept": float(np.mean([p[2] for p in per]))}
+            "rgb_corr": float(np.mean([p[0] for p in per])), "rgb_kept": float(np.mean([p[2] for p in per])),
+            "colour_corr": float(np.mean([p[0] for p in col])), "colour_kept": float(np.mean([p[2] for p in col]))}
 
 
 def main() -> None:
@@ -96,17 +102,20 @@ def main() -> None:
     ap.add_argument("--bits", default="10,12,16")
     ap.add_argument("--frames", type=int, default=5)
     ap.add_argument("--profile", default="C1")
+    ap.add_argument("--codec", default=None, help="passed to compress --codec (default: the CLI's own)")
     args = ap.parse_args()
     from qualipress.io import read_image
 
     rows: list[dict[str, Any]] = []
-    print("| frame | codec | bytes | encodes | check corr / energy | luma corr / kept | RGB corr / kept |")
-    print("|---|---|---:|---:|---|---|---|")
+    print("| frame | codec | bytes | encodes | check corr / energy | colour check corr / energy | luma corr / kept | "
+          "RGB corr / kept | colour corr / kept |")
+    print("|---|---|---:|---:|---|---|---|---|---|")
     for bits in (int(b) for b in args.bits.split(",")):
         shot = write_shot(args.out / "frames", bits, args.frames, seed=20261201 + bits)
         dest = args.out / f"out{bits}"
         subprocess.run([sys.executable, "-m", "qualipress.cli", "compress", str(shot), "-o", str(dest),
-                        "--profile", args.profile, "--json"], check=False, stdout=subprocess.DEVNULL)
+                        "--profile", args.profile, "--json", *(["--codec", args.codec] if args.codec else [])],
+                       check=False, stdout=subprocess.DEVNULL)
         for line in (dest / "qualipress-report.jsonl").read_text().splitlines():
             rec = json.loads(line)
             if not rec.get("output"):
@@ -118,13 +127,23 @@ def main() -> None:
             out = read_image(rec["output"]).pixels.astype(np.float64)
             g = grain_vs_truth(src, out, clean_plate(t, maxv), maxv)
             check = (rec.get("film") or {}).get("grain") or {}
-            row = {"frame": Path(rec["input"]).name, "codec": rec["codec"], "bytes": rec["bytes"],
+            colour = (rec.get("film") or {}).get("colour_grain") or {}
+            row = {"frame": Path(rec["input"]).name, "bits": bits, "codec": rec["codec"], "bytes": rec["bytes"],
                    "encodes": rec.get("encodes"), "check_corr": check.get("corr"), "check_energy": check.get("energy"),
+                   "colour_check_corr": colour.get("corr"), "colour_check_energy": colour.get("energy"),
                    **{k: round(v, 4) for k, v in g.items()}}
             rows.append(row)
             print(f"| {row['frame']} | {row['codec']} | {row['bytes']:,} | {row['encodes']} | "
-                  f"{row['check_corr']} / {row['check_energy']} | {row['luma_corr']:.3f} / {row['luma_kept']:.3f} | "
-                  f"{row['rgb_corr']:.3f} / {row['rgb_kept']:.3f} |")
+                  f"{row['check_corr']} / {row['check_energy']} | "
+                  f"{row['colour_check_corr']} / {row['colour_check_energy']} | "
+                  f"{row['luma_corr']:.3f} / {row['luma_kept']:.3f} | {row['rgb_corr']:.3f} / {row['rgb_kept']:.3f} | "
+                  f"{row['colour_corr']:.3f} / {row['colour_kept']:.3f} |")
+    for bits in sorted({r["bits"] for r in rows}):
+        rs = [r for r in rows if r["bits"] == bits]
+        print(f"{bits}-bit: {len(rs)} frames, mean bytes {np.mean([r['bytes'] for r in rs]):,.0f}, "
+              f"encodes/frame {np.mean([r['encodes'] for r in rs]):.2f}, luma kept "
+              f"{min(r['luma_kept'] for r in rs):.2f}-{max(r['luma_kept'] for r in rs):.2f}, colour kept "
+              f"{min(r['colour_kept'] for r in rs):.2f}-{max(r['colour_kept'] for r in rs):.2f}")
     (args.out / "results.json").write_text(json.dumps(rows, indent=1))
 
 

@@ -16,6 +16,7 @@ import io
 from pathlib import Path
 
 import numpy as np
+from _paths import DATA
 from PIL import Image
 
 from qualipress.codecs import jpegq
@@ -43,7 +44,7 @@ def report(name: str, cases: list[tuple[float, np.ndarray]]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    ap.add_argument("--data", type=Path, default=DATA)
     args = ap.parse_args()
     libjpeg = {tuple(jpegq.qtables(q)[0]): q for q in range(1, 101)}
     people = [luma(p) for p in sorted((args.data / "people").rglob("*.jpg"))]

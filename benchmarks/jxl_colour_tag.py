@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+from _paths import DATA
 
 
 def _linear_tagged_codec() -> Any:

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _paths import DATA
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 DISTANCES = (0.5, 1.0, 2.0)
 
 

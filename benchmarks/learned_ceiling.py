@@ -35,8 +35,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from _paths import DATA, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "learned_ceiling"
 EXTRA_STEPS = [0.25, 0.18, 0.12, 0.06]
 
@@ -79,7 +79,7 @@ def main() -> int:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
-    ap.add_argument("--images", default=str(ROOT / ".." / "shared" / "data" / "kodak"))
+    ap.add_argument("--images", default=str(DATA / "kodak"))
     ap.add_argument("--limit", type=int, default=6)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--refine", type=int, default=0, help="refinement iterations for every coded step")

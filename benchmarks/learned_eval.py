@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).resolve()
+from _paths import DATA, ROOT
+
 OUT = ROOT / "results" / "learned_eval"
 LEARNED = "learned:bmshj2018-hyperprior"
 ANCHOR = "pillow-jpeg"

@@ -14,14 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
-from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).resolve()
+from _paths import DATA
 
 
 def main() -> int:

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from _paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "src" / "qualipress" / "learned" / "models"
 NAME = "bmshj2018-hyperprior-small"
 

@@ -13,14 +13,13 @@ Run from the repository root (resumable: running it again continues from the che
 from __future__ import annotations
 
 import json
-import os
 import sys
-from pathlib import Path
 
-from qualipress.learned.train import TrainConfig, list_images, train_codec
+from _paths import DATA, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).resolve()
+from qualipress.io import dataset_images
+from qualipress.learned.train import TrainConfig, train_codec
+
 WORK = ROOT / "results" / "learned_train"
 
 
@@ -48,7 +47,7 @@ def main() -> int:
                "schedule": "steps 1..~800: crop 256 batch 4; then resumed with crop 128 batch 8"},
     )
     train = [DATA / "train" / "bsd300_train200", DATA / "train" / "urban100_x2hr"]
-    val = list_images([DATA / "train" / "bsd300_test100"])[:6]
+    val = dataset_images([DATA / "train" / "bsd300_test100"])[:6]
     WORK.mkdir(parents=True, exist_ok=True)
     record = train_codec(train, WORK / "model.pt", cfg, validation=val)
     (WORK / "record.json").write_text(json.dumps(record, indent=1))

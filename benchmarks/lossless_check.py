@@ -19,7 +19,7 @@ import importlib
 import time
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+from _paths import DATA
 
 
 def default_images() -> list[Path]:

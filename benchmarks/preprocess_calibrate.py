@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data"))
+from _paths import DATA
 
 
 def main(argv: list[str] | None = None) -> int:

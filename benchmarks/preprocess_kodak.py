@@ -29,9 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data"))
+from _paths import DATA, ROOT
 
 #: Sweep settings and the reference setting (the labelling setting for JPEG) per codec.
 SWEEPS = {

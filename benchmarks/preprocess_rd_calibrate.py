@@ -19,6 +19,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from _paths import DATA
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -27,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--images", type=int, default=6)
     ap.add_argument("--metrics", default="psnr,ms-ssim")
     ap.add_argument("--codec", default="jpeg")
-    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / "../shared/data/train"))
+    ap.add_argument("--data", default=str(DATA / "train"))
     args = ap.parse_args(argv)
 
     import torch

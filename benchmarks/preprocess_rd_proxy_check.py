@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _paths import DATA
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
                     "prints the mean |PSNR proxy - PSNR real| and the log-bits correlation of each")
     ap.add_argument("--model", default="", help="compare the change a preprocessor makes: real vs proxy "
                     "Δ ln bits and Δ ln MSE per image and quality")
-    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / "../shared/data/train"))
+    ap.add_argument("--data", default=str(DATA / "train"))
     args = ap.parse_args(argv)
 
     import torch

@@ -16,6 +16,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from _paths import DATA
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--codec", default="jpeg")
     ap.add_argument("--qualities", default="50,75")
     ap.add_argument("--images", default="kodim05,kodim19,kodim23")
-    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / "../shared/data/kodak"))
+    ap.add_argument("--data", default=str(DATA / "kodak"))
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--zoom", type=int, default=2)
     ap.add_argument("-o", "--output", required=True)

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data"))
+from _paths import DATA, ROOT
+
 SHIPPED = ROOT / "src" / "qualipress" / "preprocess" / "models" / "kuchen_jpeg.pt"
 
 

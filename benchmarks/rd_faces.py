@@ -11,15 +11,13 @@ Writes results/rd_faces/ (JSON per codec, rows.csv, report.html) and docs/img/rd
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from pathlib import Path
+
+from _paths import DATA, ROOT
 
 from qualipress.rd import html_report, plot_rd, run_rd
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).resolve()
 OUT = ROOT / "results" / "rd_faces"
 LEARNED = "learned:bmshj2018-hyperprior"
 

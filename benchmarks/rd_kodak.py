@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-from pathlib import Path
+
+from _paths import DATA, ROOT
 
 from qualipress.rd import bd_tables, format_table, html_report, load_curves, plot_rd, run_rd
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).resolve()
 OUT = ROOT / "results" / "rd_kodak"
 PUBLISHED = ROOT / "src" / "qualipress" / "rd" / "published"
 

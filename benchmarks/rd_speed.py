@@ -13,16 +13,14 @@ after one warm-up encode/decode.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).resolve()
+from _paths import DATA, ROOT
+
 SETTINGS = {"pillow-jpeg": 75, "jpeg": 75, "jpegli": 75, "jpeg2000": 35, "jpegxl": 1.8, "avif": 65, "webp": 75,
             "heif": 65, "learned:bmshj2018-hyperprior": 4}
 IMAGES = ["kodim01.png", "kodim05.png", "kodim15.png", "kodim23.png"]

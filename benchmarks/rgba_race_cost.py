@@ -29,10 +29,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from _paths import DATA, ROOT
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-TRAIN = ROOT.parent / "shared" / "data" / "train" / "bsd300_train200"
+TRAIN = DATA / "train" / "bsd300_train200"
 KINDS = ("soft", "logo", "binary")
 
 

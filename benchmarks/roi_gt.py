@@ -161,6 +161,9 @@ def main() -> int:
                     help="person probability threshold (default: the library's 0.5)")
     ap.add_argument("--fine-scale", type=int, default=None,
                     help="scale of the person fine pass (default: the library's 4; 0 = no fine pass)")
+    ap.add_argument("--person-min-mean", type=float, default=None,
+                    help="smallest mean probability of a kept person component (default: the library's 0.6; "
+                         "0 = session 9 and before)")
     ap.add_argument("--no-face-crops", action="store_true",
                     help="person segmentation without the crops framed on unexplained faces (session 8 and before)")
     args = ap.parse_args()
@@ -168,7 +171,8 @@ def main() -> int:
         from qualipress.detect import api
 
         api.FACE_HINTED = frozenset()
-    if args.scales or args.overlap is not None or args.person_threshold is not None or args.fine_scale is not None:
+    if (args.scales or args.overlap is not None or args.person_threshold is not None or args.fine_scale is not None
+            or args.person_min_mean is not None):
         from functools import partial
 
         from qualipress.detect import api, persons
@@ -182,6 +186,8 @@ def main() -> int:
             tiles["threshold"] = args.person_threshold
         if args.fine_scale is not None:
             tiles["fine_scale"] = args.fine_scale or None
+        if args.person_min_mean is not None:
+            tiles["min_mean"] = args.person_min_mean
         api.BACKENDS["persons"]["mediapipe"] = partial(persons.detect_persons_mediapipe, **tiles)
     if args.coverage_only:
         return coverage_only(args)
@@ -244,6 +250,7 @@ def main() -> int:
             opts = dict(opts)
             ratio = opts.pop("ratio", None)
             step_cap = opts.pop("bg_step_cap", None)  # background steps at most this many times the ROI's
+            step_min = opts.pop("bg_min_step", None)  # ... and at least this many times (adapted mapping)
             use_truth = bool(opts.pop("truth", False))
             uniform_roi = bool(opts.pop("uniform", False))  # no ROI at all: the encoder's own uniform JPEG
             an_opts = opts.pop("analyse", None)  # another mask construction for this variant
@@ -253,10 +260,12 @@ def main() -> int:
             levels_seen = None
             for q in roi_q:
                 bg = None if ratio is None else max(5, round(ratio * q))
-                if step_cap is not None:
-                    from qualipress.roi.mapping import bg_quality_for
+                if step_cap is not None or step_min is not None:
+                    from qualipress.roi.mapping import MAX_BG_STEP_RATIO, bg_quality_for
 
-                    bg = bg_quality_for(q, float(analysis.mask.mean()), max_step_ratio=float(step_cap))
+                    bg = bg_quality_for(q, float(analysis.mask.mean()),
+                                        max_step_ratio=float(MAX_BG_STEP_RATIO if step_cap is None else step_cap),
+                                        min_step_ratio=None if step_min is None else float(step_min))
                 res = codec.encode_roi(img, quality=q, bg_quality=bg, analysis=analysis, **opts)
                 dec = imagecodecs.jpeg8_decode(res.data)
                 rows.append({"image": name, "codec": vname, "q": q, "bytes": len(res.data),

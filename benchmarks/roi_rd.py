@@ -26,16 +26,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _paths import DATA, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).resolve()
 OUT = ROOT / "results" / "roi"
 RATES = (0.5, 0.8, 1.0)
 

@@ -22,9 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("QUALIPRESS_DATA", ROOT / ".." / "shared" / "data")).resolve()
+from _paths import DATA, ROOT
 
 
 def cpu_name() -> str:
@@ -47,6 +45,8 @@ def main() -> int:
                     help="scale of the person fine pass (default: the library's 4; 0 = no fine pass)")
     ap.add_argument("--no-face-crops", action="store_true",
                     help="person segmentation without the crops framed on unexplained faces (session 8 and before)")
+    ap.add_argument("--person-min-mean", type=float, default=None,
+                    help="smallest mean probability of a kept person component (default: the library's; 0 = session 9)")
     ap.add_argument("--tag", default="", help="suffix of the output file")
     ap.add_argument("--options", default="{}", help='JSON of encode_roi options, e.g. \'{"trellis": "off"}\'')
     ap.add_argument("--quality", type=float, default=85.0)
@@ -55,7 +55,7 @@ def main() -> int:
         from qualipress.detect import api
 
         api.FACE_HINTED = frozenset()
-    if args.scales or args.fine_scale is not None:
+    if args.scales or args.fine_scale is not None or args.person_min_mean is not None:
         from functools import partial
 
         from qualipress.detect import api
@@ -66,6 +66,8 @@ def main() -> int:
             tiles["scales"] = tuple(int(k) for k in args.scales.split(","))
         if args.fine_scale is not None:
             tiles["fine_scale"] = args.fine_scale or None
+        if args.person_min_mean is not None:
+            tiles["min_mean"] = args.person_min_mean
         api.BACKENDS["persons"]["mediapipe"] = partial(detect_persons_mediapipe, **tiles)
     import imagecodecs
     import pyjpegli

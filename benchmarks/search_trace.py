@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _paths import DATA
 from PIL import Image as PILImage
 
 from qualipress.film.hooks import FilmHooks
@@ -111,7 +112,7 @@ def trace(kodak: Path, scratch: Path) -> dict[str, dict[str, Any]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", type=Path, help="JSON file to write")
-    ap.add_argument("--kodak", type=Path, default=Path("/work/shared/data/kodak"))
+    ap.add_argument("--kodak", type=Path, default=DATA / "kodak")
     args = ap.parse_args()
     scratch = args.out.parent / (args.out.stem + "-scratch")
     scratch.mkdir(parents=True, exist_ok=True)

@@ -164,3 +164,24 @@ def test_the_person_backend_gets_the_faces_whatever_the_asked_order(monkeypatch:
         regions = api.detect(rgb, order)
         assert [r.label for r in regions] == order.split(",")
     assert seen == [1, 1]
+
+
+def test_person_components_of_low_mean_probability_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session 10: a component that only just clears the pixel threshold (mean 0.55) is dropped, a confident one of
+    the same size kept; ``min_mean=0`` keeps both, as before."""
+
+    def fake(rgb: np.ndarray, *, model_selection: int = 0) -> np.ndarray:
+        out = np.zeros(rgb.shape[:2], np.float32)
+        if rgb.shape[:2] == (200, 300):  # the whole image only: tiles see nothing
+            out[20:80, 20:60] = 0.9
+            out[20:80, 200:240] = 0.55
+        return out
+
+    monkeypatch.setattr(persons, "person_probability", fake)
+    img = np.zeros((200, 300, 3), np.uint8)
+    kept = detect_persons_mediapipe(img)
+    assert [r.box for r in kept] == [(20, 20, 60, 80)]
+    assert kept[0].score == pytest.approx(0.9)
+    assert persons.MIN_MEAN > 0.55
+    both = detect_persons_mediapipe(img, min_mean=0.0)
+    assert sorted(r.box for r in both) == [(20, 20, 60, 80), (200, 20, 240, 80)]

@@ -69,7 +69,7 @@ def test_checks_for_profiles(profile: str) -> None:
                                          analysis_result={"smooth_gradient": {"fraction": 0.0},
                                                           "texture": {"fraction": 0.3}})
     names = [c.name for c in checks]
-    assert names == ["grain", "detail", "worst-tile"]  # cheapest first
+    assert names == ["grain", "colour-grain", "detail", "worst-tile"]  # cheapest first
     assert any("no banding check" in n for n in notes)
     assert any("no temporal check" in n for n in notes) and any("no tonal check" in n for n in notes)
     film = [c.name for c in decisions.checks_for(profile, target_ssim=0.95, transfer="log",

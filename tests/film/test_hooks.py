@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qualipress.cli import main
-from qualipress.film import manifest, seal
+from qualipress.film import decisions, manifest, seal
 from qualipress.film.hooks import FilmHooks
 from qualipress.film.verify import verify_collection
 from qualipress.io import Image, dpx
@@ -112,6 +112,10 @@ def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) ->
     for r in recs:
         film = r["film"]
         assert film["grain"]["applies"] and film["grain"]["corr"] >= 0.6  # C1's floor, enforced by the search
+        # grain independent per channel has colour: its check applies, C1's floors enforced too
+        c1 = decisions.profile_parameters("C1")
+        assert film["colour_grain"]["applies"] and film["colour_grain"]["corr"] >= c1["min_colour_grain_corr"] > 0
+        assert film["colour_grain"]["energy"] >= c1["min_colour_grain_energy"] > 0
         assert film["tonal"]["applies"] and film["display_ssim"] is not None and film["worst_tile"]["ssim"] > 0
     assert not recs[0]["film"]["temporal"]["applies"] and "first frame" in recs[0]["film"]["temporal"]["why"]
     assert all(r["film"]["temporal"]["applies"] for r in recs[1:])
@@ -125,6 +129,7 @@ def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) ->
     data = build_report([out], tmp_path / "report.html")
     summ = data["summary"][0]
     assert summ["grain_corr_min"] == min(r["film"]["grain"]["corr"] for r in recs)
+    assert summ["colour_grain_corr_min"] == min(r["film"]["colour_grain"]["corr"] for r in recs)
     assert summ["temporal_min"] is not None and summ["display_ssim_min"] is not None
     assert data["wall_seconds"] is not None and data["wall_seconds"] > 0
     assert summ["wall_seconds"] == data["wall_seconds"]  # one collection, one profile and codec
@@ -132,8 +137,8 @@ def test_grainy_sequence_records_film_figures_and_keeps_grain(tmp_path: Path) ->
     assert data["wall_seconds"] >= max(r["seconds"] for r in recs)
     assert data["sequences"][0]["grain_corr_min"] is not None
     page = (tmp_path / "report.html").read_text()
-    for text in ("grain kept min", "Least grain kept", "flattest region", "worst tile", "difference x8",
-                 "Wall time", "first frame of this sequence"):
+    for text in ("grain kept min", "colour grain kept min", "Least grain kept", "flattest region", "worst tile",
+                 "difference x8", "Wall time", "first frame of this sequence"):
         assert text in page
 
 

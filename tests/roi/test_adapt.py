@@ -171,3 +171,17 @@ def test_highest_fitting_follows_a_per_image_switch():
     assert max(q for q in range(5, 101) if size(q) <= budget) == 38
     assert highest_fitting(lambda q: size(q) <= budget, 5, 100, (38,)) == 38
     assert highest_fitting(lambda q: size(q) <= budget, 5, 100, ()) == 33  # blind to the switch
+
+
+def test_minimum_step_ratio_coarsens_the_low_end_background_only_down_to_quality_5():
+    from qualipress.roi.mapping import ijg_scale
+
+    for q in range(10, 101):
+        plain = bg_quality_for(q, 0.1, max_step_ratio=4.0)
+        low = bg_quality_for(q, 0.1, max_step_ratio=4.0, min_step_ratio=3.0)
+        assert 5 <= low <= plain <= q
+        if low > 5 and low < plain:  # lowered: now at least 3x the ROI's step
+            assert ijg_scale(low) >= 3.0 * ijg_scale(q) - 1e-9
+    # at Q = 30 the 0.45 ratio gives steps only 2.1x the ROI's; at Q = 90 the cap of 4x binds, not the minimum
+    assert bg_quality_for(30, min_step_ratio=3.0) < bg_quality_for(30)
+    assert bg_quality_for(90, max_step_ratio=4.0, min_step_ratio=3.0) == bg_quality_for(90, max_step_ratio=4.0)

@@ -105,10 +105,6 @@ def encode_fractional(px: np.ndarray, quality: float, speed: int) -> bytes:
         0–99, not an integer.
     speed : int
         AOM speed 0–10.
-
-    Returns
-    -------
-    bytes
     """
     n = math.floor(quality)
     t = quality - n

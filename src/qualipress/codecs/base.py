@@ -101,12 +101,10 @@ class CodecInfo:
         Lossy quality parameter (None for lossless-only codecs).
     extension : str
         File extension with the dot.
-    mime : str
     library : str
         Backend library name, for ``qualipress codecs``.
     lossless_fallback : str or None
         Codec to use when no lossy setting meets a target and this codec has no lossless mode.
-    notes : str
     options : dict
         Encode options the codec understands beyond ``quality``/``lossless`` (name → description).
     auto : bool
@@ -216,10 +214,6 @@ class Codec(ABC):
             ``pre_edit``: a callable ``(image, quality, codec_name, options) -> Image`` run on the prepared image
             just before a lossy encode, so a quality-aware preprocessing (``rdoq``) edits for the setting
             actually encoded; lossless encodes ignore it.
-
-        Returns
-        -------
-        bytes
         """
         carry = options.pop("metadata", None)
         pre_edit = options.pop("pre_edit", None)

@@ -63,17 +63,12 @@ def encode_fractional(px: np.ndarray, quality: float, subsampling: str | None, o
 
     Parameters
     ----------
-    px : numpy.ndarray
     quality : float
         1–100, any real value.
     subsampling : {"444", "422", "420"} or None
         Chroma subsampling for RGB input (ignored for grey).
     optimize : bool
         Optimised Huffman tables.
-
-    Returns
-    -------
-    bytes
     """
     from PIL import Image as PILImage
 

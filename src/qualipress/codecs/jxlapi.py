@@ -121,19 +121,12 @@ def encode(px: np.ndarray, *, bits: int, colour_space: str, transfer: int, dista
 
     Parameters
     ----------
-    px : numpy.ndarray
     bits : int
         Significant bits of the samples (8–16), stored as the file's depth.
-    colour_space : {"grey", "rgb"}
-    transfer : int
     distance : float or None
         Butteraugli distance; None for a lossless file.
     effort : int
         libjxl effort 1–10.
-
-    Returns
-    -------
-    bytes
 
     Raises
     ------

@@ -53,18 +53,12 @@ def encode(px: np.ndarray, icc: bytes, *, distance: float | None, lossless: bool
 
     Parameters
     ----------
-    px : numpy.ndarray
     icc : bytes
         The source's ICC profile.
     distance : float or None
         Butteraugli distance (lossy); ignored when ``lossless``.
-    lossless : bool
     effort : int
         libjxl effort 1–9.
-
-    Returns
-    -------
-    bytes
     """
     import jxlpy
 

@@ -23,6 +23,10 @@ DetailCheck     in the reference's textured blocks, the decoded block must keep 
                 at least ``min_ratio − 0.15`` (blurring or smoothing texture lowers the ratio).
 GrainCheck      grain kept in the flattest blocks (:func:`qualipress.film.fidelity.grain_kept`): correlation of
                 decoded vs source high-pass ≥ ``min_corr`` and RMS ratio ≥ ``min_energy``.
+ColourGrainCheck
+                the same on the colour differences B − Y and R − Y in the same blocks
+                (:func:`qualipress.film.fidelity.colour_grain_kept`, the weaker direction): luma alone does not see
+                a codec that keeps the grain's brightness and smooths away its colour (per-dye-layer grain).
 TemporalCheck   decoded / source frame-to-frame difference in the flat blocks within ``[low, high]``
                 (:func:`qualipress.film.fidelity.temporal_ratio`), against the previous frame of the sequence,
                 judged by what the source has: below ``low`` fails ("grain frozen or removed") only when the
@@ -316,6 +320,9 @@ class GrainCheck:
     min_corr: float = 0.6
     min_energy: float = 0.6
     name: str = "grain"
+    #: The colour-grain check that runs after this one, if any: a probe failing here gets the lower of both
+    #: distances as its margin (see :meth:`_margin`).
+    colour: ColourGrainCheck | None = None
 
     def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
         info = _ref_info(reference)
@@ -334,6 +341,43 @@ class GrainCheck:
         # setting); none when the floors only report
         margin = min(g["corr"] - self.min_corr, g["energy"] - self.min_energy) if self.min_corr or \
             self.min_energy else None
+        if not ok and margin is not None:
+            margin = self._margin(margin, reference, decoded)
+        return CheckOutcome(ok, self.name, detail, margin)
+
+    def _margin(self, margin: float, reference: Image, decoded: Image) -> float:
+        """A failing probe's distance: the lower of this check's and the colour-grain check's. The search stops
+        at the first failing check, so without this a probe failing here would say nothing about the colour
+        grain, and the margins of neighbouring probes would switch from one check to the other where the binding
+        check changes (on a 2K grainy frame the search then interpolated 10 grid steps past the setting; the colour
+        figure is computed once per probe and reused when the colour check runs)."""
+        if self.colour is None:
+            return margin
+        other = self.colour(reference, decoded).margin
+        return margin if other is None else min(margin, other)
+
+
+@dataclass
+class ColourGrainCheck:
+    """The colour grain of the flattest regions must survive (see module docstring); ``0`` floors only report."""
+
+    min_corr: float = 0.0
+    min_energy: float = 0.0
+    name: str = "colour-grain"
+
+    def __call__(self, reference: Image, decoded: Image) -> CheckOutcome:
+        info = _ref_info(reference)
+        dec = _dec_info(info, decoded)
+        g = figure(dec, "colour-grain", lambda: fidelity.colour_grain_kept(info.fid, dec.decoded))
+        if not g["applies"]:
+            return CheckOutcome(True, self.name, f"not applicable: {g['why']}")
+        floors = bool(self.min_corr or self.min_energy)
+        ok = not floors or (g["corr"] >= self.min_corr and g["energy"] >= self.min_energy)
+        need = f"need corr >= {self.min_corr}, energy >= {self.min_energy}" if floors else "report only"
+        each = ", ".join(f"{k} {d['corr']:.3f}/{d['energy']:.3f}" for k, d in g["directions"].items())
+        detail = (f"colour grain kept: corr {g['corr']:.3f}, energy {g['energy']:.3f} (weaker of {each}) over "
+                  f"{g['blocks']} flat blocks (colour grain RMS {g['sigma'] * 1023:.2f} 10-bit codes; {need})")
+        margin = min(g["corr"] - self.min_corr, g["energy"] - self.min_energy) if floors else None
         return CheckOutcome(ok, self.name, detail, margin)
 
 
@@ -472,8 +516,8 @@ _grey16 = fidelity.grey16
 
 
 #: Keys of a profile's ``[NAME.film]`` table and their meaning (documented in ``profiles.toml``).
-FILM_PARAMETERS = ("tile_margin", "max_step", "min_detail", "min_grain_corr", "min_grain_energy", "temporal",
-                   "max_tonal_stops")
+FILM_PARAMETERS = ("tile_margin", "max_step", "min_detail", "min_grain_corr", "min_grain_energy",
+                   "min_colour_grain_corr", "min_colour_grain_energy", "temporal", "max_tonal_stops")
 
 
 def profile_parameters(profile: str | None) -> dict[str, Any]:
@@ -497,15 +541,16 @@ def profile_parameters(profile: str | None) -> dict[str, Any]:
 
 #: Checks whose failing outcome says how far it is from its threshold (``CheckOutcome.margin``), so the probes'
 #: margins locate the setting where they fail.
-MEASURED_CHECKS = ("grain",)
+MEASURED_CHECKS = ("grain", "colour-grain")
 
 #: Every check :func:`checks_for` knows.
-ALL_CHECKS = ("worst-tile", "banding", "detail", "grain", "temporal", "tonal", "display-ssim")
+ALL_CHECKS = ("worst-tile", "banding", "detail", "grain", "colour-grain", "temporal", "tonal", "display-ssim")
 
 #: The order the checks run in on every probe: cheapest first (on a 2K frame grain, temporal and tonal reuse the
-#: probe's luma, banding and detail need its block statistics, worst-tile and display-SSIM a full SSIM pass), so
-#: that a probe failing a cheap check — the search stops at the first failure — pays for no SSIM pass.
-RUN_ORDER = ("grain", "temporal", "tonal", "banding", "detail", "worst-tile", "display-ssim")
+#: probe's luma, colour grain converts only the flat blocks' pixels, banding and detail need its block
+#: statistics, worst-tile and display-SSIM a full SSIM pass), so that a probe failing a cheap check — the search
+#: stops at the first failure — pays for no SSIM pass.
+RUN_ORDER = ("grain", "colour-grain", "temporal", "tonal", "banding", "detail", "worst-tile", "display-ssim")
 
 
 def checks_for(profile: str | None, *, target_ssim: float | None, analysis_result: dict[str, Any] | None = None,
@@ -564,11 +609,20 @@ def checks_for(profile: str | None, *, target_ssim: float | None, analysis_resul
             notes.append(f"check detail: {tex:.1%} of blocks textured, keep >= {p['min_detail']:.0%} of their energy")
         else:
             notes.append("no detail check: no textured blocks")
+    colour = None
+    if "colour-grain" in enabled:
+        colour = ColourGrainCheck(min_corr=float(p["min_colour_grain_corr"]),
+                                  min_energy=float(p["min_colour_grain_energy"]))
     if "grain" in enabled:
         corr, energy = float(p["min_grain_corr"]), float(p["min_grain_energy"])
-        out.append(GrainCheck(min_corr=corr, min_energy=energy))
+        out.append(GrainCheck(min_corr=corr, min_energy=energy, colour=colour))
         notes.append(f"check grain: flat-area grain corr >= {corr}, energy >= {energy}" if corr or energy
                      else "grain: measured and reported, no floor (this profile may remove grain)")
+    if colour is not None:
+        corr, energy = colour.min_corr, colour.min_energy
+        out.append(colour)
+        notes.append(f"check colour-grain: flat-area colour grain corr >= {corr}, energy >= {energy}"
+                     if corr or energy else "colour-grain: measured and reported, no floor")
     if "temporal" in enabled:
         low, high = (float(v) for v in p["temporal"])
         if isinstance(previous, tuple):

@@ -1,4 +1,4 @@
-"""Film fidelity figures: grain kept, temporal stability, tonal shift, and a display rendering.
+"""Film fidelity figures: grain and colour grain kept, temporal stability, tonal shift, and a display rendering.
 
 These are measured without a clean plate, from the source frame and a decoded output (and, for the temporal
 ratio, the previous frame of the same sequence, source and decoded). :mod:`qualipress.film.decisions` turns them
@@ -15,6 +15,10 @@ Grain kept
     source high-pass over those blocks (1: grain intact; ≈ 0: grain removed or replaced), ``energy`` the ratio of
     their RMS (< 1: grain softened; > 1: noise added). Applies when the source grain RMS there is at least
     :func:`grain_floor` (well above the quantisation noise of the source's bit depth).
+Colour grain kept (:func:`colour_grain_kept`)
+    The same figures on the colour differences B − Y and R − Y in the same blocks (the weaker direction): grain
+    independent per dye layer has colour that luma does not see, and codecs that code colour coarser than luma
+    smooth it away while the luma figure stays high.
 Temporal ratio
     RMS of the decoded frame-to-frame difference over RMS of the source's, in the current frame's flat blocks:
     > 1 the output shimmers more than the source (flicker, grain turned into moving blotches), < 1 grain frozen
@@ -47,9 +51,9 @@ from qualipress.film import analysis
 from qualipress.io import Image
 from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name, to_scene_linear
 
-__all__ = ["DISPLAY_WHITE", "Reference", "display_code", "display_rgb", "encoding_name", "flat_luma",
-           "grain_floor", "grain_kept", "grey16", "linear_luma", "linear_plane", "reference", "release_linear",
-           "source_luma", "temporal_ratio", "tonal_shift"]
+__all__ = ["DISPLAY_WHITE", "Reference", "colour_grain_kept", "display_code", "display_rgb", "encoding_name",
+           "flat_luma", "grain_floor", "grain_kept", "grey16", "linear_luma", "linear_plane", "reference",
+           "release_linear", "source_luma", "temporal_ratio", "tonal_shift"]
 
 #: Smallest grain RMS (code values in [0, 1]) the grain checks look after (≈ 1.5 10-bit code values).
 GRAIN_MIN = 0.0015
@@ -112,6 +116,12 @@ class Reference:
     #: :func:`qualipress.film.analysis.flat_blocks` of :attr:`stats` (block mask): the blocks the temporal figure
     #: compares, a superset of :attr:`flat` (see :func:`flat_luma`).
     blocks: np.ndarray | None = None
+    #: The source's colour-difference grain in the :attr:`flat` blocks (:func:`colour_blocks` after the plane fit,
+    #: ``(K, 2, block, block)``), made on the first :func:`colour_grain_kept` of the frame. Held as float16 (half
+    #: of float32: ≤ 2.2 MB at 2K, 8.8 MB at 4K): the residuals are a few hundredths at most and keep 11
+    #: significant bits; the figures were identical to 4 decimals on the sweep frames
+    #: (``benchmarks/film_colour_grain.py``).
+    colour_hp: np.ndarray | None = None
 
     @property
     def source_hp(self) -> np.ndarray:
@@ -267,6 +277,90 @@ def grain_kept(ref: Reference, dec_y: np.ndarray) -> dict[str, Any]:
     d2 = float((dhp**2).sum())
     corr = float((shp * dhp).sum() / math.sqrt(s2 * d2)) if d2 > 0 else 0.0
     return {**out, "corr": round(corr, 4), "energy": round(math.sqrt(d2 / s2), 4)}
+
+
+#: Colour-difference directions of the colour-grain figure: B − Y and R − Y of the perceptual code, Y the luma of
+#: :func:`qualipress.film.analysis.luma` (the directions luma does not see; per-dye-layer grain shows in both).
+COLOUR_DIRECTIONS = ("B-Y", "R-Y")
+
+
+#: Flat blocks converted at a time by the colour-grain figure (65,536 samples): its temporaries (pixel indices,
+#: colour samples, float64 residuals) stay ~1 MB each at any frame size instead of growing with the frame (tens of
+#: MB at 2K, ~0.4 GB at 8K).
+COLOUR_CHUNK = 256
+
+
+def colour_blocks(ref: Reference, image: Image, which: slice = slice(None)) -> np.ndarray:
+    """The colour differences (:data:`COLOUR_DIRECTIONS`) of ``image`` (the source or a decoded frame of its size)
+    in the source's :attr:`Reference.flat` blocks (those ``which`` selects, in row-major block order),
+    ``(K, 2, block, block)`` float32; only those pixels are converted (:func:`qualipress.film.analysis.code_at`),
+    never the whole frame. An image with fewer than three colour channels has no colour differences: zeros."""
+    b = ref.stats.block
+    rows, cols = (v[which] for v in np.nonzero(ref.flat))
+    if image.pixels.shape[2] - int(image.has_alpha) < 3:
+        return np.zeros((rows.size, 2, b, b), np.float32)
+    d = np.arange(b)
+    idx = ((rows[:, None, None] * b + d[None, :, None]) * ref.shape[1]
+           + cols[:, None, None] * b + d[None, None, :]).reshape(-1)
+    rgb = analysis.code_at(image, idx)[:, :3]
+    y = analysis.luma(rgb[None])[0]
+    diff = np.stack([rgb[:, 2] - y, rgb[:, 0] - y])  # (2, K·b·b)
+    return np.ascontiguousarray(diff.reshape(2, -1, b, b).transpose(1, 0, 2, 3), dtype=np.float32)
+
+
+def _colour_source(ref: Reference) -> np.ndarray:
+    """:attr:`Reference.colour_hp`, made on first use (chunk by chunk)."""
+    if ref.colour_hp is None:
+        k, b = int(ref.flat.sum()), ref.stats.block
+        hp = np.empty((k, 2, b, b), np.float16)
+        for c0 in range(0, k, COLOUR_CHUNK):
+            part = slice(c0, c0 + COLOUR_CHUNK)
+            hp[part] = analysis.plane_residual(colour_blocks(ref, ref.image, part))
+        ref.colour_hp = hp
+    return ref.colour_hp
+
+
+def colour_grain_kept(ref: Reference, decoded: Image) -> dict[str, Any]:
+    """Colour grain kept: :func:`grain_kept`'s correlation and energy ratio, measured on the colour differences
+    B − Y and R − Y (:data:`COLOUR_DIRECTIONS`) instead of luma, in the same flattest blocks.
+
+    Each direction's plane-fit residual in a flat block is its colour grain. ``corr`` and ``energy`` are those of
+    the weaker direction (the lower ``min(corr, energy)``) among the directions whose source grain RMS reaches
+    :func:`grain_floor`; ``directions`` holds both. Does not apply (``applies`` False, ``why``) to grey or
+    single-channel frames, to frames whose luma grain figure does not apply, or when neither direction holds grain
+    (luma-only grain: R, G and B move together). A decoded frame without colour keeps none (corr and energy 0)."""
+    out: dict[str, Any] = {"applies": False, "sigma": None, "blocks": int(ref.flat.sum()), "corr": None,
+                           "energy": None}
+    if ref.grain_why is not None:
+        return {**out, "why": ref.grain_why}
+    if ref.image.pixels.shape[2] - int(ref.image.has_alpha) < 3:
+        return {**out, "why": "single-channel frame: no colour grain"}
+    src = _colour_source(ref)
+    # per direction: Σ source², Σ decoded², Σ source × decoded, summed chunk by chunk
+    sums = np.zeros((3, 2))
+    for c0 in range(0, src.shape[0], COLOUR_CHUNK):
+        part = slice(c0, c0 + COLOUR_CHUNK)
+        shp = src[part].astype(np.float64)
+        dhp = analysis.plane_residual(colour_blocks(ref, decoded, part))
+        sums += [(shp**2).sum(axis=(0, 2, 3)), (dhp**2).sum(axis=(0, 2, 3)), (shp * dhp).sum(axis=(0, 2, 3))]
+    n = max(1, src.shape[0] * src.shape[2] * src.shape[3])
+    floor = grain_floor(None if ref.image.is_float else ref.image.bit_depth)
+    dirs: dict[str, dict[str, float]] = {}
+    for k, name in enumerate(COLOUR_DIRECTIONS):
+        s2, d2, sd = (float(v) for v in sums[:, k])
+        sigma = math.sqrt(s2 / n)
+        if sigma < floor:
+            continue
+        corr = sd / math.sqrt(s2 * d2) if d2 > 0 else 0.0
+        dirs[name] = {"sigma": round(sigma, 6), "corr": round(corr, 4), "energy": round(math.sqrt(d2 / s2), 4)}
+    if not dirs:
+        sig = math.sqrt(float(sums[0].sum()) / (2 * n))
+        return {**out, "sigma": round(sig, 6),
+                "why": f"no colour grain to keep: colour-difference grain RMS {sig * 1023:.2f} 10-bit codes < "
+                       f"{floor * 1023:.2f} (grey frame or luma-only grain)"}
+    worst = min(dirs.values(), key=lambda v: min(v["corr"], v["energy"]))
+    return {**out, "applies": True, "sigma": worst["sigma"], "corr": worst["corr"], "energy": worst["energy"],
+            "directions": dirs}
 
 
 def tonal_shift(ref: Reference, dec_code: np.ndarray | Image) -> dict[str, Any]:

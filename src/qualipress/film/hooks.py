@@ -5,8 +5,9 @@
   the decision checks (:mod:`qualipress.film.decisions`). Everything decided is returned as notes, which the
   pipeline records under ``"decisions"``; the analysis is recorded under ``"analysis"``.
 * ``seal`` decodes the chosen output once more and records its film fidelity figures under ``"film"`` (grain
-  kept, temporal ratio, tonal shift, display-rendered SSIM, worst tile: :mod:`qualipress.film.fidelity`), keeps
-  the frame's source and output luma as the sequence's previous frame for the next frame's temporal check, embeds
+  kept, colour grain kept, temporal ratio, tonal shift, display-rendered SSIM, worst tile:
+  :mod:`qualipress.film.fidelity`), keeps the frame's source and output luma as the sequence's previous frame for
+  the next frame's temporal check, embeds
   the XMP seal in JPEG XL / JPEG 2000 outputs (:mod:`qualipress.film.seal`) and notes where the seal went in the
   record (``"seal"``).
 * ``finish`` writes the collection files: ``manifest.jsonl`` (one record per frame, merged with earlier runs),
@@ -320,6 +321,8 @@ class FilmHooks:
         disp = decisions.figure(dec, "display", lambda: decisions.display_ssim(info, decoded))
         record["film"] = {
             "grain": decisions.figure(dec, "grain", lambda: fidelity.grain_kept(info.fid, dec_y)),
+            "colour_grain": decisions.figure(dec, "colour-grain",
+                                             lambda: fidelity.colour_grain_kept(info.fid, decoded)),
             "temporal": decisions.figure(
                 dec, ("temporal", id(prev_src), id(prev_dec)),
                 lambda: fidelity.temporal_ratio(info.fid, dec_y, prev_src, prev_dec,

@@ -9,8 +9,9 @@ PNG files in a folder beside the HTML (``report.html`` -> ``report_files/``, :fu
 it: embedded, 24 crops made 13 MB of HTML for 24 frames (QA). Keep the folder with the page.
 
 Film fidelity (records written with :class:`qualipress.film.hooks.FilmHooks`, key ``film``): per frame and
-per sequence the grain kept (correlation and energy ratio in the flattest blocks), the temporal ratio, the
-highlight / shadow shift in stops, the display-rendered SSIM and the worst tile; a column and a histogram for
+per sequence the grain kept (correlation and energy ratio in the flattest blocks; the colour grain's correlation
+beside it), the temporal ratio, the highlight / shadow shift in stops, the display-rendered SSIM and the worst
+tile; a column and a histogram for
 each. The worst frames (lowest SSIM, and least grain kept) are shown as **1:1 crops** of their worst 256-px tile
 and of their flattest 256-px region: source | output | difference × :data:`AMPLIFY` around mid-grey, in the
 film display rendering for log and linear frames (as stored otherwise), when the source file is still there.
@@ -77,7 +78,9 @@ def _film_fields(film: dict[str, Any]) -> dict[str, Any]:
     worst = film.get("worst_tile") or {}
     why = "; ".join(f"{k}: {d['why']}" for k, d in (("grain", grain), ("temporal", temporal), ("tonal", tonal))
                     if d.get("why"))
+    colour = film.get("colour_grain") or {}
     return {"grain_corr": grain.get("corr"), "grain_energy": grain.get("energy"),
+            "colour_grain_corr": colour.get("corr"), "colour_grain_energy": colour.get("energy"),
             "temporal_ratio": temporal.get("ratio"), "tonal_highlights": tonal.get("highlights"),
             "tonal_shadows": tonal.get("shadows"), "display_ssim": film.get("display_ssim"),
             "worst_tile_ssim": worst.get("ssim"),
@@ -140,8 +143,10 @@ def _film_summary(rs: list[dict[str, Any]]) -> dict[str, Any]:
     """Grain / temporal / tonal / display figures of a group of frames (None when no frame has them)."""
     g, t = _fvals(rs, "grain_corr"), _fvals(rs, "temporal_ratio")
     hi, lo, d = _fvals(rs, "tonal_highlights"), _fvals(rs, "tonal_shadows"), _fvals(rs, "display_ssim")
+    c = _fvals(rs, "colour_grain_corr")
     return {"grain_corr_min": round(min(g), 4) if g else None,
             "grain_corr_mean": round(float(np.mean(g)), 4) if g else None,
+            "colour_grain_corr_min": round(min(c), 4) if c else None,
             "temporal_min": round(min(t), 4) if t else None, "temporal_max": round(max(t), 4) if t else None,
             "tonal_hi_worst": round(max(hi, key=abs), 4) if hi else None,
             "tonal_lo_worst": round(max(lo, key=abs), 4) if lo else None,
@@ -391,6 +396,7 @@ def _table(rows: list[dict[str, Any]], cols: list[tuple[str, str]]) -> str:
 
 #: Film columns of the summary and per-sequence tables.
 FILM_COLUMNS = [("grain_corr_min", "grain kept min"), ("grain_corr_mean", "grain kept mean"),
+                ("colour_grain_corr_min", "colour grain kept min"),
                 ("temporal_min", "temporal min"), ("temporal_max", "temporal max"),
                 ("tonal_hi_worst", "highlights (stops)"), ("tonal_lo_worst", "shadows (stops)"),
                 ("display_ssim_min", "display SSIM min")]

@@ -84,10 +84,6 @@ def find_images(
         Filled with the earlier output folders (:func:`is_output_dir`) met inside input directories and patterns
         and not entered. An input that *is* an output folder is still searched (the user named it).
 
-    Returns
-    -------
-    list of Found
-
     Raises
     ------
     InputError

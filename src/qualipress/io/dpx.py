@@ -236,7 +236,6 @@ def layout(header: DpxHeader, *, word_aligned: bool = True) -> PixelLayout:
 
     Parameters
     ----------
-    header : DpxHeader
     word_aligned : bool
         Lines start on 32-bit word boundaries (the standard). Some writers (OpenImageIO for 8-bit and 16-bit
         samples) do not pad lines; :func:`layouts` lists both variants.
@@ -321,7 +320,6 @@ def read_element(path: str | Path, lay: PixelLayout) -> np.ndarray:
 
     Parameters
     ----------
-    path : path
     lay : PixelLayout
         From :func:`layout` of the file's own header.
 
@@ -434,7 +432,7 @@ def _date(raw: bytes) -> str | None:
     return b.split(b"\0", 1)[0].decode("ascii")
 
 
-def _tv60(tc: int, user_bits: int) -> str:
+def _tv60(tc: int) -> str:
     """``HH:MM:SS:FF`` (``;`` before the frames when the drop-frame bit is set) of a 32-bit SMPTE timecode."""
     def bcd(v: int) -> int:
         return (v & 0x0F) + 10 * ((v >> 4) & 0x0F)
@@ -516,7 +514,7 @@ def lean_fields(head: bytes, header: DpxHeader) -> dict[str, Any] | None:
             out[key] = float(value)
     if u32(1920) != _UNDEF32:
         out["smpte:TimeCode"] = str((u32(1920), u32(1924)))
-        out["dpx:TimeCode"] = _tv60(u32(1920), u32(1924))
+        out["dpx:TimeCode"] = _tv60(u32(1920))
     out.update({k: head[off] for k, off in (("dpx:Interlace", 1928), ("dpx:FieldNumber", 1929)) if head[off] != 0xFF})
     if head[1930] == 0:
         out["dpx:Signal"] = "Undefined"
@@ -561,10 +559,6 @@ def encode_dpx(pixels: np.ndarray, *, bit_size: int = 10, transfer: int = 3, col
         SMPTE 268M codes (3 = logarithmic).
     frame_rate, frame : optional
         Written to the film and television headers, with the SMPTE timecode of ``frame`` at ``frame_rate``.
-
-    Returns
-    -------
-    bytes
     """
     if pixels.ndim != 3 or pixels.shape[2] not in (1, 3, 4):
         raise UnsupportedError(f"DPX writer takes (H, W, 1|3|4) pixels, got {pixels.shape}")

@@ -113,14 +113,8 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True)
 
     Parameters
     ----------
-    path : str or pathlib.Path
-    data : bytes
     overwrite : bool
         When False, refuse to replace an existing file.
-
-    Returns
-    -------
-    pathlib.Path
 
     Raises
     ------

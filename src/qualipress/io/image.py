@@ -134,10 +134,6 @@ def as_image(data: Image | np.ndarray, *, bit_depth: int | None = None, transfer
         Significant bits; defaults to 8 for uint8, 16 for uint16, 32 for float.
     transfer : str, optional
         Defaults to ``"srgb"`` for integers and ``"linear"`` for float arrays.
-
-    Returns
-    -------
-    Image
     """
     if isinstance(data, Image):
         return data

@@ -74,6 +74,10 @@ RGB_TO_YCBCR = np.array([
     [0.5, -0.587 / 1.402, -0.114 / 1.402],
 ])
 RGB_TO_YCBCR.flags.writeable = False
+#: The same conversion and its inverse with the six-decimal constants of ITU-T T.871 (within 1e-6 of the above),
+#: as Python floats for numpy and torch alike: what the preprocessing's JPEG models compute with.
+RGB_TO_YCBCR_T871 = ((0.299, 0.587, 0.114), (-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312))
+YCBCR_TO_RGB_T871 = ((1.0, 0.0, 1.402), (1.0, -0.344136, -0.714136), (1.0, 1.772, 0.0))
 
 
 def dct_matrix() -> np.ndarray:

@@ -325,7 +325,6 @@ def apply_orientation(pixels: np.ndarray, orientation: int) -> np.ndarray:
     ----------
     pixels : numpy.ndarray
         ``(H, W, ...)`` as stored in the file: pixels, or a mask / annotation map that must follow them.
-    orientation : int
 
     Returns
     -------
@@ -359,10 +358,6 @@ def carry_for(metadata: dict[str, Any], policy: str = "keep", *, orientation: in
         fields of EXIF and XMP).
     orientation : int
         Orientation tag to write (1 for upright pixels; the source's own for a copy of the source's pixels).
-
-    Returns
-    -------
-    Carry
     """
     if policy not in POLICIES:
         raise UnsupportedError(f"unknown metadata policy {policy!r}; use one of {', '.join(POLICIES)}")

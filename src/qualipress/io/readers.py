@@ -87,13 +87,8 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
 
     Parameters
     ----------
-    path : str or pathlib.Path
     max_pixels : int
         Refuse images with more pixels (decompression-bomb guard).
-
-    Returns
-    -------
-    Image
 
     Raises
     ------
@@ -116,6 +111,11 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     if fmt is None:
         if head[:4] == b"GIF8":
             raise UnsupportedError(f"{p}: GIF is not read by qualipress; convert it to PNG (one frame) first")
+        unread = next((name for magic, name in UNREAD_MAGIC if head.startswith(magic)), None)
+        if unread == "BMP" and head[6:10] != bytes(4):  # "BM" alone is weak: a BMP's reserved fields are zero
+            unread = None
+        if unread is not None:
+            raise UnsupportedError(f"{p}: {unread} is not read by qualipress; convert it to PNG or TIFF first")
         raise InputError(f"{p}: not a recognised image format (first bytes {head[:8]!r})")
     if fmt in ANIMATED_FORMATS:
         _refuse_animation(p, fmt)
@@ -188,7 +188,12 @@ def jpeg_stream_end(data: bytes) -> int:
         The stream stops before its end-of-image marker (truncated) or its structure is broken.
     """
     n = len(data)
-    truncated = InputError("JPEG data ends before its end-of-image marker: the file is truncated")
+    if data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        # The file ends as a JPEG does, so a walk that runs off its end met damaged data, not a cut.
+        truncated = InputError("JPEG structure broken (a marker inside the image data points past the end of the "
+                               "file): the file is corrupt")
+    else:
+        truncated = InputError("JPEG data ends before its end-of-image marker: the file is truncated")
     if data[:2] != b"\xff\xd8":
         raise InputError("not a JPEG stream (no start-of-image marker)")
     pos = 2
@@ -249,6 +254,10 @@ def _finish(pixels: np.ndarray, bit_depth: int | None, **kw: Any) -> Image:
     meta = kw.pop("metadata", {})
     return Image(img.pixels, img.bit_depth, kw.get("transfer", img.transfer), kw.get("colorspace", "srgb"), meta)
 
+
+#: Leading bytes of image formats users bring that qualipress does not read, named in the error (GIF has its own).
+UNREAD_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"BM", "BMP"), (b"8BPS", "PSD"), (b"qoif", "QOI"), (b"\x00\x00\x01\x00", "ICO"))
 
 #: Formats that can hold an animation, checked by :func:`_refuse_animation`.
 ANIMATED_FORMATS = frozenset({"png", "webp", "avif", "jpegxl"})
@@ -335,7 +344,9 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
     import tifffile
 
     with tifffile.TiffFile(path) as tif:
-        page = tif.pages[0]
+        # The first full-resolution page: NewSubfileType bit 0 marks a reduced-resolution preview.
+        index = next((i for i, pg in enumerate(tif.pages) if not int(getattr(pg, "subfiletype", 0) or 0) & 1), 0)
+        page = tif.pages[index]
         shape = dict(zip(page.axes, page.shape, strict=False))
         check_dimensions(shape.get("X", 0), shape.get("Y", 0), max_pixels=max_pixels)
         arr = page.asarray()
@@ -345,7 +356,7 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
         bits = int(page.bitspersample)
         meta: dict[str, Any] = {
             "tiff:compression": str(page.compression.name) if page.compression else None,
-            "tiff:photometric": str(page.photometric.name) if page.photometric else None,
+            "tiff:photometric": str(page.photometric.name) if page.photometric is not None else None,
             "tiff:bitspersample": bits,
         }
         if page.photometric is not None and page.photometric.name == "PALETTE":
@@ -353,15 +364,30 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
             arr = np.moveaxis(cmap[:, arr], 0, -1)
             bits = 16
         extra = tuple(page.extrasamples or ())
-        if extra and int(extra[-1]) in (1, 2):  # ExtraSamples: 1 associated (premultiplied), 2 unassociated
-            meta[ALPHA_KEY] = PREMULTIPLIED if int(extra[-1]) == 1 else STRAIGHT
+        arr = _tiff_as_shown(arr, page, len(extra), meta)
+        notes = []
+        if extra and arr.ndim == 3:
+            # ExtraSamples: 1 associated (premultiplied) alpha, 2 unassociated alpha, 0 unspecified data (not alpha)
+            n_colour = arr.shape[2] - len(extra)
+            alpha = [i for i, e in enumerate(extra) if int(e) in (1, 2)][:1]
+            arr = arr[..., list(range(n_colour)) + [n_colour + i for i in alpha]]
+            if alpha:
+                meta[ALPHA_KEY] = PREMULTIPLIED if int(extra[alpha[0]]) == 1 else STRAIGHT
+            if len(extra) > len(alpha):
+                notes.append(f"TIFF holds {len(extra) - len(alpha)} extra sample(s) that are not alpha: not carried")
         for tag in ("Software", "DateTime", "Make", "Model", "ImageDescription"):
             t = page.tags.get(tag)
             if t is not None:
                 meta[f"tiff:{tag}"] = str(t.value)[:200]
-        if len(tif.pages) > 1:  # said in the report, as HEIF's further images are
-            meta["not_carried"] = (f"TIFF holds {len(tif.pages) - 1} further page(s) besides the first: "
-                                   "only the first page is compressed")
+        if len(tif.pages) > 1 and index == 0:  # said in the report, as HEIF's further images are
+            notes.append(f"TIFF holds {len(tif.pages) - 1} further page(s) besides the first: "
+                         "only the first page is compressed")
+        elif index:
+            notes.append(f"TIFF holds {len(tif.pages) - 1} further page(s) besides page {index + 1}, the first "
+                         f"full-resolution one ({index} reduced-resolution preview(s) before it): only page "
+                         f"{index + 1} is compressed")
+        if notes:
+            meta["not_carried"] = "; ".join(notes)
     if arr.dtype == np.uint16 and bits not in range(9, 17):
         bits = 16
     if arr.dtype == np.uint8:
@@ -369,6 +395,42 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
     if arr.dtype.kind == "f":
         return _finish(arr, 32, metadata=meta, transfer="linear")
     return _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
+
+
+def _tiff_as_shown(arr: np.ndarray, page: Any, n_extra: int, meta: dict[str, Any]) -> np.ndarray:
+    """The picture a viewer shows for TIFF photometrics stored otherwise: CMYK separations converted to RGB as
+    Pillow converts CMYK JPEGs (each colour ``(1 - ink) (1 - black)``, no profile), min-is-white grey inverted.
+
+    Raises
+    ------
+    UnsupportedError
+        Separations that are not CMYK, or float ones.
+    """
+    photometric = page.photometric.name if page.photometric is not None else None
+    if photometric == "MINISWHITE":
+        if arr.dtype == np.bool_:
+            return ~arr
+        if arr.dtype.kind != "u":
+            raise UnsupportedError(f"min-is-white {arr.dtype} TIFF samples are not supported")
+        out = arr.copy()
+        peak = np.iinfo(arr.dtype).max
+        if out.ndim == 3:
+            out[..., 0] = peak - out[..., 0]
+        else:
+            out = peak - out
+        return out
+    if photometric != "SEPARATED":
+        return arr
+    inks = (arr.shape[-1] if arr.ndim == 3 else 1) - n_extra
+    inkset = page.tags.get("InkSet")
+    if inks != 4 or (inkset is not None and int(inkset.value) != 1) or arr.dtype.kind != "u":
+        raise UnsupportedError(f"TIFF with {inks} {arr.dtype} ink separations (not 8/16-bit CMYK): convert it to RGB "
+                               "first")
+    peak = float(np.iinfo(arr.dtype).max)
+    ink = arr[..., :4].astype(np.float64)
+    rgb = (peak - ink[..., :3]) * (peak - ink[..., 3:4]) / peak
+    meta["converted"] = "CMYK converted to RGB"
+    return np.concatenate([np.rint(rgb).astype(arr.dtype), arr[..., 4:]], axis=-1)
 
 
 #: DPX header fields copied into Image.metadata (OpenImageIO attribute names).
@@ -406,6 +468,10 @@ def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[
                 value = attr.value
                 meta[attr.name] = value if isinstance(value, str | int | float) else str(value)
         bits = spec.get_int_attribute("oiio:BitsPerSample", 0)
+        data_window = (spec.x, spec.y, spec.width, spec.height)
+        if data_window != (spec.full_x, spec.full_y, spec.full_width, spec.full_height):
+            meta["data_window"] = list(data_window)
+            meta["display_window"] = [spec.full_x, spec.full_y, spec.full_width, spec.full_height]
         arr = inp.read_image(0, 0, 0, spec.nchannels, oiio.UNKNOWN)
         if arr is None:
             raise InputError(f"{path}: {inp.geterror() or 'pixel data unreadable'}")
@@ -494,14 +560,41 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
         if "Subsampled" not in str(exc) and "sampling" not in str(exc):
             raise
         arr, meta = _read_exr_luminance_chroma(path, max_pixels)
-    names = [n.upper() for n in meta.get("channel_names", [])]
-    if names and len(names) == arr.shape[2] and set("RGB") <= set(names):
-        order = [names.index(c) for c in "RGB"] + ([names.index("A")] if "A" in names else [])
-        arr = arr[..., order]
+    names = list(meta.get("channel_names", []))
+    if names and len(names) == arr.shape[2]:
+        order = _exr_colour_channels(names)
+        if order is not None:
+            dropped = [names[i] for i in range(len(names)) if i not in order]
+            if dropped:
+                kept = names[order[0]].rpartition(".")[0]
+                meta["not_carried"] = (f"EXR holds {len(dropped)} further channel(s) ({', '.join(dropped[:8])}"
+                                       f"{', ...' if len(dropped) > 8 else ''}): only the "
+                                       f"{repr(kept) + ' layer' if kept else 'R, G, B (A) channels'} is compressed")
+            arr = arr[..., order]
+    if "data_window" in meta:
+        (x, y, w, h), (fx, fy, fw, fh) = meta["data_window"], meta["display_window"]
+        note = (f"EXR data window {w}x{h} at ({x}, {y}) differs from its display window {fw}x{fh} at ({fx}, {fy}): "
+                "the output holds the data window's pixels only, without their position")
+        meta["not_carried"] = f"{meta['not_carried']}; {note}" if meta.get("not_carried") else note
     meta["exr:alpha_dropped"] = False
     if arr.shape[2] in (2, 4):
         meta[ALPHA_KEY] = PREMULTIPLIED  # OpenEXR stores colour premultiplied by alpha
     return _finish(arr.astype(np.float32), 32, metadata=meta, transfer="linear")
+
+
+def _exr_colour_channels(names: list[str]) -> list[int] | None:
+    """Indices of the R, G, B (and A) channels to read from an EXR's channel ``names``: the bare ones, else the
+    first layer (``layer.R`` ...) that has all three; failing those a luminance ``Y`` (and A) the same way; None when
+    there is no such set (data channels only)."""
+    upper = [n.upper() for n in names]
+    layers = ["", *dict.fromkeys(n.rpartition(".")[0] for n in upper if "." in n)]
+    for colour in ("RGB", "Y"):
+        for layer in layers:
+            prefix = layer + "." if layer else ""
+            if all(prefix + c in upper for c in colour):
+                return [upper.index(prefix + c) for c in colour] + ([upper.index(prefix + "A")]
+                                                                    if prefix + "A" in upper else [])
+    return None
 
 
 def _read_exr_luminance_chroma(path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, Any]]:

@@ -54,14 +54,8 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **opt
     ----------
     path : str or pathlib.Path
         ``.png``, ``.tif``/``.tiff``, ``.dpx`` or ``.exr``.
-    image : Image
-    overwrite : bool
     **options
         DPX: ``transfer`` (DPX transfer name), ``bits`` (10/12/16). EXR: ``half`` (default True).
-
-    Returns
-    -------
-    pathlib.Path
     """
     p = Path(path)
     suffix = p.suffix.lower()

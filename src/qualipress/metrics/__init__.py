@@ -186,17 +186,12 @@ def measure(
         Tile size for per-tile statistics.
     mask : numpy.ndarray, optional
         Boolean (H, W): the whole-image value is computed over these pixels only (tiled metrics only).
-    data_range : float, optional
     scoped : mapping of str to (mask, metric names), optional
         Further measurements over masks, keyed ``"scope:metric"`` (``{"roi": (mask, ["ssim"])}`` gives
         ``"roi:ssim"``), from the same per-pixel maps.
     precise : bool
         Compute SSIM and PSNR in float64 (about twice the time) instead of float32, which is within
         :data:`FLOAT32_ERROR` of it; for decisions that close to a threshold.
-
-    Returns
-    -------
-    dict of str to MetricResult
     """
     for names, masked in [(metrics, mask is not None), *((n, True) for _, n in (scoped or {}).values())]:
         for name in names:

@@ -1044,18 +1044,12 @@ class Reference:
 
         Parameters
         ----------
-        distorted : Image or numpy.ndarray
         metrics : sequence of str
             ``ssim``, ``psnr``, ``ms-ssim``, ``ssimulacra2``, ``butteraugli``.
-        tile : int
         mask : numpy.ndarray, optional
             Boolean (H, W): whole-image values over these pixels (ssim and psnr only).
         scoped : mapping of str to (mask, metric names), optional
             Extra measurements over masks from the same maps, keyed ``"scope:metric"``.
-
-        Returns
-        -------
-        dict of str to MetricResult
 
         Notes
         -----

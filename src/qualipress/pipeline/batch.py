@@ -441,7 +441,7 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
              budget_order(list(plan.codecs), encoded, options.target))
     for name in order:
         why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
-                          size_scale(expected, results), best.codec if best is not None else None)
+                          size_scale(expected, results), best.codec if best is not None else None, image=encoded)
         opts = {**enc_opts, **plan.encode_options.get(name, {})}
         if why is None and best is not None and best.met:
             budget = options.target.budget

@@ -30,9 +30,8 @@ KUCHEN = "kuchen"
 SHIPPED_MODEL = Path(__file__).parent / "models" / "kuchen_jpeg.pt"
 #: Name of the shipped rate–distortion-trained network (same U-Net, trained through a differentiable JPEG).
 KUCHEN_RD = "kuchen-rd"
-#: Its weights and training record.
+#: Its weights (the training record beside them, ``.json``).
 SHIPPED_RD_MODEL = Path(__file__).parent / "models" / "kuchen_rd_jpeg.pt"
-SHIPPED_RD_RECORD = SHIPPED_RD_MODEL.with_suffix(".json")
 #: Every shipped network by name (the one place that maps names to files).
 SHIPPED_NETWORKS = {KUCHEN: SHIPPED_MODEL, KUCHEN_RD: SHIPPED_RD_MODEL}
 

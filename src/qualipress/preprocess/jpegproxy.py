@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import UnsupportedError
-from qualipress.io.jpegtables import ANNEX_K_CHROMA, ijg_table
+from qualipress.io.jpegtables import ANNEX_K_CHROMA, RGB_TO_YCBCR_T871, YCBCR_TO_RGB_T871, ijg_table
 from qualipress.preprocess.model import _torch
 from qualipress.preprocess.pool import _DCT8, jpeg_luma_table
 
@@ -151,7 +151,8 @@ def jpeg_proxy(x: Any, quality: float, *, subsample: bool = True, quantise_input
             rec = f.interpolate(rec[:, None], scale_factor=2, mode="bilinear", align_corners=False)[:, 0]
         out.append(rec)
     y, cb, cr = out[0] + 128.0, out[1], out[2]
-    rgb = torch.stack([y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb], dim=1)
+    (_, _, rv), (_, gu, gv), (_, bu, _) = YCBCR_TO_RGB_T871
+    rgb = torch.stack([y + rv * cr, y + gu * cb + gv * cr, y + bu * cb], dim=1)
     return rgb.clamp(0.0, 255.0) / 255.0, bits
 
 
@@ -166,9 +167,7 @@ def _coefficients(x: Any, quality: float, codec: str, subsample: bool, quantise_
     if quantise_input:
         v = _round_ste(v)
     r, g, b = v[:, 0], v[:, 1], v[:, 2]
-    y = 0.299 * r + 0.587 * g + 0.114 * b
-    cb = -0.168736 * r - 0.331264 * g + 0.5 * b
-    cr = 0.5 * r - 0.418688 * g - 0.081312 * b
+    y, cb, cr = (kr * r + kg * g + kb * b for kr, kg, kb in RGB_TO_YCBCR_T871)
     res = []
     for p, qt, sub in [(y - 128.0, ql, False), (cb, qc, subsample), (cr, qc, subsample)]:
         if sub:
@@ -180,7 +179,7 @@ def _coefficients(x: Any, quality: float, codec: str, subsample: bool, quantise_
 
 #: RGB squared error per unit of squared error in Y, Cb, Cr (JFIF inverse: R,G,B all get ΔY; Cb and Cr by their
 #: coefficients squared), used to bring coefficient-domain errors to the RGB MSE of :func:`jpeg_proxy`.
-_RGB_PER_PLANE = (3.0, 0.344136**2 + 1.772**2, 1.402**2 + 0.714136**2)
+_RGB_PER_PLANE = tuple(sum(row[i] ** 2 for row in YCBCR_TO_RGB_T871) for i in range(3))
 
 
 def threshold_crossing(y: Any, x: Any, quality: float, *, codec: str = "jpeg", subsample: bool = True) -> Any:

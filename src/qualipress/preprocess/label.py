@@ -170,17 +170,11 @@ class ImageLabel:
 
 
 def core_encode_decode(image: Image, codec: str, quality: float) -> tuple[int, Image]:
-    """Encode with :func:`qualipress.codecs.get` and decode again."""
+    """Encode with :func:`qualipress.codecs.get` and decode again like ``image`` (:func:`qualipress.codecs.decode_like`:
+    a grey source that the decoder hands back as RGB is grey again)."""
     c = codecs.get(codec)
     data = c.encode(image, quality=quality)
-    return len(data), match_channels(c.decode(data), image)
-
-
-def match_channels(decoded: Image, like: Image) -> Image:
-    """A greyscale source that a decoder hands back as RGB (libjpeg-turbo through imagecodecs does) → grey."""
-    if like.n_channels == 1 and decoded.n_channels == 3:
-        return decoded.with_pixels(np.ascontiguousarray(decoded.pixels[..., :1]))
-    return decoded
+    return len(data), codecs.decode_like(c, data, image)
 
 
 def core_measure(reference: Image, distorted: Image, metric: str) -> float:
@@ -191,8 +185,8 @@ def core_measure(reference: Image, distorted: Image, metric: str) -> float:
 def _higher_is_better(metric: str) -> bool:
     try:
         return bool(metrics.higher_is_better(metric))
-    except (AttributeError, QualipressError):
-        return metric not in ("butteraugli",)
+    except QualipressError:  # a metric of a caller's own measure backend, unknown to the core: higher is better
+        return True
 
 
 def zscores(values: Sequence[float]) -> np.ndarray:

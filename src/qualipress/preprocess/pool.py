@@ -35,7 +35,7 @@ import numpy as np
 
 from qualipress.errors import UnsupportedError
 from qualipress.io import Image
-from qualipress.io.jpegtables import ANNEX_K_LUMA, dct_matrix, ijg_table
+from qualipress.io.jpegtables import ANNEX_K_LUMA, RGB_TO_YCBCR_T871, dct_matrix, ijg_table
 
 Method = Callable[[Image], Image]
 
@@ -253,7 +253,8 @@ def deadzone(image: Image, *, quality: float = 75.0, threshold: float = 0.7) -> 
         return _join(image, col, alpha)
     x = col * np.float32(255.0)
     if x.shape[2] >= 3:
-        y = 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
+        kr, kg, kb = RGB_TO_YCBCR_T871[0]
+        y = kr * x[..., 0] + kg * x[..., 1] + kb * x[..., 2]
     else:
         y = x[..., 0]
     blocks = y[: hb * 8, : wb * 8].reshape(hb, 8, wb, 8).transpose(0, 2, 1, 3)

@@ -50,7 +50,7 @@ from qualipress.codecs.jpegtrellis import (
 )
 from qualipress.errors import UnsupportedError
 from qualipress.io import Image
-from qualipress.io.jpegtables import dct_matrix
+from qualipress.io.jpegtables import RGB_TO_YCBCR_T871, dct_matrix
 from qualipress.preprocess.pool import deadzone
 
 #: A function from symbol counts to code lengths in bits (:func:`code_lengths` or :func:`huffman_lengths`).
@@ -70,9 +70,9 @@ RISK_QUALITY = 75.0
 #: RMS AC coefficient (code values) under which :func:`image_risk` counts a luma block as flat.
 FLAT_ACTIVITY = 1.5
 
-#: JFIF RGB → YCbCr (rows Y, Cb, Cr) and the inverse, as libjpeg uses them (offsets of 128 on Cb/Cr left out:
-#: only differences are converted back).
-_RGB2YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+#: JFIF RGB → YCbCr (rows Y, Cb, Cr) and the inverse (offsets of 128 on Cb/Cr left out: only differences are
+#: converted back).
+_RGB2YCC = np.array(RGB_TO_YCBCR_T871)
 _YCC2RGB = np.linalg.inv(_RGB2YCC)
 #: RGB squared error caused by a unit error of Y, Cb, Cr (columns of the inverse), relative to Y's.
 _PLANE_WEIGHT = (_YCC2RGB**2).sum(axis=0) / 3.0

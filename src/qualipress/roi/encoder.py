@@ -76,11 +76,6 @@ def fdct(blocks: np.ndarray) -> np.ndarray:
     return _D @ blocks @ _D.T
 
 
-def idct(coefs: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`fdct`."""
-    return _D.T @ coefs @ _D
-
-
 _YCC = RGB_TO_YCBCR.astype(np.float32)
 #: Squared RGB error (mean over R, G, B) of a unit error in Cb and in Cr, relative to a unit error in Y (= 1).
 CHROMA_RGB_WEIGHT = tuple(float(w) for w in (np.linalg.inv(RGB_TO_YCBCR) ** 2).sum(axis=0)[1:] / 3.0)

@@ -47,16 +47,23 @@ def quality_for_scale(scale: float) -> float:
     return min(max(q, 1.0), 100.0)
 
 
-def bg_quality_for(quality: float, roi_fraction: float | None = None, max_step_ratio: float | None = None) -> float:
+def bg_quality_for(quality: float, roi_fraction: float | None = None, max_step_ratio: float | None = None,
+                   min_step_ratio: float | None = None) -> float:
     """Background quality paired with ROI quality ``quality`` by the single-knob mapping.
 
     ``max(5, round(0.45 * Q))``; with ``roi_fraction`` (share of the picture in the detected ROI, per-image
     adaptation) at or above :data:`LARGE_ROI`, ``max(5, round(0.55 * Q))``. With ``max_step_ratio`` the
     background's quantiser steps are at most that many times the ROI's (the quality ratio alone makes them 2× at
-    Q = 30 but 6× at Q = 90 and 19× at Q = 97).
+    Q = 30 but 6× at Q = 90 and 19× at Q = 97); with ``min_step_ratio`` at least that many times (binds at the low
+    end, where 0.45 × Q makes them only 2.2× the ROI's), never below quality 5. The codec's mapping does not use
+    ``min_step_ratio``: a floor of 3 with ring weight 0.55, chosen on the COCO photos (+0.16 / +0.20 / +0.19 dB),
+    lost 0.11 / 0.10 / 0.01 dB ROI and 1.1 dB background on the held-out photos (``docs/roi.md`` §7, *Outside
+    blocks and the low-rate mapping*).
     """
     large = roi_fraction is not None and float(roi_fraction) >= LARGE_ROI
     bg = float(max(5, round((LARGE_ROI_BG_RATIO if large else BG_RATIO) * float(quality))))
+    if min_step_ratio is not None:
+        bg = max(5.0, min(bg, float(math.floor(quality_for_scale(min_step_ratio * ijg_scale(quality))))))
     if max_step_ratio is not None:
         bg = max(bg, float(math.ceil(quality_for_scale(max_step_ratio * ijg_scale(quality)))))
     return min(bg, float(quality))

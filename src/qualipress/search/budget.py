@@ -104,8 +104,9 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
             # One side only: step by the usual ~6-8 % bytes per grid step until the budget is bracketed.
             base_i = lo if lo is not None else hi
             assert base_i is not None
-            base = (fits if lo is not None else over)[base_i]
-            step = math.log(budget / base.bytes) / math.log(1.07)
+            side = fits if lo is not None else over
+            base = side[base_i]
+            step = math.log(budget / base.bytes) / _log_bytes_per_step(side, base_i)
             c = min(max(int(round(base_i + step)), 0), n - 1)
             if c == base_i:
                 c = base_i + (1 if lo is not None else -1)
@@ -121,7 +122,7 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
     lo = max(fits)
     best = fits[lo]
     if lo + 1 < n and (lo + 1) in over and q.continuous and (budget - best.bytes) / budget > CLOSE_ENOUGH:
-        best = _refine(runner, grid[lo], grid[lo + 1], best, budget, target)
+        best = _refine(runner, grid[lo], grid[lo + 1], best, budget, target, over_bytes=over[lo + 1].bytes)
     if best.passed:
         return runner.result(best, met=True)
     return runner.result(best, met=False, fallback=_why(codec, target, best, budget))
@@ -142,7 +143,7 @@ def _curves(codec: Codec, features: Mapping[str, float] | None) -> tuple[np.ndar
     row = _predict.feature_row(features)
     knots = np.asarray(m["knots"], dtype=np.float64)
     quality = np.maximum.accumulate(np.asarray(m["weights"]) @ row)
-    log_bpp = np.maximum.accumulate(np.asarray(m["bytes_weights"]) @ row)
+    log_bpp = np.maximum.accumulate(_predict.log_bits_per_pixel(codec.name, m["bytes_weights"], features))
     return knots, quality, log_bpp
 
 
@@ -202,6 +203,19 @@ def order_for_budget(codec_names: Sequence[str], image: Any, target: Target,
     return first + [n for n in codec_names if n not in expected]
 
 
+def _log_bytes_per_step(side: Mapping[int, Any], base_i: int) -> float:
+    """Log bytes per grid step for stepping toward the budget from ``base_i``: the slope measured between the two
+    probes on this side nearest the budget once there are two (a codec's ~1-2 % per step, e.g. WebP's quality, made
+    the usual 7 % crawl one step at a time), else the usual ~7 %; never below 0.5 %, so a step stays finite."""
+    others = [i for i in side if i != base_i]
+    if others:
+        j = min(others, key=lambda i: abs(i - base_i))
+        slope = (math.log(max(side[base_i].bytes, 1)) - math.log(max(side[j].bytes, 1))) / (base_i - j)
+        if slope > 0:
+            return max(slope, math.log(1.005))
+    return math.log(1.07)
+
+
 def _log_crossing(lo: int, b_lo: int, hi: int, b_hi: int, budget: float) -> float:
     """Grid position where log(bytes) reaches log(budget), linearly between a fitting and an oversized probe."""
     a, b = math.log(max(b_lo, 1)), math.log(max(b_hi, 1))
@@ -210,16 +224,24 @@ def _log_crossing(lo: int, b_lo: int, hi: int, b_hi: int, budget: float) -> floa
     return lo + (math.log(budget) - a) * (hi - lo) / (b - a)
 
 
-def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget: float, target: Target) -> Any:
+def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget: float, target: Target, *,
+            over_bytes: int | None = None) -> Any:
     """Bisect a continuous setting between a fitting and an oversized grid point; the fitting probe of the highest
     :func:`quality_rank` is kept (not the largest file: AVIF's segments start below the lower grid point, and a
-    point inside one can hold more bytes and less quality than that grid point)."""
+    point inside one can hold more bytes and less quality than that grid point).
+
+    Sizes that move in steps (libjxl's distance, WebP's quality) often hold no file between the two grid points:
+    once a fitting probe has given the size of the fitting end it replaces again, and an oversized one that of the
+    oversized end (``over_bytes`` at first), the refinement stops (a rule of thumb, as the 1 % closeness is)."""
     best_rank = quality_rank(runner.result(best, met=False), target)
+    fit_bytes, fit_recurred, over_recurred = best.bytes, False, False
     for _ in range(MAX_REFINE):
         mid = (fit_value + over_value) / 2
         p = runner.run(mid)
         if p.bytes <= budget:
             fit_value = mid
+            fit_recurred = fit_recurred or p.bytes == fit_bytes
+            fit_bytes = p.bytes
             rank = quality_rank(runner.result(p, met=False), target)
             if rank > best_rank:
                 best, best_rank = p, rank
@@ -227,6 +249,10 @@ def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget:
                 break
         else:
             over_value = mid
+            over_recurred = over_recurred or p.bytes == over_bytes
+            over_bytes = p.bytes
+        if fit_recurred and over_recurred:
+            break
     return best
 
 

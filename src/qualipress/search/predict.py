@@ -33,6 +33,7 @@ from qualipress.io.image import Image
 from qualipress.io.metadata import estimate_jpeg_quality
 from qualipress.io.readers import EXTENSIONS
 from qualipress.io.transfer import alpha_premultiplied, seen_colour, to_perceptual
+from qualipress.search.lossless import estimate_lossless_bytes
 from qualipress.search.targets import Constraint, Target, _transform
 
 #: Feature names, in the order of the model's coefficients (one source of truth for training and prediction).
@@ -51,6 +52,26 @@ SOURCE_MODEL = "source"
 #: Model format version (bumped when features or the file layout change).
 FORMAT = 4
 
+#: Extra features of an image with straight alpha that is not opaque everywhere (absent otherwise): the fraction
+#: of fully transparent pixels, the alpha plane's estimated lossless size in bits per pixel
+#: (:func:`qualipress.search.lossless.estimate_lossless_bytes`), and, when some pixels are partly transparent, the
+#: per-pixel :data:`FEATURES` of the stored colour, prefixed ``coded_`` (the quality curves read the colour as seen,
+#: multiplied by alpha; the codec codes the stored colour, and the size curves read that).
+ALPHA_FEATURES = ("alpha_hidden", "alpha_bits")
+#: Prefix of the stored colour's features (see :data:`ALPHA_FEATURES`).
+CODED = "coded_"
+#: Per codec, how alpha changes the file size of the colour planes alone (``hidden_scale``, ``alpha_scale``,
+#: ``overhead`` bytes): ``bytes = colour_bytes * (1 - hidden_scale * alpha_hidden) + alpha_scale * alpha_estimate +
+#: overhead``, ``alpha_estimate`` the alpha plane's estimated lossless bytes. libwebp and libjxl drop the colour
+#: under alpha 0 (libavif codes it); all three code the alpha plane losslessly at every quality setting, so its cost
+#: hardly depends on the setting. Fitted on 42 RGBA images made from BSD300 training photographs 61-102 (radial and
+#: linear fades, blurred ellipses, checkerboards, discs, clouds, flat-colour logos; never Kodak) by ``python
+#: benchmarks/rgba_size_model.py fit -o OUT`` (docs/benchmarks.md § RGBA size model). ``overhead`` is a constant
+#: fitted at 0.15 Mpx: on thumbnails it overstates (JPEG XL's 1.9 kB). Codecs not listed get the stored colour's size
+#: curve uncorrected.
+ALPHA_SIZE: dict[str, tuple[float, float, float]] = {"avif": (-0.076, 0.473, 311.0), "jpegxl": (0.875, 0.180, 1935.0),
+                                                     "webp": (0.885, 0.221, 862.0)}
+
 _MODEL_FILE = "predictor.json"
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
@@ -67,9 +88,30 @@ def image_features(image: Image, *, jpeg_quality: float | None = None) -> dict[s
     Returns
     -------
     dict of str to float
-        One value per name in :data:`FEATURES`.
+        One value per name in :data:`FEATURES`; for an image with straight alpha that is not opaque everywhere,
+        also the :data:`ALPHA_FEATURES` its size curves are corrected with (:func:`log_bits_per_pixel`).
     """
-    px = _measured_colour(image)
+    seen, coded = _measured_colour(image)
+    feats = _colour_features(seen)
+    feats.update({"log_pixels": math.log10(max(1, image.width * image.height)),
+                  "high_depth": 1.0 if image.bit_depth > 8 else 0.0,
+                  "jpeg_quality": float(jpeg_quality or 0.0) / 100.0})
+    out = {k: feats[k] for k in FEATURES}
+    if alpha_sized(image):
+        out.update(_alpha_features(image, image.alpha(), None if coded is None else _colour_features(coded)))
+    return out
+
+
+def alpha_sized(image: Image) -> bool:
+    """Whether ``image``'s size curves carry the alpha correction: integer samples with straight alpha that is not
+    opaque everywhere (the images whose predicted sizes are least sure; the race skips none of their codecs)."""
+    if not image.has_alpha or image.is_float or alpha_premultiplied(image):
+        return False
+    return not bool(np.all(image.alpha() == image.max_value))
+
+
+def _colour_features(px: np.ndarray) -> dict[str, float]:
+    """The per-pixel :data:`FEATURES` of normalised colour planes ``px`` ((H, W) or (H, W, C) float32)."""
     if px.ndim == 2:
         px = px[..., None]
     if px.shape[2] >= 3:
@@ -91,8 +133,6 @@ def image_features(image: Image, *, jpeg_quality: float | None = None) -> dict[s
         sums += _tile_features(np.ascontiguousarray(y[r]))
     gradient, texture, detail, noise, flat = sums / len(regions)
     return {
-        "log_pixels": math.log10(max(1, h * w)),
-        "high_depth": 1.0 if image.bit_depth > 8 else 0.0,
         "grey": 1.0 if px.shape[2] < 3 else 0.0,
         "gradient": math.log10(gradient + 1e-4),
         "texture": math.log10(texture + 1e-4),
@@ -100,14 +140,47 @@ def image_features(image: Image, *, jpeg_quality: float | None = None) -> dict[s
         "noise": math.log10(noise + 1e-4),
         "flat": float(flat),
         "colourful": colourful,
-        "jpeg_quality": float(jpeg_quality or 0.0) / 100.0,
     }
 
 
-def _measured_colour(image: Image) -> np.ndarray:
-    """The colour the features are taken on: :func:`~qualipress.io.transfer.seen_colour` (straight colour times
-    its alpha, what the metrics compare) when some pixels are partly transparent, else
-    :func:`~qualipress.io.transfer.to_perceptual`.
+def _alpha_features(image: Image, alpha: np.ndarray, coded: dict[str, float] | None) -> dict[str, float]:
+    """:data:`ALPHA_FEATURES` of an image with straight ``alpha`` (and the ``coded_`` colour features when given)."""
+    if image.bit_depth > 8:  # the codecs code alpha in 8 bits here and ALPHA_SIZE was fitted on 8-bit planes
+        alpha = np.round(alpha.astype(np.float32) * np.float32(255 / image.max_value)).astype(np.uint8)
+    plane = image.with_pixels(np.ascontiguousarray(alpha[..., None]), bit_depth=8)
+    hidden = float(np.mean(alpha == 0))
+    bits = 8.0 * estimate_lossless_bytes(plane) / max(1, image.width * image.height)
+    out = dict(zip(ALPHA_FEATURES, (hidden, bits), strict=True))
+    if coded is not None:
+        out.update({CODED + k: v for k, v in coded.items()})
+    return out
+
+
+def log_bits_per_pixel(codec: str, bytes_weights: np.ndarray, features: Mapping[str, float]) -> np.ndarray:
+    """A model's predicted size curve (log10 bits per pixel at its knots) for an image with ``features``.
+
+    For an image with alpha (:data:`ALPHA_FEATURES` present) the curve is read from the stored colour's features and
+    corrected by :data:`ALPHA_SIZE` for the colour dropped under alpha 0 and the alpha plane's own bytes; before,
+    the sizes of photographs with a soft fade were 1.8-3.1 times too small (docs/benchmarks.md § RGBA size model).
+    """
+    row = feature_row({k: features.get(CODED + k, v) for k, v in features.items()})
+    log_bpp = np.asarray(bytes_weights) @ row
+    hidden_key, bits_key = ALPHA_FEATURES
+    if hidden_key not in features:
+        return log_bpp
+    hidden_scale, alpha_scale, overhead = ALPHA_SIZE.get(codec, (0.0, 0.0, 0.0))
+    extra = alpha_scale * features[bits_key] + 8.0 * overhead / 10 ** features["log_pixels"]
+    # the colour kept is at least a twentieth (a guard: the fitted scales leave 0.12 of a fully hidden image)
+    bpp = 10 ** log_bpp * max(0.05, 1.0 - hidden_scale * features[hidden_key]) + extra
+    return np.log10(np.maximum(bpp, 1e-6))
+
+
+def _measured_colour(image: Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """The colour the features are taken on, and the colour the codec codes when it differs (else None).
+
+    The first is :func:`~qualipress.io.transfer.seen_colour` (straight colour times its alpha, what the metrics
+    compare) when some pixels are partly transparent, else :func:`~qualipress.io.transfer.to_perceptual`; the second
+    is then :func:`~qualipress.io.transfer.to_perceptual` (the stored colour: what the size curves are read from).
 
     Where alpha fades, the coding error is dimmed with the colour, so a photo fading out is easier to meet a target
     on than its colour planes suggest (predictions were 5-14 grid steps high on photos with soft alpha,
@@ -118,8 +191,8 @@ def _measured_colour(image: Image) -> np.ndarray:
     if image.has_alpha and not alpha_premultiplied(image):
         a = image.alpha()
         if bool(np.any((a > 0) & (a < image.max_value))):
-            return seen_colour(image)
-    return to_perceptual(image)
+            return seen_colour(image), to_perceptual(image)
+    return to_perceptual(image), None
 
 
 #: Side of the sampled tiles and their most number (see :func:`image_features`).
@@ -345,7 +418,7 @@ class Predictor:
             bpp = None
             size_curve = None
             if "bytes_weights" in model:
-                log_bpp = np.asarray(model["bytes_weights"]) @ feature_row(features)
+                log_bpp = log_bits_per_pixel(codec, model["bytes_weights"], features)
                 knots = np.asarray(model["knots"], dtype=np.float64)
                 bpp = float(10 ** np.interp(idx, knots, log_bpp))
                 size_curve = (tuple(float(k) for k in knots), tuple(float(v) for v in log_bpp))

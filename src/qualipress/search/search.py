@@ -1037,10 +1037,11 @@ PROBE_COST = {"jpeg": 1, "jpegli": 1, "webp": 2, "jpeg2000": 3, "jpegxl": 6, "av
 def expected_sizes(codec_names: Sequence[str], image: Image,
                    target: Target | str | Sequence[str]) -> dict[str, float]:
     """The predictor's expected file size (bytes) for each codec that has a size model, at the setting it
-    predicts for ``target``. None for float images, and none for images with fully transparent pixels: some
-    codecs drop the colour nobody sees there (libjxl, libwebp) and others code it (libavif), which the size
-    models, trained on opaque photographs, cannot tell."""
-    if image.is_float or _metrics.visible_mask(image) is not None:
+    predicts for ``target``; none for float images. For images with alpha the size curves add the alpha plane and
+    take off the colour under alpha 0 that libjxl and libwebp drop (:data:`qualipress.search.predict.ALPHA_SIZE`),
+    so these sizes order a race there too; a race does not skip codecs on them when some pixels are fully
+    transparent (:func:`skip_reason`)."""
+    if image.is_float:
         return {}
     tgt = parse_target(target)
     out: dict[str, float] = {}
@@ -1095,15 +1096,21 @@ def size_scale(expected: Mapping[str, float], results: Mapping[str, SearchResult
 
 
 def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None, searched: int,
-                scale: float = 1.0, best_codec: str | None = None) -> str | None:
+                scale: float = 1.0, best_codec: str | None = None, *, image: Image | None = None) -> str | None:
     """Why ``name`` need not be searched in a race, or None.
 
     Skipped: a codec whose predicted file, corrected by what the searches so far found for this image (``scale``,
     :func:`size_scale`), is more than :data:`SKIP_MARGIN` above the best file; and, when the best file's codec
     (``best_codec``) is slow (:data:`SLOW`), a codec whose probes cost :data:`COSTLY` times as much
-    (:data:`PROBE_COST`) unless it is predicted at least :data:`COSTLY_GAIN` smaller.
+    (:data:`PROBE_COST`) unless it is predicted at least :data:`COSTLY_GAIN` smaller. Never when ``image`` (the
+    image raced) has straight alpha that is not opaque everywhere (:func:`~qualipress.search.predict.alpha_sized`):
+    the predicted settings there are less sure (WebP 6.6 grid steps off on average on photographs with a soft fade,
+    once +27), and skipping on them chose a 31 % larger file for one of 24 RGBA files (docs/benchmarks.md § RGBA
+    size model); each codec then races, stopped by the best file so far.
     """
     if searched < 1 or best_bytes is None or name not in expected:
+        return None
+    if image is not None and _predict.alpha_sized(image):
         return None
     guess = expected[name] * scale
     if guess > (1 + SKIP_MARGIN) * best_bytes:
@@ -1168,8 +1175,8 @@ def best_of(
         usable.sort(key=lambda c: order.index(c.name))
     for cdc in usable:
         name = cdc.name
-        why = (skip_reason(name, expected, best_bytes, len(results), size_scale(expected, results), best_name)
-               if race else None)
+        why = (skip_reason(name, expected, best_bytes, len(results), size_scale(expected, results), best_name,
+                           image=image) if race else None)
         if why is not None:
             if on_skip:
                 on_skip(name, why)
