@@ -35,7 +35,8 @@ class Image:
         Always 3-D ``(height, width, channels)``; dtype ``uint8``, ``uint16`` or ``float32``.
     bit_depth : int
         Significant bits of integer samples (8, 10, 12, 14 or 16; values lie in ``0 .. 2**bit_depth - 1``),
-        or 16/32 for float images (half or single precision at the source).
+        or, for float images, 32 as the readers set it (float32 pixels whatever the source stored; they name
+        half floats in metadata :data:`SAMPLE_TYPE`, and :attr:`stored_bit_depth` says 16 for them).
     transfer : str
         Transfer characteristic, one of :data:`TRANSFERS`.
     colorspace : str
