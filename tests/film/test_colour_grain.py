@@ -142,3 +142,18 @@ def test_colour_figure_in_chunks_equals_one_pass(monkeypatch: pytest.MonkeyPatch
     grey = Image(dec.pixels[..., :1], 10, transfer="log")
     lost = fidelity.colour_grain_kept(ref, grey)
     assert lost["applies"] and lost["corr"] == 0.0 and lost["energy"] == 0.0
+
+
+def test_colour_grain_check_needs_both_floors_in_each_direction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The direction that is weaker by min(corr, energy) need not be the one below a floor when the floors differ:
+    B-Y 0.44/0.44 fails an energy floor of 0.45 while R-Y 0.41/0.48 (the "weaker") passes (review, session 10)."""
+    dirs = {"B-Y": {"corr": 0.44, "energy": 0.44, "sigma": 0.004},
+            "R-Y": {"corr": 0.41, "energy": 0.48, "sigma": 0.004}}
+    fake = {"applies": True, "blocks": 64, "sigma": 0.004, "corr": 0.41, "energy": 0.48, "directions": dirs}
+    monkeypatch.setattr(fidelity, "colour_grain_kept", lambda *a, **k: fake)
+    src = _img(_clean() + _grain(7))
+    out = decisions.ColourGrainCheck(0.3, 0.45)(src, _img(_clean() + _grain(8)))
+    assert not out.passed and out.margin == pytest.approx(-0.01)
+    dirs["B-Y"]["energy"] = 0.46
+    out = decisions.ColourGrainCheck(0.3, 0.45)(src, _img(_clean() + _grain(9)))
+    assert out.passed and out.margin == pytest.approx(0.01)

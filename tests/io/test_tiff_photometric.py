@@ -67,3 +67,13 @@ def test_reduced_resolution_first_page_is_skipped(tmp_path) -> None:
     img = read_image(p)
     assert img.pixels.shape == (32, 48, 3) and (img.pixels == full).all()
     assert "reduced-resolution" in img.metadata["not_carried"]
+
+
+def test_min_is_white_12_bit_tiff_is_inverted_within_its_own_range(tmp_path) -> None:
+    # Review (session 10): 12-bit samples were inverted against 65535, giving 61440..65535 in a 12-bit image.
+    p = tmp_path / "white12.tif"
+    ramp = (np.arange(256, dtype=np.uint16) * 16).reshape(16, 16)
+    tifffile.imwrite(p, ramp, photometric="miniswhite", bitspersample=12)
+    img = read_image(p)
+    assert img.bit_depth == 12
+    assert (img.pixels[..., 0] == 4095 - ramp).all()

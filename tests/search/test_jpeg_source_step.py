@@ -75,3 +75,31 @@ def test_a_q85_bsd300_source_reencoded_as_jpeg_finds_its_crossing_in_few_probes(
         pytest.skip("no shipped JPEG predictor")
     assert r.met and r.encodes <= 5
     assert any(p.setting == r.setting - 1 and not p.passed for p in r.probes)  # the proof: one step lower fails
+
+
+def test_a_source_predicted_at_its_own_quality_is_steered_below_it_on_the_mosaic(tmp_path, monkeypatch):
+    # qa10's worst case (BSD300 test img_092 saved at q75, C1): the search started at the source (q75, its jump),
+    # stepped to q74 (still far above the target) and then took five more full-image probes down to q65/q64.
+    # Steered on the mosaic from q74 down, its first full-image probe is near the crossing.
+    import importlib
+
+    from qualipress.bench.search_bench import resolve_target
+
+    search_module = importlib.import_module("qualipress.search.search")
+
+    src = tmp_path / "img_092_q75.jpg"
+    PILImage.open(shared_data("train", "bsd300_test100", "img_092.png")).convert("RGB").save(
+        src, quality=75, subsampling=2)
+    img = read_image(src)
+    target = resolve_target("C1")
+    r = search(img, "jpeg", target)
+    if r.prediction is None or r.prediction.source_index is None:
+        pytest.skip("no shipped JPEG predictor")
+    source_q = codecs.get("jpeg").info.quality.grid[r.prediction.source_index]
+    assert r.met and r.setting < source_q - 1  # the crossing lies well below the source's quality
+    assert r.steering >= 2 and r.encodes <= 3
+    assert all(p.setting < source_q for p in r.probes)  # the source itself was never encoded in full
+    assert any(p.setting == r.setting - 1 and not p.passed for p in r.probes)  # the proof
+    monkeypatch.setattr(search_module, "SOURCE_STEERING", False)
+    before = search(img, "jpeg", target)
+    assert before.data == r.data and before.encodes > r.encodes  # the same file, found in more full-image probes

@@ -237,7 +237,9 @@ def test_jpeg_source_starts_at_its_own_quality_when_the_target_needs_about_that(
     assert r.prediction is not None and r.prediction.source_index == grid.index(88.0)
     assert r.met
     if r.prediction.index == r.prediction.source_index:
-        assert r.probes[0].setting == 88.0
+        # Steered on the mosaic from just below the source (search.SOURCE_STEERING): the first full-image probe is
+        # where the mosaic puts the crossing, at most the source's own quality.
+        assert r.steering >= 1 and r.probes[0].setting <= 88.0
     # Re-encoding at the source's own quality jumps: it meets a target the neighbours below miss.
     at = {p.setting: p for p in r.probes}
     if 88.0 in at and 87.0 in at:

@@ -33,6 +33,7 @@ def _probe(i, margin, size):
 
 def test_a_failing_probe_bounds_the_smallest_file_from_the_steepest_slope(monkeypatch):
     monkeypatch.setattr(S, "RACE_LOSS", 0.0)
+    monkeypatch.setattr(S, "RACE_SLOPE_SPAN", 2.0)  # the arithmetic below (search9's span)
     # Fails at setting 5 by 0.2 with a slope of 0.05 a step: at twice that slope the crossing is 2 steps up, where
     # the size curve puts the file at 10 ** 0.2 = 1.585 times the probe's 1,000 bytes.
     br = _bracket({5: _probe(5, -0.2, 1000)})
@@ -46,6 +47,7 @@ def test_a_failing_probe_bounds_the_smallest_file_from_the_steepest_slope(monkey
 
 def test_a_bracket_interpolates_the_size_between_its_ends(monkeypatch):
     monkeypatch.setattr(S, "RACE_LOSS", 0.0)
+    monkeypatch.setattr(S, "RACE_SLOPE_SPAN", 2.0)  # the arithmetic below (search9's span)
     # Fails at 5 (-0.2, 1,000 B), passes at 9 (+0.2, 2,000 B): the bracket's slope is 0.1 a step, twice that puts
     # the crossing 1 step up, a quarter of the way: 1,000 * 2 ** 0.25 = 1,189 bytes.
     br = _bracket({5: _probe(5, -0.2, 1000)}, {9: _probe(9, 0.2, 2000)})
@@ -55,10 +57,25 @@ def test_a_bracket_interpolates_the_size_between_its_ends(monkeypatch):
 
 def test_only_passing_probes_bound_from_the_shallowest_slope(monkeypatch):
     monkeypatch.setattr(S, "RACE_LOSS", 0.0)
+    monkeypatch.setattr(S, "RACE_SLOPE_SPAN", 2.0)  # the arithmetic below (search9's span)
     # Passes at 10 by 0.05 (slope 0.05): at half the slope the crossing is 2 steps down, 10 ** -0.2 of 2,000 bytes.
     br = _bracket(passing={10: _probe(10, 0.05, 2000)})
     assert "1,262" in (S.predicted_loss(br, 1200) or "")
     assert S.predicted_loss(br, 1300) is None
+
+
+def test_the_shipped_span_puts_the_crossing_nearer_than_search9s(monkeypatch):
+    # search10: 1.5 times the slope (was 2): from a failure at 5 by 0.2 (slope 0.05) the crossing is 2.67 steps up,
+    # 10 ** 0.267 of 1,000 bytes; from a pass at 10 by 0.05 it is 1.5 steps down, 10 ** -0.15 of 2,000 bytes. Both
+    # files are larger than with 2, so more races are given up: 1,600 bytes is now out of reach for the first.
+    monkeypatch.setattr(S, "RACE_LOSS", 0.0)
+    assert S.RACE_SLOPE_SPAN == 1.5
+    failing = _bracket({5: _probe(5, -0.2, 1000)})
+    assert "1,848" in (S.predicted_loss(failing, 1600) or "") and S.predicted_loss(failing, 1900) is None
+    passing = _bracket(passing={10: _probe(10, 0.05, 2000)})
+    assert "1,416" in (S.predicted_loss(passing, 1400) or "") and S.predicted_loss(passing, 1450) is None
+    monkeypatch.setattr(S, "RACE_SLOPE_SPAN", 2.0)
+    assert S.predicted_loss(failing, 1600) is None  # search9's span: 1,585 bytes, it might still have won
 
 
 def test_no_prediction_across_a_jpeg_sources_quality_or_a_failed_check(monkeypatch):
@@ -91,6 +108,7 @@ def test_review_cases_where_a_prediction_could_give_up_the_winner(monkeypatch):
     predicts nothing (the setting below the drop may pass at fewer bytes); (3) stepping down from a pass uses the
     gentler of the two slopes."""
     monkeypatch.setattr(S, "RACE_LOSS", 0.0)
+    monkeypatch.setattr(S, "RACE_SLOPE_SPAN", 2.0)
     passing = {10: _probe(10, 0.05, 2000)}
     assert S.predicted_loss(_bracket(passing=passing), 1200) is not None
     flat = as_image(np.full((64, 64, 3), 90, np.uint8))  # its lossless file is tiny: it may win
@@ -102,3 +120,15 @@ def test_review_cases_where_a_prediction_could_give_up_the_winner(monkeypatch):
     assert S.predicted_loss(_bracket(failing, drops=[(5, 1)]), 1500) is None  # drop at 5: setting 4 unprobed
     # own slope 0.2 (steeper) beside the prediction's 0.05: the crossing is still put 2 steps down (1,262 B)
     assert "1,262" in (S.predicted_loss(_bracket(passing=passing, own_slope=0.2), 1200) or "")
+
+
+def test_a_racing_search_above_the_bound_steps_to_the_lower_of_its_crossing_and_the_bounds_size():
+    # Every passing probe is larger than the bound (lowest pass at 20, nothing failed yet). The size curve says the
+    # file just exceeds the bound at 18; the margins put the crossing at 15: probing 18 could only pass again.
+    assert S._toward_bound(15, 18, None, 20) == 15
+    # The margins put the crossing above the bound's size: the aim, where a failure proves the loss, comes first.
+    assert S._toward_bound(19, 17, None, 20) == 17
+    # An aim outside the bracket (at or below the failing end, at or above the lowest pass) or missing is ignored.
+    assert S._toward_bound(16, 12, 12, 20) == 16
+    assert S._toward_bound(19, 20, None, 20) == 19
+    assert S._toward_bound(19, None, None, 20) == 19

@@ -355,12 +355,15 @@ class ColourGrainCheck:
         if not g["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {g['why']}")
         floors = bool(self.min_corr or self.min_energy)
-        ok = not floors or (g["corr"] >= self.min_corr and g["energy"] >= self.min_energy)
-        need = f"need corr >= {self.min_corr}, energy >= {self.min_energy}" if floors else "report only"
+        # Both directions must keep both floors: the weaker direction by min(corr, energy) need not be the one
+        # below a floor when the two floors differ (review, session 10).
+        margin = min(min(d["corr"] - self.min_corr, d["energy"] - self.min_energy)
+                     for d in g["directions"].values()) if floors else None
+        ok = margin is None or margin >= 0
+        need = f"need corr >= {self.min_corr}, energy >= {self.min_energy} in each" if floors else "report only"
         each = ", ".join(f"{k} {d['corr']:.3f}/{d['energy']:.3f}" for k, d in g["directions"].items())
         detail = (f"colour grain kept: corr {g['corr']:.3f}, energy {g['energy']:.3f} (weaker of {each}) over "
                   f"{g['blocks']} flat blocks (colour grain RMS {g['sigma'] * 1023:.2f} 10-bit codes; {need})")
-        margin = min(g["corr"] - self.min_corr, g["energy"] - self.min_energy) if floors else None
         return CheckOutcome(ok, self.name, detail, margin)
 
 

@@ -419,7 +419,7 @@ def _tiff_as_shown(arr: np.ndarray, page: Any, n_extra: int, meta: dict[str, Any
         if arr.dtype.kind != "u":
             raise UnsupportedError(f"min-is-white {arr.dtype} TIFF samples are not supported")
         out = arr.copy()
-        peak = np.iinfo(arr.dtype).max
+        peak = min(np.iinfo(arr.dtype).max, (1 << int(page.bitspersample)) - 1)  # 12-bit samples peak at 4095
         if out.ndim == 3:
             out[..., 0] = peak - out[..., 0]
         else:
@@ -432,7 +432,7 @@ def _tiff_as_shown(arr: np.ndarray, page: Any, n_extra: int, meta: dict[str, Any
     if inks != 4 or (inkset is not None and int(inkset.value) != 1) or arr.dtype.kind != "u":
         raise UnsupportedError(f"TIFF with {inks} {arr.dtype} ink separations (not 8/16-bit CMYK): convert it to RGB "
                                "first")
-    peak = float(np.iinfo(arr.dtype).max)
+    peak = float(min(np.iinfo(arr.dtype).max, (1 << int(page.bitspersample)) - 1))
     ink = arr[..., :4].astype(np.float64)
     rgb = (peak - ink[..., :3]) * (peak - ink[..., 3:4]) / peak
     meta["converted"] = "CMYK converted to RGB"

@@ -240,7 +240,7 @@ def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget:
         p = runner.run(mid)
         if p.bytes <= budget:
             fit_value = mid
-            fit_recurred = fit_recurred or p.bytes == fit_bytes
+            fit_recurred = p.bytes == fit_bytes
             fit_bytes = p.bytes
             rank = quality_rank(runner.result(p, met=False), target)
             if rank > best_rank:
@@ -249,7 +249,7 @@ def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget:
                 break
         else:
             over_value = mid
-            over_recurred = over_recurred or p.bytes == over_bytes
+            over_recurred = p.bytes == over_bytes
             over_bytes = p.bytes
         if fit_recurred and over_recurred:
             break
