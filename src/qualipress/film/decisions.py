@@ -72,7 +72,7 @@ except ImportError:  # pragma: no cover - only before the core search exists
         detail: str = ""
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: equality would compare its arrays (forget() looks it up with `in`)
 class _RefInfo:
     #: (H, W, C) of the frame's colour samples.
     shape: tuple[int, ...]

@@ -405,7 +405,8 @@ class FilmHooks:
         records the film figures of a frame :meth:`seal_result` sealed without pixels."""
         awaiting = self._awaiting.pop(str(record.get("input")), None)
         if awaiting is not None:
-            self._fidelity(b"", awaiting[0], record, decoded=output, tiles=awaiting[1], digest=digest)
+            self._fidelity(b"", awaiting[0], record, decoded=output, digest=digest,
+                           tiles=awaiting[1] if digest is not None else None)  # the probe's tiles: its pixels only
 
     @staticmethod
     def seal_fields(record: dict, codec: str) -> dict[str, Any]:

@@ -262,7 +262,7 @@ def reuse_heap_on_dask_worker() -> bool:
     if _heap_reused is None:
         _heap_reused = False
         if "MALLOC_TRIM_THRESHOLD_" in os.environ and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
-            with contextlib.suppress(OSError, AttributeError):
+            with contextlib.suppress(OSError, AttributeError, TypeError):  # TypeError: CDLL(None) on Windows
                 libc = ctypes.CDLL(None)
                 _heap_reused = (libc.mallopt(_M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD) == 1
                                 and libc.mallopt(_M_TRIM_THRESHOLD, HEAP_TRIM_THRESHOLD) == 1)
