@@ -73,3 +73,17 @@ def test_luminance_with_depth_reads_the_luminance_only(tmp_path) -> None:
     img = read_image(p)
     assert img.pixels.shape == (6, 8, 1) and abs(float(img.pixels[0, 0, 0]) - 0.3) < 1e-3
     assert "Z" in img.metadata["not_carried"]
+
+
+def test_the_note_names_the_channels_it_kept(tmp_path) -> None:
+    # QA (qa12): bare channels kept beside others were reported as "only the R, G, B (A) channels is compressed",
+    # also when the kept channel was a luminance Y.
+    p = tmp_path / "yz.exr"
+    _exr(p, np.concatenate([np.full((6, 8, 1), 0.3, np.float32), np.full((6, 8, 1), 250.0, np.float32)], -1),
+         ["Y", "Z"])
+    note = read_image(p).metadata["not_carried"]
+    assert "only Y is compressed" in note and "R, G, B" not in note
+    q = tmp_path / "rgbz.exr"
+    _exr(q, np.concatenate([np.full((6, 8, 3), 0.3, np.float32), np.full((6, 8, 1), 9.0, np.float32)], -1),
+         ["R", "G", "B", "Z"])
+    assert "only R, G, B are compressed" in read_image(q).metadata["not_carried"]

@@ -573,9 +573,11 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
             dropped = [names[i] for i in range(len(names)) if i not in order]
             if dropped:
                 kept = names[order[0]].rpartition(".")[0]
+                bare = [names[i] for i in order]
+                what = (f"the {kept!r} layer is" if kept
+                        else f"{', '.join(bare)} {'is' if len(bare) == 1 else 'are'}")
                 meta["not_carried"] = (f"EXR holds {len(dropped)} further channel(s) ({', '.join(dropped[:8])}"
-                                       f"{', ...' if len(dropped) > 8 else ''}): only the "
-                                       f"{repr(kept) + ' layer' if kept else 'R, G, B (A) channels'} is compressed")
+                                       f"{', ...' if len(dropped) > 8 else ''}): only {what} compressed")
             arr = arr[..., order]
     if "data_window" in meta:
         (x, y, w, h), (fx, fy, fw, fh) = meta["data_window"], meta["display_window"]
