@@ -126,7 +126,7 @@ def test_avif_steps_by_the_steeper_of_the_local_and_the_predicted_slope(name):
     codec = codecs.get(name)
     grid = list(codec.info.quality.grid)
     pred = Prediction(63.7, 58.0, 70.0, 0.0219, "ssim>=0.95")
-    br = _Bracket(SimpleNamespace(prediction=None, codec=codec), grid, pred)
+    br = _Bracket(SimpleNamespace(prediction=None, codec=codec, reference=SimpleNamespace(has_alpha=False)), grid, pred)
     br.failing = {67: Probe(grid[67], 1000, False, -0.0212, {}), 69: Probe(grid[69], 1100, False, -0.0169, {})}
     c = _outside(br, 69, None, None)
     if name == "avif":

@@ -469,3 +469,23 @@ def test_a_large_result_is_not_decoded_again_when_the_caller_decodes_the_file(mo
     winner = next(i for i, p in enumerate(res.probes) if p.setting == res.setting and p.passed)
     assert res.decoded is None and res.digest == measured[winner]
     assert res.digest == pixel_digest(plain(codecs.get("jpeg"), res.data, img).pixels)
+
+
+def test_avif_on_a_soft_alpha_fade_finds_the_threshold_before_the_probe_cap():
+    # QA (qa12): the colour of an alpha fade (0.1-1, never 0) is seen dimmed, so its margin falls far slower than
+    # the opaque prediction's slope; stepping AVIF by at least that slope crept 91 -> 20 in 24 passing probes and
+    # stopped at the cap, 7 % above the smallest passing file.
+    h, w = 256, 384
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    rng = np.random.default_rng(3)
+    rgb = np.stack([0.2 + 0.6 * xx / w, 0.3 + 0.4 * np.sin(yy / 30) ** 2, 0.5 + 0.3 * np.cos(xx / 40)], -1)
+    rgb = rgb + rng.normal(0, 0.01, rgb.shape)
+    rgb[100:160, 150:250] = [0.9, 0.1, 0.1]
+    rgb = np.clip(rgb, 0, 1)
+    alpha = (0.1 + 0.9 * xx / w)[..., None]
+    img = as_image(np.rint(np.concatenate([rgb, alpha], -1) * 255).astype(np.uint8))
+    res = search(img, "avif", ["ssim>=0.95", "psnr>=38", "ssim@min>=0.9"], max_probes=24)
+    assert res.met
+    assert len(res.probes) < 24
+    # The threshold was found: some probe below the chosen setting failed.
+    assert any(not p.passed and p.setting is not None and p.setting < res.setting for p in res.probes)

@@ -651,9 +651,12 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
     assert base_i is not None
     base = (passing if hi is not None else failing)[base_i]
     s_use = br.slope if br.slope and br.slope > 0 else _default_slope(n)
-    if br.runner.codec.name in _proxy.SLOPE_FLOOR_CODECS and br.prediction is not None and br.prediction.slope:
+    if (br.runner.codec.name in _proxy.SLOPE_FLOOR_CODECS and br.prediction is not None and br.prediction.slope
+            and not br.runner.reference.has_alpha):
         # AVIF: two full-image probes a few steps apart often measure a flat stretch of its uneven curve; step by
-        # the steeper of that and the predicted slope (docs/benchmarks.md § Sixth pass).
+        # the steeper of that and the predicted slope (docs/benchmarks.md § Sixth pass). Not with alpha: the
+        # predicted slope is the opaque colour's, and colour seen through alpha < 1 loses margin far slower (an
+        # alpha fade crept to the probe cap at the floor's steps: docs/benchmarks.md § QA session 12).
         s_use = max(s_use, br.prediction.slope)
     if hi is not None and not failing and special is not None and 0 < special - base_i <= _SOURCE_REACH:
         # Passing below a JPEG source's own quality, nothing failed yet: the re-encode keeps most of the source's
