@@ -338,19 +338,20 @@ def _interior_rows(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.nd
                    e_bins: np.ndarray) -> None:
     """:func:`interior_values` for one call, tile row by tile row: the rows of every kept tile that the interiors'
     windows reach, side by side (``seg`` samples a tile, no reflection: the windows stay inside their tile), are
-    blurred horizontally and then vertically in one pass along the tile row each (the samples between two tiles'
-    interiors come out too and are not used), and each interior row of every tile is reduced."""
+    blurred horizontally and then vertically (four interior rows a pass, :func:`_vblur4`) along the tile row (the
+    samples between two tiles' interiors come out too and are not used), and each interior row of every tile is
+    reduced, in order (:func:`_interior_out`)."""
     u = t - 2 * border
     span = u + 2 * _PAD
     seg = span * c
     length = per_row * seg
     lo = border - _PAD
     pad = np.empty((3, length), np.float32)
-    ring = np.empty((3, _TAPS, length), np.float32)
-    blurred = np.empty((5, length), np.float32)
-    s_row = np.empty(u, np.float32)
-    e_row = np.empty(u, np.float32)
+    ring = np.empty((3, _TAPS + _BLOCK - 1, length), np.float32)
+    blurred = np.empty((_BLOCK, 5, length), np.float32)
+    rows = np.empty((2, u), np.float32)
     p0, p1, p2 = pad[0], pad[1], pad[2]
+    m = length - 2 * _PAD * c
     for ty in range(ny):
         shift = ty % 2
         for rr in range(span):
@@ -363,27 +364,49 @@ def _interior_rows(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.nd
                 _moments(xs, xscale, ys, scale, p0[k * seg: (k + 1) * seg], p1[k * seg: (k + 1) * seg],
                          p2[k * seg: (k + 1) * seg])
             for q in range(3):
-                _hblur(pad[q], ring[q, rr % _TAPS], g, c, length - 2 * _PAD * c)
-            if rr < _TAPS - 1:
+                _hblur(pad[q], ring[q, rr % ring.shape[1]], g, c, m)
+            last = rr - (_TAPS - 1)  # the interior row whose window's last row this is
+            if last < 0 or ((last + 1) % _BLOCK and last != u - 1):
                 continue
-            ii = rr - (_TAPS - 1)  # the interior row whose window's last row this is
-            row = ty * t + border + ii
+            i0 = last - last % _BLOCK  # a block of interior rows i0..last, all of whose windows are in the ring
             for q in range(3):
-                _vblur(ring[q], ii, g, blurred[q, : length - 2 * _PAD * c])
-            uxr, c0r, xr, yr = ux[row], cs0[row], x[row], y[row]
-            for k in range(per_row):
-                xi = ((2 * k + shift) * t + border) * c
-                yi = (k * t + border) * c
-                _ssim_row(blurred, np.uint64(k * seg), uxr, c0r, xr, xscale, np.uint64(xi), yr, scale, np.uint64(yi),
-                          c, s_row, e_row)
-                base = ((ty * u + ii) * per_row + k) * u
-                for j in range(u):
-                    s_out[base + j] = s_row[j]
-                    e_out[base + j] = e_row[j]
-                if ids.shape[0]:  # in the values' order, as np.bincount adds them
-                    for j in range(u):
-                        s_bins[ids[base + j]] += s_row[j]
-                        e_bins[ids[base + j]] += e_row[j]
+                if last - i0 + 1 == _BLOCK:
+                    _vblur4(ring[q], i0, g, blurred[0, q, :m], blurred[1, q, :m], blurred[2, q, :m],
+                            blurred[3, q, :m])
+                else:
+                    for j in range(last - i0 + 1):
+                        _vblur(ring[q], i0 + j, g, blurred[j, q, :m])
+            for j in range(last - i0 + 1):
+                _interior_out(x, xscale, ux, cs0, y, scale, c, t, border, ty, i0 + j, per_row, seg, blurred[j],
+                              rows, s_out, e_out, ids, s_bins, e_bins)
+
+
+@nb.njit(**_EXACT)
+def _interior_out(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
+                  scale: np.float32, c: int, t: int, border: int, ty: int, ii: int, per_row: int, seg: int,
+                  blurred: np.ndarray, rows: np.ndarray, s_out: np.ndarray, e_out: np.ndarray, ids: np.ndarray,
+                  s_bins: np.ndarray, e_bins: np.ndarray) -> None:
+    """Interior row ``ii`` of every tile of tile row ``ty`` from its blurred moments ``blurred`` (see
+    :func:`_interior_rows`): its SSIM and squared error into ``s_out``/``e_out`` and the bins (``rows``:
+    scratch)."""
+    u = t - 2 * border
+    shift = ty % 2
+    row = ty * t + border + ii
+    s_row, e_row = rows[0], rows[1]
+    uxr, c0r, xr, yr = ux[row], cs0[row], x[row], y[row]
+    for k in range(per_row):
+        xi = ((2 * k + shift) * t + border) * c
+        yi = (k * t + border) * c
+        _ssim_row(blurred, np.uint64(k * seg), uxr, c0r, xr, xscale, np.uint64(xi), yr, scale, np.uint64(yi),
+                  c, s_row, e_row)
+        base = ((ty * u + ii) * per_row + k) * u
+        for j in range(u):
+            s_out[base + j] = s_row[j]
+            e_out[base + j] = e_row[j]
+        if ids.shape[0]:  # in the values' order, as np.bincount adds them
+            for j in range(u):
+                s_bins[ids[base + j]] += s_row[j]
+                e_bins[ids[base + j]] += e_row[j]
 
 
 def interior_values(x: np.ndarray, xscale: np.float32, ux: np.ndarray, cs0: np.ndarray, y: np.ndarray,
