@@ -217,11 +217,11 @@ def _plane_mean(v: np.ndarray, c: int, out: np.ndarray) -> None:
             out[j] = v[j]
         return
     inv = np.float32(1.0 / c)
-    if c == 3:  # the common case, unrolled with unsigned indices (see _hblur) so that it vectorises
-        three = np.uint64(3)
-        for j in range(np.uint64(w)):
-            k = j * three
-            out[j] = (v[k] + v[k + 1] + v[k + 2]) * inv
+    if c == 3:  # the common case, as (w, 3) rows: vectorises better than by flat indices (0.37 vs 0.48 ms a
+        # Kodak image, the same sums)
+        v3 = v[: 3 * w].reshape((w, 3))
+        for j in range(w):
+            out[j] = (v3[j, 0] + v3[j, 1] + v3[j, 2]) * inv
         return
     for j in range(w):
         acc = np.float32(0.0)
