@@ -185,3 +185,33 @@ def test_person_components_of_low_mean_probability_are_dropped(monkeypatch: pyte
     assert persons.MIN_MEAN > 0.55
     both = detect_persons_mediapipe(img, min_mean=0.0)
     assert sorted(r.box for r in both) == [(20, 20, 60, 80), (200, 20, 240, 80)]
+
+
+def test_person_tiles_on_a_long_strip_stay_under_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA 11 finding 11: a 15,000×64 strip planned 1,875 half-side tiles (32 px), one model run each; the planned
+    grid of every pass is now bounded by ``MAX_TILES`` (tiles counted, never timed)."""
+    calls: list[tuple[int, int]] = []
+
+    def fake(rgb: np.ndarray, *, model_selection: int = 0) -> np.ndarray:
+        calls.append(rgb.shape[:2])
+        return np.full(rgb.shape[:2], 0.9, np.float32)  # someone everywhere: every fine tile would run
+
+    monkeypatch.setattr(persons, "person_probability", fake)
+    for shape in ((64, 15000), (15000, 64), (64, 3840), (300, 3000), (200, 20000)):
+        calls.clear()
+        tiled_person_probability(np.zeros((*shape, 3), np.uint8))
+        assert len(calls) <= 1 + 2 * persons.MAX_TILES, shape
+        assert all(min(c) >= 32 and c[0] == c[1] for c in calls[1:])  # still squares of at least 32 px
+    # a grid that has to grow still covers the whole image
+    covered = np.zeros((300, 3000), bool)
+    for y, x, s in persons._square_tiles((300, 3000), 4, 0.0):
+        covered[y : y + s, x : x + s] = True
+    assert covered.all() and len(persons._square_tiles((300, 3000), 4, 0.0)) <= persons.MAX_TILES
+
+
+@pytest.mark.parametrize("shape", [(512, 768), (768, 512), (1077, 1917), (389, 637), (480, 1920)])
+def test_the_tile_bound_leaves_photo_shaped_grids_as_they_were(shape: tuple[int, int]) -> None:
+    # Kodak, the ROI development set's largest grids (392×640 coarse: 15 tiles; 1077×1917 fine: 40) and a 4:1
+    # panorama: the bound never applies, so the same tiles run and the masks cannot change
+    for k, overlap in ((2, persons.TILE_OVERLAP), (persons.FINE_SCALE, 0.0)):
+        assert persons._square_tiles(shape, k, overlap) == persons._square_tiles(shape, k, overlap, limit=None)

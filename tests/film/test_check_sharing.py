@@ -217,3 +217,31 @@ def test_grain_reference_held_as_float32_blocks_gives_the_float64_residual_bit_f
         corr = float((whole[kept] * dhp).sum() / np.sqrt(s2 * d2))
         got = fidelity.grain_kept(ref, dy)
         assert got["corr"] == round(corr, 4) and got["energy"] == round(float(np.sqrt(d2 / s2)), 4)
+
+
+def test_figures_of_an_earlier_probe_come_back_with_its_pixels() -> None:
+    """A large frame's search may end on a probe whose cached entry made room for later probes (a warm frame's
+    first setting, then two more): its pixels decoded again get its figures back, not measured again; a frame that
+    is forgotten leaves none."""
+    from qualipress.search.search import SHELVE_SAMPLES
+
+    rng = np.random.default_rng(4)
+    h, w = 1024, 1408
+    assert h * w * 3 >= SHELVE_SAMPLES
+    src = Image(rng.integers(300, 700, (h, w, 3), dtype=np.uint16), 10, transfer="log")
+    info = decisions._ref_info(src)
+    probes = [Image(np.clip(src.pixels.astype(np.int32) + d, 0, 1023).astype(np.uint16), 10, transfer="log")
+              for d in (1, 2, 3)]
+    first = decisions._dec_info(info, probes[0])
+    assert decisions.figure(first, "grain", lambda: {"corr": 0.9}) == {"corr": 0.9}
+    for p in probes[1:]:  # two later probes: the first one's entry is dropped
+        decisions._dec_info(info, p)
+    assert all(v[2] is not first for v in decisions._DECODED.values())
+    again = Image(probes[0].pixels.copy(), 10, transfer="log")
+    back = decisions._dec_info(info, again)
+    assert back is not first
+    assert decisions.figure(back, "grain", lambda: pytest.fail("measured again")) == {"corr": 0.9}
+    other = decisions._dec_info(info, Image(probes[0].pixels[::-1].copy(), 10, transfer="log"))
+    assert "grain" not in other.figures
+    decisions.forget(src)
+    assert not decisions._FIGURES and not decisions._DECODED

@@ -157,3 +157,14 @@ def test_colour_grain_check_needs_both_floors_in_each_direction(monkeypatch: pyt
     dirs["B-Y"]["energy"] = 0.46
     out = decisions.ColourGrainCheck(0.3, 0.45)(src, _img(_clean() + _grain(9)))
     assert out.passed and out.margin == pytest.approx(0.01)
+
+
+def test_forgetting_a_frame_while_another_of_its_size_is_alive() -> None:
+    """forget() looked frames up with ``in``, which compared two frames' cached arrays and raised ValueError when
+    another frame of the same size was still held (review, session 10)."""
+    a, b = _img(_clean() + _grain(11)), _img(_clean() + _grain(12))
+    chk = decisions.ColourGrainCheck(0.3, 0.45)
+    for src in (a, b):
+        chk(src, _img(_clean() + _grain(13)))
+    decisions.forget(a)
+    assert chk(b, _img(_clean() + _grain(14))).name == "colour-grain"

@@ -314,3 +314,72 @@ def test_only_the_newest_sequence_holds_its_frame(tmp_path: Path) -> None:
     last = read_image(a / "sky.0001003.dpx")
     assert np.array_equal(older[0][1], analysis.code_luma(last))
     assert np.array_equal(older[0][1], fidelity.source_luma(fidelity.reference(last)))
+
+
+def test_a_shelved_winner_is_sealed_from_the_written_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames large enough for the search to give its probes' pixels back: the winner is not decoded again for the
+    seal; its film figures come from the written file's decode (the verification), and the outputs and figures are
+    those of a run whose search decodes the winner again."""
+    from qualipress import codecs
+    from qualipress.film import decisions
+    from qualipress.pipeline import CompressOptions, batch, compress_paths
+    from qualipress.profiles import get_profile
+    from qualipress.search.search import SHELVE_SAMPLES
+
+    h, w = 1024, 1408
+    assert h * w * 3 >= SHELVE_SAMPLES
+    src = _grainy_sequence(tmp_path / "big", h, w, seed=3)
+    prof = get_profile("C1")
+    plain_decode, plain_best_of = codecs.decode_like, batch.best_of
+    runs = {}
+    for eager in (True, False):
+        FilmHooks.sequences.clear()
+        decisions._DECODED.clear()
+        decodes: list[int] = []
+        monkeypatch.setattr(codecs, "decode_like", lambda *a, _d=decodes, **k: _d.append(1) or plain_decode(*a, **k))
+        if eager:  # the search decodes its winner again, as it does for other callers
+            monkeypatch.setattr(batch, "best_of", lambda *a, **k: plain_best_of(*a, **{**k, "decode_result": True}))
+        else:
+            monkeypatch.setattr(batch, "best_of", plain_best_of)
+        out = tmp_path / f"out{int(eager)}"
+        opts = CompressOptions(target=prof.target, codec="htj2k", profile=prof.name, hooks=FilmHooks(profile="C1"))
+        recs = sorted(compress_paths([src], out, opts).records, key=lambda r: r["input"])
+        assert all(r["target_met"] and r["verify"] == "decoded file identical to the measured probe" for r in recs)
+        runs[eager] = (recs, len(decodes), [Path(r["output"]).read_bytes() for r in recs])
+    (eager_recs, eager_decodes, eager_bytes), (lazy_recs, lazy_decodes, lazy_bytes) = runs[True], runs[False]
+    assert lazy_bytes == eager_bytes
+    shelved = sum(not (r["probes"][-1]["passed"] and r["probes"][-1]["setting"] == r["setting"]) for r in lazy_recs)
+    assert shelved >= 1 and eager_decodes - lazy_decodes == shelved
+    for a, b in zip(eager_recs, lazy_recs, strict=True):
+        a["film"].pop("finished_at")
+        b["film"].pop("finished_at")
+        assert a["film"] == b["film"] and b["film"]["grain"] and b["film"]["display_ssim"] is not None
+
+
+def test_compress_command_decodes_each_frame_once_after_its_search(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``qualipress compress`` wraps the film hooks in the photo hooks, which pass the search's result (and the
+    written file's pixels) on to them: a frame is decoded once per probe and once more, to verify the written file;
+    the seal decodes nothing (before, the photo hooks called the film hooks' plain ``seal``, which decoded the
+    output again)."""
+    from qualipress import codecs
+
+    h, w = 1024, 1408
+    src = _grainy_sequence(tmp_path / "big", h, w, seed=5)
+    FilmHooks.sequences.clear()
+    full: list[int] = []
+    plain = codecs.decode_like
+
+    def counting(*a, **k):  # type: ignore[no-untyped-def]
+        out = plain(*a, **k)
+        if (out.height, out.width) == (h, w):  # not the search's half-size steering mosaics
+            full.append(1)
+        return out
+
+    monkeypatch.setattr(codecs, "decode_like", counting)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--profile", "C1", "--codec", "htj2k"]) == 0
+    recs = [json.loads(line) for line in (out / "qualipress-report.jsonl").read_text().splitlines() if line.strip()]
+    assert len(recs) == 3 and all(r["verify"] == "decoded file identical to the measured probe" for r in recs)
+    assert all(r["film"]["grain"] and r["film"]["display_ssim"] is not None for r in recs)
+    assert len(full) == sum(r["encodes"] for r in recs) + len(recs)

@@ -88,3 +88,86 @@ def test_results_arrive_before_the_lane_ends() -> None:
     assert first_index == 0 and len(rest) == 2
     # the first result was handed over while the other two tasks (0.6 s together) were still to run
     assert max(v[2] for _, v in rest) > t_first
+
+
+_MALLINFO2_FIELDS = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                     "keepcost")
+
+
+def _mapped_for(nbytes: int) -> tuple[str | None, int]:
+    """In the process that runs it: the trim threshold in its environment, and how many bytes glibc mapped afresh
+    (``mallinfo2().hblkhd``) for an array of ``nbytes`` while it is alive."""
+    import ctypes
+
+    import numpy as np
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in _MALLINFO2_FIELDS]
+
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = MallInfo2
+    warm = np.ones(nbytes, np.uint8)  # a first frame-sized block, freed: what a worker's previous frame leaves
+    del warm
+    before = libc.mallinfo2().hblkhd
+    frame = np.ones(nbytes, np.uint8)
+    mapped = libc.mallinfo2().hblkhd - before
+    del frame
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), int(mapped)
+
+
+def _glibc_mallinfo2() -> bool:
+    import ctypes
+
+    try:
+        return hasattr(ctypes.CDLL(None), "mallinfo2")
+    except OSError:
+        return False
+
+
+def test_dask_workers_reuse_freed_frame_buffers(tmp_path, monkeypatch):
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which pins glibc's mmap threshold at 128 KiB: every frame-sized
+    array was a fresh mapping (page faults, system time about equal to user time). A task run through the runner
+    gets its arrays from the heap again."""
+    import pytest
+
+    distributed = pytest.importorskip("distributed")
+    if not _glibc_mallinfo2():
+        pytest.skip("needs glibc's mallinfo2")
+    monkeypatch.chdir(tmp_path)
+    size = 12 * 1024 * 1024  # a 2K 16-bit RGB frame is 12.7 MiB
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as lc, distributed.Client(lc) as client:
+        trim, plain = next(iter(client.run(_mapped_for, size).values()))
+        if trim is None:
+            pytest.skip("this Dask configuration does not set MALLOC_TRIM_THRESHOLD_")
+        assert plain >= size  # what the nanny's environment does to any code on the worker
+        [(_, (trim_in_task, mapped))] = list(run_tasks(_mapped_for, [size], scheduler=lc.scheduler_address))
+    assert trim_in_task == trim
+    assert mapped < size
+
+
+def test_own_mmap_threshold_on_a_worker_is_kept():
+    """A worker started with its own MALLOC_MMAP_THRESHOLD_ keeps it; without a trim threshold in the environment
+    (glibc adaptive) nothing is set."""
+    import subprocess
+    import sys
+
+    import pytest
+
+    if not _glibc_mallinfo2():
+        pytest.skip("needs glibc's mallinfo2")
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import test_runner as t; "
+            "from qualipress.pipeline.runner import reuse_heap_on_dask_worker as r; "
+            "print(r(), t._mapped_for(12 * 1024 * 1024)[1] >= 12 * 1024 * 1024)")
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    cases = {("MALLOC_TRIM_THRESHOLD_", "65536"): "True False",
+             ("MALLOC_MMAP_THRESHOLD_", "131072"): "False True"}
+    for (name, value), expected in cases.items():
+        extra = {"MALLOC_TRIM_THRESHOLD_": "65536", name: value}
+        out = subprocess.run([sys.executable, "-c", code, here], env={**env, **extra}, capture_output=True,
+                             text=True, check=True).stdout.split()
+        assert " ".join(out) == expected, (extra, out)
+    out = subprocess.run([sys.executable, "-c", code, here], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[0] == "False"

@@ -445,3 +445,27 @@ def test_a_large_image_decoded_differently_again_has_no_decoded_result(monkeypat
     last = res.probes[-1]
     assert res.met and not (last.passed and last.setting == res.setting)  # the winner was shelved
     assert len(calls) == res.encodes + 1 and res.decoded is None and res.digest is None
+
+
+def test_a_large_result_is_not_decoded_again_when_the_caller_decodes_the_file(monkeypatch):
+    """``decode_result=False`` (the pipeline, which decodes the written file anyway): a shelved result comes back
+    without pixels and with the digest of the pixels it was measured on; the search makes one decode per probe."""
+    from qualipress.io import pixel_digest
+
+    img = _large()
+    decodes = []
+    plain = codecs.decode_like
+    monkeypatch.setattr(codecs, "decode_like", lambda *a, **k: decodes.append(1) or plain(*a, **k))
+    measured: dict[int, bytes] = {}
+
+    def keep_digest(ref, dec):
+        measured[len(measured)] = pixel_digest(dec.pixels)
+        return CheckOutcome(True, "digest")
+
+    res = search(img, "jpeg", "ssim>=0.97", checks=[keep_digest], predict=False, decode_result=False)
+    last = res.probes[-1]
+    assert res.met and not (last.passed and last.setting == res.setting)  # the winner was shelved
+    assert len(decodes) == res.encodes
+    winner = next(i for i, p in enumerate(res.probes) if p.setting == res.setting and p.passed)
+    assert res.decoded is None and res.digest == measured[winner]
+    assert res.digest == pixel_digest(plain(codecs.get("jpeg"), res.data, img).pixels)

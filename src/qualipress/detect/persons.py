@@ -52,6 +52,13 @@ FACE_CROP_UP = 0.5
 FACE_EXPLAINED = 0.5
 #: At most this many face-anchored crops per image (the highest-scoring faces first): a bound on the time.
 MAX_FACE_CROPS = 8
+#: At most this many tiles planned per pass (the half-side tiles, the fine grid): a bound on the time on extreme
+#: aspect ratios (QA 11: a 15,000×64 strip planned 1,875 half-side tiles of 32 px, 8.3 CPU-s). Where the grid
+#: would hold more, its squares grow until it does not; where even squares of the shorter side would, the pass is
+#: left out (the whole image and the face crops still run). Photo shapes never reach it: Kodak and the ROI
+#: development photos plan at most 15 half-side and 40 fine tiles, a 4:1 panorama 33 and 64
+#: (``benchmarks/roi_tile_cap.py``).
+MAX_TILES = 64
 #: A person component is kept when its mean probability reaches this (issue 14, session 10): components that only
 #: just clear the 0.5 pixel threshold everywhere are mostly texture the model half believes in (on the COCO photos an
 #: umbrella's print and foliage). Chosen on the 9 COCO development photos: ROI blocks outside every person 15.5 % →
@@ -67,14 +74,28 @@ def _tile_starts(length: int, size: int, step: int) -> list[int]:
     return starts
 
 
-def _square_tiles(shape: tuple[int, int], k: int, overlap: float) -> list[tuple[int, int, int]]:
-    """``(y, x, size)`` of the square tiles of side ``min(H, W) / k`` (none when that is under 32 pixels)."""
+def _square_tiles(
+    shape: tuple[int, int], k: int, overlap: float, limit: int | None = MAX_TILES
+) -> list[tuple[int, int, int]]:
+    """``(y, x, size)`` of the square tiles of side ``min(H, W) / k`` (none when that is under 32 pixels).
+
+    When that grid holds more than ``limit`` tiles, the side grows (an eighth at a time, up to the shorter side)
+    until it holds at most ``limit``; none when squares of the shorter side still exceed it. ``limit=None``: no
+    bound.
+    """
     h, w = shape
-    size = int(round(min(h, w) / k))
+    short = min(h, w)
+    size = int(round(short / k))
     if size < 32:
         return []
-    step = max(1, int(size * (1.0 - overlap)))
-    return [(y, x, size) for y in _tile_starts(h, size, step) for x in _tile_starts(w, size, step)]
+    while True:
+        step = max(1, int(size * (1.0 - overlap)))
+        ys, xs = _tile_starts(h, size, step), _tile_starts(w, size, step)
+        if limit is None or len(ys) * len(xs) <= limit:
+            return [(y, x, size) for y in ys for x in xs]
+        if size >= short:
+            return []
+        size = min(short, size + max(1, size // 8))
 
 
 def fine_tiles(

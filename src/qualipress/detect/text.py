@@ -11,6 +11,15 @@ from qualipress.detect.regions import Region
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)
 
+#: A compact component (box sides within :data:`FLAT_ASPECT` of each other) whose luma, smoothed by a 5×5 box mean,
+#: varies by less than this standard deviation (8-bit codes) inside it holds no strokes: a flat blob the network
+#: fires on (QA 11: a film frame's bright highlight disc, 0.07-0.15), not text. Measured with
+#: ``benchmarks/text_flat_blobs.py``: every component the network keeps on Kodak and the people photos is at 1.9
+#: or more (99 components, 36 images), so none of them is dropped.
+FLAT_STD = 1.0
+#: Longer box side over shorter side up to which a flat component counts as a blob (a text line is longer).
+FLAT_ASPECT = 2.0
+
 
 def text_probability(rgb: np.ndarray, *, max_side: int = 960) -> np.ndarray:
     """Per-pixel text probability ``(H, W)`` float32 (the network's map resized to the image)."""
@@ -32,6 +41,7 @@ def detect_text(
     box_threshold: float = 0.6,
     unclip: float = 1.6,
     min_side: int = 3,
+    flat_std: float = FLAT_STD,
 ) -> list[Region]:
     """Text lines/words as boxes.
 
@@ -47,8 +57,12 @@ def detect_text(
         The network shrinks text kernels; each box grows by ``area * unclip / perimeter`` on every side.
     min_side : int
         Components thinner than this (pixels) are dropped.
+    flat_std : float
+        Compact components whose smoothed luma varies less than this inside them are dropped
+        (:data:`FLAT_STD`); 0 keeps them.
     """
     prob = text_probability(rgb)
+    luma = cv2.blur(rgb[..., :3].astype(np.float32).mean(axis=2), (5, 5)) if flat_std > 0 else None
     binary = (prob > threshold).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=4)
     h, w = binary.shape
@@ -60,6 +74,10 @@ def detect_text(
         score = float(prob[y : y + bh, x : x + bw][labels[y : y + bh, x : x + bw] == i].mean())
         if score < box_threshold:
             continue
+        if luma is not None and max(bw, bh) <= FLAT_ASPECT * min(bw, bh):
+            inside = luma[y : y + bh, x : x + bw][labels[y : y + bh, x : x + bw] == i]
+            if float(inside.std()) < flat_std:
+                continue  # a flat blob (a highlight disc), no strokes
         d = area * unclip / max(1.0, 2.0 * (bw + bh))
         box = (max(0.0, x - d), max(0.0, y - d), min(float(w), x + bw + d), min(float(h), y + bh + d))
         out.append(Region("text", box, score, source="ppocr-det"))

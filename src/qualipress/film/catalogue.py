@@ -150,7 +150,7 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
         if img.is_float and not np.isfinite(img.pixels).all():
             raise InputError(f"{p}: float frame holds NaN or Inf samples")
         ana = _analysis.analyse(img)
-        rec.update(width=img.width, height=img.height, channels=img.layout, bit_depth=img.bit_depth,
+        rec.update(width=img.width, height=img.height, channels=img.layout, bit_depth=img.stored_bit_depth,
                    transfer=img.transfer, analysis=ana)
         content: dict[str, Any] = {"colour": "black-and-white" if ana["colour"]["monochrome"] else "colour"}
         if text:

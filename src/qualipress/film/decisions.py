@@ -72,7 +72,7 @@ except ImportError:  # pragma: no cover - only before the core search exists
         detail: str = ""
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: equality would compare its arrays (forget() looks it up with `in`)
 class _RefInfo:
     #: (H, W, C) of the frame's colour samples.
     shape: tuple[int, ...]
@@ -119,6 +119,8 @@ def forget(reference: Image) -> None:
     info = _KEYS.pop(id(reference))[1]
     for key in [k for k, v in _DECODED.items() if v[1]() in (info, None)]:
         del _DECODED[key]
+    for key in [k for k, v in _FIGURES.items() if v[0]() in (info, None)]:
+        del _FIGURES[key]
 
 
 @dataclass
@@ -178,33 +180,44 @@ class _DecInfo:
 _DECODED: dict[int, tuple[weakref.ref[Any], weakref.ref[Any], _DecInfo]] = {}
 
 
-def _dec_info(info: _RefInfo, decoded: Image) -> _DecInfo:
+def _dec_info(info: _RefInfo, decoded: Image, *, digest: bytes | None = None) -> _DecInfo:
     """Perceptual code, luma and block statistics of a decoded probe, computed once per decoded image object
     (cached by identity; only the last few probes are kept).
 
-    The search gives a large frame's decoded probes back while it makes the next one and decodes its result again
-    (:data:`qualipress.search.search.SHELVE_SAMPLES`): for such frames each probe's pixels get a SHA-256, and a
-    decoded image with the same pixels as a probe already measured gets that probe's figures (the seal of the
-    result then measures nothing again)."""
+    The search gives a large frame's decoded probes back while it makes the next one, and the result's pixels come
+    back decoded again (by the search, or from the written file: :data:`qualipress.search.search.SHELVE_SAMPLES`):
+    for such frames each probe's pixels get a SHA-256 (``digest`` when the caller already has it), and a decoded
+    image with the same pixels as a probe already measured gets that probe's figures (the seal of the result then
+    measures nothing again), also once that probe's entry made room for later ones (its figures are kept, by
+    digest, until the frame is forgotten)."""
     hit = _DECODED.get(id(decoded))
     if hit is not None and hit[0]() is decoded and hit[1]() is info:
         return hit[2]
     if (decoded.height, decoded.width) != info.shape[:2]:
         raise ValueError(f"decoded size {(decoded.height, decoded.width)} differs from reference {info.shape[:2]}")
-    digest = None
+    figures: dict[Any, Any] = {}
     if decoded.pixels.size >= SHELVE_SAMPLES:
-        digest = pixel_digest(decoded.pixels)
+        digest = digest or pixel_digest(decoded.pixels)
         for key, (_, of, same) in list(_DECODED.items()):
             if same.digest == digest and of() is info:  # the same pixels, decoded again
                 del _DECODED[key]
                 same.image = weakref.ref(decoded)
                 _DECODED[id(decoded)] = (weakref.ref(decoded), weakref.ref(info), same)
                 return same
-    out = _DecInfo(weakref.ref(decoded), info.shape, digest=digest)
+        kept = _FIGURES.get(digest)
+        if kept is not None and kept[0]() is info:
+            figures = dict(kept[1])
+    else:
+        digest = None
+    out = _DecInfo(weakref.ref(decoded), info.shape, figures=figures, digest=digest)
     for key in [k for k, v in _DECODED.items() if (v[0]() is None and v[2].digest is None) or v[1]() is None]:
         del _DECODED[key]  # probes (unless they may be decoded again) and frames already gone
+    for key in [k for k, v in _FIGURES.items() if v[0]() is None]:
+        del _FIGURES[key]
     while len(_DECODED) >= _KEEP_DECODED:
-        del _DECODED[next(iter(_DECODED))]  # the oldest probe
+        _, of, oldest = _DECODED.pop(next(iter(_DECODED)))  # the oldest probe
+        if oldest.digest is not None and oldest.figures:
+            _FIGURES[oldest.digest] = (of, oldest.figures)
     for _, _, older in _DECODED.values():
         # an earlier probe keeps its figures, not its luma blocks and block fits: the checks are done with it, and
         # the seal of the chosen output converts its luma again if it needs it
@@ -216,6 +229,10 @@ def _dec_info(info: _RefInfo, decoded: Image) -> _DecInfo:
 #: Decoded probes whose :class:`_DecInfo` is kept (the last ones: a search ends next to its winner, whose figures
 #: the seal then reuses; only the newest keeps its luma blocks and block fits).
 _KEEP_DECODED = 2
+#: Figures of large frames' probes whose :class:`_DecInfo` was dropped, by pixel digest: (frame's info, figures).
+#: A search that ends on an earlier probe (a warm frame's first setting, after a failing neighbour and more) gets
+#: them back for its seal instead of measuring them again; a few numbers per probe, until the frame is forgotten.
+_FIGURES: dict[bytes, tuple[weakref.ref[Any], dict[Any, Any]]] = {}
 
 
 def figure(dec: _DecInfo, key: Any, compute: Any) -> Any:

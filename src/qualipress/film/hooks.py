@@ -189,6 +189,8 @@ class FilmHooks:
         self.checks = tuple(checks)
         self.sidecars = sidecars
         self._frames: dict[str, tuple[Image, Any]] = {}
+        #: input -> (codec, per-tile SSIM) of a sealed frame whose figures wait for its written file's pixels
+        self._awaiting: dict[str, tuple[str, np.ndarray | None]] = {}
 
     # -- plan ----------------------------------------------------------------------------------------------
     def plan(self, image: Image, *, path: Path, codec: str, target: Target, previous: dict | None) -> Plan:
@@ -199,6 +201,7 @@ class FilmHooks:
         listed in the manifest.
         """
         self._frames = {}  # the previous frame is done
+        self._awaiting = {}
         if Path(path).suffix.lower() not in FRAME_EXTENSIONS:
             plan = DefaultHooks().plan(image, path=path, codec=codec, target=target, previous=previous)
             plan.notes.append("not a film frame: core default plan, no film checks")
@@ -283,13 +286,14 @@ class FilmHooks:
         return src, dec
 
     def _fidelity(self, data: bytes, codec: str, record: dict, *, decoded: Image | None = None,
-                  tiles: np.ndarray | None = None) -> None:
+                  tiles: np.ndarray | None = None, digest: bytes | None = None) -> None:
         """Record the chosen output's film figures, remember it as its sequence's previous frame.
 
-        ``decoded`` (the output's pixels as the search decoded them) and ``tiles`` (its SSIM per
-        :data:`WORST_TILE`-pixel tile, as the search measured them) are reused when given; otherwise ``data`` is
-        decoded and measured here. Figures a decision check already computed for the same decoded pixels are
-        taken from the checks' cache (:func:`qualipress.film.decisions.figure`).
+        ``decoded`` (the output's pixels as the search decoded them, or as the written file decoded) and ``tiles``
+        (its SSIM per :data:`WORST_TILE`-pixel tile, as the search measured them) are reused when given;
+        otherwise ``data`` is decoded and measured here. Figures a decision check already computed for the same
+        decoded pixels are taken from the checks' cache (:func:`qualipress.film.decisions.figure`; ``digest``:
+        the pixels' :func:`~qualipress.io.pixel_digest` when already known).
         """
         held = self._frames.get(str(record.get("input")))
         if held is None:
@@ -300,7 +304,7 @@ class FilmHooks:
                 like = encodable(image)
                 decoded = _codecs.decode_like(_codecs.get(codec), data, like)
             info = decisions._ref_info(image)
-            dec = decisions._dec_info(info, decoded)
+            dec = decisions._dec_info(info, decoded, digest=digest)
             dec_y = dec.y
         except (InputError, ValueError) as exc:
             record["film"] = {"error": f"could not measure the film figures: {exc}"}
@@ -381,11 +385,28 @@ class FilmHooks:
         """
         ssim = result.metrics.get("ssim")
         tiles = ssim.tiles if tile == WORST_TILE and ssim is not None and ssim.tiles is not None else None
-        self._fidelity(result.data, result.codec, record, decoded=result.decoded, tiles=tiles)
+        held = self._frames.get(str(record.get("input")))
+        if result.decoded is None and result.digest is not None and held is not None:
+            # the search gave the winner's pixels back (search(decode_result=False)): the figures are recorded
+            # from the written file's pixels (:meth:`verified`), not from a decode of their own; the seal needs
+            # none of them but the encoding
+            self._awaiting[str(record.get("input"))] = (result.codec, tiles)
+            record["film"] = {"encoding": fidelity.encoding_name(held[0])}
+        else:
+            self._fidelity(result.data, result.codec, record, decoded=result.decoded, tiles=tiles)
         packet = seal.xmp_packet(self.seal_fields(record, result.codec))
         out, where = _embed_unless_grown(result.data, result.codec, packet, record)
         record["seal"] = where
         return out
+
+    def verified(self, output: Image, *, record: dict, digest: bytes | None = None) -> None:
+        """The pipeline's call once the written file is read back and decoded (``output``, its pixels; ``digest``
+        their :func:`~qualipress.io.pixel_digest` when they were found identical to the probe the search measured):
+        records the film figures of a frame :meth:`seal_result` sealed without pixels."""
+        awaiting = self._awaiting.pop(str(record.get("input")), None)
+        if awaiting is not None:
+            self._fidelity(b"", awaiting[0], record, decoded=output, digest=digest,
+                           tiles=awaiting[1] if digest is not None else None)  # the probe's tiles: its pixels only
 
     @staticmethod
     def seal_fields(record: dict, codec: str) -> dict[str, Any]:

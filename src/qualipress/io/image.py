@@ -17,6 +17,10 @@ LAYOUTS = {1: "gray", 2: "graya", 3: "rgb", 4: "rgba"}
 #: float images to ``"linear"`` (scene-referred).
 TRANSFERS = ("srgb", "bt709", "linear", "log", "pq", "hlg", "gamma", "unknown")
 
+#: Metadata key: the float type a float image's samples were stored in at the source, ``"half"`` or ``"float"``
+#: (the pixels are float32 either way; :attr:`Image.stored_bit_depth` reads it).
+SAMPLE_TYPE = "sample_type"
+
 #: Largest image accepted by default (pixels); larger inputs are refused as possible decompression bombs.
 MAX_PIXELS = 16384 * 16384
 
@@ -31,7 +35,8 @@ class Image:
         Always 3-D ``(height, width, channels)``; dtype ``uint8``, ``uint16`` or ``float32``.
     bit_depth : int
         Significant bits of integer samples (8, 10, 12, 14 or 16; values lie in ``0 .. 2**bit_depth - 1``),
-        or 16/32 for float images (half or single precision at the source).
+        or, for float images, 32 as the readers set it (float32 pixels whatever the source stored; they name
+        half floats in metadata :data:`SAMPLE_TYPE`, and :attr:`stored_bit_depth` says 16 for them).
     transfer : str
         Transfer characteristic, one of :data:`TRANSFERS`.
     colorspace : str
@@ -110,17 +115,28 @@ class Image:
         """Same description, new pixel array (for processing steps that keep the format)."""
         return replace(self, pixels=pixels, bit_depth=self.bit_depth if bit_depth is None else bit_depth)
 
+    @property
+    def stored_bit_depth(self) -> int:
+        """Bits per sample at the source: :attr:`bit_depth`, except 16 for a float image its reader found stored as
+        half floats (metadata :data:`SAMPLE_TYPE`), whose pixels are float32 all the same."""
+        if self.is_float and self.metadata.get(SAMPLE_TYPE) == "half":
+            return 16
+        return self.bit_depth
+
     def describe(self) -> dict[str, Any]:
-        """Plain-data summary for reports and ``qualipress info``."""
-        return {
+        """Plain-data summary for reports and ``qualipress info`` (``bit_depth``: :attr:`stored_bit_depth`)."""
+        out: dict[str, Any] = {
             "width": self.width,
             "height": self.height,
             "channels": self.layout,
             "dtype": str(self.pixels.dtype),
-            "bit_depth": self.bit_depth,
+            "bit_depth": self.stored_bit_depth,
             "transfer": self.transfer,
             "colorspace": self.colorspace,
         }
+        if self.is_float and self.metadata.get(SAMPLE_TYPE) == "half":
+            out["stored_as"] = "16-bit half float (read as float32)"
+        return out
 
 
 def as_image(data: Image | np.ndarray, *, bit_depth: int | None = None, transfer: str | None = None) -> Image:

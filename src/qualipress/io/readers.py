@@ -13,7 +13,7 @@ import numpy as np
 
 from qualipress.errors import CodecUnavailableError, InputError, ModelError, UnsupportedError
 from qualipress.io import dpx
-from qualipress.io.image import MAX_PIXELS, Image, as_image, check_dimensions
+from qualipress.io.image import MAX_PIXELS, SAMPLE_TYPE, Image, as_image, check_dimensions
 from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
@@ -231,8 +231,14 @@ def jpeg_stream_end(data: bytes) -> int:
 
 
 # -- per-format readers --------------------------------------------------------------------------------------
+#: :data:`~qualipress.io.image.SAMPLE_TYPE` of a float source by its sample size in bytes.
+_FLOAT_TYPES = {2: "half", 4: "float", 8: "double"}
+
+
 def _finish(pixels: np.ndarray, bit_depth: int | None, **kw: Any) -> Image:
     arr = np.asarray(pixels)
+    if arr.dtype.kind == "f":  # the stored float type, for info/analyse; the pixels are float32 whatever it was
+        kw.setdefault("metadata", {}).setdefault(SAMPLE_TYPE, _FLOAT_TYPES.get(arr.dtype.itemsize, "float"))
     if arr.ndim == 2:
         arr = arr[..., None]
     if arr.ndim != 3:
@@ -579,6 +585,8 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
     meta["exr:alpha_dropped"] = False
     if arr.shape[2] in (2, 4):
         meta[ALPHA_KEY] = PREMULTIPLIED  # OpenEXR stores colour premultiplied by alpha
+    if arr.dtype.kind == "f":
+        meta[SAMPLE_TYPE] = _FLOAT_TYPES.get(arr.dtype.itemsize, "float")
     return _finish(arr.astype(np.float32), 32, metadata=meta, transfer="linear")
 
 

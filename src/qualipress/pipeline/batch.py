@@ -354,7 +354,12 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
     try:
         wrote.append(atomic_write_bytes(out_path, data, overwrite=options.overwrite))
-        record["verify"] = _verify_written(out_path, data, codec, encoded_image, image, options, best, plan.masks)
+        record["verify"], output, same = _verify_written(out_path, data, codec, encoded_image, image, options, best,
+                                                         plan.masks)
+        verified = getattr(hooks, "verified", None)  # optional hook: the written file's pixels, once checked
+        if callable(verified):
+            verified(output, record=record, digest=same)
+        del output
         for p, blob in sidecars.items():
             wrote.append(atomic_write_bytes(p, blob, overwrite=options.overwrite))
     except BaseException:
@@ -452,7 +457,7 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                              bound=len(best.data) if best is not None and best.met and
                              options.target.budget is None else None,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
-                             size_scale=size_scale(expected, results),
+                             size_scale=size_scale(expected, results), decode_result=False,
                              rank_to_beat=quality_rank(best, options.target) if best is not None and best.met and
                              options.target.budget is not None else None,
                              on_skip=lambda c, why: skipped.append(f"skipped {c}: {why}"))
@@ -577,17 +582,23 @@ def _recover_pending(outdir: Path, finished: dict[str, str | None], *, key: str,
 
 
 def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, original: Image,
-                    options: CompressOptions, best: SearchResult, masks: dict[str, Any]) -> str:
+                    options: CompressOptions, best: SearchResult,
+                    masks: dict[str, Any]) -> tuple[str, Image, bytes | None]:
     """Read the file back, check its hash and decode it.
 
-    When the decoded pixels are byte-identical to those of the probe the search measured (``best.decoded``),
-    the file is proven to be what was measured and nothing is measured again; otherwise (a codec that returns
-    no decoded probe, or a decoder that is not deterministic) the target is re-measured against the original.
+    When the decoded pixels are byte-identical to those of the probe the search measured (``best.decoded``, or
+    ``best.digest`` when the search gave those pixels back), the file is proven to be what was measured and
+    nothing is measured again; otherwise (a codec that returns no decoded probe, or a decoder that is not
+    deterministic) the target is re-measured against the original.
 
     Returns
     -------
     str
         How the output was verified (recorded as ``"verify"``).
+    Image
+        The written file decoded.
+    bytes or None
+        Its :func:`~qualipress.io.pixel_digest` when it was compared by digest and found identical, else None.
 
     Raises
     ------
@@ -599,19 +610,23 @@ def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, origina
         raise OutputError(f"{path}: file on disk differs from what was written")
 
     probe = best.decoded
-    want = None
+    # the search's digest: of the probe's pixels, which it gave back (search(decode_result=False)) or decoded again
+    # and checked; these pixels are not hashed twice
+    want = best.digest if probe is None else None
     if probe is not None and probe.pixels.size >= SHELVE_SAMPLES:
         # a film frame: the probe's pixels are compared by digest and given back before the file is decoded
         # (one decoded frame less resident at this step's decode)
-        # (the search's own digest when it decoded the probe again and checked it: these pixels are not hashed twice)
         want = best.digest if best.digest is not None else pixel_digest(probe.pixels)
         best.decoded = probe = best.digest = None
     want_probe = want is not None or probe is not None
     decoded = _codecs.decode_like(codec, on_disk, encodable(encoded))
-    if (pixel_digest(decoded.pixels) == want) if want is not None else (
-            probe is not None and probe.pixels.dtype == decoded.pixels.dtype
-            and np.array_equal(probe.pixels, decoded.pixels)):
-        return "decoded file identical to the measured probe"
+    if want is not None:
+        same = pixel_digest(decoded.pixels) == want
+    else:
+        same = probe is not None and probe.pixels.dtype == decoded.pixels.dtype and np.array_equal(probe.pixels,
+                                                                                                  decoded.pixels)
+    if same:
+        return "decoded file identical to the measured probe", decoded, want
     tgt = options.target
     # float64 only when float32 is too close to call, as the search decides; a scope without a mask is skipped
     keys = [*tgt.metrics, "ssim", *(f"{scope}:{name}" for scope, names in tgt.scoped_metrics().items()
@@ -621,7 +636,7 @@ def _verify_written(path: Path, data: bytes, codec: Any, encoded: Image, origina
     checkable = [c for c in tgt.constraints if c.key in res]
     if best.met and not all(c.satisfied(res) for c in checkable):
         raise OutputError(f"{path}: re-measured output misses {tgt} (bug or non-deterministic decoder)")
-    return "re-measured: decoded file differs from the measured probe" if want_probe else "re-measured"
+    return ("re-measured: decoded file differs from the measured probe" if want_probe else "re-measured"), decoded, None
 
 
 # -- batch ------------------------------------------------------------------------------------------------

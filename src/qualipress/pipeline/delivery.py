@@ -211,13 +211,31 @@ class PhotoHooks:
         return plan
 
     def seal(self, data: bytes, *, codec: str, record: dict[str, Any]) -> bytes:
+        return self._seal(codec, record, lambda: self.inner.seal(data, codec=codec, record=record))
+
+    def seal_result(self, result: Any, *, record: dict[str, Any], tile: int) -> bytes:
+        """:meth:`seal` of the search's result through the inner hooks' ``seal_result`` when they have one (film:
+        the search's pixels and metrics reused, no second decode); their ``seal`` otherwise."""
+        inner = getattr(self.inner, "seal_result", None)
+        if not callable(inner):
+            return self.seal(result.data, codec=result.codec, record=record)
+        return self._seal(result.codec, record, lambda: inner(result, record=record, tile=tile))
+
+    def verified(self, output: Any, *, record: dict[str, Any], digest: bytes | None = None) -> None:
+        """Pass the written file's pixels on to the inner hooks' ``verified`` (see ``pipeline.batch``)."""
+        inner = getattr(self.inner, "verified", None)
+        if callable(inner):
+            inner(output, record=record, digest=digest)
+
+    def _seal(self, codec: str, record: dict[str, Any], inner_seal: Any) -> bytes:
+        """What :meth:`seal` does around the inner hooks' seal (``inner_seal()``, the sealed bytes)."""
         params = record.get("params") or {}
         carried = params.get("metadata") or params.get("source_metadata")
         record["params"] = {k: v for k, v in params.items() if k not in _RUN_OPTIONS} or None
         lost = [] if carried is None else lost_fields(codec, carried, int(record.get("bit_depth") or 8))
         kept = [] if carried is None else [f for f in carried.fields() if f not in lost]
         record["metadata"] = {"policy": self.metadata, "carried": kept}
-        data = self.inner.seal(data, codec=codec, record=record)
+        data = inner_seal()
         decisions = list(record.get("decisions") or [])
         probes = record.get("probes") or []
         # lossless files the search compared with a passing lossy one are in its own notes already

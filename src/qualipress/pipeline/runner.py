@@ -19,6 +19,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import ctypes
+import functools
 import multiprocessing as mp
 import os
 import signal
@@ -31,6 +32,13 @@ from typing import Any
 from qualipress.errors import QualipressError
 
 _PR_SET_PDEATHSIG = 1
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt() parameters
+
+#: Blocks up to this size come from the heap on a Dask worker (glibc's own adaptive rule's ceiling on 64-bit).
+HEAP_MMAP_THRESHOLD = 32 * 1024 * 1024
+#: Free memory at the heap's top kept for the next frame on a Dask worker (twice the above, as glibc's rule pairs them).
+HEAP_TRIM_THRESHOLD = 2 * HEAP_MMAP_THRESHOLD
+_heap_reused: bool | None = None  # None: not decided yet in this process
 
 
 class WorkerCrashedError(QualipressError):
@@ -232,6 +240,41 @@ def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Se
             _close(pool, kill=not clean)
 
 
+def reuse_heap_on_dask_worker() -> bool:
+    """Let this Dask worker process reuse freed frame buffers instead of mapping fresh pages for every array.
+
+    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (``distributed.nanny.pre-spawn-environ``).
+    Setting any glibc threshold turns off glibc's adaptive rule, so the mmap threshold stays at 128 KiB: every
+    array above it (a 2K frame, a decoded probe, each metric's strip buffers) is a fresh ``mmap`` whose pages are
+    faulted in and zeroed by the kernel, then unmapped when freed. A lossy 2K frame then cost twice its CPU
+    (about as much system time as user time). This restores what glibc's adaptive rule reaches in a local worker
+    (thresholds :data:`HEAP_MMAP_THRESHOLD` / :data:`HEAP_TRIM_THRESHOLD`), once per process.
+
+    Only when ``MALLOC_TRIM_THRESHOLD_`` is in the environment and ``MALLOC_MMAP_THRESHOLD_`` is not: a worker
+    started with its own mmap threshold keeps it. No-op off glibc.
+
+    Returns
+    -------
+    bool
+        Whether the thresholds were set (by this call or an earlier one in this process).
+    """
+    global _heap_reused
+    if _heap_reused is None:
+        _heap_reused = False
+        if "MALLOC_TRIM_THRESHOLD_" in os.environ and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+            with contextlib.suppress(OSError, AttributeError, TypeError):  # TypeError: CDLL(None) on Windows
+                libc = ctypes.CDLL(None)
+                _heap_reused = (libc.mallopt(_M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD) == 1
+                                and libc.mallopt(_M_TRIM_THRESHOLD, HEAP_TRIM_THRESHOLD) == 1)
+    return _heap_reused
+
+
+def _on_dask_worker(fn: Callable[[Any], Any], task: Any) -> Any:
+    """What a Dask worker runs per task: the heap set-up (once per process), then ``fn``."""
+    reuse_heap_on_dask_worker()
+    return fn(task)
+
+
 def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], scheduler: str) -> Iterator[tuple[int, Any]]:
     try:
         from distributed import Client, as_completed
@@ -243,7 +286,7 @@ def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], scheduler: str) ->
         raise QualipressError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
     futures: list[Any] = []
     try:
-        futures = client.map(fn, list(tasks), pure=False)
+        futures = client.map(functools.partial(_on_dask_worker, fn), list(tasks), pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         for fut in as_completed(futures):
             try:

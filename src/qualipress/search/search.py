@@ -147,9 +147,10 @@ class SearchResult:
     notes : list of str
         Decisions for the report (e.g. the lossless file compared with the lossy one, :mod:`.lossless`).
     digest : bytes or None
-        :func:`qualipress.io.pixel_digest` of ``decoded`` when the search already computed it (a large image's
-        result decoded again and checked against its probe, :data:`SHELVE_SAMPLES`); None otherwise. Whoever
-        replaces ``decoded`` sets it to None.
+        :func:`qualipress.io.pixel_digest` of the result's pixels when the search already computed it (a large
+        image's result decoded again and checked against its probe, :data:`SHELVE_SAMPLES`; or, with
+        ``search(decode_result=False)``, not decoded again: ``decoded`` is then None and this is the digest of the
+        pixels the probe was measured on); None otherwise. Whoever replaces ``decoded`` sets it to None.
     """
 
     data: bytes
@@ -220,6 +221,7 @@ def search(
     mosaic: bool = True,
     size_scale: float = 1.0,
     rank_to_beat: float | None = None,
+    decode_result: bool = True,
 ) -> SearchResult:
     """Smallest encoding of ``image`` with ``codec`` that meets ``target``.
 
@@ -268,6 +270,11 @@ def search(
         With a byte budget: the quality (:func:`qualipress.search.budget.quality_rank`) of another codec's result
         under the same budget; the search stops after one probe, with ``beaten`` set, when this codec cannot or is
         predicted not to beat it (:func:`qualipress.search.budget.budget_search`).
+    decode_result : bool
+        When False, a result whose decoded pixels the search gave back while it made later probes (large images,
+        :data:`SHELVE_SAMPLES`) is not decoded again: its ``decoded`` is None and its ``digest`` is that of the
+        pixels it was measured on. For a caller that decodes the written file anyway and compares it with the
+        digest (the pipeline): one decode less per such image.
 
     Returns
     -------
@@ -278,6 +285,7 @@ def search(
     if (targeted := getattr(cdc, "targeted_encode", None)) is not None:
         return targeted(image, tgt, reference=reference, masks=masks, **dict(encode_options or {}))  # type: ignore[no-any-return]
     runner = _Runner(image, cdc, tgt, reference, masks, dict(encode_options or {}), checks, tile)
+    runner.decode_result = decode_result
     if tgt.budget is not None:
         return budget_search(runner, cdc, tgt, max_probes=max_probes, rank_to_beat=rank_to_beat,
                              features=None if image.is_float else _features(image)[1])
@@ -406,8 +414,9 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
     i0 = min(max(i0, 0), n - 1)
     local_slope = None
     cdc, tgt = runner.codec, runner.target
-    # A JPEG source predicted to need its own quality (the predictor's cap): the mosaic starts just below it
-    # (SOURCE_STEERING). A warm start above the source keeps its own rules (docs/search.md § JPEG sources).
+    # A start at a JPEG source's own quality (the predictor's cap, or a warm hint from another photograph landing
+    # there): the mosaic starts just below it (SOURCE_STEERING). A warm start above the source keeps its own rules
+    # (docs/search.md § JPEG sources).
     start = i0 if special is None or i0 != special else special - 1
     if (mosaic and bound is None and prediction is not None and start >= 0 and (special is None or start < special)
             and (start == i0 or SOURCE_STEERING)
@@ -470,8 +479,9 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
             c = _outside(br, lo, hi, hint)
         if bound is not None and passing and not any(v.bytes < bound for v in passing.values()):
             # Racing, and every passing probe is already larger than the file to beat: only a failing probe at
-            # least that large (or a passing one smaller) settles it, so aim where this codec's file should be
-            # just above the bound (the predicted size curve anchored at the lowest passing probe).
+            # least that large (or a passing one smaller) settles it: the lower of the margins' crossing and where
+            # this codec's file should just exceed the bound (_toward_bound; the predicted size curve anchored at
+            # the lowest passing probe).
             c = _toward_bound(c, _size_aim(br.prediction, min(passing), passing[min(passing)].bytes,
                                            RACE_AIM * bound), lo, min(passing))
         # Aim at the predicted crossing's passing side; if that is already known, verify its neighbour.
@@ -482,7 +492,7 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
         if not 0 <= c < n or c in passing or c in failing:
             break
         if guard is not None and c == guard:
-            br.guarded.append(c)  # noted only once measured (the race's aim may have replaced it)
+            br.guarded.append(c)  # noted only once measured
         br.probe(c)
     return False
 
@@ -902,6 +912,8 @@ class _Runner:
         self._last: dict[int, tuple[bytes, Image | None, dict[str, MetricResult]]] = {}
         #: probe id -> SHA-256 of the decoded pixels given back before the next probe (large images only)
         self._shelved: dict[int, bytes] = {}
+        #: whether :meth:`result` decodes a shelved result again (:func:`search`'s ``decode_result``)
+        self.decode_result = True
 
     def _metric_keys(self) -> list[str]:
         """What every probe measures: the target's metrics, SSIM and PSNR, and the target's scoped metrics; for a
@@ -980,7 +992,10 @@ class _Runner:
         data, decoded, res = self._last[id(probe)]
         digest = None
         if decoded is None and id(probe) in self._shelved:
-            decoded, digest = self._unshelve(probe, data)
+            if self.decode_result:
+                decoded, digest = self._unshelve(probe, data)
+            else:  # the caller decodes the written file and compares it with the pixels the probe was measured on
+                digest = self._shelved[id(probe)]
         missing = [k for k in dict.fromkeys([*self._metric_keys(), "ssim", "psnr"]) if k not in res]
         if missing:  # a PSNR-only target's probes measure no SSIM (_metric_keys), a probe that failed a check
             # nothing (run): the result reports them
