@@ -172,7 +172,6 @@ def region_mask(
 
     Parameters
     ----------
-    regions : sequence of Region
     shape : (int, int)
         ``(height, width)`` of the image.
     classes : str or iterable of str, optional
@@ -259,15 +258,10 @@ def match_regions(
 
     Parameters
     ----------
-    reference, candidate : sequence of Region
     iou_threshold : float
         Minimum IoU for a match (0.5 is the usual F1@IoU0.5).
     classes : str or iterable of str, optional
         Compare only these classes.
-
-    Returns
-    -------
-    Agreement
     """
     keep = None if classes is None else set(normalize_classes(classes))
     ref = [r for r in reference if keep is None or r.label in keep]

@@ -22,7 +22,6 @@ def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndar
 
     Parameters
     ----------
-    path : str or pathlib.Path
     shape : (int, int), optional
         Expected ``(height, width)``; a mask of another size is refused (never silently resized).
 

@@ -560,7 +560,6 @@ def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool =
 
     Parameters
     ----------
-    image : Image or numpy.ndarray
     block : int
         Block size of the block measures.
     keep_masks : bool

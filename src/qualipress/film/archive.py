@@ -220,7 +220,6 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
     ----------
     inputs : iterable of path
         Files and/or directories (searched recursively for frame files).
-    outdir : path
     jobs : int
         Local worker processes.
     scheduler : str, optional
@@ -243,10 +242,6 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
     (:func:`qualipress.pipeline.schedule.run_by_sequence`): local workers take a shot's frames one at a time,
     in order, so every finished frame is recorded at once; on Dask a chunk runs as one task with reading and
     writing overlapped with encoding (:func:`archive_stream`), as do all frames without workers.
-
-    Returns
-    -------
-    BatchResult
 
     Raises
     ------

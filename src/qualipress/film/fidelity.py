@@ -171,7 +171,6 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
 
     Parameters
     ----------
-    image : Image
     arrays : qualipress.film.analysis.FrameArrays, optional
         The frame's :func:`qualipress.film.analysis.frame_arrays` (default block), when already computed.
 

@@ -103,10 +103,6 @@ def select(analysis: dict[str, Any], *, codec: str = "auto", stored_bits: int = 
         ``analysis``).
     position : int
         Index of the frame within its sequence (0 = first).
-
-    Returns
-    -------
-    BaseConfig
     """
     notes: list[str] = []
     if codec != "auto":

@@ -75,10 +75,6 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
         Fraction of lossy outputs whose metrics are measured again (at least one when > 0).
     remeasure : bool
         Set False to skip step 3.
-
-    Returns
-    -------
-    VerifyReport
     """
     base = Path(root)
     rep = VerifyReport()

@@ -654,16 +654,10 @@ def compress_paths(
     ----------
     inputs : iterable of str or Path
         Files, directories (recursive) or glob patterns.
-    outdir : str or Path
-    options : CompressOptions
     report : str or Path, optional
         JSONL report (default ``OUTDIR/qualipress-report.jsonl``); also the resume point.
     progress : callable, optional
         Called with each finished record (and each resumed one, with ``"resumed": True``).
-
-    Returns
-    -------
-    BatchSummary
     """
     out = Path(os.path.abspath(outdir))
     try:

@@ -71,10 +71,6 @@ def reduce_bit_depth(image: Image, bits: int = 8) -> Image:
         Integer image deeper than ``bits``.
     bits : int
         Only 8 is supported (uint8 result).
-
-    Returns
-    -------
-    Image
     """
     if bits != 8:
         raise UnsupportedError("only --bit-depth 8 is supported")

@@ -85,10 +85,6 @@ def seal_over_limit(chosen: bytes, sealed: bytes, limits: Iterable[float | None]
         ``chosen`` with the seal embedded.
     limits : iterable of float or None
         Byte limits (a ``bytes<=`` budget, the input file's size).
-
-    Returns
-    -------
-    bool
     """
     return any(lim is not None and len(chosen) <= lim < len(sealed) for lim in limits)
 

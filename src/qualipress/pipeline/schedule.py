@@ -123,7 +123,6 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
         :func:`sequence_key` of each task.
     jobs, scheduler
         As for the runner. With one local job and no scheduler the tasks simply run here, in the given order.
-    max_chunk : int
     stream : callable, optional
         Module-level function running a whole chunk (a list of tasks) and returning one result per task, in
         order; used instead of ``fn`` for chunks, also here when there are no workers.

@@ -60,7 +60,6 @@ def choose_device(device: str, *, error: type[Exception] = ModelError) -> str:
 
     Parameters
     ----------
-    device : str
     error : exception type
         Raised for an unknown or unavailable device (the CLI of each capability documents its own).
 
@@ -104,7 +103,6 @@ def load_checkpoint(path: str | Path, *, what: str = "checkpoint") -> dict[str, 
 
     Parameters
     ----------
-    path : path
     what : str
         How the file is named in the error message.
 
@@ -173,7 +171,6 @@ def run_loop(
     checkpoint : callable, optional
         ``checkpoint(state, reason)``: writes the checkpoint; called every ``checkpoint_seconds`` (after a
         step; 0 = after every step) with ``"running"``, and once at the end with the stop reason.
-    checkpoint_seconds : float
 
     Returns
     -------

@@ -404,10 +404,6 @@ def encode_blocks(
         times the luma samples a chroma sample covers): chroma multipliers divided by that weight.
     chroma_fit : int
         Back-projection passes of the chroma subsampling (:func:`subsample_chroma`; 0 = box mean).
-
-    Returns
-    -------
-    (bytes, EncodeStats)
     """
     try:
         import jpeglib

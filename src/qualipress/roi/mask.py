@@ -233,7 +233,6 @@ def fill_person_regions(
 
     Parameters
     ----------
-    regions : sequence of Region
     shape : (int, int)
         ``(height, width)`` of the image.
     how : str
@@ -241,10 +240,6 @@ def fill_person_regions(
     max_growth : float, optional
         A region keeps its own mask when the filled one would be more than this many times its area (a crowd
         or several people merged into one component fill to a large shape holding mostly background).
-
-    Returns
-    -------
-    list of Region
     """
     if how not in PERSON_FILLS:
         raise InputError(f"unknown person fill {how!r} (one of {', '.join(PERSON_FILLS)})")
@@ -280,7 +275,6 @@ def analyse(
 
     Parameters
     ----------
-    image : Image or numpy.ndarray
     classes : str or iterable of str or None
         Detector classes (``faces``, ``persons``, ``text``, ``saliency``); None or empty for user input only.
     roi_mask : path or numpy.ndarray, optional

@@ -83,7 +83,6 @@ def targeted_encode(
     masks : mapping, optional
         A ``"roi"`` mask given by the caller overrides the detected ROI **for measuring** (the encoder still
         uses the detected/user ROI, or this mask when no classes/mask options were given).
-    tile : int
     **options
         ``jpeg-roi`` encode options (``roi``, ``roi_mask``, ``block_threshold``, ...). Given ``roi_quality``
         and/or ``bg_quality``, nothing is searched: the image is encoded once at those qualities (background
@@ -295,7 +294,6 @@ def highest_fitting(fits: Any, lo: int, hi: int, switches: tuple[int, ...] = SWI
     ----------
     fits : callable
         ``fits(q) -> bool``; called at most once per quality.
-    lo, hi : int
     switches : tuple of int
         Qualities where the encoder profile changes (default :data:`SWITCHES`; the per-image switch of an
         adapted encode otherwise).

@@ -47,11 +47,8 @@ def budget_search(runner: Any, codec: Codec, target: Target, *, max_probes: int 
     runner : qualipress.search.search._Runner
         The probe runner :func:`qualipress.search.search` built for this image, codec and target (it encodes,
         decodes and measures; its results carry a ``bytes`` measurement when the target has a budget).
-    codec : Codec
     target : Target
         Must hold a ``bytes<=N`` constraint.
-    max_probes : int
-    rank_to_beat : float, optional
     features : mapping, optional
         The image's predictor features (:mod:`qualipress.search.predict`); without them the first probe is 55 %
         up the grid and only the certain screening rule applies.

@@ -40,7 +40,6 @@ def drops(codec: Codec, grid: Sequence[float]) -> list[tuple[int, int]]:
 
     Parameters
     ----------
-    codec : Codec
     grid : sequence of float
         The codec's quality grid, lowest quality first.
 

@@ -51,7 +51,6 @@ def groups(codec: Codec, grid: Sequence[float]) -> list[tuple[int, int]]:
 
     Parameters
     ----------
-    codec : Codec
     grid : sequence of float
         The codec's quality grid, lowest quality first.
 

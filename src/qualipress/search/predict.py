@@ -81,7 +81,6 @@ def image_features(image: Image, *, jpeg_quality: float | None = None) -> dict[s
 
     Parameters
     ----------
-    image : Image
     jpeg_quality : float, optional
         The source's JPEG quality (see :func:`jpeg_source_quality`), when it was a JPEG; 0 means "not a JPEG".
 

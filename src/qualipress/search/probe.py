@@ -97,18 +97,11 @@ def measure_decoded(
     reference : Image or Reference
         What quality is measured against; a prepared one (:func:`qualipress.metrics.prepare_reference`) is not
         prepared again.
-    decoded : Image
     metrics : sequence of str
         Metric names, optionally scoped (``"roi:ssim"``). A scope missing from ``masks`` is skipped; a scope whose
         mask is None is measured over the whole image.
-    masks : mapping of str to numpy.ndarray or None, optional
-    tile : int
     precise_if : callable, optional
         Called with the float32 results; when it returns True the measurement is repeated in float64.
-
-    Returns
-    -------
-    dict of str to MetricResult
     """
     whole: list[str] = []
     by_scope: dict[str, list[str]] = {}
@@ -171,7 +164,6 @@ def probe(
     ----------
     image : Image
         A float image is encoded in its perceptual integer form (as the search does).
-    codec : Codec or str
     setting : float or None
         The codec's own setting (``QualityParam``); None for the codec's default or with ``lossless``.
     reference : Image or Reference, optional
@@ -181,16 +173,10 @@ def probe(
         Masks for scoped metric keys (``{"roi": mask}`` for ``"roi:ssim"``).
     metrics : sequence of str
         Metric keys, see :func:`measure_decoded`.
-    lossless : bool
     options : mapping, optional
         Further encode options of the codec.
-    tile : int
     precise_if : callable, optional
         See :func:`measure_decoded`.
-
-    Returns
-    -------
-    ProbeResult
 
     Raises
     ------

@@ -230,8 +230,6 @@ def search(
     image : Image
         What is encoded (float images are PQ-coded to 16-bit integers first, see
         :func:`qualipress.io.to_perceptual_image`).
-    codec : str or Codec
-    target : Target or str or sequence of str
     reference : Image, optional
         What quality is measured against (default ``image``; preprocessing passes the original here).
     masks : mapping of str to numpy.ndarray, optional
@@ -248,7 +246,6 @@ def search(
         ``met=False``).
     tolerance : float
         Stop when the bytes between the best passing and a failing neighbour differ by less than this fraction.
-    tile, max_probes : int
     predict : bool
         Without a warm start, begin at the setting the shipped predictor expects to just meet the target (from
         the image's features, see :mod:`qualipress.search.predict`) instead of 55 % up the grid.
@@ -275,10 +272,6 @@ def search(
         :data:`SHELVE_SAMPLES`) is not decoded again: its ``decoded`` is None and its ``digest`` is that of the
         pixels it was measured on. For a caller that decodes the written file anyway and compares it with the
         digest (the pipeline): one decode less per such image.
-
-    Returns
-    -------
-    SearchResult
     """
     tgt = parse_target(target)
     cdc = _codecs.get(codec) if isinstance(codec, str) else codec
@@ -1171,10 +1164,6 @@ def best_of(
     it proves (or its probes predict) it cannot beat the smallest passing file so far (see ``bound`` in
     :func:`search`); its result then has ``beaten`` set. ``bound`` gives a file size to beat from the start (an
     earlier call's winner).
-
-    Returns
-    -------
-    (best, per_codec)
     """
     results: dict[str, SearchResult] = {}
     given_scale = float(kwargs.pop("size_scale", 1.0))
