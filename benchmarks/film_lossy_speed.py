@@ -3,7 +3,7 @@
 Usage (from the repository root)::
 
     python benchmarks/film_lossy_speed.py --out /tmp/qp-lossy-speed --shots 2 --frames 3 --jobs 2 \
-        --codecs jpegxl,htj2k,jpeg2000
+        --codecs jpegxl,htj2k,jpeg2000   # or htj2k,jpegxl,avif,auto: auto ÷ the codec it chose is printed
 
 Frames come from ``film_archive_speed.make_frames`` (same generator and seeds). For each codec the core
 ``compress_paths`` runs with ``FilmHooks`` (analysis, warm starts, decision checks, seals) and the sequence-aware
@@ -150,6 +150,17 @@ def main() -> None:
         for kind, f in results[name].get("frame_cpu", {}).items():
             print(f"{name} {kind} frames (one worker): {f['cpu_s']} CPU-s/frame, {f['encodes']} encodes, "
                   f"{f['cpu_vs_one_encode']}x one encode's CPU ({f['frames']} frames)")
+    if "auto" in results:  # issue 18: auto's time over the time of the codec it chose, measured alone in this run
+        for chosen in results["auto"]["winners"]:
+            if chosen not in results:
+                continue
+            a, c = results["auto"], results[chosen]
+            parts = [f"CPU-s/frame {a['cpu_s_per_frame'] / c['cpu_s_per_frame']:.2f}"]
+            for kind in ("cold", "warm"):
+                fa, fc = a.get("frame_cpu", {}).get(kind), c.get("frame_cpu", {}).get(kind)
+                if fa and fc:
+                    parts.append(f"{kind} {fa['cpu_s'] / fc['cpu_s']:.2f}")
+            print(f"auto ÷ {chosen} alone: " + ", ".join(parts))
 
 
 if __name__ == "__main__":

@@ -191,3 +191,60 @@ def test_psnr_alone_measures_no_ssim_and_gives_the_same_values(monkeypatch, fuse
         assert not calls and set(alone) == {"psnr"}
         assert alone["psnr"].value == both["psnr"].value
         assert np.array_equal(alone["psnr"].tiles, both["psnr"].tiles)
+
+
+def test_four_row_vertical_pass_equals_the_one_row_pass_bit_for_bit():
+    # _vblur4 makes four output rows in one pass over the ring; each must be _vblur's row, rounding for rounding
+    # (both spell their multiply-adds out, so the compiler cannot fuse different products in the two loops).
+    from qualipress.metrics import fused as kernels
+
+    rng = np.random.default_rng(7)
+    ring = rng.random((14, 333), dtype=np.float32)  # a length that leaves a vector remainder
+    four, one = np.empty((4, 333), np.float32), np.empty(333, np.float32)
+    for r in (0, 5, 13, 27):  # ring offsets that wrap around
+        kernels._vblur4(ring, r, core._GAUSS32, four[0], four[1], four[2], four[3])
+        for j in range(4):
+            kernels._vblur(ring, r + j, core._GAUSS32, one)
+            assert np.array_equal(four[j], one)
+    # and the pass is the Gaussian blur (float64 definition) to float32 rounding
+    exact = sum(core._GAUSS32[k].astype(np.float64) * ring[k].astype(np.float64) for k in range(11))
+    kernels._vblur(ring, 0, core._GAUSS32, one)
+    assert np.abs(one - exact).max() < 1e-6
+
+
+@pytest.mark.parametrize("h", [40, 41, 42, 43])
+def test_rows_blurred_in_blocks_or_one_by_one_have_the_same_values(h):
+    # The kernels blur four rows a pass and the last h % 4 rows one by one: a row's window statistics and maps must
+    # not depend on which (rows more than 5 above the bottom edge see the same pixels in both images below).
+    from qualipress.metrics import fused as kernels
+
+    raw = photo_like(h + 3, 57, seed=2)
+    dist = _distort(raw, 0.02)
+    scale, g = np.float32(1 / 255), core._GAUSS32
+
+    def run(rows: int) -> list[np.ndarray]:
+        x, y = raw[:rows].reshape(rows, -1), dist[:rows].reshape(rows, -1)
+        ux, cs0 = np.empty(x.shape, np.float32), np.empty(x.shape, np.float32)
+        kernels.reference_stats(x, scale, np.float32(0.5), g, 3, ux, cs0)
+        s, e = np.empty((rows, 57), np.float32), np.empty((rows, 57), np.float32)
+        kernels.probe_maps(x, scale, ux, cs0, y, scale, g, 3, s, e)
+        return [ux, cs0, s, e]
+
+    for a, b in zip(run(h), run(h + 3), strict=True):
+        assert np.array_equal(a[: h - 5], b[: h - 5])
+
+
+@pytest.mark.parametrize("shape,bits", [((97, 128, 3), 8), ((42, 50, 1), 8), ((43, 61, 3), 16), ((11, 30, 3), 8)])
+def test_fused_kernels_agree_with_scikit_image(monkeypatch, shape, bits):
+    # Heights of every remainder of the four-row vertical pass.
+    from skimage.metrics import structural_similarity
+
+    monkeypatch.setattr(core, "USE_FUSED", True)
+    raw = photo_like(shape[0], shape[1], channels=shape[2], bits=bits)
+    dist = _distort(raw, 0.03)
+    ref = Reference(Image(raw, bits))
+    assert ref._fusable()
+    expected = structural_similarity(raw, dist, channel_axis=-1, gaussian_weights=True, sigma=1.5,
+                                     use_sample_covariance=False, data_range=(1 << bits) - 1)
+    assert abs(ref.reduced(Image(dist, bits))[0] - expected) < 1e-4
+    assert abs(metrics.measure(ref, Image(dist, bits), ("ssim",))["ssim"].value - expected) < 1e-4

@@ -11,7 +11,8 @@ Rules (each decision is returned as a note and recorded in the frame's report):
    usually ends after two probes. Every :data:`REOPEN_EVERY`-th frame of a sequence, or after a frame that
    differs, all candidates are searched again.
 3. **Cold start.** Otherwise each codec starts at its grid default moved by the analysis: textured or grainy
-   frames start a quarter of the grid higher in quality (they need more bits), frames that are mostly smooth
+   frames start a quarter of the grid higher in quality (they need more bits; grain counts from :data:`GRAINY`,
+   lower for AVIF, :data:`GRAINY_FOR`), frames that are mostly smooth
    gradients start higher too (banding), flat clean frames start lower.
 """
 
@@ -29,6 +30,13 @@ FILM_CODECS = ("jpegxl", "jpeg2000", "avif", "heif")
 SIMILAR = 0.15
 #: Re-search every codec at least this often within a sequence.
 REOPEN_EVERY = 24
+#: Grain RMS (code values in [0, 1]) from which a frame's cold start moves up like a textured frame's (rule 3).
+GRAINY = 0.01
+#: Lower grain thresholds for codecs that smooth film grain away far above their default quality: on grainy 2K
+#: frames (grain 3–6 10-bit code values) AVIF passed the grain check only at quality 88–90, and its cold start at 70
+#: cost 4–7 encodes; from 94 it found the same settings in 4 (docs/film.md § auto against one codec). JPEG XL kept
+#: its threshold: moved up the same way it needed 17 encodes instead of 8 on the same two frames.
+GRAINY_FOR = {"avif": 0.0025}
 
 
 @dataclass
@@ -73,7 +81,7 @@ def cold_start(codec: str, analysis: dict[str, Any]) -> tuple[float | None, str]
     grain = float(analysis.get("noise_sigma", 0.0))
     shift = 0
     why = []
-    if tex > 0.3 or grain > 0.01:
+    if tex > 0.3 or grain > GRAINY_FOR.get(codec, GRAINY):
         shift += len(grid) // 4
         why.append(f"texture {tex:.0%} / grain σ {grain:.4f}")
     if smooth > 0.3:

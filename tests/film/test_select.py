@@ -1,0 +1,41 @@
+"""Cold starts of the film base configuration (:mod:`qualipress.film.select`)."""
+
+import pytest
+
+from qualipress import codecs
+from qualipress.film import select
+
+
+def _analysis(sigma: float, texture: float = 0.04) -> dict:
+    return {"size": [2048, 1080], "texture": {"fraction": texture}, "smooth_gradient": {"fraction": 0.01},
+            "noise_sigma": sigma}
+
+
+def _index(codec: str, setting: float) -> int:
+    return list(codecs.get(codec).info.quality.grid).index(setting)
+
+
+def test_film_grain_moves_avifs_cold_start_up_but_not_jpegxls() -> None:
+    """Grain of ~3 10-bit code values (σ 0.003) is below the general threshold but above AVIF's: AVIF starts a
+    quarter of its grid higher, JPEG XL where a typical frame starts; heavier grain moves both."""
+    if not {"avif", "jpegxl"} <= set(codecs.available_names()):
+        pytest.skip("needs AVIF and JPEG XL")
+    assert select.GRAINY_FOR["avif"] < 0.003 < select.GRAINY
+    for codec in ("avif", "jpegxl"):
+        typical, _ = select.cold_start(codec, _analysis(0.0021))
+        film, note = select.cold_start(codec, _analysis(0.003))
+        heavy, _ = select.cold_start(codec, _analysis(0.012))
+        n = len(codecs.get(codec).info.quality.grid)
+        assert _index(codec, heavy) - _index(codec, typical) == n // 4
+        if codec == "avif":
+            assert film == heavy and "grain σ 0.0030" in note
+        else:
+            assert film == typical and "typical frame" in note
+
+
+def test_auto_cold_starts_use_each_codecs_threshold() -> None:
+    if not {"avif", "jpegxl"} <= set(codecs.available_names()):
+        pytest.skip("needs AVIF and JPEG XL")
+    cfg = select.select(_analysis(0.003), codec="auto", stored_bits=10)
+    assert cfg.start["avif"] == select.cold_start("avif", _analysis(0.012))[0]
+    assert cfg.start["jpegxl"] == select.cold_start("jpegxl", _analysis(0.0021))[0]
