@@ -489,3 +489,20 @@ def test_avif_on_a_soft_alpha_fade_finds_the_threshold_before_the_probe_cap():
     assert len(res.probes) < 24
     # The threshold was found: some probe below the chosen setting failed.
     assert any(not p.passed and p.setting is not None and p.setting < res.setting for p in res.probes)
+
+
+def test_only_see_through_images_lose_the_avif_slope_floor():
+    """An RGBA export whose alpha is 255 everywhere is searched as the opaque image it is (review, session 10): only
+    a reference with some pixel less than opaque turns the AVIF predicted-slope floor off."""
+    from qualipress.search.search import _Runner
+
+    rgb = np.random.default_rng(4).integers(0, 256, (32, 48, 3), dtype=np.uint8)
+    avif, tgt = codecs.get("avif"), parse_target("ssim>=0.95")
+
+    def runner(alpha):
+        img = as_image(rgb if alpha is None else np.dstack([rgb, np.full((32, 48), alpha, np.uint8)]))
+        return _Runner(img, avif, tgt, None, None, {}, [], 8)
+
+    assert not runner(None).see_through
+    assert not runner(255).see_through
+    assert runner(128).see_through

@@ -26,6 +26,7 @@ from typing import Any
 
 import numba as nb
 import numpy as np
+from numba.core import types
 from numba.extending import intrinsic
 
 #: Smallest height and width the kernels handle (one reflection at each edge covers the 5-pixel window radius).
@@ -38,12 +39,14 @@ _TAPS = 11
 _BLOCK = 4
 _C1 = np.float32(0.01**2)
 _C2 = np.float32(0.03**2)
-#: Compiler flags: numpy's error model (no Python exception checks in divisions, which stop vectorisation), and for
-#: the blurs fused multiply-adds (``contract``: one rounding instead of two per tap, about half the float32 error
-#: of OpenCV's blurs against the float64 definition; no reassociation, so each sum is taken in the written order).
+#: Compiler flags: numpy's error model (no Python exception checks in divisions, which stop vectorisation), products
+#: rounded as written. Where samples are normalised (``float32(v) * scale``) products stay rounded as
+#: ``Reference._normalise`` rounds them, so an integer image and its normalised float planes give the same values bit
+#: for bit; the vertical blur (:func:`_vblur`, :func:`_vblur4`) spells its fused multiply-adds out with :func:`_fma`.
 _EXACT = {"cache": True, "nogil": True, "error_model": "numpy"}
-#: Where samples are normalised (``float32(v) * scale``) products stay rounded as ``Reference._normalise``
-#: rounds them, so an integer image and its normalised float planes give the same values bit for bit.
+#: The horizontal blur's flags: fused multiply-adds (``contract``: one rounding instead of two per tap, about half the
+#: float32 error of OpenCV's blurs against the float64 definition; no reassociation, so each sum is taken in the
+#: written order).
 _JIT = {**_EXACT, "fastmath": {"contract"}}
 
 
@@ -90,6 +93,9 @@ def _fma(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
     every output row is the same sequence of roundings whichever loop computes it (with ``contract`` alone LLVM
     picks which product of ``g0 s0 + g1 s1`` to fuse per loop, and :func:`_vblur4` would not match :func:`_vblur`
     bit for bit)."""
+
+    if not (isinstance(a, types.Float) and a == b == c):
+        return None  # a numba typing error, not broken LLVM code, for mixed or integer operands
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         return builder.fma(*args)

@@ -652,7 +652,7 @@ def _outside(br: _Bracket, lo: int | None, hi: int | None, hint: Hint | None) ->
     base = (passing if hi is not None else failing)[base_i]
     s_use = br.slope if br.slope and br.slope > 0 else _default_slope(n)
     if (br.runner.codec.name in _proxy.SLOPE_FLOOR_CODECS and br.prediction is not None and br.prediction.slope
-            and not br.runner.reference.has_alpha):
+            and not getattr(br.runner, "see_through", False)):
         # AVIF: two full-image probes a few steps apart often measure a flat stretch of its uneven curve; step by
         # the steeper of that and the predicted slope (docs/benchmarks.md § Sixth pass). Not with alpha: the
         # predicted slope is the opaque colour's, and colour seen through alpha < 1 loses margin far slower (an
@@ -896,6 +896,8 @@ class _Runner:
         self.encodable = encodable(image)
         ref = reference if reference is not None else image
         self.reference = ref
+        #: Whether some pixel is less than opaque (an RGBA export with alpha 255 everywhere is searched as opaque).
+        self.see_through = ref.has_alpha and not bool(np.all(ref.alpha() == ref.max_value))
         # Normalised once, with its SSIM window statistics, for every probe (see metrics.Reference).
         self.prepared = _metrics.prepare_reference(ref)
         self.masks = dict(masks or {})
