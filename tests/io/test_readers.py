@@ -177,6 +177,7 @@ def test_real_hdr_film_files_read():
     d = shared_data("hdr_film")
     crissy = read_image(d / "CrissyField.exr")  # luminance/chroma layout OpenImageIO refuses
     assert crissy.layout == "rgb" and crissy.is_float
+    assert crissy.stored_bit_depth == 16  # half floats, before the conversion the Y/RY/BY path makes (review)
     dpx = read_image(d / "dpx_nuke_10bits_rgb.dpx")
     assert dpx.bit_depth == 10 and int(dpx.pixels.max()) <= 1023
 

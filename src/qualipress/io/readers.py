@@ -588,7 +588,7 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
     if arr.shape[2] in (2, 4):
         meta[ALPHA_KEY] = PREMULTIPLIED  # OpenEXR stores colour premultiplied by alpha
     if arr.dtype.kind == "f":
-        meta[SAMPLE_TYPE] = _FLOAT_TYPES.get(arr.dtype.itemsize, "float")
+        meta.setdefault(SAMPLE_TYPE, _FLOAT_TYPES.get(arr.dtype.itemsize, "float"))
     return _finish(arr.astype(np.float32), 32, metadata=meta, transfer="linear")
 
 
@@ -612,7 +612,8 @@ def _read_exr_luminance_chroma(path: Path, max_pixels: int) -> tuple[np.ndarray,
     import OpenEXR
 
     with OpenEXR.File(str(path), separate_channels=True) as f:
-        ch = {k: np.asarray(v.pixels, dtype=np.float32) for k, v in f.channels().items()}
+        stored = {k: np.asarray(v.pixels) for k, v in f.channels().items()}
+    ch = {k: v.astype(np.float32, copy=False) for k, v in stored.items()}
     if not {"Y", "RY", "BY"} <= set(ch):
         raise InputError(f"{path}: EXR channels {sorted(ch)} are not RGB nor Y/RY/BY")
     y = ch["Y"]
@@ -625,7 +626,10 @@ def _read_exr_luminance_chroma(path: Path, max_pixels: int) -> tuple[np.ndarray,
     r = (up(ch["RY"]) + 1.0) * y
     b = (up(ch["BY"]) + 1.0) * y
     g = (y - 0.2126 * r - 0.0722 * b) / 0.7152
-    return np.stack([r, g, b], axis=-1), {"channel_names": ["R", "G", "B"], "exr:layout": "luminance-chroma"}
+    meta = {"channel_names": ["R", "G", "B"], "exr:layout": "luminance-chroma"}
+    if stored["Y"].dtype.kind == "f":  # the stored type, before the float32 conversion (half floats say 16-bit)
+        meta[SAMPLE_TYPE] = _FLOAT_TYPES.get(stored["Y"].dtype.itemsize, "float")
+    return np.stack([r, g, b], axis=-1), meta
 
 
 def _read_pnm(path: Path, max_pixels: int) -> Image:
