@@ -171,3 +171,28 @@ def test_own_mmap_threshold_on_a_worker_is_kept():
     out = subprocess.run([sys.executable, "-c", code, here], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out[0] == "False"
+
+
+def _seeded(task: tuple[int, float] | tuple[int, float, int]) -> tuple[int, int | None, int]:
+    time.sleep(task[1])
+    return task[0], task[2] if len(task) > 2 else None, os.getpid()
+
+
+def _add_seed(task: tuple[int, float], result: tuple[int, int | None, int]) -> tuple[int, float, int]:
+    return (*task, result[0])
+
+
+def test_a_waiting_lane_starts_after_its_seed_with_that_result() -> None:
+    # lane 1 waits on task 0 (the first frame of its shot); a second worker takes the unrelated lane 2 meanwhile
+    tasks = [(0, 0.3), (1, 0.0), (2, 0.0), (3, 0.0), (4, 0.0)]
+    pairs = list(run_lanes(_seeded, tasks, [[0, 1], [2, 3], [4]], jobs=2, after=[None, 0, None], seed=_add_seed))
+    order, got = [i for i, _ in pairs], dict(pairs)
+    assert sorted(order) == list(range(5))
+    assert order.index(0) < order.index(2), "the waiting lane started before the task it waits on finished"
+    assert got[2][1] == 0, "the waiting lane's first task did not get the seed"
+    assert got[3][1] is None and got[1][1] is None and got[4][1] is None, "only a waiting lane's first task is seeded"
+
+
+def test_a_lane_waiting_on_no_task_still_runs() -> None:
+    got = dict(run_lanes(_seeded, [(0, 0.0), (1, 0.0)], [[0], [1]], jobs=2, after=[None, 7], seed=_add_seed))
+    assert sorted(got) == [0, 1] and got[1][1] is None

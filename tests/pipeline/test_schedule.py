@@ -77,3 +77,18 @@ def test_a_crash_fails_only_its_own_task() -> None:
     assert sorted(done) == list(range(len(tasks)))
     failed = [tasks[i] for i, r in done.items() if isinstance(r, BaseException)]
     assert failed == [("b", 2)]
+
+
+def test_later_chunks_of_a_split_shot_wait_on_its_first_frame() -> None:
+    from qualipress.pipeline.schedule import seeded_after
+
+    keys = _keys({"a": 6, "b": 1})  # reversed: shot a's first frame (0100) is item 5
+    chunks = sequence_chunks(keys, workers=3)
+    after = seeded_after(chunks, keys)
+    first_a = next(i for i, k in enumerate(keys) if k == sequence_key("/s/a.0100.dpx"))
+    for chunk, dep in zip(chunks, after, strict=True):
+        if keys[chunk[0]][0] != keys[first_a][0]:
+            assert dep is None  # shot b is one chunk
+        else:
+            assert dep == (None if first_a in chunk else first_a)
+    assert sum(d is not None for d in after) == sum(keys[c[0]][0] == keys[first_a][0] for c in chunks) - 1 >= 1

@@ -31,7 +31,7 @@ from qualipress.film import analysis as _analysis
 from qualipress.film import decisions, fidelity, manifest, seal, select
 from qualipress.film.sequence import FRAME_EXTENSIONS, parse_name
 from qualipress.io import Image, atomic_write_bytes, sha256_file
-from qualipress.pipeline.hooks import DefaultHooks, Plan, seal_over_limit
+from qualipress.pipeline.hooks import SEEDED, DefaultHooks, Plan, seal_over_limit
 from qualipress.search import Hint, SearchResult, Target
 from qualipress.search.probe import encodable
 
@@ -352,6 +352,8 @@ class FilmHooks:
         other = parse_name(Path(previous["input"]))
         if other.sequence != name.sequence or other.number is None or name.number is None:
             return False
+        if previous.get(SEEDED):  # the shot's first frame, seeding a later chunk of the shot
+            return name.number > other.number
         return 0 < name.number - other.number <= 2
 
     # -- seal ----------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from qualipress.io import (
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
 from qualipress.io.files import exclusive_lock, json_default
 from qualipress.io.transfer import perceptual_clipping
-from qualipress.pipeline.hooks import DefaultHooks, PipelineHooks, seal_over_limit
+from qualipress.pipeline.hooks import SEEDED, DefaultHooks, PipelineHooks, seal_over_limit
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.search import (
@@ -251,6 +251,24 @@ def warm_start(run_id: str) -> WarmStart:
         _WARM.clear()
         state = _WARM[run_id] = WarmStart()
     return state
+
+
+def seed_warm_start(run_id: str, seed: WarmStart) -> None:
+    """Start this process's warm state of run ``run_id`` from another worker's (a shot's first frame): its
+    record becomes ``previous`` (marked :data:`~qualipress.pipeline.hooks.SEEDED`), its hints are added."""
+    state = warm_start(run_id)
+    if seed.previous is not None:
+        state.previous = {**seed.previous, SEEDED: seed.previous.get("input")}
+    state.hints.update(seed.hints)
+
+
+@dataclass
+class _Done:
+    """A worker's answer for one file: the report record and the search hints it leaves (a seed for the shot's
+    other chunks)."""
+
+    record: dict[str, Any]
+    hints: dict[str, Any]
 
 
 def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str) -> dict[str, Any]:
@@ -743,8 +761,11 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
     keys = [sequence_key(job.source) for job, _ in todo]
     try:
         with contextlib.closing(run_by_sequence(_process_task, tasks, keys, jobs=options.jobs,
-                                                scheduler=options.scheduler, runner=run_tasks)) as results:
+                                                scheduler=options.scheduler, runner=run_tasks,
+                                                seed=_seed_task)) as results:
             for i, rec in results:
+                if isinstance(rec, _Done):
+                    rec = rec.record
                 if isinstance(rec, BaseException):  # the worker died (or a bug escaped process_one)
                     rec = _name_source(_failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1]), options)
                 finished(rec)
@@ -767,8 +788,20 @@ def _reported_outputs(report_path: Path) -> set[str]:
     return out
 
 
-def _process_task(task: tuple[Job, Path, CompressOptions, str]) -> dict[str, Any]:
-    return process_one(*task)
+def _process_task(task: tuple[Any, ...]) -> _Done:
+    """``process_one`` of ``(job, outdir, options, sha)``, or of ``(..., seed)`` after :func:`seed_warm_start`."""
+    job, out, options, sha, *seed = task
+    if seed:
+        seed_warm_start(options.run_id, seed[0])
+    record = process_one(job, out, options, sha)
+    return _Done(record, dict(warm_start(options.run_id).hints) if record.get("error") is None else {})
+
+
+def _seed_task(task: tuple[Any, ...], result: Any) -> tuple[Any, ...]:
+    """The first task of a shot's later chunk, seeded with the shot's first frame (when that frame succeeded)."""
+    if isinstance(result, _Done) and result.record.get("error") is None:
+        return (*task[:4], WarmStart(result.record, result.hints))
+    return task
 
 
 def _failed(job: Job, error: str, *, sha: str | None = None) -> dict[str, Any]:

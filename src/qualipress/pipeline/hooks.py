@@ -12,6 +12,11 @@ from qualipress.io.image import Image
 from qualipress.search.search import Check, Hint
 from qualipress.search.targets import Target
 
+#: Key set in the ``previous`` record handed to :meth:`PipelineHooks.plan` when that record is not the frame just
+#: before this one but the first frame of its shot, run first so that the shot's other chunks start warm
+#: (:func:`qualipress.pipeline.schedule.run_by_sequence`'s ``seed``); its value is that frame's input.
+SEEDED = "seeded_from"
+
 
 @dataclass(frozen=True)
 class Preprocess:

@@ -175,7 +175,8 @@ def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int, start:
 
 
 def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Sequence[int]], *,
-              jobs: int) -> Iterator[tuple[int, Any]]:
+              jobs: int, after: Sequence[int | None] | None = None,
+              seed: Callable[[Any, Any], Any] | None = None) -> Iterator[tuple[int, Any]]:
     """Run each lane (task indices, in order) on one local worker process, one task at a time.
 
     What a worker keeps between tasks (the search's warm start) therefore follows the lane, e.g. a shot's frames
@@ -193,35 +194,68 @@ def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Se
         Every task index once.
     jobs : int
         Worker processes.
+    after : sequence of (int or None), optional
+        Per lane, a task of another lane that must finish before this lane starts (None: starts at once). A free
+        worker takes the first waiting lane that may start; it waits when none may. A lane that waits must not
+        depend on a task of a lane that itself waits on it.
+    seed : callable, optional
+        ``seed(task, result)`` gives the task a waiting lane starts with, from its own first task and the
+        ``after`` task's result (or the exception it raised): e.g. the first frame of a shot hands its warm start
+        to the shot's other chunks. Without it the first task is sent as it is.
 
     Yields
     ------
     (int, object)
         Task index and its result, or the exception it raised.
     """
-    waiting: deque[deque[int]] = deque(deque(lane) for lane in lanes if lane)
+    deps = {k: d for k, d in enumerate(after or []) if d is not None and k < len(lanes) and lanes[k]}
+    waiting: deque[tuple[int, deque[int]]] = deque((k, deque(lane)) for k, lane in enumerate(lanes) if lane)
+    finished: dict[int, Any] = {}  # results of the tasks a lane waits on
     width = max(1, min(jobs, len(waiting)))
     pools = [_pool(1) for _ in range(width)]
     current: list[deque[int]] = [deque() for _ in range(width)]
     inflight: dict[cf.Future[Any], tuple[int, int]] = {}  # future -> (worker slot, task index)
     clean = False
 
-    def feed(slot: int) -> None:
-        if not current[slot] and waiting:
-            current[slot] = waiting.popleft()
-        if current[slot]:
-            i = current[slot].popleft()
-            try:
-                inflight[pools[slot].submit(fn, tasks[i])] = (slot, i)
-            except BrokenProcessPool:  # the worker died between tasks: a fresh one takes the task
-                _close(pools[slot], kill=True)
-                pools[slot] = _pool(1)
-                inflight[pools[slot].submit(fn, tasks[i])] = (slot, i)
+    def next_lane() -> tuple[deque[int], Any] | None:
+        """The first waiting lane that may start, with its first task (seeded when it waited on a result)."""
+        for pos, (k, lane) in enumerate(waiting):
+            d = deps.get(k)
+            if d is None or d in finished:
+                del waiting[pos]
+                first = tasks[lane[0]]
+                if d is not None and seed is not None:
+                    first = seed(first, finished[d])
+                return lane, first
+        return None
 
+    def feed(slot: int) -> None:
+        task = None
+        if not current[slot]:
+            got = next_lane()
+            if got is None:
+                return
+            current[slot], task = got
+        i = current[slot].popleft()
+        if task is None:
+            task = tasks[i]
+        try:
+            inflight[pools[slot].submit(fn, task)] = (slot, i)
+        except BrokenProcessPool:  # the worker died between tasks: a fresh one takes the task
+            _close(pools[slot], kill=True)
+            pools[slot] = _pool(1)
+            inflight[pools[slot].submit(fn, task)] = (slot, i)
+
+    awaited = set(deps.values())
     try:
         for slot in range(width):
             feed(slot)
-        while inflight:
+        while inflight or waiting:
+            if not inflight:  # what the waiting lanes wait on will not come (not a task of any lane): start them
+                deps.clear()
+                for slot in range(width):
+                    feed(slot)
+                continue
             done = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)[0]
             for fut in done:
                 slot, i = inflight.pop(fut)
@@ -229,11 +263,17 @@ def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Se
                 if isinstance(exc, BrokenProcessPool):
                     _close(pools[slot], kill=True)
                     pools[slot] = _pool(1)
-                    yield i, WorkerCrashedError("worker process died while processing this file (crash in a codec "
-                                                "or out-of-memory kill); the rest of the batch went on")
+                    res: Any = WorkerCrashedError("worker process died while processing this file (crash in a "
+                                                  "codec or out-of-memory kill); the rest of the batch went on")
                 else:
-                    yield i, exc if exc is not None else fut.result()
+                    res = exc if exc is not None else fut.result()
+                if i in awaited:
+                    finished[i] = res
+                yield i, res
                 feed(slot)
+            for slot in range(width):  # idle workers: a lane may start now that a result it waited on is in
+                if not any(s == slot for s, _ in inflight.values()):
+                    feed(slot)
         clean = True
     finally:
         for pool in pools:

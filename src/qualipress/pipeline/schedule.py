@@ -80,6 +80,36 @@ def sequence_chunks(keys: Sequence[tuple[str, int | None]], *, workers: int,
     return chunks
 
 
+def seeded_after(chunks: Sequence[Sequence[int]], keys: Sequence[tuple[str, int | None]]) -> list[int | None]:
+    """Per chunk, the task it waits on: the first frame of its shot when the shot was cut into several chunks
+    and this chunk does not start with that frame, else None.
+
+    Parameters
+    ----------
+    chunks : sequence of sequence of int
+        :func:`sequence_chunks`' result.
+    keys : sequence of (str, int or None)
+        :func:`sequence_key` of each task.
+
+    Returns
+    -------
+    list of (int or None)
+        One entry per chunk (``after`` of :func:`qualipress.pipeline.runner.run_lanes`).
+    """
+    first: dict[str, int] = {}
+    for chunk in chunks:
+        for i in chunk:
+            seq, num = keys[i]
+            j = first.get(seq)
+            if num is not None and (j is None or (keys[j][1], j) > (num, i)):
+                first[seq] = i
+    out: list[int | None] = []
+    for chunk in chunks:
+        head = first.get(keys[chunk[0]][0]) if chunk else None
+        out.append(None if head is None or head in chunk else head)
+    return out
+
+
 def run_chunk(args: tuple[Callable[[Any], Any], list[Any], Callable[[list[Any]], Any] | None]
               ) -> list[tuple[bool, Any]]:
     """Worker side of :func:`run_by_sequence`: ``fn`` on each task of one chunk, in order, in this process.
@@ -104,7 +134,8 @@ def run_chunk(args: tuple[Callable[[Any], Any], list[Any], Callable[[list[Any]],
 def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequence[tuple[str, int | None]], *,
                     jobs: int = 1, scheduler: str | None = None, max_chunk: int = MAX_CHUNK,
                     stream: Callable[[list[Any]], Any] | None = None,
-                    runner: Callable[..., Iterator[tuple[int, Any]]] | None = None) -> Iterator[tuple[int, Any]]:
+                    runner: Callable[..., Iterator[tuple[int, Any]]] | None = None,
+                    seed: Callable[[Any, Any], Any] | None = None) -> Iterator[tuple[int, Any]]:
     """Like :func:`qualipress.pipeline.runner.run_tasks`, but a shot's tasks run on one worker, in frame order.
 
     Tasks are cut by :func:`sequence_chunks`; each chunk is one task of the runner (so warm state a worker
@@ -128,6 +159,11 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
         order; used instead of ``fn`` for chunks, also here when there are no workers.
     runner : callable, optional
         The task runner (default :func:`qualipress.pipeline.runner.run_tasks`).
+    seed : callable, optional
+        ``seed(task, result)``: with local workers, a shot cut into several chunks runs its first frame before
+        its other chunks start, and each of them starts with ``seed(its first task, that frame's result)`` (the
+        frame's warm start, so one cold search per shot instead of one per chunk: :func:`seeded_after`). Without
+        it (and on Dask) the chunks of a shot start at once, each cold.
 
     Yields
     ------
@@ -148,7 +184,8 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
     chunks = sequence_chunks(keys, workers=workers, max_chunk=max_chunk)
     if not scheduler and stream is None and runner is run_tasks:
         # local workers: each chunk is a lane of one worker, results still come back frame by frame
-        yield from run_lanes(fn, tasks, chunks, jobs=jobs)
+        after = seeded_after(chunks, keys) if seed is not None else None
+        yield from run_lanes(fn, tasks, chunks, jobs=jobs, after=after, seed=seed)
         return
     retry: list[int] = []
     # closing: when the caller stops early (Ctrl-C), the runner stops its workers at once
@@ -195,4 +232,5 @@ def shot_encodes(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["MAX_CHUNK", "run_by_sequence", "run_chunk", "sequence_chunks", "sequence_key", "shot_encodes"]
+__all__ = ["MAX_CHUNK", "run_by_sequence", "run_chunk", "seeded_after", "sequence_chunks", "sequence_key",
+           "shot_encodes"]
