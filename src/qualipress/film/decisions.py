@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -313,6 +314,14 @@ class DetailCheck:
         return CheckOutcome(ok, self.name, detail)
 
 
+def _floor_margin(figures: Iterable[Mapping[str, float]], min_corr: float, min_energy: float) -> float | None:
+    """The lowest distance of grain ``figures`` (each with ``corr`` and ``energy``) to the floors: negative when one
+    is below its floor; None when both floors are 0 (report only)."""
+    if not (min_corr or min_energy):
+        return None
+    return min(min(f["corr"] - min_corr, f["energy"] - min_energy) for f in figures)
+
+
 @dataclass
 class GrainCheck:
     """The grain of the flattest regions must survive (see module docstring); ``0`` floors only report."""
@@ -330,17 +339,13 @@ class GrainCheck:
         g = figure(dec, "grain", lambda: fidelity.grain_kept(info.fid, dec.blocks(info.fid)))
         if not g["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {g['why']}")
-        ok = g["corr"] >= self.min_corr and g["energy"] >= self.min_energy
-        if not (self.min_corr or self.min_energy):
-            ok = True
-        need = (f"need corr >= {self.min_corr}, energy >= {self.min_energy}"
-                if self.min_corr or self.min_energy else "report only")
-        detail = (f"grain kept: corr {g['corr']:.3f}, energy {g['energy']:.3f} over {g['blocks']} flat blocks "
-                  f"(grain RMS {g['sigma'] * 1023:.2f} 10-bit codes; {need})")
         # the distance to the floors, for the search to interpolate on (both ratios move smoothly with the
         # setting); none when the floors only report
-        margin = min(g["corr"] - self.min_corr, g["energy"] - self.min_energy) if self.min_corr or \
-            self.min_energy else None
+        margin = _floor_margin([g], self.min_corr, self.min_energy)
+        ok = margin is None or margin >= 0
+        need = f"need corr >= {self.min_corr}, energy >= {self.min_energy}" if margin is not None else "report only"
+        detail = (f"grain kept: corr {g['corr']:.3f}, energy {g['energy']:.3f} over {g['blocks']} flat blocks "
+                  f"(grain RMS {g['sigma'] * 1023:.2f} 10-bit codes; {need})")
         if not ok and margin is not None:
             margin = self._margin(margin, reference, decoded)
         return CheckOutcome(ok, self.name, detail, margin)
@@ -371,13 +376,12 @@ class ColourGrainCheck:
         g = figure(dec, "colour-grain", lambda: fidelity.colour_grain_kept(info.fid, dec.decoded))
         if not g["applies"]:
             return CheckOutcome(True, self.name, f"not applicable: {g['why']}")
-        floors = bool(self.min_corr or self.min_energy)
         # Both directions must keep both floors: the weaker direction by min(corr, energy) need not be the one
         # below a floor when the two floors differ (review, session 10).
-        margin = min(min(d["corr"] - self.min_corr, d["energy"] - self.min_energy)
-                     for d in g["directions"].values()) if floors else None
+        margin = _floor_margin(g["directions"].values(), self.min_corr, self.min_energy)
         ok = margin is None or margin >= 0
-        need = f"need corr >= {self.min_corr}, energy >= {self.min_energy} in each" if floors else "report only"
+        need = (f"need corr >= {self.min_corr}, energy >= {self.min_energy} in each" if margin is not None
+                else "report only")
         each = ", ".join(f"{k} {d['corr']:.3f}/{d['energy']:.3f}" for k, d in g["directions"].items())
         detail = (f"colour grain kept: corr {g['corr']:.3f}, energy {g['energy']:.3f} (weaker of {each}) over "
                   f"{g['blocks']} flat blocks (colour grain RMS {g['sigma'] * 1023:.2f} 10-bit codes; {need})")
