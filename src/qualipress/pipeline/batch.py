@@ -262,15 +262,6 @@ def seed_warm_start(run_id: str, seed: WarmStart) -> None:
     state.hints.update(seed.hints)
 
 
-@dataclass
-class _Done:
-    """A worker's answer for one file: the report record and the search hints it leaves (a seed for the shot's
-    other chunks)."""
-
-    record: dict[str, Any]
-    hints: dict[str, Any]
-
-
 def process_one(job: Job, outdir: Path, options: CompressOptions, input_sha: str) -> dict[str, Any]:
     """Compress one file; never raises for a bad input (the record's ``error`` says what went wrong)."""
     t0 = time.perf_counter()
@@ -764,8 +755,8 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
                                                 scheduler=options.scheduler, runner=run_tasks,
                                                 seed=_seed_task)) as results:
             for i, rec in results:
-                if isinstance(rec, _Done):
-                    rec = rec.record
+                if isinstance(rec, WarmStart):  # the record, with the hints it leaves for seeding (_seed_task)
+                    rec = rec.previous
                 if isinstance(rec, BaseException):  # the worker died (or a bug escaped process_one)
                     rec = _name_source(_failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1]), options)
                 finished(rec)
@@ -788,19 +779,20 @@ def _reported_outputs(report_path: Path) -> set[str]:
     return out
 
 
-def _process_task(task: tuple[Any, ...]) -> _Done:
-    """``process_one`` of ``(job, outdir, options, sha)``, or of ``(..., seed)`` after :func:`seed_warm_start`."""
+def _process_task(task: tuple[Any, ...]) -> WarmStart:
+    """``process_one`` of ``(job, outdir, options, sha)``, or of ``(..., seed)`` after :func:`seed_warm_start`: its
+    record and the search hints it leaves (a seed for the shot's other chunks, see :func:`_seed_task`)."""
     job, out, options, sha, *seed = task
     if seed:
         seed_warm_start(options.run_id, seed[0])
     record = process_one(job, out, options, sha)
-    return _Done(record, dict(warm_start(options.run_id).hints) if record.get("error") is None else {})
+    return WarmStart(record, dict(warm_start(options.run_id).hints))
 
 
 def _seed_task(task: tuple[Any, ...], result: Any) -> tuple[Any, ...]:
     """The first task of a shot's later chunk, seeded with the shot's first frame (when that frame succeeded)."""
-    if isinstance(result, _Done) and result.record.get("error") is None:
-        return (*task[:4], WarmStart(result.record, result.hints))
+    if isinstance(result, WarmStart) and result.previous is not None and result.previous.get("error") is None:
+        return (*task[:4], result)
     return task
 
 
