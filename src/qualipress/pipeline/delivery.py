@@ -29,7 +29,7 @@ from qualipress.io.image import Image
 from qualipress.io.metadata import CARRIES, POLICIES, carry_for, icc_description, is_srgb
 from qualipress.io.readers import PALETTE_EXPANDED
 from qualipress.io.transfer import PERCEPTUAL_BITS
-from qualipress.pipeline.batch import lossless_kind
+from qualipress.pipeline.batch import _sealed, lossless_kind
 from qualipress.pipeline.hooks import DefaultHooks, Plan
 from qualipress.search.targets import Target
 
@@ -212,10 +212,7 @@ class PhotoHooks:
     def seal_result(self, result: Any, *, record: dict[str, Any], tile: int) -> bytes:
         """:meth:`seal` of the search's result through the inner hooks' ``seal_result`` when they have one (film:
         the search's pixels and metrics reused, no second decode); their ``seal`` otherwise."""
-        inner = getattr(self.inner, "seal_result", None)
-        if not callable(inner):
-            return self.seal(result.data, codec=result.codec, record=record)
-        return self._seal(result.codec, record, lambda: inner(result, record=record, tile=tile))
+        return self._seal(result.codec, record, lambda: _sealed(self.inner, result, record, tile))
 
     def verified(self, output: Any, *, record: dict[str, Any], digest: bytes | None = None) -> None:
         """Pass the written file's pixels on to the inner hooks' ``verified`` (see ``pipeline.batch``)."""
