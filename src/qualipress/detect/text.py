@@ -71,13 +71,13 @@ def detect_text(
         x, y, bw, bh, area = (int(v) for v in stats[i])
         if min(bw, bh) < min_side:
             continue
-        score = float(prob[y : y + bh, x : x + bw][labels[y : y + bh, x : x + bw] == i].mean())
+        mine = labels[y : y + bh, x : x + bw] == i
+        score = float(prob[y : y + bh, x : x + bw][mine].mean())
         if score < box_threshold:
             continue
-        if luma is not None and max(bw, bh) <= FLAT_ASPECT * min(bw, bh):
-            inside = luma[y : y + bh, x : x + bw][labels[y : y + bh, x : x + bw] == i]
-            if float(inside.std()) < flat_std:
-                continue  # a flat blob (a highlight disc), no strokes
+        if (luma is not None and max(bw, bh) <= FLAT_ASPECT * min(bw, bh)
+                and float(luma[y : y + bh, x : x + bw][mine].std()) < flat_std):
+            continue  # a flat blob (a highlight disc), no strokes
         d = area * unclip / max(1.0, 2.0 * (bw + bh))
         box = (max(0.0, x - d), max(0.0, y - d), min(float(w), x + bw + d), min(float(h), y + bh + d))
         out.append(Region("text", box, score, source="ppocr-det"))
