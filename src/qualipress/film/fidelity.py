@@ -122,6 +122,9 @@ class Reference:
     #: significant bits; the figures were identical to 4 decimals on the sweep frames
     #: (``benchmarks/film_colour_grain.py``).
     colour_hp: np.ndarray | None = None
+    #: Which of the :attr:`flat` blocks (row-major order) the colour-grain figure measures: those whose source
+    #: colour-difference residual is not an edge (:data:`COLOUR_EDGE_RATIO`); made with :attr:`colour_hp`.
+    colour_keep: np.ndarray | None = None
 
     @property
     def source_hp(self) -> np.ndarray:
@@ -307,21 +310,35 @@ def colour_blocks(ref: Reference, image: Image, which: slice = slice(None)) -> n
     return np.ascontiguousarray(diff.reshape(2, -1, b, b).transpose(1, 0, 2, 3), dtype=np.float32)
 
 
+#: A flat block whose source residual RMS in a colour direction exceeds this many times the median over the flat
+#: blocks holds a colour edge, not grain, and is left out of the colour-grain figure (qa13film: the flat blocks are
+#: chosen on luma, so an edge between two colours of nearly the same luma passes as flat; two such blocks of 220
+#: made a frame whose output kept 0.11 of its R − Y grain correlation read 0.70). Grain RMS varies with density by
+#: far less than 3× between the flattest blocks of one frame.
+COLOUR_EDGE_RATIO = 3.0
+
+
 def _colour_source(ref: Reference) -> np.ndarray:
-    """:attr:`Reference.colour_hp`, made on first use (chunk by chunk)."""
+    """:attr:`Reference.colour_hp`, made on first use (chunk by chunk), and :attr:`Reference.colour_keep`."""
     if ref.colour_hp is None:
         k, b = int(ref.flat.sum()), ref.stats.block
         hp = np.empty((k, 2, b, b), np.float16)
+        rms = np.empty((k, 2))
         for c0 in range(0, k, COLOUR_CHUNK):
             part = slice(c0, c0 + COLOUR_CHUNK)
-            hp[part] = analysis.plane_residual(colour_blocks(ref, ref.image, part))
+            res = analysis.plane_residual(colour_blocks(ref, ref.image, part))
+            hp[part] = res
+            rms[part] = np.sqrt((res**2).mean(axis=(2, 3)))
+        ref.colour_keep = (rms <= COLOUR_EDGE_RATIO * np.median(rms, axis=0)).all(axis=1) if k else \
+            np.zeros(0, bool)
         ref.colour_hp = hp
     return ref.colour_hp
 
 
 def colour_grain_kept(ref: Reference, decoded: Image) -> dict[str, Any]:
     """Colour grain kept: :func:`grain_kept`'s correlation and energy ratio, measured on the colour differences
-    B − Y and R − Y (:data:`COLOUR_DIRECTIONS`) instead of luma, in the same flattest blocks.
+    B − Y and R − Y (:data:`COLOUR_DIRECTIONS`) instead of luma, in the same flattest blocks less those holding a
+    colour edge (:data:`COLOUR_EDGE_RATIO`; ``blocks`` counts the blocks measured).
 
     Each direction's plane-fit residual in a flat block is its colour grain. ``corr`` and ``energy`` are those of
     the weaker direction (the lower ``min(corr, energy)``) among the directions whose source grain RMS reaches
@@ -335,14 +352,17 @@ def colour_grain_kept(ref: Reference, decoded: Image) -> dict[str, Any]:
     if ref.image.pixels.shape[2] - int(ref.image.has_alpha) < 3:
         return {**out, "why": "single-channel frame: no colour grain"}
     src = _colour_source(ref)
-    # per direction: Σ source², Σ decoded², Σ source × decoded, summed chunk by chunk
+    keep = ref.colour_keep
+    assert keep is not None
+    out["blocks"] = int(keep.sum())
+    # per direction: Σ source², Σ decoded², Σ source × decoded, summed chunk by chunk over the kept blocks
     sums = np.zeros((3, 2))
     for c0 in range(0, src.shape[0], COLOUR_CHUNK):
         part = slice(c0, c0 + COLOUR_CHUNK)
-        shp = src[part].astype(np.float64)
-        dhp = analysis.plane_residual(colour_blocks(ref, decoded, part))
+        shp = src[part][keep[part]].astype(np.float64)
+        dhp = analysis.plane_residual(colour_blocks(ref, decoded, part)[keep[part]])
         sums += [(shp**2).sum(axis=(0, 2, 3)), (dhp**2).sum(axis=(0, 2, 3)), (shp * dhp).sum(axis=(0, 2, 3))]
-    n = max(1, src.shape[0] * src.shape[2] * src.shape[3])
+    n = max(1, int(keep.sum()) * src.shape[2] * src.shape[3])
     floor = grain_floor(None if ref.image.is_float else ref.image.bit_depth)
     dirs: dict[str, dict[str, float]] = {}
     for k, name in enumerate(COLOUR_DIRECTIONS):
