@@ -41,6 +41,17 @@ def test_dynamic_range_counts_stops_of_linear_light() -> None:
     assert r["p0.1"] < r["p50"] <= r["p99.9"]
 
 
+def test_dynamic_range_leaves_out_values_at_or_below_zero() -> None:
+    # qa13film: a half-float EXR 0.01..1.0 with a few negative (out-of-gamut) pixels read 23.5 stops: the 0.1 %
+    # percentile was negative and floored at 1e-6
+    px = np.full((64, 64, 3), 0.01, np.float32)
+    px[:, 32:] = 1.0
+    px[:2, :3] = -0.05
+    assert analysis.dynamic_range(as_image(px))["stops"] == pytest.approx(math.log2(100), abs=1e-3)
+    black = np.zeros((8, 8, 3), np.float32)
+    assert analysis.dynamic_range(as_image(black))["stops"] == 0.0
+
+
 def test_dynamic_range_of_log_frame_decodes_acescct() -> None:
     from qualipress.film.transfer import linear_to_acescct
 

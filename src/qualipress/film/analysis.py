@@ -19,8 +19,8 @@ measure              definition                                                 
 bits_used            declared depth minus the trailing zero bits common to all   8-bit data shifted into 16 → 8
                      samples; ``levels``: distinct values (max over channels)
 dynamic_range        luma code-value percentiles 0.1/1/50/99/99.9; ``stops`` =   two patches 0.01 and 1.0 (linear)
-                     log2(p99.9/p0.1) of linear luminance (float frames, or         → log2(100) = 6.64 stops
-                     integer frames whose transfer is linear/log/sRGB/PQ)
+                     log2(p99.9/p0.1) of linear luminance > 0 (float frames,    → log2(100) = 6.64 stops
+                     or integer frames whose transfer is linear/log/sRGB/PQ)
 smooth_gradient      fraction of blocks with slope ≥ 1e-4/px and residual ≤          a ramp → 1.0; noise → 0.0;
                      :data:`SMOOTH_RESIDUAL` (where banding shows first)            flat field → 0.0
 colour               chroma = max(RGB) − min(RGB); mean and p99; monochrome when     grey → monochrome, chroma 0;
@@ -255,7 +255,10 @@ def dynamic_range(image: Image, code: np.ndarray | None = None, *,
     lin = linear_light(image, arrays)
     stops = None
     if lin is not None:
-        lo, hi = np.percentile(lin, [0.1, 99.9])
+        # light at or below zero (out-of-gamut negatives of a linear EXR, codes below a log curve's black) has no
+        # stop count: the range is that of the light there is (qa13film: a few negative pixels read 23.5 stops)
+        lit = lin[lin > 0]
+        lo, hi = np.percentile(lit, [0.1, 99.9]) if lit.size else (0.0, 0.0)
         floor = 1e-6
         stops = round(math.log2(max(float(hi), floor) / max(float(lo), floor)), 3) if hi > 0 else 0.0
     out["stops"] = stops
