@@ -206,6 +206,11 @@ def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
                             ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in summ["gaps"]))
         if summ["duplicates"]:
             problems.append(f"frame numbers given by several files: {summ['duplicates']}")
+        if summ["misnumbered"]:
+            odd = summ["misnumbered"]
+            problems.append(f"{len(odd)} frame number(s) not padded to {summ['padding']} digits like the others "
+                            f"(a %0{summ['padding']}d pattern misses them): {', '.join(odd[:5])}"
+                            f"{' …' if len(odd) > 5 else ''}")
         if len(sizes) > 1:
             problems.append("mixed resolutions: " + "; ".join(
                 f"{k} ({len(v)} frame(s), first {min((x for x in v if x is not None), default=None)})"
