@@ -14,6 +14,7 @@ import numpy as np
 from qualipress.errors import CodecUnavailableError, InputError, ModelError, UnsupportedError
 from qualipress.io import dpx
 from qualipress.io.image import MAX_PIXELS, SAMPLE_TYPE, Image, as_image, check_dimensions
+from qualipress.io.logcurves import LOG_CURVE_KEY, curve_named_in
 from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
@@ -400,6 +401,11 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
         bits = 8
     if arr.dtype.kind == "f":
         return _finish(arr, 32, metadata=meta, transfer="linear")
+    curve = curve_named_in(meta.get("tiff:ImageDescription"))
+    if curve is not None:  # a log scan that says so (TIFF has no transfer field): read as DPX log frames are
+        meta[LOG_CURVE_KEY] = curve
+        img = _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
+        return Image(img.pixels, img.bit_depth, "log", "unknown", meta)
     return _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
 
 
