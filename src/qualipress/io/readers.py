@@ -554,9 +554,12 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
 def _check_dpx_size(path: Path) -> None:
     """Refuse DPX files shorter than their header's image data claims (truncated or lying headers)."""
     with path.open("rb") as fh:
-        head = fh.read(32)
+        head = fh.read(812)
     big = head[:4] == b"SDPX"
     offset = int.from_bytes(head[4:8], "big" if big else "little")
+    element = int.from_bytes(head[808:812], "big" if big else "little") if len(head) >= 812 else 0
+    if element not in (0, 0xFFFFFFFF):  # element 0's own data offset is where the pixels are read from
+        offset = element
     file_size = int.from_bytes(head[16:20], "big" if big else "little")
     actual = path.stat().st_size
     if file_size and actual < file_size:
