@@ -149,7 +149,9 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
         img = read_image(p)
         if img.is_float and not np.isfinite(img.pixels).all():
             raise InputError(f"{p}: float frame holds NaN or Inf samples")
-        ana = _analysis.analyse(img)
+        arrays = _analysis.frame_arrays(img)
+        ana = _analysis.analyse(img, arrays=arrays)
+        ana["colour_grain"] = _analysis.colour_grain(img, arrays.stats)  # analyse command only (not per probe)
         rec.update(width=img.width, height=img.height, channels=img.layout, bit_depth=img.stored_bit_depth,
                    transfer=img.transfer, analysis=ana)
         content: dict[str, Any] = {"colour": "black-and-white" if ana["colour"]["monochrome"] else "colour"}

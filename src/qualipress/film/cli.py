@@ -147,10 +147,19 @@ def analyse_cmd(
                        f"stops {a['dynamic_range']['stops']}, smooth {a['smooth_gradient']['fraction']:.0%}, "
                        f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f} "
                        f"({a['noise_sigma'] * 1023:.1f} 10-bit codes, lag-1 corr "
-                       f"{(a.get('grain') or {}).get('correlation')})"
+                       f"{(a.get('grain') or {}).get('correlation')}){_colour_grain_text(a.get('colour_grain'))}"
                        + "".join(f"\n    warning: {w}" for w in f["header"].get("warnings", [])))
     if any(f.get("status") != "ok" for f in cat["frames"]):
         raise ExitCode(1)
+
+
+def _colour_grain_text(cg: dict[str, Any] | None) -> str:
+    """The analyse line's colour-grain part: R/G/B correlation and colour-difference RMS in 10-bit codes."""
+    if not cg or cg.get("rgb_correlation") is None:
+        return ""
+    sc = cg["sigma_colour"]
+    return (f", grain R/G/B corr {cg['rgb_correlation']} (colour B-Y {sc['B-Y'] * 1023:.1f}, "
+            f"R-Y {sc['R-Y'] * 1023:.1f} 10-bit codes)")
 
 
 def archive_cmd(

@@ -123,7 +123,8 @@ class Reference:
     #: (``benchmarks/film_colour_grain.py``).
     colour_hp: np.ndarray | None = None
     #: Which of the :attr:`flat` blocks (row-major order) the colour-grain figure measures: those whose source
-    #: colour-difference residual is not an edge (:data:`COLOUR_EDGE_RATIO`); made with :attr:`colour_hp`.
+    #: colour-difference residual is not an edge (:func:`qualipress.film.analysis.without_colour_edges`); made with
+    #: :attr:`colour_hp`.
     colour_keep: np.ndarray | None = None
 
     @property
@@ -310,14 +311,6 @@ def colour_blocks(ref: Reference, image: Image, which: slice = slice(None)) -> n
     return np.ascontiguousarray(diff.reshape(2, -1, b, b).transpose(1, 0, 2, 3), dtype=np.float32)
 
 
-#: A flat block whose source residual RMS in a colour direction exceeds this many times the median over the flat
-#: blocks holds a colour edge, not grain, and is left out of the colour-grain figure (qa13film: the flat blocks are
-#: chosen on luma, so an edge between two colours of nearly the same luma passes as flat; two such blocks of 220
-#: made a frame whose output kept 0.11 of its R − Y grain correlation read 0.70). Grain RMS varies with density by
-#: far less than 3× between the flattest blocks of one frame.
-COLOUR_EDGE_RATIO = 3.0
-
-
 def _colour_source(ref: Reference) -> np.ndarray:
     """:attr:`Reference.colour_hp`, made on first use (chunk by chunk), and :attr:`Reference.colour_keep`."""
     if ref.colour_hp is None:
@@ -329,8 +322,7 @@ def _colour_source(ref: Reference) -> np.ndarray:
             res = analysis.plane_residual(colour_blocks(ref, ref.image, part))
             hp[part] = res
             rms[part] = np.sqrt((res**2).mean(axis=(2, 3)))
-        ref.colour_keep = (rms <= COLOUR_EDGE_RATIO * np.median(rms, axis=0)).all(axis=1) if k else \
-            np.zeros(0, bool)
+        ref.colour_keep = analysis.without_colour_edges(rms)
         ref.colour_hp = hp
     return ref.colour_hp
 
@@ -338,7 +330,7 @@ def _colour_source(ref: Reference) -> np.ndarray:
 def colour_grain_kept(ref: Reference, decoded: Image) -> dict[str, Any]:
     """Colour grain kept: :func:`grain_kept`'s correlation and energy ratio, measured on the colour differences
     B − Y and R − Y (:data:`COLOUR_DIRECTIONS`) instead of luma, in the same flattest blocks less those holding a
-    colour edge (:data:`COLOUR_EDGE_RATIO`; ``blocks`` counts the blocks measured).
+    colour edge (:func:`qualipress.film.analysis.without_colour_edges`; ``blocks`` counts the blocks measured).
 
     Each direction's plane-fit residual in a flat block is its colour grain. ``corr`` and ``energy`` are those of
     the weaker direction (the lower ``min(corr, energy)``) among the directions whose source grain RMS reaches
