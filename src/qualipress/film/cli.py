@@ -189,8 +189,9 @@ def archive_cmd(
     damaged = sum(bool(r.get("damaged")) for r in ok)
     before = sum(r["source_bytes"] for r in ok)
     after = sum(r["archive_bytes"] for r in ok)
-    typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done, "
-               f"{len(res.errors)} failed"
+    earlier_damaged = f" ({len(res.skipped_damaged)} of them damaged)" if res.skipped_damaged else ""
+    typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done"
+               f"{earlier_damaged}, {len(res.errors)} failed"
                + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
     earlier: list[Path] = []
     extra = left_out(inputs, output, earlier)
