@@ -57,6 +57,10 @@ __all__ = ["DISPLAY_WHITE", "Reference", "colour_grain_kept", "display_code", "d
 
 #: Smallest grain RMS (code values in [0, 1]) the grain checks look after (≈ 1.5 10-bit code values).
 GRAIN_MIN = 0.0015
+#: The temporal figure does not apply when the source's frame-to-frame difference RMS in the flat blocks exceeds this
+#: many times what two frames' independent grain gives (√2 σ, σ at least :data:`GRAIN_MIN`): across a cut or a fade
+#: the ratio is ≈ 1 whatever the coding does (qa13film: 0.999 at a cut), so passing it says nothing.
+CUT_RATIO = 4.0
 #: Linear light below which a mean is too dark to express a shift in stops.
 LINEAR_FLOOR = 1e-4
 #: Share of the brightest / darkest pixels of the tonal check.
@@ -427,6 +431,12 @@ def temporal_ratio(ref: Reference, dec_y: np.ndarray, prev_src_y: np.ndarray | N
     if src < GRAIN_MIN / 4:
         return {"applies": False, "ratio": None,
                 "why": "source frames identical in the flat regions (no grain, nothing moves)"}
+    grain_only = math.sqrt(2.0) * max(ref.sigma, GRAIN_MIN)  # two frames' independent grain
+    if src > CUT_RATIO * grain_only:
+        return {"applies": False, "ratio": None,
+                "why": f"the source changes by {src * 1023:.1f} 10-bit codes RMS in the flat regions, "
+                       f"{src / grain_only:.0f}x what grain alone gives (a cut, fade or fast change): the ratio "
+                       "would measure that change, not the coding"}
     # what this frame could best do: its source exactly, against the previous output as it is
     ideal = y64 - flat(prev_dec_y)
     return {"applies": True, "ratio": round(float(np.sqrt((dd**2).mean())) / src, 4),
