@@ -188,6 +188,32 @@ def load_photo(path: Path, truth0: Any, extra: dict[str, Any]) -> dict[str, Any]
             "box_i": moved.areas[n : 2 * n], "seed_i": moved.areas[2 * n : 3 * n], "unannotated": moved.areas[3 * n]}
 
 
+#: Kinds of annotated person, first match wins: not found (under half of the box in ROI blocks), small (box under
+#: SMALL of the image height), cut off (box within 2 pixels of the image edge), overlapped (over OVERLAPPED of the box
+#: inside other persons' boxes), and the rest.
+PERSON_KINDS = ("missed", "small", "cut_off", "overlapped", "whole")
+SMALL = 0.1
+OVERLAPPED = 0.25
+
+
+def person_kinds(box_i: list[np.ndarray], found: list[bool], shape: tuple[int, int]) -> list[str]:
+    """The kind of each annotated person (:data:`PERSON_KINDS`) from its box."""
+    out = []
+    for i, (b, f) in enumerate(zip(box_i, found, strict=True)):
+        ys, xs = np.nonzero(b)
+        if not len(ys):
+            out.append("whole")
+            continue
+        others = np.zeros(shape, bool)
+        for j, o in enumerate(box_i):
+            if j != i:
+                others |= o
+        edge = ys.min() <= 2 or xs.min() <= 2 or ys.max() >= shape[0] - 3 or xs.max() >= shape[1] - 3
+        out.append("missed" if not f else "small" if ys.max() - ys.min() + 1 < SMALL * shape[0]
+                   else "cut_off" if edge else "overlapped" if (b & others).sum() > OVERLAPPED * b.sum() else "whole")
+    return out
+
+
 def not_covered(photo: dict[str, Any], roi: np.ndarray) -> dict[str, Any]:
     """Box pixels outside the ROI blocks split by the box-seeded estimate of each person (in blocks of 64 pixels),
     the estimate's own coverage and, where masks exist, how far it is from them."""
@@ -203,6 +229,17 @@ def not_covered(photo: dict[str, Any], roi: np.ndarray) -> dict[str, Any]:
             missed |= e
     box_px = truth.boxes
     unc = box_px & ~roi
+    # the estimated person pixels not covered, each given to the first kind of person it belongs to
+    kinds = person_kinds(photo["box_i"], found, truth.shape)
+    left = unc & est
+    by_kind: dict[str, int] = {}
+    for kind in PERSON_KINDS:
+        take = np.zeros(truth.shape, bool)
+        for e, k in zip(est_i, kinds, strict=True):
+            if k == kind:
+                take |= e & left
+        by_kind[kind] = int(take.sum())
+        left &= ~take
     rec: dict[str, Any] = {
         "persons_missed": int(sum(not f for f in found)),
         "est_share_of_boxes": float(est.sum() / box_px.sum()),
@@ -211,9 +248,24 @@ def not_covered(photo: dict[str, Any], roi: np.ndarray) -> dict[str, Any]:
         "uncovered_est_background_blocks": round(float((unc & ~est).sum()) / 64, 1),
         "uncovered_est_person_blocks": round(float((unc & est).sum()) / 64, 1),
         "uncovered_missed_person_blocks": round(float((unc & missed).sum()) / 64, 1),
+        "uncovered_est_person_blocks_by_kind": {k: round(v / 64, 1) for k, v in by_kind.items()},
+        # on the masked photos the estimate keeps background at the frame edge of cut-off boxes (GrabCut has no
+        # background there to learn from): the coverage with those uncovered pixels counted as background instead
+        "est_coverage_cut_off_as_background": float((roi & est).sum() / max(1, est.sum() - by_kind["cut_off"])),
+        "persons_by_kind": {kind: kinds.count(kind) for kind in PERSON_KINDS},
     }
     if seeds.any():  # the visible keypoints: points on the person that need no segmentation at all
         rec["keypoint_coverage"] = float((roi & seeds).sum() / seeds.sum())
+    if truth.masked == truth.persons and len(truth.areas) == len(kinds):  # the same split by the drawn masks
+        left = unc.copy()
+        rec["uncovered_mask_blocks_by_kind"] = {}
+        for kind in PERSON_KINDS:
+            take = np.zeros(truth.shape, bool)
+            for a, k in zip(truth.areas, kinds, strict=True):
+                if k == kind:
+                    take |= a & left
+            rec["uncovered_mask_blocks_by_kind"][kind] = round(float(take.sum()) / 64, 1)
+            left &= ~take
     if truth.masked:
         m = truth.mask
         rec["est_iou_with_masks"] = float((est & m).sum() / max(1, (est | m).sum()))
@@ -255,7 +307,8 @@ def summarise(per: dict[str, dict]) -> dict[str, dict]:
         if not vs:
             continue
         s: dict[str, Any] = {"images": len(vs)}
-        for k in ("coverage", "box_coverage", "est_coverage", "keypoint_coverage", "est_share_of_boxes", "outside",
+        for k in ("coverage", "box_coverage", "est_coverage", "est_coverage_cut_off_as_background",
+                  "keypoint_coverage", "est_share_of_boxes", "outside",
                   "outside_unmarked", "persons_found", "est_iou_with_masks", "mask_share_of_boxes"):
             vals = [v[k] for v in vs if v.get(k) is not None]
             if vals:
@@ -268,6 +321,14 @@ def summarise(per: dict[str, dict]) -> dict[str, dict]:
         for k in ("uncovered_box_blocks", "uncovered_est_background_blocks", "uncovered_est_person_blocks",
                   "uncovered_missed_person_blocks", "box_blocks"):
             s[k] = round(float(sum(v[k] for v in vs)), 1)
+        s["uncovered_est_person_blocks_by_kind"] = {
+            kind: round(float(sum(v["uncovered_est_person_blocks_by_kind"][kind] for v in vs)), 1)
+            for kind in PERSON_KINDS}
+        s["persons_by_kind"] = {kind: int(sum(v["persons_by_kind"][kind] for v in vs)) for kind in PERSON_KINDS}
+        drawn = [v["uncovered_mask_blocks_by_kind"] for v in vs if "uncovered_mask_blocks_by_kind" in v]
+        if drawn:
+            s["uncovered_mask_blocks_by_kind"] = {kind: round(float(sum(d[kind] for d in drawn)), 1)
+                                                  for kind in PERSON_KINDS}
         summary[g] = s
     return summary
 
