@@ -6,11 +6,13 @@ scores the ROI blocks against the boxes. This script splits both of its figures 
 * **not covered** (annotated box pixels outside the ROI blocks): pixels that a box-seeded segmentation of each
   person (OpenCV GrabCut, started from the person's box, its visible keypoints marked as certain person, run on a
   crop around the box) calls background — what a box holds besides its person (floor between the legs, the
-  desk in front of a sitter) — against estimated person pixels, those of persons the ROI missed (less than half of
-  the box in ROI blocks) apart. The same estimate on the 12 photos with annotated person masks says how far it is
-  from a drawn mask (IoU, person share of the boxes, and the ROI's coverage of the estimate against its coverage
-  of the mask). The share of the visible keypoints' discs in ROI blocks (``keypoint_coverage``) is a second check
-  that needs no segmentation.
+  desk in front of a sitter) — against estimated person pixels, split by the kind of person (:data:`PERSON_KINDS`:
+  missed, small, cut off by the image edge, overlapped). The same estimate on the 12 photos with annotated person
+  masks says how far it is from a drawn mask (IoU, person share of the boxes, the ROI's coverage of the estimate
+  against its coverage of the mask, the uncovered pixels by kind by both); in boxes cut by the image edge GrabCut
+  keeps the edge as person, hence a second reading with those uncovered pixels counted as background
+  (``est_coverage_cut_off_as_background``). The share of the visible keypoints' discs in ROI blocks
+  (``keypoint_coverage``) is a second check that needs no segmentation.
 * **outside** (ROI blocks with no pixel in any annotated box), each block given to the first class it falls in:
   ``marked`` (a region the annotators marked as holding people they did not annotate: PoseTrack's ignore
   regions), ``unannotated`` (a box of a visibly unannotated person, drawn for this benchmark in
