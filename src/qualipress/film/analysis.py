@@ -20,7 +20,8 @@ bits_used            declared depth minus the trailing zero bits common to all  
                      samples; ``levels``: distinct values (max over channels)
 dynamic_range        luma code-value percentiles 0.1/1/50/99/99.9; ``stops`` =   two patches 0.01 and 1.0 (linear)
                      log2(p99.9/p0.1) of linear luminance > 0 (float frames,    → log2(100) = 6.64 stops
-                     or integer frames whose transfer is linear/log/sRGB/PQ)
+                     or integer frames whose transfer is linear/log/sRGB/PQ;
+                     p0.1 of 16-px block means: grain at black is no range)
 smooth_gradient      fraction of blocks with slope ≥ 1e-4/px and residual ≤          a ramp → 1.0; noise → 0.0;
                      :data:`SMOOTH_RESIDUAL` (where banding shows first)            flat field → 0.0
 colour               chroma = max(RGB) − min(RGB); mean and p99; monochrome when     grey → monochrome, chroma 0;
@@ -256,9 +257,16 @@ def dynamic_range(image: Image, code: np.ndarray | None = None, *,
     stops = None
     if lin is not None:
         # light at or below zero (out-of-gamut negatives of a linear EXR, codes below a log curve's black) has no
-        # stop count: the range is that of the light there is (qa13film: a few negative pixels read 23.5 stops)
+        # stop count: the range is that of the light there is (qa13film: a few negative pixels read 23.5 stops).
+        # The dark end is read from 16-px block means, so grain at black does not count as range (qa13film: a
+        # grainy Cineon frame read 14.7 stops where its clean plate reads 6.6); the bright end from pixels.
         lit = lin[lin > 0]
-        lo, hi = np.percentile(lit, [0.1, 99.9]) if lit.size else (0.0, 0.0)
+        hi = float(np.percentile(lit, 99.9)) if lit.size else 0.0
+        b = BLOCK
+        rows, cols = lin.shape[0] // b, lin.shape[1] // b
+        means = lin[: rows * b, : cols * b].reshape(rows, b, cols, b).mean(axis=(1, 3)) if rows and cols else lin
+        dark = means[means > 0]
+        lo = float(np.percentile(dark, 0.1)) if dark.size else hi
         floor = 1e-6
         stops = round(math.log2(max(float(hi), floor) / max(float(lo), floor)), 3) if hi > 0 else 0.0
     out["stops"] = stops
