@@ -260,8 +260,9 @@ def dynamic_range(image: Image, code: np.ndarray | None = None, *,
         # stop count: the range is that of the light there is (qa13film: a few negative pixels read 23.5 stops).
         # The dark end is read from 16-px block means, so grain at black does not count as range (qa13film: a
         # grainy Cineon frame read 14.7 stops where its clean plate reads 6.6); the bright end from pixels.
-        lit = lin[lin > 0]
-        hi = float(np.percentile(lit, 99.9)) if lit.size else 0.0
+        lit = lin[lin > 0]  # our copy: partitioned in place (no second frame-sized copy, as before this rule)
+        hi = float(np.percentile(lit, 99.9, overwrite_input=True)) if lit.size else 0.0
+        del lit
         b = BLOCK
         rows, cols = lin.shape[0] // b, lin.shape[1] // b
         means = lin[: rows * b, : cols * b].reshape(rows, b, cols, b).mean(axis=(1, 3)) if rows and cols else lin
@@ -543,24 +544,35 @@ def colour_grain(image: Image, stats: BlockStats) -> dict[str, Any]:
     if rows.size == 0:
         return out
     d = np.arange(b)
-    idx = ((rows[:, None, None] * b + d[None, :, None]) * image.width + cols[:, None, None] * b
-           + d[None, None, :]).reshape(-1)
-    rgb = code_at(image, idx)[:, :3].astype(np.float64)
-    y = luma(rgb[None])[0]
-    planes = np.stack([rgb[:, 0], rgb[:, 1], rgb[:, 2], rgb[:, 2] - y, rgb[:, 0] - y])  # R, G, B, B-Y, R-Y
-    res = plane_residual(planes.reshape(5, -1, b, b).transpose(1, 0, 2, 3))  # (K, 5, b, b)
-    keep = without_colour_edges(np.sqrt((res[:, 3:] ** 2).mean(axis=(2, 3))))
-    res = res[keep]
-    if res.shape[0] == 0:
+    # per block: Σ residual² of R, G, B, B−Y, R−Y and Σ of the R·G, R·B, G·B products, chunk by chunk (temporaries
+    # of COLOUR_BLOCKS blocks, not of every flat block of the frame: ~0.4 GB at 4K)
+    sums = np.empty((rows.size, 8))
+    for c0 in range(0, rows.size, COLOUR_BLOCKS):
+        r, c = rows[c0:c0 + COLOUR_BLOCKS], cols[c0:c0 + COLOUR_BLOCKS]
+        idx = ((r[:, None, None] * b + d[None, :, None]) * image.width + c[:, None, None] * b
+               + d[None, None, :]).reshape(-1)
+        rgb = code_at(image, idx)[:, :3].astype(np.float64)
+        y = luma(rgb[None])[0]
+        planes = np.stack([rgb[:, 0], rgb[:, 1], rgb[:, 2], rgb[:, 2] - y, rgb[:, 0] - y])
+        res = plane_residual(planes.reshape(5, -1, b, b).transpose(1, 0, 2, 3)).reshape(r.size, 5, -1)
+        sums[c0:c0 + r.size, :5] = (res**2).sum(axis=2)
+        sums[c0:c0 + r.size, 5:] = np.stack([(res[:, i] * res[:, j]).sum(axis=1) for i, j in _PAIRS], axis=1)
+    keep = without_colour_edges(np.sqrt(sums[:, 3:5] / (b * b)))
+    if not keep.any():
         return out
-    flat = res.transpose(1, 0, 2, 3).reshape(5, -1)
-    rms = np.sqrt((flat**2).mean(axis=1))
-    pairs = [(0, 1), (0, 2), (1, 2)]
-    corr = [float((flat[i] * flat[j]).mean() / (rms[i] * rms[j])) for i, j in pairs if rms[i] > 0 and rms[j] > 0]
+    tot = sums[keep].sum(axis=0)
+    n = float(keep.sum() * b * b)
+    rms = np.sqrt(tot[:5] / n)
+    corr = [float(tot[5 + k] / n / (rms[i] * rms[j])) for k, (i, j) in enumerate(_PAIRS) if rms[i] > 0 and rms[j] > 0]
     return {"sigma_rgb": [round(float(v), 6) for v in rms[:3]],
             "rgb_correlation": round(float(np.mean(corr)), 4) if corr else None,
             "sigma_colour": {"B-Y": round(float(rms[3]), 6), "R-Y": round(float(rms[4]), 6)},
             "blocks": int(keep.sum())}
+
+
+#: Flat blocks :func:`colour_grain` converts at a time.
+COLOUR_BLOCKS = 256
+_PAIRS = ((0, 1), (0, 2), (1, 2))
 
 
 def texture(stats: BlockStats, *, noise: float = 0.0) -> dict[str, Any]:
