@@ -42,6 +42,9 @@ HEAP_MMAP_THRESHOLD = 32 * 1024 * 1024
 #: Free memory at the heap's top kept for the next frame on a Dask worker (twice the above, as glibc's rule pairs them).
 HEAP_TRIM_THRESHOLD = 2 * HEAP_MMAP_THRESHOLD
 _heap_reused: bool | None = None  # None: not decided yet in this process
+#: Dask event topic on which a lane hands a result over to the run waiting for it (one topic for every run, so
+#: the scheduler keeps at most ``distributed.admin.low-level-log-length`` such events in all; a run reads its own).
+HAND_OVER_TOPIC = "qualipress-hand-over"
 
 
 class WorkerCrashedError(QualipressError):
@@ -396,12 +399,12 @@ def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], scheduler: str) ->
 
 
 def _dask_lane(fn: Callable[[Any], Any], indices: Sequence[int], tasks: Sequence[Any], hand_over: Sequence[int],
-               topic: str) -> list[tuple[bool, Any]]:
+               run: str) -> list[tuple[bool, Any]]:
     """What a Dask worker runs per lane: ``fn`` on each task in order, ``(ok, result or exception)`` per task.
 
     The result of each task in ``hand_over`` (one another lane waits on) is also sent at once, pickled, as a
-    Dask event on ``topic`` (:func:`_run_lanes_dask` starts the waiting lane from it); should that fail, the lane's
-    own result still carries it."""
+    Dask event of run ``run`` on :data:`HAND_OVER_TOPIC` (:func:`_run_lanes_dask` starts the waiting lane from it);
+    should that fail, the lane's own result still carries it."""
     reuse_heap_on_dask_worker()
     out: list[tuple[bool, Any]] = []
     for i, task in zip(indices, tasks, strict=True):
@@ -414,7 +417,7 @@ def _dask_lane(fn: Callable[[Any], Any], indices: Sequence[int], tasks: Sequence
             with contextlib.suppress(Exception):  # not picklable, or not on a worker: handed over with the lane
                 from distributed import get_worker
 
-                get_worker().log_event(topic, {"task": i, "result": pickle.dumps(res)})
+                get_worker().log_event(HAND_OVER_TOPIC, {"run": run, "task": i, "result": pickle.dumps(res)})
     return out
 
 
@@ -424,7 +427,7 @@ def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> I
     A lane whose worker kept dying (Dask gives up on it with ``KilledWorker``) is run again one task at a time,
     in order, each task alone, so only the task that crashes fails (as the local pool does)."""
     client = _dask_client(scheduler)
-    topic = f"qualipress-hand-over-{uuid.uuid4().hex}"
+    run = uuid.uuid4().hex
     news: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()  # the one place this loop waits on
     running: dict[Any, tuple[list[tuple[int, Any]], bool]] = {}  # future -> ((index, task sent) per task, alone)
 
@@ -434,7 +437,7 @@ def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> I
         else:
             indices = [i for i, _ in lane]
             fut = client.submit(_dask_lane, fn, indices, [t for _, t in lane],
-                                [i for i in indices if i in plan.awaited], topic, pure=False)
+                                [i for i in indices if i in plan.awaited], run, pure=False)
         running[fut] = (lane, alone)
         fut.add_done_callback(lambda f: news.put(("done", f)))
 
@@ -444,7 +447,7 @@ def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> I
             submit([(lane[0], first), *((i, plan.task(i)) for i in list(lane)[1:])], False)
 
     try:
-        client.subscribe_topic(topic, lambda event: news.put(("hand-over", event[1])))
+        client.subscribe_topic(HAND_OVER_TOPIC, lambda event: news.put(("hand-over", event[1])))
         start_lanes()
         while running or plan.waiting:
             if not running:  # what the waiting lanes wait on will not come
@@ -453,9 +456,10 @@ def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> I
                 continue
             kind, item = news.get()
             if kind == "hand-over":
-                with contextlib.suppress(Exception):
-                    plan.done(int(item["task"]), pickle.loads(item["result"]))
-                start_lanes()
+                if isinstance(item, dict) and item.get("run") == run:  # not another run's on this scheduler
+                    with contextlib.suppress(Exception):
+                        plan.done(int(item["task"]), pickle.loads(item["result"]))
+                    start_lanes()
                 continue
             if item not in running:
                 continue
@@ -477,7 +481,7 @@ def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> I
             start_lanes()
     finally:
         with contextlib.suppress(Exception):
-            client.unsubscribe_topic(topic)
+            client.unsubscribe_topic(HAND_OVER_TOPIC)
         with contextlib.suppress(Exception):
             client.cancel(list(running))
         client.close()
