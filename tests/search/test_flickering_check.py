@@ -4,6 +4,7 @@ a threshold): the setting chosen must not depend on where the search probed (iss
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from skimage import data
 
 from qualipress import codecs
@@ -14,10 +15,10 @@ from qualipress.search import CheckOutcome, Hint, search
 IMG = as_image(data.astronaut()[::2, ::2].copy())
 
 
-def _flickering(k0: int):
-    """A check failing every grid index up to ``k0``, passing ``k0 + 1``, failing ``k0 + 2`` and ``k0 + 3`` and
-    passing from ``k0 + 4`` on (Desk.0086401's banding, coarse to fine: 3.3436 fails, 3.1488 passes, 2.9653 and
-    2.7925 fail, ... 2.1963 and everything finer pass). The index a probe was made at is found from its PSNR."""
+def _flickering(k0: int, gap: int = 2):
+    """A check failing every grid index up to ``k0``, passing ``k0 + 1``, failing the ``gap`` indices after it and
+    passing from ``k0 + 2 + gap`` on (Desk.0086401's banding, coarse to fine: 3.3436 fails, 3.1488 passes, 2.9653
+    and 2.7925 fail, ... 2.1963 and everything finer pass). The index a probe was made at is found from its PSNR."""
     cdc = codecs.get("jpeg")
     grid = cdc.info.quality.grid
     psnr = np.array([measure(IMG, codecs.decode_like(cdc, cdc.encode(IMG, quality=q), IMG), ("psnr",))["psnr"].value
@@ -25,25 +26,28 @@ def _flickering(k0: int):
 
     def check(ref, dec):
         i = int(np.argmin(np.abs(psnr - measure(ref, dec, ("psnr",))["psnr"].value)))
-        ok = i == k0 + 1 or i >= k0 + 4
+        ok = i == k0 + 1 or i >= k0 + 2 + gap
         return CheckOutcome(ok, "flicker", f"index {i}", monotone=False)
 
     return grid, check
 
 
-def test_a_flickering_check_gives_the_same_setting_cold_and_warm():
+@pytest.mark.parametrize("gap", [2, 1])
+def test_a_flickering_check_gives_the_same_setting_cold_and_warm(gap):
     k0 = 40
-    grid, check = _flickering(k0)
+    grid, check = _flickering(k0, gap)
     cold = search(IMG, "jpeg", "ssim>=0.5", checks=[check], predict=False)
     # the previous frame ended at k0 + 1 with k0 failing the check: the warm start probes k0 + 1's neighbour
-    # (passes) first; the search that bisected from far above lands on k0 + 4 instead
+    # (passes) first; the search that bisected from far above lands past the gap instead
     warm = search(IMG, "jpeg", "ssim>=0.5", checks=[check], start=Hint(float(k0), 1.0, checked=True))
     assert cold.met and warm.met
-    assert cold.setting == warm.setting == grid[k0 + 4]
-    # the result's next finer setting passes too (probed, or known) and the coarser one fails: the proof
-    settled = {p.setting: p for p in warm.probes}
-    assert grid[k0 + 3] in settled and not settled[grid[k0 + 3]].passed
-    assert settled[grid[k0 + 5]].passed
+    best = k0 + 2 + gap
+    assert cold.setting == warm.setting == grid[best]
+    for res in (cold, warm):
+        # the result's coarser neighbour fails and its finer one passes (probed, or known): the proof
+        settled = {p.setting: p for p in res.probes}
+        assert not settled[grid[best - 1]].passed and settled[grid[best + 1]].passed
+        assert len(settled) == len(res.probes), "a setting was probed twice"
 
 
 def test_a_steady_check_costs_no_extra_probe():

@@ -343,9 +343,9 @@ class _Bracket:
     guarded: list[int] = field(init=False, default_factory=list)
     #: Why a race was given up on a prediction, not a proof (:func:`predicted_loss`), when it was.
     lost: str | None = field(init=False, default=None)
-    #: Grid indices whose probe failed a check that is not monotone (:attr:`CheckOutcome.monotone`), with the
-    #: names of those checks (kept when the failure is forgotten as stale).
-    flickered: dict[int, str] = field(init=False, default_factory=dict)
+    #: Grid indices whose probe failed a check that is not monotone (:attr:`CheckOutcome.monotone`), with that
+    #: probe (kept when the failure is forgotten as stale).
+    flickered: dict[int, Probe] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.runner.prediction = self.prediction
@@ -371,8 +371,8 @@ class _Bracket:
             p = steer
         for j in range(first, last + 1):
             (passing if p.passed else failing)[j] = p
-            if flicker := [c.name for c in p.checks if not c.passed and not c.monotone]:
-                self.flickered[j] = ", ".join(flicker)
+            if any(not c.passed and not c.monotone for c in p.checks):
+                self.flickered[j] = p
         # Probes that can no longer be the result (a passing one above the lowest pass, a failing one below the
         # highest failure, or any failing one once a probe passed and no race can end on a failure) give back
         # their decoded pixels: one frame each, kept until the search ends otherwise.
@@ -526,9 +526,10 @@ def _confirm(br: _Bracket, lo: int, hi: int) -> int | None:
     if finer not in br.flickered:
         # unknown: probe it; failed the target or a monotone check only: the usual rule trusts the pass
         return None if finer in failing else finer
-    p = passing[hi]
+    p, flicker = passing[hi], br.flickered[finer]
+    names = ", ".join(c.name for c in flicker.checks if not c.passed and not c.monotone)
     why = CheckOutcome(False, "finer setting", f"set aside: the next finer setting {br.grid[finer]:g} fails "
-                       f"{br.flickered[finer]}, a check that can flicker")
+                       f"{names}, a check that can flicker")
     aside = replace(p, passed=False, margin=min(p.margin, -1e-3), checks=[*p.checks, why])
     runner = br.runner
     runner.alias(aside, p)
@@ -538,6 +539,9 @@ def _confirm(br: _Bracket, lo: int, hi: int) -> int | None:
     for j in range(first, last + 1):
         passing.pop(j, None)
         failing[j] = aside
+    first, last = br.groups[finer]
+    for j in range(first, last + 1):  # forgotten as stale while hi passed; it is the bracket's failing end now
+        failing[j] = flicker
     runner.drop_pixels(p)
     runner.drop_pixels(aside)
     return hi
