@@ -508,27 +508,33 @@ def _confirm(br: _Bracket, lo: int, hi: int) -> int | None:
     """Whether the finished bracket's result ``hi`` stands when a check may flicker: None when it does, the next
     finer grid index to probe first, or ``hi`` itself when it was just set aside (filed as failing).
 
-    A passing setting counts only when the next finer setting does not fail a check that is not monotone
-    (:attr:`CheckOutcome.monotone`). Such a check (banding on a grainy frame: 2 of 49 smooth blocks over the
-    step limit at one distance, 1 at the next, 2 again further on) can pass at an isolated setting between
-    failures; which of several passing islands a search ended on then depended on where it probed (a warm start
-    at the previous frame's setting vs a bisection from far above). With this rule the result is a setting whose
-    coarser neighbour fails and whose finer neighbour does not fail the flickering check, whatever the path. The
-    finer neighbour is probed only when the bracket is bound by such a check (``lo`` failed it) or one failed
-    finer than ``hi``; otherwise the proof is the usual one and costs nothing more.
+    A passing setting counts only when none of the :data:`FLICKER_STEPS` next finer settings fails a check that
+    is not monotone (:attr:`CheckOutcome.monotone`). Such a check (banding on a grainy frame: 2 of 49 smooth blocks
+    over the step limit at one distance, 1 at the next, 2 again further on) can pass at an isolated setting
+    between failures; which of several passing islands a search ended on then depended on where it probed (a
+    warm start at the previous frame's setting vs a bisection from far above). With this rule the result is a
+    setting whose coarser neighbour fails and whose finer neighbours do not fail the flickering check. They are
+    probed only when the bracket is bound by such a check (``lo`` failed it) or one failed finer than ``hi``;
+    otherwise the proof is the usual one and costs nothing more.
     """
     n, passing, failing = len(br.grid), br.passing, br.failing
     if lo not in br.flickered and not any(j > hi for j in br.flickered):
         return None
-    finer = br.groups[hi][1] + 1
-    if finer >= n or finer in passing:
+    finer = hi
+    for _ in range(FLICKER_STEPS):
+        finer = br.groups[finer][1] + 1
+        if finer >= n:
+            return None
+        if finer in br.flickered:
+            break
+        if finer not in passing:
+            # unknown: probe it; failed the target or a monotone check only: the usual rule trusts the pass
+            return None if finer in failing else finer
+    else:
         return None
-    if finer not in br.flickered:
-        # unknown: probe it; failed the target or a monotone check only: the usual rule trusts the pass
-        return None if finer in failing else finer
     p, flicker = passing[hi], br.flickered[finer]
     names = ", ".join(c.name for c in flicker.checks if not c.passed and not c.monotone)
-    why = CheckOutcome(False, "finer setting", f"set aside: the next finer setting {br.grid[finer]:g} fails "
+    why = CheckOutcome(False, "finer setting", f"set aside: the finer setting {br.grid[finer]:g} fails "
                        f"{names}, a check that can flicker")
     aside = replace(p, passed=False, margin=min(p.margin, -1e-3), checks=[*p.checks, why])
     runner = br.runner
@@ -865,6 +871,9 @@ SOURCE_STEERING = True
 _SOURCE_REACH = 2
 #: Widest bracket (grid steps) in which the search probes an end's neighbour on the bracket's slope alone.
 _FINISH_WIDTH = 8
+#: How many next finer settings must not fail a check that can flicker for a passing setting to stand
+#: (:func:`_confirm`).
+FLICKER_STEPS = 2
 
 
 #: Two predictions this many grid steps apart share none of their residual (linear in between).
