@@ -119,7 +119,8 @@ def compress(
     if max_mpixels is not None:
         opts.max_pixels = int(max_mpixels * 1e6)
     if dry_run:
-        rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web")
+        rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web",
+                                   name_with_ext=name_with_ext)
         _print_dry_run(rows, request.target, as_json=as_json)
         return
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,

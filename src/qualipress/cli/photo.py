@@ -21,6 +21,7 @@ from qualipress.errors import OutputError, QualipressError
 from qualipress.io import EXTENSIONS, IMAGE_SUFFIXES, sniff
 from qualipress.io.readers import DPX_TRANSFERS
 from qualipress.pipeline import expand_inputs
+from qualipress.pipeline.batch import check_collisions
 
 #: Spellings of one format's extension.
 _SAME_EXT = {".jpeg": ".jpg", ".jpe": ".jpg", ".jfif": ".jpg", ".heif": ".heic", ".hif": ".heic", ".tiff": ".tif",
@@ -211,11 +212,14 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
 
 def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
                  single: SingleOutput | None = None, bit_depth: int | None = None, *,
-                 web: bool = False) -> list[dict[str, Any]]:
+                 web: bool = False, name_with_ext: bool = False) -> list[dict[str, Any]]:
     """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs; for
     one output file (``single``) its exact path as ``output`` (``-`` = stdout), for stdin the input ``-`` (size
     None: stdin is not read); ``would_fail`` holds the reason when the file's header shows a bit depth the codecs
-    cannot store or ``--for web`` (``web``) refuses (:func:`predicted_refusal`; ``bit_depth`` is ``--bit-depth``)."""
+    cannot store or ``--for web`` (``web``) refuses (:func:`predicted_refusal`; ``bit_depth`` is ``--bit-depth``).
+    Output stems are named as the run names them (``name_with_ext``: ``--name-with-ext``), and inputs that would
+    write the same output are refused as the run refuses them (:func:`qualipress.pipeline.batch.check_collisions`,
+    QA 13)."""
 
     if single is not None:
         source = None if inputs == ["-"] else Path(inputs[0])
@@ -230,8 +234,11 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
         return [{"input": "-", "input_bytes": None, "output_stem": os.path.abspath(Path(outdir) / "stdin"),
                  "codecs": codec}]
     rows = []
-    for job in expand_inputs(inputs):
+    jobs = expand_inputs(inputs)
+    root = Path(os.path.abspath(outdir))
+    check_collisions(jobs, root, name_with_ext=name_with_ext)
+    for job in jobs:
         rows.append({"input": str(job.source), "input_bytes": job.source.stat().st_size,
-                     "output_stem": str(job.out_stem(Path(os.path.abspath(outdir)))), "codecs": codec,
+                     "output_stem": str(job.out_stem(root, keep_ext=name_with_ext)), "codecs": codec,
                      "would_fail": predicted_refusal(job.source, codec, bit_depth, web=web)})
     return rows
