@@ -300,12 +300,30 @@ def _pillow_size_check(path: Path, max_pixels: int) -> dict[str, Any]:
 PALETTE_EXPANDED = "palette expanded to RGB(A)"
 
 
+def _png_adam7(data: bytes) -> np.ndarray | None:
+    """An interlaced 8/16-bit PNG's samples through OpenCV (None when it cannot decode them). QA 13: imagecodecs' libpng
+    decoder gets them right too, but prints "PNG warning: Interlace handling should be turned on" on stderr
+    among the CLI's lines; OpenCV's reader asks libpng for the interlace handling."""
+    import cv2
+
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        return None
+    if arr.ndim == 3:  # BGR(A) -> RGB(A); a grey(+alpha) file comes back as BGR(A) copies of its grey
+        arr = arr[..., [2, 1, 0, 3][: arr.shape[2]]]
+        if data[25] in (0, 4):  # IHDR colour type: grey, grey + alpha
+            arr = arr[..., 0] if data[25] == 0 else arr[..., [0, 3]]
+    return np.ascontiguousarray(arr)
+
+
 def _read_png(path: Path, max_pixels: int) -> Image:
     import imagecodecs
 
     meta = _pillow_size_check(path, max_pixels)
     data = path.read_bytes()
-    arr = imagecodecs.png_decode(data)
+    arr = _png_adam7(data) if meta.get("interlace") and data[24:25] in (b"\x08", b"\x10") else None
+    if arr is None:
+        arr = imagecodecs.png_decode(data)
     if meta.get("pil_mode") == "P" or (arr.ndim == 2 and meta.get("pil_mode") not in ("L", "I;16", "I", "1")):
         from PIL import Image as PILImage
 
