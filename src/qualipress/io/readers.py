@@ -137,7 +137,8 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     except Exception as exc:  # backends raise many unrelated types for bad data
         if type(exc).__name__ == "DecompressionBombError":
             raise InputError(f"{p}: refused as a possible decompression bomb ({exc})") from exc
-        raise InputError(f"{p}: cannot read {fmt.upper()} data, the file is truncated or corrupt ({exc})") from exc
+        said = " ".join(str(exc).split())  # QA 13: libheif ends its message with a newline
+        raise InputError(f"{p}: cannot read {fmt.upper()} data, the file is truncated or corrupt ({said})") from exc
     meta = dict(image.metadata)
     pixels = image.pixels
     if fmt in METADATA_FORMATS:
