@@ -173,12 +173,18 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
 
 
 def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, web: bool = False) -> str | None:
-    """Why a run would refuse ``path`` before encoding it, from the file's header, in the run's own words: under
+    """Why a run would refuse ``path`` before encoding it, from the file's header, in the run's own words: what
+    :func:`qualipress.io.readers.preflight` refuses (empty, unrecognised, animated); under
     ``--for web`` (``web``) an image that is not display-referred (float, log or linear DPX); a bit depth the
     codecs cannot store (``--bit-depth 8``, and ``--for web``, reduce an integer source first). None when it would
     not, or when the header does not say (unreadable files: the run says why)."""
+    from qualipress.io.readers import preflight
     from qualipress.pipeline.delivery import check_source_depth, web_refusal
 
+    try:  # QA 13: an empty, unrecognised or animated file was listed as "would compress"
+        preflight(path)
+    except QualipressError as exc:
+        return str(exc)
     names = [c.strip() for c in codec.split(",") if c.strip()]
     try:
         deep_enough = max(max(codecs.get(n).info.bit_depths) for n in names) >= 16

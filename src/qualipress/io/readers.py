@@ -82,6 +82,38 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def preflight(p: Path) -> str:
+    """What :func:`read_image` checks from a file's first bytes, before decoding: it exists, is not empty, is an
+    image format qualipress reads (GIF, BMP, ... are named) and not an animation. Returns the format
+    (:func:`sniff`); ``compress --dry-run`` says the same reasons (QA 13).
+
+    Raises
+    ------
+    InputError, UnsupportedError
+    """
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory")
+    if p.stat().st_size == 0:
+        raise InputError(f"{p}: empty file (0 bytes)")
+    with p.open("rb") as fh:
+        head = fh.read(32)
+    fmt = sniff(head)
+    if fmt is None:
+        if head[:4] == b"GIF8":
+            raise UnsupportedError(f"{p}: GIF is not read by qualipress; convert it to PNG (one frame) first")
+        unread = next((name for magic, name in UNREAD_MAGIC if head.startswith(magic)), None)
+        if unread == "BMP" and head[6:10] != bytes(4):  # "BM" alone is weak: a BMP's reserved fields are zero
+            unread = None
+        if unread is not None:
+            raise UnsupportedError(f"{p}: {unread} is not read by qualipress; convert it to PNG or TIFF first")
+        raise InputError(f"{p}: not a recognised image format (first bytes {head[:8]!r})")
+    if fmt in ANIMATED_FORMATS:
+        _refuse_animation(p, fmt)
+    return fmt
+
+
 def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     """Read an image file.
 
@@ -98,27 +130,7 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
         A readable file with a pixel format qualipress does not handle (e.g. 32-bit integer samples).
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if p.is_dir():
-        raise InputError(f"{p}: is a directory")
-    size = p.stat().st_size
-    if size == 0:
-        raise InputError(f"{p}: empty file (0 bytes)")
-    with p.open("rb") as fh:
-        head = fh.read(32)
-    fmt = sniff(head)
-    if fmt is None:
-        if head[:4] == b"GIF8":
-            raise UnsupportedError(f"{p}: GIF is not read by qualipress; convert it to PNG (one frame) first")
-        unread = next((name for magic, name in UNREAD_MAGIC if head.startswith(magic)), None)
-        if unread == "BMP" and head[6:10] != bytes(4):  # "BM" alone is weak: a BMP's reserved fields are zero
-            unread = None
-        if unread is not None:
-            raise UnsupportedError(f"{p}: {unread} is not read by qualipress; convert it to PNG or TIFF first")
-        raise InputError(f"{p}: not a recognised image format (first bytes {head[:8]!r})")
-    if fmt in ANIMATED_FORMATS:
-        _refuse_animation(p, fmt)
+    fmt = preflight(p)
     reader = _READERS.get(fmt)
     if reader is None:
         raise UnsupportedError(f"{p}: no reader is registered for {fmt.upper()} files")
@@ -151,7 +163,7 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
             # Upright pixels for everything downstream; the tag the file had stays in the metadata.
             pixels = apply_orientation(pixels, meta["orientation"])
     meta["format"] = fmt
-    meta["file_bytes"] = size
+    meta["file_bytes"] = p.stat().st_size
     if p.suffix.lower() not in EXTENSIONS.get(fmt, set()):
         meta["extension_mismatch"] = f"content is {fmt} but the name ends in {p.suffix or '(nothing)'}"
     return Image(
