@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
+from qualipress.io.iccmake import png_chunk_profile
 from qualipress.io.jpegtables import ANNEX_K_LUMA, ijg_table
 
 #: Metadata policies of ``--metadata``.
@@ -128,6 +129,11 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with im:
         icc = im.info.get("icc_profile")
+        if not icc and fmt == "png" and "srgb" not in im.info and im.info.get("gamma"):
+            # QA 13: browsers show gAMA/cHRM; outputs hold a profile, not the chunks
+            icc = png_chunk_profile(float(im.info["gamma"]), im.info.get("chromaticity"))
+            if icc:
+                out["icc_from"] = "the PNG's gAMA/cHRM chunks"
         if icc:
             out["icc_profile"] = bytes(icc)
             desc = icc_description(bytes(icc))
