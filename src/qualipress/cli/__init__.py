@@ -119,7 +119,8 @@ def compress(
     if max_mpixels is not None:
         opts.max_pixels = int(max_mpixels * 1e6)
     if dry_run:
-        rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web")
+        rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web",
+                                   name_with_ext=name_with_ext)
         _print_dry_run(rows, request.target, as_json=as_json)
         return
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
@@ -415,7 +416,7 @@ def encode(
     out = {"input": str(input), "output": str(output), "codec": codec, "quality": quality, "lossless": lossless,
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
-    lost = lost_fields(cdc.name, carry, image.bit_depth) if carry.fields() else []
+    lost = lost_fields(cdc.name, carry, image.bit_depth, image.n_channels) if carry.fields() else []
     if lost:  # QA 8: said as compress's report says it (a P3 profile dropped silently shows desaturated colours)
         out["not_carried"] = lost
         err_console.print(f"note: {cdc.name} cannot carry {', '.join(lost)} here", markup=False)

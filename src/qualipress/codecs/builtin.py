@@ -18,7 +18,7 @@ from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError, UnsupportedError
 from qualipress.io.image import Image, as_image
-from qualipress.io.metadata import Carry, embed_fields, is_srgb, jp2_stored
+from qualipress.io.metadata import Carry, embed_fields, jp2_stored
 from qualipress.io.writers import encode_png, encode_tiff
 
 
@@ -244,9 +244,9 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
     def _encoder_for(self, image: Image, carry: Carry | None) -> tuple[Callable[..., bytes], Carry | None]:
         """A non-sRGB ICC profile in ``carry`` is written by jxlpy when it can be (8-bit,
         :mod:`qualipress.codecs.jxlicc`); EXIF/XMP then go in boxes as usual."""
-        icc = getattr(carry, "icc", None)
-        if carry is None or not icc or is_srgb(icc) or not jxlicc.can_carry(image.bit_depth):
+        if carry is None or not carry.icc or not jxlicc.writes(carry, image.bit_depth):
             return self._encode, carry
+        icc = carry.icc
         rest = Carry(None, carry.exif, carry.xmp)
 
         def encode_icc(img: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:

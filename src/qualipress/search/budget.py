@@ -259,8 +259,13 @@ def _why(codec: Codec, target: Target, probe: Any, budget: float) -> str:
                 f"{probe.setting if probe.setting is not None else 'lossless'})")
     floors = target.floors()
     shown = ", ".join(f"{k} {v:.4g}" for k, v in probe.metrics.items() if k != "bytes" and k in floors.metrics)
+    missed = f"{floors}: {shown}"
+    # QA 13: a decision check (film banding on a TIFF) failing at every setting left "misses : " and nothing else
+    failed = [f"the {c.name} check ({c.detail})" for c in probe.checks if not c.passed]
+    if failed:
+        missed = "; ".join(failed) + (f" (floors {missed})" if floors.constraints else "")
     return (f"best {codec.name} under {budget:,.0f} bytes ({probe.bytes:,} bytes, setting {probe.setting}) misses "
-            f"{floors}: {shown}")
+            f"{missed}")
 
 
 def quality_rank(result: Any, target: Target) -> float:

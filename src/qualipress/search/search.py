@@ -353,7 +353,9 @@ class _Bracket:
     def __post_init__(self) -> None:
         self.runner.prediction = self.prediction
         self.special = self.prediction.source_index if self.prediction is not None else None
-        self.groups = _plateaus.groups(self.runner.codec, self.grid)
+        encodable = getattr(self.runner, "encodable", None)  # tests steer brackets with stand-in runners
+        self.groups = _plateaus.groups(self.runner.codec, self.grid, options=getattr(self.runner, "options", None),
+                                       bit_depth=getattr(encodable, "bit_depth", 8))
         self.drops = _drops.drops(self.runner.codec, self.grid)
 
     def probe(self, i: int) -> Probe:
