@@ -391,12 +391,6 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
     n = len(grid)
     i0 = int(round(hint.index)) if hint is not None else int(round(0.55 * (n - 1)))
     pixels = runner.encodable.width * runner.encodable.height
-    if RACE_STEER and mosaic and bound is not None and not warm and (
-            steered := _race_steered(br, bound, size_scale)) is not None:
-        i0, local_slope = steered
-        br.probe(i0)
-        br.slope = local_slope or (prediction.slope if prediction is not None else None)
-        return
     if bound is not None and prediction is not None and not warm and prediction.size_curve is not None:
         # Racing another codec's file: one failing probe at least as large as that file ends this search. A clear
         # loser (its file at RACE_SIZE_MARGIN above the bound still predicted to fail; sizes are off by ~10 %)
@@ -436,50 +430,6 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
     br.probe(i0)
     br.slope = local_slope or (hint.slope if hint is not None and hint.slope else None)
-
-
-#: A racing search (cold, with a ``bound``) of a codec whose mosaic is cheap (:data:`proxy.FAST_STEERING`: AVIF at
-#: 0.09 of a full-image probe, HEIF at 0.25) steers its first full-image probe by the mosaic from its predicted
-#: setting (:func:`_race_steered`); other racing codecs aim from the prediction alone. On 24 BSD300 training
-#: photographs × 3 targets (auto11, docs/benchmarks.md § Eleventh pass): the same choices, full-image probes
-#: 4.22 → 4.07 per run, the race's cost ÷ the chosen codec's own search (modelled) 1.95 → 1.90. search9 steered
-#: every racing codec predicted to win, HEIF's mosaic then at 0.46 of a probe: no gain.
-RACE_STEER = True
-
-
-def _race_steered(br: _Bracket, bound: int, size_scale: float) -> tuple[int, float | None] | None:
-    """The first full-image probe of a racing search steered by its fast mosaic, and the mosaic's local slope; None
-    when it does not apply (no fast mosaic for the codec, no size curve, a JPEG source, checks, an unusable image).
-
-    The mosaic's crossing (``x``, from the predicted setting, plus the codec's :data:`proxy.FIRST_PROBE_SHIFT`)
-    replaces the predicted one: when the file there, read from the predicted size curve scaled by ``size_scale``,
-    is at least :data:`RACE_SIZE_MARGIN` times ``bound`` (a clear loser), the probe goes where the file should be
-    that large, below the crossing, so one failing probe ends the race; otherwise it goes to the crossing, where
-    a failure at least as large as ``bound`` ends it and a pass under ``bound`` is the winner's own first probe.
-    """
-    runner, grid, pred = br.runner, br.grid, br.prediction
-    cdc = runner.codec
-    fast = _proxy.fast_options(cdc, runner.options)
-    if (fast is None or pred is None or pred.size_curve is None or br.special is not None or runner.checks
-            or not _proxy.Mosaic.usable(runner.encodable, runner.reference, runner.target, cdc)):
-        return None
-    n = len(grid)
-    try:
-        mos = _proxy.Mosaic(runner.encodable, runner.reference, runner.tile, runner.prepared, _proxy.tile_for(cdc),
-                            fast=fast)
-        start = min(max(int(round(pred.index)), 0), n - 1)
-        x, local_slope, runner.steering = _proxy.steer(mos, cdc, runner.target, grid, start, pred.slope,
-                                                       runner.options, top=None, samples=br.mosaic)
-    except QualipressError:
-        return None
-    x = min(max(x + _proxy.FIRST_PROBE_SHIFT.get(cdc.name, 0.0), 0.0), n - 1.0)
-    pixels = runner.encodable.width * runner.encodable.height
-    knots = np.asarray(pred.size_curve[0], dtype=np.float64)
-    log_bpp = np.maximum.accumulate(np.asarray(pred.size_curve[1], dtype=np.float64))
-    at_x = 10 ** float(np.interp(x, knots, log_bpp)) * pixels / 8 * size_scale
-    aim = pred.index_for_size(RACE_SIZE_MARGIN * bound * 8 / pixels / size_scale)
-    i0 = math.ceil(aim) if at_x >= RACE_SIZE_MARGIN * bound and aim is not None and aim <= x else math.ceil(x - 1e-9)
-    return min(max(i0, 0), n - 1), local_slope
 
 
 def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: float, max_probes: int) -> bool:
