@@ -27,15 +27,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _cold_search import TARGETS, image_files
 
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
 from qualipress.bench.search_bench import _key, resolve_target
-from qualipress.io import IMAGE_SUFFIXES, read_image, sha256_file
+from qualipress.io import read_image, sha256_file
 from qualipress.search import plateaus, proxy
 from qualipress.search.search import _predicted
-
-TARGETS = ("ssim>=0.90", "ssim>=0.95", "ssim>=0.99", "C1")
 
 
 def run(dataset: Path, codec_name: str, limit: int, tile: int | None, sweeps: Path | None = None,
@@ -43,7 +42,7 @@ def run(dataset: Path, codec_name: str, limit: int, tile: int | None, sweeps: Pa
     codec = _codecs.get(codec_name)
     assert codec.info.quality is not None
     grid = codec.info.quality.grid
-    files = sorted(p for p in dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    files = image_files(dataset, limit)
     cache = json.loads(sweeps.read_text()) if sweeps is not None else {}
     fast = None if no_fast else proxy.fast_options(codec, {})
     found: dict[str, list[tuple[bool, int]]] = {"predictor": [], "one mosaic probe": [], "as the search steers": []}

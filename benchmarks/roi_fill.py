@@ -31,10 +31,9 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from roi_gt import load_pair
-from roi_rd import DATA, OUT
+from roi_gt import annotated_people, block_scores, load_pair, refined_roi, rule_summary, write_result
+from roi_rd import DATA
 
-KEYS = ("coverage", "box_coverage", "outside", "iou", "roi_fraction", "persons_found")
 DEFAULT_RULES = {
     "t0.5 (default)": {},
     "t0.3": {"threshold": 0.3},
@@ -49,9 +48,8 @@ DEFAULT_RULES = {
 
 def build(shape: tuple[int, int], prob: np.ndarray, others: list[Any], rule: dict[str, Any]) -> np.ndarray:
     """The refined boolean ROI of one rule."""
-    from qualipress.detect import priority_map
     from qualipress.detect.regions import component_regions
-    from qualipress.roi.mask import FACE_MARGIN, _grow, fill_person_regions, refine_priority
+    from qualipress.roi.mask import fill_person_regions
 
     persons = component_regions(prob > rule.get("threshold", 0.5), prob, "persons", "mediapipe-selfie",
                                 min_area=0.0005)
@@ -68,15 +66,7 @@ def build(shape: tuple[int, int], prob: np.ndarray, others: list[Any], rule: dic
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * c + 1, 2 * c + 1))
         persons = [replace(r, mask=cv2.morphologyEx(r.mask.astype(np.uint8), cv2.MORPH_CLOSE, k).astype(bool))
                    for r in persons]
-    regions = [_grow(r, FACE_MARGIN, shape) if r.label == "faces" else r for r in others] + persons
-    pmap = priority_map(regions, shape)
-    if not pmap.any():
-        return pmap > 0
-    dil = rule.get("dilate")
-    if dil is None:
-        return refine_priority(pmap) > 0
-    d = max(2, round(dil * min(shape)))
-    return refine_priority(pmap, dilate=d, close=2 * d) > 0
+    return refined_roi(others + persons, shape, rule.get("dilate"), min_dilate=2)
 
 
 def truth_roi(truth: Any, rule: dict[str, Any]) -> np.ndarray:
@@ -98,14 +88,11 @@ def main() -> int:
 
     from qualipress.detect import detect
     from qualipress.detect.persons import tiled_person_probability
-    from qualipress.roi.groundtruth import block_coverage, load_person_truth
-    from qualipress.roi.mask import block_levels
 
     rules = json.loads(args.rules)
-    items = [(p, t) for p, t in sorted(load_person_truth(DATA / "people").items()) if t.persons > 0]
     per: dict[str, dict] = {}
     t0 = time.time()
-    for path, truth0 in items:
+    for path, truth0 in annotated_people():
         px, truth, _ = load_pair(path, truth0, args.grid_offset)
         shape = px.shape[:2]
         others = detect(px, ("faces", "text"))
@@ -114,25 +101,11 @@ def main() -> int:
         per[name] = {"masked": truth.masked == truth.persons}
         for rname, rule in rules.items():
             roi = truth_roi(truth, rule) if rule.get("truth") else build(shape, prob, others, rule)
-            mcu = (args.mcu, args.mcu)
-            levels = block_levels(roi, mcu, threshold=rule.get("block_threshold", args.block_threshold))
-            cov = {k: (0.0 if v is None else v) for k, v in block_coverage(levels, mcu, truth).items()}
-            per[name][rname] = cov
+            per[name][rname] = block_scores(roi, truth, args.mcu, rule.get("block_threshold", args.block_threshold))
         print(f"{name} " + " ".join(f"{r}: {per[name][r]['coverage']:.3f}/{per[name][r]['outside']:.3f}"
                                     for r in rules) + f" {time.time() - t0:.0f}s", flush=True)
-    groups = {"all": list(per.values()), "masked": [v for v in per.values() if v["masked"]],
-              "boxes_only": [v for v in per.values() if not v["masked"]]}
-    summary: dict[str, dict] = {}
-    for rname in rules:
-        summary[rname] = {g: {k: round(float(np.mean([v[rname][k] for v in vs])), 4) for k in KEYS}
-                          for g, vs in groups.items()}
-        s = summary[rname]
-        print(f"{rname:>24}: " + " | ".join(f"{g} {s[g]['coverage']:.3f}/{s[g]['outside']:.3f}/"
-                                            f"{s[g]['roi_fraction']:.2f}/{s[g]['persons_found']:.2f}" for g in groups))
-    OUT.mkdir(parents=True, exist_ok=True)
-    tag = "fill" + (f"_{args.tag}" if args.tag else "")
-    (OUT / f"{tag}.json").write_text(json.dumps({"command": "python benchmarks/roi_fill.py " + " ".join(sys.argv[1:]),
-                                                 "rules": rules, "summary": summary, "images": per}, indent=1))
+    summary = rule_summary(per, rules, width=24)
+    write_result("fill", args.tag, {"rules": rules, "summary": summary, "images": per})
     return 0
 
 

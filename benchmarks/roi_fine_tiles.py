@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from roi_fill import build
-from roi_gt import load_pair
+from roi_gt import annotated_people, load_pair
 from roi_gt_split import dataset
 from roi_rd import DATA, OUT
 
@@ -54,13 +54,12 @@ def main() -> int:
 
     from qualipress.detect import detect
     from qualipress.detect.persons import _square_tiles, person_probability, tiled_person_probability
-    from qualipress.roi.groundtruth import block_coverage, load_person_truth
+    from qualipress.roi.groundtruth import block_coverage
     from qualipress.roi.mask import block_levels
 
     tilings = [(int(k), float(o)) for k, o in (t.split(":") for t in args.tiles.split(","))]
     gates = args.gates.split(",")
-    items = [(p, t) for p, t in sorted(load_person_truth(DATA / "people").items())
-             if t.persons > 0 and dataset(str(p.relative_to(DATA))) == "coco"]
+    items = [(p, t) for p, t in annotated_people() if dataset(str(p.relative_to(DATA))) == "coco"]
     items += [(DATA / "kodak" / f"{k}.png", None) for k in KODAK]
     res: dict[str, dict[str, dict]] = {}
     for path, truth0 in items:

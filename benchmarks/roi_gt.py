@@ -53,7 +53,7 @@ UNIFORM_Q = [5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]
 ROI_Q = [10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100]
 ANCHOR = "pillow-opt"
 #: Block-coverage figures averaged over images (``qualipress.roi.groundtruth.block_coverage``).
-COVERAGE_KEYS = ("coverage", "box_coverage", "outside", "iou", "roi_fraction", "persons_found")
+COVERAGE_KEYS = ("coverage", "box_coverage", "outside", "outside_unmarked", "iou", "roi_fraction", "persons_found")
 DEFAULT_VARIANTS = '{"jpeg-roi": {}, "jpeg-roi-truth": {"truth": true}}'
 
 
@@ -81,6 +81,71 @@ def load_pair(path: Path, truth: Any, grid_offset: int) -> tuple[np.ndarray, Any
         px = px[grid_offset:, grid_offset:]
         truth = truth.cropped(grid_offset, grid_offset)
     return np.ascontiguousarray(px), truth, orientation
+
+
+def annotated_people(only: str = "") -> list[tuple[Path, Any]]:
+    """``(path, annotation)`` of every annotated people photo with persons, by path; ``only``: comma-separated
+    substrings of the paths, one of which a photo's must contain (empty: every photo)."""
+    from qualipress.roi.groundtruth import load_person_truth
+
+    items = [(p, t) for p, t in sorted(load_person_truth(DATA / "people").items()) if t.persons > 0]
+    if only:
+        items = [(p, t) for p, t in items if any(o in str(p) for o in only.split(","))]
+    return items
+
+
+def block_scores(roi: np.ndarray, truth: Any, mcu: int = 8, threshold: float = 0.5) -> dict[str, float]:
+    """``block_coverage`` of the ``mcu`` × ``mcu`` blocks that hold at least ``threshold`` of ROI pixels, a figure
+    that cannot be computed (``None``) given as 0."""
+    from qualipress.roi.groundtruth import block_coverage
+    from qualipress.roi.mask import block_levels
+
+    levels = block_levels(roi, (mcu, mcu), threshold=threshold)
+    return {k: (0.0 if v is None else v) for k, v in block_coverage(levels, (mcu, mcu), truth).items()}
+
+
+def by_group(per: dict[str, dict]) -> dict[str, list[dict]]:
+    """Per-photo values (each with ``masked``: every person outlined by a mask) in the groups the ROI scripts
+    average over: ``all``, ``masked``, ``boxes_only``."""
+    return {"all": list(per.values()), "masked": [v for v in per.values() if v["masked"]],
+            "boxes_only": [v for v in per.values() if not v["masked"]]}
+
+
+def rule_summary(per: dict[str, dict], rules: dict[str, Any], width: int) -> dict[str, dict]:
+    """Per rule and group (:func:`by_group`, empty groups left out) the mean of each of :data:`COVERAGE_KEYS`,
+    printed one line a rule (rule names right-aligned in ``width``) as coverage / outside / ROI share / persons
+    found."""
+    summary: dict[str, dict] = {}
+    for rname in rules:
+        summary[rname] = {g: {k: round(float(np.mean([v[rname][k] for v in vs])), 4) for k in COVERAGE_KEYS}
+                          for g, vs in by_group(per).items() if vs}
+        s = summary[rname]
+        print(f"{rname:>{width}}: " + " | ".join(f"{g} {s[g]['coverage']:.3f}/{s[g]['outside']:.3f}/"
+                                                 f"{s[g]['roi_fraction']:.2f}/{s[g]['persons_found']:.2f}" for g in s))
+    return summary
+
+
+def refined_roi(regions: list[Any], shape: tuple[int, int], dilate: float | None, *, min_dilate: int = 0) -> np.ndarray:
+    """The boolean ROI of detected ``regions`` as ``qualipress.roi.mask.analyse`` builds it: faces grown by their
+    margin, the priority map, refined with the library's dilation (``dilate`` None) or with ``dilate`` × the
+    shorter side in pixels (at least ``min_dilate``; closing twice that)."""
+    from qualipress.detect import priority_map
+    from qualipress.roi.mask import FACE_MARGIN, _grow, refine_priority
+
+    pmap = priority_map([_grow(r, FACE_MARGIN, shape) if r.label == "faces" else r for r in regions], shape)
+    if not pmap.any():
+        return pmap > 0
+    if dilate is None:
+        return refine_priority(pmap) > 0
+    d = max(min_dilate, round(dilate * min(shape)))
+    return refine_priority(pmap, dilate=d, close=2 * d) > 0
+
+
+def write_result(name: str, tag: str, payload: dict[str, Any]) -> None:
+    """``payload`` after the command that made it, as results/roi/``name``[_``tag``].json."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    command = f"python benchmarks/{Path(sys.argv[0]).name} " + " ".join(sys.argv[1:])
+    (OUT / f"{name}{f'_{tag}' if tag else ''}.json").write_text(json.dumps({"command": command, **payload}, indent=1))
 
 
 def uniform_codecs() -> dict[str, Any]:
@@ -197,13 +262,10 @@ def main() -> int:
     from qualipress.io import as_image
     from qualipress.metrics import measure
     from qualipress.roi import RoiJpegCodec
-    from qualipress.roi.groundtruth import block_coverage, load_person_truth
+    from qualipress.roi.groundtruth import block_coverage
     from qualipress.roi.mask import analyse
 
-    truth_all = load_person_truth(DATA / "people")
-    items = [(p, t) for p, t in sorted(truth_all.items()) if t.persons > 0]
-    if args.only:
-        items = [(p, t) for p, t in items if any(o in str(p) for o in args.only.split(","))]
+    items = annotated_people(args.only)
     if args.limit:
         items = items[: args.limit]
     if not items:
@@ -316,36 +378,23 @@ def coverage_only(args: argparse.Namespace) -> int:
     """Block coverage of the detected ROI against the annotations, per image and averaged (masked images,
     box-only images, all)."""
     from qualipress.io import as_image
-    from qualipress.roi.groundtruth import block_coverage, load_person_truth
-    from qualipress.roi.mask import block_levels
 
-    items = [(p, t) for p, t in sorted(load_person_truth(DATA / "people").items()) if t.persons > 0]
-    if args.only:
-        items = [(p, t) for p, t in items if any(o in str(p) for o in args.only.split(","))]
     classes = [c for c in args.roi.split(",") if c]
     per: dict[str, dict] = {}
-    for path, truth0 in items:
+    for path, truth0 in annotated_people(args.only):
         px, truth, _ = load_pair(path, truth0, args.grid_offset)
-        img = as_image(px)
-        an = detected(img, classes, args.dilate)
-        mcu = (args.mcu, args.mcu)
-        levels = block_levels(an.mask, mcu, threshold=args.block_threshold)
-        cov = {k: (0.0 if v is None else v) for k, v in block_coverage(levels, mcu, truth).items()}
+        an = detected(as_image(px), classes, args.dilate)
+        cov = block_scores(an.mask, truth, args.mcu, args.block_threshold)
         cov["masked"] = truth.masked == truth.persons
         per[str(path.relative_to(DATA))] = cov
         print(f"{path.relative_to(DATA)}: coverage {cov['coverage']:.3f} outside {cov['outside']:.3f} "
               f"iou {cov['iou']:.3f} roi {cov['roi_fraction']:.3f}", flush=True)
-    groups = {"all": list(per.values()), "masked": [v for v in per.values() if v["masked"]],
-              "boxes_only": [v for v in per.values() if not v["masked"]]}
     summary = {g: {"images": len(vs), **{k: round(float(np.mean([v[k] for v in vs])), 4)
                                          for k in COVERAGE_KEYS}}
-               for g, vs in groups.items() if vs}
+               for g, vs in by_group(per).items() if vs}
     for g, v in summary.items():
         print(g, v)
-    OUT.mkdir(parents=True, exist_ok=True)
-    tag = "gtcov" + (f"_{args.tag}" if args.tag else "")
-    (OUT / f"{tag}.json").write_text(json.dumps({"command": "python benchmarks/roi_gt.py " + " ".join(sys.argv[1:]),
-                                                 "summary": summary, "images": per}, indent=1))
+    write_result("gtcov", args.tag, {"summary": summary, "images": per})
     return 0
 
 

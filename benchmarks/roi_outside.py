@@ -40,10 +40,9 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from roi_gt import load_pair
+from roi_gt import annotated_people, block_scores, load_pair, refined_roi, rule_summary, write_result
 from roi_rd import DATA, OUT
 
-KEYS = ("coverage", "box_coverage", "outside", "iou", "roi_fraction", "persons_found")
 DEFAULT_RULES = {
     "default": {},
     "no fine": {"no_fine": True},
@@ -106,10 +105,8 @@ def person_prob(det: dict[str, Any], rule: dict[str, Any]) -> np.ndarray:
 
 def build(shape: tuple[int, int], det: dict[str, Any], rule: dict[str, Any]) -> np.ndarray:
     """The refined boolean ROI of one rule."""
-    from qualipress.detect import priority_map
     from qualipress.detect.persons import MIN_MEAN
     from qualipress.detect.regions import component_regions
-    from qualipress.roi.mask import FACE_MARGIN, _grow, refine_priority
 
     prob = person_prob(det, rule)
     persons = component_regions(prob > rule.get("threshold", 0.5), prob, "persons", "mediapipe-selfie",
@@ -117,15 +114,7 @@ def build(shape: tuple[int, int], det: dict[str, Any], rule: dict[str, Any]) -> 
     persons = [r for r in persons if r.score >= rule.get("min_score", MIN_MEAN)]
     others = [r for r in det["others"]
               if not (rule.get("no_text") and r.label == "text") and not (rule.get("no_faces") and r.label == "faces")]
-    regions = [_grow(r, FACE_MARGIN, shape) if r.label == "faces" else r for r in others] + persons
-    pmap = priority_map(regions, shape)
-    if not pmap.any():
-        return pmap > 0
-    dil = rule.get("dilate")
-    if dil is None:
-        return refine_priority(pmap) > 0
-    d = round(dil * min(shape))
-    return refine_priority(pmap, dilate=d, close=2 * d) > 0
+    return refined_roi(others + persons, shape, rule.get("dilate"))
 
 
 def cached_detection(name: str, px: np.ndarray, fresh: bool) -> dict[str, Any]:
@@ -149,41 +138,21 @@ def main() -> int:
     ap.add_argument("--grid-offset", type=int, default=3)
     ap.add_argument("--fresh", action="store_true", help="detect again instead of reading the cache")
     args = ap.parse_args()
-
-    from qualipress.roi.groundtruth import block_coverage, load_person_truth
-    from qualipress.roi.mask import block_levels
-
     rules = json.loads(args.rules)
-    items = [(p, t) for p, t in sorted(load_person_truth(DATA / "people").items()) if t.persons > 0]
-    if args.only:
-        items = [(p, t) for p, t in items if any(o in str(p) for o in args.only.split(","))]
     per: dict[str, dict] = {}
     t0 = time.time()
-    for path, truth0 in items:
+    for path, truth0 in annotated_people(args.only):
         px, truth, _ = load_pair(path, truth0, args.grid_offset)
         name = str(path.relative_to(DATA))
         det = cached_detection(name, px, args.fresh)
         per[name] = {"masked": truth.masked == truth.persons}
         for rname, rule in rules.items():
-            roi = build(px.shape[:2], det, rule)
-            levels = block_levels(roi, (8, 8), threshold=rule.get("block_threshold", 0.5))
-            per[name][rname] = {k: (0.0 if v is None else v) for k, v in block_coverage(levels, (8, 8), truth).items()}
+            per[name][rname] = block_scores(build(px.shape[:2], det, rule), truth,
+                                            threshold=rule.get("block_threshold", 0.5))
         print(f"{name[-40:]:>40} " + " ".join(f"{per[name][r]['coverage']:.3f}/{per[name][r]['outside']:.3f}"
                                              for r in rules) + f" {time.time() - t0:.0f}s", flush=True)
-    groups = {"all": list(per.values()), "masked": [v for v in per.values() if v["masked"]],
-              "boxes_only": [v for v in per.values() if not v["masked"]]}
-    summary: dict[str, dict] = {}
-    for rname in rules:
-        summary[rname] = {g: {k: round(float(np.mean([v[rname][k] for v in vs])), 4) for k in KEYS}
-                          for g, vs in groups.items() if vs}
-        s = summary[rname]
-        print(f"{rname:>28}: " + " | ".join(f"{g} {s[g]['coverage']:.3f}/{s[g]['outside']:.3f}/"
-                                            f"{s[g]['roi_fraction']:.2f}/{s[g]['persons_found']:.2f}" for g in s))
-    OUT.mkdir(parents=True, exist_ok=True)
-    tag = "outside" + (f"_{args.tag}" if args.tag else "")
-    command = "python benchmarks/roi_outside.py " + " ".join(sys.argv[1:])
-    (OUT / f"{tag}.json").write_text(json.dumps({"command": command, "rules": rules, "summary": summary,
-                                                 "images": per}, indent=1))
+    summary = rule_summary(per, rules, width=28)
+    write_result("outside", args.tag, {"rules": rules, "summary": summary, "images": per})
     return 0
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from roi_gt import ANCHOR, ROI_Q, UNIFORM_Q, load_pair, psnr_rows, uniform_codecs
+from roi_gt import ANCHOR, ROI_Q, UNIFORM_Q, annotated_people, load_pair, psnr_rows, uniform_codecs
 from roi_rd import DATA, OUT, RATES, interp
 
 
@@ -39,10 +39,9 @@ def main() -> int:
     from qualipress.io import as_image
     from qualipress.metrics import measure
     from qualipress.roi import RoiJpegCodec
-    from qualipress.roi.groundtruth import load_person_truth
     from qualipress.roi.mask import analyse
 
-    items = [(p, t) for p, t in sorted(load_person_truth(DATA / "people").items()) if t.persons][:: args.step]
+    items = annotated_people()[:: args.step]
     flats: list[float | str | None] = [None if f == "default" else f if f == "fixed" else float(f)
                                        for f in args.flatness.split(",")]
     anchor = uniform_codecs()[ANCHOR]

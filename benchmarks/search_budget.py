@@ -17,22 +17,16 @@ are counted the same way.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import resource
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from qualipress import codecs as _codecs
-from qualipress.io import IMAGE_SUFFIXES, read_image
-from qualipress.metrics import core as _core
-from qualipress.profiles import get_profile
-from qualipress.search import parse_target
+from _cold_search import cold_search_inputs, one_encode, targets, warm_up
 
-TARGETS = ("ssim>=0.90", "ssim>=0.95", "ssim>=0.99", "C1")
+from qualipress.metrics import core as _core
 
 
 class Parts:
@@ -78,15 +72,7 @@ def _faults() -> int:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dataset", type=Path)
-    ap.add_argument("--limit", type=int, default=6)
-    ap.add_argument("--codec", default="jpeg")
-    ap.add_argument("--targets", default=";".join(TARGETS), help='";"-separated targets or profile names')
-    args = ap.parse_args()
-    files = sorted(p for p in args.dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[: args.limit]
-    images = [read_image(f) for f in files]
-    codec = _codecs.get(args.codec)
+    args, images, codec = cold_search_inputs(__doc__.splitlines()[0], limit=6, codec="jpeg")
     search_mod = importlib.import_module("qualipress.search.search")
     proxy = importlib.import_module("qualipress.search.proxy")
     probe = importlib.import_module("qualipress.search.probe")
@@ -114,12 +100,11 @@ def main() -> None:
     parts.wrap(probe, "measure_decoded", "probe bookkeeping")
     parts.wrap(search_mod, "search", "search bookkeeping, prediction")
     search = search_mod.search
-    search(images[0], codec, get_profile("C1").target)  # imports and the model, outside the figures
+    warm_up(images[0], codec)
     total = one = 0.0
     n = fulls = steering = 0
     faults0 = _faults()
-    for text in args.targets.split(";"):
-        tgt = get_profile(text).target if text.isalnum() else parse_target(text)
+    for _, tgt in targets(args.targets):
         for img in images:
             fresh = img.with_pixels(img.pixels.copy())
             whole[0] = img.width * img.height
@@ -131,12 +116,7 @@ def main() -> None:
             n += 1
             fulls += res.encodes
             steering += res.steering
-            best = float("inf")
-            for _ in range(3):
-                t1 = time.process_time()
-                codec.encode(img, quality=res.setting, lossless=res.lossless)
-                best = min(best, time.process_time() - t1)
-            one += best
+            one += one_encode(codec, img, res)
     faults = (_faults() - faults0) / n
     print(f"{n} cold {codec.name} searches of {len(images)} images of {args.dataset.name}: "
           f"{total / n * 1e3:.1f} ms CPU per search, one encode {one / n * 1e3:.2f} ms "

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _cold_search import image_files
 
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
-from qualipress.io import IMAGE_SUFFIXES, read_image
+from qualipress.io import read_image
 from qualipress.search import predict as _predict
 
 #: Setting measured per codec (a typical search result at SSIM ≥ 0.95 on Kodak).
@@ -41,7 +42,7 @@ def _best(fn: Callable[[], Any], repeats: int) -> float:
 
 
 def run(dataset: Path, codecs: list[str], limit: int, repeats: int) -> str:
-    files = sorted(p for p in dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    files = image_files(dataset, limit)
     rows = []
     for name in codecs:
         codec = _codecs.get(name)

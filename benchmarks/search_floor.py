@@ -19,21 +19,15 @@ All times are CPU seconds of this process (``time.process_time``), divided by on
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
+from _cold_search import cold_search_inputs, one_encode, targets, warm_up
 
-from qualipress import codecs as _codecs
-from qualipress.io import IMAGE_SUFFIXES, read_image
 from qualipress.metrics import core as _core
 from qualipress.metrics import prepare_reference
-from qualipress.profiles import get_profile
-from qualipress.search import parse_target, search
+from qualipress.search import search
 from qualipress.search.probe import probe
-
-TARGETS = ("ssim>=0.90", "ssim>=0.95", "ssim>=0.99", "C1")
 
 
 def _cpu(fn: object, *args: object, **kwargs: object) -> tuple[float, object]:
@@ -63,23 +57,14 @@ class _LosslessClock:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dataset", type=Path)
-    ap.add_argument("--limit", type=int, default=12)
-    ap.add_argument("--codec", default="jpegxl")
-    ap.add_argument("--targets", default=";".join(TARGETS), help='";"-separated targets or profile names')
-    args = ap.parse_args()
-    files = sorted(p for p in args.dataset.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)[: args.limit]
-    images = [read_image(f) for f in files]
-    codec = _codecs.get(args.codec)
+    args, images, codec = cold_search_inputs(__doc__.splitlines()[0], limit=12, codec="jpegxl")
     if _core.USE_FUSED is not False:
         _core._fused()  # the kernels loaded first, as bench search does
-    search(images[0], codec, get_profile("C1").target)  # imports and the model, outside the figures
+    warm_up(images[0], codec)
     clock = _LosslessClock(codec)
     sums = {"search": 0.0, "proof": 0.0, "lossless": 0.0, "one": 0.0}
     n = pairs = 0
-    for text in args.targets.split(";"):
-        tgt = get_profile(text).target if text.isalnum() else parse_target(text)
+    for _, tgt in targets(args.targets):
         keys = ("psnr",) if set(tgt.metrics) == {"psnr"} else tuple(dict.fromkeys([*tgt.metrics, "ssim", "psnr"]))
         for img in images:
             before = clock.seconds
@@ -92,9 +77,7 @@ def main() -> None:
             fail = max(below, key=lambda p: p.bytes) if below else None
             n += 1
             sums["search"] += secs
-            setting, lossless = res.setting, res.lossless
-            one = min(_cpu(codec.encode, img, quality=setting, lossless=lossless)[0] for _ in range(3))
-            sums["one"] += one
+            sums["one"] += one_encode(codec, img, res)
             if best is None or fail is None:
                 sums["proof"] += secs  # no two-probe proof (lossless fallback): the search is its own floor
                 continue
