@@ -349,6 +349,10 @@ class WebpCodec(_ImagecodecsMixin, Codec):
         return _decoded(imagecodecs.webp_decode(data))
 
 
+#: x265's presets, fastest first (libheif's x265 plugin encodes at ``slow`` unless told otherwise).
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+
+
 class HeifCodec(Codec):
     """HEIF/HEVC (x265 via pillow-heif), 8/10/12-bit. Quality 0–100."""
 
@@ -358,7 +362,9 @@ class HeifCodec(Codec):
         quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 75),
         extension=".heic", mime="image/heic", library="libheif/x265 (pillow-heif)", lossless_fallback="png",
         auto=True, extra="heif", sweep=tuple(float(v) for v in range(10, 91, 10)),
-        options={"chroma": OptionSpec("420, 422 or 444 (default 420)", choices=(420, 422, 444))},
+        options={"chroma": OptionSpec("420, 422 or 444 (default 420)", choices=(420, 422, 444)),
+                 "preset": OptionSpec("x265 preset (default slow, libheif's); faster ones write other files",
+                                      choices=PRESETS)},
     )
     backend_module = "pillow_heif"
     writes_metadata = True
@@ -397,6 +403,8 @@ class HeifCodec(Codec):
             extra: dict[str, Any] = {}
             if carry is not None:
                 extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
+            if (preset := options.get("preset")) is not None:
+                extra["enc_params"] = {"preset": str(preset).lower()}
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
                       chroma=int(options.get("chroma", 420)), **extra)
         except RuntimeError as exc:  # x265 refuses some shapes (QA: 5000x16 and 8193x3 strips) with no clearer word
