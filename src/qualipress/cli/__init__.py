@@ -375,13 +375,14 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
 @app.command()
 def encode(
     input: Annotated[Path, typer.Argument(help="Image file.")],
-    output: Annotated[Path, typer.Option("-o", "--output")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file; its extension picks the codec "
+                                                                 "unless --codec is given.")],
     codec: Annotated[str | None, typer.Option(help="Codec name (default: the one writing -o's extension).")] = None,
     quality: Annotated[float | None, typer.Option(help="Native quality setting (codec default if omitted).")] = None,
     lossless: Annotated[bool, typer.Option(help="Lossless mode.")] = False,
     weights: Annotated[Path | None, typer.Option(help="Weights file for learned codecs.")] = None,
-    overwrite: Annotated[bool, typer.Option()] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
     metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps.")] = "keep",
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
@@ -461,7 +462,7 @@ def decode(
     input: Annotated[Path, typer.Argument(help="Encoded file (any supported format, incl. .qlc).")],
     output: Annotated[Path, typer.Option("-o", "--output", help=".png, .tif, .dpx or .exr")],
     weights: Annotated[Path | None, typer.Option(help="Weights file for .qlc files made with your own model.")] = None,
-    overwrite: Annotated[bool, typer.Option()] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
 ) -> None:
     """Decode a compressed file to a lossless working format."""
 
@@ -489,11 +490,11 @@ def _weights_line(w: dict[str, Any]) -> str:
 
 @app.command()
 def compare(
-    reference: Annotated[Path, typer.Argument()],
-    distorted: Annotated[Path, typer.Argument()],
+    reference: Annotated[Path, typer.Argument(help="The original image.")],
+    distorted: Annotated[Path, typer.Argument(help="The compressed (or decoded) image.")],
     metric: Annotated[list[str] | None, typer.Option(help="Metric (repeatable); default ssim, psnr, ms-ssim.")] = None,
     tile: Annotated[int, typer.Option(help="Tile size for per-tile statistics.")] = 256,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
 ) -> None:
     """Print quality metrics of DISTORTED against REFERENCE."""
     from qualipress.metrics.pair import align_pair
@@ -521,8 +522,8 @@ def compare(
 
 @app.command()
 def info(
-    file: Annotated[Path, typer.Argument()],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    file: Annotated[Path, typer.Argument(help="Image file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
 ) -> None:
     """Size, dtype, bit depth, channels, transfer and metadata of an image file."""
     try:
@@ -579,7 +580,8 @@ def _print_info(out: dict[str, Any], *, as_json: bool) -> None:
 
 
 @app.command(name="codecs")
-def list_codecs(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_codecs(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list on stdout.")]
+                = False) -> None:
     """Available codecs, library versions, bit depths and quality parameters."""
 
     rows = []
@@ -639,8 +641,8 @@ def demo(
 
 @bench_app.command("search")
 def bench_search(
-    dataset: Annotated[Path, typer.Argument(help="Directory of images (e.g. ../shared/data/kodak).")],
-    output: Annotated[Path, typer.Option("-o", "--output")] = Path("results/search"),
+    dataset: Annotated[Path, typer.Argument(help="Directory of images (e.g. the Kodak set).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Results directory.")] = Path("results/search"),
     codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl",
     targets: Annotated[str, typer.Option(help="Semicolon-separated targets or profile names.")] = (
         "ssim>=0.90;ssim>=0.95;ssim>=0.99"),
@@ -690,9 +692,9 @@ def bench_train_predictor(
 
 @bench_app.command("ssim")
 def bench_ssim(
-    width: Annotated[int, typer.Option()] = 4096,
-    height: Annotated[int, typer.Option()] = 2160,
-    repeats: Annotated[int, typer.Option()] = 3,
+    width: Annotated[int, typer.Option(help="Frame width in pixels.")] = 4096,
+    height: Annotated[int, typer.Option(help="Frame height in pixels.")] = 2160,
+    repeats: Annotated[int, typer.Option(help="Timed runs of qualipress's SSIM (the best counts).")] = 3,
 ) -> None:
     """SSIM speed on a synthetic 16-bit RGB frame: qualipress vs scikit-image."""
     from qualipress.bench.metrics_bench import run_ssim_bench
@@ -746,6 +748,49 @@ def _load_plugins() -> None:
 _load_plugins()
 
 
+def command_tree() -> typer.core.TyperGroup:
+    """The click command tree of ``app`` with the help's value column saying what a user types.
+
+    typer's rich help names each option's Python type: ``--json <bool>`` (read as if the flag took a value) and
+    ``--target <list[str]>`` (an option given once per value). Flags show no value here; a repeatable option or
+    an argument taking several values shows its item type (``<str>``, ``<path>``).
+    """
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    _tidy_value_column(group)
+    return group
+
+
+def _tidy_value_column(command: Any) -> None:
+    """See :func:`command_tree`: ``metavar`` is what typer shows for an option; an argument's column is its own."""
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_value_column(sub)
+
+    def help_option(ctx: Any, made: Callable[[Any], Any] = command.get_help_option) -> Any:
+        option = made(ctx)  # --help is made on first use
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for param in command.params:
+        if isinstance(param, typer.core.TyperOption):
+            if param.is_flag and not param.count:
+                param.metavar = ""
+            elif param.metavar is None and (item := _list_item(param.display_type(None))):
+                param.metavar = item
+        elif isinstance(param, typer.core.TyperArgument) and (item := _list_item(param.display_type(None))):
+            param.display_type_rich = lambda ctx, shown=item: shown  # type: ignore[method-assign]
+
+
+def _list_item(shown: str) -> str | None:
+    """``<list[Path]>`` -> ``<path>``; None for a value that is not a list."""
+    if not (shown.startswith("<list[") and shown.endswith("]>")):
+        return None
+    inner = shown[len("<list["):-len("]>")]
+    return f"<{'path' if inner == 'Path' else inner}>"
+
+
 #: Printed when a run is stopped by Ctrl-C or SIGTERM.
 INTERRUPTED = "interrupted — rerun to resume"
 
@@ -785,7 +830,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         with _stop_signals():
-            rv = app(args=args, prog_name="qualipress", standalone_mode=False)
+            rv = command_tree().main(args=args, prog_name="qualipress", standalone_mode=False)
     except ExitCode as exc:
         return exc.code
     except Interrupted as exc:

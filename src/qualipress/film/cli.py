@@ -111,7 +111,7 @@ def analyse_cmd(
     output: Annotated[str | None, typer.Option("-o", "--output", help="also write the JSON here (a directory: "
                                                f"ending in '/' or existing, gets {CATALOGUE_NAME} inside)")] = None,
     text: Annotated[bool, typer.Option("--text/--no-text", help="detect text/subtitles")] = True,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel worker processes")] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
     overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
@@ -156,7 +156,7 @@ def analyse_cmd(
 def archive_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
     output: Annotated[Path, typer.Option("-o", "--output", help="archive directory")],
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel worker processes")] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
     codecs: Annotated[str, typer.Option(
         help="candidate lossless pixel codecs (jpegxl, jpegls, htj2k, jpeg2000)")] = ",".join(FAST_CODECS),
@@ -199,7 +199,7 @@ def archive_cmd(
 def restore_cmd(
     archive: Annotated[Path, typer.Argument(help="archive directory")],
     output: Annotated[Path, typer.Option("-o", "--output", help="where to rebuild the original files")],
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel worker processes")] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
     threads: Annotated[int, typer.Option(help="threads inside each decoder (0 = cores / jobs)")] = 0,
 ) -> None:
@@ -218,8 +218,9 @@ def restore_cmd(
 def verify_cmd(
     root: Annotated[Path, typer.Argument(help="collection directory (archive or compress output)")],
     sample: Annotated[float, typer.Option(help="fraction of lossy outputs to re-measure")] = 0.1,
-    remeasure: Annotated[bool, typer.Option("--remeasure/--no-remeasure")] = True,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    remeasure: Annotated[bool, typer.Option("--remeasure/--no-remeasure",
+                                              help="re-measure the quality of a sample of lossy outputs")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable result on stdout")] = False,
 ) -> None:
     """Fixity: hashes, decodability (bit-exact restore for archives), stored metrics still hold."""
     from qualipress.film.verify import verify_collection

@@ -87,7 +87,7 @@ def train_cmd(
                                                                           "crossing gradient (0 = off).")] = 0.0,
 ) -> None:
     """Train the Kuchen U-Net: on label directories (MSE, Adam, 320×180 patches, stride 160), or with
-    ``--objective rd`` for rate and distortion through a differentiable JPEG (resumable, time budget, log)."""
+    '--objective rd' for rate and distortion through a differentiable JPEG (resumable, time budget, log)."""
     if not str(output).endswith(".pt"):
         raise InputError(f"{output}: the model file name must end in .pt")
     if objective == "rd":
