@@ -124,7 +124,8 @@ def compress(
         return
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
                             progress=not as_json)
-    _print_compress(summary, codec=codec, web=for_ == "web", as_json=as_json,
+    shown_target = f"{request.profile}: {request.target}" if request.profile else str(request.target)
+    _print_compress(summary, codec=codec, web=for_ == "web", as_json=as_json, target=shown_target,
                     out=err_console if single is not None and single.path is None else console)
     if summary.failures:
         raise ExitCode(1)
@@ -155,16 +156,16 @@ def _compress_request(codec: str, single: Any, *, profile: str | None, target: l
     return request, hooks, options
 
 
-def _print_compress(summary: Any, *, codec: str, web: bool, as_json: bool, out: Console) -> None:
+def _print_compress(summary: Any, *, codec: str, web: bool, as_json: bool, target: str, out: Console) -> None:
     """``compress``'s summary (``--json``: with per-codec and per-file rows) on ``out``, and the note when
-    ``--codec auto`` wrote formats browsers do not show."""
+    ``--codec auto`` wrote formats browsers do not show; ``target`` is the summary table's target row."""
     from qualipress.pipeline.views import codec_rows, file_rows
 
     if as_json:  # with -o - stdout carries the image: the summary goes to stderr
         _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
                "per_file": file_rows(summary.skipped + summary.records)}, out=out)
     else:
-        _print_summary(summary, out=out)
+        _print_summary(summary, out=out, target=target)
     if codec == "auto" and not web:
         from qualipress.pipeline.delivery import not_shown_by_browsers
 
@@ -325,16 +326,20 @@ def _notice(rec: dict[str, Any]) -> str:
     return "; ".join(notes)
 
 
-def _print_summary(summary: Any, out: Console = console) -> None:
+def _print_summary(summary: Any, out: Console = console, *, target: str | None = None) -> None:
+    """The summary table of a ``compress`` run; ``target`` (profile and constraints) is its first row."""
     from qualipress.pipeline.views import codec_rows
 
     t = summary.totals()
     table = Table(title="qualipress summary", show_header=False)
+    if target:
+        table.add_row("target", escape(target))
     table.add_row("files", f"{t['files']} ({t['processed']} processed, {t['resumed']} already done)")
     table.add_row("failures", str(t["failures"]))
     table.add_row("bytes in → out", f"{t['bytes_in']:,} → {t['bytes_out']:,}")
-    table.add_row("storage saved", f"{t['saved_percent']}% (ratio {t['ratio']})")
-    table.add_row("encodes per file", str(t["encodes_mean"]))
+    ratio = "-" if t["ratio"] is None else f"{t['ratio']:.2f}"
+    table.add_row("storage saved", f"{t['saved_percent']:.1f}% (ratio {ratio})")
+    table.add_row("encodes per file", "-" if t["encodes_mean"] is None else f"{t['encodes_mean']:.1f}")
     for name, d in t["metrics"].items():
         table.add_row(name, f"min {d['min']:.4f}  p5 {d['p5']:.4f}  mean {d['mean']:.4f}")
     fallbacks = [r for r in summary.records if r.get("fallback")]
@@ -346,13 +351,15 @@ def _print_summary(summary: Any, out: Console = console) -> None:
         table.add_row("lossless smaller", f"{len(won)} file(s): the lossless file met the target in fewer bytes "
                                           "than the lossy one (see 'lossless_smaller' in the report)")
     for row in codec_rows(summary.records + summary.skipped):
-        saved = "" if row["saved_percent"] is None else f", saved {row['saved_percent']}%"
+        saved = "" if row["saved_percent"] is None else f", saved {row['saved_percent']:.1f}%"
         extra = "".join(f", {row[k]} {k.replace('_', ' ')}" for k in ("missed", "fallbacks", "lossless_smaller")
                         if row[k])
         table.add_row(f"  {row['codec']}", f"{row['files']} file(s), {row['bytes_in']:,} B → {row['bytes_out']:,} B"
                                            f"{saved}{extra}")
     if summary.report is not None:
-        table.add_row("report", str(summary.report))
+        table.add_row("report", escape(str(summary.report)))
+    else:  # -o FILE: the run's report was in its private work directory
+        table.add_row("report", "not kept (one output file; add --report PATH to keep it)")
     out.print(table)
     _print_failure_recap(summary.failures)
 

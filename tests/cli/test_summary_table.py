@@ -1,0 +1,60 @@
+"""The summary ``compress`` prints after a run: the target it held the files to (a default profile was silent),
+where the report went (a run with ``-o FILE`` keeps none unless ``--report``), figures in one format."""
+
+from __future__ import annotations
+
+import re
+
+from qualipress.cli import main
+from qualipress.io import as_image, write_image
+from tests.conftest import photo_like
+
+FAST = ["--codec", "jpeg", "--no-film"]
+
+
+def _photo(tmp_path, name="a.png"):
+    path = tmp_path / name
+    write_image(path, as_image(photo_like(h=64, w=80)))
+    return path
+
+
+def _summary(capsys) -> str:
+    cap = capsys.readouterr()
+    return cap.out + cap.err
+
+
+def test_summary_names_the_default_profile_and_its_target(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    src = _photo(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), *FAST]) == 0
+    row = next(line for line in _summary(capsys).splitlines() if re.search(r"\btarget\b", line))
+    assert "C1" in row and "ssim>=0.95" in row
+
+
+def test_summary_names_a_target_given_as_constraints(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    src = _photo(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), *FAST, "--target", "ssim>=0.9"]) == 0
+    row = next(line for line in _summary(capsys).splitlines() if re.search(r"\btarget\b", line))
+    assert "ssim>=0.9" in row and "C1" not in row
+
+
+def test_summary_figures_have_fixed_decimals(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    src = _photo(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), *FAST, "--profile", "C2"]) == 0
+    out = _summary(capsys)
+    saved = re.search(r"storage saved\s*│\s*(\S+)% \(ratio (\S+)\)", out)
+    assert saved, out
+    assert re.fullmatch(r"-?\d+\.\d", saved.group(1)) and re.fullmatch(r"\d+\.\d\d", saved.group(2))
+    encodes = re.search(r"encodes per file\s*│\s*(\S+)", out)
+    assert encodes and re.fullmatch(r"\d+\.\d", encodes.group(1))
+
+
+def test_single_file_run_says_its_report_was_not_kept(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    src = _photo(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "small.jpg"), *FAST]) == 0
+    row = next(line for line in _summary(capsys).splitlines() if re.search(r"\breport\b", line))
+    assert "--report" in row
+    assert not list(tmp_path.glob("*.jsonl"))
