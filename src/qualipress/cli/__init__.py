@@ -522,7 +522,7 @@ def compare(
         return
     table = Table("metric", "value", "min tile", "p1", "p5")
     for k, v in res.items():
-        d = v.to_dict()
+        d = v.to_dict() if v.tiles is not None else {}  # a whole-image metric: its "stats" repeat the value
         table.add_row(k, f"{v.value:.6g}", *(f"{d[s]:.6g}" if s in d else "-" for s in ("min", "p1", "p5")))
     console.print(table)
 
