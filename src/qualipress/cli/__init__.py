@@ -223,9 +223,19 @@ def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
     read, and which earlier output folders, were skipped."""
     unread: list[Path] = []
     earlier: list[Path] = []
+    from qualipress.pipeline.batch import outputs_among_inputs
+
     found = find_images(inputs, unread=unread, skipped_outputs=earlier, exclude=exclude or [])
     if not found and not unread and not earlier:
         raise QualipressError(f"no image files found in {', '.join(inputs)}")
+    listed = outputs_among_inputs(inputs)
+    skipped = [os.path.realpath(f.path) for f in found if os.path.realpath(f.path) in listed]
+    own = tuple(os.path.realpath(p) + os.sep for p in exclude or [])  # this run's own outputs: resumed, no note
+    if skipped and not all(p.startswith(own) for p in skipped):
+        err_console.print(f"[yellow]note[/] skipped {len(skipped)} earlier output(s) that a run wrote next to "
+                          "their inputs (listed in the folder's qualipress-report.jsonl; name one as an input to "
+                          "compress it anyway)")
+    found = [f for f in found if os.path.realpath(f.path) not in listed]
     if earlier:
         names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
         err_console.print(f"[yellow]note[/] skipped {len(earlier)} earlier qualipress output folder(s) inside the "
