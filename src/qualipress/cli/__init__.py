@@ -69,9 +69,12 @@ def _dump(obj: Any, out: Console = console) -> None:
 @app.command()
 def compress(
     inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or glob patterns.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory; or, for one input, one output "
+                                                                "file (its extension picks the format), '-' for "
+                                                                "stdout.")],
     codec: Annotated[str, typer.Option(help="Codec name, comma-separated list, or 'auto'.")] = "auto",
-    profile: Annotated[str | None, typer.Option(help="C0, C1, C2 or a profile from --profiles.")] = None,
+    profile: Annotated[str | None, typer.Option(help="C0, C1, C2 or a profile from --profiles (C1 when "
+                                                           "neither --profile nor --target is given).")] = None,
     target: Annotated[list[str] | None, typer.Option(help="Constraint like 'ssim>=0.95' (repeatable).")] = None,
     profiles: Annotated[Path | None, typer.Option(help="TOML file with extra profiles.")] = None,
     jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Parallel worker processes.")] = 1,
