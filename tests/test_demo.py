@@ -1,3 +1,5 @@
+import pytest
+
 from qualipress.cli import main
 
 
@@ -15,3 +17,30 @@ def test_demo_page_has_profiles_chart_and_thumbnails(tmp_path):
     assert "<svg" in page and page.count("<circle") >= 5
     srcs = [s.split("'")[0] for s in page.split("<img loading='lazy' src='")[1:]]
     assert len(srcs) == 15 and all((tmp_path / s).is_file() for s in srcs)
+
+
+def test_demo_codec_names_are_checked_and_lists_accepted(tmp_path, capsys, monkeypatch):
+    """`demo --codec jpegx` ran nothing and wrote an empty summary with exit 0; `--codec jpeg,webp` (the form
+    compress takes) did the same."""
+    from qualipress import demo
+
+    assert main(["demo", "-o", str(tmp_path / "typo"), "--codec", "jpegx"]) == 2
+    assert "did you mean 'jpegxl'" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+    seen = []
+    monkeypatch.setattr(demo, "run_demo", lambda out, codecs, log: seen.append(codecs) or {
+        "markdown": out / "summary.md", "html": out / "summary.html", "json": out / "summary.json",
+        "failures": 0})
+    assert main(["demo", "-o", str(tmp_path / "d"), "--codec", "jpeg,webp", "--codec", "jxl"]) == 0
+    assert seen == [["jpeg", "webp", "jpegxl"]]
+    assert "summary.json" in capsys.readouterr().out
+
+
+def test_demo_refuses_when_no_requested_codec_is_installed(tmp_path, monkeypatch):
+    from qualipress import codecs, demo
+    from qualipress.errors import QualipressError
+
+    monkeypatch.setattr(codecs, "available_names", lambda: ["jpeg"])
+    with pytest.raises(QualipressError, match="webp"):
+        demo.run_demo(tmp_path / "d", codecs=["webp"], log=lambda _: None)
+    assert not (tmp_path / "d").exists()

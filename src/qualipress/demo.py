@@ -12,6 +12,7 @@ import numpy as np
 
 from qualipress import codecs as _codecs
 from qualipress.bench.colours import curve_colour
+from qualipress.errors import UnsupportedError
 from qualipress.io import encode_png
 from qualipress.io.files import atomic_write_bytes
 from qualipress.io.image import as_image
@@ -43,13 +44,23 @@ def run_demo(output: str | Path, *, codecs: Sequence[str] | None = None,
     Returns
     -------
     dict
-        Paths of the summaries, the rows, and the number of failures.
+        Paths of the summaries (``markdown``, ``html``, ``json``), the rows, and the number of failures.
+
+    Raises
+    ------
+    UnsupportedError
+        None of ``codecs`` is installed.
     """
 
     out = Path(output)
-    inputs = write_samples(out / "inputs")
     wanted = list(codecs or DEFAULT_CODECS)
-    usable = [c for c in wanted if c in _codecs.available_names()]
+    installed = set(_codecs.available_names())
+    usable = [c for c in wanted if c in installed]
+    if not usable:  # the demo wrote an empty summary and "succeeded"
+        raise UnsupportedError(f"demo: {', '.join(wanted)} not installed here ('qualipress codecs' lists what is)")
+    if missing := [c for c in wanted if c not in installed]:
+        log(f"note: {', '.join(missing)} not installed here: left out")
+    inputs = write_samples(out / "inputs")
     rows: list[dict[str, Any]] = []
     failures = 0
     for prof in builtin_profiles().values():
@@ -71,8 +82,8 @@ def run_demo(output: str | Path, *, codecs: Sequence[str] | None = None,
     md = _markdown(rows, usable)
     md_path = atomic_write_bytes(out / "summary.md", md.encode())
     html_path = atomic_write_bytes(out / "summary.html", _html(rows, usable, out).encode())
-    atomic_write_bytes(out / "summary.json", json.dumps(rows, indent=1, default=str).encode())
-    return {"markdown": md_path, "html": html_path, "rows": rows, "failures": failures}
+    json_path = atomic_write_bytes(out / "summary.json", json.dumps(rows, indent=1, default=str).encode())
+    return {"markdown": md_path, "html": html_path, "json": json_path, "rows": rows, "failures": failures}
 
 
 def _groups(rows: list[dict[str, Any]], codecs: Sequence[str]) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:

@@ -648,13 +648,18 @@ def list_profiles(profiles: Annotated[Path | None, typer.Option(help="Extra TOML
 @app.command()
 def demo(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write results.")] = Path("demo-output"),
-    codec: Annotated[list[str] | None, typer.Option(help="Codecs to try (default jpeg, webp, jpegxl, avif).")] = None,
+    codec: Annotated[list[str] | None, typer.Option(help="Codecs to try, comma-separated or repeated (default "
+                                                         "jpeg, webp, jpegxl, avif).")] = None,
 ) -> None:
     """Compress scikit-image's sample photographs under C0/C1/C2 and write a summary (the first thing to run)."""
-    from qualipress.demo import run_demo
+    from qualipress import demo as _demo
 
-    result = run_demo(output, codecs=codec, log=console.print)
-    console.print(f"\nsummary: {result['markdown']}\n         {result['html']}")
+    names = [name for spec in codec for name in resolve(spec)] if codec else None
+    if names and "auto" in names:
+        raise QualipressError("demo --codec auto: the demo compares codecs one by one; name them (e.g. jpeg,avif)")
+    result = _demo.run_demo(output, codecs=names, log=console.print)
+    console.print(f"\nsummary: {result['markdown']}\n         {result['html']}\n         {result['json']}",
+                  markup=False, soft_wrap=True)  # a long path is not split across lines
     if result["failures"]:
         raise ExitCode(1)
 
