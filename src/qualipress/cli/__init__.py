@@ -487,6 +487,9 @@ def decode(
     """Decode a compressed file to a lossless working format."""
 
     _not_the_input(input, output)
+    if output.suffix.lower() not in (".png", ".tif", ".tiff", ".dpx", ".exr"):
+        raise QualipressError(f"-o {output}: decode writes .png, .tif, .dpx or .exr (lossless); to make a "
+                              f"{output.suffix or 'compressed'} file use 'qualipress encode'")
     if weights is not None:
         from qualipress.learned.codec import decode_qlc, is_qlc
 

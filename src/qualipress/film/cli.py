@@ -225,6 +225,8 @@ def verify_cmd(
     """Fixity: hashes, decodability (bit-exact restore for archives), stored metrics still hold."""
     from qualipress.film.verify import verify_collection
 
+    if not root.is_dir():  # it said "0 file(s) checked: PROBLEMS FOUND" and exit 1, as for a damaged collection
+        raise InputError(f"{root}: no such directory (give an archive or compress output folder)")
     rep = verify_collection(root, sample=sample, remeasure=remeasure)
     d = rep.to_dict()
     if as_json:
