@@ -269,8 +269,8 @@ def report_cmd(
 
 def make_testset_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="test-set directory")],
-    source: Annotated[Path | None, typer.Option(help="directory of EXRs (default ../shared/data/hdr_film)")]
-    = None,
+    source: Annotated[Path | None, typer.Option(help="directory of EXRs (default $QUALIPRESS_DATA/hdr_film, or "
+                                                     "../shared/data/hdr_film beside the repository)")] = None,
     frames_per_shot: Annotated[int, typer.Option(help="frames made from each EXR (a slow pan)")] = 2,
     pan: Annotated[int, typer.Option(help="pixels of pan between frames")] = 8,
     grain: Annotated[bool, typer.Option("--grain/--no-grain",
