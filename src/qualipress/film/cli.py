@@ -258,8 +258,10 @@ def report_cmd(
                     output.with_suffix(".csv"): html_ours or json_ours}, roots, overwrite)
 
     data = build_report(roots, output)
+    width = max((len(str(s["profile"])) for s in data["summary"]), default=8)  # one column, however long
+    cwidth = max((len(str(s["codec"])) for s in data["summary"]), default=10)
     for s in data["summary"]:
-        typer.echo(f"{s['profile']:>8} {s['codec']:>10}: {s['files']} files "
+        typer.echo(f"{s['profile']:>{width}} {s['codec']:>{cwidth}}: {s['files']} files "
                    f"{s['bytes_before'] / 1e6:.1f} MB -> {s['bytes_after'] / 1e6:.1f} MB "
                    f"({s['ratio']}:1, {s['saved_pct']}% saved)"
                    + (f", SSIM mean {s['ssim_mean']} min {s['ssim_min']}" if s["ssim_mean"] else ""))
