@@ -58,3 +58,23 @@ def test_single_file_run_says_its_report_was_not_kept(tmp_path, capsys, monkeypa
     row = next(line for line in _summary(capsys).splitlines() if re.search(r"\breport\b", line))
     assert "--report" in row
     assert not list(tmp_path.glob("*.jsonl"))
+
+
+def test_failed_files_are_one_recap_line_per_reason_and_not_counted_as_missed(tmp_path, capsys, monkeypatch):
+    """Two outputs left by a run with other settings: the recap repeated the reason once per file (it names each
+    output's path) and the summary's 'failed' row said '2 missed' and '-> 0 B'."""
+    monkeypatch.setenv("COLUMNS", "200")
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a.png", "b.png"):
+        _photo(src, name)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), *FAST, "--profile", "C2", "--report",
+                 str(tmp_path / "elsewhere.jsonl")]) == 0
+    capsys.readouterr()
+    assert main(["compress", str(src), "-o", str(out), *FAST, "--profile", "C1"]) == 1
+    cap = capsys.readouterr()
+    recap = [line for line in cap.err.splitlines() if line.startswith("failed ")]
+    assert len(recap) == 1 and recap[0].startswith("failed 2 file(s) (a.png, b.png)"), recap
+    row = next(line for line in cap.out.splitlines() if re.search(r"│\s+failed\s+│", line))
+    assert "missed" not in row and "no output" in row

@@ -13,6 +13,7 @@ import importlib
 import inspect
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -364,6 +365,9 @@ def _print_summary(summary: Any, out: Console = console, *, target: str | None =
         table.add_row("lossless smaller", f"{len(won)} file(s): the lossless file met the target in fewer bytes "
                                           "than the lossy one (see 'lossless_smaller' in the report)")
     for row in codec_rows(summary.records + summary.skipped):
+        if row["codec"] == "failed":  # no output: neither bytes out nor "missed" (the recap below says why)
+            table.add_row("  failed", f"{row['files']} file(s), {row['bytes_in']:,} B in, no output")
+            continue
         saved = "" if row["saved_percent"] is None else f", saved {row['saved_percent']:.1f}%"
         extra = "".join(f", {row[k]} {k.replace('_', ' ')}" for k in ("missed", "fallbacks", "lossless_smaller")
                         if row[k])
@@ -385,6 +389,8 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
         reason = reason.removeprefix(f"{rec['input']}: ")
         if rec["input"] != "-":  # stdin: replacing "-" would turn "end-of-image" into "end<file>of<file>image"
             reason = reason.replace(str(rec["input"]), "<file>")
+        if lead := re.match(r"/\S+: ", reason):  # its output's path: one line for all outputs left that way
+            reason = "<its output>: " + reason[lead.end():]
         by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
     for reason, names in by_reason.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
