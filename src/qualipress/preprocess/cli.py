@@ -28,7 +28,7 @@ def label_cmd(
     max_combo: Annotated[int, typer.Option("--max-combo", help="Largest group size k.")] = 2,
     score: Annotated[str, typer.Option(help="zscore (the paper's Z(q) - Z(bpp)) or rd (bits saved at equal "
                                             "quality against the codec alone).")] = "zscore",
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = 1,
     limit: Annotated[int | None, typer.Option(help="Label only the first N files.")] = None,
 ) -> None:
     """Score every combination group per image (Algorithm 1) and store the best one as its label."""
