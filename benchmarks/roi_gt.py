@@ -53,7 +53,7 @@ UNIFORM_Q = [5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]
 ROI_Q = [10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100]
 ANCHOR = "pillow-opt"
 #: Block-coverage figures averaged over images (``qualipress.roi.groundtruth.block_coverage``).
-COVERAGE_KEYS = ("coverage", "box_coverage", "outside", "iou", "roi_fraction", "persons_found")
+COVERAGE_KEYS = ("coverage", "box_coverage", "outside", "outside_unmarked", "iou", "roi_fraction", "persons_found")
 DEFAULT_VARIANTS = '{"jpeg-roi": {}, "jpeg-roi-truth": {"truth": true}}'
 
 

@@ -141,6 +141,37 @@ def test_load_person_truth_reads_a_coco_file(tmp_path) -> None:
     assert len(a.areas) == 2 and a.areas[1].sum() == 16 and a.areas[0].sum() < 6 * 8  # per person: mask, else box
 
 
+def test_ignore_regions_count_as_marked_not_outside(tmp_path) -> None:
+    (tmp_path / "a.jpg").write_bytes(b"")
+    doc = {
+        "categories": [{"id": 1, "name": "person"}],
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 32, "height": 32,
+                    "ignore_regions_x": [[16, 32, 32, 16], []], "ignore_regions_y": [[0, 0, 16, 16], []]}],
+        "annotations": [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 16, 16]}],
+    }
+    (tmp_path / "ann.json").write_text(json.dumps(doc))
+    truth = load_person_truth(tmp_path)[tmp_path / "a.jpg"]
+    assert truth.ignore is not None and truth.ignore[4, 20] and not truth.ignore[4, 4] and not truth.ignore[24, 24]
+    levels = np.zeros((4, 4), np.uint8)
+    levels[0, 0] = 1  # on the person
+    levels[0, 3] = 1  # in the marked crowd
+    levels[3, 3] = 1  # on the background
+    cov = block_coverage(levels, (8, 8), truth)
+    assert cov["outside"] == pytest.approx(2 / 3)
+    assert cov["outside_unmarked"] == pytest.approx(1 / 3)
+    cropped = truth.cropped(3, 3)  # the marked regions follow a crop and a turn
+    assert cropped.ignore is not None and cropped.ignore.shape == (29, 29) and cropped.ignore[1, 17]
+    turned = truth.oriented(6)
+    assert turned.ignore is not None and turned.ignore.shape == (32, 32) and turned.ignore.sum() == truth.ignore.sum()
+    unmarked = PersonTruth(truth.boxes, truth.mask, 1, 0, truth.areas)  # no regions: the two figures agree
+    cov = block_coverage(levels, (8, 8), unmarked)
+    assert cov["outside_unmarked"] == cov["outside"]
+    doc["images"][0]["ignore_regions_y"] = [[0, 0, 16]]  # lists that do not pair up
+    (tmp_path / "ann.json").write_text(json.dumps(doc))
+    with pytest.raises(InputError):
+        load_person_truth(tmp_path)
+
+
 def test_shared_people_annotations_load_with_masks() -> None:
     root = shared_data("people")
     truth = load_person_truth(root)
@@ -151,3 +182,5 @@ def test_shared_people_annotations_load_with_masks() -> None:
         with PILImage.open(path) as im:
             assert t.shape == (im.height, im.width)
         assert not (t.mask & ~t.boxes).sum() > 0.05 * max(1, t.mask.sum())  # masks lie inside their boxes
+    posetrack = [t for p, t in truth.items() if "posetrack" in str(p)]
+    assert posetrack and all(t.ignore is not None and 0 < t.ignore.mean() < 1 for t in posetrack)  # crowds marked

@@ -41,6 +41,9 @@ class PersonTruth:
         How many of them came with a mask (polygon or RLE).
     areas : list of numpy.ndarray
         bool ``(H, W)`` per person: its mask, or its box when it has none (empty when not loaded).
+    ignore : numpy.ndarray or None
+        bool ``(H, W)``: regions the annotators marked as holding people they did not annotate (PoseTrack's
+        ``ignore_regions_x`` / ``ignore_regions_y`` polygons); None when the file marks none.
     """
 
     boxes: np.ndarray
@@ -48,6 +51,7 @@ class PersonTruth:
     persons: int
     masked: int
     areas: list[np.ndarray] = field(default_factory=list)
+    ignore: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -56,12 +60,14 @@ class PersonTruth:
     def cropped(self, top: int, left: int) -> PersonTruth:
         """The truth of the image with ``top`` rows and ``left`` columns removed (grid-shift benchmarks)."""
         return PersonTruth(self.boxes[top:, left:], self.mask[top:, left:], self.persons, self.masked,
-                           [a[top:, left:] for a in self.areas])
+                           [a[top:, left:] for a in self.areas],
+                           None if self.ignore is None else self.ignore[top:, left:])
 
     def oriented(self, orientation: int) -> PersonTruth:
         """The truth after the pixels are turned upright for EXIF ``orientation`` (see :func:`apply_orientation`)."""
         return PersonTruth(apply_orientation(self.boxes, orientation), apply_orientation(self.mask, orientation),
-                           self.persons, self.masked, [apply_orientation(a, orientation) for a in self.areas])
+                           self.persons, self.masked, [apply_orientation(a, orientation) for a in self.areas],
+                           None if self.ignore is None else apply_orientation(self.ignore, orientation))
 
 
 def rle_decode(rle: dict[str, Any], shape: tuple[int, int]) -> np.ndarray:
@@ -124,6 +130,21 @@ def _box_mask(bbox: Iterable[float], shape: tuple[int, int]) -> np.ndarray:
     if x1 > x0 and y1 > y0:
         m[y0:y1, x0:x1] = True
     return m
+
+
+def ignore_regions(info: dict[str, Any], shape: tuple[int, int]) -> np.ndarray | None:
+    """The regions an image entry marks as holding unannotated people (PoseTrack: ``ignore_regions_x`` and
+    ``ignore_regions_y``, one list of x and one of y per polygon) as bool ``(H, W)``; None when it marks none."""
+    xs, ys = info.get("ignore_regions_x") or [], info.get("ignore_regions_y") or []
+    if len(xs) != len(ys):
+        raise InputError(f"{info.get('file_name')}: {len(xs)} x lists and {len(ys)} y lists of ignore regions")
+    polys = []
+    for x, y in zip(xs, ys, strict=True):
+        if len(x) != len(y):
+            raise InputError(f"{info.get('file_name')}: an ignore region has {len(x)} x and {len(y)} y values")
+        polys.append([v for pt in zip(x, y, strict=True) for v in pt])
+    m = polygons_mask(polys, shape)
+    return m if m.any() else None
 
 
 def _image_path(json_path: Path, file_name: str) -> Path | None:
@@ -189,7 +210,7 @@ def load_person_truth(root: str | Path) -> dict[Path, PersonTruth]:
                 else:
                     mask |= b
                     areas.append(b)
-            out[path] = PersonTruth(boxes, mask, n, masked, areas)
+            out[path] = PersonTruth(boxes, mask, n, masked, areas, ignore_regions(info, shape))
     return out
 
 
@@ -205,7 +226,10 @@ def block_coverage(levels: np.ndarray, mcu: tuple[int, int], truth: PersonTruth)
     dict
         ``coverage``: fraction of annotated person pixels (masks where given, else boxes) inside ROI blocks;
         ``box_coverage``: the same for the person boxes; ``outside``: fraction of ROI blocks with no pixel in
-        any person box (wasted on background); ``iou``: IoU of the ROI block pixels with the person masks;
+        any person box (wasted on background); ``outside_unmarked``: the same, counting a block that reaches a
+        region the annotators marked as holding unannotated people (:attr:`PersonTruth.ignore`) as inside, as
+        PoseTrack's own evaluation does with detections there (equal to ``outside`` when none is marked);
+        ``iou``: IoU of the ROI block pixels with the person masks;
         ``roi_fraction``: fraction of the image in ROI blocks; ``persons_found``: share of the annotated persons
         with at least :data:`FOUND_SHARE` of their own area (mask, or box without one) in ROI blocks (None when
         the truth has no per-person areas). Ratios with an empty denominator are None.
@@ -219,11 +243,13 @@ def block_coverage(levels: np.ndarray, mcu: tuple[int, int], truth: PersonTruth)
         return float(a / b) if b else None
 
     in_box = mcu_coverage(truth.boxes, mcu) > 0
+    marked = in_box if truth.ignore is None else in_box | (mcu_coverage(truth.ignore, mcu) > 0)
     roi_blocks = levels > 0
     return {
         "coverage": ratio((roi & truth.mask).sum(), truth.mask.sum()),
         "box_coverage": ratio((roi & truth.boxes).sum(), truth.boxes.sum()),
         "outside": ratio((roi_blocks & ~in_box).sum(), roi_blocks.sum()),
+        "outside_unmarked": ratio((roi_blocks & ~marked).sum(), roi_blocks.sum()),
         "iou": ratio((roi & truth.mask).sum(), (roi | truth.mask).sum()),
         "roi_fraction": float(roi.mean()),
         "persons_found": ratio(sum(1 for a in truth.areas if a.any() and (roi & a).sum() >= FOUND_SHARE * a.sum()),
