@@ -69,6 +69,7 @@ def run_demo(output: str | Path, *, codecs: Sequence[str] | None = None,
             opts = CompressOptions(target=prof.target, codec=codec, profile=prof.name)
             summary = compress_paths(inputs, out / prof.name / codec, opts)
             failures += len(summary.failures)
+            log(_run_line(summary))
             for rec in summary.records + summary.skipped:
                 rows.append({"profile": prof.name, "codec": codec, "image": Path(rec["input"]).stem,
                              "bytes": rec.get("bytes"), "input_bytes": rec.get("input_bytes"),
@@ -84,6 +85,18 @@ def run_demo(output: str | Path, *, codecs: Sequence[str] | None = None,
     html_path = atomic_write_bytes(out / "summary.html", _html(rows, usable, out).encode())
     json_path = atomic_write_bytes(out / "summary.json", json.dumps(rows, indent=1, default=str).encode())
     return {"markdown": md_path, "html": html_path, "json": json_path, "rows": rows, "failures": failures}
+
+
+def _run_line(summary: Any) -> str:
+    """What one profile/codec run did, for the terminal: images, bytes, ratio, encodes, targets met."""
+    t = summary.totals()
+    n = t["files"]
+    missed = len(summary.failures)
+    met = "all met" if not missed else f"{missed} NOT met"
+    ratio = "-" if t["ratio"] is None else f"{t['ratio']:.2f}"
+    encodes = sum(int(r.get("encodes") or 0) for r in summary.records + summary.skipped)
+    return (f"  {n} image{'s' if n != 1 else ''}: {t['bytes_out']:,} bytes (ratio {ratio} vs PNG), "
+            f"{encodes} encode{'s' if encodes != 1 else ''}, {met}")
 
 
 def _groups(rows: list[dict[str, Any]], codecs: Sequence[str]) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:
