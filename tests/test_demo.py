@@ -20,7 +20,10 @@ def test_demo_page_has_profiles_chart_and_thumbnails(tmp_path):
     assert main(["demo", "-o", str(tmp_path), "--codec", "webp"]) == 0
     page = (tmp_path / "summary.html").read_text()
     assert "<h2>Profiles</h2>" in page and "visually lossless" in page and "previews, proxies" in page
+    assert "<h2>Profiles</h2><table class='words'>" in page and ".words td,.words th{text-align:left}" in page
     assert "<svg" in page and page.count("<circle") >= 5
+    right = max(float(x) for x in re.findall(r"<circle cx='([\d.]+)'", page))
+    assert all(float(x) > right for x in re.findall(r"<rect x='([\d.]+)' y='[\d.]+' width='10'", page))  # legend
     srcs = [s.split("'")[0] for s in page.split("<img loading='lazy' src='")[1:]]
     assert len(srcs) == 15 and all((tmp_path / s).is_file() for s in srcs)
 

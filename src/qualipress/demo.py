@@ -135,12 +135,13 @@ def _html(rows: list[dict[str, Any]], codecs: Sequence[str], out: Path) -> str:
     parts = ["<!doctype html><meta charset='utf-8'><title>qualipress demo</title>",
              "<style>body{font-family:sans-serif;max-width:1200px;margin:1em auto}td,th{padding:2px 8px;"
              "border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}"
+             ".words td,.words th{text-align:left}"
              "figure{display:inline-block;margin:4px;font-size:11px;text-align:center}"
              "figure img{width:128px;height:96px;object-fit:cover;display:block}</style>",
              "<h1>qualipress demo</h1>",
              "<p>scikit-image sample photographs (PNG inputs) compressed to the smallest file meeting each "
-             "profile's target, per codec.</p>", "<h2>Profiles</h2><table><tr><th>profile</th><th>target</th>"
-             "<th>meaning</th></tr>"]
+             "profile's target, per codec.</p>",
+             "<h2>Profiles</h2><table class='words'><tr><th>profile</th><th>target</th><th>meaning</th></tr>"]
     for prof in builtin_profiles().values():
         parts.append(f"<tr><td>{esc(prof.name)}</td><td>{esc(str(prof.target))}</td>"
                      f"<td>{esc(prof.description)}</td></tr>")
@@ -193,7 +194,8 @@ def _chart(rows: list[dict[str, Any]], codecs: Sequence[str], colour: Callable[[
         return (m + (w - 2 * m) * r["bpp"] / x_hi, h - m - (h - 2 * m) * (r["ssim"] - y_lo) / (1.0 - y_lo))
 
     shapes = {"C0": "circle", "C1": "rect", "C2": "diamond"}
-    svg = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' font-size='11'>",
+    key = w - m + 16  # the legend stands right of the plot: inside it, it hid the lossless points
+    svg = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{w + 100}' height='{h}' font-size='11'>",
            f"<line x1='{m}' y1='{h - m}' x2='{w - m}' y2='{h - m}' stroke='#444'/>",
            f"<line x1='{m}' y1='{m}' x2='{m}' y2='{h - m}' stroke='#444'/>",
            f"<text x='{w / 2}' y='{h - 12}' text-anchor='middle'>bits per pixel</text>",
@@ -217,9 +219,9 @@ def _chart(rows: list[dict[str, Any]], codecs: Sequence[str], colour: Callable[[
             svg.append(f"<polygon points='{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} "
                        f"{x - 5:.1f},{y:.1f}' fill='{c}'>{tip}</polygon>")
     for i, codec in enumerate(codecs):
-        svg.append(f"<rect x='{w - m - 90}' y='{m + 16 * i}' width='10' height='10' fill='{colour(codec)}'/>"
-                   f"<text x='{w - m - 74}' y='{m + 9 + 16 * i}'>{html.escape(codec)}</text>")
-    svg.append(f"<text x='{w - m - 90}' y='{m + 16 * len(codecs) + 12}'>● C0  ■ C1  ◆ C2</text></svg>")
+        svg.append(f"<rect x='{key}' y='{m + 16 * i}' width='10' height='10' fill='{colour(codec)}'/>"
+                   f"<text x='{key + 16}' y='{m + 9 + 16 * i}'>{html.escape(codec)}</text>")
+    svg.append(f"<text x='{key}' y='{m + 16 * len(codecs) + 12}'>● C0  ■ C1  ◆ C2</text></svg>")
     return "".join(svg)
 
 
