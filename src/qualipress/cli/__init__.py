@@ -603,9 +603,11 @@ def _print_info(out: dict[str, Any], *, as_json: bool) -> None:
         return
     for k, v in out.items():
         if k != "metadata":
-            console.print(f"[bold]{k:11s}[/] {escape(str(v))}")  # a file name or ICC text may hold '[...]'
+            shown = f"{v:,}" if k == "bytes" and isinstance(v, int) else str(v)
+            console.print(f"[bold]{k:11s}[/] {escape(shown)}")  # a file name or ICC text may hold '[...]'
     for k, v in out["metadata"].items():
-        console.print(f"  {k}: {v}", markup=False)
+        if k != "file_bytes" or v != out.get("bytes"):  # the size, already the 'bytes' line
+            console.print(f"  {k}: {v}", markup=False)
 
 
 @app.command(name="codecs")
