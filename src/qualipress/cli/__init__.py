@@ -69,14 +69,17 @@ def _dump(obj: Any, out: Console = console) -> None:
 # -- compress ---------------------------------------------------------------------------------------------
 @app.command()
 def compress(
-    inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or glob patterns.")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive), glob patterns, or - for stdin.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory; or, for one input, one output "
                                                                 "file (its extension picks the format), '-' for "
                                                                 "stdout.")],
-    codec: Annotated[str, typer.Option(help="Codec name, comma-separated list, or 'auto'.")] = "auto",
+    codec: Annotated[str, typer.Option(help="Codec name, comma-separated list, or 'auto' ('qualipress codecs' "
+                                            "lists them).")] = "auto",
     profile: Annotated[str | None, typer.Option(help="C0, C1, C2 or a profile from --profiles (C1 when "
                                                            "neither --profile nor --target is given).")] = None,
-    target: Annotated[list[str] | None, typer.Option(help="Constraint like 'ssim>=0.95' (repeatable).")] = None,
+    target: Annotated[list[str] | None, typer.Option(help="Constraint [SCOPE:]METRIC[@STAT]>=VALUE, e.g. "
+                                                          "'ssim>=0.95', 'ssim@p5>=0.9', 'bytes<=50000' (repeatable; "
+                                                          "all must hold).")] = None,
     profiles: Annotated[Path | None, typer.Option(help="TOML file with extra profiles.")] = None,
     jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Parallel worker processes.")] = 1,
     report: Annotated[Path | None, typer.Option(help="JSONL report (default OUTDIR/qualipress-report.jsonl).")] = None,
