@@ -249,6 +249,9 @@ def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
                           f"inputs: {names} (name one as an input to compress it anyway)")
     if unread:
         kinds = ", ".join(f"{n} {suffix}" for suffix, n in sorted(Counter(p.suffix.lower() for p in unread).items()))
+        if not found and not earlier:  # nothing to do: it was a run of 0 files, exit 0, an empty manifest
+            raise QualipressError(f"no image file qualipress reads in {', '.join(inputs)}: {len(unread)} file(s) "
+                                  f"in formats it does not read ({kinds}); convert them to PNG or TIFF")
         err_console.print(f"[yellow]note[/] skipped {len(unread)} file(s) in a format qualipress does not read "
                           f"({kinds}); convert them to PNG or TIFF to include them")
     return found
