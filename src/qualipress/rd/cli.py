@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -60,7 +58,7 @@ def bench_plot_cmd(
 
     curves = load_curves(results)
     plot_rd(curves, output, metrics=[m.strip() for m in metrics.split(",") if m.strip()], title=title)
-    typer.echo(json.dumps({"curves": list(curves), "output": str(output)}), file=sys.stdout)
+    typer.echo(f"{output}: {len(curves)} curve{'s' if len(curves) != 1 else ''} ({', '.join(sorted(curves))})")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
