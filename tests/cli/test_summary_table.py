@@ -78,3 +78,14 @@ def test_failed_files_are_one_recap_line_per_reason_and_not_counted_as_missed(tm
     assert len(recap) == 1 and recap[0].startswith("failed 2 file(s) (a.png, b.png)"), recap
     row = next(line for line in cap.out.splitlines() if re.search(r"│\s+failed\s+│", line))
     assert "missed" not in row and "no output" in row
+
+
+def test_per_file_lines_name_the_output_and_its_size(tmp_path, capsys):
+    """A log of a batch said 'ok  /path/a.png' and nothing about what was written."""
+    src = _photo(tmp_path)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), *FAST, "--profile", "C2"]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("ok"))
+    size = (out / "a.jpg").stat().st_size
+    ratio = src.stat().st_size / size
+    assert line == f"ok       {src} -> a.jpg, {size:,} bytes ({ratio:.1f}:1)", line

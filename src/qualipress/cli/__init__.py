@@ -216,7 +216,8 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
                                   enabled=progress, total=total, shown=shown)
         with _photo.staged_output(single, overwrite) as work:
             summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
-                                     enabled=progress and single.path is not None, total=1, shown=shown)
+                                     enabled=progress and single.path is not None, total=1, shown=shown,
+                                     delivered=None if single.path is None else Path(single.path).name)
             rec = summary.records[0] if summary.records else {}
             if rec.get("output"):
                 rec["delivered_to"] = _photo.deliver(single, rec)
@@ -311,8 +312,10 @@ def _target(profile: str | None, target: list[str] | None, profiles: Path | None
     return prof.target, prof.name
 
 
-def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: dict[str, str] | None = None) -> Any:
-    """Run ``run(callback)`` with a progress bar or one line per file; ``shown`` renames inputs in those lines."""
+def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: dict[str, str] | None = None,
+                   delivered: str | None = None) -> Any:
+    """Run ``run(callback)`` with a progress bar or one line per file; ``shown`` renames inputs in those lines,
+    ``delivered`` names the output of a one-file run (``-o small.avif``: the run writes into a work folder)."""
     with progress_bar("compressing", total, enabled=enabled, console=console) as bar:
         def cb(rec: dict[str, Any]) -> None:
             bar.advance()
@@ -324,8 +327,8 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: 
                           else "MISSED" if rec.get("target_met") is False else "ok")
                 note = rec.get("error") or _notice(rec)
                 # one line per file, never wrapped: a log stays greppable and a long path cannot split a phrase
-                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""), markup=False,
-                              soft_wrap=True)
+                console.print(f"{status:8s} {rec['input']}{_written(rec, delivered)}" + (f"  {note}" if note else ""),
+                              markup=False, soft_wrap=True)
             elif rec.get("error"):
                 console.print(f"[red]FAILED[/] {escape(str(rec['input']))}: {escape(str(rec['error']))}")
             elif rec.get("target_met") is False and not rec.get("resumed"):
@@ -333,6 +336,15 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: 
             elif note := _notice(rec):
                 console.print(f"[yellow]note[/] {escape(str(rec['input']))}: {escape(note)}")
         return run(cb)
+
+
+def _written(rec: dict[str, Any], delivered: str | None = None) -> str:
+    """`` -> a.avif, 12,345 bytes (6.2:1)`` for a per-file line: what was written, how large; empty for a failure."""
+    if rec.get("error") or not rec.get("output") or not rec.get("bytes"):
+        return ""
+    name = delivered or Path(str(rec["output"])).name
+    ratio = f" ({rec['input_bytes'] / rec['bytes']:.1f}:1)" if rec.get("input_bytes") else ""
+    return f" -> {name}, {rec['bytes']:,} bytes{ratio}"
 
 
 def _notice(rec: dict[str, Any]) -> str:
