@@ -106,3 +106,12 @@ def test_banding_allows_one_block_of_a_few_dozen() -> None:
     two[:16, 32:48] = np.floor(two[:16, 32:48] * 48) / 48
     out = chk(_img(ramp), _img(two))
     assert not out.passed and "2/48" in out.detail
+
+
+def test_banding_says_it_can_flicker() -> None:
+    # a count of blocks past the step limit moves with the grain, not steadily with the setting: the search must
+    # confirm a pass next to a banding failure by the next finer setting (tests/search/test_flickering_check.py)
+    ref = _img(_ramp())
+    stair = _img(np.floor(_ramp() * 48) / 48)
+    out = decisions.BandingCheck(max_step=0.004)(ref, stair)
+    assert not out.passed and not out.monotone

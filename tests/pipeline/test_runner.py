@@ -196,3 +196,62 @@ def test_a_waiting_lane_starts_after_its_seed_with_that_result() -> None:
 def test_a_lane_waiting_on_no_task_still_runs() -> None:
     got = dict(run_lanes(_seeded, [(0, 0.0), (1, 0.0)], [[0], [1]], jobs=2, after=[None, 7], seed=_add_seed))
     assert sorted(got) == [0, 1] and got[1][1] is None
+
+
+def _lead(task: tuple) -> tuple:
+    return (*task[:2], "lead")
+
+
+def _hand_over_or_wait(task: tuple) -> tuple[int, object, int]:
+    """Task 1 (the head lane's second task) waits for the file the waiting lane's first task writes: it sees
+    it only if that lane started while the head lane was still running (at most 120 s, then says so)."""
+    i, flag, *rest = task
+    mark = os.path.join(os.environ["QP_TEST_DIR"], "lane-started")
+    if i == 2:
+        open(mark, "w").close()
+    if i == 1:
+        deadline = time.monotonic() + 120
+        while not os.path.exists(mark) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        flag = "saw the waiting lane" if os.path.exists(mark) else "waiting lane not started"
+    return i, flag if not rest else rest[0], os.getpid()
+
+
+def _seed_from(task: tuple, result: tuple) -> tuple:
+    return (*task, ("seed", result[0], result[1]))
+
+
+def test_dask_lanes_hand_a_result_over_mid_lane(tmp_path, monkeypatch):
+    """On Dask a lane is one task; the lane waiting on task 0 starts from its result as soon as task 0 is done
+    (not when its lane ends), with it as seed; only the task waited on is sent as ``lead(task)``."""
+    import pytest
+
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setenv("QP_TEST_DIR", str(tmp_path))
+    tasks = [(0, None), (1, None), (2, None), (3, None)]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as lc:
+        got = dict(run_lanes(_hand_over_or_wait, tasks, [[0, 1], [2, 3]], jobs=2, after=[None, 0],
+                             seed=_seed_from, lead=_lead, scheduler=lc.scheduler_address))
+    assert sorted(got) == [0, 1, 2, 3]
+    assert got[0][1] == "lead" and got[3][1] is None, "only the task waited on is sent as lead(task)"
+    assert got[1][1] == "saw the waiting lane", "the waiting lane started only when the head lane ended"
+    assert got[2][1] == ("seed", 0, "lead"), "the waiting lane's first task did not start from task 0's result"
+    assert got[0][2] == got[1][2] and got[2][2] == got[3][2] != got[0][2]  # a lane on one worker process
+
+
+def test_a_dask_lane_whose_worker_dies_is_run_again_task_by_task(tmp_path, monkeypatch):
+    import pytest
+
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    monkeypatch.chdir(tmp_path)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as lc:
+        got = dict(run_lanes(_crash_on_three, list(range(6)), [[0, 1, 2, 3, 4, 5]], jobs=1,
+                             scheduler=lc.scheduler_address))
+    assert sorted(got) == list(range(6))
+    assert isinstance(got[3], Exception)
+    assert {i: v for i, v in got.items() if i != 3} == {i: i * 10 for i in range(6) if i != 3}

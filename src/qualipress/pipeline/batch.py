@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -762,13 +762,13 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
                                                "to redo it, or use --overwrite", sha=sha), options))
             continue
         todo.append((job, sha))
-    tasks = [(job, out, options, sha) for job, sha in todo]
+    tasks = [_Task(job, out, options, sha) for job, sha in todo]
     # a shot's frames on one worker, in frame order, so the search's warm start holds (pipeline/schedule.py)
     keys = [sequence_key(job.source) for job, _ in todo]
     try:
         with contextlib.closing(run_by_sequence(_process_task, tasks, keys, jobs=options.jobs,
                                                 scheduler=options.scheduler, runner=run_tasks,
-                                                seed=_seed_task)) as results:
+                                                seed=_seed_task, lead=_lead_task)) as results:
             for i, rec in results:
                 if isinstance(rec, WarmStart):  # the record, with the hints it leaves for seeding (_seed_task)
                     rec = rec.previous
@@ -794,20 +794,38 @@ def _reported_outputs(report_path: Path) -> set[str]:
     return out
 
 
-def _process_task(task: tuple[Any, ...]) -> WarmStart:
-    """``process_one`` of ``(job, outdir, options, sha)``, or of ``(..., seed)`` after :func:`seed_warm_start`: its
-    record and the search hints it leaves (a seed for the shot's other chunks, see :func:`_seed_task`)."""
-    job, out, options, sha, *seed = task
-    if seed:
-        seed_warm_start(options.run_id, seed[0])
-    record = process_one(job, out, options, sha)
-    return WarmStart(record, dict(warm_start(options.run_id).hints))
+class _Task(NamedTuple):
+    """One file of a batch as a worker gets it: ``seed`` is the warm start of another worker to start from (a
+    shot's first frame, :func:`_seed_task`); ``leads`` marks a shot's first frame whose warm start seeds the shot's
+    other chunks (:func:`_lead_task`)."""
+
+    job: Job
+    out: Path
+    options: CompressOptions
+    sha: str
+    seed: WarmStart | None = None
+    leads: bool = False
 
 
-def _seed_task(task: tuple[Any, ...], result: Any) -> tuple[Any, ...]:
+def _process_task(task: _Task) -> WarmStart | dict[str, Any]:
+    """``process_one`` of the task's file (after :func:`seed_warm_start` when it is seeded): its record, or for a
+    task that ``leads``, the record with the search hints it leaves (a :class:`WarmStart`: the seed of the shot's
+    other chunks), so only what seeds travels back to the main process."""
+    if task.seed is not None:
+        seed_warm_start(task.options.run_id, task.seed)
+    record = process_one(task.job, task.out, task.options, task.sha)
+    return WarmStart(record, dict(warm_start(task.options.run_id).hints)) if task.leads else record
+
+
+def _lead_task(task: _Task) -> _Task:
+    """A shot's first frame whose result seeds the shot's later chunks: it returns its warm start too."""
+    return task._replace(leads=True)
+
+
+def _seed_task(task: _Task, result: Any) -> _Task:
     """The first task of a shot's later chunk, seeded with the shot's first frame (when that frame succeeded)."""
     if isinstance(result, WarmStart) and result.previous is not None and result.previous.get("error") is None:
-        return (*task[:4], result)
+        return task._replace(seed=result)
     return task
 
 

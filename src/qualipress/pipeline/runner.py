@@ -22,8 +22,11 @@ import ctypes
 import functools
 import multiprocessing as mp
 import os
+import pickle
+import queue
 import signal
 import sys
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -39,6 +42,9 @@ HEAP_MMAP_THRESHOLD = 32 * 1024 * 1024
 #: Free memory at the heap's top kept for the next frame on a Dask worker (twice the above, as glibc's rule pairs them).
 HEAP_TRIM_THRESHOLD = 2 * HEAP_MMAP_THRESHOLD
 _heap_reused: bool | None = None  # None: not decided yet in this process
+#: Dask event topic on which a lane hands a result over to the run waiting for it (one topic for every run, so
+#: the scheduler keeps at most ``distributed.admin.low-level-log-length`` such events in all; a run reads its own).
+HAND_OVER_TOPIC = "qualipress-hand-over"
 
 
 class WorkerCrashedError(QualipressError):
@@ -174,16 +180,64 @@ def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int, start:
             suspects.extend(lost)
 
 
+class _Lanes:
+    """Lanes not started yet, and the rule by which they start (one rule for local workers and Dask).
+
+    A lane with an ``after`` task waits until that task's result is in (:meth:`done`), then starts with
+    ``seed(its first task, that result)``; a task another lane waits on is sent as ``lead(task)`` (so only such a
+    task need return what seeds). A lane waiting on a task of no lane would wait for ever: :meth:`release`.
+    """
+
+    def __init__(self, tasks: Sequence[Any], lanes: Sequence[Sequence[int]], after: Sequence[int | None] | None,
+                 seed: Callable[[Any, Any], Any] | None, lead: Callable[[Any], Any] | None) -> None:
+        self.tasks = tasks
+        self.deps = {k: d for k, d in enumerate(after or []) if d is not None and k < len(lanes) and lanes[k]}
+        self.waiting: deque[tuple[int, deque[int]]] = deque((k, deque(lane)) for k, lane in enumerate(lanes) if lane)
+        self.awaited = set(self.deps.values())
+        self.finished: dict[int, Any] = {}  # results of the tasks a lane waits on
+        self.seed, self.lead = seed, lead
+
+    def task(self, i: int) -> Any:
+        """Task ``i`` as it is sent (``lead(task)`` when a lane waits on it)."""
+        t = self.tasks[i]
+        return self.lead(t) if self.lead is not None and i in self.awaited else t
+
+    def done(self, i: int, result: Any) -> None:
+        """Task ``i`` finished with ``result`` (or the exception it raised); the first result counts."""
+        if i in self.awaited:
+            self.finished.setdefault(i, result)
+
+    def next_lane(self) -> tuple[deque[int], Any] | None:
+        """The first waiting lane that may start, with its first task (seeded when it waited on a result)."""
+        for pos, (k, lane) in enumerate(self.waiting):
+            d = self.deps.get(k)
+            if d is None or d in self.finished:
+                del self.waiting[pos]
+                first = self.task(lane[0])
+                if d is not None and self.seed is not None:
+                    first = self.seed(first, self.finished[d])
+                return lane, first
+        return None
+
+    def release(self) -> None:
+        """What the waiting lanes wait on will not come (not a task of any lane, or lost): they may all start."""
+        self.deps.clear()
+
+
 def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Sequence[int]], *,
               jobs: int, after: Sequence[int | None] | None = None,
-              seed: Callable[[Any, Any], Any] | None = None) -> Iterator[tuple[int, Any]]:
-    """Run each lane (task indices, in order) on one local worker process, one task at a time.
+              seed: Callable[[Any, Any], Any] | None = None, lead: Callable[[Any], Any] | None = None,
+              scheduler: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Run each lane (task indices, in order) on one worker process, one task at a time.
 
     What a worker keeps between tasks (the search's warm start) therefore follows the lane, e.g. a shot's frames
-    in order (:mod:`qualipress.pipeline.schedule`), while results still come back task by task: an interruption
-    loses no finished task and stops the rest at once. ``jobs`` workers take lanes in the given order as they
-    free up. A worker that dies fails only the task it was running (:class:`WorkerCrashedError`); it is replaced
-    and its lane goes on.
+    in order (:mod:`qualipress.pipeline.schedule`). Local workers: results still come back task by task, so an
+    interruption loses no finished task and stops the rest at once; ``jobs`` workers take lanes in the given
+    order as they free up; a worker that dies fails only the task it was running (:class:`WorkerCrashedError`),
+    it is replaced and its lane goes on. On Dask (``scheduler``) a lane is one task: its results come back when
+    it ends, but a task another lane waits on hands its result over as soon as it is done (a Dask event), so
+    the waiting lane starts then, as locally; a lane whose worker keeps dying is run again task by task, so
+    only the task that crashes fails.
 
     Parameters
     ----------
@@ -193,7 +247,7 @@ def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Se
     lanes : sequence of sequence of int
         Every task index once.
     jobs : int
-        Worker processes.
+        Worker processes (local; ignored on Dask).
     after : sequence of (int or None), optional
         Per lane, a task of another lane that must finish before this lane starts (None: starts at once). A free
         worker takes the first waiting lane that may start; it waits when none may. A lane that waits must not
@@ -202,43 +256,37 @@ def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Se
         ``seed(task, result)`` gives the task a waiting lane starts with, from its own first task and the
         ``after`` task's result (or the exception it raised): e.g. the first frame of a shot hands its warm start
         to the shot's other chunks. Without it the first task is sent as it is.
+    lead : callable, optional
+        ``lead(task)`` is what is sent for a task some lane waits on (e.g. asks it to return its warm start too);
+        other tasks are sent as they are.
+    scheduler : str, optional
+        Address of a Dask distributed scheduler to run the lanes on instead of local workers.
 
     Yields
     ------
     (int, object)
         Task index and its result, or the exception it raised.
     """
-    deps = {k: d for k, d in enumerate(after or []) if d is not None and k < len(lanes) and lanes[k]}
-    waiting: deque[tuple[int, deque[int]]] = deque((k, deque(lane)) for k, lane in enumerate(lanes) if lane)
-    finished: dict[int, Any] = {}  # results of the tasks a lane waits on
-    width = max(1, min(jobs, len(waiting)))
+    plan = _Lanes(tasks, lanes, after, seed, lead)
+    if scheduler:
+        yield from _run_lanes_dask(fn, plan, scheduler)
+        return
+    width = max(1, min(jobs, len(plan.waiting)))
     pools = [_pool(1) for _ in range(width)]
     current: list[deque[int]] = [deque() for _ in range(width)]
     inflight: dict[cf.Future[Any], tuple[int, int]] = {}  # future -> (worker slot, task index)
     clean = False
 
-    def next_lane() -> tuple[deque[int], Any] | None:
-        """The first waiting lane that may start, with its first task (seeded when it waited on a result)."""
-        for pos, (k, lane) in enumerate(waiting):
-            d = deps.get(k)
-            if d is None or d in finished:
-                del waiting[pos]
-                first = tasks[lane[0]]
-                if d is not None and seed is not None:
-                    first = seed(first, finished[d])
-                return lane, first
-        return None
-
     def feed(slot: int) -> None:
         task = None
         if not current[slot]:
-            got = next_lane()
+            got = plan.next_lane()
             if got is None:
                 return
             current[slot], task = got
         i = current[slot].popleft()
         if task is None:
-            task = tasks[i]
+            task = plan.task(i)
         try:
             inflight[pools[slot].submit(fn, task)] = (slot, i)
         except BrokenProcessPool:  # the worker died between tasks: a fresh one takes the task
@@ -246,13 +294,12 @@ def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Se
             pools[slot] = _pool(1)
             inflight[pools[slot].submit(fn, task)] = (slot, i)
 
-    awaited = set(deps.values())
     try:
         for slot in range(width):
             feed(slot)
-        while inflight or waiting:
+        while inflight or plan.waiting:
             if not inflight:  # what the waiting lanes wait on will not come (not a task of any lane): start them
-                deps.clear()
+                plan.release()
                 for slot in range(width):
                     feed(slot)
                 continue
@@ -267,8 +314,7 @@ def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Se
                                                   "codec or out-of-memory kill); the rest of the batch went on")
                 else:
                     res = exc if exc is not None else fut.result()
-                if i in awaited:
-                    finished[i] = res
+                plan.done(i, res)
                 yield i, res
                 feed(slot)
             for slot in range(width):  # idle workers: a lane may start now that a result it waited on is in
@@ -315,15 +361,28 @@ def _on_dask_worker(fn: Callable[[Any], Any], task: Any) -> Any:
     return fn(task)
 
 
-def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], scheduler: str) -> Iterator[tuple[int, Any]]:
+def _dask_client(scheduler: str) -> Any:
+    """A client of the Dask scheduler at ``scheduler``.
+
+    Raises
+    ------
+    QualipressError
+        The scheduler cannot be reached or ``dask.distributed`` is not installed.
+    """
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError as exc:
         raise QualipressError("--scheduler needs dask.distributed: pip install 'qualipress[film]'") from exc
     try:
-        client = Client(scheduler, timeout="10s")
+        return Client(scheduler, timeout="10s")
     except Exception as exc:  # OSError / TimeoutError from the comm layer
         raise QualipressError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+
+
+def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], scheduler: str) -> Iterator[tuple[int, Any]]:
+    from distributed import as_completed
+
+    client = _dask_client(scheduler)
     futures: list[Any] = []
     try:
         futures = client.map(functools.partial(_on_dask_worker, fn), list(tasks), pure=False)
@@ -336,4 +395,93 @@ def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], scheduler: str) ->
     finally:
         with contextlib.suppress(Exception):
             client.cancel(futures)
+        client.close()
+
+
+def _dask_lane(fn: Callable[[Any], Any], indices: Sequence[int], tasks: Sequence[Any], hand_over: Sequence[int],
+               run: str) -> list[tuple[bool, Any]]:
+    """What a Dask worker runs per lane: ``fn`` on each task in order, ``(ok, result or exception)`` per task.
+
+    The result of each task in ``hand_over`` (one another lane waits on) is also sent at once, pickled, as a
+    Dask event of run ``run`` on :data:`HAND_OVER_TOPIC` (:func:`_run_lanes_dask` starts the waiting lane from it);
+    should that fail, the lane's own result still carries it."""
+    reuse_heap_on_dask_worker()
+    out: list[tuple[bool, Any]] = []
+    for i, task in zip(indices, tasks, strict=True):
+        try:
+            res, ok = fn(task), True
+        except Exception as exc:
+            res, ok = exc, False
+        out.append((ok, res))
+        if i in hand_over:
+            with contextlib.suppress(Exception):  # not picklable, or not on a worker: handed over with the lane
+                from distributed import get_worker
+
+                get_worker().log_event(HAND_OVER_TOPIC, {"run": run, "task": i, "result": pickle.dumps(res)})
+    return out
+
+
+def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> Iterator[tuple[int, Any]]:
+    """:func:`run_lanes` on Dask: each lane one Dask task, started by ``plan``'s rule as results come in.
+
+    A lane whose worker kept dying (Dask gives up on it with ``KilledWorker``) is run again one task at a time,
+    in order, each task alone, so only the task that crashes fails (as the local pool does)."""
+    client = _dask_client(scheduler)
+    run = uuid.uuid4().hex
+    news: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()  # the one place this loop waits on
+    running: dict[Any, tuple[list[tuple[int, Any]], bool]] = {}  # future -> ((index, task sent) per task, alone)
+
+    def submit(lane: list[tuple[int, Any]], alone: bool) -> None:
+        if alone:  # the lane's first task alone; the rest follow it one by one
+            fut = client.submit(_on_dask_worker, fn, lane[0][1], pure=False)
+        else:
+            indices = [i for i, _ in lane]
+            fut = client.submit(_dask_lane, fn, indices, [t for _, t in lane],
+                                [i for i in indices if i in plan.awaited], run, pure=False)
+        running[fut] = (lane, alone)
+        fut.add_done_callback(lambda f: news.put(("done", f)))
+
+    def start_lanes() -> None:
+        while (got := plan.next_lane()) is not None:
+            lane, first = got
+            submit([(lane[0], first), *((i, plan.task(i)) for i in list(lane)[1:])], False)
+
+    try:
+        client.subscribe_topic(HAND_OVER_TOPIC, lambda event: news.put(("hand-over", event[1])))
+        start_lanes()
+        while running or plan.waiting:
+            if not running:  # what the waiting lanes wait on will not come
+                plan.release()
+                start_lanes()
+                continue
+            kind, item = news.get()
+            if kind == "hand-over":
+                if isinstance(item, dict) and item.get("run") == run:  # not another run's on this scheduler
+                    with contextlib.suppress(Exception):
+                        plan.done(int(item["task"]), pickle.loads(item["result"]))
+                    start_lanes()
+                continue
+            if item not in running:
+                continue
+            lane, alone = running.pop(item)
+            try:
+                value = item.result()
+            except Exception as exc:  # the lane's worker kept dying (KilledWorker), or the lone task raised
+                if not alone:
+                    submit(lane, True)
+                    continue
+                pairs: list[tuple[bool, Any]] = [(False, exc)]
+            else:
+                pairs = [(True, value)] if alone else value
+            if alone and len(lane) > 1:
+                submit(lane[1:], True)
+            for (i, _), (_, res) in zip(lane, pairs, strict=False):
+                plan.done(i, res)
+                yield i, res
+            start_lanes()
+    finally:
+        with contextlib.suppress(Exception):
+            client.unsubscribe_topic(HAND_OVER_TOPIC)
+        with contextlib.suppress(Exception):
+            client.cancel(list(running))
         client.close()

@@ -135,7 +135,8 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
                     jobs: int = 1, scheduler: str | None = None, max_chunk: int = MAX_CHUNK,
                     stream: Callable[[list[Any]], Any] | None = None,
                     runner: Callable[..., Iterator[tuple[int, Any]]] | None = None,
-                    seed: Callable[[Any, Any], Any] | None = None) -> Iterator[tuple[int, Any]]:
+                    seed: Callable[[Any, Any], Any] | None = None,
+                    lead: Callable[[Any], Any] | None = None) -> Iterator[tuple[int, Any]]:
     """Like :func:`qualipress.pipeline.runner.run_tasks`, but a shot's tasks run on one worker, in frame order.
 
     Tasks are cut by :func:`sequence_chunks`; each chunk is one task of the runner (so warm state a worker
@@ -160,10 +161,14 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
     runner : callable, optional
         The task runner (default :func:`qualipress.pipeline.runner.run_tasks`).
     seed : callable, optional
-        ``seed(task, result)``: with local workers, a shot cut into several chunks runs its first frame before
-        its other chunks start, and each of them starts with ``seed(its first task, that frame's result)`` (the
-        frame's warm start, so one cold search per shot instead of one per chunk: :func:`seeded_after`). Without
-        it (and on Dask) the chunks of a shot start at once, each cold.
+        ``seed(task, result)``: a shot cut into several chunks runs its first frame before its other chunks
+        start, and each of them starts with ``seed(its first task, that frame's result)`` (the frame's warm
+        start, so one cold search per shot instead of one per chunk: :func:`seeded_after`), on local workers and
+        on Dask alike (:func:`qualipress.pipeline.runner.run_lanes`). Without it (and with ``stream``) the chunks
+        of a shot start at once, each cold.
+    lead : callable, optional
+        ``lead(task)`` is sent instead of a shot's first frame that seeds other chunks (e.g. a task that also
+        returns its warm start); every other task is sent as it is, so only what seeds travels back.
 
     Yields
     ------
@@ -182,10 +187,11 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
         return
     workers = max(2, jobs) if scheduler else jobs
     chunks = sequence_chunks(keys, workers=workers, max_chunk=max_chunk)
-    if not scheduler and stream is None and runner is run_tasks:
-        # local workers: each chunk is a lane of one worker, results still come back frame by frame
+    if stream is None and runner is run_tasks and (not scheduler or seed is not None):
+        # each chunk is a lane of one worker (locally results still come back frame by frame); a shot's later
+        # chunks start from its first frame's result
         after = seeded_after(chunks, keys) if seed is not None else None
-        yield from run_lanes(fn, tasks, chunks, jobs=jobs, after=after, seed=seed)
+        yield from run_lanes(fn, tasks, chunks, jobs=jobs, after=after, seed=seed, lead=lead, scheduler=scheduler)
         return
     retry: list[int] = []
     # closing: when the caller stops early (Ctrl-C), the runner stops its workers at once

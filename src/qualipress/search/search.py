@@ -49,6 +49,11 @@ class CheckOutcome:
     #: setting near the threshold, when the check can measure one; None for a plain pass/fail. The search steers
     #: by it like by the target's margin (interpolating instead of bisecting when the check decides).
     margin: float | None = None
+    #: False for a check whose verdict can flip back and forth as the setting rises (a count of blocks past a
+    #: threshold: banding on grainy film passes, fails, passes again within a few grid steps). A passing setting
+    #: whose next finer setting fails such a check is then no result: the search looks finer
+    #: (:func:`_confirm`), so the setting it picks does not depend on where it probed.
+    monotone: bool = True
 
 
 class Check(Protocol):
@@ -338,6 +343,9 @@ class _Bracket:
     guarded: list[int] = field(init=False, default_factory=list)
     #: Why a race was given up on a prediction, not a proof (:func:`predicted_loss`), when it was.
     lost: str | None = field(init=False, default=None)
+    #: Grid indices whose probe failed a check that is not monotone (:attr:`CheckOutcome.monotone`), with that
+    #: probe (kept when the failure is forgotten as stale).
+    flickered: dict[int, Probe] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.runner.prediction = self.prediction
@@ -363,6 +371,8 @@ class _Bracket:
             p = steer
         for j in range(first, last + 1):
             (passing if p.passed else failing)[j] = p
+            if any(not c.passed and not c.monotone for c in p.checks):
+                self.flickered[j] = p
         # Probes that can no longer be the result (a passing one above the lowest pass, a failing one below the
         # highest failure, or any failing one once a probe passed and no race can end on a failure) give back
         # their decoded pixels: one frame each, kept until the search ends otherwise.
@@ -465,7 +475,11 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
                 # below the drop may pass (search.drops), so it is measured before the proof stands.
                 c = guard
             elif done and not _source_below(br, lo):
-                break
+                c = _confirm(br, lo, hi)
+                if c is None:
+                    break
+                if c == hi:
+                    continue  # hi was set aside: the bracket changed
             else:
                 c = br.special if done else _inside(br, lo, hi)
         else:
@@ -488,6 +502,55 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
             br.guarded.append(c)  # noted only once measured
         br.probe(c)
     return False
+
+
+def _confirm(br: _Bracket, lo: int, hi: int) -> int | None:
+    """Whether the finished bracket's result ``hi`` stands when a check may flicker: None when it does, the next
+    finer grid index to probe first, or ``hi`` itself when it was just set aside (filed as failing).
+
+    A passing setting counts only when none of the :data:`FLICKER_STEPS` next finer settings fails a check that
+    is not monotone (:attr:`CheckOutcome.monotone`). Such a check (banding on a grainy frame: 2 of 49 smooth blocks
+    over the step limit at one distance, 1 at the next, 2 again further on) can pass at an isolated setting
+    between failures; which of several passing islands a search ended on then depended on where it probed (a
+    warm start at the previous frame's setting vs a bisection from far above). With this rule the result is a
+    setting whose coarser neighbour fails and whose finer neighbours do not fail the flickering check. They are
+    probed only when the bracket is bound by such a check (``lo`` failed it) or one failed finer than ``hi``;
+    otherwise the proof is the usual one and costs nothing more.
+    """
+    n, passing, failing = len(br.grid), br.passing, br.failing
+    if lo not in br.flickered and not any(j > hi for j in br.flickered):
+        return None
+    finer = hi
+    for _ in range(FLICKER_STEPS):
+        finer = br.groups[finer][1] + 1
+        if finer >= n:
+            return None
+        if finer in br.flickered:
+            break
+        if finer not in passing:
+            # unknown: probe it; failed the target or a monotone check only: the usual rule trusts the pass
+            return None if finer in failing else finer
+    else:
+        return None
+    p, flicker = passing[hi], br.flickered[finer]
+    names = ", ".join(c.name for c in flicker.checks if not c.passed and not c.monotone)
+    why = CheckOutcome(False, "finer setting", f"set aside: the finer setting {br.grid[finer]:g} fails "
+                       f"{names}, a check that can flicker")
+    aside = replace(p, passed=False, margin=min(p.margin, -1e-3), checks=[*p.checks, why])
+    runner = br.runner
+    runner.alias(aside, p)
+    at = next(k for k, q in enumerate(runner.probes) if q is p)
+    runner.probes[at] = aside  # the report says why it is not the result
+    first, last = br.groups[hi]
+    for j in range(first, last + 1):
+        passing.pop(j, None)
+        failing[j] = aside
+    first, last = br.groups[finer]
+    for j in range(first, last + 1):  # forgotten as stale while hi passed; it is the bracket's failing end now
+        failing[j] = flicker
+    runner.drop_pixels(p)
+    runner.drop_pixels(aside)
+    return hi
 
 
 def _toward_bound(c: int, aim: int | None, lo: int | None, hi: int) -> int:
@@ -808,6 +871,9 @@ SOURCE_STEERING = True
 _SOURCE_REACH = 2
 #: Widest bracket (grid steps) in which the search probes an end's neighbour on the bracket's slope alone.
 _FINISH_WIDTH = 8
+#: How many next finer settings must not fail a check that can flicker for a passing setting to stand
+#: (:func:`_confirm`).
+FLICKER_STEPS = 2
 
 
 #: Two predictions this many grid steps apart share none of their residual (linear in between).
