@@ -89,3 +89,15 @@ def test_per_file_lines_name_the_output_and_its_size(tmp_path, capsys):
     size = (out / "a.jpg").stat().st_size
     ratio = src.stat().st_size / size
     assert line == f"ok       {src} -> a.jpg, {size:,} bytes ({ratio:.1f}:1)", line
+
+
+def test_json_summary_names_profile_and_target(tmp_path, capsys):
+    import json
+
+    src = _photo(tmp_path)
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), *FAST, "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["profile"] == "C1" and "ssim>=0.95" in d["target"]
+    assert main(["compress", str(src), "-o", str(tmp_path / "o2"), *FAST, "--target", "ssim>=0.9", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["profile"] is None and d["target"] == ["ssim>=0.9"]

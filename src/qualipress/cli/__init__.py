@@ -131,9 +131,8 @@ def compress(
         return
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
                             progress=not as_json)
-    shown_target = f"{request.profile}: {request.target}" if request.profile else str(request.target)
-    _print_compress(summary, codec=codec, web=for_ == "web", as_json=as_json, target=shown_target,
-                    out=err_console if single is not None and single.path is None else console)
+    _print_compress(summary, codec=codec, web=for_ == "web", as_json=as_json, target=request.target,
+                    profile=request.profile, out=err_console if single is not None and single.path is None else console)
     if summary.failures:
         raise ExitCode(1)
 
@@ -163,16 +162,18 @@ def _compress_request(codec: str, single: Any, *, profile: str | None, target: l
     return request, hooks, options
 
 
-def _print_compress(summary: Any, *, codec: str, web: bool, as_json: bool, target: str, out: Console) -> None:
+def _print_compress(summary: Any, *, codec: str, web: bool, as_json: bool, target: Any, profile: str | None,
+                    out: Console) -> None:
     """``compress``'s summary (``--json``: with per-codec and per-file rows) on ``out``, and the note when
-    ``--codec auto`` wrote formats browsers do not show; ``target`` is the summary table's target row."""
+    ``--codec auto`` wrote formats browsers do not show; ``profile`` and ``target`` are what the files were held to."""
     from qualipress.pipeline.views import codec_rows, file_rows
 
     if as_json:  # with -o - stdout carries the image: the summary goes to stderr
-        _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
+        _dump({"profile": profile, "target": target.to_list(), **summary_dict(summary),
+               "per_codec": codec_rows(summary.records + summary.skipped),
                "per_file": file_rows(summary.skipped + summary.records)}, out=out)
     else:
-        _print_summary(summary, out=out, target=target)
+        _print_summary(summary, out=out, target=f"{profile}: {target}" if profile else str(target))
     if codec == "auto" and not web:
         from qualipress.pipeline.delivery import not_shown_by_browsers
 
