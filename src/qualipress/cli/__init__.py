@@ -192,10 +192,10 @@ def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) ->
         size = "stdin" if r["input_bytes"] is None else f"{r['input_bytes']:,} bytes"
         dest = r.get("output") or f"{r['output_stem']}.*"
         if r.get("would_fail"):
-            console.print(f"would fail {r['input']} ({size}): {r['would_fail']}", markup=False)
+            console.print(f"would fail {r['input']} ({size}): {r['would_fail']}", markup=False, soft_wrap=True)
             continue
         console.print(f"would compress {r['input']} ({size}) -> {'stdout' if dest == '-' else dest} "
-                      f"with {r['codecs']} for {target}", markup=False)
+                      f"with {r['codecs']} for {target}", markup=False, soft_wrap=True)  # one line per file
     failing = sum(1 for r in rows if r.get("would_fail"))
     console.print(f"{len(rows)} file(s)" + (f", {failing} would fail" if failing else "")
                   + "; no pixels were read, nothing was written (--dry-run)")
