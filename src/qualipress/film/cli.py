@@ -147,10 +147,19 @@ def analyse_cmd(
                        f"stops {a['dynamic_range']['stops']}, smooth {a['smooth_gradient']['fraction']:.0%}, "
                        f"texture {a['texture']['fraction']:.0%}, grain σ {a['noise_sigma']:.4f} "
                        f"({a['noise_sigma'] * 1023:.1f} 10-bit codes, lag-1 corr "
-                       f"{(a.get('grain') or {}).get('correlation')})"
+                       f"{(a.get('grain') or {}).get('correlation')}){_colour_grain_text(a.get('colour_grain'))}"
                        + "".join(f"\n    warning: {w}" for w in f["header"].get("warnings", [])))
     if any(f.get("status") != "ok" for f in cat["frames"]):
         raise ExitCode(1)
+
+
+def _colour_grain_text(cg: dict[str, Any] | None) -> str:
+    """The analyse line's colour-grain part: R/G/B correlation and colour-difference RMS in 10-bit codes."""
+    if not cg or cg.get("rgb_correlation") is None:
+        return ""
+    sc = cg["sigma_colour"]
+    return (f", grain R/G/B corr {cg['rgb_correlation']} (colour B-Y {sc['B-Y'] * 1023:.1f}, "
+            f"R-Y {sc['R-Y'] * 1023:.1f} 10-bit codes)")
 
 
 def archive_cmd(
@@ -180,8 +189,9 @@ def archive_cmd(
     damaged = sum(bool(r.get("damaged")) for r in ok)
     before = sum(r["source_bytes"] for r in ok)
     after = sum(r["archive_bytes"] for r in ok)
-    typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done, "
-               f"{len(res.errors)} failed"
+    earlier_damaged = f" ({len(res.skipped_damaged)} of them damaged)" if res.skipped_damaged else ""
+    typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done"
+               f"{earlier_damaged}, {len(res.errors)} failed"
                + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
     earlier: list[Path] = []
     extra = left_out(inputs, output, earlier)

@@ -14,6 +14,7 @@ import numpy as np
 from qualipress.errors import CodecUnavailableError, InputError, ModelError, UnsupportedError
 from qualipress.io import dpx
 from qualipress.io.image import MAX_PIXELS, SAMPLE_TYPE, Image, as_image, check_dimensions
+from qualipress.io.logcurves import LOG_CURVE_KEY, curve_named_in
 from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
@@ -400,6 +401,11 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
         bits = 8
     if arr.dtype.kind == "f":
         return _finish(arr, 32, metadata=meta, transfer="linear")
+    curve = curve_named_in(meta.get("tiff:ImageDescription"))
+    if curve is not None:  # a log scan that says so (TIFF has no transfer field): read as DPX log frames are
+        meta[LOG_CURVE_KEY] = curve
+        img = _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
+        return Image(img.pixels, img.bit_depth, "log", "unknown", meta)
     return _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
 
 
@@ -548,9 +554,12 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
 def _check_dpx_size(path: Path) -> None:
     """Refuse DPX files shorter than their header's image data claims (truncated or lying headers)."""
     with path.open("rb") as fh:
-        head = fh.read(32)
+        head = fh.read(812)
     big = head[:4] == b"SDPX"
     offset = int.from_bytes(head[4:8], "big" if big else "little")
+    element = int.from_bytes(head[808:812], "big" if big else "little") if len(head) >= 812 else 0
+    if element not in (0, 0xFFFFFFFF):  # element 0's own data offset is where the pixels are read from
+        offset = element
     file_size = int.from_bytes(head[16:20], "big" if big else "little")
     actual = path.stat().st_size
     if file_size and actual < file_size:
