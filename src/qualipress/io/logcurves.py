@@ -26,7 +26,6 @@ one whose ImageDescription names ACEScct, Cineon or printing density is read as 
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 import numpy as np
