@@ -61,11 +61,20 @@ def _tag_xyz(xyz: Sequence[float]) -> bytes:
 def matrix_trc_profile(description: str, chromaticity: Sequence[float], exponent: float) -> bytes:
     """An ICC v2 RGB display profile: the primaries of ``chromaticity`` and a power curve ``exponent`` (decoding:
     linear = sample ** exponent) in every channel."""
-    curve = b"curv" + bytes(4) + struct.pack(">I", 1) + struct.pack(">H", min(round(exponent * 256), 65535)) + bytes(2)
+    curve = _curve(exponent)
     rgb = colorants(chromaticity)
     tags = [(b"desc", _tag_desc(description)), (b"cprt", b"text" + bytes(4) + b"no copyright\x00"),
             (b"wtpt", _tag_xyz(D50)), (b"rXYZ", _tag_xyz(rgb[:, 0])), (b"gXYZ", _tag_xyz(rgb[:, 1])),
             (b"bXYZ", _tag_xyz(rgb[:, 2])), (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    return _assemble(b"RGB ", tags)
+
+
+def _curve(exponent: float) -> bytes:
+    return b"curv" + bytes(4) + struct.pack(">I", 1) + struct.pack(">H", min(round(exponent * 256), 65535)) + bytes(2)
+
+
+def _assemble(space: bytes, tags: Sequence[tuple[bytes, bytes]]) -> bytes:
+    """An ICC v2 display profile of data colour space ``space`` holding ``tags`` (signature, data)."""
     table_len = 4 + 12 * len(tags)
     table, body = struct.pack(">I", len(tags)), b""
     for sig, data in tags:
@@ -73,16 +82,28 @@ def matrix_trc_profile(description: str, chromaticity: Sequence[float], exponent
         table += sig + struct.pack(">II", 128 + table_len + len(body), len(data))
         body += data
     size = 128 + table_len + len(body)
-    header = (struct.pack(">I", size) + bytes(4) + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ " + bytes(12) + b"acsp"
-              + bytes(4 + 4 + 4 + 4 + 8 + 4) + b"".join(_s15(v) for v in D50))
+    header = (struct.pack(">I", size) + bytes(4) + bytes([2, 0x10, 0, 0]) + b"mntr" + space + b"XYZ " + bytes(12)
+              + b"acsp" + bytes(4 + 4 + 4 + 4 + 8 + 4) + b"".join(_s15(v) for v in D50))
     return header + bytes(128 - len(header)) + table + body
 
 
-def png_chunk_profile(gamma: float, chromaticity: Sequence[float] | None = None) -> bytes | None:
+def grey_trc_profile(description: str, exponent: float) -> bytes:
+    """An ICC v2 grey display profile: a power curve ``exponent`` (linear = sample ** exponent) on D50 white."""
+    return _assemble(b"GRAY", [(b"desc", _tag_desc(description)), (b"cprt", b"text" + bytes(4) + b"no copyright\x00"),
+                               (b"wtpt", _tag_xyz(D50)), (b"kTRC", _curve(exponent))])
+
+
+def png_chunk_profile(gamma: float, chromaticity: Sequence[float] | None = None, *,
+                      grey: bool = False) -> bytes | None:
     """The profile that shows a PNG with ``gAMA`` = ``gamma`` (and ``cHRM`` = ``chromaticity``) as browsers show
-    it, or None when they show it as sRGB (:data:`SRGB_GAMMA_TOLERANCE`, :data:`CHROMATICITY_TOLERANCE`)."""
+    it, or None when they show it as sRGB (:data:`SRGB_GAMMA_TOLERANCE`, :data:`CHROMATICITY_TOLERANCE`). For a
+    ``grey`` PNG a grey profile with the curve alone (QA 14: Chromium draws a grey gAMA 0.6 PNG 16 code values
+    brighter on average than its samples untagged; an RGB profile on grey samples would be misread)."""
     if not gamma or gamma <= 0:
         return None
+    if grey:
+        return None if abs(gamma - SRGB_GAMMA) <= SRGB_GAMMA_TOLERANCE else grey_trc_profile(
+            f"PNG gAMA {gamma:.5g}", 1.0 / gamma)
     chroma = tuple(chromaticity) if chromaticity is not None and len(chromaticity) == 8 else None
     if chroma is not None and not (all(np.isfinite(chroma)) and all(y > 0 for y in chroma[1::2])):
         chroma = None  # a broken cHRM (zeros, NaN): the primaries are unknown, sRGB's are assumed
