@@ -126,6 +126,8 @@ def compress(
     if max_mpixels is not None:
         opts.max_pixels = int(max_mpixels * 1e6)
     if dry_run:
+        if single is None and inputs != ["-"]:
+            _expand(inputs, exclude=[output])  # its notes: what the run would skip (QA 14)
         rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web",
                                    name_with_ext=name_with_ext)
         _print_dry_run(rows, request.target, as_json=as_json)

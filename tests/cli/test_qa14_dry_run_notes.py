@@ -1,0 +1,27 @@
+"""QA session 14: ``--dry-run`` says what a run would skip, as the run says it.
+
+Before: after ``compress DIR -o DIR``, ``compress DIR -o other`` noted "skipped 2 earlier output(s) ..." but the
+same command with ``--dry-run`` listed only the PNGs and said nothing of the outputs it left out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qualipress.cli import main
+from qualipress.io import as_image, write_image
+from tests.conftest import photo_like
+
+
+def test_dry_run_notes_the_earlier_outputs_it_leaves_out(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "photos"
+    src.mkdir()
+    for i in range(2):
+        write_image(src / f"p{i}.png", as_image(photo_like(48, 64, seed=i)))
+    assert main(["compress", str(src), "-o", str(src), "--codec", "jpeg", "--no-film"]) == 0
+    capsys.readouterr()
+    assert main(["compress", str(src), "-o", str(tmp_path / "other"), "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "skipped 2 earlier output(s)" in captured.err
+    assert "p0.jpg" not in captured.out and "p0.png" in captured.out
+    assert not (tmp_path / "other").exists()
