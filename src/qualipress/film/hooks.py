@@ -236,7 +236,7 @@ class FilmHooks:
             cfg.codecs = [c.strip() for c in codec.split(",") if c.strip()]
             cfg.notes.insert(0, f"codecs {', '.join(cfg.codecs)} set by the user")
         start: dict[str, Any] = dict(cfg.start)
-        if prev_view is not None and cfg.codecs == [prev_view["codec"]]:
+        if prev_view is not None and not cfg.differs and cfg.codecs == [prev_view["codec"]]:
             start.pop(prev_view["codec"], None)  # the core's hint from the previous frame also knows the slope
             bracket = check_bound_hint(prev or {})
             if bracket is not None:

@@ -52,6 +52,9 @@ class BaseConfig:
     codecs: list[str]
     start: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: True when the previous frame of the sequence is not alike this one (a cut) or was lossless: the frame
+    #: keeps its cold starts, no hint from the previous frame (QA 14)
+    differs: bool = False
 
 
 def _available() -> set[str]:
@@ -134,9 +137,10 @@ def select(analysis: dict[str, Any], *, codec: str = "auto", stored_bits: int = 
     start: dict[str, float] = {}
     prev_codec = (previous or {}).get("codec")
     prev_setting = (previous or {}).get("setting")
+    differs = previous is not None and (bool(previous.get("lossless"))
+                                        or not _alike(analysis, previous.get("analysis") or {}))
     warm = (previous is not None and prev_codec in cands and prev_setting is not None
-            and not previous.get("lossless") and position % REOPEN_EVERY != 0
-            and _alike(analysis, previous.get("analysis") or {}))
+            and not differs and position % REOPEN_EVERY != 0)
     if warm:
         assert prev_codec is not None
         cands = [prev_codec]
@@ -152,4 +156,4 @@ def select(analysis: dict[str, Any], *, codec: str = "auto", stored_bits: int = 
             if s is not None:
                 start[c] = s
             notes.append(note)
-    return BaseConfig(cands, start, notes)
+    return BaseConfig(cands, start, notes, differs=differs)
