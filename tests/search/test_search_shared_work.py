@@ -87,3 +87,42 @@ def test_mosaics_of_one_size_share_their_tile_bookkeeping():
     first = m1.measure(codec, 60, {})
     m2.measure(codec, 60, {})
     assert m1.measure(codec, 60, {})["ssim"].value == first["ssim"].value
+
+
+def _tile_features_plain(y):
+    """The tile features as first written (numpy's mean of temporaries): the values the shortcuts must give."""
+    import cv2
+
+    n = y.size
+    gx = cv2.Sobel(y, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(y, cv2.CV_32F, 0, 1, ksize=3)
+    gradient = (float(cv2.norm(gx, cv2.NORM_L1)) + float(cv2.norm(gy, cv2.NORM_L1))) / (8.0 * n)
+    y2 = cv2.multiply(y, y)
+    mu = cv2.blur(y, (7, 7))
+    local_var = cv2.blur(y2, (7, 7))
+    local_var -= cv2.multiply(mu, mu)
+    texture = float(np.mean(np.sqrt(np.maximum(local_var, 0.0))))
+    detail = float(cv2.norm(cv2.Laplacian(y, cv2.CV_32F, ksize=1), cv2.NORM_L1)) / n
+    h, w = y.shape
+    noise = 0.0
+    if h >= 3 and w >= 3:
+        conv = cv2.filter2D(y, cv2.CV_32F, predict._NOISE_KERNEL)[1:-1, 1:-1]
+        noise = float(math.sqrt(math.pi / 2) * cv2.norm(conv, cv2.NORM_L1) / (6.0 * conv.size))
+    bh, bw = h // 8, w // 8
+    flat = 0.0
+    if bh and bw:
+        m1 = cv2.resize(y[: bh * 8, : bw * 8], (bw, bh), interpolation=cv2.INTER_AREA)
+        m2 = cv2.resize(y2[: bh * 8, : bw * 8], (bw, bh), interpolation=cv2.INTER_AREA)
+        flat = float(np.mean(m2 - m1 * m1 < 1e-4))
+    return np.array([gradient, texture, detail, noise, flat])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tile_features_equal_numpys_mean_bit_for_bit(seed):
+    rng = np.random.default_rng(seed)
+    smooth = photo_like(64, 64, seed=seed, channels=1)[..., 0].astype(np.float32) / 255
+    tiles = [smooth, rng.random((64, 64), dtype=np.float32), np.zeros((64, 64), np.float32),
+             np.full((64, 64), 0.5, np.float32), rng.random((37, 53), dtype=np.float32),
+             (rng.integers(0, 65536, (64, 64)) / 65535).astype(np.float32), rng.random((2, 9), dtype=np.float32)]
+    for t in tiles:
+        assert np.array_equal(predict._tile_features(t), _tile_features_plain(t))
