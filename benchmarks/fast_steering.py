@@ -72,7 +72,7 @@ def main() -> None:
         for v in variants:
             kind, _, opt = v.partition(":")
             key, _, val = opt.partition("=")
-            opts = {key: int(val)} if key else {}
+            opts = {key: int(val) if val.lstrip("-").isdigit() else val} if key else {}
             rows: dict[str, list[float]] = {"ssim": [], "psnr": [], "cpu": []}
             for i in idx:
                 t0 = time.process_time()

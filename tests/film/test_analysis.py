@@ -41,6 +41,29 @@ def test_dynamic_range_counts_stops_of_linear_light() -> None:
     assert r["p0.1"] < r["p50"] <= r["p99.9"]
 
 
+def test_dynamic_range_leaves_out_values_at_or_below_zero() -> None:
+    # qa13film: a half-float EXR 0.01..1.0 with a few negative (out-of-gamut) pixels read 23.5 stops: the 0.1 %
+    # percentile was negative and floored at 1e-6
+    px = np.full((64, 64, 3), 0.01, np.float32)
+    px[:, 32:] = 1.0
+    px[:2, :3] = -0.05  # (its 16-px block's mean light is 0.0086: the dark end is read from block means)
+    assert analysis.dynamic_range(as_image(px))["stops"] == pytest.approx(math.log2(100), abs=0.25)
+    black = np.zeros((8, 8, 3), np.float32)
+    assert analysis.dynamic_range(as_image(black))["stops"] == 0.0
+
+
+def test_dynamic_range_is_not_widened_by_grain_at_black() -> None:
+    # qa13film: a Cineon frame (codes 300 and 100, black at 95) read 6.6 stops clean and 14.7 with grain σ 6
+    # codes: grain took the darkest 0.1 % of pixels to black and below
+    c = np.full((128, 256, 3), 300.0)
+    c[:, 128:] = 100
+    meta = {"dpx:Transfer": "Printing density"}
+    clean = analysis.dynamic_range(Image(np.rint(c).astype(np.uint16), 10, transfer="log", metadata=meta))["stops"]
+    noisy = c + np.random.default_rng(0).normal(0, 6, c.shape)
+    grainy = analysis.dynamic_range(Image(np.rint(noisy).astype(np.uint16), 10, transfer="log", metadata=meta))
+    assert grainy["stops"] == pytest.approx(clean, abs=0.6)
+
+
 def test_dynamic_range_of_log_frame_decodes_acescct() -> None:
     from qualipress.film.transfer import linear_to_acescct
 
@@ -198,3 +221,28 @@ def test_noise_estimate_in_bands_equals_the_whole_frame_estimate(monkeypatch) ->
     whole = (analysis.noise_sigma(y, stats), analysis.noise_sigma(y))
     monkeypatch.setattr(analysis, "_BAND_SAMPLES", 70 * 9)  # 9 rows per band
     assert (analysis.noise_sigma(y, stats), analysis.noise_sigma(y)) == whole
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5, 1.0])
+def test_colour_grain_reports_sigma_and_channel_correlation(rho: float) -> None:
+    # qa13film: analyse reported luma grain only; grain σ 6 codes per channel with known R/G/B correlation
+    rng = np.random.default_rng(11)
+    h, w, sigma = 256, 320, 6.0
+    shared = rng.standard_normal((h, w, 1))
+    g = sigma * (np.sqrt(rho) * shared + np.sqrt(1 - rho) * rng.standard_normal((h, w, 3)))
+    yy, xx = np.mgrid[0:h, 0:w]
+    clean = np.stack([400 + 0.3 * xx, 380 + 0.2 * yy, 350 + 0.1 * (xx + yy)], -1)
+    img = Image(np.rint(clean + g).astype(np.uint16), 10, transfer="log")
+    arrays = analysis.frame_arrays(img)
+    cg = analysis.colour_grain(img, arrays.stats)
+    assert cg["blocks"] > 0
+    assert cg["rgb_correlation"] == pytest.approx(rho, abs=0.05)
+    for s in cg["sigma_rgb"]:
+        assert s * 1023 == pytest.approx(sigma, rel=0.06)
+    # colour-difference grain: R − Y = (1 − wR) R − wG G − wB B, its independent part scaled by √(1 − ρ)
+    w_ = np.array([0.2126, 0.7152, 0.0722])
+    r_y = sigma * np.sqrt(1 - rho) * np.sqrt((1 - w_[0]) ** 2 + w_[1] ** 2 + w_[2] ** 2)
+    assert cg["sigma_colour"]["R-Y"] * 1023 == pytest.approx(r_y, abs=0.35)
+    grey = Image(np.rint(clean[..., :1] + g[..., :1]).astype(np.uint16), 10, transfer="log")
+    none = analysis.colour_grain(grey, analysis.frame_arrays(grey).stats)
+    assert none["rgb_correlation"] is None and none["blocks"] == 0

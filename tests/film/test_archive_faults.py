@@ -55,6 +55,17 @@ def test_archive_keeps_damaged_files_byte_exact_and_flags_them(damaged_set: Path
     assert (tmp_path / "r" / "report.csv").read_text().count("truncated") >= 1
 
 
+def test_a_rerun_still_counts_the_damaged_frames_it_skips(damaged_set: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # qa13film: after an interrupted archive the resumed run said "0 damaged" of an archive holding a damaged frame
+    arch = tmp_path / "arch"
+    assert main(["archive", str(damaged_set), "-o", str(arch)]) == 0
+    capsys.readouterr()
+    assert main(["archive", str(damaged_set), "-o", str(arch)]) == 0
+    out = capsys.readouterr().out
+    assert "0 archived" in out and "already done (3 of them damaged)" in out
+
+
 def test_restore_names_a_missing_frame_and_exits_nonzero(dpx_sequence: Path, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     arch, back = tmp_path / "arch", tmp_path / "back"

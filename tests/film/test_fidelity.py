@@ -215,3 +215,17 @@ def test_flat_luma_blocks_give_the_planes_figures_exactly() -> None:
     assert (ref.flat <= ref.temporal_blocks).all() and ref.temporal_blocks.any()
     small = fidelity.reference(_img(_clean((64, 64)))).y
     assert "previous frame is 64x64" in fidelity.temporal_ratio(ref, blocks, small, small)["why"]
+
+
+def test_temporal_ratio_does_not_judge_a_cut() -> None:
+    # qa13film: at a scene cut the ratio read 0.999 and "applied": the source difference is the cut, so any output
+    # passes; the record now says the check could not judge the frame
+    clean = _clean()
+    src = _img(clean + _grain(2))
+    ref = fidelity.reference(src)
+    other = fidelity.reference(_img(0.75 - 0.4 * clean + _grain(1))).y  # the previous shot: other content
+    cut = fidelity.temporal_ratio(ref, ref.y, other, other)
+    assert not cut["applies"] and "cut" in cut["why"] and cut["ratio"] is None
+    assert not decisions.TemporalCheck(other, other, 0.85, 1.15)(src, _img(clean)).detail.startswith("fail")
+    same_shot = fidelity.reference(_img(clean + _grain(1))).y
+    assert fidelity.temporal_ratio(ref, ref.y, same_shot, same_shot)["applies"]

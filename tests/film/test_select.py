@@ -39,3 +39,20 @@ def test_auto_cold_starts_use_each_codecs_threshold() -> None:
     cfg = select.select(_analysis(0.003), codec="auto", stored_bits=10)
     assert cfg.start["avif"] == select.cold_start("avif", _analysis(0.012))[0]
     assert cfg.start["jpegxl"] == select.cold_start("jpegxl", _analysis(0.0021))[0]
+
+
+def test_a_cut_between_grainy_and_grain_free_frames_is_not_alike() -> None:
+    # qa13film: a clean title card (grain 0) then grainy frames (σ 5.3 codes), texture within 0.15: the grainy frames
+    # kept the card's AVIF under auto (107 kB a frame where JPEG XL, chosen cold, gives 76 kB)
+    prev = {"codec": "avif", "setting": 1.0, "lossless": False, "analysis": _analysis(0.0, texture=0.08)}
+    grainy = _analysis(5.3 / 1023, texture=0.01)
+    cfg = select.select(grainy, codec="auto", stored_bits=10, previous=prev, position=3)
+    assert len(cfg.codecs) > 1 and any("no warm start" in n for n in cfg.notes), cfg.notes
+    back = select.select(_analysis(0.0, texture=0.08), codec="auto", stored_bits=10,
+                         previous={**prev, "analysis": grainy}, position=3)
+    assert len(back.codecs) > 1
+    # the same grain, a little stronger or weaker, is alike; so are two frames without grain to speak of
+    for a, b in ((5.3, 5.9), (5.3, 4.4), (0.0, 1.0)):
+        cfg = select.select(_analysis(b / 1023), codec="auto", stored_bits=10,
+                            previous={**prev, "analysis": _analysis(a / 1023)}, position=3)
+        assert cfg.codecs == ["avif"], (a, b, cfg.notes)

@@ -35,3 +35,34 @@ def test_missing_input_is_reported(tmp_path: Path) -> None:
         sequence.find_frames([tmp_path / "nope"])
     with pytest.raises(InputError, match="no frame files"):
         sequence.find_frames([tmp_path])
+
+
+def test_mixed_number_padding_is_named(tmp_path: Path) -> None:
+    # qa13film: g_0001, g_0002, g_0004 (4 digits), g_00005 (5), g_7 (1) were one sequence with only "missing 3, 6";
+    # a %04d pattern (ffmpeg, Nuke, RAWcooked) finds three of the five frames
+    names = ["g_0001.dpx", "g_0002.dpx", "g_0004.dpx", "g_00005.dpx", "g_7.dpx",
+             "r.0998.dpx", "r.0999.dpx", "r.1000.dpx", "r.12345.dpx",  # numbers outgrowing the padding: fine
+             "u_1.dpx", "u_2.dpx", "u_10.dpx"]  # unpadded: fine
+    for n in names:
+        (tmp_path / n).write_bytes(b"x")
+    seqs = {s.key.rsplit("/", 1)[1]: s for s in sequence.group(sequence.find_frames([tmp_path]))}
+    g = seqs["g_#.dpx"]
+    assert g.padding() == 4
+    assert [f.path.name for f in g.misnumbered()] == ["g_00005.dpx", "g_7.dpx"]
+    assert g.summary()["padding"] == 4 and g.summary()["misnumbered"] == ["g_00005.dpx", "g_7.dpx"]
+    for key in ("r.#.dpx", "u_#.dpx"):
+        assert seqs[key].misnumbered() == [], key
+    assert seqs["u_#.dpx"].padding() == 0 and seqs["r.#.dpx"].padding() == 4
+
+
+def test_catalogue_names_mixed_padding(tmp_path: Path) -> None:
+    from qualipress.film import catalogue
+    from qualipress.io import dpx
+
+    from .synth import photo_like
+
+    frame = dpx.encode_dpx(photo_like(h=32, w=48))
+    for n in ("g_0001.dpx", "g_0002.dpx", "g_00003.dpx"):
+        (tmp_path / n).write_bytes(frame)
+    (seq,) = catalogue.catalogue([tmp_path], text=False)["sequences"]
+    assert any("padded to 4 digits" in p and "g_00003.dpx" in p for p in seq["problems"]), seq["problems"]

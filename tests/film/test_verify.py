@@ -76,3 +76,28 @@ def test_a_web_folder_gets_a_report_from_its_run_report(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["report", str(empty), "-o", str(tmp_path / "e.html")]) == 2
+
+
+def test_a_sidecar_seal_that_names_another_source_or_is_gone_is_found(tmp_path: Path) -> None:
+    # qa13film: AVIF/HEIF seals live in <output>.xmp, which SHA256SUMS does not list; a sidecar whose source hash
+    # and profile were rewritten (or deleted) still verified OK
+    import re
+
+    from qualipress.io import dpx
+
+    src = tmp_path / "scans"
+    src.mkdir()
+    (src / "reel.0001001.dpx").write_bytes(dpx.encode_dpx(photo_like(64, 80, seed=5)[..., :3].astype("uint16") * 4))
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "avif", "--target", "ssim>=0.9"]) == 0
+    (side,) = out.glob("*.avif.xmp")
+    assert verify_collection(out).ok
+    text = side.read_text()
+    (sha,) = set(re.findall(r"[0-9a-f]{64}", text))
+    side.write_text(text.replace(sha, "0" * 64))
+    rep = verify_collection(out)
+    assert not rep.ok and any("seal" in m and "source hash" in m for m in rep.metric_mismatch), rep
+    assert main(["verify", str(out)]) == 1
+    side.unlink()
+    rep = verify_collection(out)
+    assert not rep.ok and any(m.endswith(".avif.xmp (its seal)") for m in rep.missing), rep

@@ -111,3 +111,22 @@ def test_header_lengths_of_other_writers_are_honoured(tmp_path: Path) -> None:
     p.write_bytes(blob)
     info = probe_header(p)
     assert any("industry header length is 0" in w for w in info["warnings"])
+
+
+def test_a_broken_file_header_offset_defers_to_element_0(tmp_path: Path) -> None:
+    # qa13film: image data offset in the file header garbage (0xFFFFFF00), element 0's data offset right: archive
+    # modelled the frame and OpenImageIO read it, but compress/analyse refused it ("lies beyond the end of the file")
+    px = (np.arange(24 * 40 * 3, dtype=np.uint16).reshape(24, 40, 3) * 7) % 1024
+    data = bytearray(dpx.encode_dpx(px))
+    data[4:8] = (0xFFFFFF00).to_bytes(4, "big")
+    p = tmp_path / "bd.0001003.dpx"
+    p.write_bytes(bytes(data))
+    img = read_image(p)
+    assert np.array_equal(img.pixels, px)
+    head = dpx.parse_header(bytes(data[:dpx.HEADER_SIZE]))
+    assert any("element 0" in w and "4294967040" in w for w in head.warnings), head.warnings
+    # with element 0's offset also past the end the file is still refused
+    data[808:812] = (0xFFFFFF00).to_bytes(4, "big")
+    p.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="beyond the end of the file"):
+        read_image(p)

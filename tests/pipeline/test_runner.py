@@ -253,5 +253,5 @@ def test_a_dask_lane_whose_worker_dies_is_run_again_task_by_task(tmp_path, monke
         got = dict(run_lanes(_crash_on_three, list(range(6)), [[0, 1, 2, 3, 4, 5]], jobs=1,
                              scheduler=lc.scheduler_address))
     assert sorted(got) == list(range(6))
-    assert isinstance(got[3], Exception)
+    assert isinstance(got[3], WorkerCrashedError)  # as the local runners say it, not Dask's KilledWorker
     assert {i: v for i, v in got.items() if i != 3} == {i: i * 10 for i in range(6) if i != 3}

@@ -92,3 +92,23 @@ def test_later_chunks_of_a_split_shot_wait_on_its_first_frame() -> None:
         else:
             assert dep == (None if first_a in chunk else first_a)
     assert sum(d is not None for d in after) == sum(keys[c[0]][0] == keys[first_a][0] for c in chunks) - 1 >= 1
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_one_job_runs_a_shot_in_frame_order_whatever_the_name_order(stream: bool) -> None:
+    # qa13film: numbers padded differently (or not at all) sort wrongly by name: g_00005 < g_0001, f_10 < f_2
+    names = ["/s/g_00005.dpx", "/s/g_0001.dpx", "/s/g_0002.dpx", "/s/g_0004.dpx", "/s/g_7.dpx",
+             "/s/f_1.dpx", "/s/f_10.dpx", "/s/f_2.dpx", "/s/poster.png"]
+    keys = [sequence_key(n) for n in names]
+    done = list(run_by_sequence(_whoami, [(n, 0) for n in names], keys, jobs=1,
+                                stream=_stream_whoami if stream else None))
+    assert sorted(i for i, _ in done) == list(range(len(names)))
+    assert all(r[0] == names[i] for i, r in done)  # each result under its own task's index
+    order = [names[i] for i, _ in done]
+    assert [n for n in order if "/g_" in n] == ["/s/g_0001.dpx", "/s/g_0002.dpx", "/s/g_0004.dpx", "/s/g_00005.dpx",
+                                                 "/s/g_7.dpx"]
+    assert [n for n in order if "/f_" in n] == ["/s/f_1.dpx", "/s/f_2.dpx", "/s/f_10.dpx"]
+
+
+def _stream_whoami(tasks: list[tuple[str, int]]) -> list[tuple[str, int, int]]:
+    return [_whoami(t) for t in tasks]

@@ -64,3 +64,35 @@ def test_a_steady_check_costs_no_extra_probe():
 
     warm = search(IMG, "jpeg", "ssim>=0.5", checks=[steady], start=Hint(float(k0), 1.0, checked=True))
     assert warm.setting == grid[k0 + 1] and warm.encodes == 2
+
+
+def test_a_finer_setting_that_failed_a_steady_check_is_not_probed_again():
+    # review of session 11: a finer setting that failed only a monotone check was forgotten as stale and looked
+    # unknown, so the confirmation asked for it again and again (23 probes of one setting, warm)
+    k0 = 40
+    grid, flick = _flickering(k0)
+    cdc = codecs.get("jpeg")
+    psnr = np.array([measure(IMG, codecs.decode_like(cdc, cdc.encode(IMG, quality=q), IMG), ("psnr",))["psnr"].value
+                     for q in grid])
+
+    def other(ref, dec):  # says it is monotone, fails only at k0 + 2
+        i = int(np.argmin(np.abs(psnr - measure(ref, dec, ("psnr",))["psnr"].value)))
+        return CheckOutcome(i != k0 + 2, "other", f"index {i}")
+
+    for start in (None, Hint(float(k0), 1.0, checked=True)):
+        res = search(IMG, "jpeg", "ssim>=0.5", checks=[other, flick], start=start, predict=False)
+        settings = [p.setting for p in res.probes]
+        assert len(set(settings)) == len(settings), "a setting was probed twice"
+        assert res.met and not res.lossless
+
+
+def test_a_set_aside_pass_is_kept_when_nothing_finer_passes():
+    # review of session 11: at the top of the grid the only setting passing every check was set aside for its
+    # flickering finer neighbours, and the search fell back to a lossless file although a lossy one met it all
+    n = len(codecs.get("jpeg").info.quality.grid)
+    k0 = n - 4  # fails up to n - 4, passes n - 3, fails above
+    grid, flick = _flickering(k0, (1,), 99)
+    for start in (None, Hint(float(k0), 1.0, checked=True)):
+        res = search(IMG, "jpeg", "ssim>=0.5", checks=[flick], start=start, predict=False)
+        assert res.met and not res.lossless
+        assert res.setting == grid[k0 + 1]

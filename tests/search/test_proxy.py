@@ -6,7 +6,7 @@ import pytest
 from qualipress import codecs
 from qualipress.io import as_image
 from qualipress.metrics import ssim_map
-from qualipress.search import parse_target, proxy, search
+from qualipress.search import parse_target, plateaus, proxy, search
 from tests.conftest import photo_like
 
 
@@ -184,7 +184,8 @@ def test_fast_steering_encodes_the_mosaic_fast_and_proves_at_the_real_setting(na
         return real_encode(self, image, **kw)
 
     monkeypatch.setattr(type(codec), "encode", spy)
-    res = search(img, name, "ssim>=0.95", lossless_fallback=False)
+    # x265's 4:2:0 chroma caps this synthetic image's SSIM near 0.78 (already at quality 1): HEIF steers on PSNR
+    res = search(img, name, {"heif": "psnr>=30"}.get(name, "ssim>=0.95"), lossless_fallback=False)
     fast = proxy.FAST_STEERING[name]
     steering = [s for s in seen if all(s.get(k) == v for k, v in fast.items())]
     assert res.met and res.steering == len(steering) >= 1
@@ -193,7 +194,10 @@ def test_fast_steering_encodes_the_mosaic_fast_and_proves_at_the_real_setting(na
     grid = list(codec.info.quality.grid)
     k = grid.index(res.setting)
     by_setting = {p.setting: p.passed for p in res.probes}
-    assert by_setting[res.setting] and (k == 0 or by_setting.get(grid[k - 1]) is False)
+    # the proof's failing neighbour: the first setting of the group below (HEIF's even qualities write the file of
+    # the odd one below them, search.plateaus)
+    below = grid[plateaus.groups(codec, grid)[k - 1][0]] if k > 0 else None
+    assert by_setting[res.setting] and (k == 0 or by_setting.get(below) is False)
 
 
 class _CurveMosaic:

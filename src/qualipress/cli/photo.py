@@ -21,6 +21,7 @@ from qualipress.errors import OutputError, QualipressError
 from qualipress.io import EXTENSIONS, IMAGE_SUFFIXES, sniff
 from qualipress.io.readers import DPX_TRANSFERS
 from qualipress.pipeline import expand_inputs
+from qualipress.pipeline.batch import check_collisions
 
 #: Spellings of one format's extension.
 _SAME_EXT = {".jpeg": ".jpg", ".jpe": ".jpg", ".jfif": ".jpg", ".heif": ".heic", ".hif": ".heic", ".tiff": ".tif",
@@ -172,12 +173,18 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
 
 
 def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, web: bool = False) -> str | None:
-    """Why a run would refuse ``path`` before encoding it, from the file's header, in the run's own words: under
+    """Why a run would refuse ``path`` before encoding it, from the file's header, in the run's own words: what
+    :func:`qualipress.io.readers.preflight` refuses (empty, unrecognised, animated); under
     ``--for web`` (``web``) an image that is not display-referred (float, log or linear DPX); a bit depth the
     codecs cannot store (``--bit-depth 8``, and ``--for web``, reduce an integer source first). None when it would
     not, or when the header does not say (unreadable files: the run says why)."""
+    from qualipress.io.readers import preflight
     from qualipress.pipeline.delivery import check_source_depth, web_refusal
 
+    try:  # QA 13: an empty, unrecognised or animated file was listed as "would compress"
+        preflight(path)
+    except QualipressError as exc:
+        return str(exc)
     names = [c.strip() for c in codec.split(",") if c.strip()]
     try:
         deep_enough = max(max(codecs.get(n).info.bit_depths) for n in names) >= 16
@@ -211,11 +218,14 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
 
 def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
                  single: SingleOutput | None = None, bit_depth: int | None = None, *,
-                 web: bool = False) -> list[dict[str, Any]]:
+                 web: bool = False, name_with_ext: bool = False) -> list[dict[str, Any]]:
     """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs; for
     one output file (``single``) its exact path as ``output`` (``-`` = stdout), for stdin the input ``-`` (size
     None: stdin is not read); ``would_fail`` holds the reason when the file's header shows a bit depth the codecs
-    cannot store or ``--for web`` (``web``) refuses (:func:`predicted_refusal`; ``bit_depth`` is ``--bit-depth``)."""
+    cannot store or ``--for web`` (``web``) refuses (:func:`predicted_refusal`; ``bit_depth`` is ``--bit-depth``).
+    Output stems are named as the run names them (``name_with_ext``: ``--name-with-ext``), and inputs that would
+    write the same output are refused as the run refuses them (:func:`qualipress.pipeline.batch.check_collisions`,
+    QA 13)."""
 
     if single is not None:
         source = None if inputs == ["-"] else Path(inputs[0])
@@ -230,8 +240,11 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
         return [{"input": "-", "input_bytes": None, "output_stem": os.path.abspath(Path(outdir) / "stdin"),
                  "codecs": codec}]
     rows = []
-    for job in expand_inputs(inputs):
+    jobs = expand_inputs(inputs)
+    root = Path(os.path.abspath(outdir))
+    check_collisions(jobs, root, name_with_ext=name_with_ext)
+    for job in jobs:
         rows.append({"input": str(job.source), "input_bytes": job.source.stat().st_size,
-                     "output_stem": str(job.out_stem(Path(os.path.abspath(outdir)))), "codecs": codec,
+                     "output_stem": str(job.out_stem(root, keep_ext=name_with_ext)), "codecs": codec,
                      "would_fail": predicted_refusal(job.source, codec, bit_depth, web=web)})
     return rows

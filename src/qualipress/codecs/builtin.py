@@ -18,7 +18,7 @@ from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError, UnsupportedError
 from qualipress.io.image import Image, as_image
-from qualipress.io.metadata import Carry, embed_fields, is_srgb, jp2_stored
+from qualipress.io.metadata import Carry, embed_fields, jp2_stored
 from qualipress.io.writers import encode_png, encode_tiff
 
 
@@ -244,9 +244,9 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
     def _encoder_for(self, image: Image, carry: Carry | None) -> tuple[Callable[..., bytes], Carry | None]:
         """A non-sRGB ICC profile in ``carry`` is written by jxlpy when it can be (8-bit,
         :mod:`qualipress.codecs.jxlicc`); EXIF/XMP then go in boxes as usual."""
-        icc = getattr(carry, "icc", None)
-        if carry is None or not icc or is_srgb(icc) or not jxlicc.can_carry(image.bit_depth):
+        if carry is None or not carry.icc or not jxlicc.writes(carry, image.bit_depth):
             return self._encode, carry
+        icc = carry.icc
         rest = Carry(None, carry.exif, carry.xmp)
 
         def encode_icc(img: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
@@ -349,6 +349,10 @@ class WebpCodec(_ImagecodecsMixin, Codec):
         return _decoded(imagecodecs.webp_decode(data))
 
 
+#: x265's presets, fastest first (libheif's x265 plugin encodes at ``slow`` unless told otherwise).
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+
+
 class HeifCodec(Codec):
     """HEIF/HEVC (x265 via pillow-heif), 8/10/12-bit. Quality 0–100."""
 
@@ -358,7 +362,9 @@ class HeifCodec(Codec):
         quality=QualityParam("quality", 0, 100, True, _int_grid(1, 100), 75),
         extension=".heic", mime="image/heic", library="libheif/x265 (pillow-heif)", lossless_fallback="png",
         auto=True, extra="heif", sweep=tuple(float(v) for v in range(10, 91, 10)),
-        options={"chroma": OptionSpec("420, 422 or 444 (default 420)", choices=(420, 422, 444))},
+        options={"chroma": OptionSpec("420, 422 or 444 (default 420)", choices=(420, 422, 444)),
+                 "preset": OptionSpec("x265 preset (default slow, libheif's); faster ones write other files",
+                                      choices=PRESETS)},
     )
     backend_module = "pillow_heif"
     writes_metadata = True
@@ -397,6 +403,8 @@ class HeifCodec(Codec):
             extra: dict[str, Any] = {}
             if carry is not None:
                 extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
+            if (preset := options.get("preset")) is not None:
+                extra["enc_params"] = {"preset": str(preset).lower()}
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
                       chroma=int(options.get("chroma", 420)), **extra)
         except RuntimeError as exc:  # x265 refuses some shapes (QA: 5000x16 and 8193x3 strips) with no clearer word

@@ -17,10 +17,12 @@ from 0.1 to 6.4, coarser above. 8-bit grey or RGB, with or without alpha.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from qualipress.errors import CodecError
+from qualipress.io.metadata import is_srgb
 
 
 def available() -> bool:
@@ -35,6 +37,15 @@ def available() -> bool:
 def can_carry(bit_depth: int) -> bool:
     """True when an image of ``bit_depth`` bits can be written with its profile here (jxlpy takes 8-bit only)."""
     return bit_depth <= 8 and available()
+
+
+def writes(carry: Any, bit_depth: int) -> bool:
+    """Whether the JPEG XL of an image of ``bit_depth`` bits with metadata ``carry`` (a
+    :class:`qualipress.io.metadata.Carry` or None) is written here, through jxlpy: its profile is not sRGB and
+    jxlpy can write it. Distances then round to libjxl's integer quality (:func:`quality_for_distance`), so
+    neighbouring distances may write one file (the search's plateau groups, QA 13)."""
+    icc = getattr(carry, "icc", None)
+    return bool(icc) and not is_srgb(icc) and can_carry(bit_depth)
 
 
 def quality_for_distance(distance: float) -> int:

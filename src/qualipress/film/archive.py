@@ -187,6 +187,8 @@ class BatchResult:
 
     records: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: Those of :attr:`skipped` that an earlier run archived as damaged (so a resumed run still says so).
+    skipped_damaged: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -273,6 +275,8 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
     for path, rel in srcs:
         if _done(prev.get(rel), path, out):
             result.skipped.append(rel)
+            if (prev.get(rel) or {}).get("damaged"):
+                result.skipped_damaged.append(rel)
             continue
         tasks.append({"path": str(path), "rel": rel, "outdir": str(out), "codecs": list(codecs), "effort": effort,
                       "select": select, "threads": threads})

@@ -149,7 +149,9 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
         img = read_image(p)
         if img.is_float and not np.isfinite(img.pixels).all():
             raise InputError(f"{p}: float frame holds NaN or Inf samples")
-        ana = _analysis.analyse(img)
+        arrays = _analysis.frame_arrays(img)
+        ana = _analysis.analyse(img, arrays=arrays)
+        ana["colour_grain"] = _analysis.colour_grain(img, arrays.stats)  # analyse command only (not per probe)
         rec.update(width=img.width, height=img.height, channels=img.layout, bit_depth=img.stored_bit_depth,
                    transfer=img.transfer, analysis=ana)
         content: dict[str, Any] = {"colour": "black-and-white" if ana["colour"]["monochrome"] else "colour"}
@@ -206,6 +208,11 @@ def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
                             ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in summ["gaps"]))
         if summ["duplicates"]:
             problems.append(f"frame numbers given by several files: {summ['duplicates']}")
+        if summ["misnumbered"]:
+            odd = summ["misnumbered"]
+            problems.append(f"{len(odd)} frame number(s) not padded to {summ['padding']} digits like the others "
+                            f"(a %0{summ['padding']}d pattern misses them): {', '.join(odd[:5])}"
+                            f"{' …' if len(odd) > 5 else ''}")
         if len(sizes) > 1:
             problems.append("mixed resolutions: " + "; ".join(
                 f"{k} ({len(v)} frame(s), first {min((x for x in v if x is not None), default=None)})"

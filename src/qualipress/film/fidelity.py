@@ -57,6 +57,10 @@ __all__ = ["DISPLAY_WHITE", "Reference", "colour_grain_kept", "display_code", "d
 
 #: Smallest grain RMS (code values in [0, 1]) the grain checks look after (≈ 1.5 10-bit code values).
 GRAIN_MIN = 0.0015
+#: The temporal figure does not apply when the source's frame-to-frame difference RMS in the flat blocks exceeds this
+#: many times what two frames' independent grain gives (√2 σ, σ at least :data:`GRAIN_MIN`): across a cut or a fade
+#: the ratio is ≈ 1 whatever the coding does (qa13film: 0.999 at a cut), so passing it says nothing.
+CUT_RATIO = 4.0
 #: Linear light below which a mean is too dark to express a shift in stops.
 LINEAR_FLOOR = 1e-4
 #: Share of the brightest / darkest pixels of the tonal check.
@@ -122,6 +126,10 @@ class Reference:
     #: significant bits; the figures were identical to 4 decimals on the sweep frames
     #: (``benchmarks/film_colour_grain.py``).
     colour_hp: np.ndarray | None = None
+    #: Which of the :attr:`flat` blocks (row-major order) the colour-grain figure measures: those whose source
+    #: colour-difference residual is not an edge (:func:`qualipress.film.analysis.without_colour_edges`); made with
+    #: :attr:`colour_hp`.
+    colour_keep: np.ndarray | None = None
 
     @property
     def source_hp(self) -> np.ndarray:
@@ -308,20 +316,25 @@ def colour_blocks(ref: Reference, image: Image, which: slice = slice(None)) -> n
 
 
 def _colour_source(ref: Reference) -> np.ndarray:
-    """:attr:`Reference.colour_hp`, made on first use (chunk by chunk)."""
+    """:attr:`Reference.colour_hp`, made on first use (chunk by chunk), and :attr:`Reference.colour_keep`."""
     if ref.colour_hp is None:
         k, b = int(ref.flat.sum()), ref.stats.block
         hp = np.empty((k, 2, b, b), np.float16)
+        rms = np.empty((k, 2))
         for c0 in range(0, k, COLOUR_CHUNK):
             part = slice(c0, c0 + COLOUR_CHUNK)
-            hp[part] = analysis.plane_residual(colour_blocks(ref, ref.image, part))
+            res = analysis.plane_residual(colour_blocks(ref, ref.image, part))
+            hp[part] = res
+            rms[part] = np.sqrt((res**2).mean(axis=(2, 3)))
+        ref.colour_keep = analysis.without_colour_edges(rms)
         ref.colour_hp = hp
     return ref.colour_hp
 
 
 def colour_grain_kept(ref: Reference, decoded: Image) -> dict[str, Any]:
     """Colour grain kept: :func:`grain_kept`'s correlation and energy ratio, measured on the colour differences
-    B − Y and R − Y (:data:`COLOUR_DIRECTIONS`) instead of luma, in the same flattest blocks.
+    B − Y and R − Y (:data:`COLOUR_DIRECTIONS`) instead of luma, in the same flattest blocks less those holding a
+    colour edge (:func:`qualipress.film.analysis.without_colour_edges`; ``blocks`` counts the blocks measured).
 
     Each direction's plane-fit residual in a flat block is its colour grain. ``corr`` and ``energy`` are those of
     the weaker direction (the lower ``min(corr, energy)``) among the directions whose source grain RMS reaches
@@ -335,14 +348,17 @@ def colour_grain_kept(ref: Reference, decoded: Image) -> dict[str, Any]:
     if ref.image.pixels.shape[2] - int(ref.image.has_alpha) < 3:
         return {**out, "why": "single-channel frame: no colour grain"}
     src = _colour_source(ref)
-    # per direction: Σ source², Σ decoded², Σ source × decoded, summed chunk by chunk
+    keep = ref.colour_keep
+    assert keep is not None
+    out["blocks"] = int(keep.sum())
+    # per direction: Σ source², Σ decoded², Σ source × decoded, summed chunk by chunk over the kept blocks
     sums = np.zeros((3, 2))
     for c0 in range(0, src.shape[0], COLOUR_CHUNK):
         part = slice(c0, c0 + COLOUR_CHUNK)
-        shp = src[part].astype(np.float64)
-        dhp = analysis.plane_residual(colour_blocks(ref, decoded, part))
+        shp = src[part][keep[part]].astype(np.float64)
+        dhp = analysis.plane_residual(colour_blocks(ref, decoded, part)[keep[part]])
         sums += [(shp**2).sum(axis=(0, 2, 3)), (dhp**2).sum(axis=(0, 2, 3)), (shp * dhp).sum(axis=(0, 2, 3))]
-    n = max(1, src.shape[0] * src.shape[2] * src.shape[3])
+    n = max(1, int(keep.sum()) * src.shape[2] * src.shape[3])
     floor = grain_floor(None if ref.image.is_float else ref.image.bit_depth)
     dirs: dict[str, dict[str, float]] = {}
     for k, name in enumerate(COLOUR_DIRECTIONS):
@@ -415,6 +431,12 @@ def temporal_ratio(ref: Reference, dec_y: np.ndarray, prev_src_y: np.ndarray | N
     if src < GRAIN_MIN / 4:
         return {"applies": False, "ratio": None,
                 "why": "source frames identical in the flat regions (no grain, nothing moves)"}
+    grain_only = math.sqrt(2.0) * max(ref.sigma, GRAIN_MIN)  # two frames' independent grain
+    if src > CUT_RATIO * grain_only:
+        return {"applies": False, "ratio": None,
+                "why": f"the source changes by {src * 1023:.1f} 10-bit codes RMS in the flat regions, "
+                       f"{src / grain_only:.0f}x what grain alone gives (a cut, fade or fast change): the ratio "
+                       "would measure that change, not the coding"}
     # what this frame could best do: its source exactly, against the previous output as it is
     ideal = y64 - flat(prev_dec_y)
     return {"applies": True, "ratio": round(float(np.sqrt((dd**2).mean())) / src, 4),

@@ -76,6 +76,19 @@ class Sequence:
             seen[n] = seen.get(n, 0) + 1
         return sorted(n for n, c in seen.items() if c > 1)
 
+    def padding(self) -> int:
+        """Digits of the zero-padded numbers (the most common width among frames written with a leading zero);
+        0 when no number has a leading zero (unpadded numbering)."""
+        widths = [f.padding for f in self.frames if f.number is not None and f.padding > len(str(f.number))]
+        return max(set(widths), key=lambda w: (widths.count(w), w)) if widths else 0
+
+    def misnumbered(self) -> list[FrameName]:
+        """Frames whose number is not written with :meth:`padding` digits (``g_00005`` or ``g_7`` among
+        ``g_0001`` …): a ``%04d`` pattern of other tools misses them. A number that outgrows the padding
+        (``r.1000`` after ``r.0999``) is not misnumbered."""
+        pad = self.padding()
+        return [f for f in self.frames if f.number is not None and f.padding != max(pad, len(str(f.number)))]
+
     def summary(self) -> dict[str, Any]:
         return {
             "sequence": self.key,
@@ -85,6 +98,8 @@ class Sequence:
             "gaps": [list(g) for g in self.gaps()],
             "missing": self.missing_count(),
             "duplicates": self.duplicates(),
+            "padding": self.padding(),
+            "misnumbered": [f.path.name for f in self.misnumbered()],
         }
 
 

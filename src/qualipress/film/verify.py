@@ -7,7 +7,9 @@
    codec and their size compared with the record.
 3. **Stored metrics**: for a deterministic sample of lossy outputs whose source is still at the recorded path
    with the recorded hash, SSIM/PSNR are measured again and must match the manifest within
-   :data:`TOLERANCE`; the embedded seal (JXL/JP2) must name the same source hash.
+   :data:`TOLERANCE`.
+4. **Seals**: every lossy output's seal, embedded (JXL/JP2) or in its ``.xmp`` sidecar (AVIF/HEIF), must name the
+   manifest's source hash, profile and codec (:data:`SEAL_FIELDS`); a sidecar the manifest names must exist.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from qualipress import codecs, metrics
 from qualipress.errors import QualipressError
 from qualipress.film import lossless, manifest
-from qualipress.film.seal import read_seal
+from qualipress.film.seal import parse_packet, read_seal
 from qualipress.io import read_image, read_jsonl, sha256_bytes, sha256_file
 from qualipress.io.discover import REPORT_NAME
 
@@ -120,6 +122,7 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
             if want and sha256_bytes(rebuilt) != want:
                 rep.unreadable.append(f"{name}: restores to bytes that differ from the manifest's source hash")
             continue
+        _check_seal(rep, p, name, rec, data)
         decoded = _decode_checked(rep, p, name, rec)
         if decoded is None:
             continue
@@ -128,6 +131,36 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
         if remeasure and idx in pick:
             _remeasure(rep, name, rec, decoded, data)
     return rep
+
+
+#: Fields a seal and its manifest record both carry, which must agree.
+SEAL_FIELDS = ("source_sha256", "profile", "codec")
+
+
+def _check_seal(rep: VerifyReport, path: Path, name: str, rec: dict[str, Any], data: bytes) -> None:
+    """The output's seal, embedded (JXL/JP2) or in the sidecar ``<output>.xmp`` (AVIF/HEIF: the record's ``seal``
+    is "sidecar"), must name the record's source hash, profile and codec; a sidecar the record names must exist.
+    Sidecars are not in ``SHA256SUMS``, so this is what protects them."""
+    seal = read_seal(data)
+    where = "embedded seal"
+    if rec.get("seal") == "sidecar":
+        side = path.with_name(path.name + ".xmp")
+        where = f"sidecar seal {side.name}"
+        try:
+            seal = parse_packet(side.read_bytes())
+        except FileNotFoundError:
+            rep.missing.append(f"{name}.xmp (its seal)")
+            return
+        except (OSError, ValueError, SyntaxError) as exc:  # ElementTree's ParseError is a SyntaxError
+            rep.unreadable.append(f"{name}.xmp: its seal does not parse ({exc})")
+            return
+    if seal is None:
+        return
+    for key in SEAL_FIELDS:
+        if rec.get(key) and seal.get(key) and seal[key] != rec[key]:
+            what = "source hash" if key == "source_sha256" else key
+            rep.metric_mismatch.append(f"{name}: {where} names another {what} ({seal[key]!r}, the manifest "
+                                       f"{rec[key]!r})")
 
 
 def _read_listed(rep: VerifyReport, p: Path, name: str, sha: str) -> bytes | None:
@@ -180,6 +213,7 @@ def _verify_report(base: Path, rep: VerifyReport, *, sample: float, remeasure: b
                "size": [r.get("width"), r.get("height")],
                "metrics": {m: v["value"] for m, v in (r.get("metrics") or {}).items()
                            if isinstance(v, dict) and isinstance(v.get("value"), int | float)}}
+        _check_seal(rep, p, name, rec, data)
         decoded = _decode_checked(rep, p, name, rec)
         if decoded is None:
             continue
@@ -201,9 +235,6 @@ def _remeasure(rep: VerifyReport, name: str, rec: dict[str, Any], decoded: Any, 
     if rec.get("source_sha256") and sha256_file(src) != rec["source_sha256"]:
         rep.notes.append(f"{name}: source file changed since compression; metrics not re-measured")
         return
-    seal = read_seal(data)
-    if seal is not None and rec.get("source_sha256") and seal.get("source_sha256") != rec["source_sha256"]:
-        rep.metric_mismatch.append(f"{name}: embedded seal names another source hash")
     names = [m for m in ("ssim", "psnr") if isinstance(stored.get(m), int | float)]
     if not names:
         rep.notes.append(f"{name}: no stored SSIM/PSNR to compare")

@@ -156,6 +156,10 @@ def parse_header(head: bytes) -> DpxHeader:
     if not source_ok and len(head) >= 1664:
         warnings.append(f"generic header length {gen_len} / image data offset {image_offset}: the image source "
                         "fields (offsets 1408-1663) are not there and were not read")
+    el_offset = elements[0].data_offset if elements else 0
+    if el_offset not in (0, _UNDEF32) and el_offset != image_offset:
+        warnings.append(f"image data offset {image_offset} in the file header differs from element 0's data offset "
+                        f"{el_offset}: the pixels are read at element 0's")
     if ind_len == 0:
         warnings.append("industry header length is 0 (as ffmpeg writes): no film/TV header fields read")
     elif not industry_ok and len(head) >= 1664:

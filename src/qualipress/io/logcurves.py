@@ -18,7 +18,9 @@ Code 1023 is linear ≈ 13.5 (≈ 3.75 stops over reference white). The function
 scaled to ``[0, 1]`` (``c / 1023``), like every other code in qualipress.
 
 :func:`log_to_linear` picks the curve from a DPX's transfer field: "Printing density" is Cineon, anything else
-called log is ACEScct (the film test set's encoding, :mod:`qualipress.film.testset`).
+called log is ACEScct (the film test set's encoding, :mod:`qualipress.film.testset`). A TIFF has no transfer field:
+one whose ImageDescription names ACEScct, Cineon or printing density is read as log with that curve
+(:func:`curve_named_in`, :data:`LOG_CURVE_KEY`); other TIFFs stay sRGB.
 """
 
 from __future__ import annotations
@@ -77,8 +79,28 @@ def cineon_to_linear(code: np.ndarray) -> np.ndarray:
     return ((e - np.float32(_CIN_OFFSET)) / np.float32(1.0 - _CIN_OFFSET)).astype(np.float32, copy=False)
 
 
+#: Metadata key a reader sets when the file itself names its log curve (``"cineon"`` / ``"acescct"``): a TIFF has no
+#: transfer field, so a log scan's curve can only be said in its ImageDescription (:func:`curve_named_in`).
+LOG_CURVE_KEY = "log_curve"
+
+
+def curve_named_in(text: str | None) -> str | None:
+    """The log curve a free-text description names: ``"acescct"`` when it says ACEScct, ``"cineon"`` when it says
+    Cineon or printing density (case-insensitive), else None (a bare "log" is not read as a curve)."""
+    t = (text or "").lower()
+    if "acescct" in t:
+        return "acescct"
+    if "cineon" in t or "printing density" in t:
+        return "cineon"
+    return None
+
+
 def log_curve(metadata: dict[str, Any] | None) -> str:
-    """``"cineon"`` for DPX "Printing density" frames, else ``"acescct"`` (see module docstring)."""
+    """The curve a file names (:data:`LOG_CURVE_KEY`), else ``"cineon"`` for DPX "Printing density" frames and
+    ``"acescct"`` for any other log frame (see module docstring)."""
+    named = (metadata or {}).get(LOG_CURVE_KEY)
+    if named in ("cineon", "acescct"):
+        return str(named)
     t = str((metadata or {}).get("dpx:Transfer", ""))
     return "cineon" if t == "Printing density" else "acescct"
 
@@ -133,6 +155,8 @@ def encoding_name(image: Image) -> str:
     if image.transfer == "log":
         if log_curve(image.metadata) == "cineon":
             return "Cineon printing-density log (10-bit white 685, black 95, 0.002 D/code, gamma 0.6)"
+        if (image.metadata or {}).get(LOG_CURVE_KEY) == "acescct":
+            return "ACEScct log (S-2016-001), as the file's description says"
         # no DPX transfer code names ACEScct (or any log curve but Cineon's printing density): say it was assumed
         said = str((image.metadata or {}).get("dpx:Transfer") or "log")
         return f"ACEScct log (S-2016-001), assumed: the file's header says only \"{said}\""

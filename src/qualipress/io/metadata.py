@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
+from qualipress.io.iccmake import png_chunk_profile
 from qualipress.io.jpegtables import ANNEX_K_LUMA, ijg_table
 
 #: Metadata policies of ``--metadata``.
@@ -128,6 +129,11 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with im:
         icc = im.info.get("icc_profile")
+        if not icc and fmt == "png" and "srgb" not in im.info and im.info.get("gamma"):
+            # QA 13: browsers show gAMA/cHRM; outputs hold a profile, not the chunks
+            icc = png_chunk_profile(float(im.info["gamma"]), im.info.get("chromaticity"))
+            if icc:
+                out["icc_from"] = "the PNG's gAMA/cHRM chunks"
         if icc:
             out["icc_profile"] = bytes(icc)
             desc = icc_description(bytes(icc))
@@ -436,6 +442,43 @@ def icc_colour_space(icc: bytes) -> str:
 #: Output formats that store one-channel images as grey; the others receive grey as RGB.
 _NATIVE_GREY = frozenset({".jpg", ".png", ".jxl", ".jp2"})
 
+#: The PCS illuminant an ICC profile's header must state (ICC.1: D50) and how far off a component may be. QA 13:
+#: Chromium refuses a whole AVIF whose profile is off by 0.02 and shows it at 0.01 (a JPEG's or WebP's it ignores).
+_D50 = (0.9642, 1.0, 0.8249)
+_D50_TOLERANCE = 0.01
+
+
+def icc_problem(icc: bytes) -> str | None:
+    """What is malformed in the header of the ICC profile ``icc`` (None when nothing is).
+
+    The checks are those that make Chromium refuse an AVIF holding the profile (QA 13): a header shorter than 128
+    bytes or without the ``acsp`` signature, a declared size larger than the profile, a major version outside 2-4,
+    a PCS illuminant that is not D50.
+    """
+    if len(icc) < 128 or icc[36:40] != b"acsp":
+        return "no ICC header"
+    if struct.unpack(">I", icc[:4])[0] > len(icc):
+        return f"declares {struct.unpack('>I', icc[:4])[0]} bytes, holds {len(icc)}"
+    if not 2 <= icc[8] <= 4:
+        return f"version {icc[8]}"
+    xyz = [v / 65536 for v in struct.unpack(">3i", icc[68:80])]
+    if any(abs(v - d) > _D50_TOLERANCE for v, d in zip(xyz, _D50, strict=True)):
+        return "PCS illuminant ({:.4f}, {:.4f}, {:.4f}) is not D50".format(*xyz)
+    return None
+
+
+def icc_usable(icc: bytes) -> bool:
+    """Whether the ICC profile ``icc`` may be written into an output (:func:`icc_problem` finds nothing)."""
+    return icc_problem(icc) is None
+
+
+def icc_fits(icc: bytes, extension: str, channels: int) -> bool:
+    """Whether ``icc`` may go into a file of the format named by ``extension`` holding an image of ``channels``
+    samples per pixel as encoded (grey is stored as RGB outside :data:`_NATIVE_GREY`): the profile is
+    well-formed and its colour space is that of the stored pixels."""
+    stored = channels if extension in _NATIVE_GREY else max(channels, 3)
+    return icc_usable(icc) and icc_colour_space(icc) == ("GRAY" if stored in (1, 2) else "RGB")
+
 
 def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3) -> bytes:
     """Write ``carry`` into an encoded file of the format named by its file ``extension`` (``".jpg"``, ...).
@@ -443,7 +486,8 @@ def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3
     Formats without a writer here (TIFF writes its own through its codec; the bare HTJ2K and JPEG-LS codestreams
     hold none) come back unchanged; see
     :data:`CARRIES` for what each format keeps. An ICC profile whose colour space does not match the stored
-    pixels (a grey profile on RGB data, a CMYK profile) is left out: a viewer would misread the colours.
+    pixels (a grey profile on RGB data, a CMYK profile) is left out: a viewer would misread the colours; so is a
+    malformed one (:func:`icc_problem`: Chromium would not show an AVIF holding it).
     """
     if carry is None or not carry.fields():
         return data
@@ -456,12 +500,10 @@ def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3
 
 
 def _fit_icc(carry: Carry, extension: str, channels: int) -> Carry:
-    """``carry`` without its ICC profile when the profile's colour space does not match the stored pixels."""
+    """``carry`` without its ICC profile when it does not fit the stored pixels (:func:`icc_fits`)."""
     if not carry.icc:
         return carry
-    stored = channels if extension in _NATIVE_GREY else max(channels, 3)
-    wanted = "GRAY" if stored in (1, 2) else "RGB"
-    return carry if icc_colour_space(carry.icc) == wanted else Carry(None, carry.exif, carry.xmp)
+    return carry if icc_fits(carry.icc, extension, channels) else Carry(None, carry.exif, carry.xmp)
 
 
 def embed_fields(carry: Carry, *, channels: int, extension: str) -> dict[str, bytes]:

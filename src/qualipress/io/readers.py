@@ -14,6 +14,7 @@ import numpy as np
 from qualipress.errors import CodecUnavailableError, InputError, ModelError, UnsupportedError
 from qualipress.io import dpx
 from qualipress.io.image import MAX_PIXELS, SAMPLE_TYPE, Image, as_image, check_dimensions
+from qualipress.io.logcurves import LOG_CURVE_KEY, curve_named_in
 from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
@@ -82,6 +83,38 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def preflight(p: Path) -> str:
+    """What :func:`read_image` checks from a file's first bytes, before decoding: it exists, is not empty, is an
+    image format qualipress reads (GIF, BMP, ... are named) and not an animation. Returns the format
+    (:func:`sniff`); ``compress --dry-run`` says the same reasons (QA 13).
+
+    Raises
+    ------
+    InputError, UnsupportedError
+    """
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory")
+    if p.stat().st_size == 0:
+        raise InputError(f"{p}: empty file (0 bytes)")
+    with p.open("rb") as fh:
+        head = fh.read(32)
+    fmt = sniff(head)
+    if fmt is None:
+        if head[:4] == b"GIF8":
+            raise UnsupportedError(f"{p}: GIF is not read by qualipress; convert it to PNG (one frame) first")
+        unread = next((name for magic, name in UNREAD_MAGIC if head.startswith(magic)), None)
+        if unread == "BMP" and head[6:10] != bytes(4):  # "BM" alone is weak: a BMP's reserved fields are zero
+            unread = None
+        if unread is not None:
+            raise UnsupportedError(f"{p}: {unread} is not read by qualipress; convert it to PNG or TIFF first")
+        raise InputError(f"{p}: not a recognised image format (first bytes {head[:8]!r})")
+    if fmt in ANIMATED_FORMATS:
+        _refuse_animation(p, fmt)
+    return fmt
+
+
 def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     """Read an image file.
 
@@ -98,27 +131,7 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
         A readable file with a pixel format qualipress does not handle (e.g. 32-bit integer samples).
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if p.is_dir():
-        raise InputError(f"{p}: is a directory")
-    size = p.stat().st_size
-    if size == 0:
-        raise InputError(f"{p}: empty file (0 bytes)")
-    with p.open("rb") as fh:
-        head = fh.read(32)
-    fmt = sniff(head)
-    if fmt is None:
-        if head[:4] == b"GIF8":
-            raise UnsupportedError(f"{p}: GIF is not read by qualipress; convert it to PNG (one frame) first")
-        unread = next((name for magic, name in UNREAD_MAGIC if head.startswith(magic)), None)
-        if unread == "BMP" and head[6:10] != bytes(4):  # "BM" alone is weak: a BMP's reserved fields are zero
-            unread = None
-        if unread is not None:
-            raise UnsupportedError(f"{p}: {unread} is not read by qualipress; convert it to PNG or TIFF first")
-        raise InputError(f"{p}: not a recognised image format (first bytes {head[:8]!r})")
-    if fmt in ANIMATED_FORMATS:
-        _refuse_animation(p, fmt)
+    fmt = preflight(p)
     reader = _READERS.get(fmt)
     if reader is None:
         raise UnsupportedError(f"{p}: no reader is registered for {fmt.upper()} files")
@@ -137,7 +150,8 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     except Exception as exc:  # backends raise many unrelated types for bad data
         if type(exc).__name__ == "DecompressionBombError":
             raise InputError(f"{p}: refused as a possible decompression bomb ({exc})") from exc
-        raise InputError(f"{p}: cannot read {fmt.upper()} data, the file is truncated or corrupt ({exc})") from exc
+        said = " ".join(str(exc).split())  # QA 13: libheif ends its message with a newline
+        raise InputError(f"{p}: cannot read {fmt.upper()} data, the file is truncated or corrupt ({said})") from exc
     meta = dict(image.metadata)
     pixels = image.pixels
     if fmt in METADATA_FORMATS:
@@ -150,7 +164,7 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
             # Upright pixels for everything downstream; the tag the file had stays in the metadata.
             pixels = apply_orientation(pixels, meta["orientation"])
     meta["format"] = fmt
-    meta["file_bytes"] = size
+    meta["file_bytes"] = p.stat().st_size
     if p.suffix.lower() not in EXTENSIONS.get(fmt, set()):
         meta["extension_mismatch"] = f"content is {fmt} but the name ends in {p.suffix or '(nothing)'}"
     return Image(
@@ -300,12 +314,30 @@ def _pillow_size_check(path: Path, max_pixels: int) -> dict[str, Any]:
 PALETTE_EXPANDED = "palette expanded to RGB(A)"
 
 
+def _png_adam7(data: bytes) -> np.ndarray | None:
+    """An interlaced 8/16-bit PNG's samples through OpenCV (None when it cannot decode them). QA 13: imagecodecs' libpng
+    decoder gets them right too, but prints "PNG warning: Interlace handling should be turned on" on stderr
+    among the CLI's lines; OpenCV's reader asks libpng for the interlace handling."""
+    import cv2
+
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        return None
+    if arr.ndim == 3:  # BGR(A) -> RGB(A); a grey(+alpha) file comes back as BGR(A) copies of its grey
+        arr = arr[..., [2, 1, 0, 3][: arr.shape[2]]]
+        if data[25] in (0, 4):  # IHDR colour type: grey, grey + alpha
+            arr = arr[..., 0] if data[25] == 0 else arr[..., [0, 3]]
+    return np.ascontiguousarray(arr)
+
+
 def _read_png(path: Path, max_pixels: int) -> Image:
     import imagecodecs
 
     meta = _pillow_size_check(path, max_pixels)
     data = path.read_bytes()
-    arr = imagecodecs.png_decode(data)
+    arr = _png_adam7(data) if meta.get("interlace") and data[24:25] in (b"\x08", b"\x10") else None
+    if arr is None:
+        arr = imagecodecs.png_decode(data)
     if meta.get("pil_mode") == "P" or (arr.ndim == 2 and meta.get("pil_mode") not in ("L", "I;16", "I", "1")):
         from PIL import Image as PILImage
 
@@ -400,6 +432,11 @@ def _read_tiff(path: Path, max_pixels: int) -> Image:
         bits = 8
     if arr.dtype.kind == "f":
         return _finish(arr, 32, metadata=meta, transfer="linear")
+    curve = curve_named_in(meta.get("tiff:ImageDescription"))
+    if curve is not None:  # a log scan that says so (TIFF has no transfer field): read as DPX log frames are
+        meta[LOG_CURVE_KEY] = curve
+        img = _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
+        return Image(img.pixels, img.bit_depth, "log", "unknown", meta)
     return _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
 
 
@@ -548,9 +585,12 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
 def _check_dpx_size(path: Path) -> None:
     """Refuse DPX files shorter than their header's image data claims (truncated or lying headers)."""
     with path.open("rb") as fh:
-        head = fh.read(32)
+        head = fh.read(812)
     big = head[:4] == b"SDPX"
     offset = int.from_bytes(head[4:8], "big" if big else "little")
+    element = int.from_bytes(head[808:812], "big" if big else "little") if len(head) >= 812 else 0
+    if element not in (0, 0xFFFFFFFF):  # element 0's own data offset is where the pixels are read from
+        offset = element
     file_size = int.from_bytes(head[16:20], "big" if big else "little")
     actual = path.stat().st_size
     if file_size and actual < file_size:

@@ -25,8 +25,8 @@ from qualipress.codecs import auto_candidates, jxlicc
 from qualipress.codecs.base import Codec
 from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import QualipressError, UnsupportedError
-from qualipress.io.image import Image
-from qualipress.io.metadata import CARRIES, POLICIES, carry_for, icc_description, is_srgb
+from qualipress.io.image import LAYOUTS, Image
+from qualipress.io.metadata import CARRIES, POLICIES, Carry, carry_for, icc_description, icc_fits, icc_problem, is_srgb
 from qualipress.io.readers import PALETTE_EXPANDED
 from qualipress.io.transfer import PERCEPTUAL_BITS
 from qualipress.pipeline.batch import _sealed, lossless_kind
@@ -169,16 +169,20 @@ class PhotoHooks:
         if orientation != 1:
             notes.append(f"pixels rotated by EXIF orientation {orientation}; outputs are upright with orientation 1")
         carry = carry_for(meta, self.metadata)
+        problem = icc_problem(carry.icc) if carry.icc else None
+        if problem:  # QA 13: Chromium shows no AVIF holding it; viewers ignore it in the source
+            notes.append(f"metadata: the source's ICC profile is malformed ({problem}); not carried")
+            carry = Carry(None, carry.exif, carry.xmp)
         wants_jxl = "jpegxl" in plan.codecs
         requested = list(plan.codecs)
         _drop_mistagging(plan, carry, image)
         if codec == "auto":
-            _auto_keeps_profile(plan, carry, PERCEPTUAL_BITS if image.is_float else image.bit_depth)
+            _auto_keeps_profile(plan, carry, PERCEPTUAL_BITS if image.is_float else image.bit_depth, image.n_channels)
         if carry.fields():
             for name in plan.codecs:
                 plan.encode_options.setdefault(name, {})["metadata"] = carry
             notes += _carry_notes(plan.codecs, carry, self.metadata,
-                                  PERCEPTUAL_BITS if image.is_float else image.bit_depth)
+                                  PERCEPTUAL_BITS if image.is_float else image.bit_depth, image.n_channels)
         fmt = meta.get("format")
         left_out = _source_left_out(meta, image) if fmt in SOURCE_FORMATS else None
         if (not self.allow_larger and fmt in SOURCE_FORMATS and left_out is None
@@ -225,7 +229,8 @@ class PhotoHooks:
         params = record.get("params") or {}
         carried = params.get("metadata") or params.get("source_metadata")
         record["params"] = {k: v for k, v in params.items() if k not in _RUN_OPTIONS} or None
-        lost = [] if carried is None else lost_fields(codec, carried, int(record.get("bit_depth") or 8))
+        channels = {v: k for k, v in LAYOUTS.items()}.get(str(record.get("channels")), 3)
+        lost = [] if carried is None else lost_fields(codec, carried, int(record.get("bit_depth") or 8), channels)
         kept = [] if carried is None else [f for f in carried.fields() if f not in lost]
         record["metadata"] = {"policy": self.metadata, "carried": kept}
         data = inner_seal()
@@ -303,7 +308,7 @@ def _drop_mistagging(plan: Plan, carry: Any, image: Image) -> None:
     plan.notes.append(f"{_MISTAG} {', '.join(bad)}: {_mistag_reason(carry.icc)}")
 
 
-def _auto_keeps_profile(plan: Plan, carry: Any, bit_depth: int) -> None:
+def _auto_keeps_profile(plan: Plan, carry: Any, bit_depth: int, channels: int) -> None:
     """``--codec auto``: leave out the candidates whose files would drop the source's non-sRGB colour profile
     (JPEG 2000, HTJ2K, ...) while another candidate keeps it, with a note. A codec named on the command line is
     encoded as asked (its decisions say the profile is not carried)."""
@@ -311,7 +316,7 @@ def _auto_keeps_profile(plan: Plan, carry: Any, bit_depth: int) -> None:
         return
     lossy = []
     for name in plan.codecs:
-        if "icc" in lost_fields(name, carry, bit_depth):
+        if "icc" in lost_fields(name, carry, bit_depth, channels):
             lossy.append(name)
     if lossy and len(lossy) < len(plan.codecs):
         plan.codecs = [c for c in plan.codecs if c not in lossy]
@@ -451,27 +456,32 @@ def _supports(name: str, image: Image) -> bool:
     return codec is None or codec.supports(image)
 
 
-def lost_fields(name: str, carry: Any, bit_depth: int) -> list[str]:
+def lost_fields(name: str, carry: Any, bit_depth: int, channels: int = 3) -> list[str]:
     """The parts of ``carry`` (``icc``, ``exif``, ``xmp``, sorted) that an output of codec ``name`` does not hold
     (a kept or transcoded source keeps its own; compress's decisions and ``encode`` say them); JPEG XL signals an
-    sRGB profile in its codestream and writes another one through jxlpy (8-bit). A name :func:`_codec_or_none`
-    cannot look up loses nothing."""
+    sRGB profile in its codestream and writes another one through jxlpy (8-bit). A profile that does not fit the
+    stored pixels (``channels`` of the source, grey replicated to RGB by a codec without grey: a grey profile;
+    :func:`qualipress.io.metadata.icc_fits`) is lost too. A name :func:`_codec_or_none` cannot look up loses
+    nothing."""
     codec = None if name.startswith(REUSE_PREFIXES) else _codec_or_none(name)
     if codec is None:
         return []
     ext = codec.info.extension
-    lost = sorted(set(carry.fields()) - CARRIES.get(ext, frozenset()))
+    lost = set(carry.fields()) - CARRIES.get(ext, frozenset())
     if ext == ".jxl" and "icc" in lost and (is_srgb(carry.icc) or jxlicc.can_carry(bit_depth)):
         lost.remove("icc")
-    return lost
+    stored = channels if channels in codec.info.channels or channels > 2 else channels + 2
+    if carry.icc and not icc_fits(carry.icc, ext, stored):
+        lost.add("icc")
+    return sorted(lost)
 
 
-def _carry_notes(codecs: list[str], carry: Any, policy: str, bit_depth: int) -> list[str]:
+def _carry_notes(codecs: list[str], carry: Any, policy: str, bit_depth: int, channels: int) -> list[str]:
     """One note per codec that cannot hold part of the metadata."""
 
     notes = []
     for name in codecs:
-        lost = lost_fields(name, carry, bit_depth)
+        lost = lost_fields(name, carry, bit_depth, channels)
         if lost:
             notes.append(f"metadata: {name} cannot carry {', '.join(lost)} here")
     if policy != "keep":

@@ -425,7 +425,10 @@ def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> I
     """:func:`run_lanes` on Dask: each lane one Dask task, started by ``plan``'s rule as results come in.
 
     A lane whose worker kept dying (Dask gives up on it with ``KilledWorker``) is run again one task at a time,
-    in order, each task alone, so only the task that crashes fails (as the local pool does)."""
+    in order, each task alone, so only the task that crashes fails (as the local pool does), with
+    :class:`WorkerCrashedError`. Before giving up, Dask itself reruns the whole lane
+    ``distributed.scheduler.allowed-failures`` times (default 3), so the tasks before a crashing one are done
+    again each time: their outputs stay consistent (written atomically, the same bytes), only time is lost."""
     client = _dask_client(scheduler)
     run = uuid.uuid4().hex
     news: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()  # the one place this loop waits on
@@ -470,6 +473,8 @@ def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> I
                 if not alone:
                     submit(lane, True)
                     continue
+                if type(exc).__name__ == "KilledWorker":  # what the local runners report for a dead worker
+                    exc = WorkerCrashedError(f"worker process died while processing this file ({exc})")
                 pairs: list[tuple[bool, Any]] = [(False, exc)]
             else:
                 pairs = [(True, value)] if alone else value

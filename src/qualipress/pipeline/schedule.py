@@ -80,6 +80,16 @@ def sequence_chunks(keys: Sequence[tuple[str, int | None]], *, workers: int,
     return chunks
 
 
+def frame_order(keys: Sequence[tuple[str, int | None]]) -> list[int]:
+    """Item indices in the order one worker runs them: sequences in the order they first appear, each in frame
+    order (by number, not by name: ``g_0001`` before ``g_00005``, ``f_2`` before ``f_10``), unnumbered items where
+    they stand."""
+    first: dict[str, int] = {}
+    for i, (seq, _) in enumerate(keys):
+        first.setdefault(seq, i)
+    return sorted(range(len(keys)), key=lambda i: (first[keys[i][0]], keys[i][1] is None, keys[i][1] or 0, i))
+
+
 def seeded_after(chunks: Sequence[Sequence[int]], keys: Sequence[tuple[str, int | None]]) -> list[int | None]:
     """Per chunk, the task it waits on: the first frame of its shot when the shot was cut into several chunks
     and this chunk does not start with that frame, else None.
@@ -154,7 +164,7 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
     keys : sequence of (str, int or None)
         :func:`sequence_key` of each task.
     jobs, scheduler
-        As for the runner. With one local job and no scheduler the tasks simply run here, in the given order.
+        As for the runner. With one local job and no scheduler the tasks simply run here, in :func:`frame_order`.
     stream : callable, optional
         Module-level function running a whole chunk (a list of tasks) and returning one result per task, in
         order; used instead of ``fn`` for chunks, also here when there are no workers.
@@ -180,10 +190,13 @@ def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequen
     if not tasks:
         return
     if not scheduler and jobs <= 1:
+        order = frame_order(keys)
         if stream is not None:
-            yield from enumerate(stream(list(tasks)))
-        else:
-            yield from runner(fn, tasks, jobs=1)
+            yield from zip(order, stream([tasks[i] for i in order]), strict=True)
+            return
+        with contextlib.closing(runner(fn, [tasks[i] for i in order], jobs=1)) as results:
+            for j, res in results:
+                yield order[j], res
         return
     workers = max(2, jobs) if scheduler else jobs
     chunks = sequence_chunks(keys, workers=workers, max_chunk=max_chunk)

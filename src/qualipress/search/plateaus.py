@@ -19,8 +19,9 @@ no groups are used (every setting is its own group, as before).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from qualipress.codecs import jxlicc
 from qualipress.codecs.base import Codec
 
 T = TypeVar("T")
@@ -46,13 +47,18 @@ def declared(table: Mapping[tuple[str, str], T], codec: Codec) -> T | None:
     return table.get((codec.name, codec.bitstream_version())) if any(c == codec.name for c, _ in table) else None
 
 
-def groups(codec: Codec, grid: Sequence[float]) -> list[tuple[int, int]]:
+def groups(codec: Codec, grid: Sequence[float], *, options: Mapping[str, Any] | None = None,
+           bit_depth: int = 8) -> list[tuple[int, int]]:
     """For each grid index, the (first, last) grid index of the settings that write the same file.
 
     Parameters
     ----------
     grid : sequence of float
         The codec's quality grid, lowest quality first.
+    options, bit_depth
+        The search's encode options and the encoded image's depth: a JPEG XL whose ``metadata`` carries a profile
+        that jxlpy writes (:func:`qualipress.codecs.jxlicc.writes`) rounds each distance to libjxl's integer
+        quality, so the distances of one quality form a group (QA 13: 42 of the 96 grid distances).
 
     Returns
     -------
@@ -60,6 +66,8 @@ def groups(codec: Codec, grid: Sequence[float]) -> list[tuple[int, int]]:
         ``(i, i)`` for every index when the codec and its version have no declared groups.
     """
     n = len(grid)
+    if codec.name == "jpegxl" and jxlicc.writes((options or {}).get("metadata"), bit_depth):
+        return _runs([jxlicc.quality_for_distance(float(s)) for s in grid])
     same = declared(SAME_FILE, codec)
     if not same:
         return [(i, i) for i in range(n)]
@@ -71,3 +79,14 @@ def groups(codec: Codec, grid: Sequence[float]) -> list[tuple[int, int]]:
     for i in range(n - 1, -1, -1):
         last[i] = last[i + 1] if i + 1 < n and first[i + 1] == first[i] else i
     return list(zip(first, last, strict=True))
+
+
+def _runs(keys: Sequence[Any]) -> list[tuple[int, int]]:
+    """(first, last) index of the run of equal neighbouring ``keys`` each index belongs to."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            out += [(start, i - 1)] * (i - start)
+            start = i
+    return out

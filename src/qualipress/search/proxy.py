@@ -80,12 +80,18 @@ STEERING_OPTIONS: dict[str, dict[str, Any]] = {"jpeg": {"optimize": False}}
 #: always. Not used when the caller sets that option itself (the offsets were learnt against the default). JPEG XL
 #: is not here: at effort 5 (0.28 of a full probe) one training photograph's mosaic margin was 0.25 below the
 #: effort-7 one near distance 0.3, and on 6 Kodak images cold searches made more full-image probes (2.58 -> 2.92).
-FAST_STEERING: dict[str, dict[str, Any]] = {"avif": {"speed": 9}}
+#: HEIF's mosaic is encoded with x265's ``faster`` preset instead of libheif's ``slow``: 0.25 of a full-image probe
+#: instead of 0.46, its estimate varying between images as little as the default preset's (0.75 grid steps against
+#: 0.77 for SSIM on 8 training photographs; ``ultrafast`` costs 0.10 but varies by 2.5 steps, more than a HEIF group
+#: of settings; auto11, docs/benchmarks.md § Eleventh pass).
+FAST_STEERING: dict[str, dict[str, Any]] = {"avif": {"speed": 9}, "heif": {"preset": "faster"}}
 #: Mean margin offset of a :data:`FAST_STEERING` mosaic probe against the full image at the default setting
 #: (margin units of :meth:`Constraint.margin`), per codec and metric, learnt on training photographs by
-#: ``python benchmarks/fast_steering.py avif --images 8 --variants "full:speed=6;mosaic:speed=9"`` (never on
+#: ``python benchmarks/fast_steering.py avif --images 8 --variants "full:speed=6;mosaic:speed=9"`` and
+#: ``python benchmarks/fast_steering.py heif --images 8 --variants "full:;mosaic:preset=faster"`` (never on
 #: Kodak or the other evaluation sets).
-FAST_OFFSET: dict[str, dict[str, float]] = {"avif": {"ssim": -0.0608, "psnr": -0.0671}}
+FAST_OFFSET: dict[str, dict[str, float]] = {"avif": {"ssim": -0.0608, "psnr": -0.0671},
+                                            "heif": {"ssim": 0.0120, "psnr": 0.0117}}
 
 
 #: Grid steps added to the steered estimate of the crossing before the first full-image probe is placed at its

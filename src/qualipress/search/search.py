@@ -347,11 +347,16 @@ class _Bracket:
     #: Grid indices whose probe failed a check that is not monotone (:attr:`CheckOutcome.monotone`), with that
     #: probe (kept when the failure is forgotten as stale).
     flickered: dict[int, Probe] = field(init=False, default_factory=dict)
+    #: Passes set aside by :func:`_confirm` (grid index, the passing probe, the failing copy filed instead), put
+    #: back by :func:`_put_back` when nothing finer passes.
+    aside: list[tuple[int, Probe, Probe]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.runner.prediction = self.prediction
         self.special = self.prediction.source_index if self.prediction is not None else None
-        self.groups = _plateaus.groups(self.runner.codec, self.grid)
+        encodable = getattr(self.runner, "encodable", None)  # tests steer brackets with stand-in runners
+        self.groups = _plateaus.groups(self.runner.codec, self.grid, options=getattr(self.runner, "options", None),
+                                       bit_depth=getattr(encodable, "bit_depth", 8))
         self.drops = _drops.drops(self.runner.codec, self.grid)
 
     def probe(self, i: int) -> Probe:
@@ -502,7 +507,25 @@ def _bracket(br: _Bracket, hint: Hint | None, *, bound: int | None, tolerance: f
         if guard is not None and c == guard:
             br.guarded.append(c)  # noted only once measured
         br.probe(c)
+    _put_back(br)
     return False
+
+
+def _put_back(br: _Bracket) -> None:
+    """When no pass is left after :func:`_confirm` set some aside (nothing finer passed every check, e.g. at the
+    top of the grid), file the smallest set-aside pass as passing again: it met the target and every check, and a
+    lossless fallback would be far larger."""
+    if br.passing or not br.aside:
+        return
+    hi, p, aside = min(br.aside, key=lambda a: a[1].bytes)
+    first, last = br.groups[hi]
+    for j in range(first, last + 1):
+        br.failing.pop(j, None)
+        br.passing[j] = p
+    probes = br.runner.probes
+    at = next((k for k, q in enumerate(probes) if q is aside), None)
+    if at is not None:
+        probes[at] = p
 
 
 def _confirm(br: _Bracket, lo: int, hi: int) -> int | None:
@@ -529,8 +552,10 @@ def _confirm(br: _Bracket, lo: int, hi: int) -> int | None:
         if finer in br.flickered:
             break
         if finer not in passing:
-            # unknown: probe it; failed the target or a monotone check only: the usual rule trusts the pass
-            return None if finer in failing else finer
+            # unknown: probe it; failed the target or a monotone check only: the usual rule trusts the pass (a
+            # failure above a pass is forgotten as stale, so the probes themselves say whether it was made)
+            made = any(q.setting == br.grid[br.groups[finer][0]] for q in br.runner.probes)
+            return None if finer in failing or made else finer
     else:
         return None
     p, flicker = passing[hi], br.flickered[finer]
@@ -540,8 +565,11 @@ def _confirm(br: _Bracket, lo: int, hi: int) -> int | None:
     aside = replace(p, passed=False, margin=min(p.margin, -1e-3), checks=[*p.checks, why])
     runner = br.runner
     runner.alias(aside, p)
-    at = next(k for k, q in enumerate(runner.probes) if q is p)
-    runner.probes[at] = aside  # the report says why it is not the result
+    # the report says why it is not the result (a JPEG source's steered copy stands for the probe it copies)
+    at = next((k for k, q in enumerate(runner.probes) if q is p or q.setting == p.setting), None)
+    if at is not None:
+        runner.probes[at] = aside
+    br.aside.append((hi, p, aside))
     first, last = br.groups[hi]
     for j in range(first, last + 1):
         passing.pop(j, None)

@@ -19,8 +19,14 @@ BYTES = "bytes"
 
 _PATTERN = re.compile(
     r"^\s*(?:(?P<scope>[a-z][a-z0-9_-]*):)?(?P<metric>[a-z][a-z0-9-]*)(?:@(?P<stat>[a-z0-9]+))?\s*"
-    r"(?P<op>>=|<=)\s*(?P<value>[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*$"
+    r"(?P<op>>=|<=)\s*(?P<value>[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(?P<unit>[a-z]+)?\s*$"
 )
+
+#: Units a byte budget may be written in (``bytes<=50k``, ``bytes<=1.5MB``, ``bytes<=64KiB``; case ignored).
+BYTE_UNITS = {"b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2}
+
+_HOW = ("expected [SCOPE:]METRIC[@STAT]>=VALUE, e.g. 'ssim>=0.95' or 'psnr@p5>=38', or a byte budget "
+        "'bytes<=50000' ('bytes<=50kB', 'bytes<=1.5MB')")
 
 
 @dataclass(frozen=True)
@@ -155,17 +161,24 @@ def parse_constraint(text: str) -> Constraint:
     """
     m = _PATTERN.match(text.lower())
     if m is None:
-        raise TargetError(
-            f"cannot read target {text!r}: expected [SCOPE:]METRIC[@STAT]>=VALUE, e.g. 'ssim>=0.95' or 'psnr@p5>=38'"
-        )
+        raise TargetError(f"cannot read target {text!r}: {_HOW}")
     metric, stat = m["metric"], m["stat"] or "mean"
+    if m["unit"] and metric != BYTES:
+        raise TargetError(f"{text!r}: only a byte budget takes a unit (bytes<=50kB); {metric} takes a plain number")
     if metric == BYTES:
         if m["op"] != "<=" or m["scope"] or m["stat"]:
             raise TargetError(f"{text!r}: a byte budget reads bytes<=N (whole file, no scope or statistic)")
-        if float(m["value"]) < 1:
+        if (m["unit"] or "b") not in BYTE_UNITS:
+            raise TargetError(f"{text!r}: unknown unit {m['unit']!r}; a byte budget takes B, k or kB (1000), KiB, "
+                              "M or MB, MiB")
+        budget = round(float(m["value"]) * BYTE_UNITS[m["unit"] or "b"])
+        if budget < 1:
             raise TargetError(f"{text!r}: the byte budget must be at least 1")
-        return Constraint(BYTES, float(m["value"]), "mean", "<=", None)
-    spec = _metrics.spec(metric)
+        return Constraint(BYTES, float(budget), "mean", "<=", None)
+    try:
+        spec = _metrics.spec(metric)
+    except TargetError as exc:  # QA 13: "size<=20000" was told the metrics, not how a budget is written
+        raise TargetError(f"{exc}; a byte budget is written bytes<=N") from None
     if stat not in STATS:
         raise TargetError(f"{text!r}: unknown statistic @{stat}; use one of {', '.join(STATS)}")
     if stat != "mean" and not spec.tiled:

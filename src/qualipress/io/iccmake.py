@@ -1,0 +1,92 @@
+"""Small ICC v2 display profiles (matrix/TRC) for tone curves and primaries that a file states without a profile.
+
+QA 13: browsers colour-manage a PNG's ``gAMA`` and ``cHRM`` chunks when it has no ``sRGB`` or ``iCCP`` chunk
+(Chromium shows a gAMA 1.0 PNG up to 73 code values brighter than the same samples untagged). Outputs hold ICC
+profiles, not PNG chunks, so :func:`png_chunk_profile` turns the chunks into the profile that shows the samples
+the same way: the chunk's primaries (sRGB's without ``cHRM``) adapted to D50 with the Bradford transform, and a
+pure power-law curve of exponent ``1 / gAMA`` in every channel.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+
+import numpy as np
+
+#: The profile connection space's white (ICC.1).
+D50 = (0.9642, 1.0, 0.8249)
+
+#: White point and primaries of sRGB / BT.709 as ``cHRM`` orders them: white x, y, red x, y, green x, y, blue x, y.
+SRGB_CHROMATICITY = (0.3127, 0.3290, 0.64, 0.33, 0.30, 0.60, 0.15, 0.06)
+
+#: A ``gAMA`` this close to 1/2.2 (with sRGB's primaries or no ``cHRM``) is shown as sRGB: Chromium draws gAMA
+#: 0.44-0.46 identically to an untagged PNG (measured, QA 13), so such a file needs no profile.
+SRGB_GAMMA, SRGB_GAMMA_TOLERANCE = 1 / 2.2, 0.015
+#: How far a ``cHRM`` value may be from sRGB's and still count as sRGB.
+CHROMATICITY_TOLERANCE = 0.01
+
+_BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+
+
+def _s15(v: float) -> bytes:
+    return struct.pack(">i", round(v * 65536))
+
+
+def _xyz(x: float, y: float) -> np.ndarray:
+    return np.array([x / y, 1.0, (1.0 - x - y) / y])
+
+
+def colorants(chromaticity: Sequence[float]) -> np.ndarray:
+    """D50-adapted XYZ of the red, green and blue primaries (columns of a 3x3 matrix) for ``chromaticity``
+    (white x, y, then red, green, blue x, y, as in ``cHRM``)."""
+    wx, wy, rx, ry, gx, gy, bx, by = (float(v) for v in chromaticity)
+    primaries = np.stack([_xyz(rx, ry), _xyz(gx, gy), _xyz(bx, by)], axis=1)
+    white = _xyz(wx, wy)
+    to_xyz = primaries * np.linalg.solve(primaries, white)  # columns scaled so R + G + B = white
+    cone = _BRADFORD @ white
+    adapt = np.linalg.inv(_BRADFORD) @ np.diag((_BRADFORD @ np.array(D50)) / cone) @ _BRADFORD
+    return adapt @ to_xyz
+
+
+def _tag_desc(text: str) -> bytes:
+    ascii_ = text.encode("ascii", "replace") + b"\x00"
+    return b"desc" + bytes(4) + struct.pack(">I", len(ascii_)) + ascii_ + bytes(4 + 4 + 2 + 1 + 67)
+
+
+def _tag_xyz(xyz: Sequence[float]) -> bytes:
+    return b"XYZ " + bytes(4) + b"".join(_s15(v) for v in xyz)
+
+
+def matrix_trc_profile(description: str, chromaticity: Sequence[float], exponent: float) -> bytes:
+    """An ICC v2 RGB display profile: the primaries of ``chromaticity`` and a power curve ``exponent`` (decoding:
+    linear = sample ** exponent) in every channel."""
+    curve = b"curv" + bytes(4) + struct.pack(">I", 1) + struct.pack(">H", min(round(exponent * 256), 65535)) + bytes(2)
+    rgb = colorants(chromaticity)
+    tags = [(b"desc", _tag_desc(description)), (b"cprt", b"text" + bytes(4) + b"no copyright\x00"),
+            (b"wtpt", _tag_xyz(D50)), (b"rXYZ", _tag_xyz(rgb[:, 0])), (b"gXYZ", _tag_xyz(rgb[:, 1])),
+            (b"bXYZ", _tag_xyz(rgb[:, 2])), (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    table_len = 4 + 12 * len(tags)
+    table, body = struct.pack(">I", len(tags)), b""
+    for sig, data in tags:
+        body += bytes(-len(body) % 4)
+        table += sig + struct.pack(">II", 128 + table_len + len(body), len(data))
+        body += data
+    size = 128 + table_len + len(body)
+    header = (struct.pack(">I", size) + bytes(4) + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ " + bytes(12) + b"acsp"
+              + bytes(4 + 4 + 4 + 4 + 8 + 4) + b"".join(_s15(v) for v in D50))
+    return header + bytes(128 - len(header)) + table + body
+
+
+def png_chunk_profile(gamma: float, chromaticity: Sequence[float] | None = None) -> bytes | None:
+    """The profile that shows a PNG with ``gAMA`` = ``gamma`` (and ``cHRM`` = ``chromaticity``) as browsers show
+    it, or None when they show it as sRGB (:data:`SRGB_GAMMA_TOLERANCE`, :data:`CHROMATICITY_TOLERANCE`)."""
+    if not gamma or gamma <= 0:
+        return None
+    chroma = tuple(chromaticity) if chromaticity is not None and len(chromaticity) == 8 else None
+    srgb_primaries = chroma is None or all(abs(a - b) <= CHROMATICITY_TOLERANCE
+                                           for a, b in zip(chroma, SRGB_CHROMATICITY, strict=True))
+    if srgb_primaries and abs(gamma - SRGB_GAMMA) <= SRGB_GAMMA_TOLERANCE:
+        return None
+    description = f"PNG gAMA {gamma:.5g}" + ("" if chroma is None else ", cHRM")
+    return matrix_trc_profile(description, chroma or SRGB_CHROMATICITY, 1.0 / gamma)
