@@ -182,3 +182,14 @@ def test_outputs_written_next_to_their_inputs_are_not_inputs_of_later_runs(tmp_p
     # an earlier output named as an input is still compressed: the user asked for it
     assert _compress(str(src / "p0.jpg"), "-o", str(tmp_path / "again"), "--codec", "webp", "--no-film") == 0
     assert (tmp_path / "again" / "p0.webp").is_file()
+
+
+def test_an_output_folder_named_as_input_is_compressed(tmp_path: Path) -> None:
+    # review of session 11: an earlier run wrote e/ from inputs elsewhere; naming e/ as the input of a later run
+    # must compress its files (they are the user's inputs now), not skip them as "earlier outputs"
+    src = _png(tmp_path / "in" / "a.png")
+    e = tmp_path / "e"
+    assert _compress(str(src.parent), "-o", str(e), "--codec", "webp") == 0
+    f = tmp_path / "f"
+    assert _compress(str(e), "-o", str(f), "--codec", "png") == 0
+    assert (f / "a.webp").is_file()  # compressed (here the source is kept: a PNG of it would be larger)

@@ -199,7 +199,11 @@ def outputs_among_inputs(inputs: Iterable[str | Path]) -> set[str]:
     found: set[str] = set()
     for folder in inputs:
         if folder.is_dir() and is_output_dir(folder):
-            found.update(os.path.realpath(p) for p in _reported_outputs(folder / REPORT_NAME))
+            # only what was written next to its own input: a folder written from inputs elsewhere, named as the
+            # input of a later run, is the user's input now
+            here = os.path.realpath(folder)
+            found.update(os.path.realpath(p) for p in _reported_outputs(
+                folder / REPORT_NAME, inputs_under=here))
     return found - {os.path.realpath(p) for p in inputs if p.is_file()}
 
 
@@ -785,10 +789,13 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
     return BatchSummary(records, skipped, report_path)
 
 
-def _reported_outputs(report_path: Path) -> set[str]:
-    """Outputs and sidecars an earlier run recorded: never inputs, even when written next to them."""
+def _reported_outputs(report_path: Path, *, inputs_under: str | None = None) -> set[str]:
+    """Outputs and sidecars an earlier run recorded: never inputs, even when written next to them (only those of
+    inputs in the folder ``inputs_under``, a real path, when given)."""
     out: set[str] = set()
     for rec in read_report(report_path):
+        if inputs_under is not None and not os.path.realpath(str(rec["input"])).startswith(inputs_under + os.sep):
+            continue
         if rec.get("output") and not rec.get("error"):
             out.update([str(rec["output"]), *map(str, rec.get("sidecars") or [])])
     return out
