@@ -52,3 +52,30 @@ def test_the_check_catches_an_unquoted_target() -> None:
 def test_shell_commands_quote_their_targets(path: Path) -> None:
     bad = [f"{path.name}:{no}: {line.strip()}" for no, line in _shell_lines(path) if _unquoted_comparisons(line)]
     assert not bad, "unquoted >= / <= (the shell redirects):\n" + "\n".join(bad)
+
+
+def _compress_outputs(line: str) -> tuple[str, str] | None:
+    """``(output directory, everything else)`` of a ``qualipress compress`` line writing into a directory."""
+    words = shlex.split(line)
+    if words[:2] != ["qualipress", "compress"] or "-o" not in words or "--dry-run" in words:
+        return None
+    i = words.index("-o")
+    out = words[i + 1]
+    if not out.endswith("/"):
+        return None
+    return out, " ".join(words[2:i] + words[i + 2:])
+
+
+def test_readme_commands_paste_as_they_are() -> None:
+    """The README's own commands, pasted one after another: no optional part in brackets (the shell passes
+    ``[--resume]`` on), and no two ``compress`` runs of one block that would write the same output name into one
+    folder with other settings (the second stopped: 'exists and was not made by this run's settings')."""
+    readme = ROOT / "README.md"
+    lines = _shell_lines(readme)
+    assert not [line for _, line in lines if re.search(r"\s\[-", line)]
+    blocks: dict[str, set[str]] = {}
+    for _, line in lines:
+        found = _compress_outputs(line)
+        if found and ("--codec jpeg-roi" in found[1] or "--preprocess" in found[1]):  # same output names
+            blocks.setdefault(found[0], set()).add(found[1])
+    assert all(len(v) == 1 for v in blocks.values()), blocks

@@ -12,6 +12,7 @@ import numpy as np
 
 from qualipress import codecs as _codecs
 from qualipress.bench.colours import curve_colour
+from qualipress.errors import UnsupportedError
 from qualipress.io import encode_png
 from qualipress.io.files import atomic_write_bytes
 from qualipress.io.image import as_image
@@ -43,13 +44,23 @@ def run_demo(output: str | Path, *, codecs: Sequence[str] | None = None,
     Returns
     -------
     dict
-        Paths of the summaries, the rows, and the number of failures.
+        Paths of the summaries (``markdown``, ``html``, ``json``), the rows, and the number of failures.
+
+    Raises
+    ------
+    UnsupportedError
+        None of ``codecs`` is installed.
     """
 
     out = Path(output)
-    inputs = write_samples(out / "inputs")
     wanted = list(codecs or DEFAULT_CODECS)
-    usable = [c for c in wanted if c in _codecs.available_names()]
+    installed = set(_codecs.available_names())
+    usable = [c for c in wanted if c in installed]
+    if not usable:  # the demo wrote an empty summary and "succeeded"
+        raise UnsupportedError(f"demo: {', '.join(wanted)} not installed here ('qualipress codecs' lists what is)")
+    if missing := [c for c in wanted if c not in installed]:
+        log(f"note: {', '.join(missing)} not installed here: left out")
+    inputs = write_samples(out / "inputs")
     rows: list[dict[str, Any]] = []
     failures = 0
     for prof in builtin_profiles().values():
@@ -58,6 +69,7 @@ def run_demo(output: str | Path, *, codecs: Sequence[str] | None = None,
             opts = CompressOptions(target=prof.target, codec=codec, profile=prof.name)
             summary = compress_paths(inputs, out / prof.name / codec, opts)
             failures += len(summary.failures)
+            log(_run_line(summary))
             for rec in summary.records + summary.skipped:
                 rows.append({"profile": prof.name, "codec": codec, "image": Path(rec["input"]).stem,
                              "bytes": rec.get("bytes"), "input_bytes": rec.get("input_bytes"),
@@ -71,8 +83,20 @@ def run_demo(output: str | Path, *, codecs: Sequence[str] | None = None,
     md = _markdown(rows, usable)
     md_path = atomic_write_bytes(out / "summary.md", md.encode())
     html_path = atomic_write_bytes(out / "summary.html", _html(rows, usable, out).encode())
-    atomic_write_bytes(out / "summary.json", json.dumps(rows, indent=1, default=str).encode())
-    return {"markdown": md_path, "html": html_path, "rows": rows, "failures": failures}
+    json_path = atomic_write_bytes(out / "summary.json", json.dumps(rows, indent=1, default=str).encode())
+    return {"markdown": md_path, "html": html_path, "json": json_path, "rows": rows, "failures": failures}
+
+
+def _run_line(summary: Any) -> str:
+    """What one profile/codec run did, for the terminal: images, bytes, ratio, encodes, targets met."""
+    t = summary.totals()
+    n = t["files"]
+    missed = len(summary.failures)
+    met = "all met" if not missed else f"{missed} NOT met"
+    ratio = "-" if t["ratio"] is None else f"{t['ratio']:.2f}"
+    encodes = sum(int(r.get("encodes") or 0) for r in summary.records + summary.skipped)
+    return (f"  {n} image{'s' if n != 1 else ''}: {t['bytes_out']:,} bytes (ratio {ratio} vs PNG), "
+            f"{encodes} encode{'s' if encodes != 1 else ''}, {met}")
 
 
 def _groups(rows: list[dict[str, Any]], codecs: Sequence[str]) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:
@@ -111,12 +135,13 @@ def _html(rows: list[dict[str, Any]], codecs: Sequence[str], out: Path) -> str:
     parts = ["<!doctype html><meta charset='utf-8'><title>qualipress demo</title>",
              "<style>body{font-family:sans-serif;max-width:1200px;margin:1em auto}td,th{padding:2px 8px;"
              "border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}"
+             ".words td,.words th{text-align:left}"
              "figure{display:inline-block;margin:4px;font-size:11px;text-align:center}"
              "figure img{width:128px;height:96px;object-fit:cover;display:block}</style>",
              "<h1>qualipress demo</h1>",
              "<p>scikit-image sample photographs (PNG inputs) compressed to the smallest file meeting each "
-             "profile's target, per codec.</p>", "<h2>Profiles</h2><table><tr><th>profile</th><th>target</th>"
-             "<th>meaning</th></tr>"]
+             "profile's target, per codec.</p>",
+             "<h2>Profiles</h2><table class='words'><tr><th>profile</th><th>target</th><th>meaning</th></tr>"]
     for prof in builtin_profiles().values():
         parts.append(f"<tr><td>{esc(prof.name)}</td><td>{esc(str(prof.target))}</td>"
                      f"<td>{esc(prof.description)}</td></tr>")
@@ -169,7 +194,8 @@ def _chart(rows: list[dict[str, Any]], codecs: Sequence[str], colour: Callable[[
         return (m + (w - 2 * m) * r["bpp"] / x_hi, h - m - (h - 2 * m) * (r["ssim"] - y_lo) / (1.0 - y_lo))
 
     shapes = {"C0": "circle", "C1": "rect", "C2": "diamond"}
-    svg = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' font-size='11'>",
+    key = w - m + 16  # the legend stands right of the plot: inside it, it hid the lossless points
+    svg = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{w + 100}' height='{h}' font-size='11'>",
            f"<line x1='{m}' y1='{h - m}' x2='{w - m}' y2='{h - m}' stroke='#444'/>",
            f"<line x1='{m}' y1='{m}' x2='{m}' y2='{h - m}' stroke='#444'/>",
            f"<text x='{w / 2}' y='{h - 12}' text-anchor='middle'>bits per pixel</text>",
@@ -193,9 +219,9 @@ def _chart(rows: list[dict[str, Any]], codecs: Sequence[str], colour: Callable[[
             svg.append(f"<polygon points='{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} "
                        f"{x - 5:.1f},{y:.1f}' fill='{c}'>{tip}</polygon>")
     for i, codec in enumerate(codecs):
-        svg.append(f"<rect x='{w - m - 90}' y='{m + 16 * i}' width='10' height='10' fill='{colour(codec)}'/>"
-                   f"<text x='{w - m - 74}' y='{m + 9 + 16 * i}'>{html.escape(codec)}</text>")
-    svg.append(f"<text x='{w - m - 90}' y='{m + 16 * len(codecs) + 12}'>● C0  ■ C1  ◆ C2</text></svg>")
+        svg.append(f"<rect x='{key}' y='{m + 16 * i}' width='10' height='10' fill='{colour(codec)}'/>"
+                   f"<text x='{key + 16}' y='{m + 9 + 16 * i}'>{html.escape(codec)}</text>")
+    svg.append(f"<text x='{key}' y='{m + 16 * len(codecs) + 12}'>● C0  ■ C1  ◆ C2</text></svg>")
     return "".join(svg)
 
 

@@ -19,3 +19,13 @@ def test_long_path_and_note_stay_on_one_line(tmp_path: Path, capsys: pytest.Capt
     assert main(["compress", str(deep), "-o", str(tmp_path / "o"), "--codec", "webp", "--no-film"]) == 0
     line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("ok"))
     assert str(deep) in line and "content is jpeg but the name ends in .png" in line, line
+
+
+def test_dry_run_lines_stay_on_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    deep = tmp_path / ("a_rather_long_folder_name_" * 3) / "photo.png"
+    deep.parent.mkdir(parents=True)
+    PILImage.fromarray(photo_like(32, 40)).save(deep)
+    assert main(["compress", str(deep), "-o", str(tmp_path / "o"), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("would compress") and lines[0].endswith("ssim@min>=0.9"), lines

@@ -160,3 +160,36 @@ def test_stdin_runs_record_dash_and_the_hash_not_the_temp_copy(tmp_path: Path, m
     entry = manifest.current_entries(manifest.load(out))[0]
     assert entry["source_path"] == "-" and entry["source_sha256"] == hashlib.sha256(data).hexdigest()
     assert verify_collection(out, sample=1).ok
+
+
+def test_outputs_written_next_to_their_inputs_are_not_inputs_of_later_runs(tmp_path: Path, capsys) -> None:
+    """`-o` = the input folder puts outputs among the inputs: a later run from that folder into another folder,
+    or into the same one with another codec, took them as inputs (a name collision stopped it, exit 2)."""
+    src = tmp_path / "photos"
+    for i in range(2):
+        _png(src / f"p{i}.png", seed=i)
+    assert _compress(str(src), "-o", str(src), "--codec", "jpeg", "--no-film") == 0
+    assert len(list(src.glob("*.jpg"))) == 2
+    capsys.readouterr()
+    assert _compress(str(src), "-o", str(tmp_path / "web"), "--codec", "webp", "--no-film", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["files"] == 2
+    assert sorted(p.name for p in (tmp_path / "web").glob("*.webp")) == ["p0.webp", "p1.webp"]
+    assert _compress(str(src), "-o", str(src), "--codec", "webp", "--no-film", "--json") == 0
+    assert json.loads(capsys.readouterr().out)["files"] == 2
+    assert main(["compress", str(src), "-o", str(tmp_path / "dry"), "--dry-run", "--json"]) == 0
+    assert sorted(Path(r["input"]).name for r in json.loads(capsys.readouterr().out)["files"]) == ["p0.png",
+                                                                                                    "p1.png"]
+    # an earlier output named as an input is still compressed: the user asked for it
+    assert _compress(str(src / "p0.jpg"), "-o", str(tmp_path / "again"), "--codec", "webp", "--no-film") == 0
+    assert (tmp_path / "again" / "p0.webp").is_file()
+
+
+def test_an_output_folder_named_as_input_is_compressed(tmp_path: Path) -> None:
+    # review of session 11: an earlier run wrote e/ from inputs elsewhere; naming e/ as the input of a later run
+    # must compress its files (they are the user's inputs now), not skip them as "earlier outputs"
+    src = _png(tmp_path / "in" / "a.png")
+    e = tmp_path / "e"
+    assert _compress(str(src.parent), "-o", str(e), "--codec", "webp") == 0
+    f = tmp_path / "f"
+    assert _compress(str(e), "-o", str(f), "--codec", "png") == 0
+    assert (f / "a.webp").is_file()  # compressed (here the source is kept: a PNG of it would be larger)

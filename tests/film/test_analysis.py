@@ -246,3 +246,24 @@ def test_colour_grain_reports_sigma_and_channel_correlation(rho: float) -> None:
     grey = Image(np.rint(clean[..., :1] + g[..., :1]).astype(np.uint16), 10, transfer="log")
     none = analysis.colour_grain(grey, analysis.frame_arrays(grey).stats)
     assert none["rgb_correlation"] is None and none["blocks"] == 0
+
+
+def test_colour_grain_is_not_diluted_by_black_letterbox_bars() -> None:
+    # review of session 11: pure-black bars are the flattest blocks; once they were half the flat set the colour-edge
+    # rule's median was 0 and every grainy block was dropped (B−Y read 0.0 with 10 % bars)
+    rng = np.random.default_rng(5)
+    h, w, sigma = 272, 480, 4.0
+    g = sigma * rng.standard_normal((h, w, 3))
+    yy, xx = np.mgrid[0:h, 0:w]
+    clean = np.stack([400 + 0.3 * xx, 380 + 0.2 * yy, 350 + 0.1 * (xx + yy)], -1)
+    frame = np.rint(clean + g)
+    plain = Image(frame.astype(np.uint16), 10, transfer="log")
+    boxed = frame.copy()
+    bar = 16  # two bars of one block row, 12 % of the rows
+    boxed[:bar] = 0
+    boxed[-bar:] = 0
+    boxed = Image(boxed.astype(np.uint16), 10, transfer="log")
+    want = analysis.colour_grain(plain, analysis.frame_arrays(plain).stats)["sigma_colour"]
+    got = analysis.colour_grain(boxed, analysis.frame_arrays(boxed).stats)["sigma_colour"]
+    for k in ("B-Y", "R-Y"):
+        assert got[k] == pytest.approx(want[k], rel=0.1)

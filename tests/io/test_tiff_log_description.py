@@ -35,7 +35,8 @@ def test_a_tiff_naming_its_log_curve_is_read_as_log(tmp_path: Path, description:
     assert "assumed" not in name
 
 
-@pytest.mark.parametrize("description", [None, "catalogue photo of a log cabin", "made by a scanner"])
+@pytest.mark.parametrize("description", [None, "catalogue photo of a log cabin", "made by a scanner",
+                                         "Rec.709 display-referred, converted from Cineon log"])
 def test_other_tiffs_stay_srgb(tmp_path: Path, description: str | None) -> None:
     img = read_image(_tiff(tmp_path / "x.tif", description))
     assert img.transfer == "srgb"

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 
-def test_bench_rd_and_plot(dataset: Path, tmp_path: Path) -> None:
+def test_bench_rd_and_plot(dataset: Path, tmp_path: Path, capsys) -> None:
     from qualipress.cli import main
 
     out = tmp_path / "res"
@@ -21,8 +21,11 @@ def test_bench_rd_and_plot(dataset: Path, tmp_path: Path) -> None:
     assert main(args) == 0
     assert json.loads((out / "summary.json").read_text())["rows_cached"] == 20
     png = tmp_path / "plot.png"
+    capsys.readouterr()
     assert main(["bench", "plot", str(out), "-o", str(png), "--metrics", "psnr-rgb"]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # one line like every other command's (it printed a JSON object without being asked)
+    assert capsys.readouterr().out.strip() == f"{png}: 2 curves (jpeg, pillow-jpeg)"
 
 
 def test_bench_rd_errors(tmp_path: Path, dataset: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from qualipress import codecs
@@ -30,6 +32,7 @@ def test_budget_search_fits_and_reports_encodes() -> None:
     assert res.encodes <= 10
     tiny = search(img, jpeg, ["bytes<=50"])
     assert not tiny.met and "no jpeg setting fits" in tiny.fallback
+    assert re.search(r"bytes at quality \d+\)", tiny.fallback), tiny.fallback  # "at 1.0" named no scale
 
 
 def test_prefer_rule() -> None:

@@ -33,3 +33,13 @@ def test_only_a_byte_budget_takes_a_unit() -> None:
 def test_a_misspelt_budget_is_told_how_to_write_one(text: str) -> None:
     with pytest.raises(TargetError, match="bytes<="):
         parse_target(text)
+
+
+def test_a_budget_too_large_for_a_number_is_a_target_error():
+    import pytest as _pytest
+
+    from qualipress.errors import TargetError
+    from qualipress.search.targets import parse_constraint
+
+    with _pytest.raises(TargetError):
+        parse_constraint("bytes<=1e400")

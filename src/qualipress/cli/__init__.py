@@ -13,6 +13,7 @@ import importlib
 import inspect
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -68,11 +69,17 @@ def _dump(obj: Any, out: Console = console) -> None:
 # -- compress ---------------------------------------------------------------------------------------------
 @app.command()
 def compress(
-    inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive) or glob patterns.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")],
-    codec: Annotated[str, typer.Option(help="Codec name, comma-separated list, or 'auto'.")] = "auto",
-    profile: Annotated[str | None, typer.Option(help="C0, C1, C2 or a profile from --profiles.")] = None,
-    target: Annotated[list[str] | None, typer.Option(help="Constraint like 'ssim>=0.95' (repeatable).")] = None,
+    inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive), glob patterns, or - for stdin.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory; or, for one input, one output "
+                                                                "file (its extension picks the format), '-' for "
+                                                                "stdout.")],
+    codec: Annotated[str, typer.Option(help="Codec name, comma-separated list, or 'auto' ('qualipress codecs' "
+                                            "lists them).")] = "auto",
+    profile: Annotated[str | None, typer.Option(help="C0, C1, C2 or a profile from --profiles (C1 when "
+                                                           "neither --profile nor --target is given).")] = None,
+    target: Annotated[list[str] | None, typer.Option(help="Constraint [SCOPE:]METRIC[@STAT]>=VALUE, e.g. "
+                                                          "'ssim>=0.95', 'ssim@p5>=0.9', 'bytes<=50000' (repeatable; "
+                                                          "all must hold).")] = None,
     profiles: Annotated[Path | None, typer.Option(help="TOML file with extra profiles.")] = None,
     jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Parallel worker processes.")] = 1,
     report: Annotated[Path | None, typer.Option(help="JSONL report (default OUTDIR/qualipress-report.jsonl).")] = None,
@@ -125,8 +132,8 @@ def compress(
         return
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
                             progress=not as_json)
-    _print_compress(summary, codec=codec, web=for_ == "web", as_json=as_json,
-                    out=err_console if single is not None and single.path is None else console)
+    _print_compress(summary, codec=codec, web=for_ == "web", as_json=as_json, target=request.target,
+                    profile=request.profile, out=err_console if single is not None and single.path is None else console)
     if summary.failures:
         raise ExitCode(1)
 
@@ -156,16 +163,18 @@ def _compress_request(codec: str, single: Any, *, profile: str | None, target: l
     return request, hooks, options
 
 
-def _print_compress(summary: Any, *, codec: str, web: bool, as_json: bool, out: Console) -> None:
+def _print_compress(summary: Any, *, codec: str, web: bool, as_json: bool, target: Any, profile: str | None,
+                    out: Console) -> None:
     """``compress``'s summary (``--json``: with per-codec and per-file rows) on ``out``, and the note when
-    ``--codec auto`` wrote formats browsers do not show."""
+    ``--codec auto`` wrote formats browsers do not show; ``profile`` and ``target`` are what the files were held to."""
     from qualipress.pipeline.views import codec_rows, file_rows
 
     if as_json:  # with -o - stdout carries the image: the summary goes to stderr
-        _dump({**summary_dict(summary), "per_codec": codec_rows(summary.records + summary.skipped),
+        _dump({"profile": profile, "target": target.to_list(), **summary_dict(summary),
+               "per_codec": codec_rows(summary.records + summary.skipped),
                "per_file": file_rows(summary.skipped + summary.records)}, out=out)
     else:
-        _print_summary(summary, out=out)
+        _print_summary(summary, out=out, target=f"{profile}: {target}" if profile else str(target))
     if codec == "auto" and not web:
         from qualipress.pipeline.delivery import not_shown_by_browsers
 
@@ -184,10 +193,10 @@ def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) ->
         size = "stdin" if r["input_bytes"] is None else f"{r['input_bytes']:,} bytes"
         dest = r.get("output") or f"{r['output_stem']}.*"
         if r.get("would_fail"):
-            console.print(f"would fail {r['input']} ({size}): {r['would_fail']}", markup=False)
+            console.print(f"would fail {r['input']} ({size}): {r['would_fail']}", markup=False, soft_wrap=True)
             continue
         console.print(f"would compress {r['input']} ({size}) -> {'stdout' if dest == '-' else dest} "
-                      f"with {r['codecs']} for {target}", markup=False)
+                      f"with {r['codecs']} for {target}", markup=False, soft_wrap=True)  # one line per file
     failing = sum(1 for r in rows if r.get("would_fail"))
     console.print(f"{len(rows)} file(s)" + (f", {failing} would fail" if failing else "")
                   + "; no pixels were read, nothing was written (--dry-run)")
@@ -209,7 +218,8 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
                                   enabled=progress, total=total, shown=shown)
         with _photo.staged_output(single, overwrite) as work:
             summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
-                                     enabled=progress and single.path is not None, total=1, shown=shown)
+                                     enabled=progress and single.path is not None, total=1, shown=shown,
+                                     delivered=None if single.path is None else Path(single.path).name)
             rec = summary.records[0] if summary.records else {}
             if rec.get("output"):
                 rec["delivered_to"] = _photo.deliver(single, rec)
@@ -223,15 +233,28 @@ def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
     read, and which earlier output folders, were skipped."""
     unread: list[Path] = []
     earlier: list[Path] = []
+    from qualipress.pipeline.batch import outputs_among_inputs
+
     found = find_images(inputs, unread=unread, skipped_outputs=earlier, exclude=exclude or [])
     if not found and not unread and not earlier:
         raise QualipressError(f"no image files found in {', '.join(inputs)}")
+    listed = outputs_among_inputs(inputs)
+    skipped = [os.path.realpath(f.path) for f in found if os.path.realpath(f.path) in listed]
+    own = tuple(os.path.realpath(p) + os.sep for p in exclude or [])  # this run's own outputs: resumed, no note
+    if skipped and not all(p.startswith(own) for p in skipped):
+        err_console.print(f"[yellow]note[/] skipped {len(skipped)} earlier output(s) that a run wrote next to "
+                          "their inputs (listed in the folder's qualipress-report.jsonl; name one as an input to "
+                          "compress it anyway)")
+    found = [f for f in found if os.path.realpath(f.path) not in listed]
     if earlier:
         names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
         err_console.print(f"[yellow]note[/] skipped {len(earlier)} earlier qualipress output folder(s) inside the "
                           f"inputs: {names} (name one as an input to compress it anyway)")
     if unread:
         kinds = ", ".join(f"{n} {suffix}" for suffix, n in sorted(Counter(p.suffix.lower() for p in unread).items()))
+        if not found and not earlier:  # nothing to do: it was a run of 0 files, exit 0, an empty manifest
+            raise QualipressError(f"no image file qualipress reads in {', '.join(inputs)}: {len(unread)} file(s) "
+                                  f"in formats it does not read ({kinds}); convert them to PNG or TIFF")
         err_console.print(f"[yellow]note[/] skipped {len(unread)} file(s) in a format qualipress does not read "
                           f"({kinds}); convert them to PNG or TIFF to include them")
     return found
@@ -291,8 +314,10 @@ def _target(profile: str | None, target: list[str] | None, profiles: Path | None
     return prof.target, prof.name
 
 
-def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: dict[str, str] | None = None) -> Any:
-    """Run ``run(callback)`` with a progress bar or one line per file; ``shown`` renames inputs in those lines."""
+def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: dict[str, str] | None = None,
+                   delivered: str | None = None) -> Any:
+    """Run ``run(callback)`` with a progress bar or one line per file; ``shown`` renames inputs in those lines,
+    ``delivered`` names the output of a one-file run (``-o small.avif``: the run writes into a work folder)."""
     with progress_bar("compressing", total, enabled=enabled, console=console) as bar:
         def cb(rec: dict[str, Any]) -> None:
             bar.advance()
@@ -304,8 +329,8 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: 
                           else "MISSED" if rec.get("target_met") is False else "ok")
                 note = rec.get("error") or _notice(rec)
                 # one line per file, never wrapped: a log stays greppable and a long path cannot split a phrase
-                console.print(f"{status:8s} {rec['input']}" + (f"  {note}" if note else ""), markup=False,
-                              soft_wrap=True)
+                console.print(f"{status:8s} {rec['input']}{_written(rec, delivered)}" + (f"  {note}" if note else ""),
+                              markup=False, soft_wrap=True)
             elif rec.get("error"):
                 console.print(f"[red]FAILED[/] {escape(str(rec['input']))}: {escape(str(rec['error']))}")
             elif rec.get("target_met") is False and not rec.get("resumed"):
@@ -313,6 +338,15 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: 
             elif note := _notice(rec):
                 console.print(f"[yellow]note[/] {escape(str(rec['input']))}: {escape(note)}")
         return run(cb)
+
+
+def _written(rec: dict[str, Any], delivered: str | None = None) -> str:
+    """`` -> a.avif, 12,345 bytes (6.2:1)`` for a per-file line: what was written, how large; empty for a failure."""
+    if rec.get("error") or not rec.get("output") or not rec.get("bytes"):
+        return ""
+    name = delivered or Path(str(rec["output"])).name
+    ratio = f" ({rec['input_bytes'] / rec['bytes']:.1f}:1)" if rec.get("input_bytes") else ""
+    return f" -> {name}, {rec['bytes']:,} bytes{ratio}"
 
 
 def _notice(rec: dict[str, Any]) -> str:
@@ -326,16 +360,20 @@ def _notice(rec: dict[str, Any]) -> str:
     return "; ".join(notes)
 
 
-def _print_summary(summary: Any, out: Console = console) -> None:
+def _print_summary(summary: Any, out: Console = console, *, target: str | None = None) -> None:
+    """The summary table of a ``compress`` run; ``target`` (profile and constraints) is its first row."""
     from qualipress.pipeline.views import codec_rows
 
     t = summary.totals()
     table = Table(title="qualipress summary", show_header=False)
+    if target:
+        table.add_row("target", escape(target))
     table.add_row("files", f"{t['files']} ({t['processed']} processed, {t['resumed']} already done)")
     table.add_row("failures", str(t["failures"]))
     table.add_row("bytes in → out", f"{t['bytes_in']:,} → {t['bytes_out']:,}")
-    table.add_row("storage saved", f"{t['saved_percent']}% (ratio {t['ratio']})")
-    table.add_row("encodes per file", str(t["encodes_mean"]))
+    ratio = "-" if t["ratio"] is None else f"{t['ratio']:.2f}"
+    table.add_row("storage saved", f"{t['saved_percent']:.1f}% (ratio {ratio})")
+    table.add_row("encodes per file", "-" if t["encodes_mean"] is None else f"{t['encodes_mean']:.1f}")
     for name, d in t["metrics"].items():
         table.add_row(name, f"min {d['min']:.4f}  p5 {d['p5']:.4f}  mean {d['mean']:.4f}")
     fallbacks = [r for r in summary.records if r.get("fallback")]
@@ -347,13 +385,18 @@ def _print_summary(summary: Any, out: Console = console) -> None:
         table.add_row("lossless smaller", f"{len(won)} file(s): the lossless file met the target in fewer bytes "
                                           "than the lossy one (see 'lossless_smaller' in the report)")
     for row in codec_rows(summary.records + summary.skipped):
-        saved = "" if row["saved_percent"] is None else f", saved {row['saved_percent']}%"
+        if row["codec"] == "failed":  # no output: neither bytes out nor "missed" (the recap below says why)
+            table.add_row("  failed", f"{row['files']} file(s), {row['bytes_in']:,} B in, no output")
+            continue
+        saved = "" if row["saved_percent"] is None else f", saved {row['saved_percent']:.1f}%"
         extra = "".join(f", {row[k]} {k.replace('_', ' ')}" for k in ("missed", "fallbacks", "lossless_smaller")
                         if row[k])
         table.add_row(f"  {row['codec']}", f"{row['files']} file(s), {row['bytes_in']:,} B → {row['bytes_out']:,} B"
                                            f"{saved}{extra}")
     if summary.report is not None:
-        table.add_row("report", str(summary.report))
+        table.add_row("report", escape(str(summary.report)))
+    else:  # -o FILE: the run's report was in its private work directory
+        table.add_row("report", "not kept (one output file; add --report PATH to keep it)")
     out.print(table)
     _print_failure_recap(summary.failures)
 
@@ -366,6 +409,8 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
         reason = reason.removeprefix(f"{rec['input']}: ")
         if rec["input"] != "-":  # stdin: replacing "-" would turn "end-of-image" into "end<file>of<file>image"
             reason = reason.replace(str(rec["input"]), "<file>")
+        if lead := re.match(r"/\S+: ", reason):  # its output's path: one line for all outputs left that way
+            reason = "<its output>: " + reason[lead.end():]
         by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
     for reason, names in by_reason.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
@@ -376,13 +421,14 @@ def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
 @app.command()
 def encode(
     input: Annotated[Path, typer.Argument(help="Image file.")],
-    output: Annotated[Path, typer.Option("-o", "--output")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file; its extension picks the codec "
+                                                                 "unless --codec is given.")],
     codec: Annotated[str | None, typer.Option(help="Codec name (default: the one writing -o's extension).")] = None,
     quality: Annotated[float | None, typer.Option(help="Native quality setting (codec default if omitted).")] = None,
     lossless: Annotated[bool, typer.Option(help="Lossless mode.")] = False,
     weights: Annotated[Path | None, typer.Option(help="Weights file for learned codecs.")] = None,
-    overwrite: Annotated[bool, typer.Option()] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
     metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps.")] = "keep",
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
@@ -462,11 +508,14 @@ def decode(
     input: Annotated[Path, typer.Argument(help="Encoded file (any supported format, incl. .qlc).")],
     output: Annotated[Path, typer.Option("-o", "--output", help=".png, .tif, .dpx or .exr")],
     weights: Annotated[Path | None, typer.Option(help="Weights file for .qlc files made with your own model.")] = None,
-    overwrite: Annotated[bool, typer.Option()] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
 ) -> None:
     """Decode a compressed file to a lossless working format."""
 
     _not_the_input(input, output)
+    if output.suffix.lower() not in (".png", ".tif", ".tiff", ".dpx", ".exr"):
+        raise QualipressError(f"-o {output}: decode writes .png, .tif, .dpx or .exr (lossless); to make a "
+                              f"{output.suffix or 'compressed'} file use 'qualipress encode'")
     if weights is not None:
         from qualipress.learned.codec import decode_qlc, is_qlc
 
@@ -490,11 +539,11 @@ def _weights_line(w: dict[str, Any]) -> str:
 
 @app.command()
 def compare(
-    reference: Annotated[Path, typer.Argument()],
-    distorted: Annotated[Path, typer.Argument()],
+    reference: Annotated[Path, typer.Argument(help="The original image.")],
+    distorted: Annotated[Path, typer.Argument(help="The compressed (or decoded) image.")],
     metric: Annotated[list[str] | None, typer.Option(help="Metric (repeatable); default ssim, psnr, ms-ssim.")] = None,
     tile: Annotated[int, typer.Option(help="Tile size for per-tile statistics.")] = 256,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
 ) -> None:
     """Print quality metrics of DISTORTED against REFERENCE."""
     from qualipress.metrics.pair import align_pair
@@ -515,15 +564,15 @@ def compare(
         return
     table = Table("metric", "value", "min tile", "p1", "p5")
     for k, v in res.items():
-        d = v.to_dict()
+        d = v.to_dict() if v.tiles is not None else {}  # a whole-image metric: its "stats" repeat the value
         table.add_row(k, f"{v.value:.6g}", *(f"{d[s]:.6g}" if s in d else "-" for s in ("min", "p1", "p5")))
     console.print(table)
 
 
 @app.command()
 def info(
-    file: Annotated[Path, typer.Argument()],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    file: Annotated[Path, typer.Argument(help="Image file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
 ) -> None:
     """Size, dtype, bit depth, channels, transfer and metadata of an image file."""
     try:
@@ -574,13 +623,16 @@ def _print_info(out: dict[str, Any], *, as_json: bool) -> None:
         return
     for k, v in out.items():
         if k != "metadata":
-            console.print(f"[bold]{k:11s}[/] {escape(str(v))}")  # a file name or ICC text may hold '[...]'
+            shown = f"{v:,}" if k == "bytes" and isinstance(v, int) else str(v)
+            console.print(f"[bold]{k:11s}[/] {escape(shown)}")  # a file name or ICC text may hold '[...]'
     for k, v in out["metadata"].items():
-        console.print(f"  {k}: {v}", markup=False)
+        if k != "file_bytes" or v != out.get("bytes"):  # the size, already the 'bytes' line
+            console.print(f"  {k}: {v}", markup=False)
 
 
 @app.command(name="codecs")
-def list_codecs(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_codecs(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list on stdout.")]
+                = False) -> None:
     """Available codecs, library versions, bit depths and quality parameters."""
 
     rows = []
@@ -627,21 +679,26 @@ def list_profiles(profiles: Annotated[Path | None, typer.Option(help="Extra TOML
 @app.command()
 def demo(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write results.")] = Path("demo-output"),
-    codec: Annotated[list[str] | None, typer.Option(help="Codecs to try (default jpeg, webp, jpegxl, avif).")] = None,
+    codec: Annotated[list[str] | None, typer.Option(help="Codecs to try, comma-separated or repeated (default "
+                                                         "jpeg, webp, jpegxl, avif).")] = None,
 ) -> None:
     """Compress scikit-image's sample photographs under C0/C1/C2 and write a summary (the first thing to run)."""
-    from qualipress.demo import run_demo
+    from qualipress import demo as _demo
 
-    result = run_demo(output, codecs=codec, log=console.print)
-    console.print(f"\nsummary: {result['markdown']}\n         {result['html']}")
+    names = [name for spec in codec for name in resolve(spec)] if codec else None
+    if names and "auto" in names:
+        raise QualipressError("demo --codec auto: the demo compares codecs one by one; name them (e.g. jpeg,avif)")
+    result = _demo.run_demo(output, codecs=names, log=console.print)
+    console.print(f"\nsummary: {result['markdown']}\n         {result['html']}\n         {result['json']}",
+                  markup=False, soft_wrap=True)  # a long path is not split across lines
     if result["failures"]:
         raise ExitCode(1)
 
 
 @bench_app.command("search")
 def bench_search(
-    dataset: Annotated[Path, typer.Argument(help="Directory of images (e.g. ../shared/data/kodak).")],
-    output: Annotated[Path, typer.Option("-o", "--output")] = Path("results/search"),
+    dataset: Annotated[Path, typer.Argument(help="Directory of images (e.g. the Kodak set).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Results directory.")] = Path("results/search"),
     codecs: Annotated[str, typer.Option(help="Comma-separated codecs.")] = "jpeg,jpegxl",
     targets: Annotated[str, typer.Option(help="Semicolon-separated targets or profile names.")] = (
         "ssim>=0.90;ssim>=0.95;ssim>=0.99"),
@@ -691,9 +748,9 @@ def bench_train_predictor(
 
 @bench_app.command("ssim")
 def bench_ssim(
-    width: Annotated[int, typer.Option()] = 4096,
-    height: Annotated[int, typer.Option()] = 2160,
-    repeats: Annotated[int, typer.Option()] = 3,
+    width: Annotated[int, typer.Option(help="Frame width in pixels.")] = 4096,
+    height: Annotated[int, typer.Option(help="Frame height in pixels.")] = 2160,
+    repeats: Annotated[int, typer.Option(help="Timed runs of qualipress's SSIM (the best counts).")] = 3,
 ) -> None:
     """SSIM speed on a synthetic 16-bit RGB frame: qualipress vs scikit-image."""
     from qualipress.bench.metrics_bench import run_ssim_bench
@@ -747,6 +804,49 @@ def _load_plugins() -> None:
 _load_plugins()
 
 
+def command_tree() -> typer.core.TyperGroup:
+    """The click command tree of ``app`` with the help's value column saying what a user types.
+
+    typer's rich help names each option's Python type: ``--json <bool>`` (read as if the flag took a value) and
+    ``--target <list[str]>`` (an option given once per value). Flags show no value here; a repeatable option or
+    an argument taking several values shows its item type (``<str>``, ``<path>``).
+    """
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    _tidy_value_column(group)
+    return group
+
+
+def _tidy_value_column(command: Any) -> None:
+    """See :func:`command_tree`: ``metavar`` is what typer shows for an option; an argument's column is its own."""
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_value_column(sub)
+
+    def help_option(ctx: Any, made: Callable[[Any], Any] = command.get_help_option) -> Any:
+        option = made(ctx)  # --help is made on first use
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for param in command.params:
+        if isinstance(param, typer.core.TyperOption):
+            if param.is_flag and not param.count:
+                param.metavar = ""
+            elif param.metavar is None and (item := _list_item(param.display_type(None))):
+                param.metavar = item
+        elif isinstance(param, typer.core.TyperArgument) and (item := _list_item(param.display_type(None))):
+            param.display_type_rich = lambda ctx, shown=item: shown  # type: ignore[method-assign]
+
+
+def _list_item(shown: str) -> str | None:
+    """``<list[Path]>`` -> ``<path>``; None for a value that is not a list."""
+    if not (shown.startswith("<list[") and shown.endswith("]>")):
+        return None
+    inner = shown[len("<list["):-len("]>")]
+    return f"<{'path' if inner == 'Path' else inner}>"
+
+
 #: Printed when a run is stopped by Ctrl-C or SIGTERM.
 INTERRUPTED = "interrupted — rerun to resume"
 
@@ -786,7 +886,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         with _stop_signals():
-            rv = app(args=args, prog_name="qualipress", standalone_mode=False)
+            rv = command_tree().main(args=args, prog_name="qualipress", standalone_mode=False)
     except ExitCode as exc:
         return exc.code
     except Interrupted as exc:

@@ -528,7 +528,8 @@ def without_colour_edges(rms: np.ndarray) -> np.ndarray:
 
 
 def colour_grain(image: Image, stats: BlockStats) -> dict[str, Any]:
-    """Colour of the grain in the flattest blocks (:func:`flat_blocks`, less those holding a colour edge).
+    """Colour of the grain in the flattest blocks (:func:`flat_blocks`, less those without grain or holding a
+    colour edge).
 
     ``sigma_rgb``: plane-fit residual RMS of R, G and B (code values, [0, 1] scale; white grain reads its σ, grain
     blurred over a pixel or two somewhat less); ``rgb_correlation``: mean correlation of those residuals between
@@ -540,7 +541,10 @@ def colour_grain(image: Image, stats: BlockStats) -> dict[str, Any]:
     if image.pixels.shape[2] - int(image.has_alpha) < 3:
         return out
     b = stats.block
-    rows, cols = np.nonzero(flat_blocks(stats))
+    # flat blocks without grain (black letterbox bars, clipped white) say nothing about it, and as the flattest
+    # blocks they would fill the set and pull the colour-edge rule's median to 0 (as the fidelity reference does)
+    floor = grain_floor(None if image.is_float else image.bit_depth)
+    rows, cols = np.nonzero(flat_blocks(stats) & (stats.residual >= 0.5 * floor))
     if rows.size == 0:
         return out
     d = np.arange(b)
@@ -572,6 +576,16 @@ def colour_grain(image: Image, stats: BlockStats) -> dict[str, Any]:
 
 #: Flat blocks :func:`colour_grain` converts at a time.
 COLOUR_BLOCKS = 256
+#: Smallest grain RMS (code values in [0, 1]) the grain figures and checks look after (≈ 1.5 10-bit code values).
+GRAIN_MIN = 0.0015
+
+
+def grain_floor(bit_depth: int | None) -> float:
+    """Grain RMS below which a frame (or a flat block, at half of it) counts as grain-free: :data:`GRAIN_MIN`, or
+    three times the quantisation noise of ``bit_depth``-bit samples when that is larger (8-bit frames)."""
+    if not bit_depth or bit_depth >= 16:
+        return GRAIN_MIN
+    return max(GRAIN_MIN, 3.0 / ((1 << bit_depth) - 1) / math.sqrt(12.0))
 _PAIRS = ((0, 1), (0, 2), (1, 2))
 
 

@@ -111,7 +111,7 @@ def analyse_cmd(
     output: Annotated[str | None, typer.Option("-o", "--output", help="also write the JSON here (a directory: "
                                                f"ending in '/' or existing, gets {CATALOGUE_NAME} inside)")] = None,
     text: Annotated[bool, typer.Option("--text/--no-text", help="detect text/subtitles")] = True,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel worker processes")] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
     overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
@@ -165,7 +165,7 @@ def _colour_grain_text(cg: dict[str, Any] | None) -> str:
 def archive_cmd(
     inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
     output: Annotated[Path, typer.Option("-o", "--output", help="archive directory")],
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel worker processes")] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
     codecs: Annotated[str, typer.Option(
         help="candidate lossless pixel codecs (jpegxl, jpegls, htj2k, jpeg2000)")] = ",".join(FAST_CODECS),
@@ -209,7 +209,7 @@ def archive_cmd(
 def restore_cmd(
     archive: Annotated[Path, typer.Argument(help="archive directory")],
     output: Annotated[Path, typer.Option("-o", "--output", help="where to rebuild the original files")],
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1)] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel worker processes")] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
     threads: Annotated[int, typer.Option(help="threads inside each decoder (0 = cores / jobs)")] = 0,
 ) -> None:
@@ -228,12 +228,15 @@ def restore_cmd(
 def verify_cmd(
     root: Annotated[Path, typer.Argument(help="collection directory (archive or compress output)")],
     sample: Annotated[float, typer.Option(help="fraction of lossy outputs to re-measure")] = 0.1,
-    remeasure: Annotated[bool, typer.Option("--remeasure/--no-remeasure")] = True,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    remeasure: Annotated[bool, typer.Option("--remeasure/--no-remeasure",
+                                              help="re-measure the quality of a sample of lossy outputs")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable result on stdout")] = False,
 ) -> None:
     """Fixity: hashes, decodability (bit-exact restore for archives), stored metrics still hold."""
     from qualipress.film.verify import verify_collection
 
+    if not root.is_dir():  # it said "0 file(s) checked: PROBLEMS FOUND" and exit 1, as for a damaged collection
+        raise InputError(f"{root}: no such directory (give an archive or compress output folder)")
     rep = verify_collection(root, sample=sample, remeasure=remeasure)
     d = rep.to_dict()
     if as_json:
@@ -265,8 +268,10 @@ def report_cmd(
                     output.with_suffix(".csv"): html_ours or json_ours}, roots, overwrite)
 
     data = build_report(roots, output)
+    width = max((len(str(s["profile"])) for s in data["summary"]), default=8)  # one column, however long
+    cwidth = max((len(str(s["codec"])) for s in data["summary"]), default=10)
     for s in data["summary"]:
-        typer.echo(f"{s['profile']:>8} {s['codec']:>10}: {s['files']} files "
+        typer.echo(f"{s['profile']:>{width}} {s['codec']:>{cwidth}}: {s['files']} files "
                    f"{s['bytes_before'] / 1e6:.1f} MB -> {s['bytes_after'] / 1e6:.1f} MB "
                    f"({s['ratio']}:1, {s['saved_pct']}% saved)"
                    + (f", SSIM mean {s['ssim_mean']} min {s['ssim_min']}" if s["ssim_mean"] else ""))
@@ -276,8 +281,8 @@ def report_cmd(
 
 def make_testset_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="test-set directory")],
-    source: Annotated[Path | None, typer.Option(help="directory of EXRs (default ../shared/data/hdr_film)")]
-    = None,
+    source: Annotated[Path | None, typer.Option(help="directory of EXRs (default $QUALIPRESS_DATA/hdr_film, or "
+                                                     "../shared/data/hdr_film beside the repository)")] = None,
     frames_per_shot: Annotated[int, typer.Option(help="frames made from each EXR (a slow pan)")] = 2,
     pan: Annotated[int, typer.Option(help="pixels of pan between frames")] = 8,
     grain: Annotated[bool, typer.Option("--grain/--no-grain",

@@ -55,8 +55,8 @@ __all__ = ["DISPLAY_WHITE", "Reference", "colour_grain_kept", "display_code", "d
            "flat_luma", "grain_floor", "grain_kept", "grey16", "linear_luma", "linear_plane", "reference",
            "release_linear", "source_luma", "temporal_ratio", "tonal_shift"]
 
-#: Smallest grain RMS (code values in [0, 1]) the grain checks look after (≈ 1.5 10-bit code values).
-GRAIN_MIN = 0.0015
+#: Smallest grain RMS the grain checks look after (:data:`qualipress.film.analysis.GRAIN_MIN`).
+GRAIN_MIN = analysis.GRAIN_MIN
 #: The temporal figure does not apply when the source's frame-to-frame difference RMS in the flat blocks exceeds this
 #: many times what two frames' independent grain gives (√2 σ, σ at least :data:`GRAIN_MIN`): across a cut or a fade
 #: the ratio is ≈ 1 whatever the coding does (qa13film: 0.999 at a cut), so passing it says nothing.
@@ -68,12 +68,7 @@ HIGHLIGHT_SHARE = 0.001
 SHADOW_SHARE = 0.01
 
 
-def grain_floor(bit_depth: int | None) -> float:
-    """Grain RMS below which a frame counts as grain-free: :data:`GRAIN_MIN`, or three times the quantisation
-    noise of ``bit_depth``-bit samples when that is larger (8-bit frames)."""
-    if not bit_depth or bit_depth >= 16:
-        return GRAIN_MIN
-    return max(GRAIN_MIN, 3.0 / ((1 << bit_depth) - 1) / math.sqrt(12.0))
+grain_floor = analysis.grain_floor
 
 
 def linear_luma(code: np.ndarray, reference: Image) -> np.ndarray | None:

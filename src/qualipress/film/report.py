@@ -52,11 +52,14 @@ def normalise(rec: dict[str, Any]) -> dict[str, Any] | None:
     out_bytes = rec.get("output_bytes") or rec.get("bytes")
     if not src_bytes or not out_bytes:
         return None
+    target = rec.get("target")
+    if isinstance(target, list):  # a run given by constraints: its target as written, not a Python list
+        target = " and ".join(map(str, target))
     return {
         "source": rec.get("source"),
         "output": rec.get("output"),
         "sequence": rec.get("sequence") or str(Path(str(rec.get("source", ""))).parent),
-        "profile": "lossless" if is_lossless else str(rec.get("profile") or rec.get("target") or "?"),
+        "profile": "lossless" if is_lossless else str(rec.get("profile") or target or "?"),
         # an archive stores a file it cannot model (zlib TIFF, EXR) whole: no pixel coder, named "opaque"
         "codec": str(rec.get("codec") or ("opaque" if rec.get("model") == "opaque" else "?")),
         "source_bytes": int(src_bytes),

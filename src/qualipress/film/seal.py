@@ -121,12 +121,17 @@ def read_seal(data: bytes) -> dict[str, Any] | None:
 
 
 def parse_packet(packet: bytes) -> dict[str, Any]:
-    """Seal fields of an XMP packet written by :func:`xmp_packet`."""
+    """Seal fields of an XMP packet written by :func:`xmp_packet` (none from any other packet)."""
     import xml.etree.ElementTree as ET
 
     text = packet.decode("utf-8", "replace")
     start, end = text.find("<x:xmpmeta"), text.rfind("</x:xmpmeta>")
-    root = ET.fromstring(text[start:end + len("</x:xmpmeta>")])
+    if start < 0 or end < 0:
+        return {}  # not a packet of ours (an older x:xapmeta, or cut short): no seal fields
+    try:
+        root = ET.fromstring(text[start:end + len("</x:xmpmeta>")])
+    except ET.ParseError:
+        return {}
     out: dict[str, Any] = {}
     for el in root.iter():
         if el.tag.startswith("{" + NS + "}"):

@@ -84,9 +84,14 @@ def png_chunk_profile(gamma: float, chromaticity: Sequence[float] | None = None)
     if not gamma or gamma <= 0:
         return None
     chroma = tuple(chromaticity) if chromaticity is not None and len(chromaticity) == 8 else None
+    if chroma is not None and not (all(np.isfinite(chroma)) and all(y > 0 for y in chroma[1::2])):
+        chroma = None  # a broken cHRM (zeros, NaN): the primaries are unknown, sRGB's are assumed
     srgb_primaries = chroma is None or all(abs(a - b) <= CHROMATICITY_TOLERANCE
                                            for a, b in zip(chroma, SRGB_CHROMATICITY, strict=True))
     if srgb_primaries and abs(gamma - SRGB_GAMMA) <= SRGB_GAMMA_TOLERANCE:
         return None
     description = f"PNG gAMA {gamma:.5g}" + ("" if chroma is None else ", cHRM")
-    return matrix_trc_profile(description, chroma or SRGB_CHROMATICITY, 1.0 / gamma)
+    try:
+        return matrix_trc_profile(description, chroma or SRGB_CHROMATICITY, 1.0 / gamma)
+    except np.linalg.LinAlgError:  # collinear primaries: no matrix maps them to the white point
+        return matrix_trc_profile(f"PNG gAMA {gamma:.5g}", SRGB_CHROMATICITY, 1.0 / gamma)

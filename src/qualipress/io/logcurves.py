@@ -25,6 +25,7 @@ one whose ImageDescription names ACEScct, Cineon or printing density is read as 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -86,8 +87,10 @@ LOG_CURVE_KEY = "log_curve"
 
 def curve_named_in(text: str | None) -> str | None:
     """The log curve a free-text description names: ``"acescct"`` when it says ACEScct, ``"cineon"`` when it says
-    Cineon or printing density (case-insensitive), else None (a bare "log" is not read as a curve)."""
-    t = (text or "").lower()
+    Cineon or printing density (case-insensitive), else None (a bare "log" is not read as a curve). Only the text
+    before a word "from" counts: "ACEScct 16-bit full range from scan.exr" names its curve, "Rec.709, converted
+    from Cineon log" names where it came from."""
+    t = re.split(r"\bfrom\b", (text or "").lower(), maxsplit=1)[0]
     if "acescct" in t:
         return "acescct"
     if "cineon" in t or "printing density" in t:

@@ -129,8 +129,10 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with im:
         icc = im.info.get("icc_profile")
-        if not icc and fmt == "png" and "srgb" not in im.info and im.info.get("gamma"):
-            # QA 13: browsers show gAMA/cHRM; outputs hold a profile, not the chunks
+        if (not icc and fmt == "png" and "srgb" not in im.info and im.info.get("gamma")
+                and im.mode in ("RGB", "RGBA", "P", "PA")):
+            # QA 13: browsers show gAMA/cHRM; outputs hold a profile, not the chunks (an RGB one: a grey PNG's
+            # gamma is not carried, as before; an RGB profile on grey samples stops JPEG XL and auto)
             icc = png_chunk_profile(float(im.info["gamma"]), im.info.get("chromaticity"))
             if icc:
                 out["icc_from"] = "the PNG's gAMA/cHRM chunks"

@@ -70,7 +70,8 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **opt
         return atomic_write_bytes(p, encode_tiff(image, carry=carry_for(image.metadata)), overwrite=overwrite)
     if suffix in (".dpx", ".exr"):
         return _write_oiio(p, image, overwrite=overwrite, **options)
-    raise UnsupportedError(f"{p}: write_image writes .png, .tif, .dpx or .exr, not {suffix or 'no suffix'}")
+    raise UnsupportedError(f"{p}: images are written losslessly as .png, .tif, .dpx or .exr, not "
+                           f"{suffix or 'without a suffix'}")
 
 
 def _write_oiio(path: Path, image: Image, *, overwrite: bool, **options: Any) -> Path:

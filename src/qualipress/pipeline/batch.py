@@ -38,7 +38,7 @@ from qualipress.io import (
 )
 
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
-from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME
+from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME, is_output_dir
 from qualipress.io.files import exclusive_lock, json_default
 from qualipress.io.transfer import perceptual_clipping
 from qualipress.pipeline.hooks import SEEDED, DefaultHooks, PipelineHooks, seal_over_limit
@@ -185,7 +185,26 @@ def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path]
     InputError
         An input that names nothing.
     """
-    return [Job(f.path, f.rel) for f in find_images(inputs, exclude=exclude)]
+    inputs = list(inputs)
+    earlier = outputs_among_inputs(inputs)
+    return [Job(f.path, f.rel) for f in find_images(inputs, exclude=exclude)
+            if os.path.realpath(f.path) not in earlier]
+
+
+def outputs_among_inputs(inputs: Iterable[str | Path]) -> set[str]:
+    """Real paths of the outputs (and sidecars) an earlier run wrote into an input folder (``-o`` = the input
+    folder), as that folder's report records them: not inputs of a later run, into another folder or with
+    another codec. A file named directly is left out of the set: the user asked for it."""
+    inputs = [Path(str(raw)) for raw in inputs]
+    found: set[str] = set()
+    for folder in inputs:
+        if folder.is_dir() and is_output_dir(folder):
+            # only what was written next to its own input: a folder written from inputs elsewhere, named as the
+            # input of a later run, is the user's input now
+            here = os.path.realpath(folder)
+            found.update(os.path.realpath(p) for p in _reported_outputs(
+                folder / REPORT_NAME, inputs_under=here))
+    return found - {os.path.realpath(p) for p in inputs if p.is_file()}
 
 
 def check_collisions(jobs: list[Job], outdir: Path, *, name_with_ext: bool = False) -> None:
@@ -770,10 +789,13 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
     return BatchSummary(records, skipped, report_path)
 
 
-def _reported_outputs(report_path: Path) -> set[str]:
-    """Outputs and sidecars an earlier run recorded: never inputs, even when written next to them."""
+def _reported_outputs(report_path: Path, *, inputs_under: str | None = None) -> set[str]:
+    """Outputs and sidecars an earlier run recorded: never inputs, even when written next to them (only those of
+    inputs in the folder ``inputs_under``, a real path, when given)."""
     out: set[str] = set()
     for rec in read_report(report_path):
+        if inputs_under is not None and not os.path.realpath(str(rec["input"])).startswith(inputs_under + os.sep):
+            continue
         if rec.get("output") and not rec.get("error"):
             out.update([str(rec["output"]), *map(str, rec.get("sidecars") or [])])
     return out
@@ -827,4 +849,5 @@ def summary_dict(summary: BatchSummary) -> dict[str, Any]:
 
 
 __all__ = ["LOCK_NAME", "REPORT_NAME", "BatchSummary", "CompressOptions", "Job", "check_collisions",
-           "compress_paths", "expand_inputs", "process_one", "read_report", "summary_dict"]
+           "compress_paths", "expand_inputs", "outputs_among_inputs", "process_one", "read_report",
+           "summary_dict"]

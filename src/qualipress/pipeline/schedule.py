@@ -72,7 +72,7 @@ def sequence_chunks(keys: Sequence[tuple[str, int | None]], *, workers: int,
     size = max(1, min(max_chunk, math.ceil(n / workers))) if n else 1
     chunks: list[list[int]] = []
     for seq in sorted(groups):
-        idx = sorted(groups[seq], key=lambda i: (keys[i][1] is None, keys[i][1] or 0, i))
+        idx = sorted(groups[seq], key=lambda i: _by_number(keys, i))
         parts = math.ceil(len(idx) / size)
         step = len(idx) / parts
         chunks.extend(idx[round(k * step):round((k + 1) * step)] for k in range(parts))
@@ -87,7 +87,12 @@ def frame_order(keys: Sequence[tuple[str, int | None]]) -> list[int]:
     first: dict[str, int] = {}
     for i, (seq, _) in enumerate(keys):
         first.setdefault(seq, i)
-    return sorted(range(len(keys)), key=lambda i: (first[keys[i][0]], keys[i][1] is None, keys[i][1] or 0, i))
+    return sorted(range(len(keys)), key=lambda i: (first[keys[i][0]], *_by_number(keys, i)))
+
+
+def _by_number(keys: Sequence[tuple[str, int | None]], i: int) -> tuple[bool, int, int]:
+    """Sort key of item ``i`` within its sequence: frame number, then unnumbered items, ties in input order."""
+    return keys[i][1] is None, keys[i][1] or 0, i
 
 
 def seeded_after(chunks: Sequence[Sequence[int]], keys: Sequence[tuple[str, int | None]]) -> list[int | None]:

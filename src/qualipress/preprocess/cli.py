@@ -28,7 +28,7 @@ def label_cmd(
     max_combo: Annotated[int, typer.Option("--max-combo", help="Largest group size k.")] = 2,
     score: Annotated[str, typer.Option(help="zscore (the paper's Z(q) - Z(bpp)) or rd (bits saved at equal "
                                             "quality against the codec alone).")] = "zscore",
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = 1,
     limit: Annotated[int | None, typer.Option(help="Label only the first N files.")] = None,
 ) -> None:
     """Score every combination group per image (Algorithm 1) and store the best one as its label."""
@@ -87,7 +87,7 @@ def train_cmd(
                                                                           "crossing gradient (0 = off).")] = 0.0,
 ) -> None:
     """Train the Kuchen U-Net: on label directories (MSE, Adam, 320×180 patches, stride 160), or with
-    ``--objective rd`` for rate and distortion through a differentiable JPEG (resumable, time budget, log)."""
+    '--objective rd' for rate and distortion through a differentiable JPEG (resumable, time budget, log)."""
     if not str(output).endswith(".pt"):
         raise InputError(f"{output}: the model file name must end in .pt")
     if objective == "rd":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +21,7 @@ def bench_rd_cmd(
     ),
     anchor: Annotated[str | None, typer.Option(help="BD anchor codec (default: first codec).")] = None,
     task: Annotated[str | None, typer.Option(help="Coding for machines: faces or persons (F1 at IoU 0.5).")] = None,
-    jobs: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = 1,
     limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
     weights: Annotated[Path | None, typer.Option(help="Weights file for the learned codecs.")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html and rd.png.")] = True,
@@ -60,7 +58,7 @@ def bench_plot_cmd(
 
     curves = load_curves(results)
     plot_rd(curves, output, metrics=[m.strip() for m in metrics.split(",") if m.strip()], title=title)
-    typer.echo(json.dumps({"curves": list(curves), "output": str(output)}), file=sys.stdout)
+    typer.echo(f"{output}: {len(curves)} curve{'s' if len(curves) != 1 else ''} ({', '.join(sorted(curves))})")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:

@@ -81,7 +81,7 @@ def roi_report_command(
     roi: Annotated[str, typer.Option(help="Classes that define the ROI.")] = "faces,persons,text",
     roi_mask: Annotated[Path | None, typer.Option(help="User mask PNG (instead of/with detection).")] = None,
     agreement: Annotated[str, typer.Option(help="Classes for detector agreement ('' to skip).")] = "faces,persons",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
 ) -> None:
     """ROI / background / whole-image PSNR and SSIM of ENCODED, and detector agreement with ORIGINAL."""
     from qualipress.io import read_image

@@ -255,8 +255,10 @@ def _refine(runner: Any, fit_value: float, over_value: float, best: Any, budget:
 
 def _why(codec: Codec, target: Target, probe: Any, budget: float) -> str:
     if probe.bytes > budget:
-        return (f"no {codec.name} setting fits {budget:,.0f} bytes (smallest tried: {probe.bytes:,} bytes at "
-                f"{probe.setting if probe.setting is not None else 'lossless'})")
+        scale = codec.info.quality.name if codec.info.quality is not None else "setting"
+        value = f"{probe.setting:g}" if isinstance(probe.setting, (int, float)) else str(probe.setting)
+        at = "lossless" if probe.setting is None else f"{scale} {value}"  # "at 1.0" named no scale
+        return f"no {codec.name} setting fits {budget:,.0f} bytes (smallest tried: {probe.bytes:,} bytes at {at})"
     floors = target.floors()
     shown = ", ".join(f"{k} {v:.4g}" for k, v in probe.metrics.items() if k != "bytes" and k in floors.metrics)
     missed = f"{floors}: {shown}"

@@ -171,7 +171,10 @@ def parse_constraint(text: str) -> Constraint:
         if (m["unit"] or "b") not in BYTE_UNITS:
             raise TargetError(f"{text!r}: unknown unit {m['unit']!r}; a byte budget takes B, k or kB (1000), KiB, "
                               "M or MB, MiB")
-        budget = round(float(m["value"]) * BYTE_UNITS[m["unit"] or "b"])
+        value = float(m["value"]) * BYTE_UNITS[m["unit"] or "b"]
+        if not math.isfinite(value):
+            raise TargetError(f"{text!r}: the byte budget is not a finite number")
+        budget = round(value)
         if budget < 1:
             raise TargetError(f"{text!r}: the byte budget must be at least 1")
         return Constraint(BYTES, float(budget), "mean", "<=", None)

@@ -1,0 +1,43 @@
+"""What ``--help`` shows a new user: a value column that says what to type (nothing after a flag), and a help
+text for every option of the everyday commands."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer
+
+from qualipress.cli import command_tree, main
+
+EVERYDAY = ["compress", "encode", "decode", "compare", "info", "codecs", "profiles", "demo", "analyse", "archive",
+            "restore", "verify", "report", "roi", "roi-report"]
+
+
+def _help(capsys, monkeypatch, *command: str) -> str:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main([*command, "--help"]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [[], ["compress"], ["encode"], ["bench", "search"], ["film", "make-testset"]],
+                         ids=lambda c: " ".join(c) or "qualipress")
+def test_flags_show_no_value_and_lists_show_their_item(capsys, monkeypatch, command):
+    out = _help(capsys, monkeypatch, *command)
+    assert "<bool>" not in out  # '--json <bool>' read as if the flag took a value ('--json true' fails)
+    assert not re.search(r"<list\[", out), out  # '--target <list[str]>': the option is repeated, one value each
+
+
+def test_compress_help_names_each_value_kind(capsys, monkeypatch):
+    out = _help(capsys, monkeypatch, "compress")
+    target = next(line for line in out.splitlines() if "--target" in line)
+    assert "<str>" in target
+    assert re.search(r"--jobs\s+-j\s+<int range>", out)
+
+
+def test_every_everyday_option_has_a_help_text():
+    group = command_tree()
+    assert isinstance(group, typer.core.TyperGroup)
+    missing = [f"{name} {p.opts[0]}" for name in EVERYDAY for p in group.commands[name].params
+               if isinstance(p, typer.core.TyperOption) and not (p.help or "").strip()]
+    assert not missing, missing
