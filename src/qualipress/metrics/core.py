@@ -773,6 +773,17 @@ class Reference:
         """(H, W, C) of the normalised colour planes."""
         return self._shape
 
+    def perceptual_of(self, image: Image) -> np.ndarray | None:
+        """:func:`~qualipress.io.transfer.to_perceptual` of ``image`` without converting it again, when ``image`` is
+        this reference's own source (integer samples, no alpha channel) and its normalised planes are kept (not
+        lean, float32): the same values, its samples scaled by one float32 product. None otherwise. The planes are
+        this reference's own: read them, never write them.
+        """
+        if (self._lean or self.dtype != np.float32 or image is not self._image or image.has_alpha
+                or not self._scaled(image)):
+            return None
+        return self.a
+
     @property
     def lean(self) -> bool:
         """Whether the window statistics are recomputed per strip instead of kept (see :data:`_LEAN_SAMPLES`)."""

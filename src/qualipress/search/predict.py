@@ -76,13 +76,17 @@ _MODEL_FILE = "predictor.json"
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
-def image_features(image: Image, *, jpeg_quality: float | None = None) -> dict[str, float]:
+def image_features(image: Image, *, jpeg_quality: float | None = None,
+                   perceptual: np.ndarray | None = None) -> dict[str, float]:
     """Cheap descriptors of how hard an image is to compress (a few milliseconds for a 768×512 photo).
 
     Parameters
     ----------
     jpeg_quality : float, optional
         The source's JPEG quality (see :func:`jpeg_source_quality`), when it was a JPEG; 0 means "not a JPEG".
+    perceptual : numpy.ndarray, optional
+        :func:`~qualipress.io.transfer.to_perceptual` of ``image`` when the caller already has it (a search's
+        prepared reference, :meth:`qualipress.metrics.Reference.perceptual_of`): read, not converted again.
 
     Returns
     -------
@@ -90,7 +94,7 @@ def image_features(image: Image, *, jpeg_quality: float | None = None) -> dict[s
         One value per name in :data:`FEATURES`; for an image with straight alpha that is not opaque everywhere,
         also the :data:`ALPHA_FEATURES` its size curves are corrected with (:func:`log_bits_per_pixel`).
     """
-    seen, coded = _measured_colour(image)
+    seen, coded = _measured_colour(image, perceptual)
     feats = _colour_features(seen)
     feats.update({"log_pixels": math.log10(max(1, image.width * image.height)),
                   "high_depth": 1.0 if image.bit_depth > 8 else 0.0,
@@ -174,7 +178,7 @@ def log_bits_per_pixel(codec: str, bytes_weights: np.ndarray, features: Mapping[
     return np.log10(np.maximum(bpp, 1e-6))
 
 
-def _measured_colour(image: Image) -> tuple[np.ndarray, np.ndarray | None]:
+def _measured_colour(image: Image, perceptual: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """The colour the features are taken on, and the colour the codec codes when it differs (else None).
 
     The first is :func:`~qualipress.io.transfer.seen_colour` (straight colour times its alpha, what the metrics
@@ -186,12 +190,15 @@ def _measured_colour(image: Image) -> tuple[np.ndarray, np.ndarray | None]:
     docs/search.md § Images with alpha). With binary alpha the seen colour of every measured pixel is the stored
     colour; blacking out the hidden pixels (which the codec still codes) made the race's predictions worse there,
     so such images keep the features of their colour planes.
+
+    ``perceptual``: :func:`~qualipress.io.transfer.to_perceptual` of ``image`` when the caller has it.
     """
+    perceptual = to_perceptual(image) if perceptual is None else perceptual
     if image.has_alpha and not alpha_premultiplied(image):
         a = image.alpha()
         if bool(np.any((a > 0) & (a < image.max_value))):
-            return seen_colour(image), to_perceptual(image)
-    return to_perceptual(image), None
+            return seen_colour(image), perceptual
+    return perceptual, None
 
 
 #: Side of the sampled tiles and their most number (see :func:`image_features`).
@@ -218,7 +225,11 @@ def _tile_features(y: np.ndarray) -> np.ndarray:
     mu = cv2.blur(y, (7, 7))
     local_var = cv2.blur(y2, (7, 7))
     local_var -= cv2.multiply(mu, mu)
-    texture = float(np.mean(np.sqrt(np.maximum(local_var, 0.0))))
+    np.maximum(local_var, 0.0, out=local_var)
+    np.sqrt(local_var, out=local_var)
+    # np.mean's own arithmetic (float32 pairwise sum, divided in float64, rounded to float32) without its Python
+    # wrapper: 16 tiles a search, the same value bit for bit (tests/search/test_search_shared_work.py)
+    texture = float(np.float32(float(np.add.reduce(local_var, axis=None)) / n))
     detail = float(cv2.norm(cv2.Laplacian(y, cv2.CV_32F, ksize=1), cv2.NORM_L1)) / n
     h, w = y.shape
     noise = 0.0
@@ -230,7 +241,8 @@ def _tile_features(y: np.ndarray) -> np.ndarray:
     if bh and bw:
         m1 = cv2.resize(y[: bh * 8, : bw * 8], (bw, bh), interpolation=cv2.INTER_AREA)
         m2 = cv2.resize(y2[: bh * 8, : bw * 8], (bw, bh), interpolation=cv2.INTER_AREA)
-        flat = float(np.mean(m2 - m1 * m1 < 1e-4))
+        m2 -= m1 * m1
+        flat = np.count_nonzero(m2 < 1e-4) / m2.size  # the fraction np.mean gives, exactly
     return np.array([gradient, texture, detail, noise, flat])
 
 

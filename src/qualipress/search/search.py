@@ -286,11 +286,11 @@ def search(
     runner.decode_result = decode_result
     if tgt.budget is not None:
         return budget_search(runner, cdc, tgt, max_probes=max_probes, rank_to_beat=rank_to_beat,
-                             features=None if image.is_float else _features(image)[1])
+                             features=None if image.is_float else _features(image, runner.prepared)[1])
     q = cdc.info.quality
     if not cdc.info.lossy or q is None:
         return runner.result(only := runner.run(None, lossless=True), met=only.passed)
-    hint, prediction = _warm_start(image, cdc, tgt, q.grid, start, predict)
+    hint, prediction = _warm_start(image, cdc, tgt, q.grid, start, predict, runner.prepared)
     br = _Bracket(runner, q.grid, prediction, racing=bound is not None)
     _first_probe(br, hint, warm=isinstance(start, Hint), bound=bound, size_scale=size_scale, mosaic=mosaic)
     beaten = _bracket(br, hint, bound=bound, tolerance=tolerance, max_probes=max_probes)
@@ -299,13 +299,14 @@ def search(
 
 
 def _warm_start(image: Image, codec: Codec, target: Target, grid: Sequence[float], start: float | Hint | None,
-                predict: bool) -> tuple[Hint | None, Prediction | None]:
+                predict: bool, prepared: _metrics.Reference | None = None) -> tuple[Hint | None, Prediction | None]:
     """Where the search starts: the caller's warm start, the predictor's guess for this image (cold), or the
-    prediction corrected by the previous image's residual (warm from another photograph)."""
+    prediction corrected by the previous image's residual (warm from another photograph); ``prepared``: the
+    search's reference (see :func:`_features`)."""
     hint = start if isinstance(start, Hint) else (Hint(_nearest(grid, start)) if start is not None else None)
     prediction = None
     if predict and not image.is_float and (hint is None or (isinstance(start, Hint) and hint.residual is not None)):
-        prediction = _predicted(image, codec, target, len(grid))
+        prediction = _predicted(image, codec, target, len(grid), prepared)
         if prediction is not None:
             if hint is None:
                 hint = Hint(prediction.index, prediction.slope)
@@ -837,12 +838,14 @@ def _guard_note(br: _Bracket, g: int) -> str:
             f"({br.grid[g + 1]:g}) before proving the result: {outcome}")
 
 
-def _predicted(image: Image, codec: Codec, target: Target, grid_size: int) -> Prediction | None:
-    """The shipped predictor's guess for this image, codec and target (None without a model for them)."""
+def _predicted(image: Image, codec: Codec, target: Target, grid_size: int,
+               prepared: _metrics.Reference | None = None) -> Prediction | None:
+    """The shipped predictor's guess for this image, codec and target (None without a model for them;
+    ``prepared`` as in :func:`_features`)."""
     model = _predict.load()
     if model is None or not model.has(codec.name):
         return None
-    source_q, feats = _features(image)
+    source_q, feats = _features(image, prepared)
     pred = model.predict(codec.name, grid_size, target, feats)
     q = codec.info.quality
     if pred is None or source_q is None or codec.name not in _SAME_TABLES or q is None:
@@ -869,13 +872,19 @@ RACE_AIM = 1.03
 _last_features: list[tuple[Image, float | None, dict[str, float]]] = []
 
 
-def _features(image: Image) -> tuple[float | None, dict[str, float]]:
-    """The source JPEG quality and the predictor's features of ``image``, computed once per image object."""
+def _features(image: Image, prepared: _metrics.Reference | None = None) -> tuple[float | None, dict[str, float]]:
+    """The source JPEG quality and the predictor's features of ``image``, computed once per image object.
+
+    ``prepared``: a search's reference; when ``image`` is its source, the features read its normalised planes
+    instead of converting ``image`` again (the same values; 0.08 ms for a 481×321 photograph, 0.18 ms for
+    768×512).
+    """
     for img, q, feats in _last_features:
         if img is image:
             return q, feats
     q = _predict.jpeg_source_quality(image)
-    feats = _predict.image_features(image, jpeg_quality=q)
+    feats = _predict.image_features(image, jpeg_quality=q,
+                                    perceptual=None if prepared is None else prepared.perceptual_of(image))
     _last_features[:] = [(image, q, feats)]
     return q, feats
 
