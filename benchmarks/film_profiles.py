@@ -32,7 +32,7 @@ def _patch_output_names() -> bool:
     probe = batch.Job(Path("a.0001.dpx"), Path("a.0001.dpx")).out_stem(Path("o"))
     if probe.with_suffix(".jxl").name != "a.jxl":
         return False
-    batch.Job.out_stem = lambda self, outdir: outdir / self.rel.parent / self.rel.name  # type: ignore[method-assign]
+    batch.Job.out_stem = lambda self, outdir, keep_ext=False: outdir / self.rel.parent / self.rel.name  # type: ignore[method-assign]
     return True
 
 

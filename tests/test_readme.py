@@ -79,3 +79,21 @@ def test_readme_commands_paste_as_they_are() -> None:
         if found and ("--codec jpeg-roi" in found[1] or "--preprocess" in found[1]):  # same output names
             blocks.setdefault(found[0], set()).add(found[1])
     assert all(len(v) == 1 for v in blocks.values()), blocks
+
+
+def test_readme_describes_the_demo_it_runs() -> None:
+    """The README's `make demo` paragraph names the codecs the demo runs by default, what it prints and the three
+    files it writes, and the summary table's columns it lists exist (ux11 changed the demo's printed lines)."""
+    from qualipress import demo
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("`make demo` (`qualipress demo -o demo-output`)")
+    para = " ".join(readme[start:readme.index("\n\n", start)].split())
+    listed = re.search(r"with (.+?) \(`--codec` to change\)", para)
+    assert listed, para
+    names = {"jpeg": "JPEG", "webp": "WebP", "jpegxl": "JPEG XL", "avif": "AVIF"}
+    assert re.split(r", | and ", listed.group(1)) == [names[c] for c in demo.DEFAULT_CODECS]
+    assert "prints each run's target and result" in para
+    assert all(f"summary.{ext}" in para for ext in ("md", "html", "json"))
+    header = demo._markdown([], demo.DEFAULT_CODECS).lower()
+    assert all(word in header for word in ("bytes", "ratio", "ssim", "psnr", "encodes"))
