@@ -63,10 +63,15 @@ def matrix_trc_profile(description: str, chromaticity: Sequence[float], exponent
     linear = sample ** exponent) in every channel."""
     curve = _curve(exponent)
     rgb = colorants(chromaticity)
-    tags = [(b"desc", _tag_desc(description)), (b"cprt", b"text" + bytes(4) + b"no copyright\x00"),
-            (b"wtpt", _tag_xyz(D50)), (b"rXYZ", _tag_xyz(rgb[:, 0])), (b"gXYZ", _tag_xyz(rgb[:, 1])),
+    tags = [*_display_tags(description), (b"rXYZ", _tag_xyz(rgb[:, 0])), (b"gXYZ", _tag_xyz(rgb[:, 1])),
             (b"bXYZ", _tag_xyz(rgb[:, 2])), (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
     return _assemble(b"RGB ", tags)
+
+
+def _display_tags(description: str) -> list[tuple[bytes, bytes]]:
+    """The tags every profile here starts with: description, copyright, D50 media white."""
+    return [(b"desc", _tag_desc(description)), (b"cprt", b"text" + bytes(4) + b"no copyright\x00"),
+            (b"wtpt", _tag_xyz(D50))]
 
 
 def _curve(exponent: float) -> bytes:
@@ -89,8 +94,7 @@ def _assemble(space: bytes, tags: Sequence[tuple[bytes, bytes]]) -> bytes:
 
 def grey_trc_profile(description: str, exponent: float) -> bytes:
     """An ICC v2 grey display profile: a power curve ``exponent`` (linear = sample ** exponent) on D50 white."""
-    return _assemble(b"GRAY", [(b"desc", _tag_desc(description)), (b"cprt", b"text" + bytes(4) + b"no copyright\x00"),
-                               (b"wtpt", _tag_xyz(D50)), (b"kTRC", _curve(exponent))])
+    return _assemble(b"GRAY", [*_display_tags(description), (b"kTRC", _curve(exponent))])
 
 
 def png_chunk_profile(gamma: float, chromaticity: Sequence[float] | None = None, *,

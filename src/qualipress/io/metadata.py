@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
-from qualipress.io.iccmake import png_chunk_profile
+from qualipress.io.iccmake import D50, png_chunk_profile
 from qualipress.io.jpegtables import ANNEX_K_LUMA, ijg_table
 
 #: Metadata policies of ``--metadata``.
@@ -444,9 +444,8 @@ def icc_colour_space(icc: bytes) -> str:
 #: Output formats that store one-channel images as grey; the others receive grey as RGB.
 _NATIVE_GREY = frozenset({".jpg", ".png", ".jxl", ".jp2"})
 
-#: The PCS illuminant an ICC profile's header must state (ICC.1: D50) and how far off a component may be. QA 13:
+#: How far off a component of the PCS illuminant an ICC profile's header states may be from D50 (ICC.1). QA 13:
 #: Chromium refuses a whole AVIF whose profile is off by 0.02 and shows it at 0.01 (a JPEG's or WebP's it ignores).
-_D50 = (0.9642, 1.0, 0.8249)
 _D50_TOLERANCE = 0.01
 
 
@@ -464,7 +463,7 @@ def icc_problem(icc: bytes) -> str | None:
     if not 2 <= icc[8] <= 4:
         return f"version {icc[8]}"
     xyz = [v / 65536 for v in struct.unpack(">3i", icc[68:80])]
-    if any(abs(v - d) > _D50_TOLERANCE for v, d in zip(xyz, _D50, strict=True)):
+    if any(abs(v - d) > _D50_TOLERANCE for v, d in zip(xyz, D50, strict=True)):
         return "PCS illuminant ({:.4f}, {:.4f}, {:.4f}) is not D50".format(*xyz)
     return None
 
