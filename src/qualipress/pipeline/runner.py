@@ -407,11 +407,7 @@ def _dask_lane(fn: Callable[[Any], Any], indices: Sequence[int], tasks: Sequence
     should that fail, the lane's own result still carries it."""
     reuse_heap_on_dask_worker()
     out: list[tuple[bool, Any]] = []
-    for i, task in zip(indices, tasks, strict=True):
-        try:
-            res, ok = fn(task), True
-        except Exception as exc:
-            res, ok = exc, False
+    for i, (ok, res) in zip(indices, each_task(fn, tasks), strict=True):
         out.append((ok, res))
         if i in hand_over:
             with contextlib.suppress(Exception):  # not picklable, or not on a worker: handed over with the lane
@@ -419,6 +415,16 @@ def _dask_lane(fn: Callable[[Any], Any], indices: Sequence[int], tasks: Sequence
 
                 get_worker().log_event(HAND_OVER_TOPIC, {"run": run, "task": i, "result": pickle.dumps(res)})
     return out
+
+
+def each_task(fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[bool, Any]]:
+    """``fn`` on each task in order, in this process: ``(ok, result or exception)`` per task, as each ends, so one
+    failing task does not hide the others' results."""
+    for task in tasks:
+        try:
+            yield True, fn(task)
+        except Exception as exc:
+            yield False, exc
 
 
 def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> Iterator[tuple[int, Any]]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from qualipress.pipeline.runner import run_lanes, run_tasks
+from qualipress.pipeline.runner import each_task, run_lanes, run_tasks
 
 #: Longest chunk by default: bounds how long a worker holds results back (records are returned per chunk).
 MAX_CHUNK = 16
@@ -137,13 +137,7 @@ def run_chunk(args: tuple[Callable[[Any], Any], list[Any], Callable[[list[Any]],
     fn, tasks, stream = args
     if stream is not None:
         return [(True, r) for r in stream(tasks)]
-    out: list[tuple[bool, Any]] = []
-    for t in tasks:
-        try:
-            out.append((True, fn(t)))
-        except Exception as exc:
-            out.append((False, exc))
-    return out
+    return list(each_task(fn, tasks))
 
 
 def run_by_sequence(fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequence[tuple[str, int | None]], *,
