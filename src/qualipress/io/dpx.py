@@ -157,7 +157,7 @@ def parse_header(head: bytes) -> DpxHeader:
         warnings.append(f"generic header length {gen_len} / image data offset {image_offset}: the image source "
                         "fields (offsets 1408-1663) are not there and were not read")
     el_offset = elements[0].data_offset if elements else 0
-    if el_offset not in (0, _UNDEF32) and el_offset != image_offset:
+    if pixel_offset(image_offset, el_offset) != image_offset:
         warnings.append(f"image data offset {image_offset} in the file header differs from element 0's data offset "
                         f"{el_offset}: the pixels are read at element 0's")
     if ind_len == 0:
@@ -195,6 +195,13 @@ def parse_header(head: bytes) -> DpxHeader:
         big_endian=bo == ">", image_offset=image_offset, version=_text(head[8:16]), file_size=u32(16),
         width=u32(772), height=u32(776), elements=tuple(elements), fields=fields, warnings=tuple(warnings),
     )
+
+
+def pixel_offset(image_offset: int, element_offset: int) -> int:
+    """Where element 0's pixels start: its own data offset, or the file header's image offset when the element's
+    is 0 or undefined (as OpenImageIO reads it; a file header's offset can be garbage while the element's is
+    right)."""
+    return element_offset if element_offset not in (0, _UNDEF32) else image_offset
 
 
 def _timecode(v: int) -> str | None:
@@ -271,7 +278,7 @@ def layout(header: DpxHeader, *, word_aligned: bool = True) -> PixelLayout:
         raise UnsupportedError(f"DPX {el.bit_size}-bit packing {el.packing} is not modelled")
     if word_aligned:
         line = -(-line // 4) * 4
-    offset = el.data_offset if el.data_offset not in (0, _UNDEF32) else header.image_offset
+    offset = pixel_offset(header.image_offset, el.data_offset)
     return PixelLayout(header.width, header.height, ch, el.bit_size, el.packing, header.byteorder, offset, line,
                        el.eol_padding)
 

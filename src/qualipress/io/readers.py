@@ -587,10 +587,8 @@ def _check_dpx_size(path: Path) -> None:
     with path.open("rb") as fh:
         head = fh.read(812)
     big = head[:4] == b"SDPX"
-    offset = int.from_bytes(head[4:8], "big" if big else "little")
     element = int.from_bytes(head[808:812], "big" if big else "little") if len(head) >= 812 else 0
-    if element not in (0, 0xFFFFFFFF):  # element 0's own data offset is where the pixels are read from
-        offset = element
+    offset = dpx.pixel_offset(int.from_bytes(head[4:8], "big" if big else "little"), element)
     file_size = int.from_bytes(head[16:20], "big" if big else "little")
     actual = path.stat().st_size
     if file_size and actual < file_size:
