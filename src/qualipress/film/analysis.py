@@ -117,6 +117,14 @@ def code_at(image: Image, where: np.ndarray) -> np.ndarray:
     return np.asarray(seen_colour(replace(image, pixels=px[None])), np.float32)[0]
 
 
+def block_pixels(rows: np.ndarray, cols: np.ndarray, block: int, width: int) -> np.ndarray:
+    """Flat (row-major) pixel indices of the ``block``×``block`` blocks at block ``rows``/``cols`` of a frame
+    ``width`` pixels wide, block after block, each in row-major order (for :func:`code_at`)."""
+    d = np.arange(block)
+    return ((rows[:, None, None] * block + d[None, :, None]) * width + cols[:, None, None] * block
+            + d[None, None, :]).reshape(-1)
+
+
 # -- block plane fits ------------------------------------------------------------------------------------------
 #: Samples per band of :func:`block_stats` (about 2 MB of float64 per temporary).
 _BAND_SAMPLES = 1 << 18
@@ -547,15 +555,12 @@ def colour_grain(image: Image, stats: BlockStats) -> dict[str, Any]:
     rows, cols = np.nonzero(flat_blocks(stats) & (stats.residual >= 0.5 * floor))
     if rows.size == 0:
         return out
-    d = np.arange(b)
     # per block: Σ residual² of R, G, B, B−Y, R−Y and Σ of the R·G, R·B, G·B products, chunk by chunk (temporaries
     # of COLOUR_BLOCKS blocks, not of every flat block of the frame: ~0.4 GB at 4K)
     sums = np.empty((rows.size, 8))
     for c0 in range(0, rows.size, COLOUR_BLOCKS):
         r, c = rows[c0:c0 + COLOUR_BLOCKS], cols[c0:c0 + COLOUR_BLOCKS]
-        idx = ((r[:, None, None] * b + d[None, :, None]) * image.width + c[:, None, None] * b
-               + d[None, None, :]).reshape(-1)
-        rgb = code_at(image, idx)[:, :3].astype(np.float64)
+        rgb = code_at(image, block_pixels(r, c, b, image.width))[:, :3].astype(np.float64)
         y = luma(rgb[None])[0]
         planes = np.stack([rgb[:, 0], rgb[:, 1], rgb[:, 2], rgb[:, 2] - y, rgb[:, 0] - y])
         res = plane_residual(planes.reshape(5, -1, b, b).transpose(1, 0, 2, 3)).reshape(r.size, 5, -1)

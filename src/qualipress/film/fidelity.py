@@ -288,8 +288,8 @@ COLOUR_DIRECTIONS = ("B-Y", "R-Y")
 
 #: Flat blocks converted at a time by the colour-grain figure (65,536 samples): its temporaries (pixel indices,
 #: colour samples, float64 residuals) stay ~1 MB each at any frame size instead of growing with the frame (tens of
-#: MB at 2K, ~0.4 GB at 8K).
-COLOUR_CHUNK = 256
+#: MB at 2K, ~0.4 GB at 8K); the same as :func:`qualipress.film.analysis.colour_grain`'s.
+COLOUR_CHUNK = analysis.COLOUR_BLOCKS
 
 
 def colour_blocks(ref: Reference, image: Image, which: slice = slice(None)) -> np.ndarray:
@@ -301,10 +301,7 @@ def colour_blocks(ref: Reference, image: Image, which: slice = slice(None)) -> n
     rows, cols = (v[which] for v in np.nonzero(ref.flat))
     if image.pixels.shape[2] - int(image.has_alpha) < 3:
         return np.zeros((rows.size, 2, b, b), np.float32)
-    d = np.arange(b)
-    idx = ((rows[:, None, None] * b + d[None, :, None]) * ref.shape[1]
-           + cols[:, None, None] * b + d[None, None, :]).reshape(-1)
-    rgb = analysis.code_at(image, idx)[:, :3]
+    rgb = analysis.code_at(image, analysis.block_pixels(rows, cols, b, ref.shape[1]))[:, :3]
     y = analysis.luma(rgb[None])[0]
     diff = np.stack([rgb[:, 2] - y, rgb[:, 0] - y])  # (2, K·b·b)
     return np.ascontiguousarray(diff.reshape(2, -1, b, b).transpose(1, 0, 2, 3), dtype=np.float32)
