@@ -390,6 +390,15 @@ class _Bracket:
                 self.runner.drop_pixels(other)
         return p
 
+    def refile(self, i: int, p: Probe) -> None:
+        """File ``p`` again under every index of ``i``'s group, as passing or failing by ``p.passed``, and out of
+        the other side (a pass set aside by :func:`_confirm`, or put back by :func:`_put_back`)."""
+        into, other = (self.passing, self.failing) if p.passed else (self.failing, self.passing)
+        first, last = self.groups[i]
+        for j in range(first, last + 1):
+            other.pop(j, None)
+            into[j] = p
+
     def distinct(self) -> tuple[dict[int, Probe], dict[int, Probe]]:
         """The passing and failing probes once each, by the grid index each encoded (the first of its group)."""
         return ({self.groups[k][0]: v for k, v in self.passing.items()},
@@ -518,10 +527,7 @@ def _put_back(br: _Bracket) -> None:
     if br.passing or not br.aside:
         return
     hi, p, aside = min(br.aside, key=lambda a: a[1].bytes)
-    first, last = br.groups[hi]
-    for j in range(first, last + 1):
-        br.failing.pop(j, None)
-        br.passing[j] = p
+    br.refile(hi, p)
     probes = br.runner.probes
     at = next((k for k, q in enumerate(probes) if q is aside), None)
     if at is not None:
@@ -570,13 +576,8 @@ def _confirm(br: _Bracket, lo: int, hi: int) -> int | None:
     if at is not None:
         runner.probes[at] = aside
     br.aside.append((hi, p, aside))
-    first, last = br.groups[hi]
-    for j in range(first, last + 1):
-        passing.pop(j, None)
-        failing[j] = aside
-    first, last = br.groups[finer]
-    for j in range(first, last + 1):  # forgotten as stale while hi passed; it is the bracket's failing end now
-        failing[j] = flicker
+    br.refile(hi, aside)
+    br.refile(finer, flicker)  # forgotten as stale while hi passed; it is the bracket's failing end now
     runner.drop_pixels(p)
     runner.drop_pixels(aside)
     return hi
