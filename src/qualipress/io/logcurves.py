@@ -1,5 +1,5 @@
-"""Log encodings of film frames (ACEScct, Academy S-2016-001; Kodak Cineon printing-density log) and the film
-display rendering.
+"""Log encodings of film frames (ACEScct, Academy S-2016-001; Kodak Cineon printing-density log; ARRI LogC3 at
+EI 800; Sony S-Log3) and the film display rendering.
 
 They live in the ``io`` layer because both the film capability (test set, checks, seals) and the review page
 (display rendering) need them, and capabilities may not import each other (``docs/design.md``).
@@ -19,8 +19,21 @@ scaled to ``[0, 1]`` (``c / 1023``), like every other code in qualipress.
 
 :func:`log_to_linear` picks the curve from a DPX's transfer field: "Printing density" is Cineon, anything else
 called log is ACEScct (the film test set's encoding, :mod:`qualipress.film.testset`). A TIFF has no transfer field:
-one whose ImageDescription names ACEScct, Cineon or printing density is read as log with that curve
-(:func:`curve_named_in`, :data:`LOG_CURVE_KEY`); other TIFFs stay sRGB.
+one whose ImageDescription names one of :data:`CURVES` is read as log with that curve (:func:`curve_named_in`,
+:data:`LOG_CURVE_KEY`); other TIFFs stay sRGB.
+
+ARRI LogC3 (ALEXA Log C, version 3, exposure index 800; camera originals and their DPX/TIFF renders), scene-linear
+``x`` (0.18 mid grey) to code ``t`` in ``[0, 1]``::
+
+    t = c·log10(a·x + b) + d   for x > cut,   t = e·x + f   below
+    cut 0.010591, a 5.555556, b 0.052272, c 0.247190, d 0.385537, e 5.367655, f 0.092809
+
+(mid grey at code 0.391). Sony S-Log3, ``x`` to ``t``::
+
+    t = (420 + 261.5·log10((x + 0.01) / 0.19)) / 1023   for x ≥ 0.01125,
+    t = (95 + x·(171.2102946929 − 95) / 0.01125) / 1023  below
+
+(mid grey at 420/1023). LogC4 and S-Log2 are other curves and are not read as these.
 """
 
 from __future__ import annotations
@@ -61,6 +74,50 @@ def acescct_to_linear(code: np.ndarray) -> np.ndarray:
     return out.astype(np.float32, copy=False)
 
 
+#: ARRI LogC3 (EI 800) constants.
+_LC_CUT, _LC_A, _LC_B, _LC_C, _LC_D, _LC_E, _LC_F = (0.010591, 5.555556, 0.052272, 0.247190, 0.385537, 5.367655,
+                                                     0.092809)
+#: Sony S-Log3 constants (10-bit code values, linear break, mid grey + offset).
+_SL_BRK, _SL_TOE, _SL_GREY, _SL_BLACK, _SL_SLOPE, _SL_CODE_BRK = 0.01125, 0.01, 420.0, 95.0, 261.5, 171.2102946929
+
+
+def linear_to_logc3(lin: np.ndarray) -> np.ndarray:
+    """Scene-linear to ARRI LogC3 (EI 800) code in ``[0, 1]`` (float32, not clipped)."""
+    x = np.asarray(lin, np.float64)
+    safe = np.maximum(_LC_A * x + _LC_B, 1e-12)
+    out = np.where(x > _LC_CUT, _LC_C * np.log10(safe) + _LC_D, _LC_E * x + _LC_F)
+    return out.astype(np.float32)
+
+
+def logc3_to_linear(code: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`linear_to_logc3` (computed in float32)."""
+    c = np.asarray(code, np.float32)
+    brk = np.float32(_LC_E * _LC_CUT + _LC_F)
+    out = np.where(c > brk, (np.power(np.float32(10.0), (c - np.float32(_LC_D)) / np.float32(_LC_C))
+                             - np.float32(_LC_B)) / np.float32(_LC_A),
+                   (c - np.float32(_LC_F)) / np.float32(_LC_E))
+    return out.astype(np.float32, copy=False)
+
+
+def linear_to_slog3(lin: np.ndarray) -> np.ndarray:
+    """Scene-linear to Sony S-Log3 code in ``[0, 1]`` (float32, not clipped)."""
+    x = np.asarray(lin, np.float64)
+    safe = np.maximum(x + _SL_TOE, 1e-12)
+    code10 = np.where(x >= _SL_BRK, _SL_GREY + np.log10(safe / (0.18 + _SL_TOE)) * _SL_SLOPE,
+                      _SL_BLACK + x * (_SL_CODE_BRK - _SL_BLACK) / _SL_BRK)
+    return (code10 / 1023.0).astype(np.float32)
+
+
+def slog3_to_linear(code: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`linear_to_slog3` (computed in float32)."""
+    c10 = np.asarray(code, np.float32) * np.float32(1023.0)
+    out = np.where(c10 >= np.float32(_SL_CODE_BRK),
+                   np.power(np.float32(10.0), (c10 - np.float32(_SL_GREY)) / np.float32(_SL_SLOPE))
+                   * np.float32(0.18 + _SL_TOE) - np.float32(_SL_TOE),
+                   (c10 - np.float32(_SL_BLACK)) * np.float32(_SL_BRK / (_SL_CODE_BRK - _SL_BLACK)))
+    return out.astype(np.float32, copy=False)
+
+
 def linear_to_cineon(lin: np.ndarray) -> np.ndarray:
     """Scene-linear to Cineon code in ``[0, 1]`` units (``code10 / 1023``; float32, not clipped).
 
@@ -80,21 +137,31 @@ def cineon_to_linear(code: np.ndarray) -> np.ndarray:
     return ((e - np.float32(_CIN_OFFSET)) / np.float32(1.0 - _CIN_OFFSET)).astype(np.float32, copy=False)
 
 
-#: Metadata key a reader sets when the file itself names its log curve (``"cineon"`` / ``"acescct"``): a TIFF has no
+#: The log curves qualipress reads, by name: (code → scene-linear, the pattern a description names it by, what
+#: seals and reports call it). The one table :func:`curve_named_in`, :func:`log_curve`, :func:`log_to_linear` and
+#: :func:`encoding_name` read.
+CURVES: dict[str, tuple[Any, str, str]] = {
+    "acescct": (acescct_to_linear, r"acescct", "ACEScct log (S-2016-001)"),
+    "cineon": (cineon_to_linear, r"cineon|printing density",
+               "Cineon printing-density log (10-bit white 685, black 95, 0.002 D/code, gamma 0.6)"),
+    "logc3": (logc3_to_linear, r"\blog[\s_-]?c3?\b", "ARRI LogC3 (EI 800)"),
+    "slog3": (slog3_to_linear, r"\bs[\s_-]?log3\b", "Sony S-Log3"),
+}
+
+#: Metadata key a reader sets when the file itself names its log curve (a key of :data:`CURVES`): a TIFF has no
 #: transfer field, so a log scan's curve can only be said in its ImageDescription (:func:`curve_named_in`).
 LOG_CURVE_KEY = "log_curve"
 
 
 def curve_named_in(text: str | None) -> str | None:
-    """The log curve a free-text description names: ``"acescct"`` when it says ACEScct, ``"cineon"`` when it says
-    Cineon or printing density (case-insensitive), else None (a bare "log" is not read as a curve). Only the text
-    before a word "from" counts: "ACEScct 16-bit full range from scan.exr" names its curve, "Rec.709, converted
-    from Cineon log" names where it came from."""
+    """The log curve (a key of :data:`CURVES`) a free-text description names, case-insensitive, else None: ACEScct;
+    Cineon or printing density; ARRI LogC / LogC3 / Log C (not LogC4); S-Log3 (not S-Log2). A bare "log" is not
+    read as a curve. Only the text before a word "from" counts: "ACEScct 16-bit full range from scan.exr" names its
+    curve, "Rec.709, converted from Cineon log" names where it came from."""
     t = re.split(r"\bfrom\b", (text or "").lower(), maxsplit=1)[0]
-    if "acescct" in t:
-        return "acescct"
-    if "cineon" in t or "printing density" in t:
-        return "cineon"
+    for name, (_, pattern, _) in CURVES.items():
+        if re.search(pattern, t):
+            return name
     return None
 
 
@@ -102,7 +169,7 @@ def log_curve(metadata: dict[str, Any] | None) -> str:
     """The curve a file names (:data:`LOG_CURVE_KEY`), else ``"cineon"`` for DPX "Printing density" frames and
     ``"acescct"`` for any other log frame (see module docstring)."""
     named = (metadata or {}).get(LOG_CURVE_KEY)
-    if named in ("cineon", "acescct"):
+    if named in CURVES:
         return str(named)
     t = str((metadata or {}).get("dpx:Transfer", ""))
     return "cineon" if t == "Printing density" else "acescct"
@@ -110,7 +177,7 @@ def log_curve(metadata: dict[str, Any] | None) -> str:
 
 def log_to_linear(code: np.ndarray, metadata: dict[str, Any] | None = None) -> np.ndarray:
     """Log code in ``[0, 1]`` to scene-linear, with the curve :func:`log_curve` names."""
-    return cineon_to_linear(code) if log_curve(metadata) == "cineon" else acescct_to_linear(code)
+    return CURVES[log_curve(metadata)][0](code)
 
 
 #: Linear value the film display rendering maps to white.
@@ -156,11 +223,10 @@ def encoding_name(image: Image) -> str:
     if image.is_float:
         return "scene-linear light stored as SMPTE ST 2084 (PQ) code values"
     if image.transfer == "log":
-        if log_curve(image.metadata) == "cineon":
-            return "Cineon printing-density log (10-bit white 685, black 95, 0.002 D/code, gamma 0.6)"
-        if (image.metadata or {}).get(LOG_CURVE_KEY) == "acescct":
-            return "ACEScct log (S-2016-001), as the file's description says"
+        curve = log_curve(image.metadata)
+        if curve == "cineon" or (image.metadata or {}).get(LOG_CURVE_KEY) == curve:
+            return CURVES[curve][2] + ("" if curve == "cineon" else ", as the file's description says")
         # no DPX transfer code names ACEScct (or any log curve but Cineon's printing density): say it was assumed
         said = str((image.metadata or {}).get("dpx:Transfer") or "log")
-        return f"ACEScct log (S-2016-001), assumed: the file's header says only \"{said}\""
+        return f"{CURVES['acescct'][2]}, assumed: the file's header says only \"{said}\""
     return str(image.transfer)
