@@ -353,7 +353,7 @@ def noise_sigma(y: np.ndarray, stats: BlockStats | None = None) -> float:
 FLAT_QUANTILE = 0.25
 
 
-def flat_blocks(stats: BlockStats, *, quantile: float = FLAT_QUANTILE) -> np.ndarray:
+def flat_blocks(stats: BlockStats, *, quantile: float = FLAT_QUANTILE, grainless: float | None = None) -> np.ndarray:
     """Boolean block mask of the frame's flattest regions, where the high-pass of the picture is its grain.
 
     A block is chosen by its **neighbours**, not by itself: the median plane-fit residual of the 8 surrounding
@@ -363,16 +363,24 @@ def flat_blocks(stats: BlockStats, *, quantile: float = FLAT_QUANTILE) -> np.nda
     whose grain happened to come out weak and bias every grain figure low; the neighbours' grain is independent
     of the block's own (grain is correlated over a pixel or two, blocks are 16 px). Frames with fewer than 3×3
     blocks fall back to the blocks at or below the median residual.
+
+    ``grainless``: blocks whose residual is at or below it hold no grain (digital letterbox or pillarbox bars,
+    crushed black, clipped white: :func:`grainless_residual`); they are left out of the mask **and of the
+    quantile**. Without this, bars covering a quarter of the frame (2.39:1 in a 16:9 container) were the whole
+    flattest quarter and a grainy frame read grain σ 0 (no grain check at C1). None: every block counts.
     """
     r = stats.residual.astype(np.float64)
     rows, cols = r.shape
+    live = np.ones(r.shape, bool) if grainless is None else r > grainless
+    if not live.any():
+        return live
     if rows < 3 or cols < 3:
-        return np.asarray((r <= np.median(r)) & (r <= TEXTURE_RESIDUAL))
+        return np.asarray((r <= np.median(r[live])) & (r <= TEXTURE_RESIDUAL) & live)
     pad = np.pad(r, 1, mode="edge")
     ring = np.stack([pad[1 + dy: 1 + dy + rows, 1 + dx: 1 + dx + cols]
                      for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
     nb = np.median(ring, axis=0)
-    low = nb <= np.quantile(nb, quantile)
+    low = (nb <= np.quantile(nb[live], quantile)) & live
     mask = low & (r <= 2.0 * nb + 1e-9)
     if not mask.any():
         mask = low
@@ -436,7 +444,8 @@ def _grain_model() -> tuple[np.ndarray, ...]:
     return q, u, pairs, blur, np.array(keep), np.maximum.accumulate(np.array(rho)), np.array(median)
 
 
-def grain_sigma(y: np.ndarray, within: np.ndarray | None = None) -> tuple[float, float]:
+def grain_sigma(y: np.ndarray, within: np.ndarray | None = None, *,
+                grainless: float | None = None) -> tuple[float, float]:
     """Grain σ of luma that texture does not inflate, and the grain blur it was corrected for.
 
     Every :data:`GRAIN_BLOCK`-px tile loses its least-squares quadratic (which follows smooth picture structure
@@ -446,7 +455,8 @@ def grain_sigma(y: np.ndarray, within: np.ndarray | None = None) -> tuple[float,
     ones lies there, none when it is empty: a frame that is texture everywhere reads 0). σ² is the **median**
     of the chosen tiles' residual variance (texture left in a few tiles does not move it), divided by the median
     and by the variance the quadratic keeps of grain blurred by σ_b px; σ_b is fitted to the lag-1 correlation of
-    the residual in the chosen tiles (white noise: σ_b = 0; capped at :data:`GRAIN_MAX_BLUR`).
+    the residual in the chosen tiles (white noise: σ_b = 0; capped at :data:`GRAIN_MAX_BLUR`). ``grainless``: tiles
+    whose residual RMS is at or below it are not chosen (:func:`flat_blocks`).
 
     Returns
     -------
@@ -466,7 +476,7 @@ def grain_sigma(y: np.ndarray, within: np.ndarray | None = None) -> tuple[float,
     if not var_parts:
         return 0.0, 0.0
     var = np.concatenate(var_parts)
-    mask = flat_blocks(BlockStats(np.zeros_like(var), np.sqrt(var), b))
+    mask = flat_blocks(BlockStats(np.zeros_like(var), np.sqrt(var), b), grainless=grainless)
     if within is not None:  # only inside the given regions; all of them where no own flat tile lies there
         k = max(1, var.shape[0] // max(1, within.shape[0]))
         up = np.zeros_like(mask)
@@ -486,7 +496,7 @@ def grain_sigma(y: np.ndarray, within: np.ndarray | None = None) -> tuple[float,
     return float(math.sqrt(mid / np.interp(sb, blur, median) / np.interp(sb, blur, keep))), sb
 
 
-def grain(y: np.ndarray, stats: BlockStats) -> dict[str, Any]:
+def grain(y: np.ndarray, stats: BlockStats, *, grainless: float | None = None) -> dict[str, Any]:
     """Grain σ (:func:`grain_sigma`) and the grain's correlation, measured in the flattest regions.
 
     Unlike Immerkær's Laplacian estimator (:func:`noise_sigma`), which assumes white noise and under-reads
@@ -500,11 +510,11 @@ def grain(y: np.ndarray, stats: BlockStats) -> dict[str, Any]:
         for comparison), ``correlation`` (≈ 0 for white noise, 0.3–0.8 for film-like grain; None without
         grain), ``blocks`` (how many 16-px blocks the correlation used).
     """
-    mask = flat_blocks(stats)
+    mask = flat_blocks(stats, grainless=grainless)
     b = stats.block
     tiles = block_view(y, b)[mask]
     white = noise_sigma(y, stats)
-    sigma, blur = grain_sigma(y, mask)  # 8-px tiles inside the flattest 16-px blocks
+    sigma, blur = grain_sigma(y, mask, grainless=grainless)  # 8-px tiles inside the flattest 16-px blocks
     if tiles.size == 0:
         return {"sigma": round(sigma, 6), "blur": round(blur, 3), "sigma_white": round(white, 6),
                 "correlation": None, "blocks": 0}
@@ -551,8 +561,7 @@ def colour_grain(image: Image, stats: BlockStats) -> dict[str, Any]:
     b = stats.block
     # flat blocks without grain (black letterbox bars, clipped white) say nothing about it, and as the flattest
     # blocks they would fill the set and pull the colour-edge rule's median to 0 (as the fidelity reference does)
-    floor = grain_floor(None if image.is_float else image.bit_depth)
-    rows, cols = np.nonzero(flat_blocks(stats) & (stats.residual >= 0.5 * floor))
+    rows, cols = np.nonzero(flat_blocks(stats, grainless=grainless_residual(image)))
     if rows.size == 0:
         return out
     # per block: Σ residual² of R, G, B, B−Y, R−Y and Σ of the R·G, R·B, G·B products, chunk by chunk (temporaries
@@ -591,6 +600,14 @@ def grain_floor(bit_depth: int | None) -> float:
     if not bit_depth or bit_depth >= 16:
         return GRAIN_MIN
     return max(GRAIN_MIN, 3.0 / ((1 << bit_depth) - 1) / math.sqrt(12.0))
+
+
+def grainless_residual(image: Image) -> float:
+    """Block residual RMS at or below which a block of ``image`` holds no grain (:func:`flat_blocks`'s
+    ``grainless``): half of :func:`grain_floor` of its bit depth."""
+    return 0.5 * grain_floor(None if image.is_float else image.bit_depth)
+
+
 _PAIRS = ((0, 1), (0, 2), (1, 2))
 
 
@@ -647,7 +664,7 @@ def frame_arrays(image: Image | np.ndarray, *, block: int = BLOCK) -> FrameArray
         raise InputError("frame has NaN or Inf samples; analysis needs finite values")
     y = code_luma(img)
     stats = block_stats(y, block=block)
-    return FrameArrays(img, y, stats, grain(y, stats))
+    return FrameArrays(img, y, stats, grain(y, stats, grainless=grainless_residual(img)))
 
 
 def analyse(image: Image | np.ndarray, *, block: int = BLOCK, keep_masks: bool = False,

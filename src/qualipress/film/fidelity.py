@@ -112,8 +112,9 @@ class Reference:
     #: :func:`display_code`; half the memory of the float32 :func:`grey16` values, which are these codes
     #: ÷ 65535 exactly), None without linear light.
     display: np.ndarray | None = None
-    #: :func:`qualipress.film.analysis.flat_blocks` of :attr:`stats` (block mask): the blocks the temporal figure
-    #: compares, a superset of :attr:`flat` (see :func:`flat_luma`).
+    #: :func:`qualipress.film.analysis.flat_blocks` of :attr:`stats` (block mask; blocks without grain left out
+    #: when any block holds grain): the blocks the temporal figure compares, a superset of :attr:`flat` (see
+    #: :func:`flat_luma`).
     blocks: np.ndarray | None = None
     #: The source's colour-difference grain in the :attr:`flat` blocks (:func:`colour_blocks` after the plane fit,
     #: ``(K, 2, block, block)``), made on the first :func:`colour_grain_kept` of the frame. Held as float16 (half
@@ -188,7 +189,11 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
         y = analysis.code_luma(image)
         stats = analysis.block_stats(y)
     shape = (image.height, image.width)
-    blocks = analysis.flat_blocks(stats)
+    # the flattest blocks that hold grain (digital bars, crushed black and clipped white left out, so they cannot
+    # fill the flattest quarter); a frame with none keeps its flattest blocks for the temporal figure
+    blocks = analysis.flat_blocks(stats, grainless=analysis.grainless_residual(image))
+    if not blocks.any():
+        blocks = analysis.flat_blocks(stats)
     flat = blocks
     b = stats.block
     grain_y = analysis.block_view(y, b)[flat] if flat.any() else np.zeros((0, b, b), np.float32)
@@ -197,7 +202,7 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
     if hp.size:
         # blocks without grain (clipped to white, crushed to black) inside the flat set say nothing about grain
         rms = np.sqrt((hp**2).mean(axis=(1, 2)))
-        keep = rms >= 0.5 * floor
+        keep = rms > analysis.grainless_residual(image)
         idx = np.flatnonzero(flat)
         flat = flat.copy()
         flat.flat[idx[~keep]] = False
