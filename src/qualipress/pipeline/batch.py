@@ -529,8 +529,48 @@ def _sidecar_data(plan: Any, best: SearchResult, stem: Path) -> dict[Path, bytes
     return out
 
 
+def _marker_prefix(stem: Path) -> str:
+    """The start of the marker names of an output stem (the output path without its codec's extension)."""
+    return hashlib.sha1(str(stem).encode()).hexdigest()[:24]
+
+
 def _marker_path(outdir: Path, out_path: Path) -> Path:
-    return outdir / PENDING_DIR / (hashlib.sha1(str(out_path).encode()).hexdigest()[:24] + ".json")
+    """Where the pending marker of ``out_path`` lives: named by its stem and then by the whole path, so the
+    marker of a job can be found before its codec (and so its extension) is known (:func:`_finished_earlier`)."""
+    tail = hashlib.sha1(str(out_path).encode()).hexdigest()[:8]
+    return outdir / PENDING_DIR / f"{_marker_prefix(out_path.with_suffix(''))}-{tail}.json"
+
+
+def _intact(data: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """The finished record a marker holds when it is of these settings (``key``) and its output and sidecars
+    are on disk as recorded (the output's SHA-256 checked), else None."""
+    rec = data.get("record")
+    paths = [str(p) for p in data.get("paths", [])]
+    if (isinstance(rec, dict) and rec.get("settings_key") == key and paths and paths[0] == rec.get("output")
+            and all(Path(p).is_file() for p in paths) and sha256_file(paths[0]) == rec.get("output_sha256")):
+        return rec
+    return None
+
+
+def _finished_earlier(task: _Task) -> dict[str, Any] | None:
+    """The record of the task's file when an earlier attempt in this run finished it but its result never came
+    back: a Dask lane rerun after its worker died (Dask runs the whole lane again, ``allowed-failures`` times),
+    or a job retried after a crash. Its marker holds the verified record of these settings and this input, and
+    the files are intact; the record says ``"recovered": true``. None otherwise (the job runs, and
+    :func:`_reclaim` removes what the earlier attempt left)."""
+    stem = task.job.out_stem(task.out, keep_ext=task.options.name_with_ext)
+    folder = task.out / PENDING_DIR
+    if not folder.is_dir():
+        return None
+    key = task.options.settings_key()
+    for marker in sorted(folder.glob(_marker_prefix(stem) + "-*.json")):
+        try:
+            rec = _intact(json.loads(marker.read_text(encoding="utf-8")), key)
+        except (OSError, ValueError):
+            continue
+        if rec is not None and rec.get("input_sha256") == task.sha:
+            return {**rec, "recovered": True}
+    return None
 
 
 def _mark_pending(outdir: Path, out_path: Path, paths: list[Path]) -> Path:
@@ -593,12 +633,10 @@ def _recover_pending(outdir: Path, finished: dict[str, str | None], *, key: str,
         except (OSError, ValueError):
             data = {}
         paths = [str(p) for p in data.get("paths", [])]
-        rec = data.get("record")
         main = paths[0] if paths else None
         if main in finished and Path(main).exists() and sha256_file(main) == finished[main]:
             pass  # reported: keep
-        elif (isinstance(rec, dict) and rec.get("settings_key") == key and main == rec.get("output")
-              and all(Path(p).is_file() for p in paths) and sha256_file(main) == rec.get("output_sha256")):
+        elif (rec := _intact(data, key)) is not None:
             rec = {**rec, "recovered": True}
             append_jsonl(report_path, rec)
             recovered.append(rec)
@@ -820,7 +858,11 @@ def _process_task(task: _Task) -> WarmStart | dict[str, Any]:
     other chunks), so only what seeds travels back to the main process."""
     if task.seed is not None:
         seed_warm_start(task.options.run_id, task.seed)
-    record = process_one(task.job, task.out, task.options, task.sha)
+    record = _finished_earlier(task)
+    if record is not None:  # the next frame warms from it as it would have (its search hints died with the worker)
+        warm_start(task.options.run_id).previous = record
+    else:
+        record = process_one(task.job, task.out, task.options, task.sha)
     return WarmStart(record, dict(warm_start(task.options.run_id).hints)) if task.leads else record
 
 
