@@ -433,8 +433,9 @@ def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> I
     A lane whose worker kept dying (Dask gives up on it with ``KilledWorker``) is run again one task at a time,
     in order, each task alone, so only the task that crashes fails (as the local pool does), with
     :class:`WorkerCrashedError`. Before giving up, Dask itself reruns the whole lane
-    ``distributed.scheduler.allowed-failures`` times (default 3), so the tasks before a crashing one are done
-    again each time: their outputs stay consistent (written atomically, the same bytes), only time is lost."""
+    ``distributed.scheduler.allowed-failures`` times (default 3), so the tasks before a crashing one run again
+    each time; a batch task then takes the record its first attempt left instead of doing its file again
+    (``batch._finished_earlier``)."""
     client = _dask_client(scheduler)
     run = uuid.uuid4().hex
     news: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()  # the one place this loop waits on
