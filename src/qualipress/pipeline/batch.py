@@ -11,7 +11,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -174,11 +174,14 @@ class BatchSummary:
 
 
 # -- inputs -----------------------------------------------------------------------------------------------
-def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path] = ()) -> list[Job]:
+def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path] = (),
+                  earlier: Collection[str] | None = None) -> list[Job]:
     """Files, directories (recursive) and glob patterns → jobs with their relative output paths.
 
     :func:`qualipress.io.find_images` as :class:`Job` objects (a job also carries the inputs it must not
-    overwrite); ``exclude`` names trees to skip (the output directory).
+    overwrite); ``exclude`` names trees to skip (the output directory). Earlier outputs among the inputs are left
+    out: ``earlier``, :func:`outputs_among_inputs` of ``inputs`` when the caller has it already (the CLI, which
+    says what it skips), else read here.
 
     Raises
     ------
@@ -186,7 +189,8 @@ def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path]
         An input that names nothing.
     """
     inputs = list(inputs)
-    earlier = outputs_among_inputs(inputs)
+    if earlier is None:
+        earlier = outputs_among_inputs(inputs)
     return [Job(f.path, f.rel) for f in find_images(inputs, exclude=exclude)
             if os.path.realpath(f.path) not in earlier]
 
@@ -675,6 +679,7 @@ def compress_paths(
     *,
     report: str | Path | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    earlier: Collection[str] | None = None,
 ) -> BatchSummary:
     """Compress every input into ``outdir``; resumable and safe to interrupt.
 
@@ -686,6 +691,8 @@ def compress_paths(
         JSONL report (default ``OUTDIR/qualipress-report.jsonl``); also the resume point.
     progress : callable, optional
         Called with each finished record (and each resumed one, with ``"resumed": True``).
+    earlier : collection of str, optional
+        :func:`outputs_among_inputs` of ``inputs``, when the caller has read it (see :func:`expand_inputs`).
     """
     out = Path(os.path.abspath(outdir))
     try:
@@ -695,7 +702,7 @@ def compress_paths(
     if not os.access(out, os.W_OK):
         raise OutputError(f"{out}: output directory is not writable")
     report_path = Path(report) if report else out / REPORT_NAME
-    found = expand_inputs(inputs, exclude=[out])
+    found = expand_inputs(inputs, exclude=[out], earlier=earlier)
     _check_report_path(report_path, found)
     ours = _reported_outputs(report_path)
     jobs = [j for j in found if str(j.source) not in ours]
