@@ -13,7 +13,6 @@ import importlib
 import inspect
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -407,16 +406,22 @@ def _print_summary(summary: Any, out: Console = console, *, target: str | None =
 
 
 def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
-    """One line per distinct reason (each file was already named as it failed): how many files, which ones."""
+    """One line per distinct reason (each file was already named as it failed): how many files, which ones.
+
+    The paths the record names are replaced, not guessed from the text: the existing output that blocked the file
+    (``blocking_output``) by ``<its output>``, the input (as given and, for a symbolic link, its target) by
+    ``<file>``, so files failing the same way share one line."""
     by_reason: dict[str, list[str]] = {}
     for rec in failures:
         reason = str(rec.get("error") or "target not met")
-        reason = reason.removeprefix(f"{rec['input']}: ")
-        if rec["input"] != "-":  # stdin: replacing "-" would turn "end-of-image" into "end<file>of<file>image"
-            reason = reason.replace(str(rec["input"]), "<file>")
-        if lead := re.match(r"/\S+: ", reason):  # its output's path: one line for all outputs left that way
-            reason = "<its output>: " + reason[lead.end():]
-        by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
+        if blocking := rec.get("blocking_output"):  # first: an output's name may hold the input's
+            reason = reason.replace(str(blocking), "<its output>")
+        source = str(rec["input"])
+        reason = reason.removeprefix(f"{source}: ")
+        if source != "-":  # stdin: replacing "-" would turn "end-of-image" into "end<file>of<file>image"
+            for shown in dict.fromkeys((source, os.path.realpath(source))):
+                reason = reason.replace(shown, "<file>")
+        by_reason.setdefault(reason, []).append(Path(source).name)
     for reason, names in by_reason.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         err_console.print(f"[red]failed[/] {len(names)} file(s) ({escape(shown)}): {escape(reason)}")

@@ -360,7 +360,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
     out_path = Path(str(stem) + codec.info.extension)  # keeps dotted frame numbers
     sidecars = _sidecar_data(plan, best, stem)
-    _guard_outputs(job, outdir, [out_path, *sidecars], options)
+    _guard_outputs(job, outdir, [out_path, *sidecars], options, record)
     record.update(
         codec=best.codec, codec_version=codec.version(), params=best.params(),
         setting=None if best.lossless else best.setting,
@@ -406,14 +406,18 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
                   ratio=round(record["input_bytes"] / len(data), 4) if data else None, verified=True)
 
 
-def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressOptions) -> None:
-    """Refuse to write over an input, or over a file this run's settings did not make (unless ``--overwrite``).
+def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressOptions,
+                   record: dict[str, Any]) -> None:
+    """Refuse to write over an input, or over a file this run's settings did not make (unless ``--overwrite``);
+    the path refused goes into ``record`` as ``blocking_output``.
 
     ``paths[0]`` is the output; a stale copy that an interrupted run of these settings left is reclaimed first.
     """
     protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
     _reclaim(outdir, paths[0])
     for p in paths:
+        if os.path.realpath(p) in protected or (p.exists() and not options.overwrite):
+            record["blocking_output"] = str(p)
         if os.path.realpath(p) in protected:  # an input is never a target, --overwrite or not
             raise OutputError(f"{p}: output would replace an input; choose another output directory"
                               + ("" if options.name_with_ext else " or use --name-with-ext"))
@@ -770,7 +774,8 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         if out_sha is not None and not options.overwrite:  # made by these settings, changed since
             finished(_name_source(_failed(job, f"{prev['output']}: exists but is not the file this run's report "
                                                "recorded (altered or damaged since it was written): move it away "
-                                               "to redo it, or use --overwrite", sha=sha), options))
+                                               "to redo it, or use --overwrite", sha=sha,
+                                          blocking=prev["output"]), options))
             continue
         todo.append((job, sha))
     tasks = [_Task(job, out, options, sha) for job, sha in todo]
@@ -843,10 +848,14 @@ def _seed_task(task: _Task, result: Any) -> _Task:
     return task
 
 
-def _failed(job: Job, error: str, *, sha: str | None = None) -> dict[str, Any]:
-    """The report record of a file that failed outside :func:`process_one`."""
-    return {"input": str(job.source), "input_sha256": sha, "output": None, "error": error, "target_met": False,
-            "encodes": 0, "bytes": 0, "input_bytes": 0, "metrics": {}}
+def _failed(job: Job, error: str, *, sha: str | None = None, blocking: str | None = None) -> dict[str, Any]:
+    """The report record of a file that failed outside :func:`process_one`; ``blocking``: the existing file that
+    stopped it from writing its output (``blocking_output``, as :func:`_guard_outputs` records it)."""
+    record = {"input": str(job.source), "input_sha256": sha, "output": None, "error": error, "target_met": False,
+              "encodes": 0, "bytes": 0, "input_bytes": 0, "metrics": {}}
+    if blocking is not None:
+        record["blocking_output"] = str(blocking)
+    return record
 
 
 def summary_dict(summary: BatchSummary) -> dict[str, Any]:
