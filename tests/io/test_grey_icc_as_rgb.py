@@ -104,3 +104,15 @@ def test_lossy_jpegxl_of_a_grey_profiled_image_decodes_in_its_curve() -> None:
         lossless = codec.encode(image, lossless=True, metadata=carry)
         assert read_metadata(lossless, "jpegxl")["icc_profile"][16:20] == b"GRAY"  # lossless stays grey
         assert np.array_equal(decode_like(codec, lossless, image).pixels, px)
+
+
+def test_tiff_of_rgb_pixels_gets_the_rgb_equivalent_and_grey_pixels_the_grey_profile() -> None:
+    from qualipress.io.writers import encode_tiff
+
+    grey = grey_trc_profile("Gray gamma 2.2", 2.2)
+    rgb_px = np.repeat(np.repeat(RAMP, 8, axis=0)[..., None], 3, axis=2)
+    held = read_metadata(encode_tiff(as_image(rgb_px, bit_depth=8), carry=Carry(grey, None, None)), "tiff")
+    assert held["icc_profile"] == rgb_from_grey(grey)  # before: left out
+    grey_px = np.repeat(RAMP, 8, axis=0)[..., None]
+    held = read_metadata(encode_tiff(as_image(grey_px, bit_depth=8), carry=Carry(grey, None, None)), "tiff")
+    assert held["icc_profile"] == grey
