@@ -62,6 +62,16 @@ def make_frames(source: Path, out: Path, shots: int, frames: int) -> list[Path]:
     return paths
 
 
+def fresh_frames(out: Path, source: Path | None, shots: int, frames: int) -> list[Path]:
+    """:func:`make_frames` into ``out/frames`` after removing ``out`` (the benchmark's whole scratch folder) when
+    it exists; ``source`` None: the test set's default source (``qualipress.film.testset.default_source``)."""
+    from qualipress.film.testset import default_source
+
+    if out.exists():
+        shutil.rmtree(out)
+    return make_frames(source or default_source(), out / "frames", shots, frames)
+
+
 def _cpu() -> float:
     """CPU seconds (user + system) of this process and its finished children so far."""
     import resource
@@ -119,12 +129,8 @@ def main() -> None:
     ap.add_argument("--configs", default="probe:1,probe:2,probe:3,all:3",
                     help="comma-separated select:effort archive configurations")
     args = ap.parse_args()
-    from qualipress.film.testset import default_source
-
+    frames = fresh_frames(args.out, args.source, args.shots, args.frames)
     frames_dir = args.out / "frames"
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    frames = make_frames(args.source or default_source(), frames_dir, args.shots, args.frames)
     raw = [p.stat().st_size for p in frames]
     results: dict = {"date": time.strftime("%Y-%m-%d"), "frames": len(frames), "size": SIZE, "jobs": args.jobs,
                      "cores": os.cpu_count(), "load_before": os.getloadavg(), "raw_bytes": sum(raw)}

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -37,17 +36,14 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from distributed import Client, LocalCluster
-    from film_archive_speed import make_frames
+    from film_archive_speed import fresh_frames
 
     from qualipress.film.archive import archive_paths, restore_archive
     from qualipress.film.hooks import FilmHooks
-    from qualipress.film.testset import default_source
     from qualipress.pipeline import CompressOptions, compress_paths
     from qualipress.profiles import get_profile
 
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    frames = make_frames(args.source or default_source(), args.out / "frames", args.shots, args.frames)
+    frames = fresh_frames(args.out, args.source, args.shots, args.frames)
     results: dict = {"date": time.strftime("%Y-%m-%d"), "frames": len(frames), "order": args.order,
                      "load_before": os.getloadavg()}
     prof = get_profile(args.profile)

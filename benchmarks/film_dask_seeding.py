@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -34,17 +33,14 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from distributed import LocalCluster
-    from film_archive_speed import make_frames
+    from film_archive_speed import fresh_frames
 
     from qualipress.film.hooks import FilmHooks
-    from qualipress.film.testset import default_source
     from qualipress.pipeline import CompressOptions, compress_paths
     from qualipress.pipeline.schedule import shot_encodes
     from qualipress.profiles import get_profile
 
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    frames = make_frames(args.source or default_source(), args.out / "frames", args.shots, args.frames)
+    frames = fresh_frames(args.out, args.source, args.shots, args.frames)
     prof = get_profile(args.profile)
     results: dict = {"date": time.strftime("%Y-%m-%d"), "frames": len(frames), "codec": args.codec,
                      "profile": prof.name, "load_before": os.getloadavg()}

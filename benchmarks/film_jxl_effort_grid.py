@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -38,19 +37,16 @@ def main() -> None:
     ap.add_argument("--above", type=int, default=2)
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from film_archive_speed import make_frames
+    from film_archive_speed import fresh_frames
 
     from qualipress import codecs
     from qualipress.film.hooks import FilmHooks
-    from qualipress.film.testset import default_source
     from qualipress.pipeline import CompressOptions, compress_paths
     from qualipress.profiles import get_profile
 
     search_mod = importlib.import_module("qualipress.search.search")  # the package re-exports the function
     efforts = [int(e) for e in args.efforts.split(",")]
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    make_frames(args.source or default_source(), args.out / "frames", args.shots, args.frames)
+    fresh_frames(args.out, args.source, args.shots, args.frames)
     rows: list[dict[str, Any]] = []
     original = search_mod.search
 

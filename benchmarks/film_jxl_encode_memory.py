@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -88,13 +87,9 @@ def main() -> None:
     ap.add_argument("--distance", type=float, default=0.4342)
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from film_archive_speed import make_frames
+    from film_archive_speed import fresh_frames
 
-    from qualipress.film.testset import default_source
-
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    frame = make_frames(args.source or default_source(), args.out / "frames", 1, 1)[0]
+    frame = fresh_frames(args.out, args.source, 1, 1)[0]
     rows = []
     for cfg in CONFIGS:
         run = subprocess.run([sys.executable, "-c", CHILD, str(frame), json.dumps({**cfg, "distance": args.distance})],

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -81,19 +80,16 @@ def main() -> None:
                          "cold (first of a shot) vs warm frames, each over one encode's CPU")
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from film_archive_speed import _cpu, make_frames
+    from film_archive_speed import _cpu, fresh_frames
 
     from qualipress import codecs
     from qualipress.film.hooks import FilmHooks
-    from qualipress.film.testset import default_source
     from qualipress.io import read_image
     from qualipress.pipeline import CompressOptions, compress_paths
     from qualipress.pipeline.schedule import shot_encodes
     from qualipress.profiles import get_profile
 
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    frames = make_frames(args.source or default_source(), args.out / "frames", args.shots, args.frames)
+    frames = fresh_frames(args.out, args.source, args.shots, args.frames)
     prof = get_profile(args.profile)
     results: dict = {"date": time.strftime("%Y-%m-%d"), "frames": len(frames), "jobs": args.jobs,
                      "profile": prof.name, "load_before": os.getloadavg()}

@@ -197,3 +197,36 @@ def test_deep_jpegxl_shows_the_same_light_as_its_8_bit_twin(page) -> None:
             shown = render(page, data)
             assert shown["ok"], shown
             assert np.abs(np.array(shown["tl"]) - [128, 64, 200]).max() <= 3, (bits, kw, shown["tl"])
+
+
+def test_web_outputs_of_a_grey_profiled_input_show_its_grey_levels(page, tmp_path: Path) -> None:
+    """Issue 13: a grey image tagged with a grey gamma 1.8 profile; every web codec's output (AVIF and WebP store
+    grey as RGB and get the profile's RGB equivalent; lossy JPEG XL is written as RGB too) shows the input's grey
+    levels, and ``--codec auto`` keeps every candidate."""
+    from PIL import Image as PILImage
+
+    from qualipress.io.iccmake import grey_trc_profile
+
+    levels = (16, 48, 80, 112, 144, 176)
+    arr = np.zeros((64, 96), np.uint8)
+    for k, v in enumerate(levels):
+        arr[(k // 3) * 32:(k // 3 + 1) * 32, (k % 3) * 32:(k % 3 + 1) * 32] = v
+    src = tmp_path / "grey.png"
+    PILImage.fromarray(arr, "L").save(src, "PNG", icc_profile=grey_trc_profile("Gray gamma 1.8", 1.8))
+    shown = np.array(page.evaluate(_PATCH_JS, "data:image/png;base64," + base64.b64encode(src.read_bytes()).decode()))
+    assert np.abs(shown[:, 1] - levels).max() >= 15  # the profile changes what is displayed (144 shows as ~164)
+    checked = []
+    for codec in [c for c in ("jpeg", "jpegli", "webp", "avif", "jpegxl", "png", "auto")
+                  if c == "auto" or (c in WEB_CODECS and c in codecs.available_names())]:
+        out = tmp_path / f"out-{codec}"
+        assert main(["compress", str(src), "-o", str(out), "--codec", codec, "--for", "web", "--target",
+                     "psnr>=45", "--no-film", "--allow-larger"]) == 0, codec  # flat patches stay within a code
+        rec = read_report(out / "qualipress-report.jsonl")[-1]
+        assert "icc" in rec["metadata"]["carried"], (codec, rec["decisions"])
+        assert not any("left out" in d for d in rec.get("decisions") or []), (codec, rec["decisions"])
+        data = Path(rec["output"]).read_bytes()
+        got = page.evaluate(_PATCH_JS, f"data:{_MIME[sniff(data[:32])]};base64," + base64.b64encode(data).decode())
+        assert got is not None, codec
+        assert np.abs(np.array(got) - shown).max() <= 4, (codec, got, shown.tolist())
+        checked.append(codec)
+    assert {"jpeg", "webp", "avif", "png", "auto"} <= set(checked), checked

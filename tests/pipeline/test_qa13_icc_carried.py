@@ -23,7 +23,9 @@ from qualipress.io.metadata import icc_usable, present
 from qualipress.pipeline import read_report
 from tests.pipeline.test_jxl_icc import P3
 
-GREY_ICC = P3[:16] + b"GRAY" + P3[20:]  # the data colour space is what decides where a profile may go
+# the data colour space is what decides where a profile may go; this one has no grey curve (kTRC), so it has no RGB
+# equivalent (issue 13 converts grey profiles with a curve: tests/io/test_grey_icc_as_rgb.py)
+GREY_ICC = P3[:16] + b"GRAY" + P3[20:]
 
 
 def _patched(icc: bytes, at: int, value: bytes) -> bytes:

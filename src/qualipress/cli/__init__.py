@@ -13,7 +13,6 @@ import importlib
 import inspect
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -126,10 +125,11 @@ def compress(
     if max_mpixels is not None:
         opts.max_pixels = int(max_mpixels * 1e6)
     if dry_run:
+        earlier = None
         if single is None and inputs != ["-"]:
-            _expand(inputs, exclude=[output])  # its notes: what the run would skip (QA 14)
+            _, earlier = _expand(inputs, exclude=[output])  # its notes: what the run would skip (QA 14)
         rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web",
-                                   name_with_ext=name_with_ext)
+                                   name_with_ext=name_with_ext, earlier=earlier)
         _print_dry_run(rows, request.target, as_json=as_json)
         return
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
@@ -215,9 +215,10 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
         if inputs == ["-"]:  # reports record "-", not the private temporary copy's path
             opts = dataclasses.replace(opts, source_names={ins[0]: "-"})
         if single is None:
-            total = len(_expand(ins, exclude=[output]))
-            return _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb),
-                                  enabled=progress, total=total, shown=shown)
+            found, earlier = _expand(ins, exclude=[output])
+            return _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb,
+                                                            earlier=earlier),
+                                  enabled=progress, total=len(found), shown=shown)
         with _photo.staged_output(single, overwrite) as work:
             summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
                                      enabled=progress and single.path is not None, total=1, shown=shown,
@@ -230,9 +231,10 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
     return summary
 
 
-def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
-    """The input files (for the progress bar's total); says which image files of a format qualipress does not
-    read, and which earlier output folders, were skipped."""
+def _expand(inputs: list[str], exclude: list[Path] | None = None) -> tuple[list[Any], set[str]]:
+    """The input files (for the progress bar's total) and the earlier outputs among them
+    (:func:`~qualipress.pipeline.batch.outputs_among_inputs`, read once: the run is given them); says which image
+    files of a format qualipress does not read, and which earlier outputs and output folders, were skipped."""
     unread: list[Path] = []
     earlier: list[Path] = []
     from qualipress.pipeline.batch import outputs_among_inputs
@@ -259,7 +261,7 @@ def _expand(inputs: list[str], exclude: list[Path] | None = None) -> list[Any]:
                                   f"in formats it does not read ({kinds}); convert them to PNG or TIFF")
         err_console.print(f"[yellow]note[/] skipped {len(unread)} file(s) in a format qualipress does not read "
                           f"({kinds}); convert them to PNG or TIFF to include them")
-    return found
+    return found, listed
 
 
 def _codec_options(codec_opt: list[str] | None) -> dict[str, Any]:
@@ -404,16 +406,22 @@ def _print_summary(summary: Any, out: Console = console, *, target: str | None =
 
 
 def _print_failure_recap(failures: list[dict[str, Any]]) -> None:
-    """One line per distinct reason (each file was already named as it failed): how many files, which ones."""
+    """One line per distinct reason (each file was already named as it failed): how many files, which ones.
+
+    The paths the record names are replaced, not guessed from the text: the existing output that blocked the file
+    (``blocking_output``) by ``<its output>``, the input (as given and, for a symbolic link, its target) by
+    ``<file>``, so files failing the same way share one line."""
     by_reason: dict[str, list[str]] = {}
     for rec in failures:
         reason = str(rec.get("error") or "target not met")
-        reason = reason.removeprefix(f"{rec['input']}: ")
-        if rec["input"] != "-":  # stdin: replacing "-" would turn "end-of-image" into "end<file>of<file>image"
-            reason = reason.replace(str(rec["input"]), "<file>")
-        if lead := re.match(r"/\S+: ", reason):  # its output's path: one line for all outputs left that way
-            reason = "<its output>: " + reason[lead.end():]
-        by_reason.setdefault(reason, []).append(Path(str(rec["input"])).name)
+        if blocking := rec.get("blocking_output"):  # first: an output's name may hold the input's
+            reason = reason.replace(str(blocking), "<its output>")
+        source = str(rec["input"])
+        reason = reason.removeprefix(f"{source}: ")
+        if source != "-":  # stdin: replacing "-" would turn "end-of-image" into "end<file>of<file>image"
+            for shown in dict.fromkeys((source, os.path.realpath(source))):
+                reason = reason.replace(shown, "<file>")
+        by_reason.setdefault(reason, []).append(Path(source).name)
     for reason, names in by_reason.items():
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         err_console.print(f"[red]failed[/] {len(names)} file(s) ({escape(shown)}): {escape(reason)}")

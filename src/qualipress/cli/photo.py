@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,14 +218,16 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
 
 def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
                  single: SingleOutput | None = None, bit_depth: int | None = None, *,
-                 web: bool = False, name_with_ext: bool = False) -> list[dict[str, Any]]:
+                 web: bool = False, name_with_ext: bool = False,
+                 earlier: Collection[str] | None = None) -> list[dict[str, Any]]:
     """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs; for
     one output file (``single``) its exact path as ``output`` (``-`` = stdout), for stdin the input ``-`` (size
     None: stdin is not read); ``would_fail`` holds the reason when the file's header shows a bit depth the codecs
     cannot store or ``--for web`` (``web``) refuses (:func:`predicted_refusal`; ``bit_depth`` is ``--bit-depth``).
     Output stems are named as the run names them (``name_with_ext``: ``--name-with-ext``), and inputs that would
     write the same output are refused as the run refuses them (:func:`qualipress.pipeline.batch.check_collisions`,
-    QA 13)."""
+    QA 13). ``earlier``: the earlier outputs among the inputs when the caller has read them
+    (:func:`qualipress.pipeline.batch.expand_inputs`)."""
 
     if single is not None:
         source = None if inputs == ["-"] else Path(inputs[0])
@@ -240,7 +242,7 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
         return [{"input": "-", "input_bytes": None, "output_stem": os.path.abspath(Path(outdir) / "stdin"),
                  "codecs": codec}]
     rows = []
-    jobs = expand_inputs(inputs)
+    jobs = expand_inputs(inputs, earlier=earlier)
     root = Path(os.path.abspath(outdir))
     check_collisions(jobs, root, name_with_ext=name_with_ext)
     for job in jobs:

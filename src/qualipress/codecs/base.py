@@ -145,6 +145,12 @@ class CodecInfo:
         return 2 in self.channels or 4 in self.channels
 
 
+def grey_as_rgb(px: np.ndarray) -> np.ndarray:
+    """Grey (H×W×1) or grey with alpha (H×W×2) samples as RGB (H×W×3) or RGBA: the grey plane three times."""
+    grey = np.repeat(px[..., :1], 3, axis=2)
+    return np.ascontiguousarray(np.concatenate([grey, px[..., 1:]], axis=2) if px.shape[2] == 2 else grey)
+
+
 class Codec(ABC):
     """One encoder/decoder pair.
 
@@ -285,9 +291,7 @@ class Codec(ABC):
         if (image.n_channels in (1, 2) and image.n_channels not in self.info.channels
                 and image.n_channels + 2 in self.info.channels):
             # Grey into an RGB-only codec: replicate the grey plane (lossless; decode_like folds it back).
-            grey = np.repeat(image.pixels[..., :1], 3, axis=2)
-            px = np.concatenate([grey, image.pixels[..., 1:]], axis=2) if image.n_channels == 2 else grey
-            image = Image(np.ascontiguousarray(px), image.bit_depth, image.transfer, image.colorspace,
+            image = Image(grey_as_rgb(image.pixels), image.bit_depth, image.transfer, image.colorspace,
                           dict(image.metadata, converted="grey replicated to RGB"), image.source)
         if image.n_channels not in self.info.channels:
             what = "alpha" if image.has_alpha else f"{image.layout} images"

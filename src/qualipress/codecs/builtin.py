@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from qualipress.codecs import avifq, jxlcolour, jxlicc
-from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam
+from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam, grey_as_rgb
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError, UnsupportedError
+from qualipress.io.iccmake import rgb_from_grey
 from qualipress.io.image import Image, as_image
 from qualipress.io.metadata import Carry, embed_fields, jp2_stored
 from qualipress.io.writers import encode_png, encode_tiff
@@ -250,7 +251,13 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         rest = Carry(None, carry.exif, carry.xmp)
 
         def encode_icc(img: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-            return jxlicc.encode(_plane(img), icc, distance=quality, lossless=lossless,
+            px, profile = _plane(img), icc
+            if not lossless and img.n_channels in (1, 2) and (rgb := rgb_from_grey(icc)) is not None:
+                # libjxl decodes a lossy grey file with a non-sRGB grey profile in linear light, not in the
+                # profile's curve (issue 13): it is written as RGB with the equivalent RGB profile instead, which
+                # decodes in that curve (decode_like folds it back to grey)
+                px, profile = grey_as_rgb(img.pixels), rgb
+            return jxlicc.encode(px, profile, distance=quality, lossless=lossless,
                                  effort=int(options.get("effort", 7)))
 
         return encode_icc, rest if rest.fields() else None

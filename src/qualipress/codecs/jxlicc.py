@@ -11,7 +11,9 @@ pixels are in the source's colour space and colour-managed viewers show the sour
 
 jxlpy takes libjxl's integer "quality" (``JxlEncoderDistanceFromQuality``: 90 is distance 1.0), not a distance, so
 the codec's distance is rounded to the nearest quality (:func:`quality_for_distance`): steps of 0.09 in distance
-from 0.1 to 6.4, coarser above. 8-bit grey or RGB, with or without alpha.
+from 0.1 to 6.4, coarser above. 8-bit grey or RGB, with or without alpha. A lossy file of grey samples with a grey
+profile decodes in linear light (libjxl 0.10/0.11), so ``JpegXlCodec`` hands such an image here as RGB with the
+profile's RGB equivalent (:func:`qualipress.io.iccmake.rgb_from_grey`, issue 13).
 """
 
 from __future__ import annotations

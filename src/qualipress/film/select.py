@@ -24,6 +24,7 @@ from typing import Any
 
 from qualipress import codecs
 from qualipress.errors import QualipressError
+from qualipress.film.analysis import GRAIN_MIN
 
 #: Lossy codecs considered for film frames with ``--codec auto``, in order of preference.
 FILM_CODECS = ("jpegxl", "jpeg2000", "avif", "heif")
@@ -34,8 +35,10 @@ SIMILAR = 0.15
 #: frames kept the card's AVIF, 107 kB a frame where a cold search chose JPEG XL at 76 kB). Grain of one shot
 #: varies a few per cent from frame to frame.
 ALIKE_GRAIN_RATIO = 1.5
-#: Grain σ (code values in [0, 1]; 1.5 10-bit codes, the grain checks' floor) below which frames count as grain-free.
-ALIKE_GRAIN_FLOOR = 1.5 / 1023
+#: Grain σ (code values in [0, 1]) below which frames count as grain-free here: the grain checks' floor,
+#: :data:`qualipress.film.analysis.GRAIN_MIN` (≈ 1.5 10-bit codes; this was a second copy, 1.5 / 1023, until
+#: issue 11). Not :func:`~qualipress.film.analysis.grain_floor`: the frames compared may differ in depth.
+ALIKE_GRAIN_FLOOR = GRAIN_MIN
 #: Re-search every codec at least this often within a sequence.
 REOPEN_EVERY = 24
 #: Grain RMS (code values in [0, 1]) from which a frame's cold start moves up like a textured frame's (rule 3).

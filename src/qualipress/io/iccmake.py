@@ -5,6 +5,10 @@ QA 13: browsers colour-manage a PNG's ``gAMA`` and ``cHRM`` chunks when it has n
 profiles, not PNG chunks, so :func:`png_chunk_profile` turns the chunks into the profile that shows the samples
 the same way: the chunk's primaries (sRGB's without ``cHRM``) adapted to D50 with the Bradford transform, and a
 pure power-law curve of exponent ``1 / gAMA`` in every channel.
+
+Issue 13: :func:`rgb_from_grey` turns a grey profile into the RGB matrix/TRC profile that shows equal R, G and B
+samples as the grey profile shows the grey sample, for formats that store grey as RGB (AVIF, WebP, HEIF, jpegli)
+and for lossy JPEG XL (whose decoders return a grey-profiled lossy file in linear light).
 """
 
 from __future__ import annotations
@@ -61,11 +65,15 @@ def _tag_xyz(xyz: Sequence[float]) -> bytes:
 def matrix_trc_profile(description: str, chromaticity: Sequence[float], exponent: float) -> bytes:
     """An ICC v2 RGB display profile: the primaries of ``chromaticity`` and a power curve ``exponent`` (decoding:
     linear = sample ** exponent) in every channel."""
-    curve = _curve(exponent)
+    return _assemble(b"RGB ", [*_display_tags(description), *_matrix_tags(chromaticity, _curve(exponent))])
+
+
+def _matrix_tags(chromaticity: Sequence[float], curve: bytes) -> list[tuple[bytes, bytes]]:
+    """The colorant and curve tags of a matrix/TRC profile: the primaries of ``chromaticity`` (D50-adapted) and
+    the curve tag ``curve`` in every channel."""
     rgb = colorants(chromaticity)
-    tags = [*_display_tags(description), (b"rXYZ", _tag_xyz(rgb[:, 0])), (b"gXYZ", _tag_xyz(rgb[:, 1])),
-            (b"bXYZ", _tag_xyz(rgb[:, 2])), (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
-    return _assemble(b"RGB ", tags)
+    return [(b"rXYZ", _tag_xyz(rgb[:, 0])), (b"gXYZ", _tag_xyz(rgb[:, 1])), (b"bXYZ", _tag_xyz(rgb[:, 2])),
+            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
 
 
 def _display_tags(description: str) -> list[tuple[bytes, bytes]]:
@@ -78,8 +86,9 @@ def _curve(exponent: float) -> bytes:
     return b"curv" + bytes(4) + struct.pack(">I", 1) + struct.pack(">H", min(round(exponent * 256), 65535)) + bytes(2)
 
 
-def _assemble(space: bytes, tags: Sequence[tuple[bytes, bytes]]) -> bytes:
-    """An ICC v2 display profile of data colour space ``space`` holding ``tags`` (signature, data)."""
+def _assemble(space: bytes, tags: Sequence[tuple[bytes, bytes]], version: bytes = bytes([2, 0x10, 0, 0])) -> bytes:
+    """An ICC display profile (``version``: the header's four version bytes, v2.1 unless told) of data colour space
+    ``space`` holding ``tags`` (signature, data)."""
     table_len = 4 + 12 * len(tags)
     table, body = struct.pack(">I", len(tags)), b""
     for sig, data in tags:
@@ -87,7 +96,7 @@ def _assemble(space: bytes, tags: Sequence[tuple[bytes, bytes]]) -> bytes:
         table += sig + struct.pack(">II", 128 + table_len + len(body), len(data))
         body += data
     size = 128 + table_len + len(body)
-    header = (struct.pack(">I", size) + bytes(4) + bytes([2, 0x10, 0, 0]) + b"mntr" + space + b"XYZ " + bytes(12)
+    header = (struct.pack(">I", size) + bytes(4) + version + b"mntr" + space + b"XYZ " + bytes(12)
               + b"acsp" + bytes(4 + 4 + 4 + 4 + 8 + 4) + b"".join(_s15(v) for v in D50))
     return header + bytes(128 - len(header)) + table + body
 
@@ -95,6 +104,45 @@ def _assemble(space: bytes, tags: Sequence[tuple[bytes, bytes]]) -> bytes:
 def grey_trc_profile(description: str, exponent: float) -> bytes:
     """An ICC v2 grey display profile: a power curve ``exponent`` (linear = sample ** exponent) on D50 white."""
     return _assemble(b"GRAY", [*_display_tags(description), (b"kTRC", _curve(exponent))])
+
+
+def _tag_table(icc: bytes) -> dict[bytes, bytes] | None:
+    """The tags of profile ``icc`` (signature: data), or None when its tag table runs past its bytes."""
+    if len(icc) < 132:
+        return None
+    count = struct.unpack_from(">I", icc, 128)[0]
+    if 132 + 12 * count > len(icc):
+        return None
+    tags = {}
+    for i in range(count):
+        sig, offset, size = struct.unpack_from(">4sII", icc, 132 + 12 * i)
+        if offset + size > len(icc):
+            return None
+        tags[sig] = icc[offset:offset + size]
+    return tags
+
+
+def rgb_from_grey(icc: bytes) -> bytes | None:
+    """The RGB matrix/TRC profile equivalent to the grey profile ``icc``, or None when it has no usable grey curve.
+
+    A grey profile maps a sample ``v`` to the neutral ``grayTRC(v)`` times the PCS white (ICC.1). The RGB profile
+    has that curve (the ``kTRC`` tag's bytes, ``curv`` or ``para``) in each channel and sRGB's primaries adapted
+    to D50, whose sum is the PCS white: equal R, G and B samples ``v`` map to the same neutral. The source's
+    description, copyright, media white point and header version are kept (a v4 profile's ``mluc`` and ``para``
+    stay in a v4 header).
+    """
+    if icc[16:20] != b"GRAY":
+        return None
+    tags = _tag_table(icc)
+    if tags is None:
+        return None
+    curve = tags.get(b"kTRC", b"")
+    if curve[:4] not in (b"curv", b"para"):
+        return None  # a grey LUT profile (A2B0) has no curve to reuse
+    if tags.get(b"wtpt", b"")[:4] != b"XYZ " or len(tags[b"wtpt"]) != 20:
+        tags.pop(b"wtpt", None)
+    head = [(sig, tags.get(sig) or made) for sig, made in _display_tags("RGB equivalent of a grey profile")]
+    return _assemble(b"RGB ", [*head, *_matrix_tags(SRGB_CHROMATICITY, curve)], version=icc[8:12])
 
 
 def png_chunk_profile(gamma: float, chromaticity: Sequence[float] | None = None, *,

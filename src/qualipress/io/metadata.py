@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
-from qualipress.io.iccmake import D50, png_chunk_profile
+from qualipress.io.iccmake import D50, png_chunk_profile, rgb_from_grey
 from qualipress.io.jpegtables import ANNEX_K_LUMA, ijg_table
 
 #: Metadata policies of ``--metadata``.
@@ -473,12 +473,31 @@ def icc_usable(icc: bytes) -> bool:
     return icc_problem(icc) is None
 
 
+def icc_for_samples(icc: bytes, channels: int) -> bytes | None:
+    """The profile to write for pixels stored with ``channels`` samples (1-2 grey, 3-4 RGB) whose source profile
+    is ``icc``: ``icc`` itself when it is well-formed and of their colour space, the RGB equivalent of a grey
+    profile on RGB samples (:func:`qualipress.io.iccmake.rgb_from_grey`, issue 13: grey stored as RGB keeps its
+    tone curve), else None (a viewer would misread the colours: an RGB profile on grey samples, CMYK)."""
+    if not icc_usable(icc):
+        return None
+    space = icc_colour_space(icc)
+    if channels in (1, 2):
+        return icc if space == "GRAY" else None
+    if space == "GRAY":
+        return rgb_from_grey(icc)
+    return icc if space == "RGB" else None
+
+
 def icc_fits(icc: bytes, extension: str, channels: int) -> bool:
-    """Whether ``icc`` may go into a file of the format named by ``extension`` holding an image of ``channels``
-    samples per pixel as encoded (grey is stored as RGB outside :data:`_NATIVE_GREY`): the profile is
-    well-formed and its colour space is that of the stored pixels."""
-    stored = channels if extension in _NATIVE_GREY else max(channels, 3)
-    return icc_usable(icc) and icc_colour_space(icc) == ("GRAY" if stored in (1, 2) else "RGB")
+    """Whether ``icc`` (or its RGB equivalent, :func:`icc_for_samples`) may go into a file of the format named by
+    ``extension`` holding an image of ``channels`` samples per pixel as encoded (grey is stored as RGB outside
+    :data:`_NATIVE_GREY`)."""
+    return icc_for_samples(icc, _stored_channels(extension, channels)) is not None
+
+
+def _stored_channels(extension: str, channels: int) -> int:
+    """Samples per pixel a file of the format named by ``extension`` stores for an image of ``channels``."""
+    return channels if extension in _NATIVE_GREY else max(channels, 3)
 
 
 def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3) -> bytes:
@@ -486,9 +505,10 @@ def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3
 
     Formats without a writer here (TIFF writes its own through its codec; the bare HTJ2K and JPEG-LS codestreams
     hold none) come back unchanged; see
-    :data:`CARRIES` for what each format keeps. An ICC profile whose colour space does not match the stored
-    pixels (a grey profile on RGB data, a CMYK profile) is left out: a viewer would misread the colours; so is a
-    malformed one (:func:`icc_problem`: Chromium would not show an AVIF holding it).
+    :data:`CARRIES` for what each format keeps. A grey profile on pixels stored as RGB is written as its RGB
+    equivalent; an ICC profile whose colour space does not match the stored pixels otherwise (an RGB profile on
+    grey, a CMYK profile) is left out: a viewer would misread the colours; so is a malformed one
+    (:func:`icc_problem`: Chromium would not show an AVIF holding it).
     """
     if carry is None or not carry.fields():
         return data
@@ -501,10 +521,12 @@ def embed(data: bytes, extension: str, carry: Carry | None, *, channels: int = 3
 
 
 def _fit_icc(carry: Carry, extension: str, channels: int) -> Carry:
-    """``carry`` without its ICC profile when it does not fit the stored pixels (:func:`icc_fits`)."""
+    """``carry`` with the ICC profile that fits the stored pixels (:func:`icc_for_samples`: its own, a grey
+    profile's RGB equivalent, or none)."""
     if not carry.icc:
         return carry
-    return carry if icc_fits(carry.icc, extension, channels) else Carry(None, carry.exif, carry.xmp)
+    icc = icc_for_samples(carry.icc, _stored_channels(extension, channels))
+    return carry if icc == carry.icc else Carry(icc, carry.exif, carry.xmp)
 
 
 def embed_fields(carry: Carry, *, channels: int, extension: str) -> dict[str, bytes]:

@@ -11,7 +11,7 @@ import numpy as np
 from qualipress.errors import OutputError, UnsupportedError
 from qualipress.io.files import atomic_path, atomic_write_bytes
 from qualipress.io.image import Image
-from qualipress.io.metadata import Carry, carry_for, embed, icc_colour_space, tiff_with_exif
+from qualipress.io.metadata import Carry, carry_for, embed, icc_for_samples, tiff_with_exif
 from qualipress.io.transfer import pq_decode
 
 
@@ -27,7 +27,8 @@ def encode_png(image: Image) -> bytes:
 
 def encode_tiff(image: Image, *, compression: str = "zlib", carry: Carry | None = None) -> bytes:
     """Lossless TIFF bytes (8/16-bit integer or 32-bit float), deflate + predictor, with ``carry``'s metadata: the
-    ICC profile (tag 34675), left out when its colour space is not the pixels' (a grey profile on RGB, CMYK); XMP
+    ICC profile (tag 34675; a grey one on RGB pixels as its RGB equivalent, left out when it cannot be the
+    pixels' (an RGB profile on grey, CMYK): :func:`qualipress.io.metadata.icc_for_samples`); XMP
     (tag 700); EXIF (:func:`qualipress.io.metadata.tiff_with_exif`). No orientation tag is written: the pixels are
     stored upright (orientation 1)."""
     import tifffile
@@ -37,8 +38,7 @@ def encode_tiff(image: Image, *, compression: str = "zlib", carry: Carry | None 
     px = image.pixels
     photometric = "rgb" if image.n_channels >= 3 else "minisblack"
     extra = ("unassalpha",) if image.has_alpha else None
-    if icc and icc_colour_space(icc) != ("RGB" if image.n_channels >= 3 else "GRAY"):
-        icc = None
+    icc = icc_for_samples(icc, image.n_channels) if icc else None
     tifffile.imwrite(buf, px if image.n_channels > 1 else px[..., 0], photometric=photometric,
                      compression=compression, predictor=True, extrasamples=extra,
                      metadata=None, software="qualipress", iccprofile=icc or None,

@@ -11,7 +11,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -174,11 +174,14 @@ class BatchSummary:
 
 
 # -- inputs -----------------------------------------------------------------------------------------------
-def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path] = ()) -> list[Job]:
+def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path] = (),
+                  earlier: Collection[str] | None = None) -> list[Job]:
     """Files, directories (recursive) and glob patterns → jobs with their relative output paths.
 
     :func:`qualipress.io.find_images` as :class:`Job` objects (a job also carries the inputs it must not
-    overwrite); ``exclude`` names trees to skip (the output directory).
+    overwrite); ``exclude`` names trees to skip (the output directory). Earlier outputs among the inputs are left
+    out: ``earlier``, :func:`outputs_among_inputs` of ``inputs`` when the caller has it already (the CLI, which
+    says what it skips), else read here.
 
     Raises
     ------
@@ -186,7 +189,8 @@ def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path]
         An input that names nothing.
     """
     inputs = list(inputs)
-    earlier = outputs_among_inputs(inputs)
+    if earlier is None:
+        earlier = outputs_among_inputs(inputs)
     return [Job(f.path, f.rel) for f in find_images(inputs, exclude=exclude)
             if os.path.realpath(f.path) not in earlier]
 
@@ -356,7 +360,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
     out_path = Path(str(stem) + codec.info.extension)  # keeps dotted frame numbers
     sidecars = _sidecar_data(plan, best, stem)
-    _guard_outputs(job, outdir, [out_path, *sidecars], options)
+    _guard_outputs(job, outdir, [out_path, *sidecars], options, record)
     record.update(
         codec=best.codec, codec_version=codec.version(), params=best.params(),
         setting=None if best.lossless else best.setting,
@@ -402,14 +406,18 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
                   ratio=round(record["input_bytes"] / len(data), 4) if data else None, verified=True)
 
 
-def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressOptions) -> None:
-    """Refuse to write over an input, or over a file this run's settings did not make (unless ``--overwrite``).
+def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressOptions,
+                   record: dict[str, Any]) -> None:
+    """Refuse to write over an input, or over a file this run's settings did not make (unless ``--overwrite``);
+    the path refused goes into ``record`` as ``blocking_output``.
 
     ``paths[0]`` is the output; a stale copy that an interrupted run of these settings left is reclaimed first.
     """
     protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
     _reclaim(outdir, paths[0])
     for p in paths:
+        if os.path.realpath(p) in protected or (p.exists() and not options.overwrite):
+            record["blocking_output"] = str(p)
         if os.path.realpath(p) in protected:  # an input is never a target, --overwrite or not
             raise OutputError(f"{p}: output would replace an input; choose another output directory"
                               + ("" if options.name_with_ext else " or use --name-with-ext"))
@@ -713,6 +721,7 @@ def compress_paths(
     *,
     report: str | Path | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    earlier: Collection[str] | None = None,
 ) -> BatchSummary:
     """Compress every input into ``outdir``; resumable and safe to interrupt.
 
@@ -724,6 +733,8 @@ def compress_paths(
         JSONL report (default ``OUTDIR/qualipress-report.jsonl``); also the resume point.
     progress : callable, optional
         Called with each finished record (and each resumed one, with ``"resumed": True``).
+    earlier : collection of str, optional
+        :func:`outputs_among_inputs` of ``inputs``, when the caller has read it (see :func:`expand_inputs`).
     """
     out = Path(os.path.abspath(outdir))
     try:
@@ -733,7 +744,7 @@ def compress_paths(
     if not os.access(out, os.W_OK):
         raise OutputError(f"{out}: output directory is not writable")
     report_path = Path(report) if report else out / REPORT_NAME
-    found = expand_inputs(inputs, exclude=[out])
+    found = expand_inputs(inputs, exclude=[out], earlier=earlier)
     _check_report_path(report_path, found)
     ours = _reported_outputs(report_path)
     jobs = [j for j in found if str(j.source) not in ours]
@@ -801,7 +812,8 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
         if out_sha is not None and not options.overwrite:  # made by these settings, changed since
             finished(_name_source(_failed(job, f"{prev['output']}: exists but is not the file this run's report "
                                                "recorded (altered or damaged since it was written): move it away "
-                                               "to redo it, or use --overwrite", sha=sha), options))
+                                               "to redo it, or use --overwrite", sha=sha,
+                                          blocking=prev["output"]), options))
             continue
         todo.append((job, sha))
     tasks = [_Task(job, out, options, sha) for job, sha in todo]
@@ -878,10 +890,14 @@ def _seed_task(task: _Task, result: Any) -> _Task:
     return task
 
 
-def _failed(job: Job, error: str, *, sha: str | None = None) -> dict[str, Any]:
-    """The report record of a file that failed outside :func:`process_one`."""
-    return {"input": str(job.source), "input_sha256": sha, "output": None, "error": error, "target_met": False,
-            "encodes": 0, "bytes": 0, "input_bytes": 0, "metrics": {}}
+def _failed(job: Job, error: str, *, sha: str | None = None, blocking: str | None = None) -> dict[str, Any]:
+    """The report record of a file that failed outside :func:`process_one`; ``blocking``: the existing file that
+    stopped it from writing its output (``blocking_output``, as :func:`_guard_outputs` records it)."""
+    record = {"input": str(job.source), "input_sha256": sha, "output": None, "error": error, "target_met": False,
+              "encodes": 0, "bytes": 0, "input_bytes": 0, "metrics": {}}
+    if blocking is not None:
+        record["blocking_output"] = str(blocking)
+    return record
 
 
 def summary_dict(summary: BatchSummary) -> dict[str, Any]:

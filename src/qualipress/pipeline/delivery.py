@@ -460,8 +460,9 @@ def lost_fields(name: str, carry: Any, bit_depth: int, channels: int = 3) -> lis
     """The parts of ``carry`` (``icc``, ``exif``, ``xmp``, sorted) that an output of codec ``name`` does not hold
     (a kept or transcoded source keeps its own; compress's decisions and ``encode`` say them); JPEG XL signals an
     sRGB profile in its codestream and writes another one through jxlpy (8-bit). A profile that does not fit the
-    stored pixels (``channels`` of the source, grey replicated to RGB by a codec without grey: a grey profile;
-    :func:`qualipress.io.metadata.icc_fits`) is lost too. A name :func:`_codec_or_none` cannot look up loses
+    stored pixels (``channels`` of the source, grey replicated to RGB by a codec without grey: a grey profile goes
+    in as its RGB equivalent, a grey LUT profile without a curve cannot; :func:`qualipress.io.metadata.icc_fits`)
+    is lost too. A name :func:`_codec_or_none` cannot look up loses
     nothing."""
     codec = None if name.startswith(REUSE_PREFIXES) else _codec_or_none(name)
     if codec is None:
