@@ -6,16 +6,18 @@ tile, half of whose cost is the call itself (43 µs a 64×64 tile, 23 µs an 8×
 for the colourfulness: 1.1 ms on a 481×321 photograph, 1.7 ms on a 768×512 one, about one JPEG encode.
 :func:`tile_features` and :func:`colourfulness` do the same arithmetic in one compiled call each.
 
-The luma is OpenCV's (the caller converts it). The tiles' arithmetic is float32 in OpenCV's order where a value
-is amplified later: the 7×7 box sums exact in float64 and scaled and rounded to float32 as OpenCV's box filter
-does, the local variance ``E[y²] − μ²`` in float32 (its cancellation in flat areas reaches the texture feature),
-and the 8×8 block means of the flat fraction summed four values at a time as OpenCV's area resize sums them (a
-threshold reads them). Elsewhere (Sobel, Laplacian, noise filter taps; the sums over a tile, float64 here) the
-order differs from OpenCV's and NumPy's, so the features agree with the OpenCV path to about 1e-7 relative, not bit
-for bit (``tests/search/test_predict.py``; docs/benchmarks.md § Twelfth pass (jpeg15)). Borders are OpenCV's
-default, BORDER_REFLECT_101. Products are rounded as written (no ``contract``). This module imports numba at import
-time: import it lazily (``docs/design.md`` § Compiled kernels); :func:`qualipress.search.predict.image_features`
-uses it under the metric kernels' rule (:data:`qualipress.metrics.core.USE_FUSED`).
+The luma is OpenCV's (the caller converts it). The per-pixel arithmetic is float32 in OpenCV's order where a value
+is amplified or thresholded later: the 7×7 box sums exact in float64, scaled and rounded to float32 as OpenCV's box
+filter does, and the local variance ``E[y²] − μ²`` in float32 (its cancellation in flat areas reaches the texture
+feature); the 8×8 block means of the flat fraction summed four values at a time as OpenCV's area resize sums them;
+the Laplacian's and the noise filter's taps in ``filter2D``'s row order. The flat fraction, the Laplacian energy and
+the noise σ are then OpenCV's bit for bit (on 144 photographs and the tests' images). The gradient (``|dx| + |dy|``
+added in float32 before the float64 sum), the texture (float64 sums instead of NumPy's pairwise float32 ones) and
+the colourfulness (float64 sums) agree to about 1e-8, 1e-8 and 1.3e-7 relative (``tests/search/test_predict.py``;
+docs/benchmarks.md § JPEG search cost: compiled predictor features). Borders are OpenCV's default,
+BORDER_REFLECT_101. Products are rounded as written (no ``contract``). This module imports numba at import time:
+import it lazily (``docs/design.md`` § Compiled kernels); :func:`qualipress.search.predict.image_features` uses it
+under the metric kernels' rule (:data:`qualipress.metrics.core.USE_FUSED`).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def _one_tile(y: np.ndarray, p: np.ndarray, acc: np.ndarray, row: np.ndarray, ou
 
     Work buffers, at least: ``p`` (h + 6, w + 6) float32, ``acc`` (6, w + 6) float64, ``row`` (6, w + 6) float32.
     Each row's values are made in float32 first and then added to per-column float64 sums (``acc``): both loops then
-    vectorise across columns without reordering any one sum (3-4 times faster than adding as they are made)."""
+    vectorise across columns without reordering any one sum (the Sobel part 4.6 times faster than adding
+    values as they are made)."""
     h, w = y.shape
     n = h * w
     # the tile with a 3-pixel BORDER_REFLECT_101 frame
