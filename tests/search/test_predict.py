@@ -461,3 +461,37 @@ def test_no_codec_is_skipped_on_images_with_partial_alpha_everywhere():
     far = {"avif": 1000.0, "jpegxl": 10000.0}
     assert skip_reason("jpegxl", far, 1000, searched=1, image=soft) is None
     assert "above" in skip_reason("jpegxl", far, 1000, searched=1, image=as_image(rgb))
+
+
+def _feature_images():
+    rng = np.random.default_rng(3)
+    photo = photo_like(300, 400)
+    noisy = np.clip(photo + rng.normal(0, 12, photo.shape), 0, 255).astype(np.uint8)
+    # smooth ramps with faint noise: many 8×8 blocks near the flat threshold, local variance near zero
+    ramp = np.linspace(0, 60, 400)[None, :, None] + np.linspace(0, 30, 300)[:, None, None]
+    smooth = np.clip(ramp + 100 + rng.normal(0, 0.6, (300, 400, 3)), 0, 255).astype(np.uint8)
+    deep = (photo.astype(np.uint16) * 257 + rng.integers(0, 257, photo.shape)).astype(np.uint16)
+    return {"photo": as_image(photo), "noisy": as_image(noisy), "smooth": as_image(smooth),
+            "grey": as_image(photo[..., 1:2].copy()), "small": as_image(photo[:40, :50].copy()),
+            "odd": as_image(photo[:293, :381].copy()), "deep": as_image(deep, bit_depth=16)}
+
+
+@pytest.mark.parametrize("name", ["photo", "noisy", "smooth", "grey", "small", "odd", "deep"])
+def test_compiled_features_are_opencvs(monkeypatch, name):
+    """The features through search.kernels (one compiled call for the sixteen tiles, one for the colourfulness)
+    are those of the OpenCV and NumPy path: the flat fraction, the Laplacian and the noise σ bit for bit (their
+    per-pixel arithmetic in OpenCV's order), the others to float rounding (sums in another order)."""
+    from qualipress.metrics import core
+
+    image = _feature_images()[name]
+    monkeypatch.setattr(core, "USE_FUSED", False)
+    assert pr._kernels() is None
+    plain = pr.image_features(image)
+    monkeypatch.setattr(core, "USE_FUSED", True)
+    assert pr._kernels() is not None
+    compiled = pr.image_features(image)
+    assert compiled.keys() == plain.keys()
+    for k in ("flat", "detail", "noise", "grey", "log_pixels", "high_depth", "jpeg_quality"):
+        assert compiled[k] == plain[k], k
+    for k in ("gradient", "texture", "colourful"):
+        assert compiled[k] == pytest.approx(plain[k], rel=1e-6, abs=1e-9), k

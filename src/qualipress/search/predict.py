@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +34,7 @@ from qualipress.io.image import Image
 from qualipress.io.metadata import estimate_jpeg_quality
 from qualipress.io.readers import EXTENSIONS
 from qualipress.io.transfer import alpha_premultiplied, seen_colour, to_perceptual
+from qualipress.metrics import core as _core
 from qualipress.search.lossless import estimate_lossless_bytes
 from qualipress.search.targets import Constraint, Target, _transform
 
@@ -114,9 +116,15 @@ def alpha_sized(image: Image) -> bool:
 
 
 def _colour_features(px: np.ndarray) -> dict[str, float]:
-    """The per-pixel :data:`FEATURES` of normalised colour planes ``px`` ((H, W) or (H, W, C) float32)."""
+    """The per-pixel :data:`FEATURES` of normalised colour planes ``px`` ((H, W) or (H, W, C) float32).
+
+    Through the compiled kernels (:mod:`qualipress.search.kernels`) when the metric kernels are in use in this
+    process (:func:`_kernels`), else through OpenCV and NumPy; the two agree to about 1e-7 relative."""
     if px.ndim == 2:
         px = px[..., None]
+    kernels = _kernels()
+    if kernels is not None and px.dtype == np.float32 and min(px.shape[:2]) >= kernels.MIN_SIDE:
+        return _kernel_features(kernels, px)
     if px.shape[2] >= 3:
         rgb = np.ascontiguousarray(px[..., :3])
         y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -134,7 +142,12 @@ def _colour_features(px: np.ndarray) -> dict[str, float]:
     regions = _regions(h, w)
     for r in regions:
         sums += _tile_features(np.ascontiguousarray(y[r]))
-    gradient, texture, detail, noise, flat = sums / len(regions)
+    return _feature_dict(px, sums / len(regions), colourful)
+
+
+def _feature_dict(px: np.ndarray, means: np.ndarray, colourful: float) -> dict[str, float]:
+    """The features of colour planes ``px`` from the tiles' mean texture features and the colourfulness."""
+    gradient, texture, detail, noise, flat = means
     return {
         "grey": 1.0 if px.shape[2] < 3 else 0.0,
         "gradient": math.log10(gradient + 1e-4),
@@ -144,6 +157,33 @@ def _colour_features(px: np.ndarray) -> dict[str, float]:
         "flat": float(flat),
         "colourful": colourful,
     }
+
+
+def _kernels() -> Any:
+    """:mod:`qualipress.search.kernels` when the metric kernels are in use (or about to be) in this process: numba
+    is loaded or forced (:data:`qualipress.metrics.core.USE_FUSED`); else None, and the features go through OpenCV
+    (a single-photo run never imports numba for them)."""
+    use = _core.USE_FUSED
+    if use is False or (use is None and "numba" not in sys.modules):
+        return None
+    from qualipress.search import kernels  # numba: imported lazily (docs/design.md § Compiled kernels)
+
+    return kernels
+
+
+def _kernel_features(kernels: Any, px: np.ndarray) -> dict[str, float]:
+    """:func:`_colour_features` through the compiled kernels: the same tiles, one call for all of them."""
+    h, w = px.shape[:2]
+    regions = _regions(h, w)
+    ys = np.array([r[0].start for r in regions], np.int64)
+    xs = np.array([r[1].start for r in regions], np.int64)
+    th, tw = regions[0][0].stop - regions[0][0].start, regions[0][1].stop - regions[0][1].start
+    grey = px.shape[2] < 3
+    y = np.ascontiguousarray(px[..., 0]) if grey else cv2.cvtColor(np.ascontiguousarray(px[..., :3]),
+                                                                    cv2.COLOR_RGB2GRAY)
+    sums = np.zeros(5)
+    kernels.tile_features(y, ys, xs, th, tw, sums)
+    return _feature_dict(px, sums / len(regions), 0.0 if grey else kernels.colourfulness(px))
 
 
 def _alpha_features(image: Image, alpha: np.ndarray, coded: dict[str, float] | None) -> dict[str, float]:
