@@ -95,6 +95,13 @@ FUSED_AFTER = 100
 _MEASURED = [0]
 
 
+def kernels_loaded() -> bool:
+    """Whether compiled kernels run now without waiting for :data:`FUSED_AFTER` measurements: forced on
+    (:data:`USE_FUSED` True), or the automatic rule with numba already loaded. Other compiled kernels
+    (``qualipress.search.kernels``) follow this, so a single-photo run never imports numba for them."""
+    return USE_FUSED is True or (USE_FUSED is None and "numba" in sys.modules)
+
+
 @dataclass(frozen=True)
 class MetricResult:
     """One metric's outcome.
@@ -616,7 +623,7 @@ class Reference:
         h, w, _ = self._shape
         if self._lean or self.dtype != np.float32 or min(h, w) < _WIN or USE_FUSED is False:
             return False
-        if USE_FUSED is None and "numba" not in sys.modules:
+        if not kernels_loaded():
             _MEASURED[0] += count
             return _MEASURED[0] > FUSED_AFTER
         return True

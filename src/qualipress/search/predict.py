@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -163,8 +162,7 @@ def _kernels() -> Any:
     """:mod:`qualipress.search.kernels` when the metric kernels are in use (or about to be) in this process: numba
     is loaded or forced (:data:`qualipress.metrics.core.USE_FUSED`); else None, and the features go through OpenCV
     (a single-photo run never imports numba for them)."""
-    use = _core.USE_FUSED
-    if use is False or (use is None and "numba" not in sys.modules):
+    if not _core.kernels_loaded():
         return None
     from qualipress.search import kernels  # numba: imported lazily (docs/design.md § Compiled kernels)
 
