@@ -518,6 +518,12 @@ def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[
         arr = inp.read_image(0, 0, 0, spec.nchannels, oiio.UNKNOWN)
         if arr is None:
             raise InputError(f"{path}: {inp.geterror() or 'pixel data unreadable'}")
+        if fmt == "exr" and inp.seek_subimage(1, 0):  # a multi-part file: only part 0 is read; name the others
+            parts = [(spec.get_string_attribute("name"), list(spec.channelnames))]
+            while inp.seek_subimage(len(parts), 0):
+                more = inp.spec()
+                parts.append((more.get_string_attribute("name"), list(more.channelnames)))
+            meta["exr_parts"] = parts
     finally:
         inp.close()
     if arr.ndim == 2:
@@ -617,6 +623,12 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
                 meta["not_carried"] = (f"EXR holds {len(dropped)} further channel(s) ({', '.join(dropped[:8])}"
                                        f"{', ...' if len(dropped) > 8 else ''}): only {what} compressed")
             arr = arr[..., order]
+    if parts := meta.pop("exr_parts", None):
+        left = ", ".join(f"{name or k!r} ({', '.join(chans[:8])})" if name else f"part {k} ({', '.join(chans[:8])})"
+                         for k, (name, chans) in enumerate(parts) if k)
+        first = f"part {parts[0][0]!r}" if parts[0][0] else "the first part"
+        note = f"EXR holds {len(parts)} parts: only {first} is compressed, not {left}"
+        meta["not_carried"] = f"{meta['not_carried']}; {note}" if meta.get("not_carried") else note
     if "data_window" in meta:
         (x, y, w, h), (fx, fy, fw, fh) = meta["data_window"], meta["display_window"]
         note = (f"EXR data window {w}x{h} at ({x}, {y}) differs from its display window {fw}x{fh} at ({fx}, {fy}): "
