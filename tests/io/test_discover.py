@@ -67,3 +67,18 @@ def test_excluded_tree_is_skipped_unless_it_is_the_input(tmp_path):
     assert [f.rel.as_posix() for f in find_images([tmp_path], exclude=[tmp_path / "out"])] == ["a.png"]
     assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/**/*"], exclude=[tmp_path / "out"])] == ["a.png"]
     assert len(find_images([tmp_path / "out"], exclude=[tmp_path / "out"])) == 1
+
+
+def test_a_folder_and_a_link_to_it_inside_the_input_give_the_real_paths(tmp_path):
+    # qa15film: paths/links/dirlink -> ../scan and links/one.dpx -> ../scan/r.1.dpx, walked in name order: the
+    # link came first, so the frames were found (and archived, and restored) under links/dirlink/ and the real
+    # folder was never entered
+    _touch(tmp_path / "scan" / "r.1.dpx", tmp_path / "scan" / "r.2.dpx")
+    (tmp_path / "links").mkdir()
+    os.symlink(tmp_path / "scan", tmp_path / "links" / "dirlink")
+    os.symlink(tmp_path / "scan" / "r.1.dpx", tmp_path / "links" / "one.dpx")
+    assert [f.rel.as_posix() for f in find_images([tmp_path])] == ["scan/r.1.dpx", "scan/r.2.dpx"]
+    # a link to a folder outside the input is still followed
+    _touch(tmp_path / "elsewhere" / "x.dpx")
+    os.symlink(tmp_path / "elsewhere", tmp_path / "scan" / "more")
+    assert [f.rel.as_posix() for f in find_images([tmp_path / "scan"])] == ["more/x.dpx", "r.1.dpx", "r.2.dpx"]

@@ -199,17 +199,30 @@ class _Walker:
             self.unread.append(Path(entry.path))
         return suffix in self.suffixes
 
-    def files(self, root: Path, visited: set[tuple[int, int]] | None = None) -> Iterator[Path]:
-        """Image files below ``root``, sorted by path."""
-        top = visited is None
+    def _own_path_inside(self, entry: os.DirEntry[str], top: str) -> bool:
+        """A link to a folder, or to an image file, inside the walk's root ``top`` (a real path): that target is
+        walked by its own path, so the link is not followed (found first in name order, it would otherwise stand
+        in for the real files, whose folder is then never entered)."""
+        if not entry.is_symlink():
+            return False
+        target = os.path.realpath(entry.path)
+        if not os.path.exists(target) or os.path.commonpath([target, top]) != top:
+            return False
+        return os.path.isdir(target) or os.path.splitext(target)[1].lower() in self.suffixes
+
+    def files(self, root: Path, visited: set[tuple[int, int]] | None = None,
+              top: str | None = None) -> Iterator[Path]:
+        """Image files below ``root``, sorted by path; a link to something inside ``root`` is left to its target."""
+        first = visited is None
         visited = set() if visited is None else visited
-        if not self._enter(root, visited, root=top):
+        top = os.path.realpath(root) if top is None else top
+        if not self._enter(root, visited, root=first):
             return
         for e in self._entries(root):
-            if e.name.startswith("."):
+            if e.name.startswith(".") or self._own_path_inside(e, top):
                 continue
             if _is_dir(e):
-                yield from self.files(Path(e.path), visited)
+                yield from self.files(Path(e.path), visited, top)
             elif self._wanted(e):
                 yield Path(e.path)
 
