@@ -31,6 +31,8 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"MM\x00+", 0, "tiff"),
     (b"SDPX", 0, "dpx"),
     (b"XPDS", 0, "dpx"),
+    (b"\x80\x2a\x5f\xd7", 0, "cineon"),
+    (b"\xd7\x5f\x2a\x80", 0, "cineon"),
     (b"v/1\x01", 0, "exr"),
     (b"RIFF", 0, "webp"),
     (b"\xff\x0a", 0, "jpegxl"),
@@ -47,6 +49,7 @@ EXTENSIONS = {
     "jpeg": {".jpg", ".jpeg", ".jpe", ".jfif"},
     "tiff": {".tif", ".tiff"},
     "dpx": {".dpx"},
+    "cineon": {".cin"},
     "exr": {".exr"},
     "webp": {".webp"},
     "jpegxl": {".jxl"},
@@ -506,7 +509,7 @@ def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[
         check_dimensions(spec.width, spec.height, max_pixels=max_pixels)
         meta: dict[str, Any] = {"channel_names": list(spec.channelnames)}
         for attr in spec.extra_attribs:
-            if attr.name in DPX_FIELDS or attr.name.startswith(("dpx:", "smpte:", "openexr:", "exr:")) or \
+            if attr.name in DPX_FIELDS or attr.name.startswith(("dpx:", "smpte:", "openexr:", "exr:", "cineon:")) or \
                     attr.name in ("compression", "chromaticities", "FramesPerSecond", "DateTime", "Software"):
                 value = attr.value
                 meta[attr.name] = value if isinstance(value, str | int | float) else str(value)
@@ -586,6 +589,18 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         return _finish(arr, 32, metadata=meta, transfer="linear")
     img = _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
     return Image(img.pixels, img.bit_depth, transfer, "unknown" if transfer == "log" else "srgb", meta)
+
+
+def _read_cineon(path: Path, max_pixels: int) -> Image:
+    """A Kodak Cineon scan: printing-density log (the format's only encoding, so read with the Cineon curve),
+    decoded by OpenImageIO, whose 16-bit samples are the 10-bit codes bit-replicated: shifted back exactly."""
+    arr, meta, bits = _read_oiio(path, max_pixels, "cineon")
+    if arr.dtype != np.uint16 or not 8 < bits < 16:
+        raise UnsupportedError(f"{path}: {bits}-bit Cineon samples are not supported (10-bit and 12-bit are)")
+    arr = np.right_shift(arr, 16 - bits)
+    meta[LOG_CURVE_KEY] = "cineon"
+    img = _finish(arr, bits, metadata=meta)
+    return Image(img.pixels, img.bit_depth, "log", "unknown", meta)
 
 
 def _check_dpx_size(path: Path) -> None:
@@ -698,6 +713,7 @@ _READERS: dict[str, Callable[[Path, int], Image]] = {
     "jpeg": _read_jpeg,
     "tiff": _read_tiff,
     "dpx": _read_dpx,
+    "cineon": _read_cineon,
     "exr": _read_exr,
     "pnm": _read_pnm,
 }
