@@ -82,3 +82,16 @@ def test_a_folder_and_a_link_to_it_inside_the_input_give_the_real_paths(tmp_path
     _touch(tmp_path / "elsewhere" / "x.dpx")
     os.symlink(tmp_path / "elsewhere", tmp_path / "scan" / "more")
     assert [f.rel.as_posix() for f in find_images([tmp_path / "scan"])] == ["more/x.dpx", "r.1.dpx", "r.2.dpx"]
+
+
+def test_frame_patterns_name_the_frames_they_print(tmp_path):
+    # qa15film: `compress shot.%04d.dpx` (ffmpeg / Nuke / RAWcooked style) said "no such file or directory"
+    _touch(*(tmp_path / n for n in ("shot.0999.dpx", "shot.1000.dpx", "shot.12345.dpx", "shot.01002.dpx",
+                                    "shot.99.dpx", "shot.1001.tif", "take.1001.dpx")))
+    want = ["shot.0999.dpx", "shot.1000.dpx", "shot.12345.dpx"]
+    assert [f.rel.as_posix() for f in find_images([tmp_path / "shot.%04d.dpx"])] == want
+    assert [f.rel.as_posix() for f in find_images([tmp_path / "shot.####.dpx"])] == want
+    assert [f.rel.as_posix() for f in find_images([tmp_path / "shot.%d.dpx"])] == ["shot.1000.dpx", "shot.12345.dpx",
+                                                                                   "shot.99.dpx"]
+    with pytest.raises(InputError, match="frame pattern matches no file"):
+        find_images([tmp_path / "shot.%06d.dpx"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import re
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -109,6 +110,13 @@ def find_images(
                 add(f, f.relative_to(p))
         elif p.is_file():
             add(p, Path(p.name))
+        elif (frames := _frame_pattern(p)) is not None:
+            matches = sorted(Path(e.path) for e in walker._entries(p.parent)
+                             if frames.fullmatch(e.name) and e.is_file())
+            if not matches:
+                raise InputError(f"{text}: frame pattern matches no file")
+            for m in matches:
+                add(m, Path(m.name))
         elif glob.has_magic(text):
             parts = p.parts
             n = next(i for i, part in enumerate(parts) if glob.has_magic(part))
@@ -252,6 +260,26 @@ class _Walker:
                     yield from self.match(Path(e.path), rest, visited)
             elif self._wanted(e):
                 yield Path(e.path)
+
+
+#: A frame number in a file name as film tools write it: ``%04d`` / ``%d`` (printf: ffmpeg, RAWcooked) or ``####``
+#: (one ``#`` per digit, as Nuke).
+_FRAME_TOKEN = re.compile(r"%0?(\d*)d|#+")
+
+
+def _frame_pattern(path: Path) -> re.Pattern[str] | None:
+    """The file names a frame pattern in ``path``'s last part prints (``shot.%04d.dpx``: ``shot.0999.dpx``,
+    ``shot.12345.dpx``, not ``shot.01002.dpx``), or None when it holds no ``%d`` / ``#`` token or names a file
+    that exists."""
+    name = path.name
+    if not _FRAME_TOKEN.search(name) or os.path.lexists(path):
+        return None
+    out, pos = [], 0
+    for m in _FRAME_TOKEN.finditer(name):
+        width = len(m.group(0)) if m.group(0).startswith("#") else int(m.group(1) or 1)
+        out += [re.escape(name[pos:m.start()]), rf"(?:\d{{{width}}}|[1-9]\d{{{width},}})"]
+        pos = m.end()
+    return re.compile("".join([*out, re.escape(name[pos:])]))
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
