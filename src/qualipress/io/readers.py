@@ -512,6 +512,8 @@ def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[
             if attr.name in DPX_FIELDS or attr.name.startswith(("dpx:", "smpte:", "openexr:", "exr:", "cineon:")) or \
                     attr.name in ("compression", "chromaticities", "FramesPerSecond", "DateTime", "Software"):
                 value = attr.value
+                if isinstance(value, np.ndarray) and value.size > 16:  # a DPX user-data section: its size
+                    value = f"{value.size} bytes" if value.dtype == np.uint8 else f"{value.size} values"
                 meta[attr.name] = value if isinstance(value, str | int | float) else str(value)
         bits = spec.get_int_attribute("oiio:BitsPerSample", 0)
         data_window = (spec.x, spec.y, spec.width, spec.height)
