@@ -640,6 +640,8 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
                 meta["not_carried"] = (f"EXR holds {len(dropped)} further channel(s) ({', '.join(dropped[:8])}"
                                        f"{', ...' if len(dropped) > 8 else ''}): only {what} compressed")
             arr = arr[..., order]
+    if note := _exr_primaries_note(meta.get("chromaticities")):
+        meta["not_carried"] = f"{meta['not_carried']}; {note}" if meta.get("not_carried") else note
     if parts := meta.pop("exr_parts", None):
         left = ", ".join(f"{name or k!r} ({', '.join(chans[:8])})" if name else f"part {k} ({', '.join(chans[:8])})"
                          for k, (name, chans) in enumerate(parts) if k)
@@ -657,6 +659,22 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
     if arr.dtype.kind == "f":
         meta.setdefault(SAMPLE_TYPE, _FLOAT_TYPES.get(arr.dtype.itemsize, "float"))
     return _finish(arr.astype(np.float32), 32, metadata=meta, transfer="linear")
+
+
+#: Rec.709 / sRGB primaries and D65 white (x, y of red, green, blue, white): what an EXR is read as.
+_REC709_CHROMATICITIES = (0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290)
+
+
+def _exr_primaries_note(chromaticities: str | None) -> str | None:
+    """What to say when an EXR's ``chromaticities`` (as OpenImageIO prints them) are not Rec.709's: an EXR is read
+    as Rec.709 light (colorspace "srgb"), so other primaries (ACES AP0 / AP1, P3) are not carried."""
+    values = [float(v) for v in re.findall(r"-?\d+(?:\.\d*)?(?:e-?\d+)?", chromaticities or "")]
+    if len(values) != 8 or max(abs(a - b) for a, b in zip(values, _REC709_CHROMATICITIES, strict=True)) <= 1e-3:
+        return None
+    xy = ", ".join(f"{name} ({values[2 * k]:.4f}, {values[2 * k + 1]:.4f})"
+                   for k, name in enumerate(("red", "green", "blue", "white")))
+    return (f"EXR chromaticities {xy} are not Rec.709's: not carried (an output names Rec.709 primaries and D65 "
+            "white, or no primaries)")
 
 
 def _exr_colour_channels(names: list[str]) -> list[int] | None:
