@@ -78,6 +78,8 @@ def test_a_folder_and_a_link_to_it_inside_the_input_give_the_real_paths(tmp_path
     os.symlink(tmp_path / "scan", tmp_path / "links" / "dirlink")
     os.symlink(tmp_path / "scan" / "r.1.dpx", tmp_path / "links" / "one.dpx")
     assert [f.rel.as_posix() for f in find_images([tmp_path])] == ["scan/r.1.dpx", "scan/r.2.dpx"]
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/**/*.dpx"])] == ["scan/r.1.dpx", "scan/r.2.dpx"]
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/links/*.dpx"])] == ["one.dpx"]  # named: taken
     # a link to a folder outside the input is still followed
     _touch(tmp_path / "elsewhere" / "x.dpx")
     os.symlink(tmp_path / "elsewhere", tmp_path / "scan" / "more")

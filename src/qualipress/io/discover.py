@@ -234,30 +234,34 @@ class _Walker:
             elif self._wanted(e):
                 yield Path(e.path)
 
-    def match(self, root: Path, parts: list[str], visited: set[tuple[int, int]] | None = None) -> Iterator[Path]:
-        """Image files below ``root`` matching the glob ``parts`` (``**`` = any number of directories)."""
+    def match(self, root: Path, parts: list[str], visited: set[tuple[int, int]] | None = None,
+              top: str | None = None) -> Iterator[Path]:
+        """Image files below ``root`` matching the glob ``parts`` (``**`` = any number of directories); below a
+        ``**`` (whose root is ``top``), a link to something inside ``top`` is left to its target, as in
+        :meth:`files`."""
         visited = set() if visited is None else visited
         head, rest = parts[0], parts[1:]
         if head == "**":
+            top = os.path.realpath(root) if top is None else top
             if not rest:
-                yield from self.files(root, visited)
+                yield from self.files(root, visited, top)
                 return
             if not self._enter(root, visited):
                 return
-            yield from self.match(root, rest, set())
+            yield from self.match(root, rest, set(), top)
             for e in self._entries(root):
-                if not e.name.startswith(".") and _is_dir(e):
-                    yield from self.match(Path(e.path), parts, visited)
+                if not e.name.startswith(".") and _is_dir(e) and not self._own_path_inside(e, top):
+                    yield from self.match(Path(e.path), parts, visited, top)
             return
         for e in self._entries(root):
             if e.name.startswith(".") and not head.startswith("."):
                 continue
-            if not fnmatch.fnmatchcase(e.name, head):
+            if not fnmatch.fnmatchcase(e.name, head) or (top is not None and self._own_path_inside(e, top)):
                 continue
             if rest:
                 if (_is_dir(e) and os.path.realpath(e.path) not in self.excluded
                         and not self._earlier_output(Path(e.path))):
-                    yield from self.match(Path(e.path), rest, visited)
+                    yield from self.match(Path(e.path), rest, visited, top)
             elif self._wanted(e):
                 yield Path(e.path)
 
