@@ -40,3 +40,24 @@ def test_user_data_is_named_with_its_size(tmp_path: Path) -> None:
     assert img.metadata["dpx:UserData"] == f"{len(user)} bytes"
     assert probe_header(p)["dpx_user_data"] == f"{len(user)} bytes"
 
+
+
+def test_a_second_image_element_is_named_as_not_carried(tmp_path: Path) -> None:
+    # qa15film: a stereo DPX (element 0 "left eye", element 1 "right eye") was compressed from element 0 with no
+    # word of the other eye, where a multi-part EXR's further parts are named
+    left, right = photo_like(h=16, w=24), photo_like(h=16, w=24, seed=5)
+    frame = bytearray(dpx.encode_dpx(left))
+    assert frame[:4] == b"SDPX"
+    second = dpx.encode_dpx(right)[2048:]
+    struct.pack_into(">H", frame, 770, 2)
+    frame[852:924] = frame[780:852]
+    struct.pack_into(">I", frame, 852 + 28, len(frame))
+    frame[780 + 40:780 + 72] = b"left eye".ljust(32, b"\0")
+    frame[852 + 40:852 + 72] = b"right eye".ljust(32, b"\0")
+    struct.pack_into(">I", frame, 16, len(frame) + len(second))
+    p = tmp_path / "stereo.1001.dpx"
+    p.write_bytes(bytes(frame) + second)
+    img = read_image(p)
+    np.testing.assert_array_equal(img.pixels, left)
+    note = img.metadata["not_carried"]
+    assert "2 image elements" in note and "'left eye'" in note and "'right eye'" in note

@@ -587,6 +587,8 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         elif arr.dtype == np.uint16:
             bits = 16
     transfer = DPX_TRANSFERS.get(str(meta.get("dpx:Transfer", "")), "unknown")
+    if note := _dpx_elements_note(path):
+        meta["not_carried"] = note
     if arr.dtype.kind == "f":
         return _finish(arr, 32, metadata=meta, transfer="linear")
     img = _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
@@ -603,6 +605,25 @@ def _read_cineon(path: Path, max_pixels: int) -> Image:
     meta[LOG_CURVE_KEY] = "cineon"
     img = _finish(arr, bits, metadata=meta)
     return Image(img.pixels, img.bit_depth, "log", "unknown", meta)
+
+
+def _dpx_elements_note(path: Path) -> str | None:
+    """What to say when a DPX holds more than one image element (stereo eyes, a separate alpha or depth): only
+    element 0 is read."""
+    with path.open("rb") as fh:
+        head = fh.read(dpx.HEADER_SIZE)
+    try:
+        elements = dpx.parse_header(head).elements
+    except InputError:
+        return None
+    if len(elements) < 2:
+        return None
+
+    def name(k: int) -> str:
+        return f"{elements[k].description!r}" if elements[k].description else f"element {k}"
+
+    return (f"DPX holds {len(elements)} image elements: only element 0 ({name(0)}) is compressed, not "
+            + ", ".join(name(k) for k in range(1, len(elements))))
 
 
 def _check_dpx_size(path: Path) -> None:
