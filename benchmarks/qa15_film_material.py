@@ -23,12 +23,13 @@ Sets (``OUT/<set>/``):
 * ``cin``: two 10-bit Cineon frames (``.cin``, Kodak's 1,024-byte generic header);
 * ``exr``: float32 PIZ, half DWAA and float32 ZIP sequences (linear light 0.002–40), an EXR whose data window
   (overscan) is larger than its display window, with a negative origin, an RGBA + Z EXR and a two-part EXR
-  (``beauty`` R, G, B and ``depth`` Z);
+  (``beauty`` R, G, B and ``depth`` Z), and ``ap0.exr`` with ACES AP0 chromaticities;
 * ``tiny``: 17×9 and 9×17 10-bit DPX;
 * ``dissolve``: 7 frames, scene A, a dissolve to scene B over frames 3-5, scene B;
 * ``gapdup``: ``shot.1001``, ``1002``, ``1004``, ``1005`` (1003 missing) and ``shot.01002.dpx`` (frame number
   1002 twice), different pixels;
 * ``mixed``: ``shot.1001``-``1002`` at 384×216, ``1003``-``1004`` at 400×224;
+* ``stereo``: a DPX with two image elements, "left eye" and "right eye";
 * ``paths``: the ``userdata`` frames in ``scan ü 日本 01/`` under names with spaces, and ``links/`` holding
   symbolic links to them (one link to the folder, one to a file).
 """
@@ -141,6 +142,21 @@ def write_dpx(path: Path, code: np.ndarray, *, bits: int = 10, packing: int = 1,
     path.write_bytes(bytes(head) + data)
 
 
+def write_stereo_dpx(path: Path, left: np.ndarray, right: np.ndarray) -> None:
+    """A big-endian 10-bit DPX with two RGB image elements, "left eye" and "right eye" (the second after the
+    first's pixels)."""
+    write_dpx(path, left)
+    data = bytearray(path.read_bytes())
+    second = _pack10(right).astype(">u4").tobytes()
+    struct.pack_into(">H", data, 770, 2)
+    data[852:924] = data[780:852]
+    struct.pack_into(">I", data, 852 + 28, len(data))
+    data[780 + 40:780 + 72] = b"left eye".ljust(32, b"\0")
+    data[852 + 40:852 + 72] = b"right eye".ljust(32, b"\0")
+    struct.pack_into(">I", data, 16, len(data) + len(second))
+    path.write_bytes(bytes(data) + second)
+
+
 def write_cin(path: Path, code: np.ndarray) -> None:
     """A 10-bit RGB Cineon file (Kodak 4.5 DRAFT header, big-endian, 3 samples to a 32-bit word)."""
     h, w = code.shape[:2]
@@ -170,7 +186,7 @@ def exr_material(out: Path, rng: np.random.Generator) -> None:
     d = out / "exr"
     d.mkdir(parents=True, exist_ok=True)
 
-    def light(t: int, w: int = W, h: int = H) -> np.ndarray:
+    def light(t: int, w: int = W, h: int = H, rng: np.random.Generator = rng) -> np.ndarray:
         code = plate(w, h, t)
         lin = 0.002 * np.power(2.0, (code - 95) / 1023 * 14)      # 0.002 .. ~40, the highlight far above 1
         return lin * (1 + 0.02 * rng.standard_normal(lin.shape))
@@ -193,6 +209,10 @@ def exr_material(out: Path, rng: np.random.Generator) -> None:
                           {"R": rgb[..., 0], "G": rgb[..., 1], "B": rgb[..., 2]}, "beauty")
     depth = OpenEXR.Part({"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}, {"Z": z}, "depth")
     OpenEXR.File([beauty, depth]).write(str(d / "multipart.exr"))
+    ap0 = (0.7347, 0.2653, 0.0, 1.0, 0.0001, -0.077, 0.32168, 0.33767)     # ACES AP0 primaries, ACES white
+    rgb = light(0, rng=np.random.default_rng(151)).astype(np.float32)  # own stream: the sets above unchanged
+    _exr(d / "ap0.exr", {"R": rgb[..., 0], "G": rgb[..., 1], "B": rgb[..., 2]}, OpenEXR.PIZ_COMPRESSION,
+         chromaticities=ap0)
 
 
 def build(out: Path) -> None:
@@ -243,6 +263,11 @@ def build(out: Path) -> None:
         w, h = (W, H) if t < 2 else (400, 224)
         code, _, _ = frame(rng, w, h, t)
         write_dpx(d / f"shot.{1001 + t}.dpx", code, frame_no=1001 + t)
+    d = out / "stereo"
+    d.mkdir(parents=True, exist_ok=True)
+    left, _, _ = frame(rng, W, H, 0)
+    right, _, _ = frame(rng, W, H, 0, scene=1)
+    write_stereo_dpx(d / "eyes.1001.dpx", left, right)
     d = out / "paths" / "scan ü 日本 01"
     d.mkdir(parents=True, exist_ok=True)
     for t in range(3):
