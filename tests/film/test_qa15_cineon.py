@@ -61,3 +61,15 @@ def test_a_cineon_frame_is_archived_with_a_pixel_coder_and_restored_bit_exact(tm
     out, rec = lossless.archive_bytes(data, name=p.name)
     assert lossless.restore_bytes(out) == data
     assert rec["archive_bytes"] < 0.8 * len(data)
+
+
+def test_dry_run_for_web_refuses_a_cineon_scan_as_the_run_does(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # qa15film: `--for web --dry-run` said "would compress" a .cin that the run refuses (log integer)
+    from qualipress.cli import main
+
+    p = tmp_path / "scan.1001.cin"
+    _cineon(p, np.full((8, 12, 3), 400, np.uint16))
+    main(["compress", str(p), "-o", str(tmp_path / "out"), "--for", "web", "--dry-run"])
+    shown = capsys.readouterr()
+    assert "would fail" in shown.out + shown.err and "log integer" in shown.out + shown.err

@@ -570,6 +570,10 @@ DPX_TRANSFERS = {
 }
 
 
+#: ``Image.transfer`` of formats whose encoding the format itself fixes: a Cineon scan is printing-density log.
+FORMAT_TRANSFERS = {"cineon": "log"}
+
+
 def _read_dpx(path: Path, max_pixels: int) -> Image:
     _check_dpx_size(path)  # before decoding: a truncated file otherwise fails with the backend's scanline error
     lean = _read_dpx_lean(path, max_pixels)
@@ -604,7 +608,7 @@ def _read_cineon(path: Path, max_pixels: int) -> Image:
     arr = np.right_shift(arr, 16 - bits)
     meta[LOG_CURVE_KEY] = "cineon"
     img = _finish(arr, bits, metadata=meta)
-    return Image(img.pixels, img.bit_depth, "log", "unknown", meta)
+    return Image(img.pixels, img.bit_depth, FORMAT_TRANSFERS["cineon"], "unknown", meta)
 
 
 def _dpx_elements_note(path: Path) -> str | None:
