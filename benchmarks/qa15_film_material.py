@@ -98,10 +98,13 @@ def _pack10(code: np.ndarray) -> np.ndarray:
 
 
 def write_dpx(path: Path, code: np.ndarray, *, bits: int = 10, packing: int = 1, big: bool = True,
-              user: bytes = b"", offset: int | None = None, frame_no: int = 0) -> None:
+              user: bytes = b"", offset: int | None = None, frame_no: int = 0,
+              right_eye: np.ndarray | None = None) -> None:
     """A DPX written field by field from SMPTE 268M (not by qualipress); RGB (50) or luma (6); transfer printing
     density (1). ``packing`` 1 is method A (10-bit: 3 per word; 12/16-bit filled, low padding), 2 method B
-    (filled, high padding). ``user`` is stored as the user-data section at 2048 (its first 32 bytes are the id)."""
+    (filled, high padding). ``user`` is stored as the user-data section at 2048 (its first 32 bytes are the id).
+    ``right_eye`` (10-bit RGB) adds a second image element after the first's pixels; the elements are then
+    described as "left eye" and "right eye"."""
     e = ">" if big else "<"
     h, w = code.shape[:2]
     ch = 1 if code.ndim == 2 else code.shape[2]
@@ -120,11 +123,12 @@ def write_dpx(path: Path, code: np.ndarray, *, bits: int = 10, packing: int = 1,
     offset = start if offset is None else offset
     if offset < start:
         raise ValueError("offset inside the headers")
+    extra = b"" if right_eye is None else _pack10(right_eye).astype(e + "u4").tobytes()
     head = bytearray(offset)
     struct.pack_into(e + "I", head, 0, 0x53445058)
     struct.pack_into(e + "I", head, 4, offset)
     head[8:12] = b"V2.0"
-    struct.pack_into(e + "I", head, 16, offset + len(data))
+    struct.pack_into(e + "I", head, 16, offset + len(data) + len(extra))
     struct.pack_into(e + "I", head, 20, 1)
     struct.pack_into(e + "III", head, 24, 1664, 384, len(user))
     head[36:36 + len(path.name.encode()[:99])] = path.name.encode()[:99]
@@ -136,25 +140,17 @@ def write_dpx(path: Path, code: np.ndarray, *, bits: int = 10, packing: int = 1,
     struct.pack_into(e + "HHIII", head, 804, packing if bits != 10 else 1, 0, offset, 0, 0)
     for k in range(1, 8):                                       # unused elements: all bits set (undefined)
         head[780 + 72 * k:780 + 72 * (k + 1)] = b"\xff" * 72
+    if extra:
+        struct.pack_into(e + "H", head, 770, 2)
+        struct.pack_into(e + "IIfIf", head, 852, 0, 0, 0.0, 1023, 2.047)
+        head[872:876] = bytes((50, 1, 1, 10))
+        struct.pack_into(e + "HHIII", head, 876, 1, 0, offset + len(data), 0, 0)
+        for at, text in ((820, b"left eye"), (892, b"right eye")):
+            head[at:at + 32] = text.ljust(32, b"\0")
     struct.pack_into(e + "I", head, 1712, frame_no)             # film header: frame position in sequence
     struct.pack_into(e + "f", head, 1724, 24.0)                 # frame rate
     head[2048:2048 + len(user)] = user
-    path.write_bytes(bytes(head) + data)
-
-
-def write_stereo_dpx(path: Path, left: np.ndarray, right: np.ndarray) -> None:
-    """A big-endian 10-bit DPX with two RGB image elements, "left eye" and "right eye" (the second after the
-    first's pixels)."""
-    write_dpx(path, left)
-    data = bytearray(path.read_bytes())
-    second = _pack10(right).astype(">u4").tobytes()
-    struct.pack_into(">H", data, 770, 2)
-    data[852:924] = data[780:852]
-    struct.pack_into(">I", data, 852 + 28, len(data))
-    data[780 + 40:780 + 72] = b"left eye".ljust(32, b"\0")
-    data[852 + 40:852 + 72] = b"right eye".ljust(32, b"\0")
-    struct.pack_into(">I", data, 16, len(data) + len(second))
-    path.write_bytes(bytes(data) + second)
+    path.write_bytes(bytes(head) + data + extra)
 
 
 def write_cin(path: Path, code: np.ndarray) -> None:
@@ -267,7 +263,7 @@ def build(out: Path) -> None:
     d.mkdir(parents=True, exist_ok=True)
     left, _, _ = frame(rng, W, H, 0)
     right, _, _ = frame(rng, W, H, 0, scene=1)
-    write_stereo_dpx(d / "eyes.1001.dpx", left, right)
+    write_dpx(d / "eyes.1001.dpx", left, right_eye=right, frame_no=1001)
     d = out / "paths" / "scan ü 日本 01"
     d.mkdir(parents=True, exist_ok=True)
     for t in range(3):
