@@ -230,3 +230,17 @@ def test_left_out_discovers_the_inputs_once(dpx_sequence: Path, tmp_path: Path,
     assert archive.left_out([dpx_sequence], tmp_path / "arch") == [dpx_sequence / "old" / "notes.txt",
                                                                   dpx_sequence / "reel.md5"]
     assert calls == [1]
+
+
+def test_links_to_frames_inside_the_input_are_not_called_non_frames(tmp_path: Path) -> None:
+    # qa15film: "note: 4 file(s) in the inputs are not frames": the frames of a real folder that a link beside it
+    # stood in for, and a file link to one of them
+    from qualipress.film.archive import left_out
+
+    scan = tmp_path / "in" / "scan"
+    scan.mkdir(parents=True)
+    (scan / "r.1001.dpx").write_bytes(b"x")
+    (scan / "notes.txt").write_text("n")
+    (tmp_path / "in" / "one.1001.dpx").symlink_to(scan / "r.1001.dpx")
+    (tmp_path / "in" / "dirlink").symlink_to(scan)
+    assert [p.name for p in left_out([tmp_path / "in"], tmp_path / "out")] == ["notes.txt"]

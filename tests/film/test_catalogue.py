@@ -102,3 +102,20 @@ def test_staged_data_catalogue(hdr_film: Path) -> None:
     rec = cat_mod.catalogue_frame(hdr_film / "dpx_nuke_16bits_rgba.dpx", text=False)
     assert rec["status"] == "ok" and rec["channels"] == "rgba"
     assert any("1050624" in w for w in rec["header"]["warnings"])
+
+
+def test_a_frame_smaller_than_an_analysis_block_is_catalogued_not_unreadable(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # qa15film: 17x9 and 9x17 DPX frames (readable, compress handles them) were listed as "UNREADABLE … smaller
+    # than one 16x16 analysis block", counted as "unreadable frame(s)" and analyse exited 1
+    for n in ("wide.1001.dpx", "wide.1002.dpx"):
+        (tmp_path / n).write_bytes(dpx.encode_dpx(photo_like(h=9, w=17)))
+    cat = cat_mod.catalogue([tmp_path], text=True)
+    (seq,) = cat["sequences"]
+    assert seq["problems"] == [] and seq["resolutions"] == ["17x9"] and seq["bit_depths"] == [10]
+    rec = cat["frames"][0]
+    assert rec["status"] == "ok" and rec["analysis"] is None and "16x16" in rec["note"]
+    assert main(["analyse", str(tmp_path), "--no-text"]) == 0
+    shown = capsys.readouterr()
+    assert "UNREADABLE" not in shown.err and "wide.1001.dpx: 17x9 10-bit" in shown.out
+    assert "not analysed" in shown.out

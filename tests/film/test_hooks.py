@@ -383,3 +383,16 @@ def test_compress_command_decodes_each_frame_once_after_its_search(tmp_path: Pat
     assert len(recs) == 3 and all(r["verify"] == "decoded file identical to the measured probe" for r in recs)
     assert all(r["film"]["grain"] and r["film"]["display_ssim"] is not None for r in recs)
     assert len(full) == sum(r["encodes"] for r in recs) + len(recs)
+
+
+def test_a_repeated_frame_number_keeps_the_warm_start() -> None:
+    # qa15film: shot.01002.dpx then shot.1002.dpx (two files for frame 1002): the second was searched cold (12
+    # encodes where its neighbours took 2-3); a gap of one frame already kept the warm start
+    from qualipress.film.hooks import FilmHooks
+    from qualipress.film.sequence import parse_name
+
+    prev = {"input": "/s/shot.01002.dpx", "error": None}
+    assert FilmHooks._same_sequence(prev, parse_name(Path("/s/shot.1002.dpx")))
+    assert FilmHooks._same_sequence(prev, parse_name(Path("/s/shot.1004.dpx")))
+    assert not FilmHooks._same_sequence(prev, parse_name(Path("/s/shot.1001.dpx")))
+    assert not FilmHooks._same_sequence(prev, parse_name(Path("/s/shot.1005.dpx")))

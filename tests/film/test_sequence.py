@@ -66,3 +66,14 @@ def test_catalogue_names_mixed_padding(tmp_path: Path) -> None:
         (tmp_path / n).write_bytes(frame)
     (seq,) = catalogue.catalogue([tmp_path], text=False)["sequences"]
     assert any("padded to 4 digits" in p and "g_00003.dpx" in p for p in seq["problems"]), seq["problems"]
+
+
+def test_one_odd_padded_name_among_four_digit_frame_numbers(tmp_path: Path) -> None:
+    # qa15film: shot.1001 … shot.1005 (film numbering from 1001: four digits, no leading zero) and one
+    # shot.01002.dpx: analyse said the four were "not padded to 5 digits like the others"; the odd one out is 01002
+    for n in ("shot.1001.dpx", "shot.1002.dpx", "shot.1004.dpx", "shot.1005.dpx", "shot.01002.dpx"):
+        (tmp_path / n).write_bytes(b"x")
+    (s,) = sequence.group(sequence.find_frames([tmp_path]))
+    assert s.padding() == 4
+    assert [f.path.name for f in s.misnumbered()] == ["shot.01002.dpx"]
+    assert s.duplicates() == [1002]

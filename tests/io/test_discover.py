@@ -67,3 +67,33 @@ def test_excluded_tree_is_skipped_unless_it_is_the_input(tmp_path):
     assert [f.rel.as_posix() for f in find_images([tmp_path], exclude=[tmp_path / "out"])] == ["a.png"]
     assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/**/*"], exclude=[tmp_path / "out"])] == ["a.png"]
     assert len(find_images([tmp_path / "out"], exclude=[tmp_path / "out"])) == 1
+
+
+def test_a_folder_and_a_link_to_it_inside_the_input_give_the_real_paths(tmp_path):
+    # qa15film: paths/links/dirlink -> ../scan and links/one.dpx -> ../scan/r.1.dpx, walked in name order: the
+    # link came first, so the frames were found (and archived, and restored) under links/dirlink/ and the real
+    # folder was never entered
+    _touch(tmp_path / "scan" / "r.1.dpx", tmp_path / "scan" / "r.2.dpx")
+    (tmp_path / "links").mkdir()
+    os.symlink(tmp_path / "scan", tmp_path / "links" / "dirlink")
+    os.symlink(tmp_path / "scan" / "r.1.dpx", tmp_path / "links" / "one.dpx")
+    assert [f.rel.as_posix() for f in find_images([tmp_path])] == ["scan/r.1.dpx", "scan/r.2.dpx"]
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/**/*.dpx"])] == ["scan/r.1.dpx", "scan/r.2.dpx"]
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/links/*.dpx"])] == ["one.dpx"]  # named: taken
+    # a link to a folder outside the input is still followed
+    _touch(tmp_path / "elsewhere" / "x.dpx")
+    os.symlink(tmp_path / "elsewhere", tmp_path / "scan" / "more")
+    assert [f.rel.as_posix() for f in find_images([tmp_path / "scan"])] == ["more/x.dpx", "r.1.dpx", "r.2.dpx"]
+
+
+def test_frame_patterns_name_the_frames_they_print(tmp_path):
+    # qa15film: `compress shot.%04d.dpx` (ffmpeg / Nuke / RAWcooked style) said "no such file or directory"
+    _touch(*(tmp_path / n for n in ("shot.0999.dpx", "shot.1000.dpx", "shot.12345.dpx", "shot.01002.dpx",
+                                    "shot.99.dpx", "shot.1001.tif", "take.1001.dpx")))
+    want = ["shot.0999.dpx", "shot.1000.dpx", "shot.12345.dpx"]
+    assert [f.rel.as_posix() for f in find_images([tmp_path / "shot.%04d.dpx"])] == want
+    assert [f.rel.as_posix() for f in find_images([tmp_path / "shot.####.dpx"])] == want
+    assert [f.rel.as_posix() for f in find_images([tmp_path / "shot.%d.dpx"])] == ["shot.1000.dpx", "shot.12345.dpx",
+                                                                                   "shot.99.dpx"]
+    with pytest.raises(InputError, match="frame pattern matches no file"):
+        find_images([tmp_path / "shot.%06d.dpx"])

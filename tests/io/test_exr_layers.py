@@ -87,3 +87,21 @@ def test_the_note_names_the_channels_it_kept(tmp_path) -> None:
     _exr(q, np.concatenate([np.full((6, 8, 3), 0.3, np.float32), np.full((6, 8, 1), 9.0, np.float32)], -1),
          ["R", "G", "B", "Z"])
     assert "only R, G, B are compressed" in read_image(q).metadata["not_carried"]
+
+
+def test_a_multi_part_exr_names_the_parts_it_leaves_out(tmp_path) -> None:
+    # qa15film: a two-part EXR ("beauty" R, G, B and "depth" Z) was compressed from its first part with no word
+    # of the second, where a layered single-part file's further channels are named
+    openexr = pytest.importorskip("OpenEXR")
+    rgb = np.full((6, 10, 3), 0.5, np.float32)
+    def head() -> dict:
+        return {"compression": openexr.ZIP_COMPRESSION, "type": openexr.scanlineimage}
+
+    parts = [openexr.Part(head(), {"R": rgb[..., 0], "G": rgb[..., 1], "B": rgb[..., 2]}, "beauty"),
+             openexr.Part(head(), {"Z": np.ones((6, 10), np.float32)}, "depth")]
+    p = tmp_path / "parts.exr"
+    openexr.File(parts).write(str(p))
+    img = read_image(p)
+    np.testing.assert_allclose(img.pixels, rgb)
+    note = img.metadata["not_carried"]
+    assert "2 parts" in note and "'beauty'" in note and "'depth' (Z)" in note

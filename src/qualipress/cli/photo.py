@@ -19,7 +19,7 @@ from typing import Any
 from qualipress import codecs
 from qualipress.errors import OutputError, QualipressError
 from qualipress.io import EXTENSIONS, IMAGE_SUFFIXES, sniff
-from qualipress.io.readers import DPX_TRANSFERS
+from qualipress.io.readers import DPX_TRANSFERS, FORMAT_TRANSFERS
 from qualipress.pipeline import expand_inputs
 from qualipress.pipeline.batch import check_collisions
 
@@ -202,7 +202,8 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
     is_float = any(t in sample for t in ("half", "float", "double"))
     if web:  # checked first by the run too (PhotoHooks.adapt), before any bit-depth reduction
         transfer = "linear" if is_float else (DPX_TRANSFERS.get(str(head.get("transfer", "")), "unknown")
-                                              if head.get("format") == "dpx" else "srgb")
+                                              if head.get("format") == "dpx"
+                                              else FORMAT_TRANSFERS.get(str(head.get("format")), "srgb"))
         refused = web_refusal(is_float=is_float, transfer=transfer)
         if refused or deep_enough:
             return refused

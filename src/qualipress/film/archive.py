@@ -52,7 +52,8 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
     does not enter ``outdir`` nor the skipped folders, lists the other files."""
     inputs = list(inputs)
     skipped: list[Path] = []
-    frames = {f.path for f in find_images(inputs, suffixes=FRAME_EXTENSIONS, skipped_outputs=skipped)}
+    # by real path: a link to a frame that is archived by its own path is not a left-out file
+    frames = {os.path.realpath(f.path) for f in find_images(inputs, suffixes=FRAME_EXTENSIONS, skipped_outputs=skipped)}
     if earlier is not None:
         earlier += skipped
     ignored = {os.path.abspath(outdir), *(os.path.abspath(d) for d in skipped)}
@@ -65,7 +66,7 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
         for folder, dirs, files in os.walk(root):
             dirs[:] = [d for d in dirs if os.path.join(folder, d) not in ignored]
             found += [p for name in files if not name.startswith(".")
-                      and (p := Path(folder, name)) not in frames and p.is_file()]
+                      and os.path.realpath(p := Path(folder, name)) not in frames and p.is_file()]
         extra += sorted(found)
     return extra
 

@@ -149,11 +149,17 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
         img = read_image(p)
         if img.is_float and not np.isfinite(img.pixels).all():
             raise InputError(f"{p}: float frame holds NaN or Inf samples")
+        rec.update(width=img.width, height=img.height, channels=img.layout, bit_depth=img.stored_bit_depth,
+                   transfer=img.transfer, analysis=None)
+        block = _analysis.BLOCK
+        if min(img.width, img.height) < block:  # a readable frame the analysis cannot cover: said, not failed
+            rec.update(status="ok", note=f"smaller than one {block}x{block} analysis block: not analysed",
+                       content={"colour": None}, seconds=round(time.perf_counter() - t0, 3))
+            return rec
         arrays = _analysis.frame_arrays(img)
         ana = _analysis.analyse(img, arrays=arrays)
         ana["colour_grain"] = _analysis.colour_grain(img, arrays.stats)  # analyse command only (not per probe)
-        rec.update(width=img.width, height=img.height, channels=img.layout, bit_depth=img.stored_bit_depth,
-                   transfer=img.transfer, analysis=ana)
+        rec["analysis"] = ana
         content: dict[str, Any] = {"colour": "black-and-white" if ana["colour"]["monochrome"] else "colour"}
         if text:
             found, note = detect_text(np.asarray(to_perceptual(img), np.float32))

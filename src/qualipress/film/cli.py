@@ -140,6 +140,10 @@ def analyse_cmd(
                 typer.echo(f"  UNREADABLE {f['name']}: {f.get('error')}", err=True)
                 continue
             a = f["analysis"]
+            if a is None:
+                typer.echo(f"  {f['name']}: {f['width']}x{f['height']} {f['bit_depth']}-bit {f['transfer']}, "
+                           f"{f['note']}")
+                continue
             txt = (f.get("content") or {}).get("text")
             t = "n/a" if txt is None else ("yes" if txt["present"] else "no")
             typer.echo(f"  {f['name']}: {f['width']}x{f['height']} {f['bit_depth']}-bit {f['transfer']} "

@@ -354,7 +354,8 @@ class FilmHooks:
             return False
         if previous.get(SEEDED):  # the shot's first frame, seeding a later chunk of the shot
             return name.number > other.number
-        return 0 < name.number - other.number <= 2
+        # the next frame, one after a missing frame, or a second file of the same number (shot.01002 / shot.1002)
+        return 0 <= name.number - other.number <= 2
 
     # -- seal ----------------------------------------------------------------------------------------------
     def seal(self, data: bytes, *, codec: str, record: dict) -> bytes:

@@ -42,6 +42,11 @@ def parse_name(path: Path) -> FrameName:
     return FrameName(path, key, int(digits), len(digits))
 
 
+def _fits(frame: FrameName, padding: int) -> bool:
+    """Whether a ``%0{padding}d`` pattern names ``frame`` (its number written with that many digits or more)."""
+    return frame.number is not None and frame.padding == max(padding, len(str(frame.number)))
+
+
 @dataclass
 class Sequence:
     """Frames of one sequence, sorted by number, with what is missing or odd."""
@@ -77,17 +82,21 @@ class Sequence:
         return sorted(n for n, c in seen.items() if c > 1)
 
     def padding(self) -> int:
-        """Digits of the zero-padded numbers (the most common width among frames written with a leading zero);
-        0 when no number has a leading zero (unpadded numbering)."""
-        widths = [f.padding for f in self.frames if f.number is not None and f.padding > len(str(f.number))]
-        return max(set(widths), key=lambda w: (widths.count(w), w)) if widths else 0
+        """Digits of the zero-padded numbers: the width (among those the names use) that fits the most frames, a
+        number fitting width ``p`` when it is written with ``max(p, its own digits)`` digits, so ``shot.1001``
+        fits 4 as well as ``shot.0999`` does (wider on a tie); 0 when no number has a leading zero (unpadded
+        numbering)."""
+        named = [f for f in self.frames if f.number is not None]
+        if not any(f.padding > len(str(f.number)) for f in named):
+            return 0
+        return max({f.padding for f in named}, key=lambda p: (sum(_fits(f, p) for f in named), p))
 
     def misnumbered(self) -> list[FrameName]:
         """Frames whose number is not written with :meth:`padding` digits (``g_00005`` or ``g_7`` among
         ``g_0001`` …): a ``%04d`` pattern of other tools misses them. A number that outgrows the padding
         (``r.1000`` after ``r.0999``) is not misnumbered."""
         pad = self.padding()
-        return [f for f in self.frames if f.number is not None and f.padding != max(pad, len(str(f.number)))]
+        return [f for f in self.frames if f.number is not None and not _fits(f, pad)]
 
     def summary(self) -> dict[str, Any]:
         return {

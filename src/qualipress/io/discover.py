@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import re
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -109,6 +110,13 @@ def find_images(
                 add(f, f.relative_to(p))
         elif p.is_file():
             add(p, Path(p.name))
+        elif (frames := _frame_pattern(p)) is not None:
+            matches = sorted(Path(e.path) for e in walker._entries(p.parent)
+                             if frames.fullmatch(e.name) and e.is_file())
+            if not matches:
+                raise InputError(f"{text}: frame pattern matches no file")
+            for m in matches:
+                add(m, Path(m.name))
         elif glob.has_magic(text):
             parts = p.parts
             n = next(i for i, part in enumerate(parts) if glob.has_magic(part))
@@ -199,46 +207,83 @@ class _Walker:
             self.unread.append(Path(entry.path))
         return suffix in self.suffixes
 
-    def files(self, root: Path, visited: set[tuple[int, int]] | None = None) -> Iterator[Path]:
-        """Image files below ``root``, sorted by path."""
-        top = visited is None
+    def _own_path_inside(self, entry: os.DirEntry[str], top: str) -> bool:
+        """A link to a folder, or to an image file, inside the walk's root ``top`` (a real path): that target is
+        walked by its own path, so the link is not followed (found first in name order, it would otherwise stand
+        in for the real files, whose folder is then never entered)."""
+        if not entry.is_symlink():
+            return False
+        target = os.path.realpath(entry.path)
+        if not os.path.exists(target) or os.path.commonpath([target, top]) != top:
+            return False
+        return os.path.isdir(target) or os.path.splitext(target)[1].lower() in self.suffixes
+
+    def files(self, root: Path, visited: set[tuple[int, int]] | None = None,
+              top: str | None = None) -> Iterator[Path]:
+        """Image files below ``root``, sorted by path; a link to something inside ``root`` is left to its target."""
+        first = visited is None
         visited = set() if visited is None else visited
-        if not self._enter(root, visited, root=top):
+        top = os.path.realpath(root) if top is None else top
+        if not self._enter(root, visited, root=first):
             return
         for e in self._entries(root):
-            if e.name.startswith("."):
+            if e.name.startswith(".") or self._own_path_inside(e, top):
                 continue
             if _is_dir(e):
-                yield from self.files(Path(e.path), visited)
+                yield from self.files(Path(e.path), visited, top)
             elif self._wanted(e):
                 yield Path(e.path)
 
-    def match(self, root: Path, parts: list[str], visited: set[tuple[int, int]] | None = None) -> Iterator[Path]:
-        """Image files below ``root`` matching the glob ``parts`` (``**`` = any number of directories)."""
+    def match(self, root: Path, parts: list[str], visited: set[tuple[int, int]] | None = None,
+              top: str | None = None) -> Iterator[Path]:
+        """Image files below ``root`` matching the glob ``parts`` (``**`` = any number of directories); below a
+        ``**`` (whose root is ``top``), a link to something inside ``top`` is left to its target, as in
+        :meth:`files`."""
         visited = set() if visited is None else visited
         head, rest = parts[0], parts[1:]
         if head == "**":
+            top = os.path.realpath(root) if top is None else top
             if not rest:
-                yield from self.files(root, visited)
+                yield from self.files(root, visited, top)
                 return
             if not self._enter(root, visited):
                 return
-            yield from self.match(root, rest, set())
+            yield from self.match(root, rest, set(), top)
             for e in self._entries(root):
-                if not e.name.startswith(".") and _is_dir(e):
-                    yield from self.match(Path(e.path), parts, visited)
+                if not e.name.startswith(".") and _is_dir(e) and not self._own_path_inside(e, top):
+                    yield from self.match(Path(e.path), parts, visited, top)
             return
         for e in self._entries(root):
             if e.name.startswith(".") and not head.startswith("."):
                 continue
-            if not fnmatch.fnmatchcase(e.name, head):
+            if not fnmatch.fnmatchcase(e.name, head) or (top is not None and self._own_path_inside(e, top)):
                 continue
             if rest:
                 if (_is_dir(e) and os.path.realpath(e.path) not in self.excluded
                         and not self._earlier_output(Path(e.path))):
-                    yield from self.match(Path(e.path), rest, visited)
+                    yield from self.match(Path(e.path), rest, visited, top)
             elif self._wanted(e):
                 yield Path(e.path)
+
+
+#: A frame number in a file name as film tools write it: ``%04d`` / ``%d`` (printf: ffmpeg, RAWcooked) or ``####``
+#: (one ``#`` per digit, as Nuke).
+_FRAME_TOKEN = re.compile(r"%0?(\d*)d|#+")
+
+
+def _frame_pattern(path: Path) -> re.Pattern[str] | None:
+    """The file names a frame pattern in ``path``'s last part prints (``shot.%04d.dpx``: ``shot.0999.dpx``,
+    ``shot.12345.dpx``, not ``shot.01002.dpx``), or None when it holds no ``%d`` / ``#`` token or names a file
+    that exists."""
+    name = path.name
+    if not _FRAME_TOKEN.search(name) or os.path.lexists(path):
+        return None
+    out, pos = [], 0
+    for m in _FRAME_TOKEN.finditer(name):
+        width = len(m.group(0)) if m.group(0).startswith("#") else int(m.group(1) or 1)
+        out += [re.escape(name[pos:m.start()]), rf"(?:\d{{{width}}}|[1-9]\d{{{width},}})"]
+        pos = m.end()
+    return re.compile("".join([*out, re.escape(name[pos:])]))
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

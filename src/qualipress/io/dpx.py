@@ -173,6 +173,7 @@ def parse_header(head: bytes) -> DpxHeader:
         "dpx:project": _text(head[260:460]),
         "dpx:copyright": _text(head[460:660]),
         "dpx:orientation": u16(768),
+        "dpx:user_data": f"{u32(32)} bytes" if u32(32) not in (0, _UNDEF32) else None,
     }
     if source_ok:
         fields.update({

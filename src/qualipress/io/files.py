@@ -161,20 +161,28 @@ def append_jsonl(path: str | Path, record: dict[str, Any], *, sort_keys: bool = 
 
     A last line torn by a killed writer (no final newline) is left as it is and the record starts on a fresh
     line, so only the torn record is lost (:func:`read_jsonl` skips it), never the next one.
+
+    Raises
+    ------
+    OutputError
+        The record could not be written (disk full, file-size limit, no permission).
     """
     p = Path(path)
     line = json.dumps(record, sort_keys=sort_keys, default=default or json_default) + "\n"
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with p.open("a+b") as fh:
-        if fh.seek(0, os.SEEK_END) > 0:
-            fh.seek(-1, os.SEEK_END)
-            if fh.read(1) != b"\n":
-                line = "\n" + line
-        fh.write(line.encode("utf-8"))
-        fh.flush()
-        os.fsync(fh.fileno())
-    if p.stat().st_size == len(line.encode("utf-8")):  # just created: fsync the directory entry too
-        fsync_dir(p.parent)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with p.open("a+b") as fh:
+            if fh.seek(0, os.SEEK_END) > 0:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    line = "\n" + line
+            fh.write(line.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        if p.stat().st_size == len(line.encode("utf-8")):  # just created: fsync the directory entry too
+            fsync_dir(p.parent)
+    except OSError as exc:  # disk full, file-size limit, read-only: a torn last line is skipped when read
+        raise OutputError(f"{p}: could not append a record ({exc.strerror or exc})") from exc
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:

@@ -31,6 +31,8 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"MM\x00+", 0, "tiff"),
     (b"SDPX", 0, "dpx"),
     (b"XPDS", 0, "dpx"),
+    (b"\x80\x2a\x5f\xd7", 0, "cineon"),
+    (b"\xd7\x5f\x2a\x80", 0, "cineon"),
     (b"v/1\x01", 0, "exr"),
     (b"RIFF", 0, "webp"),
     (b"\xff\x0a", 0, "jpegxl"),
@@ -47,6 +49,7 @@ EXTENSIONS = {
     "jpeg": {".jpg", ".jpeg", ".jpe", ".jfif"},
     "tiff": {".tif", ".tiff"},
     "dpx": {".dpx"},
+    "cineon": {".cin"},
     "exr": {".exr"},
     "webp": {".webp"},
     "jpegxl": {".jxl"},
@@ -506,9 +509,11 @@ def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[
         check_dimensions(spec.width, spec.height, max_pixels=max_pixels)
         meta: dict[str, Any] = {"channel_names": list(spec.channelnames)}
         for attr in spec.extra_attribs:
-            if attr.name in DPX_FIELDS or attr.name.startswith(("dpx:", "smpte:", "openexr:", "exr:")) or \
+            if attr.name in DPX_FIELDS or attr.name.startswith(("dpx:", "smpte:", "openexr:", "exr:", "cineon:")) or \
                     attr.name in ("compression", "chromaticities", "FramesPerSecond", "DateTime", "Software"):
                 value = attr.value
+                if isinstance(value, np.ndarray) and value.size > 16:  # a DPX user-data section: its size
+                    value = f"{value.size} bytes" if value.dtype == np.uint8 else f"{value.size} values"
                 meta[attr.name] = value if isinstance(value, str | int | float) else str(value)
         bits = spec.get_int_attribute("oiio:BitsPerSample", 0)
         data_window = (spec.x, spec.y, spec.width, spec.height)
@@ -518,6 +523,12 @@ def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[
         arr = inp.read_image(0, 0, 0, spec.nchannels, oiio.UNKNOWN)
         if arr is None:
             raise InputError(f"{path}: {inp.geterror() or 'pixel data unreadable'}")
+        if fmt == "exr" and inp.seek_subimage(1, 0):  # a multi-part file: only part 0 is read; name the others
+            parts = [(spec.get_string_attribute("name"), list(spec.channelnames))]
+            while inp.seek_subimage(len(parts), 0):
+                more = inp.spec()
+                parts.append((more.get_string_attribute("name"), list(more.channelnames)))
+            meta["exr_parts"] = parts
     finally:
         inp.close()
     if arr.ndim == 2:
@@ -559,6 +570,10 @@ DPX_TRANSFERS = {
 }
 
 
+#: ``Image.transfer`` of formats whose encoding the format itself fixes: a Cineon scan is printing-density log.
+FORMAT_TRANSFERS = {"cineon": "log"}
+
+
 def _read_dpx(path: Path, max_pixels: int) -> Image:
     _check_dpx_size(path)  # before decoding: a truncated file otherwise fails with the backend's scanline error
     lean = _read_dpx_lean(path, max_pixels)
@@ -576,10 +591,43 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         elif arr.dtype == np.uint16:
             bits = 16
     transfer = DPX_TRANSFERS.get(str(meta.get("dpx:Transfer", "")), "unknown")
+    if note := _dpx_elements_note(path):
+        meta["not_carried"] = note
     if arr.dtype.kind == "f":
         return _finish(arr, 32, metadata=meta, transfer="linear")
     img = _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
     return Image(img.pixels, img.bit_depth, transfer, "unknown" if transfer == "log" else "srgb", meta)
+
+
+def _read_cineon(path: Path, max_pixels: int) -> Image:
+    """A Kodak Cineon scan: printing-density log (the format's only encoding, so read with the Cineon curve),
+    decoded by OpenImageIO, whose 16-bit samples are the 10-bit codes bit-replicated: shifted back exactly."""
+    arr, meta, bits = _read_oiio(path, max_pixels, "cineon")
+    if arr.dtype != np.uint16 or not 8 < bits < 16:
+        raise UnsupportedError(f"{path}: {bits}-bit Cineon samples are not supported (10-bit and 12-bit are)")
+    arr = np.right_shift(arr, 16 - bits)
+    meta[LOG_CURVE_KEY] = "cineon"
+    img = _finish(arr, bits, metadata=meta)
+    return Image(img.pixels, img.bit_depth, FORMAT_TRANSFERS["cineon"], "unknown", meta)
+
+
+def _dpx_elements_note(path: Path) -> str | None:
+    """What to say when a DPX holds more than one image element (stereo eyes, a separate alpha or depth): only
+    element 0 is read."""
+    with path.open("rb") as fh:
+        head = fh.read(dpx.HEADER_SIZE)
+    try:
+        elements = dpx.parse_header(head).elements
+    except InputError:
+        return None
+    if len(elements) < 2:
+        return None
+
+    def name(k: int) -> str:
+        return f"{elements[k].description!r}" if elements[k].description else f"element {k}"
+
+    return (f"DPX holds {len(elements)} image elements: only element 0 ({name(0)}) is compressed, not "
+            + ", ".join(name(k) for k in range(1, len(elements))))
 
 
 def _check_dpx_size(path: Path) -> None:
@@ -617,6 +665,14 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
                 meta["not_carried"] = (f"EXR holds {len(dropped)} further channel(s) ({', '.join(dropped[:8])}"
                                        f"{', ...' if len(dropped) > 8 else ''}): only {what} compressed")
             arr = arr[..., order]
+    if note := _exr_primaries_note(meta.get("chromaticities")):
+        meta["not_carried"] = f"{meta['not_carried']}; {note}" if meta.get("not_carried") else note
+    if parts := meta.pop("exr_parts", None):
+        left = ", ".join(f"{name or k!r} ({', '.join(chans[:8])})" if name else f"part {k} ({', '.join(chans[:8])})"
+                         for k, (name, chans) in enumerate(parts) if k)
+        first = f"part {parts[0][0]!r}" if parts[0][0] else "the first part"
+        note = f"EXR holds {len(parts)} parts: only {first} is compressed, not {left}"
+        meta["not_carried"] = f"{meta['not_carried']}; {note}" if meta.get("not_carried") else note
     if "data_window" in meta:
         (x, y, w, h), (fx, fy, fw, fh) = meta["data_window"], meta["display_window"]
         note = (f"EXR data window {w}x{h} at ({x}, {y}) differs from its display window {fw}x{fh} at ({fx}, {fy}): "
@@ -628,6 +684,22 @@ def _read_exr(path: Path, max_pixels: int) -> Image:
     if arr.dtype.kind == "f":
         meta.setdefault(SAMPLE_TYPE, _FLOAT_TYPES.get(arr.dtype.itemsize, "float"))
     return _finish(arr.astype(np.float32), 32, metadata=meta, transfer="linear")
+
+
+#: Rec.709 / sRGB primaries and D65 white (x, y of red, green, blue, white): what an EXR is read as.
+_REC709_CHROMATICITIES = (0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290)
+
+
+def _exr_primaries_note(chromaticities: str | None) -> str | None:
+    """What to say when an EXR's ``chromaticities`` (as OpenImageIO prints them) are not Rec.709's: an EXR is read
+    as Rec.709 light (colorspace "srgb"), so other primaries (ACES AP0 / AP1, P3) are not carried."""
+    values = [float(v) for v in re.findall(r"-?\d+(?:\.\d*)?(?:e-?\d+)?", chromaticities or "")]
+    if len(values) != 8 or max(abs(a - b) for a, b in zip(values, _REC709_CHROMATICITIES, strict=True)) <= 1e-3:
+        return None
+    xy = ", ".join(f"{name} ({values[2 * k]:.4f}, {values[2 * k + 1]:.4f})"
+                   for k, name in enumerate(("red", "green", "blue", "white")))
+    return (f"EXR chromaticities {xy} are not Rec.709's: not carried (an output names Rec.709 primaries and D65 "
+            "white, or no primaries)")
 
 
 def _exr_colour_channels(names: list[str]) -> list[int] | None:
@@ -686,6 +758,7 @@ _READERS: dict[str, Callable[[Path, int], Image]] = {
     "jpeg": _read_jpeg,
     "tiff": _read_tiff,
     "dpx": _read_dpx,
+    "cineon": _read_cineon,
     "exr": _read_exr,
     "pnm": _read_pnm,
 }
