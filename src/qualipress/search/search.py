@@ -1152,13 +1152,11 @@ RACE_ORDER = ("avif", "jpegxl", "heif", "webp", "jpegli", "jpeg2000", "jpeg")
 #: than the best file found is not searched at all (a prediction, not a proof: the benchmark in
 #: docs/benchmarks.md compares the choice with a full search of every codec).
 SKIP_MARGIN = 0.25
-#: A codec whose probes cost COSTLY times as much as those of the best file's codec is raced only when its corrected
-#: prediction is smaller than that file; when that codec is slow (probe cost at least SLOW), at least COSTLY_GAIN
-#: smaller (HEIF against AVIF: 2× the cost per probe, files within ±8 % on Kodak). On 6 Kodak images × 3 targets
-#: both 0.05 and 0 missed a 4–8 % smaller HEIF file in the same 3 of 18 runs; 0 only raced more losing HEIF searches
-#: (docs/benchmarks.md). After a cheaper codec's file (JPEG 2000, WebP) the gain is 0 (auto15: a WebP or JPEG 2000
-#: winner's own search costs less than one AVIF or HEIF probe, so each slow codec raced after it costs the run 2-5×
-#: its ratio; a 5 % gain there kept a 4.7 % larger JPEG 2000 file on a training photograph, auto11).
+#: When the best file so far comes from a slow codec (probe cost at least SLOW), a codec whose probes cost COSTLY
+#: times as much is raced only when its corrected prediction is at least COSTLY_GAIN smaller than that file (HEIF
+#: against AVIF: 2× the cost per probe, files within ±8 % on Kodak). On 6 Kodak images × 3 targets both 0.05 and
+#: 0 missed a 4–8 % smaller HEIF file in the same 3 of 18 runs; 0 only raced more losing HEIF searches
+#: (docs/benchmarks.md).
 SLOW = 6
 COSTLY = 1.8
 COSTLY_GAIN = 0.05
@@ -1235,13 +1233,13 @@ def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None
     """Why ``name`` need not be searched in a race, or None.
 
     Skipped: a codec whose predicted file, corrected by what the searches so far found for this image (``scale``,
-    :func:`size_scale`), is more than :data:`SKIP_MARGIN` above the best file; and a codec whose probes cost
-    :data:`COSTLY` times as much as those of the best file's codec (``best_codec``, :data:`PROBE_COST`) unless it is
-    predicted smaller, at least :data:`COSTLY_GAIN` smaller when that codec is slow (:data:`SLOW`). Never when
-    ``image`` (the image raced) has straight alpha that is not opaque everywhere
-    (:func:`~qualipress.search.predict.alpha_sized`): the predicted settings there are less sure (WebP 6.6 grid steps
-    off on average on photographs with a soft fade, once +27), and skipping on them chose a 31 % larger file for one
-    of 24 RGBA files (docs/benchmarks.md § RGBA size model); each codec then races, stopped by the best file so far.
+    :func:`size_scale`), is more than :data:`SKIP_MARGIN` above the best file; and, when the best file's codec
+    (``best_codec``) is slow (:data:`SLOW`), a codec whose probes cost :data:`COSTLY` times as much
+    (:data:`PROBE_COST`) unless it is predicted at least :data:`COSTLY_GAIN` smaller. Never when ``image`` (the
+    image raced) has straight alpha that is not opaque everywhere (:func:`~qualipress.search.predict.alpha_sized`):
+    the predicted settings there are less sure (WebP 6.6 grid steps off on average on photographs with a soft fade,
+    once +27), and skipping on them chose a 31 % larger file for one of 24 RGBA files (docs/benchmarks.md § RGBA
+    size model); each codec then races, stopped by the best file so far.
     """
     if searched < 1 or best_bytes is None or name not in expected:
         return None
@@ -1252,9 +1250,9 @@ def skip_reason(name: str, expected: Mapping[str, float], best_bytes: int | None
         return (f"predicted {guess:,.0f} bytes, {100 * (guess / best_bytes - 1):.0f} % above the "
                 f"best file so far ({best_bytes:,} bytes)")
     cost, best_cost = PROBE_COST.get(name), PROBE_COST.get(best_codec or "")
-    gain = COSTLY_GAIN if best_cost is not None and best_cost >= SLOW else 0.0
-    if cost is not None and best_cost is not None and cost >= COSTLY * best_cost and guess > (1 - gain) * best_bytes:
-        return (f"predicted {guess:,.0f} bytes against {best_bytes:,} ({best_codec}), not {100 * gain:.0f} % "
+    if cost is not None and best_cost is not None and best_cost >= SLOW and cost >= COSTLY * best_cost and (
+            guess > (1 - COSTLY_GAIN) * best_bytes):
+        return (f"predicted {guess:,.0f} bytes against {best_bytes:,} ({best_codec}), not {100 * COSTLY_GAIN:.0f} % "
                 f"smaller, at {cost / best_cost:.0f}× the cost per probe")
     return None
 
