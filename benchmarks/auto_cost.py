@@ -6,13 +6,14 @@ Usage::
 
 For each image and target: ``best_of`` over ``auto_candidates()`` with the race (as ``compress --codec auto``
 does), then ``search`` with the codec it chose, each cold (no warm start). Times are CPU seconds of this process
-(``time.process_time``): the development machine is shared. ``--full`` also searches every candidate to the end
-(no race) and reports whether the race chose the same file. ``--warm``: the images in order, as a batch does
-(``pipeline.batch``): ``best_of`` starts each codec from its hint on the previous image (codecs that were searched
-there to a result, not beaten or lossless), and the single-codec search from that codec's hint of its last
-single-codec search (cold when it was never chosen before). ``--race-loss X`` sets
-``qualipress.search.search.RACE_LOSS`` (how much larger than the file to beat a racing codec's smallest possible
-file must be predicted before it is given up; ``off``: races end on proofs only).
+(``time.process_time``): the development machine is shared. The summary gives the mean, median and largest per-run
+ratio and the ratio of the totals (issue 12's goal is read both ways, docs/benchmarks.md § `auto` per run).
+``--full`` also searches every candidate to the end (no race) and reports whether the race chose the same file.
+``--warm``: the images in order, as a batch does (``pipeline.batch``): ``best_of`` starts each codec from its hint
+on the previous image (codecs that were searched there to a result, not beaten or lossless), and the single-codec
+search from that codec's hint of its last single-codec search (cold when it was never chosen before).
+``--race-loss X`` sets ``qualipress.search.search.RACE_LOSS`` (how much larger than the file to beat a racing
+codec's smallest possible file must be predicted before it is given up; ``off``: races end on proofs only).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def run(dataset: Path, targets: list[str], limit: int, full: bool, warm: bool = 
             "| searched (encodes) | skipped | same as full search |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     ratios: list[float] = []
+    totals = [0.0, 0.0]  # CPU seconds: every race, every single-codec search
     sames: list[str] = []
     hints: dict[str, dict[str, Hint]] = {t: {} for t in targets}   # per target: best_of's hints, by codec
     single_hints: dict[str, dict[str, Hint]] = {t: {} for t in targets}
@@ -76,13 +78,17 @@ def run(dataset: Path, targets: list[str], limit: int, full: bool, warm: bool = 
                 same = "yes" if full_best.codec == best.codec and len(full_best.data) == len(best.data) else (
                     f"no ({full_best.codec} {len(full_best.data):,})")
             ratios.append(t_auto / t_single)
+            totals[0] += t_auto
+            totals[1] += t_single
             sames.append(same)
             searched = ", ".join(f"{n} ({r.encodes}{_stop(r.beaten)})" for n, r in per.items())
             rows.append(f"| {f.name} | {text} | {best.codec} | {len(best.data):,} | {t_auto:.2f} / {enc_auto} | "
                         f"{t_single:.2f} / {single.encodes} | {t_auto / t_single:.2f}× | {searched} | "
                         f"{', '.join(skipped) or '–'} | {same} |")
             print(rows[-1], flush=True)
-    rows.append(f"\nmean auto / single {np.mean(ratios):.2f}×, max {np.max(ratios):.2f}× over {len(ratios)} runs")
+    rows.append(f"\nmean auto / single {np.mean(ratios):.2f}×, median {np.median(ratios):.2f}×, "
+                f"max {np.max(ratios):.2f}× over {len(ratios)} runs; Σ auto / Σ single {totals[0] / totals[1]:.2f}× "
+                f"({totals[0]:.2f} / {totals[1]:.2f} CPU s)")
     if full:
         rows.append(f"same file as every codec searched to its end: {sames.count('yes')} of {len(sames)}")
     return "\n".join(rows) + "\n"

@@ -65,15 +65,17 @@ def test_only_passing_probes_bound_from_the_shallowest_slope(monkeypatch):
 
 
 def test_the_shipped_span_puts_the_crossing_nearer_than_search9s(monkeypatch):
-    # search10: 1.5 times the slope (was 2): from a failure at 5 by 0.2 (slope 0.05) the crossing is 2.67 steps up,
-    # 10 ** 0.267 of 1,000 bytes; from a pass at 10 by 0.05 it is 1.5 steps down, 10 ** -0.15 of 2,000 bytes. Both
-    # files are larger than with 2, so more races are given up: 1,600 bytes is now out of reach for the first.
+    # auto15: 1.25 times the slope (2 until search10, then 1.5): from a failure at 5 by 0.2 (slope 0.05) the crossing
+    # is 3.2 steps up, 10 ** 0.32 of 1,000 bytes; from a pass at 10 by 0.05 it is 1.25 steps down, 10 ** -0.125 of
+    # 2,000 bytes. Both files are larger than with 1.5 (1,848 and 1,416 bytes), so more races are given up.
     monkeypatch.setattr(S, "RACE_LOSS", 0.0)
-    assert S.RACE_SLOPE_SPAN == 1.5
+    assert S.RACE_SLOPE_SPAN == 1.25
     failing = _bracket({5: _probe(5, -0.2, 1000)})
-    assert "1,848" in (S.predicted_loss(failing, 1600) or "") and S.predicted_loss(failing, 1900) is None
+    assert "2,089" in (S.predicted_loss(failing, 1900) or "") and S.predicted_loss(failing, 2100) is None
     passing = _bracket(passing={10: _probe(10, 0.05, 2000)})
-    assert "1,416" in (S.predicted_loss(passing, 1400) or "") and S.predicted_loss(passing, 1450) is None
+    assert "1,500" in (S.predicted_loss(passing, 1450) or "") and S.predicted_loss(passing, 1500) is None
+    monkeypatch.setattr(S, "RACE_SLOPE_SPAN", 1.5)
+    assert S.predicted_loss(failing, 1900) is None and S.predicted_loss(passing, 1450) is None  # search10's span
     monkeypatch.setattr(S, "RACE_SLOPE_SPAN", 2.0)
     assert S.predicted_loss(failing, 1600) is None  # search9's span: 1,585 bytes, it might still have won
 

@@ -605,8 +605,11 @@ RACE_LOSS: float | None = 0.0
 #: The steepest margin slope :func:`predicted_loss` assumes, as a multiple of the slope the search steps with: the
 #: steeper the slope, the nearer the crossing and the smaller the file there, so the bound errs towards racing on.
 #: 2 until search10; replayed on the races of 24 BSD300 training photographs × 3 targets, 1.1 gave up a codec that
-#: would have won and 1.25 did not, so 1.5 keeps a margin (docs/benchmarks.md § Ninth pass (search10)).
-RACE_SLOPE_SPAN = 1.5
+#: would have won and 1.25 did not (docs/benchmarks.md § Ninth pass (search10)); 1.5 until auto15, whose races
+#: (24 BSD300 training, 8 Urban100 and 24 BSD300 test photographs, 6 each of the COCO people and Kodak, × 3 targets)
+#: chose the same file at 1.25 in every run, racing losers given up a probe sooner (docs/benchmarks.md § `auto`
+#: per run (auto15)).
+RACE_SLOPE_SPAN = 1.25
 
 
 def predicted_loss(br: _Bracket, bound: int) -> str | None:
