@@ -17,7 +17,7 @@ from PIL import ImageCms
 
 from qualipress import codecs
 from qualipress.codecs import decode_like, jxlicc
-from qualipress.io.iccmake import _assemble, _display_tags, grey_trc_profile, rgb_from_grey
+from qualipress.io.iccmake import _assemble, _display_tags, _tag_table, grey_trc_profile, rgb_from_grey
 from qualipress.io.image import as_image
 from qualipress.io.metadata import Carry, icc_description, icc_usable, present, read_metadata
 from qualipress.pipeline.delivery import lost_fields
@@ -70,6 +70,12 @@ def test_only_a_grey_profile_with_a_curve_converts() -> None:
     assert rgb_from_grey(P3) is None
     assert rgb_from_grey(P3[:16] + b"GRAY" + P3[20:]) is None  # no kTRC (as a grey LUT profile)
     grey = grey_trc_profile("g", 1.8)
+    # review (rev1): a Lab-PCS grey curve gives L*/100, not Y; a grey profile with a LUT is read through the LUT
+    assert rgb_from_grey(grey[:20] + b"Lab " + grey[24:]) is None
+    trc = [(b"kTRC", _tag_table(grey)[b"kTRC"])]
+    assert rgb_from_grey(_assemble(b"GRAY", [*_display_tags("curve grey"), *trc])) is not None
+    lut = _assemble(b"GRAY", [*_display_tags("lut grey"), *trc, (b"A2B0", b"mft2" + bytes(48))])
+    assert rgb_from_grey(lut) is None
     assert icc_for_samples(grey, 1) == grey and icc_for_samples(grey, 2) == grey
     assert icc_for_samples(grey, 3) == rgb_from_grey(grey) and icc_for_samples(grey, 4) == rgb_from_grey(grey)
     assert icc_for_samples(P3, 1) is None and icc_for_samples(P3, 3) == P3

@@ -122,6 +122,10 @@ def _tag_table(icc: bytes) -> dict[bytes, bytes] | None:
     return tags
 
 
+#: Tags through which colour management maps a profile's samples before (or instead of) its TRC curves.
+_LUT_TAGS = (b"A2B0", b"A2B1", b"A2B2", b"D2B0")
+
+
 def rgb_from_grey(icc: bytes) -> bytes | None:
     """The RGB matrix/TRC profile equivalent to the grey profile ``icc``, or None when it has no usable grey curve.
 
@@ -130,15 +134,19 @@ def rgb_from_grey(icc: bytes) -> bytes | None:
     to D50, whose sum is the PCS white: equal R, G and B samples ``v`` map to the same neutral. The source's
     description, copyright, media white point and header version are kept (a v4 profile's ``mluc`` and ``para``
     stay in a v4 header).
+
+    None as well for a grey profile whose curve is not the whole story: one with a Lab PCS (its curve gives L*/100,
+    not Y) or with a LUT (``A2B0``/``A2B1``/``A2B2``/``D2B0``: colour management uses the LUT before ``kTRC``,
+    which ICC.1 asks every grey profile to carry anyway). Such a profile is dropped and named, not misread.
     """
-    if icc[16:20] != b"GRAY":
+    if icc[16:20] != b"GRAY" or icc[20:24] != b"XYZ ":
         return None
     tags = _tag_table(icc)
-    if tags is None:
+    if tags is None or any(sig in tags for sig in _LUT_TAGS):
         return None
     curve = tags.get(b"kTRC", b"")
     if curve[:4] not in (b"curv", b"para"):
-        return None  # a grey LUT profile (A2B0) has no curve to reuse
+        return None
     if tags.get(b"wtpt", b"")[:4] != b"XYZ " or len(tags[b"wtpt"]) != 20:
         tags.pop(b"wtpt", None)
     head = [(sig, tags.get(sig) or made) for sig, made in _display_tags("RGB equivalent of a grey profile")]
