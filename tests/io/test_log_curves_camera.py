@@ -38,6 +38,7 @@ def test_curve_mid_grey_and_round_trip(forward, inverse, grey_code: float) -> No
     ("ARRI LogC3 EI800, AWG3", "logc3"), ("ALEXA Log C", "logc3"), ("logc render", "logc3"),
     ("Venice S-Log3 / S-Gamut3.Cine", "slog3"), ("slog3", "slog3"),
     ("ARRI LogC4 AWG4", None), ("S-Log2 S-Gamut", None), ("catalogue photo of a log cabin", None),
+    ("LogC3 EI 800", "logc3"), ("ARRI LogC3 EI1600 AWG3", None), ("Log C, EI: 400", None),
     ("Rec.709, converted from ARRI LogC3", None),
 ])
 def test_descriptions_name_camera_curves(text: str, curve: str | None) -> None:

@@ -155,12 +155,15 @@ LOG_CURVE_KEY = "log_curve"
 
 def curve_named_in(text: str | None) -> str | None:
     """The log curve (a key of :data:`CURVES`) a free-text description names, case-insensitive, else None: ACEScct;
-    Cineon or printing density; ARRI LogC / LogC3 / Log C (not LogC4); S-Log3 (not S-Log2). A bare "log" is not
+    Cineon or printing density; ARRI LogC / LogC3 / Log C (not LogC4, and not when it names an exposure index
+    other than EI 800: LogC3's constants depend on it); S-Log3 (not S-Log2). A bare "log" is not
     read as a curve. Only the text before a word "from" counts: "ACEScct 16-bit full range from scan.exr" names its
     curve, "Rec.709, converted from Cineon log" names where it came from."""
     t = re.split(r"\bfrom\b", (text or "").lower(), maxsplit=1)[0]
     for name, (_, pattern, _) in CURVES.items():
         if re.search(pattern, t):
+            if name == "logc3" and (ei := re.search(r"\bei\s*[-:=]?\s*(\d{2,5})\b", t)) and ei.group(1) != "800":
+                return None  # LogC3's constants change with the exposure index: only EI 800's are known here
             return name
     return None
 
