@@ -58,3 +58,45 @@ def test_a_rerun_task_redoes_what_is_not_its_own_intact_file(tmp_path, monkeypat
     monkeypatch.setattr(batch_mod, "process_one", lambda *a, **k: calls.append(a) or {"error": "redone"})
     assert batch_mod._process_task(batch_mod._Task(job, out, opts, sha)) == {"error": "redone"}
     assert len(calls) == 1
+
+
+def test_a_worker_dying_after_its_file_is_finished_does_not_fail_it(tmp_path, monkeypatch):
+    """review (rev1): a local worker that died after finishing a file (before returning it) had the file reported
+    failed ("worker process died") and then recovered at the end of the run: two contradicting report lines."""
+    import os
+
+    from qualipress.pipeline import read_report
+
+    src, _ = _inputs(tmp_path, 4)
+    sentinel = tmp_path / "crashed-once"
+    real = batch_mod._mark_done
+
+    def crash_after_done(outdir, record):
+        real(outdir, record)
+        if record["input"].endswith("img0.png") and not sentinel.exists():
+            sentinel.write_text("x")
+            os._exit(1)  # the worker dies after finishing img0, before returning it
+
+    monkeypatch.setattr(batch_mod, "_mark_done", crash_after_done)
+    out = tmp_path / "out"
+    s = compress_paths([src], out, CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg", jobs=2))
+    assert sentinel.exists()
+    rows = [r for r in read_report(out / "qualipress-report.jsonl") if r["input"].endswith("img0.png")]
+    assert len(rows) == 1 and rows[0]["error"] is None and rows[0]["recovered"] is True
+    assert not s.failures
+
+
+def test_an_input_named_dot_dot_png_is_written_inside_the_output_folder(tmp_path):
+    """review (rev1): ``..png`` has the stem "." and its output was ``OUT/.`` + ".jpg", i.e. ``OUT.jpg`` beside the
+    output folder."""
+    from qualipress.io import as_image, write_image
+    from tests.conftest import photo_like
+
+    src = tmp_path / "in"
+    src.mkdir()
+    write_image(src / "..png", as_image(photo_like(48, 64)))
+    out = tmp_path / "out"
+    s = compress_paths([src / "..png"], out, CompressOptions(target=parse_target("ssim>=0.9"), codec="jpeg"))
+    assert not s.failures and len(s.records) == 1
+    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == []
+    assert s.records[0]["output"].startswith(str(out) + "/")

@@ -134,7 +134,10 @@ class Job:
     protected: tuple[str, ...] = ()
 
     def out_stem(self, outdir: Path, *, keep_ext: bool = False) -> Path:
-        return outdir / self.rel.parent / (self.rel.name if keep_ext else self.rel.stem)
+        """The output path without its extension: the input's stem (its name with ``keep_ext``, or when the stem is
+        "." as for an input named ``..png``, which would name the output folder itself)."""
+        stem = self.rel.stem
+        return outdir / self.rel.parent / (self.rel.name if keep_ext or stem in ("", ".", "..") else stem)
 
 
 @dataclass
@@ -537,16 +540,16 @@ def _sidecar_data(plan: Any, best: SearchResult, stem: Path) -> dict[Path, bytes
     return out
 
 
-def _marker_prefix(stem: Path) -> str:
-    """The start of the marker names of an output stem (the output path without its codec's extension)."""
-    return hashlib.sha1(str(stem).encode()).hexdigest()[:24]
-
-
 def _marker_path(outdir: Path, out_path: Path) -> Path:
-    """Where the pending marker of ``out_path`` lives: named by its stem and then by the whole path, so the
-    marker of a job can be found before its codec (and so its extension) is known (:func:`_finished_earlier`)."""
-    tail = hashlib.sha1(str(out_path).encode()).hexdigest()[:8]
-    return outdir / PENDING_DIR / f"{_marker_prefix(out_path.with_suffix(''))}-{tail}.json"
+    """Where the pending marker of ``out_path`` lives: named by its stem (the output path without its codec's
+    extension, unique in a run: :func:`check_collisions`), so a job's marker is found before its codec, and so its
+    extension, is known (:func:`_finished_earlier`), and an earlier attempt under another codec is reclaimed."""
+    return _stem_marker(outdir, out_path.with_suffix(""))
+
+
+def _stem_marker(outdir: Path, stem: Path) -> Path:
+    """The pending marker of the output stem ``stem`` (:func:`_marker_path`)."""
+    return outdir / PENDING_DIR / (hashlib.sha1(str(stem).encode()).hexdigest()[:24] + ".json")
 
 
 def _intact(data: dict[str, Any], key: str) -> dict[str, Any] | None:
@@ -567,17 +570,13 @@ def _finished_earlier(task: _Task) -> dict[str, Any] | None:
     the files are intact; the record says ``"recovered": true``. None otherwise (the job runs, and
     :func:`_reclaim` removes what the earlier attempt left)."""
     stem = task.job.out_stem(task.out, keep_ext=task.options.name_with_ext)
-    folder = task.out / PENDING_DIR
-    if not folder.is_dir():
+    marker = _stem_marker(task.out, stem)
+    try:
+        rec = _intact(json.loads(marker.read_text(encoding="utf-8")), task.options.settings_key())
+    except (OSError, ValueError, AttributeError):  # none (the usual case), torn, or not a marker's JSON
         return None
-    key = task.options.settings_key()
-    for marker in sorted(folder.glob(_marker_prefix(stem) + "-*.json")):
-        try:
-            rec = _intact(json.loads(marker.read_text(encoding="utf-8")), key)
-        except (OSError, ValueError):
-            continue
-        if rec is not None and rec.get("input_sha256") == task.sha:
-            return {**rec, "recovered": True}
+    if rec is not None and rec.get("input_sha256") == task.sha:
+        return {**rec, "recovered": True}
     return None
 
 
@@ -827,7 +826,9 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
                 if isinstance(rec, WarmStart):  # the record, with the hints it leaves for seeding (_seed_task)
                     rec = rec.previous
                 if isinstance(rec, BaseException):  # the worker died (or a bug escaped process_one)
-                    rec = _name_source(_failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1]), options)
+                    # unless it died after the file was finished: its marker holds the record (_finished_earlier)
+                    rec = _finished_earlier(tasks[i]) or _name_source(
+                        _failed(todo[i][0], f"{todo[i][0].source}: {rec}", sha=todo[i][1]), options)
                 finished(rec)
     finally:
         if not options.scheduler:  # local workers killed by a crash or an interruption have all stopped now
