@@ -64,7 +64,7 @@ def _one_tile(y: np.ndarray, p: np.ndarray, acc: np.ndarray, row: np.ndarray, ou
             p[i, j] = y[r, _r101(j - 3, w)]
     acc[:, :] = 0.0
     two, four = np.float32(2.0), np.float32(4.0)
-    g, lp, nz, tx = row[0], row[1], row[2], row[3]
+    g, lp, nz = row[0], row[1], row[2]
     for i in range(3, h + 3):
         a, b, c = p[i - 1], p[i], p[i + 1]
         for j in range(w):  # column j + 3 of p
@@ -81,7 +81,26 @@ def _one_tile(y: np.ndarray, p: np.ndarray, acc: np.ndarray, row: np.ndarray, ou
         if 3 < i < h + 2:  # the noise filter's interior (OpenCV's result less its frame)
             for j in range(1, w - 1):
                 acc[2, j] += nz[j]
-    # 7×7 local standard deviation: box sums exact in float64, scaled and rounded to float32; E[y²] - μ² in float32
+    _local_std(p, h, w, acc, row[3])
+    gs = lap = noise = tex = 0.0
+    for j in range(w):
+        gs += acc[0, j]
+        lap += acc[1, j]
+        noise += acc[2, j]
+        tex += acc[3, j]
+    out[0] += gs / (8.0 * n)
+    out[1] += tex / n
+    out[2] += lap / n
+    if h >= 3 and w >= 3:
+        out[3] += _SQRT_HALF_PI * noise / (6.0 * (h - 2) * (w - 2))
+    out[4] += _flat_fraction(y)
+
+
+@nb.njit(**_EXACT)
+def _local_std(p: np.ndarray, h: int, w: int, acc: np.ndarray, tx: np.ndarray) -> None:
+    """Add each column's sum of the 7×7 local standard deviation of the framed tile ``p`` to ``acc[3]``: box sums
+    exact in float64, scaled and rounded to float32, ``E[y²] − μ²`` in float32 (``acc[4]``, ``acc[5]`` and ``tx``
+    are work rows)."""
     rs = np.zeros((h + 6, w), np.float64)
     rs2 = np.zeros((h + 6, w), np.float64)
     for i in range(h + 6):
@@ -107,18 +126,13 @@ def _one_tile(y: np.ndarray, p: np.ndarray, acc: np.ndarray, row: np.ndarray, ou
             tx[j] = np.float32(math.sqrt(max(var, np.float32(0.0))))  # float32's correctly rounded root
         for j in range(w):
             acc[3, j] += tx[j]
-    gs = lap = noise = tex = 0.0
-    for j in range(w):
-        gs += acc[0, j]
-        lap += acc[1, j]
-        noise += acc[2, j]
-        tex += acc[3, j]
-    out[0] += gs / (8.0 * n)
-    out[1] += tex / n
-    out[2] += lap / n
-    if h >= 3 and w >= 3:
-        out[3] += _SQRT_HALF_PI * noise / (6.0 * (h - 2) * (w - 2))
-    # fraction of flat 8×8 blocks (INTER_AREA's block means, float32 sums in row order)
+
+
+@nb.njit(**_EXACT)
+def _flat_fraction(y: np.ndarray) -> float:
+    """Fraction of the tile's 8×8 blocks that are flat (variance under 1e-4), from INTER_AREA's block means: float32
+    sums in row order, four values added and then to the total as OpenCV's area resize adds them."""
+    h, w = y.shape
     bh, bw = h // 8, w // 8
     if bh and bw:
         flat = 0
@@ -138,7 +152,8 @@ def _one_tile(y: np.ndarray, p: np.ndarray, acc: np.ndarray, row: np.ndarray, ou
                 m2 *= inv
                 if m2 - m1 * m1 < _FLAT:
                     flat += 1
-        out[4] += flat / (bh * bw)
+        return flat / (bh * bw)
+    return 0.0
 
 
 @nb.njit(**_EXACT)
