@@ -97,3 +97,19 @@ def test_frame_patterns_name_the_frames_they_print(tmp_path):
                                                                                    "shot.99.dpx"]
     with pytest.raises(InputError, match="frame pattern matches no file"):
         find_images([tmp_path / "shot.%06d.dpx"])
+
+
+def test_a_link_whose_target_the_walk_never_reaches_is_taken(tmp_path):
+    # review rev2: a link to something inside the input was always left to its target, but a hidden folder is not
+    # walked and a glob need not match the target's name, so those frames were silently lost
+    _touch(tmp_path / ".cache" / "shot" / "f.1.dpx", tmp_path / "store" / "take_b.dpx", tmp_path / "seen" / "s.dpx")
+    os.symlink(tmp_path / ".cache" / "shot", tmp_path / "shot")
+    os.symlink(tmp_path / "store" / "take_b.dpx", tmp_path / "frame_b.dpx")
+    os.symlink(tmp_path / "seen", tmp_path / "again")
+    assert [f.rel.as_posix() for f in find_images([tmp_path])] == ["seen/s.dpx", "store/take_b.dpx", "shot/f.1.dpx"]
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/**/*.dpx"])] == [
+        "seen/s.dpx", "store/take_b.dpx", "shot/f.1.dpx"]
+    # the glob names the link, not its target: taken through the link
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/**/frame_*.dpx"])] == ["frame_b.dpx"]
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/sh*/*.dpx"])] == ["shot/f.1.dpx"]
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/**/f.*.dpx"])] == ["shot/f.1.dpx"]

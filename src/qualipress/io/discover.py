@@ -158,13 +158,22 @@ def dataset_images(dataset: str | os.PathLike[str] | Iterable[str | os.PathLike[
 
 
 class _Walker:
-    """Directory traversal that follows directory links at most once per directory (loop-safe)."""
+    """Directory traversal that follows directory links at most once per directory (loop-safe).
+
+    A link to something inside the walk's root is left to its target's own path while the root is walked (found
+    first in name order, it would otherwise stand in for the real files, whose folder is then never entered). It is
+    kept in :attr:`later` and taken through the link once the walk is done: its target may be a hidden folder, or
+    a name a glob does not match, which the walk never reaches (the link is then the only way to it); a target the
+    walk did reach is not walked again (its folder's inode was visited; its files are found already).
+    """
 
     def __init__(self, suffixes: set[str], excluded: set[str], unread: list[Path], outputs: list[Path]) -> None:
         self.suffixes = suffixes
         self.excluded = excluded
         self.unread = unread
         self.outputs = outputs
+        #: Links left to their targets: (entry, glob parts still to match or None under a plain walk, visited).
+        self.later: list[tuple[os.DirEntry[str], list[str] | None, set[tuple[int, int]]]] = []
 
     def _earlier_output(self, directory: Path) -> bool:
         """An output folder of an earlier run (not excluded already): noted once and not entered."""
@@ -208,9 +217,8 @@ class _Walker:
         return suffix in self.suffixes
 
     def _own_path_inside(self, entry: os.DirEntry[str], top: str) -> bool:
-        """A link to a folder, or to an image file, inside the walk's root ``top`` (a real path): that target is
-        walked by its own path, so the link is not followed (found first in name order, it would otherwise stand
-        in for the real files, whose folder is then never entered)."""
+        """A link to a folder, or to an image file, inside the walk's root ``top`` (a real path): left to
+        :attr:`later`."""
         if not entry.is_symlink():
             return False
         target = os.path.realpath(entry.path)
@@ -220,26 +228,55 @@ class _Walker:
 
     def files(self, root: Path, visited: set[tuple[int, int]] | None = None,
               top: str | None = None) -> Iterator[Path]:
-        """Image files below ``root``, sorted by path; a link to something inside ``root`` is left to its target."""
+        """Image files below ``root``, sorted by path; a link to something inside ``root`` is left to its target
+        (and taken after the walk when the walk did not reach the target)."""
         first = visited is None
         visited = set() if visited is None else visited
         top = os.path.realpath(root) if top is None else top
         if not self._enter(root, visited, root=first):
             return
         for e in self._entries(root):
-            if e.name.startswith(".") or self._own_path_inside(e, top):
+            if e.name.startswith("."):
                 continue
-            if _is_dir(e):
+            if self._own_path_inside(e, top):
+                self.later.append((e, None, visited))
+            elif _is_dir(e):
                 yield from self.files(Path(e.path), visited, top)
             elif self._wanted(e):
                 yield Path(e.path)
+        if first:
+            yield from self._links_left(top)
+
+    def _links_left(self, top: str) -> Iterator[Path]:
+        """The links of :attr:`later`, taken through the link: a folder not entered yet is walked (or matched
+        against the glob parts left), an image file is yielded (the caller drops a file it has found already)."""
+        while self.later:
+            e, parts, visited = self.later.pop(0)
+            path = Path(e.path)
+            if parts is None:
+                if _is_dir(e):
+                    yield from self.files(path, visited, top)
+                elif self._wanted(e):
+                    yield path
+            elif parts:
+                if (_is_dir(e) and os.path.realpath(path) not in self.excluded
+                        and not self._earlier_output(path)):
+                    yield from self._match(path, parts, visited, top)
+            elif self._wanted(e):
+                yield path
 
     def match(self, root: Path, parts: list[str], visited: set[tuple[int, int]] | None = None,
               top: str | None = None) -> Iterator[Path]:
         """Image files below ``root`` matching the glob ``parts`` (``**`` = any number of directories); below a
         ``**`` (whose root is ``top``), a link to something inside ``top`` is left to its target, as in
         :meth:`files`."""
+        first = visited is None
         visited = set() if visited is None else visited
+        yield from self._match(root, parts, visited, top)
+        if first:
+            yield from self._links_left(top or os.path.realpath(root))
+
+    def _match(self, root: Path, parts: list[str], visited: set[tuple[int, int]], top: str | None) -> Iterator[Path]:
         head, rest = parts[0], parts[1:]
         if head == "**":
             top = os.path.realpath(root) if top is None else top
@@ -248,20 +285,27 @@ class _Walker:
                 return
             if not self._enter(root, visited):
                 return
-            yield from self.match(root, rest, set(), top)
+            yield from self._match(root, rest, set(), top)
             for e in self._entries(root):
-                if not e.name.startswith(".") and _is_dir(e) and not self._own_path_inside(e, top):
-                    yield from self.match(Path(e.path), parts, visited, top)
+                if e.name.startswith(".") or not _is_dir(e):
+                    continue
+                if self._own_path_inside(e, top):
+                    self.later.append((e, parts, visited))
+                else:
+                    yield from self._match(Path(e.path), parts, visited, top)
             return
         for e in self._entries(root):
             if e.name.startswith(".") and not head.startswith("."):
                 continue
-            if not fnmatch.fnmatchcase(e.name, head) or (top is not None and self._own_path_inside(e, top)):
+            if not fnmatch.fnmatchcase(e.name, head):
+                continue
+            if top is not None and self._own_path_inside(e, top):
+                self.later.append((e, rest, visited))
                 continue
             if rest:
                 if (_is_dir(e) and os.path.realpath(e.path) not in self.excluded
                         and not self._earlier_output(Path(e.path))):
-                    yield from self.match(Path(e.path), rest, visited, top)
+                    yield from self._match(Path(e.path), rest, visited, top)
             elif self._wanted(e):
                 yield Path(e.path)
 
