@@ -39,6 +39,9 @@ def test_user_data_is_named_with_its_size(tmp_path: Path) -> None:
     np.testing.assert_array_equal(img.pixels, read_image(tmp_path / "plain.dpx").pixels)
     assert img.metadata["dpx:UserData"] == f"{len(user)} bytes"
     assert probe_header(p)["dpx_user_data"] == f"{len(user)} bytes"
+    # a section of 16 bytes or fewer is a size too (review rev2: it was printed as OpenImageIO's array)
+    (tmp_path / "small.dpx").write_bytes(_with_user_data(plain, b"QA15-small"))
+    assert read_image(tmp_path / "small.dpx").metadata["dpx:UserData"] == "10 bytes"
 
 
 

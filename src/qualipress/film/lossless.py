@@ -33,6 +33,7 @@ import numpy as np
 from qualipress.errors import InputError, QualipressError, UnsupportedError
 from qualipress.film import container
 from qualipress.io import dpx
+from qualipress.io.readers import CINEON_MAGIC
 
 #: Lossless pixel codecs this module can write and read (ids stored in archives; they never change meaning).
 PIXEL_CODECS = ("jpegxl", "jpeg2000", "jpegls", "htj2k")
@@ -147,7 +148,7 @@ def _cineon_layout(data: bytes) -> dpx.PixelLayout:
     UnsupportedError
         Any other Cineon layout (the archive then keeps the file opaque).
     """
-    e = ">" if data[:4] == b"\x80\x2a\x5f\xd7" else "<"
+    e = ">" if data[:4] == CINEON_MAGIC[0] else "<"
     if len(data) < 1024:
         raise InputError(f"Cineon header cut short ({len(data)} bytes)")
     offset, = struct.unpack_from(e + "I", data, 4)
@@ -243,7 +244,7 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     ".tif": _TIFF_SIGNATURES,
     ".tiff": _TIFF_SIGNATURES,
     ".exr": (b"v/1\x01",),
-    ".cin": (b"\x80\x2a\x5f\xd7", b"\xd7\x5f\x2a\x80"),
+    ".cin": CINEON_MAGIC,
 }
 
 

@@ -172,17 +172,18 @@ def append_jsonl(path: str | Path, record: dict[str, Any], *, sort_keys: bool = 
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         with p.open("a+b") as fh:
-            if fh.seek(0, os.SEEK_END) > 0:
+            created = fh.seek(0, os.SEEK_END) == 0
+            if not created:
                 fh.seek(-1, os.SEEK_END)
                 if fh.read(1) != b"\n":
                     line = "\n" + line
             fh.write(line.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
-        if p.stat().st_size == len(line.encode("utf-8")):  # just created: fsync the directory entry too
-            fsync_dir(p.parent)
     except OSError as exc:  # disk full, file-size limit, read-only: a torn last line is skipped when read
         raise OutputError(f"{p}: could not append a record ({exc.strerror or exc})") from exc
+    if created:  # the record is written: the directory entry's fsync is best effort (it never fails the append)
+        fsync_dir(p.parent)
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:

@@ -21,6 +21,8 @@ from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 #: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
 METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif", "jpegxl", "jpeg2000"})
 
+#: A Kodak Cineon file's first four bytes: big-endian, then little-endian.
+CINEON_MAGIC = (b"\x80\x2a\x5f\xd7", b"\xd7\x5f\x2a\x80")
 #: Format names by leading bytes; the first match wins.
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "png"),
@@ -31,8 +33,7 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"MM\x00+", 0, "tiff"),
     (b"SDPX", 0, "dpx"),
     (b"XPDS", 0, "dpx"),
-    (b"\x80\x2a\x5f\xd7", 0, "cineon"),
-    (b"\xd7\x5f\x2a\x80", 0, "cineon"),
+    *((m, 0, "cineon") for m in CINEON_MAGIC),
     (b"v/1\x01", 0, "exr"),
     (b"RIFF", 0, "webp"),
     (b"\xff\x0a", 0, "jpegxl"),
@@ -512,7 +513,8 @@ def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[
             if attr.name in DPX_FIELDS or attr.name.startswith(("dpx:", "smpte:", "openexr:", "exr:", "cineon:")) or \
                     attr.name in ("compression", "chromaticities", "FramesPerSecond", "DateTime", "Software"):
                 value = attr.value
-                if isinstance(value, np.ndarray) and value.size > 16:  # a DPX user-data section: its size
+                if isinstance(value, np.ndarray) and (value.size > 16 or attr.name == "dpx:UserData"):
+                    # a DPX user-data section (any size) or another long array: its size, not its values
                     value = f"{value.size} bytes" if value.dtype == np.uint8 else f"{value.size} values"
                 meta[attr.name] = value if isinstance(value, str | int | float) else str(value)
         bits = spec.get_int_attribute("oiio:BitsPerSample", 0)
