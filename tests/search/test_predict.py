@@ -494,4 +494,4 @@ def test_compiled_features_are_opencvs(monkeypatch, name):
     for k in ("flat", "detail", "noise", "grey", "log_pixels", "high_depth", "jpeg_quality"):
         assert compiled[k] == plain[k], k
     for k in ("gradient", "texture", "colourful"):
-        assert compiled[k] == pytest.approx(plain[k], rel=1e-6, abs=1e-9), k
+        assert compiled[k] == pytest.approx(plain[k], rel=1e-7, abs=1e-9), k  # measured: 6e-8 at most

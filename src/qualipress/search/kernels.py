@@ -2,8 +2,8 @@
 
 :func:`qualipress.search.predict.image_features` measures five texture features on up to sixteen 64×64 tiles of the
 image's luma, and the colourfulness of the whole image. Through OpenCV and NumPy that is about fifteen calls a
-tile, half of whose cost is the call itself (43 µs a 64×64 tile, 23 µs an 8×8 one), and six strided float32 passes
-for the colourfulness: 1.1 ms on a 481×321 photograph, 1.7 ms on a 768×512 one, about one JPEG encode.
+tile, half of whose cost is the call itself, and six strided float32 passes for the colourfulness: about one JPEG
+encode in all (measured in docs/benchmarks.md § JPEG search cost: compiled predictor features).
 :func:`tile_features` and :func:`colourfulness` do the same arithmetic in one compiled call each.
 
 The luma is OpenCV's (the caller converts it). The per-pixel arithmetic is float32 in OpenCV's order where a value

@@ -118,7 +118,9 @@ def _colour_features(px: np.ndarray) -> dict[str, float]:
     """The per-pixel :data:`FEATURES` of normalised colour planes ``px`` ((H, W) or (H, W, C) float32).
 
     Through the compiled kernels (:mod:`qualipress.search.kernels`) when the metric kernels are in use in this
-    process (:func:`_kernels`), else through OpenCV and NumPy; the two agree to about 1e-7 relative."""
+    process (:func:`_kernels`), else through OpenCV and NumPy; the two agree to about 1e-7 relative, so a
+    prediction within ~5e-6 of a half grid step may round to a neighbouring first probe (same file, one probe more
+    or less; docs/search.md § Setting predictor)."""
     if px.ndim == 2:
         px = px[..., None]
     kernels = _kernels()
