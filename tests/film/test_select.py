@@ -63,7 +63,6 @@ def test_grain_free_means_below_the_grain_checks_floor() -> None:
     constant 2 % below it: a frame with grain just under 1.5 × that floor is alike a grain-free one."""
     from qualipress.film.analysis import GRAIN_MIN
 
-    assert select.ALIKE_GRAIN_FLOOR == GRAIN_MIN
     prev = {"codec": "avif", "setting": 1.0, "lossless": False, "analysis": _analysis(0.0)}
     sigma = select.ALIKE_GRAIN_RATIO * GRAIN_MIN * 0.99  # before: 1.52 × the old floor (1.5 / 1023), not alike
     cfg = select.select(_analysis(sigma), codec="auto", stored_bits=10, previous=prev, position=3)

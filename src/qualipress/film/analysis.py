@@ -608,6 +608,13 @@ def grainless_residual(image: Image) -> float:
     return 0.5 * grain_floor(None if image.is_float else image.bit_depth)
 
 
+def grain_blocks(stats: BlockStats, image: Image) -> np.ndarray:
+    """The flattest blocks of ``image`` that hold grain (:func:`flat_blocks` without its grainless blocks: digital
+    bars, crushed black, clipped white), or its flattest blocks when none holds grain (a grain-free frame)."""
+    blocks = flat_blocks(stats, grainless=grainless_residual(image))
+    return blocks if blocks.any() else flat_blocks(stats)
+
+
 _PAIRS = ((0, 1), (0, 2), (1, 2))
 
 

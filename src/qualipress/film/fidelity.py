@@ -189,12 +189,9 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
         y = analysis.code_luma(image)
         stats = analysis.block_stats(y)
     shape = (image.height, image.width)
-    # the flattest blocks that hold grain (digital bars, crushed black and clipped white left out, so they cannot
-    # fill the flattest quarter); a frame with none keeps its flattest blocks for the temporal figure
-    blocks = analysis.flat_blocks(stats, grainless=analysis.grainless_residual(image))
-    if not blocks.any():
-        blocks = analysis.flat_blocks(stats)
-    flat = blocks
+    # the flattest blocks that hold grain (bars cannot fill the flattest quarter); a frame with none keeps its
+    # flattest blocks for the temporal figure
+    blocks = flat = analysis.grain_blocks(stats, image)
     b = stats.block
     grain_y = analysis.block_view(y, b)[flat] if flat.any() else np.zeros((0, b, b), np.float32)
     hp = analysis.plane_residual(grain_y)

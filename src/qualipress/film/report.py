@@ -333,8 +333,7 @@ def _crops(root: Path, r: dict[str, Any]) -> list[tuple[str, bytes]]:
         row, col = (int(v[1:]) for v in str(tile).split())
         places.append(("worst tile", row * 256, col * 256))
     stats = analysis.block_stats(analysis.luma(a3))
-    flat = analysis.flat_blocks(stats, grainless=analysis.grainless_residual(src))  # not a crop of the bars
-    flat = (flat if flat.any() else analysis.flat_blocks(stats)).astype(np.float64)
+    flat = analysis.grain_blocks(stats, src).astype(np.float64)  # not a crop of the bars
     k = max(1, size // stats.block)
     if flat.shape[0] >= k and flat.shape[1] >= k and flat.any():
         cs = np.pad(flat.cumsum(0).cumsum(1), ((1, 0), (1, 0)))

@@ -7,9 +7,9 @@ Rules (each decision is returned as a note and recorded in the frame's report):
    16-bit TIFF and PQ-coded float frames go to JPEG XL / JPEG 2000 only).
 2. **Sequence warm start.** When the previous frame of the same sequence was compressed with a lossy codec and
    this frame looks alike (same size; texture and smooth-gradient fractions within :data:`SIMILAR`; grain σ within
-   :data:`ALIKE_GRAIN_RATIO` of each other unless both are below :data:`ALIKE_GRAIN_FLOOR`), only that
-   codec is searched, starting from its setting: neighbouring frames need nearly the same setting, so the search
-   usually ends after two probes. Every :data:`REOPEN_EVERY`-th frame of a sequence, or after a frame that
+   :data:`ALIKE_GRAIN_RATIO` of each other unless both are below :data:`~qualipress.film.analysis.GRAIN_MIN`),
+   only that codec is searched, starting from its setting: neighbouring frames need nearly the same setting, so
+   the search usually ends after two probes. Every :data:`REOPEN_EVERY`-th frame of a sequence, or after a frame that
    differs, all candidates are searched again.
 3. **Cold start.** Otherwise each codec starts at its grid default moved by the analysis: textured or grainy
    frames start a quarter of the grid higher in quality (they need more bits; grain counts from :data:`GRAINY`,
@@ -31,14 +31,11 @@ FILM_CODECS = ("jpegxl", "jpeg2000", "avif", "heif")
 #: Maximum change of texture / smooth-gradient fraction for two frames to count as alike.
 SIMILAR = 0.15
 #: Largest ratio of two frames' grain σ (``noise_sigma``) for them to count as alike, when either has grain above
-#: :data:`ALIKE_GRAIN_FLOOR`: a cut between a grain-free card and grainy frames is not alike (qa13film: the grainy
-#: frames kept the card's AVIF, 107 kB a frame where a cold search chose JPEG XL at 76 kB). Grain of one shot
-#: varies a few per cent from frame to frame.
+#: :data:`~qualipress.film.analysis.GRAIN_MIN` (the grain checks' floor, ≈ 1.5 10-bit codes; not
+#: :func:`~qualipress.film.analysis.grain_floor`, as the frames compared may differ in depth): a cut between a
+#: grain-free card and grainy frames is not alike (qa13film: the grainy frames kept the card's AVIF, 107 kB a frame
+#: where a cold search chose JPEG XL at 76 kB). Grain of one shot varies a few per cent from frame to frame.
 ALIKE_GRAIN_RATIO = 1.5
-#: Grain σ (code values in [0, 1]) below which frames count as grain-free here: the grain checks' floor,
-#: :data:`qualipress.film.analysis.GRAIN_MIN` (≈ 1.5 10-bit codes; this was a second copy, 1.5 / 1023, until
-#: issue 11). Not :func:`~qualipress.film.analysis.grain_floor`: the frames compared may differ in depth.
-ALIKE_GRAIN_FLOOR = GRAIN_MIN
 #: Re-search every codec at least this often within a sequence.
 REOPEN_EVERY = 24
 #: Grain RMS (code values in [0, 1]) from which a frame's cold start moves up like a textured frame's (rule 3).
@@ -80,7 +77,7 @@ def _alike(a: dict[str, Any], b: dict[str, Any]) -> bool:
     for key in ("texture", "smooth_gradient"):
         if abs(float(a.get(key, {}).get("fraction", 0)) - float(b.get(key, {}).get("fraction", 0))) > SIMILAR:
             return False
-    ga, gb = sorted(max(float(x.get("noise_sigma") or 0.0), ALIKE_GRAIN_FLOOR) for x in (a, b))
+    ga, gb = sorted(max(float(x.get("noise_sigma") or 0.0), GRAIN_MIN) for x in (a, b))
     return gb <= ALIKE_GRAIN_RATIO * ga
 
 

@@ -462,8 +462,7 @@ def lost_fields(name: str, carry: Any, bit_depth: int, channels: int = 3) -> lis
     sRGB profile in its codestream and writes another one through jxlpy (8-bit). A profile that does not fit the
     stored pixels (``channels`` of the source, grey replicated to RGB by a codec without grey: a grey profile goes
     in as its RGB equivalent, a grey LUT profile without a curve cannot; :func:`qualipress.io.metadata.icc_fits`)
-    is lost too. A name :func:`_codec_or_none` cannot look up loses
-    nothing."""
+    is lost too. A name :func:`_codec_or_none` cannot look up loses nothing."""
     codec = None if name.startswith(REUSE_PREFIXES) else _codec_or_none(name)
     if codec is None:
         return []
