@@ -113,3 +113,29 @@ def test_a_link_whose_target_the_walk_never_reaches_is_taken(tmp_path):
     assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/**/frame_*.dpx"])] == ["frame_b.dpx"]
     assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/sh*/*.dpx"])] == ["shot/f.1.dpx"]
     assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/**/f.*.dpx"])] == ["shot/f.1.dpx"]
+
+
+def test_a_link_into_the_output_or_an_earlier_output_is_not_followed(tmp_path):
+    # review rev4: links taken after the walk led into the run's own output folder (inside the input) and into an
+    # earlier run's output folder (latest -> out/shot_a, current -> run1/shot_a), so a rerun compressed outputs again
+    from qualipress.io.discover import LOCK_NAME, REPORT_NAME
+
+    src = tmp_path / "in"
+    _touch(src / "scan" / "f.1.dpx", src / "out" / "shot_a" / "f.1.dpx", src / "out" / "o.dpx",
+           src / "run1" / "shot_a" / "f.1.dpx", tmp_path / "elsewhere" / "shot_b" / "f.2.dpx")
+    (src / "out" / LOCK_NAME).write_bytes(b"")
+    (src / "run1" / REPORT_NAME).write_bytes(b"")
+    os.symlink(src / "out" / "shot_a", src / "latest")
+    os.symlink(src / "out" / "o.dpx", src / "newest.dpx")
+    os.symlink(src / "run1" / "shot_a", src / "current")
+    os.symlink(src / "run1" / "shot_a" / "f.1.dpx", src / "first.dpx")
+    os.symlink(tmp_path / "elsewhere", src / "more")  # outside the input: followed, unless excluded
+    for spec in ([src], [f"{src}/**/*.dpx"], [f"{src}/**"]):
+        earlier: list = []
+        got = find_images(spec, exclude=[src / "out"], skipped_outputs=earlier)
+        assert [f.rel.as_posix() for f in got] == ["more/shot_b/f.2.dpx", "scan/f.1.dpx"], spec
+        assert earlier == [src / "run1"], spec
+    got = find_images([src], exclude=[src / "out", tmp_path / "elsewhere" / "shot_b"])
+    assert [f.rel.as_posix() for f in got] == ["scan/f.1.dpx"]  # reached through a link, still excluded
+    # the output folder written next to its inputs (-o IN): the input's own folders are still walked
+    assert [f.rel.as_posix() for f in find_images([src / "scan"], exclude=[src / "scan"])] == ["f.1.dpx"]

@@ -5,7 +5,9 @@ followed once (a link back to a directory already visited — a loop — is not 
 directories (name starting with ``.``) are skipped unless named directly; trees listed in ``exclude`` (e.g. the
 output directory of the run) are never entered, nor are **earlier output folders** found inside an input directory
 (a folder holding one of :data:`OUTPUT_MARKERS`, or both :data:`MANIFEST_NAME` and :data:`SUMS_NAME`), so a run
-over a parent folder does not compress an earlier run's outputs again; the caller is told which were skipped.
+over a parent folder does not compress an earlier run's outputs again; the caller is told which were skipped. A link
+does not lead around either rule: a link whose target lies in an excluded tree, or (inside the input) in an earlier
+output folder, is not followed.
 """
 
 from __future__ import annotations
@@ -172,8 +174,35 @@ class _Walker:
         self.excluded = excluded
         self.unread = unread
         self.outputs = outputs
+        #: The excluded trees that apply to the current input (set by :meth:`_begin`).
+        self.skip: list[str] = []
         #: Links left to their targets: (entry, glob parts still to match or None under a plain walk, visited).
         self.later: list[tuple[os.DirEntry[str], list[str] | None, set[tuple[int, int]]]] = []
+
+    def _begin(self, root: Path) -> str:
+        """Start a walk from ``root``; its real path. An excluded tree that holds ``root`` does not apply to it
+        (outputs written next to their inputs: the input's own folders are still walked)."""
+        top = os.path.realpath(root)
+        self.skip = [e for e in self.excluded if not _within(top, e)]
+        return top
+
+    def _skipped(self, real: str) -> bool:
+        """``real`` (a real path) lies in an excluded tree: reached through a link, not only by name."""
+        return any(_within(real, e) for e in self.skip)
+
+    def _in_earlier_output(self, real: str, top: str) -> bool:
+        """A link's target ``real`` lies in an excluded tree or an earlier output folder below the input ``top``
+        (``latest -> out/shot_a``): the link is not followed (an earlier output folder is noted once)."""
+        d = real if os.path.isdir(real) else os.path.dirname(real)
+        while d != top and _within(d, top):
+            if self._skipped(d):
+                return True
+            if is_output_dir(d):
+                if all(os.path.realpath(o) != d for o in self.outputs):
+                    self.outputs.append(Path(d))
+                return True
+            d = os.path.dirname(d)
+        return False
 
     def _earlier_output(self, directory: Path) -> bool:
         """An output folder of an earlier run (not excluded already): noted once and not entered."""
@@ -198,7 +227,7 @@ class _Walker:
         except OSError:
             return False
         key = (st.st_dev, st.st_ino)
-        if key in visited or (not root and (os.path.realpath(directory) in self.excluded
+        if key in visited or (not root and (self._skipped(os.path.realpath(directory))
                                             or self._earlier_output(directory))):
             return False
         visited.add(key)
@@ -207,6 +236,8 @@ class _Walker:
     def _wanted(self, entry: os.DirEntry[str]) -> bool:
         suffix = os.path.splitext(entry.name)[1].lower()
         try:
+            if entry.is_symlink() and self._skipped(os.path.realpath(entry.path)):
+                return False  # a link into the output directory: one of this run's own outputs
             if not entry.is_file():
                 # a link to nothing with an image name is kept, so the batch reports it as a failed input
                 return suffix in self.suffixes and entry.is_symlink() and not os.path.exists(entry.path)
@@ -232,6 +263,8 @@ class _Walker:
         (and taken after the walk when the walk did not reach the target)."""
         first = visited is None
         visited = set() if visited is None else visited
+        if first:
+            top = self._begin(root)
         top = os.path.realpath(root) if top is None else top
         if not self._enter(root, visited, root=first):
             return
@@ -253,13 +286,15 @@ class _Walker:
         while self.later:
             e, parts, visited = self.later.pop(0)
             path = Path(e.path)
+            if self._in_earlier_output(os.path.realpath(path), top):
+                continue
             if parts is None:
                 if _is_dir(e):
                     yield from self.files(path, visited, top)
                 elif self._wanted(e):
                     yield path
             elif parts:
-                if (_is_dir(e) and os.path.realpath(path) not in self.excluded
+                if (_is_dir(e) and not self._skipped(os.path.realpath(path))
                         and not self._earlier_output(path)):
                     yield from self._match(path, parts, visited, top)
             elif self._wanted(e):
@@ -272,6 +307,8 @@ class _Walker:
         :meth:`files`."""
         first = visited is None
         visited = set() if visited is None else visited
+        if first:
+            self._begin(root)
         yield from self._match(root, parts, visited, top)
         if first:
             yield from self._links_left(top or os.path.realpath(root))
@@ -303,7 +340,7 @@ class _Walker:
                 self.later.append((e, rest, visited))
                 continue
             if rest:
-                if (_is_dir(e) and os.path.realpath(e.path) not in self.excluded
+                if (_is_dir(e) and not self._skipped(os.path.realpath(e.path))
                         and not self._earlier_output(Path(e.path))):
                     yield from self._match(Path(e.path), rest, visited, top)
             elif self._wanted(e):
@@ -328,6 +365,11 @@ def _frame_pattern(path: Path) -> re.Pattern[str] | None:
         out += [re.escape(name[pos:m.start()]), rf"(?:\d{{{width}}}|[1-9]\d{{{width},}})"]
         pos = m.end()
     return re.compile("".join([*out, re.escape(name[pos:])]))
+
+
+def _within(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or lies below it (both real paths)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
