@@ -139,3 +139,37 @@ def test_a_link_into_the_output_or_an_earlier_output_is_not_followed(tmp_path):
     assert [f.rel.as_posix() for f in got] == ["scan/f.1.dpx"]  # reached through a link, still excluded
     # the output folder written next to its inputs (-o IN): the input's own folders are still walked
     assert [f.rel.as_posix() for f in find_images([src / "scan"], exclude=[src / "scan"])] == ["f.1.dpx"]
+
+
+def test_a_link_into_an_output_folder_is_not_followed_under_any_pattern(tmp_path):
+    # review rev5: a pattern without ** (IN/*/*.dpx, IN/*.dpx), a link to a folder outside the input inside an
+    # earlier output folder (latest -> ../run1/shot_a) and a frame pattern followed links into output folders
+    from qualipress.io.discover import REPORT_NAME
+
+    src = tmp_path / "in"
+    _touch(src / "scan" / "f.1.dpx", src / "run1" / "shot_a" / "f.1.dpx", tmp_path / "run0" / "shot_b" / "f.2.dpx",
+           src / "out" / "shot.0002.dpx", src / "shot.0001.dpx")
+    (src / "run1" / REPORT_NAME).write_bytes(b"")
+    (tmp_path / "run0" / REPORT_NAME).write_bytes(b"")
+    os.symlink(src / "run1" / "shot_a", src / "current")
+    os.symlink(src / "run1" / "shot_a" / "f.1.dpx", src / "first.dpx")
+    os.symlink(tmp_path / "run0" / "shot_b", src / "older")
+    os.symlink(src / "out" / "shot.0002.dpx", src / "shot.0002.dpx")
+    for spec, want in (([f"{src}/*/*.dpx"], ["scan/f.1.dpx"]), ([src], ["scan/f.1.dpx", "shot.0001.dpx"]),
+                       ([f"{src}/*.dpx"], ["shot.0001.dpx"]), ([f"{src}/shot.%04d.dpx"], ["shot.0001.dpx"])):
+        earlier: list = []
+        got = find_images(spec, exclude=[src / "out"], skipped_outputs=earlier)
+        assert [f.rel.as_posix() for f in got] == want, spec
+    earlier = []
+    find_images([src], exclude=[src / "out"], skipped_outputs=earlier)
+    assert sorted(earlier) == sorted([src / "run1", tmp_path / "run0"])
+
+
+def test_a_link_up_to_the_output_folder_holding_the_input_is_not_followed(tmp_path):
+    # review rev5: -o IN with the input IN/scan: after bc67ee1 the link IN/scan/up -> IN led to this run's outputs
+    src = tmp_path / "in"
+    _touch(src / "scan" / "f.1.png", src / "f.1.jpg", src / "other" / "x.png")
+    os.symlink(src, src / "scan" / "up")
+    os.symlink(src / "other", src / "scan" / "ref")  # a folder beside the input is still followed
+    got = find_images([src / "scan"], exclude=[src])
+    assert [f.rel.as_posix() for f in got] == ["f.1.png", "ref/x.png"]

@@ -6,8 +6,8 @@ directories (name starting with ``.``) are skipped unless named directly; trees 
 output directory of the run) are never entered, nor are **earlier output folders** found inside an input directory
 (a folder holding one of :data:`OUTPUT_MARKERS`, or both :data:`MANIFEST_NAME` and :data:`SUMS_NAME`), so a run
 over a parent folder does not compress an earlier run's outputs again; the caller is told which were skipped. A link
-does not lead around either rule: a link whose target lies in an excluded tree, or (inside the input) in an earlier
-output folder, is not followed.
+does not lead around either rule: a link whose target lies in an excluded tree, or in an earlier output folder that
+does not hold the input, is not followed (under a directory walk, any glob pattern and a frame pattern alike).
 """
 
 from __future__ import annotations
@@ -113,8 +113,9 @@ def find_images(
         elif p.is_file():
             add(p, Path(p.name))
         elif (frames := _frame_pattern(p)) is not None:
+            walker._begin(p.parent)
             matches = sorted(Path(e.path) for e in walker._entries(p.parent)
-                             if frames.fullmatch(e.name) and e.is_file())
+                             if frames.fullmatch(e.name) and e.is_file() and not walker._link_into_output(e))
             if not matches:
                 raise InputError(f"{text}: frame pattern matches no file")
             for m in matches:
@@ -174,35 +175,51 @@ class _Walker:
         self.excluded = excluded
         self.unread = unread
         self.outputs = outputs
-        #: The excluded trees that apply to the current input (set by :meth:`_begin`).
+        #: The current input's real path, the excluded trees below it or beside it, and those holding it (set by
+        #: :meth:`_begin`).
+        self.top = ""
         self.skip: list[str] = []
+        self.around: list[str] = []
         #: Links left to their targets: (entry, glob parts still to match or None under a plain walk, visited).
         self.later: list[tuple[os.DirEntry[str], list[str] | None, set[tuple[int, int]]]] = []
 
     def _begin(self, root: Path) -> str:
-        """Start a walk from ``root``; its real path. An excluded tree that holds ``root`` does not apply to it
-        (outputs written next to their inputs: the input's own folders are still walked)."""
-        top = os.path.realpath(root)
+        """Start a walk from ``root``; its real path. An excluded tree that holds ``root`` does not apply to its
+        folders (outputs written next to their inputs: the input's own folders are still walked), only to itself."""
+        self.top = top = os.path.realpath(root)
         self.skip = [e for e in self.excluded if not _within(top, e)]
+        self.around = [e for e in self.excluded if _within(top, e)]
         return top
 
     def _skipped(self, real: str) -> bool:
-        """``real`` (a real path) lies in an excluded tree: reached through a link, not only by name."""
-        return any(_within(real, e) for e in self.skip)
+        """``real`` (a real path) lies in an excluded tree, reached through a link or not; or it is an excluded
+        tree that holds the input (``-o IN`` with the input ``IN/scan``: a link ``IN/scan/up -> IN`` is not a way to
+        this run's outputs)."""
+        return any(_within(real, e) for e in self.skip) or (real != self.top and real in self.around)
 
-    def _in_earlier_output(self, real: str, top: str) -> bool:
-        """A link's target ``real`` lies in an excluded tree or an earlier output folder below the input ``top``
-        (``latest -> out/shot_a``): the link is not followed (an earlier output folder is noted once)."""
+    def _in_output(self, real: str) -> bool:
+        """A link's target ``real`` lies in an excluded tree or in an earlier output folder that does not hold the
+        input (``latest -> out/shot_a``, inside the input or not): the link is not followed (the earlier output
+        folder is noted once)."""
+        if self._skipped(real):
+            return True
         d = real if os.path.isdir(real) else os.path.dirname(real)
-        while d != top and _within(d, top):
-            if self._skipped(d):
-                return True
+        while not _within(self.top, d):
             if is_output_dir(d):
                 if all(os.path.realpath(o) != d for o in self.outputs):
                     self.outputs.append(Path(d))
                 return True
+            if os.path.dirname(d) == d:
+                break
             d = os.path.dirname(d)
         return False
+
+    def _link_into_output(self, entry: os.DirEntry[str]) -> bool:
+        """``entry`` is a link whose target lies in an output folder (:meth:`_in_output`)."""
+        try:
+            return entry.is_symlink() and self._in_output(os.path.realpath(entry.path))
+        except OSError:
+            return False
 
     def _earlier_output(self, directory: Path) -> bool:
         """An output folder of an earlier run (not excluded already): noted once and not entered."""
@@ -236,8 +253,8 @@ class _Walker:
     def _wanted(self, entry: os.DirEntry[str]) -> bool:
         suffix = os.path.splitext(entry.name)[1].lower()
         try:
-            if entry.is_symlink() and self._skipped(os.path.realpath(entry.path)):
-                return False  # a link into the output directory: one of this run's own outputs
+            if self._link_into_output(entry):
+                return False  # a link into an output folder: one of this (or an earlier) run's outputs
             if not entry.is_file():
                 # a link to nothing with an image name is kept, so the batch reports it as a failed input
                 return suffix in self.suffixes and entry.is_symlink() and not os.path.exists(entry.path)
@@ -274,7 +291,8 @@ class _Walker:
             if self._own_path_inside(e, top):
                 self.later.append((e, None, visited))
             elif _is_dir(e):
-                yield from self.files(Path(e.path), visited, top)
+                if not self._link_into_output(e):
+                    yield from self.files(Path(e.path), visited, top)
             elif self._wanted(e):
                 yield Path(e.path)
         if first:
@@ -286,7 +304,7 @@ class _Walker:
         while self.later:
             e, parts, visited = self.later.pop(0)
             path = Path(e.path)
-            if self._in_earlier_output(os.path.realpath(path), top):
+            if self._in_output(os.path.realpath(path)):
                 continue
             if parts is None:
                 if _is_dir(e):
@@ -328,7 +346,7 @@ class _Walker:
                     continue
                 if self._own_path_inside(e, top):
                     self.later.append((e, parts, visited))
-                else:
+                elif not self._link_into_output(e):
                     yield from self._match(Path(e.path), parts, visited, top)
             return
         for e in self._entries(root):
@@ -341,7 +359,7 @@ class _Walker:
                 continue
             if rest:
                 if (_is_dir(e) and not self._skipped(os.path.realpath(e.path))
-                        and not self._earlier_output(Path(e.path))):
+                        and not self._link_into_output(e) and not self._earlier_output(Path(e.path))):
                     yield from self._match(Path(e.path), rest, visited, top)
             elif self._wanted(e):
                 yield Path(e.path)
