@@ -72,7 +72,8 @@ class Carry:
     icc : bytes or None
         ICC profile.
     exif : bytes or None
-        EXIF as a TIFF structure (starts with ``II*`` or ``MM*``).
+        EXIF as a TIFF structure (starts with ``II*`` or ``MM*``); a leading ``Exif\\0\\0`` is removed
+        (:func:`bare_exif`).
     xmp : bytes or None
         XMP packet.
     """
@@ -80,6 +81,11 @@ class Carry:
     icc: bytes | None = None
     exif: bytes | None = None
     xmp: bytes | None = None
+
+    def __post_init__(self) -> None:
+        # every writer adds the container's own framing, so the EXIF held here is always bare (QA 17)
+        if self.exif:
+            object.__setattr__(self, "exif", bare_exif(self.exif) or None)
 
     def fields(self) -> list[str]:
         """Names of the parts present (``icc``, ``exif``, ``xmp``)."""
@@ -90,6 +96,19 @@ class Carry:
         return f"Carry({', '.join(parts) or 'nothing'})"
 
     __str__ = __repr__
+
+
+def bare_exif(exif: bytes) -> bytes:
+    """EXIF as the TIFF structure itself: any leading ``Exif\\0\\0`` markers removed (Pillow's ``Exif.tobytes()``
+    and JPEG APP1 payloads start with one; some files hold two).
+
+    Every output writer adds its format's own framing (JPEG APP1 and HEIF items the marker, AVIF and JPEG XL a
+    4-byte offset), so a prefix left on the bytes came out doubled in JPEG and HEIF outputs and made the EXIF of
+    AVIF and JPEG XL outputs unreadable (QA 17). :class:`Carry` applies it to what it is given.
+    """
+    while exif.startswith(_EXIF_PREFIX):
+        exif = exif[len(_EXIF_PREFIX):]
+    return exif
 
 
 # -- reading ------------------------------------------------------------------------------------------------
