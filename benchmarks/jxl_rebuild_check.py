@@ -1,4 +1,5 @@
-"""What proving a ``transcode:jpegxl`` file rebuilds its JPEG costs (:func:`qualipress.codecs.transcode.check_rebuilds`).
+"""What proving that a ``transcode:jpegxl`` file rebuilds its JPEG costs
+(:func:`qualipress.codecs.transcode.check_rebuilds`).
 
 Usage::
 

@@ -1,5 +1,6 @@
 """QA 17: an output its codec wrote but cannot decode again is a CodecError: ``encode`` exits 2 with one line,
-``compress`` skips that codec with the reason and delivers another (QA: the whole input failed with "unexpected RuntimeError")."""
+``compress`` skips that codec with the reason and delivers another
+(before, the whole input failed with "unexpected RuntimeError")."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def png(tmp_path):
 def test_decode_own_names_the_codec(unreadable_webp):
     webp = codecs.get("webp")
     data = webp.encode(as_image(photo_like(32, 32)), quality=80)
-    with pytest.raises(CodecError, match="webp wrote a file .* cannot read back: RuntimeError"):
+    with pytest.raises(CodecError, match=r"webp wrote a file .* cannot read back: RuntimeError"):
         codecs.decode_own(webp, data)
 
 
