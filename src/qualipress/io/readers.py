@@ -408,6 +408,8 @@ def _read_jpeg(path: Path, max_pixels: int) -> Image:
                 im = im.convert("RGB")
             if end < len(data):
                 meta["trailing_bytes"] = len(data) - end  # e.g. a motion photo's video: kept out of the pixels
+            if getattr(im, "n_frames", 1) > 1:  # MPF: a phone's depth map, a stereo pair's other view, ...
+                meta["mpf_images"] = int(im.n_frames) - 1  # stored after the primary image (trailing bytes)
             return _finish(np.asarray(im), 8, metadata=meta)
     except OSError:
         # 12-bit and lossless JPEG: Pillow cannot open them; libjpeg-turbo via imagecodecs can.
