@@ -212,7 +212,7 @@ def decode_own(codec: Codec, data: bytes) -> Image:
     """
     try:
         return codec.decode(data)
-    except QualipressError:
+    except (QualipressError, MemoryError):  # out of memory is no fault of the file
         raise
     except Exception as exc:
         raise CodecError(f"{codec.name} wrote a file ({len(data):,} bytes) that its decoder cannot read back: "
