@@ -166,7 +166,8 @@ def check_rebuilds(jxl: bytes, jpeg: bytes) -> None:
     """Prove that a JPEG XL transcode gives back ``jpeg`` byte for byte (libjxl's reconstruction,
     ``imagecodecs.jpegxl_decode_jpeg``), as ``transcode:jpegxl`` promises.
 
-    Costs one reconstruction: 5.6-6.8 ms mean for a Kodak JPEG (4.1-10.8 ms over two runs) (``docs/benchmarks.md`` § QA 17).
+    Costs one reconstruction: 5.6-6.8 ms mean for a Kodak JPEG, 4.1-10.8 ms each, over two runs
+    (``docs/benchmarks.md`` § QA 17).
 
     Parameters
     ----------
