@@ -129,7 +129,7 @@ def compress(
         if single is None and inputs != ["-"]:
             _, earlier = _expand(inputs, exclude=[output])  # its notes: what the run would skip (QA 14)
         rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web",
-                                   name_with_ext=name_with_ext, earlier=earlier)
+                                   name_with_ext=name_with_ext, earlier=earlier, max_pixels=opts.max_pixels)
         _print_dry_run(rows, request.target, as_json=as_json)
         return
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,

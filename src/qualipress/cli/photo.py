@@ -19,6 +19,7 @@ from typing import Any
 from qualipress import codecs
 from qualipress.errors import OutputError, QualipressError
 from qualipress.io import EXTENSIONS, IMAGE_SUFFIXES, sniff
+from qualipress.io.image import MAX_PIXELS, check_dimensions
 from qualipress.io.readers import DPX_TRANSFERS, FORMAT_TRANSFERS
 from qualipress.pipeline import expand_inputs
 from qualipress.pipeline.batch import check_collisions
@@ -172,17 +173,22 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
     return str(single.path)
 
 
-def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, web: bool = False) -> str | None:
+def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, web: bool = False,
+                      max_pixels: int = MAX_PIXELS) -> str | None:
     """Why a run would refuse ``path`` before encoding it, from the file's header, in the run's own words: what
-    :func:`qualipress.io.readers.preflight` refuses (empty, unrecognised, animated); under
+    :func:`qualipress.io.readers.preflight` refuses (empty, unrecognised, animated); dimensions over the pixel
+    limit ``max_pixels`` (``--max-mpixels``; :func:`qualipress.io.readers.header_dimensions`, QA 17); under
     ``--for web`` (``web``) an image that is not display-referred (float, log or linear DPX); a bit depth the
     codecs cannot store (``--bit-depth 8``, and ``--for web``, reduce an integer source first). None when it would
     not, or when the header does not say (unreadable files: the run says why)."""
-    from qualipress.io.readers import preflight
+    from qualipress.io.readers import header_dimensions, preflight
     from qualipress.pipeline.delivery import check_source_depth, web_refusal
 
     try:  # QA 13: an empty, unrecognised or animated file was listed as "would compress"
         preflight(path)
+        size = header_dimensions(path)
+        if size is not None:  # QA 17: the run refuses a possible decompression bomb; so does the dry run
+            check_dimensions(*size, max_pixels=max_pixels)
     except QualipressError as exc:
         return str(exc)
     names = [c.strip() for c in codec.split(",") if c.strip()]
@@ -220,11 +226,12 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
 def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
                  single: SingleOutput | None = None, bit_depth: int | None = None, *,
                  web: bool = False, name_with_ext: bool = False,
-                 earlier: Collection[str] | None = None) -> list[dict[str, Any]]:
+                 earlier: Collection[str] | None = None, max_pixels: int = MAX_PIXELS) -> list[dict[str, Any]]:
     """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs; for
     one output file (``single``) its exact path as ``output`` (``-`` = stdout), for stdin the input ``-`` (size
     None: stdin is not read); ``would_fail`` holds the reason when the file's header shows a bit depth the codecs
-    cannot store or ``--for web`` (``web``) refuses (:func:`predicted_refusal`; ``bit_depth`` is ``--bit-depth``).
+    cannot store, its dimensions exceed ``max_pixels`` (``--max-mpixels``) or ``--for web`` (``web``) refuses
+    (:func:`predicted_refusal`; ``bit_depth`` is ``--bit-depth``).
     Output stems are named as the run names them (``name_with_ext``: ``--name-with-ext``), and inputs that would
     write the same output are refused as the run refuses them (:func:`qualipress.pipeline.batch.check_collisions`,
     QA 13). ``earlier``: the earlier outputs among the inputs when the caller has read them
@@ -238,7 +245,7 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
                  "output_stem": None if single.path is None else str(Path(out).with_suffix("")), "output": out,
                  "codecs": codec,
                  "would_fail": None if source is None else predicted_refusal(source, codec, bit_depth,
-                                                                                web=web)}]
+                                                                                web=web, max_pixels=max_pixels)}]
     if inputs == ["-"]:  # named stdin.<ext> in the folder (see staged_input)
         return [{"input": "-", "input_bytes": None, "output_stem": os.path.abspath(Path(outdir) / "stdin"),
                  "codecs": codec}]
@@ -249,5 +256,6 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
     for job in jobs:
         rows.append({"input": str(job.source), "input_bytes": job.source.stat().st_size,
                      "output_stem": str(job.out_stem(root, keep_ext=name_with_ext)), "codecs": codec,
-                     "would_fail": predicted_refusal(job.source, codec, bit_depth, web=web)})
+                     "would_fail": predicted_refusal(job.source, codec, bit_depth, web=web,
+                                                     max_pixels=max_pixels)})
     return rows

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from qualipress.codecs.base import Codec, CodecInfo, QualityParam
-from qualipress.errors import CodecUnavailableError, InputError, UnsupportedError
+from qualipress.errors import CodecError, CodecUnavailableError, InputError, QualipressError, UnsupportedError
 from qualipress.io.image import Image, check_dimensions
 from qualipress.io.readers import register_reader
 from qualipress.io.transfer import ALPHA_KEY
@@ -199,6 +199,26 @@ def decode_as(fmt: str, data: bytes) -> Image:
     return get(name).decode(data)
 
 
+def decode_own(codec: Codec, data: bytes) -> Image:
+    """``codec.decode(data)``: an encoded file read back by qualipress's own decoder, as every probe and every
+    written output is before it counts.
+
+    Raises
+    ------
+    CodecError
+        The decoder failed on bytes the codec wrote (QA 17: a backend's own exception came out as a traceback of
+        ``encode`` and failed the whole input of ``compress`` instead of that codec). Errors qualipress raises on
+        purpose pass as they are.
+    """
+    try:
+        return codec.decode(data)
+    except (QualipressError, MemoryError):  # out of memory is no fault of the file
+        raise
+    except Exception as exc:
+        raise CodecError(f"{codec.name} wrote a file ({len(data):,} bytes) that its decoder cannot read back: "
+                         f"{type(exc).__name__}: {exc}") from exc
+
+
 def decode_like(codec: Codec, data: bytes, reference: Image, *, decoded: Image | None = None) -> Image:
     """Decode ``data`` and describe it like ``reference`` (same bit depth and transfer), ready for metrics.
 
@@ -206,7 +226,7 @@ def decode_like(codec: Codec, data: bytes, reference: Image, *, decoded: Image |
     12-bit JPEG, JPEG XL's 16 bits for colour-tagged 10-bit images) are scaled back. ``decoded``: what
     ``codec.decode(data)`` already returned (not decoded again; its pixels may be scaled in place).
     """
-    out = decoded if decoded is not None else codec.decode(data)
+    out = decoded if decoded is not None else decode_own(codec, data)
     px = out.pixels
     if reference.is_float:
         raise UnsupportedError("decode_like needs an integer reference; compare perceptual images")
@@ -306,6 +326,7 @@ __all__ = [
     "available_names",
     "decode_as",
     "decode_like",
+    "decode_own",
     "get",
     "names",
     "prefixed_names",

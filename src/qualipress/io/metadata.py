@@ -72,7 +72,8 @@ class Carry:
     icc : bytes or None
         ICC profile.
     exif : bytes or None
-        EXIF as a TIFF structure (starts with ``II*`` or ``MM*``).
+        EXIF as a TIFF structure (starts with ``II*`` or ``MM*``); a leading ``Exif\\0\\0`` is removed
+        (:func:`bare_exif`).
     xmp : bytes or None
         XMP packet.
     """
@@ -80,6 +81,11 @@ class Carry:
     icc: bytes | None = None
     exif: bytes | None = None
     xmp: bytes | None = None
+
+    def __post_init__(self) -> None:
+        # every writer adds the container's own framing, so the EXIF held here is always bare (QA 17)
+        if self.exif:
+            object.__setattr__(self, "exif", bare_exif(self.exif) or None)
 
     def fields(self) -> list[str]:
         """Names of the parts present (``icc``, ``exif``, ``xmp``)."""
@@ -90,6 +96,19 @@ class Carry:
         return f"Carry({', '.join(parts) or 'nothing'})"
 
     __str__ = __repr__
+
+
+def bare_exif(exif: bytes) -> bytes:
+    """EXIF as the TIFF structure itself: any leading ``Exif\\0\\0`` markers removed (Pillow's ``Exif.tobytes()``
+    and JPEG APP1 payloads start with one; some files hold two).
+
+    Every output writer adds its format's own framing (JPEG APP1 and HEIF items the marker, AVIF and JPEG XL a
+    4-byte offset), so a prefix left on the bytes came out doubled in JPEG and HEIF outputs and made the EXIF of
+    AVIF and JPEG XL outputs unreadable (QA 17). :class:`Carry` applies it to what it is given.
+    """
+    while exif.startswith(_EXIF_PREFIX):
+        exif = exif[len(_EXIF_PREFIX):]
+    return exif
 
 
 # -- reading ------------------------------------------------------------------------------------------------
@@ -311,18 +330,40 @@ def jpeg_settings(im: Any) -> dict[str, Any]:
     if 0 in tables:
         # Pillow (>= 8.3) returns the tables in natural order.
         out["jpeg_quality"] = estimate_jpeg_quality(np.asarray(tables[0], dtype=np.float64))
-    try:
-        from PIL import JpegImagePlugin
-
-        sampling = JpegImagePlugin.get_sampling(im)
-    except Exception:
-        sampling = -1
-    names = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
-    if im.mode == "L":
-        out["jpeg_subsampling"] = "grey"
-    elif sampling in names:
-        out["jpeg_subsampling"] = names[sampling]
+    name = subsampling_name(getattr(im, "layer", None) or [], im.mode)
+    if name is not None:
+        out["jpeg_subsampling"] = name
     return out
+
+
+#: J:a:b names of (horizontal, vertical) chroma reduction factors.
+_SUBSAMPLING = {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0", (4, 1): "4:1:1", (1, 2): "4:4:0",
+                (4, 2): "4:1:0"}
+
+
+def subsampling_name(layers: Sequence[tuple[Any, ...]], mode: str = "RGB") -> str | None:
+    """The chroma subsampling of a JPEG from its components' sampling factors (Pillow's ``layer``: (id, h, v,
+    table) per component) and its Pillow mode.
+
+    ``grey`` for one component; ``CMYK`` (4 full-resolution components), or ``CMYK, <factors>`` naming each
+    component's factors when they differ; for three components the J:a:b name of the chroma reduction (4:4:4,
+    4:2:2, 4:2:0, 4:1:1, 4:4:0, 4:1:0), else the factors (QA 17: Pillow's ``get_sampling`` knows only the first
+    three, so 4:1:1, 4:4:0 and CMYK JPEGs were shown without or with a wrong name). None without layers.
+    """
+    if not layers:
+        return "grey" if mode == "L" else None
+    factors = [(int(lay[1]), int(lay[2])) for lay in layers]
+    if len(factors) == 1:
+        return "grey"
+    listed = ", ".join(f"{h}x{v}" for h, v in factors)
+    if len(factors) == 4 or mode == "CMYK":
+        return "CMYK" if len(set(factors)) == 1 else f"CMYK, {listed}"
+    (h0, v0), chroma = factors[0], factors[1:]
+    if len(factors) == 3 and len(set(chroma)) == 1 and h0 % chroma[0][0] == 0 and v0 % chroma[0][1] == 0:
+        name = _SUBSAMPLING.get((h0 // chroma[0][0], v0 // chroma[0][1]))
+        if name is not None:
+            return name
+    return listed
 
 
 # -- orientation --------------------------------------------------------------------------------------------

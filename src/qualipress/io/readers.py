@@ -193,6 +193,43 @@ def _pillow_limit_off() -> Iterator[None]:
         PILImage.MAX_IMAGE_PIXELS = old
 
 
+def header_dimensions(path: str | Path) -> tuple[int, int] | None:
+    """Width and height from a file's header, without decoding its pixels: what ``compress --dry-run`` checks
+    against the pixel limit (:func:`qualipress.io.image.check_dimensions`) that a run applies (QA 17: a dry run
+    said it would compress an image the run refuses as a possible decompression bomb).
+
+    Pillow reads the header (HEIF/AVIF through pillow-heif when installed), then OpenImageIO when installed (DPX,
+    Cineon, EXR); None when neither can size the file (the run then says why it cannot read it).
+    """
+    from PIL import Image as PILImage
+
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    except ImportError:
+        pass
+    try:
+        with _pillow_limit_off(), warnings.catch_warnings(), PILImage.open(path) as im:
+            warnings.simplefilter("ignore")
+            return int(im.width), int(im.height)
+    except Exception:  # not a format Pillow sizes
+        pass
+    try:
+        import OpenImageIO as oiio
+    except ImportError:
+        return None
+    inp = oiio.ImageInput.open(str(path))
+    if inp is None:
+        oiio.geterror()  # taken, so OpenImageIO does not print it at exit
+        return None
+    try:
+        spec = inp.spec()
+        return int(spec.width), int(spec.height)
+    finally:
+        inp.close()
+
+
 def jpeg_stream_end(data: bytes) -> int:
     """Offset just past the end-of-image marker of the JPEG stream that starts ``data``.
 
@@ -371,6 +408,8 @@ def _read_jpeg(path: Path, max_pixels: int) -> Image:
                 im = im.convert("RGB")
             if end < len(data):
                 meta["trailing_bytes"] = len(data) - end  # e.g. a motion photo's video: kept out of the pixels
+            if getattr(im, "n_frames", 1) > 1:  # MPF: a phone's depth map, a stereo pair's other view, ...
+                meta["mpf_images"] = int(im.n_frames) - 1  # stored after the primary image (trailing bytes)
             return _finish(np.asarray(im), 8, metadata=meta)
     except OSError:
         # 12-bit and lossless JPEG: Pillow cannot open them; libjpeg-turbo via imagecodecs can.

@@ -184,6 +184,8 @@ class PhotoHooks:
             notes += _carry_notes(plan.codecs, carry, self.metadata,
                                   PERCEPTUAL_BITS if image.is_float else image.bit_depth, image.n_channels)
         fmt = meta.get("format")
+        if fmt == "jpeg" and (extras := jpeg_extras_note(meta)) is not None:
+            notes.append(extras)
         left_out = _source_left_out(meta, image) if fmt in SOURCE_FORMATS else None
         if (not self.allow_larger and fmt in SOURCE_FORMATS and left_out is None
                 and (not self.web or fmt in WEB_FORMATS)
@@ -260,6 +262,8 @@ class PhotoHooks:
             record.setdefault("warnings", []).append(
                 f"the output ({len(data):,} bytes) is larger than the input ({int(record['input_bytes']):,} bytes): "
                 f"{why or 'no smaller candidate'} (pass --allow-larger when a larger output is wanted)")
+        if (fate := _extras_fate(codec, decisions)) is not None:
+            decisions.append(fate)
         record["decisions"] = decisions or None
         return data
 
@@ -279,6 +283,37 @@ class PhotoHooks:
 _MISTAG = "left out"
 #: Start of the decision that says why a compressed source could not compete as it is (never grow).
 _LEFT_OUT_NOTE = "never grow: the source cannot be kept as it is"
+#: Start of the decision naming what a JPEG source holds besides its primary image (:func:`jpeg_extras_note`).
+_EXTRAS_NOTE = "the source JPEG holds"
+#: Candidates whose file keeps a JPEG source's bytes after its primary image (MPF images, trailing data): the
+#: source itself, and libjxl's transcode, whose reconstruction data rebuild them (proven by ``check_rebuilds``).
+KEEPS_JPEG_EXTRAS = ("source:jpeg", "transcode:jpegxl")
+
+
+def jpeg_extras_note(meta: dict[str, Any]) -> str | None:
+    """What a JPEG source holds after its primary image, from :func:`qualipress.io.read_image`'s metadata: further
+    MPF images (``mpf_images``: a phone's depth map or secondary image, a stereo view) and other bytes after the
+    end-of-image marker (``trailing_bytes``: e.g. a motion photo's video). None when nothing.
+
+    Only the primary image is compressed; the decision says so, and which outputs keep them
+    (:data:`KEEPS_JPEG_EXTRAS`), instead of losing them silently (QA 17).
+    """
+    mpf, tail = int(meta.get("mpf_images") or 0), int(meta.get("trailing_bytes") or 0)
+    if not (mpf or tail):
+        return None
+    what = (f"{mpf} further MPF image(s) (multi-picture: e.g. a depth map or secondary image)" if mpf
+            else "data after its end-of-image marker (e.g. a motion photo's video)")
+    return (f"{_EXTRAS_NOTE} {what}, {tail:,} bytes after the primary image: only the primary image is "
+            f"compressed; they are kept only if the output is {' or '.join(KEEPS_JPEG_EXTRAS)}")
+
+
+def _extras_fate(codec: str, decisions: list[str]) -> str | None:
+    """The decision that says whether the chosen output (``codec``) kept what :func:`jpeg_extras_note` named."""
+    if not any(d.startswith(_EXTRAS_NOTE) for d in decisions):
+        return None
+    if codec in KEEPS_JPEG_EXTRAS:
+        return f"{codec} keeps the bytes after the source JPEG's primary image (MPF images, trailing data)"
+    return f"{codec} holds the primary image only: the source JPEG's further images / trailing data are dropped"
 
 
 def _source_left_out(meta: dict[str, Any], image: Image) -> str | None:
