@@ -114,6 +114,19 @@ def test_the_first_full_image_probe_is_the_shifted_steered_estimate_rounded_up_t
     assert r.steering == 1 and r.probes[0].setting == grid[gr[i0][0]]
 
 
+def test_jpeg_first_full_image_probe_is_a_quarter_step_below_the_steered_estimate(monkeypatch):
+    import importlib
+
+    search_module = importlib.import_module("qualipress.search.search")
+
+    # Steered to 50.1: unshifted its ceiling is index 51; a quarter step down (png17, docs/benchmarks.md § JPEG's
+    # first full-image probe) it is index 50.
+    grid = list(codecs.get("jpeg").info.quality.grid)
+    monkeypatch.setattr(search_module._proxy, "steer", lambda *a, **k: (50.1, None, 1))
+    r = search(as_image(photo_like(256, 320, seed=2)), "jpeg", "ssim>=0.95")
+    assert r.steering == 1 and r.probes[0].setting == grid[50]
+
+
 @pytest.mark.parametrize("name", ["avif", "jpegxl"])
 def test_avif_steps_by_the_steeper_of_the_local_and_the_predicted_slope(name):
     from types import SimpleNamespace
