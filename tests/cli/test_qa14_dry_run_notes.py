@@ -25,3 +25,20 @@ def test_dry_run_notes_the_earlier_outputs_it_leaves_out(tmp_path: Path, capsys)
     assert "skipped 2 earlier output(s)" in captured.err
     assert "p0.jpg" not in captured.out and "p0.png" in captured.out
     assert not (tmp_path / "other").exists()
+
+
+def test_a_pattern_over_an_output_folder_leaves_its_outputs_out(tmp_path: Path, capsys) -> None:
+    # lead 14: after compress DIR -o DIR, DIR/** was refused as "pattern matches no file" (DIR is an output folder)
+    # and, once searched, found the outputs too (two inputs for one output name); the folder's report now leaves
+    # them out as for the folder named itself
+    src = tmp_path / "photos"
+    (src / "s").mkdir(parents=True)
+    for i in range(2):
+        write_image(src / "s" / f"p{i}.png", as_image(photo_like(48, 64, seed=i)))
+    assert main(["compress", str(src), "-o", str(src), "--codec", "jpeg", "--no-film"]) == 0
+    capsys.readouterr()
+    for pattern in (f"{src}/**", f"{src}/*/*"):
+        assert main(["compress", pattern, "-o", str(tmp_path / "other"), "--dry-run"]) == 0, pattern
+        captured = capsys.readouterr()
+        assert "skipped 2 earlier output(s)" in captured.err, pattern
+        assert "p0.jpg" not in captured.out and "p0.png" in captured.out, pattern

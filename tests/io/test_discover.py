@@ -173,3 +173,19 @@ def test_a_link_up_to_the_output_folder_holding_the_input_is_not_followed(tmp_pa
     os.symlink(src / "other", src / "scan" / "ref")  # a folder beside the input is still followed
     got = find_images([src / "scan"], exclude=[src])
     assert [f.rel.as_posix() for f in got] == ["f.1.png", "ref/x.png"]
+
+
+def test_a_pattern_rooted_in_an_earlier_output_folder_searches_it(tmp_path):
+    # review rev5: run1/*.png and the folder run1 were searched (the user named them), run1/**/*.png said
+    # "pattern matches no file"; folders below the root that are earlier outputs are still skipped
+    from qualipress.io.discover import REPORT_NAME
+
+    _touch(tmp_path / "run1" / "a.png", tmp_path / "run1" / "s" / "b.png", tmp_path / "run1" / "old" / "c.png")
+    (tmp_path / "run1" / REPORT_NAME).write_bytes(b"")
+    (tmp_path / "run1" / "old" / REPORT_NAME).write_bytes(b"")
+    want = ["a.png", "s/b.png"]
+    for spec in (tmp_path / "run1", f"{tmp_path}/run1/**/*.png", f"{tmp_path}/run1/**"):
+        earlier: list = []
+        assert [f.rel.as_posix() for f in find_images([spec], skipped_outputs=earlier)] == want, spec
+        assert earlier == [tmp_path / "run1" / "old"], spec
+    assert [f.rel.as_posix() for f in find_images([f"{tmp_path}/run1/*.png"])] == ["a.png"]

@@ -121,10 +121,8 @@ def find_images(
             for m in matches:
                 add(m, Path(m.name))
         elif glob.has_magic(text):
-            parts = p.parts
-            n = next(i for i, part in enumerate(parts) if glob.has_magic(part))
-            root = Path(*parts[:n]) if n else Path(".")
-            matches = list(walker.match(root, list(parts[n:]))) if root.is_dir() else []
+            root = pattern_root(text)
+            matches = list(walker.match(root, list(p.parts[len(root.parts):]))) if root.is_dir() else []
             if not matches:
                 raise InputError(f"{text}: pattern matches no file")
             for m in matches:
@@ -132,6 +130,18 @@ def find_images(
         else:
             raise InputError(f"{text}: no such file or directory")
     return out
+
+
+def pattern_root(text: str | Path) -> Path:
+    """The folder a glob pattern is searched from: its parts before the first one with a wildcard (``.`` when
+    the first part has one); a frame pattern's folder (``shot.%04d.dpx``); the path itself otherwise."""
+    p = Path(str(text))
+    if os.path.lexists(p):
+        return p
+    if _frame_pattern(p) is not None:
+        return p.parent
+    n = next((i for i, part in enumerate(p.parts) if glob.has_magic(part)), None)
+    return p if n is None else (Path(*p.parts[:n]) if n else Path("."))
 
 
 def image_paths(inputs: Iterable[str | Path], *, suffixes: Collection[str] = IMAGE_SUFFIXES) -> list[Path]:
@@ -322,23 +332,25 @@ class _Walker:
               top: str | None = None) -> Iterator[Path]:
         """Image files below ``root`` matching the glob ``parts`` (``**`` = any number of directories); below a
         ``**`` (whose root is ``top``), a link to something inside ``top`` is left to its target, as in
-        :meth:`files`."""
+        :meth:`files`. The pattern's own root is searched even when it is an output folder (the user named it, as
+        a directory input)."""
         first = visited is None
         visited = set() if visited is None else visited
         if first:
             self._begin(root)
-        yield from self._match(root, parts, visited, top)
+        yield from self._match(root, parts, visited, top, named=first)
         if first:
             yield from self._links_left(top or os.path.realpath(root))
 
-    def _match(self, root: Path, parts: list[str], visited: set[tuple[int, int]], top: str | None) -> Iterator[Path]:
+    def _match(self, root: Path, parts: list[str], visited: set[tuple[int, int]], top: str | None, *,
+               named: bool = False) -> Iterator[Path]:
         head, rest = parts[0], parts[1:]
         if head == "**":
             top = os.path.realpath(root) if top is None else top
-            if not rest:
-                yield from self.files(root, visited, top)
+            if not rest:  # the pattern's own root: walked as a directory input is
+                yield from self.files(root, None if named else visited, top)
                 return
-            if not self._enter(root, visited):
+            if not self._enter(root, visited, root=named):
                 return
             yield from self._match(root, rest, set(), top)
             for e in self._entries(root):

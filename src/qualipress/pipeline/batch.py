@@ -38,7 +38,7 @@ from qualipress.io import (
 )
 
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
-from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME, is_output_dir
+from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME, is_output_dir, pattern_root
 from qualipress.io.files import exclusive_lock, json_default
 from qualipress.io.transfer import perceptual_clipping
 from qualipress.pipeline.hooks import SEEDED, DefaultHooks, PipelineHooks, seal_over_limit
@@ -200,11 +200,12 @@ def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path]
 
 def outputs_among_inputs(inputs: Iterable[str | Path]) -> set[str]:
     """Real paths of the outputs (and sidecars) an earlier run wrote into an input folder (``-o`` = the input
-    folder), as that folder's report records them: not inputs of a later run, into another folder or with
-    another codec. A file named directly is left out of the set: the user asked for it."""
+    folder, or the folder a glob or frame pattern is searched from), as that folder's report records them: not
+    inputs of a later run, into another folder or with another codec. A file named directly is left out of the
+    set: the user asked for it."""
     inputs = [Path(str(raw)) for raw in inputs]
     found: set[str] = set()
-    for folder in inputs:
+    for folder in map(pattern_root, inputs):
         if folder.is_dir() and is_output_dir(folder):
             # only what was written next to its own input: a folder written from inputs elsewhere, named as the
             # input of a later run, is the user's input now
