@@ -773,12 +773,14 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
     remove_stale_temps(out)
     key = options.settings_key()
     done = {}
+    earlier: dict[str, dict[str, Any]] = {}  # by input path: what these settings last made of it
     reported: dict[str, str | None] = {}
     for rec in read_report(report_path):
         if rec.get("error") is None and rec.get("output"):
             reported[rec["output"]] = rec.get("output_sha256")
             if rec.get("settings_key") == key:
                 done[(rec["input_sha256"], rec["input"])] = rec
+                earlier[rec["input"]] = rec
     for rec in _recover_pending(out, reported, key=key, report_path=report_path):  # a killed run's finished work
         done[(rec["input_sha256"], rec["input"])] = rec
     records: list[dict[str, Any]] = []
@@ -802,6 +804,13 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             finished(_name_source(_failed(job, f"{job.source}: cannot read ({why})"), options))
             continue
         prev = done.get((sha, options.recorded(job.source)))
+        stale = None if prev or options.overwrite else _stale_output(earlier.get(options.recorded(job.source)))
+        if stale is not None:
+            finished(_name_source(_failed(job, f"{job.source}: changed since these settings made {stale} from it "
+                                               "(its SHA-256 is not the one in the report): use --overwrite to "
+                                               "redo it (unchanged frames are still skipped)", sha=sha,
+                                          blocking=stale), options))
+            continue
         out_sha = sha256_file(prev["output"]) if prev and Path(prev["output"]).exists() else None
         if prev and out_sha == prev.get("output_sha256"):
             skipped.append(prev)
@@ -838,6 +847,14 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             records.extend(_recover_pending(out, reported, key=key, report_path=report_path))
     options.hooks.finish(out, [*skipped, *records])
     return BatchSummary(records, skipped, report_path)
+
+
+def _stale_output(rec: dict[str, Any] | None) -> str | None:
+    """The output ``rec`` (an earlier record of an input with these settings) made, when it is still on disk as
+    written: the input has changed since, and that output is stale (QA session 17)."""
+    if rec is None or not Path(rec["output"]).is_file():
+        return None
+    return rec["output"] if sha256_file(rec["output"]) == rec.get("output_sha256") else None
 
 
 def _reported_outputs(report_path: Path, *, inputs_under: str | None = None) -> set[str]:
