@@ -72,6 +72,20 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
+#: Bytes of the target's name a temporary file keeps (its end, so the extension shows): with the prefix, the
+#: process id and mkstemp's 8 characters the temporary name stays far below the usual 255-byte name limit.
+TEMP_NAME_TAIL = 80
+
+
+def _name_tail(name: str) -> str:
+    """The end of ``name`` in at most :data:`TEMP_NAME_TAIL` bytes as the file system stores it, cut between
+    characters (80 *characters* of a Japanese name are 240 bytes: QA session 17)."""
+    tail = name[-TEMP_NAME_TAIL:]
+    while len(os.fsencode(tail)) > TEMP_NAME_TAIL:
+        tail = tail[1:]
+    return tail
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on a clean exit it is renamed over ``path`` atomically.
@@ -89,7 +103,8 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
         raise OutputError(f"{p}: exists (use --overwrite to replace it)")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.", suffix="." + p.name[-80:], dir=p.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.", suffix="." + _name_tail(p.name),
+                                   dir=p.parent)
         os.close(fd)
     except OSError as exc:
         raise OutputError(f"{p.parent}: cannot write here ({exc.strerror or exc})") from exc
