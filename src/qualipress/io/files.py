@@ -123,6 +123,28 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+def check_name_length(path: str | Path) -> None:
+    """Refuse a file name longer than its folder's file system allows (``NAME_MAX``, 255 bytes on most).
+
+    An output name grows from its source's (``.dpx`` → ``.avif``, a ``.xmp`` sidecar), so a source name near the
+    limit gives an output name over it (QA session 17: "unexpected OSError: [Errno 36] File name too long").
+
+    Raises
+    ------
+    OutputError
+        The name, encoded as the file system stores it, is over the limit.
+    """
+    p = Path(path)
+    size = len(os.fsencode(p.name))
+    try:
+        limit = os.pathconf(p.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):  # folder not made yet, or no such setting on this system
+        limit = 255
+    if size > limit:
+        raise OutputError(f"{p.parent}: output name {p.name!r} is {size} bytes, over this file system's {limit}-byte "
+                          "limit: give the source a shorter name")
+
+
 def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same directory, fsync and an atomic rename.
 

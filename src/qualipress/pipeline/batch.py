@@ -39,7 +39,7 @@ from qualipress.io import (
 
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME, is_output_dir
-from qualipress.io.files import exclusive_lock, json_default
+from qualipress.io.files import check_name_length, exclusive_lock, json_default
 from qualipress.io.transfer import perceptual_clipping
 from qualipress.pipeline.hooks import SEEDED, DefaultHooks, PipelineHooks, seal_over_limit
 from qualipress.pipeline.runner import run_tasks
@@ -416,6 +416,8 @@ def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressO
 
     ``paths[0]`` is the output; a stale copy that an interrupted run of these settings left is reclaimed first.
     """
+    for p in paths:
+        check_name_length(p)
     protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
     _reclaim(outdir, paths[0])
     for p in paths:
