@@ -244,3 +244,22 @@ def test_links_to_frames_inside_the_input_are_not_called_non_frames(tmp_path: Pa
     (tmp_path / "in" / "one.1001.dpx").symlink_to(scan / "r.1001.dpx")
     (tmp_path / "in" / "dirlink").symlink_to(scan)
     assert [p.name for p in left_out([tmp_path / "in"], tmp_path / "out")] == ["notes.txt"]
+
+
+def test_resume_notices_a_frame_replaced_with_the_same_size_and_mtime(dpx_sequence: Path, tmp_path: Path) -> None:
+    """QA session 17: a frame replaced by ``cp`` + ``touch -r`` (or ``rsync -t``) kept size and mtime; the
+    rerun called it "already done" and the archive kept the old frame."""
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    frames = sorted(dpx_sequence.glob("*.dpx"))
+    archive_paths([dpx_sequence], arch)
+    st = frames[1].stat()
+    new = frames[2].read_bytes()
+    assert len(new) == st.st_size and new != frames[1].read_bytes()
+    frames[1].write_bytes(new)
+    os.utime(frames[1], ns=(st.st_atime_ns, st.st_mtime_ns))
+    again = archive_paths([dpx_sequence], arch)
+    assert [r["source"] for r in again.records] == [frames[1].name] and len(again.skipped) == 3
+    restore_archive(arch, back)
+    assert (back / frames[1].name).read_bytes() == new
+    os.chmod(frames[0], 0o600)  # inode change time moves, content does not: still done, nothing redone
+    assert archive_paths([dpx_sequence], arch).records == []

@@ -96,7 +96,8 @@ def _read_source(task: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
                frame=fn.number)
     try:
         st = src.stat()
-        rec.update(source_bytes=st.st_size, mtime_ns=st.st_mtime_ns, mode=stat.S_IMODE(st.st_mode))
+        rec.update(source_bytes=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns,
+                   mode=stat.S_IMODE(st.st_mode))
         data = src.read_bytes()
     except OSError as exc:
         rec.update(status="error", error=f"{src}: cannot read ({exc.strerror or exc})", error_type="InputError")
@@ -198,6 +199,9 @@ class BatchResult:
 
 
 def _done(rec: dict[str, Any] | None, path: Path, outdir: Path) -> bool:
+    """Whether ``path`` is archived as ``rec`` says: same size and mtime, intact-sized output, and, when the
+    file's inode change time moved since (a frame replaced by a copy that kept size and mtime, ``cp -p`` or
+    ``rsync -t``; also a chmod or a rename), the same SHA-256 as the archived source."""
     if not rec or rec.get("status") != "ok":
         return False
     try:
@@ -205,8 +209,15 @@ def _done(rec: dict[str, Any] | None, path: Path, outdir: Path) -> bool:
     except OSError:
         return False
     out = outdir / rec["output"]
-    return (rec.get("source_bytes") == st.st_size and rec.get("mtime_ns") == st.st_mtime_ns
-            and out.is_file() and out.stat().st_size == rec.get("output_bytes"))
+    if not (rec.get("source_bytes") == st.st_size and rec.get("mtime_ns") == st.st_mtime_ns
+            and out.is_file() and out.stat().st_size == rec.get("output_bytes")):
+        return False
+    if rec.get("ctime_ns") in (None, st.st_ctime_ns):  # manifests before QA session 17 have no ctime_ns
+        return True
+    try:
+        return sha256_file(path) == rec.get("source_sha256")
+    except OSError:
+        return False
 
 
 def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int = 1,

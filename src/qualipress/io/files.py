@@ -72,6 +72,20 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
+#: Bytes of the target's name a temporary file keeps (its end, so the extension shows): with the prefix, the
+#: process id and mkstemp's 8 characters the temporary name stays far below the usual 255-byte name limit.
+TEMP_NAME_TAIL = 80
+
+
+def _name_tail(name: str) -> str:
+    """The end of ``name`` in at most :data:`TEMP_NAME_TAIL` bytes as the file system stores it, cut between
+    characters (80 *characters* of a Japanese name are 240 bytes: QA session 17)."""
+    tail = name[-TEMP_NAME_TAIL:]
+    while len(os.fsencode(tail)) > TEMP_NAME_TAIL:
+        tail = tail[1:]
+    return tail
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on a clean exit it is renamed over ``path`` atomically.
@@ -89,7 +103,8 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
         raise OutputError(f"{p}: exists (use --overwrite to replace it)")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.", suffix="." + p.name[-80:], dir=p.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.", suffix="." + _name_tail(p.name),
+                                   dir=p.parent)
         os.close(fd)
     except OSError as exc:
         raise OutputError(f"{p.parent}: cannot write here ({exc.strerror or exc})") from exc
@@ -106,6 +121,28 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def check_name_length(path: str | Path) -> None:
+    """Refuse a file name longer than its folder's file system allows (``NAME_MAX``, 255 bytes on most).
+
+    An output name grows from its source's (``.dpx`` → ``.avif``, a ``.xmp`` sidecar), so a source name near the
+    limit gives an output name over it (QA session 17: "unexpected OSError: [Errno 36] File name too long").
+
+    Raises
+    ------
+    OutputError
+        The name, encoded as the file system stores it, is over the limit.
+    """
+    p = Path(path)
+    size = len(os.fsencode(p.name))
+    try:
+        limit = os.pathconf(p.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):  # folder not made yet, or no such setting on this system
+        limit = 255
+    if size > limit:
+        raise OutputError(f"{p.parent}: output name {p.name!r} is {size} bytes, over this file system's {limit}-byte "
+                          "limit: give the source a shorter name")
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True) -> Path:

@@ -39,7 +39,7 @@ from qualipress.io import (
 
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME, is_output_dir, pattern_root
-from qualipress.io.files import exclusive_lock, json_default
+from qualipress.io.files import check_name_length, exclusive_lock, json_default
 from qualipress.io.transfer import perceptual_clipping
 from qualipress.pipeline.hooks import SEEDED, DefaultHooks, PipelineHooks, seal_over_limit
 from qualipress.pipeline.runner import run_tasks
@@ -417,6 +417,8 @@ def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressO
 
     ``paths[0]`` is the output; a stale copy that an interrupted run of these settings left is reclaimed first.
     """
+    for p in paths:
+        check_name_length(p)
     protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
     _reclaim(outdir, paths[0])
     for p in paths:
@@ -774,12 +776,14 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
     remove_stale_temps(out)
     key = options.settings_key()
     done = {}
+    earlier: dict[str, dict[str, Any]] = {}  # by input path: what these settings last made of it
     reported: dict[str, str | None] = {}
     for rec in read_report(report_path):
         if rec.get("error") is None and rec.get("output"):
             reported[rec["output"]] = rec.get("output_sha256")
             if rec.get("settings_key") == key:
                 done[(rec["input_sha256"], rec["input"])] = rec
+                earlier[rec["input"]] = rec
     for rec in _recover_pending(out, reported, key=key, report_path=report_path):  # a killed run's finished work
         done[(rec["input_sha256"], rec["input"])] = rec
     records: list[dict[str, Any]] = []
@@ -803,6 +807,13 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             finished(_name_source(_failed(job, f"{job.source}: cannot read ({why})"), options))
             continue
         prev = done.get((sha, options.recorded(job.source)))
+        stale = None if prev or options.overwrite else _stale_output(earlier.get(options.recorded(job.source)))
+        if stale is not None:
+            finished(_name_source(_failed(job, f"{job.source}: changed since these settings made {stale} from it "
+                                               "(its SHA-256 is not the one in the report): use --overwrite to "
+                                               "redo it (unchanged frames are still skipped)", sha=sha,
+                                          blocking=stale), options))
+            continue
         out_sha = sha256_file(prev["output"]) if prev and Path(prev["output"]).exists() else None
         if prev and out_sha == prev.get("output_sha256"):
             skipped.append(prev)
@@ -839,6 +850,14 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             records.extend(_recover_pending(out, reported, key=key, report_path=report_path))
     options.hooks.finish(out, [*skipped, *records])
     return BatchSummary(records, skipped, report_path)
+
+
+def _stale_output(rec: dict[str, Any] | None) -> str | None:
+    """The output ``rec`` (an earlier record of an input with these settings) made, when it is still on disk as
+    written: the input has changed since, and that output is stale (QA session 17)."""
+    if rec is None or not Path(rec["output"]).is_file():
+        return None
+    return rec["output"] if sha256_file(rec["output"]) == rec.get("output_sha256") else None
 
 
 def _reported_outputs(report_path: Path, *, inputs_under: str | None = None) -> set[str]:
