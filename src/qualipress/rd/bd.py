@@ -94,12 +94,14 @@ def bd_pair(
     lo, hi = max(ad.min(), td.min()), min(ad.max(), td.max())
     span = max(ad.max() - ad.min(), td.max() - td.min())
     result["overlap"] = float(max(0.0, hi - lo) / span) if span > 0 else 0.0
-    if hi <= lo:
-        result["note"] = "; ".join(["quality ranges do not overlap", *notes])
-        return result
-    # BD-rate integrates over the shared quality range, BD-metric over the shared bit-rate range: each call's
-    # overlap warning is about its own axis
-    for key, fn, axis in (("bd_rate", bjd.bd_rate, "quality"), ("bd_metric", bjd.bd_psnr, "bit-rate")):
+    # BD-rate integrates over the shared quality range, BD-metric over the shared bit-rate range: each exists when
+    # its own axis overlaps (20 dB better at every rate is a BD-PSNR of +20 dB even though the quality ranges are
+    # disjoint), and each call's overlap warning is about its own axis
+    for key, fn, axis, a, t in (("bd_rate", bjd.bd_rate, "quality", ad, td),
+                                ("bd_metric", bjd.bd_psnr, "bit-rate", ar, tr)):
+        if min(a.max(), t.max()) <= max(a.min(), t.min()):
+            notes.append(f"{axis} ranges do not overlap")
+            continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
