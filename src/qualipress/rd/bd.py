@@ -124,7 +124,7 @@ def _plain(message: str, axis: str) -> str:
     if m is None:
         return message
     return (f"the curves share only {float(m.group(1)):.0f} % of their {axis} range (under {float(m.group(2)):.0f} "
-            "%): the figure extrapolates; widen --qualities so they overlap more")
+            "%): the figure averages over that shared part only; widen --qualities so they overlap more")
 
 
 def bd_tables(curves: dict[str, dict[str, Any]], anchor: str | None, metrics: Sequence[str]) -> dict[str, Any]:
