@@ -183,6 +183,15 @@ def _codec_with(name: str, options: dict[str, Any]) -> tuple[Any, dict[str, Any]
     return codec, rest
 
 
+def _check_depth(codec: Any, image: Any) -> None:
+    """Refuse an image deeper than ``codec`` stores. Most codecs refuse it themselves; a learned codec converts it
+    to 8 bits, and its rows would then be measured against an 8-bit copy of the source rather than the source."""
+    if codec.storage_depth(image.bit_depth) is None:
+        depths = "/".join(map(str, codec.info.bit_depths))
+        raise UnsupportedError(f"codec {codec.name!r} stores {depths}-bit samples; the image is {image.bit_depth}-bit "
+                               "(convert the dataset to a depth every codec stores)")
+
+
 def _task_regions(image: Any, task: str) -> list[Any]:
 
     return detect(image, (TASKS[task],), min_score=TASK_MIN_SCORE)
@@ -198,6 +207,7 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     try:
         codec, options = _codec_with(unit.codec, unit.encode_options)
         image = _read(unit.path)
+        _check_depth(codec, image)
         ref_regions = _task_regions(image, unit.task) if unit.task else None
     except QualipressError as exc:
         return [], [{"image": str(unit.path), "codec": unit.codec, "setting": None, "error": str(exc)}]
