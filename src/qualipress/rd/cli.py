@@ -44,6 +44,9 @@ def bench_rd_cmd(
     typer.echo(f"{res.computed} rows computed, {res.cached} from cache, {len(res.errors)} errors -> {output}")
     for e in res.errors[:20]:
         typer.echo(f"  skipped {e['codec']} {Path(e['image']).name} {e['setting']}: {e['error']}", err=True)
+    if res.left_out:
+        typer.echo(f"{len(res.left_out)} image{'s' if len(res.left_out) != 1 else ''} left out of every curve "
+                   f"(a codec or setting has no row for them): {', '.join(sorted(res.left_out))}", err=True)
     if res.bd:
         typer.echo(format_table(res.bd, anchor or names[0]))
 

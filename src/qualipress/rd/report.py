@@ -157,6 +157,11 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
         f"date {html.escape(str(summary.get('date', '')))}; rows computed {summary.get('rows_computed')}, "
         f"cached {summary.get('rows_cached')}.</p>",
     ]
+    left_out = summary.get("images_left_out") or {}
+    if left_out:
+        parts.append(f"<p>{len(left_out)} image(s) left out of every curve, so that all curves average the same "
+                     "images:</p><ul>" + "".join(f"<li>{html.escape(k)}: {html.escape(str(v))}</li>"
+                                                 for k, v in sorted(left_out.items())) + "</ul>")
     for group in ([metrics] if metrics else []) + ([tasks] if tasks else []):
         png = plot_rd(curves, None, metrics=group)
         parts.append(f"<img alt='RD curves' src='data:image/png;base64,{base64.b64encode(png).decode()}'>")

@@ -280,6 +280,8 @@ class RdResult:
     errors: list[dict[str, Any]]
     computed: int
     cached: int
+    #: Images left out of every curve (display name -> reason): they lack a row for some codec and setting.
+    left_out: dict[str, str] = field(default_factory=dict)
 
 
 def safe_name(codec: str) -> str:
@@ -396,18 +398,48 @@ def run_rd(
     cached = len(rows)
     computed, errors = _run_units(units, cache, rows, jobs, progress)
 
-    curves = {n: _curve(n, codec_objs[n], rows, sweeps[n], len(files), wanted) for n in codecs}
+    kept, left_out = _common_images(files, codecs, sweeps, rows, errors)
+    in_curves = [r for r in rows if r["image"] not in left_out]
+    curves = {n: _curve(n, codec_objs[n], in_curves, sweeps[n], len(kept), wanted) for n in codecs}
     for n, curve in curves.items():
         atomic_write_text(out / f"{safe_name(n)}.json", json.dumps(curve, indent=2))
     bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
     _write_csv(out / "rows.csv", rows, wanted)
     summary = {"dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
-               "images": [f.name for f in files], "codecs": list(codecs),
+               "images": [f.name for f in files], "images_left_out": left_out, "codecs": list(codecs),
                "versions": {n: sorted(set(v.values())) for n, v in versions.items()}, "settings": sweeps,
                "metrics": wanted, "anchor": anchor, "task": task, "bd": bd, "errors": errors,
                "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
-    return RdResult(out, rows, curves, bd, errors, computed, cached)
+    return RdResult(out, rows, curves, bd, errors, computed, cached, left_out)
+
+
+def _common_images(files: Sequence[Path], codecs: Sequence[str], sweeps: dict[str, list[float]],
+                   rows: list[dict[str, Any]], errors: list[dict[str, Any]]) -> tuple[list[Path], dict[str, str]]:
+    """The images every curve averages over, and those left out with the reason (display name -> reason).
+
+    Every codec's curve must average the same images, or BD compares different content. An image is kept when
+    it has a row for every codec and setting that has a row for some image (a setting that failed everywhere
+    drops out of its curve instead); one failing image used to empty every curve that lacked it.
+    """
+    names = _display_names(files)
+    have: dict[str, set[tuple[str, str]]] = {}
+    for r in rows:
+        have.setdefault(r["image"], set()).add((r["codec"], _setting_key(r["setting"])))
+    seen = set().union(*have.values()) if have else set()
+    pairs = [(n, _setting_key(s)) for n in codecs for s in sweeps[n] if (n, _setting_key(s)) in seen]
+    why: dict[str, str] = {}
+    for e in errors:
+        why.setdefault(e["image"], f"{e['codec']}: {e['error']}")
+    kept: list[Path] = []
+    left: dict[str, str] = {}
+    for f in files:
+        missing = [p for p in pairs if p not in have.get(names[f], set())]
+        if missing:
+            left[names[f]] = why.get(str(f), f"no row for {missing[0][0]} at setting {missing[0][1]}")
+        else:
+            kept.append(f)
+    return kept, left
 
 
 def _curve(name: str, codec: Any, rows: list[dict[str, Any]], settings: list[float], n_images: int,
