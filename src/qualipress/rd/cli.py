@@ -20,7 +20,8 @@ def bench_rd_cmd(
         "psnr,ms-ssim"
     ),
     anchor: Annotated[str | None, typer.Option(help="BD anchor codec (default: first codec).")] = None,
-    task: Annotated[str | None, typer.Option(help="Coding for machines: faces or persons (F1 at IoU 0.5).")] = None,
+    task: Annotated[str | None, typer.Option(
+        help="Coding for machines: faces or persons (detections scoring >= 0.5, F1 at IoU 0.5).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = 1,
     limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
     weights: Annotated[Path | None, typer.Option(help="Weights file for the learned codecs.")] = None,

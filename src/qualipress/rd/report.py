@@ -165,6 +165,10 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
     for group in ([metrics] if metrics else []) + ([tasks] if tasks else []):
         png = plot_rd(curves, None, metrics=group)
         parts.append(f"<img alt='RD curves' src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
+    ts = summary.get("task_settings")
+    if ts:
+        parts.append(f"<p>Coding for machines ({html.escape(str(ts.get('detector')))}): "
+                     f"{html.escape(str(ts.get('f1')))}.</p>")
     anchor = summary.get("anchor")
     for m, table in (summary.get("bd") or {}).items():
         parts.append(f"<h2>BD vs {html.escape(str(anchor))} — {html.escape(m)}</h2><table><tr><th>codec</th>")

@@ -44,6 +44,9 @@ TASKS = {"faces": "faces", "persons": "persons"}
 #: Detections scoring below this are ignored on both the original and the decoded image.
 TASK_MIN_SCORE = 0.5
 
+#: A detection on the decoded image matches one on the original (same label) at this IoU or more.
+TASK_IOU = 0.5
+
 
 def _r(lo: float, hi: float, step: float) -> list[float]:
     n = int(round((hi - lo) / step))
@@ -183,6 +186,14 @@ def _codec_with(name: str, options: dict[str, Any]) -> tuple[Any, dict[str, Any]
     return codec, rest
 
 
+def task_settings(task: str) -> dict[str, Any]:
+    """What the ``f1-<task>`` columns mean (thresholds, detector, averaging), written into ``summary.json``."""
+    return {"detector": TASKS[task], "min_score": TASK_MIN_SCORE, "iou": TASK_IOU, "version": task_version(task),
+            "f1": f"one-to-one matches (same label, IoU >= {TASK_IOU}) between the detections scoring >= "
+                  f"{TASK_MIN_SCORE} on the original and on the decoded image; f1-{task}: matches summed over "
+                  f"images (micro); f1-{task}-image-mean: mean of per-image F1, 1 where neither side detects"}
+
+
 def _check_depth(codec: Any, image: Any) -> None:
     """Refuse an image deeper than ``codec`` stores. Most codecs refuse it themselves; a learned codec converts it
     to 8 bits, and its rows would then be measured against an 8-bit copy of the source rather than the source."""
@@ -233,7 +244,7 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "metrics": {metric_key(name): float(pr.metrics[name].value) for name in unit.metrics},
             }
             if unit.task:
-                agree = match_regions(ref_regions or [], _task_regions(decoded, unit.task), iou_threshold=0.5)
+                agree = match_regions(ref_regions or [], _task_regions(decoded, unit.task), iou_threshold=TASK_IOU)
                 row["metrics"][f"f1-{unit.task}"] = float(agree.f1)
                 row["tasks"] = {unit.task: {"matched": agree.matched, "n_reference": agree.n_reference,
                                             "n_candidate": agree.n_candidate, "version": unit.task_version}}
@@ -408,7 +419,8 @@ def run_rd(
     summary = {"dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
                "images": [f.name for f in files], "images_left_out": left_out, "codecs": list(codecs),
                "versions": {n: sorted(set(v.values())) for n, v in versions.items()}, "settings": sweeps,
-               "metrics": wanted, "anchor": anchor, "task": task, "bd": bd, "errors": errors,
+               "metrics": wanted, "anchor": anchor, "task": task,
+               "task_settings": task_settings(task) if task else None, "bd": bd, "errors": errors,
                "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     return RdResult(out, rows, curves, bd, errors, computed, cached, left_out)
