@@ -205,4 +205,6 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
 
 
 def _num(v: Any) -> str:
+    if v is None:  # a non-finite mean, written as null
+        return "n/a"
     return f"{v:.4f}" if isinstance(v, float) else html.escape(str(v))

@@ -413,7 +413,7 @@ def run_rd(
     in_curves = [r for r in rows if r["image"] not in left_out]
     curves = {n: _curve(n, codec_objs[n], in_curves, sweeps[n], len(kept), wanted) for n in codecs}
     for n, curve in curves.items():
-        atomic_write_text(out / f"{safe_name(n)}.json", json.dumps(curve, indent=2))
+        atomic_write_text(out / f"{safe_name(n)}.json", finite_json(curve))
     bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
     _write_csv(out / "rows.csv", rows, wanted)
     summary = {"dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
@@ -422,7 +422,7 @@ def run_rd(
                "metrics": wanted, "anchor": anchor, "task": task,
                "task_settings": task_settings(task) if task else None, "bd": bd, "errors": errors,
                "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
+    atomic_write_text(out / "summary.json", finite_json(summary))
     return RdResult(out, rows, curves, bd, errors, computed, cached, left_out)
 
 
@@ -452,6 +452,22 @@ def _common_images(files: Sequence[Path], codecs: Sequence[str], sweeps: dict[st
         else:
             kept.append(f)
     return kept, left
+
+
+def finite_json(obj: Any) -> str:
+    """``obj`` as strict JSON (indented): NaN and infinite floats (an ``n/a`` BD figure, the mean PSNR of a lossless
+    point) become ``null``; ``json.dumps`` would write ``NaN``, which strict readers (``JSON.parse``) refuse."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float):
+            return v if math.isfinite(v) else None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(obj), indent=2, allow_nan=False)
 
 
 def _curve(name: str, codec: Any, rows: list[dict[str, Any]], settings: list[float], n_images: int,
