@@ -171,9 +171,11 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
                      f"{html.escape(str(ts.get('f1')))}.</p>")
     anchor = summary.get("anchor")
     for m, table in (summary.get("bd") or {}).items():
+        spec = lookup(m)
+        unit = f" ({spec.bd_unit})" if spec is not None and spec.bd_unit else ""
         parts.append(f"<h2>BD vs {html.escape(str(anchor))} — {html.escape(m)}</h2><table><tr><th>codec</th>")
-        parts.extend(f"<th>BD-rate {meth}</th>" for meth in METHODS)
-        parts.extend(f"<th>BD-{html.escape(m)} {meth}</th>" for meth in METHODS)
+        parts.extend(f"<th>BD-rate {meth} (%)</th>" for meth in METHODS)
+        parts.extend(f"<th>BD-{html.escape(m)} {meth}{html.escape(unit)}</th>" for meth in METHODS)
         parts.append("<th>note</th></tr>")
         for name, res in table.items():
             cells = [_fmt(res[meth]["bd_rate"], "%") for meth in METHODS]
