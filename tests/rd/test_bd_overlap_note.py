@@ -13,3 +13,10 @@ def test_small_overlap_note_names_the_cli_remedy() -> None:
     r = bd_pair(rate, anchor, rate, test, method="pchip")
     assert "min_overlap" not in r["note"] and "--qualities" in r["note"], r["note"]
     assert "% of their quality range" in r["note"] or "% of their bit-rate range" in r["note"]
+
+
+def test_small_overlap_note_does_not_claim_extrapolation() -> None:
+    """bjontegaard integrates over the shared range only; the note said 'the figure extrapolates'."""
+    r = bd_pair([0.25, 0.5, 1.0, 2.0, 4.0], [28.0, 31.0, 34.0, 37.0, 40.0], [0.25, 0.5, 1.0, 2.0, 4.0],
+                [36.0, 38.0, 40.0, 42.0, 44.0])
+    assert "extrapolat" not in r["note"] and "shared" in r["note"], r["note"]

@@ -261,7 +261,9 @@ class LearnedCodec(Codec):
         if header.channels == 1:
             px = np.rint(px.astype(np.float32).mean(axis=2, keepdims=True)).astype(np.uint8)
         meta = {"learned_weights": describe(loaded) | {"step": header.step, "quality": header.quality}}
-        return Image(np.ascontiguousarray(px), bit_depth=8, metadata=meta)
+        # a copy in C order, not ascontiguousarray: for a 1x1 image the transposed view already counts as
+        # contiguous with strides (1, 1, 1), which imagecodecs' encoders (the PNG writer) refuse
+        return Image(px.copy(order="C"), bit_depth=8, metadata=meta)
 
     def describe_output(self, data: bytes) -> dict[str, Any]:
         """The weights (architecture, fingerprint, source, file) and setting a ``.qlc`` file was written with.

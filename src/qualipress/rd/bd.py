@@ -30,20 +30,39 @@ def to_db(metric: str, values: Sequence[float]) -> np.ndarray:
     return v if s is None or s.bd is None else s.bd(v)
 
 
-def _clean(rate: Sequence[float], dist: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Sort by rate and keep the strictly increasing part of the curve (interpolation needs monotone data)."""
+def _clean(rate: Sequence[float], dist: Sequence[float]) -> tuple[np.ndarray, np.ndarray, list[tuple[float, float]]]:
+    """Sort by rate and keep the points above every lower-rate point (interpolation needs monotone data).
+
+    Returns the kept rates and qualities and the points left out as ``(rate, quality)``: non-finite ones (a
+    lossless point's infinite PSNR) and those not better than a point at a lower rate.
+    """
     r = np.asarray(rate, dtype=np.float64)
     d = np.asarray(dist, dtype=np.float64)
     ok = np.isfinite(r) & np.isfinite(d) & (r > 0)
+    dropped = [(float(ri), float(di)) for ri, di in zip(r[~ok], d[~ok], strict=True)]
     r, d = r[ok], d[ok]
-    order = np.argsort(r)
+    order = np.argsort(r, kind="stable")
     r, d = r[order], d[order]
-    keep_r, keep_d = [], []
+    keep_r: list[float] = []
+    keep_d: list[float] = []
     for ri, di in zip(r, d, strict=True):
         if not keep_r or (ri > keep_r[-1] and di > keep_d[-1]):
             keep_r.append(ri)
             keep_d.append(di)
-    return np.asarray(keep_r), np.asarray(keep_d)
+        else:
+            dropped.append((float(ri), float(di)))
+    return np.asarray(keep_r), np.asarray(keep_d), dropped
+
+
+def _dropped_note(curve: str, dropped: list[tuple[float, float]]) -> str:
+    """Note naming the points :func:`_clean` left out of one curve ("" when none)."""
+    if not dropped:
+        return ""
+    pts = ", ".join(f"{r:.4g} bpp / {d:.4g}" for r, d in sorted(dropped)[:4])
+    more = f" and {len(dropped) - 4} more" if len(dropped) > 4 else ""
+    n = len(dropped)
+    return (f"{curve}: {n} point{'s' if n > 1 else ''} left out ({pts}{more}): not above a lower-rate point or "
+            "not finite")
 
 
 def bd_pair(
@@ -60,26 +79,29 @@ def bd_pair(
     -------
     dict
         ``{"bd_rate": float, "bd_metric": float, "overlap": float, "note": str}``; NaN values when the
-        curves do not overlap or have fewer than 4 usable points.
+        curves do not overlap or have fewer than 4 usable points. The note names every point left out of a curve
+        (not finite, or not above a lower-rate point: the figure is that of the curve's upper envelope).
     """
     import bjontegaard as bjd
 
-    ar, ad = _clean(anchor_rate, anchor_dist)
-    tr, td = _clean(test_rate, test_dist)
+    ar, ad, a_out = _clean(anchor_rate, anchor_dist)
+    tr, td, t_out = _clean(test_rate, test_dist)
     result: dict[str, Any] = {"bd_rate": math.nan, "bd_metric": math.nan, "overlap": 0.0, "note": ""}
+    notes = [n for n in (_dropped_note("anchor", a_out), _dropped_note("test", t_out)) if n]
     if len(ar) < 4 or len(tr) < 4:
-        result["note"] = f"needs >= 4 monotone points (anchor {len(ar)}, test {len(tr)})"
+        result["note"] = "; ".join([f"needs >= 4 monotone points (anchor {len(ar)}, test {len(tr)})", *notes])
         return result
     lo, hi = max(ad.min(), td.min()), min(ad.max(), td.max())
     span = max(ad.max() - ad.min(), td.max() - td.min())
     result["overlap"] = float(max(0.0, hi - lo) / span) if span > 0 else 0.0
-    if hi <= lo:
-        result["note"] = "quality ranges do not overlap"
-        return result
-    notes: list[str] = []
-    # BD-rate integrates over the shared quality range, BD-metric over the shared bit-rate range: each call's
-    # overlap warning is about its own axis
-    for key, fn, axis in (("bd_rate", bjd.bd_rate, "quality"), ("bd_metric", bjd.bd_psnr, "bit-rate")):
+    # BD-rate integrates over the shared quality range, BD-metric over the shared bit-rate range: each exists when
+    # its own axis overlaps (20 dB better at every rate is a BD-PSNR of +20 dB even though the quality ranges are
+    # disjoint), and each call's overlap warning is about its own axis
+    for key, fn, axis, a, t in (("bd_rate", bjd.bd_rate, "quality", ad, td),
+                                ("bd_metric", bjd.bd_psnr, "bit-rate", ar, tr)):
+        if min(a.max(), t.max()) <= max(a.min(), t.min()):
+            notes.append(f"{axis} ranges do not overlap")
+            continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -102,7 +124,7 @@ def _plain(message: str, axis: str) -> str:
     if m is None:
         return message
     return (f"the curves share only {float(m.group(1)):.0f} % of their {axis} range (under {float(m.group(2)):.0f} "
-            "%): the figure extrapolates; widen --qualities so they overlap more")
+            "%): the figure averages over that shared part only; widen --qualities so they overlap more")
 
 
 def bd_tables(curves: dict[str, dict[str, Any]], anchor: str | None, metrics: Sequence[str]) -> dict[str, Any]:

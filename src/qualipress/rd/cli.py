@@ -20,7 +20,8 @@ def bench_rd_cmd(
         "psnr,ms-ssim"
     ),
     anchor: Annotated[str | None, typer.Option(help="BD anchor codec (default: first codec).")] = None,
-    task: Annotated[str | None, typer.Option(help="Coding for machines: faces or persons (F1 at IoU 0.5).")] = None,
+    task: Annotated[str | None, typer.Option(
+        help="Coding for machines: faces or persons (detections scoring >= 0.5, F1 at IoU 0.5).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = 1,
     limit: Annotated[int | None, typer.Option(help="Use only the first N images.")] = None,
     weights: Annotated[Path | None, typer.Option(help="Weights file for the learned codecs.")] = None,
@@ -44,6 +45,9 @@ def bench_rd_cmd(
     typer.echo(f"{res.computed} rows computed, {res.cached} from cache, {len(res.errors)} errors -> {output}")
     for e in res.errors[:20]:
         typer.echo(f"  skipped {e['codec']} {Path(e['image']).name} {e['setting']}: {e['error']}", err=True)
+    if res.left_out:
+        typer.echo(f"{len(res.left_out)} image{'s' if len(res.left_out) != 1 else ''} left out of every curve "
+                   f"(a codec or setting has no row for them): {', '.join(sorted(res.left_out))}", err=True)
     if res.bd:
         typer.echo(format_table(res.bd, anchor or names[0]))
 

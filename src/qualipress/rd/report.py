@@ -157,14 +157,25 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
         f"date {html.escape(str(summary.get('date', '')))}; rows computed {summary.get('rows_computed')}, "
         f"cached {summary.get('rows_cached')}.</p>",
     ]
+    left_out = summary.get("images_left_out") or {}
+    if left_out:
+        parts.append(f"<p>{len(left_out)} image(s) left out of every curve, so that all curves average the same "
+                     "images:</p><ul>" + "".join(f"<li>{html.escape(k)}: {html.escape(str(v))}</li>"
+                                                 for k, v in sorted(left_out.items())) + "</ul>")
     for group in ([metrics] if metrics else []) + ([tasks] if tasks else []):
         png = plot_rd(curves, None, metrics=group)
         parts.append(f"<img alt='RD curves' src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
+    ts = summary.get("task_settings")
+    if ts:
+        parts.append(f"<p>Coding for machines ({html.escape(str(ts.get('detector')))}): "
+                     f"{html.escape(str(ts.get('f1')))}.</p>")
     anchor = summary.get("anchor")
     for m, table in (summary.get("bd") or {}).items():
+        spec = lookup(m)
+        unit = f" ({spec.bd_unit})" if spec is not None and spec.bd_unit else ""
         parts.append(f"<h2>BD vs {html.escape(str(anchor))} — {html.escape(m)}</h2><table><tr><th>codec</th>")
-        parts.extend(f"<th>BD-rate {meth}</th>" for meth in METHODS)
-        parts.extend(f"<th>BD-{html.escape(m)} {meth}</th>" for meth in METHODS)
+        parts.extend(f"<th>BD-rate {meth} (%)</th>" for meth in METHODS)
+        parts.extend(f"<th>BD-{html.escape(m)} {meth}{html.escape(unit)}</th>" for meth in METHODS)
         parts.append("<th>note</th></tr>")
         for name, res in table.items():
             cells = [_fmt(res[meth]["bd_rate"], "%") for meth in METHODS]
@@ -196,4 +207,6 @@ def html_report(outdir: str | os.PathLike[str], output: str | os.PathLike[str] |
 
 
 def _num(v: Any) -> str:
+    if v is None:  # a non-finite mean, written as null
+        return "n/a"
     return f"{v:.4f}" if isinstance(v, float) else html.escape(str(v))

@@ -44,6 +44,9 @@ TASKS = {"faces": "faces", "persons": "persons"}
 #: Detections scoring below this are ignored on both the original and the decoded image.
 TASK_MIN_SCORE = 0.5
 
+#: A detection on the decoded image matches one on the original (same label) at this IoU or more.
+TASK_IOU = 0.5
+
 
 def _r(lo: float, hi: float, step: float) -> list[float]:
     n = int(round((hi - lo) / step))
@@ -183,6 +186,23 @@ def _codec_with(name: str, options: dict[str, Any]) -> tuple[Any, dict[str, Any]
     return codec, rest
 
 
+def task_settings(task: str) -> dict[str, Any]:
+    """What the ``f1-<task>`` columns mean (thresholds, detector, averaging), written into ``summary.json``."""
+    return {"detector": TASKS[task], "min_score": TASK_MIN_SCORE, "iou": TASK_IOU, "version": task_version(task),
+            "f1": f"one-to-one matches (same label, IoU >= {TASK_IOU}) between the detections scoring >= "
+                  f"{TASK_MIN_SCORE} on the original and on the decoded image; f1-{task}: matches summed over "
+                  f"images (micro); f1-{task}-image-mean: mean of per-image F1, 1 where neither side detects"}
+
+
+def _check_depth(codec: Any, image: Any) -> None:
+    """Refuse an image deeper than ``codec`` stores. Most codecs refuse it themselves; a learned codec converts it
+    to 8 bits, and its rows would then be measured against an 8-bit copy of the source rather than the source."""
+    if codec.storage_depth(image.bit_depth) is None:
+        depths = "/".join(map(str, codec.info.bit_depths))
+        raise UnsupportedError(f"codec {codec.name!r} stores {depths}-bit samples; the image is {image.bit_depth}-bit "
+                               "(convert the dataset to a depth every codec stores)")
+
+
 def _task_regions(image: Any, task: str) -> list[Any]:
 
     return detect(image, (TASKS[task],), min_score=TASK_MIN_SCORE)
@@ -198,6 +218,7 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     try:
         codec, options = _codec_with(unit.codec, unit.encode_options)
         image = _read(unit.path)
+        _check_depth(codec, image)
         ref_regions = _task_regions(image, unit.task) if unit.task else None
     except QualipressError as exc:
         return [], [{"image": str(unit.path), "codec": unit.codec, "setting": None, "error": str(exc)}]
@@ -223,7 +244,7 @@ def run_unit(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 "metrics": {metric_key(name): float(pr.metrics[name].value) for name in unit.metrics},
             }
             if unit.task:
-                agree = match_regions(ref_regions or [], _task_regions(decoded, unit.task), iou_threshold=0.5)
+                agree = match_regions(ref_regions or [], _task_regions(decoded, unit.task), iou_threshold=TASK_IOU)
                 row["metrics"][f"f1-{unit.task}"] = float(agree.f1)
                 row["tasks"] = {unit.task: {"matched": agree.matched, "n_reference": agree.n_reference,
                                             "n_candidate": agree.n_candidate, "version": unit.task_version}}
@@ -270,6 +291,8 @@ class RdResult:
     errors: list[dict[str, Any]]
     computed: int
     cached: int
+    #: Images left out of every curve (display name -> reason): they lack a row for some codec and setting.
+    left_out: dict[str, str] = field(default_factory=dict)
 
 
 def safe_name(codec: str) -> str:
@@ -386,18 +409,65 @@ def run_rd(
     cached = len(rows)
     computed, errors = _run_units(units, cache, rows, jobs, progress)
 
-    curves = {n: _curve(n, codec_objs[n], rows, sweeps[n], len(files), wanted) for n in codecs}
+    kept, left_out = _common_images(files, codecs, sweeps, rows, errors)
+    in_curves = [r for r in rows if r["image"] not in left_out]
+    curves = {n: _curve(n, codec_objs[n], in_curves, sweeps[n], len(kept), wanted) for n in codecs}
     for n, curve in curves.items():
-        atomic_write_text(out / f"{safe_name(n)}.json", json.dumps(curve, indent=2))
+        atomic_write_text(out / f"{safe_name(n)}.json", finite_json(curve))
     bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
     _write_csv(out / "rows.csv", rows, wanted)
     summary = {"dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
-               "images": [f.name for f in files], "codecs": list(codecs),
+               "images": [f.name for f in files], "images_left_out": left_out, "codecs": list(codecs),
                "versions": {n: sorted(set(v.values())) for n, v in versions.items()}, "settings": sweeps,
-               "metrics": wanted, "anchor": anchor, "task": task, "bd": bd, "errors": errors,
+               "metrics": wanted, "anchor": anchor, "task": task,
+               "task_settings": task_settings(task) if task else None, "bd": bd, "errors": errors,
                "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
-    return RdResult(out, rows, curves, bd, errors, computed, cached)
+    atomic_write_text(out / "summary.json", finite_json(summary))
+    return RdResult(out, rows, curves, bd, errors, computed, cached, left_out)
+
+
+def _common_images(files: Sequence[Path], codecs: Sequence[str], sweeps: dict[str, list[float]],
+                   rows: list[dict[str, Any]], errors: list[dict[str, Any]]) -> tuple[list[Path], dict[str, str]]:
+    """The images every curve averages over, and those left out with the reason (display name -> reason).
+
+    Every codec's curve must average the same images, or BD compares different content. An image is kept when
+    it has a row for every codec and setting that has a row for some image (a setting that failed everywhere
+    drops out of its curve instead); one failing image used to empty every curve that lacked it.
+    """
+    names = _display_names(files)
+    have: dict[str, set[tuple[str, str]]] = {}
+    for r in rows:
+        have.setdefault(r["image"], set()).add((r["codec"], _setting_key(r["setting"])))
+    seen = set().union(*have.values()) if have else set()
+    pairs = [(n, _setting_key(s)) for n in codecs for s in sweeps[n] if (n, _setting_key(s)) in seen]
+    why: dict[str, str] = {}
+    for e in errors:
+        why.setdefault(e["image"], f"{e['codec']}: {e['error']}")
+    kept: list[Path] = []
+    left: dict[str, str] = {}
+    for f in files:
+        missing = [p for p in pairs if p not in have.get(names[f], set())]
+        if missing:
+            left[names[f]] = why.get(str(f), f"no row for {missing[0][0]} at setting {missing[0][1]}")
+        else:
+            kept.append(f)
+    return kept, left
+
+
+def finite_json(obj: Any) -> str:
+    """``obj`` as strict JSON (indented): NaN and infinite floats (an ``n/a`` BD figure, the mean PSNR of a lossless
+    point) become ``null``; ``json.dumps`` would write ``NaN``, which strict readers (``JSON.parse``) refuse."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float):
+            return v if math.isfinite(v) else None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(obj), indent=2, allow_nan=False)
 
 
 def _curve(name: str, codec: Any, rows: list[dict[str, Any]], settings: list[float], n_images: int,
