@@ -47,6 +47,46 @@ from qualipress.learned.weights import (
 __all__ = ["LearnedCodec", "LearnedCodecWarning", "decode_qlc", "is_qlc", "make_codec", "variant_names"]
 
 
+#: Peak memory of a learned encode or decode per pixel, for refusing an image that cannot fit. Measured with the
+#: shipped model on the CPU (``/usr/bin/time -f %M qualipress encode X.png -o X.qlc --codec
+#: learned:bmshj2018-hyperprior --quality 4``): 0.79 MP 546 MB, 3.1 MP 1,020 MB (~200 B/px above a ~0.4 GB
+#: base); 12 MP 2.96 GB (QA 17). Rounded up to cover the base at the sizes where the check matters.
+BYTES_PER_PIXEL = 256
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the system can give without swapping (Linux ``MemAvailable``), or None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits(name: str, width: int, height: int, what: str) -> None:
+    """Refuse a ``width`` × ``height`` image whose learned ``what`` ("encode", "decode") would need more memory
+    than is available (:data:`BYTES_PER_PIXEL`): the model holds whole-image feature maps, and an image too big
+    for them ended with the process killed by the system instead of an error (QA 17: 12 MP took 2.96 GB).
+
+    Raises
+    ------
+    UnsupportedError
+        Naming the estimate and what is available.
+    """
+    need = width * height * BYTES_PER_PIXEL
+    free = available_memory()
+    if free is not None and need > free:
+        raise UnsupportedError(
+            f"{name}: a {width}x{height} image needs about {need / 1e9:.1f} GB of memory to {what}, and "
+            f"{free / 1e9:.1f} GB is available; use a smaller image (or tiles) or another codec")
+
+
 class LearnedCodecWarning(UserWarning):
     """An input was converted (e.g. 16-bit to 8-bit) before learned coding."""
 
@@ -159,6 +199,7 @@ class LearnedCodec(Codec):
         if unknown:
             raise UnsupportedError(f"{self.name}: unknown options {sorted(unknown)}")
         assert quality is not None
+        check_fits(self.name, image.width, image.height, "encode")
         loaded, step, flags = self._model_for(quality, options.get("weights"))
         device = options.get("device", self.device)
         px = image.pixels
@@ -225,6 +266,8 @@ class LearnedCodec(Codec):
 
     def _decode(self, header: qlc.QlcHeader, strings: list[list[bytes]], weights: Any) -> Image:
         import torch
+
+        check_fits(self.name, header.width, header.height, "decode")
 
         explicit = weights if weights is not None else self.weights
         want = header.fingerprint.hex()
