@@ -42,3 +42,21 @@ def test_a_pattern_over_an_output_folder_leaves_its_outputs_out(tmp_path: Path, 
         captured = capsys.readouterr()
         assert "skipped 2 earlier output(s)" in captured.err, pattern
         assert "p0.jpg" not in captured.out and "p0.png" in captured.out, pattern
+
+
+def test_a_subfolder_of_an_output_folder_leaves_its_outputs_out(tmp_path: Path, capsys) -> None:
+    # review rev6: after compress DIR -o DIR, naming DIR/s (or DIR/s/*) as the input took the outputs written next
+    # to s's images as inputs (DIR/s holds no report; DIR's report lists them): with --name-with-ext they were
+    # compressed again
+    src = tmp_path / "photos"
+    (src / "s").mkdir(parents=True)
+    for i in range(2):
+        write_image(src / "s" / f"p{i}.png", as_image(photo_like(48, 64, seed=i)))
+    assert main(["compress", str(src), "-o", str(src), "--codec", "jpeg", "--no-film", "--name-with-ext"]) == 0
+    assert (src / "s" / "p0.png.jpg").is_file()
+    capsys.readouterr()
+    for spec in (str(src / "s"), f"{src}/s/*"):
+        assert main(["compress", spec, "-o", str(tmp_path / "other"), "--dry-run"]) == 0, spec
+        captured = capsys.readouterr()
+        assert "p0.png.jpg" not in captured.out and "p0.png" in captured.out, spec
+        assert "skipped 2 earlier output(s)" in captured.err, spec

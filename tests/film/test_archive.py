@@ -263,3 +263,25 @@ def test_resume_notices_a_frame_replaced_with_the_same_size_and_mtime(dpx_sequen
     assert (back / frames[1].name).read_bytes() == new
     os.chmod(frames[0], 0o600)  # inode change time moves, content does not: still done, nothing redone
     assert archive_paths([dpx_sequence], arch).records == []
+
+
+def test_a_moved_inode_change_time_is_hashed_once_not_on_every_rerun(dpx_sequence: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review rev6: after a chmod (sources made read-only) or a copy of the scan folder, every rerun re-read every
+    frame to compare its SHA-256, because the manifest kept the old inode change time; the first rerun now records
+    the new one."""
+    import qualipress.film.archive as archive_mod
+
+    arch = tmp_path / "arch"
+    archive_paths([dpx_sequence], arch)
+    for f in dpx_sequence.glob("*.dpx"):
+        os.chmod(f, 0o444)
+    hashed: list[Path] = []
+    real = archive_mod.sha256_file
+    monkeypatch.setattr(archive_mod, "sha256_file", lambda p: (hashed.append(Path(p)), real(p))[1])
+    first = archive_paths([dpx_sequence], arch)
+    assert first.records == [] and len(first.skipped) == 4 and len(hashed) == 4
+    hashed.clear()
+    second = archive_paths([dpx_sequence], arch)
+    assert second.records == [] and len(second.skipped) == 4 and hashed == []
+    assert verify_collection(arch).ok

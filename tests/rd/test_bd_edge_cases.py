@@ -44,3 +44,12 @@ def test_infinite_quality_point_is_named_too() -> None:
     r = bd_pair([*RATE, 8.0], [*PSNR, math.inf], RATE, PSNR)
     assert r["bd_rate"] == pytest.approx(0.0, abs=1e-9)
     assert "anchor: 1 point left out" in r["note"] and "8 bpp" in r["note"], r["note"]
+
+
+def test_of_two_points_at_one_rate_the_better_is_kept() -> None:
+    """Review rev6: a stable sort by rate kept the first of two equal-rate points, the worse one when it came first,
+    and named the better one as left out; the figure is that of the points above every lower-rate point."""
+    rate, psnr = [0.25, 0.5, 0.5, 1.0, 2.0, 4.0], [28.0, 30.0, 31.0, 34.0, 37.0, 40.0]
+    r = bd_pair(rate, psnr, RATE, PSNR)
+    assert r["bd_rate"] == pytest.approx(0.0, abs=1e-9)
+    assert "anchor: 1 point left out (0.5 bpp / 30)" in r["note"], r["note"]

@@ -198,26 +198,30 @@ class BatchResult:
         return [r for r in self.records if r.get("status") != "ok"]
 
 
-def _done(rec: dict[str, Any] | None, path: Path, outdir: Path) -> bool:
+def _done(rec: dict[str, Any] | None, path: Path, outdir: Path) -> tuple[bool, dict[str, Any] | None]:
     """Whether ``path`` is archived as ``rec`` says: same size and mtime, intact-sized output, and, when the
     file's inode change time moved since (a frame replaced by a copy that kept size and mtime, ``cp -p`` or
-    ``rsync -t``; also a chmod or a rename), the same SHA-256 as the archived source."""
+    ``rsync -t``; also a chmod or a rename), the same SHA-256 as the archived source.
+
+    With it, ``rec`` with the new inode change time when the SHA-256 had to decide (None otherwise): appended to
+    the manifest, so that a chmod or a copy of the folder costs one re-read of each frame, not one per rerun."""
     if not rec or rec.get("status") != "ok":
-        return False
+        return False, None
     try:
         st = path.stat()
     except OSError:
-        return False
+        return False, None
     out = outdir / rec["output"]
     if not (rec.get("source_bytes") == st.st_size and rec.get("mtime_ns") == st.st_mtime_ns
             and out.is_file() and out.stat().st_size == rec.get("output_bytes")):
-        return False
+        return False, None
     if rec.get("ctime_ns") in (None, st.st_ctime_ns):  # manifests before QA session 17 have no ctime_ns
-        return True
+        return True, None
     try:
-        return sha256_file(path) == rec.get("source_sha256")
+        same = sha256_file(path) == rec.get("source_sha256")
     except OSError:
-        return False
+        return False, None
+    return same, ({**rec, "ctime_ns": st.st_ctime_ns} if same else None)
 
 
 def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int = 1,
@@ -285,7 +289,10 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
     tasks = []
     for path, rel in srcs:
-        if _done(prev.get(rel), path, out):
+        done, refreshed = _done(prev.get(rel), path, out)
+        if refreshed is not None:
+            manifest.append(out, refreshed)
+        if done:
             result.skipped.append(rel)
             if (prev.get(rel) or {}).get("damaged"):
                 result.skipped_damaged.append(rel)

@@ -436,7 +436,10 @@ class FilmHooks:
             merged[manifest.entry_key(m)] = m
             if m["status"] == "ok" and self.sidecars and rec.get("seal") == "sidecar":
                 side = out / (m["output"] + ".xmp")
-                atomic_write_bytes(side, seal.xmp_packet(self.seal_fields(rec, str(rec.get("codec")))))
+                try:
+                    atomic_write_bytes(side, seal.xmp_packet(self.seal_fields(rec, str(rec.get("codec")))))
+                except QualipressError as exc:  # e.g. a name over the limit: the other entries are still written
+                    m.update(seal=None, seal_error=str(exc))
         lines = "".join(json.dumps(m, sort_keys=True, default=str) + "\n"
                         for m in sorted(merged.values(), key=lambda m: str(m.get("source_path"))))
         atomic_write_bytes(out / manifest.MANIFEST, lines.encode())

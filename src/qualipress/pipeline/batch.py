@@ -200,18 +200,17 @@ def expand_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path]
 
 def outputs_among_inputs(inputs: Iterable[str | Path]) -> set[str]:
     """Real paths of the outputs (and sidecars) an earlier run wrote into an input folder (``-o`` = the input
-    folder, or the folder a glob or frame pattern is searched from), as that folder's report records them: not
-    inputs of a later run, into another folder or with another codec. A file named directly is left out of the
-    set: the user asked for it."""
+    folder, or the folder a glob or frame pattern is searched from, or a folder holding it), as that folder's report
+    records them: not inputs of a later run, into another folder or with another codec. A file named directly is
+    left out of the set: the user asked for it."""
     inputs = [Path(str(raw)) for raw in inputs]
+    # the folder or one holding it: after compress run1 -o run1, run1/sub holds the outputs of sub's images
+    folders = {Path(os.path.realpath(f)) for f in map(pattern_root, inputs) if f.is_dir()}
     found: set[str] = set()
-    for folder in map(pattern_root, inputs):
-        if folder.is_dir() and is_output_dir(folder):
-            # only what was written next to its own input: a folder written from inputs elsewhere, named as the
-            # input of a later run, is the user's input now
-            here = os.path.realpath(folder)
-            found.update(os.path.realpath(p) for p in _reported_outputs(
-                folder / REPORT_NAME, inputs_under=here))
+    for here in {d for real in folders for d in (real, *real.parents) if is_output_dir(d)}:
+        # only what was written next to its own input: a folder written from inputs elsewhere, named as the input of
+        # a later run, is the user's input now
+        found.update(os.path.realpath(p) for p in _reported_outputs(here / REPORT_NAME, inputs_under=str(here)))
     return found - {os.path.realpath(p) for p in inputs if p.is_file()}
 
 

@@ -41,7 +41,7 @@ def _clean(rate: Sequence[float], dist: Sequence[float]) -> tuple[np.ndarray, np
     ok = np.isfinite(r) & np.isfinite(d) & (r > 0)
     dropped = [(float(ri), float(di)) for ri, di in zip(r[~ok], d[~ok], strict=True)]
     r, d = r[ok], d[ok]
-    order = np.argsort(r, kind="stable")
+    order = np.lexsort((-d, r))  # by rate, the better of two equal-rate points first (it is the one kept)
     r, d = r[order], d[order]
     keep_r: list[float] = []
     keep_d: list[float] = []

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from qualipress.errors import InputError
 from qualipress.rd import format_table, html_report, load_curves, parse_qualities, plot_rd, run_rd
 
 
@@ -37,17 +38,20 @@ def bench_rd_cmd(
         anchor=anchor or names[0], task=task, jobs=jobs, limit=limit, encode_options=opts,
         progress=lambda d, t, label: typer.echo(f"[{d}/{t}] {label}", err=True),
     )
-    if report:
-        keys = [k for k in next(iter(res.curves.values()))["results"] if k not in
-                ("quality", "bpp", "encoding_time", "decoding_time")]
-        plot_rd(res.curves, output / "rd.png", metrics=keys)
-        html_report(output)
     typer.echo(f"{res.computed} rows computed, {res.cached} from cache, {len(res.errors)} errors -> {output}")
     for e in res.errors[:20]:
         typer.echo(f"  skipped {e['codec']} {Path(e['image']).name} {e['setting']}: {e['error']}", err=True)
     if res.left_out:
         typer.echo(f"{len(res.left_out)} image{'s' if len(res.left_out) != 1 else ''} left out of every curve "
                    f"(a codec or setting has no row for them): {', '.join(sorted(res.left_out))}", err=True)
+    if not any(c["results"]["bpp"] for c in res.curves.values()):
+        # told after the reasons above: the report alone said "none of the metrics [] is in the results"
+        raise InputError("no curve has a point: every image was left out or every row failed (reasons above)")
+    if report:
+        keys = [k for k in next(iter(res.curves.values()))["results"] if k not in
+                ("quality", "bpp", "encoding_time", "decoding_time")]
+        plot_rd(res.curves, output / "rd.png", metrics=keys)
+        html_report(output)
     if res.bd:
         typer.echo(format_table(res.bd, anchor or names[0]))
 
