@@ -1290,9 +1290,11 @@ def best_of(
             if on_skip:
                 on_skip(name, str(exc))
             continue
-        if not cdc.supports(enc):
+        try:
+            cdc.prepare(enc)
+        except UnsupportedError as exc:  # depth, layout or size (the reason said, not guessed)
             if on_skip:
-                on_skip(name, f"cannot carry {enc.bit_depth}-bit {enc.layout}")
+                on_skip(name, str(exc))
             continue
         usable.append(cdc)
     tgt = parse_target(target)
