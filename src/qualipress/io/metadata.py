@@ -458,12 +458,19 @@ def edit_exif(exif: bytes, *, orientation: int | None = None, drop_gps: bool = F
 
 
 _XMP_ORIENT = re.compile(rb'(tiff:Orientation\s*=\s*["\'])(\d)(["\'])|(<tiff:Orientation>)(\d)(</tiff:Orientation>)')
-_XMP_GPS_ATTR = re.compile(rb'\s+exif:GPS[A-Za-z]+\s*=\s*"[^"]*"')
-_XMP_GPS_ELEM = re.compile(rb"<exif:(GPS[A-Za-z]+)>.*?</exif:\1>", re.S)
+#: A location property in XMP: any namespace prefix, a local name starting GPS or Gps (EXIF's ``exif:GPSLatitude``,
+#: DJI's ``drone-dji:GpsLatitude``, IPTC's location structures holding ``exif:GPS*``), as an attribute quoted either
+#: way, an element (with or without attributes of its own) or an empty element (QA 17 web: single-quoted
+#: attributes, ``<exif:GPSLatitude rdf:parseType=...>`` and DJI's fields were left in ``--metadata strip-gps`` files).
+_GPS_NAME = rb"[A-Za-z_][\w.-]*:(?:GPS|Gps)\w*"
+_XMP_GPS_ATTR = re.compile(rb"\s+" + _GPS_NAME + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""")
+_XMP_GPS_ELEM = re.compile(rb"<(" + _GPS_NAME + rb")(?:\s[^>]*)?(?<!/)>.*?</\1\s*>", re.S)
+_XMP_GPS_EMPTY = re.compile(rb"<" + _GPS_NAME + rb"(?:\s[^>]*)?/>")
 
 
 def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> bytes:
-    """XMP with ``tiff:Orientation`` set to ``orientation`` and, optionally, the ``exif:GPS*`` fields removed."""
+    """XMP with ``tiff:Orientation`` set to ``orientation`` and, optionally, its GPS fields removed (every
+    ``prefix:GPS*`` / ``prefix:Gps*`` attribute or element, :data:`_XMP_GPS_ATTR`)."""
 
     def orient(m: re.Match[bytes]) -> bytes:
         if m.group(1):
@@ -472,7 +479,7 @@ def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> byt
 
     out = _XMP_ORIENT.sub(orient, xmp)
     if drop_gps:
-        out = _XMP_GPS_ELEM.sub(b"", _XMP_GPS_ATTR.sub(b"", out))
+        out = _XMP_GPS_EMPTY.sub(b"", _XMP_GPS_ELEM.sub(b"", _XMP_GPS_ATTR.sub(b"", out)))
     return out
 
 
