@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
-from qualipress.io.iccmake import D50, png_chunk_profile, rgb_from_grey
+from qualipress.io.iccmake import D50, cicp_profile, png_chunk_profile, rgb_from_grey
 from qualipress.io.jpegtables import ANNEX_K_LUMA, ijg_table
 
 #: Metadata policies of ``--metadata``.
@@ -171,8 +171,10 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
         except Exception:
             orientation = 1
         out["orientation"] = orientation if 1 <= orientation <= 8 else 1
-        if fmt == "avif":
+        if fmt in ("avif", "heif"):
             raw = data if isinstance(data, bytes) else Path(data).read_bytes()
+            out.update(_nclx_metadata(raw, has_icc=bool(icc)))
+        if fmt == "avif":
             out["orientation"] = avif_orientation(raw)
         if fmt == "jpeg":
             out.update(jpeg_settings(im))
@@ -1086,27 +1088,65 @@ def _associations(payload: bytes, item: int) -> list[int]:
     return []
 
 
+def _primary_properties(data: bytes) -> list[tuple[bytes, int, int]]:
+    """The properties an AVIF/HEIF file associates with its primary item, in order, as (type, payload start,
+    payload end). Raises for a file this parser cannot read."""
+    _, _, _, kinds, _ = _avif_meta(data, needs=(b"iprp", b"pitm"))
+    primary = _primary_item(data, kinds)
+    _, ip_p, ip_e = kinds[b"iprp"]
+    props = {k: (p, e) for k, _, p, e in _boxes(data, ip_p, ip_e)}
+    if b"ipco" not in props or b"ipma" not in props:
+        return []
+    boxes = _boxes(data, *props[b"ipco"])
+    return [(boxes[i - 1][0], boxes[i - 1][2], boxes[i - 1][3])
+            for i in _associations(data[props[b"ipma"][0] : props[b"ipma"][1]], primary) if 1 <= i <= len(boxes)]
+
+
+def heif_cicp(data: bytes) -> tuple[int, int, int, bool] | None:
+    """The primary item's ``nclx`` colour description (ITU-T H.273 colour primaries, transfer characteristics,
+    matrix coefficients, full range) in an AVIF or HEIF file, or None (none, an ICC ``colr`` only, unreadable)."""
+    try:
+        for kind, p, e in _primary_properties(data):
+            if kind == b"colr" and e - p >= 11 and data[p : p + 4] == b"nclx":
+                pri, trc, mat = struct.unpack(">HHH", data[p + 4 : p + 10])
+                return pri, trc, mat, bool(data[p + 10] & 0x80)
+    except (UnsupportedError, IndexError, struct.error, ValueError, KeyError):
+        return None
+    return None
+
+
+#: CICP transfer characteristics that are not display curves: the image's ``transfer`` (``--for web`` refuses).
+CICP_HDR_TRANSFERS = {16: "pq", 18: "hlg"}
+
+
+def _nclx_metadata(data: bytes, *, has_icc: bool) -> dict[str, Any]:
+    """``cicp`` of an AVIF/HEIF file, and without an ICC profile the profile its primaries need
+    (:func:`qualipress.io.iccmake.cicp_profile`, ``icc_from``); QA 17 (web): BT.2020, Display P3, PQ and HLG
+    AVIFs were read as sRGB and their outputs tagged so."""
+    cicp = heif_cicp(data)
+    if cicp is None:
+        return {}
+    out: dict[str, Any] = {"cicp": list(cicp)}
+    made = None if has_icc else cicp_profile(cicp[0], cicp[1])
+    if made is not None:
+        out["icc_profile"] = made
+        out["icc_description"] = icc_description(made)
+        out["icc_from"] = f"the file's CICP colour description (primaries {cicp[0]}, transfer {cicp[1]})"
+    return out
+
+
 def avif_transforms(data: bytes) -> list[tuple[str, int]]:
     """The primary item's ``irot`` (``("irot", quarter turns anticlockwise)``) and ``imir``
     (``("imir", axis)``: 0 exchanges top and bottom, 1 left and right, ISO/IEC 23008-12:2022) in the order the
     file associates them, which is the order they apply. Empty for a file without them or one this parser cannot
     read."""
     try:
-        _, _, _, kinds, _ = _avif_meta(data, needs=(b"iprp", b"pitm"))
-        primary = _primary_item(data, kinds)
-        _, ip_p, ip_e = kinds[b"iprp"]
-        props = {k: (p, e) for k, _, p, e in _boxes(data, ip_p, ip_e)}
-        if b"ipco" not in props or b"ipma" not in props:
-            return []
-        boxes = _boxes(data, *props[b"ipco"])
         out = []
-        for i in _associations(data[props[b"ipma"][0] : props[b"ipma"][1]], primary):
-            if 1 <= i <= len(boxes):
-                kind, _, p, e = boxes[i - 1]
-                if kind == b"irot" and e > p:
-                    out.append(("irot", data[p] & 3))
-                elif kind == b"imir" and e > p:
-                    out.append(("imir", data[p] & 1))
+        for kind, p, e in _primary_properties(data):
+            if kind == b"irot" and e > p:
+                out.append(("irot", data[p] & 3))
+            elif kind == b"imir" and e > p:
+                out.append(("imir", data[p] & 1))
         return out
     except (UnsupportedError, IndexError, struct.error, ValueError):
         return []

@@ -15,7 +15,7 @@ from qualipress.errors import CodecUnavailableError, InputError, ModelError, Uns
 from qualipress.io import dpx
 from qualipress.io.image import MAX_PIXELS, SAMPLE_TYPE, Image, as_image, check_dimensions
 from qualipress.io.logcurves import LOG_CURVE_KEY, curve_named_in
-from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
+from qualipress.io.metadata import CICP_HDR_TRANSFERS, ORIENTED_FORMATS, apply_orientation, read_metadata
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
 #: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
@@ -167,12 +167,15 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
         if fmt in ORIENTED_FORMATS and meta.get("orientation", 1) != 1:
             # Upright pixels for everything downstream; the tag the file had stays in the metadata.
             pixels = apply_orientation(pixels, meta["orientation"])
+    transfer = image.transfer
+    if meta.get("cicp") and int(meta["cicp"][1]) in CICP_HDR_TRANSFERS and not image.is_float:
+        transfer = CICP_HDR_TRANSFERS[int(meta["cicp"][1])]  # QA 17 (web): a PQ/HLG AVIF or HEIF was read as sRGB
     meta["format"] = fmt
     meta["file_bytes"] = p.stat().st_size
     if p.suffix.lower() not in EXTENSIONS.get(fmt, set()):
         meta["extension_mismatch"] = f"content is {fmt} but the name ends in {p.suffix or '(nothing)'}"
     return Image(
-        pixels, image.bit_depth, image.transfer, image.colorspace, meta, source=p
+        pixels, image.bit_depth, transfer, image.colorspace, meta, source=p
     )
 
 
