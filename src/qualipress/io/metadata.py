@@ -657,6 +657,47 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
 
 
+#: APP1 signature of Adobe's Extended XMP: the part of an XMP packet too long for one segment, in pieces of
+#: (32-byte GUID, total length, offset, bytes).
+_XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
+#: APP13 signature of a Photoshop image-resource block (IPTC-IIM: by-line, city, caption, ...).
+_PHOTOSHOP = b"Photoshop 3.0\x00"
+
+
+def scrub_jpeg(data: bytes, policy: str) -> bytes:
+    """A JPEG source as a kept or losslessly transcoded output may hold it under the metadata ``policy``: the parts
+    of its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
+
+    ``keep``: unchanged. ``strip``: also without Extended XMP segments, Photoshop APP13 blocks (IPTC) and comments
+    (COM). ``strip-gps``: without each Extended XMP packet that holds a GPS field (:data:`_XMP_GPS_ATTR`). JFIF,
+    ICC, MPF and Adobe APP14 segments and everything from the frame on stay. QA 17 (web): a kept source and
+    ``transcode:jpegxl`` (whose rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in
+    Extended XMP under ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
+    """
+    if policy == "keep":
+        return data
+    segs, rest = _jpeg_segments(data)
+    gps_guids = set()
+    if policy == "strip-gps":
+        packets: dict[bytes, bytes] = {}
+        for m, p in segs:
+            if m == 0xE1 and p.startswith(_XMP_EXTENSION):
+                guid = p[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32]
+                packets[guid] = packets.get(guid, b"") + p[len(_XMP_EXTENSION) + 40 :]
+        gps_guids = {g for g, x in packets.items() if edit_xmp(x, drop_gps=True) != x}
+
+    def dropped(marker: int, payload: bytes) -> bool:
+        extension = marker == 0xE1 and payload.startswith(_XMP_EXTENSION)
+        if policy == "strip":
+            return extension or marker == 0xFE or (marker == 0xED and payload.startswith(_PHOTOSHOP))
+        return extension and payload[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32] in gps_guids
+
+    kept = [(m, p) for m, p in segs if not dropped(m, p)]
+    if len(kept) == len(segs):
+        return data
+    return b"\xff\xd8" + b"".join(_segment(m, p) for m, p in kept) + data[rest:]
+
+
 def embed_jpeg(data: bytes, carry: Carry) -> bytes:
     """JPEG with APP1 EXIF, APP1 XMP and APP2 ICC segments replaced by ``carry``'s (after any JFIF APP0)."""
     segs, rest = _jpeg_segments(data)
