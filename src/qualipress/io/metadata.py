@@ -698,16 +698,28 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     return b"\xff\xd8" + b"".join(_segment(m, p) for m, p in kept) + data[rest:]
 
 
+def jpeg_too_long(carry: Carry) -> list[str]:
+    """The fields of ``carry`` that a JPEG cannot hold: an EXIF or an XMP packet longer than one APP1 segment
+    (65,533 bytes with its signature; Extended XMP is not written here). :func:`embed_jpeg` leaves them out and
+    ``pipeline.delivery.lost_fields`` names them (QA 17 web: a PNG's 90 kB XMP was dropped from its JPEG output
+    while the report said "carried", and a 70 kB EXIF failed every JPEG encode of the image)."""
+    limit = 0xFFFF - 2
+    return [name for name, value, head in (("exif", carry.exif, _EXIF_PREFIX), ("xmp", carry.xmp, _XMP_NS))
+            if value and len(head) + len(value) > limit]
+
+
 def embed_jpeg(data: bytes, carry: Carry) -> bytes:
-    """JPEG with APP1 EXIF, APP1 XMP and APP2 ICC segments replaced by ``carry``'s (after any JFIF APP0)."""
+    """JPEG with APP1 EXIF, APP1 XMP and APP2 ICC segments replaced by ``carry``'s (after any JFIF APP0); an EXIF or
+    XMP too long for a segment (:func:`jpeg_too_long`) is left out."""
     segs, rest = _jpeg_segments(data)
     keep = [(m, p) for m, p in segs
             if not (m == 0xE1 and (p.startswith(_EXIF_PREFIX) or p.startswith(_XMP_NS)))
             and not (m == 0xE2 and p.startswith(_ICC_TAG))]
     new: list[tuple[int, bytes]] = []
-    if carry.exif:
+    too_long = jpeg_too_long(carry)
+    if carry.exif and "exif" not in too_long:
         new.append((0xE1, _EXIF_PREFIX + carry.exif))
-    if carry.xmp and len(carry.xmp) + len(_XMP_NS) + 2 <= 0xFFFF:
+    if carry.xmp and "xmp" not in too_long:
         new.append((0xE1, _XMP_NS + carry.xmp))
     if carry.icc:
         chunk = 65519

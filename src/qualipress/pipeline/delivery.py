@@ -35,6 +35,7 @@ from qualipress.io.metadata import (
     icc_fits,
     icc_problem,
     is_srgb,
+    jpeg_too_long,
     scrub_jpeg,
 )
 from qualipress.io.readers import PALETTE_EXPANDED
@@ -519,6 +520,8 @@ def lost_fields(name: str, carry: Any, bit_depth: int, channels: int = 3) -> lis
     stored = channels if channels in codec.info.channels or channels > 2 else channels + 2
     if carry.icc and not icc_fits(carry.icc, ext, stored):
         lost.add("icc")
+    if ext in (".jpg", ".jpeg"):
+        lost.update(jpeg_too_long(carry))
     return sorted(lost)
 
 
