@@ -421,7 +421,29 @@ def _read_jpeg(path: Path, max_pixels: int) -> Image:
         arr = imagecodecs.jpeg8_decode(data)
         check_dimensions(arr.shape[1], arr.shape[0], max_pixels=max_pixels)
         bits = 12 if arr.dtype == np.uint16 and int(arr.max()) < 4096 else None
-        return _finish(arr, bits, metadata={"jpeg": "12-bit or lossless"})
+        return _finish(arr, bits, metadata={"jpeg": jpeg_coding(data) or "12-bit or lossless"})
+
+
+#: Start-of-frame markers by coding process (ITU-T T.81 Table B.1).
+_SOF_KIND = {0xC0: "baseline", 0xC1: "extended sequential", 0xC2: "progressive", 0xC3: "lossless",
+             0xC9: "arithmetic-coded sequential", 0xCA: "arithmetic-coded progressive",
+             0xCB: "arithmetic-coded lossless"}
+
+
+def jpeg_coding(data: bytes) -> str | None:
+    """The coding process and sample precision of a JPEG's first frame (``"arithmetic-coded sequential, 8-bit"``),
+    from its start-of-frame marker; None when none is found. QA 17 (web): ``info`` called an 8-bit arithmetic-coded
+    JPEG (which Pillow cannot decode) "12-bit or lossless"."""
+    pos = 2
+    while pos + 9 < len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker in _SOF_KIND:
+            return f"{_SOF_KIND[marker]}, {data[pos + 4]}-bit"
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return None
 
 
 def _read_tiff(path: Path, max_pixels: int) -> Image:
