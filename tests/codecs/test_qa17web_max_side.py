@@ -38,3 +38,10 @@ def test_a_strip_too_wide_for_jpeg_and_webp_still_compresses_for_the_web(tmp_pat
     row = summary["per_file"][0]
     assert row["error"] is None and row["codec"] not in ("jpeg", "webp", "jpegli")
     assert Path(row["output"]).exists()
+
+
+def test_the_only_codec_named_says_why_it_cannot(tmp_path: Path, capsys) -> None:
+    PILImage.fromarray(np.full((4, 16400, 3), 90, np.uint8)).save(tmp_path / "wide.png")
+    rc = main(["compress", str(tmp_path / "wide.png"), "-o", str(tmp_path / "out"), "--codec", "webp", "--json"])
+    row = json.loads(capsys.readouterr().out)["per_file"][0]
+    assert rc == 1 and "up to 16,383 pixels a side; this one is 16,400×4" in row["error"]

@@ -1283,6 +1283,7 @@ def best_of(
     enc = encodable(image)
     best_bytes = bound
     usable: list[Codec] = []
+    refused: list[str] = []
     for name in codec_names:
         try:
             cdc = _codecs.get(name)
@@ -1293,6 +1294,7 @@ def best_of(
         try:
             cdc.prepare(enc)
         except UnsupportedError as exc:  # depth, layout or size (the reason said, not guessed)
+            refused.append(str(exc))
             if on_skip:
                 on_skip(name, str(exc))
             continue
@@ -1320,7 +1322,8 @@ def best_of(
         if race and res.met and (best_bytes is None or len(res.data) < best_bytes):
             best_bytes, best_name = len(res.data), res.codec
     if not results:
-        raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
+        raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image"
+                               + (f" ({'; '.join(refused)})" if refused else ""))
     best = None
     for r in results.values():
         if r.beaten is not None and best is not None:
