@@ -181,6 +181,7 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
     ``--for web`` (``web``) an image that is not display-referred (float, log or linear DPX); a bit depth the
     codecs cannot store (``--bit-depth 8``, and ``--for web``, reduce an integer source first). None when it would
     not, or when the header does not say (unreadable files: the run says why)."""
+    from qualipress.io.metadata import CICP_HDR_TRANSFERS, heif_cicp
     from qualipress.io.readers import header_dimensions, preflight
     from qualipress.pipeline.delivery import check_source_depth, web_refusal
 
@@ -210,6 +211,9 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
         transfer = "linear" if is_float else (DPX_TRANSFERS.get(str(head.get("transfer", "")), "unknown")
                                               if head.get("format") == "dpx"
                                               else FORMAT_TRANSFERS.get(str(head.get("format")), "srgb"))
+        if head.get("format") in ("avif", "heic", "heif"):  # QA 17 (web): a PQ/HLG colour box, as the run reads it
+            cicp = heif_cicp(path.read_bytes())
+            transfer = CICP_HDR_TRANSFERS.get(cicp[1], transfer) if cicp else transfer
         refused = web_refusal(is_float=is_float, transfer=transfer)
         if refused or deep_enough:
             return refused

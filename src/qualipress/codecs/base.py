@@ -117,6 +117,10 @@ class CodecInfo:
     sweep : tuple of float
         Default settings of a rate-distortion sweep (``bench rd``), lowest quality first; empty means eight
         points of ``quality.grid``.
+    max_side : int
+        Largest width or height the format (or its decoder here) takes; 0 for no limit below the pixel limit.
+        :meth:`Codec.prepare` refuses a larger image, so a race skips the codec instead of failing the input on
+        the backend's error (QA 17 web: a 70000×3 strip failed ``--for web`` on libjpeg's 65,535).
     """
 
     bit_depths: tuple[int, ...]
@@ -134,6 +138,7 @@ class CodecInfo:
     extra: str = "all"
     scales_to_container: bool = False
     sweep: tuple[float, ...] = ()
+    max_side: int = 0
 
     @property
     def max_bits(self) -> int:
@@ -302,6 +307,9 @@ class Codec(ABC):
                 f"codec {self.name!r} stores {'/'.join(map(str, self.info.bit_depths))}-bit samples; "
                 f"the image is {image.bit_depth}-bit"
             )
+        if self.info.max_side and max(image.width, image.height) > self.info.max_side:
+            raise UnsupportedError(f"codec {self.name!r} takes images up to {self.info.max_side:,} pixels a side; "
+                                   f"this one is {image.width:,}×{image.height:,}")
         return image
 
     def storage_depth(self, bit_depth: int) -> int | None:

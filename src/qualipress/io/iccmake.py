@@ -101,6 +101,43 @@ def _assemble(space: bytes, tags: Sequence[tuple[bytes, bytes]], version: bytes 
     return header + bytes(128 - len(header)) + table + body
 
 
+#: CICP colour primaries (ITU-T H.273) → chromaticity as ``cHRM`` orders it: BT.470 System B/G (5), BT.601 525
+#: (6, 7), BT.2020 (9), DCI-P3 (11, its own white), Display P3 (12).
+CICP_PRIMARIES: dict[int, tuple[float, ...]] = {
+    5: (0.3127, 0.3290, 0.64, 0.33, 0.29, 0.60, 0.15, 0.06),
+    6: (0.3127, 0.3290, 0.630, 0.340, 0.310, 0.595, 0.155, 0.070),
+    7: (0.3127, 0.3290, 0.630, 0.340, 0.310, 0.595, 0.155, 0.070),
+    9: (0.3127, 0.3290, 0.708, 0.292, 0.170, 0.797, 0.131, 0.046),
+    11: (0.314, 0.351, 0.680, 0.320, 0.265, 0.690, 0.150, 0.060),
+    12: (0.3127, 0.3290, 0.680, 0.320, 0.265, 0.690, 0.150, 0.060),
+}
+#: CICP transfer characteristics of SDR video and sRGB (BT.709, BT.601, BT.2020 10/12-bit, sRGB) and 2,
+#: unspecified: shown with the sRGB curve, as browsers show an AVIF or HEIF tagged with them.
+CICP_SDR_TRANSFERS = frozenset({1, 2, 6, 13, 14, 15})
+
+
+def _srgb_table(n: int = 256) -> bytes:
+    """A ``curv`` tag of ``n`` entries sampling the sRGB decoding curve (IEC 61966-2-1)."""
+    v = np.linspace(0.0, 1.0, n)
+    lin = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+    return b"curv" + bytes(4) + struct.pack(">I", n) + np.round(lin * 65535).astype(">u2").tobytes()
+
+
+def cicp_profile(primaries: int, transfer: int) -> bytes | None:
+    """The profile that shows samples tagged with CICP ``primaries`` and an SDR ``transfer`` (an AVIF's or HEIF's
+    ``nclx`` colour box) as browsers show them, or None when none is needed (BT.709 / sRGB or unspecified
+    primaries) or none can be made here (other primaries; PQ, HLG and other transfers, which are not display
+    curves of this kind: :func:`qualipress.io.readers.read_image` marks those images' transfer instead).
+
+    QA 17 (web): an AVIF with BT.2020 or Display P3 primaries and no ICC profile was re-encoded into files tagged
+    BT.709, shown desaturated."""
+    chroma = CICP_PRIMARIES.get(primaries)
+    if chroma is None or transfer not in CICP_SDR_TRANSFERS:
+        return None
+    return _assemble(b"RGB ", [*_display_tags(f"CICP primaries {primaries}, sRGB curve"),
+                               *_matrix_tags(chroma, _srgb_table())])
+
+
 def grey_trc_profile(description: str, exponent: float) -> bytes:
     """An ICC v2 grey display profile: a power curve ``exponent`` (linear = sample ** exponent) on D50 white."""
     return _assemble(b"GRAY", [*_display_tags(description), (b"kTRC", _curve(exponent))])

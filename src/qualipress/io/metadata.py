@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, UnsupportedError
-from qualipress.io.iccmake import D50, png_chunk_profile, rgb_from_grey
+from qualipress.io.iccmake import D50, cicp_profile, png_chunk_profile, rgb_from_grey
 from qualipress.io.jpegtables import ANNEX_K_LUMA, ijg_table
 
 #: Metadata policies of ``--metadata``.
@@ -171,8 +171,10 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
         except Exception:
             orientation = 1
         out["orientation"] = orientation if 1 <= orientation <= 8 else 1
-        if fmt == "avif":
+        if fmt in ("avif", "heif"):
             raw = data if isinstance(data, bytes) else Path(data).read_bytes()
+            out.update(_nclx_metadata(raw, has_icc=bool(icc)))
+        if fmt == "avif":
             out["orientation"] = avif_orientation(raw)
         if fmt == "jpeg":
             out.update(jpeg_settings(im))
@@ -458,12 +460,19 @@ def edit_exif(exif: bytes, *, orientation: int | None = None, drop_gps: bool = F
 
 
 _XMP_ORIENT = re.compile(rb'(tiff:Orientation\s*=\s*["\'])(\d)(["\'])|(<tiff:Orientation>)(\d)(</tiff:Orientation>)')
-_XMP_GPS_ATTR = re.compile(rb'\s+exif:GPS[A-Za-z]+\s*=\s*"[^"]*"')
-_XMP_GPS_ELEM = re.compile(rb"<exif:(GPS[A-Za-z]+)>.*?</exif:\1>", re.S)
+#: A location property in XMP: any namespace prefix, a local name starting GPS or Gps (EXIF's ``exif:GPSLatitude``,
+#: DJI's ``drone-dji:GpsLatitude``, IPTC's location structures holding ``exif:GPS*``), as an attribute quoted either
+#: way, an element (with or without attributes of its own) or an empty element (QA 17 web: single-quoted
+#: attributes, ``<exif:GPSLatitude rdf:parseType=...>`` and DJI's fields were left in ``--metadata strip-gps`` files).
+_GPS_NAME = rb"[A-Za-z_][\w.-]*:(?:GPS|Gps)\w*"
+_XMP_GPS_ATTR = re.compile(rb"\s+" + _GPS_NAME + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""")
+_XMP_GPS_ELEM = re.compile(rb"<(" + _GPS_NAME + rb")(?:\s[^>]*)?(?<!/)>.*?</\1\s*>", re.S)
+_XMP_GPS_EMPTY = re.compile(rb"<" + _GPS_NAME + rb"(?:\s[^>]*)?/>")
 
 
 def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> bytes:
-    """XMP with ``tiff:Orientation`` set to ``orientation`` and, optionally, the ``exif:GPS*`` fields removed."""
+    """XMP with ``tiff:Orientation`` set to ``orientation`` and, optionally, its GPS fields removed (every
+    ``prefix:GPS*`` / ``prefix:Gps*`` attribute or element, :data:`_XMP_GPS_ATTR`)."""
 
     def orient(m: re.Match[bytes]) -> bytes:
         if m.group(1):
@@ -472,7 +481,7 @@ def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> byt
 
     out = _XMP_ORIENT.sub(orient, xmp)
     if drop_gps:
-        out = _XMP_GPS_ELEM.sub(b"", _XMP_GPS_ATTR.sub(b"", out))
+        out = _XMP_GPS_EMPTY.sub(b"", _XMP_GPS_ELEM.sub(b"", _XMP_GPS_ATTR.sub(b"", out)))
     return out
 
 
@@ -648,16 +657,69 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
 
 
+#: APP1 signature of Adobe's Extended XMP: the part of an XMP packet too long for one segment, in pieces of
+#: (32-byte GUID, total length, offset, bytes).
+_XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
+#: APP13 signature of a Photoshop image-resource block (IPTC-IIM: by-line, city, caption, ...).
+_PHOTOSHOP = b"Photoshop 3.0\x00"
+
+
+def scrub_jpeg(data: bytes, policy: str) -> bytes:
+    """A JPEG source as a kept or losslessly transcoded output may hold it under the metadata ``policy``: the parts
+    of its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
+
+    ``keep``: unchanged. ``strip``: also without Extended XMP segments, Photoshop APP13 blocks (IPTC) and comments
+    (COM). ``strip-gps``: without each Extended XMP packet that holds a GPS field (:data:`_XMP_GPS_ATTR`). JFIF,
+    ICC, MPF and Adobe APP14 segments and everything from the frame on stay. QA 17 (web): a kept source and
+    ``transcode:jpegxl`` (whose rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in
+    Extended XMP under ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
+    """
+    if policy == "keep":
+        return data
+    segs, rest = _jpeg_segments(data)
+    gps_guids = set()
+    if policy == "strip-gps":
+        packets: dict[bytes, bytes] = {}
+        for m, p in segs:
+            if m == 0xE1 and p.startswith(_XMP_EXTENSION):
+                guid = p[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32]
+                packets[guid] = packets.get(guid, b"") + p[len(_XMP_EXTENSION) + 40 :]
+        gps_guids = {g for g, x in packets.items() if edit_xmp(x, drop_gps=True) != x}
+
+    def dropped(marker: int, payload: bytes) -> bool:
+        extension = marker == 0xE1 and payload.startswith(_XMP_EXTENSION)
+        if policy == "strip":
+            return extension or marker == 0xFE or (marker == 0xED and payload.startswith(_PHOTOSHOP))
+        return extension and payload[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32] in gps_guids
+
+    kept = [(m, p) for m, p in segs if not dropped(m, p)]
+    if len(kept) == len(segs):
+        return data
+    return b"\xff\xd8" + b"".join(_segment(m, p) for m, p in kept) + data[rest:]
+
+
+def jpeg_too_long(carry: Carry) -> list[str]:
+    """The fields of ``carry`` that a JPEG cannot hold: an EXIF or an XMP packet longer than one APP1 segment
+    (65,533 bytes with its signature; Extended XMP is not written here). :func:`embed_jpeg` leaves them out and
+    ``pipeline.delivery.lost_fields`` names them (QA 17 web: a PNG's 90 kB XMP was dropped from its JPEG output
+    while the report said "carried", and a 70 kB EXIF failed every JPEG encode of the image)."""
+    limit = 0xFFFF - 2
+    return [name for name, value, head in (("exif", carry.exif, _EXIF_PREFIX), ("xmp", carry.xmp, _XMP_NS))
+            if value and len(head) + len(value) > limit]
+
+
 def embed_jpeg(data: bytes, carry: Carry) -> bytes:
-    """JPEG with APP1 EXIF, APP1 XMP and APP2 ICC segments replaced by ``carry``'s (after any JFIF APP0)."""
+    """JPEG with APP1 EXIF, APP1 XMP and APP2 ICC segments replaced by ``carry``'s (after any JFIF APP0); an EXIF or
+    XMP too long for a segment (:func:`jpeg_too_long`) is left out."""
     segs, rest = _jpeg_segments(data)
     keep = [(m, p) for m, p in segs
             if not (m == 0xE1 and (p.startswith(_EXIF_PREFIX) or p.startswith(_XMP_NS)))
             and not (m == 0xE2 and p.startswith(_ICC_TAG))]
     new: list[tuple[int, bytes]] = []
-    if carry.exif:
+    too_long = jpeg_too_long(carry)
+    if carry.exif and "exif" not in too_long:
         new.append((0xE1, _EXIF_PREFIX + carry.exif))
-    if carry.xmp and len(carry.xmp) + len(_XMP_NS) + 2 <= 0xFFFF:
+    if carry.xmp and "xmp" not in too_long:
         new.append((0xE1, _XMP_NS + carry.xmp))
     if carry.icc:
         chunk = 65519
@@ -1079,27 +1141,65 @@ def _associations(payload: bytes, item: int) -> list[int]:
     return []
 
 
+def _primary_properties(data: bytes) -> list[tuple[bytes, int, int]]:
+    """The properties an AVIF/HEIF file associates with its primary item, in order, as (type, payload start,
+    payload end). Raises for a file this parser cannot read."""
+    _, _, _, kinds, _ = _avif_meta(data, needs=(b"iprp", b"pitm"))
+    primary = _primary_item(data, kinds)
+    _, ip_p, ip_e = kinds[b"iprp"]
+    props = {k: (p, e) for k, _, p, e in _boxes(data, ip_p, ip_e)}
+    if b"ipco" not in props or b"ipma" not in props:
+        return []
+    boxes = _boxes(data, *props[b"ipco"])
+    return [(boxes[i - 1][0], boxes[i - 1][2], boxes[i - 1][3])
+            for i in _associations(data[props[b"ipma"][0] : props[b"ipma"][1]], primary) if 1 <= i <= len(boxes)]
+
+
+def heif_cicp(data: bytes) -> tuple[int, int, int, bool] | None:
+    """The primary item's ``nclx`` colour description (ITU-T H.273 colour primaries, transfer characteristics,
+    matrix coefficients, full range) in an AVIF or HEIF file, or None (none, an ICC ``colr`` only, unreadable)."""
+    try:
+        for kind, p, e in _primary_properties(data):
+            if kind == b"colr" and e - p >= 11 and data[p : p + 4] == b"nclx":
+                pri, trc, mat = struct.unpack(">HHH", data[p + 4 : p + 10])
+                return pri, trc, mat, bool(data[p + 10] & 0x80)
+    except (UnsupportedError, IndexError, struct.error, ValueError, KeyError):
+        return None
+    return None
+
+
+#: CICP transfer characteristics that are not display curves: the image's ``transfer`` (``--for web`` refuses).
+CICP_HDR_TRANSFERS = {16: "pq", 18: "hlg"}
+
+
+def _nclx_metadata(data: bytes, *, has_icc: bool) -> dict[str, Any]:
+    """``cicp`` of an AVIF/HEIF file, and without an ICC profile the profile its primaries need
+    (:func:`qualipress.io.iccmake.cicp_profile`, ``icc_from``); QA 17 (web): BT.2020, Display P3, PQ and HLG
+    AVIFs were read as sRGB and their outputs tagged so."""
+    cicp = heif_cicp(data)
+    if cicp is None:
+        return {}
+    out: dict[str, Any] = {"cicp": list(cicp)}
+    made = None if has_icc else cicp_profile(cicp[0], cicp[1])
+    if made is not None:
+        out["icc_profile"] = made
+        out["icc_description"] = icc_description(made)
+        out["icc_from"] = f"the file's CICP colour description (primaries {cicp[0]}, transfer {cicp[1]})"
+    return out
+
+
 def avif_transforms(data: bytes) -> list[tuple[str, int]]:
     """The primary item's ``irot`` (``("irot", quarter turns anticlockwise)``) and ``imir``
     (``("imir", axis)``: 0 exchanges top and bottom, 1 left and right, ISO/IEC 23008-12:2022) in the order the
     file associates them, which is the order they apply. Empty for a file without them or one this parser cannot
     read."""
     try:
-        _, _, _, kinds, _ = _avif_meta(data, needs=(b"iprp", b"pitm"))
-        primary = _primary_item(data, kinds)
-        _, ip_p, ip_e = kinds[b"iprp"]
-        props = {k: (p, e) for k, _, p, e in _boxes(data, ip_p, ip_e)}
-        if b"ipco" not in props or b"ipma" not in props:
-            return []
-        boxes = _boxes(data, *props[b"ipco"])
         out = []
-        for i in _associations(data[props[b"ipma"][0] : props[b"ipma"][1]], primary):
-            if 1 <= i <= len(boxes):
-                kind, _, p, e = boxes[i - 1]
-                if kind == b"irot" and e > p:
-                    out.append(("irot", data[p] & 3))
-                elif kind == b"imir" and e > p:
-                    out.append(("imir", data[p] & 1))
+        for kind, p, e in _primary_properties(data):
+            if kind == b"irot" and e > p:
+                out.append(("irot", data[p] & 3))
+            elif kind == b"imir" and e > p:
+                out.append(("imir", data[p] & 1))
         return out
     except (UnsupportedError, IndexError, struct.error, ValueError):
         return []

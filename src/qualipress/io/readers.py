@@ -15,7 +15,7 @@ from qualipress.errors import CodecUnavailableError, InputError, ModelError, Uns
 from qualipress.io import dpx
 from qualipress.io.image import MAX_PIXELS, SAMPLE_TYPE, Image, as_image, check_dimensions
 from qualipress.io.logcurves import LOG_CURVE_KEY, curve_named_in
-from qualipress.io.metadata import ORIENTED_FORMATS, apply_orientation, read_metadata
+from qualipress.io.metadata import CICP_HDR_TRANSFERS, ORIENTED_FORMATS, apply_orientation, read_metadata
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
 #: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
@@ -167,12 +167,15 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
         if fmt in ORIENTED_FORMATS and meta.get("orientation", 1) != 1:
             # Upright pixels for everything downstream; the tag the file had stays in the metadata.
             pixels = apply_orientation(pixels, meta["orientation"])
+    transfer = image.transfer
+    if meta.get("cicp") and int(meta["cicp"][1]) in CICP_HDR_TRANSFERS and not image.is_float:
+        transfer = CICP_HDR_TRANSFERS[int(meta["cicp"][1])]  # QA 17 (web): a PQ/HLG AVIF or HEIF was read as sRGB
     meta["format"] = fmt
     meta["file_bytes"] = p.stat().st_size
     if p.suffix.lower() not in EXTENSIONS.get(fmt, set()):
         meta["extension_mismatch"] = f"content is {fmt} but the name ends in {p.suffix or '(nothing)'}"
     return Image(
-        pixels, image.bit_depth, image.transfer, image.colorspace, meta, source=p
+        pixels, image.bit_depth, transfer, image.colorspace, meta, source=p
     )
 
 
@@ -418,7 +421,29 @@ def _read_jpeg(path: Path, max_pixels: int) -> Image:
         arr = imagecodecs.jpeg8_decode(data)
         check_dimensions(arr.shape[1], arr.shape[0], max_pixels=max_pixels)
         bits = 12 if arr.dtype == np.uint16 and int(arr.max()) < 4096 else None
-        return _finish(arr, bits, metadata={"jpeg": "12-bit or lossless"})
+        return _finish(arr, bits, metadata={"jpeg": jpeg_coding(data) or "12-bit or lossless"})
+
+
+#: Start-of-frame markers by coding process (ITU-T T.81 Table B.1).
+_SOF_KIND = {0xC0: "baseline", 0xC1: "extended sequential", 0xC2: "progressive", 0xC3: "lossless",
+             0xC9: "arithmetic-coded sequential", 0xCA: "arithmetic-coded progressive",
+             0xCB: "arithmetic-coded lossless"}
+
+
+def jpeg_coding(data: bytes) -> str | None:
+    """The coding process and sample precision of a JPEG's first frame (``"arithmetic-coded sequential, 8-bit"``),
+    from its start-of-frame marker; None when none is found. QA 17 (web): ``info`` called an 8-bit arithmetic-coded
+    JPEG (which Pillow cannot decode) "12-bit or lossless"."""
+    pos = 2
+    while pos + 9 < len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker in _SOF_KIND:
+            return f"{_SOF_KIND[marker]}, {data[pos + 4]}-bit"
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return None
 
 
 def _read_tiff(path: Path, max_pixels: int) -> Image:

@@ -26,7 +26,18 @@ from qualipress.codecs.base import Codec
 from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.image import LAYOUTS, Image
-from qualipress.io.metadata import CARRIES, POLICIES, Carry, carry_for, icc_description, icc_fits, icc_problem, is_srgb
+from qualipress.io.metadata import (
+    CARRIES,
+    POLICIES,
+    Carry,
+    carry_for,
+    icc_description,
+    icc_fits,
+    icc_problem,
+    is_srgb,
+    jpeg_too_long,
+    scrub_jpeg,
+)
 from qualipress.io.readers import PALETTE_EXPANDED
 from qualipress.io.transfer import PERCEPTUAL_BITS
 from qualipress.pipeline.batch import _sealed, lossless_kind
@@ -191,7 +202,8 @@ class PhotoHooks:
                 and (not self.web or fmt in WEB_FORMATS)
                 and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
                 and any(_supports(c, image) for c in requested)):  # else fail saying why, not copy the input
-            source = SourceBytes(path.read_bytes())
+            data = path.read_bytes()  # a JPEG's other segments obey --metadata too (scrub_jpeg, QA 17 web)
+            source = SourceBytes(scrub_jpeg(data, self.metadata) if fmt == "jpeg" else data)
             options = {"source": source, "source_metadata": carry_for(meta, self.metadata, orientation=orientation)}
             rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))
             extra = [f"source:{fmt}"] if rewritable else []  # a kept file must obey --metadata too
@@ -508,6 +520,8 @@ def lost_fields(name: str, carry: Any, bit_depth: int, channels: int = 3) -> lis
     stored = channels if channels in codec.info.channels or channels > 2 else channels + 2
     if carry.icc and not icc_fits(carry.icc, ext, stored):
         lost.add("icc")
+    if ext in (".jpg", ".jpeg"):
+        lost.update(jpeg_too_long(carry))
     return sorted(lost)
 
 

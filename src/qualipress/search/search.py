@@ -1283,6 +1283,7 @@ def best_of(
     enc = encodable(image)
     best_bytes = bound
     usable: list[Codec] = []
+    refused: list[str] = []
     for name in codec_names:
         try:
             cdc = _codecs.get(name)
@@ -1290,9 +1291,12 @@ def best_of(
             if on_skip:
                 on_skip(name, str(exc))
             continue
-        if not cdc.supports(enc):
+        try:
+            cdc.prepare(enc)
+        except UnsupportedError as exc:  # depth, layout or size (the reason said, not guessed)
+            refused.append(str(exc))
             if on_skip:
-                on_skip(name, f"cannot carry {enc.bit_depth}-bit {enc.layout}")
+                on_skip(name, str(exc))
             continue
         usable.append(cdc)
     tgt = parse_target(target)
@@ -1318,7 +1322,8 @@ def best_of(
         if race and res.met and (best_bytes is None or len(res.data) < best_bytes):
             best_bytes, best_name = len(res.data), res.codec
     if not results:
-        raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image")
+        raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image"
+                               + (f" ({'; '.join(refused)})" if refused else ""))
     best = None
     for r in results.values():
         if r.beaten is not None and best is not None:
