@@ -245,3 +245,20 @@ def test_figures_of_an_earlier_probe_come_back_with_its_pixels() -> None:
     assert "grain" not in other.figures
     decisions.forget(src)
     assert not decisions._FIGURES and not decisions._DECODED
+
+
+def test_a_probes_blocks_go_with_its_pixels() -> None:
+    """A decoded probe's luma blocks and block fits are dropped as soon as its pixels are freed (a search gives a
+    large frame's probe back before the next one): not resident through the next probe; its figures stay."""
+    import gc
+
+    src = _log_frame(7)
+    info = decisions._ref_info(src)
+    dec = _decoded(src, 1.0)
+    d = decisions._dec_info(info, dec)
+    figure = decisions.figure(d, "grain", lambda: fidelity.grain_kept(info.fid, d.blocks(info.fid)))
+    d.stats(analysis.BLOCK)
+    assert d._blocks is not None and d._stats is not None
+    del dec
+    gc.collect()
+    assert d._blocks is None and d._stats is None and d.figures["grain"] == figure

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,14 +90,15 @@ _KEYS: dict[int, tuple[weakref.ref[Any], _RefInfo]] = {}
 _KEEP_FRAMES = 2
 
 
-def _ref_info(reference: Image) -> _RefInfo:
+def _ref_info(reference: Image, *, stats_ready: Callable[[analysis.BlockStats], None] | None = None) -> _RefInfo:
     """Everything the checks need from the source frame, computed once per frame object (cached by identity):
     :func:`qualipress.film.analysis.frame_arrays`, block masks and :func:`qualipress.film.fidelity.reference`.
-    :class:`qualipress.film.hooks.FilmHooks` calls it first in ``plan``, so the frame analysis reuses it too."""
+    :class:`qualipress.film.hooks.FilmHooks` calls it first in ``plan``, so the frame analysis reuses it too
+    (``stats_ready``: passed to ``frame_arrays`` when computed here, not called on a cached frame)."""
     hit = _KEYS.get(id(reference))
     if hit is not None and hit[0]() is reference:
         return hit[1]
-    arrays = analysis.frame_arrays(reference)
+    arrays = analysis.frame_arrays(reference, stats_ready=stats_ready)
     sigma = arrays.grain["sigma"]
     info = _RefInfo(arrays.shape, arrays.stats, analysis.smooth_gradient(arrays.stats)["mask"],
                     analysis.texture(arrays.stats, noise=sigma)["mask"],
@@ -177,6 +178,22 @@ class _DecInfo:
             self._stats = analysis.block_stats(self.y, block=block)
         return self._stats
 
+    def watch(self, decoded: Image) -> None:
+        """Measure ``decoded`` from now on, and drop the luma blocks and block fits as soon as it is freed.
+
+        A search gives a large frame's decoded probe back before it makes the next one
+        (:data:`qualipress.search.search.SHELVE_SAMPLES`): the blocks (2 MB at 2K) then go with it instead of
+        staying resident through the next probe's encode and decode. Nothing is lost: they are made from the
+        pixels, which are gone, and the figures computed from them stay in :attr:`figures`."""
+        me = weakref.ref(self)
+
+        def gone(_: object) -> None:
+            info = me()
+            if info is not None:
+                info._blocks = info._stats = None
+
+        self.image = weakref.ref(decoded, gone)
+
 
 _DECODED: dict[int, tuple[weakref.ref[Any], weakref.ref[Any], _DecInfo]] = {}
 
@@ -202,7 +219,7 @@ def _dec_info(info: _RefInfo, decoded: Image, *, digest: bytes | None = None) ->
         for key, (_, of, same) in list(_DECODED.items()):
             if same.digest == digest and of() is info:  # the same pixels, decoded again
                 del _DECODED[key]
-                same.image = weakref.ref(decoded)
+                same.watch(decoded)
                 _DECODED[id(decoded)] = (weakref.ref(decoded), weakref.ref(info), same)
                 return same
         kept = _FIGURES.get(digest)
@@ -211,6 +228,7 @@ def _dec_info(info: _RefInfo, decoded: Image, *, digest: bytes | None = None) ->
     else:
         digest = None
     out = _DecInfo(weakref.ref(decoded), info.shape, figures=figures, digest=digest)
+    out.watch(decoded)
     for key in [k for k, v in _DECODED.items() if (v[0]() is None and v[2].digest is None) or v[1]() is None]:
         del _DECODED[key]  # probes (unless they may be decoded again) and frames already gone
     for key in [k for k, v in _FIGURES.items() if v[0]() is None]:
