@@ -262,3 +262,23 @@ def test_a_probes_blocks_go_with_its_pixels() -> None:
     del dec
     gc.collect()
     assert d._blocks is None and d._stats is None and d.figures["grain"] == figure
+
+
+def test_the_display_check_renders_the_source_again_by_rows() -> None:
+    """The checks' display reference does not hold the source's display rendering: it renders the rows each
+    measurement asks for again from the frame, the same 16-bit codes, so the display SSIM is the one measured
+    against the held rendering, bit for bit."""
+    from qualipress.metrics.core import Reference
+
+    src = _log_frame(8)
+    whole = fidelity.reference(src).display
+    rows = fidelity.display_rows(src)
+    for r in (slice(0, 160), slice(0, 37), slice(27, 69), slice(155, 160)):
+        assert np.array_equal(rows(r), whole[r])
+    decisions._KEYS.clear()
+    info = decisions._ref_info(src)
+    assert info.fid.display is None and info.display_ref is not None
+    dec = _decoded(src, 2.0)
+    held = decisions._RefInfo(info.shape, info.stats, info.smooth, info.texture, info.fid,
+                              display_ref=Reference(whole, data_range=65535.0, lean=True))
+    assert decisions.display_ssim(info, dec) == decisions.display_ssim(held, dec)

@@ -103,6 +103,8 @@ def _ref_info(reference: Image, *, stats_ready: Callable[[analysis.BlockStats], 
     info = _RefInfo(arrays.shape, arrays.stats, analysis.smooth_gradient(arrays.stats)["mask"],
                     analysis.texture(arrays.stats, noise=sigma)["mask"],
                     fidelity.reference(reference, arrays=arrays), arrays=arrays)
+    if info.fid.display is not None:
+        info.display_ref = _display_reference(info.fid)
     for key in [k for k, v in _KEYS.items() if v[0]() is None]:
         del _KEYS[key]  # frames already gone: their arrays (several float copies of the frame) go with them
     while len(_KEYS) >= _KEEP_FRAMES:
@@ -508,14 +510,10 @@ def display_ssim(info: _RefInfo, dec_code: np.ndarray | Image) -> float | None:
     16-bit grey) of a frame's source and decoded frame (its perceptual code, or the decoded frame itself: then
     rendered strip by strip, the same values without a whole-frame float copy); None when the frame's transfer
     has no linear decoding."""
-    if info.fid.display is None:
-        return None
     if info.display_ref is None:
-        # the source side once per frame: its display rendering (made with the fidelity reference, held as
-        # 16-bit codes that the reference normalises strip by strip to the same float32 values); its SSIM window
-        # statistics are recomputed per strip (a lean reference: the same values without four more float planes
-        # of the frame)
-        info.display_ref = Reference(info.fid.display, data_range=65535.0, lean=True)
+        if info.fid.display is None:
+            return None
+        info.display_ref = _display_reference(info.fid)
 
     def render(code: np.ndarray) -> np.ndarray:
         lin = fidelity.linear_luma(code, info.fid.image)
@@ -536,6 +534,19 @@ def display_ssim(info: _RefInfo, dec_code: np.ndarray | Image) -> float | None:
     # metrics.core.ssim(source, decoded, data_range=1.0) without redoing the source side and without its maps
     # (summed strip by strip: equal to float64 rounding)
     return info.display_ref.reduced(prepared=rows, tile=max(info.shape[:2]))[0]
+
+
+def _display_reference(fid: fidelity.Reference) -> Reference:
+    """The display check's source side, once per frame: a lean SSIM reference over the source's display rendering
+    (16-bit codes it normalises strip by strip to the same float32 values; its window statistics recomputed per
+    strip: no float plane of the frame). Made from the rendering the fidelity reference holds (the whole frame's
+    mean centres its variance), then it renders the rows each measurement asks for again from the frame
+    (:func:`qualipress.film.fidelity.display_rows`, the same codes) and the rendering (4.2 MB at 2K) is dropped:
+    not resident while the probes are encoded and decoded."""
+    ref = Reference(fid.display, data_range=65535.0, lean=True)
+    ref.serve_rows(fidelity.display_rows(fid.image))
+    fid.display = None
+    return ref
 
 
 #: Display code quantised to 16 bits (:func:`qualipress.film.fidelity.grey16`).
