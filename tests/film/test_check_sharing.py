@@ -245,3 +245,40 @@ def test_figures_of_an_earlier_probe_come_back_with_its_pixels() -> None:
     assert "grain" not in other.figures
     decisions.forget(src)
     assert not decisions._FIGURES and not decisions._DECODED
+
+
+def test_a_probes_blocks_go_with_its_pixels() -> None:
+    """A decoded probe's luma blocks and block fits are dropped as soon as its pixels are freed (a search gives a
+    large frame's probe back before the next one): not resident through the next probe; its figures stay."""
+    import gc
+
+    src = _log_frame(7)
+    info = decisions._ref_info(src)
+    dec = _decoded(src, 1.0)
+    d = decisions._dec_info(info, dec)
+    figure = decisions.figure(d, "grain", lambda: fidelity.grain_kept(info.fid, d.blocks(info.fid)))
+    d.stats(analysis.BLOCK)
+    assert d._blocks is not None and d._stats is not None
+    del dec
+    gc.collect()
+    assert d._blocks is None and d._stats is None and d.figures["grain"] == figure
+
+
+def test_the_display_check_renders_the_source_again_by_rows() -> None:
+    """The checks' display reference does not hold the source's display rendering: it renders the rows each
+    measurement asks for again from the frame, the same 16-bit codes, so the display SSIM is the one measured
+    against the held rendering, bit for bit."""
+    from qualipress.metrics.core import Reference
+
+    src = _log_frame(8)
+    whole = fidelity.reference(src).display
+    rows = fidelity.display_rows(src)
+    for r in (slice(0, 160), slice(0, 37), slice(27, 69), slice(155, 160)):
+        assert np.array_equal(rows(r), whole[r])
+    decisions._KEYS.clear()
+    info = decisions._ref_info(src)
+    assert info.fid.display is None and info.display_ref is not None
+    dec = _decoded(src, 2.0)
+    held = decisions._RefInfo(info.shape, info.stats, info.smooth, info.texture, info.fid,
+                              display_ref=Reference(whole, data_range=65535.0, lean=True))
+    assert decisions.display_ssim(info, dec) == decisions.display_ssim(held, dec)

@@ -288,6 +288,31 @@ def test_a_finished_frame_leaves_only_its_luma_for_the_next(tmp_path: Path) -> N
     assert all(r["film"]["temporal"]["applies"] for r in recs[1:])
 
 
+def test_the_previous_frame_is_cut_before_the_next_frames_grain_measure(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The previous frame's whole planes are cut to the next frame's temporal blocks as soon as that frame's block
+    statistics are known: they are not held while its grain measure and fidelity reference run (the plan's largest
+    temporaries), and its checks and seal get the same blocks (the temporal figure applies)."""
+    from qualipress.film import analysis
+    from qualipress.pipeline import CompressOptions, compress_paths
+
+    src = _grainy_sequence(tmp_path / "grainy", 128, 192, seed=5)
+    FilmHooks.sequences.clear()
+    seen: list[tuple[int, ...]] = []
+    grain = analysis.grain
+
+    def measuring(*a, **kw):  # what the store holds while a frame's grain is measured
+        seen.extend(tuple(getattr(x, "ndim", 0) for x in v[1:3]) for v in FilmHooks.sequences.values())
+        return grain(*a, **kw)
+
+    monkeypatch.setattr(analysis, "grain", measuring)
+    s = compress_paths([src], tmp_path / "out", CompressOptions(target=parse_target("ssim>=0.95"), codec="jpegxl",
+                                                                  jobs=1, hooks=FilmHooks(profile="C1")))
+    assert not s.failures and seen == [(3, 3), (3, 3)]
+    recs = sorted(s.records, key=lambda r: r["input"])
+    assert all(r["film"]["temporal"]["applies"] for r in recs[1:])
+
+
 def test_only_the_newest_sequence_holds_its_frame(tmp_path: Path) -> None:
     """The previous-frame store holds the newest sequence's frame itself (alive anyway until the next plan) and
     older sequences' source luma planes, equal to the frame's own luma; the temporal figure still applies."""

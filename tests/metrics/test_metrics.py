@@ -411,3 +411,23 @@ def test_a_lean_reference_measures_global_metrics_without_blurring_its_source(mo
     got = lean.measure(dist, ("ms-ssim",))["ms-ssim"].value
     assert calls == []
     assert got == stored.measure(dist, ("ms-ssim",))["ms-ssim"].value
+
+
+def test_a_lean_reference_served_by_rows_gives_the_same_values() -> None:
+    """``serve_rows``: a lean array reference whose samples come back by rows measures what it measured from the
+    array, bit for bit; only such references can serve rows."""
+    from qualipress.metrics.core import Reference
+
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 65536, (150, 97), dtype=np.uint16)
+    b = np.clip(a.astype(np.int32) + rng.integers(-900, 900, a.shape), 0, 65535).astype(np.uint16)
+    held = Reference(a, data_range=65535.0, lean=True)
+    served = Reference(a, data_range=65535.0, lean=True)
+    asked: list[slice] = []
+    served.serve_rows(lambda r: asked.append(r) or a[r].copy())
+    want, got = held.reduced(b, tile=64), served.reduced(b, tile=64)
+    assert asked and want[0] == got[0] and np.array_equal(want[1], got[1]) and want[2] == got[2]
+    with pytest.raises(InputError):
+        Reference(as_image(photo_like(32, 48)), lean=True).serve_rows(lambda r: a[r])
+    with pytest.raises(InputError):
+        Reference(a, data_range=65535.0, lean=False).serve_rows(lambda r: a[r])

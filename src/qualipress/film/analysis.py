@@ -657,9 +657,14 @@ def log_linear_luma(arrays: FrameArrays, image: Image) -> np.ndarray:
     return arrays.log_linear
 
 
-def frame_arrays(image: Image | np.ndarray, *, block: int = BLOCK) -> FrameArrays:
+def frame_arrays(image: Image | np.ndarray, *, block: int = BLOCK,
+                 stats_ready: Callable[[BlockStats], None] | None = None) -> FrameArrays:
     """Luma of the perceptual code (float32, computed strip by strip), its block plane fits and the grain measure
     of one frame.
+
+    ``stats_ready`` is called with the block statistics as soon as they are known, before the grain measure (the
+    frame's largest temporaries): a caller holding planes it can cut to blocks chosen from them frees those planes
+    first (:class:`qualipress.film.hooks.FilmHooks` cuts the previous frame's luma to this frame's blocks).
 
     Raises
     ------
@@ -671,6 +676,8 @@ def frame_arrays(image: Image | np.ndarray, *, block: int = BLOCK) -> FrameArray
         raise InputError("frame has NaN or Inf samples; analysis needs finite values")
     y = code_luma(img)
     stats = block_stats(y, block=block)
+    if stats_ready is not None:
+        stats_ready(stats)
     return FrameArrays(img, y, stats, grain(y, stats, grainless=grainless_residual(img)))
 
 

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,18 +90,21 @@ _KEYS: dict[int, tuple[weakref.ref[Any], _RefInfo]] = {}
 _KEEP_FRAMES = 2
 
 
-def _ref_info(reference: Image) -> _RefInfo:
+def _ref_info(reference: Image, *, stats_ready: Callable[[analysis.BlockStats], None] | None = None) -> _RefInfo:
     """Everything the checks need from the source frame, computed once per frame object (cached by identity):
     :func:`qualipress.film.analysis.frame_arrays`, block masks and :func:`qualipress.film.fidelity.reference`.
-    :class:`qualipress.film.hooks.FilmHooks` calls it first in ``plan``, so the frame analysis reuses it too."""
+    :class:`qualipress.film.hooks.FilmHooks` calls it first in ``plan``, so the frame analysis reuses it too
+    (``stats_ready``: passed to ``frame_arrays`` when computed here, not called on a cached frame)."""
     hit = _KEYS.get(id(reference))
     if hit is not None and hit[0]() is reference:
         return hit[1]
-    arrays = analysis.frame_arrays(reference)
+    arrays = analysis.frame_arrays(reference, stats_ready=stats_ready)
     sigma = arrays.grain["sigma"]
     info = _RefInfo(arrays.shape, arrays.stats, analysis.smooth_gradient(arrays.stats)["mask"],
                     analysis.texture(arrays.stats, noise=sigma)["mask"],
                     fidelity.reference(reference, arrays=arrays), arrays=arrays)
+    if info.fid.display is not None:
+        info.display_ref = _display_reference(info.fid)
     for key in [k for k, v in _KEYS.items() if v[0]() is None]:
         del _KEYS[key]  # frames already gone: their arrays (several float copies of the frame) go with them
     while len(_KEYS) >= _KEEP_FRAMES:
@@ -177,6 +180,22 @@ class _DecInfo:
             self._stats = analysis.block_stats(self.y, block=block)
         return self._stats
 
+    def watch(self, decoded: Image) -> None:
+        """Measure ``decoded`` from now on, and drop the luma blocks and block fits as soon as it is freed.
+
+        A search gives a large frame's decoded probe back before it makes the next one
+        (:data:`qualipress.search.search.SHELVE_SAMPLES`): the blocks (2 MB at 2K) then go with it instead of
+        staying resident through the next probe's encode and decode. Nothing is lost: they are made from the
+        pixels, which are gone, and the figures computed from them stay in :attr:`figures`."""
+        me = weakref.ref(self)
+
+        def gone(_: object) -> None:
+            info = me()
+            if info is not None:
+                info._blocks = info._stats = None
+
+        self.image = weakref.ref(decoded, gone)
+
 
 _DECODED: dict[int, tuple[weakref.ref[Any], weakref.ref[Any], _DecInfo]] = {}
 
@@ -202,7 +221,7 @@ def _dec_info(info: _RefInfo, decoded: Image, *, digest: bytes | None = None) ->
         for key, (_, of, same) in list(_DECODED.items()):
             if same.digest == digest and of() is info:  # the same pixels, decoded again
                 del _DECODED[key]
-                same.image = weakref.ref(decoded)
+                same.watch(decoded)
                 _DECODED[id(decoded)] = (weakref.ref(decoded), weakref.ref(info), same)
                 return same
         kept = _FIGURES.get(digest)
@@ -211,6 +230,7 @@ def _dec_info(info: _RefInfo, decoded: Image, *, digest: bytes | None = None) ->
     else:
         digest = None
     out = _DecInfo(weakref.ref(decoded), info.shape, figures=figures, digest=digest)
+    out.watch(decoded)
     for key in [k for k, v in _DECODED.items() if (v[0]() is None and v[2].digest is None) or v[1]() is None]:
         del _DECODED[key]  # probes (unless they may be decoded again) and frames already gone
     for key in [k for k, v in _FIGURES.items() if v[0]() is None]:
@@ -490,14 +510,10 @@ def display_ssim(info: _RefInfo, dec_code: np.ndarray | Image) -> float | None:
     16-bit grey) of a frame's source and decoded frame (its perceptual code, or the decoded frame itself: then
     rendered strip by strip, the same values without a whole-frame float copy); None when the frame's transfer
     has no linear decoding."""
-    if info.fid.display is None:
-        return None
     if info.display_ref is None:
-        # the source side once per frame: its display rendering (made with the fidelity reference, held as
-        # 16-bit codes that the reference normalises strip by strip to the same float32 values); its SSIM window
-        # statistics are recomputed per strip (a lean reference: the same values without four more float planes
-        # of the frame)
-        info.display_ref = Reference(info.fid.display, data_range=65535.0, lean=True)
+        if info.fid.display is None:
+            return None
+        info.display_ref = _display_reference(info.fid)
 
     def render(code: np.ndarray) -> np.ndarray:
         lin = fidelity.linear_luma(code, info.fid.image)
@@ -518,6 +534,19 @@ def display_ssim(info: _RefInfo, dec_code: np.ndarray | Image) -> float | None:
     # metrics.core.ssim(source, decoded, data_range=1.0) without redoing the source side and without its maps
     # (summed strip by strip: equal to float64 rounding)
     return info.display_ref.reduced(prepared=rows, tile=max(info.shape[:2]))[0]
+
+
+def _display_reference(fid: fidelity.Reference) -> Reference:
+    """The display check's source side, once per frame: a lean SSIM reference over the source's display rendering
+    (16-bit codes it normalises strip by strip to the same float32 values; its window statistics recomputed per
+    strip: no float plane of the frame). Made from the rendering the fidelity reference holds (the whole frame's
+    mean centres its variance), then it renders the rows each measurement asks for again from the frame
+    (:func:`qualipress.film.fidelity.display_rows`, the same codes) and the rendering (4.2 MB at 2K) is dropped:
+    not resident while the probes are encoded and decoded."""
+    ref = Reference(fid.display, data_range=65535.0, lean=True)
+    ref.serve_rows(fidelity.display_rows(fid.image))
+    fid.display = None
+    return ref
 
 
 #: Display code quantised to 16 bits (:func:`qualipress.film.fidelity.grey16`).

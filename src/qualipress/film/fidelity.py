@@ -42,11 +42,13 @@ Display rendering (:func:`qualipress.io.logcurves.display_code`)
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from qualipress.errors import InputError
 from qualipress.film import analysis
 from qualipress.io import Image
 from qualipress.io.logcurves import DISPLAY_WHITE, display_code, display_rgb, encoding_name, to_scene_linear
@@ -110,7 +112,8 @@ class Reference:
     src_means: dict[str, float] | None = None
     #: The source's display rendering as 16-bit grey codes (uint16 (H, W), :func:`grey16_code` of
     #: :func:`display_code`; half the memory of the float32 :func:`grey16` values, which are these codes
-    #: ÷ 65535 exactly), None without linear light.
+    #: ÷ 65535 exactly), None without linear light, and None once the decision checks' display reference holds
+    #: it as :func:`display_rows` instead (``decisions._ref_info``).
     display: np.ndarray | None = None
     #: :func:`qualipress.film.analysis.flat_blocks` of :attr:`stats` (block mask; blocks without grain left out
     #: when any block holds grain): the blocks the temporal figure compares, a superset of :attr:`flat` (see
@@ -150,6 +153,19 @@ def grey16_code(a: np.ndarray) -> np.ndarray:
     """The 16-bit codes of :func:`grey16` (uint16): ``code / 65535`` in float32 gives :func:`grey16`'s value bit for
     bit, for every code (float32 division and float64 division rounded to float32 agree on all 65,536)."""
     return np.rint(np.clip(a, 0, 1) * 65535).astype(np.uint16)
+
+
+def display_rows(image: Image) -> Callable[[slice], np.ndarray]:
+    """The rows of a frame's :attr:`Reference.display` made again from the frame (``rows(slice)``, uint16): the same
+    codes bit for bit, every step working sample by sample; a display check can hold this instead of the plane."""
+
+    def rows(r: slice) -> np.ndarray:
+        lin = linear_luma(analysis.code_at_rows(image, r), image)
+        if lin is None:
+            raise InputError("the frame's transfer has no linear decoding: no display rendering")
+        return grey16_code(display_code(lin))
+
+    return rows
 
 
 def release_linear(ref: Reference, arrays: analysis.FrameArrays | None = None) -> None:

@@ -206,9 +206,12 @@ class FilmHooks:
             plan = DefaultHooks().plan(image, path=path, codec=codec, target=target, previous=previous)
             plan.notes.append("not a film frame: core default plan, no film checks")
             return plan
+        name = parse_name(Path(path))
+        self._held(name)  # the previous frame as its luma (8.8 MB at 2K, not 12.7) while this one is analysed
         try:
-            # the source side of every check, computed once for the frame; the analysis reuses its arrays
-            info = decisions._ref_info(image)
+            # the source side of every check, computed once for the frame; the analysis reuses its arrays; the
+            # previous frame's planes are cut to this frame's blocks as soon as its block statistics are known
+            info = decisions._ref_info(image, stats_ready=lambda stats: self._cut_previous(name, image, stats))
             ana = _analysis.analyse(image, arrays=info.arrays)
             # the analysis was the last user of the source's linear-light and luma planes
             fidelity.release_linear(info.fid, info.arrays)
@@ -216,7 +219,6 @@ class FilmHooks:
             plan = DefaultHooks().plan(image, path=path, codec=codec, target=target, previous=previous)
             plan.notes.append(f"no frame analysis ({exc}): core default plan")
             return plan
-        name = parse_name(Path(path))
         prev = previous if self._same_sequence(previous, name) else None
         position = 0
         if prev is not None:
@@ -263,17 +265,10 @@ class FilmHooks:
         frame ``name``'s temporal figure compares, in the store too: the planes (two float32 planes of the frame)
         are not resident while this frame's probes are decoded. The seal of frame ``name`` then gets the same
         arrays."""
-        if name.number is None:
-            return "not a numbered frame"
-        held = self.sequences.get(name.sequence)
-        if held is None:
-            return "first frame of this sequence in this worker"
+        held = self._held(name)
+        if isinstance(held, str):
+            return held
         number, src, dec, mask = held
-        if number != name.number - 1:
-            return f"previous frame processed here is {number}, not {name.number - 1}"
-        if isinstance(src, Image):
-            src = _analysis.code_luma(src)  # = its fidelity.source_luma
-            self.sequences[name.sequence] = (number, src, dec, mask)
         if ref is None:
             return src, dec
         if mask is None and src.shape == ref.shape and dec.shape == ref.shape:
@@ -284,6 +279,40 @@ class FilmHooks:
             # cut for another frame of this number (the same frame read again gives the same blocks)
             return f"previous frame's luma was kept for another frame {name.number}'s blocks"
         return src, dec
+
+    def _held(self, name: Any) -> tuple[int, np.ndarray, np.ndarray, np.ndarray | None] | str:
+        """The held entry of the frame before ``name`` in its sequence, its source converted to luma in the store
+        (:func:`qualipress.film.analysis.code_luma`, = its ``fidelity.source_luma``), or why there is none."""
+        if name.number is None:
+            return "not a numbered frame"
+        held = self.sequences.get(name.sequence)
+        if held is None:
+            return "first frame of this sequence in this worker"
+        number, src, dec, mask = held
+        if number != name.number - 1:
+            return f"previous frame processed here is {number}, not {name.number - 1}"
+        if isinstance(src, Image):
+            src = _analysis.code_luma(src)
+            self.sequences[name.sequence] = (number, src, dec, mask)
+        return number, src, dec, mask
+
+    def _cut_previous(self, name: Any, image: Image, stats: _analysis.BlockStats) -> None:
+        """Cut the held whole planes of the frame before ``name`` to the blocks frame ``name``'s temporal figure
+        compares, from that frame's block statistics (``image``: the frame; the mask is its
+        :attr:`fidelity.Reference.temporal_blocks`, :func:`qualipress.film.analysis.grain_blocks`).
+
+        Called by the frame's analysis before its grain measure and fidelity reference, whose temporaries are the
+        plan's largest: the previous frame's two float32 planes (17.7 MB at 2K) are no longer held beside them.
+        :meth:`_previous_frame` finds the planes cut for this frame's blocks and uses them as they are."""
+        held = self._held(name)
+        if isinstance(held, str) or held[3] is not None or stats.block != _analysis.BLOCK:
+            return
+        number, src, dec, _ = held
+        if src.shape != (image.height, image.width) or dec.shape != src.shape:
+            return
+        mask = _analysis.grain_blocks(stats, image)
+        self.sequences[name.sequence] = (number, _analysis.block_view(src, stats.block)[mask],
+                                         _analysis.block_view(dec, stats.block)[mask], mask)
 
     def _fidelity(self, data: bytes, codec: str, record: dict, *, decoded: Image | None = None,
                   tiles: np.ndarray | None = None, digest: bytes | None = None) -> None:

@@ -465,6 +465,21 @@ def _add_tile_rows(m: np.ndarray, r0: int, r1: int, tile: int, cols: np.ndarray)
         cols[ty] += cv2.reduce(m[a:b], 0, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[0]
 
 
+class _Rows:
+    """The samples of a lean :class:`Reference` made again by rows (:meth:`Reference.serve_rows`): sliced by rows
+    like the array they stand for, converted whole only where a caller asks for the whole array."""
+
+    def __init__(self, rows: Callable[[slice], np.ndarray], shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.rows, self.shape, self.dtype, self.ndim = rows, shape, dtype, len(shape)
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        return self.rows(slice(*rows.indices(self.shape[0])))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = self.rows(slice(0, self.shape[0]))
+        return whole if dtype is None else whole.astype(dtype)
+
+
 class Reference:
     """A reference image prepared once for measuring many distorted versions of it (a search's probes).
 
@@ -505,6 +520,22 @@ class Reference:
         self.visible = None if self._image is None else visible_mask(self._image)
         self._set(None, lean=lean)
 
+    def serve_rows(self, rows: Callable[[slice], np.ndarray]) -> None:
+        """Take this lean array reference's samples from ``rows(slice)`` (those rows of the array it was made from,
+        the same values) from now on: the caller may drop the array. For a reference that can be made again by
+        rows at less cost than holding it (the film display check's source rendering); each measurement then
+        makes its strips again, halo included.
+
+        Raises
+        ------
+        InputError
+            Not a lean reference made from an array with ``data_range``.
+        """
+        src = self._source
+        if not self._lean or self._image is not None or self.data_range is None or not isinstance(src, np.ndarray):
+            raise InputError("only a lean reference made from an array with data_range can serve its rows")
+        self._source = _Rows(rows, src.shape, src.dtype)
+
     @classmethod
     def normalised(cls, a: np.ndarray, *, lean: bool | None = None) -> Reference:
         """A reference from colour planes already normalised to [0, 1] (float32 (H, W, C)); distorted images
@@ -542,7 +573,7 @@ class Reference:
             dst *= scale
             return dst
         if self._image is None:
-            if not isinstance(x, np.ndarray):
+            if not isinstance(x, np.ndarray | _Rows):
                 raise InputError("a reference given as an array needs the distorted image as an array too")
             b = x if rows is None else x[rows]
             b = np.asarray(b, dtype=np.float32)
