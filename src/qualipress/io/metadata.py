@@ -464,8 +464,13 @@ _XMP_ORIENT = re.compile(rb'(tiff:Orientation\s*=\s*["\'])(\d)(["\'])|(<tiff:Ori
 #: DJI's ``drone-dji:GpsLatitude``, IPTC's location structures holding ``exif:GPS*``), as an attribute quoted either
 #: way, an element (with or without attributes of its own) or an empty element (QA 17 web: single-quoted
 #: attributes, ``<exif:GPSLatitude rdf:parseType=...>`` and DJI's fields were left in ``--metadata strip-gps`` files).
-_GPS_NAME = rb"[A-Za-z_][\w.-]*:(?:GPS|Gps)\w*"
+#: Not a namespace declaration (``xmlns:GPS="..."`` declares a prefix: removing it left the packet's uses of the
+#: prefix unbound, not well-formed XML; rev7).
+_GPS_NAME = rb"(?!xmlns:)[A-Za-z_][\w.-]*:(?:GPS|Gps)\w*"
 _XMP_GPS_ATTR = re.compile(rb"\s+" + _GPS_NAME + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""")
+#: A start tag (or empty-element tag), ``>`` inside quoted attribute values allowed: GPS attributes are removed
+#: inside these only, never from text (rev7: a ``dc:description`` reading ``exif:GPSMode = "on"`` lost those words).
+_XMP_START_TAG = re.compile(rb"""<[A-Za-z_][^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*>""")
 _XMP_GPS_ELEM = re.compile(rb"<(" + _GPS_NAME + rb")(?:\s[^>]*)?(?<!/)>.*?</\1\s*>", re.S)
 _XMP_GPS_EMPTY = re.compile(rb"<" + _GPS_NAME + rb"(?:\s[^>]*)?/>")
 
@@ -481,7 +486,8 @@ def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> byt
 
     out = _XMP_ORIENT.sub(orient, xmp)
     if drop_gps:
-        out = _XMP_GPS_EMPTY.sub(b"", _XMP_GPS_ELEM.sub(b"", _XMP_GPS_ATTR.sub(b"", out)))
+        out = _XMP_START_TAG.sub(lambda m: _XMP_GPS_ATTR.sub(b"", m.group(0)), out)
+        out = _XMP_GPS_EMPTY.sub(b"", _XMP_GPS_ELEM.sub(b"", out))
     return out
 
 
