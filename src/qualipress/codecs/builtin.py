@@ -110,7 +110,10 @@ class JpegCodec(_ImagecodecsMixin, Codec):
         options={"subsampling": OptionSpec("'444', '422', '420' or 'auto' (4:4:4 from quality 90 up)",
                                            choices=("444", "422", "420", "auto")),
                  "optimize": OptionSpec("optimised Huffman tables (default true)", choices=(True, False))},
-        notes="12-bit JPEG opens in libjpeg-turbo/imagecodecs but not in Pillow or browsers", max_side=65535,
+        notes="12-bit JPEG opens in libjpeg-turbo/imagecodecs but not in Pillow or browsers",
+        # libjpeg's JPEG_MAX_DIMENSION: the JPEG header holds 65,535, but Pillow's encoder (fractional qualities,
+        # a byte budget) refuses a side over 65,500 as jpegli does (rev7: "broken data stream", "too big")
+        max_side=65500,
     )
 
     def prepare(self, image: Image) -> Image:
@@ -151,7 +154,7 @@ class JpegliCodec(Codec):
         bit_depths=(8,), channels=(3,), lossy=True, lossless=False,
         quality=QualityParam("quality", 1, 100, True, _int_grid(1, 100), 85),
         extension=".jpg", mime="image/jpeg", library="jpegli (pyjpegli)", lossless_fallback="png",
-        auto=True, extra="jpegli", sweep=JPEG_SWEEP, max_side=65535,
+        auto=True, extra="jpegli", sweep=JPEG_SWEEP, max_side=65500,  # jpegli: "Input image too big" above
     )
     backend_module = "pyjpegli"
 
@@ -342,7 +345,9 @@ class WebpCodec(_ImagecodecsMixin, Codec):
         extension=".webp", mime="image/webp", library="libwebp",
         auto=True, sweep=JPEG_SWEEP,
         options={"method": OptionSpec("libwebp method 0-6 (default 4)", low=0, high=6)},
-        max_side=16383,  # 14-bit width and height fields
+        # libwebp's 14-bit fields hold 16,383, but imagecodecs' webp_encode refuses that side too (its check is
+        # strict: a bare ValueError failed the input instead of skipping the codec, rev7)
+        max_side=16382,
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:

@@ -464,8 +464,13 @@ _XMP_ORIENT = re.compile(rb'(tiff:Orientation\s*=\s*["\'])(\d)(["\'])|(<tiff:Ori
 #: DJI's ``drone-dji:GpsLatitude``, IPTC's location structures holding ``exif:GPS*``), as an attribute quoted either
 #: way, an element (with or without attributes of its own) or an empty element (QA 17 web: single-quoted
 #: attributes, ``<exif:GPSLatitude rdf:parseType=...>`` and DJI's fields were left in ``--metadata strip-gps`` files).
-_GPS_NAME = rb"[A-Za-z_][\w.-]*:(?:GPS|Gps)\w*"
+#: Not a namespace declaration (``xmlns:GPS="..."`` declares a prefix: removing it left the packet's uses of the
+#: prefix unbound, not well-formed XML; rev7).
+_GPS_NAME = rb"(?!xmlns:)[A-Za-z_][\w.-]*:(?:GPS|Gps)\w*"
 _XMP_GPS_ATTR = re.compile(rb"\s+" + _GPS_NAME + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""")
+#: A start tag (or empty-element tag), ``>`` inside quoted attribute values allowed: GPS attributes are removed
+#: inside these only, never from text (rev7: a ``dc:description`` reading ``exif:GPSMode = "on"`` lost those words).
+_XMP_START_TAG = re.compile(rb"""<[A-Za-z_][^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*>""")
 _XMP_GPS_ELEM = re.compile(rb"<(" + _GPS_NAME + rb")(?:\s[^>]*)?(?<!/)>.*?</\1\s*>", re.S)
 _XMP_GPS_EMPTY = re.compile(rb"<" + _GPS_NAME + rb"(?:\s[^>]*)?/>")
 
@@ -481,7 +486,8 @@ def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> byt
 
     out = _XMP_ORIENT.sub(orient, xmp)
     if drop_gps:
-        out = _XMP_GPS_EMPTY.sub(b"", _XMP_GPS_ELEM.sub(b"", _XMP_GPS_ATTR.sub(b"", out)))
+        out = _XMP_START_TAG.sub(lambda m: _XMP_GPS_ATTR.sub(b"", m.group(0)), out)
+        out = _XMP_GPS_EMPTY.sub(b"", _XMP_GPS_ELEM.sub(b"", out))
     return out
 
 
@@ -657,6 +663,58 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
 
 
+def _mpf_header(segs: list[tuple[int, bytes]]) -> tuple[int, int] | None:
+    """(index in ``segs``, file offset of its MP header) of the first MPF APP2 segment after SOI, or None."""
+    pos = 2
+    for i, (m, p) in enumerate(segs):
+        if m == 0xE2 and p.startswith(b"MPF\x00"):
+            return i, pos + 4 + 4
+        pos += 4 + len(p)
+    return None
+
+
+def _mpf_shifted(payload: bytes, shift: int, grow: int) -> bytes:
+    """An MPF APP2 payload with the offset of every image but the first (MP Entry, CIPA DC-007) moved by ``shift``
+    bytes and the first image's size changed by ``grow``; unchanged when it cannot be parsed."""
+    order = {b"MM": ">", b"II": "<"}.get(payload[4:6])
+    try:
+        if order is None:
+            return payload
+        head = payload[4:]
+        ifd = struct.unpack(order + "I", head[4:8])[0]
+        out = bytearray(payload)
+        for k in range(struct.unpack(order + "H", head[ifd : ifd + 2])[0]):
+            tag, _, count, value = struct.unpack(order + "HHII", head[ifd + 2 + 12 * k : ifd + 14 + 12 * k])
+            if tag != 0xB002:
+                continue
+            for e in range(count // 16):
+                at = 4 + value + 16 * e + 4
+                size, offset = struct.unpack(order + "II", payload[at : at + 8])
+                if offset:
+                    out[at + 4 : at + 8] = struct.pack(order + "I", offset + shift)
+                else:
+                    out[at : at + 4] = struct.pack(order + "I", max(0, size + grow))
+        return bytes(out)
+    except struct.error:
+        return payload
+
+
+def _rebuilt_jpeg(data: bytes, rest: int, old: list[tuple[int, bytes]], new: list[tuple[int, bytes]]) -> bytes:
+    """``data`` with its leading APPn/COM segments ``old`` (ending at ``rest``) replaced by ``new``. An MPF segment
+    kept among them gets its images' offsets (relative to its own header, the images lying after the first one's
+    EOI) moved by the bytes added or removed between the two: rev7, a COM after the MPF segment removed under
+    ``--metadata strip`` left a camera preview's or an Ultra HDR gain map's offset pointing into the wrong bytes."""
+    head = b"".join(_segment(m, p) for m, p in new)
+    was, now = _mpf_header(old), _mpf_header(new)
+    if was is not None and now is not None:
+        grow = 2 + len(head) - rest
+        if grow or now[1] != was[1]:
+            new = [*new[: now[0]], (0xE2, _mpf_shifted(new[now[0]][1], grow - (now[1] - was[1]), grow)),
+                   *new[now[0] + 1 :]]
+            head = b"".join(_segment(m, p) for m, p in new)
+    return b"\xff\xd8" + head + data[rest:]
+
+
 #: APP1 signature of Adobe's Extended XMP: the part of an XMP packet too long for one segment, in pieces of
 #: (32-byte GUID, total length, offset, bytes).
 _XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
@@ -695,7 +753,7 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     kept = [(m, p) for m, p in segs if not dropped(m, p)]
     if len(kept) == len(segs):
         return data
-    return b"\xff\xd8" + b"".join(_segment(m, p) for m, p in kept) + data[rest:]
+    return _rebuilt_jpeg(data, rest, segs, kept)
 
 
 def jpeg_too_long(carry: Carry) -> list[str]:
@@ -729,8 +787,7 @@ def embed_jpeg(data: bytes, carry: Carry) -> bytes:
         new += [(0xE2, _ICC_TAG + bytes([i + 1, len(parts)]) + part) for i, part in enumerate(parts)]
     app0 = [s for s in keep if s[0] == 0xE0]
     others = [s for s in keep if s[0] != 0xE0]
-    head = b"".join(_segment(m, p) for m, p in [*app0, *new, *others])
-    return b"\xff\xd8" + head + data[rest:]
+    return _rebuilt_jpeg(data, rest, segs, [*app0, *new, *others])
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:
