@@ -115,9 +115,8 @@ class Reference:
     #: ÷ 65535 exactly), None without linear light, and None once the decision checks' display reference holds
     #: it as :func:`display_rows` instead (``decisions._ref_info``).
     display: np.ndarray | None = None
-    #: :func:`qualipress.film.analysis.flat_blocks` of :attr:`stats` (block mask; blocks without grain left out
-    #: when any block holds grain): the blocks the temporal figure compares, a superset of :attr:`flat` (see
-    #: :func:`flat_luma`).
+    #: :func:`temporal_mask` of :attr:`stats` (block mask; blocks without grain left out when any block holds
+    #: grain): the blocks the temporal figure compares, a superset of :attr:`flat` (see :func:`flat_luma`).
     blocks: np.ndarray | None = None
     #: The source's colour-difference grain in the :attr:`flat` blocks (:func:`colour_blocks` after the plane fit,
     #: ``(K, 2, block, block)``), made on the first :func:`colour_grain_kept` of the frame. Held as float16 (half
@@ -142,6 +141,13 @@ class Reference:
         if self.blocks is None:
             self.blocks = analysis.flat_blocks(self.stats)
         return self.blocks
+
+
+def temporal_mask(stats: analysis.BlockStats, image: Image) -> np.ndarray:
+    """The block mask of the temporal figure for a frame with these block statistics, as its reference holds it
+    (:attr:`Reference.temporal_blocks`): :func:`qualipress.film.analysis.grain_blocks`. The film hooks cut the
+    previous frame to it before the reference exists, so both take it from here."""
+    return analysis.grain_blocks(stats, image)
 
 
 def grey16(a: np.ndarray) -> np.ndarray:
@@ -170,10 +176,10 @@ def display_rows(image: Image) -> Callable[[slice], np.ndarray]:
 
 def release_linear(ref: Reference, arrays: analysis.FrameArrays | None = None) -> None:
     """Drop the source's linear-light and luma planes (two float32 planes of the frame) once the frame analysis
-    has used them: the tonal and display figures work from :attr:`Reference.src_means` and
-    :attr:`Reference.display`, the grain and block checks from the block statistics and flat-block grain, and the
-    temporal figure and the next frame's reference take the luma from :func:`source_luma` (converted again: 3 ms
-    at 2K, instead of a plane held while every probe is decoded)."""
+    has used them: the tonal figure works from :attr:`Reference.src_means`, the display figure from the source's
+    display rows (:func:`display_rows`, rendered again when asked), the grain and block checks from the block
+    statistics and flat-block grain, and the temporal figure and the next frame's reference take the luma from
+    :func:`source_luma` (converted again: 3 ms at 2K, instead of a plane held while every probe is decoded)."""
     ref.linear = None
     ref.y = None
     if arrays is not None:
@@ -207,7 +213,7 @@ def reference(image: Image, *, arrays: analysis.FrameArrays | None = None) -> Re
     shape = (image.height, image.width)
     # the flattest blocks that hold grain (bars cannot fill the flattest quarter); a frame with none keeps its
     # flattest blocks for the temporal figure
-    blocks = flat = analysis.grain_blocks(stats, image)
+    blocks = flat = temporal_mask(stats, image)
     b = stats.block
     grain_y = analysis.block_view(y, b)[flat] if flat.any() else np.zeros((0, b, b), np.float32)
     hp = analysis.plane_residual(grain_y)

@@ -299,7 +299,7 @@ class FilmHooks:
     def _cut_previous(self, name: Any, image: Image, stats: _analysis.BlockStats) -> None:
         """Cut the held whole planes of the frame before ``name`` to the blocks frame ``name``'s temporal figure
         compares, from that frame's block statistics (``image``: the frame; the mask is its
-        :attr:`fidelity.Reference.temporal_blocks`, :func:`qualipress.film.analysis.grain_blocks`).
+        :attr:`fidelity.Reference.temporal_blocks`, :func:`qualipress.film.fidelity.temporal_mask`).
 
         Called by the frame's analysis before its grain measure and fidelity reference, whose temporaries are the
         plan's largest: the previous frame's two float32 planes (17.7 MB at 2K) are no longer held beside them.
@@ -310,7 +310,7 @@ class FilmHooks:
         number, src, dec, _ = held
         if src.shape != (image.height, image.width) or dec.shape != src.shape:
             return
-        mask = _analysis.grain_blocks(stats, image)
+        mask = fidelity.temporal_mask(stats, image)
         self.sequences[name.sequence] = (number, _analysis.block_view(src, stats.block)[mask],
                                          _analysis.block_view(dec, stats.block)[mask], mask)
 
