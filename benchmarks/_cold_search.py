@@ -8,8 +8,9 @@ search kept out of their figures, and the encode their ratios divide by.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
+
+from _timing import best_of
 
 from qualipress import codecs as _codecs
 from qualipress.codecs import Codec
@@ -49,9 +50,4 @@ def warm_up(image: Image, codec: Codec) -> None:
 
 def one_encode(codec: Codec, image: Image, result: SearchResult) -> float:
     """CPU seconds of one encode of ``image`` at the setting ``result`` chose, the best of 3."""
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.process_time()
-        codec.encode(image, quality=result.setting, lossless=result.lossless)
-        best = min(best, time.process_time() - t0)
-    return best
+    return best_of(lambda: codec.encode(image, quality=result.setting, lossless=result.lossless), 3)

@@ -19,12 +19,12 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _timing import best_of
 
 from qualipress import codecs as _codecs
 from qualipress.io import IMAGE_SUFFIXES, read_image
@@ -51,12 +51,7 @@ print(t1 - t0, t2 - t1, t3 - t2)
 
 
 def _best(f: Callable[[], Any], n: int = 5) -> float:
-    best = float("inf")
-    for _ in range(n):
-        t = time.process_time()
-        f()
-        best = min(best, time.process_time() - t)
-    return best * 1e3
+    return best_of(f, n) * 1e3
 
 
 def _with(fused: bool, f: Callable[[], Any]) -> Any:

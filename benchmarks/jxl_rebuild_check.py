@@ -21,18 +21,14 @@ from pathlib import Path
 
 import imagecodecs
 import numpy as np
+from _timing import best_of
 from PIL import Image
 
 from qualipress.codecs.transcode import check_rebuilds
 
 
 def _best_ms(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best * 1000
+    return best_of(fn, repeat, time.perf_counter) * 1000
 
 
 def main() -> None:

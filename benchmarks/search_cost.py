@@ -14,7 +14,6 @@ error columns compare that float32 measurement with the float64 one (``Reference
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from _cold_search import image_files
+from _timing import best_of
 
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
@@ -33,12 +33,7 @@ SETTINGS = {"jpeg": 85, "jpegxl": 1.5, "avif": 70, "webp": 80}
 
 
 def _best(fn: Callable[[], Any], repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return float(best)
+    return best_of(fn, repeats)
 
 
 def run(dataset: Path, codecs: list[str], limit: int, repeats: int) -> str:
