@@ -15,6 +15,7 @@ import numpy as np
 
 from qualipress.codecs import avifq, jxlcolour, jxlicc
 from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam, grey_as_rgb
+from qualipress.codecs.hdrtag import hdr_cicp
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError, UnsupportedError
 from qualipress.io.iccmake import rgb_from_grey
@@ -296,7 +297,8 @@ class AvifCodec(_ImagecodecsMixin, Codec):
     """AVIF (libavif + AOM), 8/10/12-bit. Quality 0–100 (libavif's quality; 100 = lossless).
     Options: ``speed`` (0–10, default 6). A non-integer quality (8-bit, Pillow with AVIF) lowers AOM's delta-q
     strength at the next integer quality (:mod:`qualipress.codecs.avifq`), so a byte budget can be filled between
-    two quantizer steps; deeper images round it."""
+    two quantizer steps; deeper images round it. A PQ/HLG image is written with its CICP colour box
+    (:func:`qualipress.codecs.hdrtag.hdr_cicp`; its fractional qualities round too: Pillow's encoder is not told it)."""
 
     name = "avif"
     module_attr = "avif"
@@ -320,15 +322,18 @@ class AvifCodec(_ImagecodecsMixin, Codec):
             px = np.repeat(px[..., None], 3, axis=2)
         if depth != image.bit_depth:
             px = px << (depth - image.bit_depth)
+        cicp = hdr_cicp(image)
         if (not lossless and quality is not None and quality != round(quality) and depth == 8
-                and px.shape[2] == 3 and avifq.available()):
+                and px.shape[2] == 3 and cicp is None and avifq.available()):
             # between integer qualities: AOM's delta-q strength (a byte budget refines here). Not with alpha:
             # Pillow's encoder codes the alpha plane lossily where imagecodecs' keeps it whole, so a fractional
             # file was 2.5x smaller than its integer neighbours and a budget missed by 58 % (QA 17 web).
             return avifq.encode_fractional(px, float(quality), int(options.get("speed", 6)))
         level = 100 if lossless else int(round(quality or 70))
+        # a PQ/HLG image says so in its nclx box (imagecodecs' default, 2/2/6, is shown as SDR: hdr17)
+        tags = {} if cicp is None else dict(zip(("primaries", "transfer", "matrix"), cicp, strict=True))
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
-                                             bitspersample=depth, numthreads=2))
+                                             bitspersample=depth, numthreads=2, **tags))
 
 
 class WebpCodec(_ImagecodecsMixin, Codec):

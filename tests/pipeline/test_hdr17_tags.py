@@ -1,0 +1,50 @@
+"""hdr17: outputs of a PQ or HLG image say so. Before, a BT.2020 PQ AVIF compressed with ``--codec avif`` (or
+``auto``) came out with imagecodecs' default colour box (2, 2, 6: unspecified, shown as SDR with wrong tones), its
+HEIF output tagged sRGB (1, 13, 6), its JPEG XL PQ with BT.709 primaries, its PNG untagged; JPEG, JPEG 2000 and TIFF
+outputs dropped the tag without a word."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import imagecodecs
+import numpy as np
+import pytest
+
+from qualipress.cli import main
+from qualipress.codecs import get
+from qualipress.io.image import Image
+from qualipress.io.metadata import heif_cicp
+from tests.conftest import photo_like
+
+
+def _hdr_avif(path: Path, transfer: int, primaries: int = 9) -> None:
+    px = (photo_like(48, 64).astype(np.uint16) * 1023 // 255).astype(np.uint16)
+    path.write_bytes(imagecodecs.avif_encode(px, level=90, speed=8, bitspersample=10, primaries=primaries,
+                                             transfer=transfer, matrix=9 if primaries == 9 else 1))
+
+
+def _compress(tmp_path: Path, src: Path, codec: str, capsys) -> dict:
+    out = tmp_path / f"out_{codec}"
+    assert main(["compress", str(src), "-o", str(out), "--codec", codec, "--allow-larger", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["per_file"][0]
+    return row
+
+
+@pytest.mark.parametrize(("transfer", "codec"), [(16, "avif"), (18, "avif")])
+def test_an_avif_output_of_a_pq_or_hlg_avif_keeps_its_colour_box(tmp_path: Path, transfer: int, codec: str,
+                                                                 capsys) -> None:
+    _hdr_avif(tmp_path / "hdr.avif", transfer)
+    row = _compress(tmp_path, tmp_path / "hdr.avif", codec, capsys)
+    assert row["output"].endswith(".avif")
+    assert heif_cicp(Path(row["output"]).read_bytes()) == (9, transfer, 9, True)
+
+
+def test_a_pq_image_without_a_source_box_is_tagged_by_its_colorspace() -> None:
+    px = (photo_like(32, 40).astype(np.uint16) * 4).astype(np.uint16)
+    data = get("avif").encode(Image(px, 10, "pq", "srgb"), quality=80)
+    assert heif_cicp(data) == (1, 16, 1, True)
+    data = get("avif").encode(Image(px, 10, "hlg", "bt2020"), quality=80)
+    assert heif_cicp(data) == (9, 18, 9, True)
+    assert heif_cicp(get("avif").encode(Image(px, 10, "srgb"), quality=80))[:2] == (2, 2)  # SDR: as before
