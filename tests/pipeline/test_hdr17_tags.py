@@ -25,11 +25,11 @@ def _hdr_avif(path: Path, transfer: int, primaries: int = 9) -> None:
                                              transfer=transfer, matrix=9 if primaries == 9 else 1))
 
 
-def _compress(tmp_path: Path, src: Path, codec: str, capsys) -> dict:
+def _compress(tmp_path: Path, src: Path, codec: str, capsys, target: str = "psnr>=30") -> dict:
     out = tmp_path / f"out_{codec}"
-    assert main(["compress", str(src), "-o", str(out), "--codec", codec, "--allow-larger", "--json"]) == 0
-    row = json.loads(capsys.readouterr().out)["per_file"][0]
-    return row
+    args = ["compress", str(src), "-o", str(out), "--codec", codec, "--allow-larger", "--target", target]
+    assert main([*args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)["per_file"][0]
 
 
 @pytest.mark.parametrize(("transfer", "codec"), [(16, "avif"), (18, "avif")])
@@ -38,13 +38,24 @@ def test_an_avif_output_of_a_pq_or_hlg_avif_keeps_its_colour_box(tmp_path: Path,
     _hdr_avif(tmp_path / "hdr.avif", transfer)
     row = _compress(tmp_path, tmp_path / "hdr.avif", codec, capsys)
     assert row["output"].endswith(".avif")
-    assert heif_cicp(Path(row["output"]).read_bytes()) == (9, transfer, 9, True)
+    assert heif_cicp(Path(row["output"]).read_bytes()) == (9, transfer, 6, True)
 
 
 def test_a_pq_image_without_a_source_box_is_tagged_by_its_colorspace() -> None:
     px = (photo_like(32, 40).astype(np.uint16) * 4).astype(np.uint16)
     data = get("avif").encode(Image(px, 10, "pq", "srgb"), quality=80)
-    assert heif_cicp(data) == (1, 16, 1, True)
+    assert heif_cicp(data) == (1, 16, 6, True)
     data = get("avif").encode(Image(px, 10, "hlg", "bt2020"), quality=80)
-    assert heif_cicp(data) == (9, 18, 9, True)
+    assert heif_cicp(data) == (9, 18, 6, True)
     assert heif_cicp(get("avif").encode(Image(px, 10, "srgb"), quality=80))[:2] == (2, 2)  # SDR: as before
+
+
+def test_a_heif_output_of_a_pq_avif_keeps_its_colour_box(tmp_path: Path, capsys) -> None:
+    import pillow_heif
+
+    _hdr_avif(tmp_path / "pq.avif", 16)
+    row = _compress(tmp_path, tmp_path / "pq.avif", "heif", capsys, "psnr>=26")
+    data = Path(row["output"]).read_bytes()
+    assert heif_cicp(data) == (9, 16, 6, True)
+    nclx = pillow_heif.open_heif(row["output"]).info["nclx_profile"]
+    assert (nclx["color_primaries"], nclx["transfer_characteristics"]) == (9, 16)

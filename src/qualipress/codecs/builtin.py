@@ -370,7 +370,8 @@ PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "sl
 
 
 class HeifCodec(Codec):
-    """HEIF/HEVC (x265 via pillow-heif), 8/10/12-bit. Quality 0–100."""
+    """HEIF/HEVC (x265 via pillow-heif), 8/10/12-bit. Quality 0–100. A PQ/HLG image is written with its CICP
+    colour box (:func:`qualipress.codecs.hdrtag.hdr_cicp`)."""
 
     name = "heif"
     info = CodecInfo(
@@ -421,6 +422,9 @@ class HeifCodec(Codec):
                 extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
             if (preset := options.get("preset")) is not None:
                 extra["enc_params"] = {"preset": str(preset).lower()}
+            if (cicp := hdr_cicp(image)) is not None:  # libheif writes these as the nclx box (hdr17)
+                extra.update(color_primaries=cicp[0], transfer_characteristics=cicp[1], matrix_coefficients=cicp[2],
+                             full_range_flag=1)
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
                       chroma=int(options.get("chroma", 420)), **extra)
         except RuntimeError as exc:  # x265 refuses some shapes (QA: 5000x16 and 8193x3 strips) with no clearer word
