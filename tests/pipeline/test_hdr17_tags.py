@@ -59,3 +59,22 @@ def test_a_heif_output_of_a_pq_avif_keeps_its_colour_box(tmp_path: Path, capsys)
     assert heif_cicp(data) == (9, 16, 6, True)
     nclx = pillow_heif.open_heif(row["output"]).info["nclx_profile"]
     assert (nclx["color_primaries"], nclx["transfer_characteristics"]) == (9, 16)
+
+
+def _jxl_cicp(path: str) -> tuple[int, ...]:
+    import OpenImageIO as oiio
+
+    inp = oiio.ImageInput.open(path)
+    try:
+        return tuple(inp.spec().getattribute("CICP"))
+    finally:
+        inp.close()
+
+
+@pytest.mark.parametrize(("primaries", "transfer"), [(9, 16), (12, 18)])
+def test_a_jpegxl_output_of_a_pq_avif_names_the_source_primaries(tmp_path: Path, primaries: int, transfer: int,
+                                                                 capsys) -> None:
+    _hdr_avif(tmp_path / "hdr.avif", transfer, primaries)
+    row = _compress(tmp_path, tmp_path / "hdr.avif", "jpegxl", capsys)
+    assert row["output"].endswith(".jxl")
+    assert _jxl_cicp(row["output"])[:2] == (primaries, transfer)
