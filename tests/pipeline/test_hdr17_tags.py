@@ -78,3 +78,30 @@ def test_a_jpegxl_output_of_a_pq_avif_names_the_source_primaries(tmp_path: Path,
     row = _compress(tmp_path, tmp_path / "hdr.avif", "jpegxl", capsys)
     assert row["output"].endswith(".jxl")
     assert _jxl_cicp(row["output"])[:2] == (primaries, transfer)
+
+
+def _png_chunks(data: bytes) -> dict[bytes, bytes]:
+    pos, out = 8, {}
+    while pos + 8 <= len(data):
+        n = int.from_bytes(data[pos:pos + 4], "big")
+        out.setdefault(data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n])
+        pos += 12 + n
+    return out
+
+
+def test_a_png_output_of_a_pq_avif_has_a_cicp_chunk_and_full_range_samples(tmp_path: Path, capsys) -> None:
+    from PIL import Image as PILImage
+
+    _hdr_avif(tmp_path / "pq.avif", 16)
+    row = _compress(tmp_path, tmp_path / "pq.avif", "png", capsys)
+    data = Path(row["output"]).read_bytes()
+    chunks = _png_chunks(data)
+    assert chunks[b"cICP"] == bytes((9, 16, 0, 1))
+    assert list(chunks).index(b"cICP") < list(chunks).index(b"IDAT")
+    stored = imagecodecs.png_decode(data)
+    source = imagecodecs.avif_decode((tmp_path / "pq.avif").read_bytes())
+    assert np.array_equal(stored >> 6, source) and stored.max() > 1023  # lossless, at full 16-bit range
+    with PILImage.open(row["output"]) as im:  # a valid PNG (CRCs checked)
+        im.load()
+    report = [json.loads(line) for line in (Path(row["output"]).parent / "qualipress-report.jsonl").open()]
+    assert [r.get("verified") for r in report if r.get("output") == row["output"]] == [True]

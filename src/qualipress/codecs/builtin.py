@@ -21,7 +21,7 @@ from qualipress.errors import CodecError, UnsupportedError
 from qualipress.io.iccmake import rgb_from_grey
 from qualipress.io.image import Image, as_image
 from qualipress.io.metadata import Carry, embed_fields, jp2_stored
-from qualipress.io.writers import encode_png, encode_tiff
+from qualipress.io.writers import encode_png, encode_tiff, png_cicp_depth
 
 
 def _int_grid(low: int, high: int) -> tuple[float, ...]:
@@ -446,7 +446,8 @@ class HeifCodec(Codec):
 
 
 class PngCodec(_ImagecodecsMixin, Codec):
-    """PNG (lossless), 8/16-bit; deeper-than-8 integer sources are stored unscaled in 16-bit samples."""
+    """PNG (lossless), 8/16-bit; deeper-than-8 integer sources are stored unscaled in 16-bit samples, except PQ/HLG
+    ones: a ``cICP`` chunk, and so full 16-bit range (:func:`qualipress.io.writers.encode_png`)."""
 
     name = "png"
     module_attr = "png"
@@ -456,8 +457,14 @@ class PngCodec(_ImagecodecsMixin, Codec):
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        cicp = hdr_cicp(image)  # a PQ/HLG image: a cICP chunk, samples at full 16-bit range (hdr17)
+        return encode_png(image, cicp=None if cicp is None else cicp[:2])
 
-        return encode_png(image)
+    def container_depth(self, reference: Image) -> int:
+        """16 for a 9–15-bit PQ/HLG image (stored shifted up beside its ``cICP`` chunk), else the image's depth."""
+        if hdr_cicp(reference) is not None:
+            return png_cicp_depth(reference.bit_depth)
+        return reference.bit_depth
 
 
 class TiffCodec(Codec):
