@@ -105,3 +105,40 @@ def test_a_png_output_of_a_pq_avif_has_a_cicp_chunk_and_full_range_samples(tmp_p
         im.load()
     report = [json.loads(line) for line in (Path(row["output"]).parent / "qualipress-report.jsonl").open()]
     assert [r.get("verified") for r in report if r.get("output") == row["output"]] == [True]
+
+
+def _decisions(row: dict) -> list[str]:
+    report = [json.loads(line) for line in (Path(row["output"]).parent / "qualipress-report.jsonl").open()]
+    return next(r["decisions"] for r in report if r.get("output") == row["output"])
+
+
+@pytest.mark.parametrize("codec", ["jpeg", "jpeg2000", "tiff"])
+def test_a_named_codec_that_cannot_carry_pq_says_so(tmp_path: Path, codec: str, capsys) -> None:
+    _hdr_avif(tmp_path / "pq.avif", 16)
+    row = _compress(tmp_path, tmp_path / "pq.avif", codec, capsys)
+    assert row["codec"] == codec
+    assert any(d.startswith(f"hdr: {codec} cannot carry the PQ transfer (CICP primaries 9, transfer 16)")
+               for d in _decisions(row))
+
+
+@pytest.mark.parametrize("transfer", [16, 18])
+def test_auto_leaves_out_the_codecs_that_would_drop_the_hdr_tag(tmp_path: Path, transfer: int, capsys) -> None:
+    _hdr_avif(tmp_path / "hdr.avif", transfer)
+    row = _compress(tmp_path, tmp_path / "hdr.avif", "auto", capsys)
+    data = Path(row["output"]).read_bytes()
+    if row["output"].endswith((".avif", ".heic")):
+        assert heif_cicp(data)[:2] == (9, transfer)
+    elif row["output"].endswith(".jxl"):
+        assert _jxl_cicp(row["output"])[:2] == (9, transfer)
+    else:
+        assert _png_chunks(data)[b"cICP"] == bytes((9, transfer, 0, 1))
+    assert any(d.startswith("auto: left out jpeg") and f"transfer {transfer})" in d for d in _decisions(row))
+
+
+def test_encode_names_the_lost_tag(tmp_path: Path, capsys) -> None:
+    _hdr_avif(tmp_path / "pq.avif", 16)
+    assert main(["encode", str(tmp_path / "pq.avif"), "-o", str(tmp_path / "o.jpg"), "--quality", "80",
+                 "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["not_carried"] == ["hdr_transfer"]
+    assert "cannot carry the PQ transfer" in captured.err
