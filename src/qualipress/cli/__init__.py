@@ -444,7 +444,7 @@ def encode(
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
 ) -> None:
     """Encode one image at one fixed setting (no search); the output is decoded and measured."""
-    from qualipress.pipeline.delivery import check_depth, lost_fields, reduce_bit_depth, refuse_mistagging
+    from qualipress.pipeline.delivery import check_depth, hdr_loss, lost_fields, reduce_bit_depth, refuse_mistagging
 
     _not_the_input(input, output)
     codec = _codec_for_output(output, codec)
@@ -476,6 +476,9 @@ def encode(
     if lost:  # QA 8: said as compress's report says it (a P3 profile dropped silently shows desaturated colours)
         out["not_carried"] = lost
         err_console.print(f"note: {cdc.name} cannot carry {', '.join(lost)} here", markup=False)
+    if (hdr := hdr_loss([cdc.name], image)) is not None:  # hdr17: a PQ/HLG image in a file that cannot say so
+        out["not_carried"] = [*out.get("not_carried", []), "hdr_transfer"]
+        err_console.print(f"note: {cdc.name} cannot carry {hdr[1]}; viewers show it as SDR", markup=False)
     describe = getattr(cdc, "describe_output", None)  # learned codecs: which weights made this file
     if describe is not None:
         out.update(describe(data))

@@ -15,12 +15,13 @@ import numpy as np
 
 from qualipress.codecs import avifq, jxlcolour, jxlicc
 from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam, grey_as_rgb
+from qualipress.codecs.hdrtag import hdr_cicp
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError, UnsupportedError
 from qualipress.io.iccmake import rgb_from_grey
 from qualipress.io.image import Image, as_image
 from qualipress.io.metadata import Carry, embed_fields, jp2_stored
-from qualipress.io.writers import encode_png, encode_tiff
+from qualipress.io.writers import encode_png, encode_tiff, png_cicp_depth
 
 
 def _int_grid(low: int, high: int) -> tuple[float, ...]:
@@ -299,7 +300,8 @@ class AvifCodec(_ImagecodecsMixin, Codec):
     """AVIF (libavif + AOM), 8/10/12-bit. Quality 0–100 (libavif's quality; 100 = lossless).
     Options: ``speed`` (0–10, default 6). A non-integer quality (8-bit, Pillow with AVIF) lowers AOM's delta-q
     strength at the next integer quality (:mod:`qualipress.codecs.avifq`), so a byte budget can be filled between
-    two quantizer steps; deeper images round it."""
+    two quantizer steps; deeper images round it. A PQ/HLG image is written with its CICP colour box
+    (:func:`qualipress.codecs.hdrtag.hdr_cicp`; its fractional qualities round too: Pillow's encoder is not told it)."""
 
     name = "avif"
     module_attr = "avif"
@@ -323,15 +325,18 @@ class AvifCodec(_ImagecodecsMixin, Codec):
             px = np.repeat(px[..., None], 3, axis=2)
         if depth != image.bit_depth:
             px = px << (depth - image.bit_depth)
+        cicp = hdr_cicp(image)
         if (not lossless and quality is not None and quality != round(quality) and depth == 8
-                and px.shape[2] == 3 and avifq.available()):
+                and px.shape[2] == 3 and cicp is None and avifq.available()):
             # between integer qualities: AOM's delta-q strength (a byte budget refines here). Not with alpha:
             # Pillow's encoder codes the alpha plane lossily where imagecodecs' keeps it whole, so a fractional
             # file was 2.5x smaller than its integer neighbours and a budget missed by 58 % (QA 17 web).
             return avifq.encode_fractional(px, float(quality), int(options.get("speed", 6)))
         level = 100 if lossless else int(round(quality or 70))
+        # a PQ/HLG image says so in its nclx box (imagecodecs' default, 2/2/6, is shown as SDR: hdr17)
+        tags = {} if cicp is None else dict(zip(("primaries", "transfer", "matrix"), cicp, strict=True))
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
-                                             bitspersample=depth, numthreads=2))
+                                             bitspersample=depth, numthreads=2, **tags))
 
 
 class WebpCodec(_ImagecodecsMixin, Codec):
@@ -370,7 +375,8 @@ PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "sl
 
 
 class HeifCodec(Codec):
-    """HEIF/HEVC (x265 via pillow-heif), 8/10/12-bit. Quality 0–100."""
+    """HEIF/HEVC (x265 via pillow-heif), 8/10/12-bit. Quality 0–100. A PQ/HLG image is written with its CICP
+    colour box (:func:`qualipress.codecs.hdrtag.hdr_cicp`)."""
 
     name = "heif"
     info = CodecInfo(
@@ -421,6 +427,9 @@ class HeifCodec(Codec):
                 extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
             if (preset := options.get("preset")) is not None:
                 extra["enc_params"] = {"preset": str(preset).lower()}
+            if (cicp := hdr_cicp(image)) is not None:  # libheif writes these as the nclx box (hdr17)
+                extra.update(color_primaries=cicp[0], transfer_characteristics=cicp[1], matrix_coefficients=cicp[2],
+                             full_range_flag=1)
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
                       chroma=int(options.get("chroma", 420)), **extra)
         except RuntimeError as exc:  # x265 refuses some shapes (QA: 5000x16 and 8193x3 strips) with no clearer word
@@ -442,7 +451,8 @@ class HeifCodec(Codec):
 
 
 class PngCodec(_ImagecodecsMixin, Codec):
-    """PNG (lossless), 8/16-bit; deeper-than-8 integer sources are stored unscaled in 16-bit samples."""
+    """PNG (lossless), 8/16-bit; deeper-than-8 integer sources are stored unscaled in 16-bit samples, except PQ/HLG
+    ones: a ``cICP`` chunk, and so full 16-bit range (:func:`qualipress.io.writers.encode_png`)."""
 
     name = "png"
     module_attr = "png"
@@ -452,8 +462,14 @@ class PngCodec(_ImagecodecsMixin, Codec):
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
+        cicp = hdr_cicp(image)  # a PQ/HLG image: a cICP chunk, samples at full 16-bit range (hdr17)
+        return encode_png(image, cicp=None if cicp is None else cicp[:2])
 
-        return encode_png(image)
+    def container_depth(self, reference: Image) -> int:
+        """16 for a 9–15-bit PQ/HLG image (stored shifted up beside its ``cICP`` chunk), else the image's depth."""
+        if hdr_cicp(reference) is not None:
+            return png_cicp_depth(reference.bit_depth)
+        return reference.bit_depth
 
 
 class TiffCodec(Codec):

@@ -41,14 +41,13 @@ from pathlib import Path
 import numpy as np
 
 from qualipress.codecs import jxlapi
+from qualipress.codecs.hdrtag import primaries_of
 from qualipress.errors import CodecError
 from qualipress.io.image import Image
 
 #: CICP transfer characteristic (ITU-T H.273) of the transfers written through OpenImageIO (:func:`tagged`):
 #: ``gamma`` (an unstated display gamma) is tagged sRGB, the nearest code; PQ (SMPTE ST 2084) 16, HLG 18.
 TRANSFER_CICP = {"srgb": 13, "bt709": 1, "gamma": 13, "pq": 16, "hlg": 18}
-#: CICP colour primaries by colorspace name (anything else: 1, BT.709 / sRGB).
-PRIMARIES_CICP = {"bt2020": 9, "p3": 12, "display-p3": 12}
 #: CICP primaries given for a grey file: 2, unspecified (any other code makes OpenImageIO ask libjxl for an RGB
 #: encoding of one channel, which fails; the file is then tagged grey sRGB, see :func:`one_channel`).
 GREY_PRIMARIES = 2
@@ -80,8 +79,9 @@ def decoded_depth(image: Image) -> int:
 
 def cicp_for(image: Image) -> tuple[int, int, int, int]:
     """(colour primaries, transfer, matrix = 0 (RGB), full range) for a JPEG XL file of ``image``; primaries
-    :data:`GREY_PRIMARIES` for a one-channel image."""
-    primaries = GREY_PRIMARIES if one_channel(image) else PRIMARIES_CICP.get(image.colorspace, 1)
+    :data:`GREY_PRIMARIES` for a one-channel image, else the source file's own (an AVIF/HEIF ``nclx`` box) or its
+    colorspace's (:func:`qualipress.codecs.hdrtag.primaries_of`: a BT.2020 PQ AVIF's JPEG XL said BT.709, hdr17)."""
+    primaries = GREY_PRIMARIES if one_channel(image) else primaries_of(image)
     return (primaries, TRANSFER_CICP.get(image.transfer, 13), 0, 1)
 
 

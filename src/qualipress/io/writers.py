@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io as _io
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,41 @@ from qualipress.io.metadata import Carry, carry_for, embed, icc_for_samples, tif
 from qualipress.io.transfer import pq_decode
 
 
-def encode_png(image: Image) -> bytes:
-    """Lossless PNG bytes (8 or 16 bit; deeper-than-8 integers are stored in 16-bit containers unscaled)."""
+def encode_png(image: Image, *, cicp: tuple[int, int] | None = None) -> bytes:
+    """Lossless PNG bytes (8 or 16 bit; deeper-than-8 integers are stored in 16-bit containers unscaled).
+
+    Parameters
+    ----------
+    cicp : tuple of int, optional
+        CICP (colour primaries, transfer characteristics) written as a ``cICP`` chunk (PNG third edition; a PQ or
+        HLG image, hdr17). The chunk describes full-range samples, so a 9–15-bit image is then stored shifted up
+        to 16 bits (:func:`png_cicp_depth`).
+    """
     import imagecodecs
 
     if image.is_float:
         raise UnsupportedError("PNG cannot store float pixels; use TIFF or EXR")
-    return bytes(imagecodecs.png_encode(np.squeeze(image.pixels, axis=-1) if image.n_channels == 1
-                                        else image.pixels, level=6))
+    px = image.pixels
+    if cicp is not None and png_cicp_depth(image.bit_depth) != image.bit_depth:
+        px = px << np.uint16(16 - image.bit_depth)
+    data = bytes(imagecodecs.png_encode(np.squeeze(px, axis=-1) if image.n_channels == 1 else px, level=6))
+    return data if cicp is None else png_with_cicp(data, cicp)
+
+
+def png_cicp_depth(bit_depth: int) -> int:
+    """Bits per sample of a PNG written with a ``cICP`` chunk for a ``bit_depth``-bit image: 8, else 16."""
+    return 8 if bit_depth <= 8 else 16
+
+
+def png_with_cicp(data: bytes, cicp: tuple[int, int]) -> bytes:
+    """PNG ``data`` with a ``cICP`` chunk (primaries, transfer, matrix 0 = RGB, full range) right after IHDR, where
+    the specification wants it (before PLTE and IDAT)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise UnsupportedError("not a PNG stream")
+    end = 8 + 12 + int.from_bytes(data[8:12], "big")
+    payload = bytes((int(cicp[0]), int(cicp[1]), 0, 1))
+    chunk = len(payload).to_bytes(4, "big") + b"cICP" + payload + zlib.crc32(b"cICP" + payload).to_bytes(4, "big")
+    return data[:end] + chunk + data[end:]
 
 
 def encode_tiff(image: Image, *, compression: str = "zlib", carry: Carry | None = None) -> bytes:

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 from qualipress import codecs as _codecs
 from qualipress.codecs import auto_candidates, jxlicc
 from qualipress.codecs.base import Codec
+from qualipress.codecs.hdrtag import carries_hdr, hdr_cicp
 from qualipress.codecs.transcode import SOURCE_FORMATS, SourceBytes
 from qualipress.errors import QualipressError, UnsupportedError
 from qualipress.io.image import LAYOUTS, Image
@@ -189,6 +191,7 @@ class PhotoHooks:
         _drop_mistagging(plan, carry, image)
         if codec == "auto":
             _auto_keeps_profile(plan, carry, PERCEPTUAL_BITS if image.is_float else image.bit_depth, image.n_channels)
+        _hdr_tag_notes(plan, image, auto=codec == "auto")
         if carry.fields():
             for name in plan.codecs:
                 plan.encode_options.setdefault(name, {})["metadata"] = carry
@@ -370,6 +373,40 @@ def _auto_keeps_profile(plan: Plan, carry: Any, bit_depth: int, channels: int) -
         desc = icc_description(carry.icc) or "an unnamed profile"
         plan.notes.append(f"auto: left out {', '.join(lossy)} (their files here cannot carry the source's colour "
                           f"profile {desc!r})")
+
+
+def hdr_loss(names: list[str], image: Image) -> tuple[list[str], str] | None:
+    """The codecs among ``names`` whose files cannot say that ``image`` is PQ or HLG (JPEG, JPEG 2000, TIFF, ...:
+    :func:`qualipress.codecs.hdrtag.carries_hdr`), and the tag they lose in words; None when ``image`` is not
+    PQ/HLG as the codecs get it (a linear float image is coded as PQ) or every one keeps the tag. The kept source
+    and transcodes keep their own."""
+    coded = replace(image, transfer="pq") if image.is_float and image.transfer == "linear" else image
+    cicp = hdr_cicp(coded)
+    if cicp is None:
+        return None
+    lossy = [n for n in names if not n.startswith(REUSE_PREFIXES) and (c := _codec_or_none(n)) is not None
+             and not carries_hdr(c.info.extension)]
+    what = f"the {coded.transfer.upper()} transfer (CICP primaries {cicp[0]}, transfer {cicp[1]})"
+    return (lossy, what) if lossy else None
+
+
+def _hdr_tag_notes(plan: Plan, image: Image, *, auto: bool) -> None:
+    """Name the candidates whose files would drop a PQ/HLG image's transfer tag (:func:`hdr_loss`), so a viewer
+    shows them as SDR with wrong tones (hdr17); under ``auto`` an integer source (an AVIF/HEIF with such an
+    ``nclx`` box) leaves them out while a candidate that keeps the tag remains. Float sources (EXR, coded as PQ)
+    and codecs named on the command line are encoded as asked, with the note."""
+    found = hdr_loss(plan.codecs, image)
+    if found is None:
+        return
+    lossy, what = found
+    encodes = [c for c in plan.codecs if not c.startswith(REUSE_PREFIXES)]
+    if auto and not image.is_float and len(lossy) < len(encodes):
+        plan.codecs = [c for c in plan.codecs if c not in lossy]
+        plan.notes.append(f"auto: left out {', '.join(lossy)} (their files cannot carry {what})")
+        return
+    plan.notes.append(f"hdr: {', '.join(lossy)} cannot carry {what}: viewers show "
+                      f"{'its' if len(lossy) == 1 else 'their'} output as SDR with wrong tones (avif, heif, jpegxl "
+                      "and png carry it)")
 
 
 def _mistag_reason(icc: bytes) -> str:
