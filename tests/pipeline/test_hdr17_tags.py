@@ -119,6 +119,15 @@ def test_a_named_codec_that_cannot_carry_pq_says_so(tmp_path: Path, codec: str, 
     assert row["codec"] == codec
     assert any(d.startswith(f"hdr: {codec} cannot carry the PQ transfer (CICP primaries 9, transfer 16)")
                for d in _decisions(row))
+    # lead 14: and the output's line warns (a pipeline reading --json or the console, not the report, learns it)
+    assert any(w.startswith(f"the output ({codec}) does not carry the source's PQ transfer")
+               for w in row["warnings"]), row["warnings"]
+
+
+def test_an_output_that_keeps_the_tag_is_not_warned(tmp_path: Path, capsys) -> None:
+    _hdr_avif(tmp_path / "pq.avif", 16)
+    row = _compress(tmp_path, tmp_path / "pq.avif", "avif", capsys)
+    assert not any("does not carry" in w for w in row["warnings"] or []), row["warnings"]
 
 
 @pytest.mark.parametrize("transfer", [16, 18])
