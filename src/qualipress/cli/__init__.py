@@ -516,7 +516,7 @@ def _not_the_input(input: Path, output: Path) -> None:
 @app.command()
 def decode(
     input: Annotated[Path, typer.Argument(help="Encoded file (any supported format, incl. .qlc).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help=".png, .tif, .dpx or .exr")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file: .png, .tif, .dpx or .exr.")],
     weights: Annotated[Path | None, typer.Option(help="Weights file for .qlc files made with your own model.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
 ) -> None:
