@@ -721,7 +721,7 @@ def bench_search(
 
     res = run_search_bench(dataset, output, codecs=codecs.split(","), targets=targets.split(";"), limit=limit,
                            modes=modes.split(","), log=console.print)
-    console.print(res["markdown"])
+    console.print(res["markdown"], markup=False, soft_wrap=True)  # a Markdown table: no row split at 80
 
 
 @bench_app.command("train-predictor")
@@ -766,7 +766,7 @@ def bench_ssim(
     from qualipress.bench.metrics_bench import run_ssim_bench
 
     res = run_ssim_bench(width=width, height=height, repeats=repeats)
-    console.print(res["markdown"])
+    console.print(res["markdown"], markup=False, soft_wrap=True)  # a Markdown table: no row split at 80
 
 
 @app.callback(invoke_without_command=True)
