@@ -26,7 +26,7 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from qualipress import __version__, codecs, metrics
 from qualipress.codecs import resolve
@@ -662,7 +662,11 @@ def list_codecs(as_json: Annotated[bool, typer.Option("--json", help="Machine-re
     if as_json:
         _dump(rows)
         return
-    table = Table("codec", "library / version", "bit depths", "alpha", "quality", "lossless")
+    # the name is what a user types after --codec: never cut to "learned:bmsh…" (two rows read the same);
+    # in a narrow terminal the other cells fold instead
+    table = Table(Column("codec", no_wrap=True, min_width=max(len(r["codec"]) for r in rows)),
+                  *(Column(h, overflow="fold") for h in ("library / version", "bits", "alpha", "quality",
+                                                         "lossless")))
     for r in rows:
         if not r["available"]:
             table.add_row(r["codec"], f"[dim]unavailable: {r['reason'][:60]}[/]", "", "", "", "")
