@@ -329,7 +329,7 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: 
                 return
             rec = {**rec, "input": (shown or {}).get(rec["input"], rec["input"])}
             if not bar.live:
-                status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
+                status = ("done" if rec.get("resumed") else "FAILED" if rec.get("error")
                           else "MISSED" if rec.get("target_met") is False else "ok")
                 note = rec.get("error") or _notice(rec)
                 # one line per file, never wrapped: a log stays greppable and a long path cannot split a phrase
