@@ -65,8 +65,9 @@ def train_cmd(
     batch: Annotated[int | None, typer.Option(help="Batch size (labels: 4, rd: 8).")] = None,
     lr: Annotated[float | None, typer.Option(help="Adam learning rate (labels and rd: 1e-4).")] = None,
     base: Annotated[int, typer.Option(help="U-Net width (channels of the first level).")] = 16,
-    max_minutes: Annotated[float | None, typer.Option("--max-minutes", help="Wall-time budget.")] = None,
-    threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
+    max_minutes: Annotated[float | None, typer.Option("--max-minutes", help="Wall-time budget in minutes.")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's own choice; "
+                                                     "--objective rd: 1).")] = None,
     codec: Annotated[str | None, typer.Option(help="Refuse labels made for another codec; rd: the codec the "
                                                    "proxy models, jpeg (default) or jpegli.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
