@@ -31,7 +31,7 @@ def label_cmd(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = 1,
     limit: Annotated[int | None, typer.Option(help="Label only the first N files.")] = None,
 ) -> None:
-    """Score every combination group per image (Algorithm 1) and store the best one as its label."""
+    """Score each group of pool methods (up to --max-combo together) on every image; the best is its label."""
     from qualipress.preprocess.groups import canonical
     from qualipress.preprocess.label import LabelConfig, label_dataset
     from qualipress.preprocess.pool import DEFAULT_POOL
@@ -50,7 +50,9 @@ def label_cmd(
         summary = label_dataset(dataset, output, config, jobs=jobs, limit=limit, progress=bar.callback(show))
     typer.echo(
         f"labelled {summary.labelled}, already done {summary.skipped}, failed {len(summary.errors)}; "
-        f"best groups: {summary.best_counts}"
+        "best groups: " + (", ".join(f"{name} ({n})" for name, n in sorted(summary.best_counts.items(),
+                                                                         key=lambda kv: (-kv[1], kv[0])))
+                           or "-")
     )
     if summary.errors:
         raise ExitCode(1)
@@ -206,7 +208,7 @@ def bench_cmd(
     cache: Annotated[Path | None, typer.Option(help="JSON-lines cache of finished sweeps (resume, reuse the "
                                                     "anchor).")] = None,
 ) -> None:
-    """BD-rate at equal quality (rd/bd.py, PCHIP) of preprocessing choices vs none; quality against the original.
+    """BD-rate at equal quality (PCHIP) of preprocessing choices vs none; quality against the original.
 
     Prints the mean / median BD-rate per metric, how many images save bits, and the worst image.
     """
