@@ -33,7 +33,7 @@ from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
 from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
-from qualipress.io.metadata import carry_for, is_srgb
+from qualipress.io.metadata import carry_for, gps_places, is_srgb
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
 from qualipress.progress import progress_bar
@@ -597,6 +597,8 @@ def info(
     px = image.pixels
     meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
             if k != "XML:com.adobe.xmp"}
+    if gps := gps_places(image.metadata):  # a location: what --metadata strip-gps removes
+        meta["gps"] = ", ".join(gps)
     out: dict[str, Any] = {"file": str(file), "bytes": file.stat().st_size, **image.describe(),
                            "min": float(np.min(px)), "max": float(np.max(px)), "metadata": meta}
     desc = image.metadata.get("icc_description")
