@@ -737,7 +737,8 @@ def bench_train_predictor(
     limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60' (default: as the "
                                              "shipped model was trained).")] = "",
     cache: Annotated[Path, typer.Option(help="Sweep cache folder.")] = Path("results/predictor-sweeps"),
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: shipped one).")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: the shipped model every "
+                                                                  "search uses, replaced in place).")] = None,
     cached_only: Annotated[bool, typer.Option(help="Fit on cached sweeps only.")] = False,
     jpeg_sources: Annotated[int | None, typer.Option(help="JPEG-compressed copies of training images the JPEG "
                                                           "model also learns from (default: as shipped).")] = None,
