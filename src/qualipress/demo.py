@@ -95,8 +95,9 @@ def _run_line(summary: Any) -> str:
     met = "all met" if not missed else f"{missed} NOT met"
     ratio = "-" if t["ratio"] is None else f"{t['ratio']:.2f}"
     encodes = sum(int(r.get("encodes") or 0) for r in summary.records + summary.skipped)
+    per_image = f"{encodes / n:.1f}" if n else "-"  # per image, as summary.md and compress's summary count them
     return (f"  {n} image{'s' if n != 1 else ''}: {t['bytes_out']:,} bytes (ratio {ratio} vs PNG), "
-            f"{encodes} encode{'s' if encodes != 1 else ''}, {met}")
+            f"{per_image} encodes per image, {met}")
 
 
 def _groups(rows: list[dict[str, Any]], codecs: Sequence[str]) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:

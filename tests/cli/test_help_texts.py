@@ -41,3 +41,20 @@ def test_every_everyday_option_has_a_help_text():
     missing = [f"{name} {p.opts[0]}" for name in EVERYDAY for p in group.commands[name].params
                if isinstance(p, typer.core.TyperOption) and not (p.help or "").strip()]
     assert not missing, missing
+
+
+def _params(command, path):
+    """Every (command path, option or argument) below ``command``."""
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _params(sub, [*path, name])
+    for p in getattr(command, "params", []):
+        if p.name != "help":
+            yield " ".join(path), p
+
+
+def test_every_help_text_is_a_sentence():
+    """Help texts are written one way everywhere: the film commands' lower-case fragments without a full stop
+    ('parallel worker processes') stood next to compress's 'Parallel worker processes.' (UX 17)."""
+    bad = [f"{path} {p.name}: {p.help!r}" for path, p in _params(command_tree(), [])
+           if (p.help or "").strip() and not p.help.strip().endswith(".")]
+    assert not bad, bad

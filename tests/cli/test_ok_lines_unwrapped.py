@@ -29,3 +29,17 @@ def test_dry_run_lines_stay_on_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["compress", str(deep), "-o", str(tmp_path / "o"), "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("would compress") and lines[0].endswith("ssim@min>=0.9"), lines
+
+
+def test_a_rerun_calls_finished_files_done(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A rerun's line for a finished file uses the summary's word ('already done'); it said 'resumed', as if the
+    file had been picked up half-way (UX 17)."""
+    src = tmp_path / "p.png"
+    PILImage.fromarray(photo_like(32, 40)).save(src)
+    args = ["compress", str(src), "-o", str(tmp_path / "o"), "--codec", "webp", "--no-film"]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if str(src) in ln)
+    assert line.startswith("done ") and "1 already done" in out, out

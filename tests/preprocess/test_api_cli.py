@@ -63,6 +63,7 @@ def test_cli_label_train_apply(tmp_path, capsys):
                       "--metric", "psnr", "--pool", "bilateral,detail", "--max-combo", "2"], capsys)
     assert code == 0, out
     assert "labelled 2" in out
+    assert "{" not in out.split("best groups:")[1], out  # a Python dict was printed (UX 17)
     # resuming with another codec is refused with the reason
     code, out = _run(["preprocess", "label", str(data), "-o", str(labels), "--codec", "webp", "--quality", "70",
                       "--metric", "psnr", "--pool", "bilateral,detail"], capsys)

@@ -26,14 +26,14 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from qualipress import __version__, codecs, metrics
 from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
 from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
-from qualipress.io.metadata import carry_for, is_srgb
+from qualipress.io.metadata import carry_for, gps_places, is_srgb
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
 from qualipress.progress import progress_bar
@@ -329,7 +329,7 @@ def _with_progress(run: Any, *, enabled: bool, total: int | None = None, shown: 
                 return
             rec = {**rec, "input": (shown or {}).get(rec["input"], rec["input"])}
             if not bar.live:
-                status = ("resumed" if rec.get("resumed") else "FAILED" if rec.get("error")
+                status = ("done" if rec.get("resumed") else "FAILED" if rec.get("error")
                           else "MISSED" if rec.get("target_met") is False else "ok")
                 note = rec.get("error") or _notice(rec)
                 # one line per file, never wrapped: a log stays greppable and a long path cannot split a phrase
@@ -519,7 +519,7 @@ def _not_the_input(input: Path, output: Path) -> None:
 @app.command()
 def decode(
     input: Annotated[Path, typer.Argument(help="Encoded file (any supported format, incl. .qlc).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help=".png, .tif, .dpx or .exr")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file: .png, .tif, .dpx or .exr.")],
     weights: Annotated[Path | None, typer.Option(help="Weights file for .qlc files made with your own model.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
 ) -> None:
@@ -600,6 +600,8 @@ def info(
     px = image.pixels
     meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
             if k != "XML:com.adobe.xmp"}
+    if gps := gps_places(image.metadata):  # a location: what --metadata strip-gps removes
+        meta["gps"] = ", ".join(gps)
     out: dict[str, Any] = {"file": str(file), "bytes": file.stat().st_size, **image.describe(),
                            "min": float(np.min(px)), "max": float(np.max(px)), "metadata": meta}
     desc = image.metadata.get("icc_description")
@@ -665,7 +667,11 @@ def list_codecs(as_json: Annotated[bool, typer.Option("--json", help="Machine-re
     if as_json:
         _dump(rows)
         return
-    table = Table("codec", "library / version", "bit depths", "alpha", "quality", "lossless")
+    # the name is what a user types after --codec: never cut to "learned:bmsh…" (two rows read the same);
+    # in a narrow terminal the other cells fold instead
+    table = Table(Column("codec", no_wrap=True, min_width=max(len(r["codec"]) for r in rows)),
+                  *(Column(h, overflow="fold") for h in ("library / version", "bits", "alpha", "quality",
+                                                         "lossless")))
     for r in rows:
         if not r["available"]:
             table.add_row(r["codec"], f"[dim]unavailable: {r['reason'][:60]}[/]", "", "", "", "")
@@ -724,7 +730,7 @@ def bench_search(
 
     res = run_search_bench(dataset, output, codecs=codecs.split(","), targets=targets.split(";"), limit=limit,
                            modes=modes.split(","), log=console.print)
-    console.print(res["markdown"])
+    console.print(res["markdown"], markup=False, soft_wrap=True)  # a Markdown table: no row split at 80
 
 
 @bench_app.command("train-predictor")
@@ -734,7 +740,8 @@ def bench_train_predictor(
     limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60' (default: as the "
                                              "shipped model was trained).")] = "",
     cache: Annotated[Path, typer.Option(help="Sweep cache folder.")] = Path("results/predictor-sweeps"),
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: shipped one).")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: the shipped model every "
+                                                                  "search uses, replaced in place).")] = None,
     cached_only: Annotated[bool, typer.Option(help="Fit on cached sweeps only.")] = False,
     jpeg_sources: Annotated[int | None, typer.Option(help="JPEG-compressed copies of training images the JPEG "
                                                           "model also learns from (default: as shipped).")] = None,
@@ -769,7 +776,7 @@ def bench_ssim(
     from qualipress.bench.metrics_bench import run_ssim_bench
 
     res = run_ssim_bench(width=width, height=height, repeats=repeats)
-    console.print(res["markdown"])
+    console.print(res["markdown"], markup=False, soft_wrap=True)  # a Markdown table: no row split at 80
 
 
 @app.callback(invoke_without_command=True)

@@ -173,6 +173,22 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
     return str(single.path)
 
 
+def _side_refusal(names: list[str], width: int, height: int) -> str | None:
+    """Why every one of the named codecs refuses an image of this size (a side over the format's limit, as
+    :meth:`~qualipress.codecs.base.Codec.prepare` says it in a run); None when one of them takes it, or for
+    ``auto`` and unknown names (the run picks, or says why)."""
+    reasons = []
+    for n in names:
+        try:
+            limit = codecs.get(n).info.max_side
+        except Exception:
+            return None
+        if not limit or max(width, height) <= limit:
+            return None
+        reasons.append(f"codec {n!r} takes images up to {limit:,} pixels a side")
+    return "; ".join(reasons) + f"; this one is {width:,}×{height:,}" if reasons else None
+
+
 def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, web: bool = False,
                       max_pixels: int = MAX_PIXELS) -> str | None:
     """Why a run would refuse ``path`` before encoding it, from the file's header, in the run's own words: what
@@ -193,6 +209,8 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
     except QualipressError as exc:
         return str(exc)
     names = [c.strip() for c in codec.split(",") if c.strip()]
+    if size is not None and (too_wide := _side_refusal(names, *size)):
+        return too_wide
     try:
         deep_enough = max(max(codecs.get(n).info.bit_depths) for n in names) >= 16
     except Exception:

@@ -21,7 +21,7 @@ from qualipress.progress import Bar, progress_bar
 if TYPE_CHECKING:
     from qualipress.pipeline.hooks import CompressRequest
 
-SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:8786): send frames to an existing cluster"
+SCHEDULER_HELP = "Dask scheduler address (tcp://HOST:8786): send frames to an existing cluster."
 
 
 def _progress(verb: str, bar: Bar) -> Any:
@@ -44,7 +44,7 @@ def _progress(verb: str, bar: Bar) -> Any:
     return bar.callback(show)
 
 
-OVERWRITE_HELP = "replace an existing file that is not an earlier output of this command (never an input)"
+OVERWRITE_HELP = "Replace an existing file that is not an earlier output of this command (never an input)."
 
 
 #: The file ``analyse -o DIR`` writes inside DIR.
@@ -106,12 +106,12 @@ def _guard_outputs(outputs: dict[Path, bool], inputs: list[Path], overwrite: boo
 
 
 def analyse_cmd(
-    inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
-    as_json: Annotated[bool, typer.Option("--json", help="print the whole catalogue as JSON")] = False,
-    output: Annotated[str | None, typer.Option("-o", "--output", help="also write the JSON here (a directory: "
-                                               f"ending in '/' or existing, gets {CATALOGUE_NAME} inside)")] = None,
-    text: Annotated[bool, typer.Option("--text/--no-text", help="detect text/subtitles")] = True,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel worker processes")] = 1,
+    inputs: Annotated[list[Path], typer.Argument(help="Frame files or directories.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole catalogue as JSON.")] = False,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Also write the JSON here (a directory: "
+                                               f"ending in '/' or existing, gets {CATALOGUE_NAME} inside).")] = None,
+    text: Annotated[bool, typer.Option("--text/--no-text", help="Detect text/subtitles.")] = True,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
     overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
@@ -167,16 +167,16 @@ def _colour_grain_text(cg: dict[str, Any] | None) -> str:
 
 
 def archive_cmd(
-    inputs: Annotated[list[Path], typer.Argument(help="frame files or directories")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="archive directory")],
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel worker processes")] = 1,
+    inputs: Annotated[list[Path], typer.Argument(help="Frame files or directories.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Archive directory.")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
     codecs: Annotated[str, typer.Option(
-        help="candidate lossless pixel codecs (jpegxl, jpegls, htj2k, jpeg2000)")] = ",".join(FAST_CODECS),
-    effort: Annotated[int, typer.Option(help="JPEG XL effort 1-9 (1 = fast lossless)")] = DEFAULT_EFFORT,
+        help="Candidate lossless pixel codecs (jpegxl, jpegls, htj2k, jpeg2000).")] = ",".join(FAST_CODECS),
+    effort: Annotated[int, typer.Option(help="JPEG XL effort 1-9 (1 = fast lossless).")] = DEFAULT_EFFORT,
     select: Annotated[str, typer.Option(
-        help="probe: rank codecs on a sample of rows, encode once; all: encode with each")] = "probe",
-    threads: Annotated[int, typer.Option(help="threads inside each coder (0 = cores / jobs)")] = 0,
+        help="probe: rank codecs on a sample of rows, encode once; all: encode with each.")] = "probe",
+    threads: Annotated[int, typer.Option(help="Threads inside each coder (0 = cores / jobs).")] = 0,
 ) -> None:
     """Archive frames mathematically losslessly; `restore` rebuilds every file byte for byte.
 
@@ -211,11 +211,11 @@ def archive_cmd(
 
 
 def restore_cmd(
-    archive: Annotated[Path, typer.Argument(help="archive directory")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="where to rebuild the original files")],
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="parallel worker processes")] = 1,
+    archive: Annotated[Path, typer.Argument(help="Archive directory.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to rebuild the original files.")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
-    threads: Annotated[int, typer.Option(help="threads inside each decoder (0 = cores / jobs)")] = 0,
+    threads: Annotated[int, typer.Option(help="Threads inside each decoder (0 = cores / jobs).")] = 0,
 ) -> None:
     """Rebuild the original files byte for byte (each checked against its recorded SHA-256)."""
     from qualipress.film.archive import restore_archive
@@ -230,11 +230,12 @@ def restore_cmd(
 
 
 def verify_cmd(
-    root: Annotated[Path, typer.Argument(help="collection directory (archive or compress output)")],
-    sample: Annotated[float, typer.Option(help="fraction of lossy outputs to re-measure")] = 0.1,
+    root: Annotated[Path, typer.Argument(help="Collection directory (archive or compress output).")],
+    sample: Annotated[float, typer.Option(help="Fraction (0-1) of lossy outputs to re-measure (at least one when "
+                                               "above 0).")] = 0.1,
     remeasure: Annotated[bool, typer.Option("--remeasure/--no-remeasure",
-                                              help="re-measure the quality of a sample of lossy outputs")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable result on stdout")] = False,
+                                              help="Re-measure the quality of a sample of lossy outputs.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
 ) -> None:
     """Fixity: hashes, decodability (bit-exact restore for archives), stored metrics still hold."""
     from qualipress.film.verify import verify_collection
@@ -258,8 +259,8 @@ def verify_cmd(
 
 
 def report_cmd(
-    roots: Annotated[list[Path], typer.Argument(help="collection directories")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="report .html (CSV/JSON beside it)")],
+    roots: Annotated[list[Path], typer.Argument(help="Collection directories.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Report .html (CSV/JSON beside it).")],
     overwrite: Annotated[bool, typer.Option(help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Collection report: storage before/after, quality, worst frames, sequences, encodes, time."""
@@ -284,21 +285,21 @@ def report_cmd(
 
 
 def make_testset_cmd(
-    output: Annotated[Path, typer.Option("-o", "--output", help="test-set directory")],
-    source: Annotated[Path | None, typer.Option(help="directory of EXRs (default $QUALIPRESS_DATA/hdr_film, or "
-                                                     "../shared/data/hdr_film beside the repository)")] = None,
-    frames_per_shot: Annotated[int, typer.Option(help="frames made from each EXR (a slow pan)")] = 2,
-    pan: Annotated[int, typer.Option(help="pixels of pan between frames")] = 8,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Test-set directory.")],
+    source: Annotated[Path | None, typer.Option(help="Folder of OpenEXR images (default $QUALIPRESS_DATA/hdr_film, or "
+                                                     "../shared/data/hdr_film beside a source checkout).")] = None,
+    frames_per_shot: Annotated[int, typer.Option(help="Frames made from each EXR (a slow pan).")] = 2,
+    pan: Annotated[int, typer.Option(help="Pixels of pan between frames.")] = 8,
     grain: Annotated[bool, typer.Option("--grain/--no-grain",
-                                        help="add correlated film grain; write clean plates in clean/")] = False,
-    grain_rms: Annotated[str, typer.Option(help="grain RMS in 10-bit code values: ends,mid-tones")] = "3,6",
-    grain_blur: Annotated[float, typer.Option(help="grain correlation: Gaussian blur in px")] = 0.7,
-    encoding: Annotated[str, typer.Option(help="log encoding: acescct or cineon")] = "acescct",
-    size: Annotated[str | None, typer.Option(help="frame size WxH, e.g. 2048x1080 (resize + crop)")] = None,
-    shots: Annotated[str | None, typer.Option(help="comma-separated EXR names (stems) to use")] = None,
-    tiff: Annotated[bool, typer.Option("--tiff/--no-tiff", help="also write 16-bit TIFF frames")] = True,
+                                        help="Add correlated film grain; write clean plates in clean/.")] = False,
+    grain_rms: Annotated[str, typer.Option(help="Grain RMS in 10-bit code values: ends,mid-tones.")] = "3,6",
+    grain_blur: Annotated[float, typer.Option(help="Grain correlation: Gaussian blur in px.")] = 0.7,
+    encoding: Annotated[str, typer.Option(help="Log encoding: acescct or cineon.")] = "acescct",
+    size: Annotated[str | None, typer.Option(help="Frame size WxH, e.g. 2048x1080 (resize + crop).")] = None,
+    shots: Annotated[str | None, typer.Option(help="Comma-separated EXR names (stems) to use.")] = None,
+    tiff: Annotated[bool, typer.Option("--tiff/--no-tiff", help="Also write 16-bit TIFF frames.")] = True,
 ) -> None:
-    """Convert the shared EXRs to 10-bit log DPX and 16-bit TIFF sequences, deterministically."""
+    """Convert a folder of EXRs (--source) to 10-bit log DPX and 16-bit TIFF sequences, deterministically."""
     from qualipress.film.testset import Grain, default_source, make_testset
 
     try:

@@ -11,7 +11,7 @@
   the XMP seal in JPEG XL / JPEG 2000 outputs (:mod:`qualipress.film.seal`) and notes where the seal went in the
   record (``"seal"``).
 * ``finish`` writes the collection files: ``manifest.jsonl`` (one record per frame, merged with earlier runs),
-  ``SHA256SUMS`` and a sidecar ``<output>.xmp`` for containers that cannot carry the seal (AVIF, HEIF).
+  ``SHA256SUMS`` and a sidecar ``<output>.xmp`` for containers that cannot carry the seal (all but JPEG XL and JP2).
 """
 
 from __future__ import annotations

@@ -491,6 +491,18 @@ def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> byt
     return out
 
 
+def gps_places(meta: dict[str, Any]) -> list[str]:
+    """Where a file's metadata holds a location (``"exif"``: a GPS IFD, ``"xmp"``: a GPS property): what
+    ``--metadata strip-gps`` removes, so that ``info`` shows whether a file still has one."""
+    places = []
+    exif, xmp = meta.get("exif"), meta.get("xmp")
+    if isinstance(exif, bytes) and edit_exif(exif, drop_gps=True) != exif:
+        places.append("exif")
+    if isinstance(xmp, bytes) and edit_xmp(xmp, drop_gps=True) != edit_xmp(xmp):
+        places.append("xmp")
+    return places
+
+
 # -- writing ------------------------------------------------------------------------------------------------
 def icc_colour_space(icc: bytes) -> str:
     """The profile's data colour space from its header (``"RGB"``, ``"GRAY"``, ``"CMYK"``, ...)."""

@@ -37,7 +37,7 @@ def train_codec_cmd(
     variable_rate: Annotated[bool, typer.Option(help="Random quantisation steps: one model, 8 qualities.")] = True,
     validation: Annotated[list[Path] | None, typer.Option(help="Held-out images for the validation curve.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue from <output>.ckpt when present.")] = True,
-    threads: Annotated[int | None, typer.Option(help="torch.set_num_threads.")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's own choice).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     step_range: Annotated[tuple[float, float], typer.Option(
         help="Quantisation steps of the finest and the coarsest quality (variable rate); a wider range reaches "

@@ -31,7 +31,7 @@ def label_cmd(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = 1,
     limit: Annotated[int | None, typer.Option(help="Label only the first N files.")] = None,
 ) -> None:
-    """Score every combination group per image (Algorithm 1) and store the best one as its label."""
+    """Score each group of pool methods (up to --max-combo together) on every image; the best is its label."""
     from qualipress.preprocess.groups import canonical
     from qualipress.preprocess.label import LabelConfig, label_dataset
     from qualipress.preprocess.pool import DEFAULT_POOL
@@ -50,7 +50,9 @@ def label_cmd(
         summary = label_dataset(dataset, output, config, jobs=jobs, limit=limit, progress=bar.callback(show))
     typer.echo(
         f"labelled {summary.labelled}, already done {summary.skipped}, failed {len(summary.errors)}; "
-        f"best groups: {summary.best_counts}"
+        "best groups: " + (", ".join(f"{name} ({n})" for name, n in sorted(summary.best_counts.items(),
+                                                                         key=lambda kv: (-kv[1], kv[0])))
+                           or "-")
     )
     if summary.errors:
         raise ExitCode(1)
@@ -65,8 +67,9 @@ def train_cmd(
     batch: Annotated[int | None, typer.Option(help="Batch size (labels: 4, rd: 8).")] = None,
     lr: Annotated[float | None, typer.Option(help="Adam learning rate (labels and rd: 1e-4).")] = None,
     base: Annotated[int, typer.Option(help="U-Net width (channels of the first level).")] = 16,
-    max_minutes: Annotated[float | None, typer.Option("--max-minutes", help="Wall-time budget.")] = None,
-    threads: Annotated[int | None, typer.Option(help="torch CPU threads.")] = None,
+    max_minutes: Annotated[float | None, typer.Option("--max-minutes", help="Wall-time budget in minutes.")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for torch (default: torch's own choice; "
+                                                     "--objective rd: 1).")] = None,
     codec: Annotated[str | None, typer.Option(help="Refuse labels made for another codec; rd: the codec the "
                                                    "proxy models, jpeg (default) or jpegli.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -205,7 +208,7 @@ def bench_cmd(
     cache: Annotated[Path | None, typer.Option(help="JSON-lines cache of finished sweeps (resume, reuse the "
                                                     "anchor).")] = None,
 ) -> None:
-    """BD-rate at equal quality (rd/bd.py, PCHIP) of preprocessing choices vs none; quality against the original.
+    """BD-rate at equal quality (PCHIP) of preprocessing choices vs none; quality against the original.
 
     Prints the mean / median BD-rate per metric, how many images save bits, and the worst image.
     """

@@ -97,6 +97,7 @@ def bd_pair(
     # BD-rate integrates over the shared quality range, BD-metric over the shared bit-rate range: each exists when
     # its own axis overlaps (20 dB better at every rate is a BD-PSNR of +20 dB even though the quality ranges are
     # disjoint), and each call's overlap warning is about its own axis
+    shared: list[tuple[str, float]] = []
     for key, fn, axis, a, t in (("bd_rate", bjd.bd_rate, "quality", ad, td),
                                 ("bd_metric", bjd.bd_psnr, "bit-rate", ar, tr)):
         if min(a.max(), t.max()) <= max(a.min(), t.min()):
@@ -108,7 +109,14 @@ def bd_pair(
                 result[key] = float(fn(ar, ad, tr, td, method=method, require_matching_points=False))
             except (ValueError, ZeroDivisionError) as exc:
                 notes.append(f"bjontegaard failed: {exc}")
-        notes += [_plain(str(w.message).splitlines()[0], axis) for w in caught]
+        for w in caught:
+            first = str(w.message).splitlines()[0]
+            if m := _OVERLAP.search(first):
+                shared.append((f"{float(m.group(1)):.0f} % of their {axis} range", float(m.group(2))))
+            else:
+                notes.append(first)
+    if shared:  # one sentence for both axes (the remedy was printed twice)
+        notes.append(_overlap_note(shared))
     result["note"] = "; ".join(dict.fromkeys(notes))
     return result
 
@@ -117,14 +125,13 @@ def bd_pair(
 _OVERLAP = re.compile(r"Insufficient curve overlap: '([\d.]+)'\. Minimum overlap: '([\d.]+)'")
 
 
-def _plain(message: str, axis: str) -> str:
-    """A bjontegaard warning in this tool's words (QA: the note said 'setting `min_overlap=0`'); ``axis``: the
-    range the overlap is taken over (``quality`` for BD-rate, ``bit-rate`` for BD-metric)."""
-    m = _OVERLAP.search(message)
-    if m is None:
-        return message
-    return (f"the curves share only {float(m.group(1)):.0f} % of their {axis} range (under {float(m.group(2)):.0f} "
-            "%): the figure averages over that shared part only; widen --qualities so they overlap more")
+def _overlap_note(shared: list[tuple[str, float]]) -> str:
+    """bjontegaard's overlap warnings in this tool's words (QA: the note said 'setting `min_overlap=0`'), one
+    sentence for the quality range (BD-rate) and the bit-rate range (BD-metric): ``(what is shared, minimum %)``."""
+    parts = " and ".join(what for what, _ in shared)
+    which = "each figure averages over its" if len(shared) > 1 else "the figure averages over that"
+    return (f"the curves share only {parts} (under {max(lim for _, lim in shared):.0f} %): {which} shared part only; "
+            "widen --qualities so they overlap more")
 
 
 def bd_tables(curves: dict[str, dict[str, Any]], anchor: str | None, metrics: Sequence[str]) -> dict[str, Any]:

@@ -1322,7 +1322,8 @@ def best_of(
         if race and res.met and (best_bytes is None or len(res.data) < best_bytes):
             best_bytes, best_name = len(res.data), res.codec
     if not results:
-        raise UnsupportedError(f"none of {', '.join(codec_names)} can encode a {enc.bit_depth}-bit {enc.layout} image"
+        who = f"{codec_names[0]} cannot" if len(codec_names) == 1 else f"none of {', '.join(codec_names)} can"
+        raise UnsupportedError(f"{who} encode this {enc.bit_depth}-bit {enc.layout} image"
                                + (f" ({'; '.join(refused)})" if refused else ""))
     best = None
     for r in results.values():

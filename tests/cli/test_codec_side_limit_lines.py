@@ -1,0 +1,38 @@
+"""An image wider than the one named codec takes: the dry run says so as the run does, and the run's line reads
+as English (UX 17: the dry run listed it as "would compress"; the run said "none of webp can encode a 8-bit rgb
+image")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from qualipress.cli import main
+
+
+@pytest.fixture
+def wide(tmp_path: Path) -> Path:
+    path = tmp_path / "wide.png"
+    Image.fromarray(np.zeros((2, 16_383, 3), dtype=np.uint8)).save(path)  # one pixel over WebP's 16,382
+    return path
+
+
+def test_dry_run_names_the_side_limit(wide: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["compress", str(wide), "-o", str(out), "--codec", "webp", "--dry-run", "--json"]) == 0
+    reason = json.loads(capsys.readouterr().out)["files"][0]["would_fail"]
+    assert reason and "16,382 pixels a side" in reason and "16,383×2" in reason, reason
+    assert main(["compress", str(wide), "-o", str(out), "--codec", "webp,png", "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["files"][0]["would_fail"] is None  # png takes it
+    assert not out.exists()
+
+
+def test_run_says_the_one_codec_cannot(wide: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compress", str(wide), "-o", str(tmp_path / "out"), "--codec", "webp", "--no-film"]) == 1
+    err = capsys.readouterr()
+    text = err.out + err.err
+    assert "none of webp" not in text and "webp cannot encode this 8-bit rgb image" in text, text
