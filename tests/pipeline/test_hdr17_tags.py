@@ -151,3 +151,12 @@ def test_encode_names_the_lost_tag(tmp_path: Path, capsys) -> None:
     captured = capsys.readouterr()
     assert json.loads(captured.out)["not_carried"] == ["hdr_transfer"]
     assert "cannot carry the PQ transfer" in captured.err
+
+
+def test_a_jpegxl_output_of_a_pq_avif_with_primaries_libjxl_cannot_name_keeps_pq(tmp_path: Path, capsys) -> None:
+    """rev8: BT.470M primaries (4) in the CICP tag made OpenImageIO write the whole tag as sRGB (1/13): the PQ
+    image was shown as SDR. The colorspace's primaries are named instead, with the PQ transfer."""
+    _hdr_avif(tmp_path / "p4.avif", 16, primaries=4)
+    row = _compress(tmp_path, tmp_path / "p4.avif", "jpegxl", capsys)
+    assert row["output"].endswith(".jxl")
+    assert _jxl_cicp(row["output"])[:2] == (1, 16)
