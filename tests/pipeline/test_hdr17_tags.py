@@ -160,3 +160,14 @@ def test_a_jpegxl_output_of_a_pq_avif_with_primaries_libjxl_cannot_name_keeps_pq
     row = _compress(tmp_path, tmp_path / "p4.avif", "jpegxl", capsys)
     assert row["output"].endswith(".jxl")
     assert _jxl_cicp(row["output"])[:2] == (1, 16)
+
+
+def test_a_lossless_avif_of_a_pq_image_is_lossless() -> None:
+    """rev8: the PQ colour box's matrix 6 (BT.601 YCbCr) replaced libavif's identity matrix in lossless mode, so a
+    'lossless' AVIF of a PQ image was off by a code (65 dB PSNR); lossless keeps matrix 0."""
+    rng = np.random.default_rng(3)
+    px = rng.integers(0, 1024, (32, 40, 3)).astype(np.uint16)
+    codec = get("avif")
+    data = codec.encode(Image(px, 10, "pq", "bt2020"), quality=None, lossless=True)
+    assert heif_cicp(data)[:3] == (9, 16, 0)
+    assert np.array_equal(imagecodecs.avif_decode(data), px)
