@@ -171,3 +171,19 @@ def test_a_lossless_avif_of_a_pq_image_is_lossless() -> None:
     data = codec.encode(Image(px, 10, "pq", "bt2020"), quality=None, lossless=True)
     assert heif_cicp(data)[:3] == (9, 16, 0)
     assert np.array_equal(imagecodecs.avif_decode(data), px)
+
+
+def test_qualipress_reads_its_own_pq_png_back_as_the_source(tmp_path: Path, capsys) -> None:
+    """rev8: a PQ PNG (cICP, 10-bit codes shifted to full range) was read back as 16-bit sRGB: compressed again it
+    lost PQ (or was refused by AVIF's 12 bits) and compared with its source at 78 dB. The sBIT chunk written beside
+    cICP gives the codes back."""
+    from qualipress.io.readers import read_image
+
+    _hdr_avif(tmp_path / "pq.avif", 16)
+    row = _compress(tmp_path, tmp_path / "pq.avif", "png", capsys)
+    assert _png_chunks(Path(row["output"]).read_bytes())[b"sBIT"] == bytes((10, 10, 10))
+    back, source = read_image(row["output"]), read_image(tmp_path / "pq.avif")
+    assert (back.bit_depth, back.transfer, back.metadata["cicp"][:2]) == (10, "pq", [9, 16])
+    assert np.array_equal(back.pixels, source.pixels)
+    again = _compress(tmp_path, Path(row["output"]), "avif", capsys)
+    assert heif_cicp(Path(again["output"]).read_bytes())[:2] == (9, 16)
