@@ -151,3 +151,39 @@ def test_encode_names_the_lost_tag(tmp_path: Path, capsys) -> None:
     captured = capsys.readouterr()
     assert json.loads(captured.out)["not_carried"] == ["hdr_transfer"]
     assert "cannot carry the PQ transfer" in captured.err
+
+
+def test_a_jpegxl_output_of_a_pq_avif_with_primaries_libjxl_cannot_name_keeps_pq(tmp_path: Path, capsys) -> None:
+    """rev8: BT.470M primaries (4) in the CICP tag made OpenImageIO write the whole tag as sRGB (1/13): the PQ
+    image was shown as SDR. The colorspace's primaries are named instead, with the PQ transfer."""
+    _hdr_avif(tmp_path / "p4.avif", 16, primaries=4)
+    row = _compress(tmp_path, tmp_path / "p4.avif", "jpegxl", capsys)
+    assert row["output"].endswith(".jxl")
+    assert _jxl_cicp(row["output"])[:2] == (1, 16)
+
+
+def test_a_lossless_avif_of_a_pq_image_is_lossless() -> None:
+    """rev8: the PQ colour box's matrix 6 (BT.601 YCbCr) replaced libavif's identity matrix in lossless mode, so a
+    'lossless' AVIF of a PQ image was off by a code (65 dB PSNR); lossless keeps matrix 0."""
+    rng = np.random.default_rng(3)
+    px = rng.integers(0, 1024, (32, 40, 3)).astype(np.uint16)
+    codec = get("avif")
+    data = codec.encode(Image(px, 10, "pq", "bt2020"), quality=None, lossless=True)
+    assert heif_cicp(data)[:3] == (9, 16, 0)
+    assert np.array_equal(imagecodecs.avif_decode(data), px)
+
+
+def test_qualipress_reads_its_own_pq_png_back_as_the_source(tmp_path: Path, capsys) -> None:
+    """rev8: a PQ PNG (cICP, 10-bit codes shifted to full range) was read back as 16-bit sRGB: compressed again it
+    lost PQ (or was refused by AVIF's 12 bits) and compared with its source at 78 dB. The sBIT chunk written beside
+    cICP gives the codes back."""
+    from qualipress.io.readers import read_image
+
+    _hdr_avif(tmp_path / "pq.avif", 16)
+    row = _compress(tmp_path, tmp_path / "pq.avif", "png", capsys)
+    assert _png_chunks(Path(row["output"]).read_bytes())[b"sBIT"] == bytes((10, 10, 10))
+    back, source = read_image(row["output"]), read_image(tmp_path / "pq.avif")
+    assert (back.bit_depth, back.transfer, back.metadata["cicp"][:2]) == (10, "pq", [9, 16])
+    assert np.array_equal(back.pixels, source.pixels)
+    again = _compress(tmp_path, Path(row["output"]), "avif", capsys)
+    assert heif_cicp(Path(again["output"]).read_bytes())[:2] == (9, 16)

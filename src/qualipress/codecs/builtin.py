@@ -335,6 +335,8 @@ class AvifCodec(_ImagecodecsMixin, Codec):
         level = 100 if lossless else int(round(quality or 70))
         # a PQ/HLG image says so in its nclx box (imagecodecs' default, 2/2/6, is shown as SDR: hdr17)
         tags = {} if cicp is None else dict(zip(("primaries", "transfer", "matrix"), cicp, strict=True))
+        if tags and lossless:  # lossless is RGB coded as is (identity, 0): BT.601 YCbCr lost 1 code (rev8)
+            tags["matrix"] = 0
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
                                              bitspersample=depth, numthreads=2, **tags))
 

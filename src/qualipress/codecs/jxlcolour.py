@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from qualipress.codecs import jxlapi
-from qualipress.codecs.hdrtag import primaries_of
+from qualipress.codecs.hdrtag import PRIMARIES_CICP, primaries_of
 from qualipress.errors import CodecError
 from qualipress.io.image import Image
 
@@ -51,6 +51,10 @@ TRANSFER_CICP = {"srgb": 13, "bt709": 1, "gamma": 13, "pq": 16, "hlg": 18}
 #: CICP primaries given for a grey file: 2, unspecified (any other code makes OpenImageIO ask libjxl for an RGB
 #: encoding of one channel, which fails; the file is then tagged grey sRGB, see :func:`one_channel`).
 GREY_PRIMARIES = 2
+#: CICP primaries libjxl's colour encoding names (sRGB/BT.709, BT.2100, DCI-P3, Display P3). OpenImageIO's writer
+#: ignores a CICP tag with any other primaries whole and writes sRGB: a PQ AVIF with BT.470M primaries (4) came out
+#: tagged 1/13, shown as SDR (rev8); such a source gets its colorspace's primaries with its own transfer instead.
+JXL_PRIMARIES = frozenset({1, 9, 11, 12})
 #: Bits per sample the writer is given and the decoder returns for a 9–16-bit image.
 STORED_BITS = 16
 
@@ -80,8 +84,12 @@ def decoded_depth(image: Image) -> int:
 def cicp_for(image: Image) -> tuple[int, int, int, int]:
     """(colour primaries, transfer, matrix = 0 (RGB), full range) for a JPEG XL file of ``image``; primaries
     :data:`GREY_PRIMARIES` for a one-channel image, else the source file's own (an AVIF/HEIF ``nclx`` box) or its
-    colorspace's (:func:`qualipress.codecs.hdrtag.primaries_of`: a BT.2020 PQ AVIF's JPEG XL said BT.709, hdr17)."""
-    primaries = GREY_PRIMARIES if one_channel(image) else primaries_of(image)
+    colorspace's (:func:`qualipress.codecs.hdrtag.primaries_of`: a BT.2020 PQ AVIF's JPEG XL said BT.709, hdr17); a
+    source's primaries outside :data:`JXL_PRIMARIES` give way to the colorspace's."""
+    if one_channel(image):
+        primaries = GREY_PRIMARIES
+    elif (primaries := primaries_of(image)) not in JXL_PRIMARIES:
+        primaries = PRIMARIES_CICP.get(image.colorspace, 1)
     return (primaries, TRANSFER_CICP.get(image.transfer, 13), 0, 1)
 
 

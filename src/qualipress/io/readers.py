@@ -389,7 +389,30 @@ def _read_png(path: Path, max_pixels: int) -> Image:
             rgba = "transparency" in im.info
             arr = np.asarray(im.convert("RGBA" if rgba else "RGB"))
         meta["converted"] = PALETTE_EXPANDED
-    return _finish(arr, None, metadata=meta)
+    return _finish(*_png_cicp_samples(data, arr, meta), metadata=meta)
+
+
+def _png_cicp_samples(data: bytes, arr: np.ndarray, meta: dict[str, Any]) -> tuple[np.ndarray, int | None]:
+    """A PNG's samples and bit depth as its PQ/HLG ``cICP`` chunk describes them: the chunk goes to ``meta["cicp"]`` (so
+    :func:`read_image` reads a PQ/HLG PNG as such), and 16-bit samples that a PQ/HLG ``sBIT`` chunk says hold fewer
+    bits (a 10-bit image stored shifted to full range, :func:`qualipress.io.writers.encode_png`) are shifted back to
+    their own codes. rev8: qualipress read its own PQ PNG as 16-bit sRGB."""
+    pos, chunks = 8, {}
+    while pos + 8 <= len(data) and data[pos + 4 : pos + 8] not in (b"IDAT", b"IEND"):
+        n = int.from_bytes(data[pos : pos + 4], "big")
+        chunks.setdefault(data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n])
+        pos += 12 + n
+    cicp = chunks.get(b"cICP", b"")
+    if len(cicp) != 4 or cicp[1] not in CICP_HDR_TRANSFERS:
+        return arr, None  # an SDR PNG is read as before (its outputs unchanged)
+    meta["cicp"] = [cicp[0], cicp[1], cicp[2], bool(cicp[3])]
+    sbit = set(chunks.get(b"sBIT", b""))
+    bits = next(iter(sbit)) if len(sbit) == 1 else 16
+    if arr.dtype != np.uint16 or not 8 < bits < 16:
+        return arr, None
+    if np.any(arr & np.uint16((1 << (16 - bits)) - 1)):
+        return arr, None  # not a shifted image after all: kept as stored
+    return arr >> np.uint16(16 - bits), bits
 
 
 def _read_jpeg(path: Path, max_pixels: int) -> Image:

@@ -31,10 +31,14 @@ def encode_png(image: Image, *, cicp: tuple[int, int] | None = None) -> bytes:
     if image.is_float:
         raise UnsupportedError("PNG cannot store float pixels; use TIFF or EXR")
     px = image.pixels
-    if cicp is not None and png_cicp_depth(image.bit_depth) != image.bit_depth:
+    shifted = cicp is not None and png_cicp_depth(image.bit_depth) != image.bit_depth
+    if shifted:
         px = px << np.uint16(16 - image.bit_depth)
     data = bytes(imagecodecs.png_encode(np.squeeze(px, axis=-1) if image.n_channels == 1 else px, level=6))
-    return data if cicp is None else png_with_cicp(data, cicp)
+    if cicp is None:
+        return data
+    # sBIT: the samples' own depth, so a reader (qualipress's too) gets the original codes back (rev8)
+    return png_with_cicp(data, cicp, sbit=(image.bit_depth,) * image.n_channels if shifted else None)
 
 
 def png_cicp_depth(bit_depth: int) -> int:
@@ -42,15 +46,18 @@ def png_cicp_depth(bit_depth: int) -> int:
     return 8 if bit_depth <= 8 else 16
 
 
-def png_with_cicp(data: bytes, cicp: tuple[int, int]) -> bytes:
+def png_with_cicp(data: bytes, cicp: tuple[int, int], *, sbit: tuple[int, ...] | None = None) -> bytes:
     """PNG ``data`` with a ``cICP`` chunk (primaries, transfer, matrix 0 = RGB, full range) right after IHDR, where
-    the specification wants it (before PLTE and IDAT)."""
+    the specification wants it (before PLTE and IDAT), and an ``sBIT`` chunk (significant bits per channel) after it
+    when ``sbit`` is given."""
     if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
         raise UnsupportedError("not a PNG stream")
     end = 8 + 12 + int.from_bytes(data[8:12], "big")
-    payload = bytes((int(cicp[0]), int(cicp[1]), 0, 1))
-    chunk = len(payload).to_bytes(4, "big") + b"cICP" + payload + zlib.crc32(b"cICP" + payload).to_bytes(4, "big")
-    return data[:end] + chunk + data[end:]
+    chunks = [(b"cICP", bytes((int(cicp[0]), int(cicp[1]), 0, 1)))]
+    if sbit is not None:
+        chunks.append((b"sBIT", bytes(int(b) for b in sbit)))
+    added = b"".join(len(p).to_bytes(4, "big") + k + p + zlib.crc32(k + p).to_bytes(4, "big") for k, p in chunks)
+    return data[:end] + added + data[end:]
 
 
 def encode_tiff(image: Image, *, compression: str = "zlib", carry: Carry | None = None) -> bytes:
