@@ -36,3 +36,18 @@ def test_run_says_the_one_codec_cannot(wide: Path, tmp_path: Path, capsys: pytes
     err = capsys.readouterr()
     text = err.out + err.err
     assert "none of webp" not in text and "webp cannot encode this 8-bit rgb image" in text, text
+
+
+def test_dry_run_gives_the_runs_reason_for_a_turned_jpeg(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A JPEG stored 16,383×2 with EXIF orientation 6 is 2×16,383 upright: the dry run's reason is the run's own,
+    word for word (rev9: it said 16,383×2 where the run said 2×16,383)."""
+    src = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(np.zeros((2, 16_383, 3), dtype=np.uint8)).save(src, exif=exif.tobytes())
+    args = ["compress", str(src), "-o", str(tmp_path / "out"), "--codec", "webp", "--no-film"]
+    assert main([*args, "--dry-run", "--json"]) == 0
+    reason = json.loads(capsys.readouterr().out)["files"][0]["would_fail"]
+    assert main(args) == 1
+    run = capsys.readouterr()
+    assert reason and "2×16,383" in reason and reason in run.out + run.err, (reason, run.out + run.err)
