@@ -231,8 +231,8 @@ def restore_cmd(
 
 def verify_cmd(
     root: Annotated[Path, typer.Argument(help="Collection directory (archive or compress output).")],
-    sample: Annotated[float, typer.Option(help="Fraction (0-1) of lossy outputs to re-measure (at least one when "
-                                               "above 0).")] = 0.1,
+    sample: Annotated[float, typer.Option(min=0.0, max=1.0, help="Fraction (0-1) of lossy outputs to re-measure "
+                                                                 "(at least one when above 0).")] = 0.1,
     remeasure: Annotated[bool, typer.Option("--remeasure/--no-remeasure",
                                               help="Re-measure the quality of a sample of lossy outputs.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
