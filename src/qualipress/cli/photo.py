@@ -208,11 +208,10 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
     :func:`qualipress.io.readers.preflight` refuses (empty, unrecognised, animated); dimensions over the pixel
     limit ``max_pixels`` (``--max-mpixels``; :func:`qualipress.io.readers.header_dimensions`, QA 17); under
     ``--for web`` (``web``) an image that is not display-referred (float, log or linear DPX); a bit depth the
-    codecs cannot store (``--bit-depth 8``, and ``--for web``, reduce an integer source first). None when it would
-    not, or when the header does not say (unreadable files: the run says why)."""
-    from qualipress.io.metadata import CICP_HDR_TRANSFERS, heif_cicp
+    codecs cannot store (``--bit-depth 8``, and ``--for web``, reduce an integer source first); then, as the run's
+    :meth:`~qualipress.codecs.base.Codec.prepare` checks it after those, a side over every named codec's limit.
+    None when it would not, or when the header does not say (unreadable files: the run says why)."""
     from qualipress.io.readers import header_dimensions, preflight
-    from qualipress.pipeline.delivery import check_source_depth, web_refusal
 
     try:  # QA 13: an empty, unrecognised or animated file was listed as "would compress"
         preflight(path)
@@ -222,8 +221,17 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
     except QualipressError as exc:
         return str(exc)
     names = [c.strip() for c in codec.split(",") if c.strip()]
-    if size is not None and (too_wide := _side_refusal(names, *_upright(path, size))):
-        return too_wide
+    # rev9: the side after the depth, in the run's order (a 16-bit 16,383-px PNG for webp: the run names the depth)
+    return _depth_refusal(path, names, bit_depth, web=web) or (
+        _side_refusal(names, *_upright(path, size)) if size is not None else None)
+
+
+def _depth_refusal(path: Path, names: list[str], bit_depth: int | None, *, web: bool) -> str | None:
+    """:func:`predicted_refusal`'s header checks: ``--for web``'s (``web``) refusal, a depth no named codec
+    stores."""
+    from qualipress.io.metadata import CICP_HDR_TRANSFERS, heif_cicp
+    from qualipress.pipeline.delivery import check_source_depth, web_refusal
+
     try:
         deep_enough = max(max(codecs.get(n).info.bit_depths) for n in names) >= 16
     except Exception:
