@@ -34,3 +34,21 @@ def test_info_names_gps_until_strip_gps_removes_it(tmp_path: Path, capsys: pytes
     capsys.readouterr()
     meta = _info(out, capsys)
     assert "gps" not in meta and "exif" in meta, meta  # the EXIF stays, its location does not
+
+
+@pytest.mark.parametrize("gps", [{}, {0: b"\x02\x02\x00\x00"}], ids=["empty", "version-only"])
+def test_info_names_no_location_for_an_empty_gps_block(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       gps: dict) -> None:
+    """A GPS IFD that is empty or holds only GPSVersionID (cameras with location off write one) is no location;
+    info said 'gps: exif' for it (rev9). So is XMP's exif:GPSVersionID alone; a GPS element is one."""
+    src = tmp_path / "p.jpg"
+    exif = Image.Exif()
+    exif[0x010F] = "Cam"
+    exif[0x8825] = gps
+    version_only = XMP.replace(b'exif:GPSLatitude="48,51.5N"', b'exif:GPSVersionID="2.2.0.0"')
+    Image.fromarray(photo_like(48, 64)).save(src, quality=90, exif=exif.tobytes(), xmp=version_only)
+    assert "gps" not in _info(src, capsys)
+    element = XMP.replace(b' exif:GPSLatitude="48,51.5N"/>',
+                          b"><exif:GPSLongitude>2,21.0E</exif:GPSLongitude></rdf:Description>")
+    Image.fromarray(photo_like(48, 64)).save(src, quality=90, xmp=element)
+    assert _info(src, capsys)["gps"] == "xmp"

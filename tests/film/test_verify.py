@@ -101,3 +101,9 @@ def test_a_sidecar_seal_that_names_another_source_or_is_gone_is_found(tmp_path: 
     side.unlink()
     rep = verify_collection(out)
     assert not rep.ok and any(m.endswith(".avif.xmp (its seal)") for m in rep.missing), rep
+
+
+def test_verify_sample_outside_its_range_is_a_usage_error(tmp_path: Path) -> None:
+    """--sample is a fraction (0-1) as its help says; 5 was taken as 1 and -1 as 0 without a word (rev9)."""
+    for bad in ("5", "-1"):
+        assert main(["verify", str(tmp_path), "--sample", bad]) == 2

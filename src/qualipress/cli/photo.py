@@ -174,19 +174,32 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
 
 
 def _side_refusal(names: list[str], width: int, height: int) -> str | None:
-    """Why every one of the named codecs refuses an image of this size (a side over the format's limit, as
-    :meth:`~qualipress.codecs.base.Codec.prepare` says it in a run); None when one of them takes it, or for
-    ``auto`` and unknown names (the run picks, or says why)."""
+    """Why every one of the named codecs refuses an image of this upright size, in the words of
+    :meth:`~qualipress.codecs.base.Codec.prepare` (:meth:`~qualipress.codecs.base.Codec.side_refusal`); None when
+    one of them takes it, or for ``auto`` and unknown names (the run picks, or says why)."""
     reasons = []
     for n in names:
         try:
-            limit = codecs.get(n).info.max_side
+            why = codecs.get(n).side_refusal(width, height)
         except Exception:
             return None
-        if not limit or max(width, height) <= limit:
+        if why is None:
             return None
-        reasons.append(f"codec {n!r} takes images up to {limit:,} pixels a side")
-    return "; ".join(reasons) + f"; this one is {width:,}×{height:,}" if reasons else None
+        reasons.append(why)
+    return "; ".join(reasons) or None
+
+
+def _upright(path: Path, size: tuple[int, int]) -> tuple[int, int]:
+    """``size`` from the header as the run sees the image: turned when the EXIF orientation (5-8) swaps its sides
+    (rev9: the dry run named a 90°-rotated JPEG 16,500×8 where the run said 8×16,500)."""
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(path) as im:
+            turned = im.getexif().get(0x0112) in (5, 6, 7, 8)
+    except Exception:
+        return size
+    return (size[1], size[0]) if turned else size
 
 
 def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, web: bool = False,
@@ -195,11 +208,10 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
     :func:`qualipress.io.readers.preflight` refuses (empty, unrecognised, animated); dimensions over the pixel
     limit ``max_pixels`` (``--max-mpixels``; :func:`qualipress.io.readers.header_dimensions`, QA 17); under
     ``--for web`` (``web``) an image that is not display-referred (float, log or linear DPX); a bit depth the
-    codecs cannot store (``--bit-depth 8``, and ``--for web``, reduce an integer source first). None when it would
-    not, or when the header does not say (unreadable files: the run says why)."""
-    from qualipress.io.metadata import CICP_HDR_TRANSFERS, heif_cicp
+    codecs cannot store (``--bit-depth 8``, and ``--for web``, reduce an integer source first); then, as the run's
+    :meth:`~qualipress.codecs.base.Codec.prepare` checks it after those, a side over every named codec's limit.
+    None when it would not, or when the header does not say (unreadable files: the run says why)."""
     from qualipress.io.readers import header_dimensions, preflight
-    from qualipress.pipeline.delivery import check_source_depth, web_refusal
 
     try:  # QA 13: an empty, unrecognised or animated file was listed as "would compress"
         preflight(path)
@@ -209,8 +221,17 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
     except QualipressError as exc:
         return str(exc)
     names = [c.strip() for c in codec.split(",") if c.strip()]
-    if size is not None and (too_wide := _side_refusal(names, *size)):
-        return too_wide
+    # rev9: the side after the depth, in the run's order (a 16-bit 16,383-px PNG for webp: the run names the depth)
+    return _depth_refusal(path, names, bit_depth, web=web) or (
+        _side_refusal(names, *_upright(path, size)) if size is not None else None)
+
+
+def _depth_refusal(path: Path, names: list[str], bit_depth: int | None, *, web: bool) -> str | None:
+    """:func:`predicted_refusal`'s header checks: ``--for web``'s (``web``) refusal, a depth no named codec
+    stores."""
+    from qualipress.io.metadata import CICP_HDR_TRANSFERS, heif_cicp
+    from qualipress.pipeline.delivery import check_source_depth, web_refusal
+
     try:
         deep_enough = max(max(codecs.get(n).info.bit_depths) for n in names) >= 16
     except Exception:

@@ -307,10 +307,17 @@ class Codec(ABC):
                 f"codec {self.name!r} stores {'/'.join(map(str, self.info.bit_depths))}-bit samples; "
                 f"the image is {image.bit_depth}-bit"
             )
-        if self.info.max_side and max(image.width, image.height) > self.info.max_side:
-            raise UnsupportedError(f"codec {self.name!r} takes images up to {self.info.max_side:,} pixels a side; "
-                                   f"this one is {image.width:,}×{image.height:,}")
+        if too_big := self.side_refusal(image.width, image.height):
+            raise UnsupportedError(too_big)
         return image
+
+    def side_refusal(self, width: int, height: int) -> str | None:
+        """Why the format cannot hold an image of this (upright) size (a side over ``info.max_side``), or None:
+        the one rule and wording of :meth:`prepare` and ``compress --dry-run``."""
+        if self.info.max_side and max(width, height) > self.info.max_side:
+            return f"codec {self.name!r} takes images up to {self.info.max_side:,} pixels a side; this one is " \
+                   f"{width:,}×{height:,}"
+        return None
 
     def storage_depth(self, bit_depth: int) -> int | None:
         """Smallest native depth that holds ``bit_depth`` bits, or None when none does."""

@@ -176,7 +176,8 @@ def archive_cmd(
     effort: Annotated[int, typer.Option(help="JPEG XL effort 1-9 (1 = fast lossless).")] = DEFAULT_EFFORT,
     select: Annotated[str, typer.Option(
         help="probe: rank codecs on a sample of rows, encode once; all: encode with each.")] = "probe",
-    threads: Annotated[int, typer.Option(help="Threads inside each coder (0 = cores / jobs).")] = 0,
+    threads: Annotated[int, typer.Option(help="Threads inside each coder (0 = cores / jobs; 1 with "
+                                              "--scheduler).")] = 0,
 ) -> None:
     """Archive frames mathematically losslessly; `restore` rebuilds every file byte for byte.
 
@@ -215,7 +216,8 @@ def restore_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to rebuild the original files.")],
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel worker processes.")] = 1,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)] = None,
-    threads: Annotated[int, typer.Option(help="Threads inside each decoder (0 = cores / jobs).")] = 0,
+    threads: Annotated[int, typer.Option(help="Threads inside each decoder (0 = cores / jobs; 1 with "
+                                              "--scheduler).")] = 0,
 ) -> None:
     """Rebuild the original files byte for byte (each checked against its recorded SHA-256)."""
     from qualipress.film.archive import restore_archive
@@ -231,8 +233,8 @@ def restore_cmd(
 
 def verify_cmd(
     root: Annotated[Path, typer.Argument(help="Collection directory (archive or compress output).")],
-    sample: Annotated[float, typer.Option(help="Fraction (0-1) of lossy outputs to re-measure (at least one when "
-                                               "above 0).")] = 0.1,
+    sample: Annotated[float, typer.Option(min=0.0, max=1.0, help="Fraction (0-1) of lossy outputs to re-measure "
+                                                                 "(at least one when above 0).")] = 0.1,
     remeasure: Annotated[bool, typer.Option("--remeasure/--no-remeasure",
                                               help="Re-measure the quality of a sample of lossy outputs.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,

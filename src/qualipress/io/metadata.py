@@ -492,15 +492,43 @@ def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> byt
 
 
 def gps_places(meta: dict[str, Any]) -> list[str]:
-    """Where a file's metadata holds a location (``"exif"``: a GPS IFD, ``"xmp"``: a GPS property): what
-    ``--metadata strip-gps`` removes, so that ``info`` shows whether a file still has one."""
+    """Where a file's metadata holds a location (``"exif"``: a GPS IFD, ``"xmp"``: a GPS property), what
+    ``--metadata strip-gps`` removes, so that ``info`` shows whether a file still has one. A GPS block holding only
+    its version (``GPSVersionID``, as cameras with location off write it) or nothing is no location (rev9)."""
     places = []
     exif, xmp = meta.get("exif"), meta.get("xmp")
-    if isinstance(exif, bytes) and edit_exif(exif, drop_gps=True) != exif:
+    if isinstance(exif, bytes) and any(tag != _GPS_VERSION for tag in _gps_ifd(exif)):
         places.append("exif")
-    if isinstance(xmp, bytes) and edit_xmp(xmp, drop_gps=True) != edit_xmp(xmp):
+    if isinstance(xmp, bytes) and any(not name.endswith(b"GPSVersionID") for name in _xmp_gps_names(xmp)):
         places.append("xmp")
     return places
+
+
+_GPS_VERSION = 0x0000  # GPSVersionID: the GPS block's version, not a location
+
+
+def _gps_ifd(exif: bytes) -> dict[int, Any]:
+    """The EXIF's GPS IFD (empty when it has none or cannot be read)."""
+    from PIL import Image as PILImage
+
+    ex = PILImage.Exif()
+    try:
+        ex.load(exif)
+        return dict(ex.get_ifd(_GPS_IFD)) if _GPS_IFD in ex else {}
+    except Exception:
+        return {}
+
+
+def _xmp_gps_names(xmp: bytes) -> list[bytes]:
+    """The GPS property names in an XMP packet, as :func:`edit_xmp` finds them to remove (attributes and elements
+    inside tags, never text)."""
+    names = []
+    for tag in _XMP_START_TAG.finditer(xmp):
+        text = tag.group(0)
+        if m := re.match(rb"<(" + _GPS_NAME + rb")[\s/>]", text):
+            names.append(m.group(1))
+        names += [a.group(0).split(b"=")[0].strip() for a in _XMP_GPS_ATTR.finditer(text)]
+    return names
 
 
 # -- writing ------------------------------------------------------------------------------------------------
