@@ -96,8 +96,9 @@ def compress(
     for_: Annotated[str | None, typer.Option("--for", help="Delivery target: 'web' = formats browsers show, "
                                                            "8-bit.")] = None,
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
-    dry_run: Annotated[bool, typer.Option(help="List what would be compressed (and what would fail for its bit "
-                                               "depth); read no pixels, write nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="List what would be compressed, what would fail (bit depth, size, an "
+                                               "existing output these settings did not make) and what is already "
+                                               "done; read no pixels, write nothing.")] = False,
     max_mpixels: Annotated[float | None, typer.Option(
         help="Largest image read, in megapixels (default 268 = 16384x16384; larger ones are refused as possible "
              "decompression bombs).", min=0.001)] = None,
@@ -129,7 +130,8 @@ def compress(
         if single is None and inputs != ["-"]:
             _, earlier = _expand(inputs, exclude=[output])  # its notes: what the run would skip (QA 14)
         rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web",
-                                   name_with_ext=name_with_ext, earlier=earlier, max_pixels=opts.max_pixels)
+                                   name_with_ext=name_with_ext, earlier=earlier, max_pixels=opts.max_pixels,
+                                   options=opts, report=report)
         _print_dry_run(rows, request.target, as_json=as_json)
         return
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
@@ -197,10 +199,16 @@ def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) ->
         if r.get("would_fail"):
             console.print(f"would fail {r['input']} ({size}): {r['would_fail']}", markup=False, soft_wrap=True)
             continue
+        if r.get("already_done"):
+            console.print(f"already done {r['input']} ({size}) -> {r['already_done']} (these settings made it; the "
+                          "run resumes it)", markup=False, soft_wrap=True)
+            continue
         console.print(f"would compress {r['input']} ({size}) -> {'stdout' if dest == '-' else dest} "
                       f"with {r['codecs']} for {target}", markup=False, soft_wrap=True)  # one line per file
     failing = sum(1 for r in rows if r.get("would_fail"))
+    resumed = sum(1 for r in rows if r.get("already_done"))
     console.print(f"{len(rows)} file(s)" + (f", {failing} would fail" if failing else "")
+                  + (f", {resumed} already done" if resumed else "")
                   + "; no pixels were read, nothing was written (--dry-run)")
 
 
