@@ -748,8 +748,11 @@ def bench_train_predictor(
     limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60' (default: as the "
                                              "shipped model was trained).")] = "",
     cache: Annotated[Path, typer.Option(help="Sweep cache folder.")] = Path("results/predictor-sweeps"),
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: the shipped model every "
-                                                                  "search uses, replaced in place).")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file to write (required unless "
+                                                                  "--replace-shipped).")] = None,
+    replace_shipped: Annotated[bool, typer.Option("--replace-shipped", help="Replace the model shipped inside the "
+                                                                          "package, which every search uses (the "
+                                                                          "project's own retraining).")] = False,
     cached_only: Annotated[bool, typer.Option(help="Fit on cached sweeps only.")] = False,
     jpeg_sources: Annotated[int | None, typer.Option(help="JPEG-compressed copies of training images the JPEG "
                                                           "model also learns from (default: as shipped).")] = None,
@@ -762,6 +765,10 @@ def bench_train_predictor(
         run_train_predictor,
     )
 
+    if (output is None) != replace_shipped:  # fix17: no -o replaced the shipped model without a word
+        raise InputError("train-predictor: give -o FILE for the new model, or --replace-shipped to replace the "
+                         "shipped model every search uses" if output is None
+                         else "train-predictor: give -o FILE or --replace-shipped, not both")
     try:
         lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)} or dict(TRAINED_LIMITS)
     except ValueError:
