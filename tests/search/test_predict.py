@@ -495,3 +495,27 @@ def test_compiled_features_are_opencvs(monkeypatch, name):
         assert compiled[k] == plain[k], k
     for k in ("gradient", "texture", "colourful"):
         assert compiled[k] == pytest.approx(plain[k], rel=1e-7, abs=1e-9), k  # measured: 6e-8 at most
+
+
+def test_train_predictor_needs_o_or_replace_shipped(tmp_path, monkeypatch, capsys):
+    """fix17: ``bench train-predictor DIR`` without ``-o`` replaced the model shipped inside the package, which
+    every search uses; now it needs ``-o FILE`` or ``--replace-shipped`` and says so in one line, training nothing."""
+    from qualipress.cli import main
+
+    d = tmp_path / "train"
+    d.mkdir()
+    for k in range(6):
+        PILImage.fromarray(photo_like(40, 56, seed=30 + k)).save(d / f"{k}.png")
+    shipped = tmp_path / "shipped.json"
+    shipped.write_text(pr.model_path().read_text())
+    monkeypatch.setattr(pr, "model_path", lambda: shipped)
+    before = shipped.read_bytes()
+    args = ["bench", "train-predictor", str(d), "--codecs", "jpeg", "--cache", str(tmp_path / "c")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "-o FILE" in err and "--replace-shipped" in err and len(err.strip().splitlines()) == 1
+    assert shipped.read_bytes() == before and not (tmp_path / "c").exists()
+    assert main([*args, "-o", str(tmp_path / "m.json"), "--replace-shipped"]) == 2
+    assert shipped.read_bytes() == before
+    assert main([*args, "--replace-shipped"]) == 0  # the project's own retraining, asked for by name
+    assert "jpeg|ssim" in json.loads(shipped.read_text())["models"]

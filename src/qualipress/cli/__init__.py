@@ -96,8 +96,9 @@ def compress(
     for_: Annotated[str | None, typer.Option("--for", help="Delivery target: 'web' = formats browsers show, "
                                                            "8-bit.")] = None,
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
-    dry_run: Annotated[bool, typer.Option(help="List what would be compressed (and what would fail for its bit "
-                                               "depth); read no pixels, write nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="List what would be compressed, what would fail (bit depth, size, an "
+                                               "existing output these settings did not make) and what is already "
+                                               "done; read no pixels, write nothing.")] = False,
     max_mpixels: Annotated[float | None, typer.Option(
         help="Largest image read, in megapixels (default 268 = 16384x16384; larger ones are refused as possible "
              "decompression bombs).", min=0.001)] = None,
@@ -129,7 +130,8 @@ def compress(
         if single is None and inputs != ["-"]:
             _, earlier = _expand(inputs, exclude=[output])  # its notes: what the run would skip (QA 14)
         rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web",
-                                   name_with_ext=name_with_ext, earlier=earlier, max_pixels=opts.max_pixels)
+                                   name_with_ext=name_with_ext, earlier=earlier, max_pixels=opts.max_pixels,
+                                   options=opts, report=report)
         _print_dry_run(rows, request.target, as_json=as_json)
         return
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
@@ -197,10 +199,16 @@ def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) ->
         if r.get("would_fail"):
             console.print(f"would fail {r['input']} ({size}): {r['would_fail']}", markup=False, soft_wrap=True)
             continue
+        if r.get("already_done"):
+            console.print(f"already done {r['input']} ({size}) -> {r['already_done']} (these settings made it; the "
+                          "run resumes it)", markup=False, soft_wrap=True)
+            continue
         console.print(f"would compress {r['input']} ({size}) -> {'stdout' if dest == '-' else dest} "
                       f"with {r['codecs']} for {target}", markup=False, soft_wrap=True)  # one line per file
     failing = sum(1 for r in rows if r.get("would_fail"))
+    resumed = sum(1 for r in rows if r.get("already_done"))
     console.print(f"{len(rows)} file(s)" + (f", {failing} would fail" if failing else "")
+                  + (f", {resumed} already done" if resumed else "")
                   + "; no pixels were read, nothing was written (--dry-run)")
 
 
@@ -740,8 +748,11 @@ def bench_train_predictor(
     limits: Annotated[str, typer.Option(help="Most images per codec, e.g. 'jpegxl=60,avif=60' (default: as the "
                                              "shipped model was trained).")] = "",
     cache: Annotated[Path, typer.Option(help="Sweep cache folder.")] = Path("results/predictor-sweeps"),
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file (default: the shipped model every "
-                                                                  "search uses, replaced in place).")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Model file to write (required unless "
+                                                                  "--replace-shipped).")] = None,
+    replace_shipped: Annotated[bool, typer.Option("--replace-shipped", help="Replace the model shipped inside the "
+                                                                          "package, which every search uses (the "
+                                                                          "project's own retraining).")] = False,
     cached_only: Annotated[bool, typer.Option(help="Fit on cached sweeps only.")] = False,
     jpeg_sources: Annotated[int | None, typer.Option(help="JPEG-compressed copies of training images the JPEG "
                                                           "model also learns from (default: as shipped).")] = None,
@@ -754,6 +765,10 @@ def bench_train_predictor(
         run_train_predictor,
     )
 
+    if (output is None) != replace_shipped:  # fix17: no -o replaced the shipped model without a word
+        raise InputError("train-predictor: give -o FILE for the new model, or --replace-shipped to replace the "
+                         "shipped model every search uses" if output is None
+                         else "train-predictor: give -o FILE or --replace-shipped, not both")
     try:
         lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)} or dict(TRAINED_LIMITS)
     except ValueError:

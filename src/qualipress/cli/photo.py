@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from qualipress.io import EXTENSIONS, IMAGE_SUFFIXES, sniff
 from qualipress.io.image import MAX_PIXELS, check_dimensions
 from qualipress.io.readers import DPX_TRANSFERS, FORMAT_TRANSFERS
 from qualipress.pipeline import expand_inputs
-from qualipress.pipeline.batch import check_collisions
+from qualipress.pipeline.batch import CompressOptions, Job, check_collisions, predict_outcomes
 
 #: Spellings of one format's extension.
 _SAME_EXT = {".jpeg": ".jpg", ".jpe": ".jpg", ".jfif": ".jpg", ".heif": ".heic", ".hif": ".heic", ".tiff": ".tif",
@@ -269,7 +269,8 @@ def _depth_refusal(path: Path, names: list[str], bit_depth: int | None, *, web: 
 def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
                  single: SingleOutput | None = None, bit_depth: int | None = None, *,
                  web: bool = False, name_with_ext: bool = False,
-                 earlier: Collection[str] | None = None, max_pixels: int = MAX_PIXELS) -> list[dict[str, Any]]:
+                 earlier: Collection[str] | None = None, max_pixels: int = MAX_PIXELS,
+                 options: CompressOptions | None = None, report: Path | None = None) -> list[dict[str, Any]]:
     """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs; for
     one output file (``single``) its exact path as ``output`` (``-`` = stdout), for stdin the input ``-`` (size
     None: stdin is not read); ``would_fail`` holds the reason when the file's header shows a bit depth the codecs
@@ -278,7 +279,10 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
     Output stems are named as the run names them (``name_with_ext``: ``--name-with-ext``), and inputs that would
     write the same output are refused as the run refuses them (:func:`qualipress.pipeline.batch.check_collisions`,
     QA 13). ``earlier``: the earlier outputs among the inputs when the caller has read them
-    (:func:`qualipress.pipeline.batch.expand_inputs`)."""
+    (:func:`qualipress.pipeline.batch.expand_inputs`). Given the run's ``options`` (and ``--report``), a file the run
+    would resume gets ``already_done`` (its output), and one it would fail before compressing (an output name it
+    may write exists and these settings did not make it; its input or output changed since) gets the run's reason
+    as ``would_fail`` (:func:`qualipress.pipeline.batch.predict_outcomes`)."""
 
     if single is not None:
         source = None if inputs == ["-"] else Path(inputs[0])
@@ -296,9 +300,24 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
     jobs = expand_inputs(inputs, earlier=earlier)
     root = Path(os.path.abspath(outdir))
     check_collisions(jobs, root, name_with_ext=name_with_ext)
+    ahead = {} if options is None else predict_outcomes(jobs, root, options, _extensions_for(codec), report=report)
     for job in jobs:
-        rows.append({"input": str(job.source), "input_bytes": job.source.stat().st_size,
-                     "output_stem": str(job.out_stem(root, keep_ext=name_with_ext)), "codecs": codec,
-                     "would_fail": predicted_refusal(job.source, codec, bit_depth, web=web,
-                                                     max_pixels=max_pixels)})
+        row = {"input": str(job.source), "input_bytes": job.source.stat().st_size,
+               "output_stem": str(job.out_stem(root, keep_ext=name_with_ext)), "codecs": codec,
+               "would_fail": predicted_refusal(job.source, codec, bit_depth, web=web, max_pixels=max_pixels)}
+        if not row["would_fail"]:
+            row.update(ahead.get(str(job.source), {}))
+        rows.append(row)
     return rows
+
+
+def _extensions_for(codec: str) -> Callable[[Job], list[str]]:
+    """The extensions a run of ``codec`` (``auto`` or a comma-separated list) may give a job's output: its codecs',
+    and its input's own (the input kept as it is, or a JPEG rewritten losslessly)."""
+    names = codecs.auto_candidates() if codec == "auto" else codec.split(",")
+    made = [ext for name in names if (ext := codec_extension(name)) is not None]
+
+    def extensions(job: Job) -> list[str]:
+        return list(dict.fromkeys([*made, canonical_suffix(job.source.suffix)]))
+
+    return extensions

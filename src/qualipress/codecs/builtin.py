@@ -7,6 +7,7 @@ produce huge files.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Callable
 from typing import Any
@@ -252,7 +253,7 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
         if carry is None or not carry.icc or not jxlicc.writes(carry, image.bit_depth):
             return self._encode, carry
         icc = carry.icc
-        rest = Carry(None, carry.exif, carry.xmp)
+        rest = dataclasses.replace(carry, icc=None)
 
         def encode_icc(img: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
             px, profile = _plane(img), icc

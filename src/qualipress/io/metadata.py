@@ -21,12 +21,13 @@ TIFF      tag 34675 (tifffile)        IFD0 tags + Exif/GPS IFDs       tag 700 (t
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import struct
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ ORIENTED_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif"})
 
 #: Which metadata each output format (by file extension) can carry here.
 CARRIES: dict[str, frozenset[str]] = {
-    ".jpg": frozenset({"icc", "exif", "xmp"}),
+    ".jpg": frozenset({"icc", "exif", "xmp", "comment"}),
     ".png": frozenset({"icc", "exif", "xmp"}),
     ".webp": frozenset({"icc", "exif", "xmp"}),
     ".avif": frozenset({"icc", "exif", "xmp"}),
@@ -76,11 +77,15 @@ class Carry:
         (:func:`bare_exif`).
     xmp : bytes or None
         XMP packet.
+    comment : tuple of bytes
+        A JPEG source's comment (COM) segments, each one's payload: only JPEG outputs hold them (fix17: every
+        re-encode and the mozjpeg rewrite dropped them silently); other formats name them lost.
     """
 
     icc: bytes | None = None
     exif: bytes | None = None
     xmp: bytes | None = None
+    comment: tuple[bytes, ...] = ()
 
     def __post_init__(self) -> None:
         # every writer adds the container's own framing, so the EXIF held here is always bare (QA 17)
@@ -88,11 +93,12 @@ class Carry:
             object.__setattr__(self, "exif", bare_exif(self.exif) or None)
 
     def fields(self) -> list[str]:
-        """Names of the parts present (``icc``, ``exif``, ``xmp``)."""
-        return [k for k in ("icc", "exif", "xmp") if getattr(self, k)]
+        """Names of the parts present (``icc``, ``exif``, ``xmp``, ``comment``)."""
+        return [k for k in ("icc", "exif", "xmp", "comment") if getattr(self, k)]
 
     def __repr__(self) -> str:  # reports show sizes, not kilobytes of profile bytes
-        parts = [f"{k} {len(getattr(self, k))} B" for k in self.fields()]
+        size = {k: len(b"".join(self.comment)) if k == "comment" else len(getattr(self, k)) for k in self.fields()}
+        parts = [f"{k} {n} B" for k, n in size.items()]
         return f"Carry({', '.join(parts) or 'nothing'})"
 
     __str__ = __repr__
@@ -126,7 +132,8 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
     -------
     dict
         Any of ``icc_profile``, ``icc_description``, ``exif``, ``xmp``, ``orientation`` (int, 1 when absent), and
-        for JPEG ``jpeg_quality`` (estimated) and ``jpeg_subsampling``. Empty when Pillow cannot open the format.
+        for JPEG ``jpeg_quality`` (estimated), ``jpeg_subsampling`` and ``comment`` (its COM segments' payloads, a
+        tuple of bytes, when it has any). Empty when Pillow cannot open the format.
     """
     from PIL import Image as PILImage
 
@@ -178,6 +185,10 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
             out["orientation"] = avif_orientation(raw)
         if fmt == "jpeg":
             out.update(jpeg_settings(im))
+            raw = data if isinstance(data, bytes) else Path(data).read_bytes()
+            with contextlib.suppress(UnsupportedError):
+                if comments := tuple(p for m, p in _jpeg_segments(raw)[0] if m == 0xFE):
+                    out["comment"] = comments
     return out
 
 
@@ -405,8 +416,8 @@ def carry_for(metadata: dict[str, Any], policy: str = "keep", *, orientation: in
     ----------
     metadata : dict
     policy : str
-        ``keep`` (ICC, EXIF, XMP), ``strip`` (ICC only: colour depends on it), ``strip-gps`` (all but the GPS
-        fields of EXIF and XMP).
+        ``keep`` (ICC, EXIF, XMP, a JPEG's comments), ``strip`` (ICC only: colour depends on it), ``strip-gps``
+        (all but the GPS fields of EXIF and XMP).
     orientation : int
         Orientation tag to write (1 for upright pixels; the source's own for a copy of the source's pixels).
     """
@@ -423,7 +434,8 @@ def carry_for(metadata: dict[str, Any], policy: str = "keep", *, orientation: in
         exif = edit_exif(exif, orientation=orientation, drop_gps=policy == "strip-gps")
     if xmp is not None:
         xmp = edit_xmp(xmp, orientation=orientation, drop_gps=policy == "strip-gps")
-    return Carry(icc or None, exif or None, xmp or None)
+    comment = () if policy == "strip" else tuple(bytes(c) for c in metadata.get("comment") or ())
+    return Carry(icc or None, exif or None, xmp or None, comment)
 
 
 def _minimal_exif(orientation: int) -> bytes:
@@ -622,7 +634,7 @@ def _fit_icc(carry: Carry, extension: str, channels: int) -> Carry:
     if not carry.icc:
         return carry
     icc = icc_for_samples(carry.icc, _stored_channels(extension, channels))
-    return carry if icc == carry.icc else Carry(icc, carry.exif, carry.xmp)
+    return carry if icc == carry.icc else replace(carry, icc=icc)
 
 
 def embed_fields(carry: Carry, *, channels: int, extension: str) -> dict[str, bytes]:
@@ -808,11 +820,12 @@ def jpeg_too_long(carry: Carry) -> list[str]:
 
 def embed_jpeg(data: bytes, carry: Carry) -> bytes:
     """JPEG with APP1 EXIF, APP1 XMP and APP2 ICC segments replaced by ``carry``'s (after any JFIF APP0); an EXIF or
-    XMP too long for a segment (:func:`jpeg_too_long`) is left out."""
+    XMP too long for a segment (:func:`jpeg_too_long`) is left out. ``carry``'s comments, when it has any, replace
+    the stream's COM segments (after the APPn segments)."""
     segs, rest = _jpeg_segments(data)
     keep = [(m, p) for m, p in segs
             if not (m == 0xE1 and (p.startswith(_EXIF_PREFIX) or p.startswith(_XMP_NS)))
-            and not (m == 0xE2 and p.startswith(_ICC_TAG))]
+            and not (m == 0xE2 and p.startswith(_ICC_TAG)) and not (m == 0xFE and carry.comment)]
     new: list[tuple[int, bytes]] = []
     too_long = jpeg_too_long(carry)
     if carry.exif and "exif" not in too_long:
@@ -827,7 +840,7 @@ def embed_jpeg(data: bytes, carry: Carry) -> bytes:
         new += [(0xE2, _ICC_TAG + bytes([i + 1, len(parts)]) + part) for i, part in enumerate(parts)]
     app0 = [s for s in keep if s[0] == 0xE0]
     others = [s for s in keep if s[0] != 0xE0]
-    return _rebuilt_jpeg(data, rest, segs, [*app0, *new, *others])
+    return _rebuilt_jpeg(data, rest, segs, [*app0, *new, *others, *((0xFE, c) for c in carry.comment)])
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:

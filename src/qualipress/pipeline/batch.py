@@ -411,25 +411,34 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
 
 def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressOptions,
                    record: dict[str, Any]) -> None:
-    """Refuse to write over an input, or over a file this run's settings did not make (unless ``--overwrite``);
-    the path refused goes into ``record`` as ``blocking_output``.
+    """Refuse to write over an input, or over a file this run's settings did not make (unless ``--overwrite``):
+    :func:`blocking_output`; the path refused goes into ``record`` as ``blocking_output``.
 
     ``paths[0]`` is the output; a stale copy that an interrupted run of these settings left is reclaimed first.
     """
     for p in paths:
         check_name_length(p)
-    protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
     _reclaim(outdir, paths[0])
+    blocked = blocking_output(job, paths, options)
+    if blocked is not None:
+        record["blocking_output"] = str(blocked[0])
+        raise OutputError(blocked[1])
+
+
+def blocking_output(job: Job, paths: Iterable[Path], options: CompressOptions) -> tuple[Path, str] | None:
+    """The first of ``paths`` the job may not write, with the reason the run gives: an input (never a target,
+    ``--overwrite`` or not), or an existing file (unless ``--overwrite``); None when all may be written. The run
+    (:func:`_guard_outputs`) and ``--dry-run`` (:func:`predict_outcomes`) both ask this."""
+    protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
     for p in paths:
-        if os.path.realpath(p) in protected or (p.exists() and not options.overwrite):
-            record["blocking_output"] = str(p)
-        if os.path.realpath(p) in protected:  # an input is never a target, --overwrite or not
-            raise OutputError(f"{p}: output would replace an input; choose another output directory"
-                              + ("" if options.name_with_ext else " or use --name-with-ext"))
+        if os.path.realpath(p) in protected:
+            return p, (f"{p}: output would replace an input; choose another output directory"
+                       + ("" if options.name_with_ext else " or use --name-with-ext"))
         if p.exists() and not options.overwrite:
-            raise OutputError(f"{p}: exists and was not made by this run's settings (an earlier run with other "
-                              "settings, or one that kept its report elsewhere, made it: rerun with the same "
-                              "--report to resume, or use --overwrite)")
+            return p, (f"{p}: exists and was not made by this run's settings (an earlier run with other "
+                       "settings, or one that kept its report elsewhere, made it: rerun with the same "
+                       "--report to resume, or use --overwrite)")
+    return None
 
 
 def _sealed(hooks: PipelineHooks, best: SearchResult, record: dict[str, Any], tile: int) -> bytes:
@@ -774,15 +783,8 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
     """The batch proper, run while this process holds the output directory's lock."""
     remove_stale_temps(out)
     key = options.settings_key()
-    done = {}
-    earlier: dict[str, dict[str, Any]] = {}  # by input path: what these settings last made of it
-    reported: dict[str, str | None] = {}
-    for rec in read_report(report_path):
-        if rec.get("error") is None and rec.get("output"):
-            reported[rec["output"]] = rec.get("output_sha256")
-            if rec.get("settings_key") == key:
-                done[(rec["input_sha256"], rec["input"])] = rec
-                earlier[rec["input"]] = rec
+    state = _ReportState.read(report_path, key)
+    done, reported = state.done, state.reported
     for rec in _recover_pending(out, reported, key=key, report_path=report_path):  # a killed run's finished work
         done[(rec["input_sha256"], rec["input"])] = rec
     records: list[dict[str, Any]] = []
@@ -805,25 +807,14 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
                    if os.path.islink(job.source) and not os.path.exists(job.source) else exc.strerror)
             finished(_name_source(_failed(job, f"{job.source}: cannot read ({why})"), options))
             continue
-        prev = done.get((sha, options.recorded(job.source)))
-        stale = None if prev or options.overwrite else _stale_output(earlier.get(options.recorded(job.source)))
-        if stale is not None:
-            finished(_name_source(_failed(job, f"{job.source}: changed since these settings made {stale} from it "
-                                               "(its SHA-256 is not the one in the report): use --overwrite to "
-                                               "redo it (unchanged frames are still skipped)", sha=sha,
-                                          blocking=stale), options))
+        prev, failure = state.resume(job, sha, options)
+        if failure is not None:
+            finished(_name_source(failure, options))
             continue
-        out_sha = sha256_file(prev["output"]) if prev and Path(prev["output"]).exists() else None
-        if prev and out_sha == prev.get("output_sha256"):
+        if prev is not None:
             skipped.append(prev)
             if progress:
                 progress({**prev, "resumed": True})
-            continue
-        if out_sha is not None and not options.overwrite:  # made by these settings, changed since
-            finished(_name_source(_failed(job, f"{prev['output']}: exists but is not the file this run's report "
-                                               "recorded (altered or damaged since it was written): move it away "
-                                               "to redo it, or use --overwrite", sha=sha,
-                                          blocking=prev["output"]), options))
             continue
         todo.append((job, sha))
     tasks = [_Task(job, out, options, sha) for job, sha in todo]
@@ -857,6 +848,90 @@ def _stale_output(rec: dict[str, Any] | None) -> str | None:
     if rec is None or not Path(rec["output"]).is_file():
         return None
     return rec["output"] if sha256_file(rec["output"]) == rec.get("output_sha256") else None
+
+
+class _ReportState(NamedTuple):
+    """What a report says for one settings key: ``done`` (finished records of these settings by input SHA-256 and
+    input), ``earlier`` (by input: what these settings last made of it), ``reported`` (every recorded output and
+    its SHA-256, any settings)."""
+
+    done: dict[tuple[str, str], dict[str, Any]]
+    earlier: dict[str, dict[str, Any]]
+    reported: dict[str, str | None]
+
+    @classmethod
+    def read(cls, report_path: Path, key: str) -> _ReportState:
+        state = cls({}, {}, {})
+        for rec in read_report(report_path):
+            if rec.get("error") is None and rec.get("output"):
+                state.reported[rec["output"]] = rec.get("output_sha256")
+                if rec.get("settings_key") == key:
+                    state.done[(rec["input_sha256"], rec["input"])] = rec
+                    state.earlier[rec["input"]] = rec
+        return state
+
+    def resume(self, job: Job, sha: str, options: CompressOptions) -> tuple[dict | None, dict | None]:
+        """How a run treats ``job`` (its input's SHA-256 ``sha``) before compressing it: ``(record, None)``
+        when these settings finished it and its output is intact (resumed), ``(None, failure)`` when it fails
+        before compressing (input changed since, or output altered since), ``(None, None)`` when it is to be
+        compressed."""
+        prev = self.done.get((sha, options.recorded(job.source)))
+        stale = None if prev or options.overwrite else _stale_output(self.earlier.get(options.recorded(job.source)))
+        if stale is not None:
+            return None, _failed(job, f"{job.source}: changed since these settings made {stale} from it (its "
+                                      "SHA-256 is not the one in the report): use --overwrite to redo it "
+                                      "(unchanged frames are still skipped)", sha=sha, blocking=stale)
+        out_sha = sha256_file(prev["output"]) if prev and Path(prev["output"]).exists() else None
+        if prev and out_sha == prev.get("output_sha256"):
+            return prev, None
+        if out_sha is not None and not options.overwrite:  # made by these settings, changed since
+            return None, _failed(job, f"{prev['output']}: exists but is not the file this run's report "
+                                      "recorded (altered or damaged since it was written): move it away to redo "
+                                      "it, or use --overwrite", sha=sha, blocking=prev["output"])
+        return None, None
+
+
+def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptions,
+                     candidates: Callable[[Job], list[str]], *,
+                     report: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """What a run of ``options`` into ``outdir`` would do with each job before compressing, without writing
+    anything (``--dry-run``): by input path, ``{"already_done": output}`` for one the run resumes, or
+    ``{"would_fail": reason, "blocking_output": path}`` for one it fails before compressing: by the run's resume
+    rules (:class:`_ReportState`) and its output guard (:func:`blocking_output`) applied to the output names it
+    may write (``candidates(job)``: extensions, e.g. ``[".avif", ".jpg"]``); inputs absent will be compressed.
+    A stem's pending marker (an interrupted run's files, removed before writing) and a finished record it holds
+    count as the run counts them."""
+    out = Path(os.path.abspath(outdir))
+    report_path = Path(report) if report else out / REPORT_NAME
+    key = options.settings_key()
+    state = _ReportState.read(report_path, key)
+    predicted: dict[str, dict[str, Any]] = {}
+    for job in jobs:
+        name = options.recorded(job.source)
+        stem = job.out_stem(out, keep_ext=options.name_with_ext)
+        try:
+            marker = json.loads(_stem_marker(out, stem).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            marker = {}
+        sha = sha256_file(job.source) if name in state.earlier or marker else None
+        prev, failure = state.resume(job, sha, options) if sha is not None else (None, None)
+        rec = _intact(marker, key) if marker and prev is None and failure is None else None
+        if rec is not None and rec.get("input_sha256") == sha:
+            prev = rec
+        if prev is not None:
+            predicted[name] = {"already_done": prev["output"]}
+            continue
+        if failure is None:
+            paths = [str(p) for p in marker.get("paths", [])]
+            kept = bool(paths) and paths[0] in state.reported and Path(paths[0]).is_file() and \
+                sha256_file(paths[0]) == state.reported[paths[0]]  # as _recover_pending keeps it
+            reclaimed = set() if kept else set(paths)
+            paths = [q for ext in candidates(job) if str(q := Path(str(stem) + ext)) not in reclaimed and q.exists()]
+            blocked = blocking_output(job, paths, options)
+            failure = None if blocked is None else {"error": blocked[1], "blocking_output": str(blocked[0])}
+        if failure is not None:
+            predicted[name] = {"would_fail": failure["error"], "blocking_output": failure.get("blocking_output")}
+    return predicted
 
 
 def _reported_outputs(report_path: Path, *, inputs_under: str | None = None) -> set[str]:
@@ -926,6 +1001,6 @@ def summary_dict(summary: BatchSummary) -> dict[str, Any]:
             "failed": [{"input": r["input"], "error": r.get("error") or "target not met"} for r in summary.failures]}
 
 
-__all__ = ["LOCK_NAME", "REPORT_NAME", "BatchSummary", "CompressOptions", "Job", "check_collisions",
-           "compress_paths", "expand_inputs", "outputs_among_inputs", "process_one", "read_report",
-           "summary_dict"]
+__all__ = ["LOCK_NAME", "REPORT_NAME", "BatchSummary", "CompressOptions", "Job", "blocking_output",
+           "check_collisions", "compress_paths", "expand_inputs", "outputs_among_inputs", "predict_outcomes",
+           "process_one", "read_report", "summary_dict"]

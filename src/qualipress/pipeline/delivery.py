@@ -31,7 +31,6 @@ from qualipress.io.image import LAYOUTS, Image
 from qualipress.io.metadata import (
     CARRIES,
     POLICIES,
-    Carry,
     carry_for,
     icc_description,
     icc_fits,
@@ -185,7 +184,7 @@ class PhotoHooks:
         problem = icc_problem(carry.icc) if carry.icc else None
         if problem:  # QA 13: Chromium shows no AVIF holding it; viewers ignore it in the source
             notes.append(f"metadata: the source's ICC profile is malformed ({problem}); not carried")
-            carry = Carry(None, carry.exif, carry.xmp)
+            carry = replace(carry, icc=None)
         wants_jxl = "jpegxl" in plan.codecs
         requested = list(plan.codecs)
         _drop_mistagging(plan, carry, image)
