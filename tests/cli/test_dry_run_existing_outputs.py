@@ -64,3 +64,30 @@ def test_dry_run_text_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["compress", str(src), "-o", str(out), *_ARGS, "--metadata", "strip", "--dry-run"]) == 0
     text = capsys.readouterr().out
     assert "would fail" in text and "1 would fail" in text
+
+
+def test_dry_run_counts_a_recovered_output_of_a_changed_input(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """rev10: an interrupted run's marker holding a finished record of these settings keeps its output (the run
+    appends the record), so a changed input then fails on that output; the dry run said "would compress"."""
+    from qualipress.pipeline.batch import REPORT_NAME, _stem_marker
+
+    src = tmp_path / "photos"
+    src.mkdir()
+    write_image(src / "a.png", as_image(photo_like(48, 64, seed=0)))
+    out = tmp_path / "out"
+    run = ["compress", str(src), "-o", str(out), *_ARGS]
+    assert main(run) == 0
+    report = out / REPORT_NAME
+    rec = json.loads(report.read_text(encoding="utf-8").splitlines()[-1])
+    report.unlink()  # the run was killed before its report line: only the marker holds the record
+    marker = _stem_marker(out, out / "a")
+    marker.parent.mkdir(exist_ok=True)
+    marker.write_text(json.dumps({"paths": [rec["output"], *rec.get("sidecars", [])], "record": rec}),
+                      encoding="utf-8")
+    write_image(src / "a.png", as_image(photo_like(48, 64, seed=7)))
+    row = _dry(capsys, *run)["a.png"]
+    capsys.readouterr()
+    assert main([*run, "--json"]) == 1
+    failed = json.loads(capsys.readouterr().out)["failed"]
+    assert [f["error"] for f in failed] == [row.get("would_fail")]

@@ -608,6 +608,8 @@ def info(
     px = image.pixels
     meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
             if k != "XML:com.adobe.xmp"}
+    if comments := image.metadata.get("comment"):  # rev10: the COM payloads (fix17) printed as Python bytes
+        meta["comment"] = f"{len(comments)} segment(s), {sum(len(c) for c in comments):,} bytes"
     if gps := gps_places(image.metadata):  # a location: what --metadata strip-gps removes
         meta["gps"] = ", ".join(gps)
     out: dict[str, Any] = {"file": str(file), "bytes": file.stat().st_size, **image.describe(),

@@ -923,8 +923,10 @@ def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptio
             continue
         if failure is None:
             paths = [str(p) for p in marker.get("paths", [])]
-            kept = bool(paths) and paths[0] in state.reported and Path(paths[0]).is_file() and \
-                sha256_file(paths[0]) == state.reported[paths[0]]  # as _recover_pending keeps it
+            kept = (bool(paths) and paths[0] in state.reported and Path(paths[0]).is_file()
+                    and sha256_file(paths[0]) == state.reported[paths[0]]) or rec is not None
+            # as _recover_pending keeps it: reported, or a finished record of these settings (of an input since
+            # changed, so not resumed) that the run appends and whose files it keeps (rev10)
             reclaimed = set() if kept else set(paths)
             paths = [q for ext in candidates(job) if str(q := Path(str(stem) + ext)) not in reclaimed and q.exists()]
             blocked = blocking_output(job, paths, options)
