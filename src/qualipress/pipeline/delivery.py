@@ -278,7 +278,7 @@ class PhotoHooks:
                 f"{why or 'no smaller candidate'} (pass --allow-larger when a larger output is wanted)")
         if (fate := _extras_fate(codec, decisions)) is not None:
             decisions.append(fate)
-        if (lost := _hdr_fate(codec, record.get("transfer"), decisions)) is not None:
+        if (lost := _hdr_fate(codec, record.get("transfer"))) is not None:
             record.setdefault("warnings", []).append(lost)
         record["decisions"] = decisions or None
         return data
@@ -405,26 +405,24 @@ def _hdr_tag_notes(plan: Plan, image: Image, *, auto: bool) -> None:
         plan.codecs = [c for c in plan.codecs if c not in lossy]
         plan.notes.append(f"auto: left out {', '.join(lossy)} (their files cannot carry {what})")
         return
-    plan.notes.append(f"{_HDR_NOTE} {', '.join(lossy)} cannot carry {what}: viewers show "
+    plan.notes.append(f"hdr: {', '.join(lossy)} cannot carry {what}: viewers show "
                       f"{'its' if len(lossy) == 1 else 'their'} output as SDR with wrong tones (avif, heif, jpegxl "
                       "and png carry it)")
 
 
-_HDR_NOTE = "hdr:"
-
-
-def _hdr_fate(codec: str, transfer: Any, decisions: list[str]) -> str | None:
+def _hdr_fate(codec: str, transfer: Any) -> str | None:
     """The warning for an output of a PQ/HLG *display* image (``transfer``: an AVIF/HEIF source's, not a linear
-    EXR's, which film runs code as PQ and describe in their seal) whose codec the :func:`_hdr_tag_notes` decision
-    names as dropping the tag: the file is written as asked, and the run says so on its line, not only in the
-    report (lead 14: a named ``--codec jpeg`` of a PQ AVIF said it in the decisions alone)."""
-    if transfer not in ("pq", "hlg"):
+    EXR's, which film runs code as PQ and describe in their seal) whose codec drops the tag (the codecs
+    :func:`hdr_loss` names, as :func:`_hdr_tag_notes` says in the decisions): the file is written as asked, and the
+    run says so on its line, not only in the report (lead 14: a named ``--codec jpeg`` of a PQ AVIF said it in the
+    decisions alone)."""
+    if transfer not in ("pq", "hlg") or codec.startswith(REUSE_PREFIXES):
         return None
-    for d in decisions:
-        if d.startswith(_HDR_NOTE) and codec in d[len(_HDR_NOTE):].split(" cannot carry")[0].replace(",", " ").split():
-            return (f"the output ({codec}) does not carry the source's {str(transfer).upper()} transfer: viewers "
-                    "show it as SDR with wrong tones (avif, heif, jpegxl and png carry it)")
-    return None
+    found = _codec_or_none(codec)
+    if found is None or carries_hdr(found.info.extension):
+        return None
+    return (f"the output ({codec}) does not carry the source's {str(transfer).upper()} transfer: viewers show it as "
+            "SDR with wrong tones (avif, heif, jpegxl and png carry it)")
 
 
 def _mistag_reason(icc: bytes) -> str:
