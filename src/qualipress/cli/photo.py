@@ -189,19 +189,6 @@ def _side_refusal(names: list[str], width: int, height: int) -> str | None:
     return "; ".join(reasons) or None
 
 
-def _upright(path: Path, size: tuple[int, int]) -> tuple[int, int]:
-    """``size`` from the header as the run sees the image: turned when the EXIF orientation (5-8) swaps its sides
-    (rev9: the dry run named a 90°-rotated JPEG 16,500×8 where the run said 8×16,500)."""
-    from PIL import Image as PILImage
-
-    try:
-        with PILImage.open(path) as im:
-            turned = im.getexif().get(0x0112) in (5, 6, 7, 8)
-    except Exception:
-        return size
-    return (size[1], size[0]) if turned else size
-
-
 def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, web: bool = False,
                       max_pixels: int = MAX_PIXELS) -> str | None:
     """Why a run would refuse ``path`` before encoding it, from the file's header, in the run's own words: what
@@ -223,7 +210,7 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
     names = [c.strip() for c in codec.split(",") if c.strip()]
     # rev9: the side after the depth, in the run's order (a 16-bit 16,383-px PNG for webp: the run names the depth)
     return _depth_refusal(path, names, bit_depth, web=web) or (
-        _side_refusal(names, *_upright(path, size)) if size is not None else None)
+        _side_refusal(names, *size) if size is not None else None)
 
 
 def _depth_refusal(path: Path, names: list[str], bit_depth: int | None, *, web: bool) -> str | None:

@@ -197,13 +197,15 @@ def _pillow_limit_off() -> Iterator[None]:
 
 
 def header_dimensions(path: str | Path) -> tuple[int, int] | None:
-    """Width and height from a file's header, without decoding its pixels: what ``compress --dry-run`` checks
-    against the pixel limit (:func:`qualipress.io.image.check_dimensions`) that a run applies (QA 17: a dry run
-    said it would compress an image the run refuses as a possible decompression bomb).
+    """Width and height from a file's header, without decoding its pixels, as the image stands upright: what
+    ``compress --dry-run`` checks against the pixel limit (:func:`qualipress.io.image.check_dimensions`) that a run
+    applies (QA 17: a dry run said it would compress an image the run refuses as a possible decompression bomb) and
+    against the codecs' side limits (sides swapped for an EXIF orientation 5-8, as the run turns the pixels: rev9).
 
     Pillow reads the header (HEIF/AVIF through pillow-heif when installed), then OpenImageIO when installed (DPX,
     Cineon, EXR); None when neither can size the file (the run then says why it cannot read it).
     """
+    from PIL import ExifTags
     from PIL import Image as PILImage
 
     try:
@@ -215,7 +217,8 @@ def header_dimensions(path: str | Path) -> tuple[int, int] | None:
     try:
         with _pillow_limit_off(), warnings.catch_warnings(), PILImage.open(path) as im:
             warnings.simplefilter("ignore")
-            return int(im.width), int(im.height)
+            turned = im.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+            return (int(im.height), int(im.width)) if turned else (int(im.width), int(im.height))
     except Exception:  # not a format Pillow sizes
         pass
     try:
