@@ -26,7 +26,7 @@ import io
 import re
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -843,8 +843,18 @@ def embed_jpeg(data: bytes, carry: Carry) -> bytes:
     return _rebuilt_jpeg(data, rest, segs, [*app0, *new, *others, *((0xFE, c) for c in carry.comment)])
 
 
-def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+def png_chunk(kind: bytes, payload: bytes) -> bytes:
+    """One PNG chunk: length, type, ``payload`` and CRC."""
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def png_chunks(data: bytes) -> Iterator[tuple[bytes, bytes, bytes]]:
+    """(type, payload, the whole chunk) of each chunk of a PNG stream after its signature, in order."""
+    pos = 8
+    while pos + 8 <= len(data):
+        length = struct.unpack(">I", data[pos : pos + 4])[0]
+        yield data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length], data[pos : pos + 12 + length]
+        pos += 12 + length
 
 
 def embed_png(data: bytes, carry: Carry) -> bytes:
@@ -852,22 +862,17 @@ def embed_png(data: bytes, carry: Carry) -> bytes:
     ICC profile is written, as the PNG specification asks)."""
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise UnsupportedError("not a PNG stream")
-    pos, chunks = 8, []
-    while pos + 8 <= len(data):
-        length = struct.unpack(">I", data[pos : pos + 4])[0]
-        kind = data[pos + 4 : pos + 8]
-        chunks.append((kind, data[pos : pos + 12 + length]))
-        pos += 12 + length
+    chunks = [(kind, raw) for kind, _, raw in png_chunks(data)]
     drop = {b"iCCP", b"sRGB", b"gAMA", b"cHRM"} if carry.icc else set()
     if carry.exif:
         drop.add(b"eXIf")
     new = b""
     if carry.icc:
-        new += _png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(carry.icc, 9))
+        new += png_chunk(b"iCCP", b"icc\x00\x00" + zlib.compress(carry.icc, 9))
     if carry.exif:
-        new += _png_chunk(b"eXIf", carry.exif)
+        new += png_chunk(b"eXIf", carry.exif)
     if carry.xmp:
-        new += _png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + carry.xmp)
+        new += png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + carry.xmp)
     out = [data[:8]]
     for kind, raw in chunks:
         if kind in drop or (carry.xmp and kind == b"iTXt" and raw[8:26] == b"XML:com.adobe.xmp\x00"):

@@ -15,7 +15,7 @@ from qualipress.errors import CodecUnavailableError, InputError, ModelError, Uns
 from qualipress.io import dpx
 from qualipress.io.image import MAX_PIXELS, SAMPLE_TYPE, Image, as_image, check_dimensions
 from qualipress.io.logcurves import LOG_CURVE_KEY, curve_named_in
-from qualipress.io.metadata import CICP_HDR_TRANSFERS, ORIENTED_FORMATS, apply_orientation, read_metadata
+from qualipress.io.metadata import CICP_HDR_TRANSFERS, ORIENTED_FORMATS, apply_orientation, png_chunks, read_metadata
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
 #: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
@@ -400,11 +400,11 @@ def _png_cicp_samples(data: bytes, arr: np.ndarray, meta: dict[str, Any]) -> tup
     :func:`read_image` reads a PQ/HLG PNG as such), and 16-bit samples that a PQ/HLG ``sBIT`` chunk says hold fewer
     bits (a 10-bit image stored shifted to full range, :func:`qualipress.io.writers.encode_png`) are shifted back to
     their own codes. rev8: qualipress read its own PQ PNG as 16-bit sRGB."""
-    pos, chunks = 8, {}
-    while pos + 8 <= len(data) and data[pos + 4 : pos + 8] not in (b"IDAT", b"IEND"):
-        n = int.from_bytes(data[pos : pos + 4], "big")
-        chunks.setdefault(data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n])
-        pos += 12 + n
+    chunks: dict[bytes, bytes] = {}
+    for kind, payload, _ in png_chunks(data):
+        if kind in (b"IDAT", b"IEND"):
+            break
+        chunks.setdefault(kind, payload)
     cicp = chunks.get(b"cICP", b"")
     if len(cicp) != 4 or cicp[1] not in CICP_HDR_TRANSFERS:
         return arr, None  # an SDR PNG is read as before (its outputs unchanged)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io as _io
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import numpy as np
 from qualipress.errors import OutputError, UnsupportedError
 from qualipress.io.files import atomic_path, atomic_write_bytes
 from qualipress.io.image import Image
-from qualipress.io.metadata import Carry, carry_for, embed, icc_for_samples, tiff_with_exif
+from qualipress.io.metadata import Carry, carry_for, embed, icc_for_samples, png_chunk, tiff_with_exif
 from qualipress.io.transfer import pq_decode
 
 
@@ -56,7 +55,7 @@ def png_with_cicp(data: bytes, cicp: tuple[int, int], *, sbit: tuple[int, ...] |
     chunks = [(b"cICP", bytes((int(cicp[0]), int(cicp[1]), 0, 1)))]
     if sbit is not None:
         chunks.append((b"sBIT", bytes(int(b) for b in sbit)))
-    added = b"".join(len(p).to_bytes(4, "big") + k + p + zlib.crc32(k + p).to_bytes(4, "big") for k, p in chunks)
+    added = b"".join(png_chunk(k, p) for k, p in chunks)
     return data[:end] + added + data[end:]
 
 
