@@ -563,6 +563,30 @@ def _stem_marker(outdir: Path, stem: Path) -> Path:
     return outdir / PENDING_DIR / (hashlib.sha1(str(stem).encode()).hexdigest()[:24] + ".json")
 
 
+def _read_marker(marker: Path) -> dict[str, Any]:
+    """A pending marker's JSON (``paths``, and ``record`` once its job finished); empty when there is none (the
+    usual case), or it is torn or not a marker's."""
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _marker_fate(data: dict[str, Any], reported: dict[str, str | None], key: str) -> tuple[bool, dict | None]:
+    """What settling a stopped run's marker ``data`` (:func:`_recover_pending`) does with its files, and so what
+    ``--dry-run`` predicts (:func:`predict_outcomes`): ``(True, None)`` when the report accounts for its output
+    (``reported`` maps outputs to their SHA-256; the file intact), ``(True, record)`` when it holds a finished
+    record of these settings (``key``) whose files are intact (:func:`_intact`: appended to the report),
+    ``(False, None)`` when its files are deleted (a job killed while writing, or one of other settings)."""
+    paths = [str(p) for p in data.get("paths", [])]
+    main = paths[0] if paths else None
+    if main in reported and Path(main).exists() and sha256_file(main) == reported[main]:
+        return True, None
+    rec = _intact(data, key)
+    return rec is not None, rec
+
+
 def _intact(data: dict[str, Any], key: str) -> dict[str, Any] | None:
     """The finished record a marker holds when it is of these settings (``key``) and its output and sidecars
     are on disk as recorded (the output's SHA-256 checked), else None."""
@@ -581,11 +605,7 @@ def _finished_earlier(task: _Task) -> dict[str, Any] | None:
     the files are intact; the record says ``"recovered": true``. None otherwise (the job runs, and
     :func:`_reclaim` removes what the earlier attempt left)."""
     stem = task.job.out_stem(task.out, keep_ext=task.options.name_with_ext)
-    marker = _stem_marker(task.out, stem)
-    try:
-        rec = _intact(json.loads(marker.read_text(encoding="utf-8")), task.options.settings_key())
-    except (OSError, ValueError, AttributeError):  # none (the usual case), torn, or not a marker's JSON
-        return None
+    rec = _intact(_read_marker(_stem_marker(task.out, stem)), task.options.settings_key())
     if rec is not None and rec.get("input_sha256") == task.sha:
         return {**rec, "recovered": True}
     return None
@@ -606,11 +626,7 @@ def _reclaim(outdir: Path, out_path: Path) -> None:
     marker = _marker_path(outdir, out_path)
     if not marker.is_file():
         return
-    try:
-        paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
-    except (OSError, ValueError):
-        paths = []
-    for p in paths:
+    for p in _read_marker(marker).get("paths", []):
         Path(p).unlink(missing_ok=True)
     marker.unlink(missing_ok=True)
 
@@ -646,20 +662,14 @@ def _recover_pending(outdir: Path, finished: dict[str, str | None], *, key: str,
         return []
     recovered = []
     for marker in sorted(folder.glob("*.json")):
-        try:
-            data = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        paths = [str(p) for p in data.get("paths", [])]
-        main = paths[0] if paths else None
-        if main in finished and Path(main).exists() and sha256_file(main) == finished[main]:
-            pass  # reported: keep
-        elif (rec := _intact(data, key)) is not None:
+        data = _read_marker(marker)
+        kept, rec = _marker_fate(data, finished, key)
+        if rec is not None:
             rec = {**rec, "recovered": True}
             append_jsonl(report_path, rec)
             recovered.append(rec)
-        else:
-            for p in paths:
+        elif not kept:
+            for p in data.get("paths", []):
                 Path(p).unlink(missing_ok=True)
         marker.unlink(missing_ok=True)
     return recovered
@@ -909,25 +919,21 @@ def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptio
     for job in jobs:
         name = options.recorded(job.source)
         stem = job.out_stem(out, keep_ext=options.name_with_ext)
-        try:
-            marker = json.loads(_stem_marker(out, stem).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            marker = {}
+        marker = _read_marker(_stem_marker(out, stem))
         sha = sha256_file(job.source) if name in state.earlier or marker else None
         prev, failure = state.resume(job, sha, options) if sha is not None else (None, None)
-        rec = _intact(marker, key) if marker and prev is None and failure is None else None
-        if rec is not None and rec.get("input_sha256") == sha:
-            prev = rec
+        kept = False
+        if marker and prev is None and failure is None:
+            # as _recover_pending settles it: kept when reported, or a finished record of these settings that the
+            # run appends (resumed when of this input; of an input since changed, its files still kept: rev10)
+            kept, rec = _marker_fate(marker, state.reported, key)
+            if rec is not None and rec.get("input_sha256") == sha:
+                prev = rec
         if prev is not None:
             predicted[name] = {"already_done": prev["output"]}
             continue
         if failure is None:
-            paths = [str(p) for p in marker.get("paths", [])]
-            kept = (bool(paths) and paths[0] in state.reported and Path(paths[0]).is_file()
-                    and sha256_file(paths[0]) == state.reported[paths[0]]) or rec is not None
-            # as _recover_pending keeps it: reported, or a finished record of these settings (of an input since
-            # changed, so not resumed) that the run appends and whose files it keeps (rev10)
-            reclaimed = set() if kept else set(paths)
+            reclaimed = set() if kept else {str(p) for p in marker.get("paths", [])}
             paths = [q for ext in candidates(job) if str(q := Path(str(stem) + ext)) not in reclaimed and q.exists()]
             blocked = blocking_output(job, paths, options)
             failure = None if blocked is None else {"error": blocked[1], "blocking_output": str(blocked[0])}
