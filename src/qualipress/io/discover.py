@@ -216,8 +216,7 @@ class _Walker:
         d = real if os.path.isdir(real) else os.path.dirname(real)
         while not _within(self.top, d):
             if is_output_dir(d):
-                if all(os.path.realpath(o) != d for o in self.outputs):
-                    self.outputs.append(Path(d))
+                self._note_output(Path(d))
                 return True
             if os.path.dirname(d) == d:
                 break
@@ -235,9 +234,14 @@ class _Walker:
         """An output folder of an earlier run (not excluded already): noted once and not entered."""
         if os.path.realpath(directory) in self.excluded or not is_output_dir(directory):
             return False
-        if Path(os.path.abspath(directory)) not in self.outputs:
-            self.outputs.append(Path(os.path.abspath(directory)))
+        self._note_output(Path(os.path.abspath(directory)))
         return True
+
+    def _note_output(self, directory: Path) -> None:
+        """List an earlier output folder not entered, once however it was reached (its own path or a link's)."""
+        real = os.path.realpath(directory)
+        if all(os.path.realpath(o) != real for o in self.outputs):
+            self.outputs.append(directory)
 
     def _entries(self, directory: Path) -> list[os.DirEntry[str]]:
         try:
