@@ -11,6 +11,8 @@ came out tagged unspecified (2, 2, 6), its JPEG XL with BT.709 primaries.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from qualipress.io.image import Image
 
 #: CICP transfer characteristics of the transfers that are not display curves: SMPTE ST 2084 (PQ) and ARIB STD-B67
@@ -29,11 +31,12 @@ YCBCR_MATRIX = 6
 CARRIES_HDR = frozenset({".avif", ".heic", ".heif", ".jxl", ".png"})
 
 
-def primaries_of(image: Image) -> int:
+def primaries_of(image: Image, writable: Collection[int] | None = None) -> int:
     """CICP colour primaries of ``image``: the source file's own (``metadata["cicp"]``, an AVIF/HEIF ``nclx`` box)
-    when it names some, else by its colorspace (:data:`PRIMARIES_CICP`, BT.709 otherwise)."""
+    when it names some (and, given ``writable``, the writer can name them), else by its colorspace
+    (:data:`PRIMARIES_CICP`, BT.709 otherwise)."""
     src = image.metadata.get("cicp")
-    if src and int(src[0]) not in _UNNAMED_PRIMARIES:
+    if src and int(src[0]) not in _UNNAMED_PRIMARIES and (writable is None or int(src[0]) in writable):
         return int(src[0])
     return PRIMARIES_CICP.get(image.colorspace, 1)
 

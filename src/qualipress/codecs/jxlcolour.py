@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from qualipress.codecs import jxlapi
-from qualipress.codecs.hdrtag import PRIMARIES_CICP, primaries_of
+from qualipress.codecs.hdrtag import primaries_of
 from qualipress.errors import CodecError
 from qualipress.io.image import Image
 
@@ -86,10 +86,7 @@ def cicp_for(image: Image) -> tuple[int, int, int, int]:
     :data:`GREY_PRIMARIES` for a one-channel image, else the source file's own (an AVIF/HEIF ``nclx`` box) or its
     colorspace's (:func:`qualipress.codecs.hdrtag.primaries_of`: a BT.2020 PQ AVIF's JPEG XL said BT.709, hdr17); a
     source's primaries outside :data:`JXL_PRIMARIES` give way to the colorspace's."""
-    if one_channel(image):
-        primaries = GREY_PRIMARIES
-    elif (primaries := primaries_of(image)) not in JXL_PRIMARIES:
-        primaries = PRIMARIES_CICP.get(image.colorspace, 1)
+    primaries = GREY_PRIMARIES if one_channel(image) else primaries_of(image, JXL_PRIMARIES)
     return (primaries, TRANSFER_CICP.get(image.transfer, 13), 0, 1)
 
 
