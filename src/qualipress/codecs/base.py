@@ -302,14 +302,19 @@ class Codec(ABC):
             what = "alpha" if image.has_alpha else f"{image.layout} images"
             raise UnsupportedError(f"codec {self.name!r} cannot carry {what} (it stores "
                                    f"{'/'.join(map(str, self.info.channels))} channels)")
-        if self.storage_depth(image.bit_depth) is None:
-            raise UnsupportedError(
-                f"codec {self.name!r} stores {'/'.join(map(str, self.info.bit_depths))}-bit samples; "
-                f"the image is {image.bit_depth}-bit"
-            )
+        if too_deep := self.depth_refusal(image.bit_depth):
+            raise UnsupportedError(too_deep)
         if too_big := self.side_refusal(image.width, image.height):
             raise UnsupportedError(too_big)
         return image
+
+    def depth_refusal(self, bit_depth: int) -> str | None:
+        """Why the codec cannot store ``bit_depth``-bit integer samples (no native depth holds them), or None: the
+        one rule and wording of :meth:`prepare` and of callers whose codec converts instead (``bench rd``)."""
+        if self.storage_depth(bit_depth) is None:
+            return (f"codec {self.name!r} stores {'/'.join(map(str, self.info.bit_depths))}-bit samples; "
+                    f"the image is {bit_depth}-bit")
+        return None
 
     def side_refusal(self, width: int, height: int) -> str | None:
         """Why the format cannot hold an image of this (upright) size (a side over ``info.max_side``), or None:

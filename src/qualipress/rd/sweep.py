@@ -197,10 +197,8 @@ def task_settings(task: str) -> dict[str, Any]:
 def _check_depth(codec: Any, image: Any) -> None:
     """Refuse an image deeper than ``codec`` stores. Most codecs refuse it themselves; a learned codec converts it
     to 8 bits, and its rows would then be measured against an 8-bit copy of the source rather than the source."""
-    if codec.storage_depth(image.bit_depth) is None:
-        depths = "/".join(map(str, codec.info.bit_depths))
-        raise UnsupportedError(f"codec {codec.name!r} stores {depths}-bit samples; the image is {image.bit_depth}-bit "
-                               "(convert the dataset to a depth every codec stores)")
+    if too_deep := codec.depth_refusal(image.bit_depth):
+        raise UnsupportedError(f"{too_deep} (convert the dataset to a depth every codec stores)")
 
 
 def _task_regions(image: Any, task: str) -> list[Any]:
