@@ -477,8 +477,11 @@ _XMP_ORIENT = re.compile(rb'(tiff:Orientation\s*=\s*["\'])(\d)(["\'])|(<tiff:Ori
 #: way, an element (with or without attributes of its own) or an empty element (QA 17 web: single-quoted
 #: attributes, ``<exif:GPSLatitude rdf:parseType=...>`` and DJI's fields were left in ``--metadata strip-gps`` files).
 #: Not a namespace declaration (``xmlns:GPS="..."`` declares a prefix: removing it left the packet's uses of the
-#: prefix unbound, not well-formed XML; rev7).
-_GPS_NAME = rb"(?!xmlns:)[A-Za-z_][\w.-]*:(?:GPS|Gps)\w*"
+#: prefix unbound, not well-formed XML; rev7). Meta 18: also a name with no prefix (an element in a default
+#: namespace, ``<GPSLatitude xmlns="http://ns.adobe.com/exif/1.0/">``, which is EXIF's very property) and a local
+#: name in any letter case (``exif:gpslatitude``: XMP names are case-sensitive, so that is not EXIF's property,
+#: but it still reads as a location to a person asking for locations to go; removing it costs nothing more).
+_GPS_NAME = rb"(?!xmlns[:=\s])(?:[A-Za-z_][\w.-]*:)?(?i:gps)\w*"
 _XMP_GPS_ATTR = re.compile(rb"\s+" + _GPS_NAME + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""")
 #: A start tag (or empty-element tag), ``>`` inside quoted attribute values allowed: GPS attributes are removed
 #: inside these only, never from text (rev7: a ``dc:description`` reading ``exif:GPSMode = "on"`` lost those words).
@@ -511,7 +514,7 @@ def gps_places(meta: dict[str, Any]) -> list[str]:
     exif, xmp = meta.get("exif"), meta.get("xmp")
     if isinstance(exif, bytes) and any(tag != _GPS_VERSION for tag in _gps_ifd(exif)):
         places.append("exif")
-    if isinstance(xmp, bytes) and any(not name.endswith(b"GPSVersionID") for name in _xmp_gps_names(xmp)):
+    if isinstance(xmp, bytes) and any(not name.lower().endswith(b"gpsversionid") for name in _xmp_gps_names(xmp)):
         places.append("xmp")
     return places
 
@@ -709,6 +712,49 @@ def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
     return segs, pos
 
 
+def _header_segments(data: bytes) -> list[tuple[int, int, int]]:
+    """(marker, start, end) of every marker segment between SOI and the first SOS (tables, frame, APPn, COM, in
+    file order; fill bytes skipped); the walk stops early at anything it cannot follow."""
+    pos, out = 2, []
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker in (0xDA, 0xD9) or 0xD0 <= marker <= 0xD8 or marker in (0x00, 0x01):
+            break
+        end = pos + 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if end > len(data):
+            break
+        out.append((marker, pos, end))
+        pos = end
+    return out
+
+
+def _hoisted(data: bytes) -> bytes:
+    """``data`` with the APPn and COM segments that lie among or after its tables (DQT, DHT, SOF, ...: before the
+    scan, where decoders still read them) moved up to the end of its leading APPn/COM segments, where
+    :func:`scrub_jpeg` and :func:`embed_jpeg` find them; ``data`` itself when there are none. An MPF segment's
+    image offsets (relative to its own header) follow it. Meta 18: under ``--metadata strip`` a comment or a
+    Photoshop APP13 (IPTC) placed after the tables survived in the kept source and its transcodes."""
+    rest = _jpeg_segments(data)[1]
+    late = [(m, a, b) for m, a, b in _header_segments(data) if a >= rest and (0xE0 <= m <= 0xEF or m == 0xFE)]
+    if not late:
+        return data
+    moved = b"".join(data[a:b] for _, a, b in late)
+    tail, at = [], rest
+    for _, a, b in late:
+        tail.append(data[at:a])
+        at = b
+    out = data[:rest] + moved + b"".join(tail) + data[at:]
+    for m, a, b in late:
+        if m == 0xE2 and data[a + 4 : a + 8] == b"MPF\x00":
+            now = rest + sum(b2 - a2 for _, a2, b2 in late if a2 < a)
+            payload = _mpf_shifted(data[a + 4 : b], a - now, 0)
+            out = out[: now + 4] + payload + out[now + 4 + len(payload) :]
+    return out
+
+
 def _segment(marker: int, payload: bytes) -> bytes:
     if len(payload) + 2 > 0xFFFF:
         raise UnsupportedError(f"JPEG segment of {len(payload)} bytes is too long")
@@ -779,22 +825,19 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     of its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
 
     ``keep``: unchanged. ``strip``: also without Extended XMP segments, Photoshop APP13 blocks (IPTC) and comments
-    (COM). ``strip-gps``: without each Extended XMP packet that holds a GPS field (:data:`_XMP_GPS_ATTR`). JFIF,
-    ICC, MPF and Adobe APP14 segments and everything from the frame on stay. QA 17 (web): a kept source and
-    ``transcode:jpegxl`` (whose rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in
-    Extended XMP under ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
+    (COM). ``strip-gps``: without each Extended XMP packet that holds a GPS field (:func:`extended_xmp_gps`: the
+    whole packet goes, its other properties with it; the run's decisions say so). JFIF, ICC, MPF and Adobe APP14
+    segments and everything from the frame on stay. Under ``strip`` and ``strip-gps``, APPn and COM segments placed
+    after the tables are first moved up among the leading ones (:func:`_hoisted`), so they obey the policy too.
+    QA 17 (web): a kept source and ``transcode:jpegxl`` (whose rebuilt JPEG is the source with :func:`embed_jpeg`'s
+    segments) kept GPS held in Extended XMP under ``strip-gps`` and ``strip``, and IPTC and comments under
+    ``strip``.
     """
     if policy == "keep":
         return data
+    data = _hoisted(data)
     segs, rest = _jpeg_segments(data)
-    gps_guids = set()
-    if policy == "strip-gps":
-        packets: dict[bytes, bytes] = {}
-        for m, p in segs:
-            if m == 0xE1 and p.startswith(_XMP_EXTENSION):
-                guid = p[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32]
-                packets[guid] = packets.get(guid, b"") + p[len(_XMP_EXTENSION) + 40 :]
-        gps_guids = {g for g, x in packets.items() if edit_xmp(x, drop_gps=True) != x}
+    gps_guids = set(extended_xmp_gps(data)) if policy == "strip-gps" else set()
 
     def dropped(marker: int, payload: bytes) -> bool:
         extension = marker == 0xE1 and payload.startswith(_XMP_EXTENSION)
@@ -806,6 +849,29 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     if len(kept) == len(segs):
         return data
     return _rebuilt_jpeg(data, rest, segs, kept)
+
+
+def _extended_xmp(segs: list[tuple[int, bytes]]) -> dict[bytes, bytes]:
+    """The Extended XMP packets among a JPEG's APPn segments, by GUID, their pieces joined in segment order."""
+    packets: dict[bytes, bytes] = {}
+    for m, p in segs:
+        if m == 0xE1 and p.startswith(_XMP_EXTENSION):
+            guid = p[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32]
+            packets[guid] = packets.get(guid, b"") + p[len(_XMP_EXTENSION) + 40 :]
+    return packets
+
+
+def extended_xmp_gps(data: bytes) -> dict[bytes, int]:
+    """The Extended XMP packets of the JPEG ``data`` (APPn segments anywhere before the scan) that hold a GPS
+    property (:func:`_xmp_gps_names`), as GUID -> packet bytes: what ``strip-gps`` removes from a kept source.
+
+    Meta 18: the test was ``edit_xmp(packet, drop_gps=True) != packet``, which also resets ``tiff:Orientation`` to
+    1, so a packet with another orientation and no GPS was dropped too."""
+    try:
+        segs = _jpeg_segments(_hoisted(data))[0]
+    except UnsupportedError:
+        return {}
+    return {g: len(x) for g, x in _extended_xmp(segs).items() if _xmp_gps_names(x)}
 
 
 def jpeg_too_long(carry: Carry) -> list[str]:
