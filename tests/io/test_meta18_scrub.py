@@ -16,7 +16,7 @@ import struct
 import numpy as np
 from PIL import Image as PILImage
 
-from qualipress.io.metadata import _mpf_shifted, _xmp_gps_names, edit_xmp, extended_xmp_gps, gps_places, scrub_jpeg
+from qualipress.io.metadata import _mpf_shifted, _xmp_gps_names, edit_xmp, extended_xmp_renames, gps_places, scrub_jpeg
 
 EXT = b"http://ns.adobe.com/xmp/extension/\x00"
 
@@ -59,16 +59,48 @@ def test_an_extended_packet_with_an_orientation_and_no_gps_is_kept() -> None:
               b'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:source>a long history</dc:source></rdf:Description>'
               b"</rdf:RDF></x:xmpmeta>")
     data = _after_app0(_jpeg(), _extension(packet))
-    assert extended_xmp_gps(data) == {}
+    assert extended_xmp_renames(data) == {}
     assert scrub_jpeg(data, "strip-gps") == data  # before: the packet was dropped
 
 
-def test_an_extended_packet_with_gps_is_still_dropped() -> None:
-    packet = b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="48,51.49N"/>'
-    data = _after_app0(_jpeg(), _extension(packet))
-    assert list(extended_xmp_gps(data).values()) == [len(packet)]
+def _main(guid: bytes) -> bytes:
+    return _app(0xE1, b"http://ns.adobe.com/xap/1.0/\x00" + b'<rdf:Description xmlns:xmpNote="http://ns.adobe.com/'
+                b'xmp/note/" xmpNote:HasExtendedXMP="' + guid + b'"/>')
+
+
+def _packets(data: bytes) -> dict[bytes, bytes]:
+    """Extended XMP packets of ``data`` by GUID, checking each piece's total length and offset."""
+    found: dict[bytes, bytearray] = {}
+    pos = 2
+    while data[pos + 1] != 0xDA:
+        end = pos + 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        p = data[pos + 4 : end]
+        if p.startswith(EXT):
+            guid, (total, offset) = p[len(EXT) : len(EXT) + 32], struct.unpack(">II", p[len(EXT) + 32 : len(EXT) + 40])
+            buf = found.setdefault(guid, bytearray(total))
+            assert len(buf) == total and offset + len(p) - len(EXT) - 40 <= total
+            buf[offset : offset + len(p) - len(EXT) - 40] = p[len(EXT) + 40 :]
+        pos = end
+    return {g: bytes(b) for g, b in found.items()}
+
+
+def test_an_extended_packet_with_gps_is_rewritten_without_it() -> None:
+    history = b"<dc:source>" + b"an edit history, " * 5000 + b"</dc:source>"  # 85 kB: two segments
+    packet = (b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="48,51.49N">'
+              + history + b"<exif:GPSLongitude>2,17.67E</exif:GPSLongitude></rdf:Description>")
+    old = hashlib.md5(packet).hexdigest().upper().encode()
+    pieces = [packet[:60000], packet[60000:]]
+    ext = b"".join(_app(0xE1, EXT + old + struct.pack(">II", len(packet), 60000 * i) + piece)
+                   for i, piece in enumerate(pieces))
+    data = _after_app0(_jpeg(), _main(old) + ext)
+    assert set(_packets(data)) == {old}
+    renames = extended_xmp_renames(data)
     out = scrub_jpeg(data, "strip-gps")
-    assert b"GPSLatitude" not in out and EXT not in out
+    assert b"48,51.49N" not in out and b"2,17.67E" not in out
+    (new, kept), = _packets(out).items()  # before: the packet was dropped whole, its history with it
+    assert renames == {old: new} and new == hashlib.md5(kept).hexdigest().upper().encode()
+    assert history in kept and b"exif:GPS" not in kept
+    assert b'HasExtendedXMP="' + new + b'"' in out and old not in out
     assert np.array_equal(_decodes(out), _decodes(data))
 
 

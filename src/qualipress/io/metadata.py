@@ -22,6 +22,7 @@ TIFF      tag 34675 (tifffile)        IFD0 tags + Exif/GPS IFDs       tag 700 (t
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import re
 import struct
@@ -500,10 +501,13 @@ def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> byt
         return m.group(4) + str(orientation).encode() + m.group(6)
 
     out = _XMP_ORIENT.sub(orient, xmp)
-    if drop_gps:
-        out = _XMP_START_TAG.sub(lambda m: _XMP_GPS_ATTR.sub(b"", m.group(0)), out)
-        out = _XMP_GPS_EMPTY.sub(b"", _XMP_GPS_ELEM.sub(b"", out))
-    return out
+    return _without_gps(out) if drop_gps else out
+
+
+def _without_gps(xmp: bytes) -> bytes:
+    """XMP without its GPS properties (attributes inside tags, elements), the rest byte for byte."""
+    out = _XMP_START_TAG.sub(lambda m: _XMP_GPS_ATTR.sub(b"", m.group(0)), xmp)
+    return _XMP_GPS_EMPTY.sub(b"", _XMP_GPS_ELEM.sub(b"", out))
 
 
 def gps_places(meta: dict[str, Any]) -> list[str]:
@@ -825,53 +829,90 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     of its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
 
     ``keep``: unchanged. ``strip``: also without Extended XMP segments, Photoshop APP13 blocks (IPTC) and comments
-    (COM). ``strip-gps``: without each Extended XMP packet that holds a GPS field (:func:`extended_xmp_gps`: the
-    whole packet goes, its other properties with it; the run's decisions say so). JFIF, ICC, MPF and Adobe APP14
-    segments and everything from the frame on stay. Under ``strip`` and ``strip-gps``, APPn and COM segments placed
-    after the tables are first moved up among the leading ones (:func:`_hoisted`), so they obey the policy too.
-    QA 17 (web): a kept source and ``transcode:jpegxl`` (whose rebuilt JPEG is the source with :func:`embed_jpeg`'s
-    segments) kept GPS held in Extended XMP under ``strip-gps`` and ``strip``, and IPTC and comments under
-    ``strip``.
+    (COM). ``strip-gps``: each Extended XMP packet that holds a GPS property is rewritten without it (new
+    segments, a new GUID: :func:`extended_xmp_renames`; the main packet's ``xmpNote:HasExtendedXMP`` follows,
+    :func:`renamed_guids`). JFIF, ICC, MPF and Adobe APP14 segments and everything from the frame on stay. Under
+    ``strip`` and ``strip-gps``, APPn and COM segments placed after the tables are first moved up among the leading
+    ones (:func:`_hoisted`), so they obey the policy too. QA 17 (web): a kept source and ``transcode:jpegxl`` (whose
+    rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in Extended XMP under
+    ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
     """
     if policy == "keep":
         return data
     data = _hoisted(data)
     segs, rest = _jpeg_segments(data)
-    gps_guids = set(extended_xmp_gps(data)) if policy == "strip-gps" else set()
-
-    def dropped(marker: int, payload: bytes) -> bool:
-        extension = marker == 0xE1 and payload.startswith(_XMP_EXTENSION)
-        if policy == "strip":
-            return extension or marker == 0xFE or (marker == 0xED and payload.startswith(_PHOTOSHOP))
-        return extension and payload[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32] in gps_guids
-
-    kept = [(m, p) for m, p in segs if not dropped(m, p)]
-    if len(kept) == len(segs):
+    if policy == "strip":
+        kept = [(m, p) for m, p in segs if not ((m == 0xE1 and p.startswith(_XMP_EXTENSION)) or m == 0xFE
+                                                or (m == 0xED and p.startswith(_PHOTOSHOP)))]
+        return data if len(kept) == len(segs) else _rebuilt_jpeg(data, rest, segs, kept)
+    packets = _extended_xmp(segs)
+    renames = _gps_renames(packets)
+    if not renames:
         return data
-    return _rebuilt_jpeg(data, rest, segs, kept)
+    new: list[tuple[int, bytes]] = []
+    written: set[bytes] = set()
+    for m, p in segs:
+        guid = p[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32] if p.startswith(_XMP_EXTENSION) else None
+        if m == 0xE1 and guid in renames:
+            if guid not in written:  # the rewritten packet goes where its first piece was
+                written.add(guid)
+                new += _extension_segments(_without_gps(packets[guid]))
+            continue
+        new.append((m, renamed_guids(p, renames) if m == 0xE1 and p.startswith(_XMP_NS) else p))
+    return _rebuilt_jpeg(data, rest, segs, new)
 
 
 def _extended_xmp(segs: list[tuple[int, bytes]]) -> dict[bytes, bytes]:
-    """The Extended XMP packets among a JPEG's APPn segments, by GUID, their pieces joined in segment order."""
-    packets: dict[bytes, bytes] = {}
+    """The Extended XMP packets among a JPEG's APPn segments, by GUID, their pieces put in place by their offsets."""
+    pieces: dict[bytes, dict[int, bytes]] = {}
+    head = len(_XMP_EXTENSION)
     for m, p in segs:
-        if m == 0xE1 and p.startswith(_XMP_EXTENSION):
-            guid = p[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32]
-            packets[guid] = packets.get(guid, b"") + p[len(_XMP_EXTENSION) + 40 :]
-    return packets
+        if m == 0xE1 and p.startswith(_XMP_EXTENSION) and len(p) >= head + 40:
+            offset = struct.unpack(">I", p[head + 36 : head + 40])[0]
+            pieces.setdefault(p[head : head + 32], {})[offset] = p[head + 40 :]
+    return {guid: b"".join(part for _, part in sorted(parts.items())) for guid, parts in pieces.items()}
 
 
-def extended_xmp_gps(data: bytes) -> dict[bytes, int]:
+def _xmp_guid(packet: bytes) -> bytes:
+    """The GUID of an Extended XMP packet: its MD5 digest as 32 upper-case hex digits (XMP part 3, 1.1.3.1)."""
+    return hashlib.md5(packet).hexdigest().upper().encode()
+
+
+def _extension_segments(packet: bytes) -> list[tuple[int, bytes]]:
+    """The APP1 segments holding the Extended XMP ``packet``: each its signature, GUID, the packet's full length
+    and the piece's offset in it, then the piece (at most one segment's room)."""
+    room = 0xFFFF - 2 - len(_XMP_EXTENSION) - 40
+    guid = _xmp_guid(packet)
+    return [(0xE1, _XMP_EXTENSION + guid + struct.pack(">II", len(packet), at) + packet[at : at + room])
+            for at in range(0, max(len(packet), 1), room)]
+
+
+def extended_xmp_renames(data: bytes) -> dict[bytes, bytes]:
     """The Extended XMP packets of the JPEG ``data`` (APPn segments anywhere before the scan) that hold a GPS
-    property (:func:`_xmp_gps_names`), as GUID -> packet bytes: what ``strip-gps`` removes from a kept source.
+    property (:func:`_xmp_gps_names`), as old GUID -> the GUID of the packet ``strip-gps`` rewrites without it
+    (:func:`scrub_jpeg`); pass it to :func:`renamed_guids` for the main packet written into the output.
 
     Meta 18: the test was ``edit_xmp(packet, drop_gps=True) != packet``, which also resets ``tiff:Orientation`` to
-    1, so a packet with another orientation and no GPS was dropped too."""
+    1, so a packet with another orientation and no GPS was dropped too; and a packet with GPS was dropped whole,
+    its other properties (edit history, a depth map's description) with it."""
     try:
         segs = _jpeg_segments(_hoisted(data))[0]
     except UnsupportedError:
         return {}
-    return {g: len(x) for g, x in _extended_xmp(segs).items() if _xmp_gps_names(x)}
+    return _gps_renames(_extended_xmp(segs))
+
+
+def _gps_renames(packets: dict[bytes, bytes]) -> dict[bytes, bytes]:
+    """Old GUID -> new GUID of each of the Extended XMP ``packets`` (by GUID) that holds a GPS property."""
+    return {g: _xmp_guid(_without_gps(x)) for g, x in packets.items() if _xmp_gps_names(x)}
+
+
+def renamed_guids(xmp: bytes, renames: dict[bytes, bytes]) -> bytes:
+    """``xmp`` (a main XMP packet) with each Extended XMP GUID it names (``xmpNote:HasExtendedXMP``) replaced as
+    ``renames`` says (:func:`extended_xmp_renames`)."""
+    for old, new in renames.items():
+        xmp = xmp.replace(old, new)
+    return xmp
 
 
 def jpeg_too_long(carry: Carry) -> list[str]:

@@ -32,11 +32,13 @@ from qualipress.io.metadata import (
     CARRIES,
     POLICIES,
     carry_for,
+    extended_xmp_renames,
     icc_description,
     icc_fits,
     icc_problem,
     is_srgb,
     jpeg_too_long,
+    renamed_guids,
     scrub_jpeg,
 )
 from qualipress.io.readers import PALETTE_EXPANDED
@@ -204,9 +206,7 @@ class PhotoHooks:
                 and (not self.web or fmt in WEB_FORMATS)
                 and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
                 and any(_supports(c, image) for c in requested)):  # else fail saying why, not copy the input
-            data = path.read_bytes()  # a JPEG's other segments obey --metadata too (scrub_jpeg, QA 17 web)
-            source = SourceBytes(scrub_jpeg(data, self.metadata) if fmt == "jpeg" else data)
-            options = {"source": source, "source_metadata": carry_for(meta, self.metadata, orientation=orientation)}
+            options = self._source_options(path, meta, orientation, notes)
             rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))
             extra = [f"source:{fmt}"] if rewritable else []  # a kept file must obey --metadata too
             if fmt == "jpeg":
@@ -225,6 +225,25 @@ class PhotoHooks:
             # every requested codec was left out: keeping the input as it is would not be what was asked
             raise UnsupportedError(next((n for n in reversed(notes) if n.startswith(_MISTAG)), "no codec left"))
         return plan
+
+    def _source_options(self, path: Path, meta: dict[str, Any], orientation: int,
+                        notes: list[str]) -> dict[str, Any]:
+        """Encode options of the never-grow candidates: the source's bytes (a JPEG's other segments obey
+        --metadata too: :func:`~qualipress.io.metadata.scrub_jpeg`, QA 17 web) and the metadata written into them.
+        Under ``strip-gps`` an Extended XMP packet holding GPS is rewritten without it under a new GUID, which the
+        main packet written into the file names (meta 18)."""
+        data = path.read_bytes()
+        carry = carry_for(meta, self.metadata, orientation=orientation)
+        if meta.get("format") != "jpeg":
+            return {"source": SourceBytes(data), "source_metadata": carry}
+        renames = extended_xmp_renames(data) if self.metadata == "strip-gps" else {}
+        if renames:
+            if carry.xmp:
+                carry = replace(carry, xmp=renamed_guids(carry.xmp, renames))
+            notes.append(f"metadata strip-gps: {len(renames)} Extended XMP packet(s) of the source held GPS "
+                         "properties: the kept source and its lossless transcodes hold them rewritten without "
+                         "(new GUID); re-encodes hold no Extended XMP")
+        return {"source": SourceBytes(scrub_jpeg(data, self.metadata)), "source_metadata": carry}
 
     def seal(self, data: bytes, *, codec: str, record: dict[str, Any]) -> bytes:
         return self._seal(codec, record, lambda: self.inner.seal(data, codec=codec, record=record))
