@@ -22,6 +22,7 @@ TIFF      tag 34675 (tifffile)        IFD0 tags + Exif/GPS IFDs       tag 700 (t
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import re
 import struct
@@ -477,8 +478,11 @@ _XMP_ORIENT = re.compile(rb'(tiff:Orientation\s*=\s*["\'])(\d)(["\'])|(<tiff:Ori
 #: way, an element (with or without attributes of its own) or an empty element (QA 17 web: single-quoted
 #: attributes, ``<exif:GPSLatitude rdf:parseType=...>`` and DJI's fields were left in ``--metadata strip-gps`` files).
 #: Not a namespace declaration (``xmlns:GPS="..."`` declares a prefix: removing it left the packet's uses of the
-#: prefix unbound, not well-formed XML; rev7).
-_GPS_NAME = rb"(?!xmlns:)[A-Za-z_][\w.-]*:(?:GPS|Gps)\w*"
+#: prefix unbound, not well-formed XML; rev7). Meta 18: also a name with no prefix (an element in a default
+#: namespace, ``<GPSLatitude xmlns="http://ns.adobe.com/exif/1.0/">``, which is EXIF's very property) and a local
+#: name in any letter case (``exif:gpslatitude``: XMP names are case-sensitive, so that is not EXIF's property,
+#: but it still reads as a location to a person asking for locations to go; removing it costs nothing more).
+_GPS_NAME = rb"(?!xmlns[:=\s])(?:[A-Za-z_][\w.-]*:)?(?i:gps)\w*"
 _XMP_GPS_ATTR = re.compile(rb"\s+" + _GPS_NAME + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""")
 #: A start tag (or empty-element tag), ``>`` inside quoted attribute values allowed: GPS attributes are removed
 #: inside these only, never from text (rev7: a ``dc:description`` reading ``exif:GPSMode = "on"`` lost those words).
@@ -497,10 +501,13 @@ def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> byt
         return m.group(4) + str(orientation).encode() + m.group(6)
 
     out = _XMP_ORIENT.sub(orient, xmp)
-    if drop_gps:
-        out = _XMP_START_TAG.sub(lambda m: _XMP_GPS_ATTR.sub(b"", m.group(0)), out)
-        out = _XMP_GPS_EMPTY.sub(b"", _XMP_GPS_ELEM.sub(b"", out))
-    return out
+    return _without_gps(out) if drop_gps else out
+
+
+def _without_gps(xmp: bytes) -> bytes:
+    """XMP without its GPS properties (attributes inside tags, elements), the rest byte for byte."""
+    out = _XMP_START_TAG.sub(lambda m: _XMP_GPS_ATTR.sub(b"", m.group(0)), xmp)
+    return _XMP_GPS_EMPTY.sub(b"", _XMP_GPS_ELEM.sub(b"", out))
 
 
 def gps_places(meta: dict[str, Any]) -> list[str]:
@@ -511,7 +518,7 @@ def gps_places(meta: dict[str, Any]) -> list[str]:
     exif, xmp = meta.get("exif"), meta.get("xmp")
     if isinstance(exif, bytes) and any(tag != _GPS_VERSION for tag in _gps_ifd(exif)):
         places.append("exif")
-    if isinstance(xmp, bytes) and any(not name.endswith(b"GPSVersionID") for name in _xmp_gps_names(xmp)):
+    if isinstance(xmp, bytes) and any(not name.lower().endswith(b"gpsversionid") for name in _xmp_gps_names(xmp)):
         places.append("xmp")
     return places
 
@@ -709,6 +716,49 @@ def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
     return segs, pos
 
 
+def _header_segments(data: bytes) -> list[tuple[int, int, int]]:
+    """(marker, start, end) of every marker segment between SOI and the first SOS (tables, frame, APPn, COM, in
+    file order; fill bytes skipped); the walk stops early at anything it cannot follow."""
+    pos, out = 2, []
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker in (0xDA, 0xD9) or 0xD0 <= marker <= 0xD8 or marker in (0x00, 0x01):
+            break
+        end = pos + 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        if end > len(data):
+            break
+        out.append((marker, pos, end))
+        pos = end
+    return out
+
+
+def _hoisted(data: bytes) -> bytes:
+    """``data`` with the APPn and COM segments that lie among or after its tables (DQT, DHT, SOF, ...: before the
+    scan, where decoders still read them) moved up to the end of its leading APPn/COM segments, where
+    :func:`scrub_jpeg` and :func:`embed_jpeg` find them; ``data`` itself when there are none. An MPF segment's
+    image offsets (relative to its own header) follow it. Meta 18: under ``--metadata strip`` a comment or a
+    Photoshop APP13 (IPTC) placed after the tables survived in the kept source and its transcodes."""
+    rest = _jpeg_segments(data)[1]
+    late = [(m, a, b) for m, a, b in _header_segments(data) if a >= rest and (0xE0 <= m <= 0xEF or m == 0xFE)]
+    if not late:
+        return data
+    moved = b"".join(data[a:b] for _, a, b in late)
+    tail, at = [], rest
+    for _, a, b in late:
+        tail.append(data[at:a])
+        at = b
+    out = data[:rest] + moved + b"".join(tail) + data[at:]
+    for m, a, b in late:
+        if m == 0xE2 and data[a + 4 : a + 8] == b"MPF\x00":
+            now = rest + sum(b2 - a2 for _, a2, b2 in late if a2 < a)
+            payload = _mpf_shifted(data[a + 4 : b], a - now, 0)
+            out = out[: now + 4] + payload + out[now + 4 + len(payload) :]
+    return out
+
+
 def _segment(marker: int, payload: bytes) -> bytes:
     if len(payload) + 2 > 0xFFFF:
         raise UnsupportedError(f"JPEG segment of {len(payload)} bytes is too long")
@@ -779,33 +829,90 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     of its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
 
     ``keep``: unchanged. ``strip``: also without Extended XMP segments, Photoshop APP13 blocks (IPTC) and comments
-    (COM). ``strip-gps``: without each Extended XMP packet that holds a GPS field (:data:`_XMP_GPS_ATTR`). JFIF,
-    ICC, MPF and Adobe APP14 segments and everything from the frame on stay. QA 17 (web): a kept source and
-    ``transcode:jpegxl`` (whose rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in
-    Extended XMP under ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
+    (COM). ``strip-gps``: each Extended XMP packet that holds a GPS property is rewritten without it (new
+    segments, a new GUID: :func:`extended_xmp_renames`; the main packet's ``xmpNote:HasExtendedXMP`` follows,
+    :func:`renamed_guids`). JFIF, ICC, MPF and Adobe APP14 segments and everything from the frame on stay. Under
+    ``strip`` and ``strip-gps``, APPn and COM segments placed after the tables are first moved up among the leading
+    ones (:func:`_hoisted`), so they obey the policy too. QA 17 (web): a kept source and ``transcode:jpegxl`` (whose
+    rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in Extended XMP under
+    ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
     """
     if policy == "keep":
         return data
+    data = _hoisted(data)
     segs, rest = _jpeg_segments(data)
-    gps_guids = set()
-    if policy == "strip-gps":
-        packets: dict[bytes, bytes] = {}
-        for m, p in segs:
-            if m == 0xE1 and p.startswith(_XMP_EXTENSION):
-                guid = p[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32]
-                packets[guid] = packets.get(guid, b"") + p[len(_XMP_EXTENSION) + 40 :]
-        gps_guids = {g for g, x in packets.items() if edit_xmp(x, drop_gps=True) != x}
-
-    def dropped(marker: int, payload: bytes) -> bool:
-        extension = marker == 0xE1 and payload.startswith(_XMP_EXTENSION)
-        if policy == "strip":
-            return extension or marker == 0xFE or (marker == 0xED and payload.startswith(_PHOTOSHOP))
-        return extension and payload[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32] in gps_guids
-
-    kept = [(m, p) for m, p in segs if not dropped(m, p)]
-    if len(kept) == len(segs):
+    if policy == "strip":
+        kept = [(m, p) for m, p in segs if not ((m == 0xE1 and p.startswith(_XMP_EXTENSION)) or m == 0xFE
+                                                or (m == 0xED and p.startswith(_PHOTOSHOP)))]
+        return data if len(kept) == len(segs) else _rebuilt_jpeg(data, rest, segs, kept)
+    packets = _extended_xmp(segs)
+    renames = _gps_renames(packets)
+    if not renames:
         return data
-    return _rebuilt_jpeg(data, rest, segs, kept)
+    new: list[tuple[int, bytes]] = []
+    written: set[bytes] = set()
+    for m, p in segs:
+        guid = p[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32] if p.startswith(_XMP_EXTENSION) else None
+        if m == 0xE1 and guid in renames:
+            if guid not in written:  # the rewritten packet goes where its first piece was
+                written.add(guid)
+                new += _extension_segments(_without_gps(packets[guid]))
+            continue
+        new.append((m, renamed_guids(p, renames) if m == 0xE1 and p.startswith(_XMP_NS) else p))
+    return _rebuilt_jpeg(data, rest, segs, new)
+
+
+def _extended_xmp(segs: list[tuple[int, bytes]]) -> dict[bytes, bytes]:
+    """The Extended XMP packets among a JPEG's APPn segments, by GUID, their pieces put in place by their offsets."""
+    pieces: dict[bytes, dict[int, bytes]] = {}
+    head = len(_XMP_EXTENSION)
+    for m, p in segs:
+        if m == 0xE1 and p.startswith(_XMP_EXTENSION) and len(p) >= head + 40:
+            offset = struct.unpack(">I", p[head + 36 : head + 40])[0]
+            pieces.setdefault(p[head : head + 32], {})[offset] = p[head + 40 :]
+    return {guid: b"".join(part for _, part in sorted(parts.items())) for guid, parts in pieces.items()}
+
+
+def _xmp_guid(packet: bytes) -> bytes:
+    """The GUID of an Extended XMP packet: its MD5 digest as 32 upper-case hex digits (XMP part 3, 1.1.3.1)."""
+    return hashlib.md5(packet).hexdigest().upper().encode()
+
+
+def _extension_segments(packet: bytes) -> list[tuple[int, bytes]]:
+    """The APP1 segments holding the Extended XMP ``packet``: each its signature, GUID, the packet's full length
+    and the piece's offset in it, then the piece (at most one segment's room)."""
+    room = 0xFFFF - 2 - len(_XMP_EXTENSION) - 40
+    guid = _xmp_guid(packet)
+    return [(0xE1, _XMP_EXTENSION + guid + struct.pack(">II", len(packet), at) + packet[at : at + room])
+            for at in range(0, max(len(packet), 1), room)]
+
+
+def extended_xmp_renames(data: bytes) -> dict[bytes, bytes]:
+    """The Extended XMP packets of the JPEG ``data`` (APPn segments anywhere before the scan) that hold a GPS
+    property (:func:`_xmp_gps_names`), as old GUID -> the GUID of the packet ``strip-gps`` rewrites without it
+    (:func:`scrub_jpeg`); pass it to :func:`renamed_guids` for the main packet written into the output.
+
+    Meta 18: the test was ``edit_xmp(packet, drop_gps=True) != packet``, which also resets ``tiff:Orientation`` to
+    1, so a packet with another orientation and no GPS was dropped too; and a packet with GPS was dropped whole,
+    its other properties (edit history, a depth map's description) with it."""
+    try:
+        segs = _jpeg_segments(_hoisted(data))[0]
+    except UnsupportedError:
+        return {}
+    return _gps_renames(_extended_xmp(segs))
+
+
+def _gps_renames(packets: dict[bytes, bytes]) -> dict[bytes, bytes]:
+    """Old GUID -> new GUID of each of the Extended XMP ``packets`` (by GUID) that holds a GPS property."""
+    return {g: _xmp_guid(_without_gps(x)) for g, x in packets.items() if _xmp_gps_names(x)}
+
+
+def renamed_guids(xmp: bytes, renames: dict[bytes, bytes]) -> bytes:
+    """``xmp`` (a main XMP packet) with each Extended XMP GUID it names (``xmpNote:HasExtendedXMP``) replaced as
+    ``renames`` says (:func:`extended_xmp_renames`)."""
+    for old, new in renames.items():
+        xmp = xmp.replace(old, new)
+    return xmp
 
 
 def jpeg_too_long(carry: Carry) -> list[str]:

@@ -481,6 +481,8 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
                    skipped: list[str]) -> tuple[SearchResult, dict[str, SearchResult]]:
     results: dict[str, SearchResult] = {}
     best: SearchResult | None = None
+    # bytes not counted when ranking by size (Plan.rank_discount); a byte budget counts every byte
+    discount: dict[str, int] = (getattr(plan, "rank_discount", None) or {}) if options.target.budget is None else {}
     # Expected smallest first: the later codecs stop as soon as they cannot beat the best file so far (proved, or
     # predicted from their probes: search.predicted_loss), and those predicted to be far larger are not searched.
     racing = options.target.budget is None and len(plan.codecs) > 1
@@ -490,22 +492,25 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     order = (race_order(plan.codecs, expected=expected) if options.target.budget is None else
              budget_order(list(plan.codecs), encoded, options.target))
     for name in order:
-        why = skip_reason(name, expected, len(best.data) if best is not None and best.met else None, len(results),
+        to_beat = _rank(best, discount) if best is not None and best.met else None
+        why = skip_reason(name, expected, to_beat[0] if to_beat else None, len(results),
                           size_scale(expected, results), best.codec if best is not None else None, image=encoded)
         opts = {**enc_opts, **plan.encode_options.get(name, {})}
-        if why is None and best is not None and best.met:
+        if why is None and to_beat is not None:
             budget = options.target.budget
             try:  # sizing a reuse candidate encodes it: a source it cannot handle is skipped, as in the race
-                why = _reuse_cannot_win(name, encoded, opts, len(best.data) if budget is None else int(budget) + 1)
+                why = _reuse_cannot_win(name, encoded, opts, to_beat if budget is None else (int(budget) + 1, 0),
+                                        discount.get(name, 0))
             except QualipressError as exc:
                 why = str(exc)
         if why is not None:
             skipped.append(f"skipped {name}: {why}")
             continue
+        bound = None
+        if to_beat is not None and options.target.budget is None:  # a file ranked equal that keeps more wins
+            bound = to_beat[0] + discount.get(name, 0) + (1 if discount.get(name) else 0)
         try:
-            b, res = best_of(encoded, [name], options.target, starts=starts, reference=original,
-                             bound=len(best.data) if best is not None and best.met and
-                             options.target.budget is None else None,
+            b, res = best_of(encoded, [name], options.target, starts=starts, reference=original, bound=bound,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
                              size_scale=size_scale(expected, results), decode_result=False,
                              rank_to_beat=quality_rank(best, options.target) if best is not None and best.met and
@@ -520,26 +525,45 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
         if b.beaten:
             skipped.append(f"stopped {name}: {b.beaten}")
             continue
-        if best is None or prefer(b, best, options.target):
+        if best is None or _preferred(b, best, options.target, discount):
             best = b
     if best is None:
         raise InputError(f"no codec of {', '.join(plan.codecs)} could encode this image: " + "; ".join(skipped))
     return best, results
 
 
-def _reuse_cannot_win(name: str, image: Image, options: dict[str, Any], limit: int) -> str | None:
+def _rank(result: SearchResult, discount: dict[str, int]) -> tuple[int, int]:
+    """What a result is ranked by without a byte budget, smallest first: its file's size less the bytes
+    :attr:`~qualipress.pipeline.hooks.Plan.rank_discount` does not count, then the larger discount. Meta 18: a JPEG
+    source's MPF images or a motion photo's video counted against the kept source only, so a "lossless
+    optimisation" that gained nothing on the primary image won by dropping them."""
+    d = int(discount.get(result.codec, 0))
+    return len(result.data) - d, -d
+
+
+def _preferred(a: SearchResult, b: SearchResult, target: Any, discount: dict[str, int]) -> bool:
+    """:func:`~qualipress.search.budget.prefer`, with sizes compared by :func:`_rank` when there is no budget."""
+    if discount and target.budget is None and a.met == b.met:
+        return _rank(a, discount) < _rank(b, discount)
+    return prefer(a, b, target)
+
+
+def _reuse_cannot_win(name: str, image: Image, options: dict[str, Any], to_beat: tuple[int, int],
+                      discount: int = 0) -> str | None:
     """Why a never-grow candidate (the source kept, a lossless JPEG transcode) need not be measured: its file,
-    written without a search, is not smaller than ``limit`` — the best file meeting the target so far, or one byte
-    over the byte budget once a file within it met the target (:func:`qualipress.search.budget.prefer` then ranks
-    it lower) — so it cannot be chosen (QA session 8: PNG photos measured ``source:png`` after a 5-15x smaller
-    JPEG had passed). None otherwise."""
+    written without a search, ranks no better (:func:`_rank`, ``discount`` its bytes not counted) than ``to_beat``
+    — the best file meeting the target so far, or one byte over the byte budget once a file within it met the
+    target (:func:`qualipress.search.budget.prefer` then ranks it lower) — so it cannot be chosen (QA session 8:
+    PNG photos measured ``source:png`` after a 5-15x smaller JPEG had passed). None otherwise."""
     codec = _codecs.get(name)
     if not isinstance(codec, SourceCodec | TranscodeCodec):
         return None
     size = len(codec.encode(image, quality=None, lossless=True, **options))
-    if size < limit:
+    if (size - discount, -discount) < to_beat:
         return None
-    return f"its file ({size:,} bytes) cannot beat the best so far (needs fewer than {limit:,} bytes)"
+    counted = f"{size - discount:,} bytes counted, {discount:,} after the primary image not" if discount else ""
+    return (f"its file ({size:,} bytes{'; ' + counted if counted else ''}) cannot beat the best so far (needs fewer "
+            f"than {to_beat[0]:,} bytes{' counted' if discount else ''})")
 
 
 def _sidecar_data(plan: Any, best: SearchResult, stem: Path) -> dict[Path, bytes]:

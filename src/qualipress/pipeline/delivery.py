@@ -32,11 +32,13 @@ from qualipress.io.metadata import (
     CARRIES,
     POLICIES,
     carry_for,
+    extended_xmp_renames,
     icc_description,
     icc_fits,
     icc_problem,
     is_srgb,
     jpeg_too_long,
+    renamed_guids,
     scrub_jpeg,
 )
 from qualipress.io.readers import PALETTE_EXPANDED
@@ -204,9 +206,7 @@ class PhotoHooks:
                 and (not self.web or fmt in WEB_FORMATS)
                 and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
                 and any(_supports(c, image) for c in requested)):  # else fail saying why, not copy the input
-            data = path.read_bytes()  # a JPEG's other segments obey --metadata too (scrub_jpeg, QA 17 web)
-            source = SourceBytes(scrub_jpeg(data, self.metadata) if fmt == "jpeg" else data)
-            options = {"source": source, "source_metadata": carry_for(meta, self.metadata, orientation=orientation)}
+            options = self._source_options(path, meta, orientation, notes)
             rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))
             extra = [f"source:{fmt}"] if rewritable else []  # a kept file must obey --metadata too
             if fmt == "jpeg":
@@ -219,12 +219,32 @@ class PhotoHooks:
                 if name not in plan.codecs:
                     plan.codecs.append(name)
                     plan.encode_options[name] = dict(options)
+            _rank_on_primary(plan, meta, extra)
         elif not self.allow_larger and left_out:
             notes.append(f"{_LEFT_OUT_NOTE} ({left_out}); the output may be larger than the input")
         if not any(not c.startswith("source:") for c in plan.codecs):
             # every requested codec was left out: keeping the input as it is would not be what was asked
             raise UnsupportedError(next((n for n in reversed(notes) if n.startswith(_MISTAG)), "no codec left"))
         return plan
+
+    def _source_options(self, path: Path, meta: dict[str, Any], orientation: int,
+                        notes: list[str]) -> dict[str, Any]:
+        """Encode options of the never-grow candidates: the source's bytes (a JPEG's other segments obey
+        --metadata too: :func:`~qualipress.io.metadata.scrub_jpeg`, QA 17 web) and the metadata written into them.
+        Under ``strip-gps`` an Extended XMP packet holding GPS is rewritten without it under a new GUID, which the
+        main packet written into the file names (meta 18)."""
+        data = path.read_bytes()
+        carry = carry_for(meta, self.metadata, orientation=orientation)
+        if meta.get("format") != "jpeg":
+            return {"source": SourceBytes(data), "source_metadata": carry}
+        renames = extended_xmp_renames(data) if self.metadata == "strip-gps" else {}
+        if renames:
+            if carry.xmp:
+                carry = replace(carry, xmp=renamed_guids(carry.xmp, renames))
+            notes.append(f"metadata strip-gps: {len(renames)} Extended XMP packet(s) of the source held GPS "
+                         "properties: the kept source and its lossless transcodes hold them rewritten without "
+                         "(new GUID); re-encodes hold no Extended XMP")
+        return {"source": SourceBytes(scrub_jpeg(data, self.metadata)), "source_metadata": carry}
 
     def seal(self, data: bytes, *, codec: str, record: dict[str, Any]) -> bytes:
         return self._seal(codec, record, lambda: self.inner.seal(data, codec=codec, record=record))
@@ -267,7 +287,8 @@ class PhotoHooks:
             smallest = min((p["bytes"] for p in lossy), default=None)
             why = (f"smallest re-encode meeting the target was {smallest:,} bytes" if smallest is not None
                    else "no re-encode met the target")
-            message = f"{label}: {len(data):,} bytes vs input {record.get('input_bytes', 0):,} ({why})"
+            message = f"{label}: {len(data):,} bytes vs input {record.get('input_bytes', 0):,}"
+            message += _primary_terms(codec, len(data), record) + f" ({why})"
             record["fallback"] = f"{record['fallback']}; {message}" if record.get("fallback") else message
             decisions.append(f"never grow: {message}")
         elif self._grew(len(data), record):
@@ -276,7 +297,7 @@ class PhotoHooks:
             record.setdefault("warnings", []).append(
                 f"the output ({len(data):,} bytes) is larger than the input ({int(record['input_bytes']):,} bytes): "
                 f"{why or 'no smaller candidate'} (pass --allow-larger when a larger output is wanted)")
-        if (fate := _extras_fate(codec, decisions)) is not None:
+        if (fate := _extras_fate(codec, decisions, len(data), record)) is not None:
             decisions.append(fate)
         if (lost := _hdr_fate(codec, record.get("transfer"))) is not None:
             record.setdefault("warnings", []).append(lost)
@@ -323,13 +344,61 @@ def jpeg_extras_note(meta: dict[str, Any]) -> str | None:
             f"compressed; they are kept only if the output is {' or '.join(KEEPS_JPEG_EXTRAS)}")
 
 
-def _extras_fate(codec: str, decisions: list[str]) -> str | None:
-    """The decision that says whether the chosen output (``codec``) kept what :func:`jpeg_extras_note` named."""
+def _extras_fate(codec: str, decisions: list[str], size: int | None = None,
+                 record: dict[str, Any] | None = None) -> str | None:
+    """The decision that says whether the chosen output (``codec``, of ``size`` bytes) kept what
+    :func:`jpeg_extras_note` named; with the sizes to compare it with when ``record``'s analysis has them
+    (:func:`_rank_on_primary`)."""
     if not any(d.startswith(_EXTRAS_NOTE) for d in decisions):
         return None
     if codec in KEEPS_JPEG_EXTRAS:
         return f"{codec} keeps the bytes after the source JPEG's primary image (MPF images, trailing data)"
-    return f"{codec} holds the primary image only: the source JPEG's further images / trailing data are dropped"
+    extras = int(((record or {}).get("analysis") or {}).get(_EXTRAS_KEY) or 0)
+    primary = int((record or {}).get("input_bytes") or 0) - extras
+    sizes = (f" ({size:,} bytes against the {primary:,} bytes of the source's primary image, not the input's "
+             f"{primary + extras:,})" if extras and size is not None and primary > 0 else "")
+    return (f"{codec} holds the primary image only: the source JPEG's further images / trailing data are "
+            f"dropped{sizes}")
+
+
+#: Key of :attr:`Plan.analysis <qualipress.pipeline.hooks.Plan.analysis>` holding the bytes after a JPEG source's
+#: primary image (MPF images, trailing data) when the never-grow candidates are ranked on the primary image.
+_EXTRAS_KEY = "jpeg_extras_bytes"
+
+
+def _rank_on_primary(plan: Plan, meta: dict[str, Any], added: list[str]) -> None:
+    """Rank the never-grow candidates that keep a JPEG source's MPF images / trailing data (``meta``'s
+    ``trailing_bytes``; :data:`KEEPS_JPEG_EXTRAS` among ``added``) without those bytes, so every candidate is
+    compared on the primary image it holds (:attr:`~qualipress.pipeline.hooks.Plan.rank_discount`).
+
+    Meta 18: the source's whole size was compared with files holding the primary image only, so a lossless mozjpeg
+    optimisation that gained nothing on an already optimised primary image (or a re-encode larger than it) won by
+    dropping a motion photo's video or a depth map, and the report said "5,705 bytes vs input 35,705". The
+    JPEG XL transcode holds those bytes nearly as they are (34,383 for 34,522 here), so it is ranked the same way.
+    """
+    extras = int(meta.get("trailing_bytes") or 0)
+    keepers = [n for n in added if n in KEEPS_JPEG_EXTRAS and n in plan.codecs]
+    if meta.get("format") != "jpeg" or not extras or not keepers:
+        return
+    for name in keepers:
+        plan.rank_discount[name] = extras
+    plan.analysis[_EXTRAS_KEY] = extras
+    plan.notes.append(f"never grow: candidates are compared on the primary image: {', '.join(keepers)} "
+                      f"{'is' if len(keepers) == 1 else 'are'} ranked without the {extras:,} bytes after it, which "
+                      f"{'it keeps' if len(keepers) == 1 else 'they keep'} and the other outputs drop")
+
+
+def _primary_terms(codec: str, size: int, record: dict[str, Any]) -> str:
+    """For the never-grow message of a kept or transcoded JPEG source with bytes after its primary image
+    (:func:`_rank_on_primary`): how the output's ``size`` compares on the primary image."""
+    extras = int((record.get("analysis") or {}).get(_EXTRAS_KEY) or 0)
+    if not extras:
+        return ""
+    primary = int(record.get("input_bytes") or 0) - extras
+    if codec in KEEPS_JPEG_EXTRAS:
+        return (f", both holding the {extras:,} bytes after the primary image; {size - extras:,} bytes against "
+                f"{primary:,} for the primary image")
+    return f"; {primary:,} bytes for the primary image alone, which is all this output holds"
 
 
 def _source_left_out(meta: dict[str, Any], image: Image) -> str | None:

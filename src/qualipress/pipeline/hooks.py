@@ -53,6 +53,10 @@ class Plan:
         Extra files written next to the output as ``OUTPUT_STEM + suffix`` once the output is verified (e.g.
         ``".roi-mask.png"``). Values are bytes, or callables taking the winning
         :class:`~qualipress.search.SearchResult` and returning bytes (or None to write nothing).
+    rank_discount : dict of str to int
+        Bytes of a candidate's file not counted when candidates are ranked by size without a byte budget: what it
+        keeps of the source that the others drop (a JPEG source's MPF images and trailing data: meta 18). Equal
+        counted sizes go to the candidate with the larger discount.
     """
 
     codecs: list[str]
@@ -64,6 +68,7 @@ class Plan:
     masks: dict[str, Any] = field(default_factory=dict)
     sidecars: dict[str, Any] = field(default_factory=dict)
     preprocess: Preprocess | None = None
+    rank_discount: dict[str, int] = field(default_factory=dict)
 
 
 @runtime_checkable
