@@ -649,7 +649,10 @@ def _nonfinite_info(file: Path) -> dict[str, Any]:
 
 
 def _print_info(out: dict[str, Any], *, as_json: bool) -> None:
-    """``info``'s facts, one per line (metadata indented), or as JSON."""
+    """``info``'s facts, one per line (metadata indented; a ``cicp`` list in words with its numbers, misc18), or as
+    JSON (the numbers only)."""
+    from qualipress.io.metadata import describe_cicp
+
     if as_json:
         _dump(out)
         return
@@ -658,8 +661,10 @@ def _print_info(out: dict[str, Any], *, as_json: bool) -> None:
             shown = f"{v:,}" if k == "bytes" and isinstance(v, int) else str(v)
             console.print(f"[bold]{k:11s}[/] {escape(shown)}")  # a file name or ICC text may hold '[...]'
     for k, v in out["metadata"].items():
+        if k == "cicp" and isinstance(v, list | tuple):
+            v = describe_cicp(v)
         if k != "file_bytes" or v != out.get("bytes"):  # the size, already the 'bytes' line
-            console.print(f"  {k}: {v}", markup=False)
+            console.print(f"  {k}: {v}", markup=False, soft_wrap=True)  # one line each, as for grep
 
 
 @app.command(name="codecs")
