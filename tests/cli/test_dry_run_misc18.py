@@ -107,3 +107,17 @@ def test_orphan_report_record_of_a_deleted_output_is_redone(tmp_path: Path,
     capsys.readouterr()
     assert main([*run, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["processed"] == 1 and (out / "a.webp").is_file()
+
+
+def test_a_foreign_file_named_as_a_sidecar_would_fail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The run's guard checks the sidecars too (``--save-mask``: ``a.roi-mask.png``); the dry run did not."""
+    src = _photos(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.roi-mask.png").write_bytes(b"foreign")
+    run = ["compress", str(src), "-o", str(out), "--codec", "webp", "--save-mask", "--roi", "faces", *_ARGS]
+    row = _dry(capsys, *run)[0]
+    assert row["blocking_output"] == str(out / "a.roi-mask.png")
+    capsys.readouterr()
+    assert main([*run, "--json"]) == 1
+    assert [f["error"] for f in json.loads(capsys.readouterr().out)["failed"]] == [row["would_fail"]]

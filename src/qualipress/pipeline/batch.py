@@ -961,24 +961,40 @@ def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptio
     return predicted
 
 
+def sidecar_suffixes(hooks: Any) -> tuple[str, ...]:
+    """The sidecar suffixes the hooks (each wrapper's ``sidecar_suffixes()``, down its ``inner`` chain) give every
+    output, so ``--dry-run`` checks the names the run's guard checks (an ROI mask with ``--save-mask``)."""
+    found: list[str] = []
+    for _ in range(16):  # wrappers nest a handful deep; never loop on a cycle
+        if hooks is None:
+            break
+        own = getattr(hooks, "sidecar_suffixes", None)
+        if callable(own):
+            found += own()
+        hooks = getattr(hooks, "inner", None)
+    return tuple(dict.fromkeys(found))
+
+
 def _guard_outcome(job: Job, stem: Path, requested: list[str], fallbacks: list[str], options: CompressOptions,
                    reclaimed: set[str]) -> dict[str, Any] | None:
     """What the run's output guard (:func:`blocking_output`) does with the output names ``stem`` + an extension
     that ``job`` may get: ``requested``, those of the codecs asked for, ``fallbacks``, those of the never-grow
     candidates (the source kept, chosen only when smaller than every file those codecs made); files in
-    ``reclaimed`` are removed before the guard asks. The guard checks only the name of the codec the search picks,
-    so ``{"would_fail": reason, "blocking_output": path}`` when every requested codec's name is refused,
+    ``reclaimed`` are removed before the guard asks. The guard checks only the name of the codec the search picks
+    (and the hooks' sidecars, :func:`sidecar_suffixes`, whichever it picks),
+    so ``{"would_fail": reason, "blocking_output": path}`` when every requested codec's name, or a sidecar, is refused,
     ``{"may_fail": reason, "blocking_output": path}`` when only some names are (the run fails only if it picks
     one of those), None when none is."""
     blocked: dict[str, tuple[Path, str]] = {}
-    for ext in dict.fromkeys([*requested, *fallbacks]):
+    sidecars = sidecar_suffixes(options.hooks)  # every output's: checked whichever codec wins
+    for ext in dict.fromkeys([*requested, *fallbacks, *sidecars]):
         path = Path(str(stem) + ext)
         if str(path) not in reclaimed and path.exists() and (b := blocking_output(job, [path], options)):
             blocked[ext] = b
     if not blocked:
         return None
-    certain = bool(requested) and all(ext in blocked for ext in requested)
-    first = next(blocked[e] for e in [*requested, *fallbacks] if e in blocked)
+    certain = (bool(requested) and all(ext in blocked for ext in requested)) or any(s in blocked for s in sidecars)
+    first = next(blocked[e] for e in [*requested, *fallbacks, *sidecars] if e in blocked)
     return {"would_fail" if certain else "may_fail": first[1], "blocking_output": str(first[0])}
 
 
