@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from qualipress.cli import main
 from qualipress.film.verify import verify_collection
 from qualipress.io import as_image, write_image
@@ -107,3 +109,20 @@ def test_verify_sample_outside_its_range_is_a_usage_error(tmp_path: Path) -> Non
     """--sample is a fraction (0-1) as its help says; 5 was taken as 1 and -1 as 0 without a word (rev9)."""
     for bad in ("5", "-1"):
         assert main(["verify", str(tmp_path), "--sample", bad]) == 2
+
+
+def test_verify_of_a_folder_that_is_not_a_collection_is_a_usage_error(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """misc18: ``verify`` of a plain folder said "PROBLEMS FOUND", exit 1 (as for a damaged collection), where
+    ``report`` and ``restore`` refuse the same mistake with exit 2 (usage or setup error)."""
+    from qualipress.errors import InputError
+
+    plain = tmp_path / "photos"
+    plain.mkdir()
+    write_image(plain / "a.png", as_image(photo_like(16, 16)))
+    with pytest.raises(InputError, match="not a qualipress collection"):
+        verify_collection(plain)
+    for argv in (["verify", str(plain)], ["report", str(plain), "-o", str(tmp_path / "r.html")],
+                 ["restore", str(plain), "-o", str(tmp_path / "back")]):
+        assert main(argv) == 2, argv
+    assert "not a qualipress collection" in capsys.readouterr().err

@@ -112,3 +112,28 @@ def test_compress_report_names_the_weights(tmp_path: Path, capsys: pytest.Captur
     w = done[0]["learned_weights"]
     assert w["source"] == "shipped" and w["file"] == shipped.name
     assert w["fingerprint"] == weights.fingerprint_bytes(shipped.read_bytes()).hex()
+
+
+def test_train_codec_budget_is_max_minutes_with_minutes_kept_hidden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """misc18: ``train-codec --minutes`` where every other command says ``--max-minutes`` (``preprocess train``);
+    ``--max-minutes`` is the name, ``--minutes`` a hidden alias, both together refused."""
+    from qualipress.cli import main
+    from qualipress.learned import train
+
+    seen: list = []
+
+    def fake(dataset, output, cfg, **_):
+        seen.append(cfg.max_minutes)
+        return {"steps_done": 0, "train_seconds": 0.0, "final_validation": []}
+
+    monkeypatch.setattr(train, "train_codec", fake)
+    base = ["train-codec", str(tmp_path), "-o", str(tmp_path / "m.pt")]
+    assert main([*base, "--max-minutes", "3"]) == 0
+    assert main([*base, "--minutes", "4"]) == 0
+    assert seen == [3.0, 4.0]
+    assert main([*base, "--minutes", "4", "--max-minutes", "3"]) == 2 and len(seen) == 2
+    capsys.readouterr()
+    assert main(["train-codec", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "--max-minutes" in text and "--minutes " not in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import zlib
 
 import pytest
 
@@ -64,3 +65,25 @@ def test_other_file_is_not_qlc() -> None:
     assert not qlc.is_qlc(b"\x89PNG\r\n\x1a\n")
     with pytest.raises(InputError, match=r"not a \.qlc"):
         qlc.unpack(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+
+
+@pytest.mark.parametrize("tail", [b"\x00", b"QLC1" + b"\x00" * 60], ids=["one-byte", "second-file"])
+def test_trailing_bytes_are_refused_like_a_truncation(tail: bytes) -> None:
+    """misc18: bytes after the payload were ignored. A .qlc has no place for trailing data (unlike a JPEG's
+    motion-photo tail), and they are the one damage the CRCs cannot see: refused, saying how many."""
+    data = _sample() + tail
+    with pytest.raises(InputError, match=f"{len(tail)} byte"):
+        qlc.unpack(data)
+    with pytest.raises(InputError, match="after its payload"):
+        qlc.unpack_header(data)
+
+
+def test_slack_inside_the_payload_is_refused() -> None:
+    h = qlc.unpack(_sample())[0]
+    packed = bytearray(qlc.pack(h, [[b"abc"]]))
+    payload = bytes(packed[qlc.HEADER_LEN:]) + b"\x07"  # a valid CRC over a payload longer than its strings
+    fixed = bytearray(packed[:qlc.HEADER_LEN - 4])
+    struct.pack_into("<II", fixed, 40, len(payload), zlib.crc32(payload))
+    data = bytes(fixed) + struct.pack("<I", zlib.crc32(bytes(fixed))) + payload
+    with pytest.raises(InputError, match="after its last string"):
+        qlc.unpack(data)

@@ -519,3 +519,27 @@ def test_train_predictor_needs_o_or_replace_shipped(tmp_path, monkeypatch, capsy
     assert shipped.read_bytes() == before
     assert main([*args, "--replace-shipped"]) == 0  # the project's own retraining, asked for by name
     assert "jpeg|ssim" in json.loads(shipped.read_text())["models"]
+
+
+def test_run_train_predictor_library_needs_output_or_replace_shipped(tmp_path, monkeypatch):
+    """misc18: the library call ``run_train_predictor(..., output=None)`` still wrote into the shipped model (the
+    CLI needed ``-o`` or ``--replace-shipped``); now it raises before any work unless ``replace_shipped=True``."""
+    from qualipress.bench.predictor_train import run_train_predictor
+    from qualipress.errors import InputError
+
+    d = tmp_path / "train"
+    d.mkdir()
+    for k in range(6):
+        PILImage.fromarray(photo_like(40, 56, seed=30 + k)).save(d / f"{k}.png")
+    shipped = tmp_path / "shipped.json"
+    shipped.write_text(pr.model_path().read_text())
+    monkeypatch.setattr(pr, "model_path", lambda: shipped)
+    before = shipped.read_bytes()
+    common = {"codecs": ("jpeg",), "cache": tmp_path / "c", "log": lambda _: None}
+    with pytest.raises(InputError, match="replace_shipped=True"):
+        run_train_predictor([d], **common)
+    with pytest.raises(InputError, match="not both"):
+        run_train_predictor([d], output=tmp_path / "m.json", replace_shipped=True, **common)
+    assert shipped.read_bytes() == before and not (tmp_path / "c").exists()
+    run_train_predictor([d], replace_shipped=True, **common)
+    assert shipped.read_bytes() != before

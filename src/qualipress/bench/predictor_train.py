@@ -209,10 +209,29 @@ def _other_codecs(path: Path, codecs: set[str], log: Callable[[str], Any]) -> di
     return kept
 
 
+def model_destination(output: str | Path | None, *, replace_shipped: bool) -> Path:
+    """Where a retrained predictor goes: ``output``, or with ``replace_shipped`` the model shipped inside the
+    package (:func:`qualipress.search.predict.model_path`).
+
+    Raises
+    ------
+    InputError
+        Neither or both given (fix17 and misc18: no output replaced the shipped model every search uses without a
+        word; the CLI's ``-o FILE`` / ``--replace-shipped``, the library's ``output=`` / ``replace_shipped=True``).
+    """
+    if output is None and not replace_shipped:
+        raise InputError("train-predictor: give -o FILE (output=) for the new model, or --replace-shipped "
+                         "(replace_shipped=True) to replace the shipped model every search uses")
+    if output is not None and replace_shipped:
+        raise InputError("train-predictor: give -o FILE (output=) or --replace-shipped (replace_shipped=True), "
+                         "not both")
+    return _predict.model_path() if output is None else Path(output)
+
+
 def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str] = TRAINED_CODECS,
                         limits: dict[str, int] | None = None, cache: str | Path = "results/predictor-sweeps",
-                        output: str | Path | None = None, cached_only: bool = False, jpeg_sources: int = 0,
-                        log: Callable[[str], Any] = print) -> dict[str, Any]:
+                        output: str | Path | None = None, replace_shipped: bool = False, cached_only: bool = False,
+                        jpeg_sources: int = 0, log: Callable[[str], Any] = print) -> dict[str, Any]:
     """Sweep the training images, fit one model per codec and constraint kind, write the model file.
 
     Parameters
@@ -225,13 +244,25 @@ def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str]
     cache : path
         Sweep cache folder.
     output : path, optional
-        Model file (default: the shipped one, :func:`qualipress.search.predict.model_path`).
+        Model file to write; required unless ``replace_shipped``.
+    replace_shipped : bool
+        Write the model shipped inside the package (:func:`qualipress.search.predict.model_path`), which every
+        search uses: the project's own retraining, asked for by name (exactly one of ``output`` and this).
     cached_only : bool
         Fit on the sweeps already cached, computing none (to refit after changing features or the model).
     jpeg_sources : int
         How many JPEG-compressed copies of training images (see :func:`jpeg_source_copies`) the codecs in
         :data:`JPEG_SOURCE_CODECS` are trained on besides the images themselves.
+
+    Raises
+    ------
+    InputError
+        Neither or both of ``output`` and ``replace_shipped`` (:func:`model_destination`), before any work; a
+        folder that is not one, no images, no model fitted.
+    UnsupportedError
+        A codec without a quality setting.
     """
+    out = model_destination(output, replace_shipped=replace_shipped)
     files: list[Path] = []
     for d in datasets:
         if not Path(d).is_dir():
@@ -252,7 +283,6 @@ def run_train_predictor(datasets: Sequence[str | Path], *, codecs: Sequence[str]
         models = _fit_codecs(files, copies, codecs, limits, cache_dir, cached_only, log)
     if not models:
         raise InputError("no model fitted (each codec needs sweeps of at least 5 images); nothing written")
-    out = Path(output) if output else _predict.model_path()
     models = {**_other_codecs(out, {k.partition("|")[0] for k in models}, log), **models}
     data = {"format": _predict.FORMAT, "features": list(_predict.FEATURES),
             "trained_on": [Path(d).name for d in datasets], "models": models}

@@ -126,12 +126,15 @@ def compress(
     if max_mpixels is not None:
         opts.max_pixels = int(max_mpixels * 1e6)
     if dry_run:
-        earlier = None
-        if single is None and inputs != ["-"]:
-            _, earlier = _expand(inputs, exclude=[output])  # its notes: what the run would skip (QA 14)
-        rows = _photo.dry_run_rows(inputs, output, codec, single, bit_depth, web=for_ == "web",
-                                   name_with_ext=name_with_ext, earlier=earlier, max_pixels=opts.max_pixels,
-                                   options=opts, report=report)
+        with _photo.staged_input(inputs) as ins:  # stdin read (not decoded) as the run reads it: its hash resumes
+            earlier = None
+            if inputs == ["-"]:
+                opts = dataclasses.replace(opts, source_names={ins[0]: "-"})
+            elif single is None:
+                _, earlier = _expand(inputs, exclude=[output])  # its notes: what the run would skip (QA 14)
+            rows = _photo.dry_run_rows(ins, output, codec, single, bit_depth, web=for_ == "web",
+                                       name_with_ext=name_with_ext, earlier=earlier, max_pixels=opts.max_pixels,
+                                       options=opts, report=report)
         _print_dry_run(rows, request.target, as_json=as_json)
         return
     summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
@@ -204,10 +207,14 @@ def _print_dry_run(rows: list[dict[str, Any]], target: Any, *, as_json: bool) ->
                           "run resumes it)", markup=False, soft_wrap=True)
             continue
         console.print(f"would compress {r['input']} ({size}) -> {'stdout' if dest == '-' else dest} "
-                      f"with {r['codecs']} for {target}", markup=False, soft_wrap=True)  # one line per file
+                      f"with {r['codecs']} for {target}"
+                      + (f"; may fail if the search picks that name: {r['may_fail']}" if r.get("may_fail") else ""),
+                      markup=False, soft_wrap=True)  # one line per file
     failing = sum(1 for r in rows if r.get("would_fail"))
     resumed = sum(1 for r in rows if r.get("already_done"))
+    maybe = sum(1 for r in rows if r.get("may_fail") and not r.get("would_fail"))
     console.print(f"{len(rows)} file(s)" + (f", {failing} would fail" if failing else "")
+                  + (f", {maybe} may fail" if maybe else "")
                   + (f", {resumed} already done" if resumed else "")
                   + "; no pixels were read, nothing was written (--dry-run)")
 
@@ -642,7 +649,10 @@ def _nonfinite_info(file: Path) -> dict[str, Any]:
 
 
 def _print_info(out: dict[str, Any], *, as_json: bool) -> None:
-    """``info``'s facts, one per line (metadata indented), or as JSON."""
+    """``info``'s facts, one per line (metadata indented; a ``cicp`` list in words with its numbers, misc18), or as
+    JSON (the numbers only)."""
+    from qualipress.io.metadata import describe_cicp
+
     if as_json:
         _dump(out)
         return
@@ -651,8 +661,10 @@ def _print_info(out: dict[str, Any], *, as_json: bool) -> None:
             shown = f"{v:,}" if k == "bytes" and isinstance(v, int) else str(v)
             console.print(f"[bold]{k:11s}[/] {escape(shown)}")  # a file name or ICC text may hold '[...]'
     for k, v in out["metadata"].items():
+        if k == "cicp" and isinstance(v, list | tuple):
+            v = describe_cicp(v)
         if k != "file_bytes" or v != out.get("bytes"):  # the size, already the 'bytes' line
-            console.print(f"  {k}: {v}", markup=False)
+            console.print(f"  {k}: {v}", markup=False, soft_wrap=True)  # one line each, as for grep
 
 
 @app.command(name="codecs")
@@ -767,17 +779,13 @@ def bench_train_predictor(
         run_train_predictor,
     )
 
-    if (output is None) != replace_shipped:  # fix17: no -o replaced the shipped model without a word
-        raise InputError("train-predictor: give -o FILE for the new model, or --replace-shipped to replace the "
-                         "shipped model every search uses" if output is None
-                         else "train-predictor: give -o FILE or --replace-shipped, not both")
     try:
         lim = {k: int(v) for k, v in (item.split("=") for item in limits.split(",") if item)} or dict(TRAINED_LIMITS)
     except ValueError:
         raise InputError(f"--limits {limits!r}: expected CODEC=N[,CODEC=N...]") from None
     names = [c for c in codecs.split(",") if c] or list(TRAINED_CODECS)
     data = run_train_predictor(datasets, codecs=names, limits=lim, cache=cache, output=output,
-                               cached_only=cached_only,
+                               replace_shipped=replace_shipped, cached_only=cached_only,
                                jpeg_sources=TRAINED_JPEG_SOURCES if jpeg_sources is None else jpeg_sources,
                                log=console.print)
     console.print(f"{len(data['models'])} models written")

@@ -145,9 +145,15 @@ def staged_input(inputs: list[str]) -> Iterator[list[str]]:
 
 @contextmanager
 def staged_output(single: SingleOutput, overwrite: bool) -> Iterator[Path]:
-    """A private working directory next to the final file (same filesystem, so the final move is atomic)."""
-    if single.path is not None and single.path.exists() and not overwrite:
-        raise OutputError(f"{single.path}: exists (use --overwrite)")
+    """A private working directory next to the final file (same filesystem, so the final move is atomic).
+
+    Raises
+    ------
+    OutputError
+        The named file exists and ``overwrite`` is False (:func:`existing_output`).
+    """
+    if refused := existing_output(single, overwrite):
+        raise OutputError(refused)
     parent = single.path.parent if single.path is not None else Path(tempfile.gettempdir())
     parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".qualipress-", dir=parent))
@@ -155,6 +161,14 @@ def staged_output(single: SingleOutput, overwrite: bool) -> Iterator[Path]:
         yield work
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def existing_output(single: SingleOutput, overwrite: bool) -> str | None:
+    """Why a single-output run refuses to start: the named file exists and ``overwrite`` is False (the run's
+    :func:`staged_output` and ``--dry-run`` say it in these words); None otherwise (stdout never is)."""
+    if single.path is not None and single.path.exists() and not overwrite:
+        return f"{single.path}: exists (use --overwrite)"
+    return None
 
 
 def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
@@ -259,52 +273,64 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
                  earlier: Collection[str] | None = None, max_pixels: int = MAX_PIXELS,
                  options: CompressOptions | None = None, report: Path | None = None) -> list[dict[str, Any]]:
     """What a run would do, without reading pixels or writing anything: input, size, output stem, codecs; for
-    one output file (``single``) its exact path as ``output`` (``-`` = stdout), for stdin the input ``-`` (size
-    None: stdin is not read); ``would_fail`` holds the reason when the file's header shows a bit depth the codecs
-    cannot store, its dimensions exceed ``max_pixels`` (``--max-mpixels``) or ``--for web`` (``web``) refuses
-    (:func:`predicted_refusal`; ``bit_depth`` is ``--bit-depth``).
+    one output file (``single``) its exact path as ``output`` (``-`` = stdout); ``would_fail`` holds the reason
+    when the file's header shows a bit depth the codecs cannot store, its dimensions exceed ``max_pixels``
+    (``--max-mpixels``) or ``--for web`` (``web``) refuses (:func:`predicted_refusal`; ``bit_depth`` is
+    ``--bit-depth``). stdin comes here staged (:func:`staged_input`), named ``-`` by ``options.source_names``.
     Output stems are named as the run names them (``name_with_ext``: ``--name-with-ext``), and inputs that would
     write the same output are refused as the run refuses them (:func:`qualipress.pipeline.batch.check_collisions`,
     QA 13). ``earlier``: the earlier outputs among the inputs when the caller has read them
     (:func:`qualipress.pipeline.batch.expand_inputs`). Given the run's ``options`` (and ``--report``), a file the run
     would resume gets ``already_done`` (its output), and one it would fail before compressing (an output name it
     may write exists and these settings did not make it; its input or output changed since) gets the run's reason
-    as ``would_fail`` (:func:`qualipress.pipeline.batch.predict_outcomes`)."""
-
+    as ``would_fail``, or as ``may_fail`` when only some of the names it may write are refused
+    (:func:`qualipress.pipeline.batch.predict_outcomes`); a named output file that exists without ``--overwrite``
+    is refused as :func:`staged_output` refuses it."""
+    named = options.recorded if options is not None else str
     if single is not None:
-        source = None if inputs == ["-"] else Path(inputs[0])
+        source = Path(inputs[0])
         out = "-" if single.path is None else os.path.abspath(single.path)
-        return [{"input": "-" if source is None else str(source.resolve()),
-                 "input_bytes": None if source is None else source.stat().st_size,
+        shown = named(source)
+        return [{"input": shown if shown != str(source) else str(source.resolve()),
+                 "input_bytes": source.stat().st_size,
                  "output_stem": None if single.path is None else str(Path(out).with_suffix("")), "output": out,
                  "codecs": codec,
-                 "would_fail": None if source is None else predicted_refusal(source, codec, bit_depth,
-                                                                                web=web, max_pixels=max_pixels)}]
-    if inputs == ["-"]:  # named stdin.<ext> in the folder (see staged_input)
-        return [{"input": "-", "input_bytes": None, "output_stem": os.path.abspath(Path(outdir) / "stdin"),
-                 "codecs": codec}]
+                 "would_fail": existing_output(single, options is not None and options.overwrite)
+                 or predicted_refusal(source, codec, bit_depth, web=web, max_pixels=max_pixels)}]
     rows = []
     jobs = expand_inputs(inputs, earlier=earlier)
     root = Path(os.path.abspath(outdir))
     check_collisions(jobs, root, name_with_ext=name_with_ext)
-    ahead = {} if options is None else predict_outcomes(jobs, root, options, _extensions_for(codec), report=report)
+    reuse = options is not None and not getattr(options.hooks, "allow_larger", False)
+    ahead = {} if options is None else predict_outcomes(jobs, root, options, _extensions_for(codec, reuse=reuse),
+                                                        report=report)
     for job in jobs:
-        row = {"input": str(job.source), "input_bytes": job.source.stat().st_size,
+        row = {"input": named(job.source), "input_bytes": job.source.stat().st_size,
                "output_stem": str(job.out_stem(root, keep_ext=name_with_ext)), "codecs": codec,
                "would_fail": predicted_refusal(job.source, codec, bit_depth, web=web, max_pixels=max_pixels)}
         if not row["would_fail"]:
-            row.update(ahead.get(str(job.source), {}))
+            row.update(ahead.get(named(job.source), {}))
         rows.append(row)
     return rows
 
 
-def _extensions_for(codec: str) -> Callable[[Job], list[str]]:
+def _extensions_for(codec: str, *, reuse: bool = True) -> Callable[[Job], tuple[list[str], list[str]]]:
     """The extensions a run of ``codec`` (``auto`` or a comma-separated list) may give a job's output: its codecs',
-    and its input's own (the input kept as it is, or a JPEG rewritten losslessly)."""
+    and, as never-grow candidates with ``reuse`` (no ``--allow-larger``), the one of its input's format when the run
+    may keep it (:data:`qualipress.codecs.transcode.SOURCE_FORMATS`: the input kept as it is, or a JPEG rewritten
+    losslessly)."""
+    from qualipress.codecs.transcode import SOURCE_FORMATS
+
     names = codecs.auto_candidates() if codec == "auto" else codec.split(",")
     made = [ext for name in names if (ext := codec_extension(name)) is not None]
 
-    def extensions(job: Job) -> list[str]:
-        return list(dict.fromkeys([*made, canonical_suffix(job.source.suffix)]))
+    def extensions(job: Job) -> tuple[list[str], list[str]]:
+        try:
+            with open(job.source, "rb") as f:
+                fmt = sniff(f.read(32))
+        except OSError:
+            fmt = None
+        kept = [SOURCE_FORMATS[fmt][0]] if reuse and fmt in SOURCE_FORMATS else []
+        return list(dict.fromkeys(made)), kept
 
     return extensions

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from qualipress import codecs, metrics
-from qualipress.errors import QualipressError
+from qualipress.errors import InputError, QualipressError
 from qualipress.film import lossless, manifest
 from qualipress.film.seal import parse_packet, read_seal
 from qualipress.io import read_image, read_jsonl, sha256_bytes, sha256_file
@@ -77,6 +77,12 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
         Fraction of lossy outputs whose metrics are measured again (at least one when > 0).
     remeasure : bool
         Set False to skip step 3.
+
+    Raises
+    ------
+    InputError
+        ``root`` holds none of a collection's index files (``SHA256SUMS``, ``manifest.jsonl``, a compress report):
+        not a collection, rather than a damaged one.
     """
     base = Path(root)
     rep = VerifyReport()
@@ -85,8 +91,10 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
     if not sums and not records:
         if (base / REPORT_NAME).is_file():  # e.g. a --for web folder: no film manifest, but the run's report
             return _verify_report(base, rep, sample=sample, remeasure=remeasure)
-        rep.missing.append(f"{manifest.SUMS} and {manifest.MANIFEST} (not a qualipress collection?)")
-        return rep
+        # misc18: this said "PROBLEMS FOUND", exit 1 (a damaged collection); `report` and `restore` refuse the same
+        # mistake as a usage error (exit 2)
+        raise InputError(f"{base}: no {manifest.SUMS}, {manifest.MANIFEST} or {REPORT_NAME} (not a qualipress "
+                         "collection or compress output folder)")
     if not sums:
         rep.missing.append(manifest.SUMS)
     by_output = {r["output"]: r for r in records if r.get("status") == "ok" and r.get("output")}

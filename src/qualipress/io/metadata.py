@@ -1393,6 +1393,30 @@ def heif_cicp(data: bytes) -> tuple[int, int, int, bool] | None:
 #: CICP transfer characteristics that are not display curves: the image's ``transfer`` (``--for web`` refuses).
 CICP_HDR_TRANSFERS = {16: "pq", 18: "hlg"}
 
+#: ITU-T H.273 code points by name: colour primaries, transfer characteristics, matrix coefficients
+#: (:func:`describe_cicp`).
+CICP_NAMES: tuple[dict[int, str], dict[int, str], dict[int, str]] = (
+    {1: "BT.709/sRGB", 2: "unspecified", 4: "BT.470 M", 5: "BT.601 625", 6: "BT.601 525", 7: "SMPTE 240M",
+     8: "generic film", 9: "BT.2020", 10: "SMPTE ST 428 (XYZ)", 11: "DCI-P3", 12: "Display P3", 22: "EBU 3213"},
+    {1: "BT.709", 2: "unspecified", 4: "gamma 2.2", 5: "gamma 2.8", 6: "BT.601", 7: "SMPTE 240M", 8: "linear",
+     9: "log 100:1", 10: "log 316:1", 11: "xvYCC", 12: "BT.1361", 13: "sRGB", 14: "BT.2020 10-bit",
+     15: "BT.2020 12-bit", 16: "PQ (SMPTE ST 2084)", 17: "SMPTE ST 428", 18: "HLG (ARIB STD-B67)"},
+    {0: "identity (RGB)", 1: "BT.709", 2: "unspecified", 4: "FCC", 5: "BT.601 625", 6: "BT.601 525",
+     7: "SMPTE 240M", 8: "YCgCo", 9: "BT.2020 non-constant", 10: "BT.2020 constant", 11: "SMPTE ST 2085",
+     12: "chromaticity-derived non-constant", 13: "chromaticity-derived constant", 14: "ICtCp"},
+)
+
+
+def describe_cicp(cicp: Sequence[int | bool]) -> str:
+    """A ``cicp`` list (``[primaries, transfer, matrix, full range]``, as :func:`read_image` puts it in an image's
+    metadata) in words with its numbers, e.g. ``"primaries BT.2020 (9), transfer PQ (SMPTE ST 2084) (16), matrix
+    identity (RGB) (0), full range"``; a code point H.273 reserves is said as such."""
+    parts = [f"{what} {names.get(int(code), 'reserved')} ({int(code)})"
+             for what, names, code in zip(("primaries", "transfer", "matrix"), CICP_NAMES, cicp, strict=False)]
+    if len(cicp) > 3:
+        parts.append("full range" if cicp[3] else "limited (video) range")
+    return ", ".join(parts)
+
 
 def _nclx_metadata(data: bytes, *, has_icc: bool) -> dict[str, Any]:
     """``cicp`` of an AVIF/HEIF file, and without an ICC profile the profile its primaries need

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from qualipress.errors import InputError
+
 
 def train_codec_cmd(
     dataset: Annotated[list[Path], typer.Argument(help="Directories or files of training images (not Kodak).")],
@@ -22,7 +24,10 @@ def train_codec_cmd(
     n: Annotated[int, typer.Option("--N", help="Channels N (transforms).")] = 64,
     m: Annotated[int, typer.Option("--M", help="Channels M (latent); ignored by Cheng 2020.")] = 96,
     steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
-    minutes: Annotated[float | None, typer.Option(help="Training-time budget in minutes.")] = None,
+    max_minutes: Annotated[float | None, typer.Option("--max-minutes", help="Training-time budget in minutes.")
+                           ] = None,
+    minutes: Annotated[float | None, typer.Option("--minutes", hidden=True,  # the earlier spelling (misc18)
+                                                  help="Same as --max-minutes.")] = None,
     batch_size: Annotated[int, typer.Option(help="Crops per batch.")] = 4,
     crop: Annotated[int, typer.Option(help="Random crop size.")] = 256,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 5e-4,
@@ -49,12 +54,16 @@ def train_codec_cmd(
     from qualipress.learned._compressai import architecture
     from qualipress.learned.train import TrainConfig, train_codec
 
+    if minutes is not None:  # --max-minutes is the name every other command gives a wall-time budget
+        if max_minutes is not None:
+            raise InputError("--minutes is the earlier spelling of --max-minutes: give one")
+        max_minutes = minutes
     a = architecture(arch)
     config = (n,) if a.class_name.startswith("Cheng") else (n, m)
-    if steps is None and minutes is None:
+    if steps is None and max_minutes is None:
         steps = 1000
     cfg = TrainConfig(arch=arch, config=config, lmbda=lmbda, variable_rate=variable_rate, crop=crop,
-                      batch_size=batch_size, lr=lr, steps=steps, max_minutes=minutes, device=device,
+                      batch_size=batch_size, lr=lr, steps=steps, max_minutes=max_minutes, device=device,
                       threads=threads, seed=seed, schedule=schedule, warmup_steps=warmup, bf16=bf16,
                       min_lr_frac=min_lr_frac, step_range=(float(step_range[0]), float(step_range[1])),
                       init=str(init) if init else None, checkpoint_seconds=60.0 * checkpoint_minutes)

@@ -103,7 +103,8 @@ def unpack_header(data: bytes) -> QlcHeader:
     Raises
     ------
     InputError
-        Not a ``.qlc`` file, truncated, or a corrupt header.
+        Not a ``.qlc`` file, truncated, a corrupt header or payload, or bytes after the payload (the format has no
+        place for trailing data, unlike JPEG's motion-photo tails: they mean damage the CRCs cannot see).
     UnsupportedError
         A newer format version.
     """
@@ -144,6 +145,9 @@ def unpack_header(data: bytes) -> QlcHeader:
         )
     if zlib.crc32(data[HEADER_LEN : HEADER_LEN + f[15]]) != f[16]:
         raise InputError(".qlc payload is corrupt (CRC mismatch)")
+    if len(data) - HEADER_LEN > f[15]:  # the one damage the CRCs do not see: refused like a truncation
+        raise InputError(f".qlc file has {len(data) - HEADER_LEN - f[15]:,} byte(s) after its payload of {f[15]:,} "
+                         "(appended to, or a longer file overwritten in place): a .qlc ends at its payload")
     return h
 
 
@@ -153,7 +157,7 @@ def unpack(data: bytes) -> tuple[QlcHeader, list[list[bytes]]]:
     Raises
     ------
     InputError
-        Not a ``.qlc`` file, truncated, corrupt.
+        Not a ``.qlc`` file, truncated, corrupt, trailing bytes (:func:`unpack_header`).
     UnsupportedError
         A newer format version.
     """
@@ -177,4 +181,6 @@ def unpack(data: bytes) -> tuple[QlcHeader, list[list[bytes]]]:
             (n,) = struct.unpack("<I", take(4))
             group.append(take(n))
         groups.append(group)
+    if pos != len(payload):
+        raise InputError(f".qlc payload is malformed ({len(payload) - pos:,} byte(s) after its last string)")
     return h, groups

@@ -126,12 +126,15 @@ class Job:
     """One input file and where its output goes (without extension, chosen once the codec is known).
 
     ``protected`` lists other inputs whose names start with this job's output stem: the job must never write
-    over them, even with ``--overwrite`` (filled in by :func:`compress_paths`).
+    over them, even with ``--overwrite`` (filled in by :func:`compress_paths`). ``orphans`` lists the sidecars an
+    earlier run of these settings made of this input whose output has since gone: the job replaces them instead
+    of refusing them as files other settings made (filled in by :meth:`_ReportState.orphans`).
     """
 
     source: Path
     rel: Path
     protected: tuple[str, ...] = ()
+    orphans: tuple[str, ...] = ()
 
     def out_stem(self, outdir: Path, *, keep_ext: bool = False) -> Path:
         """The output path without its extension: the input's stem (its name with ``keep_ext``, or when the stem is
@@ -414,7 +417,8 @@ def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressO
     """Refuse to write over an input, or over a file this run's settings did not make (unless ``--overwrite``):
     :func:`blocking_output`; the path refused goes into ``record`` as ``blocking_output``.
 
-    ``paths[0]`` is the output; a stale copy that an interrupted run of these settings left is reclaimed first.
+    ``paths[0]`` is the output; a stale copy that an interrupted run of these settings left is reclaimed first,
+    and the job's orphaned sidecars (``job.orphans``) are removed once the guard lets it write.
     """
     for p in paths:
         check_name_length(p)
@@ -423,18 +427,22 @@ def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressO
     if blocked is not None:
         record["blocking_output"] = str(blocked[0])
         raise OutputError(blocked[1])
+    for p in paths:
+        if str(p) in job.orphans:
+            p.unlink(missing_ok=True)
 
 
 def blocking_output(job: Job, paths: Iterable[Path], options: CompressOptions) -> tuple[Path, str] | None:
     """The first of ``paths`` the job may not write, with the reason the run gives: an input (never a target,
-    ``--overwrite`` or not), or an existing file (unless ``--overwrite``); None when all may be written. The run
-    (:func:`_guard_outputs`) and ``--dry-run`` (:func:`predict_outcomes`) both ask this."""
+    ``--overwrite`` or not), or an existing file (unless ``--overwrite``, or one of the job's orphaned sidecars,
+    ``job.orphans``); None when all may be written. The run (:func:`_guard_outputs`) and ``--dry-run``
+    (:func:`predict_outcomes`) both ask this."""
     protected = {os.path.realpath(p) for p in (job.source, *job.protected)}
     for p in paths:
         if os.path.realpath(p) in protected:
             return p, (f"{p}: output would replace an input; choose another output directory"
                        + ("" if options.name_with_ext else " or use --name-with-ext"))
-        if p.exists() and not options.overwrite:
+        if p.exists() and not options.overwrite and str(p) not in job.orphans:
             return p, (f"{p}: exists and was not made by this run's settings (an earlier run with other "
                        "settings, or one that kept its report elsewhere, made it: rerun with the same "
                        "--report to resume, or use --overwrite)")
@@ -842,6 +850,7 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             finished(_name_source(_failed(job, f"{job.source}: cannot read ({why})"), options))
             continue
         prev, failure = state.resume(job, sha, options)
+        job.orphans = state.orphans(job, sha, options)
         if failure is not None:
             finished(_name_source(failure, options))
             continue
@@ -924,15 +933,26 @@ class _ReportState(NamedTuple):
                                       "it, or use --overwrite", sha=sha, blocking=prev["output"])
         return None, None
 
+    def orphans(self, job: Job, sha: str, options: CompressOptions) -> tuple[str, ...]:
+        """The sidecars these settings made of ``job``'s unchanged input (SHA-256 ``sha``) whose output has gone
+        since (deleted): the rerun redoes the job and replaces them (:attr:`Job.orphans`); before, it refused
+        them as "not made by this run's settings"."""
+        prev = self.done.get((sha, options.recorded(job.source)))
+        if prev is None or Path(prev["output"]).exists():
+            return ()
+        return tuple(str(p) for p in prev.get("sidecars") or ())
+
 
 def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptions,
-                     candidates: Callable[[Job], list[str]], *,
+                     candidates: Callable[[Job], tuple[list[str], list[str]]], *,
                      report: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """What a run of ``options`` into ``outdir`` would do with each job before compressing, without writing
     anything (``--dry-run``): by input path, ``{"already_done": output}`` for one the run resumes, or
-    ``{"would_fail": reason, "blocking_output": path}`` for one it fails before compressing: by the run's resume
+    ``{"would_fail": reason, "blocking_output": path}`` for one it fails before compressing, or ``{"may_fail":
+    ...}`` for one it fails only if the search picks a codec whose output name is refused: by the run's resume
     rules (:class:`_ReportState`) and its output guard (:func:`blocking_output`) applied to the output names it
-    may write (``candidates(job)``: extensions, e.g. ``[".avif", ".jpg"]``); inputs absent will be compressed.
+    may write (``candidates(job)``: the extensions of the requested codecs, e.g. ``[".avif", ".jpg"]``, and those of
+    the never-grow candidates, e.g. the source kept; :func:`_guard_outcome`); inputs absent will be compressed.
     A stem's pending marker (an interrupted run's files, removed before writing) and a finished record it holds
     count as the run counts them."""
     out = Path(os.path.abspath(outdir))
@@ -946,6 +966,7 @@ def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptio
         marker = _read_marker(_stem_marker(out, stem))
         sha = sha256_file(job.source) if name in state.earlier or marker else None
         prev, failure = state.resume(job, sha, options) if sha is not None else (None, None)
+        job.orphans = state.orphans(job, sha, options) if sha is not None else ()
         kept = False
         if marker and prev is None and failure is None:
             # as _recover_pending settles it: kept when reported, or a finished record of these settings that the
@@ -956,14 +977,49 @@ def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptio
         if prev is not None:
             predicted[name] = {"already_done": prev["output"]}
             continue
-        if failure is None:
-            reclaimed = set() if kept else {str(p) for p in marker.get("paths", [])}
-            paths = [q for ext in candidates(job) if str(q := Path(str(stem) + ext)) not in reclaimed and q.exists()]
-            blocked = blocking_output(job, paths, options)
-            failure = None if blocked is None else {"error": blocked[1], "blocking_output": str(blocked[0])}
         if failure is not None:
             predicted[name] = {"would_fail": failure["error"], "blocking_output": failure.get("blocking_output")}
+        elif outcome := _guard_outcome(job, stem, *candidates(job), options,
+                                       set() if kept else {str(p) for p in marker.get("paths", [])}):
+            predicted[name] = outcome
     return predicted
+
+
+def sidecar_suffixes(hooks: Any) -> tuple[str, ...]:
+    """The sidecar suffixes the hooks (each wrapper's ``sidecar_suffixes()``, down its ``inner`` chain) give every
+    output, so ``--dry-run`` checks the names the run's guard checks (an ROI mask with ``--save-mask``)."""
+    found: list[str] = []
+    for _ in range(16):  # wrappers nest a handful deep; never loop on a cycle
+        if hooks is None:
+            break
+        own = getattr(hooks, "sidecar_suffixes", None)
+        if callable(own):
+            found += own()
+        hooks = getattr(hooks, "inner", None)
+    return tuple(dict.fromkeys(found))
+
+
+def _guard_outcome(job: Job, stem: Path, requested: list[str], fallbacks: list[str], options: CompressOptions,
+                   reclaimed: set[str]) -> dict[str, Any] | None:
+    """What the run's output guard (:func:`blocking_output`) does with the output names ``stem`` + an extension
+    that ``job`` may get: ``requested``, those of the codecs asked for, ``fallbacks``, those of the never-grow
+    candidates (the source kept, chosen only when smaller than every file those codecs made); files in
+    ``reclaimed`` are removed before the guard asks. The guard checks only the name of the codec the search picks
+    (and the hooks' sidecars, :func:`sidecar_suffixes`, whichever it picks),
+    so ``{"would_fail": reason, "blocking_output": path}`` when every requested codec's name, or a sidecar, is refused,
+    ``{"may_fail": reason, "blocking_output": path}`` when only some names are (the run fails only if it picks
+    one of those), None when none is."""
+    blocked: dict[str, tuple[Path, str]] = {}
+    sidecars = sidecar_suffixes(options.hooks)  # every output's: checked whichever codec wins
+    for ext in dict.fromkeys([*requested, *fallbacks, *sidecars]):
+        path = Path(str(stem) + ext)
+        if str(path) not in reclaimed and path.exists() and (b := blocking_output(job, [path], options)):
+            blocked[ext] = b
+    if not blocked:
+        return None
+    certain = (bool(requested) and all(ext in blocked for ext in requested)) or any(s in blocked for s in sidecars)
+    first = next(blocked[e] for e in [*requested, *fallbacks, *sidecars] if e in blocked)
+    return {"would_fail" if certain else "may_fail": first[1], "blocking_output": str(first[0])}
 
 
 def _reported_outputs(report_path: Path, *, inputs_under: str | None = None) -> set[str]:

@@ -70,6 +70,11 @@ class RoiHooks:
         self.options = dict(options or {})
         self.always = always
 
+    def sidecar_suffixes(self) -> tuple[str, ...]:
+        """The sidecars every output gets (``OUTPUT_STEM`` + suffix): the mask with ``save_mask``; ``--dry-run``
+        checks them as the run's output guard does (:func:`qualipress.pipeline.batch.predict_outcomes`)."""
+        return (MASK_SUFFIX,) if self.save_mask else ()
+
     def settings(self) -> dict[str, Any]:
         """What changes the outputs (part of the pipeline's resume key)."""
         inner = getattr(self.inner, "settings", None)
