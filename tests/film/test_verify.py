@@ -107,3 +107,31 @@ def test_verify_sample_outside_its_range_is_a_usage_error(tmp_path: Path) -> Non
     """--sample is a fraction (0-1) as its help says; 5 was taken as 1 and -1 as 0 without a word (rev9)."""
     for bad in ("5", "-1"):
         assert main(["verify", str(tmp_path), "--sample", bad]) == 2
+
+
+def test_a_seal_and_the_manifest_must_agree_on_every_field_both_carry(tmp_path: Path) -> None:
+    # qa18film: only the source hash, profile and codec were compared, so a sidecar seal whose target (or
+    # metrics) was rewritten, and a manifest whose metrics were rewritten, still verified OK (neither file is in
+    # SHA256SUMS)
+    import json
+
+    from qualipress.io import dpx
+
+    src = tmp_path / "scans"
+    src.mkdir()
+    (src / "reel.0001001.dpx").write_bytes(dpx.encode_dpx(photo_like(64, 80, seed=6)[..., :3].astype("uint16") * 4))
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "avif", "--target", "ssim>=0.9"]) == 0
+    (side,) = out.glob("*.avif.xmp")
+    assert verify_collection(out, sample=0).ok
+    text = side.read_text()
+    side.write_text(text.replace("ssim&gt;=0.9<", "ssim&gt;=0.5<"))
+    rep = verify_collection(out, sample=0)
+    assert not rep.ok and any("target" in m and "ssim>=0.5" in m for m in rep.metric_mismatch), rep
+    side.write_text(text)
+    man = out / "manifest.jsonl"
+    rec = json.loads(man.read_text())
+    rec["metrics"]["ssim"] = 0.999
+    man.write_text(json.dumps(rec) + "\n")
+    rep = verify_collection(out, sample=0)
+    assert not rep.ok and any("metrics" in m and "0.999" in m for m in rep.metric_mismatch), rep
