@@ -135,3 +135,30 @@ def test_a_seal_and_the_manifest_must_agree_on_every_field_both_carry(tmp_path: 
     man.write_text(json.dumps(rec) + "\n")
     rep = verify_collection(out, sample=0)
     assert not rep.ok and any("metrics" in m and "0.999" in m for m in rep.metric_mismatch), rep
+
+
+def test_an_output_whose_manifest_line_is_damaged_is_a_finding(tmp_path: Path) -> None:
+    # qa18film: a manifest line that no longer parses is skipped when read (as a torn last line is), so its
+    # archived frame verified OK with nothing to check it against, and a lossy output was reported as "does not
+    # decode (record names no codec)"
+    from qualipress.io import dpx
+
+    src = tmp_path / "scans"
+    src.mkdir()
+    for i in (1, 2):
+        (src / f"reel.{1000 + i}.dpx").write_bytes(
+            dpx.encode_dpx(photo_like(48, 64, seed=i)[..., :3].astype("uint16") * 4))
+    for command, codec in (("archive", []), ("compress", ["--codec", "htj2k", "--target", "ssim>=0.9"])):
+        out = tmp_path / command
+        assert main([command, str(src), "-o", str(out), *codec]) == 0
+        assert verify_collection(out, sample=0).ok
+        man = out / "manifest.jsonl"
+        lines = man.read_text().splitlines()
+        broken = next(i for i, line in enumerate(lines) if "reel.1001.dpx" in line)
+        lines[broken] = lines[broken][1:]  # one byte gone: the line no longer parses
+        man.write_text("\n".join(lines) + "\n")
+        rep = verify_collection(out, sample=0)
+        assert not rep.ok, (command, rep)
+        assert [m.split(":")[0] for m in rep.missing] == [m for m in (out / "SHA256SUMS").read_text().split()
+                                                           if m.startswith("reel.1001.")], rep
+        assert not rep.unreadable, rep
