@@ -232,11 +232,9 @@ class FilmHooks:
             params = prev.get("params") or {}
             prev_view = {"codec": prev.get("codec"), "setting": prev.get("setting"),
                          "lossless": bool(params.get("lossless")), "analysis": prev.get("analysis")}
-        cfg = select.select(ana, codec=codec if "," not in codec else "auto", stored_bits=stored_bits,
-                            previous=prev_view, position=position)
-        if "," in codec:
-            cfg.codecs = [c.strip() for c in codec.split(",") if c.strip()]
-            cfg.notes.insert(0, f"codecs {', '.join(cfg.codecs)} set by the user")
+        # a list is searched as auto is, among its codecs only (qa18film: it ran auto's selection over every film
+        # codec, and the report named HEIF as a candidate and a warm start on one codec while all were searched)
+        cfg = select.select(ana, codec=codec, stored_bits=stored_bits, previous=prev_view, position=position)
         start: dict[str, Any] = dict(cfg.start)
         if prev_view is not None and not cfg.differs and cfg.codecs == [prev_view["codec"]]:
             start.pop(prev_view["codec"], None)  # the core's hint from the previous frame also knows the slope
