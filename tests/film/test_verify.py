@@ -162,3 +162,21 @@ def test_an_output_whose_manifest_line_is_damaged_is_a_finding(tmp_path: Path) -
         assert [m.split(":")[0] for m in rep.missing] == [m for m in (out / "SHA256SUMS").read_text().split()
                                                            if m.startswith("reel.1001.")], rep
         assert not rep.unreadable, rep
+
+
+def test_a_compress_run_keeps_an_archive_in_the_same_folder_listed(tmp_path: Path) -> None:
+    # qa18film: `archive scans -o col` then `compress scans -o col` rewrote manifest.jsonl and SHA256SUMS from the
+    # compress records only: the .qpl files lost their records and hashes, and verify called them unlisted
+    from qualipress.io import dpx
+
+    src = tmp_path / "scans"
+    src.mkdir()
+    (src / "reel.1001.dpx").write_bytes(dpx.encode_dpx(photo_like(48, 64, seed=8)[..., :3].astype("uint16") * 4))
+    col = tmp_path / "col"
+    assert main(["archive", str(src), "-o", str(col)]) == 0
+    assert main(["compress", str(src), "-o", str(col), "--codec", "htj2k", "--target", "ssim>=0.9"]) == 0
+    sums = (col / "SHA256SUMS").read_text()
+    assert "reel.1001.dpx.qpl" in sums and "reel.1001.jhc" in sums, sums
+    assert '"kind": "lossless"' in (col / "manifest.jsonl").read_text()
+    rep = verify_collection(col, sample=0)
+    assert rep.ok and rep.checked == 2, rep

@@ -455,7 +455,11 @@ class FilmHooks:
         out = Path(outdir)
         # one entry per output file (manifest.entry_key): an earlier run's output for the same source, with another
         # codec, stays listed beside this run's instead of being left on disk unaccounted for
-        merged = {manifest.entry_key(r): r for r in manifest.load(out) if r.get("kind") == "lossy"}
+        earlier = manifest.load(out)
+        merged = {manifest.entry_key(r): r for r in earlier if r.get("kind") == "lossy"}
+        # an archive's records in the same folder (`archive -o` the folder too) are kept as they are, history and
+        # all (qa18film: a compress run dropped them, and with them the .qpl files' lines in SHA256SUMS)
+        kept = [r for r in earlier if r.get("kind") != "lossy"]
         for rec in records:
             m = self.manifest_record(out, rec)
             if m["status"] == "ok":
@@ -467,10 +471,10 @@ class FilmHooks:
                     atomic_write_bytes(side, seal.xmp_packet(self.seal_fields(rec, str(rec.get("codec")))))
                 except QualipressError as exc:  # e.g. a name over the limit: the other entries are still written
                     m.update(seal=None, seal_error=str(exc))
-        lines = "".join(json.dumps(m, sort_keys=True, default=str) + "\n"
-                        for m in sorted(merged.values(), key=lambda m: str(m.get("source_path"))))
+        entries = [*kept, *sorted(merged.values(), key=lambda m: str(m.get("source_path")))]
+        lines = "".join(json.dumps(m, sort_keys=True, default=str) + "\n" for m in entries)
         atomic_write_bytes(out / manifest.MANIFEST, lines.encode())
-        manifest.write_sums(out, merged.values())
+        manifest.write_sums(out, entries)
 
     @staticmethod
     def manifest_record(outdir: Path, rec: dict[str, Any]) -> dict[str, Any]:
