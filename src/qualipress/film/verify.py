@@ -153,7 +153,7 @@ SEAL_FIELDS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "target": lambda r: ",".join(r["target"]) if isinstance(r.get("target"), list) else r.get("target"),
     "params": lambda r: r.get("params"),
     "metrics": lambda r: r.get("metrics"),
-    "source": lambda r: r.get("source"),
+    "source": lambda r: None if r.get("source") == "-" else r.get("source"),  # stdin: the seal names stdin.<ext>
     "encoding": lambda r: (r.get("film") or {}).get("encoding") if isinstance(r.get("film"), dict) else None,
 }
 _SEAL_WHAT = {"source_sha256": "source hash", "metrics": "set of metrics", "params": "set of parameters"}

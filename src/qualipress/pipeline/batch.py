@@ -817,7 +817,7 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
                    if os.path.islink(job.source) and not os.path.exists(job.source) else exc.strerror)
             finished(_name_source(_failed(job, f"{job.source}: cannot read ({why})"), options))
             continue
-        prev, failure = state.resume(job, sha, options)
+        prev, failure = state.resume(job, sha, options, out)
         if failure is not None:
             finished(_name_source(failure, options))
             continue
@@ -860,6 +860,19 @@ def _stale_output(rec: dict[str, Any] | None) -> str | None:
     return rec["output"] if sha256_file(rec["output"]) == rec.get("output_sha256") else None
 
 
+def _moved_output(rec: dict[str, Any] | None, job: Job, options: CompressOptions, outdir: Path) -> dict | None:
+    """``rec`` with its output at its place in ``outdir`` when the report names it outside ``outdir`` (reports
+    hold absolute paths; qa18film: after `cp -a out out2`, a rerun into ``out2`` took the files in ``out`` as done
+    and listed them, absolute, in ``out2``'s manifest and SHA256SUMS, so verify of ``out2`` checked ``out``)."""
+    if rec is None or not rec.get("output"):
+        return rec
+    recorded = Path(rec["output"])
+    if recorded.resolve().is_relative_to(outdir.resolve()):
+        return rec
+    stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
+    return {**rec, "output": str(stem.with_name(stem.name + recorded.suffix))}
+
+
 class _ReportState(NamedTuple):
     """What a report says for one settings key: ``done`` (finished records of these settings by input SHA-256 and
     input), ``earlier`` (by input: what these settings last made of it), ``reported`` (every recorded output and
@@ -880,12 +893,13 @@ class _ReportState(NamedTuple):
                     state.earlier[rec["input"]] = rec
         return state
 
-    def resume(self, job: Job, sha: str, options: CompressOptions) -> tuple[dict | None, dict | None]:
+    def resume(self, job: Job, sha: str, options: CompressOptions, outdir: Path) -> tuple[dict | None, dict | None]:
         """How a run treats ``job`` (its input's SHA-256 ``sha``) before compressing it: ``(record, None)``
         when these settings finished it and its output is intact (resumed), ``(None, failure)`` when it fails
         before compressing (input changed since, or output altered since), ``(None, None)`` when it is to be
-        compressed."""
-        prev = self.done.get((sha, options.recorded(job.source)))
+        compressed. A record whose output lies outside ``outdir`` (the folder was moved or copied since) is
+        read at its place in ``outdir`` (:func:`_moved_output`)."""
+        prev = _moved_output(self.done.get((sha, options.recorded(job.source))), job, options, outdir)
         stale = None if prev or options.overwrite else _stale_output(self.earlier.get(options.recorded(job.source)))
         if stale is not None:
             return None, _failed(job, f"{job.source}: changed since these settings made {stale} from it (its "
@@ -921,7 +935,7 @@ def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptio
         stem = job.out_stem(out, keep_ext=options.name_with_ext)
         marker = _read_marker(_stem_marker(out, stem))
         sha = sha256_file(job.source) if name in state.earlier or marker else None
-        prev, failure = state.resume(job, sha, options) if sha is not None else (None, None)
+        prev, failure = state.resume(job, sha, options, out) if sha is not None else (None, None)
         kept = False
         if marker and prev is None and failure is None:
             # as _recover_pending settles it: kept when reported, or a finished record of these settings that the
