@@ -77,3 +77,20 @@ def test_one_odd_padded_name_among_four_digit_frame_numbers(tmp_path: Path) -> N
     assert s.padding() == 4
     assert [f.path.name for f in s.misnumbered()] == ["shot.01002.dpx"]
     assert s.duplicates() == [1002]
+
+
+def test_negative_frame_numbers_are_one_shot_in_frame_order(tmp_path: Path) -> None:
+    # qa18film: pre-roll frames shot.-002 ... shot.-001 before shot.0000 were a second sequence "shot.-#" with
+    # frames 1 and 2 (so -1 came before -2), in analyse and in the workers' frame order
+    from qualipress.pipeline.schedule import sequence_key
+
+    names = ["shot.-002.dpx", "shot.-001.dpx", "shot.0000.dpx", "shot.0001.dpx", "take-0003.dpx"]
+    for n in names:
+        (tmp_path / n).write_bytes(b"x")
+    seqs = sequence.group(tmp_path / n for n in names)
+    by_key = {Path(s.key).name: s for s in seqs}
+    assert set(by_key) == {"shot.#.dpx", "take-#.dpx"}, by_key
+    shot = by_key["shot.#.dpx"]
+    assert shot.numbers == [-2, -1, 0, 1] and not shot.gaps()
+    assert [sequence_key(tmp_path / n)[1] for n in names] == [-2, -1, 0, 1, 3]
+    assert len({sequence_key(tmp_path / n)[0] for n in names[:4]}) == 1

@@ -126,3 +126,76 @@ def test_verify_of_a_folder_that_is_not_a_collection_is_a_usage_error(tmp_path: 
                  ["restore", str(plain), "-o", str(tmp_path / "back")]):
         assert main(argv) == 2, argv
     assert "not a qualipress collection" in capsys.readouterr().err
+
+
+def test_a_seal_and_the_manifest_must_agree_on_every_field_both_carry(tmp_path: Path) -> None:
+    # qa18film: only the source hash, profile and codec were compared, so a sidecar seal whose target (or
+    # metrics) was rewritten, and a manifest whose metrics were rewritten, still verified OK (neither file is in
+    # SHA256SUMS)
+    import json
+
+    from qualipress.io import dpx
+
+    src = tmp_path / "scans"
+    src.mkdir()
+    (src / "reel.0001001.dpx").write_bytes(dpx.encode_dpx(photo_like(64, 80, seed=6)[..., :3].astype("uint16") * 4))
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "avif", "--target", "ssim>=0.9"]) == 0
+    (side,) = out.glob("*.avif.xmp")
+    assert verify_collection(out, sample=0).ok
+    text = side.read_text()
+    side.write_text(text.replace("ssim&gt;=0.9<", "ssim&gt;=0.5<"))
+    rep = verify_collection(out, sample=0)
+    assert not rep.ok and any("target" in m and "ssim>=0.5" in m for m in rep.metric_mismatch), rep
+    side.write_text(text)
+    man = out / "manifest.jsonl"
+    rec = json.loads(man.read_text())
+    rec["metrics"]["ssim"] = 0.999
+    man.write_text(json.dumps(rec) + "\n")
+    rep = verify_collection(out, sample=0)
+    assert not rep.ok and any("metrics" in m and "0.999" in m for m in rep.metric_mismatch), rep
+
+
+def test_an_output_whose_manifest_line_is_damaged_is_a_finding(tmp_path: Path) -> None:
+    # qa18film: a manifest line that no longer parses is skipped when read (as a torn last line is), so its
+    # archived frame verified OK with nothing to check it against, and a lossy output was reported as "does not
+    # decode (record names no codec)"
+    from qualipress.io import dpx
+
+    src = tmp_path / "scans"
+    src.mkdir()
+    for i in (1, 2):
+        (src / f"reel.{1000 + i}.dpx").write_bytes(
+            dpx.encode_dpx(photo_like(48, 64, seed=i)[..., :3].astype("uint16") * 4))
+    for command, codec in (("archive", []), ("compress", ["--codec", "htj2k", "--target", "ssim>=0.9"])):
+        out = tmp_path / command
+        assert main([command, str(src), "-o", str(out), *codec]) == 0
+        assert verify_collection(out, sample=0).ok
+        man = out / "manifest.jsonl"
+        lines = man.read_text().splitlines()
+        broken = next(i for i, line in enumerate(lines) if "reel.1001.dpx" in line)
+        lines[broken] = lines[broken][1:]  # one byte gone: the line no longer parses
+        man.write_text("\n".join(lines) + "\n")
+        rep = verify_collection(out, sample=0)
+        assert not rep.ok, (command, rep)
+        assert [m.split(":")[0] for m in rep.missing] == [m for m in (out / "SHA256SUMS").read_text().split()
+                                                           if m.startswith("reel.1001.")], rep
+        assert not rep.unreadable, rep
+
+
+def test_a_compress_run_keeps_an_archive_in_the_same_folder_listed(tmp_path: Path) -> None:
+    # qa18film: `archive scans -o col` then `compress scans -o col` rewrote manifest.jsonl and SHA256SUMS from the
+    # compress records only: the .qpl files lost their records and hashes, and verify called them unlisted
+    from qualipress.io import dpx
+
+    src = tmp_path / "scans"
+    src.mkdir()
+    (src / "reel.1001.dpx").write_bytes(dpx.encode_dpx(photo_like(48, 64, seed=8)[..., :3].astype("uint16") * 4))
+    col = tmp_path / "col"
+    assert main(["archive", str(src), "-o", str(col)]) == 0
+    assert main(["compress", str(src), "-o", str(col), "--codec", "htj2k", "--target", "ssim>=0.9"]) == 0
+    sums = (col / "SHA256SUMS").read_text()
+    assert "reel.1001.dpx.qpl" in sums and "reel.1001.jhc" in sums, sums
+    assert '"kind": "lossless"' in (col / "manifest.jsonl").read_text()
+    rep = verify_collection(col, sample=0)
+    assert rep.ok and rep.checked == 2, rep

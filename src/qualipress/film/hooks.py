@@ -232,11 +232,9 @@ class FilmHooks:
             params = prev.get("params") or {}
             prev_view = {"codec": prev.get("codec"), "setting": prev.get("setting"),
                          "lossless": bool(params.get("lossless")), "analysis": prev.get("analysis")}
-        cfg = select.select(ana, codec=codec if "," not in codec else "auto", stored_bits=stored_bits,
-                            previous=prev_view, position=position)
-        if "," in codec:
-            cfg.codecs = [c.strip() for c in codec.split(",") if c.strip()]
-            cfg.notes.insert(0, f"codecs {', '.join(cfg.codecs)} set by the user")
+        # a list is searched as auto is, among its codecs only (qa18film: it ran auto's selection over every film
+        # codec, and the report named HEIF as a candidate and a warm start on one codec while all were searched)
+        cfg = select.select(ana, codec=codec, stored_bits=stored_bits, previous=prev_view, position=position)
         start: dict[str, Any] = dict(cfg.start)
         if prev_view is not None and not cfg.differs and cfg.codecs == [prev_view["codec"]]:
             start.pop(prev_view["codec"], None)  # the core's hint from the previous frame also knows the slope
@@ -457,7 +455,11 @@ class FilmHooks:
         out = Path(outdir)
         # one entry per output file (manifest.entry_key): an earlier run's output for the same source, with another
         # codec, stays listed beside this run's instead of being left on disk unaccounted for
-        merged = {manifest.entry_key(r): r for r in manifest.load(out) if r.get("kind") == "lossy"}
+        earlier = manifest.load(out)
+        merged = {manifest.entry_key(r): r for r in earlier if r.get("kind") == "lossy"}
+        # an archive's records in the same folder (`archive -o` the folder too) are kept as they are, history and
+        # all (qa18film: a compress run dropped them, and with them the .qpl files' lines in SHA256SUMS)
+        kept = [r for r in earlier if r.get("kind") != "lossy"]
         for rec in records:
             m = self.manifest_record(out, rec)
             if m["status"] == "ok":
@@ -469,10 +471,10 @@ class FilmHooks:
                     atomic_write_bytes(side, seal.xmp_packet(self.seal_fields(rec, str(rec.get("codec")))))
                 except QualipressError as exc:  # e.g. a name over the limit: the other entries are still written
                     m.update(seal=None, seal_error=str(exc))
-        lines = "".join(json.dumps(m, sort_keys=True, default=str) + "\n"
-                        for m in sorted(merged.values(), key=lambda m: str(m.get("source_path"))))
+        entries = [*kept, *sorted(merged.values(), key=lambda m: str(m.get("source_path")))]
+        lines = "".join(json.dumps(m, sort_keys=True, default=str) + "\n" for m in entries)
         atomic_write_bytes(out / manifest.MANIFEST, lines.encode())
-        manifest.write_sums(out, merged.values())
+        manifest.write_sums(out, entries)
 
     @staticmethod
     def manifest_record(outdir: Path, rec: dict[str, Any]) -> dict[str, Any]:

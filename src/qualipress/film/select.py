@@ -115,7 +115,8 @@ def select(analysis: dict[str, Any], *, codec: str = "auto", stored_bits: int = 
     analysis : dict
         :func:`qualipress.film.analysis.analyse` of this frame.
     codec : str
-        User's choice, or ``"auto"``.
+        User's choice: one codec, a comma-separated list (searched as ``"auto"`` is, among these only), or
+        ``"auto"``.
     stored_bits : int
         Bit depth the codec must store (16 for float frames, which are PQ-coded to 16 bits).
     previous : dict, optional
@@ -126,8 +127,8 @@ def select(analysis: dict[str, Any], *, codec: str = "auto", stored_bits: int = 
     """
     notes: list[str] = []
     if codec != "auto":
-        cands = [codec]
-        notes.append(f"codec {codec} set by the user")
+        cands = [c.strip() for c in codec.split(",") if c.strip()]
+        notes.append(f"codec{'s' if len(cands) > 1 else ''} {', '.join(cands)} set by the user")
     else:
         avail = _available()
         cands = [c for c in FILM_CODECS if c in avail and codecs.get(c).info.max_bits >= stored_bits]

@@ -19,7 +19,9 @@ from qualipress.io.discover import image_paths
 
 FRAME_EXTENSIONS = (".dpx", ".tif", ".tiff", ".exr", ".cin")
 
-_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<sep>[._-]?)(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
+#: A frame number may be negative when a separator comes before its sign (``shot.-001.exr``, pre-roll frames as
+#: Nuke writes them); ``shot-001.exr`` is frame 1 with the separator ``-``.
+_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<sep>[._-]?)(?P<sign>(?<=[._])-)?(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ def parse_name(path: Path) -> FrameName:
         return FrameName(path, str(path.parent / path.name), None, 0)
     digits = m.group("num")
     key = f"{path.parent}/{m.group('prefix')}{m.group('sep')}#{m.group('ext').lower()}"
+    if m.group("sign"):  # its padding counts the sign, as printf's %04d writes -1 as -001
+        return FrameName(path, key, -int(digits), len(digits) + 1)
     return FrameName(path, key, int(digits), len(digits))
 
 

@@ -849,8 +849,8 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
                    if os.path.islink(job.source) and not os.path.exists(job.source) else exc.strerror)
             finished(_name_source(_failed(job, f"{job.source}: cannot read ({why})"), options))
             continue
-        prev, failure = state.resume(job, sha, options)
-        job.orphans = state.orphans(job, sha, options)
+        prev, failure = state.resume(job, sha, options, out)
+        job.orphans = state.orphans(job, sha, options, out)
         if failure is not None:
             finished(_name_source(failure, options))
             continue
@@ -893,6 +893,22 @@ def _stale_output(rec: dict[str, Any] | None) -> str | None:
     return rec["output"] if sha256_file(rec["output"]) == rec.get("output_sha256") else None
 
 
+def _moved_output(rec: dict[str, Any] | None, job: Job, options: CompressOptions, outdir: Path) -> dict | None:
+    """``rec`` with its output at its place in ``outdir`` when the report names it outside ``outdir`` (reports
+    hold absolute paths; qa18film: after `cp -a out out2`, a rerun into ``out2`` took the files in ``out`` as done
+    and listed them, absolute, in ``out2``'s manifest and SHA256SUMS, so verify of ``out2`` checked ``out``)."""
+    if rec is None or not rec.get("output"):
+        return rec
+    recorded = Path(rec["output"])
+    if recorded.resolve().is_relative_to(outdir.resolve()):
+        return rec
+    stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
+    moved = {**rec, "output": str(stem.with_name(stem.name + recorded.suffix))}
+    if rec.get("sidecars"):  # written beside the output
+        moved["sidecars"] = [str(stem.parent / Path(p).name) for p in rec["sidecars"]]
+    return moved
+
+
 class _ReportState(NamedTuple):
     """What a report says for one settings key: ``done`` (finished records of these settings by input SHA-256 and
     input), ``earlier`` (by input: what these settings last made of it), ``reported`` (every recorded output and
@@ -913,12 +929,13 @@ class _ReportState(NamedTuple):
                     state.earlier[rec["input"]] = rec
         return state
 
-    def resume(self, job: Job, sha: str, options: CompressOptions) -> tuple[dict | None, dict | None]:
+    def resume(self, job: Job, sha: str, options: CompressOptions, outdir: Path) -> tuple[dict | None, dict | None]:
         """How a run treats ``job`` (its input's SHA-256 ``sha``) before compressing it: ``(record, None)``
         when these settings finished it and its output is intact (resumed), ``(None, failure)`` when it fails
         before compressing (input changed since, or output altered since), ``(None, None)`` when it is to be
-        compressed."""
-        prev = self.done.get((sha, options.recorded(job.source)))
+        compressed. A record whose output lies outside ``outdir`` (the folder was moved or copied since) is
+        read at its place in ``outdir`` (:func:`_moved_output`)."""
+        prev = _moved_output(self.done.get((sha, options.recorded(job.source))), job, options, outdir)
         stale = None if prev or options.overwrite else _stale_output(self.earlier.get(options.recorded(job.source)))
         if stale is not None:
             return None, _failed(job, f"{job.source}: changed since these settings made {stale} from it (its "
@@ -933,11 +950,12 @@ class _ReportState(NamedTuple):
                                       "it, or use --overwrite", sha=sha, blocking=prev["output"])
         return None, None
 
-    def orphans(self, job: Job, sha: str, options: CompressOptions) -> tuple[str, ...]:
+    def orphans(self, job: Job, sha: str, options: CompressOptions, outdir: Path) -> tuple[str, ...]:
         """The sidecars these settings made of ``job``'s unchanged input (SHA-256 ``sha``) whose output has gone
         since (deleted): the rerun redoes the job and replaces them (:attr:`Job.orphans`); before, it refused
-        them as "not made by this run's settings"."""
-        prev = self.done.get((sha, options.recorded(job.source)))
+        them as "not made by this run's settings". Read at their place in ``outdir`` as :meth:`resume` reads the
+        output (:func:`_moved_output`)."""
+        prev = _moved_output(self.done.get((sha, options.recorded(job.source))), job, options, outdir)
         if prev is None or Path(prev["output"]).exists():
             return ()
         return tuple(str(p) for p in prev.get("sidecars") or ())
@@ -965,8 +983,8 @@ def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptio
         stem = job.out_stem(out, keep_ext=options.name_with_ext)
         marker = _read_marker(_stem_marker(out, stem))
         sha = sha256_file(job.source) if name in state.earlier or marker else None
-        prev, failure = state.resume(job, sha, options) if sha is not None else (None, None)
-        job.orphans = state.orphans(job, sha, options) if sha is not None else ()
+        prev, failure = state.resume(job, sha, options, out) if sha is not None else (None, None)
+        job.orphans = state.orphans(job, sha, options, out) if sha is not None else ()
         kept = False
         if marker and prev is None and failure is None:
             # as _recover_pending settles it: kept when reported, or a finished record of these settings that the

@@ -23,7 +23,8 @@ from qualipress.pipeline.runner import each_task, run_lanes, run_tasks
 #: Longest chunk by default: bounds how long a worker holds results back (records are returned per chunk).
 MAX_CHUNK = 16
 
-_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
+#: As ``film.sequence``: a sign after a ``.`` or ``_`` makes a negative frame number (``shot.-001.exr``).
+_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<sign>(?<=[._])-)?(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
 
 
 def sequence_key(path: str | Path) -> tuple[str, int | None]:
@@ -35,7 +36,8 @@ def sequence_key(path: str | Path) -> tuple[str, int | None]:
     m = _NUMBERED.match(p.name)
     if not m:
         return (p.as_posix(), None)
-    return (f"{p.parent.as_posix()}/{m.group('prefix')}#{m.group('ext').lower()}", int(m.group("num")))
+    number = -int(m.group("num")) if m.group("sign") else int(m.group("num"))
+    return (f"{p.parent.as_posix()}/{m.group('prefix')}#{m.group('ext').lower()}", number)
 
 
 def sequence_chunks(keys: Sequence[tuple[str, int | None]], *, workers: int,
