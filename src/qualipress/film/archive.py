@@ -341,6 +341,9 @@ def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
         if dst.exists():
             if sha256_file(dst) == want:
                 rec.update(status="ok", sha256=want, note="already restored")
+                # a restore stopped between the rename and the attributes left the file with today's mtime and the
+                # umask's mode: set them again (the same values as a whole restore; QA session 18)
+                _restore_attributes(dst, task.get("attrs") or {}, rec)
                 return rec
             raise OutputError(f"{dst}: exists with other content (restore never overwrites)")
         rebuilt = lossless.restore_bytes(data, threads=int(task.get("threads") or 1))  # checks the SHA-256
