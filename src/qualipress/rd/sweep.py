@@ -33,7 +33,15 @@ import qualipress.detect as det
 from qualipress import metrics as _metrics
 from qualipress.detect import detect, match_regions
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import append_jsonl, atomic_write_text, dataset_images, read_image, read_jsonl, sha256_file
+from qualipress.io import (
+    append_jsonl,
+    atomic_write_text,
+    dataset_images,
+    read_image,
+    read_jsonl,
+    remove_stale_temps,
+    sha256_file,
+)
 from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.rd.bd import bd_tables
 from qualipress.search.probe import probe
@@ -401,6 +409,7 @@ def run_rd(
     versions = {n: {_setting_key(s): codec_version(c, s) + _options_tag((encode_options or {}).get(n))
                     for s in sweeps[n]} for n, c in codec_objs.items()}
     wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
+    remove_stale_temps(out)  # a killed run's half-written result files (QA session 18)
     cache = RowCache(out / "cache.jsonl")
     rows, units = _plan_units(files, codecs, sweeps, versions, cache, list(metrics), task, wanted,
                               encode_options or {})
