@@ -37,7 +37,15 @@ import numpy as np
 
 from qualipress import codecs, metrics
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import Image, atomic_write_bytes, image_paths, read_image, sha256_file, write_image
+from qualipress.io import (
+    Image,
+    atomic_write_bytes,
+    image_paths,
+    read_image,
+    remove_stale_temps,
+    sha256_file,
+    write_image,
+)
 from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.preprocess.groups import Group, make_groups, parse_group
 from qualipress.preprocess.pool import DEFAULT_POOL
@@ -384,6 +392,7 @@ def open_label_dir(directory: str | Path, config: LabelConfig) -> Path:
         atomic_write_bytes(d / "manifest.json", json.dumps(config.to_dict(), indent=1).encode())
     (d / "records").mkdir(exist_ok=True)
     (d / "images").mkdir(exist_ok=True)
+    remove_stale_temps(d)  # a killed run's temporary records and label images (QA session 18)
     return d
 
 
@@ -630,6 +639,8 @@ def load_records(directory: str | Path) -> tuple[LabelConfig, list[dict[str, Any
     config = read_manifest(d)
     recs = []
     for p in sorted((d / "records").glob("*.json")):
+        if p.name.startswith("."):  # a temporary file (io.files.TEMP_PREFIX) of a run writing, or killed, is no record
+            continue
         try:
             rec = json.loads(p.read_text())
         except json.JSONDecodeError:
