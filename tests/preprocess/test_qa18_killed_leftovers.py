@@ -36,3 +36,15 @@ def test_temp_records_of_a_killed_run_are_neither_loaded_nor_kept(tmp_path):
     assert len(recs) == 2  # before: 4, the same image twice more in the training set
     again = label_dataset([data], out, SMALL)
     assert again.skipped == 2 and not stale.exists() and live.exists()
+
+
+def test_label_folder_inside_the_input_folder_is_not_labelled_on_the_rerun(tmp_path):
+    """QA session 18: ``preprocess label data/ -o data/labels`` run twice labelled its own label images."""
+    data = tmp_path / "data"
+    data.mkdir()
+    write_image(data / "img0.png", textured(seed=0, h=40, w=56))
+    out = data / "labels"
+    label_dataset([data], out, SMALL)
+    again = label_dataset([data], out, SMALL)
+    assert again.labelled == 0 and again.skipped == 1 and not again.errors
+    assert len(load_records(out)[1]) == 1

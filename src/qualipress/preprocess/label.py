@@ -622,7 +622,7 @@ def label_dataset(
     for g in config.groups():  # fail early on unknown / unavailable methods
         parse_group(g.name)
     d = open_label_dir(directory, config)
-    files = image_paths(inputs)
+    files = image_paths(inputs, exclude=[d])  # not its own label images when -o is inside an input folder
     if limit is not None:
         files = files[: max(0, int(limit))]
     summary = LabelSummary()

@@ -405,7 +405,7 @@ def run_rd(
 
     out = Path(outdir)
     codec_objs, sweeps = _resolve_codecs(codecs, metrics, anchor, task, qualities, encode_options or {})
-    files = dataset_images(dataset, limit)
+    files = dataset_images(dataset, limit, exclude=[out])  # not its own rd.png when -o is inside the dataset
     versions = {n: {_setting_key(s): codec_version(c, s) + _options_tag((encode_options or {}).get(n))
                     for s in sweeps[n]} for n, c in codec_objs.items()}
     wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
