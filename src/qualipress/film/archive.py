@@ -354,7 +354,10 @@ def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
         del data
         atomic_write_bytes(dst, rebuilt, overwrite=False)
         if sha256_file(dst) != want:
-            raise OutputError(f"{dst}: restored file on disk does not match the recorded SHA-256")
+            # this run's file (overwrite=False: nothing was there): removed, or it stays wrong and every rerun refuses
+            # it as "other content" (QA session 18)
+            dst.unlink(missing_ok=True)
+            raise OutputError(f"{dst}: restored file on disk does not match the recorded SHA-256 (removed)")
         rec.update(status="ok", sha256=want, bytes=len(rebuilt))
         _restore_attributes(dst, task.get("attrs") or {}, rec)
     except OSError as exc:
