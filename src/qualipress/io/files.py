@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -281,6 +282,27 @@ def remove_stale_temps(directory: str | Path) -> int:
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(base, name))
                     n += 1
+    return n
+
+
+def make_work_dir(parent: str | Path) -> Path:
+    """A new private folder in ``parent`` named as :func:`atomic_path`'s temporary files are (the process id
+    after :data:`TEMP_PREFIX`), so :func:`remove_stale_work_dirs` can tell one a killed run left from a live one."""
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.", dir=parent))
+
+
+def remove_stale_work_dirs(parent: str | Path) -> int:
+    """Delete the :func:`make_work_dir` folders directly in ``parent`` whose process is gone; return how many.
+
+    Only ``parent``'s own entries are looked at (it is a user's folder, not an output tree), never a link.
+    """
+    n = 0
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(parent):
+            m = _TEMP_RE.match(entry.name)
+            if m and entry.is_dir(follow_symlinks=False) and not _alive(int(m.group(1))):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                n += 1
     return n
 
 
