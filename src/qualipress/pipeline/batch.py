@@ -211,6 +211,7 @@ def outputs_among_inputs(inputs: Iterable[str | Path]) -> set[str]:
         # only what was written next to its own input: a folder written from inputs elsewhere, named as the input of
         # a later run, is the user's input now
         found.update(os.path.realpath(p) for p in _reported_outputs(here / REPORT_NAME, inputs_under=str(here)))
+        found.update(os.path.realpath(p) for p in _pending_outputs(here))
     return found - {os.path.realpath(p) for p in inputs if p.is_file()}
 
 
@@ -631,6 +632,18 @@ def _finished_earlier(task: _Task) -> dict[str, Any] | None:
     if rec is not None and rec.get("input_sha256") == task.sha:
         return {**rec, "recovered": True}
     return None
+
+
+def _pending_outputs(outdir: Path) -> set[str]:
+    """The files the pending markers in ``outdir`` name: what a stopped run wrote, or was writing, and had not yet
+    reported (:func:`_recover_pending` settles them once the next run holds the lock). Outputs, never inputs: with
+    ``-o`` = the input folder, a run killed between an output's write and its report line otherwise took that
+    output for an input, and its resume stopped on "inputs would write the same output name" (QA session 18)."""
+    folder = outdir / PENDING_DIR
+    if not folder.is_dir():
+        return set()
+    return {str(p) for m in folder.glob("*.json") if not m.name.startswith(".")
+            for p in _read_marker(m).get("paths", [])}
 
 
 def _mark_pending(outdir: Path, out_path: Path, paths: list[Path]) -> Path:
