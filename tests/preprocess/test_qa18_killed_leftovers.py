@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from qualipress.io import TEMP_PREFIX, write_image
+from qualipress.io import TEMP_PREFIX, sha256_file, write_image
 from qualipress.preprocess.label import LabelConfig, label_dataset, load_records
 
 from .conftest import textured
@@ -48,3 +48,20 @@ def test_label_folder_inside_the_input_folder_is_not_labelled_on_the_rerun(tmp_p
     again = label_dataset([data], out, SMALL)
     assert again.labelled == 0 and again.skipped == 1 and not again.errors
     assert len(load_records(out)[1]) == 1
+
+
+def test_a_source_replaced_between_label_runs_keeps_only_its_new_record(tmp_path):
+    """QA session 18: the old record stayed next to the new one, and training stopped on it ("changed since it
+    was labelled") until it was found and deleted by hand."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(2):
+        write_image(data / f"img{i}.png", textured(seed=i, h=40, w=56))
+    out = tmp_path / "labels"
+    label_dataset([data], out, SMALL)
+    write_image(data / "img1.png", textured(seed=5, h=40, w=56))  # rescanned
+    again = label_dataset([data], out, SMALL)
+    assert again.labelled == 1 and again.skipped == 1
+    _, recs = load_records(out)
+    assert len(recs) == 2 and len(list((out / "images").iterdir())) == 2
+    assert {r["sha256"] for r in recs} == {sha256_file(data / "img0.png"), sha256_file(data / "img1.png")}

@@ -26,6 +26,7 @@ A directory made for another codec, setting, metric or pool is refused with the 
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -448,9 +449,30 @@ def label_one(
             "scores": [_finite(asdict(s)) for s in result.scores],
         }
         atomic_write_bytes(rec_path, json.dumps(record, indent=1).encode())
+        _drop_superseded(directory, record["source"], key)
         return {"path": str(path), "status": "labelled", "best": result.best}
     except QualipressError as exc:
         return {"path": str(path), "status": "error", "error": str(exc)}
+
+
+def _drop_superseded(directory: Path, source: str, key: str) -> None:
+    """Remove the records (and their label images) of ``source``'s earlier contents, once its record ``key`` for
+    what it holds now is written: training refuses a record whose source no longer has its SHA-256, so a source
+    replaced between two label runs stopped every later training run until its old record was found and deleted by
+    hand (QA session 18). Keys are ``<stem>-<sha256 prefix>``: only this stem's records are read."""
+    stem = key.rsplit("-", 1)[0]
+    for old in (directory / "records").glob(f"{glob.escape(stem)}-*.json"):
+        if old.name.startswith(".") or old.stem == key or old.stem.rsplit("-", 1)[0] != stem:
+            continue
+        try:
+            rec = json.loads(old.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(rec, dict) and rec.get("source") == source:
+            label = rec.get("label")
+            if isinstance(label, str) and label.startswith("images/"):
+                (directory / label).unlink(missing_ok=True)
+            old.unlink(missing_ok=True)
 
 
 def _write_label(directory: Path, key: str, label: Image) -> str:
