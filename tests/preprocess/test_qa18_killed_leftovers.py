@@ -65,3 +65,22 @@ def test_a_source_replaced_between_label_runs_keeps_only_its_new_record(tmp_path
     _, recs = load_records(out)
     assert len(recs) == 2 and len(list((out / "images").iterdir())) == 2
     assert {r["sha256"] for r in recs} == {sha256_file(data / "img0.png"), sha256_file(data / "img1.png")}
+
+
+def test_a_source_rewritten_while_it_is_labelled_gets_no_record(tmp_path, monkeypatch):
+    """QA session 18: the record named the SHA-256 taken before the read, for a label made from the new bytes."""
+    from qualipress.preprocess import label as label_mod
+
+    data = tmp_path / "data"
+    data.mkdir()
+    write_image(data / "img0.png", textured(seed=0, h=40, w=56))
+    real = label_mod.read_image
+
+    def rewritten(path, **kw):
+        write_image(path, textured(seed=3, h=40, w=56))
+        return real(path, **kw)
+
+    monkeypatch.setattr(label_mod, "read_image", rewritten)
+    s = label_dataset([data], tmp_path / "labels", SMALL)
+    assert s.labelled == 0 and "changed while it was being processed" in s.errors[0][1]
+    assert not list((tmp_path / "labels" / "records").glob("*.json"))

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import OutputError
+from qualipress.errors import InputError, OutputError
 
 #: Name prefix of every temporary file qualipress creates: ``.qualipress-tmp.<pid>.<random>.<final name>``.
 TEMP_PREFIX = ".qualipress-tmp."
@@ -122,6 +122,28 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def require_unchanged(source: str | Path, sha: str) -> None:
+    """Refuse to go on when ``source`` is no longer the file whose SHA-256 ``sha`` a run took before reading it.
+
+    Called once every read of the source is done, before anything made from it is written: a file replaced or
+    rewritten meanwhile (a rescan landing mid-run) would give an output made from other bytes than the record's
+    hash names (QA session 18). The rerun then takes the file as it is.
+
+    Raises
+    ------
+    InputError
+        The source changed or disappeared.
+    """
+    try:
+        now = sha256_file(source)
+    except OSError as exc:
+        raise InputError(f"{source}: disappeared while it was being processed ({exc.strerror or exc}); nothing "
+                         "written") from None
+    if now != sha:
+        raise InputError(f"{source}: changed while it was being processed (its SHA-256 is not the one read at the "
+                         "start); nothing written: rerun to take it as it is now")
 
 
 def check_name_length(path: str | Path) -> None:

@@ -39,7 +39,7 @@ from qualipress.io import (
 
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME, is_output_dir, pattern_root
-from qualipress.io.files import check_name_length, exclusive_lock, json_default
+from qualipress.io.files import check_name_length, exclusive_lock, json_default, require_unchanged
 from qualipress.io.transfer import perceptual_clipping
 from qualipress.pipeline.hooks import SEEDED, DefaultHooks, PipelineHooks, seal_over_limit
 from qualipress.pipeline.runner import run_tasks
@@ -385,7 +385,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     if describe is not None:
         record.update(describe(best.data))
     data = _within_budget(_sealed(hooks, best, record, options.tile), best.data, record, options.target.budget)
-    _check_unchanged(job.source, record["input_sha256"])
+    require_unchanged(job.source, record["input_sha256"])  # every read of it done: still the bytes hashed?
     written = [out_path, *sidecars]
     marker = _mark_pending(outdir, out_path, written)
     wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
@@ -409,27 +409,6 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     record.update(output=str(out_path), output_sha256=sha256_bytes(data), bytes=len(data),
                   bpp=round(8 * len(data) / (image.width * image.height), 5),
                   ratio=round(record["input_bytes"] / len(data), 4) if data else None, verified=True)
-
-
-def _check_unchanged(source: Path, sha: str) -> None:
-    """Refuse to write an output when ``source`` is no longer the file the run hashed (``sha``) before reading it:
-    it was replaced or rewritten while the job read it (a rescan landing mid-run), so the output would be made from
-    other bytes than the report's ``input_sha256`` names (QA session 18). Checked after every read of the source
-    (the image, the hooks' header reads and seal), before anything is written; the rerun compresses it as it is.
-
-    Raises
-    ------
-    InputError
-        The source changed or disappeared.
-    """
-    try:
-        now = sha256_file(source)
-    except OSError as exc:
-        raise InputError(f"{source}: disappeared while it was being compressed ({exc.strerror or exc}); "
-                         "nothing written") from None
-    if now != sha:
-        raise InputError(f"{source}: changed while it was being compressed (its SHA-256 is not the one read at "
-                         "the start); nothing written: rerun to compress it as it is now")
 
 
 def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressOptions,

@@ -47,6 +47,7 @@ from qualipress.io import (
     sha256_file,
     write_image,
 )
+from qualipress.io.files import require_unchanged
 from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.preprocess.groups import Group, make_groups, parse_group
 from qualipress.preprocess.pool import DEFAULT_POOL
@@ -436,6 +437,7 @@ def label_one(
         if image.has_alpha:
             image = image.color()
         result = score_image(image, config, encode_decode=encode_decode, measure=measure)
+        require_unchanged(path, digest)  # the record names ``digest``: the label must be of those bytes
         label_rel = _write_label(directory, key, result.label)
         record = {
             "source": str(path.resolve()),
