@@ -386,8 +386,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
         record.update(describe(best.data))
     data = _within_budget(_sealed(hooks, best, record, options.tile), best.data, record, options.target.budget)
     require_unchanged(job.source, record["input_sha256"])  # every read of it done: still the bytes hashed?
-    written = [out_path, *sidecars]
-    marker = _mark_pending(outdir, out_path, written)
+    marker = _mark_pending(outdir, out_path, [out_path, *sidecars])
     wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
     try:
         wrote.append(atomic_write_bytes(out_path, data, overwrite=options.overwrite))
