@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
+from qualipress.errors import OutputError
 from qualipress.io import TEMP_PREFIX, sha256_file, write_image
+from qualipress.io.discover import LOCK_NAME
+from qualipress.io.files import exclusive_lock
 from qualipress.preprocess.label import LabelConfig, label_dataset, load_records
 
 from .conftest import textured
@@ -84,3 +89,15 @@ def test_a_source_rewritten_while_it_is_labelled_gets_no_record(tmp_path, monkey
     s = label_dataset([data], tmp_path / "labels", SMALL)
     assert s.labelled == 0 and "changed while it was being processed" in s.errors[0][1]
     assert not list((tmp_path / "labels" / "records").glob("*.json"))
+
+
+def test_a_second_label_run_into_the_same_folder_is_refused(tmp_path):
+    """QA session 18: two runs into one label folder each labelled every image (compress and archive refuse)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    write_image(data / "img0.png", textured(seed=0, h=40, w=56))
+    out = tmp_path / "labels"
+    out.mkdir()
+    with exclusive_lock(out / LOCK_NAME, what=str(out)), pytest.raises(OutputError, match="another qualipress run"):
+        label_dataset([data], out, SMALL)
+    assert label_dataset([data], out, SMALL).labelled == 1

@@ -47,7 +47,8 @@ from qualipress.io import (
     sha256_file,
     write_image,
 )
-from qualipress.io.files import require_unchanged
+from qualipress.io.discover import LOCK_NAME
+from qualipress.io.files import exclusive_lock, require_unchanged
 from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.preprocess.groups import Group, make_groups, parse_group
 from qualipress.preprocess.pool import DEFAULT_POOL
@@ -650,10 +651,12 @@ def label_dataset(
     if limit is not None:
         files = files[: max(0, int(limit))]
     summary = LabelSummary()
-    announce(progress, len(files))
-    task = functools.partial(label_one, directory=d, config=config, encode_decode=encode_decode, measure=measure)
-    for st in _in_order(run_tasks(task, files, jobs=jobs), files):  # jobs <= 1: in this process, in order
-        _note(summary, st, progress)
+    # one run at a time, as compress and archive: two runs labelled every image twice (QA session 18)
+    with exclusive_lock(d / LOCK_NAME, what=str(d)):
+        announce(progress, len(files))
+        task = functools.partial(label_one, directory=d, config=config, encode_decode=encode_decode, measure=measure)
+        for st in _in_order(run_tasks(task, files, jobs=jobs), files):  # jobs <= 1: in this process, in order
+            _note(summary, st, progress)
     return summary
 
 
