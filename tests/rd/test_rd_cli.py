@@ -55,3 +55,18 @@ def test_bench_rd_without_any_point_says_why(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "none of the metrics" not in err and "no curve has a point" in err
     assert err.count("stores 8-bit samples; the image is 16-bit") == 2
+
+
+def test_bench_rd_with_a_bad_image_exits_1_after_writing_the_rest(dataset: Path, tmp_path: Path, capsys) -> None:
+    """QA session 18: rows skipped for a truncated image were named, but the run exited 0 (compress, archive,
+    restore and preprocess label exit 1 when some inputs fail)."""
+    from qualipress.cli import main
+
+    good = (dataset / "im0.png").read_bytes()
+    (dataset / "cut.png").write_bytes(good[: len(good) // 3])
+    out = tmp_path / "res"
+    args = ["bench", "rd", str(dataset), "-o", str(out), "--codecs", "jpeg", "--qualities", "30,60,90",
+            "--metrics", "psnr"]
+    assert main(args) == 1
+    assert "cut.png" in capsys.readouterr().err and (out / "report.html").is_file()
+    assert json.loads((out / "summary.json").read_text())["images_left_out"]

@@ -19,6 +19,7 @@ from typing import Any
 from qualipress import codecs
 from qualipress.errors import OutputError, QualipressError
 from qualipress.io import EXTENSIONS, IMAGE_SUFFIXES, sniff
+from qualipress.io.files import make_work_dir, remove_stale_work_dirs
 from qualipress.io.image import MAX_PIXELS, check_dimensions
 from qualipress.io.readers import DPX_TRANSFERS, FORMAT_TRANSFERS
 from qualipress.pipeline import expand_inputs
@@ -134,7 +135,9 @@ def staged_input(inputs: list[str]) -> Iterator[list[str]]:
     fmt = sniff(data[:32])
     if fmt is None:
         raise QualipressError("stdin does not hold a recognised image format")
-    folder = Path(tempfile.mkdtemp(prefix="qualipress-stdin-"))
+    tmp = tempfile.gettempdir()
+    remove_stale_work_dirs(tmp)  # a killed pipe's copy of its image (QA session 18)
+    folder = make_work_dir(tmp)
     try:
         path = folder / ("stdin" + sorted(EXTENSIONS[fmt])[0])
         path.write_bytes(data)
@@ -156,7 +159,10 @@ def staged_output(single: SingleOutput, overwrite: bool) -> Iterator[Path]:
         raise OutputError(refused)
     parent = single.path.parent if single.path is not None else Path(tempfile.gettempdir())
     parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".qualipress-", dir=parent))
+    # a killed run's work folder (its partial output, report and lock) is removed: hidden next to the user's file, it
+    # stayed for good (QA session 18)
+    remove_stale_work_dirs(parent)
+    work = make_work_dir(parent)
     try:
         yield work
     finally:

@@ -15,7 +15,8 @@ from qualipress.errors import InputError, OutputError, QualipressError, Unsuppor
 from qualipress.film import lossless, manifest
 from qualipress.film.sequence import FRAME_EXTENSIONS, find_frames, parse_name
 from qualipress.io import atomic_write_bytes, find_images, sha256_bytes, sha256_file
-from qualipress.io.files import TEMP_PREFIX, remove_stale_temps
+from qualipress.io.discover import LOCK_NAME
+from qualipress.io.files import TEMP_PREFIX, exclusive_lock, remove_stale_temps
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.progress import announce
@@ -282,43 +283,46 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
     out = Path(os.path.abspath(outdir))
     srcs = source_list(inputs)
     check_writable(out)
-    remove_stale_temps(out)
-    prev = manifest.latest(manifest.load(out))
-    result = BatchResult()
-    if threads <= 0:
-        threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
-    tasks = []
-    for path, rel in srcs:
-        done, refreshed = _done(prev.get(rel), path, out)
-        if refreshed is not None:
-            manifest.append(out, refreshed)
-        if done:
-            result.skipped.append(rel)
-            if (prev.get(rel) or {}).get("damaged"):
-                result.skipped_damaged.append(rel)
-            continue
-        tasks.append({"path": str(path), "rel": rel, "outdir": str(out), "codecs": list(codecs), "effort": effort,
-                      "select": select, "threads": threads})
+    # one run at a time (as compress): two runs would each archive every frame into one manifest, and with other
+    # --codecs leave a .qpl that need not be the one its latest record names (QA session 18)
+    with exclusive_lock(out / LOCK_NAME, what=str(out)):
+        remove_stale_temps(out)
+        prev = manifest.latest(manifest.load(out))
+        result = BatchResult()
+        if threads <= 0:
+            threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
+        tasks = []
+        for path, rel in srcs:
+            done, refreshed = _done(prev.get(rel), path, out)
+            if refreshed is not None:
+                manifest.append(out, refreshed)
+            if done:
+                result.skipped.append(rel)
+                if (prev.get(rel) or {}).get("damaged"):
+                    result.skipped_damaged.append(rel)
+                continue
+            tasks.append({"path": str(path), "rel": rel, "outdir": str(out), "codecs": list(codecs), "effort": effort,
+                          "select": select, "threads": threads})
 
-    def finish(rec: dict[str, Any]) -> None:
-        manifest.append(out, rec)
-        result.records.append(rec)
-        if progress is not None:
-            progress(rec)
+        def finish(rec: dict[str, Any]) -> None:
+            manifest.append(out, rec)
+            result.records.append(rec)
+            if progress is not None:
+                progress(rec)
 
-    announce(progress, len(tasks))
-    keys = [sequence_key(t["rel"]) for t in tasks]
-    # local workers: one frame per task on the shot's lane, so each finished frame reaches the manifest at once
-    # (an interruption loses none); in this process and on Dask a chunk streams with I/O overlapped
-    stream = archive_stream if (scheduler or jobs <= 1) else None
-    for i, rec in run_by_sequence(_archive_task, tasks, keys, jobs=jobs, scheduler=scheduler, stream=stream):
-        if isinstance(rec, BaseException):
-            rec = {"kind": "lossless", "source": tasks[i]["rel"], "status": "error", "error": str(rec),
-                   "error_type": type(rec).__name__}
-        finish(rec)
-    manifest.write_sums(out, manifest.load(out))
-    result.seconds = time.perf_counter() - t0
-    return result
+        announce(progress, len(tasks))
+        keys = [sequence_key(t["rel"]) for t in tasks]
+        # local workers: one frame per task on the shot's lane, so each finished frame reaches the manifest at once
+        # (an interruption loses none); in this process and on Dask a chunk streams with I/O overlapped
+        stream = archive_stream if (scheduler or jobs <= 1) else None
+        for i, rec in run_by_sequence(_archive_task, tasks, keys, jobs=jobs, scheduler=scheduler, stream=stream):
+            if isinstance(rec, BaseException):
+                rec = {"kind": "lossless", "source": tasks[i]["rel"], "status": "error", "error": str(rec),
+                       "error_type": type(rec).__name__}
+            finish(rec)
+        manifest.write_sums(out, manifest.load(out))
+        result.seconds = time.perf_counter() - t0
+        return result
 
 
 def _cpu_count() -> int:
@@ -341,13 +345,19 @@ def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
         if dst.exists():
             if sha256_file(dst) == want:
                 rec.update(status="ok", sha256=want, note="already restored")
+                # a restore stopped between the rename and the attributes left the file with today's mtime and the
+                # umask's mode: set them again (the same values as a whole restore; QA session 18)
+                _restore_attributes(dst, task.get("attrs") or {}, rec)
                 return rec
             raise OutputError(f"{dst}: exists with other content (restore never overwrites)")
         rebuilt = lossless.restore_bytes(data, threads=int(task.get("threads") or 1))  # checks the SHA-256
         del data
         atomic_write_bytes(dst, rebuilt, overwrite=False)
         if sha256_file(dst) != want:
-            raise OutputError(f"{dst}: restored file on disk does not match the recorded SHA-256")
+            # this run's file (overwrite=False: nothing was there): removed, or it stays wrong and every rerun refuses
+            # it as "other content" (QA session 18)
+            dst.unlink(missing_ok=True)
+            raise OutputError(f"{dst}: restored file on disk does not match the recorded SHA-256 (removed)")
         rec.update(status="ok", sha256=want, bytes=len(rebuilt))
         _restore_attributes(dst, task.get("attrs") or {}, rec)
     except OSError as exc:

@@ -144,16 +144,20 @@ def pattern_root(text: str | Path) -> Path:
     return p if n is None else (Path(*p.parts[:n]) if n else Path("."))
 
 
-def image_paths(inputs: Iterable[str | Path], *, suffixes: Collection[str] = IMAGE_SUFFIXES) -> list[Path]:
-    """The absolute paths of :func:`find_images` (input order, each file once): the list most callers want."""
-    return [f.path for f in find_images(inputs, suffixes=suffixes)]
+def image_paths(inputs: Iterable[str | Path], *, suffixes: Collection[str] = IMAGE_SUFFIXES,
+                exclude: Iterable[str | Path] = ()) -> list[Path]:
+    """The absolute paths of :func:`find_images` (input order, each file once): the list most callers want.
+    ``exclude``: as :func:`find_images`'s (the caller's output folder)."""
+    return [f.path for f in find_images(inputs, suffixes=suffixes, exclude=exclude)]
 
 
 def dataset_images(dataset: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
-                   limit: int | None = None) -> list[Path]:
+                   limit: int | None = None, *, exclude: Iterable[str | Path] = ()) -> list[Path]:
     """Image files of a dataset (training or RD sweep): directories searched recursively, or explicit files.
 
     Unlike :func:`find_images` a dataset names existing paths only (no glob patterns) and must hold images.
+    ``exclude``: folders not entered (the caller's output folder inside the dataset, so a rerun does not take
+    its own plots or label images for data: QA session 18).
 
     Raises
     ------
@@ -164,7 +168,7 @@ def dataset_images(dataset: str | os.PathLike[str] | Iterable[str | os.PathLike[
     for p in map(Path, paths):
         if not p.exists():
             raise InputError(f"dataset {p} does not exist")
-    found = [p for p in image_paths(paths) if p.exists()]  # a broken link is not a training image
+    found = [p for p in image_paths(paths, exclude=exclude) if p.exists()]  # a broken link is not a training image
     if not found:
         raise InputError(f"dataset {', '.join(map(str, paths))} holds no images (empty dataset)")
     return found[:limit] if limit else found

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import OutputError
+from qualipress.errors import InputError, OutputError
 
 #: Name prefix of every temporary file qualipress creates: ``.qualipress-tmp.<pid>.<random>.<final name>``.
 TEMP_PREFIX = ".qualipress-tmp."
@@ -121,6 +122,28 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def require_unchanged(source: str | Path, sha: str) -> None:
+    """Refuse to go on when ``source`` is no longer the file whose SHA-256 ``sha`` a run took before reading it.
+
+    Called once every read of the source is done, before anything made from it is written: a file replaced or
+    rewritten meanwhile (a rescan landing mid-run) would give an output made from other bytes than the record's
+    hash names (QA session 18). The rerun then takes the file as it is.
+
+    Raises
+    ------
+    InputError
+        The source changed or disappeared.
+    """
+    try:
+        now = sha256_file(source)
+    except OSError as exc:
+        raise InputError(f"{source}: disappeared while it was being processed ({exc.strerror or exc}); nothing "
+                         "written") from None
+    if now != sha:
+        raise InputError(f"{source}: changed while it was being processed (its SHA-256 is not the one read at the "
+                         "start); nothing written: rerun to take it as it is now")
 
 
 def check_name_length(path: str | Path) -> None:
@@ -281,6 +304,27 @@ def remove_stale_temps(directory: str | Path) -> int:
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(base, name))
                     n += 1
+    return n
+
+
+def make_work_dir(parent: str | Path) -> Path:
+    """A new private folder in ``parent`` named as :func:`atomic_path`'s temporary files are (the process id
+    after :data:`TEMP_PREFIX`), so :func:`remove_stale_work_dirs` can tell one a killed run left from a live one."""
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.", dir=parent))
+
+
+def remove_stale_work_dirs(parent: str | Path) -> int:
+    """Delete the :func:`make_work_dir` folders directly in ``parent`` whose process is gone; return how many.
+
+    Only ``parent``'s own entries are looked at (it is a user's folder, not an output tree), never a link.
+    """
+    n = 0
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(parent):
+            m = _TEMP_RE.match(entry.name)
+            if m and entry.is_dir(follow_symlinks=False) and not _alive(int(m.group(1))):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                n += 1
     return n
 
 

@@ -39,7 +39,7 @@ from qualipress.io import (
 
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME, is_output_dir, pattern_root
-from qualipress.io.files import check_name_length, exclusive_lock, json_default
+from qualipress.io.files import check_name_length, exclusive_lock, json_default, require_unchanged
 from qualipress.io.transfer import perceptual_clipping
 from qualipress.pipeline.hooks import SEEDED, DefaultHooks, PipelineHooks, seal_over_limit
 from qualipress.pipeline.runner import run_tasks
@@ -214,6 +214,7 @@ def outputs_among_inputs(inputs: Iterable[str | Path]) -> set[str]:
         # only what was written next to its own input: a folder written from inputs elsewhere, named as the input of
         # a later run, is the user's input now
         found.update(os.path.realpath(p) for p in _reported_outputs(here / REPORT_NAME, inputs_under=str(here)))
+        found.update(os.path.realpath(p) for p in _pending_outputs(here))
     return found - {os.path.realpath(p) for p in inputs if p.is_file()}
 
 
@@ -387,8 +388,8 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     if describe is not None:
         record.update(describe(best.data))
     data = _within_budget(_sealed(hooks, best, record, options.tile), best.data, record, options.target.budget)
-    written = [out_path, *sidecars]
-    marker = _mark_pending(outdir, out_path, written)
+    require_unchanged(job.source, record["input_sha256"])  # every read of it done: still the bytes hashed?
+    marker = _mark_pending(outdir, out_path, [out_path, *sidecars])
     wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
     try:
         wrote.append(atomic_write_bytes(out_path, data, overwrite=options.overwrite))
@@ -641,6 +642,18 @@ def _finished_earlier(task: _Task) -> dict[str, Any] | None:
     if rec is not None and rec.get("input_sha256") == task.sha:
         return {**rec, "recovered": True}
     return None
+
+
+def _pending_outputs(outdir: Path) -> set[str]:
+    """The files the pending markers in ``outdir`` name: what a stopped run wrote, or was writing, and had not yet
+    reported (:func:`_recover_pending` settles them once the next run holds the lock). Outputs, never inputs: with
+    ``-o`` = the input folder, a run killed between an output's write and its report line otherwise took that
+    output for an input, and its resume stopped on "inputs would write the same output name" (QA session 18)."""
+    folder = outdir / PENDING_DIR
+    if not folder.is_dir():
+        return set()
+    return {str(p) for m in folder.glob("*.json") if not m.name.startswith(".")
+            for p in _read_marker(m).get("paths", [])}
 
 
 def _mark_pending(outdir: Path, out_path: Path, paths: list[Path]) -> Path:

@@ -154,7 +154,7 @@ def apply_cmd(
     from qualipress.preprocess import get_preprocessor
 
     pre = get_preprocessor(model)
-    files = image_paths(inputs)
+    files = image_paths(inputs, exclude=[output])  # not its own outputs when -o is a folder inside an input
     if not files:
         raise InputError("no input images")
     lossless = (".png", ".tif", ".tiff")

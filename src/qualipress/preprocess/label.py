@@ -26,6 +26,7 @@ A directory made for another codec, setting, metric or pool is refused with the 
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,7 +38,17 @@ import numpy as np
 
 from qualipress import codecs, metrics
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import Image, atomic_write_bytes, image_paths, read_image, sha256_file, write_image
+from qualipress.io import (
+    Image,
+    atomic_write_bytes,
+    image_paths,
+    read_image,
+    remove_stale_temps,
+    sha256_file,
+    write_image,
+)
+from qualipress.io.discover import LOCK_NAME
+from qualipress.io.files import exclusive_lock, require_unchanged
 from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.preprocess.groups import Group, make_groups, parse_group
 from qualipress.preprocess.pool import DEFAULT_POOL
@@ -384,6 +395,7 @@ def open_label_dir(directory: str | Path, config: LabelConfig) -> Path:
         atomic_write_bytes(d / "manifest.json", json.dumps(config.to_dict(), indent=1).encode())
     (d / "records").mkdir(exist_ok=True)
     (d / "images").mkdir(exist_ok=True)
+    remove_stale_temps(d)  # a killed run's temporary records and label images (QA session 18)
     return d
 
 
@@ -426,6 +438,7 @@ def label_one(
         if image.has_alpha:
             image = image.color()
         result = score_image(image, config, encode_decode=encode_decode, measure=measure)
+        require_unchanged(path, digest)  # the record names ``digest``: the label must be of those bytes
         label_rel = _write_label(directory, key, result.label)
         record = {
             "source": str(path.resolve()),
@@ -439,9 +452,30 @@ def label_one(
             "scores": [_finite(asdict(s)) for s in result.scores],
         }
         atomic_write_bytes(rec_path, json.dumps(record, indent=1).encode())
+        _drop_superseded(directory, record["source"], key)
         return {"path": str(path), "status": "labelled", "best": result.best}
     except QualipressError as exc:
         return {"path": str(path), "status": "error", "error": str(exc)}
+
+
+def _drop_superseded(directory: Path, source: str, key: str) -> None:
+    """Remove the records (and their label images) of ``source``'s earlier contents, once its record ``key`` for
+    what it holds now is written: training refuses a record whose source no longer has its SHA-256, so a source
+    replaced between two label runs stopped every later training run until its old record was found and deleted by
+    hand (QA session 18). Keys are ``<stem>-<sha256 prefix>``: only this stem's records are read."""
+    stem = key.rsplit("-", 1)[0]
+    for old in (directory / "records").glob(f"{glob.escape(stem)}-*.json"):
+        if old.name.startswith(".") or old.stem == key or old.stem.rsplit("-", 1)[0] != stem:
+            continue
+        try:
+            rec = json.loads(old.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(rec, dict) and rec.get("source") == source:
+            label = rec.get("label")
+            if isinstance(label, str) and label.startswith("images/"):
+                (directory / label).unlink(missing_ok=True)
+            old.unlink(missing_ok=True)
 
 
 def _write_label(directory: Path, key: str, label: Image) -> str:
@@ -613,14 +647,16 @@ def label_dataset(
     for g in config.groups():  # fail early on unknown / unavailable methods
         parse_group(g.name)
     d = open_label_dir(directory, config)
-    files = image_paths(inputs)
+    files = image_paths(inputs, exclude=[d])  # not its own label images when -o is inside an input folder
     if limit is not None:
         files = files[: max(0, int(limit))]
     summary = LabelSummary()
-    announce(progress, len(files))
-    task = functools.partial(label_one, directory=d, config=config, encode_decode=encode_decode, measure=measure)
-    for st in _in_order(run_tasks(task, files, jobs=jobs), files):  # jobs <= 1: in this process, in order
-        _note(summary, st, progress)
+    # one run at a time, as compress and archive: two runs labelled every image twice (QA session 18)
+    with exclusive_lock(d / LOCK_NAME, what=str(d)):
+        announce(progress, len(files))
+        task = functools.partial(label_one, directory=d, config=config, encode_decode=encode_decode, measure=measure)
+        for st in _in_order(run_tasks(task, files, jobs=jobs), files):  # jobs <= 1: in this process, in order
+            _note(summary, st, progress)
     return summary
 
 
@@ -630,6 +666,8 @@ def load_records(directory: str | Path) -> tuple[LabelConfig, list[dict[str, Any
     config = read_manifest(d)
     recs = []
     for p in sorted((d / "records").glob("*.json")):
+        if p.name.startswith("."):  # a temporary file (io.files.TEMP_PREFIX) of a run writing, or killed, is no record
+            continue
         try:
             rec = json.loads(p.read_text())
         except json.JSONDecodeError:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from qualipress.errors import InputError
+from qualipress.errors import ExitCode, InputError
 from qualipress.rd import format_table, html_report, load_curves, parse_qualities, plot_rd, run_rd
 
 
@@ -54,6 +54,8 @@ def bench_rd_cmd(
         html_report(output)
     if res.bd:
         typer.echo(format_table(res.bd, anchor or names[0]))
+    if res.errors:  # some rows failed (named above): exit 1 as compress, archive and label do (QA session 18: 0)
+        raise ExitCode(1)
 
 
 def bench_plot_cmd(

@@ -22,7 +22,7 @@ from qualipress.rd.bd import METHODS, _fmt, to_db
 def load_curves(paths: Sequence[str | os.PathLike[str]]) -> dict[str, dict[str, Any]]:
     """Read CompressAI-style result JSON files (ours or CompressAI's published ones).
 
-    Directories are searched for ``*.json`` (``summary.json`` excluded).
+    Directories are searched for ``*.json`` (``summary.json`` and hidden files excluded).
 
     Raises
     ------
@@ -32,7 +32,8 @@ def load_curves(paths: Sequence[str | os.PathLike[str]]) -> dict[str, dict[str, 
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(sorted(f for f in p.glob("*.json") if f.name != "summary.json"))
+            # hidden names are not results: a run's temporary files (io.files.TEMP_PREFIX), still being written
+            files.extend(sorted(f for f in p.glob("*.json") if f.name != "summary.json" and not f.name.startswith(".")))
         elif p.is_file():
             files.append(p)
         else:

@@ -33,7 +33,15 @@ import qualipress.detect as det
 from qualipress import metrics as _metrics
 from qualipress.detect import detect, match_regions
 from qualipress.errors import InputError, QualipressError, UnsupportedError
-from qualipress.io import append_jsonl, atomic_write_text, dataset_images, read_image, read_jsonl, sha256_file
+from qualipress.io import (
+    append_jsonl,
+    atomic_write_text,
+    dataset_images,
+    read_image,
+    read_jsonl,
+    remove_stale_temps,
+    sha256_file,
+)
 from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.rd.bd import bd_tables
 from qualipress.search.probe import probe
@@ -397,10 +405,11 @@ def run_rd(
 
     out = Path(outdir)
     codec_objs, sweeps = _resolve_codecs(codecs, metrics, anchor, task, qualities, encode_options or {})
-    files = dataset_images(dataset, limit)
+    files = dataset_images(dataset, limit, exclude=[out])  # not its own rd.png when -o is inside the dataset
     versions = {n: {_setting_key(s): codec_version(c, s) + _options_tag((encode_options or {}).get(n))
                     for s in sweeps[n]} for n, c in codec_objs.items()}
     wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
+    remove_stale_temps(out)  # a killed run's half-written result files (QA session 18)
     cache = RowCache(out / "cache.jsonl")
     rows, units = _plan_units(files, codecs, sweeps, versions, cache, list(metrics), task, wanted,
                               encode_options or {})
