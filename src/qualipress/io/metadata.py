@@ -808,6 +808,38 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     return _rebuilt_jpeg(data, rest, segs, kept)
 
 
+#: PNG chunks holding free text: comments, author, copyright, and ImageMagick's EXIF/XMP/IPTC written as
+#: ``Raw profile type ...`` or ``exif:GPS...`` keywords (Pillow reads none of it as EXIF or XMP).
+_PNG_TEXT = (b"tEXt", b"zTXt", b"iTXt")
+#: The keyword of the PNG XMP packet, which :func:`embed_png` rewrites under the policy.
+_PNG_XMP_KEY = b"XML:com.adobe.xmp"
+#: Keywords of text chunks that may hold a location: GPS fields, and raw EXIF/XMP profiles whose contents are not
+#: parsed here (dropped whole under ``strip-gps``).
+_PNG_GPS_KEY = re.compile(rb"gps|^raw profile type (exif|app1|xmp)$", re.IGNORECASE)
+
+
+def scrub_png(data: bytes, policy: str) -> bytes:
+    """A PNG source as a kept output may hold it under the metadata ``policy``: its text chunks (``tEXt``,
+    ``zTXt``, ``iTXt``; the XMP packet excepted, which :func:`embed_png` and the kept-source rule handle) removed
+    as the policy asks. ``keep``: unchanged. ``strip``: without any of them (comments, author, copyright, IPTC).
+    ``strip-gps``: without those whose keyword names GPS or a raw EXIF/XMP profile (:data:`_PNG_GPS_KEY`).
+    QA 18 (web): a kept PNG held its comments and ImageMagick's ``exif:GPSLatitude`` text under ``strip``."""
+    if policy == "keep" or data[:8] != b"\x89PNG\r\n\x1a\n":
+        return data
+
+    def dropped(kind: bytes, payload: bytes) -> bool:
+        key = payload.split(b"\x00", 1)[0]
+        if kind not in _PNG_TEXT or key == _PNG_XMP_KEY:
+            return False
+        return policy == "strip" or bool(_PNG_GPS_KEY.search(key))
+
+    chunks = list(png_chunks(data))
+    kept = [raw for kind, payload, raw in chunks if not dropped(kind, payload)]
+    if len(kept) == len(chunks):
+        return data
+    return data[:8] + b"".join(kept)
+
+
 def jpeg_too_long(carry: Carry) -> list[str]:
     """The fields of ``carry`` that a JPEG cannot hold: an EXIF or an XMP packet longer than one APP1 segment
     (65,533 bytes with its signature; Extended XMP is not written here). :func:`embed_jpeg` leaves them out and

@@ -38,6 +38,7 @@ from qualipress.io.metadata import (
     is_srgb,
     jpeg_too_long,
     scrub_jpeg,
+    scrub_png,
 )
 from qualipress.io.readers import PALETTE_EXPANDED
 from qualipress.io.transfer import PERCEPTUAL_BITS
@@ -204,8 +205,9 @@ class PhotoHooks:
                 and (not self.web or fmt in WEB_FORMATS)
                 and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
                 and any(_supports(c, image) for c in requested)):  # else fail saying why, not copy the input
-            data = path.read_bytes()  # a JPEG's other segments obey --metadata too (scrub_jpeg, QA 17 web)
-            source = SourceBytes(scrub_jpeg(data, self.metadata) if fmt == "jpeg" else data)
+            data = path.read_bytes()  # a JPEG's other segments, a PNG's text chunks obey --metadata too
+            scrub = {"jpeg": scrub_jpeg, "png": scrub_png}.get(fmt)  # (QA 17 web, QA 18 web)
+            source = SourceBytes(scrub(data, self.metadata) if scrub else data)
             options = {"source": source, "source_metadata": carry_for(meta, self.metadata, orientation=orientation)}
             rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))
             extra = [f"source:{fmt}"] if rewritable else []  # a kept file must obey --metadata too
