@@ -14,7 +14,7 @@ from PIL import PngImagePlugin
 
 from qualipress import codecs
 from qualipress.io import read_image
-from qualipress.io.metadata import scrub_png
+from qualipress.io.metadata import png_texts, scrub_png
 from qualipress.pipeline.delivery import PhotoHooks
 from qualipress.search import parse_target
 
@@ -55,3 +55,17 @@ def test_scrub_png_keeps_the_xmp_packet_and_a_png_without_text(tmp_path: Path) -
     data = src.read_bytes()
     for policy in ("keep", "strip", "strip-gps"):
         assert scrub_png(data, policy) == data  # the XMP packet is the kept-source rule's and embed_png's
+
+
+@pytest.mark.parametrize(("policy", "named"), [
+    ("keep", "Comment, Author, exif:GPSLatitude"), ("strip-gps", "Comment, Author"), ("strip", None)])
+def test_text_chunks_no_output_carries_are_named(tmp_path: Path, policy: str, named: str | None) -> None:
+    """Every re-encode loses them: the decisions say so (they were lost without a word, metadata 'carried')."""
+    src = tmp_path / "a.png"
+    _texted_png(src)
+    plan = PhotoHooks(metadata=policy).plan(read_image(src), path=src, codec="webp",
+                                            target=parse_target("ssim>=0.9"), previous=None)
+    notes = [n for n in plan.notes if "text chunks" in n]
+    assert notes == ([] if named is None else [f"metadata: the source PNG's text chunks ({named}) are kept only "
+                                                "if the output is source:png; no other output carries them"])
+    assert png_texts(b"\xff\xd8\xff", "keep") == []

@@ -826,18 +826,32 @@ def scrub_png(data: bytes, policy: str) -> bytes:
     QA 18 (web): a kept PNG held its comments and ImageMagick's ``exif:GPSLatitude`` text under ``strip``."""
     if policy == "keep" or data[:8] != b"\x89PNG\r\n\x1a\n":
         return data
-
-    def dropped(kind: bytes, payload: bytes) -> bool:
-        key = payload.split(b"\x00", 1)[0]
-        if kind not in _PNG_TEXT or key == _PNG_XMP_KEY:
-            return False
-        return policy == "strip" or bool(_PNG_GPS_KEY.search(key))
-
     chunks = list(png_chunks(data))
-    kept = [raw for kind, payload, raw in chunks if not dropped(kind, payload)]
+    kept = [raw for kind, payload, raw in chunks if _png_text_key(kind, payload, policy) != b""]
     if len(kept) == len(chunks):
         return data
     return data[:8] + b"".join(kept)
+
+
+def _png_text_key(kind: bytes, payload: bytes, policy: str) -> bytes | None:
+    """The keyword of a PNG text chunk (not the XMP packet) that a kept PNG holds under ``policy``; ``b""`` for
+    one :func:`scrub_png` removes; None for any other chunk."""
+    key = payload.split(b"\x00", 1)[0]
+    if kind not in _PNG_TEXT or key == _PNG_XMP_KEY:
+        return None
+    if policy == "strip" or (policy == "strip-gps" and _PNG_GPS_KEY.search(key)):
+        return b""
+    return key
+
+
+def png_texts(data: bytes, policy: str) -> list[str]:
+    """Keywords of the text chunks (``tEXt``, ``zTXt``, ``iTXt``; not the XMP packet) that a PNG source kept as
+    it is holds under ``policy`` (:func:`scrub_png`), in file order, each once; empty for another format. No
+    other output carries them (QA 18 web: they were lost from every re-encode without a word)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return []
+    keys = (_png_text_key(kind, payload, policy) for kind, payload, _ in png_chunks(data))
+    return list(dict.fromkeys(k.decode("latin-1") for k in keys if k))
 
 
 def jpeg_too_long(carry: Carry) -> list[str]:

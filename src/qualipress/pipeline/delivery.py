@@ -37,6 +37,7 @@ from qualipress.io.metadata import (
     icc_problem,
     is_srgb,
     jpeg_too_long,
+    png_texts,
     scrub_jpeg,
     scrub_png,
 )
@@ -200,6 +201,9 @@ class PhotoHooks:
         fmt = meta.get("format")
         if fmt == "jpeg" and (extras := jpeg_extras_note(meta)) is not None:
             notes.append(extras)
+        if fmt == "png" and (texts := png_texts(path.read_bytes(), self.metadata)):
+            notes.append(f"metadata: the source PNG's text chunks ({', '.join(texts)}) are kept only if the output "
+                         "is source:png; no other output carries them")
         left_out = _source_left_out(meta, image) if fmt in SOURCE_FORMATS else None
         if (not self.allow_larger and fmt in SOURCE_FORMATS and left_out is None
                 and (not self.web or fmt in WEB_FORMATS)
