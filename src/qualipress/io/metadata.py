@@ -856,6 +856,24 @@ def png_texts(data: bytes, policy: str) -> list[str]:
     return list(dict.fromkeys(k.decode("latin-1") for k in keys if k))
 
 
+def with_source_segments(jpeg: bytes, source: bytes) -> bytes:
+    """``jpeg``, a lossless re-coding of ``source`` by a coder that writes no APPn segments of the source's
+    (mozjpeg), with the source's segments that :func:`embed_jpeg` does not write back: Photoshop APP13 (IPTC),
+    Extended XMP and other APPn blocks, after ``jpeg``'s own. Not carried: JFIF/APP0 and Adobe APP14 (the coder
+    writes its own), EXIF, XMP and ICC (:func:`embed_jpeg`'s) and MPF (its further images are not in ``jpeg``).
+    ``source`` is already scrubbed for the policy (:func:`scrub_jpeg`). QA 18 (web): ``transcode:jpeg`` lost a
+    press photo's IPTC by-line and copyright under ``--metadata keep`` without a word."""
+    def replaced(marker: int, payload: bytes) -> bool:
+        return (marker in (0xE0, 0xEE) or (marker == 0xE1 and payload.startswith((_EXIF_PREFIX, _XMP_NS)))
+                or (marker == 0xE2 and payload.startswith((_ICC_TAG, b"MPF\x00"))))
+
+    extra = [(m, p) for m, p in _jpeg_segments(source)[0] if m != 0xFE and not replaced(m, p)]
+    if not extra:
+        return jpeg
+    segs, rest = _jpeg_segments(jpeg)
+    return _rebuilt_jpeg(jpeg, rest, segs, [*segs, *extra])
+
+
 def jpeg_too_long(carry: Carry) -> list[str]:
     """The fields of ``carry`` that a JPEG cannot hold: an EXIF or an XMP packet longer than one APP1 segment
     (65,533 bytes with its signature; Extended XMP is not written here). :func:`embed_jpeg` leaves them out and

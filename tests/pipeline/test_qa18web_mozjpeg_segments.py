@@ -1,0 +1,41 @@
+"""QA 18 (web): ``transcode:jpeg`` (mozjpeg's lossless optimisation, often the chosen output for ``--codec jpeg``
+on a camera or press JPEG) keeps the source's segments that the metadata policy keeps. mozjpeg writes none of the
+source's APPn segments and only EXIF, XMP, ICC and comments were put back: a Photoshop APP13 (IPTC by-line,
+copyright) and Extended XMP were lost under ``--metadata keep`` with the report saying nothing."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from qualipress import codecs
+from qualipress.io import read_image
+from qualipress.io.metadata import _jpeg_segments
+from qualipress.pipeline.delivery import PhotoHooks
+from qualipress.search import parse_target
+from tests.pipeline.test_qa17web_scrub_jpeg import EXT, _tagged_jpeg
+
+
+@pytest.mark.parametrize(("policy", "gone", "kept"), [
+    ("keep", [], [b"GPSLatitude", b"Paris", b"48.8582N"]),
+    ("strip-gps", [b"GPSLatitude"], [b"Paris", b"48.8582N"]),
+    ("strip", [b"GPSLatitude", b"Paris", b"48.8582N", EXT], []),
+])
+def test_mozjpeg_transcode_keeps_what_the_policy_keeps(tmp_path: Path, policy: str, gone: list[bytes],
+                                                       kept: list[bytes]) -> None:
+    src = tmp_path / "a.jpg"
+    _tagged_jpeg(src)
+    image = read_image(src)
+    plan = PhotoHooks(metadata=policy).plan(image, path=src, codec="jpeg", target=parse_target("ssim>=0.9"),
+                                            previous=None)
+    data = codecs.get("transcode:jpeg").encode(image, lossless=True, **plan.encode_options["transcode:jpeg"])
+    assert not [g for g in gone if g in data]
+    assert all(k in data for k in kept)
+    markers = [m for m, _ in _jpeg_segments(data)[0]]
+    assert markers.count(0xE0) <= 1 and markers.count(0xEE) <= 1  # the coder's own JFIF / Adobe, once
+    with PILImage.open(src) as a, PILImage.open(io.BytesIO(data)) as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))  # still the same coded image
