@@ -39,3 +39,16 @@ def test_mozjpeg_transcode_keeps_what_the_policy_keeps(tmp_path: Path, policy: s
     assert markers.count(0xE0) <= 1 and markers.count(0xEE) <= 1  # the coder's own JFIF / Adobe, once
     with PILImage.open(src) as a, PILImage.open(io.BytesIO(data)) as b:
         assert np.array_equal(np.asarray(a), np.asarray(b))  # still the same coded image
+
+
+@pytest.mark.parametrize(("policy", "named"), [("keep", "Extended XMP, IPTC"), ("strip-gps", "IPTC"), ("strip", None)])
+def test_segments_no_re_encode_carries_are_named(tmp_path: Path, policy: str, named: str | None) -> None:
+    """A re-encode (here WebP) loses them: the decisions say so (the report said only 'carried: exif, xmp')."""
+    src = tmp_path / "a.jpg"
+    _tagged_jpeg(src)
+    plan = PhotoHooks(metadata=policy).plan(read_image(src), path=src, codec="webp",
+                                            target=parse_target("ssim>=0.9"), previous=None)
+    notes = [n for n in plan.notes if "segments are kept" in n]
+    assert notes == ([] if named is None else [
+        f"metadata: the source JPEG's {named} segments are kept only if the output is source:jpeg, "
+        "transcode:jpeg or transcode:jpegxl; no re-encode carries them"])

@@ -36,6 +36,7 @@ from qualipress.io.metadata import (
     icc_fits,
     icc_problem,
     is_srgb,
+    jpeg_source_only,
     jpeg_too_long,
     png_texts,
     scrub_jpeg,
@@ -204,6 +205,9 @@ class PhotoHooks:
         if fmt == "png" and (texts := png_texts(path.read_bytes(), self.metadata)):
             notes.append(f"metadata: the source PNG's text chunks ({', '.join(texts)}) are kept only if the output "
                          "is source:png; no other output carries them")
+        if fmt == "jpeg" and (blocks := jpeg_source_only(path.read_bytes(), self.metadata)):
+            notes.append(f"metadata: the source JPEG's {', '.join(blocks)} segments are kept only if the output is "
+                         "source:jpeg, transcode:jpeg or transcode:jpegxl; no re-encode carries them")
         left_out = _source_left_out(meta, image) if fmt in SOURCE_FORMATS else None
         if (not self.allow_larger and fmt in SOURCE_FORMATS and left_out is None
                 and (not self.web or fmt in WEB_FORMATS)
