@@ -780,9 +780,11 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     """A JPEG source as a kept or losslessly transcoded output may hold it under the metadata ``policy``: the parts
     of its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
 
-    ``keep``: unchanged. ``strip``: also without Extended XMP segments, Photoshop APP13 blocks (IPTC) and comments
-    (COM). ``strip-gps``: without each Extended XMP packet that holds a GPS field (:data:`_XMP_GPS_ATTR`). JFIF,
-    ICC, MPF and Adobe APP14 segments and everything from the frame on stay. QA 17 (web): a kept source and
+    ``keep``: unchanged. ``strip``: also without every other APPn segment (Extended XMP, Photoshop APP13 blocks
+    (IPTC), FlashPix, an XMP under a non-standard ``XMP\0`` signature, ...: QA 18 web) and comments (COM).
+    ``strip-gps``: without each Extended XMP packet that holds a GPS field (:data:`_XMP_GPS_ATTR`) and each other
+    such segment holding an XMP GPS field. JFIF, ICC, MPF and Adobe APP14 segments and everything from the frame on
+    stay. QA 17 (web): a kept source and
     ``transcode:jpegxl`` (whose rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in
     Extended XMP under ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
     """
@@ -799,10 +801,11 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
         gps_guids = {g for g, x in packets.items() if edit_xmp(x, drop_gps=True) != x}
 
     def dropped(marker: int, payload: bytes) -> bool:
-        extension = marker == 0xE1 and payload.startswith(_XMP_EXTENSION)
-        if policy == "strip":
-            return extension or marker == 0xFE or (marker == 0xED and payload.startswith(_PHOTOSHOP))
-        return extension and payload[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32] in gps_guids
+        if policy == "strip":  # QA 18 (web): also other APPn blocks, e.g. an XMP under a 'XMP\0' signature
+            return marker == 0xFE or not _layout_or_embedded(marker, payload)
+        if marker == 0xE1 and payload.startswith(_XMP_EXTENSION):
+            return payload[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32] in gps_guids
+        return not _layout_or_embedded(marker, payload) and edit_xmp(payload, drop_gps=True) != payload
 
     kept = [(m, p) for m, p in segs if not dropped(m, p)]
     if len(kept) == len(segs):
@@ -870,14 +873,17 @@ def with_source_segments(jpeg: bytes, source: bytes) -> bytes:
     return _rebuilt_jpeg(jpeg, rest, segs, [*segs, *extra])
 
 
+def _layout_or_embedded(marker: int, payload: bytes) -> bool:
+    """Whether a JPEG APPn/COM segment is one a coder writes for the file's layout (JFIF APP0, Adobe APP14), MPF,
+    or one :func:`embed_jpeg` writes under the policy (EXIF, XMP, ICC); COM segments count as embedded."""
+    return (marker in (0xE0, 0xEE, 0xFE) or (marker == 0xE1 and payload.startswith((_EXIF_PREFIX, _XMP_NS)))
+            or (marker == 0xE2 and payload.startswith((_ICC_TAG, b"MPF\x00"))))
+
+
 def _source_only_segments(source: bytes) -> list[tuple[int, bytes]]:
     """The APPn segments of a JPEG that no re-encode writes and :func:`embed_jpeg` does not carry (see
     :func:`with_source_segments`)."""
-    def replaced(marker: int, payload: bytes) -> bool:
-        return (marker in (0xE0, 0xEE) or (marker == 0xE1 and payload.startswith((_EXIF_PREFIX, _XMP_NS)))
-                or (marker == 0xE2 and payload.startswith((_ICC_TAG, b"MPF\x00"))))
-
-    return [(m, p) for m, p in _jpeg_segments(source)[0] if m != 0xFE and not replaced(m, p)]
+    return [(m, p) for m, p in _jpeg_segments(source)[0] if not _layout_or_embedded(m, p)]
 
 
 def jpeg_source_only(data: bytes, policy: str) -> list[str]:
