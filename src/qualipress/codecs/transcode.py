@@ -30,6 +30,7 @@ from qualipress.io.metadata import (
     embed_jpeg,
     embed_webp,
     read_metadata,
+    with_source_segments,
 )
 
 #: Source formats ``source:<format>`` accepts, with the extension and MIME type of the kept file.
@@ -140,8 +141,9 @@ class TranscodeCodec(Codec):
             if self.target == "jpeg":
                 import mozjpeg_lossless_optimization as mlo
 
-                # mozjpeg drops the APPn segments: the policy's metadata goes back in afterwards.
-                return _with_metadata(bytes(mlo.optimize(src)), carry)
+                # mozjpeg drops the APPn segments: the policy's metadata and the source's other segments (IPTC,
+                # Extended XMP) go back in afterwards.
+                return _with_metadata(with_source_segments(bytes(mlo.optimize(src)), src), carry)
             import imagecodecs
 
             jpeg = _with_metadata(src, carry)

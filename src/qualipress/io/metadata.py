@@ -179,6 +179,8 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
         except Exception:
             orientation = 1
         out["orientation"] = orientation if 1 <= orientation <= 8 else 1
+        if fmt == "png" and out["orientation"] != 1 and png_exif_late(data):
+            out["orientation"] = 1  # browsers ignore it, as the PNG specification asks (QA 18 web)
         if fmt in ("avif", "heif"):
             raw = data if isinstance(data, bytes) else Path(data).read_bytes()
             out.update(_nclx_metadata(raw, has_icc=bool(icc)))
@@ -828,30 +830,38 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     """A JPEG source as a kept or losslessly transcoded output may hold it under the metadata ``policy``: the parts
     of its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
 
-    ``keep``: unchanged. ``strip``: also without Extended XMP segments, Photoshop APP13 blocks (IPTC) and comments
-    (COM). ``strip-gps``: each Extended XMP packet that holds a GPS property is rewritten without it (new
-    segments, a new GUID: :func:`extended_xmp_renames`; the main packet's ``xmpNote:HasExtendedXMP`` follows,
-    :func:`renamed_guids`). JFIF, ICC, MPF and Adobe APP14 segments and everything from the frame on stay. Under
-    ``strip`` and ``strip-gps``, APPn and COM segments placed after the tables are first moved up among the leading
-    ones (:func:`_hoisted`), so they obey the policy too. QA 17 (web): a kept source and ``transcode:jpegxl`` (whose
-    rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in Extended XMP under
-    ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
+    ``keep``: unchanged. ``strip``: also without every APPn segment but JFIF, ICC, MPF and Adobe APP14 (Extended
+    XMP, Photoshop APP13 blocks (IPTC), FlashPix, an XMP under a non-standard ``XMP\0`` signature, ...: QA 18 web)
+    and comments (COM). ``strip-gps``: each Extended XMP packet that holds a GPS property is rewritten without it
+    (new segments, a new GUID: :func:`extended_xmp_renames`; the main packet's ``xmpNote:HasExtendedXMP`` follows,
+    :func:`renamed_guids`), and any other such segment holding an XMP GPS property is dropped (QA 18 web). JFIF, ICC,
+    MPF and Adobe APP14 segments and everything from the frame on stay. Under ``strip`` and ``strip-gps``, APPn and
+    COM segments placed after the tables are first moved up among the leading ones (:func:`_hoisted`), so they obey
+    the policy too. QA 17 (web): a kept source and ``transcode:jpegxl`` (whose rebuilt JPEG is the source with
+    :func:`embed_jpeg`'s segments) kept GPS held in Extended XMP under ``strip-gps`` and ``strip``, and IPTC and
+    comments under ``strip``.
     """
     if policy == "keep":
         return data
     data = _hoisted(data)
     segs, rest = _jpeg_segments(data)
     if policy == "strip":
-        kept = [(m, p) for m, p in segs if not ((m == 0xE1 and p.startswith(_XMP_EXTENSION)) or m == 0xFE
-                                                or (m == 0xED and p.startswith(_PHOTOSHOP)))]
+        kept = [(m, p) for m, p in segs if m != 0xFE and _layout_or_embedded(m, p)]
         return data if len(kept) == len(segs) else _rebuilt_jpeg(data, rest, segs, kept)
     packets = _extended_xmp(segs)
     renames = _gps_renames(packets)
-    if not renames:
+
+    def other_gps(marker: int, payload: bytes) -> bool:  # e.g. an XMP under a 'XMP\0' signature (QA 18 web)
+        return (not (marker == 0xE1 and payload.startswith(_XMP_EXTENSION))
+                and not _layout_or_embedded(marker, payload) and bool(_xmp_gps_names(payload)))
+
+    if not renames and not any(other_gps(m, p) for m, p in segs):
         return data
     new: list[tuple[int, bytes]] = []
     written: set[bytes] = set()
     for m, p in segs:
+        if other_gps(m, p):
+            continue
         guid = p[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32] if p.startswith(_XMP_EXTENSION) else None
         if m == 0xE1 and guid in renames:
             if guid not in written:  # the rewritten packet goes where its first piece was
@@ -915,6 +925,93 @@ def renamed_guids(xmp: bytes, renames: dict[bytes, bytes]) -> bytes:
     return xmp
 
 
+#: PNG chunks holding free text: comments, author, copyright, and ImageMagick's EXIF/XMP/IPTC written as
+#: ``Raw profile type ...`` or ``exif:GPS...`` keywords (Pillow reads none of it as EXIF or XMP).
+_PNG_TEXT = (b"tEXt", b"zTXt", b"iTXt")
+#: The keyword of the PNG XMP packet, which :func:`embed_png` rewrites under the policy.
+_PNG_XMP_KEY = b"XML:com.adobe.xmp"
+#: Keywords of text chunks that may hold a location: GPS fields, and raw EXIF/XMP profiles whose contents are not
+#: parsed here (dropped whole under ``strip-gps``).
+_PNG_GPS_KEY = re.compile(rb"gps|^raw profile type (exif|app1|xmp)$", re.IGNORECASE)
+
+
+def scrub_png(data: bytes, policy: str) -> bytes:
+    """A PNG source as a kept output may hold it under the metadata ``policy``: its text chunks (``tEXt``,
+    ``zTXt``, ``iTXt``; the XMP packet excepted, which :func:`embed_png` and the kept-source rule handle) removed
+    as the policy asks. ``keep``: unchanged. ``strip``: without any of them (comments, author, copyright, IPTC).
+    ``strip-gps``: without those whose keyword names GPS or a raw EXIF/XMP profile (:data:`_PNG_GPS_KEY`).
+    QA 18 (web): a kept PNG held its comments and ImageMagick's ``exif:GPSLatitude`` text under ``strip``."""
+    if policy == "keep" or data[:8] != b"\x89PNG\r\n\x1a\n":
+        return data
+    chunks = list(png_chunks(data))
+    kept = [raw for kind, payload, raw in chunks if _png_text_key(kind, payload, policy) != b""]
+    if len(kept) == len(chunks):
+        return data
+    return data[:8] + b"".join(kept)
+
+
+def _png_text_key(kind: bytes, payload: bytes, policy: str) -> bytes | None:
+    """The keyword of a PNG text chunk (not the XMP packet) that a kept PNG holds under ``policy``; ``b""`` for
+    one :func:`scrub_png` removes; None for any other chunk."""
+    key = payload.split(b"\x00", 1)[0]
+    if kind not in _PNG_TEXT or key == _PNG_XMP_KEY:
+        return None
+    if policy == "strip" or (policy == "strip-gps" and _PNG_GPS_KEY.search(key)):
+        return b""
+    return key
+
+
+def png_texts(data: bytes, policy: str) -> list[str]:
+    """Keywords of the text chunks (``tEXt``, ``zTXt``, ``iTXt``; not the XMP packet) that a PNG source kept as
+    it is holds under ``policy`` (:func:`scrub_png`), in file order, each once; empty for another format. No
+    other output carries them (QA 18 web: they were lost from every re-encode without a word)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return []
+    keys = (_png_text_key(kind, payload, policy) for kind, payload, _ in png_chunks(data))
+    return list(dict.fromkeys(k.decode("latin-1") for k in keys if k))
+
+
+def with_source_segments(jpeg: bytes, source: bytes) -> bytes:
+    """``jpeg``, a lossless re-coding of ``source`` by a coder that writes no APPn segments of the source's
+    (mozjpeg), with the source's segments that :func:`embed_jpeg` does not write back: Photoshop APP13 (IPTC),
+    Extended XMP and other APPn blocks, after ``jpeg``'s own. Not carried: JFIF/APP0 and Adobe APP14 (the coder
+    writes its own), EXIF, XMP and ICC (:func:`embed_jpeg`'s) and MPF (its further images are not in ``jpeg``).
+    ``source`` is already scrubbed for the policy (:func:`scrub_jpeg`). QA 18 (web): ``transcode:jpeg`` lost a
+    press photo's IPTC by-line and copyright under ``--metadata keep`` without a word."""
+    extra = _source_only_segments(source)
+    if not extra:
+        return jpeg
+    segs, rest = _jpeg_segments(jpeg)
+    return _rebuilt_jpeg(jpeg, rest, segs, [*segs, *extra])
+
+
+def _layout_or_embedded(marker: int, payload: bytes) -> bool:
+    """Whether a JPEG APPn/COM segment is one a coder writes for the file's layout (JFIF APP0, Adobe APP14), MPF,
+    or one :func:`embed_jpeg` writes under the policy (EXIF, XMP, ICC); COM segments count as embedded."""
+    return (marker in (0xE0, 0xEE, 0xFE) or (marker == 0xE1 and payload.startswith((_EXIF_PREFIX, _XMP_NS)))
+            or (marker == 0xE2 and payload.startswith((_ICC_TAG, b"MPF\x00"))))
+
+
+def _source_only_segments(source: bytes) -> list[tuple[int, bytes]]:
+    """The APPn segments of a JPEG that no re-encode writes and :func:`embed_jpeg` does not carry (see
+    :func:`with_source_segments`)."""
+    return [(m, p) for m, p in _jpeg_segments(source)[0] if not _layout_or_embedded(m, p)]
+
+
+def jpeg_source_only(data: bytes, policy: str) -> list[str]:
+    """Names of what a JPEG source holds that only a file keeping its segments carries under ``policy``
+    (``IPTC``: Photoshop APP13; ``Extended XMP``; ``APPn`` for others), each once; empty for another format or a
+    JPEG without them. Re-encodes lose them: QA 18 (web) found a press photo's IPTC by-line and copyright lost
+    from a WebP under ``--metadata keep`` while the report said only that EXIF was carried."""
+    try:
+        segs = _source_only_segments(scrub_jpeg(data, policy))
+    except UnsupportedError:
+        return []
+    names = ("IPTC" if m == 0xED and p.startswith(_PHOTOSHOP) else "Extended XMP"
+             if m == 0xE1 and p.startswith(_XMP_EXTENSION) else f"APP{m - 0xE0}" for m, p in segs)
+    return list(dict.fromkeys(names))
+
+
 def jpeg_too_long(carry: Carry) -> list[str]:
     """The fields of ``carry`` that a JPEG cannot hold: an EXIF or an XMP packet longer than one APP1 segment
     (65,533 bytes with its signature; Extended XMP is not written here). :func:`embed_jpeg` leaves them out and
@@ -948,6 +1045,16 @@ def embed_jpeg(data: bytes, carry: Carry) -> bytes:
     app0 = [s for s in keep if s[0] == 0xE0]
     others = [s for s in keep if s[0] != 0xE0]
     return _rebuilt_jpeg(data, rest, segs, [*app0, *new, *others, *((0xFE, c) for c in carry.comment)])
+
+
+def png_exif_late(data: bytes | Path) -> bool:
+    """Whether a PNG's ``eXIf`` chunk comes after its image data (``IDAT``). The PNG specification (3rd edition)
+    requires it before, and browsers (CSS Images: metadata after the image data is ignored) then ignore its
+    orientation, so the reader does too: QA 18 (web) found such a PNG turned by the reader where Chromium shows
+    it as stored, so its outputs showed turned."""
+    raw = data if isinstance(data, bytes) else Path(data).read_bytes()
+    kinds = [kind for kind, _, _ in png_chunks(raw)]
+    return b"eXIf" in kinds and b"IDAT" in kinds and kinds.index(b"IDAT") < kinds.index(b"eXIf")
 
 
 def png_chunk(kind: bytes, payload: bytes) -> bytes:

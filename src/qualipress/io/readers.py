@@ -15,7 +15,14 @@ from qualipress.errors import CodecUnavailableError, InputError, ModelError, Uns
 from qualipress.io import dpx
 from qualipress.io.image import MAX_PIXELS, SAMPLE_TYPE, Image, as_image, check_dimensions
 from qualipress.io.logcurves import LOG_CURVE_KEY, curve_named_in
-from qualipress.io.metadata import CICP_HDR_TRANSFERS, ORIENTED_FORMATS, apply_orientation, png_chunks, read_metadata
+from qualipress.io.metadata import (
+    CICP_HDR_TRANSFERS,
+    ORIENTED_FORMATS,
+    apply_orientation,
+    png_chunks,
+    png_exif_late,
+    read_metadata,
+)
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
 #: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
@@ -217,7 +224,8 @@ def header_dimensions(path: str | Path) -> tuple[int, int] | None:
     try:
         with _pillow_limit_off(), warnings.catch_warnings(), PILImage.open(path) as im:
             warnings.simplefilter("ignore")
-            turned = im.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+            turned = (im.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+                      and not (im.format == "PNG" and png_exif_late(Path(path))))  # read_metadata's rule
             return (int(im.height), int(im.width)) if turned else (int(im.width), int(im.height))
     except Exception:  # not a format Pillow sizes
         pass

@@ -37,9 +37,12 @@ from qualipress.io.metadata import (
     icc_fits,
     icc_problem,
     is_srgb,
+    jpeg_source_only,
     jpeg_too_long,
+    png_texts,
     renamed_guids,
     scrub_jpeg,
+    scrub_png,
 )
 from qualipress.io.readers import PALETTE_EXPANDED
 from qualipress.io.transfer import PERCEPTUAL_BITS
@@ -201,6 +204,12 @@ class PhotoHooks:
         fmt = meta.get("format")
         if fmt == "jpeg" and (extras := jpeg_extras_note(meta)) is not None:
             notes.append(extras)
+        if fmt == "png" and (texts := png_texts(path.read_bytes(), self.metadata)):
+            notes.append(f"metadata: the source PNG's text chunks ({', '.join(texts)}) are kept only if the output "
+                         "is source:png; no other output carries them")
+        if fmt == "jpeg" and (blocks := jpeg_source_only(path.read_bytes(), self.metadata)):
+            notes.append(f"metadata: the source JPEG's {', '.join(blocks)} segments are kept only if the output is "
+                         "source:jpeg, transcode:jpeg or transcode:jpegxl; no re-encode carries them")
         left_out = _source_left_out(meta, image) if fmt in SOURCE_FORMATS else None
         if (not self.allow_larger and fmt in SOURCE_FORMATS and left_out is None
                 and (not self.web or fmt in WEB_FORMATS)
@@ -229,12 +238,15 @@ class PhotoHooks:
 
     def _source_options(self, path: Path, meta: dict[str, Any], orientation: int,
                         notes: list[str]) -> dict[str, Any]:
-        """Encode options of the never-grow candidates: the source's bytes (a JPEG's other segments obey
-        --metadata too: :func:`~qualipress.io.metadata.scrub_jpeg`, QA 17 web) and the metadata written into them.
+        """Encode options of the never-grow candidates: the source's bytes (a JPEG's other segments and a PNG's text
+        chunks obey --metadata too: :func:`~qualipress.io.metadata.scrub_jpeg`, QA 17 web, and
+        :func:`~qualipress.io.metadata.scrub_png`, QA 18 web) and the metadata written into them.
         Under ``strip-gps`` an Extended XMP packet holding GPS is rewritten without it under a new GUID, which the
         main packet written into the file names (meta 18)."""
         data = path.read_bytes()
         carry = carry_for(meta, self.metadata, orientation=orientation)
+        if meta.get("format") == "png":  # its text chunks obey --metadata too (QA 18 web)
+            return {"source": SourceBytes(scrub_png(data, self.metadata)), "source_metadata": carry}
         if meta.get("format") != "jpeg":
             return {"source": SourceBytes(data), "source_metadata": carry}
         renames = extended_xmp_renames(data) if self.metadata == "strip-gps" else {}
