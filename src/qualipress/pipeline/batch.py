@@ -598,12 +598,43 @@ def _stem_marker(outdir: Path, stem: Path) -> Path:
 
 def _read_marker(marker: Path) -> dict[str, Any]:
     """A pending marker's JSON (``paths``, and ``record`` once its job finished); empty when there is none (the
-    usual case), or it is torn or not a marker's."""
+    usual case), or it is torn or not a marker's. A marker copied or moved with its folder names its files at their
+    place in this folder (:func:`_moved_marker`)."""
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
+    return _moved_marker(marker, data) if isinstance(data, dict) else {}
+
+
+def _moved_marker(marker: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` of ``marker`` with its paths (and its record's output and sidecars) at their place in the folder
+    that holds the marker, when they name another folder: markers hold absolute paths, and after ``cp -a out out2``
+    a run into ``out2`` settled its copy of a stopped run's marker by deleting the file in ``out`` (rev12), and the
+    copied partial file stayed in ``out2`` to be refused as "not made by this run's settings". The marker's name
+    hashes the old path whole, so the folder the paths were written in is the one ancestor of the output whose
+    relative path names a file here; a marker that no ancestor, or more than one, explains is read as empty (no file
+    of this folder it could name is touched, and nothing outside it ever is)."""
+    here = marker.parent.parent
+    paths = [Path(str(p)) for p in data.get("paths") or []]
+    if not paths or paths[0].resolve().is_relative_to(here.resolve()):
+        return data
+    found = [a for a in paths[0].parents if a != Path(a.anchor) and (here / paths[0].relative_to(a)).is_file()]
+    if len(found) != 1:
+        return {}
+    old = found[0]
+
+    def moved(p: Any) -> str | None:
+        q = Path(str(p))
+        return str(here / q.relative_to(old)) if q.is_relative_to(old) else None
+
+    out: dict[str, Any] = {**data, "paths": [m for p in paths if (m := moved(p)) is not None]}
+    rec = data.get("record")
+    if isinstance(rec, dict) and rec.get("output"):
+        out["record"] = {**rec, "output": moved(rec["output"])}
+        if rec.get("sidecars"):
+            out["record"]["sidecars"] = [m for p in rec["sidecars"] if (m := moved(p)) is not None]
+    return out
 
 
 def _marker_fate(data: dict[str, Any], reported: dict[str, str | None], key: str) -> tuple[bool, dict | None]:
