@@ -65,3 +65,18 @@ def test_a_moved_folder_recovers_a_finished_job_its_marker_holds(tmp_path: Path)
     assert not again.failures and not again.records and len(again.skipped) == 2
     (rec,) = [r for r in again.skipped if r["input"].endswith("p1.png")]
     assert rec.get("recovered") and rec["output"] == str(moved / "p1.jpg")
+
+
+def test_a_moved_folder_names_its_own_stale_output_when_the_source_changed(tmp_path: Path) -> None:
+    src = tmp_path / "photos"
+    src.mkdir()
+    write_image(src / "p0.png", as_image(photo_like(48, 64, seed=0)))
+    opts = CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg")
+    first, moved = tmp_path / "out", tmp_path / "moved"
+    compress_paths([src], first, opts)
+    shutil.move(first, moved)
+    write_image(src / "p0.png", as_image(photo_like(48, 64, seed=1)))  # rescanned since
+    (fail,) = compress_paths([src], moved, opts).failures
+    # before: "moved/p0.jpg: exists and was not made by this run's settings (... rerun with the same --report ...)"
+    assert "changed since these settings made" in fail["error"], fail["error"]
+    assert fail["blocking_output"] == str(moved / "p0.jpg")

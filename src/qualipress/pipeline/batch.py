@@ -980,7 +980,8 @@ class _ReportState(NamedTuple):
         compressed. A record whose output lies outside ``outdir`` (the folder was moved or copied since) is
         read at its place in ``outdir`` (:func:`_moved_output`)."""
         prev = _moved_output(self.done.get((sha, options.recorded(job.source))), job, options, outdir)
-        stale = None if prev or options.overwrite else _stale_output(self.earlier.get(options.recorded(job.source)))
+        earlier = _moved_output(self.earlier.get(options.recorded(job.source)), job, options, outdir)
+        stale = None if prev or options.overwrite else _stale_output(earlier)
         if stale is not None:
             return None, _failed(job, f"{job.source}: changed since these settings made {stale} from it (its "
                                       "SHA-256 is not the one in the report): use --overwrite to redo it "
