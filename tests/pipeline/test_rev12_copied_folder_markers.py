@@ -7,30 +7,37 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from qualipress.io import as_image, sha256_file, write_image
 from qualipress.pipeline import CompressOptions, batch, compress_paths
 from qualipress.search import parse_target
 from tests.conftest import photo_like
 
 
-def _killed_before_report(out: Path, opts: CompressOptions, src: Path) -> None:
-    """``out`` as a kill -9 leaves it: p1's output written, its marker naming it, no report line."""
+def _killed_before_report(out: Path, opts: CompressOptions, src: Path, *, legacy: bool = True) -> None:
+    """``out`` as a kill -9 leaves it: p1's output written, its marker naming it, no report line (``legacy``: a
+    marker as written before it named its folder)."""
     compress_paths([src], out, opts)
     report = out / batch.REPORT_NAME
     lines = report.read_text().splitlines()
     last = json.loads(lines[-1])
     report.write_text("\n".join(lines[:-1]) + "\n")
-    batch._marker_path(out, Path(last["output"])).write_text(json.dumps({"paths": [last["output"]]}))
+    if legacy:
+        batch._marker_path(out, Path(last["output"])).write_text(json.dumps({"paths": [last["output"]]}))
+    else:
+        batch._mark_pending(out, Path(last["output"]), [Path(last["output"])])
 
 
-def test_a_copy_with_a_stopped_runs_marker_leaves_the_old_folder_alone(tmp_path: Path) -> None:
+@pytest.mark.parametrize("legacy", [True, False])
+def test_a_copy_with_a_stopped_runs_marker_leaves_the_old_folder_alone(tmp_path: Path, legacy: bool) -> None:
     src = tmp_path / "photos"
     src.mkdir()
     for i in (0, 1):
         write_image(src / f"p{i}.png", as_image(photo_like(48, 64, seed=i)))
     opts = CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg")
     first, copy = tmp_path / "out", tmp_path / "copy"
-    _killed_before_report(first, opts, src)
+    _killed_before_report(first, opts, src, legacy=legacy)
     shutil.copytree(first, copy)
     compress_paths([src], first, opts)  # the old folder settles its marker and finishes p1
     kept = {p.name: sha256_file(p) for p in first.glob("p*.jpg")}
