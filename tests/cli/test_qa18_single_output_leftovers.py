@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qualipress.cli import main
 from qualipress.io import TEMP_PREFIX, as_image, write_image
+from qualipress.io.files import _host_tag
 from tests.conftest import photo_like
 
 
@@ -27,11 +28,11 @@ def test_a_killed_single_output_runs_work_folder_is_removed_by_the_next_run(tmp_
     assert made == ["photo.png", "small.jpg"]  # nothing of the run's own work folder stays
     out.unlink()
     # what a run killed with -9 leaves (named by its process id, as every temporary file), and one of a run going on
-    stale = tmp_path / f"{TEMP_PREFIX}{_dead_pid()}.abcd1234"
+    stale = tmp_path / f"{TEMP_PREFIX}{_dead_pid()}.{_host_tag()}.abcd1234"
     stale.mkdir()
     (stale / "small.jpg").write_bytes(b"partial")
     (stale / ".qualipress-lock").write_text("1")
-    live = tmp_path / f"{TEMP_PREFIX}{os.getpid()}.efgh5678"
+    live = tmp_path / f"{TEMP_PREFIX}{os.getpid()}.{_host_tag()}.efgh5678"
     live.mkdir()
     assert main(["compress", str(src), "-o", str(out), "--codec", "jpeg", "--no-film"]) == 0
     assert not stale.exists() and live.is_dir() and out.is_file()

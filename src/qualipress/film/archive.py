@@ -287,7 +287,7 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
     # --codecs leave a .qpl that need not be the one its latest record names (QA session 18)
     with exclusive_lock(out / LOCK_NAME, what=str(out)):
         remove_stale_temps(out)
-        prev = manifest.latest(manifest.load(out))
+        prev = manifest.archived(manifest.load(out))
         result = BatchResult()
         if threads <= 0:
             threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
@@ -384,7 +384,7 @@ def _restore_attributes(dst: Path, attrs: dict[str, Any], rec: dict[str, Any]) -
 def missing_frames(root: Path) -> list[dict[str, Any]]:
     """Error records for frames the archive's ``manifest.jsonl`` lists as archived whose ``.qpl`` is gone."""
     out = []
-    for src, rec in sorted(manifest.latest(manifest.load(root)).items()):
+    for src, rec in sorted(manifest.archived(manifest.load(root)).items()):
         if rec.get("status") == "ok" and rec.get("output") and not (root / rec["output"]).is_file():
             out.append({"archive": rec["output"], "output": src, "status": "error", "error_type": "InputError",
                         "error": f"missing from the archive: {rec['output']} (listed in {manifest.MANIFEST} "
@@ -419,7 +419,7 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     check_writable(out)
     remove_stale_temps(out)
     attrs = {r["output"]: {"mode": r.get("mode"), "mtime_ns": r.get("mtime_ns")}
-             for r in manifest.latest(manifest.load(root)).values() if r.get("status") == "ok" and r.get("output")}
+             for r in manifest.archived(manifest.load(root)).values() if r.get("status") == "ok" and r.get("output")}
     if threads <= 0:
         threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
     tasks = []

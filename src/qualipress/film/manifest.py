@@ -46,6 +46,15 @@ def latest(records: Iterable[dict[str, Any]], key: str = "source") -> dict[str, 
     return out
 
 
+def archived(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The archive's last record per source (:func:`latest` of the records that are not ``compress``'s, ``kind:
+    lossy``): what ``archive`` resumes from and ``restore`` reads. A folder both write into holds compress records
+    named by the same source file, written after the archive's (rev12: an archive rerun after a compress run took
+    those for its frames' and archived every frame again, and restore lost the frames' mode and mtime and any
+    missing ``.qpl``)."""
+    return latest(r for r in records if r.get("kind") != "lossy")
+
+
 def entry_key(record: dict[str, Any]) -> str:
     """What identifies a record's entry in the collection.
 
@@ -79,7 +88,7 @@ def current_entries(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Archive records: the last per source name (:func:`latest`); ``compress`` records: :func:`current`."""
     recs = list(records)
     lossy = [r for r in recs if r.get("kind") == "lossy"]
-    return [*latest(r for r in recs if r.get("kind") != "lossy").values(), *current(lossy)]
+    return [*archived(recs).values(), *current(lossy)]
 
 
 def read_sums(outdir: Path) -> dict[str, str]:

@@ -89,7 +89,8 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
     rep = VerifyReport()
     sums = manifest.read_sums(base)
     records = manifest.current_entries(manifest.load(base))
-    if not sums and not records:
+    indexed = (base / manifest.SUMS).is_file() or (base / manifest.MANIFEST).is_file()
+    if not sums and not records and not indexed:  # rev12: index files there but unreadable: a damaged collection
         if (base / REPORT_NAME).is_file():  # e.g. a --for web folder: no film manifest, but the run's report
             return _verify_report(base, rep, sample=sample, remeasure=remeasure)
         # misc18: this said "PROBLEMS FOUND", exit 1 (a damaged collection); `report` and `restore` refuse the same

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -307,22 +308,38 @@ def remove_stale_temps(directory: str | Path) -> int:
     return n
 
 
+def _host_tag() -> str:
+    """Eight hex digits naming this host (of its host name): a process id means nothing on another host."""
+    return hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
+#: A :func:`make_work_dir` folder: ``.qualipress-tmp.<pid>.<host tag>.<random>``.
+_WORK_RE = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)\.([0-9a-f]{8})\.")
+
+
 def make_work_dir(parent: str | Path) -> Path:
     """A new private folder in ``parent`` named as :func:`atomic_path`'s temporary files are (the process id
-    after :data:`TEMP_PREFIX`), so :func:`remove_stale_work_dirs` can tell one a killed run left from a live one."""
-    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.", dir=parent))
+    after :data:`TEMP_PREFIX`), then this host's tag, so :func:`remove_stale_work_dirs` can tell one a killed run
+    on this host left from a live one."""
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.{_host_tag()}.", dir=parent))
 
 
 def remove_stale_work_dirs(parent: str | Path) -> int:
-    """Delete the :func:`make_work_dir` folders directly in ``parent`` whose process is gone; return how many.
+    """Delete the :func:`make_work_dir` folders directly in ``parent`` that this host made and whose process is
+    gone; return how many.
 
-    Only ``parent``'s own entries are looked at (it is a user's folder, not an output tree), never a link.
+    Only ``parent``'s own entries are looked at (it is a user's folder, not an output tree), never a link. A folder
+    another host made is left alone whatever its process id (rev12: ``-o FILE`` into a folder on shared storage
+    removed the work folder of a run going on on another host, its process id unknown here), as is one named
+    without a host tag.
     """
     n = 0
+    host = _host_tag()
     with contextlib.suppress(OSError):
         for entry in os.scandir(parent):
-            m = _TEMP_RE.match(entry.name)
-            if m and entry.is_dir(follow_symlinks=False) and not _alive(int(m.group(1))):
+            m = _WORK_RE.match(entry.name)
+            if (m and m.group(2) == host and entry.is_dir(follow_symlinks=False)
+                    and not _alive(int(m.group(1)))):
                 shutil.rmtree(entry.path, ignore_errors=True)
                 n += 1
     return n

@@ -598,12 +598,47 @@ def _stem_marker(outdir: Path, stem: Path) -> Path:
 
 def _read_marker(marker: Path) -> dict[str, Any]:
     """A pending marker's JSON (``paths``, and ``record`` once its job finished); empty when there is none (the
-    usual case), or it is torn or not a marker's."""
+    usual case), or it is torn or not a marker's. A marker copied or moved with its folder names its files at their
+    place in this folder (:func:`_moved_marker`)."""
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
+    return _moved_marker(marker, data) if isinstance(data, dict) else {}
+
+
+def _moved_marker(marker: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` of ``marker`` with its paths (and its record's output and sidecars) at their place in the folder
+    that holds the marker, when they name another folder: markers hold absolute paths, and after ``cp -a out out2``
+    a run into ``out2`` settled its copy of a stopped run's marker by deleting the file in ``out`` (rev12), and the
+    copied partial file stayed in ``out2`` to be refused as "not made by this run's settings". The folder the paths
+    were written in is the marker's ``outdir``; a marker written before it was recorded names it only as the one
+    ancestor of the output whose relative path names a file here. A marker that names no such folder, or whose
+    output lies outside it, is read as empty (no file of this folder it could name is touched, and nothing outside
+    it ever is)."""
+    here = marker.parent.parent
+    paths = [Path(str(p)) for p in data.get("paths") or []]
+    if not paths or paths[0].resolve().is_relative_to(here.resolve()):
+        return data
+    if data.get("outdir"):
+        found = [Path(str(data["outdir"]))] if paths[0].is_relative_to(str(data["outdir"])) else []
+    else:
+        found = [a for a in paths[0].parents if a != Path(a.anchor) and (here / paths[0].relative_to(a)).is_file()]
+    if len(found) != 1:
+        return {}
+    old = found[0]
+
+    def moved(p: Any) -> str | None:
+        q = Path(str(p))
+        return str(here / q.relative_to(old)) if q.is_relative_to(old) else None
+
+    out: dict[str, Any] = {**data, "paths": [m for p in paths if (m := moved(p)) is not None]}
+    rec = data.get("record")
+    if isinstance(rec, dict) and rec.get("output"):
+        out["record"] = {**rec, "output": moved(rec["output"])}
+        if rec.get("sidecars"):
+            out["record"]["sidecars"] = [m for p in rec["sidecars"] if (m := moved(p)) is not None]
+    return out
 
 
 def _marker_fate(data: dict[str, Any], reported: dict[str, str | None], key: str) -> tuple[bool, dict | None]:
@@ -660,7 +695,8 @@ def _mark_pending(outdir: Path, out_path: Path, paths: list[Path]) -> Path:
     """Record, before writing, which files this job is about to create (removed once its report line is in)."""
     marker = _marker_path(outdir, out_path)
     marker.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(marker, json.dumps({"paths": [str(p) for p in paths]}).encode(), overwrite=True)
+    blob = {"paths": [str(p) for p in paths], "outdir": str(outdir)}  # outdir: where a copy's paths are (_moved_marker)
+    atomic_write_bytes(marker, json.dumps(blob).encode(), overwrite=True)
     return marker
 
 
@@ -682,8 +718,10 @@ def _mark_done(outdir: Path, record: dict[str, Any]) -> None:
     interrupted or killed) — :func:`_recover_pending` appends it to the report (best effort)."""
     marker = _marker_path(outdir, Path(record["output"]))
     with contextlib.suppress(OSError, ValueError, QualipressError):
-        paths = json.loads(marker.read_text(encoding="utf-8")).get("paths", [])
-        blob = json.dumps({"paths": paths, "record": record}, default=json_default)
+        pending = json.loads(marker.read_text(encoding="utf-8"))
+        if not isinstance(pending, dict):
+            return
+        blob = json.dumps({**pending, "record": record}, default=json_default)
         atomic_write_bytes(marker, blob.encode(), overwrite=True)
 
 
@@ -949,7 +987,8 @@ class _ReportState(NamedTuple):
         compressed. A record whose output lies outside ``outdir`` (the folder was moved or copied since) is
         read at its place in ``outdir`` (:func:`_moved_output`)."""
         prev = _moved_output(self.done.get((sha, options.recorded(job.source))), job, options, outdir)
-        stale = None if prev or options.overwrite else _stale_output(self.earlier.get(options.recorded(job.source)))
+        earlier = _moved_output(self.earlier.get(options.recorded(job.source)), job, options, outdir)
+        stale = None if prev or options.overwrite else _stale_output(earlier)
         if stale is not None:
             return None, _failed(job, f"{job.source}: changed since these settings made {stale} from it (its "
                                       "SHA-256 is not the one in the report): use --overwrite to redo it "

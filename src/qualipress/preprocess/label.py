@@ -25,6 +25,7 @@ A directory made for another codec, setting, metric or pool is refused with the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import json
@@ -376,6 +377,23 @@ def read_manifest(directory: str | Path) -> LabelConfig:
         raise InputError(f"{p}: corrupt label manifest ({exc})") from None
 
 
+@contextlib.contextmanager
+def locked_label_dir(directory: str | Path, config: LabelConfig) -> Iterator[Path]:
+    """:func:`open_label_dir` while this process holds the folder's lock, the lock compress and archive take:
+    one run at a time per label folder (QA session 18: two runs labelled every image twice). The folder is
+    opened, and a killed run's temporary files removed, under the lock (rev12: a relabel run took no lock, and
+    the removal ran before it, where the process ids of another host's run writing there mean nothing).
+
+    Raises
+    ------
+    OutputError
+        Another run holds the lock.
+    """
+    d = Path(directory)
+    with exclusive_lock(d / LOCK_NAME, what=str(d)):
+        yield open_label_dir(d, config)
+
+
 def open_label_dir(directory: str | Path, config: LabelConfig) -> Path:
     """Create a label directory for ``config`` or check an existing one matches it.
 
@@ -558,12 +576,13 @@ def rescore_labels(
 
     old_config, records = load_records(source)
     config = replace(old_config, score=score, pool=tuple(pool) if pool else old_config.pool)
-    d = open_label_dir(directory, config)
     summary = LabelSummary()
-    announce(progress, len(records))
-    task = functools.partial(_rescore_task, directory=d, config=config, encode_decode=encode_decode, measure=measure)
-    for st in _in_order(run_tasks(task, records, jobs=jobs), [r["source"] for r in records]):
-        _note(summary, st, progress)
+    with locked_label_dir(directory, config) as d:  # as label_dataset: one run at a time per label folder
+        announce(progress, len(records))
+        task = functools.partial(_rescore_task, directory=d, config=config, encode_decode=encode_decode,
+                                 measure=measure)
+        for st in _in_order(run_tasks(task, records, jobs=jobs), [r["source"] for r in records]):
+            _note(summary, st, progress)
     return summary
 
 
@@ -646,13 +665,11 @@ def label_dataset(
     """
     for g in config.groups():  # fail early on unknown / unavailable methods
         parse_group(g.name)
-    d = open_label_dir(directory, config)
-    files = image_paths(inputs, exclude=[d])  # not its own label images when -o is inside an input folder
-    if limit is not None:
-        files = files[: max(0, int(limit))]
     summary = LabelSummary()
-    # one run at a time, as compress and archive: two runs labelled every image twice (QA session 18)
-    with exclusive_lock(d / LOCK_NAME, what=str(d)):
+    with locked_label_dir(directory, config) as d:
+        files = image_paths(inputs, exclude=[d])  # not its own label images when -o is inside an input folder
+        if limit is not None:
+            files = files[: max(0, int(limit))]
         announce(progress, len(files))
         task = functools.partial(label_one, directory=d, config=config, encode_decode=encode_decode, measure=measure)
         for st in _in_order(run_tasks(task, files, jobs=jobs), files):  # jobs <= 1: in this process, in order
