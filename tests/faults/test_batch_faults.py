@@ -71,7 +71,7 @@ def _cli(capsys: pytest.CaptureFixture[str], args: list[str]) -> SimpleNamespace
     return SimpleNamespace(returncode=code, stderr=capsys.readouterr().err)
 
 
-def _wait_for(cond: Callable[[], bool], timeout: float = 30.0) -> None:
+def _wait_for(cond: Callable[[], bool], timeout: float = 90.0) -> None:  # generous: loaded machines
     end = time.monotonic() + timeout
     while not cond():
         assert time.monotonic() < end, "timed out waiting for the batch to get going"
