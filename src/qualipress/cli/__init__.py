@@ -29,6 +29,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from qualipress import __version__, codecs, metrics
+from qualipress._startup import INTERRUPTED
 from qualipress.codecs import resolve
 from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
 from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
@@ -891,9 +892,6 @@ def _list_item(shown: str) -> str | None:
     inner = shown[len("<list["):-len("]>")]
     return f"<{'path' if inner == 'Path' else inner}>"
 
-
-#: Printed when a run is stopped by Ctrl-C or SIGTERM.
-INTERRUPTED = "interrupted — rerun to resume"
 
 
 @contextlib.contextmanager
