@@ -35,6 +35,16 @@ class OutputError(QualipressError):
     """An output cannot be written (unwritable directory, disk full, refusing to overwrite)."""
 
 
+class IndexWriteError(OutputError):
+    """A batch processed every input, but the output folder's index (a capability's manifest and hash list) could
+    not be written at the end (disk full...). ``summary`` is the batch's result: its files are finished and in the
+    report, and a rerun resumes them and writes the index."""
+
+    def __init__(self, message: str, summary: object = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
 class Interrupted(BaseException):
     """The run was asked to stop (SIGINT / Ctrl-C or SIGTERM).
 

@@ -29,8 +29,16 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from qualipress import __version__, codecs, metrics
+from qualipress._startup import INTERRUPTED
 from qualipress.codecs import resolve
-from qualipress.errors import ExitCode, InputError, Interrupted, QualipressError, UnsupportedError
+from qualipress.errors import (
+    ExitCode,
+    IndexWriteError,
+    InputError,
+    Interrupted,
+    QualipressError,
+    UnsupportedError,
+)
 from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for, gps_places, is_srgb
@@ -137,11 +145,29 @@ def compress(
                                        options=opts, report=report)
         _print_dry_run(rows, request.target, as_json=as_json)
         return
-    summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
-                            progress=not as_json)
-    _print_compress(summary, codec=codec, web=for_ == "web", as_json=as_json, target=request.target,
+    _compress_and_print(inputs, output, opts, single=single, report=report, overwrite=overwrite, as_json=as_json,
+                        codec=codec, web=for_ == "web", request=request)
+
+
+def _compress_and_print(inputs: list[str], output: Path, opts: Any, *, single: Any, report: Path | None,
+                        overwrite: bool, as_json: bool, codec: str, web: bool, request: CompressRequest) -> None:
+    """Run ``compress`` and print its summary; exit 1 when files failed, or when they are done but the folder's
+    index could not be written at the end (QA session 18: a disk full there was exit 2, as a usage error)."""
+    index_error = None
+    try:
+        summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
+                                progress=not as_json)
+    except IndexWriteError as exc:
+        if single is not None or exc.summary is None:  # -o FILE: the index was private; nothing was delivered
+            raise
+        summary, index_error = exc.summary, exc
+    _print_compress(summary, codec=codec, web=web, as_json=as_json, target=request.target,
                     profile=request.profile, out=err_console if single is not None and single.path is None else console)
-    if summary.failures:
+    if index_error is not None:
+        err_console.print(f"[red]error:[/] the files above are done and in the report, but the folder's index could "
+                          f"not be written: {escape(str(index_error))}; rerun the same command once that is fixed "
+                          "(it resumes every file and writes the index)")
+    if summary.failures or index_error is not None:
         raise ExitCode(1)
 
 
@@ -891,9 +917,6 @@ def _list_item(shown: str) -> str | None:
     inner = shown[len("<list["):-len("]>")]
     return f"<{'path' if inner == 'Path' else inner}>"
 
-
-#: Printed when a run is stopped by Ctrl-C or SIGTERM.
-INTERRUPTED = "interrupted — rerun to resume"
 
 
 @contextlib.contextmanager

@@ -133,13 +133,15 @@ def _write_output(task: dict[str, Any], rec: dict[str, Any], out: bytes) -> dict
         atomic_write_bytes(dst, out)
         if sha256_file(dst) != sha256_bytes(out):  # re-read what landed on disk
             raise OutputError(f"{dst}: written bytes differ from the archive in memory")
+        ost = dst.stat()
     except QualipressError as exc:
         rec.update(status="error", error=str(exc), error_type=type(exc).__name__)
         return rec
     except OSError as exc:  # the written file vanished or became unreadable before it was re-read
         rec.update(status="error", error=f"{dst}: cannot re-read ({exc.strerror or exc})", error_type="OutputError")
         return rec
-    rec.update(status="ok", output=rel_out, output_sha256=sha256_bytes(out), output_bytes=len(out))
+    rec.update(status="ok", output=rel_out, output_sha256=sha256_bytes(out), output_bytes=len(out),
+               output_mtime_ns=ost.st_mtime_ns, output_ctime_ns=ost.st_ctime_ns)  # see _done
     return rec
 
 
@@ -200,29 +202,39 @@ class BatchResult:
 
 
 def _done(rec: dict[str, Any] | None, path: Path, outdir: Path) -> tuple[bool, dict[str, Any] | None]:
-    """Whether ``path`` is archived as ``rec`` says: same size and mtime, intact-sized output, and, when the
-    file's inode change time moved since (a frame replaced by a copy that kept size and mtime, ``cp -p`` or
-    ``rsync -t``; also a chmod or a rename), the same SHA-256 as the archived source.
+    """Whether ``path`` is archived as ``rec`` says, judged on file attributes, reading a file only when they
+    moved: the source has its recorded size and mtime, and, when its inode change time moved since (a frame
+    replaced by a copy that kept size and mtime, ``cp -p`` or ``rsync -t``; also a chmod or a rename), the
+    archived SHA-256; the output has its recorded size, and, when its mtime or inode change time moved since it
+    was written (edited in place, keeping its size; also a chmod or a copy of the archive), its recorded
+    SHA-256. Silent decay of the storage itself changes no attribute: ``verify`` reads every byte for that.
 
-    With it, ``rec`` with the new inode change time when the SHA-256 had to decide (None otherwise): appended to
-    the manifest, so that a chmod or a copy of the folder costs one re-read of each frame, not one per rerun."""
+    With it, ``rec`` with the new times when a SHA-256 had to decide (None otherwise): appended to the manifest,
+    so that a chmod or a copy of a folder costs one re-read of each file, not one per rerun."""
     if not rec or rec.get("status") != "ok":
         return False, None
-    try:
-        st = path.stat()
-    except OSError:
-        return False, None
     out = outdir / rec["output"]
-    if not (rec.get("source_bytes") == st.st_size and rec.get("mtime_ns") == st.st_mtime_ns
-            and out.is_file() and out.stat().st_size == rec.get("output_bytes")):
-        return False, None
-    if rec.get("ctime_ns") in (None, st.st_ctime_ns):  # manifests before QA session 17 have no ctime_ns
-        return True, None
     try:
-        same = sha256_file(path) == rec.get("source_sha256")
+        st, ost = path.stat(), out.stat()
     except OSError:
         return False, None
-    return same, ({**rec, "ctime_ns": st.st_ctime_ns} if same else None)
+    if not (rec.get("source_bytes") == st.st_size and rec.get("mtime_ns") == st.st_mtime_ns
+            and stat.S_ISREG(ost.st_mode) and ost.st_size == rec.get("output_bytes")):
+        return False, None
+    fresh: dict[str, Any] = {}
+    try:
+        # manifests before QA session 17 have no ctime_ns; before session 18 no output times (hashed once)
+        if rec.get("ctime_ns") not in (None, st.st_ctime_ns):
+            if sha256_file(path) != rec.get("source_sha256"):
+                return False, None
+            fresh["ctime_ns"] = st.st_ctime_ns
+        if (rec.get("output_mtime_ns"), rec.get("output_ctime_ns")) != (ost.st_mtime_ns, ost.st_ctime_ns):
+            if sha256_file(out) != rec.get("output_sha256"):
+                return False, None
+            fresh.update(output_mtime_ns=ost.st_mtime_ns, output_ctime_ns=ost.st_ctime_ns)
+    except OSError:
+        return False, None
+    return True, ({**rec, **fresh} if fresh else None)
 
 
 def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int = 1,

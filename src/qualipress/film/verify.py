@@ -8,8 +8,9 @@
 3. **Stored metrics**: for a deterministic sample of lossy outputs whose source is still at the recorded path
    with the recorded hash, SSIM/PSNR are measured again and must match the manifest within
    :data:`TOLERANCE`.
-4. **Seals**: every lossy output's seal, embedded (JXL/JP2) or in its ``.xmp`` sidecar (AVIF/HEIF), must name the
-   manifest on every field both carry (:data:`SEAL_FIELDS`); a sidecar the manifest names must exist.
+4. **Records**: every ``.qpl`` header must agree with its manifest record on every field both carry
+   (:data:`ARCHIVE_FIELDS`); every lossy output's seal, embedded (JXL/JP2) or in its ``.xmp`` sidecar (AVIF/HEIF),
+   must name the manifest on every field both carry (:data:`SEAL_FIELDS`); a sidecar the manifest names must exist.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from qualipress import codecs, metrics
 from qualipress.errors import InputError, QualipressError
-from qualipress.film import lossless, manifest
+from qualipress.film import container, lossless, manifest
 from qualipress.film.seal import parse_packet, read_seal
 from qualipress.io import read_image, read_jsonl, sha256_bytes, sha256_file
 from qualipress.io.discover import REPORT_NAME
@@ -138,6 +139,7 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
             want = rec.get("source_sha256")
             if want and sha256_bytes(rebuilt) != want:
                 rep.unreadable.append(f"{name}: restores to bytes that differ from the manifest's source hash")
+            _check_archive_header(rep, name, rec, data)
             continue
         _check_seal(rep, p, name, rec, data)
         decoded = _decode_checked(rep, p, name, rec)
@@ -192,6 +194,44 @@ def _check_seal(rep: VerifyReport, path: Path, name: str, rec: dict[str, Any], d
         if want not in (None, "", {}) and seal.get(key) not in (None, "") and seal[key] != want:
             rep.metric_mismatch.append(f"{name}: {where} names another {_SEAL_WHAT.get(key, key)} ({seal[key]!r}, "
                                        f"the manifest {want!r})")
+
+
+def _sections(head: dict[str, Any]) -> dict[str, int]:
+    return {str(s.get("name")): int(s.get("length", 0)) for s in head.get("sections", []) if isinstance(s, dict)}
+
+
+#: Fields a ``.qpl`` header (or the file itself) and its manifest record both carry, which must agree: what to call
+#: the field, the record's key, and how to read it from the header and the file's bytes. ``manifest.jsonl`` is in no
+#: hash list, so an edit of it shows only as a disagreement with the header (QA session 18: a record's codec
+#: rewritten to "jpgls" still verified OK).
+ARCHIVE_FIELDS: tuple[tuple[str, str, Callable[[dict[str, Any], bytes], Any]], ...] = (
+    ("source hash", "source_sha256", lambda h, d: h["source"].get("sha256")),
+    ("source size", "source_bytes", lambda h, d: h["source"].get("size")),
+    ("model", "model", lambda h, d: h["model"].get("kind")),
+    ("model note", "model_note", lambda h, d: h["model"].get("reason")),
+    ("damage", "damaged", lambda h, d: h["model"].get("damaged")),
+    ("codec", "codec", lambda h, d: (h.get("pixels") or {}).get("codec")),
+    ("set of codec sizes", "sizes", lambda h, d: (h.get("pixels") or {}).get("sizes", {})),
+    ("pixel section size", "pixel_bytes", lambda h, d: _sections(h).get("pixels", 0)),
+    ("rest section size", "rest_bytes", lambda h, d: _sections(h).get("rest", 0)),
+    ("residual section size", "residual_bytes", lambda h, d: _sections(h).get("residual", 0)),
+    ("archive size", "archive_bytes", lambda h, d: len(d)),
+    ("output size", "output_bytes", lambda h, d: len(d)),
+)
+
+
+def _check_archive_header(rep: VerifyReport, name: str, rec: dict[str, Any], data: bytes) -> None:
+    """A restorable ``.qpl`` must agree with its manifest record on every field of :data:`ARCHIVE_FIELDS` the
+    record has (older manifests lack some) and on the source's file name."""
+    if not rec:
+        return
+    head = container.read_header(data)  # restore_bytes read it already: it parses
+    found = [(what, rec[key], of_header(head, data)) for what, key, of_header in ARCHIVE_FIELDS if key in rec]
+    if rec.get("source"):
+        found.append(("source file name", Path(str(rec["source"])).name, head["source"].get("name")))
+    for what, want, got in found:
+        if got != want:
+            rep.metric_mismatch.append(f"{name}: its header names another {what} ({got!r}, the manifest {want!r})")
 
 
 def _read_listed(rep: VerifyReport, p: Path, name: str, sha: str) -> bytes | None:

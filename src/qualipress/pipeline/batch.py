@@ -22,7 +22,7 @@ from qualipress import __version__
 from qualipress import codecs as _codecs
 from qualipress import metrics as _metrics
 from qualipress.codecs.transcode import SourceCodec, TranscodeCodec
-from qualipress.errors import InputError, OutputError, QualipressError
+from qualipress.errors import IndexWriteError, InputError, OutputError, QualipressError
 from qualipress.io import (
     MAX_PIXELS,
     Image,
@@ -932,8 +932,12 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             # files finished but never returned (interrupted, or in a chunk that did not complete)
             reported.update((r["output"], r.get("output_sha256")) for r in records if r.get("output"))
             records.extend(_recover_pending(out, reported, key=key, report_path=report_path))
-    options.hooks.finish(out, [*skipped, *records])
-    return BatchSummary(records, skipped, report_path)
+    summary = BatchSummary(records, skipped, report_path)
+    try:
+        options.hooks.finish(out, [*skipped, *records])
+    except OutputError as exc:  # the files are done and reported: a partial result, not a setup error (QA 18)
+        raise IndexWriteError(str(exc), summary) from exc
+    return summary
 
 
 def _stale_output(rec: dict[str, Any] | None) -> str | None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from qualipress.errors import ExitCode, InputError
+from qualipress.errors import ExitCode
 from qualipress.rd import format_table, html_report, load_curves, parse_qualities, plot_rd, run_rd
 
 
@@ -45,8 +45,11 @@ def bench_rd_cmd(
         typer.echo(f"{len(res.left_out)} image{'s' if len(res.left_out) != 1 else ''} left out of every curve "
                    f"(a codec or setting has no row for them): {', '.join(sorted(res.left_out))}", err=True)
     if not any(c["results"]["bpp"] for c in res.curves.values()):
-        # told after the reasons above: the report alone said "none of the metrics [] is in the results"
-        raise InputError("no curve has a point: every image was left out or every row failed (reasons above)")
+        # told after the reasons above: the report alone said "none of the metrics [] is in the results". Exit 1,
+        # not 2: the inputs were there and all failed, as compress and preprocess label say (QA session 18)
+        typer.echo("error: no curve has a point: every image was left out or every row failed (reasons above)",
+                   err=True)
+        raise ExitCode(1)
     if report:
         keys = [k for k in next(iter(res.curves.values()))["results"] if k not in
                 ("quality", "bpp", "encoding_time", "decoding_time")]

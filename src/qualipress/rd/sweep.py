@@ -42,6 +42,8 @@ from qualipress.io import (
     remove_stale_temps,
     sha256_file,
 )
+from qualipress.io.discover import LOCK_NAME
+from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.rd.bd import bd_tables
 from qualipress.search.probe import probe
@@ -401,6 +403,8 @@ def run_rd(
         Empty dataset, unknown task, anchor not among the codecs.
     UnsupportedError, CodecUnavailableError
         A codec name that does not resolve.
+    OutputError
+        Another run is writing into ``outdir`` (one at a time, under the lock ``compress`` takes).
     """
 
     out = Path(outdir)
@@ -409,27 +413,29 @@ def run_rd(
     versions = {n: {_setting_key(s): codec_version(c, s) + _options_tag((encode_options or {}).get(n))
                     for s in sweeps[n]} for n, c in codec_objs.items()}
     wanted = [metric_key(m) for m in metrics] + ([f"f1-{task}"] if task else [])
-    remove_stale_temps(out)  # a killed run's half-written result files (QA session 18)
-    cache = RowCache(out / "cache.jsonl")
-    rows, units = _plan_units(files, codecs, sweeps, versions, cache, list(metrics), task, wanted,
-                              encode_options or {})
-    cached = len(rows)
-    computed, errors = _run_units(units, cache, rows, jobs, progress)
+    # one run at a time, as compress, archive and label: two runs into one folder computed every row twice (QA 18)
+    with exclusive_lock(out / LOCK_NAME, what=str(out)):
+        remove_stale_temps(out)  # a killed run's half-written result files (QA session 18)
+        cache = RowCache(out / "cache.jsonl")
+        rows, units = _plan_units(files, codecs, sweeps, versions, cache, list(metrics), task, wanted,
+                                  encode_options or {})
+        cached = len(rows)
+        computed, errors = _run_units(units, cache, rows, jobs, progress)
 
-    kept, left_out = _common_images(files, codecs, sweeps, rows, errors)
-    in_curves = [r for r in rows if r["image"] not in left_out]
-    curves = {n: _curve(n, codec_objs[n], in_curves, sweeps[n], len(kept), wanted) for n in codecs}
-    for n, curve in curves.items():
-        atomic_write_text(out / f"{safe_name(n)}.json", finite_json(curve))
-    bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
-    _write_csv(out / "rows.csv", rows, wanted)
-    summary = {"dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
-               "images": [f.name for f in files], "images_left_out": left_out, "codecs": list(codecs),
-               "versions": {n: sorted(set(v.values())) for n, v in versions.items()}, "settings": sweeps,
-               "metrics": wanted, "anchor": anchor, "task": task,
-               "task_settings": task_settings(task) if task else None, "bd": bd, "errors": errors,
-               "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
-    atomic_write_text(out / "summary.json", finite_json(summary))
+        kept, left_out = _common_images(files, codecs, sweeps, rows, errors)
+        in_curves = [r for r in rows if r["image"] not in left_out]
+        curves = {n: _curve(n, codec_objs[n], in_curves, sweeps[n], len(kept), wanted) for n in codecs}
+        for n, curve in curves.items():
+            atomic_write_text(out / f"{safe_name(n)}.json", finite_json(curve))
+        bd = bd_tables(curves, anchor, [metric_key(m) for m in metrics]) if anchor else {}
+        _write_csv(out / "rows.csv", rows, wanted)
+        summary = {"dataset": [str(d) for d in ([dataset] if isinstance(dataset, (str, os.PathLike)) else dataset)],
+                   "images": [f.name for f in files], "images_left_out": left_out, "codecs": list(codecs),
+                   "versions": {n: sorted(set(v.values())) for n, v in versions.items()}, "settings": sweeps,
+                   "metrics": wanted, "anchor": anchor, "task": task,
+                   "task_settings": task_settings(task) if task else None, "bd": bd, "errors": errors,
+                   "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+        atomic_write_text(out / "summary.json", finite_json(summary))
     return RdResult(out, rows, curves, bd, errors, computed, cached, left_out)
 
 
