@@ -928,7 +928,12 @@ def jpeg_too_long(carry: Carry) -> list[str]:
 def embed_jpeg(data: bytes, carry: Carry) -> bytes:
     """JPEG with APP1 EXIF, APP1 XMP and APP2 ICC segments replaced by ``carry``'s (after any JFIF APP0); an EXIF or
     XMP too long for a segment (:func:`jpeg_too_long`) is left out. ``carry``'s comments, when it has any, replace
-    the stream's COM segments (after the APPn segments)."""
+    the stream's COM segments (after the APPn segments). APPn/COM segments placed after the tables are moved up
+    among the leading ones first (:func:`_hoisted`), so they are replaced too. rev11: under ``--metadata keep``
+    (where :func:`scrub_jpeg` leaves the source as it is) a kept source whose ICC profile lay after its DQT got a
+    second ICC segment 1 of 1 written before it, and readers (Pillow, libjpeg's ``read_icc_profile``) then saw no
+    profile at all; an EXIF or comment there was written twice."""
+    data = _hoisted(data)
     segs, rest = _jpeg_segments(data)
     keep = [(m, p) for m, p in segs
             if not (m == 0xE1 and (p.startswith(_EXIF_PREFIX) or p.startswith(_XMP_NS)))
