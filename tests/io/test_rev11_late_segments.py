@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageCms
 
-from qualipress.io import metadata as M
+from qualipress.io.metadata import carry_for, embed_jpeg, read_metadata, scrub_jpeg
 
 ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
@@ -49,8 +49,8 @@ def test_keep_of_a_late_icc_profile_and_exif_writes_each_once() -> None:
     exif = PILImage.Exif()
     exif[0x0112] = 6
     late = _after_dqt(_jpeg(), _app(0xE2, b"ICC_PROFILE\x00\x01\x01" + ICC) + _app(0xE1, exif.tobytes()))
-    meta = M.read_metadata(late, "jpeg")
-    out = M.embed_jpeg(M.scrub_jpeg(late, "keep"), M.carry_for(meta, "keep", orientation=6))
+    meta = read_metadata(late, "jpeg")
+    out = embed_jpeg(scrub_jpeg(late, "keep"), carry_for(meta, "keep", orientation=6))
     with PILImage.open(io.BytesIO(out)) as im:
         assert im.info.get("icc_profile") == ICC  # before: None, two "1 of 1" ICC segments
         assert im.getexif().get(0x0112) == 6

@@ -825,17 +825,18 @@ _PHOTOSHOP = b"Photoshop 3.0\x00"
 
 
 def scrub_jpeg(data: bytes, policy: str) -> bytes:
-    """A JPEG source as a kept or losslessly transcoded output may hold it under the metadata ``policy``: the parts
-    of its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
+    """A JPEG source as a kept or losslessly transcoded output may hold it under the metadata ``policy``: the parts of
+    its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
 
     ``keep``: unchanged. ``strip``: also without Extended XMP segments, Photoshop APP13 blocks (IPTC) and comments
-    (COM). ``strip-gps``: each Extended XMP packet that holds a GPS property is rewritten without it (new
-    segments, a new GUID: :func:`extended_xmp_renames`; the main packet's ``xmpNote:HasExtendedXMP`` follows,
-    :func:`renamed_guids`). JFIF, ICC, MPF and Adobe APP14 segments and everything from the frame on stay. Under
-    ``strip`` and ``strip-gps``, APPn and COM segments placed after the tables are first moved up among the leading
-    ones (:func:`_hoisted`), so they obey the policy too. QA 17 (web): a kept source and ``transcode:jpegxl`` (whose
-    rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in Extended XMP under
-    ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
+    (COM). ``strip-gps``: each Extended XMP packet that holds a GPS property is rewritten without it (new segments,
+    a new GUID: :func:`extended_xmp_renames`; the main packet's ``xmpNote:HasExtendedXMP`` follows,
+    :func:`renamed_guids`); one whose pieces do not make up its stated length is dropped (its GPS cannot be told
+    apart from the rest; readers ignore it anyway). JFIF, ICC, MPF and Adobe APP14 segments and everything from the
+    frame on stay. Under ``strip`` and ``strip-gps``, APPn and COM segments placed after the tables are first moved
+    up among the leading ones (:func:`_hoisted`), so they obey the policy too. QA 17 (web): a kept source and
+    ``transcode:jpegxl`` (whose rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in
+    Extended XMP under ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
     """
     if policy == "keep":
         return data
@@ -847,30 +848,49 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
         return data if len(kept) == len(segs) else _rebuilt_jpeg(data, rest, segs, kept)
     packets = _extended_xmp(segs)
     renames = _gps_renames(packets)
-    if not renames:
+    broken = {guid for guid, packet in packets.items() if packet is None}  # cannot be edited: dropped
+    if not renames and not broken:
         return data
     new: list[tuple[int, bytes]] = []
     written: set[bytes] = set()
     for m, p in segs:
         guid = p[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32] if p.startswith(_XMP_EXTENSION) else None
+        if m == 0xE1 and guid in broken:
+            continue
         if m == 0xE1 and guid in renames:
             if guid not in written:  # the rewritten packet goes where its first piece was
                 written.add(guid)
-                new += _extension_segments(_without_gps(packets[guid]))
+                new += _extension_segments(_without_gps(packets[guid] or b""))
             continue
         new.append((m, renamed_guids(p, renames) if m == 0xE1 and p.startswith(_XMP_NS) else p))
     return _rebuilt_jpeg(data, rest, segs, new)
 
 
-def _extended_xmp(segs: list[tuple[int, bytes]]) -> dict[bytes, bytes]:
-    """The Extended XMP packets among a JPEG's APPn segments, by GUID, their pieces put in place by their offsets."""
+def _extended_xmp(segs: list[tuple[int, bytes]]) -> dict[bytes, bytes | None]:
+    """The Extended XMP packets among a JPEG's APPn segments, by GUID, their pieces put in place by their offsets;
+    None for one whose pieces do not make up the length they state (a piece missing, overlapping or cut short).
+
+    rev11: the pieces of such a packet were joined as if adjacent, so ``strip-gps`` wrote a spliced packet under
+    a valid-looking GUID, and a GPS value whose start tag lay in the missing piece stayed in the output."""
     pieces: dict[bytes, dict[int, bytes]] = {}
+    totals: dict[bytes, set[int]] = {}
     head = len(_XMP_EXTENSION)
     for m, p in segs:
-        if m == 0xE1 and p.startswith(_XMP_EXTENSION) and len(p) >= head + 40:
-            offset = struct.unpack(">I", p[head + 36 : head + 40])[0]
-            pieces.setdefault(p[head : head + 32], {})[offset] = p[head + 40 :]
-    return {guid: b"".join(part for _, part in sorted(parts.items())) for guid, parts in pieces.items()}
+        if m == 0xE1 and p.startswith(_XMP_EXTENSION):
+            guid = p[head : head + 32]
+            if len(p) < head + 40:
+                totals.setdefault(guid, set()).add(-1)  # no room for its length and offset: not a piece
+                continue
+            total, offset = struct.unpack(">II", p[head + 32 : head + 40])
+            pieces.setdefault(guid, {})[offset] = p[head + 40 :]
+            totals.setdefault(guid, set()).add(total)
+    out: dict[bytes, bytes | None] = {}
+    for guid, total in totals.items():
+        packet, at = b"", 0
+        for offset, part in sorted(pieces.get(guid, {}).items()):
+            packet, at = (packet + part, at + len(part)) if offset == at else (packet, -1)
+        out[guid] = packet if len(total) == 1 and at == next(iter(total)) else None
+    return out
 
 
 def _xmp_guid(packet: bytes) -> bytes:
@@ -902,9 +922,10 @@ def extended_xmp_renames(data: bytes) -> dict[bytes, bytes]:
     return _gps_renames(_extended_xmp(segs))
 
 
-def _gps_renames(packets: dict[bytes, bytes]) -> dict[bytes, bytes]:
-    """Old GUID -> new GUID of each of the Extended XMP ``packets`` (by GUID) that holds a GPS property."""
-    return {g: _xmp_guid(_without_gps(x)) for g, x in packets.items() if _xmp_gps_names(x)}
+def _gps_renames(packets: dict[bytes, bytes | None]) -> dict[bytes, bytes]:
+    """Old GUID -> new GUID of each of the Extended XMP ``packets`` (by GUID) that holds a GPS property (an
+    incomplete one, None, is dropped by :func:`scrub_jpeg` instead)."""
+    return {g: _xmp_guid(_without_gps(x)) for g, x in packets.items() if x is not None and _xmp_gps_names(x)}
 
 
 def renamed_guids(xmp: bytes, renames: dict[bytes, bytes]) -> bytes:
