@@ -840,7 +840,7 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     """
     if policy == "keep":
         return data
-    data = _hoisted(data)
+    data = _mpf_images_scrubbed(_hoisted(data), policy)
     segs, rest = _jpeg_segments(data)
     if policy == "strip":
         kept = [(m, p) for m, p in segs if not ((m == 0xE1 and p.startswith(_XMP_EXTENSION)) or m == 0xFE
@@ -864,6 +864,104 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
             continue
         new.append((m, renamed_guids(p, renames) if m == 0xE1 and p.startswith(_XMP_NS) else p))
     return _rebuilt_jpeg(data, rest, segs, new)
+
+
+def _mpf_entries(payload: bytes) -> list[tuple[int, int, int]]:
+    """(position in ``payload`` of the entry's size field, size, offset) of each MP Entry (CIPA DC-007) of an MPF
+    APP2 payload that names an image after the first (offset not 0); empty when it cannot be parsed."""
+    order = {b"MM": ">", b"II": "<"}.get(payload[4:6])
+    out: list[tuple[int, int, int]] = []
+    try:
+        if order is None:
+            return out
+        head = payload[4:]
+        ifd = struct.unpack(order + "I", head[4:8])[0]
+        for k in range(struct.unpack(order + "H", head[ifd : ifd + 2])[0]):
+            tag, _, count, value = struct.unpack(order + "HHII", head[ifd + 2 + 12 * k : ifd + 14 + 12 * k])
+            for e in range(count // 16 if tag == 0xB002 else 0):
+                at = 4 + value + 16 * e + 4
+                size, offset = struct.unpack(order + "II", payload[at : at + 8])
+                if offset:
+                    out.append((at, size, offset))
+    except struct.error:
+        return []
+    return out
+
+
+def _mpf_images_scrubbed(data: bytes, policy: str) -> bytes:
+    """``data`` (a JPEG whose APPn segments are all leading, :func:`_hoisted`) with each further MPF image it
+    holds (a depth map, a stereo view, a preview: JPEGs after the primary one) scrubbed as ``policy`` asks
+    (:func:`_secondary_scrubbed`), the MP Entries' sizes and offsets following; ``data`` when it has none or
+    they cannot be placed.
+
+    rev11: they were kept as they were, their own EXIF with its GPS IFD too, in a kept source and its JPEG XL
+    transcode under ``--metadata strip-gps`` and ``strip`` (meta 18's never grow ranks those outputs on the
+    primary image, so they win more often)."""
+    segs, _ = _jpeg_segments(data)
+    found = _mpf_header(segs)
+    if found is None:
+        return data
+    header = found[1]
+    payload = segs[found[0]][1]
+    entries = sorted(_mpf_entries(payload), key=lambda e: e[2])
+    # an image ends where its size says, or where the next one starts / the file ends (Pillow writes sizes that
+    # run past the file); its size field changes by what the scrub changed
+    starts = [header + offset for _, _, offset in entries]
+    spans = [(a, min(a + size, len(data), *starts[i + 1 : i + 2])) for i, (a, (_, size, _)) in
+             enumerate(zip(starts, entries, strict=True))]
+    if not spans or any(data[a : a + 2] != b"\xff\xd8" or b <= a for a, b in spans):
+        return data
+    fixed, parts = bytearray(payload), []
+    pos = at = spans[0][0]
+    for (field, size, _), (a, b) in zip(entries, spans, strict=True):
+        image = _secondary_scrubbed(data[a:b], policy)
+        parts += [data[at:a], image]
+        pos += a - at
+        struct.pack_into(("<" if payload[4:6] == b"II" else ">") + "II", fixed, field,
+                         max(0, size + len(image) - (b - a)), pos - header)
+        pos, at = pos + len(image), b
+    start = header - 4  # the payload, after the segment's marker and length
+    return data[:start] + bytes(fixed) + data[start + len(payload) : spans[0][0]] + b"".join(parts) + data[at:]
+
+
+def _secondary_scrubbed(jpeg: bytes, policy: str) -> bytes:
+    """A further MPF image (``jpeg``) as ``policy`` leaves it: its other segments as :func:`scrub_jpeg` leaves
+    them, its EXIF and XMP without GPS (``strip-gps``) or gone (``strip``: an orientation other than 1 stays, in
+    an EXIF of its own); unchanged when it cannot be read."""
+    try:
+        jpeg = scrub_jpeg(jpeg, policy)
+        segs, rest = _jpeg_segments(jpeg)
+    except UnsupportedError:
+        return jpeg
+    new: list[tuple[int, bytes]] = []
+    for m, p in segs:
+        if m == 0xE1 and p.startswith(_EXIF_PREFIX):
+            if policy == "strip":
+                orientation = _exif_orientation(p[len(_EXIF_PREFIX) :])
+                if orientation == 1:
+                    continue
+                p = _EXIF_PREFIX + _minimal_exif(orientation)
+            else:
+                p = _EXIF_PREFIX + edit_exif(p[len(_EXIF_PREFIX) :], drop_gps=True)
+        elif m == 0xE1 and p.startswith(_XMP_NS):
+            if policy == "strip":
+                continue
+            p = _XMP_NS + _without_gps(p[len(_XMP_NS) :])
+        new.append((m, p))
+    return _rebuilt_jpeg(jpeg, rest, segs, new)
+
+
+def _exif_orientation(exif: bytes) -> int:
+    """The orientation an EXIF block (without its ``Exif\\0\\0`` prefix) states: 1 when none or unreadable."""
+    from PIL import Image as PILImage
+
+    ex = PILImage.Exif()
+    try:
+        ex.load(exif)
+        value = int(ex.get(_ORIENTATION) or 1)
+    except Exception:
+        return 1
+    return value if 1 <= value <= 8 else 1
 
 
 def _extended_xmp(segs: list[tuple[int, bytes]]) -> dict[bytes, bytes | None]:
