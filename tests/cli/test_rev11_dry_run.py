@@ -47,3 +47,17 @@ def test_requested_names_taken_but_the_source_kept_is_may_fail(tmp_path: Path,
     capsys.readouterr()
     assert main([*run, "--json"]) == 0
     assert (out / "a.jpg").is_file() and (out / "a.avif").read_bytes() == b"foreign"
+
+
+def test_json_per_file_says_resumed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The summary counted resumed files, but each one's ``per_file`` row said ``"resumed": false``."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    _small_jpeg(src / "a.jpg")
+    run = ["compress", str(src), "-o", str(out), "--codec", "jpeg", *_ARGS, "--json"]
+    assert main(run) == 0
+    capsys.readouterr()
+    assert main(run) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["resumed"] == 1
+    assert [row["resumed"] for row in summary["per_file"]] == [True]
