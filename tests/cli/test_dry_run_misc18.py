@@ -42,7 +42,10 @@ def test_an_existing_name_of_one_candidate_codec_may_fail(tmp_path: Path, capsys
     assert not row["would_fail"]
     assert "exists and was not made by this run's settings" in row["may_fail"]
     assert row["blocking_output"] == str(out / "a.jpg")
-    assert _dry(capsys, "compress", str(src), "-o", str(out), "--codec", "jpeg", *_ARGS)[0]["would_fail"]
+    # the source kept (a.png) is the one name left: may fail (rev11); without never-grow candidates, would fail
+    assert _dry(capsys, "compress", str(src), "-o", str(out), "--codec", "jpeg", *_ARGS)[0]["may_fail"]
+    assert _dry(capsys, "compress", str(src), "-o", str(out), "--codec", "jpeg", "--allow-larger",
+                *_ARGS)[0]["would_fail"]
     capsys.readouterr()
     assert main([*run, "--dry-run"]) == 0
     assert "1 may fail" in capsys.readouterr().out

@@ -205,7 +205,8 @@ def _print_compress(summary: Any, *, codec: str, web: bool, as_json: bool, targe
     if as_json:  # with -o - stdout carries the image: the summary goes to stderr
         _dump({"profile": profile, "target": target.to_list(), **summary_dict(summary),
                "per_codec": codec_rows(summary.records + summary.skipped),
-               "per_file": file_rows(summary.skipped + summary.records)}, out=out)
+               # a resumed file's record is the earlier run's: its per_file row says resumed (rev11: always false)
+               "per_file": file_rows([{**r, "resumed": True} for r in summary.skipped] + summary.records)}, out=out)
     else:
         _print_summary(summary, out=out, target=f"{profile}: {target}" if profile else str(target))
     if codec == "auto" and not web:

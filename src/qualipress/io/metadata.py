@@ -827,35 +827,37 @@ _PHOTOSHOP = b"Photoshop 3.0\x00"
 
 
 def scrub_jpeg(data: bytes, policy: str) -> bytes:
-    """A JPEG source as a kept or losslessly transcoded output may hold it under the metadata ``policy``: the parts
-    of its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
+    """A JPEG source as a kept or losslessly transcoded output may hold it under the metadata ``policy``: the parts of
+    its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
 
     ``keep``: unchanged. ``strip``: also without every APPn segment but JFIF, ICC, MPF and Adobe APP14 (Extended
     XMP, Photoshop APP13 blocks (IPTC), FlashPix, an XMP under a non-standard ``XMP\0`` signature, ...: QA 18 web)
     and comments (COM). ``strip-gps``: each Extended XMP packet that holds a GPS property is rewritten without it
     (new segments, a new GUID: :func:`extended_xmp_renames`; the main packet's ``xmpNote:HasExtendedXMP`` follows,
-    :func:`renamed_guids`), and any other such segment holding an XMP GPS property is dropped (QA 18 web). JFIF, ICC,
-    MPF and Adobe APP14 segments and everything from the frame on stay. Under ``strip`` and ``strip-gps``, APPn and
-    COM segments placed after the tables are first moved up among the leading ones (:func:`_hoisted`), so they obey
-    the policy too. QA 17 (web): a kept source and ``transcode:jpegxl`` (whose rebuilt JPEG is the source with
-    :func:`embed_jpeg`'s segments) kept GPS held in Extended XMP under ``strip-gps`` and ``strip``, and IPTC and
-    comments under ``strip``.
+    :func:`renamed_guids`); one whose pieces do not make up its stated length is dropped (its GPS cannot be told
+    apart from the rest; readers ignore it anyway: rev11), and any other such segment holding an XMP GPS property
+    is dropped (QA 18 web). JFIF, ICC, MPF and Adobe APP14 segments and everything from the frame on stay. Under
+    ``strip`` and ``strip-gps``, APPn and COM segments placed after the tables are first moved up among the leading
+    ones (:func:`_hoisted`), so they obey the policy too. QA 17 (web): a kept source and ``transcode:jpegxl`` (whose
+    rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in Extended XMP under
+    ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
     """
     if policy == "keep":
         return data
-    data = _hoisted(data)
+    data = _mpf_images_scrubbed(_hoisted(data), policy)
     segs, rest = _jpeg_segments(data)
     if policy == "strip":
         kept = [(m, p) for m, p in segs if m != 0xFE and _layout_or_embedded(m, p)]
         return data if len(kept) == len(segs) else _rebuilt_jpeg(data, rest, segs, kept)
     packets = _extended_xmp(segs)
     renames = _gps_renames(packets)
+    broken = {guid for guid, packet in packets.items() if packet is None}  # cannot be edited: dropped
 
     def other_gps(marker: int, payload: bytes) -> bool:  # e.g. an XMP under a 'XMP\0' signature (QA 18 web)
         return (not (marker == 0xE1 and payload.startswith(_XMP_EXTENSION))
                 and not _layout_or_embedded(marker, payload) and bool(_xmp_gps_names(payload)))
 
-    if not renames and not any(other_gps(m, p) for m, p in segs):
+    if not renames and not broken and not any(other_gps(m, p) for m, p in segs):
         return data
     new: list[tuple[int, bytes]] = []
     written: set[bytes] = set()
@@ -863,24 +865,140 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
         if other_gps(m, p):
             continue
         guid = p[len(_XMP_EXTENSION) : len(_XMP_EXTENSION) + 32] if p.startswith(_XMP_EXTENSION) else None
+        if m == 0xE1 and guid in broken:
+            continue
         if m == 0xE1 and guid in renames:
             if guid not in written:  # the rewritten packet goes where its first piece was
                 written.add(guid)
-                new += _extension_segments(_without_gps(packets[guid]))
+                new += _extension_segments(_without_gps(packets[guid] or b""))
             continue
         new.append((m, renamed_guids(p, renames) if m == 0xE1 and p.startswith(_XMP_NS) else p))
     return _rebuilt_jpeg(data, rest, segs, new)
 
 
-def _extended_xmp(segs: list[tuple[int, bytes]]) -> dict[bytes, bytes]:
-    """The Extended XMP packets among a JPEG's APPn segments, by GUID, their pieces put in place by their offsets."""
+def _mpf_entries(payload: bytes) -> list[tuple[int, int, int]]:
+    """(position in ``payload`` of the entry's size field, size, offset) of each MP Entry (CIPA DC-007) of an MPF
+    APP2 payload that names an image after the first (offset not 0); empty when it cannot be parsed."""
+    order = {b"MM": ">", b"II": "<"}.get(payload[4:6])
+    out: list[tuple[int, int, int]] = []
+    try:
+        if order is None:
+            return out
+        head = payload[4:]
+        ifd = struct.unpack(order + "I", head[4:8])[0]
+        for k in range(struct.unpack(order + "H", head[ifd : ifd + 2])[0]):
+            tag, _, count, value = struct.unpack(order + "HHII", head[ifd + 2 + 12 * k : ifd + 14 + 12 * k])
+            for e in range(count // 16 if tag == 0xB002 else 0):
+                at = 4 + value + 16 * e + 4
+                size, offset = struct.unpack(order + "II", payload[at : at + 8])
+                if offset:
+                    out.append((at, size, offset))
+    except struct.error:
+        return []
+    return out
+
+
+def _mpf_images_scrubbed(data: bytes, policy: str) -> bytes:
+    """``data`` (a JPEG whose APPn segments are all leading, :func:`_hoisted`) with each further MPF image it
+    holds (a depth map, a stereo view, a preview: JPEGs after the primary one) scrubbed as ``policy`` asks
+    (:func:`_secondary_scrubbed`), the MP Entries' sizes and offsets following; ``data`` when it has none or
+    they cannot be placed.
+
+    rev11: they were kept as they were, their own EXIF with its GPS IFD too, in a kept source and its JPEG XL
+    transcode under ``--metadata strip-gps`` and ``strip`` (meta 18's never grow ranks those outputs on the
+    primary image, so they win more often)."""
+    segs, _ = _jpeg_segments(data)
+    found = _mpf_header(segs)
+    if found is None:
+        return data
+    header = found[1]
+    payload = segs[found[0]][1]
+    entries = sorted(_mpf_entries(payload), key=lambda e: e[2])
+    # an image ends where its size says, or where the next one starts / the file ends (Pillow writes sizes that
+    # run past the file); its size field changes by what the scrub changed
+    starts = [header + offset for _, _, offset in entries]
+    spans = [(a, min(a + size, len(data), *starts[i + 1 : i + 2])) for i, (a, (_, size, _)) in
+             enumerate(zip(starts, entries, strict=True))]
+    if not spans or any(data[a : a + 2] != b"\xff\xd8" or b <= a for a, b in spans):
+        return data
+    fixed, parts = bytearray(payload), []
+    pos = at = spans[0][0]
+    for (field, size, _), (a, b) in zip(entries, spans, strict=True):
+        image = _secondary_scrubbed(data[a:b], policy)
+        parts += [data[at:a], image]
+        pos += a - at
+        struct.pack_into(("<" if payload[4:6] == b"II" else ">") + "II", fixed, field,
+                         max(0, size + len(image) - (b - a)), pos - header)
+        pos, at = pos + len(image), b
+    start = header - 4  # the payload, after the segment's marker and length
+    return data[:start] + bytes(fixed) + data[start + len(payload) : spans[0][0]] + b"".join(parts) + data[at:]
+
+
+def _secondary_scrubbed(jpeg: bytes, policy: str) -> bytes:
+    """A further MPF image (``jpeg``) as ``policy`` leaves it: its other segments as :func:`scrub_jpeg` leaves
+    them, its EXIF and XMP without GPS (``strip-gps``) or gone (``strip``: an orientation other than 1 stays, in
+    an EXIF of its own); unchanged when it cannot be read."""
+    try:
+        jpeg = scrub_jpeg(jpeg, policy)
+        segs, rest = _jpeg_segments(jpeg)
+    except UnsupportedError:
+        return jpeg
+    new: list[tuple[int, bytes]] = []
+    for m, p in segs:
+        if m == 0xE1 and p.startswith(_EXIF_PREFIX):
+            if policy == "strip":
+                orientation = _exif_orientation(p[len(_EXIF_PREFIX) :])
+                if orientation == 1:
+                    continue
+                p = _EXIF_PREFIX + _minimal_exif(orientation)
+            else:
+                p = _EXIF_PREFIX + edit_exif(p[len(_EXIF_PREFIX) :], drop_gps=True)
+        elif m == 0xE1 and p.startswith(_XMP_NS):
+            if policy == "strip":
+                continue
+            p = _XMP_NS + _without_gps(p[len(_XMP_NS) :])
+        new.append((m, p))
+    return _rebuilt_jpeg(jpeg, rest, segs, new)
+
+
+def _exif_orientation(exif: bytes) -> int:
+    """The orientation an EXIF block (without its ``Exif\\0\\0`` prefix) states: 1 when none or unreadable."""
+    from PIL import Image as PILImage
+
+    ex = PILImage.Exif()
+    try:
+        ex.load(exif)
+        value = int(ex.get(_ORIENTATION) or 1)
+    except Exception:
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def _extended_xmp(segs: list[tuple[int, bytes]]) -> dict[bytes, bytes | None]:
+    """The Extended XMP packets among a JPEG's APPn segments, by GUID, their pieces put in place by their offsets;
+    None for one whose pieces do not make up the length they state (a piece missing, overlapping or cut short).
+
+    rev11: the pieces of such a packet were joined as if adjacent, so ``strip-gps`` wrote a spliced packet under
+    a valid-looking GUID, and a GPS value whose start tag lay in the missing piece stayed in the output."""
     pieces: dict[bytes, dict[int, bytes]] = {}
+    totals: dict[bytes, set[int]] = {}
     head = len(_XMP_EXTENSION)
     for m, p in segs:
-        if m == 0xE1 and p.startswith(_XMP_EXTENSION) and len(p) >= head + 40:
-            offset = struct.unpack(">I", p[head + 36 : head + 40])[0]
-            pieces.setdefault(p[head : head + 32], {})[offset] = p[head + 40 :]
-    return {guid: b"".join(part for _, part in sorted(parts.items())) for guid, parts in pieces.items()}
+        if m == 0xE1 and p.startswith(_XMP_EXTENSION):
+            guid = p[head : head + 32]
+            if len(p) < head + 40:
+                totals.setdefault(guid, set()).add(-1)  # no room for its length and offset: not a piece
+                continue
+            total, offset = struct.unpack(">II", p[head + 32 : head + 40])
+            pieces.setdefault(guid, {})[offset] = p[head + 40 :]
+            totals.setdefault(guid, set()).add(total)
+    out: dict[bytes, bytes | None] = {}
+    for guid, total in totals.items():
+        packet, at = b"", 0
+        for offset, part in sorted(pieces.get(guid, {}).items()):
+            packet, at = (packet + part, at + len(part)) if offset == at else (packet, -1)
+        out[guid] = packet if len(total) == 1 and at == next(iter(total)) else None
+    return out
 
 
 def _xmp_guid(packet: bytes) -> bytes:
@@ -912,9 +1030,10 @@ def extended_xmp_renames(data: bytes) -> dict[bytes, bytes]:
     return _gps_renames(_extended_xmp(segs))
 
 
-def _gps_renames(packets: dict[bytes, bytes]) -> dict[bytes, bytes]:
-    """Old GUID -> new GUID of each of the Extended XMP ``packets`` (by GUID) that holds a GPS property."""
-    return {g: _xmp_guid(_without_gps(x)) for g, x in packets.items() if _xmp_gps_names(x)}
+def _gps_renames(packets: dict[bytes, bytes | None]) -> dict[bytes, bytes]:
+    """Old GUID -> new GUID of each of the Extended XMP ``packets`` (by GUID) that holds a GPS property (an
+    incomplete one, None, is dropped by :func:`scrub_jpeg` instead)."""
+    return {g: _xmp_guid(_without_gps(x)) for g, x in packets.items() if x is not None and _xmp_gps_names(x)}
 
 
 def renamed_guids(xmp: bytes, renames: dict[bytes, bytes]) -> bytes:
@@ -1025,7 +1144,12 @@ def jpeg_too_long(carry: Carry) -> list[str]:
 def embed_jpeg(data: bytes, carry: Carry) -> bytes:
     """JPEG with APP1 EXIF, APP1 XMP and APP2 ICC segments replaced by ``carry``'s (after any JFIF APP0); an EXIF or
     XMP too long for a segment (:func:`jpeg_too_long`) is left out. ``carry``'s comments, when it has any, replace
-    the stream's COM segments (after the APPn segments)."""
+    the stream's COM segments (after the APPn segments). APPn/COM segments placed after the tables are moved up
+    among the leading ones first (:func:`_hoisted`), so they are replaced too. rev11: under ``--metadata keep``
+    (where :func:`scrub_jpeg` leaves the source as it is) a kept source whose ICC profile lay after its DQT got a
+    second ICC segment 1 of 1 written before it, and readers (Pillow, libjpeg's ``read_icc_profile``) then saw no
+    profile at all; an EXIF or comment there was written twice."""
+    data = _hoisted(data)
     segs, rest = _jpeg_segments(data)
     keep = [(m, p) for m, p in segs
             if not (m == 0xE1 and (p.startswith(_EXIF_PREFIX) or p.startswith(_XMP_NS)))

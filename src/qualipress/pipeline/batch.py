@@ -1080,9 +1080,11 @@ def _guard_outcome(job: Job, stem: Path, requested: list[str], fallbacks: list[s
     candidates (the source kept, chosen only when smaller than every file those codecs made); files in
     ``reclaimed`` are removed before the guard asks. The guard checks only the name of the codec the search picks
     (and the hooks' sidecars, :func:`sidecar_suffixes`, whichever it picks),
-    so ``{"would_fail": reason, "blocking_output": path}`` when every requested codec's name, or a sidecar, is refused,
-    ``{"may_fail": reason, "blocking_output": path}`` when only some names are (the run fails only if it picks
-    one of those), None when none is."""
+    so ``{"would_fail": reason, "blocking_output": path}`` when every name it may write (every requested codec's
+    and every never-grow candidate's), or a sidecar, is refused, ``{"may_fail": reason, "blocking_output": path}``
+    when only some names are (the run fails only if it picks one of those), None when none is. rev11: with every
+    requested codec's name refused but the source's own free, the dry run said "would fail" while the run kept the
+    (smaller) source under its free name and succeeded."""
     blocked: dict[str, tuple[Path, str]] = {}
     sidecars = sidecar_suffixes(options.hooks)  # every output's: checked whichever codec wins
     for ext in dict.fromkeys([*requested, *fallbacks, *sidecars]):
@@ -1091,7 +1093,8 @@ def _guard_outcome(job: Job, stem: Path, requested: list[str], fallbacks: list[s
             blocked[ext] = b
     if not blocked:
         return None
-    certain = (bool(requested) and all(ext in blocked for ext in requested)) or any(s in blocked for s in sidecars)
+    names = [*requested, *fallbacks]
+    certain = (bool(names) and all(ext in blocked for ext in names)) or any(s in blocked for s in sidecars)
     first = next(blocked[e] for e in [*requested, *fallbacks, *sidecars] if e in blocked)
     return {"would_fail" if certain else "may_fail": first[1], "blocking_output": str(first[0])}
 
