@@ -997,8 +997,9 @@ def _layout_or_embedded(marker: int, payload: bytes) -> bool:
 
 def _source_only_segments(source: bytes) -> list[tuple[int, bytes]]:
     """The APPn segments of a JPEG that no re-encode writes and :func:`embed_jpeg` does not carry (see
-    :func:`with_source_segments`)."""
-    return [(m, p) for m, p in _jpeg_segments(source)[0] if not _layout_or_embedded(m, p)]
+    :func:`with_source_segments`), those placed after the tables too (:func:`_hoisted`; rev13: under ``keep`` an
+    IPTC block after the DQT was lost from ``transcode:jpeg`` without a word)."""
+    return [(m, p) for m, p in _jpeg_segments(_hoisted(source))[0] if not _layout_or_embedded(m, p)]
 
 
 def jpeg_source_only(data: bytes, policy: str) -> list[str]:
