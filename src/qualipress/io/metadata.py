@@ -833,16 +833,16 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     """A JPEG source as a kept or losslessly transcoded output may hold it under the metadata ``policy``: the parts
     of its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
 
-    ``keep``: unchanged. ``strip``: also without every APPn segment but JFIF, ICC, MPF and Adobe APP14 (Extended
-    XMP, Photoshop APP13 blocks (IPTC), FlashPix, an XMP under a non-standard ``XMP\0`` signature, ...: QA 18 web)
-    and comments (COM). ``strip-gps``: each Extended XMP packet that holds a GPS property is rewritten without it
-    (new segments, a new GUID: :func:`extended_xmp_renames`; the main packet's ``xmpNote:HasExtendedXMP`` follows,
-    :func:`renamed_guids`), and any other such segment holding an XMP GPS property is dropped (QA 18 web). JFIF, ICC,
-    MPF and Adobe APP14 segments and everything from the frame on stay. Under ``strip`` and ``strip-gps``, APPn and
-    COM segments placed after the tables are first moved up among the leading ones (:func:`_hoisted`), so they obey
-    the policy too. QA 17 (web): a kept source and ``transcode:jpegxl`` (whose rebuilt JPEG is the source with
-    :func:`embed_jpeg`'s segments) kept GPS held in Extended XMP under ``strip-gps`` and ``strip``, and IPTC and
-    comments under ``strip``.
+    ``keep``: unchanged. ``strip``: also without every APPn segment but JFIF, ICC, MPF (with an ISO 21496-1
+    gain-map version: rev13) and Adobe APP14 (Extended XMP, Photoshop APP13 blocks (IPTC), FlashPix, an XMP under a
+    non-standard ``XMP\0`` signature, ...: QA 18 web) and comments (COM). ``strip-gps``: each Extended XMP packet that
+    holds a GPS property is rewritten without it (new segments, a new GUID: :func:`extended_xmp_renames`; the main
+    packet's ``xmpNote:HasExtendedXMP`` follows, :func:`renamed_guids`), and any other such segment holding an XMP GPS
+    property is dropped (QA 18 web). JFIF, ICC, MPF and Adobe APP14 segments and everything from the frame on stay.
+    Under ``strip`` and ``strip-gps``, APPn and COM segments placed after the tables are first moved up among the
+    leading ones (:func:`_hoisted`), so they obey the policy too. QA 17 (web): a kept source and ``transcode:jpegxl``
+    (whose rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in Extended XMP under
+    ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
     """
     if policy == "keep":
         return data
@@ -988,11 +988,19 @@ def with_source_segments(jpeg: bytes, source: bytes) -> bytes:
     return _rebuilt_jpeg(jpeg, rest, segs, [*segs, *extra])
 
 
+#: APP2 signature of ISO 21496-1 gain-map metadata. In the primary image it holds only the version, and Chromium
+#: (Skia) reads an ISO gain map named by the MPF segment only when that segment is there: it is rendering data,
+#: not a description of the photo.
+_ISO_GAINMAP = b"urn:iso:std:iso:ts:21496:-1\x00"
+
+
 def _layout_or_embedded(marker: int, payload: bytes) -> bool:
-    """Whether a JPEG APPn/COM segment is one a coder writes for the file's layout (JFIF APP0, Adobe APP14), MPF,
-    or one :func:`embed_jpeg` writes under the policy (EXIF, XMP, ICC); COM segments count as embedded."""
+    """Whether a JPEG APPn/COM segment is one a coder writes for the file's layout (JFIF APP0, Adobe APP14), MPF
+    and the ISO 21496-1 gain-map version that goes with it (rev13: ``strip`` dropped it and Chromium no longer
+    found a kept Ultra HDR photo's gain map, whose bytes stayed), or one :func:`embed_jpeg` writes under the policy
+    (EXIF, XMP, ICC); COM segments count as embedded."""
     return (marker in (0xE0, 0xEE, 0xFE) or (marker == 0xE1 and payload.startswith((_EXIF_PREFIX, _XMP_NS)))
-            or (marker == 0xE2 and payload.startswith((_ICC_TAG, b"MPF\x00"))))
+            or (marker == 0xE2 and payload.startswith((_ICC_TAG, b"MPF\x00", _ISO_GAINMAP))))
 
 
 def _source_only_segments(source: bytes) -> list[tuple[int, bytes]]:
