@@ -6,6 +6,7 @@ held the late chunk's GPS (``scrub_png`` touches text chunks only)."""
 from __future__ import annotations
 
 import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from PIL import Image as PILImage
 
 from qualipress import codecs
 from qualipress.io import read_image
-from qualipress.io.metadata import carry_for, png_chunk, png_chunks, read_metadata
+from qualipress.io.metadata import carry_for, png_chunk, png_chunks, png_texts, read_metadata, scrub_png
 from qualipress.pipeline.delivery import PhotoHooks
 from qualipress.search import parse_target
 
@@ -64,3 +65,24 @@ def test_late_exif_is_carried_upright_under_keep(tmp_path: Path) -> None:
     exif = PILImage.Exif()
     exif.load(b"Exif\x00\x00" + carry.exif)
     assert exif.get(0x0112, 1) == 1
+
+
+@pytest.mark.parametrize(("kind", "zipped"), [("tEXt", False), ("zTXt", True), ("iTXt", False), ("iTXt", True)])
+def test_xmp_gps_under_another_keyword_goes_under_strip_gps(kind: str, zipped: bool) -> None:
+    """rev13: only the keyword was looked at, so an XMP packet under an ``XMP`` keyword kept its GPS (the JPEG rule,
+    :func:`~qualipress.io.metadata.scrub_jpeg`, drops any segment holding an XMP GPS property)."""
+    if kind == "tEXt":
+        payload = b"XMP\x00" + _XMP
+    elif kind == "zTXt":
+        payload = b"XMP\x00\x00" + zlib.compress(_XMP)
+    else:
+        payload = b"XMP\x00" + (b"\x01\x00" if zipped else b"\x00\x00") + b"en\x00\x00" + (
+            zlib.compress(_XMP) if zipped else _XMP)
+    note = png_chunk(b"tEXt", b"Comment\x00hello")
+    buf = io.BytesIO()
+    PILImage.fromarray(np.zeros((4, 4, 3), np.uint8)).save(buf, "PNG")
+    chunks = [raw for _, _, raw in png_chunks(buf.getvalue())]
+    data = buf.getvalue()[:8] + chunks[0] + png_chunk(kind.encode(), payload) + note + b"".join(chunks[1:])
+    out = scrub_png(data, "strip-gps")
+    assert [k for k, _, _ in png_chunks(out)] == [b"IHDR", b"tEXt", b"IDAT", b"IEND"] and note in out
+    assert png_texts(data, "strip-gps") == ["Comment"]

@@ -933,6 +933,8 @@ def renamed_guids(xmp: bytes, renames: dict[bytes, bytes]) -> bytes:
 _PNG_TEXT = (b"tEXt", b"zTXt", b"iTXt")
 #: The keyword of the PNG XMP packet, which :func:`embed_png` rewrites under the policy.
 _PNG_XMP_KEY = b"XML:com.adobe.xmp"
+#: The most text of a compressed PNG text chunk read to look for XMP GPS properties (Pillow's own limit).
+_PNG_TEXT_MAX = 1 << 20
 #: Keywords of text chunks that may hold a location: GPS fields, and raw EXIF/XMP profiles whose contents are not
 #: parsed here (dropped whole under ``strip-gps``).
 _PNG_GPS_KEY = re.compile(rb"gps|^raw profile type (exif|app1|xmp)$", re.IGNORECASE)
@@ -942,7 +944,8 @@ def scrub_png(data: bytes, policy: str) -> bytes:
     """A PNG source as a kept output may hold it under the metadata ``policy``: its text chunks (``tEXt``,
     ``zTXt``, ``iTXt``; the XMP packet excepted, which :func:`embed_png` and the kept-source rule handle) removed
     as the policy asks. ``keep``: unchanged. ``strip``: without any of them (comments, author, copyright, IPTC).
-    ``strip-gps``: without those whose keyword names GPS or a raw EXIF/XMP profile (:data:`_PNG_GPS_KEY`).
+    ``strip-gps``: without those whose keyword names GPS or a raw EXIF/XMP profile (:data:`_PNG_GPS_KEY`), or
+    whose text holds an XMP GPS property (:func:`_png_text_value`).
     QA 18 (web): a kept PNG held its comments and ImageMagick's ``exif:GPSLatitude`` text under ``strip``."""
     if policy == "keep" or data[:8] != b"\x89PNG\r\n\x1a\n":
         return data
@@ -959,9 +962,26 @@ def _png_text_key(kind: bytes, payload: bytes, policy: str) -> bytes | None:
     key = payload.split(b"\x00", 1)[0]
     if kind not in _PNG_TEXT or key == _PNG_XMP_KEY:
         return None
-    if policy == "strip" or (policy == "strip-gps" and _PNG_GPS_KEY.search(key)):
+    if policy == "strip" or (policy == "strip-gps" and (_PNG_GPS_KEY.search(key)
+                                                         or _xmp_gps_names(_png_text_value(kind, payload)))):
         return b""
     return key
+
+
+def _png_text_value(kind: bytes, payload: bytes) -> bytes:
+    """The text of a ``tEXt``, ``zTXt`` or ``iTXt`` chunk, decompressed; ``b""`` when it cannot be read. Under
+    ``strip-gps`` one holding an XMP GPS property goes whatever its keyword (rev13: an XMP packet under an ``XMP``
+    keyword kept its GPS in ``source:png``; :func:`scrub_jpeg` does the same for an ``XMP\\0`` APP1)."""
+    rest = payload.partition(b"\x00")[2]
+    try:  # at most _PNG_TEXT_MAX bytes, as Pillow reads them (a small chunk may inflate to gigabytes)
+        if kind == b"zTXt":
+            return zlib.decompressobj().decompress(rest[1:], _PNG_TEXT_MAX)
+        if kind == b"iTXt":
+            flag, text = rest[:1], rest[2:].split(b"\x00", 2)[-1]
+            return zlib.decompressobj().decompress(text, _PNG_TEXT_MAX) if flag == b"\x01" else text
+    except zlib.error:
+        return b""
+    return rest
 
 
 def png_texts(data: bytes, policy: str) -> list[str]:
