@@ -16,6 +16,7 @@ from PIL import Image as PILImage
 from qualipress import codecs
 from qualipress.io import read_image
 from qualipress.io.metadata import carry_for, png_chunk, png_chunks, png_texts, read_metadata, scrub_png
+from qualipress.io.readers import header_dimensions
 from qualipress.pipeline.delivery import PhotoHooks
 from qualipress.search import parse_target
 
@@ -86,3 +87,20 @@ def test_xmp_gps_under_another_keyword_goes_under_strip_gps(kind: str, zipped: b
     out = scrub_png(data, "strip-gps")
     assert [k for k, _, _ in png_chunks(out)] == [b"IHDR", b"tEXt", b"IDAT", b"IEND"] and note in out
     assert png_texts(data, "strip-gps") == ["Comment"]
+
+
+def test_a_second_late_exif_does_not_replace_the_first(tmp_path: Path) -> None:
+    """Loading the PNG to see late chunks must not let a second, late eXIf (orientation 6) replace the first one:
+    browsers and ``header_dimensions`` read the first, so the reader keeps the pixels as stored."""
+    buf = io.BytesIO()
+    PILImage.fromarray(np.zeros((5, 7, 3), np.uint8)).save(buf, "PNG")
+    first, late = PILImage.Exif(), PILImage.Exif()
+    first[0x010F] = "Early"
+    late[0x0112] = 6
+    chunks = [raw for _, _, raw in png_chunks(buf.getvalue())]
+    src = tmp_path / "a.png"
+    src.write_bytes(buf.getvalue()[:8] + chunks[0] + png_chunk(b"eXIf", first.tobytes()[6:]) + b"".join(chunks[1:-1])
+                    + png_chunk(b"eXIf", late.tobytes()[6:]) + chunks[-1])
+    meta = read_metadata(src, "png")
+    assert meta["orientation"] == 1 and b"Early" in meta["exif"]
+    assert read_image(src).pixels.shape[:2] == (5, 7) and header_dimensions(src) == (7, 5)

@@ -156,8 +156,11 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with im:
         if fmt == "png":  # chunks after the image data (a late eXIf, XMP or text) reach im.info only when loaded:
-            with contextlib.suppress(Exception):  # rev13, a late eXIf's GPS survived --metadata strip in source:png
+            early = im.info.get("exif")  # rev13, a late eXIf's GPS survived --metadata strip in source:png
+            with contextlib.suppress(Exception):
                 im.load()
+            if early:  # the first eXIf is the file's, as browsers and header_dimensions read it: not a late second
+                im.info["exif"] = early
         icc = im.info.get("icc_profile")
         if not icc and fmt == "png" and "srgb" not in im.info and im.info.get("gamma"):
             # QA 13: browsers show gAMA/cHRM; outputs hold a profile, not the chunks (a grey PNG a grey profile,
