@@ -1021,8 +1021,10 @@ def _layout_or_embedded(marker: int, payload: bytes) -> bool:
     """Whether a JPEG APPn/COM segment is one a coder writes for the file's layout (JFIF APP0, Adobe APP14), MPF
     and the ISO 21496-1 gain-map version that goes with it (rev13: ``strip`` dropped it and Chromium no longer
     found a kept Ultra HDR photo's gain map, whose bytes stayed), or one :func:`embed_jpeg` writes under the policy
-    (EXIF, XMP, ICC); COM segments count as embedded."""
-    return (marker in (0xE0, 0xEE, 0xFE) or (marker == 0xE1 and payload.startswith((_EXIF_PREFIX, _XMP_NS)))
+    (EXIF, XMP, ICC); COM segments count as embedded. Another APP0 is not layout: a JFXX thumbnail (a small copy
+    of the photo, as EXIF's, which ``strip`` removes) survived ``strip`` (rev13)."""
+    return (marker in (0xEE, 0xFE) or (marker == 0xE0 and payload.startswith(b"JFIF\x00"))
+            or (marker == 0xE1 and payload.startswith((_EXIF_PREFIX, _XMP_NS)))
             or (marker == 0xE2 and payload.startswith((_ICC_TAG, b"MPF\x00", _ISO_GAINMAP))))
 
 
