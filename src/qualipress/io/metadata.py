@@ -155,6 +155,12 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
         return {}
     out: dict[str, Any] = {}
     with im:
+        if fmt == "png":  # chunks after the image data (a late eXIf, XMP or text) reach im.info only when loaded:
+            early = im.info.get("exif")  # rev13, a late eXIf's GPS survived --metadata strip in source:png
+            with contextlib.suppress(Exception):
+                im.load()
+            if early:  # the first eXIf is the file's, as browsers and header_dimensions read it: not a late second
+                im.info["exif"] = early
         icc = im.info.get("icc_profile")
         if not icc and fmt == "png" and "srgb" not in im.info and im.info.get("gamma"):
             # QA 13: browsers show gAMA/cHRM; outputs hold a profile, not the chunks (a grey PNG a grey profile,
@@ -830,16 +836,17 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     """A JPEG source as a kept or losslessly transcoded output may hold it under the metadata ``policy``: the parts of
     its metadata that :func:`embed_jpeg` does not replace, removed as the policy asks.
 
-    ``keep``: unchanged. ``strip``: also without every APPn segment but JFIF, ICC, MPF and Adobe APP14 (Extended
-    XMP, Photoshop APP13 blocks (IPTC), FlashPix, an XMP under a non-standard ``XMP\0`` signature, ...: QA 18 web)
-    and comments (COM). ``strip-gps``: each Extended XMP packet that holds a GPS property is rewritten without it
-    (new segments, a new GUID: :func:`extended_xmp_renames`; the main packet's ``xmpNote:HasExtendedXMP`` follows,
-    :func:`renamed_guids`); one whose pieces do not make up its stated length is dropped (its GPS cannot be told
-    apart from the rest; readers ignore it anyway: rev11), and any other such segment holding an XMP GPS property
-    is dropped (QA 18 web). JFIF, ICC, MPF and Adobe APP14 segments and everything from the frame on stay. Under
-    ``strip`` and ``strip-gps``, APPn and COM segments placed after the tables are first moved up among the leading
-    ones (:func:`_hoisted`), so they obey the policy too. QA 17 (web): a kept source and ``transcode:jpegxl`` (whose
-    rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept GPS held in Extended XMP under
+    ``keep``: unchanged. ``strip``: also without every APPn segment but JFIF, ICC, MPF (with an ISO 21496-1
+    gain-map version: rev13) and Adobe APP14 (Extended XMP, Photoshop APP13 blocks (IPTC), FlashPix, an XMP under a
+    non-standard ``XMP\0`` signature, ...: QA 18 web) and comments (COM). ``strip-gps``: each Extended XMP packet that
+    holds a GPS property is rewritten without it (new segments, a new GUID: :func:`extended_xmp_renames`; the main
+    packet's ``xmpNote:HasExtendedXMP`` follows, :func:`renamed_guids`); one whose pieces do not make up its stated
+    length is dropped (its GPS cannot be told apart from the rest; readers ignore it anyway: rev11), and any other
+    such segment holding an XMP GPS property is dropped (QA 18 web). JFIF, ICC, MPF and Adobe APP14 segments and
+    everything from the frame on stay. Under ``strip`` and ``strip-gps``, APPn and COM segments placed after the
+    tables are first moved up among the leading ones (:func:`_hoisted`), so they obey the policy too. QA 17 (web): a
+    kept source and ``transcode:jpegxl`` (whose rebuilt JPEG is the source with :func:`embed_jpeg`'s segments) kept
+    GPS held in Extended XMP under
     ``strip-gps`` and ``strip``, and IPTC and comments under ``strip``.
     """
     if policy == "keep":
@@ -1049,6 +1056,8 @@ def renamed_guids(xmp: bytes, renames: dict[bytes, bytes]) -> bytes:
 _PNG_TEXT = (b"tEXt", b"zTXt", b"iTXt")
 #: The keyword of the PNG XMP packet, which :func:`embed_png` rewrites under the policy.
 _PNG_XMP_KEY = b"XML:com.adobe.xmp"
+#: The most text of a compressed PNG text chunk read to look for XMP GPS properties (Pillow's own limit).
+_PNG_TEXT_MAX = 1 << 20
 #: Keywords of text chunks that may hold a location: GPS fields, and raw EXIF/XMP profiles whose contents are not
 #: parsed here (dropped whole under ``strip-gps``).
 _PNG_GPS_KEY = re.compile(rb"gps|^raw profile type (exif|app1|xmp)$", re.IGNORECASE)
@@ -1058,7 +1067,8 @@ def scrub_png(data: bytes, policy: str) -> bytes:
     """A PNG source as a kept output may hold it under the metadata ``policy``: its text chunks (``tEXt``,
     ``zTXt``, ``iTXt``; the XMP packet excepted, which :func:`embed_png` and the kept-source rule handle) removed
     as the policy asks. ``keep``: unchanged. ``strip``: without any of them (comments, author, copyright, IPTC).
-    ``strip-gps``: without those whose keyword names GPS or a raw EXIF/XMP profile (:data:`_PNG_GPS_KEY`).
+    ``strip-gps``: without those whose keyword names GPS or a raw EXIF/XMP profile (:data:`_PNG_GPS_KEY`), or
+    whose text holds an XMP GPS property (:func:`_png_text_value`).
     QA 18 (web): a kept PNG held its comments and ImageMagick's ``exif:GPSLatitude`` text under ``strip``."""
     if policy == "keep" or data[:8] != b"\x89PNG\r\n\x1a\n":
         return data
@@ -1075,9 +1085,26 @@ def _png_text_key(kind: bytes, payload: bytes, policy: str) -> bytes | None:
     key = payload.split(b"\x00", 1)[0]
     if kind not in _PNG_TEXT or key == _PNG_XMP_KEY:
         return None
-    if policy == "strip" or (policy == "strip-gps" and _PNG_GPS_KEY.search(key)):
+    if policy == "strip" or (policy == "strip-gps" and (_PNG_GPS_KEY.search(key)
+                                                         or _xmp_gps_names(_png_text_value(kind, payload)))):
         return b""
     return key
+
+
+def _png_text_value(kind: bytes, payload: bytes) -> bytes:
+    """The text of a ``tEXt``, ``zTXt`` or ``iTXt`` chunk, decompressed; ``b""`` when it cannot be read. Under
+    ``strip-gps`` one holding an XMP GPS property goes whatever its keyword (rev13: an XMP packet under an ``XMP``
+    keyword kept its GPS in ``source:png``; :func:`scrub_jpeg` does the same for an ``XMP\\0`` APP1)."""
+    rest = payload.partition(b"\x00")[2]
+    try:  # at most _PNG_TEXT_MAX bytes, as Pillow reads them (a small chunk may inflate to gigabytes)
+        if kind == b"zTXt":
+            return zlib.decompressobj().decompress(rest[1:], _PNG_TEXT_MAX)
+        if kind == b"iTXt":
+            flag, text = rest[:1], rest[2:].split(b"\x00", 2)[-1]
+            return zlib.decompressobj().decompress(text, _PNG_TEXT_MAX) if flag == b"\x01" else text
+    except zlib.error:
+        return b""
+    return rest
 
 
 def png_texts(data: bytes, policy: str) -> list[str]:
@@ -1104,17 +1131,28 @@ def with_source_segments(jpeg: bytes, source: bytes) -> bytes:
     return _rebuilt_jpeg(jpeg, rest, segs, [*segs, *extra])
 
 
+#: APP2 signature of ISO 21496-1 gain-map metadata. In the primary image it holds only the version, and Chromium
+#: (Skia) reads an ISO gain map named by the MPF segment only when that segment is there: it is rendering data,
+#: not a description of the photo.
+_ISO_GAINMAP = b"urn:iso:std:iso:ts:21496:-1\x00"
+
+
 def _layout_or_embedded(marker: int, payload: bytes) -> bool:
-    """Whether a JPEG APPn/COM segment is one a coder writes for the file's layout (JFIF APP0, Adobe APP14), MPF,
-    or one :func:`embed_jpeg` writes under the policy (EXIF, XMP, ICC); COM segments count as embedded."""
-    return (marker in (0xE0, 0xEE, 0xFE) or (marker == 0xE1 and payload.startswith((_EXIF_PREFIX, _XMP_NS)))
-            or (marker == 0xE2 and payload.startswith((_ICC_TAG, b"MPF\x00"))))
+    """Whether a JPEG APPn/COM segment is one a coder writes for the file's layout (JFIF APP0, Adobe APP14), MPF
+    and the ISO 21496-1 gain-map version that goes with it (rev13: ``strip`` dropped it and Chromium no longer
+    found a kept Ultra HDR photo's gain map, whose bytes stayed), or one :func:`embed_jpeg` writes under the policy
+    (EXIF, XMP, ICC); COM segments count as embedded. Another APP0 is not layout: a JFXX thumbnail (a small copy
+    of the photo, as EXIF's, which ``strip`` removes) survived ``strip`` (rev13)."""
+    return (marker in (0xEE, 0xFE) or (marker == 0xE0 and payload.startswith(b"JFIF\x00"))
+            or (marker == 0xE1 and payload.startswith((_EXIF_PREFIX, _XMP_NS)))
+            or (marker == 0xE2 and payload.startswith((_ICC_TAG, b"MPF\x00", _ISO_GAINMAP))))
 
 
 def _source_only_segments(source: bytes) -> list[tuple[int, bytes]]:
     """The APPn segments of a JPEG that no re-encode writes and :func:`embed_jpeg` does not carry (see
-    :func:`with_source_segments`)."""
-    return [(m, p) for m, p in _jpeg_segments(source)[0] if not _layout_or_embedded(m, p)]
+    :func:`with_source_segments`), those placed after the tables too (:func:`_hoisted`; rev13: under ``keep`` an
+    IPTC block after the DQT was lost from ``transcode:jpeg`` without a word)."""
+    return [(m, p) for m, p in _jpeg_segments(_hoisted(source))[0] if not _layout_or_embedded(m, p)]
 
 
 def jpeg_source_only(data: bytes, policy: str) -> list[str]:
