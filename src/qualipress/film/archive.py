@@ -16,7 +16,7 @@ from qualipress.film import lossless, manifest
 from qualipress.film.sequence import FRAME_EXTENSIONS, find_frames, parse_name
 from qualipress.io import atomic_write_bytes, find_images, sha256_bytes, sha256_file
 from qualipress.io.discover import LOCK_NAME
-from qualipress.io.files import TEMP_PREFIX, exclusive_lock, remove_stale_temps
+from qualipress.io.files import exclusive_lock, remove_stale_temps, temp_prefix
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.progress import announce
@@ -81,7 +81,7 @@ def check_writable(outdir: Path) -> None:
     """
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.probe.", dir=outdir)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix() + "probe.", dir=outdir)
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
