@@ -95,11 +95,15 @@ def _name_tail(name: str) -> str:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
+def atomic_path(path: str | Path, *, overwrite: bool = True,
+                finish: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on a clean exit it is renamed over ``path`` atomically.
 
     For libraries that write by file name (the temp name ends with ``path``'s name, so its extension is kept).
-    The file gets the mode a normal write would (umask respected; an overwritten file keeps its mode).
+    The file gets the mode a normal write would (umask respected; an overwritten file keeps its mode). ``finish``,
+    when given, is called with the temporary file once written and given that mode, before the rename: a check of
+    what landed on disk, or attributes to set, so the file is never in place without them; what it raises stops
+    the write (the temporary file is removed).
 
     Raises
     ------
@@ -123,6 +127,8 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
         except OSError:
             mode = new_file_mode()
         os.chmod(tmp, mode)
+        if finish is not None:
+            finish(Path(tmp))
         os.replace(tmp, p)
     except OSError as exc:
         raise OutputError(f"{p}: write failed ({exc.strerror or exc})") from exc
@@ -175,13 +181,16 @@ def check_name_length(path: str | Path) -> None:
                           "limit: give the source a shorter name")
 
 
-def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True) -> Path:
+def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True,
+                       finish: Callable[[Path], None] | None = None) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same directory, fsync and an atomic rename.
 
     Parameters
     ----------
     overwrite : bool
         When False, refuse to replace an existing file.
+    finish : callable, optional
+        Called with the written temporary file before the rename (:func:`atomic_path`).
 
     Raises
     ------
@@ -189,7 +198,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True)
         Directory not writable, disk full, or the file exists and ``overwrite`` is False.
     """
     p = Path(path)
-    with atomic_path(p, overwrite=overwrite) as tmp:
+    with atomic_path(p, overwrite=overwrite, finish=finish) as tmp:
         try:
             with tmp.open("wb") as fh:
                 fh.write(data)
