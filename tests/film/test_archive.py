@@ -11,7 +11,7 @@ from qualipress.cli import main
 from qualipress.film import lossless, manifest
 from qualipress.film.archive import archive_paths, restore_archive
 from qualipress.film.verify import verify_collection
-from qualipress.io.files import TEMP_PREFIX
+from qualipress.io.files import TEMP_PREFIX, _host_tag
 
 
 def _dead_pid() -> int:
@@ -49,7 +49,7 @@ def test_resume_after_interruption_processes_only_missing(dpx_sequence: Path, tm
     (arch / manifest.MANIFEST).write_text("\n".join(lines[:2]) + "\n" + lines[2][:40])
     # a temp file of the killed run (its writer's process id is gone) and a user's own file
     dead = _dead_pid()
-    (arch / f"{TEMP_PREFIX}{dead}.abc.reel.0001004.dpx.qpl").write_bytes(b"partial")
+    (arch / f"{TEMP_PREFIX}{dead}.{_host_tag()}.abc.reel.0001004.dpx.qpl").write_bytes(b"partial")
     (arch / "notes.part").write_bytes(b"mine")
     res = archive_paths([dpx_sequence], arch)
     assert len(res.skipped) == 2 and len(res.records) == 2

@@ -20,7 +20,8 @@ def test_restore_stopped_before_the_attributes_gets_them_on_the_rerun(dpx_sequen
     arch, back = tmp_path / "arch", tmp_path / "back"
     archive_paths([dpx_sequence], arch)
 
-    def stopped(*_a, **_k):  # the run is killed once the file is renamed into place, before its attributes
+    def stopped(*_a, **_k):  # the run is killed after writing the file, before its attributes (fix18b: so before
+        # the rename: the file never lands without them)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(archive_mod, "_restore_attributes", stopped)

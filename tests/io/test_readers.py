@@ -4,7 +4,7 @@ import tifffile
 
 from qualipress.errors import InputError
 from qualipress.io import Image, as_image, read_image, to_perceptual, write_image
-from qualipress.io.files import TEMP_PREFIX, atomic_write_bytes, remove_stale_temps
+from qualipress.io.files import TEMP_PREFIX, _host_tag, atomic_write_bytes, remove_stale_temps
 from tests.conftest import photo_like, shared_data
 
 
@@ -165,12 +165,12 @@ def test_remove_stale_temps_removes_only_our_dead_processes_files(tmp_path):
 
     child = subprocess.Popen(["true"])
     child.wait()  # a process id that no longer exists
-    (tmp_path / f"{TEMP_PREFIX}{child.pid}.abc.a.jpg").write_bytes(b"x")
-    (tmp_path / f"{TEMP_PREFIX}{os.getpid()}.abc.b.jpg").write_bytes(b"x")  # a live writer's
+    (tmp_path / f"{TEMP_PREFIX}{child.pid}.{_host_tag()}.abc.a.jpg").write_bytes(b"x")
+    (tmp_path / f"{TEMP_PREFIX}{os.getpid()}.{_host_tag()}.abc.b.jpg").write_bytes(b"x")  # a live writer's
     (tmp_path / ".a.jpg.123.part").write_bytes(b"user")  # not ours
     assert remove_stale_temps(tmp_path) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [".a.jpg.123.part", f"{TEMP_PREFIX}{os.getpid()}.abc.b.jpg"])
+        [".a.jpg.123.part", f"{TEMP_PREFIX}{os.getpid()}.{_host_tag()}.abc.b.jpg"])
 
 
 def test_real_hdr_film_files_read():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qualipress.io import TEMP_PREFIX, as_image, read_image, sha256_file, write_image
+from qualipress.io.files import _host_tag
 from qualipress.pipeline import CompressOptions, compress_paths, expand_inputs, read_report
 from qualipress.pipeline import batch as batch_mod
 from qualipress.search import parse_target
@@ -74,7 +75,7 @@ def test_interrupted_batch_resumes_without_redoing(tmp_path, monkeypatch):
         compress_paths([src], tmp_path / "out", opts)
     assert len(read_report(tmp_path / "out" / "qualipress-report.jsonl")) == 2
     # a torn half-written temp file from the kill is cleaned up on the next run
-    (tmp_path / "out" / f"{TEMP_PREFIX}{_dead_pid()}.x.img2.jpg").write_bytes(b"half")
+    (tmp_path / "out" / f"{TEMP_PREFIX}{_dead_pid()}.{_host_tag()}.x.img2.jpg").write_bytes(b"half")
     monkeypatch.setattr(batch_mod, "process_one", real)
     s = compress_paths([src], tmp_path / "out", opts)
     assert len(s.skipped) == 2 and len(s.records) == 2 and not s.failures

@@ -10,7 +10,7 @@ import pytest
 from qualipress.errors import OutputError
 from qualipress.io import TEMP_PREFIX, sha256_file, write_image
 from qualipress.io.discover import LOCK_NAME
-from qualipress.io.files import exclusive_lock
+from qualipress.io.files import _host_tag, exclusive_lock
 from qualipress.preprocess.label import LabelConfig, label_dataset, load_records
 
 from .conftest import textured
@@ -33,9 +33,9 @@ def test_temp_records_of_a_killed_run_are_neither_loaded_nor_kept(tmp_path):
     label_dataset([data], out, SMALL)
     rec = next((out / "records").glob("*.json"))
     # killed after writing a record's temporary file, before its rename; and a run still writing one
-    stale = out / "records" / f"{TEMP_PREFIX}{_dead_pid()}.abcd1234.{rec.name}"
+    stale = out / "records" / f"{TEMP_PREFIX}{_dead_pid()}.{_host_tag()}.abcd1234.{rec.name}"
     stale.write_bytes(rec.read_bytes())
-    live = out / "records" / f"{TEMP_PREFIX}{os.getpid()}.efgh5678.{rec.name}"
+    live = out / "records" / f"{TEMP_PREFIX}{os.getpid()}.{_host_tag()}.efgh5678.{rec.name}"
     live.write_bytes(rec.read_bytes())
     _, recs = load_records(out)
     assert len(recs) == 2  # before: 4, the same image twice more in the training set

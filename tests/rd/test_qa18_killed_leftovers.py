@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from qualipress.io import TEMP_PREFIX
+from qualipress.io.files import _host_tag
 from qualipress.rd.report import html_report, load_curves, plot_rd
 from qualipress.rd.sweep import run_rd
 
@@ -24,9 +25,9 @@ def test_rerun_after_a_kill_mid_write_removes_the_torn_temp_and_reports(dataset:
     run_rd(dataset, out, codecs=["jpeg", "pillow-jpeg"], qualities=Q, metrics=["psnr"])
     whole = (out / "jpeg.json").read_text()
     # killed while writing jpeg.json (torn), and a finished write of a run still going (its own, alive)
-    torn = out / f"{TEMP_PREFIX}{_dead_pid()}.abcd1234.jpeg.json"
+    torn = out / f"{TEMP_PREFIX}{_dead_pid()}.{_host_tag()}.abcd1234.jpeg.json"
     torn.write_text(whole[: len(whole) // 2])
-    live = out / f"{TEMP_PREFIX}{os.getpid()}.efgh5678.webp.json"
+    live = out / f"{TEMP_PREFIX}{os.getpid()}.{_host_tag()}.efgh5678.webp.json"
     live.write_text(whole)
     # before: the torn file stayed for good, and every later report failed ("is not an RD results JSON")
     res = run_rd(dataset, out, codecs=["jpeg", "pillow-jpeg"], qualities=Q, metrics=["psnr"])

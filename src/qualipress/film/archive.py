@@ -16,7 +16,7 @@ from qualipress.film import lossless, manifest
 from qualipress.film.sequence import FRAME_EXTENSIONS, find_frames, parse_name
 from qualipress.io import atomic_write_bytes, find_images, sha256_bytes, sha256_file
 from qualipress.io.discover import LOCK_NAME
-from qualipress.io.files import TEMP_PREFIX, exclusive_lock, remove_stale_temps
+from qualipress.io.files import exclusive_lock, remove_stale_temps, temp_prefix
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.progress import announce
@@ -81,7 +81,7 @@ def check_writable(outdir: Path) -> None:
     """
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.probe.", dir=outdir)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix() + "probe.", dir=outdir)
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
@@ -356,22 +356,15 @@ def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
             rec["source_damaged"] = header["model"]["damaged"]
         if dst.exists():
             if sha256_file(dst) == want:
+                # left as it is: a file of this restore got its attributes before it was renamed into place
+                # (_settle), and a user's identical file keeps its own (a 0444 in the originals' folder: fix18b)
                 rec.update(status="ok", sha256=want, note="already restored")
-                # a restore stopped between the rename and the attributes left the file with today's mtime and the
-                # umask's mode: set them again (the same values as a whole restore; QA session 18)
-                _restore_attributes(dst, task.get("attrs") or {}, rec)
                 return rec
             raise OutputError(f"{dst}: exists with other content (restore never overwrites)")
         rebuilt = lossless.restore_bytes(data, threads=int(task.get("threads") or 1))  # checks the SHA-256
         del data
-        atomic_write_bytes(dst, rebuilt, overwrite=False)
-        if sha256_file(dst) != want:
-            # this run's file (overwrite=False: nothing was there): removed, or it stays wrong and every rerun refuses
-            # it as "other content" (QA session 18)
-            dst.unlink(missing_ok=True)
-            raise OutputError(f"{dst}: restored file on disk does not match the recorded SHA-256 (removed)")
+        atomic_write_bytes(dst, rebuilt, overwrite=False, finish=lambda tmp: _settle(tmp, dst, want, task, rec))
         rec.update(status="ok", sha256=want, bytes=len(rebuilt))
-        _restore_attributes(dst, task.get("attrs") or {}, rec)
     except OSError as exc:
         rec.update(status="error", error=f"{src}: {exc.strerror or exc}")
     except QualipressError as exc:
@@ -379,6 +372,22 @@ def _restore_task(task: dict[str, Any]) -> dict[str, Any]:
         rec.update(status="error", error=f"{task['rel']}: {msg}" if msg.startswith("damaged") else msg,
                    error_type=type(exc).__name__)
     return rec
+
+
+def _settle(tmp: Path, dst: Path, want: str, task: dict[str, Any], rec: dict[str, Any]) -> None:
+    """Check a restored frame's temporary file ``tmp`` against the recorded SHA-256 ``want`` and give it its
+    recorded mode and mtime, before it is renamed to ``dst``: a file that does not match never lands (every rerun
+    refused it as "other content": QA session 18), and one in place has its attributes (a restore stopped between
+    the rename and the attributes left today's mtime and the umask's mode: QA session 18).
+
+    Raises
+    ------
+    OutputError
+        ``tmp`` does not match (it is removed, nothing is renamed).
+    """
+    if sha256_file(tmp) != want:
+        raise OutputError(f"{dst}: restored file on disk does not match the recorded SHA-256 (removed)")
+    _restore_attributes(tmp, task.get("attrs") or {}, rec)
 
 
 def _restore_attributes(dst: Path, attrs: dict[str, Any], rec: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
 """File primitives every batch uses: atomic writes, durable JSON-lines, hashes and temp-file cleanup.
 
-An output is either complete or absent, never half-written. Temporary files carry :data:`TEMP_PREFIX` and the
-id of the process that made them, so cleanup removes only qualipress's own leftovers of processes that are gone
-(never a user's ``.something.part`` file, never a temp file of a run still working).
+An output is either complete or absent, never half-written. Temporary files carry :data:`TEMP_PREFIX`, the id
+of the process that made them and a tag of its host, so cleanup removes only qualipress's own leftovers of this
+host's processes that are gone (never a user's ``.something.part`` file, never a temp file of a run still working,
+here or on another host sharing the storage).
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ from typing import Any
 import numpy as np
 
 from qualipress.errors import InputError, OutputError
+from qualipress.io.discover import LOCK_NAME
 
-#: Name prefix of every temporary file qualipress creates: ``.qualipress-tmp.<pid>.<random>.<final name>``.
+#: Name prefix of every temporary file and folder qualipress creates:
+#: ``.qualipress-tmp.<pid>.<host tag>.<random>[.<final name>]`` (:func:`temp_prefix`).
 TEMP_PREFIX = ".qualipress-tmp."
-_TEMP_RE = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)\.")
+#: A temporary name: its process id and its host's tag (a name without a tag, of a release before fix18b, does not
+#: match and is left alone: whose host made it is unknown).
+_TEMP_RE = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)\.([0-9a-f]{8})\.")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -75,7 +80,8 @@ def new_file_mode() -> int:
 
 
 #: Bytes of the target's name a temporary file keeps (its end, so the extension shows): with the prefix, the
-#: process id and mkstemp's 8 characters the temporary name stays far below the usual 255-byte name limit.
+#: process id, the host tag and mkstemp's 8 characters the temporary name (at most 16 + 7 + 1 + 8 + 1 + 8 + 1 + 80 =
+#: 122 bytes) stays far below the usual 255-byte name limit.
 TEMP_NAME_TAIL = 80
 
 
@@ -89,11 +95,15 @@ def _name_tail(name: str) -> str:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
+def atomic_path(path: str | Path, *, overwrite: bool = True,
+                finish: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on a clean exit it is renamed over ``path`` atomically.
 
     For libraries that write by file name (the temp name ends with ``path``'s name, so its extension is kept).
-    The file gets the mode a normal write would (umask respected; an overwritten file keeps its mode).
+    The file gets the mode a normal write would (umask respected; an overwritten file keeps its mode). ``finish``,
+    when given, is called with the temporary file once written and given that mode, before the rename: a check of
+    what landed on disk, or attributes to set, so the file is never in place without them; what it raises stops
+    the write (the temporary file is removed).
 
     Raises
     ------
@@ -105,7 +115,7 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
         raise OutputError(f"{p}: exists (use --overwrite to replace it)")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.", suffix="." + _name_tail(p.name),
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix="." + _name_tail(p.name),
                                    dir=p.parent)
         os.close(fd)
     except OSError as exc:
@@ -117,6 +127,8 @@ def atomic_path(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
         except OSError:
             mode = new_file_mode()
         os.chmod(tmp, mode)
+        if finish is not None:
+            finish(Path(tmp))
         os.replace(tmp, p)
     except OSError as exc:
         raise OutputError(f"{p}: write failed ({exc.strerror or exc})") from exc
@@ -169,13 +181,16 @@ def check_name_length(path: str | Path) -> None:
                           "limit: give the source a shorter name")
 
 
-def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True) -> Path:
+def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True,
+                       finish: Callable[[Path], None] | None = None) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same directory, fsync and an atomic rename.
 
     Parameters
     ----------
     overwrite : bool
         When False, refuse to replace an existing file.
+    finish : callable, optional
+        Called with the written temporary file before the rename (:func:`atomic_path`).
 
     Raises
     ------
@@ -183,7 +198,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True)
         Directory not writable, disk full, or the file exists and ``overwrite`` is False.
     """
     p = Path(path)
-    with atomic_path(p, overwrite=overwrite) as tmp:
+    with atomic_path(p, overwrite=overwrite, finish=finish) as tmp:
         try:
             with tmp.open("wb") as fh:
                 fh.write(data)
@@ -288,20 +303,25 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale_temps(directory: str | Path) -> int:
-    """Delete qualipress's temporary files below ``directory`` whose writing process is gone; return how many.
+    """Delete qualipress's temporary files below ``directory`` that this host's gone processes left; return how many.
 
-    Only names made by :func:`atomic_path` (:data:`TEMP_PREFIX` + a process id) are considered, and only when
-    that process no longer exists, so a concurrent writer's temp file and any user file are left alone.
-    Symbolic links to directories are not followed.
+    Only names made by :func:`atomic_path` (:func:`temp_prefix`) are considered, and only when the host tag is
+    this host's and that process no longer exists, so a concurrent writer's temp file, here or on another host
+    sharing the storage (whose process id means nothing here), and any user file are left alone. A subfolder
+    holding its own :data:`~qualipress.io.discover.LOCK_NAME` is another run's output folder (``bench rd -o``
+    above other runs' folders, a nested ``compress`` output): its cleanup is that run's, under its lock, and it is
+    not walked into. Symbolic links to directories are not followed.
     """
     n = 0
     root = Path(directory)
     if not root.is_dir():
         return 0
-    for base, _dirs, files in os.walk(root):
+    host = _host_tag()
+    for base, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not os.path.lexists(os.path.join(base, d, LOCK_NAME))]
         for name in files:
             m = _TEMP_RE.match(name)
-            if m and not _alive(int(m.group(1))):
+            if m and m.group(2) == host and not _alive(int(m.group(1))):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(base, name))
                     n += 1
@@ -313,15 +333,17 @@ def _host_tag() -> str:
     return hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
 
 
-#: A :func:`make_work_dir` folder: ``.qualipress-tmp.<pid>.<host tag>.<random>``.
-_WORK_RE = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)\.([0-9a-f]{8})\.")
+def temp_prefix() -> str:
+    """The name prefix of a temporary file or folder this process makes: :data:`TEMP_PREFIX`, the process id and
+    this host's tag, so :func:`remove_stale_temps` and :func:`remove_stale_work_dirs` tell a killed run's leftover
+    on this host from a live run's, here or on another host."""
+    return f"{TEMP_PREFIX}{os.getpid()}.{_host_tag()}."
 
 
 def make_work_dir(parent: str | Path) -> Path:
-    """A new private folder in ``parent`` named as :func:`atomic_path`'s temporary files are (the process id
-    after :data:`TEMP_PREFIX`), then this host's tag, so :func:`remove_stale_work_dirs` can tell one a killed run
-    on this host left from a live one."""
-    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}.{_host_tag()}.", dir=parent))
+    """A new private folder in ``parent`` named as :func:`atomic_path`'s temporary files are (:func:`temp_prefix`),
+    so :func:`remove_stale_work_dirs` can tell one a killed run on this host left from a live one."""
+    return Path(tempfile.mkdtemp(prefix=temp_prefix(), dir=parent))
 
 
 def remove_stale_work_dirs(parent: str | Path) -> int:
@@ -337,7 +359,7 @@ def remove_stale_work_dirs(parent: str | Path) -> int:
     host = _host_tag()
     with contextlib.suppress(OSError):
         for entry in os.scandir(parent):
-            m = _WORK_RE.match(entry.name)
+            m = _TEMP_RE.match(entry.name)
             if (m and m.group(2) == host and entry.is_dir(follow_symlinks=False)
                     and not _alive(int(m.group(1)))):
                 shutil.rmtree(entry.path, ignore_errors=True)

@@ -621,12 +621,11 @@ def _moved_marker(marker: Path, data: dict[str, Any]) -> dict[str, Any]:
     if not paths or paths[0].resolve().is_relative_to(here.resolve()):
         return data
     if data.get("outdir"):
-        found = [Path(str(data["outdir"]))] if paths[0].is_relative_to(str(data["outdir"])) else []
+        old = Path(str(data["outdir"])) if paths[0].is_relative_to(str(data["outdir"])) else None
     else:
-        found = [a for a in paths[0].parents if a != Path(a.anchor) and (here / paths[0].relative_to(a)).is_file()]
-    if len(found) != 1:
+        old = _copied_from(paths[0], here)
+    if old is None:
         return {}
-    old = found[0]
 
     def moved(p: Any) -> str | None:
         q = Path(str(p))
@@ -639,6 +638,14 @@ def _moved_marker(marker: Path, data: dict[str, Any]) -> dict[str, Any]:
         if rec.get("sidecars"):
             out["record"]["sidecars"] = [m for p in rec["sidecars"] if (m := moved(p)) is not None]
     return out
+
+
+def _copied_from(path: Path, here: Path) -> Path | None:
+    """The folder ``here`` was when ``path`` (absolute, outside ``here``) was written into it, for a folder copied or
+    moved since: the one ancestor of ``path`` whose relative path names a file in ``here``; ``None`` when none or
+    several do (nothing in ``here`` is then taken for ``path``)."""
+    found = [a for a in path.parents if a != Path(a.anchor) and (here / path.relative_to(a)).is_file()]
+    return found[0] if len(found) == 1 else None
 
 
 def _marker_fate(data: dict[str, Any], reported: dict[str, str | None], key: str) -> tuple[bool, dict | None]:
@@ -876,7 +883,7 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
     """The batch proper, run while this process holds the output directory's lock."""
     remove_stale_temps(out)
     key = options.settings_key()
-    state = _ReportState.read(report_path, key)
+    state = _ReportState.read(report_path, key, out)
     done, reported = state.done, state.reported
     for rec in _recover_pending(out, reported, key=key, report_path=report_path):  # a killed run's finished work
         done[(rec["input_sha256"], rec["input"])] = rec
@@ -974,10 +981,14 @@ class _ReportState(NamedTuple):
     reported: dict[str, str | None]
 
     @classmethod
-    def read(cls, report_path: Path, key: str) -> _ReportState:
+    def read(cls, report_path: Path, key: str, outdir: Path) -> _ReportState:
+        """The state of ``report_path`` for ``key``; a record naming files in a folder ``outdir`` was copied or moved
+        from names them in ``outdir`` (:func:`_copied_record`)."""
         state = cls({}, {}, {})
+        real_out = os.path.realpath(outdir)
         for rec in read_report(report_path):
             if rec.get("error") is None and rec.get("output"):
+                rec = _copied_record(rec, outdir, real_out)
                 state.reported[rec["output"]] = rec.get("output_sha256")
                 if rec.get("settings_key") == key:
                     state.done[(rec["input_sha256"], rec["input"])] = rec
@@ -1032,7 +1043,7 @@ def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptio
     out = Path(os.path.abspath(outdir))
     report_path = Path(report) if report else out / REPORT_NAME
     key = options.settings_key()
-    state = _ReportState.read(report_path, key)
+    state = _ReportState.read(report_path, key, out)
     predicted: dict[str, dict[str, Any]] = {}
     for job in jobs:
         name = options.recorded(job.source)
@@ -1101,14 +1112,41 @@ def _guard_outcome(job: Job, stem: Path, requested: list[str], fallbacks: list[s
 
 def _reported_outputs(report_path: Path, *, inputs_under: str | None = None) -> set[str]:
     """Outputs and sidecars an earlier run recorded: never inputs, even when written next to them (only those of
-    inputs in the folder ``inputs_under``, a real path, when given)."""
+    inputs in the folder ``inputs_under``, a real path, when given: the report's folder). Reports hold absolute
+    paths: a record naming another folder, when ``inputs_under`` was copied or moved since (``cp -a in in2`` of a
+    folder compressed into itself), names its files at their place in ``inputs_under`` (:func:`_copied_from`), or
+    nothing there."""
     out: set[str] = set()
     for rec in read_report(report_path):
-        if inputs_under is not None and not os.path.realpath(str(rec["input"])).startswith(inputs_under + os.sep):
+        if not rec.get("output") or rec.get("error"):
             continue
-        if rec.get("output") and not rec.get("error"):
-            out.update([str(rec["output"]), *map(str, rec.get("sidecars") or [])])
+        if inputs_under is not None:
+            rec = _copied_record(rec, Path(inputs_under), inputs_under)
+            if not os.path.realpath(str(rec["input"])).startswith(inputs_under + os.sep):
+                continue
+        out.update([str(rec["output"]), *map(str, rec.get("sidecars") or [])])
     return out
+
+
+def _copied_record(rec: dict[str, Any], here: Path, real_here: str) -> dict[str, Any]:
+    """``rec`` with its output, sidecars and (when it lay in the same folder) input at their place in ``here`` when
+    its output names another folder that ``here`` is a copy or a move of (:func:`_copied_from`; ``real_here``:
+    ``here``'s real path); ``rec`` as it is otherwise. A folder compressed into itself and copied (``cp -a in
+    in2``) names its files in ``in``: a rerun into ``in2`` refused its copied outputs as inputs of the same output
+    names, then as "not made by this run's settings" (fix18b)."""
+    output = Path(str(rec["output"]))
+    if os.path.realpath(output).startswith(real_here + os.sep):
+        return rec
+    old = _copied_from(output, here)
+    if old is None:
+        return rec
+
+    def moved(p: Any) -> str:
+        q = Path(str(p))
+        return str(here / q.relative_to(old)) if q.is_relative_to(old) else str(p)
+
+    return {**rec, "input": moved(rec["input"]), "output": moved(output),
+            **({"sidecars": [moved(p) for p in rec["sidecars"]]} if rec.get("sidecars") else {})}
 
 
 class _Task(NamedTuple):
