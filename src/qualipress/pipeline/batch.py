@@ -1134,6 +1134,9 @@ def _copied_record(rec: dict[str, Any], here: Path, real_here: str) -> dict[str,
     ``here``'s real path); ``rec`` as it is otherwise. A folder compressed into itself and copied (``cp -a in
     in2``) names its files in ``in``: a rerun into ``in2`` refused its copied outputs as inputs of the same output
     names, then as "not made by this run's settings" (fix18b)."""
+    # the usual case first, by name: a realpath per record made reading a 100k-frame report 13x slower (rev14)
+    if str(rec["output"]).startswith(os.path.join(here, "")):
+        return rec
     output = Path(str(rec["output"]))
     if os.path.realpath(output).startswith(real_here + os.sep):
         return rec
