@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from qualipress.cli import main
-from qualipress.pipeline import batch
 from qualipress.io import as_image, write_image
+from qualipress.pipeline import batch
 from tests.conftest import photo_like
 
 ARGS = ["--codec", "jpeg", "--target", "ssim>=0.9"]
@@ -48,7 +48,8 @@ def test_an_input_outside_the_copied_folder_is_not_taken_for_a_copy(tmp_path: Pa
     assert (a / "p.jpg").read_bytes() != (b / "p.jpg").read_bytes()
 
 
-def test_reading_a_report_resolves_no_path_of_a_record_inside_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reading_a_report_resolves_no_path_of_a_record_inside_the_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """fix18b resolved every record's output (a realpath each) to tell a copied folder's records: reading a
     100k-frame report took 13x as long, more on network storage. A record named inside the folder is its own."""
     out = tmp_path / "out"
