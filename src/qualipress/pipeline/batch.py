@@ -438,8 +438,9 @@ def _guard_later_sidecars(job: Job, out_path: Path, options: CompressOptions, re
     """The sidecars of ``out_path`` the hooks write in their ``finish`` (:func:`later_sidecars`: the film seal's
     ``<output>.xmp``), checked by the output guard (:func:`blocking_output`) as the output itself: a foreign file
     of that name fails the job (unless ``--overwrite``) instead of being replaced without a word; the job's orphaned
-    ones are removed. They are recorded under ``sidecars``, so a rerun of these settings knows them as its own."""
-    paths = later_sidecars(options.hooks, out_path, record)
+    ones are removed. They are recorded under ``sidecars``, so a rerun of these settings knows them as its own.
+    A name over the file system's limit is left to ``finish``, which records it and writes the rest (rev6)."""
+    paths = [p for p in later_sidecars(options.hooks, out_path, record) if _name_fits(p)]
     blocked = blocking_output(job, paths, options)
     if blocked is not None:
         record["blocking_output"] = str(blocked[0])
@@ -448,6 +449,15 @@ def _guard_later_sidecars(job: Job, out_path: Path, options: CompressOptions, re
         if str(p) in job.orphans:
             p.unlink(missing_ok=True)
     return paths
+
+
+def _name_fits(path: Path) -> bool:
+    """Whether ``path``'s name is within its file system's limit (:func:`check_name_length`)."""
+    try:
+        check_name_length(path)
+    except OutputError:
+        return False
+    return True
 
 
 def blocking_output(job: Job, paths: Iterable[Path], options: CompressOptions) -> tuple[Path, str] | None:
@@ -1143,7 +1153,8 @@ def _guard_outcome(job: Job, stem: Path, requested: list[str], fallbacks: list[s
         # an output name blocks when it or one of its own sidecars (the seal's <output>.xmp) is refused
         paths = [Path(str(stem) + ext)]
         if ext not in sidecars:
-            paths += [Path(str(stem) + ext + s) for s in output_sidecar_suffixes(options.hooks, ext)]
+            own = [Path(str(stem) + ext + s) for s in output_sidecar_suffixes(options.hooks, ext)]
+            paths += [q for q in own if _name_fits(q)]  # one over the limit: finish records it (rev6)
         paths = [p for p in paths if str(p) not in reclaimed and p.exists()]
         if paths and (b := blocking_output(job, paths, options)):
             blocked[ext] = b
