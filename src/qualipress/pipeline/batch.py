@@ -407,10 +407,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
             p.unlink(missing_ok=True)
         marker.unlink(missing_ok=True)
         raise
-    if sidecars or written_later:
-        record["sidecars"] = [str(p) for p in [*sidecars, *written_later]]
-    record.update(output=str(out_path), output_sha256=sha256_bytes(data), bytes=len(data),
-                  bpp=round(8 * len(data) / (image.width * image.height), 5),
+    named = [str(p) for p in [*sidecars, *written_later]]
+    record.update(**({"sidecars": named} if named else {}), output=str(out_path), output_sha256=sha256_bytes(data),
+                  bytes=len(data), bpp=round(8 * len(data) / (image.width * image.height), 5),
                   ratio=round(record["input_bytes"] / len(data), 4) if data else None, verified=True)
 
 
