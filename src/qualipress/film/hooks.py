@@ -47,6 +47,15 @@ FRAME_OPTIONS: dict[str, dict[str, Any]] = {"jpegxl": {"threads": 1}}
 #: mmap threshold and go back to the system when freed, so the pool does not grow the heap, and one thread raised a
 #: 4K 16-bit frame's first encode by 50 MB (9.1x instead of 8.1x the frame, for 7 % less CPU).
 ONE_THREAD_SAMPLES = 1 << 23
+#: The seal sidecar of an output whose container cannot hold the seal: ``<output>`` + this.
+SIDECAR_SUFFIX = ".xmp"
+#: Output extensions whose containers hold the seal (:func:`qualipress.film.seal.embed`: JPEG XL, JPEG 2000).
+EMBEDDING_EXTENSIONS = frozenset({".jxl", ".jp2"})
+
+
+def seal_sidecar(output: Path) -> Path:
+    """Where the seal of ``output`` goes when its container cannot hold it: ``<output>.xmp``."""
+    return output.with_name(output.name + SIDECAR_SUFFIX)
 
 
 def _target_values(target: Target) -> tuple[float | None, float | None]:
@@ -449,6 +458,19 @@ class FilmHooks:
                 "source_sha256": record.get("input_sha256"), "qualipress_version": __version__,
                 "encoding": (record.get("film") or {}).get("encoding")}
 
+    # -- sidecars ------------------------------------------------------------------------------------------
+    def later_sidecars(self, output: Path, record: dict) -> list[Path]:
+        """The seal sidecar ``<output>.xmp`` that :meth:`finish` writes for ``output`` when ``record["seal"]`` is
+        ``"sidecar"``: the pipeline's output guard checks it with the output
+        (:func:`qualipress.pipeline.batch.later_sidecars`), so a foreign file of that name is never replaced."""
+        return [seal_sidecar(output)] if self.sidecars and record.get("seal") == "sidecar" else []
+
+    def output_sidecar_suffixes(self, extension: str) -> tuple[str, ...]:
+        """``(".xmp",)`` for an output named ``...extension`` whose container cannot hold the seal (all but
+        :data:`EMBEDDING_EXTENSIONS`): ``--dry-run`` checks that name as the run's guard does. An embeddable one
+        whose seal would grow it goes to the sidecar too; that the dry run does not foresee."""
+        return (SIDECAR_SUFFIX,) if self.sidecars and extension.lower() not in EMBEDDING_EXTENSIONS else ()
+
     # -- finish --------------------------------------------------------------------------------------------
     def finish(self, outdir: Path, records: list[dict]) -> None:
         """Write ``manifest.jsonl``, ``SHA256SUMS`` and AVIF/HEIF seal sidecars for the whole collection."""
@@ -466,7 +488,7 @@ class FilmHooks:
                 merged.pop(f"source:{m['source_path']}", None)  # an earlier failure of this source is settled
             merged[manifest.entry_key(m)] = m
             if m["status"] == "ok" and self.sidecars and rec.get("seal") == "sidecar":
-                side = out / (m["output"] + ".xmp")
+                side = seal_sidecar(out / m["output"])
                 try:
                     atomic_write_bytes(side, seal.xmp_packet(self.seal_fields(rec, str(rec.get("codec")))))
                 except QualipressError as exc:  # e.g. a name over the limit: the other entries are still written

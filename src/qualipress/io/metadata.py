@@ -725,22 +725,39 @@ def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
 
 
 def _header_segments(data: bytes) -> list[tuple[int, int, int]]:
-    """(marker, start, end) of every marker segment between SOI and the first SOS (tables, frame, APPn, COM, in
-    file order; fill bytes skipped); the walk stops early at anything it cannot follow."""
+    """(marker, start, end) of every marker segment between SOI and EOI outside the scans' entropy-coded data
+    (tables, frame, APPn, COM, and those between the scans of a progressive or multi-scan JPEG, in file order; fill
+    bytes skipped); the walk stops early at anything it cannot follow. fix18c: it stopped at the first SOS, so a
+    comment or APPn segment between two scans survived ``--metadata strip``."""
     pos, out = 2, []
     while pos + 4 <= len(data) and data[pos] == 0xFF:
         marker = data[pos + 1]
         if marker == 0xFF:
             pos += 1
             continue
-        if marker in (0xDA, 0xD9) or 0xD0 <= marker <= 0xD8 or marker in (0x00, 0x01):
+        if marker == 0xD9 or 0xD0 <= marker <= 0xD8 or marker in (0x00, 0x01):
             break
         end = pos + 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         if end > len(data):
             break
-        out.append((marker, pos, end))
-        pos = end
+        if marker != 0xDA:
+            out.append((marker, pos, end))
+        pos = end if marker != 0xDA else _entropy_end(data, end)
     return out
+
+
+def _entropy_end(data: bytes, pos: int) -> int:
+    """Where the entropy-coded data of a scan that starts at ``pos`` ends: the next marker other than a stuffed
+    zero (``FF 00``) or a restart marker (``FF D0``-``FF D7``); ``len(data)`` when there is none."""
+    while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < len(data):
+        nxt = data[pos + 1]
+        if nxt == 0xFF:  # fill byte before a marker
+            pos += 1
+        elif nxt == 0x00 or 0xD0 <= nxt <= 0xD7:
+            pos += 2
+        else:
+            return pos
+    return len(data)
 
 
 def _hoisted(data: bytes) -> bytes:

@@ -388,8 +388,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     if describe is not None:
         record.update(describe(best.data))
     data = _within_budget(_sealed(hooks, best, record, options.tile), best.data, record, options.target.budget)
+    written_later = _guard_later_sidecars(job, out_path, options, record)  # where the seal went is known now
     require_unchanged(job.source, record["input_sha256"])  # every read of it done: still the bytes hashed?
-    marker = _mark_pending(outdir, out_path, [out_path, *sidecars])
+    marker = _mark_pending(outdir, out_path, [out_path, *sidecars, *written_later])
     wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
     try:
         wrote.append(atomic_write_bytes(out_path, data, overwrite=options.overwrite))
@@ -406,10 +407,9 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
             p.unlink(missing_ok=True)
         marker.unlink(missing_ok=True)
         raise
-    if sidecars:
-        record["sidecars"] = [str(p) for p in sidecars]
-    record.update(output=str(out_path), output_sha256=sha256_bytes(data), bytes=len(data),
-                  bpp=round(8 * len(data) / (image.width * image.height), 5),
+    named = [str(p) for p in [*sidecars, *written_later]]
+    record.update(**({"sidecars": named} if named else {}), output=str(out_path), output_sha256=sha256_bytes(data),
+                  bytes=len(data), bpp=round(8 * len(data) / (image.width * image.height), 5),
                   ratio=round(record["input_bytes"] / len(data), 4) if data else None, verified=True)
 
 
@@ -431,6 +431,32 @@ def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressO
     for p in paths:
         if str(p) in job.orphans:
             p.unlink(missing_ok=True)
+
+
+def _guard_later_sidecars(job: Job, out_path: Path, options: CompressOptions, record: dict[str, Any]) -> list[Path]:
+    """The sidecars of ``out_path`` the hooks write in their ``finish`` (:func:`later_sidecars`: the film seal's
+    ``<output>.xmp``), checked by the output guard (:func:`blocking_output`) as the output itself: a foreign file
+    of that name fails the job (unless ``--overwrite``) instead of being replaced without a word; the job's orphaned
+    ones are removed. They are recorded under ``sidecars``, so a rerun of these settings knows them as its own.
+    A name over the file system's limit is left to ``finish``, which records it and writes the rest (rev6)."""
+    paths = [p for p in later_sidecars(options.hooks, out_path, record) if _name_fits(p)]
+    blocked = blocking_output(job, paths, options)
+    if blocked is not None:
+        record["blocking_output"] = str(blocked[0])
+        raise OutputError(blocked[1])
+    for p in paths:
+        if str(p) in job.orphans:
+            p.unlink(missing_ok=True)
+    return paths
+
+
+def _name_fits(path: Path) -> bool:
+    """Whether ``path``'s name is within its file system's limit (:func:`check_name_length`)."""
+    try:
+        check_name_length(path)
+    except OutputError:
+        return False
+    return True
 
 
 def blocking_output(job: Job, paths: Iterable[Path], options: CompressOptions) -> tuple[Path, str] | None:
@@ -1025,7 +1051,9 @@ class _ReportState(NamedTuple):
         prev = _moved_output(self.done.get((sha, options.recorded(job.source))), job, options, outdir)
         if prev is None or Path(prev["output"]).exists():
             return ()
-        return tuple(str(p) for p in prev.get("sidecars") or ())
+        # a report from before the seal sidecar was recorded: the hooks name it from the record (fix18c)
+        return tuple(dict.fromkeys([*map(str, prev.get("sidecars") or ()),
+                                    *map(str, later_sidecars(options.hooks, Path(prev["output"]), prev))]))
 
 
 def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptions,
@@ -1073,14 +1101,36 @@ def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptio
 def sidecar_suffixes(hooks: Any) -> tuple[str, ...]:
     """The sidecar suffixes the hooks (each wrapper's ``sidecar_suffixes()``, down its ``inner`` chain) give every
     output, so ``--dry-run`` checks the names the run's guard checks (an ROI mask with ``--save-mask``)."""
-    found: list[str] = []
+    found = [s for h in _hook_chain(hooks) if callable(own := getattr(h, "sidecar_suffixes", None)) for s in own()]
+    return tuple(dict.fromkeys(found))
+
+
+def _hook_chain(hooks: Any) -> list[Any]:
+    """``hooks`` and the hooks it wraps (``inner``, down the chain)."""
+    chain: list[Any] = []
     for _ in range(16):  # wrappers nest a handful deep; never loop on a cycle
         if hooks is None:
             break
-        own = getattr(hooks, "sidecar_suffixes", None)
-        if callable(own):
-            found += own()
+        chain.append(hooks)
         hooks = getattr(hooks, "inner", None)
+    return chain
+
+
+def later_sidecars(hooks: Any, output: Path, record: dict[str, Any]) -> list[Path]:
+    """The sidecars the hooks (each one's ``later_sidecars(output, record)``, down the ``inner`` chain) write for
+    ``output`` once the run ends (``finish``): the film seal's ``<output>.xmp`` when ``record["seal"]`` says it
+    went there."""
+    found = [Path(p) for h in _hook_chain(hooks) if callable(own := getattr(h, "later_sidecars", None))
+             for p in own(output, record)]
+    return list(dict.fromkeys(found))
+
+
+def output_sidecar_suffixes(hooks: Any, extension: str) -> tuple[str, ...]:
+    """The suffixes of the sidecars the hooks (each one's ``output_sidecar_suffixes(extension)``, down the
+    ``inner`` chain) write beside an output named ``...extension`` (``OUTPUT`` + suffix: the film seal's ``.xmp``
+    for a container that cannot hold it), so ``--dry-run`` checks them as the run's guard does."""
+    found = [s for h in _hook_chain(hooks) if callable(own := getattr(h, "output_sidecar_suffixes", None))
+             for s in own(extension)]
     return tuple(dict.fromkeys(found))
 
 
@@ -1099,8 +1149,13 @@ def _guard_outcome(job: Job, stem: Path, requested: list[str], fallbacks: list[s
     blocked: dict[str, tuple[Path, str]] = {}
     sidecars = sidecar_suffixes(options.hooks)  # every output's: checked whichever codec wins
     for ext in dict.fromkeys([*requested, *fallbacks, *sidecars]):
-        path = Path(str(stem) + ext)
-        if str(path) not in reclaimed and path.exists() and (b := blocking_output(job, [path], options)):
+        # an output name blocks when it or one of its own sidecars (the seal's <output>.xmp) is refused
+        paths = [Path(str(stem) + ext)]
+        if ext not in sidecars:
+            own = [Path(str(stem) + ext + s) for s in output_sidecar_suffixes(options.hooks, ext)]
+            paths += [q for q in own if _name_fits(q)]  # one over the limit: finish records it (rev6)
+        paths = [p for p in paths if str(p) not in reclaimed and p.exists()]
+        if paths and (b := blocking_output(job, paths, options)):
             blocked[ext] = b
     if not blocked:
         return None
