@@ -424,6 +424,12 @@ def _guard_outputs(job: Job, outdir: Path, paths: list[Path], options: CompressO
     for p in paths:
         check_name_length(p)
     _reclaim(outdir, paths[0])
+    _refuse_or_clear(job, paths, options, record)
+
+
+def _refuse_or_clear(job: Job, paths: list[Path], options: CompressOptions, record: dict[str, Any]) -> None:
+    """The output guard's verdict on ``paths`` (:func:`blocking_output`): raise naming the refused file (recorded
+    as ``blocking_output``), else remove the job's orphaned sidecars among them (``job.orphans``)."""
     blocked = blocking_output(job, paths, options)
     if blocked is not None:
         record["blocking_output"] = str(blocked[0])
@@ -440,13 +446,7 @@ def _guard_later_sidecars(job: Job, out_path: Path, options: CompressOptions, re
     ones are removed. They are recorded under ``sidecars``, so a rerun of these settings knows them as its own.
     A name over the file system's limit is left to ``finish``, which records it and writes the rest (rev6)."""
     paths = [p for p in later_sidecars(options.hooks, out_path, record) if _name_fits(p)]
-    blocked = blocking_output(job, paths, options)
-    if blocked is not None:
-        record["blocking_output"] = str(blocked[0])
-        raise OutputError(blocked[1])
-    for p in paths:
-        if str(p) in job.orphans:
-            p.unlink(missing_ok=True)
+    _refuse_or_clear(job, paths, options, record)
     return paths
 
 
