@@ -320,12 +320,18 @@ def remove_stale_temps(directory: str | Path) -> int:
     for base, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if not os.path.lexists(os.path.join(base, d, LOCK_NAME))]
         for name in files:
-            m = _TEMP_RE.match(name)
-            if m and m.group(2) == host and not _alive(int(m.group(1))):
+            if _left_by_dead_run(name, host):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(base, name))
                     n += 1
     return n
+
+
+def _left_by_dead_run(name: str, host: str) -> bool:
+    """Whether ``name`` is a temporary name (:func:`temp_prefix`) that a process of the host tagged ``host`` made and
+    that process is gone."""
+    m = _TEMP_RE.match(name)
+    return bool(m) and m.group(2) == host and not _alive(int(m.group(1)))
 
 
 def _host_tag() -> str:
@@ -359,9 +365,7 @@ def remove_stale_work_dirs(parent: str | Path) -> int:
     host = _host_tag()
     with contextlib.suppress(OSError):
         for entry in os.scandir(parent):
-            m = _TEMP_RE.match(entry.name)
-            if (m and m.group(2) == host and entry.is_dir(follow_symlinks=False)
-                    and not _alive(int(m.group(1)))):
+            if entry.is_dir(follow_symlinks=False) and _left_by_dead_run(entry.name, host):
                 shutil.rmtree(entry.path, ignore_errors=True)
                 n += 1
     return n
