@@ -1101,8 +1101,14 @@ def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptio
 def sidecar_suffixes(hooks: Any) -> tuple[str, ...]:
     """The sidecar suffixes the hooks (each wrapper's ``sidecar_suffixes()``, down its ``inner`` chain) give every
     output, so ``--dry-run`` checks the names the run's guard checks (an ROI mask with ``--save-mask``)."""
-    found = [s for h in _hook_chain(hooks) if callable(own := getattr(h, "sidecar_suffixes", None)) for s in own()]
-    return tuple(dict.fromkeys(found))
+    return tuple(_from_chain(hooks, "sidecar_suffixes"))
+
+
+def _from_chain(hooks: Any, method: str, *args: Any) -> list[Any]:
+    """What each of the hooks down the ``inner`` chain (:func:`_hook_chain`) that has ``method`` returns for
+    ``args``, in order, each item once."""
+    return list(dict.fromkeys(item for h in _hook_chain(hooks) if callable(own := getattr(h, method, None))
+                              for item in own(*args)))
 
 
 def _hook_chain(hooks: Any) -> list[Any]:
@@ -1120,18 +1126,14 @@ def later_sidecars(hooks: Any, output: Path, record: dict[str, Any]) -> list[Pat
     """The sidecars the hooks (each one's ``later_sidecars(output, record)``, down the ``inner`` chain) write for
     ``output`` once the run ends (``finish``): the film seal's ``<output>.xmp`` when ``record["seal"]`` says it
     went there."""
-    found = [Path(p) for h in _hook_chain(hooks) if callable(own := getattr(h, "later_sidecars", None))
-             for p in own(output, record)]
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(Path(p) for p in _from_chain(hooks, "later_sidecars", output, record)))
 
 
 def output_sidecar_suffixes(hooks: Any, extension: str) -> tuple[str, ...]:
     """The suffixes of the sidecars the hooks (each one's ``output_sidecar_suffixes(extension)``, down the
     ``inner`` chain) write beside an output named ``...extension`` (``OUTPUT`` + suffix: the film seal's ``.xmp``
     for a container that cannot hold it), so ``--dry-run`` checks them as the run's guard does."""
-    found = [s for h in _hook_chain(hooks) if callable(own := getattr(h, "output_sidecar_suffixes", None))
-             for s in own(extension)]
-    return tuple(dict.fromkeys(found))
+    return tuple(_from_chain(hooks, "output_sidecar_suffixes", extension))
 
 
 def _guard_outcome(job: Job, stem: Path, requested: list[str], fallbacks: list[str], options: CompressOptions,
