@@ -202,12 +202,13 @@ class PhotoHooks:
             notes += _carry_notes(plan.codecs, carry, self.metadata,
                                   PERCEPTUAL_BITS if image.is_float else image.bit_depth, image.n_channels)
         fmt = meta.get("format")
+        source = path.read_bytes() if fmt in SOURCE_FORMATS else b""  # once: the notes and the kept source read it
         if fmt == "jpeg" and (extras := jpeg_extras_note(meta)) is not None:
             notes.append(extras)
-        if fmt == "png" and (texts := png_texts(path.read_bytes(), self.metadata)):
+        if fmt == "png" and (texts := png_texts(source, self.metadata)):
             notes.append(f"metadata: the source PNG's text chunks ({', '.join(texts)}) are kept only if the output "
                          "is source:png; no other output carries them")
-        if fmt == "jpeg" and (blocks := jpeg_source_only(path.read_bytes(), self.metadata)):
+        if fmt == "jpeg" and (blocks := jpeg_source_only(source, self.metadata)):
             notes.append(f"metadata: the source JPEG's {', '.join(blocks)} segments are kept only if the output is "
                          "source:jpeg, transcode:jpeg or transcode:jpegxl; no re-encode carries them")
         left_out = _source_left_out(meta, image) if fmt in SOURCE_FORMATS else None
@@ -215,7 +216,7 @@ class PhotoHooks:
                 and (not self.web or fmt in WEB_FORMATS)
                 and meta.get("pil_mode", "RGB") in ("1", "L", "LA", "P", "PA", "RGB", "RGBA")
                 and any(_supports(c, image) for c in requested)):  # else fail saying why, not copy the input
-            options = self._source_options(path, meta, orientation, notes)
+            options = self._source_options(source, meta, orientation, notes)
             rewritable = fmt in ("jpeg", "webp") or self.metadata == "keep" or not (meta.get("exif") or meta.get("xmp"))
             extra = [f"source:{fmt}"] if rewritable else []  # a kept file must obey --metadata too
             if fmt == "jpeg":
@@ -236,14 +237,13 @@ class PhotoHooks:
             raise UnsupportedError(next((n for n in reversed(notes) if n.startswith(_MISTAG)), "no codec left"))
         return plan
 
-    def _source_options(self, path: Path, meta: dict[str, Any], orientation: int,
+    def _source_options(self, data: bytes, meta: dict[str, Any], orientation: int,
                         notes: list[str]) -> dict[str, Any]:
-        """Encode options of the never-grow candidates: the source's bytes (a JPEG's other segments and a PNG's text
-        chunks obey --metadata too: :func:`~qualipress.io.metadata.scrub_jpeg`, QA 17 web, and
-        :func:`~qualipress.io.metadata.scrub_png`, QA 18 web) and the metadata written into them.
-        Under ``strip-gps`` an Extended XMP packet holding GPS is rewritten without it under a new GUID, which the
-        main packet written into the file names (meta 18)."""
-        data = path.read_bytes()
+        """Encode options of the never-grow candidates: the source's bytes ``data`` (a JPEG's other segments and a
+        PNG's text chunks obey --metadata too: :func:`~qualipress.io.metadata.scrub_jpeg`, QA 17 web, and
+        :func:`~qualipress.io.metadata.scrub_png`, QA 18 web) and the metadata written into them. Under
+        ``strip-gps`` an Extended XMP packet holding GPS is rewritten without it under a new GUID, which the main
+        packet written into the file names (meta 18)."""
         carry = carry_for(meta, self.metadata, orientation=orientation)
         if meta.get("format") == "png":  # its text chunks obey --metadata too (QA 18 web)
             return {"source": SourceBytes(scrub_png(data, self.metadata)), "source_metadata": carry}
