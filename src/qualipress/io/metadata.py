@@ -879,7 +879,8 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
 
     def other_gps(marker: int, payload: bytes) -> bool:  # e.g. an XMP under a 'XMP\0' signature (QA 18 web)
         return (not (marker == 0xE1 and payload.startswith(_XMP_EXTENSION))
-                and not _layout_or_embedded(marker, payload) and bool(_xmp_gps_names(payload)))
+                and not _layout_or_embedded(marker, payload)
+                and bool(_xmp_gps_names(payload) or _loose_exif_gps(payload)))
 
     if not renames and not broken and not any(other_gps(m, p) for m, p in segs):
         return data
@@ -898,6 +899,14 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
             continue
         new.append((m, renamed_guids(p, renames) if m == 0xE1 and p.startswith(_XMP_NS) else p))
     return _rebuilt_jpeg(data, rest, segs, new)
+
+
+def _loose_exif_gps(payload: bytes) -> bool:
+    """Whether an APPn payload that is not a standard ``Exif\\0\\0`` APP1 is an EXIF block holding a location: a
+    TIFF structure at its start (no signature) or after another 6-byte one (``Exif\\0\\xff``). Meta 19: Pillow
+    reads neither as EXIF, so its GPS survived ``--metadata strip-gps`` in ``source:jpeg`` and ``transcode:jpeg``."""
+    return any(payload[at : at + 4] in (b"II*\x00", b"MM\x00*") and gps_places({"exif": payload[at:]})
+               for at in (0, 6))
 
 
 def _mpf_entries(payload: bytes) -> list[tuple[int, int, int]]:
