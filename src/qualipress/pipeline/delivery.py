@@ -422,6 +422,10 @@ def _source_left_out(meta: dict[str, Any], image: Image) -> str | None:
         return "reduced to 8 bits"
     if image.bit_depth != 8:
         return f"{image.bit_depth}-bit source"
+    if meta.get("format") == "webp" and int(meta.get("orientation") or 1) != 1:
+        # meta19: Chromium ignores a WebP's EXIF orientation, viewers honouring it turn the file: kept as it is, it
+        # showed sideways in one or the other, against the note "outputs are upright with orientation 1"
+        return f"EXIF orientation {meta['orientation']}, which browsers ignore in WebP: outputs are rotated instead"
     return None
 
 
