@@ -868,7 +868,7 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     """
     if policy == "keep":
         return data
-    data = _mpf_images_scrubbed(_hoisted(data), policy)
+    data = _video_places_blanked(_mpf_images_scrubbed(_hoisted(data), policy))
     segs, rest = _jpeg_segments(data)
     if policy == "strip":
         kept = [(m, p) for m, p in segs if m != 0xFE and _layout_or_embedded(m, p)]
@@ -899,6 +899,34 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
             continue
         new.append((m, renamed_guids(p, renames) if m == 0xE1 and p.startswith(_XMP_NS) else p))
     return _rebuilt_jpeg(data, rest, segs, new)
+
+
+#: Where a video says it was shot: QuickTime's ``\xa9xyz`` and 3GPP's ``loci`` atoms (size and type), and an ISO 6709
+#: point as text (``+52.5000+004.9000/``; also the value of Apple's ``com.apple.quicktime.location.ISO6709`` key).
+_VIDEO_ATOM = re.compile(rb"(?s)(?=(.{4})(\xa9xyz|loci))")
+_ISO6709 = re.compile(rb"[+-]\d{2}(?:\.\d+)?[+-]\d{3}(?:\.\d+)?(?:[+-]\d+(?:\.\d+)?)?(?:CRS[\w:]*)?/")
+
+
+def _video_places_blanked(data: bytes) -> bytes:
+    """``data`` (a JPEG) with the location of the video after its image (a motion photo's MP4: Google's
+    MicroVideo, Samsung's) blanked in place: each location atom (:data:`_VIDEO_ATOM`) made a ``free`` atom of zeros
+    of the same size, any other ISO 6709 point zeroed, so no offset moves (the XMP's ``MicroVideoOffset``, MPF's);
+    ``data`` when there is none. Meta 19: the video's location survived ``--metadata strip`` and ``strip-gps`` in
+    ``source:jpeg`` and ``transcode:jpegxl``."""
+    from qualipress.io.readers import jpeg_stream_end
+
+    try:
+        end = jpeg_stream_end(data)
+    except InputError:
+        return data
+    out = bytearray(data)
+    for m in _VIDEO_ATOM.finditer(data, end):
+        size = struct.unpack(">I", m.group(1))[0]
+        if 8 <= size <= len(data) - m.start():
+            out[m.start() + 4 : m.start() + size] = b"free" + bytes(size - 8)
+    for m in _ISO6709.finditer(bytes(out), end):
+        out[m.start() : m.end()] = bytes(m.end() - m.start())
+    return data if out == data else bytes(out)
 
 
 def _loose_exif_gps(payload: bytes) -> bool:
