@@ -995,10 +995,17 @@ def _mpf_images_scrubbed(data: bytes, policy: str) -> bytes:
     return data[:start] + bytes(fixed) + data[start + len(payload) : spans[0][0]] + b"".join(parts) + data[at:]
 
 
+#: XMP namespaces of a gain map's parameters in its own MPF image: Ultra HDR / Adobe (``hdrgm``), Apple
+#: (``apdi``, HDR gain map auxiliary image).
+_GAIN_MAP_XMP = (b"http://ns.adobe.com/hdr-gain-map/1.0/", b"http://ns.apple.com/pixeldatainfo/1.0/")
+
+
 def _secondary_scrubbed(jpeg: bytes, policy: str) -> bytes:
     """A further MPF image (``jpeg``) as ``policy`` leaves it: its other segments as :func:`scrub_jpeg` leaves
     them, its EXIF and XMP without GPS (``strip-gps``) or gone (``strip``: an orientation other than 1 stays, in
-    an EXIF of its own); unchanged when it cannot be read."""
+    an EXIF of its own; an XMP holding gain-map parameters (:data:`_GAIN_MAP_XMP`) stays, rendering data as the
+    ISO 21496-1 segment: meta19, ``strip`` left an XMP-only Ultra HDR gain map's bytes in the kept source with
+    nothing to apply them, and libultrahdr refused it); unchanged when it cannot be read."""
     try:
         jpeg = scrub_jpeg(jpeg, policy)
         segs, rest = _jpeg_segments(jpeg)
@@ -1015,7 +1022,7 @@ def _secondary_scrubbed(jpeg: bytes, policy: str) -> bytes:
             else:
                 p = _EXIF_PREFIX + edit_exif(p[len(_EXIF_PREFIX) :], drop_gps=True)
         elif m == 0xE1 and p.startswith(_XMP_NS):
-            if policy == "strip":
+            if policy == "strip" and not any(ns in p for ns in _GAIN_MAP_XMP):
                 continue
             p = _XMP_NS + _without_gps(p[len(_XMP_NS) :])
         new.append((m, p))
