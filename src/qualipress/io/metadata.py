@@ -727,7 +727,8 @@ def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
 def _header_segments(data: bytes) -> list[tuple[int, int, int]]:
     """(marker, start, end) of every marker segment between SOI and EOI outside the scans' entropy-coded data
     (tables, frame, APPn, COM, and those between the scans of a progressive or multi-scan JPEG, in file order; fill
-    bytes skipped); the walk stops early at anything it cannot follow. fix18c: it stopped at the first SOS, so a
+    bytes skipped), and the EOI marker itself last when the walk reaches it; the walk stops early at anything it
+    cannot follow. fix18c: it stopped at the first SOS, so a
     comment or APPn segment between two scans survived ``--metadata strip``."""
     pos, out = 2, []
     while pos + 4 <= len(data) and data[pos] == 0xFF:
@@ -736,6 +737,7 @@ def _header_segments(data: bytes) -> list[tuple[int, int, int]]:
             pos += 1
             continue
         if marker == 0xD9 or 0xD0 <= marker <= 0xD8 or marker in (0x00, 0x01):
+            out += [(marker, pos, pos + 2)] if marker == 0xD9 else []
             break
         end = pos + 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         if end > len(data):
@@ -913,12 +915,7 @@ def _video_places_blanked(data: bytes) -> bytes:
     of the same size, any other ISO 6709 point zeroed, so no offset moves (the XMP's ``MicroVideoOffset``, MPF's);
     ``data`` when there is none. Meta 19: the video's location survived ``--metadata strip`` and ``strip-gps`` in
     ``source:jpeg`` and ``transcode:jpegxl``."""
-    from qualipress.io.readers import jpeg_stream_end
-
-    try:
-        end = jpeg_stream_end(data)
-    except InputError:
-        return data
+    end = next((b for m, _, b in _header_segments(data) if m == 0xD9), len(data))
     out = bytearray(data)
     for m in _VIDEO_ATOM.finditer(data, end):
         size = struct.unpack(">I", m.group(1))[0]
