@@ -230,3 +230,18 @@ def test_web_outputs_of_a_grey_profiled_input_show_its_grey_levels(page, tmp_pat
         assert np.abs(np.array(got) - shown).max() <= 4, (codec, got, shown.tolist())
         checked.append(codec)
     assert {"jpeg", "webp", "avif", "png", "auto"} <= set(checked), checked
+
+
+def test_chromium_ignores_webp_exif_orientation_so_outputs_are_rotated(page, tmp_path: Path) -> None:
+    """Meta 19: the premise of not keeping an oriented WebP source as it is (``_source_left_out``): Chromium shows
+    its stored pixels, EXIF-honouring viewers turn them; the output holds upright pixels with orientation 1."""
+    from tests.pipeline.test_meta19_webp_orientation import oriented_webp
+
+    src = oriented_webp(tmp_path)
+    shown = render(page, src.read_bytes())
+    assert (shown["w"], shown["h"]) == (64, 96) and _red(shown["tl"])  # if this fails, Chromium learnt it
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "webp", "--for", "web", "--target",
+                 "ssim>=0.99", "--no-film"]) == 0
+    got = render(page, Path(read_report(out / "qualipress-report.jsonl")[-1]["output"]).read_bytes())
+    assert (got["w"], got["h"]) == (96, 64) and _red(got["tr"]) and not _red(got["tl"])

@@ -727,7 +727,8 @@ def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
 def _header_segments(data: bytes) -> list[tuple[int, int, int]]:
     """(marker, start, end) of every marker segment between SOI and EOI outside the scans' entropy-coded data
     (tables, frame, APPn, COM, and those between the scans of a progressive or multi-scan JPEG, in file order; fill
-    bytes skipped); the walk stops early at anything it cannot follow. fix18c: it stopped at the first SOS, so a
+    bytes skipped), and the EOI marker itself last when the walk reaches it; the walk stops early at anything it
+    cannot follow. fix18c: it stopped at the first SOS, so a
     comment or APPn segment between two scans survived ``--metadata strip``."""
     pos, out = 2, []
     while pos + 4 <= len(data) and data[pos] == 0xFF:
@@ -736,6 +737,7 @@ def _header_segments(data: bytes) -> list[tuple[int, int, int]]:
             pos += 1
             continue
         if marker == 0xD9 or 0xD0 <= marker <= 0xD8 or marker in (0x00, 0x01):
+            out += [(marker, pos, pos + 2)] if marker == 0xD9 else []
             break
         end = pos + 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         if end > len(data):
@@ -868,7 +870,7 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     """
     if policy == "keep":
         return data
-    data = _mpf_images_scrubbed(_hoisted(data), policy)
+    data = _video_places_blanked(_mpf_images_scrubbed(_hoisted(data), policy))
     segs, rest = _jpeg_segments(data)
     if policy == "strip":
         kept = [(m, p) for m, p in segs if m != 0xFE and _layout_or_embedded(m, p)]
@@ -879,7 +881,8 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
 
     def other_gps(marker: int, payload: bytes) -> bool:  # e.g. an XMP under a 'XMP\0' signature (QA 18 web)
         return (not (marker == 0xE1 and payload.startswith(_XMP_EXTENSION))
-                and not _layout_or_embedded(marker, payload) and bool(_xmp_gps_names(payload)))
+                and not _layout_or_embedded(marker, payload)
+                and bool(_xmp_gps_names(payload) or _loose_exif_gps(payload)))
 
     if not renames and not broken and not any(other_gps(m, p) for m, p in segs):
         return data
@@ -898,6 +901,37 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
             continue
         new.append((m, renamed_guids(p, renames) if m == 0xE1 and p.startswith(_XMP_NS) else p))
     return _rebuilt_jpeg(data, rest, segs, new)
+
+
+#: Where a video says it was shot: QuickTime's ``\xa9xyz`` and 3GPP's ``loci`` atoms (size and type), and an ISO 6709
+#: point as text (``+52.5000+004.9000/``; also the value of Apple's ``com.apple.quicktime.location.ISO6709`` key).
+_VIDEO_ATOM = re.compile(rb"(?s)(?=(.{4})(\xa9xyz|loci))")
+_ISO6709 = re.compile(rb"[+-]\d{2}(?:\.\d+)?[+-]\d{3}(?:\.\d+)?(?:[+-]\d+(?:\.\d+)?)?(?:CRS[\w:]*)?/")
+
+
+def _video_places_blanked(data: bytes) -> bytes:
+    """``data`` (a JPEG) with the location of the video after its image (a motion photo's MP4: Google's
+    MicroVideo, Samsung's) blanked in place: each location atom (:data:`_VIDEO_ATOM`) made a ``free`` atom of zeros
+    of the same size, any other ISO 6709 point zeroed, so no offset moves (the XMP's ``MicroVideoOffset``, MPF's);
+    ``data`` when there is none. Meta 19: the video's location survived ``--metadata strip`` and ``strip-gps`` in
+    ``source:jpeg`` and ``transcode:jpegxl``."""
+    end = next((b for m, _, b in _header_segments(data) if m == 0xD9), len(data))
+    out = bytearray(data)
+    for m in _VIDEO_ATOM.finditer(data, end):
+        size = struct.unpack(">I", m.group(1))[0]
+        if 8 <= size <= len(data) - m.start():
+            out[m.start() + 4 : m.start() + size] = b"free" + bytes(size - 8)
+    for m in _ISO6709.finditer(bytes(out), end):
+        out[m.start() : m.end()] = bytes(m.end() - m.start())
+    return data if out == data else bytes(out)
+
+
+def _loose_exif_gps(payload: bytes) -> bool:
+    """Whether an APPn payload that is not a standard ``Exif\\0\\0`` APP1 is an EXIF block holding a location: a
+    TIFF structure at its start (no signature) or after another 6-byte one (``Exif\\0\\xff``). Meta 19: Pillow
+    reads neither as EXIF, so its GPS survived ``--metadata strip-gps`` in ``source:jpeg`` and ``transcode:jpeg``."""
+    return any(payload[at : at + 4] in (b"II*\x00", b"MM\x00*") and gps_places({"exif": payload[at:]})
+               for at in (0, 6))
 
 
 def _mpf_entries(payload: bytes) -> list[tuple[int, int, int]]:
@@ -958,10 +992,17 @@ def _mpf_images_scrubbed(data: bytes, policy: str) -> bytes:
     return data[:start] + bytes(fixed) + data[start + len(payload) : spans[0][0]] + b"".join(parts) + data[at:]
 
 
+#: XMP namespaces of a gain map's parameters in its own MPF image: Ultra HDR / Adobe (``hdrgm``), Apple
+#: (``apdi``, HDR gain map auxiliary image).
+_GAIN_MAP_XMP = (b"http://ns.adobe.com/hdr-gain-map/1.0/", b"http://ns.apple.com/pixeldatainfo/1.0/")
+
+
 def _secondary_scrubbed(jpeg: bytes, policy: str) -> bytes:
     """A further MPF image (``jpeg``) as ``policy`` leaves it: its other segments as :func:`scrub_jpeg` leaves
     them, its EXIF and XMP without GPS (``strip-gps``) or gone (``strip``: an orientation other than 1 stays, in
-    an EXIF of its own); unchanged when it cannot be read."""
+    an EXIF of its own; an XMP holding gain-map parameters (:data:`_GAIN_MAP_XMP`) stays, rendering data as the
+    ISO 21496-1 segment: meta19, ``strip`` left an XMP-only Ultra HDR gain map's bytes in the kept source with
+    nothing to apply them, and libultrahdr refused it); unchanged when it cannot be read."""
     try:
         jpeg = scrub_jpeg(jpeg, policy)
         segs, rest = _jpeg_segments(jpeg)
@@ -978,7 +1019,7 @@ def _secondary_scrubbed(jpeg: bytes, policy: str) -> bytes:
             else:
                 p = _EXIF_PREFIX + edit_exif(p[len(_EXIF_PREFIX) :], drop_gps=True)
         elif m == 0xE1 and p.startswith(_XMP_NS):
-            if policy == "strip":
+            if policy == "strip" and not any(ns in p for ns in _GAIN_MAP_XMP):
                 continue
             p = _XMP_NS + _without_gps(p[len(_XMP_NS) :])
         new.append((m, p))

@@ -350,7 +350,7 @@ def jpeg_extras_note(meta: dict[str, Any]) -> str | None:
     mpf, tail = int(meta.get("mpf_images") or 0), int(meta.get("trailing_bytes") or 0)
     if not (mpf or tail):
         return None
-    what = (f"{mpf} further MPF image(s) (multi-picture: e.g. a depth map or secondary image)" if mpf
+    what = (f"{mpf} further MPF image(s) (multi-picture: e.g. an HDR gain map, a depth map or secondary image)" if mpf
             else "data after its end-of-image marker (e.g. a motion photo's video)")
     return (f"{_EXTRAS_NOTE} {what}, {tail:,} bytes after the primary image: only the primary image is "
             f"compressed; they are kept only if the output is {' or '.join(KEEPS_JPEG_EXTRAS)}")
@@ -422,6 +422,10 @@ def _source_left_out(meta: dict[str, Any], image: Image) -> str | None:
         return "reduced to 8 bits"
     if image.bit_depth != 8:
         return f"{image.bit_depth}-bit source"
+    if meta.get("format") == "webp" and int(meta.get("orientation") or 1) != 1:
+        # meta19: Chromium ignores a WebP's EXIF orientation, viewers honouring it turn the file: kept as it is, it
+        # showed sideways in one or the other, against the note "outputs are upright with orientation 1"
+        return f"EXIF orientation {meta['orientation']}, which browsers ignore in WebP: outputs are rotated instead"
     return None
 
 

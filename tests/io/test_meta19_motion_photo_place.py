@@ -1,0 +1,53 @@
+"""Meta 19: a motion photo's video (an MP4 after the JPEG's end, Google MicroVideo / Samsung) says where it was
+shot in QuickTime's ``\\xa9xyz`` or 3GPP's ``loci`` atom; it survived ``--metadata strip-gps`` and ``strip`` in the
+kept source and the JPEG XL transcode. Now those atoms become ``free`` atoms of zeros of the same size (no offset
+moves: ``MicroVideoOffset`` counts from the file's end), and an ISO 6709 point elsewhere in the video is zeroed."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from qualipress.io.metadata import _boxes, scrub_jpeg
+
+PLACE = b"+52.5000+004.9000/"
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def _video() -> bytes:
+    xyz = _box(b"\xa9xyz", struct.pack(">HH", len(PLACE), 0x15C7) + PLACE)
+    loci = _box(b"loci", bytes(6) + b"home\x00" + struct.pack(">III", 0, 0x0004E666, 0x00348000) + b"earth\x00\x00")
+    keys = _box(b"data", struct.pack(">II", 1, 0) + PLACE)  # an mdta value (Apple's ISO6709 key)
+    return _box(b"ftyp", b"isom\x00\x00\x02\x00") + _box(b"moov", _box(b"udta", xyz + loci) + _box(b"ilst", keys))
+
+
+def _motion_photo() -> bytes:
+    buf = io.BytesIO()
+    PILImage.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(buf, "JPEG")
+    return buf.getvalue() + _video()
+
+
+@pytest.mark.parametrize("policy", ["strip-gps", "strip"])
+def test_video_location_blanked_in_place(policy: str) -> None:
+    data = _motion_photo()
+    out = scrub_jpeg(data, policy)
+    assert len(out) == len(data)
+    assert PLACE not in out and b"loci" not in out and b"\xa9xyz" not in out and b"home" not in out
+    video, was = out[-len(_video()) :], _video()
+    assert [b[0] for b in _boxes(video)] == [b[0] for b in _boxes(was)] == [b"ftyp", b"moov"]
+    moov = _boxes(video)[1]
+    assert [(k, a, b) for k, a, _, b in _boxes(video, moov[2], moov[3])] == [
+        (k, a, b) for k, a, _, b in _boxes(was, moov[2], moov[3])]  # udta and ilst keep their places and sizes
+    assert out[: len(data) - len(_video())] == data[: len(data) - len(_video())]
+
+
+def test_video_location_kept_under_keep() -> None:
+    data = _motion_photo()
+    assert scrub_jpeg(data, "keep") == data
