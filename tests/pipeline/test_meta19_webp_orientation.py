@@ -1,8 +1,7 @@
-"""Meta 19: a WebP source with EXIF orientation 6 was kept as it is (``source:webp``, tag 6 on the stored pixels)
-when it was the smallest candidate, while the decisions said "outputs are upright with orientation 1". Chromium
-ignores a WebP's EXIF orientation (tests/pipeline/test_photo_browser.py checks it) and EXIF-honouring viewers turn
-the file, so one of them showed it sideways. Now such a source is not a never-grow candidate: every output holds
-upright pixels and orientation 1, which both show the same way."""
+"""Meta 19 (lead's revision): a WebP source with EXIF orientation 6 that wins as ``source:webp`` is the input's
+bytes, tag included, so it shows as the input does in every viewer (Chromium ignores the tag in WebP, in the input as
+in the copy; tests/pipeline/test_photo_browser.py checks it) and the never-grow rule holds. The decisions used to say
+"outputs are upright with orientation 1" for it; they now say the kept source keeps its tag."""
 
 from __future__ import annotations
 
@@ -26,15 +25,25 @@ def oriented_webp(tmp_path: Path) -> Path:
     return src
 
 
-def test_oriented_webp_source_is_not_kept_sideways(tmp_path: Path) -> None:
+def test_oriented_webp_source_kept_with_its_tag_and_said(tmp_path: Path) -> None:
     src = oriented_webp(tmp_path)
-    out = tmp_path / "out"  # a strict target: the small source itself would win as source:webp
+    out = tmp_path / "out"  # a strict target: the small source itself wins as source:webp
     assert main(["compress", str(src), "-o", str(out), "--codec", "webp", "--target", "ssim>=0.99", "--no-film"]) == 0
     rec = read_report(out / "qualipress-report.jsonl")[-1]
-    assert rec["codec"] == "webp"
+    assert rec["codec"] == "source:webp"
     data = Path(rec["output"]).read_bytes()
-    assert read_metadata(data, "webp")["orientation"] == 1
-    with PILImage.open(io.BytesIO(data)) as im:  # stored upright: no viewer needs the tag
+    assert data == src.read_bytes() and read_metadata(data, "webp")["orientation"] == 6  # never grown
+    assert any("a source kept as it is keeps its tag" in d for d in rec["decisions"])
+    assert not any(d.endswith("outputs are upright with orientation 1") for d in rec["decisions"])
+
+
+def test_oriented_webp_reencode_is_upright(tmp_path: Path) -> None:
+    src = oriented_webp(tmp_path)
+    out = tmp_path / "out"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "webp", "--target", "ssim>=0.80", "--no-film",
+                 "--metadata", "strip"]) == 0
+    rec = read_report(out / "qualipress-report.jsonl")[-1]
+    assert rec["codec"] == "webp"
+    with PILImage.open(io.BytesIO(Path(rec["output"]).read_bytes())) as im:  # stored upright: no viewer needs a tag
         assert im.size == (96, 64)
         assert im.convert("RGB").getpixel((92, 4))[0] > 150
-    assert any("which browsers ignore in WebP" in d for d in rec["decisions"])

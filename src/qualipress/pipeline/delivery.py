@@ -184,7 +184,10 @@ class PhotoHooks:
         meta = image.metadata
         orientation = int(meta.get("orientation", 1) or 1)
         if orientation != 1:
-            notes.append(f"pixels rotated by EXIF orientation {orientation}; outputs are upright with orientation 1")
+            # a kept source is the input's bytes, tag included: it shows as the input does in every viewer (Chromium
+            # ignores the tag in WebP, in the input as in the copy); growing the file to turn it is not asked for
+            notes.append(f"pixels rotated by EXIF orientation {orientation}: re-encoded outputs are upright with "
+                         f"orientation 1; a source kept as it is keeps its tag")
         carry = carry_for(meta, self.metadata)
         problem = icc_problem(carry.icc) if carry.icc else None
         if problem:  # QA 13: Chromium shows no AVIF holding it; viewers ignore it in the source
@@ -422,10 +425,6 @@ def _source_left_out(meta: dict[str, Any], image: Image) -> str | None:
         return "reduced to 8 bits"
     if image.bit_depth != 8:
         return f"{image.bit_depth}-bit source"
-    if meta.get("format") == "webp" and int(meta.get("orientation") or 1) != 1:
-        # meta19: Chromium ignores a WebP's EXIF orientation, viewers honouring it turn the file: kept as it is, it
-        # showed sideways in one or the other, against the note "outputs are upright with orientation 1"
-        return f"EXIF orientation {meta['orientation']}, which browsers ignore in WebP: outputs are rotated instead"
     return None
 
 
