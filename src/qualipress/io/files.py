@@ -9,6 +9,7 @@ here or on another host sharing the storage).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -400,7 +401,9 @@ def exclusive_lock(path: str | Path, *, what: str = "this directory") -> Iterato
 
     The lock is released by the kernel when the process dies, so a killed run never leaves a stale lock. The
     lock file itself is left in place (removing it would let two runs lock two different files). On platforms
-    without ``fcntl`` the block runs unlocked.
+    without ``fcntl`` the block runs unlocked. ``path`` may be an existing folder, locked itself where its file
+    system allows (``restore``, whose output folder holds only the originals); elsewhere (NFS) the block runs
+    unlocked.
 
     Raises
     ------
@@ -413,20 +416,25 @@ def exclusive_lock(path: str | Path, *, what: str = "this directory") -> Iterato
     except ImportError:  # pragma: no cover - Windows
         yield p
         return
+    folder = p.is_dir()
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(p, os.O_RDWR | os.O_CREAT, new_file_mode())
+        fd = os.open(p, os.O_RDONLY if folder else os.O_RDWR | os.O_CREAT, new_file_mode())
     except OSError as exc:
         raise OutputError(f"{p}: cannot create lock file ({exc.strerror or exc})") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+        except OSError as exc:
+            if folder and exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):  # a folder cannot be locked here
+                yield p
+                return
+            holder = "?" if folder else os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
             raise OutputError(f"another qualipress run (pid {holder}) is writing to {what}; wait for it to "
                               f"finish or choose another output directory (lock: {p})") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        if not folder:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield p
     finally:
         os.close(fd)
