@@ -334,7 +334,10 @@ def remove_stale_temps(directory: str | Path) -> int:
     sharing the storage (whose process id means nothing here), and any user file are left alone. A subfolder
     holding its own :data:`~qualipress.io.discover.LOCK_NAME` is another run's output folder (``bench rd -o``
     above other runs' folders, a nested ``compress`` output): its cleanup is that run's, under its lock, and it is
-    not walked into. Symbolic links to directories are not followed.
+    not walked into. Symbolic links to directories are not followed. A :func:`make_work_dir` folder of such a
+    process is removed whole (a killed ``-o FILE`` run into this tree left its lock, its report and its partial
+    output there). Names without a host tag (releases before fix18b) and ``.NAME.PID.tmp`` files (before the
+    shared helpers) are left: which host, even which program, made them is unknown.
     """
     n = 0
     root = Path(directory)
@@ -342,6 +345,10 @@ def remove_stale_temps(directory: str | Path) -> int:
         return 0
     host = _host_tag()
     for base, dirs, files in os.walk(root):
+        for d in [d for d in dirs if _left_by_dead_run(d, host) and not os.path.islink(os.path.join(base, d))]:
+            shutil.rmtree(os.path.join(base, d), ignore_errors=True)
+            dirs.remove(d)
+            n += 1
         dirs[:] = [d for d in dirs if not os.path.lexists(os.path.join(base, d, LOCK_NAME))]
         for name in files:
             if _left_by_dead_run(name, host):
