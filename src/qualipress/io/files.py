@@ -99,7 +99,8 @@ def _name_tail(name: str) -> str:
 @contextlib.contextmanager
 def atomic_path(path: str | Path, *, overwrite: bool = True,
                 finish: Callable[[Path], None] | None = None) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on a clean exit it is renamed over ``path`` atomically.
+    """Yield a temporary path next to ``path``; on a clean exit it is renamed over ``path`` atomically (and the folder
+    fsynced, where the platform allows it).
 
     For libraries that write by file name (the temp name ends with ``path``'s name, so its extension is kept).
     The file gets the mode a normal write would (umask respected; an overwritten file keeps its mode). ``finish``,
@@ -137,6 +138,7 @@ def atomic_path(path: str | Path, *, overwrite: bool = True,
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+    fsync_dir(p.parent)  # the rename itself durable: without it a power cut can leave the old file, or none
 
 
 #: Seconds a file's last change must lie before it is looked at for :func:`file_state` to vouch for it: a write in
