@@ -158,12 +158,15 @@ def _compress_and_print(inputs: list[str], output: Path, opts: Any, *, single: A
         summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
                                 progress=not as_json)
     except IndexWriteError as exc:
-        if single is not None or exc.summary is None:  # -o FILE: the index was private; nothing was delivered
+        if exc.summary is None:
             raise
         summary, index_error = exc.summary, exc
     _print_compress(summary, codec=codec, web=web, as_json=as_json, target=request.target,
                     profile=request.profile, out=err_console if single is not None and single.path is None else console)
-    if index_error is not None:
+    if index_error is not None and single is not None:  # -o FILE: the index was the run's private one
+        err_console.print(f"[red]error:[/] the file is delivered, but a write next to it failed: "
+                          f"{escape(str(index_error))}")
+    elif index_error is not None:
         err_console.print(f"[red]error:[/] the files above are done and in the report, but the folder's index could "
                           f"not be written: {escape(str(index_error))}; rerun the same command once that is fixed "
                           "(it resumes every file and writes the index)")
@@ -261,15 +264,23 @@ def _run_compress(inputs: list[str], output: Path, opts: Any, *, single: Any, re
             return _with_progress(lambda cb: compress_paths(ins, output, opts, report=report, progress=cb,
                                                             earlier=earlier),
                                   enabled=progress, total=len(found), shown=shown)
+        index_error = None
         with _photo.staged_output(single, overwrite) as work:
-            summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
-                                     enabled=progress and single.path is not None, total=1, shown=shown,
-                                     delivered=None if single.path is None else Path(single.path).name)
+            try:
+                summary = _with_progress(lambda cb: compress_paths(ins, work, opts, report=report, progress=cb),
+                                         enabled=progress and single.path is not None, total=1, shown=shown,
+                                         delivered=None if single.path is None else Path(single.path).name)
+            except IndexWriteError as exc:  # the work folder's index, not the file: it is finished and verified
+                if exc.summary is None:
+                    raise
+                summary, index_error = exc.summary, exc
             rec = summary.records[0] if summary.records else {}
             if rec.get("output"):
                 rec["delivered_to"] = _photo.deliver(single, rec)
         if report is None:  # the default report lived in the private work directory, now removed
             summary.report = None
+        if index_error is not None:
+            raise IndexWriteError(str(index_error), summary) from index_error
     return summary
 
 

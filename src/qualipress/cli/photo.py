@@ -19,7 +19,7 @@ from typing import Any
 from qualipress import codecs
 from qualipress.errors import OutputError, QualipressError
 from qualipress.io import EXTENSIONS, IMAGE_SUFFIXES, sniff
-from qualipress.io.files import make_work_dir, remove_stale_work_dirs
+from qualipress.io.files import fsync_dir, make_work_dir, remove_stale_work_dirs
 from qualipress.io.image import MAX_PIXELS, check_dimensions
 from qualipress.io.readers import DPX_TRANSFERS, FORMAT_TRANSFERS
 from qualipress.pipeline import expand_inputs
@@ -190,6 +190,7 @@ def deliver(single: SingleOutput, record: dict[str, Any]) -> str:
     if got != single.extension:  # e.g. a kept source: never write JPEG bytes under a .avif name
         raise OutputError(f"{single.path}: the chosen encoding is {got}, not {single.extension}")
     os.replace(out, single.path)
+    fsync_dir(single.path.parent)
     return str(single.path)
 
 

@@ -428,7 +428,7 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     InputError
         No ``.qpl`` file in ``archive`` and none listed in its manifest.
     OutputError
-        ``outdir`` cannot be written.
+        ``outdir`` cannot be written, or another restore is writing there.
     """
     t0 = time.perf_counter()
     root = Path(os.path.abspath(archive))  # absolute: workers may run in another directory
@@ -438,30 +438,34 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
         raise InputError(f"{root}: no archived frames (*{lossless.SUFFIX})")
     out = Path(os.path.abspath(outdir))
     check_writable(out)
-    remove_stale_temps(out)
-    attrs = {r["output"]: {"mode": r.get("mode"), "mtime_ns": r.get("mtime_ns")}
-             for r in manifest.archived(manifest.load(root)).values() if r.get("status") == "ok" and r.get("output")}
-    if threads <= 0:
-        threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
-    tasks = []
-    for p in files:
-        rel = p.relative_to(root).as_posix()
-        tasks.append({"path": str(p), "rel": rel, "outdir": str(out), "out_rel": rel[: -len(lossless.SUFFIX)],
-                      "attrs": attrs.get(rel), "threads": threads})
-    result = BatchResult()
-    announce(progress, len(missing) + len(tasks))
-    for rec in missing:
-        result.records.append(rec)
-        if progress is not None:
-            progress(rec)
-    for i, rec in run_tasks(_restore_task, tasks, jobs=jobs, scheduler=scheduler):
-        if isinstance(rec, BaseException):
-            rec = {"archive": tasks[i]["rel"], "status": "error", "error": str(rec)}
-        result.records.append(rec)
-        if progress is not None:
-            progress(rec)
-    result.seconds = time.perf_counter() - t0
-    return result
+    # two restores into one folder: each frame twice. The folder itself is locked: a lock file would be one file
+    # more than the originals there, and make the folder an output folder that runs over its parent skip
+    with exclusive_lock(out, what=str(out)):
+        remove_stale_temps(out)
+        attrs = {r["output"]: {"mode": r.get("mode"), "mtime_ns": r.get("mtime_ns")}
+                 for r in manifest.archived(manifest.load(root)).values()
+                 if r.get("status") == "ok" and r.get("output")}
+        if threads <= 0:
+            threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
+        tasks = []
+        for p in files:
+            rel = p.relative_to(root).as_posix()
+            tasks.append({"path": str(p), "rel": rel, "outdir": str(out), "out_rel": rel[: -len(lossless.SUFFIX)],
+                          "attrs": attrs.get(rel), "threads": threads})
+        result = BatchResult()
+        announce(progress, len(missing) + len(tasks))
+        for rec in missing:
+            result.records.append(rec)
+            if progress is not None:
+                progress(rec)
+        for i, rec in run_tasks(_restore_task, tasks, jobs=jobs, scheduler=scheduler):
+            if isinstance(rec, BaseException):
+                rec = {"archive": tasks[i]["rel"], "status": "error", "error": str(rec)}
+            result.records.append(rec)
+            if progress is not None:
+                progress(rec)
+        result.seconds = time.perf_counter() - t0
+        return result
 
 
 __all__ = ["FRAME_EXTENSIONS", "BatchResult", "archive_paths", "archive_stream", "check_writable", "missing_frames",

@@ -39,7 +39,7 @@ from qualipress.io import (
 
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME, is_output_dir, pattern_root
-from qualipress.io.files import check_name_length, exclusive_lock, json_default, require_unchanged
+from qualipress.io.files import check_name_length, exclusive_lock, file_state, json_default, require_unchanged
 from qualipress.io.transfer import perceptual_clipping
 from qualipress.pipeline.hooks import SEEDED, DefaultHooks, PipelineHooks, seal_over_limit
 from qualipress.pipeline.runner import run_tasks
@@ -128,13 +128,16 @@ class Job:
     ``protected`` lists other inputs whose names start with this job's output stem: the job must never write
     over them, even with ``--overwrite`` (filled in by :func:`compress_paths`). ``orphans`` lists the sidecars an
     earlier run of these settings made of this input whose output has since gone: the job replaces them instead
-    of refusing them as files other settings made (filled in by :meth:`_ReportState.orphans`).
+    of refusing them as files other settings made (filled in by :meth:`_ReportState.orphans`). ``state``: the
+    source's :func:`~qualipress.io.files.file_state` taken before its hash, so the check after reading it re-hashes
+    only when that moved.
     """
 
     source: Path
     rel: Path
     protected: tuple[str, ...] = ()
     orphans: tuple[str, ...] = ()
+    state: tuple[int, ...] | None = None
 
     def out_stem(self, outdir: Path, *, keep_ext: bool = False) -> Path:
         """The output path without its extension: the input's stem (its name with ``keep_ext``, or when the stem is
@@ -389,7 +392,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
         record.update(describe(best.data))
     data = _within_budget(_sealed(hooks, best, record, options.tile), best.data, record, options.target.budget)
     written_later = _guard_later_sidecars(job, out_path, options, record)  # where the seal went is known now
-    require_unchanged(job.source, record["input_sha256"])  # every read of it done: still the bytes hashed?
+    require_unchanged(job.source, record["input_sha256"], job.state)  # every read of it done: still the bytes hashed?
     marker = _mark_pending(outdir, out_path, [out_path, *sidecars, *written_later])
     wrote: list[Path] = []  # only what this job wrote is removed on failure, never a file it did not replace
     try:
@@ -927,6 +930,7 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
 
     for job in jobs:
         try:
+            job.state = file_state(job.source)
             sha = sha256_file(job.source)
         except OSError as exc:
             why = (f"broken symbolic link (its target {os.readlink(job.source)} does not exist)"

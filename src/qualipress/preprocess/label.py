@@ -49,7 +49,7 @@ from qualipress.io import (
     write_image,
 )
 from qualipress.io.discover import LOCK_NAME
-from qualipress.io.files import exclusive_lock, require_unchanged
+from qualipress.io.files import exclusive_lock, file_state, require_unchanged
 from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.preprocess.groups import Group, make_groups, parse_group
 from qualipress.preprocess.pool import DEFAULT_POOL
@@ -446,6 +446,7 @@ def label_one(
 ) -> dict[str, Any]:
     """Label one file into ``directory`` (resumable). Returns a small status dict (never raises for bad input)."""
     try:
+        state = file_state(path)
         digest = sha256_file(path)
         key, rec_path, done = _existing(directory, path, digest, tolerant=True)
         if done is not None:
@@ -456,7 +457,7 @@ def label_one(
         if image.has_alpha:
             image = image.color()
         result = score_image(image, config, encode_decode=encode_decode, measure=measure)
-        require_unchanged(path, digest)  # the record names ``digest``: the label must be of those bytes
+        require_unchanged(path, digest, state)  # the record names ``digest``: the label must be of those bytes
         label_rel = _write_label(directory, key, result.label)
         record = {
             "source": str(path.resolve()),

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qualipress.errors import ExitCode
-from qualipress.rd import format_table, html_report, load_curves, parse_qualities, plot_rd, run_rd
+from qualipress.rd import format_table, load_curves, parse_qualities, plot_rd, run_rd
 
 
 def bench_rd_cmd(
@@ -36,7 +36,7 @@ def bench_rd_cmd(
     res = run_rd(
         dataset, output, codecs=names, qualities=q, metrics=[m.strip() for m in metrics.split(",") if m.strip()],
         anchor=anchor or names[0], task=task, jobs=jobs, limit=limit, encode_options=opts,
-        progress=lambda d, t, label: typer.echo(f"[{d}/{t}] {label}", err=True),
+        progress=lambda d, t, label: typer.echo(f"[{d}/{t}] {label}", err=True), report=report,
     )
     typer.echo(f"{res.computed} rows computed, {res.cached} from cache, {len(res.errors)} errors -> {output}")
     for e in res.errors[:20]:
@@ -50,11 +50,6 @@ def bench_rd_cmd(
         typer.echo("error: no curve has a point: every image was left out or every row failed (reasons above)",
                    err=True)
         raise ExitCode(1)
-    if report:
-        keys = [k for k in next(iter(res.curves.values()))["results"] if k not in
-                ("quality", "bpp", "encoding_time", "decoding_time")]
-        plot_rd(res.curves, output / "rd.png", metrics=keys)
-        html_report(output)
     if res.bd:
         typer.echo(format_table(res.bd, anchor or names[0]))
     if res.errors:  # some rows failed (named above): exit 1 as compress, archive and label do (QA session 18: 0)

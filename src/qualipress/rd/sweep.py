@@ -46,6 +46,7 @@ from qualipress.io.discover import LOCK_NAME
 from qualipress.io.files import exclusive_lock
 from qualipress.pipeline.runner import WorkerCrashedError, run_tasks
 from qualipress.rd.bd import bd_tables
+from qualipress.rd.report import html_report, plot_rd
 from qualipress.search.probe import probe
 
 #: Tasks of ``--task`` (coding for machines) -> detector class in :mod:`qualipress.detect`.
@@ -369,6 +370,7 @@ def run_rd(
     limit: int | None = None,
     encode_options: dict[str, dict[str, Any]] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    report: bool = False,
 ) -> RdResult:
     """Run (or continue) an RD benchmark and write its outputs.
 
@@ -396,6 +398,8 @@ def run_rd(
         Codec -> extra encode options (e.g. ``{"learned:...": {"weights": "model.pt"}}``).
     progress : callable, optional
         ``progress(done, total, label)`` after each unit.
+    report : bool
+        Also write ``rd.png`` and ``report.html`` (when a curve has a point), under the lock like the rest.
 
     Raises
     ------
@@ -436,6 +440,11 @@ def run_rd(
                    "task_settings": task_settings(task) if task else None, "bd": bd, "errors": errors,
                    "rows_computed": computed, "rows_cached": cached, "date": time.strftime("%Y-%m-%d %H:%M:%S")}
         atomic_write_text(out / "summary.json", finite_json(summary))
+        if report and any(c["results"]["bpp"] for c in curves.values()):
+            keys = [k for k in next(iter(curves.values()))["results"]
+                    if k not in ("quality", "bpp", "encoding_time", "decoding_time")]
+            plot_rd(curves, out / "rd.png", metrics=keys)
+            html_report(out)
     return RdResult(out, rows, curves, bd, errors, computed, cached, left_out)
 
 
