@@ -654,6 +654,11 @@ def _read_dpx_lean(path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, A
         header = dpx.parse_header(head)
     except InputError:  # not a layout the lean path knows: OpenImageIO decides, as before it existed
         return None
+    el = header.elements[0]
+    if el.encoding not in (0, 0xFFFF) or el.data_sign not in (0, 0xFFFFFFFF):  # OpenImageIO fails or says int16
+        what = "run-length encoded data" if el.data_sign in (0, 0xFFFFFFFF) else f"signed {el.bit_size}-bit samples"
+        raise UnsupportedError(f"{path}: DPX element 0 holds {what}, which qualipress does not read (write the "
+                               "scan uncompressed, with unsigned samples)")
     fields = dpx.lean_fields(head, header)
     if fields is None:
         return None
