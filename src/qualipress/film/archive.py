@@ -43,18 +43,22 @@ def source_list(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
     return out
 
 
-def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Path] | None = None) -> list[Path]:
+def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Path] | None = None,
+             links: list[Path] | None = None) -> list[Path]:
     """Files inside the input directories that are not frame files, so :func:`archive_paths` does not store
     them (checksum lists, notes, XML sidecars); hidden files and anything under ``outdir`` are not counted, nor
     anything inside an earlier qualipress output folder that discovery skipped (:func:`qualipress.io.find_images`:
-    those folders are added to ``earlier`` when given).
+    those folders are added to ``earlier`` when given). File links to frames, which are not archived themselves
+    (their targets are, by their own names, so ``restore`` does not recreate the links), go to ``links`` when given.
 
     One discovery pass names the frames and the skipped folders; one more walk of each input directory, which
     does not enter ``outdir`` nor the skipped folders, lists the other files."""
     inputs = list(inputs)
     skipped: list[Path] = []
     # by real path: a link to a frame that is archived by its own path is not a left-out file
-    frames = {os.path.realpath(f.path) for f in find_images(inputs, suffixes=FRAME_EXTENSIONS, skipped_outputs=skipped)}
+    found_frames = find_images(inputs, suffixes=FRAME_EXTENSIONS, skipped_outputs=skipped)
+    frames = {os.path.realpath(f.path) for f in found_frames}
+    own = {str(f.path) for f in found_frames}
     if earlier is not None:
         earlier += skipped
     ignored = {os.path.abspath(outdir), *(os.path.abspath(d) for d in skipped)}
@@ -68,6 +72,9 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
             dirs[:] = [d for d in dirs if os.path.join(folder, d) not in ignored]
             found += [p for name in files if not name.startswith(".")
                       and os.path.realpath(p := Path(folder, name)) not in frames and p.is_file()]
+            if links is not None:
+                links += sorted(p for name in files if (p := Path(folder, name)).is_symlink()
+                                and str(p) not in own and os.path.realpath(p) in frames)
         extra += sorted(found)
     return extra
 
