@@ -305,3 +305,17 @@ def test_archive_names_links_to_frames_it_does_not_store(dpx_sequence: Path, tmp
             f"not recreate the links): {held.name} -> {frames[-1].name}") in out
     links: list[Path] = []
     assert left_out([dpx_sequence], arch, links=links) == [] and links == [held]
+
+
+def test_a_link_to_nothing_is_named_as_such_by_archive_and_analyse(dpx_sequence: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # QA session 19: compress said "broken symbolic link (its target … does not exist)", archive "cannot read (No
+    # such file or directory)" and analyse "No such file or directory" for a frame `ls` lists
+    from qualipress.film.catalogue import catalogue
+
+    (dpx_sequence / "reel.0001006.dpx").symlink_to("gone/reel.0001006.dpx")
+    assert main(["archive", str(dpx_sequence), "-o", str(tmp_path / "arch"), "--codecs", "jpegls"]) == 1
+    why = "broken symbolic link (its target gone/reel.0001006.dpx does not exist)"
+    assert f"cannot read ({why})" in capsys.readouterr().err
+    bad = [r for r in catalogue([dpx_sequence], text=False)["frames"] if r.get("status") == "error"]
+    assert [r["error"].split(": ", 1)[1] for r in bad] == [why]

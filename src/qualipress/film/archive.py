@@ -16,7 +16,7 @@ from qualipress.film import lossless, manifest
 from qualipress.film.sequence import FRAME_EXTENSIONS, find_frames, parse_name
 from qualipress.io import atomic_write_bytes, find_images, sha256_bytes, sha256_file
 from qualipress.io.discover import LOCK_NAME
-from qualipress.io.files import exclusive_lock, remove_stale_temps, temp_prefix
+from qualipress.io.files import exclusive_lock, remove_stale_temps, temp_prefix, why_unreadable
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.progress import announce
@@ -108,7 +108,7 @@ def _read_source(task: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
                    mode=stat.S_IMODE(st.st_mode))
         data = src.read_bytes()
     except OSError as exc:
-        rec.update(status="error", error=f"{src}: cannot read ({exc.strerror or exc})", error_type="InputError")
+        rec.update(status="error", error=f"{src}: cannot read ({why_unreadable(src, exc)})", error_type="InputError")
         return rec, None
     return rec, data
 

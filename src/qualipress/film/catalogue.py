@@ -21,6 +21,7 @@ from qualipress.errors import InputError, QualipressError
 from qualipress.film import analysis as _analysis
 from qualipress.film.sequence import find_frames, group, parse_name
 from qualipress.io import dpx, read_image, to_perceptual
+from qualipress.io.files import why_unreadable
 from qualipress.pipeline.runner import run_tasks
 
 #: OpenImageIO attributes copied into the catalogue, with the catalogue's own name.
@@ -171,7 +172,7 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
     except QualipressError as exc:
         rec.update(status="error", error=str(exc), error_type=type(exc).__name__)
     except OSError as exc:
-        rec.update(status="error", error=f"{p}: {exc.strerror or exc}", error_type="OSError")
+        rec.update(status="error", error=f"{p}: {why_unreadable(p, exc)}", error_type="OSError")
     rec["seconds"] = round(time.perf_counter() - t0, 3)
     return rec
 

@@ -137,6 +137,14 @@ def atomic_path(path: str | Path, *, overwrite: bool = True,
             os.unlink(tmp)
 
 
+def why_unreadable(path: str | Path, exc: OSError | None = None) -> str:
+    """Why ``path`` cannot be read, for a message: a link to nothing names its target (``ls`` still lists it, so
+    "No such file or directory" puzzles), else the system's reason."""
+    if os.path.islink(path) and not os.path.exists(path):
+        return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
+    return "no such file" if exc is None else exc.strerror or str(exc)
+
+
 def require_unchanged(source: str | Path, sha: str) -> None:
     """Refuse to go on when ``source`` is no longer the file whose SHA-256 ``sha`` a run took before reading it.
 

@@ -104,7 +104,9 @@ def preflight(p: Path) -> str:
     InputError, UnsupportedError
     """
     if not p.exists():
-        raise InputError(f"{p}: no such file")
+        from qualipress.io.files import why_unreadable  # io.files imports discovery, which imports this module
+
+        raise InputError(f"{p}: {why_unreadable(p)}")
     if p.is_dir():
         raise InputError(f"{p}: is a directory")
     if p.stat().st_size == 0:
