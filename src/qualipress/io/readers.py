@@ -698,7 +698,7 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         elif arr.dtype == np.uint16:
             bits = 16
     transfer = DPX_TRANSFERS.get(str(meta.get("dpx:Transfer", "")), "unknown")
-    if note := _dpx_elements_note(path):
+    if note := _dpx_note(path):
         meta["not_carried"] = note
     if arr.dtype.kind == "f":
         return _finish(arr, 32, metadata=meta, transfer="linear")
@@ -718,23 +718,28 @@ def _read_cineon(path: Path, max_pixels: int) -> Image:
     return Image(img.pixels, img.bit_depth, FORMAT_TRANSFERS["cineon"], "unknown", meta)
 
 
-def _dpx_elements_note(path: Path) -> str | None:
-    """What to say when a DPX holds more than one image element (stereo eyes, a separate alpha or depth): only
-    element 0 is read."""
+def _dpx_note(path: Path) -> str | None:
+    """What to say about a DPX's header that its outputs do not carry: more than one image element (stereo eyes,
+    a separate alpha or depth: only element 0 is read) or an orientation other than left to right, top to bottom
+    (not applied, as OpenImageIO and FFmpeg leave it: the pixels stay in stored order)."""
     with path.open("rb") as fh:
         head = fh.read(dpx.HEADER_SIZE)
     try:
-        elements = dpx.parse_header(head).elements
+        header = dpx.parse_header(head)
     except InputError:
         return None
-    if len(elements) < 2:
-        return None
+    elements, notes = header.elements, []
 
     def name(k: int) -> str:
         return f"{elements[k].description!r}" if elements[k].description else f"element {k}"
 
-    return (f"DPX holds {len(elements)} image elements: only element 0 ({name(0)}) is compressed, not "
-            + ", ".join(name(k) for k in range(1, len(elements))))
+    if len(elements) > 1:
+        notes.append(f"DPX holds {len(elements)} image elements: only element 0 ({name(0)}) is compressed, not "
+                     + ", ".join(name(k) for k in range(1, len(elements))))
+    if header.fields.get("dpx:orientation") not in (None, 0, 0xFFFF):
+        notes.append(f"DPX orientation code {header.fields['dpx:orientation']} (not left to right, top to bottom) "
+                     "is not applied: outputs keep the stored pixel order")
+    return "; ".join(notes) or None
 
 
 def _check_dpx_size(path: Path) -> None:
