@@ -10,6 +10,7 @@ import pytest
 from qualipress.cli import main
 from qualipress.film import lossless, manifest
 from qualipress.film.archive import archive_paths, restore_archive
+from qualipress.film.sequence import parse_name
 from qualipress.film.verify import verify_collection
 from qualipress.io.files import TEMP_PREFIX, _host_tag
 
@@ -285,3 +286,36 @@ def test_a_moved_inode_change_time_is_hashed_once_not_on_every_rerun(dpx_sequenc
     second = archive_paths([dpx_sequence], arch)
     assert second.records == [] and len(second.skipped) == 4 and hashed == []
     assert verify_collection(arch).ok
+
+
+def test_archive_names_links_to_frames_it_does_not_store(dpx_sequence: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # QA session 19: frame 1003 of a shot was a symbolic link to frame 1002 (a held frame); archive said nothing,
+    # and the restored shot lacked frame 1003
+    from qualipress.film.archive import left_out
+
+    frames = sorted(dpx_sequence.glob("*.dpx"))
+    last = parse_name(frames[-1]).number
+    held = frames[-1].with_name(frames[-1].name.replace(str(last), str(last + 1)))
+    held.symlink_to(frames[-1].name)
+    arch = tmp_path / "arch"
+    assert main(["archive", str(dpx_sequence), "-o", str(arch), "--codecs", "jpegls"]) == 0
+    out = capsys.readouterr().out
+    assert (f"note: 1 link(s) to frames were not archived (their targets were, by their own names; restore does "
+            f"not recreate the links): {held.name} -> {frames[-1].name}") in out
+    links: list[Path] = []
+    assert left_out([dpx_sequence], arch, links=links) == [] and links == [held]
+
+
+def test_a_link_to_nothing_is_named_as_such_by_archive_and_analyse(dpx_sequence: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # QA session 19: compress said "broken symbolic link (its target … does not exist)", archive "cannot read (No
+    # such file or directory)" and analyse "No such file or directory" for a frame `ls` lists
+    from qualipress.film.catalogue import catalogue
+
+    (dpx_sequence / "reel.0001006.dpx").symlink_to("gone/reel.0001006.dpx")
+    assert main(["archive", str(dpx_sequence), "-o", str(tmp_path / "arch"), "--codecs", "jpegls"]) == 1
+    why = "broken symbolic link (its target gone/reel.0001006.dpx does not exist)"
+    assert f"cannot read ({why})" in capsys.readouterr().err
+    bad = [r for r in catalogue([dpx_sequence], text=False)["frames"] if r.get("status") == "error"]
+    assert [r["error"].split(": ", 1)[1] for r in bad] == [why]

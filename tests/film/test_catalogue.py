@@ -119,3 +119,13 @@ def test_a_frame_smaller_than_an_analysis_block_is_catalogued_not_unreadable(
     shown = capsys.readouterr()
     assert "UNREADABLE" not in shown.err and "wide.1001.dpx: 17x9 10-bit" in shown.out
     assert "not analysed" in shown.out
+
+
+def test_analyse_names_a_held_frame_made_with_a_link(dpx_sequence: Path) -> None:
+    # QA session 19: frame 1003, a link to 1002, was reported only as "1 missing frame(s): 1003"
+    from qualipress.film.catalogue import catalogue
+
+    (dpx_sequence / "reel.0001003.dpx").symlink_to("reel.0001002.dpx")
+    (seq,) = catalogue([dpx_sequence], text=False)["sequences"]
+    assert ("1 frame(s) are links to other frames of the shot (analysed once, under the target's number): "
+            "reel.0001003.dpx -> reel.0001002.dpx") in seq["problems"]

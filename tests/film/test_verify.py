@@ -199,3 +199,30 @@ def test_a_compress_run_keeps_an_archive_in_the_same_folder_listed(tmp_path: Pat
     assert '"kind": "lossless"' in (col / "manifest.jsonl").read_text()
     rep = verify_collection(col, sample=0)
     assert rep.ok and rep.checked == 2, rep
+
+
+def test_a_manifest_output_hash_that_disagrees_with_sha256sums_is_a_finding(tmp_path: Path) -> None:
+    # QA session 19: manifest.jsonl's output_sha256 of an archived frame (or a lossy output) set to another hash,
+    # SHA256SUMS and the file untouched: verify said OK, although one of the two fixity lists was wrong
+    import json
+
+    from qualipress.io import dpx
+
+    src = tmp_path / "scans"
+    src.mkdir()
+    for i in (1, 2):
+        (src / f"reel.{1000 + i}.dpx").write_bytes(
+            dpx.encode_dpx(photo_like(48, 64, seed=i)[..., :3].astype("uint16") * 4))
+    for command, codec in (("archive", []), ("compress", ["--codec", "htj2k", "--target", "ssim>=0.9"])):
+        out = tmp_path / command
+        assert main([command, str(src), "-o", str(out), *codec]) == 0
+        man = out / "manifest.jsonl"
+        lines = man.read_text().splitlines()
+        i = next(i for i, line in enumerate(lines) if "reel.1002.dpx" in line and "output_sha256" in line)
+        rec = json.loads(lines[i])
+        rec["output_sha256"] = "0" * 64
+        lines[i] = json.dumps(rec)
+        man.write_text("\n".join(lines) + "\n")
+        rep = verify_collection(out, sample=0)
+        assert not rep.ok, (command, rep)
+        assert [m.split(":")[0] for m in rep.metric_mismatch] == [rec["output"]], rep

@@ -16,7 +16,7 @@ from qualipress.film import lossless, manifest
 from qualipress.film.sequence import FRAME_EXTENSIONS, find_frames, parse_name
 from qualipress.io import atomic_write_bytes, find_images, sha256_bytes, sha256_file
 from qualipress.io.discover import LOCK_NAME
-from qualipress.io.files import exclusive_lock, remove_stale_temps, temp_prefix
+from qualipress.io.files import exclusive_lock, remove_stale_temps, temp_prefix, why_unreadable
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.progress import announce
@@ -43,18 +43,22 @@ def source_list(inputs: Iterable[str | Path]) -> list[tuple[Path, str]]:
     return out
 
 
-def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Path] | None = None) -> list[Path]:
+def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Path] | None = None,
+             links: list[Path] | None = None) -> list[Path]:
     """Files inside the input directories that are not frame files, so :func:`archive_paths` does not store
     them (checksum lists, notes, XML sidecars); hidden files and anything under ``outdir`` are not counted, nor
     anything inside an earlier qualipress output folder that discovery skipped (:func:`qualipress.io.find_images`:
-    those folders are added to ``earlier`` when given).
+    those folders are added to ``earlier`` when given). File links to frames, which are not archived themselves
+    (their targets are, by their own names, so ``restore`` does not recreate the links), go to ``links`` when given.
 
     One discovery pass names the frames and the skipped folders; one more walk of each input directory, which
     does not enter ``outdir`` nor the skipped folders, lists the other files."""
     inputs = list(inputs)
     skipped: list[Path] = []
     # by real path: a link to a frame that is archived by its own path is not a left-out file
-    frames = {os.path.realpath(f.path) for f in find_images(inputs, suffixes=FRAME_EXTENSIONS, skipped_outputs=skipped)}
+    found_frames = find_images(inputs, suffixes=FRAME_EXTENSIONS, skipped_outputs=skipped)
+    frames = {os.path.realpath(f.path) for f in found_frames}
+    own = {str(f.path) for f in found_frames}
     if earlier is not None:
         earlier += skipped
     ignored = {os.path.abspath(outdir), *(os.path.abspath(d) for d in skipped)}
@@ -68,6 +72,9 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
             dirs[:] = [d for d in dirs if os.path.join(folder, d) not in ignored]
             found += [p for name in files if not name.startswith(".")
                       and os.path.realpath(p := Path(folder, name)) not in frames and p.is_file()]
+            if links is not None:
+                links += sorted(p for name in files if (p := Path(folder, name)).is_symlink()
+                                and str(p) not in own and os.path.realpath(p) in frames)
         extra += sorted(found)
     return extra
 
@@ -101,7 +108,7 @@ def _read_source(task: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
                    mode=stat.S_IMODE(st.st_mode))
         data = src.read_bytes()
     except OSError as exc:
-        rec.update(status="error", error=f"{src}: cannot read ({exc.strerror or exc})", error_type="InputError")
+        rec.update(status="error", error=f"{src}: cannot read ({why_unreadable(src, exc)})", error_type="InputError")
         return rec, None
     return rec, data
 

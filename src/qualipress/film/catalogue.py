@@ -21,6 +21,7 @@ from qualipress.errors import InputError, QualipressError
 from qualipress.film import analysis as _analysis
 from qualipress.film.sequence import find_frames, group, parse_name
 from qualipress.io import dpx, read_image, to_perceptual
+from qualipress.io.files import why_unreadable
 from qualipress.pipeline.runner import run_tasks
 
 #: OpenImageIO attributes copied into the catalogue, with the catalogue's own name.
@@ -171,13 +172,27 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
     except QualipressError as exc:
         rec.update(status="error", error=str(exc), error_type=type(exc).__name__)
     except OSError as exc:
-        rec.update(status="error", error=f"{p}: {exc.strerror or exc}", error_type="OSError")
+        rec.update(status="error", error=f"{p}: {why_unreadable(p, exc)}", error_type="OSError")
     rec["seconds"] = round(time.perf_counter() - t0, 3)
     return rec
 
 
 def _task(args: tuple[str, bool]) -> dict[str, Any]:
     return catalogue_frame(args[0], text=args[1])
+
+
+def _held_links(key: str, frames: list[Any]) -> list[str]:
+    """``"link -> target"`` for each link beside a sequence's frames that names a frame of that sequence and points
+    at one of its files (a held frame made with ``ln -s``; QA session 19: reported only as a missing number)."""
+    own = {os.path.abspath(f.path) for f in frames}
+    real = {os.path.realpath(p) for p in own}
+    out = []
+    for folder in sorted({os.path.dirname(p) for p in own}):
+        with os.scandir(folder) as it:
+            out += [f"{e.name} -> {os.readlink(e.path)}" for e in sorted(it, key=lambda e: e.name)
+                    if e.is_symlink() and e.path not in own and os.path.realpath(e.path) in real
+                    and parse_name(Path(e.path)).sequence == key]
+    return out
 
 
 def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
@@ -212,6 +227,9 @@ def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
         if summ["missing"]:
             problems.append(f"{summ['missing']} missing frame(s): " +
                             ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in summ["gaps"]))
+        if held := _held_links(s.key, s.frames):  # discovery takes a file once: a link to a frame is not one
+            problems.append(f"{len(held)} frame(s) are links to other frames of the shot (analysed once, under the "
+                            f"target's number): {', '.join(held[:5])}{' …' if len(held) > 5 else ''}")
         if summ["duplicates"]:
             problems.append(f"frame numbers given by several files: {summ['duplicates']}")
         if summ["misnumbered"]:

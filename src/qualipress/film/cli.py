@@ -199,7 +199,8 @@ def archive_cmd(
                f"{earlier_damaged}, {len(res.errors)} failed"
                + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
     earlier: list[Path] = []
-    extra = left_out(inputs, output, earlier)
+    links: list[Path] = []
+    extra = left_out(inputs, output, earlier, links)
     if earlier:
         names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
         typer.echo(f"note: skipped {len(earlier)} earlier qualipress output folder(s) inside the inputs: {names} "
@@ -207,6 +208,11 @@ def archive_cmd(
     if extra:
         names = ", ".join(p.name for p in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
         typer.echo(f"note: {len(extra)} file(s) in the inputs are not frames and were not archived: {names}")
+    if links:
+        names = ", ".join(f"{p.name} -> {os.readlink(p)}" for p in links[:5]) + (
+            f" and {len(links) - 5} more" if len(links) > 5 else "")
+        typer.echo(f"note: {len(links)} link(s) to frames were not archived (their targets were, by their own "
+                   f"names; restore does not recreate the links): {names}")
     if res.errors:
         raise ExitCode(1)
 

@@ -130,6 +130,9 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
             rep.missing.append(f"{name}: its record in {manifest.MANIFEST} (a line there may be damaged)")
             if not name.endswith(lossless.SUFFIX):
                 continue
+        if rec.get("output_sha256") not in (None, sha):  # two fixity records of one file disagree (QA session 19)
+            rep.metric_mismatch.append(f"{name}: {manifest.MANIFEST} gives it SHA-256 {rec['output_sha256']!r}, "
+                                       f"{manifest.SUMS} (and the file) {sha!r}: one of the two lists was changed")
         if name.endswith(lossless.SUFFIX):
             try:
                 rebuilt = lossless.restore_bytes(data)

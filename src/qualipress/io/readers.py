@@ -104,7 +104,9 @@ def preflight(p: Path) -> str:
     InputError, UnsupportedError
     """
     if not p.exists():
-        raise InputError(f"{p}: no such file")
+        from qualipress.io.files import why_unreadable  # io.files imports discovery, which imports this module
+
+        raise InputError(f"{p}: {why_unreadable(p)}")
     if p.is_dir():
         raise InputError(f"{p}: is a directory")
     if p.stat().st_size == 0:
@@ -654,6 +656,11 @@ def _read_dpx_lean(path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, A
         header = dpx.parse_header(head)
     except InputError:  # not a layout the lean path knows: OpenImageIO decides, as before it existed
         return None
+    el = header.elements[0]
+    if el.encoding not in (0, 0xFFFF) or el.data_sign not in (0, 0xFFFFFFFF):  # OpenImageIO fails or says int16
+        what = "run-length encoded data" if el.data_sign in (0, 0xFFFFFFFF) else f"signed {el.bit_size}-bit samples"
+        raise UnsupportedError(f"{path}: DPX element 0 holds {what}, which qualipress does not read (write the "
+                               "scan uncompressed, with unsigned samples)")
     fields = dpx.lean_fields(head, header)
     if fields is None:
         return None
@@ -691,7 +698,7 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         elif arr.dtype == np.uint16:
             bits = 16
     transfer = DPX_TRANSFERS.get(str(meta.get("dpx:Transfer", "")), "unknown")
-    if note := _dpx_elements_note(path):
+    if note := _dpx_note(path):
         meta["not_carried"] = note
     if arr.dtype.kind == "f":
         return _finish(arr, 32, metadata=meta, transfer="linear")
@@ -711,23 +718,28 @@ def _read_cineon(path: Path, max_pixels: int) -> Image:
     return Image(img.pixels, img.bit_depth, FORMAT_TRANSFERS["cineon"], "unknown", meta)
 
 
-def _dpx_elements_note(path: Path) -> str | None:
-    """What to say when a DPX holds more than one image element (stereo eyes, a separate alpha or depth): only
-    element 0 is read."""
+def _dpx_note(path: Path) -> str | None:
+    """What to say about a DPX's header that its outputs do not carry: more than one image element (stereo eyes,
+    a separate alpha or depth: only element 0 is read) or an orientation other than left to right, top to bottom
+    (not applied, as OpenImageIO and FFmpeg leave it: the pixels stay in stored order)."""
     with path.open("rb") as fh:
         head = fh.read(dpx.HEADER_SIZE)
     try:
-        elements = dpx.parse_header(head).elements
+        header = dpx.parse_header(head)
     except InputError:
         return None
-    if len(elements) < 2:
-        return None
+    elements, notes = header.elements, []
 
     def name(k: int) -> str:
         return f"{elements[k].description!r}" if elements[k].description else f"element {k}"
 
-    return (f"DPX holds {len(elements)} image elements: only element 0 ({name(0)}) is compressed, not "
-            + ", ".join(name(k) for k in range(1, len(elements))))
+    if len(elements) > 1:
+        notes.append(f"DPX holds {len(elements)} image elements: only element 0 ({name(0)}) is compressed, not "
+                     + ", ".join(name(k) for k in range(1, len(elements))))
+    if header.fields.get("dpx:orientation") not in (None, 0, 0xFFFF):
+        notes.append(f"DPX orientation code {header.fields['dpx:orientation']} (not left to right, top to bottom) "
+                     "is not applied: outputs keep the stored pixel order")
+    return "; ".join(notes) or None
 
 
 def _check_dpx_size(path: Path) -> None:

@@ -39,7 +39,14 @@ from qualipress.io import (
 
 # the output folder's names (report, pending markers, lock) live in io.discover, which recognises output folders
 from qualipress.io.discover import LOCK_NAME, PENDING_DIR, REPORT_NAME, is_output_dir, pattern_root
-from qualipress.io.files import check_name_length, exclusive_lock, file_state, json_default, require_unchanged
+from qualipress.io.files import (
+    check_name_length,
+    exclusive_lock,
+    file_state,
+    json_default,
+    require_unchanged,
+    why_unreadable,
+)
 from qualipress.io.transfer import perceptual_clipping
 from qualipress.pipeline.hooks import SEEDED, DefaultHooks, PipelineHooks, seal_over_limit
 from qualipress.pipeline.runner import run_tasks
@@ -933,9 +940,8 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
             job.state = file_state(job.source)
             sha = sha256_file(job.source)
         except OSError as exc:
-            why = (f"broken symbolic link (its target {os.readlink(job.source)} does not exist)"
-                   if os.path.islink(job.source) and not os.path.exists(job.source) else exc.strerror)
-            finished(_name_source(_failed(job, f"{job.source}: cannot read ({why})"), options))
+            finished(_name_source(_failed(job, f"{job.source}: cannot read ({why_unreadable(job.source, exc)})"),
+                                  options))
             continue
         prev, failure = state.resume(job, sha, options, out)
         job.orphans = state.orphans(job, sha, options, out)

@@ -1,0 +1,41 @@
+"""QA session 19: DPX header fields a user must hear about. A run-length encoded or signed DPX is refused in
+words a user can act on, not with the backend's "Failed to read scanlines 0-215" nor "signed 16-bit samples" for a
+10-bit file; an orientation that is not applied is said."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from qualipress.errors import UnsupportedError
+from qualipress.io import dpx, read_image
+from tests.conftest import photo_like
+
+
+@pytest.mark.parametrize(("offset", "value", "words"), [
+    (806, 1, r"rle\.dpx: DPX element 0 holds run-length encoded data"),     # element 0's encoding field: 1 = RLE
+    (780, 1, r"rle\.dpx: DPX element 0 holds signed 10-bit samples"),  # element 0's data sign: 1 = signed
+])
+def test_rle_and_signed_dpx_are_refused_clearly(tmp_path, offset, value, words):
+    data = bytearray(dpx.encode_dpx(photo_like(16, 24, bits=16) >> 6, bit_size=10))
+    struct.pack_into(">H" if offset == 806 else ">I", data, offset, value)
+    path = tmp_path / "rle.dpx"
+    path.write_bytes(bytes(data))
+    with pytest.raises(UnsupportedError, match=words):
+        read_image(path)
+
+
+def test_a_dpx_orientation_that_is_not_applied_is_said(tmp_path):
+    # QA session 19: a bottom-to-top DPX (orientation 2) was compressed in stored order, upside down for a reader
+    # that honours the field, and nothing in the report said so
+    data = bytearray(dpx.encode_dpx(photo_like(16, 24, bits=16) >> 6, bit_size=10))
+    plain = tmp_path / "plain.dpx"
+    plain.write_bytes(bytes(data))
+    struct.pack_into(">H", data, 768, 2)
+    flipped = tmp_path / "bottomup.dpx"
+    flipped.write_bytes(bytes(data))
+    assert "not_carried" not in read_image(plain).metadata
+    assert read_image(flipped).metadata["not_carried"] == ("DPX orientation code 2 (not left to right, top to "
+                                                           "bottom) is not applied: outputs keep the stored pixel "
+                                                           "order")
