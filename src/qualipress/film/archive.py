@@ -16,7 +16,8 @@ from qualipress.film import lossless, manifest
 from qualipress.film.sequence import FRAME_EXTENSIONS, find_frames, parse_name
 from qualipress.io import atomic_write_bytes, find_images, sha256_bytes, sha256_file
 from qualipress.io.discover import LOCK_NAME
-from qualipress.io.files import exclusive_lock, remove_stale_temps, temp_prefix, why_unreadable
+from qualipress.io.files import exclusive_lock, remove_stale_temps, temp_prefix
+from qualipress.io.readers import why_unreadable
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
 from qualipress.progress import announce

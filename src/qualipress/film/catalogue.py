@@ -21,7 +21,7 @@ from qualipress.errors import InputError, QualipressError
 from qualipress.film import analysis as _analysis
 from qualipress.film.sequence import find_frames, group, parse_name
 from qualipress.io import dpx, read_image, to_perceptual
-from qualipress.io.files import why_unreadable
+from qualipress.io.readers import why_unreadable
 from qualipress.pipeline.runner import run_tasks
 
 #: OpenImageIO attributes copied into the catalogue, with the catalogue's own name.

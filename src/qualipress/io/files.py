@@ -141,14 +141,6 @@ def atomic_path(path: str | Path, *, overwrite: bool = True,
     fsync_dir(p.parent)  # the rename itself durable: without it a power cut can leave the old file, or none
 
 
-def why_unreadable(path: str | Path, exc: OSError | None = None) -> str:
-    """Why ``path`` cannot be read, for a message: a link to nothing names its target (``ls`` still lists it, so
-    "No such file or directory" puzzles), else the system's reason."""
-    if os.path.islink(path) and not os.path.exists(path):
-        return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
-    return "no such file" if exc is None else exc.strerror or str(exc)
-
-
 #: Seconds a file's last change must lie before it is looked at for :func:`file_state` to vouch for it: a write in
 #: the same timestamp tick as that look would keep every attribute (2 s: FAT's tick; coarse kernel clocks).
 _SETTLED_S = 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -73,6 +74,14 @@ EXTENSIONS = {
 IMAGE_SUFFIXES = frozenset(s for group in EXTENSIONS.values() for s in group)
 
 
+def why_unreadable(path: str | Path, exc: OSError | None = None) -> str:
+    """Why ``path`` cannot be read, for a message: a link to nothing names its target (``ls`` still lists it, so
+    "No such file or directory" puzzles), else the system's reason."""
+    if os.path.islink(path) and not os.path.exists(path):
+        return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
+    return "no such file" if exc is None else exc.strerror or str(exc)
+
+
 def sniff(head: bytes) -> str | None:
     """Name the format of a file from its first bytes, or None when unknown."""
     if head[:4] == b"\xff\xd8\xff\xf7" or (head[:4] == b"\xff\xd8\xff\xe8" and head[6:12] == b"SPIFF\x00"
@@ -104,7 +113,6 @@ def preflight(p: Path) -> str:
     InputError, UnsupportedError
     """
     if not p.exists():
-        from qualipress.io.files import why_unreadable  # io.files imports discovery, which imports this module
 
         raise InputError(f"{p}: {why_unreadable(p)}")
     if p.is_dir():

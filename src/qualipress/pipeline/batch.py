@@ -45,8 +45,8 @@ from qualipress.io.files import (
     file_state,
     json_default,
     require_unchanged,
-    why_unreadable,
 )
+from qualipress.io.readers import why_unreadable
 from qualipress.io.transfer import perceptual_clipping
 from qualipress.pipeline.hooks import SEEDED, DefaultHooks, PipelineHooks, seal_over_limit
 from qualipress.pipeline.runner import run_tasks
