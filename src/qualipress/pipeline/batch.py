@@ -544,6 +544,7 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
         bound = None
         if to_beat is not None and options.target.budget is None:  # a file ranked equal that keeps more wins
             bound = to_beat[0] + discount.get(name, 0) + (1 if discount.get(name) else 0)
+        told = len(skipped)  # best_of tells on_skip and then raises the same reason: name the codec once
         try:
             b, res = best_of(encoded, [name], options.target, starts=starts, reference=original, bound=bound,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
@@ -554,7 +555,8 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
         except QualipressError as exc:
             if len(plan.codecs) == 1:
                 raise
-            skipped.append(f"skipped {name}: {exc}")
+            if len(skipped) == told:
+                skipped.append(f"skipped {name}: {exc}")
             continue
         results.update(res)
         if b.beaten:
