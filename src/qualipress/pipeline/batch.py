@@ -383,7 +383,12 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
         # a byte budget nothing fits (the budget search only explains its miss: ``miss_reason``)
         won = best.lossless and lossless_kind(record["probes"], best.codec) == "compared"
         budget_miss = options.target.budget is not None and not best.met
-        record["lossless_smaller" if won else "miss_reason" if budget_miss else "fallback"] = best.fallback
+        why = best.fallback
+        if budget_miss and isinstance(codec, (SourceCodec, TranscodeCodec)):  # QA 19: the nearest miss was the
+            # source kept as it is ("fallback" says so), which has no settings: say what the asked codecs could do
+            why = "; ".join(r.fallback for n, r in per_codec.items() if r.fallback and not r.met
+                            and not isinstance(_codecs.get(n), (SourceCodec, TranscodeCodec))) or why
+        record["lossless_smaller" if won else "miss_reason" if budget_miss else "fallback"] = why
     describe = getattr(codec, "describe_output", None)  # learned codecs: the weights (fingerprint, source)
     if describe is not None:
         record.update(describe(best.data))
