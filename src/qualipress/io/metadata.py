@@ -352,7 +352,8 @@ def jpeg_settings(im: Any) -> dict[str, Any]:
     if 0 in tables:
         # Pillow (>= 8.3) returns the tables in natural order.
         out["jpeg_quality"] = estimate_jpeg_quality(np.asarray(tables[0], dtype=np.float64))
-    name = subsampling_name(getattr(im, "layer", None) or [], im.mode)
+    ycck = im.mode == "CMYK" and im.info.get("adobe_transform") == 2  # Adobe APP14 transform 2: YCCK coding
+    name = subsampling_name(getattr(im, "layer", None) or [], "YCCK" if ycck else im.mode)
     if name is not None:
         out["jpeg_subsampling"] = name
     return out
@@ -368,9 +369,10 @@ def subsampling_name(layers: Sequence[tuple[Any, ...]], mode: str = "RGB") -> st
     table) per component) and its Pillow mode.
 
     ``grey`` for one component; ``CMYK`` (4 full-resolution components), or ``CMYK, <factors>`` naming each
-    component's factors when they differ; for three components the J:a:b name of the chroma reduction (4:4:4,
-    4:2:2, 4:2:0, 4:1:1, 4:4:0, 4:1:0), else the factors (QA 17: Pillow's ``get_sampling`` knows only the first
-    three, so 4:1:1, 4:4:0 and CMYK JPEGs were shown without or with a wrong name). None without layers.
+    component's factors when they differ (``YCCK`` for ``mode="YCCK"``: Adobe transform 2, QA 19); for three
+    components the J:a:b name of the chroma reduction (4:4:4, 4:2:2, 4:2:0, 4:1:1, 4:4:0, 4:1:0), else the factors
+    (QA 17: Pillow's ``get_sampling`` knows only the first three, so 4:1:1, 4:4:0 and CMYK JPEGs were shown
+    without or with a wrong name). None without layers.
     """
     if not layers:
         return "grey" if mode == "L" else None
@@ -378,8 +380,9 @@ def subsampling_name(layers: Sequence[tuple[Any, ...]], mode: str = "RGB") -> st
     if len(factors) == 1:
         return "grey"
     listed = ", ".join(f"{h}x{v}" for h, v in factors)
-    if len(factors) == 4 or mode == "CMYK":
-        return "CMYK" if len(set(factors)) == 1 else f"CMYK, {listed}"
+    if len(factors) == 4 or mode in ("CMYK", "YCCK"):
+        coding = "YCCK" if mode == "YCCK" else "CMYK"
+        return coding if len(set(factors)) == 1 else f"{coding}, {listed}"
     (h0, v0), chroma = factors[0], factors[1:]
     if len(factors) == 3 and len(set(chroma)) == 1 and h0 % chroma[0][0] == 0 and v0 % chroma[0][1] == 0:
         name = _SUBSAMPLING.get((h0 // chroma[0][0], v0 // chroma[0][1]))

@@ -389,11 +389,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
         decisions=plan.notes + skipped + [n for r in per_codec.values() for n in r.notes] or None,
     )
     if best.fallback:
-        # a lossless file smaller than a lossy one that met the target is no fallback: it is reported apart; nor is
-        # a byte budget nothing fits (the budget search only explains its miss: ``miss_reason``)
-        won = best.lossless and lossless_kind(record["probes"], best.codec) == "compared"
-        budget_miss = options.target.budget is not None and not best.met
-        record["lossless_smaller" if won else "miss_reason" if budget_miss else "fallback"] = best.fallback
+        record.update(_fallback_fields(best, codec, per_codec, record, options.target.budget is not None))
     describe = getattr(codec, "describe_output", None)  # learned codecs: the weights (fingerprint, source)
     if describe is not None:
         record.update(describe(best.data))
@@ -554,6 +550,7 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
         bound = None
         if to_beat is not None and options.target.budget is None:  # a file ranked equal that keeps more wins
             bound = to_beat[0] + discount.get(name, 0) + (1 if discount.get(name) else 0)
+        told = len(skipped)  # best_of tells on_skip and then raises the same reason: name the codec once
         try:
             b, res = best_of(encoded, [name], options.target, starts=starts, reference=original, bound=bound,
                              masks=plan.masks or None, encode_options=opts, checks=plan.checks, tile=options.tile,
@@ -564,7 +561,8 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
         except QualipressError as exc:
             if len(plan.codecs) == 1:
                 raise
-            skipped.append(f"skipped {name}: {exc}")
+            if len(skipped) == told:
+                skipped.append(f"skipped {name}: {exc}")
             continue
         results.update(res)
         if b.beaten:
@@ -575,6 +573,21 @@ def _search_codecs(encoded: Image, original: Image, plan: Any, options: Compress
     if best is None:
         raise InputError(f"no codec of {', '.join(plan.codecs)} could encode this image: " + "; ".join(skipped))
     return best, results
+
+
+def _fallback_fields(best: SearchResult, codec: Any, per_codec: dict[str, SearchResult], record: dict[str, Any],
+                     budgeted: bool) -> dict[str, str]:
+    """Where the chosen result's ``fallback`` text goes in the record: a lossless file smaller than a lossy one that
+    met the target is no fallback (``lossless_smaller``); nor is a byte budget nothing fits (the budget search only
+    explains its miss: ``miss_reason``). QA 19: where that miss is a source kept as it is (``fallback`` says so; it
+    has no settings), the reason is what the asked codecs could do."""
+    won = best.lossless and lossless_kind(record["probes"], best.codec) == "compared"
+    budget_miss = budgeted and not best.met
+    why = best.fallback or ""
+    if budget_miss and isinstance(codec, (SourceCodec, TranscodeCodec)):
+        why = "; ".join(r.fallback for n, r in per_codec.items() if r.fallback and not r.met
+                        and not isinstance(_codecs.get(n), (SourceCodec, TranscodeCodec))) or why
+    return {"lossless_smaller" if won else "miss_reason" if budget_miss else "fallback": why}
 
 
 def _rank(result: SearchResult, discount: dict[str, int]) -> tuple[int, int]:

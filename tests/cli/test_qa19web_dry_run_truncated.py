@@ -1,0 +1,39 @@
+"""QA 19 web: ``--dry-run`` names a WebP / AVIF cut short, whose container declares more bytes than the file has.
+
+Found: a batch of 20 with ``cut.webp`` (the first 100 bytes of a 27 kB WebP) listed it as "would compress"; the run
+then failed it ("cannot read WEBP data, the file is truncated or corrupt"). RIFF and ISO-BMFF boxes state their
+sizes in the first bytes, so the dry run can tell without decoding.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import imagecodecs
+import pytest
+from PIL import Image as PILImage
+
+from qualipress.cli import main
+from tests.conftest import photo_like
+
+
+def test_dry_run_names_a_cut_webp_and_avif(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    arr = photo_like(64, 96, seed=3)
+    buf = io.BytesIO()
+    PILImage.fromarray(arr).save(buf, "WEBP", quality=80)
+    webp = buf.getvalue()
+    (src / "good.webp").write_bytes(webp)
+    (src / "cut.webp").write_bytes(webp[:100])
+    avif = imagecodecs.avif_encode(arr, level=60)
+    (src / "good.avif").write_bytes(avif)
+    (src / "cut.avif").write_bytes(avif[: len(avif) - 40])
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--dry-run", "--json",
+                 "--name-with-ext"]) == 0
+    rows = {Path(f["input"]).name: f["would_fail"] for f in json.loads(capsys.readouterr().out)["files"]}
+    assert rows["good.webp"] is None and rows["good.avif"] is None
+    assert "truncated" in rows["cut.webp"] and "truncated" in rows["cut.avif"]
+    assert not (tmp_path / "out").exists()
