@@ -12,6 +12,10 @@ ratio and the ratio of the totals (issue 12's goal is read both ways, docs/bench
 ``--warm``: the images in order, as a batch does (``pipeline.batch``): ``best_of`` starts each codec from its hint
 on the previous image (codecs that were searched there to a result, not beaten or lossless), and the single-codec
 search from that codec's hint of its last single-codec search (cold when it was never chosen before).
+Before the timed runs, every candidate is searched once, untimed, on the first image at the first target (as
+``qualipress bench search`` warms up): the codecs' libraries and the compiled kernels load outside the rows (in a
+fresh checkout the kernels compile there, about 18 s). A later image can still compile another set of signatures
+inside a row (8-11 s once: docs/benchmarks.md § Warm starts and auto (warm19)); run the command twice.
 ``--race-loss X`` sets ``qualipress.search.search.RACE_LOSS`` (how much larger than the file to beat a racing
 codec's smallest possible file must be predicted before it is given up; ``off``: races end on proofs only).
 """
@@ -49,6 +53,8 @@ def run(dataset: Path, targets: list[str], limit: int, full: bool, warm: bool = 
     ratios: list[float] = []
     totals = [0.0, 0.0]  # CPU seconds: every race, every single-codec search
     sames: list[str] = []
+    if files:  # warm-up, untimed: loads and compiles what the first timed race would pay for
+        best_of(read_image(files[0]), cands, resolve_target(targets[0]), race=False)
     hints: dict[str, dict[str, Hint]] = {t: {} for t in targets}   # per target: best_of's hints, by codec
     single_hints: dict[str, dict[str, Hint]] = {t: {} for t in targets}
     for f in files:
