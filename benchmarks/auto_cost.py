@@ -12,6 +12,12 @@ ratio and the ratio of the totals (issue 12's goal is read both ways, docs/bench
 ``--warm``: the images in order, as a batch does (``pipeline.batch``): ``best_of`` starts each codec from its hint
 on the previous image (codecs that were searched there to a result, not beaten or lossless), and the single-codec
 search from that codec's hint of its last single-codec search (cold when it was never chosen before).
+Before the timed runs, every candidate is searched once, untimed, on the first image at the first target (as
+``qualipress bench search`` warms up), with the compiled SSIM kernels loaded first (unless ``QUALIPRESS_FUSED=0``):
+the codecs' libraries load, and the kernels load or compile, outside the rows. Without that the automatic rule
+(``metrics.core.FUSED_AFTER``) switched to the kernels at the process's 100th measurement, inside whichever race
+made it: 0.55 s there, or 8-18 s in a fresh checkout that compiles them (docs/benchmarks.md § Warm starts and auto
+(warm19)). The rows then measure as a batch does after its first 100 measurements.
 ``--race-loss X`` sets ``qualipress.search.search.RACE_LOSS`` (how much larger than the file to beat a racing
 codec's smallest possible file must be predicted before it is given up; ``off``: races end on proofs only).
 """
@@ -28,6 +34,7 @@ import numpy as np
 from qualipress.bench.search_bench import resolve_target
 from qualipress.codecs import auto_candidates
 from qualipress.io import IMAGE_SUFFIXES, read_image
+from qualipress.metrics import core as metrics_core
 from qualipress.search import Hint, best_of, search
 
 search_module = importlib.import_module("qualipress.search.search")
@@ -49,6 +56,10 @@ def run(dataset: Path, targets: list[str], limit: int, full: bool, warm: bool = 
     ratios: list[float] = []
     totals = [0.0, 0.0]  # CPU seconds: every race, every single-codec search
     sames: list[str] = []
+    if files:  # warm-up, untimed: loads (or compiles) what a timed race would otherwise pay for
+        if metrics_core.USE_FUSED is not False:
+            importlib.import_module("qualipress.metrics.fused")  # numba loaded: the kernels serve from now on
+        best_of(read_image(files[0]), cands, resolve_target(targets[0]), race=False)
     hints: dict[str, dict[str, Hint]] = {t: {} for t in targets}   # per target: best_of's hints, by codec
     single_hints: dict[str, dict[str, Hint]] = {t: {} for t in targets}
     for f in files:
