@@ -994,7 +994,21 @@ def _mpf_images_scrubbed(data: bytes, policy: str) -> bytes:
 
 #: XMP namespaces of a gain map's parameters in its own MPF image: Ultra HDR / Adobe (``hdrgm``), Apple
 #: (``apdi``, HDR gain map auxiliary image).
-_GAIN_MAP_XMP = (b"http://ns.adobe.com/hdr-gain-map/1.0/", b"http://ns.apple.com/pixeldatainfo/1.0/")
+_GAIN_MAP_XMP = (b"http://ns.adobe.com/hdr-gain-map/1.0/", b"http://ns.apple.com/pixeldatainfo/1.0/",
+                 b"http://ns.apple.com/HDRGainMap/1.0/")
+
+
+def _gain_map_properties(xmp: bytes) -> bytes:
+    """``xmp`` with only its gain-map properties (:data:`_GAIN_MAP_XMP`'s namespaces) in their RDF frame: every other
+    property (attribute or element, its value with it) removed. rev19a: ``strip`` kept the gain map's whole XMP, so a
+    creator, a city or a serial number a writer also put there survived."""
+    kept = [b"x", b"rdf", b"xml", b"xmlns"] + [m.group(1) for m in re.finditer(
+        rb"""xmlns:([\w.-]+)\s*=\s*["']([^"']*)["']""", xmp) if m.group(2) in _GAIN_MAP_XMP]
+    other = rb"(?!(?:" + b"|".join(re.escape(k) for k in kept) + rb"):)[\w.-]+:[\w.-]+"
+    attr = re.compile(rb"""\s+""" + other + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""")
+    out = _XMP_START_TAG.sub(lambda m: attr.sub(b"", m.group(0)), xmp)
+    out = re.sub(rb"<(" + other + rb")(?:\s[^>]*)?(?<!/)>.*?</\1\s*>", b"", out, flags=re.S)
+    return re.sub(rb"<" + other + rb"(?:\s[^>]*)?/>", b"", out)
 
 
 def _secondary_scrubbed(jpeg: bytes, policy: str) -> bytes:
@@ -1021,7 +1035,8 @@ def _secondary_scrubbed(jpeg: bytes, policy: str) -> bytes:
         elif m == 0xE1 and p.startswith(_XMP_NS):
             if policy == "strip" and not any(ns in p for ns in _GAIN_MAP_XMP):
                 continue
-            p = _XMP_NS + _without_gps(p[len(_XMP_NS) :])
+            body = _without_gps(p[len(_XMP_NS) :])
+            p = _XMP_NS + (_gain_map_properties(body) if policy == "strip" else body)
         new.append((m, p))
     return _rebuilt_jpeg(jpeg, rest, segs, new)
 
