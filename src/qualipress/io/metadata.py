@@ -918,9 +918,12 @@ def _video_places_blanked(data: bytes) -> bytes:
     end = next((b for m, _, b in _header_segments(data) if m == 0xD9), len(data))
     out = bytearray(data)
     for m in _VIDEO_ATOM.finditer(data, end):
-        size = struct.unpack(">I", m.group(1))[0]
-        if 8 <= size <= len(data) - m.start():
-            out[m.start() + 4 : m.start() + size] = b"free" + bytes(size - 8)
+        at, size, head = m.start(), struct.unpack(">I", m.group(1))[0], 8
+        if size == 1 and at + 16 <= len(data):  # a 64-bit size after the type (rev19a: such an atom stayed)
+            size, head = struct.unpack(">Q", data[at + 8 : at + 16])[0], 16
+        size = len(data) - at if size == 0 else size  # 0: the atom runs to the end
+        if head <= size <= len(data) - at:
+            out[at + 4 : at + 8], out[at + head : at + size] = b"free", bytes(size - head)
     for m in _ISO6709.finditer(bytes(out), end):
         out[m.start() : m.end()] = bytes(m.end() - m.start())
     return data if out == data else bytes(out)
