@@ -903,9 +903,10 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
     return _rebuilt_jpeg(data, rest, segs, new)
 
 
-#: Where a video says it was shot: QuickTime's ``\xa9xyz`` and 3GPP's ``loci`` atoms (size and type), and an ISO 6709
-#: point as text (``+52.5000+004.9000/``; also the value of Apple's ``com.apple.quicktime.location.ISO6709`` key).
-_VIDEO_ATOM = re.compile(rb"(?s)(?=(.{4})(\xa9xyz|loci))")
+#: Where a video says it was shot: QuickTime's ``\xa9xyz`` and 3GPP's ``loci`` atoms (their type; the size precedes
+#: it), and an ISO 6709 point as text (``+52.5000+004.9000/``; also the value of Apple's
+#: ``com.apple.quicktime.location.ISO6709`` key).
+_VIDEO_ATOM = re.compile(rb"\xa9xyz|loci")
 _ISO6709 = re.compile(rb"[+-]\d{2}(?:\.\d+)?[+-]\d{3}(?:\.\d+)?(?:[+-]\d+(?:\.\d+)?)?(?:CRS[\w:]*)?/")
 
 
@@ -917,8 +918,9 @@ def _video_places_blanked(data: bytes) -> bytes:
     ``source:jpeg`` and ``transcode:jpegxl``."""
     end = next((b for m, _, b in _header_segments(data) if m == 0xD9), len(data))
     out = bytearray(data)
-    for m in _VIDEO_ATOM.finditer(data, end):
-        at, size, head = m.start(), struct.unpack(">I", m.group(1))[0], 8
+    for m in _VIDEO_ATOM.finditer(data, end + 4):  # the type, its size before it (a look-behind scan: 6x slower)
+        at = m.start() - 4
+        size, head = struct.unpack(">I", data[at : m.start()])[0], 8
         if size == 1 and at + 16 <= len(data):  # a 64-bit size after the type (rev19a: such an atom stayed)
             size, head = struct.unpack(">Q", data[at + 8 : at + 16])[0], 16
         size = len(data) - at if size == 0 else size  # 0: the atom runs to the end
