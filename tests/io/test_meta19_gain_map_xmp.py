@@ -72,3 +72,17 @@ def test_libultrahdr_still_applies_the_gain_map_after_strip() -> None:
     segs, rest = md._jpeg_segments(stripped)  # as embed_jpeg writes it under strip: no primary XMP either
     stripped = md._rebuilt_jpeg(stripped, rest, segs, [(m, p) for m, p in segs if not p.startswith(md._XMP_NS)])
     assert np.array_equal(np.asarray(imagecodecs.ultrahdr_decode(stripped), np.float32), want)
+
+
+def test_strip_keeps_only_the_gain_map_properties_of_that_xmp() -> None:
+    """rev19a: the gain map's XMP stayed whole under strip, with a creator or a city a writer also put there."""
+    mixed = _GAIN.replace(b'hdrgm:Version="1.0"', b'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" '
+                          b'xmlns:dc="http://purl.org/dc/elements/1.1/" hdrgm:Version="1.0" photoshop:City="Leiden"')
+    mixed = mixed.replace(b'"False"/>', b'"False"><dc:creator><rdf:Seq><rdf:li>Jane</rdf:li></rdf:Seq></dc:creator>'
+                          b'<photoshop:Credit/></rdf:Description>')
+    out = md.scrub_jpeg(with_secondary_xmp(_mpo(), mixed), "strip")
+    assert b"Leiden" not in out and b"Jane" not in out and b"photoshop:Credit" not in out
+    assert out.count(b'hdrgm:GainMapMax="2.5"') == 1 and out.count(b'hdrgm:BaseRenditionIsHDR="False"') == 1
+    kept = md.scrub_jpeg(with_secondary_xmp(_mpo(), mixed), "strip-gps")
+    assert b"Leiden" in kept and b"Jane" in kept  # strip-gps removes the location only
+    assert md._gain_map_properties(_GAIN) == _GAIN  # a gain map's own XMP: byte for byte

@@ -51,3 +51,17 @@ def test_video_location_blanked_in_place(policy: str) -> None:
 def test_video_location_kept_under_keep() -> None:
     data = _motion_photo()
     assert scrub_jpeg(data, "keep") == data
+
+
+@pytest.mark.parametrize("policy", ["strip", "strip-gps"])
+def test_a_location_atom_with_a_64_bit_or_open_size_is_blanked_too(policy: str) -> None:
+    """rev19a: an atom's size may be 1 (a 64-bit size follows its type) or 0 (it runs to the end, ISO 14496-12);
+    such a ``loci`` atom kept its binary coordinates."""
+    buf = io.BytesIO()
+    PILImage.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(buf, "JPEG")
+    coords = struct.pack(">III", 0, 0x0004E666, 0x00348000)
+    wide = b"\x00\x00\x00\x01loci" + struct.pack(">Q", 16 + 6 + len(coords)) + bytes(6) + coords
+    for video in (_box(b"moov", _box(b"udta", wide)), _box(b"moov", b"") + b"\x00\x00\x00\x00loci" + bytes(6) + coords):
+        data = buf.getvalue() + video
+        out = scrub_jpeg(data, policy)
+        assert len(out) == len(data) and b"loci" not in out and coords not in out

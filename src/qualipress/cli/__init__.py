@@ -164,7 +164,8 @@ def _compress_and_print(inputs: list[str], output: Path, opts: Any, *, single: A
     _print_compress(summary, codec=codec, web=web, as_json=as_json, target=request.target,
                     profile=request.profile, out=err_console if single is not None and single.path is None else console)
     if index_error is not None and single is not None:  # -o FILE: the index was the run's private one
-        err_console.print(f"[red]error:[/] the file is delivered, but a write next to it failed: "
+        done = any(r.get("delivered_to") for r in summary.records)  # rev19a: said so when the file had failed
+        err_console.print(f"[red]error:[/] {'the file is delivered, but ' if done else ''}a write next to it failed: "
                           f"{escape(str(index_error))}")
     elif index_error is not None:
         err_console.print(f"[red]error:[/] the files above are done and in the report, but the folder's index could "
