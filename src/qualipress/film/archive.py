@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 import tempfile
 import time
@@ -80,6 +81,56 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
     return extra
 
 
+#: ``status`` of a manifest record that stands for a symbolic link to a frame of the archive (no payload).
+LINK = "link"
+
+
+def link_escape(rel: str, target: str) -> str | None:
+    """Why the link ``rel`` (a name relative to the archive's root) with the text ``target`` (as ``readlink``
+    gives it) cannot be kept as a link that stays inside a restored tree; None when it can: a relative target
+    that, read from the link's own folder, names a path under the root. An absolute target would point at the
+    original scan folder (or, restored on another machine, at whatever is there), and one that climbs out of the
+    tree at a file that is not restored."""
+    if not target or posixpath.isabs(target):
+        return "its target is an absolute path" if target else "it has no target"
+    if posixpath.isabs(rel) or posixpath.normpath(rel).split("/")[0] == "..":
+        return "its name leaves the restore folder"
+    if posixpath.normpath(posixpath.join(posixpath.dirname(rel), target)).split("/")[0] == "..":
+        return "its target leaves the archived folder"
+    return None
+
+
+def link_target(rel: str, target: str) -> str:
+    """The name, relative to the archive's root, that the link ``rel`` -> ``target`` names (read lexically)."""
+    return posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))
+
+
+def frame_links(inputs: Iterable[str | Path], links: list[Path],
+                names: set[str]) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
+    """Split the links to frames that discovery took once, under their targets' names (``links``, from
+    :func:`left_out`), into link records (``status`` :data:`LINK`: the link's relative name and its ``readlink``
+    text) for those whose relative target names, inside the archived folder, a frame archived by its own name or
+    another such link (``names``: the archived relative names), and ``(path, relative name)`` of the others (an
+    absolute target, one that climbs out of the folder or passes through a linked folder), which are archived as
+    frames of their own, a copy of their target's content: restore writes them as regular files."""
+    roots = [Path(os.path.abspath(i)) for i in inputs]
+    found = []
+    for p in links:
+        root = next(r for r in roots if p.is_relative_to(r))
+        found.append((p, p.relative_to(root).as_posix(), os.readlink(p)))
+    known = names | {rel for _, rel, _ in found}
+    records, copies = [], []
+    for p, rel, target in found:
+        if link_escape(rel, target) is None and link_target(rel, target) in known:
+            fn = parse_name(p)
+            records.append({"kind": "lossless", "status": LINK, "source": rel, "target": target,
+                            "sequence": Path(rel).parent.as_posix() + "/" + fn.sequence.rsplit("/", 1)[-1],
+                            "frame": fn.number})
+        else:
+            copies.append((p, rel))
+    return records, copies
+
+
 def check_writable(outdir: Path) -> None:
     """Create ``outdir`` and prove a file can be written there.
 
@@ -100,6 +151,8 @@ def _read_source(task: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
     """Stage 1 (I/O): the frame's bytes and its record so far; ``None`` and an error record when unreadable."""
     src = Path(task["path"])
     rec: dict[str, Any] = {"kind": "lossless", "source": task["rel"], "source_path": str(src)}
+    if task.get("link"):  # a link archived as a copy of its target's content (frame_links)
+        rec["link_copied"] = task["link"]
     fn = parse_name(src)
     rec.update(sequence=Path(task["rel"]).parent.as_posix() + "/" + fn.sequence.rsplit("/", 1)[-1],
                frame=fn.number)
@@ -203,6 +256,14 @@ class BatchResult:
     #: Those of :attr:`skipped` that an earlier run archived as damaged (so a resumed run still says so).
     skipped_damaged: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: Link records written by this run, and those an earlier run recorded (:func:`frame_links`).
+    links: list[dict[str, Any]] = field(default_factory=list)
+    links_kept: list[dict[str, Any]] = field(default_factory=list)
+    #: ``"name -> target"`` of links archived as copies of their targets (absolute, or leaving the folder).
+    link_copies: list[str] = field(default_factory=list)
+    #: What :func:`left_out` found: files that are not frames, and earlier output folders skipped.
+    left_out: list[Path] = field(default_factory=list)
+    earlier: list[Path] = field(default_factory=list)
 
     @property
     def errors(self) -> list[dict[str, Any]]:
@@ -309,10 +370,22 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         remove_stale_temps(out)
         prev = manifest.archived(manifest.load(out))
         result = BatchResult()
+        links: list[Path] = []
+        result.left_out = left_out(inputs, out, result.earlier, links)
+        link_recs, copies = frame_links(inputs, links, {rel for _, rel in srcs})
+        copied = {rel: os.readlink(p) for p, rel in copies}
+        result.link_copies = [f"{rel} -> {t}" for rel, t in copied.items()]
+        for rec in link_recs:  # recorded once: a rerun appends a record only when the link's text changed
+            old = prev.get(rec["source"]) or {}
+            if old.get("status") == LINK and old.get("target") == rec["target"]:
+                result.links_kept.append(rec)
+            else:
+                manifest.append(out, rec)
+                result.links.append(rec)
         if threads <= 0:
             threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
         tasks = []
-        for path, rel in srcs:
+        for path, rel in [*srcs, *copies]:
             done, refreshed = _done(prev.get(rel), path, out)
             if refreshed is not None:
                 manifest.append(out, refreshed)
@@ -322,7 +395,7 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
                     result.skipped_damaged.append(rel)
                 continue
             tasks.append({"path": str(path), "rel": rel, "outdir": str(out), "codecs": list(codecs), "effort": effort,
-                          "select": select, "threads": threads})
+                          "select": select, "threads": threads, "link": copied.get(rel)})
 
         def finish(rec: dict[str, Any]) -> None:
             manifest.append(out, rec)

@@ -184,7 +184,7 @@ def archive_cmd(
     Damaged files (truncated DPX/TIFF, content that does not match the extension) are kept byte for byte
     too, flagged "damaged" in the manifest and here.
     """
-    from qualipress.film.archive import archive_paths, left_out
+    from qualipress.film.archive import archive_paths
 
     with progress_bar("archiving") as bar:
         res = archive_paths(inputs, output, jobs=jobs, scheduler=scheduler,
@@ -198,23 +198,27 @@ def archive_cmd(
     typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done"
                f"{earlier_damaged}, {len(res.errors)} failed"
                + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
-    earlier: list[Path] = []
-    links: list[Path] = []
-    extra = left_out(inputs, output, earlier, links)
+    earlier, extra = res.earlier, res.left_out
     if earlier:
-        names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
-        typer.echo(f"note: skipped {len(earlier)} earlier qualipress output folder(s) inside the inputs: {names} "
+        typer.echo(f"note: skipped {len(earlier)} earlier qualipress output folder(s) inside the inputs: "
+                   f"{_few([str(p) for p in earlier])} "
                    "(name one as an input to archive it anyway)")
     if extra:
-        names = ", ".join(p.name for p in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
-        typer.echo(f"note: {len(extra)} file(s) in the inputs are not frames and were not archived: {names}")
-    if links:
-        names = ", ".join(f"{p.name} -> {os.readlink(p)}" for p in links[:5]) + (
-            f" and {len(links) - 5} more" if len(links) > 5 else "")
-        typer.echo(f"note: {len(links)} link(s) to frames were not archived (their targets were, by their own "
-                   f"names; restore does not recreate the links): {names}")
+        typer.echo(f"note: {len(extra)} file(s) in the inputs are not frames and were not archived: "
+                   + _few([p.name for p in extra]))
+    if links := [f"{r['source']} -> {r['target']}" for r in [*res.links, *res.links_kept]]:
+        typer.echo(f"{len(links)} link(s) to frames recorded as links, restore recreates them"
+                   + (f" ({len(res.links_kept)} recorded earlier)" if res.links_kept else "") + ": " + _few(links))
+    if res.link_copies:
+        typer.echo(f"note: {len(res.link_copies)} link(s) to frames have an absolute target or one outside the "
+                   "archived folder: archived as copies of their targets, restored as regular files: "
+                   + _few(res.link_copies))
     if res.errors:
         raise ExitCode(1)
+
+
+def _few(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def restore_cmd(
