@@ -11,7 +11,7 @@ import pytest
 
 from qualipress.cli import main
 from qualipress.film import manifest
-from qualipress.film.archive import LINK, archive_paths
+from qualipress.film.archive import LINK, archive_paths, restore_archive
 
 
 def _held(seq: Path, target: str | None = None) -> tuple[Path, str]:
@@ -45,3 +45,66 @@ def test_archive_records_a_held_frame_once_as_a_link(dpx_sequence: Path, tmp_pat
     held.symlink_to("./" + target)
     archive_paths([dpx_sequence], arch, codecs=("jpegls",))
     assert [r["target"] for r in _link_records(arch)] == [target, "./" + target]
+
+
+def test_restore_recreates_the_link_with_its_text(dpx_sequence: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    held, target = _held(dpx_sequence)
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    assert main(["restore", str(arch), "-o", str(back)]) == 0
+    assert "4/4 restored bit-exact (SHA-256 verified); 1/1 link(s) to frames recreated" in capsys.readouterr().out
+    got = back / held.name
+    assert got.is_symlink() and os.readlink(got) == target
+    assert got.read_bytes() == held.read_bytes()
+    assert sorted(p.name for p in back.iterdir()) == sorted(p.name for p in dpx_sequence.iterdir())
+    # rerun: the link is there with its text, left alone
+    assert main(["restore", str(arch), "-o", str(back)]) == 0
+    # something else at its name is never replaced
+    got.unlink()
+    got.symlink_to("reel.0001001.dpx")
+    res = restore_archive(arch, back)
+    assert [r["output"] for r in res.errors] == [held.name] and "never overwrites" in res.errors[0]["error"]
+    assert os.readlink(got) == "reel.0001001.dpx"
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../outside.dpx"])
+def test_restore_refuses_a_link_record_that_leaves_the_restored_tree(dpx_sequence: Path, tmp_path: Path,
+                                                                     target: str) -> None:
+    _held(dpx_sequence)
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    lines = (arch / manifest.MANIFEST).read_text().splitlines()
+    edited = [line.replace('"target": "reel.0001005.dpx"', f'"target": "{target}"') for line in lines]
+    assert edited != lines
+    (arch / manifest.MANIFEST).write_text("\n".join(edited) + "\n")
+    res = restore_archive(arch, back)
+    assert len(res.errors) == 1 and "link not recreated" in res.errors[0]["error"]
+    assert not os.path.lexists(back / "reel.0001006.dpx") and len(list(back.iterdir())) == 4
+
+
+def test_a_link_with_an_absolute_target_is_archived_as_a_copy(dpx_sequence: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    last = sorted(dpx_sequence.glob("*.dpx"))[-1]
+    held, _ = _held(dpx_sequence, str(last))
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    assert main(["archive", str(dpx_sequence), "-o", str(arch), "--codecs", "jpegls"]) == 0
+    assert (f"note: 1 link(s) to frames have an absolute target or one outside the archived folder: archived as "
+            f"copies of their targets, restored as regular files: {held.name} -> {last}") in capsys.readouterr().out
+    assert not _link_records(arch)
+    rec = manifest.archived(manifest.load(arch))[held.name]
+    assert rec["status"] == "ok" and rec["link_copied"] == str(last)
+    restore_archive(arch, back)
+    got = back / held.name
+    assert not got.is_symlink() and got.read_bytes() == last.read_bytes()
+
+
+def test_a_frame_replaced_by_a_link_restores_as_the_link(dpx_sequence: Path, tmp_path: Path) -> None:
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    frame = dpx_sequence / "reel.0001005.dpx"
+    frame.unlink()
+    frame.symlink_to("reel.0001004.dpx")
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    res = restore_archive(arch, back)  # the earlier .qpl of 1005 is not restored over the link
+    assert not res.errors and os.readlink(back / frame.name) == "reel.0001004.dpx"

@@ -483,6 +483,38 @@ def _restore_attributes(dst: Path, attrs: dict[str, Any], rec: dict[str, Any]) -
         rec["note"] = f"mode/mtime not restored ({exc.strerror or exc})"
 
 
+def _restore_link(rec: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Recreate a link record's symbolic link under ``out`` with its recorded text, and read it back. Refused
+    (an error record, nothing written) when the link or what it names would leave ``out`` (:func:`link_escape`:
+    an edited manifest), or when something else is at its name (never replaced); a link already there with the
+    same text is left alone. The link is never followed: nothing is written through it."""
+    rel, target = str(rec.get("source") or ""), str(rec.get("target") or "")
+    res: dict[str, Any] = {"archive": f"link to {target}", "output": rel, "target": target, "link": True}
+    dst = out / rel
+    why = link_escape(rel, target)
+    if why is None and not Path(os.path.realpath(dst.parent)).is_relative_to(os.path.realpath(out)):
+        why = "its folder in the restore folder is a link to elsewhere"
+    try:
+        if why is not None:
+            raise OutputError(f"{rel} -> {target}: link not recreated ({why})")
+        if os.path.lexists(dst):
+            if not (dst.is_symlink() and os.readlink(dst) == target):
+                raise OutputError(f"{dst}: exists and is not the link -> {target} (restore never overwrites)")
+            res["note"] = "already restored"
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(target, dst)
+            if os.readlink(dst) != target:
+                raise OutputError(f"{dst}: the link reads back as {os.readlink(dst)!r}, recorded {target!r}")
+        res["status"] = "ok"
+    except OutputError as exc:
+        res.update(status="error", error=str(exc), error_type="OutputError")
+    except OSError as exc:
+        res.update(status="error", error=f"{dst}: cannot create the link ({exc.strerror or exc})",
+                   error_type="OutputError")
+    return res
+
+
 def missing_frames(root: Path) -> list[dict[str, Any]]:
     """Error records for frames the archive's ``manifest.jsonl`` lists as archived whose ``.qpl`` is gone."""
     out = []
@@ -513,9 +545,14 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     """
     t0 = time.perf_counter()
     root = Path(os.path.abspath(archive))  # absolute: workers may run in another directory
-    files = sorted(p for p in root.rglob("*" + lossless.SUFFIX) if not p.name.startswith("."))
+    # the last record per name: a link recorded after its name held a frame stands for that name (its old .qpl
+    # is not restored); manifests from before link records have none
+    links = [r for r in manifest.archived(manifest.load(root)).values() if r.get("status") == LINK]
+    linked = {lossless.archive_name(Path(str(r.get("source")))).as_posix() for r in links}
+    files = sorted(p for p in root.rglob("*" + lossless.SUFFIX) if not p.name.startswith(".")
+                   and p.relative_to(root).as_posix() not in linked)
     missing = missing_frames(root)
-    if not files and not missing:
+    if not files and not missing and not links:
         raise InputError(f"{root}: no archived frames (*{lossless.SUFFIX})")
     out = Path(os.path.abspath(outdir))
     check_writable(out)
@@ -534,7 +571,7 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
             tasks.append({"path": str(p), "rel": rel, "outdir": str(out), "out_rel": rel[: -len(lossless.SUFFIX)],
                           "attrs": attrs.get(rel), "threads": threads})
         result = BatchResult()
-        announce(progress, len(missing) + len(tasks))
+        announce(progress, len(missing) + len(tasks) + len(links))
         for rec in missing:
             result.records.append(rec)
             if progress is not None:
@@ -542,6 +579,11 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
         for i, rec in run_tasks(_restore_task, tasks, jobs=jobs, scheduler=scheduler):
             if isinstance(rec, BaseException):
                 rec = {"archive": tasks[i]["rel"], "status": "error", "error": str(rec)}
+            result.records.append(rec)
+            if progress is not None:
+                progress(rec)
+        for link in links:  # after the frames they name
+            rec = _restore_link(link, out)
             result.records.append(rec)
             if progress is not None:
                 progress(rec)

@@ -235,8 +235,11 @@ def restore_cmd(
     with progress_bar("restoring") as bar:
         res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, threads=threads,
                               progress=_progress("restored", bar))
-    ok = sum(r.get("status") == "ok" for r in res.records)
-    typer.echo(f"{ok}/{len(res.records)} restored bit-exact (SHA-256 verified)")
+    ok = sum(r.get("status") == "ok" for r in res.records if not r.get("link"))
+    links = [r for r in res.records if r.get("link")]
+    typer.echo(f"{ok}/{len(res.records) - len(links)} restored bit-exact (SHA-256 verified)"
+               + (f"; {sum(r['status'] == 'ok' for r in links)}/{len(links)} link(s) to frames recreated "
+                  "(same target text)" if links else ""))
     if res.errors:
         raise ExitCode(1)
 
