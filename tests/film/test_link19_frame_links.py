@@ -4,6 +4,7 @@ link (no payload), recreated by ``restore`` with the same relative text, checked
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 
 from qualipress.cli import main
 from qualipress.film import manifest
-from qualipress.film.archive import LINK, archive_paths, restore_archive
+from qualipress.film.archive import archive_paths, restore_archive
+from qualipress.film.verify import verify_collection
 
 
 def _held(seq: Path, target: str | None = None) -> tuple[Path, str]:
@@ -23,7 +25,7 @@ def _held(seq: Path, target: str | None = None) -> tuple[Path, str]:
 
 
 def _link_records(arch: Path) -> list[dict]:
-    return [r for r in manifest.load(arch) if r.get("status") == LINK]
+    return [r for r in manifest.load(arch) if r.get("status") == manifest.LINK]
 
 
 def test_archive_records_a_held_frame_once_as_a_link(dpx_sequence: Path, tmp_path: Path,
@@ -108,3 +110,27 @@ def test_a_frame_replaced_by_a_link_restores_as_the_link(dpx_sequence: Path, tmp
     archive_paths([dpx_sequence], arch, codecs=("jpegls",))
     res = restore_archive(arch, back)  # the earlier .qpl of 1005 is not restored over the link
     assert not res.errors and os.readlink(back / frame.name) == "reel.0001004.dpx"
+
+
+def test_verify_and_report_count_link_records_and_check_what_they_name(dpx_sequence: Path, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    held, target = _held(dpx_sequence)
+    arch = tmp_path / "arch"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    assert main(["verify", str(arch)]) == 0
+    assert "4 file(s) checked, 1 link(s) to frames, 0 re-measured: OK" in capsys.readouterr().out
+    assert main(["report", str(arch), "-o", str(tmp_path / "r.html")]) == 0
+    assert "1 link(s) to frames (kept as links, no payload)" in capsys.readouterr().out
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert (data["links"], data["failed_frames"]) == (1, 0)
+    assert "1 link(s) to frames (kept as links)" in (tmp_path / "r.html").read_text()
+    # the frame it names loses its record: the link names nothing the archive holds
+    lines = (arch / manifest.MANIFEST).read_text().splitlines()
+    (arch / manifest.MANIFEST).write_text("\n".join(x for x in lines if f'"source": "{target}"' not in x) + "\n")
+    rep = verify_collection(arch)
+    assert f"{held.name} -> {target}: link to a frame this archive does not hold" in rep.missing
+    # a link record edited to leave the tree
+    (arch / manifest.MANIFEST).write_text("\n".join(x.replace(f'"target": "{target}"', '"target": "/etc/passwd"')
+                                                    for x in lines) + "\n")
+    rep = verify_collection(arch)
+    assert rep.links == 1 and any("restore refuses (its target is an absolute path)" in u for u in rep.unreadable)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import posixpath
 import stat
 import tempfile
 import time
@@ -81,38 +80,14 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
     return extra
 
 
-#: ``status`` of a manifest record that stands for a symbolic link to a frame of the archive (no payload).
-LINK = "link"
-
-
-def link_escape(rel: str, target: str) -> str | None:
-    """Why the link ``rel`` (a name relative to the archive's root) with the text ``target`` (as ``readlink``
-    gives it) cannot be kept as a link that stays inside a restored tree; None when it can: a relative target
-    that, read from the link's own folder, names a path under the root. An absolute target would point at the
-    original scan folder (or, restored on another machine, at whatever is there), and one that climbs out of the
-    tree at a file that is not restored."""
-    if not target or posixpath.isabs(target):
-        return "its target is an absolute path" if target else "it has no target"
-    if posixpath.isabs(rel) or posixpath.normpath(rel).split("/")[0] == "..":
-        return "its name leaves the restore folder"
-    if posixpath.normpath(posixpath.join(posixpath.dirname(rel), target)).split("/")[0] == "..":
-        return "its target leaves the archived folder"
-    return None
-
-
-def link_target(rel: str, target: str) -> str:
-    """The name, relative to the archive's root, that the link ``rel`` -> ``target`` names (read lexically)."""
-    return posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))
-
-
 def frame_links(inputs: Iterable[str | Path], links: list[Path],
                 names: set[str]) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
     """Split the links to frames that discovery took once, under their targets' names (``links``, from
-    :func:`left_out`), into link records (``status`` :data:`LINK`: the link's relative name and its ``readlink``
-    text) for those whose relative target names, inside the archived folder, a frame archived by its own name or
-    another such link (``names``: the archived relative names), and ``(path, relative name)`` of the others (an
-    absolute target, one that climbs out of the folder or passes through a linked folder), which are archived as
-    frames of their own, a copy of their target's content: restore writes them as regular files."""
+    :func:`left_out`), into link records (``status`` :data:`manifest.LINK`: the link's relative name and its
+    ``readlink`` text) for those whose relative target names, inside the archived folder, a frame archived by its
+    own name or another such link (``names``: the archived relative names), and ``(path, relative name)`` of the
+    others (an absolute target, one that climbs out of the folder or passes through a linked folder), which are
+    archived as frames of their own, a copy of their target's content: restore writes them as regular files."""
     roots = [Path(os.path.abspath(i)) for i in inputs]
     found = []
     for p in links:
@@ -121,9 +96,9 @@ def frame_links(inputs: Iterable[str | Path], links: list[Path],
     known = names | {rel for _, rel, _ in found}
     records, copies = [], []
     for p, rel, target in found:
-        if link_escape(rel, target) is None and link_target(rel, target) in known:
+        if manifest.link_escape(rel, target) is None and manifest.link_target(rel, target) in known:
             fn = parse_name(p)
-            records.append({"kind": "lossless", "status": LINK, "source": rel, "target": target,
+            records.append({"kind": "lossless", "status": manifest.LINK, "source": rel, "target": target,
                             "sequence": Path(rel).parent.as_posix() + "/" + fn.sequence.rsplit("/", 1)[-1],
                             "frame": fn.number})
         else:
@@ -377,7 +352,7 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         result.link_copies = [f"{rel} -> {t}" for rel, t in copied.items()]
         for rec in link_recs:  # recorded once: a rerun appends a record only when the link's text changed
             old = prev.get(rec["source"]) or {}
-            if old.get("status") == LINK and old.get("target") == rec["target"]:
+            if old.get("status") == manifest.LINK and old.get("target") == rec["target"]:
                 result.links_kept.append(rec)
             else:
                 manifest.append(out, rec)
@@ -485,13 +460,13 @@ def _restore_attributes(dst: Path, attrs: dict[str, Any], rec: dict[str, Any]) -
 
 def _restore_link(rec: dict[str, Any], out: Path) -> dict[str, Any]:
     """Recreate a link record's symbolic link under ``out`` with its recorded text, and read it back. Refused
-    (an error record, nothing written) when the link or what it names would leave ``out`` (:func:`link_escape`:
+    (an error record, nothing written) when the link or what it names would leave ``out`` (:func:`manifest.link_escape`:
     an edited manifest), or when something else is at its name (never replaced); a link already there with the
     same text is left alone. The link is never followed: nothing is written through it."""
     rel, target = str(rec.get("source") or ""), str(rec.get("target") or "")
     res: dict[str, Any] = {"archive": f"link to {target}", "output": rel, "target": target, "link": True}
     dst = out / rel
-    why = link_escape(rel, target)
+    why = manifest.link_escape(rel, target)
     if why is None and not Path(os.path.realpath(dst.parent)).is_relative_to(os.path.realpath(out)):
         why = "its folder in the restore folder is a link to elsewhere"
     try:
@@ -547,7 +522,7 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     root = Path(os.path.abspath(archive))  # absolute: workers may run in another directory
     # the last record per name: a link recorded after its name held a frame stands for that name (its old .qpl
     # is not restored); manifests from before link records have none
-    links = [r for r in manifest.archived(manifest.load(root)).values() if r.get("status") == LINK]
+    links = [r for r in manifest.archived(manifest.load(root)).values() if r.get("status") == manifest.LINK]
     linked = {lossless.archive_name(Path(str(r.get("source")))).as_posix() for r in links}
     files = sorted(p for p in root.rglob("*" + lossless.SUFFIX) if not p.name.startswith(".")
                    and p.relative_to(root).as_posix() not in linked)

@@ -262,7 +262,8 @@ def verify_cmd(
     if as_json:
         typer.echo(json.dumps(d, indent=1))
     else:
-        typer.echo(f"{rep.checked} file(s) checked, {rep.remeasured} re-measured: "
+        typer.echo(f"{rep.checked} file(s) checked, " + (f"{rep.links} link(s) to frames, " if rep.links else "")
+                   + f"{rep.remeasured} re-measured: "
                    + ("OK" if rep.ok else "PROBLEMS FOUND"))
         for key in ("missing", "altered", "unlisted", "unreadable", "metric_mismatch"):
             for item in d[key]:
@@ -295,6 +296,8 @@ def report_cmd(
                    f"{s['bytes_before'] / 1e6:.1f} MB -> {s['bytes_after'] / 1e6:.1f} MB "
                    f"({s['ratio']}:1, {s['saved_pct']}% saved)"
                    + (f", SSIM mean {s['ssim_mean']} min {s['ssim_min']}" if s["ssim_mean"] else ""))
+    if data["links"]:
+        typer.echo(f"{data['links']} link(s) to frames (kept as links, no payload)")
     pictures = pictures_dir(output)
     typer.echo(f"wrote {output} (+ .csv, .json" + (f", pictures in {pictures}/)" if data["pictures"] else ")"))
 
