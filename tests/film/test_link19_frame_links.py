@@ -55,7 +55,9 @@ def test_restore_recreates_the_link_with_its_text(dpx_sequence: Path, tmp_path: 
     arch, back = tmp_path / "arch", tmp_path / "back"
     archive_paths([dpx_sequence], arch, codecs=("jpegls",))
     assert main(["restore", str(arch), "-o", str(back)]) == 0
-    assert "4/4 restored bit-exact (SHA-256 verified); 1/1 link(s) to frames recreated" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "4/4 restored bit-exact (SHA-256 verified); 1/1 link(s) to frames recreated" in out
+    assert f"restored link {held.name} -> {target}\n" in out  # as `ls -l` shows it
     got = back / held.name
     assert got.is_symlink() and os.readlink(got) == target
     assert got.read_bytes() == held.read_bytes()

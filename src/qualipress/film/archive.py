@@ -464,7 +464,7 @@ def _restore_link(rec: dict[str, Any], out: Path) -> dict[str, Any]:
     an edited manifest), or when something else is at its name (never replaced); a link already there with the
     same text is left alone. The link is never followed: nothing is written through it."""
     rel, target = str(rec.get("source") or ""), str(rec.get("target") or "")
-    res: dict[str, Any] = {"archive": f"link to {target}", "output": rel, "target": target, "link": True}
+    res: dict[str, Any] = {"source": f"link {rel} -> {target}", "output": rel, "target": target, "link": True}
     dst = out / rel
     why = manifest.link_escape(rel, target)
     if why is None and not Path(os.path.realpath(dst.parent)).is_relative_to(os.path.realpath(out)):
