@@ -49,8 +49,8 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
     """Files inside the input directories that are not frame files, so :func:`archive_paths` does not store
     them (checksum lists, notes, XML sidecars); hidden files and anything under ``outdir`` are not counted, nor
     anything inside an earlier qualipress output folder that discovery skipped (:func:`qualipress.io.find_images`:
-    those folders are added to ``earlier`` when given). File links to frames, which are not archived themselves
-    (their targets are, by their own names, so ``restore`` does not recreate the links), go to ``links`` when given.
+    those folders are added to ``earlier`` when given). File links to frames, which discovery takes once, under
+    their targets' names, go to ``links`` when given (:func:`frame_links` records them).
 
     One discovery pass names the frames and the skipped folders; one more walk of each input directory, which
     does not enter ``outdir`` nor the skipped folders, lists the other files."""
