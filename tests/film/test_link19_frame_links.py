@@ -110,7 +110,9 @@ def test_a_frame_replaced_by_a_link_restores_as_the_link(dpx_sequence: Path, tmp
     frame.unlink()
     frame.symlink_to("reel.0001004.dpx")
     archive_paths([dpx_sequence], arch, codecs=("jpegls",))
-    res = restore_archive(arch, back)  # the earlier .qpl of 1005 is not restored over the link
+    assert not (arch / (frame.name + ".qpl")).exists()  # superseded, as a changed frame's .qpl is replaced
+    assert verify_collection(arch).ok  # it was "unlisted"
+    res = restore_archive(arch, back)
     assert not res.errors and os.readlink(back / frame.name) == "reel.0001004.dpx"
 
 

@@ -357,6 +357,8 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
             else:
                 manifest.append(out, rec)
                 result.links.append(rec)
+                if old.get("status") == "ok" and old.get("output"):  # the frame this name held is superseded,
+                    (out / old["output"]).unlink(missing_ok=True)  # as a changed frame's .qpl is replaced
         if threads <= 0:
             threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
         tasks = []
