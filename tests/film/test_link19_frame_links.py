@@ -60,6 +60,7 @@ def test_restore_recreates_the_link_with_its_text(dpx_sequence: Path, tmp_path: 
     assert f"restored link {held.name} -> {target}\n" in out  # as `ls -l` shows it
     got = back / held.name
     assert got.is_symlink() and os.readlink(got) == target
+    assert os.lstat(got).st_mtime_ns == os.lstat(held).st_mtime_ns  # the link's own time, its target's untouched
     assert got.read_bytes() == held.read_bytes()
     assert sorted(p.name for p in back.iterdir()) == sorted(p.name for p in dpx_sequence.iterdir())
     # rerun: the link is there with its text, left alone

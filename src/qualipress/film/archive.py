@@ -100,7 +100,7 @@ def frame_links(inputs: Iterable[str | Path], links: list[Path],
             fn = parse_name(p)
             records.append({"kind": "lossless", "status": manifest.LINK, "source": rel, "target": target,
                             "sequence": Path(rel).parent.as_posix() + "/" + fn.sequence.rsplit("/", 1)[-1],
-                            "frame": fn.number})
+                            "frame": fn.number, "mtime_ns": os.lstat(p).st_mtime_ns})
         else:
             copies.append((p, rel))
     return records, copies
@@ -483,6 +483,8 @@ def _restore_link(rec: dict[str, Any], out: Path) -> dict[str, Any]:
             os.symlink(target, dst)
             if os.readlink(dst) != target:
                 raise OutputError(f"{dst}: the link reads back as {os.readlink(dst)!r}, recorded {target!r}")
+            if rec.get("mtime_ns") is not None and os.utime in os.supports_follow_symlinks:  # the link's, not its
+                os.utime(dst, ns=(int(rec["mtime_ns"]),) * 2, follow_symlinks=False)  # target's
         res["status"] = "ok"
     except OutputError as exc:
         res.update(status="error", error=str(exc), error_type="OutputError")
