@@ -301,8 +301,8 @@ def test_archive_names_links_to_frames_it_does_not_store(dpx_sequence: Path, tmp
     arch = tmp_path / "arch"
     assert main(["archive", str(dpx_sequence), "-o", str(arch), "--codecs", "jpegls"]) == 0
     out = capsys.readouterr().out
-    assert (f"note: 1 link(s) to frames were not archived (their targets were, by their own names; restore does "
-            f"not recreate the links): {held.name} -> {frames[-1].name}") in out
+    # link19: now recorded, and restore recreates it (tests/film/test_link19_frame_links.py)
+    assert f"1 link(s) to frames recorded as links, restore recreates them: {held.name} -> {frames[-1].name}" in out
     links: list[Path] = []
     assert left_out([dpx_sequence], arch, links=links) == [] and links == [held]
 

@@ -148,6 +148,7 @@ def test_kill_after_writing_but_before_reporting_resumes_cleanly(tmp_path, monke
     assert [r["input"].endswith("img0.png") for r in read_report(out / "qualipress-report.jsonl")
             if r.get("recovered")] == [True]
     assert not list((out / batch_mod.PENDING_DIR).glob("*.json"))
+    assert not (out / batch_mod.PENDING_DIR).exists()  # link19: the settled run left the folder, empty
     # a finished output is never taken for an unfinished one
     s = compress_paths([src], out, opts)
     assert len(s.skipped) == 2 and not s.records

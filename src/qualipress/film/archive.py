@@ -49,8 +49,8 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
     """Files inside the input directories that are not frame files, so :func:`archive_paths` does not store
     them (checksum lists, notes, XML sidecars); hidden files and anything under ``outdir`` are not counted, nor
     anything inside an earlier qualipress output folder that discovery skipped (:func:`qualipress.io.find_images`:
-    those folders are added to ``earlier`` when given). File links to frames, which are not archived themselves
-    (their targets are, by their own names, so ``restore`` does not recreate the links), go to ``links`` when given.
+    those folders are added to ``earlier`` when given). File links to frames, which discovery takes once, under
+    their targets' names, go to ``links`` when given (:func:`frame_links` records them).
 
     One discovery pass names the frames and the skipped folders; one more walk of each input directory, which
     does not enter ``outdir`` nor the skipped folders, lists the other files."""
@@ -80,6 +80,32 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
     return extra
 
 
+def frame_links(inputs: Iterable[str | Path], links: list[Path],
+                names: set[str]) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
+    """Split the links to frames that discovery took once, under their targets' names (``links``, from
+    :func:`left_out`), into link records (``status`` :data:`manifest.LINK`: the link's relative name and its
+    ``readlink`` text) for those whose relative target names, inside the archived folder, a frame archived by its
+    own name or another such link (``names``: the archived relative names), and ``(path, relative name)`` of the
+    others (an absolute target, one that climbs out of the folder or passes through a linked folder), which are
+    archived as frames of their own, a copy of their target's content: restore writes them as regular files."""
+    roots = [Path(os.path.abspath(i)) for i in inputs]
+    found = []
+    for p in links:
+        root = next(r for r in roots if p.is_relative_to(r))
+        found.append((p, p.relative_to(root).as_posix(), os.readlink(p)))
+    known = names | {rel for _, rel, _ in found}
+    records, copies = [], []
+    for p, rel, target in found:
+        if manifest.link_escape(rel, target) is None and manifest.link_target(rel, target) in known:
+            fn = parse_name(p)
+            records.append({"kind": "lossless", "status": manifest.LINK, "source": rel, "target": target,
+                            "sequence": Path(rel).parent.as_posix() + "/" + fn.sequence.rsplit("/", 1)[-1],
+                            "frame": fn.number, "mtime_ns": os.lstat(p).st_mtime_ns})
+        else:
+            copies.append((p, rel))
+    return records, copies
+
+
 def check_writable(outdir: Path) -> None:
     """Create ``outdir`` and prove a file can be written there.
 
@@ -100,6 +126,8 @@ def _read_source(task: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
     """Stage 1 (I/O): the frame's bytes and its record so far; ``None`` and an error record when unreadable."""
     src = Path(task["path"])
     rec: dict[str, Any] = {"kind": "lossless", "source": task["rel"], "source_path": str(src)}
+    if task.get("link"):  # a link archived as a copy of its target's content (frame_links)
+        rec["link_copied"] = task["link"]
     fn = parse_name(src)
     rec.update(sequence=Path(task["rel"]).parent.as_posix() + "/" + fn.sequence.rsplit("/", 1)[-1],
                frame=fn.number)
@@ -203,6 +231,14 @@ class BatchResult:
     #: Those of :attr:`skipped` that an earlier run archived as damaged (so a resumed run still says so).
     skipped_damaged: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: Link records written by this run, and those an earlier run recorded (:func:`frame_links`).
+    links: list[dict[str, Any]] = field(default_factory=list)
+    links_kept: list[dict[str, Any]] = field(default_factory=list)
+    #: ``"name -> target"`` of links archived as copies of their targets (absolute, or leaving the folder).
+    link_copies: list[str] = field(default_factory=list)
+    #: What :func:`left_out` found: files that are not frames, and earlier output folders skipped.
+    left_out: list[Path] = field(default_factory=list)
+    earlier: list[Path] = field(default_factory=list)
 
     @property
     def errors(self) -> list[dict[str, Any]]:
@@ -309,10 +345,24 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         remove_stale_temps(out)
         prev = manifest.archived(manifest.load(out))
         result = BatchResult()
+        links: list[Path] = []
+        result.left_out = left_out(inputs, out, result.earlier, links)
+        link_recs, copies = frame_links(inputs, links, {rel for _, rel in srcs})
+        copied = {rel: os.readlink(p) for p, rel in copies}
+        result.link_copies = [f"{rel} -> {t}" for rel, t in copied.items()]
+        for rec in link_recs:  # recorded once: a rerun appends a record only when the link's text changed
+            old = prev.get(rec["source"]) or {}
+            if old.get("status") == manifest.LINK and old.get("target") == rec["target"]:
+                result.links_kept.append(rec)
+            else:
+                manifest.append(out, rec)
+                result.links.append(rec)
+                if old.get("status") == "ok" and old.get("output"):  # the frame this name held is superseded,
+                    (out / old["output"]).unlink(missing_ok=True)  # as a changed frame's .qpl is replaced
         if threads <= 0:
             threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
         tasks = []
-        for path, rel in srcs:
+        for path, rel in [*srcs, *copies]:
             done, refreshed = _done(prev.get(rel), path, out)
             if refreshed is not None:
                 manifest.append(out, refreshed)
@@ -322,7 +372,7 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
                     result.skipped_damaged.append(rel)
                 continue
             tasks.append({"path": str(path), "rel": rel, "outdir": str(out), "codecs": list(codecs), "effort": effort,
-                          "select": select, "threads": threads})
+                          "select": select, "threads": threads, "link": copied.get(rel)})
 
         def finish(rec: dict[str, Any]) -> None:
             manifest.append(out, rec)
@@ -410,6 +460,40 @@ def _restore_attributes(dst: Path, attrs: dict[str, Any], rec: dict[str, Any]) -
         rec["note"] = f"mode/mtime not restored ({exc.strerror or exc})"
 
 
+def _restore_link(rec: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Recreate a link record's symbolic link under ``out`` with its recorded text, and read it back. Refused
+    (an error record, nothing written) when the link or what it names would leave ``out`` (:func:`manifest.link_escape`:
+    an edited manifest), or when something else is at its name (never replaced); a link already there with the
+    same text is left alone. The link is never followed: nothing is written through it."""
+    rel, target = str(rec.get("source") or ""), str(rec.get("target") or "")
+    res: dict[str, Any] = {"source": f"link {rel} -> {target}", "output": rel, "target": target, "link": True}
+    dst = out / rel
+    why = manifest.link_escape(rel, target)
+    if why is None and not Path(os.path.realpath(dst.parent)).is_relative_to(os.path.realpath(out)):
+        why = "its folder in the restore folder is a link to elsewhere"
+    try:
+        if why is not None:
+            raise OutputError(f"{rel} -> {target}: link not recreated ({why})")
+        if os.path.lexists(dst):
+            if not (dst.is_symlink() and os.readlink(dst) == target):
+                raise OutputError(f"{dst}: exists and is not the link -> {target} (restore never overwrites)")
+            res["note"] = "already restored"
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(target, dst)
+            if os.readlink(dst) != target:
+                raise OutputError(f"{dst}: the link reads back as {os.readlink(dst)!r}, recorded {target!r}")
+            if rec.get("mtime_ns") is not None and os.utime in os.supports_follow_symlinks:  # the link's, not its
+                os.utime(dst, ns=(int(rec["mtime_ns"]),) * 2, follow_symlinks=False)  # target's
+        res["status"] = "ok"
+    except OutputError as exc:
+        res.update(status="error", error=str(exc), error_type="OutputError")
+    except OSError as exc:
+        res.update(status="error", error=f"{dst}: cannot create the link ({exc.strerror or exc})",
+                   error_type="OutputError")
+    return res
+
+
 def missing_frames(root: Path) -> list[dict[str, Any]]:
     """Error records for frames the archive's ``manifest.jsonl`` lists as archived whose ``.qpl`` is gone."""
     out = []
@@ -440,9 +524,14 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     """
     t0 = time.perf_counter()
     root = Path(os.path.abspath(archive))  # absolute: workers may run in another directory
-    files = sorted(p for p in root.rglob("*" + lossless.SUFFIX) if not p.name.startswith("."))
+    # the last record per name: a link recorded after its name held a frame stands for that name (its old .qpl
+    # is not restored); manifests from before link records have none
+    links = [r for r in manifest.archived(manifest.load(root)).values() if r.get("status") == manifest.LINK]
+    linked = {lossless.archive_name(Path(str(r.get("source")))).as_posix() for r in links}
+    files = sorted(p for p in root.rglob("*" + lossless.SUFFIX) if not p.name.startswith(".")
+                   and p.relative_to(root).as_posix() not in linked)
     missing = missing_frames(root)
-    if not files and not missing:
+    if not files and not missing and not links:
         raise InputError(f"{root}: no archived frames (*{lossless.SUFFIX})")
     out = Path(os.path.abspath(outdir))
     check_writable(out)
@@ -461,7 +550,7 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
             tasks.append({"path": str(p), "rel": rel, "outdir": str(out), "out_rel": rel[: -len(lossless.SUFFIX)],
                           "attrs": attrs.get(rel), "threads": threads})
         result = BatchResult()
-        announce(progress, len(missing) + len(tasks))
+        announce(progress, len(missing) + len(tasks) + len(links))
         for rec in missing:
             result.records.append(rec)
             if progress is not None:
@@ -469,6 +558,11 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
         for i, rec in run_tasks(_restore_task, tasks, jobs=jobs, scheduler=scheduler):
             if isinstance(rec, BaseException):
                 rec = {"archive": tasks[i]["rel"], "status": "error", "error": str(rec)}
+            result.records.append(rec)
+            if progress is not None:
+                progress(rec)
+        for link in links:  # after the frames they name
+            rec = _restore_link(link, out)
             result.records.append(rec)
             if progress is not None:
                 progress(rec)

@@ -184,7 +184,7 @@ def archive_cmd(
     Damaged files (truncated DPX/TIFF, content that does not match the extension) are kept byte for byte
     too, flagged "damaged" in the manifest and here.
     """
-    from qualipress.film.archive import archive_paths, left_out
+    from qualipress.film.archive import archive_paths
 
     with progress_bar("archiving") as bar:
         res = archive_paths(inputs, output, jobs=jobs, scheduler=scheduler,
@@ -198,23 +198,27 @@ def archive_cmd(
     typer.echo(f"{len(ok)} archived ({damaged} damaged, kept as they are), {len(res.skipped)} already done"
                f"{earlier_damaged}, {len(res.errors)} failed"
                + (f"; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB ({before / after:.2f}:1)" if after else ""))
-    earlier: list[Path] = []
-    links: list[Path] = []
-    extra = left_out(inputs, output, earlier, links)
+    earlier, extra = res.earlier, res.left_out
     if earlier:
-        names = ", ".join(str(p) for p in earlier[:5]) + (f" and {len(earlier) - 5} more" if len(earlier) > 5 else "")
-        typer.echo(f"note: skipped {len(earlier)} earlier qualipress output folder(s) inside the inputs: {names} "
+        typer.echo(f"note: skipped {len(earlier)} earlier qualipress output folder(s) inside the inputs: "
+                   f"{_few([str(p) for p in earlier])} "
                    "(name one as an input to archive it anyway)")
     if extra:
-        names = ", ".join(p.name for p in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
-        typer.echo(f"note: {len(extra)} file(s) in the inputs are not frames and were not archived: {names}")
-    if links:
-        names = ", ".join(f"{p.name} -> {os.readlink(p)}" for p in links[:5]) + (
-            f" and {len(links) - 5} more" if len(links) > 5 else "")
-        typer.echo(f"note: {len(links)} link(s) to frames were not archived (their targets were, by their own "
-                   f"names; restore does not recreate the links): {names}")
+        typer.echo(f"note: {len(extra)} file(s) in the inputs are not frames and were not archived: "
+                   + _few([p.name for p in extra]))
+    if links := [f"{r['source']} -> {r['target']}" for r in [*res.links, *res.links_kept]]:
+        typer.echo(f"{len(links)} link(s) to frames recorded as links, restore recreates them"
+                   + (f" ({len(res.links_kept)} recorded earlier)" if res.links_kept else "") + ": " + _few(links))
+    if res.link_copies:
+        typer.echo(f"note: {len(res.link_copies)} link(s) to frames have an absolute target or one outside the "
+                   "archived folder: archived as copies of their targets, restored as regular files: "
+                   + _few(res.link_copies))
     if res.errors:
         raise ExitCode(1)
+
+
+def _few(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def restore_cmd(
@@ -231,8 +235,11 @@ def restore_cmd(
     with progress_bar("restoring") as bar:
         res = restore_archive(archive, output, jobs=jobs, scheduler=scheduler, threads=threads,
                               progress=_progress("restored", bar))
-    ok = sum(r.get("status") == "ok" for r in res.records)
-    typer.echo(f"{ok}/{len(res.records)} restored bit-exact (SHA-256 verified)")
+    ok = sum(r.get("status") == "ok" for r in res.records if not r.get("link"))
+    links = [r for r in res.records if r.get("link")]
+    typer.echo(f"{ok}/{len(res.records) - len(links)} restored bit-exact (SHA-256 verified)"
+               + (f"; {sum(r['status'] == 'ok' for r in links)}/{len(links)} link(s) to frames recreated "
+                  "(same target text)" if links else ""))
     if res.errors:
         raise ExitCode(1)
 
@@ -255,7 +262,8 @@ def verify_cmd(
     if as_json:
         typer.echo(json.dumps(d, indent=1))
     else:
-        typer.echo(f"{rep.checked} file(s) checked, {rep.remeasured} re-measured: "
+        typer.echo(f"{rep.checked} file(s) checked, " + (f"{rep.links} link(s) to frames, " if rep.links else "")
+                   + f"{rep.remeasured} re-measured: "
                    + ("OK" if rep.ok else "PROBLEMS FOUND"))
         for key in ("missing", "altered", "unlisted", "unreadable", "metric_mismatch"):
             for item in d[key]:
@@ -288,6 +296,8 @@ def report_cmd(
                    f"{s['bytes_before'] / 1e6:.1f} MB -> {s['bytes_after'] / 1e6:.1f} MB "
                    f"({s['ratio']}:1, {s['saved_pct']}% saved)"
                    + (f", SSIM mean {s['ssim_mean']} min {s['ssim_min']}" if s["ssim_mean"] else ""))
+    if data["links"]:
+        typer.echo(f"{data['links']} link(s) to frames (kept as links, no payload)")
     pictures = pictures_dir(output)
     typer.echo(f"wrote {output} (+ .csv, .json" + (f", pictures in {pictures}/)" if data["pictures"] else ")"))
 

@@ -8,6 +8,7 @@ last line (killed mid-append) is ignored on reading. Later records for the same 
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,25 @@ def read_sums(outdir: Path) -> dict[str, str]:
     return out
 
 
+#: ``status`` of a manifest record that stands for a symbolic link to a frame of the archive (no payload).
+LINK = "link"
+
+
+def link_escape(rel: str, target: str) -> str | None:
+    """Why the link ``rel`` (a name relative to the archive's root) with the text ``target`` (as ``readlink``
+    gives it) cannot be kept as a link that stays inside a restored tree; None when it can: a relative target
+    that, read from the link's own folder, names a path under the root. An absolute target would point at the
+    original scan folder (or, restored on another machine, at whatever is there), and one that climbs out of the
+    tree at a file that is not restored."""
+    if not target or posixpath.isabs(target):
+        return "its target is an absolute path" if target else "it has no target"
+    if posixpath.isabs(rel) or posixpath.normpath(rel).split("/")[0] == "..":
+        return "its name leaves the restore folder"
+    if posixpath.normpath(posixpath.join(posixpath.dirname(rel), target)).split("/")[0] == "..":
+        return "its target leaves the archived folder"
+    return None
+
+
+def link_target(rel: str, target: str) -> str:
+    """The name, relative to the archive's root, that the link ``rel`` -> ``target`` names (read lexically)."""
+    return posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))

@@ -414,7 +414,7 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     InputError
         No successful record in any of the collections.
     """
-    rows, failed, root_of = _collect_rows(roots)
+    rows, failed, links, root_of = _collect_rows(roots)
     summary = summarise(rows)
     seqs = by_sequence(rows)
     lossy = [(i, r) for i, r in enumerate(rows) if math.isfinite(r["ssim"])]
@@ -422,7 +422,8 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     grainy = [(i, r) for i, r in lossy if r.get("grain_corr") is not None]
     least_grain = sorted(grainy, key=lambda ir: ir[1]["grain_corr"])[:worst]
     wall = wall_seconds(rows)
-    data = {"summary": summary, "sequences": seqs, "failed_frames": failed, "wall_seconds": wall, "frames": rows}
+    data = {"summary": summary, "sequences": seqs, "failed_frames": failed, "links": links, "wall_seconds": wall,
+            "frames": rows}
     outp = Path(out)
     _write_data_files(outp, data, rows)
     figs = _histograms(rows)
@@ -436,7 +437,9 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
              "margin:1em 0}td,th{border:1px solid #bbb;padding:3px 8px;font-size:13px;text-align:right}"
              "th{background:#eee}figure{display:inline-block;margin:0.5em}</style></head><body>",
              "<h1>Collection report</h1>",
-             f"<p>{len(rows)} frames, {failed} failed. Storage: {_fmt_bytes(sum(r['source_bytes'] for r in rows))}"
+             f"<p>{len(rows)} frames, {failed} failed"
+             + (f", {links} link(s) to frames (kept as links)" if links else "")
+             + f". Storage: {_fmt_bytes(sum(r['source_bytes'] for r in rows))}"
              f" → {_fmt_bytes(sum(r['output_bytes'] for r in rows))} over all profiles. Wall time: "
              + (f"{wall:.1f} s (first frame start to last frame end of each collection; per-worker seconds "
                 f"sum to {sum(r['seconds'] for r in rows):.1f} s)." if wall is not None
@@ -471,10 +474,11 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
     return data
 
 
-def _collect_rows(roots: Iterable[str | Path]) -> tuple[list[dict[str, Any]], int, dict[int, Path]]:
-    """Normalised successful records of every collection, the failed-frame count and each row's collection."""
+def _collect_rows(roots: Iterable[str | Path]) -> tuple[list[dict[str, Any]], int, int, dict[int, Path]]:
+    """Normalised successful records of every collection, the failed-frame count, the link-record count (links
+    to frames an archive keeps as links: ``manifest.LINK``) and each row's collection."""
     rows: list[dict[str, Any]] = []
-    failed = 0
+    failed = links = 0
     root_of: dict[int, Path] = {}
     for root in roots:
         rp = Path(root)
@@ -485,14 +489,15 @@ def _collect_rows(roots: Iterable[str | Path]) -> tuple[list[dict[str, Any]], in
         for rec in recs:
             n = normalise(rec)
             if n is None:
-                failed += rec.get("status", "ok") != "ok"
+                links += rec.get("status") == manifest.LINK
+                failed += rec.get("status", "ok") not in ("ok", manifest.LINK)
                 continue
             root_of[len(rows)] = rp
             n["collection"] = str(rp)
             rows.append(n)
     if not rows:
         raise InputError("no successfully processed frame in the given collections")
-    return rows, failed, root_of
+    return rows, failed, links, root_of
 
 
 def _run_report_entries(root: Path) -> list[dict[str, Any]]:

@@ -8,7 +8,9 @@
 3. **Stored metrics**: for a deterministic sample of lossy outputs whose source is still at the recorded path
    with the recorded hash, SSIM/PSNR are measured again and must match the manifest within
    :data:`TOLERANCE`.
-4. **Records**: every ``.qpl`` header must agree with its manifest record on every field both carry
+4. **Links**: every link record of an archive (a link to a frame, kept as a link: ``manifest.LINK``) must be
+   restorable as a link inside the restored tree and name a frame (or another link) the archive holds.
+5. **Records**: every ``.qpl`` header must agree with its manifest record on every field both carry
    (:data:`ARCHIVE_FIELDS`); every lossy output's seal, embedded (JXL/JP2) or in its ``.xmp`` sidecar (AVIF/HEIF),
    must name the manifest on every field both carry (:data:`SEAL_FIELDS`); a sidecar the manifest names must exist.
 """
@@ -43,6 +45,7 @@ class VerifyReport:
     metric_mismatch: list[str] = field(default_factory=list)
     remeasured: int = 0
     notes: list[str] = field(default_factory=list)
+    links: int = 0
 
     @property
     def ok(self) -> bool:
@@ -51,7 +54,7 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "checked": self.checked, "missing": self.missing, "altered": self.altered,
                 "unlisted": self.unlisted, "unreadable": self.unreadable, "metric_mismatch": self.metric_mismatch,
-                "remeasured": self.remeasured, "notes": self.notes}
+                "remeasured": self.remeasured, "notes": self.notes, "links": self.links}
 
 
 def _sample(n: int, fraction: float) -> set[int]:
@@ -101,6 +104,7 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
     if not sums:
         rep.missing.append(manifest.SUMS)
     by_output = {r["output"]: r for r in records if r.get("status") == "ok" and r.get("output")}
+    _check_links(rep, records)
     for out in by_output:
         if out not in sums and sums:
             rep.unlisted.append(f"{out} (in the manifest, not in {manifest.SUMS})")
@@ -153,6 +157,23 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
         if remeasure and idx in pick:
             _remeasure(rep, name, rec, decoded, data)
     return rep
+
+
+def _check_links(rep: VerifyReport, records: list[dict[str, Any]]) -> None:
+    """Each link record must be restorable as a link (:func:`manifest.link_escape`) and name an archived frame
+    or another link record (a frame whose record was lost or that failed would leave it pointing at nothing)."""
+    held = {str(r.get("source")) for r in records
+            if r.get("kind") != "lossy" and (r.get("status") == manifest.LINK or r.get("output"))
+            and r.get("status") in ("ok", manifest.LINK)}
+    for r in records:
+        if r.get("status") != manifest.LINK:
+            continue
+        rep.links += 1
+        rel, target = str(r.get("source") or ""), str(r.get("target") or "")
+        if (why := manifest.link_escape(rel, target)) is not None:
+            rep.unreadable.append(f"{rel} -> {target}: link record that restore refuses ({why})")
+        elif manifest.link_target(rel, target) not in held:
+            rep.missing.append(f"{rel} -> {target}: link to a frame this archive does not hold")
 
 
 #: Fields a seal and its manifest record both carry, which must agree: the seal field and how to read the record's

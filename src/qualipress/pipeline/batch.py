@@ -811,6 +811,8 @@ def _recover_pending(outdir: Path, finished: dict[str, str | None], *, key: str,
             for p in data.get("paths", []):
                 Path(p).unlink(missing_ok=True)
         marker.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # empty now: not left behind (rmdir removes only an empty folder); no worker
+        folder.rmdir()  # of this run is writing markers here (the caller's lock; local workers have all stopped)
     return recovered
 
 
