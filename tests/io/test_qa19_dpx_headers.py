@@ -39,3 +39,16 @@ def test_a_dpx_orientation_that_is_not_applied_is_said(tmp_path):
     assert read_image(flipped).metadata["not_carried"] == ("DPX orientation code 2 (not left to right, top to "
                                                            "bottom) is not applied: outputs keep the stored pixel "
                                                            "order")
+
+
+@pytest.mark.parametrize("code", [2, 0x0100, 0xFFFF])
+def test_an_encoding_code_other_than_rle_is_read_as_uncompressed(tmp_path, code):
+    # review of QA 19: only code 1 is RLE; OpenImageIO reads any other code (a writer's garbage, a byte-swapped
+    # field) as uncompressed, and so did qualipress before the refusal, which took every code but 0 for RLE
+    arr = photo_like(16, 24, bits=16) >> 6
+    data = bytearray(dpx.encode_dpx(arr, bit_size=10))
+    struct.pack_into(">H", data, 806, code)
+    path = tmp_path / "enc.dpx"
+    path.write_bytes(bytes(data))
+    img = read_image(path)
+    assert img.bit_depth == 10 and (img.pixels == arr).all()

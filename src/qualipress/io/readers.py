@@ -687,8 +687,10 @@ def _read_dpx_lean(path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, A
     except InputError:  # not a layout the lean path knows: OpenImageIO decides, as before it existed
         return None
     el = header.elements[0]
-    if el.encoding not in (0, 0xFFFF) or el.data_sign not in (0, 0xFFFFFFFF):  # OpenImageIO fails or says int16
-        what = "run-length encoded data" if el.data_sign in (0, 0xFFFFFFFF) else f"signed {el.bit_size}-bit samples"
+    # 1 is RLE (OpenImageIO fails; it reads any other encoding code as uncompressed, so a writer's garbage there
+    # is not refused); a data sign other than 0 or undefined is signed (OpenImageIO says int16)
+    if el.encoding == 1 or el.data_sign not in (0, 0xFFFFFFFF):
+        what = "run-length encoded data" if el.encoding == 1 else f"signed {el.bit_size}-bit samples"
         raise UnsupportedError(f"{path}: DPX element 0 holds {what}, which qualipress does not read (write the "
                                "scan uncompressed, with unsigned samples)")
     fields = dpx.lean_fields(head, header)
