@@ -52,3 +52,16 @@ def test_an_encoding_code_other_than_rle_is_read_as_uncompressed(tmp_path, code)
     path.write_bytes(bytes(data))
     img = read_image(path)
     assert img.bit_depth == 10 and (img.pixels == arr).all()
+
+
+def test_an_undefined_data_sign_is_read_as_unsigned(tmp_path):
+    # review of QA 19: a header written with every unset field all ones (0xFFFFFFFF) has an undefined data sign,
+    # which the refusal rightly does not take for signed; the file then went to OpenImageIO, which reads any
+    # sign but 0 as int16, and was refused as "signed 16-bit samples" anyway
+    arr = photo_like(16, 24, bits=16) >> 6
+    data = bytearray(dpx.encode_dpx(arr, bit_size=10))
+    struct.pack_into(">I", data, 780, 0xFFFFFFFF)
+    path = tmp_path / "undef.dpx"
+    path.write_bytes(bytes(data))
+    img = read_image(path)
+    assert img.bit_depth == 10 and (img.pixels == arr).all()
