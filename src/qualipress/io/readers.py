@@ -140,6 +140,12 @@ def preflight(p: Path) -> str:
     return fmt
 
 
+#: ISO-BMFF top-level box types an AVIF/HEIF file (still or sequence) holds; the walk of :func:`_declared_size`
+#: stops at any other, as libheif and libavif read past trailing bytes that do not parse as a box.
+_TOP_BOXES = frozenset({b"ftyp", b"meta", b"mdat", b"moov", b"free", b"skip", b"uuid", b"wide", b"pdin", b"moof",
+                        b"mfra", b"styp", b"sidx", b"ssix", b"prft", b"emsg", b"meco"})
+
+
 def _declared_size(p: Path, fmt: str) -> int:
     """Bytes a WebP's RIFF header or an AVIF/HEIF file's top-level boxes declare (0 where not told), read with
     seeks only: a file cut short fails the dry run as it fails the run (QA 19)."""
@@ -154,6 +160,8 @@ def _declared_size(p: Path, fmt: str) -> int:
             box = int.from_bytes(head[8:16], "big") if box == 1 else box
             if box < 8:  # 0 (to the end) or malformed: decoding says which
                 return 0
+            if head[4:8] not in _TOP_BOXES:  # bytes appended after the last box, which decoders skip
+                return pos
             pos += box
         return pos
 
