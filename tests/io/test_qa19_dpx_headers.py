@@ -65,3 +65,19 @@ def test_an_undefined_data_sign_is_read_as_unsigned(tmp_path):
     path.write_bytes(bytes(data))
     img = read_image(path)
     assert img.bit_depth == 10 and (img.pixels == arr).all()
+
+
+@pytest.mark.parametrize("code", [4, 5, 6, 7])
+def test_a_column_wise_dpx_read_by_openimageio_keeps_the_stored_geometry(tmp_path, code):
+    # review of QA 19: for orientation codes 4-7 libdpx swaps width and height and reads the lines at the other
+    # length, so a frame the lean path does not take (here: a key code in the film header) came back as a
+    # scrambled 24x16 picture of a 16x24 scan, while the report said "outputs keep the stored pixel order"
+    arr = photo_like(16, 24, bits=16) >> 6
+    data = bytearray(dpx.encode_dpx(arr, bit_size=10))
+    struct.pack_into(">H", data, 768, code)
+    data[1664] = ord("1")  # film header key code: left to OpenImageIO
+    path = tmp_path / "columns.dpx"
+    path.write_bytes(bytes(data))
+    img = read_image(path)
+    assert img.bit_depth == 10 and img.pixels.shape == arr.shape and (img.pixels == arr).all()
+    assert "keep the stored pixel order" in img.metadata["not_carried"]

@@ -730,7 +730,9 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         arr, meta, bits = lean  # raw code values at their own depth
     else:
         arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
-        if arr.dtype == np.uint16 and 8 < bits < 16:
+        if (stored := _dpx_column_wise(path, arr.shape)) is not None:
+            arr, bits = stored
+        elif arr.dtype == np.uint16 and 8 < bits < 16:
             # OpenImageIO widens 10/12-bit samples to 16 bits by bit replication; shifting back is exact (in
             # place when the array is ours: no second copy of the frame)
             arr = np.right_shift(arr, 16 - bits, out=arr) if arr.flags.writeable and arr.flags.owndata \
@@ -746,6 +748,28 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         return _finish(arr, 32, metadata=meta, transfer="linear")
     img = _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
     return Image(img.pixels, img.bit_depth, transfer, "unknown" if transfer == "log" else "srgb", meta)
+
+
+def _dpx_column_wise(path: Path, shape: tuple[int, ...]) -> tuple[np.ndarray, int] | None:
+    """Samples and bit depth of a DPX with a column-wise orientation (codes 4-7) read again in the stored geometry,
+    or None for other files. Review of QA 19: libdpx (OpenImageIO) swaps such a file's width and height and reads
+    its lines at the other length, a scrambled picture, while the lean path of the same frame keeps stored order.
+    """
+    with path.open("rb") as fh:
+        try:
+            header = dpx.parse_header(fh.read(dpx.HEADER_SIZE))
+        except InputError:
+            return None
+    if (header.fields.get("dpx:orientation") not in range(4, 8) or header.width == header.height
+            or tuple(shape[:2]) != (header.width, header.height)):
+        return None
+    try:
+        (lay,) = dpx.layouts(header)
+    except (UnsupportedError, ValueError):
+        raise UnsupportedError(f"{path}: DPX orientation code {header.fields['dpx:orientation']} (column-wise): "
+                               "OpenImageIO reads it with width and height swapped, and qualipress does not "
+                               "unpack its layout itself") from None
+    return dpx.read_element(path, lay), lay.bit_size
 
 
 def _read_cineon(path: Path, max_pixels: int) -> Image:
