@@ -96,13 +96,17 @@ def find_images(
                      unread if unread is not None else [],
                      skipped_outputs if skipped_outputs is not None else [])
     out: list[Found] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
 
     def add(path: Path, rel: Path) -> None:
         key = os.path.realpath(path)
         if key not in seen:
-            seen.add(key)
+            seen[key] = len(out)
             out.append(Found(Path(os.path.abspath(path)), rel))
+        elif os.path.islink(out[seen[key]].path) and not os.path.islink(path):
+            # the file itself, not a link to it met first (`s.1000.dpx -> s.1004.dpx` in `analyse shot/*.dpx`),
+            # as a folder's walk takes it: else the file's own frame number is reported missing (review of QA 19)
+            out[seen[key]] = Found(Path(os.path.abspath(path)), rel)
 
     for raw in inputs:
         text = str(raw)
