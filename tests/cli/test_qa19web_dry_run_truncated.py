@@ -37,3 +37,19 @@ def test_dry_run_names_a_cut_webp_and_avif(tmp_path: Path, capsys: pytest.Captur
     assert rows["good.webp"] is None and rows["good.avif"] is None
     assert "truncated" in rows["cut.webp"] and "truncated" in rows["cut.avif"]
     assert not (tmp_path / "out").exists()
+
+
+def test_bytes_after_the_last_box_of_an_avif_or_heif_are_not_truncation(tmp_path: Path) -> None:
+    # review of QA 19: 40 bytes appended after the mdat (a tool's trailer) were read as a box declaring gigabytes,
+    # and the file, which libavif and libheif decode, was refused as "truncated" by the dry run and the run
+    from qualipress.io import read_image
+    from qualipress.io.readers import preflight
+
+    avif = imagecodecs.avif_encode(photo_like(40, 56, seed=1), level=60)
+    path = tmp_path / "trailer.avif"
+    path.write_bytes(avif + b"trailing text some tool appended here....")
+    assert preflight(path) == "avif"
+    assert read_image(path).pixels.shape == (40, 56, 3)
+    (tmp_path / "cut.avif").write_bytes(avif[:-40])
+    with pytest.raises(Exception, match="truncated"):
+        preflight(tmp_path / "cut.avif")

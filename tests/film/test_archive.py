@@ -319,3 +319,18 @@ def test_a_link_to_nothing_is_named_as_such_by_archive_and_analyse(dpx_sequence:
     assert f"cannot read ({why})" in capsys.readouterr().err
     bad = [r for r in catalogue([dpx_sequence], text=False)["frames"] if r.get("status") == "error"]
     assert [r["error"].split(": ", 1)[1] for r in bad] == [why]
+
+
+def test_a_link_loop_named_as_a_frame_is_reported_not_dropped(dpx_sequence: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # review of QA 19: a frame that is a link to itself (or a loop of links) was left out by discovery without a
+    # word (stat fails with ELOOP, not "no such file"): archive said "0 failed", analyse did not list it, and
+    # info called it a link to a target that "does not exist"
+    from qualipress.film.catalogue import catalogue
+
+    (dpx_sequence / "reel.0001006.dpx").symlink_to("reel.0001006.dpx")
+    assert main(["archive", str(dpx_sequence), "-o", str(tmp_path / "arch"), "--codecs", "jpegls"]) == 1
+    why = "symbolic link loop (its target reel.0001006.dpx leads back to itself)"
+    assert f"cannot read ({why})" in capsys.readouterr().err
+    bad = [r for r in catalogue([dpx_sequence], text=False)["frames"] if r.get("status") == "error"]
+    assert [r["error"].split(": ", 1)[1] for r in bad] == [why]

@@ -73,3 +73,19 @@ def test_dry_run_for_web_refuses_a_cineon_scan_as_the_run_does(tmp_path: Path,
     main(["compress", str(p), "-o", str(tmp_path / "out"), "--for", "web", "--dry-run"])
     shown = capsys.readouterr()
     assert "would fail" in shown.out + shown.err and "log integer" in shown.out + shown.err
+
+
+@pytest.mark.parametrize("orientation", [2, 5])
+def test_a_cineon_orientation_is_said_and_a_column_wise_scan_keeps_its_stored_geometry(
+        tmp_path: Path, orientation: int) -> None:
+    # review of QA 19: the DPX reader says an orientation it does not apply, the Cineon reader said nothing; and
+    # for codes 4-7 OpenImageIO swaps width and height, so a 16x24 scan came back a scrambled 24x16 picture
+    code = (np.arange(16 * 24 * 3).reshape(16, 24, 3) % 1000 + 20).astype(np.uint16)
+    p = tmp_path / "turned.cin"
+    _cineon(p, code)
+    data = bytearray(p.read_bytes())
+    data[192] = orientation
+    p.write_bytes(bytes(data))
+    img = read_image(p)
+    assert img.pixels.shape == code.shape and (img.pixels == code).all()
+    assert img.metadata["not_carried"].startswith(f"Cineon orientation code {orientation} ")

@@ -39,3 +39,45 @@ def test_a_dpx_orientation_that_is_not_applied_is_said(tmp_path):
     assert read_image(flipped).metadata["not_carried"] == ("DPX orientation code 2 (not left to right, top to "
                                                            "bottom) is not applied: outputs keep the stored pixel "
                                                            "order")
+
+
+@pytest.mark.parametrize("code", [2, 0x0100, 0xFFFF])
+def test_an_encoding_code_other_than_rle_is_read_as_uncompressed(tmp_path, code):
+    # review of QA 19: only code 1 is RLE; OpenImageIO reads any other code (a writer's garbage, a byte-swapped
+    # field) as uncompressed, and so did qualipress before the refusal, which took every code but 0 for RLE
+    arr = photo_like(16, 24, bits=16) >> 6
+    data = bytearray(dpx.encode_dpx(arr, bit_size=10))
+    struct.pack_into(">H", data, 806, code)
+    path = tmp_path / "enc.dpx"
+    path.write_bytes(bytes(data))
+    img = read_image(path)
+    assert img.bit_depth == 10 and (img.pixels == arr).all()
+
+
+def test_an_undefined_data_sign_is_read_as_unsigned(tmp_path):
+    # review of QA 19: a header written with every unset field all ones (0xFFFFFFFF) has an undefined data sign,
+    # which the refusal rightly does not take for signed; the file then went to OpenImageIO, which reads any
+    # sign but 0 as int16, and was refused as "signed 16-bit samples" anyway
+    arr = photo_like(16, 24, bits=16) >> 6
+    data = bytearray(dpx.encode_dpx(arr, bit_size=10))
+    struct.pack_into(">I", data, 780, 0xFFFFFFFF)
+    path = tmp_path / "undef.dpx"
+    path.write_bytes(bytes(data))
+    img = read_image(path)
+    assert img.bit_depth == 10 and (img.pixels == arr).all()
+
+
+@pytest.mark.parametrize("code", [4, 5, 6, 7])
+def test_a_column_wise_dpx_read_by_openimageio_keeps_the_stored_geometry(tmp_path, code):
+    # review of QA 19: for orientation codes 4-7 libdpx swaps width and height and reads the lines at the other
+    # length, so a frame the lean path does not take (here: a key code in the film header) came back as a
+    # scrambled 24x16 picture of a 16x24 scan, while the report said "outputs keep the stored pixel order"
+    arr = photo_like(16, 24, bits=16) >> 6
+    data = bytearray(dpx.encode_dpx(arr, bit_size=10))
+    struct.pack_into(">H", data, 768, code)
+    data[1664] = ord("1")  # film header key code: left to OpenImageIO
+    path = tmp_path / "columns.dpx"
+    path.write_bytes(bytes(data))
+    img = read_image(path)
+    assert img.bit_depth == 10 and img.pixels.shape == arr.shape and (img.pixels == arr).all()
+    assert "keep the stored pixel order" in img.metadata["not_carried"]

@@ -96,13 +96,17 @@ def find_images(
                      unread if unread is not None else [],
                      skipped_outputs if skipped_outputs is not None else [])
     out: list[Found] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
 
     def add(path: Path, rel: Path) -> None:
         key = os.path.realpath(path)
         if key not in seen:
-            seen.add(key)
+            seen[key] = len(out)
             out.append(Found(Path(os.path.abspath(path)), rel))
+        elif os.path.islink(out[seen[key]].path) and not os.path.islink(path):
+            # the file itself, not a link to it met first (`s.1000.dpx -> s.1004.dpx` in `analyse shot/*.dpx`),
+            # as a folder's walk takes it: else the file's own frame number is reported missing (review of QA 19)
+            out[seen[key]] = Found(Path(os.path.abspath(path)), rel)
 
     for raw in inputs:
         text = str(raw)
@@ -276,8 +280,8 @@ class _Walker:
             if not entry.is_file():
                 # a link to nothing with an image name is kept, so the batch reports it as a failed input
                 return suffix in self.suffixes and entry.is_symlink() and not os.path.exists(entry.path)
-        except OSError:
-            return False
+        except OSError:  # a link loop (ELOOP) is no file either: kept like a link to nothing, to be reported
+            return suffix in self.suffixes and entry.is_symlink()
         if suffix in UNREAD_IMAGE_SUFFIXES and suffix not in self.suffixes:
             self.unread.append(Path(entry.path))
         return suffix in self.suffixes

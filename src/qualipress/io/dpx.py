@@ -472,7 +472,8 @@ def _plain(header: DpxHeader, head: bytes) -> bool:
     """Whether the lean read path takes this file (see :func:`lean_fields`)."""
     el = header.elements[0]
     if (len(header.elements) != 1 or header.image_offset < HEADER_SIZE or len(head) < HEADER_SIZE
-            or el.data_sign != 0 or el.encoding not in (0, 0xFFFF) or el.descriptor not in LEAN_DESCRIPTORS
+            or el.data_sign not in (0, _UNDEF32)  # undefined: unsigned (OpenImageIO would read it as int16)
+            or el.encoding not in (0, 0xFFFF) or el.descriptor not in LEAN_DESCRIPTORS
             or el.transfer not in CHARACTERISTIC_NAMES or el.colorimetric not in CHARACTERISTIC_NAMES
             or el.packing not in _PACKING_NAMES or any(head[1664:1680])  # key code / edge code fields
             or (el.descriptor == 6 and el.bit_size == 10)  # OpenImageIO orders a word's three luma samples
@@ -491,7 +492,8 @@ def lean_fields(head: bytes, header: DpxHeader) -> dict[str, Any] | None:
     reports them, or None when the file is not one the lean read path takes.
 
     The lean path takes a file with one element, a full 2048-byte header (the pixels start after the film and
-    television headers), unsigned samples without run-length encoding, an RGB, RGBA or luma descriptor, a
+    television headers), unsigned samples (data sign 0 or undefined) without run-length encoding, an RGB, RGBA or
+    luma descriptor, a
     layout :func:`layouts` finds unambiguous (and not 10-bit luma), known transfer and colorimetric codes, no key
     code, edge code, video signal or user data, and well-formed text fields; anything else is left to
     OpenImageIO.

@@ -78,6 +78,8 @@ def why_unreadable(path: str | Path, exc: OSError | None = None) -> str:
     """Why ``path`` cannot be read, for a message: a link to nothing names its target (``ls`` still lists it, so
     "No such file or directory" puzzles), else the system's reason."""
     if os.path.islink(path) and not os.path.exists(path):
+        if os.path.lexists(os.path.realpath(path)):  # realpath stops on the link where a loop closes
+            return f"symbolic link loop (its target {os.readlink(path)} leads back to itself)"
         return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
     return "no such file" if exc is None else exc.strerror or str(exc)
 
@@ -140,6 +142,12 @@ def preflight(p: Path) -> str:
     return fmt
 
 
+#: ISO-BMFF top-level box types an AVIF/HEIF file (still or sequence) holds; the walk of :func:`_declared_size`
+#: stops at any other, as libheif and libavif read past trailing bytes that do not parse as a box.
+_TOP_BOXES = frozenset({b"ftyp", b"meta", b"mdat", b"moov", b"free", b"skip", b"uuid", b"wide", b"pdin", b"moof",
+                        b"mfra", b"styp", b"sidx", b"ssix", b"prft", b"emsg", b"meco"})
+
+
 def _declared_size(p: Path, fmt: str) -> int:
     """Bytes a WebP's RIFF header or an AVIF/HEIF file's top-level boxes declare (0 where not told), read with
     seeks only: a file cut short fails the dry run as it fails the run (QA 19)."""
@@ -154,6 +162,8 @@ def _declared_size(p: Path, fmt: str) -> int:
             box = int.from_bytes(head[8:16], "big") if box == 1 else box
             if box < 8:  # 0 (to the end) or malformed: decoding says which
                 return 0
+            if head[4:8] not in _TOP_BOXES:  # bytes appended after the last box, which decoders skip
+                return pos
             pos += box
         return pos
 
@@ -687,8 +697,10 @@ def _read_dpx_lean(path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, A
     except InputError:  # not a layout the lean path knows: OpenImageIO decides, as before it existed
         return None
     el = header.elements[0]
-    if el.encoding not in (0, 0xFFFF) or el.data_sign not in (0, 0xFFFFFFFF):  # OpenImageIO fails or says int16
-        what = "run-length encoded data" if el.data_sign in (0, 0xFFFFFFFF) else f"signed {el.bit_size}-bit samples"
+    # 1 is RLE (OpenImageIO fails; it reads any other encoding code as uncompressed, so a writer's garbage there
+    # is not refused); a data sign other than 0 or undefined is signed (OpenImageIO says int16)
+    if el.encoding == 1 or el.data_sign not in (0, 0xFFFFFFFF):
+        what = "run-length encoded data" if el.encoding == 1 else f"signed {el.bit_size}-bit samples"
         raise UnsupportedError(f"{path}: DPX element 0 holds {what}, which qualipress does not read (write the "
                                "scan uncompressed, with unsigned samples)")
     fields = dpx.lean_fields(head, header)
@@ -718,7 +730,9 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         arr, meta, bits = lean  # raw code values at their own depth
     else:
         arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
-        if arr.dtype == np.uint16 and 8 < bits < 16:
+        if (stored := _dpx_column_wise(path, arr.shape)) is not None:
+            arr, bits = stored
+        elif arr.dtype == np.uint16 and 8 < bits < 16:
             # OpenImageIO widens 10/12-bit samples to 16 bits by bit replication; shifting back is exact (in
             # place when the array is ours: no second copy of the frame)
             arr = np.right_shift(arr, 16 - bits, out=arr) if arr.flags.writeable and arr.flags.owndata \
@@ -736,6 +750,28 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
     return Image(img.pixels, img.bit_depth, transfer, "unknown" if transfer == "log" else "srgb", meta)
 
 
+def _dpx_column_wise(path: Path, shape: tuple[int, ...]) -> tuple[np.ndarray, int] | None:
+    """Samples and bit depth of a DPX with a column-wise orientation (codes 4-7) read again in the stored geometry,
+    or None for other files. Review of QA 19: libdpx (OpenImageIO) swaps such a file's width and height and reads
+    its lines at the other length, a scrambled picture, while the lean path of the same frame keeps stored order.
+    """
+    with path.open("rb") as fh:
+        try:
+            header = dpx.parse_header(fh.read(dpx.HEADER_SIZE))
+        except InputError:
+            return None
+    if (header.fields.get("dpx:orientation") not in range(4, 8) or header.width == header.height
+            or tuple(shape[:2]) != (header.width, header.height)):
+        return None
+    try:
+        (lay,) = dpx.layouts(header)
+    except (UnsupportedError, ValueError):
+        raise UnsupportedError(f"{path}: DPX orientation code {header.fields['dpx:orientation']} (column-wise): "
+                               "OpenImageIO reads it with width and height swapped, and qualipress does not "
+                               "unpack its layout itself") from None
+    return dpx.read_element(path, lay), lay.bit_size
+
+
 def _read_cineon(path: Path, max_pixels: int) -> Image:
     """A Kodak Cineon scan: printing-density log (the format's only encoding, so read with the Cineon curve),
     decoded by OpenImageIO, whose 16-bit samples are the 10-bit codes bit-replicated: shifted back exactly."""
@@ -743,6 +779,18 @@ def _read_cineon(path: Path, max_pixels: int) -> Image:
     if arr.dtype != np.uint16 or not 8 < bits < 16:
         raise UnsupportedError(f"{path}: {bits}-bit Cineon samples are not supported (10-bit and 12-bit are)")
     arr = np.right_shift(arr, 16 - bits)
+    with path.open("rb") as fh:
+        head = fh.read(704)
+    if len(head) == 704 and 1 <= (code := head[192]) <= 7:  # review of QA 19: said for DPX, not for Cineon
+        meta["not_carried"] = (f"Cineon orientation code {code} (not left to right, top to bottom) is not applied: "
+                               "outputs keep the stored pixel order")
+        h, w = arr.shape[:2]
+        if code >= 4 and h != w:  # column-wise: OpenImageIO swaps width and height, as for DPX
+            if not (head[193] == 3 and all(head[198 + 28 * k] == 10 for k in range(3)) and head[681] in (5, 6)
+                    and head[700:704] in (bytes(4), b"\xff" * 4)):
+                raise UnsupportedError(f"{path}: Cineon orientation code {code} (column-wise): OpenImageIO reads it "
+                                       "with width and height swapped")
+            arr = arr.reshape(w, h, -1)  # one 32-bit word a pixel, unpadded lines: the stored order is exact
     meta[LOG_CURVE_KEY] = "cineon"
     img = _finish(arr, bits, metadata=meta)
     return Image(img.pixels, img.bit_depth, FORMAT_TRANSFERS["cineon"], "unknown", meta)
