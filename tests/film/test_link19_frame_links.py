@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from qualipress.cli import main
+from qualipress.errors import InputError
 from qualipress.film import manifest
 from qualipress.film.archive import archive_paths, restore_archive
 from qualipress.film.verify import verify_collection
@@ -139,3 +140,14 @@ def test_verify_and_report_count_link_records_and_check_what_they_name(dpx_seque
                                                     for x in lines) + "\n")
     rep = verify_collection(arch)
     assert rep.links == 1 and any("restore refuses (its target is an absolute path)" in u for u in rep.unreadable)
+
+
+def test_a_link_named_as_a_frame_of_another_input_is_refused(dpx_sequence: Path, tmp_path: Path) -> None:
+    """rev19c: a link in one input folder and a regular frame of another with the same relative name were both
+    archived under it; each rerun then removed the frame's .qpl for the link record and archived the frame again."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "reel.0001006.dpx").write_bytes((dpx_sequence / "reel.0001005.dpx").read_bytes())
+    _held(dpx_sequence)
+    with pytest.raises(InputError, match="would both be stored as 'reel.0001006.dpx'"):
+        archive_paths([other, dpx_sequence], tmp_path / "arch", codecs=("jpegls",))

@@ -81,19 +81,24 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
 
 
 def frame_links(inputs: Iterable[str | Path], links: list[Path],
-                names: set[str]) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
+                names: dict[str, Path]) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
     """Split the links to frames that discovery took once, under their targets' names (``links``, from
     :func:`left_out`), into link records (``status`` :data:`manifest.LINK`: the link's relative name and its
     ``readlink`` text) for those whose relative target names, inside the archived folder, a frame archived by its
-    own name or another such link (``names``: the archived relative names), and ``(path, relative name)`` of the
-    others (an absolute target, one that climbs out of the folder or passes through a linked folder), which are
+    own name or another such link (``names``: the archived relative names, and their paths), and ``(path, relative
+    name)`` of the others (an absolute target, one that climbs out of the folder or passes through a linked folder), which are
     archived as frames of their own, a copy of their target's content: restore writes them as regular files."""
     roots = [Path(os.path.abspath(i)) for i in inputs]
-    found = []
+    found, seen = [], dict(names)
     for p in links:
         root = next(r for r in roots if p.is_relative_to(r))
-        found.append((p, p.relative_to(root).as_posix(), os.readlink(p)))
-    known = names | {rel for _, rel, _ in found}
+        rel = p.relative_to(root).as_posix()
+        if rel in seen:  # rev19c: a link and a frame (or link) of another input: each rerun swapped which was kept
+            raise InputError(f"{seen[rel]} and the link {p} would both be stored as {rel!r}: archive their "
+                             "common folder, or archive them into separate -o folders")
+        seen[rel] = p
+        found.append((p, rel, os.readlink(p)))
+    known = set(seen)
     records, copies = [], []
     for p, rel, target in found:
         if manifest.link_escape(rel, target) is None and manifest.link_target(rel, target) in known:
@@ -347,7 +352,7 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         result = BatchResult()
         links: list[Path] = []
         result.left_out = left_out(inputs, out, result.earlier, links)
-        link_recs, copies = frame_links(inputs, links, {rel for _, rel in srcs})
+        link_recs, copies = frame_links(inputs, links, {rel: p for p, rel in srcs})
         copied = {rel: os.readlink(p) for p, rel in copies}
         result.link_copies = [f"{rel} -> {t}" for rel, t in copied.items()]
         for rec in link_recs:  # recorded once: a rerun appends a record only when the link's text changed
