@@ -86,8 +86,10 @@ def frame_links(inputs: Iterable[str | Path], links: list[Path],
     :func:`left_out`), into link records (``status`` :data:`manifest.LINK`: the link's relative name and its
     ``readlink`` text) for those whose relative target names, inside the archived folder, a frame archived by its
     own name or another such link (``names``: the archived relative names, and their paths), and ``(path, relative
-    name)`` of the others (an absolute target, one that climbs out of the folder or passes through a linked folder), which are
-    archived as frames of their own, a copy of their target's content: restore writes them as regular files."""
+    name)`` of the others (an absolute target, one that climbs out of the folder or passes through a linked
+    folder), which are archived as frames of their own, a copy of their target's content: restore writes them as
+    regular files. A link whose relative name is already taken (``names``, or a link of another input) raises
+    InputError."""
     roots = [Path(os.path.abspath(i)) for i in inputs]
     found, seen = [], dict(names)
     for p in links:
