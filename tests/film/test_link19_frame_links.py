@@ -149,5 +149,5 @@ def test_a_link_named_as_a_frame_of_another_input_is_refused(dpx_sequence: Path,
     other.mkdir()
     (other / "reel.0001006.dpx").write_bytes((dpx_sequence / "reel.0001005.dpx").read_bytes())
     _held(dpx_sequence)
-    with pytest.raises(InputError, match="would both be stored as 'reel.0001006.dpx'"):
+    with pytest.raises(InputError, match=r"would both be stored as 'reel\.0001006\.dpx'"):
         archive_paths([other, dpx_sequence], tmp_path / "arch", codecs=("jpegls",))
