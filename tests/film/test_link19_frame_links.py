@@ -151,3 +151,13 @@ def test_a_link_named_as_a_frame_of_another_input_is_refused(dpx_sequence: Path,
     _held(dpx_sequence)
     with pytest.raises(InputError, match=r"would both be stored as 'reel\.0001006\.dpx'"):
         archive_paths([other, dpx_sequence], tmp_path / "arch", codecs=("jpegls",))
+
+
+def test_a_loop_of_links_fails_as_a_link_to_nothing(dpx_sequence: Path, tmp_path: Path) -> None:
+    """rev19c: two frame links naming each other were neither archived, failed nor listed as left out: discovery
+    dropped them on the ELOOP its stat raised, so nothing said two held frames of the shot were not kept."""
+    (dpx_sequence / "reel.0001010.dpx").symlink_to("reel.0001011.dpx")
+    (dpx_sequence / "reel.0001011.dpx").symlink_to("reel.0001010.dpx")
+    res = archive_paths([dpx_sequence], tmp_path / "arch", codecs=("jpegls",))
+    assert sorted(r["source"] for r in res.errors) == ["reel.0001010.dpx", "reel.0001011.dpx"]
+    assert "broken symbolic link (its target reel.0001011.dpx is a loop of links)" in res.errors[0]["error"]

@@ -276,8 +276,8 @@ class _Walker:
             if not entry.is_file():
                 # a link to nothing with an image name is kept, so the batch reports it as a failed input
                 return suffix in self.suffixes and entry.is_symlink() and not os.path.exists(entry.path)
-        except OSError:
-            return False
+        except OSError:  # a loop of links (ELOOP) too: failed as a link to nothing is (rev19c: it went unsaid)
+            return suffix in self.suffixes and entry.is_symlink()
         if suffix in UNREAD_IMAGE_SUFFIXES and suffix not in self.suffixes:
             self.unread.append(Path(entry.path))
         return suffix in self.suffixes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import warnings
@@ -78,7 +79,12 @@ def why_unreadable(path: str | Path, exc: OSError | None = None) -> str:
     """Why ``path`` cannot be read, for a message: a link to nothing names its target (``ls`` still lists it, so
     "No such file or directory" puzzles), else the system's reason."""
     if os.path.islink(path) and not os.path.exists(path):
-        return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
+        gone = "does not exist"
+        try:
+            os.stat(path)
+        except OSError as e:  # rev19c: a loop of links was said not to exist
+            gone = "is a loop of links" if e.errno == errno.ELOOP else gone
+        return f"broken symbolic link (its target {os.readlink(path)} {gone})"
     return "no such file" if exc is None else exc.strerror or str(exc)
 
 
