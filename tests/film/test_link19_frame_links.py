@@ -161,3 +161,23 @@ def test_a_loop_of_links_fails_as_a_link_to_nothing(dpx_sequence: Path, tmp_path
     res = archive_paths([dpx_sequence], tmp_path / "arch", codecs=("jpegls",))
     assert sorted(r["source"] for r in res.errors) == ["reel.0001010.dpx", "reel.0001011.dpx"]
     assert "broken symbolic link (its target reel.0001011.dpx is a loop of links)" in res.errors[0]["error"]
+
+
+@pytest.mark.parametrize(("field", "value", "why"), [("target", "reel.0001005.dpx\0x", "a NUL character in it"),
+                                                     ("source", "sub\0/reel.0001006.dpx", "a NUL character in it"),
+                                                     ("source", "", "it has no name")])
+def test_a_link_record_with_a_nul_or_no_name_is_refused_cleanly(dpx_sequence: Path, tmp_path: Path, field: str,
+                                                                 value: str, why: str) -> None:
+    """rev19c: a NUL in an edited link record made restore stop with a ValueError traceback; one with no name
+    passed verify (it stood for the restore folder itself)."""
+    _held(dpx_sequence)
+    arch = tmp_path / "arch"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    recs = [json.loads(x) for x in (arch / manifest.MANIFEST).read_text().splitlines()]
+    for r in recs:
+        if r.get("status") == manifest.LINK:
+            r[field] = value
+    (arch / manifest.MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in recs))
+    res = restore_archive(arch, tmp_path / "back")
+    assert len(res.errors) == 1 and res.errors[0]["error"].endswith(f"link not recreated ({why})")
+    assert any(u.endswith(f"restore refuses ({why})") for u in verify_collection(arch).unreadable)

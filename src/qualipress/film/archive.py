@@ -534,7 +534,8 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     # the last record per name: a link recorded after its name held a frame stands for that name (its old .qpl
     # is not restored); manifests from before link records have none
     links = [r for r in manifest.archived(manifest.load(root)).values() if r.get("status") == manifest.LINK]
-    linked = {lossless.archive_name(Path(str(r.get("source")))).as_posix() for r in links}
+    linked = {lossless.archive_name(Path(str(r["source"]))).as_posix() for r in links  # one restore refuses
+              if not manifest.link_escape(str(r.get("source") or ""), str(r.get("target") or ""))}  # has no name
     files = sorted(p for p in root.rglob("*" + lossless.SUFFIX) if not p.name.startswith(".")
                    and p.relative_to(root).as_posix() not in linked)
     missing = missing_frames(root)
