@@ -181,3 +181,28 @@ def test_a_link_record_with_a_nul_or_no_name_is_refused_cleanly(dpx_sequence: Pa
     res = restore_archive(arch, tmp_path / "back")
     assert len(res.errors) == 1 and res.errors[0]["error"].endswith(f"link not recreated ({why})")
     assert any(u.endswith(f"restore refuses ({why})") for u in verify_collection(arch).unreadable)
+
+
+def test_a_superseded_frame_whose_removal_failed_is_retried(dpx_sequence: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """rev19c: the link record was written before the superseded frame's .qpl was removed; when the removal
+    failed (or the run was killed between the two), every rerun kept the link as recorded and the orphan .qpl
+    stayed, failing verify ("unlisted") for good."""
+    arch = tmp_path / "arch"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    frame = dpx_sequence / "reel.0001005.dpx"
+    frame.unlink()
+    frame.symlink_to("reel.0001004.dpx")
+    real = Path.unlink
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        if self.name.endswith(".qpl"):
+            raise PermissionError(1, "Operation not permitted", str(self))
+        real(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(PermissionError):
+        archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    monkeypatch.setattr(Path, "unlink", real)
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    assert not (arch / (frame.name + ".qpl")).exists() and verify_collection(arch).ok

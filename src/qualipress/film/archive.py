@@ -361,11 +361,11 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
             old = prev.get(rec["source"]) or {}
             if old.get("status") == manifest.LINK and old.get("target") == rec["target"]:
                 result.links_kept.append(rec)
-            else:
+            else:  # the frame this name held is superseded, as a changed frame's .qpl is replaced; removed
+                if old.get("status") == "ok" and old.get("output"):  # first: stopped between the two, a rerun
+                    (out / old["output"]).unlink(missing_ok=True)  # retries (rev19c: an orphan .qpl stayed)
                 manifest.append(out, rec)
                 result.links.append(rec)
-                if old.get("status") == "ok" and old.get("output"):  # the frame this name held is superseded,
-                    (out / old["output"]).unlink(missing_ok=True)  # as a changed frame's .qpl is replaced
         if threads <= 0:
             threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
         tasks = []
