@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from qualipress.cli import main
+from qualipress.errors import InputError
 from qualipress.film import manifest
 from qualipress.film.archive import archive_paths, restore_archive
 from qualipress.film.verify import verify_collection
@@ -139,3 +140,69 @@ def test_verify_and_report_count_link_records_and_check_what_they_name(dpx_seque
                                                     for x in lines) + "\n")
     rep = verify_collection(arch)
     assert rep.links == 1 and any("restore refuses (its target is an absolute path)" in u for u in rep.unreadable)
+
+
+def test_a_link_named_as_a_frame_of_another_input_is_refused(dpx_sequence: Path, tmp_path: Path) -> None:
+    """rev19c: a link in one input folder and a regular frame of another with the same relative name were both
+    archived under it; each rerun then removed the frame's .qpl for the link record and archived the frame again."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "reel.0001006.dpx").write_bytes((dpx_sequence / "reel.0001005.dpx").read_bytes())
+    _held(dpx_sequence)
+    with pytest.raises(InputError, match=r"would both be stored as 'reel\.0001006\.dpx'"):
+        archive_paths([other, dpx_sequence], tmp_path / "arch", codecs=("jpegls",))
+
+
+def test_a_loop_of_links_fails_as_a_link_to_nothing(dpx_sequence: Path, tmp_path: Path) -> None:
+    """rev19c: two frame links naming each other were neither archived, failed nor listed as left out: discovery
+    dropped them on the ELOOP its stat raised, so nothing said two held frames of the shot were not kept."""
+    (dpx_sequence / "reel.0001010.dpx").symlink_to("reel.0001011.dpx")
+    (dpx_sequence / "reel.0001011.dpx").symlink_to("reel.0001010.dpx")
+    res = archive_paths([dpx_sequence], tmp_path / "arch", codecs=("jpegls",))
+    assert sorted(r["source"] for r in res.errors) == ["reel.0001010.dpx", "reel.0001011.dpx"]
+    assert "symbolic link loop (its target reel.0001011.dpx leads back to itself)" in res.errors[0]["error"]
+
+
+@pytest.mark.parametrize(("field", "value", "why"), [("target", "reel.0001005.dpx\0x", "a NUL character in it"),
+                                                     ("source", "sub\0/reel.0001006.dpx", "a NUL character in it"),
+                                                     ("source", "", "it has no name")])
+def test_a_link_record_with_a_nul_or_no_name_is_refused_cleanly(dpx_sequence: Path, tmp_path: Path, field: str,
+                                                                 value: str, why: str) -> None:
+    """rev19c: a NUL in an edited link record made restore stop with a ValueError traceback; one with no name
+    passed verify (it stood for the restore folder itself)."""
+    _held(dpx_sequence)
+    arch = tmp_path / "arch"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    recs = [json.loads(x) for x in (arch / manifest.MANIFEST).read_text().splitlines()]
+    for r in recs:
+        if r.get("status") == manifest.LINK:
+            r[field] = value
+    (arch / manifest.MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in recs))
+    res = restore_archive(arch, tmp_path / "back")
+    assert len(res.errors) == 1 and res.errors[0]["error"].endswith(f"link not recreated ({why})")
+    assert any(u.endswith(f"restore refuses ({why})") for u in verify_collection(arch).unreadable)
+
+
+def test_a_superseded_frame_whose_removal_failed_is_retried(dpx_sequence: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """rev19c: the link record was written before the superseded frame's .qpl was removed; when the removal
+    failed (or the run was killed between the two), every rerun kept the link as recorded and the orphan .qpl
+    stayed, failing verify ("unlisted") for good."""
+    arch = tmp_path / "arch"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    frame = dpx_sequence / "reel.0001005.dpx"
+    frame.unlink()
+    frame.symlink_to("reel.0001004.dpx")
+    real = Path.unlink
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        if self.name.endswith(".qpl"):
+            raise PermissionError(1, "Operation not permitted", str(self))
+        real(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(PermissionError):
+        archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    monkeypatch.setattr(Path, "unlink", real)
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    assert not (arch / (frame.name + ".qpl")).exists() and verify_collection(arch).ok

@@ -86,3 +86,21 @@ def test_strip_keeps_only_the_gain_map_properties_of_that_xmp() -> None:
     kept = md.scrub_jpeg(with_secondary_xmp(_mpo(), mixed), "strip-gps")
     assert b"Leiden" in kept and b"Jane" in kept  # strip-gps removes the location only
     assert md._gain_map_properties(_GAIN) == _GAIN  # a gain map's own XMP: byte for byte
+
+
+@pytest.mark.parametrize("body", [b"<ex:a><ex:a>in</ex:a>tail</ex:a>",  # a nested namesake
+                                  b'<ex:wrap rdf:parseType="Resource"><rdf:Description '  # a nested description
+                                  b'xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:GainMapMax="2.5"/>'
+                                  b"</ex:wrap>"])
+def test_strip_keeps_the_gain_map_xmp_well_formed_with_its_properties(body: bytes) -> None:
+    """rev19c: the filter closed a nested namesake at its inner end tag (malformed XML, which libultrahdr refuses),
+    and removed an element of another namespace with the gain-map properties of a nested rdf:Description in it."""
+    import xml.etree.ElementTree as ET
+
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" xmlns:ex="urn:ex" '
+           b'hdrgm:Version="1.0" ex:serial="123">' + body + b"</rdf:Description></rdf:RDF></x:xmpmeta>")
+    out = md._gain_map_properties(xmp)
+    ET.fromstring(out)  # well-formed
+    assert b"serial" not in out and b">in<" not in out and b"tail" not in out
+    assert b'hdrgm:Version="1.0"' in out and (b"GainMapMax" in out) == (b"GainMapMax" in body)

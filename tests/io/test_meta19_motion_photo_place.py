@@ -65,3 +65,18 @@ def test_a_location_atom_with_a_64_bit_or_open_size_is_blanked_too(policy: str) 
         data = buf.getvalue() + video
         out = scrub_jpeg(data, policy)
         assert len(out) == len(data) and b"loci" not in out and coords not in out
+
+
+@pytest.mark.parametrize("policy", ["strip-gps", "strip"])
+def test_video_samples_are_never_blanked(policy: str) -> None:
+    """rev19c: the scan ran over the whole video, samples too: a chance ``loci`` in ``mdat`` after four zero bytes
+    (size 0: to the end) zeroed the rest of the file, its ``moov`` with it, and a shorter chance size a run of
+    samples; ISO 6709-like text in the samples was zeroed too. Only the boxes around the samples are read now."""
+    samples = b"\x07" * 50 + bytes(4) + b"loci" + b"\x05" * 40 + struct.pack(">I", 12) + b"\xa9xyz" + b"+12+123/" * 3
+    jpeg = _motion_photo()
+    video = jpeg[jpeg.index(b"ftyp") - 4 :]
+    ftyp = video[: struct.unpack(">I", video[:4])[0]]
+    data = jpeg[: -len(video)] + ftyp + _box(b"mdat", samples) + video[len(ftyp) :]
+    out = scrub_jpeg(data, policy)
+    assert samples in out and out.index(samples) == data.index(samples)
+    assert len(out) == len(data) and PLACE not in out and b"loci" not in out[out.index(samples) + len(samples) :]

@@ -81,19 +81,26 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
 
 
 def frame_links(inputs: Iterable[str | Path], links: list[Path],
-                names: set[str]) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
+                names: dict[str, Path]) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
     """Split the links to frames that discovery took once, under their targets' names (``links``, from
     :func:`left_out`), into link records (``status`` :data:`manifest.LINK`: the link's relative name and its
     ``readlink`` text) for those whose relative target names, inside the archived folder, a frame archived by its
-    own name or another such link (``names``: the archived relative names), and ``(path, relative name)`` of the
-    others (an absolute target, one that climbs out of the folder or passes through a linked folder), which are
-    archived as frames of their own, a copy of their target's content: restore writes them as regular files."""
+    own name or another such link (``names``: the archived relative names, and their paths), and ``(path, relative
+    name)`` of the others (an absolute target, one that climbs out of the folder or passes through a linked
+    folder), which are archived as frames of their own, a copy of their target's content: restore writes them as
+    regular files. A link whose relative name is already taken (``names``, or a link of another input) raises
+    InputError."""
     roots = [Path(os.path.abspath(i)) for i in inputs]
-    found = []
+    found, seen = [], dict(names)
     for p in links:
         root = next(r for r in roots if p.is_relative_to(r))
-        found.append((p, p.relative_to(root).as_posix(), os.readlink(p)))
-    known = names | {rel for _, rel, _ in found}
+        rel = p.relative_to(root).as_posix()
+        if rel in seen:  # rev19c: a link and a frame (or link) of another input: each rerun swapped which was kept
+            raise InputError(f"{seen[rel]} and the link {p} would both be stored as {rel!r}: archive their "
+                             "common folder, or archive them into separate -o folders")
+        seen[rel] = p
+        found.append((p, rel, os.readlink(p)))
+    known = set(seen)
     records, copies = [], []
     for p, rel, target in found:
         if manifest.link_escape(rel, target) is None and manifest.link_target(rel, target) in known:
@@ -347,18 +354,18 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         result = BatchResult()
         links: list[Path] = []
         result.left_out = left_out(inputs, out, result.earlier, links)
-        link_recs, copies = frame_links(inputs, links, {rel for _, rel in srcs})
+        link_recs, copies = frame_links(inputs, links, {rel: p for p, rel in srcs})
         copied = {rel: os.readlink(p) for p, rel in copies}
         result.link_copies = [f"{rel} -> {t}" for rel, t in copied.items()]
         for rec in link_recs:  # recorded once: a rerun appends a record only when the link's text changed
             old = prev.get(rec["source"]) or {}
             if old.get("status") == manifest.LINK and old.get("target") == rec["target"]:
                 result.links_kept.append(rec)
-            else:
+            else:  # the frame this name held is superseded, as a changed frame's .qpl is replaced; removed
+                if old.get("status") == "ok" and old.get("output"):  # first: stopped between the two, a rerun
+                    (out / old["output"]).unlink(missing_ok=True)  # retries (rev19c: an orphan .qpl stayed)
                 manifest.append(out, rec)
                 result.links.append(rec)
-                if old.get("status") == "ok" and old.get("output"):  # the frame this name held is superseded,
-                    (out / old["output"]).unlink(missing_ok=True)  # as a changed frame's .qpl is replaced
         if threads <= 0:
             threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
         tasks = []
@@ -527,7 +534,8 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     # the last record per name: a link recorded after its name held a frame stands for that name (its old .qpl
     # is not restored); manifests from before link records have none
     links = [r for r in manifest.archived(manifest.load(root)).values() if r.get("status") == manifest.LINK]
-    linked = {lossless.archive_name(Path(str(r.get("source")))).as_posix() for r in links}
+    linked = {lossless.archive_name(Path(str(r["source"]))).as_posix() for r in links  # one restore refuses
+              if not manifest.link_escape(str(r.get("source") or ""), str(r.get("target") or ""))}  # has no name
     files = sorted(p for p in root.rglob("*" + lossless.SUFFIX) if not p.name.startswith(".")
                    and p.relative_to(root).as_posix() not in linked)
     missing = missing_frames(root)

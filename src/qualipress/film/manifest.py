@@ -117,6 +117,10 @@ def link_escape(rel: str, target: str) -> str | None:
     tree at a file that is not restored."""
     if not target or posixpath.isabs(target):
         return "its target is an absolute path" if target else "it has no target"
+    if "\0" in rel + target:  # an edited manifest: restore raised ValueError, and a link with no name (or ".")
+        return "a NUL character in it"  # would stand for the restore folder itself, passing verify (rev19c)
+    if posixpath.normpath(rel) == ".":
+        return "it has no name"
     if posixpath.isabs(rel) or posixpath.normpath(rel).split("/")[0] == "..":
         return "its name leaves the restore folder"
     if posixpath.normpath(posixpath.join(posixpath.dirname(rel), target)).split("/")[0] == "..":

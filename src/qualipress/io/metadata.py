@@ -913,24 +913,48 @@ _VIDEO_ATOM = re.compile(rb"\xa9xyz|loci")
 _ISO6709 = re.compile(rb"[+-]\d{2}(?:\.\d+)?[+-]\d{3}(?:\.\d+)?(?:[+-]\d+(?:\.\d+)?)?(?:CRS[\w:]*)?/")
 
 
+def _video_spans(data: bytes, end: int) -> list[tuple[int, int]]:
+    """Where after ``end`` (the image's end) a motion photo's video may say where it was shot: each top-level box
+    of the MP4 from its ``ftyp`` on but ``mdat`` (the media samples, where a chance ``loci`` or ISO 6709 text must
+    not be zeroed: rev19c), and whatever follows the last box that parses (a maker's trailer); all of it when no
+    ``ftyp`` box is found."""
+    at = end
+    while (at := data.find(b"ftyp", at + 4) - 4) >= end and not 16 <= int.from_bytes(data[at : at + 4]) <= 256:
+        pass
+    if at < end:
+        return [(end, len(data))]
+    spans = []
+    while at + 8 <= len(data):
+        size, kind, head = int.from_bytes(data[at : at + 4]), data[at + 4 : at + 8], 8
+        if size == 1 and at + 16 <= len(data):
+            size, head = int.from_bytes(data[at + 8 : at + 16]), 16
+        size = len(data) - at if size == 0 else size
+        if not head <= size <= len(data) - at:
+            break
+        spans += [] if kind == b"mdat" else [(at, at + size)]
+        at += size
+    return [*spans, (at, len(data))]
+
+
 def _video_places_blanked(data: bytes) -> bytes:
     """``data`` (a JPEG) with the location of the video after its image (a motion photo's MP4: Google's
     MicroVideo, Samsung's) blanked in place: each location atom (:data:`_VIDEO_ATOM`) made a ``free`` atom of zeros
     of the same size, any other ISO 6709 point zeroed, so no offset moves (the XMP's ``MicroVideoOffset``, MPF's);
     ``data`` when there is none. Meta 19: the video's location survived ``--metadata strip`` and ``strip-gps`` in
-    ``source:jpeg`` and ``transcode:jpegxl``."""
+    ``source:jpeg`` and ``transcode:jpegxl``. Only outside the video's samples (:func:`_video_spans`)."""
     end = next((b for m, _, b in _header_segments(data) if m == 0xD9), len(data))
     out = bytearray(data)
-    for m in _VIDEO_ATOM.finditer(data, end + 4):  # the type, its size before it (a look-behind scan: 6x slower)
-        at = m.start() - 4
-        size, head = struct.unpack(">I", data[at : m.start()])[0], 8
-        if size == 1 and at + 16 <= len(data):  # a 64-bit size after the type (rev19a: such an atom stayed)
-            size, head = struct.unpack(">Q", data[at + 8 : at + 16])[0], 16
-        size = len(data) - at if size == 0 else size  # 0: the atom runs to the end
-        if head <= size <= len(data) - at:
-            out[at + 4 : at + 8], out[at + head : at + size] = b"free", bytes(size - head)
-    for m in _ISO6709.finditer(bytes(out), end):
-        out[m.start() : m.end()] = bytes(m.end() - m.start())
+    for lo, hi in _video_spans(data, end):
+        for m in _VIDEO_ATOM.finditer(data, lo + 4, hi):  # the type, its size before it (a look-behind: 6x slower)
+            at = m.start() - 4
+            size, head = struct.unpack(">I", data[at : m.start()])[0], 8
+            if size == 1 and at + 16 <= hi:  # a 64-bit size after the type (rev19a: such an atom stayed)
+                size, head = struct.unpack(">Q", data[at + 8 : at + 16])[0], 16
+            size = hi - at if size == 0 else size  # 0: the atom runs to the end
+            if head <= size <= hi - at:
+                out[at + 4 : at + 8], out[at + head : at + size] = b"free", bytes(size - head)
+        for m in _ISO6709.finditer(bytes(out), lo, hi):
+            out[m.start() : m.end()] = bytes(m.end() - m.start())
     return data if out == data else bytes(out)
 
 
@@ -1015,7 +1039,12 @@ def _gain_map_properties(xmp: bytes) -> bytes:
     other = rb"(?!(?:" + b"|".join(re.escape(k) for k in kept) + rb"):)[\w.-]+:[\w.-]+"
     attr = re.compile(rb"""\s+""" + other + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""")
     out = _XMP_START_TAG.sub(lambda m: attr.sub(b"", m.group(0)), xmp)
-    out = re.sub(rb"<(" + other + rb")(?:\s[^>]*)?(?<!/)>.*?</\1\s*>", b"", out, flags=re.S)
+    # innermost first, to a fixpoint: a non-greedy match closed a nested namesake early (malformed XML, which
+    # libultrahdr refuses); an element holding a gain-map property (a nested rdf:Description) stays (rev19c)
+    elem = re.compile(rb"<(" + other + rb")(?:\s[^>]*)?(?<!/)>(?:(?!<\1[\s/>]).)*?</\1\s*>", re.S)
+    gain = re.compile(rb"[<\s](?:" + b"|".join(re.escape(k) for k in kept[4:]) + rb"):")
+    while (new := elem.sub(lambda m: m.group(0) if gain.search(m.group(0)) else b"", out)) != out:
+        out = new
     return re.sub(rb"<" + other + rb"(?:\s[^>]*)?/>", b"", out)
 
 
