@@ -31,8 +31,9 @@ PY=${PYTHON:-python3}
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 $PIP install --upgrade pip >/dev/null
-# CPU PyTorch first, so that nothing later resolves to a CUDA build.
-$PIP install "torch==2.13.0"
+# CPU PyTorch first, so that nothing later resolves to a CUDA build. PyPI's own Linux torch wheel is the CUDA
+# build, so the CPU wheel comes from PyTorch's CPU index (QUALIPRESS_TORCH_INDEX points elsewhere, e.g. a mirror).
+$PIP install --extra-index-url "${QUALIPRESS_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}" "torch==2.13.0+cpu"
 $PIP install -c requirements/constraints.txt -e ".[all,dev]"
 $PIP install --no-deps -r requirements/no-deps.txt
 $PIP install -c requirements/constraints.txt -r requirements/no-deps-needs.txt
