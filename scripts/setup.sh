@@ -17,6 +17,9 @@ apt_pkgs=()
 command -v ffmpeg >/dev/null || apt_pkgs+=(ffmpeg)
 command -v butteraugli_main >/dev/null || apt_pkgs+=(libjxl-devtools)
 command -v chromium >/dev/null || apt_pkgs+=(chromium)
+# Debian's python3 makes no virtual environment without python3-venv (ensurepip).
+PY=${PYTHON:-python3}
+[ -x "$VENV/bin/python" ] || "$PY" -c "import ensurepip" 2>/dev/null || apt_pkgs+=(python3-venv)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "setup: apt-get install ${apt_pkgs[*]}"
@@ -27,7 +30,6 @@ if [ ${#apt_pkgs[@]} -gt 0 ]; then
     fi
 fi
 
-PY=${PYTHON:-python3}
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 $PIP install --upgrade pip >/dev/null
