@@ -17,6 +17,9 @@ apt_pkgs=()
 command -v ffmpeg >/dev/null || apt_pkgs+=(ffmpeg)
 command -v butteraugli_main >/dev/null || apt_pkgs+=(libjxl-devtools)
 command -v chromium >/dev/null || apt_pkgs+=(chromium)
+# Debian's python3 makes no virtual environment without python3-venv (ensurepip).
+PY=${PYTHON:-python3}
+[ -x "$VENV/bin/python" ] || "$PY" -c "import ensurepip" 2>/dev/null || apt_pkgs+=(python3-venv)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "setup: apt-get install ${apt_pkgs[*]}"
@@ -27,12 +30,14 @@ if [ ${#apt_pkgs[@]} -gt 0 ]; then
     fi
 fi
 
-PY=${PYTHON:-python3}
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
 $PIP install --upgrade pip >/dev/null
-# CPU PyTorch first, so that nothing later resolves to a CUDA build.
-$PIP install "torch==2.13.0"
+# CPU PyTorch first, so that nothing later resolves to a CUDA build. PyPI's own Linux torch wheel is the CUDA
+# build, so the CPU wheel comes from PyTorch's CPU index (QUALIPRESS_TORCH_INDEX points elsewhere, e.g. a mirror).
+# The configured indexes / find-links are asked first (offline where a wheel is on disk), PyTorch's index only after.
+$PIP install "torch==2.13.0+cpu" 2>/dev/null ||
+    $PIP install --extra-index-url "${QUALIPRESS_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}" "torch==2.13.0+cpu"
 $PIP install -c requirements/constraints.txt -e ".[all,dev]"
 $PIP install --no-deps -r requirements/no-deps.txt
 $PIP install -c requirements/constraints.txt -r requirements/no-deps-needs.txt

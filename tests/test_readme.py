@@ -97,3 +97,19 @@ def test_readme_describes_the_demo_it_runs() -> None:
     assert all(f"summary.{ext}" in para for ext in ("md", "html", "json"))
     header = demo._markdown([], demo.DEFAULT_CODECS).lower()
     assert all(word in header for word in ("bytes", "ratio", "ssim", "psnr", "encodes"))
+
+
+def test_setup_works_on_a_fresh_machine() -> None:
+    """What the README's set-up promises, read from the scripts: `.ci/run` runs the README's `make test`, the
+    set-up installs the Debian tools the README names, CPU PyTorch comes from an index a fresh machine can reach,
+    and no pin points into this machine's file system (`torch @ file:///opt/wheels/...` in the constraints made
+    every fresh set-up fail: readme19)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make test" in readme and (ROOT / ".ci" / "run").read_text().rstrip().endswith("make test")
+    setup = (ROOT / "scripts" / "setup.sh").read_text()
+    for tool in ("ffmpeg", "libjxl-devtools", "chromium"):
+        assert f"`{tool}`" in readme and f"apt_pkgs+=({tool})" in setup
+    assert "download.pytorch.org/whl/cpu" in setup and '"torch==2.13.0+cpu"' in setup
+    pins = [line for f in (ROOT / "requirements").glob("*.txt") for line in f.read_text().splitlines()
+            if "file:" in line or " @ " in line]
+    assert not pins, pins

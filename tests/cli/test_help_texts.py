@@ -58,3 +58,12 @@ def test_every_help_text_is_a_sentence():
     bad = [f"{path} {p.name}: {p.help!r}" for path, p in _params(command_tree(), [])
            if (p.help or "").strip() and not p.help.strip().endswith(".")]
     assert not bad, bad
+
+
+def test_no_help_text_is_eaten_as_rich_markup(capsys, monkeypatch):
+    """Rich reads ``[@...]``, ``[a...]``, ``[#...]`` and ``[/...]`` in a help text as markup and drops them: the
+    ``--target`` help showed ``[SCOPE:]METRIC>=VALUE``, without the ``[@STAT]`` it was written with (readme19)."""
+    tag = re.compile(r"(?<!\\)\[[a-z#/@][^\[\]]*\]")
+    bad = [f"{path} {p.name}: {p.help!r}" for path, p in _params(command_tree(), []) if tag.search(p.help or "")]
+    assert not bad, bad
+    assert "@STAT" in _help(capsys, monkeypatch, "compress")

@@ -84,7 +84,8 @@ def compress(
                                             "lists them).")] = "auto",
     profile: Annotated[str | None, typer.Option(help="C0, C1, C2 or a profile from --profiles (C1 when "
                                                            "neither --profile nor --target is given).")] = None,
-    target: Annotated[list[str] | None, typer.Option(help="Constraint [SCOPE:]METRIC[@STAT]>=VALUE, e.g. "
+    target: Annotated[list[str] | None, typer.Option(help="Constraint METRIC>=VALUE, optionally METRIC@STAT "
+                                                          "(min, p1, p5 over tiles) and roi: in front, e.g. "
                                                           "'ssim>=0.95', 'ssim@p5>=0.9', 'bytes<=50000' (repeatable; "
                                                           "all must hold).")] = None,
     profiles: Annotated[Path | None, typer.Option(help="TOML file with extra profiles.")] = None,
@@ -97,7 +98,7 @@ def compress(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")] = None,
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
-    metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps: ICC/EXIF/XMP in outputs.")
+    metadata: Annotated[str, typer.Option(help="keep, strip (keep only the ICC profile) or strip-gps (drop GPS).")
                         ] = "keep",
     allow_larger: Annotated[bool, typer.Option(help="Allow outputs larger than a compressed input (no source/"
                                                     "lossless-transcode candidates).")] = False,
@@ -493,7 +494,8 @@ def encode(
     weights: Annotated[Path | None, typer.Option(help="Weights file for learned codecs.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output (never the input).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
-    metadata: Annotated[str, typer.Option(help="keep, strip (ICC only) or strip-gps.")] = "keep",
+    metadata: Annotated[str, typer.Option(help="keep, strip (keep only the ICC profile) or strip-gps (drop GPS).")
+                        ] = "keep",
     bit_depth: Annotated[int | None, typer.Option(help="Reduce deeper sources to 8 bits (dithered).")] = None,
     codec_opt: Annotated[list[str] | None, typer.Option(help="Extra encoder option KEY=VALUE (repeatable).")] = None,
 ) -> None:

@@ -354,8 +354,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
 def compress_options(
     film: Annotated[bool | None, typer.Option("--film/--no-film",
-                                              help="Frame analysis, decision checks and seals (default: on when "
-                                                   "the film extra is installed).", rich_help_panel="Film")] = None,
+                                              help="Film checks of frames (grain, banding, flicker), seals, "
+                                                   "manifest.jsonl and SHA256SUMS in OUTDIR (default: on when the "
+                                                   "film extra is installed).", rich_help_panel="Film")] = None,
 ) -> None:
     """The option film adds to ``qualipress compress`` (the core CLI reads this signature; never called)."""
 
