@@ -1039,13 +1039,15 @@ def _gain_map_properties(xmp: bytes) -> bytes:
     other = rb"(?!(?:" + b"|".join(re.escape(k) for k in kept) + rb"):)[\w.-]+:[\w.-]+"
     attr = re.compile(rb"""\s+""" + other + rb"""\s*=\s*(?:"[^"]*"|'[^']*')""")
     out = _XMP_START_TAG.sub(lambda m: attr.sub(b"", m.group(0)), xmp)
+    # empty elements first: an empty namesake inside (<ex:a><ex:a/>…</ex:a>) blocked the outer one (rev19e)
+    out = re.sub(rb"<" + other + rb"(?:\s[^>]*)?/>", b"", out)
     # innermost first, to a fixpoint: a non-greedy match closed a nested namesake early (malformed XML, which
     # libultrahdr refuses); an element holding a gain-map property (a nested rdf:Description) stays (rev19c)
     elem = re.compile(rb"<(" + other + rb")(?:\s[^>]*)?(?<!/)>(?:(?!<\1[\s/>]).)*?</\1\s*>", re.S)
     gain = re.compile(rb"[<\s](?:" + b"|".join(re.escape(k) for k in kept[4:]) + rb"):")
     while (new := elem.sub(lambda m: m.group(0) if gain.search(m.group(0)) else b"", out)) != out:
         out = new
-    return re.sub(rb"<" + other + rb"(?:\s[^>]*)?/>", b"", out)
+    return out
 
 
 def _secondary_scrubbed(jpeg: bytes, policy: str) -> bytes:
