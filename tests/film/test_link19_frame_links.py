@@ -153,6 +153,19 @@ def test_a_link_named_as_a_frame_of_another_input_is_refused(dpx_sequence: Path,
         archive_paths([other, dpx_sequence], tmp_path / "arch", codecs=("jpegls",))
 
 
+@pytest.mark.parametrize("sub_first", [False, True])
+def test_a_link_under_two_nested_inputs_is_taken_once(dpx_sequence: Path, tmp_path: Path, sub_first: bool) -> None:
+    """rev19e: with a folder and a sub-folder both given, each walk found the sub-folder's link, and rev19c's name
+    check refused the link as clashing with itself ("X and the link X would both be stored as ...")."""
+    sub = dpx_sequence / "sub"
+    sub.mkdir()
+    (dpx_sequence / "reel.0001005.dpx").rename(sub / "reel.0001005.dpx")
+    (sub / "reel.0001006.dpx").symlink_to("reel.0001005.dpx")
+    inputs = [sub, dpx_sequence] if sub_first else [dpx_sequence, sub]
+    res = archive_paths(inputs, tmp_path / "arch", codecs=("jpegls",))
+    assert len(res.links) == 1 and not res.errors
+
+
 def test_a_loop_of_links_fails_as_a_link_to_nothing(dpx_sequence: Path, tmp_path: Path) -> None:
     """rev19c: two frame links naming each other were neither archived, failed nor listed as left out: discovery
     dropped them on the ELOOP its stat raised, so nothing said two held frames of the shot were not kept."""

@@ -89,6 +89,7 @@ def test_strip_keeps_only_the_gain_map_properties_of_that_xmp() -> None:
 
 
 @pytest.mark.parametrize("body", [b"<ex:a><ex:a>in</ex:a>tail</ex:a>",  # a nested namesake
+                                  b'<ex:a><ex:a rdf:resource="in"/>tail</ex:a>',  # an empty one (rev19e: kept)
                                   b'<ex:wrap rdf:parseType="Resource"><rdf:Description '  # a nested description
                                   b'xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:GainMapMax="2.5"/>'
                                   b"</ex:wrap>"])

@@ -95,6 +95,8 @@ def frame_links(inputs: Iterable[str | Path], links: list[Path],
     for p in links:
         root = next(r for r in roots if p.is_relative_to(r))
         rel = p.relative_to(root).as_posix()
+        if seen.get(rel) == p:  # rev19e: found again by a walk of an enclosing input (it clashed with itself)
+            continue
         if rel in seen:  # rev19c: a link and a frame (or link) of another input: each rerun swapped which was kept
             raise InputError(f"{seen[rel]} and the link {p} would both be stored as {rel!r}: archive their "
                              "common folder, or archive them into separate -o folders")
