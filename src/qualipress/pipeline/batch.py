@@ -684,6 +684,8 @@ def _moved_marker(marker: Path, data: dict[str, Any]) -> dict[str, Any]:
     rec = data.get("record")
     if isinstance(rec, dict) and rec.get("output"):
         out["record"] = {**rec, "output": moved(rec["output"])}
+        if rec.get("input"):  # as a report's record is read (_copied_input): else its input is no job's (struct19)
+            out["record"]["input"] = _copied_input(str(rec["input"]), old, here)
         if rec.get("sidecars"):
             out["record"]["sidecars"] = [m for p in rec["sidecars"] if (m := moved(p)) is not None]
     return out
