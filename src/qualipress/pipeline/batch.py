@@ -695,8 +695,9 @@ class _Moved(NamedTuple):
         path = Path(str(path))
         if old:
             return cls(Path(str(old)), here) if path.is_relative_to(str(old)) else None
-        found = [a for a in path.parents if a != Path(a.anchor) and (here / path.relative_to(a)).is_file()]
-        return cls(found[0], here) if len(found) == 1 else None
+        parts = path.parts  # by strings: pathlib per ancestor was half of reading a copied folder's report
+        found = [i for i in range(1 + bool(path.anchor), len(parts)) if os.path.isfile(os.path.join(here, *parts[i:]))]
+        return cls(Path(*parts[:found[0]]), here) if len(found) == 1 else None
 
     def path(self, p: Any) -> str | None:
         """Where the file recorded as ``p`` is now; None when it lay outside ``old``."""
