@@ -647,54 +647,85 @@ def _stem_marker(outdir: Path, stem: Path) -> Path:
 
 def _read_marker(marker: Path) -> dict[str, Any]:
     """A pending marker's JSON (``paths``, and ``record`` once its job finished); empty when there is none (the
-    usual case), or it is torn or not a marker's. A marker copied or moved with its folder names its files at their
-    place in this folder (:func:`_moved_marker`)."""
+    usual case), or it is torn or not a marker's. A marker copied or moved with its folder names its files where they
+    are now (:class:`_Moved`, from the folder its ``outdir`` records, or from :meth:`_Moved.find` for one written
+    before it was); one naming another folder that this one is not a copy of reads as empty (nothing is touched)."""
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return _moved_marker(marker, data) if isinstance(data, dict) else {}
-
-
-def _moved_marker(marker: Path, data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` of ``marker`` with its paths (and its record's output and sidecars) at their place in the folder
-    that holds the marker, when they name another folder: markers hold absolute paths, and after ``cp -a out out2``
-    a run into ``out2`` settled its copy of a stopped run's marker by deleting the file in ``out`` (rev12), and the
-    copied partial file stayed in ``out2`` to be refused as "not made by this run's settings". The folder the paths
-    were written in is the marker's ``outdir``; a marker written before it was recorded names it only as the one
-    ancestor of the output whose relative path names a file here. A marker that names no such folder, or whose
-    output lies outside it, is read as empty (no file of this folder it could name is touched, and nothing outside
-    it ever is)."""
-    here = marker.parent.parent
-    paths = [Path(str(p)) for p in data.get("paths") or []]
-    if not paths or paths[0].resolve().is_relative_to(here.resolve()):
-        return data
-    if data.get("outdir"):
-        old = Path(str(data["outdir"])) if paths[0].is_relative_to(str(data["outdir"])) else None
-    else:
-        old = _copied_from(paths[0], here)
-    if old is None:
+    if not isinstance(data, dict):
         return {}
-
-    def moved(p: Any) -> str | None:
-        q = Path(str(p))
-        return str(here / q.relative_to(old)) if q.is_relative_to(old) else None
-
-    out: dict[str, Any] = {**data, "paths": [m for p in paths if (m := moved(p)) is not None]}
-    rec = data.get("record")
-    if isinstance(rec, dict) and rec.get("output"):
-        out["record"] = {**rec, "output": moved(rec["output"])}
-        if rec.get("sidecars"):
-            out["record"]["sidecars"] = [m for p in rec["sidecars"] if (m := moved(p)) is not None]
+    here, paths = marker.parent.parent, data.get("paths") or []
+    if not paths or _Moved.inside(paths[0], here):
+        return data
+    if (moved := _Moved.find(paths[0], here, data.get("outdir"))) is None:
+        return {}
+    out: dict[str, Any] = {**data, "paths": [m for p in paths if (m := moved.path(p)) is not None]}
+    if isinstance(data.get("record"), dict) and data["record"].get("output"):
+        out["record"] = moved.record(data["record"])
     return out
 
 
-def _copied_from(path: Path, here: Path) -> Path | None:
-    """The folder ``here`` was when ``path`` (absolute, outside ``here``) was written into it, for a folder copied or
-    moved since: the one ancestor of ``path`` whose relative path names a file in ``here``; ``None`` when none or
-    several do (nothing in ``here`` is then taken for ``path``)."""
-    found = [a for a in path.parents if a != Path(a.anchor) and (here / path.relative_to(a)).is_file()]
-    return found[0] if len(found) == 1 else None
+class _Moved(NamedTuple):
+    """Where the files that a report or a pending marker names in the folder ``old`` are now: in ``here``, a copy or
+    a move of ``old``. Reports and markers hold absolute paths, and every reader maps a record or a marker naming
+    another folder through this one rule: a path below ``old`` names the file at its place below ``here``, one outside
+    ``old`` names nothing here (:meth:`path`; inputs: :meth:`input`). Read as written, after ``cp -a out out2`` a run
+    into ``out2`` deleted the files of ``out`` that its copy of a stopped run's marker named (rev12), took ``out``'s
+    files as done and listed them in ``out2``'s manifest (qa18film), took a folder compressed into itself's copied
+    outputs for inputs and refused them as "not made by this run's settings" (fix18b), and found no record of the
+    inputs copied around a nested output folder (rev14) or of a recovered marker's (struct19)."""
+
+    old: Path
+    here: Path
+
+    @staticmethod
+    def inside(path: Any, here: Path, real_here: str | None = None) -> bool:
+        """Whether ``path`` lies in ``here`` as named: by name first (a real path per record made reading a 100k-frame
+        report 13x slower, rev14), then by real path (``real_here``: ``here``'s, when the caller has it)."""
+        return (str(path).startswith(os.path.join(here, ""))
+                or os.path.realpath(str(path)).startswith((real_here or os.path.realpath(here)) + os.sep))
+
+    @classmethod
+    def find(cls, path: Any, here: Path, old: Any = None) -> _Moved | None:
+        """The move of ``path`` (absolute, outside ``here``) into ``here``: from the folder ``old`` it was written in,
+        when that is known (a marker's ``outdir``) and holds it, else from the one ancestor of ``path`` whose relative
+        path names a file in ``here``; None when none or several do (nothing in ``here`` is then taken for it)."""
+        path = Path(str(path))
+        if old:
+            return cls(Path(str(old)), here) if path.is_relative_to(str(old)) else None
+        parts = path.parts  # by strings: pathlib per ancestor was half of reading a copied folder's report
+        found = [i for i in range(1 + bool(path.anchor), len(parts)) if os.path.isfile(os.path.join(here, *parts[i:]))]
+        return cls(Path(*parts[:found[0]]), here) if len(found) == 1 else None
+
+    def path(self, p: Any) -> str | None:
+        """Where the file recorded as ``p`` is now; None when it lay outside ``old``."""
+        q = Path(str(p))
+        return str(self.here / q.relative_to(self.old)) if q.is_relative_to(self.old) else None
+
+    def input(self, source: str) -> str:
+        """Where a record's input ``source`` is now when it was copied or moved with ``old``: below ``old`` itself, or
+        below the folder copied around it (``compress in -o in/out`` then ``cp -a in in2``: ``in`` for ``in/out`` now
+        ``in2/out``, the folders where their names first differ) when the copy holds that file; ``source`` else."""
+        if (moved := self.path(source)) is not None:
+            return moved
+        top, new_top = self.old, self.here
+        while top.name == new_top.name and top.parent != top and new_top.parent != new_top:
+            top, new_top = top.parent, new_top.parent
+        q = Path(source)
+        if top != self.old and q.is_relative_to(top) and (new_top / q.relative_to(top)).is_file():
+            return str(new_top / q.relative_to(top))
+        return source
+
+    def record(self, rec: dict[str, Any], *, inputs: bool = True) -> dict[str, Any]:
+        """``rec`` with its output and sidecars (and with ``inputs`` its input) where they are now."""
+        out = {**rec, "output": self.path(rec["output"])}
+        if rec.get("sidecars"):
+            out["sidecars"] = [m for p in rec["sidecars"] if (m := self.path(p)) is not None]
+        if inputs and rec.get("input"):
+            out["input"] = self.input(str(rec["input"]))
+        return out
 
 
 def _marker_fate(data: dict[str, Any], reported: dict[str, str | None], key: str) -> tuple[bool, dict | None]:
@@ -751,7 +782,7 @@ def _mark_pending(outdir: Path, out_path: Path, paths: list[Path]) -> Path:
     """Record, before writing, which files this job is about to create (removed once its report line is in)."""
     marker = _marker_path(outdir, out_path)
     marker.parent.mkdir(parents=True, exist_ok=True)
-    blob = {"paths": [str(p) for p in paths], "outdir": str(outdir)}  # outdir: where a copy's paths are (_moved_marker)
+    blob = {"paths": [str(p) for p in paths], "outdir": str(outdir)}  # outdir: where a copy's paths are (_Moved)
     atomic_write_bytes(marker, json.dumps(blob).encode(), overwrite=True)
     return marker
 
@@ -1007,19 +1038,13 @@ def _stale_output(rec: dict[str, Any] | None) -> str | None:
 
 
 def _moved_output(rec: dict[str, Any] | None, job: Job, options: CompressOptions, outdir: Path) -> dict | None:
-    """``rec`` with its output at its place in ``outdir`` when the report names it outside ``outdir`` (reports
-    hold absolute paths; qa18film: after `cp -a out out2`, a rerun into ``out2`` took the files in ``out`` as done
-    and listed them, absolute, in ``out2``'s manifest and SHA256SUMS, so verify of ``out2`` checked ``out``)."""
-    if rec is None or not rec.get("output"):
-        return rec
-    recorded = Path(rec["output"])
-    if recorded.resolve().is_relative_to(outdir.resolve()):
+    """``rec`` (a record of ``job``'s input) with its output, and the sidecars beside it, in the job's output folder
+    (:class:`_Moved`) when the report names them outside ``outdir``, where no copy or move of it was found (deleted
+    since, or a report shared by two folders): qa18film, a rerun into a copy took the old folder's files as done."""
+    if rec is None or not rec.get("output") or _Moved.inside(rec["output"], outdir):
         return rec
     stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
-    moved = {**rec, "output": str(stem.with_name(stem.name + recorded.suffix))}
-    if rec.get("sidecars"):  # written beside the output
-        moved["sidecars"] = [str(stem.parent / Path(p).name) for p in rec["sidecars"]]
-    return moved
+    return _Moved(Path(rec["output"]).parent, stem.parent).record(rec, inputs=False)
 
 
 class _ReportState(NamedTuple):
@@ -1196,7 +1221,7 @@ def _reported_outputs(report_path: Path, *, inputs_under: str | None = None) -> 
     """Outputs and sidecars an earlier run recorded: never inputs, even when written next to them (only those of
     inputs in the folder ``inputs_under``, a real path, when given: the report's folder). Reports hold absolute
     paths: a record naming another folder, when ``inputs_under`` was copied or moved since (``cp -a in in2`` of a
-    folder compressed into itself), names its files at their place in ``inputs_under`` (:func:`_copied_from`), or
+    folder compressed into itself), names its files at their place in ``inputs_under`` (:class:`_Moved`), or
     nothing there."""
     out: set[str] = set()
     for rec in read_report(report_path):
@@ -1211,44 +1236,11 @@ def _reported_outputs(report_path: Path, *, inputs_under: str | None = None) -> 
 
 
 def _copied_record(rec: dict[str, Any], here: Path, real_here: str) -> dict[str, Any]:
-    """``rec`` with its output, sidecars and (when it lay in the same folder) input at their place in ``here`` when
-    its output names another folder that ``here`` is a copy or a move of (:func:`_copied_from`; ``real_here``:
-    ``here``'s real path); ``rec`` as it is otherwise. A folder compressed into itself and copied (``cp -a in
-    in2``) names its files in ``in``: a rerun into ``in2`` refused its copied outputs as inputs of the same output
-    names, then as "not made by this run's settings" (fix18b)."""
-    # the usual case first, by name: a realpath per record made reading a 100k-frame report 13x slower (rev14)
-    if str(rec["output"]).startswith(os.path.join(here, "")):
+    """``rec`` with its files where they are now when its output names another folder that ``here`` (real path
+    ``real_here``) is a copy or a move of (:class:`_Moved`); ``rec`` as it is otherwise."""
+    if _Moved.inside(rec["output"], here, real_here) or (moved := _Moved.find(rec["output"], here)) is None:
         return rec
-    output = Path(str(rec["output"]))
-    if os.path.realpath(output).startswith(real_here + os.sep):
-        return rec
-    old = _copied_from(output, here)
-    if old is None:
-        return rec
-
-    def moved(p: Any) -> str:
-        q = Path(str(p))
-        return str(here / q.relative_to(old)) if q.is_relative_to(old) else str(p)
-
-    return {**rec, "input": _copied_input(str(rec["input"]), old, here), "output": moved(output),
-            **({"sidecars": [moved(p) for p in rec["sidecars"]]} if rec.get("sidecars") else {})}
-
-
-def _copied_input(source: str, old: Path, here: Path) -> str:
-    """A record's input ``source`` at its place in the copy when it was copied or moved with the output folder
-    ``old`` (now ``here``): below ``old`` itself, or below the folder that was copied around it (``compress in -o
-    in/out`` then ``cp -a in in2``: ``in`` for ``in/out`` now ``in2/out``, the folders where their names first
-    differ) when the copy holds that file; ``source`` otherwise. The rerun into ``in2/out`` found no record of
-    ``in2/a.png`` and refused its copied outputs as "not made by this run's settings" (rev14)."""
-    q = Path(source)
-    if q.is_relative_to(old):
-        return str(here / q.relative_to(old))
-    top, new_top = old, here
-    while top.name == new_top.name and top.parent != top and new_top.parent != new_top:
-        top, new_top = top.parent, new_top.parent
-    if top != old and q.is_relative_to(top) and (new_top / q.relative_to(top)).is_file():
-        return str(new_top / q.relative_to(top))
-    return source
+    return moved.record(rec)
 
 
 class _Task(NamedTuple):
