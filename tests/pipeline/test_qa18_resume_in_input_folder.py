@@ -20,7 +20,9 @@ def test_resume_into_the_input_folder_after_a_kill_before_the_report_line(tmp_pa
     lines = report.read_text().splitlines()
     last = json.loads(lines[-1])
     report.write_text("\n".join(lines[:-1]) + "\n")
-    batch._marker_path(folder, batch.Path(last["output"])).write_text(
+    marker = batch._marker_path(folder, batch.Path(last["output"]))
+    marker.parent.mkdir(exist_ok=True)  # a finished run removes the empty pending folder (link19)
+    marker.write_text(
         json.dumps({"paths": [last["output"]], "record": last}))
     # before: OutputError "inputs would write the same output name: .../p2.jpg and .../p2.png"
     again = compress_paths([folder], folder, opts)

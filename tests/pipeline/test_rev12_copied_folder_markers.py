@@ -24,7 +24,9 @@ def _killed_before_report(out: Path, opts: CompressOptions, src: Path, *, legacy
     last = json.loads(lines[-1])
     report.write_text("\n".join(lines[:-1]) + "\n")
     if legacy:
-        batch._marker_path(out, Path(last["output"])).write_text(json.dumps({"paths": [last["output"]]}))
+        marker = batch._marker_path(out, Path(last["output"]))
+        marker.parent.mkdir(exist_ok=True)  # a finished run removes the empty pending folder (link19)
+        marker.write_text(json.dumps({"paths": [last["output"]]}))
     else:
         batch._mark_pending(out, Path(last["output"]), [Path(last["output"])])
 
@@ -64,7 +66,9 @@ def test_a_moved_folder_recovers_a_finished_job_its_marker_holds(tmp_path: Path)
     lines = report.read_text().splitlines()
     last = json.loads(lines[-1])
     report.write_text("\n".join(lines[:-1]) + "\n")
-    batch._marker_path(first, Path(last["output"])).write_text(json.dumps({"paths": [last["output"]],
+    marker = batch._marker_path(first, Path(last["output"]))
+    marker.parent.mkdir(exist_ok=True)  # a finished run removes the empty pending folder (link19)
+    marker.write_text(json.dumps({"paths": [last["output"]],
                                                                            "record": last}))
     shutil.move(first, moved)
     again = compress_paths([src], moved, opts)
