@@ -143,7 +143,8 @@ def preflight(p: Path) -> str:
 
 
 #: ISO-BMFF top-level box types an AVIF/HEIF file (still or sequence) holds; the walk of :func:`_declared_size`
-#: stops at any other, as libheif and libavif read past trailing bytes that do not parse as a box.
+#: stops at another type that runs past the end (trailing bytes, which libheif and libavif read past), and walks
+#: over one that fits (a newer or a vendor's box before the mdat: review of rev19b).
 _TOP_BOXES = frozenset({b"ftyp", b"meta", b"mdat", b"moov", b"free", b"skip", b"uuid", b"wide", b"pdin", b"moof",
                         b"mfra", b"styp", b"sidx", b"ssix", b"prft", b"emsg", b"meco"})
 
@@ -162,7 +163,7 @@ def _declared_size(p: Path, fmt: str) -> int:
             box = int.from_bytes(head[8:16], "big") if box == 1 else box
             if box < 8:  # 0 (to the end) or malformed: decoding says which
                 return 0
-            if head[4:8] not in _TOP_BOXES:  # bytes appended after the last box, which decoders skip
+            if head[4:8] not in _TOP_BOXES and pos + box > size:  # bytes appended after the last box
                 return pos
             pos += box
         return pos
