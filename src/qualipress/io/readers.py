@@ -781,17 +781,19 @@ def _read_cineon(path: Path, max_pixels: int) -> Image:
         raise UnsupportedError(f"{path}: {bits}-bit Cineon samples are not supported (10-bit and 12-bit are)")
     arr = np.right_shift(arr, 16 - bits)
     with path.open("rb") as fh:
-        head = fh.read(704)
-    if len(head) == 704 and 1 <= (code := head[192]) <= 7:  # review of QA 19: said for DPX, not for Cineon
+        head = fh.read(1024)
+    if len(head) == 1024 and 1 <= (code := head[192]) <= 7:  # review of QA 19: said for DPX, not for Cineon
         meta["not_carried"] = (f"Cineon orientation code {code} (not left to right, top to bottom) is not applied: "
                                "outputs keep the stored pixel order")
-        h, w = arr.shape[:2]
-        if code >= 4 and h != w:  # column-wise: OpenImageIO swaps width and height, as for DPX
-            if not (head[193] == 3 and all(head[198 + 28 * k] == 10 for k in range(3)) and head[681] in (5, 6)
-                    and head[700:704] in (bytes(4), b"\xff" * 4)):
-                raise UnsupportedError(f"{path}: Cineon orientation code {code} (column-wise): OpenImageIO reads it "
-                                       "with width and height swapped")
-            arr = arr.reshape(w, h, -1)  # one 32-bit word a pixel, unpadded lines: the stored order is exact
+    # OpenImageIO swaps a column-wise scan's width and height (codes 4-7, as for DPX) and skips no end-of-line
+    # padding (review of rev19b): such a scan is unpacked here in its stored layout, or refused
+    pad = len(head) == 1024 and head[684:688] not in (bytes(4), b"\xff" * 4)
+    if pad or (len(head) == 1024 and head[192] >= 4 and arr.shape[0] != arr.shape[1]):
+        try:
+            arr = dpx.read_element(path, dpx.cineon_layout(head))
+        except UnsupportedError:
+            raise UnsupportedError(f"{path}: Cineon orientation code {head[192]} / end-of-line padding: OpenImageIO "
+                                   "reads such a layout wrongly, and qualipress does not unpack it itself") from None
     meta[LOG_CURVE_KEY] = "cineon"
     img = _finish(arr, bits, metadata=meta)
     return Image(img.pixels, img.bit_depth, FORMAT_TRANSFERS["cineon"], "unknown", meta)
