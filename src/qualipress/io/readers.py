@@ -78,7 +78,9 @@ def why_unreadable(path: str | Path, exc: OSError | None = None) -> str:
     """Why ``path`` cannot be read, for a message: a link to nothing names its target (``ls`` still lists it, so
     "No such file or directory" puzzles), else the system's reason."""
     if os.path.islink(path) and not os.path.exists(path):
-        if os.path.lexists(os.path.realpath(path)):  # realpath stops on the link where a loop closes
+        if os.path.exists(real := os.path.realpath(path)):  # a finite chain the system gives up on (ELOOP)
+            return f"chain of symbolic links longer than the system follows (it ends at {real})"
+        if os.path.lexists(real):  # realpath stops on the link where a loop closes
             return f"symbolic link loop (its target {os.readlink(path)} leads back to itself)"
         return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
     return "no such file" if exc is None else exc.strerror or str(exc)
