@@ -81,3 +81,17 @@ def test_a_column_wise_dpx_read_by_openimageio_keeps_the_stored_geometry(tmp_pat
     img = read_image(path)
     assert img.bit_depth == 10 and img.pixels.shape == arr.shape and (img.pixels == arr).all()
     assert "keep the stored pixel order" in img.metadata["not_carried"]
+
+
+@pytest.mark.parametrize("code", [2, 0x0100])
+def test_a_column_wise_dpx_with_an_encoding_code_other_than_rle_is_read(tmp_path, code):
+    # review of rev19b: such a code is read as uncompressed for a row-wise frame, but the column-wise re-read asked
+    # dpx.layout, which still took every code but 0 and 0xFFFF for RLE, and the frame was refused
+    arr = photo_like(16, 24, bits=16) >> 6
+    data = bytearray(dpx.encode_dpx(arr, bit_size=10))
+    struct.pack_into(">H", data, 768, 5)
+    struct.pack_into(">H", data, 806, code)
+    path = tmp_path / "columns.dpx"
+    path.write_bytes(bytes(data))
+    img = read_image(path)
+    assert img.bit_depth == 10 and img.pixels.shape == arr.shape and (img.pixels == arr).all()
