@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
 import pytest
 
 from qualipress.errors import UnsupportedError
@@ -95,3 +96,17 @@ def test_a_column_wise_dpx_with_an_encoding_code_other_than_rle_is_read(tmp_path
     path.write_bytes(bytes(data))
     img = read_image(path)
     assert img.bit_depth == 10 and img.pixels.shape == arr.shape and (img.pixels == arr).all()
+
+
+@pytest.mark.parametrize("bits", [8, 10, 16])
+def test_an_undefined_data_sign_is_read_as_unsigned_by_openimageio_too(tmp_path, bits):
+    # review of rev19b: the undefined sign was taken as unsigned by the lean path only; a frame the lean path leaves
+    # to OpenImageIO (here: a key code) came back int16 / int8 and was refused as "signed 16-bit samples"
+    arr = photo_like(16, 24, bits=16) >> (16 - bits)
+    data = bytearray(dpx.encode_dpx(arr.astype(np.uint8) if bits == 8 else arr, bit_size=bits))
+    struct.pack_into(">I", data, 780, 0xFFFFFFFF)
+    data[1664] = ord("1")  # film header key code: left to OpenImageIO
+    path = tmp_path / "undef.dpx"
+    path.write_bytes(bytes(data))
+    img = read_image(path)
+    assert img.bit_depth == bits and (img.pixels == arr).all()

@@ -733,6 +733,8 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         arr, meta, bits = lean  # raw code values at their own depth
     else:
         arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
+        if arr.dtype.kind == "i" and _dpx_sign_undefined(path):  # OpenImageIO's int16 / int8 hold the codes' bits
+            arr = arr.view(arr.dtype.str.replace("i", "u"))
         if (stored := _dpx_column_wise(path, arr.shape)) is not None:
             arr, bits = stored
         elif arr.dtype == np.uint16 and 8 < bits < 16:
@@ -751,6 +753,16 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         return _finish(arr, 32, metadata=meta, transfer="linear")
     img = _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
     return Image(img.pixels, img.bit_depth, transfer, "unknown" if transfer == "log" else "srgb", meta)
+
+
+def _dpx_sign_undefined(path: Path) -> bool:
+    """Whether a DPX's element 0 data sign is undefined (all ones), which OpenImageIO reads as signed like any sign
+    but 0, and qualipress as unsigned (review of rev19b: the lean path did, OpenImageIO's did not)."""
+    with path.open("rb") as fh:
+        try:
+            return dpx.parse_header(fh.read(dpx.HEADER_SIZE)).elements[0].data_sign == 0xFFFFFFFF
+        except InputError:
+            return False
 
 
 def _dpx_column_wise(path: Path, shape: tuple[int, ...]) -> tuple[np.ndarray, int] | None:
