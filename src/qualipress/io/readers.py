@@ -802,7 +802,7 @@ def _read_cineon(path: Path, max_pixels: int) -> Image:
     # OpenImageIO swaps a column-wise scan's width and height (codes 4-7, as for DPX) and skips no end-of-line
     # padding (review of rev19b): such a scan is unpacked here in its stored layout, or refused
     pad = len(head) == 1024 and head[684:688] not in (bytes(4), b"\xff" * 4)
-    if pad or (len(head) == 1024 and head[192] >= 4 and arr.shape[0] != arr.shape[1]):
+    if pad or (len(head) == 1024 and 4 <= head[192] <= 7 and arr.shape[0] != arr.shape[1]):
         try:
             arr = dpx.read_element(path, dpx.cineon_layout(head))
         except UnsupportedError:
