@@ -53,3 +53,17 @@ def test_bytes_after_the_last_box_of_an_avif_or_heif_are_not_truncation(tmp_path
     (tmp_path / "cut.avif").write_bytes(avif[:-40])
     with pytest.raises(Exception, match="truncated"):
         preflight(tmp_path / "cut.avif")
+
+
+@pytest.mark.parametrize("kind", [b"etyp", b"imda", b"jumb", b"abcd"])
+def test_a_cut_avif_with_an_unlisted_box_before_the_mdat_is_still_truncated(tmp_path: Path, kind: bytes) -> None:
+    # review of rev19b: the walk stopped at the first box type not in its list, so a file cut inside its mdat
+    # passed the dry run when a box of another type (a newer ISO-BMFF one, a vendor's) came before the mdat
+    from qualipress.io.readers import preflight
+
+    avif = imagecodecs.avif_encode(photo_like(40, 56, seed=1), level=60)
+    ftyp = int.from_bytes(avif[:4], "big")
+    path = tmp_path / "cut.avif"
+    path.write_bytes(avif[:ftyp] + (38).to_bytes(4, "big") + kind + bytes(30) + avif[ftyp:-40])
+    with pytest.raises(Exception, match="truncated"):
+        preflight(path)

@@ -334,3 +334,17 @@ def test_a_link_loop_named_as_a_frame_is_reported_not_dropped(dpx_sequence: Path
     assert f"cannot read ({why})" in capsys.readouterr().err
     bad = [r for r in catalogue([dpx_sequence], text=False)["frames"] if r.get("status") == "error"]
     assert [r["error"].split(": ", 1)[1] for r in bad] == [why]
+
+
+def test_a_link_chain_longer_than_the_system_follows_is_not_called_a_loop(dpx_sequence: Path) -> None:
+    # review of rev19b: a finite chain of 45 links (the system follows 40) fails with ELOOP too, and was reported
+    # as a link "leads back to itself"
+    from qualipress.io.readers import why_unreadable
+
+    prev = "reel.0001002.dpx"
+    for k in range(45):
+        (dpx_sequence / f"hop{k}").symlink_to(prev)
+        prev = f"hop{k}"
+    (dpx_sequence / "reel.0001003.dpx").symlink_to(prev)
+    why = why_unreadable(dpx_sequence / "reel.0001003.dpx")
+    assert "loop" not in why and "longer than the system follows" in why, why

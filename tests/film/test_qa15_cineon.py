@@ -89,3 +89,20 @@ def test_a_cineon_orientation_is_said_and_a_column_wise_scan_keeps_its_stored_ge
     img = read_image(p)
     assert img.pixels.shape == code.shape and (img.pixels == code).all()
     assert img.metadata["not_carried"].startswith(f"Cineon orientation code {orientation} ")
+
+
+@pytest.mark.parametrize("orientation", [0, 5])
+def test_a_cineon_scan_with_end_of_line_padding_reads_its_own_samples(tmp_path: Path, orientation: int) -> None:
+    # review of rev19b: OpenImageIO skips no end-of-line padding (header offset 684), so every line after the first
+    # came back shifted; the column-wise check looked at a reserved field (700) instead
+    code = (np.arange(7 * 13 * 3).reshape(7, 13, 3) % 1000 + 20).astype(np.uint16)
+    p = tmp_path / "padded.cin"
+    _cineon(p, code)
+    data = bytearray(p.read_bytes())
+    data[192] = orientation
+    struct.pack_into(">I", data, 684, 8)
+    pixels = bytes(data[2048:])
+    data[2048:] = b"".join(pixels[y * 52:(y + 1) * 52] + b"\xee" * 8 for y in range(7))
+    p.write_bytes(bytes(data))
+    img = read_image(p)
+    assert img.pixels.shape == code.shape and (img.pixels == code).all()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
 import pytest
 
 from qualipress.errors import UnsupportedError
@@ -81,3 +82,31 @@ def test_a_column_wise_dpx_read_by_openimageio_keeps_the_stored_geometry(tmp_pat
     img = read_image(path)
     assert img.bit_depth == 10 and img.pixels.shape == arr.shape and (img.pixels == arr).all()
     assert "keep the stored pixel order" in img.metadata["not_carried"]
+
+
+@pytest.mark.parametrize("code", [2, 0x0100])
+def test_a_column_wise_dpx_with_an_encoding_code_other_than_rle_is_read(tmp_path, code):
+    # review of rev19b: such a code is read as uncompressed for a row-wise frame, but the column-wise re-read asked
+    # dpx.layout, which still took every code but 0 and 0xFFFF for RLE, and the frame was refused
+    arr = photo_like(16, 24, bits=16) >> 6
+    data = bytearray(dpx.encode_dpx(arr, bit_size=10))
+    struct.pack_into(">H", data, 768, 5)
+    struct.pack_into(">H", data, 806, code)
+    path = tmp_path / "columns.dpx"
+    path.write_bytes(bytes(data))
+    img = read_image(path)
+    assert img.bit_depth == 10 and img.pixels.shape == arr.shape and (img.pixels == arr).all()
+
+
+@pytest.mark.parametrize("bits", [8, 10, 16])
+def test_an_undefined_data_sign_is_read_as_unsigned_by_openimageio_too(tmp_path, bits):
+    # review of rev19b: the undefined sign was taken as unsigned by the lean path only; a frame the lean path leaves
+    # to OpenImageIO (here: a key code) came back int16 / int8 and was refused as "signed 16-bit samples"
+    arr = photo_like(16, 24, bits=16) >> (16 - bits)
+    data = bytearray(dpx.encode_dpx(arr.astype(np.uint8) if bits == 8 else arr, bit_size=bits))
+    struct.pack_into(">I", data, 780, 0xFFFFFFFF)
+    data[1664] = ord("1")  # film header key code: left to OpenImageIO
+    path = tmp_path / "undef.dpx"
+    path.write_bytes(bytes(data))
+    img = read_image(path)
+    assert img.bit_depth == bits and (img.pixels == arr).all()

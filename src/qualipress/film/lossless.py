@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import struct
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,31 +138,6 @@ def _model_dpx(data: bytes) -> FrameModel:
     return _model_element(data, dpx.layouts(dpx.parse_header(data[: dpx.HEADER_SIZE])))
 
 
-def _cineon_layout(data: bytes) -> dpx.PixelLayout:
-    """Where a Kodak Cineon file's samples are, as a DPX element: the usual 10-bit RGB, pixel-interleaved, three
-    samples to a 32-bit word with the padding in the low bits (DPX method A), lines and channels unpadded.
-
-    Raises
-    ------
-    UnsupportedError
-        Any other Cineon layout (the archive then keeps the file opaque).
-    """
-    e = ">" if data[:4] == CINEON_MAGIC[0] else "<"
-    if len(data) < 1024:
-        raise InputError(f"Cineon header cut short ({len(data)} bytes)")
-    offset, = struct.unpack_from(e + "I", data, 4)
-    channels = data[193]
-    width, height = struct.unpack_from(e + "II", data, 200)
-    bits = {data[198 + 28 * k] for k in range(min(channels, 8))}
-    line_pad, channel_pad = struct.unpack_from(e + "II", data, 684)
-    if channels != 3 or bits != {10} or data[680] != 0 or data[681] != 5 or line_pad or channel_pad:
-        raise UnsupportedError(f"Cineon layout ({channels} channel(s), {sorted(bits)}-bit, interleave {data[680]}, "
-                               f"packing {data[681]}) is not modelled")
-    if width <= 0 or height <= 0:
-        raise InputError(f"Cineon header gives a {width}x{height} image")
-    return dpx.PixelLayout(width, height, 3, 10, 1, e, offset, width * 4, 0)
-
-
 def _model_element(data: bytes, candidates: list[dpx.PixelLayout]) -> FrameModel:
     """The first of ``candidates`` whose re-packed samples equal the file's bytes (else the first that fits)."""
     last_error: Exception | None = None
@@ -267,7 +241,7 @@ def model_file(data: bytes, *, name: str = "") -> FrameModel:
         if head in (b"SDPX", b"XPDS"):
             return _model_dpx(data)
         if head in SIGNATURES[".cin"]:
-            return _model_element(data, [_cineon_layout(data)])
+            return _model_element(data, [dpx.cineon_layout(data)])
         if head in (b"II*\0", b"MM\0*"):
             return _model_tiff(data)
     except UnsupportedError as exc:

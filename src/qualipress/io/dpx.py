@@ -262,7 +262,7 @@ def layout(header: DpxHeader, *, word_aligned: bool = True) -> PixelLayout:
     ch = el.channels
     if ch is None:
         raise UnsupportedError(f"DPX descriptor {el.descriptor} is not unpacked by qualipress")
-    if el.encoding not in (0, 0xFFFF):
+    if el.encoding == 1:  # any other code is read as uncompressed, as OpenImageIO does (review of rev19b)
         raise UnsupportedError("run-length encoded DPX is not modelled")
     if header.width <= 0 or header.height <= 0:
         raise InputError(f"DPX header gives a {header.width}x{header.height} image")
@@ -410,6 +410,32 @@ def _pack_bitstream(flat: np.ndarray, lay: PixelLayout) -> np.ndarray:
     bits[:, : n * lay.bit_size] = (v & 1).reshape(h, -1)
     words = np.packbits(bits, axis=1, bitorder="little").view("<u4")
     return words.astype(lay.byteorder + "u4").view(np.uint8).reshape(h, lay.line_bytes)
+
+
+def cineon_layout(head: bytes) -> PixelLayout:
+    """Where a Kodak Cineon file's samples are, as a DPX element: the usual 10-bit RGB, pixel-interleaved, three
+    samples to a 32-bit word, left justified (Cineon packing 5, DPX method A) or right justified (6, method B),
+    channels unpadded, lines followed by the header's end-of-line padding (offset 684).
+
+    Raises
+    ------
+    UnsupportedError
+        Any other Cineon layout (the archive then keeps the file opaque).
+    """
+    e = ">" if head[:4] == b"\x80\x2a\x5f\xd7" else "<"
+    if len(head) < 1024:
+        raise InputError(f"Cineon header cut short ({len(head)} bytes)")
+    offset, = struct.unpack_from(e + "I", head, 4)
+    channels = head[193]
+    width, height = struct.unpack_from(e + "II", head, 200)
+    bits = {head[198 + 28 * k] for k in range(min(channels, 8))}
+    line_pad, channel_pad = (0 if v == _UNDEF32 else v for v in struct.unpack_from(e + "II", head, 684))
+    if channels != 3 or bits != {10} or head[680] != 0 or head[681] not in (5, 6) or channel_pad:
+        raise UnsupportedError(f"Cineon layout ({channels} channel(s), {sorted(bits)}-bit, interleave {head[680]}, "
+                               f"packing {head[681]}) is not modelled")
+    if width <= 0 or height <= 0:
+        raise InputError(f"Cineon header gives a {width}x{height} image")
+    return PixelLayout(width, height, 3, 10, head[681] - 4, e, offset, width * 4, line_pad)
 
 
 # -- the lean read path ----------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import warnings
@@ -79,11 +78,10 @@ def why_unreadable(path: str | Path, exc: OSError | None = None) -> str:
     """Why ``path`` cannot be read, for a message: a link to nothing names its target (``ls`` still lists it, so
     "No such file or directory" puzzles), else the system's reason."""
     if os.path.islink(path) and not os.path.exists(path):
-        try:
-            os.stat(path)
-        except OSError as e:  # a loop of links (ELOOP) was said not to exist (QA 19 reviews)
-            if e.errno == errno.ELOOP:
-                return f"symbolic link loop (its target {os.readlink(path)} leads back to itself)"
+        if os.path.exists(real := os.path.realpath(path)):  # a finite chain the system gives up on (ELOOP)
+            return f"chain of symbolic links longer than the system follows (it ends at {real})"
+        if os.path.lexists(real):  # realpath stops on the link where a loop closes
+            return f"symbolic link loop (its target {os.readlink(path)} leads back to itself)"
         return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
     return "no such file" if exc is None else exc.strerror or str(exc)
 
@@ -147,7 +145,8 @@ def preflight(p: Path) -> str:
 
 
 #: ISO-BMFF top-level box types an AVIF/HEIF file (still or sequence) holds; the walk of :func:`_declared_size`
-#: stops at any other, as libheif and libavif read past trailing bytes that do not parse as a box.
+#: stops at another type that runs past the end (trailing bytes, which libheif and libavif read past), and walks
+#: over one that fits (a newer or a vendor's box before the mdat: review of rev19b).
 _TOP_BOXES = frozenset({b"ftyp", b"meta", b"mdat", b"moov", b"free", b"skip", b"uuid", b"wide", b"pdin", b"moof",
                         b"mfra", b"styp", b"sidx", b"ssix", b"prft", b"emsg", b"meco"})
 
@@ -166,7 +165,7 @@ def _declared_size(p: Path, fmt: str) -> int:
             box = int.from_bytes(head[8:16], "big") if box == 1 else box
             if box < 8:  # 0 (to the end) or malformed: decoding says which
                 return 0
-            if head[4:8] not in _TOP_BOXES:  # bytes appended after the last box, which decoders skip
+            if head[4:8] not in _TOP_BOXES and pos + box > size:  # bytes appended after the last box
                 return pos
             pos += box
         return pos
@@ -734,6 +733,8 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         arr, meta, bits = lean  # raw code values at their own depth
     else:
         arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
+        if arr.dtype.kind == "i" and _dpx_sign_undefined(path):  # OpenImageIO's int16 / int8 hold the codes' bits
+            arr = arr.view(arr.dtype.str.replace("i", "u"))
         if (stored := _dpx_column_wise(path, arr.shape)) is not None:
             arr, bits = stored
         elif arr.dtype == np.uint16 and 8 < bits < 16:
@@ -752,6 +753,16 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         return _finish(arr, 32, metadata=meta, transfer="linear")
     img = _finish(arr, bits if arr.dtype == np.uint16 else None, metadata=meta)
     return Image(img.pixels, img.bit_depth, transfer, "unknown" if transfer == "log" else "srgb", meta)
+
+
+def _dpx_sign_undefined(path: Path) -> bool:
+    """Whether a DPX's element 0 data sign is undefined (all ones), which OpenImageIO reads as signed like any sign
+    but 0, and qualipress as unsigned (review of rev19b: the lean path did, OpenImageIO's did not)."""
+    with path.open("rb") as fh:
+        try:
+            return dpx.parse_header(fh.read(dpx.HEADER_SIZE)).elements[0].data_sign == 0xFFFFFFFF
+        except InputError:
+            return False
 
 
 def _dpx_column_wise(path: Path, shape: tuple[int, ...]) -> tuple[np.ndarray, int] | None:
@@ -784,17 +795,19 @@ def _read_cineon(path: Path, max_pixels: int) -> Image:
         raise UnsupportedError(f"{path}: {bits}-bit Cineon samples are not supported (10-bit and 12-bit are)")
     arr = np.right_shift(arr, 16 - bits)
     with path.open("rb") as fh:
-        head = fh.read(704)
-    if len(head) == 704 and 1 <= (code := head[192]) <= 7:  # review of QA 19: said for DPX, not for Cineon
+        head = fh.read(1024)
+    if len(head) == 1024 and 1 <= (code := head[192]) <= 7:  # review of QA 19: said for DPX, not for Cineon
         meta["not_carried"] = (f"Cineon orientation code {code} (not left to right, top to bottom) is not applied: "
                                "outputs keep the stored pixel order")
-        h, w = arr.shape[:2]
-        if code >= 4 and h != w:  # column-wise: OpenImageIO swaps width and height, as for DPX
-            if not (head[193] == 3 and all(head[198 + 28 * k] == 10 for k in range(3)) and head[681] in (5, 6)
-                    and head[700:704] in (bytes(4), b"\xff" * 4)):
-                raise UnsupportedError(f"{path}: Cineon orientation code {code} (column-wise): OpenImageIO reads it "
-                                       "with width and height swapped")
-            arr = arr.reshape(w, h, -1)  # one 32-bit word a pixel, unpadded lines: the stored order is exact
+    # OpenImageIO swaps a column-wise scan's width and height (codes 4-7, as for DPX) and skips no end-of-line
+    # padding (review of rev19b): such a scan is unpacked here in its stored layout, or refused
+    pad = len(head) == 1024 and head[684:688] not in (bytes(4), b"\xff" * 4)
+    if pad or (len(head) == 1024 and 4 <= head[192] <= 7 and arr.shape[0] != arr.shape[1]):
+        try:
+            arr = dpx.read_element(path, dpx.cineon_layout(head))
+        except UnsupportedError:
+            raise UnsupportedError(f"{path}: Cineon orientation code {head[192]} / end-of-line padding: OpenImageIO "
+                                   "reads such a layout wrongly, and qualipress does not unpack it itself") from None
     meta[LOG_CURVE_KEY] = "cineon"
     img = _finish(arr, bits, metadata=meta)
     return Image(img.pixels, img.bit_depth, FORMAT_TRANSFERS["cineon"], "unknown", meta)
