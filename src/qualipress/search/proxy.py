@@ -112,11 +112,22 @@ FAST_OFFSET: dict[str, dict[str, float]] = {"avif": {"ssim": -0.0608, "psnr": -0
 FIRST_PROBE_SHIFT: dict[str, float] = {"avif": 0.25, "jpegxl": -0.5, "jpeg": -0.25}
 
 
-def fast_options(codec: Codec, options: dict[str, Any]) -> dict[str, Any] | None:
+#: Codecs whose fast mosaic (:data:`FAST_STEERING`) misreads images read from a JPEG file, which are steered on a
+#: mosaic at the default setting instead. AVIF at speed 9 codes a JPEG source's 8×8 block structure otherwise than
+#: speed 6 does: on 8 JPEG sources (QA 19's) the speed-9 mosaic's SSIM margin was 0.13 below the full image's on
+#: average (to 0.38, growing with the setting) where :data:`FAST_OFFSET` corrects 0.06, so the first full-image
+#: probe landed 2-6 steps high; the speed-6 mosaic was within 0.03 (on 8 BSD300 test PNGs the speed-9 offset was
+#: 0.03, as learnt). The steering probes cost 0.44 of a full-image probe instead of 0.09 there
+#: (docs/benchmarks.md § AVIF cold on JPEG sources).
+FAST_NOT_FOR_JPEG_SOURCES = ("avif",)
+
+
+def fast_options(codec: Codec, options: dict[str, Any], *, jpeg_source: bool = False) -> dict[str, Any] | None:
     """The fast encoder options the mosaic of ``codec`` is encoded with (:data:`FAST_STEERING`), or None: codecs
-    without them, or whose caller chose that option."""
+    without them, whose caller chose that option, or (``jpeg_source``: the image was read from a JPEG file) listed
+    in :data:`FAST_NOT_FOR_JPEG_SOURCES`."""
     fast = FAST_STEERING.get(codec.name)
-    if fast is None or any(k in options for k in fast):
+    if fast is None or any(k in options for k in fast) or (jpeg_source and codec.name in FAST_NOT_FOR_JPEG_SOURCES):
         return None
     return fast
 
