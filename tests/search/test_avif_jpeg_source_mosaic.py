@@ -47,3 +47,10 @@ def test_fast_options_leave_jpeg_sources_to_the_default_setting():
     assert proxy.fast_options(avif, {}, jpeg_source=True) is None
     assert proxy.fast_options(avif, {}) == proxy.FAST_STEERING["avif"]
     assert proxy.fast_options(heif, {}, jpeg_source=True) == proxy.FAST_STEERING["heif"]  # not measured: unchanged
+
+
+def test_the_default_setting_mosaic_has_its_own_first_probe_shift():
+    avif, jxl = codecs.get("avif"), codecs.get("jpegxl")
+    assert proxy.first_probe_shift(avif, proxy.FAST_STEERING["avif"]) == proxy.FIRST_PROBE_SHIFT["avif"]
+    assert proxy.first_probe_shift(avif, None) == proxy.DEFAULT_SETTING_SHIFT["avif"] < proxy.FIRST_PROBE_SHIFT["avif"]
+    assert proxy.first_probe_shift(jxl, None) == proxy.FIRST_PROBE_SHIFT["jpegxl"]

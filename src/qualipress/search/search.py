@@ -450,7 +450,7 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
                 guess = max(guess, _SOURCE_SLOPE)  # just below a JPEG source's quality its margin falls fast
             x, local_slope, runner.steering = _proxy.steer(
                 mos, cdc, tgt, grid, start, guess, runner.options, top=special, samples=br.mosaic)
-            i0 = min(max(math.ceil(x + _proxy.FIRST_PROBE_SHIFT.get(cdc.name, 0.0) - 1e-9), 0), n - 1)
+            i0 = min(max(math.ceil(x + _proxy.first_probe_shift(cdc, fast) - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
     br.probe(i0)
