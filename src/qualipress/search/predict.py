@@ -325,6 +325,8 @@ class Prediction:
         Expected file size at ``index`` (bits per pixel), when the model has size curves.
     size_curve : tuple of (tuple of float, tuple of float), or None
         The predicted size curve behind ``bits_per_pixel``: grid positions and log10 bits per pixel there.
+    source_quality : float or None
+        The estimated quality of the JPEG file the image was read from, when it was one (any codec).
     """
 
     index: float
@@ -335,6 +337,7 @@ class Prediction:
     source_index: int | None = None
     bits_per_pixel: float | None = None
     size_curve: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    source_quality: float | None = None
 
     def index_for_size(self, bits_per_pixel: float) -> float | None:
         """The grid position where the predicted file reaches ``bits_per_pixel`` (:func:`index_for_size` of

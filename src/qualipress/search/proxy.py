@@ -110,13 +110,38 @@ FAST_OFFSET: dict[str, dict[str, float]] = {"avif": {"ssim": -0.0608, "psnr": -0
 #: lengthens fewer searches. Held out (Kodak, BSD300 test, COCO, mmpose, JPEG sources; 488 searches):
 #: 2.30 -> 2.23, 37 shorter and 3 longer, every file the same (docs/benchmarks.md § JPEG's first full-image probe).
 FIRST_PROBE_SHIFT: dict[str, float] = {"avif": 0.25, "jpegxl": -0.5, "jpeg": -0.25}
+#: :data:`FIRST_PROBE_SHIFT` for a codec of :data:`FAST_STEERING` whose mosaic is encoded at the default setting
+#: (a JPEG source, :data:`FAST_NOT_FOR_JPEG_SOURCES`): that mosaic is not low as the fast one is. Chosen on JPEG
+#: copies of 8 training photographs (BSD300 train 11-18, Pillow q70-95, 4:2:0/4:2:2/4:4:4; 32 cold searches at SSIM
+#: 0.90/0.95/0.99 and C1): 2.53 full-image probes per search at +0.25, 2.41 at 0, 2.34 at -0.25, none longer
+#: (docs/benchmarks.md § AVIF cold on JPEG sources).
+DEFAULT_SETTING_SHIFT: dict[str, float] = {"avif": -0.25}
 
 
-def fast_options(codec: Codec, options: dict[str, Any]) -> dict[str, Any] | None:
+def first_probe_shift(codec: Codec, fast: dict[str, Any] | None) -> float:
+    """Grid steps added to the steered estimate before the first full-image probe (:data:`FIRST_PROBE_SHIFT`, or
+    :data:`DEFAULT_SETTING_SHIFT` when ``codec``'s mosaic is not encoded at its fast setting: ``fast`` None)."""
+    if fast is None and codec.name in DEFAULT_SETTING_SHIFT:
+        return DEFAULT_SETTING_SHIFT[codec.name]
+    return FIRST_PROBE_SHIFT.get(codec.name, 0.0)
+
+
+#: Codecs whose fast mosaic (:data:`FAST_STEERING`) misreads images read from a JPEG file, which are steered on a
+#: mosaic at the default setting instead. AVIF at speed 9 codes a JPEG source's 8×8 block structure otherwise than
+#: speed 6 does: on 8 JPEG sources (QA 19's) the speed-9 mosaic's SSIM margin was 0.13 below the full image's on
+#: average (to 0.38, growing with the setting) where :data:`FAST_OFFSET` corrects 0.06, so the first full-image
+#: probe landed 2-6 steps high; the speed-6 mosaic was within 0.03 (on 8 BSD300 test PNGs the speed-9 offset was
+#: 0.03, as learnt). The steering probes cost 0.44 of a full-image probe instead of 0.09 there
+#: (docs/benchmarks.md § AVIF cold on JPEG sources).
+FAST_NOT_FOR_JPEG_SOURCES = ("avif",)
+
+
+def fast_options(codec: Codec, options: dict[str, Any], *, jpeg_source: bool = False) -> dict[str, Any] | None:
     """The fast encoder options the mosaic of ``codec`` is encoded with (:data:`FAST_STEERING`), or None: codecs
-    without them, or whose caller chose that option."""
+    without them, whose caller chose that option, or (``jpeg_source``: the image was read from a JPEG file) listed
+    in :data:`FAST_NOT_FOR_JPEG_SOURCES`."""
     fast = FAST_STEERING.get(codec.name)
-    if fast is None or any(k in options for k in fast):
+    if fast is None or any(k in options for k in fast) or (jpeg_source and codec.name in FAST_NOT_FOR_JPEG_SOURCES):
         return None
     return fast
 

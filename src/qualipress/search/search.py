@@ -442,7 +442,7 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
         # Started from the predictor (cold, or warm from another photograph): steer the first full-image probe by
         # probes on half the tiles (cheap; see search.proxy).
         try:
-            fast = _proxy.fast_options(cdc, runner.options)
+            fast = _proxy.fast_options(cdc, runner.options, jpeg_source=prediction.source_quality is not None)
             mos = _proxy.Mosaic(runner.encodable, runner.reference, runner.tile, runner.prepared,
                                 _proxy.tile_for(cdc), fast=fast)
             guess = hint.slope if hint is not None and hint.slope else prediction.slope
@@ -450,7 +450,7 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
                 guess = max(guess, _SOURCE_SLOPE)  # just below a JPEG source's quality its margin falls fast
             x, local_slope, runner.steering = _proxy.steer(
                 mos, cdc, tgt, grid, start, guess, runner.options, top=special, samples=br.mosaic)
-            i0 = min(max(math.ceil(x + _proxy.FIRST_PROBE_SHIFT.get(cdc.name, 0.0) - 1e-9), 0), n - 1)
+            i0 = min(max(math.ceil(x + _proxy.first_probe_shift(cdc, fast) - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
     br.probe(i0)
@@ -852,15 +852,17 @@ def _predicted(image: Image, codec: Codec, target: Target, grid_size: int,
     source_q, feats = _features(image, prepared)
     pred = model.predict(codec.name, grid_size, target, feats)
     q = codec.info.quality
-    if pred is None or source_q is None or codec.name not in _SAME_TABLES or q is None:
+    if pred is None or source_q is None:
+        return pred
+    pred = replace(pred, source_quality=source_q)
+    if codec.name not in _SAME_TABLES or q is None:
         return pred
     # A JPEG source re-encoded with the same quantisation tables keeps nearly all its coefficients: the metric
     # jumps at the source's own quality. When the smooth curve needs about that quality or more, start there.
     src_i = int(np.argmin(np.abs(np.asarray(q.grid) - source_q)))
     if pred.index > src_i - 1:
-        return Prediction(float(src_i), min(pred.low, src_i), max(pred.high, src_i), pred.slope,
-                          f"{pred.binding} (source JPEG quality {source_q:g})", src_i, pred.bits_per_pixel,
-                          pred.size_curve)
+        return replace(pred, index=float(src_i), low=min(pred.low, src_i), high=max(pred.high, src_i),
+                       binding=f"{pred.binding} (source JPEG quality {source_q:g})", source_index=src_i)
     return replace(pred, source_index=src_i)
 
 
