@@ -7,11 +7,12 @@ this run's settings"; a stopped run's marker had its record's input read the sam
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 from qualipress.io import as_image, write_image
-from qualipress.pipeline import CompressOptions, compress_paths
+from qualipress.pipeline import CompressOptions, batch, compress_paths
 from qualipress.search import parse_target
 from tests.conftest import photo_like
 
@@ -32,3 +33,24 @@ def test_a_moved_folders_report_names_the_inputs_it_was_made_from(tmp_path: Path
     assert not again.failures, [r.get("error") for r in again.failures]
     assert not again.records  # both resumed, nothing compressed again
     assert sorted(Path(r["output"]).name for r in again.skipped) == ["p0.jpg", "p1.jpg"]
+
+
+def test_a_moved_folders_marker_recovers_the_job_of_the_input_it_was_made_from(tmp_path: Path) -> None:
+    # killed after p1's file was written and its marker completed, before its report line; then the same move
+    _photos(tmp_path / "a" / "in", 0)
+    _photos(tmp_path / "b" / "in", 10)
+    opts = CompressOptions(target=parse_target("ssim>=0.95"), codec="jpeg")
+    out = tmp_path / "a" / "out"
+    compress_paths([tmp_path / "a" / "in"], out, opts)
+    report = out / batch.REPORT_NAME
+    lines = report.read_text().splitlines()
+    last = json.loads(lines[-1])
+    report.write_text("\n".join(lines[:-1]) + "\n")
+    batch._mark_pending(out, Path(last["output"]), [Path(last["output"])])
+    batch._mark_done(out, last)
+    shutil.move(out, tmp_path / "b" / "out")
+    again = compress_paths([tmp_path / "a" / "in"], tmp_path / "b" / "out", opts)
+    assert not again.failures, [r.get("error") for r in again.failures]
+    assert not again.records  # p1 recovered from its marker, p0 resumed: nothing compressed again
+    assert [Path(r["input"]).name for r in again.skipped if r.get("recovered")] == ["p1.png"]
+    assert all(r["input"].startswith(str(tmp_path / "a" / "in")) for r in [*again.records, *again.skipped])

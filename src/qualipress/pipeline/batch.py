@@ -662,8 +662,13 @@ def _read_marker(marker: Path) -> dict[str, Any]:
     if (moved := _Moved.find(paths[0], here, data.get("outdir"))) is None:
         return {}
     out: dict[str, Any] = {**data, "paths": [m for p in paths if (m := moved.path(p)) is not None]}
-    if isinstance(data.get("record"), dict) and data["record"].get("output"):
-        out["record"] = moved.record(data["record"])
+    if isinstance(rec := data.get("record"), dict) and rec.get("output"):
+        out["record"] = moved.record(rec)
+        # its input read as moved only when the file there is the one it was made from (rev19f: `mv a/out b/out` beside
+        # a b/in of other photos of the same names took b/in/p1.png for a/in/p1.png, and a/in's rerun refused p1)
+        if (there := out["record"].get("input")) != rec.get("input") and not (
+                os.path.isfile(there) and sha256_file(there) == rec.get("input_sha256")):
+            out["record"]["input"] = rec.get("input")
     return out
 
 
