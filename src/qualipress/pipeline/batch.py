@@ -662,8 +662,13 @@ def _read_marker(marker: Path) -> dict[str, Any]:
     if (moved := _Moved.find(paths[0], here, data.get("outdir"))) is None:
         return {}
     out: dict[str, Any] = {**data, "paths": [m for p in paths if (m := moved.path(p)) is not None]}
-    if isinstance(data.get("record"), dict) and data["record"].get("output"):
-        out["record"] = moved.record(data["record"])
+    if isinstance(rec := data.get("record"), dict) and rec.get("output"):
+        out["record"] = moved.record(rec)
+        # its input read as moved only when the file there is the one it was made from (rev19f: `mv a/out b/out` beside
+        # a b/in of other photos of the same names took b/in/p1.png for a/in/p1.png, and a/in's rerun refused p1)
+        if (there := out["record"].get("input")) != rec.get("input") and not (
+                os.path.isfile(there) and sha256_file(there) == rec.get("input_sha256")):
+            out["record"]["input"] = rec.get("input")
     return out
 
 
@@ -1059,16 +1064,18 @@ class _ReportState(NamedTuple):
     @classmethod
     def read(cls, report_path: Path, key: str, outdir: Path) -> _ReportState:
         """The state of ``report_path`` for ``key``; a record naming files in a folder ``outdir`` was copied or moved
-        from names them in ``outdir`` (:func:`_copied_record`)."""
+        from names them in ``outdir`` (:func:`_copied_record`), and is one of its input as recorded too when that
+        input was read as moved (rev19f: ``mv a/out b/out`` beside a ``b/in`` of other photos of the same names, then
+        ``compress a/in -o b/out``, refused every output as "not made by this run's settings")."""
         state = cls({}, {}, {})
         real_out = os.path.realpath(outdir)
-        for rec in read_report(report_path):
-            if rec.get("error") is None and rec.get("output"):
-                rec = _copied_record(rec, outdir, real_out)
+        for written in read_report(report_path):
+            if written.get("error") is None and written.get("output"):
+                rec = _copied_record(written, outdir, real_out)
                 state.reported[rec["output"]] = rec.get("output_sha256")
                 if rec.get("settings_key") == key:
-                    state.done[(rec["input_sha256"], rec["input"])] = rec
-                    state.earlier[rec["input"]] = rec
+                    for r in [{**rec, "input": written["input"]}, rec] if rec is not written else [rec]:
+                        state.done[(r["input_sha256"], r["input"])] = state.earlier[r["input"]] = r
         return state
 
     def resume(self, job: Job, sha: str, options: CompressOptions, outdir: Path) -> tuple[dict | None, dict | None]:
