@@ -668,8 +668,11 @@ def _read_marker(marker: Path, *, paths_only: bool = False) -> dict[str, Any]:
         out["record"] = moved.record(rec)
         # its input read as moved only when the file there is the one it was made from (rev19f: `mv a/out b/out` beside
         # a b/in of other photos of the same names took b/in/p1.png for a/in/p1.png, and a/in's rerun refused p1)
-        if (there := out["record"].get("input")) != rec.get("input") and not (
-                os.path.isfile(there) and sha256_file(there) == rec.get("input_sha256")):
+        there, same = out["record"].get("input"), False
+        with contextlib.suppress(OSError):  # one it cannot read is not (rev19h: EACCES there stopped the whole run)
+            same = there == rec.get("input") or (
+                os.path.isfile(there) and sha256_file(there) == rec.get("input_sha256"))
+        if not same:
             out["record"]["input"] = rec.get("input")
     return out
 
