@@ -348,3 +348,16 @@ def test_a_link_chain_longer_than_the_system_follows_is_not_called_a_loop(dpx_se
     (dpx_sequence / "reel.0001003.dpx").symlink_to(prev)
     why = why_unreadable(dpx_sequence / "reel.0001003.dpx")
     assert "loop" not in why and "longer than the system follows" in why, why
+
+
+@pytest.mark.parametrize("target", ["reel.0001002.dpx/", "gone/..", "gone/../reel.0001002.dpx"])
+def test_a_broken_link_whose_target_reads_as_a_file_lexically_is_called_broken(dpx_sequence: Path,
+                                                                                target: str) -> None:
+    # review of rev19d: os.path.realpath reads `gone/..` without the system's checks, so a link the system cannot
+    # follow (ENOENT, ENOTDIR) whose realpath exists was called a "chain of symbolic links longer than the system
+    # follows"; only ELOOP is
+    from qualipress.io.readers import why_unreadable
+
+    (dpx_sequence / "reel.0001009.dpx").symlink_to(target)
+    why = why_unreadable(dpx_sequence / "reel.0001009.dpx")
+    assert why == f"broken symbolic link (its target {target} does not exist)", why

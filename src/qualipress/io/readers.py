@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import warnings
@@ -78,10 +79,13 @@ def why_unreadable(path: str | Path, exc: OSError | None = None) -> str:
     """Why ``path`` cannot be read, for a message: a link to nothing names its target (``ls`` still lists it, so
     "No such file or directory" puzzles), else the system's reason."""
     if os.path.islink(path) and not os.path.exists(path):
-        if os.path.exists(real := os.path.realpath(path)):  # a finite chain the system gives up on (ELOOP)
-            return f"chain of symbolic links longer than the system follows (it ends at {real})"
-        if os.path.lexists(real):  # realpath stops on the link where a loop closes
-            return f"symbolic link loop (its target {os.readlink(path)} leads back to itself)"
+        try:
+            os.stat(path)
+        except OSError as e:  # only ELOOP is a loop or a long chain (rev19h: realpath reads `x/..` lexically)
+            if e.errno == errno.ELOOP and os.path.exists(real := os.path.realpath(path)):
+                return f"chain of symbolic links longer than the system follows (it ends at {real})"
+            if e.errno == errno.ELOOP:  # realpath stops on the link where a loop closes
+                return f"symbolic link loop (its target {os.readlink(path)} leads back to itself)"
         return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
     return "no such file" if exc is None else exc.strerror or str(exc)
 

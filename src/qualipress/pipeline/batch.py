@@ -645,11 +645,13 @@ def _stem_marker(outdir: Path, stem: Path) -> Path:
     return outdir / PENDING_DIR / (hashlib.sha1(str(stem).encode()).hexdigest()[:24] + ".json")
 
 
-def _read_marker(marker: Path) -> dict[str, Any]:
+def _read_marker(marker: Path, *, paths_only: bool = False) -> dict[str, Any]:
     """A pending marker's JSON (``paths``, and ``record`` once its job finished); empty when there is none (the
     usual case), or it is torn or not a marker's. A marker copied or moved with its folder names its files where they
     are now (:class:`_Moved`, from the folder its ``outdir`` records, or from :meth:`_Moved.find` for one written
-    before it was); one naming another folder that this one is not a copy of reads as empty (nothing is touched)."""
+    before it was); one naming another folder that this one is not a copy of reads as empty (nothing is touched).
+    ``paths_only``: its record is left out, and its input not hashed (rev19h: a run into its input folder hashed a
+    moved marker's input at discovery and again when settling it)."""
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -662,12 +664,15 @@ def _read_marker(marker: Path) -> dict[str, Any]:
     if (moved := _Moved.find(paths[0], here, data.get("outdir"))) is None:
         return {}
     out: dict[str, Any] = {**data, "paths": [m for p in paths if (m := moved.path(p)) is not None]}
-    if isinstance(rec := data.get("record"), dict) and rec.get("output"):
+    if isinstance(rec := data.get("record"), dict) and rec.get("output") and not paths_only:
         out["record"] = moved.record(rec)
         # its input read as moved only when the file there is the one it was made from (rev19f: `mv a/out b/out` beside
         # a b/in of other photos of the same names took b/in/p1.png for a/in/p1.png, and a/in's rerun refused p1)
-        if (there := out["record"].get("input")) != rec.get("input") and not (
-                os.path.isfile(there) and sha256_file(there) == rec.get("input_sha256")):
+        there, same = out["record"].get("input"), False
+        with contextlib.suppress(OSError):  # one it cannot read is not (rev19h: EACCES there stopped the whole run)
+            same = there == rec.get("input") or (
+                os.path.isfile(there) and sha256_file(there) == rec.get("input_sha256"))
+        if not same:
             out["record"]["input"] = rec.get("input")
     return out
 
@@ -780,7 +785,7 @@ def _pending_outputs(outdir: Path) -> set[str]:
     if not folder.is_dir():
         return set()
     return {str(p) for m in folder.glob("*.json") if not m.name.startswith(".")
-            for p in _read_marker(m).get("paths", [])}
+            for p in _read_marker(m, paths_only=True).get("paths", [])}
 
 
 def _mark_pending(outdir: Path, out_path: Path, paths: list[Path]) -> Path:
