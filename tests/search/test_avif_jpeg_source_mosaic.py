@@ -51,6 +51,24 @@ def test_fast_options_leave_jpeg_sources_to_the_default_setting():
 
 def test_the_default_setting_mosaic_has_its_own_first_probe_shift():
     avif, jxl = codecs.get("avif"), codecs.get("jpegxl")
-    assert proxy.first_probe_shift(avif, proxy.FAST_STEERING["avif"]) == proxy.FIRST_PROBE_SHIFT["avif"]
-    assert proxy.first_probe_shift(avif, None) == proxy.DEFAULT_SETTING_SHIFT["avif"] < proxy.FIRST_PROBE_SHIFT["avif"]
-    assert proxy.first_probe_shift(jxl, None) == proxy.FIRST_PROBE_SHIFT["jpegxl"]
+    assert proxy.first_probe_shift(avif, {}) == proxy.FIRST_PROBE_SHIFT["avif"]
+    assert proxy.first_probe_shift(avif, {}, jpeg_source=True) == proxy.DEFAULT_SETTING_SHIFT["avif"]
+    assert proxy.DEFAULT_SETTING_SHIFT["avif"] < proxy.FIRST_PROBE_SHIFT["avif"]
+    assert proxy.first_probe_shift(jxl, {}, jpeg_source=True) == proxy.FIRST_PROBE_SHIFT["jpegxl"]
+
+
+def _first_avif_probe(path, options) -> float:
+    res = search(read_image(path), "avif", "ssim>=0.95", encode_options=options, lossless_fallback=False)
+    assert res.steering >= 1  # the mosaic steered it
+    return res.probes[0].setting
+
+
+def test_a_callers_own_speed_keeps_the_fast_shift(tmp_path, monkeypatch):
+    # rev19g: a PNG searched with the caller's speed (so no fast mosaic) took the JPEG sources' shift since avif19
+    # (kodim04's corner at speed=6: first probe 66 -> 64); that shift was chosen on JPEG sources only.
+    PILImage.fromarray(photo_like(256, 320, seed=5)).save(tmp_path / "a.png")
+    firsts = []
+    for shift in ({}, {"avif": -30.0}):
+        monkeypatch.setattr(proxy, "DEFAULT_SETTING_SHIFT", shift)
+        firsts.append(_first_avif_probe(tmp_path / "a.png", {"speed": 6}))
+    assert firsts[0] == firsts[1]

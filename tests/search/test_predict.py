@@ -21,6 +21,16 @@ def test_jpeg_source_quality_reads_the_source_file(tmp_path):
     assert pr.jpeg_source_quality(as_image(px)) is None
 
 
+def test_jpeg_source_quality_goes_by_content_not_name(tmp_path):
+    # rev19g: a JPEG named .png, or a camera's .mpo (JPEG frames), was read as a PNG source: no source quality
+    # for the predictor, and AVIF steered it on the fast mosaic that misreads JPEG sources (avif19).
+    im = PILImage.fromarray(photo_like(80, 96))
+    im.save(tmp_path / "a.png", format="JPEG", quality=83)
+    im.save(tmp_path / "a.mpo", format="MPO", save_all=True, append_images=[im], quality=83)
+    assert pr.jpeg_source_quality(read_image(tmp_path / "a.png")) == 83
+    assert pr.jpeg_source_quality(read_image(tmp_path / "a.mpo")) == 83
+
+
 def test_features_respond_to_noise_flatness_and_colour():
     rng = np.random.default_rng(0)
     clean = photo_like(300, 400)

@@ -288,9 +288,14 @@ def _tile_features(y: np.ndarray) -> np.ndarray:
 
 # -- JPEG sources ---------------------------------------------------------------------------------------------
 def jpeg_source_quality(image: Image) -> float | None:
-    """Estimated quality of the JPEG file ``image`` was read from, or None when it was not a readable JPEG."""
+    """Estimated quality of the JPEG file ``image`` was read from, or None when it was not a readable JPEG.
+
+    JPEG by its content as the reader found it (``format``), not its name: a JPEG named ``.png`` or an ``.mpo``
+    (QA rev19g: read as PNG sources, so AVIF steered them on the fast mosaic that misreads JPEG sources).
+    """
     src = image.source
-    if src is None or Path(src).suffix.lower() not in EXTENSIONS["jpeg"]:
+    ext = None if src is None else Path(src).suffix.lower()
+    if src is None or image.metadata.get("format", "jpeg" if ext in EXTENSIONS["jpeg"] else None) != "jpeg":
         return None
     try:
         from PIL import Image as PILImage

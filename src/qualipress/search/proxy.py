@@ -118,10 +118,12 @@ FIRST_PROBE_SHIFT: dict[str, float] = {"avif": 0.25, "jpegxl": -0.5, "jpeg": -0.
 DEFAULT_SETTING_SHIFT: dict[str, float] = {"avif": -0.25}
 
 
-def first_probe_shift(codec: Codec, fast: dict[str, Any] | None) -> float:
-    """Grid steps added to the steered estimate before the first full-image probe (:data:`FIRST_PROBE_SHIFT`, or
-    :data:`DEFAULT_SETTING_SHIFT` when ``codec``'s mosaic is not encoded at its fast setting: ``fast`` None)."""
-    if fast is None and codec.name in DEFAULT_SETTING_SHIFT:
+def first_probe_shift(codec: Codec, options: dict[str, Any], *, jpeg_source: bool = False) -> float:
+    """Grid steps added to the steered estimate before the first full-image probe: :data:`FIRST_PROBE_SHIFT`, or
+    :data:`DEFAULT_SETTING_SHIFT` when the mosaic left its fast setting for a JPEG source (:func:`fast_options`).
+    A caller's own setting (``options``) keeps :data:`FIRST_PROBE_SHIFT`, as it did before that shift was learnt:
+    the shift was chosen on JPEG sources only, and a PNG's probes do not change with it."""
+    if jpeg_source and codec.name in DEFAULT_SETTING_SHIFT and fast_options(codec, options) is not None:
         return DEFAULT_SETTING_SHIFT[codec.name]
     return FIRST_PROBE_SHIFT.get(codec.name, 0.0)
 

@@ -442,7 +442,8 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
         # Started from the predictor (cold, or warm from another photograph): steer the first full-image probe by
         # probes on half the tiles (cheap; see search.proxy).
         try:
-            fast = _proxy.fast_options(cdc, runner.options, jpeg_source=prediction.source_quality is not None)
+            jpeg = prediction.source_quality is not None
+            fast = _proxy.fast_options(cdc, runner.options, jpeg_source=jpeg)
             mos = _proxy.Mosaic(runner.encodable, runner.reference, runner.tile, runner.prepared,
                                 _proxy.tile_for(cdc), fast=fast)
             guess = hint.slope if hint is not None and hint.slope else prediction.slope
@@ -450,7 +451,8 @@ def _first_probe(br: _Bracket, hint: Hint | None, *, warm: bool, bound: int | No
                 guess = max(guess, _SOURCE_SLOPE)  # just below a JPEG source's quality its margin falls fast
             x, local_slope, runner.steering = _proxy.steer(
                 mos, cdc, tgt, grid, start, guess, runner.options, top=special, samples=br.mosaic)
-            i0 = min(max(math.ceil(x + _proxy.first_probe_shift(cdc, fast) - 1e-9), 0), n - 1)
+            shift = _proxy.first_probe_shift(cdc, runner.options, jpeg_source=jpeg)
+            i0 = min(max(math.ceil(x + shift - 1e-9), 0), n - 1)
         except QualipressError:
             local_slope = None  # the codec would not take the mosaic: start from the prediction alone
     br.probe(i0)
