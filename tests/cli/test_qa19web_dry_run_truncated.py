@@ -67,3 +67,21 @@ def test_a_cut_avif_with_an_unlisted_box_before_the_mdat_is_still_truncated(tmp_
     path.write_bytes(avif[:ftyp] + (38).to_bytes(4, "big") + kind + bytes(30) + avif[ftyp:-40])
     with pytest.raises(Exception, match="truncated"):
         preflight(path)
+
+
+def test_dry_run_names_a_cut_jpeg_and_keeps_a_motion_photo(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # QA 19 web, left open there: a JPEG cut in its image data was listed as "would compress" and the run failed it
+    # ("JPEG data ends before its end-of-image marker"); bytes after the end marker (a motion photo's video) are legal
+    src = tmp_path / "in"
+    src.mkdir()
+    buf = io.BytesIO()
+    PILImage.fromarray(photo_like(64, 96, seed=4)).save(buf, "JPEG", quality=90)
+    jpeg = buf.getvalue()
+    (src / "good.jpg").write_bytes(jpeg)
+    (src / "cut.jpg").write_bytes(jpeg[: len(jpeg) // 2])
+    (src / "motion.jpg").write_bytes(jpeg + b"\x00\x00\x00\x18ftypmp42" + bytes(5000))
+    assert main(["compress", str(src), "-o", str(tmp_path / "out"), "--dry-run", "--json"]) == 0
+    rows = {Path(f["input"]).name: f["would_fail"] for f in json.loads(capsys.readouterr().out)["files"]}
+    assert rows["good.jpg"] is None and rows["motion.jpg"] is None
+    assert "end-of-image marker" in rows["cut.jpg"] and "truncated" in rows["cut.jpg"]

@@ -219,10 +219,11 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
     codecs cannot store (``--bit-depth 8``, and ``--for web``, reduce an integer source first); then, as the run's
     :meth:`~qualipress.codecs.base.Codec.prepare` checks it after those, a side over every named codec's limit.
     None when it would not, or when the header does not say (unreadable files: the run says why)."""
-    from qualipress.io.readers import header_dimensions, preflight
+    from qualipress.io.readers import header_dimensions, jpeg_stream_end, preflight
 
     try:  # QA 13: an empty, unrecognised or animated file was listed as "would compress"
-        preflight(path)
+        if preflight(path) == "jpeg":  # QA 19: a JPEG cut short; its header does not tell, its marker walk does
+            jpeg_stream_end(path.read_bytes())
         size = header_dimensions(path)
         if size is not None:  # QA 17: the run refuses a possible decompression bomb; so does the dry run
             check_dimensions(*size, max_pixels=max_pixels)
