@@ -18,7 +18,7 @@ from tests.conftest import ROOT, photo_like, shared_data
 def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Image, Image]:
     lean = read_image(path)
     with monkeypatch.context() as m:
-        m.setattr(readers, "_read_dpx_lean", lambda p, n: None)
+        m.setattr(readers, "_read_dpx_lean", lambda p, n, parsed=None: None)
         full = read_image(path)
     return lean, full
 

@@ -82,9 +82,9 @@ def why_unreadable(path: str | Path, exc: OSError | None = None) -> str:
         try:
             os.stat(path)
         except OSError as e:  # only ELOOP is a loop or a long chain (rev19h: realpath reads `x/..` lexically)
-            if e.errno == errno.ELOOP and os.path.exists(real := os.path.realpath(path)):
-                return f"chain of symbolic links longer than the system follows (it ends at {real})"
-            if e.errno == errno.ELOOP:  # realpath stops on the link where a loop closes
+            if e.errno == errno.ELOOP:  # realpath stops on the link where a loop closes, or at a chain's end
+                if os.path.exists(real := os.path.realpath(path)):
+                    return f"chain of symbolic links longer than the system follows (it ends at {real})"
                 return f"symbolic link loop (its target {os.readlink(path)} leads back to itself)"
         return f"broken symbolic link (its target {os.readlink(path)} does not exist)"
     return "no such file" if exc is None else exc.strerror or str(exc)
@@ -121,7 +121,6 @@ def preflight(p: Path) -> str:
     InputError, UnsupportedError
     """
     if not p.exists():
-
         raise InputError(f"{p}: {why_unreadable(p)}")
     if p.is_dir():
         raise InputError(f"{p}: is a directory")
@@ -688,20 +687,29 @@ def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[
     return arr, meta, bits
 
 
-def _read_dpx_lean(path: Path, max_pixels: int) -> tuple[np.ndarray, dict[str, Any], int] | None:
+def _dpx_head(path: Path) -> tuple[bytes, dpx.DpxHeader | None]:
+    """A DPX's first :data:`dpx.HEADER_SIZE` bytes and their parse (None: not a layout :mod:`dpx` knows)."""
+    with path.open("rb") as fh:
+        head = fh.read(dpx.HEADER_SIZE)
+    try:
+        return head, dpx.parse_header(head)
+    except InputError:
+        return head, None
+
+
+def _read_dpx_lean(path: Path, max_pixels: int, parsed: tuple[bytes, dpx.DpxHeader | None] | None = None,
+                   ) -> tuple[np.ndarray, dict[str, Any], int] | None:
     """Samples, metadata and bit depth of a plain DPX file read without OpenImageIO (:func:`dpx.lean_fields`
     says which files are plain), or None for the others.
 
     The samples are unpacked strip by strip straight from the file, so reading costs the frame itself and a
     strip, and a worker that reads only such files never loads OpenImageIO (~30 MB of resident memory). The
     metadata are the :data:`DPX_FIELDS` OpenImageIO would report, with the same names and values
-    (``tests/io/test_dpx_lean.py`` compares both paths).
+    (``tests/io/test_dpx_lean.py`` compares both paths). ``parsed`` is :func:`_dpx_head` of ``path`` when the
+    caller has it already.
     """
-    with path.open("rb") as fh:
-        head = fh.read(dpx.HEADER_SIZE)
-    try:
-        header = dpx.parse_header(head)
-    except InputError:  # not a layout the lean path knows: OpenImageIO decides, as before it existed
+    head, header = parsed if parsed is not None else _dpx_head(path)
+    if header is None:  # not a layout the lean path knows: OpenImageIO decides, as before it existed
         return None
     el = header.elements[0]
     # 1 is RLE (OpenImageIO fails; it reads any other encoding code as uncompressed, so a writer's garbage there
@@ -732,14 +740,18 @@ FORMAT_TRANSFERS = {"cineon": "log"}
 
 def _read_dpx(path: Path, max_pixels: int) -> Image:
     _check_dpx_size(path)  # before decoding: a truncated file otherwise fails with the backend's scanline error
-    lean = _read_dpx_lean(path, max_pixels)
+    parsed = _dpx_head(path)  # the header read and parsed once, for every question asked of it below
+    header = parsed[1]
+    lean = _read_dpx_lean(path, max_pixels, parsed)
     if lean is not None:
         arr, meta, bits = lean  # raw code values at their own depth
     else:
         arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
-        if arr.dtype.kind == "i" and _dpx_sign_undefined(path):  # OpenImageIO's int16 / int8 hold the codes' bits
+        # an undefined data sign (all ones), which OpenImageIO reads as signed like any sign but 0, is unsigned to
+        # qualipress as on the lean path (review of rev19b): OpenImageIO's int16 / int8 hold the codes' bits
+        if arr.dtype.kind == "i" and header is not None and header.elements[0].data_sign == 0xFFFFFFFF:
             arr = arr.view(arr.dtype.str.replace("i", "u"))
-        if (stored := _dpx_column_wise(path, arr.shape)) is not None:
+        if (stored := _dpx_column_wise(path, header, arr.shape)) is not None:
             arr, bits = stored
         elif arr.dtype == np.uint16 and 8 < bits < 16:
             # OpenImageIO widens 10/12-bit samples to 16 bits by bit replication; shifting back is exact (in
@@ -751,7 +763,7 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
         elif arr.dtype == np.uint16:
             bits = 16
     transfer = DPX_TRANSFERS.get(str(meta.get("dpx:Transfer", "")), "unknown")
-    if note := _dpx_note(path):
+    if note := _dpx_note(header):
         meta["not_carried"] = note
     if arr.dtype.kind == "f":
         return _finish(arr, 32, metadata=meta, transfer="linear")
@@ -759,26 +771,14 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
     return Image(img.pixels, img.bit_depth, transfer, "unknown" if transfer == "log" else "srgb", meta)
 
 
-def _dpx_sign_undefined(path: Path) -> bool:
-    """Whether a DPX's element 0 data sign is undefined (all ones), which OpenImageIO reads as signed like any sign
-    but 0, and qualipress as unsigned (review of rev19b: the lean path did, OpenImageIO's did not)."""
-    with path.open("rb") as fh:
-        try:
-            return dpx.parse_header(fh.read(dpx.HEADER_SIZE)).elements[0].data_sign == 0xFFFFFFFF
-        except InputError:
-            return False
-
-
-def _dpx_column_wise(path: Path, shape: tuple[int, ...]) -> tuple[np.ndarray, int] | None:
+def _dpx_column_wise(path: Path, header: dpx.DpxHeader | None,
+                     shape: tuple[int, ...]) -> tuple[np.ndarray, int] | None:
     """Samples and bit depth of a DPX with a column-wise orientation (codes 4-7) read again in the stored geometry,
     or None for other files. Review of QA 19: libdpx (OpenImageIO) swaps such a file's width and height and reads
     its lines at the other length, a scrambled picture, while the lean path of the same frame keeps stored order.
     """
-    with path.open("rb") as fh:
-        try:
-            header = dpx.parse_header(fh.read(dpx.HEADER_SIZE))
-        except InputError:
-            return None
+    if header is None:
+        return None
     if (header.fields.get("dpx:orientation") not in range(4, 8) or header.width == header.height
             or tuple(shape[:2]) != (header.width, header.height)):
         return None
@@ -817,15 +817,12 @@ def _read_cineon(path: Path, max_pixels: int) -> Image:
     return Image(img.pixels, img.bit_depth, FORMAT_TRANSFERS["cineon"], "unknown", meta)
 
 
-def _dpx_note(path: Path) -> str | None:
+def _dpx_note(header: dpx.DpxHeader | None) -> str | None:
     """What to say about a DPX's header that its outputs do not carry: more than one image element (stereo eyes,
     a separate alpha or depth: only element 0 is read) or an orientation other than left to right, top to bottom
-    (not applied, as OpenImageIO and FFmpeg leave it: the pixels stay in stored order)."""
-    with path.open("rb") as fh:
-        head = fh.read(dpx.HEADER_SIZE)
-    try:
-        header = dpx.parse_header(head)
-    except InputError:
+    (not applied, as OpenImageIO and FFmpeg leave it: the pixels stay in stored order). None for an unparsed
+    header."""
+    if header is None:
         return None
     elements, notes = header.elements, []
 
