@@ -924,13 +924,8 @@ def _video_spans(data: bytes, end: int) -> list[tuple[int, int]]:
     if at < end:
         return [(end, len(data))]
     spans = []
-    while at + 8 <= len(data):
-        size, kind, head = int.from_bytes(data[at : at + 4]), data[at + 4 : at + 8], 8
-        if size == 1 and at + 16 <= len(data):
-            size, head = int.from_bytes(data[at + 8 : at + 16]), 16
-        size = len(data) - at if size == 0 else size
-        if not head <= size <= len(data) - at:
-            break
+    while (box := _box_header(data, at, len(data))) is not None:
+        kind, _, size = box
         spans += [] if kind == b"mdat" else [(at, at + size)]
         at += size
     return [*spans, (at, len(data))]
@@ -948,11 +943,9 @@ def _video_places_blanked(data: bytes) -> bytes:
     for lo, hi in spans:
         for m in _VIDEO_ATOM.finditer(data, lo + 4, hi):  # the type, its size before it (a look-behind: 6x slower)
             at = m.start() - 4
-            size, head = struct.unpack(">I", data[at : m.start()])[0], 8
-            if size == 1 and at + 16 <= hi:  # a 64-bit size after the type (rev19a: such an atom stayed)
-                size, head = struct.unpack(">Q", data[at + 8 : at + 16])[0], 16
-            size = hi - at if size == 0 else size  # 0: the atom runs to the end
-            if head <= size <= hi - at:
+            # 64-bit and open (0: to the end) sizes too (rev19a: such an atom stayed)
+            if (box := _box_header(data, at, hi)) is not None:
+                _, head, size = box
                 out[at + 4 : at + 8], out[at + head : at + size] = b"free", bytes(size - head)
     blanked = bytes(out)  # one copy: one per box took seconds for a fragmented video's hundreds (rev19e)
     for m in (m for lo, hi in spans for m in _ISO6709.finditer(blanked, lo, hi)):
@@ -1432,20 +1425,28 @@ def embed_webp(data: bytes, carry: Carry) -> bytes:
     return b"RIFF" + struct.pack("<I", len(payload)) + payload
 
 
+def _box_header(data: bytes, pos: int, end: int) -> tuple[bytes, int, int] | None:
+    """(type, header length, size) of the ISO-BMFF box at ``pos``: a 64-bit size after the type when the size
+    field is 1, the rest up to ``end`` when it is 0; None when the box does not fit before ``end``."""
+    if pos + 8 > end:
+        return None
+    size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+    head = 8
+    if size == 1 and pos + 16 <= end:
+        size, head = struct.unpack(">Q", data[pos + 8 : pos + 16])[0], 16
+    elif size == 0:
+        size = end - pos
+    return (kind, head, size) if head <= size <= end - pos else None
+
+
 def _boxes(data: bytes, start: int = 0, end: int | None = None) -> list[tuple[bytes, int, int, int]]:
     """ISO-BMFF boxes between ``start`` and ``end`` as (type, box start, payload start, box end)."""
     end = len(data) if end is None else end
     pos, out = start, []
     while pos + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        head = 8
-        if size == 1:
-            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
-            head = 16
-        elif size == 0:
-            size = end - pos
-        if size < head or pos + size > end:
-            raise UnsupportedError(f"malformed box {kind!r} at {pos}")
+        if (box := _box_header(data, pos, end)) is None:
+            raise UnsupportedError(f"malformed box {data[pos + 4 : pos + 8]!r} at {pos}")
+        kind, head, size = box
         out.append((kind, pos, pos + head, pos + size))
         pos += size
     return out
