@@ -503,10 +503,12 @@ def _restore_link(rec: dict[str, Any], out: Path) -> dict[str, Any]:
     return res
 
 
-def missing_frames(root: Path) -> list[dict[str, Any]]:
-    """Error records for frames the archive's ``manifest.jsonl`` lists as archived whose ``.qpl`` is gone."""
+def missing_frames(root: Path, archived: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Error records for frames the archive's ``manifest.jsonl`` lists as archived whose ``.qpl`` is gone
+    (``archived``: :func:`manifest.archived` of it, when the caller has read it already)."""
     out = []
-    for src, rec in sorted(manifest.archived(manifest.load(root)).items()):
+    archived = manifest.archived(manifest.load(root)) if archived is None else archived
+    for src, rec in sorted(archived.items()):
         if rec.get("status") == "ok" and rec.get("output") and not (root / rec["output"]).is_file():
             out.append({"archive": rec["output"], "output": src, "status": "error", "error_type": "InputError",
                         "error": f"missing from the archive: {rec['output']} (listed in {manifest.MANIFEST} "
@@ -535,12 +537,13 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     root = Path(os.path.abspath(archive))  # absolute: workers may run in another directory
     # the last record per name: a link recorded after its name held a frame stands for that name (its old .qpl
     # is not restored); manifests from before link records have none
-    links = [r for r in manifest.archived(manifest.load(root)).values() if r.get("status") == manifest.LINK]
+    archived = manifest.archived(manifest.load(root))  # read once: a 100,000-frame manifest is not small
+    links = [r for r in archived.values() if r.get("status") == manifest.LINK]
     linked = {lossless.archive_name(Path(str(r["source"]))).as_posix() for r in links  # one restore refuses
               if not manifest.link_escape(str(r.get("source") or ""), str(r.get("target") or ""))}  # has no name
     files = sorted(p for p in root.rglob("*" + lossless.SUFFIX) if not p.name.startswith(".")
                    and p.relative_to(root).as_posix() not in linked)
-    missing = missing_frames(root)
+    missing = missing_frames(root, archived)
     if not files and not missing and not links:
         raise InputError(f"{root}: no archived frames (*{lossless.SUFFIX})")
     out = Path(os.path.abspath(outdir))
@@ -550,8 +553,7 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     with exclusive_lock(out, what=str(out)):
         remove_stale_temps(out)
         attrs = {r["output"]: {"mode": r.get("mode"), "mtime_ns": r.get("mtime_ns")}
-                 for r in manifest.archived(manifest.load(root)).values()
-                 if r.get("status") == "ok" and r.get("output")}
+                 for r in archived.values() if r.get("status") == "ok" and r.get("output")}
         if threads <= 0:
             threads = 1 if scheduler else max(1, _cpu_count() // max(1, jobs))
         tasks = []
