@@ -36,6 +36,8 @@ def _progress(verb: str, bar: Bar) -> Any:
                 extra = f" {rec['source_bytes'] / rec['archive_bytes']:.2f}:1 ({rec['model']}, {coder})"
             if not bar.live:
                 bar.line(f"{verb} {name}{extra}")
+            if rec.get("note") not in (None, "already restored"):  # restore: a mode or mtime not given back
+                bar.line(f"note {name}: {rec['note']}", err=True)
             damaged = rec.get("damaged") or rec.get("source_damaged")
             if damaged:
                 bar.line(f"WARNING {name}: damaged source, kept byte for byte as it is: {damaged}", err=True)
