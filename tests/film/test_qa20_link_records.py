@@ -14,7 +14,7 @@ import pytest
 
 from qualipress.cli import main
 from qualipress.film import archive, manifest
-from qualipress.film.archive import archive_paths, restore_archive
+from qualipress.film.archive import archive_paths
 from qualipress.film.verify import verify_collection
 
 
@@ -41,7 +41,8 @@ def test_an_edited_link_record_fails_verify(dpx_sequence: Path, tmp_path: Path) 
                                           "time was changed)"]
 
 
-def test_a_lost_link_record_fails_verify(dpx_sequence: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_lost_link_record_fails_verify(dpx_sequence: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
     arch = tmp_path / "arch"
     name, _ = _archive_with_link(dpx_sequence, arch)
     lines = (arch / manifest.MANIFEST).read_text().splitlines()
