@@ -14,7 +14,7 @@ import pytest
 
 from qualipress.cli import main
 from qualipress.film import archive, manifest
-from qualipress.film.archive import archive_paths
+from qualipress.film.archive import archive_paths, restore_archive
 from qualipress.film.verify import verify_collection
 
 
@@ -78,3 +78,38 @@ def test_restore_says_when_the_links_time_could_not_be_set(dpx_sequence: Path, t
     # the link is there with its text: only its time is not the original's
     assert os.readlink(back / name) == target and "cannot create" not in err
     assert f"note link {name} -> {target}: link recreated, its mtime not restored (Operation not permitted)" in err
+
+
+def test_analyse_warns_of_a_frame_linked_from_another_shot(dpx_sequence: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "b.0001.dpx").write_bytes((dpx_sequence / "reel.0001001.dpx").read_bytes())
+    (other / "b.0002.dpx").symlink_to("../scans/reel.0001002.dpx")
+    want = ("1 frame(s) are links to files in another folder (another shot's frames, analysed there when that "
+            "folder is an input): b.0002.dpx -> ../scans/reel.0001002.dpx")
+    for inputs in ([other], [tmp_path], [dpx_sequence, other]):  # the link taken as a frame here, or dropped
+        assert main(["analyse", "--no-text", *map(str, inputs)]) == 0
+        assert f"  problem: {want}\n" in capsys.readouterr().out
+
+
+def test_links_named_one_by_one_are_recorded_as_links_found_in_a_folder_are(dpx_sequence: Path,
+                                                                            tmp_path: Path) -> None:
+    held = dpx_sequence / "reel.0001006.dpx"
+    held.symlink_to("reel.0001005.dpx")
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    frames = sorted(dpx_sequence.iterdir())  # as the shell expands shot/*.dpx
+    res = archive_paths(frames, arch, codecs=("jpegls",))
+    assert [(r["source"], r["target"]) for r in res.links] == [(held.name, "reel.0001005.dpx")]
+    assert not res.link_copies and len(res.records) == 4
+    restore_archive(arch, back)
+    assert os.readlink(back / held.name) == "reel.0001005.dpx"
+    # named without its target: a copy of the target's content, as a link whose target is not archived
+    solo = archive_paths([held], tmp_path / "solo", codecs=("jpegls",))
+    assert solo.link_copies == [f"{held.name} -> reel.0001005.dpx"] and not solo.links
+    # a link whose text names an archived file of the same name that is not its target: a copy, never a link
+    (tmp_path / "elsewhere").mkdir()
+    namesake = tmp_path / "elsewhere" / "reel.0001005.dpx"
+    namesake.write_bytes((dpx_sequence / "reel.0001001.dpx").read_bytes())
+    mixed = archive_paths([namesake, held], tmp_path / "mixed", codecs=("jpegls",))
+    assert mixed.link_copies == [f"{held.name} -> reel.0001005.dpx"] and not mixed.links

@@ -85,16 +85,17 @@ def frame_links(inputs: Iterable[str | Path], links: list[Path],
     """Split the links to frames that discovery took once, under their targets' names (``links``, from
     :func:`left_out`), into link records (``status`` :data:`manifest.LINK`: the link's relative name and its
     ``readlink`` text) for those whose relative target names, inside the archived folder, a frame archived by its
-    own name or another such link (``names``: the archived relative names, and their paths), and ``(path, relative
-    name)`` of the others (an absolute target, one that climbs out of the folder or passes through a linked
-    folder), which are archived as frames of their own, a copy of their target's content: restore writes them as
-    regular files. A link whose relative name is already taken (``names``, or a link of another input) raises
-    InputError."""
+    own name or another such link (``names``: the archived relative names, and their paths) that is the link's
+    own target, and ``(path, relative name)`` of the others (an absolute target, one that climbs out of the folder
+    or passes through a linked folder), which are archived as frames of their own, a copy of their target's
+    content: restore writes them as regular files. A link named on the command line is named by its file name, as
+    the frames named there (qa20film: ``archive shot/*.dpx`` copied the links that ``archive shot`` records). A
+    link whose relative name is already taken (``names``, or a link of another input) raises InputError."""
     roots = [Path(os.path.abspath(i)) for i in inputs]
     found, seen = [], dict(names)
     for p in links:
         root = next(r for r in roots if p.is_relative_to(r))
-        rel = p.relative_to(root).as_posix()
+        rel = p.relative_to(root).as_posix() if root != p else p.name  # a link named on the command line
         if seen.get(rel) == p:  # rev19e: found again by a walk of an enclosing input (it clashed with itself)
             continue
         if rel in seen:  # rev19c: a link and a frame (or link) of another input: each rerun swapped which was kept
@@ -102,10 +103,10 @@ def frame_links(inputs: Iterable[str | Path], links: list[Path],
                              "common folder, or archive them into separate -o folders")
         seen[rel] = p
         found.append((p, rel, os.readlink(p)))
-    known = set(seen)
     records, copies = [], []
     for p, rel, target in found:
-        if manifest.link_escape(rel, target) is None and manifest.link_target(rel, target) in known:
+        named = seen.get(manifest.link_target(rel, target)) if manifest.link_escape(rel, target) is None else None
+        if named is not None and os.path.realpath(named) == os.path.realpath(p):  # the archived file it reads
             fn = parse_name(p)
             records.append({"kind": "lossless", "status": manifest.LINK, "source": rel, "target": target,
                             "sequence": Path(rel).parent.as_posix() + "/" + fn.sequence.rsplit("/", 1)[-1],
@@ -356,6 +357,9 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         result = BatchResult()
         links: list[Path] = []
         result.left_out = left_out(inputs, out, result.earlier, links)
+        named = {Path(os.path.abspath(i)) for i in inputs}  # links named one by one: as those found in folders
+        links += [p for p, _ in srcs if p in named and p.is_symlink()]
+        srcs = [(p, rel) for p, rel in srcs if p not in links]
         link_recs, copies = frame_links(inputs, links, {rel: p for p, rel in srcs})
         copied = {rel: os.readlink(p) for p, rel in copies}
         result.link_copies = [f"{rel} -> {t}" for rel, t in copied.items()]

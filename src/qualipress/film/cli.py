@@ -184,7 +184,8 @@ def archive_cmd(
     """Archive frames mathematically losslessly; `restore` rebuilds every file byte for byte.
 
     Damaged files (truncated DPX/TIFF, content that does not match the extension) are kept byte for byte
-    too, flagged "damaged" in the manifest and here.
+    too, flagged "damaged" in the manifest and here. A symbolic link to a frame, named here or found in a folder,
+    is kept as a link when the frame it reads is archived too; otherwise as a copy of its target.
     """
     from qualipress.film.archive import archive_paths
 
