@@ -150,6 +150,8 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
         img = read_image(p)
         if img.is_float and not np.isfinite(img.pixels).all():
             raise InputError(f"{p}: float frame holds NaN or Inf samples")
+        if left := img.metadata.get("not_carried"):  # what the reader left out (an EXR's other parts or layers):
+            rec["header"]["warnings"].append(f"analysed as read: {left}")  # qa20film: analysed with no word of it
         rec.update(width=img.width, height=img.height, channels=img.layout, bit_depth=img.stored_bit_depth,
                    transfer=img.transfer, analysis=None)
         block = _analysis.BLOCK
