@@ -35,6 +35,10 @@ def test_an_edited_link_record_fails_verify(dpx_sequence: Path, tmp_path: Path) 
     text = (arch / manifest.MANIFEST).read_text()
     # still restorable and naming a frame the archive holds: only the hash list tells
     (arch / manifest.MANIFEST).write_text(text.replace(f'"target": "{target}"', '"target": "reel.0001001.dpx"'))
+    res = restore_archive(arch, tmp_path / "back")  # nor recreated by restore
+    assert [r["error"] for r in res.errors] == [f"{name} -> reel.0001001.dpx: link not recreated (its record "
+                                                f"differs from the one {manifest.SUMS} lists)"]
+    assert not os.path.lexists(tmp_path / "back" / name)
     rep = verify_collection(arch)
     assert not rep.ok and rep.altered == [f"link {name} -> reel.0001001.dpx: its record in {manifest.MANIFEST} "
                                           f"differs from the one {manifest.SUMS} lists (its name, target text or "

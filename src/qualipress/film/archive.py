@@ -473,15 +473,18 @@ def _restore_attributes(dst: Path, attrs: dict[str, Any], rec: dict[str, Any]) -
         rec["note"] = f"mode/mtime not restored ({exc.strerror or exc})"
 
 
-def _restore_link(rec: dict[str, Any], out: Path) -> dict[str, Any]:
+def _restore_link(rec: dict[str, Any], out: Path, listed: str | None = None) -> dict[str, Any]:
     """Recreate a link record's symbolic link under ``out`` with its recorded text, and read it back. Refused
     (an error record, nothing written) when the link or what it names would leave ``out`` (:func:`manifest.link_escape`:
-    an edited manifest), or when something else is at its name (never replaced); a link already there with the
-    same text is left alone. The link is never followed: nothing is written through it."""
+    an edited manifest), when the record differs from its ``SHA256SUMS`` line (``listed``, its
+    :func:`manifest.link_digest`, when there is one), or when something else is at its name (never replaced); a
+    link already there with the same text is left alone. The link is never followed: nothing is written through it."""
     rel, target = str(rec.get("source") or ""), str(rec.get("target") or "")
     res: dict[str, Any] = {"source": f"link {rel} -> {target}", "output": rel, "target": target, "link": True}
     dst = out / rel
     why = manifest.link_escape(rel, target)
+    if why is None and listed not in (None, manifest.link_digest(rec)):
+        why = f"its record differs from the one {manifest.SUMS} lists"
     if why is None and not Path(os.path.realpath(dst.parent)).is_relative_to(os.path.realpath(out)):
         why = "its folder in the restore folder is a link to elsewhere"
     try:
@@ -545,6 +548,8 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     # the last record per name: a link recorded after its name held a frame stands for that name (its old .qpl
     # is not restored); manifests from before link records have none
     archived = manifest.archived(manifest.load(root))  # read once: a 100,000-frame manifest is not small
+    listed: dict[str, str] = {}
+    manifest.read_sums(root, listed)  # link records' digests (qa20film)
     links = [r for r in archived.values() if r.get("status") == manifest.LINK]
     linked = {lossless.archive_name(Path(str(r["source"]))).as_posix() for r in links  # one restore refuses
               if not manifest.link_escape(str(r.get("source") or ""), str(r.get("target") or ""))}  # has no name
@@ -581,7 +586,7 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
             if progress is not None:
                 progress(rec)
         for link in links:  # after the frames they name
-            rec = _restore_link(link, out)
+            rec = _restore_link(link, out, listed.get(str(link.get("source"))))
             result.records.append(rec)
             if progress is not None:
                 progress(rec)
