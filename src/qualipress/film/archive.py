@@ -358,8 +358,9 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         links: list[Path] = []
         result.left_out = left_out(inputs, out, result.earlier, links)
         named = {Path(os.path.abspath(i)) for i in inputs}  # links named one by one: as those found in folders
-        links += [p for p, _ in srcs if p in named and p.is_symlink()]
-        srcs = [(p, rel) for p, rel in srcs if p not in links]
+        direct = {p for p, _ in srcs if p in named and p.is_symlink()}
+        links += sorted(direct)
+        srcs = [(p, rel) for p, rel in srcs if p not in direct]
         link_recs, copies = frame_links(inputs, links, {rel: p for p, rel in srcs})
         copied = {rel: os.readlink(p) for p, rel in copies}
         result.link_copies = [f"{rel} -> {t}" for rel, t in copied.items()]
