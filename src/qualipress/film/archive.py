@@ -85,16 +85,17 @@ def frame_links(inputs: Iterable[str | Path], links: list[Path],
     """Split the links to frames that discovery took once, under their targets' names (``links``, from
     :func:`left_out`), into link records (``status`` :data:`manifest.LINK`: the link's relative name and its
     ``readlink`` text) for those whose relative target names, inside the archived folder, a frame archived by its
-    own name or another such link (``names``: the archived relative names, and their paths), and ``(path, relative
-    name)`` of the others (an absolute target, one that climbs out of the folder or passes through a linked
-    folder), which are archived as frames of their own, a copy of their target's content: restore writes them as
-    regular files. A link whose relative name is already taken (``names``, or a link of another input) raises
-    InputError."""
+    own name or another such link (``names``: the archived relative names, and their paths) that is the link's
+    own target, and ``(path, relative name)`` of the others (an absolute target, one that climbs out of the folder
+    or passes through a linked folder), which are archived as frames of their own, a copy of their target's
+    content: restore writes them as regular files. A link named on the command line is named by its file name, as
+    the frames named there (qa20film: ``archive shot/*.dpx`` copied the links that ``archive shot`` records). A
+    link whose relative name is already taken (``names``, or a link of another input) raises InputError."""
     roots = [Path(os.path.abspath(i)) for i in inputs]
     found, seen = [], dict(names)
     for p in links:
         root = next(r for r in roots if p.is_relative_to(r))
-        rel = p.relative_to(root).as_posix()
+        rel = p.relative_to(root).as_posix() if root != p else p.name  # a link named on the command line
         if seen.get(rel) == p:  # rev19e: found again by a walk of an enclosing input (it clashed with itself)
             continue
         if rel in seen:  # rev19c: a link and a frame (or link) of another input: each rerun swapped which was kept
@@ -102,10 +103,10 @@ def frame_links(inputs: Iterable[str | Path], links: list[Path],
                              "common folder, or archive them into separate -o folders")
         seen[rel] = p
         found.append((p, rel, os.readlink(p)))
-    known = set(seen)
     records, copies = [], []
     for p, rel, target in found:
-        if manifest.link_escape(rel, target) is None and manifest.link_target(rel, target) in known:
+        named = seen.get(manifest.link_target(rel, target)) if manifest.link_escape(rel, target) is None else None
+        if named is not None and os.path.realpath(named) == os.path.realpath(p):  # the archived file it reads
             fn = parse_name(p)
             records.append({"kind": "lossless", "status": manifest.LINK, "source": rel, "target": target,
                             "sequence": Path(rel).parent.as_posix() + "/" + fn.sequence.rsplit("/", 1)[-1],
@@ -356,6 +357,10 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         result = BatchResult()
         links: list[Path] = []
         result.left_out = left_out(inputs, out, result.earlier, links)
+        named = {Path(os.path.abspath(i)) for i in inputs}  # links named one by one: as those found in folders
+        direct = {p for p, _ in srcs if p in named and p.is_symlink()}
+        links += sorted(direct)
+        srcs = [(p, rel) for p, rel in srcs if p not in direct]
         link_recs, copies = frame_links(inputs, links, {rel: p for p, rel in srcs})
         copied = {rel: os.readlink(p) for p, rel in copies}
         result.link_copies = [f"{rel} -> {t}" for rel, t in copied.items()]
@@ -469,15 +474,18 @@ def _restore_attributes(dst: Path, attrs: dict[str, Any], rec: dict[str, Any]) -
         rec["note"] = f"mode/mtime not restored ({exc.strerror or exc})"
 
 
-def _restore_link(rec: dict[str, Any], out: Path) -> dict[str, Any]:
+def _restore_link(rec: dict[str, Any], out: Path, listed: str | None = None) -> dict[str, Any]:
     """Recreate a link record's symbolic link under ``out`` with its recorded text, and read it back. Refused
     (an error record, nothing written) when the link or what it names would leave ``out`` (:func:`manifest.link_escape`:
-    an edited manifest), or when something else is at its name (never replaced); a link already there with the
-    same text is left alone. The link is never followed: nothing is written through it."""
+    an edited manifest), when the record differs from its ``SHA256SUMS`` line (``listed``, its
+    :func:`manifest.link_digest`, when there is one), or when something else is at its name (never replaced); a
+    link already there with the same text is left alone. The link is never followed: nothing is written through it."""
     rel, target = str(rec.get("source") or ""), str(rec.get("target") or "")
     res: dict[str, Any] = {"source": f"link {rel} -> {target}", "output": rel, "target": target, "link": True}
     dst = out / rel
     why = manifest.link_escape(rel, target)
+    if why is None and listed not in (None, manifest.link_digest(rec)):
+        why = f"its record differs from the one {manifest.SUMS} lists"
     if why is None and not Path(os.path.realpath(dst.parent)).is_relative_to(os.path.realpath(out)):
         why = "its folder in the restore folder is a link to elsewhere"
     try:
@@ -492,8 +500,11 @@ def _restore_link(rec: dict[str, Any], out: Path) -> dict[str, Any]:
             os.symlink(target, dst)
             if os.readlink(dst) != target:
                 raise OutputError(f"{dst}: the link reads back as {os.readlink(dst)!r}, recorded {target!r}")
-            if rec.get("mtime_ns") is not None and os.utime in os.supports_follow_symlinks:  # the link's, not its
-                os.utime(dst, ns=(int(rec["mtime_ns"]),) * 2, follow_symlinks=False)  # target's
+            if rec.get("mtime_ns") is not None and os.utime in os.supports_follow_symlinks:
+                try:  # the link's time, not its target's; the link is made: a failure here is a note, as a frame's
+                    os.utime(dst, ns=(int(rec["mtime_ns"]),) * 2, follow_symlinks=False)  # (qa20film: "cannot
+                except OSError as exc:  # create the link", error, for a link in place with its text)
+                    res["note"] = f"link recreated, its mtime not restored ({exc.strerror or exc})"
         res["status"] = "ok"
     except OutputError as exc:
         res.update(status="error", error=str(exc), error_type="OutputError")
@@ -538,6 +549,8 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
     # the last record per name: a link recorded after its name held a frame stands for that name (its old .qpl
     # is not restored); manifests from before link records have none
     archived = manifest.archived(manifest.load(root))  # read once: a 100,000-frame manifest is not small
+    listed: dict[str, str] = {}
+    manifest.read_sums(root, listed)  # link records' digests (qa20film)
     links = [r for r in archived.values() if r.get("status") == manifest.LINK]
     linked = {lossless.archive_name(Path(str(r["source"]))).as_posix() for r in links  # one restore refuses
               if not manifest.link_escape(str(r.get("source") or ""), str(r.get("target") or ""))}  # has no name
@@ -574,7 +587,7 @@ def restore_archive(archive: str | Path, outdir: str | Path, *, jobs: int = 1, s
             if progress is not None:
                 progress(rec)
         for link in links:  # after the frames they name
-            rec = _restore_link(link, out)
+            rec = _restore_link(link, out, listed.get(str(link.get("source"))))
             result.records.append(rec)
             if progress is not None:
                 progress(rec)

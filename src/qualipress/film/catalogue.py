@@ -150,6 +150,8 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
         img = read_image(p)
         if img.is_float and not np.isfinite(img.pixels).all():
             raise InputError(f"{p}: float frame holds NaN or Inf samples")
+        if left := img.metadata.get("not_carried"):  # what the reader left out (an EXR's other parts or layers):
+            rec["header"]["warnings"].append(f"analysed as read: {left}")  # qa20film: analysed with no word of it
         rec.update(width=img.width, height=img.height, channels=img.layout, bit_depth=img.stored_bit_depth,
                    transfer=img.transfer, analysis=None)
         block = _analysis.BLOCK
@@ -181,18 +183,25 @@ def _task(args: tuple[str, bool]) -> dict[str, Any]:
     return catalogue_frame(args[0], text=args[1])
 
 
-def _held_links(key: str, frames: list[Any]) -> list[str]:
-    """``"link -> target"`` for each link beside a sequence's frames that names a frame of that sequence and points
-    at one of its files (a held frame made with ``ln -s``; QA session 19: reported only as a missing number)."""
+def _held_links(key: str, frames: list[Any]) -> tuple[list[str], list[str]]:
+    """``"link -> target"`` for each link named in a sequence's folder as one of its frames: those that point at
+    one of its files (a held frame made with ``ln -s``; QA session 19: reported only as a missing number), and
+    those that point at a file in another folder (another shot's frame: analysed there, or here when that folder
+    is not an input; qa20film: no word of it)."""
     own = {os.path.abspath(f.path) for f in frames}
     real = {os.path.realpath(p) for p in own}
-    out = []
+    held, foreign = [], []
     for folder in sorted({os.path.dirname(p) for p in own}):
         with os.scandir(folder) as it:
-            out += [f"{e.name} -> {os.readlink(e.path)}" for e in sorted(it, key=lambda e: e.name)
-                    if e.is_symlink() and e.path not in own and os.path.realpath(e.path) in real
-                    and parse_name(Path(e.path)).sequence == key]
-    return out
+            for e in sorted(it, key=lambda e: e.name):
+                if not e.is_symlink() or parse_name(Path(e.path)).sequence != key:
+                    continue
+                target = os.path.realpath(e.path)
+                if e.path not in own and target in real:
+                    held.append(f"{e.name} -> {os.readlink(e.path)}")
+                elif os.path.isfile(target) and os.path.dirname(target) != os.path.realpath(folder):
+                    foreign.append(f"{e.name} -> {os.readlink(e.path)}")
+    return held, foreign
 
 
 def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
@@ -227,9 +236,14 @@ def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
         if summ["missing"]:
             problems.append(f"{summ['missing']} missing frame(s): " +
                             ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in summ["gaps"]))
-        if held := _held_links(s.key, s.frames):  # discovery takes a file once: a link to a frame is not one
+        held, foreign = _held_links(s.key, s.frames)
+        if held:  # discovery takes a file once: a link to a frame is not one
             problems.append(f"{len(held)} frame(s) are links to other frames of the shot (analysed once, under the "
                             f"target's number): {', '.join(held[:5])}{' …' if len(held) > 5 else ''}")
+        if foreign:
+            problems.append(f"{len(foreign)} frame(s) are links to files in another folder (another shot's frames, "
+                            "analysed there when that folder is an input): "
+                            f"{', '.join(foreign[:5])}{' …' if len(foreign) > 5 else ''}")
         if summ["duplicates"]:
             problems.append(f"frame numbers given by several files: {summ['duplicates']}")
         if summ["misnumbered"]:

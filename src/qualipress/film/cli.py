@@ -36,6 +36,8 @@ def _progress(verb: str, bar: Bar) -> Any:
                 extra = f" {rec['source_bytes'] / rec['archive_bytes']:.2f}:1 ({rec['model']}, {coder})"
             if not bar.live:
                 bar.line(f"{verb} {name}{extra}")
+            if rec.get("note") not in (None, "already restored"):  # restore: a mode or mtime not given back
+                bar.line(f"note {name}: {rec['note']}", err=True)
             damaged = rec.get("damaged") or rec.get("source_damaged")
             if damaged:
                 bar.line(f"WARNING {name}: damaged source, kept byte for byte as it is: {damaged}", err=True)
@@ -182,7 +184,8 @@ def archive_cmd(
     """Archive frames mathematically losslessly; `restore` rebuilds every file byte for byte.
 
     Damaged files (truncated DPX/TIFF, content that does not match the extension) are kept byte for byte
-    too, flagged "damaged" in the manifest and here.
+    too, flagged "damaged" in the manifest and here. A symbolic link to a frame, named here or found in a folder,
+    is kept as a link when the frame it reads is archived too; otherwise as a copy of its target.
     """
     from qualipress.film.archive import archive_paths
 

@@ -8,12 +8,13 @@ last line (killed mid-append) is ignored on reading. Later records for the same 
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from qualipress.io import append_jsonl, atomic_write_bytes, read_jsonl
+from qualipress.io import append_jsonl, atomic_write_bytes, read_jsonl, sha256_bytes
 from qualipress.io.discover import MANIFEST_NAME, SUMS_NAME
 from qualipress.io.files import json_strict
 
@@ -78,10 +79,15 @@ def current(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def write_sums(outdir: Path, records: Iterable[dict[str, Any]]) -> Path:
-    """Rewrite ``SHA256SUMS`` atomically from the successful records (``output`` + ``output_sha256``)."""
-    rows = sorted({(r["output"], r["output_sha256"]) for r in current_entries(records)
+    """Rewrite ``SHA256SUMS`` atomically from the successful records (``output`` + ``output_sha256``), and one
+    comment line per link record, ``# link <link_digest>  <name>`` (``sha256sum -c`` skips lines starting with
+    ``#``): a link has no bytes to hash, so its record is hashed, and ``verify`` notices one edited or lost
+    (qa20film: a link record's target could be rewritten to another frame and still verify OK)."""
+    entries = current_entries(records)
+    rows = sorted({(r["output"], r["output_sha256"]) for r in entries
                    if r.get("status") == "ok" and r.get("output") and r.get("output_sha256")})
-    text = "".join(f"{sha}  {out}\n" for out, sha in rows)
+    links = sorted((str(r["source"]), link_digest(r)) for r in entries if r.get("status") == LINK)
+    text = "".join(f"{sha}  {out}\n" for out, sha in rows) + "".join(f"{LINK_SUM}{d}  {n}\n" for n, d in links)
     return atomic_write_bytes(Path(outdir) / SUMS, text.encode())
 
 
@@ -92,14 +98,19 @@ def current_entries(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [*archived(recs).values(), *current(lossy)]
 
 
-def read_sums(outdir: Path) -> dict[str, str]:
-    """``{relative path: sha256}`` from ``SHA256SUMS`` ({} when absent)."""
+def read_sums(outdir: Path, links: dict[str, str] | None = None) -> dict[str, str]:
+    """``{relative path: sha256}`` from ``SHA256SUMS`` ({} when absent); its link lines (:func:`write_sums`) go
+    to ``links`` (``{name: link_digest}``) when given, other comment lines are skipped."""
     path = Path(outdir) / SUMS
     if not path.is_file():
         return {}
     out = {}
     for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
+        if line.startswith("#"):
+            if line.startswith(LINK_SUM) and links is not None:
+                digest, _, name = line[len(LINK_SUM):].partition("  ")
+                links[name] = digest.strip()
+        elif line.strip():
             sha, _, name = line.partition("  ")
             out[name.lstrip("*")] = sha.strip()
     return out
@@ -107,6 +118,13 @@ def read_sums(outdir: Path) -> dict[str, str]:
 
 #: ``status`` of a manifest record that stands for a symbolic link to a frame of the archive (no payload).
 LINK = "link"
+#: How a link record's line in ``SHA256SUMS`` starts (a comment there: :func:`write_sums`).
+LINK_SUM = "# link "
+
+
+def link_digest(record: dict[str, Any]) -> str:
+    """SHA-256 of what restore takes from a link record: its name, its text and its own mtime."""
+    return sha256_bytes(json.dumps([record.get("source"), record.get("target"), record.get("mtime_ns")]).encode())
 
 
 def link_escape(rel: str, target: str) -> str | None:

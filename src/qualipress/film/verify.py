@@ -9,7 +9,8 @@
    with the recorded hash, SSIM/PSNR are measured again and must match the manifest within
    :data:`TOLERANCE`.
 4. **Links**: every link record of an archive (a link to a frame, kept as a link: ``manifest.LINK``) must be
-   restorable as a link inside the restored tree and name a frame (or another link) the archive holds.
+   restorable as a link inside the restored tree, name a frame (or another link) the archive holds, and match
+   its ``# link`` line in ``SHA256SUMS``.
 5. **Records**: every ``.qpl`` header must agree with its manifest record on every field both carry
    (:data:`ARCHIVE_FIELDS`); every lossy output's seal, embedded (JXL/JP2) or in its ``.xmp`` sidecar (AVIF/HEIF),
    must name the manifest on every field both carry (:data:`SEAL_FIELDS`); a sidecar the manifest names must exist.
@@ -91,7 +92,8 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
     """
     base = Path(root)
     rep = VerifyReport()
-    sums = manifest.read_sums(base)
+    link_sums: dict[str, str] = {}
+    sums = manifest.read_sums(base, link_sums)
     records = manifest.current_entries(manifest.load(base))
     indexed = (base / manifest.SUMS).is_file() or (base / manifest.MANIFEST).is_file()
     if not sums and not records and not indexed:  # rev12: index files there but unreadable: a damaged collection
@@ -104,7 +106,7 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
     if not sums:
         rep.missing.append(manifest.SUMS)
     by_output = {r["output"]: r for r in records if r.get("status") == "ok" and r.get("output")}
-    _check_links(rep, records)
+    _check_links(rep, records, link_sums if sums or link_sums else None)
     for out in by_output:
         if out not in sums and sums:
             rep.unlisted.append(f"{out} (in the manifest, not in {manifest.SUMS})")
@@ -159,21 +161,37 @@ def verify_collection(root: str | Path, *, sample: float = 0.1, remeasure: bool 
     return rep
 
 
-def _check_links(rep: VerifyReport, records: list[dict[str, Any]]) -> None:
-    """Each link record must be restorable as a link (:func:`manifest.link_escape`) and name an archived frame
-    or another link record (a frame whose record was lost or that failed would leave it pointing at nothing)."""
+def _check_links(rep: VerifyReport, records: list[dict[str, Any]], listed: dict[str, str] | None) -> None:
+    """Each link record must be restorable as a link (:func:`manifest.link_escape`), name an archived frame or
+    another link record (a frame whose record was lost or that failed would leave it pointing at nothing), and
+    match its line in ``SHA256SUMS`` (``listed``: :func:`manifest.link_digest` by name; None when there is no
+    list), which must have no line whose record is gone. A list with no link line at all is from an archive
+    written before link records were listed (qa20film): a note, not a finding."""
     held = {str(r.get("source")) for r in records
             if r.get("kind") != "lossy" and (r.get("status") == manifest.LINK or r.get("output"))
             and r.get("status") in ("ok", manifest.LINK)}
-    for r in records:
-        if r.get("status") != manifest.LINK:
-            continue
+    links = [r for r in records if r.get("status") == manifest.LINK]
+    if links and listed == {}:
+        rep.notes.append(f"{len(links)} link record(s) are in no hash list (archived before they were listed in "
+                         f"{manifest.SUMS}): rerun `archive` with the same inputs to list them")
+        listed = None
+    for r in links:
         rep.links += 1
         rel, target = str(r.get("source") or ""), str(r.get("target") or "")
         if (why := manifest.link_escape(rel, target)) is not None:
             rep.unreadable.append(f"{rel} -> {target}: link record that restore refuses ({why})")
         elif manifest.link_target(rel, target) not in held:
             rep.missing.append(f"{rel} -> {target}: link to a frame this archive does not hold")
+        if listed is None:
+            continue
+        if rel not in listed:
+            rep.unlisted.append(f"link {rel} -> {target} (in the manifest, not in {manifest.SUMS})")
+        elif listed[rel] != manifest.link_digest(r):
+            rep.altered.append(f"link {rel} -> {target}: its record in {manifest.MANIFEST} differs from the one "
+                               f"{manifest.SUMS} lists (its name, target text or time was changed)")
+    gone = set(listed or ()) - {str(r.get("source")) for r in links}
+    rep.missing += [f"link {name}: its record in {manifest.MANIFEST} (a line there may be damaged)"
+                    for name in sorted(gone)]
 
 
 #: Fields a seal and its manifest record both carry, which must agree: the seal field and how to read the record's
