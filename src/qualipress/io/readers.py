@@ -28,7 +28,7 @@ from qualipress.io.metadata import (
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
 #: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
-METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif", "jpegxl", "jpeg2000"})
+METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif", "jpegxl", "jpeg2000", "gif"})
 
 #: A Kodak Cineon file's first four bytes: big-endian, then little-endian.
 CINEON_MAGIC = (b"\x80\x2a\x5f\xd7", b"\xd7\x5f\x2a\x80")
@@ -51,12 +51,14 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\x4f\xff\x51", 0, "jpeg2000"),
     (b"P5", 0, "pnm"),
     (b"P6", 0, "pnm"),
+    (b"GIF87a", 0, "gif"),
+    (b"GIF89a", 0, "gif"),
 )
 
 #: Extensions each format is normally given (a mismatch is noted in the metadata, not fatal).
 EXTENSIONS = {
     "png": {".png"},
-    "jpeg": {".jpg", ".jpeg", ".jpe", ".jfif"},
+    "jpeg": {".jpg", ".jpeg", ".jpe", ".jfif", ".mpo"},
     "tiff": {".tif", ".tiff"},
     "dpx": {".dpx"},
     "cineon": {".cin"},
@@ -68,6 +70,7 @@ EXTENSIONS = {
     "avif": {".avif"},
     "heif": {".heif", ".heic", ".hif"},
     "pnm": {".ppm", ".pgm", ".pnm"},
+    "gif": {".gif"},
     "qlc": {".qlc"},
 }
 
@@ -130,8 +133,6 @@ def preflight(p: Path) -> str:
         head = fh.read(32)
     fmt = sniff(head)
     if fmt is None:
-        if head[:4] == b"GIF8":
-            raise UnsupportedError(f"{p}: GIF is not read by qualipress; convert it to PNG (one frame) first")
         unread = next((name for magic, name in UNREAD_MAGIC if head.startswith(magic)), None)
         if unread == "BMP" and head[6:10] != bytes(4):  # "BM" alone is weak: a BMP's reserved fields are zero
             unread = None
@@ -378,16 +379,16 @@ def _finish(pixels: np.ndarray, bit_depth: int | None, **kw: Any) -> Image:
     return Image(img.pixels, img.bit_depth, kw.get("transfer", img.transfer), kw.get("colorspace", "srgb"), meta)
 
 
-#: Leading bytes of image formats users bring that qualipress does not read, named in the error (GIF has its own).
+#: Leading bytes of image formats users bring that qualipress does not read, named in the error.
 UNREAD_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"BM", "BMP"), (b"8BPS", "PSD"), (b"qoif", "QOI"), (b"\x00\x00\x01\x00", "ICO"))
 
 #: Formats that can hold an animation, checked by :func:`_refuse_animation`.
-ANIMATED_FORMATS = frozenset({"png", "webp", "avif", "jpegxl"})
+ANIMATED_FORMATS = frozenset({"png", "webp", "avif", "jpegxl", "gif"})
 
 
 def _refuse_animation(path: Path, fmt: str) -> None:
-    """Refuse an animated file (APNG, animated WebP/AVIF/JPEG XL): an output would silently keep only its first
+    """Refuse an animated file (APNG, animated WebP/AVIF/JPEG XL/GIF): an output would silently keep only its first
     frame. Files Pillow cannot open here are left to their reader."""
     try:
         from PIL import Image as PILImage
@@ -442,13 +443,25 @@ def _read_png(path: Path, max_pixels: int) -> Image:
     if arr is None:
         arr = imagecodecs.png_decode(data)
     if meta.get("pil_mode") == "P" or (arr.ndim == 2 and meta.get("pil_mode") not in ("L", "I;16", "I", "1")):
-        from PIL import Image as PILImage
-
-        with PILImage.open(path) as im:
-            rgba = "transparency" in im.info
-            arr = np.asarray(im.convert("RGBA" if rgba else "RGB"))
-        meta["converted"] = PALETTE_EXPANDED
+        arr = _palette_expanded(path, meta)
     return _finish(*_png_cicp_samples(data, arr, meta), metadata=meta)
+
+
+def _palette_expanded(path: Path, meta: dict[str, Any]) -> np.ndarray:
+    """A palette image's pixels as RGB, or RGBA when it has a transparent index (noted in ``meta``)."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as im:
+        arr = np.asarray(im.convert("RGBA" if "transparency" in im.info else "RGB"))
+    meta["converted"] = PALETTE_EXPANDED
+    return arr
+
+
+def _read_gif(path: Path, max_pixels: int) -> Image:
+    """A still GIF (one frame: :func:`preflight` refuses an animation), expanded as a palette PNG is. QA 20 web:
+    every GIF was refused."""
+    meta = _pillow_size_check(path, max_pixels)
+    return _finish(_palette_expanded(path, meta), 8, metadata=meta)
 
 
 def _png_cicp_samples(data: bytes, arr: np.ndarray, meta: dict[str, Any]) -> tuple[np.ndarray, int | None]:
@@ -969,6 +982,7 @@ _READERS: dict[str, Callable[[Path, int], Image]] = {
     "cineon": _read_cineon,
     "exr": _read_exr,
     "pnm": _read_pnm,
+    "gif": _read_gif,
 }
 
 
