@@ -75,3 +75,19 @@ def test_an_mpo_is_a_jpeg_source_named_or_in_a_folder(tmp_path: Path, named: boo
     assert any("1 further MPF image(s)" in d for d in record["decisions"])
     image = read_image(folder / "pair.mpo")
     assert image.metadata["format"] == "jpeg" and "extension_mismatch" not in image.metadata
+
+
+def test_the_canvas_a_gif_frame_leaves_uncovered_is_transparent(tmp_path: Path) -> None:
+    """A GIF's one frame may cover part of its canvas (logical screen); browsers show the rest transparent, Pillow
+    paints it with a palette colour."""
+    small = tmp_path / "small.gif"
+    PILImage.fromarray(np.full((10, 10, 3), (200, 30, 30), np.uint8)).save(small)
+    data = bytearray(small.read_bytes())
+    data[6:10] = (20).to_bytes(2, "little") * 2  # a 20x20 canvas
+    at = data.index(b"\x2c\x00\x00\x00\x00\x0a\x00\x0a\x00")
+    data[at + 1 : at + 5] = (5).to_bytes(2, "little") * 2  # the 10x10 frame at (5, 5)
+    (tmp_path / "framed.gif").write_bytes(bytes(data))
+    px = read_image(tmp_path / "framed.gif").pixels
+    assert px.shape == (20, 20, 4)
+    assert (px[5:15, 5:15, 3] == 255).all() and (px[5:15, 5:15, :3] == (200, 30, 30)).all()
+    assert px[..., 3].sum() == 100 * 255  # nothing else is shown

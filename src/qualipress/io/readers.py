@@ -458,10 +458,20 @@ def _palette_expanded(path: Path, meta: dict[str, Any]) -> np.ndarray:
 
 
 def _read_gif(path: Path, max_pixels: int) -> Image:
-    """A still GIF (one frame: :func:`preflight` refuses an animation), expanded as a palette PNG is. QA 20 web:
-    every GIF was refused."""
+    """A still GIF (one frame: :func:`preflight` refuses an animation), expanded as a palette PNG is; the canvas
+    its frame does not cover is transparent, as browsers show it (Pillow paints it with a palette colour). QA 20
+    web: every GIF was refused."""
+    from PIL import Image as PILImage
+
     meta = _pillow_size_check(path, max_pixels)
-    return _finish(_palette_expanded(path, meta), 8, metadata=meta)
+    arr = _palette_expanded(path, meta)
+    with PILImage.open(path) as im:
+        x0, y0, x1, y1 = im.tile[0].extents if im.tile else (0, 0, im.width, im.height)
+    if (x0, y0, x1, y1) != (0, 0, arr.shape[1], arr.shape[0]):
+        alpha = np.zeros(arr.shape[:2], np.uint8)
+        alpha[y0:y1, x0:x1] = arr[y0:y1, x0:x1, 3] if arr.shape[2] == 4 else 255
+        arr = np.dstack([arr[..., :3], alpha])
+    return _finish(arr, 8, metadata=meta)
 
 
 def _png_cicp_samples(data: bytes, arr: np.ndarray, meta: dict[str, Any]) -> tuple[np.ndarray, int | None]:
