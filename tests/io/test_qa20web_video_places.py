@@ -96,3 +96,16 @@ def test_a_real_quicktime_video_still_plays_without_its_place(tmp_path: Path) ->
                             "flat", str(scrubbed)], capture_output=True, text=True, check=True).stdout
     assert "location_ISO6709=\"\"" in probe and "location_name=\"\"" in probe and "nb_frames=\"3\"" in probe
     subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-i", str(scrubbed), "-f", "null", "-"], check=True)
+
+
+def test_info_names_a_location_in_the_video(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``info`` said nothing of the video's location, so a user could not check a kept motion photo with it."""
+    import json
+
+    from qualipress.cli import main
+
+    data = _jpeg() + _video()
+    for name, body, said in (("a.jpg", data, "video"), ("b.jpg", scrub_jpeg(data, "strip-gps"), None)):
+        (tmp_path / name).write_bytes(body)
+        assert main(["info", str(tmp_path / name), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["metadata"].get("gps") == said

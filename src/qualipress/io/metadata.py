@@ -991,6 +991,12 @@ def _place_values_zeroed(data: bytes, out: bytearray, at: int, end: int) -> None
             out[lo + 8 : hi] = bytes(hi - lo - 8)
 
 
+def video_has_place(data: bytes) -> bool:
+    """Whether the video after a JPEG's image (``data``: a motion photo) says where it was shot, in any form that
+    ``--metadata strip-gps`` blanks (:func:`_video_places_blanked`), so ``info`` can name it (QA 20 web)."""
+    return _video_places_blanked(data) is not data
+
+
 def _loose_exif_gps(payload: bytes) -> bool:
     """Whether an APPn payload that is not a standard ``Exif\\0\\0`` APP1 is an EXIF block holding a location: a
     TIFF structure at its start (no signature) or after another 6-byte one (``Exif\\0\\xff``). Meta 19: Pillow
