@@ -40,3 +40,34 @@ def test_an_arithmetic_coded_motion_photo_says_its_video_is_dropped(tmp_path: Pa
     record = json.loads((tmp_path / "o" / "qualipress-report.jsonl").read_text().splitlines()[0])
     assert any("after its end-of-image marker" in d for d in record["decisions"])
     assert any("holds the primary image only" in d for d in record["decisions"])
+
+
+def _cmyk_arith(path: Path, rgb: np.ndarray) -> None:
+    """An arithmetic-coded CMYK JPEG with libjpeg's Adobe APP14 segment, its inks stored inverted as Photoshop
+    stores them (and Pillow reads them)."""
+    jpeglib = pytest.importorskip("jpeglib")
+    from PIL import Image as PILImage
+
+    stored = np.ascontiguousarray(255 - np.asarray(PILImage.fromarray(rgb).convert("CMYK")))
+    with jpeglib.version("9e"):
+        jpeglib.from_spatial(stored, in_color_space=jpeglib.Colorspace.JCS_CMYK).write_spatial(
+            str(path), qt=95, flags=["+ARITH_CODE"])
+
+
+def test_a_cmyk_jpeg_pillow_cannot_decode_is_converted_as_pillow_converts(tmp_path: Path) -> None:
+    """It was read as RGBA, its inks taken for colours and alpha. Large: Pillow fails and imagecodecs reads it;
+    small: Pillow reads it, and both paths give the same RGB."""
+    from PIL import Image as PILImage
+
+    from qualipress.io.readers import _cmyk_as_rgb
+
+    rgb = photo_like(700, 600)
+    _cmyk_arith(tmp_path / "big.jpg", rgb)
+    image = read_image(tmp_path / "big.jpg")
+    assert image.pixels.shape == (700, 600, 3) and image.metadata["converted"] == "CMYK converted to RGB"
+    assert np.abs(image.pixels.astype(int) - rgb).mean() < 4
+    _cmyk_arith(tmp_path / "small.jpg", rgb[:48, :64])
+    with PILImage.open(tmp_path / "small.jpg") as im:
+        pillow = np.asarray(im.convert("RGB"))
+    stored = imagecodecs.jpeg8_decode((tmp_path / "small.jpg").read_bytes())
+    assert np.array_equal(_cmyk_as_rgb(stored, 255, inverted=True), pillow)

@@ -529,7 +529,22 @@ def _read_jpeg(path: Path, max_pixels: int) -> Image:
         meta = {"jpeg": jpeg_coding(data) or "12-bit or lossless"}
         if end < len(data):  # QA 20 web: a motion photo's video was not named for these (nor ranked apart)
             meta["trailing_bytes"] = len(data) - end
+        if arr.ndim == 3 and arr.shape[2] == 4:  # CMYK or YCCK (a JPEG holds no alpha): read as RGBA before
+            adobe = re.search(rb"\xff\xee..Adobe", data[: data.find(b"\xff\xda")]) is not None
+            arr = _cmyk_as_rgb(arr, (1 << bits) - 1 if bits else np.iinfo(arr.dtype).max, inverted=adobe)
+            meta["converted"] = "CMYK converted to RGB"
         return _finish(arr, bits, metadata=meta)
+
+
+def _cmyk_as_rgb(arr: np.ndarray, peak: float, *, inverted: bool = False) -> np.ndarray:
+    """RGB of CMYK samples (``arr``'s 4 channels) as Pillow converts a CMYK JPEG (each colour
+    ``(1 - ink) (1 - black)``, no profile); ``inverted`` (a JPEG's Adobe APP14 segment): stored as ``peak - ink``,
+    as Photoshop writes them and Pillow reads them. QA 20 web: a CMYK JPEG that Pillow cannot decode
+    (arithmetic-coded, 12-bit) was read as RGBA with its inks for colours."""
+    ink = arr.astype(np.float64)
+    ink = peak - ink if inverted else ink
+    rgb = (peak - ink[..., :3]) * (peak - ink[..., 3:]) / peak
+    return np.rint(rgb).astype(arr.dtype)
 
 
 #: Start-of-frame markers by coding process (ITU-T T.81 Table B.1).
@@ -646,10 +661,8 @@ def _tiff_as_shown(arr: np.ndarray, page: Any, n_extra: int, meta: dict[str, Any
         raise UnsupportedError(f"TIFF with {inks} {arr.dtype} ink separations (not 8/16-bit CMYK): convert it to RGB "
                                "first")
     peak = float(min(np.iinfo(arr.dtype).max, (1 << int(page.bitspersample)) - 1))
-    ink = arr[..., :4].astype(np.float64)
-    rgb = (peak - ink[..., :3]) * (peak - ink[..., 3:4]) / peak
     meta["converted"] = "CMYK converted to RGB"
-    return np.concatenate([np.rint(rgb).astype(arr.dtype), arr[..., 4:]], axis=-1)
+    return np.concatenate([_cmyk_as_rgb(arr[..., :4], peak), arr[..., 4:]], axis=-1)
 
 
 #: DPX header fields copied into Image.metadata (OpenImageIO attribute names).
