@@ -109,3 +109,17 @@ def test_info_names_a_location_in_the_video(tmp_path: Path, capsys: pytest.Captu
         (tmp_path / name).write_bytes(body)
         assert main(["info", str(tmp_path / name), "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["metadata"].get("gps") == said
+
+
+def test_only_the_item_list_right_after_the_keys_is_read() -> None:
+    """A timed metadata track's sample entry holds its own ``keys`` (no item list follows it); its indexes must not
+    pick items of the movie's item list, whose first value here is the camera make."""
+    place_keys = _box(b"keys", bytes(4) + struct.pack(">I", 1) + struct.pack(">I", 8 + len(b"com.apple.quicktime."
+                      b"location.ISO6709")) + b"mdta" + b"com.apple.quicktime.location.ISO6709")
+    track = _box(b"trak", _box(b"mebx", place_keys + _box(b"free", bytes(4))))
+    make_keys = _box(b"keys", bytes(4) + struct.pack(">I", 1) + struct.pack(">I", 8 + 26) + b"mdta"
+                     + b"com.apple.quicktime.make\x00\x00")
+    ilst = _box(b"ilst", _box(struct.pack(">I", 1), _box(b"data", struct.pack(">II", 1, 0) + b"Pixel")))
+    video = _box(b"ftyp", b"qt  \x00\x00\x02\x00qt  ") + _box(b"moov", track + _box(b"meta", make_keys + ilst))
+    data = _jpeg() + video
+    assert scrub_jpeg(data, "strip-gps") == data

@@ -957,8 +957,8 @@ def _video_places_blanked(data: bytes) -> bytes:
     for lo, hi in spans:  # QA 20 web: the video's XMP GPS and the values of Apple's location keys were kept
         for m in _VIDEO_XMP.finditer(data, lo, hi):
             out[m.start() : m.end()] = _without_gps(m.group(0), pad=True)
-        for m in re.finditer(b"keys", data[lo:hi]):
-            _place_values_zeroed(data, out, lo + m.start() - 4, hi)
+        for m in re.compile(b"keys").finditer(data, lo, hi):
+            _place_values_zeroed(data, out, m.start() - 4, hi)
     blanked = bytes(out)  # one copy: one per box took seconds for a fragmented video's hundreds (rev19e)
     for m in (m for lo, hi in spans for m in _ISO6709.finditer(blanked, lo, hi)):
         out[m.start() : m.end()] = bytes(m.end() - m.start())
@@ -967,9 +967,10 @@ def _video_places_blanked(data: bytes) -> bytes:
 
 def _place_values_zeroed(data: bytes, out: bytearray, at: int, end: int) -> None:
     """Zero in ``out`` the values of the QuickTime metadata items whose key names a place (:data:`_PLACE_KEY`): the
-    ``keys`` atom at ``at`` (an ``mdta`` key list: a 1-based index per key) and the ``ilst`` after it, whose items
-    are typed by that index and hold ``data`` atoms (8 bytes of type and locale, then the value). Nothing when
-    ``at`` holds no well-formed ``keys`` atom; the atoms keep their sizes."""
+    ``keys`` atom at ``at`` (an ``mdta`` key list: a 1-based index per key) and the ``ilst`` right after it, whose
+    items are typed by that index and hold ``data`` atoms (8 bytes of type and locale, then the value). Nothing
+    when ``at`` holds no well-formed ``keys`` atom followed by an ``ilst`` (a timed metadata track's ``keys`` in
+    its sample entry has none: its indexes are not an item list's); the atoms keep their sizes."""
     box = _box_header(data, at, end)
     if box is None or box[0] != b"keys" or box[2] < box[1] + 8:
         return
@@ -980,9 +981,9 @@ def _place_values_zeroed(data: bytes, out: bytearray, at: int, end: int) -> None
             return
         wanted |= {index} if _PLACE_KEY.search(data[pos + 8 : pos + size]) else set()
         pos += size
-    ilst = data.find(b"ilst", stop, end) - 4
-    if not wanted or ilst < stop or (box := _box_header(data, ilst, end)) is None:
+    if not wanted or (box := _box_header(data, stop, end)) is None or box[0] != b"ilst":
         return
+    ilst = stop
     with contextlib.suppress(UnsupportedError):  # a malformed item list: left as it is
         items = _boxes(data, ilst + box[1], ilst + box[2])
         values = [(lo, hi) for kind, _, a, b in items if int.from_bytes(kind) in wanted
