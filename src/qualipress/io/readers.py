@@ -215,7 +215,9 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     meta = dict(image.metadata)
     pixels = image.pixels
     if fmt in METADATA_FORMATS:
-        meta.update(read_metadata(p, fmt))
+        with warnings.catch_warnings():  # QA 20 web: Pillow's "Corrupt EXIF data" reached info's output
+            warnings.simplefilter("ignore")
+            meta.update(read_metadata(p, fmt))
         if "CMYK" in str(meta.get("converted", "")) and "icc_profile" in meta:
             # Pillow's CMYK -> RGB conversion ignores the profile; a CMYK profile on RGB pixels would be wrong.
             meta["icc_dropped"] = "CMYK profile not carried: pixels were converted to RGB without it"
