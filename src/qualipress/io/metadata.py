@@ -986,9 +986,8 @@ def _place_values_zeroed(data: bytes, out: bytearray, at: int, end: int) -> None
         pos += size
     if not wanted or (box := _box_header(data, stop, end)) is None or box[0] != b"ilst":
         return
-    ilst = stop
     with contextlib.suppress(UnsupportedError):  # a malformed item list: left as it is
-        items = _boxes(data, ilst + box[1], ilst + box[2])
+        items = _boxes(data, stop + box[1], stop + box[2])
         values = [(lo, hi) for kind, _, a, b in items if int.from_bytes(kind) in wanted
                   for sub, _, lo, hi in _boxes(data, a, b) if sub == b"data" and hi >= lo + 8]
         for lo, hi in values:
