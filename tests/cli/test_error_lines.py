@@ -24,7 +24,7 @@ def test_verify_of_a_missing_folder_is_a_usage_error(tmp_path, capsys):
 
 
 def test_a_folder_of_unread_formats_only_is_a_usage_error(tmp_path, capsys):
-    """Only .bmp/.gif files: the run 'succeeded' with 0 files, an empty manifest and a summary naming a report
+    """Only .bmp/.tga files: the run 'succeeded' with 0 files, an empty manifest and a summary naming a report
     that was never written."""
     from PIL import Image as PILImage
 
@@ -33,9 +33,9 @@ def test_a_folder_of_unread_formats_only_is_a_usage_error(tmp_path, capsys):
     src = tmp_path / "in"
     src.mkdir()
     PILImage.fromarray(_photo(16, 16)).save(src / "b.bmp")
-    PILImage.fromarray(_photo(16, 16)).save(src / "c.gif")
+    PILImage.fromarray(_photo(16, 16)).save(src / "c.tga")
     assert main(["compress", str(src), "-o", str(tmp_path / "o"), "--codec", "jpeg"]) == 2
     err = capsys.readouterr().err
-    assert ".bmp" in err and ".gif" in err and "PNG or TIFF" in err
+    assert ".bmp" in err and ".tga" in err and "PNG or TIFF" in err
     assert len([line for line in err.splitlines() if line.startswith("error:")]) == 1
     assert not (tmp_path / "o").exists()

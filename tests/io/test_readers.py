@@ -228,14 +228,17 @@ def test_animated_files_are_refused_not_cut_to_their_first_frame(tmp_path, name,
     assert read_image(still).width == 48
 
 
-def test_gif_says_it_is_not_read(tmp_path):
+def test_an_animated_gif_is_refused_with_its_frame_count(tmp_path):
+    """QA 20 web: a one-frame GIF is read now (tests/io/test_qa20web_gif_mpo.py); an animated one is refused as an
+    animated WebP or APNG is, naming its frames."""
     from PIL import Image as PILImage
 
     from qualipress.errors import UnsupportedError
 
     p = tmp_path / "a.gif"
-    PILImage.fromarray(photo_like(16, 16)).save(p)
-    with pytest.raises(UnsupportedError, match="GIF is not read"):
+    frames = [PILImage.fromarray(photo_like(16, 16, seed=k)) for k in range(3)]
+    frames[0].save(p, save_all=True, append_images=frames[1:], duration=100)
+    with pytest.raises(UnsupportedError, match=r"animated GIF \(3 frames\)"):
         read_image(p)
 
 

@@ -41,7 +41,7 @@ from qualipress.errors import (
 )
 from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
-from qualipress.io.metadata import carry_for, gps_places, is_srgb
+from qualipress.io.metadata import carry_for, gps_places, is_srgb, video_has_place
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
 from qualipress.progress import progress_bar
@@ -658,7 +658,11 @@ def info(
             if k != "XML:com.adobe.xmp"}
     if comments := image.metadata.get("comment"):  # rev10: the COM payloads (fix17) printed as Python bytes
         meta["comment"] = f"{len(comments)} segment(s), {sum(len(c) for c in comments):,} bytes"
-    if gps := gps_places(image.metadata):  # a location: what --metadata strip-gps removes
+    gps = gps_places(image.metadata)  # a location: what --metadata strip-gps removes
+    if image.metadata.get("trailing_bytes") and image.metadata.get("format") == "jpeg" and video_has_place(
+            file.read_bytes()):
+        gps.append("video")
+    if gps:
         meta["gps"] = ", ".join(gps)
     out: dict[str, Any] = {"file": str(file), "bytes": file.stat().st_size, **image.describe(),
                            "min": float(np.min(px)), "max": float(np.max(px)), "metadata": meta}

@@ -25,7 +25,7 @@ from qualipress.io.readers import IMAGE_SUFFIXES
 
 #: Image formats users bring that qualipress does not read: found in a directory they are counted (so a run can
 #: say it skipped them) instead of passing unnoticed like any other non-image file.
-UNREAD_IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".ico", ".psd", ".tga", ".svg", ".dng", ".cr2", ".cr3", ".nef",
+UNREAD_IMAGE_SUFFIXES = frozenset({".bmp", ".ico", ".psd", ".tga", ".svg", ".dng", ".cr2", ".cr3", ".nef",
                                    ".arw", ".raf", ".orf", ".rw2"})
 
 

@@ -26,8 +26,9 @@ import hashlib
 import io
 import re
 import struct
+import warnings
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -515,10 +516,12 @@ def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> byt
     return _without_gps(out) if drop_gps else out
 
 
-def _without_gps(xmp: bytes) -> bytes:
-    """XMP without its GPS properties (attributes inside tags, elements), the rest byte for byte."""
-    out = _XMP_START_TAG.sub(lambda m: _XMP_GPS_ATTR.sub(b"", m.group(0)), xmp)
-    return _XMP_GPS_EMPTY.sub(b"", _XMP_GPS_ELEM.sub(b"", out))
+def _without_gps(xmp: bytes, *, pad: bool = False) -> bytes:
+    """XMP without its GPS properties (attributes inside tags, elements), the rest byte for byte; with ``pad``, each
+    removed property becomes spaces of its length (XML whitespace), so the packet keeps its size."""
+    cut: bytes | Callable[[re.Match[bytes]], bytes] = (lambda m: b" " * len(m.group(0))) if pad else b""
+    out = _XMP_START_TAG.sub(lambda m: _XMP_GPS_ATTR.sub(cut, m.group(0)), xmp)
+    return _XMP_GPS_EMPTY.sub(cut, _XMP_GPS_ELEM.sub(cut, out))
 
 
 def gps_places(meta: dict[str, Any]) -> list[str]:
@@ -543,8 +546,10 @@ def _gps_ifd(exif: bytes) -> dict[int, Any]:
 
     ex = PILImage.Exif()
     try:
-        ex.load(exif)
-        return dict(ex.get_ifd(_GPS_IFD)) if _GPS_IFD in ex else {}
+        with warnings.catch_warnings():  # QA 20 web: Pillow's "Corrupt EXIF data" reached info's output
+            warnings.simplefilter("ignore")
+            ex.load(exif)
+            return dict(ex.get_ifd(_GPS_IFD)) if _GPS_IFD in ex else {}
     except Exception:
         return {}
 
@@ -908,9 +913,14 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
 
 #: Where a video says it was shot: QuickTime's ``\xa9xyz`` and 3GPP's ``loci`` atoms (their type; the size precedes
 #: it), and an ISO 6709 point as text (``+52.5000+004.9000/``; also the value of Apple's
-#: ``com.apple.quicktime.location.ISO6709`` key).
+#: ``com.apple.quicktime.location.ISO6709`` key) in degrees, degrees and minutes or degrees, minutes and seconds,
+#: packed (``+402030+0740520/``) or dotted (``+40.20.30+074.05.20/``: QA 20 web, it was kept).
 _VIDEO_ATOM = re.compile(rb"\xa9xyz|loci")
-_ISO6709 = re.compile(rb"[+-]\d{2}(?:\.\d+)?[+-]\d{3}(?:\.\d+)?(?:[+-]\d+(?:\.\d+)?)?(?:CRS[\w:]*)?/")
+_ISO6709 = re.compile(rb"[+-]\d{2,6}(?:\.\d+){0,2}[+-]\d{3,7}(?:\.\d+){0,2}(?:[+-]\d+(?:\.\d+)?)?(?:CRS[\w:]*)?/")
+#: An XMP packet in the video (a ``uuid`` box, QuickTime's ``XMP_`` atom) and a QuickTime metadata key naming a
+#: place (``com.apple.quicktime.location.ISO6709``, ``.name``, ``.body``, ``.note``...; any key with GPS in its name).
+_VIDEO_XMP = re.compile(rb"<x:xmpmeta[\s>].*?</x:xmpmeta\s*>", re.S)
+_PLACE_KEY = re.compile(rb"location|gps", re.I)
 
 
 def _video_spans(data: bytes, end: int) -> list[tuple[int, int]]:
@@ -947,10 +957,47 @@ def _video_places_blanked(data: bytes) -> bytes:
             if (box := _box_header(data, at, hi)) is not None:
                 _, head, size = box
                 out[at + 4 : at + 8], out[at + head : at + size] = b"free", bytes(size - head)
+    for lo, hi in spans:  # QA 20 web: the video's XMP GPS and the values of Apple's location keys were kept
+        for m in _VIDEO_XMP.finditer(data, lo, hi):
+            out[m.start() : m.end()] = _without_gps(m.group(0), pad=True)
+        for m in re.compile(b"keys").finditer(data, lo, hi):
+            _place_values_zeroed(data, out, m.start() - 4, hi)
     blanked = bytes(out)  # one copy: one per box took seconds for a fragmented video's hundreds (rev19e)
     for m in (m for lo, hi in spans for m in _ISO6709.finditer(blanked, lo, hi)):
         out[m.start() : m.end()] = bytes(m.end() - m.start())
     return data if out == data else bytes(out)
+
+
+def _place_values_zeroed(data: bytes, out: bytearray, at: int, end: int) -> None:
+    """Zero in ``out`` the values of the QuickTime metadata items whose key names a place (:data:`_PLACE_KEY`): the
+    ``keys`` atom at ``at`` (an ``mdta`` key list: a 1-based index per key) and the ``ilst`` right after it, whose
+    items are typed by that index and hold ``data`` atoms (8 bytes of type and locale, then the value). Nothing
+    when ``at`` holds no well-formed ``keys`` atom followed by an ``ilst`` (a timed metadata track's ``keys`` in
+    its sample entry has none: its indexes are not an item list's); the atoms keep their sizes."""
+    box = _box_header(data, at, end)
+    if box is None or box[0] != b"keys" or box[2] < box[1] + 8:
+        return
+    pos, stop, wanted = at + box[1] + 8, at + box[2], set()
+    for index in range(1, int.from_bytes(data[pos - 4 : pos]) + 1):
+        size = int.from_bytes(data[pos : pos + 4])
+        if size < 8 or pos + size > stop:
+            return
+        wanted |= {index} if _PLACE_KEY.search(data[pos + 8 : pos + size]) else set()
+        pos += size
+    if not wanted or (box := _box_header(data, stop, end)) is None or box[0] != b"ilst":
+        return
+    with contextlib.suppress(UnsupportedError):  # a malformed item list: left as it is
+        items = _boxes(data, stop + box[1], stop + box[2])
+        values = [(lo, hi) for kind, _, a, b in items if int.from_bytes(kind) in wanted
+                  for sub, _, lo, hi in _boxes(data, a, b) if sub == b"data" and hi >= lo + 8]
+        for lo, hi in values:
+            out[lo + 8 : hi] = bytes(hi - lo - 8)
+
+
+def video_has_place(data: bytes) -> bool:
+    """Whether the video after a JPEG's image (``data``: a motion photo) says where it was shot, in any form that
+    ``--metadata strip-gps`` blanks (:func:`_video_places_blanked`), so ``info`` can name it (QA 20 web)."""
+    return _video_places_blanked(data) is not data
 
 
 def _loose_exif_gps(payload: bytes) -> bool:

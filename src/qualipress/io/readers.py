@@ -28,7 +28,7 @@ from qualipress.io.metadata import (
 from qualipress.io.transfer import ALPHA_KEY, PREMULTIPLIED, STRAIGHT
 
 #: Formats whose ICC/EXIF/XMP :func:`read_image` reads (through Pillow).
-METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif", "jpegxl", "jpeg2000"})
+METADATA_FORMATS = frozenset({"jpeg", "png", "webp", "tiff", "avif", "heif", "jpegxl", "jpeg2000", "gif"})
 
 #: A Kodak Cineon file's first four bytes: big-endian, then little-endian.
 CINEON_MAGIC = (b"\x80\x2a\x5f\xd7", b"\xd7\x5f\x2a\x80")
@@ -51,12 +51,14 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\x4f\xff\x51", 0, "jpeg2000"),
     (b"P5", 0, "pnm"),
     (b"P6", 0, "pnm"),
+    (b"GIF87a", 0, "gif"),
+    (b"GIF89a", 0, "gif"),
 )
 
 #: Extensions each format is normally given (a mismatch is noted in the metadata, not fatal).
 EXTENSIONS = {
     "png": {".png"},
-    "jpeg": {".jpg", ".jpeg", ".jpe", ".jfif"},
+    "jpeg": {".jpg", ".jpeg", ".jpe", ".jfif", ".mpo"},
     "tiff": {".tif", ".tiff"},
     "dpx": {".dpx"},
     "cineon": {".cin"},
@@ -68,6 +70,7 @@ EXTENSIONS = {
     "avif": {".avif"},
     "heif": {".heif", ".heic", ".hif"},
     "pnm": {".ppm", ".pgm", ".pnm"},
+    "gif": {".gif"},
     "qlc": {".qlc"},
 }
 
@@ -130,8 +133,6 @@ def preflight(p: Path) -> str:
         head = fh.read(32)
     fmt = sniff(head)
     if fmt is None:
-        if head[:4] == b"GIF8":
-            raise UnsupportedError(f"{p}: GIF is not read by qualipress; convert it to PNG (one frame) first")
         unread = next((name for magic, name in UNREAD_MAGIC if head.startswith(magic)), None)
         if unread == "BMP" and head[6:10] != bytes(4):  # "BM" alone is weak: a BMP's reserved fields are zero
             unread = None
@@ -214,7 +215,9 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     meta = dict(image.metadata)
     pixels = image.pixels
     if fmt in METADATA_FORMATS:
-        meta.update(read_metadata(p, fmt))
+        with warnings.catch_warnings():  # QA 20 web: Pillow's "Corrupt EXIF data" reached info's output
+            warnings.simplefilter("ignore")
+            meta.update(read_metadata(p, fmt))
         if "CMYK" in str(meta.get("converted", "")) and "icc_profile" in meta:
             # Pillow's CMYK -> RGB conversion ignores the profile; a CMYK profile on RGB pixels would be wrong.
             meta["icc_dropped"] = "CMYK profile not carried: pixels were converted to RGB without it"
@@ -378,16 +381,16 @@ def _finish(pixels: np.ndarray, bit_depth: int | None, **kw: Any) -> Image:
     return Image(img.pixels, img.bit_depth, kw.get("transfer", img.transfer), kw.get("colorspace", "srgb"), meta)
 
 
-#: Leading bytes of image formats users bring that qualipress does not read, named in the error (GIF has its own).
+#: Leading bytes of image formats users bring that qualipress does not read, named in the error.
 UNREAD_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"BM", "BMP"), (b"8BPS", "PSD"), (b"qoif", "QOI"), (b"\x00\x00\x01\x00", "ICO"))
 
 #: Formats that can hold an animation, checked by :func:`_refuse_animation`.
-ANIMATED_FORMATS = frozenset({"png", "webp", "avif", "jpegxl"})
+ANIMATED_FORMATS = frozenset({"png", "webp", "avif", "jpegxl", "gif"})
 
 
 def _refuse_animation(path: Path, fmt: str) -> None:
-    """Refuse an animated file (APNG, animated WebP/AVIF/JPEG XL): an output would silently keep only its first
+    """Refuse an animated file (APNG, animated WebP/AVIF/JPEG XL/GIF): an output would silently keep only its first
     frame. Files Pillow cannot open here are left to their reader."""
     try:
         from PIL import Image as PILImage
@@ -442,13 +445,35 @@ def _read_png(path: Path, max_pixels: int) -> Image:
     if arr is None:
         arr = imagecodecs.png_decode(data)
     if meta.get("pil_mode") == "P" or (arr.ndim == 2 and meta.get("pil_mode") not in ("L", "I;16", "I", "1")):
-        from PIL import Image as PILImage
-
-        with PILImage.open(path) as im:
-            rgba = "transparency" in im.info
-            arr = np.asarray(im.convert("RGBA" if rgba else "RGB"))
-        meta["converted"] = PALETTE_EXPANDED
+        arr = _palette_expanded(path, meta)
     return _finish(*_png_cicp_samples(data, arr, meta), metadata=meta)
+
+
+def _palette_expanded(path: Path, meta: dict[str, Any]) -> np.ndarray:
+    """A palette image's pixels as RGB, or RGBA when it has a transparent index (noted in ``meta``)."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as im:
+        arr = np.asarray(im.convert("RGBA" if "transparency" in im.info else "RGB"))
+    meta["converted"] = PALETTE_EXPANDED
+    return arr
+
+
+def _read_gif(path: Path, max_pixels: int) -> Image:
+    """A still GIF (one frame: :func:`preflight` refuses an animation), expanded as a palette PNG is; the canvas
+    its frame does not cover is transparent, as browsers show it (Pillow paints it with a palette colour). QA 20
+    web: every GIF was refused."""
+    from PIL import Image as PILImage
+
+    meta = _pillow_size_check(path, max_pixels)
+    arr = _palette_expanded(path, meta)
+    with PILImage.open(path) as im:
+        x0, y0, x1, y1 = im.tile[0].extents if im.tile else (0, 0, im.width, im.height)
+    if (x0, y0, x1, y1) != (0, 0, arr.shape[1], arr.shape[0]):
+        alpha = np.zeros(arr.shape[:2], np.uint8)
+        alpha[y0:y1, x0:x1] = arr[y0:y1, x0:x1, 3] if arr.shape[2] == 4 else 255
+        arr = np.dstack([arr[..., :3], alpha])
+    return _finish(arr, 8, metadata=meta)
 
 
 def _png_cicp_samples(data: bytes, arr: np.ndarray, meta: dict[str, Any]) -> tuple[np.ndarray, int | None]:
@@ -503,7 +528,25 @@ def _read_jpeg(path: Path, max_pixels: int) -> Image:
         arr = imagecodecs.jpeg8_decode(data)
         check_dimensions(arr.shape[1], arr.shape[0], max_pixels=max_pixels)
         bits = 12 if arr.dtype == np.uint16 and int(arr.max()) < 4096 else None
-        return _finish(arr, bits, metadata={"jpeg": jpeg_coding(data) or "12-bit or lossless"})
+        meta = {"jpeg": jpeg_coding(data) or "12-bit or lossless"}
+        if end < len(data):  # QA 20 web: a motion photo's video was not named for these (nor ranked apart)
+            meta["trailing_bytes"] = len(data) - end
+        if arr.ndim == 3 and arr.shape[2] == 4:  # CMYK or YCCK (a JPEG holds no alpha): read as RGBA before
+            adobe = re.search(rb"\xff\xee..Adobe", data[: data.find(b"\xff\xda")]) is not None
+            arr = _cmyk_as_rgb(arr, (1 << bits) - 1 if bits else np.iinfo(arr.dtype).max, inverted=adobe)
+            meta["converted"] = "CMYK converted to RGB"
+        return _finish(arr, bits, metadata=meta)
+
+
+def _cmyk_as_rgb(arr: np.ndarray, peak: float, *, inverted: bool = False) -> np.ndarray:
+    """RGB of CMYK samples (``arr``'s 4 channels) as Pillow converts a CMYK JPEG (each colour
+    ``(1 - ink) (1 - black)``, no profile); ``inverted`` (a JPEG's Adobe APP14 segment): stored as ``peak - ink``,
+    as Photoshop writes them and Pillow reads them. QA 20 web: a CMYK JPEG that Pillow cannot decode
+    (arithmetic-coded, 12-bit) was read as RGBA with its inks for colours."""
+    ink = arr.astype(np.float64)
+    ink = peak - ink if inverted else ink
+    rgb = (peak - ink[..., :3]) * (peak - ink[..., 3:]) / peak
+    return np.rint(rgb).astype(arr.dtype)
 
 
 #: Start-of-frame markers by coding process (ITU-T T.81 Table B.1).
@@ -620,10 +663,8 @@ def _tiff_as_shown(arr: np.ndarray, page: Any, n_extra: int, meta: dict[str, Any
         raise UnsupportedError(f"TIFF with {inks} {arr.dtype} ink separations (not 8/16-bit CMYK): convert it to RGB "
                                "first")
     peak = float(min(np.iinfo(arr.dtype).max, (1 << int(page.bitspersample)) - 1))
-    ink = arr[..., :4].astype(np.float64)
-    rgb = (peak - ink[..., :3]) * (peak - ink[..., 3:4]) / peak
     meta["converted"] = "CMYK converted to RGB"
-    return np.concatenate([np.rint(rgb).astype(arr.dtype), arr[..., 4:]], axis=-1)
+    return np.concatenate([_cmyk_as_rgb(arr[..., :4], peak), arr[..., 4:]], axis=-1)
 
 
 #: DPX header fields copied into Image.metadata (OpenImageIO attribute names).
@@ -969,6 +1010,7 @@ _READERS: dict[str, Callable[[Path, int], Image]] = {
     "cineon": _read_cineon,
     "exr": _read_exr,
     "pnm": _read_pnm,
+    "gif": _read_gif,
 }
 
 

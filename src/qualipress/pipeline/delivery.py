@@ -353,7 +353,7 @@ def jpeg_extras_note(meta: dict[str, Any]) -> str | None:
     mpf, tail = int(meta.get("mpf_images") or 0), int(meta.get("trailing_bytes") or 0)
     if not (mpf or tail):
         return None
-    what = (f"{mpf} further MPF image(s) (multi-picture: e.g. an HDR gain map, a depth map or secondary image)" if mpf
+    what = (f"{mpf} further MPF image(s) (multi-picture: e.g. an HDR gain map, a depth map, a stereo view)" if mpf
             else "data after its end-of-image marker (e.g. a motion photo's video)")
     return (f"{_EXTRAS_NOTE} {what}, {tail:,} bytes after the primary image: only the primary image is "
             f"compressed; they are kept only if the output is {' or '.join(KEEPS_JPEG_EXTRAS)}")
