@@ -224,14 +224,10 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True,
         Directory not writable, disk full, or the file exists and ``overwrite`` is False.
     """
     p = Path(path)
-    with atomic_path(p, overwrite=overwrite, finish=finish) as tmp:
-        try:
-            with tmp.open("wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError as exc:
-            raise OutputError(f"{p}: write failed ({exc.strerror or exc})") from exc
+    with atomic_path(p, overwrite=overwrite, finish=finish) as tmp, tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
     return p
 
 
