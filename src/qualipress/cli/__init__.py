@@ -532,7 +532,7 @@ def encode(
     if lost:  # said as compress's report says it (a P3 profile dropped silently shows desaturated colours)
         out["not_carried"] = lost
         err_console.print(f"note: {cdc.name} cannot carry {', '.join(lost)} here", markup=False)
-    if (hdr := hdr_loss([cdc.name], image)) is not None:  # hdr17: a PQ/HLG image in a file that cannot say so
+    if (hdr := hdr_loss([cdc.name], image)) is not None:  # a PQ/HLG image in a file that cannot say so
         out["not_carried"] = [*out.get("not_carried", []), "hdr_transfer"]
         err_console.print(f"note: {cdc.name} cannot carry {hdr[1]}; viewers show it as SDR", markup=False)
     describe = getattr(cdc, "describe_output", None)  # learned codecs: which weights made this file

@@ -204,9 +204,8 @@ def decode_own(codec: Codec, data: bytes) -> Image:
     Raises
     ------
     CodecError
-        The decoder failed on bytes the codec wrote (QA 17: a backend's own exception came out as a traceback of
-        ``encode`` and failed the whole input of ``compress`` instead of that codec). Errors qualipress raises on
-        purpose pass as they are.
+        The decoder failed on bytes the codec wrote (so a race drops that codec, not the input). Errors
+        qualipress raises on purpose pass as they are.
     """
     try:
         return codec.decode(data)

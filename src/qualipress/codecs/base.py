@@ -120,7 +120,7 @@ class CodecInfo:
     max_side : int
         Largest width or height the format (or its decoder here) takes; 0 for no limit below the pixel limit.
         :meth:`Codec.prepare` refuses a larger image, so a race skips the codec instead of failing the input on
-        the backend's error (QA 17 web: a 70000×3 strip failed ``--for web`` on libjpeg's 65,535).
+        the backend's error.
     """
 
     bit_depths: tuple[int, ...]

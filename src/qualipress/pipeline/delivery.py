@@ -321,7 +321,7 @@ class PhotoHooks:
     def _grew(self, size: int, record: dict[str, Any]) -> bool:
         """Whether the output came out larger than the input file, unasked, with no never-grow candidate in the
         race: a named output file (``-o small.avif`` keeps the candidates of other formats out) or a source that
-        cannot be kept as it is (QA: a CMYK JPEG became a lossless WebP 1.6x its size, with exit 0 and no word)."""
+        cannot be kept as it is (a CMYK JPEG)."""
         if self.allow_larger or not size > int(record.get("input_bytes") or 0) > 0:
             return False
         raced = any(str(p.get("codec", "")).startswith(REUSE_PREFIXES) for p in record.get("probes") or [])
@@ -473,7 +473,7 @@ def hdr_loss(names: list[str], image: Image) -> tuple[list[str], str] | None:
 
 def _hdr_tag_notes(plan: Plan, image: Image, *, auto: bool) -> None:
     """Name the candidates whose files would drop a PQ/HLG image's transfer tag (:func:`hdr_loss`), so a viewer
-    shows them as SDR with wrong tones (hdr17); under ``auto`` an integer source (an AVIF/HEIF with such an
+    shows them as SDR with wrong tones; under ``auto`` an integer source (an AVIF/HEIF with such an
     ``nclx`` box) leaves them out while a candidate that keeps the tag remains. Float sources (EXR, coded as PQ)
     and codecs named on the command line are encoded as asked, with the note."""
     found = hdr_loss(plan.codecs, image)
@@ -551,8 +551,7 @@ def _would_mistag(codec: str, carry: Any, bit_depth: int) -> bool:
 
 def _named_output_why(probes: list[dict[str, Any]], size: int) -> str:
     """Why a named output file (``-o x.jxl``) grew: its format left no smaller candidate, or the bit-exact JPEG ->
-    JPEG XL transcode was smaller but missed the target (QA: libjxl decodes JPEG data differently from
-    libjpeg-turbo, so the rebuilt pixels can measure below e.g. psnr>=55)."""
+    JPEG XL transcode was smaller but missed the target (libjxl decodes JPEG data differently from libjpeg-turbo)."""
     missed = [p for p in probes if p.get("codec") == "transcode:jpegxl" and not p.get("passed")
               and 0 < int(p.get("bytes") or 0) < size]
     if missed:
