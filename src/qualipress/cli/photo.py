@@ -139,7 +139,7 @@ def staged_input(inputs: list[str]) -> Iterator[list[str]]:
     remove_stale_work_dirs(tmp)  # a killed pipe's copy of its image
     folder = make_work_dir(tmp)
     try:
-        path = folder / ("stdin" + sorted(EXTENSIONS[fmt])[0])
+        path = folder / ("stdin" + min(EXTENSIONS[fmt]))
         path.write_bytes(data)
         yield [str(path)]
     finally:

@@ -445,10 +445,7 @@ def _auto_keeps_profile(plan: Plan, carry: Any, bit_depth: int, channels: int) -
     encoded as asked (its decisions say the profile is not carried)."""
     if not carry.icc or is_srgb(carry.icc):
         return
-    lossy = []
-    for name in plan.codecs:
-        if "icc" in lost_fields(name, carry, bit_depth, channels):
-            lossy.append(name)
+    lossy = [name for name in plan.codecs if "icc" in lost_fields(name, carry, bit_depth, channels)]
     if lossy and len(lossy) < len(plan.codecs):
         plan.codecs = [c for c in plan.codecs if c not in lossy]
         desc = icc_description(carry.icc) or "an unnamed profile"
