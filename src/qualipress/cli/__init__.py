@@ -332,7 +332,7 @@ def _codec_options(codec_opt: list[str] | None) -> dict[str, Any]:
 
 def _check_codec_options(names: list[str], options: dict[str, Any]) -> None:
     """Refuse ``--codec-opt`` keys none of the requested codecs knows, and values a codec knowing the key
-    rejects (one tiny encode each), before any input is read: they used to fail every input."""
+    rejects (one tiny encode each), before any input is read, not as a failure of every input."""
     if not options:
         return
     pool = codecs.auto_candidates() if names == ["auto"] else names

@@ -1097,9 +1097,8 @@ class _ReportState(NamedTuple):
 
     def orphans(self, job: Job, sha: str, options: CompressOptions, outdir: Path) -> tuple[str, ...]:
         """The sidecars these settings made of ``job``'s unchanged input (SHA-256 ``sha``) whose output has gone
-        since (deleted): the rerun redoes the job and replaces them (:attr:`Job.orphans`); before, it refused
-        them as "not made by this run's settings". Read at their place in ``outdir`` as :meth:`resume` reads the
-        output (:func:`_moved_output`)."""
+        since (deleted): the rerun redoes the job and replaces them (:attr:`Job.orphans`). Read at their place in
+        ``outdir`` as :meth:`resume` reads the output (:func:`_moved_output`)."""
         prev = _moved_output(self.done.get((sha, options.recorded(job.source))), job, options, outdir)
         if prev is None or Path(prev["output"]).exists():
             return ()
