@@ -194,9 +194,8 @@ class Jpeg2000Codec(_ImagecodecsMixin, Codec):
         import imagecodecs
 
         kw: dict[str, Any] = {"bitspersample": image.bit_depth, "codecformat": "jp2", "numthreads": 2}
-        if lossless:
-            return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=0, reversible=True, **kw))
-        return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=float(quality or 45), reversible=False, **kw))
+        return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=0 if lossless else float(quality or 45),
+                                               reversible=lossless, **kw))
 
     def decode(self, data: bytes) -> Image:
         """The stored samples: imagecodecs would convert a file with an ICC profile to sRGB
@@ -360,11 +359,8 @@ class WebpCodec(_ImagecodecsMixin, Codec):
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
 
-        method = int(options.get("method", 4))
-        if lossless:
-            return bytes(imagecodecs.webp_encode(image.pixels, level=100, lossless=True, method=method))
-        return bytes(imagecodecs.webp_encode(image.pixels, level=float(quality or 80), lossless=False,
-                                             method=method))
+        return bytes(imagecodecs.webp_encode(image.pixels, level=100 if lossless else float(quality or 80),
+                                             lossless=lossless, method=int(options.get("method", 4))))
 
     def decode(self, data: bytes) -> Image:
         import imagecodecs
