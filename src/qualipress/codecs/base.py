@@ -156,6 +156,14 @@ def grey_as_rgb(px: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([grey, px[..., 1:]], axis=2) if px.shape[2] == 2 else grey)
 
 
+def shifted_into(image: Image, depth: int) -> Image:
+    """``image`` scaled up into a ``depth``-bit container (uint16, one copy), the shift recorded as
+    ``container_shift``; :func:`qualipress.codecs.decode_like` shifts it back."""
+    shift = depth - image.bit_depth
+    return Image(np.left_shift(image.pixels, shift, dtype=np.uint16), depth, image.transfer, image.colorspace,
+                 dict(image.metadata, container_shift=shift), image.source)
+
+
 class Codec(ABC):
     """One encoder/decoder pair.
 
@@ -233,11 +241,9 @@ class Codec(ABC):
         encoder, carry = self._encoder_for(img, carry)
         if carry is not None and self.writes_metadata:
             options["metadata"], carry = carry, None  # the encoder writes it itself
-        if lossless:
-            if not self.info.lossless:
-                raise UnsupportedError(f"codec {self.name!r} has no lossless mode")
-            data = encoder(img, quality=None, lossless=True, **options)
-        elif not self.info.lossy:
+        if lossless and not self.info.lossless:
+            raise UnsupportedError(f"codec {self.name!r} has no lossless mode")
+        if lossless or not self.info.lossy:
             data = encoder(img, quality=None, lossless=True, **options)
         else:
             q = self.info.quality

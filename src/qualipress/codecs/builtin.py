@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.codecs import avifq, jxlcolour, jxlicc
-from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam, grey_as_rgb
+from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam, grey_as_rgb, shifted_into
 from qualipress.codecs.hdrtag import hdr_cicp
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError, UnsupportedError
@@ -119,13 +119,8 @@ class JpegCodec(_ImagecodecsMixin, Codec):
     )
 
     def prepare(self, image: Image) -> Image:
-        image = super().prepare(image)
-        if image.bit_depth in (9, 10, 11):
-            # 10-bit data goes into the 12-bit container, scaled so the full range is used.
-            shift = 12 - image.bit_depth
-            meta = dict(image.metadata, container_shift=shift)
-            return Image(image.pixels << shift, 12, image.transfer, image.colorspace, meta, image.source)
-        return image
+        image = super().prepare(image)  # 10-bit data goes into the 12-bit container, using its full range
+        return shifted_into(image, 12) if image.bit_depth in (9, 10, 11) else image
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
