@@ -140,7 +140,7 @@ def compress(
             if inputs == ["-"]:
                 opts = dataclasses.replace(opts, source_names={ins[0]: "-"})
             elif single is None:
-                _, earlier = _expand(inputs, exclude=[output])  # its notes: what the run would skip (QA 14)
+                _, earlier = _expand(inputs, exclude=[output])  # its notes: what the run would skip
             rows = _photo.dry_run_rows(ins, output, codec, single, bit_depth, web=for_ == "web",
                                        name_with_ext=name_with_ext, earlier=earlier, max_pixels=opts.max_pixels,
                                        options=opts, report=report)
@@ -153,7 +153,7 @@ def compress(
 def _compress_and_print(inputs: list[str], output: Path, opts: Any, *, single: Any, report: Path | None,
                         overwrite: bool, as_json: bool, codec: str, web: bool, request: CompressRequest) -> None:
     """Run ``compress`` and print its summary; exit 1 when files failed, or when they are done but the folder's
-    index could not be written at the end (QA session 18: a disk full there was exit 2, as a usage error)."""
+    index could not be written at the end."""
     index_error = None
     try:
         summary = _run_compress(inputs, output, opts, single=single, report=report, overwrite=overwrite,
@@ -165,7 +165,7 @@ def _compress_and_print(inputs: list[str], output: Path, opts: Any, *, single: A
     _print_compress(summary, codec=codec, web=web, as_json=as_json, target=request.target,
                     profile=request.profile, out=err_console if single is not None and single.path is None else console)
     if index_error is not None and single is not None:  # -o FILE: the index was the run's private one
-        done = any(r.get("delivered_to") for r in summary.records)  # rev19a: said so when the file had failed
+        done = any(r.get("delivered_to") for r in summary.records)  # only when the file did not fail
         err_console.print(f"[red]error:[/] {'the file is delivered, but ' if done else ''}a write next to it failed: "
                           f"{escape(str(index_error))}")
     elif index_error is not None:
@@ -210,7 +210,7 @@ def _print_compress(summary: Any, *, codec: str, web: bool, as_json: bool, targe
     if as_json:  # with -o - stdout carries the image: the summary goes to stderr
         _dump({"profile": profile, "target": target.to_list(), **summary_dict(summary),
                "per_codec": codec_rows(summary.records + summary.skipped),
-               # a resumed file's record is the earlier run's: its per_file row says resumed (rev11: always false)
+               # a resumed file's record is the earlier run's: its per_file row says resumed
                "per_file": file_rows([{**r, "resumed": True} for r in summary.skipped] + summary.records)}, out=out)
     else:
         _print_summary(summary, out=out, target=f"{profile}: {target}" if profile else str(target))
@@ -332,7 +332,7 @@ def _codec_options(codec_opt: list[str] | None) -> dict[str, Any]:
 
 def _check_codec_options(names: list[str], options: dict[str, Any]) -> None:
     """Refuse ``--codec-opt`` keys none of the requested codecs knows, and values a codec knowing the key
-    rejects (one tiny encode each), before any input is read: they used to fail every input."""
+    rejects (one tiny encode each), before any input is read, not as a failure of every input."""
     if not options:
         return
     pool = codecs.auto_candidates() if names == ["auto"] else names
@@ -529,10 +529,10 @@ def encode(
            "bytes": len(data), "bpp": round(8 * len(data) / (image.width * image.height), 5),
            "metrics": {k: v.to_dict() for k, v in res.items()}}
     lost = lost_fields(cdc.name, carry, image.bit_depth, image.n_channels) if carry.fields() else []
-    if lost:  # QA 8: said as compress's report says it (a P3 profile dropped silently shows desaturated colours)
+    if lost:  # said as compress's report says it (a P3 profile dropped silently shows desaturated colours)
         out["not_carried"] = lost
         err_console.print(f"note: {cdc.name} cannot carry {', '.join(lost)} here", markup=False)
-    if (hdr := hdr_loss([cdc.name], image)) is not None:  # hdr17: a PQ/HLG image in a file that cannot say so
+    if (hdr := hdr_loss([cdc.name], image)) is not None:  # a PQ/HLG image in a file that cannot say so
         out["not_carried"] = [*out.get("not_carried", []), "hdr_transfer"]
         err_console.print(f"note: {cdc.name} cannot carry {hdr[1]}; viewers show it as SDR", markup=False)
     describe = getattr(cdc, "describe_output", None)  # learned codecs: which weights made this file
@@ -656,7 +656,7 @@ def info(
     px = image.pixels
     meta = {k: (f"{len(v):,} bytes" if isinstance(v, bytes) else v) for k, v in image.metadata.items()
             if k != "XML:com.adobe.xmp"}
-    if comments := image.metadata.get("comment"):  # rev10: the COM payloads (fix17) printed as Python bytes
+    if comments := image.metadata.get("comment"):  # the COM payloads as text, not Python bytes
         meta["comment"] = f"{len(comments)} segment(s), {sum(len(c) for c in comments):,} bytes"
     gps = gps_places(image.metadata)  # a location: what --metadata strip-gps removes
     if image.metadata.get("trailing_bytes") and image.metadata.get("format") == "jpeg" and video_has_place(

@@ -136,10 +136,10 @@ def staged_input(inputs: list[str]) -> Iterator[list[str]]:
     if fmt is None:
         raise QualipressError("stdin does not hold a recognised image format")
     tmp = tempfile.gettempdir()
-    remove_stale_work_dirs(tmp)  # a killed pipe's copy of its image (QA session 18)
+    remove_stale_work_dirs(tmp)  # a killed pipe's copy of its image
     folder = make_work_dir(tmp)
     try:
-        path = folder / ("stdin" + sorted(EXTENSIONS[fmt])[0])
+        path = folder / ("stdin" + min(EXTENSIONS[fmt]))
         path.write_bytes(data)
         yield [str(path)]
     finally:
@@ -159,8 +159,7 @@ def staged_output(single: SingleOutput, overwrite: bool) -> Iterator[Path]:
         raise OutputError(refused)
     parent = single.path.parent if single.path is not None else Path(tempfile.gettempdir())
     parent.mkdir(parents=True, exist_ok=True)
-    # a killed run's work folder (its partial output, report and lock) is removed: hidden next to the user's file, it
-    # stayed for good (QA session 18)
+    # a killed run's work folder (its partial output, report and lock), hidden next to the user's file
     remove_stale_work_dirs(parent)
     work = make_work_dir(parent)
     try:
@@ -214,23 +213,23 @@ def predicted_refusal(path: Path, codec: str, bit_depth: int | None = None, *, w
                       max_pixels: int = MAX_PIXELS) -> str | None:
     """Why a run would refuse ``path`` before encoding it, from the file's header, in the run's own words: what
     :func:`qualipress.io.readers.preflight` refuses (empty, unrecognised, animated); dimensions over the pixel
-    limit ``max_pixels`` (``--max-mpixels``; :func:`qualipress.io.readers.header_dimensions`, QA 17); under
+    limit ``max_pixels`` (``--max-mpixels``; :func:`qualipress.io.readers.header_dimensions`); under
     ``--for web`` (``web``) an image that is not display-referred (float, log or linear DPX); a bit depth the
     codecs cannot store (``--bit-depth 8``, and ``--for web``, reduce an integer source first); then, as the run's
     :meth:`~qualipress.codecs.base.Codec.prepare` checks it after those, a side over every named codec's limit.
     None when it would not, or when the header does not say (unreadable files: the run says why)."""
     from qualipress.io.readers import header_dimensions, jpeg_stream_end, preflight
 
-    try:  # QA 13: an empty, unrecognised or animated file was listed as "would compress"
-        if preflight(path) == "jpeg":  # QA 19: a JPEG cut short; its header does not tell, its marker walk does
+    try:  # an empty, unrecognised or animated file would not compress
+        if preflight(path) == "jpeg":  # a JPEG cut short: its header does not tell, its marker walk does
             jpeg_stream_end(path.read_bytes())
         size = header_dimensions(path)
-        if size is not None:  # QA 17: the run refuses a possible decompression bomb; so does the dry run
+        if size is not None:  # the run refuses a possible decompression bomb; so does the dry run
             check_dimensions(*size, max_pixels=max_pixels)
     except QualipressError as exc:
         return str(exc)
     names = [c.strip() for c in codec.split(",") if c.strip()]
-    # rev9: the side after the depth, in the run's order (a 16-bit 16,383-px PNG for webp: the run names the depth)
+    # the side after the depth, in the run's order (a 16-bit 16,383-px PNG for webp: the run names the depth)
     return _depth_refusal(path, names, bit_depth, web=web) or (
         _side_refusal(names, *size) if size is not None else None)
 
@@ -259,7 +258,7 @@ def _depth_refusal(path: Path, names: list[str], bit_depth: int | None, *, web: 
         transfer = "linear" if is_float else (DPX_TRANSFERS.get(str(head.get("transfer", "")), "unknown")
                                               if head.get("format") == "dpx"
                                               else FORMAT_TRANSFERS.get(str(head.get("format")), "srgb"))
-        if head.get("format") in ("avif", "heic", "heif"):  # QA 17 (web): a PQ/HLG colour box, as the run reads it
+        if head.get("format") in ("avif", "heic", "heif"):  # a PQ/HLG colour box, as the run reads it
             cicp = heif_cicp(path.read_bytes())
             transfer = CICP_HDR_TRANSFERS.get(cicp[1], transfer) if cicp else transfer
         refused = web_refusal(is_float=is_float, transfer=transfer)
@@ -286,8 +285,8 @@ def dry_run_rows(inputs: list[str], outdir: Path, codec: str,
     (``--max-mpixels``) or ``--for web`` (``web``) refuses (:func:`predicted_refusal`; ``bit_depth`` is
     ``--bit-depth``). stdin comes here staged (:func:`staged_input`), named ``-`` by ``options.source_names``.
     Output stems are named as the run names them (``name_with_ext``: ``--name-with-ext``), and inputs that would
-    write the same output are refused as the run refuses them (:func:`qualipress.pipeline.batch.check_collisions`,
-    QA 13). ``earlier``: the earlier outputs among the inputs when the caller has read them
+    write the same output are refused as the run refuses them (:func:`qualipress.pipeline.batch.check_collisions`).
+    ``earlier``: the earlier outputs among the inputs when the caller has read them
     (:func:`qualipress.pipeline.batch.expand_inputs`). Given the run's ``options`` (and ``--report``), a file the run
     would resume gets ``already_done`` (its output), and one it would fail before compressing (an output name it
     may write exists and these settings did not make it; its input or output changed since) gets the run's reason

@@ -190,13 +190,11 @@ def available_names() -> list[str]:
 
 def decode_as(fmt: str, data: bytes) -> Image:
     """Decode bytes of a known file format (as named by :func:`qualipress.io.sniff`)."""
-    name = {"jpegxl": "jpegxl", "jpeg2000": "jpeg2000", "avif": "avif", "webp": "webp", "heif": "heif",
-            "png": "png", "tiff": "tiff", "jpeg": "jpeg", "jpegls": "jpegls"}.get(fmt)
     if fmt in FORMAT_DECODERS:
         return _load(FORMAT_DECODERS[fmt])(data)  # type: ignore[operator, no-any-return]
-    if name is None:
+    if fmt not in ("jpegxl", "jpeg2000", "avif", "webp", "heif", "png", "tiff", "jpeg", "jpegls"):
         raise UnsupportedError(f"no decoder for {fmt}")
-    return get(name).decode(data)
+    return get(fmt).decode(data)
 
 
 def decode_own(codec: Codec, data: bytes) -> Image:
@@ -206,9 +204,8 @@ def decode_own(codec: Codec, data: bytes) -> Image:
     Raises
     ------
     CodecError
-        The decoder failed on bytes the codec wrote (QA 17: a backend's own exception came out as a traceback of
-        ``encode`` and failed the whole input of ``compress`` instead of that codec). Errors qualipress raises on
-        purpose pass as they are.
+        The decoder failed on bytes the codec wrote (so a race drops that codec, not the input). Errors
+        qualipress raises on purpose pass as they are.
     """
     try:
         return codec.decode(data)

@@ -120,7 +120,7 @@ class CodecInfo:
     max_side : int
         Largest width or height the format (or its decoder here) takes; 0 for no limit below the pixel limit.
         :meth:`Codec.prepare` refuses a larger image, so a race skips the codec instead of failing the input on
-        the backend's error (QA 17 web: a 70000×3 strip failed ``--for web`` on libjpeg's 65,535).
+        the backend's error.
     """
 
     bit_depths: tuple[int, ...]
@@ -154,6 +154,14 @@ def grey_as_rgb(px: np.ndarray) -> np.ndarray:
     """Grey (H×W×1) or grey with alpha (H×W×2) samples as RGB (H×W×3) or RGBA: the grey plane three times."""
     grey = np.repeat(px[..., :1], 3, axis=2)
     return np.ascontiguousarray(np.concatenate([grey, px[..., 1:]], axis=2) if px.shape[2] == 2 else grey)
+
+
+def shifted_into(image: Image, depth: int) -> Image:
+    """``image`` scaled up into a ``depth``-bit container (uint16, one copy), the shift recorded as
+    ``container_shift``; :func:`qualipress.codecs.decode_like` shifts it back."""
+    shift = depth - image.bit_depth
+    return Image(np.left_shift(image.pixels, shift, dtype=np.uint16), depth, image.transfer, image.colorspace,
+                 dict(image.metadata, container_shift=shift), image.source)
 
 
 class Codec(ABC):
@@ -233,11 +241,9 @@ class Codec(ABC):
         encoder, carry = self._encoder_for(img, carry)
         if carry is not None and self.writes_metadata:
             options["metadata"], carry = carry, None  # the encoder writes it itself
-        if lossless:
-            if not self.info.lossless:
-                raise UnsupportedError(f"codec {self.name!r} has no lossless mode")
-            data = encoder(img, quality=None, lossless=True, **options)
-        elif not self.info.lossy:
+        if lossless and not self.info.lossless:
+            raise UnsupportedError(f"codec {self.name!r} has no lossless mode")
+        if lossless or not self.info.lossy:
             data = encoder(img, quality=None, lossless=True, **options)
         else:
             q = self.info.quality

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from qualipress.codecs import avifq, jxlcolour, jxlicc
-from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam, grey_as_rgb
+from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam, grey_as_rgb, shifted_into
 from qualipress.codecs.hdrtag import hdr_cicp
 from qualipress.codecs.jpegq import encode_fractional
 from qualipress.errors import CodecError, UnsupportedError
@@ -114,18 +114,13 @@ class JpegCodec(_ImagecodecsMixin, Codec):
                  "optimize": OptionSpec("optimised Huffman tables (default true)", choices=(True, False))},
         notes="12-bit JPEG opens in libjpeg-turbo/imagecodecs but not in Pillow or browsers",
         # libjpeg's JPEG_MAX_DIMENSION: the JPEG header holds 65,535, but Pillow's encoder (fractional qualities,
-        # a byte budget) refuses a side over 65,500 as jpegli does (rev7: "broken data stream", "too big")
+        # a byte budget) refuses a side over 65,500 as jpegli does ("broken data stream", "too big")
         max_side=65500,
     )
 
     def prepare(self, image: Image) -> Image:
-        image = super().prepare(image)
-        if image.bit_depth in (9, 10, 11):
-            # 10-bit data goes into the 12-bit container, scaled so the full range is used.
-            shift = 12 - image.bit_depth
-            meta = dict(image.metadata, container_shift=shift)
-            return Image(image.pixels << shift, 12, image.transfer, image.colorspace, meta, image.source)
-        return image
+        image = super().prepare(image)  # 10-bit data goes into the 12-bit container, using its full range
+        return shifted_into(image, 12) if image.bit_depth in (9, 10, 11) else image
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
@@ -194,9 +189,8 @@ class Jpeg2000Codec(_ImagecodecsMixin, Codec):
         import imagecodecs
 
         kw: dict[str, Any] = {"bitspersample": image.bit_depth, "codecformat": "jp2", "numthreads": 2}
-        if lossless:
-            return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=0, reversible=True, **kw))
-        return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=float(quality or 45), reversible=False, **kw))
+        return bytes(imagecodecs.jpeg2k_encode(_plane(image), level=0 if lossless else float(quality or 45),
+                                               reversible=lossless, **kw))
 
     def decode(self, data: bytes) -> Image:
         """The stored samples: imagecodecs would convert a file with an ICC profile to sRGB
@@ -259,7 +253,7 @@ class JpegXlCodec(_ImagecodecsMixin, Codec):
             px, profile = _plane(img), icc
             if not lossless and img.n_channels in (1, 2) and (rgb := rgb_from_grey(icc)) is not None:
                 # libjxl decodes a lossy grey file with a non-sRGB grey profile in linear light, not in the
-                # profile's curve (issue 13): it is written as RGB with the equivalent RGB profile instead, which
+                # profile's curve: it is written as RGB with the equivalent RGB profile instead, which
                 # decodes in that curve (decode_like folds it back to grey)
                 px, profile = grey_as_rgb(img.pixels), rgb
             return jxlicc.encode(px, profile, distance=quality, lossless=lossless,
@@ -330,13 +324,12 @@ class AvifCodec(_ImagecodecsMixin, Codec):
         if (not lossless and quality is not None and quality != round(quality) and depth == 8
                 and px.shape[2] == 3 and cicp is None and avifq.available()):
             # between integer qualities: AOM's delta-q strength (a byte budget refines here). Not with alpha:
-            # Pillow's encoder codes the alpha plane lossily where imagecodecs' keeps it whole, so a fractional
-            # file was 2.5x smaller than its integer neighbours and a budget missed by 58 % (QA 17 web).
+            # Pillow's encoder codes the alpha plane lossily where imagecodecs' keeps it whole
             return avifq.encode_fractional(px, float(quality), int(options.get("speed", 6)))
         level = 100 if lossless else int(round(quality or 70))
-        # a PQ/HLG image says so in its nclx box (imagecodecs' default, 2/2/6, is shown as SDR: hdr17)
+        # a PQ/HLG image says so in its nclx box (imagecodecs' default, 2/2/6, is shown as SDR)
         tags = {} if cicp is None else dict(zip(("primaries", "transfer", "matrix"), cicp, strict=True))
-        if tags and lossless:  # lossless is RGB coded as is (identity, 0): BT.601 YCbCr lost 1 code (rev8)
+        if tags and lossless:  # lossless is RGB coded as is (identity, 0): BT.601 YCbCr loses 1 code
             tags["matrix"] = 0
         return bytes(imagecodecs.avif_encode(px, level=level, speed=int(options.get("speed", 6)),
                                              bitspersample=depth, numthreads=2, **tags))
@@ -354,18 +347,15 @@ class WebpCodec(_ImagecodecsMixin, Codec):
         auto=True, sweep=JPEG_SWEEP,
         options={"method": OptionSpec("libwebp method 0-6 (default 4)", low=0, high=6)},
         # libwebp's 14-bit fields hold 16,383, but imagecodecs' webp_encode refuses that side too (its check is
-        # strict: a bare ValueError failed the input instead of skipping the codec, rev7)
+        # strict)
         max_side=16382,
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs
 
-        method = int(options.get("method", 4))
-        if lossless:
-            return bytes(imagecodecs.webp_encode(image.pixels, level=100, lossless=True, method=method))
-        return bytes(imagecodecs.webp_encode(image.pixels, level=float(quality or 80), lossless=False,
-                                             method=method))
+        return bytes(imagecodecs.webp_encode(image.pixels, level=100 if lossless else float(quality or 80),
+                                             lossless=lossless, method=int(options.get("method", 4))))
 
     def decode(self, data: bytes) -> Image:
         import imagecodecs
@@ -430,12 +420,12 @@ class HeifCodec(Codec):
                 extra = embed_fields(carry, channels=image.n_channels, extension=self.info.extension)
             if (preset := options.get("preset")) is not None:
                 extra["enc_params"] = {"preset": str(preset).lower()}
-            if (cicp := hdr_cicp(image)) is not None:  # libheif writes these as the nclx box (hdr17)
+            if (cicp := hdr_cicp(image)) is not None:  # libheif writes these as the nclx box
                 extra.update(color_primaries=cicp[0], transfer_characteristics=cicp[1], matrix_coefficients=cicp[2],
                              full_range_flag=1)
             heif.save(buf, quality=int(round(quality if quality is not None else 75)),
                       chroma=int(options.get("chroma", 420)), **extra)
-        except RuntimeError as exc:  # x265 refuses some shapes (QA: 5000x16 and 8193x3 strips) with no clearer word
+        except RuntimeError as exc:  # x265 refuses some shapes (5000x16, 8193x3 strips)
             raise UnsupportedError(f"heif: x265 cannot encode a {image.width}x{image.height} image ({exc}); "
                                    "choose another codec") from exc
         finally:
@@ -465,7 +455,7 @@ class PngCodec(_ImagecodecsMixin, Codec):
     )
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-        cicp = hdr_cicp(image)  # a PQ/HLG image: a cICP chunk, samples at full 16-bit range (hdr17)
+        cicp = hdr_cicp(image)  # a PQ/HLG image: a cICP chunk, samples at full 16-bit range
         return encode_png(image, cicp=None if cicp is None else cicp[:2])
 
     def container_depth(self, reference: Image) -> int:
@@ -492,7 +482,6 @@ class TiffCodec(Codec):
         return f"tifffile {tifffile.__version__}"
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
-        # QA: the ICC profile was dropped although TIFF has a tag for it
         return encode_tiff(image, carry=options.get("metadata"))
 
     def decode(self, data: bytes) -> Image:

@@ -5,8 +5,7 @@ code values that mean light only with their transfer: an output that does not sa
 wrong tones, and one that says BT.709 primaries for BT.2020 samples is shown desaturated. The formats that can say
 it (AVIF and HEIF ``nclx``, JPEG XL's colour encoding, PNG ``cICP``: :data:`CARRIES_HDR`) are written with
 :func:`hdr_cicp`; the others (JPEG, JPEG 2000, TIFF, JPEG-LS, WebP) cannot, and the run names the loss
-(:func:`qualipress.pipeline.delivery.hdr_loss`). hdr17, 2026-12-02: a PQ AVIF compressed with ``--codec avif``
-came out tagged unspecified (2, 2, 6), its JPEG XL with BT.709 primaries.
+(:func:`qualipress.pipeline.delivery.hdr_loss`).
 """
 
 from __future__ import annotations

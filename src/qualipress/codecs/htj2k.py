@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.codecs.base import Codec, CodecInfo, QualityParam
+from qualipress.codecs.base import Codec, CodecInfo, QualityParam, shifted_into
 from qualipress.codecs.builtin import _decoded, _ImagecodecsMixin, _plane
 from qualipress.io.image import Image
 
@@ -43,12 +43,7 @@ class Htj2kCodec(_ImagecodecsMixin, Codec):
 
     def prepare(self, image: Image) -> Image:
         image = super().prepare(image)
-        if 8 < image.bit_depth < 16:
-            shift = 16 - image.bit_depth
-            meta = dict(image.metadata, container_shift=shift)
-            px = np.left_shift(image.pixels, shift, dtype=np.uint16)  # one copy, not astype + shift
-            return Image(px, 16, image.transfer, image.colorspace, meta, image.source)
-        return image
+        return shifted_into(image, 16) if 8 < image.bit_depth < 16 else image
 
     def _encode(self, image: Image, *, quality: float | None, lossless: bool, **options: Any) -> bytes:
         import imagecodecs

@@ -1,35 +1,24 @@
 """JPEG XL files of 9–16-bit images that say what their samples mean.
 
-imagecodecs' ``jpegxl_encode`` tags every non-8-bit image as *linear* sRGB (libjxl's
-``JxlColorEncodingSetToLinearSRGB``) and has no colour-encoding argument, so a 16-bit sRGB photograph, a 10-bit log
-scan or a PQ-coded EXR came out tagged linear light: headless Chromium showed a mid-grey (sRGB 0.5) 16-bit output
-as 187 instead of 128, and OpenImageIO read the PQ-coded ``Desk.jxl`` with a mean of 0.39 where the EXR has 4.99
-(issue 17 item 8). Deeper images are therefore written through OpenImageIO's JPEG XL writer, which takes a CICP tag
-(:func:`cicp_for`): the same libjxl, told the real transfer function, so lossy XYB coding decodes back to the
-samples that were measured and every viewer shows the intended light. The writer takes 16-bit samples (shifted up
-from the image's depth) and stores the image's own depth in the file (``oiio:BitsPerSample``); libjxl decodes
-such files to 16-bit samples, which the codec's ``scales_to_container`` shifts back (exact for lossless).
+imagecodecs' ``jpegxl_encode`` tags every non-8-bit image as *linear* sRGB and has no colour-encoding argument, so
+viewers showed such outputs with wrong tones. Deeper images are therefore written through OpenImageIO's JPEG XL
+writer, which takes a CICP tag (:func:`cicp_for`): the same libjxl, told the real transfer function, so lossy XYB
+coding decodes back to the samples that were measured. The writer takes 16-bit samples (shifted up from the
+image's depth) and stores the image's own depth (``oiio:BitsPerSample``); libjxl decodes such files to 16-bit
+samples, which the codec's ``scales_to_container`` shifts back (exact for lossless).
 
-PQ and HLG images (at 8 bits too) are written the same way, tagged with their own transfer (CICP 16 and 18):
-imagecodecs marked them linear light (sRGB at 8 bits), so viewers and OpenImageIO read a PQ-coded ``Desk.jxl`` with
-a mean of 0.39 where the EXR has 4.99. Tagged PQ costs bytes: libjxl codes PQ in XYB as absolute light (the
-intensity target does not change that; set to 10000, 1000 or 255 nits it gave the same files within 7 bytes), so the
-dark and mid tones, which a PQ code spends most of its range on, are quantised coarsely and a lossy setting meets an
-SSIM/PSNR target on the PQ codes only at a small distance or not at all (then the search falls back to lossless,
-exact either way): ``docs/benchmarks.md`` § Review fixes, session 6: JPEG XL colour tags of PQ images. Log film
-scans have no CICP code (libjxl's colour encodings name no log curve; only an ICC profile could describe one, which
-this writer cannot set): they keep imagecodecs' encode and its linear tag, as ``unknown`` and ``linear`` images do
-(the latter correctly), and the film seal states their real encoding.
+PQ and HLG images (at 8 bits too) are written the same way, tagged with their own transfer (CICP 16 and 18). Tagged
+PQ costs bytes: libjxl codes PQ in XYB as absolute light, so a lossy setting meets an SSIM/PSNR target on the PQ
+codes only at a small distance or not at all (then the search falls back to lossless): ``docs/benchmarks.md``
+§ Review fixes, session 6: JPEG XL colour tags of PQ images. Log film scans have no CICP code: they keep
+imagecodecs' encode and its linear tag, as ``unknown`` and ``linear`` images do, and the film seal states their
+real encoding.
 
 Grey images (with or without alpha) are written as one grey channel with their own transfer and depth through
-libjxl's encoder API (:mod:`qualipress.codecs.jxlapi`, session 6): OpenImageIO's writer sets no colour tag on a
-one-channel image that libjxl accepts (with colour primaries it asks for an RGB encoding of one channel, which
-fails: ``JxlEncoderSetColorEncoding failed``, an empty file while ``write_image`` still returns True; with
-primaries 2, unspecified, it leaves libjxl's default for a grey image, grey sRGB, whatever transfer the tag names)
-and takes extra channels only after three colour ones. Where that API is not reachable the writer's behaviour
-stays: sRGB (or unstated gamma) grey as one channel through OpenImageIO, BT.709/PQ/HLG grey and grey with alpha as
-three equal colour channels, which :func:`qualipress.codecs.decode_like` folds back. What one channel saves:
-``docs/benchmarks.md`` § JPEG XL grey.
+libjxl's encoder API (:mod:`qualipress.codecs.jxlapi`): OpenImageIO's writer cannot tag a one-channel image and
+takes extra channels only after three colour ones. Where that API is not reachable: sRGB (or unstated gamma) grey
+as one channel through OpenImageIO, BT.709/PQ/HLG grey and grey with alpha as three equal colour channels, which
+:func:`qualipress.codecs.decode_like` folds back. What one channel saves: ``docs/benchmarks.md`` § JPEG XL grey.
 """
 
 from __future__ import annotations
@@ -53,7 +42,7 @@ TRANSFER_CICP = {"srgb": 13, "bt709": 1, "gamma": 13, "pq": 16, "hlg": 18}
 GREY_PRIMARIES = 2
 #: CICP primaries libjxl's colour encoding names (sRGB/BT.709, BT.2100, DCI-P3, Display P3). OpenImageIO's writer
 #: ignores a CICP tag with any other primaries whole and writes sRGB: a PQ AVIF with BT.470M primaries (4) came out
-#: tagged 1/13, shown as SDR (rev8); such a source gets its colorspace's primaries with its own transfer instead.
+#: tagged 1/13, shown as SDR; such a source gets its colorspace's primaries with its own transfer instead.
 JXL_PRIMARIES = frozenset({1, 9, 11, 12})
 #: Bits per sample the writer is given and the decoder returns for a 9–16-bit image.
 STORED_BITS = 16
@@ -84,7 +73,7 @@ def decoded_depth(image: Image) -> int:
 def cicp_for(image: Image) -> tuple[int, int, int, int]:
     """(colour primaries, transfer, matrix = 0 (RGB), full range) for a JPEG XL file of ``image``; primaries
     :data:`GREY_PRIMARIES` for a one-channel image, else the source file's own (an AVIF/HEIF ``nclx`` box) or its
-    colorspace's (:func:`qualipress.codecs.hdrtag.primaries_of`: a BT.2020 PQ AVIF's JPEG XL said BT.709, hdr17); a
+    colorspace's (:func:`qualipress.codecs.hdrtag.primaries_of`); a
     source's primaries outside :data:`JXL_PRIMARIES` give way to the colorspace's."""
     primaries = GREY_PRIMARIES if one_channel(image) else primaries_of(image, JXL_PRIMARIES)
     return (primaries, TRANSFER_CICP.get(image.transfer, 13), 0, 1)

@@ -13,7 +13,7 @@ jxlpy takes libjxl's integer "quality" (``JxlEncoderDistanceFromQuality``: 90 is
 the codec's distance is rounded to the nearest quality (:func:`quality_for_distance`): steps of 0.09 in distance
 from 0.1 to 6.4, coarser above. 8-bit grey or RGB, with or without alpha. A lossy file of grey samples with a grey
 profile decodes in linear light (libjxl 0.10/0.11), so ``JpegXlCodec`` hands such an image here as RGB with the
-profile's RGB equivalent (:func:`qualipress.io.iccmake.rgb_from_grey`, issue 13).
+profile's RGB equivalent (:func:`qualipress.io.iccmake.rgb_from_grey`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def writes(carry: Any, bit_depth: int) -> bool:
     """Whether the JPEG XL of an image of ``bit_depth`` bits with metadata ``carry`` (a
     :class:`qualipress.io.metadata.Carry` or None) is written here, through jxlpy: its profile is not sRGB and
     jxlpy can write it. Distances then round to libjxl's integer quality (:func:`quality_for_distance`), so
-    neighbouring distances may write one file (the search's plateau groups, QA 13)."""
+    neighbouring distances may write one file (the search's plateau groups)."""
     icc = getattr(carry, "icc", None)
     return bool(icc) and not is_srgb(icc) and can_carry(bit_depth)
 

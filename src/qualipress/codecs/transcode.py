@@ -4,7 +4,7 @@
 ``transcode:jpeg`` / ``transcode:jpegxl`` change a JPEG's entropy coding without touching its DCT coefficients:
 mozjpeg-lossless-optimization (progressive, optimised Huffman tables) and JPEG XL's JPEG recompression, from which
 the original JPEG file is rebuilt bit for bit (``imagecodecs.jpegxl_decode_jpeg``). Each ``transcode:jpegxl``
-file is proven to rebuild its JPEG before it is offered (:func:`check_rebuilds`, QA 17); one that does not is
+file is proven to rebuild its JPEG before it is offered (:func:`check_rebuilds`); one that does not is
 not taken.
 
 None of them looks at the pixels it is given: the source bytes come in the ``source`` encode option and the

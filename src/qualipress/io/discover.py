@@ -105,7 +105,7 @@ def find_images(
             out.append(Found(Path(os.path.abspath(path)), rel))
         elif os.path.islink(out[seen[key]].path) and not os.path.islink(path):
             # the file itself, not a link to it met first (`s.1000.dpx -> s.1004.dpx` in `analyse shot/*.dpx`),
-            # as a folder's walk takes it: else the file's own frame number is reported missing (review of QA 19)
+            # as a folder's walk takes it: else the file's own frame number is reported missing
             out[seen[key]] = Found(Path(os.path.abspath(path)), rel)
 
     for raw in inputs:
@@ -161,7 +161,7 @@ def dataset_images(dataset: str | os.PathLike[str] | Iterable[str | os.PathLike[
 
     Unlike :func:`find_images` a dataset names existing paths only (no glob patterns) and must hold images.
     ``exclude``: folders not entered (the caller's output folder inside the dataset, so a rerun does not take
-    its own plots or label images for data: QA session 18).
+    its own plots or label images for data).
 
     Raises
     ------

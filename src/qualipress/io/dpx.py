@@ -262,7 +262,7 @@ def layout(header: DpxHeader, *, word_aligned: bool = True) -> PixelLayout:
     ch = el.channels
     if ch is None:
         raise UnsupportedError(f"DPX descriptor {el.descriptor} is not unpacked by qualipress")
-    if el.encoding == 1:  # any other code is read as uncompressed, as OpenImageIO does (review of rev19b)
+    if el.encoding == 1:  # any other code is read as uncompressed, as OpenImageIO does
         raise UnsupportedError("run-length encoded DPX is not modelled")
     if header.width <= 0 or header.height <= 0:
         raise InputError(f"DPX header gives a {header.width}x{header.height} image")

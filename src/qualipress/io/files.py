@@ -31,8 +31,8 @@ from qualipress.io.discover import LOCK_NAME
 #: Name prefix of every temporary file and folder qualipress creates:
 #: ``.qualipress-tmp.<pid>.<host tag>.<random>[.<final name>]`` (:func:`temp_prefix`).
 TEMP_PREFIX = ".qualipress-tmp."
-#: A temporary name: its process id and its host's tag (a name without a tag, of a release before fix18b, does not
-#: match and is left alone: whose host made it is unknown).
+#: A temporary name: its process id and its host's tag (a name without a tag does not match and is left alone:
+#: whose host made it is unknown).
 _TEMP_RE = re.compile(re.escape(TEMP_PREFIX) + r"(\d+)\.([0-9a-f]{8})\.")
 
 
@@ -89,7 +89,7 @@ TEMP_NAME_TAIL = 80
 
 def _name_tail(name: str) -> str:
     """The end of ``name`` in at most :data:`TEMP_NAME_TAIL` bytes as the file system stores it, cut between
-    characters (80 *characters* of a Japanese name are 240 bytes: QA session 17)."""
+    characters (80 *characters* of a Japanese name are 240 bytes)."""
     tail = name[-TEMP_NAME_TAIL:]
     while len(os.fsencode(tail)) > TEMP_NAME_TAIL:
         tail = tail[1:]
@@ -164,7 +164,7 @@ def require_unchanged(source: str | Path, sha: str, state: tuple[int, ...] | Non
 
     Called once every read of the source is done, before anything made from it is written: a file replaced or
     rewritten meanwhile (a rescan landing mid-run) would give an output made from other bytes than the record's
-    hash names (QA session 18). The rerun then takes the file as it is. With ``state``, :func:`file_state` taken
+    hash names. The rerun then takes the file as it is. With ``state``, :func:`file_state` taken
     before the hash, the file is re-hashed only when its attributes moved (a write, a replacement, even one keeping
     size and mtime, moves the inode or its change time); a re-hash costs ~25 ms per 12 MB film frame.
 
@@ -189,7 +189,7 @@ def check_name_length(path: str | Path) -> None:
     """Refuse a file name longer than its folder's file system allows (``NAME_MAX``, 255 bytes on most).
 
     An output name grows from its source's (``.dpx`` → ``.avif``, a ``.xmp`` sidecar), so a source name near the
-    limit gives an output name over it (QA session 17: "unexpected OSError: [Errno 36] File name too long").
+    limit gives an output name over it.
 
     Raises
     ------
@@ -224,14 +224,10 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True,
         Directory not writable, disk full, or the file exists and ``overwrite`` is False.
     """
     p = Path(path)
-    with atomic_path(p, overwrite=overwrite, finish=finish) as tmp:
-        try:
-            with tmp.open("wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError as exc:
-            raise OutputError(f"{p}: write failed ({exc.strerror or exc})") from exc
+    with atomic_path(p, overwrite=overwrite, finish=finish) as tmp, tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
     return p
 
 
@@ -338,8 +334,8 @@ def remove_stale_temps(directory: str | Path) -> int:
     above other runs' folders, a nested ``compress`` output): its cleanup is that run's, under its lock, and it is
     not walked into. Symbolic links to directories are not followed. A :func:`make_work_dir` folder of such a
     process is removed whole (a killed ``-o FILE`` run into this tree left its lock, its report and its partial
-    output there). Names without a host tag (releases before fix18b) and ``.NAME.PID.tmp`` files (before the
-    shared helpers) are left: which host, even which program, made them is unknown.
+    output there). Names without a host tag and ``.NAME.PID.tmp`` files are left: which host, even which program,
+    made them is unknown.
     """
     n = 0
     root = Path(directory)
@@ -390,9 +386,8 @@ def remove_stale_work_dirs(parent: str | Path) -> int:
     gone; return how many.
 
     Only ``parent``'s own entries are looked at (it is a user's folder, not an output tree), never a link. A folder
-    another host made is left alone whatever its process id (rev12: ``-o FILE`` into a folder on shared storage
-    removed the work folder of a run going on on another host, its process id unknown here), as is one named
-    without a host tag.
+    another host made is left alone whatever its process id (it may be running there), as is one named without a
+    host tag.
     """
     n = 0
     host = _host_tag()

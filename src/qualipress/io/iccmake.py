@@ -1,12 +1,12 @@
 """Small ICC v2 display profiles (matrix/TRC) for tone curves and primaries that a file states without a profile.
 
-QA 13: browsers colour-manage a PNG's ``gAMA`` and ``cHRM`` chunks when it has no ``sRGB`` or ``iCCP`` chunk
+Browsers colour-manage a PNG's ``gAMA`` and ``cHRM`` chunks when it has no ``sRGB`` or ``iCCP`` chunk
 (Chromium shows a gAMA 1.0 PNG up to 73 code values brighter than the same samples untagged). Outputs hold ICC
 profiles, not PNG chunks, so :func:`png_chunk_profile` turns the chunks into the profile that shows the samples
 the same way: the chunk's primaries (sRGB's without ``cHRM``) adapted to D50 with the Bradford transform, and a
 pure power-law curve of exponent ``1 / gAMA`` in every channel.
 
-Issue 13: :func:`rgb_from_grey` turns a grey profile into the RGB matrix/TRC profile that shows equal R, G and B
+:func:`rgb_from_grey` turns a grey profile into the RGB matrix/TRC profile that shows equal R, G and B
 samples as the grey profile shows the grey sample, for formats that store grey as RGB (AVIF, WebP, HEIF, jpegli)
 and for lossy JPEG XL (whose decoders return a grey-profiled lossy file in linear light).
 """
@@ -25,7 +25,7 @@ D50 = (0.9642, 1.0, 0.8249)
 SRGB_CHROMATICITY = (0.3127, 0.3290, 0.64, 0.33, 0.30, 0.60, 0.15, 0.06)
 
 #: A ``gAMA`` this close to 1/2.2 (with sRGB's primaries or no ``cHRM``) is shown as sRGB: Chromium draws gAMA
-#: 0.44-0.46 identically to an untagged PNG (measured, QA 13), so such a file needs no profile.
+#: 0.44-0.46 identically to an untagged PNG (measured), so such a file needs no profile.
 SRGB_GAMMA, SRGB_GAMMA_TOLERANCE = 1 / 2.2, 0.015
 #: How far a ``cHRM`` value may be from sRGB's and still count as sRGB.
 CHROMATICITY_TOLERANCE = 0.01
@@ -127,10 +127,7 @@ def cicp_profile(primaries: int, transfer: int) -> bytes | None:
     """The profile that shows samples tagged with CICP ``primaries`` and an SDR ``transfer`` (an AVIF's or HEIF's
     ``nclx`` colour box) as browsers show them, or None when none is needed (BT.709 / sRGB or unspecified
     primaries) or none can be made here (other primaries; PQ, HLG and other transfers, which are not display
-    curves of this kind: :func:`qualipress.io.readers.read_image` marks those images' transfer instead).
-
-    QA 17 (web): an AVIF with BT.2020 or Display P3 primaries and no ICC profile was re-encoded into files tagged
-    BT.709, shown desaturated."""
+    curves of this kind: :func:`qualipress.io.readers.read_image` marks those images' transfer instead)."""
     chroma = CICP_PRIMARIES.get(primaries)
     if chroma is None or transfer not in CICP_SDR_TRANSFERS:
         return None
@@ -194,8 +191,8 @@ def png_chunk_profile(gamma: float, chromaticity: Sequence[float] | None = None,
                       grey: bool = False) -> bytes | None:
     """The profile that shows a PNG with ``gAMA`` = ``gamma`` (and ``cHRM`` = ``chromaticity``) as browsers show
     it, or None when they show it as sRGB (:data:`SRGB_GAMMA_TOLERANCE`, :data:`CHROMATICITY_TOLERANCE`). For a
-    ``grey`` PNG a grey profile with the curve alone (QA 14: Chromium draws a grey gAMA 0.6 PNG 16 code values
-    brighter on average than its samples untagged; an RGB profile on grey samples would be misread)."""
+    ``grey`` PNG a grey profile with the curve alone (Chromium draws a grey gAMA PNG by its curve; an RGB profile
+    on grey samples would be misread)."""
     if not gamma or gamma <= 0:
         return None
     if grey:

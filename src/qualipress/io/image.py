@@ -180,7 +180,7 @@ def check_dimensions(width: int, height: int, *, max_pixels: int = MAX_PIXELS) -
         raise InputError(f"image has zero size ({width}x{height})")
     if width * height > max_pixels:
         mpx = width * height / 1e6
-        raise InputError(  # 10,000 Mpixel, not '1e+04' (QA)
+        raise InputError(  # 10,000 Mpixel, not '1e+04'
             f"image is {width}x{height} = {f'{mpx:,.0f}' if mpx >= 1000 else f'{mpx:.4g}'} Mpixel, above the limit of "
             f"{max_pixels / 1e6:.4g} Mpixel (possible decompression bomb; if intended, raise the limit: "
             "compress --max-mpixels, or max_pixels in the library)"

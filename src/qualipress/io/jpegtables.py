@@ -1,7 +1,7 @@
 """JPEG facts several layers share: the Annex K quantisation tables, IJG quality scaling, the 8×8 DCT matrix, the
 JFIF colour matrix.
 
-Their one home (issue 11). Users: :func:`qualipress.io.metadata.estimate_jpeg_quality` (also the search's
+Their one home. Users: :func:`qualipress.io.metadata.estimate_jpeg_quality` (also the search's
 predictor's JPEG-source feature), :mod:`qualipress.codecs.jpegq` (libjpeg's integer scaling, fractional
 qualities), preprocessing's pool and RD proxy (models of libjpeg) and ``jpeg-roi`` (its own per-block tables).
 """

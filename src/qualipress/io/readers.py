@@ -84,7 +84,7 @@ def why_unreadable(path: str | Path, exc: OSError | None = None) -> str:
     if os.path.islink(path) and not os.path.exists(path):
         try:
             os.stat(path)
-        except OSError as e:  # only ELOOP is a loop or a long chain (rev19h: realpath reads `x/..` lexically)
+        except OSError as e:  # only ELOOP is a loop or a long chain (realpath reads `x/..` lexically)
             if e.errno == errno.ELOOP:  # realpath stops on the link where a loop closes, or at a chain's end
                 if os.path.exists(real := os.path.realpath(path)):
                     return f"chain of symbolic links longer than the system follows (it ends at {real})"
@@ -117,7 +117,7 @@ def sniff(head: bytes) -> str | None:
 def preflight(p: Path) -> str:
     """What :func:`read_image` checks from a file's first bytes, before decoding: it exists, is not empty, is an
     image format qualipress reads (GIF, BMP, ... are named) and not an animation. Returns the format
-    (:func:`sniff`); ``compress --dry-run`` says the same reasons (QA 13).
+    (:func:`sniff`); ``compress --dry-run`` says the same reasons.
 
     Raises
     ------
@@ -150,14 +150,14 @@ def preflight(p: Path) -> str:
 
 #: ISO-BMFF top-level box types an AVIF/HEIF file (still or sequence) holds; the walk of :func:`_declared_size`
 #: stops at another type that runs past the end (trailing bytes, which libheif and libavif read past), and walks
-#: over one that fits (a newer or a vendor's box before the mdat: review of rev19b).
+#: over one that fits (a newer or a vendor's box before the mdat).
 _TOP_BOXES = frozenset({b"ftyp", b"meta", b"mdat", b"moov", b"free", b"skip", b"uuid", b"wide", b"pdin", b"moof",
                         b"mfra", b"styp", b"sidx", b"ssix", b"prft", b"emsg", b"meco"})
 
 
 def _declared_size(p: Path, fmt: str) -> int:
     """Bytes a WebP's RIFF header or an AVIF/HEIF file's top-level boxes declare (0 where not told), read with
-    seeks only: a file cut short fails the dry run as it fails the run (QA 19)."""
+    seeks only: a file cut short fails the dry run as it fails the run."""
     with p.open("rb") as fh:
         if fmt == "webp":
             return 8 + int.from_bytes(fh.read(8)[4:8], "little")
@@ -210,7 +210,7 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     except Exception as exc:  # backends raise many unrelated types for bad data
         if type(exc).__name__ == "DecompressionBombError":
             raise InputError(f"{p}: refused as a possible decompression bomb ({exc})") from exc
-        said = " ".join(str(exc).split())  # QA 13: libheif ends its message with a newline
+        said = " ".join(str(exc).split())  # libheif ends its message with a newline
         raise InputError(f"{p}: cannot read {fmt.upper()} data, the file is truncated or corrupt ({said})") from exc
     meta = dict(image.metadata)
     pixels = image.pixels
@@ -227,7 +227,7 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
             pixels = apply_orientation(pixels, meta["orientation"])
     transfer = image.transfer
     if meta.get("cicp") and int(meta["cicp"][1]) in CICP_HDR_TRANSFERS and not image.is_float:
-        transfer = CICP_HDR_TRANSFERS[int(meta["cicp"][1])]  # QA 17 (web): a PQ/HLG AVIF or HEIF was read as sRGB
+        transfer = CICP_HDR_TRANSFERS[int(meta["cicp"][1])]  # a PQ/HLG AVIF or HEIF, not sRGB
     meta["format"] = fmt
     meta["file_bytes"] = p.stat().st_size
     if p.suffix.lower() not in EXTENSIONS.get(fmt, set()):
@@ -257,8 +257,8 @@ def _pillow_limit_off() -> Iterator[None]:
 def header_dimensions(path: str | Path) -> tuple[int, int] | None:
     """Width and height from a file's header, without decoding its pixels, as the image stands upright: what
     ``compress --dry-run`` checks against the pixel limit (:func:`qualipress.io.image.check_dimensions`) that a run
-    applies (QA 17: a dry run said it would compress an image the run refuses as a possible decompression bomb) and
-    against the codecs' side limits (sides swapped for an EXIF orientation 5-8, as the run turns the pixels: rev9).
+    applies and against the codecs' side limits (sides swapped for an EXIF orientation 5-8, as the run turns the
+    pixels).
 
     Pillow reads the header (HEIF/AVIF through pillow-heif when installed), then OpenImageIO when installed (DPX,
     Cineon, EXR); None when neither can size the file (the run then says why it cannot read it).
@@ -421,7 +421,7 @@ PALETTE_EXPANDED = "palette expanded to RGB(A)"
 
 
 def _png_adam7(data: bytes) -> np.ndarray | None:
-    """An interlaced 8/16-bit PNG's samples through OpenCV (None when it cannot decode them). QA 13: imagecodecs' libpng
+    """An interlaced 8/16-bit PNG's samples through OpenCV (None when it cannot decode them). Imagecodecs' libpng
     decoder gets them right too, but prints "PNG warning: Interlace handling should be turned on" on stderr
     among the CLI's lines; OpenCV's reader asks libpng for the interlace handling."""
     import cv2
@@ -480,7 +480,7 @@ def _png_cicp_samples(data: bytes, arr: np.ndarray, meta: dict[str, Any]) -> tup
     """A PNG's samples and bit depth as its PQ/HLG ``cICP`` chunk describes them: the chunk goes to ``meta["cicp"]`` (so
     :func:`read_image` reads a PQ/HLG PNG as such), and 16-bit samples that a PQ/HLG ``sBIT`` chunk says hold fewer
     bits (a 10-bit image stored shifted to full range, :func:`qualipress.io.writers.encode_png`) are shifted back to
-    their own codes. rev8: qualipress read its own PQ PNG as 16-bit sRGB."""
+    their own codes."""
     chunks: dict[bytes, bytes] = {}
     for kind, payload, _ in png_chunks(data):
         if kind in (b"IDAT", b"IEND"):
@@ -557,8 +557,7 @@ _SOF_KIND = {0xC0: "baseline", 0xC1: "extended sequential", 0xC2: "progressive",
 
 def jpeg_coding(data: bytes) -> str | None:
     """The coding process and sample precision of a JPEG's first frame (``"arithmetic-coded sequential, 8-bit"``),
-    from its start-of-frame marker; None when none is found. QA 17 (web): ``info`` called an 8-bit arithmetic-coded
-    JPEG (which Pillow cannot decode) "12-bit or lossless"."""
+    from its start-of-frame marker; None when none is found."""
     pos = 2
     while pos + 9 < len(data) and data[pos] == 0xFF:
         marker = data[pos + 1]
@@ -789,7 +788,7 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
     else:
         arr, meta, bits = _read_oiio(path, max_pixels, "dpx")
         # an undefined data sign (all ones), which OpenImageIO reads as signed like any sign but 0, is unsigned to
-        # qualipress as on the lean path (review of rev19b): OpenImageIO's int16 / int8 hold the codes' bits
+        # qualipress as on the lean path: OpenImageIO's int16 / int8 hold the codes' bits
         if arr.dtype.kind == "i" and header is not None and header.elements[0].data_sign == 0xFFFFFFFF:
             arr = arr.view(arr.dtype.str.replace("i", "u"))
         if (stored := _dpx_column_wise(path, header, arr.shape)) is not None:
@@ -815,7 +814,7 @@ def _read_dpx(path: Path, max_pixels: int) -> Image:
 def _dpx_column_wise(path: Path, header: dpx.DpxHeader | None,
                      shape: tuple[int, ...]) -> tuple[np.ndarray, int] | None:
     """Samples and bit depth of a DPX with a column-wise orientation (codes 4-7) read again in the stored geometry,
-    or None for other files. Review of QA 19: libdpx (OpenImageIO) swaps such a file's width and height and reads
+    or None for other files. Libdpx (OpenImageIO) swaps such a file's width and height and reads
     its lines at the other length, a scrambled picture, while the lean path of the same frame keeps stored order.
     """
     if header is None:
@@ -841,11 +840,11 @@ def _read_cineon(path: Path, max_pixels: int) -> Image:
     arr = np.right_shift(arr, 16 - bits)
     with path.open("rb") as fh:
         head = fh.read(1024)
-    if len(head) == 1024 and 1 <= (code := head[192]) <= 7:  # review of QA 19: said for DPX, not for Cineon
+    if len(head) == 1024 and 1 <= (code := head[192]) <= 7:  # said for DPX, not for Cineon
         meta["not_carried"] = (f"Cineon orientation code {code} (not left to right, top to bottom) is not applied: "
                                "outputs keep the stored pixel order")
     # OpenImageIO swaps a column-wise scan's width and height (codes 4-7, as for DPX) and skips no end-of-line
-    # padding (review of rev19b): such a scan is unpacked here in its stored layout, or refused
+    # padding: such a scan is unpacked here in its stored layout, or refused
     pad = len(head) == 1024 and head[684:688] not in (bytes(4), b"\xff" * 4)
     if pad or (len(head) == 1024 and 4 <= head[192] <= 7 and arr.shape[0] != arr.shape[1]):
         try:

@@ -22,7 +22,7 @@ def encode_png(image: Image, *, cicp: tuple[int, int] | None = None) -> bytes:
     ----------
     cicp : tuple of int, optional
         CICP (colour primaries, transfer characteristics) written as a ``cICP`` chunk (PNG third edition; a PQ or
-        HLG image, hdr17). The chunk describes full-range samples, so a 9–15-bit image is then stored shifted up
+        HLG image). The chunk describes full-range samples, so a 9–15-bit image is then stored shifted up
         to 16 bits (:func:`png_cicp_depth`).
     """
     import imagecodecs
@@ -36,7 +36,7 @@ def encode_png(image: Image, *, cicp: tuple[int, int] | None = None) -> bytes:
     data = bytes(imagecodecs.png_encode(np.squeeze(px, axis=-1) if image.n_channels == 1 else px, level=6))
     if cicp is None:
         return data
-    # sBIT: the samples' own depth, so a reader (qualipress's too) gets the original codes back (rev8)
+    # sBIT: the samples' own depth, so a reader (qualipress's too) gets the original codes back
     return png_with_cicp(data, cicp, sbit=(image.bit_depth,) * image.n_channels if shifted else None)
 
 
@@ -94,9 +94,8 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = True, **opt
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix == ".png":
-        # the ICC profile says what the colours mean, EXIF/XMP what the photo is: a decoded or preprocessed image
-        # keeps them (QA: 'decode' and 'preprocess apply' of a Display P3 image wrote untagged PNGs); the
-        # pixels are upright, so the orientation written is 1
+        # a decoded or preprocessed image keeps its ICC profile, EXIF and XMP; the pixels are upright, so the
+        # orientation written is 1
         data = embed(encode_png(image), ".png", carry_for(image.metadata), channels=image.n_channels)
         return atomic_write_bytes(p, data, overwrite=overwrite)
     if suffix in (".tif", ".tiff"):

@@ -337,15 +337,12 @@ def ssim(reference: Image | np.ndarray, distorted: Image | np.ndarray, *, data_r
 def _ssim_result(m: np.ndarray, tile: int, mask: np.ndarray | None) -> MetricResult:
     """Whole-image (or masked) SSIM and per-tile statistics from the per-pixel map."""
     if mask is None:
-        value = float(np.mean(_crop(m), dtype=np.float64))
+        value, tiles = float(np.mean(_crop(m), dtype=np.float64)), _tile_means(m, tile)
     else:
         value = float(np.mean(m[mask], dtype=np.float64))
-    if mask is None:
-        tiles = _tile_means(m, tile)
-    else:
         tiles = _tile_reduce(np.where(mask, m, np.nan), tile,
                              lambda t: float(np.nanmean(t)) if np.isfinite(t).any() else np.nan)
-    tiles = tiles if mask is None else tiles[np.isfinite(tiles)].reshape(1, -1)
+        tiles = tiles[np.isfinite(tiles)].reshape(1, -1)
     return MetricResult("ssim", value, tiles, _stats(tiles, value))
 
 

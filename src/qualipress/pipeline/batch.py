@@ -450,7 +450,7 @@ def _guard_later_sidecars(job: Job, out_path: Path, options: CompressOptions, re
     ``<output>.xmp``), checked by the output guard (:func:`blocking_output`) as the output itself: a foreign file
     of that name fails the job (unless ``--overwrite``) instead of being replaced without a word; the job's orphaned
     ones are removed. They are recorded under ``sidecars``, so a rerun of these settings knows them as its own.
-    A name over the file system's limit is left to ``finish``, which records it and writes the rest (rev6)."""
+    A name over the file system's limit is left to ``finish``, which records it and writes the rest."""
     paths = [p for p in later_sidecars(options.hooks, out_path, record) if _name_fits(p)]
     _refuse_or_clear(job, paths, options, record)
     return paths
@@ -579,8 +579,8 @@ def _fallback_fields(best: SearchResult, codec: Any, per_codec: dict[str, Search
                      budgeted: bool) -> dict[str, str]:
     """Where the chosen result's ``fallback`` text goes in the record: a lossless file smaller than a lossy one that
     met the target is no fallback (``lossless_smaller``); nor is a byte budget nothing fits (the budget search only
-    explains its miss: ``miss_reason``). QA 19: where that miss is a source kept as it is (``fallback`` says so; it
-    has no settings), the reason is what the asked codecs could do."""
+    explains its miss: ``miss_reason``); where that miss is a source kept as it is, the reason is what the asked
+    codecs could do."""
     won = best.lossless and lossless_kind(record["probes"], best.codec) == "compared"
     budget_miss = budgeted and not best.met
     why = best.fallback or ""
@@ -592,9 +592,7 @@ def _fallback_fields(best: SearchResult, codec: Any, per_codec: dict[str, Search
 
 def _rank(result: SearchResult, discount: dict[str, int]) -> tuple[int, int]:
     """What a result is ranked by without a byte budget, smallest first: its file's size less the bytes
-    :attr:`~qualipress.pipeline.hooks.Plan.rank_discount` does not count, then the larger discount. Meta 18: a JPEG
-    source's MPF images or a motion photo's video counted against the kept source only, so a "lossless
-    optimisation" that gained nothing on the primary image won by dropping them."""
+    :attr:`~qualipress.pipeline.hooks.Plan.rank_discount` does not count, then the larger discount."""
     d = int(discount.get(result.codec, 0))
     return len(result.data) - d, -d
 
@@ -611,8 +609,7 @@ def _reuse_cannot_win(name: str, image: Image, options: dict[str, Any], to_beat:
     """Why a never-grow candidate (the source kept, a lossless JPEG transcode) need not be measured: its file,
     written without a search, ranks no better (:func:`_rank`, ``discount`` its bytes not counted) than ``to_beat``
     — the best file meeting the target so far, or one byte over the byte budget once a file within it met the
-    target (:func:`qualipress.search.budget.prefer` then ranks it lower) — so it cannot be chosen (QA session 8:
-    PNG photos measured ``source:png`` after a 5-15x smaller JPEG had passed). None otherwise."""
+    target (:func:`qualipress.search.budget.prefer` then ranks it lower) — so it cannot be chosen. None otherwise."""
     codec = _codecs.get(name)
     if not isinstance(codec, SourceCodec | TranscodeCodec):
         return None
@@ -650,8 +647,7 @@ def _read_marker(marker: Path, *, paths_only: bool = False) -> dict[str, Any]:
     usual case), or it is torn or not a marker's. A marker copied or moved with its folder names its files where they
     are now (:class:`_Moved`, from the folder its ``outdir`` records, or from :meth:`_Moved.find` for one written
     before it was); one naming another folder that this one is not a copy of reads as empty (nothing is touched).
-    ``paths_only``: its record is left out, and its input not hashed (rev19h: a run into its input folder hashed a
-    moved marker's input at discovery and again when settling it)."""
+    ``paths_only``: its record is left out, and its input not hashed."""
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -666,10 +662,9 @@ def _read_marker(marker: Path, *, paths_only: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {**data, "paths": [m for p in paths if (m := moved.path(p)) is not None]}
     if isinstance(rec := data.get("record"), dict) and rec.get("output") and not paths_only:
         out["record"] = moved.record(rec)
-        # its input read as moved only when the file there is the one it was made from (rev19f: `mv a/out b/out` beside
-        # a b/in of other photos of the same names took b/in/p1.png for a/in/p1.png, and a/in's rerun refused p1)
+        # its input read as moved only when the file there is the one it was made from
         there, same = out["record"].get("input"), False
-        with contextlib.suppress(OSError):  # one it cannot read is not (rev19h: EACCES there stopped the whole run)
+        with contextlib.suppress(OSError):  # one it cannot read is not
             same = there == rec.get("input") or (
                 os.path.isfile(there) and sha256_file(there) == rec.get("input_sha256"))
         if not same:
@@ -681,19 +676,15 @@ class _Moved(NamedTuple):
     """Where the files that a report or a pending marker names in the folder ``old`` are now: in ``here``, a copy or
     a move of ``old``. Reports and markers hold absolute paths, and every reader maps a record or a marker naming
     another folder through this one rule: a path below ``old`` names the file at its place below ``here``, one outside
-    ``old`` names nothing here (:meth:`path`; inputs: :meth:`input`). Read as written, after ``cp -a out out2`` a run
-    into ``out2`` deleted the files of ``out`` that its copy of a stopped run's marker named (rev12), took ``out``'s
-    files as done and listed them in ``out2``'s manifest (qa18film), took a folder compressed into itself's copied
-    outputs for inputs and refused them as "not made by this run's settings" (fix18b), and found no record of the
-    inputs copied around a nested output folder (rev14) or of a recovered marker's (struct19)."""
+    ``old`` names nothing here (:meth:`path`; inputs: :meth:`input`)."""
 
     old: Path
     here: Path
 
     @staticmethod
     def inside(path: Any, here: Path, real_here: str | None = None) -> bool:
-        """Whether ``path`` lies in ``here`` as named: by name first (a real path per record made reading a 100k-frame
-        report 13x slower, rev14), then by real path (``real_here``: ``here``'s, when the caller has it)."""
+        """Whether ``path`` lies in ``here``: by name first (cheap), then by real path (``real_here``: ``here``'s,
+        when the caller has it)."""
         return (str(path).startswith(os.path.join(here, ""))
                 or os.path.realpath(str(path)).startswith((real_here or os.path.realpath(here)) + os.sep))
 
@@ -779,8 +770,8 @@ def _finished_earlier(task: _Task) -> dict[str, Any] | None:
 def _pending_outputs(outdir: Path) -> set[str]:
     """The files the pending markers in ``outdir`` name: what a stopped run wrote, or was writing, and had not yet
     reported (:func:`_recover_pending` settles them once the next run holds the lock). Outputs, never inputs: with
-    ``-o`` = the input folder, a run killed between an output's write and its report line otherwise took that
-    output for an input, and its resume stopped on "inputs would write the same output name" (QA session 18)."""
+    ``-o`` = the input folder, a run killed between an output's write and its report line must not take that
+    output for an input."""
     folder = outdir / PENDING_DIR
     if not folder.is_dir():
         return set()
@@ -1034,14 +1025,14 @@ def _compress_locked(jobs: list[Job], out: Path, report_path: Path, options: Com
     summary = BatchSummary(records, skipped, report_path)
     try:
         options.hooks.finish(out, [*skipped, *records])
-    except OutputError as exc:  # the files are done and reported: a partial result, not a setup error (QA 18)
+    except OutputError as exc:  # the files are done and reported: a partial result, not a setup error
         raise IndexWriteError(str(exc), summary) from exc
     return summary
 
 
 def _stale_output(rec: dict[str, Any] | None) -> str | None:
     """The output ``rec`` (an earlier record of an input with these settings) made, when it is still on disk as
-    written: the input has changed since, and that output is stale (QA session 17)."""
+    written: the input has changed since, and that output is stale."""
     if rec is None or not Path(rec["output"]).is_file():
         return None
     return rec["output"] if sha256_file(rec["output"]) == rec.get("output_sha256") else None
@@ -1050,7 +1041,7 @@ def _stale_output(rec: dict[str, Any] | None) -> str | None:
 def _moved_output(rec: dict[str, Any] | None, job: Job, options: CompressOptions, outdir: Path) -> dict | None:
     """``rec`` (a record of ``job``'s input) with its output, and the sidecars beside it, in the job's output folder
     (:class:`_Moved`) when the report names them outside ``outdir``, where no copy or move of it was found (deleted
-    since, or a report shared by two folders): qa18film, a rerun into a copy took the old folder's files as done."""
+    since, or a report shared by two folders)."""
     if rec is None or not rec.get("output") or _Moved.inside(rec["output"], outdir):
         return rec
     stem = job.out_stem(outdir, keep_ext=options.name_with_ext)
@@ -1070,8 +1061,7 @@ class _ReportState(NamedTuple):
     def read(cls, report_path: Path, key: str, outdir: Path) -> _ReportState:
         """The state of ``report_path`` for ``key``; a record naming files in a folder ``outdir`` was copied or moved
         from names them in ``outdir`` (:func:`_copied_record`), and is one of its input as recorded too when that
-        input was read as moved (rev19f: ``mv a/out b/out`` beside a ``b/in`` of other photos of the same names, then
-        ``compress a/in -o b/out``, refused every output as "not made by this run's settings")."""
+        input was read as moved."""
         state = cls({}, {}, {})
         real_out = os.path.realpath(outdir)
         for written in read_report(report_path):
@@ -1107,13 +1097,12 @@ class _ReportState(NamedTuple):
 
     def orphans(self, job: Job, sha: str, options: CompressOptions, outdir: Path) -> tuple[str, ...]:
         """The sidecars these settings made of ``job``'s unchanged input (SHA-256 ``sha``) whose output has gone
-        since (deleted): the rerun redoes the job and replaces them (:attr:`Job.orphans`); before, it refused
-        them as "not made by this run's settings". Read at their place in ``outdir`` as :meth:`resume` reads the
-        output (:func:`_moved_output`)."""
+        since (deleted): the rerun redoes the job and replaces them (:attr:`Job.orphans`). Read at their place in
+        ``outdir`` as :meth:`resume` reads the output (:func:`_moved_output`)."""
         prev = _moved_output(self.done.get((sha, options.recorded(job.source))), job, options, outdir)
         if prev is None or Path(prev["output"]).exists():
             return ()
-        # a report from before the seal sidecar was recorded: the hooks name it from the record (fix18c)
+        # a report from before the seal sidecar was recorded: the hooks name it from the record
         return tuple(dict.fromkeys([*map(str, prev.get("sidecars") or ()),
                                     *map(str, later_sidecars(options.hooks, Path(prev["output"]), prev))]))
 
@@ -1145,7 +1134,7 @@ def predict_outcomes(jobs: list[Job], outdir: str | Path, options: CompressOptio
         kept = False
         if marker and prev is None and failure is None:
             # as _recover_pending settles it: kept when reported, or a finished record of these settings that the
-            # run appends (resumed when of this input; of an input since changed, its files still kept: rev10)
+            # run appends (resumed when of this input; of an input since changed, its files still kept)
             kept, rec = _marker_fate(marker, state.reported, key)
             if rec is not None and rec.get("input_sha256") == sha:
                 prev = rec
@@ -1207,9 +1196,7 @@ def _guard_outcome(job: Job, stem: Path, requested: list[str], fallbacks: list[s
     (and the hooks' sidecars, :func:`sidecar_suffixes`, whichever it picks),
     so ``{"would_fail": reason, "blocking_output": path}`` when every name it may write (every requested codec's
     and every never-grow candidate's), or a sidecar, is refused, ``{"may_fail": reason, "blocking_output": path}``
-    when only some names are (the run fails only if it picks one of those), None when none is. rev11: with every
-    requested codec's name refused but the source's own free, the dry run said "would fail" while the run kept the
-    (smaller) source under its free name and succeeded."""
+    when only some names are (the run fails only if it picks one of those), None when none is."""
     blocked: dict[str, tuple[Path, str]] = {}
     sidecars = sidecar_suffixes(options.hooks)  # every output's: checked whichever codec wins
     for ext in dict.fromkeys([*requested, *fallbacks, *sidecars]):
@@ -1217,7 +1204,7 @@ def _guard_outcome(job: Job, stem: Path, requested: list[str], fallbacks: list[s
         paths = [Path(str(stem) + ext)]
         if ext not in sidecars:
             own = [Path(str(stem) + ext + s) for s in output_sidecar_suffixes(options.hooks, ext)]
-            paths += [q for q in own if _name_fits(q)]  # one over the limit: finish records it (rev6)
+            paths += [q for q in own if _name_fits(q)]  # one over the limit: finish records it
         paths = [p for p in paths if str(p) not in reclaimed and p.exists()]
         if paths and (b := blocking_output(job, paths, options)):
             blocked[ext] = b

@@ -190,7 +190,7 @@ class PhotoHooks:
                          f"orientation 1; a source kept as it is keeps its tag")
         carry = carry_for(meta, self.metadata)
         problem = icc_problem(carry.icc) if carry.icc else None
-        if problem:  # QA 13: Chromium shows no AVIF holding it; viewers ignore it in the source
+        if problem:  # Chromium shows no AVIF holding it; viewers ignore it in the source
             notes.append(f"metadata: the source's ICC profile is malformed ({problem}); not carried")
             carry = replace(carry, icc=None)
         wants_jxl = "jpegxl" in plan.codecs
@@ -243,12 +243,11 @@ class PhotoHooks:
     def _source_options(self, data: bytes, meta: dict[str, Any], orientation: int,
                         notes: list[str]) -> dict[str, Any]:
         """Encode options of the never-grow candidates: the source's bytes ``data`` (a JPEG's other segments and a
-        PNG's text chunks obey --metadata too: :func:`~qualipress.io.metadata.scrub_jpeg`, QA 17 web, and
-        :func:`~qualipress.io.metadata.scrub_png`, QA 18 web) and the metadata written into them. Under
-        ``strip-gps`` an Extended XMP packet holding GPS is rewritten without it under a new GUID, which the main
-        packet written into the file names (meta 18)."""
+        PNG's text chunks obey --metadata too: :func:`~qualipress.io.metadata.scrub_jpeg` and
+        :func:`~qualipress.io.metadata.scrub_png`) and the metadata written into them. Under ``strip-gps`` an
+        Extended XMP packet holding GPS is rewritten without it under a new GUID, which the main packet names."""
         carry = carry_for(meta, self.metadata, orientation=orientation)
-        if meta.get("format") == "png":  # its text chunks obey --metadata too (QA 18 web)
+        if meta.get("format") == "png":  # its text chunks obey --metadata too
             return {"source": SourceBytes(scrub_png(data, self.metadata)), "source_metadata": carry}
         if meta.get("format") != "jpeg":
             return {"source": SourceBytes(data), "source_metadata": carry}
@@ -322,7 +321,7 @@ class PhotoHooks:
     def _grew(self, size: int, record: dict[str, Any]) -> bool:
         """Whether the output came out larger than the input file, unasked, with no never-grow candidate in the
         race: a named output file (``-o small.avif`` keeps the candidates of other formats out) or a source that
-        cannot be kept as it is (QA: a CMYK JPEG became a lossless WebP 1.6x its size, with exit 0 and no word)."""
+        cannot be kept as it is (a CMYK JPEG)."""
         if self.allow_larger or not size > int(record.get("input_bytes") or 0) > 0:
             return False
         raced = any(str(p.get("codec", "")).startswith(REUSE_PREFIXES) for p in record.get("probes") or [])
@@ -348,7 +347,7 @@ def jpeg_extras_note(meta: dict[str, Any]) -> str | None:
     end-of-image marker (``trailing_bytes``: e.g. a motion photo's video). None when nothing.
 
     Only the primary image is compressed; the decision says so, and which outputs keep them
-    (:data:`KEEPS_JPEG_EXTRAS`), instead of losing them silently (QA 17).
+    (:data:`KEEPS_JPEG_EXTRAS`), instead of losing them silently.
     """
     mpf, tail = int(meta.get("mpf_images") or 0), int(meta.get("trailing_bytes") or 0)
     if not (mpf or tail):
@@ -384,12 +383,9 @@ _EXTRAS_KEY = "jpeg_extras_bytes"
 def _rank_on_primary(plan: Plan, meta: dict[str, Any], added: list[str]) -> None:
     """Rank the never-grow candidates that keep a JPEG source's MPF images / trailing data (``meta``'s
     ``trailing_bytes``; :data:`KEEPS_JPEG_EXTRAS` among ``added``) without those bytes, so every candidate is
-    compared on the primary image it holds (:attr:`~qualipress.pipeline.hooks.Plan.rank_discount`).
-
-    Meta 18: the source's whole size was compared with files holding the primary image only, so a lossless mozjpeg
-    optimisation that gained nothing on an already optimised primary image (or a re-encode larger than it) won by
-    dropping a motion photo's video or a depth map, and the report said "5,705 bytes vs input 35,705". The
-    JPEG XL transcode holds those bytes nearly as they are (34,383 for 34,522 here), so it is ranked the same way.
+    compared on the primary image it holds (:attr:`~qualipress.pipeline.hooks.Plan.rank_discount`), not won by
+    dropping a motion photo's video or a depth map. The JPEG XL transcode holds those bytes nearly as they are, so
+    it is ranked the same way.
     """
     extras = int(meta.get("trailing_bytes") or 0)
     keepers = [n for n in added if n in KEEPS_JPEG_EXTRAS and n in plan.codecs]
@@ -449,10 +445,7 @@ def _auto_keeps_profile(plan: Plan, carry: Any, bit_depth: int, channels: int) -
     encoded as asked (its decisions say the profile is not carried)."""
     if not carry.icc or is_srgb(carry.icc):
         return
-    lossy = []
-    for name in plan.codecs:
-        if "icc" in lost_fields(name, carry, bit_depth, channels):
-            lossy.append(name)
+    lossy = [name for name in plan.codecs if "icc" in lost_fields(name, carry, bit_depth, channels)]
     if lossy and len(lossy) < len(plan.codecs):
         plan.codecs = [c for c in plan.codecs if c not in lossy]
         desc = icc_description(carry.icc) or "an unnamed profile"
@@ -477,7 +470,7 @@ def hdr_loss(names: list[str], image: Image) -> tuple[list[str], str] | None:
 
 def _hdr_tag_notes(plan: Plan, image: Image, *, auto: bool) -> None:
     """Name the candidates whose files would drop a PQ/HLG image's transfer tag (:func:`hdr_loss`), so a viewer
-    shows them as SDR with wrong tones (hdr17); under ``auto`` an integer source (an AVIF/HEIF with such an
+    shows them as SDR with wrong tones; under ``auto`` an integer source (an AVIF/HEIF with such an
     ``nclx`` box) leaves them out while a candidate that keeps the tag remains. Float sources (EXR, coded as PQ)
     and codecs named on the command line are encoded as asked, with the note."""
     found = hdr_loss(plan.codecs, image)
@@ -555,8 +548,7 @@ def _would_mistag(codec: str, carry: Any, bit_depth: int) -> bool:
 
 def _named_output_why(probes: list[dict[str, Any]], size: int) -> str:
     """Why a named output file (``-o x.jxl``) grew: its format left no smaller candidate, or the bit-exact JPEG ->
-    JPEG XL transcode was smaller but missed the target (QA: libjxl decodes JPEG data differently from
-    libjpeg-turbo, so the rebuilt pixels can measure below e.g. psnr>=55)."""
+    JPEG XL transcode was smaller but missed the target (libjxl decodes JPEG data differently from libjpeg-turbo)."""
     missed = [p for p in probes if p.get("codec") == "transcode:jpegxl" and not p.get("passed")
               and 0 < int(p.get("bytes") or 0) < size]
     if missed:

@@ -55,7 +55,7 @@ class Plan:
         :class:`~qualipress.search.SearchResult` and returning bytes (or None to write nothing).
     rank_discount : dict of str to int
         Bytes of a candidate's file not counted when candidates are ranked by size without a byte budget: what it
-        keeps of the source that the others drop (a JPEG source's MPF images and trailing data: meta 18). Equal
+        keeps of the source that the others drop (a JPEG source's MPF images and trailing data). Equal
         counted sizes go to the candidate with the larger discount.
     """
 

@@ -51,6 +51,10 @@ class WorkerCrashedError(QualipressError):
     """A worker process died while running this task (crash in native code, out-of-memory kill, signal)."""
 
 
+_CRASHED = ("worker process died while processing this file (crash in a codec or out-of-memory kill); the rest of "
+            "the batch went on")
+
+
 def worker_init(parent: int, init: Callable[[], None] | None = None) -> None:
     """Initializer of every local worker process: die with the parent, leave Ctrl-C to the parent, then ``init``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -118,11 +122,8 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int = 1, 
         yield from _run_dask(fn, tasks, scheduler)
         return
     if jobs <= 1 or len(tasks) == 1:
-        for i, t in enumerate(tasks):
-            try:
-                yield i, fn(t)
-            except Exception as exc:
-                yield i, exc
+        for i, (_, res) in enumerate(each_task(fn, tasks)):
+            yield i, res
         return
     yield from _run_local(fn, tasks, jobs, start, init)
 
@@ -174,8 +175,7 @@ def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int, start:
                 raise QualipressError("worker processes keep dying before they run anything (out of memory?)")
         if len(lost) == 1:
             idle_breaks = 0
-            yield lost[0], WorkerCrashedError("worker process died while processing this file (crash in a codec "
-                                              "or out-of-memory kill); the rest of the batch went on")
+            yield lost[0], WorkerCrashedError(_CRASHED)
         else:
             suspects.extend(lost)
 
@@ -310,8 +310,7 @@ def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Se
                 if isinstance(exc, BrokenProcessPool):
                     _close(pools[slot], kill=True)
                     pools[slot] = _pool(1)
-                    res: Any = WorkerCrashedError("worker process died while processing this file (crash in a "
-                                                  "codec or out-of-memory kill); the rest of the batch went on")
+                    res: Any = WorkerCrashedError(_CRASHED)
                 else:
                     res = exc if exc is not None else fut.result()
                 plan.done(i, res)

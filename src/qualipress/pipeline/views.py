@@ -36,14 +36,9 @@ def file_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per file: input, output, codec, setting, bytes in and out, target met, fallback, why a byte budget was
     missed (``miss_reason``), lossless-smaller reason, warnings (what the ok line says: a larger output, clipped
     float light, a reduced bit depth ...) and error."""
-    out = []
-    for r in records:
-        out.append({
-            "input": r.get("input"), "output": r.get("delivered_to") or r.get("output"), "codec": r.get("codec"),
-            "params": r.get("params"), "input_bytes": r.get("input_bytes"), "bytes": r.get("bytes"),
-            "target_met": bool(r.get("target_met")), "resumed": bool(r.get("resumed")),
-            "fallback": r.get("fallback"), "miss_reason": r.get("miss_reason"),
-            "lossless_smaller": r.get("lossless_smaller"), "warnings": list(r.get("warnings") or []),
-            "error": r.get("error"),
-        })
-    return out
+    return [{"input": r.get("input"), "output": r.get("delivered_to") or r.get("output"), "codec": r.get("codec"),
+             "params": r.get("params"), "input_bytes": r.get("input_bytes"), "bytes": r.get("bytes"),
+             "target_met": bool(r.get("target_met")), "resumed": bool(r.get("resumed")),
+             "fallback": r.get("fallback"), "miss_reason": r.get("miss_reason"),
+             "lossless_smaller": r.get("lossless_smaller"), "warnings": list(r.get("warnings") or []),
+             "error": r.get("error")} for r in records]
