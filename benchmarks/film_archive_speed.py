@@ -37,8 +37,8 @@ def make_frames(source: Path, out: Path, shots: int, frames: int) -> list[Path]:
     """Grainy 10-bit ACEScct DPX frames ``out/<shot>/<shot>.<n>.dpx`` (deterministic)."""
     import cv2
 
-    from qualipress.film.transfer import linear_to_acescct
     from qualipress.io import dpx, read_image
+    from qualipress.io.logcurves import linear_to_acescct
 
     exrs = sorted(source.glob("*.exr"))[:shots]
     paths = []

@@ -162,8 +162,8 @@ def make_sized(source: Path, out: Path, frames: int, size: tuple[int, int], bits
     """Grainy ACEScct DPX frames ``out/<shot>/<shot>.<n>.dpx`` of ``size`` and ``bits`` (deterministic)."""
     import cv2
 
-    from qualipress.film.transfer import linear_to_acescct
     from qualipress.io import dpx, read_image
+    from qualipress.io.logcurves import linear_to_acescct
 
     exr = sorted(source.glob("*.exr"))[0]
     lin = np.asarray(read_image(exr).color().pixels[..., :3], np.float32)

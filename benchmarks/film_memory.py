@@ -45,8 +45,8 @@ def make_frame(path: Path) -> None:
     import numpy as np
 
     from qualipress.film.testset import default_source, encode_tiff16
-    from qualipress.film.transfer import linear_to_acescct
     from qualipress.io import read_image
+    from qualipress.io.logcurves import linear_to_acescct
 
     lin = np.maximum(read_image(default_source() / "MtTamWest.exr").color().pixels, 0)
     code = np.clip(linear_to_acescct(lin), 0, 1)

@@ -65,7 +65,7 @@ def test_dynamic_range_is_not_widened_by_grain_at_black() -> None:
 
 
 def test_dynamic_range_of_log_frame_decodes_acescct() -> None:
-    from qualipress.film.transfer import linear_to_acescct
+    from qualipress.io.logcurves import linear_to_acescct
 
     lin = np.full((64, 64, 3), 0.05, np.float32)
     lin[:, 32:] = 0.05 * 2**8  # eight stops apart

@@ -9,8 +9,8 @@ import pytest
 
 from qualipress.cli import main
 from qualipress.film.testset import make_testset
-from qualipress.film.transfer import acescct_to_linear, linear_to_acescct
 from qualipress.io import Image, read_image, sha256_file, write_image
+from qualipress.io.logcurves import acescct_to_linear, linear_to_acescct
 
 
 def _exrs(d: Path) -> Path:
@@ -67,7 +67,7 @@ def test_make_testset_names_only_the_bad_option(tmp_path: Path, capsys: pytest.C
 
 
 def test_cineon_round_trip_and_reference_points() -> None:
-    from qualipress.film.transfer import cineon_to_linear, linear_to_cineon
+    from qualipress.io.logcurves import cineon_to_linear, linear_to_cineon
 
     x = np.array([0.0, 0.01, 0.18, 1.0, 10.0], np.float32)
     assert np.allclose(cineon_to_linear(linear_to_cineon(x)), x, rtol=1e-4, atol=1e-6)

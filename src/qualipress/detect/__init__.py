@@ -28,7 +28,6 @@ from qualipress.detect.api import (
     BACKENDS,
     DEFAULT_CLASSES,
     DetectionReport,
-    available_backends,
     detect,
     detect_report,
 )
@@ -54,7 +53,6 @@ __all__ = [
     "Agreement",
     "DetectionReport",
     "Region",
-    "available_backends",
     "detect",
     "detect_report",
     "iou",

@@ -45,19 +45,6 @@ class DetectionReport:
     notes: list[str] = field(default_factory=list)
 
 
-def available_backends(label: str) -> list[str]:
-    """Backends of a class whose models load on this machine, preferred first."""
-    (canon,) = normalize_classes([label])
-    out = []
-    for name, fn in BACKENDS.get(canon, {}).items():
-        try:
-            fn(np.zeros((64, 64, 3), np.uint8))
-        except ModelError:
-            continue
-        out.append(name)
-    return out
-
-
 def detect_report(
     image: Image | np.ndarray,
     classes: str | Iterable[str] = DEFAULT_CLASSES,

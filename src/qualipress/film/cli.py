@@ -62,12 +62,13 @@ def _catalogue_path(output: str) -> Path:
     return Path(output)
 
 
-def _is_catalogue(path: Path) -> bool:
+def _json_with(path: Path, keys: set[str]) -> bool:
+    """Whether ``path`` holds a JSON object with ``keys`` (a catalogue or a report this command wrote)."""
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and {"sequences", "frames"} <= data.keys()
+    return isinstance(data, dict) and keys <= data.keys()
 
 
 def _is_report_html(path: Path) -> bool:
@@ -77,14 +78,6 @@ def _is_report_html(path: Path) -> bool:
     except OSError:
         return False
     return b"<title>qualipress collection report</title>" in head
-
-
-def _is_report_json(path: Path) -> bool:
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and {"summary", "sequences", "frames"} <= data.keys()
 
 
 def _guard_outputs(outputs: dict[Path, bool], inputs: list[Path], overwrite: bool) -> None:
@@ -123,7 +116,7 @@ def analyse_cmd(
 
     out = None if output is None else _catalogue_path(output)
     if out is not None:
-        _guard_outputs({out: _is_catalogue(out)}, inputs, overwrite)
+        _guard_outputs({out: _json_with(out, {"sequences", "frames"})}, inputs, overwrite)
     cat = catalogue(inputs, text=text, jobs=jobs, scheduler=scheduler)
     blob = json.dumps(cat, indent=1, default=str)
     if out is not None:
@@ -287,7 +280,7 @@ def report_cmd(
 
     html_ours = _is_report_html(output)
     json_path = output.with_suffix(".json")
-    json_ours = _is_report_json(json_path)
+    json_ours = _json_with(json_path, {"summary", "sequences", "frames"})
     _guard_outputs({output: html_ours, json_path: json_ours,
                     output.with_suffix(".csv"): html_ours or json_ours}, roots, overwrite)
 

@@ -22,7 +22,7 @@ from typing import Any
 from qualipress.errors import UnsupportedError
 from qualipress.io import Image
 from qualipress.preprocess.groups import NONE, Group, make_groups, parse_group
-from qualipress.preprocess.pool import DEFAULT_POOL, POOL, method_names
+from qualipress.preprocess.pool import DEFAULT_POOL, POOL
 
 #: Name of the shipped network.
 KUCHEN = "kuchen"
@@ -74,7 +74,7 @@ def preprocessor_names() -> list[str]:
     """Names :func:`get_preprocessor` accepts (besides ``.pt`` paths and any ``a+b`` combination)."""
     from qualipress.preprocess.rdoq import RDOQ
 
-    return [NONE, *method_names(), *SHIPPED_NETWORKS, RDOQ]
+    return [NONE, *POOL, *SHIPPED_NETWORKS, RDOQ]
 
 
 def get_preprocessor(name: str) -> Preprocessor:

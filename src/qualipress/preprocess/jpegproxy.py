@@ -113,8 +113,7 @@ def _unblocks(c: Any) -> Any:
     return c.permute(0, 1, 3, 2, 4).reshape(b, nh * 8, nw * 8)
 
 
-def jpeg_proxy(x: Any, quality: float, *, subsample: bool = True, quantise_input: bool = True,
-               codec: str = "jpeg") -> tuple[Any, Any]:
+def jpeg_proxy(x: Any, quality: float, *, subsample: bool = True, codec: str = "jpeg") -> tuple[Any, Any]:
     """Encode + decode a batch through the proxy.
 
     Parameters
@@ -125,8 +124,6 @@ def jpeg_proxy(x: Any, quality: float, *, subsample: bool = True, quantise_input
         Quality 1..100 (IJG scale for ``jpeg``, jpegli's own for ``jpegli``).
     subsample : bool
         4:2:0 chroma (what the core codec does below quality 90).
-    quantise_input : bool
-        Round the input to 8-bit code values first (straight-through), as writing the image would.
     codec : str
         ``"jpeg"`` (libjpeg-turbo: IJG tables, round to nearest) or ``"jpegli"`` (jpegli's tables, dead zone).
 
@@ -142,7 +139,7 @@ def jpeg_proxy(x: Any, quality: float, *, subsample: bool = True, quantise_input
     zero = DEADZONE[codec]
     bits = torch.zeros(x.shape[0], device=x.device)
     out = []
-    for u, qt, sub, dct in _coefficients(x, quality, codec, subsample, quantise_input):
+    for u, qt, sub, dct in _coefficients(x, quality, codec, subsample):
         a = u.abs()
         bits = bits + (NONZERO_BITS * torch.sigmoid((a - zero) / STEP_WIDTH) + torch.log2(1.0 + a)).sum(
             dim=(1, 2, 3, 4))
@@ -156,16 +153,15 @@ def jpeg_proxy(x: Any, quality: float, *, subsample: bool = True, quantise_input
     return rgb.clamp(0.0, 255.0) / 255.0, bits
 
 
-def _coefficients(x: Any, quality: float, codec: str, subsample: bool, quantise_input: bool) -> list[Any]:
-    """Per plane (Y, Cb, Cr): (coefficients in quantiser steps u = c/Q, table, sub-sampled?, DCT matrix)."""
+def _coefficients(x: Any, quality: float, codec: str, subsample: bool) -> list[Any]:
+    """Per plane (Y, Cb, Cr): (coefficients in quantiser steps u = c/Q, table, sub-sampled?, DCT matrix) of ``x``
+    rounded to 8-bit code values (straight-through), as writing the image would."""
     torch = _torch()
     f = torch.nn.functional
     dev = x.device
     dct = torch.from_numpy(_DCT8).to(dev)
     ql, qc = (torch.from_numpy(t).to(dev) for t in proxy_tables(codec, quality))
-    v = x.clamp(0.0, 1.0) * 255.0
-    if quantise_input:
-        v = _round_ste(v)
+    v = _round_ste(x.clamp(0.0, 1.0) * 255.0)
     r, g, b = v[:, 0], v[:, 1], v[:, 2]
     y, cb, cr = (kr * r + kg * g + kb * b for kr, kg, kb in RGB_TO_YCBCR_T871)
     res = []
@@ -201,9 +197,9 @@ def threshold_crossing(y: Any, x: Any, quality: float, *, codec: str = "jpeg", s
     torch = _torch()
     zero = DEADZONE[codec]
     with torch.no_grad():
-        ref = _coefficients(x, quality, codec, subsample, True)
+        ref = _coefficients(x, quality, codec, subsample)
     total = torch.zeros(y.shape[0], device=y.device)
-    for (u, qt, sub, _), (u0, _, _, _), w in zip(_coefficients(y, quality, codec, subsample, True), ref,
+    for (u, qt, sub, _), (u0, _, _, _), w in zip(_coefficients(y, quality, codec, subsample), ref,
                                                  _RGB_PER_PLANE, strict=True):
         gate = torch.sigmoid((u.abs() - zero) / STEP_WIDTH)
         jump = ((u.detach().round() - u0) ** 2 - u0**2) * qt**2

@@ -339,11 +339,6 @@ POOL: dict[str, PoolMethod] = {
 DEFAULT_POOL: tuple[str, ...] = tuple(n for n, m in POOL.items() if not m.optional)
 
 
-def method_names() -> list[str]:
-    """Names of all pool methods in canonical order."""
-    return list(POOL)
-
-
 def get_method(name: str) -> PoolMethod:
     """Look up a pool method by name.
 

@@ -84,12 +84,11 @@ def plot_rd(
     *,
     metrics: Sequence[str] = ("psnr-rgb", "ms-ssim-rgb"),
     title: str = "",
-    bd_axis: bool = True,
 ) -> bytes:
     """Plot quality vs bpp, one panel per metric; writes a PNG to ``output`` (atomic) and returns its bytes.
 
-    Curves lacking a metric are left out of that panel. With ``bd_axis`` (default) each metric is drawn on the
-    axis BD-rate uses (its spec's ``bd``: SSIM and MS-SSIM in dB of their error), labelled with its unit.
+    Curves lacking a metric are left out of that panel. Each metric is drawn on the axis BD-rate uses (its spec's
+    ``bd``: SSIM and MS-SSIM in dB of their error), labelled with its unit.
     """
     import matplotlib
 
@@ -107,14 +106,12 @@ def plot_rd(
             if key is None:
                 continue
             x = np.asarray(c["results"]["bpp"], dtype=float)
-            y = np.asarray(c["results"][key], dtype=float)
-            if bd_axis:
-                y = to_db(m, y)
+            y = to_db(m, np.asarray(c["results"][key], dtype=float))
             order = np.argsort(x)
             style = "--" if "published" in name or "compressai" in name.lower() else "-"
             ax.plot(x[order], y[order], style, marker="o", ms=3, label=name, color=curve_colour(name))
         spec = lookup(m)
-        label = f"{m} ({spec.bd_unit})" if bd_axis and spec is not None and spec.bd_unit else m
+        label = f"{m} ({spec.bd_unit})" if spec is not None and spec.bd_unit else m
         ax.set_xlabel("bits per pixel")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)

@@ -19,7 +19,7 @@ import io
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from itertools import combinations
 from typing import Any
 
@@ -172,21 +172,10 @@ def compute_results(rows: list[dict[str, Any]], *, threshold: int = DEFAULT_THRE
     )
 
 
-CSV_COLUMNS = [
-    "profile",
-    "codec",
-    "pairs",
-    "judgements",
-    "evaluators",
-    "mean_score",
-    "accepted",
-    "acceptance",
-    "acceptance_low",
-    "acceptance_high",
-    "alpha",
-    "decision_agreement",
-    "top_artifacts",
-]
+#: Columns of :func:`results_csv`: the :class:`GroupResult` fields, the artifact counts as their top list.
+CSV_COLUMNS = [*(f.name for f in fields(GroupResult) if f.name != "artifacts"), "top_artifacts"]
+#: The :class:`GroupResult` fields written with four decimals.
+_FRACTIONS = ("mean_score", "acceptance", "acceptance_low", "acceptance_high", "alpha", "decision_agreement")
 
 
 def results_csv(results: ReviewResults) -> str:
@@ -198,14 +187,7 @@ def results_csv(results: ReviewResults) -> str:
         row = asdict(g)
         row.pop("artifacts")
         row["top_artifacts"] = g.top_artifacts(len(g.artifacts))
-        for k in (
-            "mean_score",
-            "acceptance",
-            "acceptance_low",
-            "acceptance_high",
-            "alpha",
-            "decision_agreement",
-        ):
+        for k in _FRACTIONS:
             if row[k] is not None:
                 row[k] = f"{row[k]:.4f}"
         w.writerow(_safe_cells(row))

@@ -269,7 +269,6 @@ def analyse(
     min_score: float = 0.0,
     face_margin: float | None = None,
     person_fill: str | None = None,
-    person_fill_growth: float | None = None,
 ) -> RoiAnalysis:
     """Detect, combine with user input and refine: the ROI of one image.
 
@@ -293,9 +292,7 @@ def analyse(
         hair and head outline around it.
     person_fill : str, optional
         Shape detected person components are filled to (:func:`fill_person_regions`; default
-        :data:`PERSON_FILL`).
-    person_fill_growth : float, optional
-        Largest area growth of a fill (default :data:`PERSON_FILL_GROWTH`).
+        :data:`PERSON_FILL`), a fill growing a region's area more than :data:`PERSON_FILL_GROWTH` times left out.
     """
     from time import perf_counter
 
@@ -313,8 +310,7 @@ def analyse(
         regions = [_grow(r, grow, shape) if r.label == "faces" and r.mask is None else r for r in regions]
     fill = PERSON_FILL if person_fill is None else person_fill
     if fill != "none":
-        growth = PERSON_FILL_GROWTH if person_fill_growth is None else float(person_fill_growth)
-        regions = fill_person_regions(regions, shape, fill, max_growth=growth)
+        regions = fill_person_regions(regions, shape, fill, max_growth=PERSON_FILL_GROWTH)
     pmap = priority_map(regions, shape)
     if refine and pmap.any():
         pmap = refine_priority(pmap)
