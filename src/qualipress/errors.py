@@ -11,6 +11,17 @@ class InputError(QualipressError):
     """An input file or array cannot be used (corrupt, truncated, wrong format, bad dimensions, NaN...)."""
 
 
+class NonFiniteError(InputError):
+    """A float image that reads but holds NaN or infinite samples, which no lossy coder or metric can take.
+
+    ``nan`` and ``inf`` count the samples, ``samples`` is how many the image has; the file itself is readable
+    (its facts, and a bit-exact archive, are still possible)."""
+
+    def __init__(self, message: str, *, nan: int = 0, inf: int = 0, samples: int = 0) -> None:
+        super().__init__(message)
+        self.nan, self.inf, self.samples = nan, inf, samples
+
+
 class UnsupportedError(QualipressError):
     """A valid input that a codec or operation cannot handle (bit depth, alpha, channel count...)."""
 

@@ -36,6 +36,7 @@ from qualipress.errors import (
     IndexWriteError,
     InputError,
     Interrupted,
+    NonFiniteError,
     QualipressError,
     UnsupportedError,
 )
@@ -649,7 +650,7 @@ def info(
     except InputError as exc:  # a float file with NaN/Inf: its facts still, and why compress refuses it
         from importlib.util import find_spec
 
-        if "NaN/Inf" not in str(exc) or find_spec("OpenImageIO") is None:  # it reads the samples NaN and all
+        if not isinstance(exc, NonFiniteError) or find_spec("OpenImageIO") is None:  # it reads the samples NaN and all
             raise
         _print_info(_nonfinite_info(file), as_json=as_json)
         return

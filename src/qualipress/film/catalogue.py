@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import InputError, QualipressError
+from qualipress.errors import InputError, NonFiniteError, QualipressError
 from qualipress.film import analysis as _analysis
 from qualipress.film.sequence import find_frames, group, parse_name
 from qualipress.io import dpx, read_image, to_perceptual
@@ -147,9 +147,11 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
         rec["header"] = probe_header(p)
-        img = read_image(p)
-        if img.is_float and not np.isfinite(img.pixels).all():
-            raise InputError(f"{p}: float frame holds NaN or Inf samples")
+        try:
+            img = read_image(p)
+        except NonFiniteError as exc:  # readable, not analysable: said as such, not "unreadable" (fix20film)
+            _non_finite(rec, exc, t0)
+            return rec
         if left := img.metadata.get("not_carried"):  # what the reader left out (an EXR's other parts or layers):
             rec["header"]["warnings"].append(f"analysed as read: {left}")  # qa20film: analysed with no word of it
         rec.update(width=img.width, height=img.height, channels=img.layout, bit_depth=img.stored_bit_depth,
@@ -177,6 +179,19 @@ def catalogue_frame(path: str | Path, *, text: bool = True) -> dict[str, Any]:
         rec.update(status="error", error=f"{p}: {why_unreadable(p, exc)}", error_type="OSError")
     rec["seconds"] = round(time.perf_counter() - t0, 3)
     return rec
+
+
+def _non_finite(rec: dict[str, Any], exc: NonFiniteError, t0: float) -> None:
+    """Fill the record of a frame that reads but holds NaN/Inf samples: its header's facts, the counts, and
+    ``status="non_finite"`` (not analysed: the analysis and every lossy coder need finite samples)."""
+    head = rec["header"]
+    rec.update(status="non_finite", width=head.get("width"), height=head.get("height"),
+               channels=head.get("channels"), transfer="linear", analysis=None,
+               bit_depth=head.get("bit_depth") or {"half": 16}.get(str(head.get("sample_type")), 32),
+               non_finite={"nan": exc.nan, "inf": exc.inf, "samples": exc.samples},
+               error=f"{exc.nan} NaN and {exc.inf} Inf sample(s) of {exc.samples}: the file reads, but the frame "
+                     "is not analysed; compress refuses it until they are replaced; archive keeps it bit-exact",
+               error_type=type(exc).__name__, seconds=round(time.perf_counter() - t0, 3))
 
 
 def _task(args: tuple[str, bool]) -> dict[str, Any]:
@@ -229,7 +244,7 @@ def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
         sizes: dict[str, list[int | None]] = {}
         depths: set[int] = set()
         for r in recs:
-            if r.get("status") == "ok":
+            if r.get("status") in ("ok", "non_finite"):
                 sizes.setdefault(f"{r['width']}x{r['height']}", []).append(r.get("frame"))
                 depths.add(int(r["bit_depth"]))
         problems = []
@@ -257,7 +272,11 @@ def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
                 for k, v in sizes.items()))
         if len(depths) > 1:
             problems.append(f"mixed bit depths: {sorted(depths)}")
-        bad = [r["name"] for r in recs if r.get("status") != "ok"]
+        odd = [r["name"] for r in recs if r.get("status") == "non_finite"]
+        if odd:
+            problems.append(f"{len(odd)} frame(s) hold NaN/Inf samples (readable, not analysed; compress refuses "
+                            f"them): {', '.join(odd[:5])}{' …' if len(odd) > 5 else ''}")
+        bad = [r["name"] for r in recs if r.get("status") not in ("ok", "non_finite")]
         if bad:
             problems.append(f"{len(bad)} unreadable frame(s): {', '.join(bad[:5])}{' …' if len(bad) > 5 else ''}")
         summ.update(resolutions=sorted(sizes), bit_depths=sorted(depths), problems=problems)

@@ -131,6 +131,10 @@ def analyse_cmd(
             for p in s["problems"]:
                 typer.echo(f"  problem: {p}")
         for f in cat["frames"]:
+            if f.get("status") == "non_finite":  # reads: what is wrong, not "unreadable" (fix20film)
+                typer.echo(f"  NaN/Inf {f['name']}: {f['width']}x{f['height']} {f['bit_depth']}-bit float, "
+                           f"{f['error']}", err=True)
+                continue
             if f.get("status") != "ok":
                 typer.echo(f"  UNREADABLE {f['name']}: {f.get('error')}", err=True)
                 continue

@@ -1,28 +1,23 @@
 """Frame sequences: discover files, parse frame numbers, group them into sequences, report gaps.
 
-A frame file is ``<prefix><sep><digits>.<ext>`` where ``sep`` is ``.``, ``_`` or ``-`` (or nothing) and the
-extension is one of :data:`FRAME_EXTENSIONS` (case-insensitive), e.g. ``reel1.0001234.dpx``. Files sharing the
-directory, prefix, separator and extension form one sequence; a file without a number is a sequence of one.
+A frame file is one of :data:`FRAME_EXTENSIONS` (case-insensitive); its number is read by
+:func:`qualipress.io.discover.frame_number` (``<prefix><sep><digits>.<ext>``, e.g. ``reel1.0001234.dpx``), the rule
+the batch scheduler uses too. Files sharing the directory, prefix, separator and extension form one sequence; a
+file without a number is a sequence of one.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qualipress.errors import InputError
-from qualipress.io.discover import image_paths
+from qualipress.io.discover import frame_number, image_paths
 
 FRAME_EXTENSIONS = (".dpx", ".tif", ".tiff", ".exr", ".cin")
-
-#: A frame number may be negative when a separator comes before its sign (``shot.-001.exr``, pre-roll frames as
-#: Nuke writes them); ``shot-001.exr`` is frame 1 with the separator ``-``.
-_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<sep>[._-]?)(?P<sign>(?<=[._])-)?(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
-
 
 @dataclass(frozen=True)
 class FrameName:
@@ -35,15 +30,12 @@ class FrameName:
 
 
 def parse_name(path: Path) -> FrameName:
-    """Split a frame file name into its sequence key and frame number."""
-    m = _NUMBERED.match(path.name)
-    if not m or m.group("ext").lower() not in FRAME_EXTENSIONS:
+    """Split a frame file name into its sequence key and frame number (the one rule,
+    :func:`qualipress.io.discover.frame_number`)."""
+    fn = frame_number(path.name)
+    if fn is None:
         return FrameName(path, str(path.parent / path.name), None, 0)
-    digits = m.group("num")
-    key = f"{path.parent}/{m.group('prefix')}{m.group('sep')}#{m.group('ext').lower()}"
-    if m.group("sign"):  # its padding counts the sign, as printf's %04d writes -1 as -001
-        return FrameName(path, key, -int(digits), len(digits) + 1)
-    return FrameName(path, key, int(digits), len(digits))
+    return FrameName(path, f"{path.parent}/{fn.pattern}", fn.number, fn.padding)
 
 
 def _fits(frame: FrameName, padding: int) -> bool:

@@ -389,6 +389,38 @@ class _Walker:
                 yield Path(e.path)
 
 
+#: A numbered file name ``<prefix><sep><digits>.<ext>``: the last run of digits before the extension is the frame
+#: number (``shot.1001.dpx``, ``shot_1001.dpx``, ``shot1001.dpx``, ``shot.v2.1001.exr``: 1001). A ``-`` right
+#: after a ``.`` or ``_`` separator is the number's sign (``shot.-001.exr``, pre-roll frames as Nuke writes them:
+#: -1); ``shot-001.exr`` is frame 1 with the separator ``-``.
+_NUMBERED = re.compile(r"^(?P<stem>.*?)(?P<sign>(?<=[._])-)?(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
+
+
+class FrameNumber(NamedTuple):
+    """A file name's frame number and the name of its sequence (:func:`frame_number`)."""
+
+    pattern: str  # the name with its number as ``#`` and its extension in lower case: ``shot.#.dpx``
+    number: int
+    padding: int  # digits written, the sign counted (``-001``: 4), as printf's ``%04d`` writes -1
+
+
+def frame_number(name: str) -> FrameNumber | None:
+    """The frame number of a file name, or None when none ends its stem (``poster.png``).
+
+    The one rule of the batch scheduler and of the film sequences (fix20film: each had its own expression). It
+    holds whatever the extension: which files are film frames (DPX, TIFF, EXR, Cineon) is the film capability's
+    choice, made where it finds its files, not here; a PNG sequence written by ``ffmpeg -i IN frame%04d.png`` is
+    numbered like a DPX one, as :func:`find_images` expands its ``%04d`` pattern for any extension. Padding
+    changes (``shot.999.dpx``, ``shot.1000.dpx``) keep the sequence: the pattern does not count digits.
+    """
+    m = _NUMBERED.match(name)
+    if m is None:
+        return None
+    digits, sign = m.group("num"), bool(m.group("sign"))
+    return FrameNumber(f"{m.group('stem')}#{m.group('ext').lower()}", -int(digits) if sign else int(digits),
+                       len(digits) + sign)
+
+
 #: A frame number in a file name as film tools write it: ``%04d`` / ``%d`` (printf: ffmpeg, RAWcooked) or ``####``
 #: (one ``#`` per digit, as Nuke).
 _FRAME_TOKEN = re.compile(r"%0?(\d*)d|#+")

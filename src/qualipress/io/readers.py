@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import CodecUnavailableError, InputError, ModelError, UnsupportedError
+from qualipress.errors import CodecUnavailableError, InputError, ModelError, NonFiniteError, UnsupportedError
 from qualipress.io import dpx
 from qualipress.io.image import MAX_PIXELS, SAMPLE_TYPE, Image, as_image, check_dimensions
 from qualipress.io.logcurves import LOG_CURVE_KEY, curve_named_in
@@ -202,7 +202,9 @@ def read_image(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> Image:
     except (InputError, UnsupportedError) as exc:
         if str(p) in str(exc):
             raise
-        raise type(exc)(f"{p}: {exc}") from exc  # every message names its file
+        named = type(exc)(f"{p}: {exc}")  # every message names its file
+        named.__dict__.update(exc.__dict__)  # and keeps what the error carries (NonFiniteError's counts)
+        raise named from exc
     except (ModelError, CodecUnavailableError):
         raise  # ModelError: e.g. a .qlc file whose learned-codec weights are missing (not a corrupt file)
     except MemoryError as exc:
@@ -372,8 +374,11 @@ def _finish(pixels: np.ndarray, bit_depth: int | None, **kw: Any) -> Image:
     if arr.dtype not in (np.uint8, np.uint16, np.float32):
         raise UnsupportedError(f"{arr.dtype} samples are not supported (8/16-bit integer or float)")
     if arr.dtype == np.float32 and not np.isfinite(arr).all():
-        bad = int((~np.isfinite(arr)).sum())
-        raise InputError(f"float image contains {bad} NaN/Inf sample(s)")
+        nan, inf = int(np.isnan(arr).sum()), int(np.isinf(arr).sum())
+        raise NonFiniteError(f"float image contains {nan} NaN and {inf} Inf sample(s) (NaN/Inf) of {arr.size}: "
+                             "replace them with finite values (e.g. 0, or the neighbours' value, in the "
+                             "compositing tool) before a lossy encode; a lossless archive keeps the file as it is",
+                             nan=nan, inf=inf, samples=int(arr.size))
     if arr.shape[2] > 4:
         arr = arr[..., :4]
     img = as_image(np.ascontiguousarray(arr), bit_depth=bit_depth)

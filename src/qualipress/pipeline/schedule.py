@@ -13,19 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from qualipress.io.discover import frame_number
 from qualipress.pipeline.runner import each_task, run_lanes, run_tasks
 
 #: Longest chunk by default: bounds how long a worker holds results back (records are returned per chunk).
 MAX_CHUNK = 16
-
-#: As ``film.sequence``: a sign after a ``.`` or ``_`` makes a negative frame number (``shot.-001.exr``).
-_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<sign>(?<=[._])-)?(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
-
 
 def sequence_key(path: str | Path) -> tuple[str, int | None]:
     """``(sequence, frame number)`` of a file name: ``shot_a.0101.dpx`` → (``<dir>/shot_a.#.dpx``, 101).
@@ -33,11 +29,10 @@ def sequence_key(path: str | Path) -> tuple[str, int | None]:
     A name without a trailing number is a sequence of its own (number ``None``).
     """
     p = Path(path)
-    m = _NUMBERED.match(p.name)
-    if not m:
+    fn = frame_number(p.name)  # the one rule, shared with film.sequence (io.discover)
+    if fn is None:
         return (p.as_posix(), None)
-    number = -int(m.group("num")) if m.group("sign") else int(m.group("num"))
-    return (f"{p.parent.as_posix()}/{m.group('prefix')}#{m.group('ext').lower()}", number)
+    return (f"{p.parent.as_posix()}/{fn.pattern}", fn.number)
 
 
 def sequence_chunks(keys: Sequence[tuple[str, int | None]], *, workers: int,
