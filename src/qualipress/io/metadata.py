@@ -135,7 +135,9 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
     dict
         Any of ``icc_profile``, ``icc_description``, ``exif``, ``xmp``, ``orientation`` (int, 1 when absent), and
         for JPEG ``jpeg_quality`` (estimated), ``jpeg_subsampling`` and ``comment`` (its COM segments' payloads, a
-        tuple of bytes, when it has any). Empty when Pillow cannot open the format.
+        tuple of bytes, when it has any; a GIF's comment extensions too), and ``icc_dropped`` (why a profile the
+        file holds is not read: a JPEG's split profile with a piece missing, a GIF's). Empty when Pillow cannot
+        open the format.
     """
     from PIL import Image as PILImage
 
@@ -199,6 +201,77 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
             with contextlib.suppress(UnsupportedError):
                 if comments := tuple(p for m, p in _jpeg_segments(raw)[0] if m == 0xFE):
                     out["comment"] = comments
+                if broken := _icc_chunks_problem(_jpeg_segments(_hoisted(raw))[0]):
+                    for key in ("icc_profile", "icc_description"):
+                        out.pop(key, None)
+                    out["icc_dropped"] = (f"the source JPEG's ICC profile is incomplete ({broken}): it cannot be "
+                                          "rebuilt and no output carries it; viewers show such a file as sRGB, "
+                                          "and the output is untagged (sRGB) too")
+        if fmt == "gif":
+            out.update(_gif_metadata(data if isinstance(data, bytes) else Path(data).read_bytes()))
+    return out
+
+
+def _icc_chunks_problem(segs: list[tuple[int, bytes]]) -> str | None:
+    """What is wrong with the way a JPEG's APP2 ``ICC_PROFILE`` segments (``segs``: its APPn segments) split its
+    profile, None when they make it up (or there are none): each says its sequence number and the number of
+    segments; all must state the same count, and the numbers must run 1 to it, once each. A profile with a piece
+    missing cannot be rebuilt; Pillow dropped it without a word when the count disagreed, and joined the pieces it
+    had when a number was repeated in place of a missing one."""
+    chunks = [p[len(_ICC_TAG) : len(_ICC_TAG) + 2] for m, p in segs if m == 0xE2 and p.startswith(_ICC_TAG)]
+    if not chunks:
+        return None
+    if any(len(c) < 2 for c in chunks):
+        return "a segment without its sequence number"
+    counts = sorted({c[1] for c in chunks})
+    if len(counts) > 1:
+        return f"its segments disagree on their count ({', '.join(map(str, counts))})"
+    seqs = sorted(c[0] for c in chunks)
+    if seqs != list(range(1, counts[0] + 1)):
+        return f"segments numbered {', '.join(map(str, seqs))} of {counts[0]}"
+    return None
+
+
+def _gif_sub_blocks(data: bytes, pos: int) -> tuple[bytes, int]:
+    """The data of the GIF sub-blocks from ``pos`` (each a length byte and that many bytes, a zero length ending
+    them) and the offset after their terminator."""
+    parts = []
+    while pos < len(data) and data[pos]:
+        parts.append(data[pos + 1 : pos + 1 + data[pos]])
+        pos += 1 + data[pos]
+    return b"".join(parts), pos + 1
+
+
+def _gif_metadata(data: bytes) -> dict[str, Any]:
+    """A GIF's comment extensions (``comment``, a tuple of their texts, as a JPEG's COM segments: a JPEG output
+    holds them), its XMP packet (the ``XMP DataXMP`` application extension, whose raw bytes end in a 258-byte
+    "magic trailer" that turns them into sub-blocks) and a note when it holds an ICC profile (``ICCRGBG1012``),
+    which is not read. QA 20 (web): a GIF's XMP and comments were dropped from every output without a word; Pillow
+    reads neither its XMP nor its profile."""
+    out: dict[str, Any] = {}
+    if len(data) < 13 or not data.startswith((b"GIF87a", b"GIF89a")):
+        return out
+    pos = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    comments: list[bytes] = []
+    while pos < len(data) and data[pos] != 0x3B:
+        if data[pos] == 0x2C:  # an image: its descriptor, local colour table, LZW code size, then its data
+            flags = data[pos + 9] if pos + 9 < len(data) else 0
+            pos = _gif_sub_blocks(data, pos + 11 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0))[1]
+        elif data[pos] == 0x21 and pos + 1 < len(data):
+            label, start = data[pos + 1], pos + 2
+            body, pos = _gif_sub_blocks(data, start)
+            if label == 0xFE:
+                comments.append(body)
+            elif label == 0xFF and body.startswith(b"XMP DataXMP"):
+                if packet := _VIDEO_XMP.search(data, start + 12, pos):
+                    out["xmp"] = packet.group(0)
+            elif label == 0xFF and body.startswith(b"ICCRGBG1012"):
+                out["icc_dropped"] = ("the source GIF's ICC profile (ICCRGBG1012 extension) is not read: the output "
+                                      "is untagged (sRGB)")
+        else:
+            break  # not a block: the rest is not read
+    if comments := [c for c in comments if c]:
+        out["comment"] = tuple(comments)
     return out
 
 
