@@ -113,3 +113,15 @@ def test_a_gif_xmp_and_comment_reach_a_jpeg_and_are_named_lost_elsewhere(tmp_pat
     record = _record(tmp_path / "w")
     assert b"xmpRights:Marked" in Path(record["output"]).read_bytes()
     assert any("cannot carry comment" in d for d in record["decisions"]), record["decisions"]
+
+
+def test_a_cmyk_profile_left_out_is_reported_too(tmp_path: Path) -> None:
+    """The reader already left a CMYK JPEG's profile out (its pixels are converted to RGB without it) and said so in
+    ``icc_dropped``, which no report showed: compress's warnings carry it now."""
+    cmyk_icc = P3[:16] + b"CMYK" + P3[20:]
+    src = tmp_path / "press.jpg"
+    PILImage.fromarray(np.full((24, 32, 4), 60, np.uint8), "CMYK").save(src, "JPEG", icc_profile=cmyk_icc)
+    out = tmp_path / "o"
+    assert main(["compress", str(src), "-o", str(out), "--codec", "webp"]) == 0
+    record = json.loads((out / "qualipress-report.jsonl").read_text().splitlines()[0])
+    assert any("CMYK profile not carried" in w for w in record.get("warnings", [])), record.get("warnings")
