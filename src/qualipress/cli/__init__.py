@@ -42,7 +42,7 @@ from qualipress.errors import (
 )
 from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
-from qualipress.io.metadata import carry_for, gps_places, is_srgb, video_has_place
+from qualipress.io.metadata import carry_for, gps_places, is_srgb, video_has_place, video_metadata_tracks
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
 from qualipress.progress import progress_bar
@@ -660,9 +660,12 @@ def info(
     if comments := image.metadata.get("comment"):  # the COM payloads as text, not Python bytes
         meta["comment"] = f"{len(comments)} segment(s), {sum(len(c) for c in comments):,} bytes"
     gps = gps_places(image.metadata)  # a location: what --metadata strip-gps removes
-    if image.metadata.get("trailing_bytes") and image.metadata.get("format") == "jpeg" and video_has_place(
-            file.read_bytes()):
-        gps.append("video")
+    if image.metadata.get("trailing_bytes") and image.metadata.get("format") == "jpeg":
+        raw = file.read_bytes()
+        if video_has_place(raw):
+            gps.append("video")
+        if tracks := video_metadata_tracks(raw):  # their samples may say where: strip-gps zeroes those
+            meta["video_metadata_tracks"] = ", ".join(tracks)
     if gps:
         meta["gps"] = ", ".join(gps)
     out: dict[str, Any] = {"file": str(file), "bytes": file.stat().st_size, **image.describe(),

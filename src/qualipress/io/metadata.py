@@ -135,7 +135,9 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
     dict
         Any of ``icc_profile``, ``icc_description``, ``exif``, ``xmp``, ``orientation`` (int, 1 when absent), and
         for JPEG ``jpeg_quality`` (estimated), ``jpeg_subsampling`` and ``comment`` (its COM segments' payloads, a
-        tuple of bytes, when it has any). Empty when Pillow cannot open the format.
+        tuple of bytes, when it has any; a GIF's comment extensions too), and ``icc_dropped`` (why a profile the
+        file holds is not read: a JPEG's split profile with a piece missing, a GIF's). Empty when Pillow cannot
+        open the format.
     """
     from PIL import Image as PILImage
 
@@ -199,6 +201,77 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
             with contextlib.suppress(UnsupportedError):
                 if comments := tuple(p for m, p in _jpeg_segments(raw)[0] if m == 0xFE):
                     out["comment"] = comments
+                if broken := _icc_chunks_problem(_jpeg_segments(_hoisted(raw))[0]):
+                    for key in ("icc_profile", "icc_description"):
+                        out.pop(key, None)
+                    out["icc_dropped"] = (f"the source JPEG's ICC profile is incomplete ({broken}): it cannot be "
+                                          "rebuilt and no output carries it; viewers show such a file as sRGB, "
+                                          "and the output is untagged (sRGB) too")
+        if fmt == "gif":
+            out.update(_gif_metadata(data if isinstance(data, bytes) else Path(data).read_bytes()))
+    return out
+
+
+def _icc_chunks_problem(segs: list[tuple[int, bytes]]) -> str | None:
+    """What is wrong with the way a JPEG's APP2 ``ICC_PROFILE`` segments (``segs``: its APPn segments) split its
+    profile, None when they make it up (or there are none): each says its sequence number and the number of
+    segments; all must state the same count, and the numbers must run 1 to it, once each. A profile with a piece
+    missing cannot be rebuilt; Pillow dropped it without a word when the count disagreed, and joined the pieces it
+    had when a number was repeated in place of a missing one."""
+    chunks = [p[len(_ICC_TAG) : len(_ICC_TAG) + 2] for m, p in segs if m == 0xE2 and p.startswith(_ICC_TAG)]
+    if not chunks:
+        return None
+    if any(len(c) < 2 for c in chunks):
+        return "a segment without its sequence number"
+    counts = sorted({c[1] for c in chunks})
+    if len(counts) > 1:
+        return f"its segments disagree on their count ({', '.join(map(str, counts))})"
+    seqs = sorted(c[0] for c in chunks)
+    if seqs != list(range(1, counts[0] + 1)):
+        return f"segments numbered {', '.join(map(str, seqs))} of {counts[0]}"
+    return None
+
+
+def _gif_sub_blocks(data: bytes, pos: int) -> tuple[bytes, int]:
+    """The data of the GIF sub-blocks from ``pos`` (each a length byte and that many bytes, a zero length ending
+    them) and the offset after their terminator."""
+    parts = []
+    while pos < len(data) and data[pos]:
+        parts.append(data[pos + 1 : pos + 1 + data[pos]])
+        pos += 1 + data[pos]
+    return b"".join(parts), pos + 1
+
+
+def _gif_metadata(data: bytes) -> dict[str, Any]:
+    """A GIF's comment extensions (``comment``, a tuple of their texts, as a JPEG's COM segments: a JPEG output
+    holds them), its XMP packet (the ``XMP DataXMP`` application extension, whose raw bytes end in a 258-byte
+    "magic trailer" that turns them into sub-blocks) and a note when it holds an ICC profile (``ICCRGBG1012``),
+    which is not read. QA 20 (web): a GIF's XMP and comments were dropped from every output without a word; Pillow
+    reads neither its XMP nor its profile."""
+    out: dict[str, Any] = {}
+    if len(data) < 13 or not data.startswith((b"GIF87a", b"GIF89a")):
+        return out
+    pos = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    comments: list[bytes] = []
+    while pos < len(data) and data[pos] != 0x3B:
+        if data[pos] == 0x2C:  # an image: its descriptor, local colour table, LZW code size, then its data
+            flags = data[pos + 9] if pos + 9 < len(data) else 0
+            pos = _gif_sub_blocks(data, pos + 11 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0))[1]
+        elif data[pos] == 0x21 and pos + 1 < len(data):
+            label, start = data[pos + 1], pos + 2
+            body, pos = _gif_sub_blocks(data, start)
+            if label == 0xFE:
+                comments.append(body)
+            elif label == 0xFF and body.startswith(b"XMP DataXMP"):
+                if packet := _VIDEO_XMP.search(data, start + 12, pos):
+                    out["xmp"] = packet.group(0)
+            elif label == 0xFF and body.startswith(b"ICCRGBG1012"):
+                out["icc_dropped"] = ("the source GIF's ICC profile (ICCRGBG1012 extension) is not read: the output "
+                                      "is untagged (sRGB)")
+        else:
+            break  # not a block: the rest is not read
+    if comments := [c for c in comments if c]:
+        out["comment"] = tuple(comments)
     return out
 
 
@@ -928,10 +1001,7 @@ def _video_spans(data: bytes, end: int) -> list[tuple[int, int]]:
     of the MP4 from its ``ftyp`` on but ``mdat`` (the media samples, where a chance ``loci`` or ISO 6709 text must
     not be zeroed: rev19c), and whatever follows the last box that parses (a maker's trailer); all of it when no
     ``ftyp`` box is found."""
-    at = end
-    while (at := data.find(b"ftyp", at + 4) - 4) >= end and not 16 <= int.from_bytes(data[at : at + 4]) <= 256:
-        pass
-    if at < end:
+    if (at := _video_start(data, end)) < end:
         return [(end, len(data))]
     spans = []
     while (box := _box_header(data, at, len(data))) is not None:
@@ -939,6 +1009,15 @@ def _video_spans(data: bytes, end: int) -> list[tuple[int, int]]:
         spans += [] if kind == b"mdat" else [(at, at + size)]
         at += size
     return [*spans, (at, len(data))]
+
+
+def _video_start(data: bytes, end: int) -> int:
+    """Where the MP4 after ``end`` (the image's end) starts: its ``ftyp`` box (a size of 16 to 256 bytes before the
+    type); -1 when there is none."""
+    at = end
+    while (at := data.find(b"ftyp", at + 4) - 4) >= end and not 16 <= int.from_bytes(data[at : at + 4]) <= 256:
+        pass
+    return at if at >= end else -1
 
 
 def _video_places_blanked(data: bytes) -> bytes:
@@ -965,7 +1044,154 @@ def _video_places_blanked(data: bytes) -> bytes:
     blanked = bytes(out)  # one copy: one per box took seconds for a fragmented video's hundreds (rev19e)
     for m in (m for lo, hi in spans for m in _ISO6709.finditer(blanked, lo, hi)):
         out[m.start() : m.end()] = bytes(m.end() - m.start())
+    if (start := _video_start(data, end)) >= 0:  # fix20 web: GPS samples of a timed metadata track were kept
+        _timed_places_zeroed(data, out, start)
     return data if out == data else bytes(out)
+
+
+#: Sample entry formats of timed metadata tracks: Google's camera motion metadata, GoPro's GPMF, Apple's boxed
+#: metadata; a track whose handler is ``meta`` (or ``camm``) is one too, whatever its format.
+_TIMED_METADATA = frozenset({b"camm", b"gpmd", b"mebx"})
+#: Types of the camm samples that hold a position on Earth (5: latitude, longitude, altitude; 6: a GPS fix).
+_CAMM_PLACES = frozenset({5, 6})
+
+
+def _inside(data: bytes, lo: int, hi: int, *kinds: bytes) -> tuple[int, int] | None:
+    """The payload (start, end) of the box reached from ``lo``-``hi`` through the first child of each of ``kinds``
+    in turn; None when one is missing or the boxes do not parse."""
+    for kind in kinds:
+        try:
+            found = next((p, b) for k, _, p, b in _boxes(data, lo, hi) if k == kind)
+        except (UnsupportedError, StopIteration):
+            return None
+        lo, hi = found
+    return lo, hi
+
+
+def _timed_metadata_tracks(data: bytes, start: int) -> list[tuple[bytes, tuple[int, int], list[tuple[int, int]]]]:
+    """The timed metadata tracks (:data:`_TIMED_METADATA`) of the MP4 at ``start``: for each, its sample entry's
+    format (or handler type when the format is another), the entry's payload (start, end) and its samples' (start,
+    end) in ``data``, found through ``stsz``, ``stsc`` and ``stco``/``co64`` (chunk offsets count from ``start``;
+    samples outside ``data`` are left out). A fragmented video's samples (``moof``) are not found."""
+    tracks, at = [], start
+    while (box := _box_header(data, at, len(data))) is not None:
+        kind, head, size = box
+        with contextlib.suppress(UnsupportedError):
+            for trak in (b for b in (_boxes(data, at + head, at + size) if kind == b"moov" else []) if b[0] == b"trak"):
+                if (track := _metadata_track(data, start, trak[2], trak[3])) is not None:
+                    tracks.append(track)
+        at += size
+    return tracks
+
+
+def _metadata_track(data: bytes, start: int, lo: int, hi: int) -> tuple[bytes, tuple[int, int],
+                                                                         list[tuple[int, int]]] | None:
+    """One ``trak`` payload (``lo``-``hi``) as :func:`_timed_metadata_tracks` describes it, None when it is not
+    a timed metadata track or its sample tables do not parse."""
+    hdlr, stbl = _inside(data, lo, hi, b"mdia", b"hdlr"), _inside(data, lo, hi, b"mdia", b"minf", b"stbl")
+    stsd = _inside(data, *stbl, b"stsd") if stbl else None
+    if hdlr is None or stsd is None or stsd[1] < stsd[0] + 16:
+        return None
+    handler, fmt = data[hdlr[0] + 8 : hdlr[0] + 12], data[stsd[0] + 12 : stsd[0] + 16]
+    if handler not in (b"meta", b"camm") and fmt not in _TIMED_METADATA:
+        return None
+    entry = (stsd[0] + 16, min(stsd[1], stsd[0] + 8 + int.from_bytes(data[stsd[0] + 8 : stsd[0] + 12])))
+    kind = fmt if fmt in _TIMED_METADATA else handler
+    stsz, stsc = _inside(data, *stbl, b"stsz"), _inside(data, *stbl, b"stsc")
+    stco, co64 = _inside(data, *stbl, b"stco"), _inside(data, *stbl, b"co64")
+    if stsz is None or stsc is None or (table := stco or co64) is None:
+        return kind, entry, []
+    one, count = struct.unpack_from(">II", data, stsz[0] + 4) if stsz[1] >= stsz[0] + 12 else (0, 0)
+    sizes = ([one] * min(count, len(data) // one) if one
+             else [int.from_bytes(data[p : p + 4]) for p in range(stsz[0] + 12, stsz[1] - 3, 4)])
+    runs = [struct.unpack_from(">II", data, p) for p in range(stsc[0] + 8, stsc[1] - 11, 12)]
+    width = 4 if stco else 8
+    offsets = [int.from_bytes(data[p : p + width]) for p in range(table[0] + 8, table[1] - width + 1, width)]
+    samples: list[tuple[int, int]] = []
+    per, run = 0, 0
+    for chunk, offset in enumerate(offsets, 1):
+        pos = start + offset
+        while run < len(runs) and runs[run][0] <= chunk:  # the run of chunks this one belongs to
+            per, run = runs[run][1], run + 1
+        for size in sizes[len(samples) : len(samples) + per]:
+            samples.append((pos, pos + size))
+            pos += size
+    return kind, entry, [(a, b) for a, b in samples if start <= a < b <= len(data)]
+
+
+def _timed_places_zeroed(data: bytes, out: bytearray, start: int) -> None:
+    """Zero in ``out`` where the timed metadata samples of the MP4 at ``start`` (:func:`_timed_metadata_tracks`)
+    say where it was shot, every box keeping its size: a camm sample of a position type (:data:`_CAMM_PLACES`; its
+    other fields, the motion samples, stay), the values of a GPMF sample's ``GPS*`` keys (:func:`_gpmf_gps_zeroed`),
+    the values of a mebx sample's items whose key names a place (:data:`_PLACE_KEY`); every sample of a track of
+    another format, or whose keys or items do not parse (where a place is cannot be told apart)."""
+    for kind, (elo, ehi), samples in _timed_metadata_tracks(data, start):
+        ids = _mebx_place_ids(data, elo, ehi) if kind == b"mebx" else None
+        for lo, hi in samples:
+            if kind == b"camm":
+                if int.from_bytes(data[lo + 2 : lo + 4], "little") in _CAMM_PLACES:
+                    out[lo:hi] = bytes(hi - lo)
+            elif kind == b"gpmd":
+                _gpmf_gps_zeroed(data, out, lo, hi)
+            elif kind == b"mebx" and ids is not None:
+                try:
+                    items = _boxes(data, lo, hi)
+                except UnsupportedError:
+                    items = [(b"", lo, lo, hi)]  # unreadable: all of it
+                for key, _, a, b in items:
+                    if key in ids or not key:
+                        out[a:b] = bytes(b - a)
+            else:
+                out[lo:hi] = bytes(hi - lo)
+
+
+def _mebx_place_ids(data: bytes, lo: int, hi: int) -> set[bytes] | None:
+    """The local key ids (item box types) that a ``mebx`` sample entry's payload (``lo``-``hi``: 8 bytes, then its
+    ``keys`` box of one box per id, whose ``keyd`` holds a namespace and the key) gives to keys naming a place;
+    None when its keys do not parse."""
+    keys = _inside(data, lo + 8, hi, b"keys")
+    if keys is None:
+        return None
+    try:
+        entries = _boxes(data, *keys)
+    except UnsupportedError:
+        return None
+    ids = set()
+    for local, _, a, b in entries:
+        keyd = _inside(data, a, b, b"keyd")
+        if keyd is None:
+            return None
+        if _PLACE_KEY.search(data[keyd[0] + 4 : keyd[1]]):
+            ids.add(local)
+    return ids
+
+
+def _gpmf_gps_zeroed(data: bytes, out: bytearray, lo: int, hi: int, depth: int = 0) -> None:
+    """Zero in ``out`` the values of the GPMF entries (GoPro: a key, a type, a structure size and a repeat count,
+    then the values padded to 4 bytes; type 0 nests entries) between ``lo`` and ``hi`` whose key starts ``GPS``;
+    all of it past 8 levels of nesting (GoPro's files have 2 or 3)."""
+    if depth > 8:
+        out[lo:hi] = bytes(hi - lo)
+        return
+    while lo + 8 <= hi:
+        key, kind, size, repeat = struct.unpack_from(">4sBBH", data, lo)
+        end = min(lo + 8 + size * repeat, hi)
+        if kind == 0:
+            _gpmf_gps_zeroed(data, out, lo + 8, end, depth + 1)
+        elif key.startswith(b"GPS"):
+            out[lo + 8 : end] = bytes(end - lo - 8)
+        lo += 8 + (size * repeat + 3) // 4 * 4
+
+
+def video_metadata_tracks(data: bytes) -> list[str]:
+    """The timed metadata tracks of the video after a JPEG's image (``data``: a motion photo), each named by its
+    format (``camm``, ``gpmd``, ``mebx``, or its handler ``meta``) and sample count, so ``info`` can say the
+    video holds one: its samples may hold a position (zeroed by ``--metadata strip-gps``: :func:`scrub_jpeg`)."""
+    end = next((b for m, _, b in _header_segments(data) if m == 0xD9), len(data))
+    if (start := _video_start(data, end)) < 0:
+        return []
+    tracks = _timed_metadata_tracks(data, start)
+    return [f"{kind.decode('latin-1')} ({len(samples)} samples)" for kind, _, samples in tracks]
 
 
 def _place_values_zeroed(data: bytes, out: bytearray, at: int, end: int) -> None:

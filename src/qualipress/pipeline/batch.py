@@ -345,7 +345,7 @@ def _process(job: Job, outdir: Path, options: CompressOptions, record: dict[str,
     image = read_image(job.source, max_pixels=options.max_pixels)
     record.update(width=image.width, height=image.height, bit_depth=image.bit_depth, channels=image.layout,
                   transfer=image.transfer)
-    for key in ("extension_mismatch", "not_carried"):  # said by the reader: into the report
+    for key in ("extension_mismatch", "not_carried", "icc_dropped"):  # said by the reader: into the report
         if key in image.metadata:
             record.setdefault("warnings", []).append(image.metadata[key])
     if clipped := perceptual_clipping(image):  # negative / above-range float light: gone from every output
