@@ -21,6 +21,7 @@ TIFF      tag 34675 (tifffile)        IFD0 tags + Exif/GPS IFDs       tag 700 (t
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import io
@@ -572,8 +573,12 @@ _XMP_GPS_ATTR = re.compile(rb"\s+" + _GPS_NAME + rb"""\s*=\s*(?:"[^"]*"|'[^']*')
 #: A start tag (or empty-element tag), ``>`` inside quoted attribute values allowed: GPS attributes are removed
 #: inside these only, never from text (rev7: a ``dc:description`` reading ``exif:GPSMode = "on"`` lost those words).
 _XMP_START_TAG = re.compile(rb"""<[A-Za-z_][^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*>""")
-_XMP_GPS_ELEM = re.compile(rb"<(" + _GPS_NAME + rb")(?:\s[^>]*)?(?<!/)>.*?</\1\s*>", re.S)
-_XMP_GPS_EMPTY = re.compile(rb"<" + _GPS_NAME + rb"(?:\s[^>]*)?/>")
+#: A GPS element's start and end tags (paired by :func:`_paired_tags`) and an empty GPS element. A tag holds no
+#: ``<``: rev20a, ``[^>]*`` and a lazy ``.*?`` to the end tag scanned on to the packet's end from each start tag
+#: without a ``>`` or an end tag, quadratic (220 KB of them: 88 s).
+_XMP_GPS_OPEN = re.compile(rb"<(" + _GPS_NAME + rb")(?:\s[^<>]*)?(?<!/)>")
+_XMP_GPS_CLOSE = re.compile(rb"</(" + _GPS_NAME + rb")\s*>")
+_XMP_GPS_EMPTY = re.compile(rb"<" + _GPS_NAME + rb"(?:\s[^<>]*)?/>")
 
 
 def edit_xmp(xmp: bytes, *, orientation: int = 1, drop_gps: bool = False) -> bytes:
@@ -594,7 +599,32 @@ def _without_gps(xmp: bytes, *, pad: bool = False) -> bytes:
     removed property becomes spaces of its length (XML whitespace), so the packet keeps its size."""
     cut: bytes | Callable[[re.Match[bytes]], bytes] = (lambda m: b" " * len(m.group(0))) if pad else b""
     out = _XMP_START_TAG.sub(lambda m: _XMP_GPS_ATTR.sub(cut, m.group(0)), xmp)
-    return _XMP_GPS_EMPTY.sub(cut, _XMP_GPS_ELEM.sub(cut, out))
+    parts, at = [], 0
+    for a, b in _paired_tags(out, _XMP_GPS_OPEN, _XMP_GPS_CLOSE, 0, len(out)):
+        parts += [out[at:a], b" " * (b - a) if pad else b""]
+        at = b
+    return _XMP_GPS_EMPTY.sub(cut, b"".join([*parts, out[at:]]))
+
+
+def _paired_tags(data: bytes, start: re.Pattern[bytes], end: re.Pattern[bytes], lo: int,
+                 hi: int) -> Iterator[tuple[int, int]]:
+    """(from, to) of each element in ``data[lo:hi]`` from a tag matching ``start`` to the first tag matching ``end``
+    of the same name (both patterns' group 1) after it, as a lazy ``<(name)...>.*?</\\1>`` finds them, but with the
+    end tags found in one pass first: that search scanned on to ``hi`` from each start tag without an end tag,
+    quadratic (rev20a: 220 KB of ``<x:xmpmeta `` in a JPEG's trailer took 26 s of ``info``, 1 MB ten minutes)."""
+    ends: dict[bytes, tuple[list[int], list[int]]] = {}
+    for m in end.finditer(data, lo, hi):
+        froms, tos = ends.setdefault(m.group(1), ([], []))
+        froms.append(m.start())
+        tos.append(m.end())
+    pos = lo
+    while (m := start.search(data, pos, hi)) is not None:
+        froms, tos = ends.get(m.group(1), ([], []))
+        if (i := bisect.bisect_left(froms, m.end())) == len(froms):
+            pos = m.end()
+            continue
+        yield m.start(), tos[i]
+        pos = tos[i]
 
 
 def gps_places(meta: dict[str, Any]) -> list[str]:
@@ -990,9 +1020,12 @@ def scrub_jpeg(data: bytes, policy: str) -> bytes:
 #: packed (``+402030+0740520/``) or dotted (``+40.20.30+074.05.20/``: QA 20 web, it was kept).
 _VIDEO_ATOM = re.compile(rb"\xa9xyz|loci")
 _ISO6709 = re.compile(rb"[+-]\d{2,6}(?:\.\d+){0,2}[+-]\d{3,7}(?:\.\d+){0,2}(?:[+-]\d+(?:\.\d+)?)?(?:CRS[\w:]*)?/")
-#: An XMP packet in the video (a ``uuid`` box, QuickTime's ``XMP_`` atom) and a QuickTime metadata key naming a
-#: place (``com.apple.quicktime.location.ISO6709``, ``.name``, ``.body``, ``.note``...; any key with GPS in its name).
-_VIDEO_XMP = re.compile(rb"<x:xmpmeta[\s>].*?</x:xmpmeta\s*>", re.S)
+#: The start and end tags of an XMP packet in the video (a ``uuid`` box, QuickTime's ``XMP_`` atom): its
+#: ``x:xmpmeta`` element (any prefix; ``xapmeta`` of early toolkits) or, the wrapper being optional, a bare
+#: ``rdf:RDF`` (rev20a: its GPS was kept) (:func:`_paired_tags`); and a QuickTime metadata key naming a place
+#: (``com.apple.quicktime.location.ISO6709``, ``.name``, ``.body``, ``.note``...; any key with GPS in its name).
+_VIDEO_XMP_OPEN = re.compile(rb"<((?:[\w.-]+:)?(?:x[am]pmeta|RDF))[\s>]")
+_VIDEO_XMP_CLOSE = re.compile(rb"</((?:[\w.-]+:)?(?:x[am]pmeta|RDF))\s*>")
 _PLACE_KEY = re.compile(rb"location|gps", re.I)
 
 
@@ -1037,9 +1070,9 @@ def _video_places_blanked(data: bytes) -> bytes:
                 _, head, size = box
                 out[at + 4 : at + 8], out[at + head : at + size] = b"free", bytes(size - head)
     for lo, hi in spans:  # QA 20 web: the video's XMP GPS and the values of Apple's location keys were kept
-        for m in _VIDEO_XMP.finditer(data, lo, hi):
-            out[m.start() : m.end()] = _without_gps(m.group(0), pad=True)
-        for m in re.compile(b"keys").finditer(data, lo, hi):
+        for a, b in _paired_tags(data, _VIDEO_XMP_OPEN, _VIDEO_XMP_CLOSE, lo, hi):
+            out[a:b] = _without_gps(data[a:b], pad=True)
+        for m in re.compile(b"meta").finditer(data, lo + 4, hi):
             _place_values_zeroed(data, out, m.start() - 4, hi)
     blanked = bytes(out)  # one copy: one per box took seconds for a fragmented video's hundreds (rev19e)
     for m in (m for lo, hi in spans for m in _ISO6709.finditer(blanked, lo, hi)):
@@ -1196,25 +1229,33 @@ def video_metadata_tracks(data: bytes) -> list[str]:
 
 def _place_values_zeroed(data: bytes, out: bytearray, at: int, end: int) -> None:
     """Zero in ``out`` the values of the QuickTime metadata items whose key names a place (:data:`_PLACE_KEY`): the
-    ``keys`` atom at ``at`` (an ``mdta`` key list: a 1-based index per key) and the ``ilst`` right after it, whose
-    items are typed by that index and hold ``data`` atoms (8 bytes of type and locale, then the value). Nothing
-    when ``at`` holds no well-formed ``keys`` atom followed by an ``ilst`` (a timed metadata track's ``keys`` in
-    its sample entry has none: its indexes are not an item list's); the atoms keep their sizes."""
+    ``meta`` atom at ``at`` (QuickTime's plain atom or ISO's full box) holding a ``keys`` atom (an ``mdta`` key
+    list: a 1-based index per key) and an ``ilst``, whose items are typed by that index and hold ``data`` atoms
+    (8 bytes of type and locale, then the value), in either order, other atoms between them (rev20a: with a
+    ``free`` atom between, or the ``ilst`` first, the values were kept). Nothing when ``at`` holds no well-formed
+    ``meta`` atom with both (a timed metadata track's ``keys`` lies in its sample entry, not in a ``meta``: its
+    indexes are not an item list's); the atoms keep their sizes."""
     box = _box_header(data, at, end)
-    if box is None or box[0] != b"keys" or box[2] < box[1] + 8:
+    if box is None or box[0] != b"meta" or data[at : at + 4] == bytes(4):  # an open size: a chance "meta" text
         return
-    pos, stop, wanted = at + box[1] + 8, at + box[2], set()
+    children: dict[bytes, tuple[int, int]] = {}
+    for skip in (0, 4):  # QuickTime's meta atom, then ISO's full box (version and flags first)
+        with contextlib.suppress(UnsupportedError):
+            children = {kind: (a, b) for kind, _, a, b in _boxes(data, at + box[1] + skip, at + box[2])}
+        if b"keys" in children and b"ilst" in children:
+            break
+    else:
+        return
+    (pos, stop), wanted = children[b"keys"], set()
+    pos += 8  # version and flags, entry count
     for index in range(1, int.from_bytes(data[pos - 4 : pos]) + 1):
         size = int.from_bytes(data[pos : pos + 4])
         if size < 8 or pos + size > stop:
             return
         wanted |= {index} if _PLACE_KEY.search(data[pos + 8 : pos + size]) else set()
         pos += size
-    if not wanted or (box := _box_header(data, stop, end)) is None or box[0] != b"ilst":
-        return
     with contextlib.suppress(UnsupportedError):  # a malformed item list: left as it is
-        items = _boxes(data, stop + box[1], stop + box[2])
-        values = [(lo, hi) for kind, _, a, b in items if int.from_bytes(kind) in wanted
+        values = [(lo, hi) for kind, _, a, b in _boxes(data, *children[b"ilst"]) if int.from_bytes(kind) in wanted
                   for sub, _, lo, hi in _boxes(data, a, b) if sub == b"data" and hi >= lo + 8]
         for lo, hi in values:
             out[lo + 8 : hi] = bytes(hi - lo - 8)
