@@ -264,8 +264,8 @@ def _gif_metadata(data: bytes) -> dict[str, Any]:
             if label == 0xFE:
                 comments.append(body)
             elif label == 0xFF and body.startswith(b"XMP DataXMP"):
-                if packet := _VIDEO_XMP.search(data, start + 12, pos):
-                    out["xmp"] = packet.group(0)
+                if span := next(_paired_tags(data, _VIDEO_XMP_OPEN, _VIDEO_XMP_CLOSE, start + 12, pos), None):
+                    out["xmp"] = data[span[0] : span[1]]
             elif label == 0xFF and body.startswith(b"ICCRGBG1012"):
                 out["icc_dropped"] = ("the source GIF's ICC profile (ICCRGBG1012 extension) is not read: the output "
                                       "is untagged (sRGB)")
