@@ -77,3 +77,17 @@ def test_compressed_tiles_stay_opaque_and_exact(compression: str) -> None:
     for kw in ({"tile": (16, 16)}, {"planarconfig": "separate"}):
         rec = _roundtrip(_tiff(px, compression=compression, **kw))
         assert rec["model"] == "opaque" and "compression" in rec["model_note"]
+
+
+def test_sparse_tiles_are_opaque_not_damaged() -> None:
+    """A tile with no bytes (offset 0, byte count 0: GDAL's SPARSE_OK) is a valid TIFF: stored whole and exact, not
+    warned about as a damaged source (rev20c: "damaged: TIFF strips hold 16896 bytes, the image needs 18432")."""
+    data = bytearray(_tiff(photo_like(h=40, w=50, bits=16), tile=(16, 16)))
+    with tifffile.TiffFile(io.BytesIO(bytes(data))) as tif:
+        tags = tif.pages[0].tags
+        offs, counts = tags["TileOffsets"], tags["TileByteCounts"]
+        fmt = tif.byteorder + {4: "I", 16: "Q"}[tif.tiff.offsetsize]
+        for tag in (offs, counts):  # the first tile sparse
+            data[tag.valueoffset:tag.valueoffset + tif.tiff.offsetsize] = np.zeros(1, fmt).tobytes()
+    rec = _roundtrip(bytes(data))
+    assert rec["model"] == "opaque" and rec["damaged"] is None and "sparse" in rec["model_note"]

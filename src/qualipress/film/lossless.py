@@ -221,6 +221,8 @@ def _model_tiff(data: bytes) -> FrameModel:
             layout["tile"] = [int(page.tilelength), int(page.tilewidth)]
         if page.planarconfig != 1 and c > 1:
             layout["planar"] = True
+    if 0 in counts:  # a sparse file (GDAL's SPARSE_OK: empty tiles with no bytes) is valid, not "truncated" (rev20c)
+        raise UnsupportedError("sparse TIFF (a tile or strip with no bytes) is kept opaque")
     order = sorted(zip(offsets, counts, strict=True))
     if any(o1 + n1 > o2 for (o1, n1), (o2, _) in itertools.pairwise(order)):
         raise UnsupportedError("overlapping TIFF strips are kept opaque")

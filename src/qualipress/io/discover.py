@@ -392,8 +392,10 @@ class _Walker:
 #: A numbered file name ``<prefix><sep><digits>.<ext>``: the last run of digits before the extension is the frame
 #: number (``shot.1001.dpx``, ``shot_1001.dpx``, ``shot1001.dpx``, ``shot.v2.1001.exr``: 1001). A ``-`` right
 #: after a ``.`` or ``_`` separator is the number's sign (``shot.-001.exr``, pre-roll frames as Nuke writes them:
-#: -1); ``shot-001.exr`` is frame 1 with the separator ``-``.
-_NUMBERED = re.compile(r"^(?P<stem>.*?)(?P<sign>(?<=[._])-)?(?P<num>\d+)(?P<ext>\.[A-Za-z0-9]+)$")
+#: -1); ``shot-001.exr`` is frame 1 with the separator ``-``. Digits are ASCII ``0-9`` only: ``\d`` also takes
+#: other scripts' digits (``shot.١٢٣.dpx``), which no printf ``%04d`` writes nor reads (rev20c: frame 123 of
+#: ``shot.#.dpx``, a duplicate of ``shot.0123.dpx``).
+_NUMBERED = re.compile(r"^(?P<stem>.*?)(?P<sign>(?<=[._])-)?(?P<num>[0-9]+)(?P<ext>\.[A-Za-z0-9]+)$")
 
 
 class FrameNumber(NamedTuple):
@@ -423,7 +425,7 @@ def frame_number(name: str) -> FrameNumber | None:
 
 #: A frame number in a file name as film tools write it: ``%04d`` / ``%d`` (printf: ffmpeg, RAWcooked) or ``####``
 #: (one ``#`` per digit, as Nuke).
-_FRAME_TOKEN = re.compile(r"%0?(\d*)d|#+")
+_FRAME_TOKEN = re.compile(r"%0?([0-9]*)d|#+")
 
 
 def _frame_pattern(path: Path) -> re.Pattern[str] | None:
@@ -436,7 +438,7 @@ def _frame_pattern(path: Path) -> re.Pattern[str] | None:
     out, pos = [], 0
     for m in _FRAME_TOKEN.finditer(name):
         width = len(m.group(0)) if m.group(0).startswith("#") else int(m.group(1) or 1)
-        out += [re.escape(name[pos:m.start()]), rf"(?:\d{{{width}}}|[1-9]\d{{{width},}})"]
+        out += [re.escape(name[pos:m.start()]), rf"(?:[0-9]{{{width}}}|[1-9][0-9]{{{width},}})"]
         pos = m.end()
     return re.compile("".join([*out, re.escape(name[pos:])]))
 
