@@ -55,6 +55,16 @@ def test_unknown_format_is_opaque_but_exact() -> None:
     assert rec["model"] == "opaque"
 
 
+def test_a_frame_no_codec_stores_exactly_is_kept_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Modelled, but no pixel codec proven exact: the file is archived opaque (it was a failed frame)."""
+    def refuse(*args, **kwargs):
+        raise UnsupportedError("cannot store these pixels")
+
+    monkeypatch.setattr(lossless, "encode_pixels", refuse)
+    rec = _roundtrip(dpx.encode_dpx(photo_like(h=32, w=40), frame_rate=24, frame=1))
+    assert rec["model"] == "opaque" and "no lossless pixel codec" in rec["model_note"]
+
+
 @pytest.mark.parametrize("kind", ["dpx", "tiff", "text"])
 def test_damaged_sources_are_kept_byte_exact_and_flagged(kind: str) -> None:
     px = photo_like(h=32, w=40)

@@ -483,12 +483,17 @@ def archive_bytes(data: bytes, *, name: str = "", codecs: tuple[str, ...] = FAST
     chosen = None
     encodes = 0
     mode = select
+    if model.pixels is not None:
+        try:
+            out, chosen, mode, sizes, probe_sizes, encodes = _archive_pixels(box, model, codecs, effort, select,
+                                                                              threads)
+        except QualipressError as exc:  # no codec was proven exact: the file is kept whole, not failed
+            model = FrameModel("opaque", [], data, None, 0, {"reason": f"kept opaque: {exc}"})
+            box = _Sections(data, name, model, threads)
     if model.pixels is None:
         out = box.build(None, None, None)
         if not box.proven(out):
             raise QualipressError(f"{name}: archived frame does not rebuild the original (internal error)")
-    else:
-        out, chosen, mode, sizes, probe_sizes, encodes = _archive_pixels(box, model, codecs, effort, select, threads)
     written = box.written
     record = {
         "model": model.kind,
