@@ -1,0 +1,44 @@
+"""rev20b: ``SHA256SUMS`` names are written as GNU ``sha256sum`` writes them: the file system's bytes (a name that
+is not UTF-8 stopped ``archive`` with UnicodeEncodeError before the list was written, on every rerun) and a
+backslash, newline or carriage return escaped on a line that starts with a backslash (a newline split the line)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from qualipress.film import manifest
+from qualipress.film.archive import archive_paths, restore_archive
+from qualipress.film.verify import verify_collection
+
+
+def test_awkward_frame_and_link_names_are_listed_as_sha256sum_lists_them(dpx_sequence: Path,
+                                                                          tmp_path: Path) -> None:
+    frames = sorted(dpx_sequence.iterdir())
+    names = ["nl\nx.0001.dpx", "back\\slash.0001.dpx", "cr\rx.0001.dpx", os.fsdecode(b"bad\xffbyte.0001.dpx")]
+    try:
+        for f, name in zip(frames, names, strict=True):
+            f.rename(dpx_sequence / name)
+        (dpx_sequence / os.fsdecode(b"ln\n\\\xfe.0002.dpx")).symlink_to(names[0])
+    except (OSError, UnicodeError):
+        pytest.skip("this file system does not take such names")
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    res = archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    assert len(res.records) == 4 and len(res.links) == 1
+    sums = (arch / manifest.SUMS).read_bytes()
+    assert sum(line.startswith(b"\\") for line in sums.split(b"\n")) == 3  # the three frames escaped
+    links: dict[str, str] = {}
+    assert set(manifest.read_sums(arch, links)) == {f"{n}.qpl" for n in names}
+    assert list(links) == [os.fsdecode(b"ln\n\\\xfe.0002.dpx")]
+    if shutil.which("sha256sum"):
+        done = subprocess.run(["sha256sum", "--strict", "-c", manifest.SUMS], cwd=arch, capture_output=True)
+        assert done.returncode == 0 and done.stdout.count(b": OK") == 4
+    assert verify_collection(arch).ok
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))  # a rerun: the same list, byte for byte
+    assert (arch / manifest.SUMS).read_bytes() == sums
+    assert not restore_archive(arch, back).errors
+    assert sorted(os.listdir(back)) == sorted(os.listdir(dpx_sequence))
