@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from qualipress.cli import main
 from qualipress.film import manifest
 from qualipress.film.archive import archive_paths, restore_archive
 from qualipress.film.verify import verify_collection
@@ -42,3 +43,14 @@ def test_awkward_frame_and_link_names_are_listed_as_sha256sum_lists_them(dpx_seq
     assert (arch / manifest.SUMS).read_bytes() == sums
     assert not restore_archive(arch, back).errors
     assert sorted(os.listdir(back)) == sorted(os.listdir(dpx_sequence))
+
+
+def test_the_note_on_a_link_named_without_its_target_says_why_it_is_a_copy(dpx_sequence: Path, tmp_path: Path,
+                                                                            capsys: pytest.CaptureFixture[str]
+                                                                            ) -> None:
+    held = dpx_sequence / "reel.0001006.dpx"
+    held.symlink_to("reel.0001005.dpx")  # relative, inside the folder: only its target is not an input
+    assert main(["archive", str(held), "-o", str(tmp_path / "arch"), "--codecs", "jpegls"]) == 0
+    assert ("note: 1 link(s) to frames have an absolute target, one outside the archived folder or one not among "
+            "the inputs: archived as copies of their targets, restored as regular files: reel.0001006.dpx -> "
+            "reel.0001005.dpx") in capsys.readouterr().out
