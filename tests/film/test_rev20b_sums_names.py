@@ -54,3 +54,15 @@ def test_the_note_on_a_link_named_without_its_target_says_why_it_is_a_copy(dpx_s
     assert ("note: 1 link(s) to frames have an absolute target, one outside the archived folder or one not among "
             "the inputs: archived as copies of their targets, restored as regular files: reel.0001006.dpx -> "
             "reel.0001005.dpx") in capsys.readouterr().out
+
+
+def test_report_of_an_archive_with_a_name_that_is_not_utf8(dpx_sequence: Path, tmp_path: Path) -> None:
+    try:
+        first = sorted(dpx_sequence.iterdir())[0]
+        first.rename(dpx_sequence / os.fsdecode(b"bad\xffbyte.0001.dpx"))
+    except (OSError, UnicodeError):
+        pytest.skip("this file system does not take such names")
+    arch = tmp_path / "arch"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    assert main(["report", str(arch), "-o", str(tmp_path / "report.html")]) == 0  # UnicodeEncodeError writing the CSV
+    assert b"bad\xffbyte.0001.dpx" in (tmp_path / "report.csv").read_bytes()
