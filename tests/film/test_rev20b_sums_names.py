@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,16 @@ def test_report_of_an_archive_with_a_name_that_is_not_utf8(dpx_sequence: Path, t
     archive_paths([dpx_sequence], arch, codecs=("jpegls",))
     assert main(["report", str(arch), "-o", str(tmp_path / "report.html")]) == 0  # UnicodeEncodeError writing the CSV
     assert b"bad\xffbyte.0001.dpx" in (tmp_path / "report.csv").read_bytes()
+
+
+def test_the_cli_prints_a_name_that_is_not_utf8_in_a_strict_utf8_locale(dpx_sequence: Path, tmp_path: Path) -> None:
+    try:
+        (dpx_sequence / os.fsdecode(b"bad\xffbyte.0006.dpx")).symlink_to("reel.0001005.dpx")
+    except (OSError, UnicodeError):
+        pytest.skip("this file system does not take such names")
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict",  # as Python's streams are in a UTF-8 locale
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2] / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "qualipress", "archive", str(dpx_sequence), "-o", str(tmp_path / "a"),
+                           "--codecs", "jpegls"], env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr[-300:]
+    assert b"bad\xffbyte.0006.dpx -> reel.0001005.dpx" in done.stdout
