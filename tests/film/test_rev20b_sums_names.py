@@ -80,3 +80,15 @@ def test_the_cli_prints_a_name_that_is_not_utf8_in_a_strict_utf8_locale(dpx_sequ
                            "--codecs", "jpegls"], env=env, capture_output=True)
     assert done.returncode == 0, done.stderr[-300:]
     assert b"bad\xffbyte.0006.dpx -> reel.0001005.dpx" in done.stdout
+
+
+def test_a_link_named_alone_later_stays_a_link_to_its_target_archived_earlier(dpx_sequence: Path,
+                                                                              tmp_path: Path) -> None:
+    held = dpx_sequence / "reel.0001006.dpx"
+    held.symlink_to("reel.0001005.dpx")
+    arch = tmp_path / "arch"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    sums = (arch / manifest.SUMS).read_bytes()
+    again = archive_paths([held], arch, codecs=("jpegls",))  # an incremental run naming the link only
+    assert not again.records and not again.link_copies and [r["source"] for r in again.links_kept] == [held.name]
+    assert (arch / manifest.SUMS).read_bytes() == sums and not (arch / f"{held.name}.qpl").exists()
