@@ -92,3 +92,16 @@ def test_a_link_named_alone_later_stays_a_link_to_its_target_archived_earlier(dp
     again = archive_paths([held], arch, codecs=("jpegls",))  # an incremental run naming the link only
     assert not again.records and not again.link_copies and [r["source"] for r in again.links_kept] == [held.name]
     assert (arch / manifest.SUMS).read_bytes() == sums and not (arch / f"{held.name}.qpl").exists()
+
+
+def test_a_list_saved_with_crlf_line_ends_still_verifies(dpx_sequence: Path, tmp_path: Path) -> None:
+    (dpx_sequence / "reel.0001006.dpx").symlink_to("reel.0001005.dpx")
+    arch = tmp_path / "arch"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    sums = arch / manifest.SUMS
+    sums.write_bytes(sums.read_bytes().replace(b"\n", b"\r\n"))  # as an editor on Windows saves it
+    if shutil.which("sha256sum"):
+        assert subprocess.run(["sha256sum", "--strict", "-c", manifest.SUMS], cwd=arch,
+                              capture_output=True).returncode == 0
+    rep = verify_collection(arch)
+    assert rep.ok and rep.links == 1 and not rep.notes

@@ -135,6 +135,8 @@ def read_sums(outdir: Path, links: dict[str, str] | None = None) -> dict[str, st
     out = {}
     mark = LINK_SUM.encode()
     for line in path.read_bytes().split(b"\n"):  # not splitlines(): a name may hold \f or \x1c
+        line = line.removesuffix(b"\r")  # a list saved with CRLF line ends (sha256sum -c takes it; a CR in a name
+        # is written escaped, \r)
         if line.startswith(b"#"):
             if line.startswith(mark) and links is not None:
                 name, digest = _sum_entry(line[len(mark):])
