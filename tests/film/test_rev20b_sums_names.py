@@ -105,3 +105,15 @@ def test_a_list_saved_with_crlf_line_ends_still_verifies(dpx_sequence: Path, tmp
                               capture_output=True).returncode == 0
     rep = verify_collection(arch)
     assert rep.ok and rep.links == 1 and not rep.notes
+
+
+def test_analyse_names_a_frame_linked_to_another_sequence_in_the_same_folder(dpx_sequence: Path,
+                                                                             capsys: pytest.CaptureFixture[str]
+                                                                             ) -> None:
+    frames = sorted(dpx_sequence.iterdir())
+    frames[0].rename(dpx_sequence / "b.0001.dpx")  # another shot beside this one
+    (dpx_sequence / "reel.0001003.dpx").symlink_to("b.0001.dpx")  # taken once, as b.0001.dpx
+    assert main(["analyse", "--no-text", str(dpx_sequence)]) == 0
+    out = capsys.readouterr().out
+    assert ("  problem: 1 frame(s) are links to another sequence's files in the same folder (analysed there, under "
+            "their own names): reel.0001003.dpx -> b.0001.dpx\n") in out
