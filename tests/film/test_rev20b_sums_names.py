@@ -117,3 +117,20 @@ def test_analyse_names_a_frame_linked_to_another_sequence_in_the_same_folder(dpx
     out = capsys.readouterr().out
     assert ("  problem: 1 frame(s) are links to another sequence's files in the same folder (analysed there, under "
             "their own names): reel.0001003.dpx -> b.0001.dpx\n") in out
+
+
+def test_a_link_named_alone_later_is_a_copy_when_its_archived_target_changed_since(dpx_sequence: Path,
+                                                                                   tmp_path: Path) -> None:
+    held = dpx_sequence / "reel.0001006.dpx"
+    held.symlink_to("reel.0001005.dpx")
+    (dpx_sequence / "reel.0001007.dpx").write_bytes((dpx_sequence / "reel.0001001.dpx").read_bytes())
+    arch, back = tmp_path / "arch", tmp_path / "back"
+    archive_paths([dpx_sequence], arch, codecs=("jpegls",))
+    # archived as a frame, now a link to another frame: a link named to it alone would restore the old frame
+    (dpx_sequence / "reel.0001007.dpx").unlink()
+    (dpx_sequence / "reel.0001007.dpx").symlink_to("reel.0001002.dpx")
+    (dpx_sequence / "reel.0001008.dpx").symlink_to("reel.0001007.dpx")
+    again = archive_paths([dpx_sequence / "reel.0001008.dpx"], arch, codecs=("jpegls",))
+    assert again.link_copies == ["reel.0001008.dpx -> reel.0001007.dpx"] and not again.links
+    restore_archive(arch, back)
+    assert (back / "reel.0001008.dpx").read_bytes() == (dpx_sequence / "reel.0001002.dpx").read_bytes()
