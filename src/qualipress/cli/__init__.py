@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import importlib
 import inspect
+import io
 import json
 import os
 import signal
@@ -1006,5 +1007,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A file name that is not UTF-8 is printed as the file system's bytes, as ``ls``
+    piped and ``sha256sum`` print it (rev20b: in a UTF-8 locale, where Python's streams are strict, the first such
+    name printed stopped the command with a UnicodeEncodeError traceback, an archive's summary after its work)."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="surrogateescape")
     sys.exit(main())

@@ -80,8 +80,9 @@ def left_out(inputs: Iterable[str | Path], outdir: str | Path, earlier: list[Pat
     return extra
 
 
-def frame_links(inputs: Iterable[str | Path], links: list[Path],
-                names: dict[str, Path]) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
+def frame_links(inputs: Iterable[str | Path], links: list[Path], names: dict[str, Path],
+                earlier: dict[str, dict[str, Any]] | None = None
+                ) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
     """Split the links to frames that discovery took once, under their targets' names (``links``, from
     :func:`left_out`), into link records (``status`` :data:`manifest.LINK`: the link's relative name and its
     ``readlink`` text) for those whose relative target names, inside the archived folder, a frame archived by its
@@ -90,7 +91,11 @@ def frame_links(inputs: Iterable[str | Path], links: list[Path],
     or passes through a linked folder), which are archived as frames of their own, a copy of their target's
     content: restore writes them as regular files. A link named on the command line is named by its file name, as
     the frames named there (qa20film: ``archive shot/*.dpx`` copied the links that ``archive shot`` records). A
-    link whose relative name is already taken (``names``, or a link of another input) raises InputError."""
+    target archived by an earlier run and not among the inputs (``earlier``: the archive's records by relative
+    name) counts as archived when the file it was archived from is still there as it was (:func:`_archived_as_is`;
+    rev20b: a later run that named only the link turned its record into a copy, and the next full run back into a
+    link, encoding it each time). A link whose relative name is already taken
+    (``names``, or a link of another input) raises InputError."""
     roots = [Path(os.path.abspath(i)) for i in inputs]
     found, seen = [], dict(names)
     for p in links:
@@ -105,7 +110,8 @@ def frame_links(inputs: Iterable[str | Path], links: list[Path],
         found.append((p, rel, os.readlink(p)))
     records, copies = [], []
     for p, rel, target in found:
-        named = seen.get(manifest.link_target(rel, target)) if manifest.link_escape(rel, target) is None else None
+        to = manifest.link_target(rel, target) if manifest.link_escape(rel, target) is None else None
+        named = None if to is None else seen.get(to) or _archived_as_is((earlier or {}).get(to))
         if named is not None and os.path.realpath(named) == os.path.realpath(p):  # the archived file it reads
             fn = parse_name(p)
             records.append({"kind": "lossless", "status": manifest.LINK, "source": rel, "target": target,
@@ -114,6 +120,20 @@ def frame_links(inputs: Iterable[str | Path], links: list[Path],
         else:
             copies.append((p, rel))
     return records, copies
+
+
+def _archived_as_is(rec: dict[str, Any] | None) -> Path | None:
+    """The file an archived frame's record ``rec`` was read from, when it is still there as it was then: a regular
+    file (not a link) with the recorded size and mtime; None otherwise."""
+    if not rec or rec.get("status") != "ok" or not rec.get("source_path"):
+        return None
+    path = Path(rec["source_path"])
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    same = (st.st_size, st.st_mtime_ns) == (rec.get("source_bytes"), rec.get("mtime_ns"))
+    return path if stat.S_ISREG(st.st_mode) and same else None
 
 
 def check_writable(outdir: Path) -> None:
@@ -361,7 +381,7 @@ def archive_paths(inputs: Iterable[str | Path], outdir: str | Path, *, jobs: int
         direct = {p for p, _ in srcs if p in named and p.is_symlink()}
         links += sorted(direct)
         srcs = [(p, rel) for p, rel in srcs if p not in direct]
-        link_recs, copies = frame_links(inputs, links, {rel: p for p, rel in srcs})
+        link_recs, copies = frame_links(inputs, links, {rel: p for p, rel in srcs}, prev)
         copied = {rel: os.readlink(p) for p, rel in copies}
         result.link_copies = [f"{rel} -> {t}" for rel, t in copied.items()]
         for rec in link_recs:  # recorded once: a rerun appends a record only when the link's text changed

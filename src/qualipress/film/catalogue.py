@@ -198,14 +198,15 @@ def _task(args: tuple[str, bool]) -> dict[str, Any]:
     return catalogue_frame(args[0], text=args[1])
 
 
-def _held_links(key: str, frames: list[Any]) -> tuple[list[str], list[str]]:
+def _held_links(key: str, frames: list[Any]) -> tuple[list[str], list[str], list[str]]:
     """``"link -> target"`` for each link named in a sequence's folder as one of its frames: those that point at
-    one of its files (a held frame made with ``ln -s``; QA session 19: reported only as a missing number), and
-    those that point at a file in another folder (another shot's frame: analysed there, or here when that folder
-    is not an input; qa20film: no word of it)."""
+    one of its files (a held frame made with ``ln -s``; QA session 19: reported only as a missing number), those
+    that point at a file in another folder (another shot's frame: analysed there, or here when that folder is not
+    an input; qa20film: no word of it), and those that discovery left out for a file of another sequence in the
+    same folder (analysed under that name; rev20b: only "1 missing frame(s)")."""
     own = {os.path.abspath(f.path) for f in frames}
     real = {os.path.realpath(p) for p in own}
-    held, foreign = [], []
+    held, foreign, beside = [], [], []
     for folder in sorted({os.path.dirname(p) for p in own}):
         with os.scandir(folder) as it:
             for e in sorted(it, key=lambda e: e.name):
@@ -216,7 +217,9 @@ def _held_links(key: str, frames: list[Any]) -> tuple[list[str], list[str]]:
                     held.append(f"{e.name} -> {os.readlink(e.path)}")
                 elif os.path.isfile(target) and os.path.dirname(target) != os.path.realpath(folder):
                     foreign.append(f"{e.name} -> {os.readlink(e.path)}")
-    return held, foreign
+                elif e.path not in own and target not in real and os.path.isfile(target):
+                    beside.append(f"{e.name} -> {os.readlink(e.path)}")
+    return held, foreign, beside
 
 
 def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
@@ -251,7 +254,7 @@ def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
         if summ["missing"]:
             problems.append(f"{summ['missing']} missing frame(s): " +
                             ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in summ["gaps"]))
-        held, foreign = _held_links(s.key, s.frames)
+        held, foreign, beside = _held_links(s.key, s.frames)
         if held:  # discovery takes a file once: a link to a frame is not one
             problems.append(f"{len(held)} frame(s) are links to other frames of the shot (analysed once, under the "
                             f"target's number): {', '.join(held[:5])}{' …' if len(held) > 5 else ''}")
@@ -259,6 +262,10 @@ def catalogue(inputs: Iterable[str | Path], *, text: bool = True, jobs: int = 1,
             problems.append(f"{len(foreign)} frame(s) are links to files in another folder (another shot's frames, "
                             "analysed there when that folder is an input): "
                             f"{', '.join(foreign[:5])}{' …' if len(foreign) > 5 else ''}")
+        if beside:
+            problems.append(f"{len(beside)} frame(s) are links to another sequence's files in the same folder "
+                            f"(analysed there, under their own names): {', '.join(beside[:5])}"
+                            f"{' …' if len(beside) > 5 else ''}")
         if summ["duplicates"]:
             problems.append(f"frame numbers given by several files: {summ['duplicates']}")
         if summ["misnumbered"]:

@@ -210,8 +210,9 @@ def archive_cmd(
         typer.echo(f"{len(links)} link(s) to frames recorded as links, restore recreates them"
                    + (f" ({len(res.links_kept)} recorded earlier)" if res.links_kept else "") + ": " + _few(links))
     if res.link_copies:
-        typer.echo(f"note: {len(res.link_copies)} link(s) to frames have an absolute target or one outside the "
-                   "archived folder: archived as copies of their targets, restored as regular files: "
+        typer.echo(f"note: {len(res.link_copies)} link(s) to frames have an absolute target, one outside the "
+                   "archived folder or one not among the inputs: archived as copies of their targets, restored as "
+                   "regular files: "
                    + _few(res.link_copies))
     if res.errors:
         raise ExitCode(1)

@@ -9,7 +9,9 @@ last line (killed mid-append) is ignored on reading. Later records for the same 
 from __future__ import annotations
 
 import json
+import os
 import posixpath
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -87,8 +89,34 @@ def write_sums(outdir: Path, records: Iterable[dict[str, Any]]) -> Path:
     rows = sorted({(r["output"], r["output_sha256"]) for r in entries
                    if r.get("status") == "ok" and r.get("output") and r.get("output_sha256")})
     links = sorted((str(r["source"]), link_digest(r)) for r in entries if r.get("status") == LINK)
-    text = "".join(f"{sha}  {out}\n" for out, sha in rows) + "".join(f"{LINK_SUM}{d}  {n}\n" for n, d in links)
-    return atomic_write_bytes(Path(outdir) / SUMS, text.encode())
+    text = b"".join(_sum_line(sha, out) for out, sha in rows)
+    text += b"".join(LINK_SUM.encode() + _sum_line(d, n) for n, d in links)
+    return atomic_write_bytes(Path(outdir) / SUMS, text)
+
+
+#: What GNU ``sha256sum`` escapes in a name (it then starts the line with a backslash), and how.
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r"}
+
+
+def _sum_line(digest: str, name: str) -> bytes:
+    """One ``SHA256SUMS`` line as GNU ``sha256sum`` writes it: the name's bytes as the file system holds them
+    (:func:`os.fsencode`: a name that is not UTF-8 stopped the run with UnicodeEncodeError, rev20b), and a name
+    holding a backslash, newline or carriage return escaped, on a line that starts with a backslash (a newline
+    split the entry in two, which neither ``sha256sum -c`` nor ``verify`` could read, rev20b)."""
+    esc = "".join(_ESCAPES.get(c, c) for c in name)
+    return ("\\" if esc != name else "").encode() + f"{digest}  ".encode() + os.fsencode(esc) + b"\n"
+
+
+def _sum_entry(line: bytes) -> tuple[str, str]:
+    """``(name, digest)`` of one ``SHA256SUMS`` line (:func:`_sum_line`, or ``<digest> *<name>``: binary mode)."""
+    escaped = line.startswith(b"\\")
+    digest, sep, raw = line[escaped:].partition(b"  ")
+    if not sep:
+        digest, _, raw = line[escaped:].partition(b" *")
+    name = os.fsdecode(raw)
+    if escaped:
+        name = re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), name)
+    return name, digest.decode(errors="replace").strip()
 
 
 def current_entries(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -105,14 +133,17 @@ def read_sums(outdir: Path, links: dict[str, str] | None = None) -> dict[str, st
     if not path.is_file():
         return {}
     out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            if line.startswith(LINK_SUM) and links is not None:
-                digest, _, name = line[len(LINK_SUM):].partition("  ")
-                links[name] = digest.strip()
+    mark = LINK_SUM.encode()
+    for line in path.read_bytes().split(b"\n"):  # not splitlines(): a name may hold \f or \x1c
+        line = line.removesuffix(b"\r")  # a list saved with CRLF line ends (sha256sum -c takes it; a CR in a name
+        # is written escaped, \r)
+        if line.startswith(b"#"):
+            if line.startswith(mark) and links is not None:
+                name, digest = _sum_entry(line[len(mark):])
+                links[name] = digest
         elif line.strip():
-            sha, _, name = line.partition("  ")
-            out[name.lstrip("*")] = sha.strip()
+            name, digest = _sum_entry(line)
+            out[name] = digest
     return out
 
 

@@ -468,7 +468,7 @@ def build_report(roots: Iterable[str | Path], out: str | Path, *, worst: int = 6
             damaged, [("source", "file"), ("damaged", "what is wrong")]))
     parts.append(f"<p>Data: <a href='{outp.with_suffix('.csv').name}'>CSV</a>, "
                  f"<a href='{outp.with_suffix('.json').name}'>JSON</a>.</p></body></html>")
-    atomic_write_bytes(outp, "\n".join(parts).encode())
+    atomic_write_bytes(outp, "\n".join(parts).encode(errors="surrogateescape"))  # names: the file system's bytes
     pictures.prune()
     data["pictures"] = len(pictures.written)
     return data
@@ -525,4 +525,5 @@ def _write_data_files(outp: Path, data: dict[str, Any], rows: list[dict[str, Any
     w = csv.DictWriter(buf, fieldnames=list(rows[0].keys()))
     w.writeheader()
     w.writerows(rows)
-    atomic_write_bytes(outp.with_suffix(".csv"), buf.getvalue().encode())
+    # a name that is not UTF-8 as the file system holds it, as SHA256SUMS has it (rev20b: UnicodeEncodeError)
+    atomic_write_bytes(outp.with_suffix(".csv"), buf.getvalue().encode(errors="surrogateescape"))

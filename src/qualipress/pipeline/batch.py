@@ -639,7 +639,7 @@ def _marker_path(outdir: Path, out_path: Path) -> Path:
 
 def _stem_marker(outdir: Path, stem: Path) -> Path:
     """The pending marker of the output stem ``stem`` (:func:`_marker_path`)."""
-    return outdir / PENDING_DIR / (hashlib.sha1(str(stem).encode()).hexdigest()[:24] + ".json")
+    return outdir / PENDING_DIR / (hashlib.sha1(os.fsencode(stem)).hexdigest()[:24] + ".json")
 
 
 def _read_marker(marker: Path, *, paths_only: bool = False) -> dict[str, Any]:
