@@ -21,6 +21,7 @@ import concurrent.futures as cf
 import contextlib
 import ctypes
 import functools
+import itertools
 import multiprocessing as mp
 import os
 import pickle
@@ -231,6 +232,19 @@ def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Se
         yield from _run_local(fn, plan, jobs, solo=False)
 
 
+def _died_at(running: dict[cf.Future[Any], tuple[int, int, Any, int]], failed: tuple[int, int, Any, int],
+             again: deque[tuple[int, Any]]) -> tuple[int, Any]:
+    """The ``(index, task)`` a dead one-worker pool was running: the oldest sent of ``failed`` (a future of that
+    pool that failed) and the pool's futures still in ``running`` without a result. Those leave ``running``; all
+    but the oldest (queued behind it) go to the front of ``again``."""
+    slot = failed[0]
+    lost = [f for f, v in running.items() if v[0] == slot
+            and not (f.done() and not isinstance(f.exception(), BrokenProcessPool))]
+    (_, i, task, _), *waited = sorted([failed, *(running.pop(f) for f in lost)], key=lambda v: v[3])
+    again.extendleft((j, t) for _, j, t, _ in reversed(waited))
+    return i, task
+
+
 def _run_local(fn: Callable[[Any], Any], plan: _Lanes, jobs: int, *, solo: bool, start: str = "fork",
                init: Callable[[], None] | None = None) -> Iterator[tuple[int, Any]]:
     """``plan``'s lanes on local workers, each worker a one-worker pool that runs its tasks in the order sent.
@@ -241,39 +255,33 @@ def _run_local(fn: Callable[[Any], Any], plan: _Lanes, jobs: int, *, solo: bool,
     ran is run again alone (once those are done, before any other starts) and fails only if it dies again; and
     a third worker found dead between tasks (since the last task failed) stops the run.
     """
-    width = max(1, min(jobs, len(plan.waiting)))
-    ahead = 2 if solo else 1
+    width, ahead = max(1, min(jobs, len(plan.waiting))), 2 if solo else 1  # ahead: tasks sent to a worker at most
     pools = [_pool(1, start, init) for _ in range(width)]
     rest: list[deque[int]] = [deque() for _ in range(width)]  # the lane each worker is on: its tasks not sent yet
     running: dict[cf.Future[Any], tuple[int, int, Any, int]] = {}  # future -> (slot, task index, task sent, order)
     again: deque[tuple[int, Any]] = deque()  # (index, task) queued on a worker that died before running them
     suspects: deque[tuple[int, int, Any]] = deque()  # died beside others: each runs again alone, then leaves
-    sent = idle_breaks = 0
-    clean = False
-
-    def renew(slot: int) -> None:
-        _close(pools[slot], kill=True)
-        pools[slot] = _pool(1, start, init)
+    order = itertools.count()  # of sending: a one-worker pool runs what it was sent in this order
+    idle_breaks, clean = 0, False
 
     def send(slot: int, i: int, task: Any) -> None:
-        nonlocal sent, idle_breaks
+        nonlocal idle_breaks
         try:
             fut = pools[slot].submit(fn, task)
         except BrokenProcessPool:
             if any(v[0] == slot for v in running.values()):  # died at a task: that task's failure renews it
                 again.append((i, task))
                 return
-            renew(slot)  # the worker died between tasks: a fresh one takes the task
+            _close(pools[slot], kill=True)  # the worker died between tasks: a fresh one takes the task
+            pools[slot] = _pool(1, start, init)
             idle_breaks += 1
             if solo and idle_breaks >= 3:
-                raise QualipressError("worker processes keep dying before they run anything (out of memory?)"
-                                      ) from None
+                raise QualipressError("worker processes keep dying before they run anything (out of memory?)") \
+                    from None
             fut = pools[slot].submit(fn, task)
-        sent += 1
-        running[fut] = (slot, i, task, sent)
+        running[fut] = (slot, i, task, next(order))
 
     def feed(slot: int, depth: int) -> None:
-        """Send ``slot``'s worker its next task if it has fewer than ``depth``."""
         if suspects or sum(v[0] == slot for v in running.values()) >= depth:
             return
         task = None
@@ -292,9 +300,8 @@ def _run_local(fn: Callable[[Any], Any], plan: _Lanes, jobs: int, *, solo: bool,
         while True:
             if suspects and not running:
                 send(*suspects[0])
-            for depth in range(1, ahead + 1):  # idle workers first: a lane may start now that a result it waited
-                for slot in range(width):     # on is in
-                    feed(slot, depth)
+            for depth, slot in itertools.product(range(1, ahead + 1), range(width)):  # idle workers first: a
+                feed(slot, depth)  # lane may start now that a result it waited on is in; then one queued each
             if not running:
                 if not plan.waiting and not again:
                     break
@@ -309,12 +316,9 @@ def _run_local(fn: Callable[[Any], Any], plan: _Lanes, jobs: int, *, solo: bool,
                     suspects.popleft()
                 exc = fut.exception()
                 if isinstance(exc, BrokenProcessPool):
-                    behind = [f for f, v in running.items() if v[0] == slot
-                              and not (f.done() and not isinstance(f.exception(), BrokenProcessPool))]
-                    (_, i, task, _), *waited = sorted([(slot, i, task, n), *(running.pop(f) for f in behind)],
-                                                      key=lambda v: v[3])
-                    again.extendleft((j, t) for _, j, t, _ in reversed(waited))
-                    renew(slot)
+                    i, task = _died_at(running, (slot, i, task, n), again)
+                    _close(pools[slot], kill=True)
+                    pools[slot] = _pool(1, start, init)
                     if solo and beside:
                         suspects.append((slot, i, task))
                         continue
