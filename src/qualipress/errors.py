@@ -1,6 +1,14 @@
-"""Exception hierarchy. The library raises these; only the CLI turns them into messages and exit codes."""
+"""Exception hierarchy. The library raises these; only the CLI turns them into messages and exit codes.
+
+Also the one probe of an optional backend (:func:`backend_available`): whether :class:`CodecUnavailableError`
+(or a metric's missing package) would be the answer.
+"""
 
 from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from types import ModuleType
 
 
 class QualipressError(Exception):
@@ -32,6 +40,27 @@ class CodecError(QualipressError):
 
 class CodecUnavailableError(CodecError):
     """A codec's backend library is not installed. The message names the pip extra to install."""
+
+
+def backend_available(module: str, check: Callable[[ModuleType], object] | None = None) -> bool:
+    """True when the optional backend ``module`` imports and, given ``check``, ``check(module)`` is true.
+
+    Any exception is "not available": a broken install (a missing shared library, an ABI mismatch) raises
+    more than :class:`ImportError`.
+
+    Parameters
+    ----------
+    module : str
+        Dotted module name, e.g. ``"jxlpy"`` or ``"PIL._avif"``.
+    check : callable, optional
+        Called with the imported module, for a backend present with a feature missing (an imagecodecs build
+        without one codec, a libavif without AOM).
+    """
+    try:
+        mod = importlib.import_module(module)
+        return True if check is None else bool(check(mod))
+    except Exception:
+        return False
 
 
 class TargetError(QualipressError):

@@ -32,7 +32,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from qualipress.errors import CodecError
+from qualipress.errors import CodecError, backend_available
 
 #: deltaq-strength (percent) used just above an integer quality; 100 (AOM's default) is reached at the next one.
 #: At quality n + 1, strength 50 gave 0.83-1.01 times quality n's file and 25 gave 0.70-0.96 times (kodim02/03,
@@ -44,12 +44,7 @@ STRENGTH_FLOOR = 20
 def available() -> bool:
     """True when Pillow has its native AVIF encoder with AOM (Pillow ≥ 11.3 built with libavif; the option names
     here are AOM's)."""
-    try:
-        from PIL import AvifImagePlugin, features
-
-        return bool(features.check("avif")) and bool(AvifImagePlugin._avif.encoder_codec_available("aom"))
-    except Exception:
-        return False
+    return backend_available("PIL._avif", lambda avif: avif.encoder_codec_available("aom"))
 
 
 def _pillow_encode(px: np.ndarray, quality: int, speed: int, strength: int | None = None) -> bytes:

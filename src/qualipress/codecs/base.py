@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import InputError, UnsupportedError
+from qualipress.errors import InputError, UnsupportedError, backend_available
 from qualipress.io.image import Image, as_image
 from qualipress.io.metadata import Carry, embed
 
@@ -182,13 +181,7 @@ class Codec(ABC):
     @classmethod
     def is_available(cls) -> bool:
         """True when the backend library imports."""
-        if not cls.backend_module:
-            return True
-        try:
-            importlib.import_module(cls.backend_module)
-        except Exception:
-            return False
-        return True
+        return not cls.backend_module or backend_available(cls.backend_module)
 
     @classmethod
     def version(cls) -> str:

@@ -18,7 +18,7 @@ from qualipress.codecs import avifq, jxlcolour, jxlicc
 from qualipress.codecs.base import Codec, CodecInfo, OptionSpec, QualityParam, grey_as_rgb, shifted_into
 from qualipress.codecs.hdrtag import hdr_cicp
 from qualipress.codecs.jpegq import encode_fractional
-from qualipress.errors import CodecError, UnsupportedError
+from qualipress.errors import CodecError, UnsupportedError, backend_available
 from qualipress.io.iccmake import rgb_from_grey
 from qualipress.io.image import Image, as_image
 from qualipress.io.metadata import Carry, embed_fields, jp2_stored
@@ -61,13 +61,8 @@ class _ImagecodecsMixin:
 
     @classmethod
     def is_available(cls) -> bool:
-        try:
-            import imagecodecs
-
-            return bool(getattr(imagecodecs, cls.module_attr.upper(), None) is not None and
-                        getattr(imagecodecs, cls.module_attr.upper()).available)
-        except Exception:
-            return False
+        return backend_available("imagecodecs", lambda m: getattr(getattr(m, cls.module_attr.upper(), None),
+                                                                   "available", False))
 
     @classmethod
     def version(cls) -> str:

@@ -23,17 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from qualipress.errors import CodecError
+from qualipress.errors import CodecError, backend_available
 from qualipress.io.metadata import is_srgb
 
 
 def available() -> bool:
     """True when jxlpy imports."""
-    try:
-        import jxlpy  # noqa: F401
-    except Exception:
-        return False
-    return True
+    return backend_available("jxlpy")
 
 
 def can_carry(bit_depth: int) -> bool:

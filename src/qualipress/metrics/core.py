@@ -50,7 +50,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from qualipress.errors import InputError, UnsupportedError
+from qualipress.errors import InputError, UnsupportedError, backend_available
 from qualipress.io.image import Image, as_image
 from qualipress.io.transfer import alpha_premultiplied, seen_colour
 
@@ -1194,12 +1194,8 @@ def _down2(x: np.ndarray) -> np.ndarray:
 
 # -- SSIMULACRA 2 and butteraugli -------------------------------------------------------------------------
 def ssimulacra2_available() -> bool:
-    try:
-        import ssimulacra2.ssimulacra2  # noqa: F401
-
-        return True
-    except Exception:
-        return False
+    """True when the ``ssimulacra2`` package imports."""
+    return backend_available("ssimulacra2.ssimulacra2")
 
 
 def ssimulacra2(reference: Image | np.ndarray, distorted: Image | np.ndarray, *,

@@ -51,6 +51,7 @@ from qualipress.io.transfer import perceptual_clipping
 from qualipress.pipeline.hooks import SEEDED, DefaultHooks, PipelineHooks, seal_over_limit
 from qualipress.pipeline.runner import run_tasks
 from qualipress.pipeline.schedule import run_by_sequence, sequence_key
+from qualipress.pipeline.views import byte_totals
 from qualipress.search import (
     Hint,
     SearchResult,
@@ -167,8 +168,7 @@ class BatchSummary:
 
     def totals(self) -> dict[str, Any]:
         done = [r for r in self.records + self.skipped if not r.get("error")]
-        bin_ = sum(int(r["input_bytes"]) for r in done)
-        bout = sum(int(r["bytes"]) for r in done)
+        sums = byte_totals(done)
         dist: dict[str, dict[str, float]] = {}
         for name in ("ssim", "psnr"):
             vals = [r["metrics"][name]["value"] for r in done if name in r.get("metrics", {})]
@@ -180,10 +180,9 @@ class BatchSummary:
             "processed": len(self.records),
             "resumed": len(self.skipped),
             "failures": len(self.failures),
-            "bytes_in": bin_,
-            "bytes_out": bout,
-            "saved_percent": round(100.0 * (1 - bout / bin_), 2) if bin_ else 0.0,
-            "ratio": round(bin_ / bout, 3) if bout else None,
+            **sums,
+            "saved_percent": sums["saved_percent"] or 0.0,  # nothing done: nothing saved
+            "ratio": round(sums["bytes_in"] / sums["bytes_out"], 3) if sums["bytes_out"] else None,
             "encodes_mean": round(float(np.mean([r["encodes"] for r in done])), 3) if done else None,
             "metrics": dist,
         }

@@ -6,9 +6,10 @@ Local pools are built for faults:
   that started them), so a ``kill -9`` of the main process leaves no worker writing unreported files;
 * workers ignore SIGINT: on Ctrl-C / SIGTERM the *parent* decides — it stops submitting, cancels what is queued
   and terminates the workers at once (what a killed worker was writing is cleaned up by the next run);
-* a worker that dies (segfault in a codec, OOM kill) breaks the pool; the tasks that were running are retried
-  one at a time in a fresh one-worker pool, so the task that crashes again is reported as
-  :class:`WorkerCrashedError` and the others (and the rest of the queue) go on.
+* each worker is a one-worker pool running one task at a time (a lane of tasks, :func:`run_lanes`; a task of
+  its own, :func:`run_tasks`), so at most one task per worker is queued and a worker that dies (segfault in a
+  codec, OOM kill) names the one task it was running: that task is reported as :class:`WorkerCrashedError`, the
+  worker is replaced and the others (and the rest of the queue) go on.
 
 Task functions must be module-level (picklable) and should return error records rather than raise; an exception
 that escapes anyway is yielded in place of the result.
@@ -20,6 +21,7 @@ import concurrent.futures as cf
 import contextlib
 import ctypes
 import functools
+import itertools
 import multiprocessing as mp
 import os
 import pickle
@@ -90,6 +92,11 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int = 1, 
               start: str = "fork", init: Callable[[], None] | None = None) -> Iterator[tuple[int, Any]]:
     """Yield ``(index, result)`` as tasks finish (completion order when parallel).
 
+    Each task is a lane of its own (:func:`run_lanes`), so one worker per task slot and one Dask runner serve
+    both. What differs: a task whose local worker died while others ran is run again alone before it is blamed
+    (so a worker killed for memory the others took gets a second chance), workers that keep dying between tasks
+    stop the run, and on Dask a task's own error (``KilledWorker`` when Dask gave up on it) comes back as it is.
+
     Parameters
     ----------
     fn : callable
@@ -114,70 +121,20 @@ def run_tasks(fn: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int = 1, 
     Raises
     ------
     QualipressError
-        The scheduler cannot be reached or ``dask.distributed`` is not installed.
+        The scheduler cannot be reached or ``dask.distributed`` is not installed, or local workers keep dying
+        before they run anything.
     """
     if not tasks:
         return
-    if scheduler:
-        yield from _run_dask(fn, tasks, scheduler)
-        return
-    if jobs <= 1 or len(tasks) == 1:
+    if not scheduler and (jobs <= 1 or len(tasks) == 1):
         for i, (_, res) in enumerate(each_task(fn, tasks)):
             yield i, res
         return
-    yield from _run_local(fn, tasks, jobs, start, init)
-
-
-def _run_local(fn: Callable[[Any], Any], tasks: Sequence[Any], jobs: int, start: str = "fork",
-               init: Callable[[], None] | None = None) -> Iterator[tuple[int, Any]]:
-    queue: deque[int] = deque(range(len(tasks)))
-    suspects: deque[int] = deque()  # were running when a worker died: retried alone to find the culprit
-    idle_breaks = 0
-    while queue or suspects:
-        solo = bool(suspects)
-        source = suspects if solo else queue
-        width = 1 if solo else jobs
-        pool = _pool(width, start, init)
-        inflight: dict[cf.Future[Any], int] = {}
-        lost: list[int] = []
-        clean = False
-        try:
-            broken = False
-            while (source or inflight) and not broken:
-                while source and len(inflight) < (1 if solo else 2 * width):
-                    i = source.popleft()
-                    try:
-                        inflight[pool.submit(fn, tasks[i])] = i
-                    except BrokenProcessPool:  # a worker died since the last wait
-                        source.appendleft(i)
-                        broken = True
-                        break
-                if broken:
-                    done = set(inflight) and cf.wait(inflight)[0]
-                else:
-                    done = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)[0]
-                    if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
-                        done = cf.wait(inflight)[0]  # every running task settles now
-                for fut in done:
-                    i = inflight.pop(fut)
-                    exc = fut.exception()
-                    if isinstance(exc, BrokenProcessPool):
-                        lost.append(i)
-                    else:
-                        yield i, exc if exc is not None else fut.result()
-                broken = broken or bool(lost)
-            clean = True
-        finally:
-            _close(pool, kill=not clean)
-        if broken and not lost:
-            idle_breaks += 1
-            if idle_breaks >= 3:
-                raise QualipressError("worker processes keep dying before they run anything (out of memory?)")
-        if len(lost) == 1:
-            idle_breaks = 0
-            yield lost[0], WorkerCrashedError(_CRASHED)
-        else:
-            suspects.extend(lost)
+    plan = _Lanes(tasks, [(i,) for i in range(len(tasks))], None, None, None)
+    if scheduler:
+        yield from _run_dask(fn, plan, scheduler, solo=True)
+    else:
+        yield from _run_local(fn, plan, jobs, solo=True, start=start, init=init)
 
 
 class _Lanes:
@@ -190,9 +147,9 @@ class _Lanes:
 
     def __init__(self, tasks: Sequence[Any], lanes: Sequence[Sequence[int]], after: Sequence[int | None] | None,
                  seed: Callable[[Any, Any], Any] | None, lead: Callable[[Any], Any] | None) -> None:
-        self.tasks = tasks
+        self.tasks, self.lanes = tasks, lanes
         self.deps = {k: d for k, d in enumerate(after or []) if d is not None and k < len(lanes) and lanes[k]}
-        self.waiting: deque[tuple[int, deque[int]]] = deque((k, deque(lane)) for k, lane in enumerate(lanes) if lane)
+        self.waiting: deque[int] = deque(k for k, lane in enumerate(lanes) if lane)  # lane numbers, in order
         self.awaited = set(self.deps.values())
         self.finished: dict[int, Any] = {}  # results of the tasks a lane waits on
         self.seed, self.lead = seed, lead
@@ -209,10 +166,11 @@ class _Lanes:
 
     def next_lane(self) -> tuple[deque[int], Any] | None:
         """The first waiting lane that may start, with its first task (seeded when it waited on a result)."""
-        for pos, (k, lane) in enumerate(self.waiting):
+        for pos, k in enumerate(self.waiting):
             d = self.deps.get(k)
             if d is None or d in self.finished:
                 del self.waiting[pos]
+                lane = deque(self.lanes[k])
                 first = self.task(lane[0])
                 if d is not None and self.seed is not None:
                     first = self.seed(first, self.finished[d])
@@ -269,56 +227,107 @@ def run_lanes(fn: Callable[[Any], Any], tasks: Sequence[Any], lanes: Sequence[Se
     """
     plan = _Lanes(tasks, lanes, after, seed, lead)
     if scheduler:
-        yield from _run_lanes_dask(fn, plan, scheduler)
-        return
-    width = max(1, min(jobs, len(plan.waiting)))
-    pools = [_pool(1) for _ in range(width)]
-    current: list[deque[int]] = [deque() for _ in range(width)]
-    inflight: dict[cf.Future[Any], tuple[int, int]] = {}  # future -> (worker slot, task index)
-    clean = False
+        yield from _run_dask(fn, plan, scheduler, solo=False)
+    else:
+        yield from _run_local(fn, plan, jobs, solo=False)
 
-    def feed(slot: int) -> None:
-        task = None
-        if not current[slot]:
-            got = plan.next_lane()
-            if got is None:
-                return
-            current[slot], task = got
-        i = current[slot].popleft()
-        if task is None:
-            task = plan.task(i)
+
+def _died_at(running: dict[cf.Future[Any], tuple[int, int, Any, int]], failed: tuple[int, int, Any, int],
+             again: deque[tuple[int, Any]]) -> tuple[int, Any]:
+    """The ``(index, task)`` a dead one-worker pool was running: the oldest sent of ``failed`` (a future of that
+    pool that failed) and the pool's futures still in ``running`` without a result. Those leave ``running``; all
+    but the oldest (queued behind it) go to the front of ``again``."""
+    slot = failed[0]
+    lost = [f for f, v in running.items() if v[0] == slot
+            and not (f.done() and not isinstance(f.exception(), BrokenProcessPool))]
+    (_, i, task, _), *waited = sorted([failed, *(running.pop(f) for f in lost)], key=lambda v: v[3])
+    again.extendleft((j, t) for _, j, t, _ in reversed(waited))
+    return i, task
+
+
+def _run_local(fn: Callable[[Any], Any], plan: _Lanes, jobs: int, *, solo: bool, start: str = "fork",
+               init: Callable[[], None] | None = None) -> Iterator[tuple[int, Any]]:
+    """``plan``'s lanes on local workers, each worker a one-worker pool that runs its tasks in the order sent.
+
+    A lane's tasks are sent one at a time. A worker that dies fails the one task it was running (the oldest it
+    was sent); tasks queued behind it are sent again. With ``solo`` (independent tasks, one per lane): each worker
+    has a second task queued (no idle gap between short tasks); a task whose worker died while other workers
+    ran is run again alone (once those are done, before any other starts) and fails only if it dies again; and
+    a third worker found dead between tasks (since the last task failed) stops the run.
+    """
+    width, ahead = max(1, min(jobs, len(plan.waiting))), 2 if solo else 1  # ahead: tasks sent to a worker at most
+    pools = [_pool(1, start, init) for _ in range(width)]
+    rest: list[deque[int]] = [deque() for _ in range(width)]  # the lane each worker is on: its tasks not sent yet
+    running: dict[cf.Future[Any], tuple[int, int, Any, int]] = {}  # future -> (slot, task index, task sent, order)
+    again: deque[tuple[int, Any]] = deque()  # (index, task) queued on a worker that died before running them
+    suspects: deque[tuple[int, int, Any]] = deque()  # died beside others: each runs again alone, then leaves
+    order = itertools.count()  # of sending: a one-worker pool runs what it was sent in this order
+    idle_breaks, clean = 0, False
+
+    def send(slot: int, i: int, task: Any) -> None:
+        nonlocal idle_breaks
         try:
-            inflight[pools[slot].submit(fn, task)] = (slot, i)
-        except BrokenProcessPool:  # the worker died between tasks: a fresh one takes the task
-            _close(pools[slot], kill=True)
-            pools[slot] = _pool(1)
-            inflight[pools[slot].submit(fn, task)] = (slot, i)
+            fut = pools[slot].submit(fn, task)
+        except BrokenProcessPool:
+            if any(v[0] == slot for v in running.values()):  # died at a task: that task's failure renews it
+                again.append((i, task))
+                return
+            _close(pools[slot], kill=True)  # the worker died between tasks: a fresh one takes the task
+            pools[slot] = _pool(1, start, init)
+            idle_breaks += 1
+            if solo and idle_breaks >= 3:
+                raise QualipressError("worker processes keep dying before they run anything (out of memory?)") \
+                    from None
+            fut = pools[slot].submit(fn, task)
+        running[fut] = (slot, i, task, next(order))
+
+    def feed(slot: int, depth: int) -> None:
+        if suspects or sum(v[0] == slot for v in running.values()) >= depth:
+            return
+        task = None
+        if again:
+            i, task = again.popleft()
+        else:
+            if not rest[slot]:
+                got = plan.next_lane()
+                if got is None:
+                    return
+                rest[slot], task = got
+            i = rest[slot].popleft()
+        send(slot, i, plan.task(i) if task is None else task)
 
     try:
-        for slot in range(width):
-            feed(slot)
-        while inflight or plan.waiting:
-            if not inflight:  # what the waiting lanes wait on will not come (not a task of any lane): start them
-                plan.release()
-                for slot in range(width):
-                    feed(slot)
+        while True:
+            if suspects and not running:
+                send(*suspects[0])
+            for depth, slot in itertools.product(range(1, ahead + 1), range(width)):  # idle workers first: a
+                feed(slot, depth)  # lane may start now that a result it waited on is in; then one queued each
+            if not running:
+                if not plan.waiting and not again:
+                    break
+                plan.release()  # what the waiting lanes wait on will not come (not a task of any lane)
                 continue
-            done = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)[0]
-            for fut in done:
-                slot, i = inflight.pop(fut)
+            beside = len({v[0] for v in running.values()}) > 1
+            for fut in cf.wait(running, return_when=cf.FIRST_COMPLETED)[0]:
+                if fut not in running:  # queued behind a task whose worker died: sent again
+                    continue
+                slot, i, task, n = running.pop(fut)
+                if suspects and suspects[0][1] == i:
+                    suspects.popleft()
                 exc = fut.exception()
                 if isinstance(exc, BrokenProcessPool):
+                    i, task = _died_at(running, (slot, i, task, n), again)
                     _close(pools[slot], kill=True)
-                    pools[slot] = _pool(1)
+                    pools[slot] = _pool(1, start, init)
+                    if solo and beside:
+                        suspects.append((slot, i, task))
+                        continue
+                    idle_breaks = 0
                     res: Any = WorkerCrashedError(_CRASHED)
                 else:
                     res = exc if exc is not None else fut.result()
                 plan.done(i, res)
                 yield i, res
-                feed(slot)
-            for slot in range(width):  # idle workers: a lane may start now that a result it waited on is in
-                if not any(s == slot for s, _ in inflight.values()):
-                    feed(slot)
         clean = True
     finally:
         for pool in pools:
@@ -378,31 +387,12 @@ def _dask_client(scheduler: str) -> Any:
         raise QualipressError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
 
 
-def _run_dask(fn: Callable[[Any], Any], tasks: Sequence[Any], scheduler: str) -> Iterator[tuple[int, Any]]:
-    from distributed import as_completed
-
-    client = _dask_client(scheduler)
-    futures: list[Any] = []
-    try:
-        futures = client.map(functools.partial(_on_dask_worker, fn), list(tasks), pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
-        for fut in as_completed(futures):
-            try:
-                yield index[fut.key], fut.result()
-            except Exception as exc:
-                yield index[fut.key], exc
-    finally:
-        with contextlib.suppress(Exception):
-            client.cancel(futures)
-        client.close()
-
-
 def _dask_lane(fn: Callable[[Any], Any], indices: Sequence[int], tasks: Sequence[Any], hand_over: Sequence[int],
                run: str) -> list[tuple[bool, Any]]:
     """What a Dask worker runs per lane: ``fn`` on each task in order, ``(ok, result or exception)`` per task.
 
     The result of each task in ``hand_over`` (one another lane waits on) is also sent at once, pickled, as a
-    Dask event of run ``run`` on :data:`HAND_OVER_TOPIC` (:func:`_run_lanes_dask` starts the waiting lane from it);
+    Dask event of run ``run`` on :data:`HAND_OVER_TOPIC` (:func:`_run_dask` starts the waiting lane from it);
     should that fail, the lane's own result still carries it."""
     reuse_heap_on_dask_worker()
     out: list[tuple[bool, Any]] = []
@@ -426,37 +416,46 @@ def each_task(fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[
             yield False, exc
 
 
-def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> Iterator[tuple[int, Any]]:
-    """:func:`run_lanes` on Dask: each lane one Dask task, started by ``plan``'s rule as results come in.
+def _run_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str, *, solo: bool) -> Iterator[tuple[int, Any]]:
+    """``plan``'s lanes on Dask: each lane one Dask task, started by ``plan``'s rule as results come in.
 
     A lane whose worker kept dying (Dask gives up on it with ``KilledWorker``) is run again one task at a time,
     in order, each task alone, so only the task that crashes fails (as the local pool does), with
     :class:`WorkerCrashedError`. Before giving up, Dask itself reruns the whole lane
     ``distributed.scheduler.allowed-failures`` times (default 3), so the tasks before a crashing one run again
     each time; a batch task then takes the record its first attempt left instead of doing its file again
-    (``batch._finished_earlier``)."""
+    (``batch._finished_earlier``). With ``solo`` (independent tasks, one per lane) each task is sent alone at
+    once and its error, ``KilledWorker`` included, comes back as it is."""
     client = _dask_client(scheduler)
     run = uuid.uuid4().hex
     news: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()  # the one place this loop waits on
     running: dict[Any, tuple[list[tuple[int, Any]], bool]] = {}  # future -> ((index, task sent) per task, alone)
 
-    def submit(lane: list[tuple[int, Any]], alone: bool) -> None:
-        if alone:  # the lane's first task alone; the rest follow it one by one
-            fut = client.submit(_on_dask_worker, fn, lane[0][1], pure=False)
+    def submit(lanes: list[list[tuple[int, Any]]], alone: bool) -> None:
+        """Send ``lanes`` in one go (one graph for a whole batch); ``alone``: each lane's first task only."""
+        if not lanes:
+            return
+        if alone:  # the rest of such a lane follows its first task one by one
+            futs = client.map(functools.partial(_on_dask_worker, fn), [lane[0][1] for lane in lanes], pure=False)
         else:
-            indices = [i for i, _ in lane]
-            fut = client.submit(_dask_lane, fn, indices, [t for _, t in lane],
-                                [i for i in indices if i in plan.awaited], run, pure=False)
-        running[fut] = (lane, alone)
-        fut.add_done_callback(lambda f: news.put(("done", f)))
+            indices = [[i for i, _ in lane] for lane in lanes]
+            futs = client.map(functools.partial(_dask_lane, fn, run=run), indices,
+                              [[t for _, t in lane] for lane in lanes],
+                              [[i for i in ix if i in plan.awaited] for ix in indices], pure=False)
+        for fut, lane in zip(futs, lanes, strict=True):
+            running[fut] = (lane, alone)
+            fut.add_done_callback(lambda f: news.put(("done", f)))
 
     def start_lanes() -> None:
+        ready = []
         while (got := plan.next_lane()) is not None:
             lane, first = got
-            submit([(lane[0], first), *((i, plan.task(i)) for i in list(lane)[1:])], False)
+            ready.append([(lane[0], first), *((i, plan.task(i)) for i in list(lane)[1:])])
+        submit(ready, solo)
 
     try:
-        client.subscribe_topic(HAND_OVER_TOPIC, lambda event: news.put(("hand-over", event[1])))
+        if plan.awaited:
+            client.subscribe_topic(HAND_OVER_TOPIC, lambda event: news.put(("hand-over", event[1])))
         start_lanes()
         while running or plan.waiting:
             if not running:  # what the waiting lanes wait on will not come
@@ -477,22 +476,23 @@ def _run_lanes_dask(fn: Callable[[Any], Any], plan: _Lanes, scheduler: str) -> I
                 value = item.result()
             except Exception as exc:  # the lane's worker kept dying (KilledWorker), or the lone task raised
                 if not alone:
-                    submit(lane, True)
+                    submit([lane], True)
                     continue
-                if type(exc).__name__ == "KilledWorker":  # what the local runners report for a dead worker
+                if not solo and type(exc).__name__ == "KilledWorker":  # what the local runners report
                     exc = WorkerCrashedError(f"worker process died while processing this file ({exc})")
                 pairs: list[tuple[bool, Any]] = [(False, exc)]
             else:
                 pairs = [(True, value)] if alone else value
             if alone and len(lane) > 1:
-                submit(lane[1:], True)
+                submit([lane[1:]], True)
             for (i, _), (_, res) in zip(lane, pairs, strict=False):
                 plan.done(i, res)
                 yield i, res
             start_lanes()
     finally:
-        with contextlib.suppress(Exception):
-            client.unsubscribe_topic(HAND_OVER_TOPIC)
+        if plan.awaited:
+            with contextlib.suppress(Exception):
+                client.unsubscribe_topic(HAND_OVER_TOPIC)
         with contextlib.suppress(Exception):
             client.cancel(list(running))
         client.close()

@@ -14,22 +14,27 @@ def codec_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     records : list of dict
         Report records (failed ones, without a codec, are counted under ``"failed"``).
     """
-    rows: dict[str, dict[str, Any]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for r in records:
-        name = r.get("codec") if not r.get("error") else "failed"
-        row = rows.setdefault(name or "failed", {"codec": name or "failed", "files": 0, "bytes_in": 0,
-                                                 "bytes_out": 0, "missed": 0, "fallbacks": 0,
-                                                 "lossless_smaller": 0})
-        row["files"] += 1
-        row["bytes_in"] += int(r.get("input_bytes") or 0)
-        row["bytes_out"] += int(r.get("bytes") or 0)
-        row["missed"] += 0 if r.get("target_met") else 1
-        row["fallbacks"] += 1 if r.get("fallback") else 0
-        row["lossless_smaller"] += 1 if r.get("lossless_smaller") else 0
-    for row in rows.values():
-        b_in, b_out = row["bytes_in"], row["bytes_out"]
-        row["saved_percent"] = round(100.0 * (1 - b_out / b_in), 2) if b_in and b_out else None
-    return sorted(rows.values(), key=lambda row: (row["codec"] == "failed", -row["files"], row["codec"]))
+        groups.setdefault((r.get("codec") if not r.get("error") else None) or "failed", []).append(r)
+    rows = []
+    for name, rs in groups.items():
+        sums = byte_totals(rs)
+        rows.append({"codec": name, "files": len(rs), "bytes_in": sums["bytes_in"], "bytes_out": sums["bytes_out"],
+                     "missed": sum(not r.get("target_met") for r in rs),
+                     "fallbacks": sum(bool(r.get("fallback")) for r in rs),
+                     "lossless_smaller": sum(bool(r.get("lossless_smaller")) for r in rs),
+                     "saved_percent": sums["saved_percent"]})
+    return sorted(rows, key=lambda row: (row["codec"] == "failed", -row["files"], row["codec"]))
+
+
+def byte_totals(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """``bytes_in`` and ``bytes_out`` of ``records`` and the percent of ``bytes_in`` saved (``saved_percent``,
+    None unless both are above 0): the one count behind a batch's totals and its per-codec rows."""
+    b_in = sum(int(r.get("input_bytes") or 0) for r in records)
+    b_out = sum(int(r.get("bytes") or 0) for r in records)
+    return {"bytes_in": b_in, "bytes_out": b_out,
+            "saved_percent": round(100.0 * (1 - b_out / b_in), 2) if b_in and b_out else None}
 
 
 def file_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

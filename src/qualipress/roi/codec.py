@@ -260,19 +260,12 @@ class RoiJpegCodec(Codec):
         notes="baseline JPEG, ROI blocks finer; any JPEG decoder opens it",
         options={k: None for k in OPTIONS},
     )
+    backend_module = "jpeglib"
 
     def __init__(self) -> None:
         self._cache: OrderedDict[tuple, RoiAnalysis] = OrderedDict()
         self._traits: OrderedDict[tuple, ImageTraits] = OrderedDict()
         self.last: RoiEncoding | None = None
-
-    @classmethod
-    def is_available(cls) -> bool:
-        try:
-            import jpeglib  # noqa: F401
-        except ImportError:
-            return False
-        return True
 
     @classmethod
     def version(cls) -> str:
