@@ -126,7 +126,7 @@ def analyse_cmd(
         typer.echo(blob)
     else:
         for s in cat["sequences"]:
-            typer.echo(f"{s['sequence']}: {s['frames']} frame(s) {s['first']}..{s['last']} "
+            typer.echo(f"{s['pattern']}: {s['frames']} frame(s) {s['first']}..{s['last']} "
                        f"{', '.join(s['resolutions'])} bits {s['bit_depths']}")
             for p in s["problems"]:
                 typer.echo(f"  problem: {p}")
