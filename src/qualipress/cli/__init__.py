@@ -78,7 +78,9 @@ def _dump(obj: Any, out: Console = console) -> None:
 # -- compress ---------------------------------------------------------------------------------------------
 @app.command()
 def compress(
-    inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive), glob patterns, or - for stdin.")],
+    inputs: Annotated[list[str], typer.Argument(
+        help="Files, directories (recursive), glob patterns, frame patterns (shot.%04d.dpx, shot.####.dpx), or - "
+             "for stdin.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory; or, for one input, one output "
                                                                 "file (its extension picks the format), '-' for "
                                                                 "stdout.")],
