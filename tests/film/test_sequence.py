@@ -94,3 +94,24 @@ def test_negative_frame_numbers_are_one_shot_in_frame_order(tmp_path: Path) -> N
     assert shot.numbers == [-2, -1, 0, 1] and not shot.gaps()
     assert [sequence_key(tmp_path / n)[1] for n in names] == [-2, -1, 0, 1, 3]
     assert len({sequence_key(tmp_path / n)[0] for n in names[:4]}) == 1
+
+
+def test_the_pattern_analyse_prints_names_the_sequence_as_an_input(tmp_path: Path) -> None:
+    """``analyse`` printed ``reel.#.dpx`` for ``reel.0086400.dpx`` …; given back to ``compress``/``archive`` that
+    pattern names unpadded numbers only ("frame pattern matches no file"). It now prints one ``#`` per digit
+    (qa20readme)."""
+    from qualipress.io import image_paths
+
+    names = {"padded": ["reel.0086400.dpx", "reel.0086401.dpx", "reel.0100000.dpx"], "bare": ["b_7.tif", "b_12.tif"]}
+    for group_names in names.values():
+        for n in group_names:
+            (tmp_path / n).write_bytes(b"x")
+    (tmp_path / "still.dpx").write_bytes(b"x")
+    seqs = {s.frames[0].path.name: s for s in sequence.group(sequence.find_frames([tmp_path]))}
+    assert seqs["reel.0086400.dpx"].pattern() == f"{tmp_path}/reel.#######.dpx"
+    assert seqs["b_7.tif"].pattern() == f"{tmp_path}/b_#.tif"
+    assert seqs["still.dpx"].pattern() == f"{tmp_path}/still.dpx"
+    for first, group_names in (("reel.0086400.dpx", names["padded"]), ("b_7.tif", names["bare"])):
+        summary = seqs[first].summary()
+        assert summary["pattern"] == seqs[first].pattern()
+        assert sorted(p.name for p in image_paths([summary["pattern"]])) == sorted(group_names)

@@ -48,10 +48,11 @@ def test_testset_is_deterministic_and_exact(tmp_path: Path) -> None:
     assert sha256_file(tmp_path / "a" / f0["dpx"]["path"]) == f0["dpx"]["sha256"]
 
 
-def test_cli_make_testset(tmp_path: Path) -> None:
+def test_cli_make_testset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = _exrs(tmp_path / "exr")
     assert main(["film", "make-testset", "--source", str(src), "-o", str(tmp_path / "ts")]) == 0
     assert len(list((tmp_path / "ts" / "dpx" / "Shot").glob("Shot.*.dpx"))) == 2
+    assert "2 frame(s) from 1 shot(s) ->" in capsys.readouterr().out  # was "1 shots" (qa20readme)
 
 
 @pytest.mark.parametrize(("args", "bad", "good"), [(["--size", "100"], "--size", "--grain-rms"),

@@ -78,7 +78,9 @@ def _dump(obj: Any, out: Console = console) -> None:
 # -- compress ---------------------------------------------------------------------------------------------
 @app.command()
 def compress(
-    inputs: Annotated[list[str], typer.Argument(help="Files, directories (recursive), glob patterns, or - for stdin.")],
+    inputs: Annotated[list[str], typer.Argument(
+        help="Files, directories (recursive), glob patterns, frame patterns (shot.%04d.dpx, shot.####.dpx), or - "
+             "for stdin.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory; or, for one input, one output "
                                                                 "file (its extension picks the format), '-' for "
                                                                 "stdout.")],
@@ -904,7 +906,8 @@ def command_tree() -> typer.core.TyperGroup:
 
     typer's rich help names each option's Python type: ``--json <bool>`` (read as if the flag took a value) and
     ``--target <list[str]>`` (an option given once per value). Flags show no value here; a repeatable option or
-    an argument taking several values shows its item type (``<str>``, ``<path>``).
+    an argument taking several values shows its item type (``<str>``, ``<path>``), and an option taking two values
+    at once shows both, space-separated as they are typed (``--step-range <float> <float>``).
     """
     group = typer.main.get_command(app)
     assert isinstance(group, typer.core.TyperGroup)
@@ -930,6 +933,8 @@ def _tidy_value_column(command: Any) -> None:
                 param.metavar = ""
             elif param.metavar is None and (item := _list_item(param.display_type(None))):
                 param.metavar = item
+            elif param.metavar is None and param.nargs > 1:  # '<float,float>...' read as '0.35,2.8', which fails
+                param.metavar = " ".join(f"<{t}>" for t in param.display_type(None).strip("<>").split(","))
         elif isinstance(param, typer.core.TyperArgument) and (item := _list_item(param.display_type(None))):
             param.display_type_rich = lambda ctx, shown=item: shown  # type: ignore[method-assign]
 

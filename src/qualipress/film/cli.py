@@ -126,7 +126,7 @@ def analyse_cmd(
         typer.echo(blob)
     else:
         for s in cat["sequences"]:
-            typer.echo(f"{s['sequence']}: {s['frames']} frame(s) {s['first']}..{s['last']} "
+            typer.echo(f"{s['pattern']}: {s['frames']} frame(s) {s['first']}..{s['last']} "
                        f"{', '.join(s['resolutions'])} bits {s['bit_depths']}")
             for p in s["problems"]:
                 typer.echo(f"  problem: {p}")
@@ -336,7 +336,7 @@ def make_testset_cmd(
                      formats=("dpx", "tiff") if tiff else ("dpx",), grain=g, encoding=encoding,
                      size=dims,  # type: ignore[arg-type]
                      shots=tuple(x.strip() for x in shots.split(",")) if shots else None)
-    typer.echo(f"{len(s['frames'])} frames from {len({f['shot'] for f in s['frames']})} shots -> {output}")
+    typer.echo(f"{len(s['frames'])} frame(s) from {len({f['shot'] for f in s['frames']})} shot(s) -> {output}")
     for sk in s["skipped"]:
         typer.echo(f"skipped {sk['source']}: {sk['reason']}", err=True)
 

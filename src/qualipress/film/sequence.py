@@ -87,6 +87,16 @@ class Sequence:
             return 0
         return max({f.padding for f in named}, key=lambda p: (sum(_fits(f, p) for f in named), p))
 
+    def pattern(self) -> str:
+        """The frame pattern that names this sequence's frames where ``compress``, ``archive`` or ``analyse`` take
+        inputs: one ``#`` per digit of :meth:`padding` (``shot.#######.dpx``; ``shot.#.dpx`` unpadded), or the
+        file itself for a frame without a number. The key's single ``#`` means "any number" and, given back as an
+        input, names only unpadded numbers (qa20readme)."""
+        if not self.frames or self.frames[0].number is None:
+            return self.key
+        head, _, tail = self.key.rpartition("#")
+        return f"{head}{'#' * max(self.padding(), 1)}{tail}"
+
     def misnumbered(self) -> list[FrameName]:
         """Frames whose number is not written with :meth:`padding` digits (``g_00005`` or ``g_7`` among
         ``g_0001`` …): a ``%04d`` pattern of other tools misses them. A number that outgrows the padding
@@ -97,6 +107,7 @@ class Sequence:
     def summary(self) -> dict[str, Any]:
         return {
             "sequence": self.key,
+            "pattern": self.pattern(),
             "frames": len(self.frames),
             "first": self.first,
             "last": self.last,

@@ -25,7 +25,8 @@ def roi_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="Mask PNG to write (255 = ROI).")],
     roi: Annotated[str, typer.Option(help="Classes: faces,persons,text,saliency.")] = "faces,persons,text",
     roi_mask: Annotated[Path | None, typer.Option(help="User mask PNG to add.")] = None,
-    roi_boxes: Annotated[Path | None, typer.Option(help="User boxes JSON to add.")] = None,
+    roi_boxes: Annotated[Path | None, typer.Option(
+        help="User boxes JSON to add: \\[{\"box\": \\[x0, y0, x1, y1]}, ...].")] = None,
     blocks: Annotated[bool, typer.Option(help="Write the MCU block mask instead of the pixel mask.")] = False,
     block_threshold: Annotated[float, typer.Option(help="ROI coverage per block (with --blocks).")] = 0.5,
     subsampling: Annotated[str, typer.Option(help="MCU grid for --blocks: 444, 422, 420.")] = "444",
@@ -129,7 +130,9 @@ def compress_options(
                                                  "faces,persons,text,saliency.", rich_help_panel="ROI")] = None,
     roi_mask: Annotated[Path | None, typer.Option(help="User ROI mask PNG (white = ROI).",
                                                   rich_help_panel="ROI")] = None,
-    roi_boxes: Annotated[Path | None, typer.Option(help="User ROI boxes JSON.", rich_help_panel="ROI")] = None,
+    roi_boxes: Annotated[Path | None, typer.Option(
+        help="User ROI boxes JSON: \\[{\"box\": \\[x0, y0, x1, y1]}, ...] (docs/roi.md).",
+        rich_help_panel="ROI")] = None,
     roi_quality: Annotated[float | None, typer.Option(help="jpeg-roi: fixed ROI quality (no search).",
                                                       rich_help_panel="ROI")] = None,
     bg_quality: Annotated[float | None, typer.Option(help="jpeg-roi: fixed background quality (no search).",
