@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+from codecs import register_error
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -1006,11 +1007,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def _name_bytes(exc: UnicodeError) -> tuple[bytes, int]:
+    """Encoding error handler of the CLI's streams: a byte of a file name that is not UTF-8 (a surrogate
+    ``os.fsdecode`` made of it) is written as that byte, as ``surrogateescape`` does; any other character the
+    stream's encoding lacks as a backslash escape, as ``backslashreplace`` does."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = b"".join(bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else c.encode("ascii", "backslashreplace")
+                   for c in exc.object[exc.start:exc.end])
+    return out, exc.end
+
+
 def run() -> None:
     """Console-script entry point. A file name that is not UTF-8 is printed as the file system's bytes, as ``ls``
     piped and ``sha256sum`` print it (rev20b: in a UTF-8 locale, where Python's streams are strict, the first such
-    name printed stopped the command with a UnicodeEncodeError traceback, an archive's summary after its work)."""
+    name printed stopped the command with a UnicodeEncodeError traceback, an archive's summary after its work); a
+    character the locale's encoding lacks (an ``é`` under ``PYTHONIOENCODING=ascii``, a Latin-1 locale's combining
+    accent) as a backslash escape (rev20e: a traceback that stopped ``archive`` at the first such name it printed)."""
+    register_error("qualipress.names", _name_bytes)
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="surrogateescape")
+            stream.reconfigure(errors="qualipress.names")
     sys.exit(main())
