@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from qualipress.film import manifest
+
 
 def _cli_env(encoding: str) -> dict[str, str]:
     src = str(Path(__file__).parents[2] / "src")
@@ -30,3 +32,12 @@ def test_a_name_the_locale_cannot_encode_is_printed_escaped_not_a_traceback(dpx_
     assert done.returncode == 0, done.stderr[-400:]  # stopped at the first such name printed, mid-archive
     assert b"archived \\xe9t\\xe9.0001001.dpx" in done.stdout
     assert b"byte.0001006.dpx -> reel.0001005.dpx" in done.stdout  # click's echo: "?" for the byte in ASCII
+
+
+def test_a_binary_mode_line_of_a_name_with_two_spaces_reads_whole(tmp_path: Path) -> None:
+    digest = "ab" * 32
+    lines = [f"{digest} *two  spaces.qpl", f"{digest}  *star.qpl", f"{digest} **bin star.qpl", f"{digest}   lead.qpl",
+             f"\\{digest} *back\\\\slash  x.qpl"]
+    (tmp_path / manifest.SUMS).write_bytes("\n".join(lines).encode() + b"\n")  # as sha256sum -b / text mode
+    assert manifest.read_sums(tmp_path) == {n: digest for n in ("two  spaces.qpl", "*star.qpl", "*bin star.qpl",
+                                                                " lead.qpl", "back\\slash  x.qpl")}
