@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qualipress.cli import main
 from qualipress.film import manifest
+from qualipress.film.catalogue import catalogue_frame
 from qualipress.film.seal import read_seal
+from qualipress.io import Image, read_image, write_image
 
 
 def _cli_env(encoding: str) -> dict[str, str]:
@@ -62,3 +65,21 @@ def test_compress_seals_sources_whose_names_xml_or_utf8_cannot_hold(dpx_sequence
         sealed[read_seal(p.read_bytes())["source"]] = p
     assert set(sealed) == set(names)
     assert main(["verify", str(out)]) == 0
+
+
+def test_files_whose_names_are_not_utf8_are_read_and_written_through_openimageio(dpx_sequence: Path,
+                                                                                 tmp_path: Path) -> None:
+    px = np.full((32, 32, 3), 0.5, np.float32)
+    exr = tmp_path / os.fsdecode(b"lin\xfe.0001.exr")
+    try:
+        sorted(dpx_sequence.iterdir())[0].rename(dpx_sequence / os.fsdecode(b"bad\xffbyte.0001001.dpx"))
+        exr.touch()
+        exr.unlink()
+    except (OSError, UnicodeError):
+        pytest.skip("this file system does not take such names")
+    # OpenImageIO's binding refused the name (TypeError): "1 unreadable frame(s)"
+    rec = catalogue_frame(dpx_sequence / os.fsdecode(b"bad\xffbyte.0001001.dpx"), text=False)
+    assert rec["status"] == "ok" and rec["header"]["width"] == 128
+    write_image(exr, Image(px, 32, transfer="linear"))  # written and read through OpenImageIO
+    img = read_image(exr)
+    assert img.width == 32 and np.allclose(img.pixels, 0.5)
