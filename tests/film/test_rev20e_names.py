@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -83,3 +84,23 @@ def test_files_whose_names_are_not_utf8_are_read_and_written_through_openimageio
     write_image(exr, Image(px, 32, transfer="linear"))  # written and read through OpenImageIO
     img = read_image(exr)
     assert img.width == 32 and np.allclose(img.pixels, 0.5)
+
+
+def test_info_of_a_non_finite_exr_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    oiio = pytest.importorskip("OpenImageIO")
+    px = np.full((8, 8, 3), 0.5, np.float32)
+    px[1, 1, 0] = np.nan
+    plain, path = tmp_path / "nan.exr", tmp_path / os.fsdecode(b"nan\xfe.exr")
+    out = oiio.ImageOutput.create(str(plain))
+    out.open(str(plain), oiio.ImageSpec(8, 8, 3, "half"))
+    out.write_image(px)
+    out.close()
+    try:
+        plain.rename(path)
+    except (OSError, UnicodeError):
+        pytest.skip("this file system does not take such names")
+    done = subprocess.run([sys.executable, "-m", "qualipress", "info", str(path), "--json"],
+                          env=_cli_env("utf-8:strict"), capture_output=True)
+    assert done.returncode == 0, done.stderr[-400:]  # TypeError from OpenImageIO's ImageBuf
+    assert "1 NaN" in json.loads(done.stdout)["non_finite"]  # JSON: the raw byte was printed, not valid UTF-8
+    assert b"nan\\udcfe.exr" in done.stdout

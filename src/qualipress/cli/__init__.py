@@ -45,6 +45,7 @@ from qualipress.errors import (
 from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for, gps_places, is_srgb, video_has_place, video_metadata_tracks
+from qualipress.io.readers import oiio_name
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
 from qualipress.progress import progress_bar
@@ -73,7 +74,15 @@ PLUGINS = (
 
 
 def _dump(obj: Any, out: Console = console) -> None:
-    out.print_json(json.dumps(obj, default=str))
+    """Print ``obj`` as JSON; as ASCII (``\\u`` escapes) when it holds a file name that is not UTF-8, which JSON
+    text cannot hold as its bytes (rev20e: ``info --json`` printed the raw byte, output no JSON parser reads)."""
+    text = json.dumps(obj, default=str, ensure_ascii=False)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        out.print_json(text, ensure_ascii=True)
+    else:
+        out.print_json(text)
 
 
 # -- compress ---------------------------------------------------------------------------------------------
@@ -687,7 +696,8 @@ def _nonfinite_info(file: Path) -> dict[str, Any]:
     from qualipress.film.catalogue import probe_header
 
     head = probe_header(file)
-    px = np.asarray(oiio.ImageBuf(str(file)).get_pixels(oiio.FLOAT))
+    with oiio_name(file) as name:
+        px = np.asarray(oiio.ImageBuf(name).get_pixels(oiio.FLOAT))
     finite = px[np.isfinite(px)]
     nan, inf = int(np.isnan(px).sum()), int(np.isinf(px).sum())
     return {"file": str(file), "bytes": head["file_bytes"], "width": head["width"], "height": head["height"],
