@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+from codecs import register_error
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -44,6 +45,7 @@ from qualipress.errors import (
 from qualipress.io import IMAGE_SUFFIXES, as_image, atomic_write_bytes, read_image, write_image
 from qualipress.io.discover import find_images
 from qualipress.io.metadata import carry_for, gps_places, is_srgb, video_has_place, video_metadata_tracks
+from qualipress.io.readers import oiio_name
 from qualipress.pipeline import CompressOptions, compress_paths, summary_dict
 from qualipress.pipeline.hooks import CompressRequest
 from qualipress.progress import progress_bar
@@ -72,7 +74,15 @@ PLUGINS = (
 
 
 def _dump(obj: Any, out: Console = console) -> None:
-    out.print_json(json.dumps(obj, default=str))
+    """Print ``obj`` as JSON; as ASCII (``\\u`` escapes) when it holds a file name that is not UTF-8, which JSON
+    text cannot hold as its bytes (rev20e: ``info --json`` printed the raw byte, output no JSON parser reads)."""
+    text = json.dumps(obj, default=str, ensure_ascii=False)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        out.print_json(text, ensure_ascii=True)
+    else:
+        out.print_json(text)
 
 
 # -- compress ---------------------------------------------------------------------------------------------
@@ -688,7 +698,8 @@ def _nonfinite_info(file: Path) -> dict[str, Any]:
     from qualipress.film.catalogue import probe_header
 
     head = probe_header(file)
-    px = np.asarray(oiio.ImageBuf(str(file)).get_pixels(oiio.FLOAT))
+    with oiio_name(file) as name:
+        px = np.asarray(oiio.ImageBuf(name).get_pixels(oiio.FLOAT))
     finite = px[np.isfinite(px)]
     nan, inf = int(np.isnan(px).sum()), int(np.isinf(px).sum())
     return {"file": str(file), "bytes": head["file_bytes"], "width": head["width"], "height": head["height"],
@@ -1011,11 +1022,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def _name_bytes(exc: UnicodeError) -> tuple[bytes, int]:
+    """Encoding error handler of the CLI's streams: a byte of a file name that is not UTF-8 (a surrogate
+    ``os.fsdecode`` made of it) is written as that byte, as ``surrogateescape`` does; any other character the
+    stream's encoding lacks as a backslash escape, as ``backslashreplace`` does."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = b"".join(bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else c.encode("ascii", "backslashreplace")
+                   for c in exc.object[exc.start:exc.end])
+    return out, exc.end
+
+
 def run() -> None:
     """Console-script entry point. A file name that is not UTF-8 is printed as the file system's bytes, as ``ls``
     piped and ``sha256sum`` print it (rev20b: in a UTF-8 locale, where Python's streams are strict, the first such
-    name printed stopped the command with a UnicodeEncodeError traceback, an archive's summary after its work)."""
+    name printed stopped the command with a UnicodeEncodeError traceback, an archive's summary after its work); a
+    character the locale's encoding lacks (an ``é`` under ``PYTHONIOENCODING=ascii``, a Latin-1 locale's combining
+    accent) as a backslash escape (rev20e: a traceback that stopped ``archive`` at the first such name it printed)."""
+    register_error("qualipress.names", _name_bytes)
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="surrogateescape")
+            stream.reconfigure(errors="qualipress.names")
     sys.exit(main())

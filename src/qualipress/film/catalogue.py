@@ -21,7 +21,7 @@ from qualipress.errors import InputError, NonFiniteError, QualipressError
 from qualipress.film import analysis as _analysis
 from qualipress.film.sequence import find_frames, group, parse_name
 from qualipress.io import dpx, read_image, to_perceptual
-from qualipress.io.readers import why_unreadable
+from qualipress.io.readers import oiio_name, why_unreadable
 from qualipress.pipeline.runner import run_tasks
 
 #: OpenImageIO attributes copied into the catalogue, with the catalogue's own name.
@@ -60,23 +60,24 @@ def probe_header(path: str | Path) -> dict[str, Any]:
     except ImportError:  # pragma: no cover - openimageio is a film dependency
         oiio = None
     if oiio is not None:
-        inp = oiio.ImageInput.open(str(p))
-        if inp is not None:
-            try:
-                spec = inp.spec()
-                out.update(format=inp.format_name(), width=spec.width, height=spec.height,
-                           channels=spec.nchannels, channel_names=list(spec.channelnames),
-                           sample_type=str(spec.format),
-                           bit_depth=spec.get_int_attribute("oiio:BitsPerSample", 0) or None)
-                for attr in spec.extra_attribs:
-                    key = HEADER_FIELDS.get(attr.name)
-                    if key and key not in out:
-                        v = attr.value
-                        out[key] = v if isinstance(v, str | int | float) else str(v)
-            finally:
-                inp.close()
-        else:
-            out["warnings"].append(f"OpenImageIO: {oiio.geterror().strip()}")
+        with oiio_name(p) as name:
+            inp = oiio.ImageInput.open(name)
+            if inp is not None:
+                try:
+                    spec = inp.spec()
+                    out.update(format=inp.format_name(), width=spec.width, height=spec.height,
+                               channels=spec.nchannels, channel_names=list(spec.channelnames),
+                               sample_type=str(spec.format),
+                               bit_depth=spec.get_int_attribute("oiio:BitsPerSample", 0) or None)
+                    for attr in spec.extra_attribs:
+                        key = HEADER_FIELDS.get(attr.name)
+                        if key and key not in out:
+                            v = attr.value
+                            out[key] = v if isinstance(v, str | int | float) else str(v)
+                finally:
+                    inp.close()
+            else:
+                out["warnings"].append(f"OpenImageIO: {oiio.geterror().strip()}")
     if "width" not in out:
         from qualipress.io import read_image
 

@@ -108,11 +108,13 @@ def _sum_line(digest: str, name: str) -> bytes:
 
 
 def _sum_entry(line: bytes) -> tuple[str, str]:
-    """``(name, digest)`` of one ``SHA256SUMS`` line (:func:`_sum_line`, or ``<digest> *<name>``: binary mode)."""
+    """``(name, digest)`` of one ``SHA256SUMS`` line (:func:`_sum_line`, or ``<digest> *<name>``: binary mode).
+    The digest ends at the first space; the next byte, a space or the binary mode's ``*``, is not the name's
+    (rev20e: a ``sha256sum -b`` line of a name holding two spaces was split at those)."""
     escaped = line.startswith(b"\\")
-    digest, sep, raw = line[escaped:].partition(b"  ")
-    if not sep:
-        digest, _, raw = line[escaped:].partition(b" *")
+    digest, _, raw = line[escaped:].partition(b" ")
+    if raw[:1] in (b" ", b"*"):
+        raw = raw[1:]
     name = os.fsdecode(raw)
     if escaped:
         name = re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), name)

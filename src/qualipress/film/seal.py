@@ -21,6 +21,7 @@ AVIF, HEIF  not embedded: adding an item to the ``meta`` box means rewriting ``i
 from __future__ import annotations
 
 import json
+import re
 import struct
 from typing import Any
 from xml.sax.saxutils import escape
@@ -36,17 +37,31 @@ FIELDS = ("profile", "target", "codec", "codec_version", "setting", "params", "m
 
 
 _JSON_FIELDS = ("setting", "params", "metrics")
+#: A character an XML 1.0 element's text cannot hold as written: a control character (not even as a character
+#: reference), a carriage return (read back as a line feed) or a byte of a file name that is not UTF-8 (the
+#: surrogate ``os.fsdecode`` makes of it, which UTF-8 cannot encode).
+_NOT_XML_TEXT = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _seal_text(value: Any) -> str:
+    """A seal field's text: a string as it is, unless it holds a character of :data:`_NOT_XML_TEXT` or starts
+    with ``"``: then as a JSON string (ASCII, every such character escaped), which :func:`parse_packet` reads back
+    (rev20e: a source named ``bad\\xff.dpx`` failed at the seal with UnicodeEncodeError, one with a form feed made
+    a packet that does not parse, so verify checked nothing, and one with a CR a false "names another source");
+    anything else as JSON."""
+    if isinstance(value, str) and not value.startswith('"') and not _NOT_XML_TEXT.search(value):
+        return value
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def xmp_packet(seal: dict[str, Any]) -> bytes:
-    """An XMP packet with one ``qp:`` property per seal field (values JSON-encoded when not strings)."""
+    """An XMP packet with one ``qp:`` property per seal field (values JSON-encoded when not strings, or not
+    strings XML holds as written: :func:`_seal_text`)."""
     props = []
     for key in FIELDS:
         if key not in seal or seal[key] is None:
             continue
-        v = seal[key]
-        text = v if isinstance(v, str) else json.dumps(v, sort_keys=True, separators=(",", ":"))
-        props.append(f"   <qp:{key}>{escape(text)}</qp:{key}>")
+        props.append(f"   <qp:{key}>{escape(_seal_text(seal[key]))}</qp:{key}>")
     body = "\n".join(props)
     xml = (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
@@ -142,6 +157,10 @@ def parse_packet(packet: bytes) -> dict[str, Any]:
                     out[key] = json.loads(val)
                 except ValueError:
                     out[key] = val
-            else:
-                out[key] = val
+            else:  # a string the packet holds JSON-encoded (:func:`_seal_text`)
+                try:
+                    text = json.loads(val) if val.startswith('"') else val
+                except ValueError:  # an older seal's name starting with a quote
+                    text = val
+                out[key] = text if isinstance(text, str) else val
     return out

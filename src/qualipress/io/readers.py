@@ -6,6 +6,7 @@ import contextlib
 import errno
 import os
 import re
+import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -286,15 +287,16 @@ def header_dimensions(path: str | Path) -> tuple[int, int] | None:
         import OpenImageIO as oiio
     except ImportError:
         return None
-    inp = oiio.ImageInput.open(str(path))
-    if inp is None:
-        oiio.geterror()  # taken, so OpenImageIO does not print it at exit
-        return None
-    try:
-        spec = inp.spec()
-        return int(spec.width), int(spec.height)
-    finally:
-        inp.close()
+    with oiio_name(path) as name:
+        inp = oiio.ImageInput.open(name)
+        if inp is None:
+            oiio.geterror()  # taken, so OpenImageIO does not print it at exit
+            return None
+        try:
+            spec = inp.spec()
+            return int(spec.width), int(spec.height)
+        finally:
+            inp.close()
 
 
 def jpeg_stream_end(data: bytes) -> int:
@@ -690,40 +692,61 @@ def _oiio_open_error(message: str) -> str:
     return f"refused as a possible decompression bomb: {size}more than OpenImageIO reads on this machine"
 
 
+@contextlib.contextmanager
+def oiio_name(path: str | Path) -> Iterator[str]:
+    """A name OpenImageIO opens ``path`` by, valid while the block runs: ``path`` itself, or, for a name that is
+    not UTF-8 (OpenImageIO's Python binding takes only a str that encodes to UTF-8: TypeError, so such a frame was
+    reported unreadable, rev20e), a link to it of a UTF-8 name with its suffix in a temporary folder."""
+    name = str(path)
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        pass
+    else:
+        yield name
+        return
+    with tempfile.TemporaryDirectory(prefix="qualipress-name-") as tmp:
+        link = os.path.join(tmp, "file" + Path(name).suffix.encode("ascii", "ignore").decode())
+        os.symlink(os.path.abspath(name), link)
+        yield link
+
+
 def _read_oiio(path: Path, max_pixels: int, fmt: str) -> tuple[np.ndarray, dict[str, Any], int]:
     import OpenImageIO as oiio
 
-    inp = oiio.ImageInput.open(str(path))
-    if inp is None:
-        raise InputError(f"{path}: {_oiio_open_error(oiio.geterror())}")
-    try:
-        spec = inp.spec()
-        check_dimensions(spec.width, spec.height, max_pixels=max_pixels)
-        meta: dict[str, Any] = {"channel_names": list(spec.channelnames)}
-        for attr in spec.extra_attribs:
-            if attr.name in DPX_FIELDS or attr.name.startswith(("dpx:", "smpte:", "openexr:", "exr:", "cineon:")) or \
-                    attr.name in ("compression", "chromaticities", "FramesPerSecond", "DateTime", "Software"):
-                value = attr.value
-                if isinstance(value, np.ndarray) and (value.size > 16 or attr.name == "dpx:UserData"):
-                    # a DPX user-data section (any size) or another long array: its size, not its values
-                    value = f"{value.size} bytes" if value.dtype == np.uint8 else f"{value.size} values"
-                meta[attr.name] = value if isinstance(value, str | int | float) else str(value)
-        bits = spec.get_int_attribute("oiio:BitsPerSample", 0)
-        data_window = (spec.x, spec.y, spec.width, spec.height)
-        if data_window != (spec.full_x, spec.full_y, spec.full_width, spec.full_height):
-            meta["data_window"] = list(data_window)
-            meta["display_window"] = [spec.full_x, spec.full_y, spec.full_width, spec.full_height]
-        arr = inp.read_image(0, 0, 0, spec.nchannels, oiio.UNKNOWN)
-        if arr is None:
-            raise InputError(f"{path}: {inp.geterror() or 'pixel data unreadable'}")
-        if fmt == "exr" and inp.seek_subimage(1, 0):  # a multi-part file: only part 0 is read; name the others
-            parts = [(spec.get_string_attribute("name"), list(spec.channelnames))]
-            while inp.seek_subimage(len(parts), 0):
-                more = inp.spec()
-                parts.append((more.get_string_attribute("name"), list(more.channelnames)))
-            meta["exr_parts"] = parts
-    finally:
-        inp.close()
+    with oiio_name(path) as name:
+        inp = oiio.ImageInput.open(name)
+        if inp is None:
+            raise InputError(f"{path}: {_oiio_open_error(oiio.geterror())}")
+        try:
+            spec = inp.spec()
+            check_dimensions(spec.width, spec.height, max_pixels=max_pixels)
+            meta: dict[str, Any] = {"channel_names": list(spec.channelnames)}
+            for attr in spec.extra_attribs:
+                if attr.name in DPX_FIELDS or attr.name.startswith(("dpx:", "smpte:", "openexr:", "exr:",
+                                                                    "cineon:")) or \
+                        attr.name in ("compression", "chromaticities", "FramesPerSecond", "DateTime", "Software"):
+                    value = attr.value
+                    if isinstance(value, np.ndarray) and (value.size > 16 or attr.name == "dpx:UserData"):
+                        # a DPX user-data section (any size) or another long array: its size, not its values
+                        value = f"{value.size} bytes" if value.dtype == np.uint8 else f"{value.size} values"
+                    meta[attr.name] = value if isinstance(value, str | int | float) else str(value)
+            bits = spec.get_int_attribute("oiio:BitsPerSample", 0)
+            data_window = (spec.x, spec.y, spec.width, spec.height)
+            if data_window != (spec.full_x, spec.full_y, spec.full_width, spec.full_height):
+                meta["data_window"] = list(data_window)
+                meta["display_window"] = [spec.full_x, spec.full_y, spec.full_width, spec.full_height]
+            arr = inp.read_image(0, 0, 0, spec.nchannels, oiio.UNKNOWN)
+            if arr is None:
+                raise InputError(f"{path}: {inp.geterror() or 'pixel data unreadable'}")
+            if fmt == "exr" and inp.seek_subimage(1, 0):  # a multi-part file: only part 0 is read; name the others
+                parts = [(spec.get_string_attribute("name"), list(spec.channelnames))]
+                while inp.seek_subimage(len(parts), 0):
+                    more = inp.spec()
+                    parts.append((more.get_string_attribute("name"), list(more.channelnames)))
+                meta["exr_parts"] = parts
+        finally:
+            inp.close()
     if arr.ndim == 2:
         arr = arr[..., None]
     expected = spec.width * spec.height * spec.nchannels

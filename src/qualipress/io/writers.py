@@ -12,6 +12,7 @@ from qualipress.errors import OutputError, UnsupportedError
 from qualipress.io.files import atomic_path, atomic_write_bytes
 from qualipress.io.image import Image
 from qualipress.io.metadata import Carry, carry_for, embed, icc_for_samples, png_chunk, tiff_with_exif
+from qualipress.io.readers import oiio_name
 from qualipress.io.transfer import pq_decode
 
 
@@ -140,9 +141,9 @@ def _write_oiio(path: Path, image: Image, *, overwrite: bool, **options: Any) ->
             v = px.astype(np.uint32)
             data = ((v << (16 - bits)) | (v >> (2 * bits - 16))).astype(np.uint16)
     spec.channelnames = names
-    with atomic_path(path, overwrite=True) as tmp:
-        out = oiio.ImageOutput.create(str(tmp))
-        if out is None or not out.open(str(tmp), spec):
+    with atomic_path(path, overwrite=True) as tmp, oiio_name(tmp) as name:
+        out = oiio.ImageOutput.create(name)
+        if out is None or not out.open(name, spec):
             raise OutputError(f"{path}: {oiio.geterror() or 'cannot open for writing'}")
         ok = out.write_image(np.ascontiguousarray(data))
         out.close()
