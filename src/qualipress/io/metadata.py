@@ -1072,22 +1072,42 @@ def _timed_metadata_tracks(data: bytes, start: int) -> list[tuple[bytes, tuple[i
     """The timed metadata tracks (:data:`_TIMED_METADATA`) of the MP4 at ``start``: for each, its sample entry's
     format (or handler type when the format is another), the entry's payload (start, end) and its samples' (start,
     end) in ``data``, found through ``stsz``, ``stsc`` and ``stco``/``co64`` (chunk offsets count from ``start``;
-    samples outside ``data`` are left out). A fragmented video's samples (``moof``) are not found."""
-    tracks, at = [], start
+    samples not wholly inside a top-level ``mdat`` payload are left out: rev20d, a sample table pointing at the
+    ``moov`` or ``ftyp`` box got the container zeroed). A fragmented video's samples (``moof``) are not found.
+
+    Raises
+    ------
+    UnsupportedError
+        When the tracks' tables list more than :data:`_MAX_SAMPLES` samples in all (rev20d: a 20-byte ``stsz`` claiming
+        2^32 one-byte samples took 20 s and 4.4 GB per call on a 20 MB upload).
+    """
+    top, at = [], start
     while (box := _box_header(data, at, len(data))) is not None:
-        kind, head, size = box
-        with contextlib.suppress(UnsupportedError):
-            for trak in (b for b in (_boxes(data, at + head, at + size) if kind == b"moov" else []) if b[0] == b"trak"):
-                if (track := _metadata_track(data, start, trak[2], trak[3])) is not None:
-                    tracks.append(track)
-        at += size
+        top.append((box[0], at + box[1], at + box[2]))
+        at += box[2]
+    mdats = [(lo, hi) for kind, lo, hi in top if kind == b"mdat"]
+    tracks, walked = [], [0]
+    for lo, hi in (span for kind, *span in top if kind == b"moov"):
+        try:
+            traks = [b for b in _boxes(data, lo, hi) if b[0] == b"trak"]
+        except UnsupportedError:  # a malformed moov: its tracks are not read
+            continue
+        for trak in traks:
+            if (track := _metadata_track(data, start, trak[2], trak[3], mdats, walked)) is not None:
+                tracks.append(track)
     return tracks
 
 
-def _metadata_track(data: bytes, start: int, lo: int, hi: int) -> tuple[bytes, tuple[int, int],
-                                                                         list[tuple[int, int]]] | None:
-    """One ``trak`` payload (``lo``-``hi``) as :func:`_timed_metadata_tracks` describes it, None when it is not
-    a timed metadata track or its sample tables do not parse."""
+#: The most samples the timed metadata tracks of a video may list in all (a motion photo's few seconds of 1 kHz
+#: motion samples are a few thousand): more, and its tables are not walked (:func:`_timed_metadata_tracks` raises).
+_MAX_SAMPLES = 1 << 16
+
+
+def _metadata_track(data: bytes, start: int, lo: int, hi: int, mdats: list[tuple[int, int]],
+                    walked: list[int]) -> tuple[bytes, tuple[int, int], list[tuple[int, int]]] | None:
+    """One ``trak`` payload (``lo``-``hi``) as :func:`_timed_metadata_tracks` describes it (``mdats``: the payloads
+    of the MP4's ``mdat`` boxes; ``walked[0]``: the samples listed by the tracks before, counted on), None when it
+    is not a timed metadata track or its sample tables do not parse."""
     hdlr, stbl = _inside(data, lo, hi, b"mdia", b"hdlr"), _inside(data, lo, hi, b"mdia", b"minf", b"stbl")
     stsd = _inside(data, *stbl, b"stsd") if stbl else None
     if hdlr is None or stsd is None or stsd[1] < stsd[0] + 16:
@@ -1102,21 +1122,29 @@ def _metadata_track(data: bytes, start: int, lo: int, hi: int) -> tuple[bytes, t
     if stsz is None or stsc is None or (table := stco or co64) is None:
         return kind, entry, []
     one, count = struct.unpack_from(">II", data, stsz[0] + 4) if stsz[1] >= stsz[0] + 12 else (0, 0)
-    sizes = ([one] * min(count, len(data) // one) if one
-             else [int.from_bytes(data[p : p + 4]) for p in range(stsz[0] + 12, stsz[1] - 3, 4)])
+    if not one:
+        count = min(count, (stsz[1] - stsz[0] - 12) // 4)
     runs = [struct.unpack_from(">II", data, p) for p in range(stsc[0] + 8, stsc[1] - 11, 12)]
     width = 4 if stco else 8
     offsets = [int.from_bytes(data[p : p + width]) for p in range(table[0] + 8, table[1] - width + 1, width)]
     samples: list[tuple[int, int]] = []
-    per, run = 0, 0
+    per, run, done = 0, 0, 0
     for chunk, offset in enumerate(offsets, 1):
         pos = start + offset
         while run < len(runs) and runs[run][0] <= chunk:  # the run of chunks this one belongs to
             per, run = runs[run][1], run + 1
-        for size in sizes[len(samples) : len(samples) + per]:
-            samples.append((pos, pos + size))
+        take = min(per, count - done)
+        if walked[0] + take > _MAX_SAMPLES:
+            raise UnsupportedError(f"a timed metadata track of the video lists more than {_MAX_SAMPLES:,} samples: "
+                                   "its samples were not checked for a location")
+        room = next((b for a, b in mdats if a <= pos < b), pos)  # a sample must lie in an mdat payload
+        for k in range(done, done + take):
+            size = one or int.from_bytes(data[stsz[0] + 12 + 4 * k : stsz[0] + 16 + 4 * k])
+            if pos < pos + size <= room:
+                samples.append((pos, pos + size))
             pos += size
-    return kind, entry, [(a, b) for a, b in samples if start <= a < b <= len(data)]
+        done, walked[0] = done + take, walked[0] + take
+    return kind, entry, samples
 
 
 def _timed_places_zeroed(data: bytes, out: bytearray, start: int) -> None:
@@ -1183,15 +1211,26 @@ def _gpmf_gps_zeroed(data: bytes, out: bytearray, lo: int, hi: int, depth: int =
         lo += 8 + (size * repeat + 3) // 4 * 4
 
 
-def video_metadata_tracks(data: bytes) -> list[str]:
+def video_metadata_tracks(data: bytes, *, whole: bool = False) -> list[str]:
     """The timed metadata tracks of the video after a JPEG's image (``data``: a motion photo), each named by its
     format (``camm``, ``gpmd``, ``mebx``, or its handler ``meta``) and sample count, so ``info`` can say the
-    video holds one: its samples may hold a position (zeroed by ``--metadata strip-gps``: :func:`scrub_jpeg`)."""
+    video holds one: its samples may hold a position (zeroed by ``--metadata strip-gps``: :func:`scrub_jpeg`).
+    ``whole``: only those whose every sample the scrub zeroes (a format not read here, a ``mebx`` track whose keys
+    do not parse), so compress can say so: rev20d, a user asking for the GPS alone lost such a track's other
+    contents without a word.
+
+    Raises
+    ------
+    UnsupportedError
+        When the tracks list too many samples to be checked (:func:`_timed_metadata_tracks`).
+    """
     end = next((b for m, _, b in _header_segments(data) if m == 0xD9), len(data))
     if (start := _video_start(data, end)) < 0:
         return []
-    tracks = _timed_metadata_tracks(data, start)
-    return [f"{kind.decode('latin-1')} ({len(samples)} samples)" for kind, _, samples in tracks]
+    tracks = [(kind, samples) for kind, (lo, hi), samples in _timed_metadata_tracks(data, start)
+              if not whole or (samples and (kind not in _TIMED_METADATA
+                                           or (kind == b"mebx" and _mebx_place_ids(data, lo, hi) is None)))]
+    return [f"{kind.decode('latin-1')} ({len(samples)} samples)" for kind, samples in tracks]
 
 
 def _place_values_zeroed(data: bytes, out: bytearray, at: int, end: int) -> None:

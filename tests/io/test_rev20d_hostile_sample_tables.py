@@ -1,0 +1,72 @@
+"""rev20d: a motion photo's video comes from an untrusted upload, and its timed metadata track's sample tables were
+trusted. A chunk offset pointing at the ``ftyp`` (or ``moov``) box got the container's own bytes zeroed under
+``--metadata strip-gps``; a 20-byte ``stsz`` claiming 2^32 one-byte samples was walked one by one (20 s and 4.4 GB
+per call on a 20 MB file). Samples now count only inside an ``mdat`` payload and the tables may list at most
+``_MAX_SAMPLES`` samples (more: UnsupportedError, which ``info`` shows as a fact). A track of a format not read here
+loses every sample: compress's decisions say so, since a user asked for the GPS alone."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from qualipress.errors import UnsupportedError
+from qualipress.io.metadata import _boxes, scrub_jpeg
+
+from .test_fix20web_timed_metadata_gps import GYRO, POSITION, _box, _full, _jpeg, _mp4
+
+
+def _bare(fmt: bytes, handler: bytes, mdat: bytes, stsz: bytes, stco: bytes) -> bytes:
+    """ftyp, mdat, moov with one track whose tables are the ones given, every chunk of one run of 2^32-1 samples."""
+    stsd = _full(b"stsd", struct.pack(">I", 1) + _box(fmt, bytes(6) + struct.pack(">H", 1)))
+    stsc = _full(b"stsc", struct.pack(">4I", 1, 1, 0xFFFFFFFF, 1))
+    hdlr = _full(b"hdlr", bytes(4) + handler + bytes(12) + b"m\x00")
+    trak = _box(b"trak", _box(b"mdia", hdlr + _box(b"minf", _box(b"stbl", stsd + stsc + stsz + stco))))
+    return _box(b"ftyp", b"isom\x00\x00\x02\x00isommp41") + _box(b"mdat", mdat) + _box(b"moov", trak)
+
+
+@pytest.mark.parametrize("at", [0, 8])
+def test_a_sample_pointing_at_the_container_is_left_alone(at: int) -> None:
+    video = _bare(b"mett", b"meta", b"lat=40.6892" * 4, _full(b"stsz", struct.pack(">III", 0, 1, 24)),
+                  _full(b"stco", struct.pack(">II", 1, at)))
+    assert scrub_jpeg(_jpeg() + video, "strip-gps") == _jpeg() + video
+    moov = _boxes(video)[2][1]
+    moov_video = _bare(b"mett", b"meta", b"x" * 8, _full(b"stsz", struct.pack(">III", 0, 1, 16)),
+                       _full(b"stco", struct.pack(">II", 1, moov)))
+    assert scrub_jpeg(_jpeg() + moov_video, "strip-gps") == _jpeg() + moov_video
+
+
+def test_a_sample_count_of_two_to_the_32_is_refused_not_walked(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from qualipress.cli import main
+
+    video = _bare(b"camm", b"camm", bytes(200_000), _full(b"stsz", struct.pack(">II", 1, 0xFFFFFFFF)),
+                  _full(b"stco", struct.pack(">II", 1, 40)))
+    with pytest.raises(UnsupportedError, match="more than 65,536 samples"):
+        scrub_jpeg(_jpeg() + video, "strip-gps")
+    (tmp_path / "a.jpg").write_bytes(_jpeg() + video)
+    assert main(["info", str(tmp_path / "a.jpg"), "--json"]) == 0
+    assert "more than 65,536" in json.loads(capsys.readouterr().out)["metadata"]["video_metadata_tracks"]
+
+
+def test_a_track_zeroed_whole_is_said(tmp_path: Path) -> None:
+    from qualipress.cli import main
+
+    src = tmp_path / "m.jpg"
+    src.write_bytes(_jpeg() + _mp4(b"mett", b"meta", [b"lat=40.6892;" * 2] * 3))
+    before = src.read_bytes()
+    decisions = {}
+    for name, video in (("a", src), ("b", tmp_path / "c.jpg")):
+        if name == "b":  # a camm track: its motion samples stay, nothing to say
+            video.write_bytes(_jpeg() + _mp4(b"camm", b"camm", [GYRO, POSITION, GYRO]))
+        out = tmp_path / name
+        assert main(["compress", str(video), "-o", str(out), "--codec", "source:jpeg", "--metadata",
+                     "strip-gps"]) == 0
+        record = json.loads((out / "qualipress-report.jsonl").read_text().splitlines()[0])
+        decisions[name] = " ".join(record.get("decisions") or [])
+    assert "every sample of the video's timed metadata track(s) meta (3 samples) zeroed" in decisions["a"]
+    assert "timed metadata" not in decisions["b"]
+    assert src.read_bytes() == before  # the input is never written
