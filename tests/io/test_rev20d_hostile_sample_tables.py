@@ -2,8 +2,9 @@
 trusted. A chunk offset pointing at the ``ftyp`` (or ``moov``) box got the container's own bytes zeroed under
 ``--metadata strip-gps``; a 20-byte ``stsz`` claiming 2^32 one-byte samples was walked one by one (20 s and 4.4 GB
 per call on a 20 MB file). Samples now count only inside an ``mdat`` payload and the tables may list at most
-``_MAX_SAMPLES`` samples (more: UnsupportedError, which ``info`` shows as a fact). A track of a format not read here
-loses every sample: compress's decisions say so, since a user asked for the GPS alone."""
+``_MAX_SAMPLES`` samples (more: UnsupportedError, which ``info`` shows as a fact and compress turns into re-encodes
+only). A track of a format not read here loses every sample: compress's decisions say so, since a user asked for
+the GPS alone."""
 
 from __future__ import annotations
 
@@ -50,6 +51,11 @@ def test_a_sample_count_of_two_to_the_32_is_refused_not_walked(tmp_path: Path,
     (tmp_path / "a.jpg").write_bytes(_jpeg() + video)
     assert main(["info", str(tmp_path / "a.jpg"), "--json"]) == 0
     assert "more than 65,536" in json.loads(capsys.readouterr().out)["metadata"]["video_metadata_tracks"]
+    # compress: re-encodes (which hold no video) still run, the source is not kept
+    assert main(["compress", str(tmp_path / "a.jpg"), "-o", str(tmp_path / "o"), "--codec", "webp,source:jpeg",
+                 "--metadata", "strip-gps"]) == 0
+    record = json.loads((tmp_path / "o" / "qualipress-report.jsonl").read_text().splitlines()[0])
+    assert record["codec"] == "webp" and any("the source is not kept" in d for d in record["decisions"])
 
 
 def test_a_track_zeroed_whole_is_said(tmp_path: Path) -> None:

@@ -259,8 +259,14 @@ class PhotoHooks:
             notes.append(f"metadata strip-gps: {len(renames)} Extended XMP packet(s) of the source held GPS "
                          "properties: the kept source and its lossless transcodes hold them rewritten without "
                          "(new GUID); re-encodes hold no Extended XMP")
-        source = scrub_jpeg(data, self.metadata)
-        if self.metadata != "keep" and (whole := video_metadata_tracks(data, whole=True)):
+        try:
+            source = scrub_jpeg(data, self.metadata)
+            whole = video_metadata_tracks(data, whole=True) if self.metadata != "keep" else []
+        except UnsupportedError as exc:  # rev20d: a video whose tables cannot be walked: only re-encodes, no video
+            notes.append(f"metadata {self.metadata}: {exc}: the source is not kept (nor losslessly transcoded); "
+                         "re-encodes hold no video")
+            return {"source_metadata": carry}
+        if whole:
             notes.append(f"metadata {self.metadata}: every sample of the video's timed metadata track(s) "
                          f"{', '.join(whole)} zeroed in the kept source and its lossless transcodes (a format whose "
                          "location cannot be told apart from the rest)")
