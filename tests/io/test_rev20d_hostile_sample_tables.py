@@ -17,7 +17,7 @@ import pytest
 from qualipress.errors import UnsupportedError
 from qualipress.io.metadata import _boxes, scrub_jpeg
 
-from .test_fix20web_timed_metadata_gps import GYRO, POSITION, _box, _full, _jpeg, _mp4
+from .test_fix20web_timed_metadata_gps import GYRO, POSITION, _box, _full, _jpeg, _klv, _mp4
 
 
 def _bare(fmt: bytes, handler: bytes, mdat: bytes, stsz: bytes, stco: bytes) -> bytes:
@@ -76,3 +76,18 @@ def test_a_track_zeroed_whole_is_said(tmp_path: Path) -> None:
     assert "every sample of the video's timed metadata track(s) meta (3 samples) zeroed" in decisions["a"]
     assert "timed metadata" not in decisions["b"]
     assert src.read_bytes() == before  # the input is never written
+
+
+def test_a_gpmf_sample_that_does_not_parse_is_zeroed_whole() -> None:
+    gps5 = struct.pack(">5i", 406892000, -740445000, 12000, 100, 100)
+    accl = _klv(b"ACCL", b"s", 6, bytes(6))  # 8 + 8 bytes: cut to 8 + 4, its size now reads into GPS5's header
+    sample = _klv(b"DEVC", b"\x00", 1, accl[:12] + _klv(b"GPS5", b"l", 20, gps5) + bytes(4))
+    new = scrub_jpeg(_jpeg() + _mp4(b"gpmd", b"meta", [sample] * 3), "strip-gps")
+    assert gps5 not in new
+
+
+def test_mebx_keys_with_bytes_left_over_zero_every_item() -> None:
+    place = b"+40.6892-074.0445+012.000/"
+    keys = _box(b"keys", b"\x00\x00\x00\x03abc")  # no key box at all: the item below is not known to be harmless
+    sample = _box(struct.pack(">I", 1), place)
+    assert place not in scrub_jpeg(_jpeg() + _mp4(b"mebx", b"meta", [sample] * 3, entry=keys), "strip-gps")

@@ -1152,7 +1152,7 @@ def _timed_places_zeroed(data: bytes, out: bytearray, start: int) -> None:
     say where it was shot, every box keeping its size: a camm sample of a position type (:data:`_CAMM_PLACES`; its
     other fields, the motion samples, stay), the values of a GPMF sample's ``GPS*`` keys (:func:`_gpmf_gps_zeroed`),
     the values of a mebx sample's items whose key names a place (:data:`_PLACE_KEY`); every sample of a track of
-    another format, or whose keys or items do not parse (where a place is cannot be told apart)."""
+    another format, or whose keys or items or GPMF entries do not parse (where a place is cannot be told apart)."""
     for kind, (elo, ehi), samples in _timed_metadata_tracks(data, start):
         ids = _mebx_place_ids(data, elo, ehi) if kind == b"mebx" else None
         for lo, hi in samples:
@@ -1160,7 +1160,8 @@ def _timed_places_zeroed(data: bytes, out: bytearray, start: int) -> None:
                 if int.from_bytes(data[lo + 2 : lo + 4], "little") in _CAMM_PLACES:
                     out[lo:hi] = bytes(hi - lo)
             elif kind == b"gpmd":
-                _gpmf_gps_zeroed(data, out, lo, hi)
+                if not _gpmf_gps_zeroed(data, out, lo, hi):  # where its GPS is cannot be told: all of it
+                    out[lo:hi] = bytes(hi - lo)
             elif kind == b"mebx" and ids is not None:
                 try:
                     items = _boxes(data, lo, hi)
@@ -1184,6 +1185,8 @@ def _mebx_place_ids(data: bytes, lo: int, hi: int) -> set[bytes] | None:
         entries = _boxes(data, *keys)
     except UnsupportedError:
         return None
+    if (entries[-1][3] if entries else keys[0]) != keys[1]:  # bytes left over that are no key (rev20d: kept)
+        return None
     ids = set()
     for local, _, a, b in entries:
         keyd = _inside(data, a, b, b"keyd")
@@ -1194,21 +1197,25 @@ def _mebx_place_ids(data: bytes, lo: int, hi: int) -> set[bytes] | None:
     return ids
 
 
-def _gpmf_gps_zeroed(data: bytes, out: bytearray, lo: int, hi: int, depth: int = 0) -> None:
+def _gpmf_gps_zeroed(data: bytes, out: bytearray, lo: int, hi: int, depth: int = 0) -> bool:
     """Zero in ``out`` the values of the GPMF entries (GoPro: a key, a type, a structure size and a repeat count,
     then the values padded to 4 bytes; type 0 nests entries) between ``lo`` and ``hi`` whose key starts ``GPS``;
-    all of it past 8 levels of nesting (GoPro's files have 2 or 3)."""
+    all of it past 8 levels of nesting (GoPro's files have 2 or 3). Returns whether they parse: every entry
+    inside its container and nothing left over after the last; when not, a ``GPS`` entry may have been read past
+    (rev20d: one entry's wrong size hid the next one's GPS values, which were kept)."""
     if depth > 8:
         out[lo:hi] = bytes(hi - lo)
-        return
+        return True
     while lo + 8 <= hi:
         key, kind, size, repeat = struct.unpack_from(">4sBBH", data, lo)
-        end = min(lo + 8 + size * repeat, hi)
-        if kind == 0:
-            _gpmf_gps_zeroed(data, out, lo + 8, end, depth + 1)
-        elif key.startswith(b"GPS"):
+        if (end := lo + 8 + size * repeat) > hi:
+            return False
+        if kind == 0 and not _gpmf_gps_zeroed(data, out, lo + 8, end, depth + 1):
+            return False
+        if kind != 0 and key.startswith(b"GPS"):
             out[lo + 8 : end] = bytes(end - lo - 8)
         lo += 8 + (size * repeat + 3) // 4 * 4
+    return lo >= hi
 
 
 def video_metadata_tracks(data: bytes, *, whole: bool = False) -> list[str]:
