@@ -1597,12 +1597,14 @@ def jpeg_source_only(data: bytes, policy: str) -> list[str]:
 
 def jpeg_too_long(carry: Carry) -> list[str]:
     """The fields of ``carry`` that a JPEG cannot hold: an EXIF or an XMP packet longer than one APP1 segment
-    (65,533 bytes with its signature; Extended XMP is not written here). :func:`embed_jpeg` leaves them out and
-    ``pipeline.delivery.lost_fields`` names them (QA 17 web: a PNG's 90 kB XMP was dropped from its JPEG output
-    while the report said "carried", and a 70 kB EXIF failed every JPEG encode of the image)."""
+    (65,533 bytes with its signature; Extended XMP is not written here), a comment longer than one COM segment.
+    :func:`embed_jpeg` leaves them out and ``pipeline.delivery.lost_fields`` names them (QA 17 web: a PNG's 90 kB
+    XMP was dropped from its JPEG output while the report said "carried", and a 70 kB EXIF failed every JPEG encode
+    of the image; rev20d: a GIF's 66 kB comment failed them too)."""
     limit = 0xFFFF - 2
     return [name for name, value, head in (("exif", carry.exif, _EXIF_PREFIX), ("xmp", carry.xmp, _XMP_NS))
-            if value and len(head) + len(value) > limit]
+            if value and len(head) + len(value) > limit] + (
+        ["comment"] if any(len(c) > limit for c in carry.comment) else [])
 
 
 def embed_jpeg(data: bytes, carry: Carry) -> bytes:
@@ -1632,7 +1634,8 @@ def embed_jpeg(data: bytes, carry: Carry) -> bytes:
         new += [(0xE2, _ICC_TAG + bytes([i + 1, len(parts)]) + part) for i, part in enumerate(parts)]
     app0 = [s for s in keep if s[0] == 0xE0]
     others = [s for s in keep if s[0] != 0xE0]
-    return _rebuilt_jpeg(data, rest, segs, [*app0, *new, *others, *((0xFE, c) for c in carry.comment)])
+    comments = () if "comment" in too_long else carry.comment
+    return _rebuilt_jpeg(data, rest, segs, [*app0, *new, *others, *((0xFE, c) for c in comments)])
 
 
 def png_exif_late(data: bytes | Path) -> bool:
