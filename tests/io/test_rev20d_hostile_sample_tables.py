@@ -91,3 +91,13 @@ def test_mebx_keys_with_bytes_left_over_zero_every_item() -> None:
     keys = _box(b"keys", b"\x00\x00\x00\x03abc")  # no key box at all: the item below is not known to be harmless
     sample = _box(struct.pack(">I", 1), place)
     assert place not in scrub_jpeg(_jpeg() + _mp4(b"mebx", b"meta", [sample] * 3, entry=keys), "strip-gps")
+
+
+def test_chunks_pointing_at_one_sample_again_and_again_are_refused() -> None:
+    """1,000 chunks each holding the same 2 MB sample of a track of unknown format: zeroed 1,000 times (2.3 s)."""
+    n = 1000
+    video = _bare(b"mett", b"meta", bytes(range(256)) * 40, _full(b"stsz", struct.pack(">II", 10240, n)),
+                  _full(b"stco", struct.pack(">I", n) + struct.pack(">I", 32) * n))
+    video = video.replace(struct.pack(">4I", 1, 1, 0xFFFFFFFF, 1), struct.pack(">4I", 1, 1, 1, 1))  # one a chunk
+    with pytest.raises(UnsupportedError, match="overlap"):
+        scrub_jpeg(_jpeg() + video, "strip-gps")
