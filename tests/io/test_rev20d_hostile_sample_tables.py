@@ -101,3 +101,13 @@ def test_chunks_pointing_at_one_sample_again_and_again_are_refused() -> None:
     video = video.replace(struct.pack(">4I", 1, 1, 0xFFFFFFFF, 1), struct.pack(">4I", 1, 1, 1, 1))  # one a chunk
     with pytest.raises(UnsupportedError, match="overlap"):
         scrub_jpeg(_jpeg() + video, "strip-gps")
+
+
+def test_a_table_of_empty_chunks_is_not_walked_to_its_end() -> None:
+    """70,000 chunks of no sample (``stsc`` says 0 a chunk): each was a step, and a 20 MB ``stco`` five million."""
+    n = 70_000
+    video = _bare(b"camm", b"camm", bytes(64), _full(b"stsz", struct.pack(">II", 4, 10)),
+                  _full(b"stco", struct.pack(">I", n) + struct.pack(">I", 32) * n))
+    video = video.replace(struct.pack(">4I", 1, 1, 0xFFFFFFFF, 1), struct.pack(">4I", 1, 1, 0, 1))
+    with pytest.raises(UnsupportedError, match="samples or chunks"):
+        scrub_jpeg(_jpeg() + video, "strip-gps")

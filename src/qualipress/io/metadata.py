@@ -21,6 +21,7 @@ TIFF      tag 34675 (tifffile)        IFD0 tags + Exif/GPS IFDs       tag 700 (t
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import io
@@ -1127,27 +1128,31 @@ def _metadata_track(data: bytes, start: int, lo: int, hi: int, mdats: list[tuple
     one, count = struct.unpack_from(">II", data, stsz[0] + 4) if stsz[1] >= stsz[0] + 12 else (0, 0)
     if not one:
         count = min(count, (stsz[1] - stsz[0] - 12) // 4)
-    runs = [struct.unpack_from(">II", data, p) for p in range(stsc[0] + 8, stsc[1] - 11, 12)]
+    runs = range(stsc[0] + 8, stsc[1] - 11, 12)  # read as the chunks reach them: a table may be megabytes
     width = 4 if stco else 8
-    offsets = [int.from_bytes(data[p : p + width]) for p in range(table[0] + 8, table[1] - width + 1, width)]
+    starts = [a for a, _ in mdats]
     samples: list[tuple[int, int]] = []
     per, run, done = 0, 0, 0
-    for chunk, offset in enumerate(offsets, 1):
-        pos = start + offset
-        while run < len(runs) and runs[run][0] <= chunk:  # the run of chunks this one belongs to
-            per, run = runs[run][1], run + 1
+    for chunk, at in enumerate(range(table[0] + 8, table[1] - width + 1, width), 1):
+        if done >= count:
+            break
+        pos = start + int.from_bytes(data[at : at + width])
+        while run < len(runs) and int.from_bytes(data[runs[run] : runs[run] + 4]) <= chunk:  # this chunk's run
+            per, run = int.from_bytes(data[runs[run] + 4 : runs[run] + 8]), run + 1
         take = min(per, count - done)
-        if walked[0] + take > _MAX_SAMPLES:
-            raise UnsupportedError(f"a timed metadata track of the video lists more than {_MAX_SAMPLES:,} samples: "
-                                   "its samples were not checked for a location")
-        room = next((b for a, b in mdats if a <= pos < b), pos)  # a sample must lie in an mdat payload
+        walked[0] += max(take, 1)  # an empty chunk costs a step too
+        if walked[0] > _MAX_SAMPLES:
+            raise UnsupportedError(f"a timed metadata track of the video lists more than {_MAX_SAMPLES:,} samples "
+                                   "or chunks: its samples were not checked for a location")
+        i = bisect.bisect_right(starts, pos) - 1  # a sample must lie in an mdat payload
+        room = mdats[i][1] if i >= 0 and pos < mdats[i][1] else pos
         for k in range(done, done + take):
             size = one or int.from_bytes(data[stsz[0] + 12 + 4 * k : stsz[0] + 16 + 4 * k])
             if pos < pos + size <= room:
                 samples.append((pos, pos + size))
                 walked[1] -= size
             pos += size
-        done, walked[0] = done + take, walked[0] + take
+        done += take
         if walked[1] < 0:
             raise UnsupportedError("the timed metadata samples of the video overlap (more bytes than its mdat "
                                    "holds): they were not checked for a location")
