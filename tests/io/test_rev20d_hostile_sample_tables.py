@@ -111,3 +111,28 @@ def test_a_table_of_empty_chunks_is_not_walked_to_its_end() -> None:
     video = video.replace(struct.pack(">4I", 1, 1, 0xFFFFFFFF, 1), struct.pack(">4I", 1, 1, 0, 1))
     with pytest.raises(UnsupportedError, match="samples or chunks"):
         scrub_jpeg(_jpeg() + video, "strip-gps")
+
+
+@pytest.mark.parametrize("bits", [4, 8, 16])
+def test_compact_sample_sizes_stz2_are_read(bits: int) -> None:
+    """A track giving its sample sizes in ``stz2`` (4-, 8- or 16-bit entries) had its samples not found: its camm
+    positions were kept under strip-gps."""
+    # 4 bits hold sizes up to 15: a camm position sample cut short, its type 5 all that is read
+    samples = [GYRO, POSITION] * 2 if bits > 4 else [b"\x00\x00\x05\x00" + b"\x07" * 8, b"\x00" * 15] * 2
+    sizes = [len(s) for s in samples]
+    table = (bytes([sizes[0] << 4 | sizes[1], sizes[2] << 4 | sizes[3]]) if bits == 4
+             else b"".join(v.to_bytes(bits // 8, "big") for v in sizes))
+    stz2 = _full(b"stz2", bytes([0, 0, 0, bits]) + struct.pack(">I", len(samples)) + table)
+    video = _mp4(b"camm", b"camm", samples)
+    stsz = _full(b"stsz", struct.pack(">II", 0, len(samples)) + b"".join(struct.pack(">I", v) for v in sizes))
+    assert stsz in video
+    grow = len(stz2) - len(stsz)
+    video = video.replace(stsz, stz2)
+    # the boxes holding it (moov, trak, mdia, minf, stbl) grow by the difference
+    for kind in (b"moov", b"trak", b"mdia", b"minf", b"stbl"):
+        at = video.index(kind) - 4
+        video = video[:at] + struct.pack(">I", int.from_bytes(video[at : at + 4]) + grow) + video[at + 4 :]
+    new = scrub_jpeg(_jpeg() + video, "strip-gps")
+    marker = POSITION if bits > 4 else b"\x07" * 8
+    assert marker in video and marker not in new
+    assert (GYRO in new) if bits > 4 else True

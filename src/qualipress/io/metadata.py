@@ -1121,13 +1121,18 @@ def _metadata_track(data: bytes, start: int, lo: int, hi: int, mdats: list[tuple
         return None
     entry = (stsd[0] + 16, min(stsd[1], stsd[0] + 8 + int.from_bytes(data[stsd[0] + 8 : stsd[0] + 12])))
     kind = fmt if fmt in _TIMED_METADATA else handler
-    stsz, stsc = _inside(data, *stbl, b"stsz"), _inside(data, *stbl, b"stsc")
+    stsz, stsc = _inside(data, *stbl, b"stsz") or _inside(data, *stbl, b"stz2"), _inside(data, *stbl, b"stsc")
     stco, co64 = _inside(data, *stbl, b"stco"), _inside(data, *stbl, b"co64")
-    if stsz is None or stsc is None or (table := stco or co64) is None:
+    if stsz is None or stsc is None or (table := stco or co64) is None or stsz[1] < stsz[0] + 12:
         return kind, entry, []
-    one, count = struct.unpack_from(">II", data, stsz[0] + 4) if stsz[1] >= stsz[0] + 12 else (0, 0)
+    one, count = struct.unpack_from(">II", data, stsz[0] + 4)
+    # stz2 (rev20d: its samples were not found): no common size, entries of 4, 8 or 16 bits
+    bits = data[stsz[0] + 7] if data[stsz[0] - 4 : stsz[0]] == b"stz2" else 32
+    one = 0 if bits != 32 else one
+    if bits not in (4, 8, 16, 32):
+        return kind, entry, []
     if not one:
-        count = min(count, (stsz[1] - stsz[0] - 12) // 4)
+        count = min(count, (stsz[1] - stsz[0] - 12) * 8 // bits)
     runs = range(stsc[0] + 8, stsc[1] - 11, 12)  # read as the chunks reach them: a table may be megabytes
     width = 4 if stco else 8
     starts = [a for a, _ in mdats]
@@ -1147,7 +1152,9 @@ def _metadata_track(data: bytes, start: int, lo: int, hi: int, mdats: list[tuple
         i = bisect.bisect_right(starts, pos) - 1  # a sample must lie in an mdat payload
         room = mdats[i][1] if i >= 0 and pos < mdats[i][1] else pos
         for k in range(done, done + take):
-            size = one or int.from_bytes(data[stsz[0] + 12 + 4 * k : stsz[0] + 16 + 4 * k])
+            at, nibble = stsz[0] + 12 + k * bits // 8, max(bits // 8, 1)
+            size = one or int.from_bytes(data[at : at + nibble]) >> (4 * (k % 2 == 0) if bits == 4 else 0) & (
+                (1 << bits) - 1)
             if pos < pos + size <= room:
                 samples.append((pos, pos + size))
                 walked[1] -= size
