@@ -1105,22 +1105,45 @@ def _timed_metadata_tracks(data: bytes, start: int) -> list[tuple[bytes, tuple[i
     """The timed metadata tracks (:data:`_TIMED_METADATA`) of the MP4 at ``start``: for each, its sample entry's
     format (or handler type when the format is another), the entry's payload (start, end) and its samples' (start,
     end) in ``data``, found through ``stsz``, ``stsc`` and ``stco``/``co64`` (chunk offsets count from ``start``;
-    samples outside ``data`` are left out). A fragmented video's samples (``moof``) are not found."""
-    tracks, at = [], start
+    samples not wholly inside a top-level ``mdat`` payload are left out: rev20d, a sample table pointing at the
+    ``moov`` or ``ftyp`` box got the container zeroed). A fragmented video's samples (``moof``) are not found.
+
+    Raises
+    ------
+    UnsupportedError
+        When the tracks' tables list more than :data:`_MAX_SAMPLES` samples in all (rev20d: a 20-byte ``stsz`` claiming
+        2^32 one-byte samples took 20 s and 4.4 GB per call on a 20 MB upload), or samples of more bytes than the
+        ``mdat`` boxes hold (samples do not overlap; rev20d: 1,000 chunks pointing at one 2 MB sample took 2.3 s
+        to zero, 65,536 of 20 MB would take minutes).
+    """
+    top, at = [], start
     while (box := _box_header(data, at, len(data))) is not None:
-        kind, head, size = box
-        with contextlib.suppress(UnsupportedError):
-            for trak in (b for b in (_boxes(data, at + head, at + size) if kind == b"moov" else []) if b[0] == b"trak"):
-                if (track := _metadata_track(data, start, trak[2], trak[3])) is not None:
-                    tracks.append(track)
-        at += size
+        top.append((box[0], at + box[1], at + box[2]))
+        at += box[2]
+    mdats = [(lo, hi) for kind, lo, hi in top if kind == b"mdat"]
+    tracks, walked = [], [0, sum(hi - lo for lo, hi in mdats)]
+    for lo, hi in (span for kind, *span in top if kind == b"moov"):
+        try:
+            traks = [b for b in _boxes(data, lo, hi) if b[0] == b"trak"]
+        except UnsupportedError:  # a malformed moov: its tracks are not read
+            continue
+        for trak in traks:
+            if (track := _metadata_track(data, start, trak[2], trak[3], mdats, walked)) is not None:
+                tracks.append(track)
     return tracks
 
 
-def _metadata_track(data: bytes, start: int, lo: int, hi: int) -> tuple[bytes, tuple[int, int],
-                                                                         list[tuple[int, int]]] | None:
-    """One ``trak`` payload (``lo``-``hi``) as :func:`_timed_metadata_tracks` describes it, None when it is not
-    a timed metadata track or its sample tables do not parse."""
+#: The most samples the timed metadata tracks of a video may list in all (a motion photo's few seconds of 1 kHz
+#: motion samples are a few thousand): more, and its tables are not walked (:func:`_timed_metadata_tracks` raises).
+_MAX_SAMPLES = 1 << 16
+
+
+def _metadata_track(data: bytes, start: int, lo: int, hi: int, mdats: list[tuple[int, int]],
+                    walked: list[int]) -> tuple[bytes, tuple[int, int], list[tuple[int, int]]] | None:
+    """One ``trak`` payload (``lo``-``hi``) as :func:`_timed_metadata_tracks` describes it (``mdats``: the payloads
+    of the MP4's ``mdat`` boxes; ``walked``: the samples listed by the tracks before, counted on, and the bytes
+    their samples may still take, counted down), None when it is not a timed metadata track or its sample tables
+    do not parse."""
     hdlr, stbl = _inside(data, lo, hi, b"mdia", b"hdlr"), _inside(data, lo, hi, b"mdia", b"minf", b"stbl")
     stsd = _inside(data, *stbl, b"stsd") if stbl else None
     if hdlr is None or stsd is None or stsd[1] < stsd[0] + 16:
@@ -1130,26 +1153,49 @@ def _metadata_track(data: bytes, start: int, lo: int, hi: int) -> tuple[bytes, t
         return None
     entry = (stsd[0] + 16, min(stsd[1], stsd[0] + 8 + int.from_bytes(data[stsd[0] + 8 : stsd[0] + 12])))
     kind = fmt if fmt in _TIMED_METADATA else handler
-    stsz, stsc = _inside(data, *stbl, b"stsz"), _inside(data, *stbl, b"stsc")
+    stsz, stsc = _inside(data, *stbl, b"stsz") or _inside(data, *stbl, b"stz2"), _inside(data, *stbl, b"stsc")
     stco, co64 = _inside(data, *stbl, b"stco"), _inside(data, *stbl, b"co64")
-    if stsz is None or stsc is None or (table := stco or co64) is None:
+    if stsz is None or stsc is None or (table := stco or co64) is None or stsz[1] < stsz[0] + 12:
         return kind, entry, []
-    one, count = struct.unpack_from(">II", data, stsz[0] + 4) if stsz[1] >= stsz[0] + 12 else (0, 0)
-    sizes = ([one] * min(count, len(data) // one) if one
-             else [int.from_bytes(data[p : p + 4]) for p in range(stsz[0] + 12, stsz[1] - 3, 4)])
-    runs = [struct.unpack_from(">II", data, p) for p in range(stsc[0] + 8, stsc[1] - 11, 12)]
+    one, count = struct.unpack_from(">II", data, stsz[0] + 4)
+    # stz2 (rev20d: its samples were not found): no common size, entries of 4, 8 or 16 bits
+    bits = data[stsz[0] + 7] if data[stsz[0] - 4 : stsz[0]] == b"stz2" else 32
+    one = 0 if bits != 32 else one
+    if bits not in (4, 8, 16, 32):
+        return kind, entry, []
+    if not one:
+        count = min(count, (stsz[1] - stsz[0] - 12) * 8 // bits)
+    runs = range(stsc[0] + 8, stsc[1] - 11, 12)  # read as the chunks reach them: a table may be megabytes
     width = 4 if stco else 8
-    offsets = [int.from_bytes(data[p : p + width]) for p in range(table[0] + 8, table[1] - width + 1, width)]
+    starts = [a for a, _ in mdats]
     samples: list[tuple[int, int]] = []
-    per, run = 0, 0
-    for chunk, offset in enumerate(offsets, 1):
-        pos = start + offset
-        while run < len(runs) and runs[run][0] <= chunk:  # the run of chunks this one belongs to
-            per, run = runs[run][1], run + 1
-        for size in sizes[len(samples) : len(samples) + per]:
-            samples.append((pos, pos + size))
+    per, run, done = 0, 0, 0
+    for chunk, at in enumerate(range(table[0] + 8, table[1] - width + 1, width), 1):
+        if done >= count:
+            break
+        pos = start + int.from_bytes(data[at : at + width])
+        while run < len(runs) and int.from_bytes(data[runs[run] : runs[run] + 4]) <= chunk:  # this chunk's run
+            per, run = int.from_bytes(data[runs[run] + 4 : runs[run] + 8]), run + 1
+        take = min(per, count - done)
+        walked[0] += max(take, 1)  # an empty chunk costs a step too
+        if walked[0] > _MAX_SAMPLES:
+            raise UnsupportedError(f"a timed metadata track of the video lists more than {_MAX_SAMPLES:,} samples "
+                                   "or chunks: its samples were not checked for a location")
+        i = bisect.bisect_right(starts, pos) - 1  # a sample must lie in an mdat payload
+        room = mdats[i][1] if i >= 0 and pos < mdats[i][1] else pos
+        for k in range(done, done + take):
+            at, nibble = stsz[0] + 12 + k * bits // 8, max(bits // 8, 1)
+            size = one or int.from_bytes(data[at : at + nibble]) >> (4 * (k % 2 == 0) if bits == 4 else 0) & (
+                (1 << bits) - 1)
+            if pos < pos + size <= room:
+                samples.append((pos, pos + size))
+                walked[1] -= size
             pos += size
-    return kind, entry, [(a, b) for a, b in samples if start <= a < b <= len(data)]
+        done += take
+        if walked[1] < 0:
+            raise UnsupportedError("the timed metadata samples of the video overlap (more bytes than its mdat "
+                                   "holds): they were not checked for a location")
+    return kind, entry, samples
 
 
 def _timed_places_zeroed(data: bytes, out: bytearray, start: int) -> None:
@@ -1157,7 +1203,7 @@ def _timed_places_zeroed(data: bytes, out: bytearray, start: int) -> None:
     say where it was shot, every box keeping its size: a camm sample of a position type (:data:`_CAMM_PLACES`; its
     other fields, the motion samples, stay), the values of a GPMF sample's ``GPS*`` keys (:func:`_gpmf_gps_zeroed`),
     the values of a mebx sample's items whose key names a place (:data:`_PLACE_KEY`); every sample of a track of
-    another format, or whose keys or items do not parse (where a place is cannot be told apart)."""
+    another format, or whose keys or items or GPMF entries do not parse (where a place is cannot be told apart)."""
     for kind, (elo, ehi), samples in _timed_metadata_tracks(data, start):
         ids = _mebx_place_ids(data, elo, ehi) if kind == b"mebx" else None
         for lo, hi in samples:
@@ -1165,7 +1211,8 @@ def _timed_places_zeroed(data: bytes, out: bytearray, start: int) -> None:
                 if int.from_bytes(data[lo + 2 : lo + 4], "little") in _CAMM_PLACES:
                     out[lo:hi] = bytes(hi - lo)
             elif kind == b"gpmd":
-                _gpmf_gps_zeroed(data, out, lo, hi)
+                if not _gpmf_gps_zeroed(data, out, lo, hi):  # where its GPS is cannot be told: all of it
+                    out[lo:hi] = bytes(hi - lo)
             elif kind == b"mebx" and ids is not None:
                 try:
                     items = _boxes(data, lo, hi)
@@ -1189,6 +1236,8 @@ def _mebx_place_ids(data: bytes, lo: int, hi: int) -> set[bytes] | None:
         entries = _boxes(data, *keys)
     except UnsupportedError:
         return None
+    if (entries[-1][3] if entries else keys[0]) != keys[1]:  # bytes left over that are no key (rev20d: kept)
+        return None
     ids = set()
     for local, _, a, b in entries:
         keyd = _inside(data, a, b, b"keyd")
@@ -1199,32 +1248,47 @@ def _mebx_place_ids(data: bytes, lo: int, hi: int) -> set[bytes] | None:
     return ids
 
 
-def _gpmf_gps_zeroed(data: bytes, out: bytearray, lo: int, hi: int, depth: int = 0) -> None:
+def _gpmf_gps_zeroed(data: bytes, out: bytearray, lo: int, hi: int, depth: int = 0) -> bool:
     """Zero in ``out`` the values of the GPMF entries (GoPro: a key, a type, a structure size and a repeat count,
     then the values padded to 4 bytes; type 0 nests entries) between ``lo`` and ``hi`` whose key starts ``GPS``;
-    all of it past 8 levels of nesting (GoPro's files have 2 or 3)."""
+    all of it past 8 levels of nesting (GoPro's files have 2 or 3). Returns whether they parse: every entry
+    inside its container and nothing left over after the last; when not, a ``GPS`` entry may have been read past
+    (rev20d: one entry's wrong size hid the next one's GPS values, which were kept)."""
     if depth > 8:
         out[lo:hi] = bytes(hi - lo)
-        return
+        return True
     while lo + 8 <= hi:
         key, kind, size, repeat = struct.unpack_from(">4sBBH", data, lo)
-        end = min(lo + 8 + size * repeat, hi)
-        if kind == 0:
-            _gpmf_gps_zeroed(data, out, lo + 8, end, depth + 1)
-        elif key.startswith(b"GPS"):
+        if (end := lo + 8 + size * repeat) > hi:
+            return False
+        if kind == 0 and not _gpmf_gps_zeroed(data, out, lo + 8, end, depth + 1):
+            return False
+        if kind != 0 and key.startswith(b"GPS"):
             out[lo + 8 : end] = bytes(end - lo - 8)
         lo += 8 + (size * repeat + 3) // 4 * 4
+    return lo >= hi
 
 
-def video_metadata_tracks(data: bytes) -> list[str]:
+def video_metadata_tracks(data: bytes, *, whole: bool = False) -> list[str]:
     """The timed metadata tracks of the video after a JPEG's image (``data``: a motion photo), each named by its
     format (``camm``, ``gpmd``, ``mebx``, or its handler ``meta``) and sample count, so ``info`` can say the
-    video holds one: its samples may hold a position (zeroed by ``--metadata strip-gps``: :func:`scrub_jpeg`)."""
+    video holds one: its samples may hold a position (zeroed by ``--metadata strip-gps``: :func:`scrub_jpeg`).
+    ``whole``: only those whose every sample the scrub zeroes (a format not read here, a ``mebx`` track whose keys
+    do not parse), so compress can say so: rev20d, a user asking for the GPS alone lost such a track's other
+    contents without a word.
+
+    Raises
+    ------
+    UnsupportedError
+        When the tracks list too many samples to be checked (:func:`_timed_metadata_tracks`).
+    """
     end = next((b for m, _, b in _header_segments(data) if m == 0xD9), len(data))
     if (start := _video_start(data, end)) < 0:
         return []
-    tracks = _timed_metadata_tracks(data, start)
-    return [f"{kind.decode('latin-1')} ({len(samples)} samples)" for kind, _, samples in tracks]
+    tracks = [(kind, samples) for kind, (lo, hi), samples in _timed_metadata_tracks(data, start)
+              if not whole or (samples and (kind not in _TIMED_METADATA
+                                           or (kind == b"mebx" and _mebx_place_ids(data, lo, hi) is None)))]
+    return [f"{kind.decode('latin-1')} ({len(samples)} samples)" for kind, samples in tracks]
 
 
 def _place_values_zeroed(data: bytes, out: bytearray, at: int, end: int) -> None:
@@ -1592,12 +1656,14 @@ def jpeg_source_only(data: bytes, policy: str) -> list[str]:
 
 def jpeg_too_long(carry: Carry) -> list[str]:
     """The fields of ``carry`` that a JPEG cannot hold: an EXIF or an XMP packet longer than one APP1 segment
-    (65,533 bytes with its signature; Extended XMP is not written here). :func:`embed_jpeg` leaves them out and
-    ``pipeline.delivery.lost_fields`` names them (QA 17 web: a PNG's 90 kB XMP was dropped from its JPEG output
-    while the report said "carried", and a 70 kB EXIF failed every JPEG encode of the image)."""
+    (65,533 bytes with its signature; Extended XMP is not written here), a comment longer than one COM segment.
+    :func:`embed_jpeg` leaves them out and ``pipeline.delivery.lost_fields`` names them (QA 17 web: a PNG's 90 kB
+    XMP was dropped from its JPEG output while the report said "carried", and a 70 kB EXIF failed every JPEG encode
+    of the image; rev20d: a GIF's 66 kB comment failed them too)."""
     limit = 0xFFFF - 2
     return [name for name, value, head in (("exif", carry.exif, _EXIF_PREFIX), ("xmp", carry.xmp, _XMP_NS))
-            if value and len(head) + len(value) > limit]
+            if value and len(head) + len(value) > limit] + (
+        ["comment"] if any(len(c) > limit for c in carry.comment) else [])
 
 
 def embed_jpeg(data: bytes, carry: Carry) -> bytes:
@@ -1627,7 +1693,8 @@ def embed_jpeg(data: bytes, carry: Carry) -> bytes:
         new += [(0xE2, _ICC_TAG + bytes([i + 1, len(parts)]) + part) for i, part in enumerate(parts)]
     app0 = [s for s in keep if s[0] == 0xE0]
     others = [s for s in keep if s[0] != 0xE0]
-    return _rebuilt_jpeg(data, rest, segs, [*app0, *new, *others, *((0xFE, c) for c in carry.comment)])
+    comments = () if "comment" in too_long else carry.comment
+    return _rebuilt_jpeg(data, rest, segs, [*app0, *new, *others, *((0xFE, c) for c in comments)])
 
 
 def png_exif_late(data: bytes | Path) -> bool:

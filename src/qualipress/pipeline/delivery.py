@@ -43,6 +43,7 @@ from qualipress.io.metadata import (
     renamed_guids,
     scrub_jpeg,
     scrub_png,
+    video_metadata_tracks,
 )
 from qualipress.io.readers import PALETTE_EXPANDED
 from qualipress.io.transfer import PERCEPTUAL_BITS
@@ -258,7 +259,18 @@ class PhotoHooks:
             notes.append(f"metadata strip-gps: {len(renames)} Extended XMP packet(s) of the source held GPS "
                          "properties: the kept source and its lossless transcodes hold them rewritten without "
                          "(new GUID); re-encodes hold no Extended XMP")
-        return {"source": SourceBytes(scrub_jpeg(data, self.metadata)), "source_metadata": carry}
+        try:
+            source = scrub_jpeg(data, self.metadata)
+            whole = video_metadata_tracks(data, whole=True) if self.metadata != "keep" else []
+        except UnsupportedError as exc:  # rev20d: a video whose tables cannot be walked: only re-encodes, no video
+            notes.append(f"metadata {self.metadata}: {exc}: the source is not kept (nor losslessly transcoded); "
+                         "re-encodes hold no video")
+            return {"source_metadata": carry}
+        if whole:
+            notes.append(f"metadata {self.metadata}: every sample of the video's timed metadata track(s) "
+                         f"{', '.join(whole)} zeroed in the kept source and its lossless transcodes (a format whose "
+                         "location cannot be told apart from the rest)")
+        return {"source": SourceBytes(source), "source_metadata": carry}
 
     def seal(self, data: bytes, *, codec: str, record: dict[str, Any]) -> bytes:
         return self._seal(codec, record, lambda: self.inner.seal(data, codec=codec, record=record))
