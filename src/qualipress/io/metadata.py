@@ -156,7 +156,7 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
     try:
         im = PILImage.open(io.BytesIO(data) if isinstance(data, bytes) else data)
     except Exception:
-        return {}
+        return _without_broken_icc(data) if fmt == "jpeg" else {}
     out: dict[str, Any] = {}
     with im:
         if fmt == "png":  # chunks after the image data (a late eXIf, XMP or text) reach im.info only when loaded:
@@ -210,6 +210,29 @@ def read_metadata(data: bytes | Path, fmt: str) -> dict[str, Any]:
                                           "and the output is untagged (sRGB) too")
         if fmt == "gif":
             out.update(_gif_metadata(data if isinstance(data, bytes) else Path(data).read_bytes()))
+    return out
+
+
+def _without_broken_icc(data: bytes | Path) -> dict[str, Any]:
+    """The metadata of a JPEG that Pillow cannot open because of its ICC segments (one cut short before its
+    sequence number stops Pillow's reader), read with those segments left out, and ``icc_dropped`` saying so; {}
+    when the JPEG has no ICC segment (Pillow failed for another reason). rev20d: its EXIF, GPS included, was not
+    read at all, so ``info`` showed no location and ``keep`` dropped the EXIF without a word."""
+    raw = data if isinstance(data, bytes) else Path(data).read_bytes()
+    try:
+        icc = [(a, b) for m, a, b in _header_segments(raw) if m == 0xE2 and raw[a + 4 : b].startswith(_ICC_TAG)]
+    except (struct.error, IndexError):
+        return {}
+    if not icc:
+        return {}
+    kept, at = [], 0
+    for a, b in icc:
+        kept.append(raw[at:a])
+        at = b
+    out = read_metadata(b"".join(kept) + raw[at:], "jpeg")
+    if out:
+        out["icc_dropped"] = ("the source JPEG's ICC profile segments are malformed: the profile cannot be read and "
+                              "no output carries it; the output is untagged (sRGB)")
     return out
 
 
